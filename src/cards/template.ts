@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ACData from 'adaptivecards-templating';
+
+/** The folder of card templates (schema 1.5 JSON), one file per card. */
+export const CARDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cards');
+
+export type AdaptiveCard = { type: 'AdaptiveCard'; version: string; body?: unknown[]; [k: string]: unknown };
+
+const cache = new Map<string, ACData.Template>();
+
+function template(name: string): ACData.Template {
+  let t = cache.get(name);
+  if (!t) {
+    const json = JSON.parse(readFileSync(path.join(CARDS_DIR, `${name}.json`), 'utf8'));
+    t = new ACData.Template(json);
+    cache.set(name, t);
+  }
+  return t;
+}
+
+/**
+ * Fills card template `cards/<name>.json` with typed data. Callers define an interface for `T`
+ * next to the code that builds it; the template is the only place the card's shape lives.
+ */
+export function renderCard<T extends object>(name: string, data: T): AdaptiveCard {
+  const card = template(name).expand({ $root: data }) as AdaptiveCard;
+  return card;
+}
+
+/**
+ * Text a user typed, made safe for a TextBlock: Teams renders markdown and <at> mentions in card text,
+ * so markdown punctuation is backslash-escaped and angle brackets become look-alikes.
+ */
+export function escapeText(text: string): string {
+  return text
+    .replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`)
+    .replace(/</g, '\uFF1C')
+    .replace(/>/g, '\uFF1E');
+}
+
+/** Teams refuses bot messages over 40 KB (UTF-16). */
+export const TEAMS_MESSAGE_LIMIT_BYTES = 40 * 1024;
+
+export function utf16Bytes(value: unknown): number {
+  return JSON.stringify(value).length * 2;
+}

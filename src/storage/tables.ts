@@ -1,0 +1,74 @@
+import { TableClient, TableServiceClient } from '@azure/data-tables';
+
+/** Opens table clients on one Storage account and creates each table once. */
+export class Tables {
+  private readonly created = new Map<string, Promise<void>>();
+  constructor(
+    private readonly connectionString: string,
+    /** Prefix for every table name, so tests and instances can share one account. */
+    private readonly prefix = '',
+  ) {}
+
+  private get options() {
+    return { allowInsecureConnection: this.connectionString.includes('http://') };
+  }
+
+  /** A client for `name` (prefixed); the table is created on first use. */
+  async table(name: string): Promise<TableClient> {
+    const full = `${this.prefix}${name}`;
+    const client = TableClient.fromConnectionString(this.connectionString, full, this.options);
+    let ready = this.created.get(full);
+    if (!ready) {
+      ready = client.createTable().catch((err: unknown) => {
+        this.created.delete(full);
+        throw err;
+      });
+      this.created.set(full, ready);
+    }
+    await ready;
+    return client;
+  }
+
+  /** Reachability check for /readyz: one cheap call to the service. */
+  async ping(): Promise<void> {
+    const svc = TableServiceClient.fromConnectionString(this.connectionString, this.options);
+    const iter = svc.listTables().byPage({ maxPageSize: 1 });
+    await iter.next();
+  }
+}
+
+export function statusOf(err: unknown): number | undefined {
+  if (err && typeof err === 'object' && 'statusCode' in err) {
+    const s = (err as { statusCode?: unknown }).statusCode;
+    return typeof s === 'number' ? s : undefined;
+  }
+  return undefined;
+}
+
+export const isNotFound = (err: unknown) => statusOf(err) === 404;
+export const isConflict = (err: unknown) => statusOf(err) === 409;
+export const isPreconditionFailed = (err: unknown) => statusOf(err) === 412;
+
+/** PartitionKey/RowKey may not hold / \ # ? or control characters. */
+export function safeKey(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must go
+  return value.replace(
+    /[/\\#?\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `~${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
+/** Row keys that sort newest first: ascending RowKey order is descending time. */
+export function invertedTime(at: Date): string {
+  return String(9_999_999_999_999 - at.getTime()).padStart(13, '0');
+}
+
+/** Reads every page of a (partition-scoped) query into an array. */
+export async function collect<T>(iter: AsyncIterable<T>, limit = Number.POSITIVE_INFINITY): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iter) {
+    out.push(item);
+    if (out.length >= limit) break;
+  }
+  return out;
+}

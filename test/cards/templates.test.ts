@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as AC from 'adaptivecards';
+import { describe, expect, it } from 'vitest';
+import {
+  CARDS_DIR,
+  escapeText,
+  renderCard,
+  TEAMS_MESSAGE_LIMIT_BYTES,
+  utf16Bytes,
+} from '../../src/cards/template.js';
+
+const names = readdirSync(CARDS_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.replace(/\.json$/, ''));
+
+function validationErrors(card: unknown): string[] {
+  const parsed = new AC.AdaptiveCard();
+  const ctx = new AC.SerializationContext();
+  parsed.parse(card, ctx);
+  const events = [...parsed.validateProperties().validationEvents];
+  for (let i = 0; i < ctx.eventCount; i++) events.push(ctx.getEventAt(i));
+  return events.map((e) => `${AC.ValidationEvent[e.event]}: ${e.message}`);
+}
+
+describe('card templates', () => {
+  it('has at least one card', () => {
+    expect(names.length).toBeGreaterThan(0);
+  });
+
+  for (const name of names) {
+    describe(name, () => {
+      const raw = JSON.parse(readFileSync(path.join(CARDS_DIR, `${name}.json`), 'utf8'));
+      const examplePath = path.join(CARDS_DIR, 'examples', `${name}.data.json`);
+
+      it('targets schema 1.5 and has example data', () => {
+        expect(raw.version).toBe('1.5');
+        expect(() => readFileSync(examplePath)).not.toThrow();
+      });
+
+      it('fills from its example into a valid card under 40 KB', () => {
+        const data = JSON.parse(readFileSync(examplePath, 'utf8'));
+        const card = renderCard(name, data);
+        expect(JSON.stringify(card)).not.toContain('${');
+        expect(validationErrors(card)).toEqual([]);
+        expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+      });
+    });
+  }
+});
+
+describe('escapeText', () => {
+  it('neutralises markdown and mentions in user text', () => {
+    const out = escapeText('**bold** [link](http://x) <at>Boss</at>');
+    expect(out).not.toContain('<at>');
+    expect(out).toContain('\\*\\*bold\\*\\*');
+    expect(out).toContain('\\[link\\]');
+  });
+});

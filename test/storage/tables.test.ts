@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { isPreconditionFailed, safeKey } from '../../src/storage/tables.js';
+import { testTables } from '../support/storage.js';
+
+describe('Tables on Azurite', () => {
+  it('creates a table on first use and refuses a stale ETag with 412', async () => {
+    const tables = testTables();
+    const t = await tables.table('Things');
+    await t.createEntity({ partitionKey: 'p', rowKey: 'r', n: 1 });
+    const first = await t.getEntity<{ n: number }>('p', 'r');
+    await t.updateEntity({ partitionKey: 'p', rowKey: 'r', n: 2 }, 'Merge', { etag: first.etag });
+    const err = await t
+      .updateEntity({ partitionKey: 'p', rowKey: 'r', n: 3 }, 'Merge', { etag: first.etag })
+      .catch((e: unknown) => e);
+    expect(isPreconditionFailed(err)).toBe(true);
+    expect((await t.getEntity<{ n: number }>('p', 'r')).n).toBe(2);
+  });
+
+  it('escapes characters keys may not hold', () => {
+    expect(safeKey('a/b#c?d\\e')).not.toMatch(/[/#?\\]/);
+    expect(safeKey('29:abc-DEF_1')).toBe('29:abc-DEF_1');
+  });
+});
