@@ -49,13 +49,15 @@ export const isNotFound = (err: unknown) => statusOf(err) === 404;
 export const isConflict = (err: unknown) => statusOf(err) === 409;
 export const isPreconditionFailed = (err: unknown) => statusOf(err) === 412;
 
-/** PartitionKey/RowKey may not hold / \ # ? or control characters. */
+/** PartitionKey/RowKey may not hold / \\ # ? or control characters; `~` is escaped too so the mapping stays one-to-one. */
 export function safeKey(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must go
-  return value.replace(
-    /[/\\#?\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `~${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  let out = '';
+  for (const c of value) {
+    const code = c.charCodeAt(0);
+    const forbidden = code < 0x20 || (code >= 0x7f && code <= 0x9f) || '/\\#?~'.includes(c);
+    out += forbidden ? `~${code.toString(16).padStart(2, '0')}` : c;
+  }
+  return out;
 }
 
 /** Row keys that sort newest first: ascending RowKey order is descending time. */

@@ -1,0 +1,257 @@
+/**
+ * Builds the Teams app package: manifest/manifest.template.json with its ${{VAR}} placeholders filled
+ * from the environment, validated against the Teams manifest schema named in its `$schema` (bundled
+ * offline by @microsoft/app-manifest), zipped with the two icons into dist/rollout-desk.zip.
+ *
+ *   npm run manifest:package -- [--env-file FILE] [--out FILE]
+ *
+ * Values come from the process environment, then from the env file (default `.env` when it exists);
+ * the process environment wins. Required: TEAMS_APP_ID, BOT_ID, BOT_DOMAIN. Optional: APP_NAME_SUFFIX
+ * (default empty), APP_VERSION (default: package.json's version). See docs/deployment.md.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs, parseEnv } from 'node:util';
+import { type AppManifest, AppManifestUtils } from '@microsoft/app-manifest';
+import { strToU8, zipSync } from 'fflate';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const MANIFEST_DIR = join(ROOT, 'manifest');
+export const TEMPLATE_PATH = join(MANIFEST_DIR, 'manifest.template.json');
+export const DEFAULT_OUT = join(ROOT, 'dist', 'rollout-desk.zip');
+
+/** Icon file name in the package → expected width and height in pixels (Teams' requirements). */
+export const ICONS = { 'color.png': 192, 'outline.png': 32 } as const;
+
+const PLACEHOLDER = /\$\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HOSTNAME =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/i;
+
+export type Vars = Record<string, string | undefined>;
+
+/** A refusal to package, with one line per problem. */
+export class PackagingError extends Error {
+  constructor(
+    message: string,
+    readonly problems: readonly string[] = [],
+  ) {
+    super(problems.length > 0 ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
+    this.name = 'PackagingError';
+  }
+}
+
+/** The distinct placeholder names in a template, in order of first appearance. */
+export function listPlaceholders(template: string): string[] {
+  return [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => m[1]!))];
+}
+
+/**
+ * Replaces each ${{NAME}} with vars[NAME], escaped for a JSON string. A name whose value is undefined is
+ * left in place and reported in `missing`. An empty string is a value (APP_NAME_SUFFIX is often empty).
+ */
+export function fillPlaceholders(template: string, vars: Vars): { text: string; missing: string[] } {
+  const missing = new Set<string>();
+  const text = template.replace(PLACEHOLDER, (whole, name: string) => {
+    const value = vars[name];
+    if (value === undefined) {
+      missing.add(name);
+      return whole;
+    }
+    return JSON.stringify(value).slice(1, -1);
+  });
+  return { text, missing: [...missing] };
+}
+
+/** Defaults for optional placeholders; anything else must be given. */
+export function defaultVars(): Vars {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: string };
+  return { APP_NAME_SUFFIX: '', APP_VERSION: pkg.version };
+}
+
+/** Friendlier checks of the values than the schema's regex errors; returns one line per problem. */
+export function checkValues(vars: Vars): string[] {
+  const problems: string[] = [];
+  for (const name of ['TEAMS_APP_ID', 'BOT_ID']) {
+    const value = vars[name];
+    if (value !== undefined && !GUID.test(value)) {
+      problems.push(`${name} must be a GUID like 00000000-0000-0000-0000-000000000000 (got "${value}")`);
+    }
+  }
+  const domain = vars.BOT_DOMAIN;
+  if (domain !== undefined && !HOSTNAME.test(domain)) {
+    problems.push(
+      `BOT_DOMAIN must be a bare host name such as rollout-desk.azurewebsites.net, without https:// or a path (got "${domain}")`,
+    );
+  }
+  const version = vars.APP_VERSION;
+  if (version !== undefined && !/^\d+\.\d+\.\d+$/.test(version)) {
+    problems.push(`APP_VERSION must look like 1.2.3 (got "${version}")`);
+  }
+  return problems;
+}
+
+/** Width and height from a PNG's IHDR chunk; throws if the bytes are not a PNG. */
+export function readPngSize(png: Uint8Array): { width: number; height: number } {
+  const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const isPng =
+    png.length >= 24 &&
+    signature.every((byte, i) => png[i] === byte) &&
+    String.fromCharCode(...png.subarray(12, 16)) === 'IHDR';
+  if (!isPng) throw new Error('not a PNG file');
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+export interface PackageOptions {
+  /** Values for the placeholders (merged over the defaults). */
+  vars: Vars;
+  /** Where to write the zip. */
+  outFile?: string;
+  /** Folder holding manifest.template.json and the icons. */
+  manifestDir?: string;
+}
+
+export interface PackageResult {
+  outFile: string;
+  manifest: Record<string, unknown>;
+  files: string[];
+}
+
+/** Fills, checks, validates and zips. Throws PackagingError naming every problem found. */
+export async function packageManifest(options: PackageOptions): Promise<PackageResult> {
+  const manifestDir = options.manifestDir ?? MANIFEST_DIR;
+  const outFile = resolve(options.outFile ?? DEFAULT_OUT);
+  const template = readFileSync(join(manifestDir, 'manifest.template.json'), 'utf8');
+  const vars: Vars = { ...defaultVars(), ...options.vars };
+
+  const { text, missing } = fillPlaceholders(template, vars);
+  if (missing.length > 0) {
+    throw new PackagingError(
+      `Cannot package the Teams app: ${missing.length === 1 ? 'a placeholder is' : 'placeholders are'} not filled. Set ${missing.length === 1 ? 'this variable' : 'these variables'} in the environment or in the env file:`,
+      missing.map((name) => `${name} (\${{${name}}} in manifest.template.json)`),
+    );
+  }
+  const badValues = checkValues(vars);
+  if (badValues.length > 0) throw new PackagingError('Cannot package the Teams app: bad values.', badValues);
+
+  let manifest: Record<string, unknown>;
+  try {
+    manifest = JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new PackagingError(`The filled manifest is not valid JSON: ${(err as Error).message}`);
+  }
+  const leftover = listPlaceholders(text);
+  if (leftover.length > 0) {
+    throw new PackagingError(
+      'Cannot package the Teams app: a value itself contains a placeholder.',
+      leftover,
+    );
+  }
+
+  const schemaErrors = await AppManifestUtils.validateAgainstSchema(manifest as unknown as AppManifest);
+  if (schemaErrors.length > 0) {
+    throw new PackagingError(
+      `The filled manifest does not match its schema (${String(manifest.$schema)}):`,
+      schemaErrors,
+    );
+  }
+
+  const icons: Record<string, Uint8Array> = {};
+  const iconProblems: string[] = [];
+  for (const [name, size] of Object.entries(ICONS)) {
+    const path = join(manifestDir, name);
+    if (!existsSync(path)) {
+      iconProblems.push(`${name} is missing (run: npx tsx scripts/make-icons.ts)`);
+      continue;
+    }
+    const png = readFileSync(path);
+    try {
+      const { width, height } = readPngSize(png);
+      if (width !== size || height !== size) {
+        iconProblems.push(`${name} is ${width}×${height}; Teams needs ${size}×${size}`);
+      }
+    } catch {
+      iconProblems.push(`${name} is not a PNG file`);
+    }
+    icons[name] = png;
+  }
+  if (iconProblems.length > 0)
+    throw new PackagingError('Cannot package the Teams app: bad icons.', iconProblems);
+
+  const entries: Record<string, Uint8Array> = {
+    'manifest.json': strToU8(`${JSON.stringify(manifest, null, 2)}\n`),
+    ...icons,
+  };
+  // A fixed timestamp keeps the zip byte-for-byte reproducible for the same inputs.
+  const zip = zipSync(entries, { level: 9, mtime: new Date(2000, 0, 1) });
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, zip);
+  return { outFile, manifest, files: Object.keys(entries) };
+}
+
+/** Reads KEY=VALUE lines (dotenv syntax, as `node --env-file`). */
+export function loadEnvFile(path: string): Vars {
+  return parseEnv(readFileSync(path, 'utf8'));
+}
+
+const USAGE = `Usage: npm run manifest:package -- [--env-file FILE] [--out FILE]
+
+Fills manifest/manifest.template.json, validates it and writes the Teams app package
+(manifest.json + color.png + outline.png) to ${DEFAULT_OUT} unless --out is given.
+
+Variables (process environment first, then --env-file, default .env when present):
+  TEAMS_APP_ID     GUID of the Teams app; generate once and keep it
+  BOT_ID           client id of the bot's identity (managed identity or Entra app)
+  BOT_DOMAIN       host name serving /api/messages and /tab, e.g. rollout-desk.azurewebsites.net
+  APP_NAME_SUFFIX  optional, appended to the app name, e.g. " (test)"
+  APP_VERSION      optional, defaults to package.json's version; raise it for each update`;
+
+export async function main(argv: string[], env: Vars = process.env): Promise<number> {
+  let args: { 'env-file'?: string; out?: string; help?: boolean };
+  try {
+    ({ values: args } = parseArgs({
+      args: argv,
+      options: {
+        'env-file': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  let fileVars: Vars = {};
+  const envFile = args['env-file'] ?? (existsSync('.env') ? '.env' : undefined);
+  if (envFile !== undefined) {
+    if (!existsSync(envFile)) {
+      console.error(`Env file not found: ${envFile}`);
+      return 1;
+    }
+    fileVars = loadEnvFile(envFile);
+  }
+  const vars: Vars = { ...fileVars };
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) vars[key] = value;
+
+  try {
+    const result = await packageManifest({ vars, outFile: args.out });
+    console.log(`Wrote ${result.outFile} (${result.files.join(', ')})`);
+    console.log('Upload it in the Teams admin centre (Teams apps › Manage apps › Upload new app).');
+    return 0;
+  } catch (err) {
+    console.error(err instanceof PackagingError ? err.message : err);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,139 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'restify';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import { ConversationStore } from './conversations/store.js';
+import { createHttpServer } from './http/server.js';
+import { createLogger, describeConnectionString, type Logger } from './log.js';
+import { Roles } from './roles/roles.js';
+import { type RunningAzurite, startAzurite } from './storage/azurite.js';
+import { DedupeStore } from './storage/dedupe.js';
+import { Tables } from './storage/tables.js';
+import { createAdapter } from './teams/adapter.js';
+import { RolloutDeskBot } from './teams/bot.js';
+import { TeamsRosterReader } from './teams/roster.js';
+import { ProactiveSender } from './teams/sender.js';
+
+export interface AppOptions {
+  log?: Logger;
+  clock?: Clock;
+}
+
+export interface App {
+  config: Config;
+  log: Logger;
+  url: string;
+  tables: Tables;
+  connectionString: string;
+  bot: RolloutDeskBot;
+  sender: ProactiveSender;
+  stop(): Promise<void>;
+}
+
+/** The composition root: config → storage → features → transport. */
+export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const log = opts.log ?? createLogger(config.env.LOG_LEVEL);
+  const clock = opts.clock ?? systemClock;
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    let azurite: RunningAzurite | undefined;
+    let connectionString: string;
+    if (config.storage.kind === 'account') {
+      connectionString = config.storage.connectionString;
+      log.info({ storage: describeConnectionString(connectionString) }, 'using Storage account');
+    } else {
+      azurite = await startAzurite({ location: config.storage.dataDir });
+      cleanups.push(() => azurite?.stop() ?? Promise.resolve());
+      connectionString = azurite.connectionString;
+      log.info(
+        {
+          tablePort: azurite.tablePort,
+          queuePort: azurite.queuePort,
+          dataDir: config.storage.dataDir ?? '(in memory)',
+        },
+        'embedded Azurite started',
+      );
+    }
+    const tables = new Tables(connectionString, config.env.TABLE_PREFIX);
+    const conversations = await ConversationStore.open(tables, clock);
+    const dedupe = await DedupeStore.open(tables, clock);
+
+    const adapter = createAdapter(config.auth, log);
+    const botAppId = config.auth.kind === 'local' ? '' : config.auth.appId;
+    const roles = new Roles(
+      {
+        championIds: config.env.CHAMPION_IDS,
+        rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
+        championsTeamId: config.env.CHAMPIONS_TEAM_ID,
+        cacheMs: config.env.ROLE_CACHE_SECONDS * 1000,
+      },
+      new TeamsRosterReader(adapter, botAppId, conversations),
+      () => clock.now().getTime(),
+      (err) => log.warn({ err }, 'could not read the champions team roster; using the last known list'),
+    );
+    const sender = new ProactiveSender(
+      adapter,
+      botAppId,
+      conversations,
+      log,
+      config.env.TENANT_SENDS_PER_SECOND,
+    );
+    const bot = new RolloutDeskBot({
+      log,
+      roles,
+      conversations,
+      dedupe,
+      systemName: config.env.SYSTEM_NAME,
+      localMode: config.auth.kind === 'local',
+    });
+
+    const server: Server = createHttpServer({
+      log,
+      processActivity: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
+      ready: () => tables.ping(),
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.env.PORT, config.env.HOST, () => resolve());
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Keep-alive sockets would hold close() open; in-flight requests have had their chance.
+          setTimeout(resolve, 2_000).unref();
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://localhost:${port}`;
+    if (config.auth.kind === 'local') {
+      log.warn(
+        'LOCAL MODE: no MicrosoftAppId is set, so requests are NOT authenticated. Use only with the Agents Playground.',
+      );
+    } else {
+      log.info(
+        { appType: config.auth.kind },
+        'authenticated mode: requests need a valid Bot Framework token',
+      );
+    }
+    return {
+      config,
+      log,
+      url,
+      tables,
+      connectionString,
+      bot,
+      sender,
+      async stop() {
+        // Stop taking work first (server), then finish sends in flight, then storage.
+        const serverClose = cleanups.pop();
+        await serverClose?.();
+        await sender.drain();
+        for (const c of cleanups.reverse()) await c();
+      },
+    };
+  } catch (err) {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,171 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Comma-separated list → trimmed, non-empty items. */
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? fallback : ['true', '1', 'yes'].includes(v)));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+
+/** Every setting the app reads, with its default; `.env.example` documents each one. */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(3978, 1, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  AZURE_STORAGE_CONNECTION_STRING: optionalText,
+  DATA_DIR: z.string().default('.data'),
+  STORAGE_IN_MEMORY: bool(false),
+  TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,19}$|^$/, 'must be letters and digits, starting with a letter')
+    .default(''),
+
+  MicrosoftAppId: optionalText,
+  MicrosoftAppPassword: optionalText,
+  MicrosoftAppTenantId: optionalText,
+  MicrosoftAppType: z.enum(['SingleTenant', 'UserAssignedMsi', 'MultiTenant']).optional(),
+
+  CHAMPION_IDS: list,
+  ROLLOUT_TEAM_IDS: list,
+  CHAMPIONS_TEAM_ID: optionalText,
+  ROLE_CACHE_SECONDS: int(300, 0, 86_400),
+
+  PLAYGROUND: bool(true),
+  PLAYGROUND_PORT: int(56150, 1, 65535),
+
+  SYSTEM_NAME: z.string().default('FieldLedger'),
+  GUIDANCE_DIR: z.string().default('sample/guidance'),
+  GUIDANCE_BASE_URL: optionalText.pipe(z.string().url().optional()),
+
+  ISSUE_REF_PREFIX: z
+    .string()
+    .regex(/^[A-Z]{1,5}-?$/, 'must be 1–5 capital letters, optionally followed by a dash')
+    .default('R-'),
+  ISSUE_CATEGORIES: list,
+  SLA_UNTRIAGED_MINUTES: int(240, 1, 100_000),
+  SLA_BLOCKING_MINUTES: int(60, 1, 100_000),
+  SCHEDULER_INTERVAL_SECONDS: int(60, 1, 86_400),
+
+  TENANT_SENDS_PER_SECOND: int(50, 1, 1000),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export type AuthMode =
+  | { kind: 'local' }
+  | { kind: 'SingleTenant'; appId: string; password: string; tenantId: string }
+  | { kind: 'UserAssignedMsi'; appId: string; tenantId: string };
+
+export interface Config {
+  env: Env;
+  auth: AuthMode;
+  /** Storage: a real account, or embedded Azurite with data on disk or in memory. */
+  storage: { kind: 'account'; connectionString: string } | { kind: 'azurite'; dataDir?: string };
+  guidanceDir: string;
+  raw: Record<string, string | undefined>;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Configuration is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const DEFAULT_CATEGORIES = [
+  'Access / login',
+  'Data entry',
+  'Reports',
+  'Sync / offline',
+  'Performance',
+  'Training',
+  'Other',
+];
+
+/** Reads and checks every setting once; a wrong value stops start-up with a message naming the variable. */
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  opts: { inMemory?: boolean; cwd?: string } = {},
+): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`));
+  }
+  const env = parsed.data;
+  if (env.ISSUE_CATEGORIES.length === 0) env.ISSUE_CATEGORIES = DEFAULT_CATEGORIES;
+  const problems: string[] = [];
+  const auth = authMode(env, problems);
+  if (auth.kind === 'local' && env.NODE_ENV === 'production') {
+    problems.push(
+      'MicrosoftAppId: required when NODE_ENV=production; local unauthenticated mode would accept any request',
+    );
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const cwd = opts.cwd ?? process.cwd();
+  const inMemory = opts.inMemory || env.STORAGE_IN_MEMORY;
+  return {
+    env,
+    auth,
+    storage: env.AZURE_STORAGE_CONNECTION_STRING
+      ? { kind: 'account', connectionString: env.AZURE_STORAGE_CONNECTION_STRING }
+      : inMemory
+        ? { kind: 'azurite' }
+        : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
+    guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
+    raw: source,
+  };
+}
+
+function authMode(env: Env, problems: string[]): AuthMode {
+  const { MicrosoftAppId: appId, MicrosoftAppPassword: password, MicrosoftAppTenantId: tenantId } = env;
+  const type = env.MicrosoftAppType;
+  if (!appId) {
+    if (password || tenantId || type) {
+      problems.push('MicrosoftAppId: must be set when MicrosoftAppPassword, -TenantId or -Type is set');
+    }
+    return { kind: 'local' };
+  }
+  if (type === 'MultiTenant') {
+    problems.push(
+      'MicrosoftAppType: MultiTenant bot registrations are deprecated; use SingleTenant or UserAssignedMsi',
+    );
+    return { kind: 'local' };
+  }
+  if (!tenantId) problems.push('MicrosoftAppTenantId: required with MicrosoftAppId');
+  if ((type ?? 'SingleTenant') === 'SingleTenant') {
+    if (!password) problems.push('MicrosoftAppPassword: required for MicrosoftAppType=SingleTenant');
+    return { kind: 'SingleTenant', appId, password: password ?? '', tenantId: tenantId ?? '' };
+  }
+  return { kind: 'UserAssignedMsi', appId, tenantId: tenantId ?? '' };
+}

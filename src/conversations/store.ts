@@ -1,0 +1,105 @@
+import type { TableClient } from '@azure/data-tables';
+import type { Clock } from '../clock.js';
+import { isNotFound, safeKey, type Tables } from '../storage/tables.js';
+
+/**
+ * Where the bot can post later without being spoken to: a plain copy of the Bot Framework
+ * conversation reference, so no feature needs botbuilder types.
+ */
+export interface StoredConversation {
+  conversationId: string;
+  conversationType: 'personal' | 'channel' | 'groupChat';
+  serviceUrl: string;
+  tenantId?: string;
+  channelId: string;
+  bot: { id: string; name?: string };
+  /** Personal chats: the user at the other end. */
+  user?: { id: string; aadObjectId?: string; name?: string };
+  /** Channels: the team and channel. */
+  teamId?: string;
+  teamName?: string;
+  channelName?: string;
+  updatedAt: string;
+}
+
+/** Channel roles a rollout-team member sets with `setup triage|support|announcements`. */
+export const CHANNEL_ROLES = ['triage', 'support', 'announcements'] as const;
+export type ChannelRole = (typeof CHANNEL_ROLES)[number];
+
+/*
+ * Table `Conversations`
+ *   PK 'personal' RK <user aadObjectId or Teams id>  → the 1:1 chat with that user   (notify a reporter)
+ *   PK 'conv'     RK <conversation id>               → any conversation the bot is in (reply later)
+ *   PK 'team'     RK <team id>                       → the team's General channel     (roster reads)
+ *   PK 'role'     RK triage|support|announcements    → the channel holding that role
+ * Every read is a point read; nothing scans.
+ */
+export class ConversationStore {
+  private constructor(
+    private readonly table: TableClient,
+    private readonly clock: Clock,
+  ) {}
+
+  static async open(tables: Tables, clock: Clock): Promise<ConversationStore> {
+    return new ConversationStore(await tables.table('Conversations'), clock);
+  }
+
+  /** Saves (or refreshes) a reference under every key it can be looked up by. */
+  async remember(conv: Omit<StoredConversation, 'updatedAt'>): Promise<void> {
+    const stored: StoredConversation = { ...conv, updatedAt: this.clock.now().toISOString() };
+    const writes: Promise<unknown>[] = [this.put('conv', conv.conversationId, stored)];
+    if (conv.conversationType === 'personal' && conv.user) {
+      writes.push(this.put('personal', conv.user.aadObjectId ?? conv.user.id, stored));
+      if (conv.user.aadObjectId) writes.push(this.put('personal', conv.user.id, stored));
+    }
+    if (conv.teamId && conv.conversationId === conv.teamId)
+      writes.push(this.put('team', conv.teamId, stored));
+    await Promise.all(writes);
+  }
+
+  personalChat(userKey: string): Promise<StoredConversation | undefined> {
+    return this.get('personal', userKey);
+  }
+
+  conversation(id: string): Promise<StoredConversation | undefined> {
+    return this.get('conv', id);
+  }
+
+  team(teamId: string): Promise<StoredConversation | undefined> {
+    return this.get('team', teamId);
+  }
+
+  async setChannelRole(role: ChannelRole, conv: StoredConversation, setBy: string): Promise<void> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: 'role',
+        rowKey: role,
+        json: JSON.stringify(conv),
+        setBy,
+        at: this.clock.now().toISOString(),
+      },
+      'Replace',
+    );
+  }
+
+  channelFor(role: ChannelRole): Promise<StoredConversation | undefined> {
+    return this.get('role', role);
+  }
+
+  private put(pk: string, key: string, conv: StoredConversation) {
+    return this.table.upsertEntity(
+      { partitionKey: pk, rowKey: safeKey(key), json: JSON.stringify(conv) },
+      'Replace',
+    );
+  }
+
+  private async get(pk: string, key: string): Promise<StoredConversation | undefined> {
+    try {
+      const e = await this.table.getEntity<{ json: string }>(pk, safeKey(key));
+      return JSON.parse(e.json) as StoredConversation;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+}

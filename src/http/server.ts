@@ -1,0 +1,79 @@
+import restify, { type Request, type Response, type Server } from 'restify';
+import type { Logger } from '../log.js';
+
+export interface HttpDeps {
+  log: Logger;
+  /** Hands a checked activity to the bot; writes the response itself. */
+  processActivity(req: Request, res: Response): Promise<void>;
+  /** Throws when storage is not reachable. */
+  ready(): Promise<void>;
+}
+
+/** Why a body is not an activity, or undefined when it looks like one. */
+export function activityProblem(body: unknown): string | undefined {
+  if (body === undefined || body === null || body === '')
+    return 'the body is empty; expected a JSON activity';
+  if (typeof body !== 'object' || Array.isArray(body))
+    return 'the body is not a JSON object; expected an activity';
+  const a = body as Record<string, unknown>;
+  if (typeof a.type !== 'string' || !a.type) return 'the activity has no "type"';
+  if (typeof a.serviceUrl !== 'string' && a.type !== 'invoke') return 'the activity has no "serviceUrl"';
+  if (!a.conversation || typeof a.conversation !== 'object') return 'the activity has no "conversation"';
+  if (!a.from || typeof a.from !== 'object') return 'the activity has no "from"';
+  return undefined;
+}
+
+export function createHttpServer(deps: HttpDeps): Server {
+  const server = restify.createServer({ name: 'rollout-desk', handleUncaughtExceptions: false });
+  server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: 1024 * 1024 }));
+
+  server.post('/api/messages', async (req: Request, res: Response) => {
+    const problem = activityProblem(req.body);
+    if (problem) {
+      res.status(400);
+      res.json({ error: 'BadRequest', message: problem });
+      return;
+    }
+    try {
+      await deps.processActivity(req, res);
+    } catch (err) {
+      deps.log.error({ err }, 'could not process activity');
+      if (!res.headersSent) {
+        res.status(500);
+        res.json({ error: 'InternalError', message: 'the activity could not be processed' });
+      }
+    }
+  });
+
+  server.get('/healthz', async (_req: Request, res: Response) => {
+    res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
+  });
+
+  server.get('/readyz', async (_req: Request, res: Response) => {
+    try {
+      await withTimeout(deps.ready(), 3_000);
+      res.json({ status: 'ready', storage: 'ok' });
+    } catch (err) {
+      res.status(503);
+      res.json({ status: 'not ready', storage: err instanceof Error ? err.message : 'unreachable' });
+    }
+  });
+
+  return server;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,69 @@
+import { type Activity, type ConversationReference, TurnContext } from 'botbuilder';
+import type { StoredConversation } from '../conversations/store.js';
+import type { Actor } from '../roles/roles.js';
+
+/** The person behind an activity, as features see them. */
+export function actorOf(context: TurnContext): Actor {
+  const from = context.activity.from;
+  return { id: from.id, aadObjectId: from.aadObjectId, name: from.name ?? 'Someone' };
+}
+
+interface TeamsChannelData {
+  team?: { id?: string; name?: string };
+  channel?: { id?: string; name?: string };
+  tenant?: { id?: string };
+}
+
+export function channelDataOf(activity: Partial<Activity>): TeamsChannelData {
+  return (activity.channelData ?? {}) as TeamsChannelData;
+}
+
+/** A channel conversation id without the `;messageid=` suffix of a thread: posts to it start new threads. */
+export function channelRoot(conversationId: string): string {
+  return conversationId.split(';messageid=')[0] ?? conversationId;
+}
+
+/** A plain, storable copy of where this activity came from. */
+export function storedConversationOf(context: TurnContext): Omit<StoredConversation, 'updatedAt'> {
+  const a = context.activity;
+  const data = channelDataOf(a);
+  const type = (a.conversation.conversationType ?? 'personal') as StoredConversation['conversationType'];
+  const conv: Omit<StoredConversation, 'updatedAt'> = {
+    conversationId: type === 'channel' ? channelRoot(a.conversation.id) : a.conversation.id,
+    conversationType: type,
+    serviceUrl: a.serviceUrl,
+    tenantId: a.conversation.tenantId ?? data.tenant?.id,
+    channelId: a.channelId,
+    bot: { id: a.recipient.id, name: a.recipient.name },
+  };
+  if (type === 'personal') conv.user = { id: a.from.id, aadObjectId: a.from.aadObjectId, name: a.from.name };
+  if (data.team?.id) {
+    conv.teamId = data.team.id;
+    conv.teamName = data.team.name;
+  }
+  if (data.channel?.name) conv.channelName = data.channel.name;
+  return conv;
+}
+
+/** The Bot Framework reference for a stored conversation, for proactive sends. */
+export function referenceOf(conv: StoredConversation): Partial<ConversationReference> {
+  return {
+    channelId: conv.channelId,
+    serviceUrl: conv.serviceUrl,
+    bot: { id: conv.bot.id, name: conv.bot.name ?? '' },
+    conversation: {
+      id: conv.conversationId,
+      conversationType: conv.conversationType,
+      tenantId: conv.tenantId,
+      isGroup: conv.conversationType !== 'personal',
+      name: conv.channelName ?? '',
+    },
+    user: conv.user ? { id: conv.user.id, name: conv.user.name ?? '' } : undefined,
+  };
+}
+
+/** The message text with the bot's own @mention removed. */
+export function textWithoutMention(context: TurnContext): string {
+  const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '';
+  return text.replace(/<at>[^<]*<\/at>/g, '').trim();
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { ConversationStore } from '../../src/conversations/store.js';
+import { testTables } from '../support/storage.js';
+
+const personal = {
+  conversationId: 'a:1/x',
+  conversationType: 'personal' as const,
+  serviceUrl: 'https://smba.example/emea/',
+  tenantId: 't1',
+  channelId: 'msteams',
+  bot: { id: '28:bot' },
+  user: { id: '29:user', aadObjectId: 'aad-1', name: 'Amina' },
+};
+
+describe('ConversationStore', () => {
+  it('finds a personal chat by the user’s Entra id and Teams id', async () => {
+    const store = await ConversationStore.open(testTables(), new ManualClock());
+    await store.remember(personal);
+    expect((await store.personalChat('aad-1'))?.conversationId).toBe('a:1/x');
+    expect((await store.personalChat('29:user'))?.serviceUrl).toBe('https://smba.example/emea/');
+    expect(await store.personalChat('nobody')).toBeUndefined();
+  });
+
+  it('keeps channel roles', async () => {
+    const store = await ConversationStore.open(testTables(), new ManualClock());
+    const channel = {
+      ...personal,
+      conversationType: 'channel' as const,
+      conversationId: '19:c',
+      teamId: '19:c',
+    };
+    delete (channel as { user?: unknown }).user;
+    await store.remember(channel);
+    await store.setChannelRole('triage', { ...channel, updatedAt: '' }, 'aad-1');
+    expect((await store.channelFor('triage'))?.conversationId).toBe('19:c');
+    expect(await store.channelFor('support')).toBeUndefined();
+    expect((await store.team('19:c'))?.conversationId).toBe('19:c');
+  });
+});
