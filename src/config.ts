@@ -40,7 +40,7 @@ const optionalText = z
 /** Every setting the app reads, with its default; `.env.example` documents each one. */
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: int(3978, 1, 65535),
+  PORT: int(3978, 0, 65535),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -129,6 +129,11 @@ export function loadConfig(
   if (auth.kind === 'local' && env.NODE_ENV === 'production') {
     problems.push(
       'MicrosoftAppId: required when NODE_ENV=production; local unauthenticated mode would accept any request',
+    );
+  }
+  if (env.NODE_ENV === 'production' && !env.AZURE_STORAGE_CONNECTION_STRING) {
+    problems.push(
+      'AZURE_STORAGE_CONNECTION_STRING: required when NODE_ENV=production (embedded Azurite is for local use)',
     );
   }
   if (problems.length) throw new ConfigError(problems);

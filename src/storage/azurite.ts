@@ -76,7 +76,9 @@ function startOne(
   } else {
     args.push('--inMemoryPersistence');
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C must not reach Azurite directly. We stop it ourselves, once,
+  // after the app has finished writing (a second SIGINT would kill it mid-save).
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -114,7 +116,8 @@ function stopChild(child: ChildProcess): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    // Azurite's table service saves its database on SIGINT only; SIGTERM would drop the last seconds of writes.
+    child.kill('SIGINT');
   });
 }
 

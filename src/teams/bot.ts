@@ -253,6 +253,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
 
   private async greet(context: TurnContext): Promise<void> {
     await this.remember(context);
+    // Teams sends both installationUpdate and conversationUpdate on install: greet once per conversation.
+    if (!(await this.deps.dedupe.claim(`welcome|${context.activity.conversation.id}`))) return;
     await context.sendActivity(toActivity(welcomeCard(this.deps.systemName, this.deps.localMode)));
   }
 

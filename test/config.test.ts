@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('runs locally with no settings at all: embedded Azurite under .data, unauthenticated', () => {
+    const c = loadConfig({}, { cwd: '/srv/app' });
+    expect(c.auth.kind).toBe('local');
+    expect(c.storage).toEqual({ kind: 'azurite', dataDir: '/srv/app/.data' });
+    expect(c.env.PORT).toBe(3978);
+    expect(c.env.ISSUE_CATEGORIES).toContain('Sync / offline');
+  });
+
+  it('uses a Storage account when a connection string is set, and memory with --in-memory', () => {
+    expect(loadConfig({ AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }).storage.kind).toBe(
+      'account',
+    );
+    expect(loadConfig({}, { inMemory: true }).storage).toEqual({ kind: 'azurite' });
+  });
+
+  it('names the variable when a value is wrong', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ GUIDANCE_BASE_URL: 'not a url' })).toThrow(/GUIDANCE_BASE_URL/);
+  });
+
+  it('refuses unauthenticated mode in production, and incomplete or multi-tenant credentials', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/MicrosoftAppId/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AZURE_STORAGE_CONNECTION_STRING/);
+    expect(() => loadConfig({ MicrosoftAppId: 'x', MicrosoftAppTenantId: 't' })).toThrow(
+      /MicrosoftAppPassword/,
+    );
+    expect(() => loadConfig({ MicrosoftAppId: 'x', MicrosoftAppType: 'MultiTenant' })).toThrow(/deprecated/);
+    expect(() => loadConfig({ MicrosoftAppPassword: 'p' })).toThrow(ConfigError);
+  });
+
+  it('accepts a single-tenant and a managed-identity bot', () => {
+    const st = loadConfig({ MicrosoftAppId: 'a', MicrosoftAppPassword: 'p', MicrosoftAppTenantId: 't' });
+    expect(st.auth).toEqual({ kind: 'SingleTenant', appId: 'a', password: 'p', tenantId: 't' });
+    const msi = loadConfig({
+      MicrosoftAppId: 'a',
+      MicrosoftAppTenantId: 't',
+      MicrosoftAppType: 'UserAssignedMsi',
+    });
+    expect(msi.auth.kind).toBe('UserAssignedMsi');
+  });
+
+  it('splits role id lists', () => {
+    const c = loadConfig({ CHAMPION_IDS: ' a, b ,,c ' });
+    expect(c.env.CHAMPION_IDS).toEqual(['a', 'b', 'c']);
+  });
+});

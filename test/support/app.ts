@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { type App, startApp } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { azuriteConnection } from './storage.js';
+
+export const USERS = {
+  staff: { id: '29:staff', aadObjectId: 'aad-staff', name: 'Sam Staff' },
+  champion: { id: '29:champ', aadObjectId: 'aad-champ', name: 'Chris Champion' },
+  lead: { id: '29:lead', aadObjectId: 'aad-lead', name: 'Lee Lead' },
+} as const;
+
+export type TestUser = (typeof USERS)[keyof typeof USERS];
+
+/** Starts the real app on a free port, on the shared test Azurite under a fresh table prefix. */
+export async function startTestApp(env: Record<string, string> = {}, clock = new ManualClock()) {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    AZURE_STORAGE_CONNECTION_STRING: azuriteConnection(),
+    TABLE_PREFIX: `t${randomBytes(4).toString('hex')}`,
+    CHAMPION_IDS: USERS.champion.aadObjectId,
+    ROLLOUT_TEAM_IDS: USERS.lead.aadObjectId,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const app: App = await startApp(config, { log: createLogger(config.env.LOG_LEVEL), clock });
+  return { app, clock };
+}
+
+let seq = 0;
+
+/** An activity as Teams would send it; replies come back in the HTTP response (expectReplies). */
+export function activity(
+  user: TestUser,
+  overrides: Record<string, unknown> & { serviceUrl?: string } = {},
+): Record<string, unknown> {
+  return {
+    type: 'message',
+    id: `act-${Date.now()}-${++seq}`,
+    channelId: 'msteams',
+    serviceUrl: overrides.serviceUrl ?? 'http://127.0.0.1:9/',
+    from: { id: user.id, aadObjectId: user.aadObjectId, name: user.name },
+    recipient: { id: '28:bot', name: 'Rollout Desk' },
+    conversation: { id: `a:personal-${user.id}`, conversationType: 'personal', tenantId: 'tenant-1' },
+    channelData: { tenant: { id: 'tenant-1' } },
+    deliveryMode: 'expectReplies',
+    locale: 'en-US',
+    ...overrides,
+  };
+}
+
+export interface Reply {
+  type: string;
+  text?: string;
+  attachments?: { contentType: string; content: Record<string, unknown> }[];
+}
+
+export async function post(
+  app: App,
+  body: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${app.url}/api/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    json = { raw: text };
+  }
+  return { status: res.status, json };
+}
+
+/** Sends a message and returns the bot's replies. */
+export async function say(app: App, user: TestUser, text: string, extra: Record<string, unknown> = {}) {
+  const res = await post(app, activity(user, { text, ...extra }));
+  if (res.status !== 200) throw new Error(`status ${res.status}: ${JSON.stringify(res.json)}`);
+  return ((res.json.activities as Reply[] | undefined) ?? []).filter((a) => a.type === 'message');
+}
+
+/** All the text a user would read in a reply: message text plus every TextBlock/FactSet in its cards. */
+export function readable(replies: Reply[]): string {
+  const out: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const x of node) walk(x);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const n = node as Record<string, unknown>;
+    if (typeof n.text === 'string') out.push(n.text);
+    if (typeof n.title === 'string') out.push(n.title);
+    if (typeof n.value === 'string' && n.type !== 'Input.Text') out.push(n.value);
+    for (const v of Object.values(n)) if (typeof v === 'object') walk(v);
+  };
+  for (const r of replies) {
+    if (r.text) out.push(r.text);
+    walk(r.attachments?.map((a) => a.content));
+  }
+  return out.join('\n');
+}

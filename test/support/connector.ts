@@ -1,0 +1,89 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  conversationId?: string;
+  activityId?: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * A local stand-in for the Bot Framework connector (what `serviceUrl` points at): records every send and
+ * update, answers like the real service (201 with an id), and can be told to fail the next calls.
+ */
+export class RecordingConnector {
+  readonly calls: RecordedCall[] = [];
+  private server: Server | undefined;
+  private seq = 0;
+  private failures: { status: number; headers?: Record<string, string> }[] = [];
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer(async (req, res) => {
+      const body = await readJson(req);
+      const m = /^\/v3\/conversations\/([^/]+)(?:\/activities(?:\/([^/]+))?)?/.exec(req.url ?? '');
+      const call: RecordedCall = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        conversationId: m?.[1] ? decodeURIComponent(m[1]) : undefined,
+        activityId: m?.[2] ? decodeURIComponent(m[2]) : undefined,
+        body,
+      };
+      const failure = this.failures.shift();
+      if (failure) {
+        res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
+        res.end(
+          JSON.stringify({
+            error: { code: failure.status === 429 ? 'Throttled' : 'ServiceError', message: 'x' },
+          }),
+        );
+        return;
+      }
+      this.calls.push(call);
+      if (req.method === 'POST' && req.url === '/v3/conversations') {
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: `conv-${++this.seq}`, activityId: `act-${this.seq}` }));
+        return;
+      }
+      res.writeHead(req.method === 'PUT' ? 200 : 201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: call.activityId ?? `act-${++this.seq}` }));
+    });
+    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+    return this;
+  }
+
+  failNext(status: number, times = 1, headers?: Record<string, string>): void {
+    for (let i = 0; i < times; i++) this.failures.push({ status, headers });
+  }
+
+  sentTo(conversationId: string): RecordedCall[] {
+    return this.calls.filter((c) => c.conversationId === conversationId && c.method === 'POST');
+  }
+
+  async waitFor(pred: (calls: RecordedCall[]) => boolean, ms = 5_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!pred(this.calls)) {
+      if (Date.now() > end)
+        throw new Error(`connector: condition not met; calls: ${JSON.stringify(this.calls)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString();
+  try {
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    return { raw: text };
+  }
+}
