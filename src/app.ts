@@ -1,16 +1,24 @@
 import type { AddressInfo } from 'node:net';
+import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { Server } from 'restify';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { ConversationStore } from './conversations/store.js';
+import { ModelAnswerer } from './faq/ai/answerer.js';
+import { createModelClient } from './faq/ai/client.js';
+import { GuidanceLibrary } from './faq/docs/library.js';
+import { buildIndex } from './faq/engine/index.js';
+import { QuestionStore } from './faq/questions.js';
+import { FaqService } from './faq/service.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, describeConnectionString, type Logger } from './log.js';
 import { Roles } from './roles/roles.js';
 import { type RunningAzurite, startAzurite } from './storage/azurite.js';
 import { DedupeStore } from './storage/dedupe.js';
-import { Tables } from './storage/tables.js';
+import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
+import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
 
@@ -24,9 +32,12 @@ export interface App {
   log: Logger;
   url: string;
   tables: Tables;
-  connectionString: string;
+  /** Where storage is, for tools and tests (a connection string, or an endpoint with a credential). */
+  account: TableAccount;
   bot: RolloutDeskBot;
   sender: ProactiveSender;
+  faq: FaqService;
+  library: GuidanceLibrary<ReturnType<typeof buildIndex>>;
   stop(): Promise<void>;
 }
 
@@ -37,14 +48,20 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const cleanups: (() => Promise<void>)[] = [];
   try {
     let azurite: RunningAzurite | undefined;
-    let connectionString: string;
+    let account: TableAccount;
     if (config.storage.kind === 'account') {
-      connectionString = config.storage.connectionString;
-      log.info({ storage: describeConnectionString(connectionString) }, 'using Storage account');
+      account = config.storage.connectionString;
+      log.info({ storage: describeConnectionString(account) }, 'using Storage account');
+    } else if (config.storage.kind === 'identity') {
+      const credential = config.storage.clientId
+        ? new ManagedIdentityCredential({ clientId: config.storage.clientId })
+        : new DefaultAzureCredential();
+      account = { endpoint: config.storage.tableEndpoint, credential };
+      log.info({ storage: config.storage.tableEndpoint }, 'using Storage account with managed identity');
     } else {
       azurite = await startAzurite({ location: config.storage.dataDir });
       cleanups.push(() => azurite?.stop() ?? Promise.resolve());
-      connectionString = azurite.connectionString;
+      account = azurite.connectionString;
       log.info(
         {
           tablePort: azurite.tablePort,
@@ -54,7 +71,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         'embedded Azurite started',
       );
     }
-    const tables = new Tables(connectionString, config.env.TABLE_PREFIX);
+    const tables = new Tables(account, config.env.TABLE_PREFIX);
     const conversations = await ConversationStore.open(tables, clock);
     const dedupe = await DedupeStore.open(tables, clock);
 
@@ -85,6 +102,38 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       dedupe,
       systemName: config.env.SYSTEM_NAME,
       localMode: config.auth.kind === 'local',
+    });
+
+    const library = await GuidanceLibrary.open(config.guidanceDir, {
+      buildIndex: (sections) => buildIndex(sections),
+      onWarning: (message) => log.warn({ guidanceDir: config.guidanceDir }, message),
+    });
+    cleanups.push(async () => library.close());
+    log.info(
+      {
+        guidanceDir: config.guidanceDir,
+        docs: library.current.docs.length,
+        sections: library.current.sections.length,
+      },
+      'guidance loaded',
+    );
+    const model = config.model
+      ? new ModelAnswerer(createModelClient(config.model), config.model, log)
+      : undefined;
+    if (config.model)
+      log.info({ provider: config.model.provider }, 'FAQ answers are written by a model over the guidance');
+    const faq = new FaqService(library, await QuestionStore.open(tables, clock), {
+      baseUrl: config.env.GUIDANCE_BASE_URL,
+      model,
+      warn: (details, msg) => log.warn(details, msg),
+    });
+    const faqWiring = { faq, sender, log };
+    registerFaq(bot, faqWiring);
+    library.on('reloaded', (event) => {
+      log.info({ changed: event.changed }, 'guidance reloaded');
+      notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
+        log.error({ err }, 'could not check newly answered questions'),
+      );
     });
 
     const server: Server = createHttpServer({
@@ -121,9 +170,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       log,
       url,
       tables,
-      connectionString,
+      account,
       bot,
       sender,
+      faq,
+      library,
       async stop() {
         // Stop taking work first (server), then finish sends in flight, then storage.
         const serverClose = cleanups.pop();

@@ -1,5 +1,8 @@
 import path from 'node:path';
+import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
 import { z } from 'zod';
+import { type ModelConfig, modelConfigFromEnv } from './faq/ai/modelConfig.js';
+import { DEFAULT_CATEGORIES } from './issues/model.js';
 
 /** Comma-separated list → trimmed, non-empty items. */
 const list = z
@@ -45,6 +48,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   AZURE_STORAGE_CONNECTION_STRING: optionalText,
+  AZURE_STORAGE_ACCOUNT_NAME: optionalText,
+  AZURE_STORAGE_TABLE_ENDPOINT: optionalText.pipe(z.string().url().optional()),
+  AZURE_STORAGE_QUEUE_ENDPOINT: optionalText.pipe(z.string().url().optional()),
+  AZURE_CLIENT_ID: optionalText,
   DATA_DIR: z.string().default('.data'),
   STORAGE_IN_MEMORY: bool(false),
   TABLE_PREFIX: z
@@ -79,6 +86,7 @@ const schema = z.object({
   SCHEDULER_INTERVAL_SECONDS: int(60, 1, 86_400),
 
   TENANT_SENDS_PER_SECOND: int(50, 1, 1000),
+  FAQ_MODEL_TIMEOUT_MS: int(6000, 500, 14_000),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -91,9 +99,14 @@ export type AuthMode =
 export interface Config {
   env: Env;
   auth: AuthMode;
-  /** Storage: a real account, or embedded Azurite with data on disk or in memory. */
-  storage: { kind: 'account'; connectionString: string } | { kind: 'azurite'; dataDir?: string };
+  /** Storage: a real account (by connection string or managed identity), or embedded Azurite. */
+  storage:
+    | { kind: 'account'; connectionString: string }
+    | { kind: 'identity'; tableEndpoint: string; queueEndpoint: string; clientId?: string }
+    | { kind: 'azurite'; dataDir?: string };
   guidanceDir: string;
+  /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
+  model?: ModelConfig;
   raw: Record<string, string | undefined>;
 }
 
@@ -102,16 +115,6 @@ export class ConfigError extends Error {
     super(`Configuration is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
-
-const DEFAULT_CATEGORIES = [
-  'Access / login',
-  'Data entry',
-  'Reports',
-  'Sync / offline',
-  'Performance',
-  'Training',
-  'Other',
-];
 
 /** Reads and checks every setting once; a wrong value stops start-up with a message naming the variable. */
 export function loadConfig(
@@ -123,7 +126,7 @@ export function loadConfig(
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`));
   }
   const env = parsed.data;
-  if (env.ISSUE_CATEGORIES.length === 0) env.ISSUE_CATEGORIES = DEFAULT_CATEGORIES;
+  if (env.ISSUE_CATEGORIES.length === 0) env.ISSUE_CATEGORIES = [...DEFAULT_CATEGORIES];
   const problems: string[] = [];
   const auth = authMode(env, problems);
   if (auth.kind === 'local' && env.NODE_ENV === 'production') {
@@ -131,10 +134,21 @@ export function loadConfig(
       'MicrosoftAppId: required when NODE_ENV=production; local unauthenticated mode would accept any request',
     );
   }
-  if (env.NODE_ENV === 'production' && !env.AZURE_STORAGE_CONNECTION_STRING) {
+  const identityStorage = env.AZURE_STORAGE_ACCOUNT_NAME || env.AZURE_STORAGE_TABLE_ENDPOINT;
+  if (env.NODE_ENV === 'production' && !env.AZURE_STORAGE_CONNECTION_STRING && !identityStorage) {
     problems.push(
-      'AZURE_STORAGE_CONNECTION_STRING: required when NODE_ENV=production (embedded Azurite is for local use)',
+      'AZURE_STORAGE_CONNECTION_STRING: required when NODE_ENV=production, or AZURE_STORAGE_ACCOUNT_NAME for managed identity (embedded Azurite is for local use)',
     );
+  }
+  let model: ModelConfig | undefined;
+  try {
+    model = modelConfigFromEnv(source, {
+      timeoutMs: env.FAQ_MODEL_TIMEOUT_MS,
+      // Azure OpenAI without a key: the app's managed identity (or developer login) gets the tokens.
+      azureADTokenProvider: lazyTokenProvider('https://cognitiveservices.azure.com/.default'),
+    });
+  } catch (err) {
+    problems.push(err instanceof Error ? err.message : String(err));
   }
   if (problems.length) throw new ConfigError(problems);
   const cwd = opts.cwd ?? process.cwd();
@@ -144,10 +158,22 @@ export function loadConfig(
     auth,
     storage: env.AZURE_STORAGE_CONNECTION_STRING
       ? { kind: 'account', connectionString: env.AZURE_STORAGE_CONNECTION_STRING }
-      : inMemory
-        ? { kind: 'azurite' }
-        : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
+      : identityStorage
+        ? {
+            kind: 'identity',
+            tableEndpoint:
+              env.AZURE_STORAGE_TABLE_ENDPOINT ??
+              `https://${env.AZURE_STORAGE_ACCOUNT_NAME}.table.core.windows.net`,
+            queueEndpoint:
+              env.AZURE_STORAGE_QUEUE_ENDPOINT ??
+              `https://${env.AZURE_STORAGE_ACCOUNT_NAME}.queue.core.windows.net`,
+            clientId: env.AZURE_CLIENT_ID,
+          }
+        : inMemory
+          ? { kind: 'azurite' }
+          : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
+    model,
     raw: source,
   };
 }
@@ -173,4 +199,13 @@ function authMode(env: Env, problems: string[]): AuthMode {
     return { kind: 'SingleTenant', appId, password: password ?? '', tenantId: tenantId ?? '' };
   }
   return { kind: 'UserAssignedMsi', appId, tenantId: tenantId ?? '' };
+}
+
+/** A token provider that builds its credential on first use, so config loading stays free of I/O. */
+function lazyTokenProvider(scope: string): () => Promise<string> {
+  let provider: (() => Promise<string>) | undefined;
+  return () => {
+    provider ??= getBearerTokenProvider(new DefaultAzureCredential(), scope);
+    return provider();
+  };
 }

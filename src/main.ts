@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { startApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { PLAYGROUND_USERS, type RunningPlayground, startPlayground } from './devtools/playground.js';
 import { createLogger } from './log.js';
 
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     `Rollout Desk is running (${local ? 'LOCAL, unauthenticated' : `authenticated, ${config.auth.kind}`}).`,
     `  Bot endpoint:      ${app.url}/api/messages`,
     `  Health:            ${app.url}/healthz   ${app.url}/readyz`,
-    `  Storage:           ${config.storage.kind === 'account' ? 'Azure Storage account' : `embedded Azurite, ${config.storage.dataDir ?? 'in memory'}`}`,
+    `  Storage:           ${describeStorage(config.storage)}`,
     playground ? `  Agents Playground: ${playground.url}   ← open this to chat with the bot` : '',
     '  Stop with Ctrl-C.',
     '',
@@ -66,6 +66,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function describeStorage(storage: Config['storage']): string {
+  if (storage.kind === 'account') return 'Azure Storage account (connection string)';
+  if (storage.kind === 'identity') return `Azure Storage account ${storage.tableEndpoint} (managed identity)`;
+  return `embedded Azurite, ${storage.dataDir ?? 'in memory'}`;
 }
 
 main().catch((err: unknown) => {

@@ -49,3 +49,21 @@ describe('loadConfig', () => {
     expect(c.env.CHAMPION_IDS).toEqual(['a', 'b', 'c']);
   });
 });
+
+describe('loadConfig storage with managed identity', () => {
+  it('uses the account endpoints with an Entra credential when only the account name is set', () => {
+    const c = loadConfig({ AZURE_STORAGE_ACCOUNT_NAME: 'rolloutdesk', AZURE_CLIENT_ID: 'cid' });
+    expect(c.storage).toEqual({
+      kind: 'identity',
+      tableEndpoint: 'https://rolloutdesk.table.core.windows.net',
+      queueEndpoint: 'https://rolloutdesk.queue.core.windows.net',
+      clientId: 'cid',
+    });
+  });
+
+  it('names the AI variable that is inconsistent', () => {
+    expect(() => loadConfig({ AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com' })).toThrow(
+      /AZURE_OPENAI_DEPLOYMENT/,
+    );
+  });
+});

@@ -7,6 +7,8 @@ export interface HttpDeps {
   processActivity(req: Request, res: Response): Promise<void>;
   /** Throws when storage is not reachable. */
   ready(): Promise<void>;
+  /** A file made for download (e.g. the issue export), by its unguessable token. */
+  download?(token: string): Promise<{ filename: string; contentType: string; content: string } | undefined>;
 }
 
 /** Why a body is not an activity, or undefined when it looks like one. */
@@ -57,6 +59,26 @@ export function createHttpServer(deps: HttpDeps): Server {
       res.status(503);
       res.json({ status: 'not ready', storage: err instanceof Error ? err.message : 'unreachable' });
     }
+  });
+
+  server.get('/exports/:token', async (req: Request, res: Response) => {
+    const file = deps.download ? await deps.download(String(req.params.token ?? '')) : undefined;
+    if (!file) {
+      res.status(404);
+      res.json({
+        error: 'NotFound',
+        message: 'this download link is unknown or has expired; ask the bot for a new export',
+      });
+      return;
+    }
+    const safeName = file.filename.replace(/[^\w.-]+/g, '_');
+    res.writeHead(200, {
+      'content-type': `${file.contentType}; charset=utf-8`,
+      'content-disposition': `attachment; filename="${safeName}"`,
+      'cache-control': 'no-store',
+    });
+    // A BOM so Excel opens the UTF-8 CSV with the right characters.
+    res.end(`\uFEFF${file.content}`);
   });
 
   return server;

@@ -1,22 +1,33 @@
+import type { TokenCredential } from '@azure/core-auth';
 import { TableClient, TableServiceClient } from '@azure/data-tables';
+
+/** How to reach the account: a connection string (keys, or Azurite), or an endpoint plus an Entra credential. */
+export type TableAccount = string | { endpoint: string; credential: TokenCredential };
 
 /** Opens table clients on one Storage account and creates each table once. */
 export class Tables {
   private readonly created = new Map<string, Promise<void>>();
   constructor(
-    private readonly connectionString: string,
+    private readonly account: TableAccount,
     /** Prefix for every table name, so tests and instances can share one account. */
     private readonly prefix = '',
   ) {}
 
   private get options() {
-    return { allowInsecureConnection: this.connectionString.includes('http://') };
+    const target = typeof this.account === 'string' ? this.account : this.account.endpoint;
+    return { allowInsecureConnection: target.includes('http://') };
+  }
+
+  private client(table: string): TableClient {
+    return typeof this.account === 'string'
+      ? TableClient.fromConnectionString(this.account, table, this.options)
+      : new TableClient(`${this.account.endpoint}`, table, this.account.credential, this.options);
   }
 
   /** A client for `name` (prefixed); the table is created on first use. */
   async table(name: string): Promise<TableClient> {
     const full = `${this.prefix}${name}`;
-    const client = TableClient.fromConnectionString(this.connectionString, full, this.options);
+    const client = this.client(full);
     let ready = this.created.get(full);
     if (!ready) {
       ready = client.createTable().catch((err: unknown) => {
@@ -31,7 +42,10 @@ export class Tables {
 
   /** Reachability check for /readyz: one cheap call to the service. */
   async ping(): Promise<void> {
-    const svc = TableServiceClient.fromConnectionString(this.connectionString, this.options);
+    const svc =
+      typeof this.account === 'string'
+        ? TableServiceClient.fromConnectionString(this.account, this.options)
+        : new TableServiceClient(this.account.endpoint, this.account.credential, this.options);
     const iter = svc.listTables().byPage({ maxPageSize: 1 });
     await iter.next();
   }

@@ -57,8 +57,12 @@ export interface BotDeps {
 const REFUSAL: Record<Role, string> = {
   staff: 'That is for champions and the rollout team. If you need it, ask your rollout team.',
   champion: 'That is for the rollout team only.',
-  rolloutTeam: '',
+  rolloutTeam: 'You are not allowed to do that.',
 };
+
+export function refusalFor(role: Role): string {
+  return REFUSAL[role];
+}
 
 /**
  * Turns Teams activities into calls on the features. Features register commands, card actions (by verb),
@@ -244,7 +248,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       require: async (action) => {
         if (await this.deps.roles.may(actor, action)) return true;
         log.warn({ action, role }, 'refused: role too low');
-        await turn.reply(REFUSAL[role] || 'You are not allowed to do that.');
+        // An invoke answers in its response (the handler says why); a message gets the refusal as a reply.
+        if (context.activity.type === 'message') await turn.reply(refusalFor(role));
         return false;
       },
     };

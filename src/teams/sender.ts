@@ -1,4 +1,4 @@
-import { type Activity, CardFactory, type CloudAdapter, MessageFactory } from 'botbuilder';
+import { type Activity, CardFactory, type CloudAdapter, MessageFactory, type TurnContext } from 'botbuilder';
 import type { AdaptiveCard } from '../cards/template.js';
 import type { ConversationStore, StoredConversation } from '../conversations/store.js';
 import type { Logger } from '../log.js';
@@ -45,12 +45,8 @@ export class ProactiveSender {
   send(conv: StoredConversation, out: Outgoing): Promise<SentMessage> {
     return this.track(async () => {
       await this.limiter.acquire([`conv:${conv.conversationId}`, `tenant:${conv.tenantId ?? ''}`]);
-      let activityId = '';
-      await this.adapter.continueConversationAsync(this.botAppId, referenceOf(conv), async (ctx) => {
-        const res = await ctx.sendActivity(toActivity(out));
-        activityId = res?.id ?? '';
-      });
-      return { conversationId: conv.conversationId, activityId };
+      const res = await this.inConversation(conv, (ctx) => ctx.sendActivity(toActivity(out)));
+      return { conversationId: conv.conversationId, activityId: res?.id ?? '' };
     });
   }
 
@@ -58,9 +54,7 @@ export class ProactiveSender {
   update(conv: StoredConversation, activityId: string, out: Outgoing): Promise<void> {
     return this.track(async () => {
       await this.limiter.acquire([`conv:${conv.conversationId}`, `tenant:${conv.tenantId ?? ''}`]);
-      await this.adapter.continueConversationAsync(this.botAppId, referenceOf(conv), async (ctx) => {
-        await ctx.updateActivity({ ...toActivity(out), id: activityId });
-      });
+      await this.inConversation(conv, (ctx) => ctx.updateActivity({ ...toActivity(out), id: activityId }));
     });
   }
 
@@ -79,6 +73,27 @@ export class ProactiveSender {
       this.log.warn({ err, userKey }, 'could not send 1:1 message');
       return false;
     }
+  }
+
+  /**
+   * Runs `work` in a proactive turn and returns its result. The adapter would hand a failure to its turn-error
+   * handler and resolve anyway; callers must see a 403 or a lost connection, so the error is carried out.
+   */
+  private async inConversation<T>(
+    conv: StoredConversation,
+    work: (ctx: TurnContext) => Promise<T>,
+  ): Promise<T> {
+    let result: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    await this.adapter.continueConversationAsync(this.botAppId, referenceOf(conv), async (ctx) => {
+      try {
+        result = { ok: true, value: await work(ctx) };
+      } catch (error) {
+        result = { ok: false, error };
+      }
+    });
+    if (!result) throw new Error('the proactive turn did not run');
+    if (!result.ok) throw result.error;
+    return result.value;
   }
 
   /** Resolves when every send started so far has finished. */

@@ -105,3 +105,34 @@ export function readable(replies: Reply[]): string {
   }
   return out.join('\n');
 }
+
+/** Clicks an Action.Execute button: an `adaptiveCard/action` invoke; returns the invoke response body. */
+export async function execute(
+  app: App,
+  user: TestUser,
+  verb: string,
+  data: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await post(
+    app,
+    activity(user, {
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      value: { action: { type: 'Action.Execute', verb, data } },
+      replyToId: 'bot-message-1',
+      deliveryMode: undefined,
+      ...extra,
+    }),
+  );
+  return { status: res.status, body: res.json };
+}
+
+/** What a card action's response shows: the replacing card's text, or the message. */
+export function invokeText(body: Record<string, unknown>): string {
+  const value = body.value;
+  if (typeof value === 'string') return value;
+  return readable([
+    { type: 'message', attachments: [{ contentType: 'card', content: value as Record<string, unknown> }] },
+  ]);
+}

@@ -15,6 +15,8 @@ export interface RecordedCall {
  */
 export class RecordingConnector {
   readonly calls: RecordedCall[] = [];
+  /** Calls answered with a scripted failure. */
+  readonly rejected: RecordedCall[] = [];
   private server: Server | undefined;
   private seq = 0;
   private failures: { status: number; headers?: Record<string, string> }[] = [];
@@ -33,6 +35,7 @@ export class RecordingConnector {
       };
       const failure = this.failures.shift();
       if (failure) {
+        this.rejected.push(call);
         res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
         res.end(
           JSON.stringify({
@@ -57,6 +60,10 @@ export class RecordingConnector {
 
   failNext(status: number, times = 1, headers?: Record<string, string>): void {
     for (let i = 0; i < times; i++) this.failures.push({ status, headers });
+  }
+
+  clearFailures(): void {
+    this.failures = [];
   }
 
   sentTo(conversationId: string): RecordedCall[] {

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import type { Clock } from '../clock.js';
+import { collect, type Tables } from '../storage/tables.js';
+
+/** A file made for one user to download once or a few times, then gone. */
+export interface ExportFile {
+  filename: string;
+  contentType: string;
+  content: string;
+  createdBy: string;
+  expiresAt: string;
+}
+
+/** Table properties hold at most 64 KiB; UTF-16 makes that 32K characters. */
+const CHUNK = 30_000;
+
+/*
+ * Table `Exports`: PK = the download token (256 random bits), RK = 'meta' or a zero-padded chunk number.
+ * Any instance can serve a download, so a file made on one instance is not lost behind a load balancer.
+ * Reading a token is one partition query; an expired token reads as missing (and is deleted then).
+ */
+export class ExportStore {
+  private constructor(
+    private readonly table: TableClient,
+    private readonly clock: Clock,
+  ) {}
+
+  static async open(tables: Tables, clock: Clock): Promise<ExportStore> {
+    return new ExportStore(await tables.table('Exports'), clock);
+  }
+
+  async save(
+    file: Omit<ExportFile, 'expiresAt'>,
+    ttlMs = 3_600_000,
+  ): Promise<{ token: string; expiresAt: string }> {
+    const token = randomBytes(32).toString('hex');
+    const expiresAt = new Date(this.clock.now().getTime() + ttlMs).toISOString();
+    const chunks: string[] = [];
+    for (let i = 0; i < file.content.length; i += CHUNK) chunks.push(file.content.slice(i, i + CHUNK));
+    // Chunks first, meta last: a token is readable only once its whole content is stored.
+    for (let i = 0; i < chunks.length; i += 100) {
+      await this.table.submitTransaction(
+        chunks
+          .slice(i, i + 100)
+          .map((text, j) => [
+            'create',
+            { partitionKey: token, rowKey: String(i + j).padStart(6, '0'), text },
+          ]),
+      );
+    }
+    await this.table.createEntity({
+      partitionKey: token,
+      rowKey: 'meta',
+      filename: file.filename,
+      contentType: file.contentType,
+      createdBy: file.createdBy,
+      expiresAt,
+      chunks: chunks.length,
+    });
+    return { token, expiresAt };
+  }
+
+  async read(token: string): Promise<ExportFile | undefined> {
+    if (!/^[0-9a-f]{64}$/.test(token)) return undefined;
+    const rows = await collect(
+      this.table.listEntities<Record<string, unknown>>({
+        queryOptions: { filter: `PartitionKey eq '${token}'` },
+      }),
+    );
+    const meta = rows.find((r) => r.rowKey === 'meta');
+    if (!meta) return undefined;
+    if (String(meta.expiresAt) <= this.clock.now().toISOString()) {
+      await Promise.all(rows.map((r) => this.table.deleteEntity(token, String(r.rowKey)).catch(() => {})));
+      return undefined;
+    }
+    const chunks = rows
+      .filter((r) => r.rowKey !== 'meta')
+      .sort((a, b) => String(a.rowKey).localeCompare(String(b.rowKey)));
+    if (chunks.length !== Number(meta.chunks)) return undefined;
+    return {
+      filename: String(meta.filename),
+      contentType: String(meta.contentType),
+      createdBy: String(meta.createdBy),
+      expiresAt: String(meta.expiresAt),
+      content: chunks.map((c) => String(c.text)).join(''),
+    };
+  }
+}

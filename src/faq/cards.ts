@@ -1,0 +1,95 @@
+import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import type { GapGroup } from './gaps.js';
+import type { FaqAnswer, SourceRef } from './service.js';
+
+/** Data for cards/faq-answer.json. */
+export interface FaqAnswerCardData {
+  question: string;
+  text: string;
+  sourceLabel: string;
+  sourceUrl: string;
+  viaModel: boolean;
+  related: { label: string }[];
+  questionId: string;
+  feedbackNote: string;
+  showFeedback: boolean;
+  showFollowUp: boolean;
+}
+
+/** Data for cards/faq-not-covered.json. */
+export interface FaqNotCoveredCardData {
+  question: string;
+  questionId: string;
+  nearest: string;
+}
+
+/** Data for cards/faq-gaps.json. */
+export interface FaqGapsCardData {
+  days: number;
+  page: number;
+  pages: number;
+  groups: (Omit<GapGroup, 'questions' | 'lastAskedAt'> & { others: string })[];
+}
+
+export function sourceLabel(s: SourceRef): string {
+  return `${s.docTitle} › ${s.heading}`;
+}
+
+function link(s: SourceRef): string {
+  return s.url ? `[${escapeText(sourceLabel(s))}](${s.url})` : escapeText(sourceLabel(s));
+}
+
+export function answerCard(
+  answer: Extract<FaqAnswer, { kind: 'answer' }>,
+  opts: { feedbackNote?: string; showFeedback?: boolean; showFollowUp?: boolean } = {},
+): AdaptiveCard {
+  return renderCard<FaqAnswerCardData>('faq-answer', {
+    question: escapeText(answer.question),
+    // Guidance text is the rollout team's own; a model's text is not, so it is escaped like user input.
+    text: answer.via === 'model' ? escapeText(answer.text) : answer.text,
+    sourceLabel: escapeText(sourceLabel(answer.source)),
+    sourceUrl: answer.source.url ?? '',
+    viaModel: answer.via === 'model',
+    related: answer.related.map((r) => ({ label: link(r) })),
+    questionId: answer.questionId,
+    feedbackNote: opts.feedbackNote ?? '',
+    showFeedback: opts.showFeedback ?? true,
+    showFollowUp: opts.showFollowUp ?? true,
+  });
+}
+
+export function notCoveredCard(
+  question: string,
+  questionId: string,
+  nearest: SourceRef[] = [],
+): AdaptiveCard {
+  return renderCard<FaqNotCoveredCardData>('faq-not-covered', {
+    question: escapeText(question),
+    questionId,
+    nearest: nearest.map(link).join('; '),
+  });
+}
+
+export const GAPS_PAGE_SIZE = 8;
+
+export function gapsCard(groups: GapGroup[], days: number, page: number): AdaptiveCard {
+  const pages = Math.max(1, Math.ceil(groups.length / GAPS_PAGE_SIZE));
+  const current = Math.min(Math.max(1, page), pages);
+  const slice = groups.slice((current - 1) * GAPS_PAGE_SIZE, current * GAPS_PAGE_SIZE);
+  return renderCard<FaqGapsCardData>('faq-gaps', {
+    days,
+    page: current,
+    pages,
+    groups: slice.map((g) => ({
+      example: escapeText(g.example),
+      count: g.count,
+      unanswered: g.unanswered,
+      notHelpful: g.notHelpful,
+      askers: g.askers,
+      others: g.questions
+        .filter((q) => q !== g.example)
+        .map(escapeText)
+        .join('; '),
+    })),
+  });
+}

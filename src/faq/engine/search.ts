@@ -1,0 +1,182 @@
+import type { GuidanceSection } from '../docs/types.js';
+import type { FaqIndex } from './build.js';
+import { analyzeQuery, type QueryConcept } from './query.js';
+
+export interface SearchHit {
+  section: GuidanceSection;
+  score: number;
+}
+
+export interface SearchResult {
+  answered: boolean;
+  /** 0–1: share of the question's weight the best section covers, see `coverage`. */
+  confidence: number;
+  /** Best first; present even when not answered (empty only when no section shares a word with the question). */
+  results: SearchHit[];
+}
+
+export interface SearchOptions {
+  limit?: number;
+}
+
+/** Candidates looked at when diversifying the final list. */
+const CANDIDATE_POOL = 30;
+
+export function search(index: FaqIndex, question: string, options: SearchOptions = {}): SearchResult {
+  const limit = Math.max(1, options.limit ?? 5);
+  const concepts = analyzeQuery(index, question);
+  const scores = scoreSections(index, concepts);
+  const order = diversify(index, scores, topK(scores, Math.max(limit, CANDIDATE_POOL)), limit);
+  const results = order.map(({ i, score }) => ({ section: index.sections[i]!, score: round(score) }));
+  const confidence = order.length > 0 ? confidenceOf(index, concepts, order[0]!.i, order[0]!.score) : 0;
+  return { answered: results.length > 0 && confidence >= index.tuning.answerThreshold, confidence, results };
+}
+
+/** BM25F with query concepts: each concept adds its best-matching alternative (dis-max). */
+function scoreSections(index: FaqIndex, concepts: QueryConcept[]): Float64Array {
+  const total = index.sections.length;
+  const scores = new Float64Array(total);
+  const best = new Float64Array(total);
+  const { idfPower } = index.tuning;
+  for (const concept of concepts) {
+    // Dis-max within a concept: a section with both "delete" and "remove" answers "remove" once.
+    best.fill(0);
+    const groupIdf = relatedIdfCap(index, concept);
+    for (const alternative of concept.alternatives) {
+      const postings = index.postings.get(alternative.term);
+      if (!postings) continue;
+      const ownIdf = index.idf.get(alternative.term) ?? 0;
+      // A synonym is never worth more than the word typed: otherwise a rare member of the
+      // group ("discard") outweighs the common word the docs actually use ("delete").
+      const idf = alternative.kind === 'related' ? Math.min(ownIdf, groupIdf) : ownIdf;
+      const weight = alternative.weight * idf ** idfPower;
+      for (let k = 0; k < postings.sections.length; k++) {
+        const i = postings.sections[k]!;
+        const value = weight * postings.saturated[k]!;
+        if (value > best[i]!) best[i] = value;
+      }
+    }
+    for (let i = 0; i < total; i++) scores[i]! += best[i]!;
+  }
+  return scores;
+}
+
+/** The typed word's idf when the docs use it; else the mean idf of the words standing in for it. */
+function relatedIdfCap(index: FaqIndex, concept: QueryConcept): number {
+  if (concept.ownIdf !== undefined) return concept.ownIdf;
+  let sum = 0;
+  let count = 0;
+  for (const alternative of concept.alternatives) {
+    const idf = index.idf.get(alternative.term);
+    if (idf === undefined) continue;
+    sum += idf;
+    count++;
+  }
+  return count > 0 ? sum / count : 0;
+}
+
+/**
+ * Picks the final list from the top candidates, scoring down further sections of a doc that
+ * is already listed: when the engine is unsure, three guesses from three places beat three
+ * neighbouring sections of one page.
+ */
+function diversify(
+  index: FaqIndex,
+  scores: Float64Array,
+  candidates: number[],
+  limit: number,
+): { i: number; score: number }[] {
+  const factor = index.tuning.sameDocFactor;
+  const pool = candidates.map((i) => ({ i, score: scores[i]! }));
+  const picked: { i: number; score: number }[] = [];
+  const docsSeen = new Map<string, number>();
+  while (picked.length < limit && pool.length > 0) {
+    let bestAt = 0;
+    let bestValue = Number.NEGATIVE_INFINITY;
+    pool.forEach((candidate, at) => {
+      const value = candidate.score * factor ** (docsSeen.get(index.sections[candidate.i]!.doc) ?? 0);
+      if (value > bestValue) {
+        bestValue = value;
+        bestAt = at;
+      }
+    });
+    const [chosen] = pool.splice(bestAt, 1);
+    const doc = index.sections[chosen!.i]!.doc;
+    docsSeen.set(doc, (docsSeen.get(doc) ?? 0) + 1);
+    picked.push({ i: chosen!.i, score: bestValue });
+  }
+  return picked;
+}
+
+/**
+ * How sure the engine is that the best section answers: the geometric mean of two shares of
+ * the question's weight (idf, as used for ranking), so both must be high.
+ * - coverage: the share of the question's concepts the section contains, each counted at the
+ *   weight of the way it matched (exact 1, repaired or related less). Words the docs never use
+ *   count in full: "canteen menu friday" covers little of its own weight anywhere, however
+ *   well "menu" alone matches.
+ * - strength: the section's score over the most any section could score for this question.
+ * Both are relative to the question itself, so one threshold works for short and long questions.
+ */
+export function confidenceOf(
+  index: FaqIndex,
+  concepts: QueryConcept[],
+  sectionIndex: number,
+  score: number,
+): number {
+  const { idfPower, k1 } = index.tuning;
+  let possible = 0;
+  let matched = 0;
+  for (const concept of concepts) {
+    if (concept.coverageIdf <= 0) continue;
+    const weight = concept.coverageIdf ** idfPower;
+    possible += weight;
+    let bestWeight = 0;
+    for (const alternative of concept.alternatives) {
+      if (alternative.weight > bestWeight && postingsHas(index, alternative.term, sectionIndex)) {
+        bestWeight = alternative.weight;
+      }
+    }
+    matched += weight * bestWeight;
+  }
+  if (possible <= 0) return 0;
+  const coverage = matched / possible;
+  // A concept scores at most its idf weight × (k1 + 1) (BM25 saturation), summed over concepts.
+  const strength = Math.min(1, score / (possible * (k1 + 1)));
+  return round(Math.sqrt(coverage * strength));
+}
+
+function postingsHas(index: FaqIndex, term: string, sectionIndex: number): boolean {
+  const postings = index.postings.get(term);
+  if (!postings) return false;
+  // Posting lists are in section order: binary search.
+  let lo = 0;
+  let hi = postings.sections.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const value = postings.sections[mid]!;
+    if (value === sectionIndex) return true;
+    if (value < sectionIndex) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** Indexes of the k highest positive scores, best first (insertion into a short sorted list). */
+function topK(scores: Float64Array, k: number): number[] {
+  const top: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i]!;
+    if (score <= 0) continue;
+    if (top.length === k && score <= scores[top[top.length - 1]!]!) continue;
+    let at = top.length;
+    while (at > 0 && scores[top[at - 1]!]! < score) at--;
+    top.splice(at, 0, i);
+    if (top.length > k) top.pop();
+  }
+  return top;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}

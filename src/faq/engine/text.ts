@@ -1,0 +1,69 @@
+import { stemmer } from 'stemmer';
+
+/**
+ * Words that carry no topic in questions or docs. A general English list plus the filler of
+ * typed questions ("how do i", "is there a way", "please help"); nothing domain-specific.
+ */
+const STOP_WORDS = new Set(
+  `a about above after again against all also am an and any anyone anything are aren arent as at be because been
+  before being below between both but by can cannot cant could couldn couldnt did didn didnt do does doesn doesnt
+  doing don dont down during each either else etc ever every few for from further get gets getting got had hadn
+  has hasn hasnt have haven havent having he her here hers herself him himself his how however i id if im in into
+  is isn isnt it its itself ive just know let lets like ll may me might mine more most much must my myself need
+  needs no nor not now of off ok okay on once one only or other our ours ourselves out over own please pls re
+  really s same shall she should shouldn so some someone something still such t than thank thanks that thats the
+  their theirs them themselves then there theres these they theyre this those though through thus to too u under
+  until up upon us use used using ve very via want wants was wasn we were weren what whats when where whether which
+  while who whom whose why will with won wont would wouldn ya yes yet you your youre yours yourself yourselves
+  hi hello hey guys way possible anyway sure maybe lot lots tell help thing things stuff`
+    .split(/\s+/)
+    .filter(Boolean),
+);
+
+export function isStopWord(word: string): boolean {
+  return STOP_WORDS.has(word);
+}
+
+/** Lower case, accents off, apostrophes dropped so "don't" and "dont" meet. */
+export function normalize(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/['’`]/g, '')
+    .toLowerCase();
+}
+
+/**
+ * Surface words of a text, in order: camelCase and snake_case split ("OutOfMemoryError" →
+ * out of memory error), numbers dropped (in questions they are quantities, not topics),
+ * stop words and single letters dropped.
+ */
+export function words(text: string): string[] {
+  const spaced = text.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2');
+  const out: string[] = [];
+  for (const raw of normalize(spaced).split(/[^\p{L}\p{N}]+/u)) {
+    if (raw.length < 2 || /^\p{N}+$/u.test(raw) || STOP_WORDS.has(raw)) continue;
+    // "40m", "v2021" → keep the letters only; digits glued to words are versions and sizes.
+    const letters = raw.replace(/\p{N}+/gu, '');
+    if (letters.length < 2 || STOP_WORDS.has(letters)) continue;
+    out.push(letters);
+  }
+  return out;
+}
+
+const stemCache = new Map<string, string>();
+
+/** Porter stem, cached: the same few thousand words are stemmed over and over. */
+export function stem(word: string): string {
+  let stemmed = stemCache.get(word);
+  if (stemmed === undefined) {
+    stemmed = stemmer(word);
+    if (stemCache.size < 200_000) stemCache.set(word, stemmed);
+  }
+  return stemmed;
+}
+
+/** Stemmed terms of a text, the unit the index counts. */
+export function terms(text: string): string[] {
+  return words(text).map(stem);
+}

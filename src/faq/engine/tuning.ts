@@ -1,0 +1,51 @@
+/**
+ * Knobs of the retrieval model. Ordinary BM25F settings plus the weights of the query
+ * expansions; set once by reasoning and a coarse check on half of the ODK dev questions,
+ * confirmed on the other half (a per-half grid search over-fitted and was dropped).
+ */
+export interface EngineTuning {
+  /** BM25 term-frequency saturation. */
+  k1: number;
+  /** Field weights: own heading, ancestors' headings + doc title, prose, tables/examples, sub-sections. */
+  headingWeight: number;
+  pathWeight: number;
+  bodyWeight: number;
+  exampleWeight: number;
+  childrenWeight: number;
+  /** Length normalisation (0 = none, 1 = full) for heading fields and for text fields. */
+  headingB: number;
+  bodyB: number;
+  /** Below this many characters of its own, a section is also indexed by its sub-sections' text. */
+  shortSectionChars: number;
+  /**
+   * idf is raised to this power: < 1 flattens it, so one rare scenario word ("pregnancy") in
+   * a question counts less against the two ordinary words that name the actual task.
+   */
+  idfPower: number;
+  /** Query-side weights of a typo repair, a word-family variant and a synonym-group member. */
+  typoWeight: number;
+  variantWeight: number;
+  relatedWeight: number;
+  /** A second section from a doc already in the results is scored down by this factor (result diversity). */
+  sameDocFactor: number;
+  /** Confidence below this → "not answered". */
+  answerThreshold: number;
+}
+
+export const DEFAULT_TUNING: EngineTuning = {
+  k1: 1.2,
+  headingWeight: 3,
+  pathWeight: 1,
+  bodyWeight: 1,
+  exampleWeight: 0.5,
+  childrenWeight: 0.3,
+  headingB: 0.3,
+  bodyB: 0.75,
+  shortSectionChars: 100,
+  idfPower: 0.7,
+  typoWeight: 0.8,
+  variantWeight: 0.9,
+  relatedWeight: 0.5,
+  sameDocFactor: 0.7,
+  answerThreshold: 0.27,
+};

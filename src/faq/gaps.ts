@@ -1,0 +1,60 @@
+import { stemmer } from 'stemmer';
+import type { AskedQuestion } from './questions.js';
+
+/** A group of questions that ask the same thing, for the rollout team's docs to-do list. */
+export interface GapGroup {
+  /** The most recent wording, as the example shown. */
+  example: string;
+  count: number;
+  unanswered: number;
+  notHelpful: number;
+  askers: number;
+  lastAskedAt: string;
+  questions: string[];
+}
+
+const STOP = new Set(
+  'a an and are as at be but by can cant do does dont for from get got has have how i im in is it its me my no not of on or our so that the their them there they this to was we what when where which who why will with you your'.split(
+    ' ',
+  ),
+);
+
+export function questionTerms(text: string): Set<string> {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return new Set(words.filter((w) => !STOP.has(w) && w.length > 1).map((w) => stemmer(w)));
+}
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  if (!a.size || !b.size) return 0;
+  let shared = 0;
+  for (const t of a) if (b.has(t)) shared++;
+  return shared / (a.size + b.size - shared);
+}
+
+/**
+ * The questions that show a gap in the guidance — unanswered, or answered but marked not helpful — grouped
+ * when their content words mostly overlap (greedy, against each group's first question), biggest groups first.
+ */
+export function groupGaps(questions: AskedQuestion[], similarity = 0.5): GapGroup[] {
+  const gaps = questions
+    .filter((q) => !q.answered || q.notHelpful > q.helpful)
+    .sort((a, b) => b.askedAt.localeCompare(a.askedAt));
+  const groups: { terms: Set<string>; items: AskedQuestion[] }[] = [];
+  for (const q of gaps) {
+    const terms = questionTerms(q.question);
+    const home = groups.find((g) => jaccard(g.terms, terms) >= similarity);
+    if (home) home.items.push(q);
+    else groups.push({ terms, items: [q] });
+  }
+  return groups
+    .map(({ items }) => ({
+      example: items[0]?.question ?? '',
+      count: items.length,
+      unanswered: items.filter((q) => !q.answered).length,
+      notHelpful: items.filter((q) => q.answered).length,
+      askers: new Set(items.map((q) => q.asker.aadObjectId ?? q.asker.id)).size,
+      lastAskedAt: items[0]?.askedAt ?? '',
+      questions: [...new Set(items.map((q) => q.question))].slice(0, 5),
+    }))
+    .sort((a, b) => b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
+}

@@ -1,0 +1,216 @@
+import type { Actor } from '../roles/roles.js';
+import type { ModelAnswerer } from './ai/answerer.js';
+import type { GuidanceLibrary } from './docs/library.js';
+import type { GuidanceSection } from './docs/types.js';
+import { type FaqIndex, search } from './engine/index.js';
+import { bestPassage } from './engine/passage.js';
+import { type GapGroup, groupGaps } from './gaps.js';
+import type { AskedQuestion, QuestionStore } from './questions.js';
+
+export interface SourceRef {
+  sectionId: string;
+  docTitle: string;
+  heading: string;
+  /** GUIDANCE_BASE_URL + path + anchor, when a base URL is configured. */
+  url?: string;
+}
+
+export type FaqAnswer =
+  | {
+      kind: 'answer';
+      questionId: string;
+      question: string;
+      /** The passage that answers (or the model's short answer, written only from the cited sections). */
+      text: string;
+      source: SourceRef;
+      related: SourceRef[];
+      via: 'guidance' | 'model';
+    }
+  | { kind: 'not-covered'; questionId: string; question: string };
+
+export interface NewlyAnswered {
+  question: AskedQuestion;
+  answer: Extract<FaqAnswer, { kind: 'answer' }>;
+}
+
+export interface FaqOptions {
+  baseUrl?: string;
+  model?: ModelAnswerer;
+  /** How many candidate sections the model sees. */
+  modelCandidates?: number;
+  warn?: (details: object, msg: string) => void;
+}
+
+const MAX_QUESTION = 500;
+
+/** Answers questions from the guidance (offline retrieval, optionally a model over its candidates) and keeps score. */
+export class FaqService {
+  constructor(
+    private readonly library: GuidanceLibrary<FaqIndex>,
+    private readonly questions: QuestionStore,
+    private readonly options: FaqOptions = {},
+  ) {}
+
+  sourceOf(section: GuidanceSection): SourceRef {
+    const ref: SourceRef = { sectionId: section.id, docTitle: section.docTitle, heading: section.heading };
+    if (this.options.baseUrl) {
+      const base = this.options.baseUrl.replace(/\/+$/, '');
+      const docPath = section.doc.replace(/\.md$/i, '');
+      ref.url = `${base}/${docPath.split('/').map(encodeURIComponent).join('/')}${section.level > 0 ? `#${section.anchor}` : ''}`;
+    }
+    return ref;
+  }
+
+  /** Retrieval only: what the engine would answer, without storing anything. */
+  lookup(question: string): { answered: boolean; hits: { section: GuidanceSection; score: number }[] } {
+    const result = search(this.library.current.index, question.slice(0, MAX_QUESTION), { limit: 5 });
+    return { answered: result.answered, hits: result.results };
+  }
+
+  /** Answers a question and records it (answered or not) for feedback and the gaps list. */
+  async ask(question: string, asker: Actor, signal?: AbortSignal): Promise<FaqAnswer> {
+    const q = question.trim().slice(0, MAX_QUESTION);
+    const answer = await this.answer(q, signal);
+    const stored = await this.questions.record(q, asker, {
+      answered: answer !== undefined,
+      sectionId: answer?.source.sectionId,
+    });
+    if (!answer) return { kind: 'not-covered', questionId: stored.id, question: q };
+    return { kind: 'answer', questionId: stored.id, question: q, ...answer };
+  }
+
+  private async answer(
+    q: string,
+    signal?: AbortSignal,
+  ): Promise<Omit<Extract<FaqAnswer, { kind: 'answer' }>, 'kind' | 'questionId' | 'question'> | undefined> {
+    const { answered, hits } = this.lookup(q);
+    const offline = () => {
+      const top = hits[0];
+      if (!answered || !top) return undefined;
+      return {
+        text: bestPassage(top.section, q, 450),
+        source: this.sourceOf(top.section),
+        related: this.related(hits.slice(1), top.section),
+        via: 'guidance' as const,
+      };
+    };
+    const model = this.options.model;
+    if (!model || hits.length === 0) return offline();
+    const candidates = hits.slice(0, this.options.modelCandidates ?? 4).map((h) => h.section);
+    const reply = await model.answer(
+      q,
+      candidates.map((s) => ({ id: s.id, docTitle: s.docTitle, heading: s.heading, text: s.text })),
+      { signal },
+    );
+    if (reply.kind === 'not-covered') return undefined;
+    if (reply.kind === 'fallback') {
+      this.options.warn?.({ reason: reply.reason }, 'model answer unavailable; using the offline answer');
+      return offline();
+    }
+    const cited = reply.citations
+      .map((id) => candidates.find((s) => s.id === id))
+      .filter((s): s is GuidanceSection => s !== undefined);
+    const first = cited[0];
+    if (!first) return offline();
+    return {
+      text: reply.text,
+      source: this.sourceOf(first),
+      related: this.related(
+        [...cited.slice(1), ...candidates.filter((c) => !cited.includes(c))].map((section) => ({
+          section,
+          score: 0,
+        })),
+        first,
+      ),
+      via: 'model',
+    };
+  }
+
+  /** Up to two other sections worth reading, not the cited one and not from the same heading twice. */
+  private related(hits: { section: GuidanceSection }[], main: GuidanceSection): SourceRef[] {
+    const seen = new Set([main.id]);
+    const out: SourceRef[] = [];
+    for (const h of hits) {
+      if (seen.has(h.section.id)) continue;
+      seen.add(h.section.id);
+      out.push(this.sourceOf(h.section));
+      if (out.length === 2) break;
+    }
+    return out;
+  }
+
+  /** Guidance sections for a champion's search (message extension): no recording, fast. */
+  searchSections(
+    query: string,
+    limit = 5,
+  ): { section: GuidanceSection; passage: string; source: SourceRef }[] {
+    const result = search(this.library.current.index, query.slice(0, MAX_QUESTION), { limit });
+    return result.results.map((h) => ({
+      section: h.section,
+      passage: bestPassage(h.section, query, 450),
+      source: this.sourceOf(h.section),
+    }));
+  }
+
+  /** The answer a stored question got, rebuilt from its cited section (undefined if that section is gone). */
+  storedAnswer(question: AskedQuestion): Extract<FaqAnswer, { kind: 'answer' }> | undefined {
+    const section = this.library.current.sections.find((s) => s.id === question.sectionId);
+    if (!section) return undefined;
+    return {
+      kind: 'answer',
+      questionId: question.id,
+      question: question.question,
+      text: bestPassage(section, question.question, 450),
+      source: this.sourceOf(section),
+      related: [],
+      via: 'guidance',
+    };
+  }
+
+  feedback(questionId: string, user: Actor, helpful: boolean): Promise<AskedQuestion | undefined> {
+    return this.questions.vote(questionId, user, helpful);
+  }
+
+  getQuestion(id: string): Promise<AskedQuestion | undefined> {
+    return this.questions.get(id);
+  }
+
+  async gaps(days: number): Promise<GapGroup[]> {
+    return groupGaps(await this.questions.recent(days));
+  }
+
+  /**
+   * After the docs change: questions logged unanswered in the last 30 days that now get a confident answer.
+   * Each is claimed once (ETag), so with several instances only one tells the asker.
+   */
+  async newlyAnswered(days = 30): Promise<NewlyAnswered[]> {
+    const open = (await this.questions.recent(days, { answered: false })).filter((q) => !q.answeredLaterAt);
+    const out: NewlyAnswered[] = [];
+    for (const question of open) {
+      const { answered, hits } = this.lookup(question.question);
+      const top = hits[0];
+      if (!answered || !top) continue;
+      if (!(await this.questions.markAnsweredLater(question.id, top.section.id))) continue;
+      out.push({
+        question,
+        answer: {
+          kind: 'answer',
+          questionId: question.id,
+          question: question.question,
+          text: bestPassage(top.section, question.question, 450),
+          source: this.sourceOf(top.section),
+          related: this.related(hits.slice(1), top.section),
+          via: 'guidance',
+        },
+      });
+    }
+    return out;
+  }
+
+  /** The guidance section about office hours, if the docs have one (for "Ask at office hours"). */
+  officeHours(): { passage: string; source: SourceRef } | undefined {
+    const hit = search(this.library.current.index, 'office hours when where join', { limit: 1 }).results[0];
+    if (!hit || !/office hours/i.test(`${hit.section.heading} ${hit.section.text}`)) return undefined;
+    return { passage: bestPassage(hit.section, 'office hours', 600), source: this.sourceOf(hit.section) };
+  }
+}

@@ -1,0 +1,12 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repo root, found from this file so tests run from any working directory. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The shared ODK corpus sits beside the repo (../shared); CI clones it there too. */
+export const ODK_DIR = path.resolve(REPO_ROOT, '../shared/corpus/odk-docs');
+export const ODK_DOCS = path.join(ODK_DIR, 'docs');
+export const ODK_DEV_QUESTIONS = path.join(ODK_DIR, 'questions.dev.jsonl');
+export const HAS_ODK = existsSync(ODK_DOCS) && existsSync(ODK_DEV_QUESTIONS);

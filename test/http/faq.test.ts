@@ -1,0 +1,157 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { activity, execute, invokeText, post, readable, say, startTestApp, USERS } from '../support/app.js';
+import { RecordingConnector } from '../support/connector.js';
+
+let app: App;
+let connector: RecordingConnector;
+let guidanceDir: string;
+
+beforeAll(async () => {
+  guidanceDir = mkdtempSync(path.join(tmpdir(), 'rd-guidance-'));
+  cpSync('sample/guidance', guidanceDir, { recursive: true });
+  connector = await new RecordingConnector().start();
+  ({ app } = await startTestApp({
+    GUIDANCE_DIR: guidanceDir,
+    GUIDANCE_BASE_URL: 'https://guide.example.org/fl',
+  }));
+});
+afterAll(async () => {
+  await app?.stop();
+  await connector?.stop();
+});
+
+function answerCardOf(replies: Awaited<ReturnType<typeof say>>) {
+  const card = replies.find((r) => r.attachments?.length)?.attachments?.[0]?.content as Record<
+    string,
+    unknown
+  >;
+  return card;
+}
+
+function questionIdOf(card: Record<string, unknown>): string {
+  const m = /"questionId":"([^"]+)"/.exec(JSON.stringify(card));
+  return m?.[1] ?? '';
+}
+
+describe('asking the bot in personal chat', () => {
+  it('answers a staff question from the sample guidance, citing the section with a link', async () => {
+    const replies = await say(app, USERS.staff, 'the submit button on my monthly report is grey');
+    const text = readable(replies);
+    expect(text).toContain('Source:');
+    expect(text).toMatch(/Submitting the monthly report › [^\n]*(grey|Submit)/i);
+    expect(JSON.stringify(replies)).toContain('https://guide.example.org/fl/submitting-the-monthly-report#');
+  });
+
+  it('sends a typing indicator before the answer', async () => {
+    const res = await post(app, activity(USERS.staff, { text: 'how do I sync when offline' }));
+    const types = (res.json.activities as { type: string }[]).map((a) => a.type);
+    expect(types[0]).toBe('typing');
+    expect(types).toContain('message');
+  });
+
+  it('says plainly when the guidance does not cover a question, and offers to log it', async () => {
+    const replies = await say(app, USERS.staff, 'what is the canteen menu on friday');
+    const text = readable(replies);
+    expect(text).toContain("doesn't cover this");
+    expect(text).toContain('Log this as an issue');
+  });
+
+  it('escapes markdown and mentions in the question shown back', async () => {
+    const replies = await say(app, USERS.staff, '<at>Boss</at> **urgent** canteen menu?');
+    const text = readable(replies);
+    expect(text).not.toContain('<at>Boss</at>');
+    expect(text).toContain('\\*\\*urgent\\*\\*');
+  });
+
+  it('thanks the user for Helpful and records it', async () => {
+    const replies = await say(app, USERS.staff, 'my tablet storage is full what do I delete');
+    const qid = questionIdOf(answerCardOf(replies));
+    expect(qid).not.toBe('');
+    const res = await execute(app, USERS.staff, 'faq.helpful', { questionId: qid });
+    expect(res.status).toBe(200);
+    expect(invokeText(res.body)).toContain('glad it helped');
+    const q = await app.faq.getQuestion(qid);
+    expect(q?.helpful).toBe(1);
+  });
+
+  it('points to office hours from the guidance', async () => {
+    const res = await execute(app, USERS.staff, 'faq.officeHours', { questionId: 'x' });
+    expect(invokeText(res.body)).toMatch(/Office hours/i);
+    expect(invokeText(res.body)).toMatch(/Tuesday|Thursday/);
+  });
+});
+
+describe('gaps', () => {
+  it('is refused to staff, on the command and on a forged card action', async () => {
+    expect(readable(await say(app, USERS.staff, 'gaps'))).toMatch(/champions/);
+    const forged = await execute(app, USERS.staff, 'faq.gaps', { days: 7, page: 1 });
+    expect(invokeText(forged.body)).toMatch(/champions/);
+    expect(invokeText(forged.body)).not.toContain('Guidance gaps');
+  });
+
+  it('shows champions the unanswered questions grouped with counts', async () => {
+    await say(app, USERS.staff, 'what is on the canteen menu this friday');
+    await say(app, USERS.lead, 'canteen menu for friday?');
+    const text = readable(await say(app, USERS.champion, 'gaps 7'));
+    expect(text).toContain('Guidance gaps — last 7 days');
+    // Earlier tests asked about the canteen too: all of them are one group, from two people.
+    expect(text).toMatch(/canteen menu[^\n]*\nAsked [2-9] times by 2 people/);
+  });
+
+  it('explains the usage on a bad argument', async () => {
+    expect(readable(await say(app, USERS.champion, 'gaps lots'))).toMatch(/Usage/);
+  });
+});
+
+describe('guidance search (message extension)', () => {
+  const query = (user: (typeof USERS)[keyof typeof USERS], text: string) =>
+    post(
+      app,
+      activity(user, {
+        type: 'invoke',
+        name: 'composeExtension/query',
+        value: { commandId: 'searchGuidance', parameters: [{ name: 'query', value: text }] },
+        deliveryMode: undefined,
+      }),
+    );
+
+  it('finds guidance sections for a champion', async () => {
+    const res = await query(USERS.champion, 'pending upload sync');
+    const attachments = (res.json.composeExtension as { attachments: unknown[] }).attachments;
+    expect(attachments.length).toBeGreaterThan(0);
+    expect(JSON.stringify(attachments[0])).toMatch(/sync|upload/i);
+  });
+
+  it('returns nothing to staff', async () => {
+    const res = await query(USERS.staff, 'pending upload sync');
+    expect((res.json.composeExtension as { attachments: unknown[] }).attachments).toHaveLength(0);
+  });
+});
+
+describe('when the docs change', () => {
+  it('tells the asker of a question that is now answered, in a 1:1 message, once', async () => {
+    const personal = {
+      serviceUrl: connector.url,
+      conversation: { id: 'a:adele-chat', conversationType: 'personal', tenantId: 't' },
+    };
+    const before = readable(
+      await say(app, USERS.staff, 'how do I book the minibus for the staff retreat', personal),
+    );
+    expect(before).toContain("doesn't cover this");
+    writeFileSync(
+      path.join(guidanceDir, 'projector.md'),
+      '# Transport\n\n## Booking the minibus for a staff retreat\n\nBook the programme minibus for a retreat in the transport calendar at least a week ahead; the driver collects staff from the district office.\n',
+    );
+    await connector.waitFor((calls) => calls.some((c) => c.conversationId === 'a:adele-chat'), 10_000);
+    const sent = connector.sentTo('a:adele-chat');
+    expect(JSON.stringify(sent[0]?.body)).toContain('Booking the minibus');
+    expect(JSON.stringify(sent[0]?.body)).toContain('now answers a question you asked');
+    await app.library.reload();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(connector.sentTo('a:adele-chat')).toHaveLength(1);
+  });
+});
