@@ -3,7 +3,9 @@ import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identi
 import type { Server } from 'restify';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { PostStore } from './conversations/posts.js';
 import { ConversationStore } from './conversations/store.js';
+import { ExportStore } from './exports/store.js';
 import { ModelAnswerer } from './faq/ai/answerer.js';
 import { createModelClient } from './faq/ai/client.js';
 import { GuidanceLibrary } from './faq/docs/library.js';
@@ -11,14 +13,18 @@ import { buildIndex } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
 import { createHttpServer } from './http/server.js';
+import { IssueStore, SlaCheck, SlaMarks } from './issues/index.js';
 import { createLogger, describeConnectionString, type Logger } from './log.js';
 import { Roles } from './roles/roles.js';
+import { LeaseStore } from './scheduler/lease.js';
+import { Scheduler } from './scheduler/runner.js';
 import { type RunningAzurite, startAzurite } from './storage/azurite.js';
 import { DedupeStore } from './storage/dedupe.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
+import { registerIssues, scheduleIssueJobs } from './teams/issues.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
 
@@ -37,6 +43,8 @@ export interface App {
   bot: RolloutDeskBot;
   sender: ProactiveSender;
   faq: FaqService;
+  issues: IssueStore;
+  scheduler: Scheduler;
   library: GuidanceLibrary<ReturnType<typeof buildIndex>>;
   stop(): Promise<void>;
 }
@@ -136,10 +144,47 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       );
     });
 
+    const sla = {
+      untriagedReminderMinutes: config.env.SLA_UNTRIAGED_MINUTES,
+      escalationMinutes: config.env.SLA_BLOCKING_MINUTES,
+    };
+    const issues = await IssueStore.open(tables, {
+      config: { refPrefix: config.env.ISSUE_REF_PREFIX, categories: config.env.ISSUE_CATEGORIES, sla },
+      clock,
+      onIndexError: (err, ref) =>
+        log.warn({ err, ref }, 'issue index rows not written; the repair job will fix them'),
+    });
+    const exports = await ExportStore.open(tables, clock);
+    const issueWiring = {
+      issues,
+      faq,
+      roles,
+      conversations,
+      posts: await PostStore.open(tables),
+      exports,
+      sender,
+      log,
+      clock,
+      categories: config.env.ISSUE_CATEGORIES,
+      rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
+      publicBaseUrl: config.env.PUBLIC_BASE_URL ?? `http://localhost:${config.env.PORT}`,
+    };
+    registerIssues(bot, issueWiring);
+    const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
+    scheduleIssueJobs(
+      scheduler,
+      new SlaCheck(issues, await SlaMarks.open(tables), sla, clock),
+      issueWiring,
+      config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
+    );
+    scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
+    cleanups.push(() => scheduler.stop());
+
     const server: Server = createHttpServer({
       log,
       processActivity: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
       ready: () => tables.ping(),
+      download: (token) => exports.read(token),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -155,6 +200,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     );
     const port = (server.address() as AddressInfo).port;
     const url = `http://localhost:${port}`;
+    // Download links must reach this server: the configured public URL, else where it listens locally.
+    issueWiring.publicBaseUrl = config.env.PUBLIC_BASE_URL ?? url;
     if (config.auth.kind === 'local') {
       log.warn(
         'LOCAL MODE: no MicrosoftAppId is set, so requests are NOT authenticated. Use only with the Agents Playground.',
@@ -175,6 +222,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       sender,
       faq,
       library,
+      issues,
+      scheduler,
       async stop() {
         // Stop taking work first (server), then finish sends in flight, then storage.
         const serverClose = cleanups.pop();

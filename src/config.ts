@@ -44,6 +44,7 @@ const optionalText = z
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(3978, 0, 65535),
+  PUBLIC_BASE_URL: optionalText.pipe(z.string().url().optional()),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 

@@ -25,7 +25,12 @@ export const ACTION_ROLES = {
 export type GuardedAction = keyof typeof ACTION_ROLES;
 
 export function roleAllows(role: Role, action: GuardedAction): boolean {
-  return RANK[role] >= RANK[ACTION_ROLES[action]];
+  return roleAtLeast(role, ACTION_ROLES[action]);
+}
+
+/** Whether `role` includes `needed` (the rollout team can do what champions can, champions what staff can). */
+export function roleAtLeast(role: Role, needed: Role): boolean {
+  return RANK[role] >= RANK[needed];
 }
 
 export function roleLabel(role: Role): string {
@@ -72,6 +77,13 @@ export class Roles {
 
   async may(actor: Pick<Actor, 'aadObjectId'>, action: GuardedAction): Promise<boolean> {
     return roleAllows(await this.roleOf(actor), action);
+  }
+
+  /** Everyone who is a champion by configuration or by champions-team membership (Entra ids). */
+  async championIds(): Promise<string[]> {
+    const ids = new Set(this.champions);
+    if (this.settings.championsTeamId) for (const id of await this.championsTeam()) ids.add(id);
+    return [...ids];
   }
 
   /** Forget the cached roster (e.g. after a membership change event). */

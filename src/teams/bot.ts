@@ -12,7 +12,14 @@ import type { AdaptiveCard } from '../cards/template.js';
 import { type CommandName, parseCommand } from '../commands.js';
 import { CHANNEL_ROLES, type ChannelRole, type ConversationStore } from '../conversations/store.js';
 import type { Logger } from '../log.js';
-import type { Actor, GuardedAction, Role, Roles } from '../roles/roles.js';
+import {
+  ACTION_ROLES,
+  type Actor,
+  type GuardedAction,
+  type Role,
+  type Roles,
+  roleAtLeast,
+} from '../roles/roles.js';
 import type { DedupeStore } from '../storage/dedupe.js';
 import { toActivity } from './sender.js';
 import { actorOf, storedConversationOf, textWithoutMention } from './turn.js';
@@ -28,6 +35,8 @@ export interface Turn {
   reply(out: string | AdaptiveCard): Promise<void>;
   /** Checks a role on the server; replies with a refusal and returns false when not allowed. */
   require(action: GuardedAction): Promise<boolean>;
+  /** The same for a least role (features that name roles, e.g. the issue log's verbs). */
+  requireRole(needed: Role): Promise<boolean>;
 }
 
 export type CommandHandler = (turn: Turn, args: string) => Promise<void>;
@@ -245,9 +254,10 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       reply: async (out) => {
         await context.sendActivity(toActivity(out));
       },
-      require: async (action) => {
-        if (await this.deps.roles.may(actor, action)) return true;
-        log.warn({ action, role }, 'refused: role too low');
+      require: async (action) => turn.requireRole(ACTION_ROLES[action]),
+      requireRole: async (needed) => {
+        if (roleAtLeast(role, needed)) return true;
+        log.warn({ needed, role }, 'refused: role too low');
         // An invoke answers in its response (the handler says why); a message gets the refusal as a reply.
         if (context.activity.type === 'message') await turn.reply(refusalFor(role));
         return false;

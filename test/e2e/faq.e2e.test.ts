@@ -17,7 +17,7 @@ function questionIdOf(m: StreamedMessage): string {
 describe('FAQ in the Agents Playground', () => {
   it('answers a question with the cited section, takes Helpful, and opens the issue form from the answer', async () => {
     const chat = stack.cfg.personalChatId;
-    const user = PLAYGROUND_USERS.adele.id;
+    const user = PLAYGROUND_USERS.alex.id; // the Playground's personal chat is his
     let from = stack.messages.length;
     await stack.say(chat, user, 'my reports wont sync, they stay in pending upload');
     const answer = await stack.waitFor((m) => textOf(m).includes('Source:'), from);
@@ -32,8 +32,12 @@ describe('FAQ in the Agents Playground', () => {
     expect(JSON.stringify(helpful)).toContain('glad it helped');
 
     from = stack.messages.length;
-    const form = await stack.execute(chat, answer.message.messageId, user, 'issue.form', { questionId: qid });
-    expect(JSON.stringify(form)).toMatch(/pending upload/);
-    expect(JSON.stringify(form)).toMatch(/issue\.submit/);
+    await stack.execute(chat, answer.message.messageId, user, 'issue.form', { questionId: qid });
+    // The form arrives as a new message, prefilled with the question, so the answer stays on screen.
+    const form = await stack.waitFor(
+      (m) => JSON.stringify(m.message.attachments ?? []).includes('issue.submit'),
+      from,
+    );
+    expect(JSON.stringify(form.message.attachments)).toMatch(/pending upload/);
   });
 });

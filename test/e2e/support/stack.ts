@@ -76,7 +76,9 @@ export class Stack {
     this.ws = new WebSocket(wsUrl);
     this.ws.on('message', (raw) => {
       try {
-        this.messages.push(JSON.parse(raw.toString()) as StreamedMessage);
+        const event = JSON.parse(raw.toString()) as StreamedMessage;
+        // Only events that carry a message (new or updated); others (typing, deletes) are not what users read.
+        if (event?.message) this.messages.push(event);
       } catch {
         // not a conversation event
       }
@@ -179,6 +181,7 @@ export class Stack {
 /** Everything a user would read in a streamed message. */
 export function textOf(m: StreamedMessage): string {
   const out: string[] = [];
+  if (!m.message) return '';
   if (m.message.text) out.push(m.message.text);
   const walk = (n: unknown): void => {
     if (Array.isArray(n)) {

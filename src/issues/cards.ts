@@ -1,0 +1,505 @@
+import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import {
+  type HistoryEntry,
+  type Issue,
+  type IssueSummary,
+  LIMITS,
+  type NewIssue,
+  type Person,
+  SEVERITIES,
+  SEVERITY_LABEL,
+  STATUS_LABEL,
+  type Status,
+} from './model.js';
+import type { Page } from './paging.js';
+import { type Notification, reporterView, TRANSITIONS } from './rules.js';
+import type { QueueFilters } from './store.js';
+import type { FieldErrors } from './validation.js';
+
+/**
+ * Typed data for the issue cards (`cards/issue-*.json`) and the builders that fill it from issues.
+ * Every piece of text a user typed goes through `escapeText` here, because Teams renders markdown and
+ * mentions in TextBlocks and FactSets; input values and choice titles are plain text and stay as typed.
+ */
+
+export interface Choice {
+  title: string;
+  value: string;
+}
+export interface Fact {
+  title: string;
+  value: string;
+}
+export interface HistoryLine {
+  when: string;
+  line: string;
+}
+
+/** Shown in UTC unless the caller knows the reader's zone. */
+export function formatWhen(iso: string, timeZone = 'UTC'): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZone,
+  }).formatToParts(d);
+  const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('day')} ${get('month')} ${get('year')} ${get('hour')}:${get('minute')} ${timeZone === 'UTC' ? 'UTC' : ''}`.trim();
+}
+
+const e = escapeText;
+const people = (n: number) => (n === 1 ? '1 person' : `${n} people`);
+
+// ---- issue-form --------------------------------------------------------------------------------------
+
+export type FormFieldName = keyof NewIssue;
+const FORM_FIELDS: readonly FormFieldName[] = [
+  'title',
+  'description',
+  'location',
+  'category',
+  'severity',
+  'site',
+  'faqQuestion',
+];
+
+export interface IssueFormData {
+  heading: string;
+  /** Prefilled input values (plain text, as typed). */
+  values: Record<FormFieldName, string>;
+  /** Server-side messages per field, '' for none; `form` is shown at the top. */
+  errors: Record<FormFieldName | 'form', string>;
+  categories: Choice[];
+  severities: Choice[];
+  limits: { title: number; description: number; location: number; site: number; faqQuestion: number };
+}
+
+export interface IssueFormOptions {
+  categories: readonly string[];
+  /** What the user typed before (a failed submit), or a prefill such as the FAQ question. */
+  values?: Partial<Record<FormFieldName, unknown>>;
+  errors?: FieldErrors;
+  heading?: string;
+}
+
+export function issueFormData(opts: IssueFormOptions): IssueFormData {
+  const values = {} as Record<FormFieldName, string>;
+  for (const f of FORM_FIELDS) {
+    const v = opts.values?.[f];
+    values[f] = typeof v === 'string' ? v : '';
+  }
+  const errors = { form: '' } as Record<FormFieldName | 'form', string>;
+  for (const f of FORM_FIELDS) errors[f] = e(opts.errors?.[f] ?? '');
+  const fieldErrors = FORM_FIELDS.some((f) => opts.errors?.[f]);
+  errors.form = e(
+    opts.errors?.form ?? (fieldErrors ? 'Some fields need a look before I can save this.' : ''),
+  );
+  return {
+    heading: opts.heading ?? 'Log an issue',
+    values,
+    errors,
+    categories: opts.categories.map((c) => ({ title: c, value: c })),
+    severities: SEVERITIES.map((s) => ({ title: SEVERITY_LABEL[s], value: s })),
+    limits: {
+      title: LIMITS.title,
+      description: LIMITS.description,
+      location: LIMITS.location,
+      site: LIMITS.site,
+      faqQuestion: LIMITS.faqQuestion,
+    },
+  };
+}
+
+// ---- issue-similar -----------------------------------------------------------------------------------
+
+export interface SimilarItem {
+  ref: string;
+  title: string;
+  status: string;
+  category: string;
+  created: string;
+  affected: string;
+}
+
+export interface IssueSimilarData {
+  site: string;
+  items: SimilarItem[];
+  /** The submitted form, carried back by "No, log mine" so nothing is typed twice (validated again). */
+  form: Record<FormFieldName, string>;
+}
+
+export function issueSimilarData(
+  items: readonly IssueSummary[],
+  form: Partial<Record<FormFieldName, unknown>>,
+): IssueSimilarData {
+  const values = issueFormData({ categories: [], values: form }).values;
+  return {
+    site: e(values.site),
+    items: items.map((i) => ({
+      ref: i.ref,
+      title: e(i.title),
+      status: STATUS_LABEL[i.status],
+      category: e(i.category),
+      created: formatWhen(i.createdAt),
+      affected: `${people(i.affectedCount + 1)} affected`,
+    })),
+    form: values,
+  };
+}
+
+// ---- issue-confirmation ------------------------------------------------------------------------------
+
+export interface IssueConfirmationData {
+  headline: string;
+  ref: string;
+  title: string;
+  status: string;
+  category: string;
+  severity: string;
+  location: string;
+  site: string;
+}
+
+export function issueConfirmationData(issue: Issue): IssueConfirmationData {
+  return {
+    headline: 'Thanks, your issue is logged',
+    ref: issue.ref,
+    title: e(issue.title),
+    status: STATUS_LABEL[issue.status],
+    category: e(issue.category),
+    severity: SEVERITY_LABEL[issue.severity],
+    location: e(issue.location),
+    site: e(issue.site),
+  };
+}
+
+// ---- history lines -----------------------------------------------------------------------------------
+
+const label = (v: string | undefined) => (v && v in STATUS_LABEL ? STATUS_LABEL[v as Status] : (v ?? ''));
+
+export function historyLine(h: HistoryEntry): string {
+  const by = e(h.by.name);
+  switch (h.what) {
+    case 'created':
+      return `${by} logged it`;
+    case 'status':
+      return `${by} set the status ${label(h.from)} → ${label(h.to)}`;
+    case 'priority':
+      return `${by} set the priority ${h.from ?? 'none'} → ${h.to ?? 'none'}`;
+    case 'assigned':
+      return `${by} assigned it to ${e(h.to ?? '')}`;
+    case 'comment':
+      return h.visibility === 'public' ? `${by} commented` : `${by} added an internal note`;
+    case 'duplicate':
+      return `${by} marked it a duplicate of ${e(h.to ?? '')}`;
+    case 'affected':
+      return `${by} is affected too`;
+  }
+}
+
+function historyLines(history: readonly HistoryEntry[], max: number) {
+  const shown = history.slice(-max);
+  const older = history.length - shown.length;
+  return {
+    history: shown.map((h) => ({ when: formatWhen(h.at), line: historyLine(h) })),
+    olderHistory: older > 0 ? `and ${older} earlier ${older === 1 ? 'entry' : 'entries'}` : '',
+  };
+}
+
+// ---- issue-triage ------------------------------------------------------------------------------------
+
+export interface IssueTriageData {
+  /** A banner, e.g. the conflict message "Amina already took this issue."; '' for none. */
+  notice: string;
+  ref: string;
+  /** Carried in every action's data so a stale card is detectable. */
+  version: number;
+  title: string;
+  description: string;
+  reporter: string;
+  site: string;
+  created: string;
+  status: string;
+  statusColor: 'Attention' | 'Warning' | 'Accent' | 'Good' | 'Default';
+  priority: string;
+  priorityValue: string;
+  location: string;
+  category: string;
+  severity: string;
+  assignee: string;
+  affected: string;
+  extraFacts: Fact[];
+  history: HistoryLine[];
+  olderHistory: string;
+  champions: Person[];
+  nextStatuses: Choice[];
+  commentMax: number;
+  refExample: string;
+}
+
+const STATUS_COLOR: Record<Status, IssueTriageData['statusColor']> = {
+  new: 'Attention',
+  triaged: 'Accent',
+  in_progress: 'Accent',
+  waiting: 'Warning',
+  resolved: 'Good',
+  closed: 'Default',
+  wont_fix: 'Default',
+  duplicate: 'Default',
+};
+
+export interface TriageCardOptions {
+  /** Champions offered by "Assign…" (from src/roles). */
+  champions: readonly Person[];
+  notice?: string;
+  historyLines?: number;
+}
+
+export function issueTriageData(issue: Issue, opts: TriageCardOptions): IssueTriageData {
+  const extraFacts: Fact[] = [];
+  if (issue.duplicateOf) extraFacts.push({ title: 'Duplicate of', value: issue.duplicateOf });
+  if (issue.faqQuestion) extraFacts.push({ title: 'FAQ question', value: e(issue.faqQuestion) });
+  const publicComments = issue.comments.filter((c) => c.visibility === 'public').length;
+  if (issue.comments.length) {
+    extraFacts.push({ title: 'Comments', value: `${issue.comments.length} (${publicComments} public)` });
+  }
+  const lastComment = issue.comments.at(-1);
+  if (lastComment) {
+    extraFacts.push({
+      title: lastComment.visibility === 'public' ? 'Last comment' : 'Last note (internal)',
+      value: `${e(lastComment.by.name)}: ${e(lastComment.text)}`,
+    });
+  }
+  return {
+    notice: e(opts.notice ?? ''),
+    ref: issue.ref,
+    version: issue.version,
+    title: e(issue.title),
+    description: e(issue.description),
+    reporter: e(issue.reporter.name),
+    site: e(issue.site),
+    created: formatWhen(issue.createdAt),
+    status: STATUS_LABEL[issue.status],
+    statusColor: STATUS_COLOR[issue.status],
+    priority: issue.priority ?? 'No priority',
+    priorityValue: issue.priority ?? 'none',
+    location: e(issue.location),
+    category: e(issue.category),
+    severity: SEVERITY_LABEL[issue.severity],
+    assignee: issue.assignee ? e(issue.assignee.name) : 'Nobody yet',
+    affected:
+      issue.affected.length === 0
+        ? `1 person (${e(issue.reporter.name)})`
+        : `${people(issue.affected.length + 1)} (${e(issue.reporter.name)} and ${issue.affected.length} more)`,
+    extraFacts,
+    ...historyLines(issue.history, opts.historyLines ?? 5),
+    champions: opts.champions.map((c) => ({ id: c.id, name: c.name })),
+    nextStatuses: TRANSITIONS[issue.status]
+      .filter((s) => s !== 'duplicate')
+      .map((s) => ({ title: STATUS_LABEL[s], value: s })),
+    commentMax: LIMITS.comment,
+    refExample: issue.ref.replace(/\d+$/, '0042'),
+  };
+}
+
+// ---- issue-list --------------------------------------------------------------------------------------
+
+export type IssueListKind = 'triage' | 'mine' | 'assigned';
+
+export interface IssueListItem {
+  ref: string;
+  title: string;
+  details: string;
+  status: string;
+  priority: string;
+}
+
+export interface IssueListData {
+  heading: string;
+  subheading: string;
+  emptyText: string;
+  items: IssueListItem[];
+  paging: {
+    list: IssueListKind;
+    filters: QueueFilters;
+    hasNext: boolean;
+    hasFirst: boolean;
+    next: string;
+  };
+}
+
+export interface IssueListOptions {
+  list: IssueListKind;
+  page: Page<IssueSummary>;
+  /** Whether this page was reached with a token (then "First page" is offered). */
+  paged?: boolean;
+  filters?: QueueFilters;
+  heading?: string;
+}
+
+const LIST_TEXT: Record<IssueListKind, { heading: string; empty: string }> = {
+  triage: { heading: 'Triage queue', empty: 'Nothing waiting here.' },
+  mine: { heading: 'Your issues', empty: 'You have not logged any issues. Type "report" to log one.' },
+  assigned: { heading: 'Assigned to you', empty: 'Nothing is assigned to you right now.' },
+};
+
+export function issueListData(opts: IssueListOptions): IssueListData {
+  const filters = opts.filters ?? {};
+  const described = [
+    filters.status ? `status ${STATUS_LABEL[filters.status]}` : '',
+    filters.category ? `category ${e(filters.category)}` : '',
+    filters.site ? `site ${e(filters.site)}` : '',
+    filters.assigneeId ? 'one assignee' : '',
+  ].filter(Boolean);
+  const order =
+    opts.list === 'mine'
+      ? 'Newest first'
+      : filters.status && !['new', 'triaged', 'in_progress', 'waiting'].includes(filters.status)
+        ? 'Most recently closed first'
+        : 'New first, then by priority and age';
+  return {
+    heading: opts.heading ?? LIST_TEXT[opts.list].heading,
+    subheading: [described.length ? `Filtered: ${described.join(', ')}` : '', order]
+      .filter(Boolean)
+      .join(' · '),
+    emptyText: LIST_TEXT[opts.list].empty,
+    items: opts.page.items.map((i) => ({
+      ref: i.ref,
+      title: e(i.title),
+      details: [
+        e(i.category),
+        e(i.site),
+        i.assignee ? e(i.assignee.name) : 'unassigned',
+        formatWhen(i.createdAt),
+        i.affectedCount ? `+${i.affectedCount}` : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
+      status: STATUS_LABEL[i.status],
+      priority: i.priority ?? '',
+    })),
+    paging: {
+      list: opts.list,
+      filters,
+      hasNext: opts.page.next !== null,
+      hasFirst: Boolean(opts.paged),
+      next: opts.page.next ?? '',
+    },
+  };
+}
+
+// ---- issue-detail ------------------------------------------------------------------------------------
+
+export interface IssueDetailData {
+  ref: string;
+  title: string;
+  status: string;
+  description: string;
+  location: string;
+  category: string;
+  severity: string;
+  site: string;
+  created: string;
+  extraFacts: Fact[];
+  comments: { by: string; when: string; text: string }[];
+  history: HistoryLine[];
+  olderHistory: string;
+}
+
+/** One issue with its history; for the reporter, internal notes are left out (see `reporterView`). */
+export function issueDetailData(
+  issue: Issue,
+  audience: 'reporter' | 'champion',
+  historyMax = 15,
+): IssueDetailData {
+  const shown = audience === 'reporter' ? reporterView(issue) : issue;
+  const extraFacts: Fact[] = [
+    { title: 'Assignee', value: shown.assignee ? e(shown.assignee.name) : 'Nobody yet' },
+    { title: 'Affected', value: people(shown.affected.length + 1) },
+  ];
+  if (shown.priority) extraFacts.push({ title: 'Priority', value: shown.priority });
+  if (shown.duplicateOf) extraFacts.push({ title: 'Duplicate of', value: shown.duplicateOf });
+  return {
+    ref: shown.ref,
+    title: e(shown.title),
+    status: STATUS_LABEL[shown.status],
+    description: e(shown.description),
+    location: e(shown.location),
+    category: e(shown.category),
+    severity: SEVERITY_LABEL[shown.severity],
+    site: e(shown.site),
+    created: formatWhen(shown.createdAt),
+    extraFacts,
+    comments: shown.comments.slice(-10).map((c) => ({
+      by: `${e(c.by.name)}${c.visibility === 'internal' ? ' (internal)' : ''}`,
+      when: formatWhen(c.at),
+      text: e(c.text),
+    })),
+    ...historyLines(shown.history, historyMax),
+  };
+}
+
+// ---- issue-update ------------------------------------------------------------------------------------
+
+export interface IssueUpdateData {
+  headline: string;
+  ref: string;
+  title: string;
+  status: string;
+  when: string;
+  comment: string;
+  commentBy: string;
+  hint: string;
+}
+
+/** The reporter's 1:1 message for a status change or a public comment (`notifyReporter` of an action). */
+export function issueUpdateData(
+  issue: Issue,
+  notification: Notification,
+  entry: HistoryEntry,
+): IssueUpdateData {
+  const comment =
+    notification.kind === 'comment' ? issue.comments.find((c) => c.id === entry.commentId) : undefined;
+  const hints: Partial<Record<Status, string>> = {
+    waiting: 'A champion needs something from you: see the comment, or open the issue.',
+    resolved: `If it is still not fixed for you, log a new issue and mention ${issue.ref}.`,
+    duplicate: issue.duplicateOf ? `It is followed as ${issue.duplicateOf}; you can open that one too.` : '',
+  };
+  return {
+    headline:
+      notification.kind === 'comment'
+        ? `New comment on your issue ${issue.ref}`
+        : issue.status === 'duplicate'
+          ? `Your issue is the same as ${issue.duplicateOf ?? 'another one'}`
+          : `Your issue is now ${STATUS_LABEL[issue.status]}`,
+    ref: issue.ref,
+    title: e(issue.title),
+    status: STATUS_LABEL[issue.status],
+    when: formatWhen(entry.at),
+    comment: comment ? e(comment.text) : '',
+    commentBy: comment ? `${e(comment.by.name)} wrote:` : '',
+    hint: notification.kind === 'status' ? (hints[issue.status] ?? '') : '',
+  };
+}
+
+// ---- rendering ---------------------------------------------------------------------------------------
+
+export interface IssueCards {
+  'issue-form': IssueFormData;
+  'issue-similar': IssueSimilarData;
+  'issue-confirmation': IssueConfirmationData;
+  'issue-triage': IssueTriageData;
+  'issue-list': IssueListData;
+  'issue-detail': IssueDetailData;
+  'issue-update': IssueUpdateData;
+}
+
+/** Fills `cards/<name>.json` with data of the matching type. */
+export function renderIssueCard<K extends keyof IssueCards>(name: K, data: IssueCards[K]): AdaptiveCard {
+  return renderCard(name, data);
+}

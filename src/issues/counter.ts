@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import { isConflict, isNotFound, isPreconditionFailed, safeKey } from '../storage/tables.js';
+
+/**
+ * Reference numbers: one counter row per prefix in the `Issues` table (PartitionKey `~meta`,
+ * RowKey = prefix), incremented under its ETag, so concurrent reports never share a number.
+ *
+ * Idempotency rows (`idem~<prefix>~<key>`) sit in the same partition, and the increment and the key
+ * row are written in one transaction: a request key gets exactly one number, with no window in which a
+ * crash leaves a number allocated but unclaimed, and no pending state to time out. The new issue's
+ * index-repair marker rides in the same transaction (see index-writer.ts).
+ */
+
+export const META_PARTITION = '~meta';
+const COUNTER_PARTITION = META_PARTITION;
+const MAX_ATTEMPTS = 60;
+
+interface CounterRow {
+  n: number;
+  since: string;
+}
+
+export interface Allocation {
+  number: number;
+  /** False when the idempotency key already had a number: this is a retry of an earlier request. */
+  fresh: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function idemRowKey(prefix: string, key: string): string {
+  const k = key.length > 200 ? createHash('sha256').update(key).digest('hex') : safeKey(key);
+  return `idem~${prefix}~${k}`;
+}
+
+export type MetaRow = { partitionKey: string; rowKey: string } & Record<string, string | number>;
+
+export class RefCounter {
+  /**
+   * The counter as this instance last wrote it. The next allocation tries it without reading first
+   * (one round trip less on every report); if another instance moved the counter, the ETag fails (412)
+   * and the loop reads the real value.
+   */
+  private cached: { n: number; etag: string } | null = null;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly prefix: string,
+  ) {}
+
+  private async read(): Promise<(CounterRow & { etag: string }) | null> {
+    try {
+      const e = await this.table.getEntity<CounterRow>(COUNTER_PARTITION, this.prefix);
+      return { n: Number(e.n), since: String(e.since ?? ''), etag: e.etag };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  private async claimed(key: string): Promise<number | null> {
+    try {
+      const e = await this.table.getEntity<{ n: number }>(COUNTER_PARTITION, idemRowKey(this.prefix, key));
+      return Number(e.n);
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * The next number, or the number this idempotency key already got. Retries on 412 with jitter.
+   * `withNumber` adds rows of this partition to the same transaction (the new issue's repair marker).
+   */
+  async allocate(
+    now: Date,
+    idempotencyKey?: string,
+    withNumber?: (n: number) => MetaRow[],
+  ): Promise<Allocation> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = this.cached ?? (await this.read());
+      this.cached = null;
+      const n = (current?.n ?? 0) + 1;
+      const counter = { partitionKey: COUNTER_PARTITION, rowKey: this.prefix, n };
+      const rows: MetaRow[] = withNumber ? withNumber(n) : [];
+      if (idempotencyKey) {
+        rows.push({
+          partitionKey: COUNTER_PARTITION,
+          rowKey: idemRowKey(this.prefix, idempotencyKey),
+          n,
+          at: now.toISOString(),
+        });
+      }
+      try {
+        const res = await this.table.submitTransaction([
+          current
+            ? ['update', counter, 'Merge', { etag: current.etag }]
+            : ['create', { ...counter, since: now.toISOString() }],
+          ...rows.map((r) => ['create', r] as ['create', MetaRow]),
+        ]);
+        // Sub-responses come in action order; an update's carries no row key, so take the first.
+        const etag = res.subResponses[0]?.etag;
+        if (etag) this.cached = { n, etag };
+        return { number: n, fresh: true };
+      } catch (err) {
+        // 409 is either the key row (a retry) or, when creating the counter, a concurrent first report.
+        if (isConflict(err) && idempotencyKey) {
+          const earlier = await this.claimed(idempotencyKey);
+          if (earlier !== null) return { number: earlier, fresh: false };
+        }
+        if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
+      }
+      // A stale cache costs one retry without waiting; real contention backs off with jitter.
+      if (attempt > 0) await sleep(Math.random() * Math.min(40, 2 ** attempt));
+    }
+    throw new Error(`Could not allocate an issue reference after ${MAX_ATTEMPTS} attempts (contention).`);
+  }
+
+  /** When the first reference was allocated (the archive walks back no further), or null if none was. */
+  async since(): Promise<string | null> {
+    return (await this.read())?.since || null;
+  }
+
+  /** For bulk loads: moves the counter to at least `n`, keeping the earliest `since`. */
+  async raiseTo(n: number, since: string): Promise<void> {
+    this.cached = null;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await this.read();
+      try {
+        if (!current) {
+          await this.table.createEntity({ partitionKey: COUNTER_PARTITION, rowKey: this.prefix, n, since });
+        } else {
+          const earliest = current.since && current.since < since ? current.since : since;
+          await this.table.updateEntity(
+            {
+              partitionKey: COUNTER_PARTITION,
+              rowKey: this.prefix,
+              n: Math.max(n, current.n),
+              since: earliest,
+            },
+            'Merge',
+            { etag: current.etag },
+          );
+        }
+        return;
+      } catch (err) {
+        if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
+      }
+    }
+    throw new Error('Could not raise the issue counter (contention).');
+  }
+}

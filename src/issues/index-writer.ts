@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { odata, type TableClient } from '@azure/data-tables';
+import { isNotFound } from '../storage/tables.js';
+import { META_PARTITION, type MetaRow } from './counter.js';
+import {
+  type IndexPlan,
+  type IndexRow,
+  type IndexTable,
+  indexRowsFor,
+  parseRowId,
+  planIndex,
+  rowId,
+} from './indexes.js';
+import type { Issue } from './model.js';
+
+/**
+ * Keeps index rows in step with main rows. The main row is the truth; index rows are written after it,
+ * in other partitions, so they cannot share its transaction. Two guards make that safe:
+ *
+ * 1. A repair marker (`Issues` table, PartitionKey `~meta`, RowKey `pending~<time>~<ref>~<random>`)
+ *    records every index row the change may touch, before the main row is written: for a new issue in
+ *    the same transaction as its reference number, for an update just before the ETag-guarded write.
+ *    It is removed once the index rows are written. If the process dies or an index write fails in
+ *    between, `repairPending` finds the marker and recomputes those rows from the main row.
+ * 2. After writing, the writer re-reads the main row: if someone changed the issue meanwhile, their
+ *    writes and ours may have interleaved, so it rewrites the rows from the current state, and repeats
+ *    until the version it wrote for is still the current one.
+ */
+
+const MARKER_PREFIX = 'pending~';
+const SETTLE_ROUNDS = 6;
+
+export interface PendingChange {
+  ref: string;
+  plan: IndexPlan;
+  /** Every index row id the change may touch (before ∪ after). */
+  touched: string[];
+  /** The marker row to write before the main row; null when no index row changes (e.g. a comment). */
+  marker: MetaRow | null;
+}
+
+export class IndexWriter {
+  constructor(
+    private readonly tables: Record<IndexTable, TableClient>,
+    /** The `Issues` table: markers live in its `~meta` partition. */
+    private readonly meta: TableClient,
+    private readonly readMain: (ref: string) => Promise<Issue | null>,
+  ) {}
+
+  /** Works out the index writes of a change and its marker row; writes nothing. */
+  prepare(before: Issue | null, after: Issue, now: Date): PendingChange {
+    const plan = planIndex(before, after);
+    const touched = [
+      ...new Set([...(before ? indexRowsFor(before) : []), ...indexRowsFor(after)].map(rowId)),
+    ];
+    const empty = !plan.upsert.length && !plan.remove.length;
+    const marker: MetaRow | null = empty
+      ? null
+      : {
+          partitionKey: META_PARTITION,
+          rowKey: `${MARKER_PREFIX}${now.toISOString()}~${after.ref}~${randomBytes(4).toString('hex')}`,
+          ref: after.ref,
+          touched: JSON.stringify(touched),
+        };
+    return { ref: after.ref, plan, touched, marker };
+  }
+
+  /** Writes the marker on its own; call before the main write when it did not ride in a transaction. */
+  async record(change: PendingChange): Promise<void> {
+    if (change.marker) await this.meta.createEntity(change.marker);
+  }
+
+  /** The main write did not happen (412/409): nothing to index, drop the marker. */
+  async abandon(change: PendingChange): Promise<void> {
+    if (change.marker) await this.dropMarker(change.marker.rowKey);
+  }
+
+  /**
+   * The main write happened: write the index rows, settle against concurrent writers, drop the marker.
+   * `fresh` (a brand-new issue: no earlier rows to leave behind) lets the settle check and the marker
+   * removal run side by side.
+   */
+  async complete(change: PendingChange, writtenVersion: number, fresh = false): Promise<void> {
+    if (!change.marker) return;
+    await this.apply(change.plan);
+    if (fresh) {
+      await Promise.all([
+        this.settle(change.ref, writtenVersion, change.touched),
+        this.dropMarker(change.marker.rowKey),
+      ]);
+    } else {
+      await this.settle(change.ref, writtenVersion, change.touched);
+      await this.dropMarker(change.marker.rowKey);
+    }
+  }
+
+  private async apply(plan: IndexPlan): Promise<void> {
+    await Promise.all([...plan.upsert.map((r) => this.upsert(r)), ...plan.remove.map((r) => this.remove(r))]);
+  }
+
+  private upsert(r: IndexRow) {
+    // Replace, not Merge: a row must not keep properties its new state no longer has (e.g. keywords).
+    return this.tables[r.table].upsertEntity(
+      { partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props },
+      'Replace',
+    );
+  }
+
+  private async remove(r: Pick<IndexRow, 'table' | 'partitionKey' | 'rowKey'>) {
+    try {
+      await this.tables[r.table].deleteEntity(r.partitionKey, r.rowKey);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /** Makes the index rows of `ref` match its main row: upserts what should exist, deletes the rest of `touched`. */
+  async rewrite(current: Issue | null, touched: readonly string[]): Promise<void> {
+    const desired = current ? indexRowsFor(current) : [];
+    const keep = new Set(desired.map(rowId));
+    await Promise.all([
+      ...desired.map((r) => this.upsert(r)),
+      ...touched.filter((id) => !keep.has(id)).map((id) => this.remove(parseRowId(id))),
+    ]);
+  }
+
+  private async settle(ref: string, version: number, touched: readonly string[]): Promise<void> {
+    let expected = version;
+    for (let round = 0; round < SETTLE_ROUNDS; round++) {
+      const current = await this.readMain(ref);
+      const seen = current?.version ?? 0;
+      if (seen === expected) return;
+      await this.rewrite(current, touched);
+      expected = seen;
+    }
+  }
+
+  private async dropMarker(rowKey: string): Promise<void> {
+    try {
+      await this.meta.deleteEntity(META_PARTITION, rowKey);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /**
+   * The repair path: every marker older than `olderThan` is a change whose index writes did not finish
+   * (crash, or a failed index write). Rebuilds those rows from the main rows. Returns how many it fixed.
+   */
+  async repairPending(olderThan: Date, max = 500): Promise<number> {
+    const iter = this.meta.listEntities<{ ref: string; touched: string }>({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${META_PARTITION} and RowKey ge ${MARKER_PREFIX} and RowKey lt ${MARKER_PREFIX + olderThan.toISOString()}`,
+      },
+    });
+    let fixed = 0;
+    for await (const m of iter) {
+      const touched = JSON.parse(m.touched) as string[];
+      const current = await this.readMain(m.ref);
+      await this.rewrite(current, touched);
+      await this.settle(m.ref, current?.version ?? 0, touched);
+      await this.dropMarker(String(m.rowKey));
+      fixed++;
+      if (fixed >= max) break;
+    }
+    return fixed;
+  }
+}

@@ -1,0 +1,177 @@
+import { invertedTime, safeKey } from '../storage/tables.js';
+import { type Issue, type IssueSummary, isOpen, type Priority, type Status } from './model.js';
+import { issueKeywords } from './similarity.js';
+
+/**
+ * Index rows: slim copies of an issue, one per list it appears in, each in a partition that serves one
+ * query with a single partition-scoped read (see docs/storage-issues.md). They are a pure function of
+ * the issue, so the store can always recompute what should exist and repair what does not.
+ *
+ * - `IssueQueue`   open issues only, RowKey = queue order (New first, then priority, then age):
+ *                  `q` (the whole queue), `q~st~<status>`, `q~cat~<category>`, `q~site~<site>`, `q~asg~<id>`
+ * - `IssueArchive` done issues (resolved, closed, won't fix, duplicate), `arch~<yyyymm closed>`,
+ *                  newest first; a month partition stays bounded however long the rollout runs
+ * - `IssueByReporter` every issue, `rep~<reporter id>`, newest first
+ */
+
+export type IndexTable = 'queue' | 'archive' | 'reporter';
+
+export interface IndexRow {
+  table: IndexTable;
+  partitionKey: string;
+  rowKey: string;
+  props: IndexProps;
+}
+
+/** What an index row stores besides its keys: a list line, plus normalised keys for OData filters. */
+export interface IndexProps {
+  ref: string;
+  title: string;
+  status: string;
+  priority: string;
+  severity: string;
+  category: string;
+  categoryKey: string;
+  site: string;
+  siteKey: string;
+  assigneeId: string;
+  assigneeName: string;
+  reporterId: string;
+  reporterName: string;
+  affectedCount: number;
+  createdAt: string;
+  /** Keywords for "Is it one of these?"; only in category rows, the partition that check reads. */
+  kw?: string;
+}
+
+/** Category and site names are matched case-insensitively; keys may not hold / \ # ?. */
+export function nameKey(value: string): string {
+  return safeKey(value.trim().toLowerCase().replace(/\s+/g, ' '));
+}
+
+export const PART = {
+  queue: 'q',
+  queueStatus: (s: Status) => `q~st~${s}`,
+  queueCategory: (c: string) => `q~cat~${nameKey(c)}`,
+  queueSite: (s: string) => `q~site~${nameKey(s)}`,
+  queueAssignee: (id: string) => `q~asg~${safeKey(id)}`,
+  archiveMonth: (month: string) => `arch~${month}`,
+  reporter: (id: string) => `rep~${safeKey(id)}`,
+} as const;
+
+const PRIORITY_RANK: Record<Priority, string> = { P1: '1', P2: '2', P3: '3', P4: '4' };
+
+/** Queue order as a RowKey: New before everything else, then P1..P4 then none, then oldest first. */
+export function queueRowKey(issue: Pick<Issue, 'status' | 'priority' | 'createdAt' | 'ref'>): string {
+  const group = issue.status === 'new' ? '0' : '1';
+  const rank = issue.priority ? PRIORITY_RANK[issue.priority] : '5';
+  return `${group}${rank}~${issue.createdAt}~${issue.ref}`;
+}
+
+/** `2026-01` style month of an ISO time, as the archive partitions use it (UTC). */
+export function monthOf(iso: string): string {
+  return iso.slice(0, 4) + iso.slice(5, 7);
+}
+
+function propsOf(issue: Issue): IndexProps {
+  return {
+    ref: issue.ref,
+    title: issue.title,
+    status: issue.status,
+    priority: issue.priority ?? '',
+    severity: issue.severity,
+    category: issue.category,
+    categoryKey: nameKey(issue.category),
+    site: issue.site,
+    siteKey: nameKey(issue.site),
+    assigneeId: issue.assignee?.id ?? '',
+    assigneeName: issue.assignee?.name ?? '',
+    reporterId: issue.reporter.id,
+    reporterName: issue.reporter.name,
+    affectedCount: issue.affected.length,
+    createdAt: issue.createdAt,
+  };
+}
+
+export function indexRowsFor(issue: Issue): IndexRow[] {
+  const props = propsOf(issue);
+  const rows: IndexRow[] = [
+    {
+      table: 'reporter',
+      partitionKey: PART.reporter(issue.reporter.id),
+      rowKey: `${invertedTime(new Date(issue.createdAt))}~${issue.ref}`,
+      props,
+    },
+  ];
+  if (isOpen(issue.status)) {
+    const rk = queueRowKey(issue);
+    const queue = (partitionKey: string, extra: Partial<IndexProps> = {}): IndexRow => ({
+      table: 'queue',
+      partitionKey,
+      rowKey: rk,
+      props: { ...props, ...extra },
+    });
+    rows.push(
+      queue(PART.queue),
+      queue(PART.queueStatus(issue.status)),
+      queue(PART.queueCategory(issue.category), {
+        kw: issueKeywords(issue.title, issue.description).join(' '),
+      }),
+      queue(PART.queueSite(issue.site)),
+    );
+    if (issue.assignee) rows.push(queue(PART.queueAssignee(issue.assignee.id)));
+  } else {
+    const closedAt = issue.closedAt ?? issue.updatedAt;
+    rows.push({
+      table: 'archive',
+      partitionKey: PART.archiveMonth(monthOf(closedAt)),
+      rowKey: `${invertedTime(new Date(closedAt))}~${issue.ref}`,
+      props,
+    });
+  }
+  return rows;
+}
+
+export const rowId = (r: Pick<IndexRow, 'table' | 'partitionKey' | 'rowKey'>) =>
+  `${r.table}|${r.partitionKey}|${r.rowKey}`;
+
+export function parseRowId(id: string): Pick<IndexRow, 'table' | 'partitionKey' | 'rowKey'> {
+  const [table, partitionKey, ...rest] = id.split('|');
+  return { table: table as IndexTable, partitionKey: partitionKey ?? '', rowKey: rest.join('|') };
+}
+
+export interface IndexPlan {
+  upsert: IndexRow[];
+  remove: Pick<IndexRow, 'table' | 'partitionKey' | 'rowKey'>[];
+}
+
+/** The writes that take the index from `before`'s rows to `after`'s: unchanged rows are not rewritten. */
+export function planIndex(before: Issue | null, after: Issue | null): IndexPlan {
+  const old = new Map((before ? indexRowsFor(before) : []).map((r) => [rowId(r), r]));
+  const next = after ? indexRowsFor(after) : [];
+  const nextIds = new Set(next.map(rowId));
+  return {
+    upsert: next.filter((r) => {
+      const prev = old.get(rowId(r));
+      return !prev || JSON.stringify(prev.props) !== JSON.stringify(r.props);
+    }),
+    remove: [...old.values()].filter((r) => !nextIds.has(rowId(r))),
+  };
+}
+
+export function summaryFromProps(p: Record<string, unknown>): IssueSummary {
+  const s = (k: string) => String(p[k] ?? '');
+  return {
+    ref: s('ref'),
+    title: s('title'),
+    status: s('status') as Status,
+    priority: (s('priority') || null) as Priority | null,
+    severity: s('severity') as IssueSummary['severity'],
+    category: s('category'),
+    site: s('site'),
+    assignee: s('assigneeId') ? { id: s('assigneeId'), name: s('assigneeName') } : null,
+    reporter: { id: s('reporterId'), name: s('reporterName') },
+    affectedCount: Number(p.affectedCount ?? 0),
+    createdAt: s('createdAt'),
+  };
+}

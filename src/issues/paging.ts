@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/**
+ * Paging tokens. A token only says where to resume inside a list (a RowKey, and for the archive a
+ * month); which partition is read is always derived again from the caller's filters and identity.
+ * Tokens travel in card data, which the client controls, so a forged token can at most move the
+ * start inside a list the caller may read anyway.
+ */
+
+export interface PageRequest {
+  /** Items per page, 1..50; default 10. */
+  limit?: number;
+  token?: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `token` for the next page; null on the last page. */
+  next: string | null;
+}
+
+const tokenSchema = z.object({
+  rk: z.string().max(1024).optional(),
+  m: z
+    .string()
+    .regex(/^\d{6}$/)
+    .optional(),
+});
+export type PageToken = z.infer<typeof tokenSchema>;
+
+export function encodeToken(t: PageToken): string {
+  return Buffer.from(JSON.stringify(t), 'utf8').toString('base64url');
+}
+
+/** A token that does not parse means "from the start", never an error shown to the user. */
+export function decodeToken(token: string | null | undefined): PageToken {
+  if (!token || token.length > 2048) return {};
+  try {
+    const parsed = tokenSchema.safeParse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
+    return parsed.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}
+
+export function pageLimit(req: PageRequest | undefined, fallback = 10): number {
+  const n = Math.trunc(req?.limit ?? fallback);
+  return Number.isFinite(n) ? Math.min(50, Math.max(1, n)) : fallback;
+}

@@ -1,0 +1,36 @@
+/** Issue references like `R-0042`: a configurable prefix and a number zero-padded to four digits. */
+
+const PREFIX_RE = /^[A-Za-z][A-Za-z0-9]{0,9}-?$/;
+
+export function assertRefPrefix(prefix: string): void {
+  if (!PREFIX_RE.test(prefix)) {
+    throw new Error(
+      `Issue reference prefix "${prefix}" must be 1–10 letters or digits, optionally ending in "-".`,
+    );
+  }
+}
+
+export function formatRef(prefix: string, n: number): string {
+  return `${prefix}${String(n).padStart(4, '0')}`;
+}
+
+/**
+ * Reads what a user typed (`R-42`, `r-0042`, `42`) as a reference with this prefix; null if it is not one.
+ * Only digits after the prefix are accepted, so the result is safe as a table key.
+ */
+export function parseRef(input: string, prefix: string): { ref: string; number: number } | null {
+  const s = input.trim();
+  const body = s.toUpperCase().startsWith(prefix.toUpperCase()) ? s.slice(prefix.length) : s;
+  if (!/^\d{1,9}$/.test(body)) return null;
+  const n = Number(body);
+  if (n < 1) return null;
+  return { ref: formatRef(prefix, n), number: n };
+}
+
+/**
+ * The partition an issue's main row lives in: a hundred consecutive numbers share one (`R-00xx`),
+ * so a point read stays cheap while the bulk load can batch a hundred issues per transaction.
+ */
+export function refBucket(prefix: string, n: number): string {
+  return `${prefix}${String(Math.floor(n / 100)).padStart(2, '0')}xx`;
+}

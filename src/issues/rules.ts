@@ -1,0 +1,328 @@
+import {
+  type Comment,
+  type HistoryEntry,
+  type HistoryWhat,
+  type Issue,
+  isOpen,
+  type NewIssue,
+  type Person,
+  type Priority,
+  type Reporter,
+  STATUS_LABEL,
+  type Status,
+  type Visibility,
+} from './model.js';
+
+/**
+ * The issue log's rules as pure functions: (issue, action, actor, now) → new issue + history entry,
+ * or a refusal saying why. The store runs them inside its ETag-guarded read-modify-write, so a rule is
+ * checked against the state that is actually written.
+ */
+
+export type TriageAction =
+  | { kind: 'assignMe' }
+  | { kind: 'assign'; assignee: Person }
+  | { kind: 'status'; status: Status }
+  | { kind: 'priority'; priority: Priority | null }
+  | { kind: 'comment'; text: string; visibility: Visibility }
+  | { kind: 'duplicate'; of: string };
+
+export type ActionKind = TriageAction['kind'];
+export type Role = 'staff' | 'champion' | 'rolloutTeam';
+
+/** The least role each triage action needs; the Teams layer checks it with src/roles before calling the store. */
+export const ACTION_ROLE: Record<ActionKind, 'champion' | 'rolloutTeam'> = {
+  assignMe: 'champion',
+  assign: 'champion',
+  status: 'champion',
+  priority: 'champion',
+  comment: 'champion',
+  duplicate: 'champion',
+};
+
+/** The least role for every other operation of the issue log. */
+export const OPERATION_ROLE = {
+  log: 'staff',
+  addAffected: 'staff',
+  myIssues: 'staff',
+  /** Reporters see their own issue (reporterView); champions see any issue in full. */
+  view: 'staff',
+  triageQueue: 'champion',
+  listAssigned: 'champion',
+  export: 'rolloutTeam',
+} as const satisfies Record<string, Role>;
+
+/** Which status may follow which. Duplicate is reached only through the duplicate action (it needs a target). */
+export const TRANSITIONS: Record<Status, readonly Status[]> = {
+  new: ['triaged', 'in_progress', 'waiting', 'resolved', 'wont_fix', 'duplicate'],
+  triaged: ['in_progress', 'waiting', 'resolved', 'wont_fix', 'duplicate'],
+  in_progress: ['triaged', 'waiting', 'resolved', 'wont_fix', 'duplicate'],
+  waiting: ['in_progress', 'resolved', 'wont_fix', 'closed'],
+  resolved: ['closed', 'in_progress'],
+  closed: [],
+  wont_fix: ['triaged'],
+  duplicate: ['triaged'],
+};
+
+export function canTransition(from: Status, to: Status): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export interface Notification {
+  kind: 'status' | 'comment';
+  text: string;
+}
+
+export type Refusal = { ok: false; code: 'invalid' | 'no-change'; message: string };
+
+export type ActionOutcome =
+  | { ok: true; issue: Issue; entry: HistoryEntry; notifyReporter?: Notification }
+  | Refusal;
+
+const person = (p: Person): Person => ({ id: p.id, name: p.name });
+
+export function createIssue(input: NewIssue, reporter: Reporter, ref: string, n: number, now: Date): Issue {
+  const at = now.toISOString();
+  return {
+    ...input,
+    ref,
+    number: n,
+    reporter,
+    status: 'new',
+    priority: null,
+    assignee: null,
+    duplicateOf: null,
+    affected: [],
+    comments: [],
+    history: [{ at, by: person(reporter), what: 'created', to: 'new', version: 1 }],
+    createdAt: at,
+    updatedAt: at,
+    closedAt: null,
+    version: 1,
+  };
+}
+
+function bump(
+  issue: Issue,
+  now: Date,
+  by: Person,
+  change: Partial<Issue>,
+  entry: Omit<HistoryEntry, 'at' | 'by' | 'version'>,
+) {
+  const version = issue.version + 1;
+  const at = now.toISOString();
+  const full: HistoryEntry = { at, by: person(by), ...entry, version };
+  const next: Issue = { ...issue, ...change, updatedAt: at, version, history: [...issue.history, full] };
+  return { issue: next, entry: full };
+}
+
+const refuse = (code: Refusal['code'], message: string): Refusal => ({ ok: false, code, message });
+
+function statusChange(issue: Issue, to: Status, now: Date): Partial<Issue> {
+  const closedAt = isOpen(to) ? null : now.toISOString();
+  return { status: to, closedAt, duplicateOf: to === 'duplicate' ? issue.duplicateOf : null };
+}
+
+function statusNotice(issue: Issue, to: Status): Notification {
+  const extra: Partial<Record<Status, string>> = {
+    waiting: ' A champion needs something from you: see the latest comment.',
+    resolved: ` If it is still not fixed for you, log a new issue and mention ${issue.ref}.`,
+  };
+  return {
+    kind: 'status',
+    text: `Your issue ${issue.ref} "${issue.title}" is now ${STATUS_LABEL[to]}.${extra[to] ?? ''}`,
+  };
+}
+
+/** Applies one champion action. The actor's role has been checked by the caller (see ACTION_ROLE). */
+export function applyTriageAction(
+  issue: Issue,
+  action: TriageAction,
+  actor: Person,
+  now: Date,
+): ActionOutcome {
+  switch (action.kind) {
+    case 'assignMe':
+    case 'assign': {
+      const to = action.kind === 'assignMe' ? person(actor) : person(action.assignee);
+      if (issue.assignee?.id === to.id) {
+        return refuse(
+          'no-change',
+          to.id === actor.id ? 'It is already assigned to you.' : `It is already assigned to ${to.name}.`,
+        );
+      }
+      const r = bump(
+        issue,
+        now,
+        actor,
+        { assignee: to },
+        {
+          what: 'assigned',
+          ...(issue.assignee ? { from: issue.assignee.name } : {}),
+          to: to.name,
+          toId: to.id,
+        },
+      );
+      return { ok: true, ...r };
+    }
+    case 'status': {
+      const to = action.status;
+      if (to === issue.status) return refuse('no-change', `It is already ${STATUS_LABEL[to]}.`);
+      if (to === 'duplicate')
+        return refuse('invalid', 'Use "Link duplicate" to mark it as a duplicate of another issue.');
+      if (!canTransition(issue.status, to)) {
+        return refuse(
+          'invalid',
+          `An issue that is ${STATUS_LABEL[issue.status]} cannot become ${STATUS_LABEL[to]}.`,
+        );
+      }
+      const r = bump(issue, now, actor, statusChange(issue, to, now), {
+        what: 'status',
+        from: issue.status,
+        to,
+      });
+      return { ok: true, ...r, notifyReporter: statusNotice(issue, to) };
+    }
+    case 'priority': {
+      if (action.priority === issue.priority) {
+        return refuse('no-change', `The priority is already ${action.priority ?? 'none'}.`);
+      }
+      const r = bump(
+        issue,
+        now,
+        actor,
+        { priority: action.priority },
+        { what: 'priority', from: issue.priority ?? 'none', to: action.priority ?? 'none' },
+      );
+      return { ok: true, ...r };
+    }
+    case 'comment': {
+      const text = action.text.trim();
+      if (!text) return refuse('invalid', 'Comment is required.');
+      // The version the comment lands in is unique per issue, so it makes a stable comment id.
+      const comment: Comment = {
+        id: `c${issue.version + 1}`,
+        at: now.toISOString(),
+        by: person(actor),
+        text,
+        visibility: action.visibility,
+      };
+      const r = bump(
+        issue,
+        now,
+        actor,
+        { comments: [...issue.comments, comment] },
+        { what: 'comment', commentId: comment.id, visibility: action.visibility },
+      );
+      if (action.visibility !== 'public') return { ok: true, ...r };
+      return {
+        ok: true,
+        ...r,
+        notifyReporter: { kind: 'comment', text: `${actor.name} commented on ${issue.ref}: ${text}` },
+      };
+    }
+    case 'duplicate': {
+      if (action.of === issue.ref) return refuse('invalid', 'An issue cannot be a duplicate of itself.');
+      if (issue.status === 'duplicate' && issue.duplicateOf === action.of) {
+        return refuse('no-change', `It is already a duplicate of ${action.of}.`);
+      }
+      if (issue.status !== 'duplicate' && !canTransition(issue.status, 'duplicate')) {
+        return refuse('invalid', `An issue that is ${STATUS_LABEL[issue.status]} cannot become a duplicate.`);
+      }
+      const r = bump(
+        issue,
+        now,
+        actor,
+        { status: 'duplicate', duplicateOf: action.of, closedAt: now.toISOString() },
+        { what: 'duplicate', from: issue.status, to: action.of },
+      );
+      return {
+        ok: true,
+        ...r,
+        notifyReporter: {
+          kind: 'status',
+          text: `Your issue ${issue.ref} "${issue.title}" is the same problem as ${action.of}; it is followed there.`,
+        },
+      };
+    }
+  }
+}
+
+/** +1 from another user: idempotent per user (a second +1 changes nothing). */
+export function addAffectedUser(issue: Issue, user: Person, now: Date): ActionOutcome {
+  if (user.id === issue.reporter.id) return refuse('no-change', `You reported ${issue.ref} yourself.`);
+  if (issue.affected.some((a) => a.id === user.id)) {
+    return refuse('no-change', `You are already counted as affected by ${issue.ref}.`);
+  }
+  if (issue.affected.length >= MAX_AFFECTED) {
+    return refuse(
+      'no-change',
+      `${issue.ref} already has ${MAX_AFFECTED} people affected; it is getting attention.`,
+    );
+  }
+  const r = bump(issue, now, user, { affected: [...issue.affected, person(user)] }, { what: 'affected' });
+  return { ok: true, ...r };
+}
+
+/** Bounds the size of the stored issue; far beyond any real "me too" count. */
+export const MAX_AFFECTED = 1000;
+
+/** The field an action changes: two changes to the same field conflict, comments never do. */
+const ACTION_FIELD: Record<ActionKind, 'assignee' | 'status' | 'priority' | null> = {
+  assignMe: 'assignee',
+  assign: 'assignee',
+  status: 'status',
+  duplicate: 'status',
+  priority: 'priority',
+  comment: null,
+};
+const HISTORY_FIELD: Partial<Record<HistoryWhat, 'assignee' | 'status' | 'priority'>> = {
+  assigned: 'assignee',
+  status: 'status',
+  duplicate: 'status',
+  priority: 'priority',
+};
+
+/**
+ * When an action was made on an older version of the issue (a stale card, or a 412 on write): the
+ * latest change since then to the field the action changes, or null if there was none and the action
+ * still applies to the fresh issue.
+ */
+export function concurrentChange(
+  issue: Issue,
+  baseVersion: number,
+  action: TriageAction,
+): HistoryEntry | null {
+  const field = ACTION_FIELD[action.kind];
+  if (!field) return null;
+  const since = issue.history.filter((h) => h.version > baseVersion && HISTORY_FIELD[h.what] === field);
+  return since.at(-1) ?? null;
+}
+
+/** "Amina already took this issue" and friends, for the champion whose action lost the race. */
+export function describeChange(entry: HistoryEntry): string {
+  const who = entry.by.name;
+  switch (entry.what) {
+    case 'assigned':
+      return entry.toId === entry.by.id
+        ? `${who} already took this issue.`
+        : `${who} already assigned this to ${entry.to}.`;
+    case 'status':
+      return `${who} already set the status to ${STATUS_LABEL[entry.to as Status] ?? entry.to}.`;
+    case 'priority':
+      return `${who} already set the priority to ${entry.to}.`;
+    case 'duplicate':
+      return `${who} already marked this as a duplicate of ${entry.to}.`;
+    default:
+      return `${who} changed this issue meanwhile.`;
+  }
+}
+
+/** What the reporter may see of an issue: internal comments and their history lines are left out. */
+export function reporterView(issue: Issue): Issue {
+  return {
+    ...issue,
+    comments: issue.comments.filter((c) => c.visibility === 'public'),
+    history: issue.history.filter((h) => h.what !== 'comment' || h.visibility === 'public'),
+  };
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import {
+  LIMITS,
+  type NewIssue,
+  type Person,
+  PRIORITIES,
+  type Reporter,
+  SEVERITIES,
+  STATUSES,
+} from './model.js';
+
+/**
+ * Validation of everything that arrives from a card or a message. Card data is client-controlled,
+ * so the server checks again what the card already checked, and names the field in each message.
+ */
+
+export type FieldErrors<K extends string = string> = Partial<Record<K, string>>;
+export type Validated<T, K extends string = string> =
+  | { ok: true; value: T }
+  | { ok: false; errors: FieldErrors<K> };
+
+function text(label: string, max: number, required: boolean) {
+  const base = z
+    .string({ error: `${label} must be text.` })
+    .trim()
+    .max(max, {
+      error: (iss) =>
+        `${label} can be at most ${max} characters (this one has ${String(iss.input ?? '').length}).`,
+    });
+  return required ? base.min(1, { error: `${label} is required.` }) : base;
+}
+
+export type NewIssueField = keyof NewIssue;
+
+function newIssueSchema(categories: readonly string[]) {
+  return z.object({
+    title: text('Title', LIMITS.title, true),
+    description: text('What happened', LIMITS.description, true),
+    location: text('Where', LIMITS.location, true),
+    category: z
+      .string({ error: 'Category is required.' })
+      .trim()
+      .min(1, { error: 'Category is required.' })
+      .refine((c) => categories.includes(c), { error: `Category must be one of: ${categories.join(', ')}.` }),
+    severity: z.enum(SEVERITIES, { error: 'How bad is it? Choose one of the options.' }),
+    site: text('Site or department', LIMITS.site, true),
+    faqQuestion: text('FAQ question', LIMITS.faqQuestion, false)
+      .optional()
+      .transform((q) => (q ? q : undefined)),
+  });
+}
+
+/** Turns zod's issues into one message per field (the first one for each). */
+function fieldErrors(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const iss of error.issues) {
+    const key = iss.path.length ? String(iss.path[0]) : 'form';
+    out[key] ??= iss.message;
+  }
+  return out;
+}
+
+/** Checks a submitted issue form (raw card values); `faqQuestion` empty means none. */
+export function validateNewIssue(
+  input: unknown,
+  categories: readonly string[],
+): Validated<NewIssue, NewIssueField | 'form'> {
+  const parsed = newIssueSchema(categories).safeParse(input ?? {});
+  if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
+  const { faqQuestion, ...rest } = parsed.data;
+  return { ok: true, value: faqQuestion ? { ...rest, faqQuestion } : rest };
+}
+
+const personSchema = z.object({
+  id: text('Person id', LIMITS.personId, true),
+  name: text('Name', LIMITS.personName, true),
+});
+
+export const reporterSchema = personSchema.extend({
+  aadObjectId: z.string().max(LIMITS.personId).optional(),
+  conversationKey: z.string().max(400).optional(),
+});
+
+export function validatePerson(input: unknown): Validated<Person> {
+  const parsed = personSchema.safeParse(input);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, errors: fieldErrors(parsed.error) };
+}
+
+export function validateReporter(input: unknown): Validated<Reporter> {
+  const parsed = reporterSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
+  const r: Reporter = { id: parsed.data.id, name: parsed.data.name };
+  if (parsed.data.aadObjectId) r.aadObjectId = parsed.data.aadObjectId;
+  if (parsed.data.conversationKey) r.conversationKey = parsed.data.conversationKey;
+  return { ok: true, value: r };
+}
+
+export const statusSchema = z.enum(STATUSES, { error: 'Choose a status.' });
+export const prioritySchema = z.enum(PRIORITIES, { error: 'Choose a priority P1–P4 or none.' });
+export const commentTextSchema = text('Comment', LIMITS.comment, true);

@@ -1,0 +1,252 @@
+import * as AC from 'adaptivecards';
+import { describe, expect, it } from 'vitest';
+import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
+import {
+  isTriageVerb,
+  parsePageInvoke,
+  parseTriageInvoke,
+  roleForList,
+  roleForVerb,
+} from '../../src/issues/actions.js';
+import {
+  formatWhen,
+  issueConfirmationData,
+  issueDetailData,
+  issueFormData,
+  issueListData,
+  issueSimilarData,
+  issueTriageData,
+  issueUpdateData,
+  renderIssueCard,
+} from '../../src/issues/cards.js';
+import { DEFAULT_CATEGORIES, type Issue, summaryOf } from '../../src/issues/model.js';
+import { applyTriageAction, createIssue } from '../../src/issues/rules.js';
+import { validateNewIssue } from '../../src/issues/validation.js';
+import { alice, amina, bo, form } from './fixtures.js';
+
+function validationErrors(card: unknown): string[] {
+  const parsed = new AC.AdaptiveCard();
+  const ctx = new AC.SerializationContext();
+  parsed.parse(card, ctx);
+  const events = [...parsed.validateProperties().validationEvents];
+  for (let i = 0; i < ctx.eventCount; i++) events.push(ctx.getEventAt(i));
+  return events.map((e) => `${AC.ValidationEvent[e.event]}: ${e.message}`);
+}
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a template expression typed by a user must stay text
+const EVIL = '**Boss** <at>Everyone</at> [click](http://evil) ${secret}';
+const t0 = new Date('2026-03-02T09:00:00Z');
+
+function evilIssue(): Issue {
+  const v = validateNewIssue(
+    form({ title: EVIL, description: `${EVIL}\n# heading`, site: '<at>Site</at>' }),
+    DEFAULT_CATEGORIES,
+  );
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  let issue = createIssue(v.value, { ...alice, name: '_Alice_' }, 'R-0042', 42, t0);
+  for (const a of [
+    { kind: 'assignMe' },
+    { kind: 'comment', text: `internal ${EVIL}`, visibility: 'internal' },
+    { kind: 'comment', text: `public ${EVIL}`, visibility: 'public' },
+    { kind: 'status', status: 'triaged' },
+  ] as const) {
+    const out = applyTriageAction(issue, a, amina, new Date(t0.getTime() + 60_000));
+    if (!out.ok) throw new Error(out.message);
+    issue = out.issue;
+  }
+  return issue;
+}
+
+/** Every string a reader sees: TextBlock texts and FactSet values (not action data, not input values). */
+function displayed(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const n of node) displayed(n, out);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'data') continue;
+      if (k === 'text' && typeof v === 'string') out.push(v);
+      else if (k === 'facts' && Array.isArray(v)) for (const f of v) out.push(String(f.value));
+      else displayed(v, out);
+    }
+  }
+  return out;
+}
+
+/** What is displayed holds no live markdown or mention; action data may carry raw text (never rendered). */
+function expectSafe(card: object) {
+  const json = JSON.stringify(displayed(card));
+  expect(json).not.toContain('<at>');
+  expect(json).not.toContain('**Boss**');
+  expect(json).not.toContain('${');
+  expect(JSON.stringify(card)).not.toMatch(/"\$\{[a-zA-Z.]+\}"/); // no template expression left unfilled
+  expect(validationErrors(card)).toEqual([]);
+  expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+}
+
+describe('issue cards from real issues', () => {
+  it('renders every card valid, small and with user text escaped', () => {
+    const issue = evilIssue();
+    const champions = [amina, bo];
+    expectSafe(
+      renderIssueCard(
+        'issue-triage',
+        issueTriageData(issue, { champions, notice: `${EVIL} already took it` }),
+      ),
+    );
+    expectSafe(renderIssueCard('issue-detail', issueDetailData(issue, 'reporter')));
+    expectSafe(renderIssueCard('issue-detail', issueDetailData(issue, 'champion')));
+    expectSafe(renderIssueCard('issue-confirmation', issueConfirmationData(issue)));
+    expectSafe(renderIssueCard('issue-similar', issueSimilarData([summaryOf(issue)], form({ site: EVIL }))));
+    expectSafe(
+      renderIssueCard(
+        'issue-list',
+        issueListData({
+          list: 'triage',
+          page: { items: [summaryOf(issue)], next: 'abc' },
+          filters: { site: EVIL },
+        }),
+      ),
+    );
+    expectSafe(
+      renderIssueCard('issue-list', issueListData({ list: 'mine', page: { items: [], next: null } })),
+    );
+    const entry = issue.history.find((h) => h.what === 'comment' && h.visibility === 'public')!;
+    expectSafe(
+      renderIssueCard('issue-update', issueUpdateData(issue, { kind: 'comment', text: 'x' }, entry)),
+    );
+    expectSafe(
+      renderIssueCard(
+        'issue-form',
+        issueFormData({
+          categories: DEFAULT_CATEGORIES,
+          values: form({ title: EVIL }),
+          errors: { title: 'Title is required.' },
+        }),
+      ),
+    );
+  });
+
+  it('hides internal notes from the reporter but not from champions', () => {
+    const issue = evilIssue();
+    const reporter = JSON.stringify(renderIssueCard('issue-detail', issueDetailData(issue, 'reporter')));
+    const champion = JSON.stringify(renderIssueCard('issue-detail', issueDetailData(issue, 'champion')));
+    expect(reporter).not.toContain('internal');
+    expect(reporter).toContain('public');
+    expect(champion).toContain('internal note');
+  });
+
+  it('puts ref and version into every triage action and offers only allowed statuses', () => {
+    const issue = evilIssue();
+    const card = renderIssueCard('issue-triage', issueTriageData(issue, { champions: [amina, bo] }));
+    const json = JSON.stringify(card);
+    const datas = [...json.matchAll(/"data":\{"action":"issue\.(\w+)","ref":"R-0042","version":(\d+)\}/g)];
+    expect(datas.map((m) => m[1]).sort()).toEqual([
+      'assign',
+      'assignMe',
+      'comment',
+      'duplicate',
+      'priority',
+      'status',
+    ]);
+    expect(datas.every((m) => Number(m[2]) === issue.version)).toBe(true);
+    expect(json).toContain('"value":"in_progress"');
+    expect(json).not.toContain('"value":"closed"'); // not allowed from Triaged
+  });
+
+  it('keeps the typed values in the form and shows server errors', () => {
+    const data = issueFormData({
+      categories: DEFAULT_CATEGORIES,
+      values: { title: 'My *title*', faqQuestion: 'How do I sync?' },
+      errors: { description: 'What happened is required.' },
+    });
+    expect(data.values.title).toBe('My *title*'); // an input value is not markdown: kept as typed
+    expect(data.errors.form).toMatch(/need a look/);
+    const json = JSON.stringify(renderIssueCard('issue-form', data));
+    expect(json).toContain('How do I sync?');
+    expect(json).toContain('What happened is required\\\\.');
+    expect(json).toContain('"verb":"issue.submit"');
+  });
+
+  it('formats times in UTC by default', () => {
+    expect(formatWhen('2026-03-02T09:05:00.000Z')).toBe('2 Mar 2026 09:05 UTC');
+  });
+});
+
+describe('card invokes', () => {
+  const champions = [amina, bo];
+
+  it('reads each champion verb into an action', () => {
+    expect(parseTriageInvoke('issue.assignMe', { ref: 'R-0042', version: 3 }, champions)).toEqual({
+      ok: true,
+      value: { ref: 'R-0042', version: 3, action: { kind: 'assignMe' } },
+    });
+    const assign = parseTriageInvoke(
+      'issue.assign',
+      { ref: 'R-0042', version: '3', assignee: bo.id },
+      champions,
+    );
+    expect(assign.ok && assign.value.action).toEqual({ kind: 'assign', assignee: bo });
+    const pub = parseTriageInvoke(
+      'issue.comment',
+      { ref: 'R-0042', version: 3, comment: ' hi ', public: 'true' },
+      champions,
+    );
+    expect(pub.ok && pub.value.action).toEqual({ kind: 'comment', text: 'hi', visibility: 'public' });
+    const prio = parseTriageInvoke(
+      'issue.priority',
+      { ref: 'R-0042', version: 3, priority: 'none' },
+      champions,
+    );
+    expect(prio.ok && prio.value.action).toEqual({ kind: 'priority', priority: null });
+    expect(isTriageVerb('issue.status')).toBe(true);
+    expect(isTriageVerb('issue.submit')).toBe(false);
+    expect(isTriageVerb('constructor')).toBe(false);
+  });
+
+  it('says which role each verb and list needs', () => {
+    for (const verb of [
+      'issue.assignMe',
+      'issue.assign',
+      'issue.status',
+      'issue.priority',
+      'issue.comment',
+      'issue.duplicate',
+    ]) {
+      expect(roleForVerb(verb)).toBe('champion');
+    }
+    expect(roleForVerb('issue.submit')).toBe('staff');
+    expect(roleForVerb('issue.affected')).toBe('staff');
+    expect(roleForVerb('issue.nuke')).toBeNull();
+    expect(roleForList('triage')).toBe('champion');
+    expect(roleForList('mine')).toBe('staff');
+  });
+
+  it('refuses forged or broken data', () => {
+    expect(
+      parseTriageInvoke('issue.assign', { ref: 'R-0042', version: 3, assignee: '29:mallory' }, champions),
+    ).toEqual({
+      ok: false,
+      message: 'Choose a champion from the list.',
+    });
+    expect(
+      parseTriageInvoke('issue.status', { ref: 'R-0042', version: 3, status: 'deleted' }, champions).ok,
+    ).toBe(false);
+    expect(
+      parseTriageInvoke('issue.comment', { ref: 'R-0042', version: 3, comment: 'x'.repeat(2001) }, champions)
+        .ok,
+    ).toBe(false);
+    expect(parseTriageInvoke('issue.assignMe', { version: 3 }, champions).ok).toBe(false);
+    expect(parseTriageInvoke('issue.nuke', { ref: 'R-0042', version: 3 }, champions).ok).toBe(false);
+  });
+
+  it('reads paging data without trusting anything beyond filters', () => {
+    expect(parsePageInvoke({ list: 'triage', token: 'abc', filters: { site: 'North' } })).toEqual({
+      ok: true,
+      value: { list: 'triage', token: 'abc', filters: { site: 'North' } },
+    });
+    expect(parsePageInvoke({ list: 'everyone' }).ok).toBe(false);
+    expect(parsePageInvoke({ list: 'mine' })).toEqual({
+      ok: true,
+      value: { list: 'mine', token: null, filters: {} },
+    });
+  });
+});

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import type { IssueSummary } from '../../src/issues/model.js';
+import { dueSlaEvents, SlaCheck, SlaMarks } from '../../src/issues/sla.js';
+import { IssueStore } from '../../src/issues/store.js';
+import { alice, amina, form, openStore } from './fixtures.js';
+
+const config = { untriagedReminderMinutes: 240, escalationMinutes: 60 };
+const MIN = 60_000;
+
+function summary(over: Partial<IssueSummary>): IssueSummary {
+  return {
+    ref: 'R-0001',
+    title: 't',
+    status: 'new',
+    priority: null,
+    severity: 'minor',
+    category: 'Other',
+    site: 'North',
+    assignee: null,
+    reporter: { id: 'u', name: 'U' },
+    affectedCount: 0,
+    createdAt: '2026-03-02T09:00:00.000Z',
+    ...over,
+  };
+}
+
+describe('dueSlaEvents', () => {
+  const at = (min: number) => new Date(Date.parse('2026-03-02T09:00:00Z') + min * MIN);
+
+  it('reminds after the untriaged limit and escalates P1 or blocking issues after theirs', () => {
+    const minor = summary({ ref: 'R-0001' });
+    const blocks = summary({ ref: 'R-0002', severity: 'blocks' });
+    const p1 = summary({ ref: 'R-0003', priority: 'P1' });
+    const triaged = summary({ ref: 'R-0004', status: 'triaged', severity: 'blocks' });
+    const all = [minor, blocks, p1, triaged];
+    expect(dueSlaEvents(all, at(59), config)).toEqual([]);
+    expect(dueSlaEvents(all, at(60), config).map((e) => [e.ref, e.kind, e.threshold])).toEqual([
+      ['R-0002', 'escalation', 'escalate-60m'],
+      ['R-0003', 'escalation', 'escalate-60m'],
+    ]);
+    expect(dueSlaEvents(all, at(240), config).map((e) => `${e.ref}:${e.kind}`)).toEqual([
+      'R-0001:reminder',
+      'R-0002:escalation',
+      'R-0002:reminder',
+      'R-0003:escalation',
+      'R-0003:reminder',
+    ]);
+  });
+});
+
+describe('SlaCheck on Azurite', () => {
+  it('fires a reminder exactly once across runs, and stops once the issue is triaged', async () => {
+    const { store, clock, tables } = await openStore();
+    await store.logIssue(form({ severity: 'minor' }), alice);
+    await store.logIssue(form({ severity: 'blocks' }), alice);
+    const check = new SlaCheck(store, await SlaMarks.open(tables), config, clock);
+
+    expect(await check.run()).toEqual([]);
+    clock.advance(61 * MIN);
+    expect((await check.run()).map((e) => `${e.ref}:${e.kind}`)).toEqual(['R-0002:escalation']);
+    expect(await check.run()).toEqual([]);
+    await store.act('R-0002', { kind: 'status', status: 'triaged' }, amina);
+    clock.advance(200 * MIN);
+    expect((await check.run()).map((e) => `${e.ref}:${e.kind}`)).toEqual(['R-0001:reminder']);
+    clock.advance(60 * MIN);
+    expect(await check.run()).toEqual([]);
+  });
+
+  it('fires once when two instances race, and again after a failed send is released', async () => {
+    const { store, clock, tables } = await openStore();
+    await store.logIssue(form({ severity: 'minor' }), alice);
+    // Two instances: separate store and marks objects over the same tables.
+    const other = await IssueStore.open(tables, { clock });
+    const a = new SlaCheck(store, await SlaMarks.open(tables), config, clock);
+    const b = new SlaCheck(other, await SlaMarks.open(tables), config, clock);
+    clock.advance(241 * MIN);
+    const [ra, rb] = await Promise.all([a.run(), b.run()]);
+    expect(ra.length + rb.length).toBe(1);
+    const won = [...ra, ...rb][0]!;
+    expect(won.threshold).toBe('remind-240m');
+    expect([...(await a.run()), ...(await b.run())]).toEqual([]);
+
+    await (ra.length ? a : b).release(won);
+    const again = [...(await a.run()), ...(await b.run())];
+    expect(again.map((e) => e.ref)).toEqual(['R-0001']);
+  });
+});
