@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../roles/roles.js';
-import { collect, invertedTime, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
+import {
+  collect,
+  invertedTime,
+  isNotFound,
+  isPreconditionFailed,
+  mergeIfUnchanged,
+  type Tables,
+} from '../storage/tables.js';
 
 /** A question a user asked, what the bot did with it, and what the user thought of the answer. */
 export interface AskedQuestion {
@@ -149,17 +156,11 @@ export class QuestionStore {
     if (!key) return false;
     const current = await this.questions.getEntity<QuestionEntity>(key.pk, key.rk);
     if (current.answeredLaterAt) return false;
-    try {
-      await this.questions.updateEntity(
-        { partitionKey: key.pk, rowKey: key.rk, answeredLaterAt: this.clock.now().toISOString(), sectionId },
-        'Merge',
-        { etag: current.etag },
-      );
-      return true;
-    } catch (err) {
-      if (isPreconditionFailed(err)) return false;
-      throw err;
-    }
+    return mergeIfUnchanged(
+      this.questions,
+      { partitionKey: key.pk, rowKey: key.rk, answeredLaterAt: this.clock.now().toISOString(), sectionId },
+      current.etag,
+    );
   }
 }
 

@@ -58,7 +58,8 @@ const people = (n: number) => (n === 1 ? '1 person' : `${n} people`);
 // ---- issue-form --------------------------------------------------------------------------------------
 
 export type FormFieldName = keyof NewIssue;
-const FORM_FIELDS: readonly FormFieldName[] = [
+/** The fields of the issue form, in the order they are shown. */
+export const FORM_FIELDS: readonly FormFieldName[] = [
   'title',
   'description',
   'location',

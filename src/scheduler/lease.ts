@@ -1,6 +1,13 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import {
+  isConflict,
+  isNotFound,
+  isPreconditionFailed,
+  mergeIfUnchanged,
+  safeKey,
+  type Tables,
+} from '../storage/tables.js';
 
 /**
  * Leases for scheduled jobs, so that of several instances sharing one Storage account only one runs a
@@ -80,39 +87,24 @@ export class LeaseStore {
   async renew(job: string, holderId: string, ttlMs: number, now: Date): Promise<boolean> {
     const current = await this.read(job);
     if (!current || current.holderId !== holderId) return false;
-    try {
-      await this.table.updateEntity(
-        {
-          partitionKey: PARTITION,
-          rowKey: safeKey(job),
-          holderId,
-          expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
-        },
-        'Merge',
-        { etag: current.etag },
-      );
-      return true;
-    } catch (err) {
-      if (isPreconditionFailed(err)) return false;
-      throw err;
-    }
+    const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
+    return mergeIfUnchanged(
+      this.table,
+      { partitionKey: PARTITION, rowKey: safeKey(job), holderId, expiresAt },
+      current.etag,
+    );
   }
 
   /** Lets the lease go now (only if we hold it), so another instance need not wait for the expiry. */
   async release(job: string, holderId: string): Promise<boolean> {
     const current = await this.read(job);
     if (!current || current.holderId !== holderId) return false;
-    try {
-      await this.table.updateEntity(
-        { partitionKey: PARTITION, rowKey: safeKey(job), holderId: '', expiresAt: new Date(0).toISOString() },
-        'Merge',
-        { etag: current.etag },
-      );
-      return true;
-    } catch (err) {
-      if (isPreconditionFailed(err)) return false;
-      throw err;
-    }
+    const expiresAt = new Date(0).toISOString();
+    return mergeIfUnchanged(
+      this.table,
+      { partitionKey: PARTITION, rowKey: safeKey(job), holderId: '', expiresAt },
+      current.etag,
+    );
   }
 }
 

@@ -63,6 +63,24 @@ export const isNotFound = (err: unknown) => statusOf(err) === 404;
 export const isConflict = (err: unknown) => statusOf(err) === 409;
 export const isPreconditionFailed = (err: unknown) => statusOf(err) === 412;
 
+/**
+ * An ETag-guarded merge: true when it landed, false when someone changed the entity first (412),
+ * so the caller can re-read and decide. Other errors are thrown.
+ */
+export async function mergeIfUnchanged(
+  table: TableClient,
+  entity: { partitionKey: string; rowKey: string; [k: string]: unknown },
+  etag: string,
+): Promise<boolean> {
+  try {
+    await table.updateEntity(entity, 'Merge', { etag });
+    return true;
+  } catch (err) {
+    if (isPreconditionFailed(err)) return false;
+    throw err;
+  }
+}
+
 /** PartitionKey/RowKey may not hold / \\ # ? or control characters; `~` is escaped too so the mapping stays one-to-one. */
 export function safeKey(value: string): string {
   let out = '';

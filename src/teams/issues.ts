@@ -5,6 +5,7 @@ import type { ConversationStore, StoredConversation } from '../conversations/sto
 import type { ExportStore } from '../exports/store.js';
 import type { FaqService } from '../faq/service.js';
 import {
+  FORM_FIELDS,
   type HistoryEntry,
   ISSUE_VERBS,
   type Issue,
@@ -37,7 +38,6 @@ import { type Actor, type Roles, roleAtLeast } from '../roles/roles.js';
 import type { Scheduler } from '../scheduler/runner.js';
 import { type CardActionResult, type RolloutDeskBot, refusalFor, type Turn } from './bot.js';
 import type { ProactiveSender } from './sender.js';
-import { storedConversationOf } from './turn.js';
 
 export interface IssueWiring {
   issues: IssueStore;
@@ -399,20 +399,10 @@ async function deliverSla(event: SlaEvent, w: IssueWiring): Promise<boolean> {
   return true;
 }
 
-const FORM_KEYS = [
-  'title',
-  'description',
-  'location',
-  'category',
-  'severity',
-  'site',
-  'faqQuestion',
-] as const;
-
 /** Only the form's own fields, as strings: anything else a client adds to the card data is dropped. */
 function pickForm(raw: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of FORM_KEYS) if (typeof raw[k] === 'string') out[k] = raw[k] as string;
+  for (const k of FORM_FIELDS) if (typeof raw[k] === 'string') out[k] = raw[k] as string;
   return out;
 }
 

@@ -33,7 +33,6 @@ function validationErrors(card: unknown): string[] {
   return events.map((e) => `${AC.ValidationEvent[e.event]}: ${e.message}`);
 }
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: a template expression typed by a user must stay text
 const EVIL = '**Boss** <at>Everyone</at> [click](http://evil) ${secret}';
 const t0 = new Date('2026-03-02T09:00:00Z');
 

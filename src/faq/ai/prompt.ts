@@ -74,7 +74,6 @@ export function neutralise(text: string, maxChars: number): string {
     .normalize('NFKC')
     .replace(/</g, '‹')
     .replace(/>/g, '›')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must go
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '')
     .trim();
   return cleaned.length > maxChars ? `${cleaned.slice(0, maxChars)}…` : cleaned;
