@@ -18,6 +18,11 @@ export default tseslint.config(
     },
   },
   {
+    // The tab's script runs in the browser, inside Teams.
+    files: ['tab/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly' } },
+  },
+  {
     // Scripts and tests talk to the person running them.
     files: ['scripts/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },

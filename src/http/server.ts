@@ -1,4 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import restify, { type Request, type Response, type Server } from 'restify';
+
+const TAB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tab');
+const TAB_TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+/** The tab's static files, plus the Teams JavaScript client library from node_modules (no CDN). */
+function tabFile(name: string): { body: Buffer; type: string } | undefined {
+  if (name === 'teams-js.js') {
+    const require = createRequire(import.meta.url);
+    const dir = path.dirname(require.resolve('@microsoft/teams-js/package.json'));
+    return { body: readFileSync(path.join(dir, 'dist/umd/MicrosoftTeams.min.js')), type: 'text/javascript' };
+  }
+  if (!/^[\w-]+\.(html|js|css)$/.test(name)) return undefined;
+  try {
+    return { body: readFileSync(path.join(TAB_DIR, name)), type: TAB_TYPES[path.extname(name)] ?? 'text/plain' };
+  } catch {
+    return undefined;
+  }
+}
 import type { Logger } from '../log.js';
 
 export interface HttpDeps {
@@ -59,6 +81,17 @@ export function createHttpServer(deps: HttpDeps): Server {
       res.status(503);
       res.json({ status: 'not ready', storage: err instanceof Error ? err.message : 'unreachable' });
     }
+  });
+
+  server.get('/tab/:file', async (req: Request, res: Response) => {
+    const file = tabFile(String(req.params.file ?? ''));
+    if (!file) {
+      res.status(404);
+      res.json({ error: 'NotFound', message: 'no such tab file' });
+      return;
+    }
+    res.writeHead(200, { 'content-type': `${file.type}; charset=utf-8`, 'cache-control': 'no-cache' });
+    res.end(file.body);
   });
 
   server.get('/exports/:token', async (req: Request, res: Response) => {

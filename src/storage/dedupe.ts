@@ -20,8 +20,7 @@ export class DedupeStore {
 
   /** True the first time `key` is claimed within the TTL; false for a repeat (e.g. Teams' retry). */
   async claim(key: string): Promise<boolean> {
-    const partitionKey = createHash('sha1').update(key).digest('hex').slice(0, 2);
-    const rowKey = safeKey(key).slice(0, 512);
+    const { partitionKey, rowKey } = keysOf(key);
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.ttlMs).toISOString();
     try {
@@ -40,4 +39,17 @@ export class DedupeStore {
       throw err;
     }
   }
+
+  /** Gives a claim back (its work failed), so a retry of the same activity is handled rather than dropped. */
+  async release(key: string): Promise<void> {
+    const { partitionKey, rowKey } = keysOf(key);
+    await this.table.deleteEntity(partitionKey, rowKey).catch(() => {});
+  }
+}
+
+function keysOf(key: string): { partitionKey: string; rowKey: string } {
+  return {
+    partitionKey: createHash('sha1').update(key).digest('hex').slice(0, 2),
+    rowKey: safeKey(key).slice(0, 512),
+  };
 }

@@ -133,8 +133,9 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       from: a.from?.aadObjectId ?? a.from?.id,
     });
     context.turnState.set('log', log);
-    if ((a.type === 'message' || a.type === 'invoke') && a.id) {
-      const first = await this.deps.dedupe.claim(`${a.conversation?.id ?? ''}|${a.id}`);
+    const claim = (a.type === 'message' || a.type === 'invoke') && a.id ? `${a.conversation?.id ?? ''}|${a.id}` : '';
+    if (claim) {
+      const first = await this.deps.dedupe.claim(claim);
       if (!first) {
         log.info('repeat of an activity already handled (Teams retry); ignored');
         if (a.type === 'invoke')
@@ -150,6 +151,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       log.info({ ms: Date.now() - started }, 'activity handled');
     } catch (err) {
       log.error({ err, ms: Date.now() - started }, 'activity failed');
+      // Nothing was done for this activity: let Teams' retry of it be handled instead of dropped as a repeat.
+      if (claim) await this.deps.dedupe.release(claim);
       throw err;
     }
   }

@@ -21,3 +21,13 @@ describe('DedupeStore', () => {
     expect(await store.claim('a/b#c')).toBe(true);
   });
 });
+
+describe('DedupeStore.release', () => {
+  it('lets a released key be claimed again (the first attempt failed)', async () => {
+    const store = await DedupeStore.open(testTables(), new ManualClock(), 60_000);
+    expect(await store.claim('act-9')).toBe(true);
+    await store.release('act-9');
+    expect(await store.claim('act-9')).toBe(true);
+    expect(await store.claim('act-9')).toBe(false);
+  });
+});

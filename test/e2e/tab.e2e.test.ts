@@ -1,0 +1,42 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { startTestApp } from '../support/app.js';
+import { launchChromium } from './support/browser.js';
+
+let app: App;
+let browser: Browser;
+beforeAll(async () => {
+  ({ app } = await startTestApp());
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+describe('the tab in Chromium', () => {
+  it('renders the tab page with the Teams client library served locally', async () => {
+    const page = await browser.newPage();
+    const failed: string[] = [];
+    // Only our own files count: teams-js also asks its CDN for a domain list, which this closed network refuses.
+    const ours = (url: string) => url.startsWith(app.url);
+    page.on('requestfailed', (r) => {
+      if (ours(r.url())) failed.push(r.url());
+    });
+    page.on('response', (r) => {
+      if (ours(r.url()) && r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    });
+    await page.goto(`${app.url}/tab/index.html`);
+    await page.getByRole('heading', { name: 'Rollout Desk' }).waitFor();
+    expect(await page.evaluate(() => typeof (window as unknown as { microsoftTeams?: unknown }).microsoftTeams)).toBe('object');
+    expect(failed).toEqual([]);
+    await page.goto(`${app.url}/tab/config.html`);
+    await page.getByRole('heading', { name: /Add Rollout Desk/ }).waitFor();
+  });
+
+  it('serves only the tab’s own files', async () => {
+    expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,42 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, describeConnectionString } from '../src/log.js';
+
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+describe('logging', () => {
+  it('writes JSON lines with secrets and tokens redacted', () => {
+    const { lines, stream } = capture();
+    const log = createLogger('info', stream);
+    log.info(
+      {
+        headers: { authorization: 'Bearer eyJhbGciOi.secret' },
+        MicrosoftAppPassword: 'p@ss',
+        config: { apiKey: 'sk-live-123', connectionString: 'AccountKey=abc' },
+        corr: 'c-1',
+      },
+      'activity handled',
+    );
+    const line = JSON.parse(lines[0] ?? '{}');
+    expect(line.corr).toBe('c-1');
+    expect(JSON.stringify(line)).not.toMatch(/eyJhbGciOi|p@ss|sk-live-123|AccountKey=abc/);
+    expect(line.headers.authorization).toBe('[redacted]');
+  });
+
+  it('describes a storage account without its key', () => {
+    const described = describeConnectionString(
+      'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0;TableEndpoint=https://acct.table.core.windows.net/',
+    );
+    expect(described).toContain('AccountName=acct');
+    expect(described).not.toContain('c2VjcmV0');
+  });
+});
