@@ -102,14 +102,25 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
       });
   };
 
-  const notifyReporter = async (issue: Issue, note: Notification, entry: HistoryEntry) => {
-    const key = issue.reporter.conversationKey ?? issue.reporter.aadObjectId ?? issue.reporter.id;
-    const sent = await w.sender.toUser(
-      key,
-      renderIssueCard('issue-update', issueUpdateData(issue, note, entry)),
-    );
-    if (!sent)
-      w.log.warn({ ref: issue.ref }, 'reporter could not be told about a change (no chat with them)');
+  /** The reporter and everyone who said "me too" hear about status changes and public comments. */
+  const notifyFollowers = async (issue: Issue, note: Notification, entry: HistoryEntry, actorId: string) => {
+    const card = renderIssueCard('issue-update', issueUpdateData(issue, note, entry));
+    const keys = new Set([
+      issue.reporter.conversationKey ?? issue.reporter.aadObjectId ?? issue.reporter.id,
+      ...issue.affected.map((a) => a.id),
+    ]);
+    keys.delete(actorId); // the champion who made the change needs no message about it
+    for (const key of keys) {
+      if (!(await w.sender.toUser(key, card))) w.log.warn({ ref: issue.ref }, 'a follower could not be told (no chat with them)');
+    }
+  };
+
+  /** A duplicate's reporter (and its +1s) join the original as affected, so they hear when it is fixed. */
+  const followOriginal = async (dup: Issue, originalRef: string) => {
+    for (const person of [dup.reporter, ...dup.affected]) {
+      const res = await w.issues.addAffected(originalRef, { id: person.id, name: person.name });
+      if (res.kind === 'updated') await refreshTriagePost(res.issue);
+    }
   };
 
   const postToTriage = async (issue: Issue): Promise<boolean> => {
@@ -171,6 +182,9 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
   };
 
   bot.action(ISSUE_VERBS.submit, (turn, data) => submit(turn, data, true));
+  bot.action('issue.cancel', async () => ({
+    message: 'Cancelled: nothing was saved. Type "report" whenever you want to log it.',
+  }));
   bot.action(ISSUE_VERBS.logAnyway, (turn, data) => {
     const carried =
       data.form && typeof data.form === 'object' ? (data.form as Record<string, unknown>) : data;
@@ -268,10 +282,11 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
         await refreshTriagePost(res.issue);
         // The reporter's message is not the champion's wait: it goes out after the card answers (the sender
         // tracks it, so shutdown still delivers it).
+        if (action.kind === 'duplicate') await followOriginal(res.issue, action.of);
         if (res.notifyReporter) {
           const note = res.notifyReporter;
-          void notifyReporter(res.issue, note, res.entry).catch((err: unknown) =>
-            w.log.error({ err, ref }, 'could not notify the reporter'),
+          void notifyFollowers(res.issue, note, res.entry, personOf(turn.actor).id).catch((err: unknown) =>
+            w.log.error({ err, ref }, 'could not notify the reporter and followers'),
           );
         }
         return { card: await triageCard(res.issue) };

@@ -255,13 +255,43 @@ describe('triage by champions', () => {
   });
 });
 
+describe('duplicates and followers', () => {
+  it('marks a duplicate, makes its reporter a follower of the original, who then hears when it changes', async () => {
+    const mine = await app.issues.listByReporter(USERS.staff.aadObjectId, { limit: 20 });
+    const dup = mine.items.find((i) => i.title === 'Retry me once');
+    expect(dup).toBeDefined();
+    const v = (await app.issues.get(dup!.ref))?.version;
+    const marked = await execute(app, USERS.champion, 'issue.duplicate', { ref: dup!.ref, version: v, duplicateOf: 'R-0002' }, where(USERS.champion));
+    expect(invokeText(marked.body)).toMatch(/Duplicate/);
+    const original = await app.issues.get('R-0002');
+    expect(original?.affected.map((a) => a.id)).toContain(USERS.staff.aadObjectId);
+
+    const before = connector.sentTo(chatOf(USERS.staff)).length;
+    await execute(app, USERS.champion, 'issue.status', { ref: 'R-0002', version: original?.version, status: 'resolved' }, where(USERS.champion));
+    await connector.waitFor(() => connector.sentTo(chatOf(USERS.staff)).length > before);
+    expect(JSON.stringify(connector.sentTo(chatOf(USERS.staff)).at(-1)?.body)).toContain('R-0002');
+  });
+
+  it('cancels the form without saving anything', async () => {
+    const count = (await app.issues.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items.length;
+    const res = await execute(app, USERS.lead, 'issue.cancel', {}, where(USERS.lead));
+    expect(invokeText(res.body)).toMatch(/nothing was saved/);
+    expect((await app.issues.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items).toHaveLength(count);
+  });
+});
+
 describe('following one’s issues', () => {
   it('lists the user’s issues and shows one with its history, hiding internal comments', async () => {
     expect(readable(await say(app, USERS.staff, 'my issues', where(USERS.staff)))).toContain('R-0001');
     const lead = readable(await say(app, USERS.lead, 'issue R-0002', where(USERS.lead)));
     expect(lead).toContain('Asked the vendor');
+    // Staff follows R-0002 (its duplicate was theirs): they see it as a reporter does, internal comments hidden.
     const staffView = readable(await say(app, USERS.staff, 'issue R-0002', where(USERS.staff)));
-    expect(staffView).toMatch(/not one of your issues/);
+    expect(staffView).toContain('Asked the vendor');
+    expect(staffView).not.toContain('Checked the device logs');
+    const other = await execute(app, USERS.lead, 'issue.logAnyway', { form: { ...form, title: 'Lead-only issue' } }, where(USERS.lead));
+    const otherRef = refIn(invokeText(other.body));
+    expect(readable(await say(app, USERS.staff, `issue ${otherRef}`, where(USERS.staff)))).toMatch(/not one of your issues/);
   });
 
   it('says plainly when an issue does not exist', async () => {
