@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as AC from 'adaptivecards';
 import { describe, expect, it } from 'vitest';
 import {
   CARDS_DIR,
@@ -9,19 +8,12 @@ import {
   TEAMS_MESSAGE_LIMIT_BYTES,
   utf16Bytes,
 } from '../../src/cards/template.js';
+import { validationErrors } from '../support/cards.js';
 
 const names = readdirSync(CARDS_DIR)
   .filter((f) => f.endsWith('.json'))
   .map((f) => f.replace(/\.json$/, ''));
 
-function validationErrors(card: unknown): string[] {
-  const parsed = new AC.AdaptiveCard();
-  const ctx = new AC.SerializationContext();
-  parsed.parse(card, ctx);
-  const events = [...parsed.validateProperties().validationEvents];
-  for (let i = 0; i < ctx.eventCount; i++) events.push(ctx.getEventAt(i));
-  return events.map((e) => `${AC.ValidationEvent[e.event]}: ${e.message}`);
-}
 
 describe('card templates', () => {
   it('has at least one card', () => {

@@ -1,4 +1,3 @@
-import * as AC from 'adaptivecards';
 import { describe, expect, it } from 'vitest';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import {
@@ -23,15 +22,8 @@ import { DEFAULT_CATEGORIES, type Issue, summaryOf } from '../../src/issues/mode
 import { applyTriageAction, createIssue } from '../../src/issues/rules.js';
 import { validateNewIssue } from '../../src/issues/validation.js';
 import { alice, amina, bo, form } from './fixtures.js';
+import { validationErrors } from '../support/cards.js';
 
-function validationErrors(card: unknown): string[] {
-  const parsed = new AC.AdaptiveCard();
-  const ctx = new AC.SerializationContext();
-  parsed.parse(card, ctx);
-  const events = [...parsed.validateProperties().validationEvents];
-  for (let i = 0; i < ctx.eventCount; i++) events.push(ctx.getEventAt(i));
-  return events.map((e) => `${AC.ValidationEvent[e.event]}: ${e.message}`);
-}
 
 const EVIL = '**Boss** <at>Everyone</at> [click](http://evil) ${secret}';
 const t0 = new Date('2026-03-02T09:00:00Z');
