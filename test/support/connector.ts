@@ -20,6 +20,7 @@ export class RecordingConnector {
   private server: Server | undefined;
   private seq = 0;
   private failures: { status: number; headers?: Record<string, string> }[] = [];
+  private readonly answers: { method: string; path: RegExp; body: unknown }[] = [];
   url = '';
 
   async start(): Promise<this> {
@@ -45,6 +46,12 @@ export class RecordingConnector {
         return;
       }
       this.calls.push(call);
+      const answer = this.answers.find((a) => a.method === req.method && a.path.test(req.url ?? ''));
+      if (answer) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer.body));
+        return;
+      }
       if (req.method === 'POST' && req.url === '/v3/conversations') {
         res.writeHead(201, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ id: `conv-${++this.seq}`, activityId: `act-${this.seq}` }));
@@ -60,6 +67,11 @@ export class RecordingConnector {
 
   failNext(status: number, times = 1, headers?: Record<string, string>): void {
     for (let i = 0; i < times; i++) this.failures.push({ status, headers });
+  }
+
+  /** Scripts the answer to a read, e.g. a roster page (GET …/pagedmembers). */
+  answer(method: string, path: RegExp, body: unknown): void {
+    this.answers.push({ method, path, body });
   }
 
   clearFailures(): void {

@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { RecordingConnector } from '../support/connector.js';
+import { readable, say, startTestApp, USERS } from '../support/app.js';
+
+const TEAM = '19:champions@thread.tacv2';
+let app: App;
+let connector: RecordingConnector;
+
+beforeAll(async () => {
+  connector = await new RecordingConnector().start();
+  ({ app } = await startTestApp({ CHAMPIONS_TEAM_ID: TEAM, CHAMPION_IDS: '' }));
+});
+afterAll(async () => {
+  await app?.stop();
+  await connector?.stop();
+});
+
+describe('champions by team membership', () => {
+  it('reads the champions team with the paged roster call and treats its members as champions', async () => {
+    connector.answer('GET', /\/pagedmembers/, {
+      members: [{ id: '29:x', name: 'Sam Staff', aadObjectId: USERS.staff.aadObjectId }],
+      continuationToken: undefined,
+    });
+    // The bot learns where the team is when it is used in the team's General channel.
+    await say(app, USERS.lead, 'whoami', {
+      serviceUrl: connector.url,
+      conversation: { id: TEAM, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: TEAM, name: 'Champions' }, channel: { id: TEAM } },
+    });
+    const text = readable(await say(app, USERS.staff, 'whoami'));
+    expect(text).toContain('Champion');
+    const rosterCalls = connector.calls.filter((c) => c.path.includes('/pagedmembers'));
+    expect(rosterCalls).toHaveLength(1);
+    expect(decodeURIComponent(rosterCalls[0]?.path ?? '')).toContain(TEAM);
+    // Cached: a second question does not read the roster again.
+    await say(app, USERS.staff, 'whoami');
+    expect(connector.calls.filter((c) => c.path.includes('/pagedmembers'))).toHaveLength(1);
+  });
+});
