@@ -18,6 +18,8 @@ export interface FaqIndex {
   unknownIdf: number;
   spelling: SpellingVocabulary;
   synonyms: SynonymTable;
+  /** Term → sections whose own heading holds it, in section order. */
+  headingPostings: Map<string, Uint32Array>;
   tuning: EngineTuning;
 }
 
@@ -106,6 +108,17 @@ export function buildIndex(sections: GuidanceSection[], tuning: Partial<EngineTu
     idf.set(term, bm25Idf(total, perSection.size));
   }
 
+  const headingLists = new Map<string, number[]>();
+  sections.forEach((section, i) => {
+    for (const term of new Set(words(section.heading).map(stem))) {
+      const list = headingLists.get(term) ?? [];
+      list.push(i);
+      headingLists.set(term, list);
+    }
+  });
+  const headingPostings = new Map<string, Uint32Array>();
+  for (const [term, list] of headingLists) headingPostings.set(term, Uint32Array.from(list));
+
   sharedSynonyms ??= buildSynonymTable();
   return {
     sections,
@@ -114,6 +127,7 @@ export function buildIndex(sections: GuidanceSection[], tuning: Partial<EngineTu
     unknownIdf: bm25Idf(total, 0),
     spelling: new SpellingVocabulary(wordCounts),
     synonyms: sharedSynonyms,
+    headingPostings,
     tuning: config,
   };
 }

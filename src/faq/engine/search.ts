@@ -32,7 +32,10 @@ export function search(index: FaqIndex, question: string, options: SearchOptions
   return { answered: results.length > 0 && confidence >= index.tuning.answerThreshold, confidence, results };
 }
 
-/** BM25F with query concepts: each concept adds its best-matching alternative (dis-max). */
+/**
+ * BM25F with query concepts: each concept adds its best-matching alternative (dis-max), plus
+ * the heading-synonym bonus (see `EngineTuning.headingSynonymBonus`).
+ */
 function scoreSections(index: FaqIndex, concepts: QueryConcept[]): Float64Array {
   const total = index.sections.length;
   const scores = new Float64Array(total);
@@ -57,6 +60,32 @@ function scoreSections(index: FaqIndex, concepts: QueryConcept[]): Float64Array 
       }
     }
     for (let i = 0; i < total; i++) scores[i]! += best[i]!;
+  }
+  const bonus = index.tuning.headingSynonymBonus;
+  if (bonus > 0) {
+    // Heading channel: a synonym of the question word in the section's own heading. Headings
+    // are short, so only the few sections touched are visited and reset.
+    best.fill(0);
+    const touched: number[] = [];
+    for (const concept of concepts) {
+      const groupIdf = relatedIdfCap(index, concept);
+      for (const alternative of concept.alternatives) {
+        if (alternative.kind !== 'related') continue;
+        const ids = index.headingPostings.get(alternative.term);
+        if (!ids) continue;
+        const idf = Math.min(index.idf.get(alternative.term) ?? 0, groupIdf);
+        const weight = bonus * idf ** idfPower;
+        for (const i of ids) {
+          if (best[i] === 0) touched.push(i);
+          if (weight > best[i]!) best[i] = weight;
+        }
+      }
+      for (const i of touched) {
+        scores[i]! += best[i]!;
+        best[i] = 0;
+      }
+      touched.length = 0;
+    }
   }
   return scores;
 }

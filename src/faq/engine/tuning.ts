@@ -28,13 +28,21 @@ export interface EngineTuning {
   relatedWeight: number;
   /** A second section from a doc already in the results is scored down by this factor (result diversity). */
   sameDocFactor: number;
+  /**
+   * A question word whose synonym-group member is in a section's own heading (asked "wipe",
+   * heading says "Reset") adds this × the word's idf weight, outside BM25F saturation. Manuals
+   * name a task in the heading with their own word; the question's literal words mostly match
+   * scenario text in other sections' bodies, and a synonym at `relatedWeight` in the
+   * heading field alone can't compete with that.
+   */
+  headingSynonymBonus: number;
   /** Confidence below this → "not answered". */
   answerThreshold: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
   k1: 1.2,
-  headingWeight: 3,
+  headingWeight: 2,
   pathWeight: 1,
   bodyWeight: 1,
   exampleWeight: 0.5,
@@ -47,5 +55,6 @@ export const DEFAULT_TUNING: EngineTuning = {
   variantWeight: 0.9,
   relatedWeight: 0.5,
   sameDocFactor: 0.7,
+  headingSynonymBonus: 0.6,
   answerThreshold: 0.27,
 };
