@@ -86,7 +86,7 @@ describe('/api/messages', () => {
 });
 
 describe('authenticated mode', () => {
-  it('rejects a request without a Bot Framework token with 401', async () => {
+  it('rejects a request without a Bot Framework token, or with a malformed one, with 401', async () => {
     const { app: secured } = await startTestApp({
       MicrosoftAppId: '11111111-1111-1111-1111-111111111111',
       MicrosoftAppPassword: 'secret',
@@ -96,6 +96,12 @@ describe('authenticated mode', () => {
     try {
       const res = await post(secured, activity(USERS.staff, { text: 'whoami' }));
       expect(res.status).toBe(401);
+      const forged = await fetch(`${secured.url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-real-token' },
+        body: JSON.stringify(activity(USERS.staff, { text: 'whoami' })),
+      });
+      expect(forged.status).toBe(401);
     } finally {
       await secured.stop();
     }
