@@ -64,6 +64,8 @@ const schema = z.object({
   MicrosoftAppPassword: optionalText,
   MicrosoftAppTenantId: optionalText,
   MicrosoftAppType: z.enum(['SingleTenant', 'UserAssignedMsi', 'MultiTenant']).optional(),
+  /** Where channel tokens' signing keys are published; only sovereign clouds (and tests) change it. */
+  BotOpenIdMetadata: optionalText.pipe(z.string().url().optional()),
 
   CHAMPION_IDS: list,
   ROLLOUT_TEAM_IDS: list,
@@ -94,8 +96,8 @@ export type Env = z.infer<typeof schema>;
 
 export type AuthMode =
   | { kind: 'local' }
-  | { kind: 'SingleTenant'; appId: string; password: string; tenantId: string }
-  | { kind: 'UserAssignedMsi'; appId: string; tenantId: string };
+  | { kind: 'SingleTenant'; appId: string; password: string; tenantId: string; openIdMetadataUrl?: string }
+  | { kind: 'UserAssignedMsi'; appId: string; tenantId: string; openIdMetadataUrl?: string };
 
 export interface Config {
   env: Env;
@@ -197,9 +199,13 @@ function authMode(env: Env, problems: string[]): AuthMode {
   if (!tenantId) problems.push('MicrosoftAppTenantId: required with MicrosoftAppId');
   if ((type ?? 'SingleTenant') === 'SingleTenant') {
     if (!password) problems.push('MicrosoftAppPassword: required for MicrosoftAppType=SingleTenant');
-    return { kind: 'SingleTenant', appId, password: password ?? '', tenantId: tenantId ?? '' };
+    return withMetadata({ kind: 'SingleTenant', appId, password: password ?? '', tenantId: tenantId ?? '' }, env);
   }
-  return { kind: 'UserAssignedMsi', appId, tenantId: tenantId ?? '' };
+  return withMetadata({ kind: 'UserAssignedMsi', appId, tenantId: tenantId ?? '' }, env);
+}
+
+function withMetadata<T extends AuthMode>(auth: T, env: Env): T {
+  return env.BotOpenIdMetadata ? { ...auth, openIdMetadataUrl: env.BotOpenIdMetadata } : auth;
 }
 
 /** A token provider that builds its credential on first use, so config loading stays free of I/O. */
