@@ -20,9 +20,6 @@ export interface FaqIndex {
   synonyms: SynonymTable;
   /** Term → sections whose own heading holds it, in section order. */
   headingPostings: Map<string, Uint32Array>;
-  /** Per section: terms of its own heading, and of its doc title + ancestors' headings (re-ranking features). */
-  headingTerms: Set<string>[];
-  pathTerms: Set<string>[];
   tuning: EngineTuning;
 }
 
@@ -112,12 +109,8 @@ export function buildIndex(sections: GuidanceSection[], tuning: Partial<EngineTu
   }
 
   const headingLists = new Map<string, number[]>();
-  const headingTerms = sections.map((section) => new Set(words(section.heading).map(stem)));
-  const pathTerms = sections.map(
-    (section) => new Set(words([section.docTitle, ...section.headingPath.slice(0, -1)].join('\n')).map(stem)),
-  );
-  sections.forEach((_section, i) => {
-    for (const term of headingTerms[i]!) {
+  sections.forEach((section, i) => {
+    for (const term of new Set(words(section.heading).map(stem))) {
       const list = headingLists.get(term) ?? [];
       list.push(i);
       headingLists.set(term, list);
@@ -135,8 +128,6 @@ export function buildIndex(sections: GuidanceSection[], tuning: Partial<EngineTu
     spelling: new SpellingVocabulary(wordCounts),
     synonyms: sharedSynonyms,
     headingPostings,
-    headingTerms,
-    pathTerms,
     tuning: config,
   };
 }

@@ -67,7 +67,6 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
     });
   }
 
-  if ((tuning as unknown as Record<string, number>).rrDedup) dedupe(concepts);
   const sequence = rawStems(question);
   for (const phrase of index.synonyms.byPhrase) {
     if (!containsSequence(sequence, phrase.words)) continue;
@@ -90,18 +89,4 @@ function containsSequence(haystack: readonly string[], needle: readonly string[]
     return true;
   }
   return false;
-}
-
-/** An index term stands for one question word only: the one it matches best (exact beats synonym). */
-function dedupe(concepts: QueryConcept[]): void {
-  const owner = new Map<string, { at: number; weight: number }>();
-  concepts.forEach((concept, at) => {
-    for (const alternative of concept.alternatives) {
-      const current = owner.get(alternative.term);
-      if (!current || alternative.weight > current.weight) owner.set(alternative.term, { at, weight: alternative.weight });
-    }
-  });
-  concepts.forEach((concept, at) => {
-    concept.alternatives = concept.alternatives.filter((alternative) => owner.get(alternative.term)!.at === at);
-  });
 }

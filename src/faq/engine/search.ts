@@ -26,11 +26,9 @@ export function search(index: FaqIndex, question: string, options: SearchOptions
   const limit = Math.max(1, options.limit ?? 5);
   const concepts = analyzeQuery(index, question);
   const scores = scoreSections(index, concepts);
-  const candidates = rerank(index, concepts, scores, topK(scores, Math.max(limit, CANDIDATE_POOL)));
-  const order = diversify(index, candidates, limit);
+  const order = diversify(index, scores, topK(scores, Math.max(limit, CANDIDATE_POOL)), limit);
   const results = order.map(({ i, score }) => ({ section: index.sections[i]!, score: round(score) }));
-  // Calibrated on the first-stage score: the re-ranker picks the section, not how sure to be.
-  const confidence = order.length > 0 ? confidenceOf(index, concepts, order[0]!.i, scores[order[0]!.i]!) : 0;
+  const confidence = order.length > 0 ? confidenceOf(index, concepts, order[0]!.i, order[0]!.score) : 0;
   return { answered: results.length > 0 && confidence >= index.tuning.answerThreshold, confidence, results };
 }
 
@@ -107,78 +105,18 @@ function relatedIdfCap(index: FaqIndex, concept: QueryConcept): number {
 }
 
 /**
- * Second stage over the first-stage candidates (experimental).
- */
-export function rerank(
-  index: FaqIndex,
-  concepts: QueryConcept[],
-  scores: Float64Array,
-  candidates: number[],
-): { i: number; score: number }[] {
-  const t = index.tuning as unknown as Record<string, number>;
-  const a = t.rrCoverage ?? 0;
-  const b = t.rrHeading ?? 0;
-  const pathW = t.rrPath ?? 0.5;
-  const power = t.rrIdfPower ?? index.tuning.idfPower;
-  const literalOnlyHead = t.rrHeadLiteral ?? 0;
-  const mode = t.rrMode ?? 0;
-  if (a === 0 && b === 0) return candidates.map((i) => ({ i, score: scores[i]! }));
-  const weighted = concepts.filter((c) => c.coverageIdf > 0);
-  let possible = 0;
-  for (const c of weighted) possible += c.coverageIdf ** power;
-  if (possible <= 0) return candidates.map((i) => ({ i, score: scores[i]! }));
-  const feats = candidates.map((i) => {
-    let matched = 0;
-    let head = 0;
-    for (const c of weighted) {
-      const w = c.coverageIdf ** power;
-      let any = 0;
-      let h = 0;
-      for (const alt of c.alternatives) {
-        if (alt.weight > any && postingsHas(index, alt.term, i)) any = alt.weight;
-        const hw = literalOnlyHead && alt.kind === 'related' ? 0 : alt.weight;
-        if (index.headingTerms[i]!.has(alt.term)) h = Math.max(h, hw);
-        else if (index.pathTerms[i]!.has(alt.term)) h = Math.max(h, hw * pathW);
-      }
-      matched += w * any;
-      head += w * h;
-    }
-    return { i, base: scores[i]!, coverage: matched / possible, head: head / possible };
-  });
-  if (mode === 1) {
-    // reciprocal-rank fusion of base, coverage, heading coverage
-    const rank = (key: 'base' | 'coverage' | 'head') => {
-      const sorted = [...feats].sort((x, y) => y[key] - x[key] || y.base - x.base);
-      const r = new Map<number, number>();
-      sorted.forEach((f, k) => r.set(f.i, k));
-      return r;
-    };
-    const rb = rank('base');
-    const rc = rank('coverage');
-    const rh = rank('head');
-    const K = t.rrK ?? 10;
-    const top = feats[0]?.base ?? 1;
-    return feats
-      .map((f) => ({ i: f.i, score: top * (1 / (K + rb.get(f.i)!) + a / (K + rc.get(f.i)!) + b / (K + rh.get(f.i)!)) * K }))
-      .sort((x, y) => y.score - x.score);
-  }
-  return feats
-    .map((f) => ({ i: f.i, score: f.base * f.coverage ** a * (1 + b * f.head) }))
-    .sort((x, y) => y.score - x.score);
-}
-
-/**
  * Picks the final list from the top candidates, scoring down further sections of a doc that
  * is already listed: when the engine is unsure, three guesses from three places beat three
  * neighbouring sections of one page.
  */
 function diversify(
   index: FaqIndex,
-  candidates: { i: number; score: number }[],
+  scores: Float64Array,
+  candidates: number[],
   limit: number,
 ): { i: number; score: number }[] {
   const factor = index.tuning.sameDocFactor;
-  const pool = [...candidates];
+  const pool = candidates.map((i) => ({ i, score: scores[i]! }));
   const picked: { i: number; score: number }[] = [];
   const docsSeen = new Map<string, number>();
   while (picked.length < limit && pool.length > 0) {
