@@ -31,13 +31,13 @@ export function renderCard<T extends object>(name: string, data: T): AdaptiveCar
 
 /**
  * Text a user typed, made safe for a TextBlock: Teams renders markdown and <at> mentions in card text,
- * so markdown punctuation is backslash-escaped and angle brackets become look-alikes.
+ * so markdown punctuation is backslash-escaped and angle brackets become ‹ ›.
  */
 export function escapeText(text: string): string {
   return text
-    .replace(/[\\`*_{}[\]()#+\-.!|~>]/g, (c) => `\\${c}`)
-    .replace(/</g, '\uFF1C')
-    .replace(/>/g, '\uFF1E');
+    .replace(/[\\`*_{}[\]()#+\-.!|~]/g, (c) => `\\${c}`)
+    .replace(/</g, '\u2039')
+    .replace(/>/g, '\u203A');
 }
 
 /** Teams refuses bot messages over 40 KB (UTF-16). */

@@ -49,3 +49,9 @@ describe('escapeText', () => {
     expect(out).toContain('\\[link\\]');
   });
 });
+
+describe('escapeText for screen paths', () => {
+  it('shows "a > b" without a stray backslash', () => {
+    expect(escapeText('Monthly report > Review')).toBe('Monthly report › Review');
+  });
+});
