@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { Server } from 'restify';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -14,11 +13,11 @@ import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
 import { createHttpServer } from './http/server.js';
 import { IssueStore, SlaCheck, SlaMarks } from './issues/index.js';
-import { createLogger, describeConnectionString, type Logger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { Roles } from './roles/roles.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
-import { type RunningAzurite, startAzurite } from './storage/azurite.js';
+import { openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
@@ -55,30 +54,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const clock = opts.clock ?? systemClock;
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    let azurite: RunningAzurite | undefined;
-    let account: TableAccount;
-    if (config.storage.kind === 'account') {
-      account = config.storage.connectionString;
-      log.info({ storage: describeConnectionString(account) }, 'using Storage account');
-    } else if (config.storage.kind === 'identity') {
-      const credential = config.storage.clientId
-        ? new ManagedIdentityCredential({ clientId: config.storage.clientId })
-        : new DefaultAzureCredential();
-      account = { endpoint: config.storage.tableEndpoint, credential };
-      log.info({ storage: config.storage.tableEndpoint }, 'using Storage account with managed identity');
-    } else {
-      azurite = await startAzurite({ location: config.storage.dataDir });
-      cleanups.push(() => azurite?.stop() ?? Promise.resolve());
-      account = azurite.connectionString;
-      log.info(
-        {
-          tablePort: azurite.tablePort,
-          queuePort: azurite.queuePort,
-          dataDir: config.storage.dataDir ?? '(in memory)',
-        },
-        'embedded Azurite started',
-      );
-    }
+    const storage = await openStorageAccount(config.storage, log);
+    cleanups.push(() => storage.close());
+    const account = storage.account;
     const tables = new Tables(account, config.env.TABLE_PREFIX);
     const conversations = await ConversationStore.open(tables, clock);
     const dedupe = await DedupeStore.open(tables, clock);
