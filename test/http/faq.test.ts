@@ -85,6 +85,26 @@ describe('asking the bot in personal chat', () => {
   });
 });
 
+describe('asking in a channel', () => {
+  it('answers an @mention in the thread it was asked in', async () => {
+    const thread = '19:support@thread.tacv2;messageid=1700000000000';
+    const res = await post(
+      app,
+      activity(USERS.staff, {
+        text: '<at>Rollout Desk</at> my tablet storage is full, what can I delete?',
+        entities: [{ type: 'mention', text: '<at>Rollout Desk</at>', mentioned: { id: '28:bot', name: 'Rollout Desk' } }],
+        conversation: { id: thread, conversationType: 'channel', tenantId: 'tenant-1' },
+        channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: '19:support@thread.tacv2' } },
+      }),
+    );
+    const replies = (res.json.activities as { type: string; conversation: { id: string } }[]).filter((a) => a.type === 'message');
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.conversation.id).toBe(thread);
+    expect(readable(replies as never)).toMatch(/Source: .*storage/i);
+    expect(readable(replies as never)).not.toContain('<at>');
+  });
+});
+
 describe('gaps', () => {
   it('is refused to staff, on the command and on a forged card action', async () => {
     expect(readable(await say(app, USERS.staff, 'gaps'))).toMatch(/champions/);
