@@ -145,7 +145,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       clock,
       categories: config.env.ISSUE_CATEGORIES,
       rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
-      publicBaseUrl: config.env.PUBLIC_BASE_URL ?? `http://localhost:${config.env.PORT}`,
+      publicBaseUrl: '', // set once the server listens (below)
     };
     registerIssues(bot, issueWiring);
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);

@@ -26,18 +26,8 @@ export interface AskedQuestion {
   answeredLaterAt?: string;
 }
 
-interface QuestionEntity {
-  partitionKey: string;
-  rowKey: string;
-  question: string;
-  asker: string;
-  askedAt: string;
-  answered: boolean;
-  sectionId?: string;
-  helpful: number;
-  notHelpful: number;
-  answeredLaterAt?: string;
-}
+/** The stored row: the question minus its id (the keys), with the asker as JSON. */
+type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & { partitionKey: string; rowKey: string; asker: string };
 
 /*
  * Table `FaqQuestions`: PK = UTC day 'YYYY-MM-DD', RK = inverted time + random (newest first).

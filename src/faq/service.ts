@@ -42,6 +42,8 @@ export interface FaqOptions {
 }
 
 const MAX_QUESTION = 500;
+/** A few hundred characters: enough to answer, short enough to read in a chat. */
+const PASSAGE_CHARS = 450;
 
 /** Answers questions from the guidance (offline retrieval, optionally a model over its candidates) and keeps score. */
 export class FaqService {
@@ -59,6 +61,20 @@ export class FaqService {
       ref.url = `${base}/${docPath.split('/').map(encodeURIComponent).join('/')}${section.level > 0 ? `#${section.anchor}` : ''}`;
     }
     return ref;
+  }
+
+  /** The guidance's own answer: the passage of `section` that answers `question`, cited, with related sections. */
+  private guidanceAnswer(
+    section: GuidanceSection,
+    question: string,
+    others: { section: GuidanceSection }[] = [],
+  ): Omit<Extract<FaqAnswer, { kind: 'answer' }>, 'kind' | 'questionId' | 'question'> {
+    return {
+      text: bestPassage(section, question, PASSAGE_CHARS),
+      source: this.sourceOf(section),
+      related: this.related(others, section),
+      via: 'guidance',
+    };
   }
 
   /** Retrieval only: what the engine would answer, without storing anything. */
@@ -86,13 +102,7 @@ export class FaqService {
     const { answered, hits } = this.lookup(q);
     const offline = () => {
       const top = hits[0];
-      if (!answered || !top) return undefined;
-      return {
-        text: bestPassage(top.section, q, 450),
-        source: this.sourceOf(top.section),
-        related: this.related(hits.slice(1), top.section),
-        via: 'guidance' as const,
-      };
+      return answered && top ? this.guidanceAnswer(top.section, q, hits.slice(1)) : undefined;
     };
     const model = this.options.model;
     if (!model || hits.length === 0) return offline();
@@ -147,7 +157,7 @@ export class FaqService {
     const result = search(this.library.current.index, query.slice(0, MAX_QUESTION), { limit });
     return result.results.map((h) => ({
       section: h.section,
-      passage: bestPassage(h.section, query, 450),
+      passage: bestPassage(h.section, query, PASSAGE_CHARS),
       source: this.sourceOf(h.section),
     }));
   }
@@ -160,10 +170,7 @@ export class FaqService {
       kind: 'answer',
       questionId: question.id,
       question: question.question,
-      text: bestPassage(section, question.question, 450),
-      source: this.sourceOf(section),
-      related: [],
-      via: 'guidance',
+      ...this.guidanceAnswer(section, question.question),
     };
   }
 
@@ -197,10 +204,7 @@ export class FaqService {
           kind: 'answer',
           questionId: question.id,
           question: question.question,
-          text: bestPassage(top.section, question.question, 450),
-          source: this.sourceOf(top.section),
-          related: this.related(hits.slice(1), top.section),
-          via: 'guidance',
+          ...this.guidanceAnswer(top.section, question.question, hits.slice(1)),
         },
       });
     }

@@ -7,14 +7,25 @@ import restify, { type Request, type Response, type Server } from 'restify';
 const TAB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tab');
 const TAB_TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
-/** The tab's static files, plus the Teams JavaScript client library from node_modules (no CDN). */
+const TAB_NAME = /^[\w-]+\.(html|js|css)$/;
+const tabFiles = new Map<string, { body: Buffer; type: string }>();
+
+/** The tab's static files, plus the Teams JavaScript client library from node_modules (no CDN); read once. */
 function tabFile(name: string): { body: Buffer; type: string } | undefined {
+  if (name !== 'teams-js.js' && !TAB_NAME.test(name)) return undefined;
+  const cached = tabFiles.get(name);
+  if (cached) return cached;
+  const file = readTabFile(name); // only files that exist are kept, so random names cannot grow the cache
+  if (file) tabFiles.set(name, file);
+  return file;
+}
+
+function readTabFile(name: string): { body: Buffer; type: string } | undefined {
   if (name === 'teams-js.js') {
     const require = createRequire(import.meta.url);
     const dir = path.dirname(require.resolve('@microsoft/teams-js/package.json'));
     return { body: readFileSync(path.join(dir, 'dist/umd/MicrosoftTeams.min.js')), type: 'text/javascript' };
   }
-  if (!/^[\w-]+\.(html|js|css)$/.test(name)) return undefined;
   try {
     return { body: readFileSync(path.join(TAB_DIR, name)), type: TAB_TYPES[path.extname(name)] ?? 'text/plain' };
   } catch {

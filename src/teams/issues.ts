@@ -56,6 +56,7 @@ export interface IssueWiring {
 }
 
 const TRIAGE_POST = 'issue-triage';
+const CHAMPION_LIST_TTL_MS = 60_000;
 
 /** The id features store for a person: the Entra object id when Teams gives one (stable across chats). */
 export function personOf(actor: Actor): Person {
@@ -78,14 +79,25 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
     renderIssueCard('issue-form', issueFormData({ categories: w.categories, values, errors }));
 
   /** The champions offered by "Assign to…", with names from their chats with the bot where known. */
-  const champions = async (): Promise<Person[]> => {
-    const ids = await w.roles.championIds();
-    return Promise.all(
-      ids.map(async (id) => ({
-        id,
-        name: (await w.conversations.personalChat(id))?.user?.name ?? `Champion ${id.slice(0, 8)}`,
-      })),
+  // Every triage card lists the champions; reading one name per champion for every card would put N table
+  // reads on each click, so the list is kept for a minute.
+  let championCache: { at: number; list: Promise<Person[]> } | undefined;
+  const champions = (): Promise<Person[]> => {
+    const now = w.clock.now().getTime();
+    if (championCache && now - championCache.at < CHAMPION_LIST_TTL_MS) return championCache.list;
+    const list = w.roles.championIds().then((ids) =>
+      Promise.all(
+        ids.map(async (id) => ({
+          id,
+          name: (await w.conversations.personalChat(id))?.user?.name ?? `Champion ${id.slice(0, 8)}`,
+        })),
+      ),
     );
+    championCache = { at: now, list };
+    list.catch(() => {
+      championCache = undefined; // a failed read is not remembered
+    });
+    return list;
   };
 
   const triageCard = async (issue: Issue, notice?: string) =>

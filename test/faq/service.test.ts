@@ -4,13 +4,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { ModelAnswerer } from '../../src/faq/ai/answerer.js';
 import { createModelClient } from '../../src/faq/ai/client.js';
-import type { OpenAIModelConfig } from '../../src/faq/ai/modelConfig.js';
 import { GuidanceLibrary } from '../../src/faq/docs/library.js';
 import { buildIndex, type FaqIndex } from '../../src/faq/engine/index.js';
 import { QuestionStore } from '../../src/faq/questions.js';
 import { FaqService } from '../../src/faq/service.js';
 import { type OpenAIStub, startOpenAIStub } from '../support/openai-stub.js';
 import { testTables } from '../support/storage.js';
+import { openAIConfig } from './ai/fixtures.js';
 import { PASSWORD_DOC, writeGuidance } from './support.js';
 
 const amina = { id: '29:amina', aadObjectId: 'aad-amina', name: 'Amina' };
@@ -39,13 +39,7 @@ async function setup(opts: { model?: boolean; timeoutMs?: number } = {}) {
   const store = await QuestionStore.open(testTables(), clock);
   let model: ModelAnswerer | undefined;
   if (opts.model) {
-    const cfg: OpenAIModelConfig = {
-      provider: 'openai',
-      apiKey: 'sk-test',
-      baseURL: stub.baseURL,
-      model: 'gpt-test',
-      timeoutMs: opts.timeoutMs ?? 2_000,
-    };
+    const cfg = openAIConfig(stub, { timeoutMs: opts.timeoutMs ?? 2_000 });
     model = new ModelAnswerer(createModelClient(cfg), cfg);
   }
   const faq = new FaqService(library, store, { baseUrl: 'https://docs.example.org/guide/', model });

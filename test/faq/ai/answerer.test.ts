@@ -4,7 +4,7 @@ import { createModelClient } from '../../../src/faq/ai/client.js';
 import type { OpenAIModelConfig } from '../../../src/faq/ai/modelConfig.js';
 import { SYSTEM_PROMPT } from '../../../src/faq/ai/prompt.js';
 import { type OpenAIStub, rateLimited, serverError, startOpenAIStub } from '../../support/openai-stub.js';
-import { candidates, modelJson, recordingLogger, validIds } from './fixtures.js';
+import { candidates, modelJson, openAIConfig, recordingLogger, validIds } from './fixtures.js';
 
 let stub: OpenAIStub;
 beforeAll(async () => {
@@ -16,14 +16,7 @@ beforeEach(() => {
 });
 
 function answererFor(overrides: Partial<OpenAIModelConfig> = {}) {
-  const cfg: OpenAIModelConfig = {
-    provider: 'openai',
-    apiKey: stub.apiKey,
-    baseURL: stub.baseURL,
-    model: 'gpt-test',
-    timeoutMs: 2000,
-    ...overrides,
-  };
+  const cfg = openAIConfig(stub, overrides);
   const log = recordingLogger();
   return { answerer: new ModelAnswerer(createModelClient(cfg), cfg, log), log, cfg };
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ModelAnswerer } from '../../../src/faq/ai/answerer.js';
 import { createModelClient } from '../../../src/faq/ai/client.js';
-import { type AzureModelConfig, modelConfigFromEnv } from '../../../src/faq/ai/modelConfig.js';
+import { modelConfigFromEnv } from '../../../src/faq/ai/modelConfig.js';
 import { type OpenAIStub, startOpenAIStub } from '../../support/openai-stub.js';
-import { candidates, modelJson, recordingLogger, validIds } from './fixtures.js';
+import { azureConfig, candidates, modelJson, recordingLogger, validIds } from './fixtures.js';
 
 let stub: OpenAIStub;
 beforeAll(async () => {
@@ -40,17 +40,12 @@ describe('Azure OpenAI client path', () => {
 
   it('authenticates with an injected managed-identity token provider', async () => {
     let calls = 0;
-    const cfg: AzureModelConfig = {
-      provider: 'azure',
-      endpoint: stub.url,
-      deployment: 'faq-gpt',
-      apiVersion: '2024-10-21',
-      timeoutMs: 2000,
+    const cfg = azureConfig(stub, {
       azureADTokenProvider: async () => {
         calls++;
         return stub.azureADToken;
       },
-    };
+    });
     const answerer = new ModelAnswerer(createModelClient(cfg), cfg);
     expect(await answerer.answer('i cant see my district', candidates)).toEqual(expected);
     expect(calls).toBe(1);
@@ -60,14 +55,7 @@ describe('Azure OpenAI client path', () => {
   });
 
   it('falls back with error on a wrong Azure key, without logging it', async () => {
-    const cfg: AzureModelConfig = {
-      provider: 'azure',
-      endpoint: stub.url,
-      deployment: 'faq-gpt',
-      apiVersion: '2024-10-21',
-      timeoutMs: 2000,
-      apiKey: 'wrong-azure-key-0000',
-    };
+    const cfg = azureConfig(stub, { apiKey: 'wrong-azure-key-0000' });
     const log = recordingLogger();
     const answerer = new ModelAnswerer(createModelClient(cfg), cfg, log);
     expect(await answerer.answer('i cant see my district', candidates)).toEqual({
@@ -82,14 +70,7 @@ describe('Azure OpenAI client path', () => {
     const saved = process.env.OPENAI_BASE_URL;
     process.env.OPENAI_BASE_URL = 'http://127.0.0.1:9/v1';
     try {
-      const cfg: AzureModelConfig = {
-        provider: 'azure',
-        endpoint: stub.url,
-        deployment: 'faq-gpt',
-        apiVersion: '2024-10-21',
-        timeoutMs: 2000,
-        apiKey: stub.apiKey,
-      };
+      const cfg = azureConfig(stub, { apiKey: stub.apiKey });
       const answerer = new ModelAnswerer(createModelClient(cfg), cfg);
       expect(await answerer.answer('i cant see my district', candidates)).toEqual(expected);
     } finally {

@@ -1,4 +1,6 @@
+import type { AzureAuth, AzureModelConfig, OpenAIModelConfig } from '../../../src/faq/ai/modelConfig.js';
 import type { AnswerCandidate } from '../../../src/faq/ai/types.js';
+import type { OpenAIStub } from '../../support/openai-stub.js';
 
 /** Three sections as retrieval would hand them over for a "grey report button" question. */
 export const candidates: AnswerCandidate[] = [
@@ -37,4 +39,17 @@ export function recordingLogger() {
     },
     text: () => JSON.stringify(entries),
   };
+}
+
+/** The answerer's config for the OpenAI route of a local stub. */
+export function openAIConfig(
+  stub: Pick<OpenAIStub, 'apiKey' | 'baseURL'>,
+  overrides: Partial<OpenAIModelConfig> = {},
+): OpenAIModelConfig {
+  return { provider: 'openai', apiKey: stub.apiKey, baseURL: stub.baseURL, model: 'gpt-test', timeoutMs: 2000, ...overrides };
+}
+
+/** The answerer's config for the Azure route (deployment `faq-gpt`) of a local stub, with a key or a token provider. */
+export function azureConfig(stub: Pick<OpenAIStub, 'url'>, auth: AzureAuth): AzureModelConfig {
+  return { provider: 'azure', endpoint: stub.url, deployment: 'faq-gpt', apiVersion: '2024-10-21', timeoutMs: 2000, ...auth };
 }

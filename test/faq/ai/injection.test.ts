@@ -1,22 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelAnswerer } from '../../../src/faq/ai/answerer.js';
 import { createModelClient } from '../../../src/faq/ai/client.js';
-import type { OpenAIModelConfig } from '../../../src/faq/ai/modelConfig.js';
 import { SYSTEM_PROMPT } from '../../../src/faq/ai/prompt.js';
 import { type OpenAIStub, type StubRequest, startOpenAIStub } from '../../support/openai-stub.js';
-import { candidates, modelJson, validIds } from './fixtures.js';
+import { candidates, modelJson, openAIConfig, validIds } from './fixtures.js';
 
 let stub: OpenAIStub;
 let answerer: ModelAnswerer;
 beforeAll(async () => {
   stub = await startOpenAIStub();
-  const cfg: OpenAIModelConfig = {
-    provider: 'openai',
-    apiKey: stub.apiKey,
-    baseURL: stub.baseURL,
-    model: 'gpt-test',
-    timeoutMs: 2000,
-  };
+  const cfg = openAIConfig(stub);
   answerer = new ModelAnswerer(createModelClient(cfg), cfg);
 });
 afterAll(() => stub.close());
