@@ -95,6 +95,14 @@ export function evaluate(questions: EvalQuestion[], answers: EvalAnswer[]): Eval
   };
 }
 
+/** Share of answerable questions with a gold section anywhere in the results (e.g. the top 30): what re-ranking could reach. */
+export function recall(questions: EvalQuestion[], answers: EvalAnswer[]): number {
+  const answerable = questions.filter((q) => q.answerable);
+  if (!answerable.length) return 0;
+  const found = questions.filter((q, at) => q.answerable && answers[at]!.results.some((r) => isGold(q, r)));
+  return found.length / answerable.length;
+}
+
 /** Nearest-rank percentile of sorted values. */
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
