@@ -3,21 +3,34 @@
  * (minisearch, default options, same sections): hit@1, hit@3, MRR, refusals, answers,
  * per-question latency and index build time.
  *   npm run faq:eval -- --docs ../shared/corpus/odk-docs/docs --questions ../shared/corpus/odk-docs/questions.dev.jsonl
+ * Options: --tuning '{"idfPower":0.9}' measures a variant of the engine's knobs (see tuning.ts);
+ * --halves adds the engine's hit@1 / hit@3 on the odd and even lines of the set separately, a
+ * rough view of how far a figure moves on another sample of the same kind of questions.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadGuidanceDir } from '../src/faq/docs/index.js';
 import { buildBaseline } from '../src/faq/engine/baseline.js';
 import { type EvalMetrics, evaluate, parseQuestions, recall, runQuestions } from '../src/faq/engine/evaluation.js';
-import { buildIndex, search } from '../src/faq/engine/index.js';
+import { buildIndex, parseTuning, search } from '../src/faq/engine/index.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
     docs: { type: 'string', default: '../shared/corpus/odk-docs/docs' },
     questions: { type: 'string', default: '../shared/corpus/odk-docs/questions.dev.jsonl' },
+    tuning: { type: 'string', default: '{}' },
+    halves: { type: 'boolean', default: false },
   },
 });
+
+let tuning: ReturnType<typeof parseTuning>;
+try {
+  tuning = parseTuning(values.tuning);
+} catch (error) {
+  process.stderr.write(`faq:eval: ${(error as Error).message}\n`);
+  process.exit(2);
+}
 
 const loaded = await loadGuidanceDir(values.docs, {
   onWarning: (message) => process.stderr.write(`${message}\n`),
@@ -30,16 +43,14 @@ function timed<T>(build: () => T): { value: T; ms: number } {
   return { value, ms: performance.now() - started };
 }
 
-const engine = timed(() => buildIndex(loaded.sections));
+const engine = timed(() => buildIndex(loaded.sections, tuning));
 const baseline = timed(() => buildBaseline(loaded.sections));
 // One untimed question each, so JIT warm-up isn't billed to the first real one.
 search(engine.value, 'warm up');
 baseline.value.search('warm up');
 
-const engineMetrics = evaluate(
-  questions,
-  runQuestions(questions, (q) => search(engine.value, q, { limit: 5 })),
-);
+const engineAnswers = runQuestions(questions, (q) => search(engine.value, q, { limit: 5 }));
+const engineMetrics = evaluate(questions, engineAnswers);
 const baselineMetrics = evaluate(
   questions,
   runQuestions(questions, (q) => baseline.value.search(q, 5)),
@@ -80,6 +91,7 @@ out.push(
   `docs: ${values.docs} (${loaded.docs.length} docs, ${loaded.sections.length} sections)` +
     (loaded.skipped.length ? `, ${loaded.skipped.length} skipped` : ''),
 );
+if (Object.keys(tuning).length > 0) out.push(`engine tuning: ${JSON.stringify(tuning)}`);
 out.push(
   `questions: ${values.questions} (${engineMetrics.answerable} answerable, ${engineMetrics.outOfScope} out of scope)`,
 );
@@ -91,5 +103,20 @@ for (const [name, format] of rows) {
   out.push(
     `| ${name.padEnd(width)} | ${format(engineColumn).padStart(6)} | ${format(baselineColumn).padStart(13)} |`,
   );
+}
+if (values.halves) {
+  out.push('');
+  out.push('| engine on half of the set | hit@1 | hit@3 | answerable |');
+  out.push('| ------------------------- | ----: | ----: | ---------: |');
+  for (const [name, parity] of [
+    ['odd lines (1st, 3rd, …)', 0],
+    ['even lines (2nd, 4th, …)', 1],
+  ] as const) {
+    const keep = (_: unknown, at: number) => at % 2 === parity;
+    const half = evaluate(questions.filter(keep), engineAnswers.filter(keep));
+    out.push(
+      `| ${name.padEnd(25)} | ${half.hitAt1.toFixed(3)} | ${half.hitAt3.toFixed(3)} | ${String(half.answerable).padStart(10)} |`,
+    );
+  }
 }
 process.stdout.write(`${out.join('\n')}\n`);

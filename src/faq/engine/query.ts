@@ -1,4 +1,5 @@
 import type { FaqIndex } from './build.js';
+import { spellingVariants, withoutPrefix } from './morphology.js';
 import { rawStems } from './synonyms.js';
 import { stem, words } from './text.js';
 
@@ -21,8 +22,9 @@ export interface QueryConcept {
 }
 
 /**
- * Turns a question into concepts: each content word with its stem, a typo repair when the
- * docs don't know the word, its word family and its synonym group. Unknown words stay in
+ * Turns a question into concepts: each content word with its stem; when the docs don't know
+ * the word, their spelling of it (British/American) or else a typo repair, and the word without
+ * a prefix ("resend" → send); its word family and its synonym group. Unknown words stay in
  * with the idf of a never-seen term, so a question about things the docs never mention can't
  * look well covered.
  */
@@ -47,7 +49,18 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
     add(term, 1, 'exact');
     let base = term;
     let ownIdf = index.idf.get(term);
-    if (!index.postings.has(term) && !index.synonyms.byTerm.has(term)) {
+    const unknown = !index.postings.has(term);
+    // The docs' spelling of the same word ("organisation" where they write "organization").
+    const respelled = unknown
+      ? spellingVariants(word)
+          .map(stem)
+          .find((variant) => variant !== term && index.postings.has(variant))
+      : undefined;
+    if (respelled) {
+      base = respelled;
+      add(base, 1, 'variant');
+      ownIdf = index.idf.get(base);
+    } else if (unknown && !index.synonyms.byTerm.has(term)) {
       const corrected = index.spelling.correct(word);
       if (corrected) {
         base = stem(corrected);
@@ -55,6 +68,7 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
         ownIdf = index.idf.get(base);
       }
     }
+    if (unknown) for (const rest of withoutPrefix(word)) add(stem(rest), tuning.prefixWeight, 'variant');
     for (const [related, relation] of index.synonyms.byTerm.get(base) ?? []) {
       if (relation === 'variant') add(related, tuning.variantWeight, 'variant');
       else add(related, tuning.relatedWeight, 'related');
@@ -69,7 +83,7 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
 
   const sequence = rawStems(question);
   for (const phrase of index.synonyms.byPhrase) {
-    if (!containsSequence(sequence, phrase.words)) continue;
+    if (!containsSequence(sequence, phrase.words, PHRASE_GAP)) continue;
     const alternatives: Alternative[] = [];
     for (const [related, relation] of phrase.related) {
       if (!index.postings.has(related)) continue;
@@ -83,10 +97,32 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
   return concepts;
 }
 
-function containsSequence(haystack: readonly string[], needle: readonly string[]): boolean {
-  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
-    return true;
+/**
+ * Words allowed between the words of a phrase: separable phrasal verbs put their object in the
+ * middle ("get it back", "cut them off", "turn it on").
+ */
+const PHRASE_GAP = 1;
+
+/** Whether the needle's words occur in order, each within `gap` words of the one before. */
+export function containsSequence(haystack: readonly string[], needle: readonly string[], gap = 0): boolean {
+  if (needle.length === 0) return true;
+  for (let start = 0; start < haystack.length; start++) {
+    if (haystack[start] !== needle[0]) continue;
+    let at = start;
+    let matched = 1;
+    while (matched < needle.length) {
+      let next = -1;
+      for (let k = at + 1; k <= Math.min(haystack.length - 1, at + 1 + gap); k++) {
+        if (haystack[k] === needle[matched]) {
+          next = k;
+          break;
+        }
+      }
+      if (next < 0) break;
+      at = next;
+      matched++;
+    }
+    if (matched === needle.length) return true;
   }
   return false;
 }

@@ -146,6 +146,39 @@ read-only, view only, viewer, read only, look but not change
 anyone, public, anonymous, without login, without an account, no login, open link
 not working, doesnt work, does not work, fails, failed, broken
 greyed out, cannot click, cant click, unclickable, disabled
+widget, question type, field type, input type, input box, control
+fill, fill in, fill out, enter, key in, type in, capture
+custom, customize, customise, personalize, tailor, own
+geopoint, gps point, point, coordinates, location
+geotrace, line, path, route, track, trail, walk
+geoshape, polygon, boundary, plot, perimeter, area
+media, photos, audio, video, attachments, files
+conflict, conflicts, clash, overwrite, overwritten, collision, two people edited
+troubleshoot, troubleshooting, problem, issue, not working, error
+random, randomize, randomise, randomizing, shuffle, lottery
+auto advance, autoadvance, go to next automatically, skip to next
+selfie, front camera, own face, photo of myself
+annotate, annotation, draw on, mark up, sketch on
+draw, drawing, sketch, doodle
+portrait, landscape, orientation, rotate, rotation, sideways
+restart, reboot, turn off and on, power off, switch off and on
+mirror, mirroring, screen share, cast, show the phone screen, project the screen
+basemap, base map, background map, offline map, map tiles, satellite
+certificate, ssl, https, secure connection, tls
+decimal, decimals, fraction, decimal point
+masking, masked, hide the characters, hidden characters
+thousands separator, thousands, comma in numbers, digit grouping
+encoding, utf-8, special characters, strange characters, garbled, gibberish, question marks
+counter, increment, count up, tally, clicker
+status, state, progress, stage
+metadata, device id, start time, end time, audit
+external, outside, third party, another app, other app
+intent, launch, open another app, call another app
+sensor, thermometer, scale, bluetooth device, external device
+template, starter, example file, sample form, boilerplate
+tutorial, walkthrough, step by step, getting started, beginner
+reference, lookup, look up, cheat sheet, quick reference
+troubleshooting, known issues, faq, common problems
 `;
 
 /**

@@ -53,11 +53,20 @@ export function words(text: string): string[] {
 
 const stemCache = new Map<string, string>();
 
-/** Porter stem, cached: the same few thousand words are stemmed over and over. */
+/**
+ * Porter stem, applied until it no longer changes (at most three rounds), cached: the same few
+ * thousand words are stemmed over and over. One round leaves word families apart that a second
+ * joins: "conditionally" → "condition" but "conditional" → "condit" (and "condition" → "condit").
+ */
 export function stem(word: string): string {
   let stemmed = stemCache.get(word);
   if (stemmed === undefined) {
     stemmed = stemmer(word);
+    for (let round = 1; round < 3; round++) {
+      const again = stemmer(stemmed);
+      if (again === stemmed) break;
+      stemmed = again;
+    }
     if (stemCache.size < 200_000) stemCache.set(word, stemmed);
   }
   return stemmed;

@@ -26,6 +26,8 @@ export interface EngineTuning {
   typoWeight: number;
   variantWeight: number;
   relatedWeight: number;
+  /** Query-side weight of an unknown word read without its prefix ("resend" → send). */
+  prefixWeight: number;
   /** A second section from a doc already in the results is scored down by this factor (result diversity). */
   sameDocFactor: number;
   /**
@@ -54,7 +56,36 @@ export const DEFAULT_TUNING: EngineTuning = {
   typoWeight: 0.8,
   variantWeight: 0.9,
   relatedWeight: 0.5,
+  prefixWeight: 0.8,
   sameDocFactor: 0.7,
   headingSynonymBonus: 0.6,
   answerThreshold: 0.27,
 };
+
+/**
+ * Reads tuning overrides from JSON (`faq:eval --tuning`), so a variant of the engine can be
+ * measured without editing code. Unknown knobs and non-numbers are errors naming the key:
+ * a typo must not silently measure the default engine.
+ */
+export function parseTuning(json: string): Partial<EngineTuning> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new Error('tuning: not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('tuning: expected a JSON object such as {"idfPower": 0.8}');
+  }
+  const out: Partial<Record<keyof EngineTuning, number>> = {};
+  for (const [key, setting] of Object.entries(value)) {
+    if (!Object.hasOwn(DEFAULT_TUNING, key)) {
+      throw new Error(`tuning: unknown knob "${key}" (known: ${Object.keys(DEFAULT_TUNING).join(', ')})`);
+    }
+    if (typeof setting !== 'number' || !Number.isFinite(setting) || setting < 0) {
+      throw new Error(`tuning: "${key}" must be a number ≥ 0`);
+    }
+    out[key as keyof EngineTuning] = setting;
+  }
+  return out;
+}
