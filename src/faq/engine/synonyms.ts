@@ -179,6 +179,21 @@ template, starter, example file, sample form, boilerplate
 tutorial, walkthrough, step by step, getting started, beginner
 reference, lookup, look up, cheat sheet, quick reference
 troubleshooting, known issues, faq, common problems
+hint, help text, instructions, guidance, explanation, tip
+appearance, layout, look, display style, style
+relevant, relevance, skip logic, display logic, branching, branch
+group, section, module, block, part
+quality check, quality control, qc, back check, spot check, review
+api, integration, programmatically, script, automate
+project, programme, program, study, campaign, round
+font size, text size, bigger text, larger text, zoom
+theme, dark mode, night mode
+preload, pre-load, pull data, pulldata, existing data, previous data, lookup
+hidden, hidden field, background value, invisible
+distance, how far, proximity, radius, nearby
+age, date of birth, dob, years old
+unique, uuid, identifier, id, key
+longitudinal, follow up, repeated visits, panel, cohort, over time
 `;
 
 /**

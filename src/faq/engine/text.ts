@@ -26,29 +26,46 @@ export function isStopWord(word: string): boolean {
 
 /** Lower case, accents off, apostrophes dropped so "don't" and "dont" meet. */
 export function normalize(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/['’`]/g, '')
-    .toLowerCase();
+  return normalizeCase(text).toLowerCase();
 }
 
 /**
- * Surface words of a text, in order: camelCase and snake_case split ("OutOfMemoryError" →
- * out of memory error), numbers dropped (in questions they are quantities, not topics),
- * stop words and single letters dropped.
+ * Surface words of a text, in order: camelCase split ("OutOfMemoryError" → out of memory
+ * error) with the whole word kept too ("OData" → odata, data), since people type a product's
+ * name as one word; snake_case split; numbers dropped (in questions they are quantities, not
+ * topics); stop words and single letters dropped.
  */
 export function words(text: string): string[] {
-  const spaced = text.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2');
   const out: string[] = [];
-  for (const raw of normalize(spaced).split(/[^\p{L}\p{N}]+/u)) {
-    if (raw.length < 2 || /^\p{N}+$/u.test(raw) || STOP_WORDS.has(raw)) continue;
-    // "40m", "v2021" → keep the letters only; digits glued to words are versions and sizes.
-    const letters = raw.replace(/\p{N}+/gu, '');
-    if (letters.length < 2 || STOP_WORDS.has(letters)) continue;
-    out.push(letters);
+  for (const token of normalizeCase(text).split(/[^\p{L}\p{N}]+/u)) {
+    if (!MIXED_CASE.test(token)) {
+      pushWord(out, token.toLowerCase());
+      continue;
+    }
+    pushWord(out, token.toLowerCase());
+    const spaced = token.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2');
+    for (const part of spaced.toLowerCase().split(' ')) pushWord(out, part);
   }
   return out;
+}
+
+/** `normalize` without the lower-casing: accents and apostrophes off, case kept for camelCase. */
+function normalizeCase(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/['’`]/g, '');
+}
+
+/** A case change inside a word: "OData", "XLSForm", "geoPoint". */
+const MIXED_CASE = /[a-z][A-Z]|[A-Z]{2}[a-z]/;
+
+function pushWord(out: string[], raw: string): void {
+  if (raw.length < 2 || /^\p{N}+$/u.test(raw) || STOP_WORDS.has(raw)) return;
+  // "40m", "v2021" → keep the letters only; digits glued to words are versions and sizes.
+  const letters = raw.replace(/\p{N}+/gu, '');
+  if (letters.length < 2 || STOP_WORDS.has(letters)) return;
+  out.push(letters);
 }
 
 const stemCache = new Map<string, string>();

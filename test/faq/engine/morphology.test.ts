@@ -3,7 +3,7 @@ import { parseGuidanceDoc } from '../../../src/faq/docs/parse.js';
 import { buildIndex, search } from '../../../src/faq/engine/index.js';
 import { spellingVariants, withoutPrefix } from '../../../src/faq/engine/morphology.js';
 import { analyzeQuery, containsSequence } from '../../../src/faq/engine/query.js';
-import { stem } from '../../../src/faq/engine/text.js';
+import { stem, words } from '../../../src/faq/engine/text.js';
 
 describe('word forms the docs do not use', () => {
   it('spells British forms the American way', () => {
@@ -24,6 +24,12 @@ describe('word forms the docs do not use', () => {
   it('stems word families together that one Porter round leaves apart', () => {
     expect(stem('conditionally')).toBe(stem('conditional'));
     expect(stem('condition')).toBe(stem('conditions'));
+  });
+
+  it('keeps a mixed-case name whole as well as split ("OData" → odata, data)', () => {
+    expect(words('OData and XLSForm')).toEqual(['odata', 'data', 'xlsform', 'xls', 'form']);
+    expect(words('OutOfMemoryError')).toEqual(['outofmemoryerror', 'memory', 'error']);
+    expect(words('Résumé list_name')).toEqual(['resume', 'list', 'name']);
   });
 
   it('matches a phrase with one word inside it, not two', () => {
@@ -55,7 +61,7 @@ Use the relevant column so a question only shows when an earlier answer matches.
 
 ## Exporting data
 
-Download everything as CSV from the Submissions page.
+Download everything as CSV from the Submissions page, or connect Excel to the OData feed.
 `;
 
 describe('questions in other word forms find the section', () => {
@@ -75,6 +81,10 @@ describe('questions in other word forms find the section', () => {
   it('a phrasal verb split by its object ("get it back")', () => {
     // Nothing else in the question names restoring: only the phrase links it to the section.
     expect(top('i threw it away by mistake, can i get it back')).toBe('Restoring a deleted project');
+  });
+
+  it('a product name typed as one word ("odata")', () => {
+    expect(top('odata')).toBe('Exporting data');
   });
 
   it('a derived form Porter stems differently ("conditional")', () => {

@@ -7,7 +7,7 @@ import { HAS_ODK, ODK_DEV_QUESTIONS, ODK_DOCS } from './corpus.js';
 
 /**
  * Regression guard on the real ODK corpus. The floors are the levels the engine reaches on
- * the dev set today (hit@1 0.383, hit@3 0.567, refused 0.80, answered 0.917), less one
+ * the dev set today (hit@1 0.400, hit@3 0.600, refused 0.80, answered 0.933), less one
  * question, so a change that loses ground fails here. (Issue #3 targets hit@1 ≥ 0.40 and
  * hit@3 ≥ 0.60 on a held-out set: see the issue note.)
  */
@@ -24,8 +24,8 @@ describe.skipIf(!HAS_ODK)('engine on the ODK dev questions', () => {
       runQuestions(questions, (q) => search(index, q)),
     );
 
-    expect(metrics.hitAt1).toBeGreaterThanOrEqual(0.366);
-    expect(metrics.hitAt3).toBeGreaterThanOrEqual(0.55);
+    expect(metrics.hitAt1).toBeGreaterThanOrEqual(0.38);
+    expect(metrics.hitAt3).toBeGreaterThanOrEqual(0.58);
     expect(metrics.refused).toBeGreaterThanOrEqual(0.7);
     expect(metrics.answered).toBeGreaterThanOrEqual(0.9);
     expect(buildMs).toBeLessThan(2000);
