@@ -24,7 +24,7 @@ log in, login, sign in, signin, credentials, account, username, password
 log out, logout, sign out
 website, web, browser, site, online, webpage, web page, portal
 internet, connection, connectivity, network, signal, online, wifi, data bundle
-offline, no internet, no signal, no connection, no network, disconnected
+offline, no internet, no signal, no connection, no network, disconnected, without internet, without connection, without signal, without network
 tick, check, select, choose, pick, mark, checkbox
 option, choice, answer, response, alternative
 question, field, item, prompt
