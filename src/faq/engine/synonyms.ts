@@ -194,6 +194,10 @@ distance, how far, proximity, radius, nearby
 age, date of birth, dob, years old
 unique, uuid, identifier, id, key
 longitudinal, follow up, repeated visits, panel, cohort, over time
+outbox, pending, queued, waiting to send, not sent, unsent, stuck in outbox
+access denied, permission denied, not authorized, unauthorized, forbidden, not allowed, permission
+select all that apply, more than one answer, several answers, multiple answers, select multiple
+free text, open ended, open-ended, long answer, comments box, text box, text
 `;
 
 /**
