@@ -61,7 +61,7 @@ small, tiny, little, short, reduce, shrink, compress, smaller, size
 many, multiple, several, bulk, all, every, batch
 automatic, automatically, auto, by itself, itself
 manual, manually, by hand
-lost, lose, loose, missing, disappeared, gone, vanished
+lost, lose, loose, missing, disappeared, gone, vanished, not showing, doesnt show, doesnt appear, not appearing, cant find, cannot find
 problem, issue, error, bug, fault, trouble, not working, broken, failed, failure
 warning, alert, message, notification, popup, prompt, banner
 broken, corrupt, corrupted, damaged, torn, invalid, unreadable
