@@ -34,7 +34,7 @@ export function search(index: FaqIndex, question: string, options: SearchOptions
 
 /**
  * BM25F with query concepts: each concept adds its best-matching alternative (dis-max), plus
- * the heading-synonym bonus (see `EngineTuning.headingSynonymBonus`).
+ * the heading bonuses (see `EngineTuning.headingSynonymBonus` and `headingWordBonus`).
  */
 function scoreSections(index: FaqIndex, concepts: QueryConcept[]): Float64Array {
   const total = index.sections.length;
@@ -61,19 +61,22 @@ function scoreSections(index: FaqIndex, concepts: QueryConcept[]): Float64Array 
     }
     for (let i = 0; i < total; i++) scores[i]! += best[i]!;
   }
-  const bonus = index.tuning.headingSynonymBonus;
-  if (bonus > 0) {
-    // Heading channel: a synonym of the question word in the section's own heading. Headings
-    // are short, so only the few sections touched are visited and reset.
+  const { headingSynonymBonus, headingWordBonus } = index.tuning;
+  if (headingSynonymBonus > 0 || headingWordBonus > 0) {
+    // Heading channel: the question word, or a synonym of it, in the section's own heading.
+    // Headings are short, so only the few sections touched are visited and reset.
     best.fill(0);
     const touched: number[] = [];
     for (const concept of concepts) {
       const groupIdf = relatedIdfCap(index, concept);
       for (const alternative of concept.alternatives) {
-        if (alternative.kind !== 'related') continue;
+        const related = alternative.kind === 'related';
+        const bonus = related ? headingSynonymBonus : headingWordBonus * alternative.weight;
+        if (bonus <= 0) continue;
         const ids = index.headingPostings.get(alternative.term);
         if (!ids) continue;
-        const idf = Math.min(index.idf.get(alternative.term) ?? 0, groupIdf);
+        const ownIdf = index.idf.get(alternative.term) ?? 0;
+        const idf = related ? Math.min(ownIdf, groupIdf) : ownIdf;
         const weight = bonus * idf ** idfPower;
         for (const i of ids) {
           if (best[i] === 0) touched.push(i);

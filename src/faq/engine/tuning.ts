@@ -38,6 +38,12 @@ export interface EngineTuning {
    * heading field alone can't compete with that.
    */
   headingSynonymBonus: number;
+  /**
+   * The same outside-saturation bonus for the question's own word (or its spelling or family
+   * variant) in the section's own heading, so a synonym in one heading can't beat the word itself
+   * in another: asked "dashboard", "Where do I find the dashboards?" beats "Can I make my own charts?".
+   */
+  headingWordBonus: number;
   /** Confidence below this → "not answered". */
   answerThreshold: number;
 }
@@ -59,6 +65,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   prefixWeight: 0.8,
   sameDocFactor: 0.7,
   headingSynonymBonus: 0.6,
+  headingWordBonus: 0.3,
   answerThreshold: 0.27,
 };
 

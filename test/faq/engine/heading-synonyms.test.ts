@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadGuidanceDir } from '../../../src/faq/docs/load.js';
 import { parseGuidanceDoc } from '../../../src/faq/docs/parse.js';
 import { buildIndex, search } from '../../../src/faq/engine/index.js';
 
@@ -35,5 +36,17 @@ describe('heading synonym bonus', () => {
         .heading;
     expect(top(0)).toBe('Before a field visit');
     expect(top(0.6)).toBe('Deleting forms');
+  });
+});
+
+describe('heading word bonus (on the sample guidance)', () => {
+  it('a synonym in one heading does not beat the question word itself in another', async () => {
+    const { sections: sample } = await loadGuidanceDir('sample/guidance');
+    const top = (wordBonus: number) =>
+      search(buildIndex(sample, { headingWordBonus: wordBonus }), 'where is the dashboard').results[0]?.section
+        .heading;
+    // "charts" is in the synonym group of "dashboard": without the bonus its heading wins.
+    expect(top(0)).toBe('Can I make my own charts?');
+    expect(top(0.3)).toBe('Where do I find the dashboards?');
   });
 });
