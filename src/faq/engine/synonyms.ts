@@ -197,6 +197,11 @@ longitudinal, follow up, repeated visits, panel, cohort, over time
 outbox, pending, queued, waiting to send, not sent, unsent, stuck in outbox
 access denied, permission denied, not authorized, unauthorized, forbidden, not allowed, permission
 select all that apply, more than one answer, several answers, multiple answers, select multiple
+mfa, multi-factor, two-factor, 2fa, authenticator, authentication app, verification code, one-time code
+course, courses, class, classes, workshop, training session, lesson
+figures, numbers, totals, values, indicators
+mismatch, dont match, doesnt match, different, differ, discrepancy, inconsistent, not the same
+historical, history, past, previous years, back data, old data
 free text, open ended, open-ended, long answer, comments box, text box, text
 `;
 

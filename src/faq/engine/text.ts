@@ -37,6 +37,10 @@ export function normalize(text: string): string {
  */
 export function words(text: string): string[] {
   const out: string[] = [];
+  for (const token of text.split(/[^\p{L}\p{N}-]+/u)) {
+    // Error codes ("FL-403", "E1102") are looked up verbatim: kept whole as well as split.
+    if (ERROR_CODE.test(token)) out.push(token.replace(/-/g, '').toLowerCase());
+  }
   for (const token of normalizeCase(text).split(/[^\p{L}\p{N}]+/u)) {
     if (!MIXED_CASE.test(token)) {
       pushWord(out, token.toLowerCase());
@@ -56,6 +60,9 @@ function normalizeCase(text: string): string {
     .replace(/\p{M}+/gu, '')
     .replace(/['’`]/g, '');
 }
+
+/** Letter groups then two to six digits, hyphens between: "FL-403", "FL-AUTH-423", "E1102". */
+const ERROR_CODE = /^[A-Za-z]{1,6}(?:-[A-Za-z]{1,6})*-?\d{2,6}$/;
 
 /** A case change inside a word: "OData", "XLSForm", "geoPoint". */
 const MIXED_CASE = /[a-z][A-Z]|[A-Z]{2}[a-z]/;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadGuidanceDir } from '../../../src/faq/docs/load.js';
 import { parseGuidanceDoc } from '../../../src/faq/docs/parse.js';
 import { buildIndex, search } from '../../../src/faq/engine/index.js';
 import { spellingVariants, withoutPrefix } from '../../../src/faq/engine/morphology.js';
@@ -30,6 +31,13 @@ describe('word forms the docs do not use', () => {
     expect(words('OData and XLSForm')).toEqual(['odata', 'data', 'xlsform', 'xls', 'form']);
     expect(words('OutOfMemoryError')).toEqual(['outofmemoryerror', 'memory', 'error']);
     expect(words('Résumé list_name')).toEqual(['resume', 'list', 'name']);
+  });
+
+  it('keeps error codes whole ("FL-AUTH-423" → flauth423), however they are typed', () => {
+    expect(words('Getting FL-AUTH-423 again')).toContain('flauth423');
+    expect(words('fl-auth-423')).toContain('flauth423');
+    expect(words('error E1102')).toContain('e1102');
+    expect(words('40m accuracy, form 10')).not.toContain('m40');
   });
 
   it('matches a phrase with one word inside it, not two', () => {
@@ -85,6 +93,13 @@ describe('questions in other word forms find the section', () => {
 
   it('a product name typed as one word ("odata")', () => {
     expect(top('odata')).toBe('Exporting data');
+  });
+
+  it('an error code alone finds the sections that mention it (sample guidance)', async () => {
+    const { sections: sample } = await loadGuidanceDir('sample/guidance');
+    const results = search(buildIndex(sample), 'FL-403').results.slice(0, 2);
+    expect(results).toHaveLength(2);
+    for (const hit of results) expect(hit.section.text).toContain('FL-403');
   });
 
   it('a derived form Porter stems differently ("conditional")', () => {
