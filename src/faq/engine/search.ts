@@ -26,7 +26,12 @@ export function search(index: FaqIndex, question: string, options: SearchOptions
   const limit = Math.max(1, options.limit ?? 5);
   const concepts = analyzeQuery(index, question);
   const scores = scoreSections(index, concepts);
-  const order = diversify(index, scores, topK(scores, Math.max(limit, CANDIDATE_POOL)), limit);
+  const order = secondIsBestSubsection(
+    index,
+    scores,
+    diversify(index, scores, topK(scores, Math.max(limit, CANDIDATE_POOL)), limit),
+    limit,
+  );
   const results = order.map(({ i, score }) => ({ section: index.sections[i]!, score: round(score) }));
   const confidence = order.length > 0 ? confidenceOf(index, concepts, order[0]!.i, order[0]!.score) : 0;
   return { answered: results.length > 0 && confidence >= index.tuning.answerThreshold, confidence, results };
@@ -138,6 +143,34 @@ function diversify(
     picked.push({ i: chosen!.i, score: bestValue });
   }
   return picked;
+}
+
+/**
+ * When the best section is split into sub-sections, its best-scoring direct sub-section comes
+ * second (if it scores at least `subsectionRatio` of the parent): an overview section collects
+ * the words of all its cases, while the asker usually needs one specific case.
+ */
+function secondIsBestSubsection(
+  index: FaqIndex,
+  scores: Float64Array,
+  order: { i: number; score: number }[],
+  limit: number,
+): { i: number; score: number }[] {
+  const top = order[0];
+  if (!top || limit < 2) return order;
+  const parent = index.sections[top.i]!;
+  let child = -1;
+  for (let j = top.i + 1; j < index.sections.length; j++) {
+    const next = index.sections[j]!;
+    if (next.doc !== parent.doc || next.level <= parent.level) break;
+    if (next.level === parent.level + 1 && (child < 0 || scores[j]! > scores[child]!)) child = j;
+  }
+  if (child < 0 || scores[child]! < index.tuning.subsectionRatio * scores[top.i]!) return order;
+  const rest = order.slice(1).filter((entry) => entry.i !== child);
+  // Scores stay best first: the sub-section ranks between its parent and the next result.
+  const below = rest[0]?.score ?? 0;
+  const score = Math.min(top.score, Math.max(scores[child]!, (top.score + below) / 2));
+  return [top, { i: child, score }, ...rest].slice(0, limit);
 }
 
 /**

@@ -44,6 +44,8 @@ export interface EngineTuning {
    * in another: asked "dashboard", "Where do I find the dashboards?" beats "Can I make my own charts?".
    */
   headingWordBonus: number;
+  /** A direct sub-section of the best section scoring at least this share of it is listed second. */
+  subsectionRatio: number;
   /** Confidence below this → "not answered". */
   answerThreshold: number;
 }
@@ -66,6 +68,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   sameDocFactor: 0.7,
   headingSynonymBonus: 0.6,
   headingWordBonus: 0.3,
+  subsectionRatio: 0.3,
   answerThreshold: 0.27,
 };
 

@@ -7,7 +7,7 @@ import { HAS_ODK, ODK_DEV_QUESTIONS, ODK_DOCS } from './corpus.js';
 
 /**
  * Regression guard on the real ODK corpus. The floors are the levels the engine reaches on
- * the dev set today (hit@1 0.400, hit@3 0.600, refused 0.80, answered 0.933), less one
+ * the dev set today (hit@1 0.400, hit@3 0.633, refused 0.80, answered 0.933), less one
  * question, so a change that loses ground fails here. (Issue #3 targets hit@1 ≥ 0.40 and
  * hit@3 ≥ 0.60 on a held-out set: see the issue note.)
  */
@@ -25,7 +25,7 @@ describe.skipIf(!HAS_ODK)('engine on the ODK dev questions', () => {
     );
 
     expect(metrics.hitAt1).toBeGreaterThanOrEqual(0.38);
-    expect(metrics.hitAt3).toBeGreaterThanOrEqual(0.58);
+    expect(metrics.hitAt3).toBeGreaterThanOrEqual(0.61);
     expect(metrics.refused).toBeGreaterThanOrEqual(0.7);
     expect(metrics.answered).toBeGreaterThanOrEqual(0.9);
     expect(buildMs).toBeLessThan(2000);
