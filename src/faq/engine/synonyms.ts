@@ -202,6 +202,17 @@ course, courses, class, classes, workshop, training session, lesson
 figures, numbers, totals, values, indicators
 mismatch, dont match, doesnt match, different, differ, discrepancy, inconsistent, not the same
 historical, history, past, previous years, back data, old data
+email, e-mail, mail, inbox, message, invitation
+sms, text message, texting, texts, text app, messaging app
+mirror, projector, big screen, beamer
+shortcut, icon, home screen, launcher, desktop icon
+regex, regular expression, pattern, format check, input mask
+hash, anonymize, anonymise, pseudonymize, pseudonymise, de-identify, scramble
+markdown, asterisk, asterisks, stars, italics, italic, escape
+month and year, month only, year only
+epoch, milliseconds, unix time, timestamp, timestamps
+vulnerability, security hole, security bug, security issue, exploit, disclosure
+migrate, migration, move over, copy across, transfer to a new server
 free text, open ended, open-ended, long answer, comments box, text box, text
 `;
 
