@@ -10,3 +10,9 @@ export const ODK_DIR = path.resolve(REPO_ROOT, '../shared/corpus/odk-docs');
 export const ODK_DOCS = path.join(ODK_DIR, 'docs');
 export const ODK_DEV_QUESTIONS = path.join(ODK_DIR, 'questions.dev.jsonl');
 export const HAS_ODK = existsSync(ODK_DOCS) && existsSync(ODK_DEV_QUESTIONS);
+
+/** This project's extra question sets on the same corpus (see test/faq/questions/README.md). */
+export const ODK_EXTRA_QUESTIONS = {
+  a: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-a.jsonl'),
+  b: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-b.jsonl'),
+};
