@@ -37,18 +37,16 @@ export function normalize(text: string): string {
  */
 export function words(text: string): string[] {
   const out: string[] = [];
-  for (const token of text.split(/[^\p{L}\p{N}-]+/u)) {
-    // Error codes ("FL-403", "E1102") are looked up verbatim: kept whole as well as split.
+  // Hyphens kept at first, so an error code ("FL-403", "E1102") is seen whole; it is kept as one
+  // word (people look it up verbatim) as well as split like any other token.
+  for (const token of normalizeCase(text).split(/[^\p{L}\p{N}-]+/u)) {
     if (ERROR_CODE.test(token)) out.push(token.replace(/-/g, '').toLowerCase());
-  }
-  for (const token of normalizeCase(text).split(/[^\p{L}\p{N}]+/u)) {
-    if (!MIXED_CASE.test(token)) {
-      pushWord(out, token.toLowerCase());
-      continue;
+    for (const part of token.split('-')) {
+      pushWord(out, part.toLowerCase());
+      if (!MIXED_CASE.test(part)) continue;
+      const spaced = part.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2');
+      for (const piece of spaced.toLowerCase().split(' ')) pushWord(out, piece);
     }
-    pushWord(out, token.toLowerCase());
-    const spaced = token.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2');
-    for (const part of spaced.toLowerCase().split(' ')) pushWord(out, part);
   }
   return out;
 }
