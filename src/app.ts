@@ -12,8 +12,19 @@ import { buildIndex } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
 import { createHttpServer } from './http/server.js';
-import { IssueStore, SlaCheck, SlaMarks } from './issues/index.js';
+import {
+  IssueExport,
+  IssueQueries,
+  IssueRepository,
+  IssueService,
+  OfferStore,
+  openIssueTables,
+  SlaCheck,
+  SlaMarks,
+  scheduleIssueJobs,
+} from './issues/index.js';
 import { createLogger, type Logger } from './log.js';
+import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
@@ -22,8 +33,10 @@ import { DedupeStore } from './storage/dedupe.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
+import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
-import { registerIssues, scheduleIssueJobs } from './teams/issues.js';
+import { registerHelp } from './teams/help.js';
+import { registerIssues } from './teams/issues.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
 
@@ -42,7 +55,10 @@ export interface App {
   bot: RolloutDeskBot;
   sender: ProactiveSender;
   faq: FaqService;
-  issues: IssueStore;
+  issues: IssueService;
+  repository: IssueRepository;
+  queries: IssueQueries;
+  outbox: DirectOutbox;
   scheduler: Scheduler;
   library: GuidanceLibrary<ReturnType<typeof buildIndex>>;
   stop(): Promise<void>;
@@ -81,14 +97,19 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       log,
       config.env.TENANT_SENDS_PER_SECOND,
     );
+    const localMode = config.auth.kind === 'local';
+    // Local demo only: "demo as champion" lets one Playground user see each role.
+    const demo = localMode ? new DemoRoles(roles) : undefined;
     const bot = new RolloutDeskBot({
       log,
-      roles,
+      roles: demo ?? roles,
       conversations,
       dedupe,
       systemName: config.env.SYSTEM_NAME,
-      localMode: config.auth.kind === 'local',
+      localMode,
     });
+    registerHelp(bot, { conversations, demo, localMode });
+    const outbox = new DirectOutbox(sender, conversations, await PostStore.open(tables), log);
 
     const library = await GuidanceLibrary.open(config.guidanceDir, {
       buildIndex: (sections) => buildIndex(sections),
@@ -113,7 +134,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       model,
       warn: (details, msg) => log.warn(details, msg),
     });
-    const faqWiring = { faq, sender, log };
+    const faqWiring = { faq, outbox, log };
     registerFaq(bot, faqWiring);
     library.on('reloaded', (event) => {
       log.info({ changed: event.changed }, 'guidance reloaded');
@@ -126,33 +147,40 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       untriagedReminderMinutes: config.env.SLA_UNTRIAGED_MINUTES,
       escalationMinutes: config.env.SLA_BLOCKING_MINUTES,
     };
-    const issues = await IssueStore.open(tables, {
+    const issueTables = await openIssueTables(tables);
+    const repository = new IssueRepository(issueTables, {
       config: { refPrefix: config.env.ISSUE_REF_PREFIX, categories: config.env.ISSUE_CATEGORIES, sla },
       clock,
       onIndexError: (err, ref) =>
         log.warn({ err, ref }, 'issue index rows not written; the repair job will fix them'),
     });
-    const exports = await ExportStore.open(tables, clock);
+    const queries = new IssueQueries(issueTables, repository.counter, clock);
+    const issues = new IssueService({
+      repository,
+      queries,
+      exporter: new IssueExport(issueTables),
+      offers: await OfferStore.open(tables, clock),
+      outbox,
+      champions: () => roles.championList((id) => conversations.personName(id)),
+      reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
+      rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
+      categories: config.env.ISSUE_CATEGORIES,
+    });
     const issueWiring = {
       issues,
       faq,
-      roles,
-      conversations,
-      posts: await PostStore.open(tables),
-      exports,
-      sender,
+      exports: await ExportStore.open(tables, clock),
+      outbox,
       log,
       clock,
-      categories: config.env.ISSUE_CATEGORIES,
-      rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
       publicBaseUrl: '', // set once the server listens (below)
     };
     registerIssues(bot, issueWiring);
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
     scheduleIssueJobs(
       scheduler,
-      new SlaCheck(issues, await SlaMarks.open(tables), sla, clock),
-      issueWiring,
+      new SlaCheck(queries, await SlaMarks.open(tables), sla, clock),
+      { issues, repository, log },
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
@@ -162,7 +190,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       log,
       processActivity: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
       ready: () => tables.ping(),
-      download: (token) => exports.read(token),
+      download: (token) => issueWiring.exports.read(token),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -201,11 +229,15 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       faq,
       library,
       issues,
+      repository,
+      queries,
+      outbox,
       scheduler,
       async stop() {
         // Stop taking work first (server), then finish sends in flight, then storage.
         const serverClose = cleanups.pop();
         await serverClose?.();
+        await outbox.drain();
         await sender.drain();
         for (const c of cleanups.reverse()) await c();
       },

@@ -1,12 +1,14 @@
 import { answerCard, gapsCard, notCoveredCard } from '../faq/cards.js';
+import { newlyAnsweredMessages } from '../faq/notices.js';
 import type { FaqService } from '../faq/service.js';
+import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import type { Logger } from '../log.js';
-import { type CardActionResult, type RolloutDeskBot, refusalFor, type Turn } from './bot.js';
-import type { ProactiveSender } from './sender.js';
+import type { Outbox } from '../outbound/message.js';
+import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 
 export interface FaqWiring {
   faq: FaqService;
-  sender: ProactiveSender;
+  outbox: Outbox;
   log: Logger;
 }
 
@@ -30,9 +32,8 @@ export function registerFaq(bot: RolloutDeskBot, { faq, log }: FaqWiring): void 
 
   const vote =
     (helpful: boolean) =>
-    async (turn: Turn, data: Record<string, unknown>): Promise<CardActionResult> => {
-      const id = typeof data.questionId === 'string' ? data.questionId : '';
-      const question = await faq.feedback(id, turn.actor, helpful);
+    async (turn: Turn, data: { questionId: string }): Promise<CardActionResult> => {
+      const question = await faq.feedback(data.questionId, turn.actor, helpful);
       if (!question)
         return { message: 'I could not find that question any more, so your feedback was not recorded.' };
       const note = helpful
@@ -44,10 +45,10 @@ export function registerFaq(bot: RolloutDeskBot, { faq, log }: FaqWiring): void 
         card: answerCard(answer, { feedbackNote: note, showFeedback: false, showFollowUp: !helpful }),
       };
     };
-  bot.action('faq.helpful', vote(true));
-  bot.action('faq.notHelpful', vote(false));
+  bot.verb(FAQ_VERBS.helpful, vote(true));
+  bot.verb(FAQ_VERBS.notHelpful, vote(false));
 
-  bot.action('faq.officeHours', async () => {
+  bot.verb(FAQ_VERBS.officeHours, async () => {
     const info = faq.officeHours();
     if (!info) {
       return {
@@ -64,18 +65,14 @@ export function registerFaq(bot: RolloutDeskBot, { faq, log }: FaqWiring): void 
     const page = clampInt(pageArg, 1, 1, 1000);
     return gapsCard(await faq.gaps(days), days, page);
   };
-  bot.command('gaps', async (turn, args) => {
-    if (!(await turn.require('faq.gaps'))) return;
+  bot.command(FAQ_COMMANDS.gaps, async (turn, args) => {
     if (args && !/^\d+$/.test(args)) {
       await turn.reply('Usage: "gaps" or "gaps 30" — the number of days to look back (1–90).');
       return;
     }
     await turn.reply(await showGaps(args || undefined, 1));
   });
-  bot.action('faq.gaps', async (turn, data) => {
-    if (!(await turn.require('faq.gaps'))) return { message: refusalFor(turn.role) };
-    return { card: await showGaps(data.days, data.page) };
-  });
+  bot.verb(FAQ_VERBS.gaps, async (_turn, data) => ({ card: await showGaps(data.days, data.page) }));
 
   bot.onSearch(async (turn, query) => {
     if (!(await turn.require('faq.searchGuidance'))) return [];
@@ -101,17 +98,11 @@ export function registerFaq(bot: RolloutDeskBot, { faq, log }: FaqWiring): void 
 }
 
 /** After a docs change, tell each asker whose question is now answered (once, across instances). */
-export async function notifyNewlyAnswered({ faq, sender, log }: FaqWiring): Promise<number> {
+export async function notifyNewlyAnswered({ faq, outbox, log }: FaqWiring): Promise<number> {
   const found = await faq.newlyAnswered();
-  let sent = 0;
-  for (const { question, answer } of found) {
-    const card = answerCard(answer, {
-      feedbackNote: 'Good news: the guidance now answers a question you asked earlier.',
-    });
-    if (await sender.toUser(question.asker.aadObjectId ?? question.asker.id, card)) sent++;
-  }
-  if (found.length) log.info({ found: found.length, sent }, 'told askers their questions are now answered');
-  return sent;
+  await outbox.enqueue(newlyAnsweredMessages(found));
+  if (found.length) log.info({ found: found.length }, 'told askers their questions are now answered');
+  return found.length;
 }
 
 function clampInt(value: unknown, fallback: number, min: number, max: number): number {

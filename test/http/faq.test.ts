@@ -64,7 +64,8 @@ describe('asking the bot in personal chat', () => {
     const replies = await say(app, USERS.staff, '<at>Boss</at> **urgent** canteen menu?');
     const text = readable(replies);
     expect(text).not.toContain('<at>Boss</at>');
-    expect(text).toContain('\\*\\*urgent\\*\\*');
+    expect(text).not.toContain('**urgent**');
+    expect(text).toContain('∗∗urgent∗∗');
   });
 
   it('thanks the user for Helpful and records it', async () => {

@@ -80,7 +80,7 @@ describe('logging an issue', () => {
     expect(invokeText(empty.body)).toMatch(/title/i);
     const long = await submit(USERS.staff, { ...form, description: 'x'.repeat(5_000) });
     expect(invokeText(long.body)).toMatch(/description|characters/i);
-    const queue = await app.issues.triageQueue({}, { limit: 10 });
+    const queue = await app.queries.triageQueue({}, { limit: 10 });
     expect(queue.items).toHaveLength(0);
   });
 
@@ -89,6 +89,8 @@ describe('logging an issue', () => {
     const ref = refIn(invokeText(res.body));
     expect(ref).toBe('R-0001');
     expect(invokeText(res.body)).toContain('logged');
+    // The channel post is not the reporter's wait: it follows the confirmation.
+    await connector.waitFor(() => connector.sentTo(TRIAGE).length > 0);
     const posted = connector.sentTo(TRIAGE);
     expect(posted).toHaveLength(1);
     expect(JSON.stringify(posted[0]?.body)).toContain('R-0001');
@@ -107,9 +109,9 @@ describe('logging an issue', () => {
       where(USERS.champion),
     );
     expect(invokeText(plusOne.body)).toMatch(/affected/);
-    const issue = await app.issues.get('R-0001');
+    const issue = await app.repository.get('R-0001');
     expect(issue?.affected.map((a) => a.id)).toEqual([USERS.champion.aadObjectId]);
-    const queue = await app.issues.triageQueue({}, { limit: 10 });
+    const queue = await app.queries.triageQueue({}, { limit: 10 });
     expect(queue.items).toHaveLength(1);
   });
 
@@ -140,14 +142,14 @@ describe('logging an issue', () => {
     });
     await post(app, a);
     await post(app, a);
-    const mine = await app.issues.listByReporter(USERS.staff.aadObjectId, { limit: 20 });
+    const mine = await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 20 });
     expect(mine.items.filter((i) => i.title === 'Retry me once')).toHaveLength(1);
   });
 });
 
 describe('triage by champions', () => {
   it('refuses a champion action forged by a staff member and changes nothing', async () => {
-    const before = await app.issues.get('R-0001');
+    const before = await app.repository.get('R-0001');
     const forged = await execute(
       app,
       USERS.staff,
@@ -156,13 +158,13 @@ describe('triage by champions', () => {
       where(USERS.staff),
     );
     expect(invokeText(forged.body)).toMatch(/champions/);
-    const after = await app.issues.get('R-0001');
+    const after = await app.repository.get('R-0001');
     expect(after?.status).toBe('new');
     expect(after?.version).toBe(before?.version);
   });
 
   it('assigns to me, updates the channel card in place for everyone, and tells the reporter on status changes', async () => {
-    const issue = await app.issues.get('R-0001');
+    const issue = await app.repository.get('R-0001');
     const assigned = await execute(
       app,
       USERS.champion,
@@ -189,7 +191,7 @@ describe('triage by champions', () => {
   });
 
   it('lets only one of two champions acting on the same card version win; the other sees the fresh card', async () => {
-    const issue = await app.issues.get('R-0002');
+    const issue = await app.repository.get('R-0002');
     const v = issue?.version;
     const [a, b] = await Promise.all([
       execute(
@@ -207,7 +209,7 @@ describe('triage by champions', () => {
         where(USERS.lead),
       ),
     ]);
-    const after = await app.issues.get('R-0002');
+    const after = await app.repository.get('R-0002');
     const texts = [invokeText(a.body), invokeText(b.body)];
     expect(texts.some((t) => /already|changed|meanwhile|first/i.test(t))).toBe(true);
     expect(after?.history.filter((h) => h.what === 'priority')).toHaveLength(1);
@@ -215,7 +217,7 @@ describe('triage by champions', () => {
   });
 
   it('keeps both comments when two champions comment at once', async () => {
-    const v = (await app.issues.get('R-0002'))?.version;
+    const v = (await app.repository.get('R-0002'))?.version;
     await Promise.all([
       execute(
         app,
@@ -232,7 +234,7 @@ describe('triage by champions', () => {
         where(USERS.lead),
       ),
     ]);
-    const after = await app.issues.get('R-0002');
+    const after = await app.repository.get('R-0002');
     expect(after?.comments.map((c) => c.text).sort()).toEqual([
       'Asked the vendor.',
       'Checked the device logs.',
@@ -257,13 +259,13 @@ describe('triage by champions', () => {
 
 describe('duplicates and followers', () => {
   it('marks a duplicate, makes its reporter a follower of the original, who then hears when it changes', async () => {
-    const mine = await app.issues.listByReporter(USERS.staff.aadObjectId, { limit: 20 });
+    const mine = await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 20 });
     const dup = mine.items.find((i) => i.title === 'Retry me once');
     expect(dup).toBeDefined();
-    const v = (await app.issues.get(dup!.ref))?.version;
+    const v = (await app.repository.get(dup!.ref))?.version;
     const marked = await execute(app, USERS.champion, 'issue.duplicate', { ref: dup!.ref, version: v, duplicateOf: 'R-0002' }, where(USERS.champion));
     expect(invokeText(marked.body)).toMatch(/Duplicate/);
-    const original = await app.issues.get('R-0002');
+    const original = await app.repository.get('R-0002');
     expect(original?.affected.map((a) => a.id)).toContain(USERS.staff.aadObjectId);
 
     const before = connector.sentTo(chatOf(USERS.staff)).length;
@@ -273,10 +275,10 @@ describe('duplicates and followers', () => {
   });
 
   it('cancels the form without saving anything', async () => {
-    const count = (await app.issues.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items.length;
+    const count = (await app.queries.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items.length;
     const res = await execute(app, USERS.lead, 'issue.cancel', {}, where(USERS.lead));
-    expect(invokeText(res.body)).toMatch(/nothing was saved/);
-    expect((await app.issues.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items).toHaveLength(count);
+    expect(invokeText(res.body)).toMatch(/nothing was saved/i);
+    expect((await app.queries.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items).toHaveLength(count);
   });
 });
 
@@ -335,15 +337,19 @@ describe('SLA', () => {
       calls.filter((c) => JSON.stringify(c.body).includes(text));
     clock.advance(31 * 60_000);
     await app.scheduler.tick();
+    await app.outbox.drain();
     const escalations = about(connector.sentTo(chatOf(USERS.lead)).slice(leadBefore), `**${ref}**`);
     expect(escalations).toHaveLength(1);
     expect(JSON.stringify(escalations[0]?.body)).toContain('Escalation');
     clock.advance(90 * 60_000);
     await app.scheduler.tick();
+    await app.outbox.drain();
     await app.scheduler.tick();
+    await app.outbox.drain();
     expect(about(connector.sentTo(TRIAGE).slice(channelBefore), `Reminder: **${ref}**`)).toHaveLength(1);
     clock.advance(120 * 60_000);
     await app.scheduler.tick();
+    await app.outbox.drain();
     expect(about(connector.sentTo(chatOf(USERS.lead)).slice(leadBefore), `**${ref}**`)).toHaveLength(1);
     expect(about(connector.sentTo(TRIAGE).slice(channelBefore), `Reminder: **${ref}**`)).toHaveLength(1);
   });

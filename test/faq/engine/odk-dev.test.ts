@@ -8,17 +8,15 @@ import { HAS_ODK, ODK_DEV_QUESTIONS, ODK_DOCS, ODK_EXTRA_QUESTIONS } from './cor
 /**
  * Regression guard on the real ODK corpus. The floors are the levels the engine reaches on
  * the dev set today (hit@1 0.400, hit@3 0.633, refused 0.80, answered 0.933), less one
- * question, so a change that loses ground fails here. (Issue #3 targets hit@1 ≥ 0.40 and
+ * question, so a change that loses ground fails here. Speed is `faq:eval`'s to print. (Issue #3 targets hit@1 ≥ 0.40 and
  * hit@3 ≥ 0.60 on a held-out set: see the issue note.)
  */
 describe.skipIf(!HAS_ODK)('engine on the ODK dev questions', () => {
-  it('keeps its retrieval, refusal and speed levels', async () => {
+  // Speed is measured by `npm run faq:eval`, not here: a timing assertion fails on a busy machine.
+  it('keeps its retrieval and refusal levels', async () => {
     const loaded = await loadGuidanceDir(ODK_DOCS);
-    const started = performance.now();
     const index = buildIndex(loaded.sections);
-    const buildMs = performance.now() - started;
     const questions = parseQuestions(readFileSync(ODK_DEV_QUESTIONS, 'utf8'));
-    search(index, 'warm up');
     const metrics = evaluate(
       questions,
       runQuestions(questions, (q) => search(index, q)),
@@ -28,8 +26,6 @@ describe.skipIf(!HAS_ODK)('engine on the ODK dev questions', () => {
     expect(metrics.hitAt3).toBeGreaterThanOrEqual(0.61);
     expect(metrics.refused).toBeGreaterThanOrEqual(0.7);
     expect(metrics.answered).toBeGreaterThanOrEqual(0.9);
-    expect(buildMs).toBeLessThan(2000);
-    expect(metrics.p95Ms).toBeLessThan(10);
   });
 });
 

@@ -1,5 +1,6 @@
-import { type AdaptiveCard, renderCard } from '../cards/template.js';
-import { COMMAND_HELP, type CommandName } from '../commands.js';
+import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import { COMMANDS } from '../registry/index.js';
+import { allows } from '../roles/permissions.js';
 import { type Actor, type Role, roleLabel } from '../roles/roles.js';
 
 /** Data for cards/welcome.json. */
@@ -25,39 +26,31 @@ export interface WhoAmICardData {
   roleExplanation: string;
 }
 
-const STAFF_COMMANDS: CommandName[] = ['help', 'whoami', 'report', 'my issues', 'issue'];
-const CHAMPION_COMMANDS: CommandName[] = ['triage', 'assigned', 'gaps'];
-const TEAM_COMMANDS: CommandName[] = [
-  'export issues',
-  'setup triage',
-  'setup support',
-  'setup announcements',
-];
-
 /** The commands a role may use: no one is shown a command they would be refused. */
-export function commandsFor(role: Role): { name: string; description: string }[] {
-  const names = [
-    ...STAFF_COMMANDS,
-    ...(role !== 'staff' ? CHAMPION_COMMANDS : []),
-    ...(role === 'rolloutTeam' ? TEAM_COMMANDS : []),
-  ];
-  return names.map((name) => ({ name, description: COMMAND_HELP[name] }));
+export function commandsFor(role: Role, localMode: boolean): { name: string; description: string }[] {
+  return COMMANDS.filter((c) => allows(role, c.permission) && (!c.localOnly || localMode)).map((c) => ({
+    name: c.name,
+    description: c.help,
+  }));
 }
+
+const DEMO_NOTE =
+  'Running locally without Bot Framework authentication (demo mode). Type "demo as champion" or "demo as rollout team" to see what they see, "demo as staff" to come back.';
 
 export function welcomeCard(systemName: string, local: boolean): AdaptiveCard {
   return renderCard<WelcomeCardData>('welcome', {
-    systemName,
-    commands: commandsFor('staff').slice(0, 4),
-    modeNote: local ? 'Running locally without Bot Framework authentication (demo mode).' : '',
+    systemName: escapeText(systemName),
+    commands: commandsFor('staff', false).slice(0, 4),
+    modeNote: local ? DEMO_NOTE : '',
   });
 }
 
-export function helpCard(role: Role): AdaptiveCard {
+export function helpCard(role: Role, localMode: boolean): AdaptiveCard {
   return renderCard<HelpCardData>('help', {
     title: 'What I can do',
     intro:
       'Ask me a question in your own words and I answer from the rollout guidance, citing the section. Or use one of these commands:',
-    commands: commandsFor(role),
+    commands: commandsFor(role, localMode),
   });
 }
 
@@ -67,10 +60,10 @@ const ROLE_EXPLANATION: Record<Role, string> = {
   rolloutTeam: 'You run the rollout: you can set up channels, export issues and do everything champions do.',
 };
 
-export function whoAmICard(actor: Actor, role: Role): AdaptiveCard {
+export function whoAmICard(actor: Actor, role: Role, demo = false): AdaptiveCard {
   return renderCard<WhoAmICardData>('whoami', {
-    name: actor.name,
-    roleLabel: roleLabel(role),
+    name: escapeText(actor.name),
+    roleLabel: demo ? `${roleLabel(role)} (demo: switched with "demo as")` : roleLabel(role),
     aadObjectId: actor.aadObjectId ?? 'unknown',
     teamsId: actor.id,
     roleExplanation: ROLE_EXPLANATION[role],
