@@ -3,21 +3,21 @@ import { COMMANDS } from '../registry/index.js';
 import { allows } from '../roles/permissions.js';
 import { type Actor, type Role, roleLabel } from '../roles/roles.js';
 
-/** Data for cards/welcome.json. */
+/** Data for cards/help-welcome.json. */
 export interface WelcomeCardData {
   systemName: string;
   commands: { name: string; description: string }[];
   modeNote: string;
 }
 
-/** Data for cards/help.json. */
+/** Data for cards/help-commands.json. */
 export interface HelpCardData {
   title: string;
   intro: string;
   commands: { name: string; description: string }[];
 }
 
-/** Data for cards/whoami.json. */
+/** Data for cards/help-whoami.json. */
 export interface WhoAmICardData {
   name: string;
   roleLabel: string;
@@ -38,7 +38,7 @@ const DEMO_NOTE =
   'Running locally without Bot Framework authentication (demo mode). Type "demo as champion" or "demo as rollout team" to see what they see, "demo as staff" to come back.';
 
 export function welcomeCard(systemName: string, local: boolean): AdaptiveCard {
-  return renderCard<WelcomeCardData>('welcome', {
+  return renderCard<WelcomeCardData>('help-welcome', {
     systemName: escapeText(systemName),
     commands: commandsFor('staff', false).slice(0, 4),
     modeNote: local ? DEMO_NOTE : '',
@@ -46,7 +46,7 @@ export function welcomeCard(systemName: string, local: boolean): AdaptiveCard {
 }
 
 export function helpCard(role: Role, localMode: boolean): AdaptiveCard {
-  return renderCard<HelpCardData>('help', {
+  return renderCard<HelpCardData>('help-commands', {
     title: 'What I can do',
     intro:
       'Ask me a question in your own words and I answer from the rollout guidance, citing the section. Or use one of these commands:',
@@ -61,7 +61,7 @@ const ROLE_EXPLANATION: Record<Role, string> = {
 };
 
 export function whoAmICard(actor: Actor, role: Role, demo = false): AdaptiveCard {
-  return renderCard<WhoAmICardData>('whoami', {
+  return renderCard<WhoAmICardData>('help-whoami', {
     name: escapeText(actor.name),
     roleLabel: demo ? `${roleLabel(role)} (demo: switched with "demo as")` : roleLabel(role),
     aadObjectId: actor.aadObjectId ?? 'unknown',

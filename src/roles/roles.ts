@@ -28,8 +28,12 @@ export interface Person {
   name: string;
 }
 
+/** Longer Teams display names are cut here, so every feature can store and show them. */
+const MAX_NAME = 120;
+
 export function personOf(actor: Actor): Person {
-  return { id: actor.aadObjectId ?? actor.id, name: actor.name };
+  const name = actor.name.trim() || 'Someone';
+  return { id: actor.aadObjectId ?? actor.id, name: name.length > MAX_NAME ? `${name.slice(0, MAX_NAME - 1)}…` : name };
 }
 
 /** Reads a team's members, Entra object id and display name (paged roster call, in the Teams layer). */

@@ -11,6 +11,8 @@ import type { ProactiveSender } from './sender.js';
 export class DirectOutbox implements Outbox {
   private readonly seen = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** One message after another, so an update never overtakes the post it updates. */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly sender: ProactiveSender,
@@ -23,7 +25,8 @@ export class DirectOutbox implements Outbox {
     const fresh = messages.filter((m) => !this.seen.has(m.key));
     for (const m of fresh) this.seen.add(m.key);
     if (!fresh.length) return;
-    const p = this.deliver(fresh);
+    const p = this.chain.then(() => this.deliver(fresh));
+    this.chain = p;
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
   }
