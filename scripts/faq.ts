@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadGuidanceDir } from '../src/faq/docs/index.js';
-import { bestPassage, buildIndex, type FaqIndex, search } from '../src/faq/engine/index.js';
+import { bestPassage, buildIndex, type FaqIndex, search, warmUp } from '../src/faq/engine/index.js';
 
 const USAGE = `usage:
   faq batch --docs DIR          < questions.jsonl > answers.jsonl
@@ -30,8 +30,8 @@ interface BatchLine {
 
 async function batch(docsDir: string): Promise<void> {
   const index = await openIndex(docsDir);
-  // The first search pays for JIT warm-up; don't bill it to the first question.
-  search(index, 'warm up the engine before timing');
+  // The first searches pay for JIT warm-up; don't bill it to the first questions.
+  warmUp(index);
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;
   for await (const line of lines) {

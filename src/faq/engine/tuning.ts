@@ -48,6 +48,8 @@ export interface EngineTuning {
   subsectionRatio: number;
   /** Confidence below this → "not answered". */
   answerThreshold: number;
+  /** Confidence is lowered by this × the share of the question's weight in words the docs never use. */
+  unknownPenalty: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -69,7 +71,8 @@ export const DEFAULT_TUNING: EngineTuning = {
   headingSynonymBonus: 0.6,
   headingWordBonus: 0.3,
   subsectionRatio: 0.3,
-  answerThreshold: 0.27,
+  answerThreshold: 0.2,
+  unknownPenalty: 0.3,
 };
 
 /**
