@@ -73,12 +73,16 @@ async function ask(docsDir: string, question: string): Promise<void> {
   const [best, ...related] = result.results;
   if (!best || !result.answered) {
     process.stdout.write(`The guidance doesn't cover this (confidence ${result.confidence.toFixed(2)}).\n`);
+    if (result.offTopic.length) process.stdout.write(`It asks about: ${result.offTopic.join(', ')}.\n`);
     if (best) process.stdout.write(`Closest section: ${cite(best.section)}\n`);
     return;
   }
   process.stdout.write(`${bestPassage(best.section, question)}\n\n`);
   process.stdout.write(`Source: ${cite(best.section)}  (confidence ${result.confidence.toFixed(2)})\n`);
   for (const hit of related) process.stdout.write(`Related: ${cite(hit.section)}\n`);
+  if (result.uncovered.length) {
+    process.stdout.write(`Not covered by the guidance: ${result.uncovered.map((part) => `"${part}"`).join(', ')}\n`);
+  }
 }
 
 function cite(section: { docTitle: string; heading: string; doc: string; anchor: string }): string {

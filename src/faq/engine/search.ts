@@ -22,6 +22,8 @@ export interface SearchResult {
    * "payslip", "VPN"): the question is about something else, so it is not answered.
    */
   offTopic: string[];
+  /** Parts of the question (its clauses) that no section answers, when another part is answered. */
+  uncovered: string[];
 }
 
 export interface SearchOptions {
@@ -31,7 +33,57 @@ export interface SearchOptions {
 /** Candidates looked at when diversifying the final list. */
 const CANDIDATE_POOL = 30;
 
+/**
+ * Answers a question from the sections. A question that asks two things ("export to Excel and make
+ * a pivot table") is also read clause by clause:
+ * - answered as a whole: a clause that the best section doesn't cover and no section answers is
+ *   returned in `uncovered`;
+ * - not answered because it raises a topic the guidance doesn't speak of: when another clause,
+ *   free of that topic, is clearly answered on its own, that clause's answer is given, with the
+ *   rest in `uncovered`, so the asker gets the covered half and is told what isn't covered.
+ * A question refused only for low confidence is not split: its clauses are weaker still.
+ */
 export function search(index: FaqIndex, question: string, options: SearchOptions = {}): SearchResult {
+  const whole = searchOnce(index, question, options);
+  if (whole.results.length === 0 || (!whole.answered && whole.offTopic.length === 0)) return whole;
+  const parts = clauses(question);
+  if (parts.length < 2) return whole;
+  const each = parts
+    .map((text) => ({ text, concepts: analyzeQuery(index, text).filter((c) => c.coverageIdf > 0) }))
+    .filter((part) => part.concepts.length >= MIN_CLAUSE_CONCEPTS)
+    .map((part) => ({ ...part, result: searchOnce(index, part.text, options) }));
+  if (each.length < 2) return whole;
+  if (whole.answered) {
+    const top = index.sections.indexOf(whole.results[0]!.section);
+    const uncovered = each
+      .filter((part) => !part.result.answered && coverageOf(index, part.concepts, top) < 0.5)
+      .map((part) => part.text);
+    return { ...whole, uncovered };
+  }
+  const best = each
+    .filter((part) => part.result.answered && part.result.confidence >= index.tuning.clauseThreshold)
+    .sort((a, b) => b.result.confidence - a.result.confidence)[0];
+  if (!best) return whole;
+  const uncovered = each.filter((part) => part !== best && !part.result.answered).map((part) => part.text);
+  if (uncovered.length === 0) return whole;
+  return { ...best.result, uncovered };
+}
+
+/** A clause needs this many content words of its own to be asked on its own. */
+const MIN_CLAUSE_CONCEPTS = 2;
+
+/**
+ * The parts of a question joined by "and", "then", "also", "plus", "as well as": two tasks. Not
+ * commas: "my payslip is wrong, which form do I fill" is one question with its context first.
+ */
+export function clauses(question: string): string[] {
+  return question
+    .split(/\s*(?:\band\b|\bthen\b|\balso\b|\bplus\b|\bas well as\b|[?!;]\s+(?=\S))\s*/i)
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}
+
+function searchOnce(index: FaqIndex, question: string, options: SearchOptions): SearchResult {
   const limit = Math.max(1, options.limit ?? 5);
   const concepts = analyzeQuery(index, question);
   const scores = scoreSections(index, concepts);
@@ -43,7 +95,7 @@ export function search(index: FaqIndex, question: string, options: SearchOptions
   );
   const results = order.map(({ i, score }) => ({ section: index.sections[i]!, score: round(score) }));
   const top = order[0];
-  if (!top) return { answered: false, confidence: 0, results, offTopic: [] };
+  if (!top) return { answered: false, confidence: 0, results, offTopic: [], uncovered: [] };
   const covered = confidenceOf(index, concepts, top.i, top.score);
   const confidence = round(Math.max(0, covered - index.tuning.unknownPenalty * unknownShare(index, concepts)));
   const best = index.sections[top.i]!;
@@ -53,6 +105,7 @@ export function search(index: FaqIndex, question: string, options: SearchOptions
     confidence,
     results,
     offTopic,
+    uncovered: [],
   };
 }
 
@@ -233,6 +286,18 @@ export function confidenceOf(
 ): number {
   const { idfPower, k1 } = index.tuning;
   let possible = 0;
+  for (const concept of concepts) if (concept.coverageIdf > 0) possible += concept.coverageIdf ** idfPower;
+  if (possible <= 0) return 0;
+  const coverage = coverageOf(index, concepts, sectionIndex);
+  // A concept scores at most its idf weight × (k1 + 1) (BM25 saturation), summed over concepts.
+  const strength = Math.min(1, score / (possible * (k1 + 1)));
+  return round(Math.sqrt(coverage * strength));
+}
+
+/** The share of the question's weight a section contains, each concept at the weight of the way it matched. */
+function coverageOf(index: FaqIndex, concepts: QueryConcept[], sectionIndex: number): number {
+  const { idfPower } = index.tuning;
+  let possible = 0;
   let matched = 0;
   for (const concept of concepts) {
     if (concept.coverageIdf <= 0) continue;
@@ -246,11 +311,7 @@ export function confidenceOf(
     }
     matched += weight * bestWeight;
   }
-  if (possible <= 0) return 0;
-  const coverage = matched / possible;
-  // A concept scores at most its idf weight × (k1 + 1) (BM25 saturation), summed over concepts.
-  const strength = Math.min(1, score / (possible * (k1 + 1)));
-  return round(Math.sqrt(coverage * strength));
+  return possible > 0 ? matched / possible : 0;
 }
 
 function postingsHas(index: FaqIndex, term: string, sectionIndex: number): boolean {

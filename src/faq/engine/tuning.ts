@@ -50,6 +50,12 @@ export interface EngineTuning {
   answerThreshold: number;
   /** Confidence is lowered by this × the share of the question's weight in words the docs never use. */
   unknownPenalty: number;
+  /**
+   * A question not answered as a whole is answered from one of its clauses ("… and make a pivot
+   * table") only when that clause alone reaches this confidence: stricter than `answerThreshold`,
+   * since a short clause of an off-topic question easily matches something.
+   */
+  clauseThreshold: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -73,6 +79,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   subsectionRatio: 0.3,
   answerThreshold: 0.2,
   unknownPenalty: 0.3,
+  clauseThreshold: 0.4,
 };
 
 /**

@@ -67,3 +67,39 @@ describe('uncoveredTopics', () => {
     expect(uncoveredTopics(rawWords('how much annual leave is left'), () => [])).toEqual(['annual leave']);
   });
 });
+
+describe('a question that is half covered', () => {
+  const guide = buildIndex(
+    parseGuidanceDoc(
+      'data.md',
+      `# Data
+
+## Exporting data to Excel
+
+Open the dashboard, choose Export and pick the Excel format. The file downloads to your computer.
+
+## Printing the dashboard
+
+Choose Print from the dashboard menu.
+`,
+    ).sections,
+  );
+
+  it('answers the covered half and says which part is not covered', () => {
+    const result = search(guide, 'how do I export to Excel and make a pivot table');
+    expect(result.answered).toBe(true);
+    expect(result.results[0]!.section.heading).toBe('Exporting data to Excel');
+    expect(result.uncovered).toEqual(['make a pivot table']);
+  });
+
+  it('still refuses when no part of it is covered', () => {
+    const result = search(guide, 'how do i claim my per diem and book a hotel');
+    expect(result.answered).toBe(false);
+  });
+
+  it('reports nothing uncovered for a question covered whole', () => {
+    const result = search(guide, 'export the dashboard to excel');
+    expect(result.answered).toBe(true);
+    expect(result.uncovered).toEqual([]);
+  });
+});
