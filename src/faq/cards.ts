@@ -9,6 +9,10 @@ export interface FaqAnswerCardData {
   sourceLabel: string;
   sourceUrl: string;
   viaModel: boolean;
+  /** Markdown line pointing to the rest of the section, when the answer shows only part of it. */
+  more: string;
+  /** "The guidance doesn't cover: …", for a half-covered question. */
+  uncovered: string;
   related: { label: string }[];
   questionId: string;
   feedbackNote: string;
@@ -50,6 +54,14 @@ export function answerCard(
     sourceLabel: escapeText(sourceLabel(answer.source)),
     sourceUrl: answer.source.url ?? '',
     viaModel: answer.via === 'model',
+    more: answer.cut
+      ? answer.source.url
+        ? `[More in the guidance](${answer.source.url})`
+        : `More in the guidance: ${escapeText(sourceLabel(answer.source))}`
+      : '',
+    uncovered: answer.uncovered?.length
+      ? `The guidance doesn't cover: ${(answer.uncovered ?? []).map((part) => `“${escapeText(part)}”`).join(', ')}. Log it as an issue if you need it.`
+      : '',
     related: answer.related.map((r) => ({ label: link(r) })),
     questionId: answer.questionId,
     feedbackNote: opts.feedbackNote ?? '',

@@ -3,6 +3,7 @@ import type { ModelAnswerer } from './ai/answerer.js';
 import type { GuidanceLibrary } from './docs/library.js';
 import type { GuidanceSection } from './docs/types.js';
 import { type FaqIndex, search } from './engine/index.js';
+import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
 import { type GapGroup, groupGaps } from './gaps.js';
 import type { AskedQuestion, QuestionStore } from './questions.js';
@@ -25,6 +26,10 @@ export type FaqAnswer =
       source: SourceRef;
       related: SourceRef[];
       via: 'guidance' | 'model';
+      /** The section goes on beyond `text`: the card says "more in the guidance", with the link. */
+      cut?: boolean;
+      /** Parts of the question the guidance doesn't cover (a half-covered question). */
+      uncovered?: string[];
     }
   | { kind: 'not-covered'; questionId: string; question: string };
 
@@ -42,8 +47,10 @@ export interface FaqOptions {
 }
 
 const MAX_QUESTION = 500;
-/** A few hundred characters: enough to answer, short enough to read in a chat. */
+/** A few hundred characters: enough to answer, short enough to read in a chat (search previews). */
 const PASSAGE_CHARS = 450;
+/** An answer shows the section's steps whole; only a section longer than this is cut. */
+const ANSWER_CHARS = 1200;
 
 /** Answers questions from the guidance (offline retrieval, optionally a model over its candidates) and keeps score. */
 export class FaqService {
@@ -68,19 +75,27 @@ export class FaqService {
     section: GuidanceSection,
     question: string,
     others: { section: GuidanceSection }[] = [],
+    uncovered: string[] = [],
   ): Omit<Extract<FaqAnswer, { kind: 'answer' }>, 'kind' | 'questionId' | 'question'> {
+    const excerpt = sectionExcerpt(section, ANSWER_CHARS);
     return {
-      text: bestPassage(section, question, PASSAGE_CHARS),
+      text: excerpt.markdown,
       source: this.sourceOf(section),
       related: this.related(others, section),
       via: 'guidance',
+      cut: excerpt.cut,
+      uncovered,
     };
   }
 
   /** Retrieval only: what the engine would answer, without storing anything. */
-  lookup(question: string): { answered: boolean; hits: { section: GuidanceSection; score: number }[] } {
+  lookup(question: string): {
+    answered: boolean;
+    hits: { section: GuidanceSection; score: number }[];
+    uncovered: string[];
+  } {
     const result = search(this.library.current.index, question.slice(0, MAX_QUESTION), { limit: 5 });
-    return { answered: result.answered, hits: result.results };
+    return { answered: result.answered, hits: result.results, uncovered: result.uncovered };
   }
 
   /** Answers a question and records it (answered or not) for feedback and the gaps list. */
@@ -99,10 +114,10 @@ export class FaqService {
     q: string,
     signal?: AbortSignal,
   ): Promise<Omit<Extract<FaqAnswer, { kind: 'answer' }>, 'kind' | 'questionId' | 'question'> | undefined> {
-    const { answered, hits } = this.lookup(q);
+    const { answered, hits, uncovered } = this.lookup(q);
     const offline = () => {
       const top = hits[0];
-      return answered && top ? this.guidanceAnswer(top.section, q, hits.slice(1)) : undefined;
+      return answered && top ? this.guidanceAnswer(top.section, q, hits.slice(1), uncovered) : undefined;
     };
     const model = this.options.model;
     if (!model || hits.length === 0) return offline();
@@ -133,6 +148,8 @@ export class FaqService {
         first,
       ),
       via: 'model',
+      cut: false,
+      uncovered,
     };
   }
 

@@ -43,7 +43,8 @@ export function buildIndex(sections: GuidanceSection[], tuning: Partial<EngineTu
     {
       weight: config.pathWeight,
       b: config.headingB,
-      text: (s) => [s.docTitle, ...s.headingPath.slice(0, -1)].join('\n'),
+      // A doc's top section is headed by the doc's title already: counted once, as its heading.
+      text: (s) => [...(s.heading === s.docTitle ? [] : [s.docTitle]), ...s.headingPath.slice(0, -1)].join('\n'),
     },
     { weight: config.bodyWeight, b: config.bodyB, text: (s) => proseOf(s.text) },
     { weight: config.exampleWeight, b: config.bodyB, text: (s) => examplesOf(s.text) },

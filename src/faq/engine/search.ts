@@ -152,7 +152,7 @@ function scoreSections(index: FaqIndex, concepts: QueryConcept[]): Float64Array 
       // A synonym is never worth more than the word typed: otherwise a rare member of the
       // group ("discard") outweighs the common word the docs actually use ("delete").
       const idf = alternative.kind === 'related' ? Math.min(ownIdf, groupIdf) : ownIdf;
-      const weight = alternative.weight * idf ** idfPower;
+      const weight = concept.boost * alternative.weight * idf ** idfPower;
       for (let k = 0; k < postings.sections.length; k++) {
         const i = postings.sections[k]!;
         const value = weight * postings.saturated[k]!;
@@ -358,4 +358,9 @@ export function warmUp(index: FaqIndex, questions = 30): void {
   const step = Math.max(1, Math.floor(index.sections.length / questions));
   for (let i = 0; i < index.sections.length; i += step) search(index, index.sections[i]!.heading);
   search(index, 'warm up');
+}
+
+/** Raw section scores for a question, before diversity (for debugging scripts). */
+export function scoreSectionsForDebug(index: FaqIndex, question: string): Float64Array {
+  return scoreSections(index, analyzeQuery(index, question));
 }

@@ -214,6 +214,7 @@ epoch, milliseconds, unix time, timestamp, timestamps
 vulnerability, security hole, security bug, security issue, exploit, disclosure
 migrate, migration, move over, copy across, transfer to a new server
 free text, open ended, open-ended, long answer, comments box, text box, text
+stolen, stole, steal, theft, thief, robbed, mugged, lost
 `;
 
 /**
@@ -268,6 +269,7 @@ doc, document, documentation
 stat, statistic, statistics
 calc, calculate, calculation
 prefs, preferences
+steal, stole, stolen
 `;
 
 export type Relation = 'variant' | 'related';

@@ -44,6 +44,8 @@ export interface EngineTuning {
    * in another: asked "dashboard", "Where do I find the dashboards?" beats "Can I make my own charts?".
    */
   headingWordBonus: number;
+  /** Ranking weight of an error code typed in a question ("FL-403"), against 1 for a word. */
+  codeBoost: number;
   /** A direct sub-section of the best section scoring at least this share of it is listed second. */
   subsectionRatio: number;
   /** Confidence below this → "not answered". */
@@ -76,6 +78,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   sameDocFactor: 0.7,
   headingSynonymBonus: 0.6,
   headingWordBonus: 0.3,
+  codeBoost: 2,
   subsectionRatio: 0.3,
   answerThreshold: 0.2,
   unknownPenalty: 0.3,

@@ -1,0 +1,12 @@
+import { loadGuidanceDir } from '../src/faq/docs/index.js';
+import { buildIndex, search } from '../src/faq/engine/index.js';
+import { analyzeQuery } from '../src/faq/engine/query.js';
+const l = await loadGuidanceDir(process.argv[2]!);
+const index = buildIndex(l.sections);
+const q = process.argv[3]!;
+for (const c of analyzeQuery(index, q)) console.log(c.typed, c.coverageIdf.toFixed(2), c.alternatives.map((a) => `${a.term}:${a.kind}:${a.weight}:${(index.idf.get(a.term)??0).toFixed(2)}`).join(' '));
+for (const h of search(index, q, { limit: 5 }).results) console.log(h.score, h.section.heading);
+import { scoreSectionsForDebug } from '../src/faq/engine/search.js';
+const sc = scoreSectionsForDebug(index, q);
+const idx = [...sc.keys()].sort((a, b) => sc[b]! - sc[a]!).slice(0, 8);
+for (const i of idx) console.log('raw', sc[i]!.toFixed(3), index.sections[i]!.heading);
