@@ -9,7 +9,8 @@
  *     one set in detail, side by side with a plain BM25 baseline (minisearch, default options,
  *     same sections): hit@1, hit@3, MRR, recall@30, refusals, answers, latency, build time.
  *
- * Options: --tuning '{"idfPower":0.9}' measures a variant of the engine's knobs (see tuning.ts);
+ * Options: --glossary FILE reads the organisation's glossary (GLOSSARY_FILE) with --questions;
+ * --tuning '{"idfPower":0.9}' measures a variant of the engine's knobs (see tuning.ts);
  * --halves adds the engine's hit@1 / hit@3 on the odd and even lines of one set separately, a
  * rough view of how far a figure moves on another sample of the same kind of questions.
  */
@@ -18,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadGuidanceDir } from '../src/faq/docs/index.js';
+import { EMPTY_GLOSSARY, type Glossary, parseGlossary } from '../src/faq/glossary.js';
 import type { GuidanceSection } from '../src/faq/docs/types.js';
 import { buildBaseline } from '../src/faq/engine/baseline.js';
 import {
@@ -42,7 +44,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ODK_DOCS = path.resolve(ROOT, '../shared/corpus/odk-docs/docs');
 
 /** The known sets, and whether the engine was tuned on them (see test/faq/questions/README.md). */
-const SETS: { name: string; docs: string; questions: string; tuning: boolean }[] = [
+const SETS: { name: string; docs: string; questions: string; tuning: boolean; glossary?: string }[] = [
   { name: 'ODK dev', docs: ODK_DOCS, questions: '../shared/corpus/odk-docs/questions.dev.jsonl', tuning: true },
   { name: 'ODK A', docs: ODK_DOCS, questions: 'test/faq/questions/odk-extra-a.jsonl', tuning: true },
   { name: 'ODK B', docs: ODK_DOCS, questions: 'test/faq/questions/odk-extra-b.jsonl', tuning: false },
@@ -52,6 +54,7 @@ const SETS: { name: string; docs: string; questions: string; tuning: boolean }[]
     docs: path.join(ROOT, 'sample/guidance'),
     questions: 'test/faq/questions/sample-everyday.jsonl',
     tuning: false,
+    glossary: path.join(ROOT, 'sample/glossary.yaml'),
   },
 ];
 
@@ -62,6 +65,7 @@ const { values } = parseArgs({
     questions: { type: 'string' },
     tuning: { type: 'string', default: '{}' },
     halves: { type: 'boolean', default: false },
+    glossary: { type: 'string' },
   },
 });
 
@@ -86,6 +90,10 @@ async function loadSections(docs: string): Promise<{ sections: GuidanceSection[]
     sections: loaded.sections,
     summary: `${docs} (${loaded.docs.length} docs, ${loaded.sections.length} sections${skipped})`,
   };
+}
+
+function readGlossary(file: string | undefined): Glossary {
+  return file ? parseGlossary(readFileSync(file, 'utf8'), file) : EMPTY_GLOSSARY;
 }
 
 function readSet(file: string): EvalQuestion[] {
@@ -128,8 +136,9 @@ async function overview(): Promise<void> {
     let built = indexes.get(set.docs);
     if (!built) {
       const { sections, summary } = await loadSections(set.docs);
-      const { value, ms } = timed(() => buildIndex(sections, tuning));
-      built = { index: value, buildMs: ms, summary };
+      const glossary = readGlossary(set.glossary);
+      const { value, ms } = timed(() => buildIndex(sections, tuning, { glossary }));
+      built = { index: value, buildMs: ms, summary: set.glossary ? `${summary} + ${set.glossary}` : summary };
       indexes.set(set.docs, built);
     }
     const questions = readSet(set.questions);
@@ -193,7 +202,8 @@ async function overview(): Promise<void> {
 async function detailed(docs: string, file: string): Promise<void> {
   const { sections, summary } = await loadSections(docs);
   const questions = readSet(file);
-  const engine = timed(() => buildIndex(sections, tuning));
+  const glossary = readGlossary(values.glossary);
+  const engine = timed(() => buildIndex(sections, tuning, { glossary }));
   const baseline = timed(() => buildBaseline(sections));
   baseline.value.search('warm up');
 

@@ -7,8 +7,8 @@ import { ConversationStore } from './conversations/store.js';
 import { ExportStore } from './exports/store.js';
 import { ModelAnswerer } from './faq/ai/answerer.js';
 import { createModelClient } from './faq/ai/client.js';
-import { GuidanceLibrary } from './faq/docs/library.js';
-import { buildIndex } from './faq/engine/index.js';
+import type { GuidanceLibrary } from './faq/docs/library.js';
+import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
 import { createHttpServer } from './http/server.js';
@@ -44,7 +44,7 @@ export interface App {
   faq: FaqService;
   issues: IssueStore;
   scheduler: Scheduler;
-  library: GuidanceLibrary<ReturnType<typeof buildIndex>>;
+  library: GuidanceLibrary<FaqIndex>;
   stop(): Promise<void>;
 }
 
@@ -90,8 +90,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       localMode: config.auth.kind === 'local',
     });
 
-    const library = await GuidanceLibrary.open(config.guidanceDir, {
-      buildIndex: (sections) => buildIndex(sections),
+    const library = await openFaqLibrary(config.guidanceDir, {
+      glossaryFile: config.glossaryFile,
       onWarning: (message) => log.warn({ guidanceDir: config.guidanceDir }, message),
     });
     cleanups.push(async () => library.close());

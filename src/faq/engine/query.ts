@@ -81,7 +81,8 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
       coverageIdf: ownIdf ?? index.unknownIdf,
       ownIdf,
       // Only an error code keeps its digits ("FL-403" → fl403): people copy it from the screen.
-      boost: /\d/.test(word) ? tuning.codeBoost : 1,
+      // A code the glossary explains ("K-05" = monthly report) is a word like any other.
+      boost: /\d/.test(word) && !index.synonyms.byTerm.has(term) ? tuning.codeBoost : 1,
     });
   }
 

@@ -48,6 +48,7 @@ export interface EngineTuning {
   codeBoost: number;
   /** A direct sub-section of the best section scoring at least this share of it is listed second. */
   subsectionRatio: number;
+
   /** Confidence below this → "not answered". */
   answerThreshold: number;
   /** Confidence is lowered by this × the share of the question's weight in words the docs never use. */
