@@ -1,8 +1,10 @@
+import { escapeText } from '../cards/template.js';
 import type { Actor } from '../roles/roles.js';
 import type { ModelAnswerer } from './ai/answerer.js';
 import type { GuidanceLibrary } from './docs/library.js';
 import type { GuidanceSection } from './docs/types.js';
 import { type FaqIndex, search } from './engine/index.js';
+import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
 import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
 import { type GapGroup, groupGaps } from './gaps.js';
@@ -25,7 +27,7 @@ export type FaqAnswer =
       text: string;
       source: SourceRef;
       related: SourceRef[];
-      via: 'guidance' | 'model';
+      via: 'guidance' | 'model' | 'curated';
       /** The section goes on beyond `text`: the card says "more in the guidance", with the link. */
       cut?: boolean;
       /** Parts of the question the guidance doesn't cover (a half-covered question). */
@@ -44,6 +46,8 @@ export interface FaqOptions {
   /** How many candidate sections the model sees. */
   modelCandidates?: number;
   warn?: (details: object, msg: string) => void;
+  /** Champions' curated answers, ranked with the guidance (see `CuratedAnswers`). */
+  curated?: { activeAnswer(id: string): CuratedAnswer | undefined; showAuthor: boolean };
 }
 
 const MAX_QUESTION = 500;
@@ -78,6 +82,22 @@ export class FaqService {
     uncovered: string[] = [],
   ): Omit<Extract<FaqAnswer, { kind: 'answer' }>, 'kind' | 'questionId' | 'question'> {
     const excerpt = sectionExcerpt(section, ANSWER_CHARS);
+    const curated = section.doc === CURATED_DOC ? this.options.curated?.activeAnswer(section.anchor) : undefined;
+    if (curated) {
+      return {
+        // A champion's own text, like a model's, is not the rollout team's reviewed guidance: escaped.
+        text: curated.answer ? escapeText(curated.answer) : excerpt.markdown,
+        source: {
+          sectionId: section.id,
+          docTitle: citation(curated, this.options.curated?.showAuthor ?? false),
+          heading: curated.question,
+        },
+        related: this.related(others, section),
+        via: 'curated',
+        cut: excerpt.cut,
+        uncovered,
+      };
+    }
     return {
       text: excerpt.markdown,
       source: this.sourceOf(section),
@@ -181,7 +201,7 @@ export class FaqService {
 
   /** The answer a stored question got, rebuilt from its cited section (undefined if that section is gone). */
   storedAnswer(question: AskedQuestion): Extract<FaqAnswer, { kind: 'answer' }> | undefined {
-    const section = this.library.current.sections.find((s) => s.id === question.sectionId);
+    const section = this.library.current.index.sections.find((s) => s.id === question.sectionId);
     if (!section) return undefined;
     return {
       kind: 'answer',

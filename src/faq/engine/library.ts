@@ -1,10 +1,13 @@
 import { GuidanceLibrary, type GuidanceLibraryOptions } from '../docs/library.js';
+import type { GuidanceSection } from '../docs/types.js';
 import { GlossaryFile } from '../glossary.js';
 import { buildIndex, type FaqIndex } from './build.js';
 
 export interface FaqLibraryOptions extends Omit<GuidanceLibraryOptions<FaqIndex>, 'buildIndex' | 'onClose'> {
   /** The organisation's glossary (`GLOSSARY_FILE`); reloaded on change like the docs. */
   glossaryFile?: string;
+  /** More sections to rank with the docs (champions' curated answers); `library.rebuild` after they change. */
+  extraSections?: () => GuidanceSection[];
 }
 
 /**
@@ -16,7 +19,7 @@ export async function openFaqLibrary(
   dir: string,
   options: FaqLibraryOptions = {},
 ): Promise<GuidanceLibrary<FaqIndex>> {
-  const { glossaryFile, ...rest } = options;
+  const { glossaryFile, extraSections, ...rest } = options;
   const glossary = glossaryFile
     ? await GlossaryFile.open(glossaryFile, {
         ...(rest.onWarning ? { onWarning: rest.onWarning } : {}),
@@ -26,7 +29,12 @@ export async function openFaqLibrary(
     : undefined;
   const library = await GuidanceLibrary.open(dir, {
     ...rest,
-    buildIndex: (sections) => buildIndex(sections, {}, glossary ? { glossary: glossary.current } : {}),
+    buildIndex: (sections) =>
+      buildIndex(
+        extraSections ? [...sections, ...extraSections()] : sections,
+        {},
+        glossary ? { glossary: glossary.current } : {},
+      ),
     ...(glossary ? { onClose: () => glossary.close() } : {}),
   });
   glossary?.on('changed', () => library.rebuild(glossary.file));

@@ -359,8 +359,3 @@ export function warmUp(index: FaqIndex, questions = 30): void {
   for (let i = 0; i < index.sections.length; i += step) search(index, index.sections[i]!.heading);
   search(index, 'warm up');
 }
-
-/** Raw section scores for a question, before diversity (for debugging scripts). */
-export function scoreSectionsForDebug(index: FaqIndex, question: string): Float64Array {
-  return scoreSections(index, analyzeQuery(index, question));
-}
