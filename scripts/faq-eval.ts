@@ -2,9 +2,9 @@
  * Measures the FAQ engine on question sets.
  *
  *   npm run faq:eval
- *     every known set (below), one row each, labelled "tuning" or "report": the ODK dev set and
- *     extra set A were used to tune the engine; sets B and C, and the sample-guidance set, were
- *     not. A pooled row gives the report-only ODK sets together.
+ *     every known set (below), one row each, labelled "tuning" or "report": the ODK dev set, extra
+ *     set A and the sample-guidance set were used to tune the engine; sets B and C were not. A
+ *     pooled row gives the report-only ODK sets together.
  *   npm run faq:eval -- --docs DIR --questions FILE
  *     one set in detail, side by side with a plain BM25 baseline (minisearch, default options,
  *     same sections): hit@1, hit@3, MRR, recall@30, refusals, answers, latency, build time.
@@ -53,7 +53,8 @@ const SETS: { name: string; docs: string; questions: string; tuning: boolean; gl
     name: 'sample everyday',
     docs: path.join(ROOT, 'sample/guidance'),
     questions: 'test/faq/questions/sample-everyday.jsonl',
-    tuning: false,
+    // Its failures were read while fixing the five questions issue #14 names and writing the glossary.
+    tuning: true,
     glossary: path.join(ROOT, 'sample/glossary.yaml'),
   },
 ];
@@ -160,7 +161,7 @@ async function overview(): Promise<void> {
 
   for (const { summary, buildMs } of indexes.values()) out.push(`docs: ${summary}, index build ${buildMs.toFixed(0)} ms`);
   out.push('');
-  out.push('Tuned on: ODK dev + ODK A. Not tuned on (report): ODK B, ODK C, sample everyday.');
+  out.push('Tuned on: ODK dev + ODK A (+ sample everyday, read while fixing its named questions). Not tuned on (report): ODK B, ODK C.');
   out.push('');
   const header = [
     'set',
