@@ -7,8 +7,8 @@ import { ConversationStore } from './conversations/store.js';
 import { ExportStore } from './exports/store.js';
 import { ModelAnswerer } from './faq/ai/answerer.js';
 import { createModelClient } from './faq/ai/client.js';
-import { GuidanceLibrary } from './faq/docs/library.js';
-import { buildIndex } from './faq/engine/index.js';
+import type { GuidanceLibrary } from './faq/docs/library.js';
+import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
 import { createHttpServer } from './http/server.js';
@@ -60,7 +60,7 @@ export interface App {
   queries: IssueQueries;
   outbox: DirectOutbox;
   scheduler: Scheduler;
-  library: GuidanceLibrary<ReturnType<typeof buildIndex>>;
+  library: GuidanceLibrary<FaqIndex>;
   stop(): Promise<void>;
 }
 
@@ -111,8 +111,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     registerHelp(bot, { conversations, demo, localMode });
     const outbox = new DirectOutbox(sender, conversations, await PostStore.open(tables), log);
 
-    const library = await GuidanceLibrary.open(config.guidanceDir, {
-      buildIndex: (sections) => buildIndex(sections),
+    const library = await openFaqLibrary(config.guidanceDir, {
+      glossaryFile: config.glossaryFile,
       onWarning: (message) => log.warn({ guidanceDir: config.guidanceDir }, message),
     });
     cleanups.push(async () => library.close());

@@ -78,6 +78,8 @@ const schema = z.object({
   SYSTEM_NAME: z.string().default('FieldLedger'),
   GUIDANCE_DIR: z.string().default('sample/guidance'),
   GUIDANCE_BASE_URL: optionalText.pipe(z.string().url().optional()),
+  GLOSSARY_FILE: z.string().default('sample/glossary.yaml'),
+  FAQ_CURATED_SHOW_AUTHOR: bool(false),
 
   ISSUE_REF_PREFIX: z
     .string()
@@ -108,6 +110,8 @@ export interface Config {
     | { kind: 'identity'; tableEndpoint: string; queueEndpoint: string; clientId?: string }
     | { kind: 'azurite'; dataDir?: string };
   guidanceDir: string;
+  /** The organisation's glossary for the FAQ engine (absolute path). */
+  glossaryFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
   raw: Record<string, string | undefined>;
@@ -176,6 +180,7 @@ export function loadConfig(
           ? { kind: 'azurite' }
           : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
+    glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
     model,
     raw: source,
   };

@@ -15,7 +15,7 @@ const STOP_WORDS = new Set(
   their theirs them themselves then there theres these they theyre this those though through thus to too u under
   until up upon us use used using ve very via want wants was wasn we were weren what whats when where whether which
   while who whom whose why will with won wont would wouldn ya yes yet you your youre yours yourself yourselves
-  hi hello hey guys way possible anyway sure maybe lot lots tell help thing things stuff`
+  hi hello hey guys way possible anyway sure maybe lot lots tell help thing things stuff back`
     .split(/\s+/)
     .filter(Boolean),
 );

@@ -20,4 +20,10 @@ export const HAS_ODK = present;
 export const ODK_EXTRA_QUESTIONS = {
   a: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-a.jsonl'),
   b: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-b.jsonl'),
+  c: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-c.jsonl'),
 };
+
+/** Everyday questions about the demo rollout, over `sample/guidance` (see test/faq/questions/README.md). */
+export const SAMPLE_GUIDANCE = path.join(REPO_ROOT, 'sample/guidance');
+export const SAMPLE_GLOSSARY = path.join(REPO_ROOT, 'sample/glossary.yaml');
+export const SAMPLE_QUESTIONS = path.join(REPO_ROOT, 'test/faq/questions/sample-everyday.jsonl');
