@@ -7,6 +7,8 @@ import { ConversationStore } from './conversations/store.js';
 import { ExportStore } from './exports/store.js';
 import { ModelAnswerer } from './faq/ai/answerer.js';
 import { createModelClient } from './faq/ai/client.js';
+import { CuratedStore } from './faq/curated.js';
+import { CuratedAnswers } from './faq/curated-answers.js';
 import type { GuidanceLibrary } from './faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
@@ -64,6 +66,9 @@ export interface App {
   stop(): Promise<void>;
 }
 
+const CURATED_REBUILD = 'curated';
+const CURATED_REFRESH_MS = 60_000;
+
 /** The composition root: config → storage → features → transport. */
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const log = opts.log ?? createLogger(config.env.LOG_LEVEL);
@@ -111,8 +116,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     registerHelp(bot, { conversations, demo, localMode });
     const outbox = new DirectOutbox(sender, conversations, await PostStore.open(tables), log);
 
+    // Champions' answers are ranked with the guidance: the index is built from both.
+    const curated: { answers?: CuratedAnswers } = {};
     const library = await openFaqLibrary(config.guidanceDir, {
       glossaryFile: config.glossaryFile,
+      extraSections: () => curated.answers?.engineSections() ?? [],
       onWarning: (message) => log.warn({ guidanceDir: config.guidanceDir }, message),
     });
     cleanups.push(async () => library.close());
@@ -129,14 +137,35 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       : undefined;
     if (config.model)
       log.info({ provider: config.model.provider }, 'FAQ answers are written by a model over the guidance');
-    const faq = new FaqService(library, await QuestionStore.open(tables, clock), {
+    const questions = await QuestionStore.open(tables, clock);
+    const curatedAnswers = new CuratedAnswers(
+      await CuratedStore.open(tables, clock),
+      questions,
+      () => library.current.sections,
+      () => library.rebuild(CURATED_REBUILD),
+    );
+    curated.answers = curatedAnswers;
+    await curatedAnswers.refresh();
+    // Another instance may add or retire an answer: each instance reloads them now and then.
+    const curatedTimer = setInterval(() => {
+      curatedAnswers.refresh().catch((err: unknown) => log.warn({ err }, 'could not reload curated answers'));
+    }, CURATED_REFRESH_MS);
+    curatedTimer.unref();
+    cleanups.push(async () => clearInterval(curatedTimer));
+    const faq = new FaqService(library, questions, {
       baseUrl: config.env.GUIDANCE_BASE_URL,
       model,
       warn: (details, msg) => log.warn(details, msg),
+      curated: {
+        activeAnswer: (id) => curatedAnswers.activeAnswer(id),
+        showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
+      },
     });
-    const faqWiring = { faq, outbox, log };
+    const faqWiring = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
     registerFaq(bot, faqWiring);
     library.on('reloaded', (event) => {
+      // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
+      if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
       log.info({ changed: event.changed }, 'guidance reloaded');
       notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
         log.error({ err }, 'could not check newly answered questions'),

@@ -34,15 +34,18 @@ export interface FaqGapsCardData {
   days: number;
   page: number;
   pages: number;
-  groups: (Omit<GapGroup, 'questions' | 'questionIds' | 'lastAskedAt'> & { others: string })[];
+  groups: (Omit<GapGroup, 'questions' | 'questionIds' | 'lastAskedAt'> & { others: string; askedLine: string })[];
 }
 
 /** Data for cards/faq-curated-form.json: the champion's "Answer this" card for a group of questions. */
 export interface CuratedFormCardData {
   groupId: string;
   example: string;
-  count: number;
-  askers: number;
+  /** "Asked 3 times by 2 people." ('' when not known, e.g. editing). */
+  askedLine: string;
+  /** Answered: the card shows who answered and no more inputs. */
+  answered: boolean;
+  note: string;
   questions: { text: string }[];
   /** Guidance sections to point to instead of writing an answer. */
   sections: { title: string; value: string }[];
@@ -126,6 +129,7 @@ export function gapsCard(groups: GapGroup[], days: number, page: number): Adapti
       unanswered: g.unanswered,
       notHelpful: g.notHelpful,
       askers: g.askers,
+      askedLine: `${askedLine(g)} — ${g.unanswered} unanswered, ${g.notHelpful} not helpful`,
       others: g.questions
         .filter((q) => q !== g.example)
         .map(escapeText)
@@ -134,24 +138,33 @@ export function gapsCard(groups: GapGroup[], days: number, page: number): Adapti
   });
 }
 
+const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
+const people = (n: number) => (n === 1 ? '1 person' : `${n} people`);
+
+/** "Asked 3 times by 2 people." — counted right for one. */
+export function askedLine(g: Pick<GapGroup, 'count' | 'askers'>): string {
+  return g.count > 0 ? `Asked ${times(g.count)} by ${people(g.askers)}.` : '';
+}
+
 /** The "Answer this" card for a gap group (or, with `editing`, for changing an answer). */
 export function curatedFormCard(
   group: Pick<GapGroup, 'id' | 'example' | 'count' | 'askers' | 'questions'>,
   sections: GuidanceSection[],
-  opts: { editing?: CuratedAnswer; error?: string } = {},
+  opts: { editing?: CuratedAnswer; error?: string; answer?: string; answeredBy?: string; note?: string } = {},
 ): AdaptiveCard {
   return renderCard<CuratedFormCardData>('faq-curated-form', {
     groupId: group.id,
     example: escapeText(group.example),
-    count: group.count,
-    askers: group.askers,
+    askedLine: askedLine(group),
+    answered: opts.answeredBy !== undefined,
+    note: opts.note ?? (opts.answeredBy ? `Answered by ${escapeText(opts.answeredBy)}.` : ''),
     questions: group.questions.map((q) => ({ text: escapeText(q) })),
     sections: sections
       .filter((s) => s.level > 0)
       .map((s) => ({ title: `${s.docTitle} › ${s.heading}`.slice(0, 150), value: s.id })),
     curatedId: opts.editing?.id ?? '',
     version: opts.editing?.version ?? 0,
-    answer: opts.editing?.answer ?? '',
+    answer: opts.answer ?? opts.editing?.answer ?? '',
     error: opts.error ?? '',
   });
 }

@@ -37,6 +37,7 @@ export interface CuratedOutcome {
 export class CuratedAnswers {
   private sections: GuidanceSection[] = [];
   private byId = new Map<string, CuratedAnswer>();
+  private signature: string | undefined;
 
   constructor(
     private readonly store: CuratedStore,
@@ -50,6 +51,11 @@ export class CuratedAnswers {
     return this.sections;
   }
 
+  /** Any answer by id, active or retired (to edit it). */
+  get(id: string): Promise<CuratedAnswer | undefined> {
+    return this.store.get(id);
+  }
+
   /** An active answer by id (to render a curated hit). */
   activeAnswer(id: string): CuratedAnswer | undefined {
     return this.byId.get(id);
@@ -58,6 +64,10 @@ export class CuratedAnswers {
   /** Reloads the active answers from the store (at start, and after any change by any instance). */
   async refresh(): Promise<void> {
     const active = await this.store.active();
+    // Unchanged since the last look (the usual case on a timer): no index rebuild.
+    const signature = active.map((a) => `${a.id}:${a.version}`).sort().join(',');
+    if (signature === this.signature) return;
+    this.signature = signature;
     const sections = new Map(this.guidance().map((s) => [s.id, s]));
     this.byId = new Map(active.map((a) => [a.id, a]));
     this.sections = active.map((a) => curatedSection(a, a.sectionId ? sections.get(a.sectionId) : undefined));

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { type Actor, type Role, roleAtLeast } from '../roles/roles.js';
+import { allows } from '../roles/permissions.js';
+import type { Actor, Role } from '../roles/roles.js';
 import {
   collect,
   invertedTime,
@@ -253,7 +254,7 @@ export function checkInput(
 
 /** Champions and the rollout team curate answers; staff never (card data can be forged, so this is asked here). */
 export function mayCurate(role: Role): boolean {
-  return roleAtLeast(role, 'champion');
+  return allows(role, 'faq.curate');
 }
 
 /** The doc path curated answers are indexed under, so a hit is told from a guidance section. */

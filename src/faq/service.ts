@@ -199,6 +199,16 @@ export class FaqService {
     }));
   }
 
+  /** The answer `section` (a curated answer just written, say) gives to someone's own wording of the question. */
+  answerFromSection(
+    sectionId: string,
+    question: string,
+    questionId: string,
+  ): Extract<FaqAnswer, { kind: 'answer' }> | undefined {
+    const section = this.library.current.index.sections.find((s) => s.id === sectionId);
+    return section ? { kind: 'answer', questionId, question, ...this.guidanceAnswer(section, question) } : undefined;
+  }
+
   /** The answer a stored question got, rebuilt from its cited section (undefined if that section is gone). */
   storedAnswer(question: AskedQuestion): Extract<FaqAnswer, { kind: 'answer' }> | undefined {
     const section = this.library.current.index.sections.find((s) => s.id === question.sectionId);
@@ -249,9 +259,24 @@ export class FaqService {
   }
 
   /** The guidance section about office hours, if the docs have one (for "Ask at office hours"). */
-  officeHours(): { passage: string; source: SourceRef } | undefined {
+  /** The guidance section about office hours, as an answer card shows it. */
+  officeHours(): Extract<FaqAnswer, { kind: 'answer' }> | undefined {
     const hit = search(this.library.current.index, 'office hours when where join', { limit: 1 }).results[0];
     if (!hit || !/office hours/i.test(`${hit.section.heading} ${hit.section.text}`)) return undefined;
-    return { passage: bestPassage(hit.section, 'office hours', 600), source: this.sourceOf(hit.section) };
+    return { kind: 'answer', questionId: '', question: 'When are office hours?', ...this.guidanceAnswer(hit.section, 'office hours') };
   }
+
+  /** The guidance sections nearest to these wordings, best first (the champions' "point to a section" picker). */
+  nearestSections(texts: readonly string[], max: number): GuidanceSection[] {
+    const best = new Map<string, { section: GuidanceSection; score: number }>();
+    for (const text of texts.slice(0, 10)) {
+      for (const hit of search(this.library.current.index, text.slice(0, MAX_QUESTION), { limit: max }).results) {
+        if (hit.section.doc === CURATED_DOC || hit.section.level === 0) continue;
+        const seen = best.get(hit.section.id);
+        if (!seen || seen.score < hit.score) best.set(hit.section.id, hit);
+      }
+    }
+    return [...best.values()].sort((a, b) => b.score - a.score).slice(0, max).map((h) => h.section);
+  }
+
 }

@@ -19,6 +19,9 @@ export const PERMISSIONS = {
   'faq.feedback': 'staff',
   'faq.gaps': 'champion',
   'faq.searchGuidance': 'champion',
+  /** Write, edit and retire champions' curated answers. */
+  'faq.curate': 'champion',
+  'faq.exportCurated': 'rolloutTeam',
   'channels.setup': 'rolloutTeam',
 } as const satisfies Record<string, Role>;
 

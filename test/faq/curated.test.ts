@@ -85,7 +85,7 @@ describe('curated answers', () => {
     expect(answer.kind).toBe('answer');
     if (answer.kind !== 'answer') return;
     expect(answer.via).toBe('curated');
-    expect(answer.text).toBe('Yes: Settings, Display, Dark\\.');
+    expect(answer.text).toBe('Yes: Settings, Display, Dark.');
     const card = JSON.stringify(answerCard(answer));
     expect(card).toContain('Answered by a champion, 12 Jan 2027');
     expect(card).not.toContain('Grace');
