@@ -59,6 +59,8 @@ export interface CuratedFormCardData {
 /** Data for cards/faq-curated-list.json: the `curated` list, a page at a time. */
 export interface CuratedListCardData {
   status: string;
+  /** What just happened ("Retired: …"), '' for none. */
+  notice: string;
   items: { id: string; version: number; question: string; citation: string; retired: boolean; preview: string }[];
   next: string;
 }
@@ -171,10 +173,11 @@ export function curatedFormCard(
 
 export function curatedListCard(
   items: CuratedAnswer[],
-  opts: { status?: 'active' | 'retired'; next?: string; showAuthor: boolean },
+  opts: { status?: 'active' | 'retired'; next?: string; showAuthor: boolean; notice?: string },
 ): AdaptiveCard {
   return renderCard<CuratedListCardData>('faq-curated-list', {
     status: opts.status ?? '',
+    notice: opts.notice ?? '',
     items: items.map((a) => ({
       id: a.id,
       version: a.version,

@@ -145,10 +145,15 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     };
   });
 
-  const listCard = async (turn: Turn, status?: 'active' | 'retired', next?: string): Promise<CardActionResult> => {
+  const listCard = async (
+    turn: Turn,
+    status?: 'active' | 'retired',
+    next?: string,
+    notice?: string,
+  ): Promise<CardActionResult> => {
     const page = await curated.list(by(turn), { status, next });
     if (!page.ok) return { message: page.message };
-    return { card: curatedListCard(page.items, { status, next: page.next, showAuthor: w.showAuthor }) };
+    return { card: curatedListCard(page.items, { status, next: page.next, showAuthor: w.showAuthor, notice }) };
   };
   bot.command(FAQ_COMMANDS.curated, async (turn) => {
     const res = await listCard(turn, 'active');
@@ -172,13 +177,12 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       const group = { id: current.groupId ?? '', example: current.question, count: 0, askers: 0, questions: current.variants };
       return { card: curatedFormCard(group, candidateSections(group), { editing: current, error: escapeText(res.message), answer: data.answer ?? '' }) };
     }
-    return listCard(turn, 'active');
+    return listCard(turn, 'active', undefined, 'Saved: the bot gives the new answer from now on.');
   });
   bot.verb(FAQ_VERBS.curatedRetire, async (turn, data) => {
     const res = await curated.retire(by(turn), data.curatedId, data.version);
     if (!res.ok) return { message: res.message };
-    const page = await listCard(turn, 'active');
-    return { ...page, message: 'Retired: the bot no longer gives that answer.' };
+    return listCard(turn, 'active', undefined, 'Retired: the bot no longer gives that answer.');
   });
   bot.command(FAQ_COMMANDS.exportCurated, async (turn) => {
     const res = await curated.export(by(turn));
