@@ -1,6 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
 import { type Clock, systemClock } from './clock.js';
+import {
+  type Broadcast,
+  IssueLogFacts,
+  openBroadcast,
+  openPlanFile,
+  parseWorkingHours,
+  type PlanFile,
+  scheduleBroadcastJobs,
+  SendStore,
+  TOPIC_PREFIX,
+} from './broadcast/index.js';
+import { planProblemNotice } from './broadcast/notices.js';
 import type { Config } from './config.js';
 import { PostStore } from './conversations/posts.js';
 import { ConversationStore } from './conversations/store.js';
@@ -26,6 +38,9 @@ import {
   scheduleIssueJobs,
 } from './issues/index.js';
 import { createLogger, type Logger } from './log.js';
+import type { WatchedFile } from './files/watched.js';
+import type { Rollout } from './rollout/model.js';
+import { openRolloutFile } from './rollout/rollout-file.js';
 import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
 import { LeaseStore } from './scheduler/lease.js';
@@ -39,6 +54,8 @@ import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
+import { registerBroadcast } from './teams/broadcast.js';
+import { ReportingOutbox } from './teams/reporting-outbox.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
 
@@ -60,7 +77,11 @@ export interface App {
   issues: IssueService;
   repository: IssueRepository;
   queries: IssueQueries;
-  outbox: DirectOutbox;
+  /** Interim: DirectOutbox plus delivery results for broadcasts; the durable QueueOutbox replaces it. */
+  outbox: ReportingOutbox;
+  broadcast: Broadcast;
+  planFile: PlanFile;
+  rolloutFile: WatchedFile<Rollout>;
   scheduler: Scheduler;
   library: GuidanceLibrary<FaqIndex>;
   stop(): Promise<void>;
@@ -84,6 +105,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
 
     const adapter = createAdapter(config.auth, log);
     const botAppId = config.auth.kind === 'local' ? '' : config.auth.appId;
+    const roster = new TeamsRosterReader(adapter, botAppId, conversations);
     const roles = new Roles(
       {
         championIds: config.env.CHAMPION_IDS,
@@ -91,7 +113,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         championsTeamId: config.env.CHAMPIONS_TEAM_ID,
         cacheMs: config.env.ROLE_CACHE_SECONDS * 1000,
       },
-      new TeamsRosterReader(adapter, botAppId, conversations),
+      roster,
       () => clock.now().getTime(),
       (err) => log.warn({ err }, 'could not read the champions team roster; using the last known list'),
     );
@@ -114,7 +136,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       localMode,
     });
     registerHelp(bot, { conversations, demo, localMode });
-    const outbox = new DirectOutbox(sender, conversations, await PostStore.open(tables), log);
+    const posts = await PostStore.open(tables);
+    const outbox = new ReportingOutbox(new DirectOutbox(sender, conversations, posts, log), sender, conversations, posts, log);
 
     // Champions' answers are ranked with the guidance: the index is built from both.
     const curated: { answers?: CuratedAnswers } = {};
@@ -212,6 +235,75 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       { issues, repository, log },
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
+
+    // The communication plan: the rollout's people, the plan file, and the fan-out of its messages.
+    const rolloutFile = await openRolloutFile(config.rolloutFile, {
+      onInvalid: (message) => log.warn({ file: config.rolloutFile }, `${message}; the previous rollout file stays in use`),
+      onChange: () => log.info({ file: config.rolloutFile }, 'rollout file reloaded'),
+    });
+    cleanups.push(async () => rolloutFile.close());
+    const sendStore = await SendStore.open(tables);
+    const rolloutTeamIds = config.env.ROLLOUT_TEAM_IDS;
+    const planFile = await openPlanFile(config.commPlanFile, {
+      rollout: () => rolloutFile.current,
+      store: sendStore,
+      onChange: (plan) => log.info({ file: config.commPlanFile, messages: plan.messages.length }, 'communication plan loaded'),
+      onInvalid: (problem) => {
+        log.error({ file: config.commPlanFile, problem }, 'communication plan not used; the last good plan stays in force');
+        void (async () => {
+          const reachable = new Set<string>();
+          for (const id of rolloutTeamIds) if (await conversations.personalChat(id)) reachable.add(id);
+          await outbox.enqueue(planProblemNotice(problem, rolloutTeamIds, reachable));
+        })().catch((err: unknown) => log.warn({ err }, 'could not tell the rollout team about the plan file'));
+      },
+    });
+    cleanups.push(async () => planFile.close());
+    const workingHours = config.env.BROADCAST_WORKING_HOURS.trim();
+    const broadcast = await openBroadcast({
+      tables,
+      outbox,
+      clock,
+      plan: () => planFile.current,
+      rollout: () => rolloutFile.current,
+      sends: sendStore,
+      directory: {
+        personalChatUsers: () => conversations.personalChatUsers(),
+        teamMembers: (teamId) => roster.members(teamId),
+        championIds: () => roles.championIds(),
+        rolloutTeamIds,
+      },
+      chatOf: async (userKey) => {
+        const chat = await conversations.personalChat(userKey);
+        return chat ? { teamsUserId: chat.user?.id ?? userKey, timeZone: chat.timeZone } : undefined;
+      },
+      nameOf: async (id) => (await conversations.personName(id)) ?? rolloutFile.current.people.find((p) => p.id.toLowerCase() === id.toLowerCase())?.name,
+      knownPeople: async () => {
+        const people = new Map<string, { id: string; name: string }>();
+        for (const p of rolloutFile.current.people) people.set(p.id.toLowerCase(), p);
+        for (const p of await conversations.knownPeople()) if (p.name) people.set(p.id.toLowerCase(), p);
+        return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
+      },
+      supportChannelReady: async () => Boolean(await conversations.channelFor('support')),
+      facts: new IssueLogFacts(queries, repository),
+      settings: {
+        batch: config.env.BROADCAST_BATCH,
+        workingHours: /^(off|)$/i.test(workingHours) ? undefined : parseWorkingHours(workingHours),
+        staleMs: config.env.BROADCAST_STALE_MINUTES * 60_000,
+        progressEveryMs: config.env.BROADCAST_PROGRESS_SECONDS * 1000,
+        graceMs: config.env.BROADCAST_GRACE_MINUTES * 60_000,
+      },
+      log,
+    });
+    outbox.onResult(TOPIC_PREFIX, (message, result) => broadcast.runner.onResult(message, result));
+    cleanups.push(async () => broadcast.runner.stop());
+    registerBroadcast(bot, {
+      broadcast: broadcast.service,
+      celebrations: broadcast.celebrations,
+      outbox,
+      footer: `From the ${config.env.SYSTEM_NAME} rollout team`,
+    });
+    scheduleBroadcastJobs(scheduler, broadcast, config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
+
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
 
@@ -261,11 +353,15 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       repository,
       queries,
       outbox,
+      broadcast,
+      planFile,
+      rolloutFile,
       scheduler,
       async stop() {
         // Stop taking work first (server), then finish sends in flight, then storage.
         const serverClose = cleanups.pop();
         await serverClose?.();
+        await broadcast.runner.idle();
         await outbox.drain();
         await sender.drain();
         for (const c of cleanups.reverse()) await c();

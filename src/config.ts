@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
 import { z } from 'zod';
+import { parseWorkingHours } from './broadcast/working-hours.js';
 import { type ModelConfig, modelConfigFromEnv } from './faq/ai/modelConfig.js';
 import { DEFAULT_CATEGORIES } from './issues/model.js';
 
@@ -91,6 +92,24 @@ const schema = z.object({
   SCHEDULER_INTERVAL_SECONDS: int(60, 1, 86_400),
 
   TENANT_SENDS_PER_SECOND: int(50, 1, 1000),
+
+  COMM_PLAN_FILE: z.string().default('sample/communication-plan.yaml'),
+  ROLLOUT_FILE: z.string().default('sample/rollout.yaml'),
+  BROADCAST_BATCH: int(250, 1, 5000),
+  BROADCAST_WORKING_HOURS: z
+    .string()
+    .default('Mon-Fri 08:00-18:00')
+    .superRefine((v, ctx) => {
+      if (/^(off|)$/i.test(v.trim())) return;
+      try {
+        parseWorkingHours(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${(err as Error).message}, or "off"` });
+      }
+    }),
+  BROADCAST_GRACE_MINUTES: int(360, 0, 10_080),
+  BROADCAST_STALE_MINUTES: int(15, 1, 1440),
+  BROADCAST_PROGRESS_SECONDS: int(5, 1, 3600),
   FAQ_MODEL_TIMEOUT_MS: int(6000, 500, 14_000),
 });
 
@@ -112,6 +131,9 @@ export interface Config {
   guidanceDir: string;
   /** The organisation's glossary for the FAQ engine (absolute path). */
   glossaryFile: string;
+  /** The communication plan and the rollout's people (absolute paths). */
+  commPlanFile: string;
+  rolloutFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
   raw: Record<string, string | undefined>;
@@ -181,6 +203,8 @@ export function loadConfig(
           : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
     glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
+    commPlanFile: path.resolve(cwd, env.COMM_PLAN_FILE),
+    rolloutFile: path.resolve(cwd, env.ROLLOUT_FILE),
     model,
     raw: source,
   };

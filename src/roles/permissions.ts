@@ -23,6 +23,12 @@ export const PERMISSIONS = {
   'faq.curate': 'champion',
   'faq.exportCurated': 'rolloutTeam',
   'channels.setup': 'rolloutTeam',
+  /** The communication plan: plan, preview, send, cancel, announce, reports, resend and remind. */
+  'broadcast.manage': 'rolloutTeam',
+  /** "Got it" on an announcement (a 1:1 one only by its recipient: checked by the service). */
+  'broadcast.acknowledge': 'staff',
+  'broadcast.celebrate': 'champion',
+  'broadcast.kudos': 'staff',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;
