@@ -11,6 +11,7 @@ import { GuidanceLibrary } from './faq/docs/library.js';
 import { buildIndex } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
+import { InFlightRequests } from './http/inflight.js';
 import { createHttpServer } from './http/server.js';
 import { IssueStore, SlaCheck, SlaMarks } from './issues/index.js';
 import { createLogger, type Logger } from './log.js';
@@ -26,6 +27,7 @@ import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerIssues, scheduleIssueJobs } from './teams/issues.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
+import { withCorrelation } from './telemetry/correlation.js';
 
 export interface AppOptions {
   log?: Logger;
@@ -115,12 +117,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
     const faqWiring = { faq, sender, log };
     registerFaq(bot, faqWiring);
-    library.on('reloaded', (event) => {
-      log.info({ changed: event.changed }, 'guidance reloaded');
-      notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
-        log.error({ err }, 'could not check newly answered questions'),
-      );
-    });
+    library.on('reloaded', (event) =>
+      withCorrelation(() => {
+        log.info({ changed: event.changed }, 'guidance reloaded');
+        notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
+          log.error({ err }, 'could not check newly answered questions'),
+        );
+      }),
+    );
 
     const sla = {
       untriagedReminderMinutes: config.env.SLA_UNTRIAGED_MINUTES,
@@ -158,9 +162,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
 
+    // Each activity is one turn: one correlation id for its log lines and for the sends it starts.
+    const inFlight = new InFlightRequests();
     const server: Server = createHttpServer({
       log,
-      processActivity: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
+      processActivity: (req, res) =>
+        inFlight.run(res, () => withCorrelation(() => adapter.process(req, res, (ctx) => bot.run(ctx)))),
       ready: () => tables.ping(),
       download: (token) => exports.read(token),
     });
@@ -203,9 +210,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       issues,
       scheduler,
       async stop() {
-        // Stop taking work first (server), then finish sends in flight, then storage.
+        // Stop taking work first (new connections refused, new requests 503), let the turns in flight
+        // finish, then the sends they started, then jobs and storage. main.ts bounds the whole in time.
         const serverClose = cleanups.pop();
-        await serverClose?.();
+        const closed = serverClose?.();
+        await inFlight.drain();
+        await closed;
         await sender.drain();
         for (const c of cleanups.reverse()) await c();
       },

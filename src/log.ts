@@ -1,4 +1,6 @@
 import pino, { type Logger } from 'pino';
+import { correlationId } from './telemetry/correlation.js';
+import { reportException } from './telemetry/exceptions.js';
 
 export type { Logger };
 
@@ -26,7 +28,10 @@ export const REDACT_PATHS = [
   '*.AZURE_OPENAI_API_KEY',
 ];
 
-/** JSON logs, one line per event, with secrets redacted. */
+/**
+ * JSON logs, one line per event, with secrets redacted. Every line written inside a turn or a job carries its
+ * correlation id (`corr`); every error logged with an `err` is also reported to telemetry as an exception.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -34,6 +39,19 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { app: 'rollout-desk' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: () => {
+        const corr = correlationId();
+        return corr ? { corr } : {};
+      },
+      hooks: {
+        logMethod(args, method, levelValue) {
+          const first: unknown = args[0];
+          if (levelValue >= 50 && first && typeof first === 'object' && 'err' in first) {
+            reportException((first as { err: unknown }).err);
+          }
+          return method.apply(this, args);
+        },
+      },
     },
     destination,
   );
