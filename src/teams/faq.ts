@@ -1,6 +1,7 @@
 import { answerCard, gapsCard, notCoveredCard } from '../faq/cards.js';
 import type { FaqService } from '../faq/service.js';
 import type { Logger } from '../log.js';
+import { metrics } from '../telemetry/metrics.js';
 import { type CardActionResult, type RolloutDeskBot, refusalFor, type Turn } from './bot.js';
 import type { ProactiveSender } from './sender.js';
 
@@ -21,6 +22,7 @@ export function registerFaq(bot: RolloutDeskBot, { faq, log }: FaqWiring): void 
     // Typing first: a model answer can take seconds, and users should see the bot is on it.
     await turn.context.sendActivity({ type: 'typing' });
     const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS));
+    metrics.questionAnswered(answer.kind === 'answer');
     if (answer.kind === 'answer') {
       await turn.reply(answerCard(answer));
     } else {

@@ -38,6 +38,7 @@ import { type Actor, type Roles, roleAtLeast } from '../roles/roles.js';
 import type { Scheduler } from '../scheduler/runner.js';
 import { type CardActionResult, type RolloutDeskBot, refusalFor, type Turn } from './bot.js';
 import type { ProactiveSender } from './sender.js';
+import { metrics } from '../telemetry/metrics.js';
 
 export interface IssueWiring {
   issues: IssueStore;
@@ -188,6 +189,7 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
     if (result.kind === 'invalid') return { card: form(values, result.errors as Record<string, string>) };
     if (result.kind === 'created') {
       turn.log.info({ ref: result.issue.ref }, 'issue logged');
+      metrics.issueLogged();
       await postToTriage(result.issue);
     }
     return { card: renderIssueCard('issue-confirmation', issueConfirmationData(result.issue)) };

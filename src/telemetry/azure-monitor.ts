@@ -16,20 +16,13 @@ import { azureVmDetector } from '@opentelemetry/resource-detector-azure';
 import { correlationId } from './correlation.js';
 import { setExceptionSink } from './exceptions.js';
 import { setMetricsSink } from './metrics.js';
+import { telemetryPath } from './redact.js';
 
 type SpanProcessor = NonNullable<AzureMonitorOpenTelemetryOptions['spanProcessors']>[number];
 type HttpOptions = NonNullable<AzureMonitorOpenTelemetryOptions['instrumentationOptions']>['http'];
 
 /** Attribute on every span started inside a turn or a job: the same id as the `corr` field of the logs. */
 export const CORRELATION_ATTRIBUTE = 'rolloutdesk.correlation_id';
-
-/**
- * A URL path as it may appear in telemetry: a download link's token is a secret (it grants the file), and a
- * query string may carry anything, so both are cut.
- */
-export function telemetryPath(path: string): string {
-  return path.replace(/[?#].*$/, '').replace(/^\/exports\/[^/]+/, '/exports/:token');
-}
 
 /**
  * Replaces the path in the URL attributes the HTTP instrumentation set on an incoming request's span.
