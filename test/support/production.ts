@@ -50,6 +50,8 @@ export interface ProductionOptions {
   root?: string;
   /** More settings, or overrides (a value of '' removes a setting). */
   env?: Record<string, string>;
+  /** Arguments to `node` (default: the production start, `--enable-source-maps dist/main.js`). */
+  nodeArgs?: string[];
 }
 
 export interface ProductionInstance {
@@ -96,7 +98,7 @@ export async function startProduction(opts: ProductionOptions): Promise<Producti
   const root = opts.root ?? (await productionBuild());
   const env: Record<string, string> = { ...productionEnv(opts), ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
-  const child = spawn(process.execPath, ['--enable-source-maps', path.join('dist', 'main.js')], {
+  const child = spawn(process.execPath, opts.nodeArgs ?? ['--enable-source-maps', path.join('dist', 'main.js')], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
