@@ -76,12 +76,6 @@ interface FilledManifest {
   authorization?: unknown;
 }
 
-function filledManifest(vars: Vars = EXAMPLE): FilledManifest {
-  const { text, missing } = fillPlaceholders(TEMPLATE, vars);
-  expect(missing).toEqual([]);
-  return JSON.parse(text) as FilledManifest;
-}
-
 /** The manifest as packaged (placeholders filled, command lists derived), read back from the zip. */
 async function packagedManifest(vars: Vars = EXAMPLE): Promise<FilledManifest> {
   const { outFile } = await packageManifest({ vars, outFile: join(tempDir(), 'app.zip') });
