@@ -4,8 +4,10 @@
  * The Dockerfile is the one description of that layout: this script reads its final stage's COPY lines,
  * so the image, the zip and the test that starts the layout cannot drift apart.
  *
- *   npm run package:server                    → build/rollout-desk-server.zip
- *   npm run package:server -- --dir build/server   (the folder only, no zip)
+ *   npm run package:server                          → build/rollout-desk-server.zip
+ *   npm run package:server -- --guidance ~/our-docs  → the same, with the rollout's own guidance in
+ *                                                       guidance/ (set GUIDANCE_DIR=guidance)
+ *   npm run package:server -- --dir build/server     (the folder only, no zip)
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -165,9 +167,21 @@ function filesForZip(dir: string, base = dir, out: Record<string, Uint8Array> = 
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { dir: { type: 'string' }, out: { type: 'string' }, guidance: { type: 'string' } },
+  });
   const dir = path.resolve(values.dir ?? path.join(ROOT, 'build', 'server'));
+  if (values.guidance && !existsSync(values.guidance)) {
+    console.error(`--guidance: no such folder: ${values.guidance}`);
+    return 1;
+  }
   layOutServer(dir);
+  if (values.guidance) {
+    // The rollout's own docs, beside the demo ones: the app reads them with GUIDANCE_DIR=guidance.
+    cpSync(path.resolve(values.guidance), path.join(dir, 'guidance'), { recursive: true });
+    console.log(`Guidance from ${values.guidance} is in guidance/: set GUIDANCE_DIR=guidance`);
+  }
   if (values.dir) {
     console.log(`Laid out the server in ${dir} (start it there with: node dist/main.js)`);
     return 0;
