@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { LeaseStore } from '../../src/scheduler/lease.js';
 import { Scheduler } from '../../src/scheduler/runner.js';
+import { form } from '../issues/fixtures.js';
 import { execute, say, USERS } from '../support/app.js';
 import { azuriteConnection, testTables } from '../support/storage.js';
 
@@ -48,14 +49,7 @@ afterAll(async () => {
 
 describe('correlation ids in the logs', () => {
   it("gives a turn's lines, and those of the work it starts, one id, and the next turn another", async () => {
-    const report = await execute(app, USERS.staff, 'issue.submit', {
-      title: 'Sync fails with FL-SYNC-409',
-      description: 'Every evening the tablet says conflict and the visits stay pending.',
-      location: 'Sync screen',
-      category: 'Sync / offline',
-      severity: 'blocks',
-      site: 'Marula district',
-    });
+    const report = await execute(app, USERS.staff, 'issue.submit', form());
     expect(report.status).toBe(200);
     await say(app, USERS.staff, 'whoami');
 
