@@ -13,6 +13,7 @@ import type { GuidanceLibrary } from './faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
+import { InFlightRequests } from './http/inflight.js';
 import { createHttpServer } from './http/server.js';
 import {
   IssueExport,
@@ -41,6 +42,7 @@ import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
+import { withCorrelation } from './telemetry/correlation.js';
 
 export interface AppOptions {
   log?: Logger;
@@ -166,10 +168,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     library.on('reloaded', (event) => {
       // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
       if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
-      log.info({ changed: event.changed }, 'guidance reloaded');
-      notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
-        log.error({ err }, 'could not check newly answered questions'),
-      );
+      withCorrelation(() => {
+        log.info({ changed: event.changed }, 'guidance reloaded');
+        notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
+          log.error({ err }, 'could not check newly answered questions'),
+        );
+      });
     });
 
     const sla = {
@@ -215,9 +219,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
 
+    // Each activity is one turn: one correlation id for its log lines and for the sends it starts.
+    const inFlight = new InFlightRequests();
     const server: Server = createHttpServer({
       log,
-      processActivity: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
+      processActivity: (req, res) =>
+        inFlight.run(res, () => withCorrelation(() => adapter.process(req, res, (ctx) => bot.run(ctx)))),
       ready: () => tables.ping(),
       download: (token) => issueWiring.exports.read(token),
     });
@@ -263,9 +270,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       outbox,
       scheduler,
       async stop() {
-        // Stop taking work first (server), then finish sends in flight, then storage.
+        // Stop taking work first (new connections refused, new requests 503), let the turns in flight
+        // finish, then the sends they started, then jobs and storage. main.ts bounds the whole in time.
         const serverClose = cleanups.pop();
-        await serverClose?.();
+        const closed = serverClose?.();
+        await inFlight.drain();
+        await closed;
         await outbox.drain();
         await sender.drain();
         for (const c of cleanups.reverse()) await c();

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import restify, { type Request, type Response, type Server } from 'restify';
-
-const TAB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tab');
+import { TAB_DIR } from '../paths.js';
 const TAB_TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 const TAB_NAME = /^[\w-]+\.(html|js|css)$/;

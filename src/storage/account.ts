@@ -1,7 +1,6 @@
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { Config } from '../config.js';
 import { describeConnectionString, type Logger } from '../log.js';
-import { startAzurite } from './azurite.js';
 import type { TableAccount } from './tables.js';
 
 /** The Storage account the app uses, and how to let go of it (stops embedded Azurite). */
@@ -23,6 +22,8 @@ export async function openStorageAccount(storage: Config['storage'], log: Logger
     log.info({ storage: storage.tableEndpoint }, 'using Storage account with managed identity');
     return { account: { endpoint: storage.tableEndpoint, credential }, close: async () => {} };
   }
+  // Imported only here: production refuses embedded storage, and its image has no Azurite installed.
+  const { startAzurite } = await import('./azurite.js');
   const azurite = await startAzurite({ location: storage.dataDir });
   log.info(
     { tablePort: azurite.tablePort, queuePort: azurite.queuePort, dataDir: storage.dataDir ?? '(in memory)' },
