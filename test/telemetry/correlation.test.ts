@@ -55,7 +55,7 @@ describe('correlation ids in the logs', () => {
 
     const logged1 = logged.lines.find((l) => l.msg === 'issue logged');
     // Posting to the triage channel is the feature's follow-up, logged by the app's logger, not the turn's.
-    const followUp = logged.lines.find((l) => l.msg.startsWith('no triage channel set up'));
+    const followUp = logged.lines.find((l) => l.msg.startsWith('no conversation to send to'));
     const handled = logged.lines.filter((l) => l.msg === 'activity handled');
     expect(logged1?.corr).toMatch(/^[0-9a-f-]{36}$/);
     expect(followUp?.corr).toBe(logged1?.corr);
