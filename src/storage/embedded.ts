@@ -191,21 +191,22 @@ export class EmbeddedStorage {
     const journal = this.journal;
     if (!journal || this.state.status !== 'ok' || this.stopped) return;
     const generation = this.generation;
-    const seq = journal.lastSeq; // before the look: every write up to here was answered by Azurite
-    const dbFile = path.join(serviceDir(this.azurite.location!, 'table'), DB_FILE);
-    const sig = await signature(dbFile);
-    if (generation !== this.generation || this.state.status !== 'ok') return;
-    const previous = this.lastLook;
-    this.lastLook = { sig, seq };
-    if (!previous || previous.sig === sig) return;
-    const safe = this.safeOnNextSave;
-    this.safeOnNextSave = previous.seq;
-    if (safe === undefined) return;
     try {
-      await syncFile(dbFile);
+      // A segment per look, so "everything up to the number noted at a look" is whole files.
+      await journal.rotateIfUsed();
+      const seq = journal.lastSeq; // before the look: every write up to here was answered by Azurite
+      const dbFile = path.join(serviceDir(this.azurite.location!, 'table'), DB_FILE);
+      const sig = await signature(dbFile);
+      if (generation !== this.generation || this.state.status !== 'ok') return;
+      const previous = this.lastLook;
+      this.lastLook = { sig, seq };
+      if (!previous || previous.sig === sig) return;
+      const safe = this.safeOnNextSave;
+      this.safeOnNextSave = previous.seq;
+      if (safe === undefined) return;
+      await syncFile(dbFile); // Azurite does not sync its saves; a power cut must not undo them either
       await syncDir(path.dirname(dbFile));
       await journal.trimThrough(safe);
-      await journal.rotateIfHolds(this.safeOnNextSave);
     } catch (err) {
       this.log.warn({ err }, 'could not trim the storage journal; will try again');
     }

@@ -29,9 +29,8 @@ export interface JournalRecord {
   o: JournalOp;
 }
 
-/** Start a new segment after this many bytes or this long, so trimming can drop whole files. */
+/** Start a new segment after this many bytes (the supervisor also starts one at each look), so trimming can drop whole files. */
 const SEGMENT_BYTES = 256 * 1024;
-const SEGMENT_AGE_MS = 10_000;
 const NAME = /^(\d{16})\.jsonl$/;
 
 const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(16, '0')}.jsonl`;
@@ -40,7 +39,6 @@ export class TableJournal {
   private seq: number;
   private log: DurableLog;
   private segmentStart: number;
-  private segmentOpenedAt = Date.now();
   /** Segments closed for writing, by first sequence number. */
   private readonly closed: number[];
   private rotating: Promise<void> | undefined;
@@ -82,7 +80,7 @@ export class TableJournal {
     while (this.rotating) await this.rotating;
     const record: JournalRecord = { s: ++this.seq, t: table, o: op };
     const written = this.log.append([record]);
-    if (this.log.size >= SEGMENT_BYTES || Date.now() - this.segmentOpenedAt >= SEGMENT_AGE_MS) {
+    if (this.log.size >= SEGMENT_BYTES) {
       this.rotating ??= this.rotate().finally(() => (this.rotating = undefined));
     }
     await written;
@@ -120,9 +118,9 @@ export class TableJournal {
     return this.closed.length + 1;
   }
 
-  /** Starts a new segment if the current one holds record `seq` (so it can be trimmed); appends wait for it. */
-  async rotateIfHolds(seq: number): Promise<void> {
-    if (this.log.size > 0 && this.segmentStart <= seq) {
+  /** Starts a new segment if the current one holds any record (so they can be trimmed); appends wait for it. */
+  async rotateIfUsed(): Promise<void> {
+    if (this.log.size > 0) {
       this.rotating ??= this.rotate().finally(() => (this.rotating = undefined));
     }
     await this.rotating;
@@ -136,7 +134,6 @@ export class TableJournal {
     this.log = await DurableLog.open(path.join(this.dir, segmentName(first)));
     this.closed.push(this.segmentStart);
     this.segmentStart = first;
-    this.segmentOpenedAt = Date.now();
   }
 
   async close(): Promise<void> {
