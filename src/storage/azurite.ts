@@ -203,6 +203,10 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
   };
   const launch = async (service: AzuriteService) => {
     const child = await startOne(service, host, ports[service], location);
+    if (stopping) {
+      await stopChild(child); // stop() was called while it started: it must not outlive the app
+      throw new Error('Azurite is stopping');
+    }
     children.set(service, child);
     writePids();
     child.once('exit', (code, signal) => {

@@ -170,7 +170,7 @@ export class EmbeddedStorage {
         } else {
           this.log.warn({ err, service, attempt: attempt + 1 }, 'Azurite restart failed; trying again');
         }
-        await sleep(wait);
+        await sleep(wait, true);
       }
     }
   }
@@ -230,4 +230,9 @@ async function signature(file: string): Promise<string> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `unref`: a retry that is waiting must not keep a stopping process alive. */
+const sleep = (ms: number, unref = false) =>
+  new Promise((r) => {
+    const t = setTimeout(r, ms);
+    if (unref) t.unref();
+  });
