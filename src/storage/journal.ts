@@ -1,6 +1,7 @@
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DurableLog, readJsonLines, syncDir } from './durable-file.js';
+import { KeyLocks } from './key-locks.js';
 
 /*
  * The write journal of embedded storage. Azurite keeps tables in memory (LokiJS) and writes them to disk
@@ -36,6 +37,8 @@ const NAME = /^(\d{16})\.jsonl$/;
 const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(16, '0')}.jsonl`;
 
 export class TableJournal {
+  /** One per journal, so every client writing through it orders writes to an entity the same way. */
+  readonly locks = new KeyLocks();
   private seq: number;
   private log: DurableLog;
   private segmentStart: number;

@@ -8,7 +8,7 @@ import {
   STORAGE_RETRY_OPTIONS,
 } from './call-policy.js';
 import type { TableJournal } from './journal.js';
-import { journaled, KeyLocks } from './journaled-client.js';
+import { journaled } from './journaled-client.js';
 
 /** How to reach the account: a connection string (keys, or Azurite), or an endpoint plus an Entra credential. */
 export type TableAccount = string | { endpoint: string; credential: TokenCredential };
@@ -45,7 +45,6 @@ export function tableClient(account: TableAccount, table: string, options: Table
 export class Tables {
   private readonly created = new Map<string, Promise<void>>();
   private readonly options: TableServiceClientOptions;
-  private readonly locks = new KeyLocks();
   constructor(
     private readonly account: TableAccount,
     /** Prefix for every table name, so tests and instances can share one account. */
@@ -57,7 +56,7 @@ export class Tables {
 
   private client(table: string): TableClient {
     const client = tableClient(this.account, table, this.options);
-    return this.settings.journal ? journaled(client, this.settings.journal, this.locks) : client;
+    return this.settings.journal ? journaled(client, this.settings.journal) : client;
   }
 
   /** A client for `name` (prefixed); the table is created on first use. */

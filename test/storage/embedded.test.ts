@@ -23,6 +23,14 @@ async function start(dir: string): Promise<{ storage: EmbeddedStorage; tables: T
   return { storage, tables: new Tables(storage.connectionString, '', { ...storage.tablesOptions(), timeoutMs: 60_000 }) };
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const dataDir = () => mkdtempSync(path.join(tmpdir(), 'rd-embedded-'));
 const killTable = (storage: EmbeddedStorage) => process.kill(storage.pid('table')!, 'SIGKILL');
 
@@ -146,5 +154,7 @@ describe('embedded storage when the whole app is killed', () => {
     expect(all['p/r2']).toBeUndefined();
     const counter = new RefCounter(await tables.table('Issues'), 'R-');
     expect((await counter.allocate(new Date(), 'a new request')).number).toBe(told.lastRef + 1);
+    // The dead app's queue service did not live on beside the new one.
+    expect(alive(told.queue)).toBe(false);
   }, 90_000);
 });
