@@ -124,9 +124,9 @@ export async function replaceFileDurably(file: string, content: string): Promise
   await syncDir(path.dirname(file));
 }
 
-/** Makes a directory's entries (created, renamed, removed files) survive a power loss. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+/** Flushes a file (e.g. one written by another process) or a directory's entries to disk. */
+async function syncPath(p: string): Promise<void> {
+  const fh = await open(p, 'r');
   try {
     await fh.sync();
   } finally {
@@ -134,12 +134,7 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Makes a directory's entries (created, renamed, removed files) survive a power loss. */
+export const syncDir = (dir: string) => syncPath(dir);
 /** Flushes a file written by another process (Azurite's database) to disk. */
-export async function syncFile(file: string): Promise<void> {
-  const fh = await open(file, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+export const syncFile = (file: string) => syncPath(file);

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { execute, invokeText, readable, say, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
+import { until } from '../support/until.js';
 
 /*
  * The app with its own embedded Azurite on a data folder (not the shared test Azurite): the storage
@@ -38,13 +39,6 @@ async function report(user: TestUser, title: string): Promise<string> {
   return refIn(invokeText(res.body));
 }
 
-async function until(what: string, ok: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 const get = (p: string) => fetch(`${app.url}${p}`, { signal: AbortSignal.timeout(10_000) });
 
 beforeAll(async () => {

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/log.js';
 import { StorageUnavailableError } from '../../src/storage/call-policy.js';
 import { EmbeddedStorage } from '../../src/storage/embedded.js';
 import { collect, Tables } from '../../src/storage/tables.js';
+import { until } from '../support/until.js';
 
 const running: EmbeddedStorage[] = [];
 afterEach(async () => {
@@ -43,13 +44,6 @@ async function rows(t: TableClient): Promise<Record<string, Record<string, unkno
   return out;
 }
 
-async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('embedded storage when Azurite is killed', () => {
   it('restarts it and keeps every write it confirmed; issue numbers go on, never reused', async () => {

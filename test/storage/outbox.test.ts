@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Outbox, OutboxFullError } from '../../src/storage/outbox.js';
 import { idempotentEffect } from './fixtures/idempotent-effect.js';
+import { until } from '../support/until.js';
 
 const freshFile = () => path.join(mkdtempSync(path.join(tmpdir(), 'rd-outbox-')), 'outbox.jsonl');
 
@@ -19,13 +20,6 @@ function worker(...args: string[]): { child: ChildProcess; out: () => string } {
   return { child, out: () => out };
 }
 
-async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function kill(child: ChildProcess): Promise<void> {
   const gone = new Promise((r) => child.once('exit', r));
