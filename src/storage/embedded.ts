@@ -139,6 +139,15 @@ export class EmbeddedStorage {
       this.generation++;
       this.lastLook = undefined;
       this.safeOnNextSave = undefined;
+      if (!this.journal) {
+        // In memory there is nothing to recover: a fresh, empty store would hand out issue numbers again.
+        const reason = `the in-memory table service ${detail}; its data is gone: restart the app`;
+        this.state = { status: 'down', reason };
+        this.gateOpen = Promise.reject(new StorageUnavailableError(`storage is down: ${reason}`));
+        this.gateOpen.catch(() => {});
+        this.log.error({ service }, `STORAGE IS DOWN: ${reason}`);
+        return;
+      }
       this.closeGate(`the embedded table service ${detail} and is being restarted`);
       // Tries already sent must end (they fail fast: the port is closed) before a new process can answer.
       const end = Date.now() + 10_000;

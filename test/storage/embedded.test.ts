@@ -125,6 +125,20 @@ describe('embedded storage when Azurite is killed', () => {
   }, 60_000);
 });
 
+describe('throw-away (in-memory) embedded storage when Azurite is killed', () => {
+  it('says it is down rather than start again empty and hand out issue numbers a second time', async () => {
+    const storage = await EmbeddedStorage.start({ log: createLogger('silent') });
+    running.push(storage);
+    const tables = new Tables(storage.connectionString, '', storage.tablesOptions());
+    const counter = new RefCounter(await tables.table('Issues'), 'R-');
+    expect((await counter.allocate(new Date())).number).toBe(1);
+    killTable(storage);
+    await until('storage down', () => storage.health().status === 'down');
+    expect(storage.health()).toMatchObject({ reason: expect.stringMatching(/in-memory .* restart the app/) });
+    expect(await counter.allocate(new Date()).catch((e: unknown) => e)).toBeInstanceOf(StorageUnavailableError);
+  });
+});
+
 describe('embedded storage when the whole app is killed', () => {
   it('a new start on the same folder has every confirmed write and goes on with the numbers', async () => {
     const dir = dataDir();
