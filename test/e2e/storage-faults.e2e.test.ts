@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { execute, invokeText, readable, say, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { until } from '../support/until.js';
+import { tempDir } from '../support/tempdir.js';
 
 /*
  * The app with its own embedded Azurite on a data folder (not the shared test Azurite): the storage
@@ -43,7 +43,7 @@ const get = (p: string) => fetch(`${app.url}${p}`, { signal: AbortSignal.timeout
 
 beforeAll(async () => {
   connector = await new RecordingConnector().start();
-  dataDir = mkdtempSync(path.join(tmpdir(), 'rd-faults-'));
+  dataDir = tempDir('rd-faults');
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TableClient } from '@azure/data-tables';
@@ -11,6 +10,7 @@ import { StorageUnavailableError } from '../../src/storage/call-policy.js';
 import { EmbeddedStorage } from '../../src/storage/embedded.js';
 import { collect, Tables } from '../../src/storage/tables.js';
 import { until } from '../support/until.js';
+import { tempDir } from '../support/tempdir.js';
 
 const running: EmbeddedStorage[] = [];
 afterEach(async () => {
@@ -32,7 +32,7 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const dataDir = () => mkdtempSync(path.join(tmpdir(), 'rd-embedded-'));
+const dataDir = () => tempDir('rd-embedded');
 const killTable = (storage: EmbeddedStorage) => process.kill(storage.pid('table')!, 'SIGKILL');
 
 async function rows(t: TableClient): Promise<Record<string, Record<string, unknown>>> {

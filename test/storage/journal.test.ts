@@ -1,10 +1,10 @@
-import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type JournalOp, TableJournal } from '../../src/storage/journal.js';
+import { tempDir } from '../support/tempdir.js';
 
-const freshDir = () => path.join(mkdtempSync(path.join(tmpdir(), 'rd-journal-')), 'journal');
+const freshDir = () => path.join(tempDir('rd-journal'), 'journal');
 const put = (rowKey: string, n: number): JournalOp => ({
   k: 'put',
   mode: 'Replace',

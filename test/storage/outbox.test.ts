@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Outbox, OutboxFullError } from '../../src/storage/outbox.js';
 import { idempotentEffect } from './fixtures/idempotent-effect.js';
 import { until } from '../support/until.js';
+import { tempDir } from '../support/tempdir.js';
 
-const freshFile = () => path.join(mkdtempSync(path.join(tmpdir(), 'rd-outbox-')), 'outbox.jsonl');
+const freshFile = () => path.join(tempDir('rd-outbox'), 'outbox.jsonl');
 
 function worker(...args: string[]): { child: ChildProcess; out: () => string } {
   const script = fileURLToPath(new URL('./fixtures/outbox-worker.ts', import.meta.url));
@@ -103,7 +103,7 @@ describe('Outbox', () => {
 
   it('after a kill mid-drain, draining again gives every item exactly one effect and re-handles at most one', async () => {
     const file = freshFile();
-    const effects = mkdtempSync(path.join(tmpdir(), 'rd-effects-'));
+    const effects = tempDir('rd-effects');
     const outbox = await Outbox.open<{ n: number }>(file);
     for (let i = 0; i < 40; i++) await outbox.add(`k${i}`, { n: i });
     await outbox.close();

@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { type JournalRecord, TableJournal } from '../../src/storage/journal.js';
 import { replay } from '../../src/storage/replay.js';
 import { collect, Tables } from '../../src/storage/tables.js';
 import { azuriteConnection } from '../support/storage.js';
+import { tempDir } from '../support/tempdir.js';
 
 /** A small seeded generator, so a failure can be run again. */
 function random(seed: number): () => number {
@@ -70,7 +68,7 @@ async function contents(t: TableClient): Promise<Record<string, unknown>[]> {
 describe('journal replay', () => {
   it('replaying any suffix of the journal onto the state after any later prefix gives the true state', async () => {
     for (const seed of [1, 2]) {
-      const journal = await TableJournal.open(mkdtempSync(path.join(tmpdir(), 'rd-replay-')));
+      const journal = await TableJournal.open(tempDir('rd-replay'));
       const prefix = `r${seed}${Date.now().toString(36)}`;
       const truth = await new Tables(azuriteConnection(), `${prefix}a`, { journal }).table('Things');
       await randomWrites(truth, random(seed), 60);
