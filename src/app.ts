@@ -31,8 +31,9 @@ import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
-import { openStorageAccount } from './storage/account.js';
+import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
+import { expiryJob } from './storage/expiry.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
@@ -56,6 +57,8 @@ export interface App {
   tables: Tables;
   /** Where storage is, for tools and tests (a connection string, or an endpoint with a credential). */
   account: TableAccount;
+  /** The opened account: its health, and embedded Azurite when the app runs it. */
+  storage: OpenedAccount;
   bot: RolloutDeskBot;
   sender: ProactiveSender;
   faq: FaqService;
@@ -80,7 +83,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const storage = await openStorageAccount(config.storage, log);
     cleanups.push(() => storage.close());
     const account = storage.account;
-    const tables = new Tables(account, config.env.TABLE_PREFIX);
+    const tables = new Tables(account, config.env.TABLE_PREFIX, storage.tablesOptions);
     const conversations = await ConversationStore.open(tables, clock);
     const dedupe = await DedupeStore.open(tables, clock);
 
@@ -216,6 +219,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       { issues, repository, log },
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
+    scheduler.add(expiryJob([dedupe, issueWiring.exports], { log }));
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
 
@@ -225,7 +229,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       log,
       processActivity: (req, res) =>
         inFlight.run(res, () => withCorrelation(() => adapter.process(req, res, (ctx) => bot.run(ctx)))),
-      ready: () => tables.ping(),
+      ready: async () => {
+        const health = storage.health();
+        if (health.status !== 'ok') throw new Error(health.reason);
+        await tables.ping();
+      },
+      health: () => storage.health(),
       download: (token) => issueWiring.exports.read(token),
     });
     await new Promise<void>((resolve, reject) => {
@@ -260,6 +269,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       url,
       tables,
       account,
+      storage,
       bot,
       sender,
       faq,
