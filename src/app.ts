@@ -25,6 +25,7 @@ import type { GuidanceLibrary } from './faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
+import { InFlightRequests } from './http/inflight.js';
 import { createHttpServer } from './http/server.js';
 import {
   IssueExport,
@@ -45,8 +46,9 @@ import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
-import { openStorageAccount } from './storage/account.js';
+import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
+import { expiryJob } from './storage/expiry.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
@@ -58,6 +60,7 @@ import { registerBroadcast } from './teams/broadcast.js';
 import { ReportingOutbox } from './teams/reporting-outbox.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
+import { withCorrelation } from './telemetry/correlation.js';
 
 export interface AppOptions {
   log?: Logger;
@@ -71,6 +74,8 @@ export interface App {
   tables: Tables;
   /** Where storage is, for tools and tests (a connection string, or an endpoint with a credential). */
   account: TableAccount;
+  /** The opened account: its health, and embedded Azurite when the app runs it. */
+  storage: OpenedAccount;
   bot: RolloutDeskBot;
   sender: ProactiveSender;
   faq: FaqService;
@@ -99,7 +104,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const storage = await openStorageAccount(config.storage, log);
     cleanups.push(() => storage.close());
     const account = storage.account;
-    const tables = new Tables(account, config.env.TABLE_PREFIX);
+    const tables = new Tables(account, config.env.TABLE_PREFIX, storage.tablesOptions);
     const conversations = await ConversationStore.open(tables, clock);
     const dedupe = await DedupeStore.open(tables, clock);
 
@@ -189,10 +194,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     library.on('reloaded', (event) => {
       // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
       if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
-      log.info({ changed: event.changed }, 'guidance reloaded');
-      notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
-        log.error({ err }, 'could not check newly answered questions'),
-      );
+      withCorrelation(() => {
+        log.info({ changed: event.changed }, 'guidance reloaded');
+        notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
+          log.error({ err }, 'could not check newly answered questions'),
+        );
+      });
     });
 
     const sla = {
@@ -304,13 +311,22 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
     scheduleBroadcastJobs(scheduler, broadcast, config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
 
+    scheduler.add(expiryJob([dedupe, issueWiring.exports], { log }));
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
 
+    // Each activity is one turn: one correlation id for its log lines and for the sends it starts.
+    const inFlight = new InFlightRequests();
     const server: Server = createHttpServer({
       log,
-      processActivity: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
-      ready: () => tables.ping(),
+      processActivity: (req, res) =>
+        inFlight.run(res, () => withCorrelation(() => adapter.process(req, res, (ctx) => bot.run(ctx)))),
+      ready: async () => {
+        const health = storage.health();
+        if (health.status !== 'ok') throw new Error(health.reason);
+        await tables.ping();
+      },
+      health: () => storage.health(),
       download: (token) => issueWiring.exports.read(token),
     });
     await new Promise<void>((resolve, reject) => {
@@ -345,6 +361,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       url,
       tables,
       account,
+      storage,
       bot,
       sender,
       faq,
@@ -358,9 +375,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       rolloutFile,
       scheduler,
       async stop() {
-        // Stop taking work first (server), then finish sends in flight, then storage.
+        // Stop taking work first (new connections refused, new requests 503), let the turns in flight
+        // finish, then the sends they started, then jobs and storage. main.ts bounds the whole in time.
         const serverClose = cleanups.pop();
-        await serverClose?.();
+        const closed = serverClose?.();
+        await inFlight.drain();
+        await closed;
         await broadcast.runner.idle();
         await outbox.drain();
         await sender.drain();

@@ -26,3 +26,8 @@ export function parseCommand(text: string): ParsedCommand | undefined {
   }
   return undefined;
 }
+
+/** One line of help per command, for the manifest's command menu. */
+export const COMMAND_HELP: Readonly<Record<string, string>> = Object.fromEntries(
+  COMMANDS.filter((c) => !c.localOnly).map((c) => [c.name, c.help]),
+);

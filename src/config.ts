@@ -48,6 +48,10 @@ const schema = z.object({
   PUBLIC_BASE_URL: optionalText.pipe(z.string().url().optional()),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** On SIGTERM: how long requests, sends and jobs in flight get to finish before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_SECONDS: int(20, 1, 600),
+  /** Set → requests, dependencies, exceptions and the app's figures go to Application Insights. */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText,
 
   AZURE_STORAGE_CONNECTION_STRING: optionalText,
   AZURE_STORAGE_ACCOUNT_NAME: optionalText,
@@ -114,6 +118,9 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
+
+/** The name of every setting the app reads (the infrastructure test checks the Bicep's app settings against it). */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
 
 export type AuthMode =
   | { kind: 'local' }

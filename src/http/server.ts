@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import restify, { type Request, type Response, type Server } from 'restify';
-
-const TAB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tab');
+import { TAB_DIR } from '../paths.js';
 const TAB_TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 const TAB_NAME = /^[\w-]+\.(html|js|css)$/;
@@ -40,6 +38,8 @@ export interface HttpDeps {
   processActivity(req: Request, res: Response): Promise<void>;
   /** Throws when storage is not reachable. */
   ready(): Promise<void>;
+  /** Whether the process can work at all: "down" (e.g. embedded storage that cannot be restarted) → 503. */
+  health?(): { status: 'ok' } | { status: 'recovering' | 'down'; reason: string };
   /** A file made for download (e.g. the issue export), by its unguessable token. */
   download?(token: string): Promise<{ filename: string; contentType: string; content: string } | undefined>;
 }
@@ -81,6 +81,12 @@ export function createHttpServer(deps: HttpDeps): Server {
   });
 
   server.get('/healthz', async (_req: Request, res: Response) => {
+    const health = deps.health?.() ?? { status: 'ok' };
+    if (health.status === 'down') {
+      res.status(503);
+      res.json({ status: 'down', reason: health.reason, uptimeSeconds: Math.round(process.uptime()) });
+      return;
+    }
     res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
   });
 

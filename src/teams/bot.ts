@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
@@ -114,8 +113,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   override async run(context: TurnContext): Promise<void> {
     const a = context.activity;
     const started = Date.now();
+    // The correlation id (`corr`) comes from the turn's scope (src/telemetry/correlation.ts), set per request.
     const log = this.deps.log.child({
-      corr: randomUUID(),
       activityId: a.id,
       type: a.type,
       name: a.name,

@@ -8,6 +8,7 @@ import type { FaqService } from '../faq/service.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../outbound/message.js';
+import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 
 export interface FaqWiring {
@@ -49,6 +50,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     // Typing first: a model answer can take seconds, and users should see the bot is on it.
     await turn.context.sendActivity({ type: 'typing' });
     const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS));
+    metrics.questionAnswered(answer.kind === 'answer');
     if (answer.kind === 'answer') {
       await turn.reply(answerCard(answer));
     } else {
