@@ -39,11 +39,9 @@ import {
   scheduleIssueJobs,
 } from './issues/index.js';
 import { createLogger, type Logger } from './log.js';
-import type { WatchedFile } from './files/watched.js';
-import type { Rollout } from './rollout/model.js';
-import { openRolloutFile } from './rollout/rollout-file.js';
 import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
+import { MembershipStore, openRolloutFile, RolloutDirectory } from './rollout/index.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
 import { type OpenedAccount, openStorageAccount } from './storage/account.js';
@@ -56,6 +54,7 @@ import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
+import { registerRollout } from './teams/rollout.js';
 import { registerBroadcast } from './teams/broadcast.js';
 import { ReportingOutbox } from './teams/reporting-outbox.js';
 import { TeamsRosterReader } from './teams/roster.js';
@@ -86,9 +85,10 @@ export interface App {
   outbox: ReportingOutbox;
   broadcast: Broadcast;
   planFile: PlanFile;
-  rolloutFile: WatchedFile<Rollout>;
   scheduler: Scheduler;
   library: GuidanceLibrary<FaqIndex>;
+  /** The rollout's cohorts, user groups and who is in them. */
+  rollout: RolloutDirectory;
   stop(): Promise<void>;
 }
 
@@ -202,6 +202,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       });
     });
 
+    const rolloutFile = await openRolloutFile(config.rolloutFile, {
+      onWarning: (message) => log.warn({ rolloutFile: config.rolloutFile }, message),
+    });
+    cleanups.push(async () => rolloutFile.close());
+    rolloutFile.on('changed', (r) => log.info({ cohorts: r.cohorts.length, groups: r.groups.length }, 'rollout file reloaded'));
+    const rollout = new RolloutDirectory(() => rolloutFile.current, await MembershipStore.open(tables, clock));
+    registerRollout(bot, { directory: rollout, conversations });
+
     const sla = {
       untriagedReminderMinutes: config.env.SLA_UNTRIAGED_MINUTES,
       escalationMinutes: config.env.SLA_BLOCKING_MINUTES,
@@ -243,12 +251,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
 
-    // The communication plan: the rollout's people, the plan file, and the fan-out of its messages.
-    const rolloutFile = await openRolloutFile(config.rolloutFile, {
-      onInvalid: (message) => log.warn({ file: config.rolloutFile }, `${message}; the previous rollout file stays in use`),
-      onChange: () => log.info({ file: config.rolloutFile }, 'rollout file reloaded'),
-    });
-    cleanups.push(async () => rolloutFile.close());
+    // The communication plan: the plan file, its audiences in the rollout's people, and the fan-out.
     const sendStore = await SendStore.open(tables);
     const rolloutTeamIds = config.env.ROLLOUT_TEAM_IDS;
     const planFile = await openPlanFile(config.commPlanFile, {
@@ -278,15 +281,18 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         teamMembers: (teamId) => roster.members(teamId),
         championIds: () => roles.championIds(),
         rolloutTeamIds,
+        members: (kind, id) => rollout.members(kind, id),
       },
       chatOf: async (userKey) => {
         const chat = await conversations.personalChat(userKey);
         return chat ? { teamsUserId: chat.user?.id ?? userKey, timeZone: chat.timeZone } : undefined;
       },
-      nameOf: async (id) => (await conversations.personName(id)) ?? rolloutFile.current.people.find((p) => p.id.toLowerCase() === id.toLowerCase())?.name,
+      nameOf: async (id) =>
+        (await conversations.personName(id)) ??
+        rolloutFile.current.members.find((p) => p.id.toLowerCase() === id.toLowerCase())?.name,
       knownPeople: async () => {
         const people = new Map<string, { id: string; name: string }>();
-        for (const p of rolloutFile.current.people) people.set(p.id.toLowerCase(), p);
+        for (const p of rolloutFile.current.members) people.set(p.id.toLowerCase(), { id: p.id, name: p.name });
         for (const p of await conversations.knownPeople()) if (p.name) people.set(p.id.toLowerCase(), p);
         return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
       },
@@ -366,13 +372,13 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       sender,
       faq,
       library,
+      rollout,
       issues,
       repository,
       queries,
       outbox,
       broadcast,
       planFile,
-      rolloutFile,
       scheduler,
       async stop() {
         // Stop taking work first (new connections refused, new requests 503), let the turns in flight

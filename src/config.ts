@@ -85,6 +85,7 @@ const schema = z.object({
   GUIDANCE_BASE_URL: optionalText.pipe(z.string().url().optional()),
   GLOSSARY_FILE: z.string().default('sample/glossary.yaml'),
   FAQ_CURATED_SHOW_AUTHOR: bool(false),
+  ROLLOUT_FILE: z.string().default('sample/rollout.yaml'),
 
   ISSUE_REF_PREFIX: z
     .string()
@@ -98,7 +99,6 @@ const schema = z.object({
   TENANT_SENDS_PER_SECOND: int(50, 1, 1000),
 
   COMM_PLAN_FILE: z.string().default('sample/communication-plan.yaml'),
-  ROLLOUT_FILE: z.string().default('sample/rollout.yaml'),
   BROADCAST_BATCH: int(250, 1, 5000),
   BROADCAST_WORKING_HOURS: z
     .string()
@@ -138,9 +138,10 @@ export interface Config {
   guidanceDir: string;
   /** The organisation's glossary for the FAQ engine (absolute path). */
   glossaryFile: string;
-  /** The communication plan and the rollout's people (absolute paths). */
-  commPlanFile: string;
+  /** The rollout's cohorts, user groups and members (absolute path). */
   rolloutFile: string;
+  /** The communication plan (absolute path). */
+  commPlanFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
   raw: Record<string, string | undefined>;
@@ -210,8 +211,8 @@ export function loadConfig(
           : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
     glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
-    commPlanFile: path.resolve(cwd, env.COMM_PLAN_FILE),
     rolloutFile: path.resolve(cwd, env.ROLLOUT_FILE),
+    commPlanFile: path.resolve(cwd, env.COMM_PLAN_FILE),
     model,
     raw: source,
   };

@@ -1,4 +1,4 @@
-import { cohortById, groupById, type Rollout } from '../rollout/model.js';
+import type { Rollout } from '../rollout/model.js';
 import type { Person } from '../roles/roles.js';
 import { type Audience, BROADCAST_CHANNELS, channelRecipient, type Recipient } from './model.js';
 
@@ -15,6 +15,8 @@ export interface AudienceDirectory {
   championIds(): Promise<string[]>;
   rolloutTeamIds: readonly string[];
   rollout(): Rollout;
+  /** Everyone in a user group or cohort (the rollout file and who the rollout team added from Teams). */
+  members(kind: 'group' | 'cohort', id: string): Promise<Person[]>;
   /** For reminders: the people a send reached 1:1, and those who acknowledged it. */
   reachedUsers(sendId: string): Promise<string[]>;
   acknowledged(sendId: string): Promise<Set<string>>;
@@ -63,38 +65,35 @@ async function userKeys(audience: Audience, dir: AudienceDirectory, notes: strin
       return (await dir.reachedUsers(audience.sendId)).filter((k) => !acked.has(k.toLowerCase()));
     }
     case 'group': {
-      const group = groupById(rollout, audience.groupId);
-      if (!group) {
+      if (!rollout.groups.some((g) => g.id === audience.groupId)) {
         notes.push(`user group "${audience.groupId}" is no longer in the rollout file`);
         return [];
       }
-      if (!audience.cohortId) return group.members;
+      const group = (await dir.members('group', audience.groupId)).map((p) => p.id);
+      if (!audience.cohortId) return group;
       const cohort = new Set((await cohortMembers(audience.cohortId, dir, notes)).map((k) => k.toLowerCase()));
-      return group.members.filter((m) => cohort.has(m.toLowerCase()));
+      return group.filter((m) => cohort.has(m.toLowerCase()));
     }
     case 'cohort': {
       const members = await cohortMembers(audience.cohortId, dir, notes);
       if (!audience.groupId) return members;
-      const group = groupById(rollout, audience.groupId);
-      if (!group) {
+      if (!rollout.groups.some((g) => g.id === audience.groupId)) {
         notes.push(`user group "${audience.groupId}" is no longer in the rollout file`);
         return [];
       }
-      const inGroup = new Set(group.members.map((m) => m.toLowerCase()));
+      const inGroup = new Set((await dir.members('group', audience.groupId)).map((p) => p.id.toLowerCase()));
       return members.filter((m) => inGroup.has(m.toLowerCase()));
     }
   }
 }
 
+/** A cohort's people ('all': every cohort's). */
 async function cohortMembers(cohortId: string, dir: AudienceDirectory, notes: string[]): Promise<string[]> {
   const rollout = dir.rollout();
-  const cohorts = cohortId === 'all' ? rollout.cohorts : [cohortById(rollout, cohortId)].filter((c) => c !== undefined);
+  const cohorts = cohortId === 'all' ? rollout.cohorts : rollout.cohorts.filter((c) => c.id === cohortId);
   if (!cohorts.length) notes.push(`cohort "${cohortId}" is no longer in the rollout file`);
   const out: string[] = [];
-  for (const cohort of cohorts) {
-    out.push(...cohort.users);
-    for (const teamId of cohort.teams) out.push(...(await teamMembers(teamId, dir, notes)).map((p) => p.id));
-  }
+  for (const cohort of cohorts) out.push(...(await dir.members('cohort', cohort.id)).map((p) => p.id));
   return out;
 }
 
@@ -109,8 +108,8 @@ async function teamMembers(teamId: string, dir: AudienceDirectory, notes: string
 
 /** How an audience reads in a card: "the support channel", "Field officers in Wave A". */
 export function audienceLabel(audience: Audience, rollout: Rollout): string {
-  const groupName = (id: string) => groupById(rollout, id)?.name ?? id;
-  const cohortName = (id: string) => (id === 'all' ? 'every cohort' : (cohortById(rollout, id)?.name ?? id));
+  const groupName = (id: string) => rollout.groups.find((g) => g.id === id)?.name ?? id;
+  const cohortName = (id: string) => (id === 'all' ? 'every cohort' : (rollout.cohorts.find((c) => c.id === id)?.name ?? id));
   switch (audience.kind) {
     case 'channel':
       return `the ${audience.role} channel`;
@@ -155,7 +154,7 @@ export function audienceFromChoice(value: string, rollout: Rollout): Audience | 
   if (kind === 'everyone' && !id) return { kind: 'everyone' };
   if (kind === 'champions' && !id) return { kind: 'champions' };
   if (kind === 'rollout-team' && !id) return { kind: 'rolloutTeam' };
-  if (kind === 'group' && groupById(rollout, id)) return { kind: 'group', groupId: id };
-  if (kind === 'cohort' && cohortById(rollout, id)) return { kind: 'cohort', cohortId: id };
+  if (kind === 'group' && rollout.groups.some((g) => g.id === id)) return { kind: 'group', groupId: id };
+  if (kind === 'cohort' && rollout.cohorts.some((c) => c.id === id)) return { kind: 'cohort', cohortId: id };
   return undefined;
 }

@@ -1,5 +1,4 @@
-import type { WatchedFile } from '../files/watched.js';
-import { WatchedFile as Watched } from '../files/watched.js';
+import { WatchedFile } from '../files/watched-file.js';
 import type { Rollout } from '../rollout/model.js';
 import { EMPTY_PLAN, type Plan } from './model.js';
 import { parsePlan } from './plan.js';
@@ -16,46 +15,49 @@ export interface PlanFile {
   close(): void;
 }
 
+/** What one read of the file gave: a plan, or the problems that kept it out (never thrown: the watcher keeps going). */
+type Read = { plan: Plan; text: string } | { problem: string } | undefined;
+
 export async function openPlanFile(
   file: string,
   opts: {
     rollout(): Rollout;
     store: Pick<SendStore, 'saveGoodPlan' | 'lastGoodPlan'>;
-    onInvalid(message: string): void;
+    onInvalid(problem: string): void;
     onChange?(plan: Plan): void;
     pollMs?: number;
   },
 ): Promise<PlanFile> {
-  let invalidAtStart = false;
-  let lastGood: Plan | undefined;
-  const watched: WatchedFile<{ plan: Plan; text: string } | undefined> = await Watched.open(file, {
-    parse: (text, source) => ({ plan: parsePlan(text, opts.rollout(), source), text }),
-    missing: () => undefined,
-    tolerateInvalidOnOpen: true,
-    pollMs: opts.pollMs,
-    onChange: (value) => {
-      if (!value) return;
-      lastGood = value.plan;
-      opts.store.saveGoodPlan(value.text).catch(() => {});
-      opts.onChange?.(value.plan);
-    },
-    onInvalid: (message) => {
-      invalidAtStart = lastGood === undefined;
-      opts.onInvalid(message);
-    },
-  });
-  if (watched.current) {
-    lastGood = watched.current.plan;
-    await opts.store.saveGoodPlan(watched.current.text);
-  } else if (invalidAtStart) {
-    // The file was bad when the app started: the plan last known good, if it still reads.
-    const text = await opts.store.lastGoodPlan();
+  const read = (text: string, source: string): Read => {
     try {
-      if (text) lastGood = parsePlan(text, opts.rollout(), 'last good plan');
-    } catch {
-      lastGood = undefined;
+      return { plan: parsePlan(text, opts.rollout(), source), text };
+    } catch (error) {
+      return { problem: (error as Error).message };
     }
-  }
+  };
+  const watched = await WatchedFile.open<Read>(file, { parse: read, missing: undefined, pollMs: opts.pollMs });
+  let lastGood: Plan | undefined;
+  const take = async (value: Read, atStart: boolean) => {
+    if (value && 'plan' in value) {
+      lastGood = value.plan;
+      await opts.store.saveGoodPlan(value.text);
+      if (!atStart) opts.onChange?.(value.plan);
+      return;
+    }
+    if (!value) {
+      lastGood = undefined; // the file was removed: no plan
+      return;
+    }
+    opts.onInvalid(value.problem);
+    if (atStart) {
+      // Bad when the app started: the plan last known good, if it still reads.
+      const text = await opts.store.lastGoodPlan();
+      const kept = text ? read(text, 'last good plan') : undefined;
+      if (kept && 'plan' in kept) lastGood = kept.plan;
+    }
+  };
+  await take(watched.current, true);
+  watched.on('changed', (value) => void take(value, false).catch(() => {}));
   return {
     get current() {
       return lastGood ?? EMPTY_PLAN;

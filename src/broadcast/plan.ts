@@ -1,9 +1,7 @@
 import { DateTime } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { describePath } from '../files/watched.js';
-import { cohortById, groupById, type Rollout } from '../rollout/model.js';
-import { timeZoneSchema } from '../rollout/rollout-file.js';
+import { type Rollout, zoneSchema } from '../rollout/model.js';
 import {
   type Audience,
   BROADCAST_CHANNELS,
@@ -77,14 +75,14 @@ const messageSchema = z.strictObject({
       at: z.string().trim(),
       from: z.union([z.string(), z.date()]),
       until: z.union([z.string(), z.date()]),
-      zone: timeZoneSchema.optional(),
+      zone: zoneSchema.optional(),
     }),
   ], { error: 'must be "manual", a date and time, "golive-7d 09:00", or {every, at, from, until}' }),
   launch: z.boolean().default(false),
 });
 
 const planSchema = z.strictObject({
-  timeZone: timeZoneSchema.default('UTC'),
+  timeZone: zoneSchema.default('UTC'),
   celebrations: z
     .strictObject({
       resolvedMilestones: z.array(z.number().int().min(1).max(1_000_000)).max(20).default([]),
@@ -175,11 +173,11 @@ export function audienceOf(raw: z.infer<typeof audienceSchema>, rollout: Rollout
     return undefined;
   }
   let ok = true;
-  if (group && !groupById(rollout, group)) {
+  if (group && !rollout.groups.some((g) => g.id === group)) {
     report(['group'], `no user group "${group}" in the rollout file`);
     ok = false;
   }
-  if (cohort && cohort !== 'all' && !cohortById(rollout, cohort)) {
+  if (cohort && cohort !== 'all' && !rollout.cohorts.some((c) => c.id === cohort)) {
     report(['cohort'], `no cohort "${cohort}" in the rollout file`);
     ok = false;
   }
@@ -225,7 +223,7 @@ export function whenOf(
   const at = /^(\d{4}-\d{2}-\d{2})[ T](\S+)(?:\s+(\S+))?$/.exec(text);
   if (at) {
     const [, date, time, zone] = at as unknown as [string, string, string, string | undefined];
-    const zoneOk = zone === undefined || timeZoneSchema.safeParse(zone).success;
+    const zoneOk = zone === undefined || zoneSchema.safeParse(zone).success;
     if (!DateTime.fromISO(date).isValid) report([], `"${date}" is not a date (YYYY-MM-DD)`);
     else if (!TIME.test(time)) report([], `"${time}": the time must be written HH:mm (24-hour)`);
     else if (!zoneOk) report([], `"${zone}" is not an IANA time zone such as Africa/Nairobi`);
@@ -250,4 +248,18 @@ function boundOf(raw: string | Date, report: (message: string) => void): Bound |
   if (/^\d{4}-\d{2}-\d{2}$/.test(text) && DateTime.fromISO(text).isValid) return { kind: 'date', date: text };
   report(`"${text}" must be a date (YYYY-MM-DD) or golive, golive+8w, golive-7d`);
   return undefined;
+}
+
+/** "messages[3] (weekly-tip).when" — a list entry's own id helps the author find it in a long file. */
+export function describePath(value: unknown, at: readonly PropertyKey[], idField = 'id'): string {
+  if (at.length === 0) return 'the file';
+  let out = '';
+  let node: unknown = value;
+  for (const key of at) {
+    out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
+    node = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+    const id = node && typeof node === 'object' ? (node as Record<string, unknown>)[idField] : undefined;
+    if (typeof key === 'number' && (typeof id === 'string' || typeof id === 'number')) out += ` (${id})`;
+  }
+  return out;
 }

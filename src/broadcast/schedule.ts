@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import rrule from 'rrule';
-import { type Cohort, cohortById, type Rollout } from '../rollout/model.js';
+import type { Cohort, Rollout } from '../rollout/model.js';
 import type { Bound, Plan, PlanMessage, When } from './model.js';
 
 const { RRule } = rrule;
@@ -65,15 +65,15 @@ export function allOccurrences(message: PlanMessage, plan: Plan, rollout: Rollou
       break;
     case 'golive':
       for (const cohort of cohortsFor(message, rollout)) {
-        const day = DateTime.fromISO(cohort.goLive, { zone: cohort.timeZone }).plus({ days: when.days });
-        push(cohort.id, wallTime(day.toISODate() ?? '', when.time, cohort.timeZone), cohort.id);
+        const day = DateTime.fromISO(cohort.goLive, { zone: cohort.zone }).plus({ days: when.days });
+        push(cohort.id, wallTime(day.toISODate() ?? '', when.time, cohort.zone), cohort.id);
       }
       break;
     case 'every': {
       const perCohort = when.from.kind === 'golive' || when.until.kind === 'golive';
       const targets = perCohort ? cohortsFor(message, rollout) : [undefined];
       for (const cohort of targets) {
-        const zone = cohort?.timeZone ?? when.zone;
+        const zone = cohort?.zone ?? when.zone;
         for (const day of recurrenceDays(when, cohort)) {
           push(`${cohort?.id ?? 'all'}@${day}`, wallTime(day, when.time, zone), cohort?.id ?? '');
         }
@@ -103,8 +103,7 @@ function cohortsFor(message: PlanMessage, rollout: Rollout): Cohort[] {
   const a = message.audience;
   if (a.kind !== 'cohort') return [];
   if (a.cohortId === 'all') return rollout.cohorts;
-  const one = cohortById(rollout, a.cohortId);
-  return one ? [one] : [];
+  return rollout.cohorts.filter((c) => c.id === a.cohortId);
 }
 
 function boundDate(bound: Bound, cohort: Cohort | undefined): string | undefined {

@@ -115,7 +115,7 @@ export class BroadcastService {
   private describeWhen(m: PlanMessage, plan: Plan, rollout: Rollout): string {
     const w = m.when;
     const at = (d: Date, zone: string) => `${formatWhen(d.toISOString(), zone)}${zone === plan.timeZone ? '' : ` (${zone})`}`;
-    const cohortZone = (id: string) => rollout.cohorts.find((c) => c.id === id)?.timeZone ?? plan.timeZone;
+    const cohortZone = (id: string) => rollout.cohorts.find((c) => c.id === id)?.zone ?? plan.timeZone;
     switch (w.kind) {
       case 'manual':
         return `When sent with "send ${m.id}"`;

@@ -3,6 +3,7 @@ import { SETUP_COMMANDS } from '../conversations/verbs.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import { HELP_COMMANDS } from '../help/verbs.js';
 import { ISSUE_COMMANDS, ISSUE_VERBS } from '../issues/verbs.js';
+import { ROLLOUT_COMMANDS } from '../rollout/verbs.js';
 import type { CommandDef, VerbDef } from './define.js';
 
 /**
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CommandDef[] = [
   ...Object.values(ISSUE_COMMANDS),
   ...Object.values(FAQ_COMMANDS),
   ...Object.values(SETUP_COMMANDS),
+  ...Object.values(ROLLOUT_COMMANDS),
   ...Object.values(BROADCAST_COMMANDS),
 ];
 

@@ -23,6 +23,10 @@ export const PERMISSIONS = {
   'faq.curate': 'champion',
   'faq.exportCurated': 'rolloutTeam',
   'channels.setup': 'rolloutTeam',
+  /** See the rollout's user groups and cohorts. */
+  'rollout.view': 'champion',
+  /** Add or remove people from user groups and cohorts. */
+  'rollout.manage': 'rolloutTeam',
   /** The communication plan: plan, preview, send, cancel, announce, reports, resend and remind. */
   'broadcast.manage': 'rolloutTeam',
   /** "Got it" on an announcement (a 1:1 one only by its recipient: checked by the service). */
