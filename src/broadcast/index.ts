@@ -1,6 +1,5 @@
 import type { Clock } from '../clock.js';
 import type { Rollout } from '../rollout/model.js';
-import type { Person } from '../roles/roles.js';
 import type { Scheduler } from '../scheduler/runner.js';
 import type { Tables } from '../storage/tables.js';
 import type { Outbox } from '../outbound/message.js';
@@ -48,6 +47,7 @@ export interface Broadcast {
   runner: BroadcastRunner;
   wins: WinCheck;
   sends: SendStore;
+  deliveries: DeliveryRows;
 }
 
 /** Builds the communication plan's stores, runner, services and win rules over one set of tables. */
@@ -105,7 +105,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     acks,
     clock: s.clock,
   });
-  return { service, celebrations, runner, wins, sends };
+  return { service, celebrations, runner, wins, sends, deliveries };
 }
 
 /** The plan's job (due messages, running sends) and the wins' job, on whichever instance holds each lease. */
@@ -114,4 +114,3 @@ export function scheduleBroadcastJobs(scheduler: Scheduler, b: Broadcast, everyM
   scheduler.add({ name: 'broadcast.wins', everyMs: Math.max(everyMs, 10 * 60_000), run: async () => void (await b.wins.run()) });
 }
 
-export type { Person };

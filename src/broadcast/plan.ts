@@ -5,6 +5,7 @@ import { type Rollout, zoneSchema } from '../rollout/model.js';
 import {
   type Audience,
   BROADCAST_CHANNELS,
+  type BroadcastChannel,
   type Bound,
   NO_WINS,
   type Plan,
@@ -41,17 +42,6 @@ const httpsUrl = z
   .max(LIMITS.url, `must be at most ${LIMITS.url} characters`)
   .refine((u) => /^https:\/\/[^\s]+$/i.test(u), 'must be an https:// address');
 
-const audienceSchema = z.union([
-  z.enum(['everyone', 'champions', 'rollout-team']),
-  z.strictObject({ channel: z.enum(BROADCAST_CHANNELS, { error: 'must be support or announcements' }) }),
-  z.strictObject({ team: z.string().trim().min(1).max(300) }),
-  z.strictObject({ users: z.array(z.string().trim().min(1).max(200)).min(1, 'must list at least one person').max(5000) }),
-  z.strictObject({
-    group: z.string().trim().regex(ID, 'must be a user group id from the rollout file').optional(),
-    cohort: z.string().trim().regex(ID, 'must be a cohort id from the rollout file, or all').optional(),
-  }),
-], { error: 'must be everyone, champions, rollout-team, or one of channel/team/users/group/cohort' });
-
 const messageSchema = z.strictObject({
   id: z.string().trim().regex(ID, 'must be 1–40 lower-case letters, digits and dashes'),
   stage: z.enum(STAGES, { error: `must be one of ${STAGES.join(', ')}` }),
@@ -67,7 +57,7 @@ const messageSchema = z.strictObject({
     )
     .max(LIMITS.links, `at most ${LIMITS.links} links`)
     .default([]),
-  audience: audienceSchema,
+  audience: z.unknown().refine((v) => v !== undefined, 'is missing'),
   when: z.union([
     z.string().trim().min(1),
     z.strictObject({
@@ -110,14 +100,23 @@ export function parsePlan(text: string, rollout: Rollout, source = 'communicatio
   for (const [i, raw] of top.data.messages.entries()) {
     const at = (rest: readonly PropertyKey[]) => describePath(value, ['messages', i, ...rest]);
     const parsed = messageSchema.safeParse(raw);
+    // The audience is checked even when other fields are wrong, so one save shows every problem.
+    const audienceProblems: string[] = [];
+    const audience =
+      raw && typeof raw === 'object' && 'audience' in raw
+        ? audienceOf((raw as { audience: unknown }).audience, rollout, (field, message) =>
+            audienceProblems.push(`${at(['audience', ...field])}: ${message}`),
+          )
+        : undefined;
     if (!parsed.success) {
       for (const issue of parsed.error.issues) problems.push(`${at(issue.path)}: ${messageOf(raw, issue)}`);
+      problems.push(...audienceProblems);
       continue;
     }
+    problems.push(...audienceProblems);
     const m = parsed.data;
     if (seen.has(m.id)) problems.push(`${at(['id'])}: "${m.id}" is used by another message`);
     seen.add(m.id);
-    const audience = audienceOf(m.audience, rollout, (field, message) => problems.push(`${at(['audience', ...field])}: ${message}`));
     const when = whenOf(m.when, top.data.timeZone, (field, message) => problems.push(`${at(['when', ...field])}: ${message}`));
     if (!audience || !when) continue;
     if (needsCohort(when) && audience.kind !== 'cohort') {
@@ -159,19 +158,56 @@ export function needsCohort(when: When): boolean {
 
 type Report = (field: PropertyKey[], message: string) => void;
 
+const AUDIENCE_KEYS = ['channel', 'team', 'users', 'group', 'cohort'];
+const AUDIENCE_HELP = 'must be everyone, champions, rollout-team, or one of {channel}, {team}, {users}, {group}, {cohort}, {cohort, group}';
+
 /** The audience as written → an Audience, its groups and cohorts checked against the rollout file. */
-export function audienceOf(raw: z.infer<typeof audienceSchema>, rollout: Rollout, report: Report): Audience | undefined {
+export function audienceOf(raw: unknown, rollout: Rollout, report: Report): Audience | undefined {
   if (raw === 'everyone') return { kind: 'everyone' };
   if (raw === 'champions') return { kind: 'champions' };
   if (raw === 'rollout-team') return { kind: 'rolloutTeam' };
-  if ('channel' in raw) return { kind: 'channel', role: raw.channel };
-  if ('team' in raw) return { kind: 'team', teamId: raw.team };
-  if ('users' in raw) return { kind: 'users', userIds: [...new Set(raw.users)] };
-  const { group, cohort } = raw;
-  if (!group && !cohort) {
-    report([], 'must name a group, a cohort, or both');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    report([], AUDIENCE_HELP);
     return undefined;
   }
+  const a = raw as Record<string, unknown>;
+  const keys = Object.keys(a);
+  const unknown = keys.filter((k) => !AUDIENCE_KEYS.includes(k));
+  if (unknown.length || !keys.length) {
+    report(unknown.length ? [unknown[0]!] : [], unknown.length ? `is not an audience; ${AUDIENCE_HELP}` : AUDIENCE_HELP);
+    return undefined;
+  }
+  const single = ['channel', 'team', 'users'].filter((k) => k in a);
+  if (single.length && keys.length > 1) {
+    report([], `${single[0]} can't be combined with ${keys.find((k) => k !== single[0])}`);
+    return undefined;
+  }
+  const text = (key: string, max = 300): string | undefined => {
+    const v = a[key];
+    if (typeof v === 'string' && v.trim() && v.trim().length <= max) return v.trim();
+    report([key], 'must be a name or id');
+    return undefined;
+  };
+  if ('channel' in a) {
+    if ((BROADCAST_CHANNELS as readonly unknown[]).includes(a.channel)) return { kind: 'channel', role: a.channel as BroadcastChannel };
+    report(['channel'], 'must be support or announcements (the channels set up with "setup support|announcements")');
+    return undefined;
+  }
+  if ('team' in a) {
+    const team = text('team');
+    return team ? { kind: 'team', teamId: team } : undefined;
+  }
+  if ('users' in a) {
+    const users = a.users;
+    if (!Array.isArray(users) || !users.length || users.length > 5000 || users.some((u) => typeof u !== 'string' || !u.trim() || u.length > 200)) {
+      report(['users'], 'must list 1–5000 people by Entra object id');
+      return undefined;
+    }
+    return { kind: 'users', userIds: [...new Set(users.map((u) => String(u).trim()))] };
+  }
+  const group = 'group' in a ? text('group', 40) : undefined;
+  const cohort = 'cohort' in a ? text('cohort', 40) : undefined;
+  if (('group' in a && !group) || ('cohort' in a && !cohort)) return undefined;
   let ok = true;
   if (group && !rollout.groups.some((g) => g.id === group)) {
     report(['group'], `no user group "${group}" in the rollout file`);
