@@ -9,7 +9,7 @@ export { OfferStore } from './offers.js';
 export { IssueQueries, type QueueFilters } from './queries.js';
 export { IssueRepository } from './repository.js';
 export { type Caller, type HeldReport, IssueService, type ListName } from './service.js';
-export { SlaCheck, type SlaEvent, SlaMarks } from './sla.js';
+export { SlaCheck, SlaMarks } from './sla.js';
 export { openIssueTables } from './tables.js';
 export * from './verbs.js';
 export { scheduleIssueJobs } from './jobs.js';
