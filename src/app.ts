@@ -1,4 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import path from 'node:path';
 import type { Server } from 'restify';
 import { type Clock, systemClock } from './clock.js';
 import {
@@ -31,6 +33,7 @@ import {
   IssueExport,
   IssueQueries,
   IssueRepository,
+  type HeldReport,
   IssueService,
   OfferStore,
   openIssueTables,
@@ -46,6 +49,7 @@ import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
 import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
+import { DiskOutbox } from './storage/disk-outbox.js';
 import { expiryJob } from './storage/expiry.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
@@ -83,6 +87,8 @@ export interface App {
   queries: IssueQueries;
   /** Interim: DirectOutbox plus delivery results for broadcasts; the durable QueueOutbox replaces it. */
   outbox: ReportingOutbox;
+  /** Files the reports held while storage was down (also on a timer); for tests and tools. */
+  fileHeldReports(): Promise<void>;
   broadcast: Broadcast;
   planFile: PlanFile;
   scheduler: Scheduler;
@@ -93,6 +99,12 @@ export interface App {
 }
 
 const CURATED_REBUILD = 'curated';
+const HELD_RETRY_MS = 15_000;
+
+/** Names this instance's own files (App Service sets WEBSITE_INSTANCE_ID; elsewhere the host name). */
+function instanceName(instance: string | undefined): string {
+  return (instance ?? hostname()).replace(/[^\w.-]/g, '_').slice(0, 64);
+}
 const CURATED_REFRESH_MS = 60_000;
 
 /** The composition root: config → storage → features → transport. */
@@ -222,6 +234,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         log.warn({ err, ref }, 'issue index rows not written; the repair job will fix them'),
     });
     const queries = new IssueQueries(issueTables, repository.counter, clock);
+    // Reports that arrive while storage does not answer wait on this instance's disk, then are filed.
+    const heldReports = await DiskOutbox.open<HeldReport>(
+      path.resolve(config.env.DATA_DIR, 'held', `reports-${config.env.TABLE_PREFIX || 'main'}-${instanceName(config.env.WEBSITE_INSTANCE_ID)}.jsonl`),
+    );
     const issues = new IssueService({
       repository,
       queries,
@@ -232,7 +248,19 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
       rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
       categories: config.env.ISSUE_CATEGORIES,
+      held: { keep: (key, report) => heldReports.add(key, report) },
     });
+    const fileHeld = () =>
+      heldReports.size
+        ? heldReports.drain(async (report) => void (await issues.fileHeld(report))).then((r) => {
+            if (r.handled) log.info({ filed: r.handled }, 'held reports filed');
+          })
+        : Promise.resolve();
+    const heldTimer = setInterval(() => {
+      fileHeld().catch((err: unknown) => log.warn({ err }, 'held reports not filed yet; trying again'));
+    }, HELD_RETRY_MS);
+    heldTimer.unref();
+    cleanups.push(async () => clearInterval(heldTimer));
     const issueWiring = {
       issues,
       faq,
@@ -377,6 +405,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       repository,
       queries,
       outbox,
+      fileHeldReports: fileHeld,
       broadcast,
       planFile,
       scheduler,

@@ -59,6 +59,8 @@ const schema = z.object({
   AZURE_STORAGE_QUEUE_ENDPOINT: optionalText.pipe(z.string().url().optional()),
   AZURE_CLIENT_ID: optionalText,
   DATA_DIR: z.string().default('.data'),
+  /** Set by App Service for each instance: names this instance's own files (held reports). */
+  WEBSITE_INSTANCE_ID: optionalText,
   STORAGE_IN_MEMORY: bool(false),
   TABLE_PREFIX: z
     .string()

@@ -13,7 +13,7 @@ import { BroadcastService } from './service.js';
 import { type IssueFacts, WinCheck, WinStore } from './wins.js';
 
 export * from './cards.js';
-export type { Caller, Refusal } from './service.js';
+export type { Caller } from './service.js';
 export { BroadcastService } from './service.js';
 export { CelebrationService } from './celebrations.js';
 export { BroadcastRunner, TOPIC_PREFIX } from './runner.js';

@@ -16,6 +16,7 @@ import type { Logger } from '../log.js';
 import type { CommandDef, VerbDef } from '../registry/index.js';
 import { allows, type Permission, refusalFor } from '../roles/permissions.js';
 import type { Actor, Role, Roles } from '../roles/roles.js';
+import { isStorageUnavailable } from '../storage/call-policy.js';
 import type { DedupeStore } from '../storage/dedupe.js';
 import { toActivity } from './sender.js';
 import { actorOf, storedConversationOf, textWithoutMention } from './turn.js';
@@ -124,7 +125,13 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     context.turnState.set('log', log);
     const claim = (a.type === 'message' || a.type === 'invoke') && a.id ? `${a.conversation?.id ?? ''}|${a.id}` : '';
     if (claim) {
-      const first = await this.deps.dedupe.claim(claim);
+      // Storage not answering must not cost the user their turn: the features keep their own work safe
+      // (a report is held on disk), so the turn goes on unclaimed, and a retry is judged by the feature.
+      const first = await this.deps.dedupe.claim(claim).catch((err: unknown) => {
+        if (!isStorageUnavailable(err)) throw err;
+        log.warn({ err }, 'dedupe not reachable; handling the activity without it');
+        return true;
+      });
       if (!first) {
         log.info('repeat of an activity already handled (Teams retry); ignored');
         if (a.type === 'invoke')
@@ -134,14 +141,17 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     }
     try {
       if (a.type === 'message' || a.type === 'invoke' || a.type === 'installationUpdate') {
-        await this.remember(context);
+        await this.remember(context).catch((err: unknown) => {
+          if (!isStorageUnavailable(err)) throw err;
+          log.warn({ err }, 'conversation not remembered (storage not answering); it is next time');
+        });
       }
       await super.run(context);
       log.info({ ms: Date.now() - started }, 'activity handled');
     } catch (err) {
       log.error({ err, ms: Date.now() - started }, 'activity failed');
       // Nothing was done for this activity: let Teams' retry of it be handled instead of dropped as a repeat.
-      if (claim) await this.deps.dedupe.release(claim);
+      if (claim) await this.deps.dedupe.release(claim).catch(() => {});
       throw err;
     }
   }
