@@ -119,13 +119,17 @@ export function confirmCard(c: Confirmation): AdaptiveCard {
 
 // ---- broadcast-progress and broadcast-report ------------------------------------------------------------
 
-export interface ProgressCardData {
+/** What the progress card and the report (the same post, redrawn) both show. */
+interface SendFiguresData {
   heading: string;
   sendId: string;
   title: string;
   audience: string;
   facts: Fact[];
   note: string;
+}
+
+export interface ProgressCardData extends SendFiguresData {
   canCancel: boolean;
 }
 
@@ -149,13 +153,7 @@ export function progressCard(p: Progress): AdaptiveCard {
   });
 }
 
-export interface ReportCardData {
-  heading: string;
-  sendId: string;
-  title: string;
-  audience: string;
-  facts: Fact[];
-  note: string;
+export interface ReportCardData extends SendFiguresData {
   failed: number;
   unacknowledged: number;
 }

@@ -131,8 +131,6 @@ export interface Send {
   chunks: number;
   /** 1, then +1 for each "resend to failed". */
   attempt: number;
-  /** The version the progress card shows (an older update never replaces a newer one). */
-  progressVersion: number;
   /** Whose acknowledgements this send's "Got it" counts toward (a reminder counts toward its original). */
   ackFor: string;
   /** For a plan message: the cohort this occurrence is for. */

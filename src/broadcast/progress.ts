@@ -18,8 +18,6 @@ export interface Progress {
   /** Seconds until the pending ones are answered at that rate; undefined when it can't be told. */
   secondsLeft: number | undefined;
   cancelled: boolean;
-  /** Earliest time a held message may go (ISO), '' when none is held. */
-  heldUntil: string;
 }
 
 export function progressOf(send: Send, t: Tally, now: Date): Progress {
@@ -37,7 +35,6 @@ export function progressOf(send: Send, t: Tally, now: Date): Progress {
     rate,
     secondsLeft: rate > 0 ? Math.ceil(moving / rate) : undefined,
     cancelled: send.status === 'cancelled',
-    heldUntil: '',
   };
 }
 

@@ -251,7 +251,6 @@ export class BroadcastService {
       cursor: '',
       chunks: 0,
       attempt: 1,
-      progressVersion: 0,
       ackFor: s.ackFor ?? s.id,
       cohortId: s.cohortId ?? '',
       cancelledBy: null,

@@ -11,6 +11,7 @@ import {
   messageCard,
   planCard,
 } from '../broadcast/index.js';
+import type { MessageContent } from '../broadcast/model.js';
 import type { Outbox } from '../outbound/message.js';
 import { personOf } from '../roles/roles.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
@@ -146,31 +147,25 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
 
   // ---- recipients: Got it --------------------------------------------------------------------------
 
+  /** The message as this reader sees it: acknowledged or not; in a 1:1 chat, refreshed for them alone. */
+  const readerView = (turn: Turn, v: { content: MessageContent; sendId: string; at?: string }): CardActionResult => ({
+    card: messageCard(v.content, {
+      sendId: v.sendId,
+      acknowledgedAt: v.at,
+      refreshUserId: isPersonal(turn) ? turn.actor.id : undefined,
+      footer: w.footer,
+    }),
+  });
   bot.verb(BROADCAST_VERBS.ack, async (turn, data) => {
     const res = await b.acknowledge(callerOf(turn), data.sendId);
     if (res.kind === 'preview') return { message: 'This is a preview: nothing was recorded.' };
     if (res.kind !== 'acked') return { message: res.text };
     if (res.fresh) turn.log.info({ sendId: res.sendId }, 'announcement acknowledged');
-    return {
-      card: messageCard(res.content, {
-        sendId: res.sendId,
-        acknowledgedAt: res.at,
-        refreshUserId: isPersonal(turn) ? turn.actor.id : undefined,
-        footer: w.footer,
-      }),
-    };
+    return readerView(turn, res);
   });
   bot.verb(BROADCAST_VERBS.refresh, async (turn, data) => {
     const res = await b.view(callerOf(turn), data.sendId);
-    if (res.kind !== 'view') return { message: res.text };
-    return {
-      card: messageCard(res.content, {
-        sendId: res.sendId,
-        acknowledgedAt: res.at,
-        refreshUserId: isPersonal(turn) ? turn.actor.id : undefined,
-        footer: w.footer,
-      }),
-    };
+    return res.kind === 'view' ? readerView(turn, res) : { message: res.text };
   });
 
   // ---- celebrations --------------------------------------------------------------------------------
