@@ -124,6 +124,15 @@ export class DeliveryRows {
     }
   }
 
+  /** Whether any row of the send is still pending (stops at the first found). */
+  async anyPending(sendId: string): Promise<boolean> {
+    const pages = this.table
+      .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${safeKey(sendId)} and state eq ${'pending'}`, select: ['RowKey'] } })
+      .byPage({ maxPageSize: 1 });
+    for await (const page of pages) if (page.length) return true;
+    return false;
+  }
+
   /** The people a send reached 1:1 (user keys): the acknowledged share's base, and who a reminder is for. */
   async reachedUsers(sendId: string): Promise<string[]> {
     const out: string[] = [];

@@ -58,6 +58,8 @@ const PROGRESS_POST = 'broadcast-progress';
 /** How long one instance may take to resolve an audience before another picks the send up. */
 const RESOLVE_HOLD_MS = 5 * 60_000;
 const VERSION_STEP = 1_000_000;
+/** Answers come in bursts; the end of a send is looked for this long after the last of a burst. */
+const FINISH_CHECK_MS = 250;
 
 export const topicOf = (sendId: string) => `${TOPIC_PREFIX}${sendId}`;
 
@@ -100,6 +102,8 @@ export class BroadcastRunner {
   private readonly finishTimers = new Map<string, NodeJS.Timeout>();
   /** What this instance last saw of each send's batch count: an answer from the newest batch hands over the next. */
   private readonly latestChunk = new Map<string, number>();
+  /** Sends whose rows this instance found all handed over: their end is checked as answers come. */
+  private readonly drained = new Set<string>();
 
   constructor(private readonly d: RunnerDeps) {}
 
@@ -169,8 +173,10 @@ export class BroadcastRunner {
     for (let rounds = 0; rounds < 50; rounds++) {
       const send = await this.d.sends.get(sendId);
       if (!send || send.status !== 'sending') return;
+      this.latestChunk.set(sendId, Math.max(this.latestChunk.get(sendId) ?? 0, send.chunks));
       const rows = await this.d.deliveries.nextWaiting(sendId, send.cursor, this.d.settings.batch);
       if (!rows.length) {
+        this.drained.add(sendId);
         this.scheduleFinishCheck(sendId);
         return;
       }
@@ -207,6 +213,11 @@ export class BroadcastRunner {
     const latest = await this.d.sends.get(send.id);
     if (latest?.status === 'cancelled') {
       // Cancelled while this batch was being prepared: it stays unsent.
+      const unsent = out.map((m) => parseOutboundKey(m.key)!.recipient);
+      await this.d.deliveries.batch(
+        send.id,
+        unsent.map((key) => ({ key, state: 'cancelled' as const, reason: 'cancelled before it was sent', queuedAt: '' })),
+      );
       await this.cancelRemaining(latest);
       return rows.length;
     }
@@ -241,9 +252,16 @@ export class BroadcastRunner {
       await this.d.deliveries.record(parsed.sendId, parsed.recipient, { state, reason, waiting: false, at: this.now.toISOString() });
     const latest = this.latestChunk.get(parsed.sendId);
     if (latest === undefined || row.chunk >= latest - 1) await this.pump(parsed.sendId);
-    const send = await this.d.sends.get(parsed.sendId);
-    if (send) await this.progress(send, false);
-    this.scheduleFinishCheck(parsed.sendId);
+    if (this.progressDue(parsed.sendId)) {
+      const send = await this.d.sends.get(parsed.sendId);
+      if (send) await this.progress(send, false);
+    }
+    // Every row handed over: the end is near, so look for it (a burst of answers gives one look).
+    if (this.drained.has(parsed.sendId)) this.scheduleFinishCheck(parsed.sendId);
+  }
+
+  private progressDue(sendId: string): boolean {
+    return performance.now() - (this.lastProgress.get(sendId) ?? 0) >= this.d.settings.progressEveryMs;
   }
 
   // ---- progress and the end ---------------------------------------------------------------------------
@@ -251,8 +269,7 @@ export class BroadcastRunner {
   /** Redraws the requester's progress card (at most every `progressEveryMs`, unless `force`). */
   async progress(send: Send, force: boolean, tally?: Tally): Promise<void> {
     if (!send.notify || (send.status !== 'sending' && send.status !== 'cancelled')) return;
-    const last = this.lastProgress.get(send.id) ?? 0;
-    if (!force && performance.now() - last < this.d.settings.progressEveryMs) return;
+    if (!force && !this.progressDue(send.id)) return;
     this.lastProgress.set(send.id, performance.now());
     const t = tally ?? (await this.d.deliveries.tally(send.id));
     const settled = t.total - t.byState.pending;
@@ -283,7 +300,7 @@ export class BroadcastRunner {
     const timer = setTimeout(() => {
       this.finishTimers.delete(sendId);
       this.kick('finish check', () => this.finishIfDone(sendId));
-    }, 100);
+    }, FINISH_CHECK_MS);
     timer.unref();
     this.finishTimers.set(sendId, timer);
   }
@@ -292,11 +309,10 @@ export class BroadcastRunner {
   async finishIfDone(sendId: string): Promise<boolean> {
     const send = await this.d.sends.get(sendId);
     if (!send || (send.status !== 'sending' && send.status !== 'cancelled') || send.finishedAt) return false;
+    // Most looks find rows still pending: that is asked without reading the whole send.
+    if (await this.d.deliveries.anyPending(sendId)) return false;
     const t = await this.d.deliveries.tally(sendId);
-    if (t.byState.pending > 0) {
-      await this.progress(send, false, t);
-      return false;
-    }
+    if (t.byState.pending > 0) return false;
     const done = await this.d.sends.update(send, {
       status: send.status === 'cancelled' ? 'cancelled' : 'done',
       finishedAt: this.now.toISOString(),
@@ -305,6 +321,7 @@ export class BroadcastRunner {
     if (!done) return false;
     await this.d.sends.finish(sendId);
     this.latestChunk.delete(sendId);
+    this.drained.delete(sendId);
     this.d.log.info({ sendId, ...t.byState }, 'broadcast finished');
     if (done.notify) {
       const card = await this.reportCardOf(done, t);

@@ -372,6 +372,9 @@ export class BroadcastService {
   async view(caller: Caller, sendId: string): Promise<{ kind: 'view'; content: MessageContent; at?: string; sendId: string } | Refusal> {
     const send = await this.d.sends.get(sendId);
     if (!send) return { kind: 'message', text: 'This message is no longer known.' };
+    if (send.audience.kind !== 'channel' && !(await this.d.deliveries.get(send.id, caller.person.id.toLowerCase()))) {
+      return { kind: 'message', text: 'This message was not sent to you.' };
+    }
     return { kind: 'view', content: send.content, at: await this.d.acks.when(send.id, caller.person.id), sendId: send.id };
   }
 
@@ -390,14 +393,20 @@ export class BroadcastService {
     const failed: string[] = [];
     for await (const r of this.d.deliveries.rows(sendId, ['failed'])) failed.push(r.key);
     if (!failed.length) return { kind: 'message', text: 'No message to this send failed; nothing to resend.' };
-    const send = await this.d.sends.change(sendId, (s) =>
-      s.status === 'done' ? { status: 'sending', attempt: s.attempt + 1, cursor: '', chunks: 0, finishedAt: '', counts: null } : undefined,
-    );
-    if (!send) return { kind: 'message', text: 'This send is still running (or already resending); wait for its report.' };
+    const before = await this.d.sends.get(sendId);
+    if (before?.status !== 'done') return { kind: 'message', text: 'This send is still running (or already resending); wait for its report.' };
+    // The rows first: a send marked sending with nothing pending would be closed again at once.
+    const attempt = before.attempt + 1;
     await this.d.deliveries.batch(
       sendId,
-      failed.map((key) => ({ key, state: 'pending' as const, reason: '', attempt: send.attempt, waiting: true, chunk: -1, queuedAt: '', heldUntil: '' })),
+      failed.map((key) => ({ key, state: 'pending' as const, reason: '', attempt, waiting: true, chunk: -1, queuedAt: '', heldUntil: '' })),
     );
+    const send = await this.d.sends.change(sendId, (s) =>
+      s.status === 'done' && s.attempt === before.attempt
+        ? { status: 'sending', attempt, cursor: '', chunks: 0, finishedAt: '', counts: null }
+        : undefined,
+    );
+    if (!send) return { kind: 'message', text: 'This send is already being resent; its progress card follows.' };
     await this.d.sends.reactivate(sendId);
     await this.d.runner.announceProgress(send);
     this.d.runner.kick('resend', () => this.d.runner.pump(sendId));

@@ -83,14 +83,16 @@ describe('sending a plan message', () => {
     expect(text).toContain("Remind those who haven't acknowledged (4)");
   });
 
-  it('does not let someone acknowledge a 1:1 message that was not sent to them', async () => {
+  it('does not let someone acknowledge or read a 1:1 message that was not sent to them', async () => {
     const f = await fixture({ chats: installed(['a', 'b']) });
     f.plan.current = planFor(['a', 'b']);
     const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
     if (started.kind !== 'started') throw new Error(started.text);
     await finished(f, started.send.id);
-    const forged = await f.b.service.acknowledge({ person: { id: 'mallory', name: 'M' }, role: 'staff' }, started.send.id);
-    expect(forged).toMatchObject({ kind: 'message' });
+    const mallory = { person: { id: 'mallory', name: 'M' }, role: 'staff' as const };
+    expect(await f.b.service.acknowledge(mallory, started.send.id)).toMatchObject({ kind: 'message' });
+    expect(await f.b.service.view(mallory, started.send.id)).toMatchObject({ kind: 'message' });
+    expect(await f.b.service.view({ person: { id: 'a', name: 'A' }, role: 'staff' }, started.send.id)).toMatchObject({ kind: 'view' });
     expect(JSON.stringify(await f.b.service.report(LEAD, started.send.id))).toContain('0% (0 of 2)');
   });
 
