@@ -123,7 +123,6 @@ export interface Config {
   glossaryFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
-  raw: Record<string, string | undefined>;
 }
 
 export class ConfigError extends Error {
@@ -191,7 +190,6 @@ export function loadConfig(
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
     glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
     model,
-    raw: source,
   };
 }
 
