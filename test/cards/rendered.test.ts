@@ -68,17 +68,17 @@ describe('cards as people read them', () => {
     const out = applyTriageAction(issue, { kind: 'comment', text: EVIL, visibility: 'public' }, { id: 'c', name: 'Chris' }, new Date());
     if (!out.ok) throw new Error(out.message);
     issue = out.issue;
-    for (const card of [
+    const triage = visibleText(
       renderIssueCard('issue-triage', issueTriageData(issue, { champions: [], notice: 'It is already assigned to you.' })),
-      renderIssueCard('issue-detail', issueDetailData(issue, 'reporter')),
-    ]) {
-      const text = visibleText(card);
+    );
+    const detail = visibleText(renderIssueCard('issue-detail', issueDetailData(issue, 'reporter')));
+    for (const text of [triage, detail]) {
       // Pipes a person typed are theirs to show; a table rule is only a leak when it comes from guidance.
       expect(markupIn(text, ['a table rule'])).toEqual([]);
       expect(text).toContain('Boss'); // the words are all there
-      expect(text).toContain('It is already assigned to you.');
-      expect(text).not.toContain('It is already assigned to you\\.');
+      expect(text).toContain('C:\\temp');
     }
+    expect(triage).toContain('It is already assigned to you.');
   });
 
   it('shows guidance as formatted text: a numbered list stays a list, bold is bold, no pipes', () => {
