@@ -28,6 +28,7 @@ import {
 import { createLogger, type Logger } from './log.js';
 import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
+import { MembershipStore, openRolloutFile, RolloutDirectory } from './rollout/index.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
 import { openStorageAccount } from './storage/account.js';
@@ -39,6 +40,7 @@ import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
+import { registerRollout } from './teams/rollout.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
 
@@ -63,6 +65,8 @@ export interface App {
   outbox: DirectOutbox;
   scheduler: Scheduler;
   library: GuidanceLibrary<FaqIndex>;
+  /** The rollout's cohorts, user groups and who is in them. */
+  rollout: RolloutDirectory;
   stop(): Promise<void>;
 }
 
@@ -172,6 +176,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       );
     });
 
+    const rolloutFile = await openRolloutFile(config.rolloutFile, {
+      onWarning: (message) => log.warn({ rolloutFile: config.rolloutFile }, message),
+    });
+    cleanups.push(async () => rolloutFile.close());
+    rolloutFile.on('changed', (r) => log.info({ cohorts: r.cohorts.length, groups: r.groups.length }, 'rollout file reloaded'));
+    const rollout = new RolloutDirectory(() => rolloutFile.current, await MembershipStore.open(tables, clock));
+    registerRollout(bot, { directory: rollout, conversations });
+
     const sla = {
       untriagedReminderMinutes: config.env.SLA_UNTRIAGED_MINUTES,
       escalationMinutes: config.env.SLA_BLOCKING_MINUTES,
@@ -257,6 +269,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       sender,
       faq,
       library,
+      rollout,
       issues,
       repository,
       queries,

@@ -80,6 +80,7 @@ const schema = z.object({
   GUIDANCE_BASE_URL: optionalText.pipe(z.string().url().optional()),
   GLOSSARY_FILE: z.string().default('sample/glossary.yaml'),
   FAQ_CURATED_SHOW_AUTHOR: bool(false),
+  ROLLOUT_FILE: z.string().default('sample/rollout.yaml'),
 
   ISSUE_REF_PREFIX: z
     .string()
@@ -112,6 +113,8 @@ export interface Config {
   guidanceDir: string;
   /** The organisation's glossary for the FAQ engine (absolute path). */
   glossaryFile: string;
+  /** The rollout's cohorts, user groups and members (absolute path). */
+  rolloutFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
   raw: Record<string, string | undefined>;
@@ -181,6 +184,7 @@ export function loadConfig(
           : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
     glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
+    rolloutFile: path.resolve(cwd, env.ROLLOUT_FILE),
     model,
     raw: source,
   };

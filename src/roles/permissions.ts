@@ -23,6 +23,10 @@ export const PERMISSIONS = {
   'faq.curate': 'champion',
   'faq.exportCurated': 'rolloutTeam',
   'channels.setup': 'rolloutTeam',
+  /** See the rollout's user groups and cohorts. */
+  'rollout.view': 'champion',
+  /** Add or remove people from user groups and cohorts. */
+  'rollout.manage': 'rolloutTeam',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;
