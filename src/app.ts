@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Server } from 'restify';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -26,6 +27,19 @@ import {
   scheduleIssueJobs,
 } from './issues/index.js';
 import { createLogger, type Logger } from './log.js';
+import {
+  AgendaBuilder,
+  agendaCard,
+  BookingStore,
+  CalendarLinks,
+  liveSchedule,
+  OfficeHoursReminders,
+  OfficeHoursService,
+  openScheduleFile,
+  ReminderMarks,
+  ScheduleChanges,
+  scheduleOfficeHoursJobs,
+} from './officehours/index.js';
 import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
 import { MembershipStore, openRolloutFile, RolloutDirectory } from './rollout/index.js';
@@ -40,6 +54,7 @@ import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
+import { registerOfficeHours } from './teams/officehours.js';
 import { registerRollout } from './teams/rollout.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
@@ -67,6 +82,7 @@ export interface App {
   library: GuidanceLibrary<FaqIndex>;
   /** The rollout's cohorts, user groups and who is in them. */
   rollout: RolloutDirectory;
+  officeHours: OfficeHoursService;
   stop(): Promise<void>;
 }
 
@@ -165,8 +181,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
       },
     });
-    const faqWiring = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
-    registerFaq(bot, faqWiring);
+    const faqWiring: Parameters<typeof registerFaq>[1] = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
     library.on('reloaded', (event) => {
       // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
       if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
@@ -217,11 +232,67 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       publicBaseUrl: '', // set once the server listens (below)
     };
     registerIssues(bot, issueWiring);
+
+    // Office hours and training: the schedule file, built against the rollout's cohorts and groups.
+    const scheduleFile = await openScheduleFile(config.officeHoursFile, {
+      onWarning: (message) => log.warn({ officeHoursFile: config.officeHoursFile }, message),
+    });
+    cleanups.push(async () => scheduleFile.close());
+    const schedule = liveSchedule(
+      () => scheduleFile.current,
+      () => rolloutFile.current,
+      path.basename(config.officeHoursFile),
+      (problem) => log.warn({ officeHoursFile: config.officeHoursFile }, `${problem}; left out, the rest of the schedule is served`),
+    );
+    const logSchedule = () => log.info({ sessions: schedule().sessions.length }, 'office-hours schedule loaded');
+    logSchedule();
+    scheduleFile.on('changed', logSchedule);
+    rolloutFile.on('changed', logSchedule);
+    const bookings = await BookingStore.open(tables, clock);
+    const officeHours = new OfficeHoursService({
+      schedule,
+      changes: await ScheduleChanges.open(tables, clock),
+      bookings,
+      directory: rollout,
+      links: await CalendarLinks.open(tables, clock),
+      outbox,
+      clock,
+      calendarUrl: (token) => `${issueWiring.publicBaseUrl.replace(/\/+$/, '')}/calendar/${token}`,
+      systemName: config.env.SYSTEM_NAME,
+      issues,
+      markGap: async (question, asker) => {
+        await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
+      },
+    });
+    const agenda = new AgendaBuilder({
+      bookings,
+      issues: queries,
+      gaps: (days) => faq.gaps(days),
+      categories: config.env.ISSUE_CATEGORIES,
+      now: () => clock.now(),
+    });
+    faqWiring.officeHours = registerOfficeHours(bot, { service: officeHours, agenda, directory: rollout, clock, log });
+    registerFaq(bot, faqWiring);
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
     scheduleIssueJobs(
       scheduler,
       new SlaCheck(queries, await SlaMarks.open(tables), sla, clock),
       { issues, repository, log },
+      config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
+    );
+    scheduleOfficeHoursJobs(
+      scheduler,
+      new OfficeHoursReminders({
+        service: officeHours,
+        bookings,
+        agenda,
+        agendaCard,
+        marks: await ReminderMarks.open(tables),
+        outbox,
+        reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
+        leads: { remind: config.env.OFFICE_HOURS_REMINDER_MINUTES, agenda: config.env.OFFICE_HOURS_AGENDA_MINUTES },
+      }),
+      log,
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
@@ -232,6 +303,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       processActivity: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
       ready: () => tables.ping(),
       download: (token) => issueWiring.exports.read(token),
+      calendar: (token) => officeHours.calendar(token),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -270,6 +342,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       faq,
       library,
       rollout,
+      officeHours,
       issues,
       repository,
       queries,
