@@ -164,7 +164,7 @@ export class OfficeHoursService {
     }
     const res = await this.d.bookings.book(o.id, o.session.capacity, viewer.person, { question: text, zone: viewer.zone, start: o.start.toISOString() });
     if (res.kind === 'full') {
-      return { kind: 'message', text: `Sorry, that session is full (${o.session.capacity} seats).${await this.nextHint(viewer, o, schedule)}` };
+      return { kind: 'message', text: `Sorry, that session is full (${o.session.capacity} seat${o.session.capacity === 1 ? '' : 's'}).${await this.nextHint(viewer, o, schedule)}` };
     }
     const offer = await this.offer(o, viewer);
     return { kind: 'booked', offer, fresh: res.kind === 'booked' };
@@ -389,7 +389,9 @@ export class OfficeHoursService {
     const now = this.d.clock.now();
     const m = await this.membership(viewer);
     const same = (s: Session) => (o.session.course ? s.course === o.session.course : s.id === o.session.id) && offeredTo(s, m, viewer.role);
-    for (const next of allOccurrences(schedule, now, new Date(now.getTime() + 90 * DAY_MS), same)) {
+    // From the refused one on: someone who wanted the 24th is better helped by the 29th than by the 1st.
+    const from = new Date(Math.max(now.getTime(), o.start.getTime()));
+    for (const next of allOccurrences(schedule, from, new Date(from.getTime() + 90 * DAY_MS), same)) {
       if (next.id === o.id || next.status !== 'scheduled') continue;
       if ((await this.d.bookings.seatsOf(next.id)).booked < next.session.capacity) {
         return ` The next one with seats: ${spanIn(next, viewer.zone)} (${zoneLabel(viewer.zone, next.start)}) — type "office hours" to book it.`;
