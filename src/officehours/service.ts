@@ -1,5 +1,4 @@
 import type { Clock } from '../clock.js';
-import type { GapGroup } from '../faq/gaps.js';
 import type { Caller as IssueCaller, ReportOptions, ReportOutcome } from '../issues/service.js';
 import type { FormData as IssueForm } from '../issues/verbs.js';
 import type { Outbox } from '../outbound/message.js';
