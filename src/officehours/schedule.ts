@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseYamlFile } from '../files/yaml.js';
 import { type Rollout, zoneSchema } from '../rollout/model.js';
 import { type OccurrenceChange, SESSION_KINDS, type Schedule, type Session, type StartSpec } from './model.js';
 import { isOccurrenceKey, ruleProblem } from './recurrence.js';
@@ -18,7 +18,7 @@ export interface ScheduleFile {
   entries: unknown[];
 }
 
-export class ScheduleFileError extends Error {}
+export { SettingsFileError as ScheduleFileError } from '../files/yaml.js';
 
 export const EMPTY_SCHEDULE_FILE: ScheduleFile = { zone: 'UTC', entries: [] };
 
@@ -28,18 +28,8 @@ const fileSchema = z.strictObject({
 });
 
 export function parseScheduleFile(text: string, source = 'schedule'): ScheduleFile {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text) ?? {};
-  } catch (error) {
-    throw new ScheduleFileError(`${source}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
-  }
-  const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ScheduleFileError(`${source}: ${issue?.path.join('.') || 'the file'}: ${issue?.message ?? 'not readable'}`);
-  }
-  return { zone: parsed.data.zone, entries: parsed.data.sessions };
+  const file = parseYamlFile(text, source, fileSchema);
+  return { zone: file.zone, entries: file.sessions };
 }
 
 const LOCAL = /^(\d{4}-\d{2}-\d{2})[T ](\d{1,2}:\d{2})$/;
