@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { RRule } from 'rrule';
+import { RRule } from './rrule.js';
 import type { Occurrence, OccurrenceChange, Session } from './model.js';
 
 /**

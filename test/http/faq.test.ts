@@ -79,10 +79,10 @@ describe('asking the bot in personal chat', () => {
     expect(q?.helpful).toBe(1);
   });
 
-  it('points to office hours from the guidance', async () => {
-    const res = await execute(app, USERS.staff, 'faq.officeHours', { questionId: 'x' });
-    expect(invokeText(res.body)).toMatch(/Office hours/i);
-    expect(invokeText(res.body)).toMatch(/Tuesday|Thursday/);
+  it('points to office hours from the live schedule, in a new message', async () => {
+    const res = await execute(app, USERS.staff, 'faq.officeHours', { questionId: 'x' }, { serviceUrl: connector.url });
+    expect(invokeText(res.body)).toMatch(/next office hours are below/);
+    await connector.waitFor((calls) => calls.some((c) => JSON.stringify(c.body).includes('Next office hours')));
   });
 });
 
