@@ -1,7 +1,7 @@
-import ICAL from 'ical.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { PLAYGROUND_USERS } from '../../src/devtools/playground.js';
+import { parseIcsEvent } from '../support/ics.js';
 import { Stack, type StreamedMessage, textOf } from './support/stack.js';
 
 // The Playground tells the bot the user's time zone from its own process's: it runs "in" Kolkata here.
@@ -81,9 +81,7 @@ describe('office hours and training in the Agents Playground', () => {
     // The invite, parsed back: the start in UTC.
     const res = await fetch(link);
     expect(res.status).toBe(200);
-    const comp = new ICAL.Component(ICAL.parse(await res.text()));
-    for (const tz of comp.getAllSubcomponents('vtimezone')) ICAL.TimezoneService.register(tz);
-    const event = new ICAL.Event(comp.getFirstSubcomponent('vevent') as ICAL.Component);
+    const event = parseIcsEvent(await res.text());
     expect(event.startDate.toJSDate().toISOString()).toBe('2027-01-19T12:00:00.000Z');
     expect(event.uid).toBe('office-hours-20270119T1400@rollout-desk');
 
