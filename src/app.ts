@@ -30,8 +30,22 @@ import {
   scheduleIssueJobs,
 } from './issues/index.js';
 import { createLogger, type Logger } from './log.js';
+import {
+  AgendaBuilder,
+  agendaCard,
+  BookingStore,
+  CalendarLinks,
+  liveSchedule,
+  OfficeHoursReminders,
+  OfficeHoursService,
+  openScheduleFile,
+  ReminderMarks,
+  ScheduleChanges,
+  scheduleOfficeHoursJobs,
+} from './officehours/index.js';
 import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
+import { MembershipStore, openRolloutFile, RolloutDirectory } from './rollout/index.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
 import { type OpenedAccount, openStorageAccount } from './storage/account.js';
@@ -45,6 +59,8 @@ import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
+import { registerOfficeHours } from './teams/officehours.js';
+import { registerRollout } from './teams/rollout.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
 import { withCorrelation } from './telemetry/correlation.js';
@@ -74,6 +90,9 @@ export interface App {
   fileHeldReports(): Promise<void>;
   scheduler: Scheduler;
   library: GuidanceLibrary<FaqIndex>;
+  /** The rollout's cohorts, user groups and who is in them. */
+  rollout: RolloutDirectory;
+  officeHours: OfficeHoursService;
   stop(): Promise<void>;
 }
 
@@ -178,8 +197,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
       },
     });
-    const faqWiring = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
-    registerFaq(bot, faqWiring);
+    const faqWiring: Parameters<typeof registerFaq>[1] = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
     library.on('reloaded', (event) => {
       // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
       if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
@@ -190,6 +208,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         );
       });
     });
+
+    const rolloutFile = await openRolloutFile(config.rolloutFile, {
+      onWarning: (message) => log.warn({ rolloutFile: config.rolloutFile }, message),
+    });
+    cleanups.push(async () => rolloutFile.close());
+    rolloutFile.on('changed', (r) => log.info({ cohorts: r.cohorts.length, groups: r.groups.length }, 'rollout file reloaded'));
+    const rollout = new RolloutDirectory(() => rolloutFile.current, await MembershipStore.open(tables, clock));
+    registerRollout(bot, { directory: rollout, conversations });
 
     const sla = {
       untriagedReminderMinutes: config.env.SLA_UNTRIAGED_MINUTES,
@@ -240,6 +266,47 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       publicBaseUrl: '', // set once the server listens (below)
     };
     registerIssues(bot, issueWiring);
+
+    // Office hours and training: the schedule file, built against the rollout's cohorts and groups.
+    const scheduleFile = await openScheduleFile(config.officeHoursFile, {
+      onWarning: (message) => log.warn({ officeHoursFile: config.officeHoursFile }, message),
+    });
+    cleanups.push(async () => scheduleFile.close());
+    const schedule = liveSchedule(
+      () => scheduleFile.current,
+      () => rolloutFile.current,
+      path.basename(config.officeHoursFile),
+      (problem) => log.warn({ officeHoursFile: config.officeHoursFile }, `${problem}; left out, the rest of the schedule is served`),
+    );
+    const logSchedule = () => log.info({ sessions: schedule().sessions.length }, 'office-hours schedule loaded');
+    logSchedule();
+    scheduleFile.on('changed', logSchedule);
+    rolloutFile.on('changed', logSchedule);
+    const bookings = await BookingStore.open(tables, clock);
+    const officeHours = new OfficeHoursService({
+      schedule,
+      changes: await ScheduleChanges.open(tables, clock),
+      bookings,
+      directory: rollout,
+      links: await CalendarLinks.open(tables, clock),
+      outbox,
+      clock,
+      calendarUrl: (token) => `${issueWiring.publicBaseUrl.replace(/\/+$/, '')}/calendar/${token}`,
+      systemName: config.env.SYSTEM_NAME,
+      issues,
+      markGap: async (question, asker) => {
+        await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
+      },
+    });
+    const agenda = new AgendaBuilder({
+      bookings,
+      issues: queries,
+      gaps: (days) => faq.gaps(days),
+      categories: config.env.ISSUE_CATEGORIES,
+      now: () => clock.now(),
+    });
+    faqWiring.officeHours = registerOfficeHours(bot, { service: officeHours, agenda, directory: rollout, clock, log });
+    registerFaq(bot, faqWiring);
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
     scheduleIssueJobs(
       scheduler,
@@ -248,6 +315,21 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
     scheduler.add(expiryJob([dedupe, issueWiring.exports], { log }));
+    scheduleOfficeHoursJobs(
+      scheduler,
+      new OfficeHoursReminders({
+        service: officeHours,
+        bookings,
+        agenda,
+        agendaCard,
+        marks: await ReminderMarks.open(tables),
+        outbox,
+        reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
+        leads: { remind: config.env.OFFICE_HOURS_REMINDER_MINUTES, agenda: config.env.OFFICE_HOURS_AGENDA_MINUTES },
+      }),
+      log,
+      config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
+    );
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
 
@@ -264,6 +346,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
       health: () => storage.health(),
       download: (token) => issueWiring.exports.read(token),
+      calendar: (token) => officeHours.calendar(token),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -302,6 +385,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       sender,
       faq,
       library,
+      rollout,
+      officeHours,
       issues,
       repository,
       queries,
