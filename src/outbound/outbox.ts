@@ -1,0 +1,82 @@
+import type { PostStore } from '../conversations/posts.js';
+import type { DeliveryStore } from './deliveries.js';
+import type { DeliveryResult, OutboundMessage, Outbox } from './message.js';
+import { encodeBody, MAX_QUEUE_TEXT, type OutboundQueue } from './queue.js';
+
+/** A feature's hook for how its messages ended (a broadcast's delivery rows, a progress card). */
+export type ResultListener = (message: Extract<OutboundMessage, { op: 'send' }>, result: DeliveryResult) => Promise<void>;
+
+/** Listeners by topic prefix (`broadcast:` hears every `broadcast:…` topic). */
+export class ResultListeners {
+  private readonly listeners: { prefix: string; fn: ResultListener }[] = [];
+
+  on(topicPrefix: string, fn: ResultListener): void {
+    this.listeners.push({ prefix: topicPrefix, fn });
+  }
+
+  /** Called at least once per result (again after a crash): listeners must be idempotent, e.g. upsert a row. */
+  async notify(message: OutboundMessage, result: DeliveryResult): Promise<void> {
+    if (message.op !== 'send' || !message.topic) return;
+    const topic = message.topic;
+    for (const l of this.listeners) if (topic.startsWith(l.prefix)) await l.fn(message, result);
+  }
+}
+
+export class OutboundInputError extends Error {}
+
+const MAX_KEY = 400;
+
+/** Checks a message before anything is written: a bad one is refused with a message that says why. */
+export function checkMessage(m: OutboundMessage): void {
+  const where = `outbound message ${JSON.stringify(String(m.key).slice(0, 60))}`;
+  if (typeof m.key !== 'string' || !m.key.trim()) throw new OutboundInputError('outbound message: key is empty');
+  if (m.key.length > MAX_KEY) throw new OutboundInputError(`${where}: key is longer than ${MAX_KEY} characters`);
+  if (m.op !== 'send' && m.op !== 'update') throw new OutboundInputError(`${where}: op must be send or update`);
+  const version = m.op === 'send' ? m.post?.version : m.version;
+  if (version !== undefined && (!Number.isSafeInteger(version) || version < 0))
+    throw new OutboundInputError(`${where}: version must be a whole number ≥ 0`);
+  if (m.op === 'update' && (!m.post?.kind || !m.post.id))
+    throw new OutboundInputError(`${where}: an update needs the post's kind and id`);
+  if (m.content === undefined || m.content === null || m.content === '')
+    throw new OutboundInputError(`${where}: content is empty`);
+}
+
+/**
+ * `enqueue` stores each message on the Storage queue and returns: nothing is sent inside the caller's turn.
+ * A message too large for a queue message is kept in a table row and the queue message carries its key.
+ */
+export class QueueOutbox implements Outbox {
+  readonly listeners = new ResultListeners();
+
+  constructor(
+    private readonly queue: OutboundQueue,
+    private readonly deliveries: DeliveryStore,
+    private readonly posts: PostStore,
+    private readonly parallel = 16,
+  ) {}
+
+  async enqueue(messages: readonly OutboundMessage[]): Promise<void> {
+    for (const m of messages) checkMessage(m);
+    let next = 0;
+    const worker = async () => {
+      while (next < messages.length) await this.enqueueOne(messages[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.parallel, messages.length) }, worker));
+  }
+
+  /** Registers a listener for the results of messages whose topic starts with `topicPrefix`. */
+  onResult(topicPrefix: string, fn: ResultListener): void {
+    this.listeners.on(topicPrefix, fn);
+  }
+
+  private async enqueueOne(m: OutboundMessage): Promise<void> {
+    // An update enqueued while this send is still queued waits for it rather than finding no post.
+    if (m.op === 'send' && m.post) await this.posts.markPending(m.post.kind, m.post.id, m.key);
+    let text = encodeBody({ v: 1, m });
+    if (text.length > MAX_QUEUE_TEXT) {
+      await this.deliveries.savePayload(m.key, JSON.stringify(m));
+      text = encodeBody({ v: 1, large: { key: m.key, topic: m.op === 'send' ? m.topic : undefined } });
+    }
+    await this.queue.send(text);
+  }
+}

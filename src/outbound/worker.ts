@@ -1,0 +1,411 @@
+import type { PostStore } from '../conversations/posts.js';
+import type { ConversationStore, StoredConversation } from '../conversations/store.js';
+import type { Logger } from '../log.js';
+import type { ConversationBudget, TenantBudget } from './budget.js';
+import type { DeliveryStore } from './deliveries.js';
+import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
+import type { ResultListeners } from './outbox.js';
+import type { OutboundQueue, Received } from './queue.js';
+import { WindowStats } from './stats.js';
+import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
+
+export interface WorkerOptions {
+  /** Names this instance in delivery rows (who holds an attempt). */
+  id: string;
+  /** How long a received message stays hidden from other instances. */
+  visibilitySec: number;
+  /** Messages taken from the queue per receive (1–32). */
+  batch: number;
+  /** Messages handled at once (most of them wait for their send slot). */
+  maxInFlight: number;
+  /** Empty queue: look again after this long, doubling up to `maxPollMs`. */
+  minPollMs: number;
+  maxPollMs: number;
+  /** One request to the connector may take this long. */
+  sendTimeoutMs: number;
+  /** A message whose conversation has no room for longer than this goes back to the queue until it has. */
+  maxHoldMs: number;
+  /** Tries of one message (429s excepted) before it is failed. */
+  maxAttempts: number;
+  /** Added to a claim's hold, for recording the answer; past the hold an attempt counts as cut off. */
+  recordMarginMs: number;
+  now?: () => number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'id'> = {
+  visibilitySec: 60,
+  batch: 32,
+  maxInFlight: 64,
+  minPollMs: 50,
+  maxPollMs: 1_000,
+  sendTimeoutMs: 15_000,
+  maxHoldMs: 3_000,
+  maxAttempts: 8,
+  recordMarginMs: 15_000,
+};
+
+export interface WorkerDeps {
+  queue: OutboundQueue;
+  deliveries: DeliveryStore;
+  posts: PostStore;
+  conversations: ConversationStore;
+  tenant: TenantBudget;
+  conversationBudget: ConversationBudget;
+  transport: Transport;
+  listeners: ResultListeners;
+  /** Where fallbacks are enqueued (the same outbox). */
+  outbox: Outbox;
+  log: Logger;
+}
+
+type Send = Extract<OutboundMessage, { op: 'send' }>;
+type Update = Extract<OutboundMessage, { op: 'update' }>;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+/** A conversation id without a thread's `;messageid=`: Teams counts a channel's threads against the channel. */
+const rootOf = (conversationId: string) => conversationId.split(';messageid=')[0] ?? conversationId;
+
+/**
+ * Takes messages from the outbound queue and sends them under the shared budget. For each message:
+ * resolve where it goes → plan a request slot (tenant and conversation windows, shared by all instances) →
+ * at that time claim the delivery row (`sending`, written before the request) → one request → record the
+ * answer at once → follow-ups (post version, fallback, listeners) → delete the queue message.
+ * A crash anywhere leaves the queue message to come back; its row says what already happened.
+ */
+export class OutboundWorker {
+  private readonly opts: WorkerOptions;
+  private readonly now: () => number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private running = false;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  readonly stats = new WindowStats();
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    opts: Partial<WorkerOptions> & { id: string },
+  ) {
+    this.opts = { ...DEFAULT_WORKER_OPTIONS, ...opts };
+    this.now = this.opts.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.receiveLoop().catch((err: unknown) => this.deps.log.error({ err }, 'outbound worker stopped'));
+  }
+
+  /**
+   * Stops taking messages; those still waiting for their slot go back to the queue for another instance, those
+   * whose request has left are finished and recorded. Resolves within about `timeoutMs`.
+   */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    const all = Promise.allSettled([...this.inFlight]);
+    await Promise.race([all, sleep(timeoutMs)]);
+    this.running = false;
+  }
+
+  private async receiveLoop(): Promise<void> {
+    let idle = this.opts.minPollMs;
+    while (!this.stopping) {
+      const room = this.opts.maxInFlight - this.inFlight.size;
+      if (room < Math.min(this.opts.batch, this.opts.maxInFlight)) {
+        await Promise.race([...this.inFlight, this.nap(1_000)]);
+        continue;
+      }
+      let got: Received[] = [];
+      try {
+        got = await this.deps.queue.receive(Math.min(32, room, this.opts.batch), this.opts.visibilitySec);
+      } catch (err) {
+        this.deps.log.warn({ err }, 'could not read the outbound queue; trying again');
+      }
+      for (const r of got) this.track(this.handle(r));
+      if (got.length) idle = this.opts.minPollMs;
+      else {
+        await this.nap(idle);
+        idle = Math.min(this.opts.maxPollMs, idle * 2);
+      }
+    }
+  }
+
+  private nap(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async handle(r: Received): Promise<void> {
+    let m: OutboundMessage | undefined;
+    try {
+      m = await this.messageOf(r);
+      if (!m) {
+        this.deps.log.error({ queueMessage: r.id }, 'unreadable outbound queue message dropped');
+        await this.deps.queue.delete(r);
+        return;
+      }
+      if (m.op === 'send') await this.handleSend(r, m);
+      else await this.handleUpdate(r, m);
+    } catch (err) {
+      // Storage trouble or a listener's fault: the message comes back later and its row says where it stopped.
+      this.deps.log.warn({ err, key: m?.key }, 'outbound message not finished; it will be tried again');
+      await this.deps.queue.defer(r, backoffMs(r.dequeueCount)).catch(() => {});
+    }
+  }
+
+  private async messageOf(r: Received): Promise<OutboundMessage | undefined> {
+    if (!r.body) return undefined;
+    if ('m' in r.body) return r.body.m;
+    const json = await this.deps.deliveries.loadPayload(r.body.large.key);
+    return json ? (JSON.parse(json) as OutboundMessage) : undefined;
+  }
+
+  // ---- send --------------------------------------------------------------------------------------------
+
+  private async handleSend(r: Received, m: Send): Promise<void> {
+    const conv = await this.resolve(m.to);
+    if (!conv) {
+      await this.settleSend(r, m, { state: 'notInstalled' });
+      return;
+    }
+    const plan = await this.plan(conv);
+    if ('deferUntil' in plan) {
+      await this.deps.queue.defer(r, plan.deferUntil - this.now());
+      return;
+    }
+    await sleep(plan.at - this.now());
+    if (this.stopping) {
+      await this.deps.queue.defer(r, 0); // not claimed yet: another instance can take it straight away
+      return;
+    }
+    const claim = await this.deps.deliveries.claim(m, this.opts.id, this.now(), this.holdMs);
+    if (claim.kind === 'busy') {
+      await this.deps.queue.defer(r, claim.until - this.now() + 1_000);
+      return;
+    }
+    if (claim.kind === 'settled') {
+      await this.followUp(r, m, resultOf(claim.row), claim.row.conversationId);
+      return;
+    }
+    if (claim.kind === 'cutOff') {
+      // The worker before us stopped between claiming and recording: the request may have reached Teams.
+      // Sending again could message the person twice; the row says so, and a feature can offer "resend".
+      await this.settleSend(r, m, {
+        state: 'failed',
+        reason: 'unconfirmed: the sender stopped before recording the answer; not sent again to avoid a duplicate',
+      });
+      return;
+    }
+    const window = this.stats.enter();
+    let sent: { activityId: string } | undefined;
+    let error: unknown;
+    const late = this.now() - plan.at;
+    try {
+      sent = await this.deps.transport.send(conv, m.content, { timeoutMs: this.opts.sendTimeoutMs });
+    } catch (err) {
+      error = err;
+    }
+    const answeredAt = this.now();
+    if (sent) {
+      await this.deps.deliveries.settle(m, { state: 'sent', activityId: sent.activityId }, { conversationId: conv.conversationId });
+      this.stats.leave(window, { late, recordMs: this.now() - answeredAt, sendMs: answeredAt - window.at });
+      await this.followUp(r, m, { state: 'sent', activityId: sent.activityId }, conv.conversationId, conv);
+      return;
+    }
+    this.stats.leave(window, { late, recordMs: 0, sendMs: answeredAt - window.at });
+    const verdict = verdictOf(this.deps.transport.failure(error));
+    this.stats.count(verdict.kind);
+    const outcome = await this.afterFailure(r, m, claim.etag, claim.attempt, conv, verdict);
+    if (outcome) await this.settleSend(r, m, outcome, conv.conversationId);
+  }
+
+  /** Records a send's end, then its follow-ups. */
+  private async settleSend(r: Received, m: Send, result: DeliveryResult, conversationId?: string): Promise<void> {
+    await this.deps.deliveries.settle(m, result, { conversationId });
+    this.stats.count(result.state);
+    await this.followUp(r, m, result, conversationId);
+  }
+
+  /** Everything after the record, idempotent (it runs again if we stop before the queue message is deleted). */
+  private async followUp(
+    r: Received,
+    m: Send,
+    result: DeliveryResult,
+    conversationId?: string,
+    conv?: StoredConversation,
+  ): Promise<void> {
+    if (m.post) {
+      if (result.state === 'sent') {
+        const conversation = conv ?? (conversationId ? await this.deps.conversations.conversation(conversationId) : undefined);
+        if (conversation)
+          await this.deps.posts.recordSent(
+            m.post.kind,
+            m.post.id,
+            { conversation, activityId: result.activityId },
+            m.post.version,
+            m.key,
+          );
+      } else await this.deps.posts.clearPending(m.post.kind, m.post.id, m.key);
+    }
+    if (m.fallback && (result.state === 'notInstalled' || result.state === 'blocked')) {
+      await this.deps.outbox.enqueue([
+        { op: 'send', key: `${m.key}~fallback`, to: m.fallback.to, content: m.fallback.content, topic: m.topic },
+      ]);
+    }
+    await this.deps.listeners.notify(m, result);
+    await this.deps.queue.delete(r);
+  }
+
+  // ---- update ------------------------------------------------------------------------------------------
+
+  private async handleUpdate(r: Received, m: Update): Promise<void> {
+    const row = await this.deps.deliveries.read(m);
+    if (row && !['pending', 'sending'].includes(row.state)) {
+      await this.deps.queue.delete(r); // the same update, enqueued twice: done already
+      return;
+    }
+    const { kind, id } = m.post;
+    const turn = await this.deps.posts.beginUpdate(kind, id, m.version, this.now(), this.holdMs);
+    if (turn.kind === 'missing' || turn.kind === 'stale') {
+      const reason =
+        turn.kind === 'missing' ? 'never posted' : `older than what the post shows (version ${turn.shown})`;
+      await this.settleUpdate(r, m, { state: 'skipped', reason });
+      return;
+    }
+    if (turn.kind === 'wait') {
+      await this.deps.queue.defer(r, turn.until - this.now());
+      return;
+    }
+    const conv = turn.post.conversation;
+    const plan = await this.plan(conv);
+    if ('deferUntil' in plan || this.stopping) {
+      await this.deps.posts.endUpdate(kind, id, m.version, false);
+      await this.deps.queue.defer(r, 'deferUntil' in plan ? plan.deferUntil - this.now() : 0);
+      return;
+    }
+    await sleep(plan.at - this.now());
+    try {
+      await this.deps.transport.update(conv, turn.post.activityId, m.content, { timeoutMs: this.opts.sendTimeoutMs });
+    } catch (err) {
+      await this.deps.posts.endUpdate(kind, id, m.version, false);
+      const verdict = verdictOf(this.deps.transport.failure(err));
+      this.stats.count(verdict.kind);
+      const attempt = (row?.attempt ?? 0) + 1;
+      const outcome = await this.afterFailure(r, m, undefined, attempt, conv, verdict);
+      if (outcome) await this.settleUpdate(r, m, outcome);
+      return;
+    }
+    await this.deps.posts.endUpdate(kind, id, m.version, true);
+    await this.settleUpdate(r, m, { state: 'updated' });
+  }
+
+  private async settleUpdate(r: Received, m: Update, result: DeliveryResult): Promise<void> {
+    await this.deps.deliveries.settle(m, result);
+    this.stats.count(result.state);
+    await this.deps.queue.delete(r);
+  }
+
+  // ---- shared ------------------------------------------------------------------------------------------
+
+  /**
+   * After a request failed: 429 pauses that conversation (on every instance) for Retry-After; retryable
+   * failures go back to the queue with backoff; returns the final result when there is nothing more to try.
+   */
+  private async afterFailure(
+    r: Received,
+    m: OutboundMessage,
+    etag: string | undefined,
+    attempt: number,
+    conv: StoredConversation,
+    verdict: Verdict,
+  ): Promise<DeliveryResult | undefined> {
+    if (verdict.kind === 'throttled') {
+      const until = this.now() + verdict.retryAfterMs;
+      await this.deps.conversationBudget.pause(rootOf(conv.conversationId), until);
+      if (etag) await this.deps.deliveries.release(m, etag, 'throttled (429)');
+      else await this.deps.deliveries.noteRetry(m, attempt - 1, 'throttled (429)');
+      await this.deps.queue.defer(r, verdict.retryAfterMs + Math.random() * 500);
+      return undefined;
+    }
+    if (verdict.kind === 'retry') {
+      if (attempt >= this.opts.maxAttempts) return { state: 'failed', reason: `gave up after ${attempt} tries: ${verdict.reason}` };
+      if (etag) await this.deps.deliveries.release(m, etag, verdict.reason);
+      else await this.deps.deliveries.noteRetry(m, attempt, verdict.reason);
+      await this.deps.queue.defer(r, backoffMs(attempt));
+      return undefined;
+    }
+    if (verdict.kind === 'blocked') return { state: 'blocked' };
+    if (verdict.kind === 'notInstalled') return { state: 'notInstalled' };
+    this.deps.log.warn({ key: m.key, reason: verdict.reason }, 'outbound message failed');
+    return { state: 'failed', reason: verdict.reason };
+  }
+
+  /** A request slot for this conversation: under its windows and the tenant's, as agreed with the other instances. */
+  private plan(conv: StoredConversation): Promise<{ at: number } | { deferUntil: number }> {
+    const cid = rootOf(conv.conversationId);
+    const budget = this.deps.conversationBudget;
+    return budget.exclusive(cid, async () => {
+      for (let tries = 0; tries < 5; tries++) {
+        const now = this.now();
+        const allowed = budget.earliest(cid, now);
+        if (allowed > now + this.opts.maxHoldMs) return { deferUntil: allowed };
+        // With no conversation limit in the way, a slot just past is still good (jitter the guard covers).
+        const slot = await this.deps.tenant.take(conv.tenantId ?? '', allowed > now ? allowed : now - 1_000);
+        if (await budget.commit(cid, Math.max(slot, this.now()))) return { at: slot };
+        this.deps.tenant.giveBack(conv.tenantId ?? '', slot);
+      }
+      return { deferUntil: this.now() + 1_000 };
+    });
+  }
+
+  private resolve(to: Destination): Promise<StoredConversation | undefined> {
+    const c = this.deps.conversations;
+    if (to.kind === 'user') return c.personalChat(to.userKey);
+    if (to.kind === 'channel') return c.channelFor(to.role);
+    return this.conversation(to.conversationId);
+  }
+
+  /** A known conversation, or a thread of a known channel (threads are not stored on their own). */
+  private async conversation(id: string): Promise<StoredConversation | undefined> {
+    const found = await this.deps.conversations.conversation(id);
+    if (found || rootOf(id) === id) return found;
+    const channel = await this.deps.conversations.conversation(rootOf(id));
+    return channel ? { ...channel, conversationId: id } : undefined;
+  }
+
+  /** How long a claimed attempt is ours: the wait for its slot plus one request, with room to record. */
+  private get holdMs(): number {
+    return this.opts.maxHoldMs + this.opts.sendTimeoutMs + this.opts.recordMarginMs;
+  }
+}
+
+function resultOf(row: { state: string; activityId?: string; reason?: string }): DeliveryResult {
+  switch (row.state) {
+    case 'sent':
+      return { state: 'sent', activityId: row.activityId ?? '' };
+    case 'updated':
+      return { state: 'updated' };
+    case 'skipped':
+      return { state: 'skipped', reason: row.reason ?? '' };
+    case 'notInstalled':
+      return { state: 'notInstalled' };
+    case 'blocked':
+      return { state: 'blocked' };
+    default:
+      return { state: 'failed', reason: row.reason ?? '' };
+  }
+}

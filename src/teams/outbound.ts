@@ -1,0 +1,66 @@
+import type { CloudAdapter } from 'botbuilder';
+import type { PostStore } from '../conversations/posts.js';
+import type { ConversationStore } from '../conversations/store.js';
+import type { Logger } from '../log.js';
+import { openBudgets } from '../outbound/budget.js';
+import { DeliveryStore } from '../outbound/deliveries.js';
+import { QueueOutbox } from '../outbound/outbox.js';
+import { OutboundQueue } from '../outbound/queue.js';
+import { OutboundWorker, type WorkerOptions } from '../outbound/worker.js';
+import { openQueue, type QueueAccount, queueName } from '../storage/queues.js';
+import type { Tables } from '../storage/tables.js';
+import { TeamsTransport } from './transport.js';
+
+export interface OutboundSetup {
+  tables: Tables;
+  queueAccount: QueueAccount;
+  /** Prefix of the queue's name (the table prefix), so apps and tests sharing an account stay apart. */
+  prefix: string;
+  adapter: CloudAdapter;
+  botAppId: string;
+  conversations: ConversationStore;
+  posts: PostStore;
+  tenantSendsPerSecond: number;
+  log: Logger;
+  /** Worker settings (tests and the bench tune them); `id` names this instance. */
+  worker: Partial<WorkerOptions> & { id: string };
+  /** ms each limit window is widened by, for jitter (default 30 for the tenant's 1 s, 100 per conversation). */
+  guardMs?: number;
+}
+
+export interface Outbound {
+  outbox: QueueOutbox;
+  worker: OutboundWorker;
+  /** Stops the worker: in-flight sends finish, waiting ones go back to the queue. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Builds the durable outbound path: the outbox features enqueue to, and this instance's worker. */
+export async function startOutbound(s: OutboundSetup): Promise<Outbound> {
+  const queue = new OutboundQueue(await openQueue(s.queueAccount, queueName(s.prefix, 'outbound')));
+  const deliveries = await DeliveryStore.open(s.tables);
+  const budgets = await openBudgets(s.tables, {
+    tenantPerSecond: s.tenantSendsPerSecond,
+    guardMs: s.guardMs ?? 30,
+    conversationGuardMs: 100,
+    blockMs: 250,
+  });
+  const outbox = new QueueOutbox(queue, deliveries, s.posts);
+  const worker = new OutboundWorker(
+    {
+      queue,
+      deliveries,
+      posts: s.posts,
+      conversations: s.conversations,
+      tenant: budgets.tenant,
+      conversationBudget: budgets.conversations,
+      transport: new TeamsTransport(s.adapter, s.botAppId),
+      listeners: outbox.listeners,
+      outbox,
+      log: s.log,
+    },
+    s.worker,
+  );
+  worker.start();
+  return { outbox, worker, stop: (timeoutMs) => worker.stop(timeoutMs) };
+}

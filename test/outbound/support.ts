@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { ManualClock } from '../../src/clock.js';
+import { PostStore } from '../../src/conversations/posts.js';
+import { ConversationStore, type StoredConversation } from '../../src/conversations/store.js';
+import { createLogger } from '../../src/log.js';
+import { DeliveryStore, type DeliveryRow } from '../../src/outbound/deliveries.js';
+import type { OutboundMessage } from '../../src/outbound/message.js';
+import { Tables } from '../../src/storage/tables.js';
+import { createAdapter } from '../../src/teams/adapter.js';
+import { type Outbound, startOutbound } from '../../src/teams/outbound.js';
+import { azuriteConnection } from '../support/storage.js';
+import type { TeamsConnectorStandIn } from '../support/teams-connector.js';
+
+/** Worker settings for tests: quick polls, short holds (a cut-off attempt is seen as such within seconds). */
+export const TEST_WORKER = {
+  minPollMs: 20,
+  maxPollMs: 200,
+  visibilitySec: 2,
+  sendTimeoutMs: 3_000,
+  maxHoldMs: 3_000,
+  recordMarginMs: 1_000,
+};
+
+/** One Storage "account" (a table prefix on the shared test Azurite) that several instances can share. */
+export class TestAccount {
+  readonly prefix = `t${randomBytes(4).toString('hex')}`;
+  readonly tables = new Tables(azuriteConnection(), this.prefix);
+  readonly clock = new ManualClock();
+  private readonly instances: Outbound[] = [];
+
+  conversations(): Promise<ConversationStore> {
+    return ConversationStore.open(this.tables, this.clock);
+  }
+
+  /** Starts one app instance's outbound path (its own adapter and worker) on this account. */
+  async instance(tenantSendsPerSecond = 50, id = `w${this.instances.length + 1}`): Promise<Outbound> {
+    const log = createLogger('silent');
+    const outbound = await startOutbound({
+      tables: this.tables,
+      queueAccount: azuriteConnection(),
+      prefix: this.prefix,
+      adapter: createAdapter({ kind: 'local' }, log),
+      botAppId: '',
+      conversations: await this.conversations(),
+      posts: await PostStore.open(this.tables),
+      tenantSendsPerSecond,
+      log,
+      worker: { id, ...TEST_WORKER },
+    });
+    this.instances.push(outbound);
+    return outbound;
+  }
+
+  async row(m: OutboundMessage): Promise<DeliveryRow | undefined> {
+    return (await DeliveryStore.open(this.tables)).read(m);
+  }
+
+  /** Waits until every message has a settled row. */
+  async settled(messages: readonly OutboundMessage[], ms = 30_000): Promise<DeliveryRow[]> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const rows = await Promise.all(messages.map((m) => this.row(m)));
+      if (rows.every((r) => r && !['pending', 'sending'].includes(r.state))) return rows as DeliveryRow[];
+      if (Date.now() > end)
+        throw new Error(`not settled: ${messages.filter((_, i) => !rows[i] || ['pending', 'sending'].includes(rows[i]!.state)).map((m) => m.key).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.instances.map((i) => i.stop(5_000)));
+  }
+}
+
+/** A 1:1 chat with `user`, served by the stand-in. */
+export function personalChat(connector: TeamsConnectorStandIn, user: string, tenantId = 'tenant-1'): Omit<StoredConversation, 'updatedAt'> {
+  return {
+    conversationId: `a:chat-${user}`,
+    conversationType: 'personal',
+    serviceUrl: connector.url,
+    tenantId,
+    channelId: 'msteams',
+    bot: { id: '28:bot' },
+    user: { id: `29:${user}`, aadObjectId: `aad-${user}`, name: user },
+  };
+}
+
+export function channel(connector: TeamsConnectorStandIn, id: string, tenantId = 'tenant-1'): Omit<StoredConversation, 'updatedAt'> {
+  return {
+    conversationId: id,
+    conversationType: 'channel',
+    serviceUrl: connector.url,
+    tenantId,
+    channelId: 'msteams',
+    bot: { id: '28:bot' },
+    teamId: 'team-1',
+    channelName: 'Triage',
+  };
+}
+
+export async function until(pred: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
