@@ -44,9 +44,10 @@ export class WindowStats {
     return { at };
   }
 
-  leave(_entry: WindowEntry, sample: { late: number; sendMs: number; recordMs: number }): void {
+  /** The attempt left the window: recorded (with its sample), or released without a request. */
+  leave(_entry: WindowEntry, sample?: { late: number; sendMs: number; recordMs: number }): void {
     if (--this.open === 0) this.exposed += Date.now() - this.openedAt;
-    if (this.late.length < MAX_SAMPLES) {
+    if (sample && this.late.length < MAX_SAMPLES) {
       this.late.push(sample.late);
       this.send.push(sample.sendMs);
       if (sample.recordMs) this.record.push(sample.recordMs);

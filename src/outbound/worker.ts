@@ -2,7 +2,7 @@ import type { PostStore } from '../conversations/posts.js';
 import type { ConversationStore, StoredConversation } from '../conversations/store.js';
 import type { Logger } from '../log.js';
 import type { ConversationBudget, TenantBudget } from './budget.js';
-import type { DeliveryStore } from './deliveries.js';
+import type { Claim, DeliveryStore } from './deliveries.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
 import type { ResultListeners } from './outbox.js';
 import type { OutboundQueue, Received } from './queue.js';
@@ -27,6 +27,8 @@ export interface WorkerOptions {
   maxHoldMs: number;
   /** Tries of one message (429s excepted) before it is failed. */
   maxAttempts: number;
+  /** A request that would leave later than this after its planned slot is not sent in it (limits hold). */
+  maxLateMs: number;
   /** Added to a claim's hold, for recording the answer; past the hold an attempt counts as cut off. */
   recordMarginMs: number;
   now?: () => number;
@@ -35,13 +37,14 @@ export interface WorkerOptions {
 export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'id'> = {
   visibilitySec: 60,
   batch: 32,
-  maxInFlight: 64,
+  maxInFlight: 24,
   minPollMs: 50,
   maxPollMs: 1_000,
   sendTimeoutMs: 15_000,
   maxHoldMs: 3_000,
   maxAttempts: 8,
   recordMarginMs: 15_000,
+  maxLateMs: 30,
 };
 
 export interface WorkerDeps {
@@ -182,38 +185,54 @@ export class OutboundWorker {
       await this.settleSend(r, m, { state: 'notInstalled' });
       return;
     }
-    const plan = await this.plan(conv);
-    if ('deferUntil' in plan) {
-      await this.deps.queue.defer(r, plan.deferUntil - this.now());
-      return;
+    // Plan a slot, claim the row at that time (the claim is the last write before the request), and send
+    // at once. A claim that came back too late for its slot is released and a new slot planned: the limits
+    // hold however slow storage is, and nothing waits between the claim and the request.
+    let slot: number | undefined;
+    let claim: Extract<Claim, { kind: 'claimed' }> | undefined;
+    for (let tries = 0; slot === undefined; tries++) {
+      const plan = await this.plan(conv);
+      if ('deferUntil' in plan || tries >= 5) {
+        await this.deps.queue.defer(r, 'deferUntil' in plan ? plan.deferUntil - this.now() : 1_000);
+        return;
+      }
+      await sleep(plan.at - this.now());
+      if (this.stopping) {
+        await this.deps.queue.defer(r, 0); // not claimed: another instance can take it straight away
+        return;
+      }
+      const got = await this.deps.deliveries.claim(m, this.opts.id, this.now(), this.holdMs);
+      if (got.kind === 'busy') {
+        await this.deps.queue.defer(r, got.until - this.now() + 1_000);
+        return;
+      }
+      if (got.kind === 'settled') {
+        await this.followUp(r, m, resultOf(got.row), got.row.conversationId);
+        return;
+      }
+      if (got.kind === 'cutOff') {
+        // The worker before us stopped between claiming and recording: the request may have reached Teams.
+        // Sending again could message the person twice; the row says so, and a feature can offer "resend".
+        await this.settleSend(r, m, {
+          state: 'failed',
+          reason: 'unconfirmed: the sender stopped before recording the answer; not sent again to avoid a duplicate',
+        });
+        return;
+      }
+      if (this.now() - plan.at <= this.opts.maxLateMs) {
+        slot = plan.at;
+        claim = got;
+      } else {
+        this.stats.count('replanned');
+        await this.deps.deliveries.release(m, got.etag, 'missed its send slot');
+      }
     }
-    await sleep(plan.at - this.now());
-    if (this.stopping) {
-      await this.deps.queue.defer(r, 0); // not claimed yet: another instance can take it straight away
-      return;
-    }
-    const claim = await this.deps.deliveries.claim(m, this.opts.id, this.now(), this.holdMs);
-    if (claim.kind === 'busy') {
-      await this.deps.queue.defer(r, claim.until - this.now() + 1_000);
-      return;
-    }
-    if (claim.kind === 'settled') {
-      await this.followUp(r, m, resultOf(claim.row), claim.row.conversationId);
-      return;
-    }
-    if (claim.kind === 'cutOff') {
-      // The worker before us stopped between claiming and recording: the request may have reached Teams.
-      // Sending again could message the person twice; the row says so, and a feature can offer "resend".
-      await this.settleSend(r, m, {
-        state: 'failed',
-        reason: 'unconfirmed: the sender stopped before recording the answer; not sent again to avoid a duplicate',
-      });
-      return;
-    }
+    if (!claim) return;
     const window = this.stats.enter();
     let sent: { activityId: string } | undefined;
     let error: unknown;
-    const late = this.now() - plan.at;
+    const sentAt = this.now();
+    const late = sentAt - slot;
     try {
       sent = await this.deps.transport.send(conv, m.content, { timeoutMs: this.opts.sendTimeoutMs });
     } catch (err) {
@@ -222,11 +241,11 @@ export class OutboundWorker {
     const answeredAt = this.now();
     if (sent) {
       await this.deps.deliveries.settle(m, { state: 'sent', activityId: sent.activityId }, { conversationId: conv.conversationId });
-      this.stats.leave(window, { late, recordMs: this.now() - answeredAt, sendMs: answeredAt - window.at });
+      this.stats.leave(window, { late, recordMs: this.now() - answeredAt, sendMs: answeredAt - sentAt });
       await this.followUp(r, m, { state: 'sent', activityId: sent.activityId }, conv.conversationId, conv);
       return;
     }
-    this.stats.leave(window, { late, recordMs: 0, sendMs: answeredAt - window.at });
+    this.stats.leave(window, { late, recordMs: 0, sendMs: answeredAt - sentAt });
     const verdict = verdictOf(this.deps.transport.failure(error));
     this.stats.count(verdict.kind);
     const outcome = await this.afterFailure(r, m, claim.etag, claim.attempt, conv, verdict);
@@ -291,13 +310,17 @@ export class OutboundWorker {
       return;
     }
     const conv = turn.post.conversation;
-    const plan = await this.plan(conv);
-    if ('deferUntil' in plan || this.stopping) {
-      await this.deps.posts.endUpdate(kind, id, m.version, false);
-      await this.deps.queue.defer(r, 'deferUntil' in plan ? plan.deferUntil - this.now() : 0);
-      return;
+    for (let tries = 0; ; tries++) {
+      const plan = await this.plan(conv);
+      if ('deferUntil' in plan || this.stopping || tries >= 5) {
+        await this.deps.posts.endUpdate(kind, id, m.version, false);
+        await this.deps.queue.defer(r, 'deferUntil' in plan ? plan.deferUntil - this.now() : 0);
+        return;
+      }
+      await sleep(plan.at - this.now());
+      if (this.now() - plan.at <= this.opts.maxLateMs) break;
+      this.stats.count('replanned');
     }
-    await sleep(plan.at - this.now());
     try {
       await this.deps.transport.update(conv, turn.post.activityId, m.content, { timeoutMs: this.opts.sendTimeoutMs });
     } catch (err) {
@@ -359,10 +382,16 @@ export class OutboundWorker {
     const cid = rootOf(conv.conversationId);
     const budget = this.deps.conversationBudget;
     return budget.exclusive(cid, async () => {
-      for (let tries = 0; tries < 5; tries++) {
+      for (let tries = 0; tries < 8; tries++) {
         const now = this.now();
         const allowed = budget.earliest(cid, now);
         if (allowed > now + this.opts.maxHoldMs) return { deferUntil: allowed };
+        if (allowed > now + 150) {
+          // Wait near the conversation's time before taking a tenant slot: slots are claimed in order, and one
+          // claimed far ahead would leave the budget before it unused.
+          await sleep(allowed - now - 100);
+          continue;
+        }
         // With no conversation limit in the way, a slot just past is still good (jitter the guard covers).
         const slot = await this.deps.tenant.take(conv.tenantId ?? '', allowed > now ? allowed : now - 1_000);
         if (await budget.commit(cid, Math.max(slot, this.now()))) return { at: slot };

@@ -55,16 +55,17 @@ export class TestAccount {
     return (await DeliveryStore.open(this.tables)).read(m);
   }
 
-  /** Waits until every message has a settled row. */
+  /** Waits until every message has a settled row (re-reading only the unsettled ones, gently: Azurite is shared). */
   async settled(messages: readonly OutboundMessage[], ms = 30_000): Promise<DeliveryRow[]> {
     const end = Date.now() + ms;
-    for (;;) {
-      const rows = await Promise.all(messages.map((m) => this.row(m)));
-      if (rows.every((r) => r && !['pending', 'sending'].includes(r.state))) return rows as DeliveryRow[];
-      if (Date.now() > end)
-        throw new Error(`not settled: ${messages.filter((_, i) => !rows[i] || ['pending', 'sending'].includes(rows[i]!.state)).map((m) => m.key).join(', ')}`);
-      await new Promise((r) => setTimeout(r, 50));
+    const rows: (DeliveryRow | undefined)[] = messages.map(() => undefined);
+    const open = () => messages.map((_, i) => i).filter((i) => !rows[i] || ['pending', 'sending'].includes(rows[i]!.state));
+    for (let todo = open(); todo.length; todo = open()) {
+      if (Date.now() > end) throw new Error(`not settled: ${todo.map((i) => messages[i]!.key).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 200));
+      for (const i of todo.slice(0, 20)) rows[i] = await this.row(messages[i]!);
     }
+    return rows as DeliveryRow[];
   }
 
   async stop(): Promise<void> {

@@ -59,6 +59,8 @@ export class TeamsConnectorStandIn {
   readonly deliveries = new Map<string, Delivery[]>();
   /** The current content of every message, by activity id (what a person sees after updates). */
   readonly messages = new Map<string, Record<string, unknown>>();
+  /** Every version of every message, in the order the requests arrived. */
+  readonly history = new Map<string, Record<string, unknown>[]>();
   /** Arrival times (ms) of every request, per tenant and per conversation. */
   readonly tenantTimes = new Map<string, number[]>();
   readonly conversationTimes = new Map<string, number[]>();
@@ -154,6 +156,7 @@ export class TeamsConnectorStandIn {
     for (const k of Object.keys(this.counts) as (keyof StandInCounts)[]) this.counts[k] = 0;
     this.deliveries.clear();
     this.messages.clear();
+    this.history.clear();
     this.tenantTimes.clear();
     this.conversationTimes.clear();
   }
@@ -220,11 +223,13 @@ export class TeamsConnectorStandIn {
         return this.answer(res, 404, { error: { code: 'ActivityNotFound', message: 'no such message' } });
       this.counts.updates++;
       this.messages.set(activityId, body);
+      this.history.get(activityId)?.push(body);
       return this.answer(res, 200, { id: activityId });
     }
     const id = `act-${++this.seq}`;
     this.counts.delivered++;
     this.messages.set(id, body);
+    this.history.set(id, [body]);
     const list = this.deliveries.get(root) ?? [];
     list.push({ conversationId, activityId: id, at: arrived, body });
     this.deliveries.set(root, list);
