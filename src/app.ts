@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
 import { type Clock, systemClock } from './clock.js';
@@ -12,6 +13,7 @@ import { buildIndex } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
 import { createHttpServer } from './http/server.js';
+import type { Outbox } from './outbound/message.js';
 import { IssueStore, SlaCheck, SlaMarks } from './issues/index.js';
 import { createLogger, type Logger } from './log.js';
 import { Roles } from './roles/roles.js';
@@ -19,11 +21,13 @@ import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
 import { openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
+import { queueAccountOf } from './storage/queues.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerIssues, scheduleIssueJobs } from './teams/issues.js';
+import { startOutbound } from './teams/outbound.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
 
@@ -41,6 +45,8 @@ export interface App {
   account: TableAccount;
   bot: RolloutDeskBot;
   sender: ProactiveSender;
+  /** The durable outbound path: features enqueue here; this instance's worker sends under Teams' limits. */
+  outbox: Outbox;
   faq: FaqService;
   issues: IssueStore;
   scheduler: Scheduler;
@@ -81,6 +87,20 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       log,
       config.env.TENANT_SENDS_PER_SECOND,
     );
+    const posts = await PostStore.open(tables);
+    const outbound = await startOutbound({
+      tables,
+      queueAccount: queueAccountOf(config.storage, account),
+      prefix: config.env.TABLE_PREFIX,
+      adapter,
+      botAppId,
+      conversations,
+      posts,
+      tenantSendsPerSecond: config.env.TENANT_SENDS_PER_SECOND,
+      log,
+      worker: { id: `${process.pid}-${randomUUID().slice(0, 8)}` },
+    });
+    cleanups.push(() => outbound.stop());
     const bot = new RolloutDeskBot({
       log,
       roles,
@@ -138,7 +158,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       faq,
       roles,
       conversations,
-      posts: await PostStore.open(tables),
+      posts,
       exports,
       sender,
       log,
@@ -198,12 +218,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       account,
       bot,
       sender,
+      outbox: outbound.outbox,
       faq,
       library,
       issues,
       scheduler,
       async stop() {
-        // Stop taking work first (server), then finish sends in flight, then storage.
+        // Stop taking work first (server), then finish sends in flight (the outbound worker stops in the
+        // cleanups below: in-flight sends finish, waiting ones go back to the queue), then storage.
         const serverClose = cleanups.pop();
         await serverClose?.();
         await sender.drain();
