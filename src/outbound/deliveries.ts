@@ -1,4 +1,4 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 import type { DeliveryResult, OutboundMessage } from './message.js';
 
@@ -156,6 +156,19 @@ export class DeliveryStore {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /** One topic's rows by state (a broadcast's progress): one partition query. */
+  async tally(topic: string): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    const rows = this.rows.listEntities<{ state: string; reason?: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${safeKey(topic)}`, select: ['state', 'reason'] },
+    });
+    for await (const e of rows) {
+      const key = e.state === 'failed' && e.reason?.startsWith('unconfirmed') ? 'failed (unconfirmed)' : e.state;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
   }
 
   /** Keeps a large message's JSON by its key (rewritten identically when a retried turn enqueues it again). */

@@ -6,6 +6,8 @@ import type { Content } from './message.js';
  * when to try again, under the shared budget). The Teams implementation lives in src/teams/transport.ts.
  */
 export interface Transport {
+  /** Gets ready to send into this conversation (a client, a token), so the request itself leaves on time. */
+  prepare(conv: StoredConversation): Promise<void>;
   send(conv: StoredConversation, content: Content, opts: { timeoutMs: number }): Promise<{ activityId: string }>;
   update(conv: StoredConversation, activityId: string, content: Content, opts: { timeoutMs: number }): Promise<void>;
   /** A thrown error in HTTP terms. */

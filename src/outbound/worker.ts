@@ -6,7 +6,7 @@ import type { Claim, DeliveryStore } from './deliveries.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
 import type { ResultListeners } from './outbox.js';
 import type { OutboundQueue, Received } from './queue.js';
-import { WindowStats } from './stats.js';
+import { type WindowEntry, WindowStats } from './stats.js';
 import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
 
 export interface WorkerOptions {
@@ -117,7 +117,8 @@ export class OutboundWorker {
     let idle = this.opts.minPollMs;
     while (!this.stopping) {
       const room = this.opts.maxInFlight - this.inFlight.size;
-      if (room < Math.min(this.opts.batch, this.opts.maxInFlight)) {
+      // Top up when a quarter is free: enough to keep the slots busy, in few receive calls.
+      if (room < Math.max(1, Math.floor(this.opts.maxInFlight / 4))) {
         await Promise.race([...this.inFlight, this.nap(1_000)]);
         continue;
       }
@@ -185,50 +186,56 @@ export class OutboundWorker {
       await this.settleSend(r, m, { state: 'notInstalled' });
       return;
     }
-    // Plan a slot, claim the row at that time (the claim is the last write before the request), and send
-    // at once. A claim that came back too late for its slot is released and a new slot planned: the limits
-    // hold however slow storage is, and nothing waits between the claim and the request.
+    // Plan a slot, claim the row just before it (by about what a claim write takes lately), and send at the
+    // slot. A request that would leave later than `maxLateMs` after its slot is not sent in it: a new slot is
+    // planned (the claim kept), so the limits hold however slow storage is.
     let slot: number | undefined;
     let claim: Extract<Claim, { kind: 'claimed' }> | undefined;
+    let window: WindowEntry | undefined;
     for (let tries = 0; slot === undefined; tries++) {
       const plan = await this.plan(conv);
       if ('deferUntil' in plan || tries >= 5) {
+        if (claim) {
+          await this.deps.deliveries.release(m, claim.etag, 'waiting for room');
+          if (window) this.stats.leave(window);
+        }
         await this.deps.queue.defer(r, 'deferUntil' in plan ? plan.deferUntil - this.now() : 1_000);
         return;
       }
-      await sleep(plan.at - this.now());
-      if (this.stopping) {
-        await this.deps.queue.defer(r, 0); // not claimed: another instance can take it straight away
-        return;
-      }
-      const got = await this.deps.deliveries.claim(m, this.opts.id, this.now(), this.holdMs);
-      if (got.kind === 'busy') {
-        await this.deps.queue.defer(r, got.until - this.now() + 1_000);
-        return;
-      }
-      if (got.kind === 'settled') {
-        await this.followUp(r, m, resultOf(got.row), got.row.conversationId);
-        return;
-      }
-      if (got.kind === 'cutOff') {
-        // The worker before us stopped between claiming and recording: the request may have reached Teams.
-        // Sending again could message the person twice; the row says so, and a feature can offer "resend".
-        await this.settleSend(r, m, {
-          state: 'failed',
-          reason: 'unconfirmed: the sender stopped before recording the answer; not sent again to avoid a duplicate',
-        });
-        return;
-      }
-      if (this.now() - plan.at <= this.opts.maxLateMs) {
-        slot = plan.at;
+      if (!claim) {
+        await sleep(plan.at - this.claimLead - this.now());
+        if (this.stopping) {
+          await this.deps.queue.defer(r, 0); // not claimed: another instance can take it straight away
+          return;
+        }
+        const before = this.now();
+        const got = await this.deps.deliveries.claim(m, this.opts.id, before, this.holdMs);
+        this.claimMs = 0.8 * this.claimMs + 0.2 * (this.now() - before);
+        if (got.kind === 'busy') {
+          await this.deps.queue.defer(r, got.until - this.now() + 1_000);
+          return;
+        }
+        if (got.kind === 'settled') {
+          await this.followUp(r, m, resultOf(got.row), got.row.conversationId);
+          return;
+        }
+        if (got.kind === 'cutOff') {
+          // The worker before us stopped between claiming and recording: the request may have reached Teams.
+          // Sending again could message the person twice; the row says so, and a feature can offer "resend".
+          await this.settleSend(r, m, {
+            state: 'failed',
+            reason: 'unconfirmed: the sender stopped before recording the answer; not sent again to avoid a duplicate',
+          });
+          return;
+        }
         claim = got;
-      } else {
-        this.stats.count('replanned');
-        await this.deps.deliveries.release(m, got.etag, 'missed its send slot');
+        window = this.stats.enter();
       }
+      await sleep(plan.at - this.now());
+      if (this.now() - plan.at <= this.opts.maxLateMs) slot = plan.at;
+      else this.stats.count('replanned');
     }
-    if (!claim) return;
-    const window = this.stats.enter();
+    if (!claim || !window) return;
     let sent: { activityId: string } | undefined;
     let error: unknown;
     const sentAt = this.now();
@@ -247,7 +254,7 @@ export class OutboundWorker {
     }
     this.stats.leave(window, { late, recordMs: 0, sendMs: answeredAt - sentAt });
     const verdict = verdictOf(this.deps.transport.failure(error));
-    this.stats.count(verdict.kind);
+    if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
     const outcome = await this.afterFailure(r, m, claim.etag, claim.attempt, conv, verdict);
     if (outcome) await this.settleSend(r, m, outcome, conv.conversationId);
   }
@@ -326,7 +333,7 @@ export class OutboundWorker {
     } catch (err) {
       await this.deps.posts.endUpdate(kind, id, m.version, false);
       const verdict = verdictOf(this.deps.transport.failure(err));
-      this.stats.count(verdict.kind);
+      if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
       const attempt = (row?.attempt ?? 0) + 1;
       const outcome = await this.afterFailure(r, m, undefined, attempt, conv, verdict);
       if (outcome) await this.settleUpdate(r, m, outcome);
@@ -378,7 +385,8 @@ export class OutboundWorker {
   }
 
   /** A request slot for this conversation: under its windows and the tenant's, as agreed with the other instances. */
-  private plan(conv: StoredConversation): Promise<{ at: number } | { deferUntil: number }> {
+  private async plan(conv: StoredConversation): Promise<{ at: number } | { deferUntil: number }> {
+    await this.deps.transport.prepare(conv);
     const cid = rootOf(conv.conversationId);
     const budget = this.deps.conversationBudget;
     return budget.exclusive(cid, async () => {
@@ -414,6 +422,17 @@ export class OutboundWorker {
     if (found || rootOf(id) === id) return found;
     const channel = await this.deps.conversations.conversation(rootOf(id));
     return channel ? { ...channel, conversationId: id } : undefined;
+  }
+
+  /** What a claim write has taken lately (ms, moving average). */
+  private claimMs = 10;
+
+  /**
+   * How far ahead of its slot a row is claimed: 1.5 times the recent claim time, within 2–50 ms. Short on
+   * purpose: a kill between the claim and the request leaves an unconfirmed attempt that is not resent.
+   */
+  private get claimLead(): number {
+    return Math.min(50, Math.max(2, 1.5 * this.claimMs));
   }
 
   /** How long a claimed attempt is ours: the wait for its slot plus one request, with room to record. */

@@ -26,6 +26,10 @@ export class TeamsTransport implements Transport {
     private readonly clientTtlMs = 10 * 60_000,
   ) {}
 
+  async prepare(conv: StoredConversation): Promise<void> {
+    await this.client(conv);
+  }
+
   async send(conv: StoredConversation, content: Content, opts: { timeoutMs: number }): Promise<{ activityId: string }> {
     const client = await this.client(conv);
     const activity = TurnContext.applyConversationReference({ ...toActivity(content) }, referenceOf(conv));

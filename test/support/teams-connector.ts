@@ -64,6 +64,8 @@ export class TeamsConnectorStandIn {
   /** Arrival times (ms) of every request, per tenant and per conversation. */
   readonly tenantTimes = new Map<string, number[]>();
   readonly conversationTimes = new Map<string, number[]>();
+  /** When each self-caused 429 happened. */
+  readonly selfCausedAt: number[] = [];
   /** Scripted answers for the next requests to a conversation (tests), before any other rule. */
   private readonly scripted = new Map<string, { status: number; code?: string; retryAfterSec?: number }[]>();
   private readonly opts: Required<StandInOptions>;
@@ -158,6 +160,7 @@ export class TeamsConnectorStandIn {
     this.messages.clear();
     this.history.clear();
     this.tenantTimes.clear();
+    this.selfCausedAt.length = 0;
     this.conversationTimes.clear();
   }
 
@@ -193,6 +196,7 @@ export class TeamsConnectorStandIn {
     }
     if (over > 0) {
       this.counts.selfCaused429++;
+      this.selfCausedAt.push(arrived);
       return this.answer(
         res,
         429,
