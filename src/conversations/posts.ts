@@ -83,11 +83,15 @@ export class PostStore {
 
   /** The send landed: the post is this message, showing `version`. */
   async recordSent(kind: string, id: string, post: Post, version: number, key: string): Promise<void> {
-    await this.change(kind, id, (row) => ({
-      json: JSON.stringify(post),
-      version,
-      ...(row?.pendingKey === key ? { pendingKey: '' } : {}),
-    }));
+    await this.change(kind, id, (row) => {
+      // The same message recorded again (a repeated follow-up) keeps any newer version updates gave it.
+      const same = row?.json ? (JSON.parse(row.json) as Post).activityId === post.activityId : false;
+      return {
+        json: JSON.stringify(post),
+        version: same ? Math.max(Number(row?.version ?? 0), version) : version,
+        ...(row?.pendingKey === key ? { pendingKey: '' } : {}),
+      };
+    });
   }
 
   /** The send ended without a message (not installed, blocked, failed): nothing to wait for any more. */

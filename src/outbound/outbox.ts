@@ -53,15 +53,50 @@ export class QueueOutbox implements Outbox {
     private readonly deliveries: DeliveryStore,
     private readonly posts: PostStore,
     private readonly parallel = 16,
+    /** Messages per queue message at most. */
+    private readonly packSize = 50,
   ) {}
 
   async enqueue(messages: readonly OutboundMessage[]): Promise<void> {
     for (const m of messages) checkMessage(m);
+    // An update enqueued while a send of its post is still queued waits for it rather than finding no post.
+    for (const m of messages) if (m.op === 'send' && m.post) await this.posts.markPending(m.post.kind, m.post.id, m.key);
+    const texts = await this.pack(messages);
     let next = 0;
     const worker = async () => {
-      while (next < messages.length) await this.enqueueOne(messages[next++]!);
+      while (next < texts.length) await this.queue.send(texts[next++]!);
     };
-    await Promise.all(Array.from({ length: Math.min(this.parallel, messages.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.parallel, texts.length) }, worker));
+  }
+
+  /**
+   * Queue messages for these messages: small ones packed up to `packSize` per queue message (a broadcast of
+   * 10,000 is 200 queue messages, not 10,000), a large one kept in a table row with its key on the queue.
+   */
+  private async pack(messages: readonly OutboundMessage[]): Promise<string[]> {
+    const texts: string[] = [];
+    let pack: OutboundMessage[] = [];
+    let bytes = 0;
+    const flush = () => {
+      if (pack.length === 1) texts.push(encodeBody({ v: 1, m: pack[0]! }));
+      else if (pack.length > 1) texts.push(encodeBody({ v: 1, batch: pack }));
+      pack = [];
+      bytes = 0;
+    };
+    for (const m of messages) {
+      const size = Buffer.byteLength(JSON.stringify(m)) + 1;
+      // base64 is 4/3 of the JSON; keep room for the envelope.
+      if (((size + 32) * 4) / 3 > MAX_QUEUE_TEXT) {
+        await this.deliveries.savePayload(m.key, JSON.stringify(m));
+        texts.push(encodeBody({ v: 1, large: { key: m.key, topic: m.op === 'send' ? m.topic : undefined } }));
+        continue;
+      }
+      if (pack.length >= this.packSize || ((bytes + size + 32) * 4) / 3 > MAX_QUEUE_TEXT) flush();
+      pack.push(m);
+      bytes += size;
+    }
+    flush();
+    return texts;
   }
 
   /** Registers a listener for the results of messages whose topic starts with `topicPrefix`. */
@@ -69,14 +104,4 @@ export class QueueOutbox implements Outbox {
     this.listeners.on(topicPrefix, fn);
   }
 
-  private async enqueueOne(m: OutboundMessage): Promise<void> {
-    // An update enqueued while this send is still queued waits for it rather than finding no post.
-    if (m.op === 'send' && m.post) await this.posts.markPending(m.post.kind, m.post.id, m.key);
-    let text = encodeBody({ v: 1, m });
-    if (text.length > MAX_QUEUE_TEXT) {
-      await this.deliveries.savePayload(m.key, JSON.stringify(m));
-      text = encodeBody({ v: 1, large: { key: m.key, topic: m.op === 'send' ? m.topic : undefined } });
-    }
-    await this.queue.send(text);
-  }
 }

@@ -5,6 +5,8 @@ import type { OutboundMessage } from './message.js';
 /** What a queue message holds: the message itself, or (too large for the queue) its key and where its row is. */
 export type QueueBody =
   | { v: 1; m: OutboundMessage }
+  /** Several small messages in one queue message (a broadcast): far fewer queue calls per send. */
+  | { v: 1; batch: OutboundMessage[] }
   | { v: 1; large: { key: string; topic?: string } };
 
 export interface Received {
@@ -22,7 +24,9 @@ export const encodeBody = (body: QueueBody): string => Buffer.from(JSON.stringif
 export function decodeBody(text: string): QueueBody | undefined {
   try {
     const body = JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as QueueBody;
-    return body && body.v === 1 && ('m' in body || 'large' in body) ? body : undefined;
+    return body && body.v === 1 && ('m' in body || 'large' in body || Array.isArray((body as { batch?: unknown }).batch))
+      ? body
+      : undefined;
   } catch {
     return undefined;
   }
@@ -32,8 +36,12 @@ export function decodeBody(text: string): QueueBody | undefined {
 export class OutboundQueue {
   constructor(readonly client: QueueClient) {}
 
-  async send(text: string): Promise<void> {
-    await this.client.sendMessage(text, { messageTimeToLive: -1 });
+  /** Adds a message, visible after `delayMs` (0: now). */
+  async send(text: string, delayMs = 0): Promise<void> {
+    await this.client.sendMessage(text, {
+      messageTimeToLive: -1,
+      ...(delayMs > 0 ? { visibilityTimeout: Math.ceil(delayMs / 1_000) } : {}),
+    });
   }
 
   async receive(count: number, visibilitySec: number): Promise<Received[]> {

@@ -5,7 +5,7 @@ import type { ConversationBudget, TenantBudget } from './budget.js';
 import type { Claim, DeliveryStore } from './deliveries.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
 import type { ResultListeners } from './outbox.js';
-import type { OutboundQueue, Received } from './queue.js';
+import { encodeBody, type OutboundQueue, type Received } from './queue.js';
 import { type WindowEntry, WindowStats } from './stats.js';
 import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
 
@@ -61,6 +61,16 @@ export interface WorkerDeps {
   log: Logger;
 }
 
+/** One message to handle, and what to do with the queue message that brought it. */
+interface Job {
+  message: OutboundMessage | undefined;
+  dequeueCount: number;
+  /** Finished with it (settled or dropped). */
+  done(): Promise<void>;
+  /** Back to the queue, visible again after `ms`. */
+  defer(ms: number): Promise<void>;
+}
+
 type Send = Extract<OutboundMessage, { op: 'send' }>;
 type Update = Extract<OutboundMessage, { op: 'update' }>;
 
@@ -78,7 +88,13 @@ const rootOf = (conversationId: string) => conversationId.split(';messageid=')[0
 export class OutboundWorker {
   private readonly opts: WorkerOptions;
   private readonly now: () => number;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Messages received and not yet taken by a handler. */
+  private readonly jobs: Job[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private jobsPerMessage = 1;
+  /** Queue messages received and not finished: kept hidden from other instances while we work on them. */
+  private readonly held = new Set<Received>();
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
   private running = false;
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -96,6 +112,9 @@ export class OutboundWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // A pack's messages can take longer than the hold: renew it every third of the hold.
+    this.keepAlive = setInterval(() => void this.renewHeld(), (this.opts.visibilitySec * 1_000) / 3);
+    this.keepAlive.unref();
     this.loop = this.receiveLoop().catch((err: unknown) => this.deps.log.error({ err }, 'outbound worker stopped'));
   }
 
@@ -107,34 +126,52 @@ export class OutboundWorker {
     if (!this.running) return;
     this.stopping = true;
     this.wake?.();
-    await this.loop;
-    const all = Promise.allSettled([...this.inFlight]);
-    await Promise.race([all, sleep(timeoutMs)]);
+    this.wakeHandlers();
+    await Promise.race([this.loop, sleep(timeoutMs)]);
+    clearInterval(this.keepAlive);
     this.running = false;
+  }
+
+  private async renewHeld(): Promise<void> {
+    for (const r of [...this.held]) {
+      await this.deps.queue.defer(r, this.opts.visibilitySec * 1_000).catch((err: unknown) => {
+        this.deps.log.warn({ err }, 'could not keep an outbound queue message hidden');
+      });
+    }
   }
 
   private async receiveLoop(): Promise<void> {
     let idle = this.opts.minPollMs;
+    const handlers: Promise<void>[] = [];
+    for (let i = 0; i < this.opts.maxInFlight; i++) handlers.push(this.handleJobs());
     while (!this.stopping) {
-      const room = this.opts.maxInFlight - this.inFlight.size;
-      // Top up when a quarter is free: enough to keep the slots busy, in few receive calls.
-      if (room < Math.max(1, Math.floor(this.opts.maxInFlight / 4))) {
-        await Promise.race([...this.inFlight, this.nap(1_000)]);
+      // Top up when the jobs at hand run low: enough to keep the slots busy, in few receive calls.
+      if (this.jobs.length >= this.opts.maxInFlight) {
+        await this.nap(100);
         continue;
       }
       let got: Received[] = [];
+      // As many queue messages as make about twice `maxInFlight` jobs (a pack holds many).
+      const want = Math.ceil((2 * this.opts.maxInFlight - this.jobs.length) / this.jobsPerMessage);
       try {
-        got = await this.deps.queue.receive(Math.min(32, room, this.opts.batch), this.opts.visibilitySec);
+        got = await this.deps.queue.receive(Math.max(1, Math.min(this.opts.batch, want)), this.opts.visibilitySec);
       } catch (err) {
         this.deps.log.warn({ err }, 'could not read the outbound queue; trying again');
       }
-      for (const r of got) this.track(this.handle(r));
+      for (const r of got) {
+        const jobs = await this.jobsOf(r);
+        this.jobsPerMessage = 0.8 * this.jobsPerMessage + 0.2 * jobs.length;
+        this.jobs.push(...jobs);
+      }
+      this.wakeHandlers();
       if (got.length) idle = this.opts.minPollMs;
       else {
         await this.nap(idle);
         idle = Math.min(this.opts.maxPollMs, idle * 2);
       }
     }
+    this.wakeHandlers();
+    await Promise.all(handlers);
   }
 
   private nap(ms: number): Promise<void> {
@@ -148,42 +185,94 @@ export class OutboundWorker {
     });
   }
 
-  private track(p: Promise<void>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
+  private wakeHandlers(): void {
+    for (const w of this.waiting.splice(0)) w();
   }
 
-  private async handle(r: Received): Promise<void> {
-    let m: OutboundMessage | undefined;
-    try {
-      m = await this.messageOf(r);
-      if (!m) {
-        this.deps.log.error({ queueMessage: r.id }, 'unreadable outbound queue message dropped');
-        await this.deps.queue.delete(r);
-        return;
+  /** One of `maxInFlight` loops taking jobs; when stopping, jobs not started go back to the queue. */
+  private async handleJobs(): Promise<void> {
+    for (;;) {
+      const job = this.jobs.shift();
+      if (job && this.stopping) {
+        await job.defer(0).catch(() => {});
+        continue;
       }
-      if (m.op === 'send') await this.handleSend(r, m);
-      else await this.handleUpdate(r, m);
-    } catch (err) {
-      // Storage trouble or a listener's fault: the message comes back later and its row says where it stopped.
-      this.deps.log.warn({ err, key: m?.key }, 'outbound message not finished; it will be tried again');
-      await this.deps.queue.defer(r, backoffMs(r.dequeueCount)).catch(() => {});
+      if (job) {
+        await this.handle(job);
+        continue;
+      }
+      if (this.stopping) return;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
   }
 
-  private async messageOf(r: Received): Promise<OutboundMessage | undefined> {
-    if (!r.body) return undefined;
-    if ('m' in r.body) return r.body.m;
-    const json = await this.deps.deliveries.loadPayload(r.body.large.key);
-    return json ? (JSON.parse(json) as OutboundMessage) : undefined;
+  /**
+   * A queue message as jobs: one, or one per message of a pack. A pack is deleted when all of its messages
+   * are done; one that must wait goes back to the queue on its own (its row keeps it from being sent twice).
+   */
+  private async jobsOf(r: Received): Promise<Job[]> {
+    const q = this.deps.queue;
+    this.held.add(r);
+    const single = (message: OutboundMessage | undefined): Job => ({
+      message,
+      dequeueCount: r.dequeueCount,
+      done: () => {
+        this.held.delete(r);
+        return q.delete(r);
+      },
+      defer: (ms) => {
+        this.held.delete(r);
+        return q.defer(r, ms);
+      },
+    });
+    if (!r.body) return [single(undefined)];
+    if ('m' in r.body) return [single(r.body.m)];
+    if ('large' in r.body) {
+      const json = await this.deps.deliveries.loadPayload(r.body.large.key);
+      return [single(json ? (JSON.parse(json) as OutboundMessage) : undefined)];
+    }
+    let remaining = r.body.batch.length;
+    this.held.add(r);
+    const finish = async () => {
+      if (--remaining === 0) {
+        this.held.delete(r);
+        await q.delete(r);
+      }
+    };
+    return r.body.batch.map((message) => ({
+      message,
+      dequeueCount: r.dequeueCount,
+      done: finish,
+      defer: async (ms) => {
+        await q.send(encodeBody({ v: 1, m: message }), ms);
+        await finish();
+      },
+    }));
+  }
+
+  private async handle(job: Job): Promise<void> {
+    const m = job.message;
+    try {
+      if (!m) {
+        this.deps.log.error('unreadable outbound queue message dropped');
+        await job.done();
+        return;
+      }
+      if (m.op === 'send') await this.handleSend(job, m);
+      else await this.handleUpdate(job, m);
+    } catch (err) {
+      // Storage trouble or a listener's fault: the message comes back later and its row says where it stopped.
+      this.deps.log.warn({ err, key: m?.key }, 'outbound message not finished; it will be tried again');
+      await job.defer(backoffMs(job.dequeueCount)).catch(() => {});
+    }
   }
 
   // ---- send --------------------------------------------------------------------------------------------
 
-  private async handleSend(r: Received, m: Send): Promise<void> {
+  private async handleSend(job: Job, m: Send): Promise<void> {
     const conv = await this.resolve(m.to);
     if (!conv) {
-      await this.settleSend(r, m, { state: 'notInstalled' });
+      await this.settleSend(job, m, { state: 'notInstalled' });
       return;
     }
     // Plan a slot, claim the row just before it (by about what a claim write takes lately), and send at the
@@ -199,30 +288,30 @@ export class OutboundWorker {
           await this.deps.deliveries.release(m, claim.etag, 'waiting for room');
           if (window) this.stats.leave(window);
         }
-        await this.deps.queue.defer(r, 'deferUntil' in plan ? plan.deferUntil - this.now() : 1_000);
+        await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 1_000);
         return;
       }
       if (!claim) {
         await sleep(plan.at - this.claimLead - this.now());
         if (this.stopping) {
-          await this.deps.queue.defer(r, 0); // not claimed: another instance can take it straight away
+          await job.defer(0); // not claimed: another instance can take it straight away
           return;
         }
         const before = this.now();
         const got = await this.deps.deliveries.claim(m, this.opts.id, before, this.holdMs);
         this.claimMs = 0.8 * this.claimMs + 0.2 * (this.now() - before);
         if (got.kind === 'busy') {
-          await this.deps.queue.defer(r, got.until - this.now() + 1_000);
+          await job.defer(got.until - this.now() + 1_000);
           return;
         }
         if (got.kind === 'settled') {
-          await this.followUp(r, m, resultOf(got.row), got.row.conversationId);
+          await this.followUp(job, m, resultOf(got.row), got.row.conversationId);
           return;
         }
         if (got.kind === 'cutOff') {
           // The worker before us stopped between claiming and recording: the request may have reached Teams.
           // Sending again could message the person twice; the row says so, and a feature can offer "resend".
-          await this.settleSend(r, m, {
+          await this.settleSend(job, m, {
             state: 'failed',
             reason: 'unconfirmed: the sender stopped before recording the answer; not sent again to avoid a duplicate',
           });
@@ -233,7 +322,14 @@ export class OutboundWorker {
       }
       await sleep(plan.at - this.now());
       if (this.now() - plan.at <= this.opts.maxLateMs) slot = plan.at;
-      else this.stats.count('replanned');
+      else {
+        // Released while it waits for a new slot: a claim is only ever held from just before a slot to the answer.
+        this.stats.count('replanned');
+        await this.deps.deliveries.release(m, claim.etag, 'missed its send slot');
+        this.stats.leave(window!);
+        claim = undefined;
+        window = undefined;
+      }
     }
     if (!claim || !window) return;
     let sent: { activityId: string } | undefined;
@@ -249,26 +345,26 @@ export class OutboundWorker {
     if (sent) {
       await this.deps.deliveries.settle(m, { state: 'sent', activityId: sent.activityId }, { conversationId: conv.conversationId });
       this.stats.leave(window, { late, recordMs: this.now() - answeredAt, sendMs: answeredAt - sentAt });
-      await this.followUp(r, m, { state: 'sent', activityId: sent.activityId }, conv.conversationId, conv);
+      await this.followUp(job, m, { state: 'sent', activityId: sent.activityId }, conv.conversationId, conv);
       return;
     }
     this.stats.leave(window, { late, recordMs: 0, sendMs: answeredAt - sentAt });
     const verdict = verdictOf(this.deps.transport.failure(error));
     if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
-    const outcome = await this.afterFailure(r, m, claim.etag, claim.attempt, conv, verdict);
-    if (outcome) await this.settleSend(r, m, outcome, conv.conversationId);
+    const outcome = await this.afterFailure(job, m, claim.etag, claim.attempt, conv, verdict);
+    if (outcome) await this.settleSend(job, m, outcome, conv.conversationId);
   }
 
   /** Records a send's end, then its follow-ups. */
-  private async settleSend(r: Received, m: Send, result: DeliveryResult, conversationId?: string): Promise<void> {
+  private async settleSend(job: Job, m: Send, result: DeliveryResult, conversationId?: string): Promise<void> {
     await this.deps.deliveries.settle(m, result, { conversationId });
     this.stats.count(result.state);
-    await this.followUp(r, m, result, conversationId);
+    await this.followUp(job, m, result, conversationId);
   }
 
   /** Everything after the record, idempotent (it runs again if we stop before the queue message is deleted). */
   private async followUp(
-    r: Received,
+    job: Job,
     m: Send,
     result: DeliveryResult,
     conversationId?: string,
@@ -293,15 +389,15 @@ export class OutboundWorker {
       ]);
     }
     await this.deps.listeners.notify(m, result);
-    await this.deps.queue.delete(r);
+    await job.done();
   }
 
   // ---- update ------------------------------------------------------------------------------------------
 
-  private async handleUpdate(r: Received, m: Update): Promise<void> {
+  private async handleUpdate(job: Job, m: Update): Promise<void> {
     const row = await this.deps.deliveries.read(m);
     if (row && !['pending', 'sending'].includes(row.state)) {
-      await this.deps.queue.delete(r); // the same update, enqueued twice: done already
+      await job.done(); // the same update, enqueued twice: done already
       return;
     }
     const { kind, id } = m.post;
@@ -309,11 +405,11 @@ export class OutboundWorker {
     if (turn.kind === 'missing' || turn.kind === 'stale') {
       const reason =
         turn.kind === 'missing' ? 'never posted' : `older than what the post shows (version ${turn.shown})`;
-      await this.settleUpdate(r, m, { state: 'skipped', reason });
+      await this.settleUpdate(job, m, { state: 'skipped', reason });
       return;
     }
     if (turn.kind === 'wait') {
-      await this.deps.queue.defer(r, turn.until - this.now());
+      await job.defer(turn.until - this.now());
       return;
     }
     const conv = turn.post.conversation;
@@ -321,7 +417,7 @@ export class OutboundWorker {
       const plan = await this.plan(conv);
       if ('deferUntil' in plan || this.stopping || tries >= 5) {
         await this.deps.posts.endUpdate(kind, id, m.version, false);
-        await this.deps.queue.defer(r, 'deferUntil' in plan ? plan.deferUntil - this.now() : 0);
+        await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 0);
         return;
       }
       await sleep(plan.at - this.now());
@@ -335,18 +431,18 @@ export class OutboundWorker {
       const verdict = verdictOf(this.deps.transport.failure(err));
       if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
       const attempt = (row?.attempt ?? 0) + 1;
-      const outcome = await this.afterFailure(r, m, undefined, attempt, conv, verdict);
-      if (outcome) await this.settleUpdate(r, m, outcome);
+      const outcome = await this.afterFailure(job, m, undefined, attempt, conv, verdict);
+      if (outcome) await this.settleUpdate(job, m, outcome);
       return;
     }
     await this.deps.posts.endUpdate(kind, id, m.version, true);
-    await this.settleUpdate(r, m, { state: 'updated' });
+    await this.settleUpdate(job, m, { state: 'updated' });
   }
 
-  private async settleUpdate(r: Received, m: Update, result: DeliveryResult): Promise<void> {
+  private async settleUpdate(job: Job, m: Update, result: DeliveryResult): Promise<void> {
     await this.deps.deliveries.settle(m, result);
     this.stats.count(result.state);
-    await this.deps.queue.delete(r);
+    await job.done();
   }
 
   // ---- shared ------------------------------------------------------------------------------------------
@@ -356,7 +452,7 @@ export class OutboundWorker {
    * failures go back to the queue with backoff; returns the final result when there is nothing more to try.
    */
   private async afterFailure(
-    r: Received,
+    job: Job,
     m: OutboundMessage,
     etag: string | undefined,
     attempt: number,
@@ -368,14 +464,14 @@ export class OutboundWorker {
       await this.deps.conversationBudget.pause(rootOf(conv.conversationId), until);
       if (etag) await this.deps.deliveries.release(m, etag, 'throttled (429)');
       else await this.deps.deliveries.noteRetry(m, attempt - 1, 'throttled (429)');
-      await this.deps.queue.defer(r, verdict.retryAfterMs + Math.random() * 500);
+      await job.defer(verdict.retryAfterMs + Math.random() * 500);
       return undefined;
     }
     if (verdict.kind === 'retry') {
       if (attempt >= this.opts.maxAttempts) return { state: 'failed', reason: `gave up after ${attempt} tries: ${verdict.reason}` };
       if (etag) await this.deps.deliveries.release(m, etag, verdict.reason);
       else await this.deps.deliveries.noteRetry(m, attempt, verdict.reason);
-      await this.deps.queue.defer(r, backoffMs(attempt));
+      await job.defer(backoffMs(attempt));
       return undefined;
     }
     if (verdict.kind === 'blocked') return { state: 'blocked' };

@@ -1,22 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AdaptiveCard } from '../../src/cards/template.js';
 import type { DeliveryResult, OutboundMessage } from '../../src/outbound/message.js';
 import { OutboundInputError } from '../../src/outbound/outbox.js';
-import { TeamsConnectorStandIn } from '../support/teams-connector.js';
-import { channel, personalChat, TestAccount, until } from './support.js';
+import { channel, personalChat, standInSuite, TestAccount, until } from './support.js';
 
-let connector: TeamsConnectorStandIn;
+const suite = standInSuite();
 let account: TestAccount;
-beforeAll(async () => {
-  connector = await new TeamsConnectorStandIn().start();
-});
-afterEach(async () => {
-  await account?.stop();
-  connector.reset();
-});
-afterAll(async () => {
-  await connector?.stop();
-});
 
 const send = (key: string, userKey: string, text: string, extra: Partial<OutboundMessage> = {}): OutboundMessage => ({
   op: 'send',
@@ -28,9 +17,9 @@ const send = (key: string, userKey: string, text: string, extra: Partial<Outboun
 
 describe('the durable outbound path', () => {
   it('sends a message enqueued twice (a retried turn) once', async () => {
-    account = new TestAccount();
+    account = suite.account();
     const chats = await account.conversations();
-    await chats.remember(personalChat(connector, 'amina'));
+    await chats.remember(personalChat(suite.connector, 'amina'));
     const { outbox } = await account.instance();
     const m = send('notice:R-0001:resolved', 'aad-amina', 'Your issue R-0001 was resolved.');
     await outbox.enqueue([m]);
@@ -42,14 +31,14 @@ describe('the durable outbound path', () => {
     const second = send('notice:R-0001:other', 'aad-amina', 'later');
     await outbox.enqueue([second]);
     await account.settled([second]);
-    const texts = (connector.deliveries.get('a:chat-amina') ?? []).map((d) => d.body.text);
+    const texts = (suite.connector.deliveries.get('a:chat-amina') ?? []).map((d) => d.body.text);
     expect(texts).toEqual(['Your issue R-0001 was resolved.', 'later']);
   });
 
   it('refuses a malformed message with a clear reason and enqueues none of the batch', async () => {
-    account = new TestAccount();
+    account = suite.account();
     const chats = await account.conversations();
-    await chats.remember(personalChat(connector, 'ben'));
+    await chats.remember(personalChat(suite.connector, 'ben'));
     const { outbox } = await account.instance();
     const good = send('ok-1', 'aad-ben', 'fine');
     const bad = { op: 'update', key: 'u-1', post: { kind: 'issue-triage', id: '' }, version: 1.5, content: 'x' } as OutboundMessage;
@@ -59,13 +48,13 @@ describe('the durable outbound path', () => {
     await outbox.enqueue([later]);
     await account.settled([later]);
     expect(await account.row(good)).toBeUndefined();
-    expect((connector.deliveries.get('a:chat-ben') ?? []).map((d) => d.body.text)).toEqual(['after']);
+    expect((suite.connector.deliveries.get('a:chat-ben') ?? []).map((d) => d.body.text)).toEqual(['after']);
   });
 
   it('carries a card too large for a queue message whole (kept in a table row)', async () => {
-    account = new TestAccount();
+    account = suite.account();
     const chats = await account.conversations();
-    await chats.remember(personalChat(connector, 'chen'));
+    await chats.remember(personalChat(suite.connector, 'chen'));
     const { outbox } = await account.instance();
     const body = Array.from({ length: 400 }, (_, i) => ({ type: 'TextBlock', text: `Line ${i}: ${'é'.repeat(40)} ${'x'.repeat(40)}`, wrap: true }));
     const card = { type: 'AdaptiveCard', version: '1.5', body } as unknown as AdaptiveCard;
@@ -73,29 +62,29 @@ describe('the durable outbound path', () => {
     const m = send('big-1', 'aad-chen', '', { content: card } as Partial<OutboundMessage>);
     await outbox.enqueue([m]);
     await account.settled([m]);
-    const got = connector.deliveries.get('a:chat-chen')?.[0]?.body.attachments as { content: unknown }[];
+    const got = suite.connector.deliveries.get('a:chat-chen')?.[0]?.body.attachments as { content: unknown }[];
     expect(got?.[0]?.content).toEqual(card);
   });
 
   it('does not retry a 403 (the person blocked the bot) and records it as blocked', async () => {
-    account = new TestAccount();
+    account = suite.account();
     const chats = await account.conversations();
-    await chats.remember(personalChat(connector, 'dara'));
+    await chats.remember(personalChat(suite.connector, 'dara'));
     const { outbox } = await account.instance();
-    connector.script('a:chat-dara', 403, 5, { code: 'MessageWritesBlocked' });
+    suite.connector.script('a:chat-dara', 403, 5, { code: 'MessageWritesBlocked' });
     const m = send('kudos-1', 'aad-dara', 'Well done!');
     await outbox.enqueue([m]);
     const [row] = await account.settled([m]);
     expect(row?.state).toBe('blocked');
-    expect(connector.conversationTimes.get('a:chat-dara')).toHaveLength(1);
-    expect(connector.deliveries.get('a:chat-dara')).toBeUndefined();
+    expect(suite.connector.conversationTimes.get('a:chat-dara')).toHaveLength(1);
+    expect(suite.connector.deliveries.get('a:chat-dara')).toBeUndefined();
   });
 
   it('sends the fallback when the person has no chat with the bot, and tells the topic listener both results', async () => {
-    account = new TestAccount();
+    account = suite.account();
     const chats = await account.conversations();
-    await chats.remember(channel(connector, '19:triage@thread.tacv2'));
-    await chats.setChannelRole('triage', { ...channel(connector, '19:triage@thread.tacv2'), updatedAt: '' }, 'lead');
+    await chats.remember(channel(suite.connector, '19:triage@thread.tacv2'));
+    await chats.setChannelRole('triage', { ...channel(suite.connector, '19:triage@thread.tacv2'), updatedAt: '' }, 'lead');
     const { outbox } = await account.instance();
     const heard: [string, DeliveryResult['state']][] = [];
     outbox.onResult('escalation:', async (msg, result) => {
@@ -113,29 +102,29 @@ describe('the durable outbound path', () => {
       ['escalation:R-0007:lead', 'notInstalled'],
       ['escalation:R-0007:lead~fallback', 'sent'],
     ]);
-    expect(connector.deliveries.get('19:triage@thread.tacv2')?.map((d) => d.body.text)).toEqual([
+    expect(suite.connector.deliveries.get('19:triage@thread.tacv2')?.map((d) => d.body.text)).toEqual([
       'R-0007 is blocking work (no lead could be reached)',
     ]);
   });
 
   it('on 429 waits Retry-After for that conversation only; the others keep going', async () => {
-    account = new TestAccount();
+    account = suite.account();
     const chats = await account.conversations();
-    for (const u of ['eve', 'fay', 'gus', 'hal']) await chats.remember(personalChat(connector, u));
+    for (const u of ['eve', 'fay', 'gus', 'hal']) await chats.remember(personalChat(suite.connector, u));
     const { outbox } = await account.instance();
-    connector.script('a:chat-eve', 429, 1, { retryAfterSec: 3 });
+    suite.connector.script('a:chat-eve', 429, 1, { retryAfterSec: 3 });
     const first = send('m-eve-1', 'aad-eve', 'one');
     await outbox.enqueue([first]);
-    await until(() => (connector.conversationTimes.get('a:chat-eve')?.length ?? 0) === 1, 10_000, 'the throttled request');
-    const throttledAt = connector.conversationTimes.get('a:chat-eve')![0]!;
+    await until(() => (suite.connector.conversationTimes.get('a:chat-eve')?.length ?? 0) === 1, 10_000, 'the throttled request');
+    const throttledAt = suite.connector.conversationTimes.get('a:chat-eve')![0]!;
     const others = ['fay', 'gus', 'hal'].map((u) => send(`m-${u}`, `aad-${u}`, `hi ${u}`));
     await outbox.enqueue(others);
     await account.settled([first, ...others]);
-    const eveTimes = connector.conversationTimes.get('a:chat-eve')!;
+    const eveTimes = suite.connector.conversationTimes.get('a:chat-eve')!;
     expect(eveTimes).toHaveLength(2); // the client library did not retry by itself; the worker did, once
     expect(eveTimes[1]! - throttledAt).toBeGreaterThanOrEqual(3_000);
-    const otherDelivered = others.map((m) => connector.deliveries.get(`a:chat-${m.key.slice(2)}`)?.[0]?.at ?? Infinity);
+    const otherDelivered = others.map((m) => suite.connector.deliveries.get(`a:chat-${m.key.slice(2)}`)?.[0]?.at ?? Infinity);
     for (const at of otherDelivered) expect(at).toBeLessThan(eveTimes[1]!);
-    expect(connector.counts.selfCaused429).toBe(0);
+    expect(suite.connector.counts.selfCaused429).toBe(0);
   });
 });

@@ -1,31 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../src/outbound/message.js';
-import { TeamsConnectorStandIn } from '../support/teams-connector.js';
-import { channel, personalChat, TestAccount } from './support.js';
+import { channel, personalChat, standInSuite, TestAccount } from './support.js';
 
-let connector: TeamsConnectorStandIn;
-let account: TestAccount;
 // A low tenant limit, so it binds with a few hundred messages.
 const TENANT_LIMIT = 20;
-beforeAll(async () => {
-  connector = await new TeamsConnectorStandIn({ tenantPerSecond: TENANT_LIMIT }).start();
-});
-afterEach(async () => {
-  await account?.stop();
-  connector.reset();
-});
-afterAll(async () => {
-  await connector?.stop();
-});
+const suite = standInSuite({ tenantPerSecond: TENANT_LIMIT });
+let account: TestAccount;
 
 const CHANNEL = '19:announcements-limits@thread.tacv2';
 
 async function run(instances: number) {
-  account = new TestAccount();
+  account = suite.account();
   const chats = await account.conversations();
   const users = Array.from({ length: 100 }, (_, i) => `u${i}`);
-  await Promise.all(users.map((u) => chats.remember(personalChat(connector, u))));
-  await chats.remember(channel(connector, CHANNEL));
+  await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
+  await chats.remember(channel(suite.connector, CHANNEL));
   const outbound = [];
   for (let i = 0; i < instances; i++) outbound.push(await account.instance(TENANT_LIMIT));
   const messages: OutboundMessage[] = [
@@ -49,11 +38,11 @@ describe('Teams limits, held across instances', () => {
     it(`${instances} instance(s) on one account: no 429 of their own making, every recipient once`, async () => {
       const { users, rows } = await run(instances);
       expect(rows.every((r) => r.state === 'sent')).toBe(true);
-      expect(connector.counts.selfCaused429).toBe(0);
-      const tally = connector.tally(users.map((u) => `a:chat-${u}`));
+      expect(suite.connector.counts.selfCaused429).toBe(0);
+      const tally = suite.connector.tally(users.map((u) => `a:chat-${u}`));
       expect(tally).toMatchObject({ delivered: 100, duplicates: 0, missed: 0 });
-      expect(connector.deliveries.get(CHANNEL)).toHaveLength(24);
-      const busiest = connector.busiest();
+      expect(suite.connector.deliveries.get(CHANNEL)).toHaveLength(24);
+      const busiest = suite.connector.busiest();
       expect(busiest.tenantPerWindow).toBeLessThanOrEqual(TENANT_LIMIT);
       expect(busiest.conversationPer1s).toBeLessThanOrEqual(7);
     }, 90_000);

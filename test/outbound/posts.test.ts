@@ -1,29 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PostStore } from '../../src/conversations/posts.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
-import { TeamsConnectorStandIn } from '../support/teams-connector.js';
-import { channel, TestAccount } from './support.js';
+import { channel, standInSuite, TestAccount } from './support.js';
 
-let connector: TeamsConnectorStandIn;
+const suite = standInSuite();
 let account: TestAccount;
-beforeAll(async () => {
-  connector = await new TeamsConnectorStandIn().start();
-});
-afterEach(async () => {
-  await account?.stop();
-  connector.reset();
-});
-afterAll(async () => {
-  await connector?.stop();
-});
 
 const TRIAGE = '19:triage-posts@thread.tacv2';
 
 async function setUp(instances: number) {
-  account = new TestAccount();
+  account = suite.account();
   const chats = await account.conversations();
-  await chats.remember(channel(connector, TRIAGE));
-  await chats.setChannelRole('triage', { ...channel(connector, TRIAGE), updatedAt: '' }, 'lead');
+  await chats.remember(channel(suite.connector, TRIAGE));
+  await chats.setChannelRole('triage', { ...channel(suite.connector, TRIAGE), updatedAt: '' }, 'lead');
   const outbound = [];
   for (let i = 0; i < instances; i++) outbound.push(await account.instance());
   return outbound;
@@ -53,11 +42,11 @@ describe('posts and their versions', () => {
     const state = await posts.state('issue-triage', 'R-0001');
     expect(state?.version).toBe(1);
     const activityId = state!.post!.activityId;
-    expect(connector.messages.get(activityId)?.text).toBe('R-0001 v1');
+    expect(suite.connector.messages.get(activityId)?.text).toBe('R-0001 v1');
     await outbox.enqueue([update('R-0001', 2)]);
     const [row] = await account.settled([update('R-0001', 2)]);
     expect(row?.state).toBe('updated');
-    expect(connector.messages.get(activityId)?.text).toBe('R-0001 v2');
+    expect(suite.connector.messages.get(activityId)?.text).toBe('R-0001 v2');
     expect((await posts.state('issue-triage', 'R-0001'))?.version).toBe(2);
   });
 
@@ -70,14 +59,14 @@ describe('posts and their versions', () => {
     const posts = await PostStore.open(account.tables);
     const state = await posts.state('issue-triage', 'R-0002');
     expect(state?.version).toBe(8);
-    expect(connector.messages.get(state!.post!.activityId)?.text).toBe('R-0002 v8');
+    expect(suite.connector.messages.get(state!.post!.activityId)?.text).toBe('R-0002 v8');
     // Whatever was skipped was older than what the card showed then; version 2 and 7 can never have landed last.
     const byVersion = Object.fromEntries(versions.map((v, i) => [v, rows[i]!.state]));
     expect(byVersion[8]).toBe('updated');
     expect(byVersion[2]).toBe('skipped');
-    expect(connector.deliveries.get(TRIAGE)).toHaveLength(1);
+    expect(suite.connector.deliveries.get(TRIAGE)).toHaveLength(1);
     // What the channel showed, in order: each replacement newer than the one before.
-    const shown = connector.history.get(state!.post!.activityId)!.map((b) => Number(String(b.text).split(' v')[1]));
+    const shown = suite.connector.history.get(state!.post!.activityId)!.map((b) => Number(String(b.text).split(' v')[1]));
     expect(shown[0]).toBe(1);
     for (let i = 1; i < shown.length; i++) expect(shown[i]).toBeGreaterThan(shown[i - 1]!);
   });
@@ -87,6 +76,6 @@ describe('posts and their versions', () => {
     await outbox.enqueue([update('R-0404', 2)]);
     const [row] = await account.settled([update('R-0404', 2)]);
     expect(row).toMatchObject({ state: 'skipped', reason: 'never posted' });
-    expect(connector.counts.requests).toBe(0);
+    expect(suite.connector.counts.requests).toBe(0);
   });
 });

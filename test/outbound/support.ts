@@ -8,8 +8,9 @@ import type { OutboundMessage } from '../../src/outbound/message.js';
 import { Tables } from '../../src/storage/tables.js';
 import { createAdapter } from '../../src/teams/adapter.js';
 import { type Outbound, startOutbound } from '../../src/teams/outbound.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { azuriteConnection } from '../support/storage.js';
-import type { TeamsConnectorStandIn } from '../support/teams-connector.js';
+import { type StandInOptions, TeamsConnectorStandIn } from '../support/teams-connector.js';
 
 /** Worker settings for tests: quick polls, short holds (a cut-off attempt is seen as such within seconds). */
 export const TEST_WORKER = {
@@ -105,4 +106,30 @@ export async function until(pred: () => boolean | Promise<boolean>, ms = 20_000,
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * One connector stand-in for a test file and a fresh account per test: `suite.connector`, and
+ * `suite.account()` to start a test's account (its instances are stopped and the stand-in reset after it).
+ */
+export function standInSuite(opts: StandInOptions = {}) {
+  const suite = {
+    connector: undefined as unknown as TeamsConnectorStandIn,
+    current: undefined as TestAccount | undefined,
+    account(): TestAccount {
+      suite.current = new TestAccount();
+      return suite.current;
+    },
+  };
+  beforeAll(async () => {
+    suite.connector = await new TeamsConnectorStandIn(opts).start();
+  });
+  afterEach(async () => {
+    await suite.current?.stop();
+    suite.connector.reset();
+  });
+  afterAll(async () => {
+    await suite.connector?.stop();
+  });
+  return suite;
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { busiest, CONVERSATION_WINDOWS, type Window } from '../../src/outbound/windows.js';
+import { readJson } from './connector.js';
 
 /**
  * A stand-in for the Teams connector at scale (test tooling). It enforces Teams' published limits for bots —
@@ -273,17 +274,6 @@ function codeFor(status: number): string {
   if (status === 403) return 'MessageWritesBlocked';
   if (status === 429) return 'Throttled';
   return 'ServiceError';
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString();
-  try {
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch {
-    return { raw: text };
-  }
 }
 
 /** A small seeded generator, so a run's faults are the same every time. */
