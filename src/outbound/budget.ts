@@ -4,8 +4,9 @@ import { CONVERSATION_WINDOWS, earliestAllowed, emptyLog, recordRequest, type Wi
 
 /*
  * Table `OutboundBudget`: Teams' limits shared by every instance on the Storage account.
- *   PK 'tenant' RK <tenant id>        → `next`: the first request slot nobody has claimed yet (ms)
- *   PK 'conv'   RK <conversation id>  → `log`: that conversation's recent requests (WindowLog as JSON)
+ *   PK 'tenant'             RK <tenant id>  → `next`: the first request slot nobody has claimed yet (ms)
+ *   PK 'conv:<conversation>' RK 'w'          → `log`: that conversation's recent requests (WindowLog as JSON)
+ * A partition per conversation: a broadcast touches thousands of them at once, and no partition grows.
  * Both are read-modify-write with ETags: two instances never take the same slot or the same place in a window.
  */
 export const BUDGET_TABLE = 'OutboundBudget';
@@ -177,7 +178,7 @@ export class ConversationBudget {
   }
 
   private async write(conversationId: string, state: ConversationState, log: WindowLog): Promise<boolean> {
-    const entity = { partitionKey: 'conv', rowKey: safeKey(conversationId), log: JSON.stringify(log) };
+    const entity = { partitionKey: convPartition(conversationId), rowKey: 'w', log: JSON.stringify(log) };
     try {
       const res = state.etag
         ? await this.table.updateEntity(entity, 'Merge', { etag: state.etag })
@@ -194,7 +195,7 @@ export class ConversationBudget {
   private async refresh(conversationId: string): Promise<ConversationState> {
     let state: ConversationState;
     try {
-      const e = await this.table.getEntity<{ log: string }>('conv', safeKey(conversationId));
+      const e = await this.table.getEntity<{ log: string }>(convPartition(conversationId), 'w');
       state = { log: JSON.parse(e.log) as WindowLog, etag: e.etag };
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -213,6 +214,8 @@ export class ConversationBudget {
     }
   }
 }
+
+const convPartition = (conversationId: string) => `conv:${safeKey(conversationId)}`;
 
 export async function openBudgets(
   tables: Tables,

@@ -5,8 +5,9 @@ import type { DeliveryResult, OutboundMessage } from './message.js';
 /*
  * Table `Outbound`: one row per message key, written before its request leaves, so a message is sent once
  * however often it is enqueued or delivered by the queue.
- *   PK <topic, or '-'>  RK <message key>   → state, attempt, holder and deadline of the attempt, result
- * A topic's rows share a partition: a feature can read one broadcast's rows with one partition query.
+ *   PK <bucket 00–63 of the key>|<topic or '-'>  RK <message key>  → state, attempt, holder, deadline, result
+ * A topic's rows are spread over 64 partitions (a broadcast of 10,000 writes them all within minutes) and read
+ * back with one query per partition.
  *
  * Table `OutboundPayloads`: a message too large for a queue message, in ≤ 30,000-character chunks.
  *   PK 'payload' RK <message key>
@@ -44,7 +45,17 @@ export type Claim =
 const TERMINAL = new Set<DeliveryState>(['sent', 'updated', 'skipped', 'notInstalled', 'blocked', 'failed']);
 const CHUNK = 30_000;
 
-const partition = (m: OutboundMessage) => safeKey((m.op === 'send' ? m.topic : undefined) ?? '-');
+const BUCKETS = 64;
+const topicOf = (m: OutboundMessage) => safeKey((m.op === 'send' ? m.topic : undefined) ?? '-');
+const bucketKey = (bucket: number, topic: string) => `${String(bucket).padStart(2, '0')}|${topic}`;
+const partition = (m: OutboundMessage) => bucketKey(bucketOf(m.key), topicOf(m));
+
+/** A stable bucket for a key (FNV-1a). */
+function bucketOf(key: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 0) % BUCKETS;
+}
 
 export class DeliveryStore {
   private constructor(
@@ -158,16 +169,20 @@ export class DeliveryStore {
     }
   }
 
-  /** One topic's rows by state (a broadcast's progress): one partition query. */
+  /** One topic's rows by state (a broadcast's progress): one query per partition of the topic. */
   async tally(topic: string): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    const rows = this.rows.listEntities<{ state: string; reason?: string }>({
-      queryOptions: { filter: odata`PartitionKey eq ${safeKey(topic)}`, select: ['state', 'reason'] },
-    });
-    for await (const e of rows) {
-      const key = e.state === 'failed' && e.reason?.startsWith('unconfirmed') ? 'failed (unconfirmed)' : e.state;
-      counts[key] = (counts[key] ?? 0) + 1;
-    }
+    await Promise.all(
+      Array.from({ length: BUCKETS }, async (_, bucket) => {
+        const rows = this.rows.listEntities<{ state: string; reason?: string }>({
+          queryOptions: { filter: odata`PartitionKey eq ${bucketKey(bucket, safeKey(topic))}`, select: ['state', 'reason'] },
+        });
+        for await (const e of rows) {
+          const key = e.state === 'failed' && e.reason?.startsWith('unconfirmed') ? 'failed (unconfirmed)' : e.state;
+          counts[key] = (counts[key] ?? 0) + 1;
+        }
+      }),
+    );
     return counts;
   }
 

@@ -1,10 +1,8 @@
 import type { PostStore } from '../conversations/posts.js';
 import type { DeliveryStore } from './deliveries.js';
-import type { DeliveryResult, OutboundMessage, Outbox } from './message.js';
+import type { DeliveryResult, OutboundMessage, Outbox, ResultListener } from './message.js';
 import { encodeBody, MAX_QUEUE_TEXT, type OutboundQueue } from './queue.js';
 
-/** A feature's hook for how its messages ended (a broadcast's delivery rows, a progress card). */
-export type ResultListener = (message: Extract<OutboundMessage, { op: 'send' }>, result: DeliveryResult) => Promise<void>;
 
 /** Listeners by topic prefix (`broadcast:` hears every `broadcast:…` topic). */
 export class ResultListeners {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AdaptiveCard } from '../../src/cards/template.js';
+import { DeliveryStore } from '../../src/outbound/deliveries.js';
 import type { DeliveryResult, OutboundMessage } from '../../src/outbound/message.js';
 import { OutboundInputError } from '../../src/outbound/outbox.js';
 import { channel, personalChat, standInSuite, TestAccount, until } from './support.js';
@@ -102,6 +103,8 @@ describe('the durable outbound path', () => {
       ['escalation:R-0007:lead', 'notInstalled'],
       ['escalation:R-0007:lead~fallback', 'sent'],
     ]);
+    const deliveries = await DeliveryStore.open(account.tables);
+    expect(await deliveries.tally('escalation:R-0007')).toEqual({ notInstalled: 1, sent: 1 });
     expect(suite.connector.deliveries.get('19:triage@thread.tacv2')?.map((d) => d.body.text)).toEqual([
       'R-0007 is blocking work (no lead could be reached)',
     ]);
