@@ -126,11 +126,21 @@ export class DeliveryStore {
     );
   }
 
-  /** The attempt did not get through (throttled, 5xx, timeout): back to pending, to be tried again. */
-  async release(m: OutboundMessage, etag: string, reason: string): Promise<void> {
+  /**
+   * The attempt did not get through (throttled, 5xx, timeout): back to pending, to be tried again. `attempt`
+   * rewrites the count (a claim given back unused does not count as a try).
+   */
+  async release(m: OutboundMessage, etag: string, reason: string, attempt?: number): Promise<void> {
     try {
       await this.rows.updateEntity(
-        { partitionKey: partition(m), rowKey: safeKey(m.key), state: 'pending', until: 0, reason },
+        {
+          partitionKey: partition(m),
+          rowKey: safeKey(m.key),
+          state: 'pending',
+          until: 0,
+          reason,
+          ...(attempt !== undefined ? { attempt } : {}),
+        },
         'Merge',
         { etag },
       );

@@ -284,11 +284,15 @@ export class OutboundWorker {
     let slot: number | undefined;
     let claim: Extract<Claim, { kind: 'claimed' }> | undefined;
     let window: WindowEntry | undefined;
+    let claimedAt = 0;
     for (let tries = 0; slot === undefined; tries++) {
-      const plan = await this.plan(conv);
+      // Planning again keeps the claim (giving it back and claiming again would add two writes exactly when
+      // storage is slow), but never past its hold: then it is given back and the message waits in the queue.
+      const overdue = claim !== undefined && this.now() - claimedAt > 2 * this.opts.maxHoldMs;
+      const plan = overdue ? { deferUntil: this.now() + 1_000 } : await this.plan(conv);
       if ('deferUntil' in plan || tries >= 5) {
         if (claim) {
-          await this.deps.deliveries.release(m, claim.etag, 'waiting for room');
+          await this.deps.deliveries.release(m, claim.etag, 'waiting for room', claim.attempt - 1);
           if (window) this.stats.leave(window);
         }
         await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 1_000);
@@ -321,11 +325,11 @@ export class OutboundWorker {
           return;
         }
         claim = got;
+        claimedAt = this.now();
         window = this.stats.enter();
       }
-      // Too late for its slot: it takes the next free slot of this instance's own (no storage call) while that
-      // is within what the conversation's wider windows allow for, else plans again — keeping its claim either
-      // way (releasing and claiming again would add two writes exactly when storage is slow).
+      // Too late for its slot: it takes the next free slot of this instance's own (no storage call, the claim
+      // kept) while that is within what the conversation's wider windows allow for, else plans again.
       for (let at = plan.at; at - plan.at <= CONVERSATION_SHIFT_MS; ) {
         await sleep(at - this.now());
         if (this.now() - at <= this.opts.maxLateMs) {
@@ -545,9 +549,9 @@ export class OutboundWorker {
     return Math.min(1_000, this.claimP90 + 5);
   }
 
-  /** How long a claimed attempt is ours: the wait for its slot plus one request, with room to record. */
+  /** How long a claimed attempt is ours: re-planning (given up after twice `maxHoldMs`), one request, recording. */
   private get holdMs(): number {
-    return this.opts.maxHoldMs + this.opts.sendTimeoutMs + this.opts.recordMarginMs;
+    return 3 * this.opts.maxHoldMs + this.opts.sendTimeoutMs + this.opts.recordMarginMs;
   }
 }
 

@@ -62,7 +62,7 @@ describe('a crash mid-send', () => {
 
     const second = worker('second');
     await second.ready;
-    const rows = await account.settled(messages, 60_000);
+    const rows = await account.settled(messages, 150_000);
     const tally = connector.tally(users.map((u) => `a:chat-${u}`));
     // Never twice: an attempt the kill cut off is not resent.
     expect(tally.duplicates).toBe(0);
@@ -75,7 +75,7 @@ describe('a crash mid-send', () => {
     expect(unconfirmed.length).toBeLessThanOrEqual(TEST_WORKER_IN_FLIGHT);
     expect(rows.filter((r) => r.state === 'sent').length + unconfirmed.length).toBe(120);
     expect(connector.counts.selfCaused429).toBe(0);
-  }, 120_000);
+  }, 240_000);
 
   it('on SIGTERM finishes what it sent, gives back what waits, and a new instance completes the rest once', async () => {
     const { users, messages } = await broadcast(80);
@@ -92,8 +92,8 @@ describe('a crash mid-send', () => {
     expect(states.filter((s) => s === 'sending')).toEqual([]);
     const second = worker('second');
     await second.ready;
-    const rows = await account.settled(messages, 60_000);
-    expect(rows.every((r) => r.state === 'sent')).toBe(true);
+    const rows = await account.settled(messages, 150_000);
+    expect(rows.filter((r) => r.state !== 'sent')).toEqual([]);
     expect(connector.tally(users.map((u) => `a:chat-${u}`))).toMatchObject({ delivered: 80, duplicates: 0, missed: 0 });
-  }, 120_000);
+  }, 240_000);
 });
