@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,7 @@ import {
   SlaMarks,
   scheduleIssueJobs,
 } from './issues/index.js';
+import type { Outbox } from './outbound/message.js';
 import { createLogger, type Logger } from './log.js';
 import {
   AgendaBuilder,
@@ -52,17 +54,17 @@ import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
 import { DiskOutbox } from './storage/disk-outbox.js';
 import { expiryJob } from './storage/expiry.js';
+import { queueAccountOf } from './storage/queues.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
-import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
 import { registerOfficeHours } from './teams/officehours.js';
 import { registerRollout } from './teams/rollout.js';
+import { startOutbound } from './teams/outbound.js';
 import { TeamsRosterReader } from './teams/roster.js';
-import { ProactiveSender } from './teams/sender.js';
 import { withCorrelation } from './telemetry/correlation.js';
 
 export interface AppOptions {
@@ -80,12 +82,14 @@ export interface App {
   /** The opened account: its health, and embedded Azurite when the app runs it. */
   storage: OpenedAccount;
   bot: RolloutDeskBot;
-  sender: ProactiveSender;
+  /** The durable outbound path: features enqueue here; this instance's worker sends under Teams' limits. */
+  outbox: Outbox;
   faq: FaqService;
   issues: IssueService;
   repository: IssueRepository;
   queries: IssueQueries;
-  outbox: DirectOutbox;
+  /** Waits until every message enqueued so far was sent or given up (tests and tools). */
+  settled(): Promise<void>;
   /** Files the reports held while storage was down (also on a timer); for tests and tools. */
   fileHeldReports(): Promise<void>;
   scheduler: Scheduler;
@@ -131,16 +135,23 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       () => clock.now().getTime(),
       (err) => log.warn({ err }, 'could not read the champions team roster; using the last known list'),
     );
-    const sender = new ProactiveSender(
-      adapter,
-      botAppId,
-      conversations,
-      log,
-      config.env.TENANT_SENDS_PER_SECOND,
-    );
     const localMode = config.auth.kind === 'local';
     // Local demo only: "demo as champion" lets one Playground user see each role.
     const demo = localMode ? new DemoRoles(roles) : undefined;
+    const posts = await PostStore.open(tables);
+    const outbound = await startOutbound({
+      tables,
+      queueAccount: queueAccountOf(config.storage, account),
+      prefix: config.env.TABLE_PREFIX,
+      adapter,
+      botAppId,
+      conversations,
+      posts,
+      tenantSendsPerSecond: config.env.TENANT_SENDS_PER_SECOND,
+      log,
+      worker: { id: `${process.pid}-${randomUUID().slice(0, 8)}` },
+    });
+    cleanups.push(() => outbound.stop());
     const bot = new RolloutDeskBot({
       log,
       roles: demo ?? roles,
@@ -150,7 +161,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       localMode,
     });
     registerHelp(bot, { conversations, demo, localMode });
-    const outbox = new DirectOutbox(sender, conversations, await PostStore.open(tables), log);
+    const outbox = outbound.outbox;
 
     // Champions' answers are ranked with the guidance: the index is built from both.
     const curated: { answers?: CuratedAnswers } = {};
@@ -382,7 +393,6 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       account,
       storage,
       bot,
-      sender,
       faq,
       library,
       rollout,
@@ -392,16 +402,18 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       queries,
       outbox,
       fileHeldReports: fileHeld,
+      async settled() {
+        if (!(await outbound.settled())) throw new Error('the outbound queue did not settle within 30 s');
+      },
       scheduler,
       async stop() {
         // Stop taking work first (new connections refused, new requests 503), let the turns in flight
-        // finish, then the sends they started, then jobs and storage. main.ts bounds the whole in time.
+        // finish, then the outbound worker (in-flight sends finish, waiting ones go back to the queue), then
+        // jobs and storage. main.ts bounds the whole in time.
         const serverClose = cleanups.pop();
         const closed = serverClose?.();
         await inFlight.drain();
         await closed;
-        await outbox.drain();
-        await sender.drain();
         for (const c of cleanups.reverse()) await c();
       },
     };
