@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,6 @@ import {
   type PlanFile,
   scheduleBroadcastJobs,
   SendStore,
-  TOPIC_PREFIX,
 } from './broadcast/index.js';
 import { planProblemNotice } from './broadcast/notices.js';
 import type { Config } from './config.js';
@@ -41,7 +41,21 @@ import {
   SlaMarks,
   scheduleIssueJobs,
 } from './issues/index.js';
+import type { Outbox } from './outbound/message.js';
 import { createLogger, type Logger } from './log.js';
+import {
+  AgendaBuilder,
+  agendaCard,
+  BookingStore,
+  CalendarLinks,
+  liveSchedule,
+  OfficeHoursReminders,
+  OfficeHoursService,
+  openScheduleFile,
+  ReminderMarks,
+  ScheduleChanges,
+  scheduleOfficeHoursJobs,
+} from './officehours/index.js';
 import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
 import { MembershipStore, openRolloutFile, RolloutDirectory } from './rollout/index.js';
@@ -51,18 +65,18 @@ import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
 import { DiskOutbox } from './storage/disk-outbox.js';
 import { expiryJob } from './storage/expiry.js';
+import { queueAccountOf } from './storage/queues.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
-import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
-import { registerRollout } from './teams/rollout.js';
 import { registerBroadcast } from './teams/broadcast.js';
-import { ReportingOutbox } from './teams/reporting-outbox.js';
+import { registerOfficeHours } from './teams/officehours.js';
+import { registerRollout } from './teams/rollout.js';
+import { startOutbound } from './teams/outbound.js';
 import { TeamsRosterReader } from './teams/roster.js';
-import { ProactiveSender } from './teams/sender.js';
 import { withCorrelation } from './telemetry/correlation.js';
 
 export interface AppOptions {
@@ -80,13 +94,14 @@ export interface App {
   /** The opened account: its health, and embedded Azurite when the app runs it. */
   storage: OpenedAccount;
   bot: RolloutDeskBot;
-  sender: ProactiveSender;
+  /** The durable outbound path: features enqueue here; this instance's worker sends under Teams' limits. */
+  outbox: Outbox;
   faq: FaqService;
   issues: IssueService;
   repository: IssueRepository;
   queries: IssueQueries;
-  /** Interim: DirectOutbox plus delivery results for broadcasts; the durable QueueOutbox replaces it. */
-  outbox: ReportingOutbox;
+  /** Waits until every message enqueued so far was sent or given up (tests and tools). */
+  settled(): Promise<void>;
   /** Files the reports held while storage was down (also on a timer); for tests and tools. */
   fileHeldReports(): Promise<void>;
   broadcast: Broadcast;
@@ -95,6 +110,7 @@ export interface App {
   library: GuidanceLibrary<FaqIndex>;
   /** The rollout's cohorts, user groups and who is in them. */
   rollout: RolloutDirectory;
+  officeHours: OfficeHoursService;
   stop(): Promise<void>;
 }
 
@@ -134,16 +150,23 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       () => clock.now().getTime(),
       (err) => log.warn({ err }, 'could not read the champions team roster; using the last known list'),
     );
-    const sender = new ProactiveSender(
-      adapter,
-      botAppId,
-      conversations,
-      log,
-      config.env.TENANT_SENDS_PER_SECOND,
-    );
     const localMode = config.auth.kind === 'local';
     // Local demo only: "demo as champion" lets one Playground user see each role.
     const demo = localMode ? new DemoRoles(roles) : undefined;
+    const posts = await PostStore.open(tables);
+    const outbound = await startOutbound({
+      tables,
+      queueAccount: queueAccountOf(config.storage, account),
+      prefix: config.env.TABLE_PREFIX,
+      adapter,
+      botAppId,
+      conversations,
+      posts,
+      tenantSendsPerSecond: config.env.TENANT_SENDS_PER_SECOND,
+      log,
+      worker: { id: `${process.pid}-${randomUUID().slice(0, 8)}` },
+    });
+    cleanups.push(() => outbound.stop());
     const bot = new RolloutDeskBot({
       log,
       roles: demo ?? roles,
@@ -153,8 +176,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       localMode,
     });
     registerHelp(bot, { conversations, demo, localMode });
-    const posts = await PostStore.open(tables);
-    const outbox = new ReportingOutbox(new DirectOutbox(sender, conversations, posts, log), sender, conversations, posts, log);
+    const outbox = outbound.outbox;
 
     // Champions' answers are ranked with the guidance: the index is built from both.
     const curated: { answers?: CuratedAnswers } = {};
@@ -201,8 +223,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
       },
     });
-    const faqWiring = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
-    registerFaq(bot, faqWiring);
+    const faqWiring: Parameters<typeof registerFaq>[1] = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
     library.on('reloaded', (event) => {
       // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
       if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
@@ -271,6 +292,47 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       publicBaseUrl: '', // set once the server listens (below)
     };
     registerIssues(bot, issueWiring);
+
+    // Office hours and training: the schedule file, built against the rollout's cohorts and groups.
+    const scheduleFile = await openScheduleFile(config.officeHoursFile, {
+      onWarning: (message) => log.warn({ officeHoursFile: config.officeHoursFile }, message),
+    });
+    cleanups.push(async () => scheduleFile.close());
+    const schedule = liveSchedule(
+      () => scheduleFile.current,
+      () => rolloutFile.current,
+      path.basename(config.officeHoursFile),
+      (problem) => log.warn({ officeHoursFile: config.officeHoursFile }, `${problem}; left out, the rest of the schedule is served`),
+    );
+    const logSchedule = () => log.info({ sessions: schedule().sessions.length }, 'office-hours schedule loaded');
+    logSchedule();
+    scheduleFile.on('changed', logSchedule);
+    rolloutFile.on('changed', logSchedule);
+    const bookings = await BookingStore.open(tables, clock);
+    const officeHours = new OfficeHoursService({
+      schedule,
+      changes: await ScheduleChanges.open(tables, clock),
+      bookings,
+      directory: rollout,
+      links: await CalendarLinks.open(tables, clock),
+      outbox,
+      clock,
+      calendarUrl: (token) => `${issueWiring.publicBaseUrl.replace(/\/+$/, '')}/calendar/${token}`,
+      systemName: config.env.SYSTEM_NAME,
+      issues,
+      markGap: async (question, asker) => {
+        await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
+      },
+    });
+    const agenda = new AgendaBuilder({
+      bookings,
+      issues: queries,
+      gaps: (days) => faq.gaps(days),
+      categories: config.env.ISSUE_CATEGORIES,
+      now: () => clock.now(),
+    });
+    faqWiring.officeHours = registerOfficeHours(bot, { service: officeHours, agenda, directory: rollout, clock, log });
+    registerFaq(bot, faqWiring);
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
     scheduleIssueJobs(
       scheduler,
@@ -335,7 +397,6 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
       log,
     });
-    outbox.onResult(TOPIC_PREFIX, (message, result) => broadcast.runner.onResult(message, result));
     cleanups.push(async () => broadcast.runner.stop());
     registerBroadcast(bot, {
       broadcast: broadcast.service,
@@ -346,6 +407,21 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     scheduleBroadcastJobs(scheduler, broadcast, config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
 
     scheduler.add(expiryJob([dedupe, issueWiring.exports], { log }));
+    scheduleOfficeHoursJobs(
+      scheduler,
+      new OfficeHoursReminders({
+        service: officeHours,
+        bookings,
+        agenda,
+        agendaCard,
+        marks: await ReminderMarks.open(tables),
+        outbox,
+        reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
+        leads: { remind: config.env.OFFICE_HOURS_REMINDER_MINUTES, agenda: config.env.OFFICE_HOURS_AGENDA_MINUTES },
+      }),
+      log,
+      config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
+    );
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
 
@@ -362,6 +438,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
       health: () => storage.health(),
       download: (token) => issueWiring.exports.read(token),
+      calendar: (token) => officeHours.calendar(token),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -397,10 +474,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       account,
       storage,
       bot,
-      sender,
       faq,
       library,
       rollout,
+      officeHours,
       issues,
       repository,
       queries,
@@ -408,17 +485,19 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       fileHeldReports: fileHeld,
       broadcast,
       planFile,
+      async settled() {
+        if (!(await outbound.settled())) throw new Error('the outbound queue did not settle within 30 s');
+      },
       scheduler,
       async stop() {
         // Stop taking work first (new connections refused, new requests 503), let the turns in flight
-        // finish, then the sends they started, then jobs and storage. main.ts bounds the whole in time.
+        // finish, then the outbound worker (in-flight sends finish, waiting ones go back to the queue), then
+        // jobs and storage. main.ts bounds the whole in time.
         const serverClose = cleanups.pop();
         const closed = serverClose?.();
         await inFlight.drain();
         await closed;
         await broadcast.runner.idle();
-        await outbox.drain();
-        await sender.drain();
         for (const c of cleanups.reverse()) await c();
       },
     };

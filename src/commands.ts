@@ -1,10 +1,9 @@
 import { COMMANDS, type CommandDef } from './registry/index.js';
+import { PERMISSIONS } from './roles/permissions.js';
+import type { Role } from './roles/roles.js';
 
-/**
- * The text commands Teams' command menu offers (the manifest's command lists). Commands marked
- * `menu: false` are understood too, and listed by "help", but not offered in the menu.
- */
-export const KNOWN_COMMANDS: readonly string[] = COMMANDS.filter((c) => !c.localOnly && c.menu !== false).map((c) => c.name);
+/** The names of the text commands the bot understands (the manifest's command menu offers them). */
+export const KNOWN_COMMANDS: readonly string[] = COMMANDS.filter((c) => !c.localOnly).map((c) => c.name);
 
 export interface ParsedCommand {
   command: CommandDef;
@@ -32,5 +31,10 @@ export function parseCommand(text: string): ParsedCommand | undefined {
 
 /** One line of help per command, for the manifest's command menu. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = Object.fromEntries(
-  COMMANDS.filter((c) => !c.localOnly && c.menu !== false).map((c) => [c.name, c.help]),
+  COMMANDS.filter((c) => !c.localOnly).map((c) => [c.name, c.help]),
+);
+
+/** The least role each command needs, so the manifest's menus put everyone's commands first. */
+export const COMMAND_ROLE: Readonly<Record<string, Role>> = Object.fromEntries(
+  COMMANDS.filter((c) => !c.localOnly).map((c) => [c.name, PERMISSIONS[c.permission]]),
 );

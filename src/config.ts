@@ -88,6 +88,9 @@ const schema = z.object({
   GLOSSARY_FILE: z.string().default('sample/glossary.yaml'),
   FAQ_CURATED_SHOW_AUTHOR: bool(false),
   ROLLOUT_FILE: z.string().default('sample/rollout.yaml'),
+  OFFICE_HOURS_FILE: z.string().default('sample/office-hours.yaml'),
+  OFFICE_HOURS_REMINDER_MINUTES: int(60, 1, 10_080),
+  OFFICE_HOURS_AGENDA_MINUTES: int(120, 1, 10_080),
 
   ISSUE_REF_PREFIX: z
     .string()
@@ -142,11 +145,12 @@ export interface Config {
   glossaryFile: string;
   /** The rollout's cohorts, user groups and members (absolute path). */
   rolloutFile: string;
+  /** The office-hours and training schedule (absolute path). */
+  officeHoursFile: string;
   /** The communication plan (absolute path). */
   commPlanFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
-  raw: Record<string, string | undefined>;
 }
 
 export class ConfigError extends Error {
@@ -214,9 +218,9 @@ export function loadConfig(
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
     glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
     rolloutFile: path.resolve(cwd, env.ROLLOUT_FILE),
+    officeHoursFile: path.resolve(cwd, env.OFFICE_HOURS_FILE),
     commPlanFile: path.resolve(cwd, env.COMM_PLAN_FILE),
     model,
-    raw: source,
   };
 }
 

@@ -7,7 +7,7 @@ import type { AudienceDirectory } from './audience.js';
 import { CelebrationService, CelebrationStore } from './celebrations.js';
 import { AckStore, DeliveryRows } from './deliveries.js';
 import type { Plan } from './model.js';
-import { BroadcastRunner, type ChatInfo, type RunnerSettings } from './runner.js';
+import { BroadcastRunner, type ChatInfo, type RunnerSettings, TOPIC_PREFIX } from './runner.js';
 import { SendStore } from './sends.js';
 import { BroadcastService } from './service.js';
 import { type IssueFacts, WinCheck, WinStore } from './wins.js';
@@ -16,7 +16,6 @@ export * from './cards.js';
 export type { Caller } from './service.js';
 export { BroadcastService } from './service.js';
 export { CelebrationService } from './celebrations.js';
-export { BroadcastRunner, TOPIC_PREFIX } from './runner.js';
 export { BROADCAST_COMMANDS, BROADCAST_VERBS } from './verbs.js';
 export { openPlanFile, type PlanFile } from './plan-file.js';
 export { SendStore } from './sends.js';
@@ -73,6 +72,8 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     settings: s.settings,
     log: s.log,
   });
+  // How each recipient's message ended comes back onto its delivery row (and the sender's progress card).
+  s.outbox.onResult(TOPIC_PREFIX, (message, result) => runner.onResult(message, result));
   const service = new BroadcastService({
     sends,
     deliveries,

@@ -4,7 +4,7 @@ import { command, verb } from '../registry/define.js';
 /**
  * The communication plan's commands and card verbs, declared once (see src/registry). `send`, `cancel`,
  * `preview` and `plan` take an id (or a page) and nothing else: "send my report" is a question for the
- * FAQ, not a command. Teams' command menu is full (12 per scope), so these are typed, or found in "help".
+ * FAQ, not a command.
  */
 
 const ID_ARG = /^([A-Za-z0-9][\w.@:-]{0,120})?$/;
@@ -12,27 +12,21 @@ const ID_ARG = /^([A-Za-z0-9][\w.@:-]{0,120})?$/;
 export const BROADCAST_COMMANDS = {
   plan: command('plan', 'broadcast.manage', 'Rollout team: the communication plan, upcoming and sent, with status', {
     args: /^\d{0,3}$/,
-    menu: false,
   }),
   preview: command('preview', 'broadcast.manage', 'Rollout team: see a plan message as recipients will, e.g. "preview golive-week-before"', {
     args: ID_ARG,
-    menu: false,
   }),
   send: command('send', 'broadcast.manage', 'Rollout team: send a plan message now (after a confirmation)', {
     args: ID_ARG,
-    menu: false,
   }),
   cancel: command('cancel', 'broadcast.manage', 'Rollout team: stop a plan message or a send, also while it is sending', {
     args: ID_ARG,
-    menu: false,
   }),
   announce: command('announce', 'broadcast.manage', 'Rollout team: write a message that is not in the plan', {
     args: /^$/,
-    menu: false,
   }),
   celebrate: command('celebrate', 'broadcast.celebrate', 'Champions: celebrate a colleague’s win in the support channel', {
     args: /^$/,
-    menu: false,
   }),
 };
 

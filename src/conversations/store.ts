@@ -74,6 +74,39 @@ export class ConversationStore {
     return row?.name ? String(row.name) : (await this.personalChat(aadObjectId))?.user?.name;
   }
 
+  /**
+   * Saves many references at once (a roster import, a bench's seed) under the same keys as `remember`,
+   * in transactions of up to 100 rows per partition.
+   */
+  async rememberAll(convs: readonly Omit<StoredConversation, 'updatedAt'>[]): Promise<void> {
+    const at = this.clock.now().toISOString();
+    const byPartition = new Map<string, Map<string, string>>();
+    const add = (pk: string, key: string, conv: StoredConversation) => {
+      const rows = byPartition.get(pk) ?? new Map<string, string>();
+      rows.set(safeKey(key), JSON.stringify(conv));
+      byPartition.set(pk, rows);
+    };
+    for (const conv of convs) {
+      const stored: StoredConversation = { ...conv, updatedAt: at };
+      add('conv', conv.conversationId, stored);
+      if (conv.conversationType === 'personal' && conv.user) {
+        add('personal', conv.user.aadObjectId ?? conv.user.id, stored);
+        if (conv.user.aadObjectId) add('personal', conv.user.id, stored);
+      }
+      if (conv.teamId && conv.conversationId === conv.teamId) add('team', conv.teamId, stored);
+    }
+    for (const [pk, rows] of byPartition) {
+      const entries = [...rows];
+      for (let i = 0; i < entries.length; i += 100) {
+        await this.table.submitTransaction(
+          entries
+            .slice(i, i + 100)
+            .map(([rk, json]) => ['upsert', { partitionKey: pk, rowKey: rk, json }, 'Replace'] as const),
+        );
+      }
+    }
+  }
+
   personalChat(userKey: string): Promise<StoredConversation | undefined> {
     return this.get('personal', userKey);
   }

@@ -59,7 +59,19 @@ export type DeliveryResult =
   | { state: 'blocked' }
   | { state: 'failed'; reason: string };
 
+/**
+ * A feature's hook for how its messages ended (a broadcast's delivery rows, a progress card). Called at least
+ * once per result — again after a crash — so it must be idempotent (e.g. upsert a row).
+ */
+export type ResultListener = (
+  message: Extract<OutboundMessage, { op: 'send' }>,
+  result: DeliveryResult,
+) => Promise<void>;
+
 /** The durable outbound path: `enqueue` returns once the messages are stored, not sent. */
 export interface Outbox {
+  /** Refuses (OutboundInputError) a batch with any malformed message, storing none of it. */
   enqueue(messages: readonly OutboundMessage[]): Promise<void>;
+  /** Results of sends whose `topic` starts with `topicPrefix` (`broadcast:` hears every `broadcast:…`). */
+  onResult(topicPrefix: string, listener: ResultListener): void;
 }

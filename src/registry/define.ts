@@ -20,8 +20,6 @@ export interface CommandDef {
    * ("send my report" is asked of the FAQ; "send golive-week" is the command). Unset: anything.
    */
   args?: RegExp;
-  /** false: not offered in Teams' command menu (it holds 12 per scope); still typed, and listed by "help". */
-  menu?: false;
 }
 
 export interface VerbDef<S extends z.ZodType = z.ZodType> {

@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseYamlFile } from '../files/yaml.js';
 
 /**
  * The rollout's people model, shared by every feature that speaks to part of the organisation (the
@@ -46,7 +46,7 @@ export interface Rollout {
 export const EMPTY_ROLLOUT: Rollout = { cohorts: [], groups: [], members: [], problems: [] };
 
 /** A file that can't be read at all (not YAML, not the expected shape); single bad entries are `problems`. */
-export class RolloutFileError extends Error {}
+export { SettingsFileError as RolloutFileError } from '../files/yaml.js';
 
 const id = z
   .string()
@@ -89,17 +89,7 @@ const fileSchema = z.strictObject({
  * of their memberships.
  */
 export function parseRollout(text: string, source = 'rollout file'): Rollout {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text) ?? {};
-  } catch (error) {
-    throw new RolloutFileError(`${source}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
-  }
-  const file = fileSchema.safeParse(raw);
-  if (!file.success) {
-    const issue = file.error.issues[0];
-    throw new RolloutFileError(`${source}: ${issue?.path.join('.') || 'the file'}: ${issue?.message ?? 'not readable'}`);
-  }
+  const file = { data: parseYamlFile(text, source, fileSchema) };
   const problems: string[] = [];
   const cohorts = entries('cohorts', file.data.cohorts, cohortSchema, problems, source);
   const groups = entries('groups', file.data.groups, groupSchema, problems, source);

@@ -128,6 +128,6 @@ export class RolloutDirectory {
 
 /** "go-live Mon 1 Feb 2027, Africa/Lusaka" */
 export function goLiveText(cohort: Cohort): string {
-  const day = DateTime.fromISO(cohort.goLive, { zone: cohort.zone }).setLocale('en-GB').toFormat('ccc d LLL yyyy');
+  const day = DateTime.fromISO(cohort.goLive, { zone: cohort.zone }).setLocale('en-US').toFormat('ccc d LLL yyyy');
   return `go-live ${day}, ${cohort.zone}`;
 }

@@ -18,7 +18,7 @@ import { allows, type Permission, refusalFor } from '../roles/permissions.js';
 import type { Actor, Role, Roles } from '../roles/roles.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
 import type { DedupeStore } from '../storage/dedupe.js';
-import { toActivity } from './sender.js';
+import { toActivity } from './activity.js';
 import { actorOf, storedConversationOf, textWithoutMention } from './turn.js';
 
 /** What a handler knows about the turn it runs in. */

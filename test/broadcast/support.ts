@@ -3,7 +3,7 @@ import { openBroadcast, type Broadcast } from '../../src/broadcast/index.js';
 import type { Plan } from '../../src/broadcast/model.js';
 import type { ChatInfo } from '../../src/broadcast/runner.js';
 import type { IssueFacts } from '../../src/broadcast/wins.js';
-import type { DeliveryResult, OutboundMessage, Outbox } from '../../src/outbound/message.js';
+import type { DeliveryResult, OutboundMessage, Outbox, ResultListener } from '../../src/outbound/message.js';
 import { EMPTY_ROLLOUT, type Rollout } from '../../src/rollout/model.js';
 import type { Person } from '../../src/roles/roles.js';
 import type { Tables } from '../../src/storage/tables.js';
@@ -23,7 +23,7 @@ export class TestOutbox implements Outbox {
   private queue: OutboundMessage[] = [];
   /** What the outbound path remembers having answered, by key (shared across instances in the real path). */
   readonly answered = new Map<string, DeliveryResult>();
-  listener: ((m: Send, r: DeliveryResult) => Promise<void>) | undefined;
+  private listener: ResultListener | undefined;
   /** How a message is answered (default: sent). */
   answer: (m: Send) => DeliveryResult = (m) => ({ state: 'sent', activityId: `act-${m.key}` });
 
@@ -48,6 +48,10 @@ export class TestOutbox implements Outbox {
       if (m.topic && this.listener) await this.listener(m, result);
     }
     return n;
+  }
+
+  onResult(_prefix: string, listener: ResultListener): void {
+    this.listener = listener;
   }
 
   lose(): void {
@@ -141,7 +145,6 @@ export async function fixture(
     },
     log: { warn: () => {}, info: () => {} },
   });
-  outbox.listener = (m, r) => b.runner.onResult(m, r);
   return { b, outbox, clock, tables, chats, rollout, plan };
 }
 

@@ -90,9 +90,9 @@ const seenIn = (conversationId: string) =>
     .join('\n---\n');
 
 async function settle(a: App = app): Promise<void> {
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 3; i++) {
     await a.broadcast.runner.idle();
-    await a.outbox.drain();
+    await a.settled();
   }
 }
 
@@ -200,17 +200,21 @@ describe('working hours', () => {
 describe('cancel mid-send', () => {
   it('what was not yet handed over stays unsent; the report says how many', async () => {
     clock.set('2027-01-11T09:00:00Z');
-    const held = connector.hold(chatOf(CROWD[0]!));
-    await click(USERS.lead, 'broadcast.send', { id: 'crowd' });
-    await app.broadcast.runner.idle();
-    for (let i = 0; i < 100 && held.waiting() === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    const sendId = (await app.broadcast.sends.all()).find((s) => s.messageId === 'crowd')!.id;
-    const cancelled = readable(await say(app, USERS.lead, `cancel ${sendId}`, where(USERS.lead)));
-    expect(cancelled).toMatch(/Cancelled "For the crowd": 4 not sent/);
-    held.release();
+    // Teams is slow to answer the first batch (two recipients): nothing further is handed over meanwhile.
+    const held = [connector.hold(chatOf(CROWD[0]!)), connector.hold(chatOf(CROWD[1]!))];
+    try {
+      await click(USERS.lead, 'broadcast.send', { id: 'crowd' });
+      await app.broadcast.runner.idle();
+      for (let i = 0; i < 200 && held.some((h) => h.waiting() === 0); i++) await new Promise((r) => setTimeout(r, 20));
+      const sendId = (await app.broadcast.sends.all()).find((s) => s.messageId === 'crowd')!.id;
+      const cancelled = readable(await say(app, USERS.lead, `cancel ${sendId}`, where(USERS.lead)));
+      expect(cancelled).toMatch(/Cancelled "For the crowd": 4 not sent; 2 already on their way finish/);
+    } finally {
+      for (const h of held) h.release();
+    }
     await until(() => seenIn(chatOf(USERS.lead)).includes('Delivery report (cancelled)'));
     const got = CROWD.filter((u) => seenIn(chatOf(u)).includes('Many people.'));
-    expect(got).toHaveLength(2);
+    expect(got).toEqual(CROWD.slice(0, 2));
     expect(seenIn(chatOf(USERS.lead))).toContain('Not sent (cancelled)\n4');
   });
 });

@@ -375,7 +375,7 @@ describe('SLA', () => {
       calls.filter((c) => JSON.stringify(c.body).includes(text));
     const tick = async () => {
       await app.scheduler.tick();
-      await app.outbox.drain();
+      await app.settled();
     };
     clock.advance(31 * 60_000);
     await tick();
