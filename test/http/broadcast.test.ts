@@ -47,6 +47,12 @@ messages:
     body: Read at your desk.
     audience: { users: [aad-kenji, aad-adele] }
     when: manual
+  - id: team-note
+    stage: design
+    title: A note for the whole team
+    body: Everyone in the team, 1:1.
+    audience: { team: "19:general@thread.tacv2" }
+    when: manual
   - id: crowd
     stage: adoption
     title: For the crowd
@@ -156,6 +162,40 @@ describe('sending a plan message', () => {
     await click(USERS.lead, 'broadcast.send', { id: 'help' });
     await until(() => seenIn(SUPPORT).includes('How to get help'));
     expect(connector.sentTo(SUPPORT).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a team as the audience', () => {
+  it('reads every member with the paged roster call, sends 1:1 to those with the app, and counts the others as not installed', async () => {
+    const GENERAL = '19:general@thread.tacv2';
+    // Page two first: the recording connector answers with the first pattern that matches.
+    connector.answer('GET', /\/pagedmembers\?.*continuationToken=page-2/, {
+      members: [
+        { id: ADELE.id, name: ADELE.name, aadObjectId: ADELE.aadObjectId },
+        { id: '29:nochat', name: 'No Chat', aadObjectId: 'aad-nochat-team' },
+      ],
+    });
+    connector.answer('GET', /\/pagedmembers/, {
+      members: [
+        { id: USERS.staff.id, name: USERS.staff.name, aadObjectId: USERS.staff.aadObjectId },
+        { id: USERS.champion.id, name: USERS.champion.name, aadObjectId: USERS.champion.aadObjectId },
+      ],
+      continuationToken: 'page-2',
+    });
+    // The app learns where the team is when it is used in the team's General channel.
+    await say(app, USERS.lead, 'whoami', {
+      serviceUrl: connector.url,
+      conversation: { id: GENERAL, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: GENERAL, name: 'Rollout' }, channel: { id: GENERAL } },
+    });
+    const confirm = readable(await say(app, USERS.lead, 'send team-note', where(USERS.lead)));
+    expect(confirm).toContain('4 people, 1:1');
+    expect(confirm).toContain('1 (reported as "not installed")');
+    await click(USERS.lead, 'broadcast.send', { id: 'team-note' });
+    await until(() => seenIn(chatOf(USERS.lead)).includes('Delivery report') && seenIn(chatOf(USERS.lead)).includes('A note for the whole team'));
+    for (const u of [USERS.staff, USERS.champion, ADELE]) expect(seenIn(chatOf(u))).toContain('Everyone in the team, 1:1.');
+    const pages = connector.calls.filter((c) => c.path.includes('/pagedmembers'));
+    expect(pages.some((c) => c.path.includes('continuationToken=page-2'))).toBe(true);
   });
 });
 
