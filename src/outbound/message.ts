@@ -23,7 +23,13 @@ export interface PostRef {
   id: string;
 }
 
-export type OutboundMessage =
+/** Set by the outbound path itself: the correlation id of the turn or job that enqueued the message. */
+interface Traced {
+  corr?: string;
+}
+
+export type OutboundMessage = Traced &
+  (
   | {
       op: 'send';
       /** Names the message once and for all: enqueued twice (a retried turn), sent once. */
@@ -45,7 +51,8 @@ export type OutboundMessage =
       /** What the new content shows; an update never replaces a newer version with an older one. */
       version: number;
       content: Content;
-    };
+    }
+  );
 
 /** How one message ended (reported to a topic's listener). @public */
 export type DeliveryResult =

@@ -2,6 +2,7 @@ import type { PostStore } from '../conversations/posts.js';
 import type { DeliveryStore } from './deliveries.js';
 import type { DeliveryResult, OutboundMessage, Outbox, ResultListener } from './message.js';
 import { encodeBody, MAX_QUEUE_TEXT, type OutboundQueue } from './queue.js';
+import { correlationId } from '../telemetry/correlation.js';
 
 
 /** Listeners by topic prefix (`broadcast:` hears every `broadcast:…` topic). */
@@ -55,8 +56,11 @@ export class QueueOutbox implements Outbox {
     private readonly packSize = 50,
   ) {}
 
-  async enqueue(messages: readonly OutboundMessage[]): Promise<void> {
-    for (const m of messages) checkMessage(m);
+  async enqueue(batch: readonly OutboundMessage[]): Promise<void> {
+    for (const m of batch) checkMessage(m);
+    // The sends' log lines carry the correlation id of the turn or job that asked for them.
+    const corr = correlationId();
+    const messages = corr ? batch.map((m) => (m.corr ? m : { ...m, corr })) : batch;
     // An update enqueued while a send of its post is still queued waits for it rather than finding no post.
     for (const m of messages) if (m.op === 'send' && m.post) await this.posts.markPending(m.post.kind, m.post.id, m.key);
     const texts = await this.pack(messages);

@@ -9,6 +9,7 @@ import { encodeBody, type OutboundQueue, type Received } from './queue.js';
 import { type WindowEntry, WindowStats } from './stats.js';
 import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
 import { metrics } from '../telemetry/metrics.js';
+import { withCorrelation } from '../telemetry/correlation.js';
 
 export interface WorkerOptions {
   /** Names this instance in delivery rows (who holds an attempt). */
@@ -259,7 +260,12 @@ export class OutboundWorker {
     }));
   }
 
-  private async handle(job: Job): Promise<void> {
+  /** One message, under the correlation id of the turn or job that enqueued it. */
+  private handle(job: Job): Promise<void> {
+    return withCorrelation(() => this.handleTraced(job), job.message?.corr);
+  }
+
+  private async handleTraced(job: Job): Promise<void> {
     const m = job.message;
     try {
       if (!m) {
@@ -281,6 +287,7 @@ export class OutboundWorker {
   private async handleSend(job: Job, m: Send): Promise<void> {
     const conv = await this.resolve(m.to);
     if (!conv) {
+      this.deps.log.info({ key: m.key.slice(0, 120), to: m.to.kind }, 'no conversation to send to; recorded as not installed');
       await this.settleSend(job, m, { state: 'notInstalled' });
       return;
     }

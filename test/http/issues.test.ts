@@ -390,5 +390,5 @@ describe('SLA', () => {
     await tick();
     expect(about(connector.sentTo(chatOf(USERS.lead)).slice(leadBefore), `**${ref}**`)).toHaveLength(1);
     expect(about(connector.sentTo(TRIAGE).slice(channelBefore), `Reminder: **${ref}**`)).toHaveLength(1);
-  });
+  }, 90_000);
 });
