@@ -57,6 +57,14 @@ const SETS: { name: string; docs: string; questions: string; tuning: boolean; gl
     tuning: true,
     glossary: path.join(ROOT, 'sample/glossary.yaml'),
   },
+  {
+    name: 'sample apart',
+    docs: path.join(ROOT, 'sample/guidance'),
+    questions: 'test/faq/questions/sample-apart.jsonl',
+    // Written by someone who read only the guidance, never the engine; measured, never tuned on.
+    tuning: false,
+    glossary: path.join(ROOT, 'sample/glossary.yaml'),
+  },
 ];
 
 const { values } = parseArgs({
