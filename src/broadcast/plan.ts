@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { describePath } from '../files/yaml.js';
 import { type Rollout, zoneSchema } from '../rollout/model.js';
 import {
   type Audience,
@@ -286,16 +287,3 @@ function boundOf(raw: string | Date, report: (message: string) => void): Bound |
   return undefined;
 }
 
-/** "messages[3] (weekly-tip).when" — a list entry's own id helps the author find it in a long file. */
-export function describePath(value: unknown, at: readonly PropertyKey[], idField = 'id'): string {
-  if (at.length === 0) return 'the file';
-  let out = '';
-  let node: unknown = value;
-  for (const key of at) {
-    out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
-    node = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
-    const id = node && typeof node === 'object' ? (node as Record<string, unknown>)[idField] : undefined;
-    if (typeof key === 'number' && (typeof id === 'string' || typeof id === 'number')) out += ` (${id})`;
-  }
-  return out;
-}

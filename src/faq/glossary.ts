@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { describePath } from '../files/yaml.js';
 
 /**
  * The organisation's own words (`GLOSSARY_FILE`): the system's nickname, form codes, local terms and
@@ -57,7 +58,7 @@ export function parseGlossary(text: string, source = 'glossary'): Glossary {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new GlossaryError(`${source}: ${describePath(value, issue.path)}: ${issue.message}`);
+    throw new GlossaryError(`${source}: ${describePath(value, issue.path, 'term')}: ${issue.message}`);
   }
   const groups: string[][] = [];
   const { system, terms } = parsed.data;
@@ -66,19 +67,6 @@ export function parseGlossary(text: string, source = 'glossary'): Glossary {
   return { groups };
 }
 
-/** "terms[3] (K-05).means" — the entry's own term helps the rollout team find it in a long file. */
-function describePath(value: unknown, at: readonly PropertyKey[]): string {
-  if (at.length === 0) return 'the file';
-  let out = '';
-  let node: unknown = value;
-  for (const key of at) {
-    out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
-    node = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
-    const term = node && typeof node === 'object' ? (node as { term?: unknown }).term : undefined;
-    if (typeof key === 'number' && typeof term === 'string') out += ` (${term})`;
-  }
-  return out;
-}
 
 interface GlossaryEvents {
   changed: [Glossary];

@@ -22,3 +22,20 @@ export function parseYamlFile<T>(text: string, source: string, schema: z.ZodType
   }
   return parsed.data;
 }
+
+/**
+ * Where in a settings file a problem is: "messages[3] (weekly-tip).when" — a list entry's own id (`idField`)
+ * helps the author find it in a long file.
+ */
+export function describePath(value: unknown, at: readonly PropertyKey[], idField = 'id'): string {
+  if (at.length === 0) return 'the file';
+  let out = '';
+  let node: unknown = value;
+  for (const key of at) {
+    out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
+    node = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+    const id = node && typeof node === 'object' ? (node as Record<string, unknown>)[idField] : undefined;
+    if (typeof key === 'number' && (typeof id === 'string' || typeof id === 'number')) out += ` (${id})`;
+  }
+  return out;
+}
