@@ -20,7 +20,7 @@ import { Scheduler } from './scheduler/runner.js';
 import { openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
 import { type TableAccount, Tables } from './storage/tables.js';
-import { createAdapter } from './teams/adapter.js';
+import { activityRunner, createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerIssues, scheduleIssueJobs } from './teams/issues.js';
@@ -160,7 +160,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
 
     const server: Server = createHttpServer({
       log,
-      processActivity: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
+      processActivity: activityRunner(adapter, (ctx) => bot.run(ctx), log),
       ready: () => tables.ping(),
       download: (token) => exports.read(token),
     });

@@ -33,16 +33,28 @@ function readTabFile(name: string): { body: Buffer; type: string } | undefined {
   }
 }
 import type { Logger } from '../log.js';
+import { type BodyLimits, readJsonBody } from './body.js';
+import { cleanStrings } from './clean-text.js';
+
+/** What the bot answered for one activity: the HTTP status and JSON body to send back. */
+export interface ActivityOutcome {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
 
 export interface HttpDeps {
   log: Logger;
-  /** Hands a checked activity to the bot; writes the response itself. */
-  processActivity(req: Request, res: Response): Promise<void>;
+  /** Authenticates and runs one checked, cleaned activity; authentication failures come back as 401/503. */
+  processActivity(activity: Record<string, unknown>, authorization: string): Promise<ActivityOutcome>;
   /** Throws when storage is not reachable. */
   ready(): Promise<void>;
   /** A file made for download (e.g. the issue export), by its unguessable token. */
   download?(token: string): Promise<{ filename: string; contentType: string; content: string } | undefined>;
 }
+
+/** Teams caps a message at about 40 KB and a card action's data is smaller still: 1 MB is far above any real activity. */
+export const ACTIVITY_BODY_LIMITS: BodyLimits = { maxBytes: 1024 * 1024, maxDepth: 64 };
 
 /** Why a body is not an activity, or undefined when it looks like one. */
 export function activityProblem(body: unknown): string | undefined {
@@ -58,72 +70,109 @@ export function activityProblem(body: unknown): string | undefined {
   return undefined;
 }
 
+type Handler = (req: Request, res: Response) => Promise<void>;
+
 export function createHttpServer(deps: HttpDeps): Server {
   const server = restify.createServer({ name: 'rollout-desk', handleUncaughtExceptions: false });
-  server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: 1024 * 1024 }));
 
-  server.post('/api/messages', async (req: Request, res: Response) => {
-    const problem = activityProblem(req.body);
-    if (problem) {
-      res.status(400);
-      res.json({ error: 'BadRequest', message: problem });
-      return;
-    }
-    try {
-      await deps.processActivity(req, res);
-    } catch (err) {
-      deps.log.error({ err }, 'could not process activity');
-      if (!res.headersSent) {
-        res.status(500);
-        res.json({ error: 'InternalError', message: 'the activity could not be processed' });
+  /** Every route: whatever fails inside is logged once and answered with JSON; no request ends the process. */
+  const route =
+    (name: string, handler: Handler): Handler =>
+    async (req, res) => {
+      try {
+        await handler(req, res);
+      } catch (err) {
+        deps.log.error({ err, route: name }, 'request failed');
+        if (!res.headersSent) {
+          res.status(500);
+          res.json({ error: 'InternalError', message: 'the request could not be handled' });
+        }
       }
-    }
-  });
+    };
 
-  server.get('/healthz', async (_req: Request, res: Response) => {
-    res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
-  });
+  server.post(
+    '/api/messages',
+    route('messages', async (req, res) => {
+      // Bounded before it is parsed: the size after decompression, then the nesting depth.
+      const body = await readJsonBody(req, ACTIVITY_BODY_LIMITS);
+      if (!body.ok) {
+        deps.log.warn({ status: body.status, reason: body.message, ...body.details }, 'request body refused');
+        if (body.headers) for (const [k, v] of Object.entries(body.headers)) res.header(k, v);
+        res.status(body.status);
+        res.json({ error: body.error, message: body.message, ...body.details });
+        return;
+      }
+      const problem = activityProblem(body.value);
+      if (problem) {
+        res.status(400);
+        res.json({ error: 'BadRequest', message: problem });
+        return;
+      }
+      const activity = cleanStrings(body.value as Record<string, unknown>);
+      const outcome = await deps.processActivity(activity, String(req.headers.authorization ?? ''));
+      for (const [k, v] of Object.entries(outcome.headers ?? {})) res.header(k, v);
+      res.status(outcome.status);
+      if (outcome.body === undefined) res.end();
+      else res.json(outcome.body);
+    }),
+  );
 
-  server.get('/readyz', async (_req: Request, res: Response) => {
-    try {
-      await withTimeout(deps.ready(), 3_000);
-      res.json({ status: 'ready', storage: 'ok' });
-    } catch (err) {
-      res.status(503);
-      res.json({ status: 'not ready', storage: err instanceof Error ? err.message : 'unreachable' });
-    }
-  });
+  server.get(
+    '/healthz',
+    route('healthz', async (_req, res) => {
+      res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
+    }),
+  );
 
-  server.get('/tab/:file', async (req: Request, res: Response) => {
-    const file = tabFile(String(req.params.file ?? ''));
-    if (!file) {
-      res.status(404);
-      res.json({ error: 'NotFound', message: 'no such tab file' });
-      return;
-    }
-    res.writeHead(200, { 'content-type': `${file.type}; charset=utf-8`, 'cache-control': 'no-cache' });
-    res.end(file.body);
-  });
+  server.get(
+    '/readyz',
+    route('readyz', async (_req, res) => {
+      try {
+        await withTimeout(deps.ready(), 3_000);
+        res.json({ status: 'ready', storage: 'ok' });
+      } catch (err) {
+        res.status(503);
+        res.json({ status: 'not ready', storage: err instanceof Error ? err.message : 'unreachable' });
+      }
+    }),
+  );
 
-  server.get('/exports/:token', async (req: Request, res: Response) => {
-    const file = deps.download ? await deps.download(String(req.params.token ?? '')) : undefined;
-    if (!file) {
-      res.status(404);
-      res.json({
-        error: 'NotFound',
-        message: 'this download link is unknown or has expired; ask the bot for a new export',
+  server.get(
+    '/tab/:file',
+    route('tab', async (req, res) => {
+      const file = tabFile(String(req.params.file ?? ''));
+      if (!file) {
+        res.status(404);
+        res.json({ error: 'NotFound', message: 'no such tab file' });
+        return;
+      }
+      res.writeHead(200, { 'content-type': `${file.type}; charset=utf-8`, 'cache-control': 'no-cache' });
+      res.end(file.body);
+    }),
+  );
+
+  server.get(
+    '/exports/:token',
+    route('exports', async (req, res) => {
+      const file = deps.download ? await deps.download(String(req.params.token ?? '')) : undefined;
+      if (!file) {
+        res.status(404);
+        res.json({
+          error: 'NotFound',
+          message: 'this download link is unknown or has expired; ask the bot for a new export',
+        });
+        return;
+      }
+      const safeName = file.filename.replace(/[^\w.-]+/g, '_');
+      res.writeHead(200, {
+        'content-type': `${file.contentType}; charset=utf-8`,
+        'content-disposition': `attachment; filename="${safeName}"`,
+        'cache-control': 'no-store',
       });
-      return;
-    }
-    const safeName = file.filename.replace(/[^\w.-]+/g, '_');
-    res.writeHead(200, {
-      'content-type': `${file.contentType}; charset=utf-8`,
-      'content-disposition': `attachment; filename="${safeName}"`,
-      'cache-control': 'no-store',
-    });
-    // A BOM so Excel opens the UTF-8 CSV with the right characters.
-    res.end(`\uFEFF${file.content}`);
-  });
+      // A BOM so Excel opens the UTF-8 CSV with the right characters.
+      res.end(`\uFEFF${file.content}`);
+    }),
+  );
 
   return server;
 }
