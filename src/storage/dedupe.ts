@@ -1,12 +1,26 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { isConflict, isPreconditionFailed, safeKey, type Tables } from './tables.js';
+import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from './tables.js';
 
 /*
  * Table `Dedupe`: PK = 2 hex chars of the key's hash (spreads load), RK = the key.
  * A row marks "already seen" until `expiresAt`; a later claim of an expired key wins it again.
+ * `result` (optional, Edm.Binary): what the first handling answered, gzipped JSON, so a retry of the same
+ * activity gets the same answer. Kept only up to RESULT_MAX_BYTES (a Table property holds at most 64 KiB).
  */
+
+export const RESULT_MAX_BYTES = 60_000;
+
+interface DedupeRow {
+  expiresAt: string;
+  result?: Uint8Array;
+}
+
+/** A claim: the first for its key, or a repeat with what the first one answered (once it is known). */
+export type Claim = { first: true } | { first: false; result?: unknown };
+
 export class DedupeStore {
   private constructor(
     private readonly table: TableClient,
@@ -20,22 +34,64 @@ export class DedupeStore {
 
   /** True the first time `key` is claimed within the TTL; false for a repeat (e.g. Teams' retry). */
   async claim(key: string): Promise<boolean> {
+    return (await this.claimWithResult(key)).first;
+  }
+
+  /** As `claim`, and a repeat comes with the result saved by the first claimant (if saved yet). */
+  async claimWithResult(key: string, attempt = 0): Promise<Claim> {
     const { partitionKey, rowKey } = keysOf(key);
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.ttlMs).toISOString();
     try {
       await this.table.createEntity({ partitionKey, rowKey, expiresAt });
-      return true;
+      return { first: true };
     } catch (err) {
       if (!isConflict(err)) throw err;
     }
-    const existing = await this.table.getEntity<{ expiresAt: string }>(partitionKey, rowKey);
-    if (new Date(existing.expiresAt) > now) return false;
+    let existing: DedupeRow & { etag: string };
+    try {
+      existing = await this.table.getEntity<DedupeRow>(partitionKey, rowKey);
+    } catch (err) {
+      // Released between our create and read (its first attempt failed): this claim may take it.
+      if (isNotFound(err) && attempt < 2) return this.claimWithResult(key, attempt + 1);
+      throw err;
+    }
+    if (new Date(existing.expiresAt) > now) return { first: false, result: decode(existing.result) };
     try {
       await this.table.updateEntity({ partitionKey, rowKey, expiresAt }, 'Replace', { etag: existing.etag });
+      return { first: true };
+    } catch (err) {
+      if (isPreconditionFailed(err)) return { first: false }; // someone else re-claimed it first
+      throw err;
+    }
+  }
+
+  /**
+   * Keeps what handling the key produced, for its repeats. A result too large to keep is not kept (a repeat
+   * then gets no saved answer); returns whether it was kept.
+   */
+  async saveResult(key: string, result: unknown): Promise<boolean> {
+    const bytes = gzipSync(JSON.stringify(result));
+    if (bytes.length > RESULT_MAX_BYTES) return false;
+    const { partitionKey, rowKey } = keysOf(key);
+    try {
+      await this.table.updateEntity({ partitionKey, rowKey, result: new Uint8Array(bytes) }, 'Merge');
       return true;
     } catch (err) {
-      if (isPreconditionFailed(err)) return false; // someone else re-claimed it first
+      if (isNotFound(err)) return false; // the claim was given back meanwhile
+      throw err;
+    }
+  }
+
+  /** The saved result of a claimed key: undefined while not saved yet, `released` when the claim was given back. */
+  async result(key: string): Promise<{ state: 'saved'; result: unknown } | { state: 'pending' | 'released' }> {
+    const { partitionKey, rowKey } = keysOf(key);
+    try {
+      const row = await this.table.getEntity<DedupeRow>(partitionKey, rowKey);
+      const result = decode(row.result);
+      return result === undefined ? { state: 'pending' } : { state: 'saved', result };
+    } catch (err) {
+      if (isNotFound(err)) return { state: 'released' };
       throw err;
     }
   }
@@ -44,6 +100,15 @@ export class DedupeStore {
   async release(key: string): Promise<void> {
     const { partitionKey, rowKey } = keysOf(key);
     await this.table.deleteEntity(partitionKey, rowKey).catch(() => {});
+  }
+}
+
+function decode(bytes: Uint8Array | undefined): unknown {
+  if (!bytes || !bytes.length) return undefined;
+  try {
+    return JSON.parse(gunzipSync(bytes).toString('utf8')) as unknown;
+  } catch {
+    return undefined; // a damaged saved answer is as good as none
   }
 }
 

@@ -21,6 +21,14 @@ import {
   roleAtLeast,
 } from '../roles/roles.js';
 import type { DedupeStore } from '../storage/dedupe.js';
+import {
+  answerInvoke,
+  failedInvokeResponse,
+  invokeRefusal,
+  invokeResponseOf,
+  keepInvokeResponse,
+  replayedResponse,
+} from './invoke.js';
 import { toActivity } from './sender.js';
 import { actorOf, storedConversationOf, textWithoutMention } from './turn.js';
 import { helpCard, welcomeCard, whoAmICard } from './views.js';
@@ -133,13 +141,18 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       from: a.from?.aadObjectId ?? a.from?.id,
     });
     context.turnState.set('log', log);
+    const refusal = a.type === 'invoke' ? invokeRefusal(a) : undefined;
+    if (refusal) {
+      log.warn({ status: refusal.status }, 'invoke refused as sent');
+      return answerInvoke(context, refusal);
+    }
     const claim = (a.type === 'message' || a.type === 'invoke') && a.id ? `${a.conversation?.id ?? ''}|${a.id}` : '';
     if (claim) {
-      const first = await this.deps.dedupe.claim(claim);
-      if (!first) {
-        log.info('repeat of an activity already handled (Teams retry); ignored');
+      const claimed = await this.deps.dedupe.claimWithResult(claim);
+      if (!claimed.first) {
+        log.info('repeat of an activity already handled (Teams retry); not handled again');
         if (a.type === 'invoke')
-          await context.sendActivity({ type: 'invokeResponse', value: { status: 200 } });
+          await answerInvoke(context, await replayedResponse(this.deps.dedupe, claim, claimed.result, a.name));
         return;
       }
     }
@@ -148,11 +161,14 @@ export class RolloutDeskBot extends TeamsActivityHandler {
         await this.remember(context);
       }
       await super.run(context);
+      if (claim && a.type === 'invoke') await keepInvokeResponse(this.deps.dedupe, claim, context, log);
       log.info({ ms: Date.now() - started }, 'activity handled');
     } catch (err) {
       log.error({ err, ms: Date.now() - started }, 'activity failed');
       // Nothing was done for this activity: let Teams' retry of it be handled instead of dropped as a repeat.
       if (claim) await this.deps.dedupe.release(claim);
+      // A card action is answered in its own response: say what went wrong instead of an empty 501.
+      if (a.type === 'invoke' && !invokeResponseOf(context)) return answerInvoke(context, failedInvokeResponse(a.name));
       throw err;
     }
   }
