@@ -2,6 +2,7 @@ import path from 'node:path';
 import { startApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { PLAYGROUND_USERS, type RunningPlayground, startPlayground } from './devtools/playground.js';
+import { guardUnhandledRejections } from './http/process-guard.js';
 import { createLogger } from './log.js';
 
 /** Starts Rollout Desk (and, locally, Azurite and the Agents Playground); Ctrl-C or SIGTERM stops all cleanly. */
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.env.LOG_LEVEL);
+  guardUnhandledRejections(log);
   const local = config.auth.kind === 'local';
   const withPlayground = local && config.env.PLAYGROUND && !args.includes('--no-playground');
   if (withPlayground && !config.env.CHAMPION_IDS.length && !config.env.ROLLOUT_TEAM_IDS.length) {

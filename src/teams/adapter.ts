@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type Activity,
   CallerIdConstants,
@@ -59,8 +60,10 @@ class StrictBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthenti
   constructor(
     options: ConfigurationBotFrameworkAuthenticationOptions,
     private readonly authenticated: boolean,
+    private readonly log: Logger,
   ) {
     super(options);
+    routeTokenCheckConsole();
   }
 
   override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
@@ -68,7 +71,7 @@ class StrictBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthenti
       throw new AuthenticationError('Unauthorized: the activity has no serviceUrl', StatusCodes.UNAUTHORIZED);
     }
     try {
-      return await super.authenticateRequest(activity, authHeader);
+      return await tokenCheck.run(this.log, () => super.authenticateRequest(activity, authHeader));
     } catch (err) {
       if (err instanceof Error && /^(JsonWebTokenError|NotBeforeError|TokenExpiredError)$/.test(err.name)) {
         throw new AuthenticationError(`Unauthorized: ${err.message}`, StatusCodes.UNAUTHORIZED);
@@ -82,6 +85,26 @@ class StrictBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthenti
       throw err;
     }
   }
+}
+
+const tokenCheck = new AsyncLocalStorage<Logger>();
+let consoleRouted = false;
+
+/**
+ * botbuilder's token checks print stack traces (and the signing key's PEM) with console.error for every
+ * expired or forged token, so anyone can fill stderr. Inside a token check those lines go to the JSON log
+ * at debug level instead; console.error anywhere else is untouched.
+ */
+function routeTokenCheckConsole(): void {
+  if (consoleRouted) return;
+  consoleRouted = true;
+  const original = console.error;
+  console.error = (...args: unknown[]) => {
+    const log = tokenCheck.getStore();
+    if (!log) return original.apply(console, args);
+    const detail = args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' ');
+    log.debug({ detail: detail.slice(0, 200) }, 'botbuilder token check');
+  };
 }
 
 /** CloudAdapter that hands back what a turn produced instead of writing an HTTP response itself. */
@@ -114,7 +137,7 @@ function withDates(activity: Activity): Activity {
 
 export function createAdapter(auth: AuthMode, log: Logger): RolloutDeskAdapter {
   const adapter = new RolloutDeskAdapter(
-    new StrictBotFrameworkAuthentication(authOptions(auth), auth.kind !== 'local'),
+    new StrictBotFrameworkAuthentication(authOptions(auth), auth.kind !== 'local', log),
   );
   adapter.onTurnError = async (context: TurnContext, error: unknown) => {
     log.error({ err: error, activityId: context.activity.id, type: context.activity.type }, 'turn failed');
