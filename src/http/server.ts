@@ -33,6 +33,7 @@ function readTabFile(name: string): { body: Buffer; type: string } | undefined {
   }
 }
 import type { Logger } from '../log.js';
+import { activityProblem } from './activity-shape.js';
 import { type BodyLimits, readJsonBody } from './body.js';
 import { cleanStrings } from './clean-text.js';
 
@@ -55,20 +56,6 @@ export interface HttpDeps {
 
 /** Teams caps a message at about 40 KB and a card action's data is smaller still: 1 MB is far above any real activity. */
 export const ACTIVITY_BODY_LIMITS: BodyLimits = { maxBytes: 1024 * 1024, maxDepth: 64 };
-
-/** Why a body is not an activity, or undefined when it looks like one. */
-export function activityProblem(body: unknown): string | undefined {
-  if (body === undefined || body === null || body === '')
-    return 'the body is empty; expected a JSON activity';
-  if (typeof body !== 'object' || Array.isArray(body))
-    return 'the body is not a JSON object; expected an activity';
-  const a = body as Record<string, unknown>;
-  if (typeof a.type !== 'string' || !a.type) return 'the activity has no "type"';
-  if (typeof a.serviceUrl !== 'string' && a.type !== 'invoke') return 'the activity has no "serviceUrl"';
-  if (!a.conversation || typeof a.conversation !== 'object') return 'the activity has no "conversation"';
-  if (!a.from || typeof a.from !== 'object') return 'the activity has no "from"';
-  return undefined;
-}
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
