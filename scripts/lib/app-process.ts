@@ -42,6 +42,8 @@ export interface ServerProcess {
   liveHeapAfterGc: { isolate: string; mb: number }[];
   /** The last lines of stderr, for a crash report. */
   stderrTail: string[];
+  /** Resolves with the next stderr line matching `pattern`. */
+  nextStderrLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resident memory of the process (and, separately, of its child processes such as embedded Azurite). */
   rss(): { self: number; children: number } | undefined;
   stop(): Promise<void>;
@@ -54,6 +56,7 @@ export async function startServerProcess(opts: {
   env?: Record<string, string | undefined>;
   /** A line on stderr or stdout that carries the base URL in its first group, e.g. /Bot endpoint: (\S+)\/api/. */
   ready: RegExp;
+  /** Node options, after `--import tsx` (so a preloaded .ts file works). */
   nodeArgs?: string[];
 }): Promise<ServerProcess> {
   const env = { ...process.env };
@@ -63,9 +66,10 @@ export async function startServerProcess(opts: {
   }
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry, ...(opts.args ?? [])],
+    ['--import', 'tsx', ...(opts.nodeArgs ?? []), opts.entry, ...(opts.args ?? [])],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  const waiters = new Set<(line: string) => void>();
   const proc: ServerProcess = {
     url: '',
     pid: child.pid ?? -1,
@@ -73,6 +77,20 @@ export async function startServerProcess(opts: {
     errors: [],
     liveHeapAfterGc: [],
     stderrTail: [],
+    nextStderrLine: (pattern, timeoutMs = 5_000) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`no stderr line matching ${pattern} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const waiter = (line: string) => {
+          if (!pattern.test(line)) return;
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve(line);
+        };
+        waiters.add(waiter);
+      }),
     rss: () => rssOf(child.pid ?? -1),
     stop: async () => {
       if (proc.exit) return;
@@ -105,6 +123,7 @@ export async function startServerProcess(opts: {
   });
   createInterface({ input: child.stderr! }).on('line', (line) => {
     watch(line);
+    for (const w of [...waiters]) w(line);
     proc.stderrTail.push(line);
     if (proc.stderrTail.length > 40) proc.stderrTail.shift();
   });
