@@ -8,14 +8,15 @@
  *    time (exponential, mean --think-ms) between activities: staff ask FAQ questions, vote, log issues, "+1"
  *    similar ones, list their issues; champions (every tenth user) triage on the cards posted to the channel.
  *    Replies come back in the HTTP response (deliveryMode expectReplies; card actions in the invoke response).
- *    → throughput, p50/p95/p99 per kind, errors, peak RSS.
- * 3. Capacity, on a second fresh app: the same mix (or, with --capacity-mix faq, questions only) from
- *    --connections clients with no think time (each sends its next activity as soon as it has the reply) for
+ *    → throughput, p50/p95/p99 per kind, errors, peak RSS. With --mix faq, users only ask questions (the
+ *    bot's core path, without the issue log's channel posts), in this step and the next.
+ * 3. Capacity, on a second fresh app: the same mix from --connections clients with no think time (each sends its next activity as soon as it has the reply) for
  *    --capacity-seconds → the most activities/s the app serves.
  * 4. A short sequential run counting the app's storage requests per activity kind (a preloaded counter,
  *    scripts/bench/storage-counter.ts) and the time they took.
  * 5. A bare botbuilder echo bot (scripts/bench/echo-bot.ts) driven like step 3: the reference rate.
- * --json prints the same figures as one JSON object. Targets (one instance): capacity ≥ 25% of the echo
+ * --app-node-options passes node options to the app (e.g. "--max-old-space-size=128", to see what a heap cap
+ * does to RSS). --json prints the same figures as one JSON object. Targets (one instance): capacity ≥ 25% of the echo
  * bot's, FAQ p95 ≤ 100 ms under the load of step 2, no errors, RSS ≤ 300 MB.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { RecordingConnector } from '../test/support/connector.js';
 import { cpuProfileSummary } from './bench/cpu-profile.js';
 import { echoStep, faqStep, type Kind, nextStep, rememberTriageCard, type Shared, type SimUser, simUsers, type Step } from './bench/users.js';
 import { rngFor } from './fuzz/generate.js';
-import { LOCAL_ONLY, mb, rssMonitor, type ServerProcess, startServerProcess } from './lib/app-process.js';
+import { LOCAL_ONLY, liveHeapTrend, mb, rssMonitor, type ServerProcess, startServerProcess } from './lib/app-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +38,8 @@ const { values } = parseArgs({
     'think-ms': { type: 'string', default: '1000' },
     connections: { type: 'string', default: '20' },
     'capacity-seconds': { type: 'string', default: '20' },
-    'capacity-mix': { type: 'string', default: 'all' },
+    mix: { type: 'string', default: 'all' },
+    'app-node-options': { type: 'string', default: '' },
     warmup: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
     'cpu-prof': { type: 'string' },
@@ -50,7 +52,7 @@ const WARMUP = Number(values.warmup);
 const THINK_MS = Number(values['think-ms']);
 const CONNECTIONS = Number(values.connections);
 const CAPACITY_SECONDS = Number(values['capacity-seconds']);
-const CAPACITY_MIX = values['capacity-mix'] === 'faq' ? 'faq' : 'all';
+const MIX = values.mix === 'faq' ? 'faq' : 'all';
 const SEQUENTIAL_STEPS = 240;
 const TRIAGE = '19:bench-triage@thread.tacv2';
 const LEAD = { id: '29:bench-lead', aadObjectId: 'aad-bench-lead', name: 'Bench Lead' };
@@ -73,6 +75,8 @@ interface PhaseResult {
   errorSamples: string[];
   kinds: Record<string, KindStats>;
   rss: { startMb: number; peakMb: number; endMb: number; storagePeakMb?: number };
+  /** CPU time per activity, ms: the server process, and its children (embedded Azurite). */
+  cpuMsPerActivity: { server: number; storage: number };
 }
 
 async function main(): Promise<void> {
@@ -88,8 +92,9 @@ async function main(): Promise<void> {
   const app = await startApp(users, profileDir);
   await setUpTriage(app.url, connector.url);
   let stopWatching = watchTriageChannel(connector, shared);
-  const appResult = await drive(app, users, shared, (u) => nextStep(u, shared), SECONDS, THINK_MS);
-  say(phaseText(`app under load (${USERS} users)`, appResult));
+  const mixStep = MIX === 'faq' ? (u: SimUser) => faqStep(u, shared) : (u: SimUser) => nextStep(u, shared);
+  const appResult = await drive(app, users, shared, mixStep, SECONDS, THINK_MS);
+  say(phaseText(`app under load (${USERS} users${MIX === 'faq' ? ', questions only' : ''})`, appResult));
   const storage = await storagePerKind(app, users, shared);
   say('\nstorage requests per activity (sequential, one user at a time; storage time includes work after the reply):');
   for (const [kind, s] of Object.entries(storage)) {
@@ -97,6 +102,8 @@ async function main(): Promise<void> {
   }
   stopWatching();
   const loadErrorsLogged = app.errors.length;
+  const liveHeapMb = liveHeapMax(app);
+  say(`\napp live heap after major GCs: max ${liveHeapMb ?? '?'} MB (RSS above it is V8's headroom and native memory)`);
   await app.stop();
   const profile = profileDir ? cpuProfileSummary(newestProfile(profileDir)) : undefined;
   if (profile) {
@@ -109,12 +116,11 @@ async function main(): Promise<void> {
   const fresh = await startApp(users);
   await setUpTriage(fresh.url, connector.url);
   stopWatching = watchTriageChannel(connector, shared);
-  const capacityStep = CAPACITY_MIX === 'faq' ? (u: SimUser) => faqStep(u, shared) : (u: SimUser) => nextStep(u, shared);
-  const capacity = await drive(fresh, users.slice(0, CONNECTIONS), shared, capacityStep, CAPACITY_SECONDS, 0);
+  const capacity = await drive(fresh, users.slice(0, CONNECTIONS), shared, mixStep, CAPACITY_SECONDS, 0);
   stopWatching();
   const appErrorsLogged = loadErrorsLogged + fresh.errors.length;
   await fresh.stop();
-  say(phaseText(`app capacity (${CAPACITY_MIX === 'faq' ? 'questions only' : 'same mix'}, ${CONNECTIONS} connections, no think time)`, capacity));
+  say(phaseText(`app capacity (${MIX === 'faq' ? 'questions only' : 'same mix'}, ${CONNECTIONS} connections, no think time)`, capacity));
 
   const echo = await startServerProcess({ entry: 'scripts/bench/echo-bot.ts', env: { PORT: '0' }, ready: /Echo bot listening: (\S+)/ });
   const echoResult = await drive(echo, users.slice(0, CONNECTIONS), shared, (u) => echoStep(u, shared), CAPACITY_SECONDS, 0);
@@ -140,8 +146,9 @@ async function main(): Promise<void> {
         seconds: SECONDS,
         thinkMs: THINK_MS,
         connections: CONNECTIONS,
-        app: { ...appResult, errorsLogged: appErrorsLogged },
-        capacity: { ...capacity, mix: CAPACITY_MIX },
+        app: { ...appResult, errorsLogged: appErrorsLogged, liveHeapMaxMb: liveHeapMb },
+        mix: MIX,
+        capacity,
         echo: echoResult,
         ratio,
         storagePerKind: storage,
@@ -171,6 +178,7 @@ async function drive(
   const countFrom = start + WARMUP * 1000;
   const end = countFrom + seconds * 1000;
   let warm = false;
+  let cpuAtStart = server.cpuSeconds();
   const loop = async (u: SimUser) => {
     // Users do not all start at once.
     if (thinkMs) await sleep(shared.rand() * thinkMs);
@@ -187,6 +195,7 @@ async function drive(
       if (!warm) {
         warm = true;
         memory.restart();
+        cpuAtStart = server.cpuSeconds();
       }
       (times.get(s.kind) ?? times.set(s.kind, []).get(s.kind)!).push(ms);
       if (outcome.error) {
@@ -198,6 +207,7 @@ async function drive(
   };
   await Promise.all(users.map(loop));
   const rss = memory.stop();
+  const cpu = server.cpuSeconds();
   const kinds: Record<string, KindStats> = {};
   let activities = 0;
   for (const [kind, list] of times) {
@@ -219,6 +229,10 @@ async function drive(
     errorSamples: samples,
     kinds,
     rss: { startMb: mb(rss.start), peakMb: mb(rss.peak), endMb: mb(rss.last), storagePeakMb: mb(rss.childrenPeak) },
+    cpuMsPerActivity: {
+      server: round(((cpu.self - cpuAtStart.self) * 1000) / Math.max(1, activities)),
+      storage: round(((cpu.children - cpuAtStart.children) * 1000) / Math.max(1, activities)),
+    },
   };
 }
 
@@ -241,11 +255,19 @@ function startApp(users: SimUser[], profileDir?: string): Promise<ServerProcess>
     },
     ready: /Bot endpoint:\s+(\S+)\/api\/messages/,
     nodeArgs: [
+      '--trace-gc',
       '--import',
       './scripts/bench/storage-counter.ts',
       ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+      ...(values['app-node-options'] ?? '').split(/\s+/).filter(Boolean),
     ],
   });
+}
+
+/** The largest live heap after a major GC (MB): what the app really keeps, apart from V8's headroom. */
+function liveHeapMax(app: ServerProcess): number | undefined {
+  const trend = liveHeapTrend(app.liveHeapAfterGc);
+  return trend ? Math.max(trend.firstHalfMax, trend.secondHalfMax) : undefined;
 }
 
 async function send(url: string, body: Record<string, unknown>): Promise<{ reply?: unknown; error?: string }> {
@@ -368,6 +390,7 @@ function newestProfile(dir: string): string {
 function phaseText(name: string, r: PhaseResult): string {
   const lines = [
     `\n${name}: ${r.activities} activities in ${r.seconds} s = ${r.perSecond.toFixed(1)}/s, errors ${r.errors}; RSS start ${r.rss.startMb} MB, peak ${r.rss.peakMb} MB, end ${r.rss.endMb} MB${r.rss.storagePeakMb ? ` (embedded Azurite peak ${r.rss.storagePeakMb} MB)` : ''}`,
+    `  CPU per activity: ${r.cpuMsPerActivity.server} ms in the server${r.cpuMsPerActivity.storage ? `, ${r.cpuMsPerActivity.storage} ms in embedded Azurite` : ''}`,
     `  ${'kind'.padEnd(16)} ${'count'.padStart(7)} ${'errors'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
     ...Object.entries(r.kinds).map(
       ([k, s]) =>

@@ -46,6 +46,8 @@ export interface ServerProcess {
   nextStderrLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resident memory of the process (and, separately, of its child processes such as embedded Azurite). */
   rss(): { self: number; children: number } | undefined;
+  /** CPU time used so far (user + system, seconds) by the process and by its direct children. */
+  cpuSeconds(): { self: number; children: number };
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,10 @@ export async function startServerProcess(opts: {
         waiters.add(waiter);
       }),
     rss: () => rssOf(child.pid ?? -1),
+    cpuSeconds: () => {
+      const pid = child.pid ?? -1;
+      return { self: cpuOf(pid), children: childrenOf(pid).reduce((a, c) => a + cpuOf(c), 0) };
+    },
     stop: async () => {
       if (proc.exit) return;
       const ended = new Promise<void>((r) => child.once('exit', () => r()));
@@ -159,15 +165,26 @@ export function liveHeapTrend(samples: { isolate: string; mb: number }[]): { fir
 function rssOf(pid: number): { self: number; children: number } | undefined {
   const self = vmRss(pid);
   if (self === undefined) return undefined;
-  let children = 0;
+  return { self, children: childrenOf(pid).reduce((a, c) => a + (vmRss(c) ?? 0), 0) };
+}
+
+function childrenOf(pid: number): number[] {
   try {
-    for (const task of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean)) {
-      children += vmRss(Number(task)) ?? 0;
-    }
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
   } catch {
-    /* no children file: count none */
+    return []; // no children file: count none
   }
-  return { self, children };
+}
+
+/** utime + stime of a process in seconds (fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s). */
+function cpuOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 function vmRss(pid: number): number | undefined {
