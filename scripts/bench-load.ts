@@ -29,6 +29,7 @@ import { RecordingConnector } from '../test/support/connector.js';
 import { cpuProfileSummary } from './bench/cpu-profile.js';
 import { echoStep, faqStep, type Kind, nextStep, rememberTriageCard, type Shared, type SimUser, simUsers, type Step } from './bench/users.js';
 import { rngFor } from './fuzz/generate.js';
+import { setUpTriageChannel } from './lib/setup.js';
 import { LOCAL_ONLY, liveHeapTrend, mb, rssMonitor, type ServerProcess, startServerProcess } from './lib/app-process.js';
 
 const { values } = parseArgs({
@@ -56,6 +57,7 @@ const MIX = values.mix === 'faq' ? 'faq' : 'all';
 const SEQUENTIAL_STEPS = 240;
 const TRIAGE = '19:bench-triage@thread.tacv2';
 const LEAD = { id: '29:bench-lead', aadObjectId: 'aad-bench-lead', name: 'Bench Lead' };
+const triageSetup = (serviceUrl: string) => ({ serviceUrl, lead: LEAD, channelId: TRIAGE, teamId: '19:bench-team@thread.tacv2' });
 const say = (line: string) => {
   if (!values.json) console.log(line);
 };
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
     `bench:load — ${USERS} users thinking ~${THINK_MS} ms for ${SECONDS} s (+${WARMUP} s warm-up); capacity and echo bot: ${CONNECTIONS} connections, ${CAPACITY_SECONDS} s; ${cpus().length} CPUs, load average ${load()}`,
   );
   const app = await startApp(users, profileDir);
-  await setUpTriage(app.url, connector.url);
+  await setUpTriageChannel(app.url, triageSetup(connector.url));
   let stopWatching = watchTriageChannel(connector, shared);
   const mixStep = MIX === 'faq' ? (u: SimUser) => faqStep(u, shared) : (u: SimUser) => nextStep(u, shared);
   const appResult = await drive(app, users, shared, mixStep, SECONDS, THINK_MS);
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
   // Capacity on a fresh app: nothing left over from the load phase (queued channel posts, a grown store).
   shared.triageCards.clear();
   const fresh = await startApp(users);
-  await setUpTriage(fresh.url, connector.url);
+  await setUpTriageChannel(fresh.url, triageSetup(connector.url));
   stopWatching = watchTriageChannel(connector, shared);
   const capacity = await drive(fresh, users.slice(0, CONNECTIONS), shared, mixStep, CAPACITY_SECONDS, 0);
   stopWatching();
@@ -338,26 +340,6 @@ async function storagePerKind(app: ServerProcess, users: SimUser[], shared: Shar
     out[kind] = { n: e.n, calls: e.calls / e.n, writes: e.writes / e.n, reads: e.reads / e.n, storageMs: e.storageMs / e.n, turnMs: e.turnMs / e.n };
   }
   return out;
-}
-
-async function setUpTriage(url: string, serviceUrl: string): Promise<void> {
-  const res = await fetch(`${url}/api/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      type: 'message',
-      id: `bench-setup-${Date.now()}`,
-      channelId: 'msteams',
-      serviceUrl,
-      from: LEAD,
-      recipient: { id: '28:bot', name: 'Rollout Desk' },
-      conversation: { id: `${TRIAGE};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
-      channelData: { tenant: { id: 'tenant-1' }, team: { id: '19:bench-team@thread.tacv2' }, channel: { id: TRIAGE } },
-      text: '<at>Rollout Desk</at> setup triage',
-      deliveryMode: 'expectReplies',
-    }),
-  });
-  if (res.status !== 200) throw new Error(`could not set up the triage channel: ${res.status}`);
 }
 
 /** Champions see what the app posts to (and updates in) the triage channel. */

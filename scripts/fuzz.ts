@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { RecordingConnector } from '../test/support/connector.js';
 import type { FuzzUsers } from './fuzz/generate.js';
 import { runFuzz } from './fuzz/run.js';
+import { setUpTriageChannel } from './lib/setup.js';
 import {
   LOCAL_ONLY,
   type LogLine,
@@ -71,7 +72,12 @@ async function main(): Promise<number> {
     });
     url = app.url;
   }
-  await setUpTriageChannel(url, connector.url);
+  await setUpTriageChannel(url, {
+    serviceUrl: connector.url,
+    lead: users.lead,
+    channelId: '19:fuzz1@thread.tacv2',
+    teamId: '19:team@thread.tacv2',
+  });
   const memory = app ? rssMonitor(app) : undefined;
   memory?.restart();
   console.log(`fuzz: seed ${seed}, ${only !== undefined ? `case ${only}` : `${count} cases`}, against ${url}`);
@@ -142,27 +148,6 @@ function describe(l: LogLine): string {
   const where = m ? `seed=${m[1]} index=${m[2]}` : 'no case';
   const err = l.err as { type?: string; message?: string } | undefined;
   return `${where}: ${l.msg ?? ''}${err ? ` — ${err.type ?? ''}: ${err.message ?? ''}` : ''}`;
-}
-
-/** The rollout team makes a channel the triage channel, so logged issues are posted as in real use. */
-async function setUpTriageChannel(url: string, serviceUrl: string): Promise<void> {
-  const res = await fetch(`${url}/api/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      type: 'message',
-      id: `fuzz-setup-${Date.now()}`,
-      channelId: 'msteams',
-      serviceUrl,
-      from: users.lead,
-      recipient: { id: '28:bot', name: 'Rollout Desk' },
-      conversation: { id: '19:fuzz1@thread.tacv2;messageid=1', conversationType: 'channel', tenantId: 'tenant-1' },
-      channelData: { tenant: { id: 'tenant-1' }, team: { id: '19:team@thread.tacv2' }, channel: { id: '19:fuzz1@thread.tacv2' } },
-      text: '<at>Rollout Desk</at> setup triage',
-      deliveryMode: 'expectReplies',
-    }),
-  });
-  if (res.status !== 200) throw new Error(`could not set up the triage channel: ${res.status} ${await res.text()}`);
 }
 
 main().then(

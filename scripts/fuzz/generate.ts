@@ -1,6 +1,7 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { KNOWN_COMMANDS } from '../../src/commands.js';
 import { ISSUE_VERBS } from '../../src/issues/actions.js';
+import { FORM_FIELDS } from '../../src/issues/cards.js';
 import { gzipBomb } from './bodies.js';
 
 /**
@@ -184,16 +185,10 @@ function anyValue(g: Gen, depth = 0): unknown {
 }
 
 const DATA_KEYS = [
+  ...FORM_FIELDS,
   'ref',
   'version',
   'questionId',
-  'title',
-  'description',
-  'location',
-  'category',
-  'severity',
-  'site',
-  'faqQuestion',
   'status',
   'priority',
   'assignee',

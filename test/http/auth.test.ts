@@ -1,12 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, startApp } from '../../src/app.js';
+import type { App } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
-import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { activity, USERS } from '../support/app.js';
+import { activity, startTestApp, USERS } from '../support/app.js';
 import { LocalTokenService } from '../support/botframework-auth.js';
-import { azuriteConnection } from '../support/storage.js';
 
 const APP_ID = '11111111-1111-1111-1111-111111111111';
 const SERVICE_URL = 'https://smba.trafficmanager.net/emea/';
@@ -16,21 +13,15 @@ let logLines: string[];
 
 /** The real app in authenticated mode, its JSON log kept in memory. */
 async function startSecured(metadataUrl: string, lines: string[]): Promise<App> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    AZURE_STORAGE_CONNECTION_STRING: azuriteConnection(),
-    TABLE_PREFIX: `t${randomBytes(4).toString('hex')}`,
-    CHAMPION_IDS: USERS.champion.aadObjectId,
+  const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+  const env = {
     MicrosoftAppId: APP_ID,
     MicrosoftAppPassword: 'secret',
     MicrosoftAppTenantId: '22222222-2222-2222-2222-222222222222',
     MicrosoftAppType: 'SingleTenant',
     BotOpenIdMetadata: metadataUrl,
-  });
-  const log = createLogger('info', { write: (line: string) => void lines.push(line) });
-  return startApp(config, { log, clock: new ManualClock() });
+  };
+  return (await startTestApp(env, new ManualClock(), log)).app;
 }
 
 beforeAll(async () => {
