@@ -14,6 +14,16 @@ function invoke(name: string, value: unknown, extra: Record<string, unknown> = {
   return post(app, activity(USERS.staff, { type: 'invoke', name, value, deliveryMode: undefined, ...extra }));
 }
 
+/** A click on a button whose verb this test registers: one activity, so it can be sent again as Teams' retry. */
+function testClick(verb: string) {
+  return activity(USERS.staff, {
+    type: 'invoke',
+    name: 'adaptiveCard/action',
+    value: { action: { type: 'Action.Execute', verb, data: {} } },
+    deliveryMode: undefined,
+  });
+}
+
 describe('invalid invokes get a 4xx with a reason, not an empty 501', () => {
   it('answers 400 for a card action whose value is a string, or has no action', async () => {
     for (const value of ['just a string', {}, { action: 'issue.mine' }, { action: { type: 'Action.Execute' } }]) {
@@ -59,12 +69,7 @@ describe('a card action that fails inside the turn', () => {
       if (calls === 1) throw new Error('storage hiccup');
       return { message: 'Worked this time.' };
     });
-    const a = activity(USERS.staff, {
-      type: 'invoke',
-      name: 'adaptiveCard/action',
-      value: { action: { type: 'Action.Execute', verb: 'test.failsOnce', data: {} } },
-      deliveryMode: undefined,
-    });
+    const a = testClick('test.failsOnce');
     const first = await post(app, a);
     expect(first.status).toBe(200);
     expect(invokeText(first.json)).toMatch(/did not go through.*Nothing was lost/s);
@@ -83,12 +88,7 @@ describe('a replayed card action (same activity id)', () => {
       calls++;
       return { message: `Counted ${calls}.` };
     });
-    const a = activity(USERS.staff, {
-      type: 'invoke',
-      name: 'adaptiveCard/action',
-      value: { action: { type: 'Action.Execute', verb: 'test.count', data: {} } },
-      deliveryMode: undefined,
-    });
+    const a = testClick('test.count');
     const first = await post(app, a);
     const replay = await post(app, a);
     expect(invokeText(first.json)).toBe('Counted 1.');
@@ -120,12 +120,7 @@ describe('a replayed card action (same activity id)', () => {
       await gate;
       return { message: 'Slow but done.' };
     });
-    const a = activity(USERS.staff, {
-      type: 'invoke',
-      name: 'adaptiveCard/action',
-      value: { action: { type: 'Action.Execute', verb: 'test.slow', data: {} } },
-      deliveryMode: undefined,
-    });
+    const a = testClick('test.slow');
     const first = post(app, a);
     await running;
     const replay = post(app, a);
