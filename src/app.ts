@@ -155,6 +155,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       issueWiring,
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
+    scheduler.add({
+      name: 'dedupe.purge',
+      everyMs: 3600_000,
+      run: async () => {
+        const deleted = await dedupe.purgeExpired();
+        if (deleted) log.info({ deleted }, 'expired dedupe rows deleted');
+      },
+    });
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
 

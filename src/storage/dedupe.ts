@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from './tables.js';
 
@@ -94,6 +94,33 @@ export class DedupeStore {
       if (isNotFound(err)) return { state: 'released' };
       throw err;
     }
+  }
+
+  /**
+   * Deletes up to `limit` rows whose claim has expired (a scheduled job: rows hold saved answers, which may
+   * name people and issues, so they do not stay past their use). Each delete is conditional on the row's
+   * ETag: a key re-claimed meanwhile is kept. Returns how many were deleted.
+   */
+  async purgeExpired(limit = 5_000): Promise<number> {
+    const now = this.clock.now().toISOString();
+    const expired: { partitionKey: string; rowKey: string; etag: string }[] = [];
+    const rows = this.table.listEntities<DedupeRow>({
+      queryOptions: { filter: odata`expiresAt lt ${now}`, select: ['PartitionKey', 'RowKey'] },
+    });
+    for await (const row of rows) {
+      expired.push({ partitionKey: row.partitionKey!, rowKey: row.rowKey!, etag: row.etag });
+      if (expired.length >= limit) break;
+    }
+    let deleted = 0;
+    for (const row of expired) {
+      try {
+        await this.table.deleteEntity(row.partitionKey, row.rowKey, { etag: row.etag });
+        deleted++;
+      } catch (err) {
+        if (!isNotFound(err) && !isPreconditionFailed(err)) throw err;
+      }
+    }
+    return deleted;
   }
 
   /** Gives a claim back (its work failed), so a retry of the same activity is handled rather than dropped. */
