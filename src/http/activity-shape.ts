@@ -8,7 +8,12 @@ import { z } from 'zod';
  */
 
 const text = z.string();
-const id = z.string().min(1).max(1024);
+/** Bot Framework ids are printable ASCII (`29:…`, `19:…@thread.tacv2;messageid=…`); they travel in URLs and headers. */
+const id = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[\x21-\x7E]+$/, 'must be printable ASCII');
 const account = z.looseObject({ id, name: text.optional(), aadObjectId: text.optional() });
 const idHolder = z.looseObject({ id: text.optional(), name: text.optional() });
 /** Where replies go: an absolute http(s) URL (Teams: https://smba.trafficmanager.net/…; Playground: http). */
@@ -18,7 +23,7 @@ const serviceUrl = text.max(2048).refine((u) => URL.canParse(u) && /^https?:$/.t
 
 const envelope = z.looseObject({
   type: z.string().min(1).max(64),
-  id: text.max(1024).optional(),
+  id: id.optional(),
   name: text.optional(),
   serviceUrl: serviceUrl.optional(),
   channelId: text.max(64).optional(),
@@ -36,7 +41,7 @@ const envelope = z.looseObject({
   text: text.optional(),
   textFormat: text.optional(),
   locale: text.max(64).optional(),
-  replyToId: text.max(1024).optional(),
+  replyToId: id.optional(),
   deliveryMode: text.optional(),
   action: text.optional(),
   entities: z.array(z.looseObject({ type: text })).optional(),
@@ -47,14 +52,19 @@ const envelope = z.looseObject({
   localTimestamp: text.optional(),
 });
 
+/** Teams activities whose handling botbuilder picks by `channelData.eventType`, read without a check. */
+const NEEDS_CHANNEL_DATA = new Set(['messageUpdate', 'messageDelete', 'conversationUpdate']);
+
 /** Why a body is not an activity, or undefined when it looks like one. */
 export function activityProblem(body: unknown): string | undefined {
   if (body === undefined || body === null || body === '') return 'the body is empty; expected a JSON activity';
   if (typeof body !== 'object' || Array.isArray(body)) return 'the body is not a JSON object; expected an activity';
   const a = body as Record<string, unknown>;
   if (typeof a.type !== 'string' || !a.type) return 'the activity has no "type"';
-  // Only an invoke is answered in its own response, so only an invoke may come without a serviceUrl.
-  if (typeof a.serviceUrl !== 'string' && a.type !== 'invoke') return 'the activity has no "serviceUrl"';
+  // Even an invoke, answered in its own response, may send messages (e.g. a new form): it needs a serviceUrl.
+  if (typeof a.serviceUrl !== 'string') return 'the activity has no "serviceUrl"';
+  if (NEEDS_CHANNEL_DATA.has(a.type) && a.channelId === 'msteams' && !a.channelData)
+    return `a Teams ${a.type} has no "channelData"`;
   const parsed = envelope.safeParse(body);
   if (parsed.success) return undefined;
   const issue = parsed.error.issues[0]!;

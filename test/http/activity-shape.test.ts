@@ -16,9 +16,10 @@ const ok = {
 };
 
 describe('activityProblem', () => {
-  it('accepts an activity as Teams sends it, and an invoke without a serviceUrl', () => {
+  it('accepts an activity as Teams sends it', () => {
     expect(activityProblem(ok)).toBeUndefined();
-    expect(activityProblem({ ...ok, type: 'invoke', serviceUrl: undefined })).toBeUndefined();
+    expect(activityProblem({ ...ok, type: 'invoke', name: 'adaptiveCard/action', value: {} })).toBeUndefined();
+    expect(activityProblem({ ...ok, conversation: { id: '19:abc@thread.tacv2;messageid=1700000000000' } })).toBeUndefined();
   });
 
   // Each of these was found by the fuzzer: botbuilder or the bot read the field without checking it and the
@@ -36,6 +37,10 @@ describe('activityProblem', () => {
     ['serviceUrl not a URL', { serviceUrl: '😀' }, /"serviceUrl".*http\(s\) URL/],
     ['serviceUrl another scheme', { serviceUrl: 'file:///etc/passwd' }, /"serviceUrl"/],
     ['an entity without a type', { entities: [{ k: [] }] }, /"entities.0.type"/],
+    ['an invoke without a serviceUrl (it may have to send a message)', { type: 'invoke', serviceUrl: undefined }, /no "serviceUrl"/],
+    ['a conversation id that is not ASCII (it goes into a header)', { conversation: { id: '𝕳𝖊𝖑𝖑𝖔' } }, /"conversation.id".*ASCII/],
+    ['an activity id with a line break', { id: 'a\nb' }, /"id"/],
+    ['a Teams messageUpdate without channelData', { type: 'messageUpdate', channelData: undefined }, /channelData/],
     ['membersAdded an object', { membersAdded: { id: 'x' } }, /"membersAdded"/],
     ['channelData.tenant a string', { channelData: { tenant: 'x' } }, /"channelData.tenant"/],
   ])('refuses %s, naming the field', (_what, change, message) => {
