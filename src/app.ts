@@ -7,25 +7,43 @@ import { ConversationStore } from './conversations/store.js';
 import { ExportStore } from './exports/store.js';
 import { ModelAnswerer } from './faq/ai/answerer.js';
 import { createModelClient } from './faq/ai/client.js';
-import { GuidanceLibrary } from './faq/docs/library.js';
-import { buildIndex } from './faq/engine/index.js';
+import { CuratedStore } from './faq/curated.js';
+import { CuratedAnswers } from './faq/curated-answers.js';
+import type { GuidanceLibrary } from './faq/docs/library.js';
+import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
+import { InFlightRequests } from './http/inflight.js';
 import { createHttpServer } from './http/server.js';
-import { IssueStore, SlaCheck, SlaMarks } from './issues/index.js';
+import {
+  IssueExport,
+  IssueQueries,
+  IssueRepository,
+  IssueService,
+  OfferStore,
+  openIssueTables,
+  SlaCheck,
+  SlaMarks,
+  scheduleIssueJobs,
+} from './issues/index.js';
 import { createLogger, type Logger } from './log.js';
+import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
-import { openStorageAccount } from './storage/account.js';
+import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
+import { expiryJob } from './storage/expiry.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { activityRunner, createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
+import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
-import { registerIssues, scheduleIssueJobs } from './teams/issues.js';
+import { registerHelp } from './teams/help.js';
+import { registerIssues } from './teams/issues.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
+import { withCorrelation } from './telemetry/correlation.js';
 
 export interface AppOptions {
   log?: Logger;
@@ -39,14 +57,22 @@ export interface App {
   tables: Tables;
   /** Where storage is, for tools and tests (a connection string, or an endpoint with a credential). */
   account: TableAccount;
+  /** The opened account: its health, and embedded Azurite when the app runs it. */
+  storage: OpenedAccount;
   bot: RolloutDeskBot;
   sender: ProactiveSender;
   faq: FaqService;
-  issues: IssueStore;
+  issues: IssueService;
+  repository: IssueRepository;
+  queries: IssueQueries;
+  outbox: DirectOutbox;
   scheduler: Scheduler;
-  library: GuidanceLibrary<ReturnType<typeof buildIndex>>;
+  library: GuidanceLibrary<FaqIndex>;
   stop(): Promise<void>;
 }
+
+const CURATED_REBUILD = 'curated';
+const CURATED_REFRESH_MS = 60_000;
 
 /** The composition root: config → storage → features → transport. */
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -57,7 +83,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const storage = await openStorageAccount(config.storage, log);
     cleanups.push(() => storage.close());
     const account = storage.account;
-    const tables = new Tables(account, config.env.TABLE_PREFIX);
+    const tables = new Tables(account, config.env.TABLE_PREFIX, storage.tablesOptions);
     const conversations = await ConversationStore.open(tables, clock);
     const dedupe = await DedupeStore.open(tables, clock);
 
@@ -81,17 +107,25 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       log,
       config.env.TENANT_SENDS_PER_SECOND,
     );
+    const localMode = config.auth.kind === 'local';
+    // Local demo only: "demo as champion" lets one Playground user see each role.
+    const demo = localMode ? new DemoRoles(roles) : undefined;
     const bot = new RolloutDeskBot({
       log,
-      roles,
+      roles: demo ?? roles,
       conversations,
       dedupe,
       systemName: config.env.SYSTEM_NAME,
-      localMode: config.auth.kind === 'local',
+      localMode,
     });
+    registerHelp(bot, { conversations, demo, localMode });
+    const outbox = new DirectOutbox(sender, conversations, await PostStore.open(tables), log);
 
-    const library = await GuidanceLibrary.open(config.guidanceDir, {
-      buildIndex: (sections) => buildIndex(sections),
+    // Champions' answers are ranked with the guidance: the index is built from both.
+    const curated: { answers?: CuratedAnswers } = {};
+    const library = await openFaqLibrary(config.guidanceDir, {
+      glossaryFile: config.glossaryFile,
+      extraSections: () => curated.answers?.engineSections() ?? [],
       onWarning: (message) => log.warn({ guidanceDir: config.guidanceDir }, message),
     });
     cleanups.push(async () => library.close());
@@ -108,69 +142,101 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       : undefined;
     if (config.model)
       log.info({ provider: config.model.provider }, 'FAQ answers are written by a model over the guidance');
-    const faq = new FaqService(library, await QuestionStore.open(tables, clock), {
+    const questions = await QuestionStore.open(tables, clock);
+    const curatedAnswers = new CuratedAnswers(
+      await CuratedStore.open(tables, clock),
+      questions,
+      () => library.current.sections,
+      () => library.rebuild(CURATED_REBUILD),
+    );
+    curated.answers = curatedAnswers;
+    await curatedAnswers.refresh();
+    // Another instance may add or retire an answer: each instance reloads them now and then.
+    const curatedTimer = setInterval(() => {
+      curatedAnswers.refresh().catch((err: unknown) => log.warn({ err }, 'could not reload curated answers'));
+    }, CURATED_REFRESH_MS);
+    curatedTimer.unref();
+    cleanups.push(async () => clearInterval(curatedTimer));
+    const faq = new FaqService(library, questions, {
       baseUrl: config.env.GUIDANCE_BASE_URL,
       model,
       warn: (details, msg) => log.warn(details, msg),
+      curated: {
+        activeAnswer: (id) => curatedAnswers.activeAnswer(id),
+        showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
+      },
     });
-    const faqWiring = { faq, sender, log };
+    const faqWiring = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
     registerFaq(bot, faqWiring);
     library.on('reloaded', (event) => {
-      log.info({ changed: event.changed }, 'guidance reloaded');
-      notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
-        log.error({ err }, 'could not check newly answered questions'),
-      );
+      // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
+      if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
+      withCorrelation(() => {
+        log.info({ changed: event.changed }, 'guidance reloaded');
+        notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
+          log.error({ err }, 'could not check newly answered questions'),
+        );
+      });
     });
 
     const sla = {
       untriagedReminderMinutes: config.env.SLA_UNTRIAGED_MINUTES,
       escalationMinutes: config.env.SLA_BLOCKING_MINUTES,
     };
-    const issues = await IssueStore.open(tables, {
+    const issueTables = await openIssueTables(tables);
+    const repository = new IssueRepository(issueTables, {
       config: { refPrefix: config.env.ISSUE_REF_PREFIX, categories: config.env.ISSUE_CATEGORIES, sla },
       clock,
       onIndexError: (err, ref) =>
         log.warn({ err, ref }, 'issue index rows not written; the repair job will fix them'),
     });
-    const exports = await ExportStore.open(tables, clock);
+    const queries = new IssueQueries(issueTables, repository.counter, clock);
+    const issues = new IssueService({
+      repository,
+      queries,
+      exporter: new IssueExport(issueTables),
+      offers: await OfferStore.open(tables, clock),
+      outbox,
+      champions: () => roles.championList((id) => conversations.personName(id)),
+      reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
+      rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
+      categories: config.env.ISSUE_CATEGORIES,
+    });
     const issueWiring = {
       issues,
       faq,
-      roles,
-      conversations,
-      posts: await PostStore.open(tables),
-      exports,
-      sender,
+      exports: await ExportStore.open(tables, clock),
+      outbox,
       log,
       clock,
-      categories: config.env.ISSUE_CATEGORIES,
-      rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
       publicBaseUrl: '', // set once the server listens (below)
     };
     registerIssues(bot, issueWiring);
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
     scheduleIssueJobs(
       scheduler,
-      new SlaCheck(issues, await SlaMarks.open(tables), sla, clock),
-      issueWiring,
+      new SlaCheck(queries, await SlaMarks.open(tables), sla, clock),
+      { issues, repository, log },
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
-    scheduler.add({
-      name: 'dedupe.purge',
-      everyMs: 3600_000,
-      run: async () => {
-        const deleted = await dedupe.purgeExpired();
-        if (deleted) log.info({ deleted }, 'expired dedupe rows deleted');
-      },
-    });
+    scheduler.add(expiryJob([dedupe, issueWiring.exports], { log }));
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
 
+    // Each activity is one turn: one correlation id for its log lines and for the sends it starts.
+    const inFlight = new InFlightRequests();
+    const runActivity = activityRunner(adapter, (ctx) => bot.run(ctx), log);
     const server: Server = createHttpServer({
       log,
-      processActivity: activityRunner(adapter, (ctx) => bot.run(ctx), log),
-      ready: () => tables.ping(),
-      download: (token) => exports.read(token),
+      admit: (res, handle) => inFlight.run(res, handle),
+      processActivity: (activity, authorization) => withCorrelation(() => runActivity(activity, authorization)),
+      ready: async () => {
+        const health = storage.health();
+        if (health.status !== 'ok') throw new Error(health.reason);
+        await tables.ping();
+      },
+      health: () => storage.health(),
+      download: (token) => issueWiring.exports.read(token),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -204,16 +270,24 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       url,
       tables,
       account,
+      storage,
       bot,
       sender,
       faq,
       library,
       issues,
+      repository,
+      queries,
+      outbox,
       scheduler,
       async stop() {
-        // Stop taking work first (server), then finish sends in flight, then storage.
+        // Stop taking work first (new connections refused, new requests 503), let the turns in flight
+        // finish, then the sends they started, then jobs and storage. main.ts bounds the whole in time.
         const serverClose = cleanups.pop();
-        await serverClose?.();
+        const closed = serverClose?.();
+        await inFlight.drain();
+        await closed;
+        await outbox.drain();
         await sender.drain();
         for (const c of cleanups.reverse()) await c();
       },

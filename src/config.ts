@@ -47,6 +47,10 @@ const schema = z.object({
   PUBLIC_BASE_URL: optionalText.pipe(z.string().url().optional()),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** On SIGTERM: how long requests, sends and jobs in flight get to finish before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_SECONDS: int(20, 1, 600),
+  /** Set → requests, dependencies, exceptions and the app's figures go to Application Insights. */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText,
 
   AZURE_STORAGE_CONNECTION_STRING: optionalText,
   AZURE_STORAGE_ACCOUNT_NAME: optionalText,
@@ -78,6 +82,8 @@ const schema = z.object({
   SYSTEM_NAME: z.string().default('FieldLedger'),
   GUIDANCE_DIR: z.string().default('sample/guidance'),
   GUIDANCE_BASE_URL: optionalText.pipe(z.string().url().optional()),
+  GLOSSARY_FILE: z.string().default('sample/glossary.yaml'),
+  FAQ_CURATED_SHOW_AUTHOR: bool(false),
 
   ISSUE_REF_PREFIX: z
     .string()
@@ -94,6 +100,9 @@ const schema = z.object({
 
 export type Env = z.infer<typeof schema>;
 
+/** The name of every setting the app reads (the infrastructure test checks the Bicep's app settings against it). */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
+
 export type AuthMode =
   | { kind: 'local' }
   | { kind: 'SingleTenant'; appId: string; password: string; tenantId: string; openIdMetadataUrl?: string }
@@ -108,6 +117,8 @@ export interface Config {
     | { kind: 'identity'; tableEndpoint: string; queueEndpoint: string; clientId?: string }
     | { kind: 'azurite'; dataDir?: string };
   guidanceDir: string;
+  /** The organisation's glossary for the FAQ engine (absolute path). */
+  glossaryFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
   raw: Record<string, string | undefined>;
@@ -176,6 +187,7 @@ export function loadConfig(
           ? { kind: 'azurite' }
           : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
+    glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
     model,
     raw: source,
   };

@@ -34,4 +34,19 @@ describe('the shape of the code', () => {
       .map((s) => s.file);
     expect(upward).toEqual([]);
   });
+
+  it('fills card templates only in a feature\'s cards.ts, and each template in the feature its name starts with', () => {
+    const fillers = sources.filter((s) => /\brenderCard\b\s*[<(]/.test(s.text)).map((s) => s.file);
+    expect(fillers.filter((f) => !/^src\/[a-z]+\/cards\.ts$/.test(f) && f !== 'src/cards/template.ts')).toEqual([]);
+    const templates = readdirSync('cards').filter((f) => f.endsWith('.json'));
+    const misplaced = templates.filter((t) => {
+      const prefix = t.split('-')[0] ?? '';
+      const owner = [`src/${prefix}/cards.ts`, `src/${prefix}s/cards.ts`].find((f) =>
+        sources.some((s) => s.file === f),
+      );
+      const name = t.replace(/\.json$/, '');
+      return !owner || !sources.find((s) => s.file === owner)?.text.includes(`'${name}'`);
+    });
+    expect(misplaced).toEqual([]);
+  });
 });

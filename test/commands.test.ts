@@ -3,11 +3,17 @@ import { parseCommand } from '../src/commands.js';
 
 describe('parseCommand', () => {
   it('recognises commands with arguments, case and spacing forgiven', () => {
-    expect(parseCommand('help')).toEqual({ name: 'help', args: '' });
-    expect(parseCommand('  Issue   R-0042 ')).toEqual({ name: 'issue', args: 'R-0042' });
-    expect(parseCommand('my issues')).toEqual({ name: 'my issues', args: '' });
-    expect(parseCommand('/whoami')).toEqual({ name: 'whoami', args: '' });
-    expect(parseCommand('Setup Triage')).toEqual({ name: 'setup triage', args: '' });
+    const read = (text: string) => {
+      const c = parseCommand(text);
+      return c && { name: c.command.name, args: c.args };
+    };
+    expect(read('help')).toEqual({ name: 'help', args: '' });
+    expect(read('  Issue   R-0042 ')).toEqual({ name: 'issue', args: 'R-0042' });
+    expect(read('my issues')).toEqual({ name: 'my issues', args: '' });
+    expect(read('/whoami')).toEqual({ name: 'whoami', args: '' });
+    expect(read('Setup Triage')).toEqual({ name: 'setup triage', args: '' });
+    expect(read('report lost device')).toEqual({ name: 'report lost device', args: '' });
+    expect(read('report')).toEqual({ name: 'report', args: '' });
   });
 
   it('treats other text as a question, not a command', () => {

@@ -32,6 +32,21 @@ describe('logging', () => {
     expect(line.headers.authorization).toBe('[redacted]');
   });
 
+  it('redacts a secret nested three levels down, and in arrays', () => {
+    const { lines, stream } = capture();
+    const log = createLogger('info', stream);
+    log.info(
+      {
+        outer: { middle: { inner: { password: 'deep-p@ss', keep: 'visible' } } },
+        list: [{ nested: { token: 'tok-in-array' } }],
+      },
+      'nested',
+    );
+    const line = JSON.parse(lines[0] ?? '{}');
+    expect(JSON.stringify(line)).not.toMatch(/deep-p@ss|tok-in-array/);
+    expect(line.outer.middle.inner).toEqual({ password: '[redacted]', keep: 'visible' });
+  });
+
   it('describes a storage account without its key', () => {
     const described = describeConnectionString(
       'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0;TableEndpoint=https://acct.table.core.windows.net/',

@@ -1,7 +1,7 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { KNOWN_COMMANDS } from '../../src/commands.js';
-import { ISSUE_VERBS } from '../../src/issues/actions.js';
-import { FORM_FIELDS } from '../../src/issues/cards.js';
+import { FORM_FIELDS } from '../../src/issues/fields.js';
+import { VERBS as DECLARED_VERBS } from '../../src/registry/index.js';
 import { gzipBomb } from './bodies.js';
 
 /**
@@ -118,15 +118,8 @@ const QUESTIONS = [
   'where are the reports',
 ];
 
-const VERBS = [
-  ...Object.values(ISSUE_VERBS),
-  'issue.form',
-  'issue.cancel',
-  'faq.helpful',
-  'faq.notHelpful',
-  'faq.officeHours',
-  'faq.gaps',
-];
+/** Every card verb the app declares (its registry), so a new verb is fuzzed without touching this file. */
+const VERBS = DECLARED_VERBS.map((v) => v.verb);
 
 const INVOKE_NAMES = [
   'task/fetch',

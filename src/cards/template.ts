@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ACData from 'adaptivecards-templating';
+import { CARDS_DIR } from '../paths.js';
 
 /** The folder of card templates (schema 1.5 JSON), one file per card. */
-export const CARDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cards');
+export { CARDS_DIR };
 
 export type AdaptiveCard = { type: 'AdaptiveCard'; version: string; body?: unknown[]; [k: string]: unknown };
 
@@ -30,14 +30,24 @@ export function renderCard<T extends object>(name: string, data: T): AdaptiveCar
 }
 
 /**
- * Text a user typed, made safe for a TextBlock: Teams renders markdown and <at> mentions in card text,
- * so markdown punctuation is backslash-escaped and angle brackets become ‹ ›.
+ * The one rule for text a person typed (or a model wrote) shown in a card's TextBlock or FactSet, or in a
+ * markdown chat message: it is shown as typed, never as formatting. Teams clients treat backslash escapes
+ * differently (some show the backslash), so markdown is neutralised with look-alike or invisible
+ * characters instead: `*` → `∗`, an underscore that could open emphasis → `ˍ`, a line that would start a
+ * list or heading gets a zero-width space in front, `](` of a link and `${` get one in between, and `<` `>` (which
+ * could form an `<at>` mention) become `‹` `›`. Input values, choice titles and banner messages are plain
+ * text: they take the text as it is.
  */
 export function escapeText(text: string): string {
   return text
-    .replace(/[\\`*_{}[\]()#+\-.!|~]/g, (c) => `\\${c}`)
     .replace(/</g, '\u2039')
-    .replace(/>/g, '\u203A');
+    .replace(/>/g, '\u203A')
+    .replace(/\*/g, '\u2217')
+    .replace(/(^|[^\p{L}\p{N}])_|_(?=[^\p{L}\p{N}]|$)/gu, (m) => m.replace('_', '\u02CD'))
+    .replace(/\]\(/g, ']\u200B(')
+    // `${` would read as an unfilled template placeholder (and be flagged as one by the card tests).
+    .replace(/\$\{/g, '$\u200B{')
+    .replace(/^([ \t]*)(?=[-+#]|\d+[.)])/gm, '$1\u200B');
 }
 
 /** Teams refuses bot messages over 40 KB (UTF-16). */

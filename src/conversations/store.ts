@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { fromJsonColumn, readEntity } from '../storage/entities.js';
+import { safeKey, type Tables } from '../storage/tables.js';
 
 /**
  * Where the bot can post later without being spoken to: a plain copy of the Bot Framework
@@ -32,6 +33,7 @@ export type ChannelRole = (typeof CHANNEL_ROLES)[number];
  *   PK 'conv'     RK <conversation id>               → any conversation the bot is in (reply later)
  *   PK 'team'     RK <team id>                       → the team's General channel     (roster reads)
  *   PK 'role'     RK triage|support|announcements    → the channel holding that role
+ *   PK 'person'   RK <aadObjectId>                   → the name a person goes by in Teams (champion lists)
  * Every read is a point read; nothing scans.
  */
 export class ConversationStore {
@@ -55,6 +57,19 @@ export class ConversationStore {
     if (conv.teamId && conv.conversationId === conv.teamId)
       writes.push(this.put('team', conv.teamId, stored));
     await Promise.all(writes);
+  }
+
+  /** Remembers the display name of someone who spoke to the bot, anywhere (a channel too). */
+  async rememberPerson(aadObjectId: string, name: string): Promise<void> {
+    await this.table.upsertEntity(
+      { partitionKey: 'person', rowKey: safeKey(aadObjectId), name: name.slice(0, 200) },
+      'Replace',
+    );
+  }
+
+  async personName(aadObjectId: string): Promise<string | undefined> {
+    const row = await readEntity<{ name: string }>(this.table, 'person', safeKey(aadObjectId));
+    return row?.name ? String(row.name) : (await this.personalChat(aadObjectId))?.user?.name;
   }
 
   personalChat(userKey: string): Promise<StoredConversation | undefined> {
@@ -94,12 +109,7 @@ export class ConversationStore {
   }
 
   private async get(pk: string, key: string): Promise<StoredConversation | undefined> {
-    try {
-      const e = await this.table.getEntity<{ json: string }>(pk, safeKey(key));
-      return JSON.parse(e.json) as StoredConversation;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const e = await readEntity<{ json: string }>(this.table, pk, safeKey(key));
+    return e ? fromJsonColumn<StoredConversation | undefined>(e.json, undefined) : undefined;
   }
 }

@@ -1,5 +1,7 @@
 import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
 import type { GapGroup } from './gaps.js';
+import { CURATED_DOC, type CuratedAnswer, citation } from './curated.js';
+import type { GuidanceSection } from './docs/types.js';
 import type { FaqAnswer, SourceRef } from './service.js';
 
 /** Data for cards/faq-answer.json. */
@@ -9,6 +11,10 @@ export interface FaqAnswerCardData {
   sourceLabel: string;
   sourceUrl: string;
   viaModel: boolean;
+  /** Markdown line pointing to the rest of the section, when the answer shows only part of it. */
+  more: string;
+  /** "The guidance doesn't cover: …", for a half-covered question. */
+  uncovered: string;
   related: { label: string }[];
   questionId: string;
   feedbackNote: string;
@@ -28,10 +34,40 @@ export interface FaqGapsCardData {
   days: number;
   page: number;
   pages: number;
-  groups: (Omit<GapGroup, 'questions' | 'lastAskedAt'> & { others: string })[];
+  groups: (Omit<GapGroup, 'questions' | 'questionIds' | 'lastAskedAt'> & { others: string; askedLine: string })[];
+}
+
+/** Data for cards/faq-curated-form.json: the champion's "Answer this" card for a group of questions. */
+export interface CuratedFormCardData {
+  groupId: string;
+  example: string;
+  /** "Asked 3 times by 2 people." ('' when not known, e.g. editing). */
+  askedLine: string;
+  /** Answered: the card shows who answered and no more inputs. */
+  answered: boolean;
+  note: string;
+  questions: { text: string }[];
+  /** Guidance sections to point to instead of writing an answer. */
+  sections: { title: string; value: string }[];
+  /** Set when editing an existing answer (its id and version), empty for a new one. */
+  curatedId: string;
+  version: number;
+  answer: string;
+  error: string;
+}
+
+/** Data for cards/faq-curated-list.json: the `curated` list, a page at a time. */
+export interface CuratedListCardData {
+  status: string;
+  /** What just happened ("Retired: …"), '' for none. */
+  notice: string;
+  items: { id: string; version: number; question: string; citation: string; retired: boolean; preview: string }[];
+  next: string;
 }
 
 export function sourceLabel(s: SourceRef): string {
+  // A curated answer is cited by who answered and when ("Answered by a champion, 12 Jan 2027").
+  if (s.sectionId.startsWith(`${CURATED_DOC}#`)) return s.docTitle;
   return `${s.docTitle} › ${s.heading}`;
 }
 
@@ -50,6 +86,14 @@ export function answerCard(
     sourceLabel: escapeText(sourceLabel(answer.source)),
     sourceUrl: answer.source.url ?? '',
     viaModel: answer.via === 'model',
+    more: answer.cut
+      ? answer.source.url
+        ? `[More in the guidance](${answer.source.url})`
+        : `More in the guidance: ${escapeText(sourceLabel(answer.source))}`
+      : '',
+    uncovered: answer.uncovered?.length
+      ? `The guidance doesn't cover: ${(answer.uncovered ?? []).map((part) => `“${escapeText(part)}”`).join(', ')}. Log it as an issue if you need it.`
+      : '',
     related: answer.related.map((r) => ({ label: link(r) })),
     questionId: answer.questionId,
     feedbackNote: opts.feedbackNote ?? '',
@@ -81,15 +125,67 @@ export function gapsCard(groups: GapGroup[], days: number, page: number): Adapti
     page: current,
     pages,
     groups: slice.map((g) => ({
+      id: g.id,
       example: escapeText(g.example),
       count: g.count,
       unanswered: g.unanswered,
       notHelpful: g.notHelpful,
       askers: g.askers,
+      askedLine: `${askedLine(g)} — ${g.unanswered} unanswered, ${g.notHelpful} not helpful`,
       others: g.questions
         .filter((q) => q !== g.example)
         .map(escapeText)
         .join('; '),
     })),
+  });
+}
+
+const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
+const people = (n: number) => (n === 1 ? '1 person' : `${n} people`);
+
+/** "Asked 3 times by 2 people." — counted right for one. */
+export function askedLine(g: Pick<GapGroup, 'count' | 'askers'>): string {
+  return g.count > 0 ? `Asked ${times(g.count)} by ${people(g.askers)}.` : '';
+}
+
+/** The "Answer this" card for a gap group (or, with `editing`, for changing an answer). */
+export function curatedFormCard(
+  group: Pick<GapGroup, 'id' | 'example' | 'count' | 'askers' | 'questions'>,
+  sections: GuidanceSection[],
+  opts: { editing?: CuratedAnswer; error?: string; answer?: string; answeredBy?: string; note?: string } = {},
+): AdaptiveCard {
+  return renderCard<CuratedFormCardData>('faq-curated-form', {
+    groupId: group.id,
+    example: escapeText(group.example),
+    askedLine: askedLine(group),
+    answered: opts.answeredBy !== undefined,
+    note: opts.note ?? (opts.answeredBy ? `Answered by ${escapeText(opts.answeredBy)}.` : ''),
+    questions: group.questions.map((q) => ({ text: escapeText(q) })),
+    sections: sections
+      .filter((s) => s.level > 0)
+      .map((s) => ({ title: `${s.docTitle} › ${s.heading}`.slice(0, 150), value: s.id })),
+    curatedId: opts.editing?.id ?? '',
+    version: opts.editing?.version ?? 0,
+    answer: opts.answer ?? opts.editing?.answer ?? '',
+    error: opts.error ?? '',
+  });
+}
+
+export function curatedListCard(
+  items: CuratedAnswer[],
+  opts: { status?: 'active' | 'retired'; next?: string; showAuthor: boolean; notice?: string },
+): AdaptiveCard {
+  return renderCard<CuratedListCardData>('faq-curated-list', {
+    status: opts.status ?? '',
+    notice: opts.notice ?? '',
+    items: items.map((a) => ({
+      id: a.id,
+      version: a.version,
+      question: escapeText(a.question),
+      citation: `${citation(a, opts.showAuthor)}${a.status === 'retired' ? ' · retired' : ''}`,
+      retired: a.status === 'retired',
+      preview: escapeText((a.answer ?? `See the guidance: ${a.sectionId ?? ''}`).slice(0, 200)),
+    })),
+    next: opts.next ?? '',
   });
 }

@@ -125,17 +125,20 @@ export class QuestionStore {
   }
 
   /** Questions asked in the last `days` days (today included), newest first. */
+  /** Questions asked in the last `days` × 24 hours (not calendar days: "gaps 1" is the last day, at any hour). */
   async recent(days: number, filter?: { answered?: boolean }): Promise<AskedQuestion[]> {
     const today = this.clock.now();
+    const since = new Date(today.getTime() - days * 86_400_000).toISOString();
     const out: AskedQuestion[] = [];
-    for (let d = 0; d < days; d++) {
+    // Day partitions are UTC dates: the window's first day is read too, then cut at `since`.
+    for (let d = 0; d <= days; d++) {
       const day = new Date(today.getTime() - d * 86_400_000).toISOString().slice(0, 10);
       let query = `PartitionKey eq '${day}'`;
       if (filter?.answered !== undefined) query += ` and answered eq ${filter.answered}`;
       const rows = await collect(
         this.questions.listEntities<QuestionEntity>({ queryOptions: { filter: query } }),
       );
-      out.push(...rows.map(fromEntity));
+      out.push(...rows.map(fromEntity).filter((q) => q.askedAt >= since));
     }
     return out;
   }

@@ -1,8 +1,11 @@
+import { escapeText } from '../cards/template.js';
 import type { Actor } from '../roles/roles.js';
 import type { ModelAnswerer } from './ai/answerer.js';
 import type { GuidanceLibrary } from './docs/library.js';
 import type { GuidanceSection } from './docs/types.js';
 import { type FaqIndex, search } from './engine/index.js';
+import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
+import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
 import { type GapGroup, groupGaps } from './gaps.js';
 import type { AskedQuestion, QuestionStore } from './questions.js';
@@ -24,7 +27,11 @@ export type FaqAnswer =
       text: string;
       source: SourceRef;
       related: SourceRef[];
-      via: 'guidance' | 'model';
+      via: 'guidance' | 'model' | 'curated';
+      /** The section goes on beyond `text`: the card says "more in the guidance", with the link. */
+      cut?: boolean;
+      /** Parts of the question the guidance doesn't cover (a half-covered question). */
+      uncovered?: string[];
     }
   | { kind: 'not-covered'; questionId: string; question: string };
 
@@ -39,11 +46,15 @@ export interface FaqOptions {
   /** How many candidate sections the model sees. */
   modelCandidates?: number;
   warn?: (details: object, msg: string) => void;
+  /** Champions' curated answers, ranked with the guidance (see `CuratedAnswers`). */
+  curated?: { activeAnswer(id: string): CuratedAnswer | undefined; showAuthor: boolean };
 }
 
 const MAX_QUESTION = 500;
-/** A few hundred characters: enough to answer, short enough to read in a chat. */
+/** A few hundred characters: enough to answer, short enough to read in a chat (search previews). */
 const PASSAGE_CHARS = 450;
+/** An answer shows the section's steps whole; only a section longer than this is cut. */
+const ANSWER_CHARS = 1200;
 
 /** Answers questions from the guidance (offline retrieval, optionally a model over its candidates) and keeps score. */
 export class FaqService {
@@ -68,19 +79,43 @@ export class FaqService {
     section: GuidanceSection,
     question: string,
     others: { section: GuidanceSection }[] = [],
+    uncovered: string[] = [],
   ): Omit<Extract<FaqAnswer, { kind: 'answer' }>, 'kind' | 'questionId' | 'question'> {
+    const excerpt = sectionExcerpt(section, ANSWER_CHARS);
+    const curated = section.doc === CURATED_DOC ? this.options.curated?.activeAnswer(section.anchor) : undefined;
+    if (curated) {
+      return {
+        // A champion's own text, like a model's, is not the rollout team's reviewed guidance: escaped.
+        text: curated.answer ? escapeText(curated.answer) : excerpt.markdown,
+        source: {
+          sectionId: section.id,
+          docTitle: citation(curated, this.options.curated?.showAuthor ?? false),
+          heading: curated.question,
+        },
+        related: this.related(others, section),
+        via: 'curated',
+        cut: excerpt.cut,
+        uncovered,
+      };
+    }
     return {
-      text: bestPassage(section, question, PASSAGE_CHARS),
+      text: excerpt.markdown,
       source: this.sourceOf(section),
       related: this.related(others, section),
       via: 'guidance',
+      cut: excerpt.cut,
+      uncovered,
     };
   }
 
   /** Retrieval only: what the engine would answer, without storing anything. */
-  lookup(question: string): { answered: boolean; hits: { section: GuidanceSection; score: number }[] } {
+  lookup(question: string): {
+    answered: boolean;
+    hits: { section: GuidanceSection; score: number }[];
+    uncovered: string[];
+  } {
     const result = search(this.library.current.index, question.slice(0, MAX_QUESTION), { limit: 5 });
-    return { answered: result.answered, hits: result.results };
+    return { answered: result.answered, hits: result.results, uncovered: result.uncovered };
   }
 
   /** Answers a question and records it (answered or not) for feedback and the gaps list. */
@@ -99,10 +134,10 @@ export class FaqService {
     q: string,
     signal?: AbortSignal,
   ): Promise<Omit<Extract<FaqAnswer, { kind: 'answer' }>, 'kind' | 'questionId' | 'question'> | undefined> {
-    const { answered, hits } = this.lookup(q);
+    const { answered, hits, uncovered } = this.lookup(q);
     const offline = () => {
       const top = hits[0];
-      return answered && top ? this.guidanceAnswer(top.section, q, hits.slice(1)) : undefined;
+      return answered && top ? this.guidanceAnswer(top.section, q, hits.slice(1), uncovered) : undefined;
     };
     const model = this.options.model;
     if (!model || hits.length === 0) return offline();
@@ -133,6 +168,8 @@ export class FaqService {
         first,
       ),
       via: 'model',
+      cut: false,
+      uncovered,
     };
   }
 
@@ -162,9 +199,19 @@ export class FaqService {
     }));
   }
 
+  /** The answer `section` (a curated answer just written, say) gives to someone's own wording of the question. */
+  answerFromSection(
+    sectionId: string,
+    question: string,
+    questionId: string,
+  ): Extract<FaqAnswer, { kind: 'answer' }> | undefined {
+    const section = this.library.current.index.sections.find((s) => s.id === sectionId);
+    return section ? { kind: 'answer', questionId, question, ...this.guidanceAnswer(section, question) } : undefined;
+  }
+
   /** The answer a stored question got, rebuilt from its cited section (undefined if that section is gone). */
   storedAnswer(question: AskedQuestion): Extract<FaqAnswer, { kind: 'answer' }> | undefined {
-    const section = this.library.current.sections.find((s) => s.id === question.sectionId);
+    const section = this.library.current.index.sections.find((s) => s.id === question.sectionId);
     if (!section) return undefined;
     return {
       kind: 'answer',
@@ -212,9 +259,24 @@ export class FaqService {
   }
 
   /** The guidance section about office hours, if the docs have one (for "Ask at office hours"). */
-  officeHours(): { passage: string; source: SourceRef } | undefined {
+  /** The guidance section about office hours, as an answer card shows it. */
+  officeHours(): Extract<FaqAnswer, { kind: 'answer' }> | undefined {
     const hit = search(this.library.current.index, 'office hours when where join', { limit: 1 }).results[0];
     if (!hit || !/office hours/i.test(`${hit.section.heading} ${hit.section.text}`)) return undefined;
-    return { passage: bestPassage(hit.section, 'office hours', 600), source: this.sourceOf(hit.section) };
+    return { kind: 'answer', questionId: '', question: 'When are office hours?', ...this.guidanceAnswer(hit.section, 'office hours') };
   }
+
+  /** The guidance sections nearest to these wordings, best first (the champions' "point to a section" picker). */
+  nearestSections(texts: readonly string[], max: number): GuidanceSection[] {
+    const best = new Map<string, { section: GuidanceSection; score: number }>();
+    for (const text of texts.slice(0, 10)) {
+      for (const hit of search(this.library.current.index, text.slice(0, MAX_QUESTION), { limit: max }).results) {
+        if (hit.section.doc === CURATED_DOC || hit.section.level === 0) continue;
+        const seen = best.get(hit.section.id);
+        if (!seen || seen.score < hit.score) best.set(hit.section.id, hit);
+      }
+    }
+    return [...best.values()].sort((a, b) => b.score - a.score).slice(0, max).map((h) => h.section);
+  }
+
 }

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import restify, { type Request, type Response, type Server } from 'restify';
-
-const TAB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tab');
+import { TAB_DIR } from '../paths.js';
 const TAB_TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 const TAB_NAME = /^[\w-]+\.(html|js|css)$/;
@@ -50,6 +48,10 @@ export interface HttpDeps {
   processActivity(activity: Record<string, unknown>, authorization: string): Promise<ActivityOutcome>;
   /** Throws when storage is not reachable. */
   ready(): Promise<void>;
+  /** Wraps the handling of one activity request: counts it for shutdown, or answers it while draining. */
+  admit?(res: Response, handle: () => Promise<void>): Promise<void>;
+  /** Whether the process can work at all: "down" (e.g. embedded storage that cannot be restarted) → 503. */
+  health?(): { status: 'ok' } | { status: 'recovering' | 'down'; reason: string };
   /** A file made for download (e.g. the issue export), by its unguessable token. */
   download?(token: string): Promise<{ filename: string; contentType: string; content: string } | undefined>;
 }
@@ -80,33 +82,44 @@ export function createHttpServer(deps: HttpDeps): Server {
   server.post(
     '/api/messages',
     route('messages', async (req, res) => {
-      // Bounded before it is parsed: the size after decompression, then the nesting depth.
-      const body = await readJsonBody(req, ACTIVITY_BODY_LIMITS);
-      if (!body.ok) {
-        deps.log.warn({ status: body.status, reason: body.message, ...body.details }, 'request body refused');
-        if (body.headers) for (const [k, v] of Object.entries(body.headers)) res.header(k, v);
-        res.status(body.status);
-        res.json({ error: body.error, message: body.message, ...body.details });
-        return;
-      }
-      const problem = activityProblem(body.value);
-      if (problem) {
-        res.status(400);
-        res.json({ error: 'BadRequest', message: problem });
-        return;
-      }
-      const activity = cleanStrings(body.value as Record<string, unknown>);
-      const outcome = await deps.processActivity(activity, String(req.headers.authorization ?? ''));
-      for (const [k, v] of Object.entries(outcome.headers ?? {})) res.header(k, v);
-      res.status(outcome.status);
-      if (outcome.body === undefined) res.end();
-      else res.json(outcome.body);
+      const handle = () => handleActivityRequest(req, res);
+      await (deps.admit ? deps.admit(res, handle) : handle());
     }),
   );
+
+  const handleActivityRequest = async (req: Request, res: Response): Promise<void> => {
+    // Bounded before it is parsed: the size after decompression, then the nesting depth.
+    const body = await readJsonBody(req, ACTIVITY_BODY_LIMITS);
+    if (!body.ok) {
+      deps.log.warn({ status: body.status, reason: body.message, ...body.details }, 'request body refused');
+      if (body.headers) for (const [k, v] of Object.entries(body.headers)) res.header(k, v);
+      res.status(body.status);
+      res.json({ error: body.error, message: body.message, ...body.details });
+      return;
+    }
+    const problem = activityProblem(body.value);
+    if (problem) {
+      res.status(400);
+      res.json({ error: 'BadRequest', message: problem });
+      return;
+    }
+    const activity = cleanStrings(body.value as Record<string, unknown>);
+    const outcome = await deps.processActivity(activity, String(req.headers.authorization ?? ''));
+    for (const [k, v] of Object.entries(outcome.headers ?? {})) res.header(k, v);
+    res.status(outcome.status);
+    if (outcome.body === undefined) res.end();
+    else res.json(outcome.body);
+  };
 
   server.get(
     '/healthz',
     route('healthz', async (_req, res) => {
+      const health = deps.health?.() ?? { status: 'ok' };
+      if (health.status === 'down') {
+        res.status(503);
+        res.json({ status: 'down', reason: health.reason, uptimeSeconds: Math.round(process.uptime()) });
+        return;
+      }
       res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
     }),
   );

@@ -4,7 +4,6 @@ import {
   type Issue,
   type IssueSummary,
   LIMITS,
-  type NewIssue,
   type Person,
   SEVERITIES,
   SEVERITY_LABEL,
@@ -13,7 +12,8 @@ import {
 } from './model.js';
 import type { Page } from './paging.js';
 import { type Notification, reporterView, TRANSITIONS } from './rules.js';
-import type { QueueFilters } from './store.js';
+import { FORM_FIELDS, FORM_LIMITS, type FormField } from './fields.js';
+import type { QueueFilters } from './queries.js';
 import type { FieldErrors } from './validation.js';
 
 /**
@@ -57,20 +57,12 @@ const people = (n: number) => (n === 1 ? '1 person' : `${n} people`);
 
 // ---- issue-form --------------------------------------------------------------------------------------
 
-export type FormFieldName = keyof NewIssue;
-/** The fields of the issue form, in the order they are shown. */
-export const FORM_FIELDS: readonly FormFieldName[] = [
-  'title',
-  'description',
-  'location',
-  'category',
-  'severity',
-  'site',
-  'faqQuestion',
-];
+export type FormFieldName = FormField;
 
 export interface IssueFormData {
   heading: string;
+  /** The `report lost device` form: sent with its own verb, logged as P1. */
+  lostDevice: boolean;
   /** Prefilled input values (plain text, as typed). */
   values: Record<FormFieldName, string>;
   /** Server-side messages per field, '' for none; `form` is shown at the top. */
@@ -86,6 +78,7 @@ export interface IssueFormOptions {
   values?: Partial<Record<FormFieldName, unknown>>;
   errors?: FieldErrors;
   heading?: string;
+  lostDevice?: boolean;
 }
 
 export function issueFormData(opts: IssueFormOptions): IssueFormData {
@@ -102,17 +95,12 @@ export function issueFormData(opts: IssueFormOptions): IssueFormData {
   );
   return {
     heading: opts.heading ?? 'Log an issue',
+    lostDevice: opts.lostDevice ?? false,
     values,
     errors,
     categories: opts.categories.map((c) => ({ title: c, value: c })),
     severities: SEVERITIES.map((s) => ({ title: SEVERITY_LABEL[s], value: s })),
-    limits: {
-      title: LIMITS.title,
-      description: LIMITS.description,
-      location: LIMITS.location,
-      site: LIMITS.site,
-      faqQuestion: LIMITS.faqQuestion,
-    },
+    limits: { ...FORM_LIMITS },
   };
 }
 
@@ -488,9 +476,28 @@ export function issueUpdateData(
   };
 }
 
+// ---- SLA and urgent messages ------------------------------------------------------------------------
+
+/** The markdown line the triage channel or the rollout team reads for an SLA event or a lost device. */
+export function slaText(
+  i: Pick<IssueSummary, 'ref' | 'title' | 'category' | 'site' | 'severity' | 'priority'>,
+  kind: 'reminder' | 'escalation' | 'lostDevice',
+  ageMinutes: number,
+): string {
+  const what = `**${i.ref}** — ${e(i.title)} (${e(i.category)}, ${e(i.site)})`;
+  const hours = (ageMinutes / 60).toFixed(1);
+  if (kind === 'lostDevice') {
+    return `Urgent: ${what} is a lost or stolen device, logged as P1. Block and wipe it, and tell the Data Protection Officer.`;
+  }
+  if (kind === 'reminder') return `Reminder: ${what} has waited ${hours} h without triage. Type "triage" to see the queue.`;
+  const why = i.severity === 'blocks' ? 'blocks someone’s work' : `is ${i.priority ?? 'urgent'}`;
+  return `Escalation: ${what} ${why} and has waited ${hours} h without triage.`;
+}
+
 // ---- rendering ---------------------------------------------------------------------------------------
 
 export interface IssueCards {
+  'issue-cancelled': Record<string, never>;
   'issue-form': IssueFormData;
   'issue-similar': IssueSimilarData;
   'issue-confirmation': IssueConfirmationData;

@@ -1,4 +1,5 @@
-import { type Issue, SEVERITY_LABEL, STATUS_LABEL } from './model.js';
+import { CSV_COLUMNS } from './fields.js';
+import type { Issue } from './model.js';
 
 /**
  * CSV export of issues (RFC 4180: CRLF line ends, quotes doubled). User text must never become a formula
@@ -8,29 +9,6 @@ import { type Issue, SEVERITY_LABEL, STATUS_LABEL } from './model.js';
  * - a cell that starts with = + - @ tab CR or NUL, or has one of = + - @ right after a separator (, ; tab |)
  *   or a line break (a reader that splits there sees a formula), gets a leading apostrophe.
  */
-
-const COLUMNS = [
-  'Reference',
-  'Title',
-  'Status',
-  'Priority',
-  'Severity',
-  'Category',
-  'Site',
-  'Where',
-  'What happened',
-  'FAQ question',
-  'Reporter',
-  'Assignee',
-  'Affected',
-  'Duplicate of',
-  'Created',
-  'Updated',
-  'Closed',
-  'Comments',
-  'Public comments',
-  'History entries',
-] as const;
 
 const FORMULA_START = /^[=+\-@\t\r\0]/;
 const FORMULA_AFTER_SEPARATOR = /[,;\t|\r\n][ \t]*[=+\-@]/;
@@ -45,31 +23,10 @@ export function csvLine(cells: readonly (string | number | null | undefined)[]):
   return `${cells.map(csvCell).join(',')}\r\n`;
 }
 
-export const csvHeader = (): string => csvLine(COLUMNS);
+export const csvHeader = (): string => csvLine(CSV_COLUMNS.map((c) => c.header));
 
 export function issueCsvLine(i: Issue): string {
-  return csvLine([
-    i.ref,
-    i.title,
-    STATUS_LABEL[i.status],
-    i.priority ?? '',
-    SEVERITY_LABEL[i.severity],
-    i.category,
-    i.site,
-    i.location,
-    i.description,
-    i.faqQuestion ?? '',
-    i.reporter.name,
-    i.assignee?.name ?? '',
-    i.affected.length,
-    i.duplicateOf ?? '',
-    i.createdAt,
-    i.updatedAt,
-    i.closedAt ?? '',
-    i.comments.length,
-    i.comments.filter((c) => c.visibility === 'public').length,
-    i.history.length,
-  ]);
+  return csvLine(CSV_COLUMNS.map((c) => c.cell(i)));
 }
 
 export function issuesToCsv(issues: Iterable<Issue>): string {

@@ -1,4 +1,5 @@
-import type { Comment, HistoryEntry, Issue, Person, Priority, Severity, Status } from './model.js';
+import { columnsToIssue, issueColumns } from './fields.js';
+import type { Comment, HistoryEntry, Issue, Person } from './model.js';
 import { refBucket } from './refs.js';
 
 /**
@@ -19,36 +20,7 @@ export class IssueTooLargeError extends Error {
   }
 }
 
-export interface IssueEntity {
-  partitionKey: string;
-  rowKey: string;
-  kind: 'issue';
-  number: number;
-  title: string;
-  description: string;
-  location: string;
-  category: string;
-  severity: string;
-  site: string;
-  faqQuestion: string;
-  reporterId: string;
-  reporterName: string;
-  reporterAad: string;
-  reporterConv: string;
-  status: string;
-  priority: string;
-  assigneeId: string;
-  assigneeName: string;
-  duplicateOf: string;
-  createdAt: string;
-  updatedAt: string;
-  closedAt: string;
-  version: number;
-  historyCount: number;
-  commentCount: number;
-  affectedCount: number;
-  [chunk: string]: string | number;
-}
+export type IssueEntity = { partitionKey: string; rowKey: string; kind: 'issue' } & Record<string, string | number>;
 
 function putChunks(target: Record<string, string | number>, name: string, value: unknown): number {
   const json = JSON.stringify(value);
@@ -74,30 +46,9 @@ export function issueToEntity(issue: Issue, prefix: string): IssueEntity {
     partitionKey: refBucket(prefix, issue.number),
     rowKey: issue.ref,
     kind: 'issue',
-    number: issue.number,
-    title: issue.title,
-    description: issue.description,
-    location: issue.location,
-    category: issue.category,
-    severity: issue.severity,
-    site: issue.site,
-    faqQuestion: issue.faqQuestion ?? '',
-    reporterId: issue.reporter.id,
-    reporterName: issue.reporter.name,
-    reporterAad: issue.reporter.aadObjectId ?? '',
-    reporterConv: issue.reporter.conversationKey ?? '',
-    status: issue.status,
-    priority: issue.priority ?? '',
-    assigneeId: issue.assignee?.id ?? '',
-    assigneeName: issue.assignee?.name ?? '',
-    duplicateOf: issue.duplicateOf ?? '',
-    createdAt: issue.createdAt,
-    updatedAt: issue.updatedAt,
-    closedAt: issue.closedAt ?? '',
-    version: issue.version,
+    ...issueColumns(issue),
     historyCount: issue.history.length,
     commentCount: issue.comments.length,
-    affectedCount: issue.affected.length,
   };
   // History, comments and affected only ever grow, so a Merge never leaves a stale chunk behind;
   // readers also stop at the recorded part count.
@@ -110,33 +61,11 @@ export function issueToEntity(issue: Issue, prefix: string): IssueEntity {
 }
 
 export function entityToIssue(e: Record<string, unknown>): Issue {
-  const s = (k: string) => String(e[k] ?? '');
-  const reporter: Issue['reporter'] = { id: s('reporterId'), name: s('reporterName') };
-  if (s('reporterAad')) reporter.aadObjectId = s('reporterAad');
-  if (s('reporterConv')) reporter.conversationKey = s('reporterConv');
-  const assignee: Person | null = s('assigneeId') ? { id: s('assigneeId'), name: s('assigneeName') } : null;
-  const issue: Issue = {
-    ref: s('rowKey'),
-    number: Number(e.number),
-    title: s('title'),
-    description: s('description'),
-    location: s('location'),
-    category: s('category'),
-    severity: s('severity') as Severity,
-    site: s('site'),
-    reporter,
-    status: s('status') as Status,
-    priority: (s('priority') || null) as Priority | null,
-    assignee,
-    duplicateOf: s('duplicateOf') || null,
+  return {
+    // Rows written before `ref` was a column carry it only as their RowKey.
+    ...columnsToIssue({ ...e, ref: e.ref ?? e.rowKey }),
     affected: getChunks<Person[]>(e, 'affected', []),
     comments: getChunks<Comment[]>(e, 'comments', []),
     history: getChunks<HistoryEntry[]>(e, 'history', []),
-    createdAt: s('createdAt'),
-    updatedAt: s('updatedAt'),
-    closedAt: s('closedAt') || null,
-    version: Number(e.version),
   };
-  if (s('faqQuestion')) issue.faqQuestion = s('faqQuestion');
-  return issue;
 }

@@ -1,5 +1,6 @@
 import { invertedTime, safeKey } from '../storage/tables.js';
-import { type Issue, type IssueSummary, isOpen, type Priority, type Status } from './model.js';
+import { issueColumns, SUMMARY_COLUMNS, summaryFromColumns } from './fields.js';
+import { type Issue, isOpen, type Priority, type Status } from './model.js';
 import { issueKeywords } from './similarity.js';
 
 /**
@@ -23,26 +24,11 @@ export interface IndexRow {
   props: IndexProps;
 }
 
-/** What an index row stores besides its keys: a list line, plus normalised keys for OData filters. */
-export interface IndexProps {
-  ref: string;
-  title: string;
-  status: string;
-  priority: string;
-  severity: string;
-  category: string;
-  categoryKey: string;
-  site: string;
-  siteKey: string;
-  assigneeId: string;
-  assigneeName: string;
-  reporterId: string;
-  reporterName: string;
-  affectedCount: number;
-  createdAt: string;
-  /** Keywords for "Is it one of these?"; only in category rows, the partition that check reads. */
-  kw?: string;
-}
+/**
+ * What an index row stores besides its keys: the list line's columns (fields.ts), normalised keys for
+ * OData filters, and in category rows the keywords for "Is it one of these?" (`kw`).
+ */
+export type IndexProps = Record<string, string | number>;
 
 /** Category and site names are matched case-insensitively; keys may not hold / \ # ?. */
 export function nameKey(value: string): string {
@@ -75,21 +61,9 @@ export function monthOf(iso: string): string {
 
 function propsOf(issue: Issue): IndexProps {
   return {
-    ref: issue.ref,
-    title: issue.title,
-    status: issue.status,
-    priority: issue.priority ?? '',
-    severity: issue.severity,
-    category: issue.category,
+    ...issueColumns(issue, SUMMARY_COLUMNS),
     categoryKey: nameKey(issue.category),
-    site: issue.site,
     siteKey: nameKey(issue.site),
-    assigneeId: issue.assignee?.id ?? '',
-    assigneeName: issue.assignee?.name ?? '',
-    reporterId: issue.reporter.id,
-    reporterName: issue.reporter.name,
-    affectedCount: issue.affected.length,
-    createdAt: issue.createdAt,
   };
 }
 
@@ -105,7 +79,7 @@ export function indexRowsFor(issue: Issue): IndexRow[] {
   ];
   if (isOpen(issue.status)) {
     const rk = queueRowKey(issue);
-    const queue = (partitionKey: string, extra: Partial<IndexProps> = {}): IndexRow => ({
+    const queue = (partitionKey: string, extra: IndexProps = {}): IndexRow => ({
       table: 'queue',
       partitionKey,
       rowKey: rk,
@@ -159,19 +133,4 @@ export function planIndex(before: Issue | null, after: Issue | null): IndexPlan 
   };
 }
 
-export function summaryFromProps(p: Record<string, unknown>): IssueSummary {
-  const s = (k: string) => String(p[k] ?? '');
-  return {
-    ref: s('ref'),
-    title: s('title'),
-    status: s('status') as Status,
-    priority: (s('priority') || null) as Priority | null,
-    severity: s('severity') as IssueSummary['severity'],
-    category: s('category'),
-    site: s('site'),
-    assignee: s('assigneeId') ? { id: s('assigneeId'), name: s('assigneeName') } : null,
-    reporter: { id: s('reporterId'), name: s('reporterName') },
-    affectedCount: Number(p.affectedCount ?? 0),
-    createdAt: s('createdAt'),
-  };
-}
+export const summaryFromProps = summaryFromColumns;

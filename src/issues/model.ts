@@ -63,10 +63,9 @@ export const LIMITS = {
   personId: 200,
 } as const;
 
-export interface Person {
-  id: string;
-  name: string;
-}
+import type { Person } from '../roles/roles.js';
+
+export type { Person };
 
 export interface Reporter extends Person {
   aadObjectId?: string;

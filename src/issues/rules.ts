@@ -28,30 +28,6 @@ export type TriageAction =
   | { kind: 'duplicate'; of: string };
 
 export type ActionKind = TriageAction['kind'];
-export type Role = 'staff' | 'champion' | 'rolloutTeam';
-
-/** The least role each triage action needs; the Teams layer checks it with src/roles before calling the store. */
-export const ACTION_ROLE: Record<ActionKind, 'champion' | 'rolloutTeam'> = {
-  assignMe: 'champion',
-  assign: 'champion',
-  status: 'champion',
-  priority: 'champion',
-  comment: 'champion',
-  duplicate: 'champion',
-};
-
-/** The least role for every other operation of the issue log. */
-export const OPERATION_ROLE = {
-  log: 'staff',
-  addAffected: 'staff',
-  myIssues: 'staff',
-  /** Reporters see their own issue (reporterView); champions see any issue in full. */
-  view: 'staff',
-  triageQueue: 'champion',
-  listAssigned: 'champion',
-  export: 'rolloutTeam',
-} as const satisfies Record<string, Role>;
-
 /** Which status may follow which. Duplicate is reached only through the duplicate action (it needs a target). */
 export const TRANSITIONS: Record<Status, readonly Status[]> = {
   new: ['triaged', 'in_progress', 'waiting', 'resolved', 'wont_fix', 'duplicate'],
@@ -81,7 +57,14 @@ export type ActionOutcome =
 
 const person = (p: Person): Person => ({ id: p.id, name: p.name });
 
-export function createIssue(input: NewIssue, reporter: Reporter, ref: string, n: number, now: Date): Issue {
+export function createIssue(
+  input: NewIssue,
+  reporter: Reporter,
+  ref: string,
+  n: number,
+  now: Date,
+  priority: Priority | null = null,
+): Issue {
   const at = now.toISOString();
   return {
     ...input,
@@ -89,7 +72,7 @@ export function createIssue(input: NewIssue, reporter: Reporter, ref: string, n:
     number: n,
     reporter,
     status: 'new',
-    priority: null,
+    priority,
     assignee: null,
     duplicateOf: null,
     affected: [],
@@ -134,7 +117,7 @@ function statusNotice(issue: Issue, to: Status): Notification {
   };
 }
 
-/** Applies one champion action. The actor's role has been checked by the caller (see ACTION_ROLE). */
+/** Applies one champion action. The actor's role has been checked by the caller (issues.triage). */
 export function applyTriageAction(
   issue: Issue,
   action: TriageAction,

@@ -2,7 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { isConflict, isNotFound, type Tables } from '../storage/tables.js';
 import type { IssueSummary, SlaConfig } from './model.js';
-import type { CreatedWindow, IssueStore } from './store.js';
+import type { CreatedWindow, IssueQueries } from './queries.js';
 
 /**
  * SLA for untriaged issues. A New issue older than `untriagedReminderMinutes` gets one reminder in the
@@ -107,7 +107,7 @@ export class SlaCheck {
   private lastRun: Date | null = null;
 
   constructor(
-    private readonly store: Pick<IssueStore, 'untriaged'>,
+    private readonly store: Pick<IssueQueries, 'untriaged'>,
     private readonly marks: SlaMarks,
     private readonly config: SlaConfig,
     private readonly clock: Clock,

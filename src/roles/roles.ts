@@ -9,24 +9,9 @@ export interface Actor {
 
 export type Role = 'staff' | 'champion' | 'rolloutTeam';
 
+const CHAMPION_LIST_TTL_MS = 60_000;
+
 const RANK: Record<Role, number> = { staff: 0, champion: 1, rolloutTeam: 2 };
-
-/** Every action that needs more than the staff role, and the least role that may do it. */
-export const ACTION_ROLES = {
-  'issue.triage': 'champion',
-  'issue.listQueue': 'champion',
-  'faq.gaps': 'champion',
-  'faq.searchGuidance': 'champion',
-  'issues.export': 'rolloutTeam',
-  'channel.setup': 'rolloutTeam',
-  'broadcast.manage': 'rolloutTeam',
-} as const satisfies Record<string, Role>;
-
-export type GuardedAction = keyof typeof ACTION_ROLES;
-
-export function roleAllows(role: Role, action: GuardedAction): boolean {
-  return roleAtLeast(role, ACTION_ROLES[action]);
-}
 
 /** Whether `role` includes `needed` (the rollout team can do what champions can, champions what staff can). */
 export function roleAtLeast(role: Role, needed: Role): boolean {
@@ -37,9 +22,23 @@ export function roleLabel(role: Role): string {
   return { staff: 'Staff', champion: 'Champion', rolloutTeam: 'Rollout team' }[role];
 }
 
-/** Reads the Entra object ids of a team's members (paged roster call, in the Teams layer). */
+/** A person as features store them: the Entra object id when Teams gives one (stable across chats). */
+export interface Person {
+  id: string;
+  name: string;
+}
+
+/** Longer Teams display names are cut here, so every feature can store and show them. */
+const MAX_NAME = 120;
+
+export function personOf(actor: Actor): Person {
+  const name = actor.name.trim() || 'Someone';
+  return { id: actor.aadObjectId ?? actor.id, name: name.length > MAX_NAME ? `${name.slice(0, MAX_NAME - 1)}…` : name };
+}
+
+/** Reads a team's members, Entra object id and display name (paged roster call, in the Teams layer). */
 export interface RosterReader {
-  teamMemberIds(teamId: string): Promise<string[]>;
+  teamMembers(teamId: string): Promise<Person[]>;
 }
 
 export interface RoleSettings {
@@ -53,8 +52,9 @@ export interface RoleSettings {
 export class Roles {
   private readonly champions: Set<string>;
   private readonly rolloutTeam: Set<string>;
-  private roster: { ids: Set<string>; at: number } | undefined;
+  private roster: { ids: Set<string>; names: Map<string, string>; at: number } | undefined;
   private loading: Promise<Set<string>> | undefined;
+  private championCache: { at: number; list: Promise<Person[]> } | undefined;
 
   constructor(
     private readonly settings: RoleSettings,
@@ -75,10 +75,6 @@ export class Roles {
     return 'staff';
   }
 
-  async may(actor: Pick<Actor, 'aadObjectId'>, action: GuardedAction): Promise<boolean> {
-    return roleAllows(await this.roleOf(actor), action);
-  }
-
   /** Everyone who is a champion by configuration or by champions-team membership (Entra ids). */
   async championIds(): Promise<string[]> {
     const ids = new Set(this.champions);
@@ -86,9 +82,24 @@ export class Roles {
     return [...ids];
   }
 
-  /** Forget the cached roster (e.g. after a membership change event). */
-  invalidate(): void {
-    this.roster = undefined;
+  /**
+   * Everyone who may be assigned, with the name people know them by: from the champions team's roster,
+   * else `nameOf` (who has spoken to the bot), else the Entra id itself, whole. Every triage card lists
+   * them, so the list is kept for a minute rather than read on every click.
+   */
+  championList(nameOf: (id: string) => Promise<string | undefined>): Promise<Person[]> {
+    const now = this.now();
+    if (this.championCache && now - this.championCache.at < CHAMPION_LIST_TTL_MS) return this.championCache.list;
+    const list = this.championIds().then((ids) =>
+      Promise.all(
+        ids.map(async (id) => ({ id, name: this.roster?.names.get(id) ?? (await nameOf(id)) ?? id })),
+      ),
+    );
+    this.championCache = { at: now, list };
+    list.catch(() => {
+      this.championCache = undefined; // a failed read is not remembered
+    });
+    return list;
   }
 
   private async championsTeam(): Promise<Set<string>> {
@@ -96,10 +107,11 @@ export class Roles {
     if (!teamId || !this.rosterReader) return new Set();
     if (this.roster && this.now() - this.roster.at < this.settings.cacheMs) return this.roster.ids;
     this.loading ??= this.rosterReader
-      .teamMemberIds(teamId)
-      .then((ids) => {
-        const set = new Set(ids.map(normalise));
-        this.roster = { ids: set, at: this.now() };
+      .teamMembers(teamId)
+      .then((members) => {
+        const set = new Set(members.map((m) => normalise(m.id)));
+        const names = new Map(members.filter((m) => m.name).map((m) => [normalise(m.id), m.name]));
+        this.roster = { ids: set, names, at: this.now() };
         return set;
       })
       .catch((err: unknown) => {

@@ -7,10 +7,10 @@ import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } fr
 /*
  * Table `Dedupe`: PK = 2 hex chars of the key's hash (spreads load), RK = the key.
  * A row marks "already seen" until `expiresAt`; a later claim of an expired key wins it again.
+ * Expired rows are deleted by the expiry job (`sweepExpired`), one partition at a time.
  * `result` (optional, Edm.Binary): what the first handling answered, gzipped JSON, so a retry of the same
  * activity gets the same answer. Kept only up to RESULT_MAX_BYTES (a Table property holds at most 64 KiB).
  */
-
 export const RESULT_MAX_BYTES = 60_000;
 
 interface DedupeRow {
@@ -21,7 +21,12 @@ interface DedupeRow {
 /** A claim: the first for its key, or a repeat with what the first one answered (once it is known). */
 export type Claim = { first: true } | { first: false; result?: unknown };
 
+const PARTITIONS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export class DedupeStore {
+  /** Where the last sweep stopped, so the next one goes on from there. */
+  private sweepCursor = 0;
+
   private constructor(
     private readonly table: TableClient,
     private readonly clock: Clock,
@@ -32,38 +37,43 @@ export class DedupeStore {
     return new DedupeStore(await tables.table('Dedupe'), clock, ttlMs);
   }
 
+  readonly name = 'dedupe';
+
   /** True the first time `key` is claimed within the TTL; false for a repeat (e.g. Teams' retry). */
   async claim(key: string): Promise<boolean> {
     return (await this.claimWithResult(key)).first;
   }
 
   /** As `claim`, and a repeat comes with the result saved by the first claimant (if saved yet). */
-  async claimWithResult(key: string, attempt = 0): Promise<Claim> {
+  async claimWithResult(key: string): Promise<Claim> {
     const { partitionKey, rowKey } = keysOf(key);
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.ttlMs).toISOString();
-    try {
-      await this.table.createEntity({ partitionKey, rowKey, expiresAt });
-      return { first: true };
-    } catch (err) {
-      if (!isConflict(err)) throw err;
+    // Two rounds at most: an expired row may be swept away between our read and our update.
+    for (let round = 0; round < 2; round++) {
+      try {
+        await this.table.createEntity({ partitionKey, rowKey, expiresAt });
+        return { first: true };
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+      let existing: DedupeRow & { etag: string };
+      try {
+        existing = await this.table.getEntity<DedupeRow>(partitionKey, rowKey);
+      } catch (err) {
+        if (isNotFound(err)) continue; // swept (or released) just now: create it
+        throw err;
+      }
+      if (new Date(existing.expiresAt) > now) return { first: false, result: decode(existing.result) };
+      try {
+        await this.table.updateEntity({ partitionKey, rowKey, expiresAt }, 'Replace', { etag: existing.etag });
+        return { first: true };
+      } catch (err) {
+        if (isPreconditionFailed(err)) return { first: false }; // someone else re-claimed it first
+        if (!isNotFound(err)) throw err;
+      }
     }
-    let existing: DedupeRow & { etag: string };
-    try {
-      existing = await this.table.getEntity<DedupeRow>(partitionKey, rowKey);
-    } catch (err) {
-      // Released between our create and read (its first attempt failed): this claim may take it.
-      if (isNotFound(err) && attempt < 2) return this.claimWithResult(key, attempt + 1);
-      throw err;
-    }
-    if (new Date(existing.expiresAt) > now) return { first: false, result: decode(existing.result) };
-    try {
-      await this.table.updateEntity({ partitionKey, rowKey, expiresAt }, 'Replace', { etag: existing.etag });
-      return { first: true };
-    } catch (err) {
-      if (isPreconditionFailed(err)) return { first: false }; // someone else re-claimed it first
-      throw err;
-    }
+    return { first: false };
   }
 
   /**
@@ -83,7 +93,7 @@ export class DedupeStore {
     }
   }
 
-  /** The saved result of a claimed key: undefined while not saved yet, `released` when the claim was given back. */
+  /** The saved result of a claimed key: `pending` while not saved yet, `released` when the claim was given back. */
   async result(key: string): Promise<{ state: 'saved'; result: unknown } | { state: 'pending' | 'released' }> {
     const { partitionKey, rowKey } = keysOf(key);
     try {
@@ -96,37 +106,42 @@ export class DedupeStore {
     }
   }
 
-  /**
-   * Deletes up to `limit` rows whose claim has expired (a scheduled job: rows hold saved answers, which may
-   * name people and issues, so they do not stay past their use). Each delete is conditional on the row's
-   * ETag: a key re-claimed meanwhile is kept. Returns how many were deleted.
-   */
-  async purgeExpired(limit = 5_000): Promise<number> {
-    const now = this.clock.now().toISOString();
-    const expired: { partitionKey: string; rowKey: string; etag: string }[] = [];
-    const rows = this.table.listEntities<DedupeRow>({
-      queryOptions: { filter: odata`expiresAt lt ${now}`, select: ['PartitionKey', 'RowKey'] },
-    });
-    for await (const row of rows) {
-      expired.push({ partitionKey: row.partitionKey!, rowKey: row.rowKey!, etag: row.etag });
-      if (expired.length >= limit) break;
-    }
-    let deleted = 0;
-    for (const row of expired) {
-      try {
-        await this.table.deleteEntity(row.partitionKey, row.rowKey, { etag: row.etag });
-        deleted++;
-      } catch (err) {
-        if (!isNotFound(err) && !isPreconditionFailed(err)) throw err;
-      }
-    }
-    return deleted;
-  }
-
   /** Gives a claim back (its work failed), so a retry of the same activity is handled rather than dropped. */
   async release(key: string): Promise<void> {
     const { partitionKey, rowKey } = keysOf(key);
     await this.table.deleteEntity(partitionKey, rowKey).catch(() => {});
+  }
+
+  /**
+   * Deletes up to `limit` claims that expired before `now`, partition by partition from where the last
+   * sweep stopped. Each delete is conditional on the row's ETag, so a key re-claimed meanwhile stays.
+   */
+  async sweepExpired(now: Date, limit: number): Promise<number> {
+    let deleted = 0;
+    for (let visited = 0; visited < PARTITIONS.length && deleted < limit; visited++) {
+      const pk = PARTITIONS[this.sweepCursor]!;
+      const rows = this.table.listEntities<{ expiresAt: string }>({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${pk} and expiresAt lt ${now.toISOString()}`,
+          select: ['RowKey', 'expiresAt'],
+        },
+      });
+      let more = false;
+      for await (const row of rows) {
+        if (deleted >= limit) {
+          more = true;
+          break;
+        }
+        try {
+          await this.table.deleteEntity(pk, row.rowKey!, { etag: row.etag });
+          deleted++;
+        } catch (err) {
+          if (!isPreconditionFailed(err) && !isNotFound(err)) throw err;
+        }
+      }
+      if (!more) this.sweepCursor = (this.sweepCursor + 1) % PARTITIONS.length;
+    }
+    return deleted;
   }
 }
 

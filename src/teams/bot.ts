@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
@@ -8,18 +7,15 @@ import {
   TeamsActivityHandler,
   type TurnContext,
 } from 'botbuilder';
+import type { z } from 'zod';
 import type { AdaptiveCard } from '../cards/template.js';
-import { type CommandName, parseCommand } from '../commands.js';
-import { CHANNEL_ROLES, type ChannelRole, type ConversationStore } from '../conversations/store.js';
+import { parseCommand } from '../commands.js';
+import type { ConversationStore } from '../conversations/store.js';
+import { helpCard, welcomeCard } from '../help/cards.js';
 import type { Logger } from '../log.js';
-import {
-  ACTION_ROLES,
-  type Actor,
-  type GuardedAction,
-  type Role,
-  type Roles,
-  roleAtLeast,
-} from '../roles/roles.js';
+import type { CommandDef, VerbDef } from '../registry/index.js';
+import { allows, type Permission, refusalFor } from '../roles/permissions.js';
+import type { Actor, Role, Roles } from '../roles/roles.js';
 import type { DedupeStore } from '../storage/dedupe.js';
 import {
   answerInvoke,
@@ -31,7 +27,6 @@ import {
 } from './invoke.js';
 import { toActivity } from './sender.js';
 import { actorOf, storedConversationOf, textWithoutMention } from './turn.js';
-import { helpCard, welcomeCard, whoAmICard } from './views.js';
 
 /** What a handler knows about the turn it runs in. */
 export interface Turn {
@@ -39,22 +34,23 @@ export interface Turn {
   actor: Actor;
   role: Role;
   log: Logger;
-  /** Replies in the conversation (in a channel thread: in that thread). */
+  /** Replies in the conversation (in a channel thread: in that thread). Markdown text, or a card. */
   reply(out: string | AdaptiveCard): Promise<void>;
-  /** Checks a role on the server; replies with a refusal and returns false when not allowed. */
-  require(action: GuardedAction): Promise<boolean>;
-  /** The same for a least role (features that name roles, e.g. the issue log's verbs). */
-  requireRole(needed: Role): Promise<boolean>;
+  /**
+   * Checks a further permission on the server (the registry already checked the command's or verb's own).
+   * In a message turn it replies with the refusal; in a card action the handler returns it.
+   */
+  require(permission: Permission): Promise<boolean>;
 }
 
 export type CommandHandler = (turn: Turn, args: string) => Promise<void>;
 
-/** The answer to a card action: a card that replaces the one clicked, and/or a message. */
+/** The answer to a card action: a card that replaces the one clicked, and/or a plain-text message. */
 export interface CardActionResult {
   card?: AdaptiveCard;
   message?: string;
 }
-export type CardActionHandler = (turn: Turn, data: Record<string, unknown>) => Promise<CardActionResult>;
+export type VerbHandler<S extends z.ZodType> = (turn: Turn, data: z.infer<S>) => Promise<CardActionResult>;
 
 export type QuestionHandler = (turn: Turn, text: string) => Promise<void>;
 export type SearchHandler = (
@@ -64,21 +60,11 @@ export type SearchHandler = (
 
 export interface BotDeps {
   log: Logger;
-  roles: Roles;
+  roles: Pick<Roles, 'roleOf'>;
   conversations: ConversationStore;
   dedupe: DedupeStore;
   systemName: string;
   localMode: boolean;
-}
-
-const REFUSAL: Record<Role, string> = {
-  staff: 'That is for champions and the rollout team. If you need it, ask your rollout team.',
-  champion: 'That is for the rollout team only.',
-  rolloutTeam: 'You are not allowed to do that.',
-};
-
-export function refusalFor(role: Role): string {
-  return REFUSAL[role];
 }
 
 /**
@@ -86,18 +72,14 @@ export function refusalFor(role: Role): string {
  * a question handler and a search handler; nothing outside src/teams sees a TurnContext.
  */
 export class RolloutDeskBot extends TeamsActivityHandler {
-  private readonly commands = new Map<CommandName, CommandHandler>();
-  private readonly actions = new Map<string, CardActionHandler>();
+  private readonly commands = new Map<string, { def: CommandDef; handler: CommandHandler }>();
+  private readonly verbs = new Map<string, { def: VerbDef; handler: VerbHandler<z.ZodType> }>();
   private questionHandler: QuestionHandler | undefined;
   private searchHandler: SearchHandler | undefined;
   private readonly remembered = new Set<string>();
 
   constructor(private readonly deps: BotDeps) {
     super();
-    this.command('help', async (turn) => turn.reply(helpCard(turn.role)));
-    this.command('whoami', async (turn) => turn.reply(whoAmICard(turn.actor, turn.role)));
-    for (const role of CHANNEL_ROLES) this.command(`setup ${role}`, (turn) => this.setupChannel(turn, role));
-
     this.onMessage(async (context, next) => {
       await this.handleMessage(context);
       await next();
@@ -108,14 +90,21 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     });
   }
 
-  command(name: CommandName, handler: CommandHandler): this {
-    this.commands.set(name, handler);
+  /** Handles a declared command; the registry's permission is checked before `handler` runs. */
+  command(def: CommandDef, handler: CommandHandler): this {
+    this.commands.set(def.name, { def, handler });
     return this;
   }
 
-  action(verb: string, handler: CardActionHandler): this {
-    this.actions.set(verb, handler);
+  /** Handles a declared card verb: permission checked, then data parsed with the verb's schema. */
+  verb<S extends z.ZodType>(def: VerbDef<S>, handler: VerbHandler<S>): this {
+    this.verbs.set(def.verb, { def, handler: handler as VerbHandler<z.ZodType> });
     return this;
+  }
+
+  /** The verbs and commands with a handler (the registry test holds them against the cards). */
+  handled(): { verbs: string[]; commands: string[] } {
+    return { verbs: [...this.verbs.keys()], commands: [...this.commands.keys()] };
   }
 
   onQuestion(handler: QuestionHandler): this {
@@ -132,8 +121,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   override async run(context: TurnContext): Promise<void> {
     const a = context.activity;
     const started = Date.now();
+    // The correlation id (`corr`) comes from the turn's scope (src/telemetry/correlation.ts), set per request.
     const log = this.deps.log.child({
-      corr: randomUUID(),
       activityId: a.id,
       type: a.type,
       name: a.name,
@@ -231,41 +220,62 @@ export class RolloutDeskBot extends TeamsActivityHandler {
           await context.sendActivity(toActivity(result.card));
         }
       }
-      if (result.message) await context.sendActivity(result.message);
+      if (result.message) await context.sendActivity({ type: 'message', text: result.message, textFormat: 'plain' });
       return;
     }
     const text = textWithoutMention(context);
     const turn = await this.turn(context);
     if (!text) {
-      await turn.reply(helpCard(turn.role));
+      await turn.reply(helpCard(turn.role, this.deps.localMode));
       return;
     }
     const cmd = parseCommand(text);
     if (cmd) {
-      const handler = this.commands.get(cmd.name);
-      if (handler) return handler(turn, cmd.args);
-      await turn.reply(`"${cmd.name}" is not available yet.`);
-      return;
+      const entry = this.commands.get(cmd.command.name);
+      if (!entry) {
+        await turn.reply(`"${cmd.command.name}" is not available yet.`);
+        return;
+      }
+      if (entry.def.localOnly && !this.deps.localMode) {
+        await turn.reply(`"${entry.def.name}" works only when Rollout Desk runs locally for a demo.`);
+        return;
+      }
+      if (!(await turn.require(entry.def.permission))) return;
+      return entry.handler(turn, cmd.args);
     }
     if (this.questionHandler) return this.questionHandler(turn, text);
-    await turn.reply(helpCard(turn.role));
+    await turn.reply(helpCard(turn.role, this.deps.localMode));
   }
 
-  private async runAction(context: TurnContext, verb: string, data: Record<string, unknown>) {
-    const handler = this.actions.get(verb);
+  /** A card action: declared verb → permission → schema → handler. Refusals and bad data change nothing. */
+  private async runAction(
+    context: TurnContext,
+    verb: string,
+    raw: Record<string, unknown>,
+  ): Promise<CardActionResult> {
+    const entry = this.verbs.get(verb);
     const turn = await this.turn(context);
-    if (!handler) {
-      turn.log.warn({ verb }, 'unknown card action');
+    if (!entry) {
+      turn.log.warn({ verb: verb.slice(0, 80) }, 'unknown card action');
       return { message: 'This button is no longer supported. Please start again from a new message.' };
     }
-    return handler(turn, data);
+    if (!allows(turn.role, entry.def.permission)) {
+      turn.log.warn({ verb, role: turn.role }, 'refused: role too low');
+      return { message: refusalFor(entry.def.permission) };
+    }
+    const data = entry.def.data.safeParse(raw);
+    if (!data.success) {
+      turn.log.warn({ verb, issues: data.error.issues.length }, 'card data did not parse');
+      return { message: entry.def.invalid ?? 'This card is out of date. Please start again from a new message.' };
+    }
+    return entry.handler(turn, data.data);
   }
 
   private async turn(context: TurnContext): Promise<Turn> {
     const actor = actorOf(context);
     const role = await this.deps.roles.roleOf(actor);
     const log = (context.turnState.get('log') as Logger | undefined) ?? this.deps.log;
-    const turn: Turn = {
+    return {
       context,
       actor,
       role,
@@ -273,16 +283,16 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       reply: async (out) => {
         await context.sendActivity(toActivity(out));
       },
-      require: async (action) => turn.requireRole(ACTION_ROLES[action]),
-      requireRole: async (needed) => {
-        if (roleAtLeast(role, needed)) return true;
-        log.warn({ needed, role }, 'refused: role too low');
-        // An invoke answers in its response (the handler says why); a message gets the refusal as a reply.
-        if (context.activity.type === 'message') await turn.reply(refusalFor(role));
+      require: async (permission) => {
+        if (allows(role, permission)) return true;
+        log.warn({ permission, role }, 'refused: role too low');
+        // A card action answers in its result (the handler returns the refusal); a message gets it as a reply.
+        if (context.activity.type === 'message' && !context.activity.value) {
+          await context.sendActivity(refusalFor(permission));
+        }
         return false;
       },
     };
-    return turn;
   }
 
   private async greet(context: TurnContext): Promise<void> {
@@ -292,29 +302,19 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     await context.sendActivity(toActivity(welcomeCard(this.deps.systemName, this.deps.localMode)));
   }
 
+  /** Where to reach this conversation later, and the name its sender goes by (champion lists show it). */
   private async remember(context: TurnContext): Promise<void> {
     const conv = storedConversationOf(context);
     const key = `${conv.conversationId}|${conv.user?.id ?? ''}|${conv.serviceUrl}`;
-    if (this.remembered.has(key)) return;
-    await this.deps.conversations.remember(conv);
-    this.remembered.add(key);
-  }
-
-  private async setupChannel(turn: Turn, role: ChannelRole): Promise<void> {
-    if (!(await turn.require('channel.setup'))) return;
-    const conv = storedConversationOf(turn.context);
-    if (conv.conversationType !== 'channel') {
-      await turn.reply(
-        `Run "setup ${role}" in the team channel you want to use for ${role}, by @mentioning me there.`,
-      );
-      return;
+    const from = context.activity.from;
+    const person = from?.aadObjectId && from.name ? `person|${from.aadObjectId}|${from.name}` : '';
+    if (!this.remembered.has(key)) {
+      await this.deps.conversations.remember(conv);
+      this.remembered.add(key);
     }
-    await this.deps.conversations.setChannelRole(
-      role,
-      { ...conv, updatedAt: '' },
-      turn.actor.aadObjectId ?? turn.actor.id,
-    );
-    turn.log.info({ role, channel: conv.conversationId }, 'channel role set');
-    await turn.reply(`Done: this channel is now the ${role} channel. I will post ${role} messages here.`);
+    if (person && !this.remembered.has(person)) {
+      await this.deps.conversations.rememberPerson(from.aadObjectId as string, from.name as string);
+      this.remembered.add(person);
+    }
   }
 }

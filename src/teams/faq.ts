@@ -1,62 +1,93 @@
-import { answerCard, gapsCard, notCoveredCard } from '../faq/cards.js';
+import { escapeText } from '../cards/template.js';
+import { answerCard, curatedFormCard, curatedListCard, gapsCard, notCoveredCard } from '../faq/cards.js';
+import type { CuratedAnswers } from '../faq/curated-answers.js';
+import { recogniseEchoedCard } from '../faq/echo.js';
+import type { GapGroup } from '../faq/gaps.js';
+import { curatedAnswerMessages, gapCardMessages, newlyAnsweredMessages } from '../faq/notices.js';
 import type { FaqService } from '../faq/service.js';
+import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import type { Logger } from '../log.js';
-import { type CardActionResult, type RolloutDeskBot, refusalFor, type Turn } from './bot.js';
-import type { ProactiveSender } from './sender.js';
+import type { Outbox } from '../outbound/message.js';
+import { metrics } from '../telemetry/metrics.js';
+import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 
 export interface FaqWiring {
   faq: FaqService;
-  sender: ProactiveSender;
+  curated: CuratedAnswers;
+  outbox: Outbox;
   log: Logger;
+  /** Whether a curated answer is cited with its author's name (FAQ_CURATED_SHOW_AUTHOR). */
+  showAuthor: boolean;
 }
 
 /** Teams' retry starts at ~15 s; the answer (model included) must be on its way well before. */
 const ANSWER_BUDGET_MS = 10_000;
 
 const GAP_DAYS_DEFAULT = 14;
+/** Guidance sections offered in the "Answer this" picker: the nearest to the question, not all of them. */
+const SECTION_CHOICES = 15;
 
 /** Questions, feedback, office-hours pointer, gaps, and the champions' guidance search. */
-export function registerFaq(bot: RolloutDeskBot, { faq, log }: FaqWiring): void {
-  bot.onQuestion(async (turn, text) => {
+export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
+  const { faq, curated, outbox, log } = w;
+
+  /** An unanswered or unhelpful question shows in the triage channel, grouped with the same question. */
+  const showGapToChampions = async (questionId: string) => {
+    const group = (await faq.gaps(GAP_DAYS_DEFAULT)).find((g) => g.questionIds.includes(questionId));
+    if (group) await outbox.enqueue(gapCardMessages(group, curatedFormCard(group, candidateSections(group))));
+  };
+  const candidateSections = (group: Pick<GapGroup, 'example' | 'questions'>) =>
+    faq.nearestSections([group.example, ...group.questions], SECTION_CHOICES);
+
+  bot.onQuestion(async (turn, raw) => {
+    // A card someone picked in the guidance search comes back as HTML: not a question (nor a gap).
+    const echo = recogniseEchoedCard(turn.context.activity);
+    const text = echo.echoed ? echo.ownText : raw;
+    if (!text) {
+      turn.log.info('an echoed card, not a question; not answered');
+      return;
+    }
     // Typing first: a model answer can take seconds, and users should see the bot is on it.
     await turn.context.sendActivity({ type: 'typing' });
     const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS));
+    metrics.questionAnswered(answer.kind === 'answer');
     if (answer.kind === 'answer') {
       await turn.reply(answerCard(answer));
     } else {
       await turn.reply(notCoveredCard(answer.question, answer.questionId));
+      await showGapToChampions(answer.questionId);
     }
   });
 
   const vote =
     (helpful: boolean) =>
-    async (turn: Turn, data: Record<string, unknown>): Promise<CardActionResult> => {
-      const id = typeof data.questionId === 'string' ? data.questionId : '';
-      const question = await faq.feedback(id, turn.actor, helpful);
+    async (turn: Turn, data: { questionId: string }): Promise<CardActionResult> => {
+      const question = await faq.feedback(data.questionId, turn.actor, helpful);
       if (!question)
         return { message: 'I could not find that question any more, so your feedback was not recorded.' };
       const note = helpful
         ? 'Thanks — glad it helped.'
         : 'Thanks for telling us. The rollout team reviews unhelpful answers to improve the guidance; if this blocks you, log it as an issue.';
+      if (!helpful) await showGapToChampions(question.id);
       const answer = faq.storedAnswer(question);
       if (!answer) return { message: note };
       return {
         card: answerCard(answer, { feedbackNote: note, showFeedback: false, showFollowUp: !helpful }),
       };
     };
-  bot.action('faq.helpful', vote(true));
-  bot.action('faq.notHelpful', vote(false));
+  bot.verb(FAQ_VERBS.helpful, vote(true));
+  bot.verb(FAQ_VERBS.notHelpful, vote(false));
 
-  bot.action('faq.officeHours', async () => {
+  bot.verb(FAQ_VERBS.officeHours, async (turn) => {
     const info = faq.officeHours();
     if (!info) {
       return {
         message: 'The guidance does not list office hours yet. Ask in the support channel, or log an issue.',
       };
     }
-    return {
-      message: `**Office hours** — bring your question along:\n\n${info.passage}\n\n_Source: ${info.source.docTitle} › ${info.source.heading}_`,
-    };
+    // A new message, so the answer the user came from stays on screen.
+    await turn.reply(answerCard(info, { showFeedback: false, showFollowUp: false }));
+    return { message: 'Office hours are below: bring your question along.' };
   });
 
   const showGaps = async (daysArg: unknown, pageArg: unknown) => {
@@ -64,17 +95,106 @@ export function registerFaq(bot: RolloutDeskBot, { faq, log }: FaqWiring): void 
     const page = clampInt(pageArg, 1, 1, 1000);
     return gapsCard(await faq.gaps(days), days, page);
   };
-  bot.command('gaps', async (turn, args) => {
-    if (!(await turn.require('faq.gaps'))) return;
+  bot.command(FAQ_COMMANDS.gaps, async (turn, args) => {
     if (args && !/^\d+$/.test(args)) {
       await turn.reply('Usage: "gaps" or "gaps 30" — the number of days to look back (1–90).');
       return;
     }
     await turn.reply(await showGaps(args || undefined, 1));
   });
-  bot.action('faq.gaps', async (turn, data) => {
-    if (!(await turn.require('faq.gaps'))) return { message: refusalFor(turn.role) };
-    return { card: await showGaps(data.days, data.page) };
+  bot.verb(FAQ_VERBS.gaps, async (_turn, data) => ({ card: await showGaps(data.days, data.page) }));
+
+  // ---- champions' curated answers -----------------------------------------------------------------
+
+  const by = (turn: Turn) => ({ actor: turn.actor, role: turn.role });
+  const findGroup = async (groupId: string, days: unknown) =>
+    (await faq.gaps(clampInt(days, GAP_DAYS_DEFAULT, 1, 90))).find((g) => g.id === groupId) ??
+    (await faq.gaps(90)).find((g) => g.id === groupId);
+  const gone = { message: 'Those questions are no longer open (answered, or older than 90 days). Type "gaps" for the current list.' };
+
+  bot.verb(FAQ_VERBS.curatedForm, async (_turn, data) => {
+    const group = await findGroup(data.groupId, data.days);
+    return group ? { card: curatedFormCard(group, candidateSections(group)) } : gone;
+  });
+
+  bot.verb(FAQ_VERBS.curatedAnswer, async (turn, data) => {
+    const group = await findGroup(data.groupId, undefined);
+    if (!group) return gone;
+    const answer = data.answer?.trim() || undefined;
+    const sectionId = data.sectionId?.trim() || undefined;
+    const outcome = await curated.answerFromChampion(by(turn), {
+      question: group.example,
+      variants: group.questions,
+      groupId: group.id,
+      ...(answer ? { answer } : {}),
+      ...(sectionId ? { sectionId } : {}),
+    });
+    if (!outcome.result.ok) {
+      return { card: curatedFormCard(group, candidateSections(group), { error: escapeText(outcome.result.message), answer: data.answer ?? '' }) };
+    }
+    const stored = outcome.result.answer;
+    await outbox.enqueue([
+      ...curatedAnswerMessages(stored, outcome.tell, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId)),
+      ...gapCardMessages(group, curatedFormCard(group, [], { answeredBy: turn.actor.name }), { answered: true }),
+    ]);
+    turn.log.info({ curated: stored.id, told: outcome.tell.length }, 'curated answer stored');
+    const told = outcome.tell.length;
+    return {
+      card: curatedFormCard(group, [], {
+        answeredBy: turn.actor.name,
+        note: `Saved. ${told === 1 ? '1 person who asked gets' : `${told} people who asked get`} your answer in a private chat; the bot now answers this question with it.`,
+      }),
+    };
+  });
+
+  const listCard = async (
+    turn: Turn,
+    status?: 'active' | 'retired',
+    next?: string,
+    notice?: string,
+  ): Promise<CardActionResult> => {
+    const page = await curated.list(by(turn), { status, next });
+    if (!page.ok) return { message: page.message };
+    return { card: curatedListCard(page.items, { status, next: page.next, showAuthor: w.showAuthor, notice }) };
+  };
+  bot.command(FAQ_COMMANDS.curated, async (turn) => {
+    const res = await listCard(turn, 'active');
+    await turn.reply(res.card ?? escapeText(res.message ?? ''));
+  });
+  bot.verb(FAQ_VERBS.curatedPage, (turn, data) => listCard(turn, data.status || undefined, data.next));
+
+  bot.verb(FAQ_VERBS.curatedEditForm, async (_turn, data) => {
+    const answer = await curated.get(data.curatedId);
+    if (!answer) return { message: 'That answer no longer exists. Type "curated" for the current list.' };
+    const group = { id: answer.groupId ?? '', example: answer.question, count: 0, askers: 0, questions: answer.variants };
+    return { card: curatedFormCard(group, candidateSections(group), { editing: answer }) };
+  });
+  bot.verb(FAQ_VERBS.curatedEdit, async (turn, data) => {
+    const answer = data.answer?.trim() || undefined;
+    const sectionId = data.sectionId?.trim() || undefined;
+    const res = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
+    if (!res.ok) {
+      const current = await curated.get(data.curatedId);
+      if (!current) return { message: res.message };
+      const group = { id: current.groupId ?? '', example: current.question, count: 0, askers: 0, questions: current.variants };
+      return { card: curatedFormCard(group, candidateSections(group), { editing: current, error: escapeText(res.message), answer: data.answer ?? '' }) };
+    }
+    return listCard(turn, 'active', undefined, 'Saved: the bot gives the new answer from now on.');
+  });
+  bot.verb(FAQ_VERBS.curatedRetire, async (turn, data) => {
+    const res = await curated.retire(by(turn), data.curatedId, data.version);
+    if (!res.ok) return { message: res.message };
+    return listCard(turn, 'active', undefined, 'Retired: the bot no longer gives that answer.');
+  });
+  bot.command(FAQ_COMMANDS.exportCurated, async (turn) => {
+    const res = await curated.export(by(turn));
+    if (!res.ok) return turn.reply(escapeText(res.message));
+    if (!res.markdown.trim()) return turn.reply('There are no curated answers yet.');
+    await turn.context.sendActivity({
+      type: 'message',
+      textFormat: 'plain',
+      text: `Champions' answers, ready to paste into the guidance:\n\n${res.markdown}`,
+    });
   });
 
   bot.onSearch(async (turn, query) => {
@@ -101,17 +221,11 @@ export function registerFaq(bot: RolloutDeskBot, { faq, log }: FaqWiring): void 
 }
 
 /** After a docs change, tell each asker whose question is now answered (once, across instances). */
-export async function notifyNewlyAnswered({ faq, sender, log }: FaqWiring): Promise<number> {
+export async function notifyNewlyAnswered({ faq, outbox, log }: FaqWiring): Promise<number> {
   const found = await faq.newlyAnswered();
-  let sent = 0;
-  for (const { question, answer } of found) {
-    const card = answerCard(answer, {
-      feedbackNote: 'Good news: the guidance now answers a question you asked earlier.',
-    });
-    if (await sender.toUser(question.asker.aadObjectId ?? question.asker.id, card)) sent++;
-  }
-  if (found.length) log.info({ found: found.length, sent }, 'told askers their questions are now answered');
-  return sent;
+  await outbox.enqueue(newlyAnsweredMessages(found));
+  if (found.length) log.info({ found: found.length }, 'told askers their questions are now answered');
+  return found.length;
 }
 
 function clampInt(value: unknown, fallback: number, min: number, max: number): number {

@@ -2,6 +2,7 @@ import { type Activity, CardFactory, type CloudAdapter, MessageFactory, type Tur
 import type { AdaptiveCard } from '../cards/template.js';
 import type { ConversationStore, StoredConversation } from '../conversations/store.js';
 import type { Logger } from '../log.js';
+import { metrics } from '../telemetry/metrics.js';
 import { PER_CONVERSATION, SlidingWindowLimiter } from './limiter.js';
 import { referenceOf } from './turn.js';
 
@@ -45,8 +46,15 @@ export class ProactiveSender {
   send(conv: StoredConversation, out: Outgoing): Promise<SentMessage> {
     return this.track(async () => {
       await this.limiter.acquire([`conv:${conv.conversationId}`, `tenant:${conv.tenantId ?? ''}`]);
-      const res = await this.inConversation(conv, (ctx) => ctx.sendActivity(toActivity(out)));
-      return { conversationId: conv.conversationId, activityId: res?.id ?? '' };
+      try {
+        const res = await this.inConversation(conv, (ctx) => ctx.sendActivity(toActivity(out)));
+        metrics.messageSent('sent');
+        return { conversationId: conv.conversationId, activityId: res?.id ?? '' };
+      } catch (err) {
+        // A 429 that outlived the connector client's own retries: Teams is throttling this app.
+        metrics.messageSent((err as { statusCode?: unknown }).statusCode === 429 ? 'throttled' : 'failed');
+        throw err;
+      }
     });
   }
 

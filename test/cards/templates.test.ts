@@ -43,10 +43,18 @@ describe('card templates', () => {
 
 describe('escapeText', () => {
   it('neutralises markdown and mentions in user text', () => {
-    const out = escapeText('**bold** [link](http://x) <at>Boss</at>');
+    const out = escapeText('**bold** [link](http://x) <at>Boss</at>\n1. not a list\n- nor this');
     expect(out).not.toContain('<at>');
-    expect(out).toContain('\\*\\*bold\\*\\*');
-    expect(out).toContain('\\[link\\]');
+    expect(out).not.toContain('**');
+    expect(out).not.toContain('](');
+    expect(out).not.toMatch(/^(\d+\.|-) /m);
+    // No backslash escapes: some Teams clients show them.
+    expect(out).not.toContain('\\');
+  });
+
+  it('leaves ordinary text alone', () => {
+    expect(escapeText('It is already assigned to you.')).toBe('It is already assigned to you.');
+    expect(escapeText('no issue R-9999 (file_name.csv)')).toBe('no issue R-9999 (file_name.csv)');
   });
 });
 

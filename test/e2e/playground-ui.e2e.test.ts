@@ -38,7 +38,7 @@ describe('the Agents Playground in Chromium', () => {
     await page.getByLabel('Title').last().waitFor({ timeout: 15_000 });
     await page.getByLabel('Title').last().fill('Cannot open the visit form');
     await page.getByLabel('What happened').last().fill('The app closes when I tap New visit.');
-    await page.getByLabel('Where (screen or step)').last().fill('Visits > New visit');
+    await page.getByLabel('Where: screen or step').last().fill('Visits > New visit');
     await page.getByLabel('Site or department').last().fill('Oskaya');
     await page.getByText('Slows me down').last().click();
     await page.getByRole('combobox').last().click();

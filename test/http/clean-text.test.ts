@@ -62,7 +62,7 @@ describe('incoming text is cleaned before the bot sees it', () => {
   });
 
   it('stores and exports a reported issue without control characters or lone surrogates', async () => {
-    const res = await execute(app, USERS.staff, 'issue.logAnyway', {
+    const res = await execute(app, USERS.staff, 'issue.submit', {
       title: 'Printer\u0000 jams\u0007 \uD800',
       description: 'First line\r\nsecond\u001b[31m line',
       location: 'Ward\u0008 3',
@@ -72,14 +72,16 @@ describe('incoming text is cleaned before the bot sees it', () => {
     });
     const ref = /R-\d{4}/.exec(invokeText(res.body))?.[0] ?? '';
     expect(ref).not.toBe('');
-    const issue = await app.issues.get(ref);
+    const issue = await app.repository.get(ref);
     expect(issue).toMatchObject({
       title: 'Printer jams \uFFFD',
       description: 'First line\nsecond[31m line',
       location: 'Ward 3',
       site: 'Marula\u200F district',
     });
-    const csv = await app.issues.exportCsv();
+    const lead = { id: USERS.lead.aadObjectId, name: USERS.lead.name };
+    const exported = await app.issues.exportCsv({ person: lead, reporter: lead, role: 'rolloutTeam' });
+    const csv = exported?.csv ?? '';
     expect(csv).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/);
     expect(csv).toContain('Printer jams');
   });

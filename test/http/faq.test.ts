@@ -64,7 +64,8 @@ describe('asking the bot in personal chat', () => {
     const replies = await say(app, USERS.staff, '<at>Boss</at> **urgent** canteen menu?');
     const text = readable(replies);
     expect(text).not.toContain('<at>Boss</at>');
-    expect(text).toContain('\\*\\*urgent\\*\\*');
+    expect(text).not.toContain('**urgent**');
+    expect(text).toContain('∗∗urgent∗∗');
   });
 
   it('thanks the user for Helpful and records it', async () => {
@@ -78,10 +79,16 @@ describe('asking the bot in personal chat', () => {
     expect(q?.helpful).toBe(1);
   });
 
-  it('points to office hours from the guidance', async () => {
-    const res = await execute(app, USERS.staff, 'faq.officeHours', { questionId: 'x' });
-    expect(invokeText(res.body)).toMatch(/Office hours/i);
-    expect(invokeText(res.body)).toMatch(/Tuesday|Thursday/);
+  it('points to office hours from the guidance, in a new message so the answer stays on screen', async () => {
+    const chat = 'a:chat-office-hours';
+    const res = await execute(app, USERS.staff, 'faq.officeHours', { questionId: 'x' }, {
+      serviceUrl: connector.url,
+      conversation: { id: chat, conversationType: 'personal', tenantId: 'tenant-1' },
+    });
+    expect(invokeText(res.body)).toMatch(/Office hours are below/i);
+    const sent = JSON.stringify(connector.sentTo(chat).at(-1)?.body);
+    expect(sent).toMatch(/Tuesday|Thursday/);
+    expect(sent).not.toContain('|---');
   });
 });
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { App } from '../../src/app.js';
+import { verb } from '../../src/registry/define.js';
 import { activity, execute, invokeText, post, startTestApp, USERS } from '../support/app.js';
 
 let app: App;
@@ -13,6 +15,9 @@ afterAll(async () => {
 function invoke(name: string, value: unknown, extra: Record<string, unknown> = {}) {
   return post(app, activity(USERS.staff, { type: 'invoke', name, value, deliveryMode: undefined, ...extra }));
 }
+
+/** A verb this test declares on the running bot (anyone may use it; its data is any object). */
+const testVerb = (name: string) => verb(name, 'everyone', z.object({}));
 
 /** A click on a button whose verb this test registers: one activity, so it can be sent again as Teams' retry. */
 function testClick(verb: string) {
@@ -64,7 +69,7 @@ describe('invalid invokes get a 4xx with a reason, not an empty 501', () => {
 describe('a card action that fails inside the turn', () => {
   it('answers 200 with a message saying nothing was lost, and the retry is handled', async () => {
     let calls = 0;
-    app.bot.action('test.failsOnce', async () => {
+    app.bot.verb(testVerb('test.failsOnce'), async () => {
       calls++;
       if (calls === 1) throw new Error('storage hiccup');
       return { message: 'Worked this time.' };
@@ -84,7 +89,7 @@ describe('a card action that fails inside the turn', () => {
 describe('a replayed card action (same activity id)', () => {
   it('gets the response it produced the first time, without running again', async () => {
     let calls = 0;
-    app.bot.action('test.count', async () => {
+    app.bot.verb(testVerb('test.count'), async () => {
       calls++;
       return { message: `Counted ${calls}.` };
     });
@@ -115,7 +120,7 @@ describe('a replayed card action (same activity id)', () => {
     const running = new Promise<void>((r) => {
       started = r;
     });
-    app.bot.action('test.slow', async () => {
+    app.bot.verb(testVerb('test.slow'), async () => {
       started();
       await gate;
       return { message: 'Slow but done.' };

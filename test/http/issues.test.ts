@@ -14,6 +14,11 @@ import {
 } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
+/*
+ * The issue log over HTTP, as Teams drives it. One app for the file; every test logs the issues it needs
+ * and reads references from the replies, so each test passes alone and in any order.
+ */
+
 let app: App;
 let clock: ManualClock;
 let connector: RecordingConnector;
@@ -35,17 +40,30 @@ const form = {
   site: 'Marula district',
 };
 
+let seq = 0;
+/** A form for a problem no other test reports (so "similar issues" never interferes). */
+function uniqueForm(over: Record<string, string> = {}) {
+  seq++;
+  return { ...form, title: `Problem ${seq} ${over.title ?? ''}`.trim(), site: `Site ${seq}`, ...over };
+}
+
 async function submit(user: TestUser, values: Record<string, unknown>, verb = 'issue.submit') {
   return execute(app, user, verb, values, where(user));
+}
+
+/** Logs an issue as `user` (no similar-issues step) and returns its reference. */
+async function logIssue(user: TestUser, over: Record<string, string> = {}): Promise<string> {
+  const res = await submit(user, { form: uniqueForm(over) }, 'issue.logAnyway');
+  const ref = refIn(invokeText(res.body));
+  if (!ref) throw new Error(`not logged: ${invokeText(res.body)}`);
+  return ref;
 }
 
 function refIn(text: string): string {
   return /R-\d{4}/.exec(text)?.[0] ?? '';
 }
 
-function versionOf(body: Record<string, unknown>): number {
-  return Number(/"version":"?(\d+)/.exec(JSON.stringify(body))?.[1] ?? 0);
-}
+const versionOf = async (ref: string) => (await app.repository.get(ref))?.version ?? 0;
 
 beforeAll(async () => {
   connector = await new RecordingConnector().start();
@@ -69,48 +87,73 @@ afterAll(async () => {
 });
 
 describe('logging an issue', () => {
-  it('opens the form on "report"', async () => {
+  it('opens the form on "report", saying how long each field may be', async () => {
     const text = JSON.stringify(await say(app, USERS.staff, 'report', where(USERS.staff)));
     expect(text).toContain('issue.submit');
     expect(text).toContain('Sync / offline');
+    expect(text).toContain('Title (at most 120 characters)');
+    expect(text).not.toContain('maxLength');
   });
 
-  it('refuses an incomplete or over-long form with a message per field and saves nothing', async () => {
-    const empty = await submit(USERS.staff, { ...form, title: '' });
+  it('refuses an incomplete or over-long form with a message per field, keeps what was typed, and saves nothing', async () => {
+    const before = (await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 })).items.length;
+    const empty = await submit(USERS.staff, uniqueForm({ title: '' }));
     expect(invokeText(empty.body)).toMatch(/title/i);
-    const long = await submit(USERS.staff, { ...form, description: 'x'.repeat(5_000) });
-    expect(invokeText(long.body)).toMatch(/description|characters/i);
-    const queue = await app.issues.triageQueue({}, { limit: 10 });
-    expect(queue.items).toHaveLength(0);
+    const longText = `${'x'.repeat(2_500)} the end`;
+    const long = await submit(USERS.staff, uniqueForm({ description: longText }));
+    expect(invokeText(long.body)).toMatch(/at most 2000 characters \(this one has 2508\)/);
+    expect(JSON.stringify(long.body)).toContain('the end'); // the form comes back with the text as typed
+    expect((await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 })).items).toHaveLength(before);
   });
 
   it('saves a valid report with a reference, confirms it, and posts the triage card in the triage channel', async () => {
-    const res = await submit(USERS.staff, form);
+    const before = connector.sentTo(TRIAGE).length;
+    const res = await submit(USERS.staff, uniqueForm());
     const ref = refIn(invokeText(res.body));
-    expect(ref).toBe('R-0001');
+    expect(ref).toMatch(/^R-\d{4}$/);
     expect(invokeText(res.body)).toContain('logged');
-    const posted = connector.sentTo(TRIAGE);
+    // The channel post is not the reporter's wait: it follows the confirmation.
+    await connector.waitFor(() => connector.sentTo(TRIAGE).length > before);
+    const posted = connector.sentTo(TRIAGE).slice(before);
     expect(posted).toHaveLength(1);
-    expect(JSON.stringify(posted[0]?.body)).toContain('R-0001');
+    expect(JSON.stringify(posted[0]?.body)).toContain(ref);
     expect(JSON.stringify(posted[0]?.body)).toContain('issue.assignMe');
   });
 
+  it('confirms at once even while the triage channel does not answer (the post waits its turn)', async () => {
+    const held = connector.hold(TRIAGE);
+    try {
+      const res = await submit(USERS.staff, uniqueForm({ title: 'while Teams is slow' }));
+      const ref = refIn(invokeText(res.body));
+      expect(ref).not.toBe('');
+      await connector.waitFor(() => held.waiting() > 0);
+      held.release();
+      await connector.waitFor(() => connector.sentTo(TRIAGE).some((c) => JSON.stringify(c.body).includes(ref)));
+    } finally {
+      held.release();
+    }
+  });
+
   it('offers open issues that look the same, and "+1" adds the user as affected instead of a duplicate', async () => {
-    const res = await submit(USERS.champion, { ...form, title: 'FL-SYNC-409 conflict when syncing' });
+    const values = uniqueForm({ title: 'FL-SYNC-409 conflict when syncing every night' });
+    const original = refIn(invokeText((await submit(USERS.staff, values)).body));
+    const res = await submit(USERS.champion, { ...values, title: 'FL-SYNC-409 conflict when syncing' });
     expect(JSON.stringify(res.body)).toContain('issue.affected');
-    expect(invokeText(res.body)).toContain('R-0001');
-    const plusOne = await execute(
-      app,
-      USERS.champion,
-      'issue.affected',
-      { ref: 'R-0001' },
-      where(USERS.champion),
-    );
+    expect(invokeText(res.body)).toContain(original);
+    const plusOne = await execute(app, USERS.champion, 'issue.affected', { ref: original }, where(USERS.champion));
     expect(invokeText(plusOne.body)).toMatch(/affected/);
-    const issue = await app.issues.get('R-0001');
+    const issue = await app.repository.get(original);
     expect(issue?.affected.map((a) => a.id)).toEqual([USERS.champion.aadObjectId]);
-    const queue = await app.issues.triageQueue({}, { limit: 10 });
-    expect(queue.items).toHaveLength(1);
+  });
+
+  it('refuses a "+1" on an issue the user was never shown, and they still cannot read it', async () => {
+    const secret = await logIssue(USERS.lead, { title: 'Salary data visible to enumerators' });
+    const forged = await execute(app, USERS.staff, 'issue.affected', { ref: secret }, where(USERS.staff));
+    expect(invokeText(forged.body)).toMatch(/only join an issue you were shown/);
+    expect((await app.repository.get(secret))?.affected).toEqual([]);
+    const view = readable(await say(app, USERS.staff, `issue ${secret}`, where(USERS.staff)));
+    expect(view).toMatch(/not one of your issues/);
+    expect(view).not.toContain('Salary');
   });
 
   it('logs it anyway when the user says it is a different problem', async () => {
@@ -118,96 +161,95 @@ describe('logging an issue', () => {
       app,
       USERS.lead,
       'issue.logAnyway',
-      { form: { ...form, title: 'Sync FL-SYNC-409 on the new tablets' } },
+      { form: uniqueForm({ title: 'Sync FL-SYNC-409 on the new tablets' }) },
       where(USERS.lead),
     );
-    expect(refIn(invokeText(res.body))).toBe('R-0002');
+    expect(refIn(invokeText(res.body))).toMatch(/^R-\d{4}$/);
   });
 
   it('handles the same submission sent twice by a Teams retry as one issue', async () => {
+    const values = uniqueForm({ title: 'Retry me once' });
     const a = activity(USERS.staff, {
       ...where(USERS.staff),
       type: 'invoke',
       name: 'adaptiveCard/action',
-      value: {
-        action: {
-          type: 'Action.Execute',
-          verb: 'issue.logAnyway',
-          data: { form: { ...form, title: 'Retry me once' } },
-        },
-      },
+      value: { action: { type: 'Action.Execute', verb: 'issue.logAnyway', data: { form: values } } },
       deliveryMode: undefined,
     });
     await post(app, a);
     await post(app, a);
-    const mine = await app.issues.listByReporter(USERS.staff.aadObjectId, { limit: 20 });
-    expect(mine.items.filter((i) => i.title === 'Retry me once')).toHaveLength(1);
+    const mine = await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 });
+    expect(mine.items.filter((i) => i.title === values.title)).toHaveLength(1);
+  });
+
+  it('lets someone whose Teams name is very long report all the same', async () => {
+    const longName = { ...USERS.staff, id: '29:long', aadObjectId: 'aad-long', name: 'N'.repeat(300) };
+    const res = await execute(app, longName, 'issue.logAnyway', { form: uniqueForm() }, where(longName));
+    expect(refIn(invokeText(res.body))).toMatch(/^R-\d{4}$/);
+  });
+
+  it('logs "report lost device" as P1 at once', async () => {
+    const card = JSON.stringify(await say(app, USERS.staff, 'report lost device', where(USERS.staff)));
+    expect(card).toContain('issue.submitLostDevice');
+    const res = await submit(USERS.staff, uniqueForm({ title: 'Tablet stolen on the bus' }), 'issue.submitLostDevice');
+    const ref = refIn(invokeText(res.body));
+    expect((await app.repository.get(ref))?.priority).toBe('P1');
   });
 });
 
 describe('triage by champions', () => {
   it('refuses a champion action forged by a staff member and changes nothing', async () => {
-    const before = await app.issues.get('R-0001');
-    const forged = await execute(
-      app,
-      USERS.staff,
-      'issue.status',
-      { ref: 'R-0001', version: before?.version, status: 'resolved' },
-      where(USERS.staff),
-    );
+    const ref = await logIssue(USERS.staff);
+    const version = await versionOf(ref);
+    const forged = await execute(app, USERS.staff, 'issue.status', { ref, version, status: 'resolved' }, where(USERS.staff));
     expect(invokeText(forged.body)).toMatch(/champions/);
-    const after = await app.issues.get('R-0001');
+    const after = await app.repository.get(ref);
     expect(after?.status).toBe('new');
-    expect(after?.version).toBe(before?.version);
+    expect(after?.version).toBe(version);
+  });
+
+  it('refuses a forged Action.Submit once, in one reply', async () => {
+    const ref = await logIssue(USERS.staff);
+    const replies = await say(app, USERS.staff, '', {
+      ...where(USERS.staff),
+      value: { action: 'issue.assignMe', ref, version: 1 },
+    });
+    expect(replies).toHaveLength(1);
+    expect(readable(replies)).toMatch(/champions/);
+    expect((await app.repository.get(ref))?.assignee).toBeNull();
   });
 
   it('assigns to me, updates the channel card in place for everyone, and tells the reporter on status changes', async () => {
-    const issue = await app.issues.get('R-0001');
-    const assigned = await execute(
-      app,
-      USERS.champion,
-      'issue.assignMe',
-      { ref: 'R-0001', version: issue?.version },
-      where(USERS.champion),
-    );
+    const ref = await logIssue(USERS.staff);
+    const assigned = await execute(app, USERS.champion, 'issue.assignMe', { ref, version: await versionOf(ref) }, where(USERS.champion));
     expect(invokeText(assigned.body)).toContain(USERS.champion.name);
-    const put = connector.calls.filter((c) => c.method === 'PUT' && c.conversationId === TRIAGE);
-    expect(put.length).toBeGreaterThan(0);
-    expect(JSON.stringify(put.at(-1)?.body)).toContain(USERS.champion.name);
+    await connector.waitFor((calls) =>
+      calls.some((c) => c.method === 'PUT' && c.conversationId === TRIAGE && JSON.stringify(c.body).includes(ref) && JSON.stringify(c.body).includes(USERS.champion.name)),
+    );
 
     const sentBefore = connector.sentTo(chatOf(USERS.staff)).length;
-    const resolved = await execute(
-      app,
-      USERS.champion,
-      'issue.status',
-      { ref: 'R-0001', version: versionOf(assigned.body), status: 'in_progress' },
-      where(USERS.champion),
-    );
-    expect(invokeText(resolved.body)).toMatch(/In progress/i);
+    const moved = await execute(app, USERS.champion, 'issue.status', { ref, version: await versionOf(ref), status: 'in_progress' }, where(USERS.champion));
+    expect(invokeText(moved.body)).toMatch(/In progress/i);
     await connector.waitFor(() => connector.sentTo(chatOf(USERS.staff)).length > sentBefore);
-    expect(JSON.stringify(connector.sentTo(chatOf(USERS.staff)).at(-1)?.body)).toMatch(/R-0001/);
+    expect(JSON.stringify(connector.sentTo(chatOf(USERS.staff)).at(-1)?.body)).toContain(ref);
+  });
+
+  it('names champions in the Assign list by the name they go by in Teams', async () => {
+    const ref = await logIssue(USERS.staff);
+    const card = await execute(app, USERS.champion, 'issue.assignMe', { ref, version: await versionOf(ref) }, where(USERS.champion));
+    const json = JSON.stringify(card.body);
+    expect(json).toContain(`"title":"${USERS.champion.name}"`);
+    expect(json).not.toMatch(/Champion [0-9a-f]{8}/);
   });
 
   it('lets only one of two champions acting on the same card version win; the other sees the fresh card', async () => {
-    const issue = await app.issues.get('R-0002');
-    const v = issue?.version;
+    const ref = await logIssue(USERS.staff);
+    const version = await versionOf(ref);
     const [a, b] = await Promise.all([
-      execute(
-        app,
-        USERS.champion,
-        'issue.priority',
-        { ref: 'R-0002', version: v, priority: 'P1' },
-        where(USERS.champion),
-      ),
-      execute(
-        app,
-        USERS.lead,
-        'issue.priority',
-        { ref: 'R-0002', version: v, priority: 'P3' },
-        where(USERS.lead),
-      ),
+      execute(app, USERS.champion, 'issue.priority', { ref, version, priority: 'P1' }, where(USERS.champion)),
+      execute(app, USERS.lead, 'issue.priority', { ref, version, priority: 'P3' }, where(USERS.lead)),
     ]);
-    const after = await app.issues.get('R-0002');
+    const after = await app.repository.get(ref);
     const texts = [invokeText(a.body), invokeText(b.body)];
     expect(texts.some((t) => /already|changed|meanwhile|first/i.test(t))).toBe(true);
     expect(after?.history.filter((h) => h.what === 'priority')).toHaveLength(1);
@@ -215,97 +257,88 @@ describe('triage by champions', () => {
   });
 
   it('keeps both comments when two champions comment at once', async () => {
-    const v = (await app.issues.get('R-0002'))?.version;
+    const ref = await logIssue(USERS.staff);
+    const version = await versionOf(ref);
     await Promise.all([
-      execute(
-        app,
-        USERS.champion,
-        'issue.comment',
-        { ref: 'R-0002', version: v, comment: 'Checked the device logs.', public: 'false' },
-        where(USERS.champion),
-      ),
-      execute(
-        app,
-        USERS.lead,
-        'issue.comment',
-        { ref: 'R-0002', version: v, comment: 'Asked the vendor.', public: 'true' },
-        where(USERS.lead),
-      ),
+      execute(app, USERS.champion, 'issue.comment', { ref, version, comment: 'Checked the device logs.', public: 'false' }, where(USERS.champion)),
+      execute(app, USERS.lead, 'issue.comment', { ref, version, comment: 'Asked the vendor.', public: 'true' }, where(USERS.lead)),
     ]);
-    const after = await app.issues.get('R-0002');
-    expect(after?.comments.map((c) => c.text).sort()).toEqual([
-      'Asked the vendor.',
-      'Checked the device logs.',
-    ]);
+    const after = await app.repository.get(ref);
+    expect(after?.comments.map((c) => c.text).sort()).toEqual(['Asked the vendor.', 'Checked the device logs.']);
   });
 
   it('shows the triage queue to champions with filters, and refuses it to staff', async () => {
+    const site = `Filter site ${Date.now()}`;
+    const moving = await logIssue(USERS.staff, { site });
+    const waiting = await logIssue(USERS.staff, { site });
+    await execute(app, USERS.champion, 'issue.status', { ref: moving, version: await versionOf(moving), status: 'in_progress' }, where(USERS.champion));
+    await execute(app, USERS.champion, 'issue.assignMe', { ref: moving, version: await versionOf(moving) }, where(USERS.champion));
+
     expect(readable(await say(app, USERS.staff, 'triage', where(USERS.staff)))).toMatch(/champions/);
-    const all = readable(await say(app, USERS.champion, 'triage', where(USERS.champion)));
-    expect(all).toContain('R-0001');
-    const filtered = readable(
-      await say(app, USERS.champion, 'triage status:in_progress', where(USERS.champion)),
-    );
-    expect(filtered).toContain('R-0001');
-    expect(filtered).not.toContain('R-0002');
-    expect(readable(await say(app, USERS.champion, 'triage colour:red', where(USERS.champion)))).toMatch(
-      /Usage/,
-    );
-    expect(readable(await say(app, USERS.champion, 'assigned', where(USERS.champion)))).toContain('R-0001');
+    const all = readable(await say(app, USERS.champion, `triage site:"${site}"`, where(USERS.champion)));
+    expect(all).toContain(moving);
+    expect(all).toContain(waiting);
+    const filtered = readable(await say(app, USERS.champion, `triage status:in_progress site:"${site}"`, where(USERS.champion)));
+    expect(filtered).toContain(moving);
+    expect(filtered).not.toContain(waiting);
+    expect(readable(await say(app, USERS.champion, 'triage colour:red', where(USERS.champion)))).toMatch(/Usage/);
+    expect(readable(await say(app, USERS.champion, 'assigned', where(USERS.champion)))).toContain(moving);
   });
 });
 
 describe('duplicates and followers', () => {
   it('marks a duplicate, makes its reporter a follower of the original, who then hears when it changes', async () => {
-    const mine = await app.issues.listByReporter(USERS.staff.aadObjectId, { limit: 20 });
-    const dup = mine.items.find((i) => i.title === 'Retry me once');
-    expect(dup).toBeDefined();
-    const v = (await app.issues.get(dup!.ref))?.version;
-    const marked = await execute(app, USERS.champion, 'issue.duplicate', { ref: dup!.ref, version: v, duplicateOf: 'R-0002' }, where(USERS.champion));
+    const original = await logIssue(USERS.lead);
+    const dup = await logIssue(USERS.staff);
+    const marked = await execute(app, USERS.champion, 'issue.duplicate', { ref: dup, version: await versionOf(dup), duplicateOf: original }, where(USERS.champion));
     expect(invokeText(marked.body)).toMatch(/Duplicate/);
-    const original = await app.issues.get('R-0002');
-    expect(original?.affected.map((a) => a.id)).toContain(USERS.staff.aadObjectId);
+    expect((await app.repository.get(original))?.affected.map((a) => a.id)).toContain(USERS.staff.aadObjectId);
 
     const before = connector.sentTo(chatOf(USERS.staff)).length;
-    await execute(app, USERS.champion, 'issue.status', { ref: 'R-0002', version: original?.version, status: 'resolved' }, where(USERS.champion));
-    await connector.waitFor(() => connector.sentTo(chatOf(USERS.staff)).length > before);
-    expect(JSON.stringify(connector.sentTo(chatOf(USERS.staff)).at(-1)?.body)).toContain('R-0002');
+    await execute(app, USERS.champion, 'issue.status', { ref: original, version: await versionOf(original), status: 'resolved' }, where(USERS.champion));
+    await connector.waitFor(() =>
+      connector.sentTo(chatOf(USERS.staff)).slice(before).some((c) => JSON.stringify(c.body).includes(original)),
+    );
+    // The follower now reads the original as a reporter does.
+    expect(readable(await say(app, USERS.staff, `issue ${original}`, where(USERS.staff)))).toContain(original);
   });
 
-  it('cancels the form without saving anything', async () => {
-    const count = (await app.issues.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items.length;
+  it('cancels the form: the card says so and nothing is saved', async () => {
+    const count = (await app.queries.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items.length;
     const res = await execute(app, USERS.lead, 'issue.cancel', {}, where(USERS.lead));
-    expect(invokeText(res.body)).toMatch(/nothing was saved/);
-    expect((await app.issues.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items).toHaveLength(count);
+    expect(invokeText(res.body)).toMatch(/nothing was saved/i);
+    expect(JSON.stringify(res.body)).not.toContain('issue.submit'); // the form is gone, not left live
+    expect((await app.queries.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items).toHaveLength(count);
   });
 });
 
 describe('following one’s issues', () => {
-  it('lists the user’s issues and shows one with its history, hiding internal comments', async () => {
-    expect(readable(await say(app, USERS.staff, 'my issues', where(USERS.staff)))).toContain('R-0001');
-    const lead = readable(await say(app, USERS.lead, 'issue R-0002', where(USERS.lead)));
-    expect(lead).toContain('Asked the vendor');
-    // Staff follows R-0002 (its duplicate was theirs): they see it as a reporter does, internal comments hidden.
-    const staffView = readable(await say(app, USERS.staff, 'issue R-0002', where(USERS.staff)));
-    expect(staffView).toContain('Asked the vendor');
-    expect(staffView).not.toContain('Checked the device logs');
-    const other = await execute(app, USERS.lead, 'issue.logAnyway', { form: { ...form, title: 'Lead-only issue' } }, where(USERS.lead));
-    const otherRef = refIn(invokeText(other.body));
-    expect(readable(await say(app, USERS.staff, `issue ${otherRef}`, where(USERS.staff)))).toMatch(/not one of your issues/);
+  it('lists the user’s issues and shows one with its history, hiding internal comments from the reporter', async () => {
+    clock.advance(60_000); // newest first: this one is the newest
+    const ref = await logIssue(USERS.staff);
+    const version = await versionOf(ref);
+    await execute(app, USERS.champion, 'issue.comment', { ref, version, comment: 'Internal: device logs.', public: 'false' }, where(USERS.champion));
+    await execute(app, USERS.champion, 'issue.comment', { ref, version: await versionOf(ref), comment: 'We are on it.', public: 'true' }, where(USERS.champion));
+    expect(readable(await say(app, USERS.staff, 'my issues', where(USERS.staff)))).toContain(ref);
+    const champ = readable(await say(app, USERS.lead, `issue ${ref}`, where(USERS.lead)));
+    expect(champ).toContain('Internal: device logs.');
+    const mine = readable(await say(app, USERS.staff, `issue ${ref}`, where(USERS.staff)));
+    expect(mine).toContain('We are on it.');
+    expect(mine).not.toContain('Internal: device logs.');
   });
 
-  it('says plainly when an issue does not exist', async () => {
-    expect(readable(await say(app, USERS.staff, 'issue R-9999', where(USERS.staff)))).toMatch(
-      /no issue R\\?-9999/i,
-    );
+  it('says plainly when an issue does not exist, and what to do instead', async () => {
+    const text = readable(await say(app, USERS.staff, 'issue R-9999', where(USERS.staff)));
+    expect(text).toMatch(/There is no issue R-9999\. Check the reference, or type "my issues"/);
+    expect(text).not.toContain('\\');
   });
 });
 
 describe('export', () => {
-  it('gives the rollout team a CSV download link, and refuses it to champions', async () => {
-    expect(readable(await say(app, USERS.champion, 'export issues', where(USERS.champion)))).toMatch(
-      /rollout team/,
-    );
+  it('gives the rollout team a CSV download link counting issues (not lines), and refuses it to champions', async () => {
+    await logIssue(USERS.staff, { description: 'line one\nline two\nline three' });
+    await logIssue(USERS.staff, { description: 'first\r\nsecond' });
+    expect(readable(await say(app, USERS.champion, 'export issues', where(USERS.champion)))).toMatch(/rollout team/);
     const text = readable(await say(app, USERS.lead, 'export issues', where(USERS.lead)));
     const url = /\((http[^)]+\/exports\/[0-9a-f]+)\)/.exec(text)?.[1] ?? '';
     expect(url).not.toBe('');
@@ -313,37 +346,48 @@ describe('export', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toMatch(/attachment; filename="rollout-issues-.*\.csv"/);
     const csv = await res.text();
-    expect(csv.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(4);
-    expect(csv).toContain('R-0002');
+    const issues = Number(/export of (\d+) issue/.exec(text)?.[1]);
+    const refs = new Set(csv.match(/\n"R-\d{4}",/g));
+    expect(issues).toBe(refs.size);
     expect((await fetch(url.replace(/[0-9a-f]{64}$/, 'f'.repeat(64)))).status).toBe(404);
+  });
+
+  it('sends the link 1:1 when asked in a channel, where everyone would see it', async () => {
+    const before = connector.sentTo(chatOf(USERS.lead)).length;
+    const replies = await say(app, USERS.lead, '<at>Rollout Desk</at> export issues', {
+      serviceUrl: connector.url,
+      conversation: { id: `${TRIAGE};messageid=7`, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
+    });
+    expect(readable(replies)).toMatch(/private chat/);
+    expect(readable(replies)).not.toContain('/exports/');
+    await connector.waitFor(() => connector.sentTo(chatOf(USERS.lead)).length > before);
+    expect(JSON.stringify(connector.sentTo(chatOf(USERS.lead)).at(-1)?.body)).toContain('/exports/');
   });
 });
 
 describe('SLA', () => {
   it('reminds the triage channel once about an issue left untriaged, and escalates a blocking one once', async () => {
-    const res = await execute(
-      app,
-      USERS.staff,
-      'issue.logAnyway',
-      { form: { ...form, title: 'Cannot log in at all', category: 'Access / login' } },
-      where(USERS.staff),
-    );
-    const ref = refIn(invokeText(res.body));
+    const ref = await logIssue(USERS.staff, { title: 'Cannot log in at all', category: 'Access / login' });
     const channelBefore = connector.sentTo(TRIAGE).length;
     const leadBefore = connector.sentTo(chatOf(USERS.lead)).length;
     const about = (calls: { body: unknown }[], text: string) =>
       calls.filter((c) => JSON.stringify(c.body).includes(text));
+    const tick = async () => {
+      await app.scheduler.tick();
+      await app.outbox.drain();
+    };
     clock.advance(31 * 60_000);
-    await app.scheduler.tick();
+    await tick();
     const escalations = about(connector.sentTo(chatOf(USERS.lead)).slice(leadBefore), `**${ref}**`);
     expect(escalations).toHaveLength(1);
     expect(JSON.stringify(escalations[0]?.body)).toContain('Escalation');
     clock.advance(90 * 60_000);
-    await app.scheduler.tick();
-    await app.scheduler.tick();
+    await tick();
+    await tick();
     expect(about(connector.sentTo(TRIAGE).slice(channelBefore), `Reminder: **${ref}**`)).toHaveLength(1);
     clock.advance(120 * 60_000);
-    await app.scheduler.tick();
+    await tick();
     expect(about(connector.sentTo(chatOf(USERS.lead)).slice(leadBefore), `**${ref}**`)).toHaveLength(1);
     expect(about(connector.sentTo(TRIAGE).slice(channelBefore), `Reminder: **${ref}**`)).toHaveLength(1);
   });

@@ -1,6 +1,9 @@
 import { ManualClock } from '../../src/clock.js';
 import type { Person, Reporter } from '../../src/issues/model.js';
-import { IssueStore, type IssueStoreOptions } from '../../src/issues/store.js';
+import { IssueExport } from '../../src/issues/export.js';
+import { IssueQueries } from '../../src/issues/queries.js';
+import { IssueRepository, type RepositoryOptions } from '../../src/issues/repository.js';
+import { type IssueTables, openIssueTables } from '../../src/issues/tables.js';
 import type { Tables } from '../../src/storage/tables.js';
 import { testTables } from '../support/storage.js';
 
@@ -21,11 +24,19 @@ export function form(over: Record<string, unknown> = {}) {
   };
 }
 
-export async function openStore(
-  opts: IssueStoreOptions = {},
-): Promise<{ store: IssueStore; clock: ManualClock; tables: Tables }> {
+/** The issue log's three stores over one fresh set of tables. */
+export async function openStore(opts: RepositoryOptions = {}): Promise<{
+  repo: IssueRepository;
+  queries: IssueQueries;
+  exporter: IssueExport;
+  clock: ManualClock;
+  tables: Tables;
+  issueTables: IssueTables;
+}> {
   const tables = testTables();
   const clock = (opts.clock as ManualClock | undefined) ?? new ManualClock('2026-03-02T09:00:00Z');
-  const store = await IssueStore.open(tables, { ...opts, clock });
-  return { store, clock, tables };
+  const issueTables = await openIssueTables(tables);
+  const repo = new IssueRepository(issueTables, { ...opts, clock });
+  const queries = new IssueQueries(issueTables, repo.counter, clock);
+  return { repo, queries, exporter: new IssueExport(issueTables), clock, tables, issueTables };
 }

@@ -3,7 +3,6 @@ import type { Issue } from '../../src/issues/model.js';
 import { DEFAULT_CATEGORIES } from '../../src/issues/model.js';
 import { formatRef, parseRef, refBucket } from '../../src/issues/refs.js';
 import {
-  ACTION_ROLE,
   addAffectedUser,
   applyTriageAction,
   canTransition,
@@ -31,18 +30,6 @@ function must(outcome: ReturnType<typeof applyTriageAction>): Issue {
 }
 
 describe('issue rules', () => {
-  it('declares the role every triage action needs', () => {
-    expect(Object.keys(ACTION_ROLE).sort()).toEqual([
-      'assign',
-      'assignMe',
-      'comment',
-      'duplicate',
-      'priority',
-      'status',
-    ]);
-    expect(Object.values(ACTION_ROLE).every((r) => r === 'champion' || r === 'rolloutTeam')).toBe(true);
-  });
-
   it('allows the documented status transitions only', () => {
     expect(canTransition('new', 'triaged')).toBe(true);
     expect(canTransition('waiting', 'closed')).toBe(true);

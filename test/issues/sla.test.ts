@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IssueSummary } from '../../src/issues/model.js';
 import { dueSlaEvents, SlaCheck, SlaMarks } from '../../src/issues/sla.js';
-import { IssueStore } from '../../src/issues/store.js';
+import { IssueQueries } from '../../src/issues/queries.js';
 import { alice, amina, form, openStore } from './fixtures.js';
 
 const config = { untriagedReminderMinutes: 240, escalationMinutes: 60 };
@@ -50,16 +50,16 @@ describe('dueSlaEvents', () => {
 
 describe('SlaCheck on Azurite', () => {
   it('fires a reminder exactly once across runs, and stops once the issue is triaged', async () => {
-    const { store, clock, tables } = await openStore();
-    await store.logIssue(form({ severity: 'minor' }), alice);
-    await store.logIssue(form({ severity: 'blocks' }), alice);
-    const check = new SlaCheck(store, await SlaMarks.open(tables), config, clock);
+    const { repo, queries, clock, tables } = await openStore();
+    await repo.logIssue(form({ severity: 'minor' }), alice);
+    await repo.logIssue(form({ severity: 'blocks' }), alice);
+    const check = new SlaCheck(queries, await SlaMarks.open(tables), config, clock);
 
     expect(await check.run()).toEqual([]);
     clock.advance(61 * MIN);
     expect((await check.run()).map((e) => `${e.ref}:${e.kind}`)).toEqual(['R-0002:escalation']);
     expect(await check.run()).toEqual([]);
-    await store.act('R-0002', { kind: 'status', status: 'triaged' }, amina);
+    await repo.act('R-0002', { kind: 'status', status: 'triaged' }, amina);
     clock.advance(200 * MIN);
     expect((await check.run()).map((e) => `${e.ref}:${e.kind}`)).toEqual(['R-0001:reminder']);
     clock.advance(60 * MIN);
@@ -67,11 +67,11 @@ describe('SlaCheck on Azurite', () => {
   });
 
   it('fires once when two instances race, and again after a failed send is released', async () => {
-    const { store, clock, tables } = await openStore();
-    await store.logIssue(form({ severity: 'minor' }), alice);
+    const { repo, queries, clock, tables, issueTables } = await openStore();
+    await repo.logIssue(form({ severity: 'minor' }), alice);
     // Two instances: separate store and marks objects over the same tables.
-    const other = await IssueStore.open(tables, { clock });
-    const a = new SlaCheck(store, await SlaMarks.open(tables), config, clock);
+    const other = new IssueQueries(issueTables, repo.counter, clock);
+    const a = new SlaCheck(queries, await SlaMarks.open(tables), config, clock);
     const b = new SlaCheck(other, await SlaMarks.open(tables), config, clock);
     clock.advance(241 * MIN);
     const [ra, rb] = await Promise.all([a.run(), b.run()]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { allows, type Permission } from '../../src/roles/permissions.js';
 import { Roles, type RosterReader } from '../../src/roles/roles.js';
 
 const base = { championIds: ['AAA-1'], rolloutTeamIds: ['bbb-2'], cacheMs: 60_000 };
@@ -14,17 +15,30 @@ describe('Roles', () => {
 
   it('lets the rollout team do champion actions but not staff do either', async () => {
     const roles = new Roles(base);
-    expect(await roles.may({ aadObjectId: 'bbb-2' }, 'issue.triage')).toBe(true);
-    expect(await roles.may({ aadObjectId: 'aaa-1' }, 'issue.triage')).toBe(true);
-    expect(await roles.may({ aadObjectId: 'aaa-1' }, 'issues.export')).toBe(false);
-    expect(await roles.may({ aadObjectId: 'zzz' }, 'issue.triage')).toBe(false);
+    const may = async (id: string, p: Permission) => allows(await roles.roleOf({ aadObjectId: id }), p);
+    expect(await may('bbb-2', 'issues.triage')).toBe(true);
+    expect(await may('aaa-1', 'issues.triage')).toBe(true);
+    expect(await may('aaa-1', 'issues.export')).toBe(false);
+    expect(await may('zzz', 'issues.triage')).toBe(false);
+  });
+
+  it('names champions from the roster, then from who spoke to the bot, else by their whole id', async () => {
+    const reader: RosterReader = { teamMembers: async () => [{ id: 'DDD-4', name: 'Dina Roster' }] };
+    const roles = new Roles({ ...base, championIds: ['aaa-1', 'fff-6'], championsTeamId: 'team-1' }, reader);
+    const spoke: Record<string, string> = { 'aaa-1': 'Amina Spoke' };
+    const list = await roles.championList(async (id) => spoke[id]);
+    expect(list.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      { id: 'aaa-1', name: 'Amina Spoke' },
+      { id: 'ddd-4', name: 'Dina Roster' },
+      { id: 'fff-6', name: 'fff-6' },
+    ]);
   });
 
   it('reads champions from the champions team roster and caches it', async () => {
     let calls = 0;
-    let members = ['ddd-4'];
+    let members = [{ id: 'ddd-4', name: 'Dina' }];
     const reader: RosterReader = {
-      teamMemberIds: async () => {
+      teamMembers: async () => {
         calls++;
         return members;
       },
@@ -43,9 +57,9 @@ describe('Roles', () => {
   it('keeps the last good roster when a roster read fails', async () => {
     let fail = false;
     const reader: RosterReader = {
-      teamMemberIds: async () => {
+      teamMembers: async () => {
         if (fail) throw new Error('429');
-        return ['eee-5'];
+        return [{ id: 'eee-5', name: 'Eve' }];
       },
     };
     let now = 0;

@@ -56,23 +56,3 @@ describe('DedupeStore results', () => {
     expect(await store.saveResult('inv-2', { small: true })).toBe(false);
   });
 });
-
-describe('DedupeStore.purgeExpired', () => {
-  it('deletes expired rows (with their saved answers) and keeps live and re-claimed ones', async () => {
-    const clock = new ManualClock();
-    const store = await DedupeStore.open(testTables(), clock, 60_000);
-    await store.claim('old-1');
-    await store.claim('old-2');
-    await store.saveResult('old-1', { status: 200, body: { value: 'a card naming someone' } });
-    await store.claim('reclaimed');
-    clock.advance(61_000);
-    expect(await store.claim('reclaimed')).toBe(true); // expired, then claimed again: live
-    await store.claim('fresh');
-    expect(await store.purgeExpired()).toBe(2);
-    expect(await store.result('old-1')).toEqual({ state: 'released' });
-    expect(await store.result('old-2')).toEqual({ state: 'released' });
-    expect(await store.claim('reclaimed')).toBe(false);
-    expect(await store.claim('fresh')).toBe(false);
-    expect(await store.purgeExpired()).toBe(0);
-  });
-});

@@ -11,7 +11,7 @@ export const USERS = {
   lead: { id: '29:lead', aadObjectId: 'aad-lead', name: 'Lee Lead' },
 } as const;
 
-export type TestUser = (typeof USERS)[keyof typeof USERS];
+export type TestUser = { id: string; aadObjectId: string; name: string };
 
 /** Starts the real app on a free port, on the shared test Azurite under a fresh table prefix. */
 export async function startTestApp(env: Record<string, string> = {}, clock = new ManualClock(), log?: Logger) {

@@ -21,6 +21,7 @@ export class RecordingConnector {
   private seq = 0;
   private failures: { status: number; headers?: Record<string, string> }[] = [];
   private readonly answers: { method: string; path: RegExp; body: unknown }[] = [];
+  private readonly held = new Map<string, { waiting: (() => void)[] }>();
   url = '';
 
   async start(): Promise<this> {
@@ -34,6 +35,8 @@ export class RecordingConnector {
         activityId: m?.[2] ? decodeURIComponent(m[2]) : undefined,
         body,
       };
+      const hold = call.conversationId ? this.held.get(call.conversationId) : undefined;
+      if (hold) await new Promise<void>((r) => hold.waiting.push(r));
       const failure = this.failures.shift();
       if (failure) {
         this.rejected.push(call);
@@ -63,6 +66,19 @@ export class RecordingConnector {
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
     return this;
+  }
+
+  /** Keeps every call to this conversation unanswered (as a slow Teams would) until `release` is called. */
+  hold(conversationId: string): { release(): void; waiting(): number } {
+    const entry = { waiting: [] as (() => void)[] };
+    this.held.set(conversationId, entry);
+    return {
+      waiting: () => entry.waiting.length,
+      release: () => {
+        this.held.delete(conversationId);
+        for (const go of entry.waiting.splice(0)) go();
+      },
+    };
   }
 
   failNext(status: number, times = 1, headers?: Record<string, string>): void {

@@ -15,7 +15,7 @@ export interface GuidanceSnapshot<TIndex> {
 }
 
 export interface ReloadedEvent {
-  /** Doc paths added, changed or removed (or newly unreadable) since the previous snapshot. */
+  /** Doc paths added, changed or removed (or newly unreadable) since the previous snapshot; or the glossary file. */
   changed: string[];
 }
 
@@ -29,6 +29,8 @@ export interface GuidanceLibraryOptions<TIndex> {
    * miss events (network mounts, editors that replace files, folders made after start).
    */
   pollMs?: number;
+  /** Called on close: whatever else the index was built from (a glossary file) stops watching too. */
+  onClose?: () => void;
 }
 
 interface LibraryEvents {
@@ -98,7 +100,18 @@ export class GuidanceLibrary<TIndex> extends EventEmitter<LibraryEvents> {
     return this.reloading;
   }
 
+  /**
+   * Rebuilds the index from the docs already loaded, because something else it is built from
+   * changed (the glossary); `reason` is reported as the changed path.
+   */
+  rebuild(reason: string): void {
+    if (this.closed) return;
+    this.snapshot = { ...this.snapshot, index: this.options.buildIndex(this.snapshot.sections), loadedAt: new Date() };
+    this.emit('reloaded', { changed: [reason] });
+  }
+
   close(): void {
+    if (!this.closed) this.options.onClose?.();
     this.closed = true;
     this.watcher?.close();
     this.watcher = undefined;

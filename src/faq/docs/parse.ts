@@ -54,6 +54,10 @@ export function parseGuidanceDoc(relPath: string, markdown: string): GuidanceDoc
       anchor,
       level: section.level,
       text,
+      markdown: section.blocks
+        .map((block) => block.raw)
+        .join('')
+        .trim(),
     });
   }
   return { path: doc, title, meta, sections };

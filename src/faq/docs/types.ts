@@ -15,6 +15,8 @@ export interface GuidanceSection {
   level: number;
   /** Plain text: paragraphs separated by blank lines, list items one per line. */
   text: string;
+  /** The section's own markdown as written (without its heading), for showing its steps whole. */
+  markdown: string;
 }
 
 export interface GuidanceMeta {

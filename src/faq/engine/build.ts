@@ -29,13 +29,34 @@ interface FieldSpec {
   text: (section: GuidanceSection, index: number) => string;
 }
 
+/** The general-English table, built once; with a glossary, one table per glossary seen. */
 let sharedSynonyms: SynonymTable | undefined;
+const glossaryTables = new WeakMap<object, SynonymTable>();
+
+export interface BuildOptions {
+  /** The organisation's own words (`GLOSSARY_FILE`), read as exact equivalents. */
+  glossary?: { groups: readonly (readonly string[])[] };
+}
+
+function synonymsFor(glossary: BuildOptions['glossary']): SynonymTable {
+  if (!glossary || glossary.groups.length === 0) return (sharedSynonyms ??= buildSynonymTable());
+  let table = glossaryTables.get(glossary);
+  if (!table) {
+    table = buildSynonymTable(undefined, undefined, glossary.groups);
+    glossaryTables.set(glossary, table);
+  }
+  return table;
+}
 
 /**
  * Precomputes everything a search needs: per term, the sections holding it and its BM25F
  * weight there, so a query only multiplies by idf and adds up.
  */
-export function buildIndex(sections: GuidanceSection[], tuning: Partial<EngineTuning> = {}): FaqIndex {
+export function buildIndex(
+  sections: GuidanceSection[],
+  tuning: Partial<EngineTuning> = {},
+  options: BuildOptions = {},
+): FaqIndex {
   const config: EngineTuning = { ...DEFAULT_TUNING, ...tuning };
   const childrenText = descendantsText(sections, config.shortSectionChars);
   const allFields: FieldSpec[] = [
@@ -43,7 +64,8 @@ export function buildIndex(sections: GuidanceSection[], tuning: Partial<EngineTu
     {
       weight: config.pathWeight,
       b: config.headingB,
-      text: (s) => [s.docTitle, ...s.headingPath.slice(0, -1)].join('\n'),
+      // A doc's top section is headed by the doc's title already: counted once, as its heading.
+      text: (s) => [...(s.heading === s.docTitle ? [] : [s.docTitle]), ...s.headingPath.slice(0, -1)].join('\n'),
     },
     { weight: config.bodyWeight, b: config.bodyB, text: (s) => proseOf(s.text) },
     { weight: config.exampleWeight, b: config.bodyB, text: (s) => examplesOf(s.text) },
@@ -119,14 +141,13 @@ export function buildIndex(sections: GuidanceSection[], tuning: Partial<EngineTu
   const headingPostings = new Map<string, Uint32Array>();
   for (const [term, list] of headingLists) headingPostings.set(term, Uint32Array.from(list));
 
-  sharedSynonyms ??= buildSynonymTable();
   return {
     sections,
     postings,
     idf,
     unknownIdf: bm25Idf(total, 0),
     spelling: new SpellingVocabulary(wordCounts),
-    synonyms: sharedSynonyms,
+    synonyms: synonymsFor(options.glossary),
     headingPostings,
     tuning: config,
   };

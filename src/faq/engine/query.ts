@@ -19,6 +19,8 @@ export interface QueryConcept {
   coverageIdf: number;
   /** The idf of the word as typed (or repaired) when the docs use it; caps what its synonyms are worth. */
   ownIdf: number | undefined;
+  /** Ranking weight of the concept as a whole: above 1 for an error code, which names its own topic. */
+  boost: number;
 }
 
 /**
@@ -78,6 +80,9 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
       alternatives: [...alternatives.values()],
       coverageIdf: ownIdf ?? index.unknownIdf,
       ownIdf,
+      // Only an error code keeps its digits ("FL-403" → fl403): people copy it from the screen.
+      // A code the glossary explains ("K-05" = monthly report) is a word like any other.
+      boost: /\d/.test(word) && !index.synonyms.byTerm.has(term) ? tuning.codeBoost : 1,
     });
   }
 
@@ -91,7 +96,7 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
       alternatives.push({ term: related, weight, kind: relation });
     }
     if (alternatives.length > 0) {
-      concepts.push({ typed: phrase.words.join(' '), alternatives, coverageIdf: 0, ownIdf: undefined });
+      concepts.push({ typed: phrase.words.join(' '), alternatives, coverageIdf: 0, ownIdf: undefined, boost: 1 });
     }
   }
   return concepts;

@@ -214,6 +214,7 @@ epoch, milliseconds, unix time, timestamp, timestamps
 vulnerability, security hole, security bug, security issue, exploit, disclosure
 migrate, migration, move over, copy across, transfer to a new server
 free text, open ended, open-ended, long answer, comments box, text box, text
+stolen, stole, steal, theft, thief, robbed, mugged, lost
 `;
 
 /**
@@ -268,6 +269,7 @@ doc, document, documentation
 stat, statistic, statistics
 calc, calculate, calculation
 prefs, preferences
+steal, stole, stolen
 `;
 
 export type Relation = 'variant' | 'related';
@@ -287,21 +289,29 @@ export function rawStems(text: string): string[] {
     .map(stem);
 }
 
-/** Builds the lookup once per process; entries are stemmed the same way as the index. */
-export function buildSynonymTable(groups: string = GROUPS, variants: string = VARIANTS): SynonymTable {
+/**
+ * Builds the lookup; entries are stemmed the same way as the index. `extra` groups (the
+ * organisation's glossary) are exact equivalents, linked like word families.
+ */
+export function buildSynonymTable(
+  groups: string = GROUPS,
+  variants: string = VARIANTS,
+  extra: readonly (readonly string[])[] = [],
+): SynonymTable {
   const byTerm = new Map<string, Map<string, Relation>>();
   const phrases = new Map<string, { words: string[]; related: Map<string, Relation> }>();
   const link = (target: Map<string, Relation>, term: string, relation: Relation) => {
     // A variant link is the stronger one; never let a looser group downgrade it.
     if (target.get(term) !== 'variant') target.set(term, relation);
   };
+  const lines = (source: string) => source.split('\n').map((line) => line.split(','));
   for (const [source, relation] of [
-    [groups, 'related'],
-    [variants, 'variant'],
+    [lines(groups), 'related'],
+    [lines(variants), 'variant'],
+    [extra, 'variant'],
   ] as const) {
-    for (const line of source.split('\n')) {
+    for (const line of source) {
       const entries = line
-        .split(',')
         .map((entry) => ({ raw: rawStems(entry), content: words(entry).map(stem) }))
         .filter((entry) => entry.raw.length > 0);
       if (entries.length < 2) continue;
@@ -310,7 +320,9 @@ export function buildSynonymTable(groups: string = GROUPS, variants: string = VA
         for (const other of entries)
           for (const term of other.content) if (!entry.content.includes(term)) related.add(term);
         if (related.size === 0) continue;
-        if (entry.raw.length === 1) {
+        // A code such as "K-05" is one term ("k05") though written as two raw words.
+        const single = entry.raw.length === 1 || (entry.content.length === 1 && /\d/.test(entry.content[0]!));
+        if (single) {
           // A single stop word ("all", "must") carries no topic of its own: don't expand it.
           const term = entry.content[0];
           if (term === undefined) continue;

@@ -44,10 +44,21 @@ export interface EngineTuning {
    * in another: asked "dashboard", "Where do I find the dashboards?" beats "Can I make my own charts?".
    */
   headingWordBonus: number;
+  /** Ranking weight of an error code typed in a question ("FL-403"), against 1 for a word. */
+  codeBoost: number;
   /** A direct sub-section of the best section scoring at least this share of it is listed second. */
   subsectionRatio: number;
+
   /** Confidence below this → "not answered". */
   answerThreshold: number;
+  /** Confidence is lowered by this × the share of the question's weight in words the docs never use. */
+  unknownPenalty: number;
+  /**
+   * A question not answered as a whole is answered from one of its clauses ("… and make a pivot
+   * table") only when that clause alone reaches this confidence: stricter than `answerThreshold`,
+   * since a short clause of an off-topic question easily matches something.
+   */
+  clauseThreshold: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -68,8 +79,11 @@ export const DEFAULT_TUNING: EngineTuning = {
   sameDocFactor: 0.7,
   headingSynonymBonus: 0.6,
   headingWordBonus: 0.3,
+  codeBoost: 2,
   subsectionRatio: 0.3,
-  answerThreshold: 0.27,
+  answerThreshold: 0.2,
+  unknownPenalty: 0.3,
+  clauseThreshold: 0.4,
 };
 
 /**

@@ -9,10 +9,21 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const ODK_DIR = path.resolve(REPO_ROOT, '../shared/corpus/odk-docs');
 export const ODK_DOCS = path.join(ODK_DIR, 'docs');
 export const ODK_DEV_QUESTIONS = path.join(ODK_DIR, 'questions.dev.jsonl');
-export const HAS_ODK = existsSync(ODK_DOCS) && existsSync(ODK_DEV_QUESTIONS);
+const present = existsSync(ODK_DOCS) && existsSync(ODK_DEV_QUESTIONS);
+// Locally a missing corpus skips these tests; in CI (CI=true) it is a failure, never a silent skip.
+if (!present && process.env.CI === 'true') {
+  throw new Error(`The shared ODK corpus is missing at ${ODK_DIR}; CI must check out ../shared beside the repo.`);
+}
+export const HAS_ODK = present;
 
 /** This project's extra question sets on the same corpus (see test/faq/questions/README.md). */
 export const ODK_EXTRA_QUESTIONS = {
   a: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-a.jsonl'),
   b: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-b.jsonl'),
+  c: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-c.jsonl'),
 };
+
+/** Everyday questions about the demo rollout, over `sample/guidance` (see test/faq/questions/README.md). */
+export const SAMPLE_GUIDANCE = path.join(REPO_ROOT, 'sample/guidance');
+export const SAMPLE_GLOSSARY = path.join(REPO_ROOT, 'sample/glossary.yaml');
+export const SAMPLE_QUESTIONS = path.join(REPO_ROOT, 'test/faq/questions/sample-everyday.jsonl');

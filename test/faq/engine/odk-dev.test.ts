@@ -6,53 +6,32 @@ import { buildIndex, type FaqIndex, search } from '../../../src/faq/engine/index
 import { HAS_ODK, ODK_DEV_QUESTIONS, ODK_DOCS, ODK_EXTRA_QUESTIONS } from './corpus.js';
 
 /**
- * Regression guard on the real ODK corpus. The floors are the levels the engine reaches on
- * the dev set today (hit@1 0.400, hit@3 0.633, refused 0.80, answered 0.933), less one
- * question, so a change that loses ground fails here. (Issue #3 targets hit@1 ≥ 0.40 and
- * hit@3 ≥ 0.60 on a held-out set: see the issue note.)
+ * Regression guard on the real ODK corpus: each set keeps the levels the engine reaches today,
+ * less one question, so a change that loses ground (ranking, refusing off-topic questions, or
+ * answering answerable ones) fails here. Speed is measured by `npm run faq:eval`, not here.
+ * Today (hit@1 / hit@3 / refused / answered): dev 0.417 / 0.633 / 1.000 / 0.983; A 0.417 / 0.567 /
+ * 0.733 / 0.967; B 0.433 / 0.517 / 0.733 / 0.867; C 0.460 / 0.580 / 0.920 / 0.980.
  */
-describe.skipIf(!HAS_ODK)('engine on the ODK dev questions', () => {
-  it('keeps its retrieval, refusal and speed levels', async () => {
-    const loaded = await loadGuidanceDir(ODK_DOCS);
-    const started = performance.now();
-    const index = buildIndex(loaded.sections);
-    const buildMs = performance.now() - started;
-    const questions = parseQuestions(readFileSync(ODK_DEV_QUESTIONS, 'utf8'));
-    search(index, 'warm up');
-    const metrics = evaluate(
-      questions,
-      runQuestions(questions, (q) => search(index, q)),
-    );
-
-    expect(metrics.hitAt1).toBeGreaterThanOrEqual(0.38);
-    expect(metrics.hitAt3).toBeGreaterThanOrEqual(0.61);
-    expect(metrics.refused).toBeGreaterThanOrEqual(0.7);
-    expect(metrics.answered).toBeGreaterThanOrEqual(0.9);
-    expect(buildMs).toBeLessThan(2000);
-    expect(metrics.p95Ms).toBeLessThan(10);
-  });
-});
-
-/**
- * The same guard on this project's extra question sets (test/faq/questions): today's levels less
- * one question. Set A: hit@1 0.417, hit@3 0.567; set B: hit@1 0.433, hit@3 0.517.
- */
-describe.skipIf(!HAS_ODK)('engine on the extra ODK question sets', () => {
-  // One index for both sets: the docs are the same.
+describe.skipIf(!HAS_ODK)('engine on the ODK question sets', () => {
+  // One index for every set: the docs are the same.
   let built: Promise<FaqIndex> | undefined;
   const odkIndex = () => (built ??= loadGuidanceDir(ODK_DOCS).then((loaded) => buildIndex(loaded.sections)));
 
   it.each([
-    ['A', ODK_EXTRA_QUESTIONS.a, 0.4, 0.55],
-    ['B', ODK_EXTRA_QUESTIONS.b, 0.416, 0.5],
-  ])('set %s keeps its hit@1 and hit@3', async (_name, file, hit1, hit3) => {
+    ['dev', ODK_DEV_QUESTIONS, { hit1: 0.4, hit3: 0.616, refused: 0.933, answered: 0.966 }],
+    ['A', ODK_EXTRA_QUESTIONS.a, { hit1: 0.4, hit3: 0.55, refused: 0.666, answered: 0.95 }],
+    ['B', ODK_EXTRA_QUESTIONS.b, { hit1: 0.416, hit3: 0.5, refused: 0.666, answered: 0.85 }],
+    ['C', ODK_EXTRA_QUESTIONS.c, { hit1: 0.44, hit3: 0.56, refused: 0.9, answered: 0.96 }],
+  ])('set %s keeps its hit@1, hit@3, refusals and answers', async (_name, file, floor) => {
     const index = await odkIndex();
     const questions = parseQuestions(readFileSync(file, 'utf8'));
     const metrics = evaluate(
       questions,
       runQuestions(questions, (q) => search(index, q)),
     );
-    expect(metrics.hitAt1).toBeGreaterThanOrEqual(hit1);
-    expect(metrics.hitAt3).toBeGreaterThanOrEqual(hit3);
+    expect(metrics.hitAt1).toBeGreaterThanOrEqual(floor.hit1);
+    expect(metrics.hitAt3).toBeGreaterThanOrEqual(floor.hit3);
+    expect(metrics.refused).toBeGreaterThanOrEqual(floor.refused);
+    expect(metrics.answered).toBeGreaterThanOrEqual(floor.answered);
   });
 });

@@ -12,6 +12,7 @@ function section(text: string): GuidanceSection {
     anchor: 'x',
     level: 2,
     text,
+    markdown: text,
   };
 }
 

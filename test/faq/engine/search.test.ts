@@ -84,8 +84,8 @@ describe('search on a small synthetic guide', () => {
   });
 
   it('returns no results and no answer when nothing matches at all', () => {
-    expect(search(index, 'zzzz qqqq')).toEqual({ answered: false, confidence: 0, results: [] });
-    expect(search(buildIndex([]), 'anything')).toEqual({ answered: false, confidence: 0, results: [] });
+    expect(search(index, 'zzzz qqqq')).toEqual({ answered: false, confidence: 0, results: [], offTopic: [], uncovered: [] });
+    expect(search(buildIndex([]), 'anything')).toEqual({ answered: false, confidence: 0, results: [], offTopic: [], uncovered: [] });
   });
 
   it('builds and searches fast', () => {

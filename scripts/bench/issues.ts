@@ -7,7 +7,7 @@
  * Targets on Azurite: each query p95 ≤ 100 ms, logging p95 ≤ 30 ms.
  */
 import { parseArgs } from 'node:util';
-import { systemClock } from '../src/clock.js';
+import { systemClock } from '../../src/clock.js';
 import {
   DEFAULT_CATEGORIES,
   type Issue,
@@ -18,12 +18,15 @@ import {
   type Severity,
   STATUSES,
   type Status,
-} from '../src/issues/model.js';
-import { formatRef } from '../src/issues/refs.js';
-import { applyTriageAction, createIssue, type TriageAction } from '../src/issues/rules.js';
-import { IssueStore } from '../src/issues/store.js';
-import { startAzurite } from '../src/storage/azurite.js';
-import { Tables } from '../src/storage/tables.js';
+} from '../../src/issues/model.js';
+import { formatRef } from '../../src/issues/refs.js';
+import { applyTriageAction, createIssue, type TriageAction } from '../../src/issues/rules.js';
+import { IssueQueries } from '../../src/issues/queries.js';
+import { IssueRepository } from '../../src/issues/repository.js';
+import { openIssueTables } from '../../src/issues/tables.js';
+import { bulkLoadIssues } from './load-issues.js';
+import { startAzurite } from '../../src/storage/azurite.js';
+import { Tables } from '../../src/storage/tables.js';
 
 const { values } = parseArgs({
   options: {
@@ -163,7 +166,9 @@ async function main() {
   const azurite = await startAzurite();
   try {
     const tables = new Tables(azurite.connectionString, 'bench');
-    const store = await IssueStore.open(tables, { clock: systemClock });
+    const issueTables = await openIssueTables(tables);
+    const repo = new IssueRepository(issueTables, { clock: systemClock });
+    const queries = new IssueQueries(issueTables, repo.counter, systemClock);
     const now = Date.now();
 
     let t0 = performance.now();
@@ -172,7 +177,7 @@ async function main() {
     const byStatus = new Map<Status, number>();
     for (const i of issues) byStatus.set(i.status, (byStatus.get(i.status) ?? 0) + 1);
     t0 = performance.now();
-    await store.bulkLoad(issues, { parallel: PARALLEL });
+    await bulkLoadIssues(issueTables, repo.config.refPrefix, issues, { parallel: PARALLEL });
     const fillMs = performance.now() - t0;
     console.log(
       `Loaded ${N.toLocaleString('en')} issues in ${(fillMs / 1000).toFixed(1)} s ` +
@@ -183,10 +188,10 @@ async function main() {
     const refs = issues.map((i) => i.ref);
     const queueTokens: string[] = [];
     const rows: Row[] = [];
-    rows.push(await measure('by reference (point read)', 100, () => store.get(pick(refs))));
+    rows.push(await measure('by reference (point read)', 100, () => repo.get(pick(refs))));
     rows.push(
       await measure('triage queue, first page', 100, async () => {
-        const page = await store.triageQueue({}, { limit: 10 });
+        const page = await queries.triageQueue({}, { limit: 10 });
         if (page.next) queueTokens.push(page.next);
       }),
     );
@@ -194,34 +199,34 @@ async function main() {
     let token: string | null = queueTokens[0] ?? null;
     rows.push(
       await measure('triage queue, next pages', 100, async () => {
-        const page = await store.triageQueue({}, { limit: 10, token });
+        const page = await queries.triageQueue({}, { limit: 10, token });
         token = page.next ?? queueTokens[0] ?? null;
       }),
     );
     rows.push(
       await measure('queue by status (open)', 100, () =>
-        store.triageQueue({ status: pick(['new', 'triaged', 'in_progress', 'waiting'] as const) }),
+        queries.triageQueue({ status: pick(['new', 'triaged', 'in_progress', 'waiting'] as const) }),
       ),
     );
     rows.push(
       await measure('by status (done: archive)', 100, () =>
-        store.triageQueue({ status: pick(['resolved', 'closed', 'wont_fix', 'duplicate'] as const) }),
+        queries.triageQueue({ status: pick(['resolved', 'closed', 'wont_fix', 'duplicate'] as const) }),
       ),
     );
-    rows.push(await measure('by assignee (assigned)', 100, () => store.listAssigned(pick(CHAMPIONS).id)));
-    rows.push(await measure('by reporter (my issues)', 100, () => store.listByReporter(pick(REPORTERS).id)));
+    rows.push(await measure('by assignee (assigned)', 100, () => queries.listAssigned(pick(CHAMPIONS).id)));
+    rows.push(await measure('by reporter (my issues)', 100, () => queries.listByReporter(pick(REPORTERS).id)));
     rows.push(
-      await measure('by category', 100, () => store.triageQueue({ category: pick(DEFAULT_CATEGORIES) })),
+      await measure('by category', 100, () => queries.triageQueue({ category: pick(DEFAULT_CATEGORIES) })),
     );
-    rows.push(await measure('by site', 100, () => store.triageQueue({ site: pick(SITES) })));
+    rows.push(await measure('by site', 100, () => queries.triageQueue({ site: pick(SITES) })));
     rows.push(
       await measure('category + site + status', 100, () =>
-        store.triageQueue({ category: pick(DEFAULT_CATEGORIES), site: pick(SITES), status: 'new' }),
+        queries.triageQueue({ category: pick(DEFAULT_CATEGORIES), site: pick(SITES), status: 'new' }),
       ),
     );
     rows.push(
       await measure('similar open issues', 100, () =>
-        store.findSimilarOpen({
+        queries.findSimilarOpen({
           category: pick(DEFAULT_CATEGORIES),
           site: pickSkewed(SITES),
           title: phrase(4),
@@ -235,11 +240,11 @@ async function main() {
         from: new Date(Date.now() - 60_000 - (min + 5) * 60_000),
         to: new Date(Date.now() - min * 60_000),
       }));
-    rows.push(await measure('SLA candidates (per-minute run)', 100, () => store.untriaged(windows())));
-    rows.push(await measure('SLA candidates (first run: all New)', null, () => store.untriaged()));
+    rows.push(await measure('SLA candidates (per-minute run)', 100, () => queries.untriaged(windows())));
+    rows.push(await measure('SLA candidates (first run: all New)', null, () => queries.untriaged()));
     rows.push(
       await measure('log one issue (end to end)', 30, (i) =>
-        store.logIssue(
+        repo.logIssue(
           {
             title: `Bench ${i} ${phrase(3)}`,
             description: phrase(20),
@@ -255,7 +260,7 @@ async function main() {
     );
     rows.push(
       await measure('triage action (priority)', 100, () =>
-        store.act(pick(refs), { kind: 'priority', priority: pick([...PRIORITIES, null]) }, pick(CHAMPIONS)),
+        repo.act(pick(refs), { kind: 'priority', priority: pick([...PRIORITIES, null]) }, pick(CHAMPIONS)),
       ),
     );
 

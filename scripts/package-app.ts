@@ -1,13 +1,15 @@
 /**
- * Builds the Teams app package: manifest/manifest.template.json with its ${{VAR}} placeholders filled
- * from the environment, validated against the Teams manifest schema named in its `$schema` (bundled
- * offline by @microsoft/app-manifest), zipped with the two icons into dist/rollout-desk.zip.
+ * Builds the Teams app package for one environment: manifest/manifest.template.json with its ${{VAR}}
+ * placeholders filled from env/.env.<name>, the bot's command menu derived from src/commands.ts, validated
+ * against the Teams manifest schema named in its `$schema` (bundled offline by @microsoft/app-manifest),
+ * zipped with the two icons into build/appPackage.<name>.zip.
  *
- *   npm run manifest:package -- [--env-file FILE] [--out FILE]
+ *   npm run package                   → env/.env.local (the demo environment) → build/appPackage.local.zip
+ *   npm run package -- --env prod     → env/.env.prod → build/appPackage.prod.zip
  *
- * Values come from the process environment, then from the env file (default `.env` when it exists);
- * the process environment wins. Required: TEAMS_APP_ID, BOT_ID, BOT_DOMAIN. Optional: APP_NAME_SUFFIX
- * (default empty), APP_VERSION (default: package.json's version). See docs/deployment.md.
+ * Required in the env file: TEAMS_APP_ID, BOT_ID, BOT_DOMAIN. Optional: APP_NAME_SUFFIX (default empty),
+ * APP_VERSION (default: package.json's version). Secrets never go in an app package: a placeholder named
+ * like one is refused. See docs/deployment.md.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,11 +17,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, parseEnv } from 'node:util';
 import { type AppManifest, AppManifestUtils } from '@microsoft/app-manifest';
 import { strToU8, zipSync } from 'fflate';
+import * as commands from '../src/commands.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const MANIFEST_DIR = join(ROOT, 'manifest');
 export const TEMPLATE_PATH = join(MANIFEST_DIR, 'manifest.template.json');
-export const DEFAULT_OUT = join(ROOT, 'dist', 'rollout-desk.zip');
+export const ENV_DIR = join(ROOT, 'env');
+export const BUILD_DIR = join(ROOT, 'build');
 
 /** Icon file name in the package → expected width and height in pixels (Teams' requirements). */
 export const ICONS = { 'color.png': 192, 'outline.png': 32 } as const;
@@ -30,6 +34,44 @@ const HOSTNAME =
   /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/i;
 
 export type Vars = Record<string, string | undefined>;
+
+/** Names that hold secrets (passwords, keys, tokens, connection strings): never a manifest placeholder. */
+const SECRET_NAME = /(^SECRET_|PASSWORD|SECRET|API_KEY|ACCOUNT_KEY|_KEY$|TOKEN|CONNECTION_STRING)/i;
+
+type Scope = 'personal' | 'team' | 'groupChat';
+export interface CommandList {
+  scopes: Scope[];
+  commands: { title: string; description: string }[];
+}
+
+/**
+ * The bot's command menu, per scope, from what src/commands.ts exports: the one place that couples the
+ * manifest to the bot's commands. Setup commands act on a channel (team only); `my …` and exports answer
+ * privately (personal only); champions' and the rollout team's commands work in chat and in their channel;
+ * everything else everywhere.
+ */
+export function commandLists(source: {
+  KNOWN_COMMANDS: readonly string[];
+  COMMAND_HELP: Readonly<Record<string, string>>;
+} = commands): CommandList[] {
+  const scopesOf = (name: string, help: string): Scope[] => {
+    if (name.startsWith('setup ')) return ['team'];
+    if (name.startsWith('my ') || name.startsWith('export ')) return ['personal'];
+    if (/^(Champions|Rollout team):/.test(help)) return ['personal', 'team'];
+    return ['personal', 'team', 'groupChat'];
+  };
+  const lists: CommandList[] = (['personal', 'team', 'groupChat'] as const).map((scope) => ({
+    scopes: [scope],
+    commands: [],
+  }));
+  for (const name of source.KNOWN_COMMANDS) {
+    const description = source.COMMAND_HELP[name] ?? name;
+    for (const scope of scopesOf(name, description)) {
+      lists.find((l) => l.scopes[0] === scope)?.commands.push({ title: name, description });
+    }
+  }
+  return lists.filter((l) => l.commands.length > 0);
+}
 
 /** A refusal to package, with one line per problem. */
 export class PackagingError extends Error {
@@ -107,8 +149,10 @@ export function readPngSize(png: Uint8Array): { width: number; height: number } 
 export interface PackageOptions {
   /** Values for the placeholders (merged over the defaults). */
   vars: Vars;
-  /** Where to write the zip. */
+  /** Where to write the zip (default build/appPackage.<name>.zip). */
   outFile?: string;
+  /** The environment's name, for the default output file. */
+  envName?: string;
   /** Folder holding manifest.template.json and the icons. */
   manifestDir?: string;
 }
@@ -122,9 +166,17 @@ export interface PackageResult {
 /** Fills, checks, validates and zips. Throws PackagingError naming every problem found. */
 export async function packageManifest(options: PackageOptions): Promise<PackageResult> {
   const manifestDir = options.manifestDir ?? MANIFEST_DIR;
-  const outFile = resolve(options.outFile ?? DEFAULT_OUT);
+  const outFile = resolve(options.outFile ?? join(BUILD_DIR, `appPackage.${options.envName ?? 'local'}.zip`));
   const template = readFileSync(join(manifestDir, 'manifest.template.json'), 'utf8');
   const vars: Vars = { ...defaultVars(), ...options.vars };
+
+  const secretLike = listPlaceholders(template).filter((name) => SECRET_NAME.test(name));
+  if (secretLike.length > 0) {
+    throw new PackagingError(
+      'Cannot package the Teams app: secrets never go in an app package, but the template names',
+      secretLike.map((name) => `\${{${name}}}`),
+    );
+  }
 
   const { text, missing } = fillPlaceholders(template, vars);
   if (missing.length > 0) {
@@ -142,6 +194,8 @@ export async function packageManifest(options: PackageOptions): Promise<PackageR
   } catch (err) {
     throw new PackagingError(`The filled manifest is not valid JSON: ${(err as Error).message}`);
   }
+  const bot = (manifest.bots as { commandLists?: unknown }[] | undefined)?.[0];
+  if (bot) bot.commandLists = commandLists();
   const leftover = listPlaceholders(text);
   if (leftover.length > 0) {
     throw new PackagingError(
@@ -196,25 +250,26 @@ export function loadEnvFile(path: string): Vars {
   return parseEnv(readFileSync(path, 'utf8'));
 }
 
-const USAGE = `Usage: npm run manifest:package -- [--env-file FILE] [--out FILE]
+const USAGE = `Usage: npm run package -- [--env NAME] [--out FILE]
 
-Fills manifest/manifest.template.json, validates it and writes the Teams app package
-(manifest.json + color.png + outline.png) to ${DEFAULT_OUT} unless --out is given.
+Fills manifest/manifest.template.json from env/.env.NAME (default: local, the demo environment), derives
+the bot's commands from src/commands.ts, validates the manifest offline and writes the Teams app package
+(manifest.json + color.png + outline.png) to build/appPackage.NAME.zip unless --out is given.
 
-Variables (process environment first, then --env-file, default .env when present):
+Variables in the env file:
   TEAMS_APP_ID     GUID of the Teams app; generate once and keep it
-  BOT_ID           client id of the bot's identity (managed identity or Entra app)
+  BOT_ID           the bot's Microsoft App ID (output botId of infra/main.bicep)
   BOT_DOMAIN       host name serving /api/messages and /tab, e.g. rollout-desk.azurewebsites.net
   APP_NAME_SUFFIX  optional, appended to the app name, e.g. " (test)"
   APP_VERSION      optional, defaults to package.json's version; raise it for each update`;
 
-export async function main(argv: string[], env: Vars = process.env): Promise<number> {
-  let args: { 'env-file'?: string; out?: string; help?: boolean };
+export async function main(argv: string[], envDir: string = ENV_DIR): Promise<number> {
+  let args: { env?: string; out?: string; help?: boolean };
   try {
     ({ values: args } = parseArgs({
       args: argv,
       options: {
-        'env-file': { type: 'string' },
+        env: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -228,22 +283,19 @@ export async function main(argv: string[], env: Vars = process.env): Promise<num
     console.log(USAGE);
     return 0;
   }
-
-  let fileVars: Vars = {};
-  const envFile = args['env-file'] ?? (existsSync('.env') ? '.env' : undefined);
-  if (envFile !== undefined) {
-    if (!existsSync(envFile)) {
-      console.error(`Env file not found: ${envFile}`);
-      return 1;
-    }
-    fileVars = loadEnvFile(envFile);
+  const envName = args.env ?? 'local';
+  if (!/^[\w-]+$/.test(envName)) {
+    console.error(`--env must be a name such as prod or test (got "${envName}")`);
+    return 2;
   }
-  const vars: Vars = { ...fileVars };
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) vars[key] = value;
-
+  const envFile = join(envDir, `.env.${envName}`);
+  if (!existsSync(envFile)) {
+    console.error(`No env file for "${envName}": create ${envFile} (copy env/.env.local and edit it).`);
+    return 1;
+  }
   try {
-    const result = await packageManifest({ vars, outFile: args.out });
-    console.log(`Wrote ${result.outFile} (${result.files.join(', ')})`);
+    const result = await packageManifest({ vars: loadEnvFile(envFile), outFile: args.out, envName });
+    console.log(`Wrote ${result.outFile} (${result.files.join(', ')}) from ${envFile}`);
     console.log('Upload it in the Teams admin centre (Teams apps › Manage apps › Upload new app).');
     return 0;
   } catch (err) {

@@ -24,13 +24,13 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { percentile } from '../src/faq/engine/evaluation.js';
-import { RecordingConnector } from '../test/support/connector.js';
-import { cpuProfileSummary } from './bench/cpu-profile.js';
-import { echoStep, faqStep, type Kind, nextStep, rememberTriageCard, type Shared, type SimUser, simUsers, type Step } from './bench/users.js';
-import { rngFor } from './fuzz/generate.js';
-import { setUpTriageChannel } from './lib/setup.js';
-import { LOCAL_ONLY, liveHeapTrend, mb, rssMonitor, type ServerProcess, startServerProcess } from './lib/app-process.js';
+import { percentile } from '../../src/faq/engine/evaluation.js';
+import { RecordingConnector } from '../../test/support/connector.js';
+import { cpuProfileSummary } from './cpu-profile.js';
+import { echoStep, faqStep, type Kind, nextStep, rememberTriageCard, type Shared, type SimUser, simUsers, type Step } from './users.js';
+import { rngFor } from '../fuzz/generate.js';
+import { setUpTriageChannel } from '../lib/setup.js';
+import { LOCAL_ONLY, liveHeapTrend, mb, rssMonitor, type ServerProcess, startServerProcess } from '../lib/app-process.js';
 
 const { values } = parseArgs({
   options: {

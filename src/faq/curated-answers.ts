@@ -1,0 +1,182 @@
+import type { Actor } from '../roles/roles.js';
+import {
+  type CuratedActor,
+  type CuratedAnswer,
+  type CuratedInput,
+  type CuratedResult,
+  type CuratedStore,
+  checkInput,
+  curatedSection,
+  exportMarkdown,
+  mayCurate,
+  TELL_WITHIN_DAYS,
+} from './curated.js';
+import type { GuidanceSection } from './docs/types.js';
+import { groupGaps, questionTerms, similarity } from './gaps.js';
+import type { AskedQuestion, QuestionStore } from './questions.js';
+
+/** Someone to tell, 1:1, that their question now has a champion's answer. */
+export interface Recipient {
+  asker: Actor;
+  /** Their own wording, shown above the answer. */
+  question: string;
+  questionId: string;
+}
+
+export interface CuratedOutcome {
+  result: CuratedResult;
+  /** Who must be told now (each claimed once across instances); empty unless the answer is new. */
+  tell: Recipient[];
+}
+
+/**
+ * Champions' curated answers: the operations the Teams layer calls (answer, edit, retire, list,
+ * export, who must be told), each taking plain values and the role the server looked up. Keeps
+ * the active answers as sections for the engine, and calls `onChange` so the index is rebuilt.
+ */
+export class CuratedAnswers {
+  private sections: GuidanceSection[] = [];
+  private byId = new Map<string, CuratedAnswer>();
+  private signature: string | undefined;
+
+  constructor(
+    private readonly store: CuratedStore,
+    private readonly questions: QuestionStore,
+    private readonly guidance: () => GuidanceSection[],
+    private readonly onChange: () => void = () => {},
+  ) {}
+
+  /** The active answers as engine sections (what the index is built with, next to the guidance). */
+  engineSections(): GuidanceSection[] {
+    return this.sections;
+  }
+
+  /** Any answer by id, active or retired (to edit it). */
+  get(id: string): Promise<CuratedAnswer | undefined> {
+    return this.store.get(id);
+  }
+
+  /** An active answer by id (to render a curated hit). */
+  activeAnswer(id: string): CuratedAnswer | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Reloads the active answers from the store (at start, and after any change by any instance). */
+  async refresh(): Promise<void> {
+    const active = await this.store.active();
+    // Unchanged since the last look (the usual case on a timer): no index rebuild.
+    const signature = active.map((a) => `${a.id}:${a.version}`).sort().join(',');
+    if (signature === this.signature) return;
+    this.signature = signature;
+    const sections = new Map(this.guidance().map((s) => [s.id, s]));
+    this.byId = new Map(active.map((a) => [a.id, a]));
+    this.sections = active.map((a) => curatedSection(a, a.sectionId ? sections.get(a.sectionId) : undefined));
+    this.onChange();
+  }
+
+  /**
+   * A champion answers a gap (an unanswered or "not helpful" question, or a whole group of them):
+   * stores the answer and returns who must be told.
+   */
+  async answerFromChampion(by: CuratedActor, input: CuratedInput): Promise<CuratedOutcome> {
+    if (!mayCurate(by.role)) return { result: forbidden(), tell: [] };
+    const problem = checkInput(input, (id) => this.guidance().some((s) => s.id === id));
+    if (problem) return { result: { ok: false, reason: 'invalid', message: problem }, tell: [] };
+    const answer = await this.store.create(
+      {
+        ...input,
+        question: input.question.trim(),
+        variants: [...new Set((input.variants ?? []).map((v) => v.trim()).filter((v) => v && v !== input.question.trim()))],
+      },
+      by.actor,
+    );
+    await this.refresh();
+    return { result: { ok: true, answer }, tell: await this.whoMustBeTold(answer) };
+  }
+
+  async edit(
+    by: CuratedActor,
+    id: string,
+    version: number,
+    change: Pick<CuratedInput, 'answer' | 'sectionId'>,
+  ): Promise<CuratedResult> {
+    if (!mayCurate(by.role)) return forbidden();
+    const current = await this.store.get(id);
+    if (!current) return { ok: false, reason: 'not-found', message: 'That curated answer no longer exists.' };
+    const problem = checkInput({ question: current.question, ...change }, (sid) =>
+      this.guidance().some((s) => s.id === sid),
+    );
+    if (problem) return { ok: false, reason: 'invalid', message: problem };
+    const result = await this.store.update(id, version, change);
+    if (result.ok) await this.refresh();
+    return result;
+  }
+
+  async retire(by: CuratedActor, id: string, version: number): Promise<CuratedResult> {
+    if (!mayCurate(by.role)) return forbidden();
+    const result = await this.store.update(id, version, { status: 'retired' });
+    if (result.ok) await this.refresh();
+    return result;
+  }
+
+  /** The `curated` list, a page at a time (champions and the rollout team). */
+  async list(
+    by: CuratedActor,
+    options: { status?: 'active' | 'retired'; next?: string; size?: number } = {},
+  ): Promise<{ ok: true; items: CuratedAnswer[]; next?: string } | Extract<CuratedResult, { ok: false }>> {
+    if (!mayCurate(by.role)) return forbidden();
+    return { ok: true, ...(await this.store.page(options)) };
+  }
+
+  /** Active answers as markdown ready to paste into the guidance (the rollout team only). */
+  async export(by: CuratedActor): Promise<{ ok: true; markdown: string } | Extract<CuratedResult, { ok: false }>> {
+    if (by.role !== 'rolloutTeam') {
+      return { ok: false, reason: 'forbidden', message: 'Only the rollout team can export curated answers.' };
+    }
+    const sections = new Map(this.guidance().map((s) => [s.id, s]));
+    return { ok: true, markdown: exportMarkdown(await this.store.active(), (id) => sections.get(id)?.markdown) };
+  }
+
+  /**
+   * The askers of this question and of the same question in other words, in the last 30 days,
+   * who have not been told yet: its own wording and variants are grouped with the recent gaps
+   * by the same rule as the champions' `gaps` list. Each person is claimed once per answer
+   * (across instances); give a claim back with `notSent` when the 1:1 fails.
+   */
+  async whoMustBeTold(answer: CuratedAnswer): Promise<Recipient[]> {
+    const recent = await this.questions.recent(TELL_WITHIN_DAYS);
+    const wordings = [answer.question, ...answer.variants].map(questionTerms);
+    const same = recent.filter(
+      (q) => (answer.groupId !== undefined && groupOf(recent, q) === answer.groupId) ||
+        wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION),
+    );
+    const out: Recipient[] = [];
+    const seen = new Set<string>();
+    // Oldest first: whoever waited longest is told first.
+    for (const q of same.sort((a, b) => a.askedAt.localeCompare(b.askedAt))) {
+      const key = q.asker.aadObjectId ?? q.asker.id;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (await this.store.claimNotice(answer.id, key)) {
+        out.push({ asker: q.asker, question: q.question, questionId: q.id });
+      }
+    }
+    return out;
+  }
+
+  /** The 1:1 to `recipient` could not be sent: a later run may try again. */
+  notSent(answer: CuratedAnswer, recipient: Recipient): Promise<void> {
+    return this.store.releaseNotice(answer.id, recipient.asker.aadObjectId ?? recipient.asker.id);
+  }
+}
+
+/** Two wordings count as the same question at this share of shared content words (as in `gaps`). */
+const SAME_QUESTION = 0.5;
+
+function groupOf(recent: AskedQuestion[], question: AskedQuestion): string | undefined {
+  return groupGaps(recent).find((g) => g.questionIds.includes(question.id))?.id;
+}
+
+function forbidden(): Extract<CuratedResult, { ok: false }> {
+  return { ok: false, reason: 'forbidden', message: 'Only champions and the rollout team can curate answers.' };
+}

@@ -1,0 +1,313 @@
+import { randomBytes } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import type { Clock } from '../clock.js';
+import { allows } from '../roles/permissions.js';
+import type { Actor, Role } from '../roles/roles.js';
+import {
+  collect,
+  invertedTime,
+  isConflict,
+  isNotFound,
+  mergeIfUnchanged,
+  safeKey,
+  type Tables,
+} from '../storage/tables.js';
+import type { GuidanceSection } from './docs/types.js';
+
+/** An answer a champion wrote (or pointed to in the guidance) for a question the guidance missed. */
+export interface CuratedAnswer {
+  id: string;
+  /** The question as first asked, and other wordings of it (the grouped gap's questions). */
+  question: string;
+  variants: string[];
+  /** The answer in markdown, or … */
+  answer?: string;
+  /** … the id of the guidance section that answers it. */
+  sectionId?: string;
+  author: { id: string; name: string };
+  createdAt: string;
+  updatedAt: string;
+  status: 'active' | 'retired';
+  /** Bumped by every change; an edit names the version it was made from (ETag-guarded). */
+  version: number;
+  /** The gap group it closed, if any. */
+  groupId?: string;
+}
+
+/** Who acts on a curated answer, with the role the server looked up (never from card data). */
+export interface CuratedActor {
+  actor: Actor;
+  role: Role;
+}
+
+export type CuratedResult =
+  | { ok: true; answer: CuratedAnswer }
+  | { ok: false; reason: 'forbidden' | 'not-found' | 'invalid' | 'conflict'; message: string; current?: CuratedAnswer };
+
+export interface CuratedInput {
+  question: string;
+  variants?: string[];
+  answer?: string;
+  sectionId?: string;
+  groupId?: string;
+}
+
+type CuratedEntity = {
+  partitionKey: string;
+  rowKey: string;
+  question: string;
+  variants: string;
+  answer?: string;
+  sectionId?: string;
+  author: string;
+  createdAt: string;
+  updatedAt: string;
+  status: 'active' | 'retired';
+  version: number;
+  groupId?: string;
+};
+
+/*
+ * Table `FaqCurated`: PK = 'curated', RK = id (inverted creation time + random: newest first).
+ *   - the engine's list of active answers and the `curated` list (paged, newest first): one
+ *     partition query; there are hundreds of curated answers, not millions;
+ *   - one answer by id (edit, retire, the card's buttons): point read;
+ *   - edits are ETag-guarded merges; `version` tells a stale card from a fresh one.
+ * Table `FaqCuratedNotices`: PK = curated id, RK = the told user's key (Entra id or Teams id).
+ *   - "tell each asker once, across instances": a row is created before the 1:1 is sent; a second
+ *     instance's create fails with 409 and it doesn't send. A failed send gives the claim back.
+ */
+const PARTITION = 'curated';
+export const MAX_ANSWER_CHARS = 4000;
+const MAX_QUESTION_CHARS = 500;
+const MAX_VARIANTS = 20;
+
+export class CuratedStore {
+  private constructor(
+    private readonly answers: TableClient,
+    private readonly notices: TableClient,
+    private readonly clock: Clock,
+  ) {}
+
+  static async open(tables: Tables, clock: Clock): Promise<CuratedStore> {
+    return new CuratedStore(await tables.table('FaqCurated'), await tables.table('FaqCuratedNotices'), clock);
+  }
+
+  async get(id: string): Promise<CuratedAnswer | undefined> {
+    if (!/^[0-9a-f]{13,40}$/.test(id)) return undefined;
+    try {
+      return fromEntity(await this.answers.getEntity<CuratedEntity>(PARTITION, id));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Every active answer, for the engine (newest first). */
+  async active(): Promise<CuratedAnswer[]> {
+    const rows = await collect(
+      this.answers.listEntities<CuratedEntity>({
+        queryOptions: { filter: `PartitionKey eq '${PARTITION}' and status eq 'active'` },
+      }),
+    );
+    return rows.map(fromEntity);
+  }
+
+  /** One page of the `curated` list, newest first; `next` continues it. */
+  async page(
+    options: { status?: 'active' | 'retired'; size?: number; next?: string } = {},
+  ): Promise<{ items: CuratedAnswer[]; next?: string }> {
+    const size = Math.min(Math.max(1, options.size ?? 10), 50);
+    let filter = `PartitionKey eq '${PARTITION}'`;
+    if (options.status) filter += ` and status eq '${options.status}'`;
+    const pages = this.answers
+      .listEntities<CuratedEntity>({ queryOptions: { filter } })
+      .byPage({ maxPageSize: size, ...(options.next ? { continuationToken: options.next } : {}) });
+    const first = await pages.next();
+    if (first.done) return { items: [] };
+    const page = first.value;
+    return {
+      items: page.map(fromEntity),
+      ...(page.continuationToken ? { next: page.continuationToken } : {}),
+    };
+  }
+
+  async create(input: Required<Pick<CuratedInput, 'question'>> & CuratedInput, author: Actor): Promise<CuratedAnswer> {
+    const now = this.clock.now();
+    const entity: CuratedEntity = {
+      partitionKey: PARTITION,
+      rowKey: `${invertedTime(now)}${randomBytes(4).toString('hex')}`,
+      question: input.question,
+      variants: JSON.stringify(input.variants ?? []),
+      author: JSON.stringify({ id: author.aadObjectId ?? author.id, name: author.name }),
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      status: 'active',
+      version: 1,
+    };
+    if (input.answer) entity.answer = input.answer;
+    if (input.sectionId) entity.sectionId = input.sectionId;
+    if (input.groupId) entity.groupId = input.groupId;
+    await this.answers.createEntity(entity);
+    return fromEntity(entity);
+  }
+
+  /**
+   * Applies a change if the answer is still at `version` (and its ETag unchanged): two champions
+   * editing at once, one wins and the other is told, with the current answer.
+   */
+  async update(
+    id: string,
+    version: number,
+    change: Partial<Pick<CuratedAnswer, 'answer' | 'sectionId' | 'status' | 'variants'>>,
+  ): Promise<CuratedResult> {
+    let current: CuratedEntity & { etag: string };
+    try {
+      current = await this.answers.getEntity<CuratedEntity>(PARTITION, id);
+    } catch (err) {
+      if (isNotFound(err)) return { ok: false, reason: 'not-found', message: 'That curated answer no longer exists.' };
+      throw err;
+    }
+    const stale = (): CuratedResult => ({
+      ok: false,
+      reason: 'conflict',
+      message: 'Someone changed this answer since your card was shown; here is the current one.',
+      current: fromEntity(current),
+    });
+    if (current.version !== version) return stale();
+    const next: Record<string, unknown> = {
+      partitionKey: PARTITION,
+      rowKey: id,
+      version: version + 1,
+      updatedAt: this.clock.now().toISOString(),
+    };
+    if (change.status) next.status = change.status;
+    if (change.variants) next.variants = JSON.stringify(change.variants);
+    // An answer is either written text or a pointer to a section: setting one clears the other.
+    if (change.answer !== undefined) Object.assign(next, { answer: change.answer, sectionId: '' });
+    if (change.sectionId !== undefined) Object.assign(next, { sectionId: change.sectionId, answer: '' });
+    if (!(await mergeIfUnchanged(this.answers, next as CuratedEntity, current.etag))) {
+      current = await this.answers.getEntity<CuratedEntity>(PARTITION, id);
+      return stale();
+    }
+    return { ok: true, answer: fromEntity({ ...current, ...(next as Partial<CuratedEntity>) }) };
+  }
+
+  /** Claims the right to tell `userKey` about answer `id`: true once per pair, across instances. */
+  async claimNotice(id: string, userKey: string): Promise<boolean> {
+    try {
+      await this.notices.createEntity({
+        partitionKey: id,
+        rowKey: safeKey(userKey),
+        at: this.clock.now().toISOString(),
+      });
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Gives a claim back after the 1:1 could not be sent, so a later run tries again. */
+  async releaseNotice(id: string, userKey: string): Promise<void> {
+    try {
+      await this.notices.deleteEntity(id, safeKey(userKey));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
+function fromEntity(e: CuratedEntity): CuratedAnswer {
+  const out: CuratedAnswer = {
+    id: e.rowKey,
+    question: e.question,
+    variants: JSON.parse(e.variants || '[]') as string[],
+    author: JSON.parse(e.author) as { id: string; name: string },
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
+    status: e.status,
+    version: e.version,
+  };
+  if (e.answer) out.answer = e.answer;
+  if (e.sectionId) out.sectionId = e.sectionId;
+  if (e.groupId) out.groupId = e.groupId;
+  return out;
+}
+
+/** Checks a champion's input; a message naming what is wrong, or undefined when it is fine. */
+export function checkInput(
+  input: CuratedInput,
+  sectionExists: (id: string) => boolean,
+): string | undefined {
+  if (!input.question.trim()) return 'The question is empty.';
+  if (input.question.length > MAX_QUESTION_CHARS) return `The question is longer than ${MAX_QUESTION_CHARS} characters.`;
+  const answer = input.answer?.trim() ?? '';
+  const section = input.sectionId?.trim() ?? '';
+  if (!answer && !section) return 'Write an answer, or pick the guidance section that answers it.';
+  if (answer && section) return 'Give either a written answer or a guidance section, not both.';
+  if (answer.length > MAX_ANSWER_CHARS) return `The answer is longer than ${MAX_ANSWER_CHARS} characters.`;
+  if (section && !sectionExists(section)) return 'That guidance section no longer exists; pick another.';
+  if ((input.variants?.length ?? 0) > MAX_VARIANTS) return `At most ${MAX_VARIANTS} other wordings.`;
+  return undefined;
+}
+
+/** Champions and the rollout team curate answers; staff never (card data can be forged, so this is asked here). */
+export function mayCurate(role: Role): boolean {
+  return allows(role, 'faq.curate');
+}
+
+/** The doc path curated answers are indexed under, so a hit is told from a guidance section. */
+export const CURATED_DOC = 'curated-answers';
+
+/**
+ * A curated answer as a section the engine ranks with the guidance, by the same rules: its
+ * heading is the question, its text the other wordings and the answer (or the pointed-to
+ * section's text). It only wins when it scores best, so it never shadows a better section.
+ */
+export function curatedSection(answer: CuratedAnswer, pointed?: GuidanceSection): GuidanceSection {
+  const body = answer.answer ?? pointed?.text ?? '';
+  const text = [...answer.variants, body].filter(Boolean).join('\n\n');
+  return {
+    id: `${CURATED_DOC}#${answer.id}`,
+    doc: CURATED_DOC,
+    docTitle: 'Answered by a champion',
+    heading: answer.question,
+    headingPath: [answer.question],
+    anchor: answer.id,
+    level: 2,
+    text,
+    markdown: answer.answer ?? pointed?.markdown ?? '',
+  };
+}
+
+/** "Answered by a champion, 12 Jan 2027" — or by name when the rollout team allows it. */
+export function citation(answer: CuratedAnswer, showAuthor: boolean): string {
+  const date = new Date(answer.updatedAt).toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
+  return `Answered by ${showAuthor ? answer.author.name : 'a champion'}, ${date}`;
+}
+
+/**
+ * The curated answers as markdown ready to paste into the guidance: one `##` section per answer,
+ * headed by its question, with the other wordings as a note, so the docs themselves improve.
+ */
+export function exportMarkdown(answers: CuratedAnswer[], sectionText: (id: string) => string | undefined): string {
+  const parts = ['# Answers from champions', ''];
+  for (const answer of answers) {
+    parts.push(`## ${answer.question.replace(/\s+/g, ' ').trim()}`, '');
+    const body = answer.answer ?? (answer.sectionId ? sectionText(answer.sectionId) : undefined);
+    parts.push(body?.trim() || '_(the guidance section this pointed to no longer exists)_', '');
+    if (answer.variants.length > 0) {
+      parts.push(`<!-- also asked as: ${answer.variants.map((v) => v.replace(/-->/g, '')).join(' | ')} -->`, '');
+    }
+  }
+  return `${parts.join('\n').trimEnd()}\n`;
+}
+
+/** How long after asking someone is still told when their question gets a curated answer. */
+export const TELL_WITHIN_DAYS = 30;

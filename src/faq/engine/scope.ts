@@ -1,0 +1,74 @@
+import { containsSequence } from './query.js';
+import { normalize } from './text.js';
+
+/**
+ * Everyday workplace topics that a rollout's support channel is asked about but that guidance for an
+ * information system does not cover: HR and pay, travel and expenses, office IT, facilities, other
+ * tools and other systems' figures, small talk. Deliberately general (nothing names a product being
+ * rolled out); one topic per line, comma-separated, multi-word entries are phrases.
+ *
+ * Such a word in a question is the question's topic, so the section that answers must speak of it
+ * too: when the best section doesn't contain it, the question is about something else that merely
+ * shares the docs' generic words ("form", "submit", "field", "report", "month"). When the guidance
+ * does cover the topic (a page about working offline mentions the office Wi-Fi), the section holds
+ * the word and nothing changes.
+ */
+const WORKPLACE_TOPICS = `
+annual leave, sick leave, maternity leave, paternity leave, compassionate leave, leave days, days of leave, leave request, leave balance, unused leave, carry over leave, days off, holiday entitlement, sick days
+payslip, pay slip, salary, salaries, wage, wages, payroll, overtime, pension, bonus, tax code, income tax, bank details, bank account details
+medical insurance, health insurance, staff insurance, contract renewal, contract renewals, appraisal, performance review, recruitment, vacancy, notice period, probation, employment letter, emergency contact, hr system, hr focal point, human resources, work from home, timesheet, timesheets
+per diem, per diems, daily allowance, subsistence allowance, transport allowance, allowances, expense claim, expense claims, travel claim, travel expense, expenses, reimbursement, reimburse, mileage, mileage rate, fuel costs, cash advance, petty cash, procurement, purchase request, purchase order, invoice
+visa, flight, flights, hotel, hotels, accommodation, guesthouse, book a car, book vehicle, book a vehicle, pool car, driver, staff bus
+vpn, wifi password, wi-fi password, paper jam, jamming, printer jam, toner, laptop charger, charger, monitor, keyboard, outlook, mailbox, inbox, email account, out of office, sharepoint, onedrive, google drive, zoom, teams call, microsoft teams, windows, windows login, windows password, antivirus, virus, desk phone, phone extension, it helpdesk, it support
+canteen, lunch menu, menu, kitchen, water dispenser, toilet, toilets, air conditioner, air con, aircon, parking, car park, parking permit, meeting room, conference room, first aid, office keys, cleaners, cleaning, chairs, office chairs, opening hours, building
+stata, spss, tableau, looker, pivot table, pivot tables, regression, sample size, design effect, weighting, weight the data, dhis2, hmis, census figures, census population, immunisation coverage, immunization coverage, vaccination coverage, prevalence, donor report, ethics approval, ethics board
+joke, weather, football, match yesterday, how are you, good morning, good afternoon, good night, who won
+`;
+
+export interface TopicTerm {
+  /** The entry as written, for saying what isn't covered. */
+  label: string;
+  /** Words of the entry as written (lower case, no stemming: "allowances" is not "allow"), phrases in order. */
+  words: string[];
+}
+
+export function parseTopics(text: string = WORKPLACE_TOPICS): TopicTerm[] {
+  const out: TopicTerm[] = [];
+  const seen = new Set<string>();
+  for (const line of text.split('\n')) {
+    for (const entry of line.split(',')) {
+      const label = entry.trim();
+      const words = rawWords(label);
+      if (words.length === 0 || seen.has(words.join(' '))) continue;
+      seen.add(words.join(' '));
+      out.push({ label, words });
+    }
+  }
+  return out;
+}
+
+const DEFAULT_TOPICS = parseTopics();
+
+/** Every word of a text, lower case, stop words kept, not stemmed: what topic entries are matched against. */
+export function rawWords(text: string): string[] {
+  return normalize(text)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((word) => word.length > 0);
+}
+
+/**
+ * The workplace topics a question raises that the given section text doesn't speak of: a phrase
+ * counts as spoken of when its words occur in order in the section (one word between allowed).
+ */
+export function uncoveredTopics(
+  questionWords: readonly string[],
+  sectionWords: () => readonly string[],
+  topics: readonly TopicTerm[] = DEFAULT_TOPICS,
+): string[] {
+  const raised = topics.filter((topic) => containsSequence(questionWords, topic.words, 0));
+  if (raised.length === 0) return [];
+  const section = sectionWords();
+  return raised
+    .filter((topic) => !containsSequence(section, topic.words, 1))
+    .map((topic) => topic.label);
+}

@@ -1,0 +1,207 @@
+import { EventEmitter } from 'node:events';
+import { type FSWatcher, watch } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The organisation's own words (`GLOSSARY_FILE`): the system's nickname, form codes, local terms and
+ * abbreviations, each with what it means in the guidance's words. They feed the FAQ engine's
+ * synonyms as exact equivalents; the general-English groups stay in `engine/synonyms.ts`.
+ */
+export interface Glossary {
+  /** Groups of words and phrases that mean the same thing here. */
+  groups: string[][];
+}
+
+export const EMPTY_GLOSSARY: Glossary = { groups: [] };
+
+// A comma separates group members in the engine's synonym lists, so it can't be part of one.
+const phrase = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(80, 'must be at most 80 characters')
+  .refine((value) => !value.includes(','), 'must not contain a comma (one word or phrase per entry)');
+
+const schema = z.strictObject({
+  system: z
+    .strictObject({
+      name: phrase,
+      nicknames: z.array(phrase).max(20).default([]),
+    })
+    .optional(),
+  terms: z
+    .array(
+      z.strictObject({
+        term: phrase,
+        means: z.array(phrase).min(1, 'must list at least one meaning').max(20),
+      }),
+    )
+    .max(2000)
+    .default([]),
+});
+
+/** A glossary that can't be used, with the entry at fault named ("terms[3] (K-05).means: …"). */
+export class GlossaryError extends Error {}
+
+/** Reads and checks a glossary; throws a `GlossaryError` naming the file and the bad entry. */
+export function parseGlossary(text: string, source = 'glossary'): Glossary {
+  let value: unknown;
+  try {
+    value = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new GlossaryError(`${source}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new GlossaryError(`${source}: ${describePath(value, issue.path)}: ${issue.message}`);
+  }
+  const groups: string[][] = [];
+  const { system, terms } = parsed.data;
+  if (system && system.nicknames.length > 0) groups.push([system.name, ...system.nicknames]);
+  for (const entry of terms) groups.push([entry.term, ...entry.means]);
+  return { groups };
+}
+
+/** "terms[3] (K-05).means" — the entry's own term helps the rollout team find it in a long file. */
+function describePath(value: unknown, at: readonly PropertyKey[]): string {
+  if (at.length === 0) return 'the file';
+  let out = '';
+  let node: unknown = value;
+  for (const key of at) {
+    out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
+    node = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+    const term = node && typeof node === 'object' ? (node as { term?: unknown }).term : undefined;
+    if (typeof key === 'number' && typeof term === 'string') out += ` (${term})`;
+  }
+  return out;
+}
+
+interface GlossaryEvents {
+  changed: [Glossary];
+}
+
+export interface GlossaryFileOptions {
+  onWarning?: (message: string) => void;
+  /** Quiet time after the last change before re-reading; editors write files in bursts. */
+  debounceMs?: number;
+  /** A stat check this often, next to fs.watch (0 turns it off). */
+  pollMs?: number;
+}
+
+/**
+ * A glossary file kept current without a restart, like the guidance folder: fs.watch on its folder
+ * plus a stat poll, debounced. A missing file is an empty glossary; a bad edit keeps the glossary
+ * in use and is reported with the entry at fault.
+ */
+export class GlossaryFile extends EventEmitter<GlossaryEvents> {
+  private glossary: Glossary = EMPTY_GLOSSARY;
+  private signature = '';
+  private watcher: FSWatcher | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private debounceTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly file: string,
+    private readonly options: GlossaryFileOptions,
+  ) {
+    super();
+  }
+
+  /** Reads the file once (a bad file throws, naming the entry), then watches it. */
+  static async open(file: string, options: GlossaryFileOptions = {}): Promise<GlossaryFile> {
+    const glossary = new GlossaryFile(file, options);
+    const first = await glossary.read();
+    if (first) glossary.glossary = first.glossary;
+    glossary.startWatching();
+    return glossary;
+  }
+
+  get current(): Glossary {
+    return this.glossary;
+  }
+
+  /** Re-reads now; resolves true when a changed glossary was taken into use. */
+  async reload(): Promise<boolean> {
+    let next: { glossary: Glossary } | undefined;
+    try {
+      next = await this.read();
+    } catch (error) {
+      this.options.onWarning?.(`${(error as Error).message}; the previous glossary stays in use`);
+      return false;
+    }
+    if (!next || this.closed) return false;
+    this.glossary = next.glossary;
+    this.emit('changed', next.glossary);
+    return true;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.removeAllListeners();
+  }
+
+  /** The file's glossary, or undefined when it hasn't changed since the last read. */
+  private async read(): Promise<{ glossary: Glossary } | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (this.signature === 'missing') return undefined;
+      this.options.onWarning?.(`${this.file}: not found; using no glossary`);
+      this.signature = 'missing';
+      return { glossary: EMPTY_GLOSSARY };
+    }
+    if (text === this.signature) return undefined;
+    const glossary = parseGlossary(text, path.basename(this.file));
+    this.signature = text;
+    return { glossary };
+  }
+
+  private startWatching(): void {
+    try {
+      // The folder, not the file: editors replace files, which ends a watch on the file itself.
+      this.watcher = watch(path.dirname(this.file), (_event, name) => {
+        if (!name || name === path.basename(this.file)) this.scheduleReload();
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch {
+      // Polling below still notices changes.
+    }
+    const pollMs = this.options.pollMs ?? 2000;
+    if (pollMs > 0) {
+      let last = '';
+      this.pollTimer = setInterval(() => {
+        stat(this.file).then(
+          (info) => `${info.size}:${info.mtimeMs}`,
+          () => 'missing',
+        ).then((now) => {
+          if (last && now !== last) this.scheduleReload();
+          last = now;
+        });
+      }, pollMs);
+      this.pollTimer.unref();
+    }
+  }
+
+  private scheduleReload(): void {
+    if (this.closed) return;
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = undefined;
+      void this.reload();
+    }, this.options.debounceMs ?? 200);
+    this.debounceTimer.unref();
+  }
+}

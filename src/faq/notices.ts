@@ -1,0 +1,64 @@
+import type { OutboundMessage } from '../outbound/message.js';
+import type { AdaptiveCard } from '../cards/template.js';
+import { answerCard } from './cards.js';
+import type { CuratedAnswer } from './curated.js';
+import type { Recipient } from './curated-answers.js';
+import type { GapGroup } from './gaps.js';
+import type { FaqAnswer, NewlyAnswered } from './service.js';
+
+/** After a docs change: each asker whose question is now answered gets the answer 1:1, once per question. */
+export function newlyAnsweredMessages(found: readonly NewlyAnswered[]): OutboundMessage[] {
+  return found.map(({ question, answer }) => ({
+    op: 'send',
+    key: `faq-answered|${question.id}`,
+    to: { kind: 'user', userKey: question.asker.aadObjectId ?? question.asker.id },
+    content: answerCard(answer, {
+      feedbackNote: 'Good news: the guidance now answers a question you asked earlier.',
+    }),
+  }));
+}
+
+/**
+ * A champion's new answer, 1:1 to each person who asked the same question (the recipients were claimed
+ * once each by `CuratedAnswers.whoMustBeTold`), each shown under their own wording.
+ */
+export function curatedAnswerMessages(
+  answer: CuratedAnswer,
+  tell: readonly Recipient[],
+  answerFor: (r: Recipient) => Extract<FaqAnswer, { kind: 'answer' }> | undefined,
+): OutboundMessage[] {
+  return tell.flatMap((r) => {
+    const shown = answerFor(r);
+    if (!shown) return [];
+    return [
+      {
+        op: 'send',
+        key: `faq-curated|${answer.id}|${r.asker.aadObjectId ?? r.asker.id}`,
+        to: { kind: 'user', userKey: r.asker.aadObjectId ?? r.asker.id },
+        content: answerCard(shown, { feedbackNote: 'A champion answered a question you asked earlier.' }),
+      },
+    ];
+  });
+}
+
+/**
+ * The triage channel's card for a group of unanswered questions: posted once per group, then redrawn as
+ * more people ask (its version is the group's count) and once more when a champion has answered it.
+ */
+export function gapCardMessages(
+  group: Pick<GapGroup, 'id' | 'count'>,
+  card: AdaptiveCard,
+  opts: { answered?: boolean } = {},
+): OutboundMessage[] {
+  const post = { kind: 'faq-gap', id: group.id };
+  // Answering outranks any count, so a late "asked again" never redraws an answered card as open.
+  const version = opts.answered ? ANSWERED_VERSION : group.count;
+  const update: OutboundMessage = { op: 'update', key: `faq-gap|${group.id}|v${version}`, post, version, content: card };
+  if (opts.answered) return [update];
+  return [
+    { op: 'send', key: `faq-gap|${group.id}`, to: { kind: 'channel', role: 'triage' }, content: card, post: { ...post, version } },
+    update,
+  ];
+}
+
+const ANSWERED_VERSION = 1_000_000_000;

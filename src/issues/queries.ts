@@ -1,0 +1,242 @@
+import { odata, type TableClient } from '@azure/data-tables';
+import { type Clock, systemClock } from '../clock.js';
+import type { RefCounter } from './counter.js';
+import { SUMMARY_COLUMNS } from './fields.js';
+import { monthOf, nameKey, PART, summaryFromProps } from './indexes.js';
+import { type IssueSummary, isOpen, type NewIssue, type Status } from './model.js';
+import {
+  decodeToken,
+  encodeToken,
+  type Page,
+  type PageRequest,
+  type PageToken,
+  pageLimit,
+} from './paging.js';
+import { issueKeywords, likeness, looksAlike } from './similarity.js';
+import type { IssueTables } from './tables.js';
+
+/**
+ * The issue log's lists, each a read of one index partition (the archive: a few month partitions),
+ * never a scan. See docs/storage-issues.md.
+ */
+
+export interface QueueFilters {
+  status?: Status;
+  category?: string;
+  site?: string;
+  assigneeId?: string;
+}
+
+/** Issues created in [from, to); no `from` means since the beginning. */
+export interface CreatedWindow {
+  from?: Date;
+  to: Date;
+}
+
+/** "Is it one of these?" reads at most this many open issues of the category (queue order). */
+const SIMILAR_SCAN = 300;
+/** The columns a list line needs (category rows also hold keywords). */
+const LIST_COLUMNS = ['RowKey', ...SUMMARY_COLUMNS];
+/** An archive page reads at most this many month partitions before returning what it has. */
+const ARCHIVE_MONTHS_PER_PAGE = 6;
+
+export class IssueQueries {
+  private sinceCache: string | null = null;
+  private readonly idx: IssueTables['idx'];
+
+  constructor(
+    t: IssueTables,
+    /** Where the archive's months begin (the first reference's date). */
+    private readonly counter: Pick<RefCounter, 'since'>,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.idx = t.idx;
+  }
+
+  /**
+   * Open issues that look like the same problem: same category and site, sharing words with the title
+   * and description. One bounded read of the category's queue partition.
+   */
+  async findSimilarOpen(
+    input: Pick<NewIssue, 'category' | 'site' | 'title' | 'description'>,
+    limit = 5,
+  ): Promise<IssueSummary[]> {
+    if (!input.category?.trim() || !input.site?.trim()) return [];
+    const mine = issueKeywords(input.title ?? '', input.description ?? '');
+    if (!mine.length) return [];
+    const rows = await this.take(
+      this.idx.queue,
+      [
+        odata`PartitionKey eq ${PART.queueCategory(input.category)}`,
+        odata`siteKey eq ${nameKey(input.site)}`,
+      ],
+      SIMILAR_SCAN,
+      [...LIST_COLUMNS, 'kw'],
+    );
+    return rows
+      .map((r) => ({
+        r,
+        kw: String(r.kw ?? '')
+          .split(' ')
+          .filter(Boolean),
+      }))
+      .filter(({ kw }) => looksAlike(mine, kw))
+      .map(({ r, kw }) => ({ summary: summaryFromProps(r), score: likeness(mine, kw) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limit)
+      .map((x) => x.summary);
+  }
+
+  // ---- lists --------------------------------------------------------------------------------------
+
+  /** Reads up to `n` rows of one partition query, following continuation pages. */
+  private async take(
+    client: TableClient,
+    conditions: string[],
+    n: number,
+    select?: string[],
+  ): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    const queryOptions = { filter: conditions.join(' and '), ...(select ? { select } : {}) };
+    const iter = client
+      .listEntities<Record<string, unknown>>({ queryOptions })
+      .byPage({ maxPageSize: Math.min(1000, n) });
+    for await (const page of iter) {
+      out.push(...page);
+      if (out.length >= n) break;
+    }
+    return out.slice(0, n);
+  }
+
+  private async partitionPage(
+    client: TableClient,
+    partitionKey: string,
+    extra: string[],
+    limit: number,
+    token: PageToken,
+  ): Promise<Page<IssueSummary>> {
+    const conds = [odata`PartitionKey eq ${partitionKey}`];
+    if (token.rk) conds.push(odata`RowKey ge ${token.rk}`);
+    const rows = await this.take(client, [...conds, ...extra], limit + 1, LIST_COLUMNS);
+    const after = rows[limit];
+    return {
+      items: rows.slice(0, limit).map(summaryFromProps),
+      next: after ? encodeToken({ rk: String(after.rowKey) }) : null,
+    };
+  }
+
+  /** "my issues": the reporter's issues, newest first, any status. */
+  listByReporter(reporterId: string, page?: PageRequest): Promise<Page<IssueSummary>> {
+    return this.partitionPage(
+      this.idx.reporter,
+      PART.reporter(reporterId),
+      [],
+      pageLimit(page),
+      decodeToken(page?.token),
+    );
+  }
+
+  /** "assigned": a champion's open issues, in queue order. */
+  listAssigned(championId: string, page?: PageRequest): Promise<Page<IssueSummary>> {
+    return this.partitionPage(
+      this.idx.queue,
+      PART.queueAssignee(championId),
+      [],
+      pageLimit(page),
+      decodeToken(page?.token),
+    );
+  }
+
+  /**
+   * "triage": open issues, New first, then by priority, then oldest first, with optional filters.
+   * The most selective filter picks the partition (assignee, site, category, status); the others
+   * filter inside it. A done status (resolved, closed, won't fix, duplicate) lists the archive instead,
+   * most recently closed first.
+   */
+  async triageQueue(filters: QueueFilters = {}, page?: PageRequest): Promise<Page<IssueSummary>> {
+    const limit = pageLimit(page);
+    const token = decodeToken(page?.token);
+    if (filters.status && !isOpen(filters.status)) return this.archivePage(filters, limit, token);
+    const { status, category, site, assigneeId } = filters;
+    let pk: string;
+    const extra: string[] = [];
+    if (assigneeId) pk = PART.queueAssignee(assigneeId);
+    else if (site) pk = PART.queueSite(site);
+    else if (category) pk = PART.queueCategory(category);
+    else if (status) pk = PART.queueStatus(status);
+    else pk = PART.queue;
+    if (status && pk !== PART.queueStatus(status)) extra.push(odata`status eq ${status}`);
+    if (category && pk !== PART.queueCategory(category))
+      extra.push(odata`categoryKey eq ${nameKey(category)}`);
+    if (site && pk !== PART.queueSite(site)) extra.push(odata`siteKey eq ${nameKey(site)}`);
+    return this.partitionPage(this.idx.queue, pk, extra, limit, token);
+  }
+
+  private async since(): Promise<string | null> {
+    this.sinceCache ??= await this.counter.since();
+    return this.sinceCache;
+  }
+
+  private async archivePage(
+    filters: QueueFilters,
+    limit: number,
+    token: PageToken,
+  ): Promise<Page<IssueSummary>> {
+    const since = await this.since();
+    if (!since) return { items: [], next: null };
+    const extra: string[] = [];
+    if (filters.status) extra.push(odata`status eq ${filters.status}`);
+    if (filters.category) extra.push(odata`categoryKey eq ${nameKey(filters.category)}`);
+    if (filters.site) extra.push(odata`siteKey eq ${nameKey(filters.site)}`);
+    if (filters.assigneeId) extra.push(odata`assigneeId eq ${filters.assigneeId}`);
+    const floor = monthOf(since);
+    let month = token.m ?? monthOf(this.clock.now().toISOString());
+    let rk = token.rk;
+    const found: { row: Record<string, unknown>; month: string }[] = [];
+    for (let i = 0; i < ARCHIVE_MONTHS_PER_PAGE && month >= floor; i++) {
+      const conds = [odata`PartitionKey eq ${PART.archiveMonth(month)}`];
+      if (rk) conds.push(odata`RowKey ge ${rk}`);
+      const rows = await this.take(
+        this.idx.archive,
+        [...conds, ...extra],
+        limit + 1 - found.length,
+        LIST_COLUMNS,
+      );
+      for (const row of rows) found.push({ row, month });
+      if (found.length > limit) break;
+      month = previousMonth(month);
+      rk = undefined;
+    }
+    const after = found[limit];
+    const next = after
+      ? encodeToken({ m: after.month, rk: String(after.row.rowKey) })
+      : month >= floor
+        ? encodeToken({ m: month })
+        : null;
+    return { items: found.slice(0, limit).map((f) => summaryFromProps(f.row)), next };
+  }
+
+  /**
+   * Untriaged (New) issues, for the SLA check: one partition, as small as triage keeps it. `windows`
+   * narrows it to issues created inside any of the given time ranges (filtered by the service);
+   * none means all of them.
+   */
+  async untriaged(windows: readonly CreatedWindow[] = []): Promise<IssueSummary[]> {
+    const conds = [odata`PartitionKey eq ${PART.queueStatus('new')}`];
+    const ranges = windows.map((w) =>
+      w.from
+        ? odata`(createdAt ge ${w.from.toISOString()} and createdAt lt ${w.to.toISOString()})`
+        : odata`(createdAt lt ${w.to.toISOString()})`,
+    );
+    if (ranges.length) conds.push(`(${ranges.join(' or ')})`);
+    const rows = await this.take(this.idx.queue, conds, Number.POSITIVE_INFINITY, LIST_COLUMNS);
+    return rows.map(summaryFromProps);
+  }
+
+}
+
+function previousMonth(yyyymm: string): string {
+  const y = Number(yyyymm.slice(0, 4));
+  const m = Number(yyyymm.slice(4, 6));
+  return m === 1 ? `${y - 1}12` : `${y}${String(m - 1).padStart(2, '0')}`;
+}

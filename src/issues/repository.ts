@@ -1,0 +1,296 @@
+import { type Clock, systemClock } from '../clock.js';
+import { readEntity } from '../storage/entities.js';
+import { isConflict, isPreconditionFailed, type Tables } from '../storage/tables.js';
+import { RefCounter } from './counter.js';
+import { entityToIssue, IssueTooLargeError, issueToEntity } from './entity.js';
+import { IndexWriter, type PendingChange } from './index-writer.js';
+import {
+  DEFAULT_ISSUES_CONFIG,
+  type HistoryEntry,
+  type Issue,
+  type IssuesConfig,
+  type Person,
+  type Priority,
+  type Reporter,
+} from './model.js';
+import { assertRefPrefix, formatRef, parseRef, refBucket } from './refs.js';
+import {
+  type ActionOutcome,
+  addAffectedUser,
+  applyTriageAction,
+  concurrentChange,
+  createIssue,
+  describeChange,
+  type Notification,
+  type TriageAction,
+} from './rules.js';
+import { type IssueTables, openIssueTables } from './tables.js';
+import { type FieldErrors, validateNewIssue, validateReporter } from './validation.js';
+
+/**
+ * The issue log's writes and point reads on Azure Tables: logging with idempotency and never-reused
+ * references, and ETag-guarded changes that run the rules (rules.ts) against the state actually written.
+ * Lists are in queries.ts, the CSV export in export.ts. Table and key design: docs/storage-issues.md.
+ */
+
+export type LogResult =
+  | { kind: 'created'; issue: Issue }
+  /** The same idempotency key was logged before (a Teams retry): the issue it made, nothing new saved. */
+  | { kind: 'existing'; issue: Issue }
+  | { kind: 'invalid'; errors: FieldErrors };
+
+export type ActResult =
+  | { kind: 'updated'; issue: Issue; entry: HistoryEntry; notifyReporter?: Notification }
+  /** Someone changed the same thing first; `issue` is fresh, `message` says who did what. */
+  | { kind: 'conflict'; issue: Issue; message: string }
+  /** The action does not apply to the issue as it is (or changes nothing); `issue` is fresh. */
+  | { kind: 'refused'; issue: Issue; code: 'invalid' | 'no-change'; message: string }
+  /** This request id was applied already (a retried invoke): nothing changed again. */
+  | { kind: 'repeated'; issue: Issue }
+  | { kind: 'not-found'; message: string };
+
+export interface ActOptions {
+  /** The version the champion's card showed; a change to the same field since then is a conflict. */
+  version?: number;
+  /** Teams' invoke activity id: a retried invoke with the same id is applied once. */
+  requestId?: string;
+}
+
+export interface RepositoryOptions {
+  config?: Partial<IssuesConfig>;
+  clock?: Clock;
+  /** Index rows could not be written after the main row; the repair path will fix them. For logging. */
+  onIndexError?: (err: unknown, ref: string) => void;
+}
+
+interface Loaded {
+  issue: Issue;
+  etag: string;
+  requests: string[];
+}
+
+const MAX_UPDATE_ATTEMPTS = 12;
+/** How many recent request ids the main row remembers for invoke retries. */
+const RECENT_REQUESTS = 20;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class IssueRepository {
+  readonly config: IssuesConfig;
+  readonly counter: RefCounter;
+  private readonly clock: Clock;
+  private readonly index: IndexWriter;
+  private readonly onIndexError: (err: unknown, ref: string) => void;
+
+  constructor(
+    private readonly t: IssueTables,
+    options: RepositoryOptions = {},
+  ) {
+    this.config = { ...DEFAULT_ISSUES_CONFIG, ...options.config };
+    assertRefPrefix(this.config.refPrefix);
+    this.clock = options.clock ?? systemClock;
+    this.onIndexError = options.onIndexError ?? (() => {});
+    this.counter = new RefCounter(t.main, this.config.refPrefix);
+    this.index = new IndexWriter(t.idx, t.main, (ref) => this.get(ref));
+  }
+
+  static async open(tables: Tables, options: RepositoryOptions = {}): Promise<IssueRepository> {
+    return new IssueRepository(await openIssueTables(tables), options);
+  }
+
+  private get prefix() {
+    return this.config.refPrefix;
+  }
+
+  // ---- reads of one issue -------------------------------------------------------------------------
+
+  private async load(ref: string): Promise<Loaded | null> {
+    const parsed = parseRef(ref, this.prefix);
+    if (!parsed) return null;
+    const e = await readEntity<Record<string, unknown>>(this.t.main, refBucket(this.prefix, parsed.number), parsed.ref);
+    if (!e) return null;
+    const requests = typeof e.recentRequests === 'string' ? (JSON.parse(e.recentRequests) as string[]) : [];
+    return { issue: entityToIssue(e), etag: e.etag, requests };
+  }
+
+  /** One issue with its full history and comments (a champion's view; see `reporterView` for the reporter's). */
+  async get(ref: string): Promise<Issue | null> {
+    return (await this.load(ref))?.issue ?? null;
+  }
+
+  /** What a user typed (`R-42`, `r-0042`) → the issue, or the message to show. */
+  async lookup(text: string): Promise<{ ok: true; issue: Issue } | { ok: false; message: string }> {
+    const parsed = parseRef(text, this.prefix);
+    const example = formatRef(this.prefix, 42);
+    if (!parsed) {
+      return {
+        ok: false,
+        message: `"${text.trim().slice(0, 40)}" is not an issue reference (like ${example}). Type "my issues" to see yours.`,
+      };
+    }
+    const issue = await this.get(parsed.ref);
+    return issue
+      ? { ok: true, issue }
+      : {
+          ok: false,
+          message: `There is no issue ${parsed.ref}. Check the reference, or type "my issues" to see yours.`,
+        };
+  }
+
+  // ---- logging ------------------------------------------------------------------------------------
+
+  /**
+   * Validates and saves a report. With an idempotency key (Teams' activity id), a retried request
+   * returns the issue the first one made, and never makes a second.
+   */
+  async logIssue(
+    form: unknown,
+    reporter: Reporter,
+    opts: { idempotencyKey?: string; priority?: Priority | null } = {},
+  ): Promise<LogResult> {
+    const fields = validateNewIssue(form, this.config.categories);
+    if (!fields.ok) return { kind: 'invalid', errors: fields.errors };
+    const who = validateReporter(reporter);
+    if (!who.ok)
+      return { kind: 'invalid', errors: { form: 'Who is reporting could not be read; try again.' } };
+
+    const now = this.clock.now();
+    const build = (n: number) =>
+      createIssue(fields.value, who.value, formatRef(this.prefix, n), n, now, opts.priority ?? null);
+    // The repair marker rides in the counter transaction: from the moment the number exists, a crash
+    // at any later step leaves a marker for repairIndexes().
+    const prepared: { change?: PendingChange } = {};
+    const alloc = await this.counter.allocate(now, opts.idempotencyKey, (n) => {
+      prepared.change = this.index.prepare(null, build(n), now);
+      return prepared.change.marker ? [prepared.change.marker] : [];
+    });
+    const issue = build(alloc.number);
+    const change =
+      alloc.fresh && prepared.change?.ref === issue.ref
+        ? prepared.change
+        : this.index.prepare(null, issue, now);
+    if (!alloc.fresh) {
+      const earlier = await this.get(issue.ref);
+      if (earlier) return { kind: 'existing', issue: earlier };
+      // The first request got its number but has not saved the issue (still running, or it died): finish it.
+      await this.index.record(change);
+    }
+    try {
+      await this.t.main.createEntity(issueToEntity(issue, this.prefix));
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      await this.index.abandon(change);
+      const earlier = await this.get(issue.ref);
+      if (!earlier) throw err;
+      return { kind: 'existing', issue: earlier };
+    }
+    await this.finishIndex(change, issue.version, true);
+    return { kind: 'created', issue };
+  }
+
+  private async finishIndex(change: PendingChange, version: number, fresh = false): Promise<void> {
+    try {
+      await this.index.complete(change, version, fresh);
+    } catch (err) {
+      // The main row is saved and is the truth; the marker stays, and repairIndexes() rebuilds the rows.
+      this.onIndexError(err, change.ref);
+    }
+  }
+
+  // ---- changes ------------------------------------------------------------------------------------
+
+  /** "Me too" (+1) from the similar-issues card: idempotent per user. */
+  addAffected(ref: string, user: Person, opts: { requestId?: string } = {}): Promise<ActResult> {
+    return this.update(ref, (issue, now) => addAffectedUser(issue, user, now), opts);
+  }
+
+  /**
+   * A champion's triage action, as an ETag-guarded read-modify-write. On 412 it reloads and re-applies
+   * the action if nobody changed the same field, else returns a conflict with the fresh issue.
+   * The caller has checked the actor's role (ACTION_ROLE) and, for `assign`, that the assignee is a champion.
+   */
+  async act(ref: string, action: TriageAction, actor: Person, opts: ActOptions = {}): Promise<ActResult> {
+    if (action.kind === 'duplicate') {
+      const target = parseRef(action.of, this.prefix);
+      if (!target) return this.refusedOrMissing(ref, `"${action.of}" is not an issue reference.`);
+      if (!(await this.get(target.ref))) return this.refusedOrMissing(ref, `no issue ${target.ref}`);
+      action = { kind: 'duplicate', of: target.ref };
+    }
+    const a = action;
+    return this.update(ref, (issue, now) => applyTriageAction(issue, a, actor, now), {
+      ...opts,
+      conflict: (issue, base) => {
+        const change = concurrentChange(issue, base, a);
+        // The actor's own earlier change (a second click, another card of theirs) is not a race to
+        // report: the rule then says "already ..." or applies the new value.
+        return change && change.by.id !== actor.id ? describeChange(change) : null;
+      },
+    });
+  }
+
+  private async refusedOrMissing(ref: string, message: string): Promise<ActResult> {
+    const issue = await this.get(ref);
+    return issue
+      ? { kind: 'refused', issue, code: 'invalid', message }
+      : { kind: 'not-found', message: `no issue ${ref}` };
+  }
+
+  private async update(
+    ref: string,
+    mutate: (issue: Issue, now: Date) => ActionOutcome,
+    opts: ActOptions & { conflict?: (issue: Issue, baseVersion: number) => string | null },
+  ): Promise<ActResult> {
+    let base = opts.version;
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const loaded = await this.load(ref);
+      if (!loaded)
+        return { kind: 'not-found', message: `no issue ${parseRef(ref, this.prefix)?.ref ?? ref}` };
+      const { issue, etag } = loaded;
+      if (opts.requestId && loaded.requests.includes(opts.requestId)) return { kind: 'repeated', issue };
+      if (base !== undefined && base < issue.version && opts.conflict) {
+        const message = opts.conflict(issue, base);
+        if (message) return { kind: 'conflict', issue, message };
+      }
+      const now = this.clock.now();
+      const outcome = mutate(issue, now);
+      if (!outcome.ok) return { kind: 'refused', issue, code: outcome.code, message: outcome.message };
+
+      let entity: ReturnType<typeof issueToEntity>;
+      try {
+        entity = issueToEntity(outcome.issue, this.prefix);
+      } catch (err) {
+        if (err instanceof IssueTooLargeError)
+          return { kind: 'refused', issue, code: 'invalid', message: err.message };
+        throw err;
+      }
+      if (opts.requestId) {
+        entity.recentRequests = JSON.stringify([...loaded.requests, opts.requestId].slice(-RECENT_REQUESTS));
+      }
+      const change = this.index.prepare(issue, outcome.issue, now);
+      await this.index.record(change);
+      try {
+        await this.t.main.updateEntity(entity, 'Merge', { etag });
+      } catch (err) {
+        await this.index.abandon(change);
+        if (!isPreconditionFailed(err)) throw err;
+        // Someone wrote first: judge the action against what they changed since the version we acted on.
+        base ??= issue.version;
+        await sleep(Math.random() * 5 * (attempt + 1));
+        continue;
+      }
+      await this.finishIndex(change, outcome.issue.version);
+      const result: ActResult = { kind: 'updated', issue: outcome.issue, entry: outcome.entry };
+      if (outcome.notifyReporter) result.notifyReporter = outcome.notifyReporter;
+      return result;
+    }
+    const fresh = await this.get(ref);
+    if (!fresh) return { kind: 'not-found', message: `no issue ${ref}` };
+    return { kind: 'conflict', issue: fresh, message: 'The issue is changing a lot right now; try again.' };
+  }
+
+  /** Rebuilds index rows of changes that did not finish (markers older than `olderThanMs`). Run on the scheduler. */
+  repairIndexes(olderThanMs = 60_000): Promise<number> {
+    return this.index.repairPending(new Date(this.clock.now().getTime() - olderThanMs));
+  }
+
+}

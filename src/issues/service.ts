@@ -1,0 +1,320 @@
+import type { AdaptiveCard } from '../cards/template.js';
+import type { Destination, OutboundMessage, Outbox } from '../outbound/message.js';
+import { allows } from '../roles/permissions.js';
+import type { Role } from '../roles/roles.js';
+import {
+  issueTriageData,
+  issueUpdateData,
+  renderIssueCard,
+  slaText,
+} from './cards.js';
+import type { IssueExport } from './export.js';
+import { parseTriageFilters } from './filters.js';
+import type { Issue, IssueSummary, Person, Priority, Reporter } from './model.js';
+import type { OfferStore } from './offers.js';
+import type { Page } from './paging.js';
+import type { IssueQueries, QueueFilters } from './queries.js';
+import type { IssueRepository } from './repository.js';
+import type { Notification } from './rules.js';
+import type { SlaEvent } from './sla.js';
+import { type FieldErrors, validateNewIssue } from './validation.js';
+import { type FormData, type Parsed, type TriageData, type TriageVerb, triageActionOf } from './verbs.js';
+
+/**
+ * The issue log as the Teams layer calls it: each operation takes who is asking and what they sent, applies
+ * the rules, and enqueues what other people must hear (the triage channel's card, followers' notices) on
+ * the outbound path, so no one's turn waits on other people's messages. Results are plain values; the
+ * caller renders them with cards.ts.
+ */
+
+/** Who is asking: their stored identity and their role (answered by src/roles). */
+export interface Caller {
+  person: Person;
+  reporter: Reporter;
+  role: Role;
+}
+
+export interface IssueServiceDeps {
+  repository: IssueRepository;
+  queries: IssueQueries;
+  exporter: IssueExport;
+  offers: OfferStore;
+  outbox: Outbox;
+  /** Everyone who may be assigned, with display names. */
+  champions: () => Promise<Person[]>;
+  /** Whether a person has a 1:1 chat with the bot, so a message to them can be read. */
+  reachable: (userKey: string) => Promise<boolean>;
+  rolloutTeamIds: readonly string[];
+  categories: readonly string[];
+}
+
+export type ReportOutcome =
+  | { kind: 'invalid'; values: FormData; errors: FieldErrors }
+  /** Open issues that look the same, offered before logging a duplicate. */
+  | { kind: 'similar'; values: FormData; similar: IssueSummary[] }
+  /** `fresh` is false for a retried request: the issue its first attempt logged. */
+  | { kind: 'logged'; issue: Issue; fresh: boolean };
+
+export type TriageOutcome =
+  | { kind: 'card'; issue: Issue; notice?: string }
+  | { kind: 'message'; text: string };
+
+export type ListName = 'mine' | 'triage' | 'assigned';
+
+export interface ReportOptions {
+  /** Teams' activity id: a retried submit logs nothing new. */
+  requestKey: string;
+  /** Offer similar open issues first (false for "No, log mine"). */
+  checkSimilar: boolean;
+  /** A lost or stolen device: logged as P1 and the rollout team told at once. */
+  lostDevice?: boolean;
+}
+
+const TRIAGE_POST = 'issue-triage';
+const PAGE_SIZE = 10;
+
+/** The reporter and everyone who said "me too", minus the person who made the change. */
+export function followersToTell(issue: Issue, actorId: string): string[] {
+  const keys = new Set([
+    issue.reporter.conversationKey ?? issue.reporter.aadObjectId ?? issue.reporter.id,
+    ...issue.affected.map((a) => a.id),
+  ]);
+  keys.delete(actorId);
+  return [...keys];
+}
+
+/**
+ * Where an escalation goes: 1:1 to each rollout team member who has a chat with the bot; when none has,
+ * to the triage channel, so it is never lost.
+ */
+export function escalationDestinations(rolloutTeamIds: readonly string[], reachable: ReadonlySet<string>): Destination[] {
+  const people = rolloutTeamIds.filter((id) => reachable.has(id));
+  return people.length
+    ? people.map((userKey) => ({ kind: 'user', userKey }) as const)
+    : [{ kind: 'channel', role: 'triage' }];
+}
+
+export class IssueService {
+  constructor(private readonly d: IssueServiceDeps) {}
+
+  get categories(): readonly string[] {
+    return this.d.categories;
+  }
+
+  // ---- staff ----------------------------------------------------------------------------------------
+
+  async report(caller: Caller, values: FormData, opts: ReportOptions): Promise<ReportOutcome> {
+    const checked = validateNewIssue(values, this.d.categories);
+    if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors };
+    if (opts.checkSimilar && !opts.lostDevice) {
+      const similar = await this.d.queries.findSimilarOpen(checked.value, 3);
+      if (similar.length) {
+        await this.d.offers.record(caller.person.id, similar.map((s) => s.ref));
+        return { kind: 'similar', values, similar };
+      }
+    }
+    const priority: Priority | null = opts.lostDevice ? 'P1' : null;
+    const result = await this.d.repository.logIssue(values, caller.reporter, {
+      idempotencyKey: opts.requestKey,
+      priority,
+    });
+    if (result.kind === 'invalid') return { kind: 'invalid', values, errors: result.errors };
+    // Enqueued for a retry too: the outbound path sends each key once, so a crash between logging and
+    // enqueueing is mended by Teams' retry of the same submit.
+    await this.d.outbox.enqueue(await this.announce(result.issue, opts.lostDevice === true));
+    return { kind: 'logged', issue: result.issue, fresh: result.kind === 'created' };
+  }
+
+  /** The new issue's card in the triage channel, and for a lost device an immediate escalation. */
+  private async announce(issue: Issue, urgent: boolean): Promise<OutboundMessage[]> {
+    const out: OutboundMessage[] = [
+      {
+        op: 'send',
+        key: `${TRIAGE_POST}|${issue.ref}`,
+        to: { kind: 'channel', role: 'triage' },
+        content: await this.triageCard(issue),
+        post: { kind: TRIAGE_POST, id: issue.ref, version: issue.version },
+      },
+    ];
+    if (urgent) out.push(...(await this.escalate(issue, `${issue.ref}|lost-device`, slaText(issue, 'lostDevice', 0))));
+    return out;
+  }
+
+  /**
+   * "+1 / this is mine too". Accepted only for an issue the person may see: one offered to them as
+   * similar, their own, or any for a champion. Anything else is refused without saying whether it exists.
+   */
+  async follow(caller: Caller, ref: string, requestId: string): Promise<TriageOutcome | { kind: 'followed'; issue: Issue; message?: string }> {
+    const found = await this.d.repository.lookup(ref);
+    const notYours = { kind: 'message', text: `You can only join an issue you were shown as similar to yours. Type "my issues" to see yours.` } as const;
+    if (!found.ok) return allows(caller.role, 'issues.readAll') ? { kind: 'message', text: found.message } : notYours;
+    const issue = found.issue;
+    const mayFollow =
+      allows(caller.role, 'issues.readAll') ||
+      involved(issue, caller.person.id) ||
+      (await this.d.offers.wasOffered(caller.person.id, issue.ref));
+    if (!mayFollow) return notYours;
+    const res = await this.d.repository.addAffected(issue.ref, caller.person, { requestId });
+    switch (res.kind) {
+      case 'not-found':
+        return { kind: 'message', text: res.message };
+      case 'updated':
+        await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);
+        return { kind: 'followed', issue: res.issue };
+      case 'refused':
+      case 'conflict':
+        return { kind: 'followed', issue: res.issue, message: res.message };
+      case 'repeated':
+        return { kind: 'followed', issue: res.issue };
+    }
+  }
+
+  /** One issue: its reporter and followers see their view of it, champions the full one. */
+  async view(
+    caller: Caller,
+    text: string,
+  ): Promise<{ kind: 'issue'; issue: Issue; audience: 'reporter' | 'champion' } | { kind: 'message'; text: string }> {
+    const found = await this.d.repository.lookup(text);
+    if (!found.ok) return { kind: 'message', text: found.message };
+    const champion = allows(caller.role, 'issues.readAll');
+    if (!champion && !involved(found.issue, caller.person.id)) {
+      // Staff see the issues they logged or joined; others' issues may hold personal details.
+      return { kind: 'message', text: `${found.issue.ref} is not one of your issues. Type "my issues" to see yours.` };
+    }
+    return { kind: 'issue', issue: found.issue, audience: champion ? 'champion' : 'reporter' };
+  }
+
+  /** A page of a list. "mine" is the caller's own; the others need issues.readAll (checked here too). */
+  async list(
+    caller: Caller,
+    list: ListName,
+    opts: { token?: string | null; filters?: QueueFilters } = {},
+  ): Promise<Page<IssueSummary> | null> {
+    const page = { limit: PAGE_SIZE, token: opts.token ?? null };
+    if (list === 'mine') return this.d.queries.listByReporter(caller.person.id, page);
+    if (!allows(caller.role, 'issues.readAll')) return null;
+    return list === 'assigned'
+      ? this.d.queries.listAssigned(caller.person.id, page)
+      : this.d.queries.triageQueue(opts.filters ?? {}, page);
+  }
+
+  parseFilters(caller: Caller, text: string): Parsed<QueueFilters> {
+    return parseTriageFilters(text, caller.person.id);
+  }
+
+  // ---- champions ------------------------------------------------------------------------------------
+
+  /** A triage card's action. The role was checked by the registry; it is checked again here. */
+  async triage(caller: Caller, kind: TriageVerb, data: Partial<TriageData> & { ref: string; version: number }, requestId: string): Promise<TriageOutcome> {
+    if (!allows(caller.role, 'issues.triage')) {
+      return { kind: 'message', text: 'That is for champions and the rollout team.' };
+    }
+    const champions = await this.d.champions();
+    const parsed = triageActionOf(kind, data, champions);
+    if (!parsed.ok) {
+      const current = await this.d.repository.get(data.ref);
+      return current ? { kind: 'card', issue: current, notice: parsed.message } : { kind: 'message', text: parsed.message };
+    }
+    const action = parsed.value;
+    const res = await this.d.repository.act(data.ref, action, caller.person, { version: data.version, requestId });
+    switch (res.kind) {
+      case 'not-found':
+        return { kind: 'message', text: res.message };
+      case 'conflict':
+      case 'refused':
+        return { kind: 'card', issue: res.issue, notice: res.message };
+      case 'repeated':
+        return { kind: 'card', issue: res.issue };
+      case 'updated': {
+        const out: OutboundMessage[] = [await this.cardUpdate(res.issue)];
+        if (action.kind === 'duplicate') out.push(...(await this.followOriginal(res.issue, res.issue.duplicateOf ?? action.of)));
+        if (res.notifyReporter) out.push(...this.notices(res.issue, res.notifyReporter, res.entry.version, caller.person.id, res.entry));
+        await this.d.outbox.enqueue(out);
+        return { kind: 'card', issue: res.issue };
+      }
+    }
+  }
+
+  /** The triage card as champions see it now. */
+  async triageCard(issue: Issue, notice?: string): Promise<AdaptiveCard> {
+    return renderIssueCard('issue-triage', issueTriageData(issue, { champions: await this.d.champions(), notice }));
+  }
+
+  /** Redraws the issue's card in the triage channel; the outbound path never lets an older one win. */
+  private async cardUpdate(issue: Issue): Promise<OutboundMessage> {
+    return {
+      op: 'update',
+      key: `${TRIAGE_POST}|${issue.ref}|v${issue.version}`,
+      post: { kind: TRIAGE_POST, id: issue.ref },
+      version: issue.version,
+      content: await this.triageCard(issue),
+    };
+  }
+
+  /** The followers' 1:1 notice of a status change or a public comment, once per person and version. */
+  private notices(issue: Issue, note: Notification, version: number, actorId: string, entry: Parameters<typeof issueUpdateData>[2]): OutboundMessage[] {
+    const card = renderIssueCard('issue-update', issueUpdateData(issue, note, entry));
+    return followersToTell(issue, actorId).map((userKey) => ({
+      op: 'send',
+      key: `issue-notice|${issue.ref}|v${version}|${userKey}`,
+      to: { kind: 'user', userKey },
+      content: card,
+    }));
+  }
+
+  /** A duplicate's reporter and its +1s join the original as affected, so they hear when it is fixed. */
+  private async followOriginal(dup: Issue, originalRef: string): Promise<OutboundMessage[]> {
+    let latest: Issue | null = null;
+    for (const person of [dup.reporter, ...dup.affected]) {
+      const res = await this.d.repository.addAffected(originalRef, { id: person.id, name: person.name });
+      if (res.kind === 'updated') latest = res.issue;
+    }
+    return latest ? [await this.cardUpdate(latest)] : [];
+  }
+
+  // ---- rollout team ---------------------------------------------------------------------------------
+
+  async exportCsv(caller: Caller): Promise<{ csv: string; count: number } | null> {
+    if (!allows(caller.role, 'issues.export')) return null;
+    return this.d.exporter.csv();
+  }
+
+  // ---- SLA ------------------------------------------------------------------------------------------
+
+  /** What one SLA event sends: a reminder in the triage channel, or an escalation to the rollout team. */
+  async slaMessages(event: SlaEvent): Promise<OutboundMessage[]> {
+    const issue = event.issue;
+    if (event.kind === 'reminder') {
+      return [
+        {
+          op: 'send',
+          key: `sla|${issue.ref}|${event.threshold}`,
+          to: { kind: 'channel', role: 'triage' },
+          content: slaText(issue, 'reminder', event.ageMinutes),
+        },
+      ];
+    }
+    return this.escalate(issue, `${issue.ref}|${event.threshold}`, slaText(issue, 'escalation', event.ageMinutes));
+  }
+
+  private async escalate(issue: Pick<Issue, 'ref'>, key: string, text: string): Promise<OutboundMessage[]> {
+    const reachable = new Set<string>();
+    for (const id of this.d.rolloutTeamIds) if (await this.d.reachable(id)) reachable.add(id);
+    const destinations = escalationDestinations(this.d.rolloutTeamIds, reachable);
+    const channelOnly = destinations.length === 1 && destinations[0]?.kind === 'channel';
+    return destinations.map((to) => ({
+      op: 'send',
+      key: `sla|${key}|${to.kind === 'user' ? to.userKey : 'channel'}`,
+      to,
+      content: channelOnly ? `${text} (No rollout team member could be reached directly.)` : text,
+    }));
+  }
+
+  async enqueue(messages: readonly OutboundMessage[]): Promise<void> {
+    await this.d.outbox.enqueue(messages);
+  }
+}
+
+function involved(issue: Issue, personId: string): boolean {
+  return issue.reporter.id === personId || issue.affected.some((a) => a.id === personId);
+}

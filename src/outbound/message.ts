@@ -1,0 +1,65 @@
+import type { AdaptiveCard } from '../cards/template.js';
+import type { ChannelRole } from '../conversations/store.js';
+
+/**
+ * What features hand to the outbound path: plain values, no botbuilder. Nothing a feature enqueues is
+ * sent inside the user's turn; the outbound worker sends it under Teams' limits, durably (see outbox.ts).
+ */
+
+/** Where a message goes; the worker resolves it to a stored conversation when it sends. */
+export type Destination =
+  /** The 1:1 chat with a person (Entra object id, or Teams id when there is none). */
+  | { kind: 'user'; userKey: string }
+  /** A new thread in the channel set up for this role (`setup triage|support|announcements`). */
+  | { kind: 'channel'; role: ChannelRole }
+  /** A conversation the bot already knows (a thread, a group chat). */
+  | { kind: 'conversation'; conversationId: string };
+
+export type Content = string | AdaptiveCard;
+
+/** A card the bot posted that stands for something (an issue's triage card), so it can be updated in place. */
+export interface PostRef {
+  kind: string;
+  id: string;
+}
+
+export type OutboundMessage =
+  | {
+      op: 'send';
+      /** Names the message once and for all: enqueued twice (a retried turn), sent once. */
+      key: string;
+      to: Destination;
+      content: Content;
+      /** Remember the sent message under this post, at this version of what it shows. */
+      post?: PostRef & { version: number };
+      /** Sent instead when `to` cannot be reached (no chat with the person, or they blocked the bot). */
+      fallback?: { to: Destination; content: Content };
+      /** Results of this message are reported to the listener registered for this topic (e.g. a broadcast). */
+      topic?: string;
+    }
+  | {
+      op: 'update';
+      key: string;
+      /** The post to replace; nothing happens when it was never posted. */
+      post: PostRef;
+      /** What the new content shows; an update never replaces a newer version with an older one. */
+      version: number;
+      content: Content;
+    };
+
+/** How one message ended. */
+export type DeliveryResult =
+  | { state: 'sent'; activityId: string }
+  | { state: 'updated' }
+  /** An update older than what the post already shows, or a repeat of a message already sent. */
+  | { state: 'skipped'; reason: string }
+  /** The person has no chat with the bot (the app is not installed for them). */
+  | { state: 'notInstalled' }
+  /** 403: the person blocked or uninstalled the bot. Not retried. */
+  | { state: 'blocked' }
+  | { state: 'failed'; reason: string };
+
+/** The durable outbound path: `enqueue` returns once the messages are stored, not sent. */
+export interface Outbox {
+  enqueue(messages: readonly OutboundMessage[]): Promise<void>;
+}

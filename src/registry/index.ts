@@ -1,0 +1,20 @@
+import { SETUP_COMMANDS } from '../conversations/verbs.js';
+import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
+import { HELP_COMMANDS } from '../help/verbs.js';
+import { ISSUE_COMMANDS, ISSUE_VERBS } from '../issues/verbs.js';
+import type { CommandDef, VerbDef } from './define.js';
+
+/**
+ * Every command and card verb of the app, gathered from the features that declare them. The help card,
+ * the manifest's command lists and the tests read these lists; the Teams layer dispatches only them.
+ */
+export const COMMANDS: readonly CommandDef[] = [
+  ...Object.values(HELP_COMMANDS),
+  ...Object.values(ISSUE_COMMANDS),
+  ...Object.values(FAQ_COMMANDS),
+  ...Object.values(SETUP_COMMANDS),
+];
+
+export const VERBS: readonly VerbDef[] = [...Object.values(ISSUE_VERBS), ...Object.values(FAQ_VERBS)];
+
+export type { CommandDef, VerbDef } from './define.js';

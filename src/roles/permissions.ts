@@ -1,0 +1,40 @@
+import { type Role, roleAtLeast } from './roles.js';
+
+/**
+ * The one role table: every permission a command, card verb or API route needs, and the least role that
+ * holds it. Commands and verbs name a permission (src/registry), never a role, so this is the only place
+ * that says who may do what.
+ */
+export const PERMISSIONS = {
+  /** Anyone who can talk to the bot: help, whoami, asking questions. */
+  everyone: 'staff',
+  'issues.report': 'staff',
+  /** "+1 / this is mine too" on an issue the user was offered, and their own issues. */
+  'issues.follow': 'staff',
+  'issues.readOwn': 'staff',
+  'issues.triage': 'champion',
+  'issues.readAll': 'champion',
+  'issues.export': 'rolloutTeam',
+  'faq.ask': 'staff',
+  'faq.feedback': 'staff',
+  'faq.gaps': 'champion',
+  'faq.searchGuidance': 'champion',
+  /** Write, edit and retire champions' curated answers. */
+  'faq.curate': 'champion',
+  'faq.exportCurated': 'rolloutTeam',
+  'channels.setup': 'rolloutTeam',
+} as const satisfies Record<string, Role>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function allows(role: Role, permission: Permission): boolean {
+  return roleAtLeast(role, PERMISSIONS[permission]);
+}
+
+/** What a user is told when their role lacks a permission (once per refused action). */
+export function refusalFor(permission: Permission): string {
+  const needed = PERMISSIONS[permission];
+  return needed === 'rolloutTeam'
+    ? 'That is for the rollout team only. If you need it, ask your rollout team.'
+    : 'That is for champions and the rollout team. If you need it, ask your rollout team.';
+}

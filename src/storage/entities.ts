@@ -1,0 +1,57 @@
+import type { TableClient, TableEntityResult } from '@azure/data-tables';
+import { isConflict, isNotFound, isPreconditionFailed } from './tables.js';
+
+/** The store helpers every table-backed store shares: point reads, ETag retry loops, JSON columns. */
+
+/** A point read that answers undefined for a missing row (other errors are thrown). */
+export async function readEntity<T extends object>(
+  table: TableClient,
+  partitionKey: string,
+  rowKey: string,
+): Promise<TableEntityResult<T> | undefined> {
+  try {
+    return await table.getEntity<T>(partitionKey, rowKey);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A single JSON value stored in one string column (for small values; issues chunk theirs, see entity.ts). */
+export function toJsonColumn(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+export function fromJsonColumn<T>(value: unknown, fallback: T): T {
+  if (typeof value !== 'string' || !value) return fallback;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs an optimistic read-modify-write until it lands: `attempt` reads, decides and writes with the ETag it
+ * read; a 412 (someone wrote first) or a 409 (someone created first) runs it again after a short jittered
+ * pause. `attempt` returns its result, or throws to stop.
+ */
+export async function retryOnConflict<T>(
+  attempt: (n: number) => Promise<T>,
+  opts: { attempts?: number; what?: string } = {},
+): Promise<T> {
+  const max = opts.attempts ?? 12;
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (err) {
+      if (!(isPreconditionFailed(err) || isConflict(err))) throw err;
+      if (n + 1 >= max) {
+        throw new Error(`${opts.what ?? 'A change'} kept conflicting with other writers; try again.`, { cause: err });
+      }
+      await sleep(Math.random() * Math.min(40, 2 ** n));
+    }
+  }
+}

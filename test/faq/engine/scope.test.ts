@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { parseGuidanceDoc } from '../../../src/faq/docs/parse.js';
+import { buildIndex, search } from '../../../src/faq/engine/index.js';
+import { rawWords, uncoveredTopics } from '../../../src/faq/engine/scope.js';
+
+/** A guide that uses the generic words off-topic questions share with it: form, submit, field, report, month. */
+const sections = [
+  parseGuidanceDoc(
+    'reporting.md',
+    `# Monthly report
+
+## Submitting the monthly report form
+
+Fill in every field of the monthly report form, then press Submit. Field officers submit by the 5th of the month.
+
+## Working offline in the field
+
+The app keeps your records on the phone while you are in the field. At the office, press Sync.
+
+## Per diem days
+
+Field officers who claim a per diem list the days in the Remarks box of the monthly report form.
+`,
+  ).sections,
+].flat();
+const index = buildIndex(sections);
+
+describe('questions about everyday workplace topics', () => {
+  it('are refused even when they share the docs’ generic words', () => {
+    for (const question of [
+      'how do i submit my travel claim form for the field trip this month',
+      'who do i ask about the vpn on the field laptop',
+      'my payslip for last month is wrong, which form do i fill',
+    ]) {
+      const result = search(index, question);
+      expect(result.answered, question).toBe(false);
+      expect(result.offTopic.length, question).toBeGreaterThan(0);
+    }
+  });
+
+  it('says which topic the best section does not speak of', () => {
+    expect(search(index, 'how do i submit my travel claim form').offTopic).toEqual(['travel claim']);
+  });
+
+  it('are answered when the guidance speaks of the topic itself', () => {
+    const result = search(index, 'where do i put my per diem days');
+    expect(result.answered).toBe(true);
+    expect(result.offTopic).toEqual([]);
+    expect(result.results[0]!.section.heading).toBe('Per diem days');
+  });
+
+  it('leave an on-topic question alone', () => {
+    const result = search(index, 'how do i submit the monthly report form');
+    expect(result.answered).toBe(true);
+    expect(result.offTopic).toEqual([]);
+  });
+});
+
+describe('uncoveredTopics', () => {
+  it('matches words as written, not stems: "allowances" is not "allow"', () => {
+    expect(uncoveredTopics(rawWords('allow up to 5 photos'), () => [])).toEqual([]);
+    expect(uncoveredTopics(rawWords('when are the allowances paid'), () => [])).toEqual(['allowances']);
+  });
+
+  it('matches a phrase in order only', () => {
+    expect(uncoveredTopics(rawWords('leave the form annual'), () => [])).toEqual([]);
+    expect(uncoveredTopics(rawWords('how much annual leave is left'), () => [])).toEqual(['annual leave']);
+  });
+});
+
+describe('a question that is half covered', () => {
+  const guide = buildIndex(
+    parseGuidanceDoc(
+      'data.md',
+      `# Data
+
+## Exporting data to Excel
+
+Open the dashboard, choose Export and pick the Excel format. The file downloads to your computer.
+
+## Printing the dashboard
+
+Choose Print from the dashboard menu.
+`,
+    ).sections,
+  );
+
+  it('answers the covered half and says which part is not covered', () => {
+    const result = search(guide, 'how do I export to Excel and make a pivot table');
+    expect(result.answered).toBe(true);
+    expect(result.results[0]!.section.heading).toBe('Exporting data to Excel');
+    expect(result.uncovered).toEqual(['make a pivot table']);
+  });
+
+  it('still refuses when no part of it is covered', () => {
+    const result = search(guide, 'how do i claim my per diem and book a hotel');
+    expect(result.answered).toBe(false);
+  });
+
+  it('reports nothing uncovered for a question covered whole', () => {
+    const result = search(guide, 'export the dashboard to excel');
+    expect(result.answered).toBe(true);
+    expect(result.uncovered).toEqual([]);
+  });
+});

@@ -1,0 +1,223 @@
+import { describe, expect, it } from 'vitest';
+import { ISSUE_TABLES } from '../../src/issues/tables.js';
+import { alice, amina, bo, bob, form, openStore } from './fixtures.js';
+
+describe('IssueRepository: logging', () => {
+  it('saves a report with a padded reference, history and a confirmation-ready issue', async () => {
+    const { repo } = await openStore();
+    const r = await repo.logIssue(form({ faqQuestion: 'How do I reset my password?' }), alice);
+    expect(r.kind).toBe('created');
+    if (r.kind !== 'created') return;
+    expect(r.issue.ref).toBe('R-0001');
+    expect(r.issue.status).toBe('new');
+    expect(r.issue.faqQuestion).toBe('How do I reset my password?');
+    expect(r.issue.history).toHaveLength(1);
+    const again = await repo.get('r-1');
+    expect(again).toEqual(r.issue);
+    expect((await repo.logIssue(form(), bob)).kind === 'created').toBe(true);
+    expect((await repo.lookup('R-0002')).ok).toBe(true);
+  });
+
+  it('uses the configured prefix and says "no issue" for unknown references', async () => {
+    const { repo } = await openStore({ config: { refPrefix: 'ISS-' } });
+    const r = await repo.logIssue(form(), alice);
+    expect(r.kind === 'created' && r.issue.ref).toBe('ISS-0001');
+    expect(await repo.lookup('ISS-9999')).toEqual({
+      ok: false,
+      message: 'There is no issue ISS-9999. Check the reference, or type "my issues" to see yours.',
+    });
+    expect((await repo.lookup('drop table')).ok).toBe(false);
+  });
+
+  it('refuses empty and over-long fields with a message per field, saving nothing', async () => {
+    const { repo, queries } = await openStore();
+    const r = await repo.logIssue(
+      form({ title: '   ', description: 'x'.repeat(2001), category: 'Gardening', severity: 'awful' }),
+      alice,
+    );
+    expect(r.kind).toBe('invalid');
+    if (r.kind !== 'invalid') return;
+    expect(r.errors.title).toBe('Title is required.');
+    expect(r.errors.description).toBe('What happened can be at most 2000 characters (this one has 2001).');
+    expect(r.errors.category).toMatch(/^Category must be one of: Access \/ login/);
+    expect(r.errors.severity).toBeTruthy();
+    expect(await queries.listByReporter(alice.id)).toEqual({ items: [], next: null });
+    // No number was spent on the refused report.
+    const ok = await repo.logIssue(form(), alice);
+    expect(ok.kind === 'created' && ok.issue.ref).toBe('R-0001');
+  });
+
+  it('gives 20 concurrent reports 20 different references', async () => {
+    const { repo, queries } = await openStore();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        repo.logIssue(form({ title: `Problem ${i}` }), { id: `29:u${i}`, name: `U${i}` }),
+      ),
+    );
+    const refs = results.map((r) => (r.kind === 'created' ? r.issue.ref : 'failed'));
+    expect(new Set(refs).size).toBe(20);
+    expect(refs.every((r) => /^R-00(0[1-9]|1\d|20)$/.test(r))).toBe(true);
+    const queue = await queries.triageQueue({}, { limit: 50 });
+    expect(queue.items).toHaveLength(20);
+  });
+
+  it('returns the same issue for a retried request (same idempotency key), also when racing', async () => {
+    const { repo, queries } = await openStore();
+    const first = await repo.logIssue(form(), alice, { idempotencyKey: 'activity-1' });
+    const retry = await repo.logIssue(form(), alice, { idempotencyKey: 'activity-1' });
+    expect(first.kind).toBe('created');
+    expect(retry.kind).toBe('existing');
+    if (first.kind !== 'created' || retry.kind !== 'existing') return;
+    expect(retry.issue.ref).toBe(first.issue.ref);
+
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () => repo.logIssue(form(), bob, { idempotencyKey: 'activity-2' })),
+    );
+    const refs = new Set(racing.map((r) => (r.kind === 'invalid' ? '' : r.issue.ref)));
+    expect(refs.size).toBe(1);
+    expect(racing.filter((r) => r.kind === 'created')).toHaveLength(1);
+    expect((await queries.listByReporter(bob.id)).items).toHaveLength(1);
+    expect((await queries.triageQueue()).items).toHaveLength(2);
+  });
+});
+
+describe('IssueRepository: triage actions under concurrency', () => {
+  it('lets one of two champions assigning at once win; the other is told who did', async () => {
+    const { repo, queries } = await openStore();
+    const r = await repo.logIssue(form(), alice);
+    if (r.kind !== 'created') throw new Error('not created');
+    const [a, b] = await Promise.all([
+      repo.act(r.issue.ref, { kind: 'assignMe' }, amina, { version: r.issue.version }),
+      repo.act(r.issue.ref, { kind: 'assignMe' }, bo, { version: r.issue.version }),
+    ]);
+    const kinds = [a.kind, b.kind].sort();
+    expect(kinds).toEqual(['conflict', 'updated']);
+    const winner = a.kind === 'updated' ? amina : bo;
+    const loser = a.kind === 'conflict' ? a : b;
+    if (loser.kind !== 'conflict') return;
+    expect(loser.message).toBe(`${winner.name} already took this issue.`);
+    expect(loser.issue.assignee).toEqual(winner);
+    const fresh = await repo.get(r.issue.ref);
+    expect(fresh?.assignee).toEqual(winner);
+    expect(fresh?.history.filter((h) => h.what === 'assigned')).toHaveLength(1);
+    expect((await queries.listAssigned(winner.id)).items.map((i) => i.ref)).toEqual([r.issue.ref]);
+    expect((await queries.listAssigned(winner === amina ? bo.id : amina.id)).items).toEqual([]);
+  });
+
+  it('keeps both of two concurrent comments and both history entries', async () => {
+    const { repo } = await openStore();
+    const r = await repo.logIssue(form(), alice);
+    if (r.kind !== 'created') throw new Error('not created');
+    const results = await Promise.all([
+      repo.act(
+        r.issue.ref,
+        { kind: 'comment', text: 'Checking the lockout policy', visibility: 'internal' },
+        amina,
+        {
+          version: 1,
+        },
+      ),
+      repo.act(r.issue.ref, { kind: 'comment', text: 'We are on it', visibility: 'public' }, bo, {
+        version: 1,
+      }),
+      repo.act(r.issue.ref, { kind: 'priority', priority: 'P1' }, bo, { version: 1 }),
+    ]);
+    expect(results.map((x) => x.kind)).toEqual(['updated', 'updated', 'updated']);
+    const fresh = await repo.get(r.issue.ref);
+    expect(fresh?.comments.map((c) => c.text).sort()).toEqual([
+      'Checking the lockout policy',
+      'We are on it',
+    ]);
+    expect(fresh?.history.map((h) => h.what).sort()).toEqual(['comment', 'comment', 'created', 'priority']);
+    expect(new Set(fresh?.history.map((h) => h.version)).size).toBe(4);
+    expect(fresh?.version).toBe(4);
+    const pub = results.find((x) => x.kind === 'updated' && x.entry.visibility === 'public');
+    expect(pub?.kind === 'updated' && pub.notifyReporter?.kind).toBe('comment');
+  });
+
+  it('reports a stale card as a conflict when the same field changed, and applies it otherwise', async () => {
+    const { repo } = await openStore();
+    const r = await repo.logIssue(form(), alice);
+    if (r.kind !== 'created') throw new Error('not created');
+    await repo.act(r.issue.ref, { kind: 'status', status: 'triaged' }, amina, { version: 1 });
+    const stale = await repo.act(r.issue.ref, { kind: 'status', status: 'in_progress' }, bo, { version: 1 });
+    expect(stale).toMatchObject({ kind: 'conflict', message: 'Amina already set the status to Triaged.' });
+    const other = await repo.act(r.issue.ref, { kind: 'priority', priority: 'P2' }, bo, { version: 1 });
+    expect(other.kind).toBe('updated');
+    expect(other.kind === 'updated' && other.issue.status).toBe('triaged');
+  });
+
+  it('applies a retried invoke (same request id) once', async () => {
+    const { repo } = await openStore();
+    const r = await repo.logIssue(form(), alice);
+    if (r.kind !== 'created') throw new Error('not created');
+    const action = { kind: 'comment', text: 'Please try again now', visibility: 'public' } as const;
+    const first = await repo.act(r.issue.ref, action, amina, { version: 1, requestId: 'invoke-7' });
+    const retry = await repo.act(r.issue.ref, action, amina, { version: 1, requestId: 'invoke-7' });
+    expect(first.kind).toBe('updated');
+    expect(retry.kind).toBe('repeated');
+    expect((await repo.get(r.issue.ref))?.comments).toHaveLength(1);
+  });
+
+  it('refuses invalid transitions and unknown duplicates without changing anything', async () => {
+    const { repo } = await openStore();
+    const r = await repo.logIssue(form(), alice);
+    if (r.kind !== 'created') throw new Error('not created');
+    const bad = await repo.act(r.issue.ref, { kind: 'status', status: 'closed' }, amina);
+    expect(bad).toMatchObject({ kind: 'refused', message: 'An issue that is New cannot become Closed.' });
+    const dup = await repo.act(r.issue.ref, { kind: 'duplicate', of: 'R-9999' }, amina);
+    expect(dup).toMatchObject({ kind: 'refused', message: 'no issue R-9999' });
+    expect(await repo.act('R-0404', { kind: 'assignMe' }, amina)).toEqual({
+      kind: 'not-found',
+      message: 'no issue R-0404',
+    });
+    expect((await repo.get(r.issue.ref))?.version).toBe(1);
+  });
+
+  it('links a duplicate, moving it out of the queue into the archive', async () => {
+    const { repo, queries } = await openStore();
+    const a = await repo.logIssue(form(), alice);
+    const b = await repo.logIssue(form({ title: 'Locked out of IMS' }), bob);
+    if (a.kind !== 'created' || b.kind !== 'created') throw new Error('not created');
+    const res = await repo.act(b.issue.ref, { kind: 'duplicate', of: 'r-1' }, amina);
+    expect(res.kind === 'updated' && res.issue.duplicateOf).toBe('R-0001');
+    expect(res.kind === 'updated' && res.notifyReporter?.kind).toBe('status');
+    expect((await queries.triageQueue()).items.map((i) => i.ref)).toEqual(['R-0001']);
+    const archived = await queries.triageQueue({ status: 'duplicate' });
+    expect(archived.items.map((i) => i.ref)).toEqual(['R-0002']);
+    expect((await queries.listByReporter(bob.id)).items[0]?.status).toBe('duplicate');
+  });
+});
+
+describe('IssueRepository: index repair', () => {
+  it('leaves no repair marker behind when every write succeeds', async () => {
+    const { repo, clock } = await openStore();
+    await repo.logIssue(form(), alice, { idempotencyKey: 'a-1' });
+    await repo.logIssue(form(), alice, { idempotencyKey: 'a-1' });
+    await repo.act('R-0001', { kind: 'assignMe' }, amina);
+    await repo.act('R-0001', { kind: 'status', status: 'resolved' }, amina);
+    await repo.addAffected('R-0001', bob);
+    clock.advance(3_600_000);
+    expect(await repo.repairIndexes(60_000)).toBe(0);
+  });
+
+  it('rebuilds index rows when their write failed after the main write', async () => {
+    const errors: string[] = [];
+    const { repo, queries, clock, tables } = await openStore({ onIndexError: (_e, ref) => errors.push(ref) });
+    await repo.logIssue(form(), alice);
+    const queue = await tables.table(ISSUE_TABLES.queue);
+    await queue.deleteTable();
+    // The main row is saved even though the queue table is gone: the report is not lost.
+    await repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina);
+    expect(errors).toEqual(['R-0001']);
+    expect((await repo.get('R-0001'))?.priority).toBe('P1');
+    await queue.createTable();
+    expect((await queries.triageQueue()).items).toEqual([]);
+    expect(await repo.repairIndexes(60_000)).toBe(0); // too fresh: may still be in flight
+    clock.advance(120_000);
+    expect(await repo.repairIndexes(60_000)).toBe(1);
+    const items = (await queries.triageQueue()).items;
+    expect(items.map((i) => [i.ref, i.priority])).toEqual([['R-0001', 'P1']]);
+    expect(await repo.repairIndexes(60_000)).toBe(0);
+  });
+});

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { OfferStore } from '../../src/issues/offers.js';
+import { type Caller, escalationDestinations, followersToTell, IssueService } from '../../src/issues/service.js';
+import { IssueExport } from '../../src/issues/export.js';
+import type { Issue } from '../../src/issues/model.js';
+import { CapturedOutbox } from '../support/outbox.js';
+import { alice, amina, bob, form, openStore } from './fixtures.js';
+
+const caller = (p: { id: string; name: string }, role: Caller['role'] = 'staff'): Caller => ({
+  person: { id: p.id, name: p.name },
+  reporter: { id: p.id, name: p.name, conversationKey: p.id },
+  role,
+});
+const staffAlice = caller(alice);
+const staffBob = caller(bob);
+const championAmina = caller(amina, 'champion');
+
+async function service(opts: { reachable?: string[] } = {}) {
+  const s = await openStore();
+  const outbox = new CapturedOutbox();
+  const issues = new IssueService({
+    repository: s.repo,
+    queries: s.queries,
+    exporter: new IssueExport(s.issueTables),
+    offers: await OfferStore.open(s.tables, s.clock),
+    outbox,
+    champions: async () => [amina],
+    reachable: async (k) => (opts.reachable ?? []).includes(k),
+    rolloutTeamIds: ['aad-lead', 'aad-lead2'],
+    categories: ['Access / login', 'Reports'],
+  });
+  return { ...s, issues, outbox };
+}
+
+async function logged(issues: IssueService, who: Caller, key: string, over: Record<string, string> = {}): Promise<Issue> {
+  const r = await issues.report(who, form(over), { requestKey: key, checkSimilar: false });
+  if (r.kind !== 'logged') throw new Error(r.kind);
+  return r.issue;
+}
+
+describe('who hears of an issue (pure rules)', () => {
+  it('tells the reporter and every +1, but not the champion who made the change', () => {
+    const issue = { reporter: { id: 'r', name: 'R', conversationKey: 'r' }, affected: [{ id: 'a', name: 'A' }, { id: 'c', name: 'C' }] } as Issue;
+    expect(followersToTell(issue, 'c')).toEqual(['r', 'a']);
+  });
+
+  it('escalates 1:1 to the rollout team members it can reach, else to the triage channel', () => {
+    expect(escalationDestinations(['l1', 'l2'], new Set(['l2']))).toEqual([{ kind: 'user', userKey: 'l2' }]);
+    expect(escalationDestinations(['l1', 'l2'], new Set())).toEqual([{ kind: 'channel', role: 'triage' }]);
+  });
+});
+
+describe('IssueService', () => {
+  it('confirms a report at once and queues its triage card, once for a retried request', async () => {
+    const { issues, outbox } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    const again = await issues.report(staffAlice, form(), { requestKey: 'req-1', checkSimilar: false });
+    expect(again).toMatchObject({ kind: 'logged', fresh: false, issue: { ref: issue.ref } });
+    const posts = outbox.messages.filter((m) => m.op === 'send' && m.to.kind === 'channel');
+    // Enqueued by both attempts under one key: the outbound path sends a key once.
+    expect(new Set(posts.map((m) => m.key))).toEqual(new Set([`issue-triage|${issue.ref}`]));
+    expect(posts[0]).toMatchObject({ post: { kind: 'issue-triage', id: issue.ref, version: 1 } });
+  });
+
+  it('tells the reporter and followers of a status change, versioned, and redraws the card with that version', async () => {
+    const { issues, outbox, repo } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    await repo.addAffected(issue.ref, { id: bob.id, name: bob.name });
+    outbox.clear();
+    const res = await issues.triage(championAmina, 'status', { ref: issue.ref, version: 2, status: 'triaged' }, 'inv-1');
+    expect(res).toMatchObject({ kind: 'card', issue: { status: 'triaged', version: 3 } });
+    expect(outbox.users().sort()).toEqual([alice.id, bob.id].sort());
+    expect(outbox.messages.find((m) => m.op === 'update')).toMatchObject({ version: 3, post: { id: issue.ref } });
+    expect(new Set(outbox.messages.map((m) => m.key)).size).toBe(outbox.messages.length);
+  });
+
+  it('keeps internal notes from the reporter: no message for an internal comment', async () => {
+    const { issues, outbox } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    outbox.clear();
+    await issues.triage(championAmina, 'comment', { ref: issue.ref, version: 1, comment: 'checking logs' }, 'inv-1');
+    expect(outbox.users()).toEqual([]);
+  });
+
+  it('refuses a triage action from staff, whatever the card says', async () => {
+    const { issues, outbox, repo } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    outbox.clear();
+    const res = await issues.triage(staffBob, 'assignMe', { ref: issue.ref, version: 1 }, 'inv-1');
+    expect(res.kind).toBe('message');
+    expect((await repo.get(issue.ref))?.assignee).toBeNull();
+    expect(outbox.messages).toEqual([]);
+  });
+
+  it('lets a duplicate\'s reporter follow the original', async () => {
+    const { issues, repo } = await service();
+    const original = await logged(issues, staffAlice, 'req-1');
+    const dup = await logged(issues, staffBob, 'req-2', { title: 'Locked out again' });
+    await issues.triage(championAmina, 'duplicate', { ref: dup.ref, version: 1, duplicateOf: original.ref }, 'inv-1');
+    expect((await repo.get(original.ref))?.affected.map((a) => a.id)).toEqual([bob.id]);
+  });
+
+  it('accepts "+1" only on an issue offered to that person as similar (or their own)', async () => {
+    const { issues, repo } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    const forged = await issues.follow(staffBob, issue.ref, 'inv-1');
+    expect(forged).toMatchObject({ kind: 'message' });
+    expect((await repo.get(issue.ref))?.affected).toEqual([]);
+    // Bob reports the same problem: the similar card offers Alice's issue, and then his +1 counts.
+    const offered = await issues.report(staffBob, form(), { requestKey: 'req-2', checkSimilar: true });
+    expect(offered).toMatchObject({ kind: 'similar', similar: [{ ref: issue.ref }] });
+    expect(await issues.follow(staffBob, issue.ref, 'inv-2')).toMatchObject({ kind: 'followed' });
+    expect((await repo.get(issue.ref))?.affected.map((a) => a.id)).toEqual([bob.id]);
+  });
+
+  it('does not say whether an unknown issue exists to someone who may not follow it', async () => {
+    const { issues } = await service();
+    const a = await issues.follow(staffBob, 'R-0999', 'inv-1');
+    await logged(issues, staffAlice, 'req-1');
+    const b = await issues.follow(staffBob, 'R-0001', 'inv-2');
+    expect(a).toEqual(b);
+  });
+
+  it('logs a lost device as P1 and escalates it at once to the rollout team it can reach', async () => {
+    const { issues, outbox } = await service({ reachable: ['aad-lead2'] });
+    const r = await issues.report(staffAlice, form({ title: 'Lost tablet' }), {
+      requestKey: 'req-1',
+      checkSimilar: true,
+      lostDevice: true,
+    });
+    expect(r).toMatchObject({ kind: 'logged', issue: { priority: 'P1' } });
+    expect(outbox.users()).toEqual(['aad-lead2']);
+  });
+
+  it('shows staff only their own issues, champions any', async () => {
+    const { issues } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    expect(await issues.view(staffBob, issue.ref)).toMatchObject({ kind: 'message' });
+    expect(await issues.view(staffAlice, issue.ref)).toMatchObject({ kind: 'issue', audience: 'reporter' });
+    expect(await issues.view(championAmina, issue.ref)).toMatchObject({ kind: 'issue', audience: 'champion' });
+    expect(await issues.list(staffBob, 'triage')).toBeNull();
+  });
+
+  it('counts exported issues, not CSV lines (a description may span several lines)', async () => {
+    const { issues } = await service();
+    await logged(issues, staffAlice, 'req-1', { description: 'line one\nline two\nline three' });
+    await logged(issues, staffBob, 'req-2', { description: 'first\r\nsecond', title: 'Other' });
+    const exported = await issues.exportCsv(caller({ id: 'lead', name: 'Lead' }, 'rolloutTeam'));
+    expect(exported?.count).toBe(2);
+    expect(await issues.exportCsv(championAmina)).toBeNull();
+  });
+});

@@ -1,0 +1,19 @@
+import type { OutboundMessage, Outbox } from '../../src/outbound/message.js';
+
+/** Keeps what a feature enqueued, so a test of its rules reads who is told what (no HTTP, no sending). */
+export class CapturedOutbox implements Outbox {
+  readonly messages: OutboundMessage[] = [];
+
+  async enqueue(messages: readonly OutboundMessage[]): Promise<void> {
+    this.messages.push(...messages);
+  }
+
+  /** Who got a 1:1 message (user keys), in order. */
+  users(): string[] {
+    return this.messages.flatMap((m) => (m.op === 'send' && m.to.kind === 'user' ? [m.to.userKey] : []));
+  }
+
+  clear(): void {
+    this.messages.length = 0;
+  }
+}
