@@ -17,7 +17,6 @@ import { setUpTriageChannel } from './lib/setup.js';
 import {
   LOCAL_ONLY,
   type LogLine,
-  liveHeapTrend,
   mb,
   rssMonitor,
   type ServerProcess,
@@ -37,11 +36,11 @@ const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.r
 const count = Number(values.count);
 const only = values.only !== undefined ? Number(values.only) : undefined;
 /**
- * Memory is flat when the live heap after major GCs (node --trace-gc) is no higher in the second half of the
- * run than in the first, give or take this much. RSS alone says little: V8 lets the heap grow between
- * collections (hundreds of MB under fuzzing) and keeps what it grew.
+ * Memory is flat when the heap after a full GC (forced at checkpoints, scripts/fuzz/heap-probe.ts) at the end
+ * of the run is within this much of its value after the first tenth (warm-up: caches and indexes filled).
+ * RSS alone says little: V8 lets the heap grow between collections (hundreds of MB under fuzzing).
  */
-const FLAT_MARGIN_MB = 16;
+const FLAT_MARGIN_MB = 10;
 
 const users: FuzzUsers = {
   staff: { id: '29:staff', aadObjectId: 'aad-staff', name: 'Sam Staff' },
@@ -68,7 +67,7 @@ async function main(): Promise<number> {
         ...LOCAL_ONLY,
       },
       ready: /Bot endpoint:\s+(\S+)\/api\/messages/,
-      nodeArgs: ['--trace-gc'],
+      nodeArgs: ['--expose-gc', '--import', './scripts/fuzz/heap-probe.ts'],
     });
     url = app.url;
   }
@@ -80,6 +79,14 @@ async function main(): Promise<number> {
   });
   const memory = app ? rssMonitor(app) : undefined;
   memory?.restart();
+  const heapAfterGc = async (): Promise<number | undefined> => {
+    if (!app || app.exit) return undefined;
+    const line = app.nextStderrLine(/^HEAP_AFTER_GC /);
+    process.kill(app.pid, 'SIGUSR2');
+    return Number((await line).split(' ')[1]) / 1024 / 1024;
+  };
+  const checkpoints: { cases: number; heapMb: number }[] = [];
+  const checkpointEvery = Math.max(100, Math.floor(count / 10));
   console.log(`fuzz: seed ${seed}, ${only !== undefined ? `case ${only}` : `${count} cases`}, against ${url}`);
   const started = Date.now();
   let done = 0;
@@ -91,11 +98,13 @@ async function main(): Promise<number> {
     concurrency: Number(values.concurrency),
     ctx: { serviceUrl: connector.url, users },
     alive: () => !app?.exit,
-    onCase: () => {
-      if (++done % 1000 === 0) {
-        const now = app?.rss();
-        console.log(`  … ${done} cases${now ? `, app RSS ${mb(now.self)} MB` : ''}`);
-      }
+    onCase: async () => {
+      if (++done % checkpointEvery !== 0) return;
+      const at = done;
+      const heap = await heapAfterGc().catch(() => undefined);
+      if (heap !== undefined) checkpoints.push({ cases: at, heapMb: Math.round(heap * 10) / 10 });
+      const now = app?.rss();
+      console.log(`  … ${at} cases${now ? `, app RSS ${mb(now.self)} MB` : ''}${heap !== undefined ? `, heap after GC ${heap.toFixed(1)} MB` : ''}`);
     },
   });
   const seconds = (Date.now() - started) / 1000;
@@ -127,15 +136,18 @@ async function main(): Promise<number> {
         `app RSS: start ${mb(rss.start)} MB, end ${mb(rss.last)} MB, peak ${mb(rss.peak)} MB (embedded Azurite peak ${mb(rss.childrenPeak)} MB)`,
       );
     }
-    const trend = liveHeapTrend(app.liveHeapAfterGc);
-    if (trend) {
-      const flat = trend.secondHalfMax <= trend.firstHalfMax + FLAT_MARGIN_MB;
+    if (checkpoints.length >= 2) {
+      const warm = checkpoints[0]!;
+      const last = checkpoints[checkpoints.length - 1]!;
+      const growth = last.heapMb - warm.heapMb;
+      const flat = growth <= FLAT_MARGIN_MB;
       console.log(
-        `app live heap after major GC (${trend.count} GCs): max ${trend.firstHalfMax} MB in the first half, ${trend.secondHalfMax} MB in the second — ${flat ? 'flat' : 'GREW'}`,
+        `app heap after a full GC: ${warm.heapMb} MB after ${warm.cases} cases, ${last.heapMb} MB after ${last.cases} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB) — ${flat ? 'flat' : 'GREW'}`,
       );
+      console.log(`  checkpoints: ${checkpoints.map((c) => `${c.cases}:${c.heapMb}`).join(' ')}`);
       if (!flat) failed = true;
     } else {
-      console.log('app live heap: too few major GCs in this run to judge (run more cases)');
+      console.log('app heap: too few checkpoints to judge (run more cases)');
     }
   }
   console.log(failed ? '\nfuzz: FAILED' : '\nfuzz: passed');

@@ -15,7 +15,7 @@ export interface FuzzOptions {
   timeoutMs?: number;
   /** Checked after each case: false stops the run (e.g. the app process died). */
   alive?: () => boolean;
-  onCase?: (c: FuzzCase, status: number | undefined) => void;
+  onCase?: (c: FuzzCase, status: number | undefined) => void | Promise<void>;
 }
 
 export interface FuzzFailure {
@@ -62,7 +62,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       }
       const key = String(first.status ?? 'no answer');
       report.byStatus[key] = (report.byStatus[key] ?? 0) + 1;
-      opts.onCase?.(c, first.status);
+      await opts.onCase?.(c, first.status);
       if (opts.alive && !opts.alive()) {
         fail(c, 'the app process ended after this case');
         stopped = true;
