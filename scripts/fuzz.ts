@@ -109,7 +109,11 @@ async function main(): Promise<number> {
   });
   const seconds = (Date.now() - started) / 1000;
   const rss = memory?.stop();
+  // A crash is an exit during the run; what happens on SIGTERM afterwards is the app's shutdown.
+  const crashed = app?.exit;
+  const stopping = Date.now();
   await app?.stop();
+  const shutdownSeconds = (Date.now() - stopping) / 1000;
   await connector.stop();
 
   console.log(`\nsent ${report.sent} requests in ${seconds.toFixed(1)} s; answers: ${JSON.stringify(report.byStatus)}`);
@@ -122,10 +126,11 @@ async function main(): Promise<number> {
   if (app) {
     const rejections = app.errors.filter((l) => l.msg?.startsWith('unhandled promise rejection'));
     const turnErrors = app.errors.filter((l) => !rejections.includes(l));
-    if (app.exit && app.exit.signal !== 'SIGTERM' && app.exit.code !== 0) {
+    if (crashed) {
       failed = true;
-      console.log(`CRASH: the app ended (code ${app.exit.code}, signal ${app.exit.signal}):\n${app.stderrTail.join('\n')}`);
+      console.log(`CRASH: the app ended (code ${crashed.code}, signal ${crashed.signal}):\n${app.stderrTail.join('\n')}`);
     }
+    console.log(`shutdown after the run: ${shutdownSeconds.toFixed(1)} s (exit ${app.exit?.code ?? app.exit?.signal})`);
     console.log(`unhandled rejections: ${rejections.length}`);
     if (rejections.length) failed = true;
     for (const l of rejections.slice(0, 10)) console.log(`  ${describe(l)}`);

@@ -102,7 +102,8 @@ export async function startServerProcess(opts: {
       if (proc.exit) return;
       const ended = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      // Longer than the app's own shutdown bound (SHUTDOWN_TIMEOUT_SECONDS), so that bound is what shows.
+      const force = setTimeout(() => child.kill('SIGKILL'), 60_000);
       await ended;
       clearTimeout(force);
     },
