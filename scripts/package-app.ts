@@ -39,6 +39,8 @@ export type Vars = Record<string, string | undefined>;
 const SECRET_NAME = /(^SECRET_|PASSWORD|SECRET|API_KEY|ACCOUNT_KEY|_KEY$|TOKEN|CONNECTION_STRING)/i;
 
 type Scope = 'personal' | 'team' | 'groupChat';
+/** The Teams manifest schema's cap on a command list. */
+export const MAX_COMMANDS_PER_LIST = 12;
 export interface CommandList {
   scopes: Scope[];
   commands: { title: string; description: string }[];
@@ -53,6 +55,7 @@ export interface CommandList {
 export function commandLists(source: {
   KNOWN_COMMANDS: readonly string[];
   COMMAND_HELP: Readonly<Record<string, string>>;
+  COMMAND_ROLE?: Readonly<Record<string, string>>;
 } = commands): CommandList[] {
   const scopesOf = (name: string, help: string): Scope[] => {
     if (name.startsWith('setup ')) return ['team'];
@@ -69,6 +72,22 @@ export function commandLists(source: {
     for (const scope of scopesOf(name, description)) {
       lists.find((l) => l.scopes[0] === scope)?.commands.push({ title: name, description });
     }
+  }
+  // Teams shows at most 12 commands a list: a channel's setup commands first (that is how a team starts),
+  // then everyone's, champions', the rollout team's, each in the registry's order. The rest still work when
+  // typed and are listed by "help".
+  const roleRank: Record<string, number> = { staff: 0, champion: 1, rolloutTeam: 2 };
+  const rank = (c: { title: string; description: string }) =>
+    c.title.startsWith('setup ')
+      ? -1
+      : (roleRank[source.COMMAND_ROLE?.[c.title] ?? ''] ??
+        (/^Champions:/.test(c.description) ? 1 : /^Rollout team:/.test(c.description) ? 2 : 0));
+  for (const list of lists) {
+    list.commands = list.commands
+      .map((c, i) => ({ c, i }))
+      .sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i)
+      .slice(0, MAX_COMMANDS_PER_LIST)
+      .map(({ c }) => c);
   }
   return lists.filter((l) => l.commands.length > 0);
 }

@@ -1,4 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import path from 'node:path';
 import type { Server } from 'restify';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -19,6 +21,7 @@ import {
   IssueExport,
   IssueQueries,
   IssueRepository,
+  type HeldReport,
   IssueService,
   OfferStore,
   openIssueTables,
@@ -27,12 +30,27 @@ import {
   scheduleIssueJobs,
 } from './issues/index.js';
 import { createLogger, type Logger } from './log.js';
+import {
+  AgendaBuilder,
+  agendaCard,
+  BookingStore,
+  CalendarLinks,
+  liveSchedule,
+  OfficeHoursReminders,
+  OfficeHoursService,
+  openScheduleFile,
+  ReminderMarks,
+  ScheduleChanges,
+  scheduleOfficeHoursJobs,
+} from './officehours/index.js';
 import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
+import { MembershipStore, openRolloutFile, RolloutDirectory } from './rollout/index.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
 import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
+import { DiskOutbox } from './storage/disk-outbox.js';
 import { expiryJob } from './storage/expiry.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { activityRunner, createAdapter } from './teams/adapter.js';
@@ -41,6 +59,8 @@ import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
+import { registerOfficeHours } from './teams/officehours.js';
+import { registerRollout } from './teams/rollout.js';
 import { TeamsRosterReader } from './teams/roster.js';
 import { ProactiveSender } from './teams/sender.js';
 import { withCorrelation } from './telemetry/correlation.js';
@@ -66,12 +86,23 @@ export interface App {
   repository: IssueRepository;
   queries: IssueQueries;
   outbox: DirectOutbox;
+  /** Files the reports held while storage was down (also on a timer); for tests and tools. */
+  fileHeldReports(): Promise<void>;
   scheduler: Scheduler;
   library: GuidanceLibrary<FaqIndex>;
+  /** The rollout's cohorts, user groups and who is in them. */
+  rollout: RolloutDirectory;
+  officeHours: OfficeHoursService;
   stop(): Promise<void>;
 }
 
 const CURATED_REBUILD = 'curated';
+const HELD_RETRY_MS = 15_000;
+
+/** Names this instance's own files (App Service sets WEBSITE_INSTANCE_ID; elsewhere the host name). */
+function instanceName(instance: string | undefined): string {
+  return (instance ?? hostname()).replace(/[^\w.-]/g, '_').slice(0, 64);
+}
 const CURATED_REFRESH_MS = 60_000;
 
 /** The composition root: config → storage → features → transport. */
@@ -166,8 +197,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
       },
     });
-    const faqWiring = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
-    registerFaq(bot, faqWiring);
+    const faqWiring: Parameters<typeof registerFaq>[1] = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
     library.on('reloaded', (event) => {
       // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
       if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
@@ -178,6 +208,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         );
       });
     });
+
+    const rolloutFile = await openRolloutFile(config.rolloutFile, {
+      onWarning: (message) => log.warn({ rolloutFile: config.rolloutFile }, message),
+    });
+    cleanups.push(async () => rolloutFile.close());
+    rolloutFile.on('changed', (r) => log.info({ cohorts: r.cohorts.length, groups: r.groups.length }, 'rollout file reloaded'));
+    const rollout = new RolloutDirectory(() => rolloutFile.current, await MembershipStore.open(tables, clock));
+    registerRollout(bot, { directory: rollout, conversations });
 
     const sla = {
       untriagedReminderMinutes: config.env.SLA_UNTRIAGED_MINUTES,
@@ -191,6 +229,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         log.warn({ err, ref }, 'issue index rows not written; the repair job will fix them'),
     });
     const queries = new IssueQueries(issueTables, repository.counter, clock);
+    // Reports that arrive while storage does not answer wait on this instance's disk, then are filed.
+    const heldReports = await DiskOutbox.open<HeldReport>(
+      path.resolve(config.env.DATA_DIR, 'held', `reports-${config.env.TABLE_PREFIX || 'main'}-${instanceName(config.env.WEBSITE_INSTANCE_ID)}.jsonl`),
+    );
     const issues = new IssueService({
       repository,
       queries,
@@ -201,7 +243,19 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
       rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
       categories: config.env.ISSUE_CATEGORIES,
+      held: { keep: (key, report) => heldReports.add(key, report) },
     });
+    const fileHeld = () =>
+      heldReports.size
+        ? heldReports.drain(async (report) => void (await issues.fileHeld(report))).then((r) => {
+            if (r.handled) log.info({ filed: r.handled }, 'held reports filed');
+          })
+        : Promise.resolve();
+    const heldTimer = setInterval(() => {
+      fileHeld().catch((err: unknown) => log.warn({ err }, 'held reports not filed yet; trying again'));
+    }, HELD_RETRY_MS);
+    heldTimer.unref();
+    cleanups.push(async () => clearInterval(heldTimer));
     const issueWiring = {
       issues,
       faq,
@@ -212,6 +266,47 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       publicBaseUrl: '', // set once the server listens (below)
     };
     registerIssues(bot, issueWiring);
+
+    // Office hours and training: the schedule file, built against the rollout's cohorts and groups.
+    const scheduleFile = await openScheduleFile(config.officeHoursFile, {
+      onWarning: (message) => log.warn({ officeHoursFile: config.officeHoursFile }, message),
+    });
+    cleanups.push(async () => scheduleFile.close());
+    const schedule = liveSchedule(
+      () => scheduleFile.current,
+      () => rolloutFile.current,
+      path.basename(config.officeHoursFile),
+      (problem) => log.warn({ officeHoursFile: config.officeHoursFile }, `${problem}; left out, the rest of the schedule is served`),
+    );
+    const logSchedule = () => log.info({ sessions: schedule().sessions.length }, 'office-hours schedule loaded');
+    logSchedule();
+    scheduleFile.on('changed', logSchedule);
+    rolloutFile.on('changed', logSchedule);
+    const bookings = await BookingStore.open(tables, clock);
+    const officeHours = new OfficeHoursService({
+      schedule,
+      changes: await ScheduleChanges.open(tables, clock),
+      bookings,
+      directory: rollout,
+      links: await CalendarLinks.open(tables, clock),
+      outbox,
+      clock,
+      calendarUrl: (token) => `${issueWiring.publicBaseUrl.replace(/\/+$/, '')}/calendar/${token}`,
+      systemName: config.env.SYSTEM_NAME,
+      issues,
+      markGap: async (question, asker) => {
+        await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
+      },
+    });
+    const agenda = new AgendaBuilder({
+      bookings,
+      issues: queries,
+      gaps: (days) => faq.gaps(days),
+      categories: config.env.ISSUE_CATEGORIES,
+      now: () => clock.now(),
+    });
+    faqWiring.officeHours = registerOfficeHours(bot, { service: officeHours, agenda, directory: rollout, clock, log });
+    registerFaq(bot, faqWiring);
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
     scheduleIssueJobs(
       scheduler,
@@ -220,6 +315,21 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
     scheduler.add(expiryJob([dedupe, issueWiring.exports], { log }));
+    scheduleOfficeHoursJobs(
+      scheduler,
+      new OfficeHoursReminders({
+        service: officeHours,
+        bookings,
+        agenda,
+        agendaCard,
+        marks: await ReminderMarks.open(tables),
+        outbox,
+        reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
+        leads: { remind: config.env.OFFICE_HOURS_REMINDER_MINUTES, agenda: config.env.OFFICE_HOURS_AGENDA_MINUTES },
+      }),
+      log,
+      config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
+    );
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
 
@@ -237,6 +347,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
       health: () => storage.health(),
       download: (token) => issueWiring.exports.read(token),
+      calendar: (token) => officeHours.calendar(token),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -275,10 +386,13 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       sender,
       faq,
       library,
+      rollout,
+      officeHours,
       issues,
       repository,
       queries,
       outbox,
+      fileHeldReports: fileHeld,
       scheduler,
       async stop() {
         // Stop taking work first (new connections refused, new requests 503), let the turns in flight

@@ -58,6 +58,8 @@ const schema = z.object({
   AZURE_STORAGE_QUEUE_ENDPOINT: optionalText.pipe(z.string().url().optional()),
   AZURE_CLIENT_ID: optionalText,
   DATA_DIR: z.string().default('.data'),
+  /** Set by App Service for each instance: names this instance's own files (held reports). */
+  WEBSITE_INSTANCE_ID: optionalText,
   STORAGE_IN_MEMORY: bool(false),
   TABLE_PREFIX: z
     .string()
@@ -84,6 +86,10 @@ const schema = z.object({
   GUIDANCE_BASE_URL: optionalText.pipe(z.string().url().optional()),
   GLOSSARY_FILE: z.string().default('sample/glossary.yaml'),
   FAQ_CURATED_SHOW_AUTHOR: bool(false),
+  ROLLOUT_FILE: z.string().default('sample/rollout.yaml'),
+  OFFICE_HOURS_FILE: z.string().default('sample/office-hours.yaml'),
+  OFFICE_HOURS_REMINDER_MINUTES: int(60, 1, 10_080),
+  OFFICE_HOURS_AGENDA_MINUTES: int(120, 1, 10_080),
 
   ISSUE_REF_PREFIX: z
     .string()
@@ -119,9 +125,12 @@ export interface Config {
   guidanceDir: string;
   /** The organisation's glossary for the FAQ engine (absolute path). */
   glossaryFile: string;
+  /** The rollout's cohorts, user groups and members (absolute path). */
+  rolloutFile: string;
+  /** The office-hours and training schedule (absolute path). */
+  officeHoursFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
-  raw: Record<string, string | undefined>;
 }
 
 export class ConfigError extends Error {
@@ -188,8 +197,9 @@ export function loadConfig(
           : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
     glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
+    rolloutFile: path.resolve(cwd, env.ROLLOUT_FILE),
+    officeHoursFile: path.resolve(cwd, env.OFFICE_HOURS_FILE),
     model,
-    raw: source,
   };
 }
 

@@ -16,9 +16,11 @@ async function main(): Promise<void> {
   const { ConfigError, loadConfig } = await import('./config.js');
   const { createLogger } = await import('./log.js');
   const { guardUnhandledRejections } = await import('./http/process-guard.js');
+  const load = (source: Record<string, string | undefined>): Config =>
+    loadConfig(source, { inMemory: args.includes('--in-memory') });
   let config: Config;
   try {
-    config = loadConfig(env, { inMemory: args.includes('--in-memory') });
+    config = load(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -27,17 +29,24 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.env.LOG_LEVEL);
-  guardUnhandledRejections(log);
   const local = config.auth.kind === 'local';
   const withPlayground = local && config.env.PLAYGROUND && !args.includes('--no-playground');
   const devtools = withPlayground ? await import('./devtools/playground.js') : undefined;
-  if (devtools && !config.env.CHAMPION_IDS.length && !config.env.ROLLOUT_TEAM_IDS.length) {
+  const demoRoles = Boolean(devtools && !config.env.CHAMPION_IDS.length && !config.env.ROLLOUT_TEAM_IDS.length);
+  if (devtools && demoRoles) {
     // Demo roles so the playground's users can try every part: Alex runs the rollout, Megan is a champion.
-    config.env.ROLLOUT_TEAM_IDS = [devtools.PLAYGROUND_USERS.alex.aadObjectId];
-    config.env.CHAMPION_IDS = [devtools.PLAYGROUND_USERS.megan.aadObjectId];
+    // They are settings like any other, read through the one schema (the config is never changed after it).
+    config = load({
+      ...env,
+      ROLLOUT_TEAM_IDS: devtools.PLAYGROUND_USERS.alex.aadObjectId,
+      CHAMPION_IDS: devtools.PLAYGROUND_USERS.megan.aadObjectId,
+    });
+  }
+  const log = createLogger(config.env.LOG_LEVEL);
+  guardUnhandledRejections(log);
+  if (demoRoles) {
     log.warn(
-      'demo roles: Alex Wilber is rollout team, Megan Bowen is a champion (set CHAMPION_IDS/ROLLOUT_TEAM_IDS)',
+      'demo roles: Alex Wilber is rollout team, Megan Bowen is a champion (set CHAMPION_IDS/ROLLOUT_TEAM_IDS); "demo as staff" switches',
     );
   }
 

@@ -11,5 +11,3 @@ export const APP_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const CARDS_DIR = path.join(APP_ROOT, 'cards');
 /** The tab's static files. */
 export const TAB_DIR = path.join(APP_ROOT, 'tab');
-/** The demo rollout's content; its guidance is the default `GUIDANCE_DIR`. */
-export const SAMPLE_DIR = path.join(APP_ROOT, 'sample');

@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
-import { isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { safeKey, type Tables } from '../storage/tables.js';
 import type { StoredConversation } from './store.js';
+import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
 
 /** Where the bot posted the card that stands for something (e.g. an issue's triage card), to update it in place. */
 export interface Post {
@@ -20,18 +21,13 @@ export class PostStore {
 
   async save(kind: string, id: string, post: Post): Promise<void> {
     await this.table.upsertEntity(
-      { partitionKey: kind, rowKey: safeKey(id), json: JSON.stringify(post) },
+      { partitionKey: kind, rowKey: safeKey(id), json: toJsonColumn(post) },
       'Replace',
     );
   }
 
   async get(kind: string, id: string): Promise<Post | undefined> {
-    try {
-      const e = await this.table.getEntity<{ json: string }>(kind, safeKey(id));
-      return JSON.parse(e.json) as Post;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const e = await readEntity<{ json: string }>(this.table, kind, safeKey(id));
+    return e ? fromJsonColumn<Post | undefined>(e.json, undefined) : undefined;
   }
 }

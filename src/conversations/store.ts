@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { fromJsonColumn, readEntity } from '../storage/entities.js';
+import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
 import { safeKey, type Tables } from '../storage/tables.js';
 
 /**
@@ -89,7 +89,7 @@ export class ConversationStore {
       {
         partitionKey: 'role',
         rowKey: role,
-        json: JSON.stringify(conv),
+        json: toJsonColumn(conv),
         setBy,
         at: this.clock.now().toISOString(),
       },
@@ -103,7 +103,7 @@ export class ConversationStore {
 
   private put(pk: string, key: string, conv: StoredConversation) {
     return this.table.upsertEntity(
-      { partitionKey: pk, rowKey: safeKey(key), json: JSON.stringify(conv) },
+      { partitionKey: pk, rowKey: safeKey(key), json: toJsonColumn(conv) },
       'Replace',
     );
   }

@@ -54,6 +54,8 @@ export interface HttpDeps {
   health?(): { status: 'ok' } | { status: 'recovering' | 'down'; reason: string };
   /** A file made for download (e.g. the issue export), by its unguessable token. */
   download?(token: string): Promise<{ filename: string; contentType: string; content: string } | undefined>;
+  /** A booked session's calendar file, by its signed, expiring token. */
+  calendar?(token: string): Promise<{ filename: string; content: string } | undefined>;
 }
 
 /** Teams caps a message at about 40 KB and a card action's data is smaller still: 1 MB is far above any real activity. */
@@ -173,6 +175,18 @@ export function createHttpServer(deps: HttpDeps): Server {
       res.end(`\uFEFF${file.content}`);
     }),
   );
+
+  server.get('/calendar/:token', async (req: Request, res: Response) => {
+    const file = deps.calendar ? await deps.calendar(String(req.params.token ?? '').slice(0, 200)) : undefined;
+    if (!file) {
+      res.status(404);
+      res.json({ error: 'NotFound', message: 'this calendar link is unknown or has expired; type "office hours" for a new one' });
+      return;
+    }
+    const safeName = file.filename.replace(/[^\w.-]+/g, '_');
+    res.writeHead(200, { 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': `attachment; filename="${safeName}"`, 'cache-control': 'no-store' });
+    res.end(file.content);
+  });
 
   return server;
 }

@@ -47,7 +47,7 @@ export type OutboundMessage =
       content: Content;
     };
 
-/** How one message ended. */
+/** How one message ended (reported to a topic's listener). @public */
 export type DeliveryResult =
   | { state: 'sent'; activityId: string }
   | { state: 'updated' }

@@ -2,6 +2,8 @@ import { SETUP_COMMANDS } from '../conversations/verbs.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import { HELP_COMMANDS } from '../help/verbs.js';
 import { ISSUE_COMMANDS, ISSUE_VERBS } from '../issues/verbs.js';
+import { OFFICE_HOURS_COMMANDS, OFFICE_HOURS_VERBS } from '../officehours/verbs.js';
+import { ROLLOUT_COMMANDS } from '../rollout/verbs.js';
 import type { CommandDef, VerbDef } from './define.js';
 
 /**
@@ -13,8 +15,14 @@ export const COMMANDS: readonly CommandDef[] = [
   ...Object.values(ISSUE_COMMANDS),
   ...Object.values(FAQ_COMMANDS),
   ...Object.values(SETUP_COMMANDS),
+  ...Object.values(ROLLOUT_COMMANDS),
+  ...Object.values(OFFICE_HOURS_COMMANDS),
 ];
 
-export const VERBS: readonly VerbDef[] = [...Object.values(ISSUE_VERBS), ...Object.values(FAQ_VERBS)];
+export const VERBS: readonly VerbDef[] = [
+  ...Object.values(ISSUE_VERBS),
+  ...Object.values(FAQ_VERBS),
+  ...Object.values(OFFICE_HOURS_VERBS),
+];
 
 export type { CommandDef, VerbDef } from './define.js';

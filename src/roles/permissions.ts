@@ -23,6 +23,17 @@ export const PERMISSIONS = {
   'faq.curate': 'champion',
   'faq.exportCurated': 'rolloutTeam',
   'channels.setup': 'rolloutTeam',
+  /** The office-hours schedule and one's own training timeline; booking a seat. */
+  'officehours.view': 'staff',
+  'officehours.book': 'staff',
+  /** Hosts' work: the agenda's actions, attendance. */
+  'officehours.host': 'champion',
+  /** Add sessions, cancel or move one occurrence. */
+  'officehours.manage': 'rolloutTeam',
+  /** See the rollout's user groups and cohorts. */
+  'rollout.view': 'champion',
+  /** Add or remove people from user groups and cohorts. */
+  'rollout.manage': 'rolloutTeam',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -16,6 +16,7 @@ import type { Logger } from '../log.js';
 import type { CommandDef, VerbDef } from '../registry/index.js';
 import { allows, type Permission, refusalFor } from '../roles/permissions.js';
 import type { Actor, Role, Roles } from '../roles/roles.js';
+import { isStorageUnavailable } from '../storage/call-policy.js';
 import type { DedupeStore } from '../storage/dedupe.js';
 import {
   answerInvoke,
@@ -137,7 +138,13 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     }
     const claim = (a.type === 'message' || a.type === 'invoke') && a.id ? `${a.conversation?.id ?? ''}|${a.id}` : '';
     if (claim) {
-      const claimed = await this.deps.dedupe.claimWithResult(claim);
+      // Storage not answering must not cost the user their turn: the features keep their own work safe
+      // (a report is held on disk), so the turn goes on unclaimed, and a retry is judged by the feature.
+      const claimed = await this.deps.dedupe.claimWithResult(claim).catch((err: unknown) => {
+        if (!isStorageUnavailable(err)) throw err;
+        log.warn({ err }, 'dedupe not reachable; handling the activity without it');
+        return { first: true as const };
+      });
       if (!claimed.first) {
         log.info('repeat of an activity already handled (Teams retry); not handled again');
         if (a.type === 'invoke')
@@ -147,7 +154,10 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     }
     try {
       if (a.type === 'message' || a.type === 'invoke' || a.type === 'installationUpdate') {
-        await this.remember(context);
+        await this.remember(context).catch((err: unknown) => {
+          if (!isStorageUnavailable(err)) throw err;
+          log.warn({ err }, 'conversation not remembered (storage not answering); it is next time');
+        });
       }
       await super.run(context);
       if (claim && a.type === 'invoke') await keepInvokeResponse(this.deps.dedupe, claim, context, log);
@@ -155,7 +165,7 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     } catch (err) {
       log.error({ err, ms: Date.now() - started }, 'activity failed');
       // Nothing was done for this activity: let Teams' retry of it be handled instead of dropped as a repeat.
-      if (claim) await this.deps.dedupe.release(claim);
+      if (claim) await this.deps.dedupe.release(claim).catch(() => {});
       // A card action is answered in its own response: say what went wrong instead of an empty 501.
       if (a.type === 'invoke' && !invokeResponseOf(context)) return answerInvoke(context, failedInvokeResponse(a.name));
       throw err;

@@ -95,7 +95,9 @@ export async function replayedResponse(
   const deadline = Date.now() + wait.ms;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, wait.pollMs));
-    const now = await dedupe.result(claim);
+    // Storage that does not answer now only means the saved answer cannot be read: say so, do not fail.
+    const now = await dedupe.result(claim).catch(() => undefined);
+    if (!now) break;
     if (now.state === 'saved' && isInvokeResponse(now.result)) return now.result;
     if (now.state === 'released') return failedInvokeResponse(name);
   }

@@ -98,6 +98,9 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
           metrics.issueLogged();
         }
         return { card: renderIssueCard('issue-confirmation', issueConfirmationData(outcome.issue)) };
+      case 'held':
+        turn.log.warn('storage not answering: report kept on disk, to be filed when it is back');
+        return { card: renderIssueCard('issue-held', {}) };
     }
   };
   bot.verb(ISSUE_VERBS.submit, (turn, data) => submit(turn, data, { checkSimilar: true }));

@@ -3,9 +3,7 @@
  * Features use `metrics` and the correlation scope from here without knowing OpenTelemetry; the distro is
  * imported only when telemetry is on.
  */
-export { correlationId, withCorrelation } from './correlation.js';
-export { reportException } from './exceptions.js';
-export { type AppMetrics, metrics, type SendOutcome } from './metrics.js';
+export { metrics } from './metrics.js';
 
 export interface Telemetry {
   /** Where telemetry goes, for the start-up banner (no key in it). */

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Outbox, OutboxFullError } from '../../src/storage/outbox.js';
+import { DiskOutbox, OutboxFullError } from '../../src/storage/disk-outbox.js';
 import { idempotentEffect } from './fixtures/idempotent-effect.js';
 import { until } from '../support/until.js';
 import { tempDir } from '../support/tempdir.js';
@@ -27,10 +27,10 @@ async function kill(child: ChildProcess): Promise<void> {
   await gone;
 }
 
-describe('Outbox', () => {
+describe('DiskOutbox', () => {
   it('hands items over in order, removes each only once handled, and keeps the rest across a reopen', async () => {
     const file = freshFile();
-    const outbox = await Outbox.open<{ title: string }>(file);
+    const outbox = await DiskOutbox.open<{ title: string }>(file);
     for (const k of ['a', 'b', 'c']) expect(await outbox.add(k, { title: `report ${k}` })).toBe(true);
     expect(await outbox.add('b', { title: 'the same request again' })).toBe(false);
 
@@ -43,7 +43,7 @@ describe('Outbox', () => {
     expect(seen).toEqual(['report a']);
     await outbox.close();
 
-    const reopened = await Outbox.open<{ title: string }>(file);
+    const reopened = await DiskOutbox.open<{ title: string }>(file);
     expect(reopened.list().map((e) => [e.key, e.item.title])).toEqual([
       ['b', 'report b'],
       ['c', 'report c'],
@@ -56,7 +56,7 @@ describe('Outbox', () => {
   });
 
   it('refuses an item with a clear error when full, keeps what it had, and has room again once drained', async () => {
-    const outbox = await Outbox.open<string>(freshFile(), { maxBytes: 400 });
+    const outbox = await DiskOutbox.open<string>(freshFile(), { maxBytes: 400 });
     let added = 0;
     let refusal: unknown;
     for (let i = 0; i < 20 && !refusal; i++) {
@@ -77,14 +77,14 @@ describe('Outbox', () => {
 
   it('ignores a line torn by a crash mid-append, and adds after it are read back', async () => {
     const file = freshFile();
-    const first = await Outbox.open<number>(file);
+    const first = await DiskOutbox.open<number>(file);
     await first.add('kept', 1);
     await first.close();
     appendFileSync(file, '{"add":{"key":"torn","item":2,"at":"2026-'); // the crash cut this line
-    const second = await Outbox.open<number>(file);
+    const second = await DiskOutbox.open<number>(file);
     await second.add('next', 3);
     await second.close();
-    const third = await Outbox.open<number>(file);
+    const third = await DiskOutbox.open<number>(file);
     expect(third.list().map((e) => e.key)).toEqual(['kept', 'next']);
     await third.close();
   });
@@ -95,7 +95,7 @@ describe('Outbox', () => {
     await until('some items added', () => w.out().split('\n').length > 50);
     await kill(w.child);
     const confirmed = w.out().split('\n').filter(Boolean);
-    const outbox = await Outbox.open<{ n: number }>(file);
+    const outbox = await DiskOutbox.open<{ n: number }>(file);
     const kept = new Set(outbox.list().map((e) => e.key));
     for (const key of confirmed) expect(kept.has(key)).toBe(true);
     await outbox.close();
@@ -104,7 +104,7 @@ describe('Outbox', () => {
   it('after a kill mid-drain, draining again gives every item exactly one effect and re-handles at most one', async () => {
     const file = freshFile();
     const effects = tempDir('rd-effects');
-    const outbox = await Outbox.open<{ n: number }>(file);
+    const outbox = await DiskOutbox.open<{ n: number }>(file);
     for (let i = 0; i < 40; i++) await outbox.add(`k${i}`, { n: i });
     await outbox.close();
 
@@ -118,7 +118,7 @@ describe('Outbox', () => {
     const before = calls();
     expect(before.length).toBeLessThan(40); // it really was cut short
 
-    const reopened = await Outbox.open<{ n: number }>(file);
+    const reopened = await DiskOutbox.open<{ n: number }>(file);
     const result = await reopened.drain((item, key) => idempotentEffect(effects, key, item.n));
     await reopened.close();
 

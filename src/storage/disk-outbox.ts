@@ -34,7 +34,7 @@ export interface DrainResult {
 
 type Line<T> = { add: OutboxEntry<T> } | { done: string };
 
-export class Outbox<T> {
+export class DiskOutbox<T> {
   private readonly pending = new Map<string, OutboxEntry<T>>();
   private compacting: Promise<void> | undefined;
   private draining: Promise<DrainResult> | undefined;
@@ -48,10 +48,10 @@ export class Outbox<T> {
   ) {}
 
   /** Opens the outbox at `file` (created if missing), with what a previous run left pending. */
-  static async open<T>(file: string, opts: { maxBytes?: number } = {}): Promise<Outbox<T>> {
+  static async open<T>(file: string, opts: { maxBytes?: number } = {}): Promise<DiskOutbox<T>> {
     await mkdir(path.dirname(file), { recursive: true });
     const lines = (await readJsonLines(file)) as Line<T>[];
-    const outbox = new Outbox<T>(file, await DurableLog.open(file), opts.maxBytes ?? 8 * 1024 * 1024);
+    const outbox = new DiskOutbox<T>(file, await DurableLog.open(file), opts.maxBytes ?? 8 * 1024 * 1024);
     for (const line of lines) {
       if ('add' in line) {
         if (!outbox.pending.has(line.add.key)) outbox.pending.set(line.add.key, line.add);
