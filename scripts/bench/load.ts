@@ -121,6 +121,12 @@ async function main(): Promise<void> {
   const capacity = await drive(fresh, users.slice(0, CONNECTIONS), shared, mixStep, CAPACITY_SECONDS, 0);
   stopWatching();
   const appErrorsLogged = loadErrorsLogged + fresh.errors.length;
+  // What the app's error lines say, most frequent first (the message and its error's type and message).
+  const errorKinds = [...[...app.errors, ...fresh.errors].reduce((m, l) => {
+    const err = l.err as { type?: string; message?: string } | undefined;
+    const what = `${l.msg ?? ''}${err ? ` — ${err.type ?? ''}: ${(err.message ?? '').slice(0, 100)}` : ''}`;
+    return m.set(what, (m.get(what) ?? 0) + 1);
+  }, new Map<string, number>())].sort((a, b) => b[1] - a[1]).slice(0, 8);
   await fresh.stop();
   say(phaseText(`app capacity (${MIX === 'faq' ? 'questions only' : 'same mix'}, ${CONNECTIONS} connections, no think time)`, capacity));
 
@@ -140,6 +146,7 @@ async function main(): Promise<void> {
   };
   say(`\napp capacity / echo bot: ${(ratio * 100).toFixed(1)}% (${capacity.perSecond.toFixed(0)} vs ${echoResult.perSecond.toFixed(0)} activities/s)`);
   say(`errors logged by the app: ${appErrorsLogged}; load average at the end ${load()} (other work on this machine skews both runs)`);
+  for (const [what, n] of errorKinds) say(`  ${String(n).padStart(5)} × ${what}`);
   say(`targets: ${Object.entries(targets).map(([k, ok]) => `${k} ${ok ? 'met' : 'MISSED'}`).join(', ')}`);
   if (values.json) {
     console.log(
@@ -148,7 +155,7 @@ async function main(): Promise<void> {
         seconds: SECONDS,
         thinkMs: THINK_MS,
         connections: CONNECTIONS,
-        app: { ...appResult, errorsLogged: appErrorsLogged, liveHeapMaxMb: liveHeapMb },
+        app: { ...appResult, errorsLogged: appErrorsLogged, errorKinds, liveHeapMaxMb: liveHeapMb },
         mix: MIX,
         capacity,
         echo: echoResult,

@@ -8,13 +8,17 @@ import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } fr
  * Table `Dedupe`: PK = 2 hex chars of the key's hash (spreads load), RK = the key.
  * A row marks "already seen" until `expiresAt`; a later claim of an expired key wins it again.
  * Expired rows are deleted by the expiry job (`sweepExpired`), one partition at a time.
- * `result` (optional, Edm.Binary): what the first handling answered, gzipped JSON, so a retry of the same
- * activity gets the same answer. Kept only up to RESULT_MAX_BYTES (a Table property holds at most 64 KiB).
+ * What the first handling answered, so a retry of the same activity gets the same answer: `resultText`
+ * (JSON, when it fits a string property: 32K UTF-16 characters) or else `result` (gzipped JSON, Edm.Binary, up
+ * to RESULT_MAX_BYTES: a property holds at most 64 KiB). Most answers are cards of a few KB: stored as text,
+ * no compression on the turn's path.
  */
 export const RESULT_MAX_BYTES = 60_000;
+const RESULT_TEXT_MAX_CHARS = 32_000;
 
 interface DedupeRow {
   expiresAt: string;
+  resultText?: string;
   result?: Uint8Array;
 }
 
@@ -64,7 +68,7 @@ export class DedupeStore {
         if (isNotFound(err)) continue; // swept (or released) just now: create it
         throw err;
       }
-      if (new Date(existing.expiresAt) > now) return { first: false, result: decode(existing.result) };
+      if (new Date(existing.expiresAt) > now) return { first: false, result: decode(existing) };
       try {
         await this.table.updateEntity({ partitionKey, rowKey, expiresAt }, 'Replace', { etag: existing.etag });
         return { first: true };
@@ -81,11 +85,17 @@ export class DedupeStore {
    * then gets no saved answer); returns whether it was kept.
    */
   async saveResult(key: string, result: unknown): Promise<boolean> {
-    const bytes = gzipSync(JSON.stringify(result));
-    if (bytes.length > RESULT_MAX_BYTES) return false;
+    const json = JSON.stringify(result);
+    let saved: { resultText: string } | { result: Uint8Array };
+    if (json.length <= RESULT_TEXT_MAX_CHARS) saved = { resultText: json };
+    else {
+      const bytes = gzipSync(json);
+      if (bytes.length > RESULT_MAX_BYTES) return false;
+      saved = { result: new Uint8Array(bytes) };
+    }
     const { partitionKey, rowKey } = keysOf(key);
     try {
-      await this.table.updateEntity({ partitionKey, rowKey, result: new Uint8Array(bytes) }, 'Merge');
+      await this.table.updateEntity({ partitionKey, rowKey, ...saved }, 'Merge');
       return true;
     } catch (err) {
       if (isNotFound(err)) return false; // the claim was given back meanwhile
@@ -98,7 +108,7 @@ export class DedupeStore {
     const { partitionKey, rowKey } = keysOf(key);
     try {
       const row = await this.table.getEntity<DedupeRow>(partitionKey, rowKey);
-      const result = decode(row.result);
+      const result = decode(row);
       return result === undefined ? { state: 'pending' } : { state: 'saved', result };
     } catch (err) {
       if (isNotFound(err)) return { state: 'released' };
@@ -145,13 +155,14 @@ export class DedupeStore {
   }
 }
 
-function decode(bytes: Uint8Array | undefined): unknown {
-  if (!bytes || !bytes.length) return undefined;
+function decode(row: DedupeRow): unknown {
   try {
-    return JSON.parse(gunzipSync(bytes).toString('utf8')) as unknown;
+    if (row.resultText) return JSON.parse(row.resultText) as unknown;
+    if (row.result?.length) return JSON.parse(gunzipSync(row.result).toString('utf8')) as unknown;
   } catch {
-    return undefined; // a damaged saved answer is as good as none
+    // a damaged saved answer is as good as none
   }
+  return undefined;
 }
 
 function keysOf(key: string): { partitionKey: string; rowKey: string } {

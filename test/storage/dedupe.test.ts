@@ -44,6 +44,15 @@ describe('DedupeStore results', () => {
     expect(await store.result('inv-1')).toEqual({ state: 'saved', result: card });
   });
 
+  it('keeps a large but compressible answer (gzipped) and gives it back whole', async () => {
+    const store = await DedupeStore.open(testTables(), new ManualClock(), 60_000);
+    await store.claim('inv-3');
+    const card = { status: 200, body: { rows: Array.from({ length: 2_000 }, (_, i) => ({ text: `row ${i} ✓` })) } };
+    expect(JSON.stringify(card).length).toBeGreaterThan(32_000);
+    expect(await store.saveResult('inv-3', card)).toBe(true);
+    expect(await store.claimWithResult('inv-3')).toEqual({ first: false, result: card });
+  });
+
   it('does not keep a result over the size bound, and says a released claim is released', async () => {
     const store = await DedupeStore.open(testTables(), new ManualClock(), 60_000);
     await store.claim('inv-2');
