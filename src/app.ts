@@ -1,8 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Server } from 'restify';
 import { type Clock, systemClock } from './clock.js';
+import {
+  type Broadcast,
+  IssueLogFacts,
+  openBroadcast,
+  openPlanFile,
+  parseWorkingHours,
+  type PlanFile,
+  scheduleBroadcastJobs,
+  SendStore,
+} from './broadcast/index.js';
+import { planProblemNotice } from './broadcast/notices.js';
 import type { Config } from './config.js';
 import { PostStore } from './conversations/posts.js';
 import { ConversationStore } from './conversations/store.js';
@@ -29,6 +41,7 @@ import {
   SlaMarks,
   scheduleIssueJobs,
 } from './issues/index.js';
+import type { Outbox } from './outbound/message.js';
 import { createLogger, type Logger } from './log.js';
 import {
   AgendaBuilder,
@@ -52,17 +65,18 @@ import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
 import { DiskOutbox } from './storage/disk-outbox.js';
 import { expiryJob } from './storage/expiry.js';
+import { queueAccountOf } from './storage/queues.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { activityRunner, createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
-import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
+import { registerBroadcast } from './teams/broadcast.js';
 import { registerOfficeHours } from './teams/officehours.js';
 import { registerRollout } from './teams/rollout.js';
+import { startOutbound } from './teams/outbound.js';
 import { TeamsRosterReader } from './teams/roster.js';
-import { ProactiveSender } from './teams/sender.js';
 import { withCorrelation } from './telemetry/correlation.js';
 
 export interface AppOptions {
@@ -80,14 +94,18 @@ export interface App {
   /** The opened account: its health, and embedded Azurite when the app runs it. */
   storage: OpenedAccount;
   bot: RolloutDeskBot;
-  sender: ProactiveSender;
+  /** The durable outbound path: features enqueue here; this instance's worker sends under Teams' limits. */
+  outbox: Outbox;
   faq: FaqService;
   issues: IssueService;
   repository: IssueRepository;
   queries: IssueQueries;
-  outbox: DirectOutbox;
+  /** Waits until every message enqueued so far was sent or given up (tests and tools). */
+  settled(): Promise<void>;
   /** Files the reports held while storage was down (also on a timer); for tests and tools. */
   fileHeldReports(): Promise<void>;
+  broadcast: Broadcast;
+  planFile: PlanFile;
   scheduler: Scheduler;
   library: GuidanceLibrary<FaqIndex>;
   /** The rollout's cohorts, user groups and who is in them. */
@@ -120,6 +138,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
 
     const adapter = createAdapter(config.auth, log);
     const botAppId = config.auth.kind === 'local' ? '' : config.auth.appId;
+    const roster = new TeamsRosterReader(adapter, botAppId, conversations);
     const roles = new Roles(
       {
         championIds: config.env.CHAMPION_IDS,
@@ -127,20 +146,27 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         championsTeamId: config.env.CHAMPIONS_TEAM_ID,
         cacheMs: config.env.ROLE_CACHE_SECONDS * 1000,
       },
-      new TeamsRosterReader(adapter, botAppId, conversations),
+      roster,
       () => clock.now().getTime(),
       (err) => log.warn({ err }, 'could not read the champions team roster; using the last known list'),
-    );
-    const sender = new ProactiveSender(
-      adapter,
-      botAppId,
-      conversations,
-      log,
-      config.env.TENANT_SENDS_PER_SECOND,
     );
     const localMode = config.auth.kind === 'local';
     // Local demo only: "demo as champion" lets one Playground user see each role.
     const demo = localMode ? new DemoRoles(roles) : undefined;
+    const posts = await PostStore.open(tables);
+    const outbound = await startOutbound({
+      tables,
+      queueAccount: queueAccountOf(config.storage, account),
+      prefix: config.env.TABLE_PREFIX,
+      adapter,
+      botAppId,
+      conversations,
+      posts,
+      tenantSendsPerSecond: config.env.TENANT_SENDS_PER_SECOND,
+      log,
+      worker: { id: `${process.pid}-${randomUUID().slice(0, 8)}` },
+    });
+    cleanups.push(() => outbound.stop());
     const bot = new RolloutDeskBot({
       log,
       roles: demo ?? roles,
@@ -150,7 +176,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       localMode,
     });
     registerHelp(bot, { conversations, demo, localMode });
-    const outbox = new DirectOutbox(sender, conversations, await PostStore.open(tables), log);
+    const outbox = outbound.outbox;
 
     // Champions' answers are ranked with the guidance: the index is built from both.
     const curated: { answers?: CuratedAnswers } = {};
@@ -314,6 +340,72 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       { issues, repository, log },
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
+
+    // The communication plan: the plan file, its audiences in the rollout's people, and the fan-out.
+    const sendStore = await SendStore.open(tables);
+    const rolloutTeamIds = config.env.ROLLOUT_TEAM_IDS;
+    const planFile = await openPlanFile(config.commPlanFile, {
+      rollout: () => rolloutFile.current,
+      store: sendStore,
+      onChange: (plan) => log.info({ file: config.commPlanFile, messages: plan.messages.length }, 'communication plan loaded'),
+      onInvalid: (problem) => {
+        log.error({ file: config.commPlanFile, problem }, 'communication plan not used; the last good plan stays in force');
+        void (async () => {
+          const reachable = new Set<string>();
+          for (const id of rolloutTeamIds) if (await conversations.personalChat(id)) reachable.add(id);
+          await outbox.enqueue(planProblemNotice(problem, rolloutTeamIds, reachable));
+        })().catch((err: unknown) => log.warn({ err }, 'could not tell the rollout team about the plan file'));
+      },
+    });
+    cleanups.push(async () => planFile.close());
+    const workingHours = config.env.BROADCAST_WORKING_HOURS.trim();
+    const broadcast = await openBroadcast({
+      tables,
+      outbox,
+      clock,
+      plan: () => planFile.current,
+      rollout: () => rolloutFile.current,
+      sends: sendStore,
+      directory: {
+        personalChatUsers: () => conversations.personalChatUsers(),
+        teamMembers: (teamId) => roster.members(teamId),
+        championIds: () => roles.championIds(),
+        rolloutTeamIds,
+        members: (kind, id) => rollout.members(kind, id),
+      },
+      chatOf: async (userKey) => {
+        const chat = await conversations.personalChat(userKey);
+        return chat ? { teamsUserId: chat.user?.id ?? userKey, timeZone: chat.timeZone } : undefined;
+      },
+      nameOf: async (id) =>
+        (await conversations.personName(id)) ??
+        rolloutFile.current.members.find((p) => p.id.toLowerCase() === id.toLowerCase())?.name,
+      knownPeople: async () => {
+        const people = new Map<string, { id: string; name: string }>();
+        for (const p of rolloutFile.current.members) people.set(p.id.toLowerCase(), { id: p.id, name: p.name });
+        for (const p of await conversations.knownPeople()) if (p.name) people.set(p.id.toLowerCase(), p);
+        return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
+      },
+      supportChannelReady: async () => Boolean(await conversations.channelFor('support')),
+      facts: new IssueLogFacts(queries, repository),
+      settings: {
+        batch: config.env.BROADCAST_BATCH,
+        workingHours: /^(off|)$/i.test(workingHours) ? undefined : parseWorkingHours(workingHours),
+        staleMs: config.env.BROADCAST_STALE_MINUTES * 60_000,
+        progressEveryMs: config.env.BROADCAST_PROGRESS_SECONDS * 1000,
+        graceMs: config.env.BROADCAST_GRACE_MINUTES * 60_000,
+      },
+      log,
+    });
+    cleanups.push(async () => broadcast.runner.stop());
+    registerBroadcast(bot, {
+      broadcast: broadcast.service,
+      celebrations: broadcast.celebrations,
+      outbox,
+      footer: `From the ${config.env.SYSTEM_NAME} rollout team`,
+    });
+    scheduleBroadcastJobs(scheduler, broadcast, config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
+
     scheduler.add(expiryJob([dedupe, issueWiring.exports], { log }));
     scheduleOfficeHoursJobs(
       scheduler,
@@ -383,7 +475,6 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       account,
       storage,
       bot,
-      sender,
       faq,
       library,
       rollout,
@@ -393,16 +484,21 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       queries,
       outbox,
       fileHeldReports: fileHeld,
+      broadcast,
+      planFile,
+      async settled() {
+        if (!(await outbound.settled())) throw new Error('the outbound queue did not settle within 30 s');
+      },
       scheduler,
       async stop() {
         // Stop taking work first (new connections refused, new requests 503), let the turns in flight
-        // finish, then the sends they started, then jobs and storage. main.ts bounds the whole in time.
+        // finish, then the outbound worker (in-flight sends finish, waiting ones go back to the queue), then
+        // jobs and storage. main.ts bounds the whole in time.
         const serverClose = cleanups.pop();
         const closed = serverClose?.();
         await inFlight.drain();
         await closed;
-        await outbox.drain();
-        await sender.drain();
+        await broadcast.runner.idle();
         for (const c of cleanups.reverse()) await c();
       },
     };

@@ -1,4 +1,5 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { z } from 'zod';
 import { KNOWN_COMMANDS } from '../../src/commands.js';
 import { FORM_FIELDS } from '../../src/issues/fields.js';
 import { VERBS as DECLARED_VERBS } from '../../src/registry/index.js';
@@ -109,6 +110,9 @@ const SPECIAL_TEXT = [
   'null',
 ];
 
+/** Plan message ids of the sample plan, and ids that name nothing. */
+const PLAN_IDS = ['golive-week-before', 'golive-day', 'weekly-tip', 'cutover', 'nope', 'x'.repeat(61)];
+
 const QUESTIONS = [
   'the submit button is greyed out',
   'how do I reset my password',
@@ -120,6 +124,11 @@ const QUESTIONS = [
 
 /** Every card verb the app declares (its registry), so a new verb is fuzzed without touching this file. */
 const VERBS = DECLARED_VERBS.map((v) => v.verb);
+
+/** Each declared verb's data fields and their schemas, read from the verb's zod object. */
+const VERB_FIELDS = new Map<string, Record<string, z.ZodType>>(
+  DECLARED_VERBS.map((v) => [v.verb, v.data instanceof z.ZodObject ? (v.data.shape as Record<string, z.ZodType>) : {}]),
+);
 
 const INVOKE_NAMES = [
   'task/fetch',
@@ -151,6 +160,7 @@ function text(g: Gen): string {
     [1, () => ' \n\t '],
     [1, () => `<at>Rollout Desk</at> ${g.pick(KNOWN_COMMANDS)}`],
     [1, () => `issue R-${String(g.int(0, 99)).padStart(4, '0')}`],
+    [1, () => `${g.pick(KNOWN_COMMANDS)} ${g.pick(PLAN_IDS)}`],
     [1, () => `triage status:${g.pick(['new', 'closed', 'junk', ''])} site:${g.pick(UNICODE_EDGES)}`],
     [1, () => `gaps ${g.pick(['0', '-1', '30', '99999999999999999999', 'NaN', '1e9'])}`],
   ])();
@@ -178,7 +188,7 @@ function anyValue(g: Gen, depth = 0): unknown {
 }
 
 const DATA_KEYS = [
-  ...FORM_FIELDS,
+  ...new Set([...FORM_FIELDS, ...[...VERB_FIELDS.values()].flatMap((f) => Object.keys(f))]),
   'ref',
   'version',
   'questionId',
@@ -200,8 +210,12 @@ const DATA_KEYS = [
   'constructor',
 ];
 
-/** Card data as a card would send it, with each field sometimes wrong. */
-function cardData(g: Gen): Record<string, unknown> {
+/**
+ * Card data as a card of `verb` would send it: the verb's own fields (from the registry) mostly present,
+ * each sometimes wrong; now and then a field of another verb. A field with no plausible value here gets
+ * a generic one its schema accepts, so a new verb's handler is reached, not only its "out of date" reply.
+ */
+function cardData(g: Gen, verb: string): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   const plausible: Record<string, () => unknown> = {
     ref: () => g.pick([`R-${String(g.int(1, 30)).padStart(4, '0')}`, 'R-0000', 'X-1', '']),
@@ -222,13 +236,33 @@ function cardData(g: Gen): Record<string, unknown> {
     list: () => g.pick(['mine', 'triage', 'assigned', 'everyone']),
     token: () => g.pick([null, '', 'bm90IGEgdG9rZW4=', '{"nextPartitionKey":"x"}']),
     days: () => g.pick([1, 14, 90, 0, -5, '30', 'x']),
-    page: () => g.pick([1, 2, 1000, 0, 'x']),
+    page: () => g.pick([0, 1, 2, 1000, 'x']),
+    // The communication plan's cards.
+    id: () => g.pick(PLAN_IDS),
+    sendId: () => g.pick(['preview', ...PLAN_IDS.map((id) => `${id}.m0000`), '']),
+    who: () => g.pick(['aad-staff', 'aad-champ, aad-staff', 'nobody', ...SPECIAL_TEXT]),
+    what: () => text(g),
+    audience: () => g.pick(['everyone', 'champions', 'support', 'group:nope', '']),
+    timing: () => g.pick(['now', 'later', 'x']),
+    date: () => g.pick(['2026-03-02', '2026-13-45', '']),
+    time: () => g.pick(['09:00', '25:61', '']),
+    form: () => cardData(g, 'issue.submit'),
   };
+  const generic = [() => text(g), () => 'x', () => String(g.int(0, 3)), () => g.int(0, 3), () => g.chance(0.5)];
+  const own = VERB_FIELDS.get(verb) ?? {};
+  for (const [key, schema] of Object.entries(own)) {
+    if (!g.chance(0.8)) continue;
+    if (g.chance(0.1)) data[key] = anyValue(g);
+    else if (plausible[key]) data[key] = plausible[key]();
+    else {
+      const candidates = generic.map((f) => f());
+      data[key] = candidates.find((v) => schema.safeParse(v).success) ?? candidates[0];
+    }
+  }
   for (const key of Object.keys(plausible)) {
-    if (!g.chance(0.35)) continue;
+    if (key in own || !g.chance(0.05)) continue;
     data[key] = g.chance(0.85) ? plausible[key]!() : anyValue(g);
   }
-  if (g.chance(0.1)) data.form = cardData(g);
   return data;
 }
 
@@ -293,7 +327,10 @@ function wellFormedShape(g: Gen, ctx: FuzzContext, id: string): Shape {
       3,
       () => ({
         kind: 'message/Action.Submit',
-        activity: { ...a, text: undefined, value: { action: g.chance(0.9) ? g.pick(VERBS) : text(g), ...cardData(g) } },
+        activity: (() => {
+          const verb = g.chance(0.9) ? g.pick(VERBS) : text(g);
+          return { ...a, text: undefined, value: { action: verb, ...cardData(g, verb) } };
+        })(),
         wellFormed: true,
       }),
     ],
@@ -307,7 +344,10 @@ function wellFormedShape(g: Gen, ctx: FuzzContext, id: string): Shape {
           name: 'adaptiveCard/action',
           deliveryMode: undefined,
           replyToId: `bot-msg-${g.int(1, 9)}`,
-          value: { action: { type: 'Action.Execute', verb: g.chance(0.9) ? g.pick(VERBS) : `fuzz.${g.int(1, 99)}`, data: cardData(g) } },
+          value: (() => {
+            const verb = g.chance(0.9) ? g.pick(VERBS) : `fuzz.${g.int(1, 99)}`;
+            return { action: { type: 'Action.Execute', verb, data: cardData(g, verb) } };
+          })(),
         },
         wellFormed: true,
       }),

@@ -20,6 +20,8 @@ export interface StoredConversation {
   teamId?: string;
   teamName?: string;
   channelName?: string;
+  /** Personal chats: the IANA time zone Teams reported for the user (`localTimezone`, clientInfo), if any. */
+  timeZone?: string;
   updatedAt: string;
 }
 
@@ -72,8 +74,65 @@ export class ConversationStore {
     return row?.name ? String(row.name) : (await this.personalChat(aadObjectId))?.user?.name;
   }
 
+  /**
+   * Saves many references at once (a roster import, a bench's seed) under the same keys as `remember`,
+   * in transactions of up to 100 rows per partition.
+   */
+  async rememberAll(convs: readonly Omit<StoredConversation, 'updatedAt'>[]): Promise<void> {
+    const at = this.clock.now().toISOString();
+    const byPartition = new Map<string, Map<string, string>>();
+    const add = (pk: string, key: string, conv: StoredConversation) => {
+      const rows = byPartition.get(pk) ?? new Map<string, string>();
+      rows.set(safeKey(key), JSON.stringify(conv));
+      byPartition.set(pk, rows);
+    };
+    for (const conv of convs) {
+      const stored: StoredConversation = { ...conv, updatedAt: at };
+      add('conv', conv.conversationId, stored);
+      if (conv.conversationType === 'personal' && conv.user) {
+        add('personal', conv.user.aadObjectId ?? conv.user.id, stored);
+        if (conv.user.aadObjectId) add('personal', conv.user.id, stored);
+      }
+      if (conv.teamId && conv.conversationId === conv.teamId) add('team', conv.teamId, stored);
+    }
+    for (const [pk, rows] of byPartition) {
+      const entries = [...rows];
+      for (let i = 0; i < entries.length; i += 100) {
+        await this.table.submitTransaction(
+          entries
+            .slice(i, i + 100)
+            .map(([rk, json]) => ['upsert', { partitionKey: pk, rowKey: rk, json }, 'Replace'] as const),
+        );
+      }
+    }
+  }
+
   personalChat(userKey: string): Promise<StoredConversation | undefined> {
     return this.get('personal', userKey);
+  }
+
+  /** Everyone who has the bot in personal scope, once each (Entra id when known): one partition read. */
+  async personalChatUsers(): Promise<string[]> {
+    const users = new Map<string, string>();
+    for await (const e of this.table.listEntities<{ json: string }>({
+      queryOptions: { filter: `PartitionKey eq 'personal'`, select: ['json'] },
+    })) {
+      const conv = fromJsonColumn<StoredConversation | undefined>(e.json, undefined);
+      if (conv?.user) users.set(conv.conversationId, conv.user.aadObjectId ?? conv.user.id);
+    }
+    return [...new Set(users.values())];
+  }
+
+  /** People who spoke to the bot, with the name they go by (at most `limit`, for pick lists). */
+  async knownPeople(limit = 500): Promise<{ id: string; name: string }[]> {
+    const out: { id: string; name: string }[] = [];
+    for await (const e of this.table.listEntities<{ name: string }>({
+      queryOptions: { filter: `PartitionKey eq 'person'`, select: ['RowKey', 'name'] },
+    })) {
+      out.push({ id: String(e.rowKey), name: String(e.name ?? '') });
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   conversation(id: string): Promise<StoredConversation | undefined> {

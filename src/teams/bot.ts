@@ -18,6 +18,7 @@ import { allows, type Permission, refusalFor } from '../roles/permissions.js';
 import type { Actor, Role, Roles } from '../roles/roles.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
 import type { DedupeStore } from '../storage/dedupe.js';
+import { toActivity } from './activity.js';
 import {
   answerInvoke,
   failedInvokeResponse,
@@ -26,7 +27,6 @@ import {
   keepInvokeResponse,
   replayedResponse,
 } from './invoke.js';
-import { toActivity } from './sender.js';
 import { actorOf, storedConversationOf, textWithoutMention } from './turn.js';
 
 /** What a handler knows about the turn it runs in. */
@@ -315,7 +315,7 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   /** Where to reach this conversation later, and the name its sender goes by (champion lists show it). */
   private async remember(context: TurnContext): Promise<void> {
     const conv = storedConversationOf(context);
-    const key = `${conv.conversationId}|${conv.user?.id ?? ''}|${conv.serviceUrl}`;
+    const key = `${conv.conversationId}|${conv.user?.id ?? ''}|${conv.serviceUrl}|${conv.timeZone ?? ''}`;
     const from = context.activity.from;
     const person = from?.aadObjectId && from.name ? `person|${from.aadObjectId}|${from.name}` : '';
     if (!this.remembered.has(key)) {

@@ -57,7 +57,7 @@ describe('a report while storage does not answer', () => {
     await app.fileHeldReports(); // a second pass files nothing twice
     const mine = (await app.queries.listByReporter(USERS.staff.aadObjectId)).items;
     expect(mine.map((i) => i.title)).toEqual(['Cannot open the visit list']);
-    await app.outbox.drain();
+    await app.settled();
     await connector.waitFor(() => connector.sentTo(chat).some((c) => JSON.stringify(c.body).includes('filed now')));
     expect(JSON.stringify(connector.sentTo(chat).at(-1)?.body)).toContain(mine[0]!.ref);
   }, 60_000);

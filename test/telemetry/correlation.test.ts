@@ -52,9 +52,10 @@ describe('correlation ids in the logs', () => {
     const report = await execute(app, USERS.staff, 'issue.submit', form());
     expect(report.status).toBe(200);
     await say(app, USERS.staff, 'whoami');
+    await app.settled(); // the triage post is sent after the turn, by the outbound worker
 
     const logged1 = logged.lines.find((l) => l.msg === 'issue logged');
-    // Posting to the triage channel is the feature's follow-up, logged by the app's logger, not the turn's.
+    // Posting to the triage channel is the turn's follow-up, sent later by the outbound worker: same id.
     const followUp = logged.lines.find((l) => l.msg.startsWith('no conversation to send to'));
     const handled = logged.lines.filter((l) => l.msg === 'activity handled');
     expect(logged1?.corr).toMatch(/^[0-9a-f-]{36}$/);
