@@ -163,8 +163,15 @@ async function main(): Promise<number> {
 function describe(l: LogLine): string {
   const m = /^fuzz-(\d+)-(\d+)$/.exec(String(l.activityId ?? ''));
   const where = m ? `seed=${m[1]} index=${m[2]}` : 'no case';
-  const err = l.err as { type?: string; message?: string } | undefined;
-  return `${where}: ${l.msg ?? ''}${err ? ` — ${err.type ?? ''}: ${err.message ?? ''}` : ''}`;
+  const err = l.err as { type?: string; message?: string; stack?: string } | undefined;
+  // The app's own frames say where it failed (the first few, without node_modules).
+  const at = (err?.stack ?? '')
+    .split('\n')
+    .filter((f) => /^\s+at /.test(f) && !f.includes('node_modules'))
+    .slice(0, 3)
+    .map((f) => `\n      ${f.trim()}`)
+    .join('');
+  return `${where}: ${l.msg ?? ''}${err ? ` — ${err.type ?? ''}: ${err.message ?? ''}${at}` : ''}`;
 }
 
 main().then(

@@ -14,7 +14,12 @@ const id = z
   .min(1)
   .max(1024)
   .regex(/^[\x21-\x7E]+$/, 'must be printable ASCII');
-const account = z.looseObject({ id, name: text.optional(), aadObjectId: text.optional() });
+/**
+ * A reply copies the sender, the bot and the conversation into what botbuilder serialises for the connector,
+ * which throws on a field of the wrong type (e.g. `conversation.aadObjectId: -1`): the turn would fail after
+ * the bot had acted. Null is what the serialiser accepts as absent.
+ */
+const account = z.looseObject({ id, name: text.optional(), aadObjectId: text.optional(), role: text.nullish() });
 const idHolder = z.looseObject({ id: text.optional(), name: text.optional() });
 /** Where replies go: an absolute http(s) URL (Teams: https://smba.trafficmanager.net/…; Playground: http). */
 const serviceUrl = text.max(2048).refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
@@ -34,6 +39,9 @@ const envelope = z.looseObject({
     conversationType: text.optional(),
     tenantId: text.optional(),
     name: text.optional(),
+    aadObjectId: text.nullish(),
+    role: text.nullish(),
+    isGroup: z.boolean().nullish(),
   }),
   channelData: z
     .looseObject({ tenant: idHolder.optional(), team: idHolder.optional(), channel: idHolder.optional() })

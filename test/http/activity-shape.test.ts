@@ -20,6 +20,13 @@ describe('activityProblem', () => {
     expect(activityProblem(ok)).toBeUndefined();
     expect(activityProblem({ ...ok, type: 'invoke', name: 'adaptiveCard/action', value: {} })).toBeUndefined();
     expect(activityProblem({ ...ok, conversation: { id: '19:abc@thread.tacv2;messageid=1700000000000' } })).toBeUndefined();
+    expect(
+      activityProblem({
+        ...ok,
+        from: { ...ok.from, role: 'user' },
+        conversation: { id: '19:abc@thread.tacv2', conversationType: 'channel', isGroup: true, aadObjectId: null },
+      }),
+    ).toBeUndefined();
   });
 
   // Each of these was found by the fuzzer: botbuilder or the bot read the field without checking it and the
@@ -43,6 +50,10 @@ describe('activityProblem', () => {
     ['a Teams messageUpdate without channelData', { type: 'messageUpdate', channelData: undefined }, /channelData/],
     ['membersAdded an object', { membersAdded: { id: 'x' } }, /"membersAdded"/],
     ['channelData.tenant a string', { channelData: { tenant: 'x' } }, /"channelData.tenant"/],
+    // A reply carries these back; botbuilder's serialiser threw on them after the bot had acted.
+    ['conversation.aadObjectId a number', { conversation: { id: 'a:1', aadObjectId: -1 } }, /"conversation.aadObjectId"/],
+    ['conversation.isGroup a string', { conversation: { id: 'a:1', isGroup: 'yes' } }, /"conversation.isGroup"/],
+    ['from.role a number', { from: { id: '29:x', role: 1 } }, /"from.role"/],
   ])('refuses %s, naming the field', (_what, change, message) => {
     expect(activityProblem({ ...ok, ...change })).toMatch(message);
   });

@@ -135,3 +135,24 @@ describe('a replayed card action (same activity id)', () => {
     expect(invokeText((await replay).json)).toBe('Slow but done.');
   });
 });
+
+// Found by the fuzzer once its cards were built from each verb's schema: card data is written by the client,
+// and these reached storage as they came, so the turn failed and the user was told to try again, forever.
+describe('forged card data that storage cannot use', () => {
+  it('a button naming a row by a key storage cannot hold is told the thing does not exist', async () => {
+    for (const curatedId of ['../../etc/passwd', '<at>Rollout Desk</at>', 'a#b?c']) {
+      const res = await execute(app, USERS.champion, 'faq.curated.retire', { curatedId, version: 1 });
+      expect(res.status).toBe(200);
+      expect(invokeText(res.body)).toBe('That curated answer no longer exists.');
+    }
+  });
+
+  it('a paging button with a continuation token that is not one shows the list from the start', async () => {
+    for (const next of ['issue R-0062', 'bm90IGEgdG9rZW4=', 'e30=']) {
+      const res = await execute(app, USERS.champion, 'faq.curated.page', { next, status: 'active' });
+      expect(res.status).toBe(200);
+      expect(res.body.type).toBe('application/vnd.microsoft.card.adaptive');
+      expect(invokeText(res.body)).not.toMatch(/did not go through/);
+    }
+  });
+});
