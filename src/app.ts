@@ -67,7 +67,7 @@ import { DiskOutbox } from './storage/disk-outbox.js';
 import { expiryJob } from './storage/expiry.js';
 import { queueAccountOf } from './storage/queues.js';
 import { type TableAccount, Tables } from './storage/tables.js';
-import { createAdapter } from './teams/adapter.js';
+import { activityRunner, createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
@@ -427,10 +427,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
 
     // Each activity is one turn: one correlation id for its log lines and for the sends it starts.
     const inFlight = new InFlightRequests();
+    const runActivity = activityRunner(adapter, (ctx) => bot.run(ctx), log);
     const server: Server = createHttpServer({
       log,
-      processActivity: (req, res) =>
-        inFlight.run(res, () => withCorrelation(() => adapter.process(req, res, (ctx) => bot.run(ctx)))),
+      admit: (res, handle) => inFlight.run(res, handle),
+      processActivity: (activity, authorization) => withCorrelation(() => runActivity(activity, authorization)),
       ready: async () => {
         const health = storage.health();
         if (health.status !== 'ok') throw new Error(health.reason);

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry(env);
   const { ConfigError, loadConfig } = await import('./config.js');
   const { createLogger } = await import('./log.js');
+  const { guardUnhandledRejections } = await import('./http/process-guard.js');
   const load = (source: Record<string, string | undefined>): Config =>
     loadConfig(source, { inMemory: args.includes('--in-memory') });
   let config: Config;
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     });
   }
   const log = createLogger(config.env.LOG_LEVEL);
+  guardUnhandledRejections(log);
   if (demoRoles) {
     log.warn(
       'demo roles: Alex Wilber is rollout team, Megan Bowen is a champion (set CHAMPION_IDS/ROLLOUT_TEAM_IDS); "demo as staff" switches',

@@ -9,6 +9,7 @@ import {
   isConflict,
   isNotFound,
   mergeIfUnchanged,
+  readableContinuationToken,
   safeKey,
   type Tables,
 } from '../storage/tables.js';
@@ -119,7 +120,8 @@ export class CuratedStore {
     if (options.status) filter += ` and status eq '${options.status}'`;
     const pages = this.answers
       .listEntities<CuratedEntity>({ queryOptions: { filter } })
-      .byPage({ maxPageSize: size, ...(options.next ? { continuationToken: options.next } : {}) });
+      // A token the SDK cannot read (a forged card) starts the list again.
+      .byPage({ maxPageSize: size, continuationToken: readableContinuationToken(options.next) });
     const first = await pages.next();
     if (first.done) return { items: [] };
     const page = first.value;

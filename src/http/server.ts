@@ -31,13 +31,25 @@ function readTabFile(name: string): { body: Buffer; type: string } | undefined {
   }
 }
 import type { Logger } from '../log.js';
+import { activityProblem } from './activity-shape.js';
+import { type BodyLimits, readJsonBody } from './body.js';
+import { cleanStrings } from './clean-text.js';
+
+/** What the bot answered for one activity: the HTTP status and JSON body to send back. */
+export interface ActivityOutcome {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
 
 export interface HttpDeps {
   log: Logger;
-  /** Hands a checked activity to the bot; writes the response itself. */
-  processActivity(req: Request, res: Response): Promise<void>;
+  /** Authenticates and runs one checked, cleaned activity; authentication failures come back as 401/503. */
+  processActivity(activity: Record<string, unknown>, authorization: string): Promise<ActivityOutcome>;
   /** Throws when storage is not reachable. */
   ready(): Promise<void>;
+  /** Wraps the handling of one activity request: counts it for shutdown, or answers it while draining. */
+  admit?(res: Response, handle: () => Promise<void>): Promise<void>;
   /** Whether the process can work at all: "down" (e.g. embedded storage that cannot be restarted) → 503. */
   health?(): { status: 'ok' } | { status: 'recovering' | 'down'; reason: string };
   /** A file made for download (e.g. the issue export), by its unguessable token. */
@@ -46,92 +58,123 @@ export interface HttpDeps {
   calendar?(token: string): Promise<{ filename: string; content: string } | undefined>;
 }
 
-/** Why a body is not an activity, or undefined when it looks like one. */
-export function activityProblem(body: unknown): string | undefined {
-  if (body === undefined || body === null || body === '')
-    return 'the body is empty; expected a JSON activity';
-  if (typeof body !== 'object' || Array.isArray(body))
-    return 'the body is not a JSON object; expected an activity';
-  const a = body as Record<string, unknown>;
-  if (typeof a.type !== 'string' || !a.type) return 'the activity has no "type"';
-  if (typeof a.serviceUrl !== 'string' && a.type !== 'invoke') return 'the activity has no "serviceUrl"';
-  if (!a.conversation || typeof a.conversation !== 'object') return 'the activity has no "conversation"';
-  if (!a.from || typeof a.from !== 'object') return 'the activity has no "from"';
-  return undefined;
-}
+/** Teams caps a message at about 40 KB and a card action's data is smaller still: 1 MB is far above any real activity. */
+export const ACTIVITY_BODY_LIMITS: BodyLimits = { maxBytes: 1024 * 1024, maxDepth: 64 };
+
+type Handler = (req: Request, res: Response) => Promise<void>;
 
 export function createHttpServer(deps: HttpDeps): Server {
   const server = restify.createServer({ name: 'rollout-desk', handleUncaughtExceptions: false });
-  server.use(restify.plugins.bodyParser({ mapParams: false, maxBodySize: 1024 * 1024 }));
 
-  server.post('/api/messages', async (req: Request, res: Response) => {
-    const problem = activityProblem(req.body);
+  /** Every route: whatever fails inside is logged once and answered with JSON; no request ends the process. */
+  const route =
+    (name: string, handler: Handler): Handler =>
+    async (req, res) => {
+      try {
+        await handler(req, res);
+      } catch (err) {
+        deps.log.error({ err, route: name }, 'request failed');
+        if (!res.headersSent) {
+          res.status(500);
+          res.json({ error: 'InternalError', message: 'the request could not be handled' });
+        }
+      }
+    };
+
+  server.post(
+    '/api/messages',
+    route('messages', async (req, res) => {
+      const handle = () => handleActivityRequest(req, res);
+      await (deps.admit ? deps.admit(res, handle) : handle());
+    }),
+  );
+
+  const handleActivityRequest = async (req: Request, res: Response): Promise<void> => {
+    // Bounded before it is parsed: the size after decompression, then the nesting depth.
+    const body = await readJsonBody(req, ACTIVITY_BODY_LIMITS);
+    if (!body.ok) {
+      deps.log.warn({ status: body.status, reason: body.message, ...body.details }, 'request body refused');
+      if (body.headers) for (const [k, v] of Object.entries(body.headers)) res.header(k, v);
+      res.status(body.status);
+      res.json({ error: body.error, message: body.message, ...body.details });
+      return;
+    }
+    const problem = activityProblem(body.value);
     if (problem) {
       res.status(400);
       res.json({ error: 'BadRequest', message: problem });
       return;
     }
-    try {
-      await deps.processActivity(req, res);
-    } catch (err) {
-      deps.log.error({ err }, 'could not process activity');
-      if (!res.headersSent) {
-        res.status(500);
-        res.json({ error: 'InternalError', message: 'the activity could not be processed' });
+    const activity = cleanStrings(body.value as Record<string, unknown>);
+    const outcome = await deps.processActivity(activity, String(req.headers.authorization ?? ''));
+    for (const [k, v] of Object.entries(outcome.headers ?? {})) res.header(k, v);
+    res.status(outcome.status);
+    if (outcome.body === undefined) res.end();
+    else res.json(outcome.body);
+  };
+
+  server.get(
+    '/healthz',
+    route('healthz', async (_req, res) => {
+      const health = deps.health?.() ?? { status: 'ok' };
+      if (health.status === 'down') {
+        res.status(503);
+        res.json({ status: 'down', reason: health.reason, uptimeSeconds: Math.round(process.uptime()) });
+        return;
       }
-    }
-  });
+      res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
+    }),
+  );
 
-  server.get('/healthz', async (_req: Request, res: Response) => {
-    const health = deps.health?.() ?? { status: 'ok' };
-    if (health.status === 'down') {
-      res.status(503);
-      res.json({ status: 'down', reason: health.reason, uptimeSeconds: Math.round(process.uptime()) });
-      return;
-    }
-    res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
-  });
+  server.get(
+    '/readyz',
+    route('readyz', async (_req, res) => {
+      try {
+        await withTimeout(deps.ready(), 3_000);
+        res.json({ status: 'ready', storage: 'ok' });
+      } catch (err) {
+        res.status(503);
+        res.json({ status: 'not ready', storage: err instanceof Error ? err.message : 'unreachable' });
+      }
+    }),
+  );
 
-  server.get('/readyz', async (_req: Request, res: Response) => {
-    try {
-      await withTimeout(deps.ready(), 3_000);
-      res.json({ status: 'ready', storage: 'ok' });
-    } catch (err) {
-      res.status(503);
-      res.json({ status: 'not ready', storage: err instanceof Error ? err.message : 'unreachable' });
-    }
-  });
+  server.get(
+    '/tab/:file',
+    route('tab', async (req, res) => {
+      const file = tabFile(String(req.params.file ?? ''));
+      if (!file) {
+        res.status(404);
+        res.json({ error: 'NotFound', message: 'no such tab file' });
+        return;
+      }
+      res.writeHead(200, { 'content-type': `${file.type}; charset=utf-8`, 'cache-control': 'no-cache' });
+      res.end(file.body);
+    }),
+  );
 
-  server.get('/tab/:file', async (req: Request, res: Response) => {
-    const file = tabFile(String(req.params.file ?? ''));
-    if (!file) {
-      res.status(404);
-      res.json({ error: 'NotFound', message: 'no such tab file' });
-      return;
-    }
-    res.writeHead(200, { 'content-type': `${file.type}; charset=utf-8`, 'cache-control': 'no-cache' });
-    res.end(file.body);
-  });
-
-  server.get('/exports/:token', async (req: Request, res: Response) => {
-    const file = deps.download ? await deps.download(String(req.params.token ?? '')) : undefined;
-    if (!file) {
-      res.status(404);
-      res.json({
-        error: 'NotFound',
-        message: 'this download link is unknown or has expired; ask the bot for a new export',
+  server.get(
+    '/exports/:token',
+    route('exports', async (req, res) => {
+      const file = deps.download ? await deps.download(String(req.params.token ?? '')) : undefined;
+      if (!file) {
+        res.status(404);
+        res.json({
+          error: 'NotFound',
+          message: 'this download link is unknown or has expired; ask the bot for a new export',
+        });
+        return;
+      }
+      const safeName = file.filename.replace(/[^\w.-]+/g, '_');
+      res.writeHead(200, {
+        'content-type': `${file.contentType}; charset=utf-8`,
+        'content-disposition': `attachment; filename="${safeName}"`,
+        'cache-control': 'no-store',
       });
-      return;
-    }
-    const safeName = file.filename.replace(/[^\w.-]+/g, '_');
-    res.writeHead(200, {
-      'content-type': `${file.contentType}; charset=utf-8`,
-      'content-disposition': `attachment; filename="${safeName}"`,
-      'cache-control': 'no-store',
-    });
-    // A BOM so Excel opens the UTF-8 CSV with the right characters.
-    res.end(`\uFEFF${file.content}`);
-  });
+      // A BOM so Excel opens the UTF-8 CSV with the right characters.
+      res.end(`\uFEFF${file.content}`);
+    }),
+  );
 
   server.get('/calendar/:token', async (req: Request, res: Response) => {
     const file = deps.calendar ? await deps.calendar(String(req.params.token ?? '').slice(0, 200)) : undefined;

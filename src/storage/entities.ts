@@ -1,14 +1,19 @@
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
-import { isConflict, isNotFound, isPreconditionFailed } from './tables.js';
+import { isConflict, isNotFound, isPreconditionFailed, isStorableKey } from './tables.js';
 
 /** The store helpers every table-backed store shares: point reads, ETag retry loops, JSON columns. */
 
-/** A point read that answers undefined for a missing row (other errors are thrown). */
+/**
+ * A point read that answers undefined for a missing row (other errors are thrown). A key Table storage cannot
+ * hold (ids from card data are written by the client) names no row: undefined, without asking (storage would
+ * answer 400).
+ */
 export async function readEntity<T extends object>(
   table: TableClient,
   partitionKey: string,
   rowKey: string,
 ): Promise<TableEntityResult<T> | undefined> {
+  if (!isStorableKey(partitionKey) || !isStorableKey(rowKey)) return undefined;
   try {
     return await table.getEntity<T>(partitionKey, rowKey);
   } catch (err) {

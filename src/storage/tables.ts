@@ -127,6 +127,34 @@ export function safeKey(value: string): string {
   return out;
 }
 
+/** Whether Table storage can hold this as a PartitionKey/RowKey (see safeKey): a row under any other key cannot exist. */
+export function isStorableKey(value: string): boolean {
+  for (const c of value) {
+    const code = c.charCodeAt(0);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || '/\\#?'.includes(c)) return false;
+  }
+  return true;
+}
+
+/**
+ * A continuation token from a card (written by the client) if the Tables SDK can read it, else undefined:
+ * the SDK parses it as base64 JSON and throws a SyntaxError on anything else. Its keys only continue a query
+ * whose own filter still applies, so a forged but readable token shows nothing the filter would not.
+ */
+export function readableContinuationToken(token: string | undefined): string | undefined {
+  if (!token || token.length > 2048 || !/^[A-Za-z0-9+/=_-]+$/.test(token)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64').toString('latin1'));
+    const next = parsed as { nextPartitionKey?: unknown; nextRowKey?: unknown } | null;
+    return typeof next?.nextPartitionKey === 'string' &&
+      (next.nextRowKey === undefined || typeof next.nextRowKey === 'string')
+      ? token
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Row keys that sort newest first: ascending RowKey order is descending time. */
 export function invertedTime(at: Date): string {
   return String(9_999_999_999_999 - at.getTime()).padStart(13, '0');

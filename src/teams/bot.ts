@@ -19,6 +19,14 @@ import type { Actor, Role, Roles } from '../roles/roles.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
 import type { DedupeStore } from '../storage/dedupe.js';
 import { toActivity } from './activity.js';
+import {
+  answerInvoke,
+  failedInvokeResponse,
+  invokeRefusal,
+  invokeResponseOf,
+  keepInvokeResponse,
+  replayedResponse,
+} from './invoke.js';
 import { actorOf, storedConversationOf, textWithoutMention } from './turn.js';
 
 /** What a handler knows about the turn it runs in. */
@@ -123,19 +131,24 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       from: a.from?.aadObjectId ?? a.from?.id,
     });
     context.turnState.set('log', log);
+    const refusal = a.type === 'invoke' ? invokeRefusal(a) : undefined;
+    if (refusal) {
+      log.warn({ status: refusal.status }, 'invoke refused as sent');
+      return answerInvoke(context, refusal);
+    }
     const claim = (a.type === 'message' || a.type === 'invoke') && a.id ? `${a.conversation?.id ?? ''}|${a.id}` : '';
     if (claim) {
       // Storage not answering must not cost the user their turn: the features keep their own work safe
       // (a report is held on disk), so the turn goes on unclaimed, and a retry is judged by the feature.
-      const first = await this.deps.dedupe.claim(claim).catch((err: unknown) => {
+      const claimed = await this.deps.dedupe.claimWithResult(claim).catch((err: unknown) => {
         if (!isStorageUnavailable(err)) throw err;
         log.warn({ err }, 'dedupe not reachable; handling the activity without it');
-        return true;
+        return { first: true as const };
       });
-      if (!first) {
-        log.info('repeat of an activity already handled (Teams retry); ignored');
+      if (!claimed.first) {
+        log.info('repeat of an activity already handled (Teams retry); not handled again');
         if (a.type === 'invoke')
-          await context.sendActivity({ type: 'invokeResponse', value: { status: 200 } });
+          await answerInvoke(context, await replayedResponse(this.deps.dedupe, claim, claimed.result, a.name));
         return;
       }
     }
@@ -147,11 +160,14 @@ export class RolloutDeskBot extends TeamsActivityHandler {
         });
       }
       await super.run(context);
+      if (claim && a.type === 'invoke') await keepInvokeResponse(this.deps.dedupe, claim, context, log);
       log.info({ ms: Date.now() - started }, 'activity handled');
     } catch (err) {
       log.error({ err, ms: Date.now() - started }, 'activity failed');
       // Nothing was done for this activity: let Teams' retry of it be handled instead of dropped as a repeat.
       if (claim) await this.deps.dedupe.release(claim).catch(() => {});
+      // A card action is answered in its own response: say what went wrong instead of an empty 501.
+      if (a.type === 'invoke' && !invokeResponseOf(context)) return answerInvoke(context, failedInvokeResponse(a.name));
       throw err;
     }
   }

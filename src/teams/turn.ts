@@ -78,6 +78,8 @@ export function referenceOf(conv: StoredConversation): Partial<ConversationRefer
 
 /** The message text with the bot's own @mention removed. */
 export function textWithoutMention(context: TurnContext): string {
+  // botbuilder's mention removal reads activity.text unchecked: a mention entity on a message without text.
+  if (typeof context.activity.text !== 'string') return '';
   const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '';
   return text.replace(/<at>[^<]*<\/at>/g, '').trim();
 }

@@ -25,7 +25,7 @@ describe('health endpoints', () => {
   it('answers /readyz with 503 and the reason when storage is not reachable', async () => {
     const server = createHttpServer({
       log: createLogger('silent'),
-      processActivity: async () => {},
+      processActivity: async () => ({ status: 200 }),
       ready: async () => {
         throw new Error('connect ECONNREFUSED 127.0.0.1:10002');
       },

@@ -347,7 +347,7 @@ describe('export', () => {
     expect(res.headers.get('content-disposition')).toMatch(/attachment; filename="rollout-issues-.*\.csv"/);
     const csv = await res.text();
     const issues = Number(/export of (\d+) issue/.exec(text)?.[1]);
-    const refs = new Set(csv.match(/\nR-\d{4},/g));
+    const refs = new Set(csv.match(/\n"R-\d{4}",/g));
     expect(issues).toBe(refs.size);
     expect((await fetch(url.replace(/[0-9a-f]{64}$/, 'f'.repeat(64)))).status).toBe(404);
   });

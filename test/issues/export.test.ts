@@ -12,7 +12,7 @@ describe('IssueExport', () => {
     const lines = csv.trimEnd().split('\r\n');
     expect(lines).toHaveLength(3);
     expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil"")"`);
-    expect(lines[2]).toMatch(/^R-0002,"Plain, with comma",New,/);
-    expect(lines[2]).toMatch(/,1,0,2$/);
+    expect(lines[2]).toMatch(/^"R-0002","Plain, with comma","New",/);
+    expect(lines[2]).toMatch(/,"1","0","2"$/);
   });
 });

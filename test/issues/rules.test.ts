@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, issuesToCsv } from '../../src/issues/csv.js';
 import type { Issue } from '../../src/issues/model.js';
 import { DEFAULT_CATEGORIES } from '../../src/issues/model.js';
 import { formatRef, parseRef, refBucket } from '../../src/issues/refs.js';
@@ -176,34 +175,5 @@ describe('similarity', () => {
     const a = keywords('Cannot log in: account locked after update');
     expect(looksAlike(a, keywords('Account is locked, cannot login since the update'))).toBe(true);
     expect(looksAlike(a, keywords('Printer prints blank pages'))).toBe(false);
-  });
-});
-
-describe('CSV', () => {
-  it('quotes per RFC 4180 and defuses formulas', () => {
-    expect(csvCell('plain')).toBe('plain');
-    expect(csvCell('a,b')).toBe('"a,b"');
-    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
-    expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
-    expect(csvCell('=1+1')).toBe("'=1+1");
-    expect(csvCell('+44 20')).toBe("'+44 20");
-    expect(csvCell('-2')).toBe("'-2");
-    expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
-    expect(csvCell('=cmd|"/c calc"!A1')).toBe(`"'=cmd|""/c calc""!A1"`);
-    expect(csvCell(3)).toBe('3');
-  });
-
-  it('writes a header and one CRLF line per issue with history counts', () => {
-    const issue = must(
-      applyTriageAction(fresh(), { kind: 'comment', text: 'ok', visibility: 'public' }, bo, later(1)),
-    );
-    const csv = issuesToCsv([issue]);
-    const [header, line, end] = csv.split('\r\n');
-    expect(header?.split(',')).toHaveLength(20);
-    expect(line).toMatch(
-      /^R-0042,Cannot log in to the IMS,New,,Blocks my work,Access \/ login,North clinic,/,
-    );
-    expect(line).toMatch(/,1,1,2$/);
-    expect(end).toBe('');
   });
 });

@@ -23,7 +23,15 @@ const guardedVerbs = VERBS.filter((v) => PERMISSIONS[v.permission] !== 'staff');
 const guardedCommands = COMMANDS.filter((c) => PERMISSIONS[c.permission] !== 'staff' && !c.localOnly);
 
 /** Data a real card of this verb could carry: every field a plausible value, so only the role can refuse it. */
-const forged = { ref: 'R-0001', version: 1, status: 'resolved', priority: 'P1', comment: 'x', assignee: 'aad-staff', duplicateOf: 'R-0002', groupId: 'g', curatedId: '0123456789abcdef', answer: 'x', days: 7, page: 1, list: 'triage' };
+const forged = {
+  ref: 'R-0001', version: 1, status: 'resolved', priority: 'P1', comment: 'x', assignee: 'aad-staff', duplicateOf: 'R-0002',
+  groupId: 'g', curatedId: '0123456789abcdef', answer: 'x', days: 7, page: 1, list: 'triage',
+  occurrenceId: 'o-1', personId: 'aad-staff', index: 0, title: 'x', date: '2026-03-02', time: '09:00',
+  // The communication plan's cards: a plan message of the sample plan, a send of it, a celebration.
+  id: 'golive-day', sendId: 'golive-day.m0000', body: 'x', audience: 'everyone', timing: 'now', who: 'aad-champ', what: 'x',
+};
+/** Where one verb's field means something else. */
+const forgedFor = (verb: string) => ({ ...forged, ...(verb === 'faq.curated.page' ? { status: 'active' } : {}) });
 
 describe('a staff member is refused everything that needs a higher role', () => {
   it('has guarded verbs and commands to test (the registry is read)', () => {
@@ -32,13 +40,15 @@ describe('a staff member is refused everything that needs a higher role', () => 
   });
 
   it.each(guardedVerbs.map((v) => [v.verb, v] as const))('%s as a forged Action.Execute', async (_name, def) => {
-    const res = await execute(app, USERS.staff, def.verb, { ...forged });
+    // The forged data is what the verb's card sends, so nothing but the role check can refuse it.
+    expect(def.data.safeParse(forgedFor(def.verb)).success).toBe(true);
+    const res = await execute(app, USERS.staff, def.verb, forgedFor(def.verb));
     expect(res.status).toBe(200);
     expect(invokeText(res.body)).toBe(refusalFor(def.permission));
   });
 
   it.each(guardedVerbs.map((v) => [v.verb, v] as const))('%s as a forged Action.Submit', async (_name, def) => {
-    const replies = await say(app, USERS.staff, '', { value: { action: def.verb, ...forged } });
+    const replies = await say(app, USERS.staff, '', { value: { action: def.verb, ...forgedFor(def.verb) } });
     expect(replies).toHaveLength(1);
     expect(readable(replies)).toBe(refusalFor(def.permission));
   });
@@ -50,7 +60,8 @@ describe('a staff member is refused everything that needs a higher role', () => 
     expect(readable(replies)).toBe(refusalFor(def.permission));
   });
 
-  it('leaves the issue log untouched after all of it', async () => {
+  it('leaves the issue log and the communication plan untouched after all of it', async () => {
     expect((await app.queries.triageQueue({}, { limit: 50 })).items).toEqual([]);
+    expect(await app.broadcast.sends.all()).toEqual([]);
   });
 });

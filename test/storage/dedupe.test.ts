@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { DedupeStore } from '../../src/storage/dedupe.js';
@@ -29,5 +30,38 @@ describe('DedupeStore.release', () => {
     await store.release('act-9');
     expect(await store.claim('act-9')).toBe(true);
     expect(await store.claim('act-9')).toBe(false);
+  });
+});
+
+describe('DedupeStore results', () => {
+  it('gives a repeat the result the first claim saved', async () => {
+    const store = await DedupeStore.open(testTables(), new ManualClock(), 60_000);
+    expect(await store.claimWithResult('inv-1')).toEqual({ first: true });
+    expect(await store.claimWithResult('inv-1')).toEqual({ first: false, result: undefined });
+    const card = { status: 200, body: { type: 'application/vnd.microsoft.card.adaptive', value: { body: ['é', '😀'] } } };
+    expect(await store.saveResult('inv-1', card)).toBe(true);
+    expect(await store.claimWithResult('inv-1')).toEqual({ first: false, result: card });
+    expect(await store.result('inv-1')).toEqual({ state: 'saved', result: card });
+  });
+
+  it('keeps a large but compressible answer (gzipped) and gives it back whole', async () => {
+    const store = await DedupeStore.open(testTables(), new ManualClock(), 60_000);
+    await store.claim('inv-3');
+    const card = { status: 200, body: { rows: Array.from({ length: 2_000 }, (_, i) => ({ text: `row ${i} ✓` })) } };
+    expect(JSON.stringify(card).length).toBeGreaterThan(32_000);
+    expect(await store.saveResult('inv-3', card)).toBe(true);
+    expect(await store.claimWithResult('inv-3')).toEqual({ first: false, result: card });
+  });
+
+  it('does not keep a result over the size bound, and says a released claim is released', async () => {
+    const store = await DedupeStore.open(testTables(), new ManualClock(), 60_000);
+    await store.claim('inv-2');
+    // Random text does not compress: well over the bound once gzipped.
+    const huge = { text: randomBytes(100_000).toString('base64') };
+    expect(await store.saveResult('inv-2', huge)).toBe(false);
+    expect(await store.result('inv-2')).toEqual({ state: 'pending' });
+    await store.release('inv-2');
+    expect(await store.result('inv-2')).toEqual({ state: 'released' });
+    expect(await store.saveResult('inv-2', { small: true })).toBe(false);
   });
 });

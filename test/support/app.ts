@@ -5,7 +5,7 @@ import path from 'node:path';
 import { type App, startApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { azuriteConnection } from './storage.js';
 
 export const USERS = {
@@ -17,7 +17,7 @@ export const USERS = {
 export type TestUser = { id: string; aadObjectId: string; name: string };
 
 /** Starts the real app on a free port, on the shared test Azurite under a fresh table prefix. */
-export async function startTestApp(env: Record<string, string> = {}, clock = new ManualClock()) {
+export async function startTestApp(env: Record<string, string> = {}, clock = new ManualClock(), log?: Logger) {
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -30,7 +30,7 @@ export async function startTestApp(env: Record<string, string> = {}, clock = new
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const app: App = await startApp(config, { log: createLogger(config.env.LOG_LEVEL), clock });
+  const app: App = await startApp(config, { log: log ?? createLogger(config.env.LOG_LEVEL), clock });
   return { app, clock };
 }
 

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
@@ -33,15 +33,35 @@ export class LocalTokenService {
   }
 
   /** A channel token for `appId`, bound to the activity's serviceUrl, as Teams would send it. */
-  token(appId: string, serviceUrl: string, opts: { expiresInSeconds?: number; key?: 'own' | 'foreign' } = {}): string {
+  token(
+    appId: string,
+    serviceUrl: string,
+    opts: { expiresInSeconds?: number; key?: 'own' | 'foreign'; issuer?: string; notBeforeSeconds?: number } = {},
+  ): string {
     const key = opts.key === 'foreign' ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : this.keys.privateKey;
     return jwt.sign({ serviceurl: serviceUrl }, key.export({ format: 'pem', type: 'pkcs8' }), {
       algorithm: 'RS256',
       keyid: this.kid,
       audience: appId,
-      issuer: 'https://api.botframework.com',
+      issuer: opts.issuer ?? 'https://api.botframework.com',
       expiresIn: opts.expiresInSeconds ?? 600,
+      ...(opts.notBeforeSeconds ? { notBefore: opts.notBeforeSeconds } : {}),
     });
+  }
+
+  /**
+   * A token forged without the private key: `alg: none` (no signature), or HS256 signed with the published
+   * public key as the HMAC secret (the classic algorithm-confusion attack).
+   */
+  forged(appId: string, serviceUrl: string, how: 'none' | 'hs256-public-key'): string {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const payload = b64({ serviceurl: serviceUrl, aud: appId, iss: 'https://api.botframework.com', iat: now, exp: now + 600 });
+    if (how === 'none') return `${b64({ alg: 'none', typ: 'JWT', kid: this.kid })}.${payload}.`;
+    const header = b64({ alg: 'HS256', typ: 'JWT', kid: this.kid });
+    const secret = this.keys.publicKey.export({ format: 'pem', type: 'spki' });
+    const sig = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
+    return `${header}.${payload}.${sig}`;
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,402 @@
+/**
+ * npm run bench:load -- [--users 200] [--seconds 60] [--think-ms 1000] [--connections 20] [--capacity-seconds 20]
+ *                       [--warmup 5] [--seed 1] [--cpu-prof DIR] [--json]
+ *
+ * 1. Starts the app (`src/main.ts`, a fresh in-memory embedded Azurite, LOG_LEVEL=info as in production) as a
+ *    child process, with a local connector stand-in for what it posts (triage cards, notices).
+ * 2. Load: --users simulated users for --seconds (after --warmup, not counted), each pausing a random think
+ *    time (exponential, mean --think-ms) between activities: staff ask FAQ questions, vote, log issues, "+1"
+ *    similar ones, list their issues; champions (every tenth user) triage on the cards posted to the channel.
+ *    Replies come back in the HTTP response (deliveryMode expectReplies; card actions in the invoke response).
+ *    → throughput, p50/p95/p99 per kind, errors, peak RSS. With --mix faq, users only ask questions (the
+ *    bot's core path, without the issue log's channel posts), in this step and the next.
+ * 3. Capacity, on a second fresh app: the same mix from --connections clients with no think time (each sends its next activity as soon as it has the reply) for
+ *    --capacity-seconds → the most activities/s the app serves.
+ * 4. A short sequential run counting the app's storage requests per activity kind (a preloaded counter,
+ *    scripts/bench/storage-counter.ts) and the time they took.
+ * 5. A bare botbuilder echo bot (scripts/bench/echo-bot.ts) driven like step 3: the reference rate.
+ * --app-node-options passes node options to the app (e.g. "--max-old-space-size=128", to see what a heap cap
+ * does to RSS). --json prints the same figures as one JSON object. Targets (one instance): capacity ≥ 25% of the echo
+ * bot's, FAQ p95 ≤ 100 ms under the load of step 2, no errors, RSS ≤ 300 MB.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { percentile } from '../../src/faq/engine/evaluation.js';
+import { RecordingConnector } from '../../test/support/connector.js';
+import { cpuProfileSummary } from './cpu-profile.js';
+import { echoStep, faqStep, type Kind, nextStep, rememberTriageCard, type Shared, type SimUser, simUsers, type Step } from './users.js';
+import { rngFor } from '../fuzz/generate.js';
+import { setUpTriageChannel } from '../lib/setup.js';
+import { LOCAL_ONLY, liveHeapTrend, mb, rssMonitor, type ServerProcess, startServerProcess } from '../lib/app-process.js';
+
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '60' },
+    'think-ms': { type: 'string', default: '1000' },
+    connections: { type: 'string', default: '20' },
+    'capacity-seconds': { type: 'string', default: '20' },
+    mix: { type: 'string', default: 'all' },
+    'app-node-options': { type: 'string', default: '' },
+    warmup: { type: 'string', default: '5' },
+    seed: { type: 'string', default: '1' },
+    'cpu-prof': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const USERS = Number(values.users);
+const SECONDS = Number(values.seconds);
+const WARMUP = Number(values.warmup);
+const THINK_MS = Number(values['think-ms']);
+const CONNECTIONS = Number(values.connections);
+const CAPACITY_SECONDS = Number(values['capacity-seconds']);
+const MIX = values.mix === 'faq' ? 'faq' : 'all';
+const SEQUENTIAL_STEPS = 240;
+const TRIAGE = '19:bench-triage@thread.tacv2';
+const LEAD = { id: '29:bench-lead', aadObjectId: 'aad-bench-lead', name: 'Bench Lead' };
+const triageSetup = (serviceUrl: string) => ({ serviceUrl, lead: LEAD, channelId: TRIAGE, teamId: '19:bench-team@thread.tacv2' });
+const say = (line: string) => {
+  if (!values.json) console.log(line);
+};
+
+interface KindStats {
+  count: number;
+  errors: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+interface PhaseResult {
+  seconds: number;
+  activities: number;
+  perSecond: number;
+  errors: number;
+  errorSamples: string[];
+  kinds: Record<string, KindStats>;
+  rss: { startMb: number; peakMb: number; endMb: number; storagePeakMb?: number };
+  /** CPU time per activity, ms: the server process, and its children (embedded Azurite). */
+  cpuMsPerActivity: { server: number; storage: number };
+}
+
+async function main(): Promise<void> {
+  const connector = await new RecordingConnector().start();
+  const users = simUsers(USERS);
+  const shared: Shared = { serviceUrl: connector.url, triageCards: new Map(), rand: rngFor(Number(values.seed), 0) };
+  const profileDir = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined;
+
+  const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+  say(
+    `bench:load — ${USERS} users thinking ~${THINK_MS} ms for ${SECONDS} s (+${WARMUP} s warm-up); capacity and echo bot: ${CONNECTIONS} connections, ${CAPACITY_SECONDS} s; ${cpus().length} CPUs, load average ${load()}`,
+  );
+  const app = await startApp(users, profileDir);
+  await setUpTriageChannel(app.url, triageSetup(connector.url));
+  let stopWatching = watchTriageChannel(connector, shared);
+  const mixStep = MIX === 'faq' ? (u: SimUser) => faqStep(u, shared) : (u: SimUser) => nextStep(u, shared);
+  const appResult = await drive(app, users, shared, mixStep, SECONDS, THINK_MS);
+  say(phaseText(`app under load (${USERS} users${MIX === 'faq' ? ', questions only' : ''})`, appResult));
+  const storage = await storagePerKind(app, users, shared);
+  say('\nstorage requests per activity (sequential, one user at a time; storage time includes work after the reply):');
+  for (const [kind, s] of Object.entries(storage)) {
+    say(`  ${kind.padEnd(16)} n=${String(s.n).padStart(3)}  ${s.calls.toFixed(1)} calls (${s.writes.toFixed(1)} writes, ${s.reads.toFixed(1)} reads), ${s.storageMs.toFixed(1)} ms in storage, ${s.turnMs.toFixed(1)} ms per turn`);
+  }
+  stopWatching();
+  const loadErrorsLogged = app.errors.length;
+  const liveHeapMb = liveHeapMax(app);
+  say(`\napp live heap after major GCs: max ${liveHeapMb ?? '?'} MB (RSS above it is V8's headroom and native memory)`);
+  await app.stop();
+  const profile = profileDir ? cpuProfileSummary(newestProfile(profileDir)) : undefined;
+  if (profile) {
+    say('\nwhere the app spent its CPU time (self time, load phase and sequential run):');
+    for (const p of profile.slice(0, 15)) say(`  ${p.share.toFixed(1).padStart(5)}%  ${p.where}`);
+  }
+
+  // Capacity on a fresh app: nothing left over from the load phase (queued channel posts, a grown store).
+  shared.triageCards.clear();
+  const fresh = await startApp(users);
+  await setUpTriageChannel(fresh.url, triageSetup(connector.url));
+  stopWatching = watchTriageChannel(connector, shared);
+  const capacity = await drive(fresh, users.slice(0, CONNECTIONS), shared, mixStep, CAPACITY_SECONDS, 0);
+  stopWatching();
+  const appErrorsLogged = loadErrorsLogged + fresh.errors.length;
+  // What the app's error lines say, most frequent first (the message and its error's type and message).
+  const errorKinds = [...[...app.errors, ...fresh.errors].reduce((m, l) => {
+    const err = l.err as { type?: string; message?: string } | undefined;
+    const what = `${l.msg ?? ''}${err ? ` — ${err.type ?? ''}: ${(err.message ?? '').slice(0, 100)}` : ''}`;
+    return m.set(what, (m.get(what) ?? 0) + 1);
+  }, new Map<string, number>())].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  await fresh.stop();
+  say(phaseText(`app capacity (${MIX === 'faq' ? 'questions only' : 'same mix'}, ${CONNECTIONS} connections, no think time)`, capacity));
+
+  const echo = await startServerProcess({ entry: 'scripts/bench/echo-bot.ts', env: { PORT: '0' }, ready: /Echo bot listening: (\S+)/ });
+  const echoResult = await drive(echo, users.slice(0, CONNECTIONS), shared, (u) => echoStep(u, shared), CAPACITY_SECONDS, 0);
+  await echo.stop();
+  say(phaseText(`echo bot (reference, ${CONNECTIONS} connections)`, echoResult));
+  await connector.stop();
+
+  const ratio = capacity.perSecond / echoResult.perSecond;
+  const faqP95 = appResult.kinds.faq?.p95 ?? Number.NaN;
+  const targets = {
+    ratioAtLeast25Percent: ratio >= 0.25,
+    faqP95AtMost100Ms: faqP95 <= 100,
+    noErrors: appResult.errors === 0 && capacity.errors === 0 && appErrorsLogged === 0,
+    rssAtMost300Mb: Math.max(appResult.rss.peakMb, capacity.rss.peakMb) <= 300,
+  };
+  say(`\napp capacity / echo bot: ${(ratio * 100).toFixed(1)}% (${capacity.perSecond.toFixed(0)} vs ${echoResult.perSecond.toFixed(0)} activities/s)`);
+  say(`errors logged by the app: ${appErrorsLogged}; load average at the end ${load()} (other work on this machine skews both runs)`);
+  for (const [what, n] of errorKinds) say(`  ${String(n).padStart(5)} × ${what}`);
+  say(`targets: ${Object.entries(targets).map(([k, ok]) => `${k} ${ok ? 'met' : 'MISSED'}`).join(', ')}`);
+  if (values.json) {
+    console.log(
+      JSON.stringify({
+        users: USERS,
+        seconds: SECONDS,
+        thinkMs: THINK_MS,
+        connections: CONNECTIONS,
+        app: { ...appResult, errorsLogged: appErrorsLogged, errorKinds, liveHeapMaxMb: liveHeapMb },
+        mix: MIX,
+        capacity,
+        echo: echoResult,
+        ratio,
+        storagePerKind: storage,
+        cpuProfile: profile?.slice(0, 15),
+        targets,
+        loadAverage: loadavg(),
+        cpus: cpus().length,
+      }),
+    );
+  }
+}
+
+/** N users, each a closed loop (send, read the reply, send the next), for warm-up + `seconds`. */
+async function drive(
+  server: ServerProcess,
+  users: SimUser[],
+  shared: Shared,
+  step: (u: SimUser) => Step,
+  seconds: number,
+  thinkMs: number,
+): Promise<PhaseResult> {
+  const memory = rssMonitor(server);
+  const times = new Map<Kind, number[]>();
+  const errors = new Map<Kind, number>();
+  const samples: string[] = [];
+  const start = performance.now();
+  const countFrom = start + WARMUP * 1000;
+  const end = countFrom + seconds * 1000;
+  let warm = false;
+  let cpuAtStart = server.cpuSeconds();
+  const loop = async (u: SimUser) => {
+    // Users do not all start at once.
+    if (thinkMs) await sleep(shared.rand() * thinkMs);
+    while (performance.now() < end) {
+      const s = step(u);
+      const t0 = performance.now();
+      const outcome = await send(server.url, s.body);
+      const ms = performance.now() - t0;
+      // Warm-up: what completes before the counted window (an answer that ends inside it counts).
+      if (t0 + ms < countFrom) {
+        s.after?.(outcome.reply);
+        continue;
+      }
+      if (!warm) {
+        warm = true;
+        memory.restart();
+        cpuAtStart = server.cpuSeconds();
+      }
+      (times.get(s.kind) ?? times.set(s.kind, []).get(s.kind)!).push(ms);
+      if (outcome.error) {
+        errors.set(s.kind, (errors.get(s.kind) ?? 0) + 1);
+        if (samples.length < 5) samples.push(`${s.kind}: ${outcome.error}`);
+      } else s.after?.(outcome.reply);
+      if (thinkMs) await sleep(-Math.log(1 - shared.rand()) * thinkMs);
+    }
+  };
+  await Promise.all(users.map(loop));
+  const rss = memory.stop();
+  const cpu = server.cpuSeconds();
+  const kinds: Record<string, KindStats> = {};
+  let activities = 0;
+  for (const [kind, list] of times) {
+    list.sort((a, b) => a - b);
+    activities += list.length;
+    kinds[kind] = {
+      count: list.length,
+      errors: errors.get(kind) ?? 0,
+      p50: round(percentile(list, 0.5)),
+      p95: round(percentile(list, 0.95)),
+      p99: round(percentile(list, 0.99)),
+    };
+  }
+  return {
+    seconds,
+    activities,
+    perSecond: activities / seconds,
+    errors: [...errors.values()].reduce((a, b) => a + b, 0),
+    errorSamples: samples,
+    kinds,
+    rss: { startMb: mb(rss.start), peakMb: mb(rss.peak), endMb: mb(rss.last), storagePeakMb: mb(rss.childrenPeak) },
+    cpuMsPerActivity: {
+      server: round(((cpu.self - cpuAtStart.self) * 1000) / Math.max(1, activities)),
+      storage: round(((cpu.children - cpuAtStart.children) * 1000) / Math.max(1, activities)),
+    },
+  };
+}
+
+/** The app as it runs for real, on a fresh in-memory Azurite, with the storage counter preloaded. */
+function startApp(users: SimUser[], profileDir?: string): Promise<ServerProcess> {
+  return startServerProcess({
+    entry: 'src/main.ts',
+    args: ['--in-memory', '--no-playground'],
+    env: {
+      ...LOCAL_ONLY,
+      NODE_ENV: 'development',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      PLAYGROUND: 'false',
+      CHAMPION_IDS: users.filter((u) => u.champion).map((u) => u.aadObjectId).join(','),
+      ROLLOUT_TEAM_IDS: LEAD.aadObjectId,
+      // The SLA sweep would add its own storage calls to the per-activity counts.
+      SCHEDULER_INTERVAL_SECONDS: '3600',
+    },
+    ready: /Bot endpoint:\s+(\S+)\/api\/messages/,
+    nodeArgs: [
+      '--trace-gc',
+      '--import',
+      './scripts/bench/storage-counter.ts',
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+      ...(values['app-node-options'] ?? '').split(/\s+/).filter(Boolean),
+    ],
+  });
+}
+
+/** The largest live heap after a major GC (MB): what the app really keeps, apart from V8's headroom. */
+function liveHeapMax(app: ServerProcess): number | undefined {
+  const trend = liveHeapTrend(app.liveHeapAfterGc);
+  return trend ? Math.max(trend.firstHalfMax, trend.secondHalfMax) : undefined;
+}
+
+async function send(url: string, body: Record<string, unknown>): Promise<{ reply?: unknown; error?: string }> {
+  try {
+    const res = await fetch(`${url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await res.text();
+    if (res.status !== 200) return { error: `HTTP ${res.status} ${text.slice(0, 200)}` };
+    // The app's own failure answers (a turn that threw), not words that happen to be in an answer.
+    if (/something went wrong on my side|did not go through because of a problem on my side/.test(text))
+      return { error: `failure reply: ${text.slice(0, 200)}` };
+    return { reply: text ? JSON.parse(text) : undefined };
+  } catch (err) {
+    return { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
+}
+
+interface StorageCounts {
+  [method: string]: { count: number; ms: number };
+}
+
+/** Runs activities one at a time and attributes the app's storage requests to each by kind. */
+async function storagePerKind(app: ServerProcess, users: SimUser[], shared: Shared) {
+  const read = async (): Promise<StorageCounts> => {
+    const line = app.nextStderrLine(/^STORAGE_CALLS /);
+    process.kill(app.pid, 'SIGUSR2');
+    return JSON.parse((await line).slice('STORAGE_CALLS '.length)) as StorageCounts;
+  };
+  const total = (c: StorageCounts, methods?: string[]) =>
+    Object.entries(c)
+      .filter(([m]) => !methods || methods.includes(m))
+      .reduce((a, [, v]) => ({ count: a.count + v.count, ms: a.ms + v.ms }), { count: 0, ms: 0 });
+  const acc = new Map<Kind, { n: number; calls: number; writes: number; reads: number; storageMs: number; turnMs: number }>();
+  const staff = users.find((u) => !u.champion)!;
+  const champion = users.find((u) => u.champion)!;
+  for (let i = 0; i < SEQUENTIAL_STEPS; i++) {
+    const user = i % 3 === 2 ? champion : staff;
+    const s = nextStep(user, shared);
+    const before = await read();
+    const t0 = performance.now();
+    const outcome = await send(app.url, s.body);
+    const turnMs = performance.now() - t0;
+    // Work a turn leaves running (e.g. the reporter's notice) finishes within a moment.
+    await sleep(50);
+    const after = await read();
+    if (!outcome.error) s.after?.(outcome.reply);
+    const diff = (methods?: string[]) => {
+      const a = total(after, methods);
+      const b = total(before, methods);
+      return { count: a.count - b.count, ms: a.ms - b.ms };
+    };
+    const all = diff();
+    const entry = acc.get(s.kind) ?? { n: 0, calls: 0, writes: 0, reads: 0, storageMs: 0, turnMs: 0 };
+    entry.n++;
+    entry.calls += all.count;
+    entry.writes += diff(['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE']).count;
+    entry.reads += diff(['GET']).count;
+    entry.storageMs += all.ms;
+    entry.turnMs += turnMs;
+    acc.set(s.kind, entry);
+  }
+  const out: Record<string, { n: number; calls: number; writes: number; reads: number; storageMs: number; turnMs: number }> = {};
+  for (const [kind, e] of acc) {
+    out[kind] = { n: e.n, calls: e.calls / e.n, writes: e.writes / e.n, reads: e.reads / e.n, storageMs: e.storageMs / e.n, turnMs: e.turnMs / e.n };
+  }
+  return out;
+}
+
+/** Champions see what the app posts to (and updates in) the triage channel. */
+function watchTriageChannel(connector: RecordingConnector, shared: Shared): () => void {
+  let seen = 0;
+  const timer = setInterval(() => {
+    const calls = connector.calls;
+    for (; seen < calls.length; seen++) {
+      const call = calls[seen]!;
+      if (call.conversationId?.startsWith(TRIAGE)) rememberTriageCard(shared, call.body);
+    }
+    // The stand-in keeps every call; the cards are all the bench needs.
+    if (calls.length > 5_000) {
+      calls.splice(0, calls.length);
+      seen = 0;
+    }
+  }, 200);
+  return () => clearInterval(timer);
+}
+
+/** The main thread's profile of the last run (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile, thread 0). */
+function newestProfile(dir: string): string {
+  const files = readdirSync(dir)
+    .filter((f) => /\.0\.\d+\.cpuprofile$/.test(f))
+    .sort();
+  if (!files.length) throw new Error(`no main-thread .cpuprofile in ${dir}`);
+  return readFileSync(path.join(dir, files[files.length - 1]!), 'utf8');
+}
+
+function phaseText(name: string, r: PhaseResult): string {
+  const lines = [
+    `\n${name}: ${r.activities} activities in ${r.seconds} s = ${r.perSecond.toFixed(1)}/s, errors ${r.errors}; RSS start ${r.rss.startMb} MB, peak ${r.rss.peakMb} MB, end ${r.rss.endMb} MB${r.rss.storagePeakMb ? ` (embedded Azurite peak ${r.rss.storagePeakMb} MB)` : ''}`,
+    `  CPU per activity: ${r.cpuMsPerActivity.server} ms in the server${r.cpuMsPerActivity.storage ? `, ${r.cpuMsPerActivity.storage} ms in embedded Azurite` : ''}`,
+    `  ${'kind'.padEnd(16)} ${'count'.padStart(7)} ${'errors'.padStart(7)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
+    ...Object.entries(r.kinds).map(
+      ([k, s]) =>
+        `  ${k.padEnd(16)} ${String(s.count).padStart(7)} ${String(s.errors).padStart(7)} ${String(s.p50).padStart(8)} ${String(s.p95).padStart(8)} ${String(s.p99).padStart(8)}`,
+    ),
+    ...r.errorSamples.map((e) => `  error: ${e}`),
+  ];
+  return lines.join('\n');
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,39 @@
+/**
+ * Preloaded into the app by `npm run bench:load` (node --import): counts the app's storage requests (to
+ * Azurite or a Storage account) by HTTP method, with the time each took, and prints the totals as one line
+ * `STORAGE_CALLS {json}` on stderr when the process gets SIGUSR2. Nothing else changes.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { syncBuiltinESMExports } from 'node:module';
+
+const totals: Record<string, { count: number; ms: number }> = {};
+
+function isStorage(options: unknown): boolean {
+  const o = options as { path?: string; host?: string; hostname?: string; href?: string } | string | URL;
+  const text = typeof o === 'string' ? o : o instanceof URL ? o.href : `${o.hostname ?? o.host ?? ''}${o.path ?? ''}`;
+  return /devstoreaccount1|\.table\.core\.windows\.net|\.queue\.core\.windows\.net/.test(text);
+}
+
+for (const mod of [http, https]) {
+  const original = mod.request;
+  mod.request = function request(this: unknown, ...args: unknown[]) {
+    const req = (original as (...a: unknown[]) => http.ClientRequest).apply(this, args);
+    if (!isStorage(args[0])) return req;
+    const started = process.hrtime.bigint();
+    const method = req.method;
+    req.once('response', (res) => {
+      res.once('end', () => {
+        const entry = (totals[method] ??= { count: 0, ms: 0 });
+        entry.count++;
+        entry.ms += Number(process.hrtime.bigint() - started) / 1e6;
+      });
+    });
+    return req;
+  } as typeof mod.request;
+}
+syncBuiltinESMExports();
+
+process.on('SIGUSR2', () => {
+  process.stderr.write(`STORAGE_CALLS ${JSON.stringify(totals)}\n`);
+});

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { cleanStrings, cleanText } from '../../src/http/clean-text.js';
+import { execute, invokeText, readable, say, startTestApp, USERS } from '../support/app.js';
+
+describe('cleanText', () => {
+  it('removes control characters but keeps tab and line feed; CR LF and lone CR become LF', () => {
+    expect(cleanText('a\u0000b\u0007c\u001bd\u007fe\u0085f\u009fg')).toBe('abcdefg');
+    expect(cleanText('line 1\r\nline 2\rline 3\n\tindented')).toBe('line 1\nline 2\nline 3\n\tindented');
+  });
+
+  it('replaces lone surrogates and keeps paired ones, RTL text, zero-width joiners and 4-byte emoji', () => {
+    expect(cleanText('x\uD800y\uDC00z')).toBe('x\uFFFDy\uFFFDz');
+    expect(cleanText('end\uD83D')).toBe('end\uFFFD');
+    const fine = 'مرحبا \u200F👩\u200D💻 😀 e\u0301 日本';
+    expect(cleanText(fine)).toBe(fine);
+  });
+
+  it('returns the very same string when there is nothing to clean', () => {
+    const s = 'plain text, nothing odd';
+    expect(cleanText(s)).toBe(s);
+  });
+});
+
+describe('cleanStrings', () => {
+  it('cleans every string of a nested value, keys included, without recursion limits', () => {
+    const value = JSON.parse(
+      '{"text":"hi\\u0000","from":{"name":"Sam\\u0007"},"list":["a\\ud800",{"k\\u0001":"v\\u0002"}],"n":1,"b":true,"z":null}',
+    );
+    expect(cleanStrings(value)).toEqual({
+      text: 'hi',
+      from: { name: 'Sam' },
+      list: ['a\uFFFD', { k: 'v' }],
+      n: 1,
+      b: true,
+      z: null,
+    });
+    let deep: unknown = 'bottom\u0000';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    cleanStrings(deep);
+    let node = deep;
+    while (Array.isArray(node)) node = node[0];
+    expect(node).toBe('bottom');
+  });
+
+  it('keeps a "__proto__" key a plain property instead of changing the prototype', () => {
+    const value = JSON.parse('{"__proto__\\u0000":{"polluted":true}}') as Record<string, unknown>;
+    cleanStrings(value);
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.keys(value)).toEqual(['__proto__']);
+  });
+});
+
+describe('incoming text is cleaned before the bot sees it', () => {
+  let app: App;
+  beforeAll(async () => {
+    ({ app } = await startTestApp());
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('stores and exports a reported issue without control characters or lone surrogates', async () => {
+    const res = await execute(app, USERS.staff, 'issue.submit', {
+      title: 'Printer\u0000 jams\u0007 \uD800',
+      description: 'First line\r\nsecond\u001b[31m line',
+      location: 'Ward\u0008 3',
+      category: 'Sync / offline',
+      severity: 'minor',
+      site: 'Marula\u200F district',
+    });
+    const ref = /R-\d{4}/.exec(invokeText(res.body))?.[0] ?? '';
+    expect(ref).not.toBe('');
+    const issue = await app.repository.get(ref);
+    expect(issue).toMatchObject({
+      title: 'Printer jams \uFFFD',
+      description: 'First line\nsecond[31m line',
+      location: 'Ward 3',
+      site: 'Marula\u200F district',
+    });
+    const lead = { id: USERS.lead.aadObjectId, name: USERS.lead.name };
+    const exported = await app.issues.exportCsv({ person: lead, reporter: lead, role: 'rolloutTeam' });
+    const csv = exported?.csv ?? '';
+    expect(csv).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/);
+    expect(csv).toContain('Printer jams');
+  });
+
+  it('answers a question asked with control characters as the same question without them', async () => {
+    const clean = readable(await say(app, USERS.staff, 'whoami'));
+    const dirty = readable(await say(app, USERS.staff, 'who\u0000am\u0007i'));
+    expect(clean).toContain('Staff');
+    expect(dirty).toBe(clean);
+  });
+});

@@ -1,0 +1,58 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'restify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../../src/http/server.js';
+import { createLogger } from '../../src/log.js';
+
+/** A server whose every dependency fails: each route must still answer, with JSON, and keep serving. */
+let server: Server;
+let url: string;
+const logged: string[] = [];
+
+beforeAll(async () => {
+  server = createHttpServer({
+    log: createLogger('error', { write: (l: string) => void logged.push(l) }),
+    processActivity: async () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'id')");
+    },
+    ready: async () => {
+      throw new Error('storage down');
+    },
+    download: async () => {
+      throw new Error('table gone');
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  server?.close();
+});
+
+const activity = {
+  type: 'message',
+  serviceUrl: 'http://127.0.0.1:9/',
+  from: { id: '29:x' },
+  recipient: { id: '28:bot' },
+  conversation: { id: 'a:1' },
+  text: 'hi',
+};
+
+describe('a route that fails inside', () => {
+  it('answers 500 with a JSON error (no stack trace), logs it once, and the server keeps serving', async () => {
+    const res = await fetch(`${url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(activity),
+    });
+    expect(res.status).toBe(500);
+    const body = await res.text();
+    expect(JSON.parse(body)).toEqual({ error: 'InternalError', message: 'the request could not be handled' });
+    expect(body).not.toContain('reading');
+    expect(logged.filter((l) => l.includes('request failed'))).toHaveLength(1);
+    const download = await fetch(`${url}/exports/some-token`);
+    expect(download.status).toBe(500);
+    expect(await download.json()).toMatchObject({ error: 'InternalError' });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+});
