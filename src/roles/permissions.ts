@@ -34,6 +34,10 @@ export const PERMISSIONS = {
   'rollout.view': 'champion',
   /** Add or remove people from user groups and cohorts. */
   'rollout.manage': 'rolloutTeam',
+  /** `my data`: a download of everything the app holds about oneself. */
+  'privacy.myData': 'staff',
+  /** `forget <person>`: remove or anonymise a person's data everywhere. */
+  'privacy.forget': 'rolloutTeam',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;
