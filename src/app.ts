@@ -4,6 +4,17 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Server } from 'restify';
 import { type Clock, systemClock } from './clock.js';
+import {
+  type Broadcast,
+  IssueLogFacts,
+  openBroadcast,
+  openPlanFile,
+  parseWorkingHours,
+  type PlanFile,
+  scheduleBroadcastJobs,
+  SendStore,
+} from './broadcast/index.js';
+import { planProblemNotice } from './broadcast/notices.js';
 import type { Config } from './config.js';
 import { PostStore } from './conversations/posts.js';
 import { ConversationStore } from './conversations/store.js';
@@ -71,6 +82,7 @@ import { RolloutDeskBot } from './teams/bot.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
+import { registerBroadcast } from './teams/broadcast.js';
 import { registerOfficeHours } from './teams/officehours.js';
 import { registerPrivacy } from './teams/privacy.js';
 import { registerRollout } from './teams/rollout.js';
@@ -103,6 +115,8 @@ export interface App {
   settled(): Promise<void>;
   /** Files the reports held while storage was down (also on a timer); for tests and tools. */
   fileHeldReports(): Promise<void>;
+  broadcast: Broadcast;
+  planFile: PlanFile;
   scheduler: Scheduler;
   library: GuidanceLibrary<FaqIndex>;
   /** The rollout's cohorts, user groups and who is in them. */
@@ -139,6 +153,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
 
     const adapter = createAdapter(config.auth, log);
     const botAppId = config.auth.kind === 'local' ? '' : config.auth.appId;
+    const roster = new TeamsRosterReader(adapter, botAppId, conversations);
     const roles = new Roles(
       {
         championIds: config.env.CHAMPION_IDS,
@@ -146,7 +161,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         championsTeamId: config.env.CHAMPIONS_TEAM_ID,
         cacheMs: config.env.ROLE_CACHE_SECONDS * 1000,
       },
-      new TeamsRosterReader(adapter, botAppId, conversations),
+      roster,
       () => clock.now().getTime(),
       (err) => log.warn({ err }, 'could not read the champions team roster; using the last known list'),
     );
@@ -338,14 +353,90 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
     faqWiring.officeHours = registerOfficeHours(bot, { service: officeHours, agenda, directory: rollout, clock, log });
     registerFaq(bot, faqWiring);
-    // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
     const slaMarks = await SlaMarks.open(tables);
+
+    const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
+    scheduleIssueJobs(
+      scheduler,
+      new SlaCheck(queries, slaMarks, sla, clock),
+      { issues, repository, log },
+      config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
+    );
+
+    // The communication plan: the plan file, its audiences in the rollout's people, and the fan-out.
+    const sendStore = await SendStore.open(tables);
+    const rolloutTeamIds = config.env.ROLLOUT_TEAM_IDS;
+    const planFile = await openPlanFile(config.commPlanFile, {
+      rollout: () => rolloutFile.current,
+      store: sendStore,
+      onChange: (plan) => log.info({ file: config.commPlanFile, messages: plan.messages.length }, 'communication plan loaded'),
+      onInvalid: (problem) => {
+        log.error({ file: config.commPlanFile, problem }, 'communication plan not used; the last good plan stays in force');
+        void (async () => {
+          const reachable = new Set<string>();
+          for (const id of rolloutTeamIds) if (await conversations.personalChat(id)) reachable.add(id);
+          await outbox.enqueue(planProblemNotice(problem, rolloutTeamIds, reachable));
+        })().catch((err: unknown) => log.warn({ err }, 'could not tell the rollout team about the plan file'));
+      },
+    });
+    cleanups.push(async () => planFile.close());
+    const workingHours = config.env.BROADCAST_WORKING_HOURS.trim();
+    const broadcast = await openBroadcast({
+      tables,
+      outbox,
+      clock,
+      plan: () => planFile.current,
+      rollout: () => rolloutFile.current,
+      sends: sendStore,
+      directory: {
+        personalChatUsers: () => conversations.personalChatUsers(),
+        teamMembers: (teamId) => roster.members(teamId),
+        championIds: () => roles.championIds(),
+        rolloutTeamIds,
+        members: (kind, id) => rollout.members(kind, id),
+      },
+      chatOf: async (userKey) => {
+        const chat = await conversations.personalChat(userKey);
+        return chat ? { teamsUserId: chat.user?.id ?? userKey, timeZone: chat.timeZone } : undefined;
+      },
+      nameOf: async (id) =>
+        (await conversations.personName(id)) ??
+        rolloutFile.current.members.find((p) => p.id.toLowerCase() === id.toLowerCase())?.name,
+      knownPeople: async () => {
+        const people = new Map<string, { id: string; name: string }>();
+        for (const p of rolloutFile.current.members) people.set(p.id.toLowerCase(), { id: p.id, name: p.name });
+        for (const p of await conversations.knownPeople()) if (p.name) people.set(p.id.toLowerCase(), p);
+        return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
+      },
+      supportChannelReady: async () => Boolean(await conversations.channelFor('support')),
+      facts: new IssueLogFacts(queries, repository),
+      settings: {
+        batch: config.env.BROADCAST_BATCH,
+        workingHours: /^(off|)$/i.test(workingHours) ? undefined : parseWorkingHours(workingHours),
+        staleMs: config.env.BROADCAST_STALE_MINUTES * 60_000,
+        progressEveryMs: config.env.BROADCAST_PROGRESS_SECONDS * 1000,
+        graceMs: config.env.BROADCAST_GRACE_MINUTES * 60_000,
+      },
+      log,
+    });
+    cleanups.push(async () => broadcast.runner.stop());
+    registerBroadcast(bot, {
+      broadcast: broadcast.service,
+      celebrations: broadcast.celebrations,
+      outbox,
+      footer: `From the ${config.env.SYSTEM_NAME} rollout team`,
+    });
+    scheduleBroadcastJobs(scheduler, broadcast, config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
+
+
+    // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
     const personalData = new PersonalDataRegistry()
       .register(new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues }))
       .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore))
       .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock }))
       .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
+      .register(broadcast.personalData)
       .register(new ConversationPersonalData(conversations));
     const privacy = new PrivacyService({
       registry: personalData,
@@ -358,14 +449,6 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
     const privacyWiring = { service: privacy, outbox, publicBaseUrl: '' };
     registerPrivacy(bot, privacyWiring);
-
-    const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
-    scheduleIssueJobs(
-      scheduler,
-      new SlaCheck(queries, slaMarks, sla, clock),
-      { issues, repository, log },
-      config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
-    );
     // Retention (RETENTION_DAYS) rides on the expiry job: lease-guarded, a bounded batch per store per run.
     const retention = config.env.RETENTION_DAYS ? personalData.retentionStores(config.env.RETENTION_DAYS) : [];
     scheduler.add(expiryJob([dedupe, issueWiring.exports, ...retention], { log }));
@@ -448,6 +531,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       queries,
       outbox,
       fileHeldReports: fileHeld,
+      broadcast,
+      planFile,
       async settled() {
         if (!(await outbound.settled())) throw new Error('the outbound queue did not settle within 30 s');
       },
@@ -460,6 +545,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         const closed = serverClose?.();
         await inFlight.drain();
         await closed;
+        await broadcast.runner.idle();
         for (const c of cleanups.reverse()) await c();
       },
     };

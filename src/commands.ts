@@ -21,7 +21,9 @@ export function parseCommand(text: string): ParsedCommand | undefined {
   for (const command of BY_LENGTH) {
     if (lower === command.name || lower.startsWith(`${command.name} `)) {
       const offset = clean.startsWith('/') ? 1 : 0;
-      return { command, args: clean.slice(command.name.length + offset).trim() };
+      const args = clean.slice(command.name.length + offset).trim();
+      if (command.args && !command.args.test(args)) continue;
+      return { command, args };
     }
   }
   return undefined;

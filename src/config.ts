@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
 import { z } from 'zod';
+import { parseWorkingHours } from './broadcast/working-hours.js';
 import { type ModelConfig, modelConfigFromEnv } from './faq/ai/modelConfig.js';
 import { DEFAULT_CATEGORIES } from './issues/model.js';
 
@@ -103,6 +104,23 @@ const schema = z.object({
   RETENTION_DAYS: int(0, 0, 36_500),
 
   TENANT_SENDS_PER_SECOND: int(50, 1, 1000),
+
+  COMM_PLAN_FILE: z.string().default('sample/communication-plan.yaml'),
+  BROADCAST_BATCH: int(250, 1, 5000),
+  BROADCAST_WORKING_HOURS: z
+    .string()
+    .default('Mon-Fri 08:00-18:00')
+    .superRefine((v, ctx) => {
+      if (/^(off|)$/i.test(v.trim())) return;
+      try {
+        parseWorkingHours(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${(err as Error).message}, or "off"` });
+      }
+    }),
+  BROADCAST_GRACE_MINUTES: int(360, 0, 10_080),
+  BROADCAST_STALE_MINUTES: int(15, 1, 1440),
+  BROADCAST_PROGRESS_SECONDS: int(5, 1, 3600),
   FAQ_MODEL_TIMEOUT_MS: int(6000, 500, 14_000),
 });
 
@@ -131,6 +149,8 @@ export interface Config {
   rolloutFile: string;
   /** The office-hours and training schedule (absolute path). */
   officeHoursFile: string;
+  /** The communication plan (absolute path). */
+  commPlanFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
 }
@@ -201,6 +221,7 @@ export function loadConfig(
     glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
     rolloutFile: path.resolve(cwd, env.ROLLOUT_FILE),
     officeHoursFile: path.resolve(cwd, env.OFFICE_HOURS_FILE),
+    commPlanFile: path.resolve(cwd, env.COMM_PLAN_FILE),
     model,
   };
 }

@@ -20,6 +20,8 @@ export interface StoredConversation {
   teamId?: string;
   teamName?: string;
   channelName?: string;
+  /** Personal chats: the IANA time zone Teams reported for the user (`localTimezone`, clientInfo), if any. */
+  timeZone?: string;
   updatedAt: string;
 }
 
@@ -112,6 +114,30 @@ export class ConversationStore {
 
   personalChat(userKey: string): Promise<StoredConversation | undefined> {
     return this.get('personal', userKey);
+  }
+
+  /** Everyone who has the bot in personal scope, once each (Entra id when known): one partition read. */
+  async personalChatUsers(): Promise<string[]> {
+    const users = new Map<string, string>();
+    for await (const e of this.table.listEntities<{ json: string }>({
+      queryOptions: { filter: `PartitionKey eq 'personal'`, select: ['json'] },
+    })) {
+      const conv = fromJsonColumn<StoredConversation | undefined>(e.json, undefined);
+      if (conv?.user) users.set(conv.conversationId, conv.user.aadObjectId ?? conv.user.id);
+    }
+    return [...new Set(users.values())];
+  }
+
+  /** People who spoke to the bot, with the name they go by (at most `limit`, for pick lists). */
+  async knownPeople(limit = 500): Promise<{ id: string; name: string }[]> {
+    const out: { id: string; name: string }[] = [];
+    for await (const e of this.table.listEntities<{ name: string }>({
+      queryOptions: { filter: `PartitionKey eq 'person'`, select: ['RowKey', 'name'] },
+    })) {
+      out.push({ id: String(e.rowKey), name: String(e.name ?? '') });
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   conversation(id: string): Promise<StoredConversation | undefined> {

@@ -1,3 +1,4 @@
+import { BROADCAST_COMMANDS, BROADCAST_VERBS } from '../broadcast/verbs.js';
 import { SETUP_COMMANDS } from '../conversations/verbs.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import { HELP_COMMANDS } from '../help/verbs.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CommandDef[] = [
   ...Object.values(SETUP_COMMANDS),
   ...Object.values(ROLLOUT_COMMANDS),
   ...Object.values(OFFICE_HOURS_COMMANDS),
+  ...Object.values(BROADCAST_COMMANDS),
   ...Object.values(PRIVACY_COMMANDS),
 ];
 
@@ -25,6 +27,7 @@ export const VERBS: readonly VerbDef[] = [
   ...Object.values(ISSUE_VERBS),
   ...Object.values(FAQ_VERBS),
   ...Object.values(OFFICE_HOURS_VERBS),
+  ...Object.values(BROADCAST_VERBS),
   ...Object.values(PRIVACY_VERBS),
 ];
 

@@ -34,6 +34,12 @@ export const PERMISSIONS = {
   'rollout.view': 'champion',
   /** Add or remove people from user groups and cohorts. */
   'rollout.manage': 'rolloutTeam',
+  /** The communication plan: plan, preview, send, cancel, announce, reports, resend and remind. */
+  'broadcast.manage': 'rolloutTeam',
+  /** "Got it" on an announcement (a 1:1 one only by its recipient: checked by the service). */
+  'broadcast.acknowledge': 'staff',
+  'broadcast.celebrate': 'champion',
+  'broadcast.kudos': 'staff',
   /** `my data`: a download of everything the app holds about oneself. */
   'privacy.myData': 'staff',
   /** `forget <person>`: remove or anonymise a person's data everywhere. */

@@ -299,7 +299,7 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   /** Where to reach this conversation later, and the name its sender goes by (champion lists show it). */
   private async remember(context: TurnContext): Promise<void> {
     const conv = storedConversationOf(context);
-    const key = `${conv.conversationId}|${conv.user?.id ?? ''}|${conv.serviceUrl}`;
+    const key = `${conv.conversationId}|${conv.user?.id ?? ''}|${conv.serviceUrl}|${conv.timeZone ?? ''}`;
     const from = context.activity.from;
     const person = from?.aadObjectId && from.name ? `person|${from.aadObjectId}|${from.name}` : '';
     if (!this.remembered.has(key)) {

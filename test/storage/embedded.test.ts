@@ -162,7 +162,8 @@ describe('embedded storage when the whole app is killed', () => {
     expect(all['p/r2']).toBeUndefined();
     const counter = new RefCounter(await tables.table('Issues'), 'R-');
     expect((await counter.allocate(new Date(), 'a new request')).number).toBe(told.lastRef + 1);
-    // The dead app's queue service did not live on beside the new one.
-    expect(alive(told.queue)).toBe(false);
+    // The dead app's queue service did not live on beside the new one: its guard notices the orphaning
+    // within a second and saves and exits (slower on a loaded machine).
+    await until('orphaned queue service gone', () => !alive(told.queue), 30_000);
   }, 90_000);
 });
