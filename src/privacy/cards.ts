@@ -12,8 +12,11 @@ interface HoldingLine {
 export interface ForgetPickData {
   /** Why the last pick was not taken; '' for none. */
   error: string;
-  /** What was typed, shown again. */
+  /** What was picked and typed, shown again. */
+  person: string;
   personKey: string;
+  /** The people the app knows, for clients without Teams' people picker. */
+  people: { id: string; name: string }[];
 }
 
 /** Data for cards/privacy-forget-confirm.json. */
@@ -38,8 +41,8 @@ export interface ForgetDoneData {
 
 const lines = (holdings: readonly Holding[]): HoldingLine[] => holdings.map((h) => ({ count: String(h.count), label: h.label }));
 
-export function forgetPickCard(data: ForgetPickData = { error: '', personKey: '' }): AdaptiveCard {
-  return renderCard<ForgetPickData>('privacy-forget-pick', data);
+export function forgetPickCard(people: ForgetPickData['people'], shown: Partial<Omit<ForgetPickData, 'people'>> = {}): AdaptiveCard {
+  return renderCard<ForgetPickData>('privacy-forget-pick', { error: '', person: '', personKey: '', ...shown, people });
 }
 
 export function forgetConfirmCard(plan: ForgetPlan): AdaptiveCard {

@@ -9,6 +9,17 @@ export interface FeatureTally {
 
 const DAY_MS = 86_400_000;
 
+/** `forget` stopped at `feature` by a fault; `done` is what the features before it finished. */
+export class ForgetStopped extends Error {
+  constructor(
+    readonly done: FeatureTally[],
+    readonly feature: string,
+    cause: unknown,
+  ) {
+    super(`forget stopped at ${feature}`, { cause });
+  }
+}
+
 /**
  * Every feature's `PersonalData`, in the order `forget` runs them: the composition root registers each
  * feature's implementation, conversations last (the others may still look up the person's chat).
@@ -32,10 +43,19 @@ export class PersonalDataRegistry {
     return Object.fromEntries(parts);
   }
 
-  /** Runs each feature's `forget` in turn; a fault stops it (the rest is done by running it again). */
+  /**
+   * Runs each feature's `forget` in turn. A fault stops it with `ForgetStopped`, which says which features
+   * finished and where it stopped; running it again finishes it (each feature's `forget` is idempotent).
+   */
   async forget(subject: Subject, pseudonym: Pseudonym): Promise<FeatureTally[]> {
     const out: FeatureTally[] = [];
-    for (const p of this.parts) out.push({ feature: p.feature, tally: await p.forget(subject, pseudonym) });
+    for (const p of this.parts) {
+      try {
+        out.push({ feature: p.feature, tally: await p.forget(subject, pseudonym) });
+      } catch (err) {
+        throw new ForgetStopped(out, p.feature, err);
+      }
+    }
     return out;
   }
 

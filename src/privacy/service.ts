@@ -6,7 +6,7 @@ import type { Person, Role } from '../roles/roles.js';
 import type { ForgetLog } from './forget-log.js';
 import type { Holding, Pseudonym, Subject } from './personal-data.js';
 import type { Pseudonyms } from './pseudonym.js';
-import type { FeatureTally, PersonalDataRegistry } from './registry.js';
+import { type FeatureTally, ForgetStopped, type PersonalDataRegistry } from './registry.js';
 
 /** Who is asking: their identity, every key Teams knows them by, and their role (answered by src/roles). */
 export interface PrivacyCaller {
@@ -34,14 +34,16 @@ export interface ForgetPlan {
 
 export type ForgetOutcome =
   | { kind: 'refused'; message: string }
-  | { kind: 'done'; name: string; pseudonym: Pseudonym; holdings: Holding[]; notes: string[] };
+  | { kind: 'done'; name: string; pseudonym: Pseudonym; holdings: Holding[]; notes: string[] }
+  /** A fault stopped it: what was done, and the feature where it stopped (running it again finishes it). */
+  | { kind: 'stopped'; name: string; pseudonym: Pseudonym; holdings: Holding[]; stoppedAt: string; cause: unknown };
 
 export interface PrivacyServiceDeps {
   registry: PersonalDataRegistry;
   pseudonyms: Pseudonyms;
   exports: Pick<ExportStore, 'save'>;
   log: ForgetLog;
-  conversations: Pick<ConversationStore, 'personalChat' | 'personName'>;
+  conversations: Pick<ConversationStore, 'personalChat' | 'personName' | 'knownPeople'>;
   /** A person's role by Entra object id, to tell the rollout team to take them off a role list too. */
   roleOf: (aadObjectId: string) => Promise<Role>;
   clock: Clock;
@@ -97,6 +99,19 @@ export class PrivacyService {
     return name ? { ids: [...ids], name } : { ids: [...ids] };
   }
 
+  /** The people the pick card offers where the client has no people picker (the app's known people). */
+  async pickChoices(caller: PrivacyCaller): Promise<{ id: string; name: string }[] | { kind: 'refused'; message: string }> {
+    if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
+    return (await this.d.conversations.knownPeople()).slice(0, 100);
+  }
+
+  /** The people the app knows by this name (case-insensitive, whole name): `forget Adele Vance` typed out. */
+  async findByName(caller: PrivacyCaller, text: string): Promise<Named[] | { kind: 'refused'; message: string }> {
+    if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
+    const wanted = text.trim().replace(/\s+/g, ' ').toLowerCase();
+    return (await this.d.conversations.knownPeople()).filter((p) => p.name.trim().replace(/\s+/g, ' ').toLowerCase() === wanted);
+  }
+
   /** What `forget` would remove or anonymise, counted per kind, with the token that confirms it. */
   async prepareForget(caller: PrivacyCaller, named: Named): Promise<ForgetPlan | { kind: 'refused'; message: string }> {
     if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
@@ -121,7 +136,14 @@ export class PrivacyService {
       return { kind: 'refused', message: 'This confirmation has expired or does not match. Type "forget" with the person again.' };
     }
     const pseudonym = this.d.pseudonyms.of(subject);
-    const done: FeatureTally[] = await this.d.registry.forget(subject, pseudonym);
+    let done: FeatureTally[];
+    try {
+      done = await this.d.registry.forget(subject, pseudonym);
+    } catch (err) {
+      if (!(err instanceof ForgetStopped)) throw err;
+      const name = subject.name ?? pseudonym.name;
+      return { kind: 'stopped', name, pseudonym, holdings: err.done.flatMap((f) => f.tally.holdings), stoppedAt: err.feature, cause: err.cause };
+    }
     await this.d.log.record(this.d.clock.now(), caller.person.id, pseudonym.name, done);
     return {
       kind: 'done',

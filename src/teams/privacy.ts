@@ -16,14 +16,14 @@ const callerOf = (turn: Turn): PrivacyCaller => ({ person: personOf(turn.actor),
 /** An Entra object id (GUID) or a Teams user id (29:…), as the rollout team may type or paste it. */
 const KEY = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|29:[\w:.-]{1,190})$/i;
 
-/** Who `forget …` names: an @mention, a key typed out, or no one (then the people picker is shown). */
-function namedIn(turn: Turn, args: string): Named | 'none' | { message: string } {
+/** What `forget …` names: an @mention, a key typed out, a name to look up, or no one (the pick card). */
+function namedIn(turn: Turn, args: string): Named | 'none' | { text: string } {
   const mention = firstMention(turn);
   if (mention) return { id: mention.person.id, name: mention.person.name };
   const text = args.replace(/<at>[^<]*<\/at>/g, ' ').trim();
   if (!text) return 'none';
   if (KEY.test(text)) return { id: text };
-  return { message: `I can't tell who "${text.slice(0, 60)}" is: @mention them, type their Entra object id, or type "forget" alone to pick them.` };
+  return { text };
 }
 
 /** `my data` (anyone) and `forget` (the rollout team): parse what Teams sent, call the service, render its result. */
@@ -42,38 +42,63 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
   const confirmation = async (turn: Turn, named: Named): Promise<CardActionResult> => {
     const plan = await w.service.prepareForget(callerOf(turn), named);
     if ('kind' in plan) return { message: plan.message };
-    if (!plan.holdings.length && !plan.notes.length) return { message: `Rollout Desk holds nothing about ${plan.name}.` };
+    if (!plan.holdings.length && !plan.notes.length) {
+      return { message: `Rollout Desk holds nothing about ${plan.name}: there is nothing to forget. (Check the id if you expected something.)` };
+    }
     return { card: forgetConfirmCard(plan) };
+  };
+
+  /** The pick card with the app's known people, or the refusal. */
+  const pickCard = async (turn: Turn, shown: { error?: string; person?: string; personKey?: string } = {}): Promise<CardActionResult> => {
+    const people = await w.service.pickChoices(callerOf(turn));
+    if ('kind' in people) return { message: people.message };
+    return { card: forgetPickCard(people, shown) };
   };
 
   bot.command(PRIVACY_COMMANDS.forget, async (turn, args) => {
     const named = namedIn(turn, args);
-    if (named === 'none') return turn.reply(forgetPickCard());
-    if ('message' in named) return turn.reply(escapeText(named.message));
-    const res = await confirmation(turn, named);
+    let res: CardActionResult;
+    if (named === 'none') res = await pickCard(turn);
+    else if ('text' in named) {
+      const found = await w.service.findByName(callerOf(turn), named.text);
+      const shown = named.text.slice(0, 60);
+      if ('kind' in found) res = { message: found.message };
+      else if (found.length === 1 && found[0]) res = await confirmation(turn, found[0]);
+      else if (found.length > 1) res = await pickCard(turn, { error: `More than one person is called "${shown}": pick the one you mean.` });
+      else {
+        res = {
+          message: `Rollout Desk knows no one called "${shown}". @mention them, type their Entra object id, or type "forget" alone to pick them.`,
+        };
+      }
+    } else res = await confirmation(turn, named);
     await turn.reply(res.card ?? escapeText(res.message ?? ''));
   });
 
   bot.verb(PRIVACY_VERBS.pick, async (turn, data) => {
     const key = (data.person || data.personKey || '').trim();
-    if (!key) return { card: forgetPickCard({ error: 'Pick a person, or type their Entra object id.', personKey: '' }) };
+    if (!key) return pickCard(turn, { error: 'Pick a person, or type their Entra object id.' });
     if (!KEY.test(key)) {
-      return { card: forgetPickCard({ error: `"${key.slice(0, 60)}" is not an Entra object id or a Teams id.`, personKey: key }) };
+      return pickCard(turn, { error: `"${key.slice(0, 60)}" is not an Entra object id or a Teams id.`, personKey: key });
     }
     return confirmation(turn, { id: key });
   });
 
   bot.verb(PRIVACY_VERBS.confirm, async (turn, data) => {
-    try {
-      const res = await w.service.forget(callerOf(turn), data.name ? { ids: data.keys, name: data.name } : { ids: data.keys }, data.token);
-      if (res.kind === 'refused') return { message: res.message };
-      // Counts and the pseudonym only: the log names no one.
-      turn.log.info({ pseudonym: res.pseudonym.name, counts: Object.fromEntries(res.holdings.map((h) => [h.kind, h.count])) }, 'person forgotten');
-      return { card: forgetDoneCard(res) };
-    } catch (err) {
-      turn.log.error({ err }, 'forget stopped part-way');
-      return { message: 'Forgetting stopped part-way (storage did not answer). Nothing is lost: press Forget again to finish it.' };
+    const res = await w.service.forget(callerOf(turn), data.name ? { ids: data.keys, name: data.name } : { ids: data.keys }, data.token);
+    if (res.kind === 'refused') return { message: res.message };
+    // Counts and the pseudonym only: the log names no one.
+    const counts = Object.fromEntries(res.holdings.map((h) => [h.kind, h.count]));
+    if (res.kind === 'stopped') {
+      turn.log.error({ err: res.cause, pseudonym: res.pseudonym.name, stoppedAt: res.stoppedAt, counts }, 'forget stopped part-way');
+      const done = res.holdings.map((h) => `${h.count} ${h.label}`).join('; ');
+      return {
+        message:
+          `Forgetting ${res.name} stopped part-way (storage did not answer, at ${res.stoppedAt}). ` +
+          `${done ? `Done so far: ${done}.` : 'Nothing was changed yet.'} Press Forget again to finish it: what is done is not done twice.`,
+      };
     }
+    turn.log.info({ pseudonym: res.pseudonym.name, counts }, 'person forgotten');
+    return { card: forgetDoneCard(res) };
   });
 
   bot.verb(PRIVACY_VERBS.cancel, async () => ({ card: forgetCancelledCard() }));
