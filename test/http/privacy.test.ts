@@ -226,6 +226,11 @@ describe('forget', () => {
     expect(invokeText((await click(DIEGO, 'broadcast.ack', { sendId })).body)).toContain('You acknowledged');
     const celebrationId = await celebrate(DIEGO, 'First district fully synced');
     expect(invokeText((await click(DIEGO, 'broadcast.kudos', { id: celebrationId })).body)).toContain('👏 1 kudos');
+    const mention = { entities: [{ type: 'mention', text: `<at>${DIEGO.name}</at>`, mentioned: { id: DIEGO.id, name: DIEGO.name } }] };
+    expect(readable(await say(app, USERS.lead, `group add field-officers <at>${DIEGO.name}</at>`, { ...where(USERS.lead), ...mention }))).toContain(
+      'is now in the user group Field officers',
+    );
+    expect((await app.rollout.membership([DIEGO.aadObjectId, DIEGO.id])).groups).toHaveLength(1);
     expect(await view(diego.ref)).toContain(DIEGO.name);
 
     // The confirmation card counts what will go, per kind, and changes nothing by itself.
@@ -241,6 +246,9 @@ describe('forget', () => {
       /^1\nrecords of announcements sent to them/m,
       /^1\ncelebrations naming them/m,
       /^1\nkudos they gave/m,
+      /^1\nuser group and cohort memberships added from Teams/m,
+      /^[1-9]\d*\nrecords of messages sent to them/m,
+      /^[1-9]\d*\nrecords of their chat with the bot/m,
     ]) {
       expect(card).toMatch(line);
     }
@@ -271,6 +279,9 @@ describe('forget', () => {
     // His delivery row and acknowledgement are gone; Ella's stay.
     expect(await app.broadcast.deliveries.get(sendId, DIEGO.aadObjectId)).toBeUndefined();
     expect(await app.broadcast.deliveries.get(sendId, ELLA.aadObjectId)).toBeDefined();
+
+    // Out of the user group he was added to from Teams.
+    expect(await app.rollout.membership([DIEGO.aadObjectId, DIEGO.id])).toMatchObject({ groups: [] });
 
     // Every feature finds nothing left: forget again has nothing to do.
     expect(readable(await tell(USERS.lead, `forget ${DIEGO.aadObjectId}`))).toContain('holds nothing about');
