@@ -25,7 +25,7 @@ import { CuratedStore } from './faq/curated.js';
 import { CuratedAnswers } from './faq/curated-answers.js';
 import type { GuidanceLibrary } from './faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
-import { QuestionStore } from './faq/questions.js';
+import { QuestionPrivacy, QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
 import { InFlightRequests } from './http/inflight.js';
 import { createHttpServer } from './http/server.js';
@@ -56,6 +56,16 @@ import {
   ScheduleChanges,
   scheduleOfficeHoursJobs,
 } from './officehours/index.js';
+import { ConversationPersonalData } from './conversations/privacy.js';
+import { FaqPersonalData } from './faq/privacy.js';
+import { IssuePersonalData } from './issues/privacy.js';
+import { OfficeHoursPersonalData } from './officehours/privacy.js';
+import { OutboundPersonalData } from './outbound/privacy.js';
+import { ForgetLog } from './privacy/forget-log.js';
+import { Pseudonyms } from './privacy/pseudonym.js';
+import { PersonalDataRegistry } from './privacy/registry.js';
+import { PrivacyService } from './privacy/service.js';
+import { RolloutPersonalData } from './rollout/privacy.js';
 import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
 import { MembershipStore, openRolloutFile, RolloutDirectory } from './rollout/index.js';
@@ -74,6 +84,7 @@ import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
 import { registerBroadcast } from './teams/broadcast.js';
 import { registerOfficeHours } from './teams/officehours.js';
+import { registerPrivacy } from './teams/privacy.js';
 import { registerRollout } from './teams/rollout.js';
 import { startOutbound } from './teams/outbound.js';
 import { TeamsRosterReader } from './teams/roster.js';
@@ -111,6 +122,10 @@ export interface App {
   /** The rollout's cohorts, user groups and who is in them. */
   rollout: RolloutDirectory;
   officeHours: OfficeHoursService;
+  /** `my data` and `forget`. */
+  privacy: PrivacyService;
+  /** Every feature's personal data (describe, export, forget, expire). */
+  personalData: PersonalDataRegistry;
   stop(): Promise<void>;
 }
 
@@ -165,6 +180,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       tenantSendsPerSecond: config.env.TENANT_SENDS_PER_SECOND,
       log,
       worker: { id: `${process.pid}-${randomUUID().slice(0, 8)}` },
+      clock,
     });
     cleanups.push(() => outbound.stop());
     const bot = new RolloutDeskBot({
@@ -200,8 +216,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     if (config.model)
       log.info({ provider: config.model.provider }, 'FAQ answers are written by a model over the guidance');
     const questions = await QuestionStore.open(tables, clock);
+    const curatedStore = await CuratedStore.open(tables, clock);
     const curatedAnswers = new CuratedAnswers(
-      await CuratedStore.open(tables, clock),
+      curatedStore,
       questions,
       () => library.current.sections,
       () => library.rebuild(CURATED_REBUILD),
@@ -240,7 +257,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
     cleanups.push(async () => rolloutFile.close());
     rolloutFile.on('changed', (r) => log.info({ cohorts: r.cohorts.length, groups: r.groups.length }, 'rollout file reloaded'));
-    const rollout = new RolloutDirectory(() => rolloutFile.current, await MembershipStore.open(tables, clock));
+    const memberships = await MembershipStore.open(tables, clock);
+    const rollout = new RolloutDirectory(() => rolloutFile.current, memberships);
     registerRollout(bot, { directory: rollout, conversations });
 
     const sla = {
@@ -259,11 +277,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const heldReports = await DiskOutbox.open<HeldReport>(
       path.resolve(config.env.DATA_DIR, 'held', `reports-${config.env.TABLE_PREFIX || 'main'}-${instanceName(config.env.WEBSITE_INSTANCE_ID)}.jsonl`),
     );
+    const offers = await OfferStore.open(tables, clock);
     const issues = new IssueService({
       repository,
       queries,
       exporter: new IssueExport(issueTables),
-      offers: await OfferStore.open(tables, clock),
+      offers,
       outbox,
       champions: () => roles.championList((id) => conversations.personName(id)),
       reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
@@ -309,9 +328,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     scheduleFile.on('changed', logSchedule);
     rolloutFile.on('changed', logSchedule);
     const bookings = await BookingStore.open(tables, clock);
+    const scheduleChanges = await ScheduleChanges.open(tables, clock);
     const officeHours = new OfficeHoursService({
       schedule,
-      changes: await ScheduleChanges.open(tables, clock),
+      changes: scheduleChanges,
       bookings,
       directory: rollout,
       links: await CalendarLinks.open(tables, clock),
@@ -333,10 +353,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
     faqWiring.officeHours = registerOfficeHours(bot, { service: officeHours, agenda, directory: rollout, clock, log });
     registerFaq(bot, faqWiring);
+    const slaMarks = await SlaMarks.open(tables);
+
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
     scheduleIssueJobs(
       scheduler,
-      new SlaCheck(queries, await SlaMarks.open(tables), sla, clock),
+      new SlaCheck(queries, slaMarks, sla, clock),
       { issues, repository, log },
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
@@ -406,7 +428,30 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
     scheduleBroadcastJobs(scheduler, broadcast, config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
 
-    scheduler.add(expiryJob([dedupe, issueWiring.exports], { log }));
+
+    // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
+    const personalData = new PersonalDataRegistry()
+      .register(new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues }))
+      .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore))
+      .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock }))
+      .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
+      .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
+      .register(broadcast.personalData)
+      .register(new ConversationPersonalData(conversations));
+    const privacy = new PrivacyService({
+      registry: personalData,
+      pseudonyms: await Pseudonyms.open(tables, () => clock.now().getTime()),
+      exports: issueWiring.exports,
+      log: await ForgetLog.open(tables),
+      conversations,
+      roleOf: (aadObjectId) => roles.roleOf({ aadObjectId }),
+      clock,
+    });
+    const privacyWiring = { service: privacy, outbox, publicBaseUrl: '' };
+    registerPrivacy(bot, privacyWiring);
+    // Retention (RETENTION_DAYS) rides on the expiry job: lease-guarded, a bounded batch per store per run.
+    const retention = config.env.RETENTION_DAYS ? personalData.retentionStores(config.env.RETENTION_DAYS) : [];
+    scheduler.add(expiryJob([dedupe, issueWiring.exports, ...retention], { log }));
     scheduleOfficeHoursJobs(
       scheduler,
       new OfficeHoursReminders({
@@ -457,6 +502,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const url = `http://localhost:${port}`;
     // Download links must reach this server: the configured public URL, else where it listens locally.
     issueWiring.publicBaseUrl = config.env.PUBLIC_BASE_URL ?? url;
+    privacyWiring.publicBaseUrl = issueWiring.publicBaseUrl;
     if (config.auth.kind === 'local') {
       log.warn(
         'LOCAL MODE: no MicrosoftAppId is set, so requests are NOT authenticated. Use only with the Agents Playground.',
@@ -479,6 +525,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       library,
       rollout,
       officeHours,
+      privacy,
+      personalData,
       issues,
       repository,
       queries,

@@ -100,6 +100,8 @@ const schema = z.object({
   SLA_UNTRIAGED_MINUTES: int(240, 1, 100_000),
   SLA_BLOCKING_MINUTES: int(60, 1, 100_000),
   SCHEDULER_INTERVAL_SECONDS: int(60, 1, 86_400),
+  /** Delete closed issues, question logs, delivery rows and past bookings older than this many days; 0 keeps them. */
+  RETENTION_DAYS: int(0, 0, 36_500),
 
   TENANT_SENDS_PER_SECOND: int(50, 1, 1000),
 

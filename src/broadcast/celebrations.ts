@@ -6,7 +6,7 @@ import type { OutboundMessage, Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
 import type { Person } from '../roles/roles.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
-import { isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 import { type CelebrateErrors, type CelebrateValues, type CelebrationView, celebrationCard } from './cards.js';
 import { TEXT_LIMITS } from './model.js';
 import type { Caller, Refusal } from './service.js';
@@ -75,6 +75,49 @@ export class CelebrationStore {
       kudos: Number(e.kudos ?? 0),
       etag: e.etag,
     };
+  }
+
+  /** Every celebration (a rollout posts tens to hundreds: one partition read). */
+  async all(): Promise<Celebration[]> {
+    const out: Celebration[] = [];
+    for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq 'c'` } })) {
+      const c = await this.get(String(e.rowKey));
+      if (c) out.push(c);
+    }
+    return out;
+  }
+
+  /** Rewrites who is celebrated and who celebrated (privacy: `forget`), ETag-guarded. */
+  async replacePeople(id: string, change: (c: Celebration) => Pick<Celebration, 'people' | 'by'>): Promise<void> {
+    await retryOnConflict(
+      async () => {
+        const c = await this.get(id);
+        if (!c) return;
+        const next = change(c);
+        await this.table.updateEntity(
+          { partitionKey: 'c', rowKey: safeKey(id), people: toJsonColumn(next.people), by: toJsonColumn(next.by) },
+          'Merge',
+          { etag: c.etag },
+        );
+      },
+      { what: 'Celebration' },
+    );
+  }
+
+  /** When this person sent kudos for the celebration, if they did. */
+  async kudosAt(id: string, personId: string): Promise<string | undefined> {
+    const e = await readEntity<{ at: string }>(this.table, `k~${safeKey(id)}`, safeKey(personId.toLowerCase()));
+    return e ? String(e.at ?? '') : undefined;
+  }
+
+  /** Moves a person's kudos to another key (a pseudonym): the count stays, the person goes. */
+  async moveKudos(id: string, from: string, to: string): Promise<void> {
+    const at = await this.kudosAt(id, from);
+    if (at === undefined) return;
+    await this.table.upsertEntity({ partitionKey: `k~${safeKey(id)}`, rowKey: safeKey(to.toLowerCase()), at }, 'Replace');
+    await this.table.deleteEntity(`k~${safeKey(id)}`, safeKey(from.toLowerCase())).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 
   /** One person's kudos: counted once; returns the celebration with its count after it. */

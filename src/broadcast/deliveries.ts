@@ -1,6 +1,6 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { readEntity } from '../storage/entities.js';
-import { isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 import { DELIVERY_STATES, type Delivery, type DeliveryState, type Recipient } from './model.js';
 
 /*
@@ -124,6 +124,18 @@ export class DeliveryRows {
     }
   }
 
+  /** Deletes one recipient's row (privacy: `forget`); nothing when it is gone already. */
+  async remove(sendId: string, key: string): Promise<void> {
+    await this.table.deleteEntity(safeKey(sendId), safeKey(key)).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+
+  /** Deletes up to `limit` rows of a send (retention); returns how many. */
+  async removeSome(sendId: string, limit: number): Promise<number> {
+    return removeFromPartition(this.table, safeKey(sendId), limit);
+  }
+
   /** Whether any row of the send is still pending (stops at the first found). */
   async anyPending(sendId: string): Promise<boolean> {
     const pages = this.table
@@ -179,6 +191,18 @@ export class AckStore {
     return e ? String(e.at) : undefined;
   }
 
+  /** Deletes one person's acknowledgement (privacy: `forget`). */
+  async remove(sendId: string, userKey: string): Promise<void> {
+    await this.table.deleteEntity(safeKey(sendId), safeKey(userKey.toLowerCase())).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+
+  /** Deletes up to `limit` acknowledgements of a send (retention); returns how many. */
+  async removeSome(sendId: string, limit: number): Promise<number> {
+    return removeFromPartition(this.table, safeKey(sendId), limit);
+  }
+
   async who(sendId: string): Promise<Set<string>> {
     const out = new Set<string>();
     for await (const e of this.table.listEntities({
@@ -188,4 +212,19 @@ export class AckStore {
     }
     return out;
   }
+}
+
+/** Deletes up to `limit` rows of one partition, in transactions of up to 100; returns how many. */
+async function removeFromPartition(table: TableClient, pk: string, limit: number): Promise<number> {
+  const keys: string[] = [];
+  const pages = table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] } }).byPage({ maxPageSize: Math.min(1000, limit) });
+  for await (const page of pages) {
+    for (const e of page) keys.push(String(e.rowKey));
+    if (keys.length >= limit) break;
+  }
+  const some = keys.slice(0, limit);
+  for (let i = 0; i < some.length; i += 100) {
+    await table.submitTransaction(some.slice(i, i + 100).map((rk): TransactionAction => ['delete', { partitionKey: pk, rowKey: rk }]));
+  }
+  return some.length;
 }

@@ -7,6 +7,7 @@ import type { AudienceDirectory } from './audience.js';
 import { CelebrationService, CelebrationStore } from './celebrations.js';
 import { AckStore, DeliveryRows } from './deliveries.js';
 import type { Plan } from './model.js';
+import { BroadcastPersonalData } from './privacy.js';
 import { BroadcastRunner, type ChatInfo, type RunnerSettings, TOPIC_PREFIX } from './runner.js';
 import { SendStore } from './sends.js';
 import { BroadcastService } from './service.js';
@@ -47,6 +48,8 @@ export interface Broadcast {
   wins: WinCheck;
   sends: SendStore;
   deliveries: DeliveryRows;
+  /** What the plan's sends, acknowledgements and celebrations hold about a person (src/privacy). */
+  personalData: BroadcastPersonalData;
 }
 
 /** Builds the communication plan's stores, runner, services and win rules over one set of tables. */
@@ -86,8 +89,9 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     clock: s.clock,
     graceMs: s.settings.graceMs,
   });
+  const celebrationStore = await CelebrationStore.open(s.tables);
   const celebrations = new CelebrationService({
-    store: await CelebrationStore.open(s.tables),
+    store: celebrationStore,
     outbox: s.outbox,
     clock: s.clock,
     nameOf: s.nameOf,
@@ -106,7 +110,8 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     acks,
     clock: s.clock,
   });
-  return { service, celebrations, runner, wins, sends, deliveries };
+  const personalData = new BroadcastPersonalData({ sends, deliveries, acks, celebrations: celebrationStore });
+  return { service, celebrations, runner, wins, sends, deliveries, personalData };
 }
 
 /** The plan's job (due messages, running sends) and the wins' job, on whichever instance holds each lease. */

@@ -133,6 +133,20 @@ export class SendStore {
     await this.table.upsertEntity({ partitionKey: 'cancel', rowKey: safeKey(messageId), whenText, by }, 'Replace');
   }
 
+  /** Who cancelled each plan message (`cancel <id>`), by message id: privacy's describe and forget. */
+  async cancelledBy(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for await (const e of this.table.listEntities<{ by: string }>({ queryOptions: { filter: `PartitionKey eq 'cancel'` } })) {
+      out.set(String(e.rowKey), String(e.by ?? ''));
+    }
+    return out;
+  }
+
+  /** Puts someone else (a forgotten person's pseudonym) as who cancelled a plan message. */
+  async setCancelledBy(messageId: string, by: string): Promise<void> {
+    await this.table.upsertEntity({ partitionKey: 'cancel', rowKey: safeKey(messageId), by }, 'Merge');
+  }
+
   /** Plan messages cancelled with `cancel <id>`, with the `when` they had then. */
   async cancelled(): Promise<Map<string, string>> {
     const out = new Map<string, string>();

@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { safeKey, type Tables } from '../storage/tables.js';
+import { isNotFound, safeKey, type Tables } from '../storage/tables.js';
 
 /**
  * Where the bot can post later without being spoken to: a plain copy of the Bot Framework
@@ -24,6 +24,11 @@ export interface StoredConversation {
   timeZone?: string;
   updatedAt: string;
 }
+
+/** One of a person's own rows in `Conversations`. */
+export type PersonRow =
+  | { partition: 'personal' | 'conv'; key: string; conversation: StoredConversation }
+  | { partition: 'person'; key: string; name: string };
 
 /** Channel roles a rollout-team member sets with `setup triage|support|announcements`. */
 export const CHANNEL_ROLES = ['triage', 'support', 'announcements'] as const;
@@ -158,6 +163,45 @@ export class ConversationStore {
 
   channelFor(role: ChannelRole): Promise<StoredConversation | undefined> {
     return this.get('role', role);
+  }
+
+  // ---- privacy (src/conversations/privacy.ts) ------------------------------------------------------------
+
+  /** A person's own rows under any of their keys: their 1:1 chat (by key, and its `conv` row) and their name. */
+  async rowsOf(ids: readonly string[]): Promise<PersonRow[]> {
+    const out = new Map<string, PersonRow>();
+    const add = (row: PersonRow) => out.set(`${row.partition}|${row.key}`, row);
+    for (const id of ids) {
+      const chat = await this.personalChat(id);
+      if (chat) {
+        add({ partition: 'personal', key: id, conversation: chat });
+        add({ partition: 'conv', key: chat.conversationId, conversation: chat });
+      }
+      const name = await readEntity<{ name: string }>(this.table, 'person', safeKey(id));
+      if (name) add({ partition: 'person', key: id, name: String(name.name) });
+    }
+    return [...out.values()];
+  }
+
+  /** Deletes one row; a row already gone is fine (a re-run). */
+  async removeRow(partition: PersonRow['partition'], key: string): Promise<void> {
+    await this.table.deleteEntity(partition, safeKey(key)).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+
+  /** Who set each channel role (`setup triage` …). */
+  async roleSetters(): Promise<{ role: ChannelRole; setBy: string }[]> {
+    const out: { role: ChannelRole; setBy: string }[] = [];
+    for (const role of CHANNEL_ROLES) {
+      const row = await readEntity<{ setBy?: string }>(this.table, 'role', role);
+      if (row?.setBy) out.push({ role, setBy: String(row.setBy) });
+    }
+    return out;
+  }
+
+  async replaceRoleSetter(role: ChannelRole, setBy: string): Promise<void> {
+    await this.table.updateEntity({ partitionKey: 'role', rowKey: role, setBy }, 'Merge');
   }
 
   private put(pk: string, key: string, conv: StoredConversation) {

@@ -1,3 +1,4 @@
+import { isPseudonym } from '../privacy/pseudonym.js';
 import type { Actor } from '../roles/roles.js';
 import {
   type CuratedActor,
@@ -155,7 +156,7 @@ export class CuratedAnswers {
     // Oldest first: whoever waited longest is told first.
     for (const q of same.sort((a, b) => a.askedAt.localeCompare(b.askedAt))) {
       const key = q.asker.aadObjectId ?? q.asker.id;
-      if (seen.has(key)) continue;
+      if (seen.has(key) || isPseudonym(key)) continue; // a forgotten asker is told nothing
       seen.add(key);
       if (await this.store.claimNotice(answer.id, key)) {
         out.push({ asker: q.asker, question: q.question, questionId: q.id });

@@ -188,6 +188,24 @@ export class CuratedStore {
     return { ok: true, answer: fromEntity({ ...current, ...(next as Partial<CuratedEntity>) }) };
   }
 
+  // ---- privacy (src/faq/privacy.ts) ---------------------------------------------------------------------
+
+  /** Every answer, active or retired (one partition: hundreds, not millions). */
+  async all(): Promise<CuratedAnswer[]> {
+    const rows = await collect(this.answers.listEntities<CuratedEntity>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } }));
+    return rows.map(fromEntity);
+  }
+
+  /** The answer stays (it is the organisation's), credited to `stand`; its version is unchanged (no edit). */
+  async replaceAuthor(id: string, stand: { id: string; name: string }): Promise<void> {
+    await this.answers.updateEntity({ partitionKey: PARTITION, rowKey: id, author: JSON.stringify(stand) }, 'Merge');
+  }
+
+  /** Whether `userKey` was told of answer `id` (a point read). */
+  async wasTold(id: string, userKey: string): Promise<boolean> {
+    return (await readEntity(this.notices, id, safeKey(userKey))) !== undefined;
+  }
+
   /** Claims the right to tell `userKey` about answer `id`: true once per pair, across instances. */
   async claimNotice(id: string, userKey: string): Promise<boolean> {
     try {

@@ -1,4 +1,5 @@
 import type { OutboundMessage } from '../outbound/message.js';
+import { isPseudonym } from '../privacy/pseudonym.js';
 import type { AdaptiveCard } from '../cards/template.js';
 import { answerCard } from './cards.js';
 import type { CuratedAnswer } from './curated.js';
@@ -8,7 +9,8 @@ import type { FaqAnswer, NewlyAnswered } from './service.js';
 
 /** After a docs change: each asker whose question is now answered gets the answer 1:1, once per question. */
 export function newlyAnsweredMessages(found: readonly NewlyAnswered[]): OutboundMessage[] {
-  return found.map(({ question, answer }) => ({
+  // A forgotten asker's questions stay for the gaps, but nothing is sent to them.
+  return found.filter(({ question }) => !isPseudonym(question.asker.id)).map(({ question, answer }) => ({
     op: 'send',
     key: `faq-answered|${question.id}`,
     to: { kind: 'user', userKey: question.asker.aadObjectId ?? question.asker.id },

@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../roles/roles.js';
+import { odata, type TableClient } from '@azure/data-tables';
 import {
   collect,
   invertedTime,
   isNotFound,
   isPreconditionFailed,
   mergeIfUnchanged,
+  safeKey,
   type Tables,
 } from '../storage/tables.js';
 import { readEntity } from '../storage/entities.js';
+import { dayOf, firstDay, forEachDay } from '../storage/day-partitions.js';
 
 /** A question a user asked, what the bot did with it, and what the user thought of the answer. */
 export interface AskedQuestion {
@@ -33,9 +35,31 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & { partitionKey: stri
 /*
  * Table `FaqQuestions`: PK = UTC day 'YYYY-MM-DD', RK = inverted time + random (newest first).
  *   - a question by id: the id is `${PK}_${RK}` → point read;
- *   - "questions of the last N days" (gaps, re-checks after a docs change): N partition queries.
+ *   - "questions of the last N days" (gaps, re-checks after a docs change): N partition queries (`RowKey lt 'a'`:
+ *     question rows only);
+ *   - in the same day partition, written in the same transaction as what they index (no extra storage call):
+ *     RK `a|<asker>|<question RK>` → who asked it, RK `v|<voter>|<question RK>` → who voted on it (and how), so a
+ *     person's questions and votes (`my data`, `forget`) are one range read per day, and retention drops whole
+ *     old days (`PartitionKey lt <day>`) without a scan.
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
  */
+const ASKED = 'a|';
+const VOTED = 'v|';
+/** Question rows' keys are digits; index rows start with a letter. */
+const QUESTION_ROWS = "RowKey lt 'a'";
+
+/** A person's question or vote, found through the index rows of one day. */
+export interface IndexedRow {
+  day: string;
+  /** The index row's own key. */
+  indexKey: string;
+  /** The question it is about: `${day}_${RK}`. */
+  questionId: string;
+  /** The person's key the row is under (Entra id, else Teams id). */
+  personKey: string;
+  helpful?: boolean;
+  at?: string;
+}
 export class QuestionStore {
   private constructor(
     private readonly questions: TableClient,
@@ -66,7 +90,10 @@ export class QuestionStore {
       notHelpful: 0,
     };
     if (answer.sectionId) entity.sectionId = answer.sectionId;
-    await this.questions.createEntity(entity);
+    await this.questions.submitTransaction([
+      ['create', entity],
+      ['upsert', { partitionKey, rowKey: indexKey(ASKED, asker.aadObjectId ?? asker.id, rowKey) }, 'Replace'],
+    ]);
     return fromEntity(entity);
   }
 
@@ -105,14 +132,14 @@ export class QuestionStore {
       if (previous === false) next.notHelpful--;
       if (helpful) next.helpful++;
       else next.notHelpful++;
+      const at = this.clock.now().toISOString();
       try {
-        await this.questions.updateEntity({ partitionKey: key.pk, rowKey: key.rk, ...next }, 'Merge', {
-          etag: current.etag,
-        });
-        await this.feedback.upsertEntity(
-          { partitionKey: id, rowKey: voteKey, helpful, at: this.clock.now().toISOString() },
-          'Replace',
-        );
+        // The counts and the voter's index row change together (one partition, one transaction).
+        await this.questions.submitTransaction([
+          ['update', { partitionKey: key.pk, rowKey: key.rk, ...next }, 'Merge', { etag: current.etag }],
+          ['upsert', { partitionKey: key.pk, rowKey: indexKey(VOTED, voteKey, key.rk), helpful, at }, 'Replace'],
+        ]);
+        await this.feedback.upsertEntity({ partitionKey: id, rowKey: voteKey, helpful, at }, 'Replace');
         return fromEntity({ ...current, ...next });
       } catch (err) {
         if (!isPreconditionFailed(err)) throw err; // another vote landed first: re-read and re-apply
@@ -130,7 +157,7 @@ export class QuestionStore {
     // Day partitions are UTC dates: the window's first day is read too, then cut at `since`.
     for (let d = 0; d <= days; d++) {
       const day = new Date(today.getTime() - d * 86_400_000).toISOString().slice(0, 10);
-      let query = `PartitionKey eq '${day}'`;
+      let query = `PartitionKey eq '${day}' and ${QUESTION_ROWS}`;
       if (filter?.answered !== undefined) query += ` and answered eq ${filter.answered}`;
       const rows = await collect(
         this.questions.listEntities<QuestionEntity>({ queryOptions: { filter: query } }),
@@ -152,6 +179,148 @@ export class QuestionStore {
       current.etag,
     );
   }
+}
+
+// ---- privacy (src/faq/privacy.ts) ---------------------------------------------------------------------
+
+export interface PersonsRows {
+  asked: IndexedRow[];
+  votes: IndexedRow[];
+}
+
+export class QuestionPrivacy {
+  constructor(
+    private readonly questions: TableClient,
+    private readonly feedback: TableClient,
+    private readonly clock: Clock,
+  ) {}
+
+  static async open(tables: Tables, clock: Clock): Promise<QuestionPrivacy> {
+    return new QuestionPrivacy(await tables.table('FaqQuestions'), await tables.table('FaqFeedback'), clock);
+  }
+
+  /**
+   * A person's questions and votes: one range read per day since the first question (retention keeps
+   * that to RETENTION_DAYS), a few days at a time, never a scan of other people's rows.
+   */
+  async rowsOf(keys: readonly string[]): Promise<PersonsRows> {
+    const first = await firstDay(this.questions);
+    const out: PersonsRows = { asked: [], votes: [] };
+    if (!first || !keys.length) return out;
+    const ranges = keys.flatMap((k) =>
+      [ASKED, VOTED].map((p) => odata`(RowKey ge ${`${p}${safeKey(k)}|`} and RowKey lt ${`${p}${safeKey(k)}}`})`),
+    );
+    await forEachDay(first, dayOf(this.clock.now()), async (day) => {
+      const rows = await collect(
+        this.questions.listEntities<{ helpful?: boolean; at?: string }>({
+          queryOptions: { filter: `${odata`PartitionKey eq ${day}`} and (${ranges.join(' or ')})` },
+        }),
+      );
+      for (const r of rows) {
+        const parsed = parseIndexKey(String(r.rowKey));
+        // The range read can also match a longer key starting with this one: keep exact matches only.
+        const personKey = parsed && keys.find((k) => safeKey(k) === parsed.person);
+        if (!parsed || personKey === undefined) continue;
+        const row: IndexedRow = { day, indexKey: String(r.rowKey), questionId: `${day}_${parsed.rk}`, personKey };
+        if (parsed.kind === VOTED) {
+          if (typeof r.helpful === 'boolean') row.helpful = r.helpful;
+          if (r.at) row.at = String(r.at);
+          out.votes.push(row);
+        } else out.asked.push(row);
+      }
+    });
+    return out;
+  }
+
+  async question(id: string): Promise<AskedQuestion | undefined> {
+    const key = splitId(id);
+    const e = key && (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
+    return e ? fromEntity(e) : undefined;
+  }
+
+  /**
+   * The question stays (the guidance's gaps are the organisation's), asked by `stand` instead; the index row
+   * that tied it to the person goes, in the same transaction. A question already deleted: only the row goes.
+   */
+  async anonymiseAsker(row: IndexedRow, stand: { id: string; name: string }): Promise<void> {
+    const rk = row.questionId.slice(row.day.length + 1);
+    try {
+      await this.questions.submitTransaction([
+        ['update', { partitionKey: row.day, rowKey: rk, asker: JSON.stringify(stand) }, 'Merge'],
+        ['delete', { partitionKey: row.day, rowKey: row.indexKey }],
+      ]);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.deleteRow(this.questions, row.day, row.indexKey);
+    }
+  }
+
+  /** A vote goes (the question's counts stay: they hold no one's name), then its index row. */
+  async dropVote(row: IndexedRow): Promise<void> {
+    await this.deleteRow(this.feedback, row.questionId, row.personKey);
+    await this.deleteRow(this.questions, row.day, row.indexKey);
+  }
+
+  /**
+   * Retention: deletes up to `limit` questions asked before `before`, with their votes and index rows.
+   * Whole days before `before`'s day go by partition (oldest first); on that day itself, question by question.
+   */
+  async expireBefore(before: Date, limit: number): Promise<number> {
+    const day = before.toISOString().slice(0, 10);
+    let deleted = 0;
+    const old = await collect(
+      this.questions.listEntities({ queryOptions: { filter: odata`PartitionKey lt ${day}`, select: ['PartitionKey', 'RowKey'] } }),
+      limit,
+    );
+    const byDay = new Map<string, string[]>();
+    for (const r of old) byDay.set(String(r.partitionKey), [...(byDay.get(String(r.partitionKey)) ?? []), String(r.rowKey)]);
+    for (const [pk, keys] of byDay) {
+      // The day's votes first (a question id starts with its day), so none is left pointing at nothing.
+      const votes = await collect(
+        this.feedback.listEntities({ queryOptions: { filter: odata`PartitionKey ge ${`${pk}_`} and PartitionKey lt ${`${pk}\``}`, select: ['PartitionKey', 'RowKey'] } }),
+      );
+      for (const v of votes) await this.deleteRow(this.feedback, String(v.partitionKey), String(v.rowKey));
+      for (let i = 0; i < keys.length; i += 100) {
+        await this.questions.submitTransaction(keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey: pk, rowKey }]));
+      }
+      deleted += keys.filter((k) => k < 'a').length;
+    }
+    if (deleted >= limit) return deleted;
+    const due = await collect(
+      this.questions.listEntities<QuestionEntity>({
+        queryOptions: { filter: `${odata`PartitionKey eq ${day} and askedAt lt ${before.toISOString()}`} and ${QUESTION_ROWS}` },
+      }),
+      limit - deleted,
+    );
+    for (const q of due) {
+      const id = `${day}_${q.rowKey}`;
+      const votes = await collect(this.feedback.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id}`, select: ['RowKey'] } }));
+      for (const v of votes) {
+        await this.deleteRow(this.questions, day, indexKey(VOTED, String(v.rowKey), q.rowKey));
+        await this.deleteRow(this.feedback, id, String(v.rowKey));
+      }
+      const asker = fromEntity(q).asker;
+      await this.deleteRow(this.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, q.rowKey));
+      await this.deleteRow(this.questions, day, q.rowKey);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  private async deleteRow(table: TableClient, pk: string, rk: string): Promise<void> {
+    await table.deleteEntity(pk, rk).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+}
+
+const indexKey = (kind: typeof ASKED | typeof VOTED, person: string, questionRk: string) => `${kind}${safeKey(person)}|${questionRk}`;
+
+function parseIndexKey(rk: string): { kind: typeof ASKED | typeof VOTED; person: string; rk: string } | undefined {
+  const kind = rk.startsWith(ASKED) ? ASKED : rk.startsWith(VOTED) ? VOTED : undefined;
+  const cut = rk.lastIndexOf('|');
+  if (!kind || cut <= kind.length) return undefined;
+  return { kind, person: rk.slice(kind.length, cut), rk: rk.slice(cut + 1) };
 }
 
 function splitId(id: string): { pk: string; rk: string } | undefined {

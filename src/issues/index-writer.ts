@@ -7,6 +7,7 @@ import {
   type IndexRow,
   type IndexTable,
   indexRowsFor,
+  isPersonRow,
   parseRowId,
   planIndex,
   rowId,
@@ -50,8 +51,14 @@ export class IndexWriter {
   /** Works out the index writes of a change and its marker row; writes nothing. */
   prepare(before: Issue | null, after: Issue, now: Date): PendingChange {
     const plan = planIndex(before, after);
+    // A person's `who~` rows are many on a busy issue (up to a thousand +1s) and never change: only those
+    // the change writes or removes are recorded, so the marker stays small.
     const touched = [
-      ...new Set([...(before ? indexRowsFor(before) : []), ...indexRowsFor(after)].map(rowId)),
+      ...new Set([
+        ...[...(before ? indexRowsFor(before) : []), ...indexRowsFor(after)].filter((r) => !isPersonRow(r)).map(rowId),
+        ...plan.upsert.map(rowId),
+        ...plan.remove.map(rowId),
+      ]),
     ];
     const empty = !plan.upsert.length && !plan.remove.length;
     const marker: MetaRow | null = empty

@@ -12,7 +12,10 @@ import { issueKeywords } from './similarity.js';
  *                  `q` (the whole queue), `q~st~<status>`, `q~cat~<category>`, `q~site~<site>`, `q~asg~<id>`
  * - `IssueArchive` done issues (resolved, closed, won't fix, duplicate), `arch~<yyyymm closed>`,
  *                  newest first; a month partition stays bounded however long the rollout runs
- * - `IssueByReporter` every issue, `rep~<reporter id>`, newest first
+ * - `IssueByReporter` every issue, `rep~<reporter id>`, newest first; and `who~<person id>`: every issue a
+ *                  person is in (reported, +1'd, assigned, commented on or changed), holding only the ref —
+ *                  it never changes once written, so a +1 writes one row and rewrites none (privacy: `my
+ *                  data` and `forget` find a person's issues with one partition read)
  */
 
 export type IndexTable = 'queue' | 'archive' | 'reporter';
@@ -43,6 +46,7 @@ export const PART = {
   queueAssignee: (id: string) => `q~asg~${safeKey(id)}`,
   archiveMonth: (month: string) => `arch~${month}`,
   reporter: (id: string) => `rep~${safeKey(id)}`,
+  person: (id: string) => `who~${safeKey(id)}`,
 } as const;
 
 const PRIORITY_RANK: Record<Priority, string> = { P1: '1', P2: '2', P3: '3', P4: '4' };
@@ -67,15 +71,24 @@ function propsOf(issue: Issue): IndexProps {
   };
 }
 
+/** Everyone an issue names by id: its reporter, those affected, its assignee, and who commented or changed it. */
+export function peopleIn(issue: Issue): string[] {
+  const ids = [
+    issue.reporter.id,
+    ...issue.affected.map((a) => a.id),
+    issue.assignee?.id,
+    ...issue.comments.map((c) => c.by.id),
+    ...issue.history.flatMap((h) => [h.by.id, h.toId]),
+  ];
+  return [...new Set(ids.filter((id): id is string => Boolean(id)))];
+}
+
 export function indexRowsFor(issue: Issue): IndexRow[] {
   const props = propsOf(issue);
+  const byAge = `${invertedTime(new Date(issue.createdAt))}~${issue.ref}`;
   const rows: IndexRow[] = [
-    {
-      table: 'reporter',
-      partitionKey: PART.reporter(issue.reporter.id),
-      rowKey: `${invertedTime(new Date(issue.createdAt))}~${issue.ref}`,
-      props,
-    },
+    { table: 'reporter', partitionKey: PART.reporter(issue.reporter.id), rowKey: byAge, props },
+    ...peopleIn(issue).map((id): IndexRow => ({ table: 'reporter', partitionKey: PART.person(id), rowKey: byAge, props: { ref: issue.ref } })),
   ];
   if (isOpen(issue.status)) {
     const rk = queueRowKey(issue);
@@ -105,6 +118,9 @@ export function indexRowsFor(issue: Issue): IndexRow[] {
   }
   return rows;
 }
+
+/** A `who~<person>` row (see PART.person). */
+export const isPersonRow = (r: Pick<IndexRow, 'partitionKey'>) => r.partitionKey.startsWith('who~');
 
 export const rowId = (r: Pick<IndexRow, 'table' | 'partitionKey' | 'rowKey'>) =>
   `${r.table}|${r.partitionKey}|${r.rowKey}`;

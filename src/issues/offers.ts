@@ -1,7 +1,7 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { readEntity } from '../storage/entities.js';
-import { safeKey, type Tables } from '../storage/tables.js';
+import { collect, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 
 /*
  * Table `IssueOffers`: PK = person id, RK = issue ref → "this issue was shown to this person as possibly
@@ -37,5 +37,17 @@ export class OfferStore {
   async wasOffered(personId: string, ref: string): Promise<boolean> {
     const row = await readEntity<{ expiresAt: string }>(this.table, safeKey(personId), safeKey(ref));
     return Boolean(row && Date.parse(String(row.expiresAt)) > this.clock.now().getTime());
+  }
+
+  /** Privacy: the issues a person was offered (their partition). */
+  async ofPerson(personId: string): Promise<string[]> {
+    const rows = await collect(this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${safeKey(personId)}`, select: ['RowKey'] } }));
+    return rows.map((r) => String(r.rowKey));
+  }
+
+  async drop(personId: string, ref: string): Promise<void> {
+    await this.table.deleteEntity(safeKey(personId), ref).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { type Clock, systemClock } from '../clock.js';
+import { invertedTime } from '../storage/tables.js';
 import type { RefCounter } from './counter.js';
 import { SUMMARY_COLUMNS } from './fields.js';
 import { monthOf, nameKey, PART, summaryFromProps } from './indexes.js';
@@ -37,6 +38,8 @@ export interface CreatedWindow {
 const SIMILAR_SCAN = 300;
 /** The columns a list line needs (category rows also hold keywords). */
 const LIST_COLUMNS = ['RowKey', ...SUMMARY_COLUMNS];
+/** What retention reads of an archive row: where it is, and which issue. */
+const ARCHIVE_KEYS = ['PartitionKey', 'RowKey', 'ref'];
 /** An archive page reads at most this many month partitions before returning what it has. */
 const ARCHIVE_MONTHS_PER_PAGE = 6;
 
@@ -233,6 +236,46 @@ export class IssueQueries {
     return rows.map(summaryFromProps);
   }
 
+
+  // ---- privacy (src/issues/privacy.ts) --------------------------------------------------------------------
+
+  /** Every issue a person is in (their `who~` rows) or reported (`rep~`: also issues logged before `who~` rows). */
+  async refsOf(personId: string): Promise<string[]> {
+    const read = (pk: string) =>
+      this.take(this.idx.reporter, [odata`PartitionKey eq ${pk}`], Number.POSITIVE_INFINITY, ['ref']);
+    const rows = (await Promise.all([read(PART.person(personId)), read(PART.reporter(personId))])).flat();
+    return [...new Set(rows.map((r) => String(r.ref ?? '')).filter(Boolean))];
+  }
+
+  /**
+   * Retention: up to `limit` done issues closed before `before`, oldest first, with the archive row each was
+   * found by. Whole months before `before`'s month are one range of partitions; that month, a range of rows
+   * (its rows sort newest first by closing time).
+   */
+  async closedBefore(before: Date, limit: number): Promise<{ ref: string; partitionKey: string; rowKey: string }[]> {
+    const month = monthOf(before.toISOString());
+    const oldMonths = await this.take(
+      this.idx.archive,
+      [odata`PartitionKey ge ${PART.archiveMonth('')} and PartitionKey lt ${PART.archiveMonth(month)}`],
+      limit,
+      ARCHIVE_KEYS,
+    );
+    const later = String(Number(invertedTime(before)) + 1).padStart(13, '0');
+    const thisMonth =
+      oldMonths.length < limit
+        ? await this.take(
+            this.idx.archive,
+            [odata`PartitionKey eq ${PART.archiveMonth(month)} and RowKey ge ${later}`],
+            limit - oldMonths.length,
+            ARCHIVE_KEYS,
+          )
+        : [];
+    return [...oldMonths, ...thisMonth].map((r) => ({
+      ref: String(r.ref),
+      partitionKey: String(r.partitionKey),
+      rowKey: String(r.rowKey),
+    }));
+  }
 }
 
 function previousMonth(yyyymm: string): string {

@@ -1,14 +1,17 @@
 import { type Clock, systemClock } from '../clock.js';
 import { readEntity } from '../storage/entities.js';
-import { isConflict, isPreconditionFailed, type Tables } from '../storage/tables.js';
+import type { TableClient } from '@azure/data-tables';
+import { isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
 import { RefCounter } from './counter.js';
-import { entityToIssue, IssueTooLargeError, issueToEntity } from './entity.js';
+import { entityToIssue, type IssueEntity, IssueTooLargeError, issueToEntity } from './entity.js';
+import { indexRowsFor } from './indexes.js';
 import { IndexWriter, type PendingChange } from './index-writer.js';
 import {
   DEFAULT_ISSUES_CONFIG,
   type HistoryEntry,
   type Issue,
   type IssuesConfig,
+  isOpen,
   type Person,
   type Priority,
   type Reporter,
@@ -22,6 +25,7 @@ import {
   createIssue,
   describeChange,
   type Notification,
+  replacePersonIn,
   type TriageAction,
 } from './rules.js';
 import { type IssueTables, openIssueTables } from './tables.js';
@@ -245,7 +249,7 @@ export class IssueRepository {
       const loaded = await this.load(ref);
       if (!loaded)
         return { kind: 'not-found', message: `no issue ${parseRef(ref, this.prefix)?.ref ?? ref}` };
-      const { issue, etag } = loaded;
+      const { issue } = loaded;
       if (opts.requestId && loaded.requests.includes(opts.requestId)) return { kind: 'repeated', issue };
       if (base !== undefined && base < issue.version && opts.conflict) {
         const message = opts.conflict(issue, base);
@@ -266,19 +270,12 @@ export class IssueRepository {
       if (opts.requestId) {
         entity.recentRequests = JSON.stringify([...loaded.requests, opts.requestId].slice(-RECENT_REQUESTS));
       }
-      const change = this.index.prepare(issue, outcome.issue, now);
-      await this.index.record(change);
-      try {
-        await this.t.main.updateEntity(entity, 'Merge', { etag });
-      } catch (err) {
-        await this.index.abandon(change);
-        if (!isPreconditionFailed(err)) throw err;
+      if (!(await this.write(loaded, outcome.issue, entity, now))) {
         // Someone wrote first: judge the action against what they changed since the version we acted on.
         base ??= issue.version;
         await sleep(Math.random() * 5 * (attempt + 1));
         continue;
       }
-      await this.finishIndex(change, outcome.issue.version);
       const result: ActResult = { kind: 'updated', issue: outcome.issue, entry: outcome.entry };
       if (outcome.notifyReporter) result.notifyReporter = outcome.notifyReporter;
       return result;
@@ -286,6 +283,73 @@ export class IssueRepository {
     const fresh = await this.get(ref);
     if (!fresh) return { kind: 'not-found', message: `no issue ${ref}` };
     return { kind: 'conflict', issue: fresh, message: 'The issue is changing a lot right now; try again.' };
+  }
+
+  /** Writes `next` over the issue as loaded, under its ETag, with its index rows; false when someone wrote first. */
+  private async write(loaded: Loaded, next: Issue, entity: IssueEntity, now: Date): Promise<boolean> {
+    const change = this.index.prepare(loaded.issue, next, now);
+    await this.index.record(change);
+    try {
+      await this.t.main.updateEntity(entity, 'Merge', { etag: loaded.etag });
+    } catch (err) {
+      await this.index.abandon(change);
+      if (!isPreconditionFailed(err)) throw err;
+      return false;
+    }
+    await this.finishIndex(change, next.version);
+    return true;
+  }
+
+  // ---- privacy (src/issues/privacy.ts) --------------------------------------------------------------------
+
+  /**
+   * Puts `stand` in a person's place wherever the issue names them (see `replacePersonIn`), ETag-guarded like
+   * every change, its index rows moved with it. The changed issue, or null when it names them nowhere (a re-run).
+   */
+  async replacePerson(ref: string, isPerson: (id: string) => boolean, stand: Person): Promise<Issue | null> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const loaded = await this.load(ref);
+      const next = loaded && replacePersonIn(loaded.issue, isPerson, stand);
+      if (!loaded || !next) return null;
+      if (await this.write(loaded, next, issueToEntity(next, this.prefix), this.clock.now())) return next;
+      await sleep(Math.random() * 5 * (attempt + 1));
+    }
+    throw new Error(`${ref} is changing a lot right now; run it again.`);
+  }
+
+  /**
+   * Retention: deletes a done issue that was closed before `before`: its index rows, its main row (under its
+   * ETag), then `archiveRow` (the row it was found by) last, so a run cut short is finished by the next one.
+   * Nothing is deleted when it was reopened or changed meanwhile (its index is rebuilt then). True when gone.
+   */
+  async expire(ref: string, before: Date, archiveRow: { partitionKey: string; rowKey: string }): Promise<boolean> {
+    const loaded = await this.load(ref);
+    if (loaded) {
+      const { issue, etag } = loaded;
+      if (isOpen(issue.status) || (issue.closedAt ?? issue.updatedAt) >= before.toISOString()) return false;
+      const rows = indexRowsFor(issue).filter((r) => r.table !== 'archive');
+      for (let i = 0; i < rows.length; i += 32) {
+        await Promise.all(rows.slice(i, i + 32).map((r) => this.deleteIfThere(this.t.idx[r.table], r.partitionKey, r.rowKey)));
+      }
+      const parsed = parseRef(ref, this.prefix);
+      try {
+        await this.t.main.deleteEntity(refBucket(this.prefix, parsed?.number ?? 0), ref, { etag });
+      } catch (err) {
+        if (!isPreconditionFailed(err)) throw err;
+        // Changed while its rows were going: put them back as it now stands.
+        const fresh = await this.get(ref);
+        await this.index.rewrite(fresh, []);
+        return false;
+      }
+    }
+    await this.deleteIfThere(this.t.idx.archive, archiveRow.partitionKey, archiveRow.rowKey);
+    return true;
+  }
+
+  private async deleteIfThere(table: TableClient, partitionKey: string, rowKey: string): Promise<void> {
+    await table.deleteEntity(partitionKey, rowKey).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 
   /** Rebuilds index rows of changes that did not finish (markers older than `olderThanMs`). Run on the scheduler. */

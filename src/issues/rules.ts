@@ -309,3 +309,36 @@ export function reporterView(issue: Issue): Issue {
     history: issue.history.filter((h) => h.what !== 'comment' || h.visibility === 'public'),
   };
 }
+
+/**
+ * Privacy: the issue with `stand` wherever it names a person (reporter, +1s, assignee, authors of comments and
+ * history lines, the assignee named in an assignment line), and the version bumped so cards showing the old
+ * name are redrawn; what people wrote stays. Null when the issue does not name them (nothing to change).
+ */
+export function replacePersonIn(issue: Issue, isPerson: (id: string) => boolean, stand: Person): Issue | null {
+  const swap = (p: Person): Person => (isPerson(p.id) ? person(stand) : p);
+  let assigneeBefore: string | undefined;
+  const history = issue.history.map((h) => {
+    const next: HistoryEntry = { ...h, by: swap(h.by) };
+    if (h.what === 'assigned') {
+      // `from` names the previous assignee, whose id is the previous assignment's `toId`.
+      if (h.from !== undefined && assigneeBefore && isPerson(assigneeBefore)) next.from = stand.name;
+      if (h.toId && isPerson(h.toId)) Object.assign(next, { toId: stand.id, to: stand.name });
+      assigneeBefore = h.toId;
+    }
+    return next;
+  });
+  const r = issue.reporter;
+  const reporterIsPerson = [r.id, r.aadObjectId, r.conversationKey].some((id) => id !== undefined && isPerson(id));
+  const affected = [...new Map(issue.affected.map(swap).map((p) => [p.id, p])).values()];
+  const next: Issue = {
+    ...issue,
+    reporter: reporterIsPerson ? person(stand) : r,
+    affected,
+    assignee: issue.assignee ? swap(issue.assignee) : null,
+    comments: issue.comments.map((c) => ({ ...c, by: swap(c.by) })),
+    history,
+  };
+  const changed = JSON.stringify({ ...next, version: 0 }) !== JSON.stringify({ ...issue, version: 0 });
+  return changed ? { ...next, version: issue.version + 1 } : null;
+}

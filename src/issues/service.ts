@@ -1,5 +1,6 @@
 import type { AdaptiveCard } from '../cards/template.js';
 import type { Destination, OutboundMessage, Outbox } from '../outbound/message.js';
+import { isPseudonym } from '../privacy/pseudonym.js';
 import { allows } from '../roles/permissions.js';
 import type { Role } from '../roles/roles.js';
 import { StorageUnavailableError } from '../storage/call-policy.js';
@@ -91,14 +92,14 @@ export interface ReportOptions {
 const TRIAGE_POST = 'issue-triage';
 const PAGE_SIZE = 10;
 
-/** The reporter and everyone who said "me too", minus the person who made the change. */
+/** The reporter and everyone who said "me too", minus the person who made the change and anyone forgotten. */
 export function followersToTell(issue: Issue, actorId: string): string[] {
   const keys = new Set([
     issue.reporter.conversationKey ?? issue.reporter.aadObjectId ?? issue.reporter.id,
     ...issue.affected.map((a) => a.id),
   ]);
   keys.delete(actorId);
-  return [...keys];
+  return [...keys].filter((k) => !isPseudonym(k));
 }
 
 /**
@@ -288,6 +289,11 @@ export class IssueService {
   /** The triage card as champions see it now. */
   async triageCard(issue: Issue, notice?: string): Promise<AdaptiveCard> {
     return renderIssueCard('issue-triage', issueTriageData(issue, { champions: await this.d.champions(), notice }));
+  }
+
+  /** After a change made elsewhere (a person forgotten): the triage channel's card shows the issue as it is now. */
+  async redrawTriageCard(issue: Issue): Promise<void> {
+    await this.d.outbox.enqueue([await this.cardUpdate(issue)]);
   }
 
   /** Redraws the issue's card in the triage channel; the outbound path never lets an older one win. */

@@ -1,4 +1,4 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { isConflict, isNotFound, type Tables } from '../storage/tables.js';
 import type { IssueSummary, SlaConfig } from './model.js';
@@ -79,6 +79,12 @@ export class SlaMarks {
       if (isConflict(err)) return false;
       throw err;
     }
+  }
+
+  /** Retention: an issue's marks go with it. */
+  async dropAll(ref: string): Promise<void> {
+    const rows = this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${ref}`, select: ['RowKey'] } });
+    for await (const r of rows) await this.release({ ref, threshold: String(r.rowKey) });
   }
 
   /** Gives a claimed event back (its message could not be sent), so the next run fires it again. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { readEntity, retryOnConflict } from '../storage/entities.js';
-import { collect, isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { collect, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 
 /** One person's seat at one occurrence. */
 export interface Booking {
@@ -61,7 +61,8 @@ const personRow = (personId: string) => `p|${safeKey(personId)}`;
  * Table `OfficeHoursBookingIds`: PK = booking id → its occurrence and person. Created before the booking, so an
  *   id is given once; rows are never deleted.
  * Table `OfficeHoursPeople`: PK `p|<person>`, RK = occurrence id → the person's bookings and attendance
- *   (one partition read for "my bookings" and "my training").
+ *   (one partition read for "my bookings" and "my training"); PK `m|<yyyymm of the start>`, RK = occurrence id
+ *   → every booked occurrence by month, written at its first booking, so retention finds old ones without a scan.
  */
 export class BookingStore {
   private constructor(
@@ -98,6 +99,8 @@ export class BookingStore {
         if (mine?.status === 'booked') return { kind: 'already', booking: plainBooking(mine) };
         const seats = plainSeats(seatRow);
         if (seats.booked >= capacity) return { kind: 'full', seats };
+        // The occurrence's first booking files it under its month, for retention (`expireBefore`).
+        if (!seatRow) await this.people.upsertEntity({ partitionKey: monthRow(details.start), rowKey: pk, occurrenceId, start: details.start }, 'Merge');
         bookingId ??= await this.newId(occurrenceId, person.id);
         const booking: Booking = {
           id: bookingId,
@@ -246,6 +249,64 @@ export class BookingStore {
     }
   }
 
+  // ---- privacy (src/officehours/privacy.ts) -------------------------------------------------------------
+
+  /**
+   * Moves a booking to a forgotten person's stand-in: the seat, the count and the attendance stay (the
+   * rollout's measures), their name, question and time zone go. False when there is no such booking (a
+   * re-run). One transaction in the occurrence's partition.
+   */
+  async anonymise(occurrenceId: string, personId: string, stand: { id: string; name: string }): Promise<boolean> {
+    const pk = safeKey(occurrenceId);
+    const row = await readEntity<Row<Booking>>(this.seats, pk, personRow(personId));
+    const next: Booking | undefined = row && { ...plainBooking(row), personId: stand.id, name: stand.name, question: '', zone: '' };
+    if (next) {
+      await this.seats.submitTransaction([
+        // The SDK's transactions take no ETag on a delete: the stand-in's row is what was just read.
+        ['delete', { partitionKey: pk, rowKey: personRow(personId) }],
+        ['upsert', { partitionKey: pk, rowKey: personRow(stand.id), ...next }, 'Replace'],
+      ]);
+      await this.ids.updateEntity({ partitionKey: next.id, rowKey: 'b', personId: stand.id }, 'Merge').catch(ignoreMissing);
+    }
+    await this.people.deleteEntity(personRow(personId), pk).catch(ignoreMissing);
+    return next !== undefined;
+  }
+
+  /**
+   * Retention: deletes the bookings of occurrences that started before `before` (up to about `limit`
+   * bookings a run): their seats partition, each person's index line, and the person in the booking id's
+   * row (the id itself stays taken). Occurrences are found through the month rows `book` files them under.
+   */
+  async expireBefore(before: Date, limit: number): Promise<number> {
+    const due = await collect(
+      this.people.listEntities<{ occurrenceId: string; start: string }>({
+        queryOptions: {
+          filter: odata`PartitionKey ge 'm|' and PartitionKey le ${monthRow(before.toISOString())} and start lt ${before.toISOString()}`,
+        },
+      }),
+      limit,
+    );
+    let deleted = 0;
+    for (const entry of due) {
+      if (deleted >= limit) break;
+      const { seats, bookings } = await this.rows(entry.occurrenceId);
+      // Moved to a later time after it was filed: not over yet by its current start.
+      if (seats?.toldStart && seats.toldStart >= before.toISOString()) continue;
+      const pk = safeKey(entry.occurrenceId);
+      for (const b of bookings) {
+        await this.people.deleteEntity(personRow(b.personId), pk).catch(ignoreMissing);
+        if (b.id) await this.ids.updateEntity({ partitionKey: b.id, rowKey: 'b', personId: '' }, 'Merge').catch(ignoreMissing);
+      }
+      const keys = [...(seats ? [SEATS] : []), ...bookings.map((b) => String(b.rowKey))];
+      for (let i = 0; i < keys.length; i += 100) {
+        await this.seats.submitTransaction(keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey: pk, rowKey }]));
+      }
+      await this.people.deleteEntity(String(entry.partitionKey), String(entry.rowKey)).catch(ignoreMissing);
+      deleted += bookings.length;
+    }
+    return deleted;
+  }
+
   private async rows(occurrenceId: string): Promise<{ seats?: Row<Seats>; bookings: Row<Booking>[] }> {
     const rows = await collect(
       this.seats.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${safeKey(occurrenceId)}` } }),
@@ -281,6 +342,13 @@ export class BookingStore {
     if (typeof b.attended === 'boolean') row.attended = b.attended;
     await this.people.upsertEntity(row, 'Replace');
   }
+}
+
+/** The month row an occurrence is filed under for retention (`m|202701`), from its start (ISO). */
+const monthRow = (startIso: string) => `m|${startIso.slice(0, 4)}${startIso.slice(5, 7)}`;
+
+function ignoreMissing(err: unknown): void {
+  if (!isNotFound(err)) throw err;
 }
 
 /** A create when there was no row, else an update guarded by the ETag read. */

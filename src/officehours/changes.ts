@@ -57,6 +57,49 @@ export class ScheduleChanges {
     return out;
   }
 
+  // ---- privacy (src/officehours/privacy.ts) -------------------------------------------------------------
+
+  /** What a person did here: sessions they added, occurrences they changed, Teams-added sessions they host. */
+  async byPerson(isPerson: (id: string) => boolean): Promise<{ added: string[]; changed: string[]; hosting: string[] }> {
+    const [sessions, changes] = await Promise.all([this.rowsOf('session'), this.rowsOf('change')]);
+    return {
+      added: sessions.filter((r) => isPerson(String(r.addedBy ?? ''))).map((r) => String(r.rowKey)),
+      changed: changes.filter((r) => isPerson(String(r.by ?? ''))).map((r) => String(r.rowKey)),
+      hosting: sessions
+        .map((r) => fromJsonColumn<Session | null>(r.session, null))
+        .filter((x): x is Session => x !== null && x.hosts.some((h) => isPerson(h.id)))
+        .map((x) => x.id),
+    };
+  }
+
+  /** Puts `stand` in the person's place as the one who added or changed a session, and as a host. */
+  async replacePerson(isPerson: (id: string) => boolean, stand: { id: string; name: string }): Promise<void> {
+    for (const r of await this.rowsOf('session')) {
+      const session = fromJsonColumn<Session | null>(r.session, null);
+      const hosts = session?.hosts.map((h) => (isPerson(h.id) ? { id: stand.id, name: stand.name } : h));
+      const hostChanged = session && hosts && session.hosts.some((h) => isPerson(h.id));
+      if (!isPerson(String(r.addedBy ?? '')) && !hostChanged) continue;
+      await this.table.updateEntity(
+        {
+          partitionKey: 'session',
+          rowKey: String(r.rowKey),
+          ...(isPerson(String(r.addedBy ?? '')) ? { addedBy: stand.id } : {}),
+          ...(hostChanged ? { session: toJsonColumn({ ...session, hosts }) } : {}),
+        },
+        'Merge',
+      );
+    }
+    for (const r of await this.rowsOf('change')) {
+      if (isPerson(String(r.by ?? ''))) await this.table.updateEntity({ partitionKey: 'change', rowKey: String(r.rowKey), by: stand.id }, 'Merge');
+    }
+  }
+
+  private rowsOf(partition: 'session' | 'change') {
+    return collect(
+      this.table.listEntities<Record<string, string>>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } }),
+    );
+  }
+
   /**
    * Cancels or moves one occurrence, on top of what it was (`base`: the file's change, if any). The version
    * goes up by one each time, ETag-guarded, so two changes at once both count and the last one wins.

@@ -1,8 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { readEntity } from '../storage/entities.js';
-import { isConflict, type Tables } from '../storage/tables.js';
+import { accountSecret } from '../storage/secrets.js';
+import type { Tables } from '../storage/tables.js';
 
 /**
  * Signed, expiring links to one booking's calendar file: `<booking id>.<expiry, unix seconds>.<HMAC>`. Only the
@@ -17,7 +16,7 @@ export class CalendarLinks {
   ) {}
 
   static async open(tables: Tables, clock: Clock): Promise<CalendarLinks> {
-    return new CalendarLinks(await signingKey(await tables.table('OfficeHoursKeys')), clock);
+    return new CalendarLinks(await accountSecret(await tables.table('OfficeHoursKeys'), 'calendar'), clock);
   }
 
   /** A token for `bookingId` valid until `expires`. */
@@ -40,21 +39,5 @@ export class CalendarLinks {
 
   private mac(text: string): string {
     return createHmac('sha256', this.key).update(text).digest('base64url');
-  }
-}
-
-async function signingKey(table: TableClient): Promise<Buffer> {
-  const existing = await readEntity<{ key: string }>(table, 'key', 'calendar');
-  if (existing) return Buffer.from(existing.key, 'base64');
-  try {
-    const key = randomBytes(32);
-    await table.createEntity({ partitionKey: 'key', rowKey: 'calendar', key: key.toString('base64') });
-    return key;
-  } catch (err) {
-    if (!isConflict(err)) throw err;
-    // Another instance made it first: use theirs.
-    const made = await readEntity<{ key: string }>(table, 'key', 'calendar');
-    if (!made) throw err;
-    return Buffer.from(made.key, 'base64');
   }
 }

@@ -215,7 +215,8 @@ export class ConversationBudget {
   }
 }
 
-const convPartition = (conversationId: string) => `conv:${safeKey(conversationId)}`;
+/** The partition of a conversation's windows (privacy: a person's 1:1 chat's send log goes with them). */
+export const convPartition = (conversationId: string) => `conv:${safeKey(conversationId)}`;
 
 export async function openBudgets(
   tables: Tables,

@@ -49,6 +49,8 @@ const BUCKETS = 64;
 const topicOf = (m: OutboundMessage) => safeKey((m.op === 'send' ? m.topic : undefined) ?? '-');
 const bucketKey = (bucket: number, topic: string) => `${String(bucket).padStart(2, '0')}|${topic}`;
 const partition = (m: OutboundMessage) => bucketKey(bucketOf(m.key), topicOf(m));
+/** Where a message's delivery row is (for its index, delivery-index.ts). */
+export const deliveryRowOf = (m: OutboundMessage) => ({ partitionKey: partition(m), rowKey: safeKey(m.key) });
 
 /** A stable bucket for a key (FNV-1a). */
 function bucketOf(key: string): number {

@@ -3,6 +3,7 @@ import type { ConversationStore, StoredConversation } from '../conversations/sto
 import type { Logger } from '../log.js';
 import type { ConversationBudget, TenantBudget } from './budget.js';
 import type { Claim, DeliveryStore } from './deliveries.js';
+import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
 import type { ResultListeners } from './outbox.js';
 import { encodeBody, type OutboundQueue, type Received } from './queue.js';
@@ -61,6 +62,8 @@ export interface WorkerDeps {
   /** Where fallbacks are enqueued (the same outbox). */
   outbox: Outbox;
   log: Logger;
+  /** Files each message taken by day and recipient (retention and privacy); none in some unit tests. */
+  index?: Pick<DeliveryIndex, 'record'>;
 }
 
 /** One message to handle, and what to do with the queue message that brought it. */
@@ -170,6 +173,7 @@ export class OutboundWorker {
       }
       for (const r of got) {
         const jobs = await this.jobsOf(r);
+        if (!(await this.indexed(r, jobs))) continue;
         this.jobsPerMessage = 0.8 * this.jobsPerMessage + 0.2 * jobs.length;
         this.jobs.push(...jobs);
       }
@@ -258,6 +262,24 @@ export class OutboundWorker {
         await finish();
       },
     }));
+  }
+
+  /**
+   * Files a queue message's messages by day and recipient (delivery-index.ts: retention and privacy) before any
+   * is handled; when that fails, the queue message comes back later rather than leave an unfindable row.
+   */
+  private async indexed(r: Received, jobs: Job[]): Promise<boolean> {
+    if (!this.deps.index) return true;
+    const messages = jobs.flatMap((j) => (j.message ? [j.message] : []));
+    try {
+      await this.deps.index.record(messages, r.body && 'large' in r.body ? r.body.large.key : undefined);
+      return true;
+    } catch (err) {
+      this.deps.log.warn({ err }, 'outbound messages not indexed yet; they come back later');
+      this.held.delete(r);
+      await this.deps.queue.defer(r, backoffMs(r.dequeueCount)).catch(() => {});
+      return false;
+    }
   }
 
   /** One message, under the correlation id of the turn or job that enqueued it. */

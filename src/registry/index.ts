@@ -4,6 +4,7 @@ import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import { HELP_COMMANDS } from '../help/verbs.js';
 import { ISSUE_COMMANDS, ISSUE_VERBS } from '../issues/verbs.js';
 import { OFFICE_HOURS_COMMANDS, OFFICE_HOURS_VERBS } from '../officehours/verbs.js';
+import { PRIVACY_COMMANDS, PRIVACY_VERBS } from '../privacy/verbs.js';
 import { ROLLOUT_COMMANDS } from '../rollout/verbs.js';
 import type { CommandDef, VerbDef } from './define.js';
 
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandDef[] = [
   ...Object.values(ROLLOUT_COMMANDS),
   ...Object.values(OFFICE_HOURS_COMMANDS),
   ...Object.values(BROADCAST_COMMANDS),
+  ...Object.values(PRIVACY_COMMANDS),
 ];
 
 export const VERBS: readonly VerbDef[] = [
@@ -26,6 +28,7 @@ export const VERBS: readonly VerbDef[] = [
   ...Object.values(FAQ_VERBS),
   ...Object.values(OFFICE_HOURS_VERBS),
   ...Object.values(BROADCAST_VERBS),
+  ...Object.values(PRIVACY_VERBS),
 ];
 
 export type { CommandDef, VerbDef } from './define.js';

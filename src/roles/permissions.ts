@@ -40,6 +40,10 @@ export const PERMISSIONS = {
   'broadcast.acknowledge': 'staff',
   'broadcast.celebrate': 'champion',
   'broadcast.kudos': 'staff',
+  /** `my data`: a download of everything the app holds about oneself. */
+  'privacy.myData': 'staff',
+  /** `forget <person>`: remove or anonymise a person's data everywhere. */
+  'privacy.forget': 'rolloutTeam',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;

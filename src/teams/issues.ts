@@ -24,6 +24,7 @@ import { allows, refusalFor } from '../roles/permissions.js';
 import { personOf } from '../roles/roles.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
+import { offerDownload } from './downloads.js';
 
 export interface IssueWiring {
   issues: IssueService;
@@ -196,15 +197,10 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
       content: exported.csv,
       createdBy: caller.person.id,
     });
-    const url = `${w.publicBaseUrl.replace(/\/+$/, '')}/exports/${token}`;
     const n = exported.count;
     turn.log.info({ issues: n }, 'issues exported');
-    const text = `Your export of ${n} issue${n === 1 ? '' : 's'} is ready: [download the CSV](${url}). The link works until ${expiresAt.slice(0, 16).replace('T', ' ')} UTC; don't forward it.`;
-    if (turn.context.activity.conversation.conversationType === 'personal') return turn.reply(text);
-    // A link in a channel is readable by everyone there: it goes to the requester's 1:1 chat instead.
-    await w.outbox.enqueue([
-      { op: 'send', key: `export|${token}`, to: { kind: 'user', userKey: caller.person.id }, content: text },
-    ]);
-    await turn.reply('Your export is ready: I sent the download link to you in a private chat.');
+    await offerDownload(turn, w, { token, expiresAt, userKey: caller.person.id }, (url, until) =>
+      `Your export of ${n} issue${n === 1 ? '' : 's'} is ready: [download the CSV](${url}). The link works until ${until}; don't forward it.`,
+    );
   });
 }

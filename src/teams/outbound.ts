@@ -3,7 +3,9 @@ import type { PostStore } from '../conversations/posts.js';
 import type { ConversationStore } from '../conversations/store.js';
 import type { Logger } from '../log.js';
 import { openBudgets } from '../outbound/budget.js';
+import { type Clock, systemClock } from '../clock.js';
 import { DeliveryStore } from '../outbound/deliveries.js';
+import { DeliveryIndex } from '../outbound/delivery-index.js';
 import { QueueOutbox } from '../outbound/outbox.js';
 import { OutboundQueue } from '../outbound/queue.js';
 import { OutboundWorker, type WorkerOptions } from '../outbound/worker.js';
@@ -22,6 +24,8 @@ export interface OutboundSetup {
   posts: PostStore;
   tenantSendsPerSecond: number;
   log: Logger;
+  /** Time for the delivery index's days (the budget keeps real time). */
+  clock?: Clock;
   /** Worker settings (tests and the bench tune them); `id` names this instance. */
   worker: Partial<WorkerOptions> & { id: string };
   /**
@@ -34,6 +38,8 @@ export interface OutboundSetup {
 
 export interface Outbound {
   outbox: QueueOutbox;
+  /** Every message taken, by day and recipient (retention and privacy). */
+  index: DeliveryIndex;
   worker: OutboundWorker;
   /** Stops the worker: in-flight sends finish, waiting ones go back to the queue. */
   stop(timeoutMs?: number): Promise<void>;
@@ -45,6 +51,7 @@ export interface Outbound {
 export async function startOutbound(s: OutboundSetup): Promise<Outbound> {
   const queue = new OutboundQueue(await openQueue(s.queueAccount, queueName(s.prefix, 'outbound')));
   const deliveries = await DeliveryStore.open(s.tables);
+  const index = await DeliveryIndex.open(s.tables, s.clock ?? systemClock);
   const budgets = await openBudgets(s.tables, {
     tenantPerSecond: s.tenantSendsPerSecond,
     guardMs: s.guardMs ?? 40,
@@ -64,6 +71,7 @@ export async function startOutbound(s: OutboundSetup): Promise<Outbound> {
       listeners: outbox.listeners,
       outbox,
       log: s.log,
+      index,
     },
     { maxLateMs: (s.guardMs ?? 40) / 2, ...s.worker },
   );
@@ -77,5 +85,5 @@ export async function startOutbound(s: OutboundSetup): Promise<Outbound> {
     }
     return Date.now() < end;
   };
-  return { outbox, worker, stop: (timeoutMs) => worker.stop(timeoutMs), settled };
+  return { outbox, index, worker, stop: (timeoutMs) => worker.stop(timeoutMs), settled };
 }

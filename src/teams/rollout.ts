@@ -15,6 +15,17 @@ export function personKeysOf(turn: Turn): string[] {
   return [turn.actor.aadObjectId, turn.actor.id].filter((k): k is string => Boolean(k));
 }
 
+/** The first person @mentioned in the message (the bot's own mention left out), as Teams names them. */
+export function firstMention(turn: Turn): { person: Person; label: string } | undefined {
+  const botId = turn.context.activity.recipient?.id;
+  const mention = ((turn.context.activity.entities ?? []) as Mention[]).find(
+    (e) => (e as { type?: string }).type === 'mention' && e.mentioned?.id && e.mentioned.id !== botId,
+  );
+  if (!mention?.mentioned?.id) return undefined;
+  const label = (mention.mentioned.name ?? '').trim();
+  return { person: { id: mention.mentioned.id, name: label || mention.mentioned.id }, label };
+}
+
 /**
  * Who a `group add` names: an @mention (Teams), "me", or an Entra object id typed out. Returns the target
  * text (what is left) and the person, or a message saying what to type.
@@ -24,15 +35,11 @@ export async function personArgument(
   args: string,
   nameOf: (id: string) => Promise<string | undefined>,
 ): Promise<{ target: string; person: Person } | { message: string }> {
-  const botId = turn.context.activity.recipient?.id;
-  const mentions = (turn.context.activity.entities ?? []).filter(
-    (e): e is Mention & { type: 'mention' } => e.type === 'mention' && (e as Mention).mentioned?.id !== botId,
-  ) as Mention[];
-  const mention = mentions[0];
-  if (mention?.mentioned?.id) {
-    const label = (mention.mentioned.name ?? '').trim();
+  const mention = firstMention(turn);
+  if (mention) {
+    const label = mention.label;
     const target = args.replace(/<at>[^<]*<\/at>/g, ' ').replace(label ? new RegExp(`@?${escapeRegExp(label)}`) : /$^/, ' ').trim();
-    return { target, person: { id: mention.mentioned.id, name: label || mention.mentioned.id } };
+    return { target, person: mention.person };
   }
   const words = args.split(/\s+/).filter(Boolean);
   const last = words.pop() ?? '';

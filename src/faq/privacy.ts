@@ -1,0 +1,99 @@
+import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from '../privacy/personal-data.js';
+import type { CuratedAnswer, CuratedStore } from './curated.js';
+import type { PersonsRows, QuestionPrivacy } from './questions.js';
+
+interface Gathered {
+  rows: PersonsRows;
+  authored: CuratedAnswer[];
+  told: { id: string; key: string }[];
+}
+
+/** Answers read at once when checking who was told of them. */
+const PARALLEL = 16;
+
+/**
+ * What the FAQ holds about a person: the questions they asked (kept for the guidance's gaps, the asker
+ * replaced by their pseudonym), their helpful / not-helpful votes (deleted; the counts stay, they name no
+ * one), the champions' answers they wrote (kept, the author anonymised) and the record that they were told
+ * of an answer (deleted). Retention deletes questions, with their votes, older than the period.
+ */
+export class FaqPersonalData implements PersonalData {
+  readonly feature = 'faq';
+
+  constructor(
+    private readonly questions: QuestionPrivacy,
+    private readonly curated: CuratedStore,
+  ) {}
+
+  private async told(subject: Subject, answers: CuratedAnswer[]): Promise<{ id: string; key: string }[]> {
+    const pairs = answers.flatMap((a) => subject.ids.map((key) => ({ id: a.id, key })));
+    const out: { id: string; key: string }[] = [];
+    for (let i = 0; i < pairs.length; i += PARALLEL) {
+      const batch = pairs.slice(i, i + PARALLEL);
+      const seen = await Promise.all(batch.map((p) => this.curated.wasTold(p.id, p.key)));
+      out.push(...batch.filter((_, j) => seen[j]));
+    }
+    return out;
+  }
+
+  /** Everything the FAQ holds about the person, found once. */
+  private async gather(subject: Subject): Promise<Gathered> {
+    const [rows, answers] = await Promise.all([this.questions.rowsOf(subject.ids), this.curated.all()]);
+    return {
+      rows,
+      authored: answers.filter((a) => isSubject(subject, a.author.id)),
+      told: await this.told(subject, answers),
+    };
+  }
+
+  async describe(subject: Subject): Promise<Tally> {
+    return tallyOf(await this.gather(subject));
+  }
+
+  async export(subject: Subject): Promise<Record<string, unknown>> {
+    const { rows, authored, told } = await this.gather(subject);
+    const asked = await Promise.all(rows.asked.map((r) => this.questions.question(r.questionId)));
+    return {
+      questionsAsked: asked.flatMap((q) =>
+        q
+          ? [{ askedAt: q.askedAt, question: q.question, answered: q.answered, section: q.sectionId ?? null, answeredLaterAt: q.answeredLaterAt ?? null }]
+          : [],
+      ),
+      votes: rows.votes.map((v) => ({ question: v.questionId, helpful: v.helpful ?? null, at: v.at ?? null })),
+      answersWritten: authored.map((a) => ({
+        question: a.question,
+        answer: a.answer ?? null,
+        guidanceSection: a.sectionId ?? null,
+        status: a.status,
+        createdAt: a.createdAt,
+        updatedAt: a.updatedAt,
+      })),
+      answersSentToYou: [...new Set(told.map((t) => t.id))],
+    };
+  }
+
+  async forget(subject: Subject, pseudonym: Pseudonym): Promise<Tally> {
+    const found = await this.gather(subject);
+    const { rows, authored, told } = found;
+    for (const row of rows.asked) await this.questions.anonymiseAsker(row, pseudonym);
+    for (const row of rows.votes) await this.questions.dropVote(row);
+    for (const a of authored) await this.curated.replaceAuthor(a.id, pseudonym);
+    for (const t of told) await this.curated.releaseNotice(t.id, t.key);
+    return tallyOf(found);
+  }
+
+  expire(before: Date, limit: number): Promise<number> {
+    return this.questions.expireBefore(before, limit);
+  }
+}
+
+function tallyOf({ rows, authored, told }: Gathered): Tally {
+  return {
+    holdings: holdings(
+      { kind: 'faq.questions', label: 'questions they asked (kept for the guidance gaps, asker anonymised)', count: rows.asked.length, action: 'anonymise' },
+      { kind: 'faq.votes', label: 'helpful / not helpful votes', count: rows.votes.length, action: 'delete' },
+      { kind: 'faq.curated', label: "champions' answers they wrote (kept, author anonymised)", count: authored.length, action: 'anonymise' },
+      { kind: 'faq.told', label: 'records that they were sent an answer', count: told.length, action: 'delete' },
+    ),
+  };
+}

@@ -1,0 +1,94 @@
+import type { Clock } from '../clock.js';
+import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from '../privacy/personal-data.js';
+import type { Booking, BookingStore } from './bookings.js';
+import type { ScheduleChanges } from './changes.js';
+import type { Schedule } from './model.js';
+
+/**
+ * What office hours hold about a person: their bookings (seat, question brought, time zone, attendance),
+ * the sessions they added or changed from Teams, and sessions they host. `forget` gives back a seat they
+ * still hold for a session to come, then moves each booking to their pseudonym (counts and attendance stay
+ * for the rollout's measures; their name, question and zone go); `expire` deletes bookings of sessions
+ * that started before the retention period.
+ */
+export class OfficeHoursPersonalData implements PersonalData {
+  readonly feature = 'officeHours';
+
+  constructor(
+    private readonly d: {
+      bookings: BookingStore;
+      changes: ScheduleChanges;
+      /** The schedule file's sessions (hosts named there are the rollout team's to change). */
+      schedule: () => Schedule;
+      clock: Clock;
+    },
+  ) {}
+
+  /** The person's bookings under each of their keys, as stored (one partition read per key, then point reads). */
+  private async bookings(subject: Subject): Promise<Booking[]> {
+    const out: Booking[] = [];
+    for (const id of subject.ids) {
+      for (const line of await this.d.bookings.ofPerson(id)) {
+        const b = await this.d.bookings.booking(line.occurrenceId, id);
+        if (b) out.push(b);
+      }
+    }
+    return out;
+  }
+
+  async describe(subject: Subject): Promise<Tally> {
+    const [bookings, own] = await Promise.all([this.bookings(subject), this.d.changes.byPerson((id) => isSubject(subject, id))]);
+    const now = this.d.clock.now().toISOString();
+    const fileHosts = this.d.schedule().sessions.filter((s) => s.hosts.some((h) => isSubject(subject, h.id)));
+    return {
+      holdings: holdings(
+        { kind: 'officeHours.upcoming', label: 'seats booked at sessions to come (given back)', count: bookings.filter((b) => b.status === 'booked' && b.start > now).length, action: 'delete' },
+        { kind: 'officeHours.bookings', label: 'office-hours bookings (seat and attendance counted, name and question removed)', count: bookings.length, action: 'anonymise' },
+        { kind: 'officeHours.sessions', label: 'sessions they added, changed or host (kept, person anonymised)', count: own.added.length + own.changed.length + own.hosting.length, action: 'anonymise' },
+      ),
+      notes: fileHosts.length
+        ? [`They host ${fileHosts.map((s) => s.id).join(', ')} in the office-hours file (OFFICE_HOURS_FILE): change the hosts there.`]
+        : [],
+    };
+  }
+
+  async export(subject: Subject): Promise<Record<string, unknown>> {
+    const own = await this.d.changes.byPerson((id) => isSubject(subject, id));
+    return {
+      bookings: (await this.bookings(subject)).map((b) => ({
+        booking: b.id,
+        session: b.occurrenceId,
+        start: b.start,
+        status: b.status,
+        bookedAt: b.bookedAt,
+        question: b.question,
+        timeZone: b.zone,
+        attended: b.attended ?? null,
+        issueLogged: b.issueRef ?? null,
+        markedAsGuidanceGap: b.gapAt ?? null,
+      })),
+      sessionsAdded: own.added,
+      occurrencesChanged: own.changed,
+      sessionsHosted: own.hosting,
+    };
+  }
+
+  async forget(subject: Subject, pseudonym: Pseudonym): Promise<Tally> {
+    const tally = await this.describe(subject);
+    const now = this.d.clock.now().toISOString();
+    for (const id of subject.ids) {
+      // Through their own index, so a line left by a run cut short is cleared too.
+      for (const line of await this.d.bookings.ofPerson(id)) {
+        // A seat for a session to come goes back to others (and no reminder or notice goes to them).
+        if (line.status === 'booked' && line.start > now) await this.d.bookings.cancel(line.occurrenceId, id);
+        await this.d.bookings.anonymise(line.occurrenceId, id, pseudonym);
+      }
+    }
+    await this.d.changes.replacePerson((id) => isSubject(subject, id), pseudonym);
+    return tally;
+  }
+
+  expire(before: Date, limit: number): Promise<number> {
+    return this.d.bookings.expireBefore(before, limit);
+  }
+}

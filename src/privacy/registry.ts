@@ -1,0 +1,73 @@
+import type { ExpiringStore } from '../storage/expiry.js';
+import type { PersonalData, Pseudonym, Subject, Tally } from './personal-data.js';
+
+/** One feature's part of a privacy duty's result. */
+export interface FeatureTally {
+  feature: string;
+  tally: Tally;
+}
+
+const DAY_MS = 86_400_000;
+
+/** `forget` stopped at `feature` by a fault; `done` is what the features before it finished. */
+export class ForgetStopped extends Error {
+  constructor(
+    readonly done: FeatureTally[],
+    readonly feature: string,
+    cause: unknown,
+  ) {
+    super(`forget stopped at ${feature}`, { cause });
+  }
+}
+
+/**
+ * Every feature's `PersonalData`, in the order `forget` runs them: the composition root registers each
+ * feature's implementation, conversations last (the others may still look up the person's chat).
+ */
+export class PersonalDataRegistry {
+  private readonly parts: PersonalData[] = [];
+
+  register(part: PersonalData): this {
+    if (this.parts.some((p) => p.feature === part.feature)) throw new Error(`personal data of "${part.feature}" registered twice`);
+    this.parts.push(part);
+    return this;
+  }
+
+  async describe(subject: Subject): Promise<FeatureTally[]> {
+    return Promise.all(this.parts.map(async (p) => ({ feature: p.feature, tally: await p.describe(subject) })));
+  }
+
+  /** Everything every feature holds about the person, by feature. */
+  async export(subject: Subject): Promise<Record<string, Record<string, unknown>>> {
+    const parts = await Promise.all(this.parts.map(async (p) => [p.feature, await p.export(subject)] as const));
+    return Object.fromEntries(parts);
+  }
+
+  /**
+   * Runs each feature's `forget` in turn. A fault stops it with `ForgetStopped`, which says which features
+   * finished and where it stopped; running it again finishes it (each feature's `forget` is idempotent).
+   */
+  async forget(subject: Subject, pseudonym: Pseudonym): Promise<FeatureTally[]> {
+    const out: FeatureTally[] = [];
+    for (const p of this.parts) {
+      try {
+        out.push({ feature: p.feature, tally: await p.forget(subject, pseudonym) });
+      } catch (err) {
+        throw new ForgetStopped(out, p.feature, err);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Retention as stores for the expiry job (src/storage/expiry.ts: lease-guarded, bounded per run): each
+   * feature deletes what is older than `days` days, `limit` records a run.
+   */
+  retentionStores(days: number): ExpiringStore[] {
+    return this.parts.flatMap((p) => {
+      const expire = p.expire?.bind(p);
+      if (!expire) return [];
+      return [{ name: `retention.${p.feature}`, sweepExpired: (now: Date, limit: number) => expire(new Date(now.getTime() - days * DAY_MS), limit) }];
+    });
+  }
+}

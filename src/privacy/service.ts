@@ -1,0 +1,166 @@
+import type { Clock } from '../clock.js';
+import type { ConversationStore } from '../conversations/store.js';
+import type { ExportStore } from '../exports/store.js';
+import { allows } from '../roles/permissions.js';
+import type { Person, Role } from '../roles/roles.js';
+import type { ForgetLog } from './forget-log.js';
+import type { Holding, Pseudonym, Subject } from './personal-data.js';
+import type { Pseudonyms } from './pseudonym.js';
+import { type FeatureTally, ForgetStopped, type PersonalDataRegistry } from './registry.js';
+
+/** Who is asking: their identity, every key Teams knows them by, and their role (answered by src/roles). */
+export interface PrivacyCaller {
+  person: Person;
+  keys: string[];
+  role: Role;
+}
+
+/** A person the rollout team named (an @mention, an Entra object id, a pick from the people picker). */
+export interface Named {
+  id: string;
+  name?: string;
+}
+
+/** What `forget` would do, for the confirmation card. */
+export interface ForgetPlan {
+  subject: Subject;
+  /** Who they are to the rollout team: the name Teams gave, else the key. */
+  name: string;
+  holdings: Holding[];
+  notes: string[];
+  /** Ties "Forget" to this plan for an hour (the card's data can be forged; this cannot). */
+  token: string;
+}
+
+export type ForgetOutcome =
+  | { kind: 'refused'; message: string }
+  | { kind: 'done'; name: string; pseudonym: Pseudonym; holdings: Holding[]; notes: string[] }
+  /** A fault stopped it: what was done, and the feature where it stopped (running it again finishes it). */
+  | { kind: 'stopped'; name: string; pseudonym: Pseudonym; holdings: Holding[]; stoppedAt: string; cause: unknown };
+
+export interface PrivacyServiceDeps {
+  registry: PersonalDataRegistry;
+  pseudonyms: Pseudonyms;
+  exports: Pick<ExportStore, 'save'>;
+  log: ForgetLog;
+  conversations: Pick<ConversationStore, 'personalChat' | 'personName' | 'knownPeople'>;
+  /** A person's role by Entra object id, to tell the rollout team to take them off a role list too. */
+  roleOf: (aadObjectId: string) => Promise<Role>;
+  clock: Clock;
+}
+
+/** How long a `my data` download link works. */
+const DOWNLOAD_TTL_MS = 3_600_000;
+
+/**
+ * The privacy duties as the Teams layer calls them: `my data` for anyone (their own data, as a JSON file
+ * behind a signed, expiring link) and `forget` for the rollout team (what will go, confirmed, then done in
+ * every feature). Each checks the caller's role again; results are plain values.
+ */
+export class PrivacyService {
+  constructor(private readonly d: PrivacyServiceDeps) {}
+
+  /**
+   * Everything the app holds about the caller, as a JSON download; the caller is who Teams says is asking,
+   * never someone named in card data.
+   */
+  async myData(caller: PrivacyCaller): Promise<{ token: string; expiresAt: string; filename: string }> {
+    const subject: Subject = { ids: [...new Set(caller.keys)], name: caller.person.name };
+    const now = this.d.clock.now();
+    const data = {
+      about: { name: caller.person.name, keys: subject.ids },
+      madeAt: now.toISOString(),
+      whatThisIs:
+        'Everything Rollout Desk holds about you, by feature. Issues you logged and questions you asked show only your part: other people are not named.',
+      ...(await this.d.registry.export(subject)),
+    };
+    const filename = `my-data-${now.toISOString().slice(0, 10)}.json`;
+    const saved = await this.d.exports.save(
+      { filename, contentType: 'application/json', content: JSON.stringify(data, null, 2), createdBy: caller.person.id },
+      DOWNLOAD_TTL_MS,
+    );
+    return { ...saved, filename };
+  }
+
+  /**
+   * Every key the named person is known by (their chat gives the other of Entra id and Teams id) and the
+   * name they go by, so each feature finds all of their rows.
+   */
+  async subjectOf(named: Named): Promise<Subject> {
+    const ids = new Set([named.id.trim()]);
+    if (/^[0-9A-F-]{36}$/i.test(named.id.trim())) ids.add(named.id.trim().toLowerCase());
+    let name = named.name;
+    for (const id of [...ids]) {
+      const chat = await this.d.conversations.personalChat(id);
+      if (chat?.user?.id) ids.add(chat.user.id);
+      if (chat?.user?.aadObjectId) ids.add(chat.user.aadObjectId);
+      name ??= chat?.user?.name ?? (await this.d.conversations.personName(id));
+    }
+    return name ? { ids: [...ids], name } : { ids: [...ids] };
+  }
+
+  /** The people the pick card offers where the client has no people picker (the app's known people). */
+  async pickChoices(caller: PrivacyCaller): Promise<{ id: string; name: string }[] | { kind: 'refused'; message: string }> {
+    if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
+    return (await this.d.conversations.knownPeople()).slice(0, 100);
+  }
+
+  /** The people the app knows by this name (case-insensitive, whole name): `forget Adele Vance` typed out. */
+  async findByName(caller: PrivacyCaller, text: string): Promise<Named[] | { kind: 'refused'; message: string }> {
+    if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
+    const wanted = text.trim().replace(/\s+/g, ' ').toLowerCase();
+    return (await this.d.conversations.knownPeople()).filter((p) => p.name.trim().replace(/\s+/g, ' ').toLowerCase() === wanted);
+  }
+
+  /** What `forget` would remove or anonymise, counted per kind, with the token that confirms it. */
+  async prepareForget(caller: PrivacyCaller, named: Named): Promise<ForgetPlan | { kind: 'refused'; message: string }> {
+    if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
+    const subject = await this.subjectOf(named);
+    const found = await this.d.registry.describe(subject);
+    return {
+      subject,
+      name: subject.name ?? named.id,
+      holdings: found.flatMap((f) => f.tally.holdings),
+      notes: [...found.flatMap((f) => f.tally.notes ?? []), ...(await this.roleNotes(subject))],
+      token: this.d.pseudonyms.confirmation(subject),
+    };
+  }
+
+  /**
+   * Forgets the person in every feature, once the rollout team confirmed the plan (`token`). Safe to run
+   * again: what is already gone is not found again. Logged with counts and the pseudonym only.
+   */
+  async forget(caller: PrivacyCaller, subject: Subject, token: string): Promise<ForgetOutcome> {
+    if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
+    if (!this.d.pseudonyms.confirms(subject, token)) {
+      return { kind: 'refused', message: 'This confirmation has expired or does not match. Type "forget" with the person again.' };
+    }
+    const pseudonym = this.d.pseudonyms.of(subject);
+    let done: FeatureTally[];
+    try {
+      done = await this.d.registry.forget(subject, pseudonym);
+    } catch (err) {
+      if (!(err instanceof ForgetStopped)) throw err;
+      const name = subject.name ?? pseudonym.name;
+      return { kind: 'stopped', name, pseudonym, holdings: err.done.flatMap((f) => f.tally.holdings), stoppedAt: err.feature, cause: err.cause };
+    }
+    await this.d.log.record(this.d.clock.now(), caller.person.id, pseudonym.name, done);
+    return {
+      kind: 'done',
+      name: subject.name ?? pseudonym.name,
+      pseudonym,
+      holdings: done.flatMap((f) => f.tally.holdings),
+      notes: [...done.flatMap((f) => f.tally.notes ?? []), ...(await this.roleNotes(subject))],
+    };
+  }
+
+  /** A role comes from settings the app only reads: the rollout team must take the person off there. */
+  private async roleNotes(subject: Subject): Promise<string[]> {
+    for (const id of subject.ids) {
+      const role = await this.d.roleOf(id);
+      if (role === 'rolloutTeam') return ['They are on the rollout team by ROLLOUT_TEAM_IDS: take them off that setting.'];
+      if (role === 'champion') return ['They are a champion (CHAMPION_IDS or the champions team): take them off there.'];
+    }
+    return [];
+  }
+}
