@@ -29,9 +29,10 @@ import { channel, personalChat } from '../outbound/support.js';
  * the other reads, and when one instance dies mid-broadcast the other finishes it (each recipient at most
  * once) and takes over the scheduled jobs without repeating what was already sent.
  *
- * Production builds take no test clock, so the scheduled work is written into the plan and office-hours
- * files (which the instances reload) to fall due within the next minute or two, and the SLA's issue is
- * stored as logged five hours ago, before the instances start.
+ * Production builds take no test clock, so scheduled work is written into the files the instances reload:
+ * a plan message due at the start of the next minute, and an office-hours session, booked first, then moved
+ * to start within the reminder's lead time. The SLA's issue is stored as logged five hours ago, before the
+ * instances start.
  */
 
 const TRIAGE = '19:triage@thread.tacv2';
@@ -52,8 +53,10 @@ let b: ProductionInstance;
 let aHolder = '';
 /** The issue the SLA job finds untriaged (stored as logged five hours before the instances started). */
 let oldRef = '';
-/** When the plan message and the office-hours reminder fall due (the start of a minute, UTC). */
+/** When the plan message falls due (the start of a minute, UTC). */
 let due: Date;
+/** The clinic's start as first written (its occurrence id keeps it when the session is moved). */
+let clinicStart: Date;
 const started: ProductionInstance[] = [];
 
 /** A person's 1:1 chat, as the stand-in serves it. */
@@ -100,8 +103,11 @@ function planFile(scheduled?: Date): string {
   return `timeZone: UTC\nmessages:\n${launch}${tip}`;
 }
 
-function officeHoursFile(start?: Date): string {
+function officeHoursFile(start?: Date, movedTo?: Date): string {
   if (!start) return 'zone: UTC\nsessions: []\n';
+  const change = movedTo
+    ? `    changes:\n      - { date: ${minute(start).slice(0, 10)}, moveTo: "${minute(movedTo)}", reason: The trainer is free earlier }\n`
+    : '';
   return `zone: UTC
 sessions:
   - id: scale-clinic
@@ -113,7 +119,7 @@ sessions:
     joinUrl: https://teams.microsoft.com/l/meetup-join/scale-clinic
     hosts:
       - { id: ${USERS.lead.aadObjectId}, name: ${USERS.lead.name} }
-`;
+${change}`;
 }
 
 /** Lease rows of the scheduled jobs: job → holder and expiry. */
@@ -199,11 +205,12 @@ beforeAll(async () => {
   aHolder = (await leases()).get(JOBS[0]!)!.holder;
   b = await start('b');
 
-  // Now that both run, the plan message and the office-hours session are written to fall due at the start of
-  // a minute at least 25 s away (the reminder goes 60 minutes before the session): time to book a seat first.
-  due = new Date(Math.ceil((Date.now() + 25_000) / 60_000) * 60_000);
+  // Now that both run: a plan message due at the start of a minute at least 20 s away, and a clinic in three
+  // hours (its reminder goes 60 minutes before, its agenda 120).
+  due = new Date(Math.ceil((Date.now() + 20_000) / 60_000) * 60_000);
+  clinicStart = new Date(Math.ceil((Date.now() + 3 * 3600_000) / 60_000) * 60_000);
   writeWatched(path.join(dir, 'plan.yaml'), planFile(due));
-  writeWatched(path.join(dir, 'office-hours.yaml'), officeHoursFile(new Date(due.getTime() + 60 * 60_000)));
+  writeWatched(path.join(dir, 'office-hours.yaml'), officeHoursFile(clinicStart));
 }, 240_000);
 
 afterAll(async () => {
@@ -212,7 +219,7 @@ afterAll(async () => {
 });
 
 /** The occurrence id of the clinic (`<session>|<local start>`). */
-const clinic = () => `scale-clinic|${new Date(due.getTime() + 60 * 60_000).toISOString().slice(0, 16)}`;
+const clinic = () => `scale-clinic|${clinicStart.toISOString().slice(0, 16)}`;
 
 describe('two production instances on one Storage account', () => {
   it('a triage change made through one instance is what the other shows, and the triage card is posted once', async () => {
@@ -254,18 +261,21 @@ describe('two production instances on one Storage account', () => {
     expect(received(TRIAGE, ref)).toBe(1);
   }, 120_000);
 
-  it('scheduled work goes out once: the SLA reminder and escalation, the plan message, the office-hours reminders and agenda', async () => {
-    // The staff member books a seat through B as soon as the instances have read the new schedule.
+  it('scheduled work goes out once: the SLA reminder and escalation, the plan message, the office-hours reminders, agenda and notice', async () => {
+    // The staff member books a seat through B once the instances have read the schedule; then the clinic is
+    // moved to start within the hour, so its agenda, reminders and the "moved" notice are all due at once.
     await until('a seat at the clinic', async () => {
       const res = await execute(endpoint(b), USERS.staff, 'officehours.book', { occurrenceId: clinic() }, where(USERS.staff));
       return res.status === 200 && typeof res.body.value === 'object';
     }, 30_000, 500);
-    expect(Date.now(), 'the seat was booked before the reminder fell due; make the lead time longer').toBeLessThan(due.getTime());
+    const soon = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 59 * 60_000);
+    writeWatched(path.join(dir, 'office-hours.yaml'), officeHoursFile(clinicStart, soon));
 
     await until('the SLA reminder and escalation', () => received(TRIAGE, oldRef) > 0 && received(chatOf('lead'), oldRef) > 0, 60_000);
     await until('the plan message and the office-hours reminders', () =>
       PLAN_USERS.every((p) => received(chatOf(p), 'Tip of the week') > 0) &&
-      received(chatOf('staff'), 'Scale test clinic') > 0 &&
+      received(chatOf('staff'), 'Reminder: **Scale test clinic**') > 0 &&
+      received(chatOf('staff'), '**Scale test clinic** has moved') > 0 &&
       received(SUPPORT, 'Scale test clinic') > 0 &&
       received(chatOf('lead'), 'Agenda: Scale test clinic') > 0,
     150_000, 200);
@@ -274,6 +284,7 @@ describe('two production instances on one Storage account', () => {
     expect(received(chatOf('lead'), `Escalation: **${oldRef}**`)).toBe(1);
     for (const p of PLAN_USERS) expect(received(chatOf(p), 'Tip of the week'), p).toBe(1);
     expect(received(chatOf('staff'), 'Reminder: **Scale test clinic**')).toBe(1);
+    expect(received(chatOf('staff'), '**Scale test clinic** has moved')).toBe(1);
     expect(received(SUPPORT, '**Scale test clinic** starts soon')).toBe(1);
     expect(received(chatOf('lead'), 'Agenda: Scale test clinic')).toBe(1);
   }, 240_000);
@@ -286,6 +297,8 @@ describe('two production instances on one Storage account', () => {
       ...PLAN_USERS.map((p) => [chatOf(p), 'Tip of the week'] as [string, string]),
       [SUPPORT, '**Scale test clinic** starts soon'],
       [chatOf('lead'), 'Agenda: Scale test clinic'],
+      [chatOf('staff'), 'Reminder: **Scale test clinic**'],
+      [chatOf('staff'), '**Scale test clinic** has moved'],
     ];
     await until('the scheduled messages', () => once.every(([c, m]) => received(c, m) > 0), 240_000, 200);
 
@@ -335,7 +348,6 @@ describe('two production instances on one Storage account', () => {
     const queue = new QueueClient(azuriteConnection(), queueName(prefix, 'outbound'));
     await until('the outbound queue to empty', async () => (await queue.getProperties()).approximateMessagesCount === 0, 60_000, 200);
     for (const [c, m] of once) expect(received(c, m), `${c}: ${m}`).toBe(1);
-    expect(received(chatOf('staff'), 'Reminder: **Scale test clinic**')).toBe(1);
     expect(connector.tally(RECIPIENTS.map(chatOf)).duplicates).toBe(0);
   }, 480_000);
 
