@@ -348,6 +348,10 @@ describe('two production instances on one Storage account', () => {
     const queue = new QueueClient(azuriteConnection(), queueName(prefix, 'outbound'));
     await until('the outbound queue to empty', async () => (await queue.getProperties()).approximateMessagesCount === 0, 60_000, 200);
     for (const [c, m] of once) expect(received(c, m), `${c}: ${m}`).toBe(1);
+    // The sender's progress card was posted once, and the report B made at the end replaced it in place.
+    const cards = (connector.deliveries.get(chatOf('lead')) ?? []).filter((d) => JSON.stringify(d.body).includes('FieldLedger goes live on Monday'));
+    expect(cards).toHaveLength(1);
+    expect(JSON.stringify(connector.messages.get(cards[0]!.activityId))).toContain('Delivery report');
     expect(connector.tally(RECIPIENTS.map(chatOf)).duplicates).toBe(0);
   }, 480_000);
 
