@@ -13,6 +13,9 @@ import {
 } from '../support/production.js';
 import { azuriteConnection } from '../support/storage.js';
 
+/** Each test starts a production build (a process, its storage and identity checks): seconds on a busy machine. */
+const STARTS_AN_INSTANCE_MS = 90_000;
+
 let root: string;
 let identity: LocalBotIdentity;
 const started: ProductionInstance[] = [];
@@ -59,7 +62,7 @@ describe('node dist/main.js in production', () => {
 
     expect((await post(app, activity(USERS.lead, { text: 'whoami' }))).status).toBe(401);
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
-  });
+  }, STARTS_AN_INSTANCE_MS);
 
   it('replies through the connector with a token from the managed identity', async () => {
     const connector = await new RecordingConnector().start();
@@ -72,7 +75,7 @@ describe('node dist/main.js in production', () => {
     } finally {
       await connector.stop();
     }
-  });
+  }, STARTS_AN_INSTANCE_MS);
 
   it('on SIGTERM finishes the turn in flight, turns new requests away, and exits 0', async () => {
     // A connector that holds the bot's reply until told to answer: the turn stays in flight meanwhile.
@@ -117,7 +120,7 @@ describe('node dist/main.js in production', () => {
       slow.closeAllConnections();
       await new Promise<void>((r) => slow.close(() => r()));
     }
-  });
+  }, STARTS_AN_INSTANCE_MS);
 
   it('exits non-zero once SHUTDOWN_TIMEOUT_SECONDS has passed with work still in flight', async () => {
     // A connector that never answers: the turn cannot finish, so the bound decides.
@@ -139,7 +142,7 @@ describe('node dist/main.js in production', () => {
       silent.closeAllConnections();
       await new Promise<void>((r) => silent.close(() => r()));
     }
-  });
+  }, STARTS_AN_INSTANCE_MS);
 
   it('refuses to start unauthenticated or on embedded storage, naming the setting', async () => {
     const storage = { AZURE_STORAGE_CONNECTION_STRING: azuriteConnection() };
@@ -151,5 +154,5 @@ describe('node dist/main.js in production', () => {
     expect(embedded.code).toBe(1);
     expect(embedded.output).toMatch(/AZURE_STORAGE_CONNECTION_STRING: required when NODE_ENV=production/);
     expect(embedded.output).not.toContain('Azurite started');
-  });
+  }, STARTS_AN_INSTANCE_MS);
 });

@@ -56,6 +56,15 @@ export function activity(
   };
 }
 
+/**
+ * Where activities go: a started app, or a production build (`url`) that needs a channel token on each
+ * request (`authorize` returns the Authorization header for the activity).
+ */
+export interface BotEndpoint {
+  url: string;
+  authorize?(activity: Record<string, unknown>): string;
+}
+
 export interface Reply {
   type: string;
   text?: string;
@@ -63,12 +72,13 @@ export interface Reply {
 }
 
 export async function post(
-  app: App,
+  app: BotEndpoint,
   body: unknown,
 ): Promise<{ status: number; json: Record<string, unknown> }> {
+  const authorization = app.authorize && typeof body === 'object' ? app.authorize(body as Record<string, unknown>) : undefined;
   const res = await fetch(`${app.url}/api/messages`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -82,7 +92,7 @@ export async function post(
 }
 
 /** Sends a message and returns the bot's replies. */
-export async function say(app: App, user: TestUser, text: string, extra: Record<string, unknown> = {}) {
+export async function say(app: BotEndpoint, user: TestUser, text: string, extra: Record<string, unknown> = {}) {
   const res = await post(app, activity(user, { text, ...extra }));
   if (res.status !== 200) throw new Error(`status ${res.status}: ${JSON.stringify(res.json)}`);
   return ((res.json.activities as Reply[] | undefined) ?? []).filter((a) => a.type === 'message');
@@ -112,7 +122,7 @@ export function readable(replies: Reply[]): string {
 
 /** Clicks an Action.Execute button: an `adaptiveCard/action` invoke; returns the invoke response body. */
 export async function execute(
-  app: App,
+  app: BotEndpoint,
   user: TestUser,
   verb: string,
   data: Record<string, unknown>,
