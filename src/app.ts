@@ -1,5 +1,20 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
+import {
+  AdoptionRollup,
+  AdoptionService,
+  AggregateStore,
+  DigestJob,
+  defaultAudienceResolver,
+  EventStore,
+  FigureStore,
+  IssueEventRecorder,
+  MeasuresFile,
+  PulseService,
+  PulseStore,
+  pulseCard,
+  StateStore,
+} from './adoption/index.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { PostStore } from './conversations/posts.js';
@@ -13,13 +28,17 @@ import type { GuidanceLibrary } from './faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
+import { PLAYGROUND_USERS } from './devtools/playground.js';
 import { createHttpServer } from './http/server.js';
+import { createTabApi } from './http/tab-api.js';
+import { localAuthenticator, ssoAuthenticator } from './http/tab-auth.js';
 import {
   IssueExport,
   IssueQueries,
   IssueRepository,
   IssueService,
   OfferStore,
+  OpenIssues,
   openIssueTables,
   SlaCheck,
   SlaMarks,
@@ -37,6 +56,7 @@ import { createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
 import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
+import { registerAdoption } from './teams/adoption.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
 import { TeamsRosterReader } from './teams/roster.js';
@@ -63,10 +83,28 @@ export interface App {
   outbox: DirectOutbox;
   scheduler: Scheduler;
   library: GuidanceLibrary<FaqIndex>;
+  adoption: {
+    service: AdoptionService;
+    pulses: PulseService;
+    rollup: AdoptionRollup;
+    digest: DigestJob;
+    measures: MeasuresFile;
+  };
   stop(): Promise<void>;
 }
 
 const CURATED_REBUILD = 'curated';
+
+/** The Agents Playground's users, by Entra id, as the tab's local demo names them. */
+function demoUserName(id: string): string | undefined {
+  return Object.values(PLAYGROUND_USERS).find((u) => u.aadObjectId === id)?.name;
+}
+
+/** What a Teams SSO token's `aud` may be: the app id (v2 tokens), or the manifest's `api://<domain>/<app id>` (v1). */
+function ssoAudiences(appId: string, publicBaseUrl: string | undefined): string[] {
+  const host = publicBaseUrl ? new URL(publicBaseUrl).host : undefined;
+  return host ? [appId, `api://${host}/${appId}`] : [appId];
+}
 const CURATED_REFRESH_MS = 60_000;
 
 /** The composition root: config → storage → features → transport. */
@@ -177,6 +215,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       escalationMinutes: config.env.SLA_BLOCKING_MINUTES,
     };
     const issueTables = await openIssueTables(tables);
+    // Adoption figures are recorded where issues change (the service's observer) and rolled up later.
+    const adoptionEvents = await EventStore.open(tables);
+    const issueEvents = new IssueEventRecorder(adoptionEvents, (err, ref) =>
+      log.warn({ err, ref }, 'adoption event not recorded; the weekly rebuild restores it'),
+    );
     const repository = new IssueRepository(issueTables, {
       config: { refPrefix: config.env.ISSUE_REF_PREFIX, categories: config.env.ISSUE_CATEGORIES, sla },
       clock,
@@ -194,6 +237,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
       rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
       categories: config.env.ISSUE_CATEGORIES,
+      observer: issueEvents,
     });
     const issueWiring = {
       issues,
@@ -212,14 +256,106 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       { issues, repository, log },
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
+
+    // ---- adoption: measures, figures, pulses, the roll-up and the weekly digest ----------------------
+    const measures = await MeasuresFile.open(config.measuresFile, {
+      onWarning: (message) => log.warn({ file: config.measuresFile }, message),
+    });
+    cleanups.push(async () => measures.close());
+    const adoptionState = await StateStore.open(tables);
+    const aggregates = await AggregateStore.open(tables);
+    const dashboard = { url: '' }; // set once the server listens (below)
+    const pulses = new PulseService({
+      store: await PulseStore.open(tables),
+      outbox,
+      resolveAudience: defaultAudienceResolver({
+        people: () => conversations.people(),
+        championIds: () => roles.championIds(),
+        rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
+      }),
+      clock,
+      minAnswers: config.env.PULSE_MIN_ANSWERS,
+      openDays: config.env.PULSE_OPEN_DAYS,
+      questionCard: (pulse, answers, notice) => pulseCard(pulse, config.env.PULSE_MIN_ANSWERS, answers, notice),
+    });
+    const adoption = new AdoptionService({
+      measures,
+      figures: await FigureStore.open(tables),
+      aggregates,
+      state: adoptionState,
+      clock,
+      providers: { pulse: pulses },
+      weeks: config.env.ADOPTION_WEEKS,
+    });
+    const openIssues = new OpenIssues(issueTables);
+    const rollup = new AdoptionRollup({
+      events: adoptionEvents,
+      aggregates,
+      state: adoptionState,
+      sources: {
+        questionsOn: (day) => questions.askedOn(day),
+        openIssues: () => openIssues.all(),
+        allIssues: () => new IssueExport(issueTables).allIssues(),
+      },
+      sla,
+      clock,
+      backfillDays: config.env.ADOPTION_BACKFILL_DAYS,
+    });
+    const digest = new DigestJob({
+      adoption,
+      state: adoptionState,
+      outbox,
+      clock,
+      schedule: {
+        weekday: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].indexOf(config.env.DIGEST_WEEKDAY) + 1,
+        hour: config.env.DIGEST_HOUR,
+        timeZone: config.env.DIGEST_TIME_ZONE,
+      },
+      refresh: () => rollup.run(),
+      dashboardUrl: () => dashboard.url,
+    });
+    registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url });
+    scheduler.add({ name: 'adoption.rollup', everyMs: config.env.ADOPTION_ROLLUP_MINUTES * 60_000, run: async () => void (await rollup.run()) });
+    scheduler.add({ name: 'adoption.digest', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await digest.run()) });
+
     scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
     cleanups.push(() => scheduler.stop());
+
+    const tabRoles = demo ?? roles;
+    const tabApi = createTabApi({
+      auth:
+        config.auth.kind === 'local'
+          ? localAuthenticator(async (id) => demoUserName(id) ?? (await conversations.personName(id)))
+          : ssoAuthenticator({
+              tenantId: config.auth.tenantId,
+              audiences: ssoAudiences(config.auth.appId, config.env.PUBLIC_BASE_URL),
+              jwksUrl: config.env.TAB_SSO_JWKS_URL ?? `https://login.microsoftonline.com/${config.auth.tenantId}/discovery/v2.0/keys`,
+            }),
+      roles: tabRoles,
+      adoption,
+      pulses,
+      issues,
+      board: openIssues,
+      champions: () => roles.championList((id) => conversations.personName(id)),
+      log,
+      demoUsers: async () => {
+        const ids = [...Object.values(PLAYGROUND_USERS).map((u) => u.aadObjectId), ...config.env.ROLLOUT_TEAM_IDS, ...config.env.CHAMPION_IDS];
+        return Promise.all(
+          [...new Set(ids)].map(async (id) => ({
+            id,
+            name: demoUserName(id) ?? (await conversations.personName(id)) ?? id,
+            role: await tabRoles.roleOf({ aadObjectId: id, id }),
+          })),
+        );
+      },
+    });
 
     const server: Server = createHttpServer({
       log,
       processActivity: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
       ready: () => tables.ping(),
       download: (token) => issueWiring.exports.read(token),
+      tabApi,
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -237,6 +373,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const url = `http://localhost:${port}`;
     // Download links must reach this server: the configured public URL, else where it listens locally.
     issueWiring.publicBaseUrl = config.env.PUBLIC_BASE_URL ?? url;
+    dashboard.url = config.env.TEAMS_APP_ID
+      ? `https://teams.microsoft.com/l/entity/${encodeURIComponent(config.env.TEAMS_APP_ID)}/dashboard`
+      : `${issueWiring.publicBaseUrl.replace(/\/+$/, '')}/tab/index.html`;
     if (config.auth.kind === 'local') {
       log.warn(
         'LOCAL MODE: no MicrosoftAppId is set, so requests are NOT authenticated. Use only with the Agents Playground.',
@@ -262,6 +401,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       queries,
       outbox,
       scheduler,
+      adoption: { service: adoption, pulses, rollup, digest, measures },
       async stop() {
         // Stop taking work first (server), then finish sends in flight, then storage.
         const serverClose = cleanups.pop();

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { type ModelConfig, modelConfigFromEnv } from './faq/ai/modelConfig.js';
 import { DEFAULT_CATEGORIES } from './issues/model.js';
@@ -91,6 +92,23 @@ const schema = z.object({
   SCHEDULER_INTERVAL_SECONDS: int(60, 1, 86_400),
 
   TENANT_SENDS_PER_SECOND: int(50, 1, 1000),
+
+  MEASURES_FILE: z.string().default('sample/measures.yaml'),
+  ADOPTION_WEEKS: int(12, 2, 52),
+  ADOPTION_ROLLUP_MINUTES: int(5, 1, 1440),
+  ADOPTION_BACKFILL_DAYS: int(120, 7, 1000),
+  PULSE_MIN_ANSWERS: int(5, 1, 1000),
+  PULSE_OPEN_DAYS: int(14, 1, 365),
+  DIGEST_WEEKDAY: z
+    .enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'])
+    .default('monday'),
+  DIGEST_HOUR: int(8, 0, 23),
+  DIGEST_TIME_ZONE: z
+    .string()
+    .default('UTC')
+    .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Africa/Lusaka or UTC'),
+  TEAMS_APP_ID: optionalText,
+  TAB_SSO_JWKS_URL: optionalText.pipe(z.string().url().optional()),
   FAQ_MODEL_TIMEOUT_MS: int(6000, 500, 14_000),
 });
 
@@ -112,6 +130,8 @@ export interface Config {
   guidanceDir: string;
   /** The organisation's glossary for the FAQ engine (absolute path). */
   glossaryFile: string;
+  /** The rollout's measures of success (absolute path). */
+  measuresFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
   raw: Record<string, string | undefined>;
@@ -181,6 +201,7 @@ export function loadConfig(
           : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
     glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
+    measuresFile: path.resolve(cwd, env.MEASURES_FILE),
     model,
     raw: source,
   };

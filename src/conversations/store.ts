@@ -23,8 +23,12 @@ export interface StoredConversation {
   updatedAt: string;
 }
 
-/** Channel roles a rollout-team member sets with `setup triage|support|announcements`. */
-export const CHANNEL_ROLES = ['triage', 'support', 'announcements'] as const;
+/**
+ * Channel roles a rollout-team member sets with `setup triage|support|announcements|rollout`. `rollout` is
+ * the rollout team's own channel (the weekly adoption digest): internal figures and the oldest open
+ * issues, not for the all-staff announcements channel.
+ */
+export const CHANNEL_ROLES = ['triage', 'support', 'announcements', 'rollout'] as const;
 export type ChannelRole = (typeof CHANNEL_ROLES)[number];
 
 /*
@@ -32,7 +36,7 @@ export type ChannelRole = (typeof CHANNEL_ROLES)[number];
  *   PK 'personal' RK <user aadObjectId or Teams id>  → the 1:1 chat with that user   (notify a reporter)
  *   PK 'conv'     RK <conversation id>               → any conversation the bot is in (reply later)
  *   PK 'team'     RK <team id>                       → the team's General channel     (roster reads)
- *   PK 'role'     RK triage|support|announcements    → the channel holding that role
+ *   PK 'role'     RK triage|support|announcements|rollout → the channel holding that role
  *   PK 'person'   RK <aadObjectId>                   → the name a person goes by in Teams (champion lists)
  * Every read is a point read; nothing scans.
  */
@@ -70,6 +74,19 @@ export class ConversationStore {
   async personName(aadObjectId: string): Promise<string | undefined> {
     const row = await readEntity<{ name: string }>(this.table, 'person', safeKey(aadObjectId));
     return row?.name ? String(row.name) : (await this.personalChat(aadObjectId))?.user?.name;
+  }
+
+  /**
+   * Everyone who has a 1:1 chat with the bot, once each (their Entra object id when Teams gave one): the
+   * widest audience a pulse can go to. One partition read, off a user's turn.
+   */
+  async people(): Promise<string[]> {
+    const keys = new Map<string, string>();
+    for await (const row of this.table.listEntities<{ json: string }>({ queryOptions: { filter: "PartitionKey eq 'personal'" } })) {
+      const conv = fromJsonColumn<StoredConversation | undefined>(row.json, undefined);
+      if (conv?.user) keys.set(conv.conversationId, conv.user.aadObjectId ?? conv.user.id);
+    }
+    return [...new Set(keys.values())];
   }
 
   personalChat(userKey: string): Promise<StoredConversation | undefined> {

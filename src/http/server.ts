@@ -42,6 +42,8 @@ export interface HttpDeps {
   ready(): Promise<void>;
   /** A file made for download (e.g. the issue export), by its unguessable token. */
   download?(token: string): Promise<{ filename: string; contentType: string; content: string } | undefined>;
+  /** The dashboard tab's API (`/api/tab/*`, see tab-api.ts): it authenticates, checks roles and answers itself. */
+  tabApi?(req: Request, res: Response): Promise<void>;
 }
 
 /** Why a body is not an activity, or undefined when it looks like one. */
@@ -104,6 +106,9 @@ export function createHttpServer(deps: HttpDeps): Server {
     res.writeHead(200, { 'content-type': `${file.type}; charset=utf-8`, 'cache-control': 'no-cache' });
     res.end(file.body);
   });
+
+  const tabApi = deps.tabApi;
+  if (tabApi) for (const method of ['get', 'post'] as const) server[method]('/api/tab/*', async (req: Request, res: Response) => tabApi(req, res));
 
   server.get('/exports/:token', async (req: Request, res: Response) => {
     const file = deps.download ? await deps.download(String(req.params.token ?? '')) : undefined;

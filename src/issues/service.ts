@@ -34,6 +34,11 @@ export interface Caller {
   role: Role;
 }
 
+/** Told of each change the service makes to an issue (the adoption figures record it); must not throw. */
+export interface IssueObserver {
+  issueChanged(issue: Issue): Promise<void>;
+}
+
 export interface IssueServiceDeps {
   repository: IssueRepository;
   queries: IssueQueries;
@@ -46,6 +51,7 @@ export interface IssueServiceDeps {
   reachable: (userKey: string) => Promise<boolean>;
   rolloutTeamIds: readonly string[];
   categories: readonly string[];
+  observer?: IssueObserver;
 }
 
 export type ReportOutcome =
@@ -119,6 +125,7 @@ export class IssueService {
       priority,
     });
     if (result.kind === 'invalid') return { kind: 'invalid', values, errors: result.errors };
+    await this.d.observer?.issueChanged(result.issue);
     // Enqueued for a retry too: the outbound path sends each key once, so a crash between logging and
     // enqueueing is mended by Teams' retry of the same submit.
     await this.d.outbox.enqueue(await this.announce(result.issue, opts.lostDevice === true));
@@ -159,6 +166,7 @@ export class IssueService {
       case 'not-found':
         return { kind: 'message', text: res.message };
       case 'updated':
+        await this.d.observer?.issueChanged(res.issue);
         await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);
         return { kind: 'followed', issue: res.issue };
       case 'refused':
@@ -226,6 +234,7 @@ export class IssueService {
       case 'repeated':
         return { kind: 'card', issue: res.issue };
       case 'updated': {
+        await this.d.observer?.issueChanged(res.issue);
         const out: OutboundMessage[] = [await this.cardUpdate(res.issue)];
         if (action.kind === 'duplicate') out.push(...(await this.followOriginal(res.issue, res.issue.duplicateOf ?? action.of)));
         if (res.notifyReporter) out.push(...this.notices(res.issue, res.notifyReporter, res.entry.version, caller.person.id, res.entry));

@@ -1,3 +1,4 @@
+import { ADOPTION_COMMANDS, ADOPTION_VERBS } from '../adoption/verbs.js';
 import { SETUP_COMMANDS } from '../conversations/verbs.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import { HELP_COMMANDS } from '../help/verbs.js';
@@ -13,8 +14,13 @@ export const COMMANDS: readonly CommandDef[] = [
   ...Object.values(ISSUE_COMMANDS),
   ...Object.values(FAQ_COMMANDS),
   ...Object.values(SETUP_COMMANDS),
+  ...Object.values(ADOPTION_COMMANDS),
 ];
 
-export const VERBS: readonly VerbDef[] = [...Object.values(ISSUE_VERBS), ...Object.values(FAQ_VERBS)];
+export const VERBS: readonly VerbDef[] = [
+  ...Object.values(ISSUE_VERBS),
+  ...Object.values(FAQ_VERBS),
+  ...Object.values(ADOPTION_VERBS),
+];
 
 export type { CommandDef, VerbDef } from './define.js';

@@ -1,0 +1,204 @@
+import { EventEmitter } from 'node:events';
+import { type FSWatcher, watch } from 'node:fs';
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { applyMeasureEdit, type FieldErrors, type Measure, type MeasureEdit, MeasuresError, parseMeasures, versionOf } from './measures.js';
+
+/**
+ * The measures file kept current without a restart (fs.watch on its folder plus a stat poll, debounced,
+ * as for the glossary), and edited from Teams: an edit names the version of the file its card showed,
+ * is applied to the text as it is now (comments kept), checked, and written atomically (temp file +
+ * rename) under a lock file, so two editors — or two instances sharing the file — never lose a change.
+ * A bad hand edit keeps the measures in use and is reported with the entry at fault.
+ */
+
+interface MeasuresEvents {
+  changed: [Measure[]];
+}
+
+export interface MeasuresFileOptions {
+  onWarning?: (message: string) => void;
+  debounceMs?: number;
+  /** A stat check this often, next to fs.watch (0 turns it off). */
+  pollMs?: number;
+}
+
+export type MeasuresWrite =
+  | { ok: true; measures: Measure[]; version: string }
+  /** The file changed since the card was made: the fresh measures, to show again. */
+  | { ok: false; stale: true; measures: Measure[]; version: string }
+  | { ok: false; stale?: false; errors: FieldErrors };
+
+const LOCK_STALE_MS = 30_000;
+
+export class MeasuresFile extends EventEmitter<MeasuresEvents> {
+  private measures: Measure[] = [];
+  private text = '';
+  private watcher: FSWatcher | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private debounceTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly file: string,
+    private readonly options: MeasuresFileOptions,
+  ) {
+    super();
+  }
+
+  /** Reads the file once (a bad file throws, naming the entry; a missing one is no measures), then watches it. */
+  static async open(file: string, options: MeasuresFileOptions = {}): Promise<MeasuresFile> {
+    const f = new MeasuresFile(file, options);
+    const text = await f.readText();
+    if (text === undefined) options.onWarning?.(`${file}: not found; no measures of success yet`);
+    else f.take(text, parseMeasures(text, path.basename(file)));
+    f.startWatching();
+    return f;
+  }
+
+  get current(): Measure[] {
+    return this.measures;
+  }
+
+  /** The version of the text the current measures came from (edit cards carry it). */
+  get version(): string {
+    return versionOf(this.text);
+  }
+
+  /** Re-reads now; true when changed measures were taken into use. */
+  async reload(): Promise<boolean> {
+    try {
+      const text = (await this.readText()) ?? '';
+      if (text === this.text || this.closed) return false;
+      this.take(text, parseMeasures(text, path.basename(this.file)));
+      return true;
+    } catch (error) {
+      this.options.onWarning?.(`${(error as Error).message}; the previous measures stay in use`);
+      return false;
+    }
+  }
+
+  /** Applies an edit made on a card that showed `version`; refused as stale if the file changed since. */
+  async edit(edit: MeasureEdit, version: string): Promise<MeasuresWrite> {
+    return this.withLock(async () => {
+      const text = (await this.readText()) ?? '';
+      let current: Measure[];
+      try {
+        current = parseMeasures(text, path.basename(this.file));
+      } catch (error) {
+        if (!(error instanceof MeasuresError)) throw error;
+        return { ok: false, errors: { form: `The measures file has a mistake, so it can't be edited from Teams until it is fixed: ${error.message}` } };
+      }
+      if (versionOf(text) !== version) {
+        this.take(text, current);
+        return { ok: false, stale: true, measures: current, version: versionOf(text) };
+      }
+      const out = applyMeasureEdit(text, edit);
+      if (!out.ok) return out;
+      const temp = `${this.file}.${process.pid}.tmp`;
+      try {
+        await writeFile(temp, out.text, 'utf8');
+        await rename(temp, this.file);
+      } catch (error) {
+        await rm(temp, { force: true });
+        const code = (error as NodeJS.ErrnoException).code;
+        return {
+          ok: false,
+          errors: {
+            form: `The measures file could not be saved (${code ?? 'write failed'}). Set MEASURES_FILE to a writable place, e.g. /home/data/measures.yaml on App Service.`,
+          },
+        };
+      }
+      this.take(out.text, out.measures);
+      return { ok: true, measures: out.measures, version: versionOf(out.text) };
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.removeAllListeners();
+  }
+
+  private take(text: string, measures: Measure[]): void {
+    const changed = text !== this.text;
+    this.text = text;
+    this.measures = measures;
+    if (changed) this.emit('changed', measures);
+  }
+
+  private async readText(): Promise<string | undefined> {
+    try {
+      return await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** One writer at a time across processes: an exclusive lock file, broken when older than 30 s (a crashed writer). */
+  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = `${this.file}.lock`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(lock, 'wx');
+        await handle.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > LOCK_STALE_MS) await rm(lock, { force: true });
+        else if (attempt > 100) throw new Error('the measures file is being edited by someone else; try again', { cause: error });
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { force: true });
+    }
+  }
+
+  private startWatching(): void {
+    try {
+      // The folder, not the file: editors (and our own rename) replace the file, which ends a watch on it.
+      this.watcher = watch(path.dirname(this.file), (_event, name) => {
+        if (!name || name === path.basename(this.file)) this.scheduleReload();
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch {
+      // Polling below still notices changes.
+    }
+    const pollMs = this.options.pollMs ?? 2000;
+    if (pollMs > 0) {
+      let last = '';
+      this.pollTimer = setInterval(() => {
+        stat(this.file)
+          .then(
+            (info) => `${info.size}:${info.mtimeMs}`,
+            () => 'missing',
+          )
+          .then((now) => {
+            if (last && now !== last) this.scheduleReload();
+            last = now;
+          });
+      }, pollMs);
+      this.pollTimer.unref();
+    }
+  }
+
+  private scheduleReload(): void {
+    if (this.closed) return;
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = undefined;
+      void this.reload();
+    }, this.options.debounceMs ?? 200);
+    this.debounceTimer.unref();
+  }
+}
