@@ -276,7 +276,8 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
 export interface DigestData {
   heading: string;
   asOf: string;
-  measures: { name: string; latest: string; target: string; state: string; stateColor: Color }[];
+  measures: { title: string; value: string }[];
+  moreMeasures: string;
   activity: { legend: string; values: { x: string; y: number }[] }[];
   activityFallback: string;
   issuesBars: { x: string; y: number }[];
@@ -289,6 +290,9 @@ export interface DigestData {
   dashboardUrl: string;
 }
 
+const DIGEST_MEASURES = 10;
+const DIGEST_SLICES = 8;
+const STATE_ORDER: Record<MeasureStatus['state'], number> = { behind: 0, 'no-data': 1, 'on-track': 2, met: 3 };
 const shortWeek = (week: string) => new Date(`${week}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 const ageDays = (iso: string, now: Date) => Math.max(0, Math.floor((now.getTime() - Date.parse(iso)) / 86_400_000));
 
@@ -309,23 +313,26 @@ export function digestCard(opts: {
   const last = recent.at(-1);
   const line = (legend: string, pick: (w: WeekPoint) => number) => ({ legend, values: recent.map((w) => ({ x: shortWeek(w.week), y: pick(w) })) });
   const categories = Object.entries(opts.openByCategory).sort((a, b) => b[1] - a[1]);
+  const donut = categories.slice(0, DIGEST_SLICES);
+  const rest = categories.slice(DIGEST_SLICES).reduce((n, [, v]) => n + v, 0);
+  if (rest) donut.push(['Other', rest]);
+  // Those behind first: a digest points at what needs attention; the dashboard lists every measure.
+  const measures = [...opts.statuses].sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state]);
   const data: DigestData = {
     heading: `Adoption this week: week of ${shortWeek(opts.week)}`,
     asOf: opts.asOf ? `Figures as of ${opts.asOf.slice(0, 16).replace('T', ' ')} UTC.` : 'No figures have been computed yet.',
-    measures: opts.statuses.map((m) => ({
-      name: e(m.name),
-      latest: m.latest ? formatValue(m.latest.value, m.unit) : '—',
-      target: `${formatValue(m.target.value, m.unit)} by ${m.target.by}`,
-      state: STATE_LABEL[m.state],
-      stateColor: STATE_COLOR[m.state],
+    measures: measures.slice(0, DIGEST_MEASURES).map((m) => ({
+      title: e(m.name.length > 80 ? `${m.name.slice(0, 79)}…` : m.name),
+      value: `${m.latest ? formatValue(m.latest.value, m.unit) : '—'} → ${formatValue(m.target.value, m.unit)} by ${m.target.by} · ${STATE_LABEL[m.state]}`,
     })),
+    moreMeasures: measures.length > DIGEST_MEASURES ? `${measures.length - DIGEST_MEASURES} more measures on the dashboard.` : '',
     activity: [line('Active users', (w) => w.activeUsers), line('Questions asked', (w) => w.questionsAsked)],
     activityFallback: recent.length
       ? `Active users by week: ${recent.map((w) => `${shortWeek(w.week)} ${w.activeUsers}`).join(', ')}. Questions: ${recent.map((w) => w.questionsAsked).join(', ')}.`
       : 'No weekly figures yet.',
     issuesBars: recent.map((w) => ({ x: shortWeek(w.week), y: w.issuesOpened })),
     issuesFallback: recent.length ? `Issues opened by week: ${recent.map((w) => `${shortWeek(w.week)} ${w.issuesOpened}`).join(', ')}.` : 'No issues yet.',
-    openDonut: categories.map(([legend, value]) => ({ legend: legend.slice(0, 40), value })),
+    openDonut: donut.map(([legend, value]) => ({ legend: legend.slice(0, 40), value })),
     openFallback: categories.length ? `Open issues by category: ${categories.map(([c, n]) => `${c} ${n}`).join(', ')}.` : 'No open issues.',
     summary: last
       ? [
@@ -338,7 +345,7 @@ export function digestCard(opts: {
           { title: 'Median time to resolve', value: last.medianDaysToResolve === null ? '—' : `${last.medianDaysToResolve} days` },
         ]
       : [],
-    gaps: opts.gaps.slice(0, 5).map((g) => ({ text: e(g.example.slice(0, 160)), count: `${g.count}×` })),
+    gaps: opts.gaps.slice(0, 5).map((g) => ({ text: e(g.example.length > 140 ? `${g.example.slice(0, 139)}…` : g.example), count: `${g.count}×` })),
     oldest: opts.oldest.slice(0, 5).map((o) => ({
       line: `**${o.ref}** ${e(o.title.slice(0, 100))} · ${STATUS_LABEL[o.status as Status] ?? o.status} · ${e(o.site)}`,
       age: `${ageDays(o.createdAt, opts.now)} d`,
