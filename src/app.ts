@@ -77,6 +77,8 @@ export interface App {
   bot: RolloutDeskBot;
   sender: ProactiveSender;
   faq: FaqService;
+  /** Questions asked, by day (the adoption roll-up reads them; tests seed them). */
+  questions: QuestionStore;
   issues: IssueService;
   repository: IssueRepository;
   queries: IssueQueries;
@@ -395,6 +397,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       bot,
       sender,
       faq,
+      questions,
       library,
       issues,
       repository,

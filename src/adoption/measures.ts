@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Document, isMap, isSeq, parseDocument, type YAMLSeq } from 'yaml';
 import { z } from 'zod';
+import { BOT_METRIC_NAMES, BOT_METRICS, type BotMetric } from './bot-metrics.js';
 
 /**
  * The rollout's measures of success (`MEASURES_FILE`, default `sample/measures.yaml`): each with a baseline,
@@ -9,21 +10,7 @@ import { z } from 'zod';
  * measures-file.ts.
  */
 
-/** Metrics the bot computes each week (see rollup.ts), by the name a measure's `source: bot.<name>` uses. */
-export const BOT_METRICS = {
-  weeklyActiveUsers: 'Weekly active users of the bot',
-  questionsAsked: 'Questions asked in the week',
-  shareAnswered: 'Share of questions answered from the guidance (%)',
-  shareHelpful: 'Share of rated answers marked helpful (%)',
-  issuesOpened: 'Issues opened in the week',
-  issuesResolved: 'Issues resolved in the week',
-  openIssues: 'Open issues at the end of the week',
-  medianHoursToTriage: 'Median hours from logging to triage',
-  medianDaysToResolve: 'Median days from logging to resolution',
-  slaBreaches: 'Issues triaged later than the SLA, or open past it',
-} as const;
-export type BotMetric = keyof typeof BOT_METRICS;
-export const BOT_METRIC_NAMES = Object.keys(BOT_METRICS) as BotMetric[];
+export { BOT_METRIC_NAMES, BOT_METRICS, type BotMetric } from './bot-metrics.js';
 
 export type MeasureSource = { kind: 'ims' } | { kind: 'bot'; metric: BotMetric };
 

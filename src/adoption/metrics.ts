@@ -1,10 +1,11 @@
-import type { BotMetric } from './measures.js';
+import type { BotMetric } from './bot-metrics.js';
 
 /**
  * What the dashboard's panels show, as plain types, and the providers other features implement to fill
  * the panels that are theirs. A panel appears on the tab (and its API route answers) only when its
  * provider is registered in the composition root: the communication plan (issue 8) provides
  * Communications, office hours (issue 9) provide Office hours, the pulse surveys here provide Pulse.
+ * Types only (no runtime imports): the tab's TypeScript reads them as the API's shapes.
  */
 
 /** A range of UTC days, both included, 'YYYY-MM-DD'. */
@@ -16,6 +17,13 @@ export interface DayRange {
 // ---- Overview ------------------------------------------------------------------------------------
 
 export type MeasureState = 'met' | 'on-track' | 'behind' | 'no-data';
+
+export const STATE_LABEL: Record<MeasureState, string> = {
+  met: 'Target met',
+  'on-track': 'On track',
+  behind: 'Behind',
+  'no-data': 'No figures yet',
+};
 
 export interface MeasureStatus {
   id: string;

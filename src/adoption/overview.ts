@@ -2,6 +2,7 @@ import { round1, type WeekFigures } from './daily.js';
 import type { Figure } from './figures.js';
 import { type BotMetric, lowerIsBetter, type Measure } from './measures.js';
 import type { MeasureState, MeasureStatus, WeekPoint } from './metrics.js';
+export { STATE_LABEL } from './metrics.js';
 
 /** Pure: the Overview's figures from stored week rows and entered figures. */
 
@@ -90,10 +91,3 @@ export function measureStatus(m: Measure, figures: readonly Figure[], weeks: rea
     series,
   };
 }
-
-export const STATE_LABEL: Record<MeasureState, string> = {
-  met: 'Target met',
-  'on-track': 'On track',
-  behind: 'Behind',
-  'no-data': 'No figures yet',
-};

@@ -154,6 +154,7 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
           local: d.auth.mode === 'local',
           can: Object.fromEntries(Object.keys(PERMISSIONS).map((p) => [p, allows(ctx.role, p as Permission)])),
           panels: d.adoption.overviewPanels(),
+          categories: d.issues.categories,
           minAnswers: d.pulses.minAnswers,
         }),
     },

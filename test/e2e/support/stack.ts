@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import type { App } from '../../../src/app.js';
+import type { ManualClock } from '../../../src/clock.js';
 import {
   PLAYGROUND_USERS,
   type RunningPlayground,
@@ -40,12 +41,15 @@ export class Stack {
     readonly playground: RunningPlayground,
   ) {}
 
-  static async start(env: Record<string, string> = {}): Promise<Stack> {
-    const { app } = await startTestApp({
-      ROLLOUT_TEAM_IDS: PLAYGROUND_USERS.alex.aadObjectId,
-      CHAMPION_IDS: PLAYGROUND_USERS.megan.aadObjectId,
-      ...env,
-    });
+  static async start(env: Record<string, string> = {}, clock?: ManualClock): Promise<Stack> {
+    const { app } = await startTestApp(
+      {
+        ROLLOUT_TEAM_IDS: PLAYGROUND_USERS.alex.aadObjectId,
+        CHAMPION_IDS: PLAYGROUND_USERS.megan.aadObjectId,
+        ...env,
+      },
+      clock,
+    );
     const playground = await startPlayground({
       botEndpoint: `${app.url}/api/messages`,
       port: await freePort(),
