@@ -81,8 +81,8 @@ afterAll(async () => {
 async function chartFigures(page: Page, id: string): Promise<Record<string, string[]>> {
   return page.evaluate((chartId) => {
     const figure = document.querySelector(`figure[data-chart="${chartId}"]`)!;
-    const heads = [...figure.querySelectorAll('thead th')].slice(1).map((th) => th.textContent ?? '');
-    const rows = [...figure.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''));
+    const heads = Array.from(figure.querySelectorAll('thead th')).slice(1).map((th) => th.textContent ?? '');
+    const rows = Array.from(figure.querySelectorAll('tbody tr')).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? ''));
     return Object.fromEntries(heads.map((head, i) => [head, rows.map((r) => r[i] ?? '')]));
   }, id);
 }
