@@ -330,7 +330,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
           ? localAuthenticator(async (id) => demoUserName(id) ?? (await conversations.personName(id)))
           : ssoAuthenticator({
               tenantId: config.auth.tenantId,
-              audiences: ssoAudiences(config.auth.appId, config.env.PUBLIC_BASE_URL),
+              audiences: ssoAudiences(config.env.TAB_SSO_APP_ID ?? config.auth.appId, config.env.PUBLIC_BASE_URL),
               jwksUrl: config.env.TAB_SSO_JWKS_URL ?? `https://login.microsoftonline.com/${config.auth.tenantId}/discovery/v2.0/keys`,
             }),
       roles: tabRoles,

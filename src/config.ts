@@ -109,6 +109,8 @@ const schema = z.object({
     .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Africa/Lusaka or UTC'),
   TEAMS_APP_ID: optionalText,
   TAB_SSO_JWKS_URL: optionalText.pipe(z.string().url().optional()),
+  /** The Entra app the tab's SSO tokens are for (webApplicationInfo.id); default MicrosoftAppId. */
+  TAB_SSO_APP_ID: optionalText,
   FAQ_MODEL_TIMEOUT_MS: int(6000, 500, 14_000),
 });
 

@@ -30,6 +30,7 @@ import { invertedTime, Tables } from '../../src/storage/tables.js';
 import { TableTransaction } from '@azure/data-tables';
 import { benchData } from './generate.js';
 import { bulkLoadIssues } from './load-issues.js';
+import { measure as measureOne, printRows, type Row } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,28 +67,8 @@ async function runParallel<T>(items: readonly T[], fn: (item: T) => Promise<void
   }));
 }
 
-interface Row {
-  name: string;
-  p50: number;
-  p95: number;
-  target: number | null;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
-}
-
-async function measure(name: string, target: number | null, fn: (i: number) => Promise<unknown>, samples = SAMPLES): Promise<Row> {
-  for (let i = 0; i < 3; i++) await fn(i); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const start = performance.now();
-    await fn(i);
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return { name, p50: percentile(times, 0.5), p95: percentile(times, 0.95), target };
-}
+const measure = (name: string, target: number | null, fn: (i: number) => Promise<unknown>, samples = SAMPLES) =>
+  measureOne(name, target, fn, { samples, warmup: 3 });
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -158,7 +139,11 @@ async function main(): Promise<void> {
     // ---- aggregates, folded as the roll-up folds them ----------------------------------------------
     t0 = performance.now();
     const eventsByDay = new Map<string, IssueEvent[]>();
-    for (const e of events) eventsByDay.set(e.day, [...(eventsByDay.get(e.day) ?? []), e]);
+    for (const e of events) {
+      const list = eventsByDay.get(e.day);
+      if (list) list.push(e);
+      else eventsByDay.set(e.day, [e]);
+    }
     const aggregates = await AggregateStore.open(tables);
     const first = addDays(today, -366);
     const snapshot = openSnapshot(issues.filter((i) => isOpen(i.status)).map(summaryOf), new Date(now), SLA);
@@ -255,14 +240,7 @@ async function main(): Promise<void> {
           `${N_QUESTIONS.toLocaleString('en')} questions, ${days.length} day rows, ${weeks.length} week rows; filled in ${Math.round(loadedS)} s.`,
       );
       console.log(`Each line: ${SAMPLES} samples over HTTP, sequential, after 3 warm-up calls (background lines: fewer).\n`);
-      const w = Math.max(...rows.map((r) => r.name.length));
-      const line = (a: string, b: string, c: string, d: string, e: string) => `${a.padEnd(w)}  ${b.padStart(8)}  ${c.padStart(8)}  ${d.padStart(8)}  ${e}`;
-      console.log(line('operation', 'p50 ms', 'p95 ms', 'target', ''));
-      console.log('-'.repeat(w + 36));
-      for (const r of rows) {
-        const verdict = r.target === null ? 'background' : r.p95 <= r.target ? 'ok' : 'OVER';
-        console.log(line(r.name, r.p50.toFixed(1), r.p95.toFixed(1), r.target === null ? '—' : `≤ ${r.target}`, verdict));
-      }
+      printRows(rows);
     }
     if (rows.some((r) => r.target !== null && r.p95 > r.target)) process.exitCode = 1;
   } finally {

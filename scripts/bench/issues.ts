@@ -14,6 +14,7 @@ import { IssueRepository } from '../../src/issues/repository.js';
 import { openIssueTables } from '../../src/issues/tables.js';
 import { benchData } from './generate.js';
 import { bulkLoadIssues } from './load-issues.js';
+import { measure as measureOne, printRows, type Row } from './measure.js';
 import { startAzurite } from '../../src/storage/azurite.js';
 import { Tables } from '../../src/storage/tables.js';
 
@@ -31,33 +32,8 @@ const PARALLEL = Number(values.parallel);
 
 const { rand, pick, pickSkewed, phrase, makeIssue, SITES, CHAMPIONS, REPORTERS } = benchData(Number(values.seed) >>> 0 || 42);
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
-}
-
-interface Row {
-  name: string;
-  p50: number;
-  p95: number;
-  /** p95 target in ms; null for background work with no target. */
-  target: number | null;
-}
-
-async function measure(
-  name: string,
-  target: number | null,
-  fn: (i: number) => Promise<unknown>,
-): Promise<Row> {
-  for (let i = 0; i < 5; i++) await fn(i); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const start = performance.now();
-    await fn(i);
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return { name, p50: percentile(times, 0.5), p95: percentile(times, 0.95), target };
-}
+const measure = (name: string, target: number | null, fn: (i: number) => Promise<unknown>) =>
+  measureOne(name, target, fn, { samples: SAMPLES });
 
 async function main() {
   const azurite = await startAzurite();
@@ -161,19 +137,8 @@ async function main() {
       ),
     );
 
-    const w = Math.max(...rows.map((r) => r.name.length));
-    const line = (a: string, b: string, c: string, d: string, e: string) =>
-      `${a.padEnd(w)}  ${b.padStart(8)}  ${c.padStart(8)}  ${d.padStart(8)}  ${e}`;
     console.log(`Each line: ${SAMPLES} samples, sequential, after 5 warm-up calls.`);
-    console.log(line('operation', 'p50 ms', 'p95 ms', 'target', ''));
-    console.log('-'.repeat(w + 36));
-    for (const r of rows) {
-      const verdict = r.target === null ? 'background' : r.p95 <= r.target ? 'ok' : 'OVER';
-      console.log(
-        line(r.name, r.p50.toFixed(1), r.p95.toFixed(1), r.target === null ? '—' : `≤ ${r.target}`, verdict),
-      );
-    }
-    if (rows.some((r) => r.target !== null && r.p95 > r.target)) process.exitCode = 1;
+    if (!printRows(rows)) process.exitCode = 1;
   } finally {
     await azurite.stop();
   }

@@ -41,13 +41,20 @@ export interface DigestDeps {
 }
 
 export class DigestJob {
+  /** Weeks this instance knows are claimed: saves a 409 round trip on every later tick of the day. */
+  private readonly claimed = new Set<string>();
+
   constructor(private readonly d: DigestDeps) {}
 
   /** One tick: sends this week's digest if it is due and nobody sent it yet. Returns the week sent, or null. */
   async run(): Promise<string | null> {
     const now = this.d.clock.now();
     const week = digestWeekDue(now, this.d.schedule);
-    if (!week || !(await this.d.state.claim('digest', week, now))) return null;
+    if (!week || this.claimed.has(week)) return null;
+    if (!(await this.d.state.claim('digest', week, now))) {
+      this.claimed.add(week);
+      return null;
+    }
     try {
       await this.d.refresh();
       await this.d.outbox.enqueue([
@@ -57,6 +64,7 @@ export class DigestJob {
       await this.d.state.release('digest', week); // not queued: the next tick tries again
       throw err;
     }
+    this.claimed.add(week);
     return week;
   }
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { type FSWatcher, watch } from 'node:fs';
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type FileWatchOptions, watchFile } from '../storage/file-watch.js';
 import { applyMeasureEdit, type FieldErrors, type Measure, type MeasureEdit, MeasuresError, parseMeasures, versionOf } from './measures.js';
 
 /**
@@ -16,11 +16,8 @@ interface MeasuresEvents {
   changed: [Measure[]];
 }
 
-export interface MeasuresFileOptions {
+export interface MeasuresFileOptions extends FileWatchOptions {
   onWarning?: (message: string) => void;
-  debounceMs?: number;
-  /** A stat check this often, next to fs.watch (0 turns it off). */
-  pollMs?: number;
 }
 
 export type MeasuresWrite =
@@ -34,9 +31,7 @@ const LOCK_STALE_MS = 30_000;
 export class MeasuresFile extends EventEmitter<MeasuresEvents> {
   private measures: Measure[] = [];
   private text = '';
-  private watcher: FSWatcher | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private debounceTimer: NodeJS.Timeout | undefined;
+  private unwatch: () => void = () => {};
   private closed = false;
 
   private constructor(
@@ -52,7 +47,7 @@ export class MeasuresFile extends EventEmitter<MeasuresEvents> {
     const text = await f.readText();
     if (text === undefined) options.onWarning?.(`${file}: not found; no measures of success yet`);
     else f.take(text, parseMeasures(text, path.basename(file)));
-    f.startWatching();
+    f.unwatch = watchFile(file, () => void f.reload(), options);
     return f;
   }
 
@@ -116,9 +111,7 @@ export class MeasuresFile extends EventEmitter<MeasuresEvents> {
 
   close(): void {
     this.closed = true;
-    this.watcher?.close();
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.unwatch();
     this.removeAllListeners();
   }
 
@@ -159,46 +152,5 @@ export class MeasuresFile extends EventEmitter<MeasuresEvents> {
     } finally {
       await rm(lock, { force: true });
     }
-  }
-
-  private startWatching(): void {
-    try {
-      // The folder, not the file: editors (and our own rename) replace the file, which ends a watch on it.
-      this.watcher = watch(path.dirname(this.file), (_event, name) => {
-        if (!name || name === path.basename(this.file)) this.scheduleReload();
-      });
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = undefined;
-      });
-    } catch {
-      // Polling below still notices changes.
-    }
-    const pollMs = this.options.pollMs ?? 2000;
-    if (pollMs > 0) {
-      let last = '';
-      this.pollTimer = setInterval(() => {
-        stat(this.file)
-          .then(
-            (info) => `${info.size}:${info.mtimeMs}`,
-            () => 'missing',
-          )
-          .then((now) => {
-            if (last && now !== last) this.scheduleReload();
-            last = now;
-          });
-      }, pollMs);
-      this.pollTimer.unref();
-    }
-  }
-
-  private scheduleReload(): void {
-    if (this.closed) return;
-    if (this.debounceTimer) clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => {
-      this.debounceTimer = undefined;
-      void this.reload();
-    }, this.options.debounceMs ?? 200);
-    this.debounceTimer.unref();
   }
 }

@@ -32,7 +32,10 @@ const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 export const isoDay = z
   .string({ error: 'must be a date like 2027-03-31' })
   .trim()
-  .refine((v) => ISO_DAY.test(v) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), 'must be a date like 2027-03-31');
+  .refine((v) => {
+    const d = new Date(`${v}T00:00:00Z`);
+    return ISO_DAY.test(v) && !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
+  }, 'must be a date like 2027-03-31');
 
 const figure = z.number({ error: 'must be a number' }).finite('must be a number').min(-1e9).max(1e9);
 

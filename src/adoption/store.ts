@@ -50,7 +50,11 @@ export class EventStore {
   /** Writes many events at once (the backfill), 100 per transaction in each day partition; rewriting one is harmless. */
   async recordMany(events: readonly IssueEvent[], parallel = 4): Promise<void> {
     const byDay = new Map<string, IssueEvent[]>();
-    for (const e of events) byDay.set(e.day, [...(byDay.get(e.day) ?? []), e]);
+    for (const e of events) {
+      const list = byDay.get(e.day);
+      if (list) list.push(e);
+      else byDay.set(e.day, [e]);
+    }
     const batches: IssueEvent[][] = [];
     for (const list of byDay.values()) for (let i = 0; i < list.length; i += 100) batches.push(list.slice(i, i + 100));
     let next = 0;

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { type FSWatcher, watch } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { type FileWatchOptions, watchFile } from '../storage/file-watch.js';
 
 /**
  * The organisation's own words (`GLOSSARY_FILE`): the system's nickname, form codes, local terms and
@@ -84,12 +84,8 @@ interface GlossaryEvents {
   changed: [Glossary];
 }
 
-export interface GlossaryFileOptions {
+export interface GlossaryFileOptions extends FileWatchOptions {
   onWarning?: (message: string) => void;
-  /** Quiet time after the last change before re-reading; editors write files in bursts. */
-  debounceMs?: number;
-  /** A stat check this often, next to fs.watch (0 turns it off). */
-  pollMs?: number;
 }
 
 /**
@@ -100,9 +96,7 @@ export interface GlossaryFileOptions {
 export class GlossaryFile extends EventEmitter<GlossaryEvents> {
   private glossary: Glossary = EMPTY_GLOSSARY;
   private signature = '';
-  private watcher: FSWatcher | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private debounceTimer: NodeJS.Timeout | undefined;
+  private unwatch: () => void = () => {};
   private closed = false;
 
   private constructor(
@@ -117,7 +111,7 @@ export class GlossaryFile extends EventEmitter<GlossaryEvents> {
     const glossary = new GlossaryFile(file, options);
     const first = await glossary.read();
     if (first) glossary.glossary = first.glossary;
-    glossary.startWatching();
+    glossary.unwatch = watchFile(file, () => void glossary.reload(), options);
     return glossary;
   }
 
@@ -142,9 +136,7 @@ export class GlossaryFile extends EventEmitter<GlossaryEvents> {
 
   close(): void {
     this.closed = true;
-    this.watcher?.close();
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.unwatch();
     this.removeAllListeners();
   }
 
@@ -164,44 +156,5 @@ export class GlossaryFile extends EventEmitter<GlossaryEvents> {
     const glossary = parseGlossary(text, path.basename(this.file));
     this.signature = text;
     return { glossary };
-  }
-
-  private startWatching(): void {
-    try {
-      // The folder, not the file: editors replace files, which ends a watch on the file itself.
-      this.watcher = watch(path.dirname(this.file), (_event, name) => {
-        if (!name || name === path.basename(this.file)) this.scheduleReload();
-      });
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = undefined;
-      });
-    } catch {
-      // Polling below still notices changes.
-    }
-    const pollMs = this.options.pollMs ?? 2000;
-    if (pollMs > 0) {
-      let last = '';
-      this.pollTimer = setInterval(() => {
-        stat(this.file).then(
-          (info) => `${info.size}:${info.mtimeMs}`,
-          () => 'missing',
-        ).then((now) => {
-          if (last && now !== last) this.scheduleReload();
-          last = now;
-        });
-      }, pollMs);
-      this.pollTimer.unref();
-    }
-  }
-
-  private scheduleReload(): void {
-    if (this.closed) return;
-    if (this.debounceTimer) clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => {
-      this.debounceTimer = undefined;
-      void this.reload();
-    }, this.options.debounceMs ?? 200);
-    this.debounceTimer.unref();
   }
 }

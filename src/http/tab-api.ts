@@ -7,7 +7,6 @@ import {
   type Caller,
   ISSUE_VERBS,
   type IssueService,
-  type IssueSummary,
   type OpenIssues,
   PRIORITIES,
   type QueueFilters,
@@ -136,8 +135,6 @@ function issueView(issue: ReturnType<typeof reporterView>, audience: 'reporter' 
   };
 }
 
-const summaryLine = (s: IssueSummary) => s;
-
 /** Every route of the tab's API, with the permission it needs. */
 export function tabRoutes(d: TabApiDeps): TabRoute[] {
   return [
@@ -178,7 +175,7 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
         // Staff see their own issues only, whatever they ask for.
         if (!allows(ctx.role, 'issues.readAll')) {
           const page = await d.issues.list(ctx.caller, 'mine', { token: q.data.token ?? null });
-          return ok({ mode: 'mine', items: page?.items.map(summaryLine) ?? [], next: page?.next ?? null });
+          return ok({ mode: 'mine', items: page?.items ?? [], next: page?.next ?? null });
         }
         const filters: QueueFilters = {
           ...(q.data.status ? { status: q.data.status } : {}),

@@ -3,8 +3,8 @@ import { foldDay, foldWeek, mergeGaps, openSnapshot, weekOf } from '../../src/ad
 import { DistinctCounter } from '../../src/adoption/distinct.js';
 import { issueEvents, latestEvents, personHash } from '../../src/adoption/events.js';
 import type { AskedQuestion } from '../../src/faq/questions.js';
-import type { IssueSummary } from '../../src/issues/model.js';
 import { applyTriageAction, createIssue } from '../../src/issues/rules.js';
+import { summaryLine } from '../issues/fixtures.js';
 
 const SLA = { untriagedReminderMinutes: 240, escalationMinutes: 60 };
 const champion = { id: 'aad-champ', name: 'Chris Champion' };
@@ -111,20 +111,7 @@ describe('a day’s and a week’s figures', () => {
 });
 
 describe('the open backlog', () => {
-  const line = (ref: string, createdAt: string, over: Partial<IssueSummary> = {}): IssueSummary => ({
-    ref,
-    title: `Issue ${ref}`,
-    status: 'new',
-    priority: null,
-    severity: 'minor',
-    category: 'Reports',
-    site: 'Tembe',
-    assignee: null,
-    reporter: { id: 'x', name: 'X' },
-    affectedCount: 0,
-    createdAt,
-    ...over,
-  });
+  const line = summaryLine;
 
   it('counts open issues by status, category, site and priority, those past the SLA, and lists the oldest first', () => {
     const now = new Date('2027-01-04T12:00:00Z');

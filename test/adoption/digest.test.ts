@@ -25,20 +25,26 @@ describe('when the digest is due', () => {
   });
 });
 
+/** The adoption service and the state table over fresh tables, as the digest reads them. */
+async function digestWorld(clock: ManualClock) {
+  const tables = testTables();
+  const state = await StateStore.open(tables);
+  const adoption = new AdoptionService({
+    measures: { current: [], version: 'v', edit: async () => ({ ok: false, errors: {} }) },
+    figures: await FigureStore.open(tables),
+    aggregates: await AggregateStore.open(tables),
+    state,
+    clock,
+    providers: {},
+    weeks: 12,
+  });
+  return { tables, state, adoption };
+}
+
 describe('the weekly digest job', () => {
   it('sends once per week to the rollout channel, with two instances ticking, and again the next week', async () => {
-    const tables = testTables();
     const clock = new ManualClock('2027-01-10T23:00:00Z');
-    const state = await StateStore.open(tables);
-    const adoption = new AdoptionService({
-      measures: { current: [], version: 'v', edit: async () => ({ ok: false, errors: {} }) },
-      figures: await FigureStore.open(tables),
-      aggregates: await AggregateStore.open(tables),
-      state,
-      clock,
-      providers: {},
-      weeks: 12,
-    });
+    const { tables, state, adoption } = await digestWorld(clock);
     const outbox = new CapturedOutbox();
     let refreshed = 0;
     const job = () =>
@@ -71,18 +77,8 @@ describe('the weekly digest job', () => {
   });
 
   it('gives the week back when the digest could not be queued, so the next tick sends it', async () => {
-    const tables = testTables();
     const clock = new ManualClock('2027-01-11T06:30:00Z');
-    const state = await StateStore.open(tables);
-    const adoption = new AdoptionService({
-      measures: { current: [], version: 'v', edit: async () => ({ ok: false, errors: {} }) },
-      figures: await FigureStore.open(tables),
-      aggregates: await AggregateStore.open(tables),
-      state,
-      clock,
-      providers: {},
-      weeks: 12,
-    });
+    const { state, adoption } = await digestWorld(clock);
     const outbox = new CapturedOutbox();
     let fail = true;
     const flaky = { enqueue: async (m: Parameters<CapturedOutbox['enqueue']>[0]) => (fail ? Promise.reject(new Error('queue down')) : outbox.enqueue(m)) };

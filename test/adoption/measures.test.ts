@@ -40,6 +40,7 @@ describe('the measures file', () => {
     expect(() => parseMeasures(bad, 'measures.yaml')).toThrow(
       'measures.yaml: measures[0] (report-days).target.by: must be a date like 2027-03-31',
     );
+    expect(() => parseMeasures(SAMPLE.replace('by: 2027-03-31', 'by: 2027-13-01'))).toThrow(/target\.by: must be a date like 2027-03-31/);
     const unknown = SAMPLE.replace('source: bot.shareAnswered', 'source: bot.happiness');
     expect(() => parseMeasures(unknown)).toThrow(/measures\[3\] \(questions-answered\)\.source: must be "ims" or one of bot\.weeklyActiveUsers/);
     const twice = SAMPLE.replace('id: totals-matching', 'id: report-days');

@@ -143,8 +143,11 @@ describe('the adoption dashboard', () => {
     for (const id of ['chart-activity', 'chart-issues', 'chart-answers', 'chart-open']) expect(await paintedPixels(page, id), id).toBeGreaterThan(500);
     await page.screenshot({ path: 'test-results/dashboard-overview.png', fullPage: true });
 
-    // The triage board: filter by category, open the issue, change its status.
-    await page.getByRole('tab', { name: 'Issues' }).click();
+    // The triage board, reached by keyboard (arrow keys move between the view tabs): filter by category,
+    // open the issue, change its status.
+    await page.getByRole('tab', { name: 'Overview' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'Issues', selected: true }).waitFor();
     await page.getByRole('heading', { name: 'Triage board' }).waitFor();
     await page.getByLabel('Category').selectOption('Reports');
     await page.getByRole('button', { name: 'Show issues' }).click();

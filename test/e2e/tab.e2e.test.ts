@@ -40,6 +40,19 @@ describe('the tab in Chromium', () => {
     await page.getByText('open it from Teams').waitFor();
   });
 
+  it('takes Teams’ dark and high-contrast themes from Fluent’s tokens', async () => {
+    const { teamsDarkTheme, teamsHighContrastTheme } = await import('@fluentui/tokens');
+    const page = await browser.newPage();
+    const background = async (theme: string) => {
+      await page.goto(`${app.url}/tab/index.html?theme=${theme}`);
+      await page.getByRole('heading', { name: 'Local demo: choose who you are' }).waitFor();
+      return page.evaluate(() => ({ theme: document.documentElement.dataset.theme, bg: getComputedStyle(document.body).backgroundColor }));
+    };
+    const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+    expect(await background('dark')).toEqual({ theme: 'dark', bg: rgb(teamsDarkTheme.colorNeutralBackground3) });
+    expect(await background('contrast')).toEqual({ theme: 'contrast', bg: rgb(teamsHighContrastTheme.colorNeutralBackground3) });
+  });
+
   it('serves only the tab’s own files', async () => {
     expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);

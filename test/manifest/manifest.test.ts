@@ -195,7 +195,7 @@ describe('manifest template', () => {
     const allTitles = new Set(bot.commandLists.flatMap((l) => l.commands.map((c) => c.title)));
     expect([...allTitles].sort()).toEqual([...REQUIRED_COMMANDS].sort());
     const setup = bot.commandLists.find((l) => l.scopes.includes('team'))!.commands.map((c) => c.title);
-    expect(setup).toEqual(expect.arrayContaining(['setup triage', 'setup support', 'setup announcements']));
+    expect(setup).toEqual(expect.arrayContaining(['setup triage', 'setup support', 'setup announcements', 'setup rollout']));
 
     expect(m.composeExtensions).toHaveLength(1);
     const extension = m.composeExtensions[0]!;
