@@ -136,7 +136,7 @@ describe('the adoption dashboard', () => {
 
     // Active users: each week's askers, plus Megan, who triaged.
     expect(await chartFigures(page, 'chart-activity')).toEqual({ 'Active users': ['5', '7', '8'], 'Questions asked': ['6', '10', '14'] });
-    expect(await chartFigures(page, 'chart-issues')).toEqual({ Opened: ['3', '5', '2'], Resolved: ['1', '1', '1'] });
+    expect(await chartFigures(page, 'chart-issues')).toEqual({ Opened: ['3', '5', '2'], Resolved: ['1', '1', '1'], 'SLA breaches': ['0', '0', '0'] });
     expect(await chartFigures(page, 'chart-answers')).toEqual({ 'Answered %': ['66.7', '80', '85.7'], 'Helpful %': ['50', '75', '91.7'] });
     expect(await chartFigures(page, 'chart-times')).toEqual({ 'Hours to triage': ['1', '1', '1'], 'Days to resolve': ['2', '2', '2'] });
     await expect(page.getByRole('progressbar', { name: 'Progress of Median days to submit the monthly report' }).getAttribute('aria-valuenow')).resolves.toBe('60');

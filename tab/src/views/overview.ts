@@ -47,6 +47,19 @@ function measureCard(m: MeasureStatus): HTMLElement {
   );
 }
 
+function countTable(caption: string, what: string, counts: Record<string, number>, max = 20): HTMLElement {
+  const rows = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  const shown = rows.slice(0, max);
+  return h(
+    'table',
+    { className: 'counts' },
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, what), h('th', { scope: 'col' }, 'Open'))),
+    h('tbody', {}, ...shown.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k === 'none' ? 'None' : k), h('td', {}, num(v))))),
+    rows.length > max ? h('tfoot', {}, h('tr', {}, h('td', { colspan: 2 }, `and ${rows.length - max} more`))) : null,
+  );
+}
+
 function figureForms(overview: Overview, reload: () => void): HTMLElement {
   const ims = overview.measures.filter((m) => m.source === 'ims');
   const today = new Date().toISOString().slice(0, 10);
@@ -129,6 +142,7 @@ export async function overviewView(root: HTMLElement, me: Me): Promise<void> {
             h('div', {}, h('dt', {}, 'Untriaged'), h('dd', {}, num(now.untriaged))),
             h('div', {}, h('dt', {}, 'Past the SLA'), h('dd', {}, num(now.pastSla))),
           ),
+          h('div', { className: 'split' }, countTable('Open issues by priority', 'Priority', now.byPriority), countTable('Open issues by site (most first)', 'Site', now.bySite, 10)),
         )
       : null,
     h(
@@ -145,9 +159,10 @@ export async function overviewView(root: HTMLElement, me: Me): Promise<void> {
               { label: 'Answered %', values: weeks.map((w) => w.shareAnswered) },
               { label: 'Helpful %', values: weeks.map((w) => w.shareHelpful) },
             ]),
-            barChart('chart-issues', 'Issues opened and resolved', labels, [
+            barChart('chart-issues', 'Issues opened and resolved, and SLA breaches', labels, [
               { label: 'Opened', values: weeks.map((w) => w.issuesOpened) },
               { label: 'Resolved', values: weeks.map((w) => w.issuesResolved) },
+              { label: 'SLA breaches', values: weeks.map((w) => w.slaBreaches) },
             ]),
             lineChart('chart-times', 'Median time to triage (hours) and to resolve (days)', labels, [
               { label: 'Hours to triage', values: weeks.map((w) => w.medianHoursToTriage) },
