@@ -64,13 +64,17 @@ export function boardPage(rows: readonly IssueSummary[], q: Pick<BoardQuery, 'se
 export class OpenIssues {
   private readonly queue: TableClient;
 
-  constructor(t: Pick<IssueTables, 'idx'>) {
+  constructor(
+    t: Pick<IssueTables, 'idx'>,
+    /** How many rows another order or a search reads at most (tests set it small). */
+    private readonly scan = BOARD_SCAN,
+  ) {
     this.queue = t.idx.queue;
   }
 
   /** Every open issue (the whole queue partition): for the adoption snapshot, off the request path. */
   async all(): Promise<IssueSummary[]> {
-    return this.read(PART.queue, [], Number.POSITIVE_INFINITY);
+    return (await this.read(PART.queue, [], Number.POSITIVE_INFINITY)).rows;
   }
 
   /** One page of the board. A done status is not listed here (see the module comment). */
@@ -89,27 +93,29 @@ export class OpenIssues {
     if (site && pk !== PART.queueSite(site)) extra.push(odata`siteKey eq ${nameKey(site)}`);
     if (priority) extra.push(odata`priority eq ${PRIORITIES.includes(priority as Priority) ? priority : ''}`);
     const plain = !q.search?.trim() && q.sort === 'queue';
-    const need = plain ? (q.page + 1) * q.pageSize + 1 : BOARD_SCAN + 1;
-    const rows = await this.read(pk, extra, need);
     if (plain) {
-      // Queue order is the partition's own order: the rows read so far are enough for this page.
+      // Queue order is the partition's own order: the rows up to this page (and one more) are enough.
+      const need = (q.page + 1) * q.pageSize + 1;
+      const { rows } = await this.read(pk, extra, need);
       const page = boardPage(rows.slice(0, need - 1), q, false);
       return { ...page, total: null, hasMore: rows.length >= need };
     }
-    const truncated = rows.length > BOARD_SCAN;
-    return boardPage(rows.slice(0, BOARD_SCAN), q, truncated);
+    // One page of at most `scan` rows (one request): whether there were more, the service says.
+    const { rows, more } = await this.read(pk, extra, this.scan);
+    return boardPage(rows, q, more);
   }
 
-  private async read(partitionKey: string, extra: string[], n: number): Promise<IssueSummary[]> {
+  /** Up to `n` rows of one partition query, and whether the partition holds more. */
+  private async read(partitionKey: string, extra: string[], n: number): Promise<{ rows: IssueSummary[]; more: boolean }> {
     const filter = [odata`PartitionKey eq ${partitionKey}`, ...extra].join(' and ');
-    const out: IssueSummary[] = [];
+    const rows: IssueSummary[] = [];
     const pages = this.queue
       .listEntities<Record<string, unknown>>({ queryOptions: { filter, select: COLUMNS } })
       .byPage({ maxPageSize: Math.min(1000, Number.isFinite(n) ? n : 1000) });
     for await (const page of pages) {
-      for (const row of page) out.push(summaryFromProps(row));
-      if (out.length >= n) break;
+      for (const row of page) rows.push(summaryFromProps(row));
+      if (rows.length >= n) return { rows: rows.slice(0, n), more: rows.length > n || Boolean(page.continuationToken) };
     }
-    return out.slice(0, n);
+    return { rows, more: false };
   }
 }

@@ -44,5 +44,9 @@ describe('OpenIssues on Azurite', () => {
     expect(first).toMatchObject({ total: null, hasMore: true });
     expect((await board.board({ filters: { status: 'resolved' }, sort: 'queue', page: 0, pageSize: 10 })).items).toEqual([]);
     expect((await board.all()).map((i) => i.ref).sort()).toEqual([a.issue.ref, b.issue.ref].sort());
+    // Another order or a search reads a bounded number of rows, and says when there were more.
+    const small = new OpenIssues(s.issueTables, 1);
+    expect(await small.board({ filters: {}, sort: 'newest', page: 0, pageSize: 10 })).toMatchObject({ total: 1, truncated: true });
+    expect(await board.board({ filters: {}, sort: 'newest', page: 0, pageSize: 10 })).toMatchObject({ total: 2, truncated: false });
   });
 });
