@@ -29,6 +29,27 @@ export async function measure(
   return { name, p50: percentile(times, 0.5), p95: percentile(times, 0.95), target };
 }
 
+/** Several operations sampled in turn (one call of each per round), so passing load affects them alike. */
+export async function measureInterleaved(
+  ops: readonly [name: string, fn: () => Promise<unknown>][],
+  target: number | null,
+  opts: { samples: number; warmup?: number },
+): Promise<Row[]> {
+  for (let i = 0; i < (opts.warmup ?? 5); i++) for (const [, fn] of ops) await fn();
+  const times = ops.map(() => [] as number[]);
+  for (let i = 0; i < opts.samples; i++) {
+    for (const [k, [, fn]] of ops.entries()) {
+      const start = performance.now();
+      await fn();
+      times[k]!.push(performance.now() - start);
+    }
+  }
+  return ops.map(([name], k) => {
+    const sorted = times[k]!.sort((a, b) => a - b);
+    return { name, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), target };
+  });
+}
+
 /** The rows as a table with a verdict each; true when every row with a target met it. */
 export function printRows(rows: readonly Row[]): boolean {
   const w = Math.max(...rows.map((r) => r.name.length));
