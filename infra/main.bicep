@@ -2,11 +2,13 @@
 //
 //   Storage account (tables + queues) ── shared by every instance of ──▶ Web App (Linux, Node 22 LTS)
 //   User-assigned managed identity ─── the bot's identity (UserAssignedMSI) and, by default, storage access
+//   Key Vault ─── every secret the app settings need (read by the web app as Key Vault references)
 //   Azure Bot (global) with the Microsoft Teams channel ──▶ https://<web app>/api/messages
 //   Optional: Log Analytics workspace + Application Insights
 //
 // Deploy:  az deployment group create -g <rg> -f infra/main.bicep -p @infra/main.parameters.json
-// See infra/README.md and docs/deployment.md.
+// Code:    npm run package:server, then az webapp deploy --type zip (docs/deployment.md).
+// test/infra/bicep.test.ts checks this file against the app's settings schema and the Dockerfile.
 
 targetScope = 'resourceGroup'
 
@@ -98,8 +100,17 @@ param rolloutTeamIds string = ''
 @description('Team id of the champions team, whose members are champions (CHAMPIONS_TEAM_ID). Optional.')
 param championsTeamId string = ''
 
-@description('Further app settings, name → value (e.g. SYSTEM_NAME, GUIDANCE_BASE_URL, OPENAI_MODEL). Put secrets in Key Vault references, not here.')
+@description('Further app settings, name → value (e.g. SYSTEM_NAME, GUIDANCE_DIR, GUIDANCE_BASE_URL, OPENAI_MODEL). Not for secrets: use openAiApiKey, or a Key Vault reference string.')
 param extraAppSettings object = {}
+
+@description('Optional: an OpenAI API key for model-written FAQ answers. Stored in the Key Vault; the app reads it as a Key Vault reference. Azure OpenAI with managed identity needs no key.')
+@secure()
+param openAiApiKey string = ''
+
+@description('On SIGTERM (restart, scale-in, deployment), how long requests, sends and jobs in flight get to finish.')
+@minValue(1)
+@maxValue(600)
+param shutdownTimeoutSeconds int = 20
 
 @description('Create a Log Analytics workspace and Application Insights, and switch on the App Service Node agent.')
 param enableAppInsights bool = false
@@ -122,6 +133,7 @@ var botName = '${baseName}-bot-${token}'
 var storageName = take('st${replace(toLower(baseName), '-', '')}${token}', 24)
 var workspaceName = '${baseName}-logs-${token}'
 var insightsName = '${baseName}-ai-${token}'
+var vaultName = take('kv${replace(toLower(baseName), '-', '')}${token}', 24)
 
 var useManagedIdentityForStorage = storageAuthMode == 'managedIdentity'
 var useMsiBot = botAppType == 'UserAssignedMSI'
@@ -129,6 +141,7 @@ var useMsiBot = botAppType == 'UserAssignedMSI'
 // Built-in role definition ids.
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 
 // ─── Identity ────────────────────────────────────────────────────────────────
 
@@ -181,6 +194,60 @@ resource queueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (us
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+// ─── Key Vault: the secrets behind the app settings ─────────────────────────────
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: vaultName
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 7
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+// The web app resolves Key Vault references with the user-assigned identity (keyVaultReferenceIdentity).
+resource vaultRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, identity.id, keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource botPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!useMsiBot) {
+  parent: vault
+  name: 'bot-app-password'
+  properties: {
+    value: botAppPassword
+  }
+}
+
+resource storageConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!useManagedIdentityForStorage) {
+  parent: vault
+  name: 'storage-connection-string'
+  properties: {
+    value: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
+  }
+}
+
+resource openAiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(openAiApiKey)) {
+  parent: vault
+  name: 'openai-api-key'
+  properties: {
+    value: openAiApiKey
   }
 }
 
@@ -251,7 +318,7 @@ var botSettings = useMsiBot ? [
   }
   {
     name: 'MicrosoftAppPassword'
-    value: botAppPassword
+    value: '@Microsoft.KeyVault(SecretUri=${botPasswordSecret.properties.secretUri})'
   }
   {
     name: 'MicrosoftAppTenantId'
@@ -260,7 +327,7 @@ var botSettings = useMsiBot ? [
 ]
 
 // managedIdentity: the app authenticates to storage as AZURE_CLIENT_ID (roles assigned above).
-// connectionString: the account key travels in an app setting (simplest, but a secret to guard).
+// connectionString: the account key sits in the Key Vault; the app setting only refers to it.
 var storageSettings = useManagedIdentityForStorage ? [
   {
     name: 'AZURE_STORAGE_ACCOUNT_NAME'
@@ -277,20 +344,25 @@ var storageSettings = useManagedIdentityForStorage ? [
 ] : [
   {
     name: 'AZURE_STORAGE_CONNECTION_STRING'
-    value: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
+    value: '@Microsoft.KeyVault(SecretUri=${storageConnectionSecret.properties.secretUri})'
   }
 ]
 
+// The app sends telemetry itself (Azure Monitor OpenTelemetry distro); App Service's Node agent stays off,
+// or every request would be reported twice. The connection string identifies the resource; it is no credential.
 var monitoringSettings = enableAppInsights ? [
   {
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
     value: insights.properties.ConnectionString
   }
-  {
-    name: 'ApplicationInsightsAgent_EXTENSION_VERSION'
-    value: '~3'
-  }
 ] : []
+
+var modelSettings = empty(openAiApiKey) ? [] : [
+  {
+    name: 'OPENAI_API_KEY'
+    value: '@Microsoft.KeyVault(SecretUri=${openAiKeySecret.properties.secretUri})'
+  }
+]
 
 var baseSettings = [
   {
@@ -307,8 +379,13 @@ var baseSettings = [
     value: identity.properties.clientId
   }
   {
-    name: 'PLAYGROUND'
-    value: 'false'
+    // Download links (issue exports) must name the public host.
+    name: 'PUBLIC_BASE_URL'
+    value: 'https://${webAppName}.azurewebsites.net'
+  }
+  {
+    name: 'SHUTDOWN_TIMEOUT_SECONDS'
+    value: string(shutdownTimeoutSeconds)
   }
   {
     name: 'CHAMPION_IDS'
@@ -323,9 +400,14 @@ var baseSettings = [
     value: championsTeamId
   }
   {
-    // `az webapp deploy` of the source zip runs `npm install` on the server (Oryx build).
+    // The zip from `npm run package:server` is built already (dist/ + runtime node_modules): no build on the
+    // server, and the app runs from the package as deployed.
     name: 'SCM_DO_BUILD_DURING_DEPLOYMENT'
-    value: 'true'
+    value: 'false'
+  }
+  {
+    name: 'WEBSITE_RUN_FROM_PACKAGE'
+    value: '1'
   }
 ]
 
@@ -351,20 +433,21 @@ resource webApp 'Microsoft.Web/sites@2023-12-01' = {
     clientAffinityEnabled: false // stateless: any instance can take any request
     keyVaultReferenceIdentity: identity.id
     siteConfig: {
-      linuxFxVersion: 'NODE|22-lts'
-      appCommandLine: 'npm start'
+      linuxFxVersion: 'NODE|22-lts' // the Dockerfile's base image has the same major version (tested)
+      appCommandLine: 'node --enable-source-maps dist/main.js'
       alwaysOn: true
       healthCheckPath: '/healthz'
       http20Enabled: true
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      appSettings: concat(baseSettings, botSettings, storageSettings, monitoringSettings, extraSettings)
+      appSettings: concat(baseSettings, botSettings, storageSettings, monitoringSettings, modelSettings, extraSettings)
     }
   }
   dependsOn: [
     tableRole
     queueRole
+    vaultRole
   ]
 }
 
@@ -402,10 +485,10 @@ resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = {
 
 // ─── Outputs ─────────────────────────────────────────────────────────────────
 
-@description('BOT_ID for `npm run manifest:package`: the bot\'s Microsoft App ID (the managed identity\'s client id in UserAssignedMSI mode).')
+@description('BOT_ID in env/.env.<name> for `npm run package`: the bot\'s Microsoft App ID (the managed identity\'s client id in UserAssignedMSI mode).')
 output botId string = botClientId
 
-@description('BOT_DOMAIN for `npm run manifest:package`.')
+@description('BOT_DOMAIN in env/.env.<name> for `npm run package`.')
 output webAppHostName string = webApp.properties.defaultHostName
 
 output webAppName string = webApp.name
@@ -413,4 +496,5 @@ output messagingEndpoint string = bot.properties.endpoint
 output botName string = bot.name
 output storageAccountName string = storage.name
 output identityClientId string = identity.properties.clientId
+output keyVaultName string = vault.name
 output tenantId string = tenant().tenantId

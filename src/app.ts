@@ -1,11 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import path from 'node:path';
 import type { Server } from 'restify';
 import {
   AdoptionRollup,
   AdoptionService,
   AggregateStore,
+  broadcastAudienceResolver,
+  BroadcastCommunications,
+  OfficeHoursFigures,
   DigestJob,
-  defaultAudienceResolver,
   EventStore,
   FigureStore,
   IssueEventRecorder,
@@ -16,6 +21,17 @@ import {
   StateStore,
 } from './adoption/index.js';
 import { type Clock, systemClock } from './clock.js';
+import {
+  type Broadcast,
+  IssueLogFacts,
+  openBroadcast,
+  openPlanFile,
+  parseWorkingHours,
+  type PlanFile,
+  scheduleBroadcastJobs,
+  SendStore,
+} from './broadcast/index.js';
+import { planProblemNotice } from './broadcast/notices.js';
 import type { Config } from './config.js';
 import { PostStore } from './conversations/posts.js';
 import { ConversationStore } from './conversations/store.js';
@@ -29,6 +45,7 @@ import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
 import { PLAYGROUND_USERS } from './devtools/playground.js';
+import { InFlightRequests } from './http/inflight.js';
 import { createHttpServer } from './http/server.js';
 import { createTabApi } from './http/tab-api.js';
 import { localAuthenticator, ssoAuthenticator } from './http/tab-auth.js';
@@ -36,6 +53,7 @@ import {
   IssueExport,
   IssueQueries,
   IssueRepository,
+  type HeldReport,
   IssueService,
   OfferStore,
   OpenIssues,
@@ -44,23 +62,46 @@ import {
   SlaMarks,
   scheduleIssueJobs,
 } from './issues/index.js';
+import type { Outbox } from './outbound/message.js';
 import { createLogger, type Logger } from './log.js';
+import {
+  AgendaBuilder,
+  agendaCard,
+  BookingStore,
+  bookingsAndAttendance,
+  CalendarLinks,
+  liveSchedule,
+  OfficeHoursReminders,
+  OfficeHoursService,
+  openScheduleFile,
+  ReminderMarks,
+  ScheduleChanges,
+  scheduleOfficeHoursJobs,
+  trainedBeforeGoLive,
+} from './officehours/index.js';
 import { DemoRoles } from './roles/demo.js';
 import { Roles } from './roles/roles.js';
+import { MembershipStore, openRolloutFile, RolloutDirectory } from './rollout/index.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
-import { openStorageAccount } from './storage/account.js';
+import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
+import { DiskOutbox } from './storage/disk-outbox.js';
+import { expiryJob } from './storage/expiry.js';
+import { queueAccountOf } from './storage/queues.js';
 import { type TableAccount, Tables } from './storage/tables.js';
 import { createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
-import { DirectOutbox } from './teams/direct-outbox.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
 import { registerAdoption } from './teams/adoption.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
+import { registerBroadcast } from './teams/broadcast.js';
+import { registerOfficeHours } from './teams/officehours.js';
+import { registerRollout } from './teams/rollout.js';
+import { startOutbound } from './teams/outbound.js';
 import { TeamsRosterReader } from './teams/roster.js';
-import { ProactiveSender } from './teams/sender.js';
+import { withCorrelation } from './telemetry/correlation.js';
 
 export interface AppOptions {
   log?: Logger;
@@ -74,15 +115,23 @@ export interface App {
   tables: Tables;
   /** Where storage is, for tools and tests (a connection string, or an endpoint with a credential). */
   account: TableAccount;
+  /** The opened account: its health, and embedded Azurite when the app runs it. */
+  storage: OpenedAccount;
   bot: RolloutDeskBot;
-  sender: ProactiveSender;
+  /** The durable outbound path: features enqueue here; this instance's worker sends under Teams' limits. */
+  outbox: Outbox;
   faq: FaqService;
   /** Questions asked, by day (the adoption roll-up reads them; tests seed them). */
   questions: QuestionStore;
   issues: IssueService;
   repository: IssueRepository;
   queries: IssueQueries;
-  outbox: DirectOutbox;
+  /** Waits until every message enqueued so far was sent or given up (tests and tools). */
+  settled(): Promise<void>;
+  /** Files the reports held while storage was down (also on a timer); for tests and tools. */
+  fileHeldReports(): Promise<void>;
+  broadcast: Broadcast;
+  planFile: PlanFile;
   scheduler: Scheduler;
   library: GuidanceLibrary<FaqIndex>;
   adoption: {
@@ -92,6 +141,9 @@ export interface App {
     digest: DigestJob;
     measures: MeasuresFile;
   };
+  /** The rollout's cohorts, user groups and who is in them. */
+  rollout: RolloutDirectory;
+  officeHours: OfficeHoursService;
   stop(): Promise<void>;
 }
 
@@ -107,6 +159,13 @@ function ssoAudiences(appId: string, publicBaseUrl: string | undefined): string[
   const host = publicBaseUrl ? new URL(publicBaseUrl).host : undefined;
   return host ? [appId, `api://${host}/${appId}`] : [appId];
 }
+
+const HELD_RETRY_MS = 15_000;
+
+/** Names this instance's own files (App Service sets WEBSITE_INSTANCE_ID; elsewhere the host name). */
+function instanceName(instance: string | undefined): string {
+  return (instance ?? hostname()).replace(/[^\w.-]/g, '_').slice(0, 64);
+}
 const CURATED_REFRESH_MS = 60_000;
 
 /** The composition root: config → storage → features → transport. */
@@ -118,12 +177,13 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const storage = await openStorageAccount(config.storage, log);
     cleanups.push(() => storage.close());
     const account = storage.account;
-    const tables = new Tables(account, config.env.TABLE_PREFIX);
+    const tables = new Tables(account, config.env.TABLE_PREFIX, storage.tablesOptions);
     const conversations = await ConversationStore.open(tables, clock);
     const dedupe = await DedupeStore.open(tables, clock);
 
     const adapter = createAdapter(config.auth, log);
     const botAppId = config.auth.kind === 'local' ? '' : config.auth.appId;
+    const roster = new TeamsRosterReader(adapter, botAppId, conversations);
     const roles = new Roles(
       {
         championIds: config.env.CHAMPION_IDS,
@@ -131,20 +191,27 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         championsTeamId: config.env.CHAMPIONS_TEAM_ID,
         cacheMs: config.env.ROLE_CACHE_SECONDS * 1000,
       },
-      new TeamsRosterReader(adapter, botAppId, conversations),
+      roster,
       () => clock.now().getTime(),
       (err) => log.warn({ err }, 'could not read the champions team roster; using the last known list'),
-    );
-    const sender = new ProactiveSender(
-      adapter,
-      botAppId,
-      conversations,
-      log,
-      config.env.TENANT_SENDS_PER_SECOND,
     );
     const localMode = config.auth.kind === 'local';
     // Local demo only: "demo as champion" lets one Playground user see each role.
     const demo = localMode ? new DemoRoles(roles) : undefined;
+    const posts = await PostStore.open(tables);
+    const outbound = await startOutbound({
+      tables,
+      queueAccount: queueAccountOf(config.storage, account),
+      prefix: config.env.TABLE_PREFIX,
+      adapter,
+      botAppId,
+      conversations,
+      posts,
+      tenantSendsPerSecond: config.env.TENANT_SENDS_PER_SECOND,
+      log,
+      worker: { id: `${process.pid}-${randomUUID().slice(0, 8)}` },
+    });
+    cleanups.push(() => outbound.stop());
     const bot = new RolloutDeskBot({
       log,
       roles: demo ?? roles,
@@ -154,7 +221,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       localMode,
     });
     registerHelp(bot, { conversations, demo, localMode });
-    const outbox = new DirectOutbox(sender, conversations, await PostStore.open(tables), log);
+    const outbox = outbound.outbox;
 
     // Champions' answers are ranked with the guidance: the index is built from both.
     const curated: { answers?: CuratedAnswers } = {};
@@ -201,16 +268,25 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
       },
     });
-    const faqWiring = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
-    registerFaq(bot, faqWiring);
+    const faqWiring: Parameters<typeof registerFaq>[1] = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
     library.on('reloaded', (event) => {
       // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
       if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
-      log.info({ changed: event.changed }, 'guidance reloaded');
-      notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
-        log.error({ err }, 'could not check newly answered questions'),
-      );
+      withCorrelation(() => {
+        log.info({ changed: event.changed }, 'guidance reloaded');
+        notifyNewlyAnswered(faqWiring).catch((err: unknown) =>
+          log.error({ err }, 'could not check newly answered questions'),
+        );
+      });
     });
+
+    const rolloutFile = await openRolloutFile(config.rolloutFile, {
+      onWarning: (message) => log.warn({ rolloutFile: config.rolloutFile }, message),
+    });
+    cleanups.push(async () => rolloutFile.close());
+    rolloutFile.on('changed', (r) => log.info({ cohorts: r.cohorts.length, groups: r.groups.length }, 'rollout file reloaded'));
+    const rollout = new RolloutDirectory(() => rolloutFile.current, await MembershipStore.open(tables, clock));
+    registerRollout(bot, { directory: rollout, conversations });
 
     const sla = {
       untriagedReminderMinutes: config.env.SLA_UNTRIAGED_MINUTES,
@@ -229,6 +305,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         log.warn({ err, ref }, 'issue index rows not written; the repair job will fix them'),
     });
     const queries = new IssueQueries(issueTables, repository.counter, clock);
+    // Reports that arrive while storage does not answer wait on this instance's disk, then are filed.
+    const heldReports = await DiskOutbox.open<HeldReport>(
+      path.resolve(config.env.DATA_DIR, 'held', `reports-${config.env.TABLE_PREFIX || 'main'}-${instanceName(config.env.WEBSITE_INSTANCE_ID)}.jsonl`),
+    );
     const issues = new IssueService({
       repository,
       queries,
@@ -240,7 +320,19 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
       categories: config.env.ISSUE_CATEGORIES,
       observer: issueEvents,
+      held: { keep: (key, report) => heldReports.add(key, report) },
     });
+    const fileHeld = () =>
+      heldReports.size
+        ? heldReports.drain(async (report) => void (await issues.fileHeld(report))).then((r) => {
+            if (r.handled) log.info({ filed: r.handled }, 'held reports filed');
+          })
+        : Promise.resolve();
+    const heldTimer = setInterval(() => {
+      fileHeld().catch((err: unknown) => log.warn({ err }, 'held reports not filed yet; trying again'));
+    }, HELD_RETRY_MS);
+    heldTimer.unref();
+    cleanups.push(async () => clearInterval(heldTimer));
     const issueWiring = {
       issues,
       faq,
@@ -251,6 +343,47 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       publicBaseUrl: '', // set once the server listens (below)
     };
     registerIssues(bot, issueWiring);
+
+    // Office hours and training: the schedule file, built against the rollout's cohorts and groups.
+    const scheduleFile = await openScheduleFile(config.officeHoursFile, {
+      onWarning: (message) => log.warn({ officeHoursFile: config.officeHoursFile }, message),
+    });
+    cleanups.push(async () => scheduleFile.close());
+    const schedule = liveSchedule(
+      () => scheduleFile.current,
+      () => rolloutFile.current,
+      path.basename(config.officeHoursFile),
+      (problem) => log.warn({ officeHoursFile: config.officeHoursFile }, `${problem}; left out, the rest of the schedule is served`),
+    );
+    const logSchedule = () => log.info({ sessions: schedule().sessions.length }, 'office-hours schedule loaded');
+    logSchedule();
+    scheduleFile.on('changed', logSchedule);
+    rolloutFile.on('changed', logSchedule);
+    const bookings = await BookingStore.open(tables, clock);
+    const officeHours = new OfficeHoursService({
+      schedule,
+      changes: await ScheduleChanges.open(tables, clock),
+      bookings,
+      directory: rollout,
+      links: await CalendarLinks.open(tables, clock),
+      outbox,
+      clock,
+      calendarUrl: (token) => `${issueWiring.publicBaseUrl.replace(/\/+$/, '')}/calendar/${token}`,
+      systemName: config.env.SYSTEM_NAME,
+      issues,
+      markGap: async (question, asker) => {
+        await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
+      },
+    });
+    const agenda = new AgendaBuilder({
+      bookings,
+      issues: queries,
+      gaps: (days) => faq.gaps(days),
+      categories: config.env.ISSUE_CATEGORIES,
+      now: () => clock.now(),
+    });
+    faqWiring.officeHours = registerOfficeHours(bot, { service: officeHours, agenda, directory: rollout, clock, log });
+    registerFaq(bot, faqWiring);
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
     scheduleIssueJobs(
       scheduler,
@@ -258,6 +391,71 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       { issues, repository, log },
       config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
     );
+
+    // The communication plan: the plan file, its audiences in the rollout's people, and the fan-out.
+    const sendStore = await SendStore.open(tables);
+    const rolloutTeamIds = config.env.ROLLOUT_TEAM_IDS;
+    const planFile = await openPlanFile(config.commPlanFile, {
+      rollout: () => rolloutFile.current,
+      store: sendStore,
+      onChange: (plan) => log.info({ file: config.commPlanFile, messages: plan.messages.length }, 'communication plan loaded'),
+      onInvalid: (problem) => {
+        log.error({ file: config.commPlanFile, problem }, 'communication plan not used; the last good plan stays in force');
+        void (async () => {
+          const reachable = new Set<string>();
+          for (const id of rolloutTeamIds) if (await conversations.personalChat(id)) reachable.add(id);
+          await outbox.enqueue(planProblemNotice(problem, rolloutTeamIds, reachable));
+        })().catch((err: unknown) => log.warn({ err }, 'could not tell the rollout team about the plan file'));
+      },
+    });
+    cleanups.push(async () => planFile.close());
+    const workingHours = config.env.BROADCAST_WORKING_HOURS.trim();
+    const broadcast = await openBroadcast({
+      tables,
+      outbox,
+      clock,
+      plan: () => planFile.current,
+      rollout: () => rolloutFile.current,
+      sends: sendStore,
+      directory: {
+        personalChatUsers: () => conversations.personalChatUsers(),
+        teamMembers: (teamId) => roster.members(teamId),
+        championIds: () => roles.championIds(),
+        rolloutTeamIds,
+        members: (kind, id) => rollout.members(kind, id),
+      },
+      chatOf: async (userKey) => {
+        const chat = await conversations.personalChat(userKey);
+        return chat ? { teamsUserId: chat.user?.id ?? userKey, timeZone: chat.timeZone } : undefined;
+      },
+      nameOf: async (id) =>
+        (await conversations.personName(id)) ??
+        rolloutFile.current.members.find((p) => p.id.toLowerCase() === id.toLowerCase())?.name,
+      knownPeople: async () => {
+        const people = new Map<string, { id: string; name: string }>();
+        for (const p of rolloutFile.current.members) people.set(p.id.toLowerCase(), { id: p.id, name: p.name });
+        for (const p of await conversations.knownPeople()) if (p.name) people.set(p.id.toLowerCase(), p);
+        return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
+      },
+      supportChannelReady: async () => Boolean(await conversations.channelFor('support')),
+      facts: new IssueLogFacts(queries, repository),
+      settings: {
+        batch: config.env.BROADCAST_BATCH,
+        workingHours: /^(off|)$/i.test(workingHours) ? undefined : parseWorkingHours(workingHours),
+        staleMs: config.env.BROADCAST_STALE_MINUTES * 60_000,
+        progressEveryMs: config.env.BROADCAST_PROGRESS_SECONDS * 1000,
+        graceMs: config.env.BROADCAST_GRACE_MINUTES * 60_000,
+      },
+      log,
+    });
+    cleanups.push(async () => broadcast.runner.stop());
+    registerBroadcast(bot, {
+      broadcast: broadcast.service,
+      celebrations: broadcast.celebrations,
+      outbox,
+      footer: `From the ${config.env.SYSTEM_NAME} rollout team`,
+    });
+    scheduleBroadcastJobs(scheduler, broadcast, config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
 
     // ---- adoption: measures, figures, pulses, the roll-up and the weekly digest ----------------------
     const measures = await MeasuresFile.open(config.measuresFile, {
@@ -270,23 +468,32 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const pulses = new PulseService({
       store: await PulseStore.open(tables),
       outbox,
-      resolveAudience: defaultAudienceResolver({
-        people: () => conversations.people(),
-        championIds: () => roles.championIds(),
-        rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
-      }),
+      resolveAudience: broadcastAudienceResolver(broadcast.directory),
       clock,
       minAnswers: config.env.PULSE_MIN_ANSWERS,
       openDays: config.env.PULSE_OPEN_DAYS,
       questionCard: (pulse, answers, notice) => pulseCard(pulse, config.env.PULSE_MIN_ANSWERS, answers, notice),
     });
+    const officeHoursFacts = { service: officeHours, bookings, directory: rollout };
     const adoption = new AdoptionService({
       measures,
       figures: await FigureStore.open(tables),
       aggregates,
       state: adoptionState,
       clock,
-      providers: { pulse: pulses },
+      providers: {
+        pulse: pulses,
+        communications: new BroadcastCommunications({
+          sends: () => broadcast.sends.all(),
+          tally: (id) => broadcast.deliveries.tally(id),
+          reachedUsers: (id) => broadcast.deliveries.reachedUsers(id),
+          acknowledged: (id) => broadcast.acks.who(id),
+        }),
+        officeHours: new OfficeHoursFigures({
+          occurrences: (from, to) => bookingsAndAttendance(officeHoursFacts, from, to),
+          trainedBeforeGoLive: () => trainedBeforeGoLive(officeHoursFacts),
+        }),
+      },
       weeks: config.env.ADOPTION_WEEKS,
     });
     const openIssues = new OpenIssues(issueTables);
@@ -316,12 +523,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       refresh: () => rollup.run(),
       dashboardUrl: () => dashboard.url,
     });
-    registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url });
+    registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url, audiences: () => rolloutFile.current });
     scheduler.add({ name: 'adoption.rollup', everyMs: config.env.ADOPTION_ROLLUP_MINUTES * 60_000, run: async () => void (await rollup.run()) });
     scheduler.add({ name: 'adoption.digest', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await digest.run()) });
-
-    scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
-    cleanups.push(() => scheduler.stop());
 
     const tabRoles = demo ?? roles;
     const tabApi = createTabApi({
@@ -352,12 +556,40 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
     });
 
+    scheduler.add(expiryJob([dedupe, issueWiring.exports], { log }));
+    scheduleOfficeHoursJobs(
+      scheduler,
+      new OfficeHoursReminders({
+        service: officeHours,
+        bookings,
+        agenda,
+        agendaCard,
+        marks: await ReminderMarks.open(tables),
+        outbox,
+        reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
+        leads: { remind: config.env.OFFICE_HOURS_REMINDER_MINUTES, agenda: config.env.OFFICE_HOURS_AGENDA_MINUTES },
+      }),
+      log,
+      config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
+    );
+    scheduler.start(config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
+    cleanups.push(() => scheduler.stop());
+
+    // Each activity is one turn: one correlation id for its log lines and for the sends it starts.
+    const inFlight = new InFlightRequests();
     const server: Server = createHttpServer({
       log,
-      processActivity: (req, res) => adapter.process(req, res, (ctx) => bot.run(ctx)),
-      ready: () => tables.ping(),
+      processActivity: (req, res) =>
+        inFlight.run(res, () => withCorrelation(() => adapter.process(req, res, (ctx) => bot.run(ctx)))),
+      ready: async () => {
+        const health = storage.health();
+        if (health.status !== 'ok') throw new Error(health.reason);
+        await tables.ping();
+      },
+      health: () => storage.health(),
       download: (token) => issueWiring.exports.read(token),
       tabApi,
+      calendar: (token) => officeHours.calendar(token),
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -394,23 +626,34 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       url,
       tables,
       account,
+      storage,
       bot,
-      sender,
       faq,
       questions,
       library,
+      rollout,
+      officeHours,
       issues,
       repository,
       queries,
       outbox,
+      fileHeldReports: fileHeld,
+      broadcast,
+      planFile,
+      async settled() {
+        if (!(await outbound.settled())) throw new Error('the outbound queue did not settle within 30 s');
+      },
       scheduler,
       adoption: { service: adoption, pulses, rollup, digest, measures },
       async stop() {
-        // Stop taking work first (server), then finish sends in flight, then storage.
+        // Stop taking work first (new connections refused, new requests 503), let the turns in flight
+        // finish, then the outbound worker (in-flight sends finish, waiting ones go back to the queue), then
+        // jobs and storage. main.ts bounds the whole in time.
         const serverClose = cleanups.pop();
-        await serverClose?.();
-        await outbox.drain();
-        await sender.drain();
+        const closed = serverClose?.();
+        await inFlight.drain();
+        await closed;
+        await broadcast.runner.idle();
         for (const c of cleanups.reverse()) await c();
       },
     };

@@ -1,4 +1,6 @@
 import { COMMANDS, type CommandDef } from './registry/index.js';
+import { PERMISSIONS } from './roles/permissions.js';
+import type { Role } from './roles/roles.js';
 
 /** The names of the text commands the bot understands (the manifest's command menu offers them). */
 export const KNOWN_COMMANDS: readonly string[] = COMMANDS.filter((c) => !c.localOnly).map((c) => c.name);
@@ -19,8 +21,20 @@ export function parseCommand(text: string): ParsedCommand | undefined {
   for (const command of BY_LENGTH) {
     if (lower === command.name || lower.startsWith(`${command.name} `)) {
       const offset = clean.startsWith('/') ? 1 : 0;
-      return { command, args: clean.slice(command.name.length + offset).trim() };
+      const args = clean.slice(command.name.length + offset).trim();
+      if (command.args && !command.args.test(args)) continue;
+      return { command, args };
     }
   }
   return undefined;
 }
+
+/** One line of help per command, for the manifest's command menu. */
+export const COMMAND_HELP: Readonly<Record<string, string>> = Object.fromEntries(
+  COMMANDS.filter((c) => !c.localOnly).map((c) => [c.name, c.help]),
+);
+
+/** The least role each command needs, so the manifest's menus put everyone's commands first. */
+export const COMMAND_ROLE: Readonly<Record<string, Role>> = Object.fromEntries(
+  COMMANDS.filter((c) => !c.localOnly).map((c) => [c.name, PERMISSIONS[c.permission]]),
+);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { parseWorkingHours } from './broadcast/working-hours.js';
 import { type ModelConfig, modelConfigFromEnv } from './faq/ai/modelConfig.js';
 import { DEFAULT_CATEGORIES } from './issues/model.js';
 
@@ -48,6 +49,10 @@ const schema = z.object({
   PUBLIC_BASE_URL: optionalText.pipe(z.string().url().optional()),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** On SIGTERM: how long requests, sends and jobs in flight get to finish before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_SECONDS: int(20, 1, 600),
+  /** Set → requests, dependencies, exceptions and the app's figures go to Application Insights. */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText,
 
   AZURE_STORAGE_CONNECTION_STRING: optionalText,
   AZURE_STORAGE_ACCOUNT_NAME: optionalText,
@@ -55,6 +60,8 @@ const schema = z.object({
   AZURE_STORAGE_QUEUE_ENDPOINT: optionalText.pipe(z.string().url().optional()),
   AZURE_CLIENT_ID: optionalText,
   DATA_DIR: z.string().default('.data'),
+  /** Set by App Service for each instance: names this instance's own files (held reports). */
+  WEBSITE_INSTANCE_ID: optionalText,
   STORAGE_IN_MEMORY: bool(false),
   TABLE_PREFIX: z
     .string()
@@ -81,6 +88,10 @@ const schema = z.object({
   GUIDANCE_BASE_URL: optionalText.pipe(z.string().url().optional()),
   GLOSSARY_FILE: z.string().default('sample/glossary.yaml'),
   FAQ_CURATED_SHOW_AUTHOR: bool(false),
+  ROLLOUT_FILE: z.string().default('sample/rollout.yaml'),
+  OFFICE_HOURS_FILE: z.string().default('sample/office-hours.yaml'),
+  OFFICE_HOURS_REMINDER_MINUTES: int(60, 1, 10_080),
+  OFFICE_HOURS_AGENDA_MINUTES: int(120, 1, 10_080),
 
   ISSUE_REF_PREFIX: z
     .string()
@@ -111,10 +122,29 @@ const schema = z.object({
   TAB_SSO_JWKS_URL: optionalText.pipe(z.string().url().optional()),
   /** The Entra app the tab's SSO tokens are for (webApplicationInfo.id); default MicrosoftAppId. */
   TAB_SSO_APP_ID: optionalText,
+  COMM_PLAN_FILE: z.string().default('sample/communication-plan.yaml'),
+  BROADCAST_BATCH: int(250, 1, 5000),
+  BROADCAST_WORKING_HOURS: z
+    .string()
+    .default('Mon-Fri 08:00-18:00')
+    .superRefine((v, ctx) => {
+      if (/^(off|)$/i.test(v.trim())) return;
+      try {
+        parseWorkingHours(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${(err as Error).message}, or "off"` });
+      }
+    }),
+  BROADCAST_GRACE_MINUTES: int(360, 0, 10_080),
+  BROADCAST_STALE_MINUTES: int(15, 1, 1440),
+  BROADCAST_PROGRESS_SECONDS: int(5, 1, 3600),
   FAQ_MODEL_TIMEOUT_MS: int(6000, 500, 14_000),
 });
 
 export type Env = z.infer<typeof schema>;
+
+/** The name of every setting the app reads (the infrastructure test checks the Bicep's app settings against it). */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
 
 export type AuthMode =
   | { kind: 'local' }
@@ -134,9 +164,14 @@ export interface Config {
   glossaryFile: string;
   /** The rollout's measures of success (absolute path). */
   measuresFile: string;
+  /** The rollout's cohorts, user groups and members (absolute path). */
+  rolloutFile: string;
+  /** The office-hours and training schedule (absolute path). */
+  officeHoursFile: string;
+  /** The communication plan (absolute path). */
+  commPlanFile: string;
   /** Set when OpenAI or Azure OpenAI is configured; the FAQ then has a model write answers. */
   model?: ModelConfig;
-  raw: Record<string, string | undefined>;
 }
 
 export class ConfigError extends Error {
@@ -204,8 +239,10 @@ export function loadConfig(
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
     glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
     measuresFile: path.resolve(cwd, env.MEASURES_FILE),
+    rolloutFile: path.resolve(cwd, env.ROLLOUT_FILE),
+    officeHoursFile: path.resolve(cwd, env.OFFICE_HOURS_FILE),
+    commPlanFile: path.resolve(cwd, env.COMM_PLAN_FILE),
     model,
-    raw: source,
   };
 }
 

@@ -1,4 +1,6 @@
 import pino, { type Logger } from 'pino';
+import { correlationId } from './telemetry/correlation.js';
+import { reportException } from './telemetry/exceptions.js';
 
 export type { Logger };
 
@@ -40,7 +42,10 @@ export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>
   return out;
 }
 
-/** JSON logs, one line per event, with secrets redacted at any depth. */
+/**
+ * JSON logs, one line per event, with secrets redacted at any depth. Every line written inside a turn or a job carries its
+ * correlation id (`corr`); every error logged with an `err` is also reported to telemetry as an exception.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -48,6 +53,19 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { app: 'rollout-desk' },
       formatters: { log: (obj) => redactDeep(obj) as Record<string, unknown> },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: () => {
+        const corr = correlationId();
+        return corr ? { corr } : {};
+      },
+      hooks: {
+        logMethod(args, method, levelValue) {
+          const first: unknown = args[0];
+          if (levelValue >= 50 && first && typeof first === 'object' && 'err' in first) {
+            reportException((first as { err: unknown }).err);
+          }
+          return method.apply(this, args);
+        },
+      },
     },
     destination,
   );

@@ -21,4 +21,13 @@ describe('parseCommand', () => {
     expect(parseCommand('issues with login')).toBeUndefined();
     expect(parseCommand('how do I report a bug')).toBeUndefined();
   });
+
+  it('takes a command whose arguments must be an id only when they are one: other words are a question', () => {
+    expect(parseCommand('send golive-week-before')?.command.name).toBe('send');
+    expect(parseCommand('cancel a-3f9c1e2b')?.args).toBe('a-3f9c1e2b');
+    expect(parseCommand('plan 2')?.command.name).toBe('plan');
+    expect(parseCommand('send the monthly report late')).toBeUndefined();
+    expect(parseCommand('plan my visits for next week')).toBeUndefined();
+    expect(parseCommand('cancel my leave request')).toBeUndefined();
+  });
 });

@@ -199,7 +199,18 @@ export interface PulseComposeData {
   slots: { id: string; number: number; kind: string; text: string; options: string; kindError: string; textError: string; optionsError: string }[];
 }
 
-export function pulseComposeCard(opts: { values?: PulseInput & { audience?: string; people?: string }; errors?: PulseErrors; minAnswers: number }): AdaptiveCard {
+/** The rollout's user groups and cohorts a pulse can go to (src/rollout). */
+export interface PulseAudienceGroups {
+  groups: readonly { id: string; name: string }[];
+  cohorts: readonly { id: string; name: string }[];
+}
+
+export function pulseComposeCard(opts: {
+  values?: PulseInput & { audience?: string; people?: string };
+  errors?: PulseErrors;
+  minAnswers: number;
+  audiences?: PulseAudienceGroups;
+}): AdaptiveCard {
   const v = opts.values ?? {};
   const err = (k: string) => e((opts.errors as Record<string, string> | undefined)?.[k] ?? '');
   const data: PulseComposeData = {
@@ -215,6 +226,8 @@ export function pulseComposeCard(opts: { values?: PulseInput & { audience?: stri
       { title: 'Champions', value: 'champions' },
       { title: 'The rollout team', value: 'rolloutTeam' },
       { title: 'These people (Entra object ids below)', value: 'people' },
+      ...(opts.audiences?.groups ?? []).map((g) => ({ title: `User group: ${g.name}`, value: `group:${g.id}` })),
+      ...(opts.audiences?.cohorts ?? []).map((c) => ({ title: `Cohort: ${c.name}`, value: `cohort:${c.id}` })),
     ],
     limits: PULSE_LIMITS,
     minAnswers: opts.minAnswers,

@@ -1,24 +1,23 @@
-import { EventEmitter } from 'node:events';
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type FileWatchOptions, watchFile } from '../storage/file-watch.js';
+import { WatchedFile, type WatchedFileOptions } from '../files/watched-file.js';
 import { applyMeasureEdit, type FieldErrors, type Measure, type MeasureEdit, MeasuresError, parseMeasures, versionOf } from './measures.js';
 
 /**
- * The measures file kept current without a restart (fs.watch on its folder plus a stat poll, debounced,
- * as for the glossary), and edited from Teams: an edit names the version of the file its card showed,
- * is applied to the text as it is now (comments kept), checked, and written atomically (temp file +
- * rename) under a lock file, so two editors — or two instances sharing the file — never lose a change.
- * A bad hand edit keeps the measures in use and is reported with the entry at fault.
+ * The measures file kept current without a restart (src/files/watched-file.ts: fs.watch on its folder
+ * plus a stat poll, debounced), and edited from Teams: an edit names the version of the file its card
+ * showed, is applied to the text as it is now (comments kept), checked, and written atomically (temp
+ * file + rename) under a lock file, so two editors — or two instances sharing the file — never lose a
+ * change. A bad hand edit keeps the measures in use and is reported with the entry at fault.
  */
 
-interface MeasuresEvents {
-  changed: [Measure[]];
+/** The measures with the text they came from (its version is what edit cards carry). */
+interface Loaded {
+  text: string;
+  measures: Measure[];
 }
 
-export interface MeasuresFileOptions extends FileWatchOptions {
-  onWarning?: (message: string) => void;
-}
+export type MeasuresFileOptions = Omit<WatchedFileOptions<Loaded>, 'parse' | 'missing'>;
 
 export type MeasuresWrite =
   | { ok: true; measures: Measure[]; version: string }
@@ -28,49 +27,41 @@ export type MeasuresWrite =
 
 const LOCK_STALE_MS = 30_000;
 
-export class MeasuresFile extends EventEmitter<MeasuresEvents> {
-  private measures: Measure[] = [];
-  private text = '';
-  private unwatch: () => void = () => {};
-  private closed = false;
-
-  private constructor(
-    readonly file: string,
-    private readonly options: MeasuresFileOptions,
-  ) {
-    super();
-  }
+export class MeasuresFile {
+  private constructor(private readonly watched: WatchedFile<Loaded>) {}
 
   /** Reads the file once (a bad file throws, naming the entry; a missing one is no measures), then watches it. */
   static async open(file: string, options: MeasuresFileOptions = {}): Promise<MeasuresFile> {
-    const f = new MeasuresFile(file, options);
-    const text = await f.readText();
-    if (text === undefined) options.onWarning?.(`${file}: not found; no measures of success yet`);
-    else f.take(text, parseMeasures(text, path.basename(file)));
-    f.unwatch = watchFile(file, () => void f.reload(), options);
-    return f;
+    return new MeasuresFile(
+      await WatchedFile.open<Loaded>(file, {
+        ...options,
+        parse: (text, source) => ({ text, measures: parseMeasures(text, source) }),
+        missing: { text: '', measures: [] },
+      }),
+    );
+  }
+
+  get file(): string {
+    return this.watched.file;
   }
 
   get current(): Measure[] {
-    return this.measures;
+    return this.watched.current.measures;
   }
 
   /** The version of the text the current measures came from (edit cards carry it). */
   get version(): string {
-    return versionOf(this.text);
+    return versionOf(this.watched.current.text);
   }
 
   /** Re-reads now; true when changed measures were taken into use. */
-  async reload(): Promise<boolean> {
-    try {
-      const text = (await this.readText()) ?? '';
-      if (text === this.text || this.closed) return false;
-      this.take(text, parseMeasures(text, path.basename(this.file)));
-      return true;
-    } catch (error) {
-      this.options.onWarning?.(`${(error as Error).message}; the previous measures stay in use`);
-      return false;
-    }
+  reload(): Promise<boolean> {
+    return this.watched.reload();
+  }
+
+  on(event: 'changed', listener: (measures: Measure[]) => void): this {
+    this.watched.on(event, (loaded) => listener(loaded.measures));
+    return this;
   }
 
   /** Applies an edit made on a card that showed `version`; refused as stale if the file changed since. */
@@ -85,7 +76,7 @@ export class MeasuresFile extends EventEmitter<MeasuresEvents> {
         return { ok: false, errors: { form: `The measures file has a mistake, so it can't be edited from Teams until it is fixed: ${error.message}` } };
       }
       if (versionOf(text) !== version) {
-        this.take(text, current);
+        await this.watched.reload();
         return { ok: false, stale: true, measures: current, version: versionOf(text) };
       }
       const out = applyMeasureEdit(text, edit);
@@ -104,22 +95,13 @@ export class MeasuresFile extends EventEmitter<MeasuresEvents> {
           },
         };
       }
-      this.take(out.text, out.measures);
+      await this.watched.reload();
       return { ok: true, measures: out.measures, version: versionOf(out.text) };
     });
   }
 
   close(): void {
-    this.closed = true;
-    this.unwatch();
-    this.removeAllListeners();
-  }
-
-  private take(text: string, measures: Measure[]): void {
-    const changed = text !== this.text;
-    this.text = text;
-    this.measures = measures;
-    if (changed) this.emit('changed', measures);
+    this.watched.close();
   }
 
   private async readText(): Promise<string | undefined> {

@@ -3,8 +3,8 @@ import type { BotMetric } from './bot-metrics.js';
 /**
  * What the dashboard's panels show, as plain types, and the providers other features implement to fill
  * the panels that are theirs. A panel appears on the tab (and its API route answers) only when its
- * provider is registered in the composition root: the communication plan (issue 8) provides
- * Communications, office hours (issue 9) provide Office hours, the pulse surveys here provide Pulse.
+ * provider is registered in the composition root: providers.ts fills Communications from the communication
+ * plan (src/broadcast) and Office hours from src/officehours; the pulse surveys here provide Pulse.
  * Types only (no runtime imports): the tab's TypeScript reads them as the API's shapes.
  */
 
@@ -104,7 +104,7 @@ export interface QuestionsPanel {
   gaps: GapItem[];
 }
 
-// ---- Communications (provided by the communication plan, issue 8) -----------------------------------
+// ---- Communications (from the communication plan, src/broadcast) ------------------------------------
 
 export interface MessageDelivery {
   id: string;
@@ -129,7 +129,7 @@ export interface CommunicationsProvider {
   communications(range: DayRange): Promise<CommunicationsMetrics>;
 }
 
-// ---- Office hours (provided by office hours, issue 9) ----------------------------------------------
+// ---- Office hours (from src/officehours) -------------------------------------------------------------
 
 export interface SessionAttendance {
   id: string;

@@ -31,14 +31,16 @@ export type PulseAudience =
   | { kind: 'everyone' }
   | { kind: 'champions' }
   | { kind: 'rolloutTeam' }
-  | { kind: 'people'; keys: string[] };
+  | { kind: 'people'; keys: string[] }
+  /** A user group or a cohort of the rollout's people model (src/rollout). */
+  | { kind: 'group'; groupId: string }
+  | { kind: 'cohort'; cohortId: string };
 
 export type ResolvedAudience = { ok: true; userKeys: string[]; label: string } | { ok: false; message: string };
 
 /**
- * THE seam for the communication plan (issue 8): turns an audience into the user keys of the people to
- * send to. The composition root passes today's resolver (everyone with a chat, champions, the rollout team,
- * listed ids); the plan's audiences (groups, sites, waves) plug in here and nowhere else.
+ * Turns an audience into the user keys of the people to send to: the communication plan's audience rules
+ * (audience.ts), so a pulse reaches the same people an announcement to that audience would.
  */
 export type AudienceResolver = (audience: PulseAudience) => Promise<ResolvedAudience>;
 
@@ -84,8 +86,13 @@ export function audienceOf(choice: string | undefined, people: string | undefine
       if (keys.some((k) => k.length > 200)) return { error: 'An id in the list is too long to be an Entra object id.' };
       return { kind: 'people', keys };
     }
-    default:
+    default: {
+      // A user group or cohort from the compose card's choices ("group:field-officers"); the resolver checks it exists.
+      const m = /^(group|cohort):([\w.-]{1,100})$/.exec((choice ?? '').trim());
+      if (m?.[1] === 'group') return { kind: 'group', groupId: m[2]! };
+      if (m?.[1] === 'cohort') return { kind: 'cohort', cohortId: m[2]! };
       return { error: 'Choose who the pulse goes to.' };
+    }
   }
 }
 

@@ -96,9 +96,12 @@ export function seriesOf(questions: readonly PulseQuestion[]): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 12);
 }
 
-/** The stored key of a person's answer: one per person per pulse, and not their id. */
+/**
+ * The stored key of a person's answer: one per person per pulse, and not their id. From the user key in lower
+ * case: Entra object ids compare without case (the plan's audience rules lower-case them).
+ */
 export function respondentKey(pulse: Pick<Pulse, 'salt'>, userKey: string): string {
-  return createHash('sha256').update(`${pulse.salt}|${userKey}`).digest('hex').slice(0, 32);
+  return createHash('sha256').update(`${pulse.salt}|${userKey.toLowerCase()}`).digest('hex').slice(0, 32);
 }
 
 /** A submitted card → the answers, or why not. Card data is client-written: checked against the pulse. */

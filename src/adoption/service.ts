@@ -77,6 +77,14 @@ export class AdoptionService {
     return { from: addDays(thisWeek, -7 * (weeks - 1)), to: thisWeek };
   }
 
+  /**
+   * The days the Communications and Office hours panels cover: the charted weeks (days, both ends included)
+   * and the week ahead, so the coming sessions' bookings show.
+   */
+  panelRange(): DayRange {
+    return { from: this.weekRange().from, to: addDays(this.today(), 7) };
+  }
+
   async overview(weeks = this.d.weeks): Promise<Overview> {
     const range = this.weekRange(weeks);
     const [rows, figures, state] = await Promise.all([

@@ -54,7 +54,7 @@ export const ADOPTION_VERBS = {
   send: verb(
     'adoption.pulse.send',
     'adoption.pulse.send',
-    z.object({ title: text(1000), audience: text(40), people: text(20_000), ...questionInputs }),
+    z.object({ title: text(1000), audience: text(120), people: text(20_000), ...questionInputs }),
   ),
   answer: verb(
     'adoption.pulse.answer',

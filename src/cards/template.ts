@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ACData from 'adaptivecards-templating';
+import { CARDS_DIR } from '../paths.js';
 
 /** The folder of card templates (schema 1.5 JSON), one file per card. */
-export const CARDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cards');
+export { CARDS_DIR };
 
 export type AdaptiveCard = { type: 'AdaptiveCard'; version: string; body?: unknown[]; [k: string]: unknown };
 

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { fromJsonColumn, readEntity } from '../storage/entities.js';
+import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
 import { safeKey, type Tables } from '../storage/tables.js';
 
 /**
@@ -20,6 +20,8 @@ export interface StoredConversation {
   teamId?: string;
   teamName?: string;
   channelName?: string;
+  /** Personal chats: the IANA time zone Teams reported for the user (`localTimezone`, clientInfo), if any. */
+  timeZone?: string;
   updatedAt: string;
 }
 
@@ -77,20 +79,64 @@ export class ConversationStore {
   }
 
   /**
-   * Everyone who has a 1:1 chat with the bot, once each (their Entra object id when Teams gave one): the
-   * widest audience a pulse can go to. One partition read, off a user's turn.
+   * Saves many references at once (a roster import, a bench's seed) under the same keys as `remember`,
+   * in transactions of up to 100 rows per partition.
    */
-  async people(): Promise<string[]> {
-    const keys = new Map<string, string>();
-    for await (const row of this.table.listEntities<{ json: string }>({ queryOptions: { filter: "PartitionKey eq 'personal'" } })) {
-      const conv = fromJsonColumn<StoredConversation | undefined>(row.json, undefined);
-      if (conv?.user) keys.set(conv.conversationId, conv.user.aadObjectId ?? conv.user.id);
+  async rememberAll(convs: readonly Omit<StoredConversation, 'updatedAt'>[]): Promise<void> {
+    const at = this.clock.now().toISOString();
+    const byPartition = new Map<string, Map<string, string>>();
+    const add = (pk: string, key: string, conv: StoredConversation) => {
+      const rows = byPartition.get(pk) ?? new Map<string, string>();
+      rows.set(safeKey(key), JSON.stringify(conv));
+      byPartition.set(pk, rows);
+    };
+    for (const conv of convs) {
+      const stored: StoredConversation = { ...conv, updatedAt: at };
+      add('conv', conv.conversationId, stored);
+      if (conv.conversationType === 'personal' && conv.user) {
+        add('personal', conv.user.aadObjectId ?? conv.user.id, stored);
+        if (conv.user.aadObjectId) add('personal', conv.user.id, stored);
+      }
+      if (conv.teamId && conv.conversationId === conv.teamId) add('team', conv.teamId, stored);
     }
-    return [...new Set(keys.values())];
+    for (const [pk, rows] of byPartition) {
+      const entries = [...rows];
+      for (let i = 0; i < entries.length; i += 100) {
+        await this.table.submitTransaction(
+          entries
+            .slice(i, i + 100)
+            .map(([rk, json]) => ['upsert', { partitionKey: pk, rowKey: rk, json }, 'Replace'] as const),
+        );
+      }
+    }
   }
 
   personalChat(userKey: string): Promise<StoredConversation | undefined> {
     return this.get('personal', userKey);
+  }
+
+  /** Everyone who has the bot in personal scope, once each (Entra id when known): one partition read. */
+  async personalChatUsers(): Promise<string[]> {
+    const users = new Map<string, string>();
+    for await (const e of this.table.listEntities<{ json: string }>({
+      queryOptions: { filter: `PartitionKey eq 'personal'`, select: ['json'] },
+    })) {
+      const conv = fromJsonColumn<StoredConversation | undefined>(e.json, undefined);
+      if (conv?.user) users.set(conv.conversationId, conv.user.aadObjectId ?? conv.user.id);
+    }
+    return [...new Set(users.values())];
+  }
+
+  /** People who spoke to the bot, with the name they go by (at most `limit`, for pick lists). */
+  async knownPeople(limit = 500): Promise<{ id: string; name: string }[]> {
+    const out: { id: string; name: string }[] = [];
+    for await (const e of this.table.listEntities<{ name: string }>({
+      queryOptions: { filter: `PartitionKey eq 'person'`, select: ['RowKey', 'name'] },
+    })) {
+      out.push({ id: String(e.rowKey), name: String(e.name ?? '') });
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   conversation(id: string): Promise<StoredConversation | undefined> {
@@ -106,7 +152,7 @@ export class ConversationStore {
       {
         partitionKey: 'role',
         rowKey: role,
-        json: JSON.stringify(conv),
+        json: toJsonColumn(conv),
         setBy,
         at: this.clock.now().toISOString(),
       },
@@ -120,7 +166,7 @@ export class ConversationStore {
 
   private put(pk: string, key: string, conv: StoredConversation) {
     return this.table.upsertEntity(
-      { partitionKey: pk, rowKey: safeKey(key), json: JSON.stringify(conv) },
+      { partitionKey: pk, rowKey: safeKey(key), json: toJsonColumn(conv) },
       'Replace',
     );
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { collect, type Tables } from '../storage/tables.js';
+import { collect, isNotFound, type Tables } from '../storage/tables.js';
 
 /** A file made for one user to download once or a few times, then gone. */
 export interface ExportFile {
@@ -19,7 +19,10 @@ const CHUNK = 30_000;
  * Table `Exports`: PK = the download token (256 random bits), RK = 'meta' or a zero-padded chunk number.
  * Any instance can serve a download, so a file made on one instance is not lost behind a load balancer.
  * Reading a token is one partition query; an expired token reads as missing (and is deleted then).
+ * PK = '~expires', RK = `<expiresAt ISO>~<token>`: every file by expiry, so the expiry job deletes unread
+ * files without scanning the table (`sweepExpired`).
  */
+const EXPIRES = '~expires';
 export class ExportStore {
   private constructor(
     private readonly table: TableClient,
@@ -30,6 +33,8 @@ export class ExportStore {
     return new ExportStore(await tables.table('Exports'), clock);
   }
 
+  readonly name = 'exports';
+
   async save(
     file: Omit<ExportFile, 'expiresAt'>,
     ttlMs = 3_600_000,
@@ -38,7 +43,9 @@ export class ExportStore {
     const expiresAt = new Date(this.clock.now().getTime() + ttlMs).toISOString();
     const chunks: string[] = [];
     for (let i = 0; i < file.content.length; i += CHUNK) chunks.push(file.content.slice(i, i + CHUNK));
-    // Chunks first, meta last: a token is readable only once its whole content is stored.
+    // Expiry row first, so even a save cut short is deleted in time; then chunks; meta last: a token is
+    // readable only once its whole content is stored.
+    await this.table.createEntity({ partitionKey: EXPIRES, rowKey: `${expiresAt}~${token}`, token });
     for (let i = 0; i < chunks.length; i += 100) {
       await this.table.submitTransaction(
         chunks
@@ -85,5 +92,39 @@ export class ExportStore {
       expiresAt: String(meta.expiresAt),
       content: chunks.map((c) => String(c.text)).join(''),
     };
+  }
+
+  /** Deletes up to `limit` files that expired before `now` (read or not), oldest first; returns how many. */
+  async sweepExpired(now: Date, limit: number): Promise<number> {
+    const due = await collect(
+      this.table.listEntities<{ token: string }>({
+        queryOptions: { filter: odata`PartitionKey eq ${EXPIRES} and RowKey lt ${now.toISOString()}` },
+      }),
+      limit,
+    );
+    for (const row of due) {
+      const token = String(row.token);
+      const rows = await collect(
+        this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${token}`, select: ['RowKey'] } }),
+      );
+      for (let i = 0; i < rows.length; i += 100) {
+        const keys = rows.slice(i, i + 100).map((r) => String(r.rowKey));
+        await this.table
+          .submitTransaction(keys.map((rowKey) => ['delete', { partitionKey: token, rowKey }]))
+          .catch(async (err: unknown) => {
+            // A download of the expired link deleted some rows meanwhile: delete the rest one by one.
+            if (!isNotFound(err)) throw err;
+            for (const rowKey of keys) await this.deleteIfThere(token, rowKey);
+          });
+      }
+      await this.deleteIfThere(EXPIRES, String(row.rowKey));
+    }
+    return due.length;
+  }
+
+  private async deleteIfThere(partitionKey: string, rowKey: string): Promise<void> {
+    await this.table.deleteEntity(partitionKey, rowKey).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 }

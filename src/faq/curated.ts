@@ -13,6 +13,7 @@ import {
   type Tables,
 } from '../storage/tables.js';
 import type { GuidanceSection } from './docs/types.js';
+import { readEntity } from '../storage/entities.js';
 
 /** An answer a champion wrote (or pointed to in the guidance) for a question the guidance missed. */
 export interface CuratedAnswer {
@@ -95,12 +96,8 @@ export class CuratedStore {
 
   async get(id: string): Promise<CuratedAnswer | undefined> {
     if (!/^[0-9a-f]{13,40}$/.test(id)) return undefined;
-    try {
-      return fromEntity(await this.answers.getEntity<CuratedEntity>(PARTITION, id));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const e = await readEntity<CuratedEntity>(this.answers, PARTITION, id);
+    return e ? fromEntity(e) : undefined;
   }
 
   /** Every active answer, for the engine (newest first). */
@@ -161,13 +158,9 @@ export class CuratedStore {
     version: number,
     change: Partial<Pick<CuratedAnswer, 'answer' | 'sectionId' | 'status' | 'variants'>>,
   ): Promise<CuratedResult> {
-    let current: CuratedEntity & { etag: string };
-    try {
-      current = await this.answers.getEntity<CuratedEntity>(PARTITION, id);
-    } catch (err) {
-      if (isNotFound(err)) return { ok: false, reason: 'not-found', message: 'That curated answer no longer exists.' };
-      throw err;
-    }
+    const found = await readEntity<CuratedEntity>(this.answers, PARTITION, id);
+    if (!found) return { ok: false, reason: 'not-found', message: 'That curated answer no longer exists.' };
+    let current = found;
     const stale = (): CuratedResult => ({
       ok: false,
       reason: 'conflict',

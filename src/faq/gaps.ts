@@ -1,3 +1,4 @@
+import { isStopWord } from '../text/stopwords.js';
 import { stemmer } from 'stemmer';
 import type { AskedQuestion } from './questions.js';
 
@@ -20,15 +21,10 @@ export interface GapGroup {
   questions: string[];
 }
 
-const STOP = new Set(
-  'a an and are as at be but by can cant do does dont for from get got has have how i im in is it its me my no not of on or our so that the their them there they this to was we what when where which who why will with you your'.split(
-    ' ',
-  ),
-);
 
 export function questionTerms(text: string): Set<string> {
   const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return new Set(words.filter((w) => !STOP.has(w) && w.length > 1).map((w) => stemmer(w)));
+  return new Set(words.filter((w) => !isStopWord(w) && w.length > 1).map((w) => stemmer(w)));
 }
 
 /** Share of content words two questions have in common (Jaccard). */

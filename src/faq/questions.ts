@@ -10,6 +10,7 @@ import {
   mergeIfUnchanged,
   type Tables,
 } from '../storage/tables.js';
+import { readEntity } from '../storage/entities.js';
 
 /** A question a user asked, what the bot did with it, and what the user thought of the answer. */
 export interface AskedQuestion {
@@ -72,12 +73,8 @@ export class QuestionStore {
   async get(id: string): Promise<AskedQuestion | undefined> {
     const key = splitId(id);
     if (!key) return undefined;
-    try {
-      return fromEntity(await this.questions.getEntity<QuestionEntity>(key.pk, key.rk));
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const e = await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
+    return e ? fromEntity(e) : undefined;
   }
 
   /**

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import restify, { type Request, type Response, type Server } from 'restify';
-
-const TAB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tab');
+import { TAB_DIR } from '../paths.js';
 const TAB_TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 const TAB_NAME = /^[\w-]+\.(html|js|css)$/;
@@ -40,10 +38,14 @@ export interface HttpDeps {
   processActivity(req: Request, res: Response): Promise<void>;
   /** Throws when storage is not reachable. */
   ready(): Promise<void>;
+  /** Whether the process can work at all: "down" (e.g. embedded storage that cannot be restarted) → 503. */
+  health?(): { status: 'ok' } | { status: 'recovering' | 'down'; reason: string };
   /** A file made for download (e.g. the issue export), by its unguessable token. */
   download?(token: string): Promise<{ filename: string; contentType: string; content: string } | undefined>;
   /** The dashboard tab's API (`/api/tab/*`, see tab-api.ts): it authenticates, checks roles and answers itself. */
   tabApi?(req: Request, res: Response): Promise<void>;
+  /** A booked session's calendar file, by its signed, expiring token. */
+  calendar?(token: string): Promise<{ filename: string; content: string } | undefined>;
 }
 
 /** Why a body is not an activity, or undefined when it looks like one. */
@@ -83,6 +85,12 @@ export function createHttpServer(deps: HttpDeps): Server {
   });
 
   server.get('/healthz', async (_req: Request, res: Response) => {
+    const health = deps.health?.() ?? { status: 'ok' };
+    if (health.status === 'down') {
+      res.status(503);
+      res.json({ status: 'down', reason: health.reason, uptimeSeconds: Math.round(process.uptime()) });
+      return;
+    }
     res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
   });
 
@@ -128,6 +136,18 @@ export function createHttpServer(deps: HttpDeps): Server {
     });
     // A BOM so Excel opens the UTF-8 CSV with the right characters.
     res.end(`\uFEFF${file.content}`);
+  });
+
+  server.get('/calendar/:token', async (req: Request, res: Response) => {
+    const file = deps.calendar ? await deps.calendar(String(req.params.token ?? '').slice(0, 200)) : undefined;
+    if (!file) {
+      res.status(404);
+      res.json({ error: 'NotFound', message: 'this calendar link is unknown or has expired; type "office hours" for a new one' });
+      return;
+    }
+    const safeName = file.filename.replace(/[^\w.-]+/g, '_');
+    res.writeHead(200, { 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': `attachment; filename="${safeName}"`, 'cache-control': 'no-store' });
+    res.end(file.content);
   });
 
   return server;

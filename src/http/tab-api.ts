@@ -254,14 +254,14 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       path: '/api/tab/communications',
       permission: 'adoption.communications',
       provider: 'communications',
-      handle: async () => ok(await d.adoption.providers.communications!.communications(d.adoption.weekRange())),
+      handle: async () => ok(await d.adoption.providers.communications!.communications(d.adoption.panelRange())),
     },
     {
       method: 'GET',
       path: '/api/tab/officehours',
       permission: 'adoption.officeHours',
       provider: 'officeHours',
-      handle: async () => ok(await d.adoption.providers.officeHours!.officeHours(d.adoption.weekRange())),
+      handle: async () => ok(await d.adoption.providers.officeHours!.officeHours(d.adoption.panelRange())),
     },
     {
       method: 'POST',

@@ -1,8 +1,8 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { SUMMARY_COLUMNS } from './fields.js';
-import { nameKey, PART, summaryFromProps } from './indexes.js';
-import { type IssueSummary, isOpen, PRIORITIES, type Priority, type Status } from './model.js';
-import type { QueueFilters } from './queries.js';
+import { PART, summaryFromProps } from './indexes.js';
+import { type IssueSummary, isOpen, PRIORITIES, type Priority } from './model.js';
+import { type QueueFilters, queuePartition } from './queries.js';
 import type { IssueTables } from './tables.js';
 
 /**
@@ -79,18 +79,9 @@ export class OpenIssues {
 
   /** One page of the board. A done status is not listed here (see the module comment). */
   async board(q: BoardQuery): Promise<BoardPage> {
-    const { status, category, site, assigneeId, priority } = q.filters;
+    const { status, priority } = q.filters;
     if (status && !isOpen(status)) return { items: [], total: 0, hasMore: false, truncated: false };
-    let pk: string;
-    const extra: string[] = [];
-    if (assigneeId) pk = PART.queueAssignee(assigneeId);
-    else if (site) pk = PART.queueSite(site);
-    else if (category) pk = PART.queueCategory(category);
-    else if (status) pk = PART.queueStatus(status);
-    else pk = PART.queue;
-    if (status && pk !== PART.queueStatus(status as Status)) extra.push(odata`status eq ${status}`);
-    if (category && pk !== PART.queueCategory(category)) extra.push(odata`categoryKey eq ${nameKey(category)}`);
-    if (site && pk !== PART.queueSite(site)) extra.push(odata`siteKey eq ${nameKey(site)}`);
+    const { pk, extra } = queuePartition(q.filters);
     if (priority) extra.push(odata`priority eq ${PRIORITIES.includes(priority as Priority) ? priority : ''}`);
     const plain = !q.search?.trim() && q.sort === 'queue';
     if (plain) {

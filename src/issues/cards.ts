@@ -498,6 +498,7 @@ export function slaText(
 
 export interface IssueCards {
   'issue-cancelled': Record<string, never>;
+  'issue-held': Record<string, never>;
   'issue-form': IssueFormData;
   'issue-similar': IssueSimilarData;
   'issue-confirmation': IssueConfirmationData;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
-import { isConflict, isNotFound, isPreconditionFailed, safeKey } from '../storage/tables.js';
+import { isConflict, isPreconditionFailed, safeKey } from '../storage/tables.js';
+import { readEntity, retryOnConflict } from '../storage/entities.js';
 
 /**
  * Reference numbers: one counter row per prefix in the `Issues` table (PartitionKey `~meta`,
@@ -50,23 +51,13 @@ export class RefCounter {
   ) {}
 
   private async read(): Promise<(CounterRow & { etag: string }) | null> {
-    try {
-      const e = await this.table.getEntity<CounterRow>(COUNTER_PARTITION, this.prefix);
-      return { n: Number(e.n), since: String(e.since ?? ''), etag: e.etag };
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const e = await readEntity<CounterRow>(this.table, COUNTER_PARTITION, this.prefix);
+    return e ? { n: Number(e.n), since: String(e.since ?? ''), etag: e.etag } : null;
   }
 
   private async claimed(key: string): Promise<number | null> {
-    try {
-      const e = await this.table.getEntity<{ n: number }>(COUNTER_PARTITION, idemRowKey(this.prefix, key));
-      return Number(e.n);
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const e = await readEntity<{ n: number }>(this.table, COUNTER_PARTITION, idemRowKey(this.prefix, key));
+    return e ? Number(e.n) : null;
   }
 
   /**
@@ -125,29 +116,21 @@ export class RefCounter {
   /** For bulk loads: moves the counter to at least `n`, keeping the earliest `since`. */
   async raiseTo(n: number, since: string): Promise<void> {
     this.cached = null;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await this.read();
-      try {
+    await retryOnConflict(
+      async () => {
+        const current = await this.read();
         if (!current) {
           await this.table.createEntity({ partitionKey: COUNTER_PARTITION, rowKey: this.prefix, n, since });
-        } else {
-          const earliest = current.since && current.since < since ? current.since : since;
-          await this.table.updateEntity(
-            {
-              partitionKey: COUNTER_PARTITION,
-              rowKey: this.prefix,
-              n: Math.max(n, current.n),
-              since: earliest,
-            },
-            'Merge',
-            { etag: current.etag },
-          );
+          return;
         }
-        return;
-      } catch (err) {
-        if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
-      }
-    }
-    throw new Error('Could not raise the issue counter (contention).');
+        const earliest = current.since && current.since < since ? current.since : since;
+        await this.table.updateEntity(
+          { partitionKey: COUNTER_PARTITION, rowKey: this.prefix, n: Math.max(n, current.n), since: earliest },
+          'Merge',
+          { etag: current.etag },
+        );
+      },
+      { attempts: MAX_ATTEMPTS, what: 'Raising the issue counter' },
+    );
   }
 }

@@ -2,7 +2,9 @@ import type { AdaptiveCard } from '../cards/template.js';
 import type { Destination, OutboundMessage, Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
 import type { Role } from '../roles/roles.js';
+import { StorageUnavailableError } from '../storage/call-policy.js';
 import {
+  issueConfirmationData,
   issueTriageData,
   issueUpdateData,
   renderIssueCard,
@@ -39,6 +41,18 @@ export interface IssueObserver {
   issueChanged(issue: Issue): Promise<void>;
 }
 
+/** A report kept on disk while storage does not answer, filed when it is back. */
+export interface HeldReport {
+  caller: Caller;
+  values: FormData;
+  opts: ReportOptions;
+}
+
+/** Where reports wait while storage is down (a disk outbox: nothing it confirmed is lost). */
+export interface HeldReports {
+  keep(key: string, report: HeldReport): Promise<boolean>;
+}
+
 export interface IssueServiceDeps {
   repository: IssueRepository;
   queries: IssueQueries;
@@ -52,6 +66,8 @@ export interface IssueServiceDeps {
   rolloutTeamIds: readonly string[];
   categories: readonly string[];
   observer?: IssueObserver;
+  /** Without it, a storage fault fails the report (the user is told to try again). */
+  held?: HeldReports;
 }
 
 export type ReportOutcome =
@@ -59,7 +75,9 @@ export type ReportOutcome =
   /** Open issues that look the same, offered before logging a duplicate. */
   | { kind: 'similar'; values: FormData; similar: IssueSummary[] }
   /** `fresh` is false for a retried request: the issue its first attempt logged. */
-  | { kind: 'logged'; issue: Issue; fresh: boolean };
+  | { kind: 'logged'; issue: Issue; fresh: boolean }
+  /** Storage did not answer: the report is kept on disk and filed when it is back; the reporter hears then. */
+  | { kind: 'held' };
 
 export type TriageOutcome =
   | { kind: 'card'; issue: Issue; notice?: string }
@@ -110,6 +128,38 @@ export class IssueService {
   // ---- staff ----------------------------------------------------------------------------------------
 
   async report(caller: Caller, values: FormData, opts: ReportOptions): Promise<ReportOutcome> {
+    try {
+      return await this.reportNow(caller, values, opts);
+    } catch (err) {
+      if (!(err instanceof StorageUnavailableError) || !this.d.held) throw err;
+      // Nothing is lost: the form is on disk before the reporter is told, and filed (once) when storage is back.
+      await this.d.held.keep(opts.requestKey, { caller, values, opts: { ...opts, checkSimilar: false } });
+      return { kind: 'held' };
+    }
+  }
+
+  /**
+   * Files a report that was held while storage was down, and tells its reporter the reference. Safe to
+   * run twice for one report: the request key makes the second a repeat of the first.
+   */
+  async fileHeld(report: HeldReport): Promise<Issue | undefined> {
+    const outcome = await this.reportNow(report.caller, report.values, report.opts);
+    if (outcome.kind !== 'logged') return undefined; // invalid forms were refused before they were held
+    await this.d.outbox.enqueue([
+      {
+        op: 'send',
+        key: `issue-held|${report.opts.requestKey}`,
+        to: { kind: 'user', userKey: report.caller.reporter.conversationKey ?? report.caller.person.id },
+        content: renderIssueCard('issue-confirmation', {
+          ...issueConfirmationData(outcome.issue),
+          headline: 'Your report is filed now',
+        }),
+      },
+    ]);
+    return outcome.issue;
+  }
+
+  private async reportNow(caller: Caller, values: FormData, opts: ReportOptions): Promise<ReportOutcome> {
     const checked = validateNewIssue(values, this.d.categories);
     if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors };
     if (opts.checkSimilar && !opts.lostDevice) {

@@ -1,4 +1,5 @@
 import { stemmer } from 'stemmer';
+import { isStopWord } from '../text/stopwords.js';
 
 /**
  * "Is it one of these?": a cheap likeness between a new report and open issues of the same category
@@ -6,14 +7,6 @@ import { stemmer } from 'stemmer';
  * its category index row, so the check is one bounded partition read and no extra fetches.
  */
 
-const STOP = new Set(
-  (
-    'the and for with that this from have has had was were are not but you your our can cant cannot ' +
-    'when what where which while into onto then than there their them they its just get got does did ' +
-    'doesnt dont didnt wont isnt arent all any some out off too very also been being will would could ' +
-    'should about after before again still only more most other such here how why who whom'
-  ).split(' '),
-);
 
 /** Distinct stems of the meaningful words, title words first, at most `max`. */
 export function keywords(text: string, max = 40): string[] {
@@ -22,7 +15,7 @@ export function keywords(text: string, max = 40): string[] {
     .toLowerCase()
     .normalize('NFKD')
     .split(/[^\p{L}\p{N}]+/u)) {
-    if (raw.length < 3 || STOP.has(raw) || /^\d+$/.test(raw)) continue;
+    if (raw.length < 3 || isStopWord(raw) || /^\d+$/.test(raw)) continue;
     out.add(stemmer(raw));
     if (out.size >= max) break;
   }

@@ -2,11 +2,8 @@ import { z } from 'zod';
 import {
   LIMITS,
   type NewIssue,
-  type Person,
-  PRIORITIES,
   type Reporter,
   SEVERITIES,
-  STATUSES,
 } from './model.js';
 
 /**
@@ -81,11 +78,6 @@ export const reporterSchema = personSchema.extend({
   conversationKey: z.string().max(400).optional(),
 });
 
-export function validatePerson(input: unknown): Validated<Person> {
-  const parsed = personSchema.safeParse(input);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, errors: fieldErrors(parsed.error) };
-}
-
 export function validateReporter(input: unknown): Validated<Reporter> {
   const parsed = reporterSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
@@ -95,6 +87,4 @@ export function validateReporter(input: unknown): Validated<Reporter> {
   return { ok: true, value: r };
 }
 
-export const statusSchema = z.enum(STATUSES, { error: 'Choose a status.' });
-export const prioritySchema = z.enum(PRIORITIES, { error: 'Choose a priority P1–P4 or none.' });
 export const commentTextSchema = text('Comment', LIMITS.comment, true);

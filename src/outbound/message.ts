@@ -23,7 +23,13 @@ export interface PostRef {
   id: string;
 }
 
-export type OutboundMessage =
+/** Set by the outbound path itself: the correlation id of the turn or job that enqueued the message. */
+interface Traced {
+  corr?: string;
+}
+
+export type OutboundMessage = Traced &
+  (
   | {
       op: 'send';
       /** Names the message once and for all: enqueued twice (a retried turn), sent once. */
@@ -45,9 +51,10 @@ export type OutboundMessage =
       /** What the new content shows; an update never replaces a newer version with an older one. */
       version: number;
       content: Content;
-    };
+    }
+  );
 
-/** How one message ended. */
+/** How one message ended (reported to a topic's listener). @public */
 export type DeliveryResult =
   | { state: 'sent'; activityId: string }
   | { state: 'updated' }
@@ -59,7 +66,19 @@ export type DeliveryResult =
   | { state: 'blocked' }
   | { state: 'failed'; reason: string };
 
+/**
+ * A feature's hook for how its messages ended (a broadcast's delivery rows, a progress card). Called at least
+ * once per result — again after a crash — so it must be idempotent (e.g. upsert a row).
+ */
+export type ResultListener = (
+  message: Extract<OutboundMessage, { op: 'send' }>,
+  result: DeliveryResult,
+) => Promise<void>;
+
 /** The durable outbound path: `enqueue` returns once the messages are stored, not sent. */
 export interface Outbox {
+  /** Refuses (OutboundInputError) a batch with any malformed message, storing none of it. */
   enqueue(messages: readonly OutboundMessage[]): Promise<void>;
+  /** Results of sends whose `topic` starts with `topicPrefix` (`broadcast:` hears every `broadcast:…`). */
+  onResult(topicPrefix: string, listener: ResultListener): void;
 }

@@ -15,6 +15,11 @@ export interface CommandDef {
   help: string;
   /** Only in local (unauthenticated) mode, e.g. switching the demo role. */
   localOnly?: boolean;
+  /**
+   * What may follow the command words; anything else makes the message a question, not this command
+   * ("send my report" is asked of the FAQ; "send golive-week" is the command). Unset: anything.
+   */
+  args?: RegExp;
 }
 
 export interface VerbDef<S extends z.ZodType = z.ZodType> {

@@ -1,8 +1,11 @@
 import { ADOPTION_COMMANDS, ADOPTION_VERBS } from '../adoption/verbs.js';
+import { BROADCAST_COMMANDS, BROADCAST_VERBS } from '../broadcast/verbs.js';
 import { SETUP_COMMANDS } from '../conversations/verbs.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import { HELP_COMMANDS } from '../help/verbs.js';
 import { ISSUE_COMMANDS, ISSUE_VERBS } from '../issues/verbs.js';
+import { OFFICE_HOURS_COMMANDS, OFFICE_HOURS_VERBS } from '../officehours/verbs.js';
+import { ROLLOUT_COMMANDS } from '../rollout/verbs.js';
 import type { CommandDef, VerbDef } from './define.js';
 
 /**
@@ -15,12 +18,17 @@ export const COMMANDS: readonly CommandDef[] = [
   ...Object.values(FAQ_COMMANDS),
   ...Object.values(SETUP_COMMANDS),
   ...Object.values(ADOPTION_COMMANDS),
+  ...Object.values(ROLLOUT_COMMANDS),
+  ...Object.values(OFFICE_HOURS_COMMANDS),
+  ...Object.values(BROADCAST_COMMANDS),
 ];
 
 export const VERBS: readonly VerbDef[] = [
   ...Object.values(ISSUE_VERBS),
   ...Object.values(FAQ_VERBS),
   ...Object.values(ADOPTION_VERBS),
+  ...Object.values(OFFICE_HOURS_VERBS),
+  ...Object.values(BROADCAST_VERBS),
 ];
 
 export type { CommandDef, VerbDef } from './define.js';

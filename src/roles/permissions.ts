@@ -35,6 +35,23 @@ export const PERMISSIONS = {
   /** The communication plan's delivery and acknowledgements, and office hours' bookings, on the tab. */
   'adoption.communications': 'champion',
   'adoption.officeHours': 'champion',
+  /** The office-hours schedule and one's own training timeline; booking a seat. */
+  'officehours.view': 'staff',
+  'officehours.book': 'staff',
+  /** Hosts' work: the agenda's actions, attendance. */
+  'officehours.host': 'champion',
+  /** Add sessions, cancel or move one occurrence. */
+  'officehours.manage': 'rolloutTeam',
+  /** See the rollout's user groups and cohorts. */
+  'rollout.view': 'champion',
+  /** Add or remove people from user groups and cohorts. */
+  'rollout.manage': 'rolloutTeam',
+  /** The communication plan: plan, preview, send, cancel, announce, reports, resend and remind. */
+  'broadcast.manage': 'rolloutTeam',
+  /** "Got it" on an announcement (a 1:1 one only by its recipient: checked by the service). */
+  'broadcast.acknowledge': 'staff',
+  'broadcast.celebrate': 'champion',
+  'broadcast.kudos': 'staff',
 } as const satisfies Record<string, Role>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -2,12 +2,12 @@ import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import {
   isConflict,
-  isNotFound,
   isPreconditionFailed,
   mergeIfUnchanged,
   safeKey,
   type Tables,
 } from '../storage/tables.js';
+import { readEntity } from '../storage/entities.js';
 
 /**
  * Leases for scheduled jobs, so that of several instances sharing one Storage account only one runs a
@@ -42,13 +42,8 @@ export class LeaseStore {
   }
 
   private async read(job: string): Promise<(LeaseRow & { etag: string }) | null> {
-    try {
-      const e = await this.table.getEntity<LeaseRow>(PARTITION, safeKey(job));
-      return { holderId: String(e.holderId), expiresAt: String(e.expiresAt), etag: e.etag };
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
-    }
+    const e = await readEntity<LeaseRow>(this.table, PARTITION, safeKey(job));
+    return e ? { holderId: String(e.holderId), expiresAt: String(e.expiresAt), etag: e.etag } : null;
   }
 
   /** Takes the lease if it is free, expired, or already ours (which extends it). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import { withCorrelation } from '../telemetry/correlation.js';
 import type { LeaseStore } from './lease.js';
 import { runIfLeader } from './lease.js';
 
@@ -56,7 +57,8 @@ export class Scheduler {
           this.leases,
           this.clock,
           { name: job.name, holderId: this.holderId, ttlMs: Math.max(job.everyMs * 2, 60_000) },
-          () => job.run(now),
+          // Each run gets its own correlation id: its log lines and the sends it makes are found together.
+          () => withCorrelation(() => job.run(now)),
         );
         if (!result.ran) continue;
       } catch (err) {

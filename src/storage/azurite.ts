@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Azurite's well-known development account; not a secret. */
 export const DEV_ACCOUNT = 'devstoreaccount1';
@@ -17,10 +18,20 @@ export interface AzuriteOptions {
   host?: string;
 }
 
+export type AzuriteService = 'table' | 'queue';
+
 export interface RunningAzurite {
   connectionString: string;
   tablePort: number;
   queuePort: number;
+  /** Where its data is kept (undefined: in memory). */
+  location: string | undefined;
+  /** The process id of a service, while it runs. */
+  pid(service: AzuriteService): number | undefined;
+  /** Called when a service exits without being asked to (killed, crashed). */
+  onUnexpectedExit(listener: (service: AzuriteService, detail: string) => void): void;
+  /** Starts a service again on the same port and data folder. */
+  restart(service: AzuriteService): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,19 +58,29 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-function azuriteBin(service: 'table' | 'queue'): string {
+function azuriteBin(service: AzuriteService): string {
   const require = createRequire(import.meta.url);
   const pkgDir = path.dirname(require.resolve('azurite/package.json'));
   return path.join(pkgDir, 'dist', 'src', service, 'main.js');
 }
 
+/** Preloaded into each Azurite process: it shuts down (saving) when the app that started it is gone. */
+const ORPHAN_GUARD = fileURLToPath(new URL('./azurite-guard.cjs', import.meta.url));
+
+/** The folder a service keeps its data in. */
+export function serviceDir(location: string, service: AzuriteService): string {
+  return path.join(location, service);
+}
+
 function startOne(
-  service: 'table' | 'queue',
+  service: AzuriteService,
   host: string,
   port: number,
   location: string | undefined,
 ): Promise<ChildProcess> {
   const args = [
+    '--require',
+    ORPHAN_GUARD,
     azuriteBin(service),
     `--${service}Host`,
     host,
@@ -70,7 +91,7 @@ function startOne(
     '--skipApiVersionCheck',
   ];
   if (location) {
-    const dir = path.join(location, service);
+    const dir = serviceDir(location, service);
     mkdirSync(dir, { recursive: true });
     args.push('--location', dir);
   } else {
@@ -94,22 +115,26 @@ function startOne(
         child.stdout?.off('data', onData);
         child.stdout?.resume();
         child.stderr?.resume();
+        child.off('exit', onEarlyExit);
         resolve(child);
       }
+    };
+    const onEarlyExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite ${service} exited with code ${code}: ${out.slice(-500)}`));
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (b: Buffer) => {
       out += b.toString();
     });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Azurite ${service} exited with code ${code}: ${out.slice(-500)}`));
-    });
+    child.once('exit', onEarlyExit);
   });
 }
 
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
 function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (exited(child)) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
     child.once('exit', () => {
@@ -121,31 +146,109 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/*
+ * `<location>/azurite.pids.json` names the Azurite processes working on a data folder. If the app was
+ * killed (kill -9), its Azurite lives on until the orphan guard notices; a new start waits for it to save
+ * and exit rather than have two processes write one database.
+ */
+const pidFile = (location: string) => path.join(location, 'azurite.pids.json');
+
+function isAzuriteOn(pid: number, location: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    return cmd.includes('azurite') && cmd.includes(location);
+  } catch {
+    return false; // no /proc (not Linux): never signal a process we cannot identify
+  }
+}
+
+async function stopLeftovers(location: string): Promise<void> {
+  let pids: number[];
+  try {
+    pids = Object.values(JSON.parse(readFileSync(pidFile(location), 'utf8')) as Record<string, number>);
+  } catch {
+    return;
+  }
+  for (const pid of pids.filter((p) => Number.isInteger(p) && isAzuriteOn(p, location))) {
+    process.kill(pid, 'SIGINT'); // it saves, then exits
+    const end = Date.now() + 10_000;
+    while (isAzuriteOn(pid, location) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    if (isAzuriteOn(pid, location)) process.kill(pid, 'SIGKILL');
+  }
+}
+
 /** Starts Azurite's table and queue services as child processes on loopback. */
 export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAzurite> {
   const host = opts.host ?? '127.0.0.1';
-  const tablePort = opts.tablePort ?? (await freePort(host));
-  const queuePort = opts.queuePort ?? (await freePort(host));
-  const children: ChildProcess[] = [];
+  const location = opts.location;
+  const ports: Record<AzuriteService, number> = {
+    table: opts.tablePort ?? (await freePort(host)),
+    queue: opts.queuePort ?? (await freePort(host)),
+  };
+  const children = new Map<AzuriteService, ChildProcess>();
+  const listeners: ((service: AzuriteService, detail: string) => void)[] = [];
+  let stopping = false;
   const kill = () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of children.values()) if (!exited(c)) c.kill('SIGKILL');
+  };
+  const writePids = () => {
+    if (!location) return;
+    const pids = Object.fromEntries([...children].map(([s, c]) => [s, c.pid]));
+    writeFileSync(pidFile(location), JSON.stringify(pids));
+  };
+  const launch = async (service: AzuriteService) => {
+    const child = await startOne(service, host, ports[service], location);
+    if (stopping) {
+      await stopChild(child); // stop() was called while it started: it must not outlive the app
+      throw new Error('Azurite is stopping');
+    }
+    children.set(service, child);
+    writePids();
+    child.once('exit', (code, signal) => {
+      if (stopping || children.get(service) !== child) return;
+      const detail = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      for (const l of listeners) l(service, detail);
+    });
   };
   // A crash of the parent must not leave Azurite holding the ports.
   process.once('exit', kill);
   try {
-    children.push(await startOne('table', host, tablePort, opts.location));
-    children.push(await startOne('queue', host, queuePort, opts.location));
+    if (location) await stopLeftovers(location);
+    await launch('table');
+    await launch('queue');
   } catch (err) {
     kill();
+    process.off('exit', kill);
     throw err;
   }
   return {
-    connectionString: devConnectionString(host, tablePort, queuePort),
-    tablePort,
-    queuePort,
+    connectionString: devConnectionString(host, ports.table, ports.queue),
+    tablePort: ports.table,
+    queuePort: ports.queue,
+    location,
+    pid: (service) => {
+      const c = children.get(service);
+      return c && !exited(c) ? c.pid : undefined;
+    },
+    onUnexpectedExit: (listener) => {
+      listeners.push(listener);
+    },
+    async restart(service) {
+      if (stopping) throw new Error('Azurite is stopping');
+      const old = children.get(service);
+      if (old && !exited(old)) await stopChild(old);
+      await launch(service);
+    },
     async stop() {
+      stopping = true;
       process.off('exit', kill);
-      await Promise.all(children.map(stopChild));
+      await Promise.all([...children.values()].map(stopChild));
+      if (location) rmSync(pidFile(location), { force: true });
     },
   };
 }

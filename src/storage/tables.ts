@@ -1,27 +1,62 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
+import {
+  CallBudget,
+  type CallPolicyOptions,
+  deadlinePolicy,
+  gatePolicy,
+  STORAGE_RETRY_OPTIONS,
+} from './call-policy.js';
+import type { TableJournal } from './journal.js';
+import { journaled } from './journaled-client.js';
 
 /** How to reach the account: a connection string (keys, or Azurite), or an endpoint plus an Entra credential. */
 export type TableAccount = string | { endpoint: string; credential: TokenCredential };
 
+export interface TablesOptions extends CallPolicyOptions {
+  /** Embedded storage only: every write is journaled to disk before it returns (journal.ts). */
+  journal?: TableJournal;
+}
+
+/**
+ * Client options for every storage call: one deadline per call (all retries included), a few quick
+ * retries, and `StorageUnavailableError` when storage does not answer (call-policy.ts).
+ */
+export function clientOptions(account: TableAccount, budget: CallBudget): TableServiceClientOptions {
+  const target = typeof account === 'string' ? account : account.endpoint;
+  return {
+    allowInsecureConnection: target.includes('http://'),
+    retryOptions: STORAGE_RETRY_OPTIONS,
+    additionalPolicies: [
+      { policy: deadlinePolicy(budget), position: 'perCall' },
+      { policy: gatePolicy(budget.options), position: 'perRetry' },
+    ],
+  };
+}
+
+/** A client on one table of the account, with the bounded call options. */
+export function tableClient(account: TableAccount, table: string, options: TableServiceClientOptions): TableClient {
+  return typeof account === 'string'
+    ? TableClient.fromConnectionString(account, table, options)
+    : new TableClient(`${account.endpoint}`, table, account.credential, options);
+}
+
 /** Opens table clients on one Storage account and creates each table once. */
 export class Tables {
   private readonly created = new Map<string, Promise<void>>();
+  private readonly options: TableServiceClientOptions;
   constructor(
     private readonly account: TableAccount,
     /** Prefix for every table name, so tests and instances can share one account. */
     private readonly prefix = '',
-  ) {}
-
-  private get options() {
-    const target = typeof this.account === 'string' ? this.account : this.account.endpoint;
-    return { allowInsecureConnection: target.includes('http://') };
+    private readonly settings: TablesOptions = {},
+  ) {
+    this.options = clientOptions(account, new CallBudget(settings));
   }
 
   private client(table: string): TableClient {
-    return typeof this.account === 'string'
-      ? TableClient.fromConnectionString(this.account, table, this.options)
-      : new TableClient(`${this.account.endpoint}`, table, this.account.credential, this.options);
+    const client = tableClient(this.account, table, this.options);
+    return this.settings.journal ? journaled(client, this.settings.journal) : client;
   }
 
   /** A client for `name` (prefixed); the table is created on first use. */

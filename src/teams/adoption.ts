@@ -10,6 +10,7 @@ import {
   pulseCard,
   pulseComposeCard,
   pulseResultsCard,
+  type PulseAudienceGroups,
   type PulseService,
 } from '../adoption/index.js';
 import type { Clock } from '../clock.js';
@@ -23,6 +24,8 @@ export interface AdoptionWiring {
   clock: Clock;
   /** Where the dashboard opens (a Teams deep link, or the tab's page). */
   dashboardUrl: () => string;
+  /** The rollout's user groups and cohorts, as a pulse's audience choices. */
+  audiences: () => PulseAudienceGroups;
 }
 
 const callerOf = (turn: Turn): AdoptionCaller => ({ person: personOf(turn.actor), role: turn.role });
@@ -105,12 +108,12 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
 
   // ---- pulses --------------------------------------------------------------------------------------
 
-  bot.verb(ADOPTION_VERBS.compose, async () => ({ card: pulseComposeCard({ minAnswers: w.pulses.minAnswers }) }));
+  bot.verb(ADOPTION_VERBS.compose, async () => ({ card: pulseComposeCard({ minAnswers: w.pulses.minAnswers, audiences: w.audiences() }) }));
 
   bot.verb(ADOPTION_VERBS.send, async (turn, data) => {
     const { audience, people, ...input } = data;
     const res = await w.pulses.send(callerOf(turn), input, audienceOf(audience, people));
-    if (res.kind === 'invalid') return { card: pulseComposeCard({ values: data, errors: res.errors, minAnswers: w.pulses.minAnswers }) };
+    if (res.kind === 'invalid') return { card: pulseComposeCard({ values: data, errors: res.errors, minAnswers: w.pulses.minAnswers, audiences: w.audiences() }) };
     turn.log.info({ pulse: res.pulse.id, sentTo: res.pulse.sentTo }, 'pulse sent');
     const results = await w.pulses.results(callerOf(turn), res.pulse.id);
     return { card: pulseResultsCard(results!, w.dashboardUrl(), `Sent to ${res.pulse.sentTo} ${res.pulse.sentTo === 1 ? 'person' : 'people'} (${res.pulse.audience}).`) };

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
@@ -17,8 +16,9 @@ import type { Logger } from '../log.js';
 import type { CommandDef, VerbDef } from '../registry/index.js';
 import { allows, type Permission, refusalFor } from '../roles/permissions.js';
 import type { Actor, Role, Roles } from '../roles/roles.js';
+import { isStorageUnavailable } from '../storage/call-policy.js';
 import type { DedupeStore } from '../storage/dedupe.js';
-import { toActivity } from './sender.js';
+import { toActivity } from './activity.js';
 import { actorOf, storedConversationOf, textWithoutMention } from './turn.js';
 
 /** What a handler knows about the turn it runs in. */
@@ -114,8 +114,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   override async run(context: TurnContext): Promise<void> {
     const a = context.activity;
     const started = Date.now();
+    // The correlation id (`corr`) comes from the turn's scope (src/telemetry/correlation.ts), set per request.
     const log = this.deps.log.child({
-      corr: randomUUID(),
       activityId: a.id,
       type: a.type,
       name: a.name,
@@ -125,7 +125,13 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     context.turnState.set('log', log);
     const claim = (a.type === 'message' || a.type === 'invoke') && a.id ? `${a.conversation?.id ?? ''}|${a.id}` : '';
     if (claim) {
-      const first = await this.deps.dedupe.claim(claim);
+      // Storage not answering must not cost the user their turn: the features keep their own work safe
+      // (a report is held on disk), so the turn goes on unclaimed, and a retry is judged by the feature.
+      const first = await this.deps.dedupe.claim(claim).catch((err: unknown) => {
+        if (!isStorageUnavailable(err)) throw err;
+        log.warn({ err }, 'dedupe not reachable; handling the activity without it');
+        return true;
+      });
       if (!first) {
         log.info('repeat of an activity already handled (Teams retry); ignored');
         if (a.type === 'invoke')
@@ -135,14 +141,17 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     }
     try {
       if (a.type === 'message' || a.type === 'invoke' || a.type === 'installationUpdate') {
-        await this.remember(context);
+        await this.remember(context).catch((err: unknown) => {
+          if (!isStorageUnavailable(err)) throw err;
+          log.warn({ err }, 'conversation not remembered (storage not answering); it is next time');
+        });
       }
       await super.run(context);
       log.info({ ms: Date.now() - started }, 'activity handled');
     } catch (err) {
       log.error({ err, ms: Date.now() - started }, 'activity failed');
       // Nothing was done for this activity: let Teams' retry of it be handled instead of dropped as a repeat.
-      if (claim) await this.deps.dedupe.release(claim);
+      if (claim) await this.deps.dedupe.release(claim).catch(() => {});
       throw err;
     }
   }
@@ -290,7 +299,7 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   /** Where to reach this conversation later, and the name its sender goes by (champion lists show it). */
   private async remember(context: TurnContext): Promise<void> {
     const conv = storedConversationOf(context);
-    const key = `${conv.conversationId}|${conv.user?.id ?? ''}|${conv.serviceUrl}`;
+    const key = `${conv.conversationId}|${conv.user?.id ?? ''}|${conv.serviceUrl}|${conv.timeZone ?? ''}`;
     const from = context.activity.from;
     const person = from?.aadObjectId && from.name ? `person|${from.aadObjectId}|${from.name}` : '';
     if (!this.remembered.has(key)) {

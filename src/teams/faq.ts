@@ -8,7 +8,9 @@ import type { FaqService } from '../faq/service.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../outbound/message.js';
+import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
+import type { OfficeHoursHooks } from './officehours.js';
 
 export interface FaqWiring {
   faq: FaqService;
@@ -17,6 +19,8 @@ export interface FaqWiring {
   log: Logger;
   /** Whether a curated answer is cited with its author's name (FAQ_CURATED_SHOW_AUTHOR). */
   showAuthor: boolean;
+  /** The live office-hours schedule: asked before the guidance, and behind "Ask at office hours". */
+  officeHours?: OfficeHoursHooks;
 }
 
 /** Teams' retry starts at ~15 s; the answer (model included) must be on its way well before. */
@@ -46,9 +50,12 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       turn.log.info('an echoed card, not a question; not answered');
       return;
     }
+    // "When are office hours?" is answered from the live schedule, not from the guidance's page.
+    if (w.officeHours && (await w.officeHours.answer(turn, text))) return;
     // Typing first: a model answer can take seconds, and users should see the bot is on it.
     await turn.context.sendActivity({ type: 'typing' });
     const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS));
+    metrics.questionAnswered(answer.kind === 'answer');
     if (answer.kind === 'answer') {
       await turn.reply(answerCard(answer));
     } else {
@@ -76,7 +83,13 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   bot.verb(FAQ_VERBS.helpful, vote(true));
   bot.verb(FAQ_VERBS.notHelpful, vote(false));
 
-  bot.verb(FAQ_VERBS.officeHours, async (turn) => {
+  bot.verb(FAQ_VERBS.officeHours, async (turn, data) => {
+    if (w.officeHours) {
+      const asked = data.questionId ? await faq.getQuestion(data.questionId) : undefined;
+      // Only one's own question is filled in: the id comes from the card, which the client writes.
+      const own = asked && (asked.asker.aadObjectId ?? asked.asker.id) === (turn.actor.aadObjectId ?? turn.actor.id);
+      return w.officeHours.ask(turn, own ? asked.question : '');
+    }
     const info = faq.officeHours();
     if (!info) {
       return {

@@ -22,6 +22,7 @@ import type { Logger } from '../log.js';
 import type { Outbox } from '../outbound/message.js';
 import { allows, refusalFor } from '../roles/permissions.js';
 import { personOf } from '../roles/roles.js';
+import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 
 export interface IssueWiring {
@@ -92,8 +93,14 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
       case 'similar':
         return { card: renderIssueCard('issue-similar', issueSimilarData(outcome.similar, outcome.values)) };
       case 'logged':
-        if (outcome.fresh) turn.log.info({ ref: outcome.issue.ref }, 'issue logged');
+        if (outcome.fresh) {
+          turn.log.info({ ref: outcome.issue.ref }, 'issue logged');
+          metrics.issueLogged();
+        }
         return { card: renderIssueCard('issue-confirmation', issueConfirmationData(outcome.issue)) };
+      case 'held':
+        turn.log.warn('storage not answering: report kept on disk, to be filed when it is back');
+        return { card: renderIssueCard('issue-held', {}) };
     }
   };
   bot.verb(ISSUE_VERBS.submit, (turn, data) => submit(turn, data, { checkSimilar: true }));

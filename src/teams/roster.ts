@@ -12,8 +12,17 @@ export class TeamsRosterReader implements RosterReader {
   ) {}
 
   async teamMembers(teamId: string): Promise<Person[]> {
+    return this.read(teamId, `the bot is not installed in the champions team ${teamId}`);
+  }
+
+  /** All members of a team the app is installed in (a broadcast's audience), read page by page. */
+  async members(teamId: string): Promise<Person[]> {
+    return this.read(teamId, 'the app is not installed in this team, so its members cannot be read');
+  }
+
+  private async read(teamId: string, notInstalled: string): Promise<Person[]> {
     const team = await this.conversations.team(teamId);
-    if (!team) throw new Error(`the bot is not installed in the champions team ${teamId}`);
+    if (!team) throw new Error(notInstalled);
     const members: Person[] = [];
     await this.adapter.continueConversationAsync(this.botAppId, referenceOf(team), async (ctx) => {
       let token: string | undefined;

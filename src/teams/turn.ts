@@ -36,13 +36,27 @@ export function storedConversationOf(context: TurnContext): Omit<StoredConversat
     channelId: a.channelId,
     bot: { id: a.recipient.id, name: a.recipient.name },
   };
-  if (type === 'personal') conv.user = { id: a.from.id, aadObjectId: a.from.aadObjectId, name: a.from.name };
+  if (type === 'personal') {
+    conv.user = { id: a.from.id, aadObjectId: a.from.aadObjectId, name: a.from.name };
+    const zone = timeZoneOf(a);
+    if (zone) conv.timeZone = zone;
+  }
   if (data.team?.id) {
     conv.teamId = data.team.id;
     conv.teamName = data.team.name;
   }
   if (data.channel?.name) conv.channelName = data.channel.name;
   return conv;
+}
+
+/**
+ * The sender's IANA time zone as Teams tells it: the activity's `localTimezone`, else the `clientInfo`
+ * entity's `timezone`. Anything that is not a plain zone name is ignored.
+ */
+export function timeZoneOf(activity: Partial<Activity>): string | undefined {
+  const fromEntity = (activity.entities ?? []).find((e) => e.type === 'clientInfo') as { timezone?: unknown } | undefined;
+  const zone = activity.localTimezone ?? (typeof fromEntity?.timezone === 'string' ? fromEntity.timezone : undefined);
+  return typeof zone === 'string' && /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/.test(zone) && zone.length <= 64 ? zone : undefined;
 }
 
 /** The Bot Framework reference for a stored conversation, for proactive sends. */

@@ -1,8 +1,6 @@
 /** The API's shapes, from the server's own types (types only: nothing of the server is bundled). */
 export type {
   CommunicationsMetrics,
-  GapItem,
-  IssuesNow,
   MeasureStatus,
   OfficeHoursMetrics,
   Overview,
@@ -10,7 +8,6 @@ export type {
   PulseMetrics,
   PulseResult,
   QuestionsPanel,
-  WeekPoint,
 } from '../../src/adoption/metrics.js';
 export type { IssueSummary, Person, Priority, Status } from '../../src/issues/model.js';
 import type { IssueSummary, Person, Priority, Status } from '../../src/issues/model.js';

@@ -81,7 +81,10 @@ describe('the weekly digest job', () => {
     const { state, adoption } = await digestWorld(clock);
     const outbox = new CapturedOutbox();
     let fail = true;
-    const flaky = { enqueue: async (m: Parameters<CapturedOutbox['enqueue']>[0]) => (fail ? Promise.reject(new Error('queue down')) : outbox.enqueue(m)) };
+    const flaky = {
+      enqueue: async (m: Parameters<CapturedOutbox['enqueue']>[0]) => (fail ? Promise.reject(new Error('queue down')) : outbox.enqueue(m)),
+      onResult: () => {},
+    };
     const digest = new DigestJob({ adoption, state, outbox: flaky, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' });
     await expect(digest.run()).rejects.toThrow('queue down');
     fail = false;

@@ -103,7 +103,7 @@ describe('MeasuresFile', () => {
     writeFileSync(file, SAMPLE.replace('value: 92', 'value: ninety'));
     expect(await f.reload()).toBe(false);
     expect(f.current.find((m) => m.id === 'totals-matching')?.baseline.value).toBe(92);
-    expect(warnings.join('\n')).toMatch(/measures\[2\] \(totals-matching\)\.baseline\.value: must be a number; the previous measures stay in use/);
+    expect(warnings.join('\n')).toMatch(/measures\[2\] \(totals-matching\)\.baseline\.value: must be a number; the previous version stays in use/);
     writeFileSync(file, SAMPLE.replace('value: 92', 'value: 90'));
     expect(await f.reload()).toBe(true);
     expect(f.current.find((m) => m.id === 'totals-matching')?.baseline.value).toBe(90);
@@ -113,7 +113,7 @@ describe('MeasuresFile', () => {
     const file = tempFile(SAMPLE);
     const f = await MeasuresFile.open(file, { pollMs: 50, debounceMs: 20 });
     files.push(f);
-    const changed = new Promise<string[]>((resolve) => f.once('changed', (m) => resolve(m.map((x) => x.name))));
+    const changed = new Promise<string[]>((resolve) => f.on('changed', (m) => resolve(m.map((x) => x.name))));
     writeFileSync(file, SAMPLE.replace('Median days to submit the monthly report', 'Days to submit the K-05'));
     expect(await changed).toContain('Days to submit the K-05');
   });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultAudienceResolver } from '../../src/adoption/audience.js';
+import { broadcastAudienceResolver } from '../../src/adoption/audience.js';
 import { pulseAnsweredCard, pulseCard, pulseResultsCard } from '../../src/adoption/cards.js';
 import { checkAnswers, checkPulseInput, type PulseInput, seriesOf } from '../../src/adoption/pulse.js';
 import { type AdoptionCaller, audienceOf, PulseService } from '../../src/adoption/pulse-service.js';
 import { PulseStore } from '../../src/adoption/pulse-store.js';
 import { ManualClock } from '../../src/clock.js';
+import type { Rollout } from '../../src/rollout/model.js';
 import { CapturedOutbox } from '../support/outbox.js';
 import { readable } from '../support/app.js';
 import { testTables } from '../support/storage.js';
@@ -12,6 +13,14 @@ import { testTables } from '../support/storage.js';
 const lead: AdoptionCaller = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' };
 const staff = (n: number): AdoptionCaller => ({ person: { id: `aad-staff-${n}`, name: `Staff ${n}` }, role: 'staff' });
 const STAFF = Array.from({ length: 8 }, (_, i) => staff(i));
+/** The rollout's people model: two of the staff (one with an id in capitals, as Teams may give it) are supervisors. */
+const SUPERVISORS: AdoptionCaller[] = [staff(2), { person: { id: 'AAD-STAFF-3', name: 'Staff 3' }, role: 'staff' }];
+const ROLLOUT: Rollout = {
+  cohorts: [{ id: 'wave-a', name: 'Wave A', goLive: '2027-02-01', zone: 'UTC' }],
+  groups: [{ id: 'supervisors', name: 'Supervisors' }],
+  members: [],
+  problems: [],
+};
 
 const INPUT: PulseInput = {
   title: 'How is FieldLedger going?',
@@ -30,10 +39,15 @@ async function pulses(minAnswers = 5) {
   const service = new PulseService({
     store: await PulseStore.open(testTables()),
     outbox,
-    resolveAudience: defaultAudienceResolver({
-      people: async () => STAFF.map((s) => s.person.id),
+    resolveAudience: broadcastAudienceResolver({
+      personalChatUsers: async () => STAFF.map((s) => s.person.id),
+      teamMembers: async () => [],
       championIds: async () => ['aad-champ'],
       rolloutTeamIds: ['aad-lead'],
+      rollout: () => ROLLOUT,
+      members: async (kind, id) => (kind === 'group' && id === 'supervisors' ? SUPERVISORS.map((s) => s.person) : []),
+      reachedUsers: async () => [],
+      acknowledged: async () => new Set(),
     }),
     clock,
     minAnswers,
@@ -87,6 +101,24 @@ describe('PulseService', () => {
     expect(pulse).toMatchObject({ sentTo: 8, audience: 'everyone who uses Rollout Desk', closesAt: '2027-01-25T09:00:00.000Z' });
     const card = outbox.messages[0]!.op === 'send' ? outbox.messages[0]!.content : undefined;
     expect(readable([{ type: 'message', attachments: [{ contentType: 'card', content: card as Record<string, unknown> }] }])).toContain('Where do you go first when stuck?');
+  });
+
+  it('goes to a user group of the rollout (the communication plan’s audience rules), and only its members may answer', async () => {
+    const { service, outbox } = await pulses();
+    const res = await service.send(lead, INPUT, audienceOf('group:supervisors', ''));
+    if (res.kind !== 'sent') throw new Error(JSON.stringify(res.errors));
+    expect(res.pulse).toMatchObject({ sentTo: 2, audience: 'Supervisors' });
+    expect(outbox.users().sort()).toEqual(['aad-staff-2', 'aad-staff-3']);
+    expect(await service.answer(staff(3), res.pulse.id, { q1: '4' })).toMatchObject({ kind: 'answered' });
+    expect(await service.answer(staff(4), res.pulse.id, { q1: '4' })).toEqual({ kind: 'message', text: 'This pulse was not sent to you.' });
+    // A group since removed from the rollout file is named, and nothing is sent.
+    outbox.clear();
+    expect(await service.send(lead, INPUT, audienceOf('group:drivers', ''))).toEqual({
+      kind: 'invalid',
+      errors: { audience: 'There is no user group "drivers" in the rollout file any more.' },
+    });
+    expect(audienceOf('group:', '')).toEqual({ error: 'Choose who the pulse goes to.' });
+    expect(outbox.messages).toEqual([]);
   });
 
   it('refuses to send without the rollout team role, or to nobody', async () => {

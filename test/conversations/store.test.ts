@@ -37,4 +37,17 @@ describe('ConversationStore', () => {
     expect(await store.channelFor('support')).toBeUndefined();
     expect((await store.team('19:c'))?.conversationId).toBe('19:c');
   });
+
+  it('saves many chats at once under the same keys as one by one (more than one transaction’s worth)', async () => {
+    const store = await ConversationStore.open(testTables(), new ManualClock());
+    const many = Array.from({ length: 150 }, (_, i) => ({
+      ...personal,
+      conversationId: `a:${i}`,
+      user: { id: `29:u${i}`, aadObjectId: `aad-u${i}`, name: `User ${i}` },
+    }));
+    await store.rememberAll(many);
+    expect((await store.personalChat('aad-u149'))?.conversationId).toBe('a:149');
+    expect((await store.personalChat('29:u0'))?.conversationId).toBe('a:0');
+    expect((await store.conversation('a:120'))?.user?.name).toBe('User 120');
+  });
 });

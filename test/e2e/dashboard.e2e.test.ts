@@ -67,7 +67,7 @@ async function seed(): Promise<void> {
 }
 
 beforeAll(async () => {
-  stack = await Stack.start({}, clock);
+  stack = await Stack.start({}, { clock });
   await seed();
   browser = await launchChromium();
   mkdirSync('test-results', { recursive: true });

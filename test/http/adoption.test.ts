@@ -90,7 +90,7 @@ describe('pulses from Teams', () => {
     });
     expect(text(sent)).toContain('Sent to 2 people (2 listed people).');
     expect(text(sent)).toContain('Results appear once 2 people have answered (0 so far)');
-    await app.outbox.drain();
+    await app.settled();
     const cards = connector.calls.slice(before).filter((c) => JSON.stringify(c.body).includes('adoption.pulse.answer'));
     expect(cards.map((c) => c.conversationId).sort()).toEqual([`a:chat-${USERS.champion.aadObjectId}`, `a:chat-${USERS.staff.aadObjectId}`]);
     const pulseId = /"pulseId":"(p-[\w-]+)"/.exec(JSON.stringify(cards[0]!.body))?.[1] ?? '';

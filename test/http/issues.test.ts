@@ -375,7 +375,7 @@ describe('SLA', () => {
       calls.filter((c) => JSON.stringify(c.body).includes(text));
     const tick = async () => {
       await app.scheduler.tick();
-      await app.outbox.drain();
+      await app.settled();
     };
     clock.advance(31 * 60_000);
     await tick();
@@ -390,5 +390,5 @@ describe('SLA', () => {
     await tick();
     expect(about(connector.sentTo(chatOf(USERS.lead)).slice(leadBefore), `**${ref}**`)).toHaveLength(1);
     expect(about(connector.sentTo(TRIAGE).slice(channelBefore), `Reminder: **${ref}**`)).toHaveLength(1);
-  });
+  }, 90_000);
 });

@@ -106,8 +106,10 @@ describe('the tab API', () => {
     expect(none.body).toMatchObject({ local: true });
     expect(none.body.demoUsers).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'aad-lead', role: 'rolloutTeam' })]));
     const me = await api(USERS.champion, '/api/tab/me');
-    expect(me.body).toMatchObject({ role: 'champion', panels: { pulse: true, communications: false, officeHours: false } });
-    expect((await api(USERS.champion, '/api/tab/communications')).status).toBe(404);
+    expect(me.body).toMatchObject({ role: 'champion', panels: { pulse: true, communications: true, officeHours: true } });
+    // The communication plan and office hours fill their panels (nothing sent or booked yet here).
+    expect(await api(USERS.champion, '/api/tab/communications')).toMatchObject({ status: 200, body: { messages: [], deliveredShare: null } });
+    expect((await api(USERS.champion, '/api/tab/officehours')).status).toBe(200);
   });
 
   it('shows staff only their own issues, and champions the board with filters and search', async () => {
@@ -137,7 +139,7 @@ describe('the tab API', () => {
     // A move the rules do not allow is refused by the same rule.
     const closed = await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'status', version: 2, status: 'closed' } });
     expect(closed).toMatchObject({ status: 409, body: { message: 'An issue that is In progress cannot become Closed.' } });
-    await app.outbox.drain();
+    await app.settled();
     const update = connector.calls.slice(before).find((c) => c.method === 'PUT' && JSON.stringify(c.body).includes(ref));
     expect(JSON.stringify(update?.body)).toContain('In progress');
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,9 @@ import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACCENT_COLOR, renderColorIcon, renderOutlineIcon } from '../../scripts/make-icons.js';
 import {
+  BUILD_DIR,
+  commandLists,
+  MAX_COMMANDS_PER_LIST,
   fillPlaceholders,
   listPlaceholders,
   main,
@@ -15,8 +18,8 @@ import {
   packageManifest,
   readPngSize,
   type Vars,
-} from '../../scripts/package-manifest.js';
-import { KNOWN_COMMANDS } from '../../src/commands.js';
+} from '../../scripts/package-app.js';
+import { COMMAND_HELP, COMMAND_ROLE, KNOWN_COMMANDS } from '../../src/commands.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MANIFEST_DIR = join(ROOT, 'manifest');
@@ -74,10 +77,10 @@ interface FilledManifest {
   authorization?: unknown;
 }
 
-function filledManifest(vars: Vars = EXAMPLE): FilledManifest {
-  const { text, missing } = fillPlaceholders(TEMPLATE, vars);
-  expect(missing).toEqual([]);
-  return JSON.parse(text) as FilledManifest;
+/** The manifest as packaged (placeholders filled, command lists derived), read back from the zip. */
+async function packagedManifest(vars: Vars = EXAMPLE): Promise<FilledManifest> {
+  const { outFile } = await packageManifest({ vars, outFile: join(tempDir(), 'app.zip') });
+  return JSON.parse(strFromU8(unzipSync(readFileSync(outFile))['manifest.json']!)) as FilledManifest;
 }
 
 /** Minimal PNG decoder (8-bit RGB/RGBA, no interlace, all five filter types) → RGBA pixels. */
@@ -150,22 +153,27 @@ describe('manifest template', () => {
     );
   });
 
-  it('validates against the bundled Teams schema with zero errors once filled', async () => {
-    const manifest = filledManifest();
+  it('leaves the command lists to the packager (they come from src/commands.ts)', () => {
+    const raw = JSON.parse(TEMPLATE) as FilledManifest;
+    expect(raw.bots[0]!.commandLists).toEqual([]);
+  });
+
+  it('validates against the bundled Teams schema with zero errors once packaged', async () => {
+    const manifest = await packagedManifest();
     const errors = await AppManifestUtils.validateAgainstSchema(manifest as unknown as AppManifest);
     expect(errors).toEqual([]);
   });
 
   it('schema validation does catch a broken manifest (the check is not vacuous)', async () => {
-    const manifest = filledManifest();
+    const manifest = await packagedManifest();
     const list = manifest.bots[0]!.commandLists[0]!;
     list.commands = Array.from({ length: 13 }, (_, i) => ({ title: `c${i}`, description: 'x' }));
     const errors = await AppManifestUtils.validateAgainstSchema(manifest as unknown as AppManifest);
     expect(errors.join('\n')).toMatch(/commandLists\/0\/commands must NOT have more than 12 items/);
   });
 
-  it('wires the bot, the message extension, the tabs and SSO to the filled values', () => {
-    const m = filledManifest();
+  it('wires the bot, the message extension, the tabs and SSO to the filled values', async () => {
+    const m = await packagedManifest();
     expect(m.id).toBe(EXAMPLE.TEAMS_APP_ID);
     expect(m.version).toBe('1.2.3');
     expect(m.name.short).toBe('Rollout Desk (test)');
@@ -193,7 +201,7 @@ describe('manifest template', () => {
       }
     }
     const allTitles = new Set(bot.commandLists.flatMap((l) => l.commands.map((c) => c.title)));
-    expect([...allTitles].sort()).toEqual([...REQUIRED_COMMANDS].sort());
+    expect([...allTitles].filter((t) => !REQUIRED_COMMANDS.includes(t))).toEqual([]);
     const setup = bot.commandLists.find((l) => l.scopes.includes('team'))!.commands.map((c) => c.title);
     expect(setup).toEqual(expect.arrayContaining(['setup triage', 'setup support', 'setup announcements', 'setup rollout']));
 
@@ -209,9 +217,10 @@ describe('manifest template', () => {
       }),
     ]);
 
-    const dashboard = m.staticTabs.find((t) => t.entityId === 'dashboard');
-    expect(dashboard).toMatchObject({
-      name: 'Dashboard',
+    // The tab that exists today explains the bot; the adoption dashboard is not built yet.
+    const guide = m.staticTabs.find((t) => t.entityId === 'guide');
+    expect(guide).toMatchObject({
+      name: 'How it works',
       contentUrl: 'https://rollout-desk.azurewebsites.net/tab/index.html',
       scopes: ['personal'],
     });
@@ -319,32 +328,57 @@ describe('packager', () => {
     expect(Buffer.from(entries['outline.png']!)).toEqual(readFileSync(join(MANIFEST_DIR, 'outline.png')));
   });
 
-  it('CLI reads --env-file, lets the environment override it, and fails with exit code 1 when incomplete', async () => {
+  it('refuses a template placeholder named like a secret: secrets never go in an app package', async () => {
     const dir = tempDir();
-    const envFile = join(dir, 'deploy.env');
+    for (const icon of ['color.png', 'outline.png']) copyFileSync(join(MANIFEST_DIR, icon), join(dir, icon));
     writeFileSync(
-      envFile,
-      `# deployment values\nTEAMS_APP_ID=${EXAMPLE.TEAMS_APP_ID}\nBOT_ID=${EXAMPLE.BOT_ID}\nBOT_DOMAIN=wrong.example.org\n`,
+      join(dir, 'manifest.template.json'),
+      TEMPLATE.replace('"${{BOT_DOMAIN}}"]', '"${{BOT_DOMAIN}}", "${{BOT_PASSWORD}}"]'),
     );
-    const outFile = join(dir, 'cli.zip');
+    const outFile = join(dir, 'app.zip');
+    const attempt = packageManifest({ vars: { ...EXAMPLE, BOT_PASSWORD: 'hunter2' }, manifestDir: dir, outFile });
+    await expect(attempt).rejects.toThrow(/secrets never go in an app package[\s\S]*BOT_PASSWORD/);
+    expect(existsSync(outFile)).toBe(false);
+  });
+
+  it('npm run package (no --env) packages the committed demo environment as build/appPackage.local.zip', async () => {
     const log = console.log;
-    const error = console.error;
+    console.log = () => {};
+    try {
+      expect(await main([])).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    const entries = unzipSync(readFileSync(join(BUILD_DIR, 'appPackage.local.zip')));
+    expect(Object.keys(entries).sort()).toEqual(['color.png', 'manifest.json', 'outline.png']);
+    const manifest = JSON.parse(strFromU8(entries['manifest.json']!)) as FilledManifest;
+    expect(manifest.name.short).toBe('Rollout Desk (local demo)');
+    expect(await AppManifestUtils.validateAgainstSchema(manifest as unknown as AppManifest)).toEqual([]);
+  });
+
+  it('--env NAME reads env/.env.NAME and fails, naming what is missing, when the file is incomplete', async () => {
+    const envDir = tempDir();
     const messages: string[] = [];
+    const [log, error] = [console.log, console.error];
     console.log = (...args: unknown[]) => messages.push(args.join(' '));
     console.error = (...args: unknown[]) => messages.push(args.join(' '));
     try {
-      expect(await main(['--env-file', envFile, '--out', outFile], { BOT_DOMAIN: 'bot.example.org' })).toBe(
-        0,
+      writeFileSync(
+        join(envDir, '.env.pilot'),
+        `# pilot tenant\nTEAMS_APP_ID=${EXAMPLE.TEAMS_APP_ID}\nBOT_ID=${EXAMPLE.BOT_ID}\nBOT_DOMAIN=bot.example.org\n`,
       );
-      const manifest = JSON.parse(
-        strFromU8(unzipSync(readFileSync(outFile))['manifest.json']!),
-      ) as FilledManifest;
+      const outFile = join(envDir, 'pilot.zip');
+      expect(await main(['--env', 'pilot', '--out', outFile], envDir)).toBe(0);
+      const manifest = JSON.parse(strFromU8(unzipSync(readFileSync(outFile))['manifest.json']!)) as FilledManifest;
       expect(manifest.validDomains).toEqual(['bot.example.org']);
 
-      writeFileSync(envFile, `TEAMS_APP_ID=${EXAMPLE.TEAMS_APP_ID}\n`);
-      expect(await main(['--env-file', envFile, '--out', join(dir, 'x.zip')], {})).toBe(1);
+      writeFileSync(join(envDir, '.env.broken'), `TEAMS_APP_ID=${EXAMPLE.TEAMS_APP_ID}\n`);
+      expect(await main(['--env', 'broken', '--out', join(envDir, 'x.zip')], envDir)).toBe(1);
       expect(messages.join('\n')).toMatch(/BOT_ID[\s\S]*BOT_DOMAIN/);
-      expect(existsSync(join(dir, 'x.zip'))).toBe(false);
+      expect(existsSync(join(envDir, 'x.zip'))).toBe(false);
+
+      expect(await main(['--env', 'nowhere'], envDir)).toBe(1);
+      expect(messages.join('\n')).toContain('.env.nowhere');
     } finally {
       console.log = log;
       console.error = error;
@@ -353,10 +387,41 @@ describe('packager', () => {
 });
 
 describe('bot commands', () => {
-  it('every command in the manifest is one the bot understands', () => {
-    const known = new Set<string>(KNOWN_COMMANDS);
-    const titles = filledManifest().bots[0]!.commandLists.flatMap((l) => l.commands.map((c) => c.title));
-    const unknown = [...new Set(titles)].filter((t) => !known.has(t.trim().toLowerCase()));
-    expect(unknown, 'manifest commands missing from KNOWN_COMMANDS').toEqual([]);
+  it('lists only commands the bot understands, with their help text, staff ones first, within Teams\' cap', async () => {
+    const lists = (await packagedManifest()).bots[0]!.commandLists;
+    const titles = new Set(lists.flatMap((l) => l.commands.map((c) => c.title)));
+    expect([...titles].filter((t) => !KNOWN_COMMANDS.includes(t))).toEqual([]);
+    for (const c of lists.flatMap((l) => l.commands)) {
+      expect(c.description).toBe(COMMAND_HELP[c.title as keyof typeof COMMAND_HELP]);
+    }
+    for (const list of lists) expect(list.commands.length).toBeLessThanOrEqual(MAX_COMMANDS_PER_LIST);
+    // Everything staff can do is in their personal menu; champions' and the rollout team's extras follow.
+    const personal = lists.find((l) => l.scopes.includes('personal'))!.commands.map((c) => c.title);
+    const staff = KNOWN_COMMANDS.filter((c) => COMMAND_ROLE[c] === 'staff');
+    expect(staff.filter((c) => !personal.includes(c) && !c.startsWith('setup '))).toEqual([]);
+  });
+
+  it('offers each command where it works: setup in channels, private ones in chat, staff ones everywhere', () => {
+    const lists = commandLists({
+      KNOWN_COMMANDS: ['help', 'setup news', 'my bookings', 'queue'],
+      COMMAND_HELP: {
+        help: 'What I can do',
+        'setup news': 'Rollout team: …',
+        'my bookings': 'Your bookings',
+        queue: 'Champions: the queue',
+      },
+    });
+    const scopes = Object.fromEntries(
+      ['help', 'setup news', 'my bookings', 'queue'].map((name) => [
+        name,
+        lists.filter((l) => l.commands.some((c) => c.title === name)).map((l) => l.scopes[0]),
+      ]),
+    );
+    expect(scopes).toEqual({
+      help: ['personal', 'team', 'groupChat'],
+      'setup news': ['team'],
+      'my bookings': ['personal'],
+      queue: ['personal', 'team'],
+    });
   });
 });

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { type App, startApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
@@ -21,6 +24,7 @@ export async function startTestApp(env: Record<string, string> = {}, clock = new
     HOST: '127.0.0.1',
     AZURE_STORAGE_CONNECTION_STRING: azuriteConnection(),
     TABLE_PREFIX: `t${randomBytes(4).toString('hex')}`,
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'rd-data-')),
     CHAMPION_IDS: USERS.champion.aadObjectId,
     ROLLOUT_TEAM_IDS: USERS.lead.aadObjectId,
     LOG_LEVEL: 'silent',

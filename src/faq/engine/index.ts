@@ -1,5 +1,5 @@
 export { buildIndex, type FaqIndex } from './build.js';
 export { openFaqLibrary } from './library.js';
 export { bestPassage } from './passage.js';
-export { type SearchHit, type SearchOptions, type SearchResult, search, warmUp } from './search.js';
+export { search, warmUp } from './search.js';
 export { DEFAULT_TUNING, type EngineTuning, parseTuning } from './tuning.js';

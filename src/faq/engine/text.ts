@@ -1,28 +1,8 @@
 import { stemmer } from 'stemmer';
+import { isStopWord } from '../../text/stopwords.js';
 
-/**
- * Words that carry no topic in questions or docs. A general English list plus the filler of
- * typed questions ("how do i", "is there a way", "please help"); nothing domain-specific.
- */
-const STOP_WORDS = new Set(
-  `a about above after again against all also am an and any anyone anything are aren arent as at be because been
-  before being below between both but by can cannot cant could couldn couldnt did didn didnt do does doesn doesnt
-  doing don dont down during each either else etc ever every few for from further get gets getting got had hadn
-  has hasn hasnt have haven havent having he her here hers herself him himself his how however i id if im in into
-  is isn isnt it its itself ive just know let lets like ll may me might mine more most much must my myself need
-  needs no nor not now of off ok okay on once one only or other our ours ourselves out over own please pls re
-  really s same shall she should shouldn so some someone something still such t than thank thanks that thats the
-  their theirs them themselves then there theres these they theyre this those though through thus to too u under
-  until up upon us use used using ve very via want wants was wasn we were weren what whats when where whether which
-  while who whom whose why will with won wont would wouldn ya yes yet you your youre yours yourself yourselves
-  hi hello hey guys way possible anyway sure maybe lot lots tell help thing things stuff back`
-    .split(/\s+/)
-    .filter(Boolean),
-);
+export { isStopWord };
 
-export function isStopWord(word: string): boolean {
-  return STOP_WORDS.has(word);
-}
 
 /** Lower case, accents off, apostrophes dropped so "don't" and "dont" meet. */
 export function normalize(text: string): string {
@@ -66,10 +46,10 @@ const ERROR_CODE = /^[A-Za-z]{1,6}(?:-[A-Za-z]{1,6})*-?\d{2,6}$/;
 const MIXED_CASE = /[a-z][A-Z]|[A-Z]{2}[a-z]/;
 
 function pushWord(out: string[], raw: string): void {
-  if (raw.length < 2 || /^\p{N}+$/u.test(raw) || STOP_WORDS.has(raw)) return;
+  if (raw.length < 2 || /^\p{N}+$/u.test(raw) || isStopWord(raw)) return;
   // "40m", "v2021" → keep the letters only; digits glued to words are versions and sizes.
   const letters = raw.replace(/\p{N}+/gu, '');
-  if (letters.length < 2 || STOP_WORDS.has(letters)) return;
+  if (letters.length < 2 || isStopWord(letters)) return;
   out.push(letters);
 }
 

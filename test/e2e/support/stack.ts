@@ -41,14 +41,15 @@ export class Stack {
     readonly playground: RunningPlayground,
   ) {}
 
-  static async start(env: Record<string, string> = {}, clock?: ManualClock): Promise<Stack> {
+  /** `clock`: a ManualClock the test moves (scheduled work then runs with `app.scheduler.tick()`). */
+  static async start(env: Record<string, string> = {}, opts: { clock?: ManualClock } = {}): Promise<Stack> {
     const { app } = await startTestApp(
       {
         ROLLOUT_TEAM_IDS: PLAYGROUND_USERS.alex.aadObjectId,
         CHAMPION_IDS: PLAYGROUND_USERS.megan.aadObjectId,
         ...env,
       },
-      clock,
+      opts.clock,
     );
     const playground = await startPlayground({
       botEndpoint: `${app.url}/api/messages`,

@@ -1,0 +1,237 @@
+/**
+ * npm run bench:broadcast [-- --recipients 10000 --json --tenant 50 --seed 7 --latency 30 --kill-at 0.4]
+ *
+ * Sends one message to N 1:1 recipients through the real outbound path (QueueOutbox → Storage queue →
+ * outbound worker processes → botbuilder connector client) against the Teams connector stand-in
+ * (test/support/teams-connector.ts: Teams' published limits enforced as sliding windows, seeded faults:
+ * 2% 429, 1% 502, 0.5% of recipients blocked), on its own in-memory Azurite. Three runs:
+ *   1. one instance;
+ *   2. one instance, SIGKILLed at `--kill-at` of the recipients and started again;
+ *   3. two instances, one of them SIGKILLed at `--kill-at` and started again.
+ * For each: requests/s at the connector and its ratio to the tenant limit, 429s the sender caused itself
+ * (a limit passed) apart from injected ones, duplicates, recipients missed, wall time, and what the workers
+ * measured of the window a kill can cut (claim → recorded answer).
+ * Targets: ≥ 95% of the tenant limit, 0 self-caused 429s, 0 duplicates, 0 missed.
+ */
+import { parseArgs } from 'node:util';
+import { systemClock } from '../../src/clock.js';
+import { PostStore } from '../../src/conversations/posts.js';
+import { ConversationStore, type StoredConversation } from '../../src/conversations/store.js';
+import { DeliveryStore } from '../../src/outbound/deliveries.js';
+import type { OutboundMessage } from '../../src/outbound/message.js';
+import { QueueOutbox } from '../../src/outbound/outbox.js';
+import { OutboundQueue } from '../../src/outbound/queue.js';
+import { percentiles, type StatsSnapshot } from '../../src/outbound/stats.js';
+import { startAzurite } from '../../src/storage/azurite.js';
+import { openQueue, queueName } from '../../src/storage/queues.js';
+import { Tables } from '../../src/storage/tables.js';
+import { WorkerProcess } from '../../test/support/outbound-child.js';
+import { TeamsConnectorStandIn } from '../../test/support/teams-connector.js';
+
+const { values } = parseArgs({
+  options: {
+    recipients: { type: 'string', default: '10000' },
+    tenant: { type: 'string', default: '50' },
+    seed: { type: 'string', default: '7' },
+    latency: { type: 'string', default: '30' },
+    'kill-at': { type: 'string', default: '0.4' },
+    runs: { type: 'string', default: '1,2,3' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const N = Number(values.recipients);
+const TENANT = Number(values.tenant);
+const KILL_AT = Number(values['kill-at']);
+const say = (line: string) => {
+  if (!values.json) console.log(line);
+};
+
+const azurite = await startAzurite();
+const connector = await new TeamsConnectorStandIn({
+  tenantPerSecond: TENANT,
+  seed: Number(values.seed),
+  p429: 0.02,
+  p502: 0.01,
+  pBlocked: 0.005,
+  latencyMs: Number(values.latency),
+}).start();
+const prefix = 'bench';
+const tables = new Tables(azurite.connectionString, prefix);
+
+// Seed: N people who have the bot in personal scope.
+const t0 = Date.now();
+const conversations = await ConversationStore.open(tables, systemClock);
+const chats: Omit<StoredConversation, 'updatedAt'>[] = Array.from({ length: N }, (_, i) => ({
+  conversationId: `a:chat-${i}`,
+  conversationType: 'personal',
+  serviceUrl: connector.url,
+  tenantId: 'tenant-bench',
+  channelId: 'msteams',
+  bot: { id: '28:bot' },
+  user: { id: `29:user-${i}`, aadObjectId: `aad-${i}`, name: `User ${i}` },
+}));
+await conversations.rememberAll(chats);
+say(`seeded ${N} personal chats in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+const queue = new OutboundQueue(await openQueue(azurite.connectionString, queueName(prefix, 'outbound')));
+const deliveries = await DeliveryStore.open(tables);
+const outbox = new QueueOutbox(queue, deliveries, await PostStore.open(tables), 32);
+
+interface RunResult {
+  run: string;
+  recipients: number;
+  enqueuePerSecond: number;
+  requests: number;
+  requestsPerSecond: number;
+  ratioToTenantLimit: number;
+  /** Median of the per-10-second request rates while sending (the sustained rate). */
+  sustainedPerSecond: number;
+  sustainedRatio: number;
+  busiestSecond: number;
+  selfCaused429: number;
+  injected429: number;
+  injected502: number;
+  blocked403: number;
+  delivered: number;
+  duplicates: number;
+  missed: number;
+  blockedRecipients: number;
+  rows: Record<string, number>;
+  wallSeconds: number;
+  killedAt?: number;
+  resumedRequestsPerSecond?: number;
+  workerCounts: Record<string, number>;
+  window: { claimToAnswerP99: number; answerToRecordP50: number; answerToRecordP99: number; exposedShare: number };
+}
+
+async function queueEmpty(): Promise<boolean> {
+  const props = await queue.client.getProperties();
+  return (props.approximateMessagesCount ?? 1) === 0;
+}
+
+async function waitDone(): Promise<void> {
+  for (;;) {
+    if (await queueEmpty()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function run(name: string, instances: number, kill: boolean): Promise<RunResult> {
+  connector.reset();
+  const topic = `broadcast:bench-${name}`;
+  const messages: OutboundMessage[] = chats.map((c, i) => ({
+    op: 'send',
+    key: `${topic}:${i}`,
+    to: { kind: 'user', userKey: `aad-${i}` },
+    content: 'FieldLedger goes live on Monday 18 January. Your login arrives by SMS the Friday before.',
+    topic,
+  }));
+  const e0 = Date.now();
+  await outbox.enqueue(messages);
+  const enqueuePerSecond = N / ((Date.now() - e0) / 1000);
+  say(`  run ${name}: enqueued ${N} in ${((Date.now() - e0) / 1000).toFixed(1)} s`);
+
+  const spawnWorker = (id: string) =>
+    new WorkerProcess({ storage: azurite.connectionString, prefix, tenant: TENANT, id });
+  const workers = Array.from({ length: instances }, (_, i) => spawnWorker(`${name}-w${i + 1}`));
+  await Promise.all(workers.map((w) => w.ready));
+  const start = Date.now();
+  const finished: StatsSnapshot[] = [];
+  let killedAt: number | undefined;
+  let restartAt: number | undefined;
+  if (kill) {
+    while (connector.counts.delivered < N * KILL_AT) await new Promise((r) => setTimeout(r, 20));
+    const victim = workers[0]!;
+    await victim.kill();
+    killedAt = connector.counts.delivered;
+    if (victim.stats) finished.push(victim.stats);
+    say(`  run ${name}: SIGKILL of ${victim.child.pid} after ${killedAt} deliveries; starting it again`);
+    restartAt = Date.now();
+    workers[0] = spawnWorker(`${name}-w1-restarted`);
+    await workers[0].ready;
+  }
+  await waitDone();
+  const wallSeconds = (Date.now() - start) / 1000;
+  await Promise.all(
+    workers.map(async (w) => {
+      await w.stop();
+      if (w.stats) finished.push(w.stats);
+    }),
+  );
+
+  const times = [...(connector.tenantTimes.get('tenant-bench') ?? [])].sort((a, b) => a - b);
+  const first = times[0] ?? start;
+  const last = times.at(-1) ?? start;
+  const requestsPerSecond = times.length / Math.max(0.001, (last - first) / 1000);
+  const perTen: number[] = [];
+  for (let at = first; at + 10_000 <= last; at += 10_000)
+    perTen.push(times.filter((t) => t >= at && t < at + 10_000).length / 10);
+  const sustained = percentiles(perTen).p50 || requestsPerSecond;
+  const resumed = restartAt === undefined ? undefined : times.filter((t) => t >= restartAt);
+  const tally = connector.tally(chats.map((c) => c.conversationId));
+  const rows = await deliveries.tally(topic);
+  const worst = (f: (s: StatsSnapshot) => number) => Math.max(0, ...finished.map(f));
+  return {
+    run: name,
+    recipients: N,
+    enqueuePerSecond: round(enqueuePerSecond),
+    requests: times.length,
+    requestsPerSecond: round(requestsPerSecond),
+    ratioToTenantLimit: round(requestsPerSecond / TENANT, 3),
+    sustainedPerSecond: round(sustained),
+    sustainedRatio: round(sustained / TENANT, 3),
+    busiestSecond: connector.busiest().tenantPerWindow,
+    selfCaused429: connector.counts.selfCaused429,
+    injected429: connector.counts.injected429,
+    injected502: connector.counts.injected502,
+    blocked403: connector.counts.blocked403,
+    delivered: tally.delivered,
+    duplicates: tally.duplicates,
+    missed: tally.missed,
+    blockedRecipients: tally.blocked,
+    rows,
+    wallSeconds: round(wallSeconds),
+    ...(killedAt !== undefined ? { killedAt } : {}),
+    ...(resumed && resumed.length > 1
+      ? { resumedRequestsPerSecond: round(resumed.length / (((resumed.at(-1) ?? 0) - (resumed[0] ?? 0)) / 1000)) }
+      : {}),
+    workerCounts: finished.reduce<Record<string, number>>((sum, f) => {
+      for (const [k, v] of Object.entries(f.counts)) sum[k] = (sum[k] ?? 0) + v;
+      return sum;
+    }, {}),
+    window: {
+      claimToAnswerP99: worst((s) => s.sendMs.p99),
+      answerToRecordP50: worst((s) => s.recordMs.p50),
+      answerToRecordP99: worst((s) => s.recordMs.p99),
+      exposedShare: round(worst((s) => s.exposedShare), 3),
+    },
+  };
+}
+
+const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+
+const plan: [string, number, boolean][] = [
+  ['1', 1, false],
+  ['2', 1, true],
+  ['3', 2, true],
+];
+const results: RunResult[] = [];
+for (const [name, instances, kill] of plan.filter(([n]) => String(values.runs).split(',').includes(n))) {
+  say(`run ${name}: ${instances} instance(s)${kill ? `, one SIGKILLed at ${KILL_AT * 100}% and restarted` : ''}`);
+  const r = await run(name, instances, kill);
+  results.push(r);
+  say(
+    [
+      `  requests/s ${r.requestsPerSecond} (${(r.ratioToTenantLimit * 100).toFixed(1)}% of ${TENANT}/s), sustained ${r.sustainedPerSecond}/s (${(r.sustainedRatio * 100).toFixed(1)}%), busiest 1 s: ${r.busiestSecond}`,
+      `  429 self-caused ${r.selfCaused429} (injected 429 ${r.injected429}, 502 ${r.injected502}, 403 ${r.blocked403})`,
+      `  delivered ${r.delivered}/${N}, duplicates ${r.duplicates}, missed ${r.missed}, blocked ${r.blockedRecipients}; rows ${JSON.stringify(r.rows)}`,
+      `  wall ${r.wallSeconds} s${r.killedAt !== undefined ? `; killed after ${r.killedAt} deliveries, resumed at ${r.resumedRequestsPerSecond ?? '?'} requests/s` : ''}`,
+      `  workers: ${JSON.stringify(r.workerCounts)}`,
+      `  kill window: claim→answer p99 ${r.window.claimToAnswerP99} ms, answer→record p50 ${r.window.answerToRecordP50} / p99 ${r.window.answerToRecordP99} ms, share of time exposed ${(r.window.exposedShare * 100).toFixed(1)}%`,
+    ].join('\n'),
+  );
+}
+if (values.json) console.log(JSON.stringify({ tenantLimit: TENANT, recipients: N, runs: results }, null, 2));
+
+await connector.stop();
+await azurite.stop();

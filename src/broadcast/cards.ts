@@ -1,0 +1,346 @@
+import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import { sectionExcerpt } from '../faq/docs/excerpt.js';
+import { formatWhen } from '../issues/cards.js';
+import { DELIVERY_STATE_LABEL, type DeliveryState, TEXT_LIMITS, type MessageContent } from './model.js';
+import { type Progress, type Report, shareText, timeLeftText } from './progress.js';
+
+/**
+ * Typed data for the broadcast cards (`cards/broadcast-*.json`) and the builders that fill them. Titles,
+ * names and what people typed go through `escapeText`; a message's body is the author's markdown, turned
+ * into the subset a card renders (as guidance sections are).
+ */
+
+const e = escapeText;
+const n = (x: number) => x.toLocaleString('en-GB');
+
+export interface Fact {
+  title: string;
+  value: string;
+}
+
+// ---- broadcast-message: what recipients read -----------------------------------------------------------
+
+export interface MessageCardData {
+  sendId: string;
+  /** Teams user id of the one reader of a 1:1 card, so Teams refreshes it for them ('' in channels). */
+  refreshUserId: string;
+  title: string;
+  image: string;
+  imageAlt: string;
+  body: string;
+  /** "✓ You acknowledged this on …", or '' (then the "Got it" button shows). */
+  acknowledged: string;
+  notice: string;
+  footer: string;
+  links: { title: string; url: string }[];
+}
+
+export interface MessageCardOptions {
+  sendId: string;
+  refreshUserId?: string;
+  /** When the reader acknowledged it (ISO), if they did. */
+  acknowledgedAt?: string;
+  notice?: string;
+  footer?: string;
+  timeZone?: string;
+}
+
+/** The author's markdown in the subset a card's TextBlock renders (lists, bold, links), `<at>` kept out. */
+export function cardMarkdown(markdown: string): string {
+  const section = { id: '', doc: '', docTitle: '', heading: '', headingPath: [], anchor: '', level: 0, text: '', markdown };
+  return sectionExcerpt(section, 6000).markdown.replace(/</g, '\u2039').replace(/>/g, '\u203A');
+}
+
+export function messageCardData(content: MessageContent, opts: MessageCardOptions): MessageCardData {
+  return {
+    sendId: opts.sendId,
+    refreshUserId: opts.refreshUserId ?? '',
+    title: e(content.title),
+    image: content.image ?? '',
+    imageAlt: e(content.title),
+    body: cardMarkdown(content.body),
+    acknowledged: opts.acknowledgedAt ? `✓ You acknowledged this on ${formatWhen(opts.acknowledgedAt, opts.timeZone)}` : '',
+    notice: e(opts.notice ?? ''),
+    footer: e(opts.footer ?? 'From the rollout team'),
+    links: content.links.map((l) => ({ title: l.title, url: l.url })),
+  };
+}
+
+export function messageCard(content: MessageContent, opts: MessageCardOptions): AdaptiveCard {
+  const card = renderCard<MessageCardData>('broadcast-message', messageCardData(content, opts));
+  // A template drops a `$when: false` object to null; Teams wants no refresh at all.
+  if (!card.refresh) delete card.refresh;
+  return card;
+}
+
+// ---- broadcast-confirm -------------------------------------------------------------------------------
+
+export interface ConfirmCardData {
+  heading: string;
+  id: string;
+  title: string;
+  audience: string;
+  recipients: string;
+  extraFacts: Fact[];
+  notes: string;
+  canSend: boolean;
+  sendLabel: string;
+}
+
+export interface Confirmation {
+  id: string;
+  title: string;
+  audienceLabel: string;
+  toChannel: boolean;
+  recipients: number;
+  /** Of those, how many have no 1:1 chat with the app (undefined: too many to check before sending). */
+  notInstalled: number | undefined;
+  notes: string[];
+}
+
+export function confirmCard(c: Confirmation): AdaptiveCard {
+  const people = c.recipients === 1 ? '1 person' : `${n(c.recipients)} people`;
+  const extraFacts: Fact[] =
+    c.notInstalled === undefined || c.toChannel
+      ? []
+      : [{ title: 'Without the app', value: `${n(c.notInstalled)} (reported as "not installed")` }];
+  return renderCard<ConfirmCardData>('broadcast-confirm', {
+    heading: c.recipients ? 'Send this message now?' : 'Nobody to send this to',
+    id: c.id,
+    title: e(c.title),
+    audience: e(c.audienceLabel),
+    recipients: c.toChannel ? 'one post in the channel' : `${people}, 1:1`,
+    extraFacts,
+    notes: e(c.notes.join(' ')),
+    canSend: c.recipients > 0,
+    sendLabel: c.toChannel ? 'Post it' : `Send to ${people}`,
+  });
+}
+
+// ---- broadcast-progress and broadcast-report ------------------------------------------------------------
+
+/** What the progress card and the report (the same post, redrawn) both show. */
+interface SendFiguresData {
+  heading: string;
+  sendId: string;
+  title: string;
+  audience: string;
+  facts: Fact[];
+  note: string;
+}
+
+export interface ProgressCardData extends SendFiguresData {
+  canCancel: boolean;
+}
+
+const SHOWN_STATES: DeliveryState[] = ['sent', 'failed', 'blocked', 'notInstalled', 'cancelled'];
+
+export function progressCard(p: Progress): AdaptiveCard {
+  const facts: Fact[] = [{ title: 'Sent', value: `${n(p.counts.sent)} of ${n(p.total)}` }];
+  for (const s of SHOWN_STATES.slice(1)) if (p.counts[s]) facts.push({ title: DELIVERY_STATE_LABEL[s], value: n(p.counts[s]) });
+  facts.push({ title: 'Pending', value: n(p.counts.pending) });
+  if (p.held) facts.push({ title: 'Held for working hours', value: n(p.held) });
+  facts.push({ title: 'Rate', value: `${p.rate.toFixed(1)} messages/s` });
+  facts.push({ title: 'Time left', value: p.counts.pending - p.held > 0 ? timeLeftText(p.secondsLeft) : '—' });
+  return renderCard<ProgressCardData>('broadcast-progress', {
+    heading: p.cancelled ? 'Cancelled: finishing what was already handed over' : 'Sending…',
+    sendId: p.sendId,
+    title: e(p.title),
+    audience: e(p.audienceLabel),
+    facts,
+    note: p.held ? 'Messages to people outside their working hours wait until their next working hour.' : '',
+    canCancel: !p.cancelled,
+  });
+}
+
+export interface ReportCardData extends SendFiguresData {
+  failed: number;
+  unacknowledged: number;
+}
+
+export function reportCard(r: Report, timeZone = 'UTC'): AdaptiveCard {
+  const facts: Fact[] = SHOWN_STATES.filter((s) => s === 'sent' || r.counts[s]).map((s) => ({
+    title: DELIVERY_STATE_LABEL[s],
+    value: n(r.counts[s]),
+  }));
+  if (r.counts.pending) facts.push({ title: 'Pending', value: n(r.counts.pending) });
+  facts.push(
+    r.toChannel
+      ? { title: 'Acknowledged', value: `${n(r.channelAcknowledged)} ${r.channelAcknowledged === 1 ? 'person' : 'people'} in the channel` }
+      : { title: 'Acknowledged', value: shareText(r.acknowledged, r.reached) },
+  );
+  if (r.startedAt) facts.push({ title: 'Started', value: formatWhen(r.startedAt, timeZone) });
+  if (r.finishedAt) facts.push({ title: 'Finished', value: formatWhen(r.finishedAt, timeZone) });
+  const cancelled = r.status === 'cancelled';
+  return renderCard<ReportCardData>('broadcast-report', {
+    heading: cancelled ? 'Delivery report (cancelled)' : r.status === 'done' ? 'Delivery report' : 'Delivery report so far',
+    sendId: r.sendId,
+    title: e(r.title),
+    audience: e(r.audienceLabel),
+    facts,
+    note: cancelled ? e(`Cancelled${r.cancelledBy ? ` by ${r.cancelledBy}` : ''}: what was not yet sent stays unsent.`) : '',
+    failed: r.failed,
+    unacknowledged: r.status === 'done' && !r.toChannel ? r.unacknowledged : 0,
+  });
+}
+
+// ---- broadcast-plan ------------------------------------------------------------------------------------
+
+export interface PlanItem {
+  id: string;
+  stage: string;
+  title: string;
+  audience: string;
+  when: string;
+  status: string;
+}
+
+export interface PlanCardData {
+  heading: string;
+  intro: string;
+  items: PlanItem[];
+  empty: string;
+  pageText: string;
+  previous: number;
+  next: number;
+}
+
+export function planCard(items: PlanItem[], page: { index: number; count: number }, timeZone: string): AdaptiveCard {
+  return renderCard<PlanCardData>('broadcast-plan', {
+    heading: 'Communication plan',
+    intro: `Times in ${timeZone} unless a cohort's own. Type "preview <id>", "send <id>" or "cancel <id>"; "announce" for a message not in the plan.`,
+    items: items.map((i) => ({
+      id: i.id,
+      stage: i.stage,
+      title: e(i.title),
+      audience: e(i.audience),
+      when: e(i.when),
+      status: e(i.status),
+    })),
+    empty: items.length ? '' : 'The plan has no messages yet (COMM_PLAN_FILE), and nothing was announced.',
+    pageText: page.count > 1 ? `Page ${page.index + 1} of ${page.count}` : '',
+    previous: page.index > 0 ? page.index - 1 : -1,
+    next: page.index + 1 < page.count ? page.index + 1 : -1,
+  });
+}
+
+// ---- broadcast-announce-form ------------------------------------------------------------------------------
+
+export const ANNOUNCE_FIELDS = ['title', 'body', 'audience', 'timing', 'date', 'time'] as const;
+export type AnnounceField = (typeof ANNOUNCE_FIELDS)[number];
+export type AnnounceValues = Record<AnnounceField, string>;
+export type AnnounceErrors = Partial<Record<'form' | 'title' | 'body' | 'audience' | 'when', string>>;
+
+export interface AnnounceFormData {
+  values: AnnounceValues;
+  errors: Record<'form' | 'title' | 'body' | 'audience' | 'when', string>;
+  limits: { title: number; body: number };
+  zone: string;
+  audiences: { title: string; value: string }[];
+}
+
+export function announceForm(
+  values: Partial<AnnounceValues>,
+  errors: AnnounceErrors,
+  audiences: { title: string; value: string }[],
+  zone: string,
+): AdaptiveCard {
+  return renderCard<AnnounceFormData>('broadcast-announce-form', {
+    values: {
+      title: values.title ?? '',
+      body: values.body ?? '',
+      audience: values.audience ?? '',
+      timing: values.timing || 'now',
+      date: values.date ?? '',
+      time: values.time ?? '',
+    },
+    errors: {
+      form: e(errors.form ?? ''),
+      title: e(errors.title ?? ''),
+      body: e(errors.body ?? ''),
+      audience: e(errors.audience ?? ''),
+      when: e(errors.when ?? ''),
+    },
+    limits: { title: TEXT_LIMITS.title, body: TEXT_LIMITS.body },
+    zone,
+    audiences,
+  });
+}
+
+// ---- broadcast-celebrate-form and broadcast-celebration -------------------------------------------------
+
+export type CelebrateValues = { who: string; what: string; image: string };
+export type CelebrateErrors = Partial<Record<'form' | 'who' | 'what' | 'image', string>>;
+
+export interface CelebrateFormData {
+  values: CelebrateValues;
+  errors: Record<'form' | 'who' | 'what' | 'image', string>;
+  limits: { what: number };
+  /** The choices shown where the client has no people picker: people the app knows by name. */
+  people: { id: string; name: string }[];
+}
+
+export function celebrateForm(
+  values: Partial<CelebrateValues>,
+  errors: CelebrateErrors,
+  people: { id: string; name: string }[],
+): AdaptiveCard {
+  return renderCard<CelebrateFormData>('broadcast-celebrate-form', {
+    values: { who: values.who ?? '', what: values.what ?? '', image: values.image ?? '' },
+    errors: {
+      form: e(errors.form ?? ''),
+      who: e(errors.who ?? ''),
+      what: e(errors.what ?? ''),
+      image: e(errors.image ?? ''),
+    },
+    limits: { what: TEXT_LIMITS.celebration },
+    people,
+  });
+}
+
+export interface CelebrationCardData {
+  id: string;
+  headline: string;
+  what: string;
+  image: string;
+  byline: string;
+  kudosText: string;
+  notice: string;
+  mentions: { id: string; name: string }[];
+}
+
+export interface CelebrationView {
+  id: string;
+  people: { id: string; name: string }[];
+  what: string;
+  image: string;
+  /** Who posted it; null for a win the app noticed in the rollout's own data. */
+  by: { name: string } | null;
+  at: string;
+  kudos: number;
+}
+
+/** A name as it may stand inside `<at>…</at>` (no angle brackets), shortened for the card. */
+export const mentionName = (name: string) => name.replace(/[<>]/g, '').trim().slice(0, 80) || 'a colleague';
+
+/** "A", "A and B", "A, B and C". */
+function listOf(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+export function celebrationCard(c: CelebrationView, notice = ''): AdaptiveCard {
+  const mentions = c.people.map((p) => ({ id: p.id, name: mentionName(p.name) }));
+  const headline = mentions.length
+    ? `🎉 Well done, ${listOf(mentions.map((m) => `<at>${m.name}</at>`))}!`
+    : '🎉 A win for the rollout';
+  return renderCard<CelebrationCardData>('broadcast-celebration', {
+    id: c.id,
+    headline,
+    what: c.by ? e(c.what) : c.what,
+    image: c.image,
+    byline: c.by ? `Celebrated by ${e(c.by.name)} · ${formatWhen(c.at).replace(/ \d\d:\d\d.*$/, '')}` : 'Noticed by Rollout Desk in the rollout’s own figures',
+    kudosText: c.kudos ? `👏 ${n(c.kudos)} kudos` : 'Be the first to send kudos',
+    notice: e(notice),
+    mentions,
+  });
+}

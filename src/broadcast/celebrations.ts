@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import { odata, type TableClient } from '@azure/data-tables';
+import type { AdaptiveCard } from '../cards/template.js';
+import type { Clock } from '../clock.js';
+import type { OutboundMessage, Outbox } from '../outbound/message.js';
+import { allows } from '../roles/permissions.js';
+import type { Person } from '../roles/roles.js';
+import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
+import { isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { type CelebrateErrors, type CelebrateValues, type CelebrationView, celebrationCard } from './cards.js';
+import { TEXT_LIMITS } from './model.js';
+import type { Caller, Refusal } from './service.js';
+
+/**
+ * Celebrations: a champion (or the rollout team) celebrates colleagues in the support channel with real
+ * @mentions; anyone adds kudos, once each, and the count is redrawn in place. Wins the app notices in the
+ * rollout's own figures (wins.ts) are posted the same way, each once.
+ */
+
+export interface Celebration {
+  id: string;
+  people: { id: string; name: string }[];
+  what: string;
+  image: string;
+  by: Person | null;
+  at: string;
+  kudos: number;
+}
+
+/*
+ * Table `Celebrations`
+ *   PK 'c'           RK <celebration id>  → people, what, image, by, at, kudos (ETag-guarded count)
+ *   PK 'k~<id>'      RK <person id>       → that person's kudos (created once: 409 for a second click)
+ */
+export const CELEBRATIONS_TABLE = 'Celebrations';
+export const CELEBRATION_POST = 'celebration';
+
+export class CelebrationStore {
+  private constructor(private readonly table: TableClient) {}
+
+  static async open(tables: Tables): Promise<CelebrationStore> {
+    return new CelebrationStore(await tables.table(CELEBRATIONS_TABLE));
+  }
+
+  /** Creates it; false when one with this id exists (a retried submit, a win already posted). */
+  async create(c: Celebration): Promise<boolean> {
+    try {
+      await this.table.createEntity({
+        partitionKey: 'c',
+        rowKey: safeKey(c.id),
+        people: toJsonColumn(c.people),
+        what: c.what,
+        image: c.image,
+        by: toJsonColumn(c.by),
+        at: c.at,
+        kudos: 0,
+      });
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<(Celebration & { etag: string }) | undefined> {
+    const e = await readEntity<Record<string, unknown>>(this.table, 'c', safeKey(id));
+    if (!e) return undefined;
+    return {
+      id,
+      people: fromJsonColumn(e.people, []),
+      what: String(e.what ?? ''),
+      image: String(e.image ?? ''),
+      by: fromJsonColumn<Person | null>(e.by, null),
+      at: String(e.at ?? ''),
+      kudos: Number(e.kudos ?? 0),
+      etag: e.etag,
+    };
+  }
+
+  /** One person's kudos: counted once; returns the celebration with its count after it. */
+  async addKudos(id: string, personId: string, at: string): Promise<{ fresh: boolean; celebration: Celebration } | undefined> {
+    const current = await this.get(id);
+    if (!current) return undefined;
+    try {
+      await this.table.createEntity({ partitionKey: `k~${safeKey(id)}`, rowKey: safeKey(personId.toLowerCase()), at });
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      return { fresh: false, celebration: current };
+    }
+    const celebration = await retryOnConflict(
+      async () => {
+        const c = await this.get(id);
+        if (!c) throw new Error(`celebration ${id} vanished`);
+        // The count is the number of kudos rows, so a crash between the two writes is mended by the next kudos.
+        const kudos = await this.countKudos(id);
+        await this.table.updateEntity({ partitionKey: 'c', rowKey: safeKey(id), kudos }, 'Merge', { etag: c.etag });
+        return { ...c, kudos };
+      },
+      { what: 'Kudos' },
+    );
+    return { fresh: true, celebration };
+  }
+
+  private async countKudos(id: string): Promise<number> {
+    let n = 0;
+    for await (const _ of this.table.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${`k~${safeKey(id)}`}`, select: ['RowKey'] },
+    }))
+      n++;
+    return n;
+  }
+}
+
+export interface CelebrationDeps {
+  store: CelebrationStore;
+  outbox: Outbox;
+  clock: Clock;
+  /** The name a person goes by (who spoke to the app, the rollout file), if known. */
+  nameOf(id: string): Promise<string | undefined>;
+  /** People the app knows by name: the choices where the client has no people picker. */
+  knownPeople(): Promise<{ id: string; name: string }[]>;
+  /** Whether `setup support` was done (celebrations are posted there). */
+  supportChannelReady(): Promise<boolean>;
+}
+
+const GUIDISH = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12,13}$/i;
+const MAX_PEOPLE = 10;
+
+export class CelebrationService {
+  constructor(private readonly d: CelebrationDeps) {}
+
+  /** The form's fallback choices (people the app knows), for champions and the rollout team. */
+  async formPeople(caller: Caller): Promise<{ id: string; name: string }[] | Refusal> {
+    if (!allows(caller.role, 'broadcast.celebrate')) return refusal();
+    return (await this.d.knownPeople()).slice(0, 100);
+  }
+
+  /** Checks the form and posts the celebration to the support channel; bad input changes nothing. */
+  async celebrate(
+    caller: Caller,
+    values: CelebrateValues,
+    requestKey: string,
+  ): Promise<Refusal | { kind: 'invalid'; values: CelebrateValues; errors: CelebrateErrors } | { kind: 'posted'; celebration: Celebration; fresh: boolean }> {
+    if (!allows(caller.role, 'broadcast.celebrate')) return refusal();
+    const errors: CelebrateErrors = {};
+    const ids = [...new Set(values.who.split(',').map((s) => s.trim()).filter(Boolean))];
+    const known = new Map((await this.d.knownPeople()).map((p) => [p.id.toLowerCase(), p.name]));
+    const bad = ids.filter((id) => !GUIDISH.test(id) && !known.has(id.toLowerCase()));
+    if (!ids.length) errors.who = 'Pick at least one person.';
+    else if (ids.length > MAX_PEOPLE) errors.who = `Pick at most ${MAX_PEOPLE} people.`;
+    else if (bad.length) errors.who = 'Pick people from the list.';
+    const what = values.what.trim();
+    if (!what) errors.what = 'Say what they achieved.';
+    else if (what.length > TEXT_LIMITS.celebration) errors.what = `That is ${what.length} characters; at most ${TEXT_LIMITS.celebration}.`;
+    const image = values.image.trim();
+    if (image && (!/^https:\/\/\S+$/i.test(image) || image.length > TEXT_LIMITS.url)) errors.image = 'Give an https:// address, or leave it empty.';
+    if (Object.keys(errors).length) return { kind: 'invalid', values, errors: { ...errors, form: 'Some fields need a look.' } };
+    if (!(await this.d.supportChannelReady())) {
+      return { kind: 'message', text: 'The support channel is not set up yet: someone on the rollout team types "setup support" in it.' };
+    }
+    const people = await Promise.all(
+      ids.map(async (id) => ({ id, name: known.get(id.toLowerCase()) ?? (await this.d.nameOf(id)) ?? 'a colleague' })),
+    );
+    const celebration: Celebration = {
+      id: `c-${createHash('sha256').update(requestKey).digest('hex').slice(0, 10)}`,
+      people,
+      what,
+      image,
+      by: caller.person,
+      at: this.d.clock.now().toISOString(),
+      kudos: 0,
+    };
+    return this.post(celebration);
+  }
+
+  /** A win the app noticed: posted once under its key (a second instance or run finds it exists). */
+  async postWin(key: string, what: string, people: { id: string; name: string }[] = []): Promise<boolean> {
+    const id = `w-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+    const res = await this.post({ id, people, what, image: '', by: null, at: this.d.clock.now().toISOString(), kudos: 0 });
+    return res.fresh;
+  }
+
+  private async post(c: Celebration): Promise<{ kind: 'posted'; celebration: Celebration; fresh: boolean }> {
+    const fresh = await this.d.store.create(c);
+    const stored = (await this.d.store.get(c.id)) ?? c;
+    // Enqueued on a retry too: the outbound path sends each key once.
+    await this.d.outbox.enqueue([
+      {
+        op: 'send',
+        key: `${CELEBRATION_POST}|${c.id}`,
+        to: { kind: 'channel', role: 'support' },
+        content: celebrationCard(viewOf(stored)),
+        post: { kind: CELEBRATION_POST, id: c.id, version: 0 },
+      },
+    ]);
+    return { kind: 'posted', celebration: stored, fresh };
+  }
+
+  /** Kudos from anyone, once each; the post is redrawn for everyone, the clicker sees it at once. */
+  async kudos(caller: Caller, id: string): Promise<Refusal | { kind: 'card'; card: AdaptiveCard; fresh: boolean }> {
+    if (!allows(caller.role, 'broadcast.kudos')) return refusal();
+    const res = await this.d.store.addKudos(id, caller.person.id, this.d.clock.now().toISOString());
+    if (!res) return { kind: 'message', text: 'This celebration is no longer known.' };
+    const card = celebrationCard(viewOf(res.celebration));
+    if (res.fresh) {
+      const update: OutboundMessage = {
+        op: 'update',
+        key: `${CELEBRATION_POST}|${id}|k${res.celebration.kudos}`,
+        post: { kind: CELEBRATION_POST, id },
+        version: res.celebration.kudos,
+        content: card,
+      };
+      await this.d.outbox.enqueue([update]);
+    }
+    return {
+      kind: 'card',
+      card: res.fresh ? card : celebrationCard(viewOf(res.celebration), 'You already sent kudos for this one.'),
+      fresh: res.fresh,
+    };
+  }
+}
+
+function viewOf(c: Celebration): CelebrationView {
+  return { id: c.id, people: c.people, what: c.what, image: c.image, by: c.by ? { name: c.by.name } : null, at: c.at, kudos: c.kudos };
+}
+
+function refusal(): Refusal {
+  return { kind: 'refused', text: 'That is for champions and the rollout team. If you need it, ask your rollout team.' };
+}

@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import { escapeText } from '../cards/template.js';
+import { escalationDestinations } from '../issues/service.js';
+import type { OutboundMessage } from '../outbound/message.js';
+
+/**
+ * What the rollout team is told when the plan file they edited can't be used: the problems, each naming
+ * the message id and the field, and that the last good plan stays in force. It goes where escalations
+ * go: 1:1 to each rollout team member the app can reach, else to the triage channel.
+ */
+export function planProblemNotice(
+  problem: string,
+  rolloutTeamIds: readonly string[],
+  reachable: ReadonlySet<string>,
+): OutboundMessage[] {
+  const text = `The communication plan file has problems, so I kept the last good plan in force:\n\n${escapeText(problem)}\n\nFix the file and save it; I pick it up without a restart.`;
+  // The same problem is told once (the key is the problem's hash), however often the file is saved.
+  const hash = createHash('sha256').update(problem).digest('hex').slice(0, 12);
+  return escalationDestinations(rolloutTeamIds, reachable).map((to) => ({
+    op: 'send',
+    key: `plan-invalid|${hash}|${to.kind === 'user' ? to.userKey : 'channel'}`,
+    to,
+    content: text,
+  }));
+}

@@ -1,0 +1,515 @@
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import rrule from 'rrule';
+import type { AdaptiveCard } from '../cards/template.js';
+import type { Clock } from '../clock.js';
+import { formatWhen } from '../issues/cards.js';
+import type { Rollout } from '../rollout/model.js';
+import { allows, type Permission } from '../roles/permissions.js';
+import type { Person, Role } from '../roles/roles.js';
+import { type AudienceDirectory, audienceChoices, audienceFromChoice, audienceLabel, resolveAudience } from './audience.js';
+import type { AnnounceErrors, AnnounceValues, Confirmation, PlanItem } from './cards.js';
+import type { AckStore, DeliveryRows } from './deliveries.js';
+import {
+  type Audience,
+  type MessageContent,
+  type Plan,
+  type PlanMessage,
+  type Send,
+  type SendSource,
+  STAGE_LABEL,
+  TEXT_LIMITS,
+} from './model.js';
+import { type BroadcastRunner, type ChatInfo, mapLimit } from './runner.js';
+import { allOccurrences, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
+import type { SendStore } from './sends.js';
+
+const { RRule } = rrule;
+
+/**
+ * The communication plan as the Teams layer calls it: each operation takes who is asking (their role
+ * checked again here, whatever the registry did) and plain values, and returns plain results that
+ * src/teams/broadcast.ts renders with cards.ts. What recipients receive goes through the runner and the
+ * outbound path, never inside the caller's turn.
+ */
+
+export interface Caller {
+  person: Person;
+  role: Role;
+}
+
+export interface BroadcastServiceDeps {
+  sends: SendStore;
+  deliveries: DeliveryRows;
+  acks: AckStore;
+  runner: BroadcastRunner;
+  plan(): Plan;
+  rollout(): Rollout;
+  directory: AudienceDirectory;
+  chatOf(userKey: string): Promise<ChatInfo | undefined>;
+  clock: Clock;
+  /** How late a scheduled message may still go out (the app was down at its time). */
+  graceMs: number;
+}
+
+export type Refusal = { kind: 'refused'; text: string } | { kind: 'message'; text: string };
+
+const PAGE_SIZE = 6;
+/** Checking who has the app before a send costs a read per person; past this many it is left to the send. */
+const CONFIRM_CHECK_LIMIT = 500;
+
+const refused = (): Refusal => ({ kind: 'refused', text: 'That is for the rollout team only. If you need it, ask your rollout team.' });
+const shortHash = (text: string, n = 8) => createHash('sha256').update(text).digest('hex').slice(0, n);
+
+export class BroadcastService {
+  constructor(private readonly d: BroadcastServiceDeps) {}
+
+  private get now(): Date {
+    return this.d.clock.now();
+  }
+
+  private may(caller: Caller, permission: Permission): boolean {
+    return allows(caller.role, permission);
+  }
+
+  get timeZone(): string {
+    return this.d.plan().timeZone;
+  }
+
+  planMessage(id: string): PlanMessage | undefined {
+    const key = id.trim().toLowerCase();
+    return this.d.plan().messages.find((m) => m.id === key);
+  }
+
+  // ---- plan ---------------------------------------------------------------------------------------------
+
+  /** The plan's messages in file order, then announcements (newest first), with their status. */
+  async planPage(caller: Caller, index: number): Promise<{ items: PlanItem[]; index: number; count: number } | Refusal> {
+    if (!this.may(caller, 'broadcast.manage')) return refused();
+    const plan = this.d.plan();
+    const rollout = this.d.rollout();
+    const [sends, cancelled] = await Promise.all([this.d.sends.all(), this.d.sends.cancelled()]);
+    const items: PlanItem[] = plan.messages.map((m) => ({
+      id: m.id,
+      stage: STAGE_LABEL[m.stage],
+      title: m.title,
+      audience: audienceLabel(m.audience, rollout),
+      when: this.describeWhen(m, plan, rollout),
+      status: this.statusOf(m, sends.filter((s) => s.messageId === m.id && s.source !== 'reminder'), cancelled.get(m.id) === m.whenText),
+    }));
+    for (const s of sends.filter((x) => x.source === 'announce')) {
+      items.push({
+        id: s.id,
+        stage: 'Announcement',
+        title: s.content.title,
+        audience: s.audienceLabel,
+        when: `${formatWhen(s.dueAt, plan.timeZone)}${s.requestedBy ? ` (by ${s.requestedBy.name})` : ''}`,
+        status: sendStatus(s, plan.timeZone),
+      });
+    }
+    const count = Math.max(1, Math.ceil(items.length / PAGE_SIZE));
+    const at = Math.min(Math.max(0, Math.trunc(index) || 0), count - 1);
+    return { items: items.slice(at * PAGE_SIZE, (at + 1) * PAGE_SIZE), index: at, count };
+  }
+
+  private describeWhen(m: PlanMessage, plan: Plan, rollout: Rollout): string {
+    const w = m.when;
+    const at = (d: Date, zone: string) => `${formatWhen(d.toISOString(), zone)}${zone === plan.timeZone ? '' : ` (${zone})`}`;
+    const cohortZone = (id: string) => rollout.cohorts.find((c) => c.id === id)?.zone ?? plan.timeZone;
+    switch (w.kind) {
+      case 'manual':
+        return `When sent with "send ${m.id}"`;
+      case 'at':
+        return at(wallTime(w.date, w.time, w.zone).toJSDate(), w.zone);
+      case 'golive': {
+        const offset = w.days === 0 ? 'on go-live day' : `${Math.abs(w.days)} days ${w.days < 0 ? 'before' : 'after'} go-live`;
+        const each = allOccurrences(m, plan, rollout)
+          .map((o) => `${rollout.cohorts.find((c) => c.id === o.cohortId)?.name ?? o.cohortId}: ${at(o.at, cohortZone(o.cohortId))}`)
+          .join('; ');
+        return `${offset}, ${w.time} — ${each || 'no cohort'}`;
+      }
+      case 'every': {
+        const rule = new RRule(RRule.parseString(w.rule)).toText();
+        const bound = (b: typeof w.from) =>
+          b.kind === 'date' ? b.date : b.days === 0 ? 'go-live' : `go-live ${b.days > 0 ? '+' : '−'} ${Math.abs(b.days)} days`;
+        const next = nextOccurrences(m, plan, rollout, this.now)
+          .slice(0, 3)
+          .map((o) => at(o.at, o.cohortId ? cohortZone(o.cohortId) : w.zone))
+          .join('; ');
+        return `${rule} at ${w.time}, ${bound(w.from)} to ${bound(w.until)}${next ? `; next ${next}` : ''}`;
+      }
+    }
+  }
+
+  private statusOf(m: PlanMessage, sends: Send[], cancelled: boolean): string {
+    const parts: string[] = [];
+    const running = sends.filter((s) => ['scheduled', 'resolving', 'sending'].includes(s.status));
+    if (running.length) parts.push(running.map((s) => sendStatus(s, this.timeZone)).join('; '));
+    const last = sends.find((s) => s.status === 'done' || s.status === 'cancelled');
+    if (last) parts.push(sendStatus(last, this.timeZone));
+    if (cancelled) parts.push('Cancelled: its scheduled times are skipped until its "when" changes in the plan');
+    else if (m.when.kind !== 'manual') {
+      const upcoming = nextOccurrences(m, this.d.plan(), this.d.rollout(), this.now).length;
+      if (upcoming) parts.push(`Scheduled (${upcoming === 1 ? 'next time' : `${upcoming} cohorts`} to come)`);
+      else if (!sends.length) parts.push('Not sent: its time passed before it could go');
+    } else if (!sends.length) parts.push('Not sent yet');
+    return parts.join(' · ');
+  }
+
+  // ---- preview, send ---------------------------------------------------------------------------------
+
+  /** The message as recipients will see it (the Teams layer shows it to the requester only). */
+  async preview(caller: Caller, id: string): Promise<{ kind: 'preview'; content: MessageContent; label: string } | Refusal> {
+    if (!this.may(caller, 'broadcast.manage')) return refused();
+    const m = this.planMessage(id);
+    if (m) return { kind: 'preview', content: m, label: `${m.id} → ${audienceLabel(m.audience, this.d.rollout())}` };
+    const sent = id ? await this.d.sends.get(id.trim()) : undefined;
+    if (sent) return { kind: 'preview', content: sent.content, label: `${sent.id} → ${sent.audienceLabel}` };
+    return this.unknown(id);
+  }
+
+  private unknown(id: string): Refusal {
+    return {
+      kind: 'message',
+      text: id.trim()
+        ? `There is no plan message or send called "${id.trim().slice(0, 60)}". Type "plan" to see them.`
+        : 'Which message? For example "send golive-week-before". Type "plan" to see their ids.',
+    };
+  }
+
+  /** What `send <id>` would do: the audience now, how many people, how many of them lack the app. */
+  async prepareSend(caller: Caller, id: string): Promise<{ kind: 'confirm'; confirmation: Confirmation } | Refusal> {
+    if (!this.may(caller, 'broadcast.manage')) return refused();
+    const m = this.planMessage(id);
+    if (!m) return this.unknown(id);
+    const { recipients, notes } = await resolveAudience(m.audience, this.d.directory);
+    const toChannel = m.audience.kind === 'channel';
+    let notInstalled: number | undefined;
+    if (!toChannel && recipients.length <= CONFIRM_CHECK_LIMIT) {
+      const chats = await mapLimit(recipients, 16, (r) => this.d.chatOf(r.key));
+      notInstalled = chats.filter((c) => !c).length;
+    }
+    return {
+      kind: 'confirm',
+      confirmation: {
+        id: m.id,
+        title: m.title,
+        audienceLabel: audienceLabel(m.audience, this.d.rollout()),
+        toChannel,
+        recipients: recipients.length,
+        notInstalled,
+        notes,
+      },
+    };
+  }
+
+  /** Confirmed `send <id>`: the send is created now and fans out after the turn. A retried click sends nothing new. */
+  async send(caller: Caller, id: string, requestKey: string, notify: string): Promise<{ kind: 'started'; send: Send; fresh: boolean } | Refusal> {
+    if (!this.may(caller, 'broadcast.manage')) return refused();
+    const m = this.planMessage(id);
+    if (!m) return this.unknown(id);
+    return this.begin({
+      id: `${m.id}.m${shortHash(requestKey)}`,
+      source: 'manual',
+      messageId: m.id,
+      content: contentOf(m),
+      audience: m.audience,
+      requestedBy: caller.person,
+      notify,
+    });
+  }
+
+  private async begin(s: {
+    id: string;
+    source: SendSource;
+    messageId: string;
+    content: MessageContent;
+    audience: Audience;
+    requestedBy: Person | null;
+    notify: string;
+    dueAt?: Date;
+    ackFor?: string;
+    cohortId?: string;
+  }): Promise<{ kind: 'started'; send: Send; fresh: boolean }> {
+    const now = this.now.toISOString();
+    const scheduled = s.dueAt !== undefined && s.dueAt > this.now;
+    const send: Omit<Send, 'etag'> = {
+      id: s.id,
+      source: s.source,
+      messageId: s.messageId,
+      content: s.content,
+      audience: s.audience,
+      audienceLabel: audienceLabel(s.audience, this.d.rollout()),
+      status: scheduled ? 'scheduled' : 'resolving',
+      dueAt: (s.dueAt ?? this.now).toISOString(),
+      createdAt: now,
+      startedAt: '',
+      finishedAt: '',
+      requestedBy: s.requestedBy,
+      notify: s.notify,
+      total: 0,
+      cursor: '',
+      chunks: 0,
+      attempt: 1,
+      ackFor: s.ackFor ?? s.id,
+      cohortId: s.cohortId ?? '',
+      cancelledBy: null,
+      counts: null,
+    };
+    const fresh = await this.d.sends.create(send);
+    if (fresh && !scheduled) this.d.runner.kick('start', () => this.d.runner.start(s.id));
+    const stored = (await this.d.sends.get(s.id)) ?? { ...send, etag: '' };
+    return { kind: 'started', send: stored, fresh };
+  }
+
+  // ---- announce --------------------------------------------------------------------------------------
+
+  audienceChoices(): { title: string; value: string }[] {
+    return audienceChoices(this.d.rollout());
+  }
+
+  /** An ad-hoc message from the form, now or at a time in the plan's zone. Bad input changes nothing. */
+  async announce(
+    caller: Caller,
+    values: AnnounceValues,
+    requestKey: string,
+    notify: string,
+  ): Promise<{ kind: 'invalid'; values: AnnounceValues; errors: AnnounceErrors } | { kind: 'started'; send: Send; fresh: boolean } | Refusal> {
+    if (!this.may(caller, 'broadcast.manage')) return refused();
+    const errors: AnnounceErrors = {};
+    const title = values.title.trim();
+    const body = values.body.trim();
+    if (!title) errors.title = 'Give the announcement a title.';
+    else if (title.length > TEXT_LIMITS.title) errors.title = `The title is ${title.length} characters; at most ${TEXT_LIMITS.title}.`;
+    if (!body) errors.body = 'Write the message.';
+    else if (body.length > TEXT_LIMITS.body) errors.body = `The message is ${body.length} characters; at most ${TEXT_LIMITS.body}.`;
+    const audience = audienceFromChoice(values.audience, this.d.rollout());
+    if (!audience) errors.audience = 'Choose who hears it from the list.';
+    let dueAt: Date | undefined;
+    if (values.timing === 'at') {
+      const at = /^\d{4}-\d{2}-\d{2}$/.test(values.date) && /^\d{2}:\d{2}$/.test(values.time) ? wallTime(values.date, values.time, this.timeZone) : undefined;
+      if (!at?.isValid) errors.when = 'Pick a date and a time, or choose "Now".';
+      else if (at.toJSDate() <= this.now) errors.when = `That time has passed (${this.timeZone}). Pick a later one, or choose "Now".`;
+      else if (at.toJSDate().getTime() > this.now.getTime() + 366 * 86_400_000) errors.when = 'Pick a time within a year.';
+      else dueAt = at.toJSDate();
+    } else if (values.timing !== 'now' && values.timing !== '') errors.when = 'Choose "Now" or a date and time.';
+    if (Object.keys(errors).length) {
+      return { kind: 'invalid', values, errors: { ...errors, form: 'Some fields need a look before I can send this.' } };
+    }
+    return this.begin({
+      id: `a-${shortHash(requestKey)}`,
+      source: 'announce',
+      messageId: '',
+      content: { title, body, links: [] },
+      audience: audience!,
+      requestedBy: caller.person,
+      notify,
+      dueAt,
+    });
+  }
+
+  // ---- cancel ----------------------------------------------------------------------------------------
+
+  /**
+   * `cancel <id>`: a send (by its id) or a plan message (its running sends, and its scheduled times until
+   * the plan changes its "when"). What was not yet handed over stays unsent.
+   */
+  async cancel(caller: Caller, id: string): Promise<Refusal | { kind: 'cancelled'; text: string }> {
+    if (!this.may(caller, 'broadcast.manage')) return refused();
+    const key = id.trim();
+    const send = key ? await this.d.sends.get(key) : undefined;
+    if (send) {
+      const res = await this.cancelSend(send.id, caller.person);
+      return { kind: 'cancelled', text: res };
+    }
+    const m = this.planMessage(key);
+    if (!m) return this.unknown(key);
+    const running = (await this.d.sends.all()).filter((s) => s.messageId === m.id && ['scheduled', 'resolving', 'sending'].includes(s.status));
+    const lines: string[] = [];
+    for (const s of running) lines.push(await this.cancelSend(s.id, caller.person));
+    await this.d.sends.markCancelled(m.id, m.whenText, caller.person.id);
+    lines.push(
+      m.when.kind === 'manual'
+        ? `"${m.id}" is marked cancelled.`
+        : `"${m.id}" will not go out at its scheduled times. To schedule it again, change its "when" in the plan file.`,
+    );
+    return { kind: 'cancelled', text: lines.join(' ') };
+  }
+
+  /** Stops one send; returns what the requester reads. */
+  async cancelSend(sendId: string, by: Person): Promise<string> {
+    const before = await this.d.sends.get(sendId);
+    if (!before) return `There is no send called "${sendId}".`;
+    const cancelled = await this.d.sends.change(sendId, (s) =>
+      ['scheduled', 'resolving', 'sending'].includes(s.status) ? { status: 'cancelled', cancelledBy: by } : undefined,
+    );
+    if (!cancelled) {
+      return before.status === 'cancelled' ? `"${before.content.title}" was already cancelled.` : `"${before.content.title}" has finished sending; nothing to cancel.`;
+    }
+    const unsent = await this.d.runner.cancelRemaining(cancelled);
+    const t = await this.d.deliveries.tally(sendId);
+    return `Cancelled "${cancelled.content.title}": ${unsent} not sent${t.queued ? `; ${t.queued} already on their way finish` : ''}.`;
+  }
+
+  // ---- acknowledgements ------------------------------------------------------------------------------
+
+  /** "Got it": stored once per person; a 1:1 message may be acknowledged only by someone it was sent to. */
+  async acknowledge(
+    caller: Caller,
+    sendId: string,
+  ): Promise<{ kind: 'acked'; content: MessageContent; at: string; fresh: boolean; sendId: string } | { kind: 'preview' } | Refusal> {
+    if (sendId === 'preview') return { kind: 'preview' };
+    const send = await this.d.sends.get(sendId);
+    if (!send) return { kind: 'message', text: 'This message is no longer known; nothing was recorded.' };
+    if (send.audience.kind !== 'channel' && !(await this.d.deliveries.get(send.id, caller.person.id.toLowerCase()))) {
+      return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
+    }
+    const res = await this.d.acks.acknowledge(send.id, caller.person.id, caller.person.name, this.now.toISOString());
+    return { kind: 'acked', content: send.content, at: res.at, fresh: res.fresh, sendId: send.id };
+  }
+
+  /** A card's refresh for its reader: the message, and whether they acknowledged it. */
+  async view(caller: Caller, sendId: string): Promise<{ kind: 'view'; content: MessageContent; at?: string; sendId: string } | Refusal> {
+    const send = await this.d.sends.get(sendId);
+    if (!send) return { kind: 'message', text: 'This message is no longer known.' };
+    if (send.audience.kind !== 'channel' && !(await this.d.deliveries.get(send.id, caller.person.id.toLowerCase()))) {
+      return { kind: 'message', text: 'This message was not sent to you.' };
+    }
+    return { kind: 'view', content: send.content, at: await this.d.acks.when(send.id, caller.person.id), sendId: send.id };
+  }
+
+  // ---- the report and what follows it -----------------------------------------------------------------
+
+  async report(caller: Caller, sendId: string): Promise<{ kind: 'report'; card: AdaptiveCard } | Refusal> {
+    if (!this.may(caller, 'broadcast.manage')) return refused();
+    const send = await this.d.sends.get(sendId);
+    if (!send) return { kind: 'message', text: `There is no send called "${sendId}".` };
+    return { kind: 'report', card: await this.d.runner.reportCardOf(send) };
+  }
+
+  /** "Resend to failed": those rows start a new attempt (a new outbound key), the progress card returns. */
+  async resendFailed(caller: Caller, sendId: string): Promise<Refusal | { kind: 'resending'; count: number }> {
+    if (!this.may(caller, 'broadcast.manage')) return refused();
+    const failed: string[] = [];
+    for await (const r of this.d.deliveries.rows(sendId, ['failed'])) failed.push(r.key);
+    if (!failed.length) return { kind: 'message', text: 'No message to this send failed; nothing to resend.' };
+    const before = await this.d.sends.get(sendId);
+    if (before?.status !== 'done') return { kind: 'message', text: 'This send is still running (or already resending); wait for its report.' };
+    // The rows first: a send marked sending with nothing pending would be closed again at once.
+    const attempt = before.attempt + 1;
+    await this.d.deliveries.batch(
+      sendId,
+      failed.map((key) => ({ key, state: 'pending' as const, reason: '', attempt, waiting: true, chunk: -1, queuedAt: '', heldUntil: '' })),
+    );
+    const send = await this.d.sends.change(sendId, (s) =>
+      s.status === 'done' && s.attempt === before.attempt
+        ? { status: 'sending', attempt, cursor: '', chunks: 0, finishedAt: '', counts: null }
+        : undefined,
+    );
+    if (!send) return { kind: 'message', text: 'This send is already being resent; its progress card follows.' };
+    await this.d.sends.reactivate(sendId);
+    await this.d.runner.announceProgress(send);
+    this.d.runner.kick('resend', () => this.d.runner.pump(sendId));
+    return { kind: 'resending', count: failed.length };
+  }
+
+  /** "Remind those who haven't acknowledged": a new send to them; their "Got it" counts toward the original. */
+  async remind(caller: Caller, sendId: string, requestKey: string, notify: string): Promise<Refusal | { kind: 'started'; send: Send; fresh: boolean }> {
+    if (!this.may(caller, 'broadcast.manage')) return refused();
+    const send = await this.d.sends.get(sendId);
+    if (!send) return { kind: 'message', text: `There is no send called "${sendId}".` };
+    if (send.status !== 'done') return { kind: 'message', text: 'Remind once the send has finished.' };
+    if (send.audience.kind === 'channel') return { kind: 'message', text: 'A channel post has no list of people to remind.' };
+    return this.begin({
+      id: `${send.ackFor}.r${shortHash(requestKey, 6)}`,
+      source: 'reminder',
+      messageId: send.messageId,
+      content: { ...send.content, title: `Reminder: ${send.content.title.replace(/^Reminder: /, '')}` },
+      audience: { kind: 'unacknowledged', sendId: send.ackFor },
+      requestedBy: caller.person,
+      notify,
+      ackFor: send.ackFor,
+    });
+  }
+
+  // ---- the scheduled job -------------------------------------------------------------------------------
+
+  /**
+   * One pass of the plan's job: claim and start the plan occurrences now due (each once, however many
+   * instances run this), start announcements whose time came, and look after sends still running.
+   */
+  async tick(): Promise<void> {
+    await this.runDue();
+    for (const id of await this.d.sends.activeIds()) {
+      const send = await this.d.sends.get(id);
+      if (!send) {
+        await this.d.sends.finish(id);
+        continue;
+      }
+      if (send.status === 'scheduled') {
+        if (Date.parse(send.dueAt) > this.now.getTime()) continue;
+        const claimed = await this.d.sends.update(send, { status: 'resolving' });
+        if (claimed) await this.d.runner.start(id);
+        continue;
+      }
+      if (send.status === 'done') {
+        await this.d.sends.finish(id);
+        continue;
+      }
+      await this.d.runner.upkeep(send);
+    }
+  }
+
+  /** Plan occurrences due in the last `graceMs`: each claimed by creating its send (409 for anyone later). */
+  async runDue(): Promise<string[]> {
+    const plan = this.d.plan();
+    const rollout = this.d.rollout();
+    const now = this.now;
+    const cancelled = await this.d.sends.cancelled();
+    const started: string[] = [];
+    for (const m of plan.messages) {
+      if (cancelled.get(m.id) === m.whenText) continue;
+      for (const o of occurrencesBetween(m, plan, rollout, new Date(now.getTime() - this.d.graceMs), new Date(now.getTime() + 1))) {
+        const audience: Audience = o.cohortId && m.audience.kind === 'cohort' ? { ...m.audience, cohortId: o.cohortId } : m.audience;
+        const res = await this.begin({
+          id: occurrenceSendId(m.id, o.cohortId, o.at),
+          source: 'plan',
+          messageId: m.id,
+          content: contentOf(m),
+          audience,
+          requestedBy: null,
+          notify: '',
+          cohortId: o.cohortId,
+        });
+        if (res.fresh) started.push(res.send.id);
+      }
+    }
+    return started;
+  }
+}
+
+/** The send id of a plan occurrence: derived, so creating it is the claim. */
+export function occurrenceSendId(messageId: string, cohortId: string, at: Date): string {
+  return `p.${messageId}.${cohortId || 'all'}.${DateTime.fromJSDate(at, { zone: 'utc' }).toFormat("yyyyLLdd'T'HHmm")}`;
+}
+
+function contentOf(m: PlanMessage): MessageContent {
+  return { title: m.title, body: m.body, ...(m.image ? { image: m.image } : {}), links: m.links };
+}
+
+/** A send's status as one line. */
+export function sendStatus(s: Send, zone: string): string {
+  const counts = s.counts;
+  switch (s.status) {
+    case 'scheduled':
+      return `Scheduled for ${formatWhen(s.dueAt, zone)}`;
+    case 'resolving':
+      return 'Starting';
+    case 'sending':
+      return `Sending to ${s.total} (started ${formatWhen(s.startedAt || s.createdAt, zone)})`;
+    case 'done':
+      return `Sent ${formatWhen(s.finishedAt || s.dueAt, zone)}: ${counts?.sent ?? 0} of ${s.total} delivered${counts?.failed ? `, ${counts.failed} failed` : ''}`;
+    case 'cancelled':
+      return `Cancelled${s.cancelledBy ? ` by ${s.cancelledBy.name}` : ''}: ${counts?.sent ?? 0} of ${s.total} had been sent`;
+  }
+}

@@ -1,0 +1,138 @@
+import { EventEmitter } from 'node:events';
+import { type FSWatcher, watch } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * A settings file the rollout team edits while the app runs (the rollout's people, the office-hours
+ * schedule): read once at start, then kept current without a restart — fs.watch on its folder plus a
+ * stat poll, debounced. `parse` turns the text into a value or throws for a file that can't be used
+ * at all (the value in use stays); problems with single entries are the parser's to report inside the
+ * value, so one bad entry never hides the rest.
+ */
+export interface WatchedFileOptions<T> {
+  parse: (text: string, source: string) => T;
+  /** The value when the file does not exist. */
+  missing: T;
+  onWarning?: (message: string) => void;
+  /** Quiet time after the last change before re-reading; editors write files in bursts. */
+  debounceMs?: number;
+  /** A stat check this often, next to fs.watch (0 turns it off). */
+  pollMs?: number;
+}
+
+interface WatchedFileEvents<T> {
+  changed: [T];
+}
+
+export class WatchedFile<T> extends EventEmitter<WatchedFileEvents<T>> {
+  private value: T;
+  private signature = '';
+  private watcher: FSWatcher | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private debounceTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly file: string,
+    private readonly options: WatchedFileOptions<T>,
+  ) {
+    super();
+    this.value = options.missing;
+  }
+
+  /** Reads the file once (a file that can't be used throws), then watches it. */
+  static async open<T>(file: string, options: WatchedFileOptions<T>): Promise<WatchedFile<T>> {
+    const watched = new WatchedFile(file, options);
+    const first = await watched.read();
+    if (first) watched.value = first.value;
+    watched.startWatching();
+    return watched;
+  }
+
+  get current(): T {
+    return this.value;
+  }
+
+  /** Re-reads now; resolves true when a changed value was taken into use. */
+  async reload(): Promise<boolean> {
+    let next: { value: T } | undefined;
+    try {
+      next = await this.read();
+    } catch (error) {
+      this.options.onWarning?.(`${(error as Error).message}; the previous version stays in use`);
+      return false;
+    }
+    if (!next || this.closed) return false;
+    this.value = next.value;
+    this.emit('changed', next.value);
+    return true;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.removeAllListeners();
+  }
+
+  /** The file's value, or undefined when it hasn't changed since the last read. */
+  private async read(): Promise<{ value: T } | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (this.signature === '\0missing') return undefined;
+      this.options.onWarning?.(`${this.file}: not found; starting empty`);
+      this.signature = '\0missing';
+      return { value: this.options.missing };
+    }
+    if (text === this.signature) return undefined;
+    const value = this.options.parse(text, path.basename(this.file));
+    this.signature = text;
+    return { value };
+  }
+
+  private startWatching(): void {
+    try {
+      // The folder, not the file: editors replace files, which ends a watch on the file itself.
+      this.watcher = watch(path.dirname(this.file), (_event, name) => {
+        if (!name || name === path.basename(this.file)) this.scheduleReload();
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch {
+      // Polling below still notices changes.
+    }
+    const pollMs = this.options.pollMs ?? 2000;
+    if (pollMs > 0) {
+      let last = '';
+      this.pollTimer = setInterval(() => {
+        stat(this.file)
+          .then(
+            (info) => `${info.size}:${info.mtimeMs}`,
+            () => 'missing',
+          )
+          .then((now) => {
+            if (last && now !== last) this.scheduleReload();
+            last = now;
+          });
+      }, pollMs);
+      this.pollTimer.unref();
+    }
+  }
+
+  private scheduleReload(): void {
+    if (this.closed) return;
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = undefined;
+      void this.reload();
+    }, this.options.debounceMs ?? 200);
+    this.debounceTimer.unref();
+  }
+}

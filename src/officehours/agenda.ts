@@ -1,0 +1,84 @@
+import type { GapGroup } from '../faq/gaps.js';
+import { type IssueSummary, isOpen } from '../issues/model.js';
+import type { IssueQueries } from '../issues/queries.js';
+import type { Booking, BookingStore, Seats } from './bookings.js';
+import type { Occurrence } from './model.js';
+
+/**
+ * The hosts' agenda for one occurrence: what those booked are bringing, what they are stuck on in the issue
+ * log, what many people have +1'd this week, and the questions the guidance could not answer.
+ */
+export interface AgendaView {
+  occurrence: Occurrence;
+  seats: Seats;
+  booked: { booking: Booking; openIssues: IssueSummary[] }[];
+  popular: IssueSummary[];
+  gaps: GapGroup[];
+  categories: readonly string[];
+  notice?: string;
+}
+
+export interface AgendaDeps {
+  bookings: Pick<BookingStore, 'bookings' | 'seatsOf'>;
+  issues: Pick<IssueQueries, 'listByReporter' | 'triageQueue'>;
+  gaps: (days: number) => Promise<GapGroup[]>;
+  categories: readonly string[];
+  now: () => Date;
+}
+
+const WEEK_MS = 7 * 24 * 3600_000;
+/** The open queue read for "most +1'd this week": a bounded read of the queue partition, never the whole log. */
+const POPULAR_SCAN_PAGES = 5;
+const PAGE = 50;
+
+/** Open issues created in the last week that others joined (+1), most joined first. */
+export function mostJoinedThisWeek(open: readonly IssueSummary[], now: Date, limit = 5): IssueSummary[] {
+  const since = now.getTime() - WEEK_MS;
+  return open
+    .filter((i) => isOpen(i.status) && i.affectedCount > 0 && Date.parse(i.createdAt) >= since)
+    .sort((a, b) => b.affectedCount - a.affectedCount || b.createdAt.localeCompare(a.createdAt))
+    .slice(0, limit);
+}
+
+export class AgendaBuilder {
+  constructor(private readonly d: AgendaDeps) {}
+
+  async view(o: Occurrence, notice?: string): Promise<AgendaView> {
+    const [all, seats, open, gaps] = await Promise.all([
+      this.d.bookings.bookings(o.id),
+      this.d.bookings.seatsOf(o.id),
+      this.openQueue(),
+      this.d.gaps(7),
+    ]);
+    const booked = await Promise.all(
+      all
+        .filter((b) => b.status === 'booked')
+        .map(async (booking) => ({
+          booking,
+          openIssues: (await this.d.issues.listByReporter(booking.personId, { limit: 20 })).items.filter((i) => isOpen(i.status)).slice(0, 3),
+        })),
+    );
+    const view: AgendaView = {
+      occurrence: o,
+      seats,
+      booked,
+      popular: mostJoinedThisWeek(open, this.d.now()),
+      gaps: gaps.slice(0, 5),
+      categories: this.d.categories,
+    };
+    if (notice) view.notice = notice;
+    return view;
+  }
+
+  private async openQueue(): Promise<IssueSummary[]> {
+    const out: IssueSummary[] = [];
+    let token: string | null = null;
+    for (let i = 0; i < POPULAR_SCAN_PAGES; i++) {
+      const page = await this.d.issues.triageQueue({}, { limit: PAGE, token });
+      out.push(...page.items);
+      token = page.next;
+      if (!token) break;
+    }
+    return out;
+  }
+}

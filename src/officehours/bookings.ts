@@ -1,0 +1,319 @@
+import { randomBytes } from 'node:crypto';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { Clock } from '../clock.js';
+import { readEntity, retryOnConflict } from '../storage/entities.js';
+import { collect, isConflict, safeKey, type Tables } from '../storage/tables.js';
+
+/** One person's seat at one occurrence. */
+export interface Booking {
+  /** Shown to the person ("B-7K3F9Q2M"); never given to another booking, even after a cancel. */
+  id: string;
+  occurrenceId: string;
+  personId: string;
+  name: string;
+  /** What they want to bring to the session. */
+  question: string;
+  /** Their time zone when they booked (for their reminder). */
+  zone: string;
+  status: 'booked' | 'cancelled';
+  bookedAt: string;
+  /** The occurrence's start when they booked, so a move can be told. */
+  start: string;
+  attended?: boolean;
+  /** Set when the host turned the question into an issue. */
+  issueRef?: string;
+  /** Set when the host marked the question as a gap in the guidance. */
+  gapAt?: string;
+}
+
+/** The seat count row of an occurrence; also records what those booked were last told. */
+export interface Seats {
+  booked: number;
+  attended: number;
+  /** The start (ISO) and status those booked were last told of; a differing current one means a notice is due. */
+  toldStart?: string;
+  toldStatus?: string;
+}
+
+export type BookOutcome =
+  | { kind: 'booked'; booking: Booking; seats: Seats }
+  | { kind: 'already'; booking: Booking }
+  | { kind: 'full'; seats: Seats };
+
+/** A person's line in their own index: enough to list their bookings and training without other reads. */
+export interface PersonBooking {
+  occurrenceId: string;
+  bookingId: string;
+  status: Booking['status'];
+  start: string;
+  attended?: boolean;
+}
+
+type Row<T> = T & { partitionKey: string; rowKey: string; etag?: string };
+
+const SEATS = 'seats';
+const personRow = (personId: string) => `p|${safeKey(personId)}`;
+
+/*
+ * Table `OfficeHoursSeats`: PK = occurrence id. RK 'seats' → the count (and what was last told); RK `p|<person>` →
+ *   that person's booking. Booking and cancelling change both rows in ONE transaction guarded by both ETags, so
+ *   the count never passes capacity under concurrent bookings and one person holds one seat.
+ * Table `OfficeHoursBookingIds`: PK = booking id → its occurrence and person. Created before the booking, so an
+ *   id is given once; rows are never deleted.
+ * Table `OfficeHoursPeople`: PK `p|<person>`, RK = occurrence id → the person's bookings and attendance
+ *   (one partition read for "my bookings" and "my training").
+ */
+export class BookingStore {
+  private constructor(
+    private readonly seats: TableClient,
+    private readonly ids: TableClient,
+    private readonly people: TableClient,
+    private readonly clock: Clock,
+  ) {}
+
+  static async open(tables: Tables, clock: Clock): Promise<BookingStore> {
+    return new BookingStore(
+      await tables.table('OfficeHoursSeats'),
+      await tables.table('OfficeHoursBookingIds'),
+      await tables.table('OfficeHoursPeople'),
+      clock,
+    );
+  }
+
+  /** Takes a seat if one is left and the person has none; `start` is the occurrence's current start. */
+  async book(
+    occurrenceId: string,
+    capacity: number,
+    person: { id: string; name: string },
+    details: { question: string; zone: string; start: string },
+  ): Promise<BookOutcome> {
+    const pk = safeKey(occurrenceId);
+    let bookingId: string | undefined;
+    const outcome = await retryOnConflict(
+      async (): Promise<BookOutcome> => {
+        const [seatRow, mine] = await Promise.all([
+          readEntity<Row<Seats>>(this.seats, pk, SEATS),
+          readEntity<Row<Booking>>(this.seats, pk, personRow(person.id)),
+        ]);
+        if (mine?.status === 'booked') return { kind: 'already', booking: plainBooking(mine) };
+        const seats = plainSeats(seatRow);
+        if (seats.booked >= capacity) return { kind: 'full', seats };
+        bookingId ??= await this.newId(occurrenceId, person.id);
+        const booking: Booking = {
+          id: bookingId,
+          occurrenceId,
+          personId: person.id,
+          name: person.name,
+          question: details.question,
+          zone: details.zone,
+          status: 'booked',
+          bookedAt: this.clock.now().toISOString(),
+          start: details.start,
+        };
+        const next: Seats = { ...seats, booked: seats.booked + 1 };
+        // A first booking is what those booked are "told" of: later moves are measured from it.
+        next.toldStart ??= details.start;
+        next.toldStatus ??= 'scheduled';
+        await this.seats.submitTransaction([
+          write({ partitionKey: pk, rowKey: SEATS, ...next }, seatRow?.etag),
+          write({ partitionKey: pk, rowKey: personRow(person.id), ...booking }, mine?.etag),
+        ]);
+        return { kind: 'booked', booking, seats: next };
+      },
+      { attempts: 60, what: 'Booking this session' },
+    );
+    if (outcome.kind !== 'full') await this.index(outcome.booking);
+    return outcome;
+  }
+
+  /** Gives the seat back; undefined when the person holds none. */
+  async cancel(occurrenceId: string, personId: string): Promise<Booking | undefined> {
+    const pk = safeKey(occurrenceId);
+    const cancelled = await retryOnConflict(
+      async () => {
+        const [seatRow, mine] = await Promise.all([
+          readEntity<Row<Seats>>(this.seats, pk, SEATS),
+          readEntity<Row<Booking>>(this.seats, pk, personRow(personId)),
+        ]);
+        if (!mine || mine.status !== 'booked' || !seatRow) return undefined;
+        const seats = plainSeats(seatRow);
+        const booking: Booking = { ...plainBooking(mine), status: 'cancelled' };
+        await this.seats.submitTransaction([
+          write({ partitionKey: pk, rowKey: SEATS, ...seats, booked: Math.max(0, seats.booked - 1) }, seatRow.etag),
+          write({ partitionKey: pk, rowKey: personRow(personId), ...booking }, mine.etag),
+        ]);
+        return booking;
+      },
+      { attempts: 60, what: 'Cancelling this booking' },
+    );
+    if (cancelled) await this.index(cancelled);
+    return cancelled;
+  }
+
+  /**
+   * The host's attendance list: each booked person in `attended` is marked present, the others absent.
+   * One transaction with the count. Returns the bookings as marked.
+   */
+  async markAttendance(occurrenceId: string, attended: ReadonlySet<string>): Promise<Booking[]> {
+    const pk = safeKey(occurrenceId);
+    const marked = await retryOnConflict(
+      async () => {
+        const rows = await this.rows(occurrenceId);
+        const seatRow = rows.seats;
+        const booked = rows.bookings.filter((b) => b.status === 'booked');
+        const out = booked.map((b) => ({ ...plainBooking(b), attended: attended.has(b.personId) }));
+        const actions: TransactionAction[] = out.map((b, i) =>
+          write({ partitionKey: pk, rowKey: personRow(b.personId), ...b }, booked[i]?.etag),
+        );
+        const seats = plainSeats(seatRow);
+        actions.unshift(write({ partitionKey: pk, rowKey: SEATS, ...seats, attended: out.filter((b) => b.attended).length }, seatRow?.etag));
+        // A transaction holds at most 100 operations: sessions stay far below (capacity is at most 1000,
+        // and a larger one is marked in steps by the same call on the rest).
+        for (let i = 0; i < actions.length; i += 100) await this.seats.submitTransaction(actions.slice(i, i + 100));
+        return out;
+      },
+      { what: 'Marking attendance' },
+    );
+    for (const b of marked) await this.index(b);
+    return marked;
+  }
+
+  /** Changes one booking's own fields (issue logged, gap marked), ETag-guarded; undefined when absent. */
+  async update(occurrenceId: string, personId: string, change: (b: Booking) => Partial<Booking> | undefined): Promise<Booking | undefined> {
+    const pk = safeKey(occurrenceId);
+    return retryOnConflict(async () => {
+      const row = await readEntity<Row<Booking>>(this.seats, pk, personRow(personId));
+      if (!row) return undefined;
+      const current = plainBooking(row);
+      const patch = change(current);
+      if (!patch) return current;
+      const next = { ...current, ...patch };
+      await this.seats.updateEntity({ partitionKey: pk, rowKey: personRow(personId), ...next }, 'Replace', { etag: row.etag });
+      return next;
+    });
+  }
+
+  async seatsOf(occurrenceId: string): Promise<Seats> {
+    return plainSeats(await readEntity<Row<Seats>>(this.seats, safeKey(occurrenceId), SEATS));
+  }
+
+  /** Everyone who booked (and cancelled) an occurrence: one partition read. */
+  async bookings(occurrenceId: string): Promise<Booking[]> {
+    return (await this.rows(occurrenceId)).bookings.map(plainBooking);
+  }
+
+  async booking(occurrenceId: string, personId: string): Promise<Booking | undefined> {
+    const row = await readEntity<Row<Booking>>(this.seats, safeKey(occurrenceId), personRow(personId));
+    return row ? plainBooking(row) : undefined;
+  }
+
+  /** A booking by its id (the calendar link carries it). */
+  async byId(bookingId: string): Promise<Booking | undefined> {
+    if (!/^B-[0-9A-Z]{8}$/.test(bookingId)) return undefined;
+    const ref = await readEntity<{ occurrenceId: string; personId: string }>(this.ids, bookingId, 'b');
+    if (!ref) return undefined;
+    const b = await this.booking(ref.occurrenceId, ref.personId);
+    return b?.id === bookingId ? b : undefined;
+  }
+
+  /** A person's bookings, any status (one partition read). */
+  async ofPerson(personId: string): Promise<PersonBooking[]> {
+    const rows = await collect(
+      this.people.listEntities<PersonBooking>({ queryOptions: { filter: odata`PartitionKey eq ${personRow(personId)}` } }),
+    );
+    return rows.map((r) => {
+      const p: PersonBooking = { occurrenceId: r.occurrenceId, bookingId: r.bookingId, status: r.status, start: r.start };
+      if (typeof r.attended === 'boolean') p.attended = r.attended;
+      return p;
+    });
+  }
+
+  /**
+   * Claims the notice of a change for those booked: true for exactly one caller per new start/status
+   * (ETag-guarded), so a move or cancel is told once across instances.
+   */
+  async claimNotice(occurrenceId: string, start: string, status: string): Promise<boolean> {
+    const pk = safeKey(occurrenceId);
+    const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
+    if (!row || row.booked === 0) return false;
+    if (row.toldStart === start && row.toldStatus === status) return false;
+    try {
+      await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, toldStart: start, toldStatus: status }, 'Merge', { etag: row.etag });
+      return true;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 412) return false;
+      throw err;
+    }
+  }
+
+  private async rows(occurrenceId: string): Promise<{ seats?: Row<Seats>; bookings: Row<Booking>[] }> {
+    const rows = await collect(
+      this.seats.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${safeKey(occurrenceId)}` } }),
+    );
+    return {
+      seats: rows.find((r) => r.rowKey === SEATS) as Row<Seats> | undefined,
+      bookings: rows.filter((r) => String(r.rowKey).startsWith('p|')) as unknown as Row<Booking>[],
+    };
+  }
+
+  /** A booking id no one has had: its row is created first, and 409 means draw again. */
+  private async newId(occurrenceId: string, personId: string): Promise<string> {
+    for (;;) {
+      const id = `B-${randomId()}`;
+      try {
+        await this.ids.createEntity({ partitionKey: id, rowKey: 'b', occurrenceId, personId, at: this.clock.now().toISOString() });
+        return id;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
+  }
+
+  private async index(b: Booking): Promise<void> {
+    const row: PersonBooking & { partitionKey: string; rowKey: string } = {
+      partitionKey: personRow(b.personId),
+      rowKey: safeKey(b.occurrenceId),
+      occurrenceId: b.occurrenceId,
+      bookingId: b.id,
+      status: b.status,
+      start: b.start,
+    };
+    if (typeof b.attended === 'boolean') row.attended = b.attended;
+    await this.people.upsertEntity(row, 'Replace');
+  }
+}
+
+/** A create when there was no row, else an update guarded by the ETag read. */
+function write(entity: { partitionKey: string; rowKey: string; [k: string]: unknown }, etag: string | undefined): TransactionAction {
+  return etag ? ['update', entity, 'Replace', { etag }] : ['create', entity];
+}
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32: no I, L, O, U to misread
+function randomId(): string {
+  return [...randomBytes(8)].map((b) => ALPHABET[b % 32]).join('');
+}
+
+function plainSeats(row: Partial<Seats> | undefined): Seats {
+  const s: Seats = { booked: Number(row?.booked ?? 0), attended: Number(row?.attended ?? 0) };
+  if (row?.toldStart) s.toldStart = row.toldStart;
+  if (row?.toldStatus) s.toldStatus = row.toldStatus;
+  return s;
+}
+
+function plainBooking(r: Booking): Booking {
+  const b: Booking = {
+    id: r.id,
+    occurrenceId: r.occurrenceId,
+    personId: r.personId,
+    name: r.name,
+    question: r.question ?? '',
+    zone: r.zone,
+    status: r.status,
+    bookedAt: r.bookedAt,
+    start: r.start,
+  };
+  if (typeof r.attended === 'boolean') b.attended = r.attended;
+  if (r.issueRef) b.issueRef = r.issueRef;
+  if (r.gapAt) b.gapAt = r.gapAt;
+  return b;
+}

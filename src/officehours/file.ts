@@ -1,0 +1,38 @@
+import { WatchedFile } from '../files/watched-file.js';
+import type { Rollout } from '../rollout/index.js';
+import type { Schedule } from './model.js';
+import { buildSchedule, EMPTY_SCHEDULE_FILE, parseScheduleFile, type ScheduleFile } from './schedule.js';
+
+/**
+ * The schedule file (`OFFICE_HOURS_FILE`), kept current without a restart. A file that can't be read keeps
+ * the last good version; single bad sessions are named when the schedule is built (buildSchedule).
+ */
+export function openScheduleFile(
+  file: string,
+  opts: { onWarning?: (message: string) => void; pollMs?: number; debounceMs?: number } = {},
+): Promise<WatchedFile<ScheduleFile>> {
+  return WatchedFile.open(file, { ...opts, missing: EMPTY_SCHEDULE_FILE, parse: parseScheduleFile });
+}
+
+/**
+ * The schedule in force from the two files it depends on: rebuilt (and its problems reported, each naming
+ * the session and field) only when the schedule file or the rollout file changed.
+ */
+export function liveSchedule(
+  file: () => ScheduleFile,
+  rollout: () => Pick<Rollout, 'cohorts' | 'groups'>,
+  source: string,
+  onProblem: (message: string) => void = () => {},
+): () => Schedule {
+  let built: { file: ScheduleFile; rollout: object; schedule: Schedule } | undefined;
+  return () => {
+    const f = file();
+    const r = rollout();
+    if (!built || built.file !== f || built.rollout !== r) {
+      const schedule = buildSchedule(f, r, source);
+      for (const problem of schedule.problems) onProblem(problem);
+      built = { file: f, rollout: r, schedule };
+    }
+    return built.schedule;
+  };
+}

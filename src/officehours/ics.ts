@@ -1,0 +1,47 @@
+import { getVtimezoneComponent } from '@touch4it/ical-timezones';
+import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
+import { DateTime } from 'luxon';
+import type { Booking } from './bookings.js';
+import type { Occurrence } from './model.js';
+
+/**
+ * The calendar file of one booked occurrence (RFC 5545, made by ical-generator). Its UID is the occurrence's
+ * own (session id + original start), and SEQUENCE is the occurrence's change count, so when the occurrence
+ * is moved the same calendar entry is updated rather than a second one added. Times carry the session's
+ * zone (with its VTIMEZONE), so calendars show them right wherever the person is.
+ */
+export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' | 'status'>, now: Date, systemName: string): string {
+  const zone = o.session.zone;
+  const cancelled = o.status === 'cancelled' || booking.status === 'cancelled';
+  const cal = ical({
+    prodId: { company: 'Rollout Desk', product: 'Office hours', language: 'EN' },
+    method: cancelled ? ICalCalendarMethod.CANCEL : ICalCalendarMethod.PUBLISH,
+  });
+  // The zone goes on each event; naming none for the calendar keeps DTSTAMP in UTC as RFC 5545 asks.
+  cal.timezone({ name: null, generator: getVtimezoneComponent });
+  const lines = [
+    o.session.topic ?? '',
+    `Join the Teams meeting: ${o.session.joinUrl}`,
+    booking.question ? `Your question: ${booking.question}` : '',
+    o.reason ? `Note: ${o.reason}` : '',
+  ].filter(Boolean);
+  cal.createEvent({
+    id: occurrenceUid(o),
+    sequence: o.sequence,
+    stamp: DateTime.fromJSDate(now, { zone: 'utc' }),
+    start: DateTime.fromJSDate(o.start, { zone }),
+    end: DateTime.fromJSDate(o.end, { zone }),
+    timezone: zone,
+    summary: `${o.session.title} (${systemName})`,
+    description: lines.join('\n'),
+    location: 'Microsoft Teams meeting',
+    url: o.session.joinUrl,
+    status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
+  });
+  return cal.toString();
+}
+
+/** Stable per occurrence, across moves: `<session id>-<original local start>@rollout-desk`. */
+export function occurrenceUid(o: Pick<Occurrence, 'session' | 'key'>): string {
+  return `${o.session.id}-${o.key.replace(/[-:]/g, '')}@rollout-desk`;
+}

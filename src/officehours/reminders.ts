@@ -1,0 +1,152 @@
+import type { TableClient } from '@azure/data-tables';
+import type { AdaptiveCard } from '../cards/template.js';
+import type { Destination, OutboundMessage, Outbox } from '../outbound/message.js';
+import { escapeText } from '../cards/template.js';
+import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import type { AgendaBuilder, AgendaView } from './agenda.js';
+import type { Booking, BookingStore, Seats } from './bookings.js';
+import { spanIn, zoneLabel } from './display.js';
+import type { Occurrence } from './model.js';
+import { allOccurrences } from './rules.js';
+import type { OfficeHoursService } from './service.js';
+
+/**
+ * The scheduled work of office hours, run by the scheduler on the instance holding its lease:
+ * - `remind`: a configurable time before each session, a reminder in the support channel (office hours) and
+ *   1:1 to everyone booked;
+ * - `agenda`: a configurable time before, the agenda card to the hosts (1:1; to the triage channel when no host
+ *   can be reached);
+ * - notices to those booked of a cancelled or moved occurrence (also one changed in the file).
+ * Each (occurrence, kind) is claimed once in `OfficeHoursMarks` before anything is enqueued, so with several
+ * instances, or a run repeated, it goes out once; the outbound keys make a retried enqueue send once too.
+ */
+
+export type MarkKind = 'remind' | 'agenda';
+
+/** Which marks are due for an occurrence at `now` (pure): each lead is counted back from the start. */
+export function dueKinds(o: Pick<Occurrence, 'start' | 'status'>, now: Date, leads: Record<MarkKind, number>): MarkKind[] {
+  if (o.status !== 'scheduled' || o.start.getTime() <= now.getTime()) return [];
+  const left = o.start.getTime() - now.getTime();
+  return (Object.keys(leads) as MarkKind[]).filter((k) => left <= leads[k] * 60_000);
+}
+
+/** Where the hosts' agenda goes: 1:1 to each host who can be reached, else the triage channel. */
+export function agendaDestinations(hostIds: readonly string[], reachable: ReadonlySet<string>): Destination[] {
+  const people = hostIds.filter((id) => reachable.has(id));
+  return people.length ? people.map((userKey) => ({ kind: 'user', userKey }) as const) : [{ kind: 'channel', role: 'triage' }];
+}
+
+/** Table `OfficeHoursMarks`: PK = occurrence id, RK = kind. Created once; a 409 means someone already sent it. */
+export class ReminderMarks {
+  constructor(private readonly table: TableClient) {}
+
+  static async open(tables: Tables): Promise<ReminderMarks> {
+    return new ReminderMarks(await tables.table('OfficeHoursMarks'));
+  }
+
+  async claim(occurrenceId: string, kind: MarkKind, now: Date): Promise<boolean> {
+    try {
+      await this.table.createEntity({ partitionKey: safeKey(occurrenceId), rowKey: kind, at: now.toISOString() });
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  async release(occurrenceId: string, kind: MarkKind): Promise<void> {
+    try {
+      await this.table.deleteEntity(safeKey(occurrenceId), kind);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
+export interface ReminderDeps {
+  service: OfficeHoursService;
+  bookings: Pick<BookingStore, 'bookings' | 'seatsOf'>;
+  agenda: AgendaBuilder;
+  agendaCard: (view: AgendaView) => AdaptiveCard;
+  marks: ReminderMarks;
+  outbox: Outbox;
+  reachable: (userKey: string) => Promise<boolean>;
+  leads: Record<MarkKind, number>;
+}
+
+/** How far ahead a change is looked for, to tell those booked. */
+const NOTICE_DAYS = 90;
+
+export class OfficeHoursReminders {
+  constructor(private readonly d: ReminderDeps) {}
+
+  /** One pass: reminders and agendas now due, then notices of changes. Returns what it sent, for the log. */
+  async run(now: Date): Promise<{ reminders: number; agendas: number; notices: number }> {
+    const schedule = await this.d.service.current();
+    const lead = Math.max(...Object.values(this.d.leads)) * 60_000;
+    let reminders = 0;
+    let agendas = 0;
+    for (const o of allOccurrences(schedule, now, new Date(now.getTime() + lead + 1))) {
+      for (const kind of dueKinds(o, now, this.d.leads)) {
+        if (!(await this.d.marks.claim(o.id, kind, now))) continue;
+        try {
+          await this.d.outbox.enqueue(kind === 'remind' ? await this.reminders(o) : await this.agenda(o));
+          if (kind === 'remind') reminders++;
+          else agendas++;
+        } catch (err) {
+          await this.d.marks.release(o.id, kind); // not queued: the next run tries again
+          throw err;
+        }
+      }
+    }
+    let notices = 0;
+    const changed = allOccurrences(schedule, now, new Date(now.getTime() + NOTICE_DAYS * 24 * 3600_000), (s) => s.changes.length > 0).filter(
+      (o) => o.status === 'cancelled' || o.movedFrom,
+    );
+    for (const o of changed) notices += await this.d.service.tellBooked(o);
+    return { reminders, agendas, notices };
+  }
+
+  private async reminders(o: Occurrence): Promise<OutboundMessage[]> {
+    const [all, seats] = await Promise.all([this.d.bookings.bookings(o.id), this.d.bookings.seatsOf(o.id)]);
+    const booked = all.filter((b) => b.status === 'booked');
+    const out: OutboundMessage[] = booked.map((b) => ({
+      op: 'send',
+      key: `officehours|remind|${o.id}|${b.personId}`,
+      to: { kind: 'user', userKey: b.personId },
+      content: personalReminder(o, b),
+    }));
+    if (o.session.kind === 'office-hours') {
+      out.push({ op: 'send', key: `officehours|remind|${o.id}|channel`, to: { kind: 'channel', role: 'support' }, content: channelReminder(o, seats) });
+    }
+    return out;
+  }
+
+  private async agenda(o: Occurrence): Promise<OutboundMessage[]> {
+    const card = this.d.agendaCard(await this.d.agenda.view(o));
+    const reachable = new Set<string>();
+    for (const h of o.session.hosts) if (await this.d.reachable(h.id)) reachable.add(h.id);
+    return agendaDestinations(o.session.hosts.map((h) => h.id), reachable).map((to) => ({
+      op: 'send',
+      key: `officehours|agenda|${o.id}|${to.kind === 'user' ? to.userKey : 'triage'}`,
+      to,
+      content: card,
+    }));
+  }
+}
+
+function hostsText(o: Occurrence): string {
+  return o.session.hosts.length ? ` Hosts: ${o.session.hosts.map((h) => escapeText(h.name)).join(', ')}.` : '';
+}
+
+export function channelReminder(o: Occurrence, seats: Seats): string {
+  const zone = o.session.zone;
+  const left = Math.max(0, o.session.capacity - seats.booked);
+  return `**${escapeText(o.session.title)}** starts soon: ${spanIn(o, zone)} (${zoneLabel(zone, o.start)}).${hostsText(o)} ${left} of ${o.session.capacity} seats left: type "office hours" to book one and send your question ahead, or [join the meeting](${o.session.joinUrl}).`;
+}
+
+export function personalReminder(o: Occurrence, b: Booking): string {
+  const zone = b.zone || o.session.zone;
+  const question = b.question ? ` Your question: "${escapeText(b.question)}".` : '';
+  return `Reminder: **${escapeText(o.session.title)}** starts soon: ${spanIn(o, zone)} (${zoneLabel(zone, o.start)}).${question} [Join the meeting](${o.session.joinUrl}) (booking ${b.id}).`;
+}

@@ -1,0 +1,93 @@
+import { allows } from '../roles/permissions.js';
+import type { Role } from '../roles/roles.js';
+import type { Membership } from '../rollout/index.js';
+import type { PersonBooking } from './bookings.js';
+import type { Occurrence, Schedule, Session } from './model.js';
+import { occurrencesBetween } from './recurrence.js';
+
+/** Who may see and book what, and what the training timeline says: plain functions over plain values. */
+
+/** Whether a session is offered to a person: office hours to everyone (or its cohort), training to its group. */
+export function offeredTo(session: Session, m: Membership, role: Role): boolean {
+  if (allows(role, 'officehours.host')) return true;
+  const cohortOk = !session.cohort || session.cohort === m.cohort?.id;
+  if (session.kind === 'training') return cohortOk && m.groups.some((g) => g.id === session.group);
+  return cohortOk;
+}
+
+/** Occurrences of every session in [from, to), earliest first. */
+export function allOccurrences(schedule: Pick<Schedule, 'sessions'>, from: Date, to: Date, pick: (s: Session) => boolean = () => true): Occurrence[] {
+  return schedule.sessions
+    .filter(pick)
+    .flatMap((s) => occurrencesBetween(s, from, to))
+    .sort((a, b) => a.start.getTime() - b.start.getTime() || a.id.localeCompare(b.id));
+}
+
+/** Why an occurrence can't be booked now, or undefined when it can. */
+export function unbookable(o: Occurrence, now: Date): string | undefined {
+  if (o.status === 'cancelled') return `This ${label(o)} was cancelled${o.reason ? ` (${o.reason})` : ''}.`;
+  if (o.start.getTime() <= now.getTime()) {
+    return o.end.getTime() <= now.getTime() ? `This ${label(o)} is over.` : `This ${label(o)} has already started: join it with the link instead.`;
+  }
+  return undefined;
+}
+
+export function label(o: Pick<Occurrence, 'session'>): string {
+  return o.session.kind === 'training' ? 'training session' : 'session';
+}
+
+export type TrainingStatus = 'attended' | 'booked' | 'missed' | 'next' | 'unscheduled';
+
+export interface TimelineItem {
+  course: string;
+  title: string;
+  groupId: string;
+  status: TrainingStatus;
+  /** The occurrence the status speaks of: attended, booked, missed (the last one missed) or next. */
+  occurrence?: Occurrence;
+  /** For a missed course: the next chance to catch up. */
+  nextChance?: Occurrence;
+}
+
+/** How far a training series is looked at, either side of now. */
+const TRAINING_SPAN_MS = 400 * 24 * 3600_000;
+
+/**
+ * A person's training timeline: each course of their user groups' series (for their cohort, or for all), in
+ * the order they first run. A course counts as attended when the host marked them present at any of its
+ * sessions; missed when one has ended without them, with the next session of the same course as the chance
+ * to catch up.
+ */
+export function trainingTimeline(
+  schedule: Pick<Schedule, 'sessions'>,
+  m: Membership,
+  mine: readonly PersonBooking[],
+  now: Date,
+): TimelineItem[] {
+  const sessions = schedule.sessions.filter((s) => s.kind === 'training' && offeredTo(s, m, 'staff'));
+  const occurrences = allOccurrences({ sessions }, new Date(now.getTime() - TRAINING_SPAN_MS), new Date(now.getTime() + TRAINING_SPAN_MS));
+  const byCourse = new Map<string, Occurrence[]>();
+  for (const o of occurrences) {
+    const course = o.session.course ?? o.session.id;
+    byCourse.set(course, [...(byCourse.get(course) ?? []), o]);
+  }
+  const booked = new Map(mine.map((b) => [b.occurrenceId, b]));
+  const items: TimelineItem[] = [];
+  for (const [course, list] of byCourse) {
+    const first = list[0] as Occurrence;
+    const base = { course, title: first.session.title, groupId: first.session.group ?? '' };
+    const attended = list.find((o) => booked.get(o.id)?.attended === true);
+    const upcoming = list.filter((o) => o.status === 'scheduled' && o.end.getTime() > now.getTime());
+    const mineNext = upcoming.find((o) => booked.get(o.id)?.status === 'booked');
+    const past = list.filter((o) => o.status === 'scheduled' && o.end.getTime() <= now.getTime());
+    if (attended) items.push({ ...base, status: 'attended', occurrence: attended });
+    else if (mineNext) items.push({ ...base, status: 'booked', occurrence: mineNext });
+    else if (past.length) {
+      const item: TimelineItem = { ...base, status: 'missed', occurrence: past[past.length - 1] as Occurrence };
+      if (upcoming[0]) item.nextChance = upcoming[0];
+      items.push(item);
+    } else if (upcoming[0]) items.push({ ...base, status: 'next', occurrence: upcoming[0] });
+    else items.push({ ...base, status: 'unscheduled' });
+  }
+  return items;
+}

@@ -1,0 +1,209 @@
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { parseYamlFile } from '../files/yaml.js';
+import { type Rollout, zoneSchema } from '../rollout/model.js';
+import { type OccurrenceChange, SESSION_KINDS, type Schedule, type Session, type StartSpec } from './model.js';
+import { isOccurrenceKey, ruleProblem } from './recurrence.js';
+
+/**
+ * The schedule file (`OFFICE_HOURS_FILE`): office hours and training sessions. Each session is checked on
+ * its own — a bad rule, zone or date is named with the session's id and field, that session is left out,
+ * and the rest of the schedule is still served. Training is timed against a cohort's go-live
+ * (`start: golive-14d 09:00`, in the cohort's zone), so the schedule is built with the rollout's people.
+ */
+
+/** The file as read: its zone and its entries, each still to be checked against the rollout. */
+export interface ScheduleFile {
+  zone: string;
+  entries: unknown[];
+}
+
+export { SettingsFileError as ScheduleFileError } from '../files/yaml.js';
+
+export const EMPTY_SCHEDULE_FILE: ScheduleFile = { zone: 'UTC', entries: [] };
+
+const fileSchema = z.strictObject({
+  zone: zoneSchema.default('UTC'),
+  sessions: z.array(z.unknown()).max(500).default([]),
+});
+
+export function parseScheduleFile(text: string, source = 'schedule'): ScheduleFile {
+  const file = parseYamlFile(text, source, fileSchema);
+  return { zone: file.zone, entries: file.sessions };
+}
+
+const LOCAL = /^(\d{4}-\d{2}-\d{2})[T ](\d{1,2}:\d{2})$/;
+const GOLIVE = /^golive(?:([+-])(\d{1,3})d)?\s+(\d{1,2}:\d{2})$/i;
+
+/** "2026-12-08 14:00" → "2026-12-08T14:00"; undefined when it is not a real date and time. */
+export function localDateTime(text: string): string | undefined {
+  const m = LOCAL.exec(text.trim());
+  if (!m) return undefined;
+  const dt = DateTime.fromISO(`${m[1]}T${(m[2] as string).padStart(5, '0')}`, { zone: 'utc' });
+  return dt.isValid ? dt.toFormat("yyyy-MM-dd'T'HH:mm") : undefined;
+}
+
+function timeOfDay(text: string): string | undefined {
+  const dt = DateTime.fromFormat(text.padStart(5, '0'), 'HH:mm', { zone: 'utc' });
+  return dt.isValid ? dt.toFormat('HH:mm') : undefined;
+}
+
+export function parseStart(text: string): StartSpec | undefined {
+  const local = localDateTime(text);
+  if (local) return { kind: 'local', local };
+  const m = GOLIVE.exec(text.trim());
+  const time = m ? timeOfDay(m[3] as string) : undefined;
+  if (!m || !time) return undefined;
+  return { kind: 'golive', days: (m[1] === '-' ? -1 : 1) * Number(m[2] ?? 0), time };
+}
+
+const id = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9-]{0,59}$/, 'must be 1–60 lower-case letters, digits or dashes');
+const person = z.strictObject({ id: z.string().trim().min(1).max(100), name: z.string().trim().min(1).max(120) });
+const dateOrDateTime = z.union([z.string(), z.date()]).transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v.trim()));
+
+const changeSchema = z.strictObject({
+  date: dateOrDateTime,
+  /** Which occurrence on that day, when the rule has several. */
+  time: z.string().optional(),
+  cancel: z.boolean().optional(),
+  moveTo: z.string().optional(),
+  reason: z.string().trim().max(200).optional(),
+});
+
+export const sessionSchema = z.strictObject({
+  id,
+  kind: z.enum(SESSION_KINDS).default('office-hours'),
+  title: z.string().trim().min(1, 'must not be empty').max(120),
+  topic: z.string().trim().max(300).optional(),
+  start: z.string({ error: 'is required: "2026-12-08 14:00", or "golive-14d 09:00" with a cohort' }).trim(),
+  rule: z.string().trim().min(1).max(300).optional(),
+  zone: zoneSchema.optional(),
+  minutes: z.number().int().min(5, 'must be at least 5').max(600, 'must be at most 600').default(60),
+  capacity: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000'),
+  joinUrl: z.url({ protocol: /^https$/, error: 'must be an https:// link (the Teams meeting)' }),
+  hosts: z.array(person).max(10).default([]),
+  cohort: id.optional(),
+  group: id.optional(),
+  course: z.string().trim().min(1).max(60).optional(),
+  changes: z.array(z.unknown()).max(200).default([]),
+});
+
+/**
+ * The schedule from the file's entries and the rollout's cohorts and groups. Bad entries are named in
+ * `problems` and left out; a bad change inside a good entry is named and ignored.
+ */
+export function buildSchedule(file: ScheduleFile, rollout: Pick<Rollout, 'cohorts' | 'groups'>, source = 'schedule'): Schedule {
+  const problems: string[] = [];
+  const sessions: Session[] = [];
+  const seen = new Set<string>();
+  file.entries.forEach((entry, i) => {
+    const known = entry && typeof entry === 'object' ? (entry as Record<string, unknown>).id : undefined;
+    const where = `${source}: sessions[${i}]${typeof known === 'string' ? ` (${known})` : ''}`;
+    const result = checkSession(entry, file.zone, rollout);
+    if (!result.ok) {
+      problems.push(`${where}${result.field ? `.${result.field}` : ''}: ${result.message}`);
+      return;
+    }
+    if (seen.has(result.session.id)) {
+      problems.push(`${where}: the id "${result.session.id}" is used twice; the first one is kept`);
+      return;
+    }
+    seen.add(result.session.id);
+    const changes: OccurrenceChange[] = [];
+    result.rawChanges.forEach((raw, j) => {
+      const change = checkChange(raw, result.session);
+      if (typeof change === 'string') problems.push(`${where}.changes[${j}]: ${change}`);
+      else changes.push(change);
+    });
+    sessions.push({ ...result.session, changes });
+  });
+  return { zone: file.zone, sessions, problems };
+}
+
+type Checked =
+  | { ok: true; session: Omit<Session, 'changes'> & { changes: [] }; rawChanges: unknown[] }
+  | { ok: false; field?: string; message: string };
+
+/** One session entry (from the file or the Teams form) checked and resolved against the rollout. */
+export function checkSession(
+  entry: unknown,
+  defaultZone: string,
+  rollout: Pick<Rollout, 'cohorts' | 'groups'>,
+  source: Session['source'] = 'file',
+): Checked {
+  const parsed = sessionSchema.safeParse(entry);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, field: issue?.path.join('.'), message: issue?.message ?? 'not readable' };
+  }
+  const e = parsed.data;
+  const cohort = e.cohort ? rollout.cohorts.find((c) => c.id === e.cohort) : undefined;
+  if (e.cohort && !cohort) return { ok: false, field: 'cohort', message: `no cohort "${e.cohort}" in the rollout file` };
+  if (e.group && !rollout.groups.some((g) => g.id === e.group)) {
+    return { ok: false, field: 'group', message: `no user group "${e.group}" in the rollout file` };
+  }
+  if (e.kind === 'training' && !e.group) return { ok: false, field: 'group', message: 'a training session needs the user group it is for' };
+  const spec = parseStart(e.start);
+  if (!spec) {
+    return { ok: false, field: 'start', message: `"${e.start}" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"` };
+  }
+  const zone = e.zone ?? cohort?.zone ?? defaultZone;
+  let start: string;
+  if (spec.kind === 'local') {
+    start = spec.local;
+  } else {
+    if (!cohort) return { ok: false, field: 'start', message: `"${e.start}" is relative to a go-live: the session needs a cohort` };
+    start = `${DateTime.fromISO(cohort.goLive, { zone: 'utc' }).plus({ days: spec.days }).toFormat('yyyy-MM-dd')}T${spec.time}`;
+  }
+  if (e.rule) {
+    const problem = ruleProblem(e.rule, start);
+    if (problem) return { ok: false, field: 'rule', message: problem };
+  }
+  const session: Omit<Session, 'changes'> & { changes: [] } = {
+    id: e.id,
+    kind: e.kind,
+    title: e.title,
+    start,
+    zone,
+    minutes: e.minutes,
+    capacity: e.capacity,
+    joinUrl: e.joinUrl,
+    hosts: e.hosts,
+    changes: [],
+    source,
+  };
+  if (e.topic) session.topic = e.topic;
+  if (e.rule) session.rule = e.rule;
+  if (e.cohort) session.cohort = e.cohort;
+  if (e.group) session.group = e.group;
+  if (e.kind === 'training') session.course = e.course ?? e.id;
+  return { ok: true, session, rawChanges: e.changes };
+}
+
+/** A change in the file: which occurrence (its date, and time when needed) and cancel or move. */
+function checkChange(raw: unknown, session: Omit<Session, 'changes'>): OccurrenceChange | string {
+  const parsed = changeSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return `${issue?.path.join('.') || 'change'}: ${issue?.message ?? 'not readable'}`;
+  }
+  const c = parsed.data;
+  const time = c.time ? timeOfDay(c.time) : session.start.slice(11);
+  if (!time) return `time: "${c.time}" is not a time; write HH:mm`;
+  const key = localDateTime(`${c.date} ${time}`);
+  if (!key) return `date: "${c.date}" is not a date; write YYYY-MM-DD`;
+  if (!isOccurrenceKey({ ...session, changes: [] }, key)) return `date: there is no session on ${c.date} at ${time}`;
+  if (!c.cancel && !c.moveTo) return 'say cancel: true or moveTo: "YYYY-MM-DD HH:mm"';
+  const change: OccurrenceChange = { key, version: 1 };
+  if (c.cancel) change.cancelled = true;
+  if (c.moveTo) {
+    const to = localDateTime(c.moveTo);
+    if (!to) return `moveTo: "${c.moveTo}" is not a date and time; write YYYY-MM-DD HH:mm`;
+    change.moveTo = to;
+  }
+  if (c.reason) change.reason = c.reason;
+  return change;
+}

@@ -1,0 +1,459 @@
+import type { Clock } from '../clock.js';
+import type { Caller as IssueCaller, ReportOptions, ReportOutcome } from '../issues/service.js';
+import type { FormData as IssueForm } from '../issues/verbs.js';
+import type { Outbox } from '../outbound/message.js';
+import { allows } from '../roles/permissions.js';
+import type { Person, Role } from '../roles/roles.js';
+import type { Membership, RolloutDirectory } from '../rollout/index.js';
+import type { Booking, BookingStore, PersonBooking, Seats } from './bookings.js';
+import type { ScheduleChanges } from './changes.js';
+import { dateTimeIn, spanIn, zoneLabel } from './display.js';
+import { occurrenceIcs } from './ics.js';
+import type { CalendarLinks } from './links.js';
+import { type Occurrence, type OccurrenceChange, type Schedule, type Session, splitOccurrenceId } from './model.js';
+import { isOccurrenceKey, localToInstant, occurrence } from './recurrence.js';
+import { allOccurrences, offeredTo, type TimelineItem, trainingTimeline, unbookable } from './rules.js';
+import { checkSession, localDateTime } from './schedule.js';
+
+/**
+ * Office hours and training as the Teams layer calls them. Each operation takes who is asking (with the time
+ * zone Teams says they are in) and plain values, checks the permission again, applies the rules, and
+ * enqueues what others must hear (notices of a cancelled or moved session) on the outbound path. Results
+ * are plain values that src/teams renders with cards.ts.
+ */
+
+/** Who is asking: identity, role, every key Teams knows them by, and their time zone. */
+export interface Viewer {
+  person: Person;
+  role: Role;
+  /** Entra object id and Teams id: either may be how the rollout file or a `group add` knows them. */
+  keys: string[];
+  /** IANA zone to show times in. */
+  zone: string;
+  /** False when Teams did not say, and `zone` is the schedule's (programme time). */
+  zoneKnown: boolean;
+}
+
+export interface OfficeHoursDeps {
+  /** The schedule file's sessions, built against the rollout's cohorts and groups. */
+  schedule: () => Schedule;
+  changes: ScheduleChanges;
+  bookings: BookingStore;
+  directory: Pick<RolloutDirectory, 'membership' | 'members' | 'rollout'>;
+  links: Pick<CalendarLinks, 'sign' | 'verify'>;
+  outbox: Outbox;
+  clock: Clock;
+  /** Where a calendar token is downloaded (the bot's public URL + route); set once the server listens. */
+  calendarUrl: (token: string) => string;
+  systemName: string;
+  /** The issue log, for a brought question turned into an issue. */
+  issues: {
+    report(caller: IssueCaller, values: IssueForm, opts: ReportOptions): Promise<ReportOutcome>;
+    readonly categories: readonly string[];
+  };
+  /** Records a brought question as a gap in the guidance (it then shows in `gaps`). */
+  markGap: (question: string, asker: Person) => Promise<void>;
+}
+
+export const QUESTION_LIMIT = 500;
+const LIST_DAYS = 28;
+const DAY_MS = 24 * 3600_000;
+/** A calendar link lasts at most this long (a new one comes with every notice). */
+const LINK_MAX_MS = 60 * DAY_MS;
+
+export interface Offer {
+  occurrence: Occurrence;
+  seats: Seats;
+  /** The viewer's booking, when they have one. */
+  mine?: Booking;
+  /** Download link of the viewer's calendar file, when booked. */
+  calendarUrl?: string;
+}
+
+export type BookResult =
+  | { kind: 'message'; text: string }
+  | { kind: 'booked'; offer: Offer; fresh: boolean };
+
+export type AddForm = Partial<
+  Record<'title' | 'kind' | 'date' | 'time' | 'zone' | 'minutes' | 'capacity' | 'repeat' | 'until' | 'joinUrl' | 'topic' | 'cohort' | 'group', string>
+>;
+
+export type AddResult =
+  | { kind: 'message'; text: string }
+  | { kind: 'invalid'; values: AddForm; error: string }
+  | { kind: 'added'; session: Session; next: Occurrence[] };
+
+export type HostResult = { kind: 'message'; text: string } | { kind: 'agenda'; occurrence: Occurrence; notice: string };
+
+export class OfficeHoursService {
+  constructor(private readonly d: OfficeHoursDeps) {}
+
+  get defaultZone(): string {
+    return this.d.schedule().zone;
+  }
+
+  get issueCategories(): readonly string[] {
+    return this.d.issues.categories;
+  }
+
+  /** The schedule in force: the file's sessions plus those added from Teams, with every change applied. */
+  async current(): Promise<Schedule> {
+    const file = this.d.schedule();
+    const [added, changes] = await Promise.all([this.d.changes.sessions(), this.d.changes.changes()]);
+    const ids = new Set(file.sessions.map((s) => s.id));
+    const sessions = [...file.sessions, ...added.filter((s) => !ids.has(s.id))].map((s) => ({
+      ...s,
+      changes: [...s.changes, ...(changes.get(s.id) ?? [])],
+    }));
+    return { ...file, sessions };
+  }
+
+  /** One occurrence by id, as it stands now (moved or cancelled). */
+  async find(occurrenceId: string, schedule?: Schedule): Promise<Occurrence | undefined> {
+    const parts = splitOccurrenceId(occurrenceId);
+    if (!parts) return undefined;
+    const session = (schedule ?? (await this.current())).sessions.find((s) => s.id === parts.sessionId);
+    if (!session || !isOccurrenceKey(session, parts.key)) return undefined;
+    return occurrence(session, parts.key, lastChange(session.changes, parts.key));
+  }
+
+  membership(viewer: Pick<Viewer, 'keys'>): Promise<Membership> {
+    return this.d.directory.membership(viewer.keys);
+  }
+
+  // ---- staff --------------------------------------------------------------------------------------
+
+  /** The next office-hours sessions offered to the viewer, with seats left and their own bookings. */
+  async upcoming(viewer: Viewer, limit = 5): Promise<Offer[]> {
+    const now = this.d.clock.now();
+    const [schedule, m, mine] = await Promise.all([this.current(), this.membership(viewer), this.d.bookings.ofPerson(viewer.person.id)]);
+    const next = allOccurrences(schedule, now, new Date(now.getTime() + LIST_DAYS * DAY_MS), (s) => s.kind === 'office-hours' && offeredTo(s, m, viewer.role))
+      .filter((o) => o.status === 'scheduled')
+      .slice(0, limit);
+    return Promise.all(next.map((o) => this.offer(o, viewer, mine)));
+  }
+
+  /** The viewer's training timeline and what they belong to. */
+  async training(viewer: Viewer): Promise<{ membership: Membership; items: (TimelineItem & { offer?: Offer })[] }> {
+    const [schedule, m, mine] = await Promise.all([this.current(), this.membership(viewer), this.d.bookings.ofPerson(viewer.person.id)]);
+    const items = trainingTimeline(schedule, m, mine, this.d.clock.now());
+    const withOffers = await Promise.all(
+      items.map(async (item) => {
+        const bookable = item.status === 'missed' ? item.nextChance : item.status === 'next' || item.status === 'booked' ? item.occurrence : undefined;
+        return bookable ? { ...item, offer: await this.offer(bookable, viewer, mine) } : item;
+      }),
+    );
+    return { membership: m, items: withOffers };
+  }
+
+  async book(viewer: Viewer, occurrenceId: string, question: string): Promise<BookResult> {
+    if (!allows(viewer.role, 'officehours.book')) return { kind: 'message', text: 'You cannot book sessions.' };
+    const text = question.trim();
+    if (text.length > QUESTION_LIMIT) {
+      return { kind: 'message', text: `Your question can be at most ${QUESTION_LIMIT} characters (this one has ${text.length}). Shorten it and press Book again.` };
+    }
+    const schedule = await this.current();
+    const o = await this.find(occurrenceId, schedule);
+    if (!o) return { kind: 'message', text: 'I could not find that session any more. Type "office hours" for the current ones.' };
+    const now = this.d.clock.now();
+    const why = unbookable(o, now);
+    if (why) return { kind: 'message', text: `${why}${await this.nextHint(viewer, o, schedule)}` };
+    if (!offeredTo(o.session, await this.membership(viewer), viewer.role)) {
+      return { kind: 'message', text: 'That session is for another group of staff. Type "office hours" or "my training" for yours.' };
+    }
+    const res = await this.d.bookings.book(o.id, o.session.capacity, viewer.person, { question: text, zone: viewer.zone, start: o.start.toISOString() });
+    if (res.kind === 'full') {
+      return { kind: 'message', text: `Sorry, that session is full (${o.session.capacity} seat${o.session.capacity === 1 ? '' : 's'}).${await this.nextHint(viewer, o, schedule)}` };
+    }
+    const offer = await this.offer(o, viewer);
+    return { kind: 'booked', offer, fresh: res.kind === 'booked' };
+  }
+
+  async cancelBooking(viewer: Viewer, occurrenceId: string): Promise<{ text: string; occurrence?: Occurrence }> {
+    const o = await this.find(occurrenceId);
+    if (!o) return { text: 'I could not find that session any more. Type "office hours" for the current ones.' };
+    if (o.end.getTime() <= this.d.clock.now().getTime()) return { text: 'That session is over; there is nothing to cancel.', occurrence: o };
+    const cancelled = await this.d.bookings.cancel(o.id, viewer.person.id);
+    return cancelled
+      ? { text: `Your seat at ${o.session.title} on ${spanIn(o, viewer.zone)} is cancelled, and offered to someone else.`, occurrence: o }
+      : { text: 'You have no seat at that session.', occurrence: o };
+  }
+
+  /** The calendar file behind a signed link, or undefined when the link is forged, expired or the booking is gone. */
+  async calendar(token: string): Promise<{ filename: string; content: string } | undefined> {
+    const bookingId = this.d.links.verify(token);
+    if (!bookingId) return undefined;
+    const booking = await this.d.bookings.byId(bookingId);
+    if (!booking) return undefined;
+    const o = await this.find(booking.occurrenceId);
+    if (!o) return undefined;
+    return {
+      filename: `${o.session.id}-${o.key.slice(0, 10)}.ics`,
+      content: occurrenceIcs(o, booking, this.d.clock.now(), this.d.systemName),
+    };
+  }
+
+  calendarLink(booking: Pick<Booking, 'id'>, o: Occurrence): string {
+    const now = this.d.clock.now().getTime();
+    const expires = new Date(Math.min(o.end.getTime() + DAY_MS, now + LINK_MAX_MS));
+    return this.d.calendarUrl(this.d.links.sign(booking.id, expires));
+  }
+
+  // ---- rollout team -------------------------------------------------------------------------------
+
+  /** `office hours add`: a session from the card form; the caller is its host. */
+  async addSession(viewer: Viewer, form: AddForm): Promise<AddResult> {
+    if (!allows(viewer.role, 'officehours.manage')) return { kind: 'message', text: 'That is for the rollout team only.' };
+    const values = Object.fromEntries(Object.entries(form).map(([k, v]) => [k, (v ?? '').trim()])) as AddForm;
+    const entry = sessionEntry(values, viewer.person, this.d.clock.now());
+    if (typeof entry === 'string') return { kind: 'invalid', values, error: entry };
+    const checked = checkSession(entry, this.defaultZone, this.d.directory.rollout, 'teams');
+    if (!checked.ok) return { kind: 'invalid', values, error: `${FIELD_LABEL[checked.field ?? ''] ?? checked.field ?? 'The form'}: ${checked.message}` };
+    const session: Session = { ...checked.session, changes: [] };
+    if (!(await this.d.changes.addSession(session, viewer.person.id))) return { kind: 'invalid', values, error: 'Press Add again: that name was just taken.' };
+    const now = this.d.clock.now();
+    const next = allOccurrences({ sessions: [session] }, now, new Date(now.getTime() + 365 * DAY_MS)).slice(0, 3);
+    return { kind: 'added', session, next };
+  }
+
+  /** `office hours cancel <date> [time] [session id] [reason]`. */
+  async cancelOccurrence(viewer: Viewer, args: string): Promise<string> {
+    return this.changeOccurrence(viewer, args, 'cancel');
+  }
+
+  /** `office hours move <date> [time] [session id] [new date] <new time>`. */
+  async moveOccurrence(viewer: Viewer, args: string): Promise<string> {
+    return this.changeOccurrence(viewer, args, 'move');
+  }
+
+  private async changeOccurrence(viewer: Viewer, args: string, what: 'cancel' | 'move'): Promise<string> {
+    if (!allows(viewer.role, 'officehours.manage')) return 'That is for the rollout team only.';
+    const usage =
+      what === 'cancel'
+        ? 'Type it as "office hours cancel 2026-12-08" (add the time or the session\'s id when several meet that day, and a reason after them).'
+        : 'Type it as "office hours move 2026-12-08 15:00" (same day) or "office hours move 2026-12-08 2026-12-09 15:00" (add the session\'s id when several meet that day).';
+    const schedule = await this.current();
+    const tokens = args.split(/\s+/).filter(Boolean);
+    const dates = tokens.filter((t) => /^\d{4}-\d{2}-\d{2}$/.test(t));
+    const times = tokens.filter((t) => /^\d{1,2}:\d{2}$/.test(t));
+    const ids = tokens.filter((t) => schedule.sessions.some((s) => s.id === t));
+    const reason = tokens.filter((t) => !dates.includes(t) && !times.includes(t) && !ids.includes(t)).join(' ').slice(0, 200);
+    const day = dates[0];
+    if (!day || (what === 'move' && !times.length)) return usage;
+    const atTime = what === 'cancel' ? times[0] : times.length > 1 ? times[0] : undefined;
+    const now = this.d.clock.now();
+    const candidates = schedule.sessions
+      .filter((s) => !ids.length || ids.includes(s.id))
+      .flatMap((s) => {
+        const key = localDateTime(`${day} ${atTime ?? s.start.slice(11)}`);
+        if (key && isOccurrenceKey(s, key)) return [occurrence(s, key, lastChange(s.changes, key))];
+        if (atTime || !s.rule) return [];
+        // A rule with several times a day: every occurrence whose original start falls on that day.
+        return allOccurrences({ sessions: [s] }, new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS), new Date(Date.parse(`${day}T00:00:00Z`) + 2 * DAY_MS)).filter((o) => o.key.startsWith(day));
+      });
+    if (!candidates.length) return `There is no session on ${day}${atTime ? ` at ${atTime}` : ''}${ids.length ? ` of ${ids.join(', ')}` : ''}. ${usage}`;
+    if (candidates.length > 1) {
+      return `Several sessions meet on ${day}: ${candidates.map((o) => `${o.session.id} at ${o.key.slice(11)}`).join(', ')}. Add the session's id, e.g. "office hours ${what} ${day} ${candidates[0]?.session.id}".`;
+    }
+    const o = candidates[0] as Occurrence;
+    if (o.start.getTime() <= now.getTime()) return `${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} has already started; it can't be changed now.`;
+    let moveTo: string | undefined;
+    if (what === 'move') {
+      moveTo = localDateTime(`${dates[1] ?? day} ${times[times.length - 1]}`);
+      if (!moveTo) return `"${dates[1] ?? day} ${times[times.length - 1]}" is not a date and time. ${usage}`;
+      if (localToInstant(moveTo, o.session.zone).getTime() <= now.getTime()) return 'A session can only be moved to a time still ahead.';
+    } else if (o.status === 'cancelled') {
+      return `${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} is already cancelled.`;
+    }
+    const change = await this.d.changes.change(o.session.id, o.key, lastChange(o.session.changes, o.key), {
+      cancelled: what === 'cancel',
+      ...(moveTo ? { moveTo } : {}),
+      ...(reason ? { reason } : {}),
+    }, viewer.person.id);
+    const changed = occurrence(o.session, o.key, change);
+    const told = await this.tellBooked(changed);
+    const when = `${dateTimeIn(o.start, o.session.zone)} (${o.session.zone})`;
+    const people = told === 1 ? '1 person booked was told' : `${told} people booked were told`;
+    return what === 'cancel'
+      ? `Cancelled: ${o.session.title} on ${when}. ${people}.`
+      : `Moved: ${o.session.title} of ${when} is now on ${dateTimeIn(changed.start, o.session.zone)}. ${people}, with an updated calendar entry.`;
+  }
+
+  // ---- hosts --------------------------------------------------------------------------------------
+
+  /** After the session: who attended (booked people only; anyone else in the list is ignored). */
+  async markAttendance(viewer: Viewer, occurrenceId: string, present: readonly string[]): Promise<HostResult> {
+    if (!allows(viewer.role, 'officehours.host')) return { kind: 'message', text: 'That is for the hosts: champions and the rollout team.' };
+    const o = await this.find(occurrenceId);
+    if (!o) return { kind: 'message', text: 'I could not find that session any more.' };
+    if (o.start.getTime() > this.d.clock.now().getTime()) return { kind: 'message', text: 'Attendance can be marked once the session has started.' };
+    const marked = await this.d.bookings.markAttendance(o.id, new Set(present));
+    const n = marked.filter((b) => b.attended).length;
+    return { kind: 'agenda', occurrence: o, notice: `Attendance saved: ${n} of ${marked.length} booked attended.` };
+  }
+
+  /** From the agenda: a brought question logged as an issue, in the name of the person who brought it. */
+  async questionToIssue(
+    viewer: Viewer,
+    occurrenceId: string,
+    personId: string,
+    fields: { title?: string; category?: string; severity?: string; site?: string },
+  ): Promise<HostResult | { kind: 'invalid'; occurrence: Occurrence; notice: string }> {
+    if (!allows(viewer.role, 'officehours.host')) return { kind: 'message', text: 'That is for the hosts: champions and the rollout team.' };
+    const o = await this.find(occurrenceId);
+    const booking = o ? await this.d.bookings.booking(o.id, personId) : undefined;
+    if (!o || !booking?.question) return { kind: 'message', text: 'That question is no longer on the agenda.' };
+    if (booking.issueRef) return { kind: 'agenda', occurrence: o, notice: `Already logged as ${booking.issueRef}.` };
+    const reporter = { id: booking.personId, name: booking.name };
+    const outcome = await this.d.issues.report(
+      { person: reporter, reporter: { ...reporter, conversationKey: booking.personId }, role: 'staff' },
+      {
+        title: (fields.title?.trim() || booking.question).slice(0, 120),
+        description: `${booking.question}\n\nBrought to ${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} (${o.session.zone}); logged by ${viewer.person.name}.`,
+        location: 'Office hours',
+        category: fields.category ?? '',
+        severity: fields.severity ?? '',
+        site: fields.site ?? '',
+      },
+      // One issue per brought question, however often the button is pressed.
+      { requestKey: `officehours|${booking.id}`, checkSimilar: false },
+    );
+    if (outcome.kind === 'invalid') {
+      return { kind: 'invalid', occurrence: o, notice: Object.values(outcome.errors).filter(Boolean).join(' ') };
+    }
+    if (outcome.kind !== 'logged') return { kind: 'message', text: 'The issue could not be logged; try again.' };
+    await this.d.bookings.update(o.id, personId, () => ({ issueRef: outcome.issue.ref }));
+    return { kind: 'agenda', occurrence: o, notice: `Logged as ${outcome.issue.ref} for ${booking.name}; they follow it in "my issues".` };
+  }
+
+  /** From the agenda: a brought question marked as a gap in the guidance (it joins `gaps`), once. */
+  async questionGap(viewer: Viewer, occurrenceId: string, personId: string): Promise<HostResult> {
+    if (!allows(viewer.role, 'officehours.host')) return { kind: 'message', text: 'That is for the hosts: champions and the rollout team.' };
+    const o = await this.find(occurrenceId);
+    const booking = o ? await this.d.bookings.booking(o.id, personId) : undefined;
+    if (!o || !booking?.question) return { kind: 'message', text: 'That question is no longer on the agenda.' };
+    if (booking.gapAt) return { kind: 'agenda', occurrence: o, notice: 'Already marked as a guidance gap.' };
+    const now = this.d.clock.now().toISOString();
+    const claimed = await this.d.bookings.update(o.id, personId, (b) => (b.gapAt ? undefined : { gapAt: now }));
+    if (claimed?.gapAt === now) await this.d.markGap(booking.question, { id: booking.personId, name: booking.name });
+    return { kind: 'agenda', occurrence: o, notice: 'Marked as a gap in the guidance: champions see it in "gaps".' };
+  }
+
+  // ---- notices --------------------------------------------------------------------------------------
+
+  /**
+   * Tells those booked that an occurrence was cancelled or moved, once per change across instances (the
+   * seats row records what they were told). Returns how many were told now.
+   */
+  async tellBooked(o: Occurrence): Promise<number> {
+    if (!(await this.d.bookings.claimNotice(o.id, o.start.toISOString(), o.status))) return 0;
+    const booked = (await this.d.bookings.bookings(o.id)).filter((b) => b.status === 'booked');
+    await this.d.outbox.enqueue(
+      booked.map((b) => ({
+        op: 'send' as const,
+        key: `officehours|notice|${o.id}|${o.status}|${o.start.toISOString()}|${b.personId}`,
+        to: { kind: 'user' as const, userKey: b.personId },
+        content: this.noticeText(o, b),
+      })),
+    );
+    return booked.length;
+  }
+
+  private noticeText(o: Occurrence, b: Booking): string {
+    const zone = b.zone || o.session.zone;
+    const was = o.movedFrom ?? new Date(b.start);
+    const why = o.reason ? ` (${o.reason})` : '';
+    if (o.status === 'cancelled') {
+      return `**${o.session.title}** on ${dateTimeIn(was, zone)} (${zoneLabel(zone, was)}) is cancelled${why}. Your booking ${b.id} is void; type "office hours" to book another session.`;
+    }
+    return `**${o.session.title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${this.calendarLink(b, o)}).`;
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------
+
+  private async offer(o: Occurrence, viewer: Viewer, mine?: PersonBooking[]): Promise<Offer> {
+    const seats = await this.d.bookings.seatsOf(o.id);
+    const entry = mine ? mine.find((b) => b.occurrenceId === o.id && b.status === 'booked') : undefined;
+    const booking = mine && !entry ? undefined : await this.d.bookings.booking(o.id, viewer.person.id);
+    const offer: Offer = { occurrence: o, seats };
+    if (booking?.status === 'booked') {
+      offer.mine = booking;
+      offer.calendarUrl = this.calendarLink(booking, o);
+    }
+    return offer;
+  }
+
+  /** " The next one with seats: Thu 10 Dec, 14:00." for a refused booking. */
+  private async nextHint(viewer: Viewer, o: Occurrence, schedule: Schedule): Promise<string> {
+    const now = this.d.clock.now();
+    const m = await this.membership(viewer);
+    const same = (s: Session) => (o.session.course ? s.course === o.session.course : s.id === o.session.id) && offeredTo(s, m, viewer.role);
+    // From the refused one on: someone who wanted the 24th is better helped by the 29th than by the 1st.
+    const from = new Date(Math.max(now.getTime(), o.start.getTime()));
+    for (const next of allOccurrences(schedule, from, new Date(from.getTime() + 90 * DAY_MS), same)) {
+      if (next.id === o.id || next.status !== 'scheduled') continue;
+      if ((await this.d.bookings.seatsOf(next.id)).booked < next.session.capacity) {
+        return ` The next one with seats: ${spanIn(next, viewer.zone)} (${zoneLabel(viewer.zone, next.start)}) — type "office hours" to book it.`;
+      }
+    }
+    return ' Type "office hours" to see other sessions.';
+  }
+}
+
+/** The change in force for an occurrence: the last one listed (Teams' come after the file's). */
+export function lastChange(changes: readonly OccurrenceChange[], key: string): OccurrenceChange | undefined {
+  return changes.filter((c) => c.key === key).at(-1);
+}
+
+const FIELD_LABEL: Record<string, string> = {
+  title: 'Title',
+  start: 'Date and time',
+  rule: 'Repeat',
+  zone: 'Time zone',
+  minutes: 'Length',
+  capacity: 'Seats',
+  joinUrl: 'Join link',
+  cohort: 'Cohort',
+  group: 'User group',
+  topic: 'Topic',
+};
+
+/** The add form's fields → a schedule entry (then checked like one from the file), or what is wrong. */
+function sessionEntry(v: AddForm, host: Person, now: Date): Record<string, unknown> | string {
+  if (!v.title) return 'Title: give the session a title.';
+  if (!v.date || !v.time) return 'Date and time: give the first session\'s date and time.';
+  const minutes = Number(v.minutes || 60);
+  const capacity = Number(v.capacity || 0);
+  if (!Number.isInteger(minutes)) return 'Length: a whole number of minutes.';
+  if (!Number.isInteger(capacity) || capacity < 1) return 'Seats: a whole number, at least 1.';
+  const entry: Record<string, unknown> = {
+    id: `${slug(v.title)}-${now.getTime().toString(36).slice(-5)}`,
+    kind: v.kind === 'training' ? 'training' : 'office-hours',
+    title: v.title,
+    start: `${v.date} ${v.time}`,
+    minutes,
+    capacity,
+    joinUrl: v.joinUrl ?? '',
+    hosts: [{ id: host.id, name: host.name }],
+  };
+  if (v.topic) entry.topic = v.topic;
+  if (v.zone) entry.zone = v.zone;
+  if (v.cohort && v.cohort !== 'everyone') entry.cohort = v.cohort;
+  if (v.group && v.group !== 'none') entry.group = v.group;
+  if (v.repeat === 'weekly' || v.repeat === 'fortnightly') {
+    if (!v.until || !/^\d{4}-\d{2}-\d{2}$/.test(v.until)) return 'Until: a repeating session needs the date of its last one (YYYY-MM-DD).';
+    entry.rule = `FREQ=WEEKLY${v.repeat === 'fortnightly' ? ';INTERVAL=2' : ''};UNTIL=${v.until.replace(/-/g, '')}T235900`;
+  }
+  return entry;
+}
+
+function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40)
+      .replace(/-+$/, '') || 'session'
+  );
+}

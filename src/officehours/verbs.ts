@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { command, verb } from '../registry/define.js';
+
+/** Office hours and training: commands and card verbs, declared once (see src/registry). */
+
+export const OFFICE_HOURS_COMMANDS = {
+  show: command('office hours', 'officehours.view', 'The next office hours in your time zone: book a seat and send your question ahead'),
+  training: command('my training', 'officehours.view', "Your group's training timeline: next, attended, missed and when to catch up"),
+  add: command('office hours add', 'officehours.manage', 'Rollout team: add office hours or a training session (a form)'),
+  cancel: command('office hours cancel', 'officehours.manage', 'Rollout team: cancel one session, e.g. "office hours cancel 2026-12-08"'),
+  move: command('office hours move', 'officehours.manage', 'Rollout team: move one session, e.g. "office hours move 2026-12-08 15:00"'),
+};
+
+const occurrenceId = z.string().trim().min(1).max(120);
+const stale = 'This card is out of date; type "office hours" for the current sessions.';
+const staleAgenda = 'This agenda is out of date; ask for it again.';
+/** Card inputs: longer than any limit, so the service can say what the limit is instead of refusing the card. */
+const input = z.union([z.string(), z.number(), z.boolean()]).transform(String).pipe(z.string().max(4000)).optional();
+
+export const OFFICE_HOURS_VERBS = {
+  show: verb('officehours.show', 'officehours.view', z.object({})),
+  /** `field` names the card's question input (each session in a list has its own). */
+  book: verb(
+    'officehours.book',
+    'officehours.book',
+    z.looseObject({ occurrenceId, field: z.string().regex(/^question\d{1,3}$/).optional() }),
+    stale,
+  ),
+  cancel: verb('officehours.cancel', 'officehours.book', z.object({ occurrenceId }), stale),
+  add: verb(
+    'officehours.add',
+    'officehours.manage',
+    z.object(
+      Object.fromEntries(
+        ['title', 'kind', 'date', 'time', 'zone', 'minutes', 'capacity', 'repeat', 'until', 'joinUrl', 'topic', 'cohort', 'group'].map((k) => [k, input]),
+      ) as Record<string, typeof input>,
+    ),
+  ),
+  /** The toggles arrive as `attended<n>`: each the person's id when ticked, empty when not. */
+  attendance: verb('officehours.attendance', 'officehours.host', z.looseObject({ occurrenceId }), staleAgenda),
+  questionIssue: verb(
+    'officehours.questionIssue',
+    'officehours.host',
+    z.looseObject({ occurrenceId, personId: z.string().max(100), index: z.coerce.number().int().min(0).max(999) }),
+    staleAgenda,
+  ),
+  questionGap: verb('officehours.questionGap', 'officehours.host', z.object({ occurrenceId, personId: z.string().max(100) }), staleAgenda),
+};

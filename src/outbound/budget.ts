@@ -1,0 +1,226 @@
+import type { TableClient } from '@azure/data-tables';
+import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import { CONVERSATION_WINDOWS, earliestAllowed, emptyLog, recordRequest, type WindowLog } from './windows.js';
+
+/*
+ * Table `OutboundBudget`: Teams' limits shared by every instance on the Storage account.
+ *   PK 'tenant'             RK <tenant id>  → `next`: the first request slot nobody has claimed yet (ms)
+ *   PK 'conv:<conversation>' RK 'w'          → `log`: that conversation's recent requests (WindowLog as JSON)
+ * A partition per conversation: a broadcast touches thousands of them at once, and no partition grows.
+ * Both are read-modify-write with ETags: two instances never take the same slot or the same place in a window.
+ */
+export const BUDGET_TABLE = 'OutboundBudget';
+
+export interface BudgetOptions {
+  /** Teams' per-app, per-tenant limit (requests per second). */
+  tenantPerSecond: number;
+  /** The tenant's 1 s window is measured this much longer (jitter between planned and actual send). */
+  guardMs: number;
+  /** The same for each conversation's windows (its requests may wait longer for a tenant slot). */
+  conversationGuardMs: number;
+  /** How far ahead an instance claims tenant slots at once (fewer claims, a little unused budget at the end). */
+  blockMs: number;
+  now?: () => number;
+}
+
+interface TenantRow {
+  next: number;
+  etag: string;
+}
+
+/**
+ * The per-tenant budget as a sequence of evenly spaced request slots, `(1 s + guard) / limit` apart. An
+ * instance claims a block of the next free slots with one ETag-guarded write and sends at those times;
+ * instances share the budget in proportion to what they have to send, joining or leaving changes nothing,
+ * and no heartbeat is needed. Evenly spaced slots keep every sliding 1 s window under the limit.
+ */
+export class TenantBudget {
+  readonly interval: number;
+  private readonly pools = new Map<string, number[]>();
+  private readonly rows = new Map<string, TenantRow>();
+  private readonly claims = new Map<string, Promise<void>>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly opts: BudgetOptions,
+  ) {
+    this.interval = (1_000 + opts.guardMs) / opts.tenantPerSecond;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** A slot at or after `notBefore` that no other request of this tenant (on any instance) has. */
+  async take(tenant: string, notBefore: number): Promise<number> {
+    for (;;) {
+      const pool = this.pool(tenant);
+      const now = this.now();
+      // A slot a little in the past is still good (that is jitter, covered by the guard); older ones are gone.
+      while (pool.length && (pool[0] ?? 0) < now - this.interval) pool.shift();
+      const i = pool.findIndex((s) => s >= notBefore - this.interval / 2);
+      if (i >= 0) return pool.splice(i, 1)[0]!;
+      await this.claimBlock(tenant, notBefore);
+    }
+  }
+
+  /** Hands back a slot that was not used (its conversation had no room), for the next request. */
+  giveBack(tenant: string, slot: number): void {
+    if (slot < this.now()) return;
+    const pool = this.pool(tenant);
+    const at = pool.findIndex((s) => s > slot);
+    pool.splice(at < 0 ? pool.length : at, 0, slot);
+  }
+
+  private pool(tenant: string): number[] {
+    let pool = this.pools.get(tenant);
+    if (!pool) this.pools.set(tenant, (pool = []));
+    return pool;
+  }
+
+  /** One claim at a time per tenant; callers waiting for slots share it. */
+  private claimBlock(tenant: string, notBefore: number): Promise<void> {
+    let claim = this.claims.get(tenant);
+    if (!claim) {
+      claim = this.claim(tenant, notBefore).finally(() => this.claims.delete(tenant));
+      this.claims.set(tenant, claim);
+    }
+    return claim;
+  }
+
+  private async claim(tenant: string, notBefore: number): Promise<void> {
+    const count = Math.max(1, Math.round(this.opts.blockMs / this.interval));
+    const rk = safeKey(tenant || '-');
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const row = this.rows.get(tenant) ?? (await this.read(rk));
+      const start = Math.max(row?.next ?? 0, this.now(), notBefore);
+      const next = start + count * this.interval;
+      try {
+        const entity = { partitionKey: 'tenant', rowKey: rk, next };
+        const res = row
+          ? await this.table.updateEntity(entity, 'Merge', { etag: row.etag })
+          : await this.table.createEntity(entity);
+        this.rows.set(tenant, { next, etag: res.etag ?? '' });
+        const pool = this.pool(tenant);
+        for (let i = 0; i < count; i++) pool.push(start + i * this.interval);
+        pool.sort((a, b) => a - b);
+        return;
+      } catch (err) {
+        if (!isConflict(err) && !isPreconditionFailed(err)) throw err;
+        this.rows.delete(tenant); // another instance claimed first: read its `next` and claim after it
+      }
+    }
+    throw new Error('could not claim tenant send slots (50 conflicts in a row)');
+  }
+
+  private async read(rk: string): Promise<TenantRow | undefined> {
+    try {
+      const e = await this.table.getEntity<{ next: number }>('tenant', rk);
+      return { next: Number(e.next), etag: e.etag };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+}
+
+interface ConversationState {
+  log: WindowLog;
+  /** Undefined: no row known (create it); a stale ETag is found out by the write. */
+  etag?: string;
+}
+
+/**
+ * Each conversation's windows (7/1 s, 8/2 s, 60/30 s, 1,800/h) in a row shared by all instances. An instance
+ * keeps the last state it read or wrote and writes with its ETag: a conversation only this instance sends to
+ * costs one write per request; a write that loses to another instance re-reads and plans again.
+ */
+export class ConversationBudget {
+  private readonly cache = new Map<string, ConversationState>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly guardMs: number,
+    private readonly maxCached = 20_000,
+  ) {}
+
+  /** Runs `fn` alone for this conversation on this instance (the other instances are kept off by the ETag). */
+  exclusive<T>(conversationId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(conversationId) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => {});
+    this.locks.set(conversationId, tail);
+    void tail.then(() => {
+      if (this.locks.get(conversationId) === tail) this.locks.delete(conversationId);
+    });
+    return run;
+  }
+
+  /** When the next request to this conversation may leave, as far as this instance knows. */
+  earliest(conversationId: string, from: number): number {
+    const state = this.cache.get(conversationId);
+    return earliestAllowed(state?.log ?? emptyLog(), CONVERSATION_WINDOWS, from, this.guardMs);
+  }
+
+  /** Records a request planned at `at`; false when another instance wrote first (state re-read: plan again). */
+  async commit(conversationId: string, at: number): Promise<boolean> {
+    const state = this.cache.get(conversationId) ?? { log: emptyLog() };
+    const log = recordRequest(state.log, CONVERSATION_WINDOWS, at, this.guardMs);
+    return this.write(conversationId, state, log);
+  }
+
+  /** Teams said 429 for this conversation: nothing more to it before `until`, on any instance. */
+  async pause(conversationId: string, until: number): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const state = this.cache.get(conversationId) ?? (await this.refresh(conversationId));
+      if ((state.log.pausedUntil ?? 0) >= until) return;
+      if (await this.write(conversationId, state, { ...state.log, pausedUntil: until })) return;
+    }
+  }
+
+  private async write(conversationId: string, state: ConversationState, log: WindowLog): Promise<boolean> {
+    const entity = { partitionKey: convPartition(conversationId), rowKey: 'w', log: JSON.stringify(log) };
+    try {
+      const res = state.etag
+        ? await this.table.updateEntity(entity, 'Merge', { etag: state.etag })
+        : await this.table.createEntity(entity);
+      this.remember(conversationId, { log, etag: res.etag });
+      return true;
+    } catch (err) {
+      if (!isConflict(err) && !isPreconditionFailed(err)) throw err;
+      await this.refresh(conversationId);
+      return false;
+    }
+  }
+
+  private async refresh(conversationId: string): Promise<ConversationState> {
+    let state: ConversationState;
+    try {
+      const e = await this.table.getEntity<{ log: string }>(convPartition(conversationId), 'w');
+      state = { log: JSON.parse(e.log) as WindowLog, etag: e.etag };
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      state = { log: emptyLog() };
+    }
+    this.remember(conversationId, state);
+    return state;
+  }
+
+  private remember(conversationId: string, state: ConversationState): void {
+    this.cache.delete(conversationId);
+    this.cache.set(conversationId, state);
+    if (this.cache.size > this.maxCached) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+}
+
+const convPartition = (conversationId: string) => `conv:${safeKey(conversationId)}`;
+
+export async function openBudgets(
+  tables: Tables,
+  opts: BudgetOptions,
+): Promise<{ tenant: TenantBudget; conversations: ConversationBudget }> {
+  const table = await tables.table(BUDGET_TABLE);
+  return { tenant: new TenantBudget(table, opts), conversations: new ConversationBudget(table, opts.conversationGuardMs) };
+}

@@ -1,0 +1,219 @@
+import { odata, type TableClient } from '@azure/data-tables';
+import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import type { DeliveryResult, OutboundMessage } from './message.js';
+
+/*
+ * Table `Outbound`: one row per message key, written before its request leaves, so a message is sent once
+ * however often it is enqueued or delivered by the queue.
+ *   PK <bucket 00–63 of the key>|<topic or '-'>  RK <message key>  → state, attempt, holder, deadline, result
+ * A topic's rows are spread over 64 partitions (a broadcast of 10,000 writes them all within minutes) and read
+ * back with one query per partition.
+ *
+ * Table `OutboundPayloads`: a message too large for a queue message, in ≤ 30,000-character chunks.
+ *   PK 'payload' RK <message key>
+ */
+export const DELIVERIES_TABLE = 'Outbound';
+export const PAYLOADS_TABLE = 'OutboundPayloads';
+
+export type DeliveryState = 'pending' | 'sending' | DeliveryResult['state'];
+
+export interface DeliveryRow {
+  state: DeliveryState;
+  attempt: number;
+  /** The worker holding a `sending` attempt, and until when (ms) it may still be sending. */
+  holder?: string;
+  until?: number;
+  activityId?: string;
+  reason?: string;
+  conversationId?: string;
+  at?: string;
+  /** ms from the connector's answer to this row saying so (the window a SIGKILL could fall into). */
+  recordMs?: number;
+  etag: string;
+}
+
+export type Claim =
+  /** This worker holds the attempt: send now. */
+  | { kind: 'claimed'; etag: string; attempt: number }
+  /** Already settled: do the follow-ups again (idempotent) and drop the queue message. */
+  | { kind: 'settled'; row: DeliveryRow }
+  /** Another live worker is sending it; look again after `until`. */
+  | { kind: 'busy'; until: number }
+  /** An attempt was cut off (its worker stopped) before it recorded an answer: the request may have left. */
+  | { kind: 'cutOff'; row: DeliveryRow };
+
+const TERMINAL = new Set<DeliveryState>(['sent', 'updated', 'skipped', 'notInstalled', 'blocked', 'failed']);
+const CHUNK = 30_000;
+
+const BUCKETS = 64;
+const topicOf = (m: OutboundMessage) => safeKey((m.op === 'send' ? m.topic : undefined) ?? '-');
+const bucketKey = (bucket: number, topic: string) => `${String(bucket).padStart(2, '0')}|${topic}`;
+const partition = (m: OutboundMessage) => bucketKey(bucketOf(m.key), topicOf(m));
+
+/** A stable bucket for a key (FNV-1a). */
+function bucketOf(key: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 0) % BUCKETS;
+}
+
+export class DeliveryStore {
+  private constructor(
+    private readonly rows: TableClient,
+    private readonly payloads: TableClient,
+  ) {}
+
+  static async open(tables: Tables): Promise<DeliveryStore> {
+    return new DeliveryStore(await tables.table(DELIVERIES_TABLE), await tables.table(PAYLOADS_TABLE));
+  }
+
+  /** Takes the message for one attempt, unless it is settled or someone else's attempt is still live. */
+  async claim(m: OutboundMessage, holder: string, now: number, holdMs: number): Promise<Claim> {
+    const pk = partition(m);
+    const rk = safeKey(m.key);
+    const sending = { state: 'sending', holder, until: now + holdMs, at: new Date(now).toISOString() };
+    try {
+      const res = await this.rows.createEntity({ partitionKey: pk, rowKey: rk, op: m.op, attempt: 1, ...sending });
+      return { kind: 'claimed', etag: res.etag ?? '', attempt: 1 };
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+    for (let tries = 0; tries < 5; tries++) {
+      const row = await this.read(m);
+      if (!row) throw new Error(`delivery row ${m.key} vanished`);
+      if (TERMINAL.has(row.state)) return { kind: 'settled', row };
+      if (row.state === 'sending') {
+        if ((row.until ?? 0) > now) return { kind: 'busy', until: row.until ?? now };
+        return { kind: 'cutOff', row };
+      }
+      const attempt = row.attempt + 1;
+      try {
+        const res = await this.rows.updateEntity(
+          { partitionKey: pk, rowKey: rk, attempt, ...sending },
+          'Merge',
+          { etag: row.etag },
+        );
+        return { kind: 'claimed', etag: res.etag ?? '', attempt };
+      } catch (err) {
+        if (!isPreconditionFailed(err)) throw err;
+      }
+    }
+    return { kind: 'busy', until: now + 1_000 };
+  }
+
+  /**
+   * Records how it ended. Unconditional: the worker that saw the connector's answer knows best, even if its
+   * hold ran out meanwhile and another worker marked the attempt cut off.
+   */
+  async settle(
+    m: OutboundMessage,
+    result: DeliveryResult,
+    extra: { conversationId?: string; recordMs?: number } = {},
+  ): Promise<void> {
+    await this.rows.upsertEntity(
+      {
+        partitionKey: partition(m),
+        rowKey: safeKey(m.key),
+        state: result.state,
+        activityId: result.state === 'sent' ? result.activityId : '',
+        reason: 'reason' in result ? result.reason : '',
+        until: 0,
+        at: new Date().toISOString(),
+        ...(extra.conversationId ? { conversationId: extra.conversationId } : {}),
+        ...(extra.recordMs !== undefined ? { recordMs: extra.recordMs } : {}),
+      },
+      'Merge',
+    );
+  }
+
+  /**
+   * The attempt did not get through (throttled, 5xx, timeout): back to pending, to be tried again. `attempt`
+   * rewrites the count (a claim given back unused does not count as a try).
+   */
+  async release(m: OutboundMessage, etag: string, reason: string, attempt?: number): Promise<void> {
+    try {
+      await this.rows.updateEntity(
+        {
+          partitionKey: partition(m),
+          rowKey: safeKey(m.key),
+          state: 'pending',
+          until: 0,
+          reason,
+          ...(attempt !== undefined ? { attempt } : {}),
+        },
+        'Merge',
+        { etag },
+      );
+    } catch (err) {
+      // Someone else settled it meanwhile; their record stands.
+      if (!isPreconditionFailed(err)) throw err;
+    }
+  }
+
+  /** An update (no `sending` claim: replacing a message twice is harmless) failed `attempt` times so far. */
+  async noteRetry(m: OutboundMessage, attempt: number, reason: string): Promise<void> {
+    await this.rows.upsertEntity(
+      { partitionKey: partition(m), rowKey: safeKey(m.key), op: m.op, state: 'pending', attempt, reason },
+      'Merge',
+    );
+  }
+
+  async read(m: OutboundMessage): Promise<DeliveryRow | undefined> {
+    try {
+      const e = await this.rows.getEntity<Omit<DeliveryRow, 'etag'>>(partition(m), safeKey(m.key));
+      return {
+        state: e.state,
+        attempt: Number(e.attempt ?? 0),
+        holder: e.holder,
+        until: e.until === undefined ? undefined : Number(e.until),
+        activityId: e.activityId || undefined,
+        reason: e.reason || undefined,
+        conversationId: e.conversationId,
+        at: e.at,
+        recordMs: e.recordMs === undefined ? undefined : Number(e.recordMs),
+        etag: e.etag,
+      };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** One topic's rows by state (a broadcast's progress): one query per partition of the topic. */
+  async tally(topic: string): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    await Promise.all(
+      Array.from({ length: BUCKETS }, async (_, bucket) => {
+        const rows = this.rows.listEntities<{ state: string; reason?: string }>({
+          queryOptions: { filter: odata`PartitionKey eq ${bucketKey(bucket, safeKey(topic))}`, select: ['state', 'reason'] },
+        });
+        for await (const e of rows) {
+          const key = e.state === 'failed' && e.reason?.startsWith('unconfirmed') ? 'failed (unconfirmed)' : e.state;
+          counts[key] = (counts[key] ?? 0) + 1;
+        }
+      }),
+    );
+    return counts;
+  }
+
+  /** Keeps a large message's JSON by its key (rewritten identically when a retried turn enqueues it again). */
+  async savePayload(key: string, json: string): Promise<void> {
+    const entity: Record<string, unknown> = { partitionKey: 'payload', rowKey: safeKey(key) };
+    const chunks = Math.ceil(json.length / CHUNK);
+    entity.chunks = chunks;
+    for (let i = 0; i < chunks; i++) entity[`p${i}`] = json.slice(i * CHUNK, (i + 1) * CHUNK);
+    await this.payloads.upsertEntity(entity as { partitionKey: string; rowKey: string }, 'Replace');
+  }
+
+  async loadPayload(key: string): Promise<string | undefined> {
+    try {
+      const e = await this.payloads.getEntity<Record<string, unknown>>('payload', safeKey(key));
+      let json = '';
+      for (let i = 0; i < Number(e.chunks); i++) json += String(e[`p${i}`] ?? '');
+      return json;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+}

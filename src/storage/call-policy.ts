@@ -1,0 +1,148 @@
+import type { TableServiceClientOptions } from '@azure/data-tables';
+
+// The SDK's own types, reached through the options it takes (no direct dependency on its pipeline package).
+type PipelinePolicy = NonNullable<TableServiceClientOptions['additionalPolicies']>[number]['policy'];
+type PipelineRetryOptions = NonNullable<TableServiceClientOptions['retryOptions']>;
+
+/**
+ * Thrown by every storage call that storage did not answer in time, refused the connection, or answered
+ * "busy" (503/504) after the SDK's retries. Features can tell it apart from a refusal (409, 412, 404) and
+ * reply "saved in a moment" (work kept) or a clear failure inside Teams' ~15 s turn.
+ */
+export class StorageUnavailableError extends Error {
+  override readonly name = 'StorageUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export const isStorageUnavailable = (err: unknown): err is StorageUnavailableError =>
+  err instanceof StorageUnavailableError;
+
+/** How long one storage call (all its tries) may take; a turn makes a few, and Teams gives it about 15 s. */
+export const STORAGE_CALL_TIMEOUT_MS = 4_000;
+/** After a call has timed out, later calls get this much until one succeeds, so a turn fails fast, not 4 s a call. */
+export const STORAGE_SUSPECT_TIMEOUT_MS = 1_000;
+
+/** Retries for refused connections and 5xx (e.g. embedded Azurite restarting), short enough to fit the deadline. */
+export const STORAGE_RETRY_OPTIONS: PipelineRetryOptions = {
+  maxRetries: 3,
+  retryDelayInMs: 200,
+  maxRetryDelayInMs: 1_000,
+};
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'REQUEST_SEND_ERROR',
+]);
+
+export interface CallPolicyOptions {
+  timeoutMs?: number;
+  suspectTimeoutMs?: number;
+  /**
+   * Resolves when storage may be called (embedded Azurite is not being restarted or recovered); rejects when
+   * it is down for good. Awaited before every try, inside the call's deadline.
+   */
+  gate?: () => Promise<void>;
+  /** Counts tries in flight, so a restart can wait until none can still reach the old process. */
+  inFlight?: { add(n: 1 | -1): void };
+}
+
+/** State shared by all clients of one account: whether storage has just timed out. */
+export class CallBudget {
+  private suspect = false;
+  constructor(readonly options: CallPolicyOptions = {}) {}
+
+  get deadlineMs(): number {
+    return this.suspect
+      ? (this.options.suspectTimeoutMs ?? STORAGE_SUSPECT_TIMEOUT_MS)
+      : (this.options.timeoutMs ?? STORAGE_CALL_TIMEOUT_MS);
+  }
+  markTimedOut(): void {
+    this.suspect = true;
+  }
+  markAnswered(): void {
+    this.suspect = false;
+  }
+}
+
+/**
+ * Per call (outside the SDK's retry policy): one deadline for all tries; storage-unreachable errors
+ * become `StorageUnavailableError`.
+ */
+export function deadlinePolicy(budget: CallBudget): PipelinePolicy {
+  return {
+    name: 'rolloutDeskStorageDeadline',
+    async sendRequest(request, next) {
+      const ms = budget.deadlineMs;
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), ms);
+      const callerSignal = request.abortSignal;
+      const signals = [deadline.signal, ...(callerSignal ? [callerSignal as AbortSignal] : [])];
+      request.abortSignal = AbortSignal.any(signals);
+      try {
+        const res = await next(request);
+        budget.markAnswered();
+        if (res.status === 503 || res.status === 504) {
+          throw new StorageUnavailableError(`storage is busy (HTTP ${res.status}); try again in a moment`);
+        }
+        return res;
+      } catch (err) {
+        if (err instanceof StorageUnavailableError) throw err;
+        if (deadline.signal.aborted && !callerSignal?.aborted) {
+          budget.markTimedOut();
+          throw new StorageUnavailableError(`storage did not answer within ${ms} ms`, { cause: err });
+        }
+        const code = (err as { code?: unknown } | undefined)?.code;
+        if (typeof code === 'string' && NETWORK_CODES.has(code)) {
+          throw new StorageUnavailableError(`storage is unreachable (${code})`, { cause: err });
+        }
+        throw err;
+      } finally {
+        clearTimeout(timer);
+        request.abortSignal = callerSignal;
+      }
+    },
+  };
+}
+
+/** Per try (inside the retry policy): waits for the gate, and counts the try while it is in flight. */
+export function gatePolicy(options: CallPolicyOptions): PipelinePolicy {
+  return {
+    name: 'rolloutDeskStorageGate',
+    async sendRequest(request, next) {
+      if (options.gate) await abortable(options.gate(), request.abortSignal as AbortSignal | undefined);
+      options.inFlight?.add(1);
+      try {
+        return await next(request);
+      } finally {
+        options.inFlight?.add(-1);
+      }
+    },
+  };
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new Error('aborted while waiting for storage'));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new Error('aborted while waiting for storage'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

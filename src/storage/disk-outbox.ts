@@ -1,0 +1,156 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { DurableLog, readJsonLines, replaceFileDurably } from './durable-file.js';
+
+/*
+ * A disk outbox for work that must not be lost while storage is down (an issue report, a booking): the
+ * user hears "saved, it will be filed in a moment" once the item is on disk, and `drain` hands it to the
+ * real store when storage is back.
+ *
+ * One file of JSON lines: `{"add":{key,item,at}}` when an item is kept, `{"done":key}` once its handler
+ * succeeded. A crash at any point loses no item that `add` confirmed: a torn last line is cut off on
+ * opening; an item whose handler succeeded but whose "done" line was not yet written is handled again, so
+ * the handler must be idempotent by key (e.g. the issue's request id). When nothing is pending, or before
+ * the file would outgrow its limit, it is rewritten with only the pending items (write, sync, rename).
+ * One process uses one outbox file.
+ */
+
+export class OutboxFullError extends Error {
+  override readonly name = 'OutboxFullError';
+}
+
+export interface OutboxEntry<T> {
+  key: string;
+  item: T;
+  /** When it was kept (ISO). */
+  at: string;
+}
+
+export interface DrainResult {
+  handled: number;
+  /** The first item whose handler failed; it and those after it stay pending, in order. */
+  failed?: { key: string; error: unknown };
+}
+
+type Line<T> = { add: OutboxEntry<T> } | { done: string };
+
+export class DiskOutbox<T> {
+  private readonly pending = new Map<string, OutboxEntry<T>>();
+  private compacting: Promise<void> | undefined;
+  private draining: Promise<DrainResult> | undefined;
+  /** "done" lines in the file: worth a rewrite. */
+  private doneLines = 0;
+
+  private constructor(
+    readonly file: string,
+    private log: DurableLog,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Opens the outbox at `file` (created if missing), with what a previous run left pending. */
+  static async open<T>(file: string, opts: { maxBytes?: number } = {}): Promise<DiskOutbox<T>> {
+    await mkdir(path.dirname(file), { recursive: true });
+    const lines = (await readJsonLines(file)) as Line<T>[];
+    const outbox = new DiskOutbox<T>(file, await DurableLog.open(file), opts.maxBytes ?? 8 * 1024 * 1024);
+    for (const line of lines) {
+      if ('add' in line) {
+        if (!outbox.pending.has(line.add.key)) outbox.pending.set(line.add.key, line.add);
+      } else if ('done' in line) {
+        outbox.pending.delete(line.done);
+        outbox.doneLines++;
+      }
+    }
+    if (outbox.doneLines) await outbox.compact();
+    return outbox;
+  }
+
+  /** Items kept and not yet handled, oldest first. */
+  list(): OutboxEntry<T>[] {
+    return [...this.pending.values()];
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Keeps `item` on disk; resolves once it is there. False if an item with this key is already pending
+   * (a retried request). Throws `OutboxFullError` when the file would exceed its limit.
+   */
+  async add(key: string, item: T, at = new Date()): Promise<boolean> {
+    const entry: OutboxEntry<T> = { key, item, at: at.toISOString() };
+    const bytes = Buffer.byteLength(JSON.stringify({ add: entry })) + 1;
+    for (;;) {
+      while (this.compacting) await this.compacting;
+      if (this.pending.has(key)) return false;
+      if (this.log.size + bytes <= this.maxBytes) break;
+      if (!this.doneLines) {
+        throw new OutboxFullError(
+          `the outbox is full (${this.pending.size} items waiting, limit ${this.maxBytes} bytes): storage has been unavailable too long`,
+        );
+      }
+      await this.compactNow();
+    }
+    // No await between the checks above and the append: a rewrite cannot start in between.
+    this.pending.set(key, entry);
+    try {
+      await this.log.append([{ add: entry }]);
+    } catch (err) {
+      this.pending.delete(key);
+      throw err;
+    }
+    return true;
+  }
+
+  /**
+   * Hands pending items to `handler` in order, each removed once its handler succeeded; stops at the first
+   * failure (it stays first). Items added meanwhile are handled too. One drain runs at a time.
+   */
+  drain(handler: (item: T, key: string) => Promise<void>): Promise<DrainResult> {
+    this.draining ??= this.drainAll(handler).finally(() => (this.draining = undefined));
+    return this.draining;
+  }
+
+  private async drainAll(handler: (item: T, key: string) => Promise<void>): Promise<DrainResult> {
+    let handled = 0;
+    for (;;) {
+      const next = this.pending.values().next();
+      if (next.done) break;
+      const entry = next.value;
+      try {
+        await handler(entry.item, entry.key);
+      } catch (error) {
+        return { handled, failed: { key: entry.key, error } };
+      }
+      while (this.compacting) await this.compacting;
+      await this.log.append([{ done: entry.key }]);
+      this.doneLines++;
+      this.pending.delete(entry.key);
+      handled++;
+    }
+    if (this.doneLines) await this.compactNow();
+    return { handled };
+  }
+
+  private compactNow(): Promise<void> {
+    this.compacting ??= this.compact().finally(() => (this.compacting = undefined));
+    return this.compacting;
+  }
+
+  /** Rewrites the file with only the pending items. */
+  private async compact(): Promise<void> {
+    await this.log.close();
+    const content = this.list()
+      .map((add) => `${JSON.stringify({ add })}\n`)
+      .join('');
+    await replaceFileDurably(this.file, content);
+    this.log = await DurableLog.open(this.file);
+    this.doneLines = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.draining?.catch(() => {});
+    while (this.compacting) await this.compacting;
+    await this.log.close();
+  }
+}

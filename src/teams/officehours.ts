@@ -1,0 +1,145 @@
+import type { Activity } from 'botbuilder';
+import { IANAZone } from 'luxon';
+import { escapeText } from '../cards/template.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import {
+  type AgendaBuilder,
+  addFormCard,
+  agendaCard,
+  asksForOfficeHours,
+  bookingCard,
+  OFFICE_HOURS_COMMANDS,
+  OFFICE_HOURS_VERBS,
+  type OfficeHoursService,
+  scheduleCard,
+  trainingCard,
+  type Viewer,
+} from '../officehours/index.js';
+import { personOf } from '../roles/roles.js';
+import type { RolloutDirectory } from '../rollout/index.js';
+import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
+import { personKeysOf } from './rollout.js';
+
+export interface OfficeHoursWiring {
+  service: OfficeHoursService;
+  agenda: AgendaBuilder;
+  directory: Pick<RolloutDirectory, 'rollout'>;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * The time zone Teams says the user is in: `entities[type=clientInfo].timezone`, else the activity's
+ * `localTimezone`. Only a real IANA zone is taken; anything else is as if Teams said nothing.
+ */
+export function zoneOf(activity: Partial<Activity>): string | undefined {
+  const info = (activity.entities ?? []).find((e) => e.type === 'clientInfo') as { timezone?: unknown } | undefined;
+  for (const candidate of [info?.timezone, activity.localTimezone]) {
+    if (typeof candidate === 'string' && candidate.length <= 64 && IANAZone.isValidZone(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export function viewerOf(turn: Turn, defaultZone: string): Viewer {
+  const zone = zoneOf(turn.context.activity);
+  return { person: personOf(turn.actor), role: turn.role, keys: personKeysOf(turn), zone: zone ?? defaultZone, zoneKnown: zone !== undefined };
+}
+
+/** What the FAQ's handlers call: the live schedule instead of the guidance's page about office hours. */
+export interface OfficeHoursHooks {
+  /** Answers "when are office hours?" from the live schedule; false when the text asks something else. */
+  answer(turn: Turn, text: string): Promise<boolean>;
+  /** "Ask at office hours" on an answer card: the next sessions, with the question filled in. */
+  ask(turn: Turn, question: string): Promise<CardActionResult>;
+}
+
+/** Office hours, training and the hosts' agenda: parse what Teams sent, call the service, render its result. */
+export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): OfficeHoursHooks {
+  const { service } = w;
+  const viewer = (turn: Turn) => viewerOf(turn, service.defaultZone);
+  const now = () => w.clock.now();
+  const schedule = async (turn: Turn, opts: { question?: string; notice?: string; heading?: string } = {}) => {
+    const v = viewer(turn);
+    return scheduleCard(await service.upcoming(v), v, now(), opts);
+  };
+  const agendaOf = async (res: Awaited<ReturnType<OfficeHoursService['markAttendance']>>): Promise<CardActionResult> =>
+    res.kind === 'message' ? { message: res.text } : { card: agendaCard(await w.agenda.view(res.occurrence, res.notice)) };
+
+  // ---- staff --------------------------------------------------------------------------------------------
+
+  bot.command(OFFICE_HOURS_COMMANDS.show, async (turn) => turn.reply(await schedule(turn)));
+  bot.verb(OFFICE_HOURS_VERBS.show, async (turn) => ({ card: await schedule(turn) }));
+
+  bot.command(OFFICE_HOURS_COMMANDS.training, async (turn) => {
+    const v = viewer(turn);
+    await turn.reply(trainingCard(await service.training(v), v, now()));
+  });
+
+  bot.verb(OFFICE_HOURS_VERBS.book, async (turn, data) => {
+    const typed = data.field ? data[data.field] : undefined;
+    const v = viewer(turn);
+    const res = await service.book(v, data.occurrenceId, typeof typed === 'string' ? typed : '');
+    if (res.kind === 'message') return { message: res.text };
+    if (res.fresh) turn.log.info({ occurrence: data.occurrenceId }, 'office hours booked');
+    return { card: bookingCard(res.offer, v, now(), res.fresh ? undefined : `You already have a seat at ${escapeText(res.offer.occurrence.session.title)}`) };
+  });
+
+  bot.verb(OFFICE_HOURS_VERBS.cancel, async (turn, data) => {
+    const res = await service.cancelBooking(viewer(turn), data.occurrenceId);
+    return { card: await schedule(turn, { notice: res.text }) };
+  });
+
+  // ---- rollout team ---------------------------------------------------------------------------------------
+
+  bot.command(OFFICE_HOURS_COMMANDS.add, async (turn) => turn.reply(addFormCard(w.directory.rollout, service.defaultZone)));
+  bot.verb(OFFICE_HOURS_VERBS.add, async (turn, data) => {
+    const res = await service.addSession(viewer(turn), data);
+    if (res.kind === 'message') return { message: res.text };
+    if (res.kind === 'invalid') return { card: addFormCard(w.directory.rollout, service.defaultZone, { values: res.values, error: res.error }) };
+    turn.log.info({ session: res.session.id }, 'session added');
+    const first = res.next[0];
+    return {
+      message: `Added ${res.session.title} (${res.session.id})${first ? `: first on ${first.start.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}. Staff see it with "office hours"${res.session.kind === 'training' ? ' and "my training"' : ''}.`,
+    };
+  });
+  bot.command(OFFICE_HOURS_COMMANDS.cancel, async (turn, args) => turn.reply(escapeText(await service.cancelOccurrence(viewer(turn), args))));
+  bot.command(OFFICE_HOURS_COMMANDS.move, async (turn, args) => turn.reply(escapeText(await service.moveOccurrence(viewer(turn), args))));
+
+  // ---- hosts ----------------------------------------------------------------------------------------------
+
+  bot.verb(OFFICE_HOURS_VERBS.attendance, async (turn, data) => {
+    const present = Object.entries(data)
+      .filter(([k, v]) => /^attended\d{1,4}$/.test(k) && typeof v === 'string' && v.length > 0 && v.length <= 100)
+      .map(([, v]) => v as string);
+    return agendaOf(await service.markAttendance(viewer(turn), data.occurrenceId, present));
+  });
+  bot.verb(OFFICE_HOURS_VERBS.questionIssue, async (turn, data) => {
+    const field = (name: string) => {
+      const v = data[`${name}${data.index}`];
+      return typeof v === 'string' ? v.slice(0, 4000) : undefined;
+    };
+    const res = await service.questionToIssue(viewer(turn), data.occurrenceId, data.personId, {
+      title: field('title'),
+      category: field('category'),
+      severity: field('severity'),
+      site: field('site'),
+    });
+    if (res.kind === 'invalid') return { card: agendaCard(await w.agenda.view(res.occurrence, res.notice)) };
+    return agendaOf(res);
+  });
+  bot.verb(OFFICE_HOURS_VERBS.questionGap, async (turn, data) => agendaOf(await service.questionGap(viewer(turn), data.occurrenceId, data.personId)));
+
+  return {
+    answer: async (turn, text) => {
+      if (!asksForOfficeHours(text)) return false;
+      await turn.reply(await schedule(turn, { heading: 'Next office hours (from the live schedule)' }));
+      return true;
+    },
+    ask: async (turn, question) => {
+      // A new message, so the answer the user came from stays on screen.
+      await turn.reply(await schedule(turn, { question }));
+      return { message: 'The next office hours are below: book a seat and your question goes to the hosts ahead.' };
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { CloudAdapter } from 'botbuilder';
+import type { PostStore } from '../conversations/posts.js';
+import type { ConversationStore } from '../conversations/store.js';
+import type { Logger } from '../log.js';
+import { openBudgets } from '../outbound/budget.js';
+import { DeliveryStore } from '../outbound/deliveries.js';
+import { QueueOutbox } from '../outbound/outbox.js';
+import { OutboundQueue } from '../outbound/queue.js';
+import { OutboundWorker, type WorkerOptions } from '../outbound/worker.js';
+import { openQueue, type QueueAccount, queueName } from '../storage/queues.js';
+import type { Tables } from '../storage/tables.js';
+import { TeamsTransport } from './transport.js';
+
+export interface OutboundSetup {
+  tables: Tables;
+  queueAccount: QueueAccount;
+  /** Prefix of the queue's name (the table prefix), so apps and tests sharing an account stay apart. */
+  prefix: string;
+  adapter: CloudAdapter;
+  botAppId: string;
+  conversations: ConversationStore;
+  posts: PostStore;
+  tenantSendsPerSecond: number;
+  log: Logger;
+  /** Worker settings (tests and the bench tune them); `id` names this instance. */
+  worker: Partial<WorkerOptions> & { id: string };
+  /**
+   * ms the tenant's 1 s window is widened by (default 40: the budget is 50 per 1.04 s, 96% of the limit).
+   * Half of it is for a request leaving late, half for its way to the connector; each conversation's
+   * windows get 100 ms.
+   */
+  guardMs?: number;
+}
+
+export interface Outbound {
+  outbox: QueueOutbox;
+  worker: OutboundWorker;
+  /** Stops the worker: in-flight sends finish, waiting ones go back to the queue. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Resolves once the queue is empty and this worker holds nothing (tests and tools; false after the bound). */
+  settled(timeoutMs?: number): Promise<boolean>;
+}
+
+/** Builds the durable outbound path: the outbox features enqueue to, and this instance's worker. */
+export async function startOutbound(s: OutboundSetup): Promise<Outbound> {
+  const queue = new OutboundQueue(await openQueue(s.queueAccount, queueName(s.prefix, 'outbound')));
+  const deliveries = await DeliveryStore.open(s.tables);
+  const budgets = await openBudgets(s.tables, {
+    tenantPerSecond: s.tenantSendsPerSecond,
+    guardMs: s.guardMs ?? 40,
+    conversationGuardMs: 100,
+    blockMs: 250,
+  });
+  const outbox = new QueueOutbox(queue, deliveries, s.posts);
+  const worker = new OutboundWorker(
+    {
+      queue,
+      deliveries,
+      posts: s.posts,
+      conversations: s.conversations,
+      tenant: budgets.tenant,
+      conversationBudget: budgets.conversations,
+      transport: new TeamsTransport(s.adapter, s.botAppId),
+      listeners: outbox.listeners,
+      outbox,
+      log: s.log,
+    },
+    { maxLateMs: (s.guardMs ?? 40) / 2, ...s.worker },
+  );
+  worker.start();
+  const settled = async (timeoutMs = 30_000) => {
+    const end = Date.now() + timeoutMs;
+    // Twice in a row: a message can move from the queue to the worker between the two looks.
+    for (let quiet = 0; quiet < 2 && Date.now() < end; ) {
+      quiet = !worker.busy && (await queue.size()) === 0 ? quiet + 1 : 0;
+      if (quiet < 2) await new Promise((r) => setTimeout(r, 50));
+    }
+    return Date.now() < end;
+  };
+  return { outbox, worker, stop: (timeoutMs) => worker.stop(timeoutMs), settled };
+}

@@ -1,0 +1,79 @@
+import type { Mention } from 'botbuilder';
+import { escapeText } from '../cards/template.js';
+import type { ConversationStore } from '../conversations/store.js';
+import { personOf, type Person } from '../roles/roles.js';
+import { goLiveText, ROLLOUT_COMMANDS, type RolloutDirectory } from '../rollout/index.js';
+import type { RolloutDeskBot, Turn } from './bot.js';
+
+export interface RolloutWiring {
+  directory: RolloutDirectory;
+  conversations: Pick<ConversationStore, 'personName'>;
+}
+
+/** Every key Teams knows a person by (Entra object id, Teams id), for the rollout directory. */
+export function personKeysOf(turn: Turn): string[] {
+  return [turn.actor.aadObjectId, turn.actor.id].filter((k): k is string => Boolean(k));
+}
+
+/**
+ * Who a `group add` names: an @mention (Teams), "me", or an Entra object id typed out. Returns the target
+ * text (what is left) and the person, or a message saying what to type.
+ */
+export async function personArgument(
+  turn: Turn,
+  args: string,
+  nameOf: (id: string) => Promise<string | undefined>,
+): Promise<{ target: string; person: Person } | { message: string }> {
+  const botId = turn.context.activity.recipient?.id;
+  const mentions = (turn.context.activity.entities ?? []).filter(
+    (e): e is Mention & { type: 'mention' } => e.type === 'mention' && (e as Mention).mentioned?.id !== botId,
+  ) as Mention[];
+  const mention = mentions[0];
+  if (mention?.mentioned?.id) {
+    const label = (mention.mentioned.name ?? '').trim();
+    const target = args.replace(/<at>[^<]*<\/at>/g, ' ').replace(label ? new RegExp(`@?${escapeRegExp(label)}`) : /$^/, ' ').trim();
+    return { target, person: { id: mention.mentioned.id, name: label || mention.mentioned.id } };
+  }
+  const words = args.split(/\s+/).filter(Boolean);
+  const last = words.pop() ?? '';
+  const target = words.join(' ');
+  if (!target || !last) return { message: 'Type it as "group add field-officers @Name" (or "me", or the person\'s Entra object id).' };
+  if (last.toLowerCase() === 'me') return { target, person: personOf(turn.actor) };
+  if (/^[0-9a-f-]{36}$/i.test(last) || /^29:/.test(last)) return { target, person: { id: last, name: (await nameOf(last)) ?? last } };
+  return { message: `I can't tell who "${last}" is: @mention them, type "me", or their Entra object id.` };
+}
+
+/** `groups`, `group add`, `group remove`: the rollout team keeps the rollout's people from Teams. */
+export function registerRollout(bot: RolloutDeskBot, w: RolloutWiring): void {
+  const caller = (turn: Turn) => ({ person: personOf(turn.actor), role: turn.role });
+
+  bot.command(ROLLOUT_COMMANDS.groups, async (turn) => {
+    const r = w.directory.rollout;
+    const lines = [
+      '**Cohorts**',
+      ...(r.cohorts.length ? r.cohorts.map((c) => `- ${escapeText(c.name)} (\`${c.id}\`): ${goLiveText(c)}`) : ['- none yet']),
+      '',
+      '**User groups**',
+      ...(r.groups.length ? r.groups.map((g) => `- ${escapeText(g.name)} (\`${g.id}\`)${g.description ? `: ${escapeText(g.description)}` : ''}`) : ['- none yet']),
+    ];
+    if (r.problems.length) lines.push('', `The rollout file has ${r.problems.length} entr${r.problems.length === 1 ? 'y' : 'ies'} left out: ${escapeText(r.problems.join('; '))}`);
+    await turn.reply(lines.join('\n'));
+  });
+
+  for (const [def, change] of [
+    [ROLLOUT_COMMANDS.add, 'add'],
+    [ROLLOUT_COMMANDS.remove, 'remove'],
+  ] as const) {
+    bot.command(def, async (turn, args) => {
+      const parsed = await personArgument(turn, args, (id) => w.conversations.personName(id));
+      if ('message' in parsed) return turn.reply(escapeText(parsed.message));
+      const res = await w.directory[change](caller(turn), parsed.target, parsed.person);
+      if (res.ok) turn.log.info({ change, target: parsed.target }, 'rollout membership changed');
+      await turn.reply(escapeText(res.message));
+    });
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { confirmCard, messageCard, progressCard } from '../../src/broadcast/cards.js';
+import { progressOf } from '../../src/broadcast/progress.js';
+import type { Send } from '../../src/broadcast/model.js';
+import { validationErrors } from '../support/cards.js';
+
+const content = {
+  title: 'Go-live **Monday** <at>Everyone</at>',
+  body: 'From **Monday**:\n\n1. Sync first.\n2. Then record.\n\n<at>Boss</at> says hi. [Checklist](https://x.example/c)',
+  links: [{ title: 'Checklist', url: 'https://x.example/c' }],
+};
+
+describe('the message card recipients read', () => {
+  it('shows the body\'s markdown (lists, bold, links) but never a mention or the title as formatting', () => {
+    const card = messageCard(content, { sendId: 's1', refreshUserId: '29:adele', footer: 'From the FieldLedger rollout team' });
+    const text = JSON.stringify(card);
+    expect(validationErrors(card)).toEqual([]);
+    expect(text).toContain('1. Sync first.\\n2. Then record.');
+    expect(text).toContain('**Monday**:');
+    expect(text).toContain('[Checklist](https://x.example/c)');
+    expect(text).not.toContain('<at>');
+    expect(card.body?.[0]).toMatchObject({ text: expect.not.stringContaining('**') });
+    expect(card.refresh).toEqual({
+      action: { type: 'Action.Execute', title: 'Refresh', verb: 'broadcast.refresh', data: { action: 'broadcast.refresh', sendId: 's1' } },
+      userIds: ['29:adele'],
+    });
+    expect(text).toContain('"verb":"broadcast.ack"');
+  });
+
+  it('has no refresh in a channel, and once acknowledged says so instead of offering "Got it"', () => {
+    const card = messageCard(content, { sendId: 's1', acknowledgedAt: '2027-01-11T09:30:00Z' });
+    expect(card).not.toHaveProperty('refresh');
+    const text = JSON.stringify(card);
+    expect(text).toContain('✓ You acknowledged this on 11 Jan 2027 09:30 UTC');
+    expect(text).not.toContain('broadcast.ack');
+  });
+});
+
+describe('the sender\'s cards', () => {
+  it('the confirmation states how many recipients, and how many lack the app', () => {
+    const text = JSON.stringify(
+      confirmCard({ id: 'welcome', title: 'Welcome', audienceLabel: 'Wave B', toChannel: false, recipients: 42, notInstalled: 3, notes: [] }),
+    );
+    expect(text).toContain('42 people, 1:1');
+    expect(text).toContain('Send to 42 people');
+    expect(text).toContain('3 (reported as \\"not installed\\")');
+    const nobody = JSON.stringify(confirmCard({ id: 'w', title: 'W', audienceLabel: 'x', toChannel: false, recipients: 0, notInstalled: 0, notes: ['cohort "z" is no longer in the rollout file'] }));
+    expect(nobody).toContain('Nobody to send this to');
+    expect(nobody).not.toContain('broadcast.send');
+  });
+
+  it('the progress card: sent of total, rate and time left from the answers so far', () => {
+    const send = { id: 's', content: { title: 'T', body: 'b', links: [] }, audienceLabel: 'everyone', status: 'sending', startedAt: '2027-01-11T09:00:00Z' } as unknown as Send;
+    const byState = { pending: 600, sent: 390, failed: 10, blocked: 0, notInstalled: 0, cancelled: 0 };
+    const p = progressOf(send, { byState, held: 0, queued: 100, waiting: 500, total: 1000 }, new Date('2027-01-11T09:00:10Z'));
+    expect(p.rate).toBe(40);
+    const text = JSON.stringify(progressCard(p));
+    expect(text).toContain('390 of 1,000');
+    expect(text).toContain('40.0 messages/s');
+    expect(text).toContain('under a minute');
+    expect(text).toContain('broadcast.cancelSend');
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { allAcknowledged, championsPast, milestonesToMark, noP1Week } from '../../src/broadcast/wins.js';
+import { parsePlan } from '../../src/broadcast/plan.js';
+import type { Rollout } from '../../src/rollout/model.js';
+import { CHAMPION, fixture, finished, installed, LEAD, STAFF } from './support.js';
+
+const ADELE = '00000000-0000-0000-0000-0000000000022';
+
+describe('celebrate', () => {
+  it('posts to the support channel with a real @mention; bad input and staff change nothing', async () => {
+    const f = await fixture();
+    const staff = await f.b.celebrations.celebrate(STAFF, { who: ADELE, what: 'All reports on time', image: '' }, 'k0');
+    expect(staff).toMatchObject({ kind: 'refused' });
+    const bad = await f.b.celebrations.celebrate(CHAMPION, { who: '', what: 'x'.repeat(501), image: 'http://x' }, 'k1');
+    expect(bad).toMatchObject({ kind: 'invalid', errors: { who: expect.any(String), what: expect.stringContaining('501'), image: expect.any(String) } });
+    expect(f.outbox.enqueued).toEqual([]);
+
+    const posted = await f.b.celebrations.celebrate(CHAMPION, { who: ADELE, what: 'Every K-05 on time in **week one**', image: '' }, 'k2');
+    expect(posted).toMatchObject({ kind: 'posted', fresh: true, celebration: { people: [{ id: ADELE, name: 'a colleague' }] } });
+    const [post] = f.outbox.enqueued;
+    expect(post).toMatchObject({ op: 'send', to: { kind: 'channel', role: 'support' }, post: { kind: 'celebration' } });
+    const card = JSON.stringify(post?.op === 'send' ? post.content : {});
+    expect(card).toContain('<at>a colleague</at>');
+    expect(card).toContain(`"mentioned":{"id":"${ADELE}","name":"a colleague"}`);
+    // What the champion typed is shown as typed, never as formatting.
+    expect(card).not.toContain('**week one**');
+  });
+
+  it('kudos: once per person, the count redrawn in place with a newer version each time', async () => {
+    const f = await fixture();
+    const posted = await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: 'Great triage', image: '' }, 'k');
+    if (posted.kind !== 'posted') throw new Error('not posted');
+    const id = posted.celebration.id;
+    const adele = { person: { id: 'aad-adele', name: 'Adele Vance' }, role: 'staff' as const };
+    const first = await f.b.celebrations.kudos(adele, id);
+    const twice = await f.b.celebrations.kudos(adele, id);
+    const lead = await f.b.celebrations.kudos(LEAD, id);
+    expect(JSON.stringify(first)).toContain('👏 1 kudos');
+    expect(JSON.stringify(twice)).toContain('You already sent kudos for this one.');
+    expect(JSON.stringify(twice)).toContain('👏 1 kudos');
+    expect(JSON.stringify(lead)).toContain('👏 2 kudos');
+    const updates = f.outbox.enqueued.filter((m) => m.op === 'update');
+    expect(updates.map((u) => u.op === 'update' && u.version)).toEqual([1, 2]);
+    expect(await f.b.celebrations.kudos(adele, 'c-forged')).toMatchObject({ kind: 'message' });
+  });
+
+  it('says so when the support channel is not set up, and posts nothing', async () => {
+    const f = await fixture({ supportChannel: false });
+    const res = await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: 'x', image: '' }, 'k');
+    expect(res).toMatchObject({ kind: 'message', text: expect.stringContaining('setup support') });
+    expect(f.outbox.enqueued).toEqual([]);
+  });
+});
+
+describe('automatic wins', () => {
+  it('rules: the highest milestone reached, the no-P1 clock, a cohort all acknowledged, champions past the threshold', () => {
+    expect(milestonesToMark(260, [25, 100, 250, 500], new Set([25]))).toEqual({ celebrate: 250, quietly: [100] });
+    expect(milestonesToMark(24, [25], new Set())).toEqual({ quietly: [] });
+    const t0 = new Date('2027-01-04T00:00:00Z');
+    expect(noP1Week('', 0, false, t0)).toEqual({ clearSince: '', win: false });
+    expect(noP1Week('', 0, true, t0)).toEqual({ clearSince: t0.toISOString(), win: false });
+    expect(noP1Week(t0.toISOString(), 0, true, new Date('2027-01-11T00:00:00Z')).win).toBe(true);
+    expect(noP1Week(t0.toISOString(), 1, true, new Date('2027-01-11T00:00:00Z'))).toEqual({ clearSince: '', win: false });
+    expect(allAcknowledged(['a', 'B'], new Set(['a', 'b']))).toBe(true);
+    expect(allAcknowledged([], new Set())).toBe(false);
+    const counts = new Map([
+      ['champ', { name: 'Grace', count: 10 }],
+      ['staff', { name: 'Sam', count: 12 }],
+    ]);
+    expect(championsPast(counts, ['CHAMP'], 10)).toEqual([{ id: 'champ', name: 'Grace', count: 10 }]);
+  });
+
+  it('each win is posted once, however often (and on however many instances) the check runs', async () => {
+    const rollout: Rollout = {
+      cohorts: [{ id: 'wave-b', name: 'Wave B', goLive: '2027-02-01', zone: 'Africa/Lusaka' }],
+      groups: [],
+      members: [],
+      problems: [],
+    };
+    const facts = {
+      resolvedCount: async () => 120,
+      openP1: async () => 0,
+      anyIssues: async () => true,
+      // Chris resolved 11 in January, none yet in February.
+      resolvedBy: async (since: Date) =>
+        new Map(since.toISOString() < '2027-01-15' ? [[CHAMPION.person.id, { name: 'Chris Champion', count: 11 }]] : []),
+    };
+    const f = await fixture({ facts, members: { 'cohort:wave-b': ['a', 'b'] }, chats: installed(['a', 'b']) });
+    f.rollout.current = rollout;
+    f.plan.current = parsePlan(
+      `timeZone: Africa/Lusaka
+celebrations: { resolvedMilestones: [25, 100, 250], noP1Week: true, cohortAcknowledged: true, championMonthly: 10 }
+messages:
+  - id: golive-week
+    stage: launch
+    launch: true
+    title: Next Monday
+    body: Get ready.
+    audience: { cohort: all }
+    when: golive-7d 09:00
+`,
+      rollout,
+    );
+    // The launch message goes to Wave B; both acknowledge.
+    f.clock.set('2027-01-25T07:00:30Z');
+    const [sendId] = await f.b.service.runDue();
+    await finished(f, sendId!);
+    for (const who of ['a', 'b']) await f.b.service.acknowledge({ person: { id: who, name: who }, role: 'staff' }, sendId!);
+
+    const first = await f.b.wins.run();
+    expect(first.sort()).toEqual(['champion|aad-champ|2027-01', 'cohort-ack|wave-b|golive-week', 'resolved-100'].sort());
+    f.clock.advance(8 * 86_400_000);
+    expect(await f.b.wins.run()).toEqual(['no-p1-week']);
+    expect(await f.b.wins.run()).toEqual([]);
+    const posts = f.outbox.enqueued.filter((m) => m.op === 'send' && m.key.startsWith('celebration|'));
+    expect(posts).toHaveLength(4);
+    expect(JSON.stringify(posts)).toContain('Wave B: everyone acknowledged the launch message');
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * One app instance's communication plan and outbound worker in a process of its own, for the crash test,
+ * which kills it (SIGKILL) mid-send and starts another. Settings come from the environment:
+ *   BC_STORAGE  connection string     BC_PREFIX  table/queue prefix     BC_ID  this instance's name
+ *   BC_START    "1": confirm `send launch` (to everyone with a 1:1 chat) as it starts
+ * It prints `{"ready":true}` (and `{"sendId":…}` when it started one), then runs the plan's job every second.
+ */
+import { systemClock } from '../../src/clock.js';
+import { openBroadcast } from '../../src/broadcast/index.js';
+import { parsePlan } from '../../src/broadcast/plan.js';
+import { PostStore } from '../../src/conversations/posts.js';
+import { ConversationStore } from '../../src/conversations/store.js';
+import { createLogger } from '../../src/log.js';
+import { EMPTY_ROLLOUT } from '../../src/rollout/model.js';
+import { Tables } from '../../src/storage/tables.js';
+import { createAdapter } from '../../src/teams/adapter.js';
+import { startOutbound } from '../../src/teams/outbound.js';
+import { TEST_WORKER } from '../outbound/support.js';
+
+const env = process.env;
+const storage = env.BC_STORAGE ?? '';
+const prefix = env.BC_PREFIX ?? '';
+const log = createLogger('warn');
+const tables = new Tables(storage, prefix);
+const conversations = await ConversationStore.open(tables, systemClock);
+const outbound = await startOutbound({
+  tables,
+  queueAccount: storage,
+  prefix,
+  adapter: createAdapter({ kind: 'local' }, log),
+  botAppId: '',
+  conversations,
+  posts: await PostStore.open(tables),
+  tenantSendsPerSecond: 25,
+  log,
+  worker: { id: env.BC_ID ?? `bc${process.pid}`, ...TEST_WORKER },
+});
+const plan = parsePlan(
+  `messages:
+  - id: launch
+    stage: launch
+    title: FieldLedger goes live on Monday
+    body: Sign in once before Monday.
+    audience: everyone
+    when: manual
+`,
+  EMPTY_ROLLOUT,
+);
+const b = await openBroadcast({
+  tables,
+  outbox: outbound.outbox,
+  clock: systemClock,
+  plan: () => plan,
+  rollout: () => EMPTY_ROLLOUT,
+  directory: {
+    personalChatUsers: () => conversations.personalChatUsers(),
+    teamMembers: async () => [],
+    championIds: async () => [],
+    rolloutTeamIds: [],
+    members: async () => [],
+  },
+  chatOf: async (userKey) => {
+    const chat = await conversations.personalChat(userKey);
+    return chat ? { teamsUserId: chat.user?.id ?? userKey } : undefined;
+  },
+  nameOf: async () => undefined,
+  knownPeople: async () => [],
+  supportChannelReady: async () => false,
+  facts: { resolvedCount: async () => 0, openP1: async () => 0, anyIssues: async () => false, resolvedBy: async () => new Map() },
+  // A message handed over whose answer has not come in 4 s is handed over again (under the same key).
+  settings: { batch: 20, staleMs: 4_000, progressEveryMs: 1_000, graceMs: 0 },
+  log,
+});
+if (env.BC_START === '1') {
+  const res = await b.service.send({ person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' }, 'launch', 'crash-test', '');
+  if (res.kind === 'started') process.stdout.write(`${JSON.stringify({ sendId: res.send.id })}\n`);
+}
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+setInterval(() => {
+  b.service.tick().catch(() => {});
+}, 1_000);

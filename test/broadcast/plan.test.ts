@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PlanError, parsePlan } from '../../src/broadcast/plan.js';
+import { parseRollout, type Rollout } from '../../src/rollout/model.js';
+
+const sampleRollout: Rollout = parseRollout(readFileSync('sample/rollout.yaml', 'utf8'));
+
+function problems(text: string, rollout = sampleRollout): string[] {
+  try {
+    parsePlan(text, rollout, 'plan.yaml');
+  } catch (error) {
+    if (error instanceof PlanError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+const message = (over: string) => `messages:
+  - id: golive-week
+    stage: launch
+    title: Next Monday
+    body: Get ready.
+    audience: { cohort: all }
+    when: golive-7d 09:00
+${over}`;
+
+describe('the communication plan file', () => {
+  it('reads the sample plan for the FieldLedger rollout: every stage, about ten messages', () => {
+    const plan = parsePlan(readFileSync('sample/communication-plan.yaml', 'utf8'), sampleRollout);
+    expect(plan.messages.length).toBeGreaterThanOrEqual(9);
+    expect(new Set(plan.messages.map((m) => m.stage))).toEqual(new Set(['assessment', 'design', 'launch', 'adoption']));
+    expect(plan.messages.map((m) => m.when.kind)).toEqual(expect.arrayContaining(['at', 'golive', 'every', 'manual']));
+    expect(plan.wins.resolvedMilestones).toEqual([25, 100, 250, 500]);
+  });
+
+  it('names the message id and the field of every problem', () => {
+    const found = problems(`timeZone: Africa/Lusaka
+messages:
+  - id: welcome
+    stage: launch
+    title: Welcome
+    body: Hello
+    audience: { group: enumerators }
+    when: 2027-01-11 9am
+  - id: tip
+    stage: adoption
+    title: Tip
+    body: Sync daily.
+    audience: everyone
+    when: { every: "FREQ=HOURLY", at: "09:00", from: 2027-01-01, until: 2027-03-01 }
+  - id: Bad_Id
+    stage: rollout
+    body: x
+    audience: { channel: triage }
+    when: manual
+`);
+    expect(found).toEqual([
+      'messages[0] (welcome).audience.group: no user group "enumerators" in the rollout file',
+      'messages[0] (welcome).when: "9am": the time must be written HH:mm (24-hour)',
+      'messages[1] (tip).when.every: must repeat at most daily (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY)',
+      'messages[2] (Bad_Id).id: must be 1–40 lower-case letters, digits and dashes',
+      'messages[2] (Bad_Id).stage: must be one of assessment, design, launch, adoption',
+      'messages[2] (Bad_Id).title: is missing',
+      'messages[2] (Bad_Id).audience.channel: must be support or announcements (the channels set up with "setup support|announcements")',
+    ]);
+  });
+
+  it('refuses a time relative to go-live for an audience that is not a cohort, and ids used twice', () => {
+    expect(problems(message('').replace('{ cohort: all }', 'everyone'))).toEqual([
+      'messages[0] (golive-week).when: a time relative to go-live needs a cohort audience (cohort: all, or a cohort id)',
+    ]);
+    const twice = message(`  - id: golive-week
+    stage: launch
+    title: Again
+    body: x
+    audience: champions
+    when: manual
+`);
+    expect(problems(twice)).toEqual(['messages[1] (golive-week).id: "golive-week" is used by another message']);
+  });
+
+  it('checks time zones and links', () => {
+    expect(
+      problems(`messages:
+  - id: a
+    stage: design
+    title: A
+    body: B
+    links: [{ title: Open, url: "http://insecure.example" }]
+    audience: champions
+    when: 2027-01-11 09:00 Mars/Olympus
+`),
+    ).toEqual([
+      'messages[0] (a).links[0].url: must be an https:// address',
+    ]);
+    expect(
+      problems(`messages:
+  - id: a
+    stage: design
+    title: A
+    body: B
+    audience: champions
+    when: 2027-01-11 09:00 Mars/Olympus
+`),
+    ).toEqual(['messages[0] (a).when: "Mars/Olympus" is not an IANA time zone such as Africa/Nairobi']);
+  });
+
+  it('says when the file is not YAML at all', () => {
+    expect(problems('messages: [unclosed')[0]).toMatch(/^not valid YAML/);
+  });
+});

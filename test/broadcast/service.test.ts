@@ -1,0 +1,317 @@
+import { describe, expect, it } from 'vitest';
+import { parsePlan } from '../../src/broadcast/plan.js';
+import { outboundKey } from '../../src/broadcast/runner.js';
+import { parseWorkingHours } from '../../src/broadcast/working-hours.js';
+import { ManualClock } from '../../src/clock.js';
+import type { Rollout } from '../../src/rollout/model.js';
+import { testTables } from '../support/storage.js';
+import { fixture, finished, installed, LEAD, rolloutTeam, settle, STAFF, TestOutbox, users } from './support.js';
+
+const rollout: Rollout = {
+  cohorts: [{ id: 'wave-b', name: 'Wave B', goLive: '2027-02-01', zone: 'Africa/Lusaka' }],
+  groups: [{ id: 'field-officers', name: 'Field officers' }],
+  members: [],
+  problems: [],
+};
+
+/** A plan with one manual message to a list of people, and one to the support channel. */
+function planFor(people: string[]) {
+  return parsePlan(
+    `timeZone: Africa/Lusaka
+messages:
+  - id: welcome
+    stage: launch
+    title: Welcome to FieldLedger
+    body: "**Read this** before Monday."
+    audience: { users: [${people.join(', ')}] }
+    when: manual
+  - id: help
+    stage: launch
+    title: How to get help
+    body: Ask the bot.
+    audience: { channel: support }
+    when: manual
+`,
+    rollout,
+  );
+}
+
+const userSends = (o: TestOutbox) => o.broadcastSends().filter((m) => m.op === 'send' && m.to.kind === 'user');
+
+describe('sending a plan message', () => {
+  it('writes a row per recipient before handing over, sends each once in batches, and reports counts and acknowledgements', async () => {
+    const people = users(7);
+    const f = await fixture({ batch: 3, chats: installed(people.slice(0, 6)) });
+    f.plan.current = planFor(people);
+    f.rollout.current = rollout;
+
+    const confirm = await f.b.service.prepareSend(LEAD, 'welcome');
+    expect(confirm).toMatchObject({ kind: 'confirm', confirmation: { recipients: 7, notInstalled: 1 } });
+
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await f.b.runner.idle();
+    // Rows exist before anything was delivered; only the first batch was handed over.
+    const t0 = await f.b.deliveries.tally(started.send.id);
+    expect(t0.total).toBe(7);
+    expect(userSends(f.outbox).length).toBeLessThanOrEqual(3);
+
+    await finished(f, started.send.id);
+    const keys = userSends(f.outbox).map((m) => m.key);
+    expect(new Set(keys).size).toBe(6);
+    expect(f.outbox.delivered.filter((k) => k.startsWith('broadcast|'))).toHaveLength(6);
+
+    // The requester's progress card came first, was updated in place, and ended as the report.
+    const cards = f.outbox.requesterCards();
+    expect(cards[0]).toMatchObject({ op: 'send', to: { kind: 'user', userKey: rolloutTeam.id }, post: { kind: 'broadcast-progress' } });
+    const last = cards[cards.length - 1]!;
+    expect(last.op).toBe('update');
+    const report = JSON.stringify(last.op === 'update' ? last.content : '');
+    expect(report).toContain('Delivery report');
+    expect(report).toMatch(/"Sent","value":"6"/);
+    expect(report).toMatch(/"App not installed","value":"1"/);
+
+    // Two of six acknowledge (one twice): the report shows 33%, and "remind" names the other four.
+    const ack = async (who: string) =>
+      f.b.service.acknowledge({ person: { id: who, name: who }, role: 'staff' }, started.send.id);
+    expect(await ack(people[0]!)).toMatchObject({ kind: 'acked', fresh: true });
+    expect(await ack(people[0]!)).toMatchObject({ kind: 'acked', fresh: false });
+    await ack(people[1]!);
+    const refreshed = await f.b.service.report(LEAD, started.send.id);
+    const text = JSON.stringify(refreshed);
+    expect(text).toContain('33% (2 of 6)');
+    expect(text).toContain("Remind those who haven't acknowledged (4)");
+  });
+
+  it('does not let someone acknowledge or read a 1:1 message that was not sent to them', async () => {
+    const f = await fixture({ chats: installed(['a', 'b']) });
+    f.plan.current = planFor(['a', 'b']);
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await finished(f, started.send.id);
+    const mallory = { person: { id: 'mallory', name: 'M' }, role: 'staff' as const };
+    expect(await f.b.service.acknowledge(mallory, started.send.id)).toMatchObject({ kind: 'message' });
+    expect(await f.b.service.view(mallory, started.send.id)).toMatchObject({ kind: 'message' });
+    expect(await f.b.service.view({ person: { id: 'a', name: 'A' }, role: 'staff' }, started.send.id)).toMatchObject({ kind: 'view' });
+    expect(JSON.stringify(await f.b.service.report(LEAD, started.send.id))).toContain('0% (0 of 2)');
+  });
+
+  it('a retried confirmation (the same card clicked twice) sends nothing new', async () => {
+    const f = await fixture({ chats: installed(['a', 'b']) });
+    f.plan.current = planFor(['a', 'b']);
+    const first = await f.b.service.send(LEAD, 'welcome', 'conv|card-7', rolloutTeam.id);
+    const again = await f.b.service.send(LEAD, 'welcome', 'conv|card-7', rolloutTeam.id);
+    expect(first).toMatchObject({ fresh: true });
+    expect(again).toMatchObject({ fresh: false });
+    await settle(f);
+    expect(userSends(f.outbox)).toHaveLength(2);
+  });
+});
+
+describe('cancel mid-send', () => {
+  it('leaves unsent what was not yet handed over; what was on its way finishes and is counted', async () => {
+    const people = users(10);
+    const f = await fixture({ batch: 2, chats: installed(people) });
+    f.plan.current = planFor(people);
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await f.b.runner.idle();
+    // One message answered (which hands the next batch over), then the cancel.
+    await f.outbox.deliver(1);
+    await f.b.runner.idle();
+    const handed = userSends(f.outbox).length;
+    expect(handed).toBeLessThanOrEqual(4);
+
+    const res = await f.b.service.cancel(LEAD, started.send.id);
+    expect(res).toMatchObject({ kind: 'cancelled' });
+    expect('text' in res && res.text).toContain(`${10 - handed} not sent`);
+    await finished(f, started.send.id);
+
+    expect(f.outbox.delivered.filter((k) => k.startsWith('broadcast|'))).toHaveLength(handed);
+    const report = JSON.stringify(f.outbox.requesterCards().at(-1));
+    expect(report).toContain('Delivery report (cancelled)');
+    expect(report).toMatch(new RegExp(`"Not sent \\(cancelled\\)","value":"${10 - handed}"`));
+    expect(report).toContain('Cancelled by Lee Lead');
+  });
+
+  it('cancelling a plan message skips its scheduled times until its "when" changes', async () => {
+    const clock = new ManualClock('2027-01-25T05:00:00Z');
+    const f = await fixture({ clock, members: { 'cohort:wave-b': ['a'] }, chats: installed(['a']) });
+    f.rollout.current = rollout;
+    const text = (when: string) => `messages:
+  - id: golive-week
+    stage: launch
+    title: Next Monday
+    body: Get ready.
+    audience: { cohort: wave-b }
+    when: ${when}
+`;
+    f.plan.current = parsePlan(text('golive-7d 09:00'), rollout);
+    await f.b.service.cancel(LEAD, 'golive-week');
+    clock.set('2027-01-25T07:01:00Z'); // 09:01 in Lusaka
+    expect(await f.b.service.runDue()).toEqual([]);
+    f.plan.current = parsePlan(text('golive-7d 09:30'), rollout);
+    clock.set('2027-01-25T07:31:00Z');
+    expect(await f.b.service.runDue()).toHaveLength(1);
+  });
+});
+
+describe('resume after a crash', () => {
+  it('hands over again, under the same keys, what was handed over and never answered; nobody is missed or messaged twice', async () => {
+    const tables = testTables();
+    const people = users(9);
+    const clock = new ManualClock('2027-01-11T09:00:00Z');
+    const outboxA = new TestOutbox();
+    const a = await fixture({ tables, clock, batch: 3, chats: installed(people), outbox: outboxA, staleMs: 10 * 60_000 });
+    a.plan.current = planFor(people);
+    const started = await a.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await a.b.runner.idle();
+    await outboxA.deliver(2); // two answered, the next batch handed over
+    await a.b.runner.idle();
+    outboxA.lose(); // the process stops: what it still held is gone
+    const deliveredBefore = outboxA.delivered.filter((k) => k.startsWith('broadcast|'));
+
+    // Another instance, later: the same tables; its scheduled job finds the send still running.
+    const outboxB = new TestOutbox();
+    // The outbound path remembers what it sent (by key), whichever instance asks.
+    for (const k of deliveredBefore) outboxB.answered.set(k, { state: 'sent', activityId: 'x' });
+    const b = await fixture({ tables, clock, batch: 3, chats: installed(people), outbox: outboxB, staleMs: 10 * 60_000 });
+    b.plan.current = a.plan.current;
+    clock.advance(11 * 60_000);
+    await b.b.service.tick();
+    await finished(b, started.send.id);
+
+    const all = [...deliveredBefore, ...outboxB.delivered.filter((k) => k.startsWith('broadcast|'))];
+    expect(all.sort()).toEqual(people.map((p) => outboundKey(started.send.id, p, 1)).sort());
+    const report = JSON.stringify(outboxB.requesterCards().at(-1));
+    expect(report).toMatch(/"Sent","value":"9"/);
+  });
+
+  it('two instances pumping the same send never hand the same recipient over twice', async () => {
+    const tables = testTables();
+    const people = users(40);
+    const clock = new ManualClock('2027-01-11T09:00:00Z');
+    const shared = new TestOutbox();
+    const a = await fixture({ tables, clock, batch: 4, chats: installed(people), outbox: shared });
+    const b = await fixture({ tables, clock, batch: 4, chats: installed(people), outbox: new TestOutbox() });
+    a.plan.current = planFor(people);
+    b.plan.current = a.plan.current;
+    const started = await a.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await a.b.runner.idle();
+    await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).b.runner.pump(started.send.id)));
+    const handed = [...a.outbox.broadcastSends(), ...b.outbox.broadcastSends()].map((m) => m.key);
+    expect(new Set(handed).size).toBe(handed.length);
+    expect(handed.length).toBeGreaterThan(4);
+  });
+});
+
+describe('working hours', () => {
+  it('holds a 1:1 message outside the recipient\'s working hours and sends it when their day starts', async () => {
+    // Monday 09:00 UTC: 18:00 in Tokyo (after hours), 11:00 in Lusaka.
+    const clock = new ManualClock('2027-01-11T09:00:00Z');
+    const chats = installed(['tokyo']);
+    for (const [k, v] of installed(['lusaka'], 'Africa/Lusaka')) chats.set(k, v);
+    chats.set('tokyo', { teamsUserId: '29:tokyo', timeZone: 'Asia/Tokyo' });
+    const f = await fixture({ clock, chats, workingHours: parseWorkingHours('Mon-Fri 08:00-18:00') });
+    f.plan.current = planFor(['tokyo', 'lusaka']);
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await settle(f);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey)).toEqual(['lusaka']);
+    const progress = JSON.stringify(f.outbox.requesterCards().at(-1));
+    expect(progress).toMatch(/"Held for working hours","value":"1"/);
+
+    clock.set('2027-01-11T22:59:00Z'); // 07:59 Tuesday in Tokyo: still held
+    await f.b.service.tick();
+    await settle(f);
+    expect(userSends(f.outbox)).toHaveLength(1);
+    clock.set('2027-01-11T23:00:00Z'); // 08:00 Tuesday in Tokyo
+    await f.b.service.tick();
+    await finished(f, started.send.id);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey)).toEqual(['lusaka', 'tokyo']);
+  });
+});
+
+describe('refusals', () => {
+  it('refuses send, announce, cancel, resend and remind to staff, and sends nothing', async () => {
+    const f = await fixture({ chats: installed(['a']) });
+    f.plan.current = planFor(['a']);
+    expect(await f.b.service.prepareSend(STAFF, 'welcome')).toMatchObject({ kind: 'refused' });
+    expect(await f.b.service.send(STAFF, 'welcome', 'k', STAFF.person.id)).toMatchObject({ kind: 'refused' });
+    expect(
+      await f.b.service.announce(STAFF, { title: 'x', body: 'y', audience: 'everyone', timing: 'now', date: '', time: '' }, 'k', 's'),
+    ).toMatchObject({ kind: 'refused' });
+    expect(await f.b.service.cancel(STAFF, 'welcome')).toMatchObject({ kind: 'refused' });
+    expect(await f.b.service.resendFailed(STAFF, 'welcome')).toMatchObject({ kind: 'refused' });
+    expect(await f.b.service.planPage(STAFF, 0)).toMatchObject({ kind: 'refused' });
+    await settle(f);
+    expect(f.outbox.enqueued).toEqual([]);
+    expect(await f.b.sends.all()).toEqual([]);
+  });
+});
+
+describe('announce', () => {
+  it('checks each field and changes nothing on bad input; a later time is scheduled and goes when due', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:00Z');
+    const f = await fixture({ clock, chats: installed(['a', 'b']) });
+    f.plan.current = { ...planFor(['a']), timeZone: 'Africa/Lusaka' };
+    const bad = await f.b.service.announce(
+      LEAD,
+      { title: '', body: 'x'.repeat(4001), audience: 'group:nope', timing: 'at', date: '2027-01-10', time: '09:00' },
+      'k1',
+      rolloutTeam.id,
+    );
+    expect(bad).toMatchObject({
+      kind: 'invalid',
+      errors: { title: expect.any(String), body: expect.stringContaining('4001'), audience: expect.any(String), when: expect.stringContaining('passed') },
+    });
+    expect(await f.b.sends.all()).toEqual([]);
+
+    const ok = await f.b.service.announce(
+      LEAD,
+      { title: 'Server maintenance', body: 'FieldLedger is down **Saturday** 06:00–08:00.', audience: 'everyone', timing: 'at', date: '2027-01-12', time: '08:00' },
+      'k2',
+      rolloutTeam.id,
+    );
+    expect(ok).toMatchObject({ kind: 'started', send: { status: 'scheduled', dueAt: '2027-01-12T06:00:00.000Z' } });
+    await f.b.service.tick();
+    await settle(f);
+    expect(userSends(f.outbox)).toHaveLength(0);
+    clock.set('2027-01-12T06:00:30Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('resend and remind', () => {
+  it('resends only to the failed, under a new key; reminds only those who did not acknowledge', async () => {
+    const people = users(4);
+    const f = await fixture({ chats: installed(people) });
+    f.plan.current = planFor(people);
+    f.outbox.answer = (m) => (m.key.endsWith(people[3]!) ? { state: 'failed', reason: 'HTTP 502' } : { state: 'sent', activityId: 'x' });
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await finished(f, started.send.id);
+    expect(JSON.stringify(f.outbox.requesterCards().at(-1))).toContain('Resend to failed (1)');
+
+    f.outbox.answer = () => ({ state: 'sent', activityId: 'y' });
+    expect(await f.b.service.resendFailed(LEAD, started.send.id)).toEqual({ kind: 'resending', count: 1 });
+    await finished(f, started.send.id);
+    expect(f.outbox.delivered.filter((k) => k.startsWith('broadcast|'))).toContain(outboundKey(started.send.id, people[3]!, 2));
+    expect(JSON.stringify(f.outbox.requesterCards().at(-1))).toMatch(/"Sent","value":"4"/);
+
+    await f.b.service.acknowledge({ person: { id: people[0]!, name: 'x' }, role: 'staff' }, started.send.id);
+    const before = userSends(f.outbox).length;
+    const reminder = await f.b.service.remind(LEAD, started.send.id, 'card-r', rolloutTeam.id);
+    if (reminder.kind !== 'started') throw new Error(reminder.text);
+    await finished(f, reminder.send.id);
+    const reminded = userSends(f.outbox).slice(before).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey);
+    expect(reminded.sort()).toEqual(people.slice(1).sort());
+    // A reminder's "Got it" counts toward the original message.
+    await f.b.service.acknowledge({ person: { id: people[1]!, name: 'x' }, role: 'staff' }, reminder.send.ackFor);
+    expect(JSON.stringify(await f.b.service.report(LEAD, started.send.id))).toContain('50% (2 of 4)');
+  });
+});

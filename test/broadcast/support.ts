@@ -1,0 +1,175 @@
+import { ManualClock } from '../../src/clock.js';
+import { openBroadcast, type Broadcast } from '../../src/broadcast/index.js';
+import type { Plan } from '../../src/broadcast/model.js';
+import type { ChatInfo } from '../../src/broadcast/runner.js';
+import type { IssueFacts } from '../../src/broadcast/wins.js';
+import type { DeliveryResult, OutboundMessage, Outbox, ResultListener } from '../../src/outbound/message.js';
+import { EMPTY_ROLLOUT, type Rollout } from '../../src/rollout/model.js';
+import type { Person } from '../../src/roles/roles.js';
+import type { Tables } from '../../src/storage/tables.js';
+import { testTables } from '../support/storage.js';
+
+type Send = Extract<OutboundMessage, { op: 'send' }>;
+
+/**
+ * The outbound path as the feature sees it: `enqueue` stores and returns; `deliver()` then answers each
+ * message once per key (enqueued twice → sent once, as the real path promises) and tells the listener.
+ * `lose()` drops what is queued and not yet delivered: a crash of the process that held it.
+ */
+export class TestOutbox implements Outbox {
+  readonly enqueued: OutboundMessage[] = [];
+  /** Keys answered, in order: what recipients actually received. */
+  readonly delivered: string[] = [];
+  private queue: OutboundMessage[] = [];
+  /** What the outbound path remembers having answered, by key (shared across instances in the real path). */
+  readonly answered = new Map<string, DeliveryResult>();
+  private listener: ResultListener | undefined;
+  /** How a message is answered (default: sent). */
+  answer: (m: Send) => DeliveryResult = (m) => ({ state: 'sent', activityId: `act-${m.key}` });
+
+  async enqueue(messages: readonly OutboundMessage[]): Promise<void> {
+    this.enqueued.push(...messages);
+    this.queue.push(...messages);
+  }
+
+  /** Delivers everything queued, and what the answers cause to be queued, until nothing is left. */
+  async deliver(limit = Number.POSITIVE_INFINITY): Promise<number> {
+    let n = 0;
+    while (this.queue.length && n < limit) {
+      const m = this.queue.shift()!;
+      if (m.op !== 'send') continue;
+      let result = this.answered.get(m.key);
+      if (!result) {
+        result = this.answer(m);
+        this.answered.set(m.key, result);
+        if (result.state === 'sent') this.delivered.push(m.key);
+      }
+      n++;
+      if (m.topic && this.listener) await this.listener(m, result);
+    }
+    return n;
+  }
+
+  onResult(_prefix: string, listener: ResultListener): void {
+    this.listener = listener;
+  }
+
+  lose(): void {
+    this.queue = [];
+  }
+
+  /** The broadcast messages queued (not progress cards or reports). */
+  broadcastSends(): Send[] {
+    return this.enqueued.filter((m): m is Send => m.op === 'send' && Boolean(m.topic));
+  }
+
+  /** The cards and updates the requester got (progress, report), in order. */
+  requesterCards(): OutboundMessage[] {
+    return this.enqueued.filter((m) => !(m.op === 'send' && m.topic));
+  }
+}
+
+export interface Fixture {
+  b: Broadcast;
+  outbox: TestOutbox;
+  clock: ManualClock;
+  tables: Tables;
+  /** Who has a 1:1 chat with the app, and their zone. */
+  chats: Map<string, ChatInfo>;
+  rollout: { current: Rollout; members: Map<string, Person[]> };
+  plan: { current: Plan };
+}
+
+export const rolloutTeam: Person = { id: 'aad-lead', name: 'Lee Lead' };
+export const LEAD = { person: rolloutTeam, role: 'rolloutTeam' as const };
+export const CHAMPION = { person: { id: 'aad-champ', name: 'Chris Champion' }, role: 'champion' as const };
+export const STAFF = { person: { id: 'aad-staff', name: 'Sam Staff' }, role: 'staff' as const };
+
+export const users = (n: number, prefix = 'user') => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+
+/** The feature over fresh tables on the test Azurite, with a test outbox wired as the outbound path's listener. */
+export async function fixture(
+  opts: {
+    tables?: Tables;
+    clock?: ManualClock;
+    batch?: number;
+    workingHours?: import('../../src/broadcast/working-hours.js').WorkingHours;
+    plan?: Plan;
+    rollout?: Rollout;
+    members?: Record<string, string[]>;
+    staleMs?: number;
+    facts?: IssueFacts;
+    chats?: Map<string, ChatInfo>;
+    outbox?: TestOutbox;
+    supportChannel?: boolean;
+  } = {},
+): Promise<Fixture> {
+  const tables = opts.tables ?? testTables();
+  const clock = opts.clock ?? new ManualClock('2027-01-11T09:00:00Z');
+  const outbox = opts.outbox ?? new TestOutbox();
+  const chats = opts.chats ?? new Map<string, ChatInfo>();
+  const members = new Map(Object.entries(opts.members ?? {}).map(([k, ids]) => [k, ids.map((id) => ({ id, name: id }))]));
+  const rollout = { current: opts.rollout ?? EMPTY_ROLLOUT, members };
+  const plan = { current: opts.plan ?? { timeZone: 'UTC', messages: [], wins: { resolvedMilestones: [], noP1Week: false, cohortAcknowledged: false, championMonthly: 0 } } };
+  const b = await openBroadcast({
+    tables,
+    outbox,
+    clock,
+    plan: () => plan.current,
+    rollout: () => rollout.current,
+    directory: {
+      personalChatUsers: async () => [...chats.keys()],
+      teamMembers: async () => {
+        throw new Error('the app is not installed in this team');
+      },
+      championIds: async () => [CHAMPION.person.id],
+      rolloutTeamIds: [rolloutTeam.id],
+      members: async (kind, id) => members.get(`${kind}:${id}`) ?? [],
+    },
+    chatOf: async (userKey) => chats.get(userKey),
+    nameOf: async (id) => (id === 'aad-adele' ? 'Adele Vance' : undefined),
+    knownPeople: async () => [{ id: 'aad-adele', name: 'Adele Vance' }],
+    supportChannelReady: async () => opts.supportChannel ?? true,
+    facts: opts.facts ?? {
+      resolvedCount: async () => 0,
+      openP1: async () => 0,
+      anyIssues: async () => false,
+      resolvedBy: async () => new Map(),
+    },
+    settings: {
+      batch: opts.batch ?? 250,
+      workingHours: opts.workingHours,
+      staleMs: opts.staleMs ?? 15 * 60_000,
+      progressEveryMs: 0,
+      graceMs: 6 * 3600_000,
+    },
+    log: { warn: () => {}, info: () => {} },
+  });
+  return { b, outbox, clock, tables, chats, rollout, plan };
+}
+
+/** Everyone installed: a 1:1 chat each, zone unknown. */
+export function installed(keys: string[], zone?: string): Map<string, ChatInfo> {
+  return new Map(keys.map((k) => [k, { teamsUserId: `29:${k}`, ...(zone ? { timeZone: zone } : {}) }]));
+}
+
+/** Runs the send to its end: background work, deliveries and their answers, until nothing moves. */
+export async function settle(f: Fixture): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    await f.b.runner.idle();
+    const moved = await f.outbox.deliver();
+    await f.b.runner.idle();
+    if (!moved) return;
+  }
+}
+
+/** Waits for the background finish check (it coalesces bursts of answers) and its report. */
+export async function finished(f: Fixture, sendId: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await settle(f);
+    const send = await f.b.sends.get(sendId);
+    if (send?.finishedAt) return settle(f);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`send ${sendId} did not finish`);
+}

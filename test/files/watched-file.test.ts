@@ -1,0 +1,45 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WatchedFile } from '../../src/files/watched-file.js';
+
+const opened: WatchedFile<unknown>[] = [];
+afterEach(() => {
+  for (const f of opened.splice(0)) f.close();
+});
+
+function parse(text: string, source: string): string[] {
+  if (text.includes('broken')) throw new Error(`${source}: broken`);
+  return text.split('\n').filter(Boolean);
+}
+
+describe('a watched settings file', () => {
+  it('picks up a saved change without a restart, and keeps the last good version when an edit is broken', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rd-watched-'));
+    const file = path.join(dir, 'list.txt');
+    writeFileSync(file, 'a\nb\n');
+    const warnings: string[] = [];
+    const watched = await WatchedFile.open(file, { parse, missing: [], onWarning: (m) => warnings.push(m), debounceMs: 20, pollMs: 50 });
+    opened.push(watched as WatchedFile<unknown>);
+    expect(watched.current).toEqual(['a', 'b']);
+
+    const changed = new Promise<string[]>((resolve) => watched.once('changed', resolve));
+    writeFileSync(file, 'a\nb\nc\n');
+    expect(await changed).toEqual(['a', 'b', 'c']);
+
+    writeFileSync(file, 'broken\n');
+    expect(await watched.reload()).toBe(false);
+    expect(watched.current).toEqual(['a', 'b', 'c']);
+    expect(warnings.at(-1)).toBe('list.txt: broken; the previous version stays in use');
+  });
+
+  it('starts empty when the file is missing, and says so', async () => {
+    const warnings: string[] = [];
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rd-watched-')), 'none.txt');
+    const watched = await WatchedFile.open(file, { parse, missing: ['(none)'], onWarning: (m) => warnings.push(m), pollMs: 0 });
+    opened.push(watched as WatchedFile<unknown>);
+    expect(watched.current).toEqual(['(none)']);
+    expect(warnings).toEqual([`${file}: not found; starting empty`]);
+  });
+});

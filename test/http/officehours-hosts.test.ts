@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import type { ManualClock } from '../../src/clock.js';
+import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { RecordingConnector } from '../support/connector.js';
+
+let app: App;
+let clock: ManualClock;
+let connector: RecordingConnector;
+
+const TRIAGE = '19:triage@thread.tacv2';
+const SUPPORT = '19:support@thread.tacv2';
+const chatOf = (u: TestUser) => `a:chat-${u.aadObjectId}`;
+const where = (u: TestUser, zone = 'Africa/Lusaka') => ({
+  serviceUrl: connector.url,
+  conversation: { id: chatOf(u), conversationType: 'personal', tenantId: 'tenant-1' },
+  entities: [{ type: 'clientInfo', timezone: zone }],
+});
+const inChannel = (channel: string) => ({
+  serviceUrl: connector.url,
+  conversation: { id: `${channel};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
+  channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: channel } },
+});
+const mention = (u: TestUser) => ({ entities: [{ type: 'mention', text: `<at>${u.name}</at>`, mentioned: { id: u.aadObjectId, name: u.name } }] });
+const sent = (conversation: string, from = 0) => connector.sentTo(conversation).slice(from).map((c) => JSON.stringify(c.body)).join('\n');
+
+const OCC = 'office-hours|2026-12-01T14:00'; // Tue 1 Dec, 12:00 UTC
+const mercy: TestUser = { id: '29:mercy', aadObjectId: 'aad-mercy', name: 'Mercy Phiri' };
+
+beforeAll(async () => {
+  connector = await new RecordingConnector().start();
+  ({ app, clock } = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml', OFFICE_HOURS_FILE: 'sample/office-hours.yaml', GUIDANCE_DIR: 'sample/guidance' }));
+  clock.set('2026-11-30T08:00:00Z');
+  for (const u of [...Object.values(USERS), mercy]) await say(app, u, 'whoami', where(u));
+  await say(app, USERS.lead, '<at>Rollout Desk</at> setup triage', inChannel(TRIAGE));
+  await say(app, USERS.lead, '<at>Rollout Desk</at> setup support', inChannel(SUPPORT));
+  // Mercy brings a question; staff brings none.
+  await execute(app, mercy, 'officehours.book', { occurrenceId: OCC, field: 'question0', question0: 'How do I move last month\'s Excel register into FieldLedger?' }, where(mercy, 'Asia/Kolkata'));
+  await execute(app, USERS.staff, 'officehours.book', { occurrenceId: OCC }, where(USERS.staff));
+});
+afterAll(async () => {
+  await app?.stop();
+  await connector?.stop();
+});
+
+describe('before the session', () => {
+  it('the hosts\' agenda arrives two hours before (to the triage channel: no host has a chat with the bot), then the reminders, each once', async () => {
+    const triageFrom = connector.sentTo(TRIAGE).length;
+    const supportFrom = connector.sentTo(SUPPORT).length;
+    const mercyFrom = connector.sentTo(chatOf(mercy)).length;
+    clock.set('2026-12-01T10:00:00Z');
+    await app.scheduler.tick();
+    await connector.waitFor(() => connector.sentTo(TRIAGE).length > triageFrom);
+    const agenda = sent(TRIAGE, triageFrom);
+    expect(agenda).toContain('Agenda: FieldLedger office hours');
+    expect(agenda).toContain("Mercy Phiri: How do I move last month's Excel register into FieldLedger?");
+    expect(agenda).toContain('officehours.questionIssue');
+    expect(connector.sentTo(SUPPORT).length).toBe(supportFrom);
+
+    clock.set('2026-12-01T11:00:00Z');
+    await app.scheduler.tick();
+    await connector.waitFor(() => connector.sentTo(SUPPORT).length > supportFrom && connector.sentTo(chatOf(mercy)).length > mercyFrom);
+    expect(sent(SUPPORT, supportFrom)).toContain('**FieldLedger office hours** starts soon: Tue 1 Dec 2026, 14:00–15:30');
+    expect(sent(SUPPORT, supportFrom)).toContain('23 of 25 seats left');
+    const reminder = sent(chatOf(mercy), mercyFrom);
+    expect(reminder).toContain('Reminder: **FieldLedger office hours** starts soon: Tue 1 Dec 2026, 17:30–19:00 (Asia/Kolkata');
+    expect(reminder).toContain('Excel register');
+
+    const counts = [TRIAGE, SUPPORT, chatOf(mercy)].map((c) => connector.sentTo(c).length);
+    clock.set('2026-12-01T11:30:00Z');
+    await app.scheduler.tick();
+    await new Promise((r) => setTimeout(r, 200));
+    expect([TRIAGE, SUPPORT, chatOf(mercy)].map((c) => connector.sentTo(c).length)).toEqual(counts);
+  });
+});
+
+describe('after the session, from the agenda card', () => {
+  it('staff forging the hosts\' actions are refused and nothing changes', async () => {
+    clock.set('2026-12-01T13:40:00Z');
+    const forged = await execute(app, USERS.staff, 'officehours.attendance', { occurrenceId: OCC, attended0: USERS.staff.aadObjectId }, where(USERS.staff));
+    expect(invokeText(forged.body)).toMatch(/champions and the rollout team/);
+    const gap = await execute(app, USERS.staff, 'officehours.questionGap', { occurrenceId: OCC, personId: mercy.aadObjectId }, where(USERS.staff));
+    expect(invokeText(gap.body)).toMatch(/champions and the rollout team/);
+    expect(readable(await say(app, USERS.staff, 'my issues', where(USERS.staff)))).not.toContain('Excel register');
+  });
+
+  it('a host marks who attended; the agenda shows the count', async () => {
+    clock.set('2026-12-01T13:40:00Z');
+    const res = await execute(
+      app,
+      USERS.champion,
+      'officehours.attendance',
+      { occurrenceId: OCC, attended0: mercy.aadObjectId, attended1: '', attended7: 'aad-not-booked' },
+      where(USERS.champion),
+    );
+    const text = invokeText(res.body);
+    expect(text).toContain('Attendance saved: 1 of 2 booked attended.');
+    expect(text).toContain('1 marked present');
+  });
+
+  it('a brought question becomes an issue in the name of who brought it, once', async () => {
+    clock.set('2026-12-01T13:45:00Z');
+    const res = await execute(
+      app,
+      USERS.champion,
+      'officehours.questionIssue',
+      { occurrenceId: OCC, personId: mercy.aadObjectId, index: 0, title0: 'Importing an Excel register', category0: 'Data entry', severity0: 'slows', site0: 'Sefara district' },
+      where(USERS.champion),
+    );
+    const text = invokeText(res.body);
+    const ref = /Logged as (R-\d{4}) for Mercy Phiri/.exec(text)?.[1];
+    expect(ref).toBeDefined();
+    const mine = readable(await say(app, mercy, 'my issues', where(mercy)));
+    expect(mine).toContain(ref);
+    expect(mine).toContain('Importing an Excel register');
+    const again = await execute(app, USERS.champion, 'officehours.questionIssue', { occurrenceId: OCC, personId: mercy.aadObjectId, index: 0, title0: 'x', category0: 'Data entry', severity0: 'slows', site0: 'x' }, where(USERS.champion));
+    expect(invokeText(again.body)).toContain(`Already logged as ${ref}.`);
+  });
+
+  it('a brought question marked as a guidance gap shows in "gaps"', async () => {
+    clock.set('2026-12-01T13:50:00Z');
+    const res = await execute(app, USERS.champion, 'officehours.questionGap', { occurrenceId: OCC, personId: mercy.aadObjectId }, where(USERS.champion));
+    expect(invokeText(res.body)).toContain('Marked as a gap in the guidance');
+    expect(readable(await say(app, USERS.champion, 'gaps', where(USERS.champion)))).toContain('Excel register into FieldLedger');
+  });
+});
+
+describe('my training', () => {
+  it('a member added from Teams sees their group\'s timeline in their zone, books the next session, and sees it booked', async () => {
+    clock.set('2026-12-01T08:00:00Z');
+    await say(app, USERS.lead, 'group add field-officers <at>Sam Staff</at>', { ...where(USERS.lead), ...mention(USERS.staff) });
+    await say(app, USERS.lead, 'group add wave-b <at>Sam Staff</at>', { ...where(USERS.lead), ...mention(USERS.staff) });
+    clock.set('2027-01-19T08:00:00Z'); // part 1 (Mon 18 Jan) is over, parts 2 and 3 are ahead
+    const timeline = readable(await say(app, USERS.staff, 'my training', where(USERS.staff, 'Europe/London')));
+    expect(timeline).toContain('Field officers · Wave B: Sefara, Lumbe, Dhoro (go-live Mon 1 Feb 2027, Africa/Lusaka)');
+    expect(timeline).toContain('Missed');
+    expect(timeline).toContain('You missed it on Mon 18 Jan 2027, 07:00. Next chance to catch up: Mon 25 Jan 2027, 07:00–09:00.');
+    expect(timeline).toContain('Wed 20 Jan 2027, 07:00–09:00.');
+
+    const booked = await execute(app, USERS.staff, 'officehours.book', { occurrenceId: 'fl202-visits-wave-b|2027-01-25T09:00' }, where(USERS.staff, 'Europe/London'));
+    expect(invokeText(booked.body)).toContain("You're booked for FL-202 part 1");
+    const after = readable(await say(app, USERS.staff, 'my training', where(USERS.staff, 'Europe/London')));
+    expect(after).toContain('Your seat: Mon 25 Jan 2027, 07:00–09:00.');
+
+    // Training for another group is not theirs to book.
+    const other = await execute(app, USERS.staff, 'officehours.book', { occurrenceId: 'fl201-reporting-wave-b|2027-01-26T09:00' }, where(USERS.staff));
+    expect(invokeText(other.body)).toMatch(/for another group of staff/);
+  });
+});

@@ -1,0 +1,261 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import type { ManualClock } from '../../src/clock.js';
+import { BookingStore } from '../../src/officehours/bookings.js';
+import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { RecordingConnector } from '../support/connector.js';
+import { parseIcsEvent } from '../support/ics.js';
+
+let app: App;
+let clock: ManualClock;
+let connector: RecordingConnector;
+
+const TRIAGE = '19:triage@thread.tacv2';
+const SUPPORT = '19:support@thread.tacv2';
+const MONDAY = '2026-11-30T08:00:00Z'; // office hours next meet Tue 1 Dec, 14:00 Africa/Lusaka (12:00 UTC)
+const chatOf = (u: TestUser) => `a:chat-${u.aadObjectId}`;
+const inZone = (zone?: string) => (zone ? { entities: [{ type: 'clientInfo', locale: 'en-US', timezone: zone }] } : { entities: [] });
+const where = (u: TestUser, zone?: string) => ({
+  serviceUrl: connector.url,
+  conversation: { id: chatOf(u), conversationType: 'personal', tenantId: 'tenant-1' },
+  ...inZone(zone),
+});
+const person = (name: string): TestUser => {
+  const key = name.toLowerCase().replace(/\W+/g, '-');
+  return { id: `29:${key}`, aadObjectId: `aad-${key}`, name };
+};
+const inChannel = (channel: string) => ({
+  serviceUrl: connector.url,
+  conversation: { id: `${channel};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
+  channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: channel } },
+});
+
+const book = (u: TestUser, occurrenceId: string, question = '', zone?: string) =>
+  execute(app, u, 'officehours.book', { occurrenceId, field: 'question0', question0: question }, where(u, zone));
+const calendarLink = (text: string) => /"url":"(http[^"]+\/calendar\/[^"]+)"/.exec(text)?.[1] ?? '';
+const sentText = (u: TestUser, from = 0) => connector.sentTo(chatOf(u)).slice(from).map((c) => JSON.stringify(c.body)).join('\n');
+
+beforeAll(async () => {
+  connector = await new RecordingConnector().start();
+  ({ app, clock } = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml', OFFICE_HOURS_FILE: 'sample/office-hours.yaml', GUIDANCE_DIR: 'sample/guidance' }));
+  clock.set(MONDAY);
+  for (const u of Object.values(USERS)) await say(app, u, 'whoami', where(u));
+  await say(app, USERS.lead, '<at>Rollout Desk</at> setup triage', inChannel(TRIAGE));
+  await say(app, USERS.lead, '<at>Rollout Desk</at> setup support', inChannel(SUPPORT));
+});
+afterAll(async () => {
+  await app?.stop();
+  await connector?.stop();
+});
+
+describe('office hours in each person\'s own time zone', () => {
+  it('shows the next sessions in the zone Teams gives, named; else in programme time, saying why', async () => {
+    clock.set(MONDAY);
+    const kolkata = readable(await say(app, USERS.staff, 'office hours', inZone('Asia/Kolkata')));
+    expect(kolkata).toContain('Times in your time zone, Asia/Kolkata');
+    expect(kolkata).toContain('FieldLedger office hours');
+    expect(kolkata).toContain('Tue 1 Dec 2026, 17:30–19:00');
+    expect(kolkata).toMatch(/\d+ of 25 seats left/);
+    expect(kolkata).toContain('Kwame Asante, Grace Mwansa');
+    const unknown = readable(await say(app, USERS.staff, 'office hours', inZone()));
+    expect(unknown).toContain('Tue 1 Dec 2026, 14:00–15:30');
+    expect(unknown).toMatch(/Africa\/Lusaka.*programme time: Teams did not tell me your time zone/);
+  });
+
+  it('answers "when are office hours?" from the live schedule, not the guidance page', async () => {
+    clock.set(MONDAY);
+    const text = readable(await say(app, USERS.staff, 'When are the next office hours?', inZone('America/New_York')));
+    expect(text).toContain('Next office hours (from the live schedule)');
+    expect(text).toContain('Tue 1 Dec 2026, 07:00–08:30');
+    expect(text).not.toContain('Source:');
+  });
+});
+
+describe('booking a seat', () => {
+  it('books with a question; the .ics behind the signed link parses back with the start in UTC and a stable UID', async () => {
+    clock.set(MONDAY);
+    const amina = person('Amina Booker');
+    await say(app, amina, 'whoami', where(amina));
+    const res = await book(amina, 'office-hours|2026-12-01T14:00', 'The submit button is greyed out on the K-05', 'Asia/Kolkata');
+    const card = invokeText(res.body);
+    expect(card).toContain("You're booked for FieldLedger office hours");
+    expect(card).toContain('Tue 1 Dec 2026, 17:30–19:00');
+    expect(card).toMatch(/B-[0-9A-Z]{8}/);
+    const link = calendarLink(JSON.stringify(res.body));
+    expect(link).toMatch(/\/calendar\/B-[0-9A-Z]{8}\.\d+\.[\w-]{43}$/);
+
+    const ics = await fetch(link);
+    expect(ics.status).toBe(200);
+    expect(ics.headers.get('content-type')).toContain('text/calendar');
+    const event = parseIcsEvent(await ics.text());
+    expect(event.startDate.toJSDate().toISOString()).toBe('2026-12-01T12:00:00.000Z');
+    expect(event.endDate.toJSDate().toISOString()).toBe('2026-12-01T13:30:00.000Z');
+    expect(event.startDate.zone?.tzid).toBe('Africa/Lusaka');
+    expect(event.uid).toBe('office-hours-20261201T1400@rollout-desk');
+    expect(event.description).toContain('teams.microsoft.com/l/meetup-join');
+    expect(event.description).toContain('The submit button is greyed out on the K-05');
+
+    // Nobody reads someone else's invite: a changed signature, or another booking id, is refused.
+    const forged = link.replace(/\.([\w-])([\w-]{42})$/, (_m, first: string, rest: string) => `.${first === 'A' ? 'B' : 'A'}${rest}`);
+    expect((await fetch(forged)).status).toBe(404);
+    expect((await fetch(link.replace(/B-[0-9A-Z]{8}/, 'B-00000000'))).status).toBe(404);
+
+    // Booking again keeps the one seat.
+    expect(invokeText((await book(amina, 'office-hours|2026-12-01T14:00', 'again')).body)).toContain('You already have a seat');
+    expect((await app.officeHours.current()).sessions.length).toBeGreaterThan(0);
+  });
+
+  it('a calendar link stops working after it expires', async () => {
+    clock.set(MONDAY);
+    const ben = person('Ben Expiry');
+    const res = await book(ben, 'office-hours|2026-12-03T14:00');
+    const link = calendarLink(JSON.stringify(res.body));
+    expect((await fetch(link)).status).toBe(200);
+    clock.set('2026-12-05T08:00:00Z'); // the link lasts until a day after the session
+    expect((await fetch(link)).status).toBe(404);
+    clock.set(MONDAY);
+  });
+
+  it('a cancelled, past or unknown session gets a clear message, and nothing is booked', async () => {
+    clock.set(MONDAY);
+    const cara = person('Cara Late');
+    const cancelled = invokeText((await book(cara, 'office-hours|2026-12-24T14:00')).body);
+    expect(cancelled).toMatch(/^This session was cancelled \(Christmas Eve \(public holiday\)\)\. The next one with seats: Tue 29 Dec 2026/);
+    expect(invokeText((await book(cara, 'office-hours|2026-11-26T14:00')).body)).toMatch(/^This session is over\./);
+    expect(invokeText((await book(cara, 'office-hours|2026-12-02T14:00')).body)).toMatch(/could not find that session/);
+    expect(invokeText((await book(cara, 'no such thing')).body)).toMatch(/could not find that session/);
+    expect(readable(await say(app, cara, 'office hours', where(cara)))).not.toContain("You're booked");
+  });
+
+  it('an over-long question is refused with the limit, and nothing is booked', async () => {
+    clock.set(MONDAY);
+    const dan = person('Dan Long');
+    const text = invokeText((await book(dan, 'office-hours|2026-12-08T14:00', 'x'.repeat(501))).body);
+    expect(text).toBe('Your question can be at most 500 characters (this one has 501). Shorten it and press Book again.');
+    expect(readable(await say(app, dan, 'office hours', where(dan)))).not.toContain("You're booked");
+  });
+
+  it('a full session says so and points to the next one with seats', async () => {
+    clock.set(MONDAY);
+    const added = await execute(app, USERS.lead, 'officehours.add', {
+      title: 'Tablet clinic',
+      kind: 'office-hours',
+      date: '2026-12-02',
+      time: '10:00',
+      zone: 'Africa/Lusaka',
+      minutes: '45',
+      capacity: '1',
+      repeat: 'weekly',
+      until: '2026-12-16',
+      joinUrl: 'https://teams.microsoft.com/l/meetup-join/tablet-clinic',
+    }, where(USERS.lead));
+    const message = invokeText(added.body);
+    expect(message).toMatch(/^Added Tablet clinic \((tablet-clinic-[a-z0-9]+)\): first on 2026-12-02 08:00 UTC/);
+    const id = /\((tablet-clinic-[a-z0-9]+)\)/.exec(message)?.[1] ?? '';
+    expect(invokeText((await book(person('Eve First'), `${id}|2026-12-02T10:00`)).body)).toContain("You're booked");
+    const full = invokeText((await book(person('Fay Second'), `${id}|2026-12-02T10:00`)).body);
+    expect(full).toMatch(/^Sorry, that session is full \(1 seat\)\. The next one with seats: Wed 9 Dec 2026, 10:00–10:45 \(Africa\/Lusaka/);
+  });
+
+  it('a cancelled seat goes back to the pool', async () => {
+    clock.set(MONDAY);
+    const gil = person('Gil Cancel');
+    await book(gil, 'office-hours|2026-12-10T14:00');
+    const before = await BookingStore.open(app.tables, clock);
+    expect((await before.seatsOf('office-hours|2026-12-10T14:00')).booked).toBe(1);
+    const res = await execute(app, gil, 'officehours.cancel', { occurrenceId: 'office-hours|2026-12-10T14:00' }, where(gil));
+    expect(invokeText(res.body)).toContain('Your seat at FieldLedger office hours on Thu 10 Dec 2026, 14:00–15:30 is cancelled');
+    expect((await before.seatsOf('office-hours|2026-12-10T14:00')).booked).toBe(0);
+  });
+});
+
+describe('the rollout team changes the schedule from Teams', () => {
+  it('staff typing "office hours add" or forging its card action are refused, and nothing is added', async () => {
+    const before = (await app.officeHours.current()).sessions.length;
+    expect(readable(await say(app, USERS.staff, 'office hours add', where(USERS.staff)))).toMatch(/rollout team only/);
+    const forged = await execute(app, USERS.staff, 'officehours.add', {
+      title: 'Fake',
+      date: '2026-12-02',
+      time: '10:00',
+      capacity: '5',
+      joinUrl: 'https://teams.microsoft.com/l/x',
+    }, where(USERS.staff));
+    expect(invokeText(forged.body)).toMatch(/rollout team only/);
+    expect(readable(await say(app, USERS.champion, 'office hours cancel 2026-12-15', where(USERS.champion)))).toMatch(/rollout team only/);
+    expect((await app.officeHours.current()).sessions.length).toBe(before);
+    expect((await app.officeHours.find('office-hours|2026-12-15T14:00'))?.status).toBe('scheduled');
+  });
+
+  it('the add form says what is wrong and keeps what was typed', async () => {
+    const res = await execute(app, USERS.lead, 'officehours.add', {
+      title: 'Sandbox walkthrough',
+      date: '2026-12-02',
+      time: '10:00',
+      zone: 'Africa/Lusakaa',
+      capacity: '10',
+      joinUrl: 'https://teams.microsoft.com/l/y',
+    }, where(USERS.lead));
+    const text = invokeText(res.body);
+    expect(text).toContain('Time zone: "Africa/Lusakaa" is not a time zone');
+    expect(JSON.stringify(res.body)).toContain('"value":"Sandbox walkthrough"');
+  });
+
+  it('cancelling and moving one occurrence tells those booked 1:1, once; the moved one keeps its calendar UID', async () => {
+    clock.set(MONDAY);
+    const hana = person('Hana Booked');
+    await say(app, hana, 'whoami', where(hana, 'Europe/Berlin'));
+    const booked = await book(hana, 'office-hours|2026-12-15T14:00', 'Where are my old Excel files?', 'Europe/Berlin');
+    const link = calendarLink(JSON.stringify(booked.body));
+    await book(hana, 'office-hours|2026-12-17T14:00', '', 'Europe/Berlin');
+    const from = connector.sentTo(chatOf(hana)).length;
+
+    const moved = readable(await say(app, USERS.lead, 'office hours move 2026-12-15 2026-12-16 15:00', where(USERS.lead)));
+    expect(moved).toBe('Moved: FieldLedger office hours of Tue 15 Dec 2026, 14:00 (Africa/Lusaka) is now on Wed 16 Dec 2026, 15:00. 1 person booked was told, with an updated calendar entry.');
+    const cancelled = readable(await say(app, USERS.lead, 'office hours cancel 2026-12-17 Team away day', where(USERS.lead)));
+    expect(cancelled).toBe('Cancelled: FieldLedger office hours on Thu 17 Dec 2026, 14:00 (Africa/Lusaka). 1 person booked was told.');
+    await connector.waitFor(() => connector.sentTo(chatOf(hana)).length >= from + 2);
+    const told = sentText(hana, from);
+    expect(told).toContain('it is now **Wed 16 Dec 2026, 14:00–15:30**'); // 15:00 Lusaka is 14:00 in Berlin
+    expect(told).toContain('is cancelled (Team away day)');
+
+    const event = parseIcsEvent(await (await fetch(link)).text());
+    expect(event.uid).toBe('office-hours-20261215T1400@rollout-desk');
+    expect(event.sequence).toBe(1);
+    expect(event.startDate.toJSDate().toISOString()).toBe('2026-12-16T13:00:00.000Z');
+
+    // The scheduled pass finds nothing more to tell: each change was told once.
+    const after = connector.sentTo(chatOf(hana)).length;
+    await app.scheduler.tick();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(connector.sentTo(chatOf(hana)).length).toBe(after);
+  });
+
+  it('several sessions on one day: the rollout team is asked which one', async () => {
+    const text = readable(await say(app, USERS.lead, 'office hours cancel 2027-02-04', where(USERS.lead)));
+    expect(text).toMatch(/^Several sessions meet on 2027-02-04: /);
+    expect(text).toContain('office-hours at 14:00, deadline-clinic at 08:00');
+  });
+});
+
+describe('from the FAQ answer card', () => {
+  it('"Ask at office hours" shows the live schedule with the question filled in', async () => {
+    clock.set(MONDAY);
+    const ivy = person('Ivy Asker');
+    const answer = await say(app, ivy, 'the submit button is greyed out', where(ivy));
+    const questionId = /"questionId":"([^"]+)"/.exec(JSON.stringify(answer))?.[1] ?? '';
+    expect(questionId).not.toBe('');
+    const from = connector.sentTo(chatOf(ivy)).length;
+    const res = await execute(app, ivy, 'faq.officeHours', { questionId }, where(ivy));
+    expect(invokeText(res.body)).toMatch(/next office hours are below/);
+    await connector.waitFor(() => connector.sentTo(chatOf(ivy)).length > from);
+    const card = sentText(ivy, from);
+    expect(card).toContain('Next office hours');
+    expect(card).toContain('"value":"the submit button is greyed out"');
+    // Someone else's question id fills in nothing.
+    const jon = person('Jon Other');
+    const other = await execute(app, jon, 'faq.officeHours', { questionId }, where(jon));
+    expect(invokeText(other.body)).toMatch(/next office hours are below/);
+    await connector.waitFor(() => connector.sentTo(chatOf(jon)).length > 0);
+    expect(sentText(jon)).not.toContain('the submit button is greyed out');
+  });
+});

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { readable, say, startTestApp, USERS } from '../support/app.js';
+
+let app: App;
+beforeAll(async () => {
+  ({ app } = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml' }));
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+describe('the rollout\'s people from Teams', () => {
+  it('the rollout team puts someone in a user group and a cohort by @mention or "me"', async () => {
+    const mention = {
+      entities: [{ type: 'mention', text: '<at>Sam Staff</at>', mentioned: { id: USERS.staff.id, name: 'Sam Staff' } }],
+    };
+    const added = readable(await say(app, USERS.lead, 'group add field-officers <at>Sam Staff</at>', mention));
+    expect(added).toBe('Sam Staff is now in the user group Field officers.');
+    expect(readable(await say(app, USERS.lead, 'group add wave-b me'))).toBe(
+      'Lee Lead is now in the cohort Wave B: Sefara, Lumbe, Dhoro (go-live Mon 1 Feb 2027, Africa/Lusaka).',
+    );
+    const staffSide = await app.rollout.membership([USERS.staff.aadObjectId, USERS.staff.id]);
+    expect(staffSide.groups.map((g) => g.id)).toEqual(['field-officers']);
+    expect((await app.rollout.membership([USERS.lead.aadObjectId])).cohort?.id).toBe('wave-b');
+  });
+
+  it('staff cannot change groups, whatever they type; nothing changes', async () => {
+    const reply = readable(await say(app, USERS.staff, 'group add supervisors me'));
+    expect(reply).toMatch(/rollout team only/);
+    expect((await app.rollout.membership([USERS.staff.aadObjectId])).groups.map((g) => g.id)).not.toContain('supervisors');
+  });
+
+  it('an unknown group or a person it cannot tell gets a message saying what to type', async () => {
+    expect(readable(await say(app, USERS.lead, 'group add cooks me'))).toMatch(/no user group or cohort "cooks"\. User groups: field-officers/);
+    expect(readable(await say(app, USERS.lead, 'group add field-officers Grace'))).toMatch(/can't tell who "Grace" is/);
+  });
+
+  it('champions list the cohorts with their go-live dates, and the user groups', async () => {
+    const text = readable(await say(app, USERS.champion, 'groups'));
+    expect(text).toContain('Wave B: Sefara, Lumbe, Dhoro (`wave-b`): go-live Mon 1 Feb 2027, Africa/Lusaka');
+    expect(text).toContain('Field officers (`field-officers`)');
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { BookingStore } from '../../src/officehours/bookings.js';
+import { testTables } from '../support/storage.js';
+
+const OCC = 'office-hours|2027-01-05T14:00';
+const details = { question: '', zone: 'Africa/Lusaka', start: '2027-01-05T12:00:00.000Z' };
+const person = (i: number) => ({ id: `aad-${i}`, name: `Person ${i}` });
+
+async function store() {
+  return BookingStore.open(testTables(), new ManualClock('2027-01-01T08:00:00Z'));
+}
+
+describe('booking seats on Azure Tables', () => {
+  it('never passes capacity under many concurrent bookings: exactly the capacity are booked, the rest told it is full', async () => {
+    const s = await store();
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => s.book(OCC, 7, person(i), details)));
+    expect(results.filter((r) => r.kind === 'booked')).toHaveLength(7);
+    expect(results.filter((r) => r.kind === 'full')).toHaveLength(23);
+    expect((await s.seatsOf(OCC)).booked).toBe(7);
+    const booked = (await s.bookings(OCC)).filter((b) => b.status === 'booked');
+    expect(booked).toHaveLength(7);
+    expect(new Set(booked.map((b) => b.id)).size).toBe(7);
+  });
+
+  it('one seat per person: the same person booking many times at once holds one seat', async () => {
+    const s = await store();
+    const results = await Promise.all(Array.from({ length: 8 }, () => s.book(OCC, 5, person(1), details)));
+    expect(results.filter((r) => r.kind === 'booked')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'already')).toHaveLength(7);
+    expect((await s.seatsOf(OCC)).booked).toBe(1);
+  });
+
+  it('a cancel frees the seat for someone else; booking again gets a new booking id, the old one is never reused', async () => {
+    const s = await store();
+    const first = await s.book(OCC, 1, person(1), { ...details, question: 'How do I sync?' });
+    expect(first.kind).toBe('booked');
+    expect((await s.book(OCC, 1, person(2), details)).kind).toBe('full');
+    const cancelled = await s.cancel(OCC, 'aad-1');
+    expect(cancelled?.status).toBe('cancelled');
+    expect(await s.cancel(OCC, 'aad-1')).toBeUndefined();
+    expect((await s.book(OCC, 1, person(2), details)).kind).toBe('booked');
+    await s.cancel(OCC, 'aad-2');
+    const again = await s.book(OCC, 1, person(1), details);
+    if (again.kind !== 'booked' || first.kind !== 'booked') throw new Error('expected bookings');
+    expect(again.booking.id).not.toBe(first.booking.id);
+    expect(again.booking.id).toMatch(/^B-[0-9A-Z]{8}$/);
+    expect(await s.byId(first.booking.id)).toBeUndefined(); // the old id no longer opens anything
+    expect((await s.byId(again.booking.id))?.personId).toBe('aad-1');
+    expect((await s.ofPerson('aad-1')).map((p) => [p.bookingId, p.status])).toEqual([[again.booking.id, 'booked']]);
+  });
+
+  it('marks attendance: present and absent per booked person, the count kept with it', async () => {
+    const s = await store();
+    for (const i of [1, 2, 3]) await s.book(OCC, 10, person(i), details);
+    const marked = await s.markAttendance(OCC, new Set(['aad-1', 'aad-3']));
+    expect(marked.map((b) => [b.personId, b.attended])).toEqual([
+      ['aad-1', true],
+      ['aad-2', false],
+      ['aad-3', true],
+    ]);
+    expect(await s.seatsOf(OCC)).toMatchObject({ booked: 3, attended: 2 });
+    expect((await s.ofPerson('aad-2'))[0]?.attended).toBe(false);
+  });
+
+  it('a change of start is claimed for a notice once, however many instances ask at once', async () => {
+    const s = await store();
+    await s.book(OCC, 10, person(1), details);
+    expect(await s.claimNotice(OCC, details.start, 'scheduled')).toBe(false); // nothing changed
+    const claims = await Promise.all(Array.from({ length: 6 }, () => s.claimNotice(OCC, '2027-01-06T12:00:00.000Z', 'scheduled')));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await s.claimNotice(OCC, '2027-01-06T12:00:00.000Z', 'scheduled')).toBe(false);
+  });
+});

@@ -1,0 +1,49 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { WatchedFile } from '../../src/files/watched-file.js';
+import { liveSchedule, openScheduleFile } from '../../src/officehours/file.js';
+import { sampleRollout } from './support.js';
+
+const opened: WatchedFile<unknown>[] = [];
+afterEach(() => {
+  for (const f of opened.splice(0)) f.close();
+});
+
+const session = (id: string, extra = '') => `
+  - id: ${id}
+    title: ${id}
+    start: 2027-01-05 14:00
+    rule: FREQ=WEEKLY;BYDAY=TU
+    capacity: 10
+    joinUrl: https://teams.microsoft.com/l/${id}${extra}`;
+
+describe('the schedule file while the app runs', () => {
+  it('a saved change is served without a restart; a bad session added later is named and the rest still served', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rd-schedule-'));
+    const file = path.join(dir, 'office-hours.yaml');
+    writeFileSync(file, `zone: Africa/Lusaka\nsessions:${session('first')}\n`);
+    const watched = await openScheduleFile(file, { debounceMs: 20, pollMs: 50 });
+    opened.push(watched as WatchedFile<unknown>);
+    const problems: string[] = [];
+    const schedule = liveSchedule(() => watched.current, () => sampleRollout, 'office-hours.yaml', (p) => problems.push(p));
+    expect(schedule().sessions.map((s) => s.id)).toEqual(['first']);
+
+    const changed = new Promise((resolve) => watched.once('changed', resolve));
+    writeFileSync(file, `zone: Africa/Lusaka\nsessions:${session('first')}${session('second')}${session('broken', '\n    zone: Africa/Lusakaa')}\n`);
+    await changed;
+    expect(schedule().sessions.map((s) => s.id)).toEqual(['first', 'second']);
+    expect(problems).toEqual([
+      'office-hours.yaml: sessions[2] (broken).zone: "Africa/Lusakaa" is not a time zone; use an IANA name such as Africa/Nairobi',
+    ]);
+    // Built once per change, so the problem is reported once, not on every read.
+    schedule();
+    expect(problems).toHaveLength(1);
+
+    // A file that is not YAML at all keeps the last good schedule.
+    writeFileSync(file, 'sessions: [');
+    expect(await watched.reload()).toBe(false);
+    expect(schedule().sessions.map((s) => s.id)).toEqual(['first', 'second']);
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { ScheduleChanges } from '../../src/officehours/changes.js';
+import type { OutboundMessage } from '../../src/outbound/message.js';
+import { agendaDestinations, dueKinds } from '../../src/officehours/reminders.js';
+import { officeHoursInstance, viewer } from './support.js';
+
+const OCC = 'office-hours|2026-12-01T14:00'; // 12:00 UTC
+const keys = (m: readonly OutboundMessage[]) => m.map((x) => x.key).sort();
+const text = (m: readonly OutboundMessage[]) => JSON.stringify(m);
+
+describe('what is due when (pure)', () => {
+  const o = { start: new Date('2026-12-01T12:00:00Z'), status: 'scheduled' as const };
+  const leads = { remind: 60, agenda: 120 };
+  it('the agenda two hours before, the reminder one hour before, nothing once started or when cancelled', () => {
+    expect(dueKinds(o, new Date('2026-12-01T09:59:00Z'), leads)).toEqual([]);
+    expect(dueKinds(o, new Date('2026-12-01T10:00:00Z'), leads)).toEqual(['agenda']);
+    expect(dueKinds(o, new Date('2026-12-01T11:30:00Z'), leads)).toEqual(['remind', 'agenda']);
+    expect(dueKinds(o, new Date('2026-12-01T12:00:00Z'), leads)).toEqual([]);
+    expect(dueKinds({ ...o, status: 'cancelled' }, new Date('2026-12-01T11:30:00Z'), leads)).toEqual([]);
+  });
+  it('the agenda goes to the hosts who can be reached, else to the triage channel', () => {
+    expect(agendaDestinations(['h1', 'h2'], new Set(['h2']))).toEqual([{ kind: 'user', userKey: 'h2' }]);
+    expect(agendaDestinations(['h1', 'h2'], new Set())).toEqual([{ kind: 'channel', role: 'triage' }]);
+  });
+});
+
+describe('reminders and agendas with two instances on one Storage account', () => {
+  it('each goes out once: the support channel, everyone booked 1:1, the hosts\' agenda with the questions brought', async () => {
+    const a = await officeHoursInstance({ reachable: ['8d4c6e1a-2b7f-4a3e-9c5d-1e2f3a4b5c61'] });
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock, reachable: ['8d4c6e1a-2b7f-4a3e-9c5d-1e2f3a4b5c61'] });
+    for (const id of ['aad-1', 'aad-2', 'aad-3']) {
+      await a.service.book(viewer(id, { zone: 'Asia/Kolkata' }), OCC, id === 'aad-2' ? 'How do I resolve a sync conflict?' : '');
+    }
+    a.clock.set('2026-12-01T10:30:00Z'); // 90 minutes before: the agenda only
+    await Promise.all([a.reminders.run(a.clock.now()), b.reminders.run(a.clock.now())]);
+    const agenda = [...a.outbox.messages, ...b.outbox.messages];
+    expect(keys(agenda)).toEqual([`officehours|agenda|${OCC}|8d4c6e1a-2b7f-4a3e-9c5d-1e2f3a4b5c61`]);
+    expect(text(agenda)).toContain('How do I resolve a sync conflict?');
+    expect(text(agenda)).toContain('officehours.attendance');
+
+    a.outbox.clear();
+    b.outbox.clear();
+    a.clock.set('2026-12-01T11:05:00Z'); // 55 minutes before: the reminders
+    await Promise.all([a.reminders.run(a.clock.now()), b.reminders.run(a.clock.now()), a.reminders.run(a.clock.now())]);
+    const sent = [...a.outbox.messages, ...b.outbox.messages];
+    expect(keys(sent)).toEqual([
+      `officehours|remind|${OCC}|aad-1`,
+      `officehours|remind|${OCC}|aad-2`,
+      `officehours|remind|${OCC}|aad-3`,
+      `officehours|remind|${OCC}|channel`,
+    ]);
+    const personal = sent.find((m) => m.key.endsWith('aad-2'));
+    expect(text([personal!])).toContain('Tue 1 Dec 2026, 17:30–19:00'); // in the zone they booked from
+    expect(text([personal!])).toContain('How do I resolve a sync conflict?');
+    const channel = sent.find((m) => m.key.endsWith('channel'));
+    expect(channel).toMatchObject({ to: { kind: 'channel', role: 'support' } });
+    expect(text([channel!])).toContain('22 of 25 seats left');
+
+    a.outbox.clear();
+    b.outbox.clear();
+    a.clock.set('2026-12-01T11:30:00Z');
+    await Promise.all([a.reminders.run(a.clock.now()), b.reminders.run(a.clock.now())]);
+    expect([...a.outbox.messages, ...b.outbox.messages].filter((m) => m.key.includes(OCC))).toEqual([]);
+  });
+
+  it('a session moved in the file (or from Teams) is told to those booked once, across instances', async () => {
+    const a = await officeHoursInstance();
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock });
+    await a.service.book(viewer('aad-9'), 'office-hours|2026-12-03T14:00', '');
+    const lead = viewer('aad-lead', { role: 'rolloutTeam' });
+    // The change is stored without telling (as a file edit would be): the scheduled pass finds it.
+    const o = (await a.service.find('office-hours|2026-12-03T14:00'))!;
+    await (await ScheduleChanges.open(a.tables, a.clock)).change(o.session.id, o.key, undefined, { moveTo: '2026-12-04T10:00' }, lead.person.id);
+    await Promise.all([a.reminders.run(a.clock.now()), b.reminders.run(a.clock.now())]);
+    const notices = [...a.outbox.messages, ...b.outbox.messages].filter((m) => m.key.startsWith('officehours|notice'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ to: { kind: 'user', userKey: 'aad-9' } });
+    expect(text(notices)).toContain('it is now **Fri 4 Dec 2026, 10:00–11:30**');
+  });
+});

@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { spanIn } from '../../src/officehours/display.js';
+import { occurrencesBetween } from '../../src/officehours/recurrence.js';
+import { buildSchedule, parseScheduleFile, ScheduleFileError } from '../../src/officehours/schedule.js';
+import { parseRollout } from '../../src/rollout/model.js';
+
+const rollout = parseRollout(readFileSync('sample/rollout.yaml', 'utf8'));
+const sample = () => buildSchedule(parseScheduleFile(readFileSync('sample/office-hours.yaml', 'utf8'), 'office-hours.yaml'), rollout, 'office-hours.yaml');
+
+const entry = (over: Record<string, unknown>) => ({
+  id: 'oh',
+  title: 'Office hours',
+  start: '2027-01-05 14:00',
+  rule: 'FREQ=WEEKLY;BYDAY=TU',
+  capacity: 10,
+  joinUrl: 'https://teams.microsoft.com/l/meetup-join/x',
+  ...over,
+});
+const build = (...entries: Record<string, unknown>[]) => buildSchedule({ zone: 'Africa/Lusaka', entries }, rollout, 'office-hours.yaml');
+
+describe('the sample schedule', () => {
+  it('loads whole: office hours, the deadline clinic, go-live drop-ins and each group\'s training', () => {
+    const s = sample();
+    expect(s.problems).toEqual([]);
+    expect(s.zone).toBe('Africa/Lusaka');
+    expect(s.sessions.filter((x) => x.kind === 'training').map((x) => `${x.group}/${x.cohort}`)).toContain('field-officers/wave-b');
+  });
+
+  it('times Wave B field officers\' training in the two weeks before their go-live (1 Feb 2027), each with a second chance', () => {
+    const s = sample();
+    const fieldB = s.sessions.filter((x) => x.group === 'field-officers' && x.cohort === 'wave-b');
+    const all = fieldB
+      .flatMap((x) => occurrencesBetween(x, new Date('2027-01-01T00:00:00Z'), new Date('2027-02-01T00:00:00Z')))
+      .sort((a, b) => a.start.getTime() - b.start.getTime());
+    expect(all.map((o) => `${o.session.course} ${spanIn(o, 'Africa/Lusaka')}`)).toEqual([
+      'FL-202-1 Mon 18 Jan 2027, 09:00–11:00',
+      'FL-202-2 Wed 20 Jan 2027, 09:00–11:00',
+      'FL-202-3 Fri 22 Jan 2027, 09:00–11:00',
+      'FL-202-1 Mon 25 Jan 2027, 09:00–11:00',
+      'FL-202-2 Wed 27 Jan 2027, 09:00–11:00',
+      'FL-202-3 Fri 29 Jan 2027, 09:00–11:00',
+    ]);
+  });
+
+  it('applies the file\'s changes: Christmas Eve cancelled, the annual-review Tuesday moved to Wednesday', () => {
+    const oh = sample().sessions.find((x) => x.id === 'office-hours')!;
+    const dec = occurrencesBetween(oh, new Date('2026-12-21T00:00:00Z'), new Date('2026-12-26T00:00:00Z'));
+    expect(dec.map((o) => [o.key, o.status, o.reason])).toEqual([
+      ['2026-12-22T14:00', 'scheduled', undefined],
+      ['2026-12-24T14:00', 'cancelled', 'Christmas Eve (public holiday)'],
+    ]);
+    const march = occurrencesBetween(oh, new Date('2027-03-08T00:00:00Z'), new Date('2027-03-12T00:00:00Z'));
+    expect(march.map((o) => [o.key, spanIn(o, 'Africa/Lusaka')])).toEqual([
+      ['2027-03-09T14:00', 'Wed 10 Mar 2027, 14:00–15:30'],
+      ['2027-03-11T14:00', 'Thu 11 Mar 2027, 14:00–15:30'],
+    ]);
+  });
+});
+
+describe('bad entries in the schedule file', () => {
+  it('an invalid rule, zone or date is named with the session and field; the rest is still served', () => {
+    const s = build(
+      entry({ id: 'good' }),
+      entry({ id: 'bad-rule', rule: 'FREQ=WEEKY;BYDAY=TU' }),
+      entry({ id: 'bad-day', rule: 'FREQ=WEEKLY;BYDAY=TX' }),
+      entry({ id: 'bad-zone', zone: 'Europe/Berlinn' }),
+      entry({ id: 'bad-date', start: '2027-02-30 14:00' }),
+      entry({ id: 'bad-time', start: '2027-02-03 25:00' }),
+      entry({ id: 'no-cohort', start: 'golive-3d 09:00' }),
+      entry({ id: 'bad-link', joinUrl: 'http://insecure.example' }),
+    );
+    expect(s.sessions.map((x) => x.id)).toEqual(['good']);
+    expect(s.problems).toEqual([
+      'office-hours.yaml: sessions[1] (bad-rule).rule: rule "FREQ=WEEKY;BYDAY=TU" needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY',
+      'office-hours.yaml: sessions[2] (bad-day).rule: rule "FREQ=WEEKLY;BYDAY=TX" has a BYDAY that is not MO, TU, WE, TH, FR, SA or SU',
+      'office-hours.yaml: sessions[3] (bad-zone).zone: "Europe/Berlinn" is not a time zone; use an IANA name such as Africa/Nairobi',
+      'office-hours.yaml: sessions[4] (bad-date).start: "2027-02-30 14:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"',
+      'office-hours.yaml: sessions[5] (bad-time).start: "2027-02-03 25:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"',
+      'office-hours.yaml: sessions[6] (no-cohort).start: "golive-3d 09:00" is relative to a go-live: the session needs a cohort',
+      'office-hours.yaml: sessions[7] (bad-link).joinUrl: must be an https:// link (the Teams meeting)',
+    ]);
+  });
+
+  it('a training session needs a known user group; an unknown cohort is named', () => {
+    const s = build(
+      entry({ id: 't1', kind: 'training' }),
+      entry({ id: 't2', kind: 'training', group: 'cooks' }),
+      entry({ id: 't3', cohort: 'wave-z' }),
+    );
+    expect(s.sessions).toEqual([]);
+    expect(s.problems).toEqual([
+      'office-hours.yaml: sessions[0] (t1).group: a training session needs the user group it is for',
+      'office-hours.yaml: sessions[1] (t2).group: no user group "cooks" in the rollout file',
+      'office-hours.yaml: sessions[2] (t3).cohort: no cohort "wave-z" in the rollout file',
+    ]);
+  });
+
+  it('a bad change is named and ignored; its session is kept', () => {
+    const s = build(
+      entry({
+        changes: [
+          { date: '2027-01-06', cancel: true },
+          { date: '2027-01-12', moveTo: '2027-01-13 25:00' },
+          { date: '2027-01-19', cancel: true },
+        ],
+      }),
+    );
+    expect(s.sessions[0]?.changes).toEqual([{ key: '2027-01-19T14:00', cancelled: true, version: 1 }]);
+    expect(s.problems).toEqual([
+      'office-hours.yaml: sessions[0] (oh).changes[0]: date: there is no session on 2027-01-06 at 14:00',
+      'office-hours.yaml: sessions[0] (oh).changes[1]: moveTo: "2027-01-13 25:00" is not a date and time; write YYYY-MM-DD HH:mm',
+    ]);
+  });
+
+  it('a file that is not YAML, or names an unknown time zone for the whole schedule, is refused as a whole', () => {
+    expect(() => parseScheduleFile('sessions: [', 'office-hours.yaml')).toThrow(ScheduleFileError);
+    expect(() => parseScheduleFile('zone: Mars/Olympus\nsessions: []', 'office-hours.yaml')).toThrow(/office-hours\.yaml: zone: "Mars\/Olympus" is not a time zone/);
+  });
+});

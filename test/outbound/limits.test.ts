@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { OutboundMessage } from '../../src/outbound/message.js';
+import { channel, personalChat, standInSuite, TestAccount } from './support.js';
+
+// A low tenant limit, so it binds with a few hundred messages.
+const TENANT_LIMIT = 20;
+const suite = standInSuite({ tenantPerSecond: TENANT_LIMIT });
+let account: TestAccount;
+
+const CHANNEL = '19:announcements-limits@thread.tacv2';
+
+async function run(instances: number) {
+  account = suite.account();
+  const chats = await account.conversations();
+  const users = Array.from({ length: 100 }, (_, i) => `u${i}`);
+  await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
+  await chats.remember(channel(suite.connector, CHANNEL));
+  const outbound = [];
+  for (let i = 0; i < instances; i++) outbound.push(await account.instance(TENANT_LIMIT));
+  const messages: OutboundMessage[] = [
+    ...users.map((u): OutboundMessage => ({ op: 'send', key: `tip:${u}`, to: { kind: 'user', userKey: `aad-${u}` }, content: 'Tip of the week' })),
+    // A burst into one channel: its own windows (7/1 s, 8/2 s) bind long before the tenant's.
+    ...Array.from({ length: 24 }, (_, i): OutboundMessage => ({
+      op: 'send',
+      key: `thread:${i}`,
+      to: { kind: 'conversation', conversationId: CHANNEL },
+      content: `Thread ${i}`,
+    })),
+  ];
+  // Half through each instance's outbox: both enqueue and both send.
+  await Promise.all(outbound.map((o, i) => o.outbox.enqueue(messages.filter((_, j) => j % instances === i))));
+  const rows = await account.settled(messages, 60_000);
+  return { users, rows };
+}
+
+describe('Teams limits, held across instances', () => {
+  for (const instances of [1, 2]) {
+    it(`${instances} instance(s) on one account: no 429 of their own making, every recipient once`, async () => {
+      const { users, rows } = await run(instances);
+      expect(rows.every((r) => r.state === 'sent')).toBe(true);
+      expect(suite.connector.counts.selfCaused429).toBe(0);
+      const tally = suite.connector.tally(users.map((u) => `a:chat-${u}`));
+      expect(tally).toMatchObject({ delivered: 100, duplicates: 0, missed: 0 });
+      expect(suite.connector.deliveries.get(CHANNEL)).toHaveLength(24);
+      const busiest = suite.connector.busiest();
+      expect(busiest.tenantPerWindow).toBeLessThanOrEqual(TENANT_LIMIT);
+      expect(busiest.conversationPer1s).toBeLessThanOrEqual(7);
+    }, 90_000);
+  }
+});

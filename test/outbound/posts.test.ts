@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { PostStore } from '../../src/conversations/posts.js';
+import type { OutboundMessage } from '../../src/outbound/message.js';
+import { channel, standInSuite, TestAccount } from './support.js';
+
+const suite = standInSuite();
+let account: TestAccount;
+
+const TRIAGE = '19:triage-posts@thread.tacv2';
+
+async function setUp(instances: number) {
+  account = suite.account();
+  const chats = await account.conversations();
+  await chats.remember(channel(suite.connector, TRIAGE));
+  await chats.setChannelRole('triage', { ...channel(suite.connector, TRIAGE), updatedAt: '' }, 'lead');
+  const outbound = [];
+  for (let i = 0; i < instances; i++) outbound.push(await account.instance());
+  return outbound;
+}
+
+const post = (ref: string, version: number): OutboundMessage => ({
+  op: 'send',
+  key: `triage-post:${ref}`,
+  to: { kind: 'channel', role: 'triage' },
+  content: `${ref} v${version}`,
+  post: { kind: 'issue-triage', id: ref, version },
+});
+const update = (ref: string, version: number): OutboundMessage => ({
+  op: 'update',
+  key: `triage-card:${ref}:v${version}`,
+  post: { kind: 'issue-triage', id: ref },
+  version,
+  content: `${ref} v${version}`,
+});
+
+describe('posts and their versions', () => {
+  it('records the sent card with the version it shows, and updates it in place', async () => {
+    const [{ outbox }] = (await setUp(1)) as [Awaited<ReturnType<TestAccount['instance']>>];
+    await outbox.enqueue([post('R-0001', 1)]);
+    await account.settled([post('R-0001', 1)]);
+    const posts = await PostStore.open(account.tables);
+    const state = await posts.state('issue-triage', 'R-0001');
+    expect(state?.version).toBe(1);
+    const activityId = state!.post!.activityId;
+    expect(suite.connector.messages.get(activityId)?.text).toBe('R-0001 v1');
+    await outbox.enqueue([update('R-0001', 2)]);
+    const [row] = await account.settled([update('R-0001', 2)]);
+    expect(row?.state).toBe('updated');
+    expect(suite.connector.messages.get(activityId)?.text).toBe('R-0001 v2');
+    expect((await posts.state('issue-triage', 'R-0001'))?.version).toBe(2);
+  });
+
+  it('never lets an older update overwrite a newer card, whatever order two instances take them in', async () => {
+    const [a] = await setUp(2);
+    // Versions arrive as seen in the field: 3,4,5,6,8,7,2 — and the first send is still queued.
+    const versions = [3, 4, 5, 6, 8, 7, 2];
+    await a!.outbox.enqueue([post('R-0002', 1), ...versions.map((v) => update('R-0002', v))]);
+    const rows = await account.settled(versions.map((v) => update('R-0002', v)), 60_000);
+    const posts = await PostStore.open(account.tables);
+    const state = await posts.state('issue-triage', 'R-0002');
+    expect(state?.version).toBe(8);
+    expect(suite.connector.messages.get(state!.post!.activityId)?.text).toBe('R-0002 v8');
+    // Whatever was skipped was older than what the card showed then; version 2 and 7 can never have landed last.
+    const byVersion = Object.fromEntries(versions.map((v, i) => [v, rows[i]!.state]));
+    expect(byVersion[8]).toBe('updated');
+    expect(byVersion[2]).toBe('skipped');
+    expect(suite.connector.deliveries.get(TRIAGE)).toHaveLength(1);
+    // What the channel showed, in order: each replacement newer than the one before.
+    const shown = suite.connector.history.get(state!.post!.activityId)!.map((b) => Number(String(b.text).split(' v')[1]));
+    expect(shown[0]).toBe(1);
+    for (let i = 1; i < shown.length; i++) expect(shown[i]).toBeGreaterThan(shown[i - 1]!);
+  });
+
+  it('skips an update for a card that was never posted', async () => {
+    const [{ outbox }] = (await setUp(1)) as [Awaited<ReturnType<TestAccount['instance']>>];
+    await outbox.enqueue([update('R-0404', 2)]);
+    const [row] = await account.settled([update('R-0404', 2)]);
+    expect(row).toMatchObject({ state: 'skipped', reason: 'never posted' });
+    expect(suite.connector.counts.requests).toBe(0);
+  });
+});

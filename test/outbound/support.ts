@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { ManualClock } from '../../src/clock.js';
+import { PostStore } from '../../src/conversations/posts.js';
+import { ConversationStore, type StoredConversation } from '../../src/conversations/store.js';
+import { createLogger } from '../../src/log.js';
+import { DeliveryStore, type DeliveryRow } from '../../src/outbound/deliveries.js';
+import type { OutboundMessage } from '../../src/outbound/message.js';
+import { Tables } from '../../src/storage/tables.js';
+import { createAdapter } from '../../src/teams/adapter.js';
+import { type Outbound, startOutbound } from '../../src/teams/outbound.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { azuriteConnection } from '../support/storage.js';
+import { type StandInOptions, TeamsConnectorStandIn } from '../support/teams-connector.js';
+
+/** Worker settings for tests: quick polls, short holds (a cut-off attempt is seen as such within seconds). */
+export const TEST_WORKER = {
+  minPollMs: 20,
+  maxPollMs: 200,
+  visibilitySec: 2,
+  sendTimeoutMs: 3_000,
+  maxHoldMs: 3_000,
+  recordMarginMs: 1_000,
+};
+
+/** One Storage "account" (a table prefix on the shared test Azurite) that several instances can share. */
+export class TestAccount {
+  readonly prefix = `t${randomBytes(4).toString('hex')}`;
+  readonly tables = new Tables(azuriteConnection(), this.prefix);
+  readonly clock = new ManualClock();
+  private readonly instances: Outbound[] = [];
+
+  conversations(): Promise<ConversationStore> {
+    return ConversationStore.open(this.tables, this.clock);
+  }
+
+  /** Starts one app instance's outbound path (its own adapter and worker) on this account. */
+  async instance(tenantSendsPerSecond = 50, id = `w${this.instances.length + 1}`): Promise<Outbound> {
+    const log = createLogger('silent');
+    const outbound = await startOutbound({
+      tables: this.tables,
+      queueAccount: azuriteConnection(),
+      prefix: this.prefix,
+      adapter: createAdapter({ kind: 'local' }, log),
+      botAppId: '',
+      conversations: await this.conversations(),
+      posts: await PostStore.open(this.tables),
+      tenantSendsPerSecond,
+      log,
+      worker: { id, ...TEST_WORKER },
+    });
+    this.instances.push(outbound);
+    return outbound;
+  }
+
+  async row(m: OutboundMessage): Promise<DeliveryRow | undefined> {
+    return (await DeliveryStore.open(this.tables)).read(m);
+  }
+
+  /** Waits until every message has a settled row (re-reading only the unsettled ones, gently: Azurite is shared). */
+  async settled(messages: readonly OutboundMessage[], ms = 30_000): Promise<DeliveryRow[]> {
+    const end = Date.now() + ms;
+    const rows: (DeliveryRow | undefined)[] = messages.map(() => undefined);
+    const open = () => messages.map((_, i) => i).filter((i) => !rows[i] || ['pending', 'sending'].includes(rows[i]!.state));
+    for (let todo = open(); todo.length; todo = open()) {
+      if (Date.now() > end) throw new Error(`not settled: ${todo.map((i) => messages[i]!.key).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 200));
+      for (const i of todo.slice(0, 20)) rows[i] = await this.row(messages[i]!);
+    }
+    return rows as DeliveryRow[];
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.instances.map((i) => i.stop(5_000)));
+  }
+}
+
+/** A 1:1 chat with `user`, served by the stand-in. */
+export function personalChat(connector: TeamsConnectorStandIn, user: string, tenantId = 'tenant-1'): Omit<StoredConversation, 'updatedAt'> {
+  return {
+    conversationId: `a:chat-${user}`,
+    conversationType: 'personal',
+    serviceUrl: connector.url,
+    tenantId,
+    channelId: 'msteams',
+    bot: { id: '28:bot' },
+    user: { id: `29:${user}`, aadObjectId: `aad-${user}`, name: user },
+  };
+}
+
+export function channel(connector: TeamsConnectorStandIn, id: string, tenantId = 'tenant-1'): Omit<StoredConversation, 'updatedAt'> {
+  return {
+    conversationId: id,
+    conversationType: 'channel',
+    serviceUrl: connector.url,
+    tenantId,
+    channelId: 'msteams',
+    bot: { id: '28:bot' },
+    teamId: 'team-1',
+    channelName: 'Triage',
+  };
+}
+
+export async function until(pred: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * One connector stand-in for a test file and a fresh account per test: `suite.connector`, and
+ * `suite.account()` to start a test's account (its instances are stopped and the stand-in reset after it).
+ */
+export function standInSuite(opts: StandInOptions = {}) {
+  const suite = {
+    connector: undefined as unknown as TeamsConnectorStandIn,
+    current: undefined as TestAccount | undefined,
+    account(): TestAccount {
+      suite.current = new TestAccount();
+      return suite.current;
+    },
+  };
+  beforeAll(async () => {
+    suite.connector = await new TeamsConnectorStandIn(opts).start();
+  });
+  afterEach(async () => {
+    await suite.current?.stop();
+    suite.connector.reset();
+  });
+  afterAll(async () => {
+    await suite.connector?.stop();
+  });
+  return suite;
+}

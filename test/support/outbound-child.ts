@@ -1,0 +1,57 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { StatsSnapshot } from '../../src/outbound/stats.js';
+import type { WorkerOptions } from '../../src/outbound/worker.js';
+
+/** An outbound worker in its own process (scripts/outbound-worker.ts), to be killed and started again. */
+export class WorkerProcess {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  readonly exited: Promise<void>;
+  /** The last stats line it printed (a killed worker's figures up to its last second). */
+  stats: StatsSnapshot | undefined;
+  stderr = '';
+
+  constructor(opts: { storage: string; prefix: string; tenant: number; id: string; worker?: Partial<WorkerOptions> }) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'scripts/outbound-worker.ts'], {
+      env: {
+        ...process.env,
+        OUTBOUND_STORAGE: opts.storage,
+        OUTBOUND_PREFIX: opts.prefix,
+        OUTBOUND_TENANT: String(opts.tenant),
+        OUTBOUND_ID: opts.id,
+        OUTBOUND_WORKER: JSON.stringify(opts.worker ?? {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stderr?.on('data', (b: Buffer) => {
+      this.stderr = (this.stderr + b.toString()).slice(-4_000);
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    this.ready = new Promise((resolve, reject) => {
+      const lines = createInterface({ input: this.child.stdout! });
+      lines.on('line', (line) => {
+        try {
+          const msg = JSON.parse(line) as { ready?: boolean; stats?: StatsSnapshot };
+          if (msg.ready) resolve();
+          if (msg.stats) this.stats = msg.stats;
+        } catch {
+          // not ours
+        }
+      });
+      void this.exited.then(() => reject(new Error(`worker exited before it was ready: ${this.stderr}`)));
+    });
+  }
+
+  /** SIGKILL: no handler runs, nothing is flushed — as a crashed or killed instance. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM: a clean stop. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    await this.exited;
+  }
+}
