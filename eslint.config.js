@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'dist/', 'coverage/', 'devTools/'] },
+  { ignores: ['node_modules/', '.data/', 'dist/', 'coverage/', 'devTools/', 'test-results/', 'tab/*-bundle.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -16,11 +16,6 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
       'no-console': ['error', { allow: ['error', 'warn'] }],
     },
-  },
-  {
-    // The tab's script runs in the browser, inside Teams.
-    files: ['tab/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly' } },
   },
   {
     // Scripts and tests talk to the person running them.

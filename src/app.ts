@@ -3,6 +3,23 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Server } from 'restify';
+import {
+  AdoptionRollup,
+  AdoptionService,
+  AggregateStore,
+  broadcastAudienceResolver,
+  BroadcastCommunications,
+  OfficeHoursFigures,
+  DigestJob,
+  EventStore,
+  FigureStore,
+  IssueEventRecorder,
+  MeasuresFile,
+  PulseService,
+  PulseStore,
+  pulseCard,
+  StateStore,
+} from './adoption/index.js';
 import { type Clock, systemClock } from './clock.js';
 import {
   type Broadcast,
@@ -27,8 +44,11 @@ import type { GuidanceLibrary } from './faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionPrivacy, QuestionStore } from './faq/questions.js';
 import { FaqService } from './faq/service.js';
+import { PLAYGROUND_USERS } from './devtools/playground.js';
 import { InFlightRequests } from './http/inflight.js';
 import { createHttpServer } from './http/server.js';
+import { createTabApi } from './http/tab-api.js';
+import { localAuthenticator, ssoAuthenticator } from './http/tab-auth.js';
 import {
   IssueExport,
   IssueQueries,
@@ -36,6 +56,7 @@ import {
   type HeldReport,
   IssueService,
   OfferStore,
+  OpenIssues,
   openIssueTables,
   SlaCheck,
   SlaMarks,
@@ -47,6 +68,7 @@ import {
   AgendaBuilder,
   agendaCard,
   BookingStore,
+  bookingsAndAttendance,
   CalendarLinks,
   liveSchedule,
   OfficeHoursReminders,
@@ -55,6 +77,7 @@ import {
   ReminderMarks,
   ScheduleChanges,
   scheduleOfficeHoursJobs,
+  trainedBeforeGoLive,
 } from './officehours/index.js';
 import { ConversationPersonalData } from './conversations/privacy.js';
 import { FaqPersonalData } from './faq/privacy.js';
@@ -80,6 +103,7 @@ import { type TableAccount, Tables } from './storage/tables.js';
 import { activityRunner, createAdapter } from './teams/adapter.js';
 import { RolloutDeskBot } from './teams/bot.js';
 import { notifyNewlyAnswered, registerFaq } from './teams/faq.js';
+import { registerAdoption } from './teams/adoption.js';
 import { registerHelp } from './teams/help.js';
 import { registerIssues } from './teams/issues.js';
 import { registerBroadcast } from './teams/broadcast.js';
@@ -108,6 +132,8 @@ export interface App {
   /** The durable outbound path: features enqueue here; this instance's worker sends under Teams' limits. */
   outbox: Outbox;
   faq: FaqService;
+  /** Questions asked, by day (the adoption roll-up reads them; tests seed them). */
+  questions: QuestionStore;
   issues: IssueService;
   repository: IssueRepository;
   queries: IssueQueries;
@@ -119,6 +145,13 @@ export interface App {
   planFile: PlanFile;
   scheduler: Scheduler;
   library: GuidanceLibrary<FaqIndex>;
+  adoption: {
+    service: AdoptionService;
+    pulses: PulseService;
+    rollup: AdoptionRollup;
+    digest: DigestJob;
+    measures: MeasuresFile;
+  };
   /** The rollout's cohorts, user groups and who is in them. */
   rollout: RolloutDirectory;
   officeHours: OfficeHoursService;
@@ -130,6 +163,18 @@ export interface App {
 }
 
 const CURATED_REBUILD = 'curated';
+
+/** The Agents Playground's users, by Entra id, as the tab's local demo names them. */
+function demoUserName(id: string): string | undefined {
+  return Object.values(PLAYGROUND_USERS).find((u) => u.aadObjectId === id)?.name;
+}
+
+/** What a Teams SSO token's `aud` may be: the app id (v2 tokens), or the manifest's `api://<domain>/<app id>` (v1). */
+function ssoAudiences(appId: string, publicBaseUrl: string | undefined): string[] {
+  const host = publicBaseUrl ? new URL(publicBaseUrl).host : undefined;
+  return host ? [appId, `api://${host}/${appId}`] : [appId];
+}
+
 const HELD_RETRY_MS = 15_000;
 
 /** Names this instance's own files (App Service sets WEBSITE_INSTANCE_ID; elsewhere the host name). */
@@ -266,6 +311,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       escalationMinutes: config.env.SLA_BLOCKING_MINUTES,
     };
     const issueTables = await openIssueTables(tables);
+    // Adoption figures are recorded where issues change (the service's observer) and rolled up later.
+    const adoptionEvents = await EventStore.open(tables);
+    const issueEvents = new IssueEventRecorder(adoptionEvents, (err, ref) =>
+      log.warn({ err, ref }, 'adoption event not recorded; the weekly rebuild restores it'),
+    );
     const repository = new IssueRepository(issueTables, {
       config: { refPrefix: config.env.ISSUE_REF_PREFIX, categories: config.env.ISSUE_CATEGORIES, sla },
       clock,
@@ -288,6 +338,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
       rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
       categories: config.env.ISSUE_CATEGORIES,
+      observer: issueEvents,
       held: { keep: (key, report) => heldReports.add(key, report) },
     });
     const fileHeld = () =>
@@ -452,6 +503,105 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     // Retention (RETENTION_DAYS) rides on the expiry job: lease-guarded, a bounded batch per store per run.
     const retention = config.env.RETENTION_DAYS ? personalData.retentionStores(config.env.RETENTION_DAYS) : [];
     scheduler.add(expiryJob([dedupe, issueWiring.exports, ...retention], { log }));
+    // ---- adoption: measures, figures, pulses, the roll-up and the weekly digest ----------------------
+    const measures = await MeasuresFile.open(config.measuresFile, {
+      onWarning: (message) => log.warn({ file: config.measuresFile }, message),
+    });
+    cleanups.push(async () => measures.close());
+    const adoptionState = await StateStore.open(tables);
+    const aggregates = await AggregateStore.open(tables);
+    const dashboard = { url: '' }; // set once the server listens (below)
+    const pulses = new PulseService({
+      store: await PulseStore.open(tables),
+      outbox,
+      resolveAudience: broadcastAudienceResolver(broadcast.directory),
+      clock,
+      minAnswers: config.env.PULSE_MIN_ANSWERS,
+      openDays: config.env.PULSE_OPEN_DAYS,
+      questionCard: (pulse, answers, notice) => pulseCard(pulse, config.env.PULSE_MIN_ANSWERS, answers, notice),
+    });
+    const officeHoursFacts = { service: officeHours, bookings, directory: rollout };
+    const adoption = new AdoptionService({
+      measures,
+      figures: await FigureStore.open(tables),
+      aggregates,
+      state: adoptionState,
+      clock,
+      providers: {
+        pulse: pulses,
+        communications: new BroadcastCommunications({
+          sends: () => broadcast.sends.all(),
+          tally: (id) => broadcast.deliveries.tally(id),
+          reachedUsers: (id) => broadcast.deliveries.reachedUsers(id),
+          acknowledged: (id) => broadcast.acks.who(id),
+        }),
+        officeHours: new OfficeHoursFigures({
+          occurrences: (from, to) => bookingsAndAttendance(officeHoursFacts, from, to),
+          trainedBeforeGoLive: () => trainedBeforeGoLive(officeHoursFacts),
+        }),
+      },
+      weeks: config.env.ADOPTION_WEEKS,
+    });
+    const openIssues = new OpenIssues(issueTables);
+    const rollup = new AdoptionRollup({
+      events: adoptionEvents,
+      aggregates,
+      state: adoptionState,
+      sources: {
+        questionsOn: (day) => questions.askedOn(day),
+        openIssues: () => openIssues.all(),
+        allIssues: () => new IssueExport(issueTables).allIssues(),
+      },
+      sla,
+      clock,
+      backfillDays: config.env.ADOPTION_BACKFILL_DAYS,
+    });
+    const digest = new DigestJob({
+      adoption,
+      state: adoptionState,
+      outbox,
+      clock,
+      schedule: {
+        weekday: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].indexOf(config.env.DIGEST_WEEKDAY) + 1,
+        hour: config.env.DIGEST_HOUR,
+        timeZone: config.env.DIGEST_TIME_ZONE,
+      },
+      refresh: () => rollup.run(),
+      dashboardUrl: () => dashboard.url,
+    });
+    registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url, audiences: () => rolloutFile.current });
+    scheduler.add({ name: 'adoption.rollup', everyMs: config.env.ADOPTION_ROLLUP_MINUTES * 60_000, run: async () => void (await rollup.run()) });
+    scheduler.add({ name: 'adoption.digest', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await digest.run()) });
+
+    const tabRoles = demo ?? roles;
+    const tabApi = createTabApi({
+      auth:
+        config.auth.kind === 'local'
+          ? localAuthenticator(async (id) => demoUserName(id) ?? (await conversations.personName(id)))
+          : ssoAuthenticator({
+              tenantId: config.auth.tenantId,
+              audiences: ssoAudiences(config.env.TAB_SSO_APP_ID ?? config.auth.appId, config.env.PUBLIC_BASE_URL),
+              jwksUrl: config.env.TAB_SSO_JWKS_URL ?? `https://login.microsoftonline.com/${config.auth.tenantId}/discovery/v2.0/keys`,
+            }),
+      roles: tabRoles,
+      adoption,
+      pulses,
+      issues,
+      board: openIssues,
+      champions: () => roles.championList((id) => conversations.personName(id)),
+      log,
+      demoUsers: async () => {
+        const ids = [...Object.values(PLAYGROUND_USERS).map((u) => u.aadObjectId), ...config.env.ROLLOUT_TEAM_IDS, ...config.env.CHAMPION_IDS];
+        return Promise.all(
+          [...new Set(ids)].map(async (id) => ({
+            id,
+            name: demoUserName(id) ?? (await conversations.personName(id)) ?? id,
+            role: await tabRoles.roleOf({ aadObjectId: id, id }),
+          })),
+        );
+      },
+    });
+
     scheduleOfficeHoursJobs(
       scheduler,
       new OfficeHoursReminders({
@@ -484,6 +634,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
       health: () => storage.health(),
       download: (token) => issueWiring.exports.read(token),
+      tabApi,
       calendar: (token) => officeHours.calendar(token),
     });
     await new Promise<void>((resolve, reject) => {
@@ -503,6 +654,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     // Download links must reach this server: the configured public URL, else where it listens locally.
     issueWiring.publicBaseUrl = config.env.PUBLIC_BASE_URL ?? url;
     privacyWiring.publicBaseUrl = issueWiring.publicBaseUrl;
+    dashboard.url = config.env.TEAMS_APP_ID
+      ? `https://teams.microsoft.com/l/entity/${encodeURIComponent(config.env.TEAMS_APP_ID)}/dashboard`
+      : `${issueWiring.publicBaseUrl.replace(/\/+$/, '')}/tab/index.html`;
     if (config.auth.kind === 'local') {
       log.warn(
         'LOCAL MODE: no MicrosoftAppId is set, so requests are NOT authenticated. Use only with the Agents Playground.',
@@ -522,6 +676,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       storage,
       bot,
       faq,
+      questions,
       library,
       rollout,
       officeHours,
@@ -538,6 +693,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         if (!(await outbound.settled())) throw new Error('the outbound queue did not settle within 30 s');
       },
       scheduler,
+      adoption: { service: adoption, pulses, rollup, digest, measures },
       async stop() {
         // Stop taking work first (new connections refused, new requests 503), let the turns in flight
         // finish, then the outbound worker (in-flight sends finish, waiting ones go back to the queue), then

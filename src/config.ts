@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DefaultAzureCredential, getBearerTokenProvider } from '@azure/identity';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { parseWorkingHours } from './broadcast/working-hours.js';
 import { type ModelConfig, modelConfigFromEnv } from './faq/ai/modelConfig.js';
@@ -105,6 +106,24 @@ const schema = z.object({
 
   TENANT_SENDS_PER_SECOND: int(50, 1, 1000),
 
+  MEASURES_FILE: z.string().default('sample/measures.yaml'),
+  ADOPTION_WEEKS: int(12, 2, 52),
+  ADOPTION_ROLLUP_MINUTES: int(5, 1, 1440),
+  ADOPTION_BACKFILL_DAYS: int(120, 7, 1000),
+  PULSE_MIN_ANSWERS: int(5, 1, 1000),
+  PULSE_OPEN_DAYS: int(14, 1, 365),
+  DIGEST_WEEKDAY: z
+    .enum(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'])
+    .default('monday'),
+  DIGEST_HOUR: int(8, 0, 23),
+  DIGEST_TIME_ZONE: z
+    .string()
+    .default('UTC')
+    .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Africa/Lusaka or UTC'),
+  TEAMS_APP_ID: optionalText,
+  TAB_SSO_JWKS_URL: optionalText.pipe(z.string().url().optional()),
+  /** The Entra app the tab's SSO tokens are for (webApplicationInfo.id); default MicrosoftAppId. */
+  TAB_SSO_APP_ID: optionalText,
   COMM_PLAN_FILE: z.string().default('sample/communication-plan.yaml'),
   BROADCAST_BATCH: int(250, 1, 5000),
   BROADCAST_WORKING_HOURS: z
@@ -145,6 +164,8 @@ export interface Config {
   guidanceDir: string;
   /** The organisation's glossary for the FAQ engine (absolute path). */
   glossaryFile: string;
+  /** The rollout's measures of success (absolute path). */
+  measuresFile: string;
   /** The rollout's cohorts, user groups and members (absolute path). */
   rolloutFile: string;
   /** The office-hours and training schedule (absolute path). */
@@ -219,6 +240,7 @@ export function loadConfig(
           : { kind: 'azurite', dataDir: path.resolve(cwd, env.DATA_DIR) },
     guidanceDir: path.resolve(cwd, env.GUIDANCE_DIR),
     glossaryFile: path.resolve(cwd, env.GLOSSARY_FILE),
+    measuresFile: path.resolve(cwd, env.MEASURES_FILE),
     rolloutFile: path.resolve(cwd, env.ROLLOUT_FILE),
     officeHoursFile: path.resolve(cwd, env.OFFICE_HOURS_FILE),
     commPlanFile: path.resolve(cwd, env.COMM_PLAN_FILE),

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     `Rollout Desk is running (${local ? 'LOCAL, unauthenticated' : `authenticated, ${config.auth.kind}`}).`,
     `  Bot endpoint:      ${app.url}/api/messages`,
     `  Health:            ${app.url}/healthz   ${app.url}/readyz`,
+    `  Dashboard tab:     ${app.url}/tab/index.html${local ? '   (outside Teams: choose a demo user)' : ''}`,
     `  Storage:           ${describeStorage(config.storage)}`,
     `  Telemetry:         ${telemetry.description}`,
     playground ? `  Agents Playground: ${playground.url}   ← open this to chat with the bot` : '',

@@ -8,23 +8,13 @@
  */
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../src/clock.js';
-import {
-  DEFAULT_CATEGORIES,
-  type Issue,
-  type Person,
-  PRIORITIES,
-  type Priority,
-  type Reporter,
-  type Severity,
-  STATUSES,
-  type Status,
-} from '../../src/issues/model.js';
-import { formatRef } from '../../src/issues/refs.js';
-import { applyTriageAction, createIssue, type TriageAction } from '../../src/issues/rules.js';
+import { DEFAULT_CATEGORIES, PRIORITIES, STATUSES, type Status } from '../../src/issues/model.js';
 import { IssueQueries } from '../../src/issues/queries.js';
 import { IssueRepository } from '../../src/issues/repository.js';
 import { openIssueTables } from '../../src/issues/tables.js';
+import { benchData } from './generate.js';
 import { bulkLoadIssues } from './load-issues.js';
+import { measure as measureOne, printRows, type Row } from './measure.js';
 import { startAzurite } from '../../src/storage/azurite.js';
 import { Tables } from '../../src/storage/tables.js';
 
@@ -40,127 +30,10 @@ const N = Number(values.issues);
 const SAMPLES = Number(values.samples);
 const PARALLEL = Number(values.parallel);
 
-// A small seeded generator, so two runs load the same data.
-let seed = Number(values.seed) >>> 0 || 42;
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-/** Skewed pick: a few sites, reporters and champions carry most of the load, as in real life. */
-const pickSkewed = <T>(xs: readonly T[]): T => xs[Math.floor(rand() ** 2 * xs.length)]!;
-function weighted<T extends string>(weights: Record<T, number>): T {
-  const entries = Object.entries(weights) as [T, number][];
-  let r = rand() * entries.reduce((s, [, w]) => s + w, 0);
-  for (const [k, w] of entries) {
-    r -= w;
-    if (r <= 0) return k;
-  }
-  return entries[0]![0];
-}
+const { rand, pick, pickSkewed, phrase, makeIssue, SITES, CHAMPIONS, REPORTERS } = benchData(Number(values.seed) >>> 0 || 42);
 
-const SITES = Array.from({ length: 30 }, (_, i) => `Site ${String(i + 1).padStart(2, '0')}`);
-const CHAMPIONS: Person[] = Array.from({ length: 40 }, (_, i) => ({
-  id: `29:champion-${i}`,
-  name: `Champion ${i}`,
-}));
-const REPORTERS: Reporter[] = Array.from({ length: 5000 }, (_, i) => ({
-  id: `29:staff-${i}`,
-  name: `Staff ${i}`,
-}));
-const WORDS =
-  'login password locked screen save form report export totals sync offline tablet slow timeout spinner training video dropdown missing field error crash duplicate record patient visit schedule print'.split(
-    ' ',
-  );
-const phrase = (n: number) => Array.from({ length: n }, () => pick(WORDS)).join(' ');
-
-const DAY = 86_400_000;
-const OPEN_PATH: Record<Status, Status[]> = {
-  new: [],
-  triaged: ['triaged'],
-  in_progress: ['triaged', 'in_progress'],
-  waiting: ['triaged', 'in_progress', 'waiting'],
-  resolved: ['triaged', 'in_progress', 'resolved'],
-  closed: ['triaged', 'in_progress', 'resolved', 'closed'],
-  wont_fix: ['triaged', 'wont_fix'],
-  duplicate: [],
-};
-
-function makeIssue(n: number, now: number): Issue {
-  const created = new Date(now - rand() * 365 * DAY);
-  const recent = now - created.getTime() < 14 * DAY;
-  // Recent issues are mostly still open; older ones mostly done.
-  const status: Status =
-    rand() < (recent ? 0.7 : 0.05)
-      ? weighted({ new: 3, triaged: 2, in_progress: 3, waiting: 1 })
-      : weighted({ closed: 60, resolved: 20, wont_fix: 8, duplicate: 12 });
-  const input = {
-    title: `${phrase(4)} on ${pick(['phone', 'laptop', 'tablet', 'desktop'])}`,
-    description: phrase(25),
-    location: `Screen ${pick(['Home', 'Visit', 'Report', 'Settings'])}`,
-    category: weighted({
-      'Access / login': 25,
-      'Data entry': 20,
-      Reports: 15,
-      'Sync / offline': 10,
-      Performance: 10,
-      Training: 10,
-      Other: 10,
-    }),
-    severity: weighted<Severity>({ blocks: 20, slows: 50, minor: 30 }),
-    site: pickSkewed(SITES),
-  };
-  let issue = createIssue(input, pickSkewed(REPORTERS), formatRef('R-', n), n, created);
-  let t = created.getTime();
-  const step = (action: TriageAction, actor: Person) => {
-    t += rand() * 2 * DAY;
-    const at = new Date(Math.min(t, now - 1000));
-    const out = applyTriageAction(issue, action, actor, at);
-    if (out.ok) issue = out.issue;
-  };
-  if (status === 'new') return issue;
-  const champion = pickSkewed(CHAMPIONS);
-  if (rand() < 0.85) step({ kind: 'assignMe' }, champion);
-  if (rand() < 0.85)
-    step({ kind: 'priority', priority: weighted<Priority>({ P1: 5, P2: 20, P3: 45, P4: 30 }) }, champion);
-  if (rand() < 0.4)
-    step({ kind: 'comment', text: phrase(12), visibility: rand() < 0.5 ? 'public' : 'internal' }, champion);
-  if (status === 'duplicate')
-    step({ kind: 'duplicate', of: formatRef('R-', Math.max(1, n - 1 - Math.floor(rand() * 50))) }, champion);
-  for (const s of OPEN_PATH[status]) step({ kind: 'status', status: s }, champion);
-  return issue;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
-}
-
-interface Row {
-  name: string;
-  p50: number;
-  p95: number;
-  /** p95 target in ms; null for background work with no target. */
-  target: number | null;
-}
-
-async function measure(
-  name: string,
-  target: number | null,
-  fn: (i: number) => Promise<unknown>,
-): Promise<Row> {
-  for (let i = 0; i < 5; i++) await fn(i); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const start = performance.now();
-    await fn(i);
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return { name, p50: percentile(times, 0.5), p95: percentile(times, 0.95), target };
-}
+const measure = (name: string, target: number | null, fn: (i: number) => Promise<unknown>) =>
+  measureOne(name, target, fn, { samples: SAMPLES });
 
 async function main() {
   const azurite = await startAzurite();
@@ -264,19 +137,8 @@ async function main() {
       ),
     );
 
-    const w = Math.max(...rows.map((r) => r.name.length));
-    const line = (a: string, b: string, c: string, d: string, e: string) =>
-      `${a.padEnd(w)}  ${b.padStart(8)}  ${c.padStart(8)}  ${d.padStart(8)}  ${e}`;
     console.log(`Each line: ${SAMPLES} samples, sequential, after 5 warm-up calls.`);
-    console.log(line('operation', 'p50 ms', 'p95 ms', 'target', ''));
-    console.log('-'.repeat(w + 36));
-    for (const r of rows) {
-      const verdict = r.target === null ? 'background' : r.p95 <= r.target ? 'ok' : 'OVER';
-      console.log(
-        line(r.name, r.p50.toFixed(1), r.p95.toFixed(1), r.target === null ? '—' : `≤ ${r.target}`, verdict),
-      );
-    }
-    if (rows.some((r) => r.target !== null && r.p95 > r.target)) process.exitCode = 1;
+    if (!printRows(rows)) process.exitCode = 1;
   } finally {
     await azurite.stop();
   }

@@ -50,6 +50,10 @@ export interface Broadcast {
   deliveries: DeliveryRows;
   /** What the plan's sends, acknowledgements and celebrations hold about a person (src/privacy). */
   personalData: BroadcastPersonalData;
+  /** "Got it" per send (the adoption dashboard's acknowledged share reads it). */
+  acks: AckStore;
+  /** Who an audience is (a pulse to a user group uses the same rules). */
+  directory: AudienceDirectory;
 }
 
 /** Builds the communication plan's stores, runner, services and win rules over one set of tables. */
@@ -111,7 +115,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     clock: s.clock,
   });
   const personalData = new BroadcastPersonalData({ sends, deliveries, acks, celebrations: celebrationStore });
-  return { service, celebrations, runner, wins, sends, deliveries, personalData };
+  return { service, celebrations, runner, wins, sends, deliveries, personalData, acks, directory };
 }
 
 /** The plan's job (due messages, running sends) and the wins' job, on whichever instance holds each lease. */

@@ -30,8 +30,12 @@ export type PersonRow =
   | { partition: 'personal' | 'conv'; key: string; conversation: StoredConversation }
   | { partition: 'person'; key: string; name: string };
 
-/** Channel roles a rollout-team member sets with `setup triage|support|announcements`. */
-export const CHANNEL_ROLES = ['triage', 'support', 'announcements'] as const;
+/**
+ * Channel roles a rollout-team member sets with `setup triage|support|announcements|rollout`. `rollout` is
+ * the rollout team's own channel (the weekly adoption digest): internal figures and the oldest open
+ * issues, not for the all-staff announcements channel.
+ */
+export const CHANNEL_ROLES = ['triage', 'support', 'announcements', 'rollout'] as const;
 export type ChannelRole = (typeof CHANNEL_ROLES)[number];
 
 /*
@@ -39,7 +43,7 @@ export type ChannelRole = (typeof CHANNEL_ROLES)[number];
  *   PK 'personal' RK <user aadObjectId or Teams id>  → the 1:1 chat with that user   (notify a reporter)
  *   PK 'conv'     RK <conversation id>               → any conversation the bot is in (reply later)
  *   PK 'team'     RK <team id>                       → the team's General channel     (roster reads)
- *   PK 'role'     RK triage|support|announcements    → the channel holding that role
+ *   PK 'role'     RK triage|support|announcements|rollout → the channel holding that role
  *   PK 'person'   RK <aadObjectId>                   → the name a person goes by in Teams (champion lists)
  * Every read is a point read; nothing scans.
  */

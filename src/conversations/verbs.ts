@@ -5,6 +5,7 @@ const PURPOSE: Record<ChannelRole, string> = {
   triage: 'the champions’ triage channel',
   support: 'the support channel',
   announcements: 'the announcements channel',
+  rollout: 'the rollout team’s channel (the weekly adoption digest)',
 };
 
 /** `setup triage|support|announcements`, typed by the rollout team in the channel to use. */

@@ -1,10 +1,7 @@
-import { EventEmitter } from 'node:events';
-import { type FSWatcher, watch } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describePath } from '../files/yaml.js';
+import { WatchedFile, type WatchedFileOptions } from '../files/watched-file.js';
 
 /**
  * The organisation's own words (`GLOSSARY_FILE`): the system's nickname, form codes, local terms and
@@ -68,128 +65,15 @@ export function parseGlossary(text: string, source = 'glossary'): Glossary {
 }
 
 
-interface GlossaryEvents {
-  changed: [Glossary];
-}
-
-export interface GlossaryFileOptions {
-  onWarning?: (message: string) => void;
-  /** Quiet time after the last change before re-reading; editors write files in bursts. */
-  debounceMs?: number;
-  /** A stat check this often, next to fs.watch (0 turns it off). */
-  pollMs?: number;
-}
+export type GlossaryFileOptions = Omit<WatchedFileOptions<Glossary>, 'parse' | 'missing'>;
 
 /**
- * A glossary file kept current without a restart, like the guidance folder: fs.watch on its folder
- * plus a stat poll, debounced. A missing file is an empty glossary; a bad edit keeps the glossary
- * in use and is reported with the entry at fault.
+ * A glossary file kept current without a restart, like the guidance folder (src/files/watched-file.ts:
+ * fs.watch on its folder plus a stat poll, debounced). A missing file is an empty glossary; a bad edit
+ * keeps the glossary in use and is reported with the entry at fault; a bad file at start throws.
  */
-export class GlossaryFile extends EventEmitter<GlossaryEvents> {
-  private glossary: Glossary = EMPTY_GLOSSARY;
-  private signature = '';
-  private watcher: FSWatcher | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private debounceTimer: NodeJS.Timeout | undefined;
-  private closed = false;
-
-  private constructor(
-    readonly file: string,
-    private readonly options: GlossaryFileOptions,
-  ) {
-    super();
-  }
-
-  /** Reads the file once (a bad file throws, naming the entry), then watches it. */
-  static async open(file: string, options: GlossaryFileOptions = {}): Promise<GlossaryFile> {
-    const glossary = new GlossaryFile(file, options);
-    const first = await glossary.read();
-    if (first) glossary.glossary = first.glossary;
-    glossary.startWatching();
-    return glossary;
-  }
-
-  get current(): Glossary {
-    return this.glossary;
-  }
-
-  /** Re-reads now; resolves true when a changed glossary was taken into use. */
-  async reload(): Promise<boolean> {
-    let next: { glossary: Glossary } | undefined;
-    try {
-      next = await this.read();
-    } catch (error) {
-      this.options.onWarning?.(`${(error as Error).message}; the previous glossary stays in use`);
-      return false;
-    }
-    if (!next || this.closed) return false;
-    this.glossary = next.glossary;
-    this.emit('changed', next.glossary);
-    return true;
-  }
-
-  close(): void {
-    this.closed = true;
-    this.watcher?.close();
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.debounceTimer) clearTimeout(this.debounceTimer);
-    this.removeAllListeners();
-  }
-
-  /** The file's glossary, or undefined when it hasn't changed since the last read. */
-  private async read(): Promise<{ glossary: Glossary } | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      if (this.signature === 'missing') return undefined;
-      this.options.onWarning?.(`${this.file}: not found; using no glossary`);
-      this.signature = 'missing';
-      return { glossary: EMPTY_GLOSSARY };
-    }
-    if (text === this.signature) return undefined;
-    const glossary = parseGlossary(text, path.basename(this.file));
-    this.signature = text;
-    return { glossary };
-  }
-
-  private startWatching(): void {
-    try {
-      // The folder, not the file: editors replace files, which ends a watch on the file itself.
-      this.watcher = watch(path.dirname(this.file), (_event, name) => {
-        if (!name || name === path.basename(this.file)) this.scheduleReload();
-      });
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = undefined;
-      });
-    } catch {
-      // Polling below still notices changes.
-    }
-    const pollMs = this.options.pollMs ?? 2000;
-    if (pollMs > 0) {
-      let last = '';
-      this.pollTimer = setInterval(() => {
-        stat(this.file).then(
-          (info) => `${info.size}:${info.mtimeMs}`,
-          () => 'missing',
-        ).then((now) => {
-          if (last && now !== last) this.scheduleReload();
-          last = now;
-        });
-      }, pollMs);
-      this.pollTimer.unref();
-    }
-  }
-
-  private scheduleReload(): void {
-    if (this.closed) return;
-    if (this.debounceTimer) clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => {
-      this.debounceTimer = undefined;
-      void this.reload();
-    }, this.options.debounceMs ?? 200);
-    this.debounceTimer.unref();
-  }
-}
+export const GlossaryFile = {
+  open(file: string, options: GlossaryFileOptions = {}): Promise<WatchedFile<Glossary>> {
+    return WatchedFile.open(file, { ...options, parse: parseGlossary, missing: EMPTY_GLOSSARY });
+  },
+};

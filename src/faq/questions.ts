@@ -167,6 +167,15 @@ export class QuestionStore {
     return out;
   }
 
+  /** Every question asked on one UTC day, 'YYYY-MM-DD' (one partition): the adoption figures' daily roll-up. */
+  async askedOn(day: string): Promise<AskedQuestion[]> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return [];
+    const rows = await collect(
+      this.questions.listEntities<QuestionEntity>({ queryOptions: { filter: `PartitionKey eq '${day}'` } }),
+    );
+    return rows.map(fromEntity);
+  }
+
   /** Marks a once-unanswered question as answered by a docs change; false if another instance did it first. */
   async markAnsweredLater(id: string, sectionId: string): Promise<boolean> {
     const key = splitId(id);

@@ -54,6 +54,8 @@ export interface HttpDeps {
   health?(): { status: 'ok' } | { status: 'recovering' | 'down'; reason: string };
   /** A file made for download (e.g. the issue export), by its unguessable token. */
   download?(token: string): Promise<{ filename: string; contentType: string; content: string } | undefined>;
+  /** The dashboard tab's API (`/api/tab/*`, see tab-api.ts): it authenticates, checks roles and answers itself. */
+  tabApi?(req: Request, res: Response): Promise<void>;
   /** A booked session's calendar file, by its signed, expiring token. */
   calendar?(token: string): Promise<{ filename: string; content: string } | undefined>;
 }
@@ -152,6 +154,10 @@ export function createHttpServer(deps: HttpDeps): Server {
       res.end(file.body);
     }),
   );
+
+  const tabApi = deps.tabApi;
+  if (tabApi)
+    for (const method of ['get', 'post'] as const) server[method]('/api/tab/*', route('tab-api', (req, res) => tabApi(req, res)));
 
   server.get(
     '/exports/:token',

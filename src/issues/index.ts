@@ -8,6 +8,7 @@ export * from './model.js';
 export { OfferStore } from './offers.js';
 export { IssueQueries, type QueueFilters } from './queries.js';
 export { IssueRepository } from './repository.js';
+export { BOARD_SORTS, OpenIssues } from './board.js';
 export { type Caller, type HeldReport, IssueService, type ListName } from './service.js';
 export { SlaCheck, SlaMarks } from './sla.js';
 export { openIssueTables } from './tables.js';

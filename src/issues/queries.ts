@@ -29,6 +29,25 @@ export interface QueueFilters {
 }
 
 /** Issues created in [from, to); no `from` means since the beginning. */
+/**
+ * The open-issue queue's partition for these filters — the most selective one (assignee, site, category,
+ * status) — and the OData conditions for the others, inside it. The triage command and the tab's board share it.
+ */
+export function queuePartition(filters: QueueFilters): { pk: string; extra: string[] } {
+  const { status, category, site, assigneeId } = filters;
+  let pk: string;
+  const extra: string[] = [];
+  if (assigneeId) pk = PART.queueAssignee(assigneeId);
+  else if (site) pk = PART.queueSite(site);
+  else if (category) pk = PART.queueCategory(category);
+  else if (status) pk = PART.queueStatus(status);
+  else pk = PART.queue;
+  if (status && pk !== PART.queueStatus(status)) extra.push(odata`status eq ${status}`);
+  if (category && pk !== PART.queueCategory(category)) extra.push(odata`categoryKey eq ${nameKey(category)}`);
+  if (site && pk !== PART.queueSite(site)) extra.push(odata`siteKey eq ${nameKey(site)}`);
+  return { pk, extra };
+}
+
 export interface CreatedWindow {
   from?: Date;
   to: Date;
@@ -160,18 +179,7 @@ export class IssueQueries {
     const limit = pageLimit(page);
     const token = decodeToken(page?.token);
     if (filters.status && !isOpen(filters.status)) return this.archivePage(filters, limit, token);
-    const { status, category, site, assigneeId } = filters;
-    let pk: string;
-    const extra: string[] = [];
-    if (assigneeId) pk = PART.queueAssignee(assigneeId);
-    else if (site) pk = PART.queueSite(site);
-    else if (category) pk = PART.queueCategory(category);
-    else if (status) pk = PART.queueStatus(status);
-    else pk = PART.queue;
-    if (status && pk !== PART.queueStatus(status)) extra.push(odata`status eq ${status}`);
-    if (category && pk !== PART.queueCategory(category))
-      extra.push(odata`categoryKey eq ${nameKey(category)}`);
-    if (site && pk !== PART.queueSite(site)) extra.push(odata`siteKey eq ${nameKey(site)}`);
+    const { pk, extra } = queuePartition(filters);
     return this.partitionPage(this.idx.queue, pk, extra, limit, token);
   }
 

@@ -37,6 +37,11 @@ export interface Caller {
   role: Role;
 }
 
+/** Told of each change the service makes to an issue (the adoption figures record it); must not throw. */
+export interface IssueObserver {
+  issueChanged(issue: Issue): Promise<void>;
+}
+
 /** A report kept on disk while storage does not answer, filed when it is back. */
 export interface HeldReport {
   caller: Caller;
@@ -61,6 +66,7 @@ export interface IssueServiceDeps {
   reachable: (userKey: string) => Promise<boolean>;
   rolloutTeamIds: readonly string[];
   categories: readonly string[];
+  observer?: IssueObserver;
   /** Without it, a storage fault fails the report (the user is told to try again). */
   held?: HeldReports;
 }
@@ -170,6 +176,7 @@ export class IssueService {
       priority,
     });
     if (result.kind === 'invalid') return { kind: 'invalid', values, errors: result.errors };
+    await this.d.observer?.issueChanged(result.issue);
     // Enqueued for a retry too: the outbound path sends each key once, so a crash between logging and
     // enqueueing is mended by Teams' retry of the same submit.
     await this.d.outbox.enqueue(await this.announce(result.issue, opts.lostDevice === true));
@@ -210,6 +217,7 @@ export class IssueService {
       case 'not-found':
         return { kind: 'message', text: res.message };
       case 'updated':
+        await this.d.observer?.issueChanged(res.issue);
         await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);
         return { kind: 'followed', issue: res.issue };
       case 'refused':
@@ -277,6 +285,7 @@ export class IssueService {
       case 'repeated':
         return { kind: 'card', issue: res.issue };
       case 'updated': {
+        await this.d.observer?.issueChanged(res.issue);
         const out: OutboundMessage[] = [await this.cardUpdate(res.issue)];
         if (action.kind === 'duplicate') out.push(...(await this.followOriginal(res.issue, res.issue.duplicateOf ?? action.of)));
         if (res.notifyReporter) out.push(...this.notices(res.issue, res.notifyReporter, res.entry.version, caller.person.id, res.entry));

@@ -10,6 +10,7 @@ export { ScheduleChanges } from './changes.js';
 export { liveSchedule, openScheduleFile } from './file.js';
 export { scheduleOfficeHoursJobs } from './jobs.js';
 export { CalendarLinks } from './links.js';
+export { bookingsAndAttendance, trainedBeforeGoLive } from './measures.js';
 export * from './model.js';
 export { asksForOfficeHours } from './recognise.js';
 export { OfficeHoursReminders, ReminderMarks } from './reminders.js';

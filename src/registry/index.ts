@@ -1,3 +1,4 @@
+import { ADOPTION_COMMANDS, ADOPTION_VERBS } from '../adoption/verbs.js';
 import { BROADCAST_COMMANDS, BROADCAST_VERBS } from '../broadcast/verbs.js';
 import { SETUP_COMMANDS } from '../conversations/verbs.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly CommandDef[] = [
   ...Object.values(ISSUE_COMMANDS),
   ...Object.values(FAQ_COMMANDS),
   ...Object.values(SETUP_COMMANDS),
+  ...Object.values(ADOPTION_COMMANDS),
   ...Object.values(ROLLOUT_COMMANDS),
   ...Object.values(OFFICE_HOURS_COMMANDS),
   ...Object.values(BROADCAST_COMMANDS),
@@ -26,6 +28,7 @@ export const COMMANDS: readonly CommandDef[] = [
 export const VERBS: readonly VerbDef[] = [
   ...Object.values(ISSUE_VERBS),
   ...Object.values(FAQ_VERBS),
+  ...Object.values(ADOPTION_VERBS),
   ...Object.values(OFFICE_HOURS_VERBS),
   ...Object.values(BROADCAST_VERBS),
   ...Object.values(PRIVACY_VERBS),

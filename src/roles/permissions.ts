@@ -23,6 +23,18 @@ export const PERMISSIONS = {
   'faq.curate': 'champion',
   'faq.exportCurated': 'rolloutTeam',
   'channels.setup': 'rolloutTeam',
+  /** The adoption dashboard's aggregate figures and the measures' progress. */
+  'adoption.view': 'staff',
+  /** Edit the measures of success; enter and import figures from the IMS. */
+  'adoption.measures': 'rolloutTeam',
+  'adoption.pulse.send': 'rolloutTeam',
+  /** Answer a pulse sent to you (the service checks it was). */
+  'adoption.pulse.answer': 'staff',
+  /** Pulse results (aggregate only, free text without names). */
+  'adoption.pulse.results': 'champion',
+  /** The communication plan's delivery and acknowledgements, and office hours' bookings, on the tab. */
+  'adoption.communications': 'champion',
+  'adoption.officeHours': 'champion',
   /** The office-hours schedule and one's own training timeline; booking a seat. */
   'officehours.view': 'staff',
   'officehours.book': 'staff',

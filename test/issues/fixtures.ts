@@ -1,5 +1,5 @@
 import { ManualClock } from '../../src/clock.js';
-import type { Person, Reporter } from '../../src/issues/model.js';
+import type { IssueSummary, Person, Reporter } from '../../src/issues/model.js';
 import { IssueExport } from '../../src/issues/export.js';
 import { IssueQueries } from '../../src/issues/queries.js';
 import { IssueRepository, type RepositoryOptions } from '../../src/issues/repository.js';
@@ -39,4 +39,22 @@ export async function openStore(opts: RepositoryOptions = {}): Promise<{
   const repo = new IssueRepository(issueTables, { ...opts, clock });
   const queries = new IssueQueries(issueTables, repo.counter, clock);
   return { repo, queries, exporter: new IssueExport(issueTables), clock, tables, issueTables };
+}
+
+/** A list line (an index row's summary) for tests of what lists and snapshots do with them. */
+export function summaryLine(ref: string, createdAt: string, over: Partial<IssueSummary> = {}): IssueSummary {
+  return {
+    ref,
+    title: `Issue ${ref}`,
+    status: 'new',
+    priority: null,
+    severity: 'minor',
+    category: 'Reports',
+    site: 'Tembe',
+    assignee: null,
+    reporter: { id: 'x', name: 'Xavi' },
+    affectedCount: 0,
+    createdAt,
+    ...over,
+  };
 }

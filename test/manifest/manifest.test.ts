@@ -203,7 +203,7 @@ describe('manifest template', () => {
     const allTitles = new Set(bot.commandLists.flatMap((l) => l.commands.map((c) => c.title)));
     expect([...allTitles].filter((t) => !REQUIRED_COMMANDS.includes(t))).toEqual([]);
     const setup = bot.commandLists.find((l) => l.scopes.includes('team'))!.commands.map((c) => c.title);
-    expect(setup).toEqual(expect.arrayContaining(['setup triage', 'setup support', 'setup announcements']));
+    expect(setup).toEqual(expect.arrayContaining(['setup triage', 'setup support', 'setup announcements', 'setup rollout']));
 
     expect(m.composeExtensions).toHaveLength(1);
     const extension = m.composeExtensions[0]!;

@@ -1,0 +1,369 @@
+import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import { STATUS_LABEL, type Status } from '../issues/model.js';
+import type { OpenLine } from './daily.js';
+import { BOT_METRIC_NAMES, BOT_METRICS, type FieldErrors, type Measure, type MeasureInput, measureInputOf } from './measures.js';
+import type { GapItem, MeasureStatus, PulseResult, WeekPoint } from './metrics.js';
+import { STATE_LABEL } from './overview.js';
+import { type Answers, answerLabel, PULSE_LIMITS, type Pulse, type PulseErrors, type PulseInput, QUESTION_IDS } from './pulse.js';
+
+/**
+ * Typed data for the adoption cards (`cards/adoption-*.json`) and the builders that fill them. Text a
+ * person typed (measure names, pulse questions and answers, issue titles, questions asked) goes through
+ * `escapeText` before a TextBlock or FactSet; input values and choice titles stay as typed.
+ */
+
+const e = escapeText;
+
+export interface Choice {
+  title: string;
+  value: string;
+}
+
+type Color = 'Good' | 'Warning' | 'Attention' | 'Default';
+const STATE_COLOR: Record<MeasureStatus['state'], Color> = { met: 'Good', 'on-track': 'Good', behind: 'Warning', 'no-data': 'Default' };
+
+/** "5" → "5", 12.345 → "12.3", with the unit: "2 days", "80 %". */
+export function formatValue(value: number, unit: string): string {
+  const n = Number.isInteger(value) ? String(value) : value.toFixed(1);
+  if (!unit) return n;
+  return unit === '%' ? `${n} %` : `${n} ${unit}`;
+}
+
+function measureLine(m: MeasureStatus): string {
+  return `Baseline ${formatValue(m.baseline.value, m.unit)} (${m.baseline.date}) → target ${formatValue(m.target.value, m.unit)} by ${m.target.by}`;
+}
+
+function latestLine(m: MeasureStatus): string {
+  if (!m.latest) return m.source === 'ims' ? 'No figure entered yet.' : 'Not computed yet.';
+  const when = m.source === 'bot' ? `week of ${m.latest.date}` : m.latest.date;
+  return `Latest: ${formatValue(m.latest.value, m.unit)} (${when})${m.progress !== null ? ` · ${Math.round(m.progress)} % of the way` : ''}`;
+}
+
+function sourceLine(m: MeasureStatus): string {
+  return m.source === 'ims' ? 'Entered by the rollout team from the IMS' : `Computed by Rollout Desk: ${BOT_METRICS[m.metric!].toLowerCase()}`;
+}
+
+// ---- adoption-measures ---------------------------------------------------------------------------
+
+export interface MeasuresCardData {
+  asOf: string;
+  notice: string;
+  noticeColor: Color;
+  errors: string[];
+  canEdit: boolean;
+  version: string;
+  measures: { id: string; name: string; line: string; latest: string; source: string; state: string; stateColor: Color }[];
+  imsMeasures: Choice[];
+  today: string;
+  dashboardUrl: string;
+}
+
+export function measuresCard(opts: {
+  statuses: readonly MeasureStatus[];
+  asOf: string | null;
+  canEdit: boolean;
+  version: string;
+  today: string;
+  dashboardUrl: string;
+  notice?: string;
+  noticeColor?: Color;
+  errors?: readonly string[];
+}): AdaptiveCard {
+  const data: MeasuresCardData = {
+    asOf: opts.asOf ? `Computed figures as of ${opts.asOf.slice(0, 16).replace('T', ' ')} UTC.` : 'Computed figures appear after the first roll-up.',
+    notice: opts.notice ?? '',
+    noticeColor: opts.noticeColor ?? 'Default',
+    errors: (opts.errors ?? []).map(e),
+    canEdit: opts.canEdit,
+    version: opts.version,
+    measures: opts.statuses.map((m) => ({
+      id: m.id,
+      name: e(m.name),
+      line: e(measureLine(m)),
+      latest: latestLine(m),
+      source: sourceLine(m),
+      state: STATE_LABEL[m.state],
+      stateColor: STATE_COLOR[m.state],
+    })),
+    imsMeasures: opts.statuses.filter((m) => m.source === 'ims').map((m) => ({ title: m.name, value: m.id })),
+    today: opts.today,
+    dashboardUrl: opts.dashboardUrl,
+  };
+  return renderCard('adoption-measures', data);
+}
+
+// ---- adoption-measure-form -------------------------------------------------------------------------
+
+export interface MeasureFormData {
+  heading: string;
+  mode: 'add' | 'update';
+  version: string;
+  values: Required<MeasureInput>;
+  errors: Record<keyof MeasureInput | 'form', string>;
+  sources: Choice[];
+}
+
+export function measureFormCard(opts: { measure?: Measure; values?: MeasureInput; errors?: FieldErrors; version: string }): AdaptiveCard {
+  const base = opts.measure ? measureInputOf(opts.measure) : {};
+  const v = { ...base, ...opts.values };
+  const keys = ['id', 'name', 'unit', 'baselineValue', 'baselineDate', 'targetValue', 'targetBy', 'source'] as const;
+  const data: MeasureFormData = {
+    heading: opts.measure ? `Edit: ${e(opts.measure.name)}` : 'Add a measure of success',
+    mode: opts.measure ? 'update' : 'add',
+    version: opts.version,
+    values: Object.fromEntries(keys.map((k) => [k, String(v[k] ?? (k === 'source' ? 'ims' : ''))])) as Required<MeasureInput>,
+    errors: Object.fromEntries([...keys, 'form'].map((k) => [k, e(opts.errors?.[k as keyof FieldErrors] ?? '')])) as MeasureFormData['errors'],
+    sources: [
+      { title: 'Entered from the IMS by the rollout team', value: 'ims' },
+      ...BOT_METRIC_NAMES.map((m) => ({ title: `Computed: ${BOT_METRICS[m]}`, value: `bot.${m}` })),
+    ],
+  };
+  return renderCard('adoption-measure-form', data);
+}
+
+// ---- pulse cards ----------------------------------------------------------------------------------
+
+export interface PulseQuestionView {
+  id: string;
+  text: string;
+  kind: 'scale' | 'choice' | 'text';
+  choices: Choice[];
+  value: string;
+}
+
+export interface PulseCardData {
+  pulseId: string;
+  title: string;
+  minAnswers: number;
+  closes: string;
+  notice: string;
+  textLimit: number;
+  questions: PulseQuestionView[];
+}
+
+const SCALE: Choice[] = [
+  { title: '1 (low)', value: '1' },
+  { title: '2', value: '2' },
+  { title: '3', value: '3' },
+  { title: '4', value: '4' },
+  { title: '5 (high)', value: '5' },
+];
+
+/** The pulse as a recipient gets it: the questions, with their own answer filled in when they change it. */
+export function pulseCard(pulse: Pulse, minAnswers: number, answers: Answers = {}, notice = ''): AdaptiveCard {
+  const data: PulseCardData = {
+    pulseId: pulse.id,
+    title: e(pulse.title),
+    minAnswers,
+    closes: pulse.closesAt.slice(0, 10),
+    notice: e(notice),
+    textLimit: PULSE_LIMITS.text,
+    questions: pulse.questions.map((q) => ({
+      id: q.id,
+      text: e(q.text),
+      kind: q.kind,
+      choices: q.kind === 'scale' ? SCALE : q.kind === 'choice' ? q.options.map((o, i) => ({ title: o, value: String(i) })) : [],
+      value: answers[q.id] === undefined ? '' : String(answers[q.id]),
+    })),
+  };
+  return renderCard('adoption-pulse', data);
+}
+
+export interface PulseAnsweredData {
+  pulseId: string;
+  title: string;
+  headline: string;
+  closes: string;
+  facts: { title: string; value: string }[];
+}
+
+/** What the person sent, shown back on the card they answered. */
+export function pulseAnsweredCard(pulse: Pulse, answers: Answers, replaced: boolean): AdaptiveCard {
+  const data: PulseAnsweredData = {
+    pulseId: pulse.id,
+    title: e(pulse.title),
+    headline: replaced ? 'Your answer is updated: this one replaces the one you sent before.' : 'Thank you: your answer is in.',
+    closes: pulse.closesAt.slice(0, 10),
+    facts: pulse.questions.map((q) => ({ title: e(q.text), value: e(answerLabel(q, answers[q.id])) })),
+  };
+  return renderCard('adoption-pulse-answered', data);
+}
+
+export interface PulseComposeData {
+  values: Record<string, string>;
+  errors: Record<string, string>;
+  kinds: Choice[];
+  audiences: Choice[];
+  limits: typeof PULSE_LIMITS;
+  minAnswers: number;
+  slots: { id: string; number: number; kind: string; text: string; options: string; kindError: string; textError: string; optionsError: string }[];
+}
+
+/** The rollout's user groups and cohorts a pulse can go to (src/rollout). */
+export interface PulseAudienceGroups {
+  groups: readonly { id: string; name: string }[];
+  cohorts: readonly { id: string; name: string }[];
+}
+
+export function pulseComposeCard(opts: {
+  values?: PulseInput & { audience?: string; people?: string };
+  errors?: PulseErrors;
+  minAnswers: number;
+  audiences?: PulseAudienceGroups;
+}): AdaptiveCard {
+  const v = opts.values ?? {};
+  const err = (k: string) => e((opts.errors as Record<string, string> | undefined)?.[k] ?? '');
+  const data: PulseComposeData = {
+    values: { title: v.title ?? '', audience: v.audience ?? 'everyone', people: v.people ?? '' },
+    errors: { title: err('title'), audience: err('audience'), form: err('form') },
+    kinds: [
+      { title: 'A 1–5 scale', value: 'scale' },
+      { title: 'A choice', value: 'choice' },
+      { title: 'A free text', value: 'text' },
+    ],
+    audiences: [
+      { title: 'Everyone who uses Rollout Desk', value: 'everyone' },
+      { title: 'Champions', value: 'champions' },
+      { title: 'The rollout team', value: 'rolloutTeam' },
+      { title: 'These people (Entra object ids below)', value: 'people' },
+      ...(opts.audiences?.groups ?? []).map((g) => ({ title: `User group: ${g.name}`, value: `group:${g.id}` })),
+      ...(opts.audiences?.cohorts ?? []).map((c) => ({ title: `Cohort: ${c.name}`, value: `cohort:${c.id}` })),
+    ],
+    limits: PULSE_LIMITS,
+    minAnswers: opts.minAnswers,
+    slots: QUESTION_IDS.map((id, i) => ({
+      id,
+      number: i + 1,
+      kind: v[`${id}Kind`] ?? (i === 0 ? 'scale' : ''),
+      text: v[`${id}Text`] ?? '',
+      options: v[`${id}Options`] ?? '',
+      kindError: err(`${id}Kind`),
+      textError: err(`${id}Text`),
+      optionsError: err(`${id}Options`),
+    })),
+  };
+  return renderCard('adoption-pulse-compose', data);
+}
+
+export interface PulseResultsData {
+  pulseId: string;
+  title: string;
+  headline: string;
+  notice: string;
+  shown: boolean;
+  waiting: string;
+  questions: { text: string; facts: { title: string; value: string }[]; texts: string[]; more: string }[];
+  dashboardUrl: string;
+}
+
+const MAX_TEXTS_ON_CARD = 15;
+
+/** Results in aggregate; below the minimum, only how many have answered. */
+export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = ''): AdaptiveCard {
+  const data: PulseResultsData = {
+    pulseId: r.id,
+    title: e(r.title),
+    headline: `Sent to ${r.sentTo} ${r.sentTo === 1 ? 'person' : 'people'} on ${r.sentAt.slice(0, 10)} · ${r.answers} answered · open until ${r.closesAt.slice(0, 10)}`,
+    notice: e(notice),
+    shown: r.shown,
+    waiting: `Results appear once ${r.minAnswers} people have answered (${r.answers} so far), so that nobody can be picked out.`,
+    questions: r.questions.map((q) => {
+      const res = q.result;
+      const facts =
+        res?.kind === 'scale'
+          ? [...res.counts.map((c, i) => ({ title: `${i + 1}`, value: String(c) })), { title: 'Average', value: res.mean.toFixed(2) }]
+          : res?.kind === 'choice'
+            ? res.options.map((o) => ({ title: e(o.label), value: String(o.count) }))
+            : [];
+      const texts = res?.kind === 'text' ? res.answers.slice(0, MAX_TEXTS_ON_CARD).map(e) : [];
+      const more = res?.kind === 'text' && res.answers.length > MAX_TEXTS_ON_CARD ? `… and ${res.answers.length - MAX_TEXTS_ON_CARD} more on the dashboard.` : '';
+      return { text: e(q.text), facts, texts, more };
+    }),
+    dashboardUrl,
+  };
+  return renderCard('adoption-pulse-results', data);
+}
+
+// ---- adoption-digest --------------------------------------------------------------------------------
+
+export interface DigestData {
+  heading: string;
+  asOf: string;
+  measures: { title: string; value: string }[];
+  moreMeasures: string;
+  activity: { legend: string; values: { x: string; y: number }[] }[];
+  activityFallback: string;
+  issuesBars: { x: string; y: number }[];
+  issuesFallback: string;
+  openDonut: { legend: string; value: number }[];
+  openFallback: string;
+  summary: { title: string; value: string }[];
+  gaps: { text: string; count: string }[];
+  oldest: { line: string; age: string }[];
+  dashboardUrl: string;
+}
+
+const DIGEST_MEASURES = 10;
+const DIGEST_SLICES = 8;
+const STATE_ORDER: Record<MeasureStatus['state'], number> = { behind: 0, 'no-data': 1, 'on-track': 2, met: 3 };
+const shortWeek = (week: string) => new Date(`${week}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+const ageDays = (iso: string, now: Date) => Math.max(0, Math.floor((now.getTime() - Date.parse(iso)) / 86_400_000));
+
+/** The weekly digest for the rollout team's channel; every chart has a text fallback (other clients don't draw them). */
+export function digestCard(opts: {
+  week: string;
+  now: Date;
+  asOf: string | null;
+  statuses: readonly MeasureStatus[];
+  weeks: readonly WeekPoint[];
+  openByCategory: Record<string, number>;
+  open: { total: number; untriaged: number; pastSla: number } | null;
+  gaps: readonly GapItem[];
+  oldest: readonly OpenLine[];
+  dashboardUrl: string;
+}): AdaptiveCard {
+  const recent = opts.weeks.slice(-8);
+  const last = recent.at(-1);
+  const line = (legend: string, pick: (w: WeekPoint) => number) => ({ legend, values: recent.map((w) => ({ x: shortWeek(w.week), y: pick(w) })) });
+  const categories = Object.entries(opts.openByCategory).sort((a, b) => b[1] - a[1]);
+  const donut = categories.slice(0, DIGEST_SLICES);
+  const rest = categories.slice(DIGEST_SLICES).reduce((n, [, v]) => n + v, 0);
+  if (rest) donut.push(['Other', rest]);
+  // Those behind first: a digest points at what needs attention; the dashboard lists every measure.
+  const measures = [...opts.statuses].sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state]);
+  const data: DigestData = {
+    heading: `Adoption this week: week of ${shortWeek(opts.week)}`,
+    asOf: opts.asOf ? `Figures as of ${opts.asOf.slice(0, 16).replace('T', ' ')} UTC.` : 'No figures have been computed yet.',
+    measures: measures.slice(0, DIGEST_MEASURES).map((m) => ({
+      title: e(m.name.length > 80 ? `${m.name.slice(0, 79)}…` : m.name),
+      value: `${m.latest ? formatValue(m.latest.value, m.unit) : '—'} → ${formatValue(m.target.value, m.unit)} by ${m.target.by} · ${STATE_LABEL[m.state]}`,
+    })),
+    moreMeasures: measures.length > DIGEST_MEASURES ? `${measures.length - DIGEST_MEASURES} more measures on the dashboard.` : '',
+    activity: [line('Active users', (w) => w.activeUsers), line('Questions asked', (w) => w.questionsAsked)],
+    activityFallback: recent.length
+      ? `Active users by week: ${recent.map((w) => `${shortWeek(w.week)} ${w.activeUsers}`).join(', ')}. Questions: ${recent.map((w) => w.questionsAsked).join(', ')}.`
+      : 'No weekly figures yet.',
+    issuesBars: recent.map((w) => ({ x: shortWeek(w.week), y: w.issuesOpened })),
+    issuesFallback: recent.length ? `Issues opened by week: ${recent.map((w) => `${shortWeek(w.week)} ${w.issuesOpened}`).join(', ')}.` : 'No issues yet.',
+    openDonut: donut.map(([legend, value]) => ({ legend: legend.slice(0, 40), value })),
+    openFallback: categories.length ? `Open issues by category: ${categories.map(([c, n]) => `${c} ${n}`).join(', ')}.` : 'No open issues.',
+    summary: last
+      ? [
+          { title: 'Active users', value: String(last.activeUsers) },
+          { title: 'Questions answered', value: last.shareAnswered === null ? '—' : `${last.shareAnswered} %` },
+          { title: 'Rated helpful', value: last.shareHelpful === null ? '—' : `${last.shareHelpful} %` },
+          { title: 'Issues opened / resolved', value: `${last.issuesOpened} / ${last.issuesResolved}` },
+          { title: 'Open now', value: opts.open ? `${opts.open.total} (${opts.open.untriaged} untriaged, ${opts.open.pastSla} past the SLA)` : '—' },
+          { title: 'Median time to triage', value: last.medianHoursToTriage === null ? '—' : `${last.medianHoursToTriage} h` },
+          { title: 'Median time to resolve', value: last.medianDaysToResolve === null ? '—' : `${last.medianDaysToResolve} days` },
+        ]
+      : [],
+    gaps: opts.gaps.slice(0, 5).map((g) => ({ text: e(g.example.length > 140 ? `${g.example.slice(0, 139)}…` : g.example), count: `${g.count}×` })),
+    oldest: opts.oldest.slice(0, 5).map((o) => ({
+      line: `**${o.ref}** ${e(o.title.slice(0, 100))} · ${STATUS_LABEL[o.status as Status] ?? o.status} · ${e(o.site)}`,
+      age: `${ageDays(o.createdAt, opts.now)} d`,
+    })),
+    dashboardUrl: opts.dashboardUrl,
+  };
+  return renderCard('adoption-digest', data);
+}

@@ -1,0 +1,92 @@
+import { DateTime } from 'luxon';
+import type { AdaptiveCard } from '../cards/template.js';
+import type { Clock } from '../clock.js';
+import type { Outbox } from '../outbound/message.js';
+import { digestCard } from './cards.js';
+import { weekOf } from './daily.js';
+import type { AdoptionService } from './service.js';
+import type { StateStore } from './store.js';
+
+/**
+ * The weekly digest: on the configured weekday (Monday by default), from the configured hour in the
+ * configured time zone, the rollout team's channel gets a card with the measures against their targets,
+ * the weeks' trends as Teams charts (each with a text fallback), the top gaps and the oldest open issues.
+ * Once per week: the week is claimed with a row (`AdoptionState`, PK 'digest') before anything is sent, so
+ * a second run or a second instance does nothing; if it could not be queued the claim is given back.
+ */
+
+export interface DigestSchedule {
+  /** ISO weekday, 1 = Monday … 7 = Sunday. */
+  weekday: number;
+  hour: number;
+  timeZone: string;
+}
+
+/** Pure: the ISO week ('2027-W02') whose digest is due at `now`, or null outside the digest's day. */
+export function digestWeekDue(now: Date, s: DigestSchedule): string | null {
+  const local = DateTime.fromJSDate(now, { zone: s.timeZone });
+  if (local.weekday !== s.weekday || local.hour < s.hour) return null;
+  return `${local.weekYear}-W${String(local.weekNumber).padStart(2, '0')}`;
+}
+
+export interface DigestDeps {
+  adoption: AdoptionService;
+  state: StateStore;
+  outbox: Outbox;
+  clock: Clock;
+  schedule: DigestSchedule;
+  /** Brings the figures up to date first (the roll-up), so the digest shows this morning's. */
+  refresh: () => Promise<unknown>;
+  dashboardUrl: () => string;
+}
+
+export class DigestJob {
+  /** Weeks this instance knows are claimed: saves a 409 round trip on every later tick of the day. */
+  private readonly claimed = new Set<string>();
+
+  constructor(private readonly d: DigestDeps) {}
+
+  /** One tick: sends this week's digest if it is due and nobody sent it yet. Returns the week sent, or null. */
+  async run(): Promise<string | null> {
+    const now = this.d.clock.now();
+    const week = digestWeekDue(now, this.d.schedule);
+    if (!week || this.claimed.has(week)) return null;
+    if (!(await this.d.state.claim('digest', week, now))) {
+      this.claimed.add(week);
+      return null;
+    }
+    try {
+      await this.d.refresh();
+      await this.d.outbox.enqueue([
+        { op: 'send', key: `adoption-digest|${week}`, to: { kind: 'channel', role: 'rollout' }, content: await this.card() },
+      ]);
+    } catch (err) {
+      await this.d.state.release('digest', week); // not queued: the next tick tries again
+      throw err;
+    }
+    this.claimed.add(week);
+    return week;
+  }
+
+  /** The digest card as it would be sent now. */
+  async card(): Promise<AdaptiveCard> {
+    const now = this.d.clock.now();
+    const [overview, questions, oldest] = await Promise.all([
+      this.d.adoption.overview(),
+      this.d.adoption.questions(7),
+      this.d.adoption.oldestOpen(),
+    ]);
+    return digestCard({
+      week: weekOf(now.toISOString().slice(0, 10)),
+      now,
+      asOf: overview.asOf,
+      statuses: overview.measures,
+      weeks: overview.weeks,
+      openByCategory: overview.issuesNow?.byCategory ?? {},
+      open: overview.issuesNow ? { total: overview.issuesNow.open, untriaged: overview.issuesNow.untriaged, pastSla: overview.issuesNow.pastSla } : null,
+      gaps: questions.gaps,
+      oldest,
+      dashboardUrl: this.d.dashboardUrl(),
+    });
+  }
+}

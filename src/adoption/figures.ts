@@ -1,0 +1,181 @@
+import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
+import { collect, type Tables } from '../storage/tables.js';
+import { isoDay, type Measure } from './measures.js';
+
+/**
+ * Figures from the IMS itself (FieldLedger's own reports), entered by the rollout team for the measures
+ * whose source is `ims`: one value per measure per date, from a card, the tab, or a CSV import. An import
+ * is checked whole before anything is written and then written in one transaction, so a bad row means
+ * nothing is imported, and a fault part-way imports nothing either.
+ *
+ * Table `AdoptionFigures`: PK 'fig', RK '<measure id>~<YYYY-MM-DD>' → one partition (a rollout has a few
+ * hundred figures), so a dashboard reads them all with one query and an import is one transaction.
+ */
+
+export interface Figure {
+  measureId: string;
+  date: string;
+  value: number;
+  enteredBy: string;
+  enteredAt: string;
+  via: 'card' | 'csv' | 'tab';
+}
+
+export type FigureInput = Pick<Figure, 'measureId' | 'date' | 'value'>;
+
+/** One transaction holds at most 100 rows: an import is that size at most, so it lands whole or not at all. */
+export const MAX_IMPORT_ROWS = 100;
+const MAX_ERRORS_SHOWN = 8;
+
+/** Card inputs and CSV cells are text: "80", "80%", "1,234.5" read as numbers. */
+export function readNumber(text: string): number | undefined {
+  const clean = text.trim().replace(/%$/, '').replace(/(\d),(?=\d{3}\b)/g, '$1');
+  if (!/^-?\d+(\.\d+)?$/.test(clean)) return undefined;
+  const n = Number(clean);
+  return Number.isFinite(n) && Math.abs(n) <= 1e9 ? n : undefined;
+}
+
+/** Which measure a typed name or id means: only measures whose figures come from the IMS take entries. */
+function imsMeasure(text: string, measures: readonly Measure[]): Measure | undefined {
+  const t = text.trim().toLowerCase();
+  return measures.find((m) => m.source.kind === 'ims' && (m.id === t || m.name.toLowerCase() === t));
+}
+
+function imsList(measures: readonly Measure[]): string {
+  return measures.filter((m) => m.source.kind === 'ims').map((m) => m.id).join(', ') || 'none: no measure has source "ims"';
+}
+
+/** Checks one figure as typed; the message says what is wrong, in the person's terms. */
+export function checkFigure(
+  input: { measure: string; date: string; value: string },
+  measures: readonly Measure[],
+  today: string,
+): { ok: true; figure: FigureInput } | { ok: false; message: string } {
+  const measure = imsMeasure(input.measure, measures);
+  if (!measure) {
+    return { ok: false, message: `"${input.measure.trim().slice(0, 60)}" is not a measure with figures from the IMS (${imsList(measures)})` };
+  }
+  const date = isoDay.safeParse(input.date);
+  if (!date.success) return { ok: false, message: `the date "${input.date.trim().slice(0, 20)}" must be like 2027-03-31` };
+  if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
+  const value = readNumber(input.value);
+  if (value === undefined) return { ok: false, message: `the value "${input.value.trim().slice(0, 20)}" is not a number` };
+  return { ok: true, figure: { measureId: measure.id, date: date.data, value } };
+}
+
+/** RFC 4180 fields: commas or semicolons, double-quoted fields with "" for a quote, CRLF or LF. */
+export function parseCsvLines(text: string): string[][] {
+  const src = text.replace(/^\uFEFF/, '');
+  const sep = (src.split(/\r?\n/, 1)[0] ?? '').includes(';') && !(src.split(/\r?\n/, 1)[0] ?? '').includes(',') ? ';' : ',';
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (quoted) {
+      if (c === '"' && src[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === sep) {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && src[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * A CSV of figures (`measure,date,value`, a header first) → the figures, or every bad row named ("line 4:
+ * …"). Nothing is returned to write unless every row is good.
+ */
+export function parseFiguresCsv(
+  text: string,
+  measures: readonly Measure[],
+  today: string,
+): { ok: true; figures: FigureInput[] } | { ok: false; errors: string[] } {
+  const lines = parseCsvLines(text);
+  const header = (lines[0] ?? []).map((h) => h.trim().toLowerCase());
+  const col = { measure: header.indexOf('measure'), date: header.indexOf('date'), value: header.indexOf('value') };
+  if (col.measure < 0 || col.date < 0 || col.value < 0) {
+    return { ok: false, errors: ['line 1: the first line must name the columns measure, date and value'] };
+  }
+  const errors: string[] = [];
+  const figures: FigureInput[] = [];
+  const seen = new Map<string, number>();
+  lines.slice(1).forEach((cells, i) => {
+    const line = i + 2;
+    if (cells.every((c) => !c.trim())) return;
+    const checked = checkFigure(
+      { measure: cells[col.measure] ?? '', date: cells[col.date] ?? '', value: cells[col.value] ?? '' },
+      measures,
+      today,
+    );
+    if (!checked.ok) {
+      errors.push(`line ${line}: ${checked.message}`);
+      return;
+    }
+    const key = `${checked.figure.measureId}~${checked.figure.date}`;
+    const earlier = seen.get(key);
+    if (earlier) {
+      errors.push(`line ${line}: ${checked.figure.measureId} on ${checked.figure.date} is already on line ${earlier}`);
+      return;
+    }
+    seen.set(key, line);
+    figures.push(checked.figure);
+  });
+  if (!errors.length && !figures.length) errors.push('the file has no figures below its header line');
+  if (figures.length > MAX_IMPORT_ROWS) errors.push(`the file has ${figures.length} figures; import at most ${MAX_IMPORT_ROWS} at a time`);
+  if (errors.length) {
+    const shown = errors.slice(0, MAX_ERRORS_SHOWN);
+    if (errors.length > shown.length) shown.push(`… and ${errors.length - shown.length} more`);
+    return { ok: false, errors: shown };
+  }
+  return { ok: true, figures };
+}
+
+const PK = 'fig';
+type FigureRow = Omit<Figure, never> & { partitionKey: string; rowKey: string };
+
+export class FigureStore {
+  constructor(private readonly table: TableClient) {}
+
+  static async open(tables: Tables): Promise<FigureStore> {
+    return new FigureStore(await tables.table('AdoptionFigures'));
+  }
+
+  private row(f: Figure): FigureRow {
+    return { partitionKey: PK, rowKey: `${f.measureId}~${f.date}`, ...f };
+  }
+
+  /** Saves figures; a figure for the same measure and date replaces the earlier one. All or nothing. */
+  async save(figures: readonly FigureInput[], by: { name: string; via: Figure['via']; at: Date }): Promise<void> {
+    if (figures.length > MAX_IMPORT_ROWS) throw new Error(`at most ${MAX_IMPORT_ROWS} figures at a time`);
+    const tx = new TableTransaction();
+    for (const f of figures) {
+      tx.upsertEntity(this.row({ ...f, enteredBy: by.name.slice(0, 120), enteredAt: by.at.toISOString(), via: by.via }), 'Replace');
+    }
+    if (tx.actions.length) await this.table.submitTransaction(tx.actions);
+  }
+
+  /** Every figure, oldest date first per measure. */
+  async all(): Promise<Figure[]> {
+    const rows = await collect(this.table.listEntities<FigureRow>({ queryOptions: { filter: odata`PartitionKey eq ${PK}` } }));
+    return rows
+      .map((r) => ({ measureId: r.measureId, date: r.date, value: Number(r.value), enteredBy: r.enteredBy, enteredAt: r.enteredAt, via: r.via }))
+      .sort((a, b) => a.measureId.localeCompare(b.measureId) || a.date.localeCompare(b.date));
+  }
+}

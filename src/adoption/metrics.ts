@@ -1,0 +1,225 @@
+import type { BotMetric } from './bot-metrics.js';
+
+/**
+ * What the dashboard's panels show, as plain types, and the providers other features implement to fill
+ * the panels that are theirs. A panel appears on the tab (and its API route answers) only when its
+ * provider is registered in the composition root: providers.ts fills Communications from the communication
+ * plan (src/broadcast) and Office hours from src/officehours; the pulse surveys here provide Pulse.
+ * Types only (no runtime imports): the tab's TypeScript reads them as the API's shapes.
+ */
+
+/** A range of UTC days, both included, 'YYYY-MM-DD'. */
+export interface DayRange {
+  from: string;
+  to: string;
+}
+
+// ---- Overview ------------------------------------------------------------------------------------
+
+export type MeasureState = 'met' | 'on-track' | 'behind' | 'no-data';
+
+export const STATE_LABEL: Record<MeasureState, string> = {
+  met: 'Target met',
+  'on-track': 'On track',
+  behind: 'Behind',
+  'no-data': 'No figures yet',
+};
+
+export interface MeasureStatus {
+  id: string;
+  name: string;
+  unit: string;
+  source: 'ims' | 'bot';
+  metric?: BotMetric;
+  baseline: { value: number; date: string };
+  target: { value: number; by: string };
+  lowerIsBetter: boolean;
+  latest: { value: number; date: string } | null;
+  /** How far from baseline to target the latest figure is, in % (100 = target reached). */
+  progress: number | null;
+  /** Where a straight line from baseline to target would be by the latest figure's date, in %. */
+  expected: number | null;
+  state: MeasureState;
+  /** Every figure, oldest first: entered ones for the IMS, weekly ones for the bot's. */
+  series: { date: string; value: number }[];
+}
+
+/** One week's figures as the charts draw them (null: nothing to compute from that week). */
+export interface WeekPoint {
+  week: string;
+  activeUsers: number;
+  questionsAsked: number;
+  shareAnswered: number | null;
+  shareHelpful: number | null;
+  issuesOpened: number;
+  issuesResolved: number;
+  openIssues: number | null;
+  medianHoursToTriage: number | null;
+  medianDaysToResolve: number | null;
+  slaBreaches: number;
+}
+
+export interface IssuesNow {
+  at: string;
+  open: number;
+  untriaged: number;
+  pastSla: number;
+  byCategory: Record<string, number>;
+  bySite: Record<string, number>;
+  byPriority: Record<string, number>;
+  byStatus: Record<string, number>;
+}
+
+export interface PanelFlags {
+  communications: boolean;
+  officeHours: boolean;
+  pulse: boolean;
+}
+
+export interface Overview {
+  /** When the figures were last rolled up (null: never yet). */
+  asOf: string | null;
+  measures: MeasureStatus[];
+  weeks: WeekPoint[];
+  issuesNow: IssuesNow | null;
+  panels: PanelFlags;
+}
+
+// ---- Questions -----------------------------------------------------------------------------------
+
+export interface GapItem {
+  example: string;
+  count: number;
+  unanswered: number;
+  notHelpful: number;
+  lastAskedAt: string;
+}
+
+export interface QuestionsPanel {
+  range: DayRange;
+  asked: number;
+  answered: number;
+  shareAnswered: number | null;
+  shareHelpful: number | null;
+  gaps: GapItem[];
+}
+
+// ---- Communications (from the communication plan, src/broadcast) ------------------------------------
+
+export interface MessageDelivery {
+  id: string;
+  title: string;
+  sentAt: string;
+  audience: string;
+  recipients: number;
+  delivered: number;
+  acknowledged: number;
+  failed: number;
+}
+
+export interface CommunicationsMetrics {
+  messages: MessageDelivery[];
+  /** Delivered / recipients over the range, in % (null with no recipients). */
+  deliveredShare: number | null;
+  /** Acknowledged / delivered over the range, in %. */
+  acknowledgedShare: number | null;
+}
+
+export interface CommunicationsProvider {
+  communications(range: DayRange): Promise<CommunicationsMetrics>;
+}
+
+// ---- Office hours (from src/officehours) -------------------------------------------------------------
+
+export interface SessionAttendance {
+  id: string;
+  title: string;
+  startsAt: string;
+  capacity: number | null;
+  booked: number;
+  attended: number;
+}
+
+export interface GroupTraining {
+  group: string;
+  goLive: string;
+  people: number;
+  trainedBeforeGoLive: number;
+  /** trainedBeforeGoLive / people, in %. */
+  share: number | null;
+}
+
+export interface OfficeHoursMetrics {
+  sessions: SessionAttendance[];
+  bookings: number;
+  attended: number;
+  groups: GroupTraining[];
+}
+
+export interface OfficeHoursProvider {
+  officeHours(range: DayRange): Promise<OfficeHoursMetrics>;
+}
+
+// ---- Pulse (provided by the pulse surveys here) ---------------------------------------------------
+
+export interface ScaleResult {
+  kind: 'scale';
+  /** Answers for 1..5. */
+  counts: number[];
+  mean: number;
+}
+export interface ChoiceResult {
+  kind: 'choice';
+  options: { label: string; count: number }[];
+}
+export interface TextResult {
+  kind: 'text';
+  /** Without names, sorted (not in the order they came in). */
+  answers: string[];
+}
+
+export interface PulseQuestionResult {
+  id: string;
+  text: string;
+  result: ScaleResult | ChoiceResult | TextResult | null;
+}
+
+export interface PulseResult {
+  id: string;
+  title: string;
+  sentAt: string;
+  closesAt: string;
+  sentTo: number;
+  answers: number;
+  minAnswers: number;
+  /** False below the minimum number of answers: no figures are given at all. */
+  shown: boolean;
+  questions: PulseQuestionResult[];
+}
+
+/** The same questions asked again later: one point per pulse that reached the minimum. */
+export interface PulseTrend {
+  series: string;
+  question: string;
+  kind: 'scale' | 'choice';
+  points: { pulseId: string; sentAt: string; answers: number; mean?: number; shares?: Record<string, number> }[];
+}
+
+export interface PulseMetrics {
+  pulses: PulseResult[];
+  trends: PulseTrend[];
+}
+
+export interface PulseProvider {
+  pulse(range: DayRange): Promise<PulseMetrics>;
+}
+
+export interface AdoptionProviders {
+  communications?: CommunicationsProvider;
+  officeHours?: OfficeHoursProvider;
+  pulse?: PulseProvider;
+}
+
+export function panelFlags(p: AdoptionProviders): PanelFlags {
+  return { communications: Boolean(p.communications), officeHours: Boolean(p.officeHours), pulse: Boolean(p.pulse) };
+}

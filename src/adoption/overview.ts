@@ -1,0 +1,93 @@
+import { round1, type WeekFigures } from './daily.js';
+import type { Figure } from './figures.js';
+import { type BotMetric, lowerIsBetter, type Measure } from './measures.js';
+import type { MeasureState, MeasureStatus, WeekPoint } from './metrics.js';
+export { STATE_LABEL } from './metrics.js';
+
+/** Pure: the Overview's figures from stored week rows and entered figures. */
+
+export function weekPoint(w: WeekFigures): WeekPoint {
+  const triage = w.issues.medianMinutesToTriage;
+  const resolve = w.issues.medianMinutesToResolve;
+  return {
+    week: w.week,
+    activeUsers: w.activeUsers,
+    questionsAsked: w.questions.asked,
+    shareAnswered: w.shareAnswered,
+    shareHelpful: w.shareHelpful,
+    issuesOpened: w.issues.opened,
+    issuesResolved: w.issues.resolved,
+    openIssues: w.open ? w.open.total : null,
+    medianHoursToTriage: triage === null ? null : round1(triage / 60),
+    medianDaysToResolve: resolve === null ? null : round1(resolve / 1440),
+    slaBreaches: w.issues.lateTriage + (w.open?.pastSla ?? 0),
+  };
+}
+
+/** A bot metric's value in one week (null: nothing to compute it from). */
+export function metricValue(p: WeekPoint, metric: BotMetric): number | null {
+  switch (metric) {
+    case 'weeklyActiveUsers':
+      return p.activeUsers;
+    case 'questionsAsked':
+      return p.questionsAsked;
+    case 'shareAnswered':
+      return p.shareAnswered;
+    case 'shareHelpful':
+      return p.shareHelpful;
+    case 'issuesOpened':
+      return p.issuesOpened;
+    case 'issuesResolved':
+      return p.issuesResolved;
+    case 'openIssues':
+      return p.openIssues;
+    case 'medianHoursToTriage':
+      return p.medianHoursToTriage;
+    case 'medianDaysToResolve':
+      return p.medianDaysToResolve;
+    case 'slaBreaches':
+      return p.slaBreaches;
+  }
+}
+
+const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
+
+/** Where a measure stands: its latest figure against the straight line from baseline to target. */
+export function measureStatus(m: Measure, figures: readonly Figure[], weeks: readonly WeekPoint[]): MeasureStatus {
+  const series =
+    m.source.kind === 'ims'
+      ? figures.filter((f) => f.measureId === m.id).map((f) => ({ date: f.date, value: f.value }))
+      : weeks.flatMap((w) => {
+          const value = metricValue(w, (m.source as { metric: BotMetric }).metric);
+          return value === null ? [] : [{ date: w.week, value }];
+        });
+  series.sort((a, b) => a.date.localeCompare(b.date));
+  const latest = series.at(-1) ?? null;
+  const lower = lowerIsBetter(m);
+  let progress: number | null = null;
+  let expected: number | null = null;
+  let state: MeasureState = 'no-data';
+  if (latest) {
+    const span = m.target.value - m.baseline.value;
+    progress = span === 0 ? 100 : round1((100 * (latest.value - m.baseline.value)) / span);
+    const days = dayNumber(m.target.by) - dayNumber(m.baseline.date);
+    expected = days <= 0 ? 100 : round1(100 * Math.min(1, Math.max(0, (dayNumber(latest.date) - dayNumber(m.baseline.date)) / days)));
+    const met = lower ? latest.value <= m.target.value : latest.value >= m.target.value;
+    state = met ? 'met' : progress >= expected ? 'on-track' : 'behind';
+  }
+  return {
+    id: m.id,
+    name: m.name,
+    unit: m.unit,
+    source: m.source.kind,
+    ...(m.source.kind === 'bot' ? { metric: m.source.metric } : {}),
+    baseline: m.baseline,
+    target: m.target,
+    lowerIsBetter: lower,
+    latest,
+    progress,
+    expected,
+    state,
+    series,
+  };
+}

@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import type { ChoiceResult, PulseQuestionResult, PulseResult, PulseTrend, ScaleResult, TextResult } from './metrics.js';
+
+/**
+ * Pulse surveys' rules, over plain data: what a pulse may ask (1–3 questions: a 1–5 scale, a choice, a free
+ * text), what an answer must be, and what the results may show — only totals, and nothing at all below a
+ * minimum number of answers, so nobody can be picked out; free text without names and not in the order it
+ * came. Pulses that ask the same questions form a series, whose results over time are the trend.
+ */
+
+export const QUESTION_KINDS = ['scale', 'choice', 'text'] as const;
+export type QuestionKind = (typeof QUESTION_KINDS)[number];
+export const QUESTION_IDS = ['q1', 'q2', 'q3'] as const;
+export type QuestionId = (typeof QUESTION_IDS)[number];
+
+export type PulseQuestion =
+  | { id: QuestionId; kind: 'scale'; text: string }
+  | { id: QuestionId; kind: 'choice'; text: string; options: string[] }
+  | { id: QuestionId; kind: 'text'; text: string };
+
+export interface Pulse {
+  id: string;
+  title: string;
+  questions: PulseQuestion[];
+  /** The same questions → the same series (see seriesOf). */
+  series: string;
+  /** What the audience was, as the rollout team chose it ("Everyone who uses the bot"). */
+  audience: string;
+  sentTo: number;
+  createdBy: string;
+  sentAt: string;
+  closesAt: string;
+  /** Mixed into respondent keys, so the stored key of an answer says nothing about who gave it. */
+  salt: string;
+}
+
+/** One person's answer: by question id, a scale 1–5, a choice's index, or text. */
+export type Answers = Partial<Record<QuestionId, number | string>>;
+
+export const PULSE_LIMITS = { title: 80, question: 200, option: 40, options: 6, text: 500 } as const;
+
+/** What the rollout team typed in the compose card (all text). */
+export type PulseInput = {
+  title?: string;
+} & Partial<Record<`${QuestionId}Kind` | `${QuestionId}Text` | `${QuestionId}Options`, string>>;
+
+export type PulseErrors = Partial<Record<keyof PulseInput | 'form' | 'audience', string>>;
+
+/** The questions the compose card describes, or what is wrong with each field. */
+export function checkPulseInput(input: PulseInput): { ok: true; title: string; questions: PulseQuestion[] } | { ok: false; errors: PulseErrors } {
+  const errors: PulseErrors = {};
+  const title = (input.title ?? '').trim();
+  if (!title) errors.title = 'Give the pulse a title.';
+  else if (title.length > PULSE_LIMITS.title) errors.title = `The title is ${title.length} characters; at most ${PULSE_LIMITS.title}.`;
+  const questions: PulseQuestion[] = [];
+  for (const id of QUESTION_IDS) {
+    const kind = (input[`${id}Kind`] ?? '').trim();
+    const text = (input[`${id}Text`] ?? '').trim();
+    if (!kind && !text) continue;
+    if (!QUESTION_KINDS.includes(kind as QuestionKind)) {
+      errors[`${id}Kind`] = 'Choose a 1–5 scale, a choice or a free text.';
+      continue;
+    }
+    if (!text) {
+      errors[`${id}Text`] = 'Write the question.';
+      continue;
+    }
+    if (text.length > PULSE_LIMITS.question) {
+      errors[`${id}Text`] = `The question is ${text.length} characters; at most ${PULSE_LIMITS.question}.`;
+      continue;
+    }
+    if (kind === 'choice') {
+      const options = (input[`${id}Options`] ?? '')
+        .split(/\r?\n|;/)
+        .map((o) => o.trim())
+        .filter(Boolean);
+      const unique = new Set(options.map((o) => o.toLowerCase()));
+      if (options.length < 2 || options.length > PULSE_LIMITS.options) errors[`${id}Options`] = `Give 2 to ${PULSE_LIMITS.options} options, one per line.`;
+      else if (unique.size !== options.length) errors[`${id}Options`] = 'Each option must be different.';
+      else if (options.some((o) => o.length > PULSE_LIMITS.option)) errors[`${id}Options`] = `Each option at most ${PULSE_LIMITS.option} characters.`;
+      else questions.push({ id, kind, text, options });
+    } else {
+      questions.push({ id, kind: kind as 'scale' | 'text', text });
+    }
+  }
+  if (!questions.length && !Object.keys(errors).length) errors.form = 'Ask at least one question.';
+  if (Object.keys(errors).length) return { ok: false, errors };
+  // Renumbered, so a pulse asking only its second slot still has q1.
+  return { ok: true, title, questions: questions.map((q, i) => ({ ...q, id: QUESTION_IDS[i]! })) };
+}
+
+/** The series a pulse belongs to: its questions' kinds, words and options, normalised. */
+export function seriesOf(questions: readonly PulseQuestion[]): string {
+  const norm = (s: string) => s.toLowerCase().replace(/\s+/g, ' ').trim();
+  const key = questions.map((q) => [q.kind, norm(q.text), ...(q.kind === 'choice' ? q.options.map(norm) : [])].join('|')).join('||');
+  return createHash('sha256').update(key).digest('hex').slice(0, 12);
+}
+
+/**
+ * The stored key of a person's answer: one per person per pulse, and not their id. From the user key in lower
+ * case: Entra object ids compare without case (the plan's audience rules lower-case them).
+ */
+export function respondentKey(pulse: Pick<Pulse, 'salt'>, userKey: string): string {
+  return createHash('sha256').update(`${pulse.salt}|${userKey.toLowerCase()}`).digest('hex').slice(0, 32);
+}
+
+/** A submitted card → the answers, or why not. Card data is client-written: checked against the pulse. */
+export function checkAnswers(pulse: Pulse, data: Partial<Record<QuestionId, unknown>>): { ok: true; answers: Answers } | { ok: false; message: string } {
+  const answers: Answers = {};
+  for (const q of pulse.questions) {
+    const raw = data[q.id];
+    const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+    if (!text) continue;
+    if (q.kind === 'scale') {
+      if (!/^[1-5]$/.test(text)) return { ok: false, message: `"${q.text}": choose 1 to 5.` };
+      answers[q.id] = Number(text);
+    } else if (q.kind === 'choice') {
+      const index = /^\d+$/.test(text) ? Number(text) : -1;
+      if (index < 0 || index >= q.options.length) return { ok: false, message: `"${q.text}": choose one of the options.` };
+      answers[q.id] = index;
+    } else {
+      if (text.length > PULSE_LIMITS.text) return { ok: false, message: `Your answer to "${q.text}" is ${text.length} characters; at most ${PULSE_LIMITS.text}.` };
+      answers[q.id] = text;
+    }
+  }
+  if (!Object.keys(answers).length) return { ok: false, message: 'Answer at least one question, then press Send.' };
+  return { ok: true, answers };
+}
+
+/** How an answer reads back on the card ("4 of 5", the option's words, the text). */
+export function answerLabel(q: PulseQuestion, value: number | string | undefined): string {
+  if (value === undefined) return '(not answered)';
+  if (q.kind === 'scale') return `${value} of 5`;
+  if (q.kind === 'choice') return q.options[Number(value)] ?? '(not answered)';
+  return String(value);
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** Results in aggregate; below `minAnswers` the pulse says how many have answered and nothing more. */
+export function pulseResult(pulse: Pulse, answers: readonly Answers[], minAnswers: number): PulseResult {
+  const shown = answers.length >= minAnswers;
+  return {
+    id: pulse.id,
+    title: pulse.title,
+    sentAt: pulse.sentAt,
+    closesAt: pulse.closesAt,
+    sentTo: pulse.sentTo,
+    answers: answers.length,
+    minAnswers,
+    shown,
+    questions: pulse.questions.map((q): PulseQuestionResult => ({ id: q.id, text: q.text, result: shown ? questionResult(q, answers) : null })),
+  };
+}
+
+function questionResult(q: PulseQuestion, answers: readonly Answers[]): ScaleResult | ChoiceResult | TextResult {
+  const values = answers.map((a) => a[q.id]).filter((v) => v !== undefined);
+  if (q.kind === 'scale') {
+    const counts = [0, 0, 0, 0, 0];
+    for (const v of values) counts[Number(v) - 1]!++;
+    const n = counts.reduce((s, c) => s + c, 0);
+    return { kind: 'scale', counts, mean: n ? round2(counts.reduce((s, c, i) => s + c * (i + 1), 0) / n) : 0 };
+  }
+  if (q.kind === 'choice') {
+    return { kind: 'choice', options: q.options.map((label, i) => ({ label, count: values.filter((v) => Number(v) === i).length })) };
+  }
+  return { kind: 'text', answers: values.map(String).sort((a, b) => a.localeCompare(b)) };
+}
+
+/** Trends of every series asked more than once, from the results that reached the minimum, oldest first. */
+export function pulseTrends(pulses: readonly Pulse[], results: ReadonlyMap<string, PulseResult>): PulseTrend[] {
+  const bySeries = new Map<string, Pulse[]>();
+  for (const p of pulses) bySeries.set(p.series, [...(bySeries.get(p.series) ?? []), p]);
+  const out: PulseTrend[] = [];
+  for (const [series, list] of bySeries) {
+    if (list.length < 2) continue;
+    const ordered = [...list].sort((a, b) => a.sentAt.localeCompare(b.sentAt));
+    for (const q of ordered[0]!.questions) {
+      if (q.kind === 'text') continue;
+      const points: PulseTrend['points'] = [];
+      for (const p of ordered) {
+        const r = results.get(p.id);
+        const qr = r?.shown ? r.questions.find((x) => x.id === q.id)?.result : null;
+        if (!r || !qr) continue;
+        if (qr.kind === 'scale') points.push({ pulseId: p.id, sentAt: p.sentAt, answers: r.answers, mean: qr.mean });
+        if (qr.kind === 'choice') {
+          const n = qr.options.reduce((s, o) => s + o.count, 0);
+          points.push({
+            pulseId: p.id,
+            sentAt: p.sentAt,
+            answers: r.answers,
+            shares: Object.fromEntries(qr.options.map((o) => [o.label, n ? Math.round((100 * o.count) / n) : 0])),
+          });
+        }
+      }
+      out.push({ series, question: q.text, kind: q.kind, points });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,177 @@
+import type { Clock } from '../clock.js';
+import { allows } from '../roles/permissions.js';
+import { addDays, mergeGaps, round1, weekOf } from './daily.js';
+import { checkFigure, type Figure, type FigureStore, parseFiguresCsv } from './figures.js';
+import type { FieldErrors, Measure, MeasureEdit } from './measures.js';
+import type { MeasuresWrite } from './measures-file.js';
+import {
+  type AdoptionProviders,
+  type DayRange,
+  type Overview,
+  panelFlags,
+  type QuestionsPanel,
+} from './metrics.js';
+import { measureStatus, weekPoint } from './overview.js';
+import type { AdoptionCaller } from './pulse-service.js';
+import type { AggregateStore, StateStore } from './store.js';
+
+/**
+ * The adoption figures as the dashboard, the cards and the digest ask for them, read from the roll-up's
+ * aggregates (a dozen week rows, a month of day rows at most), never from the rows they were made from;
+ * and the rollout team's changes: measures edited, IMS figures entered or imported. Each operation checks
+ * the caller's role again (card data and API calls can be forged).
+ */
+
+export interface AdoptionServiceDeps {
+  measures: {
+    readonly current: Measure[];
+    readonly version: string;
+    edit(edit: MeasureEdit, version: string): Promise<MeasuresWrite>;
+  };
+  figures: FigureStore;
+  aggregates: AggregateStore;
+  state: StateStore;
+  clock: Clock;
+  providers: AdoptionProviders;
+  /** How many weeks the Overview's trends cover. */
+  weeks: number;
+}
+
+export type FigureOutcome = { ok: true; saved: number } | { ok: false; message: string; errors?: string[] };
+
+const REFUSED = 'That is for the rollout team only. If you need it, ask your rollout team.';
+
+export class AdoptionService {
+  constructor(private readonly d: AdoptionServiceDeps) {}
+
+  get providers(): AdoptionProviders {
+    return this.d.providers;
+  }
+
+  get measures(): Measure[] {
+    return this.d.measures.current;
+  }
+
+  get measuresVersion(): string {
+    return this.d.measures.version;
+  }
+
+  private today(): string {
+    return this.d.clock.now().toISOString().slice(0, 10);
+  }
+
+  /** Which of the other features' panels have data (their providers are registered). */
+  overviewPanels() {
+    return panelFlags(this.d.providers);
+  }
+
+  /** The last `days` days, today included. */
+  dayRange(days: number): DayRange {
+    const to = this.today();
+    return { from: addDays(to, -(days - 1)), to };
+  }
+
+  /** The last `weeks` weeks, the current one included. */
+  weekRange(weeks = this.d.weeks): DayRange {
+    const thisWeek = weekOf(this.today());
+    return { from: addDays(thisWeek, -7 * (weeks - 1)), to: thisWeek };
+  }
+
+  /**
+   * The days the Communications and Office hours panels cover: the charted weeks (days, both ends included)
+   * and the week ahead, so the coming sessions' bookings show.
+   */
+  panelRange(): DayRange {
+    return { from: this.weekRange().from, to: addDays(this.today(), 7) };
+  }
+
+  async overview(weeks = this.d.weeks): Promise<Overview> {
+    const range = this.weekRange(weeks);
+    const [rows, figures, state] = await Promise.all([
+      this.d.aggregates.weeks(range.from, range.to),
+      this.d.figures.all(),
+      this.d.state.rollup(),
+    ]);
+    const points = rows.map(weekPoint);
+    const latestOpen = [...rows].reverse().find((w) => w.open)?.open ?? null;
+    return {
+      asOf: state.lastRunAt ?? null,
+      measures: this.d.measures.current.map((m) => measureStatus(m, figures, points)),
+      weeks: points,
+      issuesNow: latestOpen
+        ? {
+            at: latestOpen.at,
+            open: latestOpen.total,
+            untriaged: latestOpen.untriaged,
+            pastSla: latestOpen.pastSla,
+            byCategory: latestOpen.byCategory,
+            bySite: latestOpen.bySite,
+            byPriority: latestOpen.byPriority,
+            byStatus: latestOpen.byStatus,
+          }
+        : null,
+      panels: panelFlags(this.d.providers),
+    };
+  }
+
+  /** The oldest open issues, as the last roll-up saw them (the digest lists them). */
+  async oldestOpen(): Promise<NonNullable<import('./daily.js').OpenSnapshot>['oldest']> {
+    const range = this.weekRange(2);
+    const days = await this.d.aggregates.days(range.from, addDays(range.to, 6), ['open']);
+    return [...days].reverse().find((d) => d.open)?.open?.oldest ?? [];
+  }
+
+  /** Questions over the last `days` days (today included): counts and the top gaps. */
+  async questions(days: number): Promise<QuestionsPanel> {
+    const to = this.today();
+    const from = addDays(to, -(days - 1));
+    const rows = await this.d.aggregates.days(from, to, ['counts', 'gaps']);
+    const q = { asked: 0, answered: 0, rated: 0, helpful: 0 };
+    for (const r of rows) {
+      q.asked += r.questions.asked;
+      q.answered += r.questions.answered;
+      q.rated += r.questions.rated;
+      q.helpful += r.questions.helpful;
+    }
+    return {
+      range: { from, to },
+      asked: q.asked,
+      answered: q.answered,
+      shareAnswered: q.asked ? round1((100 * q.answered) / q.asked) : null,
+      shareHelpful: q.rated ? round1((100 * q.helpful) / q.rated) : null,
+      gaps: mergeGaps(rows.map((r) => r.gaps), 10).map(({ terms: _terms, ...g }) => g),
+    };
+  }
+
+  async figures(): Promise<Figure[]> {
+    return this.d.figures.all();
+  }
+
+  // ---- the rollout team's changes ------------------------------------------------------------------
+
+  async editMeasure(caller: AdoptionCaller, edit: MeasureEdit, version: string): Promise<MeasuresWrite> {
+    if (!allows(caller.role, 'adoption.measures')) return { ok: false, errors: { form: REFUSED } as FieldErrors };
+    return this.d.measures.edit(edit, version);
+  }
+
+  async enterFigure(
+    caller: AdoptionCaller,
+    input: { measure: string; date: string; value: string },
+    via: Figure['via'],
+  ): Promise<FigureOutcome> {
+    if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
+    const checked = checkFigure(input, this.d.measures.current, this.today());
+    if (!checked.ok) return { ok: false, message: `Not saved: ${checked.message}.` };
+    await this.d.figures.save([checked.figure], { name: caller.person.name, via, at: this.d.clock.now() });
+    return { ok: true, saved: 1 };
+  }
+
+  /** A CSV of figures: every row checked first; one bad row and nothing is imported. */
+  async importFigures(caller: AdoptionCaller, csv: string, via: Figure['via']): Promise<FigureOutcome> {
+    if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
+    const parsed = parseFiguresCsv(csv, this.d.measures.current, this.today());
+    if (!parsed.ok) return { ok: false, message: 'Nothing was imported: fix these rows and import the file again.', errors: parsed.errors };
+    await this.d.figures.save(parsed.figures, { name: caller.person.name, via, at: this.d.clock.now() });
+    return { ok: true, saved: parsed.figures.length };
+  }
+}

@@ -1,0 +1,385 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { AdoptionProviders, AdoptionService, PulseService } from '../adoption/index.js';
+import {
+  BOARD_SORTS,
+  type Caller,
+  ISSUE_VERBS,
+  type IssueService,
+  type OpenIssues,
+  PRIORITIES,
+  type QueueFilters,
+  STATUSES,
+  type TriageVerb,
+} from '../issues/index.js';
+import { reporterView, TRANSITIONS } from '../issues/rules.js';
+import type { Logger } from '../log.js';
+import { allows, type Permission, PERMISSIONS } from '../roles/permissions.js';
+import { type Person, type Role, roleLabel } from '../roles/roles.js';
+import type { TabAuthenticator, TabIdentity } from './tab-auth.js';
+
+/**
+ * The dashboard tab's API (`/api/tab/*`). Every route is declared once in a table with the permission it
+ * needs (src/roles/permissions.ts) and, for a panel that another feature fills, the provider it needs; the
+ * handler checks, in order: a known route (404), who is calling (401), their role (403), the provider
+ * (404), the input (400). Reads come from the adoption aggregates and the issue log's indexes; changes go
+ * through the same services as the cards, with the same rules and version checks.
+ */
+
+export interface TabApiDeps {
+  auth: TabAuthenticator;
+  roles: { roleOf(actor: { aadObjectId?: string; id?: string }): Promise<Role> };
+  adoption: AdoptionService;
+  pulses: PulseService;
+  issues: IssueService;
+  board: OpenIssues;
+  champions: () => Promise<Person[]>;
+  log: Logger;
+  /** Local mode: the people the page offers to run as (the Agents Playground's users, the configured roles). */
+  demoUsers?: () => Promise<{ id: string; name: string; role: Role }[]>;
+}
+
+export interface TabContext {
+  identity: TabIdentity;
+  role: Role;
+  caller: Caller;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: unknown;
+  requestId: string;
+}
+
+export interface TabResult {
+  status: number;
+  body: unknown;
+}
+
+export interface TabRoute {
+  method: 'GET' | 'POST';
+  /** `/api/tab/issues/:ref`: `:name` matches one path segment. */
+  path: string;
+  permission: Permission;
+  /** The panel's provider (another feature's); without it the route answers 404. */
+  provider?: keyof AdoptionProviders;
+  handle(ctx: TabContext): Promise<TabResult>;
+}
+
+const ok = (body: unknown): TabResult => ({ status: 200, body });
+const bad = (message: string): TabResult => ({ status: 400, body: { error: 'BadRequest', message } });
+const MAX_BODY = 256 * 1024;
+
+const intParam = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const boardQuery = z.object({
+  status: z.enum(STATUSES).optional(),
+  category: z.string().trim().min(1).max(80).optional(),
+  site: z.string().trim().min(1).max(80).optional(),
+  assignee: z.string().trim().min(1).max(200).optional(),
+  priority: z.enum([...PRIORITIES, 'none']).optional(),
+  q: z.string().max(100).optional(),
+  sort: z.enum(BOARD_SORTS).optional().default('queue'),
+  page: intParam(0, 1000, 0),
+  token: z.string().max(2048).optional(),
+});
+
+const TRIAGE_KINDS = ['assignMe', 'assign', 'status', 'priority', 'comment', 'duplicate'] as const satisfies readonly TriageVerb[];
+const triageBody = z.object({ kind: z.enum(TRIAGE_KINDS) }).passthrough();
+const figureBody = z.object({ measure: z.string().max(200), date: z.string().max(40), value: z.union([z.string().max(100), z.number()]) });
+const importBody = z.object({ csv: z.string().max(200_000) });
+
+function queryObject(q: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of q) if (v !== '') out[k] = v;
+  return out;
+}
+
+function firstProblem(err: z.ZodError): string {
+  const issue = err.issues[0];
+  return issue ? `${issue.path.join('.') || 'input'}: ${issue.message}` : 'the input is not valid';
+}
+
+/** An issue as the board's detail pane shows it; a reporter's own view leaves out internal comments. */
+function issueView(issue: ReturnType<typeof reporterView>, audience: 'reporter' | 'champion') {
+  const shown = audience === 'champion' ? issue : reporterView(issue);
+  return {
+    ref: shown.ref,
+    title: shown.title,
+    description: shown.description,
+    location: shown.location,
+    category: shown.category,
+    site: shown.site,
+    severity: shown.severity,
+    status: shown.status,
+    priority: shown.priority,
+    assignee: shown.assignee,
+    reporter: { name: shown.reporter.name },
+    affectedCount: shown.affected.length,
+    createdAt: shown.createdAt,
+    updatedAt: shown.updatedAt,
+    version: shown.version,
+    comments: shown.comments.map((c) => ({ at: c.at, by: c.by.name, text: c.text, visibility: c.visibility })),
+    transitions: audience === 'champion' ? TRANSITIONS[shown.status] : [],
+  };
+}
+
+/** Every route of the tab's API, with the permission it needs. */
+export function tabRoutes(d: TabApiDeps): TabRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/tab/me',
+      permission: 'everyone',
+      handle: async (ctx) =>
+        ok({
+          user: { id: ctx.identity.aadObjectId, name: ctx.identity.name },
+          role: ctx.role,
+          roleLabel: roleLabel(ctx.role),
+          via: ctx.identity.via,
+          local: d.auth.mode === 'local',
+          can: Object.fromEntries(Object.keys(PERMISSIONS).map((p) => [p, allows(ctx.role, p as Permission)])),
+          panels: d.adoption.overviewPanels(),
+          categories: d.issues.categories,
+          minAnswers: d.pulses.minAnswers,
+        }),
+    },
+    {
+      method: 'GET',
+      path: '/api/tab/overview',
+      permission: 'adoption.view',
+      handle: async (ctx) => {
+        const q = z.object({ weeks: intParam(2, 52, 0) }).safeParse(queryObject(ctx.query));
+        if (!q.success) return bad(firstProblem(q.error));
+        return ok(await d.adoption.overview(q.data.weeks || undefined));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/tab/issues',
+      permission: 'issues.readOwn',
+      handle: async (ctx) => {
+        const q = boardQuery.safeParse(queryObject(ctx.query));
+        if (!q.success) return bad(firstProblem(q.error));
+        // Staff see their own issues only, whatever they ask for.
+        if (!allows(ctx.role, 'issues.readAll')) {
+          const page = await d.issues.list(ctx.caller, 'mine', { token: q.data.token ?? null });
+          return ok({ mode: 'mine', items: page?.items ?? [], next: page?.next ?? null });
+        }
+        const filters: QueueFilters = {
+          ...(q.data.status ? { status: q.data.status } : {}),
+          ...(q.data.category ? { category: q.data.category } : {}),
+          ...(q.data.site ? { site: q.data.site } : {}),
+          ...(q.data.assignee ? { assigneeId: q.data.assignee === 'me' ? ctx.caller.person.id : q.data.assignee } : {}),
+        };
+        if (q.data.status && ['resolved', 'closed', 'wont_fix', 'duplicate'].includes(q.data.status)) {
+          const page = await d.issues.list(ctx.caller, 'triage', { token: q.data.token ?? null, filters });
+          return ok({ mode: 'archive', items: page?.items ?? [], next: page?.next ?? null });
+        }
+        const page = await d.board.board({
+          filters: { ...filters, ...(q.data.priority ? { priority: q.data.priority } : {}) },
+          search: q.data.q,
+          sort: q.data.sort,
+          page: q.data.page,
+          pageSize: 20,
+        });
+        return ok({ mode: 'board', page: q.data.page, pageSize: 20, ...page });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/tab/issues/:ref',
+      permission: 'issues.readOwn',
+      handle: async (ctx) => {
+        const res = await d.issues.view(ctx.caller, ctx.params.ref ?? '');
+        if (res.kind === 'message') return { status: 404, body: { error: 'NotFound', message: res.text } };
+        return ok(issueView(res.issue, res.audience));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/tab/issues/:ref/triage',
+      permission: 'issues.triage',
+      handle: async (ctx) => {
+        const head = triageBody.safeParse(ctx.body);
+        if (!head.success) return bad(firstProblem(head.error));
+        const { kind, ...rest } = head.data;
+        const data = ISSUE_VERBS[kind].data.safeParse({ ...rest, ref: ctx.params.ref });
+        if (!data.success) return bad(firstProblem(data.error));
+        const res = await d.issues.triage(ctx.caller, kind, data.data, ctx.requestId);
+        if (res.kind === 'message') return { status: 404, body: { error: 'NotFound', message: res.text } };
+        const view = issueView(res.issue, 'champion');
+        // A notice means nothing was applied: someone changed it first, or the change does not apply.
+        if (res.notice) return { status: 409, body: { error: 'Conflict', message: res.notice, issue: view } };
+        d.log.info({ ref: res.issue.ref, action: kind, via: 'tab' }, 'issue updated');
+        return ok({ issue: view });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/tab/champions',
+      permission: 'issues.triage',
+      handle: async () => ok({ champions: await d.champions() }),
+    },
+    {
+      method: 'GET',
+      path: '/api/tab/questions',
+      permission: 'faq.gaps',
+      handle: async (ctx) => {
+        const q = z.object({ days: intParam(1, 90, 30) }).safeParse(queryObject(ctx.query));
+        if (!q.success) return bad(firstProblem(q.error));
+        return ok(await d.adoption.questions(q.data.days));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/tab/pulse',
+      permission: 'adoption.pulse.results',
+      provider: 'pulse',
+      handle: async () => ok(await d.adoption.providers.pulse!.pulse(d.adoption.dayRange(365))),
+    },
+    {
+      method: 'GET',
+      path: '/api/tab/communications',
+      permission: 'adoption.communications',
+      provider: 'communications',
+      handle: async () => ok(await d.adoption.providers.communications!.communications(d.adoption.panelRange())),
+    },
+    {
+      method: 'GET',
+      path: '/api/tab/officehours',
+      permission: 'adoption.officeHours',
+      provider: 'officeHours',
+      handle: async () => ok(await d.adoption.providers.officeHours!.officeHours(d.adoption.panelRange())),
+    },
+    {
+      method: 'POST',
+      path: '/api/tab/figures',
+      permission: 'adoption.measures',
+      handle: async (ctx) => {
+        const b = figureBody.safeParse(ctx.body);
+        if (!b.success) return bad(firstProblem(b.error));
+        const res = await d.adoption.enterFigure({ person: ctx.caller.person, role: ctx.role }, { ...b.data, value: String(b.data.value) }, 'tab');
+        return res.ok ? ok({ saved: res.saved }) : { status: 422, body: { error: 'Invalid', message: res.message } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/tab/figures/import',
+      permission: 'adoption.measures',
+      handle: async (ctx) => {
+        const b = importBody.safeParse(ctx.body);
+        if (!b.success) return bad(firstProblem(b.error));
+        const res = await d.adoption.importFigures({ person: ctx.caller.person, role: ctx.role }, b.data.csv, 'tab');
+        return res.ok ? ok({ saved: res.saved }) : { status: 422, body: { error: 'Invalid', message: res.message, errors: res.errors ?? [] } };
+      },
+    },
+  ];
+}
+
+/** `/api/tab/issues/:ref` against a path → its params, or undefined. */
+export function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const p = pattern.split('/');
+  const a = path.split('/');
+  if (p.length !== a.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < p.length; i++) {
+    const seg = p[i]!;
+    if (seg.startsWith(':')) {
+      if (!a[i]) return undefined;
+      try {
+        params[seg.slice(1)] = decodeURIComponent(a[i]!);
+      } catch {
+        return undefined;
+      }
+    } else if (seg !== a[i]) return undefined;
+  }
+  return params;
+}
+
+async function readBody(req: IncomingMessage & { body?: unknown }): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
+  if (req.method !== 'POST') return { ok: true, value: undefined };
+  // A body parser in front of this handler may have read it already.
+  if (req.body !== undefined) return { ok: true, value: typeof req.body === 'string' ? safeJson(req.body) : req.body };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return { ok: false, status: 413, message: `the body is over ${MAX_BODY / 1024} KB` };
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return { ok: true, value: {} };
+  const value = safeJson(text);
+  return value === undefined ? { ok: false, status: 400, message: 'the body is not JSON' } : { ok: true, value };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** The HTTP handler for every `/api/tab/*` request (the server passes it in; see createHttpServer). */
+export function createTabApi(d: TabApiDeps, routes: TabRoute[] = tabRoutes(d)) {
+  return async (req: IncomingMessage & { body?: unknown }, res: ServerResponse): Promise<void> => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      const found = routes
+        .filter((r) => r.method === method)
+        .map((r) => ({ r, params: matchPath(r.path, url.pathname.replace(/\/+$/, '')) }))
+        .find((m) => m.params);
+      if (!found?.params) return send(res, 404, { error: 'NotFound', message: 'no such API route' });
+      const { r: route, params } = found;
+      const auth = await d.auth.authenticate(req.headers, url.searchParams);
+      if (!auth.ok) {
+        const local = d.auth.mode === 'local';
+        return send(
+          res,
+          401,
+          { error: 'Unauthorized', message: auth.message, local, ...(local && d.demoUsers ? { demoUsers: await d.demoUsers() } : {}) },
+          local ? {} : { 'www-authenticate': 'Bearer' },
+        );
+      }
+      const identity = auth.identity;
+      const role = await d.roles.roleOf({ aadObjectId: identity.aadObjectId, id: identity.aadObjectId });
+      if (!allows(role, route.permission)) {
+        d.log.warn({ route: route.path, role }, 'tab API refused: role too low');
+        return send(res, 403, { error: 'Forbidden', message: `${roleLabel(role)} cannot use this; it needs ${PERMISSIONS[route.permission] === 'rolloutTeam' ? 'the rollout team' : 'a champion or the rollout team'}.` });
+      }
+      if (route.provider && !d.adoption.providers[route.provider]) {
+        return send(res, 404, { error: 'NotFound', message: 'this panel has no data source yet' });
+      }
+      const body = await readBody(req);
+      if (!body.ok) return send(res, body.status, { error: 'BadRequest', message: body.message });
+      const person: Person = { id: identity.aadObjectId, name: identity.name };
+      const caller: Caller = { person, reporter: { ...person, aadObjectId: identity.aadObjectId, conversationKey: person.id }, role };
+      const requestId = String(req.headers['x-request-id'] ?? '').slice(0, 100) || randomUUID();
+      const out = await route.handle({ identity, role, caller, params, query: url.searchParams, body: body.value, requestId: `tab|${requestId}` });
+      send(res, out.status, out.body);
+    } catch (err) {
+      d.log.error({ err }, 'tab API request failed');
+      send(res, 500, { error: 'InternalError', message: 'the request could not be handled' });
+    }
+  };
+}

@@ -1,0 +1,112 @@
+import { odata, type TableClient } from '@azure/data-tables';
+import { SUMMARY_COLUMNS } from './fields.js';
+import { PART, summaryFromProps } from './indexes.js';
+import { type IssueSummary, isOpen, PRIORITIES, type Priority } from './model.js';
+import { type QueueFilters, queuePartition } from './queries.js';
+import type { IssueTables } from './tables.js';
+
+/**
+ * The champions' triage board on the dashboard tab: open issues with filters, a search and a choice of
+ * order, a page at a time. It reads one queue partition (the most selective filter picks it, as for the
+ * `triage` command), bounded: queue order needs only the rows up to the page asked for; another order or a
+ * search reads at most BOARD_SCAN rows and says so when there were more. Done issues are listed by
+ * `IssueQueries.triageQueue` (the archive), not here.
+ */
+
+export const BOARD_SORTS = ['queue', 'oldest', 'newest', 'priority'] as const;
+export type BoardSort = (typeof BOARD_SORTS)[number];
+
+export interface BoardQuery {
+  filters: QueueFilters & { priority?: Priority | 'none' };
+  /** Words of the title, a reference, a site, a category or a person's name. */
+  search?: string;
+  sort: BoardSort;
+  /** 0-based. */
+  page: number;
+  pageSize: number;
+}
+
+export interface BoardPage {
+  items: IssueSummary[];
+  /** How many issues match, when they were all read (null in plain queue order, which reads only up to the page). */
+  total: number | null;
+  hasMore: boolean;
+  /** More open issues than BOARD_SCAN matched the filters: the search and the order covered the first ones in queue order. */
+  truncated: boolean;
+}
+
+export const BOARD_SCAN = 1000;
+const COLUMNS = ['RowKey', ...SUMMARY_COLUMNS];
+const RANK: Record<string, number> = { P1: 1, P2: 2, P3: 3, P4: 4 };
+
+/** Pure: search, order and page rows that are already in queue order. */
+export function boardPage(rows: readonly IssueSummary[], q: Pick<BoardQuery, 'search' | 'sort' | 'page' | 'pageSize'>, truncated: boolean): BoardPage {
+  const words = (q.search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  const matches = words.length
+    ? rows.filter((r) => {
+        const hay = `${r.ref} ${r.title} ${r.site} ${r.category} ${r.assignee?.name ?? ''} ${r.reporter.name}`.toLowerCase();
+        return words.every((w) => hay.includes(w));
+      })
+    : [...rows];
+  if (q.sort === 'oldest') matches.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  else if (q.sort === 'newest') matches.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  else if (q.sort === 'priority')
+    matches.sort((a, b) => (RANK[a.priority ?? ''] ?? 5) - (RANK[b.priority ?? ''] ?? 5) || a.createdAt.localeCompare(b.createdAt));
+  const start = q.page * q.pageSize;
+  return {
+    items: matches.slice(start, start + q.pageSize),
+    total: matches.length,
+    hasMore: start + q.pageSize < matches.length,
+    truncated,
+  };
+}
+
+export class OpenIssues {
+  private readonly queue: TableClient;
+
+  constructor(
+    t: Pick<IssueTables, 'idx'>,
+    /** How many rows another order or a search reads at most (tests set it small). */
+    private readonly scan = BOARD_SCAN,
+  ) {
+    this.queue = t.idx.queue;
+  }
+
+  /** Every open issue (the whole queue partition): for the adoption snapshot, off the request path. */
+  async all(): Promise<IssueSummary[]> {
+    return (await this.read(PART.queue, [], Number.POSITIVE_INFINITY)).rows;
+  }
+
+  /** One page of the board. A done status is not listed here (see the module comment). */
+  async board(q: BoardQuery): Promise<BoardPage> {
+    const { status, priority } = q.filters;
+    if (status && !isOpen(status)) return { items: [], total: 0, hasMore: false, truncated: false };
+    const { pk, extra } = queuePartition(q.filters);
+    if (priority) extra.push(odata`priority eq ${PRIORITIES.includes(priority as Priority) ? priority : ''}`);
+    const plain = !q.search?.trim() && q.sort === 'queue';
+    if (plain) {
+      // Queue order is the partition's own order: the rows up to this page (and one more) are enough.
+      const need = (q.page + 1) * q.pageSize + 1;
+      const { rows } = await this.read(pk, extra, need);
+      const page = boardPage(rows.slice(0, need - 1), q, false);
+      return { ...page, total: null, hasMore: rows.length >= need };
+    }
+    // One page of at most `scan` rows (one request): whether there were more, the service says.
+    const { rows, more } = await this.read(pk, extra, this.scan);
+    return boardPage(rows, q, more);
+  }
+
+  /** Up to `n` rows of one partition query, and whether the partition holds more. */
+  private async read(partitionKey: string, extra: string[], n: number): Promise<{ rows: IssueSummary[]; more: boolean }> {
+    const filter = [odata`PartitionKey eq ${partitionKey}`, ...extra].join(' and ');
+    const rows: IssueSummary[] = [];
+    const pages = this.queue
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter, select: COLUMNS } })
+      .byPage({ maxPageSize: Math.min(1000, Number.isFinite(n) ? n : 1000) });
+    for await (const page of pages) {
+      for (const row of page) rows.push(summaryFromProps(row));
+      if (rows.length >= n) return { rows: rows.slice(0, n), more: rows.length > n || Boolean(page.continuationToken) };
+    }
+    return { rows, more: false };
+  }
+}

@@ -1,0 +1,141 @@
+import {
+  ADOPTION_COMMANDS,
+  ADOPTION_VERBS,
+  type AdoptionCaller,
+  type AdoptionService,
+  audienceOf,
+  measureFormCard,
+  measuresCard,
+  pulseAnsweredCard,
+  pulseCard,
+  pulseComposeCard,
+  pulseResultsCard,
+  type PulseAudienceGroups,
+  type PulseService,
+} from '../adoption/index.js';
+import type { Clock } from '../clock.js';
+import { allows, refusalFor } from '../roles/permissions.js';
+import { personOf } from '../roles/roles.js';
+import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
+
+export interface AdoptionWiring {
+  adoption: AdoptionService;
+  pulses: PulseService;
+  clock: Clock;
+  /** Where the dashboard opens (a Teams deep link, or the tab's page). */
+  dashboardUrl: () => string;
+  /** The rollout's user groups and cohorts, as a pulse's audience choices. */
+  audiences: () => PulseAudienceGroups;
+}
+
+const callerOf = (turn: Turn): AdoptionCaller => ({ person: personOf(turn.actor), role: turn.role });
+
+/** The adoption feature's command and card verbs: parse, call the services, render their results. */
+export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
+  const measures = async (turn: Turn, extra: { notice?: string; good?: boolean; errors?: readonly string[] } = {}): Promise<CardActionResult> => {
+    const overview = await w.adoption.overview();
+    return {
+      card: measuresCard({
+        statuses: overview.measures,
+        asOf: overview.asOf,
+        canEdit: allows(turn.role, 'adoption.measures'),
+        version: w.adoption.measuresVersion,
+        today: w.clock.now().toISOString().slice(0, 10),
+        dashboardUrl: w.dashboardUrl(),
+        notice: extra.notice,
+        noticeColor: extra.notice ? (extra.good ? 'Good' : 'Attention') : 'Default',
+        errors: extra.errors,
+      }),
+    };
+  };
+
+  bot.command(ADOPTION_COMMANDS.adoption, async (turn) => {
+    const res = await measures(turn);
+    await turn.reply(res.card!);
+  });
+  bot.verb(ADOPTION_VERBS.show, (turn) => measures(turn));
+
+  // ---- measures ----------------------------------------------------------------------------------
+
+  bot.verb(ADOPTION_VERBS.form, async (turn, data) => {
+    const measure = data.id ? w.adoption.measures.find((m) => m.id === data.id) : undefined;
+    if (data.id && !measure) return measures(turn, { notice: `There is no measure "${data.id}" any more.` });
+    return { card: measureFormCard({ measure, version: w.adoption.measuresVersion }) };
+  });
+
+  bot.verb(ADOPTION_VERBS.save, async (turn, data) => {
+    const { mode, version, measureId, ...input } = data;
+    const edit = mode === 'add' ? ({ kind: 'add', input } as const) : ({ kind: 'update', id: measureId, input } as const);
+    const res = await w.adoption.editMeasure(callerOf(turn), edit, version);
+    if (res.ok) {
+      turn.log.info({ mode, measure: measureId || input.id }, 'measure saved');
+      return measures(turn, { notice: 'Saved to the measures file.', good: true });
+    }
+    const current = mode === 'update' ? w.adoption.measures.find((m) => m.id === measureId) : undefined;
+    if (res.stale) {
+      return {
+        card: measureFormCard({
+          measure: current,
+          values: mode === 'add' ? input : undefined,
+          errors: { form: 'Someone changed the measures since this card was made: here they are now. Make your change again.' },
+          version: res.version,
+        }),
+      };
+    }
+    return { card: measureFormCard({ measure: current, values: input, errors: res.errors, version }) };
+  });
+
+  bot.verb(ADOPTION_VERBS.remove, async (turn, data) => {
+    const res = await w.adoption.editMeasure(callerOf(turn), { kind: 'remove', id: data.measureId }, data.version);
+    if (res.ok) return measures(turn, { notice: `Removed "${data.measureId}".`, good: true });
+    if (res.stale) return measures(turn, { notice: 'Someone changed the measures since that card was made; nothing was removed. Here they are now.' });
+    return measures(turn, { notice: res.errors.form ?? 'Nothing was removed.' });
+  });
+
+  bot.verb(ADOPTION_VERBS.enterFigure, async (turn, data) => {
+    const res = await w.adoption.enterFigure(callerOf(turn), data, 'card');
+    if (!res.ok) return measures(turn, { notice: res.message });
+    const name = w.adoption.measures.find((m) => m.id === data.measure)?.name ?? data.measure;
+    return measures(turn, { notice: `Saved: ${data.value.trim()} for ${name} on ${data.date.trim()}.`, good: true });
+  });
+
+  bot.verb(ADOPTION_VERBS.importFigures, async (turn, data) => {
+    const res = await w.adoption.importFigures(callerOf(turn), data.csv, 'csv');
+    if (!res.ok) return measures(turn, { notice: res.message, errors: res.errors });
+    turn.log.info({ figures: res.saved }, 'figures imported');
+    return measures(turn, { notice: `Imported ${res.saved} figure${res.saved === 1 ? '' : 's'}.`, good: true });
+  });
+
+  // ---- pulses --------------------------------------------------------------------------------------
+
+  bot.verb(ADOPTION_VERBS.compose, async () => ({ card: pulseComposeCard({ minAnswers: w.pulses.minAnswers, audiences: w.audiences() }) }));
+
+  bot.verb(ADOPTION_VERBS.send, async (turn, data) => {
+    const { audience, people, ...input } = data;
+    const res = await w.pulses.send(callerOf(turn), input, audienceOf(audience, people));
+    if (res.kind === 'invalid') return { card: pulseComposeCard({ values: data, errors: res.errors, minAnswers: w.pulses.minAnswers, audiences: w.audiences() }) };
+    turn.log.info({ pulse: res.pulse.id, sentTo: res.pulse.sentTo }, 'pulse sent');
+    const results = await w.pulses.results(callerOf(turn), res.pulse.id);
+    return { card: pulseResultsCard(results!, w.dashboardUrl(), `Sent to ${res.pulse.sentTo} ${res.pulse.sentTo === 1 ? 'person' : 'people'} (${res.pulse.audience}).`) };
+  });
+
+  bot.verb(ADOPTION_VERBS.answer, async (turn, data) => {
+    const { pulseId, ...answers } = data;
+    const res = await w.pulses.answer(callerOf(turn), pulseId, answers);
+    if (res.kind === 'message') return { message: res.text };
+    if (res.kind === 'form') return { card: pulseCard(res.pulse, w.pulses.minAnswers, res.answers, res.notice) };
+    return { card: pulseAnsweredCard(res.pulse, res.answers, res.replaced) };
+  });
+
+  bot.verb(ADOPTION_VERBS.change, async (turn, data) => {
+    const res = await w.pulses.answerForm(callerOf(turn), data.pulseId);
+    if (res.kind !== 'form') return { message: res.kind === 'message' ? res.text : '' };
+    return { card: pulseCard(res.pulse, w.pulses.minAnswers, res.answers) };
+  });
+
+  bot.verb(ADOPTION_VERBS.results, async (turn, data) => {
+    const results = await w.pulses.results(callerOf(turn), data.pulseId);
+    if (!results) return { message: allows(turn.role, 'adoption.pulse.results') ? 'There is no such pulse.' : refusalFor('adoption.pulse.results') };
+    return { card: pulseResultsCard(results, w.dashboardUrl()) };
+  });
+}

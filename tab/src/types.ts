@@ -1,0 +1,58 @@
+/** The API's shapes, from the server's own types (types only: nothing of the server is bundled). */
+export type {
+  CommunicationsMetrics,
+  MeasureStatus,
+  OfficeHoursMetrics,
+  Overview,
+  PanelFlags,
+  PulseMetrics,
+  PulseResult,
+  QuestionsPanel,
+} from '../../src/adoption/metrics.js';
+export type { IssueSummary, Person, Priority, Status } from '../../src/issues/model.js';
+import type { IssueSummary, Person, Priority, Status } from '../../src/issues/model.js';
+import type { PanelFlags } from '../../src/adoption/metrics.js';
+
+export type Role = 'staff' | 'champion' | 'rolloutTeam';
+
+export interface Me {
+  user: { id: string; name: string };
+  role: Role;
+  roleLabel: string;
+  via: 'sso' | 'demo';
+  local: boolean;
+  can: Record<string, boolean>;
+  panels: PanelFlags;
+  categories: string[];
+  minAnswers: number;
+}
+
+export interface DemoUser {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+export type IssueList =
+  | { mode: 'mine' | 'archive'; items: IssueSummary[]; next: string | null }
+  | { mode: 'board'; items: IssueSummary[]; total: number | null; hasMore: boolean; truncated: boolean; page: number; pageSize: number };
+
+export interface IssueDetail {
+  ref: string;
+  title: string;
+  description: string;
+  location: string;
+  category: string;
+  site: string;
+  severity: string;
+  status: Status;
+  priority: Priority | null;
+  assignee: Person | null;
+  reporter: { name: string };
+  affectedCount: number;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  comments: { at: string; by: string; text: string; visibility: string }[];
+  transitions: Status[];
+}

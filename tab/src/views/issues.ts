@@ -1,0 +1,182 @@
+import { STATUS_LABEL } from '../../../src/issues/model.js';
+import { ApiError, call } from '../api.js';
+import { announce, h, fill } from '../dom.js';
+import { day, when } from '../format.js';
+import type { IssueDetail, IssueList, IssueSummary, Me, Person, Status } from '../types.js';
+
+/**
+ * Issues: for champions and the rollout team, the triage board (filter, search, sort, page) and an issue's
+ * actions — assign, status, priority — sent to the same service as the triage card's buttons, with the
+ * version the board showed, so a change someone made meanwhile is never overwritten. For staff, their own
+ * issues only.
+ */
+
+const OPEN: Status[] = ['new', 'triaged', 'in_progress', 'waiting'];
+const DONE: Status[] = ['resolved', 'closed', 'wont_fix', 'duplicate'];
+
+interface BoardState {
+  filters: Record<string, string>;
+  page: number;
+  token: string | null;
+  tokens: (string | null)[];
+}
+
+function issueRow(i: IssueSummary, open: (ref: string) => void): HTMLElement {
+  return h(
+    'tr',
+    { 'data-ref': i.ref },
+    h('th', { scope: 'row' }, h('button', { type: 'button', className: 'link', onclick: () => open(i.ref), 'aria-label': `Open ${i.ref}: ${i.title}` }, i.ref)),
+    h('td', {}, i.title),
+    h('td', { className: 'status' }, STATUS_LABEL[i.status] ?? i.status),
+    h('td', {}, i.priority ?? '—'),
+    h('td', {}, i.category),
+    h('td', {}, i.site),
+    h('td', {}, i.assignee?.name ?? 'Unassigned'),
+    h('td', {}, day(i.createdAt)),
+  );
+}
+
+function table(items: IssueSummary[], caption: string, open: (ref: string) => void): HTMLElement {
+  if (!items.length) return h('p', { className: 'empty' }, 'No issues match.');
+  return h(
+    'table',
+    { className: 'issues' },
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, ...['Ref', 'Title', 'Status', 'Priority', 'Category', 'Site', 'Assignee', 'Logged'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, ...items.map((i) => issueRow(i, open))),
+  );
+}
+
+export async function issuesView(root: HTMLElement, me: Me, categories: readonly string[]): Promise<void> {
+  const champion = Boolean(me.can['issues.readAll']);
+  const detail = h('section', { className: 'panel detail', 'aria-labelledby': 'detail-h', hidden: true });
+  const results = h('div', { className: 'results', 'aria-live': 'polite' });
+  const state: BoardState = { filters: { sort: 'queue' }, page: 0, token: null, tokens: [] };
+  let champions: Person[] = [];
+  if (champion) champions = (await call<{ champions: Person[] }>('champions')).champions;
+
+  const load = async () => {
+    const q = new URLSearchParams(Object.entries(state.filters).filter(([, v]) => v !== ''));
+    if (state.page) q.set('page', String(state.page));
+    if (state.token) q.set('token', state.token);
+    const list = await call<IssueList>(`issues?${q}`);
+    const pager = h('nav', { className: 'pager', 'aria-label': 'Pages' });
+    if (list.mode === 'board') {
+      const first = list.page * list.pageSize + 1;
+      const shown = list.items.length ? `${first}–${first + list.items.length - 1}${list.total === null ? '' : ` of ${list.total}`}` : '0';
+      pager.append(
+        h('button', { type: 'button', disabled: list.page === 0, onclick: () => ((state.page -= 1), void load()) }, 'Previous page'),
+        h('span', {}, `Issues ${shown}`),
+        h('button', { type: 'button', disabled: !list.hasMore, onclick: () => ((state.page += 1), void load()) }, 'Next page'),
+      );
+      fill(results, 
+        list.truncated ? h('p', { className: 'hint' }, 'More than 1,000 open issues match: the search and the order cover the first 1,000 in queue order. Narrow the filters to see the rest.') : null,
+        table(list.items, 'Open issues', (ref) => void openIssue(ref)),
+        pager,
+      );
+    } else {
+      pager.append(
+        h('button', { type: 'button', disabled: !state.tokens.length, onclick: () => ((state.token = state.tokens.pop() ?? null), void load()) }, 'Previous page'),
+        h('button', { type: 'button', disabled: !list.next, onclick: () => (state.tokens.push(state.token), (state.token = list.next), void load()) }, 'Next page'),
+      );
+      fill(results, table(list.items, list.mode === 'mine' ? 'Your issues' : 'Done issues, most recently closed first', (ref) => void openIssue(ref)), pager);
+    }
+  };
+
+  const openIssue = async (ref: string, notice?: string) => {
+    let issue: IssueDetail;
+    try {
+      issue = await call<IssueDetail>(`issues/${encodeURIComponent(ref)}`);
+    } catch (err) {
+      announce(err instanceof ApiError ? err.message : 'The issue could not be opened.', 'error');
+      return;
+    }
+    const act = async (body: Record<string, unknown>, done: (i: IssueDetail) => string) => {
+      try {
+        const res = await call<{ issue: IssueDetail }>(`issues/${encodeURIComponent(ref)}/triage`, { method: 'POST', body: { ...body, version: issue.version } });
+        announce(`${ref}: ${done(res.issue)}.`, 'success');
+        await openIssue(ref);
+        await load();
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 409) {
+          announce(`${ref}: ${err.message}`, 'error');
+          await openIssue(ref, err.message);
+          await load();
+        } else announce(err instanceof ApiError ? err.message : 'The change could not be made.', 'error');
+      }
+    };
+    const statusSelect = h('select', { name: 'status', 'aria-label': 'New status' }, ...issue.transitions.filter((s) => s !== 'duplicate').map((s) => h('option', { value: s }, STATUS_LABEL[s])));
+    const prioritySelect = h('select', { name: 'priority', 'aria-label': 'Priority' }, ...['P1', 'P2', 'P3', 'P4', 'none'].map((p) => h('option', { value: p, selected: (issue.priority ?? 'none') === p }, p === 'none' ? 'None' : p)));
+    const assignSelect = h('select', { name: 'assignee', 'aria-label': 'Assign to' }, ...champions.map((c) => h('option', { value: c.id, selected: issue.assignee?.id === c.id }, c.name)));
+    detail.hidden = false;
+    fill(detail, 
+      h('h2', { id: 'detail-h', tabindex: -1 }, `${issue.ref} ${issue.title}`),
+      notice ? h('p', { className: 'notice', role: 'alert' }, notice) : null,
+      h(
+        'dl',
+        { className: 'facts' },
+        ...[
+          ['Status', STATUS_LABEL[issue.status]],
+          ['Priority', issue.priority ?? 'None'],
+          ['Assignee', issue.assignee?.name ?? 'Unassigned'],
+          ['Category', issue.category],
+          ['Site', issue.site],
+          ['Where', issue.location],
+          ['Reported by', issue.reporter.name],
+          ['Logged', when(issue.createdAt)],
+          ['People affected', String(issue.affectedCount + 1)],
+        ].map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))),
+      ),
+      h('p', { className: 'description' }, issue.description),
+      champion && me.can['issues.triage']
+        ? h(
+            'div',
+            { className: 'actions', role: 'group', 'aria-label': `Triage ${issue.ref}` },
+            issue.transitions.length
+              ? h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'status', status: statusSelect.value }, (i) => `now ${STATUS_LABEL[i.status]}`)) }, h('label', {}, 'Status ', statusSelect), h('button', { type: 'submit' }, 'Change status'))
+              : null,
+            h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'priority', priority: prioritySelect.value }, (i) => `priority ${i.priority ?? 'none'}`)) }, h('label', {}, 'Priority ', prioritySelect), h('button', { type: 'submit' }, 'Set priority')),
+            champions.length
+              ? h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'assign', assignee: assignSelect.value }, (i) => `assigned to ${i.assignee?.name ?? 'nobody'}`)) }, h('label', {}, 'Assign to ', assignSelect), h('button', { type: 'submit' }, 'Assign'))
+              : null,
+            h('button', { type: 'button', onclick: () => void act({ kind: 'assignMe' }, () => 'assigned to you') }, 'Assign to me'),
+          )
+        : null,
+      issue.comments.length ? h('h3', {}, 'Comments') : null,
+      issue.comments.length ? h('ul', { className: 'comments' }, ...issue.comments.map((c) => h('li', {}, h('strong', {}, c.by), ` (${when(c.at)}${c.visibility === 'internal' ? ', internal' : ''}): `, c.text))) : null,
+      h('button', { type: 'button', className: 'secondary', onclick: () => ((detail.hidden = true), results.querySelector<HTMLButtonElement>(`tr[data-ref="${ref}"] button`)?.focus()) }, 'Close'),
+    );
+    detail.querySelector<HTMLElement>('h2')?.focus();
+  };
+
+  const filters = champion
+    ? h(
+        'form',
+        {
+          className: 'filters',
+          role: 'search',
+          'aria-label': 'Filter the issues',
+          onsubmit: (ev: Event) => {
+            ev.preventDefault();
+            const f = new FormData(ev.target as HTMLFormElement);
+            state.filters = Object.fromEntries([...f.entries()].map(([k, v]) => [k, String(v).trim()]));
+            state.page = 0;
+            state.token = null;
+            state.tokens = [];
+            void load();
+          },
+        },
+        h('label', {}, 'Status', h('select', { name: 'status' }, h('option', { value: '' }, 'Any open'), ...OPEN.map((s) => h('option', { value: s }, STATUS_LABEL[s])), ...DONE.map((s) => h('option', { value: s }, `${STATUS_LABEL[s]} (done)`)))),
+        h('label', {}, 'Category', h('select', { name: 'category' }, h('option', { value: '' }, 'Any'), ...categories.map((c) => h('option', { value: c }, c)))),
+        h('label', {}, 'Site', h('input', { name: 'site', maxlength: 80 })),
+        h('label', {}, 'Priority', h('select', { name: 'priority' }, h('option', { value: '' }, 'Any'), ...['P1', 'P2', 'P3', 'P4'].map((p) => h('option', { value: p }, p)), h('option', { value: 'none' }, 'None'))),
+        h('label', {}, 'Assignee', h('select', { name: 'assignee' }, h('option', { value: '' }, 'Anyone'), h('option', { value: 'me' }, 'Me'), ...champions.map((c) => h('option', { value: c.id }, c.name)))),
+        h('label', {}, 'Search', h('input', { name: 'q', type: 'search', maxlength: 100, placeholder: 'Words, a reference, a name' })),
+        h('label', {}, 'Order', h('select', { name: 'sort' }, h('option', { value: 'queue' }, 'New first, then priority'), h('option', { value: 'oldest' }, 'Oldest first'), h('option', { value: 'newest' }, 'Newest first'), h('option', { value: 'priority' }, 'Priority'))),
+        h('button', { type: 'submit' }, 'Show issues'),
+      )
+    : h('p', {}, 'Your issues, newest first. Champions triage them; you hear back in Teams at every step.');
+
+  fill(root, h('section', { className: 'panel', 'aria-labelledby': 'issues-h' }, h('h2', { id: 'issues-h' }, champion ? 'Triage board' : 'My issues'), filters, results), detail);
+  await load();
+}

@@ -1,0 +1,48 @@
+import { call } from '../api.js';
+import { lineChart } from '../charts.js';
+import { h, fill } from '../dom.js';
+import { day, num, shortDay } from '../format.js';
+import type { PulseMetrics, PulseResult } from '../types.js';
+
+/** Pulse surveys: each pulse's results in aggregate (none below the minimum), and trends of repeated ones. */
+
+function result(p: PulseResult): HTMLElement {
+  return h(
+    'article',
+    { className: 'pulse', 'aria-labelledby': `p-${p.id}` },
+    h('h3', { id: `p-${p.id}` }, p.title),
+    h('p', { className: 'line' }, `Sent to ${num(p.sentTo)} on ${day(p.sentAt)} · ${num(p.answers)} answered · open until ${day(p.closesAt)}`),
+    p.shown
+      ? p.questions.map((q) =>
+          h(
+            'div',
+            { className: 'question' },
+            h('h4', {}, q.text),
+            q.result?.kind === 'scale'
+              ? h('p', {}, `Average ${num(q.result.mean, 2)} of 5 — ${q.result.counts.map((c, i) => `${i + 1}: ${c}`).join(', ')}`)
+              : q.result?.kind === 'choice'
+                ? h('ul', {}, ...q.result.options.map((o) => h('li', {}, `${o.label}: ${num(o.count)}`)))
+                : q.result?.kind === 'text'
+                  ? h('ul', { className: 'texts' }, ...q.result.answers.map((t) => h('li', {}, t)))
+                  : null,
+          ),
+        )
+      : h('p', {}, `Results appear once ${p.minAnswers} people have answered (${p.answers} so far), so that nobody can be picked out.`),
+  );
+}
+
+export async function pulseView(root: HTMLElement): Promise<void> {
+  const data = await call<PulseMetrics>('pulse');
+  fill(root, 
+    h(
+      'section',
+      { className: 'panel', 'aria-labelledby': 'pulse-h' },
+      h('h2', { id: 'pulse-h' }, 'Pulse surveys'),
+      h('p', { className: 'hint' }, 'Answers are anonymous: only totals are shown, and free text without names. The rollout team sends a pulse from Teams ("adoption" → Send a pulse).'),
+      data.trends
+        .filter((t) => t.kind === 'scale' && t.points.length > 1)
+        .map((t, i) => lineChart(`chart-pulse-${i}`, `Trend: ${t.question}`, t.points.map((p) => shortDay(p.sentAt)), [{ label: 'Average (1–5)', values: t.points.map((p) => p.mean ?? null) }])),
+      data.pulses.length ? data.pulses.map(result) : h('p', { className: 'empty' }, 'No pulse has been sent yet.'),
+    ),
+  );
+}

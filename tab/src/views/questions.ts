@@ -1,0 +1,45 @@
+import { call } from '../api.js';
+import { h, fill } from '../dom.js';
+import { num, pct, when } from '../format.js';
+import type { QuestionsPanel } from '../types.js';
+
+/** Questions: how many were asked and answered, and the groups of questions the guidance did not answer. */
+export async function questionsView(root: HTMLElement, days = 30): Promise<void> {
+  const q = await call<QuestionsPanel>(`questions?days=${days}`);
+  const picker = h(
+    'label',
+    {},
+    'Period ',
+    h(
+      'select',
+      { onchange: (ev: Event) => void questionsView(root, Number((ev.target as HTMLSelectElement).value)) },
+      ...[7, 30, 90].map((d) => h('option', { value: d, selected: d === days }, `Last ${d} days`)),
+    ),
+  );
+  fill(root, 
+    h(
+      'section',
+      { className: 'panel', 'aria-labelledby': 'questions-h' },
+      h('h2', { id: 'questions-h' }, 'Questions'),
+      picker,
+      h(
+        'dl',
+        { className: 'facts' },
+        h('div', {}, h('dt', {}, 'Asked'), h('dd', {}, num(q.asked))),
+        h('div', {}, h('dt', {}, 'Answered from the guidance'), h('dd', {}, pct(q.shareAnswered))),
+        h('div', {}, h('dt', {}, 'Rated helpful'), h('dd', {}, pct(q.shareHelpful))),
+      ),
+      h('h3', {}, 'Where the guidance has gaps'),
+      q.gaps.length
+        ? h(
+            'table',
+            { className: 'gaps' },
+            h('caption', {}, 'Questions not answered, or answered but marked not helpful, grouped; most asked first'),
+            h('thead', {}, h('tr', {}, ...['Question (latest wording)', 'Times asked', 'Not answered', 'Not helpful', 'Last asked'].map((c) => h('th', { scope: 'col' }, c)))),
+            h('tbody', {}, ...q.gaps.map((g) => h('tr', {}, h('th', { scope: 'row' }, g.example), h('td', {}, num(g.count)), h('td', {}, num(g.unanswered)), h('td', {}, num(g.notHelpful)), h('td', {}, when(g.lastAskedAt))))),
+          )
+        : h('p', { className: 'empty' }, 'No gaps in this period.'),
+      h('p', { className: 'hint' }, 'Champions answer a gap from Teams: type "gaps" to the bot and use "Answer this".'),
+    ),
+  );
+}

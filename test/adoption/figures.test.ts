@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FigureStore, MAX_IMPORT_ROWS, parseFiguresCsv } from '../../src/adoption/figures.js';
+import { parseMeasures } from '../../src/adoption/measures.js';
+import { AdoptionService } from '../../src/adoption/service.js';
+import { AggregateStore, StateStore } from '../../src/adoption/store.js';
+import { ManualClock } from '../../src/clock.js';
+import { testTables } from '../support/storage.js';
+
+const MEASURES = parseMeasures(readFileSync('sample/measures.yaml', 'utf8'));
+const TODAY = '2027-01-11';
+
+async function service() {
+  const tables = testTables();
+  const figures = await FigureStore.open(tables);
+  const adoption = new AdoptionService({
+    measures: { current: MEASURES, version: 'v', edit: async () => ({ ok: false, errors: {} }) },
+    figures,
+    aggregates: await AggregateStore.open(tables),
+    state: await StateStore.open(tables),
+    clock: new ManualClock(`${TODAY}T09:00:00Z`),
+    providers: {},
+    weeks: 12,
+  });
+  return { adoption, figures };
+}
+
+const lead = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' as const };
+
+describe('IMS figures from a CSV', () => {
+  it('reads measure, date and value by header, in any column order, quoted or not', () => {
+    const csv = 'Date;Value;Measure\r\n2027-01-04;3.5;report-days\r\n2027-01-04;"61%";Field staff active in FieldLedger\r\n';
+    expect(parseFiguresCsv(csv, MEASURES, TODAY)).toEqual({
+      ok: true,
+      figures: [
+        { measureId: 'report-days', date: '2027-01-04', value: 3.5 },
+        { measureId: 'active-field-staff', date: '2027-01-04', value: 61 },
+      ],
+    });
+  });
+
+  it('names every bad row: an unknown or computed measure, a bad or future date, a value that is not a number, a repeat', () => {
+    const csv = [
+      'measure,date,value',
+      'report-days,2027-01-04,3',
+      'report-dayz,2027-01-04,3',
+      'questions-answered,2027-01-04,70',
+      'report-days,04/01/2027,3',
+      'report-days,2027-02-01,3',
+      'totals-matching,2027-01-04,high',
+      'report-days,2027-01-04,2.5',
+    ].join('\n');
+    const out = parseFiguresCsv(csv, MEASURES, TODAY);
+    expect(out).toEqual({
+      ok: false,
+      errors: [
+        'line 3: "report-dayz" is not a measure with figures from the IMS (report-days, active-field-staff, totals-matching)',
+        'line 4: "questions-answered" is not a measure with figures from the IMS (report-days, active-field-staff, totals-matching)',
+        'line 5: the date "04/01/2027" must be like 2027-03-31',
+        'line 6: the date 2027-02-01 is in the future',
+        'line 7: the value "high" is not a number',
+        'line 8: report-days on 2027-01-04 is already on line 2',
+      ],
+    });
+  });
+
+  it('imports nothing when one row is bad, and everything when all are good', async () => {
+    const { adoption, figures } = await service();
+    const bad = await adoption.importFigures(lead, 'measure,date,value\nreport-days,2027-01-04,3\nreport-days,2027-01-05,x\n', 'csv');
+    expect(bad).toMatchObject({ ok: false, message: 'Nothing was imported: fix these rows and import the file again.', errors: ['line 3: the value "x" is not a number'] });
+    expect(await figures.all()).toEqual([]);
+    const good = await adoption.importFigures(lead, 'measure,date,value\nreport-days,2027-01-04,3\nreport-days,2027-01-11,2.5\n', 'csv');
+    expect(good).toEqual({ ok: true, saved: 2 });
+    expect((await figures.all()).map((f) => [f.date, f.value, f.enteredBy, f.via])).toEqual([
+      ['2027-01-04', 3, 'Lee Lead', 'csv'],
+      ['2027-01-11', 2.5, 'Lee Lead', 'csv'],
+    ]);
+    // A figure for the same date replaces the earlier one.
+    await adoption.enterFigure(lead, { measure: 'report-days', date: '2027-01-11', value: '2' }, 'card');
+    expect((await figures.all()).map((f) => f.value)).toEqual([3, 2]);
+    const overview = await adoption.overview();
+    expect(overview.measures.find((m) => m.id === 'report-days')).toMatchObject({ latest: { value: 2, date: '2027-01-11' }, state: 'met' });
+  });
+
+  it('refuses a file longer than one transaction, and anyone but the rollout team', async () => {
+    const rows = Array.from({ length: MAX_IMPORT_ROWS + 1 }, (_, i) => `report-days,2026-${String(1 + Math.floor(i / 28)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},3`);
+    expect(parseFiguresCsv(['measure,date,value', ...rows].join('\n'), MEASURES, TODAY)).toEqual({
+      ok: false,
+      errors: ['the file has 101 figures; import at most 100 at a time'],
+    });
+    const { adoption, figures } = await service();
+    const champion = { person: { id: 'aad-champ', name: 'Chris' }, role: 'champion' as const };
+    expect(await adoption.enterFigure(champion, { measure: 'report-days', date: TODAY, value: '3' }, 'tab')).toMatchObject({ ok: false });
+    expect(await figures.all()).toEqual([]);
+  });
+});

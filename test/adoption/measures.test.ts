@@ -1,0 +1,120 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MeasuresFile } from '../../src/adoption/measures-file.js';
+import { applyMeasureEdit, lowerIsBetter, MeasuresError, parseMeasures, versionOf } from '../../src/adoption/measures.js';
+
+const SAMPLE = readFileSync('sample/measures.yaml', 'utf8');
+
+const dirs: string[] = [];
+const files: MeasuresFile[] = [];
+afterEach(() => {
+  for (const f of files.splice(0)) f.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tempFile(text: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rd-measures-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'measures.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('the measures file', () => {
+  it('reads the sample: baseline, target, date and where the figures come from', () => {
+    const measures = parseMeasures(SAMPLE);
+    const report = measures.find((m) => m.id === 'report-days')!;
+    expect(report).toMatchObject({
+      name: 'Median days to submit the monthly report',
+      baseline: { value: 5, date: '2026-09-01' },
+      target: { value: 2, by: '2027-03-31' },
+      source: { kind: 'ims' },
+    });
+    expect(lowerIsBetter(report)).toBe(true);
+    expect(measures.find((m) => m.id === 'days-to-resolve')?.source).toEqual({ kind: 'bot', metric: 'medianDaysToResolve' });
+  });
+
+  it('names the bad entry: which measure, which field, and why', () => {
+    const bad = SAMPLE.replace('target: { value: 2, by: 2027-03-31 }', 'target: { value: 2, by: 2027-02-30 }');
+    expect(() => parseMeasures(bad, 'measures.yaml')).toThrow(
+      'measures.yaml: measures[0] (report-days).target.by: must be a date like 2027-03-31',
+    );
+    expect(() => parseMeasures(SAMPLE.replace('by: 2027-03-31', 'by: 2027-13-01'))).toThrow(/target\.by: must be a date like 2027-03-31/);
+    const unknown = SAMPLE.replace('source: bot.shareAnswered', 'source: bot.happiness');
+    expect(() => parseMeasures(unknown)).toThrow(/measures\[3\] \(questions-answered\)\.source: must be "ims" or one of bot\.weeklyActiveUsers/);
+    const twice = SAMPLE.replace('id: totals-matching', 'id: report-days');
+    expect(() => parseMeasures(twice)).toThrow(/measures\[2\] \(report-days\)\.id: "report-days" is used twice/);
+    expect(() => parseMeasures('measures: [ {')).toThrow(MeasuresError);
+  });
+
+  it('applies an edit field by field, keeping the comments', () => {
+    const out = applyMeasureEdit(SAMPLE, {
+      kind: 'update',
+      id: 'active-field-staff',
+      input: { name: 'Field staff active weekly', unit: '%', baselineValue: '0', baselineDate: '2026-09-07', targetValue: '85', targetBy: '2026-10-19', source: 'ims' },
+    });
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    expect(out.text).toContain('# week 6 of the pilot');
+    expect(out.text).toContain('# The FieldLedger rollout');
+    expect(out.measures.find((m) => m.id === 'active-field-staff')).toMatchObject({ name: 'Field staff active weekly', target: { value: 85 } });
+  });
+
+  it('refuses a bad edit with the field named, and changes nothing', () => {
+    const out = applyMeasureEdit(SAMPLE, { kind: 'add', input: { id: 'Report Days', name: '', baselineValue: 'five', baselineDate: '2026-01-01', targetValue: '2', targetBy: 'soon' } });
+    expect(out).toEqual({
+      ok: false,
+      errors: {
+        id: 'must be lower-case letters, digits and dashes (like report-days)',
+        name: 'must not be empty',
+        baselineValue: 'Baseline: "five" is not a number',
+        targetBy: 'must be a date like 2027-03-31',
+      },
+    });
+  });
+});
+
+describe('MeasuresFile', () => {
+  it('writes an edit made on a current card and refuses one made on a stale card', async () => {
+    const file = tempFile(SAMPLE);
+    const f = await MeasuresFile.open(file, { pollMs: 0 });
+    files.push(f);
+    const version = f.version;
+    const add = await f.edit(
+      { kind: 'add', input: { id: 'trained', name: 'Staff trained before go-live', unit: '%', baselineValue: '0', baselineDate: '2026-08-01', targetValue: '95', targetBy: '2026-09-07', source: 'ims' } },
+      version,
+    );
+    expect(add.ok).toBe(true);
+    expect(parseMeasures(readFileSync(file, 'utf8')).map((m) => m.id)).toContain('trained');
+
+    // A second card still showing the old version: refused, with the fresh measures to show again.
+    const stale = await f.edit({ kind: 'remove', id: 'report-days' }, version);
+    expect(stale).toMatchObject({ ok: false, stale: true });
+    expect(parseMeasures(readFileSync(file, 'utf8')).map((m) => m.id)).toContain('report-days');
+    expect(f.version).toBe(versionOf(readFileSync(file, 'utf8')));
+  });
+
+  it('keeps the measures in use when a hand edit breaks the file, and says which entry', async () => {
+    const file = tempFile(SAMPLE);
+    const warnings: string[] = [];
+    const f = await MeasuresFile.open(file, { pollMs: 0, onWarning: (w) => warnings.push(w) });
+    files.push(f);
+    writeFileSync(file, SAMPLE.replace('value: 92', 'value: ninety'));
+    expect(await f.reload()).toBe(false);
+    expect(f.current.find((m) => m.id === 'totals-matching')?.baseline.value).toBe(92);
+    expect(warnings.join('\n')).toMatch(/measures\[2\] \(totals-matching\)\.baseline\.value: must be a number; the previous version stays in use/);
+    writeFileSync(file, SAMPLE.replace('value: 92', 'value: 90'));
+    expect(await f.reload()).toBe(true);
+    expect(f.current.find((m) => m.id === 'totals-matching')?.baseline.value).toBe(90);
+  });
+
+  it('picks up a saved change without being asked (watch or poll)', async () => {
+    const file = tempFile(SAMPLE);
+    const f = await MeasuresFile.open(file, { pollMs: 50, debounceMs: 20 });
+    files.push(f);
+    const changed = new Promise<string[]>((resolve) => f.on('changed', (m) => resolve(m.map((x) => x.name))));
+    writeFileSync(file, SAMPLE.replace('Median days to submit the monthly report', 'Days to submit the K-05'));
+    expect(await changed).toContain('Days to submit the K-05');
+  });
+});

@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { broadcastAudienceResolver } from '../../src/adoption/audience.js';
+import { pulseAnsweredCard, pulseCard, pulseResultsCard } from '../../src/adoption/cards.js';
+import { checkAnswers, checkPulseInput, type PulseInput, seriesOf } from '../../src/adoption/pulse.js';
+import { type AdoptionCaller, audienceOf, PulseService } from '../../src/adoption/pulse-service.js';
+import { PulseStore } from '../../src/adoption/pulse-store.js';
+import { ManualClock } from '../../src/clock.js';
+import type { Rollout } from '../../src/rollout/model.js';
+import { CapturedOutbox } from '../support/outbox.js';
+import { readable } from '../support/app.js';
+import { testTables } from '../support/storage.js';
+
+const lead: AdoptionCaller = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' };
+const staff = (n: number): AdoptionCaller => ({ person: { id: `aad-staff-${n}`, name: `Staff ${n}` }, role: 'staff' });
+const STAFF = Array.from({ length: 8 }, (_, i) => staff(i));
+/** The rollout's people model: two of the staff (one with an id in capitals, as Teams may give it) are supervisors. */
+const SUPERVISORS: AdoptionCaller[] = [staff(2), { person: { id: 'AAD-STAFF-3', name: 'Staff 3' }, role: 'staff' }];
+const ROLLOUT: Rollout = {
+  cohorts: [{ id: 'wave-a', name: 'Wave A', goLive: '2027-02-01', zone: 'UTC' }],
+  groups: [{ id: 'supervisors', name: 'Supervisors' }],
+  members: [],
+  problems: [],
+};
+
+const INPUT: PulseInput = {
+  title: 'How is FieldLedger going?',
+  q1Kind: 'scale',
+  q1Text: 'How confident are you submitting the monthly report?',
+  q2Kind: 'choice',
+  q2Text: 'Where do you go first when stuck?',
+  q2Options: 'Rollout Desk\nA champion\nOffice hours',
+  q3Kind: 'text',
+  q3Text: 'What would help you most?',
+};
+
+async function pulses(minAnswers = 5) {
+  const clock = new ManualClock('2027-01-11T09:00:00Z');
+  const outbox = new CapturedOutbox();
+  const service = new PulseService({
+    store: await PulseStore.open(testTables()),
+    outbox,
+    resolveAudience: broadcastAudienceResolver({
+      personalChatUsers: async () => STAFF.map((s) => s.person.id),
+      teamMembers: async () => [],
+      championIds: async () => ['aad-champ'],
+      rolloutTeamIds: ['aad-lead'],
+      rollout: () => ROLLOUT,
+      members: async (kind, id) => (kind === 'group' && id === 'supervisors' ? SUPERVISORS.map((s) => s.person) : []),
+      reachedUsers: async () => [],
+      acknowledged: async () => new Set(),
+    }),
+    clock,
+    minAnswers,
+    openDays: 14,
+    questionCard: (p, a, n) => pulseCard(p, minAnswers, a, n),
+  });
+  return { service, outbox, clock };
+}
+
+async function sent(s: PulseService) {
+  const res = await s.send(lead, INPUT, { kind: 'everyone' });
+  if (res.kind !== 'sent') throw new Error(JSON.stringify(res.errors));
+  return res.pulse;
+}
+
+describe('a pulse’s questions and answers (rules)', () => {
+  it('takes 1–3 questions of the three kinds and says what is wrong with each field', () => {
+    expect(checkPulseInput(INPUT)).toMatchObject({ ok: true, questions: [{ kind: 'scale' }, { kind: 'choice', options: ['Rollout Desk', 'A champion', 'Office hours'] }, { kind: 'text' }] });
+    expect(checkPulseInput({ title: '', q1Kind: 'choice', q1Text: 'Which?', q1Options: 'Only one', q2Kind: 'poll', q2Text: 'x' })).toEqual({
+      ok: false,
+      errors: { title: 'Give the pulse a title.', q1Options: 'Give 2 to 6 options, one per line.', q2Kind: 'Choose a 1–5 scale, a choice or a free text.' },
+    });
+    expect(checkPulseInput({ title: 'Empty' })).toEqual({ ok: false, errors: { form: 'Ask at least one question.' } });
+  });
+
+  it('puts pulses asking the same questions (however spaced or cased) in one series', () => {
+    const a = checkPulseInput(INPUT);
+    const b = checkPulseInput({ ...INPUT, q1Text: '  how confident are you  submitting the monthly report? ' });
+    const c = checkPulseInput({ ...INPUT, q2Options: 'Rollout Desk\nA champion' });
+    if (!a.ok || !b.ok || !c.ok) throw new Error('invalid');
+    expect(seriesOf(a.questions)).toBe(seriesOf(b.questions));
+    expect(seriesOf(a.questions)).not.toBe(seriesOf(c.questions));
+  });
+
+  it('refuses an answer outside the scale or the options (card data can be forged)', async () => {
+    const { service } = await pulses();
+    const pulse = await sent(service);
+    expect(checkAnswers(pulse, { q1: '7' })).toEqual({ ok: false, message: '"How confident are you submitting the monthly report?": choose 1 to 5.' });
+    expect(checkAnswers(pulse, { q2: '9' })).toMatchObject({ ok: false });
+    expect(checkAnswers(pulse, {})).toEqual({ ok: false, message: 'Answer at least one question, then press Send.' });
+    expect(checkAnswers(pulse, { q1: '4', q2: '1', q3: ' More training ' })).toEqual({ ok: true, answers: { q1: 4, q2: 1, q3: 'More training' } });
+  });
+});
+
+describe('PulseService', () => {
+  it('sends the pulse 1:1 to each person of the audience, once per person', async () => {
+    const { service, outbox } = await pulses();
+    const pulse = await sent(service);
+    expect(outbox.users()).toEqual(STAFF.map((s) => s.person.id));
+    expect(new Set(outbox.messages.map((m) => m.key)).size).toBe(STAFF.length);
+    expect(pulse).toMatchObject({ sentTo: 8, audience: 'everyone who uses Rollout Desk', closesAt: '2027-01-25T09:00:00.000Z' });
+    const card = outbox.messages[0]!.op === 'send' ? outbox.messages[0]!.content : undefined;
+    expect(readable([{ type: 'message', attachments: [{ contentType: 'card', content: card as Record<string, unknown> }] }])).toContain('Where do you go first when stuck?');
+  });
+
+  it('goes to a user group of the rollout (the communication plan’s audience rules), and only its members may answer', async () => {
+    const { service, outbox } = await pulses();
+    const res = await service.send(lead, INPUT, audienceOf('group:supervisors', ''));
+    if (res.kind !== 'sent') throw new Error(JSON.stringify(res.errors));
+    expect(res.pulse).toMatchObject({ sentTo: 2, audience: 'Supervisors' });
+    expect(outbox.users().sort()).toEqual(['aad-staff-2', 'aad-staff-3']);
+    expect(await service.answer(staff(3), res.pulse.id, { q1: '4' })).toMatchObject({ kind: 'answered' });
+    expect(await service.answer(staff(4), res.pulse.id, { q1: '4' })).toEqual({ kind: 'message', text: 'This pulse was not sent to you.' });
+    // A group since removed from the rollout file is named, and nothing is sent.
+    outbox.clear();
+    expect(await service.send(lead, INPUT, audienceOf('group:drivers', ''))).toEqual({
+      kind: 'invalid',
+      errors: { audience: 'There is no user group "drivers" in the rollout file any more.' },
+    });
+    expect(audienceOf('group:', '')).toEqual({ error: 'Choose who the pulse goes to.' });
+    expect(outbox.messages).toEqual([]);
+  });
+
+  it('refuses to send without the rollout team role, or to nobody', async () => {
+    const { service, outbox } = await pulses();
+    expect(await service.send(staff(1), INPUT, { kind: 'everyone' })).toEqual({ kind: 'invalid', errors: { form: 'Sending a pulse is for the rollout team.' } });
+    expect(await service.send(lead, INPUT, audienceOf('people', ' , '))).toEqual({
+      kind: 'invalid',
+      errors: { audience: 'List the people (their Entra object ids), separated by commas.' },
+    });
+    expect(outbox.messages).toEqual([]);
+  });
+
+  it('keeps one answer per person: a second replaces the first, and the card shows what was sent', async () => {
+    const { service } = await pulses(1);
+    const pulse = await sent(service);
+    const first = await service.answer(staff(1), pulse.id, { q1: '2', q2: '0' });
+    expect(first).toMatchObject({ kind: 'answered', replaced: false });
+    const second = await service.answer(staff(1), pulse.id, { q1: '5', q3: 'Printed guides' });
+    expect(second).toMatchObject({ kind: 'answered', replaced: true });
+    const results = await service.results(lead, pulse.id);
+    expect(results?.answers).toBe(1);
+    expect(results?.questions[0]?.result).toEqual({ kind: 'scale', counts: [0, 0, 0, 0, 1], mean: 5 });
+    if (second.kind !== 'answered') throw new Error('not answered');
+    const shown = readable([{ type: 'message', attachments: [{ contentType: 'card', content: pulseAnsweredCard(second.pulse, second.answers, true) }] }]);
+    expect(shown).toContain('5 of 5');
+    expect(shown).toContain('Printed guides');
+    expect(shown).toContain('(not answered)');
+    // "Change my answer" shows the form filled with the person's own answer.
+    expect(await service.answerForm(staff(1), pulse.id)).toMatchObject({ kind: 'form', answers: { q1: 5, q3: 'Printed guides' } });
+  });
+
+  it('takes answers only from the people it was sent to, and only while it is open', async () => {
+    const { service, clock } = await pulses();
+    const pulse = await sent(service);
+    expect(await service.answer(staff(99), pulse.id, { q1: '3' })).toEqual({ kind: 'message', text: 'This pulse was not sent to you.' });
+    expect(await service.answer(staff(1), 'p-2027-01-11-00000000', { q1: '3' })).toEqual({ kind: 'message', text: 'This pulse was not sent to you.' });
+    clock.set('2027-01-25T09:00:00Z');
+    expect(await service.answer(staff(1), pulse.id, { q1: '3' })).toEqual({ kind: 'message', text: 'This pulse closed on 2027-01-25; answers are no longer taken.' });
+  });
+
+  it('shows no figures at all below the minimum number of answers, then totals only, free text sorted and without names', async () => {
+    const { service } = await pulses(5);
+    const pulse = await sent(service);
+    const texts = ['More office hours', 'A printed guide', 'Faster sync', 'Nothing'];
+    for (let i = 0; i < 4; i++) await service.answer(STAFF[i]!, pulse.id, { q1: String(i + 1), q2: '1', q3: texts[i] });
+    const four = await service.results(lead, pulse.id);
+    expect(four).toMatchObject({ answers: 4, shown: false });
+    expect(four?.questions.every((q) => q.result === null)).toBe(true);
+    const waiting = readable([{ type: 'message', attachments: [{ contentType: 'card', content: pulseResultsCard(four!, 'https://x') }] }]);
+    expect(waiting).toContain('Results appear once 5 people have answered (4 so far)');
+    expect(waiting).not.toContain('More office hours');
+
+    await service.answer(STAFF[4]!, pulse.id, { q1: '5', q2: '2' });
+    const five = await service.results(lead, pulse.id);
+    expect(five).toMatchObject({ answers: 5, shown: true });
+    expect(five?.questions.map((q) => q.result)).toEqual([
+      { kind: 'scale', counts: [1, 1, 1, 1, 1], mean: 3 },
+      { kind: 'choice', options: [{ label: 'Rollout Desk', count: 0 }, { label: 'A champion', count: 4 }, { label: 'Office hours', count: 1 }] },
+      { kind: 'text', answers: ['A printed guide', 'Faster sync', 'More office hours', 'Nothing'] },
+    ]);
+    expect(JSON.stringify(five)).not.toMatch(/Staff \d|aad-staff/);
+    // Champions see results; staff do not.
+    expect(await service.results(staff(1), pulse.id)).toBeUndefined();
+  });
+
+  it('gives the trend of the same questions asked again, from the pulses that reached the minimum', async () => {
+    const { service, clock } = await pulses(2);
+    const first = await sent(service);
+    for (const [i, v] of ['2', '3'].entries()) await service.answer(STAFF[i]!, first.id, { q1: v });
+    clock.set('2027-02-08T09:00:00Z');
+    const again = await sent(service);
+    for (const [i, v] of ['4', '5', '4'].entries()) await service.answer(STAFF[i]!, again.id, { q1: v });
+    const panel = await service.pulse({ from: '2027-01-01', to: '2027-02-28' });
+    expect(panel.pulses.map((p) => p.id)).toEqual([again.id, first.id]);
+    const scale = panel.trends.find((t) => t.kind === 'scale');
+    expect(scale?.points.map((p) => [p.sentAt.slice(0, 10), p.mean, p.answers])).toEqual([
+      ['2027-01-11', 2.5, 2],
+      ['2027-02-08', 4.33, 3],
+    ]);
+  });
+});

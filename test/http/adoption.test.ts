@@ -1,0 +1,135 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { RecordingConnector } from '../support/connector.js';
+
+/*
+ * The adoption feature from Teams, over HTTP: the measures card, the rollout team's edits and figures,
+ * pulses sent 1:1 and answered from their card, the rollout channel. Each test makes what it needs.
+ */
+
+let app: App;
+let connector: RecordingConnector;
+let dir: string;
+const where = (u: TestUser) => ({ serviceUrl: connector.url, conversation: { id: `a:chat-${u.aadObjectId}`, conversationType: 'personal', tenantId: 'tenant-1' } });
+const text = (res: { body: Record<string, unknown> }) => invokeText(res.body);
+const act = (u: TestUser, verb: string, data: Record<string, unknown>) => execute(app, u, verb, data, where(u));
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'rd-adoption-'));
+  copyFileSync('sample/measures.yaml', path.join(dir, 'measures.yaml'));
+  connector = await new RecordingConnector().start();
+  ({ app } = await startTestApp({ MEASURES_FILE: path.join(dir, 'measures.yaml'), PULSE_MIN_ANSWERS: '2' }));
+  for (const u of Object.values(USERS)) await say(app, u, 'whoami', where(u));
+});
+afterAll(async () => {
+  await app?.stop();
+  await connector?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('measures from Teams', () => {
+  it('shows everyone the measures; only the rollout team gets the buttons to change them', async () => {
+    const staff = readable(await say(app, USERS.staff, 'adoption', where(USERS.staff)));
+    expect(staff).toContain('Median days to submit the monthly report');
+    expect(staff).toContain('Baseline 5 days (2026-09-01) → target 2 days by 2027-03-31');
+    expect(staff).not.toContain('Enter a figure');
+    const lead = await say(app, USERS.lead, 'adoption', where(USERS.lead));
+    expect(readable(lead)).toContain('Enter a figure');
+    expect(JSON.stringify(lead)).toContain('adoption.measures.form');
+  });
+
+  it('saves a figure from the rollout team, and refuses the same card data from staff (forged)', async () => {
+    // The test clock is 5 Jan 2026.
+    const forged = await act(USERS.staff, 'adoption.figures.enter', { measure: 'report-days', date: '2026-01-02', value: '4' });
+    expect(text(forged)).toMatch(/rollout team only/);
+    const saved = await act(USERS.lead, 'adoption.figures.enter', { measure: 'report-days', date: '2026-01-02', value: '4' });
+    expect(text(saved)).toContain('Saved: 4 for Median days to submit the monthly report on 2026-01-02.');
+    expect(text(saved)).toContain('Latest: 4 days (2026-01-02)');
+    const future = await act(USERS.lead, 'adoption.figures.enter', { measure: 'report-days', date: '2026-02-01', value: '3' });
+    expect(text(future)).toContain('Not saved: the date 2026-02-01 is in the future.');
+    const bad = await act(USERS.lead, 'adoption.figures.import', { csv: 'measure,date,value\nreport-days,2026-01-03,3\nweekly-active,2026-01-03,3\n' });
+    expect(text(bad)).toContain('Nothing was imported');
+    expect(text(bad)).toContain('line 3: "weekly-active" is not a measure with figures from the IMS');
+    expect((await app.adoption.service.figures()).map((f) => f.date)).toEqual(['2026-01-02']);
+  });
+
+  it('edits a measure in the file (comments kept), and a second card made before it is told to start again', async () => {
+    const form = await act(USERS.lead, 'adoption.measures.form', { id: 'totals-matching' });
+    const version = /"version":"([0-9a-f]{12})"/.exec(JSON.stringify(form.body))?.[1] ?? '';
+    expect(version).toHaveLength(12);
+    const fields = { name: 'Monthly totals that match the forms', unit: '%', baselineValue: '92', baselineDate: '2026-09-01', targetValue: '98', targetBy: '2027-05-03', source: 'ims' };
+    const saved = await act(USERS.lead, 'adoption.measures.save', { mode: 'update', version, measureId: 'totals-matching', ...fields });
+    expect(text(saved)).toContain('Saved to the measures file.');
+    const file = readFileSync(path.join(dir, 'measures.yaml'), 'utf8');
+    expect(file).toContain('name: Monthly totals that match the forms');
+    expect(file).toContain('# week 6 of the pilot');
+    const stale = await act(USERS.lead, 'adoption.measures.save', { mode: 'update', version, measureId: 'totals-matching', ...fields, targetValue: '97' });
+    expect(text(stale)).toContain('Someone changed the measures since this card was made');
+    expect(app.adoption.measures.current.find((m) => m.id === 'totals-matching')?.target.value).toBe(98);
+    const invalid = await act(USERS.lead, 'adoption.measures.save', { mode: 'add', version: app.adoption.measures.version, ...fields, id: 'Bad Id', targetBy: '2027-13-01' });
+    expect(text(invalid)).toContain('must be lower-case letters, digits and dashes');
+    expect(text(invalid)).toContain('must be a date like 2027-03-31');
+  });
+});
+
+describe('pulses from Teams', () => {
+  it('sends a pulse 1:1, takes one answer per person from its card, and shows totals only from the minimum', async () => {
+    const before = connector.calls.length;
+    const sent = await act(USERS.lead, 'adoption.pulse.send', {
+      title: 'Week 2 check-in',
+      q1Kind: 'scale',
+      q1Text: 'How confident are you?',
+      q2Kind: 'text',
+      q2Text: 'What would help?',
+      audience: 'people',
+      people: `${USERS.staff.aadObjectId}, ${USERS.champion.aadObjectId}`,
+    });
+    expect(text(sent)).toContain('Sent to 2 people (2 listed people).');
+    expect(text(sent)).toContain('Results appear once 2 people have answered (0 so far)');
+    await app.settled();
+    const cards = connector.calls.slice(before).filter((c) => JSON.stringify(c.body).includes('adoption.pulse.answer'));
+    expect(cards.map((c) => c.conversationId).sort()).toEqual([`a:chat-${USERS.champion.aadObjectId}`, `a:chat-${USERS.staff.aadObjectId}`]);
+    const pulseId = /"pulseId":"(p-[\w-]+)"/.exec(JSON.stringify(cards[0]!.body))?.[1] ?? '';
+
+    const first = await act(USERS.staff, 'adoption.pulse.answer', { pulseId, q1: '2', q2: 'More *training*' });
+    expect(text(first)).toContain('Thank you: your answer is in.');
+    expect(text(first)).toContain('2 of 5');
+    const second = await act(USERS.staff, 'adoption.pulse.answer', { pulseId, q1: '4' });
+    expect(text(second)).toContain('this one replaces the one you sent before');
+    const outsider = await act(USERS.lead, 'adoption.pulse.answer', { pulseId, q1: '5' });
+    expect(text(outsider)).toBe('This pulse was not sent to you.');
+
+    const one = await act(USERS.champion, 'adoption.pulse.results', { pulseId });
+    expect(text(one)).toContain('1 answered');
+    expect(text(one)).toContain('Results appear once 2 people have answered (1 so far)');
+    await act(USERS.champion, 'adoption.pulse.answer', { pulseId, q1: '5', q2: 'Office hours on Fridays' });
+    const two = await act(USERS.champion, 'adoption.pulse.results', { pulseId });
+    expect(text(two)).toContain('Average\n4.50');
+    expect(text(two)).toContain('Office hours on Fridays');
+    expect(text(two)).not.toContain('Sam Staff');
+    expect(text(await act(USERS.staff, 'adoption.pulse.results', { pulseId }))).toMatch(/champions and the rollout team/);
+  });
+
+  it('shows the compose form again with the reasons when a pulse is not ready to send', async () => {
+    const res = await act(USERS.lead, 'adoption.pulse.send', { title: '', q1Kind: 'choice', q1Text: 'Which one?', q1Options: 'Only one', audience: 'everyone' });
+    expect(text(res)).toContain('Give the pulse a title.');
+    expect(text(res)).toContain('Give 2 to 6 options, one per line.');
+    const forged = await act(USERS.staff, 'adoption.pulse.send', { title: 'x', q1Kind: 'scale', q1Text: 'y', audience: 'everyone' });
+    expect(text(forged)).toMatch(/rollout team only/);
+  });
+});
+
+describe('the rollout team’s channel', () => {
+  it('is set up with "setup rollout" in a channel, for the weekly digest', async () => {
+    const replies = await say(app, USERS.lead, '<at>Rollout Desk</at> setup rollout', {
+      serviceUrl: connector.url,
+      conversation: { id: '19:rollout@thread.tacv2;messageid=1', conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: '19:rollout@thread.tacv2' } },
+    });
+    expect(readable(replies)).toContain('this channel is now the rollout channel');
+  });
+});

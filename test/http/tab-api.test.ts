@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import type { ManualClock } from '../../src/clock.js';
+import { type TabApiDeps, tabRoutes } from '../../src/http/tab-api.js';
+import { allows, PERMISSIONS } from '../../src/roles/permissions.js';
+import type { Role } from '../../src/roles/roles.js';
+import { execute, invokeText, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { RecordingConnector } from '../support/connector.js';
+
+/*
+ * The tab's API in local mode (a demo user named by a header), over HTTP against the real app. The role
+ * test is driven by the route table itself: a route added without a sample request here, or answering a
+ * role it should refuse, fails it.
+ */
+
+let app: App;
+let clock: ManualClock;
+let connector: RecordingConnector;
+const TRIAGE = '19:triage@thread.tacv2';
+const OTHER: TestUser = { id: '29:other', aadObjectId: 'aad-other', name: 'Olu Other' };
+const ROLE_USERS: Record<Role, TestUser> = { staff: USERS.staff, champion: USERS.champion, rolloutTeam: USERS.lead };
+const where = (u: TestUser) => ({ serviceUrl: connector.url, conversation: { id: `a:chat-${u.aadObjectId}`, conversationType: 'personal', tenantId: 'tenant-1' } });
+
+let seq = 0;
+async function logIssue(user: TestUser, over: Record<string, string> = {}): Promise<string> {
+  seq++;
+  const form = { title: `Problem ${seq}`, description: 'It fails every time.', location: 'Visit screen', category: 'Reports', severity: 'slows', site: `Site ${seq}`, ...over };
+  const res = await execute(app, user, 'issue.logAnyway', { form }, where(user));
+  const ref = /R-\d{4}/.exec(invokeText(res.body))?.[0];
+  if (!ref) throw new Error(invokeText(res.body));
+  return ref;
+}
+
+async function api(user: TestUser | null, path: string, init: { method?: string; body?: unknown } = {}) {
+  const res = await fetch(`${app.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { ...(user ? { 'x-demo-user': user.aadObjectId } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> & { items?: { ref: string }[] } };
+}
+
+beforeAll(async () => {
+  connector = await new RecordingConnector().start();
+  ({ app, clock } = await startTestApp({ LOG_LEVEL: 'silent' }));
+  clock.set('2027-01-11T09:00:00Z');
+  for (const u of [...Object.values(USERS), OTHER]) await say(app, u, 'whoami', where(u));
+  await say(app, USERS.lead, '<at>Rollout Desk</at> setup triage', {
+    serviceUrl: connector.url,
+    conversation: { id: `${TRIAGE};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
+    channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
+  });
+}, 60_000);
+afterAll(async () => {
+  await app?.stop();
+  await connector?.stop();
+});
+
+/** A request every route can be called with; a new route needs one here. */
+async function samples(): Promise<Record<string, { path: string; body?: unknown }>> {
+  const ref = await logIssue(USERS.staff);
+  return {
+    'GET /api/tab/me': { path: '/api/tab/me' },
+    'GET /api/tab/overview': { path: '/api/tab/overview' },
+    'GET /api/tab/issues': { path: '/api/tab/issues?sort=oldest' },
+    'GET /api/tab/issues/:ref': { path: `/api/tab/issues/${ref}` },
+    'POST /api/tab/issues/:ref/triage': { path: `/api/tab/issues/${ref}/triage`, body: { kind: 'comment', version: 1, comment: 'Looking into it', public: false } },
+    'GET /api/tab/champions': { path: '/api/tab/champions' },
+    'GET /api/tab/questions': { path: '/api/tab/questions?days=7' },
+    'GET /api/tab/pulse': { path: '/api/tab/pulse' },
+    'GET /api/tab/communications': { path: '/api/tab/communications' },
+    'GET /api/tab/officehours': { path: '/api/tab/officehours' },
+    'POST /api/tab/figures': { path: '/api/tab/figures', body: { measure: 'report-days', date: '2027-01-10', value: '3.5' } },
+    'POST /api/tab/figures/import': { path: '/api/tab/figures/import', body: { csv: 'measure,date,value\nreport-days,2027-01-04,4\n' } },
+  };
+}
+
+describe('every route of the tab API checks who is calling and their role', () => {
+  const routes = tabRoutes({} as TabApiDeps);
+
+  it('has a permission from the one role table on every route', () => {
+    for (const r of routes) expect(PERMISSIONS[r.permission], `${r.method} ${r.path}`).toBeDefined();
+  });
+
+  it('answers 401 without a user, 403 to a role below the route’s, and serves the roles that hold it', async () => {
+    const sample = await samples();
+    const missing = routes.map((r) => `${r.method} ${r.path}`).filter((k) => !sample[k]);
+    expect(missing, 'routes without a sample request in this test').toEqual([]);
+    for (const r of routes) {
+      const s = sample[`${r.method} ${r.path}`]!;
+      expect((await api(null, s.path, { method: r.method, body: s.body })).status, `${r.path} without a user`).toBe(401);
+      for (const [role, user] of Object.entries(ROLE_USERS) as [Role, TestUser][]) {
+        const res = await api(user, s.path, { method: r.method, body: s.body });
+        const label = `${r.method} ${r.path} as ${role}: ${JSON.stringify(res.body).slice(0, 200)}`;
+        if (allows(role, r.permission)) expect([401, 403], label).not.toContain(res.status);
+        else expect(res.status, label).toBe(403);
+      }
+    }
+  });
+});
+
+describe('the tab API', () => {
+  it('offers local demo users when nobody is chosen (local mode only) and says which panels have data', async () => {
+    const none = await api(null, '/api/tab/me');
+    expect(none.body).toMatchObject({ local: true });
+    expect(none.body.demoUsers).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'aad-lead', role: 'rolloutTeam' })]));
+    const me = await api(USERS.champion, '/api/tab/me');
+    expect(me.body).toMatchObject({ role: 'champion', panels: { pulse: true, communications: true, officeHours: true } });
+    // The communication plan and office hours fill their panels (nothing sent or booked yet here).
+    expect(await api(USERS.champion, '/api/tab/communications')).toMatchObject({ status: 200, body: { messages: [], deliveredShare: null } });
+    expect((await api(USERS.champion, '/api/tab/officehours')).status).toBe(200);
+  });
+
+  it('shows staff only their own issues, and champions the board with filters and search', async () => {
+    const mine = await logIssue(OTHER, { category: 'Access / login', title: 'Locked out after the update' });
+    const theirs = await logIssue(USERS.staff, { category: 'Access / login' });
+    const staffList = await api(OTHER, '/api/tab/issues?status=new');
+    expect(staffList.body.mode).toBe('mine');
+    expect(staffList.body.items?.map((i) => i.ref)).toEqual([mine]);
+    expect((await api(OTHER, `/api/tab/issues/${theirs}`)).status).toBe(404);
+
+    const board = await api(USERS.champion, `/api/tab/issues?category=${encodeURIComponent('Access / login')}&q=locked`);
+    expect(board.body).toMatchObject({ mode: 'board', total: 1 });
+    expect(board.body.items?.map((i) => i.ref)).toEqual([mine]);
+    expect((await api(USERS.champion, '/api/tab/issues?sort=sideways')).status).toBe(400);
+  });
+
+  it('changes an issue’s status with the same rules and version check as the card, and redraws its triage card', async () => {
+    const ref = await logIssue(USERS.staff);
+    const before = connector.calls.length;
+    const ok = await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'status', version: 1, status: 'in_progress' } });
+    expect(ok).toMatchObject({ status: 200, body: { issue: { ref, status: 'in_progress', version: 2 } } });
+    // Someone else's card still shows version 1: the same conflict the card would get, nothing changed.
+    const stale = await api(USERS.lead, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'status', version: 1, status: 'resolved' } });
+    expect(stale.status).toBe(409);
+    expect(String(stale.body.message)).toContain('Chris Champion');
+    expect((await app.repository.get(ref))?.status).toBe('in_progress');
+    // A move the rules do not allow is refused by the same rule.
+    const closed = await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'status', version: 2, status: 'closed' } });
+    expect(closed).toMatchObject({ status: 409, body: { message: 'An issue that is In progress cannot become Closed.' } });
+    await app.settled();
+    const update = connector.calls.slice(before).find((c) => c.method === 'PUT' && JSON.stringify(c.body).includes(ref));
+    expect(JSON.stringify(update?.body)).toContain('In progress');
+  });
+
+  it('takes figures from the rollout team and names the bad row of an import', async () => {
+    const bad = await api(USERS.lead, '/api/tab/figures/import', { method: 'POST', body: { csv: 'measure,date,value\nreport-days,2027-01-04,soon\n' } });
+    expect(bad).toMatchObject({ status: 422, body: { errors: ['line 2: the value "soon" is not a number'] } });
+    expect((await api(USERS.lead, '/api/tab/figures', { method: 'POST', body: { measure: 'report-days', date: '2027-01-11', value: 2.5 } })).status).toBe(200);
+    const overview = await api(USERS.staff, '/api/tab/overview');
+    const measures = overview.body.measures as { id: string; latest: { value: number } | null }[];
+    expect(measures.find((m) => m.id === 'report-days')?.latest?.value).toBe(2.5);
+  });
+
+  it('refuses a body that is not JSON and an unknown route', async () => {
+    const res = await fetch(`${app.url}/api/tab/figures`, { method: 'POST', headers: { 'x-demo-user': 'aad-lead', 'content-type': 'application/json' }, body: '{not json' });
+    expect([400]).toContain(res.status);
+    expect((await api(USERS.lead, '/api/tab/nothing')).status).toBe(404);
+  });
+});
