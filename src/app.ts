@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Server } from 'restify';
 import {
+  AdoptionPersonalData,
   AdoptionRollup,
   AdoptionService,
   AggregateStore,
@@ -480,6 +481,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     scheduleBroadcastJobs(scheduler, broadcast, config.env.SCHEDULER_INTERVAL_SECONDS * 1000);
 
 
+    // The adoption stores that hold personal data (pulse answers, figures' enterers) are opened here for the registry.
+    const pulseStore = await PulseStore.open(tables);
+    const figures = await FigureStore.open(tables);
     // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
     const personalData = new PersonalDataRegistry()
       .register(new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues }))
@@ -488,6 +492,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
       .register(broadcast.personalData)
+      .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents }))
       .register(new ConversationPersonalData(conversations));
     const privacy = new PrivacyService({
       registry: personalData,
@@ -512,7 +517,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const aggregates = await AggregateStore.open(tables);
     const dashboard = { url: '' }; // set once the server listens (below)
     const pulses = new PulseService({
-      store: await PulseStore.open(tables),
+      store: pulseStore,
       outbox,
       resolveAudience: broadcastAudienceResolver(broadcast.directory),
       clock,
@@ -523,7 +528,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const officeHoursFacts = { service: officeHours, bookings, directory: rollout };
     const adoption = new AdoptionService({
       measures,
-      figures: await FigureStore.open(tables),
+      figures,
       aggregates,
       state: adoptionState,
       clock,

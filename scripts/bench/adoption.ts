@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     // ---- IMS figures and pulses -----------------------------------------------------------------------
     const figures = await FigureStore.open(tables);
     const figureRows = Array.from({ length: 30 }, (_, i) => ({ measureId: ['report-days', 'active-field-staff', 'totals-matching'][i % 3]!, date: addDays(today, -7 * Math.floor(i / 3)), value: 50 + i }));
-    await figures.save(figureRows, { name: 'Bench', via: 'csv', at: new Date(now) });
+    await figures.save(figureRows, { id: 'bench', name: 'Bench', via: 'csv', at: new Date(now) });
     const pulseStore = await PulseStore.open(tables);
     const questions: PulseQuestion[] = [
       { id: 'q1', kind: 'scale', text: 'How confident are you with FieldLedger?' },

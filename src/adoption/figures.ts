@@ -17,6 +17,8 @@ export interface Figure {
   date: string;
   value: number;
   enteredBy: string;
+  /** Who entered it, by user key (for `my data` and `forget`; figures saved before it was kept have none). */
+  enteredById?: string;
   enteredAt: string;
   via: 'card' | 'csv' | 'tab';
 }
@@ -162,11 +164,14 @@ export class FigureStore {
   }
 
   /** Saves figures; a figure for the same measure and date replaces the earlier one. All or nothing. */
-  async save(figures: readonly FigureInput[], by: { name: string; via: Figure['via']; at: Date }): Promise<void> {
+  async save(figures: readonly FigureInput[], by: { id: string; name: string; via: Figure['via']; at: Date }): Promise<void> {
     if (figures.length > MAX_IMPORT_ROWS) throw new Error(`at most ${MAX_IMPORT_ROWS} figures at a time`);
     const tx = new TableTransaction();
     for (const f of figures) {
-      tx.upsertEntity(this.row({ ...f, enteredBy: by.name.slice(0, 120), enteredAt: by.at.toISOString(), via: by.via }), 'Replace');
+      tx.upsertEntity(
+        this.row({ ...f, enteredBy: by.name.slice(0, 120), enteredById: by.id, enteredAt: by.at.toISOString(), via: by.via }),
+        'Replace',
+      );
     }
     if (tx.actions.length) await this.table.submitTransaction(tx.actions);
   }
@@ -175,7 +180,23 @@ export class FigureStore {
   async all(): Promise<Figure[]> {
     const rows = await collect(this.table.listEntities<FigureRow>({ queryOptions: { filter: odata`PartitionKey eq ${PK}` } }));
     return rows
-      .map((r) => ({ measureId: r.measureId, date: r.date, value: Number(r.value), enteredBy: r.enteredBy, enteredAt: r.enteredAt, via: r.via }))
+      .map((r) => ({
+        measureId: r.measureId,
+        date: r.date,
+        value: Number(r.value),
+        enteredBy: r.enteredBy,
+        ...(r.enteredById ? { enteredById: r.enteredById } : {}),
+        enteredAt: r.enteredAt,
+        via: r.via,
+      }))
       .sort((a, b) => a.measureId.localeCompare(b.measureId) || a.date.localeCompare(b.date));
+  }
+
+  /** Puts `by` where the figure's enterer was (privacy `forget`): the value stays. */
+  async replaceEnteredBy(figure: Pick<Figure, 'measureId' | 'date'>, by: { id: string; name: string }): Promise<void> {
+    await this.table.updateEntity(
+      { partitionKey: PK, rowKey: `${figure.measureId}~${figure.date}`, enteredBy: by.name, enteredById: by.id },
+      'Merge',
+    );
   }
 }

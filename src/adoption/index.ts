@@ -9,6 +9,7 @@ export { FigureStore } from './figures.js';
 export * from './measures.js';
 export { MeasuresFile } from './measures-file.js';
 export * from './metrics.js';
+export { AdoptionPersonalData } from './privacy.js';
 export { broadcastAudienceResolver } from './audience.js';
 export { type AdoptionCaller, audienceOf, PulseService } from './pulse-service.js';
 export { PulseStore } from './pulse-store.js';

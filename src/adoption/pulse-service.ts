@@ -125,6 +125,7 @@ export class PulseService implements PulseProvider {
       audience: resolved.label,
       sentTo: resolved.userKeys.length,
       createdBy: caller.person.name,
+      createdById: caller.person.id,
       sentAt: now.toISOString(),
       closesAt: new Date(now.getTime() + this.d.openDays * 86_400_000).toISOString(),
       salt: randomBytes(16).toString('hex'),
@@ -186,7 +187,7 @@ export class PulseService implements PulseProvider {
     const hit = this.cache.get(pulse.id);
     const now = Date.now();
     if (hit && now - hit.at < RESULTS_CACHE_MS) return hit.result;
-    const result = pulseResult(pulse, await this.d.store.answersTo(pulse.id), this.d.minAnswers);
+    const result = pulseResult(pulse, await this.d.store.answersTo(pulse), this.d.minAnswers);
     this.cache.set(pulse.id, { at: now, result });
     return result;
   }

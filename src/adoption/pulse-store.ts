@@ -1,6 +1,6 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { collect, type Tables } from '../storage/tables.js';
+import { collect, isNotFound, type Tables } from '../storage/tables.js';
 import type { Answers, Pulse } from './pulse.js';
 
 /*
@@ -65,11 +65,73 @@ export class PulseStore {
     return row ? fromJsonColumn<Answers>(row.answers, {}) : undefined;
   }
 
-  /** Every answer to a pulse, without who gave it. */
-  async answersTo(pulseId: string): Promise<Answers[]> {
+  /** Every answer to a pulse, without who gave it (after retention, what it kept). */
+  async answersTo(pulse: Pick<Pulse, 'id' | 'keptAnswers'>): Promise<Answers[]> {
+    if (pulse.keptAnswers) return pulse.keptAnswers;
     const rows = await collect(
-      this.answers.listEntities<AnswerRow>({ queryOptions: { filter: odata`PartitionKey eq ${pulseId}`, select: ['answers'] } }),
+      this.answers.listEntities<AnswerRow>({ queryOptions: { filter: odata`PartitionKey eq ${pulse.id}`, select: ['answers'] } }),
     );
     return rows.map((r) => fromJsonColumn<Answers>(r.answers, {}));
+  }
+
+  /** A person's answer row as stored: their answers and when (for `my data`). */
+  async answerRow(pulseId: string, respondent: string): Promise<{ answers: Answers; at: string } | undefined> {
+    const row = await readEntity<AnswerRow>(this.answers, pulseId, respondent);
+    return row ? { answers: fromJsonColumn<Answers>(row.answers, {}), at: row.at } : undefined;
+  }
+
+  /**
+   * Privacy `forget`: the answer moves to the stand-in's key (still one answer, still counted) and the
+   * person's rows go — the answer and their place among the recipients. Safe to re-run after a fault: the
+   * move is written before the old row is deleted.
+   */
+  async moveAnswer(pulseId: string, from: string, to: string): Promise<void> {
+    const row = await readEntity<AnswerRow>(this.answers, pulseId, from);
+    if (row) {
+      await this.answers.upsertEntity({ partitionKey: pulseId, rowKey: to, answers: row.answers, at: row.at }, 'Replace');
+      await this.deleteRow(pulseId, from);
+    }
+  }
+
+  async removeRecipient(pulseId: string, respondent: string): Promise<void> {
+    await this.deleteRow(`~to~${pulseId}`, respondent);
+  }
+
+  /** Replaces a stored pulse (who sent it, or what retention kept). */
+  async replace(pulse: Pulse): Promise<void> {
+    await this.pulses.upsertEntity({ partitionKey: 'pulse', rowKey: pulse.id, json: toJsonColumn(pulse) }, 'Replace');
+  }
+
+  /**
+   * Retention: keeps the pulse's scale and choice answers on the pulse, without keys (once), then deletes
+   * up to `limit` of its answer and recipient rows. Returns how many rows it deleted.
+   */
+  async expireAnswers(pulse: Pulse, limit: number): Promise<number> {
+    if (!pulse.keptAnswers) {
+      const kept = (await this.answersTo(pulse))
+        .map((a) => Object.fromEntries(Object.entries(a).filter(([, v]) => typeof v === 'number')) as Answers)
+        .filter((a) => Object.keys(a).length > 0);
+      await this.replace({ ...pulse, keptAnswers: kept });
+    }
+    let deleted = 0;
+    for (const pk of [pulse.id, `~to~${pulse.id}`]) {
+      if (deleted >= limit) break;
+      const rows = await collect(this.answers.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] } }));
+      for (let i = 0; i < rows.length && deleted < limit; i += 100) {
+        const tx = new TableTransaction();
+        for (const r of rows.slice(i, Math.min(i + 100, i + limit - deleted))) tx.deleteEntity(pk, String(r.rowKey));
+        await this.answers.submitTransaction(tx.actions);
+        deleted += tx.actions.length;
+      }
+    }
+    return deleted;
+  }
+
+  private async deleteRow(pk: string, rk: string): Promise<void> {
+    try {
+      await this.answers.deleteEntity(pk, rk);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 }

@@ -28,10 +28,17 @@ export interface Pulse {
   audience: string;
   sentTo: number;
   createdBy: string;
+  /** The sender's user key (for `my data` and `forget`; pulses sent before it was kept have none). */
+  createdById?: string;
   sentAt: string;
   closesAt: string;
   /** Mixed into respondent keys, so the stored key of an answer says nothing about who gave it. */
   salt: string;
+  /**
+   * Set by retention once the answer rows are deleted: the scale and choice answers, kept without any key so
+   * results and trends stay; free text goes.
+   */
+  keptAnswers?: Answers[];
 }
 
 /** One person's answer: by question id, a scale 1–5, a choice's index, or text. */

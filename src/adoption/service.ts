@@ -162,7 +162,7 @@ export class AdoptionService {
     if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
     const checked = checkFigure(input, this.d.measures.current, this.today());
     if (!checked.ok) return { ok: false, message: `Not saved: ${checked.message}.` };
-    await this.d.figures.save([checked.figure], { name: caller.person.name, via, at: this.d.clock.now() });
+    await this.d.figures.save([checked.figure], { id: caller.person.id, name: caller.person.name, via, at: this.d.clock.now() });
     return { ok: true, saved: 1 };
   }
 
@@ -171,7 +171,7 @@ export class AdoptionService {
     if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
     const parsed = parseFiguresCsv(csv, this.d.measures.current, this.today());
     if (!parsed.ok) return { ok: false, message: 'Nothing was imported: fix these rows and import the file again.', errors: parsed.errors };
-    await this.d.figures.save(parsed.figures, { name: caller.person.name, via, at: this.d.clock.now() });
+    await this.d.figures.save(parsed.figures, { id: caller.person.id, name: caller.person.name, via, at: this.d.clock.now() });
     return { ok: true, saved: parsed.figures.length };
   }
 }

@@ -86,6 +86,29 @@ export class EventStore {
       ...(typeof r.minutes === 'number' ? { minutes: r.minutes } : {}),
     }));
   }
+
+  /** How many events name one of these actor hashes (privacy: what `forget` will change). */
+  async countByActor(actors: readonly string[]): Promise<number> {
+    return (await this.byActor(actors)).length;
+  }
+
+  /**
+   * Privacy `forget`: events keep counting, with the stand-in's hash in place of the person's (the same
+   * hash the weekly rebuild writes once the issue names the stand-in). Returns how many it changed.
+   */
+  async replaceActor(actors: readonly string[], by: string): Promise<number> {
+    const rows = await this.byActor(actors);
+    for (const r of rows) await this.table.updateEntity({ partitionKey: r.partitionKey, rowKey: r.rowKey, actor: by }, 'Merge');
+    return rows.length;
+  }
+
+  /** A scan of every day: only `forget` needs it, rarely, over a table of a few thousand rows a month. */
+  private async byActor(actors: readonly string[]): Promise<{ partitionKey: string; rowKey: string }[]> {
+    if (!actors.length) return [];
+    const filter = actors.map((a) => odata`actor eq ${a}`).join(' or ');
+    const rows = await collect(this.table.listEntities<{ actor: string }>({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } }));
+    return rows.map((r) => ({ partitionKey: r.partitionKey!, rowKey: r.rowKey! }));
+  }
 }
 
 /** Which columns of a day row a reader wants (a page view never needs the sketch or the durations). */
