@@ -3,9 +3,9 @@
 #   docker build -t rollout-desk .
 #   docker run -p 3978:3978 --env-file prod.env rollout-desk
 #
-# Three stages: `build` compiles TypeScript (dev dependencies), `deps` installs only the runtime
-# dependencies, and the final stage holds just those and the compiled app, running as the non-root `node`
-# user. The Node major version must match the App Service stack in infra/main.bicep (a test checks it).
+# Three stages: `build` compiles TypeScript and bundles the dashboard tab (dev dependencies), `deps`
+# installs only the runtime dependencies, and the final stage holds just those and the compiled app and tab,
+# running as the non-root `node` user. The Node major version must match the App Service stack in infra/main.bicep (a test checks it).
 # `npm run package:server` lays out the same final-stage files for App Service code deployment.
 
 FROM node:22-bookworm-slim AS build
@@ -14,6 +14,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The dashboard tab's bundles are built here too (esbuild is a dev dependency) and shipped from this stage.
+COPY tab ./tab
+COPY scripts/build-tab.ts ./scripts/
 RUN npm run build
 
 FROM node:22-bookworm-slim AS deps
@@ -30,7 +33,7 @@ COPY package.json package-lock.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY cards ./cards
-COPY tab ./tab
+COPY --from=build /app/tab ./tab
 COPY sample ./sample
 USER node
 EXPOSE 3978

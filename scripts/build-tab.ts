@@ -26,9 +26,10 @@ export const TAB_BUILD: BuildOptions = {
   logLevel: 'warning',
 };
 
-export async function buildTab(): Promise<void> {
+/** Bundles the tab into tab/, or into `outdir` (a production build of its own, in the tests). */
+export async function buildTab(outdir = TAB_BUILD.outdir): Promise<void> {
   const { build } = await import('esbuild');
-  await build(TAB_BUILD);
+  await build({ ...TAB_BUILD, outdir });
 }
 
 /** Whether the bundling tools and the tab's browser libraries are installed (not with `npm ci --omit=dev`). */

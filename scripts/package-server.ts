@@ -83,7 +83,10 @@ function copyInto(from: string, dest: string, intoDir: boolean): void {
 }
 
 export interface LayoutOptions {
-  /** A folder holding an up-to-date `dist/` (the `build` stage's output); default: `npm run build` here. */
+  /**
+   * A folder holding the `build` stage's output — an up-to-date `dist/` and what the stage copies in, the tab
+   * with its bundles built; default: `npm run build` here.
+   */
   builtApp?: string;
   /** Extra npm flags for the runtime install (the test passes --prefer-offline). */
   npmFlags?: string[];
@@ -92,7 +95,7 @@ export interface LayoutOptions {
 /**
  * Writes the final stage's files into `outDir` (empty or absent). `COPY` from the build context takes the
  * repo's files; `--from=<stage>` runs that stage: an `npm ci …` stage really installs (same flags), the
- * stage that runs `npm run build` is replaced by `builtApp`'s compiled `dist/`.
+ * stage that runs `npm run build` is replaced by `builtApp`'s compiled `dist/` and built tab.
  */
 export function layOutServer(outDir: string, opts: LayoutOptions = {}): Stage {
   const stages = parseDockerfile(readFileSync(DOCKERFILE, 'utf8'));
@@ -138,7 +141,12 @@ function runStage(stage: Stage, stageDir: string, opts: LayoutOptions): void {
   mkdirSync(stageDir, { recursive: true });
   if (stage.instructions.some((i) => i.op === 'RUN' && i.args === 'npm run build')) {
     if (!opts.builtApp) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    cpSync(path.join(opts.builtApp ?? ROOT, 'dist'), path.join(stageDir, 'dist'), { recursive: true });
+    const built = opts.builtApp ?? ROOT;
+    cpSync(path.join(built, 'dist'), path.join(stageDir, 'dist'), { recursive: true });
+    // What the stage copied in, as the build left it: tab/ now holds its bundles beside its sources.
+    for (const copy of copiesOf(stage)) {
+      for (const src of copy.sources) copyInto(path.join(built, src), target(stageDir, copy.dest), copy.dest.endsWith('/') || copy.sources.length > 1);
+    }
     return;
   }
   for (const i of stage.instructions) {

@@ -62,6 +62,16 @@ describe('node dist/main.js in production', () => {
 
     expect((await post(app, activity(USERS.lead, { text: 'whoami' }))).status).toBe(401);
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+
+    // The dashboard tab: its page and the script it loads, bundled by the build.
+    const page = await fetch(`${app.url}/tab/index.html`);
+    expect(page.status).toBe(200);
+    const script = /<script src="([\w-]+\.js)"><\/script>/.exec(await page.text())?.[1];
+    expect(script).toBe('dashboard-bundle.js');
+    const bundle = await fetch(`${app.url}/tab/${script}`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toContain('javascript');
+    expect(await bundle.text()).toContain('/api/tab/');
   }, STARTS_AN_INSTANCE_MS);
 
   it('replies through the connector with a token from the managed identity', async () => {

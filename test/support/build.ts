@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildTab } from '../../scripts/build-tab.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The folders the compiled app reads beside `dist/` (see src/paths.ts). */
-const RUNTIME_FOLDERS = ['cards', 'tab', 'sample'];
+/** The folders the compiled app reads beside `dist/` (see src/paths.ts) as they are; tab/ is built. */
+const RUNTIME_FOLDERS = ['cards', 'sample'];
+const BUNDLE = /-bundle\.js(\.map)?$/;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -21,6 +23,7 @@ function sourceDigest(): string {
   const hash = createHash('sha256');
   const inputs = [
     ...filesUnder(path.join(REPO_ROOT, 'src')),
+    ...filesUnder(path.join(REPO_ROOT, 'tab')).filter((f) => !BUNDLE.test(f)),
     ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => path.join(REPO_ROOT, f)),
   ];
   for (const file of inputs) hash.update(path.relative(REPO_ROOT, file)).update('\0').update(readFileSync(file));
@@ -42,9 +45,10 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
 
 /**
  * A production build of the current sources — what `npm run build` makes — in a folder of its own:
- * `dist/` (tsc with tsconfig.build.json), `package.json`, and the runtime folders linked in. Test files share
- * it through node_modules/.cache, keyed by a digest of the sources; building into a private temporary
- * folder and renaming it into place keeps parallel test files from seeing half a build.
+ * `dist/` (tsc with tsconfig.build.json), the tab with its bundles built, `package.json`, and the other
+ * runtime folders linked in. Test files share it through node_modules/.cache, keyed by a digest of the
+ * sources; building into a private temporary folder and renaming it into place keeps parallel test files
+ * from seeing half a build.
  */
 export async function productionBuild(): Promise<string> {
   const cache = path.join(REPO_ROOT, 'node_modules', '.cache', 'rollout-desk-build');
@@ -57,6 +61,9 @@ export async function productionBuild(): Promise<string> {
     await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(tmp, 'dist')], REPO_ROOT);
     copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(tmp, 'package.json'));
     for (const folder of RUNTIME_FOLDERS) symlinkSync(path.join(REPO_ROOT, folder), path.join(tmp, folder), 'dir');
+    // The tab as `npm run build` leaves it: its pages, and the bundles built from tab/src (not the repo's own).
+    cpSync(path.join(REPO_ROOT, 'tab'), path.join(tmp, 'tab'), { recursive: true, filter: (src) => !BUNDLE.test(src) });
+    await buildTab(path.join(tmp, 'tab'));
     renameSync(tmp, dir);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
