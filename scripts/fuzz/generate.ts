@@ -247,6 +247,9 @@ function cardData(g: Gen, verb: string): Record<string, unknown> {
     date: () => g.pick(['2026-03-02', '2026-13-45', '']),
     time: () => g.pick(['09:00', '25:61', '']),
     form: () => cardData(g, 'issue.submit'),
+    filters: () => g.pick([{}, {}, 'x']),
+    // The adoption cards.
+    mode: () => g.pick(['add', 'update', 'replace']),
   };
   const generic = [() => text(g), () => 'x', () => String(g.int(0, 3)), () => g.int(0, 3), () => g.chance(0.5)];
   const own = VERB_FIELDS.get(verb) ?? {};
