@@ -32,16 +32,20 @@ import { channel, personalChat } from '../outbound/support.js';
  * Production builds take no test clock, so scheduled work is written into the files the instances reload:
  * a plan message due at the start of the next minute, and an office-hours session, booked first, then moved
  * to start within the reminder's lead time. The SLA's issue is stored as logged five hours ago, before the
- * instances start.
+ * instances start. The weekly digest is set to be due on the day the instances start, from midnight, in a
+ * zone where it is about noon (so a run near midnight UTC cannot miss its day).
  */
 
 const TRIAGE = '19:triage@thread.tacv2';
 const SUPPORT = '19:support@thread.tacv2';
+const ROLLOUT = '19:rollout@thread.tacv2';
+/** The digest card's heading ("Adoption this week: week of …"). */
+const DIGEST = 'Adoption this week';
 const RECIPIENTS = Array.from({ length: 150 }, (_, i) => `r${String(i).padStart(3, '0')}`);
 const PLAN_USERS = ['p1', 'p2', 'p3'];
 const chatOf = (key: string) => `a:chat-${key}`;
 /** The jobs that run every scheduler tick (SCHEDULER_INTERVAL_SECONDS=1): their leases last 60 s. */
-const JOBS = ['broadcast.plan', 'issues.sla', 'officehours.reminders'];
+const JOBS = ['broadcast.plan', 'issues.sla', 'officehours.reminders', 'adoption.digest'];
 
 let connector: TeamsConnectorStandIn;
 let identity: LocalBotIdentity;
@@ -58,6 +62,16 @@ let due: Date;
 /** The clinic's start as first written (its occurrence id keeps it when the session is moved). */
 let clinicStart: Date;
 const started: ProductionInstance[] = [];
+/** DIGEST_* settings that make the digest due now in both instances (set in beforeAll). */
+let digestDue: Record<string, string> = {};
+
+/** Today in a zone where it is about noon now, with the digest due from its midnight. */
+function digestDueToday(): Record<string, string> {
+  const offset = 12 - new Date().getUTCHours(); // UTC-11 … UTC+12
+  const zone = offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`; // Etc/GMT-2 is UTC+2
+  const weekday = new Intl.DateTimeFormat('en-US', { weekday: 'long', timeZone: zone }).format(new Date()).toLowerCase();
+  return { DIGEST_WEEKDAY: weekday, DIGEST_HOUR: '0', DIGEST_TIME_ZONE: zone };
+}
 
 /** A person's 1:1 chat, as the stand-in serves it. */
 const where = (u: TestUser) => ({
@@ -152,6 +166,7 @@ async function start(name: string): Promise<ProductionInstance> {
       // The stand-in allows 25 requests/s per tenant: a 150-recipient broadcast takes a few seconds.
       TENANT_SENDS_PER_SECOND: '25',
       LOG_LEVEL: 'warn',
+      ...digestDue,
     },
   });
   started.push(instance);
@@ -167,6 +182,7 @@ beforeAll(async () => {
   prefix = `s${randomBytes(4).toString('hex')}`;
   tables = new Tables(azuriteConnection(), prefix);
   dir = mkdtempSync(path.join(tmpdir(), 'rd-instances-'));
+  digestDue = digestDueToday();
   writeWatched(path.join(dir, 'plan.yaml'), planFile());
   writeWatched(path.join(dir, 'office-hours.yaml'), officeHoursFile());
 
@@ -175,7 +191,7 @@ beforeAll(async () => {
   const chats = await ConversationStore.open(tables, systemClock);
   const people = [...RECIPIENTS, ...PLAN_USERS, 'lead', 'staff', 'champ'];
   await chats.rememberAll(people.map((p) => personalChat(connector, p)));
-  for (const [role, id] of [['triage', TRIAGE], ['support', SUPPORT]] as const) {
+  for (const [role, id] of [['triage', TRIAGE], ['support', SUPPORT], ['rollout', ROLLOUT]] as const) {
     await chats.setChannelRole(role, { ...channel(connector, id), updatedAt: new Date().toISOString() }, USERS.lead.aadObjectId);
   }
   const logged = new IssueRepository(await openIssueTables(tables), {
@@ -299,6 +315,7 @@ describe('two production instances on one Storage account', () => {
       [chatOf('lead'), 'Agenda: Scale test clinic'],
       [chatOf('staff'), 'Reminder: **Scale test clinic**'],
       [chatOf('staff'), '**Scale test clinic** has moved'],
+      [ROLLOUT, DIGEST],
     ];
     await until('the scheduled messages', () => once.every(([c, m]) => received(c, m) > 0), 240_000, 200);
 
@@ -355,5 +372,17 @@ describe('two production instances on one Storage account', () => {
     expect(connector.tally(RECIPIENTS.map(chatOf)).duplicates).toBe(0);
   }, 480_000);
 
-  it.todo('the weekly digest (#7) goes out once: add when the digest is on main');
+  it('the weekly digest goes out once to the rollout channel, and the job holder running it again sends nothing', async () => {
+    await until('the weekly digest', () => received(ROLLOUT, DIGEST) > 0, 120_000, 200);
+    // The instance now holding the digest's lease (B, after the kill above) runs the job twice more.
+    const runs = new Set<string>();
+    await until('two more runs of the digest job', async () => {
+      const lease = (await leases()).get('adoption.digest');
+      if (lease) runs.add(lease.expiresAt);
+      return runs.size >= 3;
+    }, 120_000, 300);
+    const queue = new QueueClient(azuriteConnection(), queueName(prefix, 'outbound'));
+    await until('the outbound queue to empty', async () => (await queue.getProperties()).approximateMessagesCount === 0, 60_000, 200);
+    expect(received(ROLLOUT, DIGEST)).toBe(1);
+  }, 300_000);
 });
