@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { KNOWN_COMMANDS } from '../../src/commands.js';
 import { FORM_FIELDS } from '../../src/issues/fields.js';
 import { VERBS as DECLARED_VERBS } from '../../src/registry/index.js';
+import { mulberry32 } from '../../test/support/teams-connector.js';
 import { gzipBomb } from './bodies.js';
 
 /**
@@ -44,14 +45,7 @@ export interface FuzzCase {
 
 /** mulberry32 over a seed mixed from (seed, index). */
 export function rngFor(seed: number, index: number): () => number {
-  let s = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0);
 }
 
 class Gen {
