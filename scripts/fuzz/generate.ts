@@ -241,8 +241,14 @@ function cardData(g: Gen, verb: string): Record<string, unknown> {
     date: () => g.pick(['2026-03-02', '2026-13-45', '']),
     time: () => g.pick(['09:00', '25:61', '']),
     form: () => cardData(g, 'issue.submit'),
+    // Adoption's and privacy's cards.
+    mode: () => g.pick(['add', 'update', 'x']),
+    measureId: () => g.pick(['weekly-active', 'nope', '']),
+    pulseId: () => g.pick(['p-1', '', 'nope']),
+    keys: () => g.pick(['aad-staff', 'aad-staff, aad-champ', '']),
+    filters: () => g.pick([{}, { status: 'new' }, { site: 'Marula district' }, { status: 'x' }]),
   };
-  const generic = [() => text(g), () => 'x', () => String(g.int(0, 3)), () => g.int(0, 3), () => g.chance(0.5)];
+  const generic = [() => text(g), () => 'x', () => String(g.int(0, 3)), () => g.int(0, 3), () => g.chance(0.5), () => ({})];
   const own = VERB_FIELDS.get(verb) ?? {};
   for (const [key, schema] of Object.entries(own)) {
     if (!g.chance(0.8)) continue;
