@@ -169,7 +169,7 @@ async function overview(): Promise<void> {
 
   for (const { summary, buildMs } of indexes.values()) out.push(`docs: ${summary}, index build ${buildMs.toFixed(0)} ms`);
   out.push('');
-  out.push('Tuned on: ODK dev + ODK A (+ sample everyday, read while fixing its named questions). Not tuned on (report): ODK B, ODK C.');
+  out.push('Tuned on: ODK dev + ODK A (+ sample everyday, read while fixing its named questions). Not tuned on (report): ODK B, ODK C, sample apart (written by someone who never saw the engine).');
   out.push('');
   const header = [
     'set',

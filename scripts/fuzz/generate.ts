@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { KNOWN_COMMANDS } from '../../src/commands.js';
 import { FORM_FIELDS } from '../../src/issues/fields.js';
 import { VERBS as DECLARED_VERBS } from '../../src/registry/index.js';
+import { mulberry32 } from '../../test/support/teams-connector.js';
 import { gzipBomb } from './bodies.js';
 
 /**
@@ -44,14 +45,7 @@ export interface FuzzCase {
 
 /** mulberry32 over a seed mixed from (seed, index). */
 export function rngFor(seed: number, index: number): () => number {
-  let s = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77)) >>> 0);
 }
 
 class Gen {
@@ -247,11 +241,14 @@ function cardData(g: Gen, verb: string): Record<string, unknown> {
     date: () => g.pick(['2026-03-02', '2026-13-45', '']),
     time: () => g.pick(['09:00', '25:61', '']),
     form: () => cardData(g, 'issue.submit'),
-    filters: () => g.pick([{}, {}, 'x']),
-    // The adoption cards.
-    mode: () => g.pick(['add', 'update', 'replace']),
+    // Adoption's and privacy's cards.
+    mode: () => g.pick(['add', 'update', 'x']),
+    measureId: () => g.pick(['weekly-active', 'nope', '']),
+    pulseId: () => g.pick(['p-1', '', 'nope']),
+    keys: () => g.pick(['aad-staff', 'aad-staff, aad-champ', '']),
+    filters: () => g.pick([{}, { status: 'new' }, { site: 'Marula district' }, { status: 'x' }]),
   };
-  const generic = [() => text(g), () => 'x', () => String(g.int(0, 3)), () => g.int(0, 3), () => g.chance(0.5)];
+  const generic = [() => text(g), () => 'x', () => String(g.int(0, 3)), () => g.int(0, 3), () => g.chance(0.5), () => ({})];
   const own = VERB_FIELDS.get(verb) ?? {};
   for (const [key, schema] of Object.entries(own)) {
     if (!g.chance(0.8)) continue;

@@ -171,7 +171,7 @@ export class QuestionStore {
   async askedOn(day: string): Promise<AskedQuestion[]> {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return [];
     const rows = await collect(
-      // Question rows only: the day's partition also holds the who-asked and who-voted index rows.
+      // The day's partition also holds the privacy index rows (who asked, who voted): questions only.
       this.questions.listEntities<QuestionEntity>({ queryOptions: { filter: `PartitionKey eq '${day}' and ${QUESTION_ROWS}` } }),
     );
     return rows.map(fromEntity);

@@ -29,15 +29,15 @@ const forged = {
   occurrenceId: 'o-1', personId: 'aad-staff', index: 0, title: 'x', date: '2026-03-02', time: '09:00',
   // The communication plan's cards: a plan message of the sample plan, a send of it, a celebration.
   id: 'golive-day', sendId: 'golive-day.m0000', body: 'x', audience: 'everyone', timing: 'now', who: 'aad-champ', what: 'x',
-  // The adoption cards (a measure, a pulse) and the privacy confirmation card (the person's keys).
-  mode: 'update', measureId: 'report-days', pulseId: 'p-2027-01-11-0a1b2c3d', keys: 'aad-staff', name: 'x', token: 'x',
+  // Adoption's and privacy's cards: a measure edit, a pulse, a forget confirmation.
+  mode: 'update', measureId: 'weekly-active', pulseId: 'p-1', keys: 'aad-staff', token: 'x',
 };
 /** Where one verb's field means something else. */
 const forgedFor = (verb: string) => ({
   ...forged,
   ...(verb === 'faq.curated.page' ? { status: 'active' } : {}),
-  // A measures card's version is the measures file's (text).
-  ...(verb.startsWith('adoption.') ? { version: 'v1' } : {}),
+  // A measure card's version is the file's (a string), an issue card's a number.
+  ...(verb.startsWith('adoption.') ? { version: '1' } : {}),
 });
 
 describe('a staff member is refused everything that needs a higher role', () => {
