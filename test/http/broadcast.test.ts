@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
-import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
@@ -79,8 +79,7 @@ let connector: RecordingConnector;
 const SUPPORT = '19:support@thread.tacv2';
 const chatOf = (u: TestUser) => `a:chat-${u.aadObjectId}`;
 const where = (u: TestUser, extra: Record<string, unknown> = {}) => ({
-  serviceUrl: connector.url,
-  conversation: { id: chatOf(u), conversationType: 'personal', tenantId: 'tenant-1' },
+  ...personalChat(connector.url, u),
   ...extra,
 });
 let card = 0;

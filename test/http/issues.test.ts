@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
-import {
-  activity,
-  execute,
-  invokeText,
-  post,
-  readable,
-  say,
-  startTestApp,
-  type TestUser,
-  USERS,
-} from '../support/app.js';
+import { activity, execute, invokeText, personalChat, post, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
@@ -27,8 +17,7 @@ const TRIAGE = '19:triage@thread.tacv2';
 const chatOf = (u: TestUser) => `a:chat-${u.aadObjectId}`;
 /** Every activity from the connector's point of view: replies and proactive sends go to the recording connector. */
 const where = (u: TestUser) => ({
-  serviceUrl: connector.url,
-  conversation: { id: chatOf(u), conversationType: 'personal', tenantId: 'tenant-1' },
+  ...personalChat(connector.url, u),
 });
 
 const form = {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
-import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 let app: App;
@@ -12,8 +12,7 @@ const TRIAGE = '19:triage@thread.tacv2';
 const SUPPORT = '19:support@thread.tacv2';
 const chatOf = (u: TestUser) => `a:chat-${u.aadObjectId}`;
 const where = (u: TestUser, zone = 'Africa/Lusaka') => ({
-  serviceUrl: connector.url,
-  conversation: { id: chatOf(u), conversationType: 'personal', tenantId: 'tenant-1' },
+  ...personalChat(connector.url, u),
   entities: [{ type: 'clientInfo', timezone: zone }],
 });
 const inChannel = (channel: string) => ({

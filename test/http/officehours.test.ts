@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { BookingStore } from '../../src/officehours/bookings.js';
-import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { parseIcsEvent } from '../support/ics.js';
 
@@ -16,8 +16,7 @@ const MONDAY = '2026-11-30T08:00:00Z'; // office hours next meet Tue 1 Dec, 14:0
 const chatOf = (u: TestUser) => `a:chat-${u.aadObjectId}`;
 const inZone = (zone?: string) => (zone ? { entities: [{ type: 'clientInfo', locale: 'en-US', timezone: zone }] } : { entities: [] });
 const where = (u: TestUser, zone?: string) => ({
-  serviceUrl: connector.url,
-  conversation: { id: chatOf(u), conversationType: 'personal', tenantId: 'tenant-1' },
+  ...personalChat(connector.url, u),
   ...inZone(zone),
 });
 const person = (name: string): TestUser => {

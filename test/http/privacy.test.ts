@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusalFor } from '../../src/roles/permissions.js';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
-import { execute, invokeText, readable, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { execute, invokeText, personalChat, readable, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
@@ -56,8 +56,7 @@ const MONDAY = '2026-11-30T08:00:00Z';
 const SUPPORT = '19:support@thread.tacv2';
 const chatOf = (u: TestUser) => `a:chat-${u.aadObjectId}`;
 const where = (u: TestUser) => ({
-  serviceUrl: connector.url,
-  conversation: { id: chatOf(u), conversationType: 'personal', tenantId: 'tenant-1' },
+  ...personalChat(connector.url, u),
 });
 let cardSeq = 0;
 const click = (u: TestUser, verb: string, data: Record<string, unknown>) =>

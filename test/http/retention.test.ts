@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
-import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
@@ -35,10 +35,8 @@ let two: App;
 const clock = new ManualClock(T0);
 let connector: RecordingConnector;
 
-const chatOf = (u: TestUser) => `a:chat-${u.aadObjectId}`;
 const where = (u: TestUser) => ({
-  serviceUrl: connector.url,
-  conversation: { id: chatOf(u), conversationType: 'personal', tenantId: 'tenant-1' },
+  ...personalChat(connector.url, u),
 });
 let cardSeq = 0;
 const click = (u: TestUser, verb: string, data: Record<string, unknown>) =>

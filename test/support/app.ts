@@ -120,6 +120,14 @@ export function readable(replies: Reply[]): string {
   return out.join('\n');
 }
 
+/** A user's 1:1 chat with the bot, replies and proactive sends going to `connectorUrl` (a recording connector). */
+export function personalChat(connectorUrl: string, user: TestUser) {
+  return {
+    serviceUrl: connectorUrl,
+    conversation: { id: `a:chat-${user.aadObjectId}`, conversationType: 'personal', tenantId: 'tenant-1' },
+  };
+}
+
 /** Clicks an Action.Execute button: an `adaptiveCard/action` invoke; returns the invoke response body. */
 export async function execute(
   app: BotEndpoint,
