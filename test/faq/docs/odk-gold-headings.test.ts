@@ -9,6 +9,7 @@ import {
   ODK_EXTRA_QUESTIONS,
   SAMPLE_GUIDANCE,
   SAMPLE_QUESTIONS,
+  SAMPLE_STAFF_QUESTIONS,
 } from '../engine/corpus.js';
 
 /** Every gold {doc, heading} names exactly one section, so a question can't be scored against a typo. */
@@ -38,9 +39,12 @@ describe.skipIf(!HAS_ODK)('ODK corpus parsing', () => {
   });
 });
 
-describe('sample guidance question set', () => {
-  it('has exactly one section for every gold {doc, heading}, and both kinds of question', async () => {
-    const { warnings, questions, unmatched } = await unmatchedGolds(SAMPLE_GUIDANCE, SAMPLE_QUESTIONS);
+describe('sample guidance question sets', () => {
+  it.each([
+    ['everyday', SAMPLE_QUESTIONS],
+    ['staff', SAMPLE_STAFF_QUESTIONS],
+  ])('%s: has exactly one section for every gold {doc, heading}, and both kinds of question', async (_name, file) => {
+    const { warnings, questions, unmatched } = await unmatchedGolds(SAMPLE_GUIDANCE, file);
     expect(warnings).toEqual([]);
     expect(unmatched).toEqual([]);
     expect(questions.filter((q) => q.answerable).length).toBeGreaterThanOrEqual(20);

@@ -27,3 +27,5 @@ export const ODK_EXTRA_QUESTIONS = {
 export const SAMPLE_GUIDANCE = path.join(REPO_ROOT, 'sample/guidance');
 export const SAMPLE_GLOSSARY = path.join(REPO_ROOT, 'sample/glossary.yaml');
 export const SAMPLE_QUESTIONS = path.join(REPO_ROOT, 'test/faq/questions/sample-everyday.jsonl');
+/** More staff questions about the sample guidance, written for tuning (see test/faq/questions/README.md). */
+export const SAMPLE_STAFF_QUESTIONS = path.join(REPO_ROOT, 'test/faq/questions/sample-staff.jsonl');
