@@ -56,6 +56,11 @@ export function rawWords(text: string): string[] {
     .filter((word) => word.length > 0);
 }
 
+/** A plural read as its singular, so "office chair" raises the topic "office chairs" (no stemming: "allowances" is not "allow"). */
+function singular(word: string): string {
+  return word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word;
+}
+
 /**
  * The workplace topics a question raises that the given section text doesn't speak of: a phrase
  * counts as spoken of when its words occur in order in the section (one word between allowed).
@@ -65,10 +70,11 @@ export function uncoveredTopics(
   sectionWords: () => readonly string[],
   topics: readonly TopicTerm[] = DEFAULT_TOPICS,
 ): string[] {
-  const raised = topics.filter((topic) => containsSequence(questionWords, topic.words, 0));
+  const asked = questionWords.map(singular);
+  const raised = topics.filter((topic) => containsSequence(asked, topic.words.map(singular), 0));
   if (raised.length === 0) return [];
-  const section = sectionWords();
+  const section = sectionWords().map(singular);
   return raised
-    .filter((topic) => !containsSequence(section, topic.words, 1))
+    .filter((topic) => !containsSequence(section, topic.words.map(singular), 1))
     .map((topic) => topic.label);
 }

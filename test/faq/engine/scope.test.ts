@@ -49,6 +49,15 @@ describe('questions about everyday workplace topics', () => {
     expect(result.results[0]!.section.heading).toBe('Per diem days');
   });
 
+  it('are refused when the best section lacks the word that carries the question, used elsewhere in the docs', () => {
+    // "phone" meets the offline section; "claim", half the question, is only in another section.
+    const result = search(index, 'claim for the phone');
+    expect(result.results[0]!.section.heading).toBe('Working offline in the field');
+    expect(result.answered).toBe(false);
+    expect(search(buildIndex(sections, { missingWordShare: 0 }), 'claim for the phone').answered).toBe(true);
+    expect(search(index, 'how do i sync the phone at the office').answered).toBe(true);
+  });
+
   it('leave an on-topic question alone', () => {
     const result = search(index, 'how do i submit the monthly report form');
     expect(result.answered).toBe(true);
@@ -60,6 +69,12 @@ describe('uncoveredTopics', () => {
   it('matches words as written, not stems: "allowances" is not "allow"', () => {
     expect(uncoveredTopics(rawWords('allow up to 5 photos'), () => [])).toEqual([]);
     expect(uncoveredTopics(rawWords('when are the allowances paid'), () => [])).toEqual(['allowances']);
+  });
+
+  it('reads a plural as its singular, in the question and in the topic', () => {
+    expect(uncoveredTopics(rawWords('can I get a new office chair'), () => [])).toEqual(['chairs', 'office chairs']);
+    expect(uncoveredTopics(rawWords('is there an allowance for this'), () => [])).toEqual(['allowances']);
+    expect(uncoveredTopics(rawWords('new office chair'), () => rawWords('Office chairs are ordered by the admin team'))).toEqual([]);
   });
 
   it('matches a phrase in order only', () => {
