@@ -100,8 +100,13 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
   const confidence = round(Math.max(0, covered - index.tuning.unknownPenalty * unknownShare(index, concepts)));
   const best = index.sections[top.i]!;
   const offTopic = uncoveredTopics(rawWords(question), () => rawWords(sectionWords(best)));
+  const { missingWordShare, missingWordConfidence } = index.tuning;
+  const missing =
+    missingWordShare > 0 &&
+    confidence < missingWordConfidence &&
+    largestMissingShare(index, concepts, top.i) >= missingWordShare;
   return {
-    answered: offTopic.length === 0 && confidence >= index.tuning.answerThreshold,
+    answered: offTopic.length === 0 && !missing && confidence >= index.tuning.answerThreshold,
     confidence,
     results,
     offTopic,
@@ -112,6 +117,24 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
 /** Everything a section says of itself: doc title, headings down to it, text. */
 function sectionWords(section: GuidanceSection): string {
   return `${section.docTitle}\n${section.headingPath.join('\n')}\n${section.text}`;
+}
+
+/** The largest share of the question's weight carried by one word the docs use but the section holds in no form. */
+function largestMissingShare(index: FaqIndex, concepts: QueryConcept[], sectionIndex: number): number {
+  const { idfPower } = index.tuning;
+  let possible = 0;
+  let largest = 0;
+  for (const concept of concepts) {
+    if (concept.coverageIdf <= 0) continue;
+    const weight = concept.coverageIdf ** idfPower;
+    possible += weight;
+    // Words the docs never use are `unknownShare`'s concern; this is about a word used elsewhere.
+    if (concept.alternatives.length === 0) continue;
+    if (!concept.alternatives.some((alternative) => postingsHas(index, alternative.term, sectionIndex))) {
+      largest = Math.max(largest, weight);
+    }
+  }
+  return possible > 0 ? largest / possible : 0;
 }
 
 /**

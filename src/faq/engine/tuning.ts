@@ -59,6 +59,14 @@ export interface EngineTuning {
    * since a short clause of an off-topic question easily matches something.
    */
   clauseThreshold: number;
+  /**
+   * A question is not answered when the best section lacks, in every form, one of its words that
+   * carries at least `missingWordShare` of the question's weight, unless confidence reaches
+   * `missingWordConfidence`: "can I get a new office chair" matches "office" well and "chair"
+   * nowhere near it, so it is about something else. 0 turns the rule off.
+   */
+  missingWordShare: number;
+  missingWordConfidence: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -84,6 +92,8 @@ export const DEFAULT_TUNING: EngineTuning = {
   answerThreshold: 0.2,
   unknownPenalty: 0.3,
   clauseThreshold: 0.4,
+  missingWordShare: 0.4,
+  missingWordConfidence: 0.45,
 };
 
 /**
