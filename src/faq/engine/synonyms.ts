@@ -215,6 +215,10 @@ vulnerability, security hole, security bug, security issue, exploit, disclosure
 migrate, migration, move over, copy across, transfer to a new server
 free text, open ended, open-ended, long answer, comments box, text box, text
 stolen, stole, steal, theft, thief, robbed, mugged, lost
+chart, charts, graph, graphs, plot, plots, visualisation, visualization
+consent, permission, agree, agreement, agreed
+escalate, escalation, chase, no response, no reply, nobody answered, not moving
+urgent, priority, emergency, critical, asap
 `;
 
 /**
