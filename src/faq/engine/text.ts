@@ -45,8 +45,16 @@ const ERROR_CODE = /^[A-Za-z]{1,6}(?:-[A-Za-z]{1,6})*-?\d{2,6}$/;
 /** A case change inside a word: "OData", "XLSForm", "geoPoint". */
 const MIXED_CASE = /[a-z][A-Z]|[A-Z]{2}[a-z]/;
 
+/**
+ * Conversational adverbs that say nothing about the topic, yet stem onto words that do:
+ * "actually" → actual, "basically" → basic, "literally" → liter.
+ */
+const FILLERS = new Set(
+  'actually basically literally honestly seriously kindly perhaps somehow anyway anyways totally definitely probably apparently'.split(' '),
+);
+
 function pushWord(out: string[], raw: string): void {
-  if (raw.length < 2 || /^\p{N}+$/u.test(raw) || isStopWord(raw)) return;
+  if (raw.length < 2 || /^\p{N}+$/u.test(raw) || isStopWord(raw) || FILLERS.has(raw)) return;
   // "40m", "v2021" → keep the letters only; digits glued to words are versions and sizes.
   const letters = raw.replace(/\p{N}+/gu, '');
   if (letters.length < 2 || isStopWord(letters)) return;
