@@ -123,16 +123,16 @@ describe('everyday questions on the sample guidance', () => {
     expect((await faq.ask('can I get a new office chair', asker)).kind).not.toBe('answer');
   });
 
-  // Today: hit@1 0.740 (57 of 77), refused 0.90 (18 of 20), answered 0.987 (see docs/faq-experiments.md).
-  it('the staff question set keeps hit@1 ≥ 0.74, refuses ≥ 0.9 of what the guidance leaves out, answers ≥ 0.95', () => {
+  // Today: hit@1 0.701 (82 of 117), refused 0.833 (25 of 30), answered 0.966 (see docs/faq-experiments.md).
+  it('the staff question set keeps hit@1 ≥ 0.7, refuses ≥ 0.8 of what the guidance leaves out, answers ≥ 0.95', () => {
     const questions = parseQuestions(readFileSync(SAMPLE_STAFF_QUESTIONS, 'utf8'));
     const metrics = evaluate(
       questions,
       runQuestions(questions, (q) => search(library.current.index, q)),
     );
-    expect(metrics.answerable).toBeGreaterThanOrEqual(60);
-    expect(metrics.hitAt1).toBeGreaterThanOrEqual(0.74);
-    expect(metrics.refused).toBeGreaterThanOrEqual(0.9);
+    expect(metrics.answerable).toBeGreaterThanOrEqual(100);
+    expect(metrics.hitAt1).toBeGreaterThanOrEqual(0.7);
+    expect(metrics.refused).toBeGreaterThanOrEqual(0.8);
     expect(metrics.answered).toBeGreaterThanOrEqual(0.95);
   });
 });
