@@ -87,6 +87,8 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
   const limit = Math.max(1, options.limit ?? 5);
   const concepts = analyzeQuery(index, question);
   const scores = scoreSections(index, concepts);
+  // Confidence is judged on the words alone: the bonus orders candidates, it doesn't make one more certain.
+  const unboosted = index.tuning.askedLikeBonus > 0 ? askedLike(index, question, scores) : scores;
   const order = secondIsBestSubsection(
     index,
     scores,
@@ -96,7 +98,7 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
   const results = order.map(({ i, score }) => ({ section: index.sections[i]!, score: round(score) }));
   const top = order[0];
   if (!top) return { answered: false, confidence: 0, results, offTopic: [], uncovered: [] };
-  const covered = confidenceOf(index, concepts, top.i, top.score);
+  const covered = confidenceOf(index, concepts, top.i, unboosted[top.i]!);
   const confidence = round(Math.max(0, covered - index.tuning.unknownPenalty * unknownShare(index, concepts)));
   const best = index.sections[top.i]!;
   const offTopic = uncoveredTopics(rawWords(question), () => rawWords(sectionWords(best)));
@@ -214,6 +216,24 @@ function scoreSections(index: FaqIndex, concepts: QueryConcept[]): Float64Array 
     }
   }
   return scores;
+}
+
+/** A question opening with one of these says which kind of answer it wants. */
+const WH_OPENING = /^\W*(who|when|where|why|which)\s/i;
+
+/**
+ * Scores up, in place, the sections whose heading opens with the question's own wh-word (see
+ * `EngineTuning.askedLikeBonus`); returns the scores as they were (the same array when none changed).
+ */
+function askedLike(index: FaqIndex, question: string, scores: Float64Array): Float64Array {
+  const asked = WH_OPENING.exec(question)?.[1]?.toLowerCase();
+  if (!asked) return scores;
+  const before = Float64Array.from(scores);
+  const factor = 1 + index.tuning.askedLikeBonus;
+  index.sections.forEach((section, i) => {
+    if (scores[i]! > 0 && WH_OPENING.exec(section.heading)?.[1]?.toLowerCase() === asked) scores[i]! *= factor;
+  });
+  return before;
 }
 
 /** The typed word's idf when the docs use it; else the mean idf of the words standing in for it. */

@@ -49,6 +49,13 @@ export interface EngineTuning {
   /** A direct sub-section of the best section scoring at least this share of it is listed second. */
   subsectionRatio: number;
 
+  /**
+   * A candidate whose heading asks with the question's own wh-word ("who …", "when …", "why …") is
+   * scored up by this share: the question word is a stop word for matching, yet it says which
+   * kind of answer is wanted (a person, a date, a reason).
+   */
+  askedLikeBonus: number;
+
   /** Confidence below this → "not answered". */
   answerThreshold: number;
   /** Confidence is lowered by this × the share of the question's weight in words the docs never use. */
@@ -89,6 +96,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   headingWordBonus: 0.3,
   codeBoost: 2,
   subsectionRatio: 0.3,
+  askedLikeBonus: 0.6,
   answerThreshold: 0.2,
   unknownPenalty: 0.3,
   clauseThreshold: 0.4,

@@ -113,3 +113,38 @@ describe('openFaqLibrary', () => {
     }
   });
 });
+
+describe('a question that opens with who, when, where, why or which', () => {
+  const guide = parseGuidanceDoc(
+    'approval.md',
+    `# Monthly report
+
+## Approving the monthly report
+
+To approve the monthly report, open the monthly report from the review list and press Approve. Approving the monthly report locks it.
+
+## Who approves my report?
+
+Your district supervisor does, after reading it.
+`,
+  ).sections;
+  const index = buildIndex(guide);
+
+  it('prefers the section whose heading asks the same kind of question', () => {
+    expect(search(index, 'who approves the monthly report').results[0]!.section.heading).toBe('Who approves my report?');
+    // The same words asked as a how-to, or with "who" further in, keep the how-to section first.
+    expect(search(index, 'how do i approve the monthly report').results[0]!.section.heading).toBe(
+      'Approving the monthly report',
+    );
+    expect(search(index, 'the monthly report, who approves it').results[0]!.section.heading).toBe(
+      'Approving the monthly report',
+    );
+  });
+
+  it('without the bonus, the section with more of the words comes first', () => {
+    const plain = buildIndex(guide, { askedLikeBonus: 0 });
+    expect(search(plain, 'who approves the monthly report').results[0]!.section.heading).toBe(
+      'Approving the monthly report',
+    );
+  });
+});
