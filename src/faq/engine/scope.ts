@@ -56,7 +56,11 @@ export function rawWords(text: string): string[] {
     .filter((word) => word.length > 0);
 }
 
-/** A plural read as its singular, so "office chair" raises the topic "office chairs" (no stemming: "allowances" is not "allow"). */
+/**
+ * A plural read as its singular (no stemming: "allowances" is not "allow"), for phrases only: "office
+ * chair" raises "office chairs", the other words fixing the sense, while a single word keeps its
+ * written form ("annual leave allowance" is not the "allowances" of travel).
+ */
 function singular(word: string): string {
   return word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word;
 }
@@ -71,10 +75,18 @@ export function uncoveredTopics(
   topics: readonly TopicTerm[] = DEFAULT_TOPICS,
 ): string[] {
   const asked = questionWords.map(singular);
-  const raised = topics.filter((topic) => containsSequence(asked, topic.words.map(singular), 0));
+  const phrase = (topic: TopicTerm) => topic.words.length > 1;
+  const raised = topics.filter((topic) =>
+    phrase(topic)
+      ? containsSequence(asked, topic.words.map(singular), 0)
+      : questionWords.includes(topic.words[0]!),
+  );
   if (raised.length === 0) return [];
-  const section = sectionWords().map(singular);
+  const written = sectionWords();
+  const section = written.map(singular);
   return raised
-    .filter((topic) => !containsSequence(section, topic.words.map(singular), 1))
+    .filter((topic) =>
+      phrase(topic) ? !containsSequence(section, topic.words.map(singular), 1) : !written.includes(topic.words[0]!),
+    )
     .map((topic) => topic.label);
 }
