@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { type RunningAzurite, startAzurite } from '../../src/storage/azurite.js';
 import { execute, invokeText, say, startTestApp, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
+import { type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
 
-// An Azurite of its own: this file pauses it, which the shared one must never be.
-let azurite: RunningAzurite;
+let azurite: PausableAzurite;
 let app: App;
 let connector: RecordingConnector;
-let paused = false;
-const pause = () => {
-  process.kill(azurite.pid('table')!, 'SIGSTOP');
-  paused = true;
-};
-const resume = () => {
-  process.kill(azurite.pid('table')!, 'SIGCONT');
-  paused = false;
-};
 
 const chat = 'a:chat-storage-down';
 const where = {
@@ -24,13 +14,12 @@ const where = {
 };
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await startPausableAzurite();
   connector = await new RecordingConnector().start();
   ({ app } = await startTestApp({ AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString }));
   await say(app, USERS.staff, 'whoami', { ...where, serviceUrl: connector.url });
 });
 afterAll(async () => {
-  if (paused) resume();
   await app?.stop();
   await azurite?.stop();
   await connector?.stop();
@@ -46,9 +35,9 @@ describe('a report while storage does not answer', () => {
       severity: 'slows',
       site: 'Oskaya',
     };
-    pause();
+    azurite.pause();
     const res = await execute(app, USERS.staff, 'issue.logAnyway', { form }, { ...where, serviceUrl: connector.url });
-    resume();
+    azurite.resume();
     expect(res.status).toBe(200);
     expect(invokeText(res.body)).toMatch(/Saved — it will be filed in a moment/);
     expect((await app.queries.listByReporter(USERS.staff.aadObjectId)).items).toEqual([]);

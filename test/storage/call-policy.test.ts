@@ -1,25 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devConnectionString, freePort, type RunningAzurite, startAzurite } from '../../src/storage/azurite.js';
+import { devConnectionString, freePort } from '../../src/storage/azurite.js';
 import { isStorageUnavailable, StorageUnavailableError } from '../../src/storage/call-policy.js';
 import { Tables } from '../../src/storage/tables.js';
+import { type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
 
-// An Azurite of its own: this file pauses it, which the shared one must never be.
-let azurite: RunningAzurite;
-let paused = false;
-const pause = () => {
-  process.kill(azurite.pid('table')!, 'SIGSTOP');
-  paused = true;
-};
-const resume = () => {
-  process.kill(azurite.pid('table')!, 'SIGCONT');
-  paused = false;
-};
+let azurite: PausableAzurite;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await startPausableAzurite();
 });
 afterAll(async () => {
-  if (paused) resume();
   await azurite?.stop();
 });
 
@@ -29,7 +19,7 @@ describe('storage calls when storage does not answer', () => {
     const t = await tables.table('Things');
     await t.createEntity({ partitionKey: 'p', rowKey: 'before', n: 1 });
 
-    pause();
+    azurite.pause();
     const read = await t.getEntity('p', 'before').catch((e: unknown) => e);
     const write = await t.upsertEntity({ partitionKey: 'p', rowKey: 'during', n: 2 }).catch((e: unknown) => e);
     const query = await t
@@ -40,7 +30,7 @@ describe('storage calls when storage does not answer', () => {
       .submitTransaction([['upsert', { partitionKey: 'p', rowKey: 'tx', n: 3 }]])
       .catch((e: unknown) => e);
     const ping = await tables.ping().catch((e: unknown) => e);
-    resume();
+    azurite.resume();
 
     for (const err of [read, write, query, transaction, ping]) {
       expect(err).toBeInstanceOf(StorageUnavailableError);
