@@ -1,6 +1,6 @@
 /**
  * npm run bench:load -- [--users 200] [--seconds 60] [--think-ms 1000] [--connections 20] [--capacity-seconds 20]
- *                       [--warmup 5] [--seed 1] [--cpu-prof DIR] [--json]
+ *                       [--warmup 5] [--seed 1] [--cpu-prof DIR] [--turns-only] [--mix faq] [--json]
  *
  * 1. Starts the app (`src/main.ts`, a fresh in-memory embedded Azurite, LOG_LEVEL=info as in production) as a
  *    child process, with a local connector stand-in for what it posts (triage cards, notices).
@@ -12,8 +12,11 @@
  *    bot's core path, without the issue log's channel posts), in this step and the next.
  * 3. Capacity, on a second fresh app: the same mix from --connections clients with no think time (each sends its next activity as soon as it has the reply) for
  *    --capacity-seconds → the most activities/s the app serves.
- * 4. A short sequential run counting the app's storage requests per activity kind (a preloaded counter,
- *    scripts/bench/storage-counter.ts) and the time they took.
+ * 4. A short sequential run, on a fresh quiet app, counting the app's storage requests per activity kind (a
+ *    preloaded counter, scripts/bench/storage-counter.ts: by method and table), the time they took and the CPU
+ *    time of the app and of embedded Azurite per kind. The outbound path's calls (queue, delivery rows,
+ *    budgets, posts) run at their own pace after the turn: they are shown apart, per message sent.
+ *    `--turns-only` runs only this step (a minute or two; the figures depend little on the machine's load).
  * 5. A bare botbuilder echo bot (scripts/bench/echo-bot.ts) driven like step 3: the reference rate.
  * --app-node-options passes node options to the app (e.g. "--max-old-space-size=128", to see what a heap cap
  * does to RSS). --json prints the same figures as one JSON object. Targets (one instance): capacity ≥ 25% of the echo
@@ -309,8 +312,14 @@ interface StorageCounts {
   [method: string]: { count: number; ms: number };
 }
 
+/** The outbound path's storage (queue, delivery rows, budgets, posts, the recipient's conversation): it runs
+ * in the background at its own pace, so it is counted apart from the turn that enqueued the message. */
+const OUTBOUND_TARGET = /^\S+ [a-z0-9]*?(outbound|Outbound\w*|Posts)$|^GET [a-z0-9]*?Conversations$/;
+
 interface TurnCost {
   n: number;
+  /** The turn's own storage calls: everything but the outbound path's. */
+  own: number;
   calls: number;
   writes: number;
   reads: number;
@@ -355,6 +364,8 @@ async function turnCosts(users: SimUser[], shared: Shared, connector: RecordingC
     return last;
   };
   const acc = new Map<Kind, Omit<TurnCost, 'n' | 'by'> & { n: number }>();
+  let outboundCalls = 0;
+  const sentBefore = connector.calls.length;
   const targetsOf = new Map<Kind, Record<string, number>>();
   const staff = users.find((u) => !u.champion)!;
   const champion = users.find((u) => u.champion)!;
@@ -390,7 +401,7 @@ async function turnCosts(users: SimUser[], shared: Shared, connector: RecordingC
     const counted = i >= 20;
     if (counted) {
       const all = diff();
-      const e = acc.get(s.kind) ?? { n: 0, calls: 0, writes: 0, reads: 0, storageMs: 0, turnMs: 0, appCpuMs: 0, azuriteCpuMs: 0 };
+      const e = acc.get(s.kind) ?? { n: 0, own: 0, calls: 0, writes: 0, reads: 0, storageMs: 0, turnMs: 0, appCpuMs: 0, azuriteCpuMs: 0 };
       e.n++;
       e.calls += all.count;
       e.writes += diff(['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE']).count;
@@ -403,7 +414,11 @@ async function turnCosts(users: SimUser[], shared: Shared, connector: RecordingC
       const t = targetsOf.get(s.kind) ?? {};
       for (const [k, v] of Object.entries(targets)) {
         const d = v - (targetsBefore[k] ?? 0);
-        if (d) t[k.replace(/ [a-z0-9]*?(?=[A-Z$])/, ' ')] = (t[k.replace(/ [a-z0-9]*?(?=[A-Z$])/, ' ')] ?? 0) + d;
+        if (!d) continue;
+        if (OUTBOUND_TARGET.test(k)) outboundCalls += d;
+        else e.own += d;
+        const name = k.replace(/ [a-z0-9]*?(?=[A-Z$])/, ' ');
+        t[name] = (t[name] ?? 0) + d;
       }
       targetsOf.set(s.kind, t);
     }
@@ -411,12 +426,15 @@ async function turnCosts(users: SimUser[], shared: Shared, connector: RecordingC
     targetsBefore = targets;
   }
   stopWatching();
+  // Messages the connector stand-in received (sends and updates) in the counted run, for the outbound cost per message.
+  const delivered = connector.calls.length - sentBefore;
   const errorsLogged = app.errors.length;
   await app.stop();
   const kinds: Record<string, TurnCost> = {};
   for (const [kind, e] of acc) {
     kinds[kind] = {
       n: e.n,
+      own: e.own / e.n,
       calls: e.calls / e.n,
       writes: e.writes / e.n,
       reads: e.reads / e.n,
@@ -432,19 +450,25 @@ async function turnCosts(users: SimUser[], shared: Shared, connector: RecordingC
       ),
     };
   }
-  return { kinds, errorsLogged, idleCpuMsPerSecond: { app: idlePerMs.self * 1e6, azurite: idlePerMs.children * 1e6 } };
+  return { kinds, errorsLogged, outbound: { calls: outboundCalls, delivered }, idleCpuMsPerSecond: { app: idlePerMs.self * 1e6, azurite: idlePerMs.children * 1e6 } };
 }
 
-function printTurnCosts(costs: { kinds: Record<string, TurnCost>; idleCpuMsPerSecond: { app: number; azurite: number } }): void {
+function printTurnCosts(costs: {
+  kinds: Record<string, TurnCost>;
+  outbound: { calls: number; delivered: number };
+  idleCpuMsPerSecond: { app: number; azurite: number };
+}): void {
   say(
     `\nper activity, sequential on a fresh quiet app (storage calls and CPU include work left running after the reply; idle CPU, ${costs.idleCpuMsPerSecond.app.toFixed(1)} + ${costs.idleCpuMsPerSecond.azurite.toFixed(1)} ms/s, taken off):`,
   );
   for (const [kind, s] of Object.entries(costs.kinds)) {
     say(
-      `  ${kind.padEnd(16)} n=${String(s.n).padStart(3)}  ${s.calls.toFixed(1)} calls (${s.writes.toFixed(1)} writes, ${s.reads.toFixed(1)} reads), ${s.storageMs.toFixed(1)} ms in storage, ${s.turnMs.toFixed(1)} ms per turn; CPU ${s.appCpuMs.toFixed(1)} ms app + ${s.azuriteCpuMs.toFixed(1)} ms Azurite`,
+      `  ${kind.padEnd(16)} n=${String(s.n).padStart(3)}  ${s.own.toFixed(1)} own calls; with the outbound path's: ${s.calls.toFixed(1)} calls (${s.writes.toFixed(1)} writes, ${s.reads.toFixed(1)} reads), ${s.storageMs.toFixed(1)} ms in storage, ${s.turnMs.toFixed(1)} ms per turn; CPU ${s.appCpuMs.toFixed(1)} ms app + ${s.azuriteCpuMs.toFixed(1)} ms Azurite`,
     );
     say(`  ${''.padEnd(16)} ${Object.entries(s.by).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
+  const { calls, delivered } = costs.outbound;
+  say(`  the outbound path: ${calls} storage calls for ${delivered} messages sent or updated (${(calls / Math.max(1, delivered)).toFixed(1)} per message)`);
 }
 
 /** Champions see what the app posts to (and updates in) the triage channel. */
