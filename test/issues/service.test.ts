@@ -121,6 +121,14 @@ describe('IssueService', () => {
     expect(a).toEqual(b);
   });
 
+  it('tells a champion who joins an unknown issue that it does not exist, and lets them join any other', async () => {
+    const { issues, repo } = await service();
+    expect(await issues.follow(championAmina, 'R-0999', 'inv-1')).toMatchObject({ kind: 'message', text: expect.stringContaining('There is no issue R-0999') });
+    const issue = await logged(issues, staffAlice, 'req-1');
+    expect(await issues.follow(championAmina, issue.ref, 'inv-2')).toMatchObject({ kind: 'followed' });
+    expect((await repo.get(issue.ref))?.affected.map((a) => a.id)).toEqual([championAmina.person.id]);
+  });
+
   it('logs a lost device as P1 and escalates it at once to the rollout team it can reach', async () => {
     const { issues, outbox } = await service({ reachable: ['aad-lead2'] });
     const r = await issues.report(staffAlice, form({ title: 'Lost tablet' }), {

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { QuestionStore } from '../../src/faq/questions.js';
+import { testTables } from '../support/storage.js';
+
+const DAY = 86_400_000;
+const amina = { id: '29:amina', aadObjectId: 'aad-amina', name: 'Amina' };
+const ben = { id: '29:ben', aadObjectId: 'aad-ben', name: 'Ben' };
+
+/** Questions asked over three weeks, a few per day on some days, by two people (so index rows exist too). */
+async function history() {
+  const clock = new ManualClock('2026-11-01T09:00:00Z');
+  const store = await QuestionStore.open(testTables(), clock);
+  const asked: { question: string; at: string; answered: boolean }[] = [];
+  for (const [day, hour, answered] of [
+    [0, 9, false],
+    [5, 23, true],
+    [12, 8, false],
+    [12, 16, true],
+    [19, 1, false],
+    [19, 22, false],
+    [20, 10, true],
+  ] as const) {
+    clock.set(new Date(Date.parse('2026-11-01T00:00:00Z') + day * DAY + hour * 3_600_000));
+    const question = `question on day ${day} at ${hour}h`;
+    await store.record(question, day % 2 ? ben : amina, { answered });
+    asked.push({ question, at: clock.now().toISOString(), answered });
+  }
+  return { clock, store, asked };
+}
+
+describe('QuestionStore.recent', () => {
+  it('returns the questions of the last N × 24 hours across day partitions, newest first, and no index rows', async () => {
+    const { clock, store, asked } = await history();
+    clock.set(new Date('2026-11-21T12:00:00Z'));
+    const newestFirst = [...asked].reverse();
+
+    // 8 days back from 21 Nov 12:00 is 13 Nov 12:00: the 13 Nov 08:00 question is outside, 16:00 inside.
+    const week = await store.recent(8);
+    expect(week.map((q) => q.question)).toEqual(
+      newestFirst.filter((q) => q.at >= '2026-11-13T12:00:00.000Z').map((q) => q.question),
+    );
+    expect(week.map((q) => q.question)).toContain('question on day 12 at 16h');
+    expect(week.map((q) => q.question)).not.toContain('question on day 12 at 8h');
+    expect(week.every((q) => q.asker.name === 'Amina' || q.asker.name === 'Ben')).toBe(true);
+
+    expect((await store.recent(30)).map((q) => q.question)).toEqual(newestFirst.map((q) => q.question));
+    expect((await store.recent(1)).map((q) => q.question)).toEqual(['question on day 20 at 10h', 'question on day 19 at 22h']);
+  });
+
+  it('keeps only unanswered questions when asked to, and reads a vote as it stands', async () => {
+    const { clock, store, asked } = await history();
+    clock.set(new Date('2026-11-21T12:00:00Z'));
+    const open = await store.recent(30, { answered: false });
+    expect(open.map((q) => q.question)).toEqual(
+      [...asked].reverse().filter((q) => !q.answered).map((q) => q.question),
+    );
+    await store.vote(open[0]!.id, ben, false);
+    const again = await store.recent(30, { answered: false });
+    expect(again[0]).toMatchObject({ id: open[0]!.id, notHelpful: 1 });
+  });
+});
