@@ -16,7 +16,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # The dashboard tab's bundles are built here too (esbuild is a dev dependency) and shipped from this stage.
 COPY tab ./tab
-COPY scripts/build-tab.ts ./scripts/
+COPY scripts/build-tab.ts scripts/copy-server-assets.ts ./scripts/
 RUN npm run build
 
 FROM node:22-bookworm-slim AS deps

@@ -12,6 +12,7 @@ import {
   startProduction,
 } from '../support/production.js';
 import { azuriteConnection } from '../support/storage.js';
+import { tempDir } from '../support/tempdir.js';
 
 /** Each test starts a production build (a process, its storage and identity checks): seconds on a busy machine. */
 const STARTS_AN_INSTANCE_MS = 90_000;
@@ -152,6 +153,14 @@ describe('node dist/main.js in production', () => {
       silent.closeAllConnections();
       await new Promise<void>((r) => silent.close(() => r()));
     }
+  }, STARTS_AN_INSTANCE_MS);
+
+  it('runs on embedded storage outside production: the build carries the files tsc does not emit', async () => {
+    // The Azurite orphan guard is a .cjs file beside src/storage; a build without it could not start storage.
+    const dev = await start({ NODE_ENV: 'development', AZURE_STORAGE_CONNECTION_STRING: '', TABLE_PREFIX: '', PLAYGROUND: 'false', DATA_DIR: tempDir('dist-embedded') });
+    const ready = await fetch(`${dev.url}/readyz`);
+    expect(ready.status, dev.output()).toBe(200);
+    await dev.stop();
   }, STARTS_AN_INSTANCE_MS);
 
   it('refuses to start unauthenticated or on embedded storage, naming the setting', async () => {

@@ -4,6 +4,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildTab } from '../../scripts/build-tab.js';
+import { copyServerAssets } from '../../scripts/copy-server-assets.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -59,6 +60,7 @@ export async function productionBuild(): Promise<string> {
   try {
     const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(tmp, 'dist')], REPO_ROOT);
+    copyServerAssets(path.join(tmp, 'dist'));
     copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(tmp, 'package.json'));
     for (const folder of RUNTIME_FOLDERS) symlinkSync(path.join(REPO_ROOT, folder), path.join(tmp, folder), 'dir');
     // The tab as `npm run build` leaves it: its pages, and the bundles built from tab/src (not the repo's own).
