@@ -439,7 +439,10 @@ export class OutboundWorker {
   private async inTime(at: number, held: Held): Promise<boolean> {
     await sleep(Math.max(at, held.slot) - this.now());
     const deadline = at + this.opts.maxLateMs;
-    if (!this.lease.covers(this.now())) await this.lease.cover(this.now(), deadline);
+    if (!this.lease.covers(this.now())) {
+      this.stats.count('leaseWait');
+      await this.lease.cover(this.now(), deadline);
+    }
     const now = this.now();
     return now <= deadline && now >= held.slot && this.lease.covers(now);
   }
