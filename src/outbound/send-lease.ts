@@ -68,8 +68,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0,
 /**
  * This worker's permission to send. While claims are out (`hold()`), it writes `upTo` = the renewal's start +
  * `reach` every `everyMs`, where reach is what the recent renewals took to land after the one before them
- * started, + 5 ms: the next confirmed write normally arrives before the last one runs out, so sends do not
- * wait, and the reach (what a kill leaves unsure) is as short as storage allows. Idle, nothing is written.
+ * started, and a quarter more + 10 ms (at least two intervals): the next confirmed write normally arrives before
+ * the last one runs out, so sends do not wait, and the reach (what a kill leaves unsure) is as short as
+ * storage allows. Idle, nothing is written.
  */
 export class SendLease {
   /** Confirmed by storage: this worker sends nothing after it. */
@@ -140,7 +141,7 @@ export class SendLease {
   /** How far ahead the latest renewals needed to reach (for the bench: the window a kill leaves unsure). */
   get reachMs(): number {
     const recent = this.gaps.length ? Math.max(...this.gaps) : this.opts.everyMs * 2;
-    return Math.min(this.opts.maxReachMs, Math.max(this.opts.everyMs, recent) + 5);
+    return Math.min(this.opts.maxReachMs, Math.max(2 * this.opts.everyMs, 1.25 * recent + 10));
   }
 
   private wakeAll(): void {

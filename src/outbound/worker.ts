@@ -363,7 +363,7 @@ export class OutboundWorker {
       // Planning again keeps the claim (giving it back and claiming again would add two writes exactly when
       // storage is slow), but never past what its hold allows: then it is given back and the message waits.
       const overdue = held !== undefined && this.now() > held.sendBy - this.opts.maxHoldMs;
-      const plan = overdue ? { deferUntil: this.now() + 1_000 } : await this.plan(conv, held ? Math.max(held.slot, this.now() - this.opts.maxLateMs / 2) : 0);
+      const plan = overdue ? { deferUntil: this.now() + 1_000 } : await this.plan(conv, held ? Math.max(held.slot, this.now() + 2 * this.claimLead) : 0);
       if ('deferUntil' in plan || tries >= 5) {
         if (held) await this.giveBack(m, held, 'waiting for room');
         await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 1_000);
@@ -437,13 +437,15 @@ export class OutboundWorker {
 
   /** Waits for the slot (and the lease to cover it); whether the request can still leave within `maxLateMs` of it. */
   private async inTime(at: number, held: Held): Promise<boolean> {
-    await sleep(Math.max(at, held.slot) - this.now());
+    // Timers count from the event loop's cached time and can fire a little early: wait until it really is time.
+    for (let t = Math.max(at, held.slot); this.now() < t; ) await sleep(Math.ceil(t - this.now()));
     const deadline = at + this.opts.maxLateMs;
     if (!this.lease.covers(this.now())) {
       this.stats.count('leaseWait');
       await this.lease.cover(this.now(), deadline);
     }
     const now = this.now();
+    if (process.env.DEBUG_LATE && now > deadline) process.stderr.write(`late ${now - at} lead ${this.claimLead} slotdiff ${held.slot - at} cov ${this.lease.covers(now)} reach ${this.lease.reachMs}\n`);
     return now <= deadline && now >= held.slot && this.lease.covers(now);
   }
 
@@ -643,9 +645,9 @@ export class OutboundWorker {
           await sleep(allowed - now - 100);
           continue;
         }
-        // A new attempt's slot leaves time to write its conversation window and its claim before it (a slot
-        // due sooner would only be missed); a held one's may be just past (jitter the guard covers).
-        const from = Math.max(notBefore || now + 2 * this.claimLead, allowed > now ? allowed : now - this.opts.maxLateMs / 2);
+        // The slot leaves time to write its conversation window and its claim (or the claim's new slot) before
+        // it: a slot due sooner would only be missed.
+        const from = Math.max(notBefore || now + 2 * this.claimLead, allowed);
         const slot = await this.deps.tenant.take(tenant, from);
         if (await budget.commit(cid, Math.max(slot, this.now()))) return { at: slot };
         this.deps.tenant.giveBack(tenant, slot);
