@@ -116,6 +116,11 @@ export class SendLease {
     };
   }
 
+  /** The confirmed promise: nothing is sent after it (ms). */
+  get upToMs(): number {
+    return this.upTo;
+  }
+
   /** May a request leave at `at`? (A confirmed promise covers it.) */
   covers(at: number): boolean {
     return at <= this.upTo;
@@ -138,8 +143,8 @@ export class SendLease {
     return true;
   }
 
-  /** How far ahead the latest renewals needed to reach (for the bench: the window a kill leaves unsure). */
-  get reachMs(): number {
+  /** How far ahead the next renewal reaches: what the latest renewals needed, with a margin. */
+  private get reachMs(): number {
     const recent = this.gaps.length ? Math.max(...this.gaps) : this.opts.everyMs * 2;
     return Math.min(this.opts.maxReachMs, Math.max(2 * this.opts.everyMs, 1.25 * recent + 10));
   }

@@ -413,6 +413,7 @@ export class OutboundWorker {
       return;
     }
     const late = sentAt - slot;
+    const reachMs = this.lease.upToMs - sentAt;
     const window = this.stats.enter();
     try {
       sent = await this.deps.transport.send(conv, m.content, { timeoutMs: this.opts.sendTimeoutMs });
@@ -423,11 +424,11 @@ export class OutboundWorker {
     if (sent) {
       await this.deps.deliveries.settle(m, { state: 'sent', activityId: sent.activityId }, { conversationId: conv.conversationId });
       metrics.messageSent('sent');
-      this.stats.leave(window, { late, recordMs: this.now() - answeredAt, sendMs: answeredAt - sentAt });
+      this.stats.leave(window, { late, recordMs: this.now() - answeredAt, sendMs: answeredAt - sentAt, reachMs });
       await this.followUp(job, m, { state: 'sent', activityId: sent.activityId }, conv.conversationId, conv);
       return;
     }
-    this.stats.leave(window, { late, recordMs: 0, sendMs: answeredAt - sentAt });
+    this.stats.leave(window, { late, recordMs: 0, sendMs: answeredAt - sentAt, reachMs });
     const verdict = verdictOf(this.deps.transport.failure(error));
     if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
     metrics.messageSent(verdict.kind === 'throttled' ? 'throttled' : 'failed');
@@ -445,7 +446,6 @@ export class OutboundWorker {
       await this.lease.cover(this.now(), deadline);
     }
     const now = this.now();
-    if (process.env.DEBUG_LATE && now > deadline) process.stderr.write(`late ${now - at} lead ${this.claimLead} slotdiff ${held.slot - at} cov ${this.lease.covers(now)} reach ${this.lease.reachMs}\n`);
     return now <= deadline && now >= held.slot && this.lease.covers(now);
   }
 

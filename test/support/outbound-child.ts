@@ -26,7 +26,6 @@ export class WorkerProcess {
     });
     this.child.stderr?.on('data', (b: Buffer) => {
       this.stderr = (this.stderr + b.toString()).slice(-4_000);
-      if (process.env.DEBUG_LATE) process.stderr.write(b);
     });
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.ready = new Promise((resolve, reject) => {
