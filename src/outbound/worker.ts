@@ -76,6 +76,8 @@ export interface WorkerDeps {
 /** One message to handle, and what to do with the queue message that brought it. */
 interface Job {
   message: OutboundMessage | undefined;
+  /** Where a send to a person goes, looked up with the rest of its pack (one query for many). */
+  to?: Promise<StoredConversation | undefined>;
   dequeueCount: number;
   /** Finished with it (settled or dropped). */
   done(): Promise<void>;
@@ -281,8 +283,10 @@ export class OutboundWorker {
         await q.delete(r);
       }
     };
+    const lookups = this.lookUpPack(r.body.batch);
     return r.body.batch.map((message) => ({
       message,
+      to: message.op === 'send' && message.to.kind === 'user' ? lookups(message.to.userKey) : undefined,
       dequeueCount: r.dequeueCount,
       done: finish,
       defer: async (ms) => {
@@ -290,6 +294,18 @@ export class OutboundWorker {
         await finish();
       },
     }));
+  }
+
+  /**
+   * The 1:1 chats of a pack's recipients, in a few queries instead of a read per message (a failed query falls
+   * back to that read).
+   */
+  private lookUpPack(batch: readonly OutboundMessage[]): (userKey: string) => Promise<StoredConversation | undefined> {
+    const c = this.deps.conversations;
+    const keys = batch.flatMap((m) => (m.op === 'send' && m.to.kind === 'user' ? [m.to.userKey] : []));
+    if (keys.length < 2) return (key) => c.personalChat(key);
+    const found = c.personalChats(keys);
+    return (key) => found.then((map) => map.get(key), () => c.personalChat(key));
   }
 
   /**
@@ -335,7 +351,7 @@ export class OutboundWorker {
   // ---- send --------------------------------------------------------------------------------------------
 
   private async handleSend(job: Job, m: Send): Promise<void> {
-    const conv = await this.resolve(m.to);
+    const conv = await (job.to ?? this.resolve(m.to));
     if (!conv) {
       this.deps.log.info({ key: m.key.slice(0, 120), to: m.to.kind }, 'no conversation to send to; recorded as not installed');
       await this.settleSend(job, m, { state: 'notInstalled' });
