@@ -95,6 +95,8 @@ interface Held {
   slot: number;
   /** Nor after this: past it the hold may run out and another worker decide about the attempt. */
   sendBy: number;
+  /** The request was handed to the transport. */
+  out: boolean;
   /** Lets the send lease go idle once no attempt is held. */
   release(): void;
 }
@@ -360,6 +362,12 @@ export class OutboundWorker {
     let held: Held | undefined;
     try {
       await this.sendAtSlot(job, m, conv, (h) => (held = h));
+    } catch (err) {
+      // Storage failed before the request left: the attempt goes back to pending rather than wait out its hold
+      // (and then count as cut off). Once the request has left, only its answer may settle the row.
+      const h = held as Held | undefined;
+      if (h && !h.out) await this.giveBack(m, h, 'storage trouble before the request').catch(() => {});
+      throw err;
     } finally {
       held?.release();
     }
@@ -428,6 +436,7 @@ export class OutboundWorker {
       await job.defer(0);
       return;
     }
+    held.out = true;
     const late = sentAt - slot;
     const reachMs = this.lease.upToMs - sentAt;
     const window = this.stats.enter();
@@ -505,7 +514,7 @@ export class OutboundWorker {
         got = taken;
       }
       if (got.kind === 'claimed') {
-        return { etag: got.etag, attempt: got.attempt, slot, sendBy: before + 3 * this.opts.maxHoldMs, release };
+        return { etag: got.etag, attempt: got.attempt, slot, sendBy: before + 3 * this.opts.maxHoldMs, out: false, release };
       }
       release();
       if (got.kind === 'busy') await job.defer(got.until - this.now() + 1_000);
