@@ -2,7 +2,7 @@ import type { PostStore } from '../conversations/posts.js';
 import type { ConversationStore, StoredConversation } from '../conversations/store.js';
 import type { Logger } from '../log.js';
 import type { ConversationBudget, TenantBudget } from './budget.js';
-import type { DeliveryStore } from './deliveries.js';
+import type { Claim, DeliveryStore } from './deliveries.js';
 import { type LeaseStore, SendLease } from './send-lease.js';
 import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
@@ -486,16 +486,25 @@ export class OutboundWorker {
    * later than its worker's last send lease — is taken over and sent.
    */
   private async acquire(job: Job, m: Send, slot: number): Promise<Held | undefined> {
+    const release = this.lease.hold(); // renewing from now: the send waits for nothing
+    let held: Held | undefined;
+    try {
+      held = await this.claimOrSettle(job, m, slot, release);
+      return held;
+    } finally {
+      if (!held) release();
+    }
+  }
+
+  private async claimOrSettle(job: Job, m: Send, slot: number, release: () => void): Promise<Held | undefined> {
     for (let tries = 0; tries < 5; tries++) {
       const before = this.now();
-      const release = this.lease.hold(); // renewing from now: the send waits for nothing
-      let got = await this.deps.deliveries.claim(m, this.lease.incarnation, before, this.holdMs, slot);
+      let got: Claim = await this.deps.deliveries.claim(m, this.lease.incarnation, before, this.holdMs, slot);
       this.noteClaim(this.now() - before);
       if (got.kind === 'cutOff') {
         const row = got.row;
         const upTo = row.holder && row.slot !== undefined ? await this.deps.leases.upTo(row.holder) : Number.POSITIVE_INFINITY;
         if (row.slot === undefined || (upTo !== undefined && row.slot <= upTo)) {
-          release();
           // Its worker stopped when the request may have reached Teams: sending again could message the person
           // twice. The row says so, and a feature can offer "resend".
           this.stats.count('unconfirmed');
@@ -506,17 +515,13 @@ export class OutboundWorker {
           return undefined;
         }
         const taken = await this.deps.deliveries.takeOver(m, row, this.lease.incarnation, before, this.holdMs, slot);
-        if (!taken) {
-          release();
-          continue; // the row changed meanwhile: look again
-        }
+        if (!taken) continue; // the row changed meanwhile: look again
         this.stats.count('resumed');
         got = taken;
       }
       if (got.kind === 'claimed') {
         return { etag: got.etag, attempt: got.attempt, slot, sendBy: before + 3 * this.opts.maxHoldMs, out: false, release };
       }
-      release();
       if (got.kind === 'busy') await job.defer(got.until - this.now() + 1_000);
       else await this.followUp(job, m, resultOf(got.row), got.row.conversationId);
       return undefined;
