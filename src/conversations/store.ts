@@ -1,7 +1,7 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { isNotFound, isStorableKey, safeKey, type Tables } from '../storage/tables.js';
 
 /**
  * Where the bot can post later without being spoken to: a plain copy of the Bot Framework
@@ -118,6 +118,30 @@ export class ConversationStore {
 
   personalChat(userKey: string): Promise<StoredConversation | undefined> {
     return this.get('personal', userKey);
+  }
+
+  /**
+   * Several people's 1:1 chats in a few queries (14 keys each: Table storage allows 15 comparisons per filter),
+   * for the outbound worker's packs of messages. Missing people are missing from the map.
+   */
+  async personalChats(userKeys: readonly string[]): Promise<Map<string, StoredConversation>> {
+    const found = new Map<string, StoredConversation>();
+    const keys = [...new Set(userKeys)].filter((k) => isStorableKey(safeKey(k)));
+    const chunks: string[][] = [];
+    for (let i = 0; i < keys.length; i += 14) chunks.push(keys.slice(i, i + 14));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        const rows = chunk.map((k) => odata`RowKey eq ${safeKey(k)}`).join(' or ');
+        for await (const e of this.table.listEntities<{ json: string }>({
+          queryOptions: { filter: `PartitionKey eq 'personal' and (${rows})`, select: ['RowKey', 'json'] },
+        })) {
+          const conv = fromJsonColumn<StoredConversation | undefined>(e.json, undefined);
+          const key = chunk.find((k) => safeKey(k) === e.rowKey);
+          if (conv && key !== undefined) found.set(key, conv);
+        }
+      }),
+    );
+    return found;
   }
 
   /** Everyone who has the bot in personal scope, once each (Entra id when known): one partition read. */

@@ -1,11 +1,13 @@
 import type { TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import { LeaseStore } from './send-lease.js';
 import { CONVERSATION_WINDOWS, earliestAllowed, emptyLog, recordRequest, type WindowLog } from './windows.js';
 
 /*
  * Table `OutboundBudget`: Teams' limits shared by every instance on the Storage account.
  *   PK 'tenant'             RK <tenant id>  → `next`: the first request slot nobody has claimed yet (ms)
  *   PK 'conv:<conversation>' RK 'w'          → `log`: that conversation's recent requests (WindowLog as JSON)
+ *   PK 'worker'             RK <incarnation> → `upTo`: that worker's send lease (send-lease.ts)
  * A partition per conversation: a broadcast touches thousands of them at once, and no partition grows.
  * Both are read-modify-write with ETags: two instances never take the same slot or the same place in a window.
  */
@@ -221,7 +223,11 @@ export const convPartition = (conversationId: string) => `conv:${safeKey(convers
 export async function openBudgets(
   tables: Tables,
   opts: BudgetOptions,
-): Promise<{ tenant: TenantBudget; conversations: ConversationBudget }> {
+): Promise<{ tenant: TenantBudget; conversations: ConversationBudget; leases: LeaseStore }> {
   const table = await tables.table(BUDGET_TABLE);
-  return { tenant: new TenantBudget(table, opts), conversations: new ConversationBudget(table, opts.conversationGuardMs) };
+  return {
+    tenant: new TenantBudget(table, opts),
+    conversations: new ConversationBudget(table, opts.conversationGuardMs),
+    leases: new LeaseStore(table),
+  };
 }

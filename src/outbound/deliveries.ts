@@ -29,6 +29,8 @@ export interface DeliveryRow {
   at?: string;
   /** ms from the connector's answer to this row saying so (the window a SIGKILL could fall into). */
   recordMs?: number;
+  /** A `sending` attempt's request never leaves before this (ms): with its holder's send lease, what settles a kill. */
+  slot?: number;
   etag: string;
 }
 
@@ -69,11 +71,14 @@ export class DeliveryStore {
     return new DeliveryStore(await tables.table(DELIVERIES_TABLE), await tables.table(PAYLOADS_TABLE));
   }
 
-  /** Takes the message for one attempt, unless it is settled or someone else's attempt is still live. */
-  async claim(m: OutboundMessage, holder: string, now: number, holdMs: number): Promise<Claim> {
+  /**
+   * Takes the message for one attempt whose request will not leave before `slot`, unless it is settled or
+   * someone else's attempt is still live.
+   */
+  async claim(m: OutboundMessage, holder: string, now: number, holdMs: number, slot: number): Promise<Claim> {
     const pk = partition(m);
     const rk = safeKey(m.key);
-    const sending = { state: 'sending', holder, until: now + holdMs, at: new Date(now).toISOString() };
+    const sending = { state: 'sending', holder, until: now + holdMs, at: new Date(now).toISOString(), slot };
     try {
       const res = await this.rows.createEntity({ partitionKey: pk, rowKey: rk, op: m.op, attempt: 1, ...sending });
       return { kind: 'claimed', etag: res.etag ?? '', attempt: 1 };
@@ -101,6 +106,53 @@ export class DeliveryStore {
       }
     }
     return { kind: 'busy', until: now + 1_000 };
+  }
+
+  /**
+   * Takes over an attempt that was cut off and provably never left (send-lease.ts): the next attempt, held by
+   * `holder`. Undefined when the row changed since it was read (look again).
+   */
+  async takeOver(
+    m: OutboundMessage,
+    row: DeliveryRow,
+    holder: string,
+    now: number,
+    holdMs: number,
+    slot: number,
+  ): Promise<Extract<Claim, { kind: 'claimed' }> | undefined> {
+    const attempt = row.attempt + 1;
+    const entity = {
+      partitionKey: partition(m),
+      rowKey: safeKey(m.key),
+      state: 'sending',
+      holder,
+      until: now + holdMs,
+      at: new Date(now).toISOString(),
+      slot,
+      attempt,
+      reason: 'the earlier attempt was cut off before its slot',
+    };
+    try {
+      const res = await this.rows.updateEntity(entity, 'Merge', { etag: row.etag });
+      return { kind: 'claimed', etag: res.etag ?? '', attempt };
+    } catch (err) {
+      if (isPreconditionFailed(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * A held attempt will leave later than its claim says: the row says so, so a kill meanwhile leaves it
+   * provably unsent. Undefined when the row is no longer ours as we left it.
+   */
+  async moveSlot(m: OutboundMessage, etag: string, slot: number): Promise<string | undefined> {
+    try {
+      const res = await this.rows.updateEntity({ partitionKey: partition(m), rowKey: safeKey(m.key), slot }, 'Merge', { etag });
+      return res.etag ?? '';
+    } catch (err) {
+      if (isPreconditionFailed(err)) return undefined;
+      throw err;
+    }
   }
 
   /**
@@ -173,6 +225,7 @@ export class DeliveryStore {
         conversationId: e.conversationId,
         at: e.at,
         recordMs: e.recordMs === undefined ? undefined : Number(e.recordMs),
+        slot: e.slot === undefined || e.slot === null ? undefined : Number(e.slot),
         etag: e.etag,
       };
     } catch (err) {

@@ -1,6 +1,7 @@
 /**
- * What one worker measured about its own sends: how late requests left after their planned slot, and the
- * window in which a crash would leave a send unconfirmed (from the `sending` claim to the recorded answer).
+ * What one worker measured about its own sends: how late requests left after their planned slot, how long a
+ * request was out before its answer was recorded, and how far its send lease reached (send-lease.ts: a kill
+ * leaves unconfirmed the attempts whose slot is within that reach).
  */
 export interface WindowEntry {
   at: number;
@@ -12,11 +13,13 @@ export interface StatsSnapshot {
   requests: number;
   /** ms from the planned slot to the request leaving: p50, p99, max. */
   lateMs: Percentiles;
-  /** ms from the claim to the connector's answer. */
+  /** ms from the request leaving to the connector's answer. */
   sendMs: Percentiles;
+  /** ms the send lease reached ahead when each request left. */
+  leaseReachMs: Percentiles;
   /** ms from the connector's answer to the row saying so. */
   recordMs: Percentiles;
-  /** Share of the time at least one send was between its claim and its recorded answer. */
+  /** Share of the time at least one request was out and its answer not recorded yet. */
   exposedShare: number;
 }
 
@@ -33,6 +36,7 @@ export class WindowStats {
   private readonly late: number[] = [];
   private readonly send: number[] = [];
   private readonly record: number[] = [];
+  private readonly reach: number[] = [];
   private open = 0;
   private openedAt = 0;
   private exposed = 0;
@@ -45,12 +49,13 @@ export class WindowStats {
   }
 
   /** The attempt left the window: recorded (with its sample), or released without a request. */
-  leave(_entry: WindowEntry, sample?: { late: number; sendMs: number; recordMs: number }): void {
+  leave(_entry: WindowEntry, sample?: { late: number; sendMs: number; recordMs: number; reachMs?: number }): void {
     if (--this.open === 0) this.exposed += Date.now() - this.openedAt;
     if (sample && this.late.length < MAX_SAMPLES) {
       this.late.push(sample.late);
       this.send.push(sample.sendMs);
       if (sample.recordMs) this.record.push(sample.recordMs);
+      if (sample.reachMs !== undefined) this.reach.push(sample.reachMs);
     }
   }
 
@@ -67,6 +72,7 @@ export class WindowStats {
       lateMs: percentiles(this.late),
       sendMs: percentiles(this.send),
       recordMs: percentiles(this.record),
+      leaseReachMs: percentiles(this.reach),
       exposedShare: exposedNow / elapsed,
     };
   }

@@ -3,14 +3,16 @@ import type { ConversationStore, StoredConversation } from '../conversations/sto
 import type { Logger } from '../log.js';
 import type { ConversationBudget, TenantBudget } from './budget.js';
 import type { Claim, DeliveryStore } from './deliveries.js';
+import { type LeaseStore, SendLease } from './send-lease.js';
 import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
 import type { ResultListeners } from './outbox.js';
 import { encodeBody, type OutboundQueue, type Received } from './queue.js';
-import { type WindowEntry, WindowStats } from './stats.js';
+import { WindowStats } from './stats.js';
 import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
 import { metrics } from '../telemetry/metrics.js';
 import { withCorrelation } from '../telemetry/correlation.js';
+import { randomBytes } from 'node:crypto';
 
 export interface WorkerOptions {
   /** Names this instance in delivery rows (who holds an attempt). */
@@ -34,6 +36,8 @@ export interface WorkerOptions {
   maxLateMs: number;
   /** Added to a claim's hold, for recording the answer; past the hold an attempt counts as cut off. */
   recordMarginMs: number;
+  /** The send lease is renewed this often while attempts are held: about what a kill leaves unconfirmed. */
+  leaseEveryMs: number;
   now?: () => number;
 }
 
@@ -48,6 +52,7 @@ export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'id'> = {
   maxAttempts: 8,
   recordMarginMs: 15_000,
   maxLateMs: 30,
+  leaseEveryMs: 50,
 };
 
 export interface WorkerDeps {
@@ -57,6 +62,8 @@ export interface WorkerDeps {
   conversations: ConversationStore;
   tenant: TenantBudget;
   conversationBudget: ConversationBudget;
+  /** Every worker's send lease (send-lease.ts): what settles an attempt a kill cut off. */
+  leases: LeaseStore;
   transport: Transport;
   listeners: ResultListeners;
   /** Where fallbacks are enqueued (the same outbox). */
@@ -69,6 +76,8 @@ export interface WorkerDeps {
 /** One message to handle, and what to do with the queue message that brought it. */
 interface Job {
   message: OutboundMessage | undefined;
+  /** Where a send to a person goes, looked up with the rest of its pack (one query for many). */
+  to?: Promise<StoredConversation | undefined>;
   dequeueCount: number;
   /** Finished with it (settled or dropped). */
   done(): Promise<void>;
@@ -77,7 +86,24 @@ interface Job {
 }
 
 type Send = Extract<OutboundMessage, { op: 'send' }>;
+
+/** An attempt this worker claimed: the row's ETag and what the row says about it. */
+interface Held {
+  etag: string;
+  attempt: number;
+  /** The request never leaves before this (the row says so). */
+  slot: number;
+  /** Nor after this: past it the hold may run out and another worker decide about the attempt. */
+  sendBy: number;
+  /** The request was handed to the transport. */
+  out: boolean;
+  /** Lets the send lease go idle once no attempt is held. */
+  release(): void;
+}
 type Update = Extract<OutboundMessage, { op: 'update' }>;
+
+/** How long a request due now waits for its send lease's renewal before it takes another slot. */
+const LEASE_WAIT_MS = 5;
 
 /** How much later than planned a request may go to its conversation (its windows are measured 100 ms longer). */
 const CONVERSATION_SHIFT_MS = 50;
@@ -108,6 +134,8 @@ export class OutboundWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   readonly stats = new WindowStats();
+  /** This worker's promise of when it sends no more (send-lease.ts), under a name no other process uses. */
+  readonly lease: SendLease;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -115,6 +143,11 @@ export class OutboundWorker {
   ) {
     this.opts = { ...DEFAULT_WORKER_OPTIONS, ...opts };
     this.now = this.opts.now ?? Date.now;
+    this.lease = new SendLease(deps.leases, `${this.opts.id}.${randomBytes(4).toString('hex')}`, deps.log, {
+      everyMs: this.opts.leaseEveryMs,
+      maxReachMs: 1_000,
+      now: this.now,
+    });
   }
 
   /** Holding queue messages or jobs: something taken from the queue is not finished yet. */
@@ -125,6 +158,7 @@ export class OutboundWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.lease.start();
     // A pack's messages can take longer than the hold: renew it every third of the hold.
     this.keepAlive = setInterval(() => void this.renewHeld(), (this.opts.visibilitySec * 1_000) / 3);
     this.keepAlive.unref();
@@ -142,6 +176,7 @@ export class OutboundWorker {
     this.wakeHandlers();
     await Promise.race([this.loop, sleep(timeoutMs)]);
     clearInterval(this.keepAlive);
+    await this.lease.stop();
     this.running = false;
   }
 
@@ -253,8 +288,10 @@ export class OutboundWorker {
         await q.delete(r);
       }
     };
+    const lookups = this.lookUpPack(r.body.batch);
     return r.body.batch.map((message) => ({
       message,
+      to: message.op === 'send' && message.to.kind === 'user' ? lookups(message.to.userKey) : undefined,
       dequeueCount: r.dequeueCount,
       done: finish,
       defer: async (ms) => {
@@ -262,6 +299,18 @@ export class OutboundWorker {
         await finish();
       },
     }));
+  }
+
+  /**
+   * The 1:1 chats of a pack's recipients, in a few queries instead of a read per message (a failed query falls
+   * back to that read).
+   */
+  private lookUpPack(batch: readonly OutboundMessage[]): (userKey: string) => Promise<StoredConversation | undefined> {
+    const c = this.deps.conversations;
+    const keys = batch.flatMap((m) => (m.op === 'send' && m.to.kind === 'user' ? [m.to.userKey] : []));
+    if (keys.length < 2) return (key) => c.personalChat(key);
+    const found = c.personalChats(keys);
+    return (key) => found.then((map) => map.get(key), () => c.personalChat(key));
   }
 
   /**
@@ -307,79 +356,93 @@ export class OutboundWorker {
   // ---- send --------------------------------------------------------------------------------------------
 
   private async handleSend(job: Job, m: Send): Promise<void> {
-    const conv = await this.resolve(m.to);
+    const conv = await (job.to ?? this.resolve(m.to));
     if (!conv) {
       this.deps.log.info({ key: m.key.slice(0, 120), to: m.to.kind }, 'no conversation to send to; recorded as not installed');
       await this.settleSend(job, m, { state: 'notInstalled' });
       return;
     }
-    // Plan a slot, claim the row just before it (by about what a claim write takes lately), and send at the
-    // slot. A request that would leave later than `maxLateMs` after its slot is not sent in it: a new slot is
-    // planned (the claim kept), so the limits hold however slow storage is.
+    let held: Held | undefined;
+    try {
+      await this.sendAtSlot(job, m, conv, (h) => (held = h));
+    } catch (err) {
+      // Storage failed before the request left: the attempt goes back to pending rather than wait out its hold
+      // (and then count as cut off). Once the request has left, only its answer may settle the row.
+      const h = held as Held | undefined;
+      if (h && !h.out) await this.giveBack(m, h, 'storage trouble before the request').catch(() => {});
+      throw err;
+    } finally {
+      held?.release();
+    }
+  }
+
+  /**
+   * Plans a slot, claims the row saying the request leaves at that slot and never before (well ahead of it:
+   * what recent claim writes took at most), and sends at the slot while the send lease covers the time. A
+   * request that would leave later than `maxLateMs` after its slot is not sent in it: it takes a later one
+   * (the claim kept, its slot moved on when re-planned), so the limits hold however slow storage is.
+   */
+  private async sendAtSlot(job: Job, m: Send, conv: StoredConversation, onHeld: (h: Held) => void): Promise<void> {
+    const tenant = conv.tenantId ?? '';
+    let held: Held | undefined;
     let slot: number | undefined;
-    let claim: Extract<Claim, { kind: 'claimed' }> | undefined;
-    let window: WindowEntry | undefined;
-    let claimedAt = 0;
     for (let tries = 0; slot === undefined; tries++) {
       // Planning again keeps the claim (giving it back and claiming again would add two writes exactly when
-      // storage is slow), but never past its hold: then it is given back and the message waits in the queue.
-      const overdue = claim !== undefined && this.now() - claimedAt > 2 * this.opts.maxHoldMs;
-      const plan = overdue ? { deferUntil: this.now() + 1_000 } : await this.plan(conv);
+      // storage is slow), but never past what its hold allows: then it is given back and the message waits.
+      const overdue = held !== undefined && this.now() > held.sendBy - this.opts.maxHoldMs;
+      const plan = overdue ? { deferUntil: this.now() + 1_000 } : await this.plan(conv, held ? Math.max(held.slot, this.now() + 2 * this.claimLead) : 0);
       if ('deferUntil' in plan || tries >= 5) {
-        if (claim) {
-          await this.deps.deliveries.release(m, claim.etag, 'waiting for room', claim.attempt - 1);
-          if (window) this.stats.leave(window);
-        }
+        if (held) await this.giveBack(m, held, 'waiting for room');
         await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 1_000);
         return;
       }
-      if (!claim) {
+      if (!held) {
         await sleep(plan.at - this.claimLead - this.now());
         if (this.stopping) {
+          this.deps.tenant.giveBack(tenant, plan.at);
           await job.defer(0); // not claimed: another instance can take it straight away
           return;
         }
-        const before = this.now();
-        const got = await this.deps.deliveries.claim(m, this.opts.id, before, this.holdMs);
-        this.noteClaim(this.now() - before);
-        if (got.kind === 'busy') {
-          await job.defer(got.until - this.now() + 1_000);
+        held = await this.acquire(job, m, plan.at);
+        if (!held) return;
+        onHeld(held);
+      } else if (plan.at > held.slot) {
+        // The row says when the request leaves at the earliest: kept true, a kill meanwhile leaves it provably unsent.
+        const etag = await this.deps.deliveries.moveSlot(m, held.etag, plan.at);
+        if (etag === undefined) {
+          await job.defer(0); // no longer ours as we left it: whoever has it now decides
           return;
         }
-        if (got.kind === 'settled') {
-          await this.followUp(job, m, resultOf(got.row), got.row.conversationId);
-          return;
-        }
-        if (got.kind === 'cutOff') {
-          // The worker before us stopped between claiming and recording: the request may have reached Teams.
-          // Sending again could message the person twice; the row says so, and a feature can offer "resend".
-          await this.settleSend(job, m, {
-            state: 'failed',
-            reason: 'unconfirmed: the sender stopped before recording the answer; not sent again to avoid a duplicate',
-          });
-          return;
-        }
-        claim = got;
-        claimedAt = this.now();
-        window = this.stats.enter();
+        held.etag = etag;
+        held.slot = plan.at;
       }
       // Too late for its slot: it takes the next free slot of this instance's own (no storage call, the claim
       // kept) while that is within what the conversation's wider windows allow for, else plans again.
       for (let at = plan.at; at - plan.at <= CONVERSATION_SHIFT_MS; ) {
-        await sleep(at - this.now());
-        if (this.now() - at <= this.opts.maxLateMs) {
+        if (await this.inTime(at, held)) {
           slot = at;
           break;
         }
         this.stats.count('late');
-        at = await this.deps.tenant.take(conv.tenantId ?? '', this.now() - this.opts.maxLateMs / 2);
+        at = await this.deps.tenant.take(tenant, Math.max(held.slot, this.now() - this.opts.maxLateMs / 2));
       }
     }
-    if (!claim || !window) return;
+    if (!held) return;
     let sent: { activityId: string } | undefined;
     let error: unknown;
     const sentAt = this.now();
+    // The last check, synchronous with handing the request over: never before the slot its row states, never
+    // after its hold allows, and only under a confirmed promise of the send lease (so a kill can be settled).
+    if (sentAt < held.slot || sentAt > held.sendBy || !this.lease.covers(sentAt)) {
+      this.stats.count('late');
+      await this.giveBack(m, held, 'its slot passed');
+      await job.defer(0);
+      return;
+    }
+    held.out = true;
     const late = sentAt - slot;
+    const reachMs = this.lease.upToMs - sentAt;
+    const window = this.stats.enter();
     try {
       sent = await this.deps.transport.send(conv, m.content, { timeoutMs: this.opts.sendTimeoutMs });
     } catch (err) {
@@ -389,16 +452,86 @@ export class OutboundWorker {
     if (sent) {
       await this.deps.deliveries.settle(m, { state: 'sent', activityId: sent.activityId }, { conversationId: conv.conversationId });
       metrics.messageSent('sent');
-      this.stats.leave(window, { late, recordMs: this.now() - answeredAt, sendMs: answeredAt - sentAt });
+      this.stats.leave(window, { late, recordMs: this.now() - answeredAt, sendMs: answeredAt - sentAt, reachMs });
       await this.followUp(job, m, { state: 'sent', activityId: sent.activityId }, conv.conversationId, conv);
       return;
     }
-    this.stats.leave(window, { late, recordMs: 0, sendMs: answeredAt - sentAt });
+    this.stats.leave(window, { late, recordMs: 0, sendMs: answeredAt - sentAt, reachMs });
     const verdict = verdictOf(this.deps.transport.failure(error));
     if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
     metrics.messageSent(verdict.kind === 'throttled' ? 'throttled' : 'failed');
-    const outcome = await this.afterFailure(job, m, claim.etag, claim.attempt, conv, verdict);
+    const outcome = await this.afterFailure(job, m, held.etag, held.attempt, conv, verdict);
     if (outcome) await this.settleSend(job, m, outcome, conv.conversationId);
+  }
+
+  /** Waits for the slot (and the lease to cover it); whether the request can still leave within `maxLateMs` of it. */
+  private async inTime(at: number, held: Held): Promise<boolean> {
+    // Timers count from the event loop's cached time and can fire a little early: wait until it really is time.
+    for (let t = Math.max(at, held.slot); this.now() < t; ) await sleep(Math.ceil(t - this.now()));
+    const deadline = at + this.opts.maxLateMs;
+    if (!this.lease.covers(this.now())) {
+      // Briefly: a request sent late because of the lease eats the jitter the guard keeps for its way there.
+      this.stats.count('leaseWait');
+      await this.lease.cover(this.now(), Math.min(deadline, this.now() + LEASE_WAIT_MS));
+    }
+    const now = this.now();
+    return now <= deadline && now >= held.slot && this.lease.covers(now);
+  }
+
+  /** Gives a held attempt back unsent (to pending: this or another instance tries it again). */
+  private async giveBack(m: Send, held: Held, reason: string): Promise<void> {
+    await this.deps.deliveries.release(m, held.etag, reason, held.attempt - 1);
+  }
+
+  /**
+   * Claims the message's row for an attempt that will not leave before `slot`. Undefined when the job was dealt
+   * with instead: settled already (follow-ups run again), held by a live attempt (deferred), or cut off where
+   * the request may have left (recorded unconfirmed). A cut-off attempt that provably never left — its slot is
+   * later than its worker's last send lease — is taken over and sent.
+   */
+  private async acquire(job: Job, m: Send, slot: number): Promise<Held | undefined> {
+    const release = this.lease.hold(); // renewing from now: the send waits for nothing
+    let held: Held | undefined;
+    try {
+      held = await this.claimOrSettle(job, m, slot, release);
+      return held;
+    } finally {
+      if (!held) release();
+    }
+  }
+
+  private async claimOrSettle(job: Job, m: Send, slot: number, release: () => void): Promise<Held | undefined> {
+    for (let tries = 0; tries < 5; tries++) {
+      const before = this.now();
+      let got: Claim = await this.deps.deliveries.claim(m, this.lease.incarnation, before, this.holdMs, slot);
+      this.noteClaim(this.now() - before);
+      if (got.kind === 'cutOff') {
+        const row = got.row;
+        const upTo = row.holder && row.slot !== undefined ? await this.deps.leases.upTo(row.holder) : Number.POSITIVE_INFINITY;
+        if (row.slot === undefined || (upTo !== undefined && row.slot <= upTo)) {
+          // Its worker stopped when the request may have reached Teams: sending again could message the person
+          // twice. The row says so, and a feature can offer "resend".
+          this.stats.count('unconfirmed');
+          await this.settleSend(job, m, {
+            state: 'failed',
+            reason: 'unconfirmed: the sender stopped when the request may have left; not sent again to avoid a duplicate',
+          });
+          return undefined;
+        }
+        const taken = await this.deps.deliveries.takeOver(m, row, this.lease.incarnation, before, this.holdMs, slot);
+        if (!taken) continue; // the row changed meanwhile: look again
+        this.stats.count('resumed');
+        got = taken;
+      }
+      if (got.kind === 'claimed') {
+        return { etag: got.etag, attempt: got.attempt, slot, sendBy: before + 3 * this.opts.maxHoldMs, out: false, release };
+      }
+      if (got.kind === 'busy') await job.defer(got.until - this.now() + 1_000);
+      else await this.followUp(job, m, resultOf(got.row), got.row.conversationId);
+      return undefined;
+    }
+    await job.defer(1_000);
+    return undefined;
   }
 
   /** Records a send's end, then its follow-ups. */
@@ -460,7 +593,7 @@ export class OutboundWorker {
     }
     const conv = turn.post.conversation;
     for (let tries = 0; ; tries++) {
-      const plan = await this.plan(conv);
+      const plan = await this.plan(conv, 0);
       if ('deferUntil' in plan || this.stopping || tries >= 5) {
         await this.deps.posts.endUpdate(kind, id, m.version, false);
         await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 0);
@@ -526,10 +659,14 @@ export class OutboundWorker {
     return { state: 'failed', reason: verdict.reason };
   }
 
-  /** A request slot for this conversation: under its windows and the tenant's, as agreed with the other instances. */
-  private async plan(conv: StoredConversation): Promise<{ at: number } | { deferUntil: number }> {
+  /**
+   * A request slot for this conversation, not before `notBefore`: under its windows and the tenant's, as agreed
+   * with the other instances.
+   */
+  private async plan(conv: StoredConversation, notBefore: number): Promise<{ at: number } | { deferUntil: number }> {
     await this.deps.transport.prepare(conv);
     const cid = rootOf(conv.conversationId);
+    const tenant = conv.tenantId ?? '';
     const budget = this.deps.conversationBudget;
     return budget.exclusive(cid, async () => {
       for (let tries = 0; tries < 8; tries++) {
@@ -542,10 +679,12 @@ export class OutboundWorker {
           await sleep(allowed - now - 100);
           continue;
         }
-        // With no conversation limit in the way, a slot just past is still good (jitter the guard covers).
-        const slot = await this.deps.tenant.take(conv.tenantId ?? '', allowed > now ? allowed : now - 1_000);
+        // The slot leaves time to write its conversation window and its claim (or the claim's new slot) before
+        // it: a slot due sooner would only be missed.
+        const from = Math.max(notBefore || now + 2 * this.claimLead, allowed);
+        const slot = await this.deps.tenant.take(tenant, from);
         if (await budget.commit(cid, Math.max(slot, this.now()))) return { at: slot };
-        this.deps.tenant.giveBack(conv.tenantId ?? '', slot);
+        this.deps.tenant.giveBack(tenant, slot);
       }
       return { deferUntil: this.now() + 1_000 };
     });
@@ -568,22 +707,19 @@ export class OutboundWorker {
 
   /** The last claim writes' times (ms), for the lead. */
   private readonly claimTimes: number[] = [];
-  private claimP90 = 10;
 
   private noteClaim(ms: number): void {
     this.claimTimes.push(ms);
     if (this.claimTimes.length > 50) this.claimTimes.shift();
-    const sorted = [...this.claimTimes].sort((a, b) => a - b);
-    this.claimP90 = sorted[Math.floor(sorted.length * 0.9)] ?? ms;
   }
 
   /**
-   * How far ahead of its slot a row is claimed: what 9 in 10 recent claims took, plus 5 ms (at most 1 s), so
-   * the request leaves on time even when storage is slow. As short as storage allows: a kill between the
-   * claim and the request leaves an unconfirmed attempt that is not resent.
+   * How far ahead of its slot a row is claimed: the longest of the recent claim writes, plus 10 ms (at most 1 s),
+   * so the request leaves on time even when storage is slow. Early costs nothing after a kill: the row says the
+   * slot, and an attempt whose slot the worker's send lease never reached is sent again.
    */
   private get claimLead(): number {
-    return Math.min(1_000, this.claimP90 + 5);
+    return Math.min(1_000, Math.max(10, ...this.claimTimes) + 10);
   }
 
   /** How long a claimed attempt is ours: re-planning (given up after twice `maxHoldMs`), one request, recording. */

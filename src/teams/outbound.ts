@@ -67,6 +67,7 @@ export async function startOutbound(s: OutboundSetup): Promise<Outbound> {
       conversations: s.conversations,
       tenant: budgets.tenant,
       conversationBudget: budgets.conversations,
+      leases: budgets.leases,
       transport: new TeamsTransport(s.adapter, s.botAppId),
       listeners: outbox.listeners,
       outbox,
@@ -76,6 +77,8 @@ export async function startOutbound(s: OutboundSetup): Promise<Outbound> {
     { maxLateMs: (s.guardMs ?? 40) / 2, ...s.worker },
   );
   worker.start();
+  // Workers' send leases matter until their attempts are settled (minutes); a week later they are forgotten.
+  void budgets.leases.sweep(Date.now() - 7 * 24 * 3_600_000).catch((err: unknown) => s.log.warn({ err }, 'could not sweep old send leases'));
   const settled = async (timeoutMs = 30_000) => {
     const end = Date.now() + timeoutMs;
     // Twice in a row: a message can move from the queue to the worker between the two looks.

@@ -50,4 +50,21 @@ describe('ConversationStore', () => {
     expect((await store.personalChat('29:u0'))?.conversationId).toBe('a:0');
     expect((await store.conversation('a:120'))?.user?.name).toBe('User 120');
   });
+
+  it('looks up many people’s chats at once (more than one query’s worth), by either id, leaving out the unknown', async () => {
+    const store = await ConversationStore.open(testTables(), new ManualClock());
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      ...personal,
+      conversationId: `a:${i}`,
+      user: { id: `29:u${i}`, aadObjectId: `aad-u${i}`, name: `User ${i}` },
+    }));
+    await store.rememberAll(many);
+    const keys = [...many.map((_, i) => `aad-u${i}`), '29:u3', 'nobody', "o'brien/x#1", 'aad-u5'];
+    const found = await store.personalChats(keys);
+    expect(found.size).toBe(41);
+    expect(found.get('aad-u39')?.conversationId).toBe('a:39');
+    expect(found.get('29:u3')?.conversationId).toBe('a:3');
+    expect(found.has('nobody')).toBe(false);
+    expect(found.has("o'brien/x#1")).toBe(false);
+  });
 });

@@ -1,0 +1,189 @@
+import { odata, type TableClient } from '@azure/data-tables';
+import type { Logger } from '../log.js';
+import { readEntity } from '../storage/entities.js';
+import { isConflict, isPreconditionFailed, safeKey } from '../storage/tables.js';
+
+/*
+ * Rows `OutboundBudget` PK 'worker', RK <worker incarnation> → `upTo` (ms): no request of that worker leaves
+ * later than this. A worker writes it ahead of its sends (a heartbeat that promises), every `everyMs` while it
+ * holds claims, and sends only while a confirmed write covers the time.
+ *
+ * What that settles after a SIGKILL: an attempt whose claim says it leaves at `slot` (never earlier) and whose
+ * worker's last `upTo` is before `slot` provably never left, so it can be sent again without a duplicate. Only
+ * attempts with a slot at or before the last `upTo` — the last `everyMs` + a renewal's lag of the worker's
+ * life — stay unconfirmed.
+ */
+const PARTITION = 'worker';
+
+export interface LeaseOptions {
+  /** Renew this often while claims are out. */
+  everyMs: number;
+  /** A renewal never reaches further ahead than this. */
+  maxReachMs: number;
+  now: () => number;
+}
+
+/** The stored promises of every worker (one small partition). */
+export class LeaseStore {
+  constructor(private readonly table: TableClient) {}
+
+  /** Writes a worker's `upTo` (created on first use, then ETag-guarded: an older write landing late is refused). */
+  async write(incarnation: string, upTo: number, etag: string | undefined): Promise<string> {
+    const entity = { partitionKey: PARTITION, rowKey: safeKey(incarnation), upTo };
+    try {
+      const res = etag
+        ? await this.table.updateEntity(entity, 'Merge', { etag })
+        : await this.table.createEntity(entity);
+      return res.etag ?? '';
+    } catch (err) {
+      if (!isConflict(err) && !isPreconditionFailed(err)) throw err;
+    }
+    // A write of ours that landed although its answer was lost (the client retried): keep the larger value.
+    const row = await this.row(incarnation);
+    if (!row) throw new Error(`send lease ${incarnation} vanished`);
+    return this.write(incarnation, Math.max(upTo, row.upTo), row.etag);
+  }
+
+  /** How far a worker's promise reached: undefined when it never wrote one (it never sent anything). */
+  async upTo(incarnation: string): Promise<number | undefined> {
+    return (await this.row(incarnation))?.upTo;
+  }
+
+  /** Forgets workers whose last promise is older than `before` (long after any of their claims was settled). */
+  async sweep(before: number): Promise<void> {
+    const rows = this.table.listEntities<{ upTo: number }>({
+      queryOptions: { filter: odata`PartitionKey eq ${PARTITION} and upTo lt ${before}`, select: ['upTo'] },
+    });
+    for await (const e of rows) await this.table.deleteEntity(PARTITION, e.rowKey ?? '').catch(() => {});
+  }
+
+  private async row(incarnation: string): Promise<{ upTo: number; etag: string } | undefined> {
+    const e = await readEntity<{ upTo: number }>(this.table, PARTITION, safeKey(incarnation));
+    return e ? { upTo: Number(e.upTo), etag: e.etag } : undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+
+/**
+ * This worker's permission to send. While claims are out (`hold()`), it writes `upTo` = the renewal's start +
+ * `reach` every `everyMs`, where reach is what the recent renewals took to land after the one before them
+ * started, and a quarter more + 10 ms (at least two intervals): the next confirmed write normally arrives before
+ * the last one runs out, so sends do not wait, and the reach (what a kill leaves unsure) is as short as
+ * storage allows. Idle, nothing is written.
+ */
+export class SendLease {
+  /** Confirmed by storage: this worker sends nothing after it. */
+  private upTo = 0;
+  private etag: string | undefined;
+  private holds = 0;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeLoop: (() => void) | undefined;
+  private readonly waiters: (() => void)[] = [];
+  /** ms from each renewal's start to the next renewal's confirmation (what the reach must cover). */
+  private readonly gaps: number[] = [];
+  private lastStart: number | undefined;
+
+  constructor(
+    private readonly store: LeaseStore,
+    readonly incarnation: string,
+    private readonly log: Logger,
+    private readonly opts: LeaseOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run().catch((err: unknown) => this.log.error({ err }, 'outbound send lease stopped'));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeLoop?.();
+    await this.loop;
+    this.wakeAll();
+  }
+
+  /** A claim is out until the returned function is called: the lease is kept renewed meanwhile. */
+  hold(): () => void {
+    this.holds++;
+    this.wakeLoop?.();
+    let done = false;
+    return () => {
+      if (!done) this.holds--;
+      done = true;
+    };
+  }
+
+  /** The confirmed promise: nothing is sent after it (ms). */
+  get upToMs(): number {
+    return this.upTo;
+  }
+
+  /** May a request leave at `at`? (A confirmed promise covers it.) */
+  covers(at: number): boolean {
+    return at <= this.upTo;
+  }
+
+  /** Waits until a promise covers `at`, at most until `deadline`; false when none came. */
+  async cover(at: number, deadline: number): Promise<boolean> {
+    while (!this.covers(at)) {
+      const now = this.opts.now();
+      if (now >= deadline || !this.running) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, deadline - now);
+        function done() {
+          clearTimeout(t);
+          resolve();
+        }
+        this.waiters.push(done);
+      });
+    }
+    return true;
+  }
+
+  /** How far ahead the next renewal reaches: what the latest renewals needed, with a margin. */
+  private get reachMs(): number {
+    const recent = this.gaps.length ? Math.max(...this.gaps) : this.opts.everyMs * 2;
+    return Math.min(this.opts.maxReachMs, Math.max(2 * this.opts.everyMs, 1.25 * recent + 10));
+  }
+
+  private wakeAll(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      if (this.holds === 0) {
+        this.lastStart = undefined; // idle: the next renewal's gap is not a measure of storage
+        await new Promise<void>((resolve) => {
+          this.wakeLoop = resolve;
+          if (this.holds > 0 || !this.running) resolve();
+        });
+        continue;
+      }
+      const started = this.opts.now();
+      await this.renew(started);
+      await sleep(started + this.opts.everyMs - this.opts.now());
+    }
+  }
+
+  private async renew(started: number): Promise<void> {
+    const upTo = started + this.reachMs;
+    try {
+      this.etag = await this.store.write(this.incarnation, upTo, this.etag);
+      this.upTo = Math.max(this.upTo, upTo);
+      const confirmed = this.opts.now();
+      if (this.lastStart !== undefined) {
+        this.gaps.push(confirmed - this.lastStart);
+        if (this.gaps.length > 20) this.gaps.shift();
+      }
+      this.lastStart = started;
+    } catch (err) {
+      this.log.warn({ err }, 'could not renew the outbound send lease; sends wait for it');
+      this.etag = undefined;
+    }
+    this.wakeAll();
+  }
+}
