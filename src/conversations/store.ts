@@ -131,12 +131,13 @@ export class ConversationStore {
     for (let i = 0; i < keys.length; i += 14) chunks.push(keys.slice(i, i + 14));
     await Promise.all(
       chunks.map(async (chunk) => {
-        const rows = chunk.map((k) => odata`RowKey eq ${safeKey(k)}`).join(' or ');
+        const keyOfRow = new Map(chunk.map((k) => [safeKey(k), k]));
+        const rows = [...keyOfRow.keys()].map((row) => odata`RowKey eq ${row}`).join(' or ');
         for await (const e of this.table.listEntities<{ json: string }>({
           queryOptions: { filter: `PartitionKey eq 'personal' and (${rows})`, select: ['RowKey', 'json'] },
         })) {
           const conv = fromJsonColumn<StoredConversation | undefined>(e.json, undefined);
-          const key = chunk.find((k) => safeKey(k) === e.rowKey);
+          const key = keyOfRow.get(e.rowKey ?? '');
           if (conv && key !== undefined) found.set(key, conv);
         }
       }),
