@@ -626,7 +626,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     cleanups.push(() => scheduler.stop());
 
     // Each activity is one turn: one correlation id for its log lines and for the sends it starts.
-    const inFlight = new InFlightRequests();
+    const inFlight = new InFlightRequests({
+      concurrent: config.env.TURN_CONCURRENCY,
+      maxWaitMs: config.env.TURN_QUEUE_MS,
+      maxWaiting: 10 * config.env.TURN_CONCURRENCY,
+    });
     const runActivity = activityRunner(adapter, (ctx) => bot.run(ctx), log);
     const server: Server = createHttpServer({
       log,

@@ -51,6 +51,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** On SIGTERM: how long requests, sends and jobs in flight get to finish before the process exits anyway. */
   SHUTDOWN_TIMEOUT_SECONDS: int(20, 1, 600),
+  /** Turns (activity requests) handled at once; more wait in line (src/http/inflight.ts). */
+  TURN_CONCURRENCY: int(64, 1, 10_000),
+  /** A turn that could not start within this many ms is answered 503 + Retry-After (well inside Teams' ~15 s). */
+  TURN_QUEUE_MS: int(5_000, 0, 60_000),
   /** Set → requests, dependencies, exceptions and the app's figures go to Application Insights. */
   APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText,
 

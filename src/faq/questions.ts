@@ -112,21 +112,17 @@ export class QuestionStore {
     const key = splitId(id);
     if (!key) return undefined;
     const voteKey = user.aadObjectId ?? user.id;
-    let previous: boolean | undefined;
-    try {
-      previous = (await this.feedback.getEntity<{ helpful: boolean }>(id, voteKey)).helpful;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    if (previous === helpful) return this.get(id);
+    // The voter's earlier vote and the question are read side by side: one round trip, not two.
+    const [earlier, first] = await Promise.all([
+      readEntity<{ helpful: boolean }>(this.feedback, id, voteKey),
+      readEntity<QuestionEntity>(this.questions, key.pk, key.rk),
+    ]);
+    if (!first) return undefined;
+    const previous = earlier?.helpful;
+    if (previous === helpful) return fromEntity(first);
     for (let attempt = 0; attempt < 10; attempt++) {
-      let current: QuestionEntity & { etag: string };
-      try {
-        current = await this.questions.getEntity<QuestionEntity>(key.pk, key.rk);
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
+      const current = attempt === 0 ? first : await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
+      if (!current) return undefined;
       const next = { helpful: current.helpful, notHelpful: current.notHelpful };
       if (previous === true) next.helpful--;
       if (previous === false) next.notHelpful--;

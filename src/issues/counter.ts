@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
+import { isStorageUnavailable } from '../storage/call-policy.js';
 import { isConflict, isPreconditionFailed, safeKey } from '../storage/tables.js';
 import { readEntity, retryOnConflict } from '../storage/entities.js';
 
@@ -44,6 +45,16 @@ export class RefCounter {
    * and the loop reads the real value.
    */
   private cached: { n: number; etag: string } | null = null;
+  /**
+   * This instance's allocations, one after another: concurrent reports on one instance would otherwise all
+   * try the same cached ETag, all but one get 412, re-read and retry (calls growing with the square of the
+   * burst, each retry after a back-off). In turn, each allocation is one transaction on the cached ETag;
+   * only other instances' allocations still cost a 412 and a re-read.
+   */
+  private tail: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  /** When storage did not answer an allocation: the ones already waiting behind it fail at once, not one by one. */
+  private unavailable: { upTo: number; err: unknown } | undefined;
 
   constructor(
     private readonly table: TableClient,
@@ -64,7 +75,22 @@ export class RefCounter {
    * The next number, or the number this idempotency key already got. Retries on 412 with jitter.
    * `withNumber` adds rows of this partition to the same transaction (the new issue's repair marker).
    */
-  async allocate(
+  allocate(now: Date, idempotencyKey?: string, withNumber?: (n: number) => MetaRow[]): Promise<Allocation> {
+    const seq = ++this.queued;
+    const turn = this.tail.then(async () => {
+      if (this.unavailable && seq <= this.unavailable.upTo) throw this.unavailable.err;
+      try {
+        return await this.allocateNow(now, idempotencyKey, withNumber);
+      } catch (err) {
+        if (isStorageUnavailable(err)) this.unavailable = { upTo: this.queued, err };
+        throw err;
+      }
+    });
+    this.tail = turn.catch(() => {});
+    return turn;
+  }
+
+  private async allocateNow(
     now: Date,
     idempotencyKey?: string,
     withNumber?: (n: number) => MetaRow[],
