@@ -64,6 +64,40 @@ describe('attempts a stopped worker left behind', () => {
     expect(suite.connector.counts.delivered).toBe(7);
   }, 120_000);
 
+  it('does not wait out the hold of a worker gone silent: ends its lease and sends what it never reached, once', async () => {
+    const account = suite.account();
+    const chats = await account.conversations();
+    const users = Array.from({ length: 6 }, (_, i) => `g${i}`);
+    await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
+    const messages = users.map((u): OutboundMessage => ({
+      op: 'send',
+      key: `plan:gone:${u}`,
+      to: { kind: 'user', userKey: `aad-${u}` },
+      content: 'FieldLedger goes live on Monday',
+      topic: 'broadcast:gone',
+    }));
+    // A worker that went silent 30 s ago; its claims' holds run for another ten minutes.
+    const gone = 'silent.0003';
+    const leases = new LeaseStore(await account.tables.table(BUDGET_TABLE));
+    const upTo = Date.now() - 30_000;
+    await leases.write(gone, upTo, undefined);
+    const store = await DeliveryStore.open(account.tables);
+    const holdUntil = upTo + 600_000;
+    for (const [i, m] of messages.entries()) await store.claim(m, gone, upTo - 500, 600_500, upTo + 1 + i * 40);
+
+    const { outbox } = await account.instance(25);
+    await outbox.enqueue(messages);
+    const rows = await account.settled(messages, 60_000);
+    // Sent while the old holds still ran, once each, by the new worker; the silent worker's lease is ended.
+    expect(Date.now()).toBeLessThan(holdUntil);
+    for (const [i, u] of users.entries()) {
+      expect(suite.connector.deliveries.get(`a:chat-${u}`), u).toHaveLength(1);
+      expect(rows[i]).toMatchObject({ state: 'sent' });
+      expect(rows[i]!.holder).not.toBe(gone);
+    }
+    expect(await leases.read(gone)).toMatchObject({ revoked: true, upTo });
+  }, 90_000);
+
   it('a live worker only sends under a lease it has confirmed in storage, which reaches past each send', async () => {
     const account = suite.account();
     const chats = await account.conversations();
