@@ -1,5 +1,6 @@
 /**
- * npm run bench:broadcast [-- --recipients 10000 --json --tenant 50 --seed 7 --latency 30 --kill-at 0.4]
+ * npm run bench:broadcast [-- --recipients 10000 --json --tenant 50 --seed 7 --latency 30 --kill-at 0.4 --runs 1,2,3
+ *                            --worker '{"leaseEveryMs":25}']
  *
  * Sends one message to N 1:1 recipients through the real outbound path (QueueOutbox → Storage queue →
  * outbound worker processes → botbuilder connector client) against the Teams connector stand-in
@@ -23,6 +24,7 @@ import type { OutboundMessage } from '../../src/outbound/message.js';
 import { QueueOutbox } from '../../src/outbound/outbox.js';
 import { OutboundQueue } from '../../src/outbound/queue.js';
 import { percentiles, type StatsSnapshot } from '../../src/outbound/stats.js';
+import type { WorkerOptions } from '../../src/outbound/worker.js';
 import { startAzurite } from '../../src/storage/azurite.js';
 import { openQueue, queueName } from '../../src/storage/queues.js';
 import { Tables } from '../../src/storage/tables.js';
@@ -37,6 +39,8 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '30' },
     'kill-at': { type: 'string', default: '0.4' },
     runs: { type: 'string', default: '1,2,3' },
+    /** Worker options for the sending processes (JSON), to measure a setting before changing its default. */
+    worker: { type: 'string', default: '{}' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -146,7 +150,7 @@ async function run(name: string, instances: number, kill: boolean): Promise<RunR
   say(`  run ${name}: enqueued ${N} in ${((Date.now() - e0) / 1000).toFixed(1)} s`);
 
   const spawnWorker = (id: string) =>
-    new WorkerProcess({ storage: azurite.connectionString, prefix, tenant: TENANT, id });
+    new WorkerProcess({ storage: azurite.connectionString, prefix, tenant: TENANT, id, worker: JSON.parse(values.worker) as Partial<WorkerOptions> });
   const workers = Array.from({ length: instances }, (_, i) => spawnWorker(`${name}-w${i + 1}`));
   await Promise.all(workers.map((w) => w.ready));
   const start = Date.now();

@@ -463,6 +463,8 @@ export class OutboundWorker {
       return;
     }
     held.out = true;
+    // The lease only has to cover requests leaving: it need not be renewed while this one's answer is recorded.
+    held.release();
     const late = sentAt - slot;
     const reachMs = this.lease.upToMs - sentAt;
     const window = this.stats.enter();
