@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BUDGET_TABLE } from '../../src/outbound/budget.js';
 import { DeliveryStore } from '../../src/outbound/deliveries.js';
-import type { OutboundMessage } from '../../src/outbound/message.js';
 import { LeaseStore } from '../../src/outbound/send-lease.js';
-import { personalChat, standInSuite, until } from './support.js';
+import { personalChat, sendsTo, standInSuite, until } from './support.js';
 
 const suite = standInSuite({ tenantPerSecond: 25 });
 
@@ -19,13 +18,7 @@ describe('attempts a stopped worker left behind', () => {
     // Twelve recipients, and one more (`never`) for the last case below.
     const users = [...Array.from({ length: 12 }, (_, i) => `c${i}`), 'never'];
     await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
-    const all = users.map((u): OutboundMessage => ({
-      op: 'send',
-      key: `plan:cutoff:${u}`,
-      to: { kind: 'user', userKey: `aad-${u}` },
-      content: 'FieldLedger goes live on Monday',
-      topic: 'broadcast:cutoff',
-    }));
+    const all = sendsTo(users, 'plan:cutoff:', 'FieldLedger goes live on Monday', 'broadcast:cutoff');
     const messages = all.slice(0, 12);
     const never = all[12]!;
 
@@ -69,13 +62,7 @@ describe('attempts a stopped worker left behind', () => {
     const chats = await account.conversations();
     const users = Array.from({ length: 6 }, (_, i) => `g${i}`);
     await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
-    const messages = users.map((u): OutboundMessage => ({
-      op: 'send',
-      key: `plan:gone:${u}`,
-      to: { kind: 'user', userKey: `aad-${u}` },
-      content: 'FieldLedger goes live on Monday',
-      topic: 'broadcast:gone',
-    }));
+    const messages = sendsTo(users, 'plan:gone:', 'FieldLedger goes live on Monday', 'broadcast:gone');
     // A worker that went silent 30 s ago; its claims' holds run for another ten minutes.
     const gone = 'silent.0003';
     const leases = new LeaseStore(await account.tables.table(BUDGET_TABLE));
@@ -107,12 +94,7 @@ describe('attempts a stopped worker left behind', () => {
     const incarnation = outbound.worker.lease.incarnation;
     const leases = new LeaseStore(await account.tables.table(BUDGET_TABLE));
     expect(await leases.upTo(incarnation)).toBeUndefined(); // idle: nothing written
-    const messages = users.map((u): OutboundMessage => ({
-      op: 'send',
-      key: `tip:${u}`,
-      to: { kind: 'user', userKey: `aad-${u}` },
-      content: 'Tip of the week',
-    }));
+    const messages = sendsTo(users, 'tip:', 'Tip of the week');
     await outbound.outbox.enqueue(messages);
     await account.settled(messages, 60_000);
     await until(async () => (await leases.upTo(incarnation)) !== undefined, 5_000, 'a lease row');

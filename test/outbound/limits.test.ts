@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../src/outbound/message.js';
-import { channel, personalChat, standInSuite, TestAccount } from './support.js';
+import { channel, personalChat, sendsTo, standInSuite, TestAccount } from './support.js';
 
 // A low tenant limit, so it binds with a few hundred messages.
 const TENANT_LIMIT = 20;
@@ -55,12 +55,7 @@ describe('Teams limits, held across instances', () => {
     await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
     const first = await account.instance(TENANT_LIMIT, 'first');
     await account.instance(TENANT_LIMIT, 'second');
-    const messages = users.map((u): OutboundMessage => ({
-      op: 'send',
-      key: `shared:${u}`,
-      to: { kind: 'user', userKey: `aad-${u}` },
-      content: 'Tip of the week',
-    }));
+    const messages = sendsTo(users, 'shared:', 'Tip of the week');
     await first.outbox.enqueue(messages); // four packs of 50
     const rows = await account.settled(messages, 90_000);
     expect(rows.every((r) => r.state === 'sent')).toBe(true);
