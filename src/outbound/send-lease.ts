@@ -232,7 +232,9 @@ export class SendLease {
   }
 
   private async renew(started: number): Promise<void> {
-    const upTo = started + this.reachMs;
+    // Never lower than a promise already confirmed (the reach shrinks as storage speeds up): whoever reads the
+    // row — a successor deciding what provably never left — must read the furthest this worker may send.
+    const upTo = Math.max(this.upTo, started + this.reachMs);
     try {
       this.etag = await this.store.write(this.incarnation, upTo, this.etag);
       this.upTo = Math.max(this.upTo, upTo);
