@@ -7,29 +7,15 @@
  * It prints one JSON line `{"ready":true}` when it takes messages, then its stats once a second; SIGTERM
  * stops it cleanly (in-flight sends finish, waiting ones go back to the queue).
  */
-import { PostStore } from '../src/conversations/posts.js';
-import { ConversationStore } from '../src/conversations/store.js';
-import { systemClock } from '../src/clock.js';
 import { createLogger } from '../src/log.js';
-import { Tables } from '../src/storage/tables.js';
-import { createAdapter } from '../src/teams/adapter.js';
-import { startOutbound } from '../src/teams/outbound.js';
+import { startStandaloneOutbound } from '../src/teams/outbound.js';
 
 const env = process.env;
-const storage = env.OUTBOUND_STORAGE ?? '';
-const prefix = env.OUTBOUND_PREFIX ?? '';
-const log = createLogger('warn');
-const tables = new Tables(storage, prefix);
-const outbound = await startOutbound({
-  tables,
-  queueAccount: storage,
-  prefix,
-  adapter: createAdapter({ kind: 'local' }, log),
-  botAppId: '',
-  conversations: await ConversationStore.open(tables, systemClock),
-  posts: await PostStore.open(tables),
+const outbound = await startStandaloneOutbound({
+  storage: env.OUTBOUND_STORAGE ?? '',
+  prefix: env.OUTBOUND_PREFIX ?? '',
   tenantSendsPerSecond: Number(env.OUTBOUND_TENANT ?? 50),
-  log,
+  log: createLogger('warn'),
   worker: { id: env.OUTBOUND_ID ?? `w${process.pid}`, ...(env.OUTBOUND_WORKER ? JSON.parse(env.OUTBOUND_WORKER) : {}) },
 });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);

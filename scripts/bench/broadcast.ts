@@ -1,5 +1,6 @@
 /**
- * npm run bench:broadcast [-- --recipients 10000 --json --tenant 50 --seed 7 --latency 30 --kill-at 0.4]
+ * npm run bench:broadcast [-- --recipients 10000 --json --tenant 50 --seed 7 --latency 30 --kill-at 0.4 --runs 1,2,3
+ *                            --worker '{"leaseEveryMs":25}']
  *
  * Sends one message to N 1:1 recipients through the real outbound path (QueueOutbox → Storage queue →
  * outbound worker processes → botbuilder connector client) against the Teams connector stand-in
@@ -23,6 +24,7 @@ import type { OutboundMessage } from '../../src/outbound/message.js';
 import { QueueOutbox } from '../../src/outbound/outbox.js';
 import { OutboundQueue } from '../../src/outbound/queue.js';
 import { percentiles, type StatsSnapshot } from '../../src/outbound/stats.js';
+import type { WorkerOptions } from '../../src/outbound/worker.js';
 import { startAzurite } from '../../src/storage/azurite.js';
 import { openQueue, queueName } from '../../src/storage/queues.js';
 import { Tables } from '../../src/storage/tables.js';
@@ -37,6 +39,8 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '30' },
     'kill-at': { type: 'string', default: '0.4' },
     runs: { type: 'string', default: '1,2,3' },
+    /** Worker options for the sending processes (JSON), to measure a setting before changing its default. */
+    worker: { type: 'string', default: '{}' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -101,6 +105,12 @@ interface RunResult {
   wallSeconds: number;
   killedAt?: number;
   resumedRequestsPerSecond?: number;
+  /** Median of the per-10-second request rates from the restart to the last request (the resumed phase alone). */
+  resumedSustainedPerSecond?: number;
+  /** Seconds from the restart to the last request (the resumed phase, including any wait for the killed worker's work). */
+  resumedSeconds?: number;
+  /** Requests per 10 s window from the first request, per second (where the rate went). */
+  timeline: number[];
   workerCounts: Record<string, number>;
   window: {
     requestToAnswerP99: number;
@@ -140,7 +150,7 @@ async function run(name: string, instances: number, kill: boolean): Promise<RunR
   say(`  run ${name}: enqueued ${N} in ${((Date.now() - e0) / 1000).toFixed(1)} s`);
 
   const spawnWorker = (id: string) =>
-    new WorkerProcess({ storage: azurite.connectionString, prefix, tenant: TENANT, id });
+    new WorkerProcess({ storage: azurite.connectionString, prefix, tenant: TENANT, id, worker: JSON.parse(values.worker) as Partial<WorkerOptions> });
   const workers = Array.from({ length: instances }, (_, i) => spawnWorker(`${name}-w${i + 1}`));
   await Promise.all(workers.map((w) => w.ready));
   const start = Date.now();
@@ -171,11 +181,15 @@ async function run(name: string, instances: number, kill: boolean): Promise<RunR
   const first = times[0] ?? start;
   const last = times.at(-1) ?? start;
   const requestsPerSecond = times.length / Math.max(0.001, (last - first) / 1000);
-  const perTen: number[] = [];
-  for (let at = first; at + 10_000 <= last; at += 10_000)
-    perTen.push(times.filter((t) => t >= at && t < at + 10_000).length / 10);
+  const perTen = tenSecondRates(times, first, last);
   const sustained = percentiles(perTen).p50 || requestsPerSecond;
   const resumed = restartAt === undefined ? undefined : times.filter((t) => t >= restartAt);
+  const resumedFirst = resumed?.[0];
+  const resumedLast = resumed?.at(-1);
+  const resumedSustained =
+    resumed && resumedFirst !== undefined && resumedLast !== undefined
+      ? percentiles(tenSecondRates(resumed, resumedFirst, resumedLast)).p50
+      : undefined;
   const tally = connector.tally(chats.map((c) => c.conversationId));
   const rows = await deliveries.tally(topic);
   const worst = (f: (s: StatsSnapshot) => number) => Math.max(0, ...finished.map(f));
@@ -203,6 +217,9 @@ async function run(name: string, instances: number, kill: boolean): Promise<RunR
     ...(resumed && resumed.length > 1
       ? { resumedRequestsPerSecond: round(resumed.length / (((resumed.at(-1) ?? 0) - (resumed[0] ?? 0)) / 1000)) }
       : {}),
+    ...(resumedSustained ? { resumedSustainedPerSecond: round(resumedSustained) } : {}),
+    ...(restartAt !== undefined && resumedLast !== undefined ? { resumedSeconds: round((resumedLast - restartAt) / 1000) } : {}),
+    timeline: tenSecondRates(times, first, last + 10_000).map((r) => round(r)),
     workerCounts: finished.reduce<Record<string, number>>((sum, f) => {
       for (const [k, v] of Object.entries(f.counts)) sum[k] = (sum[k] ?? 0) + v;
       return sum;
@@ -220,6 +237,13 @@ async function run(name: string, instances: number, kill: boolean): Promise<RunR
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
+/** Requests per second in each whole 10 s window from `first` while the window ends by `last`. */
+function tenSecondRates(times: readonly number[], first: number, last: number): number[] {
+  const rates: number[] = [];
+  for (let at = first; at + 10_000 <= last; at += 10_000) rates.push(times.filter((t) => t >= at && t < at + 10_000).length / 10);
+  return rates;
+}
+
 const plan: [string, number, boolean][] = [
   ['1', 1, false],
   ['2', 1, true],
@@ -235,7 +259,8 @@ for (const [name, instances, kill] of plan.filter(([n]) => String(values.runs).s
       `  requests/s ${r.requestsPerSecond} (${(r.ratioToTenantLimit * 100).toFixed(1)}% of ${TENANT}/s), sustained ${r.sustainedPerSecond}/s (${(r.sustainedRatio * 100).toFixed(1)}%), busiest 1 s: ${r.busiestSecond}`,
       `  429 self-caused ${r.selfCaused429} (injected 429 ${r.injected429}, 502 ${r.injected502}, 403 ${r.blocked403})`,
       `  delivered ${r.delivered}/${N}, duplicates ${r.duplicates}, missed ${r.missed}, blocked ${r.blockedRecipients}; rows ${JSON.stringify(r.rows)}`,
-      `  wall ${r.wallSeconds} s${r.killedAt !== undefined ? `; killed after ${r.killedAt} deliveries, resumed at ${r.resumedRequestsPerSecond ?? '?'} requests/s` : ''}`,
+      `  wall ${r.wallSeconds} s${r.killedAt !== undefined ? `; killed after ${r.killedAt} deliveries, resumed at ${r.resumedRequestsPerSecond ?? '?'} requests/s (sustained ${r.resumedSustainedPerSecond ?? '?'}/s, ${((r.resumedSustainedPerSecond ?? 0) / TENANT * 100).toFixed(1)}%; last request ${r.resumedSeconds ?? '?'} s after the restart)` : ''}`,
+      `  per 10 s: ${r.timeline.join(' ')}`,
       `  workers: ${JSON.stringify(r.workerCounts)}`,
       `  kill window: request→answer p99 ${r.window.requestToAnswerP99} ms, answer→record p50 ${r.window.answerToRecordP50} / p99 ${r.window.answerToRecordP99} ms, share of time a request was out unrecorded ${(r.window.exposedShare * 100).toFixed(1)}%; send lease reach p50 ${Math.round(r.window.leaseReachP50)} / max ${Math.round(r.window.leaseReachMax)} ms (a kill leaves unconfirmed what was planned within it)`,
     ].join('\n'),

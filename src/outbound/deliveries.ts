@@ -39,8 +39,8 @@ export type Claim =
   | { kind: 'claimed'; etag: string; attempt: number }
   /** Already settled: do the follow-ups again (idempotent) and drop the queue message. */
   | { kind: 'settled'; row: DeliveryRow }
-  /** Another live worker is sending it; look again after `until`. */
-  | { kind: 'busy'; until: number }
+  /** Another worker holds an attempt until `until` (the row: its holder and slot); look again then. */
+  | { kind: 'busy'; until: number; row?: DeliveryRow }
   /** An attempt was cut off (its worker stopped) before it recorded an answer: the request may have left. */
   | { kind: 'cutOff'; row: DeliveryRow };
 
@@ -90,7 +90,7 @@ export class DeliveryStore {
       if (!row) throw new Error(`delivery row ${m.key} vanished`);
       if (TERMINAL.has(row.state)) return { kind: 'settled', row };
       if (row.state === 'sending') {
-        if ((row.until ?? 0) > now) return { kind: 'busy', until: row.until ?? now };
+        if ((row.until ?? 0) > now) return { kind: 'busy', until: row.until ?? now, row };
         return { kind: 'cutOff', row };
       }
       const attempt = row.attempt + 1;

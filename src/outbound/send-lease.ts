@@ -1,4 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { readEntity } from '../storage/entities.js';
 import { isConflict, isPreconditionFailed, safeKey } from '../storage/tables.js';
@@ -14,6 +15,17 @@ import { isConflict, isPreconditionFailed, safeKey } from '../storage/tables.js'
  * life — stay unconfirmed.
  */
 const PARTITION = 'worker';
+
+/** The lease was revoked by another worker (send-lease.ts `revoke`): this incarnation may promise nothing more. */
+export class LeaseRevoked extends Error {}
+
+/** A worker's stored promise. */
+export interface LeaseRow {
+  upTo: number;
+  /** Ended by another worker: no renewal lands after it, so `upTo` is final. */
+  revoked: boolean;
+  etag: string;
+}
 
 export interface LeaseOptions {
   /** Renew this often while claims are out. */
@@ -39,14 +51,46 @@ export class LeaseStore {
       if (!isConflict(err) && !isPreconditionFailed(err)) throw err;
     }
     // A write of ours that landed although its answer was lost (the client retried): keep the larger value.
+    // Or another worker ended the lease: then nothing more may be promised under it.
     const row = await this.row(incarnation);
     if (!row) throw new Error(`send lease ${incarnation} vanished`);
+    if (row.revoked) throw new LeaseRevoked(`send lease ${incarnation} was revoked at ${row.upTo}`);
     return this.write(incarnation, Math.max(upTo, row.upTo), row.etag);
+  }
+
+  /**
+   * Ends a worker's lease where it stands (ETag-guarded): no renewal of it lands afterwards, so that worker sends
+   * nothing after the returned `upTo`, whatever the clocks say. Undefined when it has no lease row (then only
+   * its claims' holds can settle its attempts). A worker whose lease is revoked while it lives goes on under a
+   * new incarnation; what it held under the old one may only leave within the old promise.
+   */
+  async revoke(incarnation: string): Promise<number | undefined> {
+    for (let tries = 0; tries < 10; tries++) {
+      const row = await this.row(incarnation);
+      if (!row) return undefined;
+      if (row.revoked) return row.upTo;
+      try {
+        await this.table.updateEntity(
+          { partitionKey: PARTITION, rowKey: safeKey(incarnation), revoked: true },
+          'Merge',
+          { etag: row.etag },
+        );
+        return row.upTo;
+      } catch (err) {
+        if (!isPreconditionFailed(err)) throw err; // renewed meanwhile: read the newer promise
+      }
+    }
+    return undefined;
   }
 
   /** How far a worker's promise reached: undefined when it never wrote one (it never sent anything). */
   async upTo(incarnation: string): Promise<number | undefined> {
     return (await this.row(incarnation))?.upTo;
+  }
+
+  /** A worker's promise as stored (undefined: it never wrote one). */
+  async read(incarnation: string): Promise<LeaseRow | undefined> {
+    return this.row(incarnation);
   }
 
   /** Forgets workers whose last promise is older than `before` (long after any of their claims was settled). */
@@ -57,9 +101,9 @@ export class LeaseStore {
     for await (const e of rows) await this.table.deleteEntity(PARTITION, e.rowKey ?? '').catch(() => {});
   }
 
-  private async row(incarnation: string): Promise<{ upTo: number; etag: string } | undefined> {
-    const e = await readEntity<{ upTo: number }>(this.table, PARTITION, safeKey(incarnation));
-    return e ? { upTo: Number(e.upTo), etag: e.etag } : undefined;
+  private async row(incarnation: string): Promise<LeaseRow | undefined> {
+    const e = await readEntity<{ upTo: number; revoked?: boolean }>(this.table, PARTITION, safeKey(incarnation));
+    return e ? { upTo: Number(e.upTo), revoked: e.revoked === true, etag: e.etag } : undefined;
   }
 }
 
@@ -85,12 +129,24 @@ export class SendLease {
   private readonly gaps: number[] = [];
   private lastStart: number | undefined;
 
+  /** Incarnations whose lease another worker revoked, with their final promise (what they held may leave within it). */
+  private readonly retired = new Map<string, number>();
+  private current: string;
+
   constructor(
     private readonly store: LeaseStore,
-    readonly incarnation: string,
+    /** Names this worker; each incarnation adds a random part (a revoked lease is never renewed). */
+    private readonly name: string,
     private readonly log: Logger,
     private readonly opts: LeaseOptions,
-  ) {}
+  ) {
+    this.current = `${name}.${randomBytes(4).toString('hex')}`;
+  }
+
+  /** The name claims are held under now (the lease row's key). */
+  get incarnation(): string {
+    return this.current;
+  }
 
   start(): void {
     if (this.running) return;
@@ -121,9 +177,15 @@ export class SendLease {
     return this.upTo;
   }
 
-  /** May a request leave at `at`? (A confirmed promise covers it.) */
-  covers(at: number): boolean {
+  /** May a request held under `incarnation` (default: the current one) leave at `at`? (A confirmed promise covers it.) */
+  covers(at: number, incarnation = this.current): boolean {
+    if (incarnation !== this.current) return at <= (this.retired.get(incarnation) ?? Number.NEGATIVE_INFINITY);
     return at <= this.upTo;
+  }
+
+  /** Was this one of this worker's incarnations (never revoke our own lease)? */
+  owns(incarnation: string): boolean {
+    return incarnation === this.current || this.retired.has(incarnation);
   }
 
   /** Waits until a promise covers `at`, at most until `deadline`; false when none came. */
@@ -170,7 +232,9 @@ export class SendLease {
   }
 
   private async renew(started: number): Promise<void> {
-    const upTo = started + this.reachMs;
+    // Never lower than a promise already confirmed (the reach shrinks as storage speeds up): whoever reads the
+    // row — a successor deciding what provably never left — must read the furthest this worker may send.
+    const upTo = Math.max(this.upTo, started + this.reachMs);
     try {
       this.etag = await this.store.write(this.incarnation, upTo, this.etag);
       this.upTo = Math.max(this.upTo, upTo);
@@ -181,7 +245,13 @@ export class SendLease {
       }
       this.lastStart = started;
     } catch (err) {
-      this.log.warn({ err }, 'could not renew the outbound send lease; sends wait for it');
+      if (err instanceof LeaseRevoked) {
+        // Another worker took us for dead and settled our claims by the last promise: go on under a new name.
+        this.log.warn({ incarnation: this.current }, 'outbound send lease revoked by another worker; renewing under a new one');
+        this.retired.set(this.current, this.upTo);
+        this.current = `${this.name}.${randomBytes(4).toString('hex')}`;
+        this.upTo = 0;
+      } else this.log.warn({ err }, 'could not renew the outbound send lease; sends wait for it');
       this.etag = undefined;
     }
     this.wakeAll();

@@ -2,7 +2,7 @@ import type { PostStore } from '../conversations/posts.js';
 import type { ConversationStore, StoredConversation } from '../conversations/store.js';
 import type { Logger } from '../log.js';
 import type { ConversationBudget, TenantBudget } from './budget.js';
-import type { Claim, DeliveryStore } from './deliveries.js';
+import type { Claim, DeliveryRow, DeliveryStore } from './deliveries.js';
 import { type LeaseStore, SendLease } from './send-lease.js';
 import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
@@ -12,7 +12,6 @@ import { WindowStats } from './stats.js';
 import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
 import { metrics } from '../telemetry/metrics.js';
 import { withCorrelation } from '../telemetry/correlation.js';
-import { randomBytes } from 'node:crypto';
 
 export interface WorkerOptions {
   /** Names this instance in delivery rows (who holds an attempt). */
@@ -42,7 +41,7 @@ export interface WorkerOptions {
 }
 
 export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'id'> = {
-  visibilitySec: 60,
+  visibilitySec: 15,
   batch: 32,
   maxInFlight: 24,
   minPollMs: 50,
@@ -91,6 +90,8 @@ type Send = Extract<OutboundMessage, { op: 'send' }>;
 interface Held {
   etag: string;
   attempt: number;
+  /** The send lease incarnation the row names as holder: only its promises let the request leave. */
+  incarnation: string;
   /** The request never leaves before this (the row says so). */
   slot: number;
   /** Nor after this: past it the hold may run out and another worker decide about the attempt. */
@@ -102,8 +103,17 @@ interface Held {
 }
 type Update = Extract<OutboundMessage, { op: 'update' }>;
 
+/** The most messages a queue message carries (QueueOutbox's pack). */
+const FULL_PACK = 50;
+
 /** How long a request due now waits for its send lease's renewal before it takes another slot. */
 const LEASE_WAIT_MS = 5;
+
+/**
+ * A holder whose lease was not renewed for this long since its claim is taken for gone (a live one renews every
+ * `leaseEveryMs` while it holds claims); its lease is then revoked and its unsent attempts taken over.
+ */
+const HOLDER_GONE_MS = 5_000;
 
 /** How much later than planned a request may go to its conversation (its windows are measured 100 ms longer). */
 const CONVERSATION_SHIFT_MS = 50;
@@ -125,7 +135,12 @@ export class OutboundWorker {
   /** Messages received and not yet taken by a handler. */
   private readonly jobs: Job[] = [];
   private readonly waiting: (() => void)[] = [];
-  private jobsPerMessage = 1;
+  /**
+   * Jobs per queue message in the last receive, to take no more queue messages than needed: starts at a full
+   * pack, so a worker never takes a whole broadcast's packs at once (they would be hidden from every other
+   * instance, and after a kill from its successor, until their visibility runs out).
+   */
+  private jobsPerMessage = FULL_PACK;
   /** Queue messages received and not finished: kept hidden from other instances while we work on them. */
   private readonly held = new Set<Received>();
   private keepAlive: ReturnType<typeof setInterval> | undefined;
@@ -143,7 +158,7 @@ export class OutboundWorker {
   ) {
     this.opts = { ...DEFAULT_WORKER_OPTIONS, ...opts };
     this.now = this.opts.now ?? Date.now;
-    this.lease = new SendLease(deps.leases, `${this.opts.id}.${randomBytes(4).toString('hex')}`, deps.log, {
+    this.lease = new SendLease(deps.leases, this.opts.id, deps.log, {
       everyMs: this.opts.leaseEveryMs,
       maxReachMs: 1_000,
       now: this.now,
@@ -206,12 +221,14 @@ export class OutboundWorker {
       } catch (err) {
         this.deps.log.warn({ err }, 'could not read the outbound queue; trying again');
       }
+      let taken = 0;
       for (const r of got) {
         const jobs = await this.jobsOf(r);
+        taken += jobs.length;
         if (!(await this.indexed(r, jobs))) continue;
-        this.jobsPerMessage = 0.8 * this.jobsPerMessage + 0.2 * jobs.length;
         this.jobs.push(...jobs);
       }
+      if (got.length) this.jobsPerMessage = taken / got.length;
       this.wakeHandlers();
       if (got.length) idle = this.opts.minPollMs;
       else {
@@ -418,6 +435,12 @@ export class OutboundWorker {
       }
       // Too late for its slot: it takes the next free slot of this instance's own (no storage call, the claim
       // kept) while that is within what the conversation's wider windows allow for, else plans again.
+      if (held.incarnation !== this.lease.incarnation) {
+        // Our lease was revoked (another worker took us for gone): the attempt may be someone else's now.
+        await this.giveBack(m, held, 'its send lease was revoked');
+        await job.defer(0);
+        return;
+      }
       for (let at = plan.at; at - plan.at <= CONVERSATION_SHIFT_MS; ) {
         if (await this.inTime(at, held)) {
           slot = at;
@@ -433,13 +456,15 @@ export class OutboundWorker {
     const sentAt = this.now();
     // The last check, synchronous with handing the request over: never before the slot its row states, never
     // after its hold allows, and only under a confirmed promise of the send lease (so a kill can be settled).
-    if (sentAt < held.slot || sentAt > held.sendBy || !this.lease.covers(sentAt)) {
+    if (sentAt < held.slot || sentAt > held.sendBy || !this.lease.covers(sentAt, held.incarnation)) {
       this.stats.count('late');
       await this.giveBack(m, held, 'its slot passed');
       await job.defer(0);
       return;
     }
     held.out = true;
+    // The lease only has to cover requests leaving: it need not be renewed while this one's answer is recorded.
+    held.release();
     const late = sentAt - slot;
     const reachMs = this.lease.upToMs - sentAt;
     const window = this.stats.enter();
@@ -469,13 +494,14 @@ export class OutboundWorker {
     // Timers count from the event loop's cached time and can fire a little early: wait until it really is time.
     for (let t = Math.max(at, held.slot); this.now() < t; ) await sleep(Math.ceil(t - this.now()));
     const deadline = at + this.opts.maxLateMs;
+    if (held.incarnation !== this.lease.incarnation) return false; // revoked: no renewal will come for it
     if (!this.lease.covers(this.now())) {
       // Briefly: a request sent late because of the lease eats the jitter the guard keeps for its way there.
       this.stats.count('leaseWait');
       await this.lease.cover(this.now(), Math.min(deadline, this.now() + LEASE_WAIT_MS));
     }
     const now = this.now();
-    return now <= deadline && now >= held.slot && this.lease.covers(now);
+    return now <= deadline && now >= held.slot && this.lease.covers(now, held.incarnation);
   }
 
   /** Gives a held attempt back unsent (to pending: this or another instance tries it again). */
@@ -503,8 +529,17 @@ export class OutboundWorker {
   private async claimOrSettle(job: Job, m: Send, slot: number, release: () => void): Promise<Held | undefined> {
     for (let tries = 0; tries < 5; tries++) {
       const before = this.now();
-      let got: Claim = await this.deps.deliveries.claim(m, this.lease.incarnation, before, this.holdMs, slot);
+      const incarnation = this.lease.incarnation;
+      let got: Claim = await this.deps.deliveries.claim(m, incarnation, before, this.holdMs, slot);
       this.noteClaim(this.now() - before);
+      if (got.kind === 'busy' && got.row && (await this.holderGone(got.row))) {
+        // Its holder stopped renewing its lease long ago and the lease is now ended where it stood: an attempt
+        // planned past it provably never left, so it need not wait out the hold (a kill's tail).
+        const taken = await this.deps.deliveries.takeOver(m, got.row, incarnation, before, this.holdMs, slot);
+        if (!taken) continue;
+        this.stats.count('resumed');
+        got = taken;
+      }
       if (got.kind === 'cutOff') {
         const row = got.row;
         const upTo = row.holder && row.slot !== undefined ? await this.deps.leases.upTo(row.holder) : Number.POSITIVE_INFINITY;
@@ -518,20 +553,38 @@ export class OutboundWorker {
           });
           return undefined;
         }
-        const taken = await this.deps.deliveries.takeOver(m, row, this.lease.incarnation, before, this.holdMs, slot);
+        const taken = await this.deps.deliveries.takeOver(m, row, incarnation, before, this.holdMs, slot);
         if (!taken) continue; // the row changed meanwhile: look again
         this.stats.count('resumed');
         got = taken;
       }
       if (got.kind === 'claimed') {
-        return { etag: got.etag, attempt: got.attempt, slot, sendBy: before + 3 * this.opts.maxHoldMs, out: false, release };
+        return { etag: got.etag, attempt: got.attempt, incarnation, slot, sendBy: before + 3 * this.opts.maxHoldMs, out: false, release };
       }
-      if (got.kind === 'busy') await job.defer(got.until - this.now() + 1_000);
+      // Held by another worker: look again when its hold runs out, or sooner in case that worker is found gone.
+      if (got.kind === 'busy') await job.defer(Math.min(got.until - this.now() + 1_000, HOLDER_GONE_MS + 1_000));
       else await this.followUp(job, m, resultOf(got.row), got.row.conversationId);
       return undefined;
     }
     await job.defer(1_000);
     return undefined;
+  }
+
+  /**
+   * Whether the worker holding this `sending` row is gone and its lease is now ended below the attempt's slot:
+   * no renewal of its lease for `HOLDER_GONE_MS` since both the claim and its last promise. Ending (revoking) the
+   * lease with its ETag makes that promise final whatever the clocks say; a live but stalled worker then goes on
+   * under a new lease, and what it held past the old promise is never sent by it.
+   */
+  private async holderGone(row: DeliveryRow): Promise<boolean> {
+    if (!row.holder || row.slot === undefined || this.lease.owns(row.holder)) return false;
+    const claimedAt = row.at ? Date.parse(row.at) : Number.NaN;
+    const now = this.now();
+    if (!(now - claimedAt > HOLDER_GONE_MS)) return false;
+    const lease = await this.deps.leases.read(row.holder);
+    if (!lease || (!lease.revoked && now - lease.upTo <= HOLDER_GONE_MS)) return false;
+    const upTo = await this.deps.leases.revoke(row.holder);
+    return upTo !== undefined && row.slot > upTo;
   }
 
   /** Records a send's end, then its follow-ups. */

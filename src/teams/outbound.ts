@@ -1,6 +1,6 @@
 import type { CloudAdapter } from 'botbuilder';
-import type { PostStore } from '../conversations/posts.js';
-import type { ConversationStore } from '../conversations/store.js';
+import { PostStore } from '../conversations/posts.js';
+import { ConversationStore } from '../conversations/store.js';
 import type { Logger } from '../log.js';
 import { openBudgets } from '../outbound/budget.js';
 import { type Clock, systemClock } from '../clock.js';
@@ -10,7 +10,8 @@ import { QueueOutbox } from '../outbound/outbox.js';
 import { OutboundQueue } from '../outbound/queue.js';
 import { OutboundWorker, type WorkerOptions } from '../outbound/worker.js';
 import { openQueue, type QueueAccount, queueName } from '../storage/queues.js';
-import type { Tables } from '../storage/tables.js';
+import { Tables } from '../storage/tables.js';
+import { createAdapter } from './adapter.js';
 import { TeamsTransport } from './transport.js';
 
 export interface OutboundSetup {
@@ -89,4 +90,32 @@ export async function startOutbound(s: OutboundSetup): Promise<Outbound> {
     return Date.now() < end;
   };
   return { outbox, index, worker, stop: (timeoutMs) => worker.stop(timeoutMs), settled };
+}
+
+/**
+ * One instance's outbound path on its own, without the bot: the outbound worker process
+ * (scripts/outbound-worker.ts: the broadcast bench and the crash tests kill it mid-send) and tests' child processes.
+ */
+export async function startStandaloneOutbound(s: {
+  storage: string;
+  prefix: string;
+  tenantSendsPerSecond: number;
+  worker: Partial<WorkerOptions> & { id: string };
+  log: Logger;
+}): Promise<Outbound & { tables: Tables; conversations: ConversationStore }> {
+  const tables = new Tables(s.storage, s.prefix);
+  const conversations = await ConversationStore.open(tables, systemClock);
+  const outbound = await startOutbound({
+    tables,
+    queueAccount: s.storage,
+    prefix: s.prefix,
+    adapter: createAdapter({ kind: 'local' }, s.log),
+    botAppId: '',
+    conversations,
+    posts: await PostStore.open(tables),
+    tenantSendsPerSecond: s.tenantSendsPerSecond,
+    log: s.log,
+    worker: s.worker,
+  });
+  return { ...outbound, tables, conversations };
 }

@@ -8,33 +8,21 @@
 import { systemClock } from '../../src/clock.js';
 import { openBroadcast } from '../../src/broadcast/index.js';
 import { parsePlan } from '../../src/broadcast/plan.js';
-import { PostStore } from '../../src/conversations/posts.js';
-import { ConversationStore } from '../../src/conversations/store.js';
 import { createLogger } from '../../src/log.js';
 import { EMPTY_ROLLOUT } from '../../src/rollout/model.js';
-import { Tables } from '../../src/storage/tables.js';
-import { createAdapter } from '../../src/teams/adapter.js';
-import { startOutbound } from '../../src/teams/outbound.js';
+import { startStandaloneOutbound } from '../../src/teams/outbound.js';
 import { TEST_WORKER } from '../outbound/support.js';
 
 const env = process.env;
-const storage = env.BC_STORAGE ?? '';
-const prefix = env.BC_PREFIX ?? '';
 const log = createLogger('warn');
-const tables = new Tables(storage, prefix);
-const conversations = await ConversationStore.open(tables, systemClock);
-const outbound = await startOutbound({
-  tables,
-  queueAccount: storage,
-  prefix,
-  adapter: createAdapter({ kind: 'local' }, log),
-  botAppId: '',
-  conversations,
-  posts: await PostStore.open(tables),
+const outbound = await startStandaloneOutbound({
+  storage: env.BC_STORAGE ?? '',
+  prefix: env.BC_PREFIX ?? '',
   tenantSendsPerSecond: 25,
   log,
   worker: { id: env.BC_ID ?? `bc${process.pid}`, ...TEST_WORKER },
 });
+const { tables, conversations } = outbound;
 const plan = parsePlan(
   `messages:
   - id: launch

@@ -2,11 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUDGET_TABLE } from '../../src/outbound/budget.js';
 import { DeliveryStore } from '../../src/outbound/deliveries.js';
 import { LeaseStore } from '../../src/outbound/send-lease.js';
-import type { OutboundMessage } from '../../src/outbound/message.js';
 import { WorkerProcess } from '../support/outbound-child.js';
 import { azuriteConnection } from '../support/storage.js';
 import { TeamsConnectorStandIn } from '../support/teams-connector.js';
-import { personalChat, TEST_WORKER, TestAccount, until } from './support.js';
+import { personalChat, sendsTo, TEST_WORKER, TestAccount, until } from './support.js';
 
 const TEST_WORKER_IN_FLIGHT = 24;
 
@@ -37,13 +36,7 @@ async function broadcast(n: number) {
   const chats = await account.conversations();
   const users = Array.from({ length: n }, (_, i) => `r${i}`);
   await Promise.all(users.map((u) => chats.remember(personalChat(connector, u))));
-  const messages = users.map((u): OutboundMessage => ({
-    op: 'send',
-    key: `plan:launch:${u}`,
-    to: { kind: 'user', userKey: `aad-${u}` },
-    content: 'FieldLedger goes live on Monday',
-    topic: 'broadcast:launch',
-  }));
+  const messages = sendsTo(users, 'plan:launch:', 'FieldLedger goes live on Monday', 'broadcast:launch');
   return { users, messages };
 }
 

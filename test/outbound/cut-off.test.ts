@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BUDGET_TABLE } from '../../src/outbound/budget.js';
 import { DeliveryStore } from '../../src/outbound/deliveries.js';
-import type { OutboundMessage } from '../../src/outbound/message.js';
 import { LeaseStore } from '../../src/outbound/send-lease.js';
-import { personalChat, standInSuite, until } from './support.js';
+import { personalChat, sendsTo, standInSuite, until } from './support.js';
 
 const suite = standInSuite({ tenantPerSecond: 25 });
 
@@ -19,13 +18,7 @@ describe('attempts a stopped worker left behind', () => {
     // Twelve recipients, and one more (`never`) for the last case below.
     const users = [...Array.from({ length: 12 }, (_, i) => `c${i}`), 'never'];
     await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
-    const all = users.map((u): OutboundMessage => ({
-      op: 'send',
-      key: `plan:cutoff:${u}`,
-      to: { kind: 'user', userKey: `aad-${u}` },
-      content: 'FieldLedger goes live on Monday',
-      topic: 'broadcast:cutoff',
-    }));
+    const all = sendsTo(users, 'plan:cutoff:', 'FieldLedger goes live on Monday', 'broadcast:cutoff');
     const messages = all.slice(0, 12);
     const never = all[12]!;
 
@@ -64,6 +57,34 @@ describe('attempts a stopped worker left behind', () => {
     expect(suite.connector.counts.delivered).toBe(7);
   }, 120_000);
 
+  it('does not wait out the hold of a worker gone silent: ends its lease and sends what it never reached, once', async () => {
+    const account = suite.account();
+    const chats = await account.conversations();
+    const users = Array.from({ length: 6 }, (_, i) => `g${i}`);
+    await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
+    const messages = sendsTo(users, 'plan:gone:', 'FieldLedger goes live on Monday', 'broadcast:gone');
+    // A worker that went silent 30 s ago; its claims' holds run for another ten minutes.
+    const gone = 'silent.0003';
+    const leases = new LeaseStore(await account.tables.table(BUDGET_TABLE));
+    const upTo = Date.now() - 30_000;
+    await leases.write(gone, upTo, undefined);
+    const store = await DeliveryStore.open(account.tables);
+    const holdUntil = upTo + 600_000;
+    for (const [i, m] of messages.entries()) await store.claim(m, gone, upTo - 500, 600_500, upTo + 1 + i * 40);
+
+    const { outbox } = await account.instance(25);
+    await outbox.enqueue(messages);
+    const rows = await account.settled(messages, 60_000);
+    // Sent while the old holds still ran, once each, by the new worker; the silent worker's lease is ended.
+    expect(Date.now()).toBeLessThan(holdUntil);
+    for (const [i, u] of users.entries()) {
+      expect(suite.connector.deliveries.get(`a:chat-${u}`), u).toHaveLength(1);
+      expect(rows[i]).toMatchObject({ state: 'sent' });
+      expect(rows[i]!.holder).not.toBe(gone);
+    }
+    expect(await leases.read(gone)).toMatchObject({ revoked: true, upTo });
+  }, 90_000);
+
   it('a live worker only sends under a lease it has confirmed in storage, which reaches past each send', async () => {
     const account = suite.account();
     const chats = await account.conversations();
@@ -73,12 +94,7 @@ describe('attempts a stopped worker left behind', () => {
     const incarnation = outbound.worker.lease.incarnation;
     const leases = new LeaseStore(await account.tables.table(BUDGET_TABLE));
     expect(await leases.upTo(incarnation)).toBeUndefined(); // idle: nothing written
-    const messages = users.map((u): OutboundMessage => ({
-      op: 'send',
-      key: `tip:${u}`,
-      to: { kind: 'user', userKey: `aad-${u}` },
-      content: 'Tip of the week',
-    }));
+    const messages = sendsTo(users, 'tip:', 'Tip of the week');
     await outbound.outbox.enqueue(messages);
     await account.settled(messages, 60_000);
     await until(async () => (await leases.upTo(incarnation)) !== undefined, 5_000, 'a lease row');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '../../src/outbound/message.js';
-import { channel, personalChat, standInSuite, TestAccount } from './support.js';
+import { channel, personalChat, sendsTo, standInSuite, TestAccount } from './support.js';
 
 // A low tenant limit, so it binds with a few hundred messages.
 const TENANT_LIMIT = 20;
@@ -47,4 +47,22 @@ describe('Teams limits, held across instances', () => {
       expect(busiest.conversationPer1s).toBeLessThanOrEqual(7);
     }, 90_000);
   }
+
+  it('a broadcast enqueued at once is shared by two instances: each takes a pack or two at a time, not all of them', async () => {
+    account = suite.account();
+    const chats = await account.conversations();
+    const users = Array.from({ length: 200 }, (_, i) => `s${i}`);
+    await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
+    const first = await account.instance(TENANT_LIMIT, 'first');
+    await account.instance(TENANT_LIMIT, 'second');
+    const messages = sendsTo(users, 'shared:', 'Tip of the week');
+    await first.outbox.enqueue(messages); // four packs of 50
+    const rows = await account.settled(messages, 90_000);
+    expect(rows.every((r) => r.state === 'sent')).toBe(true);
+    expect(suite.connector.tally(users.map((u) => `a:chat-${u}`))).toMatchObject({ delivered: 200, duplicates: 0, missed: 0 });
+    const byInstance = (name: string) => rows.filter((r) => r.holder?.startsWith(`${name}.`)).length;
+    expect(byInstance('first')).toBeGreaterThan(0);
+    expect(byInstance('second')).toBeGreaterThan(0);
+    expect(suite.connector.busiest().tenantPerWindow).toBeLessThanOrEqual(TENANT_LIMIT);
+  }, 120_000);
 });

@@ -74,6 +74,17 @@ export class TestAccount {
   }
 }
 
+/** One message to each user's 1:1 chat, keyed `<keyPrefix><user>` (a broadcast when `topic` is given). */
+export function sendsTo(users: readonly string[], keyPrefix: string, content: string, topic?: string): OutboundMessage[] {
+  return users.map((u) => ({
+    op: 'send',
+    key: `${keyPrefix}${u}`,
+    to: { kind: 'user', userKey: `aad-${u}` },
+    content,
+    ...(topic ? { topic } : {}),
+  }));
+}
+
 /** A 1:1 chat with `user`, served by the stand-in. */
 export function personalChat(connector: TeamsConnectorStandIn, user: string, tenantId = 'tenant-1'): Omit<StoredConversation, 'updatedAt'> {
   return {
