@@ -5,7 +5,7 @@
  * Sends one message to N 1:1 recipients through the real outbound path (QueueOutbox → Storage queue →
  * outbound worker processes → botbuilder connector client) against the Teams connector stand-in
  * (test/support/teams-connector.ts: Teams' published limits enforced as sliding windows, seeded faults:
- * 2% 429, 1% 502, 0.5% of recipients blocked), on its own in-memory Azurite. Three runs:
+ * 2% 429, 1% 502, 0.5% of recipients blocked), each run on its own fresh in-memory Azurite. Three runs:
  *   1. one instance;
  *   2. one instance, SIGKILLed at `--kill-at` of the recipients and started again;
  *   3. two instances, one of them SIGKILLed at `--kill-at` and started again.
@@ -51,7 +51,6 @@ const say = (line: string) => {
   if (!values.json) console.log(line);
 };
 
-const azurite = await startAzurite();
 const connector = await new TeamsConnectorStandIn({
   tenantPerSecond: TENANT,
   seed: Number(values.seed),
@@ -61,11 +60,8 @@ const connector = await new TeamsConnectorStandIn({
   latencyMs: Number(values.latency),
 }).start();
 const prefix = 'bench';
-const tables = new Tables(azurite.connectionString, prefix);
 
-// Seed: N people who have the bot in personal scope.
-const t0 = Date.now();
-const conversations = await ConversationStore.open(tables, systemClock);
+// N people who have the bot in personal scope.
 const chats: Omit<StoredConversation, 'updatedAt'>[] = Array.from({ length: N }, (_, i) => ({
   conversationId: `a:chat-${i}`,
   conversationType: 'personal',
@@ -75,12 +71,25 @@ const chats: Omit<StoredConversation, 'updatedAt'>[] = Array.from({ length: N },
   bot: { id: '28:bot' },
   user: { id: `29:user-${i}`, aadObjectId: `aad-${i}`, name: `User ${i}` },
 }));
-await conversations.rememberAll(chats);
-say(`seeded ${N} personal chats in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-const queue = new OutboundQueue(await openQueue(azurite.connectionString, queueName(prefix, 'outbound')));
-const deliveries = await DeliveryStore.open(tables);
-const outbox = new QueueOutbox(queue, deliveries, await PostStore.open(tables), 32);
+/**
+ * Each run gets its own in-memory Azurite, seeded afresh: embedded Azurite's writes slow down as its tables grow
+ * (a second run on the first run's 20,000 rows recorded answers about 10× slower), which a Storage account does
+ * not; separate stores keep the runs comparable.
+ */
+async function freshStore() {
+  const azurite = await startAzurite();
+  const tables = new Tables(azurite.connectionString, prefix);
+  const t0 = Date.now();
+  const conversations = await ConversationStore.open(tables, systemClock);
+  await conversations.rememberAll(chats);
+  say(`  seeded ${N} personal chats in a fresh in-memory Azurite in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const queue = new OutboundQueue(await openQueue(azurite.connectionString, queueName(prefix, 'outbound')));
+  const deliveries = await DeliveryStore.open(tables);
+  const outbox = new QueueOutbox(queue, deliveries, await PostStore.open(tables), 32);
+  return { azurite, queue, deliveries, outbox };
+}
+type Store = Awaited<ReturnType<typeof freshStore>>;
 
 interface RunResult {
   run: string;
@@ -122,19 +131,20 @@ interface RunResult {
   };
 }
 
-async function queueEmpty(): Promise<boolean> {
+async function queueEmpty(queue: Store['queue']): Promise<boolean> {
   const props = await queue.client.getProperties();
   return (props.approximateMessagesCount ?? 1) === 0;
 }
 
-async function waitDone(): Promise<void> {
+async function waitDone(queue: Store['queue']): Promise<void> {
   for (;;) {
-    if (await queueEmpty()) return;
+    if (await queueEmpty(queue)) return;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-async function run(name: string, instances: number, kill: boolean): Promise<RunResult> {
+async function run(name: string, instances: number, kill: boolean, store: Store): Promise<RunResult> {
+  const { azurite, deliveries, outbox, queue } = store;
   connector.reset();
   const topic = `broadcast:bench-${name}`;
   const messages: OutboundMessage[] = chats.map((c, i) => ({
@@ -168,7 +178,7 @@ async function run(name: string, instances: number, kill: boolean): Promise<RunR
     workers[0] = spawnWorker(`${name}-w1-restarted`);
     await workers[0].ready;
   }
-  await waitDone();
+  await waitDone(queue);
   const wallSeconds = (Date.now() - start) / 1000;
   await Promise.all(
     workers.map(async (w) => {
@@ -252,7 +262,8 @@ const plan: [string, number, boolean][] = [
 const results: RunResult[] = [];
 for (const [name, instances, kill] of plan.filter(([n]) => String(values.runs).split(',').includes(n))) {
   say(`run ${name}: ${instances} instance(s)${kill ? `, one SIGKILLed at ${KILL_AT * 100}% and restarted` : ''}`);
-  const r = await run(name, instances, kill);
+  const store = await freshStore();
+  const r = await run(name, instances, kill, store).finally(() => store.azurite.stop());
   results.push(r);
   say(
     [
@@ -269,4 +280,3 @@ for (const [name, instances, kill] of plan.filter(([n]) => String(values.runs).s
 if (values.json) console.log(JSON.stringify({ tenantLimit: TENANT, recipients: N, runs: results }, null, 2));
 
 await connector.stop();
-await azurite.stop();
