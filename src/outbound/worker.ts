@@ -51,7 +51,7 @@ export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'id'> = {
   maxAttempts: 8,
   recordMarginMs: 15_000,
   maxLateMs: 30,
-  leaseEveryMs: 50,
+  leaseEveryMs: 25,
 };
 
 export interface WorkerDeps {
