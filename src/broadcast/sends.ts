@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
-import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { isConflict, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import { fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
+import { isConflict, safeKey, type Tables } from '../storage/tables.js';
 import type { Send } from './model.js';
 
 /*
@@ -60,16 +60,9 @@ export class SendStore {
 
   /** An ETag-guarded change; undefined when someone changed the send first (re-read and decide again). */
   async update(send: Send, changes: Partial<Omit<Send, 'id' | 'etag'>>): Promise<Send | undefined> {
-    const row = toRow({ ...send, ...changes });
-    try {
-      const res = await this.table.updateEntity(row as { partitionKey: string; rowKey: string }, 'Replace', {
-        etag: send.etag,
-      });
-      return { ...send, ...changes, etag: res.etag ?? '' };
-    } catch (err) {
-      if (isPreconditionFailed(err)) return undefined;
-      throw err;
-    }
+    const row = toRow({ ...send, ...changes }) as { partitionKey: string; rowKey: string };
+    const etag = await updateIfUnchanged(this.table, row, 'Replace', send.etag);
+    return etag === undefined ? undefined : { ...send, ...changes, etag };
   }
 
   /** Read-modify-write until it lands or `change` says there is nothing to do (returns undefined). */

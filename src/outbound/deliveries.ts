@@ -1,5 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import { updateIfUnchanged } from '../storage/entities.js';
 import type { DeliveryResult, OutboundMessage } from './message.js';
 
 /*
@@ -132,27 +133,16 @@ export class DeliveryStore {
       attempt,
       reason: 'the earlier attempt was cut off before its slot',
     };
-    try {
-      const res = await this.rows.updateEntity(entity, 'Merge', { etag: row.etag });
-      return { kind: 'claimed', etag: res.etag ?? '', attempt };
-    } catch (err) {
-      if (isPreconditionFailed(err)) return undefined;
-      throw err;
-    }
+    const etag = await updateIfUnchanged(this.rows, entity, 'Merge', row.etag);
+    return etag === undefined ? undefined : { kind: 'claimed', etag, attempt };
   }
 
   /**
    * A held attempt will leave later than its claim says: the row says so, so a kill meanwhile leaves it
    * provably unsent. Undefined when the row is no longer ours as we left it.
    */
-  async moveSlot(m: OutboundMessage, etag: string, slot: number): Promise<string | undefined> {
-    try {
-      const res = await this.rows.updateEntity({ partitionKey: partition(m), rowKey: safeKey(m.key), slot }, 'Merge', { etag });
-      return res.etag ?? '';
-    } catch (err) {
-      if (isPreconditionFailed(err)) return undefined;
-      throw err;
-    }
+  moveSlot(m: OutboundMessage, etag: string, slot: number): Promise<string | undefined> {
+    return updateIfUnchanged(this.rows, { partitionKey: partition(m), rowKey: safeKey(m.key), slot }, 'Merge', etag);
   }
 
   /**

@@ -237,7 +237,7 @@ export class SendLease {
     const upTo = Math.max(this.upTo, started + this.reachMs);
     try {
       this.etag = await this.store.write(this.incarnation, upTo, this.etag);
-      this.upTo = Math.max(this.upTo, upTo);
+      this.upTo = upTo; // never lower: upTo started from it
       const confirmed = this.opts.now();
       if (this.lastStart !== undefined) {
         this.gaps.push(confirmed - this.lastStart);

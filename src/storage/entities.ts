@@ -22,6 +22,24 @@ export async function readEntity<T extends object>(
   }
 }
 
+/**
+ * An update guarded by the ETag the caller read: the new ETag, or undefined when someone wrote the row since
+ * (412: re-read and decide again). Other errors are thrown.
+ */
+export async function updateIfUnchanged(
+  table: TableClient,
+  entity: { partitionKey: string; rowKey: string } & Record<string, unknown>,
+  mode: 'Merge' | 'Replace',
+  etag: string,
+): Promise<string | undefined> {
+  try {
+    return (await table.updateEntity(entity, mode, { etag })).etag ?? '';
+  } catch (err) {
+    if (isPreconditionFailed(err)) return undefined;
+    throw err;
+  }
+}
+
 /** A single JSON value stored in one string column (for small values; issues chunk theirs, see entity.ts). */
 export function toJsonColumn(value: unknown): string {
   return JSON.stringify(value);
