@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import matter from 'gray-matter';
-import { marked, type Token, type Tokens } from 'marked';
+import { Lexer, marked, type Token, type Tokens } from 'marked';
 import { blockTexts, inlineText } from './plain-text.js';
 import { SlugDeduper } from './slug.js';
 import type { GuidanceDoc, GuidanceMeta, GuidanceSection } from './types.js';
@@ -69,7 +69,7 @@ function splitAtHeadings(tokens: readonly Token[]): RawSection[] {
   for (const token of tokens) {
     if (token.type === 'heading') {
       const heading = token as Tokens.Heading;
-      const text = inlineText(heading.tokens).replace(/\s+/g, ' ').trim();
+      const text = headingTextOf(heading.tokens);
       // Close every heading at this level or deeper: they are siblings or nieces, not parents.
       while (open.length > 0 && open[open.length - 1]!.level >= heading.depth) open.pop();
       open.push({ level: heading.depth, text });
@@ -112,4 +112,17 @@ function stringField(value: unknown): string | undefined {
 
 function fileTitle(doc: string): string {
   return posix.basename(doc).replace(/\.md$/i, '');
+}
+
+/** A heading as readers see it and citations name it: markdown off, spaces collapsed. */
+function headingTextOf(tokens: readonly Token[]): string {
+  return inlineText(tokens).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A heading line's text as the sections carry it ("Who do I *not* contact?" → "Who do I not contact?"),
+ * so a question set's gold heading can be copied from the markdown as written.
+ */
+export function headingText(markdown: string): string {
+  return headingTextOf(Lexer.lexInline(markdown));
 }

@@ -1,3 +1,4 @@
+import { headingText } from '../docs/parse.js';
 import type { GuidanceSection } from '../docs/types.js';
 
 /** One line of a question set such as `questions.dev.jsonl`. */
@@ -49,7 +50,8 @@ export function parseQuestions(jsonl: string): EvalQuestion[] {
       id: row.id,
       question: row.question,
       answerable: row.answerable !== false,
-      gold: Array.isArray(row.gold) ? row.gold : [],
+      // A gold heading may be copied from the markdown ("Who do I *not* contact?"): compared as sections name it.
+      gold: Array.isArray(row.gold) ? row.gold.map((gold) => ({ ...gold, heading: headingText(gold.heading) })) : [],
     });
   });
   return questions;

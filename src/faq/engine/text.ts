@@ -23,7 +23,7 @@ export function words(text: string): string[] {
     if (ERROR_CODE.test(token)) out.push(token.replace(/-/g, '').toLowerCase());
     for (const part of token.split('-')) {
       pushWord(out, part.toLowerCase());
-      if (!MIXED_CASE.test(part)) continue;
+      if (!MIXED_CASE.test(part) || PLURAL_ABBREVIATION.test(part)) continue;
       const spaced = part.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2');
       for (const piece of spaced.toLowerCase().split(' ')) pushWord(out, piece);
     }
@@ -44,6 +44,9 @@ const ERROR_CODE = /^[A-Za-z]{1,6}(?:-[A-Za-z]{1,6})*-?\d{2,6}$/;
 
 /** A case change inside a word: "OData", "XLSForm", "geoPoint". */
 const MIXED_CASE = /[a-z][A-Z]|[A-Z]{2}[a-z]/;
+
+/** An abbreviation's plural ("FOs", "IDs", "PDFs"), not a case change: split, it leaves a stray "os" or "ds". */
+const PLURAL_ABBREVIATION = /^[A-Z]{2,}s$/;
 
 /**
  * Conversational adverbs that say nothing about the topic, yet stem onto words that do:

@@ -10,6 +10,8 @@ import {
   SAMPLE_GUIDANCE,
   SAMPLE_QUESTIONS,
   SAMPLE_STAFF_QUESTIONS,
+  SAMPLE_APART_QUESTIONS,
+  SAMPLE_APART_2_QUESTIONS,
 } from '../engine/corpus.js';
 
 /** Every gold {doc, heading} names exactly one section, so a question can't be scored against a typo. */
@@ -43,6 +45,8 @@ describe('sample guidance question sets', () => {
   it.each([
     ['everyday', SAMPLE_QUESTIONS],
     ['staff', SAMPLE_STAFF_QUESTIONS],
+    ['apart', SAMPLE_APART_QUESTIONS],
+    ['apart 2', SAMPLE_APART_2_QUESTIONS],
   ])('%s: has exactly one section for every gold {doc, heading}, and both kinds of question', async (_name, file) => {
     const { warnings, questions, unmatched } = await unmatchedGolds(SAMPLE_GUIDANCE, file);
     expect(warnings).toEqual([]);

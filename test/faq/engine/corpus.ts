@@ -29,3 +29,5 @@ export const SAMPLE_GLOSSARY = path.join(REPO_ROOT, 'sample/glossary.yaml');
 export const SAMPLE_QUESTIONS = path.join(REPO_ROOT, 'test/faq/questions/sample-everyday.jsonl');
 /** More staff questions about the sample guidance, written for tuning (see test/faq/questions/README.md). */
 export const SAMPLE_STAFF_QUESTIONS = path.join(REPO_ROOT, 'test/faq/questions/sample-staff.jsonl');
+export const SAMPLE_APART_QUESTIONS = path.join(REPO_ROOT, 'test/faq/questions/sample-apart.jsonl');
+export const SAMPLE_APART_2_QUESTIONS = path.join(REPO_ROOT, 'test/faq/questions/sample-apart-2.jsonl');

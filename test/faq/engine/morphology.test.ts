@@ -33,6 +33,10 @@ describe('word forms the docs do not use', () => {
     expect(words('Résumé list_name')).toEqual(['resume', 'list', 'name']);
   });
 
+  it('reads an abbreviation\'s plural as one word, not as a case change ("FOs" has no stray "os")', () => {
+    expect(words('the other FOs and their IDs')).toEqual(['fos', 'ids']);
+  });
+
   it('keeps error codes whole ("FL-AUTH-423" → flauth423), however they are typed', () => {
     expect(words('Getting FL-AUTH-423 again')).toContain('flauth423');
     expect(words('fl-auth-423')).toContain('flauth423');
