@@ -119,6 +119,18 @@ describe('everyday questions on the sample guidance', () => {
     expect((await answer('can i create my own graphs')).source.heading).toBe('Can I make my own charts?');
   });
 
+  it('"someone passed away" gets how to record a death, in the guidance\'s word', async () => {
+    const { source } = await answer('an old man in one of my households passed away last week, how do i record that');
+    expect(source.heading).toBe('Someone has moved away or died');
+  });
+
+  it('chat shorthand is read, not taken for off-topic words ("im the DS … deadline tmrw")', async () => {
+    const { source } = await answer(
+      'im the DS, cant i just correct the ORS figure myself instead of sending the whole report back? deadline tmrw and the DO is off sick',
+    );
+    expect(source.heading).toBe('Can I edit the report myself instead of returning it?');
+  });
+
   it('"can I get a new office chair" is refused: the guidance speaks of offices, not of chairs', async () => {
     expect((await faq.ask('can I get a new office chair', asker)).kind).not.toBe('answer');
   });

@@ -38,6 +38,7 @@ disable, disabled, grey, gray, greyed out, inactive, turn off, switch off
 enable, enabled, turn on, switch on, activate, allow
 keep, save, store, retain, preserve
 continue, resume, carry on, pick up, later, tomorrow
+die, died, dies, dead, death, deceased, passed away, pass away
 halfway, partially, partial, incomplete, unfinished, midway, in the middle
 finished, complete, completed, done, finalized, final, finalize
 reset, default, defaults, factory, start over, from scratch, original

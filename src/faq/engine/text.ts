@@ -56,7 +56,44 @@ const FILLERS = new Set(
   'actually basically literally honestly seriously kindly perhaps somehow anyway anyways totally definitely probably apparently'.split(' '),
 );
 
-function pushWord(out: string[], raw: string): void {
+/**
+ * Chat shorthand staff type in Teams, read as the word it stands for: the docs spell words out,
+ * so "tmrw" and "wks" would otherwise be unknown words that make a question look off-topic.
+ */
+const SHORTHAND: Record<string, string> = {
+  tmrw: 'tomorrow',
+  tmr: 'tomorrow',
+  tmrow: 'tomorrow',
+  '2moro': 'tomorrow',
+  yday: 'yesterday',
+  wk: 'week',
+  wks: 'weeks',
+  yr: 'year',
+  yrs: 'years',
+  mth: 'month',
+  mths: 'months',
+  hrs: 'hours',
+  mins: 'minutes',
+  secs: 'seconds',
+  nos: 'numbers',
+  diff: 'different',
+  msg: 'message',
+  msgs: 'messages',
+  pwd: 'password',
+  pic: 'photo',
+  pics: 'photos',
+  govt: 'government',
+  dept: 'department',
+  mgr: 'manager',
+  acct: 'account',
+  prob: 'problem',
+  probs: 'problems',
+  ppl: 'people',
+  approx: 'approximately',
+};
+
+function pushWord(out: string[], typed: string): void {
+  const raw = SHORTHAND[typed] ?? typed;
   if (raw.length < 2 || /^\p{N}+$/u.test(raw) || isStopWord(raw) || FILLERS.has(raw)) return;
   // "40m", "v2021" → keep the letters only; digits glued to words are versions and sizes.
   const letters = raw.replace(/\p{N}+/gu, '');

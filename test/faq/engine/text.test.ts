@@ -8,4 +8,10 @@ describe('terms', () => {
     // The topic word itself stays.
     expect(terms('use the actual visit date')).toContain('actual');
   });
+
+  it('reads chat shorthand as the word it stands for ("tmrw", "wks"), so it is not an unknown word', () => {
+    expect(terms('deadline tmrw')).toEqual(terms('deadline tomorrow'));
+    expect(terms('offline for 3 wks')).toEqual(terms('offline for 3 weeks'));
+    expect(terms('phone nos')).toEqual(terms('phone numbers'));
+  });
 });
