@@ -1,4 +1,5 @@
 import path from 'node:path';
+import v8 from 'node:v8';
 import type { App } from './app.js';
 import type { Config } from './config.js';
 import type { RunningPlayground } from './devtools/playground.js';
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Set here, not on node's command line, so every way of starting the app (npm start, the image, a test) has it.
+  if (config.env.HEAP_GROWING_PERCENT > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.env.HEAP_GROWING_PERCENT}`);
   const local = config.auth.kind === 'local';
   const withPlayground = local && config.env.PLAYGROUND && !args.includes('--no-playground');
   const devtools = withPlayground ? await import('./devtools/playground.js') : undefined;

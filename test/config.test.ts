@@ -21,6 +21,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ GUIDANCE_BASE_URL: 'not a url' })).toThrow(/GUIDANCE_BASE_URL/);
+    expect(() => loadConfig({ HEAP_GROWING_PERCENT: '1000' })).toThrow(/HEAP_GROWING_PERCENT/);
   });
 
   it('refuses unauthenticated mode in production, and incomplete or multi-tenant credentials', () => {

@@ -1,6 +1,6 @@
 /**
  * npm run bench:load -- [--users 200] [--seconds 60] [--think-ms 1000] [--connections 20] [--capacity-seconds 20]
- *                       [--warmup 5] [--seed 1] [--cpu-prof DIR] [--turns-only] [--mix faq] [--json]
+ *                       [--warmup 5] [--seed 1] [--cpu-prof DIR] [--turns-only] [--mix faq] [--compiled] [--json]
  *
  * 1. Starts the app (`src/main.ts`, a fresh in-memory embedded Azurite, LOG_LEVEL=info as in production) as a
  *    child process, with a local connector stand-in for what it posts (triage cards, notices).
@@ -18,11 +18,14 @@
  *    budgets, posts) run at their own pace after the turn: they are shown apart, per message sent.
  *    `--turns-only` runs only this step (a minute or two; the figures depend little on the machine's load).
  * 5. A bare botbuilder echo bot (scripts/bench/echo-bot.ts) driven like step 3: the reference rate.
+ * --compiled runs steps 2 and 3 on the compiled build (`dist/main.js`, made by `npm run build` first) with plain
+ * node, as the Dockerfile runs it: without tsx's loader (a second V8 isolate that compiles TypeScript, ~100 MB
+ * of RSS) and without the storage counter (step 4 keeps both, to count calls).
  * --app-node-options passes node options to the app (e.g. "--max-old-space-size=128", to see what a heap cap
  * does to RSS). --json prints the same figures as one JSON object. Targets (one instance): capacity ≥ 25% of the echo
  * bot's, FAQ p95 ≤ 100 ms under the load of step 2, no errors, RSS ≤ 300 MB.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -33,7 +36,7 @@ import { cpuProfileSummary } from './cpu-profile.js';
 import { echoStep, faqStep, type Kind, nextStep, rememberTriageCard, type Shared, type SimUser, simUsers, type Step } from './users.js';
 import { rngFor } from '../fuzz/generate.js';
 import { setUpTriageChannel } from '../lib/setup.js';
-import { LOCAL_ONLY, liveHeapTrend, mb, rssMonitor, type ServerProcess, startServerProcess } from '../lib/app-process.js';
+import { LOCAL_ONLY, liveHeapTrend, mb, ROOT, rssMonitor, type ServerProcess, startServerProcess } from '../lib/app-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +51,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'cpu-prof': { type: 'string' },
     'turns-only': { type: 'boolean', default: false },
+    compiled: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
     await connector.stop();
     return;
   }
-  const app = await startApp(users, profileDir);
+  const app = await startApp(users, { profileDir, compiled: values.compiled });
   await setUpTriageChannel(app.url, triageSetup(connector.url));
   let stopWatching = watchTriageChannel(connector, shared);
   const mixStep = MIX === 'faq' ? (u: SimUser) => faqStep(u, shared) : (u: SimUser) => nextStep(u, shared);
@@ -125,7 +129,7 @@ async function main(): Promise<void> {
 
   // Capacity on a fresh app: nothing left over from the load phase (queued channel posts, a grown store).
   shared.triageCards.clear();
-  const fresh = await startApp(users);
+  const fresh = await startApp(users, { compiled: values.compiled });
   await setUpTriageChannel(fresh.url, triageSetup(connector.url));
   stopWatching = watchTriageChannel(connector, shared);
   const capacity = await drive(fresh, users.slice(0, CONNECTIONS), shared, mixStep, CAPACITY_SECONDS, 0);
@@ -255,10 +259,18 @@ async function drive(
   };
 }
 
-/** The app as it runs for real, on a fresh in-memory Azurite, with the storage counter preloaded. */
-function startApp(users: SimUser[], profileDir?: string): Promise<ServerProcess> {
+/**
+ * The app as it runs for real, on a fresh in-memory Azurite: from source with the storage counter preloaded,
+ * or (`compiled`) the build as production runs it.
+ */
+function startApp(users: SimUser[], opts: { profileDir?: string; compiled?: boolean } = {}): Promise<ServerProcess> {
+  const { profileDir, compiled = false } = opts;
+  if (compiled && !existsSync(path.join(ROOT, 'dist/main.js'))) {
+    throw new Error('--compiled: no dist/main.js; run `npm run build` first');
+  }
   return startServerProcess({
-    entry: 'src/main.ts',
+    entry: compiled ? 'dist/main.js' : 'src/main.ts',
+    compiled,
     args: ['--in-memory', '--no-playground'],
     env: {
       ...LOCAL_ONLY,
@@ -275,8 +287,7 @@ function startApp(users: SimUser[], profileDir?: string): Promise<ServerProcess>
     ready: /Bot endpoint:\s+(\S+)\/api\/messages/,
     nodeArgs: [
       '--trace-gc',
-      '--import',
-      './scripts/bench/storage-counter.ts',
+      ...(compiled ? [] : ['--import', './scripts/bench/storage-counter.ts']),
       ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
       ...(values['app-node-options'] ?? '').split(/\s+/).filter(Boolean),
     ],

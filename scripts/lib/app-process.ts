@@ -60,6 +60,8 @@ export async function startServerProcess(opts: {
   ready: RegExp;
   /** Node options, after `--import tsx` (so a preloaded .ts file works). */
   nodeArgs?: string[];
+  /** Run a compiled `.js` entry with plain node, as production does (no tsx loader and its second isolate). */
+  compiled?: boolean;
 }): Promise<ServerProcess> {
   const env = { ...process.env };
   for (const [k, v] of Object.entries(opts.env ?? {})) {
@@ -68,7 +70,7 @@ export async function startServerProcess(opts: {
   }
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', ...(opts.nodeArgs ?? []), opts.entry, ...(opts.args ?? [])],
+    [...(opts.compiled ? [] : ['--import', 'tsx']), ...(opts.nodeArgs ?? []), opts.entry, ...(opts.args ?? [])],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const waiters = new Set<(line: string) => void>();
