@@ -132,6 +132,8 @@ interface RunResult {
   sustainedRatio: number;
   busiestSecond: number;
   selfCaused429: number;
+  /** When each self-caused 429 arrived, s from the first request. */
+  selfCausedAtSeconds: number[];
   injected429: number;
   injected502: number;
   blocked403: number;
@@ -155,6 +157,9 @@ interface RunResult {
   workerCounts: Record<string, number>;
   window: {
     requestToAnswerP99: number;
+    /** ms from a request's slot to its leaving (at most maxLateMs, 20): p99 and max over the workers. */
+    lateP99: number;
+    lateMax: number;
     answerToRecordP50: number;
     answerToRecordP99: number;
     leaseReachP50: number;
@@ -273,6 +278,7 @@ async function run(name: string, instances: number, kill: boolean, store: Store)
     sustainedRatio: round(sustained / TENANT, 3),
     busiestSecond: connector.busiest().tenantPerWindow,
     selfCaused429: connector.counts.selfCaused429,
+    selfCausedAtSeconds: connector.selfCausedAt.map((t) => round((t - first) / 1000)),
     injected429: connector.counts.injected429,
     injected502: connector.counts.injected502,
     blocked403: connector.counts.blocked403,
@@ -297,6 +303,8 @@ async function run(name: string, instances: number, kill: boolean, store: Store)
     }, {}),
     window: {
       requestToAnswerP99: worst((s) => s.sendMs.p99),
+      lateP99: worst((s) => s.lateMs.p99),
+      lateMax: worst((s) => s.lateMs.max),
       answerToRecordP50: worst((s) => s.recordMs.p50),
       answerToRecordP99: worst((s) => s.recordMs.p99),
       leaseReachP50: worst((s) => s.leaseReachMs?.p50 ?? 0),
@@ -375,6 +383,7 @@ for (const [name, instances, kill] of plan.filter(([n]) => String(values.runs).s
       ...probeLines(r.probe),
       `  workers: ${JSON.stringify(r.workerCounts)}`,
       ...profileLines(azuritePid, r.workerPids),
+      `  slot→request p99 ${r.window.lateP99} / max ${r.window.lateMax} ms; self-caused 429s at ${r.selfCausedAtSeconds.map((t) => `${t} s`).join(', ') || '—'}`,
       `  kill window: request→answer p99 ${r.window.requestToAnswerP99} ms, answer→record p50 ${r.window.answerToRecordP50} / p99 ${r.window.answerToRecordP99} ms, share of time a request was out unrecorded ${(r.window.exposedShare * 100).toFixed(1)}%; send lease reach p50 ${Math.round(r.window.leaseReachP50)} / max ${Math.round(r.window.leaseReachMax)} ms (a kill leaves unconfirmed what was planned within it)`,
     ].join('\n'),
   );
