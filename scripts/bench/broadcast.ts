@@ -23,6 +23,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../src/clock.js';
 import { PostStore } from '../../src/conversations/posts.js';
@@ -134,6 +135,10 @@ interface RunResult {
   selfCaused429: number;
   /** When each self-caused 429 arrived, s from the first request. */
   selfCausedAtSeconds: number[];
+  /** The longest event-loop stall of this process (the stand-in's) within 1 s of each self-caused 429, ms. */
+  standInStallAt429: number[];
+  /** p99 over the run of each second's longest stall of this process, ms. */
+  standInStallP99: number;
   injected429: number;
   injected502: number;
   blocked403: number;
@@ -157,6 +162,7 @@ interface RunResult {
   workerCounts: Record<string, number>;
   window: {
     requestToAnswerP99: number;
+    requestToAnswerMax: number;
     /** ms from a request's slot to its leaving (at most maxLateMs, 20): p99 and max over the workers. */
     lateP99: number;
     lateMax: number;
@@ -223,6 +229,15 @@ async function run(name: string, instances: number, kill: boolean, store: Store)
   );
   probe.start();
   const start = Date.now();
+  // The stand-in stamps each request's arrival from this process's event loop: a stall here (GC) stamps the
+  // requests that arrived meanwhile late and close together, which can look like a burst. Kept per second.
+  const loopStalls: { at: number; maxMs: number }[] = [];
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const loopTimer = setInterval(() => {
+    loopStalls.push({ at: Date.now(), maxMs: loop.max / 1e6 });
+    loop.reset();
+  }, 1_000);
   const finished: StatsSnapshot[] = [];
   let killedAt: number | undefined;
   let restartAt: number | undefined;
@@ -243,6 +258,8 @@ async function run(name: string, instances: number, kill: boolean, store: Store)
   await waitDone(queue);
   const wallSeconds = (Date.now() - start) / 1000;
   probe.stop();
+  clearInterval(loopTimer);
+  loop.disable();
   for (const t of tallies) t.retired = true; // no more SIGUSR2: the workers stop now
   await Promise.all(
     workers.map(async (w) => {
@@ -279,6 +296,9 @@ async function run(name: string, instances: number, kill: boolean, store: Store)
     busiestSecond: connector.busiest().tenantPerWindow,
     selfCaused429: connector.counts.selfCaused429,
     selfCausedAtSeconds: connector.selfCausedAt.map((t) => round((t - first) / 1000)),
+    // The stand-in's own event-loop stall in the second before each self-caused 429 (ms), and its p99 over the run.
+    standInStallAt429: connector.selfCausedAt.map((t) => round(Math.max(0, ...loopStalls.filter((l) => l.at >= t - 1_000 && l.at <= t + 1_000).map((l) => l.maxMs)))),
+    standInStallP99: round(percentiles(loopStalls.map((l) => l.maxMs)).p99),
     injected429: connector.counts.injected429,
     injected502: connector.counts.injected502,
     blocked403: connector.counts.blocked403,
@@ -303,6 +323,7 @@ async function run(name: string, instances: number, kill: boolean, store: Store)
     }, {}),
     window: {
       requestToAnswerP99: worst((s) => s.sendMs.p99),
+      requestToAnswerMax: worst((s) => s.sendMs.max),
       lateP99: worst((s) => s.lateMs.p99),
       lateMax: worst((s) => s.lateMs.max),
       answerToRecordP50: worst((s) => s.recordMs.p50),
@@ -383,7 +404,7 @@ for (const [name, instances, kill] of plan.filter(([n]) => String(values.runs).s
       ...probeLines(r.probe),
       `  workers: ${JSON.stringify(r.workerCounts)}`,
       ...profileLines(azuritePid, r.workerPids),
-      `  slot→request p99 ${r.window.lateP99} / max ${r.window.lateMax} ms; self-caused 429s at ${r.selfCausedAtSeconds.map((t) => `${t} s`).join(', ') || '—'}`,
+      `  slot→request p99 ${r.window.lateP99} / max ${r.window.lateMax} ms, request→answer max ${r.window.requestToAnswerMax} ms (stand-in answers after ${values.latency} ms); self-caused 429s at ${r.selfCausedAtSeconds.map((t, i) => `${t} s (stand-in's event loop stalled ${r.standInStallAt429[i]} ms within 1 s)`).join(', ') || '—'}; the stand-in's longest stall per second p99 ${r.standInStallP99} ms`,
       `  kill window: request→answer p99 ${r.window.requestToAnswerP99} ms, answer→record p50 ${r.window.answerToRecordP50} / p99 ${r.window.answerToRecordP99} ms, share of time a request was out unrecorded ${(r.window.exposedShare * 100).toFixed(1)}%; send lease reach p50 ${Math.round(r.window.leaseReachP50)} / max ${Math.round(r.window.leaseReachMax)} ms (a kill leaves unconfirmed what was planned within it)`,
     ].join('\n'),
   );
