@@ -99,22 +99,27 @@ export class Probe {
       const group = name.replace(/-\d+$/, '');
       if (before !== undefined) cpu[group] = (cpu[group] ?? 0) + (ms - before) / 100; // % of one core over 10 s
     }
-    // The tallies are what each worker printed at the last SIGUSR2 (sent now for the next sample).
-    const count: Totals = {};
-    const ms: Totals = {};
-    for (const w of this.workers()) {
-      sum(count, w.tally.count);
-      sum(ms, w.tally.ms);
-      if (!w.retired && w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGUSR2');
-    }
-    const calls: ProbeSample['calls'] = {};
-    for (const [k, n] of Object.entries(count)) {
-      const dn = n - (this.lastCalls.count[k] ?? 0);
-      const dms = (ms[k] ?? 0) - (this.lastCalls.ms[k] ?? 0);
-      if (dn > 0) calls[shortTarget(k)] = { n: dn, ms: dms / dn };
-    }
-    this.lastCalls = { count, ms };
-    if (keep) this.samples.push({ cpu, calls });
+    const sample: ProbeSample = { cpu, calls: {} };
+    if (keep) this.samples.push(sample);
+    const workers = this.workers().filter((w) => !w.retired && w.child.exitCode === null && w.child.signalCode === null);
+    if (!workers.length) return;
+    // Each worker prints its totals on SIGUSR2; read them a moment later (a line takes well under 300 ms).
+    for (const w of workers) w.child.kill('SIGUSR2');
+    const settle = setTimeout(() => {
+      const count: Totals = {};
+      const ms: Totals = {};
+      for (const w of this.workers()) {
+        sum(count, w.tally.count);
+        sum(ms, w.tally.ms);
+      }
+      for (const [k, n] of Object.entries(count)) {
+        const dn = n - (this.lastCalls.count[k] ?? 0);
+        const dms = (ms[k] ?? 0) - (this.lastCalls.ms[k] ?? 0);
+        if (dn > 0) sample.calls[shortTarget(k)] = { n: dn, ms: dms / dn };
+      }
+      this.lastCalls = { count, ms };
+    }, 300);
+    settle.unref();
   }
 }
 
