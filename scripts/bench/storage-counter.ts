@@ -2,7 +2,8 @@
  * Preloaded into the app by `npm run bench:load` (node --import): counts the app's storage requests (to
  * Azurite or a Storage account) by HTTP method, with the time each took, and prints the totals as one line
  * `STORAGE_CALLS {json}` on stderr when the process gets SIGUSR2, then `STORAGE_TARGETS {json}`: the same by
- * method and table or queue (`POST Dedupe`, `GET bench1Issues`, `$batch` for a transaction). Nothing else changes.
+ * method and table or queue (`POST Dedupe`, `GET bench1Issues`, `$batch` for a transaction), then
+ * `STORAGE_TARGET_MS {json}`: the ms spent per target. Nothing else changes.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -10,6 +11,8 @@ import { syncBuiltinESMExports } from 'node:module';
 
 const totals: Record<string, { count: number; ms: number }> = {};
 const targets: Record<string, number> = {};
+/** ms spent per target (a table's calls slowing as it fills shows here). */
+const targetMs: Record<string, number> = {};
 
 /** The table or queue a request is for: the first path segment after the account, without `(keys)` or `()`. */
 function targetOf(options: unknown): string {
@@ -41,6 +44,7 @@ for (const mod of [http, https]) {
         entry.count++;
         entry.ms += Number(process.hrtime.bigint() - started) / 1e6;
         targets[target] = (targets[target] ?? 0) + 1;
+        targetMs[target] = (targetMs[target] ?? 0) + Number(process.hrtime.bigint() - started) / 1e6;
       });
     });
     return req;
@@ -49,5 +53,7 @@ for (const mod of [http, https]) {
 syncBuiltinESMExports();
 
 process.on('SIGUSR2', () => {
-  process.stderr.write(`STORAGE_CALLS ${JSON.stringify(totals)}\nSTORAGE_TARGETS ${JSON.stringify(targets)}\n`);
+  process.stderr.write(
+    `STORAGE_CALLS ${JSON.stringify(totals)}\nSTORAGE_TARGETS ${JSON.stringify(targets)}\nSTORAGE_TARGET_MS ${JSON.stringify(targetMs)}\n`,
+  );
 });

@@ -29,14 +29,48 @@ export interface Percentiles {
   max: number;
 }
 
-const MAX_SAMPLES = 50_000;
+/**
+ * Samples as counts per whole millisecond: a snapshot costs the number of distinct values, not a sort of every
+ * sample (the worker process prints one every second; sorting 10,000s of samples each time held its event loop
+ * for several ms, long enough to make requests leave late), and memory stays bounded however long it runs.
+ */
+class Histogram {
+  private readonly counts = new Map<number, number>();
+  private n = 0;
+
+  add(ms: number): void {
+    const key = Math.round(ms);
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.n++;
+  }
+
+  /** The same ranks as `percentiles` over the samples rounded to whole ms. */
+  percentiles(): Percentiles {
+    if (!this.n) return { p50: 0, p99: 0, max: 0 };
+    const keys = [...this.counts.keys()].sort((a, b) => a - b);
+    const at = (q: number) => {
+      const rank = Math.min(this.n - 1, Math.floor(q * this.n));
+      let seen = 0;
+      for (const k of keys) {
+        seen += this.counts.get(k) ?? 0;
+        if (seen > rank) return k;
+      }
+      return keys[keys.length - 1] ?? 0;
+    };
+    return { p50: at(0.5), p99: at(0.99), max: keys[keys.length - 1] ?? 0 };
+  }
+
+  get size(): number {
+    return this.n;
+  }
+}
 
 export class WindowStats {
   readonly counts: Record<string, number> = {};
-  private readonly late: number[] = [];
-  private readonly send: number[] = [];
-  private readonly record: number[] = [];
-  private readonly reach: number[] = [];
+  private readonly late = new Histogram();
+  private readonly send = new Histogram();
+  private readonly record = new Histogram();
+  private readonly reach = new Histogram();
   private open = 0;
   private openedAt = 0;
   private exposed = 0;
@@ -51,11 +85,11 @@ export class WindowStats {
   /** The attempt left the window: recorded (with its sample), or released without a request. */
   leave(_entry: WindowEntry, sample?: { late: number; sendMs: number; recordMs: number; reachMs?: number }): void {
     if (--this.open === 0) this.exposed += Date.now() - this.openedAt;
-    if (sample && this.late.length < MAX_SAMPLES) {
-      this.late.push(sample.late);
-      this.send.push(sample.sendMs);
-      if (sample.recordMs) this.record.push(sample.recordMs);
-      if (sample.reachMs !== undefined) this.reach.push(sample.reachMs);
+    if (sample) {
+      this.late.add(sample.late);
+      this.send.add(sample.sendMs);
+      if (sample.recordMs) this.record.add(sample.recordMs);
+      if (sample.reachMs !== undefined) this.reach.add(sample.reachMs);
     }
   }
 
@@ -68,11 +102,11 @@ export class WindowStats {
     const exposedNow = this.exposed + (this.open ? Date.now() - this.openedAt : 0);
     return {
       counts: { ...this.counts },
-      requests: this.late.length,
-      lateMs: percentiles(this.late),
-      sendMs: percentiles(this.send),
-      recordMs: percentiles(this.record),
-      leaseReachMs: percentiles(this.reach),
+      requests: this.late.size,
+      lateMs: this.late.percentiles(),
+      sendMs: this.send.percentiles(),
+      recordMs: this.record.percentiles(),
+      leaseReachMs: this.reach.percentiles(),
       exposedShare: exposedNow / elapsed,
     };
   }
