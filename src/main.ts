@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Set here, not on node's command line, so every way of starting the app (npm start, the image, a test) has it.
+  // Set here, not on node's command line, so every way of running the server (npm start, start:prod, the image) has it.
   if (config.env.HEAP_GROWING_PERCENT > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.env.HEAP_GROWING_PERCENT}`);
   const local = config.auth.kind === 'local';
   const withPlayground = local && config.env.PLAYGROUND && !args.includes('--no-playground');

@@ -11,8 +11,8 @@
 import { TableClient } from '@azure/data-tables';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { percentile } from '../../src/faq/engine/evaluation.js';
 import { startAzurite } from '../../src/storage/azurite.js';
+import { percentile } from './measure.js';
 
 const { values } = parseArgs({
   options: {

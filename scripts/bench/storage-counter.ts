@@ -41,10 +41,11 @@ for (const mod of [http, https]) {
     req.once('response', (res) => {
       res.once('end', () => {
         const entry = (totals[method] ??= { count: 0, ms: 0 });
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
         entry.count++;
-        entry.ms += Number(process.hrtime.bigint() - started) / 1e6;
+        entry.ms += ms;
         targets[target] = (targets[target] ?? 0) + 1;
-        targetMs[target] = (targetMs[target] ?? 0) + Number(process.hrtime.bigint() - started) / 1e6;
+        targetMs[target] = (targetMs[target] ?? 0) + ms;
       });
     });
     return req;

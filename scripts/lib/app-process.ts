@@ -58,7 +58,7 @@ export async function startServerProcess(opts: {
   env?: Record<string, string | undefined>;
   /** A line on stderr or stdout that carries the base URL in its first group, e.g. /Bot endpoint: (\S+)\/api/. */
   ready: RegExp;
-  /** Node options, after `--import tsx` (so a preloaded .ts file works). */
+  /** Node options, after `--import tsx` unless `compiled` (then a preloaded file must be .js). */
   nodeArgs?: string[];
   /** Run a compiled `.js` entry with plain node, as production does (no tsx loader and its second isolate). */
   compiled?: boolean;
