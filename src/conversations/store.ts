@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { isNotFound, isStorableKey, safeKey, type Tables } from '../storage/tables.js';
+import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 
 /**
  * Where the bot can post later without being spoken to: a plain copy of the Bot Framework
@@ -40,13 +40,22 @@ export type ChannelRole = (typeof CHANNEL_ROLES)[number];
 
 /*
  * Table `Conversations`
- *   PK 'personal' RK <user aadObjectId or Teams id>  → the 1:1 chat with that user   (notify a reporter)
+ *   PK 'personal|<user aadObjectId or Teams id>' RK 'chat' → the 1:1 chat with that user (notify a reporter)
  *   PK 'conv'     RK <conversation id>               → any conversation the bot is in (reply later)
  *   PK 'team'     RK <team id>                       → the team's General channel     (roster reads)
  *   PK 'role'     RK triage|support|announcements|rollout → the channel holding that role
  *   PK 'person'   RK <aadObjectId>                   → the name a person goes by in Teams (champion lists)
- * Every read is a point read; nothing scans.
+ * Every read is a point read; nothing scans. A person's chat has a partition of its own so that a broadcast's
+ * lookups (50 people per pack) are point reads on any store: a filter naming several row keys in one shared
+ * partition is answered by reading through that partition (every person's chat) on a Storage account, and
+ * through the whole table on Azurite. Rows of the earlier layout (PK 'personal', RK <key>) are moved on open.
  */
+const LEGACY_PERSONAL = 'personal';
+const CHAT_ROW = 'chat';
+const personalPartition = (key: string) => `personal|${safeKey(key)}`;
+/** Every personal-chat partition sorts between these ('|' < '}'). */
+const PERSONAL_RANGE = odata`PartitionKey gt ${'personal|'} and PartitionKey lt ${'personal}'}`;
+
 export class ConversationStore {
   private constructor(
     private readonly table: TableClient,
@@ -54,7 +63,26 @@ export class ConversationStore {
   ) {}
 
   static async open(tables: Tables, clock: Clock): Promise<ConversationStore> {
-    return new ConversationStore(await tables.table('Conversations'), clock);
+    const store = new ConversationStore(await tables.table('Conversations'), clock);
+    await store.moveLegacyPersonalChats();
+    return store;
+  }
+
+  /**
+   * Moves 1:1 chats stored under the earlier layout (one 'personal' partition) to their own partitions: a
+   * row already in the new layout is newer and kept; the old row is deleted after. Idempotent, so two
+   * instances starting together or a move cut short are fine. One read of an empty partition once moved.
+   */
+  private async moveLegacyPersonalChats(): Promise<void> {
+    for await (const e of this.table.listEntities<{ json: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${LEGACY_PERSONAL}` },
+    })) {
+      const rowKey = String(e.rowKey);
+      await this.table.createEntity({ partitionKey: `personal|${rowKey}`, rowKey: CHAT_ROW, json: e.json }).catch((err: unknown) => {
+        if (!isConflict(err)) throw err;
+      });
+      await this.deleteIfThere(LEGACY_PERSONAL, rowKey);
+    }
   }
 
   /** Saves (or refreshes) a reference under every key it can be looked up by. */
@@ -62,8 +90,8 @@ export class ConversationStore {
     const stored: StoredConversation = { ...conv, updatedAt: this.clock.now().toISOString() };
     const writes: Promise<unknown>[] = [this.put('conv', conv.conversationId, stored)];
     if (conv.conversationType === 'personal' && conv.user) {
-      writes.push(this.put('personal', conv.user.aadObjectId ?? conv.user.id, stored));
-      if (conv.user.aadObjectId) writes.push(this.put('personal', conv.user.id, stored));
+      writes.push(this.putChat(conv.user.aadObjectId ?? conv.user.id, stored));
+      if (conv.user.aadObjectId) writes.push(this.putChat(conv.user.id, stored));
     }
     if (conv.teamId && conv.conversationId === conv.teamId)
       writes.push(this.put('team', conv.teamId, stored));
@@ -84,12 +112,14 @@ export class ConversationStore {
   }
 
   /**
-   * Saves many references at once (a roster import, a bench's seed) under the same keys as `remember`,
-   * in transactions of up to 100 rows per partition.
+   * Saves many references at once (a roster import, a bench's seed) under the same keys as `remember`: the
+   * shared partitions in transactions of up to 100 rows, each person's chat (a partition of its own) by
+   * upserts, 16 at a time.
    */
   async rememberAll(convs: readonly Omit<StoredConversation, 'updatedAt'>[]): Promise<void> {
     const at = this.clock.now().toISOString();
     const byPartition = new Map<string, Map<string, string>>();
+    const chats = new Map<string, string>();
     const add = (pk: string, key: string, conv: StoredConversation) => {
       const rows = byPartition.get(pk) ?? new Map<string, string>();
       rows.set(safeKey(key), JSON.stringify(conv));
@@ -99,8 +129,8 @@ export class ConversationStore {
       const stored: StoredConversation = { ...conv, updatedAt: at };
       add('conv', conv.conversationId, stored);
       if (conv.conversationType === 'personal' && conv.user) {
-        add('personal', conv.user.aadObjectId ?? conv.user.id, stored);
-        if (conv.user.aadObjectId) add('personal', conv.user.id, stored);
+        chats.set(personalPartition(conv.user.aadObjectId ?? conv.user.id), JSON.stringify(stored));
+        if (conv.user.aadObjectId) chats.set(personalPartition(conv.user.id), JSON.stringify(stored));
       }
       if (conv.teamId && conv.conversationId === conv.teamId) add('team', conv.teamId, stored);
     }
@@ -114,42 +144,42 @@ export class ConversationStore {
         );
       }
     }
+    const entries = [...chats];
+    for (let i = 0; i < entries.length; i += 16) {
+      await Promise.all(
+        entries.slice(i, i + 16).map(([pk, json]) => this.table.upsertEntity({ partitionKey: pk, rowKey: CHAT_ROW, json }, 'Replace')),
+      );
+    }
   }
 
-  personalChat(userKey: string): Promise<StoredConversation | undefined> {
-    return this.get('personal', userKey);
+  async personalChat(userKey: string): Promise<StoredConversation | undefined> {
+    const e = await readEntity<{ json: string }>(this.table, personalPartition(userKey), CHAT_ROW);
+    return e ? fromJsonColumn<StoredConversation | undefined>(e.json, undefined) : undefined;
   }
 
   /**
-   * Several people's 1:1 chats in a few queries (14 keys each: Table storage allows 15 comparisons per filter),
-   * for the outbound worker's packs of messages. Missing people are missing from the map.
+   * Several people's 1:1 chats, for the outbound worker's packs of messages: one point read each, 16 at a
+   * time. Missing people are missing from the map.
    */
   async personalChats(userKeys: readonly string[]): Promise<Map<string, StoredConversation>> {
     const found = new Map<string, StoredConversation>();
-    const keys = [...new Set(userKeys)].filter((k) => isStorableKey(safeKey(k)));
-    const chunks: string[][] = [];
-    for (let i = 0; i < keys.length; i += 14) chunks.push(keys.slice(i, i + 14));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        const keyOfRow = new Map(chunk.map((k) => [safeKey(k), k]));
-        const rows = [...keyOfRow.keys()].map((row) => odata`RowKey eq ${row}`).join(' or ');
-        for await (const e of this.table.listEntities<{ json: string }>({
-          queryOptions: { filter: `PartitionKey eq 'personal' and (${rows})`, select: ['RowKey', 'json'] },
-        })) {
-          const conv = fromJsonColumn<StoredConversation | undefined>(e.json, undefined);
-          const key = keyOfRow.get(e.rowKey ?? '');
-          if (conv && key !== undefined) found.set(key, conv);
-        }
-      }),
-    );
+    const keys = [...new Set(userKeys)];
+    for (let i = 0; i < keys.length; i += 16) {
+      await Promise.all(
+        keys.slice(i, i + 16).map(async (k) => {
+          const conv = await this.personalChat(k);
+          if (conv) found.set(k, conv);
+        }),
+      );
+    }
     return found;
   }
 
-  /** Everyone who has the bot in personal scope, once each (Entra id when known): one partition read. */
+  /** Everyone who has the bot in personal scope, once each (Entra id when known): one range of partitions. */
   async personalChatUsers(): Promise<string[]> {
     const users = new Map<string, string>();
     for await (const e of this.table.listEntities<{ json: string }>({
-      queryOptions: { filter: `PartitionKey eq 'personal'`, select: ['json'] },
+      queryOptions: { filter: PERSONAL_RANGE, select: ['json'] },
     })) {
       const conv = fromJsonColumn<StoredConversation | undefined>(e.json, undefined);
       if (conv?.user) users.set(conv.conversationId, conv.user.aadObjectId ?? conv.user.id);
@@ -214,7 +244,12 @@ export class ConversationStore {
 
   /** Deletes one row; a row already gone is fine (a re-run). */
   async removeRow(partition: PersonRow['partition'], key: string): Promise<void> {
-    await this.table.deleteEntity(partition, safeKey(key)).catch((err: unknown) => {
+    if (partition === 'personal') await this.deleteIfThere(personalPartition(key), CHAT_ROW);
+    else await this.deleteIfThere(partition, safeKey(key));
+  }
+
+  private async deleteIfThere(pk: string, rk: string): Promise<void> {
+    await this.table.deleteEntity(pk, rk).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
   }
@@ -231,6 +266,10 @@ export class ConversationStore {
 
   async replaceRoleSetter(role: ChannelRole, setBy: string): Promise<void> {
     await this.table.updateEntity({ partitionKey: 'role', rowKey: role, setBy }, 'Merge');
+  }
+
+  private putChat(userKey: string, conv: StoredConversation) {
+    return this.table.upsertEntity({ partitionKey: personalPartition(userKey), rowKey: CHAT_ROW, json: toJsonColumn(conv) }, 'Replace');
   }
 
   private put(pk: string, key: string, conv: StoredConversation) {

@@ -55,8 +55,8 @@ const partition = (m: OutboundMessage) => bucketKey(bucketOf(m.key), topicOf(m))
 /** Where a message's delivery row is (for its index, delivery-index.ts). */
 export const deliveryRowOf = (m: OutboundMessage) => ({ partitionKey: partition(m), rowKey: safeKey(m.key) });
 
-/** A stable bucket for a key (FNV-1a). */
-function bucketOf(key: string): number {
+/** A stable bucket (0–63) for a key (FNV-1a); also the delivery index's partition of a pack. */
+export function bucketOf(key: string): number {
   let h = 2166136261;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
   return (h >>> 0) % BUCKETS;

@@ -67,4 +67,41 @@ describe('ConversationStore', () => {
     expect(found.has('nobody')).toBe(false);
     expect(found.has("o'brien/x#1")).toBe(false);
   });
+
+  it('lists everyone with the bot in personal scope once each, and not people only seen in a channel', async () => {
+    const store = await ConversationStore.open(testTables(), new ManualClock());
+    await store.remember(personal);
+    await store.remember({ ...personal, conversationId: 'a:2', user: { id: '29:two', name: 'Bo' } });
+    await store.rememberPerson('aad-3', 'Chen');
+    expect((await store.personalChatUsers()).sort()).toEqual(['29:two', 'aad-1']);
+  });
+
+  it('moves chats saved under the earlier layout on open, keeping a newer chat already moved', async () => {
+    const tables = testTables();
+    const table = await tables.table('Conversations');
+    const older = { ...personal, updatedAt: '2026-01-01T00:00:00.000Z' };
+    await table.createEntity({ partitionKey: 'personal', rowKey: 'aad-1', json: JSON.stringify(older) });
+    await table.createEntity({ partitionKey: 'personal', rowKey: '29:user', json: JSON.stringify(older) });
+    await table.createEntity({ partitionKey: 'personal', rowKey: 'aad-9', json: JSON.stringify({ ...older, conversationId: 'a:9', user: { id: '29:nine', aadObjectId: 'aad-9' } }) });
+    const first = await ConversationStore.open(tables, new ManualClock());
+    await first.remember({ ...personal, conversationId: 'a:new' });
+    // A second instance starting later moves nothing over the newer chat.
+    await table.createEntity({ partitionKey: 'personal', rowKey: 'aad-1', json: JSON.stringify(older) });
+    const second = await ConversationStore.open(tables, new ManualClock());
+    expect((await second.personalChat('aad-1'))?.conversationId).toBe('a:new');
+    expect((await second.personalChat('aad-9'))?.conversationId).toBe('a:9');
+    expect((await second.personalChatUsers()).sort()).toEqual(['aad-1', 'aad-9']);
+    const left = [];
+    for await (const e of table.listEntities({ queryOptions: { filter: "PartitionKey eq 'personal'" } })) left.push(e);
+    expect(left).toEqual([]);
+  });
+
+  it('forgets a person’s chat under each of their keys', async () => {
+    const store = await ConversationStore.open(testTables(), new ManualClock());
+    await store.remember(personal);
+    for (const row of await store.rowsOf(['aad-1', '29:user'])) await store.removeRow(row.partition, row.key);
+    expect(await store.personalChat('aad-1')).toBeUndefined();
+    expect(await store.personalChat('29:user')).toBeUndefined();
+    expect(await store.personalChatUsers()).toEqual([]);
+  });
 });
