@@ -102,8 +102,8 @@ describe('everyday questions on the sample guidance', () => {
     expect(cardTexts(answerCard(result)).join('\n')).toContain('doesn\'t cover: “make a pivot table”');
   });
 
-  // Today: hit@1 0.778 (28 of 36), refused 0.9; issue #14 asks 0.8 (see the issue note).
-  it('the everyday question set keeps hit@1 ≥ 0.75, and the questions the guidance leaves out are refused', () => {
+  // Today: hit@1 0.833 (30 of 36), refused 0.9; issue #14 asks 0.8 (see docs/faq-experiments.md).
+  it('the everyday question set keeps hit@1 ≥ 0.8, and the questions the guidance leaves out are refused', () => {
     const index = library.current.index;
     const questions = parseQuestions(readFileSync(SAMPLE_QUESTIONS, 'utf8'));
     const metrics = evaluate(
@@ -111,7 +111,7 @@ describe('everyday questions on the sample guidance', () => {
       runQuestions(questions, (q) => search(index, q)),
     );
     expect(metrics.answerable).toBeGreaterThanOrEqual(20);
-    expect(metrics.hitAt1).toBeGreaterThanOrEqual(0.75);
+    expect(metrics.hitAt1).toBeGreaterThanOrEqual(0.8);
     expect(metrics.refused).toBeGreaterThanOrEqual(0.8);
   });
 
@@ -129,6 +129,16 @@ describe('everyday questions on the sample guidance', () => {
       'im the DS, cant i just correct the ORS figure myself instead of sending the whole report back? deadline tmrw and the DO is off sick',
     );
     expect(source.heading).toBe('Can I edit the report myself instead of returning it?');
+  });
+
+  it('a missed deadline is read as late: "missed the report deadline … can i still send it" gets submitting late', async () => {
+    const { source } = await answer('missed the report deadline because of the network, can i still send it');
+    expect(source.heading).toBe('Submitting late');
+  });
+
+  it('"too many times … now it wont let me in" gets the locked-account section', async () => {
+    const { source } = await answer('i typed my password wrong too many times and now it wont let me in');
+    expect(source.heading).toBe('My account is locked');
   });
 
   it('"can I get a new office chair" is refused: the guidance speaks of offices, not of chairs', async () => {
