@@ -141,6 +141,11 @@ describe('everyday questions on the sample guidance', () => {
     expect(source.heading).toBe('My account is locked');
   });
 
+  it('context first, question last: "the battery died … did I lose everything" gets the lost-data section', async () => {
+    const { source } = await answer('the battery died in the middle of a visit, did I lose everything');
+    expect(source.heading).toBe("I'm afraid I've lost my data");
+  });
+
   it('"can I get a new office chair" is refused: the guidance speaks of offices, not of chairs', async () => {
     expect((await faq.ask('can I get a new office chair', asker)).kind).not.toBe('answer');
   });
