@@ -150,7 +150,7 @@ describe('everyday questions on the sample guidance', () => {
     expect((await faq.ask('can I get a new office chair', asker)).kind).not.toBe('answer');
   });
 
-  // Today: hit@1 0.718 (84 of 117), refused 0.833 (25 of 30), answered 0.974 (see docs/faq-experiments.md).
+  // Today: hit@1 0.726 (85 of 117), refused 0.833 (25 of 30), answered 0.983 (see docs/faq-experiments.md).
   it('the staff question set keeps hit@1 ≥ 0.7, refuses ≥ 0.8 of what the guidance leaves out, answers ≥ 0.95', () => {
     const questions = parseQuestions(readFileSync(SAMPLE_STAFF_QUESTIONS, 'utf8'));
     const metrics = evaluate(
