@@ -12,7 +12,9 @@
  * Options: --glossary FILE reads the organisation's glossary (GLOSSARY_FILE) with --questions;
  * --tuning '{"idfPower":0.9}' measures a variant of the engine's knobs (see tuning.ts);
  * --halves adds the engine's hit@1 / hit@3 on the odd and even lines of one set separately, a
- * rough view of how far a figure moves on another sample of the same kind of questions.
+ * rough view of how far a figure moves on another sample of the same kind of questions;
+ * --tuning-sets runs only the sets labelled "tuning" (the report-only sets are not run at all), for
+ * choosing between variants without seeing the sets the choice is reported on.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -93,6 +95,7 @@ const { values } = parseArgs({
     tuning: { type: 'string', default: '{}' },
     halves: { type: 'boolean', default: false },
     glossary: { type: 'string' },
+    'tuning-sets': { type: 'boolean', default: false },
   },
 });
 
@@ -159,7 +162,8 @@ async function overview(): Promise<void> {
     answers: [],
     deep: [],
   };
-  for (const set of SETS) {
+  // --tuning-sets: the report-only sets are not even run, so nothing about them can steer a choice.
+  for (const set of SETS.filter((known) => known.tuning || !values['tuning-sets'])) {
     let built = indexes.get(set.docs);
     if (!built) {
       const { sections, summary } = await loadSections(set.docs);
@@ -178,12 +182,14 @@ async function overview(): Promise<void> {
       pooled.deep.push(...deep);
     }
   }
-  rows.push({
-    name: 'ODK B + C pooled',
-    tuning: false,
-    metrics: evaluate(pooled.questions, pooled.answers),
-    recall: recall(pooled.questions, pooled.deep),
-  });
+  if (pooled.questions.length > 0) {
+    rows.push({
+      name: 'ODK B + C pooled',
+      tuning: false,
+      metrics: evaluate(pooled.questions, pooled.answers),
+      recall: recall(pooled.questions, pooled.deep),
+    });
+  }
 
   for (const { summary, buildMs } of indexes.values()) out.push(`docs: ${summary}, index build ${buildMs.toFixed(0)} ms`);
   out.push('');

@@ -102,8 +102,8 @@ describe('everyday questions on the sample guidance', () => {
     expect(cardTexts(answerCard(result)).join('\n')).toContain('doesn\'t cover: “make a pivot table”');
   });
 
-  // Today: hit@1 0.778 (28 of 36), refused 0.9; issue #14 asks 0.8 (see the issue note).
-  it('the everyday question set keeps hit@1 ≥ 0.75, and the questions the guidance leaves out are refused', () => {
+  // Today: hit@1 0.833 (30 of 36), refused 0.9; issue #14 asks 0.8 (see docs/faq-experiments.md).
+  it('the everyday question set keeps hit@1 ≥ 0.8, and the questions the guidance leaves out are refused', () => {
     const index = library.current.index;
     const questions = parseQuestions(readFileSync(SAMPLE_QUESTIONS, 'utf8'));
     const metrics = evaluate(
@@ -111,7 +111,7 @@ describe('everyday questions on the sample guidance', () => {
       runQuestions(questions, (q) => search(index, q)),
     );
     expect(metrics.answerable).toBeGreaterThanOrEqual(20);
-    expect(metrics.hitAt1).toBeGreaterThanOrEqual(0.75);
+    expect(metrics.hitAt1).toBeGreaterThanOrEqual(0.8);
     expect(metrics.refused).toBeGreaterThanOrEqual(0.8);
   });
 
@@ -131,11 +131,26 @@ describe('everyday questions on the sample guidance', () => {
     expect(source.heading).toBe('Can I edit the report myself instead of returning it?');
   });
 
+  it('a missed deadline is read as late: "missed the report deadline … can i still send it" gets submitting late', async () => {
+    const { source } = await answer('missed the report deadline because of the network, can i still send it');
+    expect(source.heading).toBe('Submitting late');
+  });
+
+  it('"too many times … now it wont let me in" gets the locked-account section', async () => {
+    const { source } = await answer('i typed my password wrong too many times and now it wont let me in');
+    expect(source.heading).toBe('My account is locked');
+  });
+
+  it('context first, question last: "the battery died … did I lose everything" gets the lost-data section', async () => {
+    const { source } = await answer('the battery died in the middle of a visit, did I lose everything');
+    expect(source.heading).toBe("I'm afraid I've lost my data");
+  });
+
   it('"can I get a new office chair" is refused: the guidance speaks of offices, not of chairs', async () => {
     expect((await faq.ask('can I get a new office chair', asker)).kind).not.toBe('answer');
   });
 
-  // Today: hit@1 0.718 (84 of 117), refused 0.833 (25 of 30), answered 0.974 (see docs/faq-experiments.md).
+  // Today: hit@1 0.726 (85 of 117), refused 0.833 (25 of 30), answered 0.983 (see docs/faq-experiments.md).
   it('the staff question set keeps hit@1 ≥ 0.7, refuses ≥ 0.8 of what the guidance leaves out, answers ≥ 0.95', () => {
     const questions = parseQuestions(readFileSync(SAMPLE_STAFF_QUESTIONS, 'utf8'));
     const metrics = evaluate(

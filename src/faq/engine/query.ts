@@ -21,6 +21,8 @@ export interface QueryConcept {
   ownIdf: number | undefined;
   /** Ranking weight of the concept as a whole: above 1 for an error code, which names its own topic. */
   boost: number;
+  /** The part of `boost` that comes from standing in the part of the question that asks (`askingPartBonus`). */
+  focus?: number;
 }
 
 /**
@@ -35,10 +37,12 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
   const concepts: QueryConcept[] = [];
   const seen = new Set<string>();
 
+  const asking = tuning.askingPartBonus > 0 ? askingPartTerms(question) : undefined;
   for (const word of words(question)) {
     const term = stem(word);
     if (seen.has(term)) continue;
     seen.add(term);
+    const focus = asking?.has(term) ? 1 + tuning.askingPartBonus : 1;
 
     const alternatives = new Map<string, Alternative>();
     const add = (candidate: string, weight: number, kind: Alternative['kind']) => {
@@ -82,7 +86,8 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
       ownIdf,
       // Only an error code keeps its digits ("FL-403" → fl403): people copy it from the screen.
       // A code the glossary explains ("K-05" = monthly report) is a word like any other.
-      boost: /\d/.test(word) && !index.synonyms.byTerm.has(term) ? tuning.codeBoost : 1,
+      focus,
+      boost: focus * (/\d/.test(word) && !index.synonyms.byTerm.has(term) ? tuning.codeBoost : 1),
     });
   }
 
@@ -100,6 +105,20 @@ export function analyzeQuery(index: FaqIndex, question: string): QueryConcept[] 
     }
   }
   return concepts;
+}
+
+/** A part of a question that asks, rather than tells. */
+const ASKING = /^\W*(?:how|what|whats|where|when|who|why|which|can|could|should|shall|do|does|did|is|are|will|would|may|must|any)\b/i;
+
+/**
+ * Terms of the parts that ask, when the question also has parts that only tell (see
+ * `EngineTuning.askingPartBonus`); undefined when every part asks or none does.
+ */
+function askingPartTerms(question: string): Set<string> | undefined {
+  const parts = question.split(/[,.;:!?]+|\s+-\s+/).map((part) => part.trim()).filter((part) => words(part).length > 0);
+  const asking = parts.filter((part) => ASKING.test(part));
+  if (asking.length === 0 || asking.length === parts.length) return undefined;
+  return new Set(asking.flatMap((part) => words(part).map(stem)));
 }
 
 /**

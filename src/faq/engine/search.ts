@@ -87,8 +87,12 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
   const limit = Math.max(1, options.limit ?? 5);
   const concepts = analyzeQuery(index, question);
   const scores = scoreSections(index, concepts);
-  // Confidence is judged on the words alone: the bonus orders candidates, it doesn't make one more certain.
-  const unboosted = index.tuning.askedLikeBonus > 0 ? askedLike(index, question, scores) : scores;
+  // Confidence is judged on the words alone: the bonuses order candidates, they don't make one more certain.
+  const focused = concepts.some((concept) => (concept.focus ?? 1) !== 1);
+  const boosted = index.tuning.askedLikeBonus > 0 ? askedLike(index, question, scores) : scores;
+  const unboosted = focused
+    ? scoreSections(index, concepts.map((concept) => ({ ...concept, boost: concept.boost / (concept.focus ?? 1) })))
+    : boosted;
   const order = secondIsBestSubsection(
     index,
     scores,

@@ -220,6 +220,8 @@ chart, charts, graph, graphs, plot, plots, visualisation, visualization
 consent, permission, agree, agreement, agreed
 escalate, escalation, chase, no response, no reply, nobody answered, not moving
 urgent, priority, emergency, critical, asap
+late, overdue, missed the deadline, after the deadline, past the deadline, behind schedule
+locked, locked out, wont let me in, cant get in, too many attempts, too many times
 `;
 
 /**

@@ -56,6 +56,14 @@ export interface EngineTuning {
    */
   askedLikeBonus: number;
 
+  /**
+   * In a question told with its context first ("the battery died in the middle of a visit, did I lose
+   * everything"), the words of the part that asks (opening with how / what / can I / did …) rank with
+   * 1 + this weight; the context's words stay at 1: the context says where, the asking part what is
+   * wanted. 0: off. Confidence is judged without it.
+   */
+  askingPartBonus: number;
+
   /** Confidence below this → "not answered". */
   answerThreshold: number;
   /** Confidence is lowered by this × the share of the question's weight in words the docs never use. */
@@ -97,6 +105,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   codeBoost: 2,
   subsectionRatio: 0.3,
   askedLikeBonus: 0.6,
+  askingPartBonus: 0.2,
   answerThreshold: 0.2,
   unknownPenalty: 0.3,
   clauseThreshold: 0.4,

@@ -148,3 +148,28 @@ Your district supervisor does, after reading it.
     );
   });
 });
+
+describe('a question told with its context first', () => {
+  const guide = parseGuidanceDoc(
+    'field.md',
+    `# Field work
+
+## Battery and charging
+
+Charge the tablet every night: a full battery lasts a day of visits. Carry the power bank on long visits.
+
+## Is my data lost?
+
+Records are saved as you type. Nothing you entered is lost when the app closes; open the record again to carry on.
+`,
+  ).sections;
+
+  it('ranks by what is asked: "my battery died on a long visit, is the data lost" gets the data section', () => {
+    const question = 'my battery died on a long visit, is the data lost';
+    expect(search(buildIndex(guide), question).results[0]!.section.heading).toBe('Is my data lost?');
+    // Read as one bag of words, the context's words win.
+    expect(search(buildIndex(guide, { askingPartBonus: 0 }), question).results[0]!.section.heading).toBe(
+      'Battery and charging',
+    );
+  });
+});
