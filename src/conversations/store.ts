@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { isNotFound, safeKey, type Tables } from '../storage/tables.js';
 
 /**
  * Where the bot can post later without being spoken to: a plain copy of the Bot Framework
@@ -48,7 +48,11 @@ export type ChannelRole = (typeof CHANNEL_ROLES)[number];
  * Every read is a point read; nothing scans. A person's chat has a partition of its own so that a broadcast's
  * lookups (50 people per pack) are point reads on any store: a filter naming several row keys in one shared
  * partition is answered by reading through that partition (every person's chat) on a Storage account, and
- * through the whole table on Azurite. Rows of the earlier layout (PK 'personal', RK <key>) are moved on open.
+ * through the whole table on Azurite.
+ *
+ * Chats saved by earlier versions (PK 'personal', RK <key>) are read where the new layout has none, listed with
+ * everyone's, and forgotten with the person; they are neither moved nor deleted, so an instance of an earlier
+ * version still running during a rolling deployment goes on finding every chat it knew.
  */
 const LEGACY_PERSONAL = 'personal';
 const CHAT_ROW = 'chat';
@@ -63,26 +67,7 @@ export class ConversationStore {
   ) {}
 
   static async open(tables: Tables, clock: Clock): Promise<ConversationStore> {
-    const store = new ConversationStore(await tables.table('Conversations'), clock);
-    await store.moveLegacyPersonalChats();
-    return store;
-  }
-
-  /**
-   * Moves 1:1 chats stored under the earlier layout (one 'personal' partition) to their own partitions: a
-   * row already in the new layout is newer and kept; the old row is deleted after. Idempotent, so two
-   * instances starting together or a move cut short are fine. One read of an empty partition once moved.
-   */
-  private async moveLegacyPersonalChats(): Promise<void> {
-    for await (const e of this.table.listEntities<{ json: string }>({
-      queryOptions: { filter: odata`PartitionKey eq ${LEGACY_PERSONAL}` },
-    })) {
-      const rowKey = String(e.rowKey);
-      await this.table.createEntity({ partitionKey: `personal|${rowKey}`, rowKey: CHAT_ROW, json: e.json }).catch((err: unknown) => {
-        if (!isConflict(err)) throw err;
-      });
-      await this.deleteIfThere(LEGACY_PERSONAL, rowKey);
-    }
+    return new ConversationStore(await tables.table('Conversations'), clock);
   }
 
   /** Saves (or refreshes) a reference under every key it can be looked up by. */
@@ -152,8 +137,11 @@ export class ConversationStore {
     }
   }
 
+  /** A person's 1:1 chat: one point read (two for a person the bot knows only from an earlier version, or not at all). */
   async personalChat(userKey: string): Promise<StoredConversation | undefined> {
-    const e = await readEntity<{ json: string }>(this.table, personalPartition(userKey), CHAT_ROW);
+    const e =
+      (await readEntity<{ json: string }>(this.table, personalPartition(userKey), CHAT_ROW)) ??
+      (await readEntity<{ json: string }>(this.table, LEGACY_PERSONAL, safeKey(userKey)));
     return e ? fromJsonColumn<StoredConversation | undefined>(e.json, undefined) : undefined;
   }
 
@@ -175,14 +163,14 @@ export class ConversationStore {
     return found;
   }
 
-  /** Everyone who has the bot in personal scope, once each (Entra id when known): one range of partitions. */
+  /** Everyone who has the bot in personal scope, once each (Entra id when known): one range of partitions (and the earlier layout's one). */
   async personalChatUsers(): Promise<string[]> {
     const users = new Map<string, string>();
-    for await (const e of this.table.listEntities<{ json: string }>({
-      queryOptions: { filter: PERSONAL_RANGE, select: ['json'] },
-    })) {
-      const conv = fromJsonColumn<StoredConversation | undefined>(e.json, undefined);
-      if (conv?.user) users.set(conv.conversationId, conv.user.aadObjectId ?? conv.user.id);
+    for (const filter of [PERSONAL_RANGE, odata`PartitionKey eq ${LEGACY_PERSONAL}`]) {
+      for await (const e of this.table.listEntities<{ json: string }>({ queryOptions: { filter, select: ['json'] } })) {
+        const conv = fromJsonColumn<StoredConversation | undefined>(e.json, undefined);
+        if (conv?.user) users.set(conv.conversationId, conv.user.aadObjectId ?? conv.user.id);
+      }
     }
     return [...new Set(users.values())];
   }
@@ -244,8 +232,10 @@ export class ConversationStore {
 
   /** Deletes one row; a row already gone is fine (a re-run). */
   async removeRow(partition: PersonRow['partition'], key: string): Promise<void> {
-    if (partition === 'personal') await this.deleteIfThere(personalPartition(key), CHAT_ROW);
-    else await this.deleteIfThere(partition, safeKey(key));
+    if (partition === 'personal') {
+      await this.deleteIfThere(personalPartition(key), CHAT_ROW);
+      await this.deleteIfThere(LEGACY_PERSONAL, safeKey(key));
+    } else await this.deleteIfThere(partition, safeKey(key));
   }
 
   private async deleteIfThere(pk: string, rk: string): Promise<void> {

@@ -16,7 +16,8 @@ import type { OutboundMessage } from './message.js';
  * do not all land on one partition (Azure's guidance against an append-only hot partition; on Azurite, whose
  * point writes scan their partition, a 10,000-row day partition made each pack's transaction take ≈ 250 ms).
  * A day is read as the range of its partitions, which also holds rows of the earlier layout (PK <yyyy-mm-dd>).
- * A message re-queued alone may be filed again under another bucket: reads drop the repeat.
+ * A message put back on the queue alone may be filed again under another bucket: reads return it once, with
+ * both index rows, so that `forget` and retention delete both.
  */
 export const DELIVERY_INDEX_TABLE = 'OutboundByDay';
 
@@ -32,9 +33,8 @@ type IndexRow = {
 
 /** A message's delivery as indexed: where its rows are. */
 export interface IndexedDelivery {
-  /** The index row (`OutboundByDay`). */
-  indexPartition: string;
-  indexKey: string;
+  /** Its index rows (`OutboundByDay`): usually one; a message filed again alone has one more. */
+  indexRows: { partition: string; key: string }[];
   /** The delivery row (`Outbound`). */
   pk: string;
   rk: string;
@@ -120,7 +120,7 @@ export class DeliveryIndex {
   async drop(d: IndexedDelivery): Promise<void> {
     await deleteIfThere(this.rows, d.pk, d.rk);
     if (d.payload) await deleteIfThere(this.payloads, 'payload', d.rk);
-    await deleteIfThere(this.index, d.indexPartition, d.indexKey);
+    for (const row of d.indexRows) await deleteIfThere(this.index, row.partition, row.key);
   }
 
   /**
@@ -138,20 +138,27 @@ export class DeliveryIndex {
         )),
       );
     }
-    for (const r of due) await this.drop(plain(r));
-    return due.length;
+    const deliveries = once(due.map(plain));
+    for (const d of deliveries) await this.drop(d);
+    return deliveries.length;
   }
 }
 
-/** One entry per delivery row (a message filed twice is one delivery). */
+/** One entry per delivery row (a message filed twice is one delivery, with both index rows). */
 function once(rows: IndexedDelivery[]): IndexedDelivery[] {
-  return [...new Map(rows.map((d) => [`${d.pk}\n${d.rk}`, d])).values()];
+  const byRow = new Map<string, IndexedDelivery>();
+  for (const d of rows) {
+    const key = `${d.pk}\n${d.rk}`;
+    const first = byRow.get(key);
+    if (first) first.indexRows.push(...d.indexRows);
+    else byRow.set(key, { ...d, indexRows: [...d.indexRows] });
+  }
+  return [...byRow.values()];
 }
 
 function plain(r: IndexRow): IndexedDelivery {
   return {
-    indexPartition: String(r.partitionKey),
-    indexKey: String(r.rowKey),
+    indexRows: [{ partition: String(r.partitionKey), key: String(r.rowKey) }],
     pk: String(r.pk),
     rk: String(r.rk),
     to: String(r.to ?? ''),

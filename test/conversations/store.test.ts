@@ -76,24 +76,29 @@ describe('ConversationStore', () => {
     expect((await store.personalChatUsers()).sort()).toEqual(['29:two', 'aad-1']);
   });
 
-  it('moves chats saved under the earlier layout on open, keeping a newer chat already moved', async () => {
+  it('finds chats saved by an earlier version (one shared partition), leaves them for it, and forgets them too', async () => {
     const tables = testTables();
     const table = await tables.table('Conversations');
     const older = { ...personal, updatedAt: '2026-01-01T00:00:00.000Z' };
-    await table.createEntity({ partitionKey: 'personal', rowKey: 'aad-1', json: JSON.stringify(older) });
-    await table.createEntity({ partitionKey: 'personal', rowKey: '29:user', json: JSON.stringify(older) });
-    await table.createEntity({ partitionKey: 'personal', rowKey: 'aad-9', json: JSON.stringify({ ...older, conversationId: 'a:9', user: { id: '29:nine', aadObjectId: 'aad-9' } }) });
-    const first = await ConversationStore.open(tables, new ManualClock());
-    await first.remember({ ...personal, conversationId: 'a:new' });
-    // A second instance starting later moves nothing over the newer chat.
-    await table.createEntity({ partitionKey: 'personal', rowKey: 'aad-1', json: JSON.stringify(older) });
-    const second = await ConversationStore.open(tables, new ManualClock());
-    expect((await second.personalChat('aad-1'))?.conversationId).toBe('a:new');
-    expect((await second.personalChat('aad-9'))?.conversationId).toBe('a:9');
-    expect((await second.personalChatUsers()).sort()).toEqual(['aad-1', 'aad-9']);
-    const left = [];
-    for await (const e of table.listEntities({ queryOptions: { filter: "PartitionKey eq 'personal'" } })) left.push(e);
-    expect(left).toEqual([]);
+    const nine = { ...older, conversationId: 'a:9', user: { id: '29:nine', aadObjectId: 'aad-9' } };
+    for (const [rowKey, conv] of [['aad-1', older], ['29:user', older], ['aad-9', nine]] as const) {
+      await table.createEntity({ partitionKey: 'personal', rowKey, json: JSON.stringify(conv) });
+    }
+    const store = await ConversationStore.open(tables, new ManualClock());
+    expect((await store.personalChat('aad-9'))?.conversationId).toBe('a:9');
+    expect((await store.personalChats(['aad-9', 'aad-1', 'nobody'])).size).toBe(2);
+    // Saved again by this version: its own row is read first.
+    await store.remember({ ...personal, conversationId: 'a:new' });
+    expect((await store.personalChat('aad-1'))?.conversationId).toBe('a:new');
+    expect((await store.personalChatUsers()).sort()).toEqual(['aad-1', 'aad-9']);
+    // An earlier version still running during a deployment still finds its rows.
+    const legacy = [];
+    for await (const e of table.listEntities({ queryOptions: { filter: "PartitionKey eq 'personal'" } })) legacy.push(e.rowKey);
+    expect(legacy.sort()).toEqual(['29:user', 'aad-1', 'aad-9']);
+
+    for (const row of await store.rowsOf(['aad-9'])) await store.removeRow(row.partition, row.key);
+    expect(await store.personalChat('aad-9')).toBeUndefined();
+    expect(await store.personalChatUsers()).toEqual(['aad-1']);
   });
 
   it('forgets a person’s chat under each of their keys', async () => {

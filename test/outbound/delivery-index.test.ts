@@ -69,8 +69,25 @@ describe('DeliveryIndex', () => {
 
     // Retention takes the old layout's day and every copy of a message's index rows.
     clock.set('2026-12-31T12:00:00Z');
-    expect(await index.expireBefore(new Date('2026-12-01T00:00:00Z'), 100)).toBe(4);
+    expect(await index.expireBefore(new Date('2026-12-01T00:00:00Z'), 100)).toBe(3);
     expect(await index.toRecipient(['amina', 'bo'])).toEqual([]);
+  });
+
+  it('deletes every index row of a message filed again alone when the person is forgotten', async () => {
+    const { index, raw, delivered } = await setUp();
+    const first = pack(5, 0);
+    await index.record(first);
+    for (const m of first) await delivered(m);
+    // u3's message came back alone (a 429) and was filed again, under its own bucket.
+    await index.record([first[3]!]);
+    const found = await index.toRecipient(['u3']);
+    expect(found).toHaveLength(1);
+    for (const d of found) await index.drop(d);
+    const left = [];
+    for await (const e of raw.listEntities<{ to: string }>()) if (e.to === 'u3') left.push(e.rowKey);
+    expect(left).toEqual([]);
+    expect(await index.toRecipient(['u3'])).toEqual([]);
+    expect(await index.toRecipient(['u2'])).toHaveLength(1);
   });
 
   it('expires only the rows of the cut-off day that are older than the cut-off', async () => {
