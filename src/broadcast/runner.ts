@@ -1,5 +1,6 @@
 import type { AdaptiveCard } from '../cards/template.js';
 import type { Clock } from '../clock.js';
+import { mapLimit } from '../map-limit.js';
 import type { DeliveryResult, OutboundMessage, Outbox } from '../outbound/message.js';
 import type { Rollout } from '../rollout/model.js';
 import { type AudienceDirectory, resolveAudience } from './audience.js';
@@ -379,18 +380,4 @@ export class BroadcastRunner {
     const [reached, acked] = await Promise.all([this.d.deliveries.reachedUsers(send.id), this.d.acks.who(send.ackFor)]);
     return reportCard(reportOf(send, t, { reached, acked }));
   }
-}
-
-/** Runs `fn` over items with at most `limit` at once, keeping the order of results. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

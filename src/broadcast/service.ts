@@ -20,7 +20,8 @@ import {
   STAGE_LABEL,
   TEXT_LIMITS,
 } from './model.js';
-import { type BroadcastRunner, type ChatInfo, mapLimit } from './runner.js';
+import { mapLimit } from '../map-limit.js';
+import type { BroadcastRunner, ChatInfo } from './runner.js';
 import { allOccurrences, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
 import type { SendStore } from './sends.js';
 

@@ -1,5 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
+import { mapLimit } from '../map-limit.js';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
 import { isNotFound, safeKey, type Tables } from '../storage/tables.js';
 
@@ -129,12 +130,7 @@ export class ConversationStore {
         );
       }
     }
-    const entries = [...chats];
-    for (let i = 0; i < entries.length; i += 16) {
-      await Promise.all(
-        entries.slice(i, i + 16).map(([pk, json]) => this.table.upsertEntity({ partitionKey: pk, rowKey: CHAT_ROW, json }, 'Replace')),
-      );
-    }
+    await mapLimit([...chats], 16, ([pk, json]) => this.table.upsertEntity({ partitionKey: pk, rowKey: CHAT_ROW, json }, 'Replace'));
   }
 
   /** A person's 1:1 chat: one point read (two for a person the bot knows only from an earlier version, or not at all). */
@@ -150,17 +146,9 @@ export class ConversationStore {
    * time. Missing people are missing from the map.
    */
   async personalChats(userKeys: readonly string[]): Promise<Map<string, StoredConversation>> {
-    const found = new Map<string, StoredConversation>();
     const keys = [...new Set(userKeys)];
-    for (let i = 0; i < keys.length; i += 16) {
-      await Promise.all(
-        keys.slice(i, i + 16).map(async (k) => {
-          const conv = await this.personalChat(k);
-          if (conv) found.set(k, conv);
-        }),
-      );
-    }
-    return found;
+    const chats = await mapLimit(keys, 16, (k) => this.personalChat(k));
+    return new Map(keys.flatMap((k, i) => (chats[i] ? [[k, chats[i]] as const] : [])));
   }
 
   /** Everyone who has the bot in personal scope, once each (Entra id when known): one range of partitions (and the earlier layout's one). */

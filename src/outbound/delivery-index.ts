@@ -91,7 +91,7 @@ export class DeliveryIndex {
 
   /** The 1:1 messages to any of these keys: one range read per day since the first (bounded by retention). */
   async toRecipient(keys: readonly string[]): Promise<IndexedDelivery[]> {
-    const first = (await firstDay(this.index))?.slice(0, 10);
+    const first = await firstDay(this.index);
     if (!first || !keys.length) return [];
     const ranges = keys.map((k) => odata`(RowKey ge ${`u:${safeKey(k)}|`} and RowKey lt ${`u:${safeKey(k)}}`})`);
     const out: IndexedDelivery[] = [];

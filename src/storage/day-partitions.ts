@@ -9,11 +9,14 @@ import type { TableClient } from '@azure/data-tables';
 /** `2026-01-05` for a time (UTC). */
 export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
 
-/** The first day partition in the table: one row read (rows come in key order). */
+/**
+ * The first day in the table: one row read (rows come in key order). A partition key may carry more after
+ * the day (`<day>|<bucket>`, a day spread over partitions): the day is its first 10 characters.
+ */
 export async function firstDay(table: TableClient): Promise<string | undefined> {
   const page = await table.listEntities({ queryOptions: { select: ['PartitionKey'] } }).byPage({ maxPageSize: 1 }).next();
   const row = page.done ? undefined : page.value[0];
-  return row ? String(row.partitionKey) : undefined;
+  return row ? String(row.partitionKey).slice(0, 10) : undefined;
 }
 
 /** Runs `read` for each day from `first` to `last` (inclusive), `parallel` days at a time. */

@@ -88,11 +88,13 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
   const concepts = analyzeQuery(index, question);
   const scores = scoreSections(index, concepts);
   // Confidence is judged on the words alone: the bonuses order candidates, they don't make one more certain.
+  // askedLike raises `scores` in place and returns them as they were; the asking part's weight is taken out
+  // by scoring again, only for a question that has one.
+  const beforeAskedLike = index.tuning.askedLikeBonus > 0 ? askedLike(index, question, scores) : scores;
   const focused = concepts.some((concept) => (concept.focus ?? 1) !== 1);
-  const boosted = index.tuning.askedLikeBonus > 0 ? askedLike(index, question, scores) : scores;
   const unboosted = focused
     ? scoreSections(index, concepts.map((concept) => ({ ...concept, boost: concept.boost / (concept.focus ?? 1) })))
-    : boosted;
+    : beforeAskedLike;
   const order = secondIsBestSubsection(
     index,
     scores,
