@@ -143,12 +143,21 @@ export class ConversationStore {
 
   /**
    * Several people's 1:1 chats, for the outbound worker's packs of messages: one point read each, 16 at a
-   * time. Missing people are missing from the map.
+   * time. Missing people are missing from `chats`; a read that failed (storage slow or busy) puts its key in
+   * `failed` instead, so the caller tries that one again alone rather than every read of the pack.
    */
-  async personalChats(userKeys: readonly string[]): Promise<Map<string, StoredConversation>> {
+  async personalChats(
+    userKeys: readonly string[],
+  ): Promise<{ chats: Map<string, StoredConversation>; failed: Set<string> }> {
     const keys = [...new Set(userKeys)];
-    const chats = await mapLimit(keys, 16, (k) => this.personalChat(k));
-    return new Map(keys.flatMap((k, i) => (chats[i] ? [[k, chats[i]] as const] : [])));
+    const failed = new Set<string>();
+    const read = await mapLimit(keys, 16, (k) =>
+      this.personalChat(k).catch(() => {
+        failed.add(k);
+        return undefined;
+      }),
+    );
+    return { chats: new Map(keys.flatMap((k, i) => (read[i] ? [[k, read[i]] as const] : []))), failed };
   }
 
   /** Everyone who has the bot in personal scope, once each (Entra id when known): one range of partitions (and the earlier layout's one). */

@@ -319,15 +319,18 @@ export class OutboundWorker {
   }
 
   /**
-   * The 1:1 chats of a pack's recipients, in a few queries instead of a read per message (a failed query falls
-   * back to that read).
+   * The 1:1 chats of a pack's recipients, read together up front; a recipient whose read failed is read again
+   * when its message is handled (and fails alone, not the pack).
    */
   private lookUpPack(batch: readonly OutboundMessage[]): (userKey: string) => Promise<StoredConversation | undefined> {
     const c = this.deps.conversations;
     const keys = batch.flatMap((m) => (m.op === 'send' && m.to.kind === 'user' ? [m.to.userKey] : []));
     if (keys.length < 2) return (key) => c.personalChat(key);
-    const found = c.personalChats(keys);
-    return (key) => found.then((map) => map.get(key), () => c.personalChat(key));
+    const found = c.personalChats(keys).catch(() => ({ chats: new Map<string, StoredConversation>(), failed: new Set(keys) }));
+    return async (key) => {
+      const { chats, failed } = await found;
+      return failed.has(key) ? c.personalChat(key) : chats.get(key);
+    };
   }
 
   /**

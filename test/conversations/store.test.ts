@@ -1,6 +1,8 @@
+import type { TableClient } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { ConversationStore } from '../../src/conversations/store.js';
+import { StorageUnavailableError } from '../../src/storage/call-policy.js';
 import { testTables } from '../support/storage.js';
 
 const personal = {
@@ -60,12 +62,48 @@ describe('ConversationStore', () => {
     }));
     await store.rememberAll(many);
     const keys = [...many.map((_, i) => `aad-u${i}`), '29:u3', 'nobody', "o'brien/x#1", 'aad-u5'];
-    const found = await store.personalChats(keys);
+    const { chats: found, failed } = await store.personalChats(keys);
+    expect(failed.size).toBe(0);
     expect(found.size).toBe(41);
     expect(found.get('aad-u39')?.conversationId).toBe('a:39');
     expect(found.get('29:u3')?.conversationId).toBe('a:3');
     expect(found.has('nobody')).toBe(false);
     expect(found.has("o'brien/x#1")).toBe(false);
+  });
+
+  it('a read that fails among many is named as failed, and the others are found (not one failure for all)', async () => {
+    const tables = testTables();
+    const real = await tables.table('Conversations');
+    let failures = 0;
+    // The real table on the test Azurite, with one person's chat not answering (storage busy for that call).
+    const flaky = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'getEntity') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<TableClient['getEntity']>) => {
+          if (args[0].endsWith('aad-u7')) {
+            failures++;
+            throw new StorageUnavailableError('storage did not answer within 4000 ms');
+          }
+          return target.getEntity(...args);
+        };
+      },
+    });
+    const store = await ConversationStore.open(
+      new Proxy(tables, { get: (t, p, r) => (p === 'table' ? async () => flaky : Reflect.get(t, p, r) as unknown) }),
+      new ManualClock(),
+    );
+    await store.rememberAll(
+      Array.from({ length: 20 }, (_, i) => ({
+        ...personal,
+        conversationId: `a:${i}`,
+        user: { id: `29:u${i}`, aadObjectId: `aad-u${i}`, name: `User ${i}` },
+      })),
+    );
+    const { chats, failed } = await store.personalChats(Array.from({ length: 20 }, (_, i) => `aad-u${i}`));
+    expect(failures).toBe(1);
+    expect([...failed]).toEqual(['aad-u7']);
+    expect(chats.size).toBe(19);
+    expect(chats.get('aad-u8')?.conversationId).toBe('a:8');
   });
 
   it('lists everyone with the bot in personal scope once each, and not people only seen in a channel', async () => {
@@ -86,7 +124,7 @@ describe('ConversationStore', () => {
     }
     const store = await ConversationStore.open(tables, new ManualClock());
     expect((await store.personalChat('aad-9'))?.conversationId).toBe('a:9');
-    expect((await store.personalChats(['aad-9', 'aad-1', 'nobody'])).size).toBe(2);
+    expect((await store.personalChats(['aad-9', 'aad-1', 'nobody'])).chats.size).toBe(2);
     // Saved again by this version: its own row is read first.
     await store.remember({ ...personal, conversationId: 'a:new' });
     expect((await store.personalChat('aad-1'))?.conversationId).toBe('a:new');
