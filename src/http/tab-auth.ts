@@ -3,7 +3,8 @@ import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 /**
  * Who is calling the tab's API. Inside Teams the tab sends the SSO token from `authentication.getAuthToken`
  * (an Entra ID access token for this app); it is checked here: RS256 signature against the tenant's
- * published keys, audience (this app), issuer and tenant (this tenant only), expiry and not-before. In the
+ * published keys, audience (this app), issuer and tenant (this tenant only), expiry and not-before, and that
+ * it is a person's (delegated, with scopes) rather than an app-only token. In the
  * app's explicit local mode only — no Entra app at all — a demo user named by a header or a query parameter
  * stands in, as the Agents Playground's users do for the bot.
  */
@@ -51,6 +52,10 @@ export function ssoAuthenticator(s: SsoSettings): TabAuthenticator {
       }
       if (payload.tid !== s.tenantId) return { ok: false, message: 'the token was issued for another tenant' };
       if (typeof payload.iss !== 'string' || !issuers.has(payload.iss)) return { ok: false, message: 'the token was not issued by this tenant' };
+      // A person's token (delegated: it names the scopes granted), never an app's own: any daemon app of the
+      // tenant can get an app-only token for this audience, with `roles` and no `scp`.
+      if (payload.idtyp === 'app' || typeof payload.scp !== 'string' || !payload.scp.trim())
+        return { ok: false, message: 'the token is not a signed-in person’s (an app-only token)' };
       const oid = String(payload.oid);
       const name = [payload.name, payload.preferred_username].find((v): v is string => typeof v === 'string' && v.trim() !== '');
       return { ok: true, identity: { aadObjectId: oid, name: (name ?? 'Someone').slice(0, 120), via: 'sso' } };

@@ -62,6 +62,17 @@ describe('Teams SSO tokens on the tab API', () => {
     expect(issuer).toMatchObject({ status: 401, body: { message: 'the token was not issued by this tenant' } });
   });
 
+  it('refuses an app-only token (a daemon app of the tenant: roles, no scopes), which names no signed-in person', async () => {
+    const appOnly = await entra.token(APP_ID, 'sp-object-id', { claims: { scp: undefined, roles: ['Tab.Read'], idtyp: 'app' } });
+    const res = await me(bearer(appOnly));
+    expect(res).toMatchObject({ status: 401, body: { message: 'the token is not a signed-in person’s (an app-only token)' } });
+    // v1 app-only tokens carry no idtyp: no scp is enough to refuse them.
+    const v1 = await entra.token(APP_ID, 'sp-object-id', { claims: { scp: undefined, roles: ['Tab.Read'] } });
+    expect((await me(bearer(v1))).status).toBe(401);
+    const overview = await fetch(`${app.url}/api/tab/overview`, { headers: bearer(appOnly) });
+    expect(overview.status).toBe(401);
+  });
+
   it('refuses a token with a forged signature (signed with another key under the same key id)', async () => {
     const res = await me(bearer(await entra.token(APP_ID, 'aad-lead', { key: 'foreign' })));
     expect(res).toMatchObject({ status: 401, body: { message: 'the token’s signature is not valid' } });
