@@ -114,6 +114,22 @@ describe('pulses from Teams', () => {
     expect(text(await act(USERS.staff, 'adoption.pulse.results', { pulseId }))).toMatch(/champions and the rollout team/);
   });
 
+  it('sends a pulse once when its compose card is sent twice (a double click, or the card pressed again)', async () => {
+    const compose = await act(USERS.lead, 'adoption.pulse.compose', {});
+    const draftId = /"draftId":"([\w-]+)"/.exec(JSON.stringify(compose.body))?.[1];
+    expect(draftId).toBeDefined();
+    const form = { draftId, title: 'Twice pressed', q1Kind: 'scale', q1Text: 'How is it going?', audience: 'people', people: USERS.staff.aadObjectId };
+    const before = connector.calls.length;
+    const [a, b] = await Promise.all([act(USERS.lead, 'adoption.pulse.send', form), act(USERS.lead, 'adoption.pulse.send', form)]);
+    const again = await act(USERS.lead, 'adoption.pulse.send', form);
+    for (const res of [a, b, again]) expect(text(res)).toContain('Pulse: Twice pressed');
+    expect(text(again)).toContain('This pulse was already sent');
+    await app.settled();
+    const cards = connector.calls.slice(before).filter((c) => JSON.stringify(c.body).includes('Twice pressed'));
+    expect(cards).toHaveLength(1);
+    expect((await app.adoption.pulses.pulse({ from: '2000-01-01', to: '2100-01-01' })).pulses.filter((p) => p.title === 'Twice pressed')).toHaveLength(1);
+  });
+
   it('shows the compose form again with the reasons when a pulse is not ready to send', async () => {
     const res = await act(USERS.lead, 'adoption.pulse.send', { title: '', q1Kind: 'choice', q1Text: 'Which one?', q1Options: 'Only one', audience: 'everyone' });
     expect(text(res)).toContain('Give the pulse a title.');
