@@ -76,6 +76,16 @@ describe('measures from Teams', () => {
   });
 });
 
+describe('a measure with a figure too large for the file', () => {
+  it('is refused on the form, naming the field, and the file is left as it was', async () => {
+    const before = readFileSync(path.join(dir, 'measures.yaml'), 'utf8');
+    const fields = { name: 'Monthly totals', unit: '%', baselineValue: '92', baselineDate: '2026-09-01', targetValue: '1e10', targetBy: '2027-05-03', source: 'ims' };
+    const res = await act(USERS.lead, 'adoption.measures.save', { mode: 'update', version: app.adoption.measures.version, measureId: 'totals-matching', ...fields });
+    expect(text(res)).toContain('Target: "1e10" must be between -1,000,000,000 and 1,000,000,000');
+    expect(readFileSync(path.join(dir, 'measures.yaml'), 'utf8')).toBe(before);
+  });
+});
+
 describe('pulses from Teams', () => {
   it('sends a pulse 1:1, takes one answer per person from its card, and shows totals only from the minimum', async () => {
     const before = connector.calls.length;
