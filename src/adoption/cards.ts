@@ -190,6 +190,8 @@ export function pulseAnsweredCard(pulse: Pulse, answers: Answers, replaced: bool
 }
 
 export interface PulseComposeData {
+  /** Sent back with the form: the same card sent twice is one pulse. */
+  draftId: string;
   values: Record<string, string>;
   errors: Record<string, string>;
   kinds: Choice[];
@@ -206,6 +208,7 @@ export interface PulseAudienceGroups {
 }
 
 export function pulseComposeCard(opts: {
+  draftId: string;
   values?: PulseInput & { audience?: string; people?: string };
   errors?: PulseErrors;
   minAnswers: number;
@@ -214,6 +217,7 @@ export function pulseComposeCard(opts: {
   const v = opts.values ?? {};
   const err = (k: string) => e((opts.errors as Record<string, string> | undefined)?.[k] ?? '');
   const data: PulseComposeData = {
+    draftId: opts.draftId,
     values: { title: v.title ?? '', audience: v.audience ?? 'everyone', people: v.people ?? '' },
     errors: { title: err('title'), audience: err('audience'), form: err('form') },
     kinds: [

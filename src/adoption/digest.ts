@@ -3,14 +3,14 @@ import type { AdaptiveCard } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import type { Outbox } from '../outbound/message.js';
 import { digestCard } from './cards.js';
-import { weekOf } from './daily.js';
+import { addDays, weekOf } from './daily.js';
 import type { AdoptionService } from './service.js';
 import type { StateStore } from './store.js';
 
 /**
  * The weekly digest: on the configured weekday (Monday by default), from the configured hour in the
- * configured time zone, the rollout team's channel gets a card with the measures against their targets,
- * the weeks' trends as Teams charts (each with a text fallback), the top gaps and the oldest open issues.
+ * configured time zone, the rollout team's channel gets a card on the last whole week (Monday to Sunday
+ * before that day): the measures against their targets, the weeks' trends as Teams charts (each with a text fallback), the top gaps and the oldest open issues.
  * Once per week: the week is claimed with a row (`AdoptionState`, PK 'digest') before anything is sent, so
  * a second run or a second instance does nothing; if it could not be queued the claim is given back.
  */
@@ -71,13 +71,15 @@ export class DigestJob {
   /** The digest card as it would be sent now. */
   async card(): Promise<AdaptiveCard> {
     const now = this.d.clock.now();
+    // The week that ended before the digest's day (in its time zone), not the one begun that morning.
+    const week = addDays(weekOf(DateTime.fromJSDate(now, { zone: this.d.schedule.timeZone }).toISODate()!), -7);
     const [overview, questions, oldest] = await Promise.all([
-      this.d.adoption.overview(),
+      this.d.adoption.overview(undefined, week),
       this.d.adoption.questions(7),
       this.d.adoption.oldestOpen(),
     ]);
     return digestCard({
-      week: weekOf(now.toISOString().slice(0, 10)),
+      week,
       now,
       asOf: overview.asOf,
       statuses: overview.measures,

@@ -163,6 +163,11 @@ const numberText = (label: string) =>
         ctx.addIssue({ code: 'custom', message: `${label}: "${v.slice(0, 20)}" is not a number` });
         return z.NEVER;
       }
+      // The file's own bound (figure, above): a value past it would be written and then fail to read back.
+      if (Math.abs(n) > 1e9) {
+        ctx.addIssue({ code: 'custom', message: `${label}: "${v.slice(0, 20)}" must be between -1,000,000,000 and 1,000,000,000` });
+        return z.NEVER;
+      }
       return n;
     });
 

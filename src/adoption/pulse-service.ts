@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AdaptiveCard } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import type { OutboundMessage, Outbox } from '../outbound/message.js';
@@ -59,7 +59,8 @@ export interface PulseServiceDeps {
 
 export type SendOutcome =
   | { kind: 'invalid'; errors: PulseErrors }
-  | { kind: 'sent'; pulse: Pulse };
+  /** `again`: this compose card was sent already; nothing more was sent. */
+  | { kind: 'sent'; pulse: Pulse; again?: boolean };
 
 export type AnswerOutcome =
   | { kind: 'message'; text: string }
@@ -105,9 +106,26 @@ export class PulseService implements PulseProvider {
     return this.d.minAnswers;
   }
 
-  /** Rollout team: create a pulse and send it to each person in the audience, 1:1. */
-  async send(caller: AdoptionCaller, input: PulseInput, audience: PulseAudience | { error: string }): Promise<SendOutcome> {
+  /** A compose card's draft id: the day it was made and a random part (see send). */
+  newDraft(): string {
+    return `${this.d.clock.now().toISOString().slice(0, 10)}-${randomBytes(8).toString('hex')}`;
+  }
+
+  /**
+   * Rollout team: create a pulse and send it to each person in the audience, 1:1. The pulse's id comes from
+   * the compose card's draft id, so the same card sent twice (a double click: two invokes, two activity ids)
+   * is one pulse, sent once.
+   */
+  async send(caller: AdoptionCaller, input: PulseInput, audience: PulseAudience | { error: string }, draftId?: string): Promise<SendOutcome> {
     if (!allows(caller.role, 'adoption.pulse.send')) return { kind: 'invalid', errors: { form: 'Sending a pulse is for the rollout team.' } };
+    const now = this.d.clock.now();
+    const id = draftId
+      ? `p-${draftId.slice(0, 10)}-${createHash('sha256').update(`${draftId}|${caller.person.id}`).digest('hex').slice(0, 8)}`
+      : `p-${now.toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
+    if (draftId) {
+      const sent = await this.d.store.get(id);
+      if (sent) return { kind: 'sent', pulse: sent, again: true };
+    }
     const checked = checkPulseInput(input);
     const errors: PulseErrors = checked.ok ? {} : { ...checked.errors };
     if ('error' in audience) errors.audience = audience.error;
@@ -116,9 +134,8 @@ export class PulseService implements PulseProvider {
     if (!resolved.ok) return { kind: 'invalid', errors: { audience: resolved.message } };
     if (!resolved.userKeys.length) return { kind: 'invalid', errors: { audience: 'Nobody in that audience can be reached by the bot yet.' } };
     if (resolved.userKeys.length > MAX_AUDIENCE) return { kind: 'invalid', errors: { audience: `That is ${resolved.userKeys.length} people; at most ${MAX_AUDIENCE} per pulse.` } };
-    const now = this.d.clock.now();
     const pulse: Pulse = {
-      id: `p-${now.toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`,
+      id,
       title: checked.title,
       questions: checked.questions,
       series: seriesOf(checked.questions),
@@ -130,7 +147,10 @@ export class PulseService implements PulseProvider {
       closesAt: new Date(now.getTime() + this.d.openDays * 86_400_000).toISOString(),
       salt: randomBytes(16).toString('hex'),
     };
-    await this.d.store.create(pulse, resolved.userKeys.map((k) => respondentKey(pulse, k)));
+    if (!(await this.d.store.create(pulse, resolved.userKeys.map((k) => respondentKey(pulse, k))))) {
+      const sent = await this.d.store.get(id);
+      if (sent) return { kind: 'sent', pulse: sent, again: true };
+    }
     const card = this.d.questionCard(pulse);
     await this.d.outbox.enqueue(
       resolved.userKeys.map((userKey): OutboundMessage => ({

@@ -1,6 +1,6 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { collect, isNotFound, type Tables } from '../storage/tables.js';
+import { collect, isConflict, isNotFound, type Tables } from '../storage/tables.js';
 import type { Answers, Pulse } from './pulse.js';
 
 /*
@@ -26,14 +26,24 @@ export class PulseStore {
     return new PulseStore(await tables.table('Pulses'), await tables.table('PulseAnswers'));
   }
 
-  /** Saves a new pulse and its recipients (recipients first: an answer can never arrive before them). */
-  async create(pulse: Pulse, recipientKeys: readonly string[]): Promise<void> {
+  /**
+   * Saves a new pulse and its recipients (recipients first: an answer can never arrive before them). False
+   * when a pulse with its id is already stored (the same compose card sent twice at once): the loser's
+   * recipient rows, hashed with its own salt, match nobody.
+   */
+  async create(pulse: Pulse, recipientKeys: readonly string[]): Promise<boolean> {
     for (let i = 0; i < recipientKeys.length; i += 100) {
       const tx = new TableTransaction();
       for (const key of recipientKeys.slice(i, i + 100)) tx.upsertEntity({ partitionKey: `~to~${pulse.id}`, rowKey: key }, 'Replace');
       await this.answers.submitTransaction(tx.actions);
     }
-    await this.pulses.createEntity({ partitionKey: 'pulse', rowKey: pulse.id, json: toJsonColumn(pulse) });
+    try {
+      await this.pulses.createEntity({ partitionKey: 'pulse', rowKey: pulse.id, json: toJsonColumn(pulse) });
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
   }
 
   async get(id: string): Promise<Pulse | undefined> {

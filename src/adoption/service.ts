@@ -85,18 +85,26 @@ export class AdoptionService {
     return { from: this.weekRange().from, to: addDays(this.today(), 7) };
   }
 
-  async overview(weeks = this.d.weeks): Promise<Overview> {
-    const range = this.weekRange(weeks);
+  /**
+   * `through`: the last week shown (its Monday), taken as complete — the digest's week. By default the week
+   * under way is charted but is no bot measure's latest figure: a weekly figure of a week begun this morning
+   * (a few hours' active users) is not the week's, and would read as a collapse every Monday.
+   */
+  async overview(weeks = this.d.weeks, through?: string): Promise<Overview> {
+    const thisWeek = weekOf(this.today());
+    const last = through ?? thisWeek;
     const [rows, figures, state] = await Promise.all([
-      this.d.aggregates.weeks(range.from, range.to),
+      this.d.aggregates.weeks(addDays(last, -7 * (weeks - 1)), thisWeek),
       this.d.figures.all(),
       this.d.state.rollup(),
     ]);
-    const points = rows.map(weekPoint);
+    const points = rows.filter((w) => w.week <= last).map(weekPoint);
+    const whole = through ? points : points.filter((p) => p.week < thisWeek);
+    // The backlog as last seen, whichever week is shown.
     const latestOpen = [...rows].reverse().find((w) => w.open)?.open ?? null;
     return {
       asOf: state.lastRunAt ?? null,
-      measures: this.d.measures.current.map((m) => measureStatus(m, figures, points)),
+      measures: this.d.measures.current.map((m) => measureStatus(m, figures, whole)),
       weeks: points,
       issuesNow: latestOpen
         ? {

@@ -54,7 +54,8 @@ export const ADOPTION_VERBS = {
   send: verb(
     'adoption.pulse.send',
     'adoption.pulse.send',
-    z.object({ title: text(1000), audience: text(120), people: text(20_000), ...questionInputs }),
+    // draftId: from the compose card (pulse-service send); cards made before it was kept have none.
+    z.object({ draftId: z.string().regex(/^\d{4}-\d{2}-\d{2}-[0-9a-f]{16}$/).optional(), title: text(1000), audience: text(120), people: text(20_000), ...questionInputs }),
   ),
   answer: verb(
     'adoption.pulse.answer',

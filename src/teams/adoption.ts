@@ -108,15 +108,21 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
 
   // ---- pulses --------------------------------------------------------------------------------------
 
-  bot.verb(ADOPTION_VERBS.compose, async () => ({ card: pulseComposeCard({ minAnswers: w.pulses.minAnswers, audiences: w.audiences() }) }));
+  bot.verb(ADOPTION_VERBS.compose, async () => ({
+    card: pulseComposeCard({ draftId: w.pulses.newDraft(), minAnswers: w.pulses.minAnswers, audiences: w.audiences() }),
+  }));
 
   bot.verb(ADOPTION_VERBS.send, async (turn, data) => {
-    const { audience, people, ...input } = data;
-    const res = await w.pulses.send(callerOf(turn), input, audienceOf(audience, people));
-    if (res.kind === 'invalid') return { card: pulseComposeCard({ values: data, errors: res.errors, minAnswers: w.pulses.minAnswers, audiences: w.audiences() }) };
-    turn.log.info({ pulse: res.pulse.id, sentTo: res.pulse.sentTo }, 'pulse sent');
+    const { audience, people, draftId, ...input } = data;
+    const res = await w.pulses.send(callerOf(turn), input, audienceOf(audience, people), draftId);
+    if (res.kind === 'invalid') {
+      const card = pulseComposeCard({ draftId: draftId ?? w.pulses.newDraft(), values: data, errors: res.errors, minAnswers: w.pulses.minAnswers, audiences: w.audiences() });
+      return { card };
+    }
+    const sentTo = `${res.pulse.sentTo} ${res.pulse.sentTo === 1 ? 'person' : 'people'} (${res.pulse.audience})`;
+    if (!res.again) turn.log.info({ pulse: res.pulse.id, sentTo: res.pulse.sentTo }, 'pulse sent');
     const results = await w.pulses.results(callerOf(turn), res.pulse.id);
-    return { card: pulseResultsCard(results!, w.dashboardUrl(), `Sent to ${res.pulse.sentTo} ${res.pulse.sentTo === 1 ? 'person' : 'people'} (${res.pulse.audience}).`) };
+    return { card: pulseResultsCard(results!, w.dashboardUrl(), res.again ? `This pulse was already sent to ${sentTo}; it was not sent again.` : `Sent to ${sentTo}.`) };
   });
 
   bot.verb(ADOPTION_VERBS.answer, async (turn, data) => {

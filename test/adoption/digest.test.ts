@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { digestCard } from '../../src/adoption/cards.js';
+import { foldDay, foldWeek } from '../../src/adoption/daily.js';
 import { DigestJob, digestWeekDue } from '../../src/adoption/digest.js';
 import { FigureStore } from '../../src/adoption/figures.js';
 import type { MeasureStatus, WeekPoint } from '../../src/adoption/metrics.js';
+import type { Measure } from '../../src/adoption/measures.js';
 import { AdoptionService } from '../../src/adoption/service.js';
 import { AggregateStore, StateStore } from '../../src/adoption/store.js';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
@@ -26,19 +28,20 @@ describe('when the digest is due', () => {
 });
 
 /** The adoption service and the state table over fresh tables, as the digest reads them. */
-async function digestWorld(clock: ManualClock) {
+async function digestWorld(clock: ManualClock, measures: Measure[] = []) {
   const tables = testTables();
   const state = await StateStore.open(tables);
+  const aggregates = await AggregateStore.open(tables);
   const adoption = new AdoptionService({
-    measures: { current: [], version: 'v', edit: async () => ({ ok: false, errors: {} }) },
+    measures: { current: measures, version: 'v', edit: async () => ({ ok: false, errors: {} }) },
     figures: await FigureStore.open(tables),
-    aggregates: await AggregateStore.open(tables),
+    aggregates,
     state,
     clock,
     providers: {},
     weeks: 12,
   });
-  return { tables, state, adoption };
+  return { tables, state, adoption, aggregates };
 }
 
 describe('the weekly digest job', () => {
@@ -90,6 +93,49 @@ describe('the weekly digest job', () => {
     fail = false;
     expect(await digest.run()).toBe('2027-W02');
     expect(outbox.messages).toHaveLength(1);
+  });
+});
+
+describe('what the digest reports', () => {
+  const weeklyActive: Measure = {
+    id: 'weekly-active',
+    name: 'Weekly active users',
+    unit: 'people',
+    baseline: { value: 0, date: '2026-09-07' },
+    target: { value: 150, by: '2027-02-01' },
+    source: { kind: 'bot', metric: 'weeklyActiveUsers' },
+  };
+  const SLA = { untriagedReminderMinutes: 240, escalationMinutes: 60 } as Parameters<typeof foldDay>[3];
+  const asked = (day: string, who: string) => ({
+    id: `${day}-${who}`,
+    question: 'How do I reset my password?',
+    asker: { id: who, aadObjectId: who, name: who },
+    askedAt: `${day}T10:00:00Z`,
+    answered: true,
+    helpful: 0,
+    notHelpful: 0,
+  }) as unknown as Parameters<typeof foldDay>[2][number];
+
+  it('is the week that just ended, not the hours of the week that began this morning', async () => {
+    // Monday 11 Jan, 08:30 in Lusaka: the roll-up has folded last week (three people active) and today so far (one).
+    const clock = new ManualClock('2027-01-11T06:30:00Z');
+    const { state, adoption, aggregates } = await digestWorld(clock, [weeklyActive]);
+    const lastWeek = [foldDay('2027-01-05', [], [asked('2027-01-05', 'a'), asked('2027-01-05', 'b')], SLA), foldDay('2027-01-07', [], [asked('2027-01-07', 'c')], SLA)];
+    const thisMorning = [foldDay('2027-01-11', [], [asked('2027-01-11', 'a')], SLA)];
+    for (const d of [...lastWeek, ...thisMorning]) await aggregates.putDay(d);
+    await aggregates.putWeek(foldWeek('2027-01-04', lastWeek));
+    await aggregates.putWeek(foldWeek('2027-01-11', thisMorning));
+    const outbox = new CapturedOutbox();
+    const digest = new DigestJob({ adoption, state, outbox, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' });
+    expect(await digest.run()).toBe('2027-W02');
+    const card = JSON.stringify(outbox.messages[0]!.content);
+    expect(card).toContain('week of 4 Jan');
+    expect(card).toContain('{"title":"Active users","value":"3"}');
+    expect(card).toContain('"value":"3 people → 150 people by 2027-02-01');
+    // The measures card and the dashboard: a weekly figure is a whole week's, so the week begun today is not its latest.
+    const overview = await adoption.overview();
+    expect(overview.measures[0]).toMatchObject({ latest: { date: '2027-01-04', value: 3 } });
+    expect(overview.weeks.map((w) => w.week).at(-1)).toBe('2027-01-11');
   });
 });
 

@@ -76,6 +76,16 @@ describe('measures from Teams', () => {
   });
 });
 
+describe('a measure with a figure too large for the file', () => {
+  it('is refused on the form, naming the field, and the file is left as it was', async () => {
+    const before = readFileSync(path.join(dir, 'measures.yaml'), 'utf8');
+    const fields = { name: 'Monthly totals', unit: '%', baselineValue: '92', baselineDate: '2026-09-01', targetValue: '1e10', targetBy: '2027-05-03', source: 'ims' };
+    const res = await act(USERS.lead, 'adoption.measures.save', { mode: 'update', version: app.adoption.measures.version, measureId: 'totals-matching', ...fields });
+    expect(text(res)).toContain('Target: "1e10" must be between -1,000,000,000 and 1,000,000,000');
+    expect(readFileSync(path.join(dir, 'measures.yaml'), 'utf8')).toBe(before);
+  });
+});
+
 describe('pulses from Teams', () => {
   it('sends a pulse 1:1, takes one answer per person from its card, and shows totals only from the minimum', async () => {
     const before = connector.calls.length;
@@ -112,6 +122,22 @@ describe('pulses from Teams', () => {
     expect(text(two)).toContain('Office hours on Fridays');
     expect(text(two)).not.toContain('Sam Staff');
     expect(text(await act(USERS.staff, 'adoption.pulse.results', { pulseId }))).toMatch(/champions and the rollout team/);
+  });
+
+  it('sends a pulse once when its compose card is sent twice (a double click, or the card pressed again)', async () => {
+    const compose = await act(USERS.lead, 'adoption.pulse.compose', {});
+    const draftId = /"draftId":"([\w-]+)"/.exec(JSON.stringify(compose.body))?.[1];
+    expect(draftId).toBeDefined();
+    const form = { draftId, title: 'Twice pressed', q1Kind: 'scale', q1Text: 'How is it going?', audience: 'people', people: USERS.staff.aadObjectId };
+    const before = connector.calls.length;
+    const [a, b] = await Promise.all([act(USERS.lead, 'adoption.pulse.send', form), act(USERS.lead, 'adoption.pulse.send', form)]);
+    const again = await act(USERS.lead, 'adoption.pulse.send', form);
+    for (const res of [a, b, again]) expect(text(res)).toContain('Pulse: Twice pressed');
+    expect(text(again)).toContain('This pulse was already sent');
+    await app.settled();
+    const cards = connector.calls.slice(before).filter((c) => JSON.stringify(c.body).includes('Twice pressed'));
+    expect(cards).toHaveLength(1);
+    expect((await app.adoption.pulses.pulse({ from: '2000-01-01', to: '2100-01-01' })).pulses.filter((p) => p.title === 'Twice pressed')).toHaveLength(1);
   });
 
   it('shows the compose form again with the reasons when a pulse is not ready to send', async () => {
