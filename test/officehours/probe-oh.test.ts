@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { officeHoursInstance, viewer } from './support.js';
+
+/** Defects found by probing office hours, each held by a test that failed before its fix. */
+
+const lead = viewer('aad-lead', { role: 'rolloutTeam' });
+
+describe('a session moved after its reminder went out', () => {
+  it('those booked are reminded again, and the hosts get the agenda again, before the new time', async () => {
+    const a = await officeHoursInstance();
+    const OCC = 'office-hours|2026-12-01T14:00'; // 12:00 UTC
+    await a.service.book(viewer('aad-1'), OCC, 'Where did my drafts go?');
+    a.clock.set('2026-12-01T11:05:00Z'); // 55 minutes before: reminder and agenda go out
+    await a.reminders.run(a.clock.now());
+    expect(a.outbox.messages.map((m) => m.key)).toContain(`officehours|remind|${OCC}|aad-1`);
+
+    a.outbox.clear();
+    expect(await a.service.moveOccurrence(lead, '2026-12-01 2026-12-02 14:00')).toMatch(/^Moved: /);
+    a.clock.set('2026-12-02T11:05:00Z'); // 55 minutes before the new time
+    await a.reminders.run(a.clock.now());
+    const sent = a.outbox.messages.filter((m) => !m.key.startsWith('officehours|notice'));
+    const personal = sent.filter((m) => m.to.kind === 'user' && m.to.userKey === 'aad-1');
+    expect(personal).toHaveLength(1);
+    expect(JSON.stringify(personal[0]?.content)).toContain('Wed 2 Dec 2026');
+    expect(sent.some((m) => m.key.startsWith('officehours|agenda'))).toBe(true);
+
+    // And once only: another pass sends nothing more.
+    a.outbox.clear();
+    await a.reminders.run(a.clock.now());
+    expect(a.outbox.messages).toEqual([]);
+  });
+});
