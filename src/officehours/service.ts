@@ -11,7 +11,7 @@ import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
 import { type Occurrence, type OccurrenceChange, type Schedule, type Session, splitOccurrenceId } from './model.js';
-import { isOccurrenceKey, localToInstant, occurrence } from './recurrence.js';
+import { instantToLocal, isOccurrenceKey, localToInstant, occurrence } from './recurrence.js';
 import { allOccurrences, offeredTo, type TimelineItem, trainingTimeline, unbookable } from './rules.js';
 import { checkSession, localDateTime } from './schedule.js';
 
@@ -251,9 +251,21 @@ export class OfficeHoursService {
         // A rule with several times a day: every occurrence whose original start falls on that day.
         return allOccurrences({ sessions: [s] }, new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS), new Date(Date.parse(`${day}T00:00:00Z`) + 2 * DAY_MS)).filter((o) => o.key.startsWith(day));
       });
+    // One moved onto that day is named by the day (and time) it now meets on too, so "cancel <day>" never
+    // picks another session of that day without asking.
+    const movedHere = allOccurrences(
+      { sessions: schedule.sessions.filter((s) => !ids.length || ids.includes(s.id)) },
+      new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS),
+      new Date(Date.parse(`${day}T00:00:00Z`) + 2 * DAY_MS),
+    ).filter((o) => {
+      const local = instantToLocal(o.start, o.session.zone);
+      return o.movedFrom && local.startsWith(day) && (!atTime || local.slice(11) === atTime.padStart(5, '0'));
+    });
+    for (const o of movedHere) if (!candidates.some((c) => c.id === o.id)) candidates.push(o);
     if (!candidates.length) return `There is no session on ${day}${atTime ? ` at ${atTime}` : ''}${ids.length ? ` of ${ids.join(', ')}` : ''}. ${usage}`;
     if (candidates.length > 1) {
-      return `Several sessions meet on ${day}: ${candidates.map((o) => `${o.session.id} at ${o.key.slice(11)}`).join(', ')}. Add the session's id, e.g. "office hours ${what} ${day} ${candidates[0]?.session.id}".`;
+      const at = (o: Occurrence) => instantToLocal(o.start, o.session.zone).slice(11);
+      return `Several sessions meet on ${day}: ${candidates.map((o) => `${o.session.id} at ${at(o)}`).join(', ')}. Add the time or the session's id, e.g. "office hours ${what} ${day} ${at(candidates[0] as Occurrence)}${what === 'move' ? ' 15:00' : ''}".`;
     }
     const o = candidates[0] as Occurrence;
     if (o.start.getTime() <= now.getTime()) return `${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} has already started; it can't be changed now.`;

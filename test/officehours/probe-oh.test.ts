@@ -30,3 +30,26 @@ describe('a session moved after its reminder went out', () => {
     expect(a.outbox.messages).toEqual([]);
   });
 });
+
+describe('the rollout team cancelling a session by the day it now meets on', () => {
+  it('after a move onto a day with another session, "cancel <day>" asks which one; with the new time it cancels the moved one', async () => {
+    const a = await officeHoursInstance();
+    await a.service.book(viewer('aad-moved'), 'office-hours|2026-12-08T14:00', '');
+    await a.service.book(viewer('aad-thursday'), 'office-hours|2026-12-10T14:00', '');
+    expect(await a.service.moveOccurrence(lead, '2026-12-08 2026-12-10 16:00')).toMatch(/^Moved: /);
+    a.outbox.clear();
+
+    const which = await a.service.cancelOccurrence(lead, '2026-12-10');
+    expect(which).toMatch(/^Several sessions meet on 2026-12-10: /);
+    expect(which).toContain('office-hours at 14:00, office-hours at 16:00');
+    expect((await a.service.find('office-hours|2026-12-10T14:00'))?.status).toBe('scheduled');
+    expect(a.outbox.messages).toEqual([]);
+
+    expect(await a.service.cancelOccurrence(lead, '2026-12-10 16:00 Trainer ill')).toBe(
+      'Cancelled: FieldLedger office hours on Thu 10 Dec 2026, 16:00 (Africa/Lusaka). 1 person booked was told.',
+    );
+    expect((await a.service.find('office-hours|2026-12-08T14:00'))?.status).toBe('cancelled');
+    expect((await a.service.find('office-hours|2026-12-10T14:00'))?.status).toBe('scheduled');
+    expect(a.outbox.messages.map((m) => m.to)).toEqual([{ kind: 'user', userKey: 'aad-moved' }]);
+  });
+});
