@@ -210,9 +210,14 @@ export class OfficeHoursService {
     const checked = checkSession(entry, this.defaultZone, this.d.directory.rollout, 'teams');
     if (!checked.ok) return { kind: 'invalid', values, error: `${FIELD_LABEL[checked.field ?? ''] ?? checked.field ?? 'The form'}: ${checked.message}` };
     const session: Session = { ...checked.session, changes: [] };
-    if (!(await this.d.changes.addSession(session, viewer.person.id))) return { kind: 'invalid', values, error: 'Press Add again: that name was just taken.' };
     const now = this.d.clock.now();
     const next = allOccurrences({ sessions: [session] }, now, new Date(now.getTime() + 365 * DAY_MS)).slice(0, 3);
+    // A session that never meets again would be "added" and shown to no one: a mistyped year, most likely.
+    if (!next.length && !allOccurrences({ sessions: [session] }, now, new Date(now.getTime() + 10 * 365 * DAY_MS)).length) {
+      const error = session.rule ? 'Until: its last session would be in the past; give a date still ahead.' : 'Date and time: that is in the past; give a date still ahead.';
+      return { kind: 'invalid', values, error };
+    }
+    if (!(await this.d.changes.addSession(session, viewer.person.id))) return { kind: 'invalid', values, error: 'Press Add again: that name was just taken.' };
     return { kind: 'added', session, next };
   }
 

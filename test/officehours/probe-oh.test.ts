@@ -19,7 +19,7 @@ describe('a session moved after its reminder went out', () => {
     a.clock.set('2026-12-02T11:05:00Z'); // 55 minutes before the new time
     await a.reminders.run(a.clock.now());
     const sent = a.outbox.messages.filter((m) => !m.key.startsWith('officehours|notice'));
-    const personal = sent.filter((m) => m.to.kind === 'user' && m.to.userKey === 'aad-1');
+    const personal = sent.filter((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey === 'aad-1');
     expect(personal).toHaveLength(1);
     expect(JSON.stringify(personal[0]?.content)).toContain('Wed 2 Dec 2026');
     expect(sent.some((m) => m.key.startsWith('officehours|agenda'))).toBe(true);
@@ -50,6 +50,22 @@ describe('the rollout team cancelling a session by the day it now meets on', () 
     );
     expect((await a.service.find('office-hours|2026-12-08T14:00'))?.status).toBe('cancelled');
     expect((await a.service.find('office-hours|2026-12-10T14:00'))?.status).toBe('scheduled');
-    expect(a.outbox.messages.map((m) => m.to)).toEqual([{ kind: 'user', userKey: 'aad-moved' }]);
+    expect(a.outbox.messages.map((m) => (m.op === 'send' ? m.to : m.op))).toEqual([{ kind: 'user', userKey: 'aad-moved' }]);
+  });
+});
+
+describe('the rollout team adding a session dated in the past', () => {
+  it('is told the date is past and nothing is added (staff would never see it)', async () => {
+    const a = await officeHoursInstance(); // now: Mon 30 Nov 2026
+    const form = { title: 'Sync clinic', date: '2025-12-01', time: '10:00', capacity: '10', joinUrl: 'https://teams.microsoft.com/l/x' };
+    const once = await a.service.addSession(lead, form);
+    expect(once).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/^Date and time: .*past/) });
+    const weekly = await a.service.addSession(lead, { ...form, repeat: 'weekly', until: '2026-01-31' });
+    expect(weekly).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/^Until: .*past/) });
+    expect((await a.service.current()).sessions.filter((s) => s.title === 'Sync clinic')).toEqual([]);
+
+    // A series begun in the past that still meets is fine, and so is one more than a year ahead.
+    expect((await a.service.addSession(lead, { ...form, repeat: 'weekly', until: '2027-01-31' })).kind).toBe('added');
+    expect((await a.service.addSession(lead, { ...form, title: 'Far ahead', date: '2028-06-01' })).kind).toBe('added');
   });
 });
