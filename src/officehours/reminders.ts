@@ -36,7 +36,15 @@ export function agendaDestinations(hostIds: readonly string[], reachable: Readon
   return people.length ? people.map((userKey) => ({ kind: 'user', userKey }) as const) : [{ kind: 'channel', role: 'triage' }];
 }
 
-/** Table `OfficeHoursMarks`: PK = occurrence id, RK = kind. Created once; a 409 means someone already sent it. */
+/**
+ * What a mark (and the outbound keys of what it sends) is claimed as: the kind, and for a moved occurrence
+ * also its new start. A reminder sent for the old time must not stand for the new one (nor the next move).
+ */
+export function slot(o: Pick<Occurrence, 'start' | 'movedFrom'>, kind: MarkKind): string {
+  return o.movedFrom ? `${kind}@${o.start.toISOString()}` : kind;
+}
+
+/** Table `OfficeHoursMarks`: PK = occurrence id, RK = `slot` (the kind, with the start when moved). Created once; a 409 means someone already sent it. */
 export class ReminderMarks {
   constructor(private readonly table: TableClient) {}
 
@@ -44,7 +52,7 @@ export class ReminderMarks {
     return new ReminderMarks(await tables.table('OfficeHoursMarks'));
   }
 
-  async claim(occurrenceId: string, kind: MarkKind, now: Date): Promise<boolean> {
+  async claim(occurrenceId: string, kind: string, now: Date): Promise<boolean> {
     try {
       await this.table.createEntity({ partitionKey: safeKey(occurrenceId), rowKey: kind, at: now.toISOString() });
       return true;
@@ -54,7 +62,7 @@ export class ReminderMarks {
     }
   }
 
-  async release(occurrenceId: string, kind: MarkKind): Promise<void> {
+  async release(occurrenceId: string, kind: string): Promise<void> {
     try {
       await this.table.deleteEntity(safeKey(occurrenceId), kind);
     } catch (err) {
@@ -88,13 +96,14 @@ export class OfficeHoursReminders {
     let agendas = 0;
     for (const o of allOccurrences(schedule, now, new Date(now.getTime() + lead + 1))) {
       for (const kind of dueKinds(o, now, this.d.leads)) {
-        if (!(await this.d.marks.claim(o.id, kind, now))) continue;
+        const mark = slot(o, kind);
+        if (!(await this.d.marks.claim(o.id, mark, now))) continue;
         try {
           await this.d.outbox.enqueue(kind === 'remind' ? await this.reminders(o) : await this.agenda(o));
           if (kind === 'remind') reminders++;
           else agendas++;
         } catch (err) {
-          await this.d.marks.release(o.id, kind); // not queued: the next run tries again
+          await this.d.marks.release(o.id, mark); // not queued: the next run tries again
           throw err;
         }
       }
@@ -112,12 +121,12 @@ export class OfficeHoursReminders {
     const booked = all.filter((b) => b.status === 'booked');
     const out: OutboundMessage[] = booked.map((b) => ({
       op: 'send',
-      key: `officehours|remind|${o.id}|${b.personId}`,
+      key: `officehours|${slot(o, 'remind')}|${o.id}|${b.personId}`,
       to: { kind: 'user', userKey: b.personId },
       content: personalReminder(o, b),
     }));
     if (o.session.kind === 'office-hours') {
-      out.push({ op: 'send', key: `officehours|remind|${o.id}|channel`, to: { kind: 'channel', role: 'support' }, content: channelReminder(o, seats) });
+      out.push({ op: 'send', key: `officehours|${slot(o, 'remind')}|${o.id}|channel`, to: { kind: 'channel', role: 'support' }, content: channelReminder(o, seats) });
     }
     return out;
   }
@@ -128,7 +137,7 @@ export class OfficeHoursReminders {
     for (const h of o.session.hosts) if (await this.d.reachable(h.id)) reachable.add(h.id);
     return agendaDestinations(o.session.hosts.map((h) => h.id), reachable).map((to) => ({
       op: 'send',
-      key: `officehours|agenda|${o.id}|${to.kind === 'user' ? to.userKey : 'triage'}`,
+      key: `officehours|${slot(o, 'agenda')}|${o.id}|${to.kind === 'user' ? to.userKey : 'triage'}`,
       to,
       content: card,
     }));

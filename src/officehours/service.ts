@@ -11,7 +11,7 @@ import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
 import { type Occurrence, type OccurrenceChange, type Schedule, type Session, splitOccurrenceId } from './model.js';
-import { isOccurrenceKey, localToInstant, occurrence } from './recurrence.js';
+import { instantToLocal, isOccurrenceKey, localToInstant, occurrence } from './recurrence.js';
 import { allOccurrences, offeredTo, type TimelineItem, trainingTimeline, unbookable } from './rules.js';
 import { checkSession, localDateTime } from './schedule.js';
 
@@ -210,9 +210,14 @@ export class OfficeHoursService {
     const checked = checkSession(entry, this.defaultZone, this.d.directory.rollout, 'teams');
     if (!checked.ok) return { kind: 'invalid', values, error: `${FIELD_LABEL[checked.field ?? ''] ?? checked.field ?? 'The form'}: ${checked.message}` };
     const session: Session = { ...checked.session, changes: [] };
-    if (!(await this.d.changes.addSession(session, viewer.person.id))) return { kind: 'invalid', values, error: 'Press Add again: that name was just taken.' };
     const now = this.d.clock.now();
     const next = allOccurrences({ sessions: [session] }, now, new Date(now.getTime() + 365 * DAY_MS)).slice(0, 3);
+    // A session that never meets again would be "added" and shown to no one: a mistyped year, most likely.
+    if (!next.length && !allOccurrences({ sessions: [session] }, now, new Date(now.getTime() + 10 * 365 * DAY_MS)).length) {
+      const error = session.rule ? 'Until: its last session would be in the past; give a date still ahead.' : 'Date and time: that is in the past; give a date still ahead.';
+      return { kind: 'invalid', values, error };
+    }
+    if (!(await this.d.changes.addSession(session, viewer.person.id))) return { kind: 'invalid', values, error: 'Press Add again: that name was just taken.' };
     return { kind: 'added', session, next };
   }
 
@@ -251,9 +256,21 @@ export class OfficeHoursService {
         // A rule with several times a day: every occurrence whose original start falls on that day.
         return allOccurrences({ sessions: [s] }, new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS), new Date(Date.parse(`${day}T00:00:00Z`) + 2 * DAY_MS)).filter((o) => o.key.startsWith(day));
       });
+    // One moved onto that day is named by the day (and time) it now meets on too, so "cancel <day>" never
+    // picks another session of that day without asking.
+    const movedHere = allOccurrences(
+      { sessions: schedule.sessions.filter((s) => !ids.length || ids.includes(s.id)) },
+      new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS),
+      new Date(Date.parse(`${day}T00:00:00Z`) + 2 * DAY_MS),
+    ).filter((o) => {
+      const local = instantToLocal(o.start, o.session.zone);
+      return o.movedFrom && local.startsWith(day) && (!atTime || local.slice(11) === atTime.padStart(5, '0'));
+    });
+    for (const o of movedHere) if (!candidates.some((c) => c.id === o.id)) candidates.push(o);
     if (!candidates.length) return `There is no session on ${day}${atTime ? ` at ${atTime}` : ''}${ids.length ? ` of ${ids.join(', ')}` : ''}. ${usage}`;
     if (candidates.length > 1) {
-      return `Several sessions meet on ${day}: ${candidates.map((o) => `${o.session.id} at ${o.key.slice(11)}`).join(', ')}. Add the session's id, e.g. "office hours ${what} ${day} ${candidates[0]?.session.id}".`;
+      const at = (o: Occurrence) => instantToLocal(o.start, o.session.zone).slice(11);
+      return `Several sessions meet on ${day}: ${candidates.map((o) => `${o.session.id} at ${at(o)}`).join(', ')}. Add the time or the session's id, e.g. "office hours ${what} ${day} ${at(candidates[0] as Occurrence)}${what === 'move' ? ' 15:00' : ''}".`;
     }
     const o = candidates[0] as Occurrence;
     if (o.start.getTime() <= now.getTime()) return `${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} has already started; it can't be changed now.`;

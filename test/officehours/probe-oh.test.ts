@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { officeHoursInstance, viewer } from './support.js';
+
+/** Defects found by probing office hours, each held by a test that failed before its fix. */
+
+const lead = viewer('aad-lead', { role: 'rolloutTeam' });
+
+describe('a session moved after its reminder went out', () => {
+  it('those booked are reminded again, and the hosts get the agenda again, before the new time', async () => {
+    const a = await officeHoursInstance();
+    const OCC = 'office-hours|2026-12-01T14:00'; // 12:00 UTC
+    await a.service.book(viewer('aad-1'), OCC, 'Where did my drafts go?');
+    a.clock.set('2026-12-01T11:05:00Z'); // 55 minutes before: reminder and agenda go out
+    await a.reminders.run(a.clock.now());
+    expect(a.outbox.messages.map((m) => m.key)).toContain(`officehours|remind|${OCC}|aad-1`);
+
+    a.outbox.clear();
+    expect(await a.service.moveOccurrence(lead, '2026-12-01 2026-12-02 14:00')).toMatch(/^Moved: /);
+    a.clock.set('2026-12-02T11:05:00Z'); // 55 minutes before the new time
+    await a.reminders.run(a.clock.now());
+    const sent = a.outbox.messages.filter((m) => !m.key.startsWith('officehours|notice'));
+    const personal = sent.filter((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey === 'aad-1');
+    expect(personal).toHaveLength(1);
+    expect(JSON.stringify(personal[0]?.content)).toContain('Wed 2 Dec 2026');
+    expect(sent.some((m) => m.key.startsWith('officehours|agenda'))).toBe(true);
+
+    // And once only: another pass sends nothing more.
+    a.outbox.clear();
+    await a.reminders.run(a.clock.now());
+    expect(a.outbox.messages).toEqual([]);
+  });
+});
+
+describe('the rollout team cancelling a session by the day it now meets on', () => {
+  it('after a move onto a day with another session, "cancel <day>" asks which one; with the new time it cancels the moved one', async () => {
+    const a = await officeHoursInstance();
+    await a.service.book(viewer('aad-moved'), 'office-hours|2026-12-08T14:00', '');
+    await a.service.book(viewer('aad-thursday'), 'office-hours|2026-12-10T14:00', '');
+    expect(await a.service.moveOccurrence(lead, '2026-12-08 2026-12-10 16:00')).toMatch(/^Moved: /);
+    a.outbox.clear();
+
+    const which = await a.service.cancelOccurrence(lead, '2026-12-10');
+    expect(which).toMatch(/^Several sessions meet on 2026-12-10: /);
+    expect(which).toContain('office-hours at 14:00, office-hours at 16:00');
+    expect((await a.service.find('office-hours|2026-12-10T14:00'))?.status).toBe('scheduled');
+    expect(a.outbox.messages).toEqual([]);
+
+    expect(await a.service.cancelOccurrence(lead, '2026-12-10 16:00 Trainer ill')).toBe(
+      'Cancelled: FieldLedger office hours on Thu 10 Dec 2026, 16:00 (Africa/Lusaka). 1 person booked was told.',
+    );
+    expect((await a.service.find('office-hours|2026-12-08T14:00'))?.status).toBe('cancelled');
+    expect((await a.service.find('office-hours|2026-12-10T14:00'))?.status).toBe('scheduled');
+    expect(a.outbox.messages.map((m) => (m.op === 'send' ? m.to : m.op))).toEqual([{ kind: 'user', userKey: 'aad-moved' }]);
+  });
+});
+
+describe('the rollout team adding a session dated in the past', () => {
+  it('is told the date is past and nothing is added (staff would never see it)', async () => {
+    const a = await officeHoursInstance(); // now: Mon 30 Nov 2026
+    const form = { title: 'Sync clinic', date: '2025-12-01', time: '10:00', capacity: '10', joinUrl: 'https://teams.microsoft.com/l/x' };
+    const once = await a.service.addSession(lead, form);
+    expect(once).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/^Date and time: .*past/) });
+    const weekly = await a.service.addSession(lead, { ...form, repeat: 'weekly', until: '2026-01-31' });
+    expect(weekly).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/^Until: .*past/) });
+    expect((await a.service.current()).sessions.filter((s) => s.title === 'Sync clinic')).toEqual([]);
+
+    // A series begun in the past that still meets is fine, and so is one more than a year ahead.
+    expect((await a.service.addSession(lead, { ...form, repeat: 'weekly', until: '2027-01-31' })).kind).toBe('added');
+    expect((await a.service.addSession(lead, { ...form, title: 'Far ahead', date: '2028-06-01' })).kind).toBe('added');
+  });
+});
