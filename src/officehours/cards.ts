@@ -6,7 +6,7 @@ import type { AgendaView } from './agenda.js';
 import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import type { Occurrence } from './model.js';
 import type { TimelineItem } from './rules.js';
-import { type AddForm, type Offer, QUESTION_LIMIT, type Viewer } from './service.js';
+import { type AddForm, type Offer, QUESTION_LIMIT, type SessionPage, type Viewer } from './service.js';
 
 /**
  * Typed data for the office-hours cards (`cards/officehours-*.json`) and the builders that fill it. Text
@@ -46,6 +46,11 @@ export interface ScheduleCardData {
   questionLabel: string;
   empty: boolean;
   sessions: SessionLine[];
+  /** "Sessions 6–10 of 14 in the next four weeks" when there is more than one page, else empty. */
+  pageNote: string;
+  /** The pages before and after this one (-1: none), for "Earlier sessions" and "Later sessions". */
+  previousPage: number;
+  nextPage: number;
 }
 
 /** Data for cards/officehours-booking.json. */
@@ -130,11 +135,13 @@ export function sessionLine(offer: Offer, zone: string, now: Date): SessionLine 
 }
 
 export function scheduleCard(
-  offers: readonly Offer[],
+  list: SessionPage,
   viewer: Pick<Viewer, 'zone' | 'zoneKnown'>,
   now: Date,
   opts: { question?: string; notice?: string; heading?: string } = {},
 ): AdaptiveCard {
+  const { offers } = list;
+  const paged = list.total > offers.length;
   return renderCard<ScheduleCardData>('officehours-schedule', {
     heading: opts.heading ?? 'Next office hours',
     zoneNote: zoneNote(viewer, now),
@@ -143,6 +150,9 @@ export function scheduleCard(
     questionLabel: `Your question, to send ahead (optional, at most ${QUESTION_LIMIT} characters)`,
     empty: offers.length === 0,
     sessions: offers.map((o) => sessionLine(o, viewer.zone, now)),
+    pageNote: paged ? `Sessions ${list.from}–${list.from + offers.length - 1} of ${list.total} in the next four weeks` : '',
+    previousPage: list.page > 0 ? list.page - 1 : -1,
+    nextPage: list.more ? list.page + 1 : -1,
   });
 }
 

@@ -57,6 +57,17 @@ export interface OfficeHoursDeps {
 
 export const QUESTION_LIMIT = 500;
 const LIST_DAYS = 28;
+/** Sessions per page of the "office hours" card: a card stays short enough to read in the chat. */
+const PAGE_SIZE = 5;
+
+/** One page of the sessions on offer: `from` is the 1-based number of its first, of `total`. */
+export interface SessionPage {
+  offers: Offer[];
+  page: number;
+  from: number;
+  total: number;
+  more: boolean;
+}
 const DAY_MS = 24 * 3600_000;
 /** A calendar link lasts at most this long (a new one comes with every notice). */
 const LINK_MAX_MS = 60 * DAY_MS;
@@ -123,14 +134,25 @@ export class OfficeHoursService {
 
   // ---- staff --------------------------------------------------------------------------------------
 
-  /** The next office-hours sessions offered to the viewer, with seats left and their own bookings. */
-  async upcoming(viewer: Viewer, limit = 5): Promise<Offer[]> {
+  /**
+   * The office-hours sessions offered to the viewer in the next four weeks, a page at a time (full ones too:
+   * they say so), with seats left and their own bookings. A page past the end (sessions cancelled since the
+   * card was sent) gives the last one.
+   */
+  async upcoming(viewer: Viewer, page = 0, perPage = PAGE_SIZE): Promise<SessionPage> {
     const now = this.d.clock.now();
     const [schedule, m, mine] = await Promise.all([this.current(), this.membership(viewer), this.d.bookings.ofPerson(viewer.person.id)]);
-    const next = allOccurrences(schedule, now, new Date(now.getTime() + LIST_DAYS * DAY_MS), (s) => s.kind === 'office-hours' && offeredTo(s, m, viewer.role))
-      .filter((o) => o.status === 'scheduled')
-      .slice(0, limit);
-    return Promise.all(next.map((o) => this.offer(o, viewer, mine)));
+    const all = allOccurrences(schedule, now, new Date(now.getTime() + LIST_DAYS * DAY_MS), (s) => s.kind === 'office-hours' && offeredTo(s, m, viewer.role))
+      .filter((o) => o.status === 'scheduled');
+    const at = Math.min(Math.max(0, Math.trunc(page)), Math.max(0, Math.ceil(all.length / perPage) - 1));
+    const shown = all.slice(at * perPage, (at + 1) * perPage);
+    return {
+      offers: await Promise.all(shown.map((o) => this.offer(o, viewer, mine))),
+      page: at,
+      from: at * perPage + 1,
+      total: all.length,
+      more: all.length > (at + 1) * perPage,
+    };
   }
 
   /** The viewer's training timeline and what they belong to. */

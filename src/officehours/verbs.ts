@@ -18,7 +18,15 @@ const staleAgenda = 'This agenda is out of date; ask for it again.';
 const input = z.union([z.string(), z.number(), z.boolean()]).transform(String).pipe(z.string().max(4000)).optional();
 
 export const OFFICE_HOURS_VERBS = {
-  show: verb('officehours.show', 'officehours.view', z.object({})),
+  /** `page`: which page of the list ("Earlier" / "Later sessions"); `question`: the prefill carried along. */
+  show: verb(
+    'officehours.show',
+    'officehours.view',
+    z.object({
+      page: z.coerce.number().int().min(0).max(100).optional().catch(undefined),
+      question: z.string().max(4000).optional().catch(undefined),
+    }),
+  ),
   /** `field` names the card's question input (each session in a list has its own). */
   book: verb(
     'officehours.book',

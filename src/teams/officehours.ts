@@ -59,9 +59,9 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
   const { service } = w;
   const viewer = (turn: Turn) => viewerOf(turn, service.defaultZone);
   const now = () => w.clock.now();
-  const schedule = async (turn: Turn, opts: { question?: string; notice?: string; heading?: string } = {}) => {
+  const schedule = async (turn: Turn, opts: { question?: string; notice?: string; heading?: string; page?: number } = {}) => {
     const v = viewer(turn);
-    return scheduleCard(await service.upcoming(v), v, now(), opts);
+    return scheduleCard(await service.upcoming(v, opts.page), v, now(), opts);
   };
   const agendaOf = async (res: Awaited<ReturnType<OfficeHoursService['markAttendance']>>): Promise<CardActionResult> =>
     res.kind === 'message' ? { message: res.text } : { card: agendaCard(await w.agenda.view(res.occurrence, res.notice)) };
@@ -69,7 +69,7 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
   // ---- staff --------------------------------------------------------------------------------------------
 
   bot.command(OFFICE_HOURS_COMMANDS.show, async (turn) => turn.reply(await schedule(turn)));
-  bot.verb(OFFICE_HOURS_VERBS.show, async (turn) => ({ card: await schedule(turn) }));
+  bot.verb(OFFICE_HOURS_VERBS.show, async (turn, data) => ({ card: await schedule(turn, { page: data.page, question: data.question }) }));
 
   bot.command(OFFICE_HOURS_COMMANDS.training, async (turn) => {
     const v = viewer(turn);

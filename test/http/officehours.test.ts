@@ -70,6 +70,32 @@ describe('office hours in each person\'s own time zone', () => {
   });
 });
 
+describe('the list of sessions, a page at a time', () => {
+  const ids = (card: unknown) => [...JSON.stringify(card).matchAll(/"occurrenceId":"([^"]+)"/g)].map((m) => m[1]);
+
+  it('shows five with "Later sessions"; the next page goes on where it stopped; a page past the end shows the last', async () => {
+    clock.set(MONDAY);
+    const pia = person('Pia Pager');
+    await say(app, pia, 'whoami', where(pia));
+    const first = await say(app, pia, 'office hours', where(pia));
+    const total = Number(/Sessions 1–5 of (\d+) in the next four weeks/.exec(readable(first))?.[1]);
+    expect(total).toBeGreaterThan(5);
+    expect(JSON.stringify(first)).toContain('"title":"Later sessions"');
+    expect(JSON.stringify(first)).not.toContain('Earlier sessions');
+
+    const second = await execute(app, pia, 'officehours.show', { page: 1 }, where(pia));
+    expect(invokeText(second.body)).toContain(`Sessions 6–${Math.min(10, total)} of ${total} in the next four weeks`);
+    expect(JSON.stringify(second.body)).toContain('"title":"Earlier sessions"');
+    const onFirst = new Set(ids(first));
+    expect(ids(second.body).length).toBeGreaterThan(0);
+    expect(ids(second.body).filter((id) => onFirst.has(id))).toEqual([]);
+
+    const far = await execute(app, pia, 'officehours.show', { page: 99 }, where(pia));
+    expect(invokeText(far.body)).toMatch(new RegExp(`Sessions \\d+–${total} of ${total} in the next four weeks`));
+    expect(JSON.stringify(far.body)).not.toContain('Later sessions');
+  });
+});
+
 describe('booking a seat', () => {
   it('books with a question; the .ics behind the signed link parses back with the start in UTC and a stable UID', async () => {
     clock.set(MONDAY);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { officeHoursInstance, viewer } from './support.js';
 
-/** Defects found by probing office hours, each held by a test that failed before its fix. */
+/** Changes the rollout team makes to sessions (add, move, cancel), and what they do to reminders and lookups. */
 
 const lead = viewer('aad-lead', { role: 'rolloutTeam' });
 
