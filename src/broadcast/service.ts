@@ -150,7 +150,10 @@ export class BroadcastService {
     if (last) parts.push(sendStatus(last, this.timeZone));
     if (cancelled) parts.push('Cancelled: its scheduled times are skipped until its "when" changes in the plan');
     else if (m.when.kind !== 'manual') {
-      const upcoming = nextOccurrences(m, this.d.plan(), this.d.rollout(), this.now).length;
+      // An occurrence that already went (before an edit moved its time) does not go again.
+      const upcoming = nextOccurrences(m, this.d.plan(), this.d.rollout(), this.now).filter(
+        (o) => !sends.some((s) => s.source === 'plan' && s.status !== 'cancelled' && s.occurrence === o.key),
+      ).length;
       if (upcoming) parts.push(`Scheduled (${upcoming === 1 ? 'next time' : `${upcoming} cohorts`} to come)`);
       else if (!sends.length) parts.push('Not sent: its time passed before it could go');
     } else if (!sends.length) parts.push('Not sent yet');
@@ -231,6 +234,7 @@ export class BroadcastService {
     dueAt?: Date;
     ackFor?: string;
     cohortId?: string;
+    occurrence?: string;
   }): Promise<{ kind: 'started'; send: Send; fresh: boolean }> {
     const now = this.now.toISOString();
     const scheduled = s.dueAt !== undefined && s.dueAt > this.now;
@@ -254,6 +258,7 @@ export class BroadcastService {
       attempt: 1,
       ackFor: s.ackFor ?? s.id,
       cohortId: s.cohortId ?? '',
+      occurrence: s.occurrence ?? '',
       cancelledBy: null,
       counts: null,
     };
@@ -468,12 +473,17 @@ export class BroadcastService {
     const now = this.now;
     const cancelled = await this.d.sends.cancelled();
     const started: string[] = [];
+    let sent: Send[] | undefined;
     for (const m of plan.messages) {
       if (cancelled.get(m.id) === m.whenText) continue;
       for (const o of occurrencesBetween(m, plan, rollout, new Date(now.getTime() - this.d.graceMs), new Date(now.getTime() + 1))) {
+        const id = occurrenceSendId(m.id, o.cohortId, o.at);
+        // An edit that moved this occurrence's time (or the plan's zone) makes a new id: it already went.
+        sent ??= (await this.d.sends.all()).filter((s) => s.source === 'plan' && s.status !== 'cancelled');
+        if (sent.some((s) => s.messageId === m.id && s.occurrence === o.key && s.id !== id)) continue;
         const audience: Audience = o.cohortId && m.audience.kind === 'cohort' ? { ...m.audience, cohortId: o.cohortId } : m.audience;
         const res = await this.begin({
-          id: occurrenceSendId(m.id, o.cohortId, o.at),
+          id,
           source: 'plan',
           messageId: m.id,
           content: contentOf(m),
@@ -481,6 +491,7 @@ export class BroadcastService {
           requestedBy: null,
           notify: '',
           cohortId: o.cohortId,
+          occurrence: o.key,
         });
         if (res.fresh) started.push(res.send.id);
       }
