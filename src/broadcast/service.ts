@@ -12,6 +12,7 @@ import type { AnnounceErrors, AnnounceValues, Confirmation, PlanItem } from './c
 import type { AckStore, DeliveryRows } from './deliveries.js';
 import {
   type Audience,
+  type BroadcastChannel,
   type MessageContent,
   type Plan,
   type PlanMessage,
@@ -48,6 +49,8 @@ export interface BroadcastServiceDeps {
   rollout(): Rollout;
   directory: AudienceDirectory;
   chatOf(userKey: string): Promise<ChatInfo | undefined>;
+  /** Whether `setup <role>` was done for the channel. */
+  channelReady(role: BroadcastChannel): Promise<boolean>;
   clock: Clock;
   /** How late a scheduled message may still go out (the app was down at its time). */
   graceMs: number;
@@ -172,6 +175,12 @@ export class BroadcastService {
     return this.unknown(id);
   }
 
+  /** Why a message to this audience can't go now (its channel was never set up), or undefined. */
+  private async channelMissing(audience: Audience): Promise<string | undefined> {
+    if (audience.kind !== 'channel' || (await this.d.channelReady(audience.role))) return undefined;
+    return `The ${audience.role} channel is not set up yet: someone on the rollout team types "setup ${audience.role}" in it.`;
+  }
+
   private unknown(id: string): Refusal {
     return {
       kind: 'message',
@@ -186,7 +195,8 @@ export class BroadcastService {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
-    const { recipients, notes } = await resolveAudience(m.audience, this.d.directory);
+    const missing = await this.channelMissing(m.audience);
+    const { recipients, notes } = missing ? { recipients: [], notes: [missing] } : await resolveAudience(m.audience, this.d.directory);
     const toChannel = m.audience.kind === 'channel';
     let notInstalled: number | undefined;
     if (!toChannel && recipients.length <= CONFIRM_CHECK_LIMIT) {
@@ -212,6 +222,8 @@ export class BroadcastService {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
+    const missing = await this.channelMissing(m.audience);
+    if (missing) return { kind: 'message', text: `Nothing was sent. ${missing}` };
     return this.begin({
       id: `${m.id}.m${shortHash(requestKey)}`,
       source: 'manual',
@@ -291,6 +303,10 @@ export class BroadcastService {
     else if (body.length > TEXT_LIMITS.body) errors.body = `The message is ${body.length} characters; at most ${TEXT_LIMITS.body}.`;
     const audience = audienceFromChoice(values.audience, this.d.rollout());
     if (!audience) errors.audience = 'Choose who hears it from the list.';
+    else {
+      const missing = await this.channelMissing(audience);
+      if (missing) errors.audience = missing;
+    }
     let dueAt: Date | undefined;
     if (values.timing === 'at') {
       const at = /^\d{4}-\d{2}-\d{2}$/.test(values.date) && /^\d{2}:\d{2}$/.test(values.time) ? wallTime(values.date, values.time, this.timeZone) : undefined;
