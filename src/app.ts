@@ -460,7 +460,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         for (const p of await conversations.knownPeople()) if (p.name) people.set(p.id.toLowerCase(), p);
         return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
       },
-      supportChannelReady: async () => Boolean(await conversations.channelFor('support')),
+      channelReady: async (role) => Boolean(await conversations.channelFor(role)),
       facts: new IssueLogFacts(queries, repository),
       settings: {
         batch: config.env.BROADCAST_BATCH,

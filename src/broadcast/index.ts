@@ -6,7 +6,7 @@ import type { Outbox } from '../outbound/message.js';
 import type { AudienceDirectory } from './audience.js';
 import { CelebrationService, CelebrationStore } from './celebrations.js';
 import { AckStore, DeliveryRows } from './deliveries.js';
-import type { Plan } from './model.js';
+import type { BroadcastChannel, Plan } from './model.js';
 import { BroadcastPersonalData } from './privacy.js';
 import { BroadcastRunner, type ChatInfo, type RunnerSettings, TOPIC_PREFIX } from './runner.js';
 import { SendStore } from './sends.js';
@@ -34,7 +34,8 @@ export interface BroadcastSetup {
   chatOf(userKey: string): Promise<ChatInfo | undefined>;
   nameOf(id: string): Promise<string | undefined>;
   knownPeople(): Promise<{ id: string; name: string }[]>;
-  supportChannelReady(): Promise<boolean>;
+  /** Whether `setup <role>` was done: messages and celebrations for a channel are posted there. */
+  channelReady(role: BroadcastChannel): Promise<boolean>;
   facts: IssueFacts;
   settings: RunnerSettings & { graceMs: number };
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
@@ -90,6 +91,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     rollout: s.rollout,
     directory,
     chatOf: s.chatOf,
+    channelReady: s.channelReady,
     clock: s.clock,
     graceMs: s.settings.graceMs,
   });
@@ -100,7 +102,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     clock: s.clock,
     nameOf: s.nameOf,
     knownPeople: s.knownPeople,
-    supportChannelReady: s.supportChannelReady,
+    supportChannelReady: () => s.channelReady('support'),
   });
   const wins = new WinCheck({
     wins: await WinStore.open(s.tables),

@@ -135,6 +135,11 @@ export interface Send {
   ackFor: string;
   /** For a plan message: the cohort this occurrence is for. */
   cohortId: string;
+  /**
+   * For a plan message: which occurrence this is (Occurrence.key: "once", the cohort, or cohort@day), so an
+   * edit that only moves its time does not send it again. '' otherwise (and on sends stored before it).
+   */
+  occurrence: string;
   cancelledBy: Person | null;
   /** Counts by state when it finished (the plan listing shows them without reading the rows). */
   counts: Record<DeliveryState, number> | null;

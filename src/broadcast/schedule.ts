@@ -50,8 +50,23 @@ export function occurrencesBetween(message: PlanMessage, plan: Plan, rollout: Ro
   return allOccurrences(message, plan, rollout).filter((o) => o.at >= from && o.at < to);
 }
 
+/**
+ * Occurrences depend only on the message and the rollout, both replaced (never changed) when their file is
+ * reloaded: each is worked out once, not on every scheduler pass and plan listing (a large plan's
+ * recurrences take seconds of CPU, during which no one else's turn is answered).
+ */
+const computed = new WeakMap<PlanMessage, WeakMap<Rollout, Occurrence[]>>();
+
 /** Every occurrence of a message, in time order (bounded: recurrences stop at MAX_RECURRENCES). */
 export function allOccurrences(message: PlanMessage, plan: Plan, rollout: Rollout): Occurrence[] {
+  let byRollout = computed.get(message);
+  if (!byRollout) computed.set(message, (byRollout = new WeakMap()));
+  let out = byRollout.get(rollout);
+  if (!out) byRollout.set(rollout, (out = computeOccurrences(message, rollout)));
+  return out.slice();
+}
+
+function computeOccurrences(message: PlanMessage, rollout: Rollout): Occurrence[] {
   const when = message.when;
   const out: Occurrence[] = [];
   const push = (key: string, at: DateTime, cohortId = '') => {

@@ -12,6 +12,7 @@ import type { AnnounceErrors, AnnounceValues, Confirmation, PlanItem } from './c
 import type { AckStore, DeliveryRows } from './deliveries.js';
 import {
   type Audience,
+  type BroadcastChannel,
   type MessageContent,
   type Plan,
   type PlanMessage,
@@ -48,6 +49,8 @@ export interface BroadcastServiceDeps {
   rollout(): Rollout;
   directory: AudienceDirectory;
   chatOf(userKey: string): Promise<ChatInfo | undefined>;
+  /** Whether `setup <role>` was done for the channel. */
+  channelReady(role: BroadcastChannel): Promise<boolean>;
   clock: Clock;
   /** How late a scheduled message may still go out (the app was down at its time). */
   graceMs: number;
@@ -150,7 +153,10 @@ export class BroadcastService {
     if (last) parts.push(sendStatus(last, this.timeZone));
     if (cancelled) parts.push('Cancelled: its scheduled times are skipped until its "when" changes in the plan');
     else if (m.when.kind !== 'manual') {
-      const upcoming = nextOccurrences(m, this.d.plan(), this.d.rollout(), this.now).length;
+      // An occurrence that already went (before an edit moved its time) does not go again.
+      const upcoming = nextOccurrences(m, this.d.plan(), this.d.rollout(), this.now).filter(
+        (o) => !sends.some((s) => s.source === 'plan' && s.status !== 'cancelled' && s.occurrence === o.key),
+      ).length;
       if (upcoming) parts.push(`Scheduled (${upcoming === 1 ? 'next time' : `${upcoming} cohorts`} to come)`);
       else if (!sends.length) parts.push('Not sent: its time passed before it could go');
     } else if (!sends.length) parts.push('Not sent yet');
@@ -169,6 +175,12 @@ export class BroadcastService {
     return this.unknown(id);
   }
 
+  /** Why a message to this audience can't go now (its channel was never set up), or undefined. */
+  private async channelMissing(audience: Audience): Promise<string | undefined> {
+    if (audience.kind !== 'channel' || (await this.d.channelReady(audience.role))) return undefined;
+    return `The ${audience.role} channel is not set up yet: someone on the rollout team types "setup ${audience.role}" in it.`;
+  }
+
   private unknown(id: string): Refusal {
     return {
       kind: 'message',
@@ -183,7 +195,8 @@ export class BroadcastService {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
-    const { recipients, notes } = await resolveAudience(m.audience, this.d.directory);
+    const missing = await this.channelMissing(m.audience);
+    const { recipients, notes } = missing ? { recipients: [], notes: [missing] } : await resolveAudience(m.audience, this.d.directory);
     const toChannel = m.audience.kind === 'channel';
     let notInstalled: number | undefined;
     if (!toChannel && recipients.length <= CONFIRM_CHECK_LIMIT) {
@@ -209,6 +222,8 @@ export class BroadcastService {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
+    const missing = await this.channelMissing(m.audience);
+    if (missing) return { kind: 'message', text: `Nothing was sent. ${missing}` };
     return this.begin({
       id: `${m.id}.m${shortHash(requestKey)}`,
       source: 'manual',
@@ -231,6 +246,7 @@ export class BroadcastService {
     dueAt?: Date;
     ackFor?: string;
     cohortId?: string;
+    occurrence?: string;
   }): Promise<{ kind: 'started'; send: Send; fresh: boolean }> {
     const now = this.now.toISOString();
     const scheduled = s.dueAt !== undefined && s.dueAt > this.now;
@@ -254,6 +270,7 @@ export class BroadcastService {
       attempt: 1,
       ackFor: s.ackFor ?? s.id,
       cohortId: s.cohortId ?? '',
+      occurrence: s.occurrence ?? '',
       cancelledBy: null,
       counts: null,
     };
@@ -286,6 +303,10 @@ export class BroadcastService {
     else if (body.length > TEXT_LIMITS.body) errors.body = `The message is ${body.length} characters; at most ${TEXT_LIMITS.body}.`;
     const audience = audienceFromChoice(values.audience, this.d.rollout());
     if (!audience) errors.audience = 'Choose who hears it from the list.';
+    else {
+      const missing = await this.channelMissing(audience);
+      if (missing) errors.audience = missing;
+    }
     let dueAt: Date | undefined;
     if (values.timing === 'at') {
       const at = /^\d{4}-\d{2}-\d{2}$/.test(values.date) && /^\d{2}:\d{2}$/.test(values.time) ? wallTime(values.date, values.time, this.timeZone) : undefined;
@@ -468,12 +489,17 @@ export class BroadcastService {
     const now = this.now;
     const cancelled = await this.d.sends.cancelled();
     const started: string[] = [];
+    let sent: Send[] | undefined;
     for (const m of plan.messages) {
       if (cancelled.get(m.id) === m.whenText) continue;
       for (const o of occurrencesBetween(m, plan, rollout, new Date(now.getTime() - this.d.graceMs), new Date(now.getTime() + 1))) {
+        const id = occurrenceSendId(m.id, o.cohortId, o.at);
+        // An edit that moved this occurrence's time (or the plan's zone) makes a new id: it already went.
+        sent ??= (await this.d.sends.all()).filter((s) => s.source === 'plan' && s.status !== 'cancelled');
+        if (sent.some((s) => s.messageId === m.id && s.occurrence === o.key && s.id !== id)) continue;
         const audience: Audience = o.cohortId && m.audience.kind === 'cohort' ? { ...m.audience, cohortId: o.cohortId } : m.audience;
         const res = await this.begin({
-          id: occurrenceSendId(m.id, o.cohortId, o.at),
+          id,
           source: 'plan',
           messageId: m.id,
           content: contentOf(m),
@@ -481,6 +507,7 @@ export class BroadcastService {
           requestedBy: null,
           notify: '',
           cohortId: o.cohortId,
+          occurrence: o.key,
         });
         if (res.fresh) started.push(res.send.id);
       }

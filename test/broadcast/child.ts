@@ -53,7 +53,7 @@ const b = await openBroadcast({
   },
   nameOf: async () => undefined,
   knownPeople: async () => [],
-  supportChannelReady: async () => false,
+  channelReady: async (role) => role !== 'support',
   facts: { resolvedCount: async () => 0, openP1: async () => 0, anyIssues: async () => false, resolvedBy: async () => new Map() },
   // A message handed over whose answer has not come in 4 s is handed over again (under the same key).
   settings: { batch: 20, staleMs: 4_000, progressEveryMs: 1_000, graceMs: 0 },

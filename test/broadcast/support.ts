@@ -129,7 +129,7 @@ export async function fixture(
     chatOf: async (userKey) => chats.get(userKey),
     nameOf: async (id) => (id === 'aad-adele' ? 'Adele Vance' : undefined),
     knownPeople: async () => [{ id: 'aad-adele', name: 'Adele Vance' }],
-    supportChannelReady: async () => opts.supportChannel ?? true,
+    channelReady: async (role) => (role === 'support' ? (opts.supportChannel ?? true) : true),
     facts: opts.facts ?? {
       resolvedCount: async () => 0,
       openP1: async () => 0,
