@@ -42,7 +42,22 @@ export function checkRule(text: string): string | undefined {
   }
   const weekdays = options.byweekday;
   if (Array.isArray(weekdays) && weekdays.some((d) => d === undefined)) return 'BYDAY must list days such as MO,WE';
-  return undefined;
+  return impossibleDays(options.bymonth, options.bymonthday);
+}
+
+/** The most days each month ever has (February: in a leap year). */
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * A rule whose days never exist (BYMONTH=2;BYMONTHDAY=30) yields no date, and rrule then searches every year
+ * to 9999 before it says so, whatever UNTIL is: seconds of the one thread that answers everyone's turns.
+ */
+function impossibleDays(bymonth: number | number[] | null | undefined, bymonthday: number | number[] | null | undefined): string | undefined {
+  if (bymonthday === undefined || bymonthday === null) return undefined;
+  const days = ([] as number[]).concat(bymonthday);
+  const months = bymonth === undefined || bymonth === null ? MONTH_DAYS.map((_, i) => i + 1) : ([] as number[]).concat(bymonth);
+  const exists = days.some((d) => months.some((m) => Math.abs(d) <= (MONTH_DAYS[m - 1] ?? 0)));
+  return exists ? undefined : `BYMONTHDAY ${days.join(',')} never falls in ${bymonth ? `BYMONTH ${months.join(',')}` : 'any month'}: the message would never be sent`;
 }
 
 /** The occurrences of a message whose time falls in [from, to). Manual messages have none. */

@@ -65,6 +65,25 @@ messages:
     ]);
   });
 
+  it('refuses a repeat whose days never exist (30 February), naming them (working its dates out took 12 s)', () => {
+    const rule = (every: string) => `messages:
+  - id: tip
+    stage: adoption
+    title: Tip
+    body: Sync daily.
+    audience: everyone
+    when: { every: "${every}", at: "09:00", from: 2027-01-01, until: 9999-12-31 }
+`;
+    expect(problems(rule('FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30'))).toEqual([
+      'messages[0] (tip).when.every: BYMONTHDAY 30 never falls in BYMONTH 2: the message would never be sent',
+    ]);
+    expect(problems(rule('FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31,-31'))).toHaveLength(1);
+    // Rare but real days stay allowed: 29 February, the last day of the month, the 31st of any month.
+    expect(problems(rule('FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29'))).toEqual([]);
+    expect(problems(rule('FREQ=MONTHLY;BYMONTHDAY=-1'))).toEqual([]);
+    expect(problems(rule('FREQ=MONTHLY;BYMONTHDAY=31'))).toEqual([]);
+  });
+
   it('refuses a time relative to go-live for an audience that is not a cohort, and ids used twice', () => {
     expect(problems(message('').replace('{ cohort: all }', 'everyone'))).toEqual([
       'messages[0] (golive-week).when: a time relative to go-live needs a cohort audience (cohort: all, or a cohort id)',
