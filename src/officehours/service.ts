@@ -326,6 +326,8 @@ export class OfficeHoursService {
     const o = await this.find(occurrenceId);
     if (!o) return { kind: 'message', text: 'I could not find that session any more.' };
     if (o.start.getTime() > this.d.clock.now().getTime()) return { kind: 'message', text: 'Attendance can be marked once the session has started.' };
+    // It never took place: marking it would count a course as attended in "my training" and the measures.
+    if (o.status === 'cancelled') return { kind: 'message', text: `${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} was cancelled; there is no attendance to mark.` };
     const marked = await this.d.bookings.markAttendance(o.id, new Set(present));
     const n = marked.filter((b) => b.attended).length;
     return { kind: 'agenda', occurrence: o, notice: `Attendance saved: ${n} of ${marked.length} booked attended.` };

@@ -62,4 +62,17 @@ describe('what the adoption dashboard reads', () => {
     });
     expect((await x.bookings.seatsOf('office-hours|2026-12-01T14:00')).attended).toBe(0);
   });
+
+  it('a cancelled session takes no attendance, so no one is counted as trained by it', async () => {
+    const x = await officeHoursInstance();
+    const lead = viewer('aad-lead', { role: 'rolloutTeam' });
+    await x.service.book(viewer('aad-1'), 'office-hours|2026-12-01T14:00', '');
+    expect(await x.service.cancelOccurrence(lead, '2026-12-01')).toMatch(/^Cancelled: /);
+    x.clock.set('2026-12-01T13:00:00Z'); // after its start
+    expect(await x.service.markAttendance(host, 'office-hours|2026-12-01T14:00', ['aad-1'])).toEqual({
+      kind: 'message',
+      text: 'FieldLedger office hours on Tue 1 Dec 2026, 14:00 was cancelled; there is no attendance to mark.',
+    });
+    expect((await x.bookings.seatsOf('office-hours|2026-12-01T14:00')).attended).toBe(0);
+  });
 });
