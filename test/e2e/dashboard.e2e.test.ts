@@ -151,8 +151,9 @@ describe('the adoption dashboard', () => {
     await page.getByRole('heading', { name: 'Triage board' }).waitFor();
     await page.getByLabel('Category').selectOption('Reports');
     await page.getByRole('button', { name: 'Show issues' }).click();
+    // The unfiltered list already holds the row: wait for the filtered one to replace it.
+    await expect.poll(() => page.locator('table.issues tbody tr').count(), { timeout: 10_000 }).toBe(1);
     await page.locator(`tr[data-ref="${ref}"]`).waitFor();
-    expect(await page.locator('table.issues tbody tr').count()).toBe(1);
     await page.getByRole('button', { name: new RegExp(`^Open ${ref}`) }).click();
     await page.getByLabel('New status').selectOption('in_progress');
     from = stack.messages.length;
