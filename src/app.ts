@@ -32,7 +32,7 @@ import {
   scheduleBroadcastJobs,
   SendStore,
 } from './broadcast/index.js';
-import { planProblemNotice } from './broadcast/notices.js';
+import { planProblemNotice, rolloutTeamNotice } from './broadcast/notices.js';
 import type { Config } from './config.js';
 import { PostStore } from './conversations/posts.js';
 import { ConversationStore } from './conversations/store.js';
@@ -418,6 +418,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     // The communication plan: the plan file, its audiences in the rollout's people, and the fan-out.
     const sendStore = await SendStore.open(tables);
     const rolloutTeamIds = config.env.ROLLOUT_TEAM_IDS;
+    const rolloutTeamReachable = async () => {
+      const reachable = new Set<string>();
+      for (const id of rolloutTeamIds) if (await conversations.personalChat(id)) reachable.add(id);
+      return reachable;
+    };
     const planFile = await openPlanFile(config.commPlanFile, {
       rollout: () => rolloutFile.current,
       store: sendStore,
@@ -425,9 +430,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       onInvalid: (problem) => {
         log.error({ file: config.commPlanFile, problem }, 'communication plan not used; the last good plan stays in force');
         void (async () => {
-          const reachable = new Set<string>();
-          for (const id of rolloutTeamIds) if (await conversations.personalChat(id)) reachable.add(id);
-          await outbox.enqueue(planProblemNotice(problem, rolloutTeamIds, reachable));
+          await outbox.enqueue(planProblemNotice(problem, rolloutTeamIds, await rolloutTeamReachable()));
         })().catch((err: unknown) => log.warn({ err }, 'could not tell the rollout team about the plan file'));
       },
     });
@@ -461,6 +464,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
       },
       channelReady: async (role) => Boolean(await conversations.channelFor(role)),
+      tellRolloutTeam: async (key, text) => outbox.enqueue(rolloutTeamNotice(key, text, rolloutTeamIds, await rolloutTeamReachable())),
       facts: new IssueLogFacts(queries, repository),
       settings: {
         batch: config.env.BROADCAST_BATCH,
@@ -468,6 +472,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         staleMs: config.env.BROADCAST_STALE_MINUTES * 60_000,
         progressEveryMs: config.env.BROADCAST_PROGRESS_SECONDS * 1000,
         graceMs: config.env.BROADCAST_GRACE_MINUTES * 60_000,
+        footer: `From the ${config.env.SYSTEM_NAME} rollout team`,
       },
       log,
     });

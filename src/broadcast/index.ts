@@ -36,6 +36,8 @@ export interface BroadcastSetup {
   knownPeople(): Promise<{ id: string; name: string }[]>;
   /** Whether `setup <role>` was done: messages and celebrations for a channel are posted there. */
   channelReady(role: BroadcastChannel): Promise<boolean>;
+  /** Tells the rollout team something once per key (a plan message due for a channel not set up). */
+  tellRolloutTeam?(key: string, text: string): Promise<void>;
   facts: IssueFacts;
   settings: RunnerSettings & { graceMs: number };
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
@@ -92,6 +94,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     directory,
     chatOf: s.chatOf,
     channelReady: s.channelReady,
+    tellRolloutTeam: s.tellRolloutTeam,
     clock: s.clock,
     graceMs: s.settings.graceMs,
   });

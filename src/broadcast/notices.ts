@@ -16,9 +16,19 @@ export function planProblemNotice(
   const text = `The communication plan file has problems, so I kept the last good plan in force:\n\n${escapeText(problem)}\n\nFix the file and save it; I pick it up without a restart.`;
   // The same problem is told once (the key is the problem's hash), however often the file is saved.
   const hash = createHash('sha256').update(problem).digest('hex').slice(0, 12);
+  return rolloutTeamNotice(`plan-invalid|${hash}`, text, rolloutTeamIds, reachable);
+}
+
+/** `text` (markdown, already escaped) to the rollout team, once per `key` and destination. */
+export function rolloutTeamNotice(
+  key: string,
+  text: string,
+  rolloutTeamIds: readonly string[],
+  reachable: ReadonlySet<string>,
+): OutboundMessage[] {
   return escalationDestinations(rolloutTeamIds, reachable).map((to) => ({
     op: 'send',
-    key: `plan-invalid|${hash}|${to.kind === 'user' ? to.userKey : 'channel'}`,
+    key: `${key}|${to.kind === 'user' ? to.userKey : 'channel'}`,
     to,
     content: text,
   }));

@@ -28,6 +28,8 @@ export interface RunnerSettings {
   staleMs: number;
   /** The progress card is redrawn at most this often (real time; it coalesces bursts of answers). */
   progressEveryMs: number;
+  /** The delivered card's footer, as the preview shows it ("From the <system> rollout team"). */
+  footer?: string;
 }
 
 /** A person's 1:1 chat as the outbound path will find it. */
@@ -230,6 +232,7 @@ export class BroadcastRunner {
     const card: AdaptiveCard = messageCard(send.content, {
       sendId: send.ackFor,
       refreshUserId: chat?.teamsUserId,
+      footer: this.d.settings.footer,
     });
     return {
       op: 'send',

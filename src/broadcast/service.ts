@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import rrule from 'rrule';
-import type { AdaptiveCard } from '../cards/template.js';
+import { type AdaptiveCard, escapeText } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import { formatWhen } from '../issues/cards.js';
 import type { Rollout } from '../rollout/model.js';
@@ -54,6 +54,8 @@ export interface BroadcastServiceDeps {
   clock: Clock;
   /** How late a scheduled message may still go out (the app was down at its time). */
   graceMs: number;
+  /** Tells the rollout team something once per `key` (1:1, else the triage channel). */
+  tellRolloutTeam?(key: string, text: string): Promise<void>;
 }
 
 export type Refusal = { kind: 'refused'; text: string } | { kind: 'message'; text: string };
@@ -66,6 +68,9 @@ const refused = (): Refusal => ({ kind: 'refused', text: 'That is for the rollou
 const shortHash = (text: string, n = 8) => createHash('sha256').update(text).digest('hex').slice(0, n);
 
 export class BroadcastService {
+  /** Notices already handed to the outbound path by this instance (it sends each key once anyway). */
+  private readonly told = new Set<string>();
+
   constructor(private readonly d: BroadcastServiceDeps) {}
 
   private get now(): Date {
@@ -498,6 +503,19 @@ export class BroadcastService {
         sent ??= (await this.d.sends.all()).filter((s) => s.source === 'plan' && s.status !== 'cancelled');
         if (sent.some((s) => s.messageId === m.id && s.occurrence === o.key && s.id !== id)) continue;
         const audience: Audience = o.cohortId && m.audience.kind === 'cohort' ? { ...m.audience, cohortId: o.cohortId } : m.audience;
+        // Not started while its channel is not set up (it would "go" nowhere): it goes on a later pass if the
+        // channel is set up within the grace period; the rollout team is told once.
+        const missing = await this.channelMissing(audience);
+        if (missing) {
+          const key = `plan-channel|${id}`;
+          if (this.told.has(key)) continue;
+          await this.d.tellRolloutTeam?.(
+            key,
+            `"${escapeText(m.title)}" (${m.id}) was due ${formatWhen(o.at.toISOString(), this.timeZone)} for a channel, and has not gone out. ${missing} It then goes by itself if that is within ${Math.round(this.d.graceMs / 3_600_000)} hours of its time; after that, send it with "send ${m.id}".`,
+          );
+          this.told.add(key);
+          continue;
+        }
         const res = await this.begin({
           id,
           source: 'plan',

@@ -24,11 +24,18 @@ writeFileSync(
     body: FieldLedger is live.
     audience: { channel: announcements }
     when: manual
+  - id: clinic-today
+    stage: adoption
+    title: Deadline clinic today
+    body: Bring your K-05.
+    audience: { channel: support }
+    when: 2027-01-11 10:00
 `,
 );
 
 const ANNOUNCEMENTS = '19:announcements@thread.tacv2';
 let app: App;
+let clock: ManualClock;
 let connector: RecordingConnector;
 const where = (u: TestUser) => personalChat(connector.url, u);
 let card = 0;
@@ -37,7 +44,7 @@ const click = (u: TestUser, verb: string, data: Record<string, unknown>) =>
 
 beforeAll(async () => {
   connector = await new RecordingConnector().start();
-  ({ app } = await startTestApp({ COMM_PLAN_FILE: PLAN_FILE }, new ManualClock('2027-01-11T09:00:00Z')));
+  ({ app, clock } = await startTestApp({ COMM_PLAN_FILE: PLAN_FILE }, new ManualClock('2027-01-11T09:00:00Z')));
   await say(app, USERS.lead, 'whoami', where(USERS.lead));
 });
 afterAll(async () => {
@@ -72,5 +79,40 @@ describe('a message for a channel that was never set up', () => {
       await new Promise((r) => setTimeout(r, 25));
     }
     expect(connector.sentTo(ANNOUNCEMENTS).filter((c) => JSON.stringify(c.body).includes('FieldLedger is live.'))).toHaveLength(1);
+  });
+});
+
+describe('a scheduled message for a channel that was never set up', () => {
+  const SUPPORT = '19:support@thread.tacv2';
+  const notices = () => connector.sentTo(`a:chat-${USERS.lead.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('clinic-today'));
+  const posted = () => connector.sentTo(SUPPORT).filter((c) => JSON.stringify(c.body).includes('Bring your K-05.'));
+  const settle = async () => {
+    await app.broadcast.runner.idle();
+    await app.settled();
+  };
+
+  it('is not "sent" to nowhere: the rollout team is told once, and it goes by itself once the channel is set up in time', async () => {
+    clock.set('2027-01-11T10:00:00Z');
+    await app.broadcast.service.runDue();
+    clock.set('2027-01-11T10:01:00Z');
+    await app.broadcast.service.runDue();
+    await settle();
+    expect((await app.broadcast.sends.all()).filter((s) => s.messageId === 'clinic-today')).toEqual([]);
+    expect(notices()).toHaveLength(1);
+    expect(JSON.stringify(notices()[0]?.body)).toContain('The support channel is not set up yet');
+
+    await say(app, USERS.lead, '<at>Rollout Desk</at> setup support', {
+      serviceUrl: connector.url,
+      conversation: { id: `${SUPPORT};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: SUPPORT } },
+    });
+    clock.set('2027-01-11T10:30:00Z');
+    await app.broadcast.service.runDue();
+    for (let i = 0; i < 200 && posted().length === 0; i++) {
+      await settle();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(posted()).toHaveLength(1);
+    expect(notices()).toHaveLength(1);
   });
 });

@@ -146,6 +146,8 @@ describe('sending a plan message', () => {
     const lead = seenIn(chatOf(USERS.lead));
     expect(lead.indexOf('Sending…')).toBeLessThan(lead.indexOf('Delivery report'));
     for (const u of [USERS.staff, ADELE]) expect(seenIn(chatOf(u))).toContain('Your district goes live **next Monday**.');
+    // Signed as the preview showed it.
+    expect(seenIn(chatOf(USERS.staff))).toContain('From the FieldLedger rollout team');
 
     const sendId = (await app.broadcast.sends.all()).find((s) => s.messageId === 'welcome')!.id;
     const ack = await click(USERS.staff, 'broadcast.ack', { sendId });
