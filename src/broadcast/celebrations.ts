@@ -186,7 +186,9 @@ export class CelebrationService {
   ): Promise<Refusal | { kind: 'invalid'; values: CelebrateValues; errors: CelebrateErrors } | { kind: 'posted'; celebration: Celebration; fresh: boolean }> {
     if (!allows(caller.role, 'broadcast.celebrate')) return refusal();
     const errors: CelebrateErrors = {};
-    const ids = [...new Set(values.who.split(',').map((s) => s.trim()).filter(Boolean))];
+    // Entra object ids are GUIDs, the same in either case: one person named twice is mentioned once.
+    const typed = values.who.split(',').map((s) => s.trim()).filter(Boolean);
+    const ids = typed.filter((id, i) => typed.findIndex((other) => other.toLowerCase() === id.toLowerCase()) === i);
     const known = new Map((await this.d.knownPeople()).map((p) => [p.id.toLowerCase(), p.name]));
     const bad = ids.filter((id) => !GUIDISH.test(id) && !known.has(id.toLowerCase()));
     if (!ids.length) errors.who = 'Pick at least one person.';

@@ -26,6 +26,15 @@ describe('celebrate', () => {
     expect(card).not.toContain('**week one**');
   });
 
+  it('one person named twice (their id in two letter cases) is mentioned once', async () => {
+    const f = await fixture();
+    const megan = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+    const twice = `${megan},${megan.toUpperCase()}, ${megan}`;
+    const posted = await f.b.celebrations.celebrate(CHAMPION, { who: twice, what: 'Every K-05 on time', image: '' }, 'k3');
+    expect(posted).toMatchObject({ kind: 'posted', celebration: { people: [{ id: megan }] } });
+    if (posted.kind === 'posted') expect(posted.celebration.people).toHaveLength(1);
+  });
+
   it('kudos: once per person, the count redrawn in place with a newer version each time', async () => {
     const f = await fixture();
     const posted = await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: 'Great triage', image: '' }, 'k');
