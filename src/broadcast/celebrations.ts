@@ -8,7 +8,7 @@ import type { Person } from '../roles/roles.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 import { type CelebrateErrors, type CelebrateValues, type CelebrationView, celebrationCard } from './cards.js';
-import { TEXT_LIMITS } from './model.js';
+import { channelNotSetUp, TEXT_LIMITS } from './model.js';
 import type { Caller, Refusal } from './service.js';
 
 /**
@@ -201,7 +201,7 @@ export class CelebrationService {
     if (image && (!/^https:\/\/\S+$/i.test(image) || image.length > TEXT_LIMITS.url)) errors.image = 'Give an https:// address, or leave it empty.';
     if (Object.keys(errors).length) return { kind: 'invalid', values, errors: { ...errors, form: 'Some fields need a look.' } };
     if (!(await this.d.supportChannelReady())) {
-      return { kind: 'message', text: 'The support channel is not set up yet: someone on the rollout team types "setup support" in it.' };
+      return { kind: 'message', text: channelNotSetUp('support') };
     }
     const people = await Promise.all(
       ids.map(async (id) => ({ id, name: known.get(id.toLowerCase()) ?? (await this.d.nameOf(id)) ?? 'a colleague' })),

@@ -182,3 +182,7 @@ export interface Delivery extends Recipient {
 }
 
 export const channelRecipient = (role: BroadcastChannel): Recipient => ({ key: `channel:${role}`, kind: 'channel' });
+
+/** What the rollout team is told when a message or celebration is for a channel nobody set up yet. */
+export const channelNotSetUp = (role: BroadcastChannel): string =>
+  `The ${role} channel is not set up yet: someone on the rollout team types "setup ${role}" in it.`;

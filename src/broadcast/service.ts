@@ -13,6 +13,7 @@ import type { AckStore, DeliveryRows } from './deliveries.js';
 import {
   type Audience,
   type BroadcastChannel,
+  channelNotSetUp,
   type MessageContent,
   type Plan,
   type PlanMessage,
@@ -183,7 +184,7 @@ export class BroadcastService {
   /** Why a message to this audience can't go now (its channel was never set up), or undefined. */
   private async channelMissing(audience: Audience): Promise<string | undefined> {
     if (audience.kind !== 'channel' || (await this.d.channelReady(audience.role))) return undefined;
-    return `The ${audience.role} channel is not set up yet: someone on the rollout team types "setup ${audience.role}" in it.`;
+    return channelNotSetUp(audience.role);
   }
 
   private unknown(id: string): Refusal {
@@ -494,14 +495,15 @@ export class BroadcastService {
     const now = this.now;
     const cancelled = await this.d.sends.cancelled();
     const started: string[] = [];
-    let sent: Send[] | undefined;
+    let planSends: Send[] | undefined;
     for (const m of plan.messages) {
       if (cancelled.get(m.id) === m.whenText) continue;
       for (const o of occurrencesBetween(m, plan, rollout, new Date(now.getTime() - this.d.graceMs), new Date(now.getTime() + 1))) {
         const id = occurrenceSendId(m.id, o.cohortId, o.at);
-        // An edit that moved this occurrence's time (or the plan's zone) makes a new id: it already went.
-        sent ??= (await this.d.sends.all()).filter((s) => s.source === 'plan' && s.status !== 'cancelled');
-        if (sent.some((s) => s.messageId === m.id && s.occurrence === o.key && s.id !== id)) continue;
+        // Read once a pass, and only while something is due: already started under this id, or gone under
+        // another (an edit that moved its time, or the plan's zone, makes a new id for the same occurrence).
+        planSends ??= (await this.d.sends.all()).filter((s) => s.source === 'plan');
+        if (planSends.some((s) => s.id === id || (s.messageId === m.id && s.occurrence === o.key && s.status !== 'cancelled'))) continue;
         const audience: Audience = o.cohortId && m.audience.kind === 'cohort' ? { ...m.audience, cohortId: o.cohortId } : m.audience;
         // Not started while its channel is not set up (it would "go" nowhere): it goes on a later pass if the
         // channel is set up within the grace period; the rollout team is told once.
@@ -511,7 +513,7 @@ export class BroadcastService {
           if (this.told.has(key)) continue;
           await this.d.tellRolloutTeam?.(
             key,
-            `"${escapeText(m.title)}" (${m.id}) was due ${formatWhen(o.at.toISOString(), this.timeZone)} for a channel, and has not gone out. ${missing} It then goes by itself if that is within ${Math.round(this.d.graceMs / 3_600_000)} hours of its time; after that, send it with "send ${m.id}".`,
+            `"${escapeText(m.title)}" (${m.id}) was due ${formatWhen(o.at.toISOString(), this.timeZone)} for a channel, and has not gone out. ${missing} It then goes by itself if that is within ${durationText(this.d.graceMs)} of its time; after that, send it with "send ${m.id}".`,
           );
           this.told.add(key);
           continue;
@@ -532,6 +534,12 @@ export class BroadcastService {
     }
     return started;
   }
+}
+
+/** "6 hours", "90 minutes": a setting's length as a person reads it. */
+function durationText(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  return minutes % 60 === 0 ? `${minutes / 60} hour${minutes === 60 ? '' : 's'}` : `${minutes} minutes`;
 }
 
 /** The send id of a plan occurrence: derived, so creating it is the claim. */
