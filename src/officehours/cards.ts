@@ -152,7 +152,7 @@ export function scheduleCard(
     sessions: offers.map((o) => sessionLine(o, viewer.zone, now)),
     pageNote: paged ? `Sessions ${list.from}–${list.from + offers.length - 1} of ${list.total} in the next four weeks` : '',
     previousPage: list.page > 0 ? list.page - 1 : -1,
-    nextPage: list.more ? list.page + 1 : -1,
+    nextPage: list.from + offers.length - 1 < list.total ? list.page + 1 : -1,
   });
 }
 

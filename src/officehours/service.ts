@@ -66,7 +66,6 @@ export interface SessionPage {
   page: number;
   from: number;
   total: number;
-  more: boolean;
 }
 const DAY_MS = 24 * 3600_000;
 /** A calendar link lasts at most this long (a new one comes with every notice). */
@@ -151,7 +150,6 @@ export class OfficeHoursService {
       page: at,
       from: at * perPage + 1,
       total: all.length,
-      more: all.length > (at + 1) * perPage,
     };
   }
 
@@ -233,9 +231,9 @@ export class OfficeHoursService {
     if (!checked.ok) return { kind: 'invalid', values, error: `${FIELD_LABEL[checked.field ?? ''] ?? checked.field ?? 'The form'}: ${checked.message}` };
     const session: Session = { ...checked.session, changes: [] };
     const now = this.d.clock.now();
-    const next = allOccurrences({ sessions: [session] }, now, new Date(now.getTime() + 365 * DAY_MS)).slice(0, 3);
+    const next = allOccurrences({ sessions: [session] }, now, new Date(now.getTime() + 10 * 365 * DAY_MS)).slice(0, 3);
     // A session that never meets again would be "added" and shown to no one: a mistyped year, most likely.
-    if (!next.length && !allOccurrences({ sessions: [session] }, now, new Date(now.getTime() + 10 * 365 * DAY_MS)).length) {
+    if (!next.length) {
       const error = session.rule ? 'Until: its last session would be in the past; give a date still ahead.' : 'Date and time: that is in the past; give a date still ahead.';
       return { kind: 'invalid', values, error };
     }
