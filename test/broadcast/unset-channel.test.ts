@@ -41,6 +41,13 @@ const where = (u: TestUser) => personalChat(connector.url, u);
 let card = 0;
 const click = (u: TestUser, verb: string, data: Record<string, unknown>) =>
   execute(app, u, verb, data, { ...where(u), replyToId: `card-${++card}` });
+/** The rollout team's `setup <role>`, typed in that channel. */
+const setUp = (role: 'announcements' | 'support', channel: string) =>
+  say(app, USERS.lead, `<at>Rollout Desk</at> setup ${role}`, {
+    serviceUrl: connector.url,
+    conversation: { id: `${channel};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
+    channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: channel } },
+  });
 
 beforeAll(async () => {
   connector = await new RecordingConnector().start();
@@ -66,11 +73,7 @@ describe('a message for a channel that was never set up', () => {
     expect(form).toContain('The announcements channel is not set up yet');
     expect(await app.broadcast.sends.all()).toEqual([]);
 
-    await say(app, USERS.lead, '<at>Rollout Desk</at> setup announcements', {
-      serviceUrl: connector.url,
-      conversation: { id: `${ANNOUNCEMENTS};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
-      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: ANNOUNCEMENTS } },
-    });
+    await setUp('announcements', ANNOUNCEMENTS);
     expect(readable(await say(app, USERS.lead, 'send golive-news', where(USERS.lead)))).toContain('one post in the channel');
     expect(invokeText((await click(USERS.lead, 'broadcast.send', { id: 'golive-news' })).body)).toContain('Sending "Go-live news"');
     for (let i = 0; i < 200 && !connector.sentTo(ANNOUNCEMENTS).some((c) => JSON.stringify(c.body).includes('FieldLedger is live.')); i++) {
@@ -101,11 +104,7 @@ describe('a scheduled message for a channel that was never set up', () => {
     expect(notices()).toHaveLength(1);
     expect(JSON.stringify(notices()[0]?.body)).toContain('The support channel is not set up yet');
 
-    await say(app, USERS.lead, '<at>Rollout Desk</at> setup support', {
-      serviceUrl: connector.url,
-      conversation: { id: `${SUPPORT};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
-      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: SUPPORT } },
-    });
+    await setUp('support', SUPPORT);
     clock.set('2027-01-11T10:30:00Z');
     await app.broadcast.service.runDue();
     for (let i = 0; i < 200 && posted().length === 0; i++) {
