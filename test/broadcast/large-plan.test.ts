@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('a plan of 200 daily messages', () => {
-  // Each message's dates come from its recurrence rule (rrule's expansion, up to 400 dates for a daily rule). Done on every pass, that was ~2 s of the one thread every minute (4 s for a listing), during
+  // Each message's dates come from its recurrence rule (rrule's expansion, up to 400 dates for a daily rule). Done on every pass, that was seconds of the one thread every minute (more for a listing), during
   // which no one's turn was answered; now once per loaded plan. Counted, not timed: a timed test flakes.
   it('works its dates out once: later scheduler passes and listings expand no rule; it is listed in pages', { timeout: 120_000 }, async () => {
     const expansions = vi.spyOn(rrule.RRule.prototype, 'all');
