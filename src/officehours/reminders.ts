@@ -141,13 +141,14 @@ export class OfficeHoursReminders {
    */
   private async remind(o: Occurrence, now: Date): Promise<boolean> {
     const mark = slot(o, 'remind');
-    const [done, all, seats] = await Promise.all([this.d.marks.claimed(o.id), this.d.bookings.bookings(o.id), this.d.bookings.seatsOf(o.id)]);
+    const [done, all] = await Promise.all([this.d.marks.claimed(o.id), this.d.bookings.bookings(o.id)]);
     const claimed: string[] = [];
     const out: OutboundMessage[] = [];
     try {
       if (!done.has(mark) && (await this.d.marks.claim(o.id, mark, now))) {
         claimed.push(mark);
         if (o.session.kind === 'office-hours') {
+          const seats = await this.d.bookings.seatsOf(o.id);
           out.push({ op: 'send', key: `officehours|${mark}|${o.id}|channel`, to: { kind: 'channel', role: 'support' }, content: channelReminder(o, seats) });
         }
       }
