@@ -189,6 +189,25 @@ export function pulseAnsweredCard(pulse: Pulse, answers: Answers, replaced: bool
   return renderCard('adoption-pulse-answered', data);
 }
 
+export interface PulseClosedData {
+  title: string;
+  headline: string;
+  /** "What you sent:" with the facts, or that they did not answer. */
+  answered: boolean;
+  facts: { title: string; value: string }[];
+}
+
+/** A closed pulse, in place of its form: no answer is taken any more, and the person's own is shown. */
+export function pulseClosedCard(pulse: Pulse, answers: Answers | undefined): AdaptiveCard {
+  const data: PulseClosedData = {
+    title: e(pulse.title),
+    headline: `This pulse closed on ${pulse.closesAt.slice(0, 10)}; answers are no longer taken.`,
+    answered: answers !== undefined,
+    facts: answers ? pulse.questions.map((q) => ({ title: e(q.text), value: e(answerLabel(q, answers[q.id])) })) : [],
+  };
+  return renderCard('adoption-pulse-closed', data);
+}
+
 export interface PulseComposeData {
   /** Sent back with the form: the same card sent twice is one pulse. */
   draftId: string;

@@ -66,7 +66,9 @@ export type AnswerOutcome =
   | { kind: 'message'; text: string }
   /** The form again, with what was typed and why it was not taken. */
   | { kind: 'form'; pulse: Pulse; answers: Answers; notice: string }
-  | { kind: 'answered'; pulse: Pulse; answers: Answers; replaced: boolean };
+  | { kind: 'answered'; pulse: Pulse; answers: Answers; replaced: boolean }
+  /** Closed: no form any more, only the person's recorded answer (if they gave one). */
+  | { kind: 'closed'; pulse: Pulse; answers?: Answers };
 
 const MAX_AUDIENCE = 20_000;
 const RESULTS_CACHE_MS = 30_000;
@@ -168,9 +170,7 @@ export class PulseService implements PulseProvider {
     const found = await this.findOwn(caller, pulseId);
     if ('text' in found) return { kind: 'message', text: found.text };
     const { pulse, respondent } = found;
-    if (this.d.clock.now().toISOString() >= pulse.closesAt) {
-      return { kind: 'message', text: `This pulse closed on ${pulse.closesAt.slice(0, 10)}; answers are no longer taken.` };
-    }
+    if (this.closed(pulse)) return { kind: 'closed', pulse, answers: await this.d.store.answerOf(pulse.id, respondent) };
     const checked = checkAnswers(pulse, data);
     if (!checked.ok) return { kind: 'form', pulse, answers: typedAnswers(data), notice: checked.message };
     const earlier = await this.d.store.answerOf(pulse.id, respondent);
@@ -183,8 +183,13 @@ export class PulseService implements PulseProvider {
   async answerForm(caller: AdoptionCaller, pulseId: string): Promise<AnswerOutcome> {
     const found = await this.findOwn(caller, pulseId);
     if ('text' in found) return { kind: 'message', text: found.text };
-    const answers = (await this.d.store.answerOf(found.pulse.id, found.respondent)) ?? {};
-    return { kind: 'form', pulse: found.pulse, answers, notice: '' };
+    const answers = await this.d.store.answerOf(found.pulse.id, found.respondent);
+    if (this.closed(found.pulse)) return { kind: 'closed', pulse: found.pulse, answers };
+    return { kind: 'form', pulse: found.pulse, answers: answers ?? {}, notice: '' };
+  }
+
+  private closed(pulse: Pulse): boolean {
+    return this.d.clock.now().toISOString() >= pulse.closesAt;
   }
 
   private async findOwn(caller: AdoptionCaller, pulseId: string): Promise<{ pulse: Pulse; respondent: string } | { text: string }> {

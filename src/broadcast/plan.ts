@@ -118,7 +118,12 @@ export function parsePlan(text: string, rollout: Rollout, source = 'communicatio
     const m = parsed.data;
     if (seen.has(m.id)) problems.push(`${at(['id'])}: "${m.id}" is used by another message`);
     seen.add(m.id);
-    const when = whenOf(m.when, top.data.timeZone, (field, message) => problems.push(`${at(['when', ...field])}: ${message}`));
+    const when = whenOf(
+      m.when,
+      top.data.timeZone,
+      (field, message) => problems.push(`${at(['when', ...field])}: ${message}`),
+      rollout.cohorts.map((c) => c.goLive),
+    );
     if (!audience || !when) continue;
     if (needsCohort(when) && audience.kind !== 'cohort') {
       problems.push(`${at(['when'])}: a time relative to go-live needs a cohort audience (cohort: all, or a cohort id)`);
@@ -223,18 +228,23 @@ export function audienceOf(raw: unknown, rollout: Rollout, report: Report): Audi
   return { kind: 'group', groupId: group! };
 }
 
-/** "2027-01-11 09:00", "2027-01-11 09:00 Africa/Nairobi", "golive-7d 09:00", "manual", or {every, at, from, until}. */
+/**
+ * "2027-01-11 09:00", "2027-01-11 09:00 Africa/Nairobi", "golive-7d 09:00", "manual", or {every, at, from, until}.
+ * `goLives`: the cohorts' go-live dates, where a repeat "from: golive…" starts.
+ */
 export function whenOf(
   raw: string | { every: string; at: string; from: string | Date; until: string | Date; zone?: string },
   planZone: string,
   report: Report,
+  goLives: readonly string[] = [],
 ): When | undefined {
   if (typeof raw !== 'string') {
     const time = TIME.test(raw.at) ? raw.at : undefined;
     if (!time) report(['at'], 'must be a time written HH:mm (24-hour)');
     const from = boundOf(raw.from, (m) => report(['from'], m));
     const until = boundOf(raw.until, (m) => report(['until'], m));
-    const ruleProblem = checkRule(raw.every);
+    const starts = !from ? [] : from.kind === 'date' ? [from.date] : goLives.map((d) => DateTime.fromISO(d).plus({ days: from.days }).toISODate() ?? '').filter(Boolean);
+    const ruleProblem = checkRule(raw.every, [...new Set(starts)]);
     if (ruleProblem) report(['every'], ruleProblem);
     if (!time || !from || !until || ruleProblem) return undefined;
     if (from.kind === until.kind) {

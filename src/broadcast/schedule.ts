@@ -25,8 +25,11 @@ const FORBIDDEN_PARTS = ['dtstart', 'until', 'byhour', 'byminute', 'bysecond', '
 /** A runaway rule (every day for ten years) is cut here. */
 const MAX_RECURRENCES = 400;
 
-/** Why an RRULE can't be used, or undefined when it can. */
-export function checkRule(text: string): string | undefined {
+/**
+ * Why an RRULE can't be used, or undefined when it can. `starts` are the local dates (YYYY-MM-DD) it would
+ * start from: from each, it must have a date within HORIZON_YEARS (see dateWithin).
+ */
+export function checkRule(text: string, starts: readonly string[] = []): string | undefined {
   const body = text.trim().replace(/^RRULE:/i, '');
   let options: ReturnType<typeof RRule.parseString>;
   try {
@@ -42,22 +45,50 @@ export function checkRule(text: string): string | undefined {
   }
   const weekdays = options.byweekday;
   if (Array.isArray(weekdays) && weekdays.some((d) => d === undefined)) return 'BYDAY must list days such as MO,WE';
-  return impossibleDays(options.bymonth, options.bymonthday);
+  // Easter moves on a cycle of its own: dateWithin's stand-in years would not have the same Easter.
+  if (options.byeaster !== undefined && options.byeaster !== null) return 'must not set BYEASTER';
+  for (const start of starts) {
+    if (!dateWithin(body, start)) return `has no date in the ${HORIZON_YEARS} years from ${start}: the message would never be sent`;
+  }
+  return undefined;
 }
 
-/** The most days each month ever has (February: in a leap year). */
-const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** A repeat must have a date this soon after its start: 29 February comes at most 8 years apart (2096, 2104). */
+const HORIZON_YEARS = 8;
+/** rrule looks for a rule's next date up to the end of this year, whatever UNTIL is. */
+const RRULE_LAST_YEAR = 9999;
+
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const utc = (y: number, month: number, day: number, hh = 0, mm = 0) => {
+  const d = new Date(0);
+  d.setUTCFullYear(y, month - 1, day);
+  d.setUTCHours(hh, mm);
+  return d;
+};
+/** A year's calendar is fixed by whether it is leap and the weekday of 1 January. */
+const yearShape = (y: number) => `${isLeap(y) ? 'L' : 'C'}${utc(y, 1, 1).getUTCDay()}`;
 
 /**
- * A rule whose days never exist (BYMONTH=2;BYMONTHDAY=30) yields no date, and rrule then searches every year
- * to 9999 before it says so, whatever UNTIL is: seconds of the one thread that answers everyone's turns.
+ * Whether the rule has a date in the HORIZON_YEARS from `start` (YYYY-MM-DD). A rule with no date at all
+ * (BYMONTH=2;BYMONTHDAY=30, BYYEARDAY=366;BYMONTH=2, BYSETPOS past the set…) makes rrule search every year to
+ * 9999 whatever UNTIL is: seconds of the one thread that answers everyone's turns. So the rule is run from
+ * the latest years before 9999 whose calendars are those of the years from `start` (same leap years and
+ * weekdays, hence the same days, ISO weeks and intervals): its search then ends within about 36 years of
+ * calendar, or at most 408 (the Gregorian calendar repeats every 400 years), instead of thousands.
  */
-function impossibleDays(bymonth: number | number[] | null | undefined, bymonthday: number | number[] | null | undefined): string | undefined {
-  if (bymonthday === undefined || bymonthday === null) return undefined;
-  const days = ([] as number[]).concat(bymonthday);
-  const months = bymonth === undefined || bymonth === null ? MONTH_DAYS.map((_, i) => i + 1) : ([] as number[]).concat(bymonth);
-  const exists = days.some((d) => months.some((m) => Math.abs(d) <= (MONTH_DAYS[m - 1] ?? 0)));
-  return exists ? undefined : `BYMONTHDAY ${days.join(',')} never falls in ${bymonth ? `BYMONTH ${months.join(',')}` : 'any month'}: the message would never be sent`;
+function dateWithin(rule: string, start: string): boolean {
+  const [y, month, day] = start.split('-').map(Number) as [number, number, number];
+  const shapes = (from: number) => Array.from({ length: HORIZON_YEARS + 1 }, (_, i) => yearShape(from + i)).join();
+  const want = shapes(y);
+  let twin = RRULE_LAST_YEAR - HORIZON_YEARS;
+  while (shapes(twin) !== want) twin--; // found within 400 years
+  const found = new RRule({
+    ...RRule.parseString(rule),
+    dtstart: utc(twin, month, day),
+    until: utc(twin + HORIZON_YEARS, month, day, 23, 59),
+    count: undefined,
+  }).all((_date, i) => i < 1);
+  return found.length > 0;
 }
 
 /** The occurrences of a message whose time falls in [from, to). Manual messages have none. */
@@ -146,7 +177,8 @@ function boundDate(bound: Bound, cohort: Cohort | undefined): string | undefined
 function recurrenceDays(when: Extract<When, { kind: 'every' }>, cohort: Cohort | undefined): string[] {
   const from = boundDate(when.from, cohort);
   const until = boundDate(when.until, cohort);
-  if (!from || !until || until < from) return [];
+  // A rule with no date (checked at load from the go-lives then known) would make rrule search to 9999.
+  if (!from || !until || until < from || !dateWithin(when.rule, from)) return [];
   // Floating time: the rule's dates are computed as if in UTC, then read back as local dates.
   const floating = (date: string, hh = 0, mm = 0) => new Date(`${date}T${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}:00Z`);
   const rule = new RRule({

@@ -1,8 +1,8 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { AdaptiveCard } from '../cards/template.js';
 import type { Destination, OutboundMessage, Outbox } from '../outbound/message.js';
 import { escapeText } from '../cards/template.js';
-import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { collect, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 import type { AgendaBuilder, AgendaView } from './agenda.js';
 import type { Booking, BookingStore, Seats } from './bookings.js';
 import { spanIn, zoneLabel } from './display.js';
@@ -19,6 +19,8 @@ import type { OfficeHoursService } from './service.js';
  * - notices to those booked of a cancelled or moved occurrence (also one changed in the file).
  * Each (occurrence, kind) is claimed once in `OfficeHoursMarks` before anything is enqueued, so with several
  * instances, or a run repeated, it goes out once; the outbound keys make a retried enqueue send once too.
+ * A reminder is also claimed per booking, and every pass until the start reminds the bookings not yet
+ * claimed: someone who books after the reminder went out is still reminded, once.
  */
 
 export type MarkKind = 'remind' | 'agenda';
@@ -44,7 +46,11 @@ export function slot(o: Pick<Occurrence, 'start' | 'movedFrom'>, kind: MarkKind)
   return o.movedFrom ? `${kind}@${o.start.toISOString()}` : kind;
 }
 
-/** Table `OfficeHoursMarks`: PK = occurrence id, RK = `slot` (the kind, with the start when moved). Created once; a 409 means someone already sent it. */
+/**
+ * Table `OfficeHoursMarks`: PK = occurrence id, RK = `slot` (the kind, with the start when moved), or
+ * `<slot>|<booking id>` for one booking's reminder (the booking id, not the person: nothing personal is kept
+ * here). Created once; a 409 means someone already sent it.
+ */
 export class ReminderMarks {
   constructor(private readonly table: TableClient) {}
 
@@ -60,6 +66,16 @@ export class ReminderMarks {
       if (isConflict(err)) return false;
       throw err;
     }
+  }
+
+  /** The marks of an occurrence (one partition read). */
+  async claimed(occurrenceId: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    const pk = safeKey(occurrenceId);
+    for (const row of await collect(this.table.listEntities<{ rowKey: string }>({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] } }))) {
+      out.add(row.rowKey);
+    }
+    return out;
   }
 
   async release(occurrenceId: string, kind: string): Promise<void> {
@@ -96,12 +112,15 @@ export class OfficeHoursReminders {
     let agendas = 0;
     for (const o of allOccurrences(schedule, now, new Date(now.getTime() + lead + 1))) {
       for (const kind of dueKinds(o, now, this.d.leads)) {
+        if (kind === 'remind') {
+          if (await this.remind(o, now)) reminders++;
+          continue;
+        }
         const mark = slot(o, kind);
         if (!(await this.d.marks.claim(o.id, mark, now))) continue;
         try {
-          await this.d.outbox.enqueue(kind === 'remind' ? await this.reminders(o) : await this.agenda(o));
-          if (kind === 'remind') reminders++;
-          else agendas++;
+          await this.d.outbox.enqueue(await this.agenda(o));
+          agendas++;
         } catch (err) {
           await this.d.marks.release(o.id, mark); // not queued: the next run tries again
           throw err;
@@ -116,19 +135,36 @@ export class OfficeHoursReminders {
     return { reminders, agendas, notices };
   }
 
-  private async reminders(o: Occurrence): Promise<OutboundMessage[]> {
-    const [all, seats] = await Promise.all([this.d.bookings.bookings(o.id), this.d.bookings.seatsOf(o.id)]);
-    const booked = all.filter((b) => b.status === 'booked');
-    const out: OutboundMessage[] = booked.map((b) => ({
-      op: 'send',
-      key: `officehours|${slot(o, 'remind')}|${o.id}|${b.personId}`,
-      to: { kind: 'user', userKey: b.personId },
-      content: personalReminder(o, b),
-    }));
-    if (o.session.kind === 'office-hours') {
-      out.push({ op: 'send', key: `officehours|${slot(o, 'remind')}|${o.id}|channel`, to: { kind: 'channel', role: 'support' }, content: channelReminder(o, seats) });
+  /**
+   * The reminders of an occurrence still to go: the channel's (once per occurrence) and each booking's not yet
+   * claimed, so a late booking is reminded on the next pass. Whatever is claimed and not queued is given back.
+   */
+  private async remind(o: Occurrence, now: Date): Promise<boolean> {
+    const mark = slot(o, 'remind');
+    const [done, all] = await Promise.all([this.d.marks.claimed(o.id), this.d.bookings.bookings(o.id)]);
+    const claimed: string[] = [];
+    const out: OutboundMessage[] = [];
+    try {
+      if (!done.has(mark) && (await this.d.marks.claim(o.id, mark, now))) {
+        claimed.push(mark);
+        if (o.session.kind === 'office-hours') {
+          const seats = await this.d.bookings.seatsOf(o.id);
+          out.push({ op: 'send', key: `officehours|${mark}|${o.id}|channel`, to: { kind: 'channel', role: 'support' }, content: channelReminder(o, seats) });
+        }
+      }
+      for (const b of all) {
+        const own = `${mark}|${safeKey(b.id)}`;
+        if (b.status !== 'booked' || done.has(own) || !(await this.d.marks.claim(o.id, own, now))) continue;
+        claimed.push(own);
+        // Keyed by the person: one who cancels and books again has a new booking, but is sent this once.
+        out.push({ op: 'send', key: `officehours|${mark}|${o.id}|${b.personId}`, to: { kind: 'user', userKey: b.personId }, content: personalReminder(o, b) });
+      }
+      if (out.length) await this.d.outbox.enqueue(out);
+    } catch (err) {
+      for (const m of claimed) await this.d.marks.release(o.id, m); // not queued: the next run tries again
+      throw err;
     }
-    return out;
+    return out.length > 0;
   }
 
   private async agenda(o: Occurrence): Promise<OutboundMessage[]> {

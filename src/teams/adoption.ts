@@ -7,6 +7,7 @@ import {
   measureFormCard,
   measuresCard,
   pulseAnsweredCard,
+  pulseClosedCard,
   pulseCard,
   pulseComposeCard,
   pulseResultsCard,
@@ -129,12 +130,14 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
     const { pulseId, ...answers } = data;
     const res = await w.pulses.answer(callerOf(turn), pulseId, answers);
     if (res.kind === 'message') return { message: res.text };
+    if (res.kind === 'closed') return { card: pulseClosedCard(res.pulse, res.answers) };
     if (res.kind === 'form') return { card: pulseCard(res.pulse, w.pulses.minAnswers, res.answers, res.notice) };
     return { card: pulseAnsweredCard(res.pulse, res.answers, res.replaced) };
   });
 
   bot.verb(ADOPTION_VERBS.change, async (turn, data) => {
     const res = await w.pulses.answerForm(callerOf(turn), data.pulseId);
+    if (res.kind === 'closed') return { card: pulseClosedCard(res.pulse, res.answers) };
     if (res.kind !== 'form') return { message: res.kind === 'message' ? res.text : '' };
     return { card: pulseCard(res.pulse, w.pulses.minAnswers, res.answers) };
   });

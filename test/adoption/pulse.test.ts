@@ -156,7 +156,9 @@ describe('PulseService', () => {
     expect(await service.answer(staff(99), pulse.id, { q1: '3' })).toEqual({ kind: 'message', text: 'This pulse was not sent to you.' });
     expect(await service.answer(staff(1), 'p-2027-01-11-00000000', { q1: '3' })).toEqual({ kind: 'message', text: 'This pulse was not sent to you.' });
     clock.set('2027-01-25T09:00:00Z');
-    expect(await service.answer(staff(1), pulse.id, { q1: '3' })).toEqual({ kind: 'message', text: 'This pulse closed on 2027-01-25; answers are no longer taken.' });
+    expect(await service.answer(staff(1), pulse.id, { q1: '3' })).toEqual({ kind: 'closed', pulse, answers: undefined });
+    expect(await service.answerForm(staff(1), pulse.id)).toEqual({ kind: 'closed', pulse, answers: undefined });
+    expect((await service.results(lead, pulse.id))?.answers).toBe(0);
   });
 
   it('shows no figures at all below the minimum number of answers, then totals only, free text sorted and without names', async () => {

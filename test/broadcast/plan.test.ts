@@ -74,14 +74,25 @@ messages:
     audience: everyone
     when: { every: "${every}", at: "09:00", from: 2027-01-01, until: 9999-12-31 }
 `;
-    expect(problems(rule('FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30'))).toEqual([
-      'messages[0] (tip).when.every: BYMONTHDAY 30 never falls in BYMONTH 2: the message would never be sent',
-    ]);
-    expect(problems(rule('FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31,-31'))).toHaveLength(1);
-    // Rare but real days stay allowed: 29 February, the last day of the month, the 31st of any month.
+    const never = 'messages[0] (tip).when.every: has no date in the 8 years from 2027-01-01: the message would never be sent';
+    expect(problems(rule('FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30'))).toEqual([never]);
+    expect(problems(rule('FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31,-31'))).toEqual([never]);
+    // Any rule without a date, not only a day of the month a month lacks.
+    expect(problems(rule('FREQ=DAILY;BYMONTH=4,6,9,11;BYMONTHDAY=31'))).toEqual([never]);
+    expect(problems(rule('FREQ=YEARLY;BYMONTH=2;BYYEARDAY=366'))).toEqual([never]);
+    expect(problems(rule('FREQ=DAILY;BYYEARDAY=-366;BYMONTH=12'))).toEqual([never]);
+    expect(problems(rule('FREQ=YEARLY;BYWEEKNO=53;BYMONTH=6'))).toEqual([never]);
+    expect(problems(rule('FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6'))).toEqual([never]);
+    // Easter's dates follow no calendar cycle the check could stand in for.
+    expect(problems(rule('FREQ=YEARLY;BYEASTER=0'))).toEqual(['messages[0] (tip).when.every: must not set BYEASTER']);
+    // Rare but real days stay allowed: 29 February, the last day of the month, the 31st of the months that have
+    // it, week 53 (next in 2032), the 366th day (in leap years).
     expect(problems(rule('FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29'))).toEqual([]);
     expect(problems(rule('FREQ=MONTHLY;BYMONTHDAY=-1'))).toEqual([]);
     expect(problems(rule('FREQ=MONTHLY;BYMONTHDAY=31'))).toEqual([]);
+    expect(problems(rule('FREQ=MONTHLY;BYMONTH=1,4;BYMONTHDAY=31'))).toEqual([]);
+    expect(problems(rule('FREQ=YEARLY;BYWEEKNO=53;BYDAY=MO'))).toEqual([]);
+    expect(problems(rule('FREQ=YEARLY;BYYEARDAY=366'))).toEqual([]);
   });
 
   it('refuses a time relative to go-live for an audience that is not a cohort, and ids used twice', () => {

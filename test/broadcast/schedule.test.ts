@@ -78,3 +78,25 @@ describe('schedules across a daylight-saving change', () => {
     expect(allOccurrences(manual.messages[0]!, manual, rollout)).toEqual([]);
   });
 });
+
+describe('a repeat from go-live whose days never exist', () => {
+  const text = (cohorts: Rollout['cohorts']) => () =>
+    parsePlan(
+      `messages:
+  - id: leap
+    stage: adoption
+    title: T
+    body: B
+    audience: { cohort: all }
+    when: { every: "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", at: "09:00", from: golive, until: golive+52w }
+`,
+      { ...rollout, cohorts },
+    );
+
+  // Without the bounded check rrule searches every day to the year 9999 (seconds): vitest's test timeout fails it.
+  it('is refused at load, checked from each cohort’s go-live; loaded before there were cohorts, it has no dates (no search to 9999)', () => {
+    expect(text(rollout.cohorts)).toThrow(/messages\[0\] \(leap\)\.when\.every: has no date in the 8 years from 2027-04-05/);
+    const p = text([])();
+    expect(allOccurrences(p.messages[0]!, p, rollout)).toEqual([]);
+  });
+});

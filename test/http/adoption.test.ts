@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import type { ManualClock } from '../../src/clock.js';
 import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
@@ -12,6 +13,7 @@ import { RecordingConnector } from '../support/connector.js';
  */
 
 let app: App;
+let clock: ManualClock;
 let connector: RecordingConnector;
 let dir: string;
 const where = (u: TestUser) => ({ serviceUrl: connector.url, conversation: { id: `a:chat-${u.aadObjectId}`, conversationType: 'personal', tenantId: 'tenant-1' } });
@@ -22,7 +24,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'rd-adoption-'));
   copyFileSync('sample/measures.yaml', path.join(dir, 'measures.yaml'));
   connector = await new RecordingConnector().start();
-  ({ app } = await startTestApp({ MEASURES_FILE: path.join(dir, 'measures.yaml'), PULSE_MIN_ANSWERS: '2' }));
+  ({ app, clock } = await startTestApp({ MEASURES_FILE: path.join(dir, 'measures.yaml'), PULSE_MIN_ANSWERS: '2' }));
   for (const u of Object.values(USERS)) await say(app, u, 'whoami', where(u));
 });
 afterAll(async () => {
@@ -122,6 +124,45 @@ describe('pulses from Teams', () => {
     expect(text(two)).toContain('Office hours on Fridays');
     expect(text(two)).not.toContain('Sam Staff');
     expect(text(await act(USERS.staff, 'adoption.pulse.results', { pulseId }))).toMatch(/champions and the rollout team/);
+  });
+
+  it('"Change my answer" on a closed pulse says it is closed and shows the answer recorded; a submit to it changes nothing', async () => {
+    const before = connector.calls.length;
+    await act(USERS.lead, 'adoption.pulse.send', {
+      title: 'Closing soon',
+      q1Kind: 'scale',
+      q1Text: 'How is it going?',
+      audience: 'people',
+      people: `${USERS.staff.aadObjectId}, ${USERS.champion.aadObjectId}`,
+    });
+    await app.settled();
+    const card = connector.calls.slice(before).find((c) => JSON.stringify(c.body).includes('Closing soon'));
+    const pulseId = /"pulseId":"(p-[\w-]+)"/.exec(JSON.stringify(card?.body))?.[1] ?? '';
+    expect(text(await act(USERS.staff, 'adoption.pulse.answer', { pulseId, q1: '3' }))).toContain('Thank you: your answer is in.');
+    const pulse = (await app.adoption.pulses.pulse({ from: '2000-01-01', to: '2100-01-01' })).pulses.find((p) => p.id === pulseId)!;
+    const was = clock.now();
+    clock.set(pulse.closesAt); // the test clock moves to the moment it closes, and back at the end
+    try {
+      const change = await act(USERS.staff, 'adoption.pulse.change', { pulseId });
+      expect(text(change)).toContain(`This pulse closed on ${pulse.closesAt.slice(0, 10)}; answers are no longer taken.`);
+      expect(text(change)).toContain('3 of 5');
+      expect(JSON.stringify(change.body)).not.toContain('adoption.pulse.answer'); // no form to send
+      const none = await act(USERS.champion, 'adoption.pulse.change', { pulseId });
+      expect(text(none)).toContain('This pulse closed on');
+      expect(text(none)).toContain('You did not answer it.');
+      expect(JSON.stringify(none.body)).not.toContain('adoption.pulse.answer');
+
+      // The form's data sent anyway (a card kept open, or forged): refused, and the answers stay as they were.
+      const late = await act(USERS.staff, 'adoption.pulse.answer', { pulseId, q1: '5' });
+      expect(text(late)).toContain('This pulse closed on');
+      expect(text(late)).toContain('3 of 5');
+      await act(USERS.champion, 'adoption.pulse.answer', { pulseId, q1: '1' });
+      const results = await app.adoption.pulses.results({ person: { id: USERS.lead.aadObjectId, name: 'Lead' }, role: 'rolloutTeam' }, pulseId);
+      expect(results?.answers).toBe(1);
+      expect(text(await act(USERS.staff, 'adoption.pulse.change', { pulseId }))).toContain('3 of 5');
+    } finally {
+      clock.set(was);
+    }
   });
 
   it('sends a pulse once when its compose card is sent twice (a double click, or the card pressed again)', async () => {

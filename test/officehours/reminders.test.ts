@@ -63,6 +63,42 @@ describe('reminders and agendas with two instances on one Storage account', () =
     expect([...a.outbox.messages, ...b.outbox.messages].filter((m) => m.key.includes(OCC))).toEqual([]);
   });
 
+  it('someone who books after the reminder went out is reminded once, across instances; those reminded are not reminded again', async () => {
+    const a = await officeHoursInstance();
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock });
+    await a.service.book(viewer('aad-1'), OCC, '');
+    await a.service.book(viewer('aad-2'), OCC, '');
+    a.clock.set('2026-12-01T11:05:00Z'); // 55 minutes before: the reminders go out
+    await a.reminders.run(a.clock.now());
+    expect(keys(a.outbox.messages).filter((k) => k.startsWith('officehours|remind'))).toEqual([
+      `officehours|remind|${OCC}|aad-1`,
+      `officehours|remind|${OCC}|aad-2`,
+      `officehours|remind|${OCC}|channel`,
+    ]);
+    a.outbox.clear();
+
+    a.clock.set('2026-12-01T11:20:00Z'); // a late booking, and one who cancels and books again
+    await a.service.book(viewer('aad-late', { zone: 'Asia/Kolkata' }), OCC, 'Where are my drafts?');
+    await a.service.cancelBooking(viewer('aad-2'), OCC);
+    await a.service.book(viewer('aad-2'), OCC, '');
+    a.clock.set('2026-12-01T11:21:00Z');
+    await Promise.all([a.reminders.run(a.clock.now()), b.reminders.run(a.clock.now()), a.reminders.run(a.clock.now())]);
+    const again = [...a.outbox.messages, ...b.outbox.messages];
+    // aad-2 holds a new booking, but is sent under the key of the reminder already sent: the outbound path sends a key once.
+    expect(keys(again).filter((k) => !k.endsWith('aad-2'))).toEqual([`officehours|remind|${OCC}|aad-late`]);
+    const late = again.filter((m) => m.key.endsWith('aad-late'));
+    expect(late[0]).toMatchObject({ to: { kind: 'user', userKey: 'aad-late' } });
+    expect(text(late)).toContain('starts soon: Tue 1 Dec 2026, 17:30–19:00'); // in the zone they booked from
+    expect(text(late)).toContain('Join the meeting');
+    expect(text(late)).toContain('Where are my drafts?');
+
+    a.outbox.clear();
+    b.outbox.clear();
+    a.clock.set('2026-12-01T11:40:00Z');
+    await Promise.all([a.reminders.run(a.clock.now()), b.reminders.run(a.clock.now())]);
+    expect([...a.outbox.messages, ...b.outbox.messages].filter((m) => m.key.includes(OCC))).toEqual([]);
+  });
+
   it('a session moved in the file (or from Teams) is told to those booked once, across instances', async () => {
     const a = await officeHoursInstance();
     const b = await officeHoursInstance({ tables: a.tables, clock: a.clock });
