@@ -14,7 +14,7 @@ import {
 } from './curated.js';
 import type { GuidanceSection } from './docs/types.js';
 import { groupGaps, questionTerms, similarity } from './gaps.js';
-import type { AskedQuestion, QuestionStore } from './questions.js';
+import type { QuestionStore } from './questions.js';
 
 /** Someone to tell, 1:1, that their question now has a champion's answer. */
 export interface Recipient {
@@ -147,9 +147,12 @@ export class CuratedAnswers {
   async whoMustBeTold(answer: CuratedAnswer): Promise<Recipient[]> {
     const recent = await this.questions.recent(TELL_WITHIN_DAYS);
     const wordings = [answer.question, ...answer.variants].map(questionTerms);
+    // Grouped once, not once per question: a month of open questions made that minutes of CPU in a turn.
+    const inGroup = new Set(
+      answer.groupId === undefined ? [] : (groupGaps(recent).find((g) => g.id === answer.groupId)?.questionIds ?? []),
+    );
     const same = recent.filter(
-      (q) => (answer.groupId !== undefined && groupOf(recent, q) === answer.groupId) ||
-        wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION),
+      (q) => inGroup.has(q.id) || wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION),
     );
     const out: Recipient[] = [];
     const seen = new Set<string>();
@@ -173,10 +176,6 @@ export class CuratedAnswers {
 
 /** Two wordings count as the same question at this share of shared content words (as in `gaps`). */
 const SAME_QUESTION = 0.5;
-
-function groupOf(recent: AskedQuestion[], question: AskedQuestion): string | undefined {
-  return groupGaps(recent).find((g) => g.questionIds.includes(question.id))?.id;
-}
 
 function forbidden(): Extract<CuratedResult, { ok: false }> {
   return { ok: false, reason: 'forbidden', message: 'Only champions and the rollout team can curate answers.' };
