@@ -83,14 +83,37 @@ export class CuratedAnswers {
     if (!mayCurate(by.role)) return { result: forbidden(), tell: [] };
     const problem = checkInput(input, (id) => this.guidance().some((s) => s.id === id));
     if (problem) return { result: { ok: false, reason: 'invalid', message: problem }, tell: [] };
-    const answer = await this.store.create(
-      {
-        ...input,
-        question: input.question.trim(),
-        variants: [...new Set((input.variants ?? []).map((v) => v.trim()).filter((v) => v && v !== input.question.trim()))],
-      },
-      by.actor,
-    );
+    const id = this.store.newId();
+    // One answer per gap: a second champion (or a second click) is shown the answer already given.
+    const holder = input.groupId ? await this.store.claimGroup(input.groupId, id) : undefined;
+    if (holder) {
+      const current = await this.store.get(holder);
+      const who = current?.author.name ?? 'Another champion';
+      return {
+        result: {
+          ok: false,
+          reason: 'conflict',
+          message: `${who} already answered this question. Type "curated" to see or edit the answer.`,
+          ...(current ? { current } : {}),
+        },
+        tell: [],
+      };
+    }
+    let answer: CuratedAnswer;
+    try {
+      answer = await this.store.create(
+        {
+          ...input,
+          question: input.question.trim(),
+          variants: [...new Set((input.variants ?? []).map((v) => v.trim()).filter((v) => v && v !== input.question.trim()))],
+        },
+        by.actor,
+        id,
+      );
+    } catch (err) {
+      if (input.groupId) await this.store.releaseGroup(input.groupId, id).catch(() => {});
+      throw err;
+    }
     await this.refresh();
     return { result: { ok: true, answer }, tell: await this.whoMustBeTold(answer) };
   }
@@ -116,7 +139,10 @@ export class CuratedAnswers {
   async retire(by: CuratedActor, id: string, version: number): Promise<CuratedResult> {
     if (!mayCurate(by.role)) return forbidden();
     const result = await this.store.update(id, version, { status: 'retired' });
-    if (result.ok) await this.refresh();
+    if (!result.ok) return result;
+    // The gap may be answered afresh.
+    if (result.answer.groupId) await this.store.releaseGroup(result.answer.groupId, id);
+    await this.refresh();
     return result;
   }
 

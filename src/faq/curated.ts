@@ -8,6 +8,7 @@ import {
   invertedTime,
   isConflict,
   isNotFound,
+  isPreconditionFailed,
   mergeIfUnchanged,
   readableContinuationToken,
   safeKey,
@@ -75,11 +76,14 @@ type CuratedEntity = {
  *     partition query; there are hundreds of curated answers, not millions;
  *   - one answer by id (edit, retire, the card's buttons): point read;
  *   - edits are ETag-guarded merges; `version` tells a stale card from a fresh one.
+ *   PK = 'group', RK = the gap group's id → `curatedId`: the answer that closed the group, created before
+ *   the answer, so two champions (or one double click) answering the same gap make one answer, not two.
  * Table `FaqCuratedNotices`: PK = curated id, RK = the told user's key (Entra id or Teams id).
  *   - "tell each asker once, across instances": a row is created before the 1:1 is sent; a second
  *     instance's create fails with 409 and it doesn't send. A failed send gives the claim back.
  */
 const PARTITION = 'curated';
+const GROUPS = 'group';
 export const MAX_ANSWER_CHARS = 4000;
 const MAX_QUESTION_CHARS = 500;
 const MAX_VARIANTS = 20;
@@ -131,11 +135,51 @@ export class CuratedStore {
     };
   }
 
-  async create(input: Required<Pick<CuratedInput, 'question'>> & CuratedInput, author: Actor): Promise<CuratedAnswer> {
+  /** A new answer's id (newest first), taken before `create` so a gap group can be claimed for it. */
+  newId(): string {
+    return `${invertedTime(this.clock.now())}${randomBytes(4).toString('hex')}`;
+  }
+
+  /**
+   * Claims gap group `groupId` for answer `id`, across instances: undefined when this call got it, else the
+   * id of the answer that has it. A claim whose answer was never written (a crash in between) is taken over.
+   */
+  async claimGroup(groupId: string, id: string): Promise<string | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.answers.createEntity({ partitionKey: GROUPS, rowKey: safeKey(groupId), curatedId: id });
+        return undefined;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+      const held = await readEntity<{ curatedId: string }>(this.answers, GROUPS, safeKey(groupId));
+      if (!held) continue;
+      if (await this.get(held.curatedId)) return held.curatedId;
+      await this.releaseGroup(groupId, held.curatedId);
+    }
+    throw new Error(`could not claim gap group ${groupId}`);
+  }
+
+  /** Gives gap group `groupId` back, if answer `id` holds it (its answer failed, or was retired). */
+  async releaseGroup(groupId: string, id: string): Promise<void> {
+    const held = await readEntity<{ curatedId: string }>(this.answers, GROUPS, safeKey(groupId));
+    if (held?.curatedId !== id) return;
+    try {
+      await this.answers.deleteEntity(GROUPS, safeKey(groupId), { etag: held.etag });
+    } catch (err) {
+      if (!isNotFound(err) && !isPreconditionFailed(err)) throw err;
+    }
+  }
+
+  async create(
+    input: Required<Pick<CuratedInput, 'question'>> & CuratedInput,
+    author: Actor,
+    id = this.newId(),
+  ): Promise<CuratedAnswer> {
     const now = this.clock.now();
     const entity: CuratedEntity = {
       partitionKey: PARTITION,
-      rowKey: `${invertedTime(now)}${randomBytes(4).toString('hex')}`,
+      rowKey: id,
       question: input.question,
       variants: JSON.stringify(input.variants ?? []),
       author: JSON.stringify({ id: author.aadObjectId ?? author.id, name: author.name }),

@@ -74,6 +74,28 @@ describe('curated answers', () => {
     expect(await second.curated.whoMustBeTold(outcome.result.answer)).toEqual([]);
   });
 
+  it('two champions answering the same gap at once: one answer is kept, the other champion is told, and each asker is told once', async () => {
+    const { faq, curated, questions, store } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    await faq.ask('is there a dark mode in the app for night visits', tomas);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    const input = { question: group.example, variants: group.questions, groupId: group.id };
+    const both = await Promise.all([
+      curated.answerFromChampion(grace, { ...input, answer: 'Yes: Settings, Display, Dark.' }),
+      curated.answerFromChampion(alex, { ...input, answer: 'No, not yet.' }),
+    ]);
+    expect(both.filter((o) => o.result.ok)).toHaveLength(1);
+    const refused = both.find((o) => !o.result.ok)!;
+    expect(refused.result).toMatchObject({ ok: false, reason: 'conflict', message: expect.stringContaining('already answered this question') });
+    expect(refused.tell).toEqual([]);
+    expect(both.flatMap((o) => o.tell.map((r) => r.asker.name)).sort()).toEqual(['Amina', 'Tomas']);
+    expect(await store.active()).toHaveLength(1);
+    // A second click later (a replayed card, or another champion) is refused the same way.
+    const later = await curated.answerFromChampion(grace, { ...input, answer: 'Yes, again.' });
+    expect(later.result).toMatchObject({ ok: false, reason: 'conflict' });
+    expect(await store.active()).toHaveLength(1);
+  });
+
   it('the same question in other words then gets the curated answer, cited "Answered by a champion, 12 Jan 2027"', async () => {
     const { faq, curated } = await setup();
     await faq.ask(DATA_QUESTION, amina);
