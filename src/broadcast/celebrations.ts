@@ -130,16 +130,19 @@ export class CelebrationStore {
       if (!isConflict(err)) throw err;
       return { fresh: false, celebration: current };
     }
+    // The count is the number of kudos rows (ours included), so a crash between the two writes is mended by
+    // the next kudos. It only ever rises: a writer that finds a count at least as high as its own is done
+    // (whoever wrote it counted this row too), so many people clicking at once don't fight over the row.
+    const counted = await this.countKudos(id);
     const celebration = await retryOnConflict(
       async () => {
         const c = await this.get(id);
         if (!c) throw new Error(`celebration ${id} vanished`);
-        // The count is the number of kudos rows, so a crash between the two writes is mended by the next kudos.
-        const kudos = await this.countKudos(id);
-        await this.table.updateEntity({ partitionKey: 'c', rowKey: safeKey(id), kudos }, 'Merge', { etag: c.etag });
-        return { ...c, kudos };
+        if (c.kudos >= counted) return c;
+        await this.table.updateEntity({ partitionKey: 'c', rowKey: safeKey(id), kudos: counted }, 'Merge', { etag: c.etag });
+        return { ...c, kudos: counted };
       },
-      { what: 'Kudos' },
+      { what: 'Kudos', attempts: 50 },
     );
     return { fresh: true, celebration };
   }

@@ -53,6 +53,19 @@ describe('celebrate', () => {
     expect(await f.b.celebrations.kudos(adele, 'c-forged')).toMatchObject({ kind: 'message' });
   });
 
+  it('kudos from many people at once (each clicking twice): nobody gets an error, each counts once, the post ends with the full count', async () => {
+    const f = await fixture();
+    const posted = await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: 'Great triage', image: '' }, 'k');
+    if (posted.kind !== 'posted') throw new Error('not posted');
+    const people = Array.from({ length: 40 }, (_, i) => ({ person: { id: `aad-p${i}`, name: `P${i}` }, role: 'staff' as const }));
+    const clicks = await Promise.allSettled([...people, ...people].map((p) => f.b.celebrations.kudos(p, posted.celebration.id)));
+    expect(clicks.filter((c) => c.status === 'rejected')).toEqual([]);
+    expect(clicks.filter((c) => c.status === 'fulfilled' && c.value.kind === 'card' && c.value.fresh)).toHaveLength(40);
+    const versions = f.outbox.enqueued.flatMap((m) => (m.op === 'update' ? [m.version] : []));
+    expect(Math.max(...versions)).toBe(40);
+    expect(JSON.stringify(await f.b.celebrations.kudos(LEAD, posted.celebration.id))).toContain('👏 41 kudos');
+  });
+
   it('says so when the support channel is not set up, and posts nothing', async () => {
     const f = await fixture({ supportChannel: false });
     const res = await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: 'x', image: '' }, 'k');
