@@ -356,14 +356,31 @@ export function citation(answer: CuratedAnswer, showAuthor: boolean): string {
 export function exportMarkdown(answers: CuratedAnswer[], sectionText: (id: string) => string | undefined): string {
   const parts = ['# Answers from champions', ''];
   for (const answer of answers) {
-    parts.push(`## ${answer.question.replace(/\s+/g, ' ').trim()}`, '');
+    parts.push(`## ${plainMarkdown(answer.question.replace(/\s+/g, ' ').trim())}`, '');
     const body = answer.answer ?? (answer.sectionId ? sectionText(answer.sectionId) : undefined);
     parts.push(body?.trim() || '_(the guidance section this pointed to no longer exists)_', '');
     if (answer.variants.length > 0) {
-      parts.push(`<!-- also asked as: ${answer.variants.map((v) => v.replace(/-->/g, '')).join(' | ')} -->`, '');
+      parts.push(`<!-- also asked as: ${answer.variants.map(commentText).join(' | ')} -->`, '');
     }
   }
   return `${parts.join('\n').trimEnd()}\n`;
+}
+
+/**
+ * An asker's wording as literal text in markdown: it is staff's, not the guidance's, so none of it may
+ * become HTML, a link or formatting once pasted into the docs.
+ */
+function plainMarkdown(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]()#+!|~]/g, '\\$&');
+}
+
+/** Text that cannot end (or nest) the HTML comment it is put in: no "--" at all ("-->", "--!>"), no tags. */
+function commentText(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/-{2,}/g, '-').replace(/</g, '\u2039').replace(/>/g, '\u203A');
 }
 
 /** How long after asking someone is still told when their question gets a curated answer. */

@@ -195,6 +195,28 @@ describe('curated answers', () => {
   });
 });
 
+describe('curated answers exported as markdown', () => {
+  it('askers’ wordings go in as plain text: no HTML, link or heading of theirs reaches the guidance', async () => {
+    const { curated } = await setup();
+    await curated.answerFromChampion(grace, {
+      question: 'why <img src=x onerror=alert(1)> [click](javascript:alert(1)) *now*',
+      variants: ['a ---->> <script>alert(1)</script>', 'b --!> <b>bold</b>'],
+      answer: 'Use **Settings**.',
+    });
+    const exported = await curated.export(alex);
+    if (!exported.ok) throw new Error('refused');
+    const md = exported.markdown;
+    expect(md).not.toMatch(/<(img|script|b)\b/);
+    expect(md).not.toContain('](javascript:');
+    // The other wordings stay inside one comment: it is closed once, at its end.
+    const comment = md.split('\n').find((l) => l.startsWith('<!--'))!;
+    expect(comment.match(/--!?>/g)).toEqual(['-->']);
+    expect(comment.endsWith('-->')).toBe(true);
+    // The champion's own markdown is kept.
+    expect(md).toContain('Use **Settings**.');
+  });
+});
+
 describe('curated answers under load', () => {
   it('a champion answering with 600 different open questions in the last 30 days still gets the reply within the turn', async () => {
     const { curated, questions } = await setup();
