@@ -127,6 +127,10 @@ export class CuratedAnswers {
     if (!mayCurate(by.role)) return forbidden();
     const current = await this.store.get(id);
     if (!current) return { ok: false, reason: 'not-found', message: 'That curated answer no longer exists.' };
+    // Editing would not bring it back: saying "saved" would tell the champion the bot gives it.
+    if (current.status === 'retired') {
+      return { ok: false, reason: 'invalid', message: 'This answer was retired, so the bot no longer gives it. Answer the question afresh from "gaps".' };
+    }
     const problem = checkInput({ question: current.question, ...change }, (sid) =>
       this.guidance().some((s) => s.id === sid),
     );

@@ -176,6 +176,18 @@ describe('curated answers', () => {
     expect((await faq.ask(DATA_QUESTION, amina)).kind).toBe('not-covered');
   });
 
+  it('a retired answer cannot be edited (a card from before it was retired): the champion is told, nothing changes', async () => {
+    const { curated, store, faq } = await setup();
+    const created = await curated.answerFromChampion(grace, { question: DATA_QUESTION, answer: 'Settings, Display, Dark.' });
+    if (!created.result.ok) throw new Error('not created');
+    const { id } = created.result.answer;
+    expect(await curated.retire(alex, id, 1)).toMatchObject({ ok: true });
+    const edited = await curated.edit(grace, id, 2, { answer: 'Dark mode is under Settings.' });
+    expect(edited).toMatchObject({ ok: false, message: expect.stringContaining('retired') });
+    expect(await store.get(id)).toMatchObject({ status: 'retired', version: 2, answer: 'Settings, Display, Dark.' });
+    expect((await faq.ask(DATA_QUESTION, amina)).kind).toBe('not-covered');
+  });
+
   it('lists a page at a time and exports markdown ready to paste (rollout team only)', async () => {
     const { curated, clock } = await setup();
     for (const n of [1, 2, 3]) {
