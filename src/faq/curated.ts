@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { allows } from '../roles/permissions.js';
 import type { Actor, Role } from '../roles/roles.js';
@@ -265,10 +265,28 @@ export class CuratedStore {
     }
   }
 
+  /**
+   * Retention: deletes up to `limit` records that someone was told of an answer, told before `before`.
+   * A scheduled job's filter over the whole (small) table, never a user's path. Nobody is told again:
+   * askers are looked for only when an answer is written.
+   */
+  async expireNotices(before: Date, limit: number): Promise<number> {
+    const old = await collect(
+      this.notices.listEntities({ queryOptions: { filter: odata`at lt ${before.toISOString()}`, select: ['PartitionKey', 'RowKey'] } }),
+      limit,
+    );
+    for (const row of old) await this.deleteNotice(String(row.partitionKey), String(row.rowKey));
+    return old.length;
+  }
+
   /** Gives a claim back after the 1:1 could not be sent, so a later run tries again. */
-  async releaseNotice(id: string, userKey: string): Promise<void> {
+  releaseNotice(id: string, userKey: string): Promise<void> {
+    return this.deleteNotice(id, safeKey(userKey));
+  }
+
+  private async deleteNotice(id: string, rowKey: string): Promise<void> {
     try {
-      await this.notices.deleteEntity(id, safeKey(userKey));
+      await this.notices.deleteEntity(id, rowKey);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -6,7 +6,8 @@ import { CuratedStore } from '../../src/faq/curated.js';
 import type { GuidanceLibrary } from '../../src/faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from '../../src/faq/engine/index.js';
 import { groupGaps } from '../../src/faq/gaps.js';
-import { QuestionStore } from '../../src/faq/questions.js';
+import { FaqPersonalData } from '../../src/faq/privacy.js';
+import { QuestionPrivacy, QuestionStore } from '../../src/faq/questions.js';
 import { FaqService } from '../../src/faq/service.js';
 import { testTables } from '../support/storage.js';
 import { SAMPLE_GLOSSARY, SAMPLE_GUIDANCE } from './engine/corpus.js';
@@ -43,7 +44,7 @@ async function setup(showAuthor = false) {
     const faq = new FaqService(library, questions, { curated: { activeAnswer: (id) => curated.activeAnswer(id), showAuthor } });
     return { questions, store, curated, faq, library };
   };
-  return { clock, ...(await instance()), again: instance };
+  return { clock, tables, ...(await instance()), again: instance };
 }
 
 const DATA_QUESTION = 'is there a dark mode in the app';
@@ -226,6 +227,28 @@ describe('curated answers exported as markdown', () => {
     expect(comment.endsWith('-->')).toBe(true);
     // The champion's own markdown is kept.
     expect(md).toContain('Use **Settings**.');
+  });
+});
+
+describe('curated answers and retention', () => {
+  it('the record that someone was told of an answer goes once older than the period; newer ones stay', async () => {
+    const { faq, curated, clock, store, tables } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    await curated.answerFromChampion(grace, { question: DATA_QUESTION, answer: 'Settings, Display, Dark.' });
+    clock.advance(20 * 86_400_000);
+    await faq.ask('can the canteen menu be shown in the app', tomas);
+    await curated.answerFromChampion(alex, { question: 'can the canteen menu be shown in the app', answer: 'Not yet.' });
+    const privacy = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store);
+    const told = async (who: typeof amina) =>
+      (await privacy.describe({ ids: [who.aadObjectId, who.id] })).holdings.find((h) => h.kind === 'faq.told')?.count ?? 0;
+    expect(await told(amina)).toBe(1);
+    expect(await told(tomas)).toBe(1);
+
+    // 40 days after Amina was told, 20 after Tomas: a 30-day period takes Amina's record only.
+    clock.advance(20 * 86_400_000);
+    await privacy.expire(new Date(clock.now().getTime() - 30 * 86_400_000), 500);
+    expect(await told(amina)).toBe(0);
+    expect(await told(tomas)).toBe(1);
   });
 });
 
