@@ -202,7 +202,15 @@ export class CelebrationService {
     else if (what.length > TEXT_LIMITS.celebration) errors.what = `That is ${what.length} characters; at most ${TEXT_LIMITS.celebration}.`;
     const image = values.image.trim();
     if (image && (!/^https:\/\/\S+$/i.test(image) || image.length > TEXT_LIMITS.url)) errors.image = 'Give an https:// address, or leave it empty.';
-    if (Object.keys(errors).length) return { kind: 'invalid', values, errors: { ...errors, form: 'Some fields need a look.' } };
+    if (Object.keys(errors).length) {
+      // Shown again in the form, bounded: a huge paste must still fit in a card Teams will show (40 KB).
+      const shown = {
+        who: ids.slice(0, MAX_PEOPLE + 1).join(','),
+        what: values.what.slice(0, TEXT_LIMITS.celebration * 4),
+        image: values.image.slice(0, TEXT_LIMITS.url + 1),
+      };
+      return { kind: 'invalid', values: shown, errors: { ...errors, form: 'Some fields need a look.' } };
+    }
     if (!(await this.d.supportChannelReady())) {
       return { kind: 'message', text: channelNotSetUp('support') };
     }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { celebrateForm } from '../../src/broadcast/cards.js';
+import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { allAcknowledged, championsPast, milestonesToMark, noP1Week } from '../../src/broadcast/wins.js';
 import { parsePlan } from '../../src/broadcast/plan.js';
 import type { Rollout } from '../../src/rollout/model.js';
@@ -24,6 +26,20 @@ describe('celebrate', () => {
     expect(card).toContain(`"mentioned":{"id":"${ADELE}","name":"a colleague"}`);
     // What the champion typed is shown as typed, never as formatting.
     expect(card).not.toContain('**week one**');
+  });
+
+  it('a huge paste is refused with the form shown again, small enough for Teams to show it', async () => {
+    const f = await fixture();
+    const res = await f.b.celebrations.celebrate(
+      CHAMPION,
+      { who: Array(600).fill(ADELE).join(','), what: 'Well done! '.repeat(1800), image: `https://x.example/${'p'.repeat(3980)}` },
+      'k-huge',
+    );
+    if (res.kind !== 'invalid') throw new Error(`not refused: ${res.kind}`);
+    expect(res.errors.what).toBe('That is 19799 characters; at most 500.');
+    const people = Array.from({ length: 100 }, (_, i) => ({ id: `aad-person-${i}`, name: `Person number ${i}` }));
+    expect(utf16Bytes(celebrateForm(res.values, res.errors, people))).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    expect(f.outbox.enqueued).toEqual([]);
   });
 
   it('one person named twice (their id in two letter cases) is mentioned once', async () => {
