@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { answerCard } from '../../src/faq/cards.js';
+import { answerCard, curatedFormCard } from '../../src/faq/cards.js';
+import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { CuratedAnswers } from '../../src/faq/curated-answers.js';
 import { CuratedStore } from '../../src/faq/curated.js';
 import type { GuidanceLibrary } from '../../src/faq/docs/library.js';
@@ -155,6 +156,17 @@ describe('curated answers', () => {
       expect((await curated.answerFromChampion(grace, input)).result).toEqual({ ok: false, reason: 'invalid', message });
     }
     expect(await store.active()).toEqual([]);
+  });
+
+  it('a huge pasted answer is refused with the form shown again, small enough for Teams to show it', async () => {
+    const { curated, faq } = await setup();
+    const pasted = 'Open Settings and choose Display. '.repeat(600);
+    const refused = await curated.answerFromChampion(grace, { question: DATA_QUESTION, answer: pasted });
+    expect(refused.result).toMatchObject({ ok: false, message: 'The answer is longer than 4000 characters.' });
+    const long = 'why is there no dark mode in the app '.repeat(13).slice(0, 500);
+    const group = { id: 'g', example: long, count: 9, askers: 9, questions: Array.from({ length: 5 }, (_, i) => `${i} ${long}`.slice(0, 500)) };
+    const card = curatedFormCard(group, faq.nearestSections([DATA_QUESTION], 15), { error: 'The answer is longer than 4000 characters.', answer: pasted });
+    expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
   });
 
   it('edits with the card’s version: a stale edit is refused with the current answer; retired answers leave the engine', async () => {
