@@ -183,7 +183,8 @@ export function curatedListCard(
       id: a.id,
       version: a.version,
       question: escapeText(a.question),
-      citation: `${citation(a, opts.showAuthor)}${a.status === 'retired' ? ' · retired' : ''}`,
+      // The author's display name is theirs to write: text, never markdown.
+      citation: `${escapeText(citation(a, opts.showAuthor))}${a.status === 'retired' ? ' · retired' : ''}`,
       retired: a.status === 'retired',
       preview: escapeText((a.answer ?? `See the guidance: ${a.sectionId ?? ''}`).slice(0, 200)),
     })),

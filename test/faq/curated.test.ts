@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { answerCard, curatedFormCard } from '../../src/faq/cards.js';
+import { answerCard, curatedFormCard, curatedListCard } from '../../src/faq/cards.js';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { CuratedAnswers } from '../../src/faq/curated-answers.js';
 import { CuratedStore } from '../../src/faq/curated.js';
@@ -122,6 +122,18 @@ describe('curated answers', () => {
     expect(JSON.stringify(answerCard(answer as Extract<typeof answer, { kind: 'answer' }>))).toContain(
       'Answered by Grace Mwansa, 12 Jan 2027',
     );
+  });
+
+  it('the curated list shows an author’s display name as text, never as a link', async () => {
+    const { curated } = await setup(true);
+    const odd = { actor: { id: '29:odd', aadObjectId: 'aad-odd', name: '[Reset your password](https://evil.example) **now**' }, role: 'champion' as const };
+    await curated.answerFromChampion(odd, { question: DATA_QUESTION, answer: 'Settings, Display, Dark.' });
+    const page = await curated.list(grace);
+    if (!page.ok) throw new Error('refused');
+    const card = JSON.stringify(curatedListCard(page.items, { status: 'active', showAuthor: true }));
+    expect(card).toContain('Answered by');
+    expect(card).not.toContain('](https://evil.example)');
+    expect(card).not.toContain('**now**');
   });
 
   it('never shadows a better guidance section', async () => {
