@@ -84,6 +84,8 @@ type CuratedEntity = {
  */
 const PARTITION = 'curated';
 const GROUPS = 'group';
+/** A gap claim with no answer after this long lost its answer to a crash (a write's deadline is seconds). */
+const STALE_CLAIM_MS = 60_000;
 export const MAX_ANSWER_CHARS = 4000;
 const MAX_QUESTION_CHARS = 500;
 const MAX_VARIANTS = 20;
@@ -142,19 +144,21 @@ export class CuratedStore {
 
   /**
    * Claims gap group `groupId` for answer `id`, across instances: undefined when this call got it, else the
-   * id of the answer that has it. A claim whose answer was never written (a crash in between) is taken over.
+   * id of the answer that has it. A claim whose answer was never written (a crash in between) is taken over
+   * once it is older than any write could take; a younger one's answer may be being written right now.
    */
   async claimGroup(groupId: string, id: string): Promise<string | undefined> {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.answers.createEntity({ partitionKey: GROUPS, rowKey: safeKey(groupId), curatedId: id });
+        await this.answers.createEntity({ partitionKey: GROUPS, rowKey: safeKey(groupId), curatedId: id, at: this.clock.now().toISOString() });
         return undefined;
       } catch (err) {
         if (!isConflict(err)) throw err;
       }
-      const held = await readEntity<{ curatedId: string }>(this.answers, GROUPS, safeKey(groupId));
+      const held = await readEntity<{ curatedId: string; at?: string }>(this.answers, GROUPS, safeKey(groupId));
       if (!held) continue;
       if (await this.get(held.curatedId)) return held.curatedId;
+      if (this.clock.now().getTime() - Date.parse(held.at ?? '') < STALE_CLAIM_MS) return held.curatedId;
       await this.releaseGroup(groupId, held.curatedId);
     }
     throw new Error(`could not claim gap group ${groupId}`);

@@ -98,6 +98,21 @@ describe('curated answers', () => {
     expect(await store.active()).toHaveLength(1);
   });
 
+  it('a gap whose answer is being written is not answered again; one whose answer was lost to a crash is, a minute on', async () => {
+    const { faq, curated, questions, store, clock } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    // Another instance claimed the gap and is writing its answer (or crashed before it could).
+    await store.claimGroup(group.id, store.newId());
+    const input = { question: group.example, variants: group.questions, groupId: group.id, answer: 'Settings, Display, Dark.' };
+    expect((await curated.answerFromChampion(grace, input)).result).toMatchObject({ ok: false, reason: 'conflict' });
+    expect(await store.active()).toEqual([]);
+    clock.advance(61_000);
+    const outcome = await curated.answerFromChampion(grace, input);
+    expect(outcome.result.ok).toBe(true);
+    expect(outcome.tell.map((r) => r.asker.name)).toEqual(['Amina']);
+  });
+
   it('the same question in other words then gets the curated answer, cited "Answered by a champion, 12 Jan 2027"', async () => {
     const { faq, curated } = await setup();
     await faq.ask(DATA_QUESTION, amina);
