@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { answerCard, curatedFormCard, curatedListCard } from '../../src/faq/cards.js';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
@@ -12,6 +12,12 @@ import { QuestionPrivacy, QuestionStore } from '../../src/faq/questions.js';
 import { FaqService } from '../../src/faq/service.js';
 import { testTables } from '../support/storage.js';
 import { SAMPLE_GLOSSARY, SAMPLE_GUIDANCE } from './engine/corpus.js';
+
+// Counted, not replaced: the test of a month of open questions checks how often they are grouped.
+vi.mock('../../src/faq/gaps.js', async (load) => {
+  const real = await load<typeof import('../../src/faq/gaps.js')>();
+  return { ...real, groupGaps: vi.fn(real.groupGaps) };
+});
 
 const grace = { actor: { id: '29:grace', aadObjectId: 'aad-grace', name: 'Grace Mwansa' }, role: 'champion' as const };
 const alex = { actor: { id: '29:alex', aadObjectId: 'aad-alex', name: 'Alex' }, role: 'rolloutTeam' as const };
@@ -292,7 +298,7 @@ describe('curated answers and retention', () => {
 });
 
 describe('curated answers under load', () => {
-  it('a champion answering with 600 different open questions in the last 30 days still gets the reply within the turn', async () => {
+  it('a champion answering with 600 different open questions in the last 30 days: the month is grouped once, not once per question', async () => {
     const { curated, questions } = await setup();
     // Each question different from every other: 600 gap groups, as after a busy month.
     const asked = Array.from({ length: 600 }, (_, i) => `why does screen${i} show code${i} after step${i}`);
@@ -300,10 +306,11 @@ describe('curated answers under load', () => {
       await Promise.all(asked.slice(i, i + 50).map((q) => questions.record(q, amina, { answered: false })));
     }
     const group = groupGaps(await questions.recent(30))[0]!;
-    const started = Date.now();
+    vi.mocked(groupGaps).mockClear();
     const outcome = await curated.answerFromChampion(grace, { question: group.example, answer: 'Restart it.', groupId: group.id });
-    // Teams retries a turn after about 15 s; finding who to tell must leave the turn most of that.
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Grouping a month is the costly step (600 questions: about 8 s of the turn's CPU when done per question);
+    // Teams gives a turn about 15 s.
+    expect(vi.mocked(groupGaps).mock.calls.length).toBeLessThanOrEqual(2);
     expect(outcome.tell.map((r) => r.question)).toEqual([group.example]);
   }, 120_000);
 });
