@@ -130,16 +130,19 @@ export class CelebrationStore {
       if (!isConflict(err)) throw err;
       return { fresh: false, celebration: current };
     }
+    // The count is the number of kudos rows (ours included), so a crash between the two writes is mended by
+    // the next kudos. It only ever rises: a writer that finds a count at least as high as its own is done
+    // (whoever wrote it counted this row too), so many people clicking at once don't fight over the row.
+    const counted = await this.countKudos(id);
     const celebration = await retryOnConflict(
       async () => {
         const c = await this.get(id);
         if (!c) throw new Error(`celebration ${id} vanished`);
-        // The count is the number of kudos rows, so a crash between the two writes is mended by the next kudos.
-        const kudos = await this.countKudos(id);
-        await this.table.updateEntity({ partitionKey: 'c', rowKey: safeKey(id), kudos }, 'Merge', { etag: c.etag });
-        return { ...c, kudos };
+        if (c.kudos >= counted) return c;
+        await this.table.updateEntity({ partitionKey: 'c', rowKey: safeKey(id), kudos: counted }, 'Merge', { etag: c.etag });
+        return { ...c, kudos: counted };
       },
-      { what: 'Kudos' },
+      { what: 'Kudos', attempts: 50 },
     );
     return { fresh: true, celebration };
   }
@@ -199,7 +202,15 @@ export class CelebrationService {
     else if (what.length > TEXT_LIMITS.celebration) errors.what = `That is ${what.length} characters; at most ${TEXT_LIMITS.celebration}.`;
     const image = values.image.trim();
     if (image && (!/^https:\/\/\S+$/i.test(image) || image.length > TEXT_LIMITS.url)) errors.image = 'Give an https:// address, or leave it empty.';
-    if (Object.keys(errors).length) return { kind: 'invalid', values, errors: { ...errors, form: 'Some fields need a look.' } };
+    if (Object.keys(errors).length) {
+      // Shown again in the form, bounded: a huge paste must still fit in a card Teams will show (40 KB).
+      const shown = {
+        who: ids.slice(0, MAX_PEOPLE + 1).join(','),
+        what: values.what.slice(0, TEXT_LIMITS.celebration * 4),
+        image: values.image.slice(0, TEXT_LIMITS.url + 1),
+      };
+      return { kind: 'invalid', values: shown, errors: { ...errors, form: 'Some fields need a look.' } };
+    }
     if (!(await this.d.supportChannelReady())) {
       return { kind: 'message', text: channelNotSetUp('support') };
     }

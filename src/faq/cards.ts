@@ -1,6 +1,6 @@
 import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
 import type { GapGroup } from './gaps.js';
-import { CURATED_DOC, type CuratedAnswer, citation } from './curated.js';
+import { CURATED_DOC, type CuratedAnswer, citation, MAX_ANSWER_CHARS } from './curated.js';
 import type { GuidanceSection } from './docs/types.js';
 import type { FaqAnswer, SourceRef } from './service.js';
 
@@ -166,7 +166,8 @@ export function curatedFormCard(
       .map((s) => ({ title: `${s.docTitle} › ${s.heading}`.slice(0, 150), value: s.id })),
     curatedId: opts.editing?.id ?? '',
     version: opts.editing?.version ?? 0,
-    answer: opts.answer ?? opts.editing?.answer ?? '',
+    // A refused paste is shown again bounded: the card must stay within what Teams shows (40 KB).
+    answer: (opts.answer ?? opts.editing?.answer ?? '').slice(0, MAX_ANSWER_CHARS * 2),
     error: opts.error ?? '',
   });
 }
@@ -182,7 +183,8 @@ export function curatedListCard(
       id: a.id,
       version: a.version,
       question: escapeText(a.question),
-      citation: `${citation(a, opts.showAuthor)}${a.status === 'retired' ? ' · retired' : ''}`,
+      // The author's display name is theirs to write: text, never markdown.
+      citation: `${escapeText(citation(a, opts.showAuthor))}${a.status === 'retired' ? ' · retired' : ''}`,
       retired: a.status === 'retired',
       preview: escapeText((a.answer ?? `See the guidance: ${a.sectionId ?? ''}`).slice(0, 200)),
     })),

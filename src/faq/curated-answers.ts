@@ -14,7 +14,7 @@ import {
 } from './curated.js';
 import type { GuidanceSection } from './docs/types.js';
 import { groupGaps, questionTerms, similarity } from './gaps.js';
-import type { AskedQuestion, QuestionStore } from './questions.js';
+import type { QuestionStore } from './questions.js';
 
 /** Someone to tell, 1:1, that their question now has a champion's answer. */
 export interface Recipient {
@@ -83,14 +83,37 @@ export class CuratedAnswers {
     if (!mayCurate(by.role)) return { result: forbidden(), tell: [] };
     const problem = checkInput(input, (id) => this.guidance().some((s) => s.id === id));
     if (problem) return { result: { ok: false, reason: 'invalid', message: problem }, tell: [] };
-    const answer = await this.store.create(
-      {
-        ...input,
-        question: input.question.trim(),
-        variants: [...new Set((input.variants ?? []).map((v) => v.trim()).filter((v) => v && v !== input.question.trim()))],
-      },
-      by.actor,
-    );
+    const id = this.store.newId();
+    // One answer per gap: a second champion (or a second click) is shown the answer already given.
+    const holder = input.groupId ? await this.store.claimGroup(input.groupId, id) : undefined;
+    if (holder) {
+      const current = await this.store.get(holder);
+      const who = current?.author.name ?? 'Another champion';
+      return {
+        result: {
+          ok: false,
+          reason: 'conflict',
+          message: `${who} already answered this question. Type "curated" to see or edit the answer.`,
+          ...(current ? { current } : {}),
+        },
+        tell: [],
+      };
+    }
+    let answer: CuratedAnswer;
+    try {
+      answer = await this.store.create(
+        {
+          ...input,
+          question: input.question.trim(),
+          variants: [...new Set((input.variants ?? []).map((v) => v.trim()).filter((v) => v && v !== input.question.trim()))],
+        },
+        by.actor,
+        id,
+      );
+    } catch (err) {
+      if (input.groupId) await this.store.releaseGroup(input.groupId, id).catch(() => {});
+      throw err;
+    }
     await this.refresh();
     return { result: { ok: true, answer }, tell: await this.whoMustBeTold(answer) };
   }
@@ -104,6 +127,10 @@ export class CuratedAnswers {
     if (!mayCurate(by.role)) return forbidden();
     const current = await this.store.get(id);
     if (!current) return { ok: false, reason: 'not-found', message: 'That curated answer no longer exists.' };
+    // Editing would not bring it back: saying "saved" would tell the champion the bot gives it.
+    if (current.status === 'retired') {
+      return { ok: false, reason: 'invalid', message: 'This answer was retired, so the bot no longer gives it. Answer the question afresh from "gaps".' };
+    }
     const problem = checkInput({ question: current.question, ...change }, (sid) =>
       this.guidance().some((s) => s.id === sid),
     );
@@ -116,7 +143,10 @@ export class CuratedAnswers {
   async retire(by: CuratedActor, id: string, version: number): Promise<CuratedResult> {
     if (!mayCurate(by.role)) return forbidden();
     const result = await this.store.update(id, version, { status: 'retired' });
-    if (result.ok) await this.refresh();
+    if (!result.ok) return result;
+    // The gap may be answered afresh.
+    if (result.answer.groupId) await this.store.releaseGroup(result.answer.groupId, id);
+    await this.refresh();
     return result;
   }
 
@@ -147,9 +177,12 @@ export class CuratedAnswers {
   async whoMustBeTold(answer: CuratedAnswer): Promise<Recipient[]> {
     const recent = await this.questions.recent(TELL_WITHIN_DAYS);
     const wordings = [answer.question, ...answer.variants].map(questionTerms);
+    // Grouped once, not once per question: a month of open questions made that minutes of CPU in a turn.
+    const inGroup = new Set(
+      answer.groupId === undefined ? [] : (groupGaps(recent).find((g) => g.id === answer.groupId)?.questionIds ?? []),
+    );
     const same = recent.filter(
-      (q) => (answer.groupId !== undefined && groupOf(recent, q) === answer.groupId) ||
-        wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION),
+      (q) => inGroup.has(q.id) || wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION),
     );
     const out: Recipient[] = [];
     const seen = new Set<string>();
@@ -173,10 +206,6 @@ export class CuratedAnswers {
 
 /** Two wordings count as the same question at this share of shared content words (as in `gaps`). */
 const SAME_QUESTION = 0.5;
-
-function groupOf(recent: AskedQuestion[], question: AskedQuestion): string | undefined {
-  return groupGaps(recent).find((g) => g.questionIds.includes(question.id))?.id;
-}
 
 function forbidden(): Extract<CuratedResult, { ok: false }> {
   return { ok: false, reason: 'forbidden', message: 'Only champions and the rollout team can curate answers.' };

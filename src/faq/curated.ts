@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { allows } from '../roles/permissions.js';
 import type { Actor, Role } from '../roles/roles.js';
@@ -8,6 +8,7 @@ import {
   invertedTime,
   isConflict,
   isNotFound,
+  isPreconditionFailed,
   mergeIfUnchanged,
   readableContinuationToken,
   safeKey,
@@ -75,11 +76,16 @@ type CuratedEntity = {
  *     partition query; there are hundreds of curated answers, not millions;
  *   - one answer by id (edit, retire, the card's buttons): point read;
  *   - edits are ETag-guarded merges; `version` tells a stale card from a fresh one.
+ *   PK = 'group', RK = the gap group's id → `curatedId`: the answer that closed the group, created before
+ *   the answer, so two champions (or one double click) answering the same gap make one answer, not two.
  * Table `FaqCuratedNotices`: PK = curated id, RK = the told user's key (Entra id or Teams id).
  *   - "tell each asker once, across instances": a row is created before the 1:1 is sent; a second
  *     instance's create fails with 409 and it doesn't send. A failed send gives the claim back.
  */
 const PARTITION = 'curated';
+const GROUPS = 'group';
+/** A gap claim with no answer after this long lost its answer to a crash (a write's deadline is seconds). */
+const STALE_CLAIM_MS = 60_000;
 export const MAX_ANSWER_CHARS = 4000;
 const MAX_QUESTION_CHARS = 500;
 const MAX_VARIANTS = 20;
@@ -131,11 +137,53 @@ export class CuratedStore {
     };
   }
 
-  async create(input: Required<Pick<CuratedInput, 'question'>> & CuratedInput, author: Actor): Promise<CuratedAnswer> {
+  /** A new answer's id (newest first), taken before `create` so a gap group can be claimed for it. */
+  newId(): string {
+    return `${invertedTime(this.clock.now())}${randomBytes(4).toString('hex')}`;
+  }
+
+  /**
+   * Claims gap group `groupId` for answer `id`, across instances: undefined when this call got it, else the
+   * id of the answer that has it. A claim whose answer was never written (a crash in between) is taken over
+   * once it is older than any write could take; a younger one's answer may be being written right now.
+   */
+  async claimGroup(groupId: string, id: string): Promise<string | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.answers.createEntity({ partitionKey: GROUPS, rowKey: safeKey(groupId), curatedId: id, at: this.clock.now().toISOString() });
+        return undefined;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+      const held = await readEntity<{ curatedId: string; at?: string }>(this.answers, GROUPS, safeKey(groupId));
+      if (!held) continue;
+      if (await this.get(held.curatedId)) return held.curatedId;
+      if (this.clock.now().getTime() - Date.parse(held.at ?? '') < STALE_CLAIM_MS) return held.curatedId;
+      await this.releaseGroup(groupId, held.curatedId);
+    }
+    throw new Error(`could not claim gap group ${groupId}`);
+  }
+
+  /** Gives gap group `groupId` back, if answer `id` holds it (its answer failed, or was retired). */
+  async releaseGroup(groupId: string, id: string): Promise<void> {
+    const held = await readEntity<{ curatedId: string }>(this.answers, GROUPS, safeKey(groupId));
+    if (held?.curatedId !== id) return;
+    try {
+      await this.answers.deleteEntity(GROUPS, safeKey(groupId), { etag: held.etag });
+    } catch (err) {
+      if (!isNotFound(err) && !isPreconditionFailed(err)) throw err;
+    }
+  }
+
+  async create(
+    input: Required<Pick<CuratedInput, 'question'>> & CuratedInput,
+    author: Actor,
+    id = this.newId(),
+  ): Promise<CuratedAnswer> {
     const now = this.clock.now();
     const entity: CuratedEntity = {
       partitionKey: PARTITION,
-      rowKey: `${invertedTime(now)}${randomBytes(4).toString('hex')}`,
+      rowKey: id,
       question: input.question,
       variants: JSON.stringify(input.variants ?? []),
       author: JSON.stringify({ id: author.aadObjectId ?? author.id, name: author.name }),
@@ -221,10 +269,28 @@ export class CuratedStore {
     }
   }
 
+  /**
+   * Retention: deletes up to `limit` records that someone was told of an answer, told before `before`.
+   * A scheduled job's filter over the whole (small) table, never a user's path. Nobody is told again:
+   * askers are looked for only when an answer is written.
+   */
+  async expireNotices(before: Date, limit: number): Promise<number> {
+    const old = await collect(
+      this.notices.listEntities({ queryOptions: { filter: odata`at lt ${before.toISOString()}`, select: ['PartitionKey', 'RowKey'] } }),
+      limit,
+    );
+    for (const row of old) await this.deleteNotice(String(row.partitionKey), String(row.rowKey));
+    return old.length;
+  }
+
   /** Gives a claim back after the 1:1 could not be sent, so a later run tries again. */
-  async releaseNotice(id: string, userKey: string): Promise<void> {
+  releaseNotice(id: string, userKey: string): Promise<void> {
+    return this.deleteNotice(id, safeKey(userKey));
+  }
+
+  private async deleteNotice(id: string, rowKey: string): Promise<void> {
     try {
-      await this.notices.deleteEntity(id, safeKey(userKey));
+      await this.notices.deleteEntity(id, rowKey);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -312,14 +378,31 @@ export function citation(answer: CuratedAnswer, showAuthor: boolean): string {
 export function exportMarkdown(answers: CuratedAnswer[], sectionText: (id: string) => string | undefined): string {
   const parts = ['# Answers from champions', ''];
   for (const answer of answers) {
-    parts.push(`## ${answer.question.replace(/\s+/g, ' ').trim()}`, '');
+    parts.push(`## ${plainMarkdown(answer.question.replace(/\s+/g, ' ').trim())}`, '');
     const body = answer.answer ?? (answer.sectionId ? sectionText(answer.sectionId) : undefined);
     parts.push(body?.trim() || '_(the guidance section this pointed to no longer exists)_', '');
     if (answer.variants.length > 0) {
-      parts.push(`<!-- also asked as: ${answer.variants.map((v) => v.replace(/-->/g, '')).join(' | ')} -->`, '');
+      parts.push(`<!-- also asked as: ${answer.variants.map(commentText).join(' | ')} -->`, '');
     }
   }
   return `${parts.join('\n').trimEnd()}\n`;
+}
+
+/**
+ * An asker's wording as literal text in markdown: it is staff's, not the guidance's, so none of it may
+ * become HTML, a link or formatting once pasted into the docs.
+ */
+function plainMarkdown(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]()#+!|~]/g, '\\$&');
+}
+
+/** Text that cannot end (or nest) the HTML comment it is put in: no "--" at all ("-->", "--!>"), no tags. */
+function commentText(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/-{2,}/g, '-').replace(/</g, '\u2039').replace(/>/g, '\u203A');
 }
 
 /** How long after asking someone is still told when their question gets a curated answer. */

@@ -15,7 +15,7 @@ const PARALLEL = 16;
  * What the FAQ holds about a person: the questions they asked (kept for the guidance's gaps, the asker
  * replaced by their pseudonym), their helpful / not-helpful votes (deleted; the counts stay, they name no
  * one), the champions' answers they wrote (kept, the author anonymised) and the record that they were told
- * of an answer (deleted). Retention deletes questions, with their votes, older than the period.
+ * of an answer (deleted). Retention deletes questions, with their votes, and those records, older than the period.
  */
 export class FaqPersonalData implements PersonalData {
   readonly feature = 'faq';
@@ -82,8 +82,10 @@ export class FaqPersonalData implements PersonalData {
     return tallyOf(found);
   }
 
-  expire(before: Date, limit: number): Promise<number> {
-    return this.questions.expireBefore(before, limit);
+  async expire(before: Date, limit: number): Promise<number> {
+    const questions = await this.questions.expireBefore(before, limit);
+    if (questions >= limit) return questions;
+    return questions + (await this.curated.expireNotices(before, limit - questions));
   }
 }
 

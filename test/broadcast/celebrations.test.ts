@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { celebrateForm } from '../../src/broadcast/cards.js';
+import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { allAcknowledged, championsPast, milestonesToMark, noP1Week } from '../../src/broadcast/wins.js';
 import { parsePlan } from '../../src/broadcast/plan.js';
 import type { Rollout } from '../../src/rollout/model.js';
@@ -26,6 +28,20 @@ describe('celebrate', () => {
     expect(card).not.toContain('**week one**');
   });
 
+  it('a huge paste is refused with the form shown again, small enough for Teams to show it', async () => {
+    const f = await fixture();
+    const res = await f.b.celebrations.celebrate(
+      CHAMPION,
+      { who: Array(600).fill(ADELE).join(','), what: 'Well done! '.repeat(1800), image: `https://x.example/${'p'.repeat(3980)}` },
+      'k-huge',
+    );
+    if (res.kind !== 'invalid') throw new Error(`not refused: ${res.kind}`);
+    expect(res.errors.what).toBe('That is 19799 characters; at most 500.');
+    const people = Array.from({ length: 100 }, (_, i) => ({ id: `aad-person-${i}`, name: `Person number ${i}` }));
+    expect(utf16Bytes(celebrateForm(res.values, res.errors, people))).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    expect(f.outbox.enqueued).toEqual([]);
+  });
+
   it('one person named twice (their id in two letter cases) is mentioned once', async () => {
     const f = await fixture();
     const megan = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
@@ -51,6 +67,19 @@ describe('celebrate', () => {
     const updates = f.outbox.enqueued.filter((m) => m.op === 'update');
     expect(updates.map((u) => u.op === 'update' && u.version)).toEqual([1, 2]);
     expect(await f.b.celebrations.kudos(adele, 'c-forged')).toMatchObject({ kind: 'message' });
+  });
+
+  it('kudos from many people at once (each clicking twice): nobody gets an error, each counts once, the post ends with the full count', async () => {
+    const f = await fixture();
+    const posted = await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: 'Great triage', image: '' }, 'k');
+    if (posted.kind !== 'posted') throw new Error('not posted');
+    const people = Array.from({ length: 40 }, (_, i) => ({ person: { id: `aad-p${i}`, name: `P${i}` }, role: 'staff' as const }));
+    const clicks = await Promise.allSettled([...people, ...people].map((p) => f.b.celebrations.kudos(p, posted.celebration.id)));
+    expect(clicks.filter((c) => c.status === 'rejected')).toEqual([]);
+    expect(clicks.filter((c) => c.status === 'fulfilled' && c.value.kind === 'card' && c.value.fresh)).toHaveLength(40);
+    const versions = f.outbox.enqueued.flatMap((m) => (m.op === 'update' ? [m.version] : []));
+    expect(Math.max(...versions)).toBe(40);
+    expect(JSON.stringify(await f.b.celebrations.kudos(LEAD, posted.celebration.id))).toContain('👏 41 kudos');
   });
 
   it('says so when the support channel is not set up, and posts nothing', async () => {

@@ -1,15 +1,23 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { answerCard } from '../../src/faq/cards.js';
+import { answerCard, curatedFormCard, curatedListCard } from '../../src/faq/cards.js';
+import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { CuratedAnswers } from '../../src/faq/curated-answers.js';
 import { CuratedStore } from '../../src/faq/curated.js';
 import type { GuidanceLibrary } from '../../src/faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from '../../src/faq/engine/index.js';
 import { groupGaps } from '../../src/faq/gaps.js';
-import { QuestionStore } from '../../src/faq/questions.js';
+import { FaqPersonalData } from '../../src/faq/privacy.js';
+import { QuestionPrivacy, QuestionStore } from '../../src/faq/questions.js';
 import { FaqService } from '../../src/faq/service.js';
 import { testTables } from '../support/storage.js';
 import { SAMPLE_GLOSSARY, SAMPLE_GUIDANCE } from './engine/corpus.js';
+
+// Counted, not replaced: the test of a month of open questions checks how often they are grouped.
+vi.mock('../../src/faq/gaps.js', async (load) => {
+  const real = await load<typeof import('../../src/faq/gaps.js')>();
+  return { ...real, groupGaps: vi.fn(real.groupGaps) };
+});
 
 const grace = { actor: { id: '29:grace', aadObjectId: 'aad-grace', name: 'Grace Mwansa' }, role: 'champion' as const };
 const alex = { actor: { id: '29:alex', aadObjectId: 'aad-alex', name: 'Alex' }, role: 'rolloutTeam' as const };
@@ -43,7 +51,7 @@ async function setup(showAuthor = false) {
     const faq = new FaqService(library, questions, { curated: { activeAnswer: (id) => curated.activeAnswer(id), showAuthor } });
     return { questions, store, curated, faq, library };
   };
-  return { clock, ...(await instance()), again: instance };
+  return { clock, tables, ...(await instance()), again: instance };
 }
 
 const DATA_QUESTION = 'is there a dark mode in the app';
@@ -74,6 +82,43 @@ describe('curated answers', () => {
     expect(await second.curated.whoMustBeTold(outcome.result.answer)).toEqual([]);
   });
 
+  it('two champions answering the same gap at once: one answer is kept, the other champion is told, and each asker is told once', async () => {
+    const { faq, curated, questions, store } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    await faq.ask('is there a dark mode in the app for night visits', tomas);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    const input = { question: group.example, variants: group.questions, groupId: group.id };
+    const both = await Promise.all([
+      curated.answerFromChampion(grace, { ...input, answer: 'Yes: Settings, Display, Dark.' }),
+      curated.answerFromChampion(alex, { ...input, answer: 'No, not yet.' }),
+    ]);
+    expect(both.filter((o) => o.result.ok)).toHaveLength(1);
+    const refused = both.find((o) => !o.result.ok)!;
+    expect(refused.result).toMatchObject({ ok: false, reason: 'conflict', message: expect.stringContaining('already answered this question') });
+    expect(refused.tell).toEqual([]);
+    expect(both.flatMap((o) => o.tell.map((r) => r.asker.name)).sort()).toEqual(['Amina', 'Tomas']);
+    expect(await store.active()).toHaveLength(1);
+    // A second click later (a replayed card, or another champion) is refused the same way.
+    const later = await curated.answerFromChampion(grace, { ...input, answer: 'Yes, again.' });
+    expect(later.result).toMatchObject({ ok: false, reason: 'conflict' });
+    expect(await store.active()).toHaveLength(1);
+  });
+
+  it('a gap whose answer is being written is not answered again; one whose answer was lost to a crash is, a minute on', async () => {
+    const { faq, curated, questions, store, clock } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    // Another instance claimed the gap and is writing its answer (or crashed before it could).
+    await store.claimGroup(group.id, store.newId());
+    const input = { question: group.example, variants: group.questions, groupId: group.id, answer: 'Settings, Display, Dark.' };
+    expect((await curated.answerFromChampion(grace, input)).result).toMatchObject({ ok: false, reason: 'conflict' });
+    expect(await store.active()).toEqual([]);
+    clock.advance(61_000);
+    const outcome = await curated.answerFromChampion(grace, input);
+    expect(outcome.result.ok).toBe(true);
+    expect(outcome.tell.map((r) => r.asker.name)).toEqual(['Amina']);
+  });
+
   it('the same question in other words then gets the curated answer, cited "Answered by a champion, 12 Jan 2027"', async () => {
     const { faq, curated } = await setup();
     await faq.ask(DATA_QUESTION, amina);
@@ -98,6 +143,18 @@ describe('curated answers', () => {
     expect(JSON.stringify(answerCard(answer as Extract<typeof answer, { kind: 'answer' }>))).toContain(
       'Answered by Grace Mwansa, 12 Jan 2027',
     );
+  });
+
+  it('the curated list shows an author’s display name as text, never as a link', async () => {
+    const { curated } = await setup(true);
+    const odd = { actor: { id: '29:odd', aadObjectId: 'aad-odd', name: '[Reset your password](https://evil.example) **now**' }, role: 'champion' as const };
+    await curated.answerFromChampion(odd, { question: DATA_QUESTION, answer: 'Settings, Display, Dark.' });
+    const page = await curated.list(grace);
+    if (!page.ok) throw new Error('refused');
+    const card = JSON.stringify(curatedListCard(page.items, { status: 'active', showAuthor: true }));
+    expect(card).toContain('Answered by');
+    expect(card).not.toContain('](https://evil.example)');
+    expect(card).not.toContain('**now**');
   });
 
   it('never shadows a better guidance section', async () => {
@@ -134,6 +191,17 @@ describe('curated answers', () => {
     expect(await store.active()).toEqual([]);
   });
 
+  it('a huge pasted answer is refused with the form shown again, small enough for Teams to show it', async () => {
+    const { curated, faq } = await setup();
+    const pasted = 'Open Settings and choose Display. '.repeat(600);
+    const refused = await curated.answerFromChampion(grace, { question: DATA_QUESTION, answer: pasted });
+    expect(refused.result).toMatchObject({ ok: false, message: 'The answer is longer than 4000 characters.' });
+    const long = 'why is there no dark mode in the app '.repeat(13).slice(0, 500);
+    const group = { id: 'g', example: long, count: 9, askers: 9, questions: Array.from({ length: 5 }, (_, i) => `${i} ${long}`.slice(0, 500)) };
+    const card = curatedFormCard(group, faq.nearestSections([DATA_QUESTION], 15), { error: 'The answer is longer than 4000 characters.', answer: pasted });
+    expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+  });
+
   it('edits with the card’s version: a stale edit is refused with the current answer; retired answers leave the engine', async () => {
     const { curated, faq } = await setup();
     const created = await curated.answerFromChampion(grace, {
@@ -154,6 +222,18 @@ describe('curated answers', () => {
     expect((await faq.ask(DATA_QUESTION, amina)).kind).toBe('not-covered');
   });
 
+  it('a retired answer cannot be edited (a card from before it was retired): the champion is told, nothing changes', async () => {
+    const { curated, store, faq } = await setup();
+    const created = await curated.answerFromChampion(grace, { question: DATA_QUESTION, answer: 'Settings, Display, Dark.' });
+    if (!created.result.ok) throw new Error('not created');
+    const { id } = created.result.answer;
+    expect(await curated.retire(alex, id, 1)).toMatchObject({ ok: true });
+    const edited = await curated.edit(grace, id, 2, { answer: 'Dark mode is under Settings.' });
+    expect(edited).toMatchObject({ ok: false, message: expect.stringContaining('retired') });
+    expect(await store.get(id)).toMatchObject({ status: 'retired', version: 2, answer: 'Settings, Display, Dark.' });
+    expect((await faq.ask(DATA_QUESTION, amina)).kind).toBe('not-covered');
+  });
+
   it('lists a page at a time and exports markdown ready to paste (rollout team only)', async () => {
     const { curated, clock } = await setup();
     for (const n of [1, 2, 3]) {
@@ -171,6 +251,68 @@ describe('curated answers', () => {
     const exported = await curated.export(alex);
     expect(exported.ok && exported.markdown).toContain('## question number 1 about refunds\n\nAnswer 1.\n');
   });
+});
+
+describe('curated answers exported as markdown', () => {
+  it('askers’ wordings go in as plain text: no HTML, link or heading of theirs reaches the guidance', async () => {
+    const { curated } = await setup();
+    await curated.answerFromChampion(grace, {
+      question: 'why <img src=x onerror=alert(1)> [click](javascript:alert(1)) *now*',
+      variants: ['a ---->> <script>alert(1)</script>', 'b --!> <b>bold</b>'],
+      answer: 'Use **Settings**.',
+    });
+    const exported = await curated.export(alex);
+    if (!exported.ok) throw new Error('refused');
+    const md = exported.markdown;
+    expect(md).not.toMatch(/<(img|script|b)\b/);
+    expect(md).not.toContain('](javascript:');
+    // The other wordings stay inside one comment: it is closed once, at its end.
+    const comment = md.split('\n').find((l) => l.startsWith('<!--'))!;
+    expect(comment.match(/--!?>/g)).toEqual(['-->']);
+    expect(comment.endsWith('-->')).toBe(true);
+    // The champion's own markdown is kept.
+    expect(md).toContain('Use **Settings**.');
+  });
+});
+
+describe('curated answers and retention', () => {
+  it('the record that someone was told of an answer goes once older than the period; newer ones stay', async () => {
+    const { faq, curated, clock, store, tables } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    await curated.answerFromChampion(grace, { question: DATA_QUESTION, answer: 'Settings, Display, Dark.' });
+    clock.advance(20 * 86_400_000);
+    await faq.ask('can the canteen menu be shown in the app', tomas);
+    await curated.answerFromChampion(alex, { question: 'can the canteen menu be shown in the app', answer: 'Not yet.' });
+    const privacy = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store);
+    const told = async (who: typeof amina) =>
+      (await privacy.describe({ ids: [who.aadObjectId, who.id] })).holdings.find((h) => h.kind === 'faq.told')?.count ?? 0;
+    expect(await told(amina)).toBe(1);
+    expect(await told(tomas)).toBe(1);
+
+    // 40 days after Amina was told, 20 after Tomas: a 30-day period takes Amina's record only.
+    clock.advance(20 * 86_400_000);
+    await privacy.expire(new Date(clock.now().getTime() - 30 * 86_400_000), 500);
+    expect(await told(amina)).toBe(0);
+    expect(await told(tomas)).toBe(1);
+  });
+});
+
+describe('curated answers under load', () => {
+  it('a champion answering with 600 different open questions in the last 30 days: the month is grouped once, not once per question', async () => {
+    const { curated, questions } = await setup();
+    // Each question different from every other: 600 gap groups, as after a busy month.
+    const asked = Array.from({ length: 600 }, (_, i) => `why does screen${i} show code${i} after step${i}`);
+    for (let i = 0; i < asked.length; i += 50) {
+      await Promise.all(asked.slice(i, i + 50).map((q) => questions.record(q, amina, { answered: false })));
+    }
+    const group = groupGaps(await questions.recent(30))[0]!;
+    vi.mocked(groupGaps).mockClear();
+    const outcome = await curated.answerFromChampion(grace, { question: group.example, answer: 'Restart it.', groupId: group.id });
+    // Grouping a month is the costly step (600 questions: about 8 s of the turn's CPU when done per question);
+    // Teams gives a turn about 15 s.
+    expect(vi.mocked(groupGaps).mock.calls.length).toBeLessThanOrEqual(2);
+    expect(outcome.tell.map((r) => r.question)).toEqual([group.example]);
+  }, 120_000);
 });
 
 describe('gap groups for champions', () => {
