@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon';
-import rrule from 'rrule';
+import { HORIZON_YEARS, hasDateWithin, usesEaster } from '../recurrence/horizon.js';
+import { RRule } from '../recurrence/rrule.js';
 import type { Cohort, Rollout } from '../rollout/model.js';
 import type { Bound, Plan, PlanMessage, When } from './model.js';
 
-const { RRule } = rrule;
 
 /**
  * When a plan message is due. Wall-clock times are kept in their zone (the cohort's for go-live-relative
@@ -27,7 +27,7 @@ const MAX_RECURRENCES = 400;
 
 /**
  * Why an RRULE can't be used, or undefined when it can. `starts` are the local dates (YYYY-MM-DD) it would
- * start from: from each, it must have a date within HORIZON_YEARS (see dateWithin).
+ * start from: from each, it must have a date within HORIZON_YEARS (see hasDateWithin).
  */
 export function checkRule(text: string, starts: readonly string[] = []): string | undefined {
   const body = text.trim().replace(/^RRULE:/i, '');
@@ -45,50 +45,11 @@ export function checkRule(text: string, starts: readonly string[] = []): string 
   }
   const weekdays = options.byweekday;
   if (Array.isArray(weekdays) && weekdays.some((d) => d === undefined)) return 'BYDAY must list days such as MO,WE';
-  // Easter moves on a cycle of its own: dateWithin's stand-in years would not have the same Easter.
-  if (options.byeaster !== undefined && options.byeaster !== null) return 'must not set BYEASTER';
+  if (usesEaster(options)) return 'must not set BYEASTER';
   for (const start of starts) {
-    if (!dateWithin(body, start)) return `has no date in the ${HORIZON_YEARS} years from ${start}: the message would never be sent`;
+    if (!hasDateWithin(body, start)) return `has no date in the ${HORIZON_YEARS} years from ${start}: the message would never be sent`;
   }
   return undefined;
-}
-
-/** A repeat must have a date this soon after its start: 29 February comes at most 8 years apart (2096, 2104). */
-const HORIZON_YEARS = 8;
-/** rrule looks for a rule's next date up to the end of this year, whatever UNTIL is. */
-const RRULE_LAST_YEAR = 9999;
-
-const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-const utc = (y: number, month: number, day: number, hh = 0, mm = 0) => {
-  const d = new Date(0);
-  d.setUTCFullYear(y, month - 1, day);
-  d.setUTCHours(hh, mm);
-  return d;
-};
-/** A year's calendar is fixed by whether it is leap and the weekday of 1 January. */
-const yearShape = (y: number) => `${isLeap(y) ? 'L' : 'C'}${utc(y, 1, 1).getUTCDay()}`;
-
-/**
- * Whether the rule has a date in the HORIZON_YEARS from `start` (YYYY-MM-DD). A rule with no date at all
- * (BYMONTH=2;BYMONTHDAY=30, BYYEARDAY=366;BYMONTH=2, BYSETPOS past the set…) makes rrule search every year to
- * 9999 whatever UNTIL is: seconds of the one thread that answers everyone's turns. So the rule is run from
- * the latest years before 9999 whose calendars are those of the years from `start` (same leap years and
- * weekdays, hence the same days, ISO weeks and intervals): its search then ends within about 36 years of
- * calendar, or at most 408 (the Gregorian calendar repeats every 400 years), instead of thousands.
- */
-function dateWithin(rule: string, start: string): boolean {
-  const [y, month, day] = start.split('-').map(Number) as [number, number, number];
-  const shapes = (from: number) => Array.from({ length: HORIZON_YEARS + 1 }, (_, i) => yearShape(from + i)).join();
-  const want = shapes(y);
-  let twin = RRULE_LAST_YEAR - HORIZON_YEARS;
-  while (shapes(twin) !== want) twin--; // found within 400 years
-  const found = new RRule({
-    ...RRule.parseString(rule),
-    dtstart: utc(twin, month, day),
-    until: utc(twin + HORIZON_YEARS, month, day, 23, 59),
-    count: undefined,
-  }).all((_date, i) => i < 1);
-  return found.length > 0;
 }
 
 /** The occurrences of a message whose time falls in [from, to). Manual messages have none. */
@@ -178,7 +139,7 @@ function recurrenceDays(when: Extract<When, { kind: 'every' }>, cohort: Cohort |
   const from = boundDate(when.from, cohort);
   const until = boundDate(when.until, cohort);
   // A rule with no date (checked at load from the go-lives then known) would make rrule search to 9999.
-  if (!from || !until || until < from || !dateWithin(when.rule, from)) return [];
+  if (!from || !until || until < from || !hasDateWithin(when.rule, from)) return [];
   // Floating time: the rule's dates are computed as if in UTC, then read back as local dates.
   const floating = (date: string, hh = 0, mm = 0) => new Date(`${date}T${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}:00Z`);
   const rule = new RRule({

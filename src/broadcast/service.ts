@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
-import rrule from 'rrule';
 import { type AdaptiveCard, escapeText } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import { formatWhen } from '../issues/cards.js';
+import { RRule } from '../recurrence/rrule.js';
 import type { Rollout } from '../rollout/model.js';
 import { allows, type Permission } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
@@ -26,8 +26,6 @@ import { mapLimit } from '../map-limit.js';
 import type { BroadcastRunner, ChatInfo } from './runner.js';
 import { allOccurrences, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
 import type { SendStore } from './sends.js';
-
-const { RRule } = rrule;
 
 /**
  * The communication plan as the Teams layer calls it: each operation takes who is asking (their role

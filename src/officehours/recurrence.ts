@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
-import { RRule } from './rrule.js';
+import { HORIZON_YEARS, hasDateWithin, usesEaster } from '../recurrence/horizon.js';
+import { RRule } from '../recurrence/rrule.js';
 import type { Occurrence, OccurrenceChange, Session } from './model.js';
 
 /**
@@ -51,8 +52,10 @@ export function ruleProblem(rule: string, start: string): string | undefined {
     const v = options[key];
     if (v !== undefined && v !== null && !(Number.isInteger(v) && Number(v) > 0)) return `rule "${rule}" has a ${key.toUpperCase()} that is not a positive whole number`;
   }
+  if (usesEaster(options)) return `rule "${rule}" must not set BYEASTER`;
   try {
-    if (!new RRule({ ...options, dtstart: floating(start) }).after(floating(start), true)) return `rule "${rule}" gives no date from ${start}`;
+    // Bounded: an open-ended search for a rule with no date (BYMONTH=2;BYMONTHDAY=30) runs to the year 9999.
+    if (!hasDateWithin(rule, start)) return `rule "${rule}" gives no date in the ${HORIZON_YEARS} years from ${start.slice(0, 10)}`;
   } catch (err) {
     return `rule "${rule}" is not an RFC 5545 recurrence rule (${(err as Error).message})`;
   }

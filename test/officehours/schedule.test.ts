@@ -82,6 +82,23 @@ describe('bad entries in the schedule file', () => {
     ]);
   });
 
+  it('a rule with no date at all is named at once, not searched for to the year 9999; rare but real days load', () => {
+    const s = build(
+      entry({ id: 'feb-30', rule: 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30' }),
+      entry({ id: 'day-366-feb', rule: 'FREQ=DAILY;BYYEARDAY=366;BYMONTH=2' }),
+      entry({ id: 'easter', rule: 'FREQ=YEARLY;BYEASTER=0' }),
+      entry({ id: 'leap-day', rule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29' }),
+      entry({ id: 'month-end', rule: 'FREQ=MONTHLY;BYMONTHDAY=-1' }),
+    );
+    expect(s.sessions.map((x) => x.id)).toEqual(['leap-day', 'month-end']);
+    expect(s.problems).toEqual([
+      'office-hours.yaml: sessions[0] (feb-30).rule: rule "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" gives no date in the 8 years from 2027-01-05',
+      'office-hours.yaml: sessions[1] (day-366-feb).rule: rule "FREQ=DAILY;BYYEARDAY=366;BYMONTH=2" gives no date in the 8 years from 2027-01-05',
+      'office-hours.yaml: sessions[2] (easter).rule: rule "FREQ=YEARLY;BYEASTER=0" must not set BYEASTER',
+    ]);
+    // Well inside the test's time: rrule's open-ended search took about 10 s per impossible daily rule here.
+  }, 5_000);
+
   it('a training session needs a known user group; an unknown cohort is named', () => {
     const s = build(
       entry({ id: 't1', kind: 'training' }),
