@@ -36,7 +36,7 @@ export class BroadcastPersonalData implements PersonalData {
       }
     }
     const isThem = (p: Person | null) => Boolean(p && isSubject(subject, p.id));
-    const started = sends.filter((s) => isThem(s.requestedBy) || isThem(s.cancelledBy) || isSubject(subject, s.notify));
+    const started = sends.filter((s) => isThem(s.requestedBy) || isThem(s.cancelledBy) || isSubject(subject, s.notify) || listsThem(subject, s));
     const cancelledPlan = [...(await this.d.sends.cancelledBy())].filter(([, by]) => isSubject(subject, by)).map(([id]) => id);
     const celebrations = await this.d.celebrations.all();
     const named = celebrations.filter((c) => c.people.some((p) => isSubject(subject, p.id)) || isThem(c.by));
@@ -47,7 +47,10 @@ export class BroadcastPersonalData implements PersonalData {
         if (at !== undefined) kudos.push({ celebration: c, key, at });
       }
     }
-    return { received, acknowledged, started, cancelledPlan, named, kudos };
+    // The plan file is the rollout team's own: forget cannot edit it, so it says where they are still named.
+    const plan = await this.d.sends.lastGoodPlan();
+    const inPlanFile = subject.ids.some((id) => id.length >= 8 && plan?.toLowerCase().includes(id.toLowerCase()));
+    return { received, acknowledged, started, cancelledPlan, named, kudos, inPlanFile };
   }
 
   async describe(subject: Subject): Promise<Tally> {
@@ -56,13 +59,14 @@ export class BroadcastPersonalData implements PersonalData {
       holdings: holdings(
         { kind: 'broadcast.deliveries', label: 'records of announcements sent to them (deleted)', count: f.received.length, action: 'delete' },
         { kind: 'broadcast.acks', label: '"Got it"s they gave (deleted)', count: f.acknowledged.length, action: 'delete' },
-        { kind: 'broadcast.sends', label: 'sends they started, cancelled or get the report of (kept, person anonymised)', count: f.started.length + f.cancelledPlan.length, action: 'anonymise' },
+        { kind: 'broadcast.sends', label: 'sends they started, cancelled, get the report of or were listed in (kept, person anonymised)', count: f.started.length + f.cancelledPlan.length, action: 'anonymise' },
         { kind: 'broadcast.celebrations', label: 'celebrations naming them or posted by them (kept, person anonymised)', count: f.named.length, action: 'anonymise' },
         { kind: 'broadcast.kudos', label: 'kudos they gave (counted, person removed)', count: f.kudos.length, action: 'anonymise' },
       ),
-      notes: f.named.length
-        ? ['Celebration posts already in the support channel still show their name in Teams: a channel owner can delete those posts.']
-        : [],
+      notes: [
+        ...(f.named.length ? ['Celebration posts already in the support channel still show their name in Teams: a channel owner can delete those posts.'] : []),
+        ...(f.inPlanFile ? ['The communication plan file lists them by id in an audience: take them out of the file, or the plan sends to them again.'] : []),
+      ],
     };
   }
 
@@ -77,6 +81,7 @@ export class BroadcastPersonalData implements PersonalData {
         startedByYou: Boolean(s.requestedBy && isSubject(subject, s.requestedBy.id)),
         cancelledByYou: Boolean(s.cancelledBy && isSubject(subject, s.cancelledBy.id)),
         reportToYou: isSubject(subject, s.notify),
+        addressedToYouById: listsThem(subject, s),
         createdAt: s.createdAt,
       })),
       planMessagesCancelled: f.cancelledPlan,
@@ -99,12 +104,16 @@ export class BroadcastPersonalData implements PersonalData {
     for (const a of f.acknowledged) await this.d.acks.remove(a.send.id, a.key);
     for (const s of f.started) {
       await this.d.sends.change(s.id, (cur) =>
-        isSubject(subject, cur.requestedBy?.id) || isSubject(subject, cur.cancelledBy?.id) || isSubject(subject, cur.notify)
+        isSubject(subject, cur.requestedBy?.id) || isSubject(subject, cur.cancelledBy?.id) || isSubject(subject, cur.notify) || listsThem(subject, cur)
           ? {
               requestedBy: stand(cur.requestedBy),
               cancelledBy: stand(cur.cancelledBy),
               // Nobody gets the report any more: a pseudonym is never sent anything.
               notify: isSubject(subject, cur.notify) ? '' : cur.notify,
+              audience:
+                cur.audience.kind === 'users'
+                  ? { kind: 'users', userIds: cur.audience.userIds.map((id) => (isSubject(subject, id) ? pseudonym.id : id)) }
+                  : cur.audience,
             }
           : undefined,
       );
@@ -133,4 +142,9 @@ export class BroadcastPersonalData implements PersonalData {
     }
     return deleted;
   }
+}
+
+/** A send addressed to a list of people that names them. */
+function listsThem(subject: Subject, send: Send): boolean {
+  return send.audience.kind === 'users' && send.audience.userIds.some((id) => isSubject(subject, id));
 }

@@ -251,6 +251,8 @@ describe('forget', () => {
     ]) {
       expect(card).toMatch(line);
     }
+    // The plan file (the rollout team's own) still names him: the card says so, since forget cannot edit it.
+    expect(card).toContain('The communication plan file lists them by id in an audience');
     const forgetData = actionData(asked, 'privacy.forget');
     expect(invokeText((await click(USERS.lead, 'privacy.forgetCancel', actionData(asked, 'privacy.forgetCancel'))).body)).toContain('Nothing was changed');
     expect(await view(diego.ref)).toContain(DIEGO.name);
@@ -279,11 +281,19 @@ describe('forget', () => {
     expect(await app.broadcast.deliveries.get(sendId, DIEGO.aadObjectId)).toBeUndefined();
     expect(await app.broadcast.deliveries.get(sendId, ELLA.aadObjectId)).toBeDefined();
 
+    // The send addressed to him and Ella by id keeps Ella and his pseudonym, not his id.
+    const audience = JSON.stringify((await app.broadcast.sends.get(sendId))?.audience);
+    expect(audience).not.toContain(DIEGO.aadObjectId);
+    expect(audience).toContain(ELLA.aadObjectId);
+
     // Out of the user group he was added to from Teams.
     expect(await app.rollout.membership([DIEGO.aadObjectId, DIEGO.id])).toMatchObject({ groups: [] });
 
-    // Every feature finds nothing left: forget again has nothing to do.
-    expect(readable(await tell(USERS.lead, `forget ${DIEGO.aadObjectId}`))).toContain('holds nothing about');
+    // Every feature finds nothing left.
+    // Only the plan file still names him, and the card says so: nothing of the app's own is counted.
+    const again = readable(await tell(USERS.lead, `forget ${DIEGO.aadObjectId}`));
+    expect(again).toContain('The communication plan file lists them by id in an audience');
+    expect(again).not.toMatch(/^\d+\n/m);
 
     // If he comes back, his data holds none of it: no issue, question, booking, announcement or celebration.
     const { file } = await myData(DIEGO);
