@@ -121,6 +121,9 @@ async function start(): Promise<void> {
       demoChooser((err.body.demoUsers as DemoUser[] | undefined) ?? []);
     } else if (err instanceof ApiError && err.status === 401) {
       fill(main, h('p', { className: 'notice', role: 'alert' }, `Sign-in failed: ${err.message}. Open the dashboard from the Rollout Desk app in Microsoft Teams.`));
+    } else if (err instanceof ApiError && err.status === 0) {
+      // No answer, or no connection: say which, rather than suggest the server failed.
+      fill(main, h('p', { className: 'notice', role: 'alert' }, `The dashboard could not be loaded. ${err.message}`));
     } else {
       fill(main, h('p', { className: 'notice', role: 'alert' }, 'The dashboard could not be loaded. Try again in a moment.'));
     }

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { startTestApp } from '../support/app.js';
+import { startTestApp, USERS } from '../support/app.js';
 import { launchChromium } from './support/browser.js';
 
 let app: App;
@@ -51,6 +51,27 @@ describe('the tab in Chromium', () => {
     const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
     expect(await background('dark')).toEqual({ theme: 'dark', bg: rgb(teamsDarkTheme.colorNeutralBackground3) });
     expect(await background('contrast')).toEqual({ theme: 'contrast', bg: rgb(teamsHighContrastTheme.colorNeutralBackground3) });
+  });
+
+  it('says so when the API does not answer, or answers with a gateway’s HTML error page, instead of loading for ever', async () => {
+    const page = await browser.newPage();
+    await page.clock.install();
+    await page.route('**/api/tab/overview', () => {}); // never answered
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}`);
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor();
+    await page.locator('#view .loading').waitFor();
+    await page.clock.fastForward(25_000);
+    await page.getByRole('alert').filter({ hasText: 'The server did not answer in time' }).waitFor({ timeout: 5_000 });
+
+    await page.unroute('**/api/tab/overview');
+    await page.route('**/api/tab/overview', (r) =>
+      r.fulfill({ status: 502, contentType: 'text/html', body: '<!doctype html><html><head><title>502 Bad Gateway</title></head><body><h1>502 - Web server received an invalid response</h1></body></html>' }),
+    );
+    await page.getByRole('tab', { name: 'Issues' }).click();
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'not answering right now (502)' });
+    await alert.waitFor({ timeout: 5_000 });
+    expect(await alert.textContent()).not.toContain('<');
   });
 
   it('serves only the tab’s own files', async () => {
