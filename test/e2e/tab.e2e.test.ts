@@ -74,6 +74,14 @@ describe('the tab in Chromium', () => {
     expect(await alert.textContent()).not.toContain('<');
   });
 
+  it('the configuration page, framed by a page that is not Teams, says it cannot talk to Teams instead of preparing for ever', async () => {
+    const page = await browser.newPage();
+    await page.setContent(`<iframe title="config" src="${app.url}/tab/config.html" width="800" height="400"></iframe>`);
+    const frame = page.frameLocator('iframe[title="config"]');
+    await frame.getByText('Preparing…').or(frame.getByText('Could not talk to Teams')).waitFor();
+    await frame.getByText('Could not talk to Teams').waitFor({ timeout: 10_000 });
+  });
+
   it('serves only the tab’s own files', async () => {
     expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);
