@@ -82,6 +82,23 @@ describe('the tab in Chromium', () => {
     await frame.getByText('Could not talk to Teams').waitFor({ timeout: 10_000 });
   });
 
+  it('wraps a long unbroken title and site name on the board, in the issue and in staff’s list, never widening the page', async () => {
+    const reporter = { person: { id: USERS.staff.aadObjectId, name: USERS.staff.name }, reporter: { id: USERS.staff.aadObjectId, name: USERS.staff.name, conversationKey: USERS.staff.aadObjectId }, role: 'staff' as const };
+    const long = { title: 'W'.repeat(120), description: 'D'.repeat(400), location: 'L'.repeat(80), category: 'Reports', severity: 'slows', site: 'S'.repeat(80) };
+    const logged = await app.issues.report(reporter, long, { requestKey: 'long-words', checkSimilar: false });
+    if (logged.kind !== 'logged') throw new Error(logged.kind);
+    const page = await browser.newPage({ viewport: { width: 800, height: 900 } });
+    const pageWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
+    for (const user of [USERS.champion, USERS.staff]) {
+      await page.goto(`${app.url}/tab/index.html?demoUser=${user.aadObjectId}#issues`);
+      await page.locator(`tr[data-ref="${logged.issue.ref}"]`).waitFor();
+      expect(await pageWidth(), `${user.name}: the list`).toBeLessThanOrEqual(800);
+      await page.getByRole('button', { name: new RegExp(`^Open ${logged.issue.ref}`) }).click();
+      await page.getByRole('heading', { name: new RegExp(`^${logged.issue.ref} W+$`) }).waitFor();
+      expect(await pageWidth(), `${user.name}: the issue`).toBeLessThanOrEqual(800);
+    }
+  });
+
   it('serves only the tab’s own files', async () => {
     expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);
