@@ -1,13 +1,15 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import type { ManualClock } from '../../src/clock.js';
 import { startTestApp, USERS } from '../support/app.js';
 import { launchChromium } from './support/browser.js';
 
 let app: App;
+let clock: ManualClock;
 let browser: Browser;
 beforeAll(async () => {
-  ({ app } = await startTestApp());
+  ({ app, clock } = await startTestApp());
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
@@ -97,6 +99,23 @@ describe('the tab in Chromium', () => {
       await page.getByRole('heading', { name: new RegExp(`^${logged.issue.ref} W+$`) }).waitFor();
       expect(await pageWidth(), `${user.name}: the issue`).toBeLessThanOrEqual(800);
     }
+  });
+
+  it('shows when an issue was logged in the reader’s time zone, in the list as in the issue', async () => {
+    // 20:00 UTC on 11 January is 09:00 on 12 January in Auckland.
+    clock.set('2027-01-11T20:00:00Z');
+    const reporter = { person: { id: USERS.staff.aadObjectId, name: USERS.staff.name }, reporter: { id: USERS.staff.aadObjectId, name: USERS.staff.name, conversationKey: USERS.staff.aadObjectId }, role: 'staff' as const };
+    const logged = await app.issues.report(reporter, { title: 'Sync stops overnight', description: 'Nothing syncs after midnight.', location: 'Sync', category: 'Reports', severity: 'slows', site: 'Tembe' }, { requestKey: 'time-zone', checkSimilar: false });
+    if (logged.kind !== 'logged') throw new Error(logged.kind);
+    const context = await browser.newContext({ timezoneId: 'Pacific/Auckland', locale: 'en-GB' });
+    const page = await context.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    const row = page.locator(`tr[data-ref="${logged.issue.ref}"]`);
+    await row.waitFor();
+    expect(await row.locator('td').last().textContent()).toBe('12 Jan 2027');
+    await page.getByRole('button', { name: new RegExp(`^Open ${logged.issue.ref}`) }).click();
+    await expect.poll(() => page.locator('.detail dd').filter({ hasText: '2027' }).textContent()).toMatch(/^12 Jan 2027, 09:00/);
+    await context.close();
   });
 
   it('serves only the tab’s own files', async () => {
