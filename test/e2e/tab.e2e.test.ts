@@ -118,6 +118,25 @@ describe('the tab in Chromium', () => {
     await context.close();
   });
 
+  it('says so when a filter of the board or another period of the questions cannot be loaded', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    await page.locator('.results nav.pager').waitFor();
+    const failing = (path: string) => (url: URL) => url.pathname === path;
+    const unavailable = { status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'InternalError', message: 'the request could not be handled' }) };
+    await page.route(failing('/api/tab/issues'), (r) => r.fulfill(unavailable));
+    await page.getByRole('button', { name: 'Show issues' }).click();
+    await page.locator('.results').getByRole('alert').filter({ hasText: 'the request could not be handled' }).waitFor({ timeout: 5_000 });
+
+    await page.getByRole('tab', { name: 'Questions' }).click();
+    await page.getByRole('heading', { name: 'Questions' }).waitFor();
+    await page.route(failing('/api/tab/questions'), (r) => r.fulfill(unavailable));
+    await page.getByLabel('Period').selectOption('7');
+    await page.getByRole('status').filter({ hasText: 'the request could not be handled' }).waitFor({ timeout: 5_000 });
+    // The picker names the period still shown.
+    expect(await page.getByLabel('Period').inputValue()).toBe('30');
+  });
+
   it('serves only the tab’s own files', async () => {
     expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);

@@ -1,5 +1,5 @@
-import { call } from '../api.js';
-import { h, fill } from '../dom.js';
+import { ApiError, call } from '../api.js';
+import { announce, h, fill } from '../dom.js';
 import { num, pct, when } from '../format.js';
 import type { QuestionsPanel } from '../types.js';
 
@@ -12,7 +12,16 @@ export async function questionsView(root: HTMLElement, days = 30): Promise<void>
     'Period ',
     h(
       'select',
-      { onchange: (ev: Event) => void questionsView(root, Number((ev.target as HTMLSelectElement).value)) },
+      {
+        // A period that fails to load says so and the picker goes back to the period still shown.
+        onchange: (ev: Event) => {
+          const select = ev.target as HTMLSelectElement;
+          void questionsView(root, Number(select.value)).catch((err: unknown) => {
+            select.value = String(days);
+            announce(err instanceof ApiError ? err.message : 'The questions could not be loaded. Try again in a moment.', 'error');
+          });
+        },
+      },
       ...[7, 30, 90].map((d) => h('option', { value: d, selected: d === days }, `Last ${d} days`)),
     ),
   );
