@@ -34,6 +34,7 @@ const VIEWS: View[] = [
 ];
 
 const DEMO_KEY = 'rollout-desk-demo-user';
+let inTeams = false;
 const main = document.getElementById('main')!;
 const where = document.getElementById('where')!;
 
@@ -119,6 +120,9 @@ async function start(): Promise<void> {
     if (err instanceof ApiError && err.status === 401 && err.body.local === true) {
       sessionStorage.removeItem(DEMO_KEY);
       demoChooser((err.body.demoUsers as DemoUser[] | undefined) ?? []);
+    } else if (err instanceof ApiError && err.status === 401 && !inTeams) {
+      // A browser has no Teams sign-in: the server's reason (no SSO token) would only confuse.
+      fill(main, h('p', { className: 'notice', role: 'alert' }, 'The dashboard signs you in through Microsoft Teams, so it cannot open in a plain browser. Open it from the Rollout Desk app in Teams.'));
     } else if (err instanceof ApiError && err.status === 401) {
       fill(main, h('p', { className: 'notice', role: 'alert' }, `Sign-in failed: ${err.message}. Open the dashboard from the Rollout Desk app in Microsoft Teams.`));
     } else if (err instanceof ApiError && err.status === 0) {
@@ -137,6 +141,7 @@ async function boot(): Promise<void> {
   const host = await connect((theme) => applyTheme(theme));
   if (host.theme) applyTheme(host.theme);
   setLocale(host.locale ?? navigator.language);
+  inTeams = host.inTeams;
   if (host.inTeams) {
     useCredentials({ kind: 'sso', token: ssoToken });
     where.textContent = host.channel ? `In the ${host.channel} channel` : '';

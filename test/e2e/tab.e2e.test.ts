@@ -142,3 +142,28 @@ describe('the tab in Chromium', () => {
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);
   });
 });
+
+describe('the tab in Chromium, with Teams sign-in (an Entra app set up)', () => {
+  let sso: App;
+  beforeAll(async () => {
+    ({ app: sso } = await startTestApp({
+      MicrosoftAppId: '11111111-1111-1111-1111-111111111111',
+      MicrosoftAppPassword: 'secret',
+      MicrosoftAppTenantId: '22222222-2222-2222-2222-222222222222',
+      MicrosoftAppType: 'SingleTenant',
+      PUBLIC_BASE_URL: 'https://desk.example.org',
+    }));
+  }, 60_000);
+  afterAll(async () => {
+    await sso?.stop();
+  });
+
+  it('opened in a plain browser (the digest’s link), says to open it in Teams, not how the API wants its token', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${sso.url}/tab/index.html`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('Open it from the Rollout Desk app in Teams');
+    expect(await alert.textContent()).not.toMatch(/Bearer|token/);
+  });
+});
