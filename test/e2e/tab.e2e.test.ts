@@ -137,6 +137,14 @@ describe('the tab in Chromium', () => {
     expect(await page.getByLabel('Period').inputValue()).toBe('30');
   });
 
+  it('says there is no office hours session yet rather than showing an empty table', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#officehours`);
+    await page.getByRole('heading', { name: 'Office hours' }).waitFor();
+    await page.getByText('No office hours session in this period.').waitFor({ timeout: 5_000 });
+    expect(await page.locator('table', { has: page.locator('caption', { hasText: /^Sessions$/ }) }).count()).toBe(0);
+  });
+
   it('serves only the tab’s own files', async () => {
     expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);

@@ -34,20 +34,24 @@ export async function officeHoursView(root: HTMLElement): Promise<void> {
       { className: 'panel', 'aria-labelledby': 'oh-h' },
       h('h2', { id: 'oh-h' }, 'Office hours'),
       h('dl', { className: 'facts' }, h('div', {}, h('dt', {}, 'Bookings'), h('dd', {}, num(o.bookings))), h('div', {}, h('dt', {}, 'Attended'), h('dd', {}, num(o.attended)))),
-      h(
-        'table',
-        {},
-        h('caption', {}, 'Sessions'),
-        h('thead', {}, h('tr', {}, ...['Session', 'When', 'Capacity', 'Booked', 'Attended'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, ...o.sessions.map((s) => h('tr', {}, h('th', { scope: 'row' }, s.title), h('td', {}, when(s.startsAt)), h('td', {}, s.capacity === null ? '—' : num(s.capacity)), h('td', {}, num(s.booked)), h('td', {}, num(s.attended))))),
-      ),
-      h(
-        'table',
-        {},
-        h('caption', {}, 'Trained before go-live, by group'),
-        h('thead', {}, h('tr', {}, ...['Group', 'Go-live', 'People', 'Trained before go-live'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, ...o.groups.map((g) => h('tr', {}, h('th', { scope: 'row' }, g.group), h('td', {}, day(g.goLive)), h('td', {}, num(g.people)), h('td', {}, `${num(g.trainedBeforeGoLive)} (${pct(g.share)})`)))),
-      ),
+      o.sessions.length
+        ? h(
+            'table',
+            {},
+            h('caption', {}, 'Sessions'),
+            h('thead', {}, h('tr', {}, ...['Session', 'When', 'Capacity', 'Booked', 'Attended'].map((t) => h('th', { scope: 'col' }, t)))),
+            h('tbody', {}, ...o.sessions.map((s) => h('tr', {}, h('th', { scope: 'row' }, s.title), h('td', {}, when(s.startsAt)), h('td', {}, s.capacity === null ? '—' : num(s.capacity)), h('td', {}, num(s.booked)), h('td', {}, num(s.attended))))),
+          )
+        : h('p', { className: 'empty' }, 'No office hours session in this period.'),
+      o.groups.length
+        ? h(
+            'table',
+            {},
+            h('caption', {}, 'Trained before go-live, by group'),
+            h('thead', {}, h('tr', {}, ...['Group', 'Go-live', 'People', 'Trained before go-live'].map((t) => h('th', { scope: 'col' }, t)))),
+            h('tbody', {}, ...o.groups.map((g) => h('tr', {}, h('th', { scope: 'row' }, g.group), h('td', {}, day(g.goLive)), h('td', {}, num(g.people)), h('td', {}, `${num(g.trainedBeforeGoLive)} (${pct(g.share)})`)))),
+          )
+        : h('p', { className: 'empty' }, 'No groups with a go-live date are set up.'),
     ),
   );
 }
