@@ -85,6 +85,8 @@ async function show(me: Me): Promise<void> {
     }
   };
   fill(main, nav(me, views, '', () => {}), view);
+  // A link to another view of this page (…#issues) changes only the hash: follow it.
+  window.addEventListener('hashchange', () => void go(location.hash.slice(1) || 'overview'));
   await go(location.hash.slice(1) || 'overview');
 }
 

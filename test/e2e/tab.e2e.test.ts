@@ -145,6 +145,15 @@ describe('the tab in Chromium', () => {
     expect(await page.locator('table', { has: page.locator('caption', { hasText: /^Sessions$/ }) }).count()).toBe(0);
   });
 
+  it('follows a link to another view of the page (#issues)', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    await page.getByRole('tab', { name: 'Issues', selected: true }).waitFor({ timeout: 5_000 });
+    await page.getByRole('heading', { name: 'Triage board' }).waitFor();
+  });
+
   it('serves only the tab’s own files', async () => {
     expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);
