@@ -74,7 +74,11 @@ async function show(me: Me): Promise<void> {
   const go = async (id: string) => {
     const v = views.find((x) => x.id === id) ?? views[0]!;
     history.replaceState(null, '', `#${v.id}`);
-    main.querySelector('nav.views')?.replaceWith(nav(me, views, v.id, (next) => void go(next)));
+    const oldNav = main.querySelector('nav.views');
+    const tabFocused = Boolean(oldNav?.contains(document.activeElement));
+    oldNav?.replaceWith(nav(me, views, v.id, (next) => void go(next)));
+    // The tabs are drawn anew: keep the keyboard on the chosen one, so the arrow keys go on working.
+    if (tabFocused) document.getElementById(`tab-${v.id}`)?.focus();
     view.setAttribute('aria-labelledby', `tab-${v.id}`);
     destroyCharts(view);
     fill(view, h('p', { className: 'loading' }, 'Loading…'));

@@ -154,6 +154,19 @@ describe('the tab in Chromium', () => {
     await page.getByRole('heading', { name: 'Triage board' }).waitFor();
   });
 
+  it('moves through the view tabs with the arrow keys, the focus staying on the chosen tab', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
+    await page.getByRole('tab', { name: 'Overview', selected: true }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'Issues', selected: true }).waitFor();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'Questions', selected: true }).waitFor({ timeout: 5_000 });
+    await page.keyboard.press('Home');
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor({ timeout: 5_000 });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-overview');
+  });
+
   it('serves only the tab’s own files', async () => {
     expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);
