@@ -70,7 +70,7 @@ function nav(me: Me, views: View[], current: string, go: (id: string) => void): 
 
 async function show(me: Me): Promise<void> {
   const views = VIEWS.filter((v) => v.show(me));
-  const view = h('div', { id: 'view', role: 'tabpanel', tabindex: -1 });
+  let view = h('div', { id: 'view', role: 'tabpanel', tabindex: -1 });
   const go = async (id: string) => {
     const v = views.find((x) => x.id === id) ?? views[0]!;
     history.replaceState(null, '', `#${v.id}`);
@@ -79,14 +79,18 @@ async function show(me: Me): Promise<void> {
     oldNav?.replaceWith(nav(me, views, v.id, (next) => void go(next)));
     // The tabs are drawn anew: keep the keyboard on the chosen one, so the arrow keys go on working.
     if (tabFocused) document.getElementById(`tab-${v.id}`)?.focus();
-    view.setAttribute('aria-labelledby', `tab-${v.id}`);
+    // Each choice renders into an element of its own: a view chosen earlier whose data comes late then
+    // fills a detached element, never the view now shown.
+    const mine = h('div', { id: 'view', role: 'tabpanel', tabindex: -1, 'aria-labelledby': `tab-${v.id}` }, h('p', { className: 'loading' }, 'Loading…'));
     destroyCharts(view);
-    fill(view, h('p', { className: 'loading' }, 'Loading…'));
+    view.replaceWith(mine);
+    view = mine;
     try {
-      await v.render(view, me);
+      await v.render(mine, me);
     } catch (err) {
-      fill(view, h('p', { className: 'notice', role: 'alert' }, err instanceof ApiError ? err.message : 'This view could not be loaded. Try again in a moment.'));
+      fill(mine, h('p', { className: 'notice', role: 'alert' }, err instanceof ApiError ? err.message : 'This view could not be loaded. Try again in a moment.'));
     }
+    if (view !== mine) destroyCharts(mine);
   };
   fill(main, nav(me, views, '', () => {}), view);
   // A link to another view of this page (…#issues) changes only the hash: follow it.

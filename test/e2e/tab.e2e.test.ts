@@ -138,6 +138,7 @@ describe('the tab in Chromium', () => {
   });
 
   it('says there is no office hours session yet rather than showing an empty table', async () => {
+    clock.set('2020-01-06T09:00:00Z'); // before the sample's first session
     const page = await browser.newPage();
     await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#officehours`);
     await page.getByRole('heading', { name: 'Office hours' }).waitFor();
@@ -165,6 +166,23 @@ describe('the tab in Chromium', () => {
     await page.keyboard.press('Home');
     await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor({ timeout: 5_000 });
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-overview');
+  });
+
+  it('shows the view last chosen, even when the one chosen before it answers later', async () => {
+    const page = await browser.newPage();
+    await page.route('**/api/tab/overview', async (r) => {
+      await new Promise((done) => setTimeout(done, 1_500));
+      await r.continue();
+    });
+    const late = page.waitForResponse('**/api/tab/overview');
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor();
+    await page.getByRole('tab', { name: 'Issues' }).click();
+    await page.getByRole('heading', { name: 'Triage board' }).waitFor();
+    await late;
+    await page.waitForTimeout(300);
+    expect(await page.getByRole('heading', { name: 'Measures of success' }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Triage board' }).count()).toBe(1);
   });
 
   it('serves only the tab’s own files', async () => {
