@@ -185,6 +185,21 @@ describe('the tab in Chromium', () => {
     expect(await page.getByRole('heading', { name: 'Triage board' }).count()).toBe(1);
   });
 
+  it('refuses a CSV file far over the import’s 100 rows with its size, not the API’s size-limit wording', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}#overview`);
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/tab/figures/import')) sent.push(r.url());
+    });
+    await page.locator('input[name="csv"]').setInputFiles({ name: 'figures.csv', mimeType: 'text/csv', buffer: Buffer.from(`measure,date,value\n${'report-days,2027-01-04,4\n'.repeat(9_000)}`) });
+    await page.getByRole('button', { name: 'Import' }).click();
+    const status = page.getByRole('status');
+    await status.filter({ hasText: 'at most 100 rows' }).waitFor({ timeout: 5_000 });
+    expect(await status.textContent()).not.toMatch(/Too big|body is over/);
+    expect(sent).toEqual([]);
+  });
+
   it('serves only the tab’s own files', async () => {
     expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);

@@ -60,6 +60,8 @@ function countTable(caption: string, what: string, counts: Record<string, number
   );
 }
 
+const MAX_CSV_BYTES = 200_000;
+
 function figureForms(overview: Overview, reload: () => void): HTMLElement {
   const ims = overview.measures.filter((m) => m.source === 'ims');
   const today = new Date().toISOString().slice(0, 10);
@@ -96,6 +98,8 @@ function figureForms(overview: Overview, reload: () => void): HTMLElement {
         ev.preventDefault();
         const file = ((ev.target as HTMLFormElement).elements.namedItem('csv') as HTMLInputElement).files?.[0];
         if (!file) return announce('Choose a CSV file first.', 'error');
+        // The API takes 200,000 characters at most; a bigger file would only get its size limit's wording.
+        if (file.size > MAX_CSV_BYTES) return announce(`This file is ${Math.ceil(file.size / 1024)} KB: an import takes at most 100 rows (a few KB). Split the file, or check that it is the right one.`, 'error');
         fill(errors, );
         try {
           const res = await call<{ saved: number }>('figures/import', { method: 'POST', body: { csv: await file.text() } });
