@@ -134,7 +134,8 @@ async function start(): Promise<void> {
       // A browser has no Teams sign-in: the server's reason (no SSO token) would only confuse.
       fill(main, h('p', { className: 'notice', role: 'alert' }, 'The dashboard signs you in through Microsoft Teams, so it cannot open in a plain browser. Open it from the Rollout Desk app in Teams.'));
     } else if (err instanceof ApiError && err.status === 401) {
-      fill(main, h('p', { className: 'notice', role: 'alert' }, `Sign-in failed: ${err.message}. Open the dashboard from the Rollout Desk app in Microsoft Teams.`));
+      // Inside Teams already: reloading may get a fresh token; a refusal that lasts needs the rollout team.
+      fill(main, h('p', { className: 'notice', role: 'alert' }, `Sign-in failed: ${err.message}. Reload the tab; if it keeps failing, tell the rollout team (the app's sign-in may need an administrator's consent).`));
     } else if (err instanceof ApiError && err.status === 0) {
       // No answer, or no connection: say which, rather than suggest the server failed.
       fill(main, h('p', { className: 'notice', role: 'alert' }, `The dashboard could not be loaded. ${err.message}`));

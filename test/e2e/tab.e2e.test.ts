@@ -4,6 +4,7 @@ import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { startTestApp, USERS } from '../support/app.js';
 import { launchChromium } from './support/browser.js';
+import { openInTeamsHost } from './support/teams-host.js';
 
 let app: App;
 let clock: ManualClock;
@@ -228,5 +229,14 @@ describe('the tab in Chromium, with Teams sign-in (an Entra app set up)', () => 
     await alert.waitFor();
     expect(await alert.textContent()).toContain('Open it from the Rollout Desk app in Teams');
     expect(await alert.textContent()).not.toMatch(/Bearer|token/);
+  });
+
+  it('inside Teams, a sign-in Teams refuses (consent needed) is shown as a sign-in failure with Teams’ reason', async () => {
+    const page = await browser.newPage();
+    const tab = await openInTeamsHost(page, sso.url, '/tab/index.html', { token: { ok: false, reason: 'resourceRequiresConsent' } });
+    const alert = tab.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('Teams could not sign you in (resourceRequiresConsent)');
+    expect(await alert.textContent()).not.toContain('Open the dashboard from the Rollout Desk app');
   });
 });
