@@ -35,6 +35,7 @@ const VIEWS: View[] = [
 
 const DEMO_KEY = 'rollout-desk-demo-user';
 let inTeams = false;
+let teamsFailed = false;
 const main = document.getElementById('main')!;
 const where = document.getElementById('where')!;
 
@@ -130,6 +131,8 @@ async function start(): Promise<void> {
     if (err instanceof ApiError && err.status === 401 && err.body.local === true) {
       sessionStorage.removeItem(DEMO_KEY);
       demoChooser((err.body.demoUsers as DemoUser[] | undefined) ?? []);
+    } else if (err instanceof ApiError && err.status === 401 && teamsFailed) {
+      fill(main, h('p', { className: 'notice', role: 'alert' }, 'The dashboard could not sign you in: Microsoft Teams did not answer. Reload the tab.'));
     } else if (err instanceof ApiError && err.status === 401 && !inTeams) {
       // A browser has no Teams sign-in: the server's reason (no SSO token) would only confuse.
       fill(main, h('p', { className: 'notice', role: 'alert' }, 'The dashboard signs you in through Microsoft Teams, so it cannot open in a plain browser. Open it from the Rollout Desk app in Teams.'));
@@ -153,9 +156,13 @@ async function boot(): Promise<void> {
   if (host.theme) applyTheme(host.theme);
   setLocale(host.locale ?? navigator.language);
   inTeams = host.inTeams;
+  teamsFailed = Boolean(host.failed);
   if (host.inTeams) {
     useCredentials({ kind: 'sso', token: ssoToken });
     where.textContent = host.channel ? `In the ${host.channel} channel` : '';
+  } else if (host.failed) {
+    where.textContent = `Microsoft Teams did not answer (${host.failed}), so the dashboard cannot sign you in. Reload the tab; if it keeps happening, tell the rollout team.`;
+    where.dataset.tone = 'error';
   } else {
     where.textContent = 'You are viewing this dashboard outside Microsoft Teams. Inside Teams it opens as the Rollout Desk tab and signs you in.';
     where.dataset.tone = 'info';

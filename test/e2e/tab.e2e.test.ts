@@ -239,4 +239,11 @@ describe('the tab in Chromium, with Teams sign-in (an Entra app set up)', () => 
     expect(await alert.textContent()).toContain('Teams could not sign you in (resourceRequiresConsent)');
     expect(await alert.textContent()).not.toContain('Open the dashboard from the Rollout Desk app');
   });
+
+  it('inside a Teams client that never gives its context, says Teams did not answer instead of loading for ever', async () => {
+    const page = await browser.newPage();
+    const tab = await openInTeamsHost(page, sso.url, '/tab/index.html', { context: false });
+    await tab.getByRole('alert').filter({ hasText: 'Microsoft Teams did not answer' }).waitFor({ timeout: 10_000 });
+    expect(await tab.locator('#where').textContent()).toContain('Microsoft Teams did not answer');
+  });
 });
