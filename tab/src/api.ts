@@ -61,7 +61,10 @@ export async function call<T>(path: string, init: { method?: 'GET' | 'POST'; bod
 async function send<T>(path: string, init: { method?: 'GET' | 'POST'; body?: unknown }, signal: AbortSignal): Promise<T> {
   const auth = await Promise.race([
     headers(),
-    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('timed out')), { once: true })),
+    // Still waiting for the token at the deadline: Teams, not the server, did not answer.
+    new Promise<never>((_, reject) =>
+      signal.addEventListener('abort', () => reject(new ApiError(401, 'Teams did not give a sign-in token in time', { sso: true })), { once: true }),
+    ),
   ]);
   const res = await fetch(`/api/tab/${path}`, {
     method: init.method ?? 'GET',

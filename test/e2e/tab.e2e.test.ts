@@ -246,4 +246,15 @@ describe('the tab in Chromium, with Teams sign-in (an Entra app set up)', () => 
     await tab.getByRole('alert').filter({ hasText: 'Microsoft Teams did not answer' }).waitFor({ timeout: 10_000 });
     expect(await tab.locator('#where').textContent()).toContain('Microsoft Teams did not answer');
   });
+
+  it('inside Teams, a sign-in token that never comes is a sign-in failure, not a server that did not answer', async () => {
+    const page = await browser.newPage();
+    await page.clock.install();
+    const tab = await openInTeamsHost(page, sso.url, '/tab/index.html', {}); // getAuthToken never answered
+    await tab.locator('main .loading').waitFor();
+    await page.clock.fastForward(25_000);
+    const alert = tab.getByRole('alert');
+    await alert.waitFor({ timeout: 5_000 });
+    expect(await alert.textContent()).toContain('Sign-in failed: Teams did not give a sign-in token in time');
+  });
 });
