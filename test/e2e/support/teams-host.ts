@@ -5,7 +5,7 @@ import type { Frame, Page } from 'playwright-core';
  * messages, as it does Teams') that frames the tab and answers teams-js's messages — initialize, the
  * context and the SSO token — as the test says. Teams itself cannot run here.
  */
-export interface HostBehaviour {
+interface HostBehaviour {
   /** The SSO token's answer: a token, or Teams' failure reason (e.g. "resourceRequiresConsent"). */
   token?: { ok: true; token: string } | { ok: false; reason: string };
   /** false: never answer getContext (a Teams client that hangs). */
