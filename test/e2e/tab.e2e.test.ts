@@ -96,6 +96,18 @@ describe('the tab in Chromium', () => {
       await page.goto(`${app.url}/tab/index.html?demoUser=${user.aadObjectId}#issues`);
       await page.locator(`tr[data-ref="${logged.issue.ref}"]`).waitFor();
       expect(await pageWidth(), `${user.name}: the list`).toBeLessThanOrEqual(800);
+      // The short columns break only between words (at a space or a hyphen), never inside one.
+      const broken = await page.locator(`tr[data-ref="${logged.issue.ref}"]`).evaluate((tr) =>
+        ['th button', 'td.status', 'td:last-child'].flatMap((cell) => {
+          const el = tr.querySelector(cell)!;
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          const lines = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size;
+          const words = (el.textContent ?? '').split(/\s+|(?<=-)/).filter(Boolean).length;
+          return lines > words ? [`${el.textContent} on ${lines} lines`] : [];
+        }),
+      );
+      expect(broken, `${user.name}: short columns broken inside a word`).toEqual([]);
       await page.getByRole('button', { name: new RegExp(`^Open ${logged.issue.ref}`) }).click();
       await page.getByRole('heading', { name: new RegExp(`^${logged.issue.ref} W+$`) }).waitFor();
       expect(await pageWidth(), `${user.name}: the issue`).toBeLessThanOrEqual(800);

@@ -26,12 +26,12 @@ function issueRow(i: IssueSummary, open: (ref: string) => void): HTMLElement {
     'tr',
     { 'data-ref': i.ref },
     h('th', { scope: 'row' }, h('button', { type: 'button', className: 'link', onclick: () => open(i.ref), 'aria-label': `Open ${i.ref}: ${i.title}` }, i.ref)),
-    h('td', {}, i.title),
+    h('td', { className: 'text' }, i.title),
     h('td', { className: 'status' }, STATUS_LABEL[i.status] ?? i.status),
     h('td', {}, i.priority ?? '—'),
-    h('td', {}, i.category),
-    h('td', {}, i.site),
-    h('td', {}, i.assignee?.name ?? 'Unassigned'),
+    h('td', { className: 'text' }, i.category),
+    h('td', { className: 'text' }, i.site),
+    h('td', { className: 'text' }, i.assignee?.name ?? 'Unassigned'),
     h('td', {}, day(i.createdAt)),
   );
 }

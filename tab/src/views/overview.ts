@@ -55,7 +55,7 @@ function countTable(caption: string, what: string, counts: Record<string, number
     { className: 'counts' },
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, what), h('th', { scope: 'col' }, 'Open'))),
-    h('tbody', {}, ...shown.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k === 'none' ? 'None' : k), h('td', {}, num(v))))),
+    h('tbody', {}, ...shown.map(([k, v]) => h('tr', {}, h('th', { scope: 'row', className: 'text' }, k === 'none' ? 'None' : k), h('td', {}, num(v))))),
     rows.length > max ? h('tfoot', {}, h('tr', {}, h('td', { colspan: 2 }, `and ${rows.length - max} more`))) : null,
   );
 }
