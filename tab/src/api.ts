@@ -21,29 +21,73 @@ export function useCredentials(c: Credentials): void {
   credentials = c;
 }
 
+/** How long a call may take, sign-in included: past it the page says so instead of loading for ever. */
+const CALL_TIMEOUT_MS = 20_000;
+
 async function headers(): Promise<Record<string, string>> {
   if (!credentials) return {};
   if (credentials.kind === 'demo') return { 'x-demo-user': credentials.userId };
-  return { authorization: `Bearer ${await credentials.token()}` };
+  let token: string;
+  try {
+    token = await credentials.token();
+  } catch (err) {
+    // teams-js rejects with a reason string or an Error (consent needed, SSO not set up for the app, …).
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ApiError(401, `Teams could not sign you in (${reason.slice(0, 200)})`, { sso: true });
+  }
+  return { authorization: `Bearer ${token}` };
+}
+
+/** The message of an answer that is not ours (a proxy's or the platform's HTML error page): its status only. */
+function statusMessage(res: Response): string {
+  if (res.status === 502 || res.status === 503 || res.status === 504) return `The server is not answering right now (${res.status}). Try again in a moment.`;
+  return `The server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. Try again in a moment.`;
 }
 
 export async function call<T>(path: string, init: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<T> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), CALL_TIMEOUT_MS);
+  try {
+    return await send<T>(path, init, abort.signal);
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    if (abort.signal.aborted) throw new ApiError(0, 'The server did not answer in time. Try again in a moment.', {});
+    throw new ApiError(0, 'The server could not be reached. Check your connection and try again.', {});
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function send<T>(path: string, init: { method?: 'GET' | 'POST'; body?: unknown }, signal: AbortSignal): Promise<T> {
+  const auth = await Promise.race([
+    headers(),
+    // Still waiting for the token at the deadline: Teams, not the server, did not answer.
+    new Promise<never>((_, reject) =>
+      signal.addEventListener('abort', () => reject(new ApiError(401, 'Teams did not give a sign-in token in time', { sso: true })), { once: true }),
+    ),
+  ]);
   const res = await fetch(`/api/tab/${path}`, {
     method: init.method ?? 'GET',
     headers: {
-      ...(await headers()),
+      ...auth,
       ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(init.method === 'POST' ? { 'x-request-id': crypto.randomUUID() } : {}),
     },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    signal,
   });
   const text = await res.text();
-  let body: Record<string, unknown>;
+  let body: Record<string, unknown> | undefined;
   try {
-    body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    const parsed: unknown = text ? JSON.parse(text) : {};
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
   } catch {
-    body = { message: text };
+    body = undefined;
   }
-  if (!res.ok) throw new ApiError(res.status, String(body.message ?? res.statusText), body);
+  if (!res.ok) {
+    const message = typeof body?.message === 'string' && body.message ? body.message : statusMessage(res);
+    throw new ApiError(res.status, message, body ?? {});
+  }
+  if (!body) throw new ApiError(res.status, 'The server’s answer could not be read. Try again in a moment.', {});
   return body as T;
 }

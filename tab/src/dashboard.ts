@@ -34,6 +34,8 @@ const VIEWS: View[] = [
 ];
 
 const DEMO_KEY = 'rollout-desk-demo-user';
+let inTeams = false;
+let teamsFailed = false;
 const main = document.getElementById('main')!;
 const where = document.getElementById('where')!;
 
@@ -69,21 +71,31 @@ function nav(me: Me, views: View[], current: string, go: (id: string) => void): 
 
 async function show(me: Me): Promise<void> {
   const views = VIEWS.filter((v) => v.show(me));
-  const view = h('div', { id: 'view', role: 'tabpanel', tabindex: -1 });
+  let view = h('div', { id: 'view', role: 'tabpanel', tabindex: -1 });
   const go = async (id: string) => {
     const v = views.find((x) => x.id === id) ?? views[0]!;
     history.replaceState(null, '', `#${v.id}`);
-    main.querySelector('nav.views')?.replaceWith(nav(me, views, v.id, (next) => void go(next)));
-    view.setAttribute('aria-labelledby', `tab-${v.id}`);
+    const oldNav = main.querySelector('nav.views');
+    const tabFocused = Boolean(oldNav?.contains(document.activeElement));
+    oldNav?.replaceWith(nav(me, views, v.id, (next) => void go(next)));
+    // The tabs are drawn anew: keep the keyboard on the chosen one, so the arrow keys go on working.
+    if (tabFocused) document.getElementById(`tab-${v.id}`)?.focus();
+    // Each choice renders into an element of its own: a view chosen earlier whose data comes late then
+    // fills a detached element, never the view now shown.
+    const mine = h('div', { id: 'view', role: 'tabpanel', tabindex: -1, 'aria-labelledby': `tab-${v.id}` }, h('p', { className: 'loading' }, 'Loading…'));
     destroyCharts(view);
-    fill(view, h('p', { className: 'loading' }, 'Loading…'));
+    view.replaceWith(mine);
+    view = mine;
     try {
-      await v.render(view, me);
+      await v.render(mine, me);
     } catch (err) {
-      fill(view, h('p', { className: 'notice', role: 'alert' }, err instanceof ApiError ? err.message : 'This view could not be loaded. Try again in a moment.'));
+      fill(mine, h('p', { className: 'notice', role: 'alert' }, err instanceof ApiError ? err.message : 'This view could not be loaded. Try again in a moment.'));
     }
+    if (view !== mine) destroyCharts(mine);
   };
   fill(main, nav(me, views, '', () => {}), view);
+  // A link to another view of this page (…#issues) changes only the hash: follow it.
+  window.addEventListener('hashchange', () => void go(location.hash.slice(1) || 'overview'));
   await go(location.hash.slice(1) || 'overview');
 }
 
@@ -119,8 +131,17 @@ async function start(): Promise<void> {
     if (err instanceof ApiError && err.status === 401 && err.body.local === true) {
       sessionStorage.removeItem(DEMO_KEY);
       demoChooser((err.body.demoUsers as DemoUser[] | undefined) ?? []);
+    } else if (err instanceof ApiError && err.status === 401 && teamsFailed) {
+      fill(main, h('p', { className: 'notice', role: 'alert' }, 'The dashboard could not sign you in: Microsoft Teams did not answer. Reload the tab.'));
+    } else if (err instanceof ApiError && err.status === 401 && !inTeams) {
+      // A browser has no Teams sign-in: the server's reason (no SSO token) would only confuse.
+      fill(main, h('p', { className: 'notice', role: 'alert' }, 'The dashboard signs you in through Microsoft Teams, so it cannot open in a plain browser. Open it from the Rollout Desk app in Teams.'));
     } else if (err instanceof ApiError && err.status === 401) {
-      fill(main, h('p', { className: 'notice', role: 'alert' }, `Sign-in failed: ${err.message}. Open the dashboard from the Rollout Desk app in Microsoft Teams.`));
+      // Inside Teams already: reloading may get a fresh token; a refusal that lasts needs the rollout team.
+      fill(main, h('p', { className: 'notice', role: 'alert' }, `Sign-in failed: ${err.message}. Reload the tab; if it keeps failing, tell the rollout team (the app's sign-in may need an administrator's consent).`));
+    } else if (err instanceof ApiError && err.status === 0) {
+      // No answer, or no connection: say which, rather than suggest the server failed.
+      fill(main, h('p', { className: 'notice', role: 'alert' }, `The dashboard could not be loaded. ${err.message}`));
     } else {
       fill(main, h('p', { className: 'notice', role: 'alert' }, 'The dashboard could not be loaded. Try again in a moment.'));
     }
@@ -134,9 +155,14 @@ async function boot(): Promise<void> {
   const host = await connect((theme) => applyTheme(theme));
   if (host.theme) applyTheme(host.theme);
   setLocale(host.locale ?? navigator.language);
+  inTeams = host.inTeams;
+  teamsFailed = Boolean(host.failed);
   if (host.inTeams) {
     useCredentials({ kind: 'sso', token: ssoToken });
     where.textContent = host.channel ? `In the ${host.channel} channel` : '';
+  } else if (host.failed) {
+    where.textContent = `Microsoft Teams did not answer (${host.failed}), so the dashboard cannot sign you in. Reload the tab; if it keeps happening, tell the rollout team.`;
+    where.dataset.tone = 'error';
   } else {
     where.textContent = 'You are viewing this dashboard outside Microsoft Teams. Inside Teams it opens as the Rollout Desk tab and signs you in.';
     where.dataset.tone = 'info';

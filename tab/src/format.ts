@@ -18,14 +18,19 @@ export const num = (n: number | null | undefined, digits = 1): string =>
 
 export const pct = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : `${num(n)} %`);
 
+/** A date-only value ("2027-01-11") is that calendar day everywhere; a moment is shown in the reader's own zone. */
+function dateOf(iso: string): { d: Date; timeZone: string | undefined } {
+  return iso.length === 10 ? { d: new Date(`${iso}T00:00:00Z`), timeZone: 'UTC' } : { d: new Date(iso), timeZone: undefined };
+}
+
 export function day(iso: string): string {
-  const d = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
-  return Number.isNaN(d.getTime()) ? iso : new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(d);
+  const { d, timeZone } = dateOf(iso);
+  return Number.isNaN(d.getTime()) ? iso : new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone }).format(d);
 }
 
 export function shortDay(iso: string): string {
-  const d = new Date(`${iso.slice(0, 10)}T00:00:00Z`);
-  return Number.isNaN(d.getTime()) ? iso : new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(d);
+  const { d, timeZone } = dateOf(iso);
+  return Number.isNaN(d.getTime()) ? iso : new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone }).format(d);
 }
 
 export function when(iso: string): string {

@@ -13,6 +13,8 @@ export interface Host {
   /** A channel tab: the team and channel it is pinned in. */
   channel?: string;
   frameContext?: string;
+  /** Framed (or hosted) but Teams did not answer: why. */
+  failed?: string;
 }
 
 const INIT_TIMEOUT_MS = 4000;
@@ -25,11 +27,11 @@ function framedOrNative(): boolean {
 export async function connect(onTheme: (theme: string) => void): Promise<Host> {
   if (!framedOrNative()) return { inTeams: false };
   try {
-    await Promise.race([
-      app.initialize(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer from Teams')), INIT_TIMEOUT_MS)),
+    // The context too: a Teams client that initialises but never gives it would leave the page loading.
+    const context = await Promise.race([
+      app.initialize().then(() => app.getContext()),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer from Teams')), INIT_TIMEOUT_MS)),
     ]);
-    const context = await app.getContext();
     app.registerOnThemeChangeHandler(onTheme);
     void app.notifySuccess();
     return {
@@ -40,8 +42,8 @@ export async function connect(onTheme: (theme: string) => void): Promise<Host> {
       channel: context.channel?.displayName,
       frameContext: context.page.frameContext,
     };
-  } catch {
-    return { inTeams: false };
+  } catch (err) {
+    return { inTeams: false, failed: err instanceof Error ? err.message : String(err) };
   }
 }
 

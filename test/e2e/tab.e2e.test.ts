@@ -1,13 +1,16 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { startTestApp } from '../support/app.js';
+import type { ManualClock } from '../../src/clock.js';
+import { startTestApp, USERS } from '../support/app.js';
 import { launchChromium } from './support/browser.js';
+import { openInTeamsHost } from './support/teams-host.js';
 
 let app: App;
+let clock: ManualClock;
 let browser: Browser;
 beforeAll(async () => {
-  ({ app } = await startTestApp());
+  ({ app, clock } = await startTestApp());
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
@@ -53,8 +56,217 @@ describe('the tab in Chromium', () => {
     expect(await background('contrast')).toEqual({ theme: 'contrast', bg: rgb(teamsHighContrastTheme.colorNeutralBackground3) });
   });
 
+  it('says so when the API does not answer, or answers with a gateway’s HTML error page, instead of loading for ever', async () => {
+    const page = await browser.newPage();
+    await page.clock.install();
+    await page.route('**/api/tab/overview', () => {}); // never answered
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}`);
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor();
+    await page.locator('#view .loading').waitFor();
+    await page.clock.fastForward(25_000);
+    await page.getByRole('alert').filter({ hasText: 'The server did not answer in time' }).waitFor({ timeout: 5_000 });
+
+    await page.unroute('**/api/tab/overview');
+    await page.route('**/api/tab/overview', (r) =>
+      r.fulfill({ status: 502, contentType: 'text/html', body: '<!doctype html><html><head><title>502 Bad Gateway</title></head><body><h1>502 - Web server received an invalid response</h1></body></html>' }),
+    );
+    await page.getByRole('tab', { name: 'Issues' }).click();
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'not answering right now (502)' });
+    await alert.waitFor({ timeout: 5_000 });
+    expect(await alert.textContent()).not.toContain('<');
+  });
+
+  it('the configuration page, framed by a page that is not Teams, says it cannot talk to Teams instead of preparing for ever', async () => {
+    const page = await browser.newPage();
+    await page.setContent(`<iframe title="config" src="${app.url}/tab/config.html" width="800" height="400"></iframe>`);
+    const frame = page.frameLocator('iframe[title="config"]');
+    await frame.getByText('Preparing…').or(frame.getByText('Could not talk to Teams')).waitFor();
+    await frame.getByText('Could not talk to Teams').waitFor({ timeout: 10_000 });
+  });
+
+  it('wraps a long unbroken title and site name on the board, in the issue and in staff’s list, never widening the page', async () => {
+    const reporter = { person: { id: USERS.staff.aadObjectId, name: USERS.staff.name }, reporter: { id: USERS.staff.aadObjectId, name: USERS.staff.name, conversationKey: USERS.staff.aadObjectId }, role: 'staff' as const };
+    const long = { title: 'W'.repeat(120), description: 'D'.repeat(400), location: 'L'.repeat(80), category: 'Reports', severity: 'slows', site: 'S'.repeat(80) };
+    const logged = await app.issues.report(reporter, long, { requestKey: 'long-words', checkSimilar: false });
+    if (logged.kind !== 'logged') throw new Error(logged.kind);
+    const page = await browser.newPage({ viewport: { width: 800, height: 900 } });
+    const pageWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
+    for (const user of [USERS.champion, USERS.staff]) {
+      await page.goto(`${app.url}/tab/index.html?demoUser=${user.aadObjectId}#issues`);
+      await page.locator(`tr[data-ref="${logged.issue.ref}"]`).waitFor();
+      expect(await pageWidth(), `${user.name}: the list`).toBeLessThanOrEqual(800);
+      // The short columns break only between words (at a space or a hyphen), never inside one.
+      const broken = await page.locator(`tr[data-ref="${logged.issue.ref}"]`).evaluate((tr) =>
+        ['th button', 'td.status', 'td:last-child'].flatMap((cell) => {
+          const el = tr.querySelector(cell)!;
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          const lines = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size;
+          const words = (el.textContent ?? '').split(/\s+|(?<=-)/).filter(Boolean).length;
+          return lines > words ? [`${el.textContent} on ${lines} lines`] : [];
+        }),
+      );
+      expect(broken, `${user.name}: short columns broken inside a word`).toEqual([]);
+      await page.getByRole('button', { name: new RegExp(`^Open ${logged.issue.ref}`) }).click();
+      await page.getByRole('heading', { name: new RegExp(`^${logged.issue.ref} W+$`) }).waitFor();
+      expect(await pageWidth(), `${user.name}: the issue`).toBeLessThanOrEqual(800);
+    }
+  });
+
+  it('shows when an issue was logged in the reader’s time zone, in the list as in the issue', async () => {
+    // 20:00 UTC on 11 January is 09:00 on 12 January in Auckland.
+    clock.set('2027-01-11T20:00:00Z');
+    const reporter = { person: { id: USERS.staff.aadObjectId, name: USERS.staff.name }, reporter: { id: USERS.staff.aadObjectId, name: USERS.staff.name, conversationKey: USERS.staff.aadObjectId }, role: 'staff' as const };
+    const logged = await app.issues.report(reporter, { title: 'Sync stops overnight', description: 'Nothing syncs after midnight.', location: 'Sync', category: 'Reports', severity: 'slows', site: 'Tembe' }, { requestKey: 'time-zone', checkSimilar: false });
+    if (logged.kind !== 'logged') throw new Error(logged.kind);
+    const context = await browser.newContext({ timezoneId: 'Pacific/Auckland', locale: 'en-GB' });
+    const page = await context.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    const row = page.locator(`tr[data-ref="${logged.issue.ref}"]`);
+    await row.waitFor();
+    expect(await row.locator('td').last().textContent()).toBe('12 Jan 2027');
+    await page.getByRole('button', { name: new RegExp(`^Open ${logged.issue.ref}`) }).click();
+    await expect.poll(() => page.locator('.detail dd').filter({ hasText: '2027' }).textContent()).toMatch(/^12 Jan 2027, 09:00/);
+    await context.close();
+  });
+
+  it('says so when a filter of the board or another period of the questions cannot be loaded', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    await page.locator('.results nav.pager').waitFor();
+    const failing = (path: string) => (url: URL) => url.pathname === path;
+    const unavailable = { status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'InternalError', message: 'the request could not be handled' }) };
+    await page.route(failing('/api/tab/issues'), (r) => r.fulfill(unavailable));
+    await page.getByRole('button', { name: 'Show issues' }).click();
+    await page.locator('.results').getByRole('alert').filter({ hasText: 'the request could not be handled' }).waitFor({ timeout: 5_000 });
+
+    await page.getByRole('tab', { name: 'Questions' }).click();
+    await page.getByRole('heading', { name: 'Questions' }).waitFor();
+    await page.route(failing('/api/tab/questions'), (r) => r.fulfill(unavailable));
+    await page.getByLabel('Period').selectOption('7');
+    await page.getByRole('status').filter({ hasText: 'the request could not be handled' }).waitFor({ timeout: 5_000 });
+    // The picker names the period still shown.
+    expect(await page.getByLabel('Period').inputValue()).toBe('30');
+  });
+
+  it('says there is no office hours session yet rather than showing an empty table', async () => {
+    clock.set('2020-01-06T09:00:00Z'); // before the sample's first session
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#officehours`);
+    await page.getByRole('heading', { name: 'Office hours' }).waitFor();
+    await page.getByText('No office hours session in this period.').waitFor({ timeout: 5_000 });
+    expect(await page.locator('table', { has: page.locator('caption', { hasText: /^Sessions$/ }) }).count()).toBe(0);
+  });
+
+  it('follows a link to another view of the page (#issues)', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    await page.getByRole('tab', { name: 'Issues', selected: true }).waitFor({ timeout: 5_000 });
+    await page.getByRole('heading', { name: 'Triage board' }).waitFor();
+  });
+
+  it('moves through the view tabs with the arrow keys, the focus staying on the chosen tab', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
+    await page.getByRole('tab', { name: 'Overview', selected: true }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'Issues', selected: true }).waitFor();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'Questions', selected: true }).waitFor({ timeout: 5_000 });
+    await page.keyboard.press('Home');
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor({ timeout: 5_000 });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-overview');
+  });
+
+  it('shows the view last chosen, even when the one chosen before it answers later', async () => {
+    const page = await browser.newPage();
+    await page.route('**/api/tab/overview', async (r) => {
+      await new Promise((done) => setTimeout(done, 1_500));
+      await r.continue();
+    });
+    const late = page.waitForResponse('**/api/tab/overview');
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor();
+    await page.getByRole('tab', { name: 'Issues' }).click();
+    await page.getByRole('heading', { name: 'Triage board' }).waitFor();
+    await late;
+    await page.waitForTimeout(300);
+    expect(await page.getByRole('heading', { name: 'Measures of success' }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Triage board' }).count()).toBe(1);
+  });
+
+  it('refuses a CSV file far over the import’s 100 rows with its size, not the API’s size-limit wording', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}#overview`);
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/tab/figures/import')) sent.push(r.url());
+    });
+    await page.locator('input[name="csv"]').setInputFiles({ name: 'figures.csv', mimeType: 'text/csv', buffer: Buffer.from(`measure,date,value\n${'report-days,2027-01-04,4\n'.repeat(9_000)}`) });
+    await page.getByRole('button', { name: 'Import' }).click();
+    const status = page.getByRole('status');
+    await status.filter({ hasText: 'at most 100 rows' }).waitFor({ timeout: 5_000 });
+    expect(await status.textContent()).not.toMatch(/Too big|body is over/);
+    expect(sent).toEqual([]);
+  });
+
   it('serves only the tab’s own files', async () => {
     expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);
+  });
+});
+
+describe('the tab in Chromium, with Teams sign-in (an Entra app set up)', () => {
+  let sso: App;
+  beforeAll(async () => {
+    ({ app: sso } = await startTestApp({
+      MicrosoftAppId: '11111111-1111-1111-1111-111111111111',
+      MicrosoftAppPassword: 'secret',
+      MicrosoftAppTenantId: '22222222-2222-2222-2222-222222222222',
+      MicrosoftAppType: 'SingleTenant',
+      PUBLIC_BASE_URL: 'https://desk.example.org',
+    }));
+  }, 60_000);
+  afterAll(async () => {
+    await sso?.stop();
+  });
+
+  it('opened in a plain browser (the digest’s link), says to open it in Teams, not how the API wants its token', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${sso.url}/tab/index.html`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('Open it from the Rollout Desk app in Teams');
+    expect(await alert.textContent()).not.toMatch(/Bearer|token/);
+  });
+
+  it('inside Teams, a sign-in Teams refuses (consent needed) is shown as a sign-in failure with Teams’ reason', async () => {
+    const page = await browser.newPage();
+    const tab = await openInTeamsHost(page, sso.url, '/tab/index.html', { token: { ok: false, reason: 'resourceRequiresConsent' } });
+    const alert = tab.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('Teams could not sign you in (resourceRequiresConsent)');
+    expect(await alert.textContent()).not.toContain('Open the dashboard from the Rollout Desk app');
+  });
+
+  it('inside a Teams client that never gives its context, says Teams did not answer instead of loading for ever', async () => {
+    const page = await browser.newPage();
+    const tab = await openInTeamsHost(page, sso.url, '/tab/index.html', { context: false });
+    await tab.getByRole('alert').filter({ hasText: 'Microsoft Teams did not answer' }).waitFor({ timeout: 10_000 });
+    expect(await tab.locator('#where').textContent()).toContain('Microsoft Teams did not answer');
+  });
+
+  it('inside Teams, a sign-in token that never comes is a sign-in failure, not a server that did not answer', async () => {
+    const page = await browser.newPage();
+    await page.clock.install();
+    const tab = await openInTeamsHost(page, sso.url, '/tab/index.html', {}); // getAuthToken never answered
+    await tab.locator('main .loading').waitFor();
+    await page.clock.fastForward(25_000);
+    const alert = tab.getByRole('alert');
+    await alert.waitFor({ timeout: 5_000 });
+    expect(await alert.textContent()).toContain('Sign-in failed: Teams did not give a sign-in token in time');
   });
 });

@@ -26,12 +26,12 @@ function issueRow(i: IssueSummary, open: (ref: string) => void): HTMLElement {
     'tr',
     { 'data-ref': i.ref },
     h('th', { scope: 'row' }, h('button', { type: 'button', className: 'link', onclick: () => open(i.ref), 'aria-label': `Open ${i.ref}: ${i.title}` }, i.ref)),
-    h('td', {}, i.title),
+    h('td', { className: 'text' }, i.title),
     h('td', { className: 'status' }, STATUS_LABEL[i.status] ?? i.status),
     h('td', {}, i.priority ?? '—'),
-    h('td', {}, i.category),
-    h('td', {}, i.site),
-    h('td', {}, i.assignee?.name ?? 'Unassigned'),
+    h('td', { className: 'text' }, i.category),
+    h('td', { className: 'text' }, i.site),
+    h('td', { className: 'text' }, i.assignee?.name ?? 'Unassigned'),
     h('td', {}, day(i.createdAt)),
   );
 }
@@ -55,7 +55,16 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
   let champions: Person[] = [];
   if (champion) champions = (await call<{ champions: Person[] }>('champions')).champions;
 
+  // A page, a filter or a refresh that fails says so where the list is (its callers do not wait on it).
   const load = async () => {
+    try {
+      await loadList();
+    } catch (err) {
+      fill(results, h('p', { className: 'notice', role: 'alert' }, err instanceof ApiError ? err.message : 'The issues could not be loaded. Try again in a moment.'));
+    }
+  };
+
+  const loadList = async () => {
     const q = new URLSearchParams(Object.entries(state.filters).filter(([, v]) => v !== ''));
     if (state.page) q.set('page', String(state.page));
     if (state.token) q.set('token', state.token);

@@ -55,10 +55,12 @@ function countTable(caption: string, what: string, counts: Record<string, number
     { className: 'counts' },
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, what), h('th', { scope: 'col' }, 'Open'))),
-    h('tbody', {}, ...shown.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k === 'none' ? 'None' : k), h('td', {}, num(v))))),
+    h('tbody', {}, ...shown.map(([k, v]) => h('tr', {}, h('th', { scope: 'row', className: 'text' }, k === 'none' ? 'None' : k), h('td', {}, num(v))))),
     rows.length > max ? h('tfoot', {}, h('tr', {}, h('td', { colspan: 2 }, `and ${rows.length - max} more`))) : null,
   );
 }
+
+const MAX_CSV_BYTES = 200_000;
 
 function figureForms(overview: Overview, reload: () => void): HTMLElement {
   const ims = overview.measures.filter((m) => m.source === 'ims');
@@ -96,6 +98,8 @@ function figureForms(overview: Overview, reload: () => void): HTMLElement {
         ev.preventDefault();
         const file = ((ev.target as HTMLFormElement).elements.namedItem('csv') as HTMLInputElement).files?.[0];
         if (!file) return announce('Choose a CSV file first.', 'error');
+        // The API takes 200,000 characters at most; a bigger file would only get its size limit's wording.
+        if (file.size > MAX_CSV_BYTES) return announce(`This file is ${Math.ceil(file.size / 1024)} KB: an import takes at most 100 rows (a few KB). Split the file, or check that it is the right one.`, 'error');
         fill(errors, );
         try {
           const res = await call<{ saved: number }>('figures/import', { method: 'POST', body: { csv: await file.text() } });

@@ -1,5 +1,5 @@
-import { call } from '../api.js';
-import { h, fill } from '../dom.js';
+import { ApiError, call } from '../api.js';
+import { announce, h, fill } from '../dom.js';
 import { num, pct, when } from '../format.js';
 import type { QuestionsPanel } from '../types.js';
 
@@ -12,7 +12,16 @@ export async function questionsView(root: HTMLElement, days = 30): Promise<void>
     'Period ',
     h(
       'select',
-      { onchange: (ev: Event) => void questionsView(root, Number((ev.target as HTMLSelectElement).value)) },
+      {
+        // A period that fails to load says so and the picker goes back to the period still shown.
+        onchange: (ev: Event) => {
+          const select = ev.target as HTMLSelectElement;
+          void questionsView(root, Number(select.value)).catch((err: unknown) => {
+            select.value = String(days);
+            announce(err instanceof ApiError ? err.message : 'The questions could not be loaded. Try again in a moment.', 'error');
+          });
+        },
+      },
       ...[7, 30, 90].map((d) => h('option', { value: d, selected: d === days }, `Last ${d} days`)),
     ),
   );
@@ -36,7 +45,7 @@ export async function questionsView(root: HTMLElement, days = 30): Promise<void>
             { className: 'gaps' },
             h('caption', {}, 'Questions not answered, or answered but marked not helpful, grouped; most asked first'),
             h('thead', {}, h('tr', {}, ...['Question (latest wording)', 'Times asked', 'Not answered', 'Not helpful', 'Last asked'].map((c) => h('th', { scope: 'col' }, c)))),
-            h('tbody', {}, ...q.gaps.map((g) => h('tr', {}, h('th', { scope: 'row' }, g.example), h('td', {}, num(g.count)), h('td', {}, num(g.unanswered)), h('td', {}, num(g.notHelpful)), h('td', {}, when(g.lastAskedAt))))),
+            h('tbody', {}, ...q.gaps.map((g) => h('tr', {}, h('th', { scope: 'row', className: 'text' }, g.example), h('td', {}, num(g.count)), h('td', {}, num(g.unanswered)), h('td', {}, num(g.notHelpful)), h('td', {}, when(g.lastAskedAt))))),
           )
         : h('p', { className: 'empty' }, 'No gaps in this period.'),
       h('p', { className: 'hint' }, 'Champions answer a gap from Teams: type "gaps" to the bot and use "Answer this".'),
