@@ -71,6 +71,9 @@ export function activityProblem(body: unknown): string | undefined {
   if (typeof a.type !== 'string' || !a.type) return 'the activity has no "type"';
   // Even an invoke, answered in its own response, may send messages (e.g. a new form): it needs a serviceUrl.
   if (typeof a.serviceUrl !== 'string') return 'the activity has no "serviceUrl"';
+  // The id is what makes Teams' retry of a message or card action one effect (the retry guard's claim):
+  // Teams always sends it, and without it a repeat would act twice.
+  if ((a.type === 'message' || a.type === 'invoke') && a.id === undefined) return `${a.type === 'invoke' ? 'an' : 'a'} ${a.type} activity has no "id"`;
   if (NEEDS_CHANNEL_DATA.has(a.type) && a.channelId === 'msteams' && !a.channelData)
     return `a Teams ${a.type} has no "channelData"`;
   const parsed = envelope.safeParse(body);

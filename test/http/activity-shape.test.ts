@@ -20,6 +20,8 @@ describe('activityProblem', () => {
     expect(activityProblem(ok)).toBeUndefined();
     expect(activityProblem({ ...ok, type: 'invoke', name: 'adaptiveCard/action', value: {} })).toBeUndefined();
     expect(activityProblem({ ...ok, conversation: { id: '19:abc@thread.tacv2;messageid=1700000000000' } })).toBeUndefined();
+    // Events that change nothing twice may come without an id.
+    expect(activityProblem({ ...ok, type: 'conversationUpdate', id: undefined, channelId: 'emulator' })).toBeUndefined();
     expect(
       activityProblem({
         ...ok,
@@ -54,6 +56,9 @@ describe('activityProblem', () => {
     ['conversation.aadObjectId a number', { conversation: { id: 'a:1', aadObjectId: -1 } }, /"conversation.aadObjectId"/],
     ['conversation.isGroup a string', { conversation: { id: 'a:1', isGroup: 'yes' } }, /"conversation.isGroup"/],
     ['from.role a number', { from: { id: '29:x', role: 1 } }, /"from.role"/],
+    // Without its id a retry is a second message or click: found by the fuzzer (a forget pick answered twice).
+    ['a message without an id', { id: undefined }, /a message activity has no "id"/],
+    ['a card action without an id', { type: 'invoke', name: 'adaptiveCard/action', id: undefined }, /an? invoke activity has no "id"/],
   ])('refuses %s, naming the field', (_what, change, message) => {
     expect(activityProblem({ ...ok, ...change })).toMatch(message);
   });
