@@ -31,6 +31,7 @@ afterAll(() => {
 
 const activity = {
   type: 'message',
+  id: 'act-1',
   serviceUrl: 'http://127.0.0.1:9/',
   from: { id: '29:x' },
   recipient: { id: '28:bot' },
