@@ -19,8 +19,15 @@ export function formatRef(prefix: string, n: number): string {
  * Only digits after the prefix are accepted, so the result is safe as a table key.
  */
 export function parseRef(input: string, prefix: string): { ref: string; number: number } | null {
-  const s = input.trim();
-  const body = s.toUpperCase().startsWith(prefix.toUpperCase()) ? s.slice(prefix.length) : s;
+  // Users also type `#12` (chat habit) and `R12` (prefix without its dash); both mean the same issue.
+  const s = input.trim().replace(/^#/, '');
+  const bare = prefix.replace(/-$/, '');
+  const upper = s.toUpperCase();
+  const body = upper.startsWith(prefix.toUpperCase())
+    ? s.slice(prefix.length)
+    : bare && upper.startsWith(bare.toUpperCase())
+      ? s.slice(bare.length)
+      : s;
   if (!/^\d{1,9}$/.test(body)) return null;
   const n = Number(body);
   if (n < 1) return null;
