@@ -380,6 +380,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     scheduleFile.on('changed', logSchedule);
     rolloutFile.on('changed', logSchedule);
     const bookings = await BookingStore.open(tables, clock);
+    const reminderMarks = await ReminderMarks.open(tables);
     const scheduleChanges = await ScheduleChanges.open(tables, clock);
     const officeHours = new OfficeHoursService({
       schedule,
@@ -493,7 +494,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const personalData = new PersonalDataRegistry()
       .register(new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues }))
       .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore))
-      .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock }))
+      .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock, marks: reminderMarks }))
       .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
       .register(broadcast.personalData)
@@ -619,7 +620,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         bookings,
         agenda,
         agendaCard,
-        marks: await ReminderMarks.open(tables),
+        marks: reminderMarks,
         outbox,
         reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
         leads: { remind: config.env.OFFICE_HOURS_REMINDER_MINUTES, agenda: config.env.OFFICE_HOURS_AGENDA_MINUTES },

@@ -3,6 +3,7 @@ import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, t
 import type { Booking, BookingStore } from './bookings.js';
 import type { ScheduleChanges } from './changes.js';
 import type { Schedule } from './model.js';
+import type { ReminderMarks } from './reminders.js';
 
 /**
  * What office hours hold about a person: their bookings (seat, question brought, time zone, attendance),
@@ -21,6 +22,8 @@ export class OfficeHoursPersonalData implements PersonalData {
       /** The schedule file's sessions (hosts named there are the rollout team's to change). */
       schedule: () => Schedule;
       clock: Clock;
+      /** The reminders' marks: nothing personal (booking ids), but kept no longer than the bookings. */
+      marks: ReminderMarks;
     },
   ) {}
 
@@ -88,7 +91,8 @@ export class OfficeHoursPersonalData implements PersonalData {
     return tally;
   }
 
-  expire(before: Date, limit: number): Promise<number> {
-    return this.d.bookings.expireBefore(before, limit);
+  async expire(before: Date, limit: number): Promise<number> {
+    const bookings = await this.d.bookings.expireBefore(before, limit);
+    return bookings + (bookings < limit ? await this.d.marks.expireBefore(before, limit - bookings) : 0);
   }
 }

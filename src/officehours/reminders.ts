@@ -25,6 +25,9 @@ import type { OfficeHoursService } from './service.js';
 
 export type MarkKind = 'remind' | 'agenda';
 
+/** A local start and a UTC instant differ by up to 14 hours: a day of margin. */
+const DAY_MS = 24 * 3600_000;
+
 /** Which marks are due for an occurrence at `now` (pure): each lead is counted back from the start. */
 export function dueKinds(o: Pick<Occurrence, 'start' | 'status'>, now: Date, leads: Record<MarkKind, number>): MarkKind[] {
   if (o.status !== 'scheduled' || o.start.getTime() <= now.getTime()) return [];
@@ -76,6 +79,32 @@ export class ReminderMarks {
       out.add(row.rowKey);
     }
     return out;
+  }
+
+  /**
+   * Retention: deletes the marks of occurrences that started more than a day before `before` (by the local
+   * start in the occurrence id, or the new start a moved one's mark carries): no pass looks at those again.
+   * Up to `limit` rows a run.
+   */
+  async expireBefore(before: Date, limit: number): Promise<number> {
+    const cutoff = new Date(before.getTime() - DAY_MS).toISOString().slice(0, 16);
+    const rows = await collect(
+      this.table.listEntities<{ partitionKey: string; rowKey: string }>({
+        queryOptions: { filter: odata`at lt ${before.toISOString()}`, select: ['PartitionKey', 'RowKey'] },
+      }),
+    );
+    let deleted = 0;
+    for (const row of rows) {
+      if (deleted >= limit) break;
+      const started = row.partitionKey.slice(row.partitionKey.lastIndexOf('|') + 1);
+      const moved = /@(\d{4}-\d\d-\d\dT\d\d:\d\d)/.exec(row.rowKey)?.[1] ?? '';
+      if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d$/.test(started) || started >= cutoff || moved >= cutoff) continue;
+      await this.table.deleteEntity(row.partitionKey, row.rowKey).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+      deleted++;
+    }
+    return deleted;
   }
 
   async release(occurrenceId: string, kind: string): Promise<void> {

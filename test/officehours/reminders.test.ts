@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ScheduleChanges } from '../../src/officehours/changes.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
-import { agendaDestinations, dueKinds } from '../../src/officehours/reminders.js';
+import { agendaDestinations, dueKinds, ReminderMarks } from '../../src/officehours/reminders.js';
+import { testTables } from '../support/storage.js';
 import { officeHoursInstance, viewer } from './support.js';
 
 const OCC = 'office-hours|2026-12-01T14:00'; // 12:00 UTC
@@ -112,5 +113,25 @@ describe('reminders and agendas with two instances on one Storage account', () =
     expect(notices).toHaveLength(1);
     expect(notices[0]).toMatchObject({ to: { kind: 'user', userKey: 'aad-9' } });
     expect(text(notices)).toContain('it is now **Fri 4 Dec 2026, 10:00–11:30**');
+  });
+});
+
+describe('retention of the reminders\' marks', () => {
+  it('deletes the marks of sessions over the period (a moved one by its new time), keeps the rest', async () => {
+    const marks = await ReminderMarks.open(testTables());
+    const claimedAt = new Date('2026-12-01T10:00:00Z');
+    await marks.claim('office-hours|2026-12-01T14:00', 'remind', claimedAt);
+    await marks.claim('office-hours|2026-12-01T14:00', 'remind|b-123', claimedAt);
+    // Moved from 1 December to 20 January: its marks stay until that is over.
+    await marks.claim('office-hours|2026-12-08T14:00', 'remind@2027-01-20T12:00:00.000Z', claimedAt);
+    await marks.claim('office-hours|2027-01-19T14:00', 'agenda', claimedAt);
+
+    expect(await marks.expireBefore(new Date('2027-01-10T00:00:00Z'), 100)).toBe(2);
+    expect(await marks.claimed('office-hours|2026-12-01T14:00')).toEqual(new Set());
+    expect(await marks.claimed('office-hours|2026-12-08T14:00')).toEqual(new Set(['remind@2027-01-20T12:00:00.000Z']));
+    expect(await marks.claimed('office-hours|2027-01-19T14:00')).toEqual(new Set(['agenda']));
+    // At most `limit` a run; the next run takes the rest.
+    expect(await marks.expireBefore(new Date('2027-02-10T00:00:00Z'), 1)).toBe(1);
+    expect(await marks.expireBefore(new Date('2027-02-10T00:00:00Z'), 100)).toBe(1);
   });
 });
