@@ -97,6 +97,7 @@ import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
 import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
+import { DedupePersonalData } from './storage/dedupe-privacy.js';
 import { DiskOutbox } from './storage/disk-outbox.js';
 import { expiryJob } from './storage/expiry.js';
 import { queueAccountOf } from './storage/queues.js';
@@ -499,6 +500,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
       .register(broadcast.personalData)
       .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents }))
+      .register(new DedupePersonalData(dedupe))
       .register(new ConversationPersonalData(conversations));
     const privacy = new PrivacyService({
       registry: personalData,
