@@ -437,6 +437,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
     });
     cleanups.push(async () => planFile.close());
+    // The plan names the rollout file's cohorts and groups: a change there is a change to whether the plan fits.
+    rolloutFile.on('changed', () =>
+      void planFile.recheck().catch((err: unknown) => log.warn({ err }, 'could not check the communication plan again')),
+    );
     const workingHours = config.env.BROADCAST_WORKING_HOURS.trim();
     const broadcast = await openBroadcast({
       tables,
