@@ -97,6 +97,7 @@ import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
 import { type OpenedAccount, openStorageAccount } from './storage/account.js';
 import { DedupeStore } from './storage/dedupe.js';
+import { DedupePersonalData } from './storage/dedupe-privacy.js';
 import { DiskOutbox } from './storage/disk-outbox.js';
 import { expiryJob } from './storage/expiry.js';
 import { queueAccountOf } from './storage/queues.js';
@@ -436,6 +437,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
     });
     cleanups.push(async () => planFile.close());
+    // The plan names the rollout file's cohorts and groups: a change there is a change to whether the plan fits.
+    rolloutFile.on('changed', () =>
+      void planFile.recheck().catch((err: unknown) => log.warn({ err }, 'could not check the communication plan again')),
+    );
     const workingHours = config.env.BROADCAST_WORKING_HOURS.trim();
     const broadcast = await openBroadcast({
       tables,
@@ -499,6 +504,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
       .register(broadcast.personalData)
       .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents }))
+      .register(new DedupePersonalData(dedupe))
       .register(new ConversationPersonalData(conversations));
     const privacy = new PrivacyService({
       registry: personalData,

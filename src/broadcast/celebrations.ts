@@ -29,7 +29,8 @@ export interface Celebration {
 
 /*
  * Table `Celebrations`
- *   PK 'c'           RK <celebration id>  → people, what, image, by, at, kudos (ETag-guarded count)
+ *   PK 'c'           RK <celebration id>  → people, what, image, by, at, kudos (ETag-guarded count),
+ *                                           kudosExpired (kudos rows retention deleted, still counted)
  *   PK 'k~<id>'      RK <person id>       → that person's kudos (created once: 409 for a second click)
  */
 export const CELEBRATIONS_TABLE = 'Celebrations';
@@ -62,7 +63,7 @@ export class CelebrationStore {
     }
   }
 
-  async get(id: string): Promise<(Celebration & { etag: string }) | undefined> {
+  async get(id: string): Promise<(Celebration & { etag: string; kudosExpired: number }) | undefined> {
     const e = await readEntity<Record<string, unknown>>(this.table, 'c', safeKey(id));
     if (!e) return undefined;
     return {
@@ -73,6 +74,7 @@ export class CelebrationStore {
       by: fromJsonColumn<Person | null>(e.by, null),
       at: String(e.at ?? ''),
       kudos: Number(e.kudos ?? 0),
+      kudosExpired: Number(e.kudosExpired ?? 0),
       etag: e.etag,
     };
   }
@@ -133,11 +135,12 @@ export class CelebrationStore {
     // The count is the number of kudos rows (ours included), so a crash between the two writes is mended by
     // the next kudos. It only ever rises: a writer that finds a count at least as high as its own is done
     // (whoever wrote it counted this row too), so many people clicking at once don't fight over the row.
-    const counted = await this.countKudos(id);
+    const rows = await this.countKudos(id);
     const celebration = await retryOnConflict(
       async () => {
         const c = await this.get(id);
         if (!c) throw new Error(`celebration ${id} vanished`);
+        const counted = rows + c.kudosExpired;
         if (c.kudos >= counted) return c;
         await this.table.updateEntity({ partitionKey: 'c', rowKey: safeKey(id), kudos: counted }, 'Merge', { etag: c.etag });
         return { ...c, kudos: counted };
@@ -145,6 +148,45 @@ export class CelebrationStore {
       { what: 'Kudos', attempts: 50 },
     );
     return { fresh: true, celebration };
+  }
+
+  /**
+   * Retention: deletes up to `limit` kudos rows given before `before` (who gave them, when), each still
+   * counted through the celebration's `kudosExpired`. Only celebrations posted before `before` can hold any.
+   * Rows go first, then the tally: a fault between them leaves the tally short, never counting a row twice
+   * (and the shown count only ever rises).
+   */
+  async expireKudos(before: Date, limit: number): Promise<number> {
+    const cutoff = before.toISOString();
+    let deleted = 0;
+    for (const c of await this.all()) {
+      if (deleted >= limit) break;
+      if (!c.at || c.at >= cutoff) continue;
+      const pk = `k~${safeKey(c.id)}`;
+      let gone = 0;
+      for await (const row of this.table.listEntities<{ at: string }>({
+        queryOptions: { filter: odata`PartitionKey eq ${pk} and at lt ${cutoff}`, select: ['RowKey', 'at'] },
+      })) {
+        if (deleted + gone >= limit) break;
+        try {
+          await this.table.deleteEntity(pk, row.rowKey!);
+          gone++;
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+      if (!gone) continue;
+      await retryOnConflict(
+        async () => {
+          const cur = await this.get(c.id);
+          if (!cur) return;
+          await this.table.updateEntity({ partitionKey: 'c', rowKey: safeKey(c.id), kudosExpired: cur.kudosExpired + gone }, 'Merge', { etag: cur.etag });
+        },
+        { what: 'Kudos', attempts: 50 },
+      );
+      deleted += gone;
+    }
+    return deleted;
   }
 
   private async countKudos(id: string): Promise<number> {

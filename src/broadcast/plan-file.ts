@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { WatchedFile } from '../files/watched-file.js';
 import type { Rollout } from '../rollout/model.js';
 import { EMPTY_PLAN, type Plan } from './model.js';
@@ -7,11 +9,14 @@ import type { SendStore } from './sends.js';
 /**
  * `COMM_PLAN_FILE`, kept current without a restart. A file with any problem is never half-applied: the
  * last good plan stays in force (kept in Tables, so it survives a restart too) and `onInvalid` is told,
- * with every problem named by message id and field.
+ * with every problem named by message id and field. The plan is checked against the rollout file too, so
+ * `recheck` runs the same when only the rollout file changed (a cohort the plan names was removed, or added).
  */
 export interface PlanFile {
   readonly current: Plan;
   reload(): Promise<boolean>;
+  /** Reads the plan file again against the rollout as it is now: taken if it fits, else told (the last good stays). */
+  recheck(): Promise<void>;
   close(): void;
 }
 
@@ -56,13 +61,28 @@ export async function openPlanFile(
       if (kept && 'plan' in kept) lastGood = kept.plan;
     }
   };
+  // One take at a time: a plan-file save and a rollout-file save close together end with the later one.
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (work: () => Promise<void>) => (queue = queue.then(work, work));
   await take(watched.current, true);
-  watched.on('changed', (value) => void take(value, false).catch(() => {}));
+  watched.on('changed', (value) => void enqueue(() => take(value, false)).catch(() => {}));
+  const recheck = () =>
+    enqueue(async () => {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return take(undefined, false);
+        throw error;
+      }
+      await take(read(text, path.basename(file)), false);
+    });
   return {
     get current() {
       return lastGood ?? EMPTY_PLAN;
     },
     reload: () => watched.reload(),
+    recheck,
     close: () => watched.close(),
   };
 }

@@ -11,7 +11,7 @@ import type { SendStore } from './sends.js';
  * them or that they posted, and their kudos. `forget` deletes their delivery rows and acknowledgements,
  * puts their pseudonym where a send or a celebration keeps the record, and moves their kudos to it (counts
  * stay). `expire` deletes the delivery rows and acknowledgements of sends that finished before the
- * retention period (each send keeps its counts).
+ * retention period (each send keeps its counts), and kudos given before it (each celebration keeps its count).
  */
 export class BroadcastPersonalData implements PersonalData {
   readonly feature = 'broadcast';
@@ -129,7 +129,7 @@ export class BroadcastPersonalData implements PersonalData {
     return tally;
   }
 
-  /** Delivery rows and acknowledgements of sends finished before `before`, up to `limit` rows a run. */
+  /** Delivery rows and acknowledgements of sends finished before `before`, and kudos given before it; up to `limit` rows a run. */
   async expire(before: Date, limit: number): Promise<number> {
     const cutoff = before.toISOString();
     let deleted = 0;
@@ -140,6 +140,7 @@ export class BroadcastPersonalData implements PersonalData {
       deleted += await this.d.deliveries.removeSome(s.id, limit - deleted);
       if (deleted < limit) deleted += await this.d.acks.removeSome(s.id, limit - deleted);
     }
+    if (deleted < limit) deleted += await this.d.celebrations.expireKudos(before, limit - deleted);
     return deleted;
   }
 }

@@ -12,6 +12,12 @@ import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } fr
  * (JSON, when it fits a string property: 32K UTF-16 characters) or else `result` (gzipped JSON, Edm.Binary, up
  * to RESULT_MAX_BYTES: a property holds at most 64 KiB). Most answers are cards of a few KB: stored as text,
  * no compression on the turn's path.
+ * A saved answer may hold what its person wrote or their name, so it is findable by whose activity it answered:
+ * an owner row per id of that person (at most two: Entra and Teams id), in the partition of the id's hash,
+ * RK = `~u~<id hash>~<key hash>` (a plain key never holds a raw `~`: safeKey escapes it), with the key and
+ * the same `expiresAt` (so the sweep deletes it too). `forgetOwner` replaces their answers with the
+ * `placeholder` saved with them (a plain "already handled"), keeping the claim so a retry is still not
+ * handled twice.
  */
 export const RESULT_MAX_BYTES = 60_000;
 const RESULT_TEXT_MAX_CHARS = 32_000;
@@ -20,7 +26,18 @@ interface DedupeRow {
   expiresAt: string;
   resultText?: string;
   result?: Uint8Array;
+  /** What a retry gets instead once the owner is forgotten (JSON, short, nothing personal). */
+  placeholderText?: string;
 }
+
+interface OwnerRow {
+  expiresAt: string;
+  key: string;
+}
+
+/** At most this many owner ids per saved answer (the person's Entra id and Teams id). */
+const OWNERS_MAX = 2;
+const PLACEHOLDER_MAX_CHARS = 1_000;
 
 /** A claim: the first for its key, or a repeat with what the first one answered (once it is known). */
 export type Claim = { first: true } | { first: false; result?: unknown };
@@ -84,7 +101,7 @@ export class DedupeStore {
    * Keeps what handling the key produced, for its repeats. A result too large to keep is not kept (a repeat
    * then gets no saved answer); returns whether it was kept.
    */
-  async saveResult(key: string, result: unknown): Promise<boolean> {
+  async saveResult(key: string, result: unknown, opts: { owners?: readonly (string | undefined)[]; placeholder?: unknown } = {}): Promise<boolean> {
     const json = JSON.stringify(result);
     let saved: { resultText: string } | { result: Uint8Array };
     if (json.length <= RESULT_TEXT_MAX_CHARS) saved = { resultText: json };
@@ -93,14 +110,80 @@ export class DedupeStore {
       if (bytes.length > RESULT_MAX_BYTES) return false;
       saved = { result: new Uint8Array(bytes) };
     }
+    const placeholderText = opts.placeholder === undefined ? undefined : JSON.stringify(opts.placeholder);
     const { partitionKey, rowKey } = keysOf(key);
     try {
-      await this.table.updateEntity({ partitionKey, rowKey, ...saved }, 'Merge');
+      // Owner rows first: an answer is never kept where forget could not find it.
+      const expiresAt = new Date(this.clock.now().getTime() + this.ttlMs).toISOString();
+      const owners = [...new Set((opts.owners ?? []).flatMap((o) => (o ? [ownerHash(o)] : [])))].slice(0, OWNERS_MAX);
+      const keyHash = createHash('sha1').update(key).digest('hex');
+      await Promise.all(
+        owners.map((h) => this.table.upsertEntity<OwnerRow>({ partitionKey: h.slice(0, 2), rowKey: `${ownerPrefix(h)}${keyHash}`, expiresAt, key }, 'Replace')),
+      );
+      const placeholder = placeholderText && placeholderText.length <= PLACEHOLDER_MAX_CHARS ? { placeholderText } : {};
+      await this.table.updateEntity({ partitionKey, rowKey, ...saved, ...placeholder }, 'Merge');
       return true;
     } catch (err) {
       if (isNotFound(err)) return false; // the claim was given back meanwhile
       throw err;
     }
+  }
+
+  /** The keys of the answers kept for a person (any of their ids), still holding what was answered. */
+  async ownedBy(ids: readonly string[]): Promise<{ key: string; expiresAt: string }[]> {
+    const found = new Map<string, string>();
+    for (const h of new Set(ids.map(ownerHash))) {
+      const prefix = ownerPrefix(h);
+      const rows = this.table.listEntities<OwnerRow>({
+        queryOptions: { filter: odata`PartitionKey eq ${h.slice(0, 2)} and RowKey ge ${prefix} and RowKey lt ${`${prefix}~`}` },
+      });
+      for await (const row of rows) found.set(row.key, row.expiresAt);
+    }
+    return [...found].map(([key, expiresAt]) => ({ key, expiresAt }));
+  }
+
+  /**
+   * Replaces every answer kept for the person (any of their ids) with its placeholder, keeping each claim, and
+   * deletes their owner rows. Idempotent. Returns how many answers it replaced.
+   */
+  async forgetOwner(ids: readonly string[]): Promise<number> {
+    let replaced = 0;
+    for (const h of new Set(ids.map(ownerHash))) {
+      const prefix = ownerPrefix(h);
+      const rows = this.table.listEntities<OwnerRow>({
+        queryOptions: { filter: odata`PartitionKey eq ${h.slice(0, 2)} and RowKey ge ${prefix} and RowKey lt ${`${prefix}~`}` },
+      });
+      for await (const row of rows) {
+        if (await this.scrub(row.key)) replaced++;
+        await this.table.deleteEntity(row.partitionKey!, row.rowKey!).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+      }
+    }
+    return replaced;
+  }
+
+  /** Drops a key's saved answer for its placeholder (ETag-guarded: a claim re-taken meanwhile is read again). */
+  private async scrub(key: string): Promise<boolean> {
+    const { partitionKey, rowKey } = keysOf(key);
+    for (let round = 0; round < 3; round++) {
+      let row: DedupeRow & { etag: string };
+      try {
+        row = await this.table.getEntity<DedupeRow>(partitionKey, rowKey);
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+      if ((!row.resultText && !row.result?.length) || (row.placeholderText && row.resultText === row.placeholderText)) return false;
+      const placeholder = row.placeholderText ? { resultText: row.placeholderText, placeholderText: row.placeholderText } : {};
+      try {
+        await this.table.updateEntity({ partitionKey, rowKey, expiresAt: row.expiresAt, ...placeholder }, 'Replace', { etag: row.etag });
+        return true;
+      } catch (err) {
+        if (!isPreconditionFailed(err) && !isNotFound(err)) throw err;
+      }
+    }
+    return false;
   }
 
   /** The saved result of a claimed key: `pending` while not saved yet, `released` when the claim was given back. */
@@ -163,6 +246,15 @@ function decode(row: DedupeRow): unknown {
     // a damaged saved answer is as good as none
   }
   return undefined;
+}
+
+/** A person's id, as owner rows hold it: hashed (the table keeps no ids), case-insensitive like Entra ids. */
+function ownerHash(id: string): string {
+  return createHash('sha256').update(id.trim().toLowerCase()).digest('hex').slice(0, 32);
+}
+
+function ownerPrefix(hash: string): string {
+  return `~u~${hash}~`;
 }
 
 function keysOf(key: string): { partitionKey: string; rowKey: string } {

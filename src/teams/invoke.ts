@@ -61,7 +61,8 @@ export async function answerInvoke(context: TurnContext, response: InvokeRespons
 
 /**
  * Saves the invoke's answer with its dedupe claim, so Teams' retry of it gets the same card. An answer too
- * large to keep is replaced by a short note (the retry still gets an answer, not an empty body).
+ * large to keep is replaced by a short note (the retry still gets an answer, not an empty body). It is kept
+ * under the clicker's ids with that note as its stand-in, so `forget` can replace what it may say about them.
  */
 export async function keepInvokeResponse(
   dedupe: DedupeStore,
@@ -71,9 +72,11 @@ export async function keepInvokeResponse(
 ): Promise<void> {
   const response = invokeResponseOf(context);
   if (!response) return;
+  const handled = messageResponse(context.activity.name, 'Done — this was already handled.');
+  const from = context.activity.from;
   try {
-    if (await dedupe.saveResult(claim, response)) return;
-    await dedupe.saveResult(claim, messageResponse(context.activity.name, 'Done — this was already handled.'));
+    if (await dedupe.saveResult(claim, response, { owners: [from?.aadObjectId, from?.id], placeholder: handled })) return;
+    await dedupe.saveResult(claim, handled);
   } catch (err) {
     // The user has their answer; only a retry of this invoke would miss it.
     log.warn({ err }, 'could not keep the invoke response for retries');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPlanFile, type PlanFile } from '../../src/broadcast/plan-file.js';
 import { SendStore } from '../../src/broadcast/sends.js';
-import { EMPTY_ROLLOUT } from '../../src/rollout/model.js';
+import { EMPTY_ROLLOUT, type Rollout } from '../../src/rollout/model.js';
 import { testTables } from '../support/storage.js';
 
 const good = (title: string) => `messages:
@@ -68,5 +68,28 @@ describe('the plan file', () => {
     opened.push(again);
     expect(problems).toEqual([expect.stringContaining('messages[0] (welcome).when')]);
     expect(again.current.messages.map((m) => m.title)).toEqual(['Kept from before']);
+  });
+
+  it('checked again after the rollout changed: a plan naming a removed cohort is told and the last good stays; one that fits again is taken', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rd-plan-'));
+    const file = path.join(dir, 'plan.yaml');
+    writeFileSync(file, good('Welcome').replace('audience: champions', 'audience: { cohort: wave-b }'));
+    const withWaveB: Rollout = { ...EMPTY_ROLLOUT, cohorts: [{ id: 'wave-b', name: 'Wave B', goLive: '2027-02-01', zone: 'Africa/Lusaka' }] };
+    let rollout = withWaveB;
+    const problems: string[] = [];
+    const store = await SendStore.open(testTables());
+    const plan = await openPlanFile(file, { rollout: () => rollout, store, onInvalid: (p) => problems.push(p), pollMs: 0 });
+    opened.push(plan);
+
+    rollout = EMPTY_ROLLOUT;
+    await plan.recheck();
+    expect(problems).toEqual([expect.stringContaining('messages[0] (welcome).audience.cohort: no cohort "wave-b" in the rollout file')]);
+    expect(plan.current.messages.map((m) => m.title)).toEqual(['Welcome']);
+
+    writeFileSync(file, good('Welcome, wave B').replace('audience: champions', 'audience: { cohort: wave-b }'));
+    rollout = withWaveB;
+    await plan.recheck();
+    expect(plan.current.messages.map((m) => m.title)).toEqual(['Welcome, wave B']);
+    expect(problems).toHaveLength(1);
   });
 });

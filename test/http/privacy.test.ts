@@ -28,6 +28,7 @@ const CARMEN = person('Carmen Diaz');
 // An Entra object id as Teams gives it (a GUID), so the rollout team can type it after `forget`.
 const DIEGO: TestUser = { ...person('Diego Ruiz'), aadObjectId: 'd1e9a7c2-5b3e-4f60-9a1d-2c4b6e8f0a13' };
 const ELLA = person('Ella Fry');
+const FIONA = person('Fiona Grant');
 
 writeFileSync(
   PLAN_FILE,
@@ -145,7 +146,7 @@ beforeAll(async () => {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   }));
   clock.set(MONDAY);
-  for (const u of [...Object.values(USERS), ADELE, BRUNO, CARMEN, DIEGO, ELLA]) await tell(u, 'whoami');
+  for (const u of [...Object.values(USERS), ADELE, BRUNO, CARMEN, DIEGO, ELLA, FIONA]) await tell(u, 'whoami');
   await say(app, USERS.lead, '<at>Rollout Desk</at> setup support', {
     serviceUrl: connector.url,
     conversation: { id: `${SUPPORT};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
@@ -300,6 +301,27 @@ describe('forget', () => {
     for (const gone of [diego.ref, diego.title, diego.question, `Question from ${DIEGO.name}`, ellasRef, sendId, celebrationId]) {
       expect(file).not.toContain(gone);
     }
+  });
+});
+
+describe('forget, and the answers kept for Teams\' retries', () => {
+  it("a retry of the person's card action after forget no longer replays their issue and name", async () => {
+    const title = 'Fiona cannot sync at depot Fern';
+    // Teams retries an invoke with the same activity id: the retry gets the first attempt's answer, kept for it.
+    const retryOf = { ...where(FIONA), replyToId: 'card-fiona', id: 'act-fiona-log-1' };
+    const first = await execute(app, FIONA, 'issue.logAnyway', { form: formOf(title) }, retryOf);
+    const ref = /R-\d{4}/.exec(invokeText(first.body))?.[0] ?? '';
+    expect(ref).not.toBe('');
+    expect(invokeText((await execute(app, FIONA, 'issue.logAnyway', { form: formOf(title) }, retryOf)).body)).toContain(ref);
+
+    const asked = await tell(USERS.lead, `forget ${FIONA.name}`);
+    expect(readable(asked)).toMatch(/^[1-9]\d*\nanswers kept for Teams' retries/m);
+    expect(invokeText((await click(USERS.lead, 'privacy.forget', actionData(asked, 'privacy.forget'))).body)).toContain(`${FIONA.name} is forgotten`);
+
+    // The same retry now gets a plain "already handled": nothing of hers, and the issue is not logged twice.
+    const replayed = invokeText((await execute(app, FIONA, 'issue.logAnyway', { form: formOf(title) }, retryOf)).body);
+    expect(replayed).toContain('already handled');
+    for (const hers of [ref, title, FIONA.name]) expect(replayed).not.toContain(hers);
   });
 });
 

@@ -176,3 +176,34 @@ describe('retention', () => {
     expect(sent(last)).not.toContain('broadcast|new-note');
   });
 });
+
+describe('retention of kudos', () => {
+  it('deletes kudos older than RETENTION_DAYS from my data, and the celebration keeps counting kudos after', async () => {
+    const SUPPORT = '19:support@thread.tacv2';
+    await say(one, USERS.lead, '<at>Rollout Desk</at> setup support', {
+      serviceUrl: connector.url,
+      conversation: { id: `${SUPPORT};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: SUPPORT } },
+    });
+    const what = 'Every district report in on time';
+    expect(invokeText((await click(USERS.champion, 'broadcast.celebrate', { who: USERS.lead.aadObjectId, what })).body)).toContain('Posted in the support channel');
+    await settle();
+    const post = connector.calls.find((c) => c.conversationId === SUPPORT && JSON.stringify(c.body).includes(what));
+    const id = /"id":"(c-[0-9a-f]+)"/.exec(JSON.stringify(post?.body))?.[1] ?? '';
+    expect(id).not.toBe('');
+    expect(invokeText((await click(USERS.staff, 'broadcast.kudos', { id })).body)).toContain('👏 1 kudos');
+    const kudosGiven = async () => ((await mine()) as unknown as { broadcast: { kudosGiven: { celebration: string }[] } }).broadcast.kudosGiven;
+    expect(await kudosGiven()).toEqual([expect.objectContaining({ celebration: id })]);
+
+    // A day short of the period it stays; past it, the expiry job deletes it.
+    clock.advance(29 * DAY);
+    await one.scheduler.tick();
+    expect(await kudosGiven()).toHaveLength(1);
+    clock.advance(DAY + 30 * MINUTE);
+    await one.scheduler.tick();
+    expect(await kudosGiven()).toEqual([]);
+
+    // The count the post shows stays, and the next person's kudos still adds to it.
+    expect(invokeText((await click(USERS.champion, 'broadcast.kudos', { id })).body)).toContain('👏 2 kudos');
+  });
+});

@@ -65,3 +65,27 @@ describe('DedupeStore results', () => {
     expect(await store.saveResult('inv-2', { small: true })).toBe(false);
   });
 });
+
+describe('DedupeStore owners (forget)', () => {
+  it("replaces only the person's kept answers with their placeholder, keeps the claims, and lets their owner rows expire", async () => {
+    const clock = new ManualClock();
+    const store = await DedupeStore.open(testTables(), clock, 60_000);
+    const handled = { status: 200, body: { value: 'Done — this was already handled.' } };
+    await store.claim('conv|fiona-1');
+    await store.saveResult('conv|fiona-1', { status: 200, body: { value: 'Fiona Grant logged R-0001' } }, { owners: ['AAD-FIONA', '29:fiona'], placeholder: handled });
+    await store.claim('conv|gus-1');
+    await store.saveResult('conv|gus-1', { status: 200, body: { value: 'Gus logged R-0002' } }, { owners: ['aad-gus'], placeholder: handled });
+    expect(await store.ownedBy(['aad-fiona', '29:fiona'])).toHaveLength(1);
+
+    expect(await store.forgetOwner(['aad-fiona', '29:fiona'])).toBe(1);
+    expect(await store.claimWithResult('conv|fiona-1')).toEqual({ first: false, result: handled });
+    expect(await store.claimWithResult('conv|gus-1')).toEqual({ first: false, result: { status: 200, body: { value: 'Gus logged R-0002' } } });
+    expect(await store.ownedBy(['aad-fiona', '29:fiona'])).toEqual([]);
+    expect(await store.forgetOwner(['aad-fiona'])).toBe(0);
+
+    // Owner rows expire with their claims: the sweep deletes both.
+    clock.advance(61_000);
+    expect(await store.sweepExpired(clock.now(), 1_000)).toBe(3);
+    expect(await store.ownedBy(['aad-gus'])).toEqual([]);
+  });
+});
