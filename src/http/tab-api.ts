@@ -253,6 +253,19 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
     },
     {
       method: 'GET',
+      path: '/api/tab/pulse/:id/texts',
+      permission: 'adoption.pulse.results',
+      provider: 'pulse',
+      handle: async (ctx) => {
+        // The Pulse panel carries a page of each free-text question's answers; the rest come a page at a time.
+        const q = z.object({ question: z.enum(['q1', 'q2', 'q3']), from: intParam(0, 1_000_000, 0) }).safeParse(queryObject(ctx.query));
+        if (!q.success) return bad(firstProblem(q.error));
+        const page = await d.pulses.texts({ person: ctx.caller.person, role: ctx.role }, ctx.params.id ?? '', q.data.question, q.data.from);
+        return page ? ok(page) : { status: 404, body: { error: 'NotFound', message: 'no such pulse or free-text question' } };
+      },
+    },
+    {
+      method: 'GET',
       path: '/api/tab/communications',
       permission: 'adoption.communications',
       provider: 'communications',

@@ -69,6 +69,7 @@ async function samples(): Promise<Record<string, { path: string; body?: unknown 
     'GET /api/tab/champions': { path: '/api/tab/champions' },
     'GET /api/tab/questions': { path: '/api/tab/questions?days=7' },
     'GET /api/tab/pulse': { path: '/api/tab/pulse' },
+    'GET /api/tab/pulse/:id/texts': { path: '/api/tab/pulse/2027-01-11-none/texts?question=q3&from=50' },
     'GET /api/tab/communications': { path: '/api/tab/communications' },
     'GET /api/tab/officehours': { path: '/api/tab/officehours' },
     'POST /api/tab/figures': { path: '/api/tab/figures', body: { measure: 'report-days', date: '2027-01-10', value: '3.5' } },
