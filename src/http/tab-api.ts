@@ -17,6 +17,7 @@ import { reporterView, TRANSITIONS } from '../issues/rules.js';
 import type { Logger } from '../log.js';
 import { allows, type Permission, PERMISSIONS } from '../roles/permissions.js';
 import { type Person, type Role, roleLabel } from '../roles/roles.js';
+import { NOSNIFF } from './security-headers.js';
 import type { TabAuthenticator, TabIdentity } from './tab-auth.js';
 
 /**
@@ -350,7 +351,7 @@ function safeJson(text: string): unknown {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...NOSNIFF, ...headers });
   res.end(JSON.stringify(body));
 }
 
