@@ -657,6 +657,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       download: (token) => issueWiring.exports.read(token),
       tabApi,
       calendar: (token) => officeHours.calendar(token),
+      tabFrameAncestors: config.env.TAB_FRAME_ANCESTORS,
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -42,6 +42,9 @@ const optionalText = z
   .optional()
   .transform((v) => (v?.trim() ? v.trim() : undefined));
 
+/** A CSP host source an operator may add to the tab's frame-ancestors: scheme, host (a leading `*.` allowed), port. */
+const FRAME_ANCESTOR_SOURCE = /^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?$/i;
+
 /** Every setting the app reads, with its default; `.env.example` documents each one. */
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -89,6 +92,10 @@ const schema = z.object({
   CHAMPIONS_TEAM_ID: optionalText,
   ROLE_CACHE_SECONDS: int(300, 0, 86_400),
 
+  /** Hosts besides Teams and Microsoft 365 allowed to frame the tab (a dev or test host): CSP host sources. */
+  TAB_FRAME_ANCESTORS: list.pipe(
+    z.array(z.string().regex(FRAME_ANCESTOR_SOURCE, 'each must be an origin such as https://host.example:8443 (a leading *. allowed)')),
+  ),
   PLAYGROUND: bool(true),
   PLAYGROUND_PORT: int(56150, 1, 65535),
 

@@ -24,6 +24,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HEAP_GROWING_PERCENT: '1000' })).toThrow(/HEAP_GROWING_PERCENT/);
   });
 
+  it('takes extra hosts allowed to frame the tab, and names TAB_FRAME_ANCESTORS when one is not a host', () => {
+    expect(loadConfig({}).env.TAB_FRAME_ANCESTORS).toEqual([]);
+    expect(loadConfig({ TAB_FRAME_ANCESTORS: 'https://dev-host.example:8443, https://*.contoso.com' }).env.TAB_FRAME_ANCESTORS).toEqual([
+      'https://dev-host.example:8443',
+      'https://*.contoso.com',
+    ]);
+    for (const bad of ['*', "'unsafe-inline'", 'https://x.example; script-src *', 'javascript:alert(1)', 'https://x.example/path']) {
+      expect(() => loadConfig({ TAB_FRAME_ANCESTORS: bad }), bad).toThrow(/TAB_FRAME_ANCESTORS/);
+    }
+  });
+
   it('refuses unauthenticated mode in production, and incomplete or multi-tenant credentials', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/MicrosoftAppId/);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AZURE_STORAGE_CONNECTION_STRING/);

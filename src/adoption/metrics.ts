@@ -174,8 +174,10 @@ export interface ChoiceResult {
 }
 export interface TextResult {
   kind: 'text';
-  /** Without names, sorted (not in the order they came in). */
+  /** Without names, sorted (not in the order they came in). On the dashboard: one page of them, each cut to PULSE_LIMITS.text. */
   answers: string[];
+  /** On the dashboard: how many answers come after this page (asked for a page at a time). */
+  more?: number;
 }
 
 export interface PulseQuestionResult {

@@ -9,6 +9,7 @@ import {
   type Answers,
   checkAnswers,
   checkPulseInput,
+  firstTextPages,
   type Pulse,
   type PulseErrors,
   type PulseInput,
@@ -17,6 +18,7 @@ import {
   type QuestionId,
   respondentKey,
   seriesOf,
+  textPage,
 } from './pulse.js';
 import type { PulseStore } from './pulse-store.js';
 
@@ -223,7 +225,14 @@ export class PulseService implements PulseProvider {
     const inRange = all.filter((p) => p.sentAt.slice(0, 10) >= range.from && p.sentAt.slice(0, 10) <= range.to);
     const results = new Map<string, PulseResult>();
     for (const p of all) results.set(p.id, await this.resultOf(p));
-    return { pulses: inRange.map((p) => results.get(p.id)!), trends: pulseTrends(all, results) };
+    return { pulses: inRange.map((p) => firstTextPages(results.get(p.id)!)), trends: pulseTrends(all, results) };
+  }
+
+  /** Champions and the rollout team: a further page of one free-text question's answers, for the dashboard. */
+  async texts(caller: AdoptionCaller, pulseId: string, questionId: string, from: number): Promise<{ answers: string[]; from: number; more: number } | undefined> {
+    const result = await this.results(caller, pulseId);
+    const q = result?.questions.find((x) => x.id === questionId)?.result;
+    return q?.kind === 'text' ? textPage(q.answers, from) : undefined;
   }
 }
 

@@ -174,6 +174,33 @@ function questionResult(q: PulseQuestion, answers: readonly Answers[]): ScaleRes
   return { kind: 'text', answers: values.map(String).sort((a, b) => a.localeCompare(b)) };
 }
 
+/** Free-text answers the dashboard gets at once: thousands of them, or one huge one, must not bloat the tab. */
+const TEXT_PAGE = 50;
+
+/** One answer cut to the answer limit (rows stored before it was checked may be longer), whole characters only. */
+function clipAnswer(text: string): string {
+  if (text.length <= PULSE_LIMITS.text) return text;
+  return `${Array.from(text.slice(0, PULSE_LIMITS.text)).slice(0, PULSE_LIMITS.text - 1).join('')}…`;
+}
+
+/** A page of a free-text question's (sorted) answers from `from`, and how many come after it. */
+export function textPage(answers: readonly string[], from: number, size = TEXT_PAGE): { answers: string[]; from: number; more: number } {
+  const page = answers.slice(from, from + size);
+  return { answers: page.map(clipAnswer), from, more: Math.max(0, answers.length - from - page.length) };
+}
+
+/** A result as the dashboard gets it: each free-text question's first page only. */
+export function firstTextPages(r: PulseResult): PulseResult {
+  return {
+    ...r,
+    questions: r.questions.map((q) => {
+      if (q.result?.kind !== 'text') return q;
+      const { answers, more } = textPage(q.result.answers, 0);
+      return { ...q, result: { kind: 'text', answers, more } };
+    }),
+  };
+}
+
 /** Trends of every series asked more than once, from the results that reached the minimum, oldest first. */
 export function pulseTrends(pulses: readonly Pulse[], results: ReadonlyMap<string, PulseResult>): PulseTrend[] {
   const bySeries = new Map<string, Pulse[]>();

@@ -34,6 +34,7 @@ import type { Logger } from '../log.js';
 import { activityProblem } from './activity-shape.js';
 import { type BodyLimits, readJsonBody } from './body.js';
 import { cleanStrings } from './clean-text.js';
+import { NOSNIFF, tabPageCsp } from './security-headers.js';
 
 /** What the bot answered for one activity: the HTTP status and JSON body to send back. */
 export interface ActivityOutcome {
@@ -58,6 +59,8 @@ export interface HttpDeps {
   tabApi?(req: Request, res: Response): Promise<void>;
   /** A booked session's calendar file, by its signed, expiring token. */
   calendar?(token: string): Promise<{ filename: string; content: string } | undefined>;
+  /** Hosts besides Teams and Microsoft 365 that may frame the tab's pages (TAB_FRAME_ANCESTORS). */
+  tabFrameAncestors?: readonly string[];
 }
 
 /** Teams caps a message at about 40 KB and a card action's data is smaller still: 1 MB is far above any real activity. */
@@ -141,16 +144,23 @@ export function createHttpServer(deps: HttpDeps): Server {
     }),
   );
 
+  const pageCsp = tabPageCsp(deps.tabFrameAncestors);
   server.get(
     '/tab/:file',
     route('tab', async (req, res) => {
       const file = tabFile(String(req.params.file ?? ''));
       if (!file) {
+        res.header('x-content-type-options', NOSNIFF['x-content-type-options']);
         res.status(404);
         res.json({ error: 'NotFound', message: 'no such tab file' });
         return;
       }
-      res.writeHead(200, { 'content-type': `${file.type}; charset=utf-8`, 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': `${file.type}; charset=utf-8`,
+        'cache-control': 'no-cache',
+        ...NOSNIFF,
+        ...(file.type === 'text/html' ? { 'content-security-policy': pageCsp } : {}),
+      });
       res.end(file.body);
     }),
   );

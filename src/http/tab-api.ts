@@ -17,6 +17,7 @@ import { reporterView, TRANSITIONS } from '../issues/rules.js';
 import type { Logger } from '../log.js';
 import { allows, type Permission, PERMISSIONS } from '../roles/permissions.js';
 import { type Person, type Role, roleLabel } from '../roles/roles.js';
+import { NOSNIFF } from './security-headers.js';
 import type { TabAuthenticator, TabIdentity } from './tab-auth.js';
 
 /**
@@ -184,7 +185,9 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
           ...(q.data.assignee ? { assigneeId: q.data.assignee === 'me' ? ctx.caller.person.id : q.data.assignee } : {}),
         };
         if (q.data.status && ['resolved', 'closed', 'wont_fix', 'duplicate'].includes(q.data.status)) {
-          const page = await d.issues.list(ctx.caller, 'triage', { token: q.data.token ?? null, filters });
+          // The same search and priority as the open board, applied to the done issues.
+          const narrow = { ...(q.data.priority ? { priority: q.data.priority } : {}), ...(q.data.q?.trim() ? { search: q.data.q } : {}) };
+          const page = await d.issues.list(ctx.caller, 'triage', { token: q.data.token ?? null, filters, narrow });
           return ok({ mode: 'archive', items: page?.items ?? [], next: page?.next ?? null });
         }
         const page = await d.board.board({
@@ -248,6 +251,19 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       permission: 'adoption.pulse.results',
       provider: 'pulse',
       handle: async () => ok(await d.adoption.providers.pulse!.pulse(d.adoption.dayRange(365))),
+    },
+    {
+      method: 'GET',
+      path: '/api/tab/pulse/:id/texts',
+      permission: 'adoption.pulse.results',
+      provider: 'pulse',
+      handle: async (ctx) => {
+        // The Pulse panel carries a page of each free-text question's answers; the rest come a page at a time.
+        const q = z.object({ question: z.enum(['q1', 'q2', 'q3']), from: intParam(0, 1_000_000, 0) }).safeParse(queryObject(ctx.query));
+        if (!q.success) return bad(firstProblem(q.error));
+        const page = await d.pulses.texts({ person: ctx.caller.person, role: ctx.role }, ctx.params.id ?? '', q.data.question, q.data.from);
+        return page ? ok(page) : { status: 404, body: { error: 'NotFound', message: 'no such pulse or free-text question' } };
+      },
     },
     {
       method: 'GET',
@@ -335,7 +351,7 @@ function safeJson(text: string): unknown {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...NOSNIFF, ...headers });
   res.end(JSON.stringify(body));
 }
 

@@ -3,6 +3,7 @@ import { SUMMARY_COLUMNS } from './fields.js';
 import { PART, summaryFromProps } from './indexes.js';
 import { type IssueSummary, isOpen, PRIORITIES, type Priority } from './model.js';
 import { type QueueFilters, queuePartition } from './queries.js';
+import { issueMatcher } from './search.js';
 import type { IssueTables } from './tables.js';
 
 /**
@@ -41,13 +42,8 @@ const RANK: Record<string, number> = { P1: 1, P2: 2, P3: 3, P4: 4 };
 
 /** Pure: search, order and page rows that are already in queue order. */
 export function boardPage(rows: readonly IssueSummary[], q: Pick<BoardQuery, 'search' | 'sort' | 'page' | 'pageSize'>, truncated: boolean): BoardPage {
-  const words = (q.search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-  const matches = words.length
-    ? rows.filter((r) => {
-        const hay = `${r.ref} ${r.title} ${r.site} ${r.category} ${r.assignee?.name ?? ''} ${r.reporter.name}`.toLowerCase();
-        return words.every((w) => hay.includes(w));
-      })
-    : [...rows];
+  const match = issueMatcher(q.search);
+  const matches = match ? rows.filter(match) : [...rows];
   if (q.sort === 'oldest') matches.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   else if (q.sort === 'newest') matches.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   else if (q.sort === 'priority')

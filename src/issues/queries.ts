@@ -4,7 +4,7 @@ import { invertedTime } from '../storage/tables.js';
 import type { RefCounter } from './counter.js';
 import { SUMMARY_COLUMNS } from './fields.js';
 import { monthOf, nameKey, PART, summaryFromProps } from './indexes.js';
-import { type IssueSummary, isOpen, type NewIssue, type Status } from './model.js';
+import { type IssueSummary, isOpen, type NewIssue, PRIORITIES, type Priority, type Status } from './model.js';
 import {
   decodeToken,
   encodeToken,
@@ -13,6 +13,7 @@ import {
   type PageToken,
   pageLimit,
 } from './paging.js';
+import { issueMatcher } from './search.js';
 import { issueKeywords, likeness, looksAlike } from './similarity.js';
 import type { IssueTables } from './tables.js';
 
@@ -61,6 +62,16 @@ const LIST_COLUMNS = ['RowKey', ...SUMMARY_COLUMNS];
 const ARCHIVE_KEYS = ['PartitionKey', 'RowKey', 'ref'];
 /** An archive page reads at most this many month partitions before returning what it has. */
 const ARCHIVE_MONTHS_PER_PAGE = 6;
+/** A search of the done issues reads at most this many rows per page, this many at a time. */
+const ARCHIVE_SEARCH_SCAN = 1000;
+const ARCHIVE_SEARCH_CHUNK = 200;
+
+/** What narrows the done issues beyond the index's filters (the tab's board offers both). */
+export interface ArchiveNarrowing {
+  priority?: Priority | 'none';
+  /** Words that must all appear (see issueMatcher). */
+  search?: string;
+}
 
 export class IssueQueries {
   private sinceCache: string | null = null;
@@ -175,10 +186,10 @@ export class IssueQueries {
    * filter inside it. A done status (resolved, closed, won't fix, duplicate) lists the archive instead,
    * most recently closed first.
    */
-  async triageQueue(filters: QueueFilters = {}, page?: PageRequest): Promise<Page<IssueSummary>> {
+  async triageQueue(filters: QueueFilters = {}, page?: PageRequest, narrow: ArchiveNarrowing = {}): Promise<Page<IssueSummary>> {
     const limit = pageLimit(page);
     const token = decodeToken(page?.token);
-    if (filters.status && !isOpen(filters.status)) return this.archivePage(filters, limit, token);
+    if (filters.status && !isOpen(filters.status)) return this.archivePage(filters, limit, token, narrow);
     const { pk, extra } = queuePartition(filters);
     return this.partitionPage(this.idx.queue, pk, extra, limit, token);
   }
@@ -188,10 +199,17 @@ export class IssueQueries {
     return this.sinceCache;
   }
 
+  /**
+   * Done issues, most recently closed first. A search cannot be asked of Table storage, so its rows are
+   * matched here as they are read: at most ARCHIVE_SEARCH_SCAN rows per page, then the page ends with a
+   * token that resumes right after the last row read (so a rare word never makes one request read the
+   * whole archive, and the next page neither skips nor repeats a row).
+   */
   private async archivePage(
     filters: QueueFilters,
     limit: number,
     token: PageToken,
+    narrow: ArchiveNarrowing,
   ): Promise<Page<IssueSummary>> {
     const since = await this.since();
     if (!since) return { items: [], next: null };
@@ -200,31 +218,42 @@ export class IssueQueries {
     if (filters.category) extra.push(odata`categoryKey eq ${nameKey(filters.category)}`);
     if (filters.site) extra.push(odata`siteKey eq ${nameKey(filters.site)}`);
     if (filters.assigneeId) extra.push(odata`assigneeId eq ${filters.assigneeId}`);
+    if (narrow.priority) extra.push(odata`priority eq ${PRIORITIES.includes(narrow.priority as Priority) ? narrow.priority : ''}`);
+    const match = issueMatcher(narrow.search);
     const floor = monthOf(since);
     let month = token.m ?? monthOf(this.clock.now().toISOString());
     let rk = token.rk;
-    const found: { row: Record<string, unknown>; month: string }[] = [];
+    let budget = ARCHIVE_SEARCH_SCAN;
+    const found: { item: IssueSummary; rowKey: string; month: string }[] = [];
+    const pageOf = (next: PageToken | null): Page<IssueSummary> => ({
+      items: found.slice(0, limit).map((f) => f.item),
+      next: next ? encodeToken(next) : null,
+    });
     for (let i = 0; i < ARCHIVE_MONTHS_PER_PAGE && month >= floor; i++) {
-      const conds = [odata`PartitionKey eq ${PART.archiveMonth(month)}`];
-      if (rk) conds.push(odata`RowKey ge ${rk}`);
-      const rows = await this.take(
-        this.idx.archive,
-        [...conds, ...extra],
-        limit + 1 - found.length,
-        LIST_COLUMNS,
-      );
-      for (const row of rows) found.push({ row, month });
-      if (found.length > limit) break;
+      for (;;) {
+        const conds = [odata`PartitionKey eq ${PART.archiveMonth(month)}`];
+        if (rk) conds.push(odata`RowKey ge ${rk}`);
+        // Without a search every row is shown: just enough for the page and the next one's start.
+        const want = match ? Math.min(ARCHIVE_SEARCH_CHUNK, budget) : limit + 1 - found.length;
+        const rows = await this.take(this.idx.archive, [...conds, ...extra], match ? want + 1 : want, LIST_COLUMNS);
+        const read = rows.slice(0, want);
+        for (const row of read) {
+          const item = summaryFromProps(row);
+          if (!match || match(item)) found.push({ item, rowKey: String(row.rowKey), month });
+          const after = found[limit];
+          if (after) return pageOf({ m: after.month, rk: after.rowKey });
+        }
+        budget -= read.length;
+        const resume = match ? rows[want] : undefined;
+        if (!resume) break; // this month is read to its end
+        rk = String(resume.rowKey);
+        if (budget <= 0) return pageOf({ m: month, rk });
+      }
       month = previousMonth(month);
       rk = undefined;
+      if (match && budget <= 0) break;
     }
-    const after = found[limit];
-    const next = after
-      ? encodeToken({ m: after.month, rk: String(after.row.rowKey) })
-      : month >= floor
-        ? encodeToken({ m: month })
-        : null;
-    return { items: found.slice(0, limit).map((f) => summaryFromProps(f.row)), next };
+    return pageOf(month >= floor ? { m: month } : null);
   }
 
   /**

@@ -16,7 +16,7 @@ import { parseTriageFilters } from './filters.js';
 import type { Issue, IssueSummary, Person, Priority, Reporter } from './model.js';
 import type { OfferStore } from './offers.js';
 import type { Page } from './paging.js';
-import type { IssueQueries, QueueFilters } from './queries.js';
+import type { ArchiveNarrowing, IssueQueries, QueueFilters } from './queries.js';
 import type { IssueRepository } from './repository.js';
 import type { Notification } from './rules.js';
 import type { SlaEvent } from './sla.js';
@@ -248,14 +248,14 @@ export class IssueService {
   async list(
     caller: Caller,
     list: ListName,
-    opts: { token?: string | null; filters?: QueueFilters } = {},
+    opts: { token?: string | null; filters?: QueueFilters; narrow?: ArchiveNarrowing } = {},
   ): Promise<Page<IssueSummary> | null> {
     const page = { limit: PAGE_SIZE, token: opts.token ?? null };
     if (list === 'mine') return this.d.queries.listByReporter(caller.person.id, page);
     if (!allows(caller.role, 'issues.readAll')) return null;
     return list === 'assigned'
       ? this.d.queries.listAssigned(caller.person.id, page)
-      : this.d.queries.triageQueue(opts.filters ?? {}, page);
+      : this.d.queries.triageQueue(opts.filters ?? {}, page, opts.narrow);
   }
 
   parseFilters(caller: Caller, text: string): Parsed<QueueFilters> {

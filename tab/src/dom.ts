@@ -12,6 +12,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v as EventListener);
     else if (k === 'className') el.className = String(v);
+    // Through the CSSOM: the page's CSP (style-src 'self') refuses style attributes, not this.
+    else if (k === 'style') el.style.cssText = String(v);
     else if (k === 'value' && 'value' in el) (el as HTMLInputElement).value = String(v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }

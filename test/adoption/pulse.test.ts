@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { broadcastAudienceResolver } from '../../src/adoption/audience.js';
 import { pulseAnsweredCard, pulseCard, pulseResultsCard } from '../../src/adoption/cards.js';
-import { checkAnswers, checkPulseInput, type PulseInput, seriesOf } from '../../src/adoption/pulse.js';
+import { checkAnswers, checkPulseInput, PULSE_LIMITS, type PulseInput, seriesOf } from '../../src/adoption/pulse.js';
 import { type AdoptionCaller, audienceOf, PulseService } from '../../src/adoption/pulse-service.js';
 import { PulseStore } from '../../src/adoption/pulse-store.js';
 import { ManualClock } from '../../src/clock.js';
@@ -36,8 +36,9 @@ const INPUT: PulseInput = {
 async function pulses(minAnswers = 5) {
   const clock = new ManualClock('2027-01-11T09:00:00Z');
   const outbox = new CapturedOutbox();
+  const store = await PulseStore.open(testTables());
   const service = new PulseService({
-    store: await PulseStore.open(testTables()),
+    store,
     outbox,
     resolveAudience: broadcastAudienceResolver({
       personalChatUsers: async () => STAFF.map((s) => s.person.id),
@@ -54,7 +55,7 @@ async function pulses(minAnswers = 5) {
     openDays: 14,
     questionCard: (p, a, n) => pulseCard(p, minAnswers, a, n),
   });
-  return { service, outbox, clock };
+  return { service, outbox, clock, store };
 }
 
 async function sent(s: PulseService) {
@@ -184,6 +185,36 @@ describe('PulseService', () => {
     expect(JSON.stringify(five)).not.toMatch(/Staff \d|aad-staff/);
     // Champions see results; staff do not.
     expect(await service.results(staff(1), pulse.id)).toBeUndefined();
+  });
+
+  it('gives the dashboard a page of free-text answers at a time, each cut to the answer limit, with how many more there are', async () => {
+    const { service, store, clock } = await pulses(5);
+    const pulse = await sent(service);
+    // Answers as stored (older rows, or written before the limit): one huge, and more than a page of them.
+    const huge = `${'Please '.repeat(4_000)}end`; // 28,000 characters: near what a table cell holds
+    await store.saveAnswer(pulse.id, 'r-huge', { q3: huge }, clock.now());
+    for (let i = 0; i < 129; i++) await store.saveAnswer(pulse.id, `r-${i}`, { q1: 3, q3: `Answer ${String(i).padStart(3, '0')}` }, clock.now());
+
+    const panel = await service.pulse({ from: '2027-01-01', to: '2027-01-31' });
+    const text = panel.pulses[0]!.questions.find((q) => q.id === 'q3')!.result;
+    expect(text).toMatchObject({ kind: 'text', more: 80 });
+    if (text?.kind !== 'text') throw new Error('not a text result');
+    expect(text.answers).toHaveLength(50);
+    expect(JSON.stringify(panel).length).toBeLessThan(20_000);
+
+    // The next pages, on asking: the same order, nothing repeated or left out.
+    const second = await service.texts(lead, pulse.id, 'q3', 50);
+    const third = await service.texts(lead, pulse.id, 'q3', 100);
+    expect(second).toMatchObject({ from: 50, more: 30 });
+    expect(third).toMatchObject({ from: 100, more: 0 });
+    const all = [...text.answers, ...second!.answers, ...third!.answers];
+    expect(new Set(all).size).toBe(130);
+    expect(Math.max(...all.map((a) => a.length))).toBeLessThanOrEqual(PULSE_LIMITS.text);
+    expect(all.find((a) => a.startsWith('Please'))).toMatch(/^Please .*…$/);
+    expect(all.filter((a) => a.startsWith('Answer'))).toEqual(Array.from({ length: 129 }, (_, i) => `Answer ${String(i).padStart(3, '0')}`));
+    // Only for those who may see results, and only of a free-text question.
+    expect(await service.texts(staff(1), pulse.id, 'q3', 0)).toBeUndefined();
+    expect(await service.texts(lead, pulse.id, 'q1', 0)).toBeUndefined();
   });
 
   it('gives the trend of the same questions asked again, from the pulses that reached the minimum', async () => {

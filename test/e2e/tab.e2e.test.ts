@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
@@ -79,10 +81,61 @@ describe('the tab in Chromium', () => {
 
   it('the configuration page, framed by a page that is not Teams, says it cannot talk to Teams instead of preparing for ever', async () => {
     const page = await browser.newPage();
-    await page.setContent(`<iframe title="config" src="${app.url}/tab/config.html" width="800" height="400"></iframe>`);
+    // A framing page that does not answer teams-js, on the app's own origin (the only non-Teams origin the CSP lets frame it).
+    await page.route(`${app.url}/not-teams.html`, (r) =>
+      r.fulfill({ contentType: 'text/html', body: `<!doctype html><iframe title="config" src="${app.url}/tab/config.html" width="800" height="400"></iframe>` }),
+    );
+    await page.goto(`${app.url}/not-teams.html`);
     const frame = page.frameLocator('iframe[title="config"]');
     await frame.getByText('Preparing…').or(frame.getByText('Could not talk to Teams')).waitFor();
     await frame.getByText('Could not talk to Teams').waitFor({ timeout: 10_000 });
+  });
+
+  it('runs every view under its Content-Security-Policy without a violation (charts, progress bars, Fluent theme)', async () => {
+    // A figure, so the overview draws a measure's progress bar (its width set from the data).
+    const figure = await fetch(`${app.url}/api/tab/figures`, {
+      method: 'POST',
+      headers: { 'x-demo-user': USERS.lead.aadObjectId, 'content-type': 'application/json' },
+      body: JSON.stringify({ measure: 'report-days', date: clock.now().toISOString().slice(0, 10), value: 3 }),
+    });
+    expect(figure.status).toBe(200);
+    const page = await browser.newPage();
+    await page.addInitScript(() => {
+      const w = window as unknown as { refused: string[] };
+      w.refused = [];
+      document.addEventListener('securitypolicyviolation', (e) => w.refused.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const refused = () => page.evaluate(() => (window as unknown as { refused: string[] }).refused);
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}#overview`);
+    await page.getByRole('heading', { name: 'Measures of success' }).waitFor();
+    const widths = await page.locator('.bar').evaluateAll((bars) => bars.map((b) => (b as HTMLElement).style.width));
+    expect(widths.length).toBeGreaterThan(0);
+    expect(widths.every((w) => /^\d+(\.\d+)?%$/.test(w)), widths.join(' ')).toBe(true);
+    for (const view of ['Issues', 'Questions', 'Communications', 'Office hours', 'Pulse']) {
+      await page.getByRole('tab', { name: view }).click();
+      await page.getByRole('tab', { name: view, selected: true }).waitFor();
+      await page.locator('#view .loading').waitFor({ state: 'detached', timeout: 10_000 });
+    }
+    // teams-js's request for its host list goes to its CDN, which the policy allows (this network refuses it).
+    expect((await refused()).filter((r) => !r.includes('res.cdn.office.net'))).toEqual([]);
+  });
+
+  it('cannot be framed by a page of another origin that is not Teams or Microsoft 365', async () => {
+    // A real page of another origin on this machine (a routed one counts as public, refused for another reason).
+    const host = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><iframe title="tab" src="${app.url}/tab/index.html" width="800" height="400"></iframe>`);
+    });
+    await new Promise<void>((r) => host.listen(0, '127.0.0.1', () => r()));
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(host.address() as AddressInfo).port}/`);
+      // The browser refuses to show the tab there: Chromium puts its error page in the frame instead.
+      const framed = () => page.frames().filter((f) => f !== page.mainFrame()).map((f) => f.url());
+      await expect.poll(framed, { timeout: 5_000 }).toEqual(['chrome-error://chromewebdata/']);
+    } finally {
+      host.close();
+    }
   });
 
   it('wraps a long unbroken title and site name on the board, in the issue and in staff’s list, never widening the page', async () => {

@@ -69,6 +69,7 @@ async function samples(): Promise<Record<string, { path: string; body?: unknown 
     'GET /api/tab/champions': { path: '/api/tab/champions' },
     'GET /api/tab/questions': { path: '/api/tab/questions?days=7' },
     'GET /api/tab/pulse': { path: '/api/tab/pulse' },
+    'GET /api/tab/pulse/:id/texts': { path: '/api/tab/pulse/2027-01-11-none/texts?question=q3&from=50' },
     'GET /api/tab/communications': { path: '/api/tab/communications' },
     'GET /api/tab/officehours': { path: '/api/tab/officehours' },
     'POST /api/tab/figures': { path: '/api/tab/figures', body: { measure: 'report-days', date: '2027-01-10', value: '3.5' } },
@@ -124,6 +125,40 @@ describe('the tab API', () => {
     expect(board.body).toMatchObject({ mode: 'board', total: 1 });
     expect(board.body.items?.map((i) => i.ref)).toEqual([mine]);
     expect((await api(USERS.champion, '/api/tab/issues?sort=sideways')).status).toBe(400);
+  });
+
+  it('searches the done issues too: a search or a priority while viewing resolved issues lists only those that match, beyond the first page', async () => {
+    const resolve = async (ref: string, priority?: string) => {
+      if (priority) expect((await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'priority', version: 1, priority } })).status).toBe(200);
+      const res = await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'status', version: priority ? 2 : 1, status: 'resolved' } });
+      expect(res.status).toBe(200);
+      clock.advance(60_000);
+    };
+    // The one that matches was closed first, so the most-recently-closed-first archive lists it after a page of others.
+    const wanted = await logIssue(USERS.staff, { title: 'Barcode scanner freezes on the stock form', category: 'Performance' });
+    await resolve(wanted, 'P2');
+    const others: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      others.push(await logIssue(USERS.staff, { title: `Archived problem ${i}`, category: 'Performance' }));
+      await resolve(others.at(-1)!);
+    }
+    const plain = await api(USERS.champion, '/api/tab/issues?status=resolved&category=Performance');
+    expect(plain.body.mode).toBe('archive');
+    expect(plain.body.items).toHaveLength(10);
+    expect(plain.body.items?.map((i) => i.ref)).not.toContain(wanted);
+
+    const searched = await api(USERS.champion, '/api/tab/issues?status=resolved&category=Performance&q=scanner%20FREEZES');
+    expect(searched.body).toMatchObject({ mode: 'archive', next: null });
+    expect(searched.body.items?.map((i) => i.ref)).toEqual([wanted]);
+    expect((await api(USERS.champion, '/api/tab/issues?status=resolved&category=Performance&q=nothing-like-this')).body).toMatchObject({ items: [], next: null });
+    const byPriority = await api(USERS.champion, '/api/tab/issues?status=resolved&category=Performance&priority=P2');
+    expect(byPriority.body.items?.map((i) => i.ref)).toEqual([wanted]);
+    // A search that matches more than a page pages through the matches only.
+    const first = await api(USERS.champion, '/api/tab/issues?status=resolved&category=Performance&q=archived');
+    expect(first.body.items).toHaveLength(10);
+    const second = await api(USERS.champion, `/api/tab/issues?status=resolved&category=Performance&q=archived&token=${first.body.next as string}`);
+    expect([...first.body.items!, ...second.body.items!].map((i) => i.ref).sort()).toEqual([...others].sort());
+    expect(second.body.next).toBeNull();
   });
 
   it('changes an issue’s status with the same rules and version check as the card, and redraws its triage card', async () => {

