@@ -27,6 +27,11 @@ export interface AskedQuestion {
   notHelpful: number;
   /** Set when a later docs change answered it and the asker was told. */
   answeredLaterAt?: string;
+  /**
+   * The channel thread or group chat it was answered in (none for a 1:1 chat): others there saw the answer
+   * card, so they may vote on it too.
+   */
+  thread?: string;
 }
 
 /** The stored row: the question minus its id (the keys), with the asker as JSON. */
@@ -74,7 +79,7 @@ export class QuestionStore {
   async record(
     question: string,
     asker: Actor,
-    answer: { answered: boolean; sectionId?: string },
+    answer: { answered: boolean; sectionId?: string; thread?: string },
   ): Promise<AskedQuestion> {
     const now = this.clock.now();
     const partitionKey = now.toISOString().slice(0, 10);
@@ -90,6 +95,7 @@ export class QuestionStore {
       notHelpful: 0,
     };
     if (answer.sectionId) entity.sectionId = answer.sectionId;
+    if (answer.thread) entity.thread = answer.thread.slice(0, 400);
     await this.questions.submitTransaction([
       ['create', entity],
       ['upsert', { partitionKey, rowKey: indexKey(ASKED, asker.aadObjectId ?? asker.id, rowKey) }, 'Replace'],
@@ -106,9 +112,14 @@ export class QuestionStore {
 
   /**
    * Records a user's vote; a second vote by the same user replaces the first (counts move, never double).
-   * Returns undefined for an unknown question id.
+   * Returns undefined for an unknown question id, or one `may` refuses (nothing is written then).
    */
-  async vote(id: string, user: Actor, helpful: boolean): Promise<AskedQuestion | undefined> {
+  async vote(
+    id: string,
+    user: Actor,
+    helpful: boolean,
+    may: (question: AskedQuestion) => boolean = () => true,
+  ): Promise<AskedQuestion | undefined> {
     const key = splitId(id);
     if (!key) return undefined;
     const voteKey = user.aadObjectId ?? user.id;
@@ -117,7 +128,7 @@ export class QuestionStore {
       readEntity<{ helpful: boolean }>(this.feedback, id, voteKey),
       readEntity<QuestionEntity>(this.questions, key.pk, key.rk),
     ]);
-    if (!first) return undefined;
+    if (!first || !may(fromEntity(first))) return undefined;
     const previous = earlier?.helpful;
     if (previous === helpful) return fromEntity(first);
     for (let attempt = 0; attempt < 10; attempt++) {
@@ -348,5 +359,6 @@ function fromEntity(e: QuestionEntity): AskedQuestion {
   };
   if (e.sectionId) q.sectionId = e.sectionId;
   if (e.answeredLaterAt) q.answeredLaterAt = e.answeredLaterAt;
+  if (e.thread) q.thread = e.thread;
   return q;
 }

@@ -56,6 +56,12 @@ const PASSAGE_CHARS = 450;
 /** An answer shows the section's steps whole; only a section longer than this is cut. */
 const ANSWER_CHARS = 1200;
 
+/** The asker, or someone in the channel thread or group chat the answer was posted in. */
+function mayUse(q: AskedQuestion, user: Actor, where: string | undefined): boolean {
+  if ((q.asker.aadObjectId ?? q.asker.id) === (user.aadObjectId ?? user.id)) return true;
+  return q.thread !== undefined && q.thread === where;
+}
+
 /** Answers questions from the guidance (offline retrieval, optionally a model over its candidates) and keeps score. */
 export class FaqService {
   constructor(
@@ -118,13 +124,17 @@ export class FaqService {
     return { answered: result.answered, hits: result.results, uncovered: result.uncovered };
   }
 
-  /** Answers a question and records it (answered or not) for feedback and the gaps list. */
-  async ask(question: string, asker: Actor, signal?: AbortSignal): Promise<FaqAnswer> {
+  /**
+   * Answers a question and records it (answered or not) for feedback and the gaps list. `thread`: the channel
+   * thread or group chat it is answered in, whose members may vote on it (none for a 1:1 chat).
+   */
+  async ask(question: string, asker: Actor, signal?: AbortSignal, thread?: string): Promise<FaqAnswer> {
     const q = question.trim().slice(0, MAX_QUESTION);
     const answer = await this.answer(q, signal);
     const stored = await this.questions.record(q, asker, {
       answered: answer !== undefined,
       sectionId: answer?.source.sectionId,
+      ...(thread ? { thread } : {}),
     });
     if (!answer) return { kind: 'not-covered', questionId: stored.id, question: q };
     return { kind: 'answer', questionId: stored.id, question: q, ...answer };
@@ -221,12 +231,22 @@ export class FaqService {
     };
   }
 
-  feedback(questionId: string, user: Actor, helpful: boolean): Promise<AskedQuestion | undefined> {
-    return this.questions.vote(questionId, user, helpful);
+  /**
+   * A vote from an answer card. The question id comes from the card, which the client writes: only the asker,
+   * or someone in the thread the answer was posted in, may vote; anyone else is told it is not found.
+   */
+  feedback(questionId: string, user: Actor, helpful: boolean, where?: string): Promise<AskedQuestion | undefined> {
+    return this.questions.vote(questionId, user, helpful, (q) => mayUse(q, user, where));
   }
 
   getQuestion(id: string): Promise<AskedQuestion | undefined> {
     return this.questions.get(id);
+  }
+
+  /** A question named on a card, if `user` may see it (as for `feedback`): its text is the asker's. */
+  async questionFor(id: string, user: Actor, where?: string): Promise<AskedQuestion | undefined> {
+    const q = id ? await this.questions.get(id) : undefined;
+    return q && mayUse(q, user, where) ? q : undefined;
   }
 
   async gaps(days: number): Promise<GapGroup[]> {

@@ -11,6 +11,7 @@ import type { Outbox } from '../outbound/message.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
+import { sharedConversationOf } from './turn.js';
 
 export interface FaqWiring {
   faq: FaqService;
@@ -54,7 +55,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     if (w.officeHours && (await w.officeHours.answer(turn, text))) return;
     // Typing first: a model answer can take seconds, and users should see the bot is on it.
     await turn.context.sendActivity({ type: 'typing' });
-    const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS));
+    const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS), sharedConversationOf(turn.context));
     metrics.questionAnswered(answer.kind === 'answer');
     if (answer.kind === 'answer') {
       await turn.reply(answerCard(answer));
@@ -67,7 +68,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   const vote =
     (helpful: boolean) =>
     async (turn: Turn, data: { questionId: string }): Promise<CardActionResult> => {
-      const question = await faq.feedback(data.questionId, turn.actor, helpful);
+      const question = await faq.feedback(data.questionId, turn.actor, helpful, sharedConversationOf(turn.context));
       if (!question)
         return { message: 'I could not find that question any more, so your feedback was not recorded.' };
       const note = helpful
@@ -85,10 +86,9 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   bot.verb(FAQ_VERBS.officeHours, async (turn, data) => {
     if (w.officeHours) {
-      const asked = data.questionId ? await faq.getQuestion(data.questionId) : undefined;
-      // Only one's own question is filled in: the id comes from the card, which the client writes.
-      const own = asked && (asked.asker.aadObjectId ?? asked.asker.id) === (turn.actor.aadObjectId ?? turn.actor.id);
-      return w.officeHours.ask(turn, own ? asked.question : '');
+      // Only a question the user may see is filled in: the id comes from the card, which the client writes.
+      const asked = await faq.questionFor(data.questionId, turn.actor, sharedConversationOf(turn.context));
+      return w.officeHours.ask(turn, asked?.question ?? '');
     }
     const info = faq.officeHours();
     if (!info) {

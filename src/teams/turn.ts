@@ -76,6 +76,12 @@ export function referenceOf(conv: StoredConversation): Partial<ConversationRefer
   };
 }
 
+/** The channel thread or group chat of this activity (undefined in a 1:1 chat): who else saw the bot's cards there. */
+export function sharedConversationOf(context: TurnContext): string | undefined {
+  const c = context.activity.conversation;
+  return c?.conversationType && c.conversationType !== 'personal' && c.id ? c.id : undefined;
+}
+
 /** The message text with the bot's own @mention removed. */
 export function textWithoutMention(context: TurnContext): string {
   // botbuilder's mention removal reads activity.text unchecked: a mention entity on a message without text.

@@ -86,6 +86,44 @@ describe('asking the bot in personal chat', () => {
   });
 });
 
+describe("someone else's question id on a card (forged card data)", () => {
+  const other = { id: '29:other', aadObjectId: 'aad-other', name: 'Olive Other' };
+  const privateQuestion = 'my supervisor account shows the wrong district codes for kiambu';
+
+  it('a vote on another person\'s 1:1 question is not counted and does not show their question', async () => {
+    const qid = questionIdOf(answerCardOf(await say(app, USERS.staff, `${privateQuestion} and the tablet storage is full`)));
+    expect(qid).not.toBe('');
+    for (const verb of ['faq.helpful', 'faq.notHelpful']) {
+      const res = await execute(app, other, verb, { questionId: qid });
+      expect(JSON.stringify(res.body)).not.toContain('kiambu');
+      expect(invokeText(res.body)).toMatch(/could not find that question/);
+    }
+    const q = await app.faq.getQuestion(qid);
+    expect([q?.helpful, q?.notHelpful]).toEqual([0, 0]);
+  });
+
+  it('"Log this as an issue" with another person\'s question id opens an empty form, not their question', async () => {
+    const qid = questionIdOf(answerCardOf(await say(app, USERS.staff, `${privateQuestion} and the tablet storage is full`)));
+    const chat = { serviceUrl: connector.url, conversation: { id: 'a:olive-chat', conversationType: 'personal', tenantId: 'tenant-1' } };
+    const res = await execute(app, other, 'issue.form', { questionId: qid }, chat);
+    expect(invokeText(res.body)).toMatch(/Fill in the form/);
+    await connector.waitFor((calls) => calls.some((c) => c.conversationId === 'a:olive-chat'));
+    expect(JSON.stringify(connector.sentTo('a:olive-chat'))).not.toContain('kiambu');
+  });
+
+  it('in a channel, a colleague\'s vote on the answer in that thread counts', async () => {
+    const thread = '19:support@thread.tacv2;messageid=1700000000999';
+    const inThread = {
+      conversation: { id: thread, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: '19:support@thread.tacv2' } },
+    };
+    const qid = questionIdOf(answerCardOf(await say(app, USERS.staff, 'my tablet storage is full, what can I delete?', inThread)));
+    const res = await execute(app, other, 'faq.helpful', { questionId: qid }, inThread);
+    expect(invokeText(res.body)).toContain('glad it helped');
+    expect((await app.faq.getQuestion(qid))?.helpful).toBe(1);
+  });
+});
+
 describe('asking in a channel', () => {
   it('answers an @mention in the thread it was asked in', async () => {
     const thread = '19:support@thread.tacv2;messageid=1700000000000';
