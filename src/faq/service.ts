@@ -201,10 +201,11 @@ export class FaqService {
     query: string,
     limit = 5,
   ): { section: GuidanceSection; passage: string; source: SourceRef }[] {
-    const result = search(this.library.current.index, query.slice(0, MAX_QUESTION), { limit });
+    const q = query.slice(0, MAX_QUESTION);
+    const result = search(this.library.current.index, q, { limit });
     return result.results.map((h) => ({
       section: h.section,
-      passage: bestPassage(h.section, query, PASSAGE_CHARS),
+      passage: bestPassage(h.section, q, PASSAGE_CHARS),
       source: this.sourceOf(h.section),
     }));
   }

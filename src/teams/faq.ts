@@ -30,6 +30,8 @@ const ANSWER_BUDGET_MS = 10_000;
 const GAP_DAYS_DEFAULT = 14;
 /** Guidance sections offered in the "Answer this" picker: the nearest to the question, not all of them. */
 const SECTION_CHOICES = 15;
+/** Guidance sections a compose-box search offers in all (past these the matches are weak). */
+const SEARCH_RESULTS = 10;
 
 /** Questions, feedback, office-hours pointer, gaps, and the champions' guidance search. */
 export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
@@ -208,9 +210,12 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     });
   });
 
-  bot.onSearch(async (turn, query) => {
+  bot.onSearch(async (turn, query, page) => {
     if (!(await turn.require('faq.searchGuidance'))) return [];
-    return faq.searchSections(query).map((hit) => ({
+    // Teams asks again with a larger skip as the list scrolls: each call gives the next results, never the same.
+    if (page.skip >= SEARCH_RESULTS) return [];
+    const hits = faq.searchSections(query, Math.min(SEARCH_RESULTS, page.skip + page.count)).slice(page.skip);
+    return hits.map((hit) => ({
       title: hit.source.heading,
       subtitle: `${hit.source.docTitle} — ${hit.passage.slice(0, 80)}`,
       card: answerCard(

@@ -185,6 +185,56 @@ describe('guidance search (message extension)', () => {
     expect(JSON.stringify(attachments[0])).toMatch(/sync|upload/i);
   });
 
+  const titles = async (text: string, queryOptions?: unknown) => {
+    const res = await post(
+      app,
+      activity(USERS.champion, {
+        type: 'invoke',
+        name: 'composeExtension/query',
+        value: { commandId: 'searchGuidance', parameters: [{ name: 'query', value: text }], queryOptions },
+        deliveryMode: undefined,
+      }),
+    );
+    expect(res.status).toBe(200);
+    const attachments = (res.json.composeExtension as { attachments: { preview: { content: { title: string } } }[] }).attachments;
+    return attachments.map((a) => a.preview.content.title);
+  };
+
+  it('pages with skip and count: scrolling on never repeats a result, odd paging values read as the first page', async () => {
+    const first = await titles('sync tablet upload photos', { skip: 0, count: 3 });
+    expect(first).toHaveLength(3);
+    const second = await titles('sync tablet upload photos', { skip: 3, count: 3 });
+    expect(second.length).toBeGreaterThan(0);
+    expect(second.filter((t) => first.includes(t))).toEqual([]);
+    expect(await titles('sync tablet upload photos', { skip: 1e12, count: 25 })).toEqual([]);
+    expect(await titles('sync tablet upload photos', { skip: 25, count: 25 })).toEqual([]);
+    for (const odd of [{ skip: -5, count: -1 }, { skip: 'x', count: {} }, undefined]) {
+      expect((await titles('sync tablet upload photos', odd))[0]).toBe(first[0]);
+    }
+  });
+
+  it('a huge query gets results small enough for Teams to show', async () => {
+    const res = await query(USERS.champion, 'how do I sync my tablet '.repeat(20_000));
+    expect(res.status).toBe(200);
+    const attachments = (res.json.composeExtension as { attachments: unknown[] }).attachments;
+    expect(attachments.length).toBeGreaterThan(0);
+    for (const a of attachments) expect(JSON.stringify(a).length).toBeLessThan(20_000);
+  });
+
+  it('a parameter list with entries that are not objects is refused as sent (400), not failed', async () => {
+    const res = await post(
+      app,
+      activity(USERS.champion, {
+        type: 'invoke',
+        name: 'composeExtension/query',
+        value: { commandId: 'searchGuidance', parameters: [null, 5, 'query'] },
+        deliveryMode: undefined,
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.json)).toMatch(/parameters/);
+  });
+
   it('returns nothing to staff', async () => {
     const res = await query(USERS.staff, 'pending upload sync');
     expect((res.json.composeExtension as { attachments: unknown[] }).attachments).toHaveLength(0);
