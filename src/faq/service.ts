@@ -1,4 +1,5 @@
 import { escapeText } from '../cards/template.js';
+import { isStopWord } from '../text/stopwords.js';
 import type { Actor } from '../roles/roles.js';
 import type { ModelAnswerer } from './ai/answerer.js';
 import type { GuidanceLibrary } from './docs/library.js';
@@ -33,7 +34,9 @@ export type FaqAnswer =
       /** Parts of the question the guidance doesn't cover (a half-covered question). */
       uncovered?: string[];
     }
-  | { kind: 'not-covered'; questionId: string; question: string };
+  | { kind: 'not-covered'; questionId: string; question: string }
+  /** A thank-you, a greeting, an emoji: nothing to answer, and nothing recorded (it is no gap in the guidance). */
+  | { kind: 'no-question'; questionId: ''; question: string };
 
 export interface NewlyAnswered {
   question: AskedQuestion;
@@ -55,6 +58,20 @@ const MAX_QUESTION = 500;
 const PASSAGE_CHARS = 450;
 /** An answer shows the section's steps whole; only a section longer than this is cut. */
 const ANSWER_CHARS = 1200;
+
+/**
+ * Words of a thank-you, a greeting or an acknowledgement (besides the stop words, which hold "thanks", "ok",
+ * "hi"): a message made only of these, stop words, emoji and punctuation asks nothing.
+ */
+const SMALL_TALK = new Set(
+  `great cool nice awesome perfect brilliant excellent super fine alright cheers bye goodbye morning afternoon
+  evening good thx ty welcome noted understood worked works helped helpful lol haha`.split(/\s+/),
+);
+
+function asksSomething(text: string): boolean {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return words.some((w) => !isStopWord(w) && !SMALL_TALK.has(w) && (w.length > 1 || /\p{N}/u.test(w)));
+}
 
 /** The asker, or someone in the channel thread or group chat the answer was posted in. */
 function mayUse(q: AskedQuestion, user: Actor, where: string | undefined): boolean {
@@ -130,6 +147,7 @@ export class FaqService {
    */
   async ask(question: string, asker: Actor, signal?: AbortSignal, thread?: string): Promise<FaqAnswer> {
     const q = question.trim().slice(0, MAX_QUESTION);
+    if (!asksSomething(q)) return { kind: 'no-question', questionId: '', question: q };
     const answer = await this.answer(q, signal);
     const stored = await this.questions.record(q, asker, {
       answered: answer !== undefined,

@@ -58,6 +58,10 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     // Typing first: a model answer can take seconds, and users should see the bot is on it.
     await turn.context.sendActivity({ type: 'typing' });
     const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS), sharedConversationOf(turn.context));
+    if (answer.kind === 'no-question') {
+      await turn.reply('I\'m here when you need me: ask a question about the rollout in your own words, or type "help" for what else I can do.');
+      return;
+    }
     metrics.questionAnswered(answer.kind === 'answer');
     if (answer.kind === 'answer') {
       await turn.reply(answerCard(answer));

@@ -68,6 +68,19 @@ describe('asking the bot in personal chat', () => {
     expect(text).toContain('∗∗urgent∗∗');
   });
 
+  it('a thank-you, a greeting or an emoji is not logged as an unanswered question for the champions', async () => {
+    const chat = ['thanks', 'Thank you so much!', 'ok 👍', 'hi', '🙏🙏', '???'];
+    for (const text of chat) {
+      const reply = readable(await say(app, USERS.staff, text));
+      expect(reply).not.toContain("doesn't cover");
+      expect(reply).toMatch(/ask .*in your own words/i);
+    }
+    const gaps = (await app.faq.gaps(1)).flatMap((g) => g.questions);
+    expect(gaps.filter((q) => chat.includes(q))).toEqual([]);
+    // A one-word question is still a question.
+    expect(readable(await say(app, USERS.staff, 'sync'))).toContain('Source:');
+  });
+
   it('thanks the user for Helpful and records it', async () => {
     const replies = await say(app, USERS.staff, 'my tablet storage is full what do I delete');
     const qid = questionIdOf(answerCardOf(replies));
