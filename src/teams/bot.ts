@@ -67,6 +67,7 @@ export type SearchHandler = (
 
 /** A search query is typed by anyone: longer than any question the FAQ reads (it keeps 500 characters). */
 const SEARCH_QUERY_MAX = 500;
+const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
 /** Teams asks for 25 at a time by default. */
 const SEARCH_PAGE_MAX = 25;
 
@@ -253,6 +254,11 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     const text = textWithoutMention(context);
     const turn = await this.turn(context);
     if (!text) {
+      // A card sent back to the bot (a guidance search result) carries no words: not a request for help.
+      if ((context.activity.attachments ?? []).some((a) => a?.contentType === ADAPTIVE_CARD)) {
+        turn.log.info('a card without words; not answered');
+        return;
+      }
       await turn.reply(helpCard(turn.role, this.deps.localMode));
       return;
     }

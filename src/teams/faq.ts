@@ -48,7 +48,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   bot.onQuestion(async (turn, raw) => {
     // A card someone picked in the guidance search comes back as HTML: not a question (nor a gap).
     const echo = recogniseEchoedCard(turn.context.activity);
-    const text = echo.echoed ? echo.ownText : raw;
+    const text = echo.echoed || echo.formatted ? echo.ownText : raw;
     if (!text) {
       turn.log.info('an echoed card, not a question; not answered');
       return;

@@ -81,6 +81,22 @@ describe('asking the bot in personal chat', () => {
     expect(readable(await say(app, USERS.staff, 'sync'))).toContain('Source:');
   });
 
+  it('a question Teams sends as HTML (formatted text) is read and shown as the words typed, without tags', async () => {
+    const replies = await say(app, USERS.staff, '<p>the submit button is <strong>greyed out</strong> &amp; I can&#39;t send</p>', {
+      textFormat: 'xml',
+    });
+    const text = readable(replies);
+    expect(text).toContain("You asked: the submit button is greyed out & I can't send");
+    expect(text).toMatch(/Submitting the monthly report › /);
+  });
+
+  it('a guidance card sent back to the bot without words gets no reply (not the help card, not an answer)', async () => {
+    const card = { contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', version: '1.5', body: [] } };
+    const res = await post(app, activity(USERS.staff, { attachments: [card] }));
+    expect(res.status).toBe(200);
+    expect(((res.json.activities as { type: string }[] | undefined) ?? []).filter((a) => a.type === 'message')).toEqual([]);
+  });
+
   it('thanks the user for Helpful and records it', async () => {
     const replies = await say(app, USERS.staff, 'my tablet storage is full what do I delete');
     const qid = questionIdOf(answerCardOf(replies));
