@@ -242,11 +242,14 @@ export class FaqService {
   storedAnswer(question: AskedQuestion): Extract<FaqAnswer, { kind: 'answer' }> | undefined {
     const section = this.library.current.index.sections.find((s) => s.id === question.sectionId);
     if (!section) return undefined;
+    // What the card also showed (related sections, the parts not covered) is not stored: found again, so a
+    // card redrawn after feedback still shows them.
+    const { hits, uncovered } = this.lookup(question.question);
     return {
       kind: 'answer',
       questionId: question.id,
       question: question.question,
-      ...this.guidanceAnswer(section, question.question),
+      ...this.guidanceAnswer(section, question.question, hits, uncovered),
     };
   }
 

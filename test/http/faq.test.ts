@@ -97,6 +97,14 @@ describe('asking the bot in personal chat', () => {
     expect(((res.json.activities as { type: string }[] | undefined) ?? []).filter((a) => a.type === 'message')).toEqual([]);
   });
 
+  it('a half-covered answer still says what the guidance does not cover after the asker gives feedback', async () => {
+    const replies = await say(app, USERS.staff, 'how do I sync my tablet and what is the canteen menu on friday');
+    expect(readable(replies)).toContain("The guidance doesn't cover: “what is the canteen menu on friday”");
+    const res = await execute(app, USERS.staff, 'faq.notHelpful', { questionId: questionIdOf(answerCardOf(replies)) });
+    expect(invokeText(res.body)).toContain('Thanks for telling us');
+    expect(invokeText(res.body)).toContain("The guidance doesn't cover: “what is the canteen menu on friday”");
+  });
+
   it('thanks the user for Helpful and records it', async () => {
     const replies = await say(app, USERS.staff, 'my tablet storage is full what do I delete');
     const qid = questionIdOf(answerCardOf(replies));
