@@ -5,6 +5,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import {
   collect,
   invertedTime,
+  isConflict,
   isNotFound,
   isPreconditionFailed,
   mergeIfUnchanged,
@@ -123,33 +124,44 @@ export class QuestionStore {
     const key = splitId(id);
     if (!key) return undefined;
     const voteKey = user.aadObjectId ?? user.id;
-    // The voter's earlier vote and the question are read side by side: one round trip, not two.
-    const [earlier, first] = await Promise.all([
+    const mine = indexKey(VOTED, voteKey, key.rk);
+    // The voter's vote is their index row, in the question's partition: it is read with the question and
+    // written in the same transaction, each guarded (ETag, or create), so a stale read — a double click, two
+    // votes at once — fails the write and is read again instead of counting twice.
+    const read = () =>
+      Promise.all([
+        readEntity<{ helpful?: boolean }>(this.questions, key.pk, mine),
+        readEntity<QuestionEntity>(this.questions, key.pk, key.rk),
+      ]);
+    const [[mineFirst, first], legacy] = await Promise.all([
+      read(),
+      // A vote recorded before the index rows existed is only in FaqFeedback.
       readEntity<{ helpful: boolean }>(this.feedback, id, voteKey),
-      readEntity<QuestionEntity>(this.questions, key.pk, key.rk),
     ]);
     if (!first || !may(fromEntity(first))) return undefined;
-    const previous = earlier?.helpful;
-    if (previous === helpful) return fromEntity(first);
     for (let attempt = 0; attempt < 10; attempt++) {
-      const current = attempt === 0 ? first : await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
+      const [earlier, current] = attempt === 0 ? [mineFirst, first] : await read();
       if (!current) return undefined;
+      const previous = typeof earlier?.helpful === 'boolean' ? earlier.helpful : legacy?.helpful;
+      if (previous === helpful) return fromEntity(current);
       const next = { helpful: current.helpful, notHelpful: current.notHelpful };
       if (previous === true) next.helpful--;
       if (previous === false) next.notHelpful--;
       if (helpful) next.helpful++;
       else next.notHelpful++;
       const at = this.clock.now().toISOString();
+      const row = { partitionKey: key.pk, rowKey: mine, helpful, at };
       try {
         // The counts and the voter's index row change together (one partition, one transaction).
         await this.questions.submitTransaction([
           ['update', { partitionKey: key.pk, rowKey: key.rk, ...next }, 'Merge', { etag: current.etag }],
-          ['upsert', { partitionKey: key.pk, rowKey: indexKey(VOTED, voteKey, key.rk), helpful, at }, 'Replace'],
+          earlier ? ['update', row, 'Replace', { etag: earlier.etag }] : ['create', row],
         ]);
         await this.feedback.upsertEntity({ partitionKey: id, rowKey: voteKey, helpful, at }, 'Replace');
         return fromEntity({ ...current, ...next });
       } catch (err) {
-        if (!isPreconditionFailed(err)) throw err; // another vote landed first: re-read and re-apply
+        // Another vote landed first (the question or the voter's row changed): re-read and re-apply.
+        if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
       }
     }
     throw new Error('could not record feedback: too many concurrent votes');
