@@ -29,7 +29,7 @@ export interface AskedQuestion {
   /** Set when a later docs change answered it and the asker was told. */
   answeredLaterAt?: string;
   /**
-   * The channel thread or group chat it was answered in (none for a 1:1 chat): others there saw the answer
+   * The channel or group chat it was answered in (none for a 1:1 chat): its members could see the answer
    * card, so they may vote on it too.
    */
   thread?: string;

@@ -73,7 +73,7 @@ function asksSomething(text: string): boolean {
   return words.some((w) => !isStopWord(w) && !SMALL_TALK.has(w) && (w.length > 1 || /\p{N}/u.test(w)));
 }
 
-/** The asker, or someone in the channel thread or group chat the answer was posted in. */
+/** The asker, or someone in the channel or group chat the answer was posted in. */
 function mayUse(q: AskedQuestion, user: Actor, where: string | undefined): boolean {
   if ((q.asker.aadObjectId ?? q.asker.id) === (user.aadObjectId ?? user.id)) return true;
   return q.thread !== undefined && q.thread === where;
@@ -143,7 +143,7 @@ export class FaqService {
 
   /**
    * Answers a question and records it (answered or not) for feedback and the gaps list. `thread`: the channel
-   * thread or group chat it is answered in, whose members may vote on it (none for a 1:1 chat).
+   * or group chat it is answered in, whose members may vote on it (none for a 1:1 chat).
    */
   async ask(question: string, asker: Actor, signal?: AbortSignal, thread?: string): Promise<FaqAnswer> {
     const q = question.trim().slice(0, MAX_QUESTION);
@@ -255,7 +255,7 @@ export class FaqService {
 
   /**
    * A vote from an answer card. The question id comes from the card, which the client writes: only the asker,
-   * or someone in the thread the answer was posted in, may vote; anyone else is told it is not found.
+   * or someone in the channel or group chat the answer was posted in, may vote; anyone else is told it is not found.
    */
   feedback(questionId: string, user: Actor, helpful: boolean, where?: string): Promise<AskedQuestion | undefined> {
     return this.questions.vote(questionId, user, helpful, (q) => mayUse(q, user, where));

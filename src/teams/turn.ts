@@ -76,10 +76,13 @@ export function referenceOf(conv: StoredConversation): Partial<ConversationRefer
   };
 }
 
-/** The channel thread or group chat of this activity (undefined in a 1:1 chat): who else saw the bot's cards there. */
+/**
+ * The channel (any of its threads) or group chat of this activity, undefined in a 1:1 chat: whose members
+ * could see the bot's cards there.
+ */
 export function sharedConversationOf(context: TurnContext): string | undefined {
   const c = context.activity.conversation;
-  return c?.conversationType && c.conversationType !== 'personal' && c.id ? c.id : undefined;
+  return c?.conversationType && c.conversationType !== 'personal' && c.id ? channelRoot(c.id) : undefined;
 }
 
 /** The message text with the bot's own @mention removed. */

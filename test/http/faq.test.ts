@@ -157,7 +157,15 @@ describe("someone else's question id on a card (forged card data)", () => {
     const qid = questionIdOf(answerCardOf(await say(app, USERS.staff, 'my tablet storage is full, what can I delete?', inThread)));
     const res = await execute(app, other, 'faq.helpful', { questionId: qid }, inThread);
     expect(invokeText(res.body)).toContain('glad it helped');
-    expect((await app.faq.getQuestion(qid))?.helpful).toBe(1);
+    // Someone in the channel's root (Teams may name the conversation without the thread) counts too.
+    const root = { ...inThread, conversation: { ...inThread.conversation, id: '19:support@thread.tacv2' } };
+    await execute(app, USERS.lead, 'faq.helpful', { questionId: qid }, root);
+    expect((await app.faq.getQuestion(qid))?.helpful).toBe(2);
+    // From another channel the id is refused like any unknown one.
+    const elsewhere = { ...inThread, conversation: { ...inThread.conversation, id: '19:other@thread.tacv2;messageid=1' } };
+    const refused = await execute(app, USERS.champion, 'faq.notHelpful', { questionId: qid }, elsewhere);
+    expect(invokeText(refused.body)).toMatch(/could not find that question/);
+    expect((await app.faq.getQuestion(qid))?.notHelpful).toBe(0);
   });
 });
 
