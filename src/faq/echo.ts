@@ -10,9 +10,13 @@ export interface EchoedCard {
   echoed: boolean;
   /** Words the person typed next to the card, without the card's own text and without @mentions. */
   ownText: string;
+  /** No card, but the text is HTML (Teams sends formatted messages so): `ownText` is its words, tags removed. */
+  formatted?: true;
 }
 
 const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
+/** The tags of Teams' rich text (linear: no nested quantifiers). */
+const FORMATTING_TAG = /<\/?(p|div|span|b|strong|i|em|u|s|strike|br|ul|ol|li|a|code|pre|blockquote|h[1-6])(\s[^>]*)?\/?>/i;
 
 /**
  * Recognises a message that echoes a card back to the bot. When someone picks a guidance section
@@ -28,6 +32,8 @@ export function recogniseEchoedCard(message: IncomingMessage): EchoedCard {
   const hasCardMarkup = /inline-compose-card/i.test(text) || /<attachment\b/i.test(text);
   const hasCardAttachment = (message.attachments ?? []).some((a) => a.contentType === ADAPTIVE_CARD);
   if (!hasCardMarkup && !(hasCardAttachment && looksLikeHtml(text, message.textFormat))) {
+    // A question typed with formatting is its words: tags shown back, stored or searched are noise.
+    if (message.textFormat === 'xml' || FORMATTING_TAG.test(text)) return { echoed: false, ownText: ownWords(text), formatted: true };
     return { echoed: false, ownText: text };
   }
   return { echoed: true, ownText: ownWords(text) };

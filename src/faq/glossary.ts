@@ -65,7 +65,10 @@ export function parseGlossary(text: string, source = 'glossary'): Glossary {
 }
 
 
-export type GlossaryFileOptions = Omit<WatchedFileOptions<Glossary>, 'parse' | 'missing'>;
+export type GlossaryFileOptions = Omit<WatchedFileOptions<Glossary>, 'parse' | 'missing' | 'maxBytes'>;
+
+/** Far more than 2,000 terms of a few words each; reading YAML takes about a second per 300 KB. */
+const GLOSSARY_MAX_BYTES = 256 * 1024;
 
 /**
  * A glossary file kept current without a restart, like the guidance folder (src/files/watched-file.ts:
@@ -74,6 +77,6 @@ export type GlossaryFileOptions = Omit<WatchedFileOptions<Glossary>, 'parse' | '
  */
 export const GlossaryFile = {
   open(file: string, options: GlossaryFileOptions = {}): Promise<WatchedFile<Glossary>> {
-    return WatchedFile.open(file, { ...options, parse: parseGlossary, missing: EMPTY_GLOSSARY });
+    return WatchedFile.open(file, { ...options, parse: parseGlossary, missing: EMPTY_GLOSSARY, maxBytes: GLOSSARY_MAX_BYTES });
   },
 };

@@ -5,6 +5,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import {
   collect,
   invertedTime,
+  isConflict,
   isNotFound,
   isPreconditionFailed,
   mergeIfUnchanged,
@@ -27,6 +28,11 @@ export interface AskedQuestion {
   notHelpful: number;
   /** Set when a later docs change answered it and the asker was told. */
   answeredLaterAt?: string;
+  /**
+   * The channel or group chat it was answered in (none for a 1:1 chat): its members could see the answer
+   * card, so they may vote on it too.
+   */
+  thread?: string;
 }
 
 /** The stored row: the question minus its id (the keys), with the asker as JSON. */
@@ -74,7 +80,7 @@ export class QuestionStore {
   async record(
     question: string,
     asker: Actor,
-    answer: { answered: boolean; sectionId?: string },
+    answer: { answered: boolean; sectionId?: string; thread?: string },
   ): Promise<AskedQuestion> {
     const now = this.clock.now();
     const partitionKey = now.toISOString().slice(0, 10);
@@ -90,6 +96,7 @@ export class QuestionStore {
       notHelpful: 0,
     };
     if (answer.sectionId) entity.sectionId = answer.sectionId;
+    if (answer.thread) entity.thread = answer.thread.slice(0, 400);
     await this.questions.submitTransaction([
       ['create', entity],
       ['upsert', { partitionKey, rowKey: indexKey(ASKED, asker.aadObjectId ?? asker.id, rowKey) }, 'Replace'],
@@ -106,39 +113,55 @@ export class QuestionStore {
 
   /**
    * Records a user's vote; a second vote by the same user replaces the first (counts move, never double).
-   * Returns undefined for an unknown question id.
+   * Returns undefined for an unknown question id, or one `may` refuses (nothing is written then).
    */
-  async vote(id: string, user: Actor, helpful: boolean): Promise<AskedQuestion | undefined> {
+  async vote(
+    id: string,
+    user: Actor,
+    helpful: boolean,
+    may: (question: AskedQuestion) => boolean = () => true,
+  ): Promise<AskedQuestion | undefined> {
     const key = splitId(id);
     if (!key) return undefined;
     const voteKey = user.aadObjectId ?? user.id;
-    // The voter's earlier vote and the question are read side by side: one round trip, not two.
-    const [earlier, first] = await Promise.all([
+    const mine = indexKey(VOTED, voteKey, key.rk);
+    // The voter's vote is their index row, in the question's partition: it is read with the question and
+    // written in the same transaction, each guarded (ETag, or create), so a stale read — a double click, two
+    // votes at once — fails the write and is read again instead of counting twice.
+    const read = () =>
+      Promise.all([
+        readEntity<{ helpful?: boolean }>(this.questions, key.pk, mine),
+        readEntity<QuestionEntity>(this.questions, key.pk, key.rk),
+      ]);
+    const [[mineFirst, first], legacy] = await Promise.all([
+      read(),
+      // A vote recorded before the index rows existed is only in FaqFeedback.
       readEntity<{ helpful: boolean }>(this.feedback, id, voteKey),
-      readEntity<QuestionEntity>(this.questions, key.pk, key.rk),
     ]);
-    if (!first) return undefined;
-    const previous = earlier?.helpful;
-    if (previous === helpful) return fromEntity(first);
+    if (!first || !may(fromEntity(first))) return undefined;
     for (let attempt = 0; attempt < 10; attempt++) {
-      const current = attempt === 0 ? first : await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
+      const [earlier, current] = attempt === 0 ? [mineFirst, first] : await read();
       if (!current) return undefined;
+      const previous = typeof earlier?.helpful === 'boolean' ? earlier.helpful : legacy?.helpful;
+      if (previous === helpful) return fromEntity(current);
       const next = { helpful: current.helpful, notHelpful: current.notHelpful };
       if (previous === true) next.helpful--;
       if (previous === false) next.notHelpful--;
       if (helpful) next.helpful++;
       else next.notHelpful++;
       const at = this.clock.now().toISOString();
+      const row = { partitionKey: key.pk, rowKey: mine, helpful, at };
       try {
         // The counts and the voter's index row change together (one partition, one transaction).
         await this.questions.submitTransaction([
           ['update', { partitionKey: key.pk, rowKey: key.rk, ...next }, 'Merge', { etag: current.etag }],
-          ['upsert', { partitionKey: key.pk, rowKey: indexKey(VOTED, voteKey, key.rk), helpful, at }, 'Replace'],
+          earlier ? ['update', row, 'Replace', { etag: earlier.etag }] : ['create', row],
         ]);
         await this.feedback.upsertEntity({ partitionKey: id, rowKey: voteKey, helpful, at }, 'Replace');
         return fromEntity({ ...current, ...next });
       } catch (err) {
-        if (!isPreconditionFailed(err)) throw err; // another vote landed first: re-read and re-apply
+        // Another vote landed first (the question or the voter's row changed): re-read and re-apply.
+        if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
       }
     }
     throw new Error('could not record feedback: too many concurrent votes');
@@ -348,5 +371,6 @@ function fromEntity(e: QuestionEntity): AskedQuestion {
   };
   if (e.sectionId) q.sectionId = e.sectionId;
   if (e.answeredLaterAt) q.answeredLaterAt = e.answeredLaterAt;
+  if (e.thread) q.thread = e.thread;
   return q;
 }

@@ -1,4 +1,5 @@
 import { escapeText } from '../cards/template.js';
+import { isStopWord } from '../text/stopwords.js';
 import type { Actor } from '../roles/roles.js';
 import type { ModelAnswerer } from './ai/answerer.js';
 import type { GuidanceLibrary } from './docs/library.js';
@@ -33,7 +34,9 @@ export type FaqAnswer =
       /** Parts of the question the guidance doesn't cover (a half-covered question). */
       uncovered?: string[];
     }
-  | { kind: 'not-covered'; questionId: string; question: string };
+  | { kind: 'not-covered'; questionId: string; question: string }
+  /** A thank-you, a greeting, an emoji: nothing to answer, and nothing recorded (it is no gap in the guidance). */
+  | { kind: 'no-question'; questionId: ''; question: string };
 
 export interface NewlyAnswered {
   question: AskedQuestion;
@@ -55,6 +58,26 @@ const MAX_QUESTION = 500;
 const PASSAGE_CHARS = 450;
 /** An answer shows the section's steps whole; only a section longer than this is cut. */
 const ANSWER_CHARS = 1200;
+
+/**
+ * Words of a thank-you, a greeting or an acknowledgement (besides the stop words, which hold "thanks", "ok",
+ * "hi"): a message made only of these, stop words, emoji and punctuation asks nothing.
+ */
+const SMALL_TALK = new Set(
+  `great cool nice awesome perfect brilliant excellent super fine alright cheers bye goodbye morning afternoon
+  evening good thx ty welcome noted understood worked works helped helpful lol haha`.split(/\s+/),
+);
+
+function asksSomething(text: string): boolean {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return words.some((w) => !isStopWord(w) && !SMALL_TALK.has(w) && (w.length > 1 || /\p{N}/u.test(w)));
+}
+
+/** The asker, or someone in the channel or group chat the answer was posted in. */
+function mayUse(q: AskedQuestion, user: Actor, where: string | undefined): boolean {
+  if ((q.asker.aadObjectId ?? q.asker.id) === (user.aadObjectId ?? user.id)) return true;
+  return q.thread !== undefined && q.thread === where;
+}
 
 /** Answers questions from the guidance (offline retrieval, optionally a model over its candidates) and keeps score. */
 export class FaqService {
@@ -118,13 +141,18 @@ export class FaqService {
     return { answered: result.answered, hits: result.results, uncovered: result.uncovered };
   }
 
-  /** Answers a question and records it (answered or not) for feedback and the gaps list. */
-  async ask(question: string, asker: Actor, signal?: AbortSignal): Promise<FaqAnswer> {
+  /**
+   * Answers a question and records it (answered or not) for feedback and the gaps list. `thread`: the channel
+   * or group chat it is answered in, whose members may vote on it (none for a 1:1 chat).
+   */
+  async ask(question: string, asker: Actor, signal?: AbortSignal, thread?: string): Promise<FaqAnswer> {
     const q = question.trim().slice(0, MAX_QUESTION);
+    if (!asksSomething(q)) return { kind: 'no-question', questionId: '', question: q };
     const answer = await this.answer(q, signal);
     const stored = await this.questions.record(q, asker, {
       answered: answer !== undefined,
       sectionId: answer?.source.sectionId,
+      ...(thread ? { thread } : {}),
     });
     if (!answer) return { kind: 'not-covered', questionId: stored.id, question: q };
     return { kind: 'answer', questionId: stored.id, question: q, ...answer };
@@ -191,10 +219,11 @@ export class FaqService {
     query: string,
     limit = 5,
   ): { section: GuidanceSection; passage: string; source: SourceRef }[] {
-    const result = search(this.library.current.index, query.slice(0, MAX_QUESTION), { limit });
+    const q = query.slice(0, MAX_QUESTION);
+    const result = search(this.library.current.index, q, { limit });
     return result.results.map((h) => ({
       section: h.section,
-      passage: bestPassage(h.section, query, PASSAGE_CHARS),
+      passage: bestPassage(h.section, q, PASSAGE_CHARS),
       source: this.sourceOf(h.section),
     }));
   }
@@ -213,20 +242,33 @@ export class FaqService {
   storedAnswer(question: AskedQuestion): Extract<FaqAnswer, { kind: 'answer' }> | undefined {
     const section = this.library.current.index.sections.find((s) => s.id === question.sectionId);
     if (!section) return undefined;
+    // What the card also showed (related sections, the parts not covered) is not stored: found again, so a
+    // card redrawn after feedback still shows them.
+    const { hits, uncovered } = this.lookup(question.question);
     return {
       kind: 'answer',
       questionId: question.id,
       question: question.question,
-      ...this.guidanceAnswer(section, question.question),
+      ...this.guidanceAnswer(section, question.question, hits, uncovered),
     };
   }
 
-  feedback(questionId: string, user: Actor, helpful: boolean): Promise<AskedQuestion | undefined> {
-    return this.questions.vote(questionId, user, helpful);
+  /**
+   * A vote from an answer card. The question id comes from the card, which the client writes: only the asker,
+   * or someone in the channel or group chat the answer was posted in, may vote; anyone else is told it is not found.
+   */
+  feedback(questionId: string, user: Actor, helpful: boolean, where?: string): Promise<AskedQuestion | undefined> {
+    return this.questions.vote(questionId, user, helpful, (q) => mayUse(q, user, where));
   }
 
   getQuestion(id: string): Promise<AskedQuestion | undefined> {
     return this.questions.get(id);
+  }
+
+  /** A question named on a card, if `user` may see it (as for `feedback`): its text is the asker's. */
+  async questionFor(id: string, user: Actor, where?: string): Promise<AskedQuestion | undefined> {
+    const q = id ? await this.questions.get(id) : undefined;
+    return q && mayUse(q, user, where) ? q : undefined;
   }
 
   async gaps(days: number): Promise<GapGroup[]> {

@@ -19,6 +19,11 @@ export interface WatchedFileOptions<T> {
   debounceMs?: number;
   /** A stat check this often, next to fs.watch (0 turns it off). */
   pollMs?: number;
+  /**
+   * A larger file is refused unread, like a bad one: parsing is synchronous, and a pasted dump would stall
+   * every user's turn for as long as it takes.
+   */
+  maxBytes?: number;
 }
 
 interface WatchedFileEvents<T> {
@@ -81,6 +86,13 @@ export class WatchedFile<T> extends EventEmitter<WatchedFileEvents<T>> {
   private async read(): Promise<{ value: T } | undefined> {
     let text: string;
     try {
+      const max = this.options.maxBytes;
+      if (max !== undefined) {
+        const { size } = await stat(this.file);
+        if (size > max) {
+          throw new Error(`${path.basename(this.file)}: ${kb(size)} KB, larger than the ${kb(max)} KB it may be`);
+        }
+      }
       text = await readFile(this.file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -136,3 +148,5 @@ export class WatchedFile<T> extends EventEmitter<WatchedFileEvents<T>> {
     this.debounceTimer.unref();
   }
 }
+
+const kb = (bytes: number) => Math.ceil(bytes / 1024).toLocaleString('en');

@@ -54,10 +54,22 @@ export interface CardActionResult {
 export type VerbHandler<S extends z.ZodType> = (turn: Turn, data: z.infer<S>) => Promise<CardActionResult>;
 
 export type QuestionHandler = (turn: Turn, text: string) => Promise<void>;
+/** Which results the compose box asks for: Teams asks again with a larger `skip` as the list is scrolled. */
+export interface SearchPage {
+  skip: number;
+  count: number;
+}
 export type SearchHandler = (
   turn: Turn,
   query: string,
+  page: SearchPage,
 ) => Promise<{ title: string; subtitle: string; card: AdaptiveCard }[]>;
+
+/** A search query is typed by anyone: longer than any question the FAQ reads (it keeps 500 characters). */
+const SEARCH_QUERY_MAX = 500;
+const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
+/** Teams asks for 25 at a time by default. */
+const SEARCH_PAGE_MAX = 25;
 
 export interface BotDeps {
   log: Logger;
@@ -200,9 +212,15 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     context: TurnContext,
     query: MessagingExtensionQuery,
   ): Promise<MessagingExtensionResponse> {
-    const text = String(query.parameters?.find((p) => p.name === 'query')?.value ?? '').trim();
+    const value: unknown = query.parameters?.find((p) => p.name === 'query')?.value;
+    // Bounded before it is searched or shown back on the result cards.
+    const text = (typeof value === 'string' || typeof value === 'number' ? String(value) : '').slice(0, SEARCH_QUERY_MAX).trim();
+    const page = {
+      skip: wholeNumber(query.queryOptions?.skip, 0, 0, Number.MAX_SAFE_INTEGER),
+      count: wholeNumber(query.queryOptions?.count, SEARCH_PAGE_MAX, 1, SEARCH_PAGE_MAX),
+    };
     const turn = await this.turn(context);
-    const found = this.searchHandler && text ? await this.searchHandler(turn, text) : [];
+    const found = this.searchHandler && text ? await this.searchHandler(turn, text, page) : [];
     return {
       composeExtension: {
         type: 'result',
@@ -236,6 +254,11 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     const text = textWithoutMention(context);
     const turn = await this.turn(context);
     if (!text) {
+      // A card sent back to the bot (a guidance search result) carries no words: not a request for help.
+      if ((context.activity.attachments ?? []).some((a) => a?.contentType === ADAPTIVE_CARD)) {
+        turn.log.info('a card without words; not answered');
+        return;
+      }
       await turn.reply(helpCard(turn.role, this.deps.localMode));
       return;
     }
@@ -327,4 +350,10 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       this.remembered.add(person);
     }
   }
+}
+
+/** A whole number from what a client sent, within [min, max]; `fallback` for anything else. */
+function wholeNumber(value: unknown, fallback: number, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return fallback;
+  return Math.min(max, Math.max(min, Math.trunc(value)));
 }

@@ -11,6 +11,7 @@ import type { Outbox } from '../outbound/message.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
+import { sharedConversationOf } from './turn.js';
 
 export interface FaqWiring {
   faq: FaqService;
@@ -29,6 +30,8 @@ const ANSWER_BUDGET_MS = 10_000;
 const GAP_DAYS_DEFAULT = 14;
 /** Guidance sections offered in the "Answer this" picker: the nearest to the question, not all of them. */
 const SECTION_CHOICES = 15;
+/** Guidance sections a compose-box search offers in all (past these the matches are weak). */
+const SEARCH_RESULTS = 10;
 
 /** Questions, feedback, office-hours pointer, gaps, and the champions' guidance search. */
 export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
@@ -45,7 +48,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   bot.onQuestion(async (turn, raw) => {
     // A card someone picked in the guidance search comes back as HTML: not a question (nor a gap).
     const echo = recogniseEchoedCard(turn.context.activity);
-    const text = echo.echoed ? echo.ownText : raw;
+    const text = echo.echoed || echo.formatted ? echo.ownText : raw;
     if (!text) {
       turn.log.info('an echoed card, not a question; not answered');
       return;
@@ -54,7 +57,11 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     if (w.officeHours && (await w.officeHours.answer(turn, text))) return;
     // Typing first: a model answer can take seconds, and users should see the bot is on it.
     await turn.context.sendActivity({ type: 'typing' });
-    const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS));
+    const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS), sharedConversationOf(turn.context));
+    if (answer.kind === 'no-question') {
+      await turn.reply('I\'m here when you need me: ask a question about the rollout in your own words, or type "help" for what else I can do.');
+      return;
+    }
     metrics.questionAnswered(answer.kind === 'answer');
     if (answer.kind === 'answer') {
       await turn.reply(answerCard(answer));
@@ -67,7 +74,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   const vote =
     (helpful: boolean) =>
     async (turn: Turn, data: { questionId: string }): Promise<CardActionResult> => {
-      const question = await faq.feedback(data.questionId, turn.actor, helpful);
+      const question = await faq.feedback(data.questionId, turn.actor, helpful, sharedConversationOf(turn.context));
       if (!question)
         return { message: 'I could not find that question any more, so your feedback was not recorded.' };
       const note = helpful
@@ -85,10 +92,9 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   bot.verb(FAQ_VERBS.officeHours, async (turn, data) => {
     if (w.officeHours) {
-      const asked = data.questionId ? await faq.getQuestion(data.questionId) : undefined;
-      // Only one's own question is filled in: the id comes from the card, which the client writes.
-      const own = asked && (asked.asker.aadObjectId ?? asked.asker.id) === (turn.actor.aadObjectId ?? turn.actor.id);
-      return w.officeHours.ask(turn, own ? asked.question : '');
+      // Only a question the user may see is filled in: the id comes from the card, which the client writes.
+      const asked = await faq.questionFor(data.questionId, turn.actor, sharedConversationOf(turn.context));
+      return w.officeHours.ask(turn, asked?.question ?? '');
     }
     const info = faq.officeHours();
     if (!info) {
@@ -208,9 +214,12 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     });
   });
 
-  bot.onSearch(async (turn, query) => {
+  bot.onSearch(async (turn, query, page) => {
     if (!(await turn.require('faq.searchGuidance'))) return [];
-    return faq.searchSections(query).map((hit) => ({
+    // Teams asks again with a larger skip as the list scrolls: each call gives the next results, never the same.
+    if (page.skip >= SEARCH_RESULTS) return [];
+    const hits = faq.searchSections(query, Math.min(SEARCH_RESULTS, page.skip + page.count)).slice(page.skip);
+    return hits.map((hit) => ({
       title: hit.source.heading,
       subtitle: `${hit.source.docTitle} — ${hit.passage.slice(0, 80)}`,
       card: answerCard(

@@ -26,8 +26,8 @@ export function invokeRefusal(activity: Partial<Activity>): InvokeResponse | und
   const value = activity.value as unknown;
   if (!isPlainObject(value)) return errorResponse('BadRequest', 'the invoke has no "value" object');
   if (name === 'composeExtension/query') {
-    if (value.parameters !== undefined && !Array.isArray(value.parameters))
-      return errorResponse('BadRequest', '"parameters" must be a list');
+    if (value.parameters !== undefined && !(Array.isArray(value.parameters) && value.parameters.every(isPlainObject)))
+      return errorResponse('BadRequest', '"parameters" must be a list of objects');
     return undefined;
   }
   const action = value.action;

@@ -25,6 +25,7 @@ import { personOf } from '../roles/roles.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import { offerDownload } from './downloads.js';
+import { sharedConversationOf } from './turn.js';
 
 export interface IssueWiring {
   issues: IssueService;
@@ -75,7 +76,10 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
   );
 
   bot.verb(ISSUE_VERBS.form, async (turn, data) => {
-    const asked = data.questionId ? await w.faq.getQuestion(data.questionId) : undefined;
+    // The id comes from the card, which the client writes: another person's question is never filled in.
+    const asked = data.questionId
+      ? await w.faq.questionFor(data.questionId, turn.actor, sharedConversationOf(turn.context))
+      : undefined;
     const values = asked ? { faqQuestion: asked.question, title: asked.question.slice(0, 120) } : {};
     // A new message, so the answer the user came from stays on screen.
     await turn.reply(form(values));

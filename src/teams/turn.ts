@@ -76,6 +76,15 @@ export function referenceOf(conv: StoredConversation): Partial<ConversationRefer
   };
 }
 
+/**
+ * The channel (any of its threads) or group chat of this activity, undefined in a 1:1 chat: whose members
+ * could see the bot's cards there.
+ */
+export function sharedConversationOf(context: TurnContext): string | undefined {
+  const c = context.activity.conversation;
+  return c?.conversationType && c.conversationType !== 'personal' && c.id ? channelRoot(c.id) : undefined;
+}
+
 /** The message text with the bot's own @mention removed. */
 export function textWithoutMention(context: TurnContext): string {
   // botbuilder's mention removal reads activity.text unchecked: a mention entity on a message without text.

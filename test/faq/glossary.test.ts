@@ -94,6 +94,25 @@ describe('GlossaryFile and the live library', () => {
     expect(askK05().answered).toBe(true);
   });
 
+  it('an edit that makes the file huge is refused before it is parsed: the size is named, the last good glossary kept', async () => {
+    const dir = tempDir();
+    const docs = path.join(dir, 'docs');
+    const file = path.join(dir, 'glossary.yaml');
+    mkdirSync(docs);
+    writeFileSync(path.join(docs, 'report.md'), GUIDE);
+    writeFileSync(file, 'terms:\n  - term: K-05\n    means: [monthly summary]\n');
+    const warnings: string[] = [];
+    const library = await openFaqLibrary(docs, { glossaryFile: file, onWarning: (m) => warnings.push(m), debounceMs: 10, pollMs: 50 });
+    closers.push(() => library.close());
+    expect(search(library.current.index, 'when is the K-05 due').answered).toBe(true);
+
+    // Parsing YAML blocks the process (every user's turn) for seconds per megabyte: a pasted dump must not be read.
+    writeFileSync(file, `# ${'x'.repeat(3_000_000)}\nterms: []\n`);
+    await expect.poll(() => warnings.join('\n'), { timeout: 3000 }).toMatch(/glossary\.yaml: .*larger than .*KB/);
+    expect(warnings.join('\n')).toMatch(/previous version stays in use/);
+    expect(search(library.current.index, 'when is the K-05 due').answered).toBe(true);
+  });
+
   it('refuses to open a bad glossary at start, naming the entry', async () => {
     const file = path.join(tempDir(), 'glossary.yaml');
     writeFileSync(file, 'system:\n  name: FieldLedger\n  nicknames: [""]\n');

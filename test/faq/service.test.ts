@@ -97,6 +97,14 @@ describe('FaqService offline', () => {
     expect(await faq.feedback('2026-01-01_nonsense', amina, true)).toBeUndefined();
   });
 
+  it('a double click (two votes by one user at once) counts once', async () => {
+    const { faq } = await setup();
+    const answer = await faq.ask('sync stuck pending upload', amina);
+    await Promise.all([1, 2, 3, 4].map(() => faq.feedback(answer.questionId, amina, false)));
+    const q = await faq.getQuestion(answer.questionId);
+    expect([q?.helpful, q?.notHelpful]).toEqual([0, 1]);
+  });
+
   it('after a docs change, finds the unanswered question it can now answer — once', async () => {
     const { faq, library, dir, clock } = await setup();
     const before = await faq.ask('how do I reset a forgotten password', amina);

@@ -68,6 +68,43 @@ describe('asking the bot in personal chat', () => {
     expect(text).toContain('∗∗urgent∗∗');
   });
 
+  it('a thank-you, a greeting or an emoji is not logged as an unanswered question for the champions', async () => {
+    const chat = ['thanks', 'Thank you so much!', 'ok 👍', 'hi', '🙏🙏', '???'];
+    for (const text of chat) {
+      const reply = readable(await say(app, USERS.staff, text));
+      expect(reply).not.toContain("doesn't cover");
+      expect(reply).toMatch(/ask .*in your own words/i);
+    }
+    const gaps = (await app.faq.gaps(1)).flatMap((g) => g.questions);
+    expect(gaps.filter((q) => chat.includes(q))).toEqual([]);
+    // A one-word question is still a question.
+    expect(readable(await say(app, USERS.staff, 'sync'))).toContain('Source:');
+  });
+
+  it('a question Teams sends as HTML (formatted text) is read and shown as the words typed, without tags', async () => {
+    const replies = await say(app, USERS.staff, '<p>the submit button is <strong>greyed out</strong> &amp; I can&#39;t send</p>', {
+      textFormat: 'xml',
+    });
+    const text = readable(replies);
+    expect(text).toContain("You asked: the submit button is greyed out & I can't send");
+    expect(text).toMatch(/Submitting the monthly report › /);
+  });
+
+  it('a guidance card sent back to the bot without words gets no reply (not the help card, not an answer)', async () => {
+    const card = { contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', version: '1.5', body: [] } };
+    const res = await post(app, activity(USERS.staff, { attachments: [card] }));
+    expect(res.status).toBe(200);
+    expect(((res.json.activities as { type: string }[] | undefined) ?? []).filter((a) => a.type === 'message')).toEqual([]);
+  });
+
+  it('a half-covered answer still says what the guidance does not cover after the asker gives feedback', async () => {
+    const replies = await say(app, USERS.staff, 'how do I sync my tablet and what is the canteen menu on friday');
+    expect(readable(replies)).toContain("The guidance doesn't cover: “what is the canteen menu on friday”");
+    const res = await execute(app, USERS.staff, 'faq.notHelpful', { questionId: questionIdOf(answerCardOf(replies)) });
+    expect(invokeText(res.body)).toContain('Thanks for telling us');
+    expect(invokeText(res.body)).toContain("The guidance doesn't cover: “what is the canteen menu on friday”");
+  });
+
   it('thanks the user for Helpful and records it', async () => {
     const replies = await say(app, USERS.staff, 'my tablet storage is full what do I delete');
     const qid = questionIdOf(answerCardOf(replies));
@@ -83,6 +120,52 @@ describe('asking the bot in personal chat', () => {
     const res = await execute(app, USERS.staff, 'faq.officeHours', { questionId: 'x' }, { serviceUrl: connector.url });
     expect(invokeText(res.body)).toMatch(/next office hours are below/);
     await connector.waitFor((calls) => calls.some((c) => JSON.stringify(c.body).includes('Next office hours')));
+  });
+});
+
+describe("someone else's question id on a card (forged card data)", () => {
+  const other = { id: '29:other', aadObjectId: 'aad-other', name: 'Olive Other' };
+  const privateQuestion = 'my supervisor account shows the wrong district codes for kiambu';
+
+  it('a vote on another person\'s 1:1 question is not counted and does not show their question', async () => {
+    const qid = questionIdOf(answerCardOf(await say(app, USERS.staff, `${privateQuestion} and the tablet storage is full`)));
+    expect(qid).not.toBe('');
+    for (const verb of ['faq.helpful', 'faq.notHelpful']) {
+      const res = await execute(app, other, verb, { questionId: qid });
+      expect(JSON.stringify(res.body)).not.toContain('kiambu');
+      expect(invokeText(res.body)).toMatch(/could not find that question/);
+    }
+    const q = await app.faq.getQuestion(qid);
+    expect([q?.helpful, q?.notHelpful]).toEqual([0, 0]);
+  });
+
+  it('"Log this as an issue" with another person\'s question id opens an empty form, not their question', async () => {
+    const qid = questionIdOf(answerCardOf(await say(app, USERS.staff, `${privateQuestion} and the tablet storage is full`)));
+    const chat = { serviceUrl: connector.url, conversation: { id: 'a:olive-chat', conversationType: 'personal', tenantId: 'tenant-1' } };
+    const res = await execute(app, other, 'issue.form', { questionId: qid }, chat);
+    expect(invokeText(res.body)).toMatch(/Fill in the form/);
+    await connector.waitFor((calls) => calls.some((c) => c.conversationId === 'a:olive-chat'));
+    expect(JSON.stringify(connector.sentTo('a:olive-chat'))).not.toContain('kiambu');
+  });
+
+  it('in a channel, a colleague\'s vote on the answer in that thread counts', async () => {
+    const thread = '19:support@thread.tacv2;messageid=1700000000999';
+    const inThread = {
+      conversation: { id: thread, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: '19:support@thread.tacv2' } },
+    };
+    const qid = questionIdOf(answerCardOf(await say(app, USERS.staff, 'my tablet storage is full, what can I delete?', inThread)));
+    const res = await execute(app, other, 'faq.helpful', { questionId: qid }, inThread);
+    expect(invokeText(res.body)).toContain('glad it helped');
+    // Someone in the channel's root (Teams may name the conversation without the thread) counts too.
+    const root = { ...inThread, conversation: { ...inThread.conversation, id: '19:support@thread.tacv2' } };
+    await execute(app, USERS.lead, 'faq.helpful', { questionId: qid }, root);
+    expect((await app.faq.getQuestion(qid))?.helpful).toBe(2);
+    // From another channel the id is refused like any unknown one.
+    const elsewhere = { ...inThread, conversation: { ...inThread.conversation, id: '19:other@thread.tacv2;messageid=1' } };
+    const refused = await execute(app, USERS.champion, 'faq.notHelpful', { questionId: qid }, elsewhere);
+    expect(invokeText(refused.body)).toMatch(/could not find that question/);
+    expect((await app.faq.getQuestion(qid))?.notHelpful).toBe(0);
   });
 });
 
@@ -145,6 +228,56 @@ describe('guidance search (message extension)', () => {
     const attachments = (res.json.composeExtension as { attachments: unknown[] }).attachments;
     expect(attachments.length).toBeGreaterThan(0);
     expect(JSON.stringify(attachments[0])).toMatch(/sync|upload/i);
+  });
+
+  const titles = async (text: string, queryOptions?: unknown) => {
+    const res = await post(
+      app,
+      activity(USERS.champion, {
+        type: 'invoke',
+        name: 'composeExtension/query',
+        value: { commandId: 'searchGuidance', parameters: [{ name: 'query', value: text }], queryOptions },
+        deliveryMode: undefined,
+      }),
+    );
+    expect(res.status).toBe(200);
+    const attachments = (res.json.composeExtension as { attachments: { preview: { content: { title: string } } }[] }).attachments;
+    return attachments.map((a) => a.preview.content.title);
+  };
+
+  it('pages with skip and count: scrolling on never repeats a result, odd paging values read as the first page', async () => {
+    const first = await titles('sync tablet upload photos', { skip: 0, count: 3 });
+    expect(first).toHaveLength(3);
+    const second = await titles('sync tablet upload photos', { skip: 3, count: 3 });
+    expect(second.length).toBeGreaterThan(0);
+    expect(second.filter((t) => first.includes(t))).toEqual([]);
+    expect(await titles('sync tablet upload photos', { skip: 1e12, count: 25 })).toEqual([]);
+    expect(await titles('sync tablet upload photos', { skip: 25, count: 25 })).toEqual([]);
+    for (const odd of [{ skip: -5, count: -1 }, { skip: 'x', count: {} }, undefined]) {
+      expect((await titles('sync tablet upload photos', odd))[0]).toBe(first[0]);
+    }
+  });
+
+  it('a huge query gets results small enough for Teams to show', async () => {
+    const res = await query(USERS.champion, 'how do I sync my tablet '.repeat(20_000));
+    expect(res.status).toBe(200);
+    const attachments = (res.json.composeExtension as { attachments: unknown[] }).attachments;
+    expect(attachments.length).toBeGreaterThan(0);
+    for (const a of attachments) expect(JSON.stringify(a).length).toBeLessThan(20_000);
+  });
+
+  it('a parameter list with entries that are not objects is refused as sent (400), not failed', async () => {
+    const res = await post(
+      app,
+      activity(USERS.champion, {
+        type: 'invoke',
+        name: 'composeExtension/query',
+        value: { commandId: 'searchGuidance', parameters: [null, 5, 'query'] },
+        deliveryMode: undefined,
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.json)).toMatch(/parameters/);
   });
 
   it('returns nothing to staff', async () => {
