@@ -159,7 +159,7 @@ export interface IssueSummary {
 export interface SlaConfig {
   /** A New issue older than this gets a reminder in the triage channel. */
   untriagedReminderMinutes: number;
-  /** A New issue that is P1 or "blocks my work" and older than this is escalated to the rollout team. */
+  /** A New issue that is P1 (or, with no priority set, "blocks my work") and older than this is escalated to the rollout team. */
   escalationMinutes: number;
 }
 

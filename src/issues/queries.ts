@@ -3,7 +3,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { invertedTime } from '../storage/tables.js';
 import type { RefCounter } from './counter.js';
 import { SUMMARY_COLUMNS } from './fields.js';
-import { monthOf, nameKey, PART, summaryFromProps } from './indexes.js';
+import { monthOf, nameKey, PART, queueRankPrefix, summaryFromProps } from './indexes.js';
 import { type IssueSummary, isOpen, type NewIssue, PRIORITIES, type Priority, type Status } from './model.js';
 import {
   decodeToken,
@@ -258,8 +258,9 @@ export class IssueQueries {
 
   /**
    * Untriaged (New) issues, for the SLA check: one partition, as small as triage keeps it. `windows`
-   * narrows it to issues created inside any of the given time ranges (filtered by the service);
-   * none means all of them.
+   * narrows it to issues created inside any of the given time ranges (filtered by the service), plus every
+   * New P1 issue whatever its age: one raised to P1 after it had passed the escalation limit lies in no
+   * window, and P1 issues sort first in the partition (one short RowKey range). None means all New issues.
    */
   async untriaged(windows: readonly CreatedWindow[] = []): Promise<IssueSummary[]> {
     const conds = [odata`PartitionKey eq ${PART.queueStatus('new')}`];
@@ -268,7 +269,12 @@ export class IssueQueries {
         ? odata`(createdAt ge ${w.from.toISOString()} and createdAt lt ${w.to.toISOString()})`
         : odata`(createdAt lt ${w.to.toISOString()})`,
     );
-    if (ranges.length) conds.push(`(${ranges.join(' or ')})`);
+    if (ranges.length) {
+      const p1 = queueRankPrefix({ status: 'new', priority: 'P1' });
+      // '\u007f' sorts after every character a RowKey of this range continues with (an ISO time).
+      ranges.push(odata`(RowKey ge ${p1} and RowKey lt ${`${p1}\u007f`})`);
+      conds.push(`(${ranges.join(' or ')})`);
+    }
     const rows = await this.take(this.idx.queue, conds, Number.POSITIVE_INFINITY, LIST_COLUMNS);
     return rows.map(summaryFromProps);
   }
