@@ -99,7 +99,9 @@ export function issueFormData(opts: IssueFormOptions): IssueFormData {
   const values = {} as Record<FormFieldName, string>;
   for (const f of FORM_FIELDS) {
     const v = opts.values?.[f];
-    values[f] = typeof v === 'string' ? v : '';
+    // What was typed comes back to be shortened, but at most four times a field's limit: the card must stay
+    // under Teams' message size however much was pasted.
+    values[f] = typeof v === 'string' ? v.slice(0, 4 * (f in FORM_LIMITS ? FORM_LIMITS[f as keyof typeof FORM_LIMITS] : 100)) : '';
   }
   const errors = { form: '' } as Record<FormFieldName | 'form', string>;
   for (const f of FORM_FIELDS) errors[f] = e(opts.errors?.[f] ?? '');

@@ -95,6 +95,21 @@ describe('logging an issue', () => {
     expect((await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 })).items).toHaveLength(before);
   });
 
+  it('answers a paste far over a field’s limit with that field’s limit, not as an out-of-date card, keeping the form', async () => {
+    const before = (await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 })).items.length;
+    const res = await submit(USERS.staff, uniqueForm({ title: 'T'.repeat(500), description: `${'log line\n'.repeat(1_500)}end` }));
+    const text = invokeText(res.body);
+    expect(text).not.toMatch(/out of date/);
+    expect(text).toMatch(/Title can be at most 120 characters \(this one has 500\)/);
+    expect(text).toMatch(/What happened can be at most 2000 characters \(this one has 13503\)/);
+    expect(JSON.stringify(res.body)).toContain('issue.submit'); // the form is back, to shorten and send again
+    expect(JSON.stringify(res.body).length * 2).toBeLessThan(40 * 1024); // and still a card Teams accepts
+    const lost = await submit(USERS.staff, uniqueForm({ description: 'x'.repeat(9_000) }), 'issue.submitLostDevice');
+    expect(invokeText(lost.body)).toMatch(/at most 2000 characters \(this one has 9000\)/);
+    expect(JSON.stringify(lost.body)).toContain('issue.submitLostDevice');
+    expect((await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 })).items).toHaveLength(before);
+  });
+
   it('saves a valid report with a reference, confirms it, and posts the triage card in the triage channel', async () => {
     const before = connector.sentTo(TRIAGE).length;
     const res = await submit(USERS.staff, uniqueForm());
