@@ -372,7 +372,9 @@ export function issueListData(opts: IssueListOptions): IssueListData {
     subheading: [described.length ? `Filtered: ${described.join(', ')}` : '', order]
       .filter(Boolean)
       .join(' · '),
-    emptyText: LIST_TEXT[opts.list].empty,
+    // A later page with nothing on it: the list changed since the card was drawn (issues triaged, closed or
+    // removed), which is not the same as the list being empty.
+    emptyText: opts.paged ? 'No more issues here: the list has changed since this card was made. Press First page.' : LIST_TEXT[opts.list].empty,
     items: opts.page.items.map((i) => ({
       ref: i.ref,
       title: e(i.title),

@@ -60,11 +60,16 @@ const SIMILAR_SCAN = 300;
 const LIST_COLUMNS = ['RowKey', ...SUMMARY_COLUMNS];
 /** What retention reads of an archive row: where it is, and which issue. */
 const ARCHIVE_KEYS = ['PartitionKey', 'RowKey', 'ref'];
-/** An archive page reads at most this many month partitions before returning what it has. */
+/** An archive page reads at most this many month partitions before returning what it has... */
 const ARCHIVE_MONTHS_PER_PAGE = 6;
 /** A search of the done issues reads at most this many rows per page, this many at a time. */
 const ARCHIVE_SEARCH_SCAN = 1000;
 const ARCHIVE_SEARCH_CHUNK = 200;
+/**
+ * ...unless it has found nothing yet: a page that says "nothing here" with closed issues a few quiet months
+ * back reads as if there were none. Empty month partitions are cheap reads; five years bounds a page.
+ */
+const ARCHIVE_MONTHS_WHEN_EMPTY = 60;
 
 /** What narrows the done issues beyond the index's filters (the tab's board offers both). */
 export interface ArchiveNarrowing {
@@ -221,15 +226,22 @@ export class IssueQueries {
     if (narrow.priority) extra.push(odata`priority eq ${PRIORITIES.includes(narrow.priority as Priority) ? narrow.priority : ''}`);
     const match = issueMatcher(narrow.search);
     const floor = monthOf(since);
-    let month = token.m ?? monthOf(this.clock.now().toISOString());
-    let rk = token.rk;
+    const current = monthOf(this.clock.now().toISOString());
+    // A token names a month it was made in, so never a later one: a forged future month starts at the first page.
+    const fromToken = token.m !== undefined && token.m <= current;
+    let month = fromToken ? (token.m as string) : current;
+    let rk = fromToken ? token.rk : undefined;
     let budget = ARCHIVE_SEARCH_SCAN;
     const found: { item: IssueSummary; rowKey: string; month: string }[] = [];
     const pageOf = (next: PageToken | null): Page<IssueSummary> => ({
       items: found.slice(0, limit).map((f) => f.item),
       next: next ? encodeToken(next) : null,
     });
-    for (let i = 0; i < ARCHIVE_MONTHS_PER_PAGE && month >= floor; i++) {
+    for (
+      let i = 0;
+      month >= floor && (i < ARCHIVE_MONTHS_PER_PAGE || (found.length === 0 && i < ARCHIVE_MONTHS_WHEN_EMPTY));
+      i++
+    ) {
       for (;;) {
         const conds = [odata`PartitionKey eq ${PART.archiveMonth(month)}`];
         if (rk) conds.push(odata`RowKey ge ${rk}`);
