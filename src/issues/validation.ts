@@ -16,7 +16,13 @@ export type Validated<T, K extends string = string> =
   | { ok: true; value: T }
   | { ok: false; errors: FieldErrors<K> };
 
-function text(label: string, max: number, required: boolean) {
+/**
+ * Characters that show nothing: format controls (zero-width space and joiners, direction marks, BOM), spaces of
+ * every kind, and the Hangul and Braille blanks. A field of only these is empty to a reader, so it is "required".
+ */
+const INVISIBLE = /[\p{Cf}\p{Z}\s\u115F\u1160\u3164\uFFA0\u2800]/gu;
+
+function text(label: string, max: number, required: boolean | 'any') {
   const base = z
     .string({ error: `${label} must be text.` })
     .trim()
@@ -24,7 +30,11 @@ function text(label: string, max: number, required: boolean) {
       error: (iss) =>
         `${label} can be at most ${max} characters (this one has ${String(iss.input ?? '').length}).`,
     });
-  return required ? base.min(1, { error: `${label} is required.` }) : base;
+  // 'any': present, whatever it shows (ids and Teams display names are the client's, not typed in a form).
+  if (required === 'any') return base.min(1, { error: `${label} is required.` });
+  return required
+    ? base.refine((s) => s.replace(INVISIBLE, '') !== '', { error: `${label} is required.`, abort: true })
+    : base;
 }
 
 export type NewIssueField = keyof NewIssue;
@@ -69,8 +79,8 @@ export function validateNewIssue(
 }
 
 const personSchema = z.object({
-  id: text('Person id', LIMITS.personId, true),
-  name: text('Name', LIMITS.personName, true),
+  id: text('Person id', LIMITS.personId, 'any'),
+  name: text('Name', LIMITS.personName, 'any'),
 });
 
 export const reporterSchema = personSchema.extend({

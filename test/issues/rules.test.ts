@@ -155,6 +155,20 @@ describe('validation', () => {
     const long = validateNewIssue(form({ title: 'x'.repeat(121) }), DEFAULT_CATEGORIES);
     expect(!long.ok && long.errors.title).toBe('Title can be at most 120 characters (this one has 121).');
   });
+
+  it('treats a field of only invisible characters as empty, and keeps them inside real text', () => {
+    const blank = validateNewIssue(
+      form({ title: '\u200B\u200B\u200B', location: '\u2060\uFEFF\u200E', site: '\u3164 \u2800' }),
+      DEFAULT_CATEGORIES,
+    );
+    expect(!blank.ok && blank.errors).toMatchObject({
+      title: 'Title is required.',
+      location: 'Where is required.',
+      site: 'Site or department is required.',
+    });
+    const fine = validateNewIssue(form({ title: '👩\u200D💻 sync fails' }), DEFAULT_CATEGORIES);
+    expect(fine.ok && fine.value.title).toBe('👩\u200D💻 sync fails');
+  });
 });
 
 describe('references', () => {
