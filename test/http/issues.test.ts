@@ -192,6 +192,16 @@ describe('logging an issue', () => {
     expect(refIn(invokeText(res.body))).toMatch(/^R-\d{4}$/);
   });
 
+  it('keeps what was typed after "report" or "report lost device" in the form, instead of dropping it', async () => {
+    const lost = await say(app, USERS.staff, 'report lost device Tablet FL-221 stolen at Marula market', where(USERS.staff));
+    const lostJson = JSON.stringify(lost);
+    expect(lostJson).toContain('issue.submitLostDevice');
+    expect(lostJson).toContain('Tablet FL-221 stolen at Marula market');
+    const plain = JSON.stringify(await say(app, USERS.staff, 'report the sync button is greyed out', where(USERS.staff)));
+    expect(plain).toContain('issue.submit');
+    expect(plain).toContain('the sync button is greyed out');
+  });
+
   it('logs "report lost device" as P1 at once', async () => {
     const card = JSON.stringify(await say(app, USERS.staff, 'report lost device', where(USERS.staff)));
     expect(card).toContain('issue.submitLostDevice');
