@@ -96,7 +96,8 @@ export const ISSUE_VERBS = {
     'issue.comment',
     'issues.triage',
     triageBase.extend({
-      comment: z.string().max(LIMITS.comment * 4).optional(),
+      // Its limit is the service's to check (a long paste is told the limit); FORM_TEXT_CAP only caps it.
+      comment: z.string().max(FORM_TEXT_CAP).optional(),
       public: z.union([z.boolean(), z.enum(['true', 'false'])]).optional(),
     }),
     staleTriage,

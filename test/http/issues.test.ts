@@ -270,6 +270,15 @@ describe('triage by champions', () => {
     expect(['P1', 'P3']).toContain(after?.priority);
   });
 
+  it('answers a comment far over its limit with the limit, not as an out-of-date card, and saves nothing', async () => {
+    const ref = await logIssue(USERS.staff);
+    const version = await versionOf(ref);
+    const res = await execute(app, USERS.champion, 'issue.comment', { ref, version, comment: 'c'.repeat(9_000), public: 'false' }, where(USERS.champion));
+    expect(invokeText(res.body)).not.toMatch(/out of date/);
+    expect(invokeText(res.body)).toMatch(/Comment can be at most 2000 characters \(this one has 9000\)/);
+    expect((await app.repository.get(ref))?.version).toBe(version);
+  });
+
   it('keeps both comments when two champions comment at once', async () => {
     const ref = await logIssue(USERS.staff);
     const version = await versionOf(ref);
