@@ -279,6 +279,11 @@ describe('triage by champions', () => {
     expect((await app.repository.get(ref))?.version).toBe(version);
   });
 
+  it('says plainly that a card’s issue is gone (removed after it was closed) when a champion acts on it', async () => {
+    const res = await execute(app, USERS.champion, 'issue.priority', { ref: 'R-0999', version: 3, priority: 'P1' }, where(USERS.champion));
+    expect(invokeText(res.body)).toBe('There is no issue R-0999 any more: closed issues are removed after a while. Type "triage" for the open ones.');
+  });
+
   it('keeps both comments when two champions comment at once', async () => {
     const ref = await logIssue(USERS.staff);
     const version = await versionOf(ref);
