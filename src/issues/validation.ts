@@ -28,7 +28,8 @@ function text(label: string, max: number, required: boolean | 'any') {
     .trim()
     .max(max, {
       error: (iss) =>
-        `${label} can be at most ${max} characters (this one has ${String(iss.input ?? '').length}).`,
+        // Counted by code point, as zod's max counts (an emoji is one character, not two UTF-16 units).
+        `${label} can be at most ${max} characters (this one has ${[...String(iss.input ?? '')].length}).`,
     });
   // 'any': present, whatever it shows (ids and Teams display names are the client's, not typed in a form).
   if (required === 'any') return base.min(1, { error: `${label} is required.` });

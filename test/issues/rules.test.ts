@@ -154,6 +154,9 @@ describe('validation', () => {
     expect(validateNewIssue(null, DEFAULT_CATEGORIES).ok).toBe(false);
     const long = validateNewIssue(form({ title: 'x'.repeat(121) }), DEFAULT_CATEGORIES);
     expect(!long.ok && long.errors.title).toBe('Title can be at most 120 characters (this one has 121).');
+    // Emoji count as the one character each that the limit counts them as, not as two UTF-16 units.
+    const emoji = validateNewIssue(form({ title: '📱'.repeat(121) }), DEFAULT_CATEGORIES);
+    expect(!emoji.ok && emoji.errors.title).toBe('Title can be at most 120 characters (this one has 121).');
   });
 
   it('treats a field of only invisible characters as empty, and keeps them inside real text', () => {
