@@ -40,18 +40,24 @@ function text(label: string, max: number, required: boolean | 'any') {
 
 export type NewIssueField = keyof NewIssue;
 
+/**
+ * Title, place and site are one line in the form; a forged or pasted line break would let them add lines of
+ * their own to the triage channel's reminders and lists, so breaks become one space.
+ */
+const oneLine = (s: string) => s.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
+
 function newIssueSchema(categories: readonly string[]) {
   return z.object({
-    title: text('Title', LIMITS.title, true),
+    title: text('Title', LIMITS.title, true).transform(oneLine),
     description: text('What happened', LIMITS.description, true),
-    location: text('Where', LIMITS.location, true),
+    location: text('Where', LIMITS.location, true).transform(oneLine),
     category: z
       .string({ error: 'Category is required.' })
       .trim()
       .min(1, { error: 'Category is required.' })
       .refine((c) => categories.includes(c), { error: `Category must be one of: ${categories.join(', ')}.` }),
     severity: z.enum(SEVERITIES, { error: 'How bad is it? Choose one of the options.' }),
-    site: text('Site or department', LIMITS.site, true),
+    site: text('Site or department', LIMITS.site, true).transform(oneLine),
     faqQuestion: text('FAQ question', LIMITS.faqQuestion, false)
       .optional()
       .transform((q) => (q ? q : undefined)),

@@ -159,6 +159,19 @@ describe('validation', () => {
     expect(!emoji.ok && emoji.errors.title).toBe('Title can be at most 120 characters (this one has 121).');
   });
 
+  it('keeps one-line fields on one line, so a title cannot add lines of its own to a bot message', () => {
+    const v = validateNewIssue(
+      form({ title: 'Sync fails\n\nAll clear, no action needed', location: 'Visits\r\nSave', site: 'North\u2028clinic', description: 'line 1\nline 2' }),
+      DEFAULT_CATEGORIES,
+    );
+    expect(v.ok && [v.value.title, v.value.location, v.value.site, v.value.description]).toEqual([
+      'Sync fails All clear, no action needed',
+      'Visits Save',
+      'North clinic',
+      'line 1\nline 2',
+    ]);
+  });
+
   it('treats a field of only invisible characters as empty, and keeps them inside real text', () => {
     const blank = validateNewIssue(
       form({ title: '\u200B\u200B\u200B', location: '\u2060\uFEFF\u200E', site: '\u3164 \u2800' }),
