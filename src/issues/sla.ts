@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { isConflict, isNotFound, type Tables } from '../storage/tables.js';
-import type { IssueSummary, SlaConfig } from './model.js';
+import { type IssueSummary, isUrgent, type SlaConfig } from './model.js';
 import type { CreatedWindow, IssueQueries } from './queries.js';
 
 /**
@@ -32,9 +32,8 @@ export function dueSlaEvents(issues: readonly IssueSummary[], now: Date, config:
   for (const issue of issues) {
     if (issue.status !== 'new') continue;
     const ageMinutes = Math.floor((now.getTime() - Date.parse(issue.createdAt)) / MINUTE);
-    // A priority a champion set is their judgement and outranks the reporter's "blocks my work": P1 is
-    // urgent, P2–P4 are not (a lowered lost device is not escalated); without one, blocking is urgent.
-    const urgent = issue.priority ? issue.priority === 'P1' : issue.severity === 'blocks';
+    // A lost device a champion lowered to P3 is not escalated for its "blocks my work" (see isUrgent).
+    const urgent = isUrgent(issue);
     if (urgent && ageMinutes >= config.escalationMinutes) {
       out.push({
         ref: issue.ref,
