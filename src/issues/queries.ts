@@ -282,9 +282,10 @@ export class IssueQueries {
         : odata`(createdAt lt ${w.to.toISOString()})`,
     );
     if (ranges.length) {
+      // New P1 rows start `01~`; the next rank's start (`02~`) ends them.
       const p1 = queueRankPrefix({ status: 'new', priority: 'P1' });
-      // '\u007f' sorts after every character a RowKey of this range continues with (an ISO time).
-      ranges.push(odata`(RowKey ge ${p1} and RowKey lt ${`${p1}\u007f`})`);
+      const p2 = queueRankPrefix({ status: 'new', priority: 'P2' });
+      ranges.push(odata`(RowKey ge ${p1} and RowKey lt ${p2})`);
       conds.push(`(${ranges.join(' or ')})`);
     }
     const rows = await this.take(this.idx.queue, conds, Number.POSITIVE_INFINITY, LIST_COLUMNS);
