@@ -172,6 +172,11 @@ describe('validation', () => {
     ]);
   });
 
+  it('drops direction overrides from one-line fields, which would reverse the rest of a bot message line, and keeps RTL text', () => {
+    const v = validateNewIssue(form({ title: '\u202Eevil\u202C normal', site: 'North\u2067 clinic', location: 'شاشة المزامنة \u200F' }), DEFAULT_CATEGORIES);
+    expect(v.ok && [v.value.title, v.value.site, v.value.location]).toEqual(['evil normal', 'North clinic', 'شاشة المزامنة \u200F']);
+  });
+
   it('treats a field of only invisible characters as empty, and keeps them inside real text', () => {
     const blank = validateNewIssue(
       form({ title: '\u200B\u200B\u200B', location: '\u2060\uFEFF\u200E', site: '\u3164 \u2800' }),
