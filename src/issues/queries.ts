@@ -62,14 +62,14 @@ const LIST_COLUMNS = ['RowKey', ...SUMMARY_COLUMNS];
 const ARCHIVE_KEYS = ['PartitionKey', 'RowKey', 'ref'];
 /** An archive page reads at most this many month partitions before returning what it has... */
 const ARCHIVE_MONTHS_PER_PAGE = 6;
-/** A search of the done issues reads at most this many rows per page, this many at a time. */
-const ARCHIVE_SEARCH_SCAN = 1000;
-const ARCHIVE_SEARCH_CHUNK = 200;
 /**
  * ...unless it has found nothing yet: a page that says "nothing here" with closed issues a few quiet months
  * back reads as if there were none. Empty month partitions are cheap reads; five years bounds a page.
  */
 const ARCHIVE_MONTHS_WHEN_EMPTY = 60;
+/** A search of the done issues reads at most this many rows per page, this many at a time. */
+const ARCHIVE_SEARCH_SCAN = 1000;
+const ARCHIVE_SEARCH_CHUNK = 200;
 
 /** What narrows the done issues beyond the index's filters (the tab's board offers both). */
 export interface ArchiveNarrowing {
