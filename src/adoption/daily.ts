@@ -1,6 +1,6 @@
 import type { AskedQuestion } from '../faq/questions.js';
 import { groupGaps, questionTerms, similarity } from '../faq/gaps.js';
-import type { IssueSummary, SlaConfig } from '../issues/model.js';
+import { type IssueSummary, isUrgent, type SlaConfig } from '../issues/model.js';
 import { DistinctCounter } from './distinct.js';
 import type { IssueEvent } from './events.js';
 import { personHash } from './events.js';
@@ -302,7 +302,7 @@ export function openSnapshot(rows: readonly IssueSummary[], now: Date, sla: SlaC
     if (r.status !== 'new') continue;
     snap.untriaged++;
     const minutes = (now.getTime() - Date.parse(r.createdAt)) / 60_000;
-    if (triagedLate(minutes, r.priority === 'P1' || r.severity === 'blocks', sla)) snap.pastSla++;
+    if (triagedLate(minutes, isUrgent(r), sla)) snap.pastSla++;
   }
   snap.oldest = [...rows]
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.ref.localeCompare(b.ref))

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Issue, Priority, Status } from '../issues/model.js';
-import { isOpen } from '../issues/model.js';
+import { isOpen, isUrgent } from '../issues/model.js';
 
 /**
  * What happened to issues, day by day, as the adoption figures need it: one event per history entry of an
@@ -24,7 +24,7 @@ export interface IssueEvent {
   site: string;
   /** The priority at the time of the event; 'none' when unset. */
   priority: Priority | 'none';
-  /** P1 or "blocks my work": the escalation SLA applies. */
+  /** The escalation SLA applies (isUrgent: P1, or "blocks my work" with no priority set). */
   urgent: boolean;
   /** Minutes since the issue was logged (triaged, resolved). */
   minutes?: number;
@@ -64,7 +64,7 @@ export function issueEvents(issue: Issue): IssueEvent[] {
       category: issue.category,
       site: issue.site,
       priority,
-      urgent: priority === 'P1' || issue.severity === 'blocks',
+      urgent: isUrgent({ priority, severity: issue.severity }),
       actor: personHash(entry.by.id),
     };
     const minutes = Math.max(0, Math.round((Date.parse(entry.at) - created) / 60_000));

@@ -99,7 +99,9 @@ export function issueFormData(opts: IssueFormOptions): IssueFormData {
   const values = {} as Record<FormFieldName, string>;
   for (const f of FORM_FIELDS) {
     const v = opts.values?.[f];
-    values[f] = typeof v === 'string' ? v : '';
+    // What was typed comes back to be shortened, but at most four times a field's limit: the card must stay
+    // under Teams' message size however much was pasted.
+    values[f] = typeof v === 'string' ? v.slice(0, 4 * (f in FORM_LIMITS ? FORM_LIMITS[f as keyof typeof FORM_LIMITS] : 100)) : '';
   }
   const errors = { form: '' } as Record<FormFieldName | 'form', string>;
   for (const f of FORM_FIELDS) errors[f] = e(opts.errors?.[f] ?? '');
@@ -370,7 +372,9 @@ export function issueListData(opts: IssueListOptions): IssueListData {
     subheading: [described.length ? `Filtered: ${described.join(', ')}` : '', order]
       .filter(Boolean)
       .join(' · '),
-    emptyText: LIST_TEXT[opts.list].empty,
+    // A later page with nothing on it: the list changed since the card was drawn (issues triaged, closed or
+    // removed), which is not the same as the list being empty.
+    emptyText: opts.paged ? 'No more issues here: the list has changed since this card was made. Press First page.' : LIST_TEXT[opts.list].empty,
     items: opts.page.items.map((i) => ({
       ref: i.ref,
       title: e(i.title),

@@ -51,11 +51,16 @@ export const PART = {
 
 const PRIORITY_RANK: Record<Priority, string> = { P1: '1', P2: '2', P3: '3', P4: '4' };
 
-/** Queue order as a RowKey: New before everything else, then P1..P4 then none, then oldest first. */
-export function queueRowKey(issue: Pick<Issue, 'status' | 'priority' | 'createdAt' | 'ref'>): string {
+/** The start every queue RowKey of this status group and priority shares: one range of a queue partition. */
+export function queueRankPrefix(issue: Pick<Issue, 'status' | 'priority'>): string {
   const group = issue.status === 'new' ? '0' : '1';
   const rank = issue.priority ? PRIORITY_RANK[issue.priority] : '5';
-  return `${group}${rank}~${issue.createdAt}~${issue.ref}`;
+  return `${group}${rank}~`;
+}
+
+/** Queue order as a RowKey: New before everything else, then P1..P4 then none, then oldest first. */
+export function queueRowKey(issue: Pick<Issue, 'status' | 'priority' | 'createdAt' | 'ref'>): string {
+  return `${queueRankPrefix(issue)}${issue.createdAt}~${issue.ref}`;
 }
 
 /** `2026-01` style month of an ISO time, as the archive partitions use it (UTC). */

@@ -156,10 +156,19 @@ export interface IssueSummary {
   createdAt: string;
 }
 
+/**
+ * Whether the escalation SLA applies: a priority a champion set is their judgement and outranks the reporter's
+ * "blocks my work" (P1 is urgent, P2–P4 are not); with none set, blocking is urgent. The SLA check, the
+ * dashboard's "past SLA" and the adoption events all ask this.
+ */
+export function isUrgent(issue: { priority: Priority | 'none' | null; severity: Severity }): boolean {
+  return issue.priority && issue.priority !== 'none' ? issue.priority === 'P1' : issue.severity === 'blocks';
+}
+
 export interface SlaConfig {
   /** A New issue older than this gets a reminder in the triage channel. */
   untriagedReminderMinutes: number;
-  /** A New issue that is P1 or "blocks my work" and older than this is escalated to the rollout team. */
+  /** A New issue that is P1 (or, with no priority set, "blocks my work") and older than this is escalated to the rollout team. */
   escalationMinutes: number;
 }
 

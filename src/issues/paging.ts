@@ -23,7 +23,7 @@ const tokenSchema = z.object({
   rk: z.string().max(1024).optional(),
   m: z
     .string()
-    .regex(/^\d{6}$/)
+    .regex(/^\d{4}(0[1-9]|1[0-2])$/)
     .optional(),
 });
 export type PageToken = z.infer<typeof tokenSchema>;

@@ -3,7 +3,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { invertedTime } from '../storage/tables.js';
 import type { RefCounter } from './counter.js';
 import { SUMMARY_COLUMNS } from './fields.js';
-import { monthOf, nameKey, PART, summaryFromProps } from './indexes.js';
+import { monthOf, nameKey, PART, queueRankPrefix, summaryFromProps } from './indexes.js';
 import { type IssueSummary, isOpen, type NewIssue, PRIORITIES, type Priority, type Status } from './model.js';
 import {
   decodeToken,
@@ -60,8 +60,13 @@ const SIMILAR_SCAN = 300;
 const LIST_COLUMNS = ['RowKey', ...SUMMARY_COLUMNS];
 /** What retention reads of an archive row: where it is, and which issue. */
 const ARCHIVE_KEYS = ['PartitionKey', 'RowKey', 'ref'];
-/** An archive page reads at most this many month partitions before returning what it has. */
+/** An archive page reads at most this many month partitions before returning what it has... */
 const ARCHIVE_MONTHS_PER_PAGE = 6;
+/**
+ * ...unless it has found nothing yet: a page that says "nothing here" with closed issues a few quiet months
+ * back reads as if there were none. Empty month partitions are cheap reads; five years bounds a page.
+ */
+const ARCHIVE_MONTHS_WHEN_EMPTY = 60;
 /** A search of the done issues reads at most this many rows per page, this many at a time. */
 const ARCHIVE_SEARCH_SCAN = 1000;
 const ARCHIVE_SEARCH_CHUNK = 200;
@@ -221,15 +226,22 @@ export class IssueQueries {
     if (narrow.priority) extra.push(odata`priority eq ${PRIORITIES.includes(narrow.priority as Priority) ? narrow.priority : ''}`);
     const match = issueMatcher(narrow.search);
     const floor = monthOf(since);
-    let month = token.m ?? monthOf(this.clock.now().toISOString());
-    let rk = token.rk;
+    const current = monthOf(this.clock.now().toISOString());
+    // A token names a month it was made in, so never a later one: a forged future month starts at the first page.
+    const fromToken = token.m !== undefined && token.m <= current;
+    let month = fromToken ? (token.m as string) : current;
+    let rk = fromToken ? token.rk : undefined;
     let budget = ARCHIVE_SEARCH_SCAN;
     const found: { item: IssueSummary; rowKey: string; month: string }[] = [];
     const pageOf = (next: PageToken | null): Page<IssueSummary> => ({
       items: found.slice(0, limit).map((f) => f.item),
       next: next ? encodeToken(next) : null,
     });
-    for (let i = 0; i < ARCHIVE_MONTHS_PER_PAGE && month >= floor; i++) {
+    for (
+      let i = 0;
+      month >= floor && (i < ARCHIVE_MONTHS_PER_PAGE || (found.length === 0 && i < ARCHIVE_MONTHS_WHEN_EMPTY));
+      i++
+    ) {
       for (;;) {
         const conds = [odata`PartitionKey eq ${PART.archiveMonth(month)}`];
         if (rk) conds.push(odata`RowKey ge ${rk}`);
@@ -258,8 +270,9 @@ export class IssueQueries {
 
   /**
    * Untriaged (New) issues, for the SLA check: one partition, as small as triage keeps it. `windows`
-   * narrows it to issues created inside any of the given time ranges (filtered by the service);
-   * none means all of them.
+   * narrows it to issues created inside any of the given time ranges (filtered by the service), plus every
+   * New P1 issue whatever its age: one raised to P1 after it had passed the escalation limit lies in no
+   * window, and P1 issues sort first in the partition (one short RowKey range). None means all New issues.
    */
   async untriaged(windows: readonly CreatedWindow[] = []): Promise<IssueSummary[]> {
     const conds = [odata`PartitionKey eq ${PART.queueStatus('new')}`];
@@ -268,7 +281,13 @@ export class IssueQueries {
         ? odata`(createdAt ge ${w.from.toISOString()} and createdAt lt ${w.to.toISOString()})`
         : odata`(createdAt lt ${w.to.toISOString()})`,
     );
-    if (ranges.length) conds.push(`(${ranges.join(' or ')})`);
+    if (ranges.length) {
+      // New P1 rows start `01~`; the next rank's start (`02~`) ends them.
+      const p1 = queueRankPrefix({ status: 'new', priority: 'P1' });
+      const p2 = queueRankPrefix({ status: 'new', priority: 'P2' });
+      ranges.push(odata`(RowKey ge ${p1} and RowKey lt ${p2})`);
+      conds.push(`(${ranges.join(' or ')})`);
+    }
     const rows = await this.take(this.idx.queue, conds, Number.POSITIVE_INFINITY, LIST_COLUMNS);
     return rows.map(summaryFromProps);
   }

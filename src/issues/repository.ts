@@ -225,7 +225,19 @@ export class IssueRepository {
     if (action.kind === 'duplicate') {
       const target = parseRef(action.of, this.prefix);
       if (!target) return this.refusedOrMissing(ref, `"${action.of}" is not an issue reference.`);
-      if (!(await this.get(target.ref))) return this.refusedOrMissing(ref, `no issue ${target.ref}`);
+      const original = await this.get(target.ref);
+      if (!original) return this.refusedOrMissing(ref, `no issue ${target.ref}`);
+      // A duplicate of a duplicate would make its followers wait on a closed issue, and two issues marked
+      // duplicates of each other would leave the problem closed with nobody on it: name the original instead.
+      const self = parseRef(ref, this.prefix)?.ref;
+      if (original.status === 'duplicate' && original.duplicateOf && original.ref !== self) {
+        return this.refusedOrMissing(
+          ref,
+          original.duplicateOf === self
+            ? `${original.ref} is already marked a duplicate of this issue.`
+            : `${original.ref} is itself a duplicate of ${original.duplicateOf}; link to ${original.duplicateOf} instead.`,
+        );
+      }
       action = { kind: 'duplicate', of: target.ref };
     }
     const a = action;

@@ -279,7 +279,11 @@ export class IssueService {
     const res = await this.d.repository.act(data.ref, action, caller.person, { version: data.version, requestId });
     switch (res.kind) {
       case 'not-found':
-        return { kind: 'message', text: res.message };
+        // The card named it, so it existed: retention (or a forget) has removed it since.
+        return {
+          kind: 'message',
+          text: `There is no issue ${data.ref.trim()} any more: closed issues are removed after a while. Type "triage" for the open ones.`,
+        };
       case 'conflict':
       case 'refused':
         return { kind: 'card', issue: res.issue, notice: res.message };

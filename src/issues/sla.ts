@@ -1,13 +1,13 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { isConflict, isNotFound, type Tables } from '../storage/tables.js';
-import type { IssueSummary, SlaConfig } from './model.js';
+import { type IssueSummary, isUrgent, type SlaConfig } from './model.js';
 import type { CreatedWindow, IssueQueries } from './queries.js';
 
 /**
  * SLA for untriaged issues. A New issue older than `untriagedReminderMinutes` gets one reminder in the
- * triage channel; a New issue that is P1 or "blocks my work" and older than `escalationMinutes` is
- * escalated once to the rollout team. Each (issue, threshold) fires once: a marker row is created
+ * triage channel; a New issue that is P1 (or, with no priority set, "blocks my work") and older than
+ * `escalationMinutes` is escalated once to the rollout team — also one raised to P1 only later. Each (issue, threshold) fires once: a marker row is created
  * before anything is sent, and creation fails with 409 for the second instance or the second run.
  */
 
@@ -32,7 +32,8 @@ export function dueSlaEvents(issues: readonly IssueSummary[], now: Date, config:
   for (const issue of issues) {
     if (issue.status !== 'new') continue;
     const ageMinutes = Math.floor((now.getTime() - Date.parse(issue.createdAt)) / MINUTE);
-    const urgent = issue.priority === 'P1' || issue.severity === 'blocks';
+    // A lost device a champion lowered to P3 is not escalated for its "blocks my work" (see isUrgent).
+    const urgent = isUrgent(issue);
     if (urgent && ageMinutes >= config.escalationMinutes) {
       out.push({
         ref: issue.ref,

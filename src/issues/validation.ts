@@ -16,31 +16,50 @@ export type Validated<T, K extends string = string> =
   | { ok: true; value: T }
   | { ok: false; errors: FieldErrors<K> };
 
-function text(label: string, max: number, required: boolean) {
+/**
+ * Characters that show nothing: format controls (zero-width space and joiners, direction marks, BOM), spaces of
+ * every kind, and the Hangul and Braille blanks. A field of only these is empty to a reader, so it is "required".
+ */
+const INVISIBLE = /[\p{Cf}\p{Z}\s\u115F\u1160\u3164\uFFA0\u2800]/gu;
+
+function text(label: string, max: number, required: boolean | 'any') {
   const base = z
     .string({ error: `${label} must be text.` })
     .trim()
     .max(max, {
       error: (iss) =>
-        `${label} can be at most ${max} characters (this one has ${String(iss.input ?? '').length}).`,
+        // Counted by code point, as zod's max counts (an emoji is one character, not two UTF-16 units).
+        `${label} can be at most ${max} characters (this one has ${[...String(iss.input ?? '')].length}).`,
     });
-  return required ? base.min(1, { error: `${label} is required.` }) : base;
+  // 'any': present, whatever it shows (ids and Teams display names are the client's, not typed in a form).
+  if (required === 'any') return base.min(1, { error: `${label} is required.` });
+  return required
+    ? base.refine((s) => s.replace(INVISIBLE, '') !== '', { error: `${label} is required.`, abort: true })
+    : base;
 }
 
 export type NewIssueField = keyof NewIssue;
 
+/**
+ * Title, place and site are one line in the form, and are quoted inside the bot's own lines (the triage
+ * channel's reminders, lists). A forged or pasted line break would add lines of their own, so breaks become one
+ * space; a direction embedding, override or isolate left open would reverse the rest of the bot's line, so those
+ * go (Arabic or Hebrew needs none of them; the RLM and LRM marks stay).
+ */
+const oneLine = (s: string) => s.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ').replace(/[\u202A-\u202E\u2066-\u2069]/g, '');
+
 function newIssueSchema(categories: readonly string[]) {
   return z.object({
-    title: text('Title', LIMITS.title, true),
+    title: text('Title', LIMITS.title, true).transform(oneLine),
     description: text('What happened', LIMITS.description, true),
-    location: text('Where', LIMITS.location, true),
+    location: text('Where', LIMITS.location, true).transform(oneLine),
     category: z
       .string({ error: 'Category is required.' })
       .trim()
       .min(1, { error: 'Category is required.' })
       .refine((c) => categories.includes(c), { error: `Category must be one of: ${categories.join(', ')}.` }),
     severity: z.enum(SEVERITIES, { error: 'How bad is it? Choose one of the options.' }),
-    site: text('Site or department', LIMITS.site, true),
+    site: text('Site or department', LIMITS.site, true).transform(oneLine),
     faqQuestion: text('FAQ question', LIMITS.faqQuestion, false)
       .optional()
       .transform((q) => (q ? q : undefined)),
@@ -69,8 +88,8 @@ export function validateNewIssue(
 }
 
 const personSchema = z.object({
-  id: text('Person id', LIMITS.personId, true),
-  name: text('Name', LIMITS.personName, true),
+  id: text('Person id', LIMITS.personId, 'any'),
+  name: text('Name', LIMITS.personName, 'any'),
 });
 
 export const reporterSchema = personSchema.extend({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { command, verb } from '../registry/define.js';
-import { FORM_FIELDS, FORM_LIMITS } from './fields.js';
+import { FORM_FIELDS } from './fields.js';
 import { LIMITS, PRIORITIES, STATUSES } from './model.js';
 import type { TriageAction } from './rules.js';
 import { commentTextSchema } from './validation.js';
@@ -25,16 +25,17 @@ export const ISSUE_COMMANDS = {
 };
 
 const ref = z.string().trim().min(1).max(30);
-const cardText = (max: number) => z.string().max(max * 4).optional();
+/**
+ * A form field as sent. Its own limit is the service's to check, so a paste far over it (a whole error log in
+ * "What happened") comes back as that field's message with the form, not as an out-of-date card that loses
+ * what was typed; this bound is only the sanity cap (the body itself is capped at the HTTP edge).
+ */
+const FORM_TEXT_CAP = 100_000;
+const cardText = z.string().max(FORM_TEXT_CAP).optional();
 
 /** The form's own fields as loose text: the service validates them field by field, so the form can show why. */
 export const formData = z.object(
-  Object.fromEntries(
-    FORM_FIELDS.map((f) => [f, cardText(f in FORM_LIMITS ? FORM_LIMITS[f as keyof typeof FORM_LIMITS] : 100)]),
-  ) as Record<
-    (typeof FORM_FIELDS)[number],
-    ReturnType<typeof cardText>
-  >,
+  Object.fromEntries(FORM_FIELDS.map((f) => [f, cardText])) as Record<(typeof FORM_FIELDS)[number], typeof cardText>,
 );
 export type FormData = z.infer<typeof formData>;
 
@@ -95,7 +96,8 @@ export const ISSUE_VERBS = {
     'issue.comment',
     'issues.triage',
     triageBase.extend({
-      comment: z.string().max(LIMITS.comment * 4).optional(),
+      // Its limit is the service's to check (a long paste is told the limit); FORM_TEXT_CAP only caps it.
+      comment: z.string().max(FORM_TEXT_CAP).optional(),
       public: z.union([z.boolean(), z.enum(['true', 'false'])]).optional(),
     }),
     staleTriage,

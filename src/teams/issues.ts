@@ -64,11 +64,16 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
 
   // ---- staff: report ---------------------------------------------------------------------------------
 
-  bot.command(ISSUE_COMMANDS.report, async (turn) => turn.reply(form()));
-  bot.command(ISSUE_COMMANDS.lostDevice, async (turn) =>
+  // What follows the command words is what happened, in the user's words: it starts the form's description.
+  bot.command(ISSUE_COMMANDS.report, async (turn, args) => turn.reply(form(args ? { description: args } : undefined)));
+  bot.command(ISSUE_COMMANDS.lostDevice, async (turn, args) =>
     turn.reply(
       form(
-        { title: 'Lost or stolen tablet', severity: 'blocks', description: 'When and where it was lost or stolen, and its asset tag if you know it: ' },
+        {
+          title: 'Lost or stolen tablet',
+          severity: 'blocks',
+          description: args || 'When and where it was lost or stolen, and its asset tag if you know it: ',
+        },
         undefined,
         true,
       ),

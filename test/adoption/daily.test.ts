@@ -135,6 +135,19 @@ describe('the open backlog', () => {
     expect(snap.oldest.map((o) => o.ref)).toEqual(['R-0001', 'R-0002', 'R-0003']);
   });
 
+  it('counts past the SLA what the SLA check escalates: a priority a champion set outranks "blocks my work"', () => {
+    const now = new Date('2027-01-04T12:00:00Z');
+    const snap = openSnapshot(
+      [
+        line('R-0002', '2027-01-04T10:30:00Z', { severity: 'blocks', priority: 'P3' }),
+        line('R-0001', '2027-01-04T10:30:00Z', { severity: 'minor', priority: 'P1' }),
+      ],
+      now,
+      SLA,
+    );
+    expect(snap).toMatchObject({ untriaged: 2, pastSla: 1 });
+  });
+
   it('puts a day in the week that starts on its Monday', () => {
     expect(weekOf('2027-01-04')).toBe('2027-01-04');
     expect(weekOf('2027-01-10')).toBe('2027-01-04');

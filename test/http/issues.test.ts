@@ -95,6 +95,21 @@ describe('logging an issue', () => {
     expect((await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 })).items).toHaveLength(before);
   });
 
+  it('answers a paste far over a field’s limit with that field’s limit, not as an out-of-date card, keeping the form', async () => {
+    const before = (await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 })).items.length;
+    const res = await submit(USERS.staff, uniqueForm({ title: 'T'.repeat(500), description: `${'log line\n'.repeat(1_500)}end` }));
+    const text = invokeText(res.body);
+    expect(text).not.toMatch(/out of date/);
+    expect(text).toMatch(/Title can be at most 120 characters \(this one has 500\)/);
+    expect(text).toMatch(/What happened can be at most 2000 characters \(this one has 13503\)/);
+    expect(JSON.stringify(res.body)).toContain('issue.submit'); // the form is back, to shorten and send again
+    expect(JSON.stringify(res.body).length * 2).toBeLessThan(40 * 1024); // and still a card Teams accepts
+    const lost = await submit(USERS.staff, uniqueForm({ description: 'x'.repeat(9_000) }), 'issue.submitLostDevice');
+    expect(invokeText(lost.body)).toMatch(/at most 2000 characters \(this one has 9000\)/);
+    expect(JSON.stringify(lost.body)).toContain('issue.submitLostDevice');
+    expect((await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 })).items).toHaveLength(before);
+  });
+
   it('saves a valid report with a reference, confirms it, and posts the triage card in the triage channel', async () => {
     const before = connector.sentTo(TRIAGE).length;
     const res = await submit(USERS.staff, uniqueForm());
@@ -177,6 +192,16 @@ describe('logging an issue', () => {
     expect(refIn(invokeText(res.body))).toMatch(/^R-\d{4}$/);
   });
 
+  it('keeps what was typed after "report" or "report lost device" in the form, instead of dropping it', async () => {
+    const lost = await say(app, USERS.staff, 'report lost device Tablet FL-221 stolen at Marula market', where(USERS.staff));
+    const lostJson = JSON.stringify(lost);
+    expect(lostJson).toContain('issue.submitLostDevice');
+    expect(lostJson).toContain('Tablet FL-221 stolen at Marula market');
+    const plain = JSON.stringify(await say(app, USERS.staff, 'report the sync button is greyed out', where(USERS.staff)));
+    expect(plain).toContain('issue.submit');
+    expect(plain).toContain('the sync button is greyed out');
+  });
+
   it('logs "report lost device" as P1 at once', async () => {
     const card = JSON.stringify(await say(app, USERS.staff, 'report lost device', where(USERS.staff)));
     expect(card).toContain('issue.submitLostDevice');
@@ -243,6 +268,20 @@ describe('triage by champions', () => {
     expect(texts.some((t) => /already|changed|meanwhile|first/i.test(t))).toBe(true);
     expect(after?.history.filter((h) => h.what === 'priority')).toHaveLength(1);
     expect(['P1', 'P3']).toContain(after?.priority);
+  });
+
+  it('answers a comment far over its limit with the limit, not as an out-of-date card, and saves nothing', async () => {
+    const ref = await logIssue(USERS.staff);
+    const version = await versionOf(ref);
+    const res = await execute(app, USERS.champion, 'issue.comment', { ref, version, comment: 'c'.repeat(9_000), public: 'false' }, where(USERS.champion));
+    expect(invokeText(res.body)).not.toMatch(/out of date/);
+    expect(invokeText(res.body)).toMatch(/Comment can be at most 2000 characters \(this one has 9000\)/);
+    expect((await app.repository.get(ref))?.version).toBe(version);
+  });
+
+  it('says plainly that a card’s issue is gone (removed after it was closed) when a champion acts on it', async () => {
+    const res = await execute(app, USERS.champion, 'issue.priority', { ref: 'R-0999', version: 3, priority: 'P1' }, where(USERS.champion));
+    expect(invokeText(res.body)).toBe('There is no issue R-0999 any more: closed issues are removed after a while. Type "triage" for the open ones.');
   });
 
   it('keeps both comments when two champions comment at once', async () => {

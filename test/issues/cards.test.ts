@@ -150,6 +150,13 @@ describe('issue cards from real issues', () => {
     expect(json).toContain('"verb":"issue.submit"');
   });
 
+  it('says a page past the end is empty because the list changed, not that there is nothing at all', () => {
+    const past = issueListData({ list: 'mine', page: { items: [], next: null }, paged: true });
+    expect(past.emptyText).toMatch(/No more issues here.*First page/);
+    expect(past.emptyText).not.toMatch(/not logged any/);
+    expect(issueListData({ list: 'mine', page: { items: [], next: null } }).emptyText).toMatch(/not logged any/);
+  });
+
   it('formats times in UTC by default', () => {
     expect(formatWhen('2026-03-02T09:05:00.000Z')).toBe('2 Mar 2026 09:05 UTC');
   });

@@ -120,4 +120,20 @@ describe('IssueQueries: lists', () => {
     }
     expect(seen).toEqual([...refs].reverse());
   });
+
+  it('finds closed issues on the first archive page after months with no closures, and reads a forged month as the first page', async () => {
+    const { repo, queries, clock } = await openStore();
+    const r = await repo.logIssue(form({ title: 'Closed long ago' }), alice);
+    if (r.kind !== 'created') throw new Error('not created');
+    await repo.act(r.issue.ref, { kind: 'status', status: 'wont_fix' }, amina);
+    clock.advance(300 * 24 * 3_600_000); // ten quiet months
+    const first = await queries.triageQueue({ status: 'wont_fix' });
+    expect(first.items.map((i) => i.ref)).toEqual([r.issue.ref]);
+    expect(first.next).toBeNull();
+    for (const m of ['209912', '202613', '202600']) {
+      const forged = Buffer.from(JSON.stringify({ m })).toString('base64url');
+      const page = await queries.triageQueue({ status: 'wont_fix' }, { token: forged });
+      expect(page.items.map((i) => i.ref)).toEqual([r.issue.ref]);
+    }
+  });
 });

@@ -187,6 +187,21 @@ describe('IssueRepository: triage actions under concurrency', () => {
     expect(archived.items.map((i) => i.ref)).toEqual(['R-0002']);
     expect((await queries.listByReporter(bob.id)).items[0]?.status).toBe('duplicate');
   });
+
+  it('refuses a duplicate of an issue that is itself a duplicate, so two issues cannot close each other', async () => {
+    const { repo, queries } = await openStore();
+    for (const who of [alice, bob, alice]) if ((await repo.logIssue(form({ title: `Locked out ${who.name}` }), who)).kind !== 'created') throw new Error('not created');
+    expect((await repo.act('R-0002', { kind: 'duplicate', of: 'R-0001' }, amina)).kind).toBe('updated');
+    // The other way round would leave both closed as duplicates of each other, with nobody working on either.
+    const cycle = await repo.act('R-0001', { kind: 'duplicate', of: 'R-0002' }, amina);
+    expect(cycle).toMatchObject({ kind: 'refused', message: 'R-0002 is already marked a duplicate of this issue.' });
+    // A chain would make R-0003's reporter follow R-0002, which is closed: they would never hear of the fix.
+    const chain = await repo.act('R-0003', { kind: 'duplicate', of: 'R-0002' }, amina);
+    expect(chain).toMatchObject({ kind: 'refused', message: 'R-0002 is itself a duplicate of R-0001; link to R-0001 instead.' });
+    expect((await repo.get('R-0001'))?.status).toBe('new');
+    expect((await repo.get('R-0003'))?.status).toBe('new');
+    expect((await queries.triageQueue()).items.map((i) => i.ref)).toEqual(['R-0001', 'R-0003']);
+  });
 });
 
 describe('IssueRepository: index repair', () => {

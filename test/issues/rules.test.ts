@@ -154,6 +154,41 @@ describe('validation', () => {
     expect(validateNewIssue(null, DEFAULT_CATEGORIES).ok).toBe(false);
     const long = validateNewIssue(form({ title: 'x'.repeat(121) }), DEFAULT_CATEGORIES);
     expect(!long.ok && long.errors.title).toBe('Title can be at most 120 characters (this one has 121).');
+    // Emoji count as the one character each that the limit counts them as, not as two UTF-16 units.
+    const emoji = validateNewIssue(form({ title: '📱'.repeat(121) }), DEFAULT_CATEGORIES);
+    expect(!emoji.ok && emoji.errors.title).toBe('Title can be at most 120 characters (this one has 121).');
+  });
+
+  it('keeps one-line fields on one line, so a title cannot add lines of its own to a bot message', () => {
+    const v = validateNewIssue(
+      form({ title: 'Sync fails\n\nAll clear, no action needed', location: 'Visits\r\nSave', site: 'North\u2028clinic', description: 'line 1\nline 2' }),
+      DEFAULT_CATEGORIES,
+    );
+    expect(v.ok && [v.value.title, v.value.location, v.value.site, v.value.description]).toEqual([
+      'Sync fails All clear, no action needed',
+      'Visits Save',
+      'North clinic',
+      'line 1\nline 2',
+    ]);
+  });
+
+  it('drops direction overrides from one-line fields, which would reverse the rest of a bot message line, and keeps RTL text', () => {
+    const v = validateNewIssue(form({ title: '\u202Eevil\u202C normal', site: 'North\u2067 clinic', location: 'شاشة المزامنة \u200F' }), DEFAULT_CATEGORIES);
+    expect(v.ok && [v.value.title, v.value.site, v.value.location]).toEqual(['evil normal', 'North clinic', 'شاشة المزامنة \u200F']);
+  });
+
+  it('treats a field of only invisible characters as empty, and keeps them inside real text', () => {
+    const blank = validateNewIssue(
+      form({ title: '\u200B\u200B\u200B', location: '\u2060\uFEFF\u200E', site: '\u3164 \u2800' }),
+      DEFAULT_CATEGORIES,
+    );
+    expect(!blank.ok && blank.errors).toMatchObject({
+      title: 'Title is required.',
+      location: 'Where is required.',
+      site: 'Site or department is required.',
+    });
+    const fine = validateNewIssue(form({ title: '👩\u200D💻 sync fails' }), DEFAULT_CATEGORIES);
+    expect(fine.ok && fine.value.title).toBe('👩\u200D💻 sync fails');
   });
 });
 

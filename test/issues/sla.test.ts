@@ -46,6 +46,16 @@ describe('dueSlaEvents', () => {
       'R-0003:reminder',
     ]);
   });
+
+  it('lets a priority a champion set decide urgency: a blocking issue set to P3 is not escalated, a minor one set to P1 is', () => {
+    const demoted = summary({ ref: 'R-0001', severity: 'blocks', priority: 'P3' });
+    const raised = summary({ ref: 'R-0002', severity: 'minor', priority: 'P1' });
+    const unset = summary({ ref: 'R-0003', severity: 'blocks', priority: null });
+    expect(dueSlaEvents([demoted, raised, unset], at(61), config).map((e) => `${e.ref}:${e.kind}`)).toEqual([
+      'R-0002:escalation',
+      'R-0003:escalation',
+    ]);
+  });
 });
 
 describe('SlaCheck on Azurite', () => {
@@ -83,5 +93,35 @@ describe('SlaCheck on Azurite', () => {
     await (ra.length ? a : b).release(won);
     const again = [...(await a.run()), ...(await b.run())];
     expect(again.map((e) => e.ref)).toEqual(['R-0001']);
+  });
+
+  it('escalates, at its next run, an untriaged issue raised to P1 after it was already older than the limit, once', async () => {
+    const { repo, queries, clock, tables } = await openStore();
+    await repo.logIssue(form({ severity: 'slows' }), alice);
+    const check = new SlaCheck(queries, await SlaMarks.open(tables), config, clock);
+    expect(await check.run()).toEqual([]);
+    // Runs every few minutes, as the scheduler does: the issue passes the escalation limit while it is P3.
+    for (let t = 0; t < 90; t += 5) {
+      clock.advance(5 * MIN);
+      expect(await check.run()).toEqual([]);
+    }
+    await repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina);
+    clock.advance(5 * MIN);
+    expect((await check.run()).map((e) => `${e.ref}:${e.kind}`)).toEqual(['R-0001:escalation']);
+    clock.advance(5 * MIN);
+    expect(await check.run()).toEqual([]);
+  });
+
+  it('does not escalate a lost device a champion lowered from P1 to P3 before the limit', async () => {
+    const { repo, queries, clock, tables } = await openStore();
+    await repo.logIssue(form({ severity: 'blocks' }), alice, { priority: 'P1' });
+    const check = new SlaCheck(queries, await SlaMarks.open(tables), config, clock);
+    expect(await check.run()).toEqual([]);
+    clock.advance(10 * MIN);
+    await repo.act('R-0001', { kind: 'priority', priority: 'P3' }, amina);
+    for (let t = 0; t < 120; t += 5) {
+      clock.advance(5 * MIN);
+      expect(await check.run()).toEqual([]);
+    }
   });
 });
