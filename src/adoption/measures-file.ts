@@ -1,5 +1,6 @@
-import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FileTooLargeError, readCappedText } from '../files/capped-read.js';
 import { WatchedFile, type WatchedFileOptions } from '../files/watched-file.js';
 import { applyMeasureEdit, type FieldErrors, type Measure, type MeasureEdit, MeasuresError, parseMeasures, versionOf } from './measures.js';
 
@@ -17,7 +18,10 @@ interface Loaded {
   measures: Measure[];
 }
 
-export type MeasuresFileOptions = Omit<WatchedFileOptions<Loaded>, 'parse' | 'missing'>;
+export type MeasuresFileOptions = Omit<WatchedFileOptions<Loaded>, 'parse' | 'missing' | 'maxBytes' | 'tooLarge'>;
+
+/** At most 30 measures of about 200 bytes each (the sample's); 64 KB leaves room for comments. */
+export const MEASURES_MAX_BYTES = 64 * 1024;
 
 export type MeasuresWrite =
   | { ok: true; measures: Measure[]; version: string }
@@ -37,6 +41,7 @@ export class MeasuresFile {
         ...options,
         parse: (text, source) => ({ text, measures: parseMeasures(text, source) }),
         missing: { text: '', measures: [] },
+        maxBytes: MEASURES_MAX_BYTES,
       }),
     );
   }
@@ -67,11 +72,15 @@ export class MeasuresFile {
   /** Applies an edit made on a card that showed `version`; refused as stale if the file changed since. */
   async edit(edit: MeasureEdit, version: string): Promise<MeasuresWrite> {
     return this.withLock(async () => {
-      const text = (await this.readText()) ?? '';
+      let text: string;
       let current: Measure[];
       try {
+        text = (await this.readText()) ?? '';
         current = parseMeasures(text, path.basename(this.file));
       } catch (error) {
+        if (error instanceof FileTooLargeError) {
+          return { ok: false, errors: { form: `The measures file is too large to read, so it can't be edited from Teams until it is trimmed: ${error.message}` } };
+        }
         if (!(error instanceof MeasuresError)) throw error;
         return { ok: false, errors: { form: `The measures file has a mistake, so it can't be edited from Teams until it is fixed: ${error.message}` } };
       }
@@ -81,6 +90,10 @@ export class MeasuresFile {
       }
       const out = applyMeasureEdit(text, edit);
       if (!out.ok) return out;
+      // A file this edit would push past the limit could not be read back: refuse it rather than write it.
+      if (Buffer.byteLength(out.text) > MEASURES_MAX_BYTES) {
+        return { ok: false, errors: { form: `The measures file would be larger than the ${MEASURES_MAX_BYTES / 1024} KB it may be; trim its comments or measures first.` } };
+      }
       const temp = `${this.file}.${process.pid}.tmp`;
       try {
         await writeFile(temp, out.text, 'utf8');
@@ -106,7 +119,7 @@ export class MeasuresFile {
 
   private async readText(): Promise<string | undefined> {
     try {
-      return await readFile(this.file, 'utf8');
+      return await readCappedText(this.file, MEASURES_MAX_BYTES);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FileTooLargeError, readCappedText } from '../files/capped-read.js';
 import { WatchedFile } from '../files/watched-file.js';
 import type { Rollout } from '../rollout/model.js';
 import { EMPTY_PLAN, type Plan } from './model.js';
@@ -19,6 +19,12 @@ export interface PlanFile {
   recheck(): Promise<void>;
   close(): void;
 }
+
+/**
+ * A key message takes about 550-700 bytes as the sample writes them; a plan may hold 200 (plan.ts), each
+ * body up to 4,000 characters, so a full plan of long messages stays under 1 MB.
+ */
+export const PLAN_MAX_BYTES = 1024 * 1024;
 
 /** What one read of the file gave: a plan, or the problems that kept it out (never thrown: the watcher keeps going). */
 type Read = { plan: Plan; text: string } | { problem: string } | undefined;
@@ -40,7 +46,14 @@ export async function openPlanFile(
       return { problem: (error as Error).message };
     }
   };
-  const watched = await WatchedFile.open<Read>(file, { parse: read, missing: undefined, pollMs: opts.pollMs });
+  // A file over PLAN_MAX_BYTES is refused unread, and told like a malformed one: at start too (the last good stays).
+  const watched = await WatchedFile.open<Read>(file, {
+    parse: read,
+    missing: undefined,
+    pollMs: opts.pollMs,
+    maxBytes: PLAN_MAX_BYTES,
+    tooLarge: (problem) => ({ problem }),
+  });
   let lastGood: Plan | undefined;
   const take = async (value: Read, atStart: boolean) => {
     if (value && 'plan' in value) {
@@ -70,8 +83,9 @@ export async function openPlanFile(
     enqueue(async () => {
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await readCappedText(file, PLAN_MAX_BYTES);
       } catch (error) {
+        if (error instanceof FileTooLargeError) return take({ problem: error.message }, false);
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return take(undefined, false);
         throw error;
       }

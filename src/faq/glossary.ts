@@ -65,7 +65,7 @@ export function parseGlossary(text: string, source = 'glossary'): Glossary {
 }
 
 
-export type GlossaryFileOptions = Omit<WatchedFileOptions<Glossary>, 'parse' | 'missing' | 'maxBytes'>;
+export type GlossaryFileOptions = Omit<WatchedFileOptions<Glossary>, 'parse' | 'missing' | 'maxBytes' | 'tooLarge'>;
 
 /** Far more than 2,000 terms of a few words each; reading YAML takes about a second per 300 KB. */
 const GLOSSARY_MAX_BYTES = 256 * 1024;

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { type FSWatcher, watch } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { FileTooLargeError, readCappedText } from './capped-read.js';
 
 /**
  * A settings file the rollout team edits while the app runs (the rollout's people, the office-hours
@@ -21,9 +22,14 @@ export interface WatchedFileOptions<T> {
   pollMs?: number;
   /**
    * A larger file is refused unread, like a bad one: parsing is synchronous, and a pasted dump would stall
-   * every user's turn for as long as it takes.
+   * every user's turn for as long as it takes. Required so that no settings file goes without one.
    */
-  maxBytes?: number;
+  maxBytes: number;
+  /**
+   * For a caller that keeps a bad file's problems as values (the plan file): the value for a file refused
+   * for its size. Without it the file is refused like one `parse` throws for.
+   */
+  tooLarge?: (problem: string) => T;
 }
 
 interface WatchedFileEvents<T> {
@@ -86,15 +92,14 @@ export class WatchedFile<T> extends EventEmitter<WatchedFileEvents<T>> {
   private async read(): Promise<{ value: T } | undefined> {
     let text: string;
     try {
-      const max = this.options.maxBytes;
-      if (max !== undefined) {
-        const { size } = await stat(this.file);
-        if (size > max) {
-          throw new Error(`${path.basename(this.file)}: ${kb(size)} KB, larger than the ${kb(max)} KB it may be`);
-        }
-      }
-      text = await readFile(this.file, 'utf8');
+      text = await readCappedText(this.file, this.options.maxBytes);
     } catch (error) {
+      if (error instanceof FileTooLargeError && this.options.tooLarge) {
+        const signature = `\0too-large:${error.size}`;
+        if (signature === this.signature) return undefined;
+        this.signature = signature;
+        return { value: this.options.tooLarge(error.message) };
+      }
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       if (this.signature === '\0missing') return undefined;
       this.options.onWarning?.(`${this.file}: not found; starting empty`);
@@ -148,5 +153,3 @@ export class WatchedFile<T> extends EventEmitter<WatchedFileEvents<T>> {
     this.debounceTimer.unref();
   }
 }
-
-const kb = (bytes: number) => Math.ceil(bytes / 1024).toLocaleString('en');

@@ -4,14 +4,21 @@ import type { Schedule } from './model.js';
 import { buildSchedule, EMPTY_SCHEDULE_FILE, parseScheduleFile, type ScheduleFile } from './schedule.js';
 
 /**
- * The schedule file (`OFFICE_HOURS_FILE`), kept current without a restart. A file that can't be read keeps
- * the last good version; single bad sessions are named when the schedule is built (buildSchedule).
+ * A session takes about 500-750 bytes as the sample writes them and the file may hold 500 (schedule.ts),
+ * so about 370 KB at the most; 512 KB leaves room for comments and `changes` lists.
+ */
+export const SCHEDULE_MAX_BYTES = 512 * 1024;
+
+/**
+ * The schedule file (`OFFICE_HOURS_FILE`), kept current without a restart. A file that can't be read (or is
+ * over SCHEDULE_MAX_BYTES, refused unread) keeps the last good version; single bad sessions are named when
+ * the schedule is built (buildSchedule).
  */
 export function openScheduleFile(
   file: string,
   opts: { onWarning?: (message: string) => void; pollMs?: number; debounceMs?: number } = {},
 ): Promise<WatchedFile<ScheduleFile>> {
-  return WatchedFile.open(file, { ...opts, missing: EMPTY_SCHEDULE_FILE, parse: parseScheduleFile });
+  return WatchedFile.open(file, { ...opts, missing: EMPTY_SCHEDULE_FILE, parse: parseScheduleFile, maxBytes: SCHEDULE_MAX_BYTES });
 }
 
 /**

@@ -1,11 +1,28 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MeasuresFile } from '../../src/adoption/measures-file.js';
 import { applyMeasureEdit, lowerIsBetter, MeasuresError, parseMeasures, versionOf } from '../../src/adoption/measures.js';
 
 const SAMPLE = readFileSync('sample/measures.yaml', 'utf8');
+
+// Counts YAML parses: an oversized file must be refused before the (synchronous) parser sees it.
+const yamlCalls = vi.hoisted(() => ({ count: 0 }));
+vi.mock('yaml', async (importOriginal) => {
+  const yaml = await importOriginal<typeof import('yaml')>();
+  return {
+    ...yaml,
+    parseDocument: (...args: Parameters<typeof yaml.parseDocument>) => (yamlCalls.count++, yaml.parseDocument(...args)),
+  };
+});
+
+/** About 2 MB of well-formed measures (a file may hold 30). */
+const HUGE = `measures:\n${Array.from(
+  { length: 10_000 },
+  (_, i) => `  - id: m-${i}\n    name: Measure ${i}\n    unit: "%"\n    baseline: { value: 0, date: 2026-09-07 }\n    target: { value: 80, by: 2026-10-19 }\n    source: ims\n\n`,
+).join('')}`;
+const TOO_LARGE = /measures\.yaml: [\d,]+ KB, larger than the 64 KB it may be/;
 
 const dirs: string[] = [];
 const files: MeasuresFile[] = [];
@@ -116,5 +133,42 @@ describe('MeasuresFile', () => {
     const changed = new Promise<string[]>((resolve) => f.on('changed', (m) => resolve(m.map((x) => x.name))));
     writeFileSync(file, SAMPLE.replace('Median days to submit the monthly report', 'Days to submit the K-05'));
     expect(await changed).toContain('Days to submit the K-05');
+  });
+
+  it('an edit that makes the file huge is refused unread: the file, its size and the limit named, the measures in use kept', async () => {
+    const file = tempFile(SAMPLE);
+    const warnings: string[] = [];
+    const f = await MeasuresFile.open(file, { pollMs: 0, onWarning: (w) => warnings.push(w) });
+    files.push(f);
+    writeFileSync(file, HUGE);
+    yamlCalls.count = 0;
+    expect(await f.reload()).toBe(false);
+    expect(yamlCalls.count).toBe(0);
+    expect(warnings.at(-1)).toMatch(new RegExp(`^${TOO_LARGE.source}; the previous version stays in use$`));
+    expect(f.current.map((m) => m.id)).toContain('totals-matching');
+
+    // An edit from Teams reads the file too: refused the same way, unread, and nothing written.
+    const out = await f.edit({ kind: 'remove', id: 'report-days' }, f.version);
+    expect(out).toMatchObject({ ok: false, errors: { form: expect.stringMatching(TOO_LARGE) } });
+    expect(yamlCalls.count).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(HUGE);
+
+    // At start the same file is refused as a malformed one is: the app does not start on it.
+    await expect(MeasuresFile.open(file, { pollMs: 0 })).rejects.toThrow(TOO_LARGE);
+    expect(yamlCalls.count).toBe(0);
+  });
+
+  it('an edit from Teams that would push the file past its limit is refused and nothing written', async () => {
+    // Just under 64 KB, mostly comments (kept by edits): one more measure would not fit.
+    const text = `${'# a note the rollout team keeps\n'.repeat(Math.floor((64 * 1024 - SAMPLE.length - 40) / 32))}${SAMPLE}`;
+    const file = tempFile(text);
+    const f = await MeasuresFile.open(file, { pollMs: 0 });
+    files.push(f);
+    const out = await f.edit(
+      { kind: 'add', input: { id: 'trained', name: 'Staff trained before go-live', unit: '%', baselineValue: '0', baselineDate: '2026-08-01', targetValue: '95', targetBy: '2026-09-07', source: 'ims' } },
+      f.version,
+    );
+    expect(out).toMatchObject({ ok: false, errors: { form: expect.stringMatching(/larger than the 64 KB it may be/) } });
+    expect(readFileSync(file, 'utf8')).toBe(text);
   });
 });

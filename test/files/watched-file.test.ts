@@ -20,7 +20,7 @@ describe('a watched settings file', () => {
     const file = path.join(dir, 'list.txt');
     writeFileSync(file, 'a\nb\n');
     const warnings: string[] = [];
-    const watched = await WatchedFile.open(file, { parse, missing: [], onWarning: (m) => warnings.push(m), debounceMs: 20, pollMs: 50 });
+    const watched = await WatchedFile.open(file, { parse, missing: [], onWarning: (m) => warnings.push(m), debounceMs: 20, pollMs: 50, maxBytes: 1024 });
     opened.push(watched as WatchedFile<unknown>);
     expect(watched.current).toEqual(['a', 'b']);
 
@@ -37,9 +37,26 @@ describe('a watched settings file', () => {
   it('starts empty when the file is missing, and says so', async () => {
     const warnings: string[] = [];
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'rd-watched-')), 'none.txt');
-    const watched = await WatchedFile.open(file, { parse, missing: ['(none)'], onWarning: (m) => warnings.push(m), pollMs: 0 });
+    const watched = await WatchedFile.open(file, { parse, missing: ['(none)'], onWarning: (m) => warnings.push(m), pollMs: 0, maxBytes: 1024 });
     opened.push(watched as WatchedFile<unknown>);
     expect(watched.current).toEqual(['(none)']);
     expect(warnings).toEqual([`${file}: not found; starting empty`]);
+  });
+
+  it('reads a file of exactly its limit, and refuses one byte more unread, naming the file, its size and the limit', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rd-watched-')), 'list.txt');
+    writeFileSync(file, 'a\n'.repeat(1024));
+    const warnings: string[] = [];
+    let parsed = 0;
+    const counting = (text: string, source: string) => (parsed++, parse(text, source));
+    const watched = await WatchedFile.open(file, { parse: counting, missing: [], onWarning: (m) => warnings.push(m), pollMs: 0, maxBytes: 2048 });
+    opened.push(watched as WatchedFile<unknown>);
+    expect(watched.current).toHaveLength(1024);
+
+    writeFileSync(file, `${'a\n'.repeat(1024)}b`);
+    expect(await watched.reload()).toBe(false);
+    expect(parsed).toBe(1);
+    expect(warnings).toEqual(['list.txt: 3 KB, larger than the 2 KB it may be; the previous version stays in use']);
+    expect(watched.current).toHaveLength(1024);
   });
 });

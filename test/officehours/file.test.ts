@@ -1,10 +1,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WatchedFile } from '../../src/files/watched-file.js';
 import { liveSchedule, openScheduleFile } from '../../src/officehours/file.js';
 import { sampleRollout } from './support.js';
+
+// Counts YAML parses: an oversized file must be refused before the (synchronous) parser sees it.
+const yamlCalls = vi.hoisted(() => ({ count: 0 }));
+vi.mock('yaml', async (importOriginal) => {
+  const yaml = await importOriginal<typeof import('yaml')>();
+  return { ...yaml, parse: (...args: Parameters<typeof yaml.parse>) => (yamlCalls.count++, yaml.parse(...args)) };
+});
 
 const opened: WatchedFile<unknown>[] = [];
 afterEach(() => {
@@ -45,5 +52,29 @@ describe('the schedule file while the app runs', () => {
     writeFileSync(file, 'sessions: [');
     expect(await watched.reload()).toBe(false);
     expect(schedule().sessions.map((s) => s.id)).toEqual(['first', 'second']);
+  });
+
+  it('an edit that makes the file huge is refused unread: the file, its size and the limit named, the last good schedule kept', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rd-schedule-'));
+    const file = path.join(dir, 'office-hours.yaml');
+    writeFileSync(file, `zone: Africa/Lusaka\nsessions:${session('first')}\n`);
+    const warnings: string[] = [];
+    const watched = await openScheduleFile(file, { onWarning: (m) => warnings.push(m), pollMs: 0 });
+    opened.push(watched as WatchedFile<unknown>);
+    const schedule = liveSchedule(() => watched.current, () => sampleRollout, 'office-hours.yaml');
+
+    // About 2 MB of sessions, far past the 500 a file may hold.
+    const many = Array.from({ length: 10_000 }, (_, i) => session(`s-${i}`)).join('');
+    writeFileSync(file, `zone: Africa/Lusaka\nsessions:${many}\n`);
+    yamlCalls.count = 0;
+    expect(await watched.reload()).toBe(false);
+    expect(yamlCalls.count).toBe(0);
+    expect(warnings.at(-1)).toMatch(/^office-hours\.yaml: [\d,]+ KB, larger than the 512 KB it may be; the previous version stays in use$/);
+    expect(schedule().sessions.map((s) => s.id)).toEqual(['first']);
+
+    // At start the same file is refused as a file that is not YAML is: the app does not start on it.
+    yamlCalls.count = 0;
+    await expect(openScheduleFile(file, { pollMs: 0 })).rejects.toThrow(/office-hours\.yaml: [\d,]+ KB, larger than the 512 KB/);
+    expect(yamlCalls.count).toBe(0);
   });
 });
