@@ -55,7 +55,8 @@ export function similarity(a: Set<string>, b: Set<string>): number {
 
 /**
  * The questions that show a gap in the guidance — unanswered, or answered but marked not helpful — grouped
- * when their content words mostly overlap (greedy, against each group's first question), biggest groups first.
+ * when their content words mostly overlap (greedy, against each group's first question), those most people
+ * asked first.
  */
 export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup[] {
   // Oldest first, so a group is seeded by its first question and keeps the key made from it.
@@ -82,5 +83,6 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
       lastAskedAt: items[0]?.askedAt ?? '',
       questions: [...new Set(items.map((q) => q.question))].slice(0, 5),
     }))
-    .sort((a, b) => b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
+    // Most people first: one person asking the same thing again and again does not push a gap up the list.
+    .sort((a, b) => b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
 }

@@ -17,6 +17,16 @@ function asked(question: string, askerKey: string, minute: number): AskedQuestio
 }
 
 describe('the gaps list', () => {
+  it('ranks a gap by how many people asked, so one person asking again and again does not push it up', () => {
+    const onePerson = Array.from({ length: 5 }, (_, i) => asked('how do I reset the district code', 'aad-one', i));
+    const twoPeople = [asked('printer offline at the health post', 'aad-a', 10), asked('printer offline at the health post', 'aad-b', 11)];
+    const groups = groupGaps([...onePerson, ...twoPeople]);
+    expect(groups.map((g) => [g.example, g.count, g.askers])).toEqual([
+      ['printer offline at the health post', 2, 2],
+      ['how do I reset the district code', 5, 1],
+    ]);
+  });
+
   it("names a group the same whichever of its questions a turn sees first (an older one's write can land late)", () => {
     const older = asked('where do I park my motorbike', 'aad-a', 1);
     const newer = asked('Where do I PARK my motorbike?', 'aad-b', 2);
