@@ -137,7 +137,8 @@ export function dayGaps(questions: readonly AskedQuestion[]): GapLine[] {
       unanswered: g.unanswered,
       notHelpful: g.notHelpful,
       lastAskedAt: g.lastAskedAt,
-      terms: [...questionTerms(byId.get(g.id) ?? g.example)],
+      // The seed is the group's oldest question (the last of its ids, newest first).
+      terms: [...questionTerms(byId.get(g.questionIds.at(-1) ?? '') ?? g.example)],
     }));
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isStopWord } from '../text/stopwords.js';
 import { stemmer } from 'stemmer';
 import type { AskedQuestion } from './questions.js';
@@ -5,8 +6,9 @@ import type { AskedQuestion } from './questions.js';
 /** A group of questions that ask the same thing, for the rollout team's docs to-do list. */
 export interface GapGroup {
   /**
-   * Stable while the group grows: the id of its oldest question (groups are seeded oldest first,
-   * and later questions join them), so an "Answer this" card can carry it.
+   * The group's key, the same whichever of its questions a turn sees first: made from the content words of
+   * its seed (oldest) question, so turns racing on the same question agree on one "Answer this" card even
+   * when an older question's write lands after a newer one's turn has looked (see `gapKey`).
    */
   id: string;
   /** Every question in the group (the champion's answer is sent to all their askers). */
@@ -27,6 +29,22 @@ export function questionTerms(text: string): Set<string> {
   return new Set(words.filter((w) => !isStopWord(w) && w.length > 1).map((w) => stemmer(w)));
 }
 
+/**
+ * A group's key from its seed's content words (sorted, so word order does not matter): identical questions
+ * give the same key whichever of them seeds the group. A seed without content words falls back to its id.
+ */
+export function gapKey(terms: Set<string>, seedId: string): string {
+  if (!terms.size) return seedId;
+  return `g${createHash('sha256').update([...terms].sort().join(' ')).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * The group a card names: by key, or — for a card posted before groups had keys — by one of its question ids.
+ */
+export function findGapGroup<G extends Pick<GapGroup, 'id' | 'questionIds'>>(groups: readonly G[], id: string): G | undefined {
+  return groups.find((g) => g.id === id) ?? groups.find((g) => g.questionIds.includes(id));
+}
+
 /** Share of content words two questions have in common (Jaccard). */
 export function similarity(a: Set<string>, b: Set<string>): number {
   if (!a.size || !b.size) return 0;
@@ -37,10 +55,11 @@ export function similarity(a: Set<string>, b: Set<string>): number {
 
 /**
  * The questions that show a gap in the guidance — unanswered, or answered but marked not helpful — grouped
- * when their content words mostly overlap (greedy, against each group's first question), biggest groups first.
+ * when their content words mostly overlap (greedy, against each group's first question), those most people
+ * asked first.
  */
 export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup[] {
-  // Oldest first, so a group is seeded by (and named after) its first question and keeps that id.
+  // Oldest first, so a group is seeded by its first question and keeps the key made from it.
   const gaps = questions
     .filter((q) => !q.answered || q.notHelpful > q.helpful)
     .sort((a, b) => a.askedAt.localeCompare(b.askedAt) || a.id.localeCompare(b.id));
@@ -52,7 +71,7 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
     else groups.push({ terms, items: [q] });
   }
   return groups
-    .map(({ items: oldestFirst }) => ({ id: oldestFirst[0]!.id, items: [...oldestFirst].reverse() }))
+    .map(({ terms, items: oldestFirst }) => ({ id: gapKey(terms, oldestFirst[0]!.id), items: [...oldestFirst].reverse() }))
     .map(({ id, items }) => ({
       id,
       questionIds: items.map((q) => q.id),
@@ -64,5 +83,6 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
       lastAskedAt: items[0]?.askedAt ?? '',
       questions: [...new Set(items.map((q) => q.question))].slice(0, 5),
     }))
-    .sort((a, b) => b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
+    // Most people first: one person asking the same thing again and again does not push a gap up the list.
+    .sort((a, b) => b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
 }

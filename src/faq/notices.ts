@@ -44,8 +44,9 @@ export function curatedAnswerMessages(
 }
 
 /**
- * The triage channel's card for a group of unanswered questions: posted once per group, then redrawn as
- * more people ask (its version is the group's count) and once more when a champion has answered it.
+ * The triage channel's card for a group of unanswered questions: posted once per group (every turn asking the
+ * same question enqueues the post under the group's key; one is sent), then redrawn as more people ask (its
+ * version is the group's count, so the newest count wins) and once more when a champion has answered it.
  */
 export function gapCardMessages(
   group: Pick<GapGroup, 'id' | 'count'>,
@@ -58,7 +59,9 @@ export function gapCardMessages(
   const update: OutboundMessage = { op: 'update', key: `faq-gap|${group.id}|v${version}`, post, version, content: card };
   if (opts.answered) return [update];
   return [
-    { op: 'send', key: `faq-gap|${group.id}`, to: { kind: 'channel', role: 'triage' }, content: card, post: { ...post, version } },
+    // The post itself claims no count (version 0): which turn's copy is sent is not known, and each turn's
+    // repeat of it would otherwise record its own count as shown and make the update that shows it "stale".
+    { op: 'send', key: `faq-gap|${group.id}`, to: { kind: 'channel', role: 'triage' }, content: card, post: { ...post, version: 0 } },
     update,
   ];
 }

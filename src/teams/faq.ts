@@ -2,7 +2,7 @@ import { escapeText } from '../cards/template.js';
 import { answerCard, curatedFormCard, curatedListCard, gapsCard, notCoveredCard } from '../faq/cards.js';
 import type { CuratedAnswers } from '../faq/curated-answers.js';
 import { recogniseEchoedCard } from '../faq/echo.js';
-import type { GapGroup } from '../faq/gaps.js';
+import { findGapGroup, type GapGroup } from '../faq/gaps.js';
 import { curatedAnswerMessages, gapCardMessages, newlyAnsweredMessages } from '../faq/notices.js';
 import type { FaqService } from '../faq/service.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
@@ -125,8 +125,8 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   const by = (turn: Turn) => ({ actor: turn.actor, role: turn.role });
   const findGroup = async (groupId: string, days: unknown) =>
-    (await faq.gaps(clampInt(days, GAP_DAYS_DEFAULT, 1, 90))).find((g) => g.id === groupId) ??
-    (await faq.gaps(90)).find((g) => g.id === groupId);
+    findGapGroup(await faq.gaps(clampInt(days, GAP_DAYS_DEFAULT, 1, 90)), groupId) ??
+    findGapGroup(await faq.gaps(90), groupId);
   const gone = { message: 'Those questions are no longer open (answered, or older than 90 days). Type "gaps" for the current list.' };
 
   bot.verb(FAQ_VERBS.curatedForm, async (_turn, data) => {

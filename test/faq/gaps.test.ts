@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { groupGaps } from '../../src/faq/gaps.js';
+import type { AskedQuestion } from '../../src/faq/questions.js';
+
+let seq = 0;
+function asked(question: string, askerKey: string, minute: number): AskedQuestion {
+  seq += 1;
+  return {
+    id: `2026-12-01_${String(seq).padStart(16, '0')}`,
+    question,
+    asker: { id: `29:${askerKey}`, aadObjectId: askerKey, name: askerKey },
+    askedAt: new Date(Date.UTC(2026, 11, 1, 9, minute)).toISOString(),
+    answered: false,
+    helpful: 0,
+    notHelpful: 0,
+  };
+}
+
+describe('the gaps list', () => {
+  it('ranks a gap by how many people asked, so one person asking again and again does not push it up', () => {
+    const onePerson = Array.from({ length: 5 }, (_, i) => asked('how do I reset the district code', 'aad-one', i));
+    const twoPeople = [asked('printer offline at the health post', 'aad-a', 10), asked('printer offline at the health post', 'aad-b', 11)];
+    const groups = groupGaps([...onePerson, ...twoPeople]);
+    expect(groups.map((g) => [g.example, g.count, g.askers])).toEqual([
+      ['printer offline at the health post', 2, 2],
+      ['how do I reset the district code', 5, 1],
+    ]);
+  });
+
+  it("names a group the same whichever of its questions a turn sees first (an older one's write can land late)", () => {
+    const older = asked('where do I park my motorbike', 'aad-a', 1);
+    const newer = asked('Where do I PARK my motorbike?', 'aad-b', 2);
+    const seenEarly = groupGaps([newer]);
+    const seenLater = groupGaps([older, newer]);
+    expect(seenEarly).toHaveLength(1);
+    expect(seenLater).toHaveLength(1);
+    expect(seenLater[0]!.id).toBe(seenEarly[0]!.id);
+    expect(seenLater[0]!.count).toBe(2);
+  });
+});

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import type { ManualClock } from '../../src/clock.js';
+import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { type RecordedCall, RecordingConnector } from '../support/connector.js';
+
+let app: App;
+let clock: ManualClock;
+let connector: RecordingConnector;
+
+const TRIAGE = '19:triage@thread.tacv2';
+
+beforeAll(async () => {
+  connector = await new RecordingConnector().start();
+  ({ app, clock } = await startTestApp({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  const setup = await say(app, USERS.lead, '<at>Rollout Desk</at> setup triage', {
+    serviceUrl: connector.url,
+    conversation: { id: `${TRIAGE};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
+    channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
+  });
+  expect(readable(setup)).toContain('triage channel');
+});
+afterAll(async () => {
+  await app?.stop();
+  await connector?.stop();
+});
+
+const staff = (i: number): TestUser => ({ id: `29:asker-${i}`, aadObjectId: `aad-asker-${i}`, name: `Asker ${i}` });
+
+/** The "Answer this" cards posted to the triage channel (new threads) about `question`. */
+const gapCardsAbout = (question: string): RecordedCall[] =>
+  connector.sentTo(TRIAGE).filter((c) => JSON.stringify(c.body).includes('Answer this') && JSON.stringify(c.body).includes(question));
+
+/** The redraws (PUTs) of those cards, in the order the channel got them. */
+const updatesOf = (question: string): RecordedCall[] =>
+  connector.calls.filter((c) => c.method === 'PUT' && c.conversationId === TRIAGE && JSON.stringify(c.body).includes(question));
+
+const groupIdOf = (call: RecordedCall): string => /"groupId":"([^"]+)"/.exec(JSON.stringify(call.body))?.[1] ?? '';
+
+describe('the same uncovered question asked by many people at once', () => {
+  it('shows the champions one "Answer this" card, which every turn updates and which still opens', async () => {
+    const question = 'where do I park my motorbike at the district office';
+    // The first asker's turn posts the card.
+    const first = readable(await say(app, staff(0), question));
+    expect(first).toContain("doesn't cover this");
+    await app.settled();
+    expect(gapCardsAbout(question)).toHaveLength(1);
+
+    // Nineteen more at once, each stamped before the first one landed (a turn's write can land after a
+    // later-stamped turn's, on this instance or another): the group's oldest question changes under the card.
+    clock.set(new Date(clock.now().getTime() - 60_000));
+    const replies = await Promise.all(Array.from({ length: 19 }, (_, i) => say(app, staff(i + 1), question)));
+    for (const r of replies) expect(readable(r)).toContain("doesn't cover this");
+    await app.settled();
+
+    // The last redraw (an update waiting for one under way goes back to the queue for a moment) counts everyone.
+    await connector.waitFor(() => updatesOf(question).some((u) => JSON.stringify(u.body).includes('Asked 20 times')), 15_000).catch(() => {});
+
+    const cards = gapCardsAbout(question);
+    expect(cards).toHaveLength(1);
+    // That one card was redrawn in place, last to count all twenty askers …
+    expect(readable([{ type: 'message', attachments: [{ contentType: 'card', content: updatesOf(question).at(-1)?.body as never }] }])).toContain(
+      'Asked 20 times by 20 people',
+    );
+    // … and its "Answer this" still finds the open questions.
+    const opened = await execute(app, USERS.champion, 'faq.curated.form', { groupId: groupIdOf(cards[0]!) });
+    expect(invokeText(opened.body)).toContain('Asked 20 times by 20 people');
+    expect(invokeText(opened.body)).not.toContain('no longer open');
+  }, 90_000);
+});
