@@ -43,7 +43,7 @@ export interface PrivacyServiceDeps {
   pseudonyms: Pseudonyms;
   exports: Pick<ExportStore, 'save'>;
   log: ForgetLog;
-  conversations: Pick<ConversationStore, 'personalChat' | 'personName' | 'knownPeople'>;
+  conversations: Pick<ConversationStore, 'personalChat' | 'personName' | 'knownPeople' | 'peopleNamed'>;
   /** A person's role by Entra object id, to tell the rollout team to take them off a role list too. */
   roleOf: (aadObjectId: string) => Promise<Role>;
   clock: Clock;
@@ -109,7 +109,7 @@ export class PrivacyService {
   async findByName(caller: PrivacyCaller, text: string): Promise<Named[] | { kind: 'refused'; message: string }> {
     if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
     const wanted = text.trim().replace(/\s+/g, ' ').toLowerCase();
-    return (await this.d.conversations.knownPeople()).filter((p) => p.name.trim().replace(/\s+/g, ' ').toLowerCase() === wanted);
+    return this.d.conversations.peopleNamed((name) => name.trim().replace(/\s+/g, ' ').toLowerCase() === wanted);
   }
 
   /** What `forget` would remove or anonymise, counted per kind, with the token that confirms it. */
