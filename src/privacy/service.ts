@@ -4,7 +4,7 @@ import type { ExportStore } from '../exports/store.js';
 import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
 import type { ForgetLog } from './forget-log.js';
-import type { Holding, Pseudonym, Subject } from './personal-data.js';
+import { type Holding, isSubject, type Pseudonym, type Subject } from './personal-data.js';
 import type { Pseudonyms } from './pseudonym.js';
 import { type FeatureTally, ForgetStopped, type PersonalDataRegistry } from './registry.js';
 
@@ -144,7 +144,9 @@ export class PrivacyService {
       const name = subject.name ?? pseudonym.name;
       return { kind: 'stopped', name, pseudonym, holdings: err.done.flatMap((f) => f.tally.holdings), stoppedAt: err.feature, cause: err.cause };
     }
-    await this.d.log.record(this.d.clock.now(), caller.person.id, pseudonym.name, done);
+    // Someone forgetting themselves is named in the log by their pseudonym too.
+    const by = caller.keys.some((k) => isSubject(subject, k)) || isSubject(subject, caller.person.id) ? pseudonym.id : caller.person.id;
+    await this.d.log.record(this.d.clock.now(), by, pseudonym.name, done);
     return {
       kind: 'done',
       name: subject.name ?? pseudonym.name,
