@@ -81,6 +81,7 @@ import {
   trainedBeforeGoLive,
 } from './officehours/index.js';
 import { ConversationPersonalData } from './conversations/privacy.js';
+import { ExportPersonalData } from './exports/privacy.js';
 import { FaqPersonalData } from './faq/privacy.js';
 import { IssuePersonalData } from './issues/privacy.js';
 import { OfficeHoursPersonalData } from './officehours/privacy.js';
@@ -506,6 +507,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents }))
       .register(new DedupePersonalData(dedupe))
       .register(await ForgetLogPersonalData.open(tables))
+      .register(new ExportPersonalData(issueWiring.exports))
       .register(new ConversationPersonalData(conversations));
     const privacy = new PrivacyService({
       registry: personalData,
