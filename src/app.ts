@@ -81,11 +81,12 @@ import {
   trainedBeforeGoLive,
 } from './officehours/index.js';
 import { ConversationPersonalData } from './conversations/privacy.js';
+import { ExportPersonalData } from './exports/privacy.js';
 import { FaqPersonalData } from './faq/privacy.js';
 import { IssuePersonalData } from './issues/privacy.js';
 import { OfficeHoursPersonalData } from './officehours/privacy.js';
 import { OutboundPersonalData } from './outbound/privacy.js';
-import { ForgetLog } from './privacy/forget-log.js';
+import { ForgetLog, ForgetLogPersonalData } from './privacy/forget-log.js';
 import { Pseudonyms } from './privacy/pseudonym.js';
 import { PersonalDataRegistry } from './privacy/registry.js';
 import { PrivacyService } from './privacy/service.js';
@@ -505,6 +506,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(broadcast.personalData)
       .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents }))
       .register(new DedupePersonalData(dedupe))
+      .register(await ForgetLogPersonalData.open(tables))
+      .register(new ExportPersonalData(issueWiring.exports))
       .register(new ConversationPersonalData(conversations));
     const privacy = new PrivacyService({
       registry: personalData,

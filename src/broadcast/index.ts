@@ -107,8 +107,9 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     knownPeople: s.knownPeople,
     supportChannelReady: () => s.channelReady('support'),
   });
+  const winStore = await WinStore.open(s.tables);
   const wins = new WinCheck({
-    wins: await WinStore.open(s.tables),
+    wins: winStore,
     facts: s.facts,
     celebrations,
     plan: s.plan,
@@ -119,7 +120,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     acks,
     clock: s.clock,
   });
-  const personalData = new BroadcastPersonalData({ sends, deliveries, acks, celebrations: celebrationStore });
+  const personalData = new BroadcastPersonalData({ sends, deliveries, acks, celebrations: celebrationStore, wins: winStore });
   return { service, celebrations, runner, wins, sends, deliveries, personalData, acks, directory };
 }
 

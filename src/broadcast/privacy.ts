@@ -4,6 +4,7 @@ import type { Celebration, CelebrationStore } from './celebrations.js';
 import type { AckStore, DeliveryRows } from './deliveries.js';
 import type { Send } from './model.js';
 import type { SendStore } from './sends.js';
+import type { WinStore } from './wins.js';
 
 /**
  * What the communication plan holds about a person: a delivery row for each message sent to them, their
@@ -17,7 +18,7 @@ export class BroadcastPersonalData implements PersonalData {
   readonly feature = 'broadcast';
 
   constructor(
-    private readonly d: { sends: SendStore; deliveries: DeliveryRows; acks: AckStore; celebrations: CelebrationStore },
+    private readonly d: { sends: SendStore; deliveries: DeliveryRows; acks: AckStore; celebrations: CelebrationStore; wins: Pick<WinStore, 'championWinsOf' | 'drop'> },
   ) {}
 
   /** Everything found, read once: rows by point reads per send and key (a rollout has hundreds of sends). */
@@ -50,7 +51,9 @@ export class BroadcastPersonalData implements PersonalData {
     // The plan file is the rollout team's own: forget cannot edit it, so it says where they are still named.
     const plan = await this.d.sends.lastGoodPlan();
     const inPlanFile = subject.ids.some((id) => id.length >= 8 && plan?.toLowerCase().includes(id.toLowerCase()));
-    return { received, acknowledged, started, cancelledPlan, named, kudos, inPlanFile };
+    // The record that their champion-of-the-month win was posted is keyed by their id.
+    const wins = await this.d.wins.championWinsOf(subject.ids);
+    return { received, acknowledged, started, cancelledPlan, named, kudos, inPlanFile, wins };
   }
 
   async describe(subject: Subject): Promise<Tally> {
@@ -62,6 +65,7 @@ export class BroadcastPersonalData implements PersonalData {
         { kind: 'broadcast.sends', label: 'sends they started, cancelled, get the report of or were listed in (kept, person anonymised)', count: f.started.length + f.cancelledPlan.length, action: 'anonymise' },
         { kind: 'broadcast.celebrations', label: 'celebrations naming them or posted by them (kept, person anonymised)', count: f.named.length, action: 'anonymise' },
         { kind: 'broadcast.kudos', label: 'kudos they gave (counted, person removed)', count: f.kudos.length, action: 'anonymise' },
+        { kind: 'broadcast.wins', label: 'records that their champion-of-the-month win was posted (deleted)', count: f.wins.length, action: 'delete' },
       ),
       notes: [
         ...(f.named.length ? ['Celebration posts already in the support channel still show their name in Teams: a channel owner can delete those posts.'] : []),
@@ -93,6 +97,7 @@ export class BroadcastPersonalData implements PersonalData {
         namesYou: c.people.some((p) => isSubject(subject, p.id)),
       })),
       kudosGiven: f.kudos.map((k) => ({ celebration: k.celebration.id, at: k.at })),
+      championOfTheMonth: f.wins.map((w) => w.month),
     };
   }
 
@@ -126,6 +131,8 @@ export class BroadcastPersonalData implements PersonalData {
       }));
     }
     for (const k of f.kudos) await this.d.celebrations.moveKudos(k.celebration.id, k.key, pseudonym.id);
+    // Deleted, not moved: their resolutions now count for the stand-in, who is no champion, so it never fires again.
+    for (const w of f.wins) await this.d.wins.drop(w.rowKey);
     return tally;
   }
 

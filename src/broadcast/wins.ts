@@ -1,9 +1,9 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { DateTime } from 'luxon';
 import type { Clock } from '../clock.js';
 import type { Rollout } from '../rollout/model.js';
 import { readEntity } from '../storage/entities.js';
-import { isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 import type { CelebrationService } from './celebrations.js';
 import type { AckStore, DeliveryRows } from './deliveries.js';
 import type { Plan, Send } from './model.js';
@@ -95,6 +95,32 @@ export class WinStore {
 
   async release(key: string): Promise<void> {
     await this.table.deleteEntity('win', safeKey(key)).catch(() => {});
+  }
+
+  /**
+   * The champion-of-the-month wins taken for a person (`champion|<id>|<yyyy-MM>`: the key names them), by
+   * row key and month; for `my data` and `forget`. One range of rows per key they go by.
+   */
+  async championWinsOf(ids: readonly string[]): Promise<{ rowKey: string; month: string }[]> {
+    const out = new Map<string, string>();
+    for (const id of new Set(ids.map((i) => i.toLowerCase()))) {
+      const from = safeKey(`champion|${id}|`);
+      const rows = this.table.listEntities({
+        queryOptions: { filter: odata`PartitionKey eq 'win' and RowKey ge ${from} and RowKey lt ${`${from}~`}`, select: ['rowKey'] },
+      });
+      for await (const r of rows) {
+        const rowKey = String(r.rowKey);
+        out.set(rowKey, rowKey.slice(from.length));
+      }
+    }
+    return [...out].map(([rowKey, month]) => ({ rowKey, month }));
+  }
+
+  /** Deletes a taken win's row (a forgotten champion's). Missing is fine: forget may run again. */
+  async drop(rowKey: string): Promise<void> {
+    await this.table.deleteEntity('win', rowKey).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 
   async clearSince(): Promise<string> {

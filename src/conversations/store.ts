@@ -172,6 +172,21 @@ export class ConversationStore {
     return [...new Set(users.values())];
   }
 
+  /**
+   * Everyone the app knows by this name (compared by `same`): the whole partition, names only, since a pick
+   * list's first page is not everyone and "knows no one called …" must be true when said.
+   */
+  async peopleNamed(same: (name: string) => boolean): Promise<{ id: string; name: string }[]> {
+    const out: { id: string; name: string }[] = [];
+    for await (const e of this.table.listEntities<{ name: string }>({
+      queryOptions: { filter: `PartitionKey eq 'person'`, select: ['RowKey', 'name'] },
+    })) {
+      const name = String(e.name ?? '');
+      if (same(name)) out.push({ id: String(e.rowKey), name });
+    }
+    return out;
+  }
+
   /** People who spoke to the bot, with the name they go by (at most `limit`, for pick lists). */
   async knownPeople(limit = 500): Promise<{ id: string; name: string }[]> {
     const out: { id: string; name: string }[] = [];

@@ -94,6 +94,35 @@ export class ExportStore {
     };
   }
 
+  /**
+   * The live files a person made (their `my data` download, an export they asked for): the expiry rows not
+   * yet due (files live an hour, so few), then each one's meta row.
+   */
+  async liveFilesOf(isPerson: (id: string) => boolean): Promise<{ token: string; filename: string; expiresAt: string }[]> {
+    const live = await collect(
+      this.table.listEntities<{ token: string }>({
+        queryOptions: { filter: odata`PartitionKey eq ${EXPIRES} and RowKey ge ${this.clock.now().toISOString()}`, select: ['token'] },
+      }),
+    );
+    const out: { token: string; filename: string; expiresAt: string }[] = [];
+    for (const row of live) {
+      const token = String(row.token);
+      const meta = await this.table.getEntity<{ createdBy: string; filename: string; expiresAt: string }>(token, 'meta').catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+      if (meta && isPerson(String(meta.createdBy))) out.push({ token, filename: String(meta.filename), expiresAt: String(meta.expiresAt) });
+    }
+    return out;
+  }
+
+  /** Deletes a file now: its meta row first, so its link stops working at once; then its chunks. */
+  async remove(token: string): Promise<void> {
+    await this.deleteIfThere(token, 'meta');
+    const rows = await collect(this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${token}`, select: ['RowKey'] } }));
+    for (const r of rows) await this.deleteIfThere(token, String(r.rowKey));
+  }
+
   /** Deletes up to `limit` files that expired before `now` (read or not), oldest first; returns how many. */
   async sweepExpired(now: Date, limit: number): Promise<number> {
     const due = await collect(

@@ -4,7 +4,7 @@ import type { ExportStore } from '../exports/store.js';
 import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
 import type { ForgetLog } from './forget-log.js';
-import type { Holding, Pseudonym, Subject } from './personal-data.js';
+import { type Holding, isSubject, type Pseudonym, type Subject } from './personal-data.js';
 import type { Pseudonyms } from './pseudonym.js';
 import { type FeatureTally, ForgetStopped, type PersonalDataRegistry } from './registry.js';
 
@@ -43,7 +43,7 @@ export interface PrivacyServiceDeps {
   pseudonyms: Pseudonyms;
   exports: Pick<ExportStore, 'save'>;
   log: ForgetLog;
-  conversations: Pick<ConversationStore, 'personalChat' | 'personName' | 'knownPeople'>;
+  conversations: Pick<ConversationStore, 'personalChat' | 'personName' | 'knownPeople' | 'peopleNamed'>;
   /** A person's role by Entra object id, to tell the rollout team to take them off a role list too. */
   roleOf: (aadObjectId: string) => Promise<Role>;
   clock: Clock;
@@ -109,7 +109,7 @@ export class PrivacyService {
   async findByName(caller: PrivacyCaller, text: string): Promise<Named[] | { kind: 'refused'; message: string }> {
     if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
     const wanted = text.trim().replace(/\s+/g, ' ').toLowerCase();
-    return (await this.d.conversations.knownPeople()).filter((p) => p.name.trim().replace(/\s+/g, ' ').toLowerCase() === wanted);
+    return this.d.conversations.peopleNamed((name) => name.trim().replace(/\s+/g, ' ').toLowerCase() === wanted);
   }
 
   /** What `forget` would remove or anonymise, counted per kind, with the token that confirms it. */
@@ -144,7 +144,9 @@ export class PrivacyService {
       const name = subject.name ?? pseudonym.name;
       return { kind: 'stopped', name, pseudonym, holdings: err.done.flatMap((f) => f.tally.holdings), stoppedAt: err.feature, cause: err.cause };
     }
-    await this.d.log.record(this.d.clock.now(), caller.person.id, pseudonym.name, done);
+    // Someone forgetting themselves is named in the log by their pseudonym too.
+    const by = caller.keys.some((k) => isSubject(subject, k)) || isSubject(subject, caller.person.id) ? pseudonym.id : caller.person.id;
+    await this.d.log.record(this.d.clock.now(), by, pseudonym.name, done);
     return {
       kind: 'done',
       name: subject.name ?? pseudonym.name,

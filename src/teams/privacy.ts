@@ -94,7 +94,8 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
       return {
         message:
           `Forgetting ${res.name} stopped part-way (storage did not answer, at ${res.stoppedAt}). ` +
-          `${done ? `Done so far: ${done}.` : 'Nothing was changed yet.'} Press Forget again to finish it: what is done is not done twice.`,
+          // The feature it stopped in may have done some of its part: never say nothing changed.
+          `${done ? `Done so far: ${done}; ` : ''}${res.stoppedAt} may be partly done. Press Forget again to finish it: what is done is not done twice.`,
       };
     }
     turn.log.info({ pseudonym: res.pseudonym.name, counts }, 'person forgotten');

@@ -345,6 +345,37 @@ describe('forget, when it cannot go ahead', () => {
     expect(reply).toBe(refusalFor('privacy.forget'));
   });
 
+  it('a fault inside one feature never claims that nothing was changed', async () => {
+    // Someone the app knows only in one store, which anonymises the first of their two records, then fails.
+    const gina = '0b0e0000-1111-4222-8333-99998888aaaa';
+    let left = 2;
+    let failures = 1;
+    app.personalData.register({
+      feature: 'halfStore',
+      describe: async (subject) => ({
+        holdings: subject.ids.includes(gina) && left ? [{ kind: 'halfStore.rows', label: 'rows in the half store', count: left, action: 'delete' }] : [],
+      }),
+      export: async () => ({}),
+      forget: async (subject) => {
+        if (!subject.ids.includes(gina) || !left) return { holdings: [] };
+        const had = left;
+        left = 1;
+        if (failures-- > 0) throw Object.assign(new Error('service unavailable'), { statusCode: 503 });
+        left = 0;
+        return { holdings: [{ kind: 'halfStore.rows', label: 'rows in the half store', count: had, action: 'delete' }] };
+      },
+    });
+    const asked = await tell(USERS.lead, `forget ${gina}`);
+    const stopped = invokeText((await click(USERS.lead, 'privacy.forget', actionData(asked, 'privacy.forget'))).body);
+    expect(stopped).toContain('stopped part-way');
+    expect(stopped).toContain('at halfStore');
+    expect(stopped).not.toContain('Nothing was changed');
+    expect(stopped).toContain('Press Forget again to finish it');
+    expect(left).toBe(1); // it did change something
+    expect(invokeText((await click(USERS.lead, 'privacy.forget', actionData(asked, 'privacy.forget'))).body)).toContain('is forgotten');
+    expect(left).toBe(0);
+  });
+
   it('a fault part-way says what was done and where it stopped; pressing Forget again finishes it', async () => {
     const ref = await logIssue(CARMEN, 'Scanner misreads barcodes at depot Cedar');
     // Storage failing under one feature, once: a part registered after the others that fails the first time for Carmen.
