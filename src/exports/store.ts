@@ -116,6 +116,22 @@ export class ExportStore {
     return out;
   }
 
+  /**
+   * The live files, whoever made them, whose content holds any of `needles` (case-insensitive): a CSV of the
+   * issues the rollout team downloaded names the people in it. Live files are few (they last an hour).
+   */
+  async liveFilesNaming(needles: readonly string[]): Promise<{ token: string; filename: string; expiresAt: string }[]> {
+    const wanted = needles.map((n) => n.trim().toLowerCase()).filter(Boolean);
+    if (!wanted.length) return [];
+    const out: { token: string; filename: string; expiresAt: string }[] = [];
+    for (const f of await this.liveFilesOf(() => true)) {
+      const file = await this.read(f.token);
+      const content = file?.content.toLowerCase() ?? '';
+      if (wanted.some((n) => content.includes(n))) out.push(f);
+    }
+    return out;
+  }
+
   /** Deletes a file now: its meta row first, so its link stops working at once; then its chunks. */
   async remove(token: string): Promise<void> {
     await this.deleteIfThere(token, 'meta');
