@@ -58,11 +58,6 @@ const KEPT_IDS: { table: string; row: (r: Record<string, unknown>) => boolean; w
     row: (r) => r.partitionKey === 'plan',
     why: 'the last good copy of the communication plan file, which the rollout team owns and edits; the confirmation card says the file lists them',
   },
-  {
-    table: 'Dedupe',
-    row: (r) => String(r.resultText ?? '').includes('is forgotten'),
-    why: "the rollout team's own \"… is forgotten\" card, kept for Teams' retry of that Forget click only, deleted within a day",
-  },
 ];
 
 writeFileSync(
