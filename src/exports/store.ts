@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { collect, isNotFound, type Tables } from '../storage/tables.js';
+import { mentionsAny } from '../text/mentions.js';
 
 /** A file made for one user to download once or a few times, then gone. */
 export interface ExportFile {
@@ -117,17 +118,15 @@ export class ExportStore {
   }
 
   /**
-   * The live files, whoever made them, whose content holds any of `needles` (case-insensitive): a CSV of the
+   * The live files, whoever made them, whose content names any of `needles` (case-insensitive, whole words): a CSV of the
    * issues the rollout team downloaded names the people in it. Live files are few (they last an hour).
    */
   async liveFilesNaming(needles: readonly string[]): Promise<{ token: string; filename: string; expiresAt: string }[]> {
-    const wanted = needles.map((n) => n.trim().toLowerCase()).filter(Boolean);
-    if (!wanted.length) return [];
+    if (!needles.some((n) => n.trim())) return [];
     const out: { token: string; filename: string; expiresAt: string }[] = [];
     for (const f of await this.liveFilesOf(() => true)) {
       const file = await this.read(f.token);
-      const content = file?.content.toLowerCase() ?? '';
-      if (wanted.some((n) => content.includes(n))) out.push(f);
+      if (file && mentionsAny(file.content, needles)) out.push(f);
     }
     return out;
   }

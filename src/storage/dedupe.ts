@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from './tables.js';
+import { mentionsAny } from '../text/mentions.js';
 
 /*
  * Table `Dedupe`: PK = 2 hex chars of the key's hash (spreads load), RK = the key.
@@ -169,15 +170,13 @@ export class DedupeStore {
    * Reads the whole table (a day of answers) — only `forget` calls it, a few times a year. Returns how many.
    */
   async forgetMentioning(needles: readonly string[]): Promise<number> {
-    const wanted = needles.map((n) => n.trim().toLowerCase()).filter(Boolean);
-    if (!wanted.length) return 0;
+    if (!needles.some((n) => n.trim())) return 0;
     let replaced = 0;
     for await (const row of this.table.listEntities<DedupeRow & { key?: string }>()) {
       if (String(row.rowKey).startsWith('~u~')) continue;
       const result = decode(row);
       if (result === undefined || (row.placeholderText && row.resultText === row.placeholderText)) continue;
-      const text = JSON.stringify(result).toLowerCase();
-      if (!wanted.some((n) => text.includes(n))) continue;
+      if (!mentionsAny(JSON.stringify(result), needles)) continue;
       if (await this.scrubRow(String(row.partitionKey), String(row.rowKey))) replaced++;
     }
     return replaced;
