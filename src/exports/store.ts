@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { collect, isNotFound, type Tables } from '../storage/tables.js';
+import { mentionsAny } from '../text/mentions.js';
 
 /** A file made for one user to download once or a few times, then gone. */
 export interface ExportFile {
@@ -112,6 +113,20 @@ export class ExportStore {
         throw err;
       });
       if (meta && isPerson(String(meta.createdBy))) out.push({ token, filename: String(meta.filename), expiresAt: String(meta.expiresAt) });
+    }
+    return out;
+  }
+
+  /**
+   * The live files, whoever made them, whose content names any of `needles` (case-insensitive, whole words): a CSV of the
+   * issues the rollout team downloaded names the people in it. Live files are few (they last an hour).
+   */
+  async liveFilesNaming(needles: readonly string[]): Promise<{ token: string; filename: string; expiresAt: string }[]> {
+    if (!needles.some((n) => n.trim())) return [];
+    const out: { token: string; filename: string; expiresAt: string }[] = [];
+    for (const f of await this.liveFilesOf(() => true)) {
+      const file = await this.read(f.token);
+      if (file && mentionsAny(file.content, needles)) out.push(f);
     }
     return out;
   }

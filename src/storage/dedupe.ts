@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from './tables.js';
+import { mentionsAny } from '../text/mentions.js';
 
 /*
  * Table `Dedupe`: PK = 2 hex chars of the key's hash (spreads load), RK = the key.
@@ -163,9 +164,31 @@ export class DedupeStore {
     return replaced;
   }
 
+  /**
+   * Replaces every kept answer that names the person (any of `needles`, case-insensitive) with its
+   * placeholder, whoever it answered: a champion's card may name the person whose question it answered.
+   * Reads the whole table (a day of answers) — only `forget` calls it, a few times a year. Returns how many.
+   */
+  async forgetMentioning(needles: readonly string[]): Promise<number> {
+    if (!needles.some((n) => n.trim())) return 0;
+    let replaced = 0;
+    for await (const row of this.table.listEntities<DedupeRow & { key?: string }>()) {
+      if (String(row.rowKey).startsWith('~u~')) continue;
+      const result = decode(row);
+      if (result === undefined || (row.placeholderText && row.resultText === row.placeholderText)) continue;
+      if (!mentionsAny(JSON.stringify(result), needles)) continue;
+      if (await this.scrubRow(String(row.partitionKey), String(row.rowKey))) replaced++;
+    }
+    return replaced;
+  }
+
   /** Drops a key's saved answer for its placeholder (ETag-guarded: a claim re-taken meanwhile is read again). */
   private async scrub(key: string): Promise<boolean> {
     const { partitionKey, rowKey } = keysOf(key);
+    return this.scrubRow(partitionKey, rowKey);
+  }
+
+  private async scrubRow(partitionKey: string, rowKey: string): Promise<boolean> {
     for (let round = 0; round < 3; round++) {
       let row: DedupeRow & { etag: string };
       try {

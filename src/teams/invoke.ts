@@ -59,6 +59,16 @@ export async function answerInvoke(context: TurnContext, response: InvokeRespons
   await context.sendActivity({ type: 'invokeResponse', value: response });
 }
 
+const PLAIN_RETRY = Symbol('keep only "already handled" for a retry');
+
+/**
+ * Marks the turn's answer as one a retry must not repeat: it names someone who has just been forgotten (the
+ * rollout team's "… is forgotten" card), and a kept copy would outlive the forget by a day.
+ */
+export function retryGetsPlainAnswer(context: TurnContext): void {
+  context.turnState.set(PLAIN_RETRY, true);
+}
+
 /**
  * Saves the invoke's answer with its dedupe claim, so Teams' retry of it gets the same card. An answer too
  * large to keep is replaced by a short note (the retry still gets an answer, not an empty body). It is kept
@@ -75,6 +85,10 @@ export async function keepInvokeResponse(
   const handled = messageResponse(context.activity.name, 'Done — this was already handled.');
   const from = context.activity.from;
   try {
+    if (context.turnState.get(PLAIN_RETRY)) {
+      await dedupe.saveResult(claim, handled);
+      return;
+    }
     if (await dedupe.saveResult(claim, response, { owners: [from?.aadObjectId, from?.id], placeholder: handled })) return;
     await dedupe.saveResult(claim, handled);
   } catch (err) {

@@ -5,6 +5,7 @@ import { PRIVACY_COMMANDS, PRIVACY_VERBS } from '../privacy/verbs.js';
 import { personOf } from '../roles/roles.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import { type DownloadWiring, offerDownload } from './downloads.js';
+import { retryGetsPlainAnswer } from './invoke.js';
 import { firstMention, personKeysOf } from './rollout.js';
 
 export interface PrivacyWiring extends DownloadWiring {
@@ -84,6 +85,8 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
   });
 
   bot.verb(PRIVACY_VERBS.confirm, async (turn, data) => {
+    // Every answer here names the person being forgotten: a retry gets "already handled", not a kept copy.
+    retryGetsPlainAnswer(turn.context);
     const res = await w.service.forget(callerOf(turn), data.name ? { ids: data.keys, name: data.name } : { ids: data.keys }, data.token);
     if (res.kind === 'refused') return { message: res.message };
     // Counts and the pseudonym only: the log names no one.
