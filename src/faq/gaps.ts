@@ -30,12 +30,15 @@ export function questionTerms(text: string): Set<string> {
 }
 
 /**
- * A group's key from its seed's content words (sorted, so word order does not matter): identical questions
- * give the same key whichever of them seeds the group. A seed without content words falls back to its id.
+ * A group's key from its seed's content words (sorted, so word order does not matter) and the day (UTC) it was
+ * asked: identical questions racing in one turn's time give the same key whichever of them seeds the group, and
+ * a gap that comes back on a later day, once its earlier questions were answered or aged out, gets a card of its
+ * own instead of the old one's answered version. A seed without content words falls back to its id.
  */
-export function gapKey(terms: Set<string>, seedId: string): string {
-  if (!terms.size) return seedId;
-  return `g${createHash('sha256').update([...terms].sort().join(' ')).digest('hex').slice(0, 24)}`;
+export function gapKey(terms: Set<string>, seed: Pick<AskedQuestion, 'id' | 'askedAt'>): string {
+  if (!terms.size) return seed.id;
+  const words = createHash('sha256').update([...terms].sort().join(' ')).digest('hex').slice(0, 24);
+  return `g${words}-${seed.askedAt.slice(0, 10).replaceAll('-', '')}`;
 }
 
 /**
@@ -71,7 +74,7 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
     else groups.push({ terms, items: [q] });
   }
   return groups
-    .map(({ terms, items: oldestFirst }) => ({ id: gapKey(terms, oldestFirst[0]!.id), items: [...oldestFirst].reverse() }))
+    .map(({ terms, items: oldestFirst }) => ({ id: gapKey(terms, oldestFirst[0]!), items: [...oldestFirst].reverse() }))
     .map(({ id, items }) => ({
       id,
       questionIds: items.map((q) => q.id),

@@ -3,13 +3,13 @@ import { groupGaps } from '../../src/faq/gaps.js';
 import type { AskedQuestion } from '../../src/faq/questions.js';
 
 let seq = 0;
-function asked(question: string, askerKey: string, minute: number): AskedQuestion {
+function asked(question: string, askerKey: string, minute: number, day = 1): AskedQuestion {
   seq += 1;
   return {
     id: `2026-12-01_${String(seq).padStart(16, '0')}`,
     question,
     asker: { id: `29:${askerKey}`, aadObjectId: askerKey, name: askerKey },
-    askedAt: new Date(Date.UTC(2026, 11, 1, 9, minute)).toISOString(),
+    askedAt: new Date(Date.UTC(2026, 11, day, 9, minute)).toISOString(),
     answered: false,
     helpful: 0,
     notHelpful: 0,
@@ -36,5 +36,14 @@ describe('the gaps list', () => {
     expect(seenLater).toHaveLength(1);
     expect(seenLater[0]!.id).toBe(seenEarly[0]!.id);
     expect(seenLater[0]!.count).toBe(2);
+  });
+
+  it('gives a gap that comes back on a later day (its earlier questions answered or gone) a key of its own, so it gets a new card', () => {
+    const first = groupGaps([asked('where do I park my motorbike', 'aad-a', 1, 1)]);
+    const again = groupGaps([asked('where do I park my motorbike', 'aad-c', 1, 20)]);
+    expect(again[0]!.id).not.toBe(first[0]!.id);
+    // The same day's questions still share one key, whichever is seen first.
+    const sameDay = groupGaps([asked('where do I park my motorbike', 'aad-d', 50, 20)]);
+    expect(sameDay[0]!.id).toBe(again[0]!.id);
   });
 });
