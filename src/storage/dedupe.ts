@@ -13,12 +13,12 @@ import { mentionsAny } from '../text/mentions.js';
  * (JSON, when it fits a string property: 32K UTF-16 characters) or else `result` (gzipped JSON, Edm.Binary, up
  * to RESULT_MAX_BYTES: a property holds at most 64 KiB). Most answers are cards of a few KB: stored as text,
  * no compression on the turn's path.
- * A saved answer may hold what its person wrote or their name, so it is findable by whose activity it answered:
- * an owner row per id of that person (at most two: Entra and Teams id), in the partition of the id's hash,
- * RK = `~u~<id hash>~<key hash>` (a plain key never holds a raw `~`: safeKey escapes it), with the key and
- * the same `expiresAt` (so the sweep deletes it too). `forgetOwner` replaces their answers with the
- * `placeholder` saved with them (a plain "already handled"), keeping the claim so a retry is still not
- * handled twice.
+ * A saved answer may hold what its person wrote or their name, so the row names whose activity it answered:
+ * `owner0` / `owner1`, hashes of that person's ids (Entra and Teams id), written with the answer in the same
+ * update (an index row per owner cost two more writes on every card action). `forget` finds them with a
+ * filtered read of the table, which holds a day of answers and is read a few times a year; `forgetOwner`
+ * replaces their answers with the `placeholder` saved with them (a plain "already handled"), keeping the
+ * claim so a retry is still not handled twice.
  */
 export const RESULT_MAX_BYTES = 60_000;
 const RESULT_TEXT_MAX_CHARS = 32_000;
@@ -29,11 +29,9 @@ interface DedupeRow {
   result?: Uint8Array;
   /** What a retry gets instead once the owner is forgotten (JSON, short, nothing personal). */
   placeholderText?: string;
-}
-
-interface OwnerRow {
-  expiresAt: string;
-  key: string;
+  /** Hashes of the ids of the person whose activity this answered (see `ownerHash`). */
+  owner0?: string;
+  owner1?: string;
 }
 
 /** At most this many owner ids per saved answer (the person's Entra id and Teams id). */
@@ -114,15 +112,10 @@ export class DedupeStore {
     const placeholderText = opts.placeholder === undefined ? undefined : JSON.stringify(opts.placeholder);
     const { partitionKey, rowKey } = keysOf(key);
     try {
-      // Owner rows first: an answer is never kept where forget could not find it.
-      const expiresAt = new Date(this.clock.now().getTime() + this.ttlMs).toISOString();
-      const owners = [...new Set((opts.owners ?? []).flatMap((o) => (o ? [ownerHash(o)] : [])))].slice(0, OWNERS_MAX);
-      const keyHash = createHash('sha1').update(key).digest('hex');
-      await Promise.all(
-        owners.map((h) => this.table.upsertEntity<OwnerRow>({ partitionKey: h.slice(0, 2), rowKey: `${ownerPrefix(h)}${keyHash}`, expiresAt, key }, 'Replace')),
-      );
+      const [owner0, owner1] = [...new Set((opts.owners ?? []).flatMap((o) => (o ? [ownerHash(o)] : [])))].slice(0, OWNERS_MAX);
+      const owners = { ...(owner0 ? { owner0 } : {}), ...(owner1 ? { owner1 } : {}) };
       const placeholder = placeholderText && placeholderText.length <= PLACEHOLDER_MAX_CHARS ? { placeholderText } : {};
-      await this.table.updateEntity({ partitionKey, rowKey, ...saved, ...placeholder }, 'Merge');
+      await this.table.updateEntity({ partitionKey, rowKey, ...saved, ...placeholder, ...owners }, 'Merge');
       return true;
     } catch (err) {
       if (isNotFound(err)) return false; // the claim was given back meanwhile
@@ -130,38 +123,29 @@ export class DedupeStore {
     }
   }
 
-  /** The keys of the answers kept for a person (any of their ids), still holding what was answered. */
+  /** The answers kept for a person (any of their ids), still holding what was answered. */
   async ownedBy(ids: readonly string[]): Promise<{ key: string; expiresAt: string }[]> {
-    const found = new Map<string, string>();
-    for (const h of new Set(ids.map(ownerHash))) {
-      const prefix = ownerPrefix(h);
-      const rows = this.table.listEntities<OwnerRow>({
-        queryOptions: { filter: odata`PartitionKey eq ${h.slice(0, 2)} and RowKey ge ${prefix} and RowKey lt ${`${prefix}~`}` },
-      });
-      for await (const row of rows) found.set(row.key, row.expiresAt);
-    }
-    return [...found].map(([key, expiresAt]) => ({ key, expiresAt }));
+    const found: { key: string; expiresAt: string }[] = [];
+    for await (const row of this.rowsOwnedBy(ids)) found.push({ key: `${row.partitionKey}|${row.rowKey}`, expiresAt: row.expiresAt });
+    return found;
   }
 
   /**
-   * Replaces every answer kept for the person (any of their ids) with its placeholder, keeping each claim, and
-   * deletes their owner rows. Idempotent. Returns how many answers it replaced.
+   * Replaces every answer kept for the person (any of their ids) with its placeholder, keeping each claim (the
+   * placeholder row names no owner). Idempotent. Returns how many answers it replaced.
    */
   async forgetOwner(ids: readonly string[]): Promise<number> {
     let replaced = 0;
-    for (const h of new Set(ids.map(ownerHash))) {
-      const prefix = ownerPrefix(h);
-      const rows = this.table.listEntities<OwnerRow>({
-        queryOptions: { filter: odata`PartitionKey eq ${h.slice(0, 2)} and RowKey ge ${prefix} and RowKey lt ${`${prefix}~`}` },
-      });
-      for await (const row of rows) {
-        if (await this.scrub(row.key)) replaced++;
-        await this.table.deleteEntity(row.partitionKey!, row.rowKey!).catch((err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        });
-      }
-    }
+    for await (const row of this.rowsOwnedBy(ids)) if (await this.scrubRow(String(row.partitionKey), String(row.rowKey))) replaced++;
     return replaced;
+  }
+
+  /** Rows whose saved answer answered the person: a filtered read of the whole table (forget only). */
+  private rowsOwnedBy(ids: readonly string[]): AsyncIterable<DedupeRow & { partitionKey?: string; rowKey?: string }> {
+    const hashes = [...new Set(ids.filter((id) => id.trim()).map(ownerHash))];
+    if (!hashes.length) return (async function* () {})();
+    const filter = hashes.map((h) => odata`owner0 eq ${h} or owner1 eq ${h}`).join(' or ');
+    return this.table.listEntities<DedupeRow>({ queryOptions: { filter } });
   }
 
   /**
@@ -172,8 +156,7 @@ export class DedupeStore {
   async forgetMentioning(needles: readonly string[]): Promise<number> {
     if (!needles.some((n) => n.trim())) return 0;
     let replaced = 0;
-    for await (const row of this.table.listEntities<DedupeRow & { key?: string }>()) {
-      if (String(row.rowKey).startsWith('~u~')) continue;
+    for await (const row of this.table.listEntities<DedupeRow>()) {
       const result = decode(row);
       if (result === undefined || (row.placeholderText && row.resultText === row.placeholderText)) continue;
       if (!mentionsAny(JSON.stringify(result), needles)) continue;
@@ -271,13 +254,9 @@ function decode(row: DedupeRow): unknown {
   return undefined;
 }
 
-/** A person's id, as owner rows hold it: hashed (the table keeps no ids), case-insensitive like Entra ids. */
+/** A person's id, as a saved answer's owner: hashed (the table keeps no ids), case-insensitive like Entra ids. */
 function ownerHash(id: string): string {
   return createHash('sha256').update(id.trim().toLowerCase()).digest('hex').slice(0, 32);
-}
-
-function ownerPrefix(hash: string): string {
-  return `~u~${hash}~`;
 }
 
 function keysOf(key: string): { partitionKey: string; rowKey: string } {
