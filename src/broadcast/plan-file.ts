@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { FileTooLargeError, readCappedText } from '../files/capped-read.js';
 import { WatchedFile } from '../files/watched-file.js';
 import type { Rollout } from '../rollout/model.js';
 import { EMPTY_PLAN, type Plan } from './model.js';
@@ -79,18 +77,11 @@ export async function openPlanFile(
   const enqueue = (work: () => Promise<void>) => (queue = queue.then(work, work));
   await take(watched.current, true);
   watched.on('changed', (value) => void enqueue(() => take(value, false)).catch(() => {}));
-  const recheck = () =>
-    enqueue(async () => {
-      let text: string;
-      try {
-        text = await readCappedText(file, PLAN_MAX_BYTES);
-      } catch (error) {
-        if (error instanceof FileTooLargeError) return take({ problem: error.message }, false);
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return take(undefined, false);
-        throw error;
-      }
-      await take(read(text, path.basename(file)), false);
-    });
+  // The rollout changed: the same file, parsed again against it, goes the same way as an edit of the file.
+  const recheck = async () => {
+    await watched.reload({ force: true });
+    await queue;
+  };
   return {
     get current() {
       return lastGood ?? EMPTY_PLAN;

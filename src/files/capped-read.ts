@@ -25,19 +25,13 @@ export async function readCappedText(file: string, maxBytes: number): Promise<st
   try {
     const { size } = await handle.stat();
     if (size > maxBytes) throw new FileTooLargeError(file, size, maxBytes);
-    let buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
+    // One byte over the limit: room to tell a file that grew past it between the check and the read.
+    const buffer = Buffer.allocUnsafe(maxBytes + 1);
     let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        if (length > maxBytes) throw new FileTooLargeError(file, Math.max(size, length), maxBytes);
-        const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, maxBytes + 1));
-        buffer.copy(grown, 0, 0, length);
-        buffer = grown;
-      }
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
+    for (let read = -1; read !== 0 && length < buffer.length; length += read) {
+      ({ bytesRead: read } = await handle.read(buffer, length, buffer.length - length, null));
     }
+    if (length > maxBytes) throw new FileTooLargeError(file, length, maxBytes);
     return buffer.toString('utf8', 0, length);
   } finally {
     await handle.close();

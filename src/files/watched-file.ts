@@ -65,8 +65,12 @@ export class WatchedFile<T> extends EventEmitter<WatchedFileEvents<T>> {
     return this.value;
   }
 
-  /** Re-reads now; resolves true when a changed value was taken into use. */
-  async reload(): Promise<boolean> {
+  /**
+   * Re-reads now; resolves true when a changed value was taken into use. `force`: parse it again even if the
+   * text is unchanged, for a `parse` that also depends on something else which changed (the plan on the rollout).
+   */
+  async reload(opts: { force?: boolean } = {}): Promise<boolean> {
+    if (opts.force) this.signature = '';
     let next: { value: T } | undefined;
     try {
       next = await this.read();
