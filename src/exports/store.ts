@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { collect, isNotFound, type Tables } from '../storage/tables.js';
-import { mentionsAny } from '../text/mentions.js';
+
+/** A file not yet expired, as `forget` looks for the person's. */
+export interface LiveFile {
+  token: string;
+  createdBy: string;
+  filename: string;
+  expiresAt: string;
+}
 
 /** A file made for one user to download once or a few times, then gone. */
 export interface ExportFile {
@@ -96,37 +103,23 @@ export class ExportStore {
   }
 
   /**
-   * The live files a person made (their `my data` download, an export they asked for): the expiry rows not
-   * yet due (files live an hour, so few), then each one's meta row.
+   * The files still live (they last an hour, so few), with who made each: the expiry rows not yet due, then
+   * each one's meta row.
    */
-  async liveFilesOf(isPerson: (id: string) => boolean): Promise<{ token: string; filename: string; expiresAt: string }[]> {
+  async liveFiles(): Promise<LiveFile[]> {
     const live = await collect(
       this.table.listEntities<{ token: string }>({
         queryOptions: { filter: odata`PartitionKey eq ${EXPIRES} and RowKey ge ${this.clock.now().toISOString()}`, select: ['token'] },
       }),
     );
-    const out: { token: string; filename: string; expiresAt: string }[] = [];
+    const out: LiveFile[] = [];
     for (const row of live) {
       const token = String(row.token);
       const meta = await this.table.getEntity<{ createdBy: string; filename: string; expiresAt: string }>(token, 'meta').catch((err: unknown) => {
         if (isNotFound(err)) return undefined;
         throw err;
       });
-      if (meta && isPerson(String(meta.createdBy))) out.push({ token, filename: String(meta.filename), expiresAt: String(meta.expiresAt) });
-    }
-    return out;
-  }
-
-  /**
-   * The live files, whoever made them, whose content names any of `needles` (case-insensitive, whole words): a CSV of the
-   * issues the rollout team downloaded names the people in it. Live files are few (they last an hour).
-   */
-  async liveFilesNaming(needles: readonly string[]): Promise<{ token: string; filename: string; expiresAt: string }[]> {
-    if (!needles.some((n) => n.trim())) return [];
-    const out: { token: string; filename: string; expiresAt: string }[] = [];
-    for (const f of await this.liveFilesOf(() => true)) {
-      const file = await this.read(f.token);
-      if (file && mentionsAny(file.content, needles)) out.push(f);
+      if (meta) out.push({ token, createdBy: String(meta.createdBy), filename: String(meta.filename), expiresAt: String(meta.expiresAt) });
     }
     return out;
   }

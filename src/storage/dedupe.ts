@@ -132,11 +132,20 @@ export class DedupeStore {
 
   /**
    * Replaces every answer kept for the person (any of their ids) with its placeholder, keeping each claim (the
-   * placeholder row names no owner). Idempotent. Returns how many answers it replaced.
+   * placeholder row names no owner). `naming`: also any other kept answer that names them (a champion's card
+   * about their question), found in the same read of the table. Idempotent. Returns how many of the person's
+   * own answers it replaced.
    */
-  async forgetOwner(ids: readonly string[]): Promise<number> {
+  async forgetOwner(ids: readonly string[], opts: { naming?: readonly string[] } = {}): Promise<number> {
+    const hashes = new Set(ids.filter((id) => id.trim()).map(ownerHash));
+    const naming = opts.naming?.filter((n) => n.trim()) ?? [];
+    const rows = naming.length ? this.table.listEntities<DedupeRow>() : this.rowsOwnedBy(ids);
     let replaced = 0;
-    for await (const row of this.rowsOwnedBy(ids)) if (await this.scrubRow(String(row.partitionKey), String(row.rowKey))) replaced++;
+    for await (const row of rows) {
+      const own = (row.owner0 !== undefined && hashes.has(row.owner0)) || (row.owner1 !== undefined && hashes.has(row.owner1));
+      if (!own && !mentionsAny(JSON.stringify(decode(row) ?? ''), naming)) continue;
+      if ((await this.scrubRow(String(row.partitionKey), String(row.rowKey))) && own) replaced++;
+    }
     return replaced;
   }
 
@@ -146,23 +155,6 @@ export class DedupeStore {
     if (!hashes.length) return (async function* () {})();
     const filter = hashes.map((h) => odata`owner0 eq ${h} or owner1 eq ${h}`).join(' or ');
     return this.table.listEntities<DedupeRow>({ queryOptions: { filter } });
-  }
-
-  /**
-   * Replaces every kept answer that names the person (any of `needles`, case-insensitive) with its
-   * placeholder, whoever it answered: a champion's card may name the person whose question it answered.
-   * Reads the whole table (a day of answers) — only `forget` calls it, a few times a year. Returns how many.
-   */
-  async forgetMentioning(needles: readonly string[]): Promise<number> {
-    if (!needles.some((n) => n.trim())) return 0;
-    let replaced = 0;
-    for await (const row of this.table.listEntities<DedupeRow>()) {
-      const result = decode(row);
-      if (result === undefined || (row.placeholderText && row.resultText === row.placeholderText)) continue;
-      if (!mentionsAny(JSON.stringify(result), needles)) continue;
-      if (await this.scrubRow(String(row.partitionKey), String(row.rowKey))) replaced++;
-    }
-    return replaced;
   }
 
   /** Drops a key's saved answer for its placeholder (ETag-guarded: a claim re-taken meanwhile is read again). */
