@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirst from './test/support/slow-first.js';
 
 export default defineConfig({
   test: {
@@ -8,5 +9,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two files at a time: most of the suite's time is spent waiting on Azurite, browsers and child
+    // processes, so a second worker overlaps those waits (Vitest's default on 2 cores is one worker).
+    maxWorkers: 2,
+    sequence: { sequencer: SlowFirst },
   },
 });
