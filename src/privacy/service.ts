@@ -130,8 +130,9 @@ export class PrivacyService {
   }
 
   /**
-   * Forgets the person in every feature, once the rollout team confirmed the plan (`token`). Safe to run
-   * again: what is already gone is not found again. Logged with counts and the pseudonym only.
+   * Forgets the person in every feature within the caller, once the rollout team confirmed the plan (`token`).
+   * Safe to run again: what is already gone is not found again. Logged with counts and the pseudonym only.
+   * The Teams click uses `startForget` (a durable job) instead, so a big forget never outruns the turn.
    */
   async forget(caller: PrivacyCaller, subject: Subject, token: string): Promise<ForgetOutcome> {
     if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };

@@ -133,4 +133,17 @@ describe('forget jobs, when the instance running one dies', () => {
     expect(await a.runWithin(later.job.key, 60_000)).toMatchObject({ kind: 'done' });
     expect(await logRows()).toHaveLength(2);
   });
+
+  it('a forget that finishes just as the turn stops waiting is answered by the turn, and told nowhere else', async () => {
+    const { slow, outbox, a } = await setUp();
+    slow.calls.n = 1; // no hang
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(await a.runWithin(job.key, 0)).toBe('running');
+    await a.idle(); // it finished before the turn handed it over
+    const handed = await a.handOver(job.key);
+    expect(handed).toMatchObject({ kind: 'finished', outcome: { kind: 'done', name: 'Hana Ito' } });
+    await a.told(job.key);
+    expect(outbox.messages).toEqual([]);
+    expect(await a.get(job.key)).toBeUndefined();
+  });
 });
