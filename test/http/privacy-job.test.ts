@@ -3,6 +3,7 @@ import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import type { PersonalData, Subject } from '../../src/privacy/personal-data.js';
 import { execute, invokeText, personalChat, readable, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { collect } from '../../src/storage/tables.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
@@ -161,8 +162,11 @@ describe('forget too big for the turn', () => {
     expect(last).toMatch(/appear as Former member [0-9a-f]{4}/);
     expect(last).toContain('rows in heldStore');
     expect(last).toContain('issues they logged');
-    // The work itself was done.
+    // The work itself was done, and the job kept nothing of her once the lead was told.
     expect(await view(ref)).not.toContain(HANA.name);
+    const jobRows = await collect((await app.tables.table('PrivacyForgetJobs')).listEntities());
+    expect(JSON.stringify(jobRows)).not.toContain(HANA.aadObjectId);
+    expect(JSON.stringify(jobRows)).not.toContain(HANA.name);
   }, 60_000);
 
   it('a fault in the background ends the card with what was done and "press Forget again"; pressing it finishes', async () => {
