@@ -87,6 +87,7 @@ import { IssuePersonalData } from './issues/privacy.js';
 import { OfficeHoursPersonalData } from './officehours/privacy.js';
 import { OutboundPersonalData } from './outbound/privacy.js';
 import { ForgetLog, ForgetLogPersonalData } from './privacy/forget-log.js';
+import { ForgetJobs } from './privacy/jobs.js';
 import { Pseudonyms } from './privacy/pseudonym.js';
 import { PersonalDataRegistry } from './privacy/registry.js';
 import { PrivacyService } from './privacy/service.js';
@@ -162,6 +163,8 @@ export interface App {
   privacy: PrivacyService;
   /** Every feature's personal data (describe, export, forget, expire). */
   personalData: PersonalDataRegistry;
+  /** `forget`'s durable background jobs (tests wait for them, and call the upkeep). */
+  forgetJobs: ForgetJobs;
   stop(): Promise<void>;
 }
 
@@ -509,17 +512,31 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(await ForgetLogPersonalData.open(tables))
       .register(new ExportPersonalData(issueWiring.exports))
       .register(new ConversationPersonalData(conversations));
+    const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
+    // `forget` runs as a durable job (resumed by the upkeep if its instance stops), so its click answers in time.
+    const forgetJobs = await ForgetJobs.open(tables, {
+      registry: personalData,
+      pseudonyms,
+      conclude: (subject, by, done, once) => privacy.conclude(subject, by, done, once),
+      outbox,
+      clock,
+      holderId: scheduler.holderId,
+      log,
+    });
     const privacy = new PrivacyService({
       registry: personalData,
-      pseudonyms: await Pseudonyms.open(tables, () => clock.now().getTime()),
+      pseudonyms,
       exports: issueWiring.exports,
       log: await ForgetLog.open(tables),
       conversations,
       roleOf: (aadObjectId) => roles.roleOf({ aadObjectId }),
       clock,
+      jobs: forgetJobs,
     });
-    const privacyWiring = { service: privacy, outbox, publicBaseUrl: '' };
+    const privacyWiring = { service: privacy, jobs: forgetJobs, posts, inlineMs: config.env.FORGET_INLINE_SECONDS * 1000, outbox, publicBaseUrl: '' };
     registerPrivacy(bot, privacyWiring);
+    scheduler.add({ name: 'privacy.forget', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await forgetJobs.upkeep()) });
+    cleanups.push(() => forgetJobs.stop());
     // Retention (RETENTION_DAYS) rides on the expiry job: lease-guarded, a bounded batch per store per run.
     const retention = config.env.RETENTION_DAYS ? personalData.retentionStores(config.env.RETENTION_DAYS) : [];
     scheduler.add(expiryJob([dedupe, issueWiring.exports, ...retention], { log }));
@@ -707,6 +724,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       officeHours,
       privacy,
       personalData,
+      forgetJobs,
       issues,
       repository,
       queries,

@@ -119,6 +119,7 @@ const schema = z.object({
   SCHEDULER_INTERVAL_SECONDS: int(60, 1, 86_400),
   /** Delete closed issues, question logs, delivery rows and past bookings older than this many days; 0 keeps them. */
   RETENTION_DAYS: int(0, 0, 36_500),
+  FORGET_INLINE_SECONDS: int(5, 0, 10),
 
   TENANT_SENDS_PER_SECOND: int(50, 1, 1000),
 

@@ -31,6 +31,15 @@ export interface ForgetConfirmData {
   notes: string[];
 }
 
+/** Data for cards/privacy-forget-progress.json. */
+export interface ForgetProgressData {
+  name: string;
+  done: string;
+  total: string;
+  /** What the parts done so far removed or anonymised. */
+  holdings: HoldingLine[];
+}
+
 /** Data for cards/privacy-forget-done.json. */
 export interface ForgetDoneData {
   name: string;
@@ -65,6 +74,26 @@ export function forgetDoneCard(done: Extract<ForgetOutcome, { kind: 'done' }>): 
     holdings: lines(done.holdings),
     notes: done.notes,
   });
+}
+
+/** A forget under way in the background: how many of its parts are done, and what they did. */
+export function forgetProgressCard(p: { name: string; done: number; total: number; holdings: readonly Holding[] }): AdaptiveCard {
+  return renderCard<ForgetProgressData>('privacy-forget-progress', {
+    name: escapeText(p.name),
+    done: String(p.done),
+    total: String(p.total),
+    holdings: lines(p.holdings),
+  });
+}
+
+/** What a forget stopped by a fault says: what was done, where it stopped, and that pressing Forget again finishes it. */
+export function forgetStoppedText(stopped: Pick<Extract<ForgetOutcome, { kind: 'stopped' }>, 'name' | 'holdings' | 'stoppedAt'>): string {
+  const done = stopped.holdings.map((h) => `${h.count} ${h.label}`).join('; ');
+  return (
+    `Forgetting ${stopped.name} stopped part-way (storage did not answer, at ${stopped.stoppedAt}). ` +
+    // The feature it stopped in may have done some of its part: never say nothing changed.
+    `${done ? `Done so far: ${done}; ` : ''}${stopped.stoppedAt} may be partly done. Press Forget again to finish it: what is done is not done twice.`
+  );
 }
 
 export function forgetCancelledCard(): AdaptiveCard {

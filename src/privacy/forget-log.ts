@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { fromJsonColumn } from '../storage/entities.js';
-import { collect, invertedTime, type Tables } from '../storage/tables.js';
+import { collect, invertedTime, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from './personal-data.js';
 import type { FeatureTally } from './registry.js';
 
@@ -17,16 +17,24 @@ export class ForgetLog {
     return new ForgetLog(await tables.table('PrivacyLog'));
   }
 
-  async record(at: Date, by: string, pseudonym: string, done: readonly FeatureTally[]): Promise<void> {
+  /**
+   * One row per forget. `once` (a background job's run id) makes it idempotent: a job resumed after a crash
+   * between its record and its end records nothing twice.
+   */
+  async record(at: Date, by: string, pseudonym: string, done: readonly FeatureTally[], once?: { at: Date; id: string }): Promise<void> {
     const counts = Object.fromEntries(done.flatMap((f) => f.tally.holdings.map((h) => [h.kind, h.count])));
-    await this.table.createEntity({
-      partitionKey: 'forget',
-      rowKey: `${invertedTime(at)}${randomBytes(3).toString('hex')}`,
-      at: at.toISOString(),
-      by,
-      pseudonym,
-      counts: JSON.stringify(counts),
-    });
+    try {
+      await this.table.createEntity({
+        partitionKey: 'forget',
+        rowKey: once ? `${invertedTime(once.at)}${safeKey(once.id)}` : `${invertedTime(at)}${randomBytes(3).toString('hex')}`,
+        at: at.toISOString(),
+        by,
+        pseudonym,
+        counts: JSON.stringify(counts),
+      });
+    } catch (err) {
+      if (!(once && isConflict(err))) throw err;
+    }
   }
 }
 

@@ -43,6 +43,25 @@ export class PersonalDataRegistry {
     return Object.fromEntries(parts);
   }
 
+  /** How many parts `forget` runs (the progress card's "n of m"). */
+  get partCount(): number {
+    return this.parts.length;
+  }
+
+  /**
+   * Runs the `index`th feature's `forget` (the background job runs them one at a time, recording each). A
+   * fault is a `ForgetStopped` at that feature, with nothing of its own counted as done.
+   */
+  async forgetPart(index: number, subject: Subject, pseudonym: Pseudonym): Promise<FeatureTally> {
+    const p = this.parts[index];
+    if (!p) throw new RangeError(`no personal data part ${index}`);
+    try {
+      return { feature: p.feature, tally: await p.forget(subject, pseudonym) };
+    } catch (err) {
+      throw new ForgetStopped([], p.feature, err);
+    }
+  }
+
   /**
    * Runs each feature's `forget` in turn. A fault stops it with `ForgetStopped`, which says which features
    * finished and where it stopped; running it again finishes it (each feature's `forget` is idempotent).

@@ -4,6 +4,7 @@ import type { ExportStore } from '../exports/store.js';
 import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
 import type { ForgetLog } from './forget-log.js';
+import type { ForgetJob, ForgetJobs } from './jobs.js';
 import { type Holding, isSubject, type Pseudonym, type Subject } from './personal-data.js';
 import type { Pseudonyms } from './pseudonym.js';
 import { type FeatureTally, ForgetStopped, type PersonalDataRegistry } from './registry.js';
@@ -47,6 +48,8 @@ export interface PrivacyServiceDeps {
   /** A person's role by Entra object id, to tell the rollout team to take them off a role list too. */
   roleOf: (aadObjectId: string) => Promise<Role>;
   clock: Clock;
+  /** The durable forget jobs behind `startForget` (tests of the other duties leave it out). */
+  jobs?: Pick<ForgetJobs, 'begin'>;
 }
 
 /** How long a `my data` download link works. */
@@ -127,8 +130,9 @@ export class PrivacyService {
   }
 
   /**
-   * Forgets the person in every feature, once the rollout team confirmed the plan (`token`). Safe to run
-   * again: what is already gone is not found again. Logged with counts and the pseudonym only.
+   * Forgets the person in every feature within the caller, once the rollout team confirmed the plan (`token`).
+   * Safe to run again: what is already gone is not found again. Logged with counts and the pseudonym only.
+   * The Teams click uses `startForget` (a durable job) instead, so a big forget never outruns the turn.
    */
   async forget(caller: PrivacyCaller, subject: Subject, token: string): Promise<ForgetOutcome> {
     if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
@@ -144,9 +148,36 @@ export class PrivacyService {
       const name = subject.name ?? pseudonym.name;
       return { kind: 'stopped', name, pseudonym, holdings: err.done.flatMap((f) => f.tally.holdings), stoppedAt: err.feature, cause: err.cause };
     }
-    // Someone forgetting themselves is named in the log by their pseudonym too.
-    const by = caller.keys.some((k) => isSubject(subject, k)) || isSubject(subject, caller.person.id) ? pseudonym.id : caller.person.id;
-    await this.d.log.record(this.d.clock.now(), by, pseudonym.name, done);
+    return this.conclude(subject, this.askerInLog(caller, subject), done);
+  }
+
+  /**
+   * Starts forgetting the person as a durable background job (jobs.ts), once the rollout team confirmed the
+   * plan (`token`): the role and the token are checked here, on the server, before anything is written. A
+   * second confirm while a job for the person runs finds that job (`fresh: false`) and starts nothing.
+   */
+  async startForget(caller: PrivacyCaller, subject: Subject, token: string): Promise<{ kind: 'refused'; message: string } | { kind: 'started'; job: ForgetJob; fresh: boolean }> {
+    if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
+    if (!this.d.pseudonyms.confirms(subject, token)) {
+      return { kind: 'refused', message: 'This confirmation has expired or does not match. Type "forget" with the person again.' };
+    }
+    if (!this.d.jobs) throw new Error('forget jobs are not set up');
+    const started = await this.d.jobs.begin(subject, { by: this.askerInLog(caller, subject), notify: caller.person.id });
+    return { kind: 'started', ...started };
+  }
+
+  /** Who the log names as asking: someone forgetting themselves is named by their pseudonym too. */
+  private askerInLog(caller: PrivacyCaller, subject: Subject): string {
+    return caller.keys.some((k) => isSubject(subject, k)) || isSubject(subject, caller.person.id) ? this.d.pseudonyms.of(subject).id : caller.person.id;
+  }
+
+  /**
+   * The end of a forget every part of which finished: logged (counts and the pseudonym only; `once` makes a
+   * resumed job's record idempotent), and the notes for the rollout team.
+   */
+  async conclude(subject: Subject, by: string, done: readonly FeatureTally[], once?: { at: Date; id: string }): Promise<Extract<ForgetOutcome, { kind: 'done' }>> {
+    const pseudonym = this.d.pseudonyms.of(subject);
+    await this.d.log.record(this.d.clock.now(), by, pseudonym.name, done, once);
     return {
       kind: 'done',
       name: subject.name ?? pseudonym.name,

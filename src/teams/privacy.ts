@@ -1,5 +1,7 @@
 import { escapeText } from '../cards/template.js';
-import { forgetCancelledCard, forgetConfirmCard, forgetDoneCard, forgetPickCard } from '../privacy/cards.js';
+import type { PostStore } from '../conversations/posts.js';
+import { forgetCancelledCard, forgetConfirmCard, forgetDoneCard, forgetPickCard, forgetStoppedText } from '../privacy/cards.js';
+import { FORGET_POST, type ForgetJobs, type StoredOutcome } from '../privacy/jobs.js';
 import type { Named, PrivacyCaller, PrivacyService } from '../privacy/service.js';
 import { PRIVACY_COMMANDS, PRIVACY_VERBS } from '../privacy/verbs.js';
 import { personOf } from '../roles/roles.js';
@@ -7,9 +9,23 @@ import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import { type DownloadWiring, offerDownload } from './downloads.js';
 import { retryGetsPlainAnswer } from './invoke.js';
 import { firstMention, personKeysOf } from './rollout.js';
+import { storedConversationOf } from './turn.js';
+import type { StoredConversation } from '../conversations/store.js';
 
 export interface PrivacyWiring extends DownloadWiring {
   service: PrivacyService;
+  jobs: ForgetJobs;
+  /** Where the lead's card is, for the background job to redraw it. */
+  posts: Pick<PostStore, 'save'>;
+  /** How long the confirm click waits for a forget to finish before handing it to the background (ms). */
+  inlineMs: number;
+}
+
+/** The card the click came from, as a post the outbound path can redraw. */
+function cardPostOf(turn: Turn): { conversation: StoredConversation; activityId: string } | undefined {
+  const activityId = turn.context.activity.replyToId;
+  if (!activityId) return undefined;
+  return { conversation: { ...storedConversationOf(turn.context), updatedAt: new Date().toISOString() }, activityId };
 }
 
 const callerOf = (turn: Turn): PrivacyCaller => ({ person: personOf(turn.actor), keys: personKeysOf(turn), role: turn.role });
@@ -84,25 +100,42 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
     return confirmation(turn, { id: key });
   });
 
+  /** The answer for a forget that finished while the turn waited; the job's row then goes. */
+  const told = async (key: string, outcome: StoredOutcome): Promise<CardActionResult> => {
+    await w.jobs.told(key);
+    return outcome.kind === 'stopped' ? { message: forgetStoppedText(outcome) } : { card: forgetDoneCard(outcome) };
+  };
+
   bot.verb(PRIVACY_VERBS.confirm, async (turn, data) => {
     // Every answer here names the person being forgotten: a retry gets "already handled", not a kept copy.
     retryGetsPlainAnswer(turn.context);
-    const res = await w.service.forget(callerOf(turn), data.name ? { ids: data.keys, name: data.name } : { ids: data.keys }, data.token);
+    const subject = data.name ? { ids: data.keys, name: data.name } : { ids: data.keys };
+    const res = await w.service.startForget(callerOf(turn), subject, data.token);
     if (res.kind === 'refused') return { message: res.message };
-    // Counts and the pseudonym only: the log names no one.
-    const counts = Object.fromEntries(res.holdings.map((h) => [h.kind, h.count]));
-    if (res.kind === 'stopped') {
-      turn.log.error({ err: res.cause, pseudonym: res.pseudonym.name, stoppedAt: res.stoppedAt, counts }, 'forget stopped part-way');
-      const done = res.holdings.map((h) => `${h.count} ${h.label}`).join('; ');
-      return {
-        message:
-          `Forgetting ${res.name} stopped part-way (storage did not answer, at ${res.stoppedAt}). ` +
-          // The feature it stopped in may have done some of its part: never say nothing changed.
-          `${done ? `Done so far: ${done}; ` : ''}${res.stoppedAt} may be partly done. Press Forget again to finish it: what is done is not done twice.`,
-      };
+    const name = subject.name ?? res.job.subject.name ?? 'them';
+    if (!res.fresh && res.job.status === 'finished') {
+      return { message: `Forgetting ${name} has just finished. Type "forget" with the person again to see that nothing is left.` };
     }
-    turn.log.info({ pseudonym: res.pseudonym.name, counts }, 'person forgotten');
-    return { card: forgetDoneCard(res) };
+    if (!res.fresh) {
+      return { message: `Forgetting ${name} is already under way (${res.job.next} of ${res.job.total} parts done); the card it started from says when it is done.` };
+    }
+    // A small forget is done within the turn; a big one goes on in the background and this card follows it.
+    const inline = await w.jobs.runWithin(res.job.key, w.inlineMs);
+    if (inline !== 'running') return told(res.job.key, inline);
+    const post = cardPostOf(turn);
+    if (post) await w.posts.save(FORGET_POST, res.job.run, post);
+    else {
+      // No card to redraw (a client that sent no replyToId): the progress card goes 1:1 and is redrawn there.
+      const content = w.jobs.progressCard(res.job);
+      await w.outbox.enqueue([
+        { op: 'send', key: `${FORGET_POST}|${res.job.run}|start`, to: { kind: 'user', userKey: callerOf(turn).person.id }, content, post: { kind: FORGET_POST, id: res.job.run, version: 0 } },
+      ]);
+    }
+    const handed = await w.jobs.handOver(res.job.key);
+    if (handed.kind === 'finished') return told(res.job.key, handed.outcome);
+    if (handed.kind === 'gone') return { message: `Forgetting ${name} has finished. Type "forget" with the person again to see that nothing is left.` };
+    turn.log.info({ run: res.job.run, done: handed.job.next, total: handed.job.total }, 'forget goes on in the background');
+    return { card: w.jobs.progressCard(handed.job) };
   });
 
   bot.verb(PRIVACY_VERBS.cancel, async () => ({ card: forgetCancelledCard() }));

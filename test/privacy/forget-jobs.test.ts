@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { ForgetLog } from '../../src/privacy/forget-log.js';
+import { FORGET_POST, ForgetJobs } from '../../src/privacy/jobs.js';
+import type { PersonalData, Subject } from '../../src/privacy/personal-data.js';
+import { Pseudonyms } from '../../src/privacy/pseudonym.js';
+import { PersonalDataRegistry } from '../../src/privacy/registry.js';
+import { PrivacyService, type PrivacyServiceDeps } from '../../src/privacy/service.js';
+import { collect, type Tables } from '../../src/storage/tables.js';
+import { CapturedOutbox } from '../support/outbox.js';
+import { testTables } from '../support/storage.js';
+import { until } from '../support/until.js';
+
+/*
+ * A forget job whose instance dies part-way (its run never comes back: here, a part that never answers, as
+ * in a process frozen or killed mid-call) is resumed by another instance's upkeep once its claim lapses: the
+ * parts done are not run again, the rest are, the log gets one record, and the lead is told the end once.
+ */
+
+const HANA: Subject = { ids: ['aad-hana', '29:hana'], name: 'Hana Ito' };
+const LEAD = 'aad-lead';
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** A part that counts its calls for Hana; `hangFirst` makes its first call never answer (the dying instance's). */
+function part(feature: string, opts: { hangFirst?: boolean } = {}) {
+  const calls = { n: 0 };
+  let never: Promise<never> | undefined;
+  const p: PersonalData = {
+    feature,
+    describe: async () => ({ holdings: [] }),
+    export: async () => ({}),
+    forget: async (s) => {
+      if (!s.ids.includes('aad-hana')) return { holdings: [] };
+      calls.n++;
+      if (opts.hangFirst && calls.n === 1) await (never ??= new Promise<never>(() => {}));
+      return { holdings: [{ kind: `${feature}.rows`, label: `rows in ${feature}`, count: 2, action: 'delete' }] };
+    },
+  };
+  return { p, calls };
+}
+
+async function setUp() {
+  const tables: Tables = testTables();
+  const clock = new ManualClock('2026-11-30T08:00:00Z');
+  const first = part('first');
+  const slow = part('slow', { hangFirst: true });
+  const last = part('last');
+  const registry = new PersonalDataRegistry().register(first.p).register(slow.p).register(last.p);
+  const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
+  const service = new PrivacyService({
+    registry,
+    pseudonyms,
+    log: await ForgetLog.open(tables),
+    roleOf: async () => 'staff',
+    clock,
+  } as unknown as PrivacyServiceDeps);
+  const outbox = new CapturedOutbox();
+  const instance = (holderId: string) =>
+    ForgetJobs.open(tables, {
+      registry,
+      pseudonyms,
+      conclude: (subject, by, done, once) => service.conclude(subject, by, done, once),
+      outbox,
+      clock,
+      holderId,
+      log: quiet,
+      claimMs: 60_000,
+      progressEveryMs: 0,
+    });
+  const logRows = async () => collect((await tables.table('PrivacyLog')).listEntities());
+  return { clock, first, slow, last, outbox, a: await instance('instance-a'), b: await instance('instance-b'), logRows };
+}
+
+describe('forget jobs, when the instance running one dies', () => {
+  it('resumes it elsewhere from the part it was in, and tells the lead 1:1 when their click never got an answer', async () => {
+    const { clock, first, slow, last, outbox, a, b, logRows } = await setUp();
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    // The click's turn hands the job to the background at once; then instance A freezes inside the slow part.
+    void a.runWithin(job.key, 0);
+    await until('instance A is inside the slow part', () => slow.calls.n === 1);
+
+    // While A's claim holds, nobody else touches the job.
+    expect(await b.upkeep()).toBe(0);
+    clock.advance(61_000);
+    expect(await b.upkeep()).toBe(1);
+    await b.idle();
+
+    expect(first.calls.n).toBe(1); // done before the death: not run again
+    expect(slow.calls.n).toBe(2);
+    expect(last.calls.n).toBe(1);
+    expect(await logRows()).toHaveLength(1);
+    // The turn that waited died with A: the end goes to the lead 1:1, the done card as an inline forget shows it.
+    const ends = outbox.messages.filter((m) => m.key.endsWith('|end'));
+    expect(ends).toHaveLength(1);
+    expect(ends[0]).toMatchObject({ op: 'send', to: { kind: 'user', userKey: LEAD } });
+    expect(JSON.stringify(ends[0])).toContain('Hana Ito is forgotten');
+    // Nothing of hers is left in the job's row.
+    expect(await b.get(job.key)).toBeUndefined();
+    expect(await b.upkeep()).toBe(0);
+  });
+
+  it("a job handed to the lead's card is resumed onto the same card, ending as the done card", async () => {
+    const { clock, slow, outbox, a, b, logRows } = await setUp();
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    void a.runWithin(job.key, 0);
+    expect(await a.handOver(job.key)).toMatchObject({ kind: 'running' });
+    await until('instance A is inside the slow part', () => slow.calls.n === 1);
+
+    clock.advance(61_000);
+    expect(await b.upkeep()).toBe(1);
+    await b.idle();
+
+    const updates = outbox.messages.filter((m) => m.op === 'update' && m.post.kind === FORGET_POST && m.post.id === job.run);
+    expect(updates.length).toBeGreaterThan(1);
+    expect(JSON.stringify(updates.at(-1))).toContain('Hana Ito is forgotten');
+    expect(outbox.users()).toEqual([]); // no 1:1 message: the card says it
+    expect(await logRows()).toHaveLength(1);
+  });
+
+  it('running it twice is harmless: a second confirm while it runs starts nothing, a later one finds nothing left', async () => {
+    const { first, slow, a, logRows } = await setUp();
+    slow.calls.n = 1; // no hang this time
+    const started = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    const again = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(again).toMatchObject({ fresh: false, job: { run: started.job.run } });
+    const outcome = await a.runWithin(started.job.key, 60_000);
+    expect(outcome).toMatchObject({ kind: 'done', name: 'Hana Ito' });
+    await a.told(started.job.key);
+    expect(first.calls.n).toBe(1);
+
+    const later = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(later.fresh).toBe(true);
+    expect(await a.runWithin(later.job.key, 60_000)).toMatchObject({ kind: 'done' });
+    expect(await logRows()).toHaveLength(2);
+  });
+
+  it('a forget that finishes just as the turn stops waiting is answered by the turn, and told nowhere else', async () => {
+    const { slow, outbox, a } = await setUp();
+    slow.calls.n = 1; // no hang
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(await a.runWithin(job.key, 0)).toBe('running');
+    await a.idle(); // it finished before the turn handed it over
+    const handed = await a.handOver(job.key);
+    expect(handed).toMatchObject({ kind: 'finished', outcome: { kind: 'done', name: 'Hana Ito' } });
+    await a.told(job.key);
+    expect(outbox.messages).toEqual([]);
+    expect(await a.get(job.key)).toBeUndefined();
+  });
+});
