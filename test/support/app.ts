@@ -28,6 +28,9 @@ export async function startTestApp(env: Record<string, string> = {}, clock = new
     CHAMPION_IDS: USERS.champion.aadObjectId,
     ROLLOUT_TEAM_IDS: USERS.lead.aadObjectId,
     LOG_LEVEL: 'silent',
+    // The longest a Forget click may wait: tests that expect the done card from the click keep a margin on a
+    // loaded machine (test/http/privacy-job.test.ts sets 0 to see the background path).
+    FORGET_INLINE_SECONDS: '10',
     ...env,
   });
   const app: App = await startApp(config, { log: log ?? createLogger(config.env.LOG_LEVEL), clock });
