@@ -1,6 +1,7 @@
 import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FileTooLargeError, readCappedText } from '../files/capped-read.js';
+import { parseInWorker, workerParser } from '../files/parse-in-worker.js';
 import { WatchedFile, type WatchedFileOptions } from '../files/watched-file.js';
 import { applyMeasureEdit, type FieldErrors, type Measure, type MeasureEdit, MeasuresError, parseMeasures, versionOf } from './measures.js';
 
@@ -31,6 +32,9 @@ export type MeasuresWrite =
 
 const LOCK_STALE_MS = 30_000;
 
+/** The watched file is read in a worker thread (src/files/parse-in-worker.ts); an edit from Teams, 64 KB at most, here. */
+const PARSE_MEASURES = workerParser(import.meta.url, './measures', 'parseMeasures');
+
 export class MeasuresFile {
   private constructor(private readonly watched: WatchedFile<Loaded>) {}
 
@@ -39,7 +43,7 @@ export class MeasuresFile {
     return new MeasuresFile(
       await WatchedFile.open<Loaded>(file, {
         ...options,
-        parse: (text, source) => ({ text, measures: parseMeasures(text, source) }),
+        parse: async (text, source) => ({ text, measures: await parseInWorker<Measure[]>(PARSE_MEASURES, text, source) }),
         missing: { text: '', measures: [] },
         maxBytes: MEASURES_MAX_BYTES,
       }),

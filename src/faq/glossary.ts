@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describePath } from '../files/yaml.js';
+import { parseInWorker, workerParser } from '../files/parse-in-worker.js';
 import { WatchedFile, type WatchedFileOptions } from '../files/watched-file.js';
 
 /**
@@ -70,13 +71,20 @@ export type GlossaryFileOptions = Omit<WatchedFileOptions<Glossary>, 'parse' | '
 /** Far more than 2,000 terms of a few words each; reading YAML takes about a second per 300 KB. */
 const GLOSSARY_MAX_BYTES = 256 * 1024;
 
+const PARSE_GLOSSARY = workerParser(import.meta.url, './glossary', 'parseGlossary');
+
 /**
- * A glossary file kept current without a restart, like the guidance folder (src/files/watched-file.ts:
+ * A glossary file kept current without a restart (read in a worker thread: YAML takes a second per 300 KB), like the guidance folder (src/files/watched-file.ts:
  * fs.watch on its folder plus a stat poll, debounced). A missing file is an empty glossary; a bad edit
  * keeps the glossary in use and is reported with the entry at fault; a bad file at start throws.
  */
 export const GlossaryFile = {
   open(file: string, options: GlossaryFileOptions = {}): Promise<WatchedFile<Glossary>> {
-    return WatchedFile.open(file, { ...options, parse: parseGlossary, missing: EMPTY_GLOSSARY, maxBytes: GLOSSARY_MAX_BYTES });
+    return WatchedFile.open(file, {
+      ...options,
+      parse: (text, source) => parseInWorker<Glossary>(PARSE_GLOSSARY, text, source),
+      missing: EMPTY_GLOSSARY,
+      maxBytes: GLOSSARY_MAX_BYTES,
+    });
   },
 };

@@ -7,12 +7,14 @@ import { FileTooLargeError, readCappedText } from './capped-read.js';
 /**
  * A settings file the rollout team edits while the app runs (the rollout's people, the office-hours
  * schedule): read once at start, then kept current without a restart — fs.watch on its folder plus a
- * stat poll, debounced. `parse` turns the text into a value or throws for a file that can't be used
- * at all (the value in use stays); problems with single entries are the parser's to report inside the
- * value, so one bad entry never hides the rest.
+ * stat poll, debounced. `parse` turns the text into a value or throws (or rejects) for a file that can't be
+ * used at all (the value in use stays); problems with single entries are the parser's to report inside the
+ * value, so one bad entry never hides the rest. A parser of a large file runs it in a worker thread
+ * (parse-in-worker.ts) and is async: reads are taken one at a time, so a slow parse of an older text never
+ * replaces the value of a newer one.
  */
 export interface WatchedFileOptions<T> {
-  parse: (text: string, source: string) => T;
+  parse: (text: string, source: string) => T | Promise<T>;
   /** The value when the file does not exist. */
   missing: T;
   onWarning?: (message: string) => void;
@@ -21,8 +23,8 @@ export interface WatchedFileOptions<T> {
   /** A stat check this often, next to fs.watch (0 turns it off). */
   pollMs?: number;
   /**
-   * A larger file is refused unread, like a bad one: parsing is synchronous, and a pasted dump would stall
-   * every user's turn for as long as it takes. Required so that no settings file goes without one.
+   * A larger file is refused unread, like a bad one: a pasted dump would take the parser minutes (and hold
+   * every user's turn for as long, where it runs on the main thread). Required so that no settings file goes without one.
    */
   maxBytes: number;
   /**
@@ -43,6 +45,8 @@ export class WatchedFile<T> extends EventEmitter<WatchedFileEvents<T>> {
   private pollTimer: NodeJS.Timeout | undefined;
   private debounceTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The read under way: the next one starts after it. */
+  private reading: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly file: string,
@@ -69,7 +73,14 @@ export class WatchedFile<T> extends EventEmitter<WatchedFileEvents<T>> {
    * Re-reads now; resolves true when a changed value was taken into use. `force`: parse it again even if the
    * text is unchanged, for a `parse` that also depends on something else which changed (the plan on the rollout).
    */
-  async reload(opts: { force?: boolean } = {}): Promise<boolean> {
+  reload(opts: { force?: boolean } = {}): Promise<boolean> {
+    const run = this.reading.then(() => this.reloadNow(opts));
+    this.reading = run.catch(() => {});
+    return run;
+  }
+
+  private async reloadNow(opts: { force?: boolean }): Promise<boolean> {
+    if (this.closed) return false;
     if (opts.force) this.signature = '';
     let next: { value: T } | undefined;
     try {
@@ -111,7 +122,7 @@ export class WatchedFile<T> extends EventEmitter<WatchedFileEvents<T>> {
       return { value: this.options.missing };
     }
     if (text === this.signature) return undefined;
-    const value = this.options.parse(text, path.basename(this.file));
+    const value = await this.options.parse(text, path.basename(this.file));
     this.signature = text;
     return { value };
   }

@@ -1,7 +1,8 @@
+import { parseInWorker, workerParser } from '../files/parse-in-worker.js';
 import { WatchedFile } from '../files/watched-file.js';
 import type { Rollout } from '../rollout/index.js';
 import type { Schedule } from './model.js';
-import { buildSchedule, EMPTY_SCHEDULE_FILE, parseScheduleFile, type ScheduleFile } from './schedule.js';
+import { buildSchedule, EMPTY_SCHEDULE_FILE, type ScheduleFile } from './schedule.js';
 
 /**
  * A session takes about 500-750 bytes as the sample writes them and the file may hold 500 (schedule.ts),
@@ -9,16 +10,23 @@ import { buildSchedule, EMPTY_SCHEDULE_FILE, parseScheduleFile, type ScheduleFil
  */
 export const SCHEDULE_MAX_BYTES = 512 * 1024;
 
+const PARSE_SCHEDULE = workerParser(import.meta.url, './schedule', 'parseScheduleFile');
+
 /**
- * The schedule file (`OFFICE_HOURS_FILE`), kept current without a restart. A file that can't be read (or is
- * over SCHEDULE_MAX_BYTES, refused unread) keeps the last good version; single bad sessions are named when
- * the schedule is built (buildSchedule).
+ * The schedule file (`OFFICE_HOURS_FILE`), kept current without a restart, read in a worker thread so a large
+ * file holds no user's turn. A file that can't be read (or is over SCHEDULE_MAX_BYTES, refused unread) keeps
+ * the last good version; single bad sessions are named when the schedule is built (buildSchedule).
  */
 export function openScheduleFile(
   file: string,
   opts: { onWarning?: (message: string) => void; pollMs?: number; debounceMs?: number } = {},
 ): Promise<WatchedFile<ScheduleFile>> {
-  return WatchedFile.open(file, { ...opts, missing: EMPTY_SCHEDULE_FILE, parse: parseScheduleFile, maxBytes: SCHEDULE_MAX_BYTES });
+  return WatchedFile.open(file, {
+    ...opts,
+    missing: EMPTY_SCHEDULE_FILE,
+    parse: (text, source) => parseInWorker<ScheduleFile>(PARSE_SCHEDULE, text, source),
+    maxBytes: SCHEDULE_MAX_BYTES,
+  });
 }
 
 /**

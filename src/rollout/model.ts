@@ -77,10 +77,23 @@ const memberSchema = z.strictObject({
   cohort: id.optional(),
 });
 
+/**
+ * The most people a rollout file may list: what its size limit (ROLLOUT_MAX_BYTES, 3 MB) holds at about 125
+ * bytes a person written one line each as the sample does. More short lines would fit in 3 MB, but a count
+ * past what the limit was sized for is refused too, so the two say the same.
+ */
+export const ROLLOUT_MAX_PEOPLE = 25_000;
+
 const fileSchema = z.strictObject({
   cohorts: z.array(z.unknown()).max(200).default([]),
   groups: z.array(z.unknown()).max(200).default([]),
-  members: z.array(z.unknown()).max(50_000).default([]),
+  members: z
+    .array(z.unknown())
+    .max(ROLLOUT_MAX_PEOPLE, {
+      error: (iss) =>
+        `lists ${(iss.input as unknown[]).length.toLocaleString('en')} people; a rollout file may list at most ${ROLLOUT_MAX_PEOPLE.toLocaleString('en')} (what fits in its 3 MB)`,
+    })
+    .default([]),
 });
 
 /**

@@ -59,4 +59,44 @@ describe('a watched settings file', () => {
     expect(warnings).toEqual(['list.txt: 3 KB, larger than the 2 KB it may be; the previous version stays in use']);
     expect(watched.current).toHaveLength(1024);
   });
+
+  it('with a parser that takes its time, an edit read while an older text is still being parsed ends in use', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rd-watched-')), 'list.txt');
+    writeFileSync(file, 'a\n');
+    let release: () => void = () => {};
+    const slow = new Promise<void>((r) => (release = r));
+    let parsingSlow: () => void = () => {};
+    const slowStarted = new Promise<void>((r) => (parsingSlow = r));
+    let parsingNewer: () => void = () => {};
+    const newerStarted = new Promise<void>((r) => (parsingNewer = r));
+    // The text "slow" is parsed only once `release` is called, as a large file is in its worker thread.
+    const parseSlowly = async (text: string, source: string) => {
+      if (text.includes('slow')) {
+        parsingSlow();
+        await slow;
+      }
+      if (text.includes('b')) parsingNewer();
+      return parse(text, source);
+    };
+    const watched = await WatchedFile.open(file, { parse: parseSlowly, missing: [], pollMs: 0, debounceMs: 60_000, maxBytes: 1024 });
+    opened.push(watched as WatchedFile<unknown>);
+
+    writeFileSync(file, 'slow\n');
+    const older = watched.reload();
+    // The first reload has read its text and is parsing it when the file changes again.
+    await slowStarted;
+    writeFileSync(file, 'b\nc\n');
+    const newer = watched.reload();
+    // The older parse ends last if the newer one is not made to wait for it: give the newer one the time a
+    // small file's read takes (200 event-loop turns) to get ahead, or end as soon as it has.
+    let turns = 0;
+    const waitTurns = async () => {
+      while (turns++ < 200) await new Promise((r) => setImmediate(r));
+    };
+    await Promise.race([newerStarted, waitTurns()]);
+    turns = Infinity;
+    release();
+    await Promise.all([older, newer]);
+    expect(watched.current).toEqual(['b', 'c']);
+  });
 });

@@ -1,15 +1,31 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WatchedFile } from '../../src/files/watched-file.js';
 import { openRolloutFile } from '../../src/rollout/file.js';
 
-// Counts YAML parses: an oversized file must be refused before the (synchronous) parser sees it.
-const yamlCalls = vi.hoisted(() => ({ count: 0 }));
-vi.mock('yaml', async (importOriginal) => {
-  const yaml = await importOriginal<typeof import('yaml')>();
-  return { ...yaml, parse: (...args: Parameters<typeof yaml.parse>) => (yamlCalls.count++, yaml.parse(...args)) };
+// Counts parses: an oversized file must be refused before the parser (in its worker thread) is given it.
+const parses = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../../src/files/parse-in-worker.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/files/parse-in-worker.js')>();
+  return { ...real, parseInWorker: (...args: Parameters<typeof real.parseInWorker>) => (parses.count++, real.parseInWorker(...args)) };
+});
+
+// Tells when the file's text has been read: what follows until the load resolves is the parse and check.
+const reads = vi.hoisted(() => ({ onRead: undefined as (() => void) | undefined }));
+vi.mock('../../src/files/capped-read.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/files/capped-read.js')>();
+  return {
+    ...real,
+    readCappedText: async (...args: Parameters<typeof real.readCappedText>) => {
+      const text = await real.readCappedText(...args);
+      reads.onRead?.();
+      return text;
+    },
+  };
 });
 
 const opened: WatchedFile<unknown>[] = [];
@@ -41,9 +57,9 @@ describe('the rollout file while the app runs', () => {
 
     // About 4 MB: some 35,000 people (parsing it would hold every user's turn for seconds).
     writeFileSync(file, rolloutOf(35_000));
-    yamlCalls.count = 0;
+    parses.count = 0;
     expect(await watched.reload()).toBe(false);
-    expect(yamlCalls.count).toBe(0);
+    expect(parses.count).toBe(0);
     expect(warnings.at(-1)).toMatch(/^rollout\.yaml: 4,\d{3} KB, larger than the 3,072 KB it may be; the previous version stays in use$/);
     expect(watched.current.members).toHaveLength(2);
   });
@@ -56,11 +72,55 @@ describe('the rollout file while the app runs', () => {
     expect(watched.current.members).toHaveLength(20_000);
   });
 
+  it('while 20,000 people are parsed and checked after an edit, the app still answers /healthz and its event loop turns', { timeout: 120_000 }, async () => {
+    const file = tempFile();
+    writeFileSync(file, rolloutOf(2));
+    const watched = await openRolloutFile(file, { pollMs: 0 });
+    opened.push(watched as WatchedFile<unknown>);
+
+    // A stand-in for the app's /healthz: answered only when the event loop is free to take the request.
+    const health = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(health.address() as AddressInfo).port}/healthz`;
+      let ticks = 0;
+      let counting = false;
+      const tick = () => {
+        ticks++;
+        if (counting) setImmediate(tick);
+      };
+      let answered = false;
+      let loaded = false;
+      let asked: Promise<void> = Promise.resolve();
+      reads.onRead = () => {
+        // The text is in: from here on only parsing and checking stand between the edit and the new people.
+        counting = true;
+        setImmediate(tick);
+        asked = fetch(url).then(async (r) => {
+          if ((await r.text()) === 'ok' && !loaded) answered = true;
+        });
+      };
+      writeFileSync(file, rolloutOf(20_000));
+      expect(await watched.reload()).toBe(true);
+      loaded = true;
+      counting = false;
+      reads.onRead = undefined;
+      await asked;
+      expect(watched.current.members).toHaveLength(20_000);
+      expect(answered).toBe(true);
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      reads.onRead = undefined;
+      health.closeAllConnections();
+      await new Promise<void>((r) => health.close(() => r()));
+    }
+  });
+
   it('a huge file at start is refused unread, like a file that is not YAML', { timeout: 60_000 }, async () => {
     const file = tempFile();
     writeFileSync(file, rolloutOf(35_000));
-    yamlCalls.count = 0;
+    parses.count = 0;
     await expect(openRolloutFile(file, { pollMs: 0 })).rejects.toThrow(/rollout\.yaml: 4,\d{3} KB, larger than the 3,072 KB it may be/);
-    expect(yamlCalls.count).toBe(0);
+    expect(parses.count).toBe(0);
   });
 });

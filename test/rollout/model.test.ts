@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ROLLOUT_MAX_BYTES } from '../../src/rollout/file.js';
 import { parseRollout, RolloutFileError } from '../../src/rollout/model.js';
 
 describe('the rollout file', () => {
@@ -40,6 +41,19 @@ describe('the rollout file', () => {
       'rollout.yaml: members[0] (Ann).groups: no user group "cooks"',
       'rollout.yaml: members[0] (Ann).cohort: no cohort "wave-3"',
     ]);
+  });
+
+  it('refuses a file listing more people than fit in its size limit, saying how many it lists and how many it may', { timeout: 60_000 }, () => {
+    // Short lines, so the file is well under the size limit and only the count refuses it.
+    const people = (n: number) => `members:\n${Array.from({ length: n }, (_, i) => `  - { id: p${i}, name: P${i} }\n`).join('')}`;
+    expect(Buffer.byteLength(people(25_001))).toBeLessThan(ROLLOUT_MAX_BYTES);
+    expect(() => parseRollout(people(25_001), 'rollout.yaml')).toThrow(
+      new RolloutFileError('rollout.yaml: members: lists 25,001 people; a rollout file may list at most 25,000 (what fits in its 3 MB)'),
+    );
+    // 25,000 people written one line each as the sample does (about 125 bytes a person) fit under the size limit.
+    const asTheSample = (i: number) =>
+      `  - { id: 4b6d2e90-8a1c-4f7e-9d3b-${String(i).padStart(12, '0')}, name: Field Officer ${i}, groups: [field-officers], cohort: wave-b }\n`;
+    expect(Buffer.byteLength(`members:\n${Array.from({ length: 25_000 }, (_, i) => asTheSample(i)).join('')}`)).toBeLessThanOrEqual(ROLLOUT_MAX_BYTES);
   });
 
   it('refuses a file that is not YAML, naming the file', () => {

@@ -1,0 +1,36 @@
+/**
+ * The worker thread behind parseInWorker (parse-in-worker.ts): parses one settings file at a time with the
+ * function a module exports, and posts back the plain value or the message of the error it threw. It runs
+ * apart from the event loop that serves users, so a 3 MB file taking seconds to check stalls nobody.
+ */
+import { parentPort } from 'node:worker_threads';
+
+/** Parse `text` (from the file `source`) with the function `name` exported by the module at URL `module`. */
+export interface ParseRequest {
+  module: string;
+  name: string;
+  text: string;
+  source: string;
+}
+
+/** `started`: the parser is loaded and now runs (its time bound starts); then the value or the error. */
+export type ParseReply = { started: true } | { ok: true; value: unknown } | { ok: false; message: string };
+
+const port = parentPort;
+port?.on('message', async (request: ParseRequest) => {
+  let reply: ParseReply;
+  try {
+    const parse = ((await import(request.module)) as Record<string, unknown>)[request.name];
+    if (typeof parse !== 'function') throw new Error(`${request.source}: no parser "${request.name}" in ${request.module}`);
+    port.postMessage({ started: true } satisfies ParseReply);
+    reply = { ok: true, value: await (parse as (text: string, source: string) => unknown)(request.text, request.source) };
+  } catch (error) {
+    reply = { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
+  try {
+    port.postMessage(reply);
+  } catch (error) {
+    // A value that is not plain data (a class instance, a function) cannot cross to the main thread.
+    port.postMessage({ ok: false, message: `${request.source}: ${(error as Error).message}` } satisfies ParseReply);
+  }
+});

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseInWorker, type WorkerParser } from '../../src/files/parse-in-worker.js';
+import { WatchedFile } from '../../src/files/watched-file.js';
+
+const LINES: WorkerParser = { module: new URL('./fixtures/parsers.ts', import.meta.url).href, name: 'lines' };
+
+const opened: WatchedFile<unknown>[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  for (const f of opened.splice(0)) f.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * A watched list file parsed in the worker thread, with the warnings it gave. Its folder is watched too, so a
+ * write may be read before the test's own reload: reloads run in turn, so after one the newest text is in use.
+ */
+async function watchedList(first: string, timeoutMs?: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rd-parse-worker-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'list.txt');
+  writeFileSync(file, first);
+  const warnings: string[] = [];
+  const watched = await WatchedFile.open(file, {
+    parse: (text, source) => parseInWorker<string[]>(LINES, text, source, { timeoutMs }),
+    missing: [],
+    onWarning: (m) => warnings.push(m),
+    pollMs: 0,
+    maxBytes: 1024,
+  });
+  opened.push(watched as WatchedFile<unknown>);
+  return { file, watched, warnings };
+}
+
+describe('a settings file parsed in a worker thread', () => {
+  it('gives back the parsed value, and the parser\'s own message for a file it refuses (the last good kept)', async () => {
+    const { file, watched, warnings } = await watchedList('a\nb\n');
+    expect(watched.current).toEqual(['a', 'b']);
+
+    writeFileSync(file, 'throw\n');
+    expect(await watched.reload()).toBe(false);
+    expect(watched.current).toEqual(['a', 'b']);
+    expect(warnings.at(-1)).toBe('list.txt: line 1: not a list; the previous version stays in use');
+  });
+
+  it('keeps the last good value when the worker crashes, says so, and reads the next edit in a fresh worker', async () => {
+    const { file, watched, warnings } = await watchedList('a\n');
+
+    writeFileSync(file, 'crash\n');
+    expect(await watched.reload()).toBe(false);
+    expect(watched.current).toEqual(['a']);
+    expect(warnings.at(-1)).toBe('list.txt: not checked, the parser stopped (exit code 7); the previous version stays in use');
+
+    writeFileSync(file, 'a\nb\n');
+    await watched.reload();
+    expect(watched.current).toEqual(['a', 'b']);
+  });
+
+  it('ends a worker that does not answer within the bound, keeps the last good value, and reads the next edit in a fresh worker', async () => {
+    // The bound is only how long this test waits for a parser that never returns.
+    const { file, watched, warnings } = await watchedList('a\n', 2_000);
+
+    writeFileSync(file, 'hang\n');
+    expect(await watched.reload()).toBe(false);
+    expect(watched.current).toEqual(['a']);
+    expect(warnings.at(-1)).toBe('list.txt: not checked, the parser gave no answer within 2 s; the previous version stays in use');
+
+    writeFileSync(file, 'a\nc\n');
+    await watched.reload();
+    expect(watched.current).toEqual(['a', 'c']);
+  });
+
+  it('refuses a value that is not plain data, naming the file', async () => {
+    await expect(parseInWorker({ ...LINES, name: 'notPlain' }, 'x', 'list.txt')).rejects.toThrow(/^list\.txt: .*could not be cloned/);
+  });
+});
