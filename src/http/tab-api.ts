@@ -13,7 +13,7 @@ import {
   STATUSES,
   type TriageVerb,
 } from '../issues/index.js';
-import { reporterView, TRANSITIONS } from '../issues/rules.js';
+import { isEditable, reporterView, TRANSITIONS } from '../issues/rules.js';
 import type { Logger } from '../log.js';
 import { allows, type Permission, PERMISSIONS } from '../roles/permissions.js';
 import { type Person, type Role, roleLabel } from '../roles/roles.js';
@@ -133,6 +133,8 @@ function issueView(issue: ReturnType<typeof reporterView>, audience: 'reporter' 
     version: shown.version,
     comments: shown.comments.map((c) => ({ at: c.at, by: c.by.name, text: c.text, visibility: c.visibility })),
     transitions: audience === 'champion' ? TRANSITIONS[shown.status] : [],
+    /** False for a Closed issue: the board offers no priority or assignee for it (the service refuses them). */
+    editable: audience === 'champion' && isEditable(shown),
   };
 }
 

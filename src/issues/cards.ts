@@ -11,7 +11,7 @@ import {
   type Status,
 } from './model.js';
 import type { Page } from './paging.js';
-import { type Notification, reporterView, TRANSITIONS } from './rules.js';
+import { isEditable, type Notification, reporterView, TRANSITIONS } from './rules.js';
 import { FORM_FIELDS, FORM_LIMITS, type FormField } from './fields.js';
 import type { QueueFilters } from './queries.js';
 import type { FieldErrors } from './validation.js';
@@ -242,6 +242,8 @@ export interface IssueTriageData {
   history: HistoryLine[];
   olderHistory: string;
   champions: Person[];
+  /** False for a Closed issue: its priority and assignee are final, so the card offers no buttons for them. */
+  editable: boolean;
   nextStatuses: Choice[];
   commentMax: number;
   refExample: string;
@@ -304,6 +306,7 @@ export function issueTriageData(issue: Issue, opts: TriageCardOptions): IssueTri
     extraFacts,
     ...historyLines(issue.history, opts.historyLines ?? 5),
     champions: opts.champions.map((c) => ({ id: c.id, name: c.name })),
+    editable: isEditable(issue),
     nextStatuses: TRANSITIONS[issue.status]
       .filter((s) => s !== 'duplicate')
       .map((s) => ({ title: STATUS_LABEL[s], value: s })),

@@ -55,4 +55,6 @@ export interface IssueDetail {
   version: number;
   comments: { at: string; by: string; text: string; visibility: string }[];
   transitions: Status[];
+  /** False for a Closed issue: its priority and assignee are final. */
+  editable: boolean;
 }

@@ -295,6 +295,33 @@ describe('triage by champions', () => {
     expect(after?.comments.map((c) => c.text).sort()).toEqual(['Asked the vendor.', 'Checked the device logs.']);
   });
 
+  it('refuses to change the priority or assignee of a Closed issue, saying so, and its card offers neither', async () => {
+    const ref = await logIssue(USERS.staff);
+    for (const status of ['resolved', 'closed']) {
+      await execute(app, USERS.champion, 'issue.status', { ref, version: await versionOf(ref), status }, where(USERS.champion));
+    }
+    const closed = await app.repository.get(ref);
+    expect(closed?.status).toBe('closed');
+    for (const [verb, data] of [
+      ['issue.priority', { priority: 'P1' }],
+      ['issue.assignMe', {}],
+      ['issue.assign', { assignee: USERS.champion.aadObjectId }],
+    ] as const) {
+      const res = await execute(app, USERS.champion, verb, { ref, version: closed!.version, ...data }, where(USERS.champion));
+      expect(invokeText(res.body)).toContain(`${ref} is closed`);
+      // The card it answers with is the closed issue's: nothing there to press that would be refused.
+      const json = JSON.stringify(res.body);
+      expect(json).not.toContain('issue.priority');
+      expect(json).not.toContain('issue.assignMe');
+      expect(json).not.toContain('issue.assign"');
+      expect(json).toContain('issue.comment');
+    }
+    const after = await app.repository.get(ref);
+    expect(after?.version).toBe(closed?.version);
+    expect(after?.priority).toBeNull();
+    expect(after?.assignee).toBeNull();
+  });
+
   it('shows the triage queue to champions with filters, and refuses it to staff', async () => {
     const site = `Filter site ${Date.now()}`;
     const moving = await logIssue(USERS.staff, { site });

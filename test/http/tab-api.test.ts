@@ -179,6 +179,22 @@ describe('the tab API', () => {
     expect(JSON.stringify(update?.body)).toContain('In progress');
   });
 
+  it('refuses a priority or an assignee on a Closed issue, saying so, and tells the board it offers neither', async () => {
+    const ref = await logIssue(USERS.staff);
+    for (const [version, status] of [[1, 'resolved'], [2, 'closed']] as const) {
+      expect((await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'status', version, status } })).status).toBe(200);
+    }
+    for (const body of [{ kind: 'priority', priority: 'P2' }, { kind: 'assignMe' }, { kind: 'assign', assignee: USERS.champion.aadObjectId }]) {
+      const res = await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { ...body, version: 3 } });
+      expect(res.status).toBe(409);
+      expect(String(res.body.message)).toContain(`${ref} is closed`);
+    }
+    expect(await app.repository.get(ref)).toMatchObject({ version: 3, priority: null, assignee: null });
+    expect((await api(USERS.champion, `/api/tab/issues/${ref}`)).body).toMatchObject({ status: 'closed', editable: false });
+    const open = await logIssue(USERS.staff);
+    expect((await api(USERS.champion, `/api/tab/issues/${open}`)).body).toMatchObject({ status: 'new', editable: true });
+  });
+
   it('takes figures from the rollout team and names the bad row of an import', async () => {
     const bad = await api(USERS.lead, '/api/tab/figures/import', { method: 'POST', body: { csv: 'measure,date,value\nreport-days,2027-01-04,soon\n' } });
     expect(bad).toMatchObject({ status: 422, body: { errors: ['line 2: the value "soon" is not a number'] } });

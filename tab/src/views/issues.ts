@@ -146,11 +146,14 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
             issue.transitions.length
               ? h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'status', status: statusSelect.value }, (i) => `now ${STATUS_LABEL[i.status]}`)) }, h('label', {}, 'Status ', statusSelect), h('button', { type: 'submit' }, 'Change status'))
               : null,
-            h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'priority', priority: prioritySelect.value }, (i) => `priority ${i.priority ?? 'none'}`)) }, h('label', {}, 'Priority ', prioritySelect), h('button', { type: 'submit' }, 'Set priority')),
-            champions.length
+            // A Closed issue is final: its priority and assignee are not offered (the service would refuse them).
+            issue.editable
+              ? h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'priority', priority: prioritySelect.value }, (i) => `priority ${i.priority ?? 'none'}`)) }, h('label', {}, 'Priority ', prioritySelect), h('button', { type: 'submit' }, 'Set priority'))
+              : h('p', { className: 'hint' }, 'This issue is closed: its priority and assignee stay as they are.'),
+            issue.editable && champions.length
               ? h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'assign', assignee: assignSelect.value }, (i) => `assigned to ${i.assignee?.name ?? 'nobody'}`)) }, h('label', {}, 'Assign to ', assignSelect), h('button', { type: 'submit' }, 'Assign'))
               : null,
-            h('button', { type: 'button', onclick: () => void act({ kind: 'assignMe' }, () => 'assigned to you') }, 'Assign to me'),
+            issue.editable ? h('button', { type: 'button', onclick: () => void act({ kind: 'assignMe' }, () => 'assigned to you') }, 'Assign to me') : null,
           )
         : null,
       issue.comments.length ? h('h3', {}, 'Comments') : null,
