@@ -13,6 +13,13 @@ import type { IssueDetail, IssueList, IssueSummary, Me, Person, Status } from '.
 
 const OPEN: Status[] = ['new', 'triaged', 'in_progress', 'waiting'];
 const DONE: Status[] = ['resolved', 'closed', 'wont_fix', 'duplicate'];
+/** How the done list is ordered, by the Order chosen ("New first, then priority" means the archive's own order). */
+const DONE_ORDER: Record<string, string> = {
+  queue: 'most recently closed first',
+  oldest: 'oldest first',
+  newest: 'newest first',
+  priority: 'by priority',
+};
 
 interface BoardState {
   filters: Record<string, string>;
@@ -90,7 +97,12 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
       );
       // A search of the done issues reads a bounded stretch per page: none there yet is not none at all.
       const further = !list.items.length && list.next && list.mode === 'archive' ? h('p', { className: 'hint' }, 'No match among the issues searched so far: Next page searches further back.') : null;
-      fill(results, further ?? table(list.items, list.mode === 'mine' ? 'Your issues' : 'Done issues, most recently closed first', (ref) => void openIssue(ref)), pager);
+      const caption = list.mode === 'mine' ? 'Your issues' : `Done issues, ${DONE_ORDER[list.sort] ?? DONE_ORDER.queue}`;
+      fill(results,
+        list.mode === 'archive' && list.truncated ? h('p', { className: 'hint' }, 'More than 1,000 done issues match: the order covers the 1,000 most recently closed. Narrow the filters to see the rest.') : null,
+        further ?? table(list.items, caption, (ref) => void openIssue(ref)),
+        pager,
+      );
     }
   };
 
