@@ -11,7 +11,7 @@ import {
   type Status,
 } from './model.js';
 import type { Page } from './paging.js';
-import { isEditable, type Notification, reporterView, TRANSITIONS } from './rules.js';
+import { canTransition, isEditable, type Notification, reporterView, TRANSITIONS } from './rules.js';
 import { FORM_FIELDS, FORM_LIMITS, type FormField, newFormId } from './fields.js';
 import type { QueueFilters } from './queries.js';
 import type { FieldErrors } from './validation.js';
@@ -253,6 +253,8 @@ export interface IssueTriageData {
   champions: Person[];
   /** False for a Closed issue: its priority and assignee are final, so the card offers no buttons for them. */
   editable: boolean;
+  /** Whether "Duplicate of…" applies (the rule would refuse it from Waiting, Resolved, Won't fix). */
+  canDuplicate: boolean;
   nextStatuses: Choice[];
   commentMax: number;
   refExample: string;
@@ -316,6 +318,7 @@ export function issueTriageData(issue: Issue, opts: TriageCardOptions): IssueTri
     ...historyLines(issue.history, opts.historyLines ?? 5),
     champions: opts.champions.map((c) => ({ id: c.id, name: c.name })),
     editable: isEditable(issue),
+    canDuplicate: issue.status === 'duplicate' || canTransition(issue.status, 'duplicate'),
     nextStatuses: TRANSITIONS[issue.status]
       .filter((s) => s !== 'duplicate')
       .map((s) => ({ title: STATUS_LABEL[s], value: s })),
