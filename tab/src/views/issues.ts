@@ -99,7 +99,7 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
       const further = !list.items.length && list.next && list.mode === 'archive' ? h('p', { className: 'hint' }, 'No match among the issues searched so far: Next page searches further back.') : null;
       const caption = list.mode === 'mine' ? 'Your issues' : `Done issues, ${DONE_ORDER[list.sort] ?? DONE_ORDER.queue}`;
       fill(results,
-        list.mode === 'archive' && list.truncated ? h('p', { className: 'hint' }, 'More than 1,000 done issues match: the order covers the 1,000 most recently closed. Narrow the filters to see the rest.') : null,
+        list.mode === 'archive' && list.truncated ? h('p', { className: 'hint' }, 'There are more than 1,000 done issues here: the search and the order cover the 1,000 most recently closed. Narrow the filters to see the rest.') : null,
         further ?? table(list.items, caption, (ref) => void openIssue(ref)),
         pager,
       );
