@@ -13,7 +13,7 @@ import {
   STATUSES,
   type TriageVerb,
 } from '../issues/index.js';
-import { reporterView, TRANSITIONS } from '../issues/rules.js';
+import { isEditable, reporterView, TRANSITIONS } from '../issues/rules.js';
 import type { Logger } from '../log.js';
 import { allows, type Permission, PERMISSIONS } from '../roles/permissions.js';
 import { type Person, type Role, roleLabel } from '../roles/roles.js';
@@ -133,6 +133,8 @@ function issueView(issue: ReturnType<typeof reporterView>, audience: 'reporter' 
     version: shown.version,
     comments: shown.comments.map((c) => ({ at: c.at, by: c.by.name, text: c.text, visibility: c.visibility })),
     transitions: audience === 'champion' ? TRANSITIONS[shown.status] : [],
+    /** False for a Closed issue: the board offers no priority or assignee for it (the service refuses them). */
+    editable: audience === 'champion' && isEditable(shown),
   };
 }
 
@@ -185,10 +187,10 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
           ...(q.data.assignee ? { assigneeId: q.data.assignee === 'me' ? ctx.caller.person.id : q.data.assignee } : {}),
         };
         if (q.data.status && ['resolved', 'closed', 'wont_fix', 'duplicate'].includes(q.data.status)) {
-          // The same search and priority as the open board, applied to the done issues.
-          const narrow = { ...(q.data.priority ? { priority: q.data.priority } : {}), ...(q.data.q?.trim() ? { search: q.data.q } : {}) };
+          // The same search, priority and order as the open board, applied to the done issues.
+          const narrow = { ...(q.data.priority ? { priority: q.data.priority } : {}), ...(q.data.q?.trim() ? { search: q.data.q } : {}), sort: q.data.sort };
           const page = await d.issues.list(ctx.caller, 'triage', { token: q.data.token ?? null, filters, narrow });
-          return ok({ mode: 'archive', items: page?.items ?? [], next: page?.next ?? null });
+          return ok({ mode: 'archive', sort: q.data.sort, items: page?.items ?? [], next: page?.next ?? null, truncated: page?.truncated ?? false });
         }
         const page = await d.board.board({
           filters: { ...filters, ...(q.data.priority ? { priority: q.data.priority } : {}) },

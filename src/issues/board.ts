@@ -3,6 +3,7 @@ import { SUMMARY_COLUMNS } from './fields.js';
 import { PART, summaryFromProps } from './indexes.js';
 import { type IssueSummary, isOpen, PRIORITIES, type Priority } from './model.js';
 import { type QueueFilters, queuePartition } from './queries.js';
+import { type BoardSort, sortIssues } from './order.js';
 import { issueMatcher } from './search.js';
 import type { IssueTables } from './tables.js';
 
@@ -14,8 +15,7 @@ import type { IssueTables } from './tables.js';
  * `IssueQueries.triageQueue` (the archive), not here.
  */
 
-export const BOARD_SORTS = ['queue', 'oldest', 'newest', 'priority'] as const;
-export type BoardSort = (typeof BOARD_SORTS)[number];
+export { BOARD_SORTS, type BoardSort } from './order.js';
 
 export interface BoardQuery {
   filters: QueueFilters & { priority?: Priority | 'none' };
@@ -38,16 +38,11 @@ export interface BoardPage {
 
 export const BOARD_SCAN = 1000;
 const COLUMNS = ['RowKey', ...SUMMARY_COLUMNS];
-const RANK: Record<string, number> = { P1: 1, P2: 2, P3: 3, P4: 4 };
 
 /** Pure: search, order and page rows that are already in queue order. */
 export function boardPage(rows: readonly IssueSummary[], q: Pick<BoardQuery, 'search' | 'sort' | 'page' | 'pageSize'>, truncated: boolean): BoardPage {
   const match = issueMatcher(q.search);
-  const matches = match ? rows.filter(match) : [...rows];
-  if (q.sort === 'oldest') matches.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  else if (q.sort === 'newest') matches.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  else if (q.sort === 'priority')
-    matches.sort((a, b) => (RANK[a.priority ?? ''] ?? 5) - (RANK[b.priority ?? ''] ?? 5) || a.createdAt.localeCompare(b.createdAt));
+  const matches = sortIssues(match ? rows.filter(match) : [...rows], q.sort);
   const start = q.page * q.pageSize;
   return {
     items: matches.slice(start, start + q.pageSize),

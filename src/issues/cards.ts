@@ -11,8 +11,8 @@ import {
   type Status,
 } from './model.js';
 import type { Page } from './paging.js';
-import { type Notification, reporterView, TRANSITIONS } from './rules.js';
-import { FORM_FIELDS, FORM_LIMITS, type FormField } from './fields.js';
+import { canTransition, isEditable, type Notification, reporterView, TRANSITIONS } from './rules.js';
+import { FORM_FIELDS, FORM_LIMITS, type FormField, newFormId } from './fields.js';
 import type { QueueFilters } from './queries.js';
 import type { FieldErrors } from './validation.js';
 
@@ -75,6 +75,8 @@ export type FormFieldName = FormField;
 
 export interface IssueFormData {
   heading: string;
+  /** See newFormId; kept when the form comes back with errors, so the fixed form is the same report. */
+  formId: string;
   /** The `report lost device` form: sent with its own verb, logged as P1. */
   lostDevice: boolean;
   /** Prefilled input values (plain text, as typed). */
@@ -93,6 +95,8 @@ export interface IssueFormOptions {
   errors?: FieldErrors;
   heading?: string;
   lostDevice?: boolean;
+  /** The form's id when it comes back (errors); a new one otherwise. */
+  formId?: string;
 }
 
 export function issueFormData(opts: IssueFormOptions): IssueFormData {
@@ -111,6 +115,7 @@ export function issueFormData(opts: IssueFormOptions): IssueFormData {
   );
   return {
     heading: opts.heading ?? 'Log an issue',
+    formId: opts.formId ?? newFormId(),
     lostDevice: opts.lostDevice ?? false,
     values,
     errors,
@@ -136,14 +141,18 @@ export interface IssueSimilarData {
   items: SimilarItem[];
   /** The submitted form, carried back by "No, log mine" so nothing is typed twice (validated again). */
   form: Record<FormFieldName, string>;
+  /** The form's id ('' for a form made before forms had one): "No, log mine" pressed twice logs once. */
+  formId: string;
 }
 
 export function issueSimilarData(
   items: readonly IssueSummary[],
   form: Partial<Record<FormFieldName, unknown>>,
+  formId = '',
 ): IssueSimilarData {
   const values = issueFormData({ categories: [], values: form }).values;
   return {
+    formId,
     site: e(values.site),
     items: items.map((i) => ({
       ref: i.ref,
@@ -242,6 +251,10 @@ export interface IssueTriageData {
   history: HistoryLine[];
   olderHistory: string;
   champions: Person[];
+  /** False for a Closed issue: its priority and assignee are final, so the card offers no buttons for them. */
+  editable: boolean;
+  /** Whether "Duplicate of…" applies (the rule would refuse it from Waiting, Resolved, Won't fix). */
+  canDuplicate: boolean;
   nextStatuses: Choice[];
   commentMax: number;
   refExample: string;
@@ -304,6 +317,8 @@ export function issueTriageData(issue: Issue, opts: TriageCardOptions): IssueTri
     extraFacts,
     ...historyLines(issue.history, opts.historyLines ?? 5),
     champions: opts.champions.map((c) => ({ id: c.id, name: c.name })),
+    editable: isEditable(issue),
+    canDuplicate: issue.status === 'duplicate' || canTransition(issue.status, 'duplicate'),
     nextStatuses: TRANSITIONS[issue.status]
       .filter((s) => s !== 'duplicate')
       .map((s) => ({ title: STATUS_LABEL[s], value: s })),

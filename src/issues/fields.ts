@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type Issue,
   type IssueSummary,
@@ -24,6 +25,14 @@ export const FORM_FIELDS = [
   'faqQuestion',
 ] as const satisfies readonly (keyof NewIssue)[];
 export type FormField = (typeof FORM_FIELDS)[number];
+
+/**
+ * A form's own id, carried by its buttons: every press of one form (a double click is two invokes with two
+ * activity ids, and Teams may retry with a new one) is one report, logged once. Random, so one form's id
+ * says nothing of another's.
+ */
+export const newFormId = (): string => randomBytes(8).toString('hex');
+export const FORM_ID = /^[0-9a-f]{16}$/;
 
 /** Each form field's label (form, validation messages, CSV header) and, for free text, its length limit. */
 export const FORM_LABEL: Record<FormField, string> = {

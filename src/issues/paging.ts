@@ -17,6 +17,8 @@ export interface Page<T> {
   items: T[];
   /** Pass back as `token` for the next page; null on the last page. */
   next: string | null;
+  /** A list sorted after reading covered only the rows it could read (see IssueQueries' ARCHIVE_SORT_SCAN). */
+  truncated?: boolean;
 }
 
 const tokenSchema = z.object({
@@ -25,6 +27,8 @@ const tokenSchema = z.object({
     .string()
     .regex(/^\d{4}(0[1-9]|1[0-2])$/)
     .optional(),
+  /** Where the next page starts in a list sorted after reading (the done issues in a chosen order). */
+  o: z.number().int().min(0).max(100_000).optional(),
 });
 export type PageToken = z.infer<typeof tokenSchema>;
 

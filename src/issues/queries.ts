@@ -13,6 +13,7 @@ import {
   type PageToken,
   pageLimit,
 } from './paging.js';
+import { type BoardSort, sortIssues } from './order.js';
 import { issueMatcher } from './search.js';
 import { issueKeywords, likeness, looksAlike } from './similarity.js';
 import type { IssueTables } from './tables.js';
@@ -71,11 +72,19 @@ const ARCHIVE_MONTHS_WHEN_EMPTY = 60;
 const ARCHIVE_SEARCH_SCAN = 1000;
 const ARCHIVE_SEARCH_CHUNK = 200;
 
-/** What narrows the done issues beyond the index's filters (the tab's board offers both). */
+/**
+ * A done list in an order other than its own (most recently closed first) is sorted after reading: it reads
+ * at most this many rows (the most recently closed) and says so when there were more.
+ */
+const ARCHIVE_SORT_SCAN = 1000;
+
+/** What narrows the done issues beyond the index's filters (the tab's board offers all three). */
 export interface ArchiveNarrowing {
   priority?: Priority | 'none';
   /** Words that must all appear (see issueMatcher). */
   search?: string;
+  /** The order chosen; `queue` (or none) is the archive's own, most recently closed first. */
+  sort?: BoardSort;
 }
 
 export class IssueQueries {
@@ -216,14 +225,10 @@ export class IssueQueries {
     token: PageToken,
     narrow: ArchiveNarrowing,
   ): Promise<Page<IssueSummary>> {
+    if (narrow.sort && narrow.sort !== 'queue') return this.sortedArchivePage(filters, limit, token, { ...narrow, sort: narrow.sort });
     const since = await this.since();
     if (!since) return { items: [], next: null };
-    const extra: string[] = [];
-    if (filters.status) extra.push(odata`status eq ${filters.status}`);
-    if (filters.category) extra.push(odata`categoryKey eq ${nameKey(filters.category)}`);
-    if (filters.site) extra.push(odata`siteKey eq ${nameKey(filters.site)}`);
-    if (filters.assigneeId) extra.push(odata`assigneeId eq ${filters.assigneeId}`);
-    if (narrow.priority) extra.push(odata`priority eq ${PRIORITIES.includes(narrow.priority as Priority) ? narrow.priority : ''}`);
+    const extra = archiveConditions(filters, narrow);
     const match = issueMatcher(narrow.search);
     const floor = monthOf(since);
     const current = monthOf(this.clock.now().toISOString());
@@ -266,6 +271,50 @@ export class IssueQueries {
       if (match && budget <= 0) break;
     }
     return pageOf(month >= floor ? { m: month } : null);
+  }
+
+  /**
+   * Done issues in a chosen order (oldest, newest, priority): the archive's rows cannot be read in that order,
+   * so the most recently closed ARCHIVE_SORT_SCAN rows are read (month by month, narrowed as the plain list
+   * is), sorted, and paged by an offset in the token. `truncated` says the order covered only those.
+   */
+  private async sortedArchivePage(
+    filters: QueueFilters,
+    limit: number,
+    token: PageToken,
+    narrow: ArchiveNarrowing & { sort: BoardSort },
+  ): Promise<Page<IssueSummary>> {
+    const since = await this.since();
+    if (!since) return { items: [], next: null };
+    const extra = archiveConditions(filters, narrow);
+    const match = issueMatcher(narrow.search);
+    const floor = monthOf(since);
+    let month = monthOf(this.clock.now().toISOString());
+    const rows: IssueSummary[] = [];
+    let budget = ARCHIVE_SORT_SCAN;
+    let truncated = false;
+    for (let i = 0; month >= floor; i++, month = previousMonth(month)) {
+      if (budget <= 0 || i >= ARCHIVE_MONTHS_WHEN_EMPTY) {
+        truncated = true;
+        break;
+      }
+      const read = await this.take(this.idx.archive, [odata`PartitionKey eq ${PART.archiveMonth(month)}`, ...extra], budget + 1, LIST_COLUMNS);
+      if (read.length > budget) truncated = true;
+      for (const row of read.slice(0, budget)) {
+        const item = summaryFromProps(row);
+        if (!match || match(item)) rows.push(item);
+      }
+      budget -= read.length;
+      if (truncated) break;
+    }
+    sortIssues(rows, narrow.sort);
+    const start = Math.min(token.o ?? 0, rows.length);
+    const end = start + limit;
+    return {
+      items: rows.slice(start, end),
+      next: end < rows.length ? encodeToken({ o: end }) : null,
+      ...(truncated ? { truncated } : {}),
+    };
   }
 
   /**
@@ -332,6 +381,17 @@ export class IssueQueries {
       rowKey: String(r.rowKey),
     }));
   }
+}
+
+/** The archive rows' own conditions for the filters and narrowing (each month partition is read with them). */
+function archiveConditions(filters: QueueFilters, narrow: ArchiveNarrowing): string[] {
+  const extra: string[] = [];
+  if (filters.status) extra.push(odata`status eq ${filters.status}`);
+  if (filters.category) extra.push(odata`categoryKey eq ${nameKey(filters.category)}`);
+  if (filters.site) extra.push(odata`siteKey eq ${nameKey(filters.site)}`);
+  if (filters.assigneeId) extra.push(odata`assigneeId eq ${filters.assigneeId}`);
+  if (narrow.priority) extra.push(odata`priority eq ${PRIORITIES.includes(narrow.priority as Priority) ? narrow.priority : ''}`);
+  return extra;
 }
 
 function previousMonth(yyyymm: string): string {

@@ -67,6 +67,10 @@ export interface RepositoryOptions {
   onIndexError?: (err: unknown, ref: string) => void;
 }
 
+/** What another issue a change depends on says: refuse the change, or hold it still for the write (false: it moved). */
+type TargetResult = { refuse: string } | { hold: () => Promise<boolean> };
+type TargetCheck = () => Promise<TargetResult>;
+
 interface Loaded {
   issue: Issue;
   etag: string;
@@ -222,27 +226,19 @@ export class IssueRepository {
    * The caller has checked the actor's role (ACTION_ROLE) and, for `assign`, that the assignee is a champion.
    */
   async act(ref: string, action: TriageAction, actor: Person, opts: ActOptions = {}): Promise<ActResult> {
+    let target: TargetCheck | undefined;
     if (action.kind === 'duplicate') {
-      const target = parseRef(action.of, this.prefix);
-      if (!target) return this.refusedOrMissing(ref, `"${action.of}" is not an issue reference.`);
-      const original = await this.get(target.ref);
-      if (!original) return this.refusedOrMissing(ref, `no issue ${target.ref}`);
-      // A duplicate of a duplicate would make its followers wait on a closed issue, and two issues marked
-      // duplicates of each other would leave the problem closed with nobody on it: name the original instead.
+      const parsed = parseRef(action.of, this.prefix);
+      if (!parsed) return this.refusedOrMissing(ref, `"${action.of}" is not an issue reference.`);
+      action = { kind: 'duplicate', of: parsed.ref };
       const self = parseRef(ref, this.prefix)?.ref;
-      if (original.status === 'duplicate' && original.duplicateOf && original.ref !== self) {
-        return this.refusedOrMissing(
-          ref,
-          original.duplicateOf === self
-            ? `${original.ref} is already marked a duplicate of this issue.`
-            : `${original.ref} is itself a duplicate of ${original.duplicateOf}; link to ${original.duplicateOf} instead.`,
-        );
-      }
-      action = { kind: 'duplicate', of: target.ref };
+      // Linking to itself is the rule's to refuse; there is no other issue to hold still.
+      if (parsed.ref !== self) target = () => this.holdOriginal(parsed.ref, self);
     }
     const a = action;
     return this.update(ref, (issue, now) => applyTriageAction(issue, a, actor, now), {
       ...opts,
+      target,
       conflict: (issue, base) => {
         const change = concurrentChange(issue, base, a);
         // The actor's own earlier change (a second click, another card of theirs) is not a race to
@@ -250,6 +246,43 @@ export class IssueRepository {
         return change && change.by.id !== actor.id ? describeChange(change) : null;
       },
     });
+  }
+
+  /**
+   * The original a duplicate is linked to, checked as it is now: a duplicate of a duplicate would make its
+   * followers wait on a closed issue, and two issues marked duplicates of each other would leave the problem
+   * closed with nobody on it. `hold` then writes the original under the ETag it was checked at (a stamp, no
+   * change to the issue), just before the duplicate's own ETag-guarded write: if the original changed since
+   * the check, or a link the other way round (B→A while we write A→B) is written between the two, one of the
+   * two writes fails with 412 and the link is judged again, so two links at the same instant cannot both pass.
+   */
+  private async holdOriginal(ref: string, self: string | undefined): Promise<TargetResult> {
+    const original = await this.load(ref);
+    if (!original) return { refuse: `no issue ${ref}` };
+    const { issue } = original;
+    if (issue.status === 'duplicate' && issue.duplicateOf) {
+      return {
+        refuse:
+          issue.duplicateOf === self
+            ? `${issue.ref} is already marked a duplicate of this issue.`
+            : `${issue.ref} is itself a duplicate of ${issue.duplicateOf}; link to ${issue.duplicateOf} instead.`,
+      };
+    }
+    return {
+      hold: async () => {
+        try {
+          await this.t.main.updateEntity(
+            { partitionKey: refBucket(this.prefix, issue.number), rowKey: issue.ref, linkCheckedAt: this.clock.now().toISOString() },
+            'Merge',
+            { etag: original.etag },
+          );
+          return true;
+        } catch (err) {
+          if (isPreconditionFailed(err) || isNotFound(err)) return false;
+          throw err;
+        }
+      },
+    };
   }
 
   private async refusedOrMissing(ref: string, message: string): Promise<ActResult> {
@@ -265,6 +298,8 @@ export class IssueRepository {
     opts: ActOptions & {
       conflict?: (issue: Issue, baseVersion: number) => string | null;
       may?: (issue: Issue) => Promise<boolean>;
+      /** Another issue the change depends on (a duplicate's original), checked and held on every attempt. */
+      target?: TargetCheck;
     },
   ): Promise<ActResult> {
     let base = opts.version;
@@ -279,6 +314,8 @@ export class IssueRepository {
         const message = opts.conflict(issue, base);
         if (message) return { kind: 'conflict', issue, message };
       }
+      const checked = opts.target ? await opts.target() : undefined;
+      if (checked && 'refuse' in checked) return { kind: 'refused', issue, code: 'invalid', message: checked.refuse };
       const now = this.clock.now();
       const outcome = mutate(issue, now);
       if (!outcome.ok) return { kind: 'refused', issue, code: outcome.code, message: outcome.message };
@@ -294,7 +331,7 @@ export class IssueRepository {
       if (opts.requestId) {
         entity.recentRequests = JSON.stringify([...loaded.requests, opts.requestId].slice(-RECENT_REQUESTS));
       }
-      if (!(await this.write(loaded, outcome.issue, entity, now))) {
+      if ((checked && !(await checked.hold())) || !(await this.write(loaded, outcome.issue, entity, now))) {
         // Someone wrote first: judge the action against what they changed since the version we acted on.
         base ??= issue.version;
         await sleep(Math.random() * 5 * (attempt + 1));

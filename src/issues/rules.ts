@@ -44,6 +44,17 @@ export function canTransition(from: Status, to: Status): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
+/**
+ * Whether an issue's priority and assignee may still change. A Closed issue is final (no status follows it):
+ * re-prioritising or assigning it would put work on a problem nobody will pick up, and the SLA and dashboard
+ * figures would count it. The other done statuses can be reopened, so they stay editable.
+ */
+export const isEditable = (issue: Pick<Issue, 'status'>): boolean => issue.status !== 'closed';
+
+/** What a champion reads when they try to change a Closed issue (card, tab). */
+export const closedRefusal = (issue: Pick<Issue, 'ref'>): string =>
+  `${issue.ref} is closed, so its priority and assignee stay as they are. If the problem is back, log a new issue and mention ${issue.ref}.`;
+
 export interface Notification {
   kind: 'status' | 'comment';
   text: string;
@@ -127,6 +138,7 @@ export function applyTriageAction(
   switch (action.kind) {
     case 'assignMe':
     case 'assign': {
+      if (!isEditable(issue)) return refuse('invalid', closedRefusal(issue));
       const to = action.kind === 'assignMe' ? person(actor) : person(action.assignee);
       if (issue.assignee?.id === to.id) {
         return refuse(
@@ -167,6 +179,7 @@ export function applyTriageAction(
       return { ok: true, ...r, notifyReporter: statusNotice(issue, to) };
     }
     case 'priority': {
+      if (!isEditable(issue)) return refuse('invalid', closedRefusal(issue));
       if (action.priority === issue.priority) {
         return refuse('no-change', `The priority is already ${action.priority ?? 'none'}.`);
       }

@@ -87,7 +87,7 @@ export type TriageOutcome =
 export type ListName = 'mine' | 'triage' | 'assigned';
 
 export interface ReportOptions {
-  /** Teams' activity id: a retried submit logs nothing new. */
+  /** The report's key (its form's id, else Teams' activity id): a repeated submit logs nothing new. */
   requestKey: string;
   /** Offer similar open issues first (false for "No, log mine"). */
   checkSimilar: boolean;

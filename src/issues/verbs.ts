@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { command, verb } from '../registry/define.js';
-import { FORM_FIELDS } from './fields.js';
+import { FORM_FIELDS, FORM_ID } from './fields.js';
 import { LIMITS, PRIORITIES, STATUSES } from './model.js';
 import type { TriageAction } from './rules.js';
 import { commentTextSchema } from './validation.js';
@@ -52,13 +52,17 @@ export const listFilters = z.object({
 const staleRef = 'This button has no issue reference; open the issue again.';
 const staleTriage = 'This card is out of date; open the issue again.';
 
+/** The form's id (see newFormId); '' or none from a card made before forms had one. */
+const formId = z.union([z.string().regex(FORM_ID), z.literal('')]).optional();
+const submitData = formData.extend({ formId });
+
 export const ISSUE_VERBS = {
   form: verb('issue.form', 'issues.report', z.object({ questionId: z.string().max(100).optional() })),
-  submit: verb('issue.submit', 'issues.report', formData),
+  submit: verb('issue.submit', 'issues.report', submitData),
   /** The same form, from `report lost device`: logged as P1 and escalated at once. */
-  submitLostDevice: verb('issue.submitLostDevice', 'issues.report', formData),
+  submitLostDevice: verb('issue.submitLostDevice', 'issues.report', submitData),
   cancel: verb('issue.cancel', 'issues.report', z.object({})),
-  logAnyway: verb('issue.logAnyway', 'issues.report', z.object({ form: formData.optional() })),
+  logAnyway: verb('issue.logAnyway', 'issues.report', z.object({ form: formData.optional(), formId })),
   affected: verb('issue.affected', 'issues.follow', refData, staleRef),
   view: verb('issue.view', 'issues.readOwn', refData, staleRef),
   mine: verb('issue.mine', 'issues.readOwn', z.object({})),

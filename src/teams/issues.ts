@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { escapeText } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import type { ExportStore } from '../exports/store.js';
@@ -46,18 +47,28 @@ export function callerOf(turn: Turn): Caller {
   return { person, reporter, role: turn.role };
 }
 
-/** Teams retries an activity with the same id: the key makes the retry find the first attempt's result. */
-const requestKeyOf = (turn: Turn) => `${turn.context.activity.conversation.id}|${turn.context.activity.id ?? ''}`;
+/**
+ * The report a submit belongs to. A form's id (its buttons carry it) makes every press of that form one report:
+ * a double click is two invokes with two activity ids, which the activity's own id (Teams' retry of one
+ * invoke) cannot join. The person is part of the key, so an id copied into another's card finds nothing of
+ * theirs; hashed, because the key is stored for good (the idempotency row) and must not name them. A card
+ * made before forms had an id falls back to the activity.
+ */
+const requestKeyOf = (turn: Turn, formId?: string) =>
+  formId
+    ? `form|${createHash('sha256').update(`${personOf(turn.actor).id}|${formId}`).digest('hex').slice(0, 32)}`
+    : `${turn.context.activity.conversation.id}|${turn.context.activity.id ?? ''}`;
 
 /** The issue log's commands and card verbs: parse what Teams sent, call the service, render its result. */
 export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
-  const form = (values?: FormData, errors?: Record<string, string | undefined>, lostDevice = false) =>
+  const form = (values?: FormData, errors?: Record<string, string | undefined>, lostDevice = false, formId?: string) =>
     renderIssueCard(
       'issue-form',
       issueFormData({
         categories: w.issues.categories,
         values,
         errors,
+        ...(formId ? { formId } : {}),
         ...(lostDevice ? { heading: 'Report a lost or stolen device', lostDevice: true } : {}),
       }),
     );
@@ -93,15 +104,16 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
 
   const submit = async (
     turn: Turn,
-    values: FormData,
+    sent: FormData & { formId?: string | undefined },
     opts: { checkSimilar: boolean; lostDevice?: boolean },
   ): Promise<CardActionResult> => {
-    const outcome = await w.issues.report(callerOf(turn), values, { requestKey: requestKeyOf(turn), ...opts });
+    const { formId, ...values } = sent;
+    const outcome = await w.issues.report(callerOf(turn), values, { requestKey: requestKeyOf(turn, formId), ...opts });
     switch (outcome.kind) {
       case 'invalid':
-        return { card: form(outcome.values, outcome.errors, opts.lostDevice) };
+        return { card: form(outcome.values, outcome.errors, opts.lostDevice, formId) };
       case 'similar':
-        return { card: renderIssueCard('issue-similar', issueSimilarData(outcome.similar, outcome.values)) };
+        return { card: renderIssueCard('issue-similar', issueSimilarData(outcome.similar, outcome.values, formId)) };
       case 'logged':
         if (outcome.fresh) {
           turn.log.info({ ref: outcome.issue.ref }, 'issue logged');
@@ -115,7 +127,7 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
   };
   bot.verb(ISSUE_VERBS.submit, (turn, data) => submit(turn, data, { checkSimilar: true }));
   bot.verb(ISSUE_VERBS.submitLostDevice, (turn, data) => submit(turn, data, { checkSimilar: false, lostDevice: true }));
-  bot.verb(ISSUE_VERBS.logAnyway, (turn, data) => submit(turn, data.form ?? {}, { checkSimilar: false }));
+  bot.verb(ISSUE_VERBS.logAnyway, (turn, data) => submit(turn, { ...data.form, formId: data.formId }, { checkSimilar: false }));
   bot.verb(ISSUE_VERBS.cancel, async () => ({
     card: renderIssueCard('issue-cancelled', {}),
   }));

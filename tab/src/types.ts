@@ -34,7 +34,9 @@ export interface DemoUser {
 }
 
 export type IssueList =
-  | { mode: 'mine' | 'archive'; items: IssueSummary[]; next: string | null }
+  | { mode: 'mine'; items: IssueSummary[]; next: string | null }
+  /** Done issues in the order chosen; `truncated`: a chosen order covered only the 1,000 most recently closed. */
+  | { mode: 'archive'; items: IssueSummary[]; next: string | null; sort: 'queue' | 'oldest' | 'newest' | 'priority'; truncated: boolean }
   | { mode: 'board'; items: IssueSummary[]; total: number | null; hasMore: boolean; truncated: boolean; page: number; pageSize: number };
 
 export interface IssueDetail {
@@ -55,4 +57,6 @@ export interface IssueDetail {
   version: number;
   comments: { at: string; by: string; text: string; visibility: string }[];
   transitions: Status[];
+  /** False for a Closed issue: its priority and assignee are final. */
+  editable: boolean;
 }

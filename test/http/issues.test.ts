@@ -48,6 +48,21 @@ async function logIssue(user: TestUser, over: Record<string, string> = {}): Prom
   return ref;
 }
 
+/** A card's Action.Execute data for a verb (what pressing it sends, besides the inputs). */
+function buttonData(replies: unknown, verb: string): Record<string, unknown> {
+  let found: Record<string, unknown> | undefined;
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (!n || typeof n !== 'object') return;
+    const o = n as Record<string, unknown>;
+    if (o.type === 'Action.Execute' && o.verb === verb) found = o.data as Record<string, unknown>;
+    Object.values(o).forEach(walk);
+  };
+  walk(replies);
+  if (!found) throw new Error(`no ${verb} button`);
+  return found;
+}
+
 function refIn(text: string): string {
   return /R-\d{4}/.exec(text)?.[0] ?? '';
 }
@@ -209,6 +224,26 @@ describe('logging an issue', () => {
     const ref = refIn(invokeText(res.body));
     expect((await app.repository.get(ref))?.priority).toBe('P1');
   });
+
+  it('logs a lost device once when its form is sent twice at once (a double click: two invokes, two activity ids)', async () => {
+    const card = await say(app, USERS.staff, 'report lost device', where(USERS.staff));
+    const values = uniqueForm({ title: 'Tablet lost at the market' });
+    // What a press sends: the button's own data with the form's inputs.
+    const press = () => execute(app, USERS.staff, 'issue.submitLostDevice', { ...buttonData(card, 'issue.submitLostDevice'), ...values }, where(USERS.staff));
+    const [a, b] = await Promise.all([press(), press()]);
+    const refs = [refIn(invokeText(a.body)), refIn(invokeText(b.body))];
+    expect(refs[0]).toMatch(/^R-\d{4}$/);
+    expect(refs[1]).toBe(refs[0]);
+    const mine = await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 });
+    expect(mine.items.filter((i) => i.title === values.title)).toHaveLength(1);
+    // A press after the first answered (a Teams retry with a new activity id) logs nothing new either.
+    expect(refIn(invokeText((await press()).body))).toBe(refs[0]);
+    expect((await app.queries.listByReporter(USERS.staff.aadObjectId, { limit: 50 })).items.filter((i) => i.title === values.title)).toHaveLength(1);
+    // Another lost-device form is another report.
+    const next = await say(app, USERS.staff, 'report lost device', where(USERS.staff));
+    const other = await execute(app, USERS.staff, 'issue.submitLostDevice', { ...buttonData(next, 'issue.submitLostDevice'), ...values }, where(USERS.staff));
+    expect(refIn(invokeText(other.body))).not.toBe(refs[0]);
+  });
 });
 
 describe('triage by champions', () => {
@@ -293,6 +328,33 @@ describe('triage by champions', () => {
     ]);
     const after = await app.repository.get(ref);
     expect(after?.comments.map((c) => c.text).sort()).toEqual(['Asked the vendor.', 'Checked the device logs.']);
+  });
+
+  it('refuses to change the priority or assignee of a Closed issue, saying so, and its card offers neither', async () => {
+    const ref = await logIssue(USERS.staff);
+    for (const status of ['resolved', 'closed']) {
+      await execute(app, USERS.champion, 'issue.status', { ref, version: await versionOf(ref), status }, where(USERS.champion));
+    }
+    const closed = await app.repository.get(ref);
+    expect(closed?.status).toBe('closed');
+    for (const [verb, data] of [
+      ['issue.priority', { priority: 'P1' }],
+      ['issue.assignMe', {}],
+      ['issue.assign', { assignee: USERS.champion.aadObjectId }],
+    ] as const) {
+      const res = await execute(app, USERS.champion, verb, { ref, version: closed!.version, ...data }, where(USERS.champion));
+      expect(invokeText(res.body)).toContain(`${ref} is closed`);
+      // The card it answers with is the closed issue's: nothing there to press that would be refused.
+      const json = JSON.stringify(res.body);
+      expect(json).not.toContain('issue.priority');
+      expect(json).not.toContain('issue.assignMe');
+      expect(json).not.toContain('issue.assign"');
+      expect(json).toContain('issue.comment');
+    }
+    const after = await app.repository.get(ref);
+    expect(after?.version).toBe(closed?.version);
+    expect(after?.priority).toBeNull();
+    expect(after?.assignee).toBeNull();
   });
 
   it('shows the triage queue to champions with filters, and refuses it to staff', async () => {

@@ -161,6 +161,40 @@ describe('the tab API', () => {
     expect(second.body.next).toBeNull();
   });
 
+  it('lists the done issues in the order chosen (oldest, newest, priority), paging through all of them', async () => {
+    const logged: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      logged.push(await logIssue(USERS.staff, { category: 'Training', title: `Training gap ${i}` }));
+      clock.advance(60_000);
+    }
+    const [a, b, c] = logged as [string, string, string];
+    const post = (ref: string, body: Record<string, unknown>) => api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body });
+    expect((await post(a, { kind: 'priority', version: 1, priority: 'P3' })).status).toBe(200);
+    expect((await post(b, { kind: 'priority', version: 1, priority: 'P1' })).status).toBe(200);
+    // Closed in another order than logged: b, c, the rest, then a last (the most recently closed).
+    for (const ref of [b, c, ...logged.slice(3), a]) {
+      expect((await post(ref, { kind: 'status', version: ref === a || ref === b ? 2 : 1, status: 'wont_fix' })).status).toBe(200);
+      clock.advance(60_000);
+    }
+    const all = async (sort?: string) => {
+      const refs: string[] = [];
+      let token: string | null = null;
+      do {
+        const q = `status=wont_fix&category=Training${sort ? `&sort=${sort}` : ''}${token ? `&token=${token}` : ''}`;
+        const res = await api(USERS.champion, `/api/tab/issues?${q}`);
+        expect(res.body.mode).toBe('archive');
+        refs.push(...res.body.items!.map((i) => i.ref));
+        token = res.body.next as string | null;
+      } while (token);
+      return refs;
+    };
+    // Unchosen, as before: most recently closed first.
+    expect(await all()).toEqual([a, ...logged.slice(3).reverse(), c, b]);
+    expect(await all('oldest')).toEqual(logged);
+    expect(await all('newest')).toEqual([...logged].reverse());
+    expect(await all('priority')).toEqual([b, a, c, ...logged.slice(3)]);
+  });
+
   it('changes an issue’s status with the same rules and version check as the card, and redraws its triage card', async () => {
     const ref = await logIssue(USERS.staff);
     const before = connector.calls.length;
@@ -177,6 +211,22 @@ describe('the tab API', () => {
     await app.settled();
     const update = connector.calls.slice(before).find((c) => c.method === 'PUT' && JSON.stringify(c.body).includes(ref));
     expect(JSON.stringify(update?.body)).toContain('In progress');
+  });
+
+  it('refuses a priority or an assignee on a Closed issue, saying so, and tells the board it offers neither', async () => {
+    const ref = await logIssue(USERS.staff);
+    for (const [version, status] of [[1, 'resolved'], [2, 'closed']] as const) {
+      expect((await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'status', version, status } })).status).toBe(200);
+    }
+    for (const body of [{ kind: 'priority', priority: 'P2' }, { kind: 'assignMe' }, { kind: 'assign', assignee: USERS.champion.aadObjectId }]) {
+      const res = await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { ...body, version: 3 } });
+      expect(res.status).toBe(409);
+      expect(String(res.body.message)).toContain(`${ref} is closed`);
+    }
+    expect(await app.repository.get(ref)).toMatchObject({ version: 3, priority: null, assignee: null });
+    expect((await api(USERS.champion, `/api/tab/issues/${ref}`)).body).toMatchObject({ status: 'closed', editable: false });
+    const open = await logIssue(USERS.staff);
+    expect((await api(USERS.champion, `/api/tab/issues/${open}`)).body).toMatchObject({ status: 'new', editable: true });
   });
 
   it('takes figures from the rollout team and names the bad row of an import', async () => {

@@ -136,6 +136,14 @@ describe('issue cards from real issues', () => {
     expect(json).not.toContain('"value":"closed"'); // not allowed from Triaged
   });
 
+  it('offers "Duplicate of…" only where the rules let the issue become (or stay) a duplicate', () => {
+    const at = (status: Issue['status']): Issue => ({ ...evilIssue(), status, duplicateOf: status === 'duplicate' ? 'R-0001' : null });
+    const offers = (status: Issue['status']) => JSON.stringify(renderIssueCard('issue-triage', issueTriageData(at(status), { champions: [amina] }))).includes('"verb":"issue.duplicate"');
+    for (const status of ['new', 'triaged', 'in_progress', 'duplicate'] as const) expect(offers(status), status).toBe(true);
+    // Each of these would only be refused ("cannot become a duplicate"), yet they still offer other statuses.
+    for (const status of ['waiting', 'resolved', 'wont_fix'] as const) expect(offers(status), status).toBe(false);
+  });
+
   it('keeps the typed values in the form and shows server errors', () => {
     const data = issueFormData({
       categories: DEFAULT_CATEGORIES,

@@ -204,6 +204,34 @@ describe('IssueRepository: triage actions under concurrency', () => {
   });
 });
 
+describe('IssueRepository: duplicates linked at the same instant', () => {
+  it('never lets two champions linking A to B and B to A at once close both as duplicates of each other', async () => {
+    const { repo, queries } = await openStore();
+    const pairs = 8;
+    for (let i = 0; i < pairs; i++) {
+      for (const who of [alice, bob]) if ((await repo.logIssue(form({ title: `Locked out ${i} ${who.name}` }), who)).kind !== 'created') throw new Error('not created');
+    }
+    const ref = (n: number) => `R-${String(n).padStart(4, '0')}`;
+    // Each pair's two links start together, so both read the other issue before either has written.
+    const results = await Promise.all(
+      Array.from({ length: pairs }, (_, i) => [ref(2 * i + 1), ref(2 * i + 2)] as const).flatMap(([a, b]) => [
+        repo.act(a, { kind: 'duplicate', of: b }, amina),
+        repo.act(b, { kind: 'duplicate', of: a }, bo),
+      ]),
+    );
+    for (let i = 0; i < pairs; i++) {
+      const [a, b] = [await repo.get(ref(2 * i + 1)), await repo.get(ref(2 * i + 2))];
+      // Exactly one of the two is the duplicate; the other stays open for someone to work on.
+      expect([a?.status, b?.status].filter((s) => s === 'duplicate')).toHaveLength(1);
+      const [first, second] = [results[2 * i]!, results[2 * i + 1]!];
+      expect([first.kind, second.kind].sort()).toEqual(['refused', 'updated']);
+      const refused = first.kind === 'refused' ? first : second;
+      expect(refused.kind === 'refused' && refused.message).toMatch(/already marked a duplicate of this issue/);
+    }
+    expect((await queries.triageQueue({}, { limit: 50 })).items).toHaveLength(pairs);
+  });
+});
+
 describe('IssueRepository: index repair', () => {
   it('leaves no repair marker behind when every write succeeds', async () => {
     const { repo, clock } = await openStore();

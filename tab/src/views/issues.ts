@@ -13,6 +13,13 @@ import type { IssueDetail, IssueList, IssueSummary, Me, Person, Status } from '.
 
 const OPEN: Status[] = ['new', 'triaged', 'in_progress', 'waiting'];
 const DONE: Status[] = ['resolved', 'closed', 'wont_fix', 'duplicate'];
+/** How the done list is ordered, by the Order chosen ("New first, then priority" means the archive's own order). */
+const DONE_ORDER: Record<string, string> = {
+  queue: 'most recently closed first',
+  oldest: 'oldest first',
+  newest: 'newest first',
+  priority: 'by priority',
+};
 
 interface BoardState {
   filters: Record<string, string>;
@@ -90,7 +97,12 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
       );
       // A search of the done issues reads a bounded stretch per page: none there yet is not none at all.
       const further = !list.items.length && list.next && list.mode === 'archive' ? h('p', { className: 'hint' }, 'No match among the issues searched so far: Next page searches further back.') : null;
-      fill(results, further ?? table(list.items, list.mode === 'mine' ? 'Your issues' : 'Done issues, most recently closed first', (ref) => void openIssue(ref)), pager);
+      const caption = list.mode === 'mine' ? 'Your issues' : `Done issues, ${DONE_ORDER[list.sort] ?? DONE_ORDER.queue}`;
+      fill(results,
+        list.mode === 'archive' && list.truncated ? h('p', { className: 'hint' }, 'There are more than 1,000 done issues here: the search and the order cover the 1,000 most recently closed. Narrow the filters to see the rest.') : null,
+        further ?? table(list.items, caption, (ref) => void openIssue(ref)),
+        pager,
+      );
     }
   };
 
@@ -146,11 +158,14 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
             issue.transitions.length
               ? h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'status', status: statusSelect.value }, (i) => `now ${STATUS_LABEL[i.status]}`)) }, h('label', {}, 'Status ', statusSelect), h('button', { type: 'submit' }, 'Change status'))
               : null,
-            h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'priority', priority: prioritySelect.value }, (i) => `priority ${i.priority ?? 'none'}`)) }, h('label', {}, 'Priority ', prioritySelect), h('button', { type: 'submit' }, 'Set priority')),
-            champions.length
+            // A Closed issue is final: its priority and assignee are not offered (the service would refuse them).
+            issue.editable
+              ? h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'priority', priority: prioritySelect.value }, (i) => `priority ${i.priority ?? 'none'}`)) }, h('label', {}, 'Priority ', prioritySelect), h('button', { type: 'submit' }, 'Set priority'))
+              : h('p', { className: 'hint' }, 'This issue is closed: its priority and assignee stay as they are.'),
+            issue.editable && champions.length
               ? h('form', { onsubmit: (ev: Event) => (ev.preventDefault(), void act({ kind: 'assign', assignee: assignSelect.value }, (i) => `assigned to ${i.assignee?.name ?? 'nobody'}`)) }, h('label', {}, 'Assign to ', assignSelect), h('button', { type: 'submit' }, 'Assign'))
               : null,
-            h('button', { type: 'button', onclick: () => void act({ kind: 'assignMe' }, () => 'assigned to you') }, 'Assign to me'),
+            issue.editable ? h('button', { type: 'button', onclick: () => void act({ kind: 'assignMe' }, () => 'assigned to you') }, 'Assign to me') : null,
           )
         : null,
       issue.comments.length ? h('h3', {}, 'Comments') : null,

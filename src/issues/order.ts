@@ -1,0 +1,20 @@
+import type { IssueSummary } from './model.js';
+
+/**
+ * The orders a champion can choose for a list of issues (the tab's board: open and done issues alike).
+ * `queue` is the list's own stored order: for open issues New first, then by priority and age; for done
+ * issues the most recently closed first. The others sort rows already read.
+ */
+export const BOARD_SORTS = ['queue', 'oldest', 'newest', 'priority'] as const;
+export type BoardSort = (typeof BOARD_SORTS)[number];
+
+const RANK: Record<string, number> = { P1: 1, P2: 2, P3: 3, P4: 4 };
+
+/** Sorts `rows` in place by `sort` (stable: `queue` keeps them as read). */
+export function sortIssues<T extends Pick<IssueSummary, 'createdAt' | 'priority'>>(rows: T[], sort: BoardSort): T[] {
+  if (sort === 'oldest') rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  else if (sort === 'newest') rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  else if (sort === 'priority')
+    rows.sort((a, b) => (RANK[a.priority ?? ''] ?? 5) - (RANK[b.priority ?? ''] ?? 5) || a.createdAt.localeCompare(b.createdAt));
+  return rows;
+}
