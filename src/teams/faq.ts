@@ -66,7 +66,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     if (answer.kind === 'answer') {
       await turn.reply(answerCard(answer));
     } else {
-      await turn.reply(notCoveredCard(answer.question, answer.questionId));
+      await turn.reply(notCoveredCard(answer.question, answer.questionId, [], { long: answer.long }));
       await showGapToChampions(answer.questionId);
     }
   });

@@ -68,3 +68,15 @@ describe('the same uncovered question asked by many people at once', () => {
     expect(invokeText(opened.body)).not.toContain('no longer open');
   }, 90_000);
 });
+
+describe('an uncovered question with direction controls in it', () => {
+  it('reaches the champions\' "Answer this" card without them (they would reverse the card\'s own words)', async () => {
+    const question = 'where is the \u202Edepot\u202C key for the \u2066generator shed\u2069 at the clinic';
+    expect(readable(await say(app, staff(50), question))).toContain("doesn't cover this");
+    await app.settled();
+    const cards = gapCardsAbout('key for the');
+    expect(cards).toHaveLength(1);
+    expect(JSON.stringify(cards[0]!.body)).toContain('where is the depot key for the generator shed at the clinic');
+    expect(JSON.stringify(cards[0]!.body)).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+  }, 30_000);
+});
