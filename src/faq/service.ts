@@ -9,7 +9,7 @@ import { type FaqIndex, search } from './engine/index.js';
 import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
 import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
-import { type GapGroup, groupGaps } from './gaps.js';
+import { type GapGroup, groupGaps, withCardKeys } from './gaps.js';
 import type { AskedQuestion, QuestionStore } from './questions.js';
 
 export interface SourceRef {
@@ -286,8 +286,23 @@ export class FaqService {
     return q && mayUse(q, user, where) ? q : undefined;
   }
 
+  /** The gaps of the last `days` days, each under the key of its "Answer this" card (see `withCardKeys`). */
   async gaps(days: number): Promise<GapGroup[]> {
-    return groupGaps(await this.questions.recent(days));
+    const [questions, claims] = await Promise.all([this.questions.recent(days), this.questions.gapClaims(days)]);
+    return withCardKeys(groupGaps(questions), claims);
+  }
+
+  /**
+   * The key to post or redraw `group`'s card under (`group` one of `groups`, from `gaps`): a card claimed for it,
+   * else its own key, claimed now — so differently worded questions racing into one gap post one card.
+   */
+  gapCardKey(group: GapGroup, groups: readonly GapGroup[]): Promise<string> {
+    const sameDay = groups.filter((g) => g.seededOn === group.seededOn);
+    const at = sameDay.indexOf(group);
+    return this.questions.claimGapCard(group.seededOn, (claims) => {
+      const mine = withCardKeys(sameDay, new Map([[group.seededOn, claims]]))[at] ?? group;
+      return claims.some((c) => c.key === mine.id) ? { use: mine.id } : { add: { key: group.id, terms: group.terms } };
+    });
   }
 
   /**
