@@ -1,7 +1,7 @@
 import type { AskedQuestion } from '../faq/questions.js';
 import { groupGaps, questionTerms, similarity } from '../faq/gaps.js';
 import { type IssueSummary, isUrgent, type SlaConfig } from '../issues/model.js';
-import { DistinctCounter } from './distinct.js';
+import { AskerSketch, DistinctCounter } from './distinct.js';
 import type { IssueEvent } from './events.js';
 import { personHash } from './events.js';
 
@@ -18,6 +18,13 @@ export interface GapLine {
   example: string;
   /** Questions in the group. */
   count: number;
+  /**
+   * People who asked (at least 1 on a line rolled up before this was kept). Merged over days through `people`,
+   * so one person asking on several days counts once; without a sketch on both sides, the days' figures add up.
+   */
+  askers?: number;
+  /** Who asked, as a sketch that holds no id (`AskerSketch`, hex). */
+  people?: string;
   unanswered: number;
   notHelpful: number;
   lastAskedAt: string;
@@ -128,30 +135,55 @@ export function triagedLate(minutes: number, urgent: boolean, sla: SlaConfig): b
 
 /** A day's gap groups, from its questions (the FAQ's own grouping), each with the words that seeded it. */
 export function dayGaps(questions: readonly AskedQuestion[]): GapLine[] {
-  const byId = new Map(questions.map((q) => [q.id, q.question]));
+  const byId = new Map(questions.map((q) => [q.id, q]));
   return groupGaps([...questions])
     .slice(0, MAX_GAPS_PER_DAY)
-    .map((g) => ({
-      example: g.example,
-      count: g.count,
-      unanswered: g.unanswered,
-      notHelpful: g.notHelpful,
-      lastAskedAt: g.lastAskedAt,
-      // The seed is the group's oldest question (the last of its ids, newest first).
-      terms: [...questionTerms(byId.get(g.questionIds.at(-1) ?? '') ?? g.example)],
-    }));
+    .map((g) => {
+      const people = AskerSketch.empty();
+      for (const id of g.questionIds) {
+        const asker = byId.get(id)?.asker;
+        if (asker) people.add(personHash(asker.aadObjectId ?? asker.id));
+      }
+      return {
+        example: g.example,
+        count: g.count,
+        askers: g.askers,
+        people: people.encode(),
+        unanswered: g.unanswered,
+        notHelpful: g.notHelpful,
+        lastAskedAt: g.lastAskedAt,
+        // The seed is the group's oldest question (the last of its ids, newest first).
+        terms: [...questionTerms(byId.get(g.questionIds.at(-1) ?? '')?.question ?? g.example)],
+      };
+    });
 }
 
-/** Merges several days' gap groups into one list, biggest first (the same likeness rule as the FAQ's gaps). */
+const askersOf = (line: GapLine) => line.askers ?? 1;
+
+/**
+ * Merges several days' gap groups into one list (the same likeness rule as the FAQ's gaps), in the champions'
+ * order: those most people asked first, then by times asked — one person asking again and again, on one day or
+ * on many, does not push a gap up the list.
+ */
 export function mergeGaps(days: readonly (readonly GapLine[])[], max = MAX_GAPS_PER_DAY): GapLine[] {
-  const merged: (GapLine & { set: Set<string> })[] = [];
+  const merged: (GapLine & { askers: number; set: Set<string>; sketch: AskerSketch | undefined })[] = [];
   for (const lines of days) {
     for (const line of lines) {
       const set = new Set(line.terms);
       const home = merged.find((g) => similarity(g.set, set) >= GAP_THRESHOLD);
       if (!home) {
-        merged.push({ ...line, terms: [...line.terms], set });
+        merged.push({ ...line, askers: askersOf(line), terms: [...line.terms], set, sketch: AskerSketch.decode(line.people) });
         continue;
+      }
+      const theirs = AskerSketch.decode(line.people);
+      if (home.sketch && theirs) {
+        home.sketch.merge(theirs);
+        // The sketch's estimate, never below what either side counted exactly.
+        home.askers = Math.max(home.sketch.count(), home.askers, askersOf(line));
+      } else {
+        // A day rolled up before sketches were kept: nothing to tell repeat askers apart with.
+        home.sketch = undefined;
+        home.askers += askersOf(line);
       }
       home.count += line.count;
       home.unanswered += line.unanswered;
@@ -163,9 +195,9 @@ export function mergeGaps(days: readonly (readonly GapLine[])[], max = MAX_GAPS_
     }
   }
   return merged
-    .sort((a, b) => b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt))
+    .sort((a, b) => b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt))
     .slice(0, max)
-    .map(({ set: _set, ...line }) => line);
+    .map(({ set: _set, sketch, people: _people, ...line }) => (sketch ? { ...line, people: sketch.encode() } : line));
 }
 
 const emptyBy = () => ({ category: {} as Counts, site: {} as Counts, priority: {} as Counts });

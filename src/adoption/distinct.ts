@@ -56,3 +56,44 @@ export class DistinctCounter {
     return Math.round(estimate);
   }
 }
+
+const ASKER_BITS = 256;
+
+/**
+ * Who asked one gap, as a 256-bit sketch (linear counting): merging days' sketches counts a person who asked on
+ * several days once, and is exact in practice for the few people a gap has. One bit of a hash per person: as
+ * with the sketch above, no id can be read back out of it. Hex, 64 characters, stored on the gap's line.
+ */
+export class AskerSketch {
+  private constructor(private readonly bits: Uint8Array) {}
+
+  static empty(): AskerSketch {
+    return new AskerSketch(new Uint8Array(ASKER_BITS / 8));
+  }
+
+  /** A stored sketch, or undefined for none (a line rolled up before sketches were kept) or an unreadable one. */
+  static decode(hex: string | undefined): AskerSketch | undefined {
+    return hex && /^[0-9a-f]{64}$/.test(hex) ? new AskerSketch(new Uint8Array(Buffer.from(hex, 'hex'))) : undefined;
+  }
+
+  encode(): string {
+    return Buffer.from(this.bits).toString('hex');
+  }
+
+  add(key: string): this {
+    const bit = createHash('sha256').update(key).digest()[0]!;
+    this.bits[bit >> 3]! |= 1 << (bit & 7);
+    return this;
+  }
+
+  merge(other: AskerSketch): this {
+    for (let i = 0; i < this.bits.length; i++) this.bits[i]! |= other.bits[i]!;
+    return this;
+  }
+
+  count(): number {
+    let zeros = 0;
+    for (const byte of this.bits) for (let b = 0; b < 8; b++) if (!(byte & (1 << b))) zeros++;
+    return Math.round(ASKER_BITS * Math.log(ASKER_BITS / Math.max(zeros, 1)));
+  }
+}

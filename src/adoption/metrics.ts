@@ -90,6 +90,8 @@ export interface Overview {
 export interface GapItem {
   example: string;
   count: number;
+  /** People who asked (the list's order: most people first, then times asked). */
+  askers: number;
   unanswered: number;
   notHelpful: number;
   lastAskedAt: string;

@@ -147,7 +147,7 @@ export class AdoptionService {
       answered: q.answered,
       shareAnswered: q.asked ? round1((100 * q.answered) / q.asked) : null,
       shareHelpful: q.rated ? round1((100 * q.helpful) / q.rated) : null,
-      gaps: mergeGaps(rows.map((r) => r.gaps), 10).map(({ terms: _terms, ...g }) => g),
+      gaps: mergeGaps(rows.map((r) => r.gaps), 10).map(({ terms: _terms, people: _people, askers, ...g }) => ({ ...g, askers: askers ?? 1 })),
     };
   }
 

@@ -1,8 +1,9 @@
 import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import { oneLine } from '../text/one-line.js';
 import type { GapGroup } from './gaps.js';
 import { CURATED_DOC, type CuratedAnswer, citation, MAX_ANSWER_CHARS } from './curated.js';
 import type { GuidanceSection } from './docs/types.js';
-import type { FaqAnswer, SourceRef } from './service.js';
+import { type FaqAnswer, MAX_QUESTION, type SourceRef } from './service.js';
 
 /** Data for cards/faq-answer.json. */
 export interface FaqAnswerCardData {
@@ -20,6 +21,8 @@ export interface FaqAnswerCardData {
   feedbackNote: string;
   showFeedback: boolean;
   showFollowUp: boolean;
+  /** "Your question was long; …" when only its start was read, '' otherwise. */
+  longNote: string;
 }
 
 /** Data for cards/faq-not-covered.json. */
@@ -27,6 +30,7 @@ export interface FaqNotCoveredCardData {
   question: string;
   questionId: string;
   nearest: string;
+  longNote: string;
 }
 
 /** Data for cards/faq-gaps.json. */
@@ -34,7 +38,7 @@ export interface FaqGapsCardData {
   days: number;
   page: number;
   pages: number;
-  groups: (Omit<GapGroup, 'questions' | 'questionIds' | 'lastAskedAt'> & { others: string; askedLine: string })[];
+  groups: (Omit<GapGroup, 'questions' | 'questionIds' | 'lastAskedAt' | 'terms' | 'seededOn'> & { others: string; askedLine: string })[];
 }
 
 /** Data for cards/faq-curated-form.json: the champion's "Answer this" card for a group of questions. */
@@ -71,6 +75,15 @@ export function sourceLabel(s: SourceRef): string {
   return `${s.docTitle} › ${s.heading}`;
 }
 
+/**
+ * A person's question quoted on a card: one line, no direction controls (as asked since; older stored questions and
+ * a champion's search query are cleaned here too), and escaped like any user text.
+ */
+const quoted = (question: string) => escapeText(oneLine(question));
+
+const longNote = (long: boolean | undefined) =>
+  long ? `Your question was long; I read its first ${MAX_QUESTION} characters.` : '';
+
 function link(s: SourceRef): string {
   return s.url ? `[${escapeText(sourceLabel(s))}](${s.url})` : escapeText(sourceLabel(s));
 }
@@ -80,7 +93,7 @@ export function answerCard(
   opts: { feedbackNote?: string; showFeedback?: boolean; showFollowUp?: boolean } = {},
 ): AdaptiveCard {
   return renderCard<FaqAnswerCardData>('faq-answer', {
-    question: escapeText(answer.question),
+    question: quoted(answer.question),
     // Guidance text is the rollout team's own; a model's text is not, so it is escaped like user input.
     text: answer.via === 'model' ? escapeText(answer.text) : answer.text,
     sourceLabel: escapeText(sourceLabel(answer.source)),
@@ -99,6 +112,7 @@ export function answerCard(
     feedbackNote: opts.feedbackNote ?? '',
     showFeedback: opts.showFeedback ?? true,
     showFollowUp: opts.showFollowUp ?? true,
+    longNote: longNote(answer.long),
   });
 }
 
@@ -106,11 +120,13 @@ export function notCoveredCard(
   question: string,
   questionId: string,
   nearest: SourceRef[] = [],
+  opts: { long?: boolean } = {},
 ): AdaptiveCard {
   return renderCard<FaqNotCoveredCardData>('faq-not-covered', {
-    question: escapeText(question),
+    question: quoted(question),
     questionId,
     nearest: nearest.map(link).join('; '),
+    longNote: longNote(opts.long),
   });
 }
 
@@ -126,7 +142,7 @@ export function gapsCard(groups: GapGroup[], days: number, page: number): Adapti
     pages,
     groups: slice.map((g) => ({
       id: g.id,
-      example: escapeText(g.example),
+      example: quoted(g.example),
       count: g.count,
       unanswered: g.unanswered,
       notHelpful: g.notHelpful,
@@ -134,7 +150,7 @@ export function gapsCard(groups: GapGroup[], days: number, page: number): Adapti
       askedLine: `${askedLine(g)} — ${g.unanswered} unanswered, ${g.notHelpful} not helpful`,
       others: g.questions
         .filter((q) => q !== g.example)
-        .map(escapeText)
+        .map(quoted)
         .join('; '),
     })),
   });
@@ -156,11 +172,11 @@ export function curatedFormCard(
 ): AdaptiveCard {
   return renderCard<CuratedFormCardData>('faq-curated-form', {
     groupId: group.id,
-    example: escapeText(group.example),
+    example: quoted(group.example),
     askedLine: askedLine(group),
     answered: opts.answeredBy !== undefined,
     note: opts.note ?? (opts.answeredBy ? `Answered by ${escapeText(opts.answeredBy)}.` : ''),
-    questions: group.questions.map((q) => ({ text: escapeText(q) })),
+    questions: group.questions.map((q) => ({ text: quoted(q) })),
     sections: sections
       .filter((s) => s.level > 0)
       .map((s) => ({ title: `${s.docTitle} › ${s.heading}`.slice(0, 150), value: s.id })),
@@ -182,7 +198,7 @@ export function curatedListCard(
     items: items.map((a) => ({
       id: a.id,
       version: a.version,
-      question: escapeText(a.question),
+      question: quoted(a.question),
       // The author's display name is theirs to write: text, never markdown.
       citation: `${escapeText(citation(a, opts.showAuthor))}${a.status === 'retired' ? ' · retired' : ''}`,
       retired: a.status === 'retired',

@@ -13,7 +13,7 @@ import {
   TELL_WITHIN_DAYS,
 } from './curated.js';
 import type { GuidanceSection } from './docs/types.js';
-import { findGapGroup, groupGaps, questionTerms, similarity } from './gaps.js';
+import { findGapGroup, groupGaps, questionTerms, similarity, withCardKeys } from './gaps.js';
 import type { QuestionStore } from './questions.js';
 
 /** Someone to tell, 1:1, that their question now has a champion's answer. */
@@ -175,11 +175,11 @@ export class CuratedAnswers {
    * (across instances); give a claim back with `notSent` when the 1:1 fails.
    */
   async whoMustBeTold(answer: CuratedAnswer): Promise<Recipient[]> {
-    const recent = await this.questions.recent(TELL_WITHIN_DAYS);
+    const [recent, claims] = await Promise.all([this.questions.recent(TELL_WITHIN_DAYS), this.questions.gapClaims(TELL_WITHIN_DAYS)]);
     const wordings = [answer.question, ...answer.variants].map(questionTerms);
     // Grouped once, not once per question: a month of open questions made that minutes of CPU in a turn.
     const inGroup = new Set(
-      answer.groupId === undefined ? [] : (findGapGroup(groupGaps(recent), answer.groupId)?.questionIds ?? []),
+      answer.groupId === undefined ? [] : (findGapGroup(withCardKeys(groupGaps(recent), claims), answer.groupId)?.questionIds ?? []),
     );
     const same = recent.filter(
       (q) => inGroup.has(q.id) || wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION),

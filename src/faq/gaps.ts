@@ -21,6 +21,15 @@ export interface GapGroup {
   askers: number;
   lastAskedAt: string;
   questions: string[];
+  /** The seed's content words (stemmed, sorted) and the UTC day it was asked: what its card is claimed by. */
+  terms: string[];
+  seededOn: string;
+}
+
+/** An "Answer this" card posted for a gap: its key and the words of the group it was posted for. */
+export interface GapClaim {
+  key: string;
+  terms: string[];
 }
 
 
@@ -74,8 +83,8 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
     else groups.push({ terms, items: [q] });
   }
   return groups
-    .map(({ terms, items: oldestFirst }) => ({ id: gapKey(terms, oldestFirst[0]!), items: [...oldestFirst].reverse() }))
-    .map(({ id, items }) => ({
+    .map(({ terms, items: oldestFirst }) => ({ id: gapKey(terms, oldestFirst[0]!), terms, seed: oldestFirst[0]!, items: [...oldestFirst].reverse() }))
+    .map(({ id, terms, seed, items }) => ({
       id,
       questionIds: items.map((q) => q.id),
       example: items[0]?.question ?? '',
@@ -85,7 +94,46 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
       askers: new Set(items.map((q) => q.asker.aadObjectId ?? q.asker.id)).size,
       lastAskedAt: items[0]?.askedAt ?? '',
       questions: [...new Set(items.map((q) => q.question))].slice(0, 5),
+      terms: [...terms].sort(),
+      seededOn: seed.askedAt.slice(0, 10),
     }))
     // Most people first: one person asking the same thing again and again does not push a gap up the list.
     .sort((a, b) => b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
+}
+
+/**
+ * Groups under the key of the card posted for them. Two differently worded questions asked at once each seed a
+ * group of their own in their turn's view (neither sees the other), so the later view's group, seeded by the
+ * older of them, has another key than a card already posted: a group takes the key of a card claimed on its
+ * seed's day whose words are like its seed's (its own key first if claimed; each card for one group only, the
+ * most alike first). Others keep their own key.
+ */
+export function withCardKeys<G extends Pick<GapGroup, 'id' | 'terms' | 'seededOn'>>(
+  groups: readonly G[],
+  claimsByDay: ReadonlyMap<string, readonly GapClaim[]>,
+  threshold = 0.5,
+): G[] {
+  const key = new Map<G, string>();
+  const used = new Set<string>();
+  for (const g of groups) {
+    if (claimsByDay.get(g.seededOn)?.some((c) => c.key === g.id)) {
+      key.set(g, g.id);
+      used.add(g.id);
+    }
+  }
+  const pairs: { g: G; claim: string; score: number }[] = [];
+  for (const g of groups) {
+    if (key.has(g)) continue;
+    const terms = new Set(g.terms);
+    for (const c of claimsByDay.get(g.seededOn) ?? []) {
+      const score = similarity(terms, new Set(c.terms));
+      if (score >= threshold && !used.has(c.key)) pairs.push({ g, claim: c.key, score });
+    }
+  }
+  for (const p of pairs.sort((a, b) => b.score - a.score)) {
+    if (key.has(p.g) || used.has(p.claim)) continue;
+    key.set(p.g, p.claim);
+    used.add(p.claim);
+  }
+  return groups.map((g) => (key.has(g) && key.get(g) !== g.id ? { ...g, id: key.get(g)! } : g));
 }

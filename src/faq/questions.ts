@@ -12,7 +12,8 @@ import {
   safeKey,
   type Tables,
 } from '../storage/tables.js';
-import { readEntity } from '../storage/entities.js';
+import { fromJsonColumn, readEntity } from '../storage/entities.js';
+import type { GapClaim } from './gaps.js';
 import { dayOf, firstDay, forEachDay } from '../storage/day-partitions.js';
 
 /** A question a user asked, what the bot did with it, and what the user thought of the answer. */
@@ -51,6 +52,13 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & { partitionKey: stri
  */
 const ASKED = 'a|';
 const VOTED = 'v|';
+/**
+ * RK `g|cards` in a day's partition → the "Answer this" cards claimed for gaps seeded that day ([{key, terms}],
+ * JSON, ETag-guarded; see `withCardKeys`). It goes with its day, as the questions do (retention).
+ */
+const GAP_CARDS = 'g|cards';
+/** A day's claims stay well within a string property (32K characters); past that a card is posted unclaimed. */
+const GAP_CARDS_MAX_CHARS = 30_000;
 /** Question rows' keys are digits; index rows start with a letter. */
 const QUESTION_ROWS = "RowKey lt 'a'";
 
@@ -196,6 +204,46 @@ export class QuestionStore {
       this.questions.listEntities<QuestionEntity>({ queryOptions: { filter: `PartitionKey eq '${day}' and ${QUESTION_ROWS}` } }),
     );
     return rows.map(fromEntity);
+  }
+
+  /** The gap cards claimed on each day of the last `days` days: one range query over the day partitions. */
+  async gapClaims(days: number): Promise<Map<string, GapClaim[]>> {
+    const today = this.clock.now();
+    const first = new Date(today.getTime() - days * 86_400_000).toISOString().slice(0, 10);
+    const last = today.toISOString().slice(0, 10);
+    const rows = await collect(
+      this.questions.listEntities<{ cards?: string }>({
+        queryOptions: { filter: odata`PartitionKey ge ${first} and PartitionKey le ${last} and RowKey eq ${GAP_CARDS}` },
+      }),
+    );
+    return new Map(rows.map((r) => [String(r.partitionKey), fromJsonColumn<GapClaim[]>(r.cards, [])]));
+  }
+
+  /**
+   * The key of the card for a gap seeded on `day`: `decide` sees the day's claims and names a claimed card to use,
+   * or a claim to add. The add is guarded by the row's ETag, so of two turns racing to claim alike gaps one adds
+   * and the other reads again and finds it. Storage that keeps refusing: the claim's own key (a second card
+   * beats a failed turn).
+   */
+  async claimGapCard(day: string, decide: (claims: GapClaim[]) => { use: string } | { add: GapClaim }): Promise<string> {
+    let own = '';
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const row = await readEntity<{ cards?: string }>(this.questions, day, GAP_CARDS);
+      const claims = fromJsonColumn<GapClaim[]>(row?.cards, []);
+      const decided = decide(claims);
+      if ('use' in decided) return decided.use;
+      own = decided.add.key;
+      const cards = JSON.stringify([...claims, decided.add]);
+      if (cards.length > GAP_CARDS_MAX_CHARS) return own;
+      try {
+        if (row) await this.questions.updateEntity({ partitionKey: day, rowKey: GAP_CARDS, cards }, 'Replace', { etag: row.etag });
+        else await this.questions.createEntity({ partitionKey: day, rowKey: GAP_CARDS, cards });
+        return own;
+      } catch (err) {
+        if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
+      }
+    }
+    return own;
   }
 
   /** Marks a once-unanswered question as answered by a docs change; false if another instance did it first. */

@@ -1,4 +1,5 @@
 import { escapeText } from '../cards/template.js';
+import { oneLine } from '../text/one-line.js';
 import { isStopWord } from '../text/stopwords.js';
 import type { Actor } from '../roles/roles.js';
 import type { ModelAnswerer } from './ai/answerer.js';
@@ -8,7 +9,7 @@ import { type FaqIndex, search } from './engine/index.js';
 import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
 import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
-import { type GapGroup, groupGaps } from './gaps.js';
+import { type GapGroup, groupGaps, withCardKeys } from './gaps.js';
 import type { AskedQuestion, QuestionStore } from './questions.js';
 
 export interface SourceRef {
@@ -33,8 +34,10 @@ export type FaqAnswer =
       cut?: boolean;
       /** Parts of the question the guidance doesn't cover (a half-covered question). */
       uncovered?: string[];
+      /** The question was longer than the bot reads: only its first MAX_QUESTION characters were. */
+      long?: boolean;
     }
-  | { kind: 'not-covered'; questionId: string; question: string }
+  | { kind: 'not-covered'; questionId: string; question: string; long?: boolean }
   /** A thank-you, a greeting, an emoji: nothing to answer, and nothing recorded (it is no gap in the guidance). */
   | { kind: 'no-question'; questionId: ''; question: string };
 
@@ -53,7 +56,18 @@ export interface FaqOptions {
   curated?: { activeAnswer(id: string): CuratedAnswer | undefined; showAuthor: boolean };
 }
 
-const MAX_QUESTION = 500;
+export const MAX_QUESTION = 500;
+
+/**
+ * A question as the bot reads, stores and shows it back: on one line without direction controls (it is quoted in
+ * the bot's own lines: "You asked: …", the champions' gap cards), cut to MAX_QUESTION characters — counted by
+ * code point, so an emoji is never cut in half (a lone surrogate breaks the stored row and the card's JSON).
+ * `long`: it was cut, and the asker is told so.
+ */
+export function readQuestion(question: string): { text: string; long: boolean } {
+  const chars = [...oneLine(question).trim()];
+  return { text: chars.slice(0, MAX_QUESTION).join('').trim(), long: chars.length > MAX_QUESTION };
+}
 /** A few hundred characters: enough to answer, short enough to read in a chat (search previews). */
 const PASSAGE_CHARS = 450;
 /** An answer shows the section's steps whole; only a section longer than this is cut. */
@@ -146,7 +160,7 @@ export class FaqService {
    * or group chat it is answered in, whose members may vote on it (none for a 1:1 chat).
    */
   async ask(question: string, asker: Actor, signal?: AbortSignal, thread?: string): Promise<FaqAnswer> {
-    const q = question.trim().slice(0, MAX_QUESTION);
+    const { text: q, long } = readQuestion(question);
     if (!asksSomething(q)) return { kind: 'no-question', questionId: '', question: q };
     const answer = await this.answer(q, signal);
     const stored = await this.questions.record(q, asker, {
@@ -154,8 +168,9 @@ export class FaqService {
       sectionId: answer?.source.sectionId,
       ...(thread ? { thread } : {}),
     });
-    if (!answer) return { kind: 'not-covered', questionId: stored.id, question: q };
-    return { kind: 'answer', questionId: stored.id, question: q, ...answer };
+    const told = long ? { long } : {};
+    if (!answer) return { kind: 'not-covered', questionId: stored.id, question: q, ...told };
+    return { kind: 'answer', questionId: stored.id, question: q, ...answer, ...told };
   }
 
   private async answer(
@@ -271,8 +286,23 @@ export class FaqService {
     return q && mayUse(q, user, where) ? q : undefined;
   }
 
+  /** The gaps of the last `days` days, each under the key of its "Answer this" card (see `withCardKeys`). */
   async gaps(days: number): Promise<GapGroup[]> {
-    return groupGaps(await this.questions.recent(days));
+    const [questions, claims] = await Promise.all([this.questions.recent(days), this.questions.gapClaims(days)]);
+    return withCardKeys(groupGaps(questions), claims);
+  }
+
+  /**
+   * The key to post or redraw `group`'s card under (`group` one of `groups`, from `gaps`): a card claimed for it,
+   * else its own key, claimed now — so differently worded questions racing into one gap post one card.
+   */
+  gapCardKey(group: GapGroup, groups: readonly GapGroup[]): Promise<string> {
+    const sameDay = groups.filter((g) => g.seededOn === group.seededOn);
+    const at = sameDay.indexOf(group);
+    return this.questions.claimGapCard(group.seededOn, (claims) => {
+      const mine = withCardKeys(sameDay, new Map([[group.seededOn, claims]]))[at] ?? group;
+      return claims.some((c) => c.key === mine.id) ? { use: mine.id } : { add: { key: group.id, terms: group.terms } };
+    });
   }
 
   /**

@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { isStorageUnavailable } from '../storage/call-policy.js';
-import { isConflict, isPreconditionFailed, safeKey } from '../storage/tables.js';
+import { fromSafeKey, isConflict, isNotFound, isPreconditionFailed } from '../storage/tables.js';
 import { readEntity, retryOnConflict } from '../storage/entities.js';
 
 /**
  * Reference numbers: one counter row per prefix in the `Issues` table (PartitionKey `~meta`,
  * RowKey = prefix), incremented under its ETag, so concurrent reports never share a number.
  *
- * Idempotency rows (`idem~<prefix>~<key>`) sit in the same partition, and the increment and the key
+ * Idempotency rows (`idem~<prefix>~<sha256 of the key>`) sit in the same partition, and the increment and the key
  * row are written in one transaction: a request key gets exactly one number, with no window in which a
  * crash leaves a number allocated but unclaimed, and no pending state to time out. The new issue's
  * index-repair marker rides in the same transaction (see index-writer.ts).
+ * The key is hashed: it holds the chat's id (`<conversation id>|<activity id>`), which reaches the person and
+ * would tie them to the issue's number after `forget` made the issue theirs no more (rows written before keep
+ * the key in the clear until `hashLegacyKeys`).
  */
 
 export const META_PARTITION = '~meta';
@@ -31,9 +34,12 @@ export interface Allocation {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const idemPrefix = (prefix: string) => `idem~${prefix}~`;
+const HASHED = /^[0-9a-f]{64}$/;
+
+/** Keys over 200 characters were hashed alike before every key was: their rows are found as they were. */
 function idemRowKey(prefix: string, key: string): string {
-  const k = key.length > 200 ? createHash('sha256').update(key).digest('hex') : safeKey(key);
-  return `idem~${prefix}~${k}`;
+  return `${idemPrefix(prefix)}${createHash('sha256').update(key).digest('hex')}`;
 }
 
 export type MetaRow = { partitionKey: string; rowKey: string } & Record<string, string | number>;
@@ -132,6 +138,36 @@ export class RefCounter {
       if (attempt > 0) await sleep(Math.random() * Math.min(40, 2 ** attempt));
     }
     throw new Error(`Could not allocate an issue reference after ${MAX_ATTEMPTS} attempts (contention).`);
+  }
+
+  /**
+   * Moves the idempotency rows of these numbers (a forgotten person's issues) that an earlier version wrote with
+   * the key in the clear to the key's hash: a retry still finds its number, and no row names the chat. One
+   * filtered read of the counter's partition per 50 numbers. Returns how many rows were moved.
+   */
+  async hashLegacyKeys(numbers: readonly number[]): Promise<number> {
+    const from = idemPrefix(this.prefix);
+    let moved = 0;
+    for (let i = 0; i < numbers.length; i += 50) {
+      const ns = numbers.slice(i, i + 50).map((n) => odata`n eq ${n}`);
+      const rows = this.table.listEntities<{ n: number; at?: string }>({
+        queryOptions: { filter: `${odata`PartitionKey eq ${COUNTER_PARTITION} and RowKey gt ${from} and RowKey lt ${`${from}~~`}`} and (${ns.join(' or ')})` },
+      });
+      for await (const row of rows) {
+        const rowKey = String(row.rowKey);
+        const key = rowKey.slice(from.length);
+        if (!rowKey.startsWith(from) || HASHED.test(key)) continue;
+        const hashed = { partitionKey: COUNTER_PARTITION, rowKey: idemRowKey(this.prefix, fromSafeKey(key)), n: Number(row.n), at: String(row.at ?? '') };
+        const drop = ['delete', { partitionKey: COUNTER_PARTITION, rowKey }] as const;
+        try {
+          await this.table.submitTransaction([['upsert', hashed, 'Replace'], [...drop]]);
+        } catch (err) {
+          if (!isNotFound(err)) throw err; // moved meanwhile (a second forget): nothing left to do
+        }
+        moved++;
+      }
+    }
+    return moved;
   }
 
   /** When the first reference was allocated (the archive walks back no further), or null if none was. */

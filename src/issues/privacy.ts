@@ -14,8 +14,9 @@ const PARALLEL = 16;
  * What the issue log holds about a person. An issue is the organisation's record: it stays, and `forget`
  * puts the person's pseudonym wherever it names them — as its reporter (no notice reaches them any more),
  * among those affected (+1s keep counting), as assignee, and as author of comments and history lines — and
- * redraws its triage card. The issues they were offered as similar go. Retention deletes issues closed
- * before the period: main row, index rows and SLA marks.
+ * redraws its triage card. The issues they were offered as similar go. The reference counter's retry rows hold
+ * only a hash of the request's key (chat id and activity id); one written in the clear by an earlier version is
+ * hashed here. Retention deletes issues closed before the period: main row, index rows and SLA marks.
  */
 export class IssuePersonalData implements PersonalData {
   readonly feature = 'issues';
@@ -111,6 +112,9 @@ export class IssuePersonalData implements PersonalData {
 
   async forget(subject: Subject, pseudonym: Pseudonym): Promise<Tally> {
     const [issues, offers] = await Promise.all([this.issuesOf(subject), this.offersOf(subject)]);
+    // First, while the issues still name them: the counter's retry rows of their reports, if written with the
+    // chat's id in the clear, take its hash instead (they would tie the pseudonymised issue back to the chat).
+    await this.d.repository.counter.hashLegacyKeys(issues.filter((i) => roles(i, subject).reported).map((i) => i.number));
     for (const issue of issues) {
       const changed = await this.d.repository.replacePerson(issue.ref, (id) => isSubject(subject, id), pseudonym);
       if (changed) await this.d.service.redrawTriageCard(changed);

@@ -5,6 +5,7 @@ import {
   type Reporter,
   SEVERITIES,
 } from './model.js';
+import { oneLine } from '../text/one-line.js';
 
 /**
  * Validation of everything that arrives from a card or a message. Card data is client-controlled,
@@ -39,14 +40,6 @@ function text(label: string, max: number, required: boolean | 'any') {
 }
 
 export type NewIssueField = keyof NewIssue;
-
-/**
- * Title, place and site are one line in the form, and are quoted inside the bot's own lines (the triage
- * channel's reminders, lists). A forged or pasted line break would add lines of their own, so breaks become one
- * space; a direction embedding, override or isolate left open would reverse the rest of the bot's line, so those
- * go (Arabic or Hebrew needs none of them; the RLM and LRM marks stay).
- */
-const oneLine = (s: string) => s.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ').replace(/[\u202A-\u202E\u2066-\u2069]/g, '');
 
 function newIssueSchema(categories: readonly string[]) {
   return z.object({

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from './tables.js';
+import { isConflict, isNotFound, isPreconditionFailed, type Tables } from './tables.js';
 import { mentionsAny } from '../text/mentions.js';
 
 /*
- * Table `Dedupe`: PK = 2 hex chars of the key's hash (spreads load), RK = the key.
+ * Table `Dedupe`: PK = 2 hex chars of the key's hash (spreads load), RK = the key's SHA-256 (no chat id kept).
  * A row marks "already seen" until `expiresAt`; a later claim of an expired key wins it again.
  * Expired rows are deleted by the expiry job (`sweepExpired`), one partition at a time.
  * What the first handling answered, so a retry of the same activity gets the same answer: `resultText`
@@ -251,9 +251,13 @@ function ownerHash(id: string): string {
   return createHash('sha256').update(id.trim().toLowerCase()).digest('hex').slice(0, 32);
 }
 
+/**
+ * The row of a key: a hash, not the key itself, which holds a chat's id (`<conversation id>|<activity id>`,
+ * `welcome|<conversation id>`) — that reaches the person, and would stay for a day after `forget`.
+ */
 function keysOf(key: string): { partitionKey: string; rowKey: string } {
   return {
     partitionKey: createHash('sha1').update(key).digest('hex').slice(0, 2),
-    rowKey: safeKey(key).slice(0, 512),
+    rowKey: createHash('sha256').update(key).digest('hex'),
   };
 }

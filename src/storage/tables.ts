@@ -127,6 +127,11 @@ export function safeKey(value: string): string {
   return out;
 }
 
+/** The value `safeKey` was made from (its `~xx` escapes undone). */
+export function fromSafeKey(key: string): string {
+  return key.replace(/~([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
 /** Whether Table storage can hold this as a PartitionKey/RowKey (see safeKey): a row under any other key cannot exist. */
 export function isStorableKey(value: string): boolean {
   for (const c of value) {

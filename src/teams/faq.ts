@@ -39,8 +39,11 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   /** An unanswered or unhelpful question shows in the triage channel, grouped with the same question. */
   const showGapToChampions = async (questionId: string) => {
-    const group = (await faq.gaps(GAP_DAYS_DEFAULT)).find((g) => g.questionIds.includes(questionId));
-    if (group) await outbox.enqueue(gapCardMessages(group, curatedFormCard(group, candidateSections(group))));
+    const groups = await faq.gaps(GAP_DAYS_DEFAULT);
+    const found = groups.find((g) => g.questionIds.includes(questionId));
+    if (!found) return;
+    const group = { ...found, id: await faq.gapCardKey(found, groups) };
+    await outbox.enqueue(gapCardMessages(group, curatedFormCard(group, candidateSections(group))));
   };
   const candidateSections = (group: Pick<GapGroup, 'example' | 'questions'>) =>
     faq.nearestSections([group.example, ...group.questions], SECTION_CHOICES);
@@ -66,7 +69,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     if (answer.kind === 'answer') {
       await turn.reply(answerCard(answer));
     } else {
-      await turn.reply(notCoveredCard(answer.question, answer.questionId));
+      await turn.reply(notCoveredCard(answer.question, answer.questionId, [], { long: answer.long }));
       await showGapToChampions(answer.questionId);
     }
   });

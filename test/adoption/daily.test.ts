@@ -101,6 +101,44 @@ describe('a day’s and a week’s figures', () => {
     expect(week.open).toEqual(snapshot);
   });
 
+  it('lists the gaps most people asked first, then by times asked, as the champions’ gaps list does', () => {
+    // One person asking the same thing five times; two people asking another thing once each.
+    const monday = foldDay(
+      '2027-01-04',
+      [],
+      [
+        ...Array.from({ length: 5 }, (_, i) => question(`m${i}`, `2027-01-04T0${i}:00:00Z`, 'aad-one', false, {}, 'reset the district code')),
+        question('p1', '2027-01-04T10:00:00Z', 'aad-a', false, {}, 'printer offline at the health post'),
+        question('p2', '2027-01-04T11:00:00Z', 'aad-b', false, {}, 'printer offline at the health post'),
+      ],
+      SLA,
+    );
+    expect(monday.gaps.map((g) => [g.example, g.count, g.askers])).toEqual([
+      ['printer offline at the health post', 2, 2],
+      ['reset the district code', 5, 1],
+    ]);
+    // Across days (the dashboard's period, the week's row), the same order: people first, and the person who
+    // asked again the next day still counts once.
+    const tuesday = foldDay('2027-01-05', [], [question('m9', '2027-01-05T09:00:00Z', 'aad-one', false, {}, 'reset the district code')], SLA);
+    expect(mergeGaps([monday.gaps, tuesday.gaps]).map((g) => [g.example, g.count, g.askers])).toEqual([
+      ['printer offline at the health post', 2, 2],
+      ['reset the district code', 6, 1],
+    ]);
+    expect(foldWeek('2027-01-04', [monday, tuesday]).gaps.map((g) => g.example)).toEqual(['printer offline at the health post', 'reset the district code']);
+  });
+
+  it('lists a gap by people also over days rolled up before people were counted (each such day counts one at least)', () => {
+    const old = (example: string, count: number, terms: string[]) => ({ example, count, unanswered: count, notHelpful: 0, lastAskedAt: '2027-01-04T10:00:00Z', terms });
+    const merged = mergeGaps([
+      [old('reset the district code', 9, ['reset', 'district', 'code'])],
+      [{ ...old('printer offline', 1, ['printer', 'offlin']), askers: 2, count: 2 }],
+    ]);
+    expect(merged.map((g) => [g.example, g.askers])).toEqual([
+      ['printer offline', 2],
+      ['reset the district code', 1],
+    ]);
+  });
+
   it('keeps a gap group’s most recent wording when merging days', () => {
     const merged = mergeGaps([
       [{ example: 'offline sync stuck', count: 2, unanswered: 2, notHelpful: 0, lastAskedAt: '2027-01-04T10:00:00Z', terms: ['offlin', 'sync', 'stuck'] }],

@@ -178,7 +178,7 @@ describe('the digest card', () => {
       weeks,
       openByCategory: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`${long(8, 'category')} ${i}`, 10 + i])),
       open: { total: 300, untriaged: 20, pastSla: 4 },
-      gaps: Array.from({ length: 10 }, (_, i) => ({ example: `${long(100, 'question')} ${i}`, count: 30 - i, unanswered: 20, notHelpful: 10, lastAskedAt: '2027-01-10T10:00:00Z' })),
+      gaps: Array.from({ length: 10 }, (_, i) => ({ example: `${long(100, 'question')} ${i}`, count: 30 - i, askers: 12 - i, unanswered: 20, notHelpful: 10, lastAskedAt: '2027-01-10T10:00:00Z' })),
       oldest: Array.from({ length: 10 }, (_, i) => ({ ref: `R-${1000 + i}`, title: long(20, 'title'), status: 'in_progress', priority: 'P2', category: 'Reports', site: 'Marula', assignee: 'Chris', createdAt: '2026-11-01T10:00:00Z' })),
       dashboardUrl: 'https://rollout-desk.example.org/tab/index.html',
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupGaps } from '../../src/faq/gaps.js';
+import { groupGaps, withCardKeys } from '../../src/faq/gaps.js';
 import type { AskedQuestion } from '../../src/faq/questions.js';
 
 let seq = 0;
@@ -45,5 +45,23 @@ describe('the gaps list', () => {
     // The same day's questions still share one key, whichever is seen first.
     const sameDay = groupGaps([asked('where do I park my motorbike', 'aad-d', 50, 20)]);
     expect(sameDay[0]!.id).toBe(again[0]!.id);
+  });
+
+  it("names a group after the card already posted for a differently worded question in it, not after its own seed", () => {
+    const posted = groupGaps([asked('where can I charge the solar lantern at the health post', 'aad-a', 5)])[0]!;
+    // Another wording, stamped earlier but seen later, now seeds the group.
+    const later = groupGaps([
+      asked('is there a solar lantern charging point at the health post building', 'aad-b', 4),
+      asked('where can I charge the solar lantern at the health post', 'aad-a', 5),
+    ]);
+    expect(later[0]!.id).not.toBe(posted.id);
+    const claims = new Map([[posted.seededOn, [{ key: posted.id, terms: posted.terms }]]]);
+    expect(withCardKeys(later, claims).map((g) => g.id)).toEqual([posted.id]);
+    // A card is one group's only: of two groups like it, the more alike takes it; a card of another day is not taken.
+    const two = groupGaps([asked('solar lantern charging health post', 'aad-c', 6), asked('solar lantern', 'aad-d', 7)], 0.9);
+    expect(two).toHaveLength(2);
+    const keys = withCardKeys(two, claims).map((g) => g.id);
+    expect(keys.filter((k) => k === posted.id)).toHaveLength(1);
+    expect(withCardKeys(later, new Map([['2026-11-30', [{ key: posted.id, terms: posted.terms }]]]))[0]!.id).toBe(later[0]!.id);
   });
 });

@@ -68,3 +68,58 @@ describe('the same uncovered question asked by many people at once', () => {
     expect(invokeText(opened.body)).not.toContain('no longer open');
   }, 150_000);
 });
+
+describe('an uncovered question with direction controls in it', () => {
+  it('reaches the champions\' "Answer this" card without them (they would reverse the card\'s own words)', async () => {
+    const question = 'where is the \u202Edepot\u202C key for the \u2066generator shed\u2069 at the clinic';
+    expect(readable(await say(app, staff(50), question))).toContain("doesn't cover this");
+    await app.settled();
+    const cards = gapCardsAbout('key for the');
+    expect(cards).toHaveLength(1);
+    expect(JSON.stringify(cards[0]!.body)).toContain('where is the depot key for the generator shed at the clinic');
+    expect(JSON.stringify(cards[0]!.body)).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+  }, 30_000);
+});
+
+describe('differently worded questions that group into one gap, asked at the same moment', () => {
+  it('show the champions one "Answer this" card, which counts them all and still opens', async () => {
+    const first = 'where can I charge the solar lantern at the health post';
+    const second = 'is there a solar lantern charging point at the health post building';
+    const third = 'solar lantern charging at the health post please';
+    const about = 'solar lantern';
+    expect(readable(await say(app, staff(60), first))).toContain("doesn't cover this");
+    await app.settled();
+    expect(gapCardsAbout(about)).toHaveLength(1);
+    // Stamped before the first one's write landed (as a turn on another instance can be): the group's oldest
+    // question, whose words name it, is now another wording.
+    clock.set(new Date(clock.now().getTime() - 60_000));
+    const replies = await Promise.all([say(app, staff(61), second), say(app, staff(62), third)]);
+    for (const r of replies) expect(readable(r)).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => updatesOf(about).some((u) => JSON.stringify(u.body).includes('Asked 3 times')), 60_000).catch(() => {});
+
+    const cards = gapCardsAbout(about);
+    expect(cards).toHaveLength(1);
+    expect(JSON.stringify(updatesOf(about).at(-1)?.body)).toContain('Asked 3 times by 3 people');
+    const opened = await execute(app, USERS.champion, 'faq.curated.form', { groupId: groupIdOf(cards[0]!) });
+    expect(invokeText(opened.body)).toContain('Asked 3 times by 3 people');
+  }, 150_000);
+
+  it('three new wordings of one gap asked at the same instant post one card between them', async () => {
+    clock.set(new Date(clock.now().getTime() + 3_600_000));
+    const about = 'fridge padlock';
+    const wordings = [
+      'where is the key to the vaccine fridge padlock at the outreach site',
+      'who keeps the vaccine fridge padlock key at the outreach site',
+      'vaccine fridge padlock key missing at the outreach site',
+    ];
+    const replies = await Promise.all(wordings.map((w, i) => say(app, staff(70 + i), w)));
+    for (const r of replies) expect(readable(r)).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => updatesOf(about).some((u) => JSON.stringify(u.body).includes('Asked 3 times')), 60_000).catch(() => {});
+    const cards = gapCardsAbout(about);
+    expect(cards).toHaveLength(1);
+    const opened = await execute(app, USERS.champion, 'faq.curated.form', { groupId: groupIdOf(cards[0]!) });
+    expect(invokeText(opened.body)).toContain('Asked 3 times by 3 people');
+  }, 150_000);
+});

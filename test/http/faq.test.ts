@@ -123,6 +123,48 @@ describe('asking the bot in personal chat', () => {
   });
 });
 
+describe('what the asker typed, shown back', () => {
+  /** Direction embeddings, overrides and isolates: left open, they reverse the rest of the bot's line. */
+  const DIRECTION = /[\u202A-\u202E\u2066-\u2069]/;
+
+  it('a direction override or isolate in a question is neither shown back on the answer card nor stored', async () => {
+    // "grey" written backwards under a right-to-left override, and an isolate left open at the end.
+    const replies = await say(app, USERS.staff, 'the submit button on my monthly report is \u202Eyerg\u202C\u2028today \u2067really');
+    const card = answerCardOf(replies);
+    expect(readable(replies)).toMatch(/Submitting the monthly report › /);
+    expect(JSON.stringify(card)).not.toMatch(DIRECTION);
+    // A line separator would start a line of its own inside the bot's "You asked:" line.
+    expect(readable(replies)).toContain('You asked: the submit button on my monthly report is yerg today really');
+    const stored = await app.faq.getQuestion(questionIdOf(card));
+    expect(stored?.question).toBe('the submit button on my monthly report is yerg today really');
+  });
+
+  it('a question over 500 characters is answered from its first 500, and the asker is told so', async () => {
+    const long = `the submit button on my monthly report is grey ${'and I have tried everything I can think of '.repeat(12)}`;
+    expect(long.length).toBeGreaterThan(500);
+    const text = readable(await say(app, USERS.staff, long));
+    expect(text).toMatch(/Submitting the monthly report › /);
+    expect(text).toContain('Your question was long; I read its first 500 characters.');
+    // One the guidance does not cover is told too.
+    const uncovered = readable(await say(app, USERS.staff, `what is the canteen menu on friday ${'with the soup and the bread '.repeat(20)}`));
+    expect(uncovered).toContain("doesn't cover this");
+    expect(uncovered).toContain('Your question was long; I read its first 500 characters.');
+    // A question of 500 characters exactly is read whole: no such line.
+    const exact = `the submit button on my monthly report is grey ${'x'.repeat(500)}`.slice(0, 500);
+    expect(readable(await say(app, USERS.staff, exact))).not.toContain('Your question was long');
+  });
+
+  it('a long question is cut between characters, not inside an emoji (no half character is stored)', async () => {
+    const question = `the submit button on my monthly report is grey ${'y'.repeat(452)}😀 more words after it`;
+    const card = answerCardOf(await say(app, USERS.staff, question));
+    const stored = await app.faq.getQuestion(questionIdOf(card));
+    expect(stored?.question).toBeDefined();
+    expect(stored!.question).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+    expect([...stored!.question]).toHaveLength(500);
+    expect(stored!.question.endsWith('😀')).toBe(true);
+  });
+});
+
 describe("someone else's question id on a card (forged card data)", () => {
   const other = { id: '29:other', aadObjectId: 'aad-other', name: 'Olive Other' };
   const privateQuestion = 'my supervisor account shows the wrong district codes for kiambu';

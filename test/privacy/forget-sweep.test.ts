@@ -79,7 +79,9 @@ let connector: RecordingConnector;
 const SUPPORT = '19:support@thread.tacv2';
 const TRIAGE = '19:triage@thread.tacv2';
 // Teams' personal conversation ids are opaque (the shared helper's embed the Entra id, which would hide what this test looks for).
-const where = (u: TestUser) => (u === ZED ? { ...personalChat(connector.url, u), conversation: { id: 'a:1QzOpaqueChatOfZ', conversationType: 'personal', tenantId: 'tenant-1' } } : personalChat(connector.url, u));
+// Their chat's id reaches them (it is all a proactive message needs besides the tenant's service URL): it is theirs too.
+const ZED_CHAT = 'a:1QzOpaqueChatOfZ';
+const where = (u: TestUser) => (u === ZED ? { ...personalChat(connector.url, u), conversation: { id: ZED_CHAT, conversationType: 'personal', tenantId: 'tenant-1' } } : personalChat(connector.url, u));
 let cardSeq = 0;
 const click = (u: TestUser, verb: string, data: Record<string, unknown>) => execute(app, u, verb, data, { ...where(u), replyToId: `card-${++cardSeq}` });
 const tell = (u: TestUser, text: string) => say(app, u, text, where(u));
@@ -240,11 +242,12 @@ describe('forget, swept from storage', () => {
     await app.adoption.rollup.run();
     await settle();
 
-    const ids = [ZED.id, ZED.aadObjectId, ZED.name]; // compared case-insensitively
+    const ids = [ZED.id, ZED.aadObjectId, ZED.name, ZED_CHAT]; // compared case-insensitively
     // Sanity: before forget, the sweep finds them (so it would find a leak after).
     const seen = await everything();
     expect(seen.some((r) => r.json.includes(ZED.aadObjectId))).toBe(true);
     expect(seen.some((r) => r.json.includes(ZED.name))).toBe(true);
+    expect(seen.some((r) => r.json.includes(ZED_CHAT))).toBe(true);
 
     expect(await tab(USERS.lead, `/api/tab/issues/${ref}`)).toContain(ZED.name);
 

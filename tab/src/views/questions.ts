@@ -43,9 +43,9 @@ export async function questionsView(root: HTMLElement, days = 30): Promise<void>
         ? h(
             'table',
             { className: 'gaps' },
-            h('caption', {}, 'Questions not answered, or answered but marked not helpful, grouped; most asked first'),
-            h('thead', {}, h('tr', {}, ...['Question (latest wording)', 'Times asked', 'Not answered', 'Not helpful', 'Last asked'].map((c) => h('th', { scope: 'col' }, c)))),
-            h('tbody', {}, ...q.gaps.map((g) => h('tr', {}, h('th', { scope: 'row', className: 'text' }, g.example), h('td', {}, num(g.count)), h('td', {}, num(g.unanswered)), h('td', {}, num(g.notHelpful)), h('td', {}, when(g.lastAskedAt))))),
+            h('caption', {}, 'Questions not answered, or answered but marked not helpful, grouped; those most people asked first'),
+            h('thead', {}, h('tr', {}, ...['Question (latest wording)', 'People', 'Times asked', 'Not answered', 'Not helpful', 'Last asked'].map((c) => h('th', { scope: 'col' }, c)))),
+            h('tbody', {}, ...q.gaps.map((g) => h('tr', {}, h('th', { scope: 'row', className: 'text' }, g.example), h('td', {}, num(g.askers)), h('td', {}, num(g.count)), h('td', {}, num(g.unanswered)), h('td', {}, num(g.notHelpful)), h('td', {}, when(g.lastAskedAt))))),
           )
         : h('p', { className: 'empty' }, 'No gaps in this period.'),
       h('p', { className: 'hint' }, 'Champions answer a gap from Teams: type "gaps" to the bot and use "Answer this".'),
