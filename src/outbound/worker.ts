@@ -312,7 +312,14 @@ export class OutboundWorker {
       dequeueCount: r.dequeueCount,
       done: finish,
       defer: async (ms) => {
-        await q.send(encodeBody({ v: 1, m: message }), ms);
+        try {
+          await q.send(encodeBody({ v: 1, m: message }), ms);
+        } catch (err) {
+          // Not put back on its own: the pack is no longer kept hidden, so it comes back whole when its hold runs
+          // out (its rows keep the others from going twice). Kept hidden, this message would wait for a restart.
+          this.held.delete(r);
+          throw err;
+        }
         await finish();
       },
     }));
