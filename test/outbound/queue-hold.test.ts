@@ -1,12 +1,42 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { decodeBody, OutboundQueue } from '../../src/outbound/queue.js';
-import { personalChat, sendsTo, standInSuite } from './support.js';
+import { QueueClient } from '@azure/storage-queue';
+import { DeliveryStore } from '../../src/outbound/deliveries.js';
+import { decodeBody, OutboundQueue, type Received } from '../../src/outbound/queue.js';
+import { queueName } from '../../src/storage/queues.js';
+import { azuriteConnection } from '../support/storage.js';
+import { personalChat, sendsTo, standInSuite, until } from './support.js';
 
 // Teams answers slowly: a request is still out when the queue message's hold runs out.
 const suite = standInSuite({ latencyMs: 2_500 });
 
 afterEach(() => {
   vi.restoreAllMocks();
+});
+
+describe('a queue message whose hold runs out while its worker still has it', () => {
+  it('is handled once: the worker takes the new hold over instead of starting the message again, and deletes it when sent', async () => {
+    const account = suite.account();
+    const chats = await account.conversations();
+    await chats.remember(personalChat(suite.connector, 'dina'));
+    // Storage too slow to keep the message hidden: the hold's renewals (of `visibilitySec`) never land in time.
+    const defer = OutboundQueue.prototype.defer;
+    vi.spyOn(OutboundQueue.prototype, 'defer').mockImplementation(async function (this: OutboundQueue, r: Received, ms: number) {
+      if (ms === 1_000) return;
+      return defer.call(this, r, ms);
+    });
+    const claims = vi.spyOn(DeliveryStore.prototype, 'claim');
+    const { outbox, worker } = await account.instance(25, 'w1', { visibilitySec: 1 });
+    const [m] = sendsTo(['dina'], 'notice:slow:', 'Your issue R-0042 was resolved.');
+    await outbox.enqueue([m!]);
+    const [row] = await account.settled([m!]);
+    expect(row?.state).toBe('sent');
+    await until(() => !worker.busy, 10_000, 'the worker to let the message go');
+    // Nothing of it is left on the queue, and it was claimed once: not handled again by the same worker.
+    const queue = new QueueClient(azuriteConnection(), queueName(account.prefix, 'outbound'));
+    expect((await queue.getProperties()).approximateMessagesCount).toBe(0);
+    expect(claims).toHaveBeenCalledTimes(1);
+    expect(suite.connector.deliveries.get('a:chat-dina')).toHaveLength(1);
+  });
 });
 
 describe('a pack on the outbound queue', () => {
