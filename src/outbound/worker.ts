@@ -266,6 +266,9 @@ export class OutboundWorker {
     }
     this.wakeHandlers();
     await Promise.all(handlers);
+    // What a receive brought while we were stopping, after the handlers had gone: back to the queue at once,
+    // rather than hidden from every other instance until its hold runs out.
+    for (const job of this.jobs.splice(0)) await job.defer(0).catch(() => {});
   }
 
   private nap(ms: number): Promise<void> {

@@ -61,3 +61,30 @@ describe('a pack on the outbound queue', () => {
     expect(suite.connector.deliveries.get('a:chat-finn')).toHaveLength(1);
   }, 40_000);
 });
+
+describe('a worker stopping (SIGTERM) while a receive is out', () => {
+  it('gives back at once what that receive brought, for another instance to take, instead of keeping it hidden', async () => {
+    const account = suite.account();
+    const chats = await account.conversations();
+    await chats.remember(personalChat(suite.connector, 'gita'));
+    let stopped: Promise<void> | undefined;
+    let stop: () => Promise<void> = async () => {};
+    const receive = OutboundQueue.prototype.receive;
+    vi.spyOn(OutboundQueue.prototype, 'receive').mockImplementation(async function (this: OutboundQueue, count: number, sec: number) {
+      const got = await receive.call(this, count, sec);
+      if (got.length && !stopped) stopped = stop(); // the stop lands while this receive is on its way back
+      return got;
+    });
+    // A long hold: what the stopped worker keeps hidden stays hidden long after it stopped.
+    const instance = await account.instance(25, 'w1', { visibilitySec: 30 });
+    stop = () => instance.stop();
+    const [m] = sendsTo(['gita'], 'notice:stop:', 'Office hours are cancelled today.');
+    await instance.outbox.enqueue([m!]);
+    await until(() => stopped !== undefined, 10_000, 'the receive that brings the message');
+    await stopped;
+    expect(await account.row(m!)).toBeUndefined(); // never started
+    const queue = new QueueClient(azuriteConnection(), queueName(account.prefix, 'outbound'));
+    const visible = await queue.peekMessages({ numberOfMessages: 32 });
+    expect(visible.peekedMessageItems.map((p) => decodeBody(p.messageText))).toEqual([{ v: 1, m: expect.objectContaining({ key: m!.key }) }]);
+  });
+});
