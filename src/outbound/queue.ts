@@ -60,21 +60,52 @@ export class OutboundQueue {
   }
 
   /** Done with it. Gone already (another worker took it after our hold ran out) is fine: its row decides. */
-  async delete(r: Received): Promise<void> {
-    try {
-      await this.client.deleteMessage(r.id, r.popReceipt);
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
-    }
+  delete(r: Received): Promise<void> {
+    return this.onHeld(r, async (popReceipt) => {
+      await this.client.deleteMessage(r.id, popReceipt);
+    });
   }
 
   /** Back to the queue, visible again after `ms` (0: now, for another instance to take). */
-  async defer(r: Received, ms: number): Promise<void> {
-    try {
-      const res = await this.client.updateMessage(r.id, r.popReceipt, undefined, Math.max(0, Math.ceil(ms / 1_000)));
+  defer(r: Received, ms: number): Promise<void> {
+    return this.onHeld(r, async (popReceipt) => {
+      const res = await this.client.updateMessage(r.id, popReceipt, undefined, Math.max(0, Math.ceil(ms / 1_000)));
       if (res.popReceipt) r.popReceipt = res.popReceipt;
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
-    }
+    });
   }
+
+  /** Calls about one received message, in order: each starts with the pop receipt the one before it left. */
+  private readonly calls = new WeakMap<Received, Promise<unknown>>();
+
+  /**
+   * Runs `call` with the message's current pop receipt, after the calls before it. A receipt replaced meanwhile
+   * (the worker received the message again and took the new hold over) is tried again with the new one. Gone
+   * (404), or received since by someone else (400 PopReceiptMismatch), the message is theirs: its row decides.
+   */
+  private onHeld(r: Received, call: (popReceipt: string) => Promise<void>): Promise<void> {
+    const run = async () => {
+      for (let tries = 0; ; tries++) {
+        const popReceipt = r.popReceipt;
+        try {
+          await call(popReceipt);
+          return;
+        } catch (err) {
+          if (statusOf(err) === 404) return;
+          if (statusOf(err) !== 400 || codeOf(err) !== 'PopReceiptMismatch') throw err;
+          if (r.popReceipt === popReceipt || tries >= 2) return;
+        }
+      }
+    };
+    const prev = this.calls.get(r) ?? Promise.resolve();
+    const next = prev.then(run, run);
+    this.calls.set(r, next.catch(() => {}));
+    return next;
+  }
+}
+
+function codeOf(err: unknown): string | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const e = err as { code?: unknown; details?: { errorCode?: unknown } };
+  const code = e.details?.errorCode ?? e.code;
+  return typeof code === 'string' ? code : undefined;
 }

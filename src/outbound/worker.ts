@@ -141,8 +141,10 @@ export class OutboundWorker {
    * instance, and after a kill from its successor, until their visibility runs out).
    */
   private jobsPerMessage = FULL_PACK;
-  /** Queue messages received and not finished: kept hidden from other instances while we work on them. */
-  private readonly held = new Set<Received>();
+  /** Queue messages received and not finished, by id: kept hidden from other instances while we work on them. */
+  private readonly held = new Map<string, Received>();
+  /** A renewal of the holds is under way (the next one waits its turn rather than race it). */
+  private renewing = false;
   private keepAlive: ReturnType<typeof setInterval> | undefined;
   private running = false;
   private stopping = false;
@@ -195,11 +197,28 @@ export class OutboundWorker {
     this.running = false;
   }
 
+  /** No longer ours to keep hidden (a newer receipt of the same message stays held). */
+  private letGo(r: Received): void {
+    if (this.held.get(r.id) === r) this.held.delete(r.id);
+  }
+
+  /**
+   * Renews every hold together, one pass at a time: renewed one after another, or in overlapping passes, holds ran
+   * out on slow storage, and the worker received its own messages again.
+   */
   private async renewHeld(): Promise<void> {
-    for (const r of [...this.held]) {
-      await this.deps.queue.defer(r, this.opts.visibilitySec * 1_000).catch((err: unknown) => {
-        this.deps.log.warn({ err }, 'could not keep an outbound queue message hidden');
-      });
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      await Promise.all(
+        [...this.held.values()].map((r) =>
+          this.deps.queue.defer(r, this.opts.visibilitySec * 1_000).catch((err: unknown) => {
+            this.deps.log.warn({ err }, 'could not keep an outbound queue message hidden');
+          }),
+        ),
+      );
+    } finally {
+      this.renewing = false;
     }
   }
 
@@ -223,6 +242,15 @@ export class OutboundWorker {
       }
       let taken = 0;
       for (const r of got) {
+        const mine = this.held.get(r.id);
+        if (mine) {
+          // Its hold ran out while we still have it, and it came back to us: the new hold is ours, under the
+          // receipt just given. Its messages are being handled already; starting them again would only make
+          // them wait on their own claims, and the old receipt would fail to delete or put it back.
+          mine.popReceipt = r.popReceipt;
+          mine.dequeueCount = r.dequeueCount;
+          continue;
+        }
         const jobs = await this.jobsOf(r);
         taken += jobs.length;
         if (!(await this.indexed(r, jobs))) continue;
@@ -238,6 +266,9 @@ export class OutboundWorker {
     }
     this.wakeHandlers();
     await Promise.all(handlers);
+    // What a receive brought while we were stopping, after the handlers had gone: back to the queue at once,
+    // rather than hidden from every other instance until its hold runs out.
+    for (const job of this.jobs.splice(0)) await job.defer(0).catch(() => {});
   }
 
   private nap(ms: number): Promise<void> {
@@ -278,16 +309,16 @@ export class OutboundWorker {
    */
   private async jobsOf(r: Received): Promise<Job[]> {
     const q = this.deps.queue;
-    this.held.add(r);
+    this.held.set(r.id, r);
     const single = (message: OutboundMessage | undefined): Job => ({
       message,
       dequeueCount: r.dequeueCount,
       done: () => {
-        this.held.delete(r);
+        this.letGo(r);
         return q.delete(r);
       },
       defer: (ms) => {
-        this.held.delete(r);
+        this.letGo(r);
         return q.defer(r, ms);
       },
     });
@@ -298,10 +329,9 @@ export class OutboundWorker {
       return [single(json ? (JSON.parse(json) as OutboundMessage) : undefined)];
     }
     let remaining = r.body.batch.length;
-    this.held.add(r);
     const finish = async () => {
       if (--remaining === 0) {
-        this.held.delete(r);
+        this.letGo(r);
         await q.delete(r);
       }
     };
@@ -312,7 +342,14 @@ export class OutboundWorker {
       dequeueCount: r.dequeueCount,
       done: finish,
       defer: async (ms) => {
-        await q.send(encodeBody({ v: 1, m: message }), ms);
+        try {
+          await q.send(encodeBody({ v: 1, m: message }), ms);
+        } catch (err) {
+          // Not put back on its own: the pack is no longer kept hidden, so it comes back whole when its hold runs
+          // out (its rows keep the others from going twice). Kept hidden, this message would wait for a restart.
+          this.letGo(r);
+          throw err;
+        }
         await finish();
       },
     }));
@@ -345,7 +382,7 @@ export class OutboundWorker {
       return true;
     } catch (err) {
       this.deps.log.warn({ err }, 'outbound messages not indexed yet; they come back later');
-      this.held.delete(r);
+      this.letGo(r);
       await this.deps.queue.defer(r, backoffMs(r.dequeueCount)).catch(() => {});
       return false;
     }

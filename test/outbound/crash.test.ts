@@ -106,7 +106,7 @@ describe('a crash mid-send', () => {
     expect(states.filter((s) => s === 'sending')).toEqual([]);
     const second = worker('second');
     await second.ready;
-    const rows = await account.settled(messages, 150_000);
+    const rows = await account.settled(messages, 150_000, () => `first worker's log:\n${first.log}\nsecond worker's log:\n${second.log}`);
     expect(rows.filter((r) => r.state !== 'sent')).toEqual([]);
     expect(connector.tally(users.map((u) => `a:chat-${u}`))).toMatchObject({ delivered: 80, duplicates: 0, missed: 0 });
   }, 240_000);

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { QueueClient } from '@azure/storage-queue';
 import { ManualClock } from '../../src/clock.js';
 import { PostStore } from '../../src/conversations/posts.js';
 import { ConversationStore, type StoredConversation } from '../../src/conversations/store.js';
 import { createLogger } from '../../src/log.js';
 import { DeliveryStore, type DeliveryRow } from '../../src/outbound/deliveries.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
+import { decodeBody } from '../../src/outbound/queue.js';
+import { queueName } from '../../src/storage/queues.js';
 import { Tables } from '../../src/storage/tables.js';
 import { createAdapter } from '../../src/teams/adapter.js';
 import { type Outbound, startOutbound } from '../../src/teams/outbound.js';
@@ -34,7 +37,11 @@ export class TestAccount {
   }
 
   /** Starts one app instance's outbound path (its own adapter and worker) on this account. */
-  async instance(tenantSendsPerSecond = 50, id = `w${this.instances.length + 1}`): Promise<Outbound> {
+  async instance(
+    tenantSendsPerSecond = 50,
+    id = `w${this.instances.length + 1}`,
+    worker: Partial<typeof TEST_WORKER> = {},
+  ): Promise<Outbound> {
     const log = createLogger('silent');
     const outbound = await startOutbound({
       tables: this.tables,
@@ -46,7 +53,7 @@ export class TestAccount {
       posts: await PostStore.open(this.tables),
       tenantSendsPerSecond,
       log,
-      worker: { id, ...TEST_WORKER },
+      worker: { id, ...TEST_WORKER, ...worker },
     });
     this.instances.push(outbound);
     return outbound;
@@ -56,17 +63,45 @@ export class TestAccount {
     return (await DeliveryStore.open(this.tables)).read(m);
   }
 
-  /** Waits until every message has a settled row (re-reading only the unsettled ones, gently: Azurite is shared). */
-  async settled(messages: readonly OutboundMessage[], ms = 30_000): Promise<DeliveryRow[]> {
+  /**
+   * Waits until every message has a settled row (re-reading only the unsettled ones, gently: Azurite is shared).
+   * On time-out it says what each unsettled row holds and what the queue holds, and adds `context()` (e.g. the
+   * workers' logs): a slow machine and a lost message then read differently.
+   */
+  async settled(messages: readonly OutboundMessage[], ms = 30_000, context?: () => string): Promise<DeliveryRow[]> {
     const end = Date.now() + ms;
     const rows: (DeliveryRow | undefined)[] = messages.map(() => undefined);
     const open = () => messages.map((_, i) => i).filter((i) => !rows[i] || ['pending', 'sending'].includes(rows[i]!.state));
     for (let todo = open(); todo.length; todo = open()) {
-      if (Date.now() > end) throw new Error(`not settled: ${todo.map((i) => messages[i]!.key).join(', ')}`);
+      if (Date.now() > end) {
+        const unsettled = todo.map((i) => ({ key: messages[i]!.key, row: rows[i] ?? 'no row' }));
+        throw new Error(
+          `not settled: ${todo.map((i) => messages[i]!.key).join(', ')}\n` +
+            `rows: ${JSON.stringify(unsettled)}\nqueue: ${await this.queueReport()}` +
+            (context ? `\n${context()}` : ''),
+        );
+      }
       await new Promise((r) => setTimeout(r, 200));
       for (const i of todo.slice(0, 20)) rows[i] = await this.row(messages[i]!);
     }
     return rows as DeliveryRow[];
+  }
+
+  /** The outbound queue's size (hidden messages included) and the keys of the messages visible now. */
+  async queueReport(): Promise<string> {
+    try {
+      const queue = new QueueClient(azuriteConnection(), queueName(this.prefix, 'outbound'));
+      const size = (await queue.getProperties()).approximateMessagesCount ?? 0;
+      const peeked = await queue.peekMessages({ numberOfMessages: 32 });
+      const visible = peeked.peekedMessageItems.map((p) => {
+        const body = decodeBody(p.messageText);
+        const keys = !body ? ['unreadable'] : 'm' in body ? [body.m.key] : 'batch' in body ? body.batch.map((m) => m.key) : [body.large.key];
+        return { dequeueCount: p.dequeueCount, keys };
+      });
+      return JSON.stringify({ size, visible });
+    } catch (err) {
+      return `could not be read: ${String(err)}`;
+    }
   }
 
   async stop(): Promise<void> {

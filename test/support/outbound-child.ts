@@ -11,6 +11,8 @@ export class WorkerProcess {
   /** The last stats line it printed (a killed worker's figures up to its last second). */
   stats: StatsSnapshot | undefined;
   stderr = '';
+  /** Its last log lines (warnings and errors: why a message was put back or not finished), for a failure's report. */
+  log = '';
 
   constructor(opts: { storage: string; prefix: string; tenant: number; id: string; worker?: Partial<WorkerOptions> }) {
     this.child = spawn(process.execPath, ['--import', 'tsx', 'scripts/outbound-worker.ts'], {
@@ -35,6 +37,7 @@ export class WorkerProcess {
           const msg = JSON.parse(line) as { ready?: boolean; stats?: StatsSnapshot };
           if (msg.ready) resolve();
           if (msg.stats) this.stats = msg.stats;
+          else if (!msg.ready) this.log = (this.log + line + '\n').slice(-6_000);
         } catch {
           // not ours
         }
