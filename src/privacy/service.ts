@@ -135,10 +135,8 @@ export class PrivacyService {
    * The Teams click uses `startForget` (a durable job) instead, so a big forget never outruns the turn.
    */
   async forget(caller: PrivacyCaller, subject: Subject, token: string): Promise<ForgetOutcome> {
-    if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
-    if (!this.d.pseudonyms.confirms(subject, token)) {
-      return { kind: 'refused', message: 'This confirmation has expired or does not match. Type "forget" with the person again.' };
-    }
+    const refused = this.refuseForget(caller, subject, token);
+    if (refused) return refused;
     const pseudonym = this.d.pseudonyms.of(subject);
     let done: FeatureTally[];
     try {
@@ -157,13 +155,20 @@ export class PrivacyService {
    * second confirm while a job for the person runs finds that job (`fresh: false`) and starts nothing.
    */
   async startForget(caller: PrivacyCaller, subject: Subject, token: string): Promise<{ kind: 'refused'; message: string } | { kind: 'started'; job: ForgetJob; fresh: boolean }> {
+    const refused = this.refuseForget(caller, subject, token);
+    if (refused) return refused;
+    if (!this.d.jobs) throw new Error('forget jobs are not set up');
+    const started = await this.d.jobs.begin(subject, { by: this.askerInLog(caller, subject), notify: caller.person.id });
+    return { kind: 'started', ...started };
+  }
+
+  /** Why this caller may not forget this person with this token (checked on the server), or undefined when they may. */
+  private refuseForget(caller: PrivacyCaller, subject: Subject, token: string): { kind: 'refused'; message: string } | undefined {
     if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
     if (!this.d.pseudonyms.confirms(subject, token)) {
       return { kind: 'refused', message: 'This confirmation has expired or does not match. Type "forget" with the person again.' };
     }
-    if (!this.d.jobs) throw new Error('forget jobs are not set up');
-    const started = await this.d.jobs.begin(subject, { by: this.askerInLog(caller, subject), notify: caller.person.id });
-    return { kind: 'started', ...started };
+    return undefined;
   }
 
   /** Who the log names as asking: someone forgetting themselves is named by their pseudonym too. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
-import { activity, execute, invokeText, personalChat, post, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { activity, buttonData, execute, invokeText, personalChat, post, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
@@ -48,20 +48,6 @@ async function logIssue(user: TestUser, over: Record<string, string> = {}): Prom
   return ref;
 }
 
-/** A card's Action.Execute data for a verb (what pressing it sends, besides the inputs). */
-function buttonData(replies: unknown, verb: string): Record<string, unknown> {
-  let found: Record<string, unknown> | undefined;
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (!n || typeof n !== 'object') return;
-    const o = n as Record<string, unknown>;
-    if (o.type === 'Action.Execute' && o.verb === verb) found = o.data as Record<string, unknown>;
-    Object.values(o).forEach(walk);
-  };
-  walk(replies);
-  if (!found) throw new Error(`no ${verb} button`);
-  return found;
-}
 
 function refIn(text: string): string {
   return /R-\d{4}/.exec(text)?.[0] ?? '';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import type { PersonalData, Subject } from '../../src/privacy/personal-data.js';
-import { execute, invokeText, personalChat, readable, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { buttonData, execute, invokeText, personalChat, readable, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { collect } from '../../src/storage/tables.js';
 import { RecordingConnector } from '../support/connector.js';
 
@@ -31,19 +31,6 @@ const click = (u: TestUser, verb: string, data: Record<string, unknown>, replyTo
   execute(app, u, verb, data, { ...where(u), replyToId });
 const tell = (u: TestUser, text: string) => say(app, u, text, where(u));
 
-function actionData(replies: Reply[], verb: string): Record<string, unknown> {
-  let found: Record<string, unknown> | undefined;
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (!n || typeof n !== 'object') return;
-    const o = n as Record<string, unknown>;
-    if (o.type === 'Action.Execute' && o.verb === verb) found = o.data as Record<string, unknown>;
-    Object.values(o).forEach(walk);
-  };
-  walk(replies.map((r) => r.attachments?.[0]?.content));
-  if (!found) throw new Error(`no ${verb} button in ${JSON.stringify(replies)}`);
-  return found;
-}
 
 /** The text of what the connector was asked to show in place of the lead's card (`activityId`), in order. */
 const updatesOf = (activityId: string) =>
@@ -142,7 +129,7 @@ describe('forget too big for the turn', () => {
 
     const asked = await tell(USERS.lead, `forget ${HANA.name}`);
     expect(readable(asked)).toContain('rows in heldStore');
-    const answer = await click(USERS.lead, 'privacy.forget', actionData(asked, 'privacy.forget'), 'card-hana');
+    const answer = await click(USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), 'card-hana');
     // The answer came while the slow part was still held: the click did not wait for the work.
     const answeredWhileHeld = !held.state.released;
     const shown = invokeText(answer.body);
@@ -176,7 +163,7 @@ describe('forget too big for the turn', () => {
     app.personalData.register(held.part);
 
     const asked = await tell(USERS.lead, `forget ${IVAN.name}`);
-    const data = actionData(asked, 'privacy.forget');
+    const data = buttonData(asked, 'privacy.forget');
     const answer = await click(USERS.lead, 'privacy.forget', data, 'card-ivan');
     held.fail();
     expect(invokeText(answer.body)).toContain(`Forgetting ${IVAN.name}`);
@@ -201,7 +188,7 @@ describe('forget too big for the turn', () => {
     const held = heldStore('staffHeld', JUN);
     app.personalData.register(held.part);
     const asked = await tell(USERS.lead, `forget ${JUN.name}`);
-    const refused = await click(USERS.staff, 'privacy.forget', actionData(asked, 'privacy.forget'));
+    const refused = await click(USERS.staff, 'privacy.forget', buttonData(asked, 'privacy.forget'));
     held.release();
     expect(invokeText(refused.body)).toContain('rollout team');
     await settle();

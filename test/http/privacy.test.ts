@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusalFor } from '../../src/roles/permissions.js';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
-import { execute, invokeText, personalChat, readable, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
@@ -106,22 +106,6 @@ async function myData(u: TestUser): Promise<{ reply: string; file: string }> {
   return { reply, file: await res.text() };
 }
 
-/** The card's Action.Execute data for a verb (what a click sends back). */
-function actionData(replies: Reply[], verb: string): Record<string, unknown> {
-  const m = JSON.stringify(replies.map((r) => r.attachments?.[0]?.content));
-  const card = JSON.parse(m) as unknown;
-  let found: Record<string, unknown> | undefined;
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (!n || typeof n !== 'object') return;
-    const o = n as Record<string, unknown>;
-    if (o.type === 'Action.Execute' && o.verb === verb) found = o.data as Record<string, unknown>;
-    Object.values(o).forEach(walk);
-  };
-  walk(card);
-  if (!found) throw new Error(`no ${verb} button in ${m}`);
-  return found;
-}
 
 /** A person who logged an issue, asked a question and booked a seat at office hours. */
 async function busyPerson(u: TestUser, depot: string): Promise<{ ref: string; title: string; question: string }> {
@@ -254,8 +238,8 @@ describe('forget', () => {
     }
     // The plan file (the rollout team's own) still names him: the card says so, since forget cannot edit it.
     expect(card).toContain('The communication plan file lists them by id in an audience');
-    const forgetData = actionData(asked, 'privacy.forget');
-    expect(invokeText((await click(USERS.lead, 'privacy.forgetCancel', actionData(asked, 'privacy.forgetCancel'))).body)).toContain('Nothing was changed');
+    const forgetData = buttonData(asked, 'privacy.forget');
+    expect(invokeText((await click(USERS.lead, 'privacy.forgetCancel', buttonData(asked, 'privacy.forgetCancel'))).body)).toContain('Nothing was changed');
     expect(await view(diego.ref)).toContain(DIEGO.name);
 
     // A staff member sending the real card's data is refused before anything runs.
@@ -316,7 +300,7 @@ describe('forget, and the answers kept for Teams\' retries', () => {
 
     const asked = await tell(USERS.lead, `forget ${FIONA.name}`);
     expect(readable(asked)).toMatch(/^[1-9]\d*\nanswers kept for Teams' retries/m);
-    expect(invokeText((await click(USERS.lead, 'privacy.forget', actionData(asked, 'privacy.forget'))).body)).toContain(`${FIONA.name} is forgotten`);
+    expect(invokeText((await click(USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'))).body)).toContain(`${FIONA.name} is forgotten`);
 
     // The same retry now gets a plain "already handled": nothing of hers, and the issue is not logged twice.
     const replayed = invokeText((await execute(app, FIONA, 'issue.logAnyway', { form: formOf(title) }, retryOf)).body);
@@ -366,13 +350,13 @@ describe('forget, when it cannot go ahead', () => {
       },
     });
     const asked = await tell(USERS.lead, `forget ${gina}`);
-    const stopped = invokeText((await click(USERS.lead, 'privacy.forget', actionData(asked, 'privacy.forget'))).body);
+    const stopped = invokeText((await click(USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'))).body);
     expect(stopped).toContain('stopped part-way');
     expect(stopped).toContain('at halfStore');
     expect(stopped).not.toContain('Nothing was changed');
     expect(stopped).toContain('Press Forget again to finish it');
     expect(left).toBe(1); // it did change something
-    expect(invokeText((await click(USERS.lead, 'privacy.forget', actionData(asked, 'privacy.forget'))).body)).toContain('is forgotten');
+    expect(invokeText((await click(USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'))).body)).toContain('is forgotten');
     expect(left).toBe(0);
   });
 
@@ -390,7 +374,7 @@ describe('forget, when it cannot go ahead', () => {
       },
     });
     const asked = await tell(USERS.lead, `forget ${CARMEN.name}`);
-    const data = actionData(asked, 'privacy.forget');
+    const data = buttonData(asked, 'privacy.forget');
 
     const stopped = invokeText((await click(USERS.lead, 'privacy.forget', data)).body);
     expect(stopped).toContain(`Forgetting ${CARMEN.name} stopped part-way`);

@@ -7,7 +7,7 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
-import { execute, invokeText, personalChat, readable, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { azuriteConnection } from '../support/storage.js';
 
@@ -94,19 +94,6 @@ async function settle(): Promise<void> {
   }
 }
 
-function actionData(replies: Reply[], verb: string): Record<string, unknown> {
-  let found: Record<string, unknown> | undefined;
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (!n || typeof n !== 'object') return;
-    const o = n as Record<string, unknown>;
-    if (o.type === 'Action.Execute' && o.verb === verb) found = o.data as Record<string, unknown>;
-    Object.values(o).forEach(walk);
-  };
-  walk(replies.map((r) => r.attachments?.[0]?.content));
-  if (!found) throw new Error(`no ${verb} button in ${JSON.stringify(replies)}`);
-  return found;
-}
 
 const channel = (id: string) => ({
   serviceUrl: connector.url,
@@ -168,7 +155,7 @@ describe('forget, swept from storage', () => {
   it("leaves none of the person's ids or name in any table, queue or tab API answer", async () => {
     // Questions: one answered (voted Not helpful), one uncovered (a gap).
     const answer = await tell(ZED, `how do I sync the tablet ${MARKER}`);
-    expect(text(await click(ZED, 'faq.notHelpful', actionData(answer, 'faq.notHelpful')))).not.toBe('');
+    expect(text(await click(ZED, 'faq.notHelpful', buttonData(answer, 'faq.notHelpful')))).not.toBe('');
     const gapReply = await tell(ZED, `where do I park my ${MARKER} motorbike at the district office`);
     expect(readable(gapReply)).toContain("doesn't cover this");
     await settle();
@@ -253,7 +240,7 @@ describe('forget, swept from storage', () => {
 
     // The rollout team forgets them, by name, confirming the card.
     const asked = await tell(USERS.lead, `forget ${ZED.name}`);
-    const done = text(await click(USERS.lead, 'privacy.forget', actionData(asked, 'privacy.forget')));
+    const done = text(await click(USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget')));
     expect(done).toContain(`${ZED.name} is forgotten`);
     await settle();
 

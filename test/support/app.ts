@@ -101,6 +101,21 @@ export async function say(app: BotEndpoint, user: TestUser, text: string, extra:
   return ((res.json.activities as Reply[] | undefined) ?? []).filter((a) => a.type === 'message');
 }
 
+/** The data of a card's Action.Execute for `verb` (what pressing it sends besides the inputs), found anywhere in `replies`. */
+export function buttonData(replies: unknown, verb: string): Record<string, unknown> {
+  let found: Record<string, unknown> | undefined;
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) return n.forEach(walk);
+    if (!n || typeof n !== 'object') return;
+    const o = n as Record<string, unknown>;
+    if (o.type === 'Action.Execute' && o.verb === verb) found = o.data as Record<string, unknown>;
+    Object.values(o).forEach(walk);
+  };
+  walk(replies);
+  if (!found) throw new Error(`no ${verb} button in ${JSON.stringify(replies)}`);
+  return found;
+}
+
 /** All the text a user would read in a reply: message text plus every TextBlock/FactSet in its cards. */
 export function readable(replies: Reply[]): string {
   const out: string[] = [];
