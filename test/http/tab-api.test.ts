@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import type { ManualClock } from '../../src/clock.js';
 import { type TabApiDeps, tabRoutes } from '../../src/http/tab-api.js';
 import { allows, PERMISSIONS } from '../../src/roles/permissions.js';
 import type { Role } from '../../src/roles/roles.js';
-import { execute, invokeText, say, startTestApp, type TestUser, USERS } from '../support/app.js';
-import { RecordingConnector } from '../support/connector.js';
+import { type TestUser, USERS } from '../support/app.js';
+import type { RecordingConnector } from '../support/connector.js';
+import { startTabApi, type TabApiHarness } from '../support/tab-api.js';
 
 /*
  * The tab's API in local mode (a demo user named by a header), over HTTP against the real app. The role
@@ -13,48 +13,19 @@ import { RecordingConnector } from '../support/connector.js';
  * role it should refuse, fails it.
  */
 
+let h: TabApiHarness;
 let app: App;
-let clock: ManualClock;
 let connector: RecordingConnector;
-const TRIAGE = '19:triage@thread.tacv2';
-const OTHER: TestUser = { id: '29:other', aadObjectId: 'aad-other', name: 'Olu Other' };
 const ROLE_USERS: Record<Role, TestUser> = { staff: USERS.staff, champion: USERS.champion, rolloutTeam: USERS.lead };
-const where = (u: TestUser) => ({ serviceUrl: connector.url, conversation: { id: `a:chat-${u.aadObjectId}`, conversationType: 'personal', tenantId: 'tenant-1' } });
-
-let seq = 0;
-async function logIssue(user: TestUser, over: Record<string, string> = {}): Promise<string> {
-  seq++;
-  const form = { title: `Problem ${seq}`, description: 'It fails every time.', location: 'Visit screen', category: 'Reports', severity: 'slows', site: `Site ${seq}`, ...over };
-  const res = await execute(app, user, 'issue.logAnyway', { form }, where(user));
-  const ref = /R-\d{4}/.exec(invokeText(res.body))?.[0];
-  if (!ref) throw new Error(invokeText(res.body));
-  return ref;
-}
-
-async function api(user: TestUser | null, path: string, init: { method?: string; body?: unknown } = {}) {
-  const res = await fetch(`${app.url}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { ...(user ? { 'x-demo-user': user.aadObjectId } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) },
-    body: init.body ? JSON.stringify(init.body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> & { items?: { ref: string }[] } };
-}
+const logIssue = (user: TestUser, over?: Record<string, string>) => h.logIssue(user, over);
+const api = (user: TestUser | null, path: string, init?: { method?: string; body?: unknown }) => h.api(user, path, init);
 
 beforeAll(async () => {
-  connector = await new RecordingConnector().start();
-  ({ app, clock } = await startTestApp({ LOG_LEVEL: 'silent' }));
-  clock.set('2027-01-11T09:00:00Z');
-  for (const u of [...Object.values(USERS), OTHER]) await say(app, u, 'whoami', where(u));
-  await say(app, USERS.lead, '<at>Rollout Desk</at> setup triage', {
-    serviceUrl: connector.url,
-    conversation: { id: `${TRIAGE};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
-    channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
-  });
+  h = await startTabApi();
+  ({ app, connector } = h);
 }, 60_000);
 afterAll(async () => {
-  await app?.stop();
-  await connector?.stop();
+  await h?.stop();
 });
 
 /** A request every route can be called with; a new route needs one here. */
@@ -114,85 +85,17 @@ describe('the tab API', () => {
   });
 
   it('shows staff only their own issues, and champions the board with filters and search', async () => {
-    const mine = await logIssue(OTHER, { category: 'Access / login', title: 'Locked out after the update' });
+    const mine = await logIssue(h.other, { category: 'Access / login', title: 'Locked out after the update' });
     const theirs = await logIssue(USERS.staff, { category: 'Access / login' });
-    const staffList = await api(OTHER, '/api/tab/issues?status=new');
+    const staffList = await api(h.other, '/api/tab/issues?status=new');
     expect(staffList.body.mode).toBe('mine');
     expect(staffList.body.items?.map((i) => i.ref)).toEqual([mine]);
-    expect((await api(OTHER, `/api/tab/issues/${theirs}`)).status).toBe(404);
+    expect((await api(h.other, `/api/tab/issues/${theirs}`)).status).toBe(404);
 
     const board = await api(USERS.champion, `/api/tab/issues?category=${encodeURIComponent('Access / login')}&q=locked`);
     expect(board.body).toMatchObject({ mode: 'board', total: 1 });
     expect(board.body.items?.map((i) => i.ref)).toEqual([mine]);
     expect((await api(USERS.champion, '/api/tab/issues?sort=sideways')).status).toBe(400);
-  });
-
-  it('searches the done issues too: a search or a priority while viewing resolved issues lists only those that match, beyond the first page', async () => {
-    const resolve = async (ref: string, priority?: string) => {
-      if (priority) expect((await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'priority', version: 1, priority } })).status).toBe(200);
-      const res = await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'status', version: priority ? 2 : 1, status: 'resolved' } });
-      expect(res.status).toBe(200);
-      clock.advance(60_000);
-    };
-    // The one that matches was closed first, so the most-recently-closed-first archive lists it after a page of others.
-    const wanted = await logIssue(USERS.staff, { title: 'Barcode scanner freezes on the stock form', category: 'Performance' });
-    await resolve(wanted, 'P2');
-    const others: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      others.push(await logIssue(USERS.staff, { title: `Archived problem ${i}`, category: 'Performance' }));
-      await resolve(others.at(-1)!);
-    }
-    const plain = await api(USERS.champion, '/api/tab/issues?status=resolved&category=Performance');
-    expect(plain.body.mode).toBe('archive');
-    expect(plain.body.items).toHaveLength(10);
-    expect(plain.body.items?.map((i) => i.ref)).not.toContain(wanted);
-
-    const searched = await api(USERS.champion, '/api/tab/issues?status=resolved&category=Performance&q=scanner%20FREEZES');
-    expect(searched.body).toMatchObject({ mode: 'archive', next: null });
-    expect(searched.body.items?.map((i) => i.ref)).toEqual([wanted]);
-    expect((await api(USERS.champion, '/api/tab/issues?status=resolved&category=Performance&q=nothing-like-this')).body).toMatchObject({ items: [], next: null });
-    const byPriority = await api(USERS.champion, '/api/tab/issues?status=resolved&category=Performance&priority=P2');
-    expect(byPriority.body.items?.map((i) => i.ref)).toEqual([wanted]);
-    // A search that matches more than a page pages through the matches only.
-    const first = await api(USERS.champion, '/api/tab/issues?status=resolved&category=Performance&q=archived');
-    expect(first.body.items).toHaveLength(10);
-    const second = await api(USERS.champion, `/api/tab/issues?status=resolved&category=Performance&q=archived&token=${first.body.next as string}`);
-    expect([...first.body.items!, ...second.body.items!].map((i) => i.ref).sort()).toEqual([...others].sort());
-    expect(second.body.next).toBeNull();
-  });
-
-  it('lists the done issues in the order chosen (oldest, newest, priority), paging through all of them', async () => {
-    const logged: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      logged.push(await logIssue(USERS.staff, { category: 'Training', title: `Training gap ${i}` }));
-      clock.advance(60_000);
-    }
-    const [a, b, c] = logged as [string, string, string];
-    const post = (ref: string, body: Record<string, unknown>) => api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body });
-    expect((await post(a, { kind: 'priority', version: 1, priority: 'P3' })).status).toBe(200);
-    expect((await post(b, { kind: 'priority', version: 1, priority: 'P1' })).status).toBe(200);
-    // Closed in another order than logged: b, c, the rest, then a last (the most recently closed).
-    for (const ref of [b, c, ...logged.slice(3), a]) {
-      expect((await post(ref, { kind: 'status', version: ref === a || ref === b ? 2 : 1, status: 'wont_fix' })).status).toBe(200);
-      clock.advance(60_000);
-    }
-    const all = async (sort?: string) => {
-      const refs: string[] = [];
-      let token: string | null = null;
-      do {
-        const q = `status=wont_fix&category=Training${sort ? `&sort=${sort}` : ''}${token ? `&token=${token}` : ''}`;
-        const res = await api(USERS.champion, `/api/tab/issues?${q}`);
-        expect(res.body.mode).toBe('archive');
-        refs.push(...res.body.items!.map((i) => i.ref));
-        token = res.body.next as string | null;
-      } while (token);
-      return refs;
-    };
-    // Unchosen, as before: most recently closed first.
-    expect(await all()).toEqual([a, ...logged.slice(3).reverse(), c, b]);
-    expect(await all('oldest')).toEqual(logged);
-    expect(await all('newest')).toEqual([...logged].reverse());
-    expect(await all('priority')).toEqual([b, a, c, ...logged.slice(3)]);
   });
 
   it('changes an issue’s status with the same rules and version check as the card, and redraws its triage card', async () => {
