@@ -141,12 +141,12 @@ describe('FaqService with a model', () => {
   it('falls back to the offline answer on a timeout, within the budget', async () => {
     stub.reply(() => ({
       content: JSON.stringify({ answer: 'late', citations: [SUBMIT_ID] }),
-      delayMs: 3_000,
+      delayMs: 30_000,
     }));
     const { faq } = await setup({ model: true, timeoutMs: 300 });
     const started = Date.now();
     const answer = await faq.ask('the submit button is grey', amina);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(10_000); // gave up on the 30 s model at its own bound
     expect(answer).toMatchObject({ kind: 'answer', via: 'guidance' });
   });
 

@@ -116,25 +116,27 @@ describe('ModelAnswerer against the OpenAI stub', () => {
     expect(await answerer.answer(question, candidates)).toEqual({ kind: 'fallback', reason: 'empty' });
   });
 
+  // The model answers after 30 s: a call back in under 10 s gave up at its own bound instead of waiting for it
+  // (bounds this wide hold on a loaded machine and still fail if the timeout is not applied).
   it('falls back with timeout when the model is slower than timeoutMs, and returns on time', async () => {
-    stub.reply(() => ({ delayMs: 3000, ...modelJson({ notCovered: true }) }));
+    stub.reply(() => ({ delayMs: 30_000, ...modelJson({ notCovered: true }) }));
     const { answerer, log } = answererFor({ timeoutMs: 300 });
     const started = performance.now();
     const result = await answerer.answer(question, candidates);
     const elapsed = performance.now() - started;
     expect(result).toEqual({ kind: 'fallback', reason: 'timeout' });
     expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(300 + 400);
+    expect(elapsed).toBeLessThan(10_000);
     expect(log.entries[0]?.details.reason).toBe('timeout');
   });
 
   it("treats the caller's abort signal like the timeout", async () => {
-    stub.reply(() => ({ delayMs: 3000, ...modelJson({ notCovered: true }) }));
-    const { answerer } = answererFor({ timeoutMs: 5000 });
+    stub.reply(() => ({ delayMs: 30_000, ...modelJson({ notCovered: true }) }));
+    const { answerer } = answererFor({ timeoutMs: 25_000 });
     const started = performance.now();
     const result = await answerer.answer(question, candidates, { signal: AbortSignal.timeout(200) });
     expect(result).toEqual({ kind: 'fallback', reason: 'timeout' });
-    expect(performance.now() - started).toBeLessThan(700);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('falls back with rate-limited on a 429 at once, without waiting out Retry-After', async () => {
@@ -142,7 +144,7 @@ describe('ModelAnswerer against the OpenAI stub', () => {
     const { answerer, log } = answererFor();
     const started = performance.now();
     expect(await answerer.answer(question, candidates)).toEqual({ kind: 'fallback', reason: 'rate-limited' });
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(10_000); // not the 30 s Retry-After
     expect(stub.requests).toHaveLength(1);
     expect(log.entries[0]?.details).toMatchObject({ reason: 'rate-limited', status: 429 });
   });

@@ -87,12 +87,6 @@ describe('search on a small synthetic guide', () => {
     expect(search(index, 'zzzz qqqq')).toEqual({ answered: false, confidence: 0, results: [], offTopic: [], uncovered: [] });
     expect(search(buildIndex([]), 'anything')).toEqual({ answered: false, confidence: 0, results: [], offTopic: [], uncovered: [] });
   });
-
-  it('builds and searches fast', () => {
-    const started = performance.now();
-    for (let i = 0; i < 100; i++) search(index, 'the submit button is grey and i cant sync');
-    expect((performance.now() - started) / 100).toBeLessThan(5);
-  });
 });
 
 describe('openFaqLibrary', () => {
