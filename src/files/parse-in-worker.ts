@@ -15,7 +15,7 @@ import type { ParseReply, ParseRequest } from './parse-thread.js';
  * file whose parse hangs until its bound holds up only its own next read, never another file's.
  */
 
-/** A parser the worker can load: a module's file URL and the name of its `(text, source) => value` export. */
+/** A parser the worker can load: a module's file URL and the name of its `(text, source, input?) => value` export. */
 export interface WorkerParser {
   module: string;
   name: string;
@@ -37,8 +37,9 @@ const IDLE_MS = 30_000;
 const WORKER_HEAP_MB = 1024;
 
 /**
- * Parses `text` with `parser` in the worker thread. Resolves with its value; rejects with its error's message,
- * or, when the worker crashed or took longer than `timeoutMs`, with a message naming `source`.
+ * Parses `text` with `parser` in the worker thread of `source` (`input`, plain data, is passed to the parser
+ * too). Resolves with its value; rejects with its error's message, or, when the worker crashed or took longer
+ * than `timeoutMs`, with a message naming `source`.
  */
 export function parseInWorker<T>(
   parser: WorkerParser,
