@@ -1,7 +1,8 @@
+import { parseInWorker, workerParser } from '../files/parse-in-worker.js';
 import { WatchedFile } from '../files/watched-file.js';
 import type { Rollout } from '../rollout/model.js';
 import { EMPTY_PLAN, type Plan } from './model.js';
-import { parsePlan } from './plan.js';
+import type { PlanRollout } from './plan.js';
 import type { SendStore } from './sends.js';
 
 /**
@@ -20,9 +21,12 @@ export interface PlanFile {
 
 /**
  * A key message takes about 550-700 bytes as the sample writes them; a plan may hold 200 (plan.ts), each
- * body up to 4,000 characters, so a full plan of long messages stays under 1 MB.
+ * body up to 4,000 characters, so a full plan of long messages stays under 1 MB. Reading and checking that
+ * much (YAML, every recurrence rule) takes seconds, so it runs in a worker thread (parse-in-worker.ts).
  */
 export const PLAN_MAX_BYTES = 1024 * 1024;
+
+const PARSE_PLAN = workerParser(import.meta.url, './plan', 'parsePlanFile');
 
 /** What one read of the file gave: a plan, or the problems that kept it out (never thrown: the watcher keeps going). */
 type Read = { plan: Plan; text: string } | { problem: string } | undefined;
@@ -37,9 +41,11 @@ export async function openPlanFile(
     pollMs?: number;
   },
 ): Promise<PlanFile> {
-  const read = (text: string, source: string): Read => {
+  // A worker that crashed or hung is told like a bad file (the message says which): the last good stays.
+  const read = async (text: string, source: string): Promise<Read> => {
+    const { cohorts, groups } = opts.rollout();
     try {
-      return { plan: parsePlan(text, opts.rollout(), source), text };
+      return { plan: await parseInWorker<Plan>(PARSE_PLAN, text, source, { input: { cohorts, groups } satisfies PlanRollout }), text };
     } catch (error) {
       return { problem: (error as Error).message };
     }
@@ -68,7 +74,7 @@ export async function openPlanFile(
     if (atStart) {
       // Bad when the app started: the plan last known good, if it still reads.
       const text = await opts.store.lastGoodPlan();
-      const kept = text ? read(text, 'last good plan') : undefined;
+      const kept = text ? await read(text, 'last good plan') : undefined;
       if (kept && 'plan' in kept) lastGood = kept.plan;
     }
   };

@@ -85,8 +85,11 @@ const planSchema = z.strictObject({
   messages: z.array(z.unknown()).max(LIMITS.messages, `at most ${LIMITS.messages} messages`).default([]),
 });
 
+/** What of the rollout a plan is checked against: its cohorts and user groups (not its people). */
+export type PlanRollout = Pick<Rollout, 'cohorts' | 'groups'>;
+
 /** Reads and checks a plan against the rollout's groups and cohorts; throws a PlanError naming every problem. */
-export function parsePlan(text: string, rollout: Rollout, source = 'communication plan'): Plan {
+export function parsePlan(text: string, rollout: PlanRollout, source = 'communication plan'): Plan {
   let value: unknown;
   try {
     value = parseYaml(text) ?? {};
@@ -151,6 +154,11 @@ export function parsePlan(text: string, rollout: Rollout, source = 'communicatio
   };
 }
 
+/** parsePlan as the parse worker thread calls it (plan-file.ts): `(text, source, input)`, named there by a string. @public */
+export function parsePlanFile(text: string, source: string, rollout: PlanRollout): Plan {
+  return parsePlan(text, rollout, source);
+}
+
 /** A field left out reads "is missing" rather than zod's type message. */
 function messageOf(root: unknown, issue: { path: readonly PropertyKey[]; message: string }): string {
   let node: unknown = root;
@@ -168,7 +176,7 @@ const AUDIENCE_KEYS = ['channel', 'team', 'users', 'group', 'cohort'];
 const AUDIENCE_HELP = 'must be everyone, champions, rollout-team, or one of {channel}, {team}, {users}, {group}, {cohort}, {cohort, group}';
 
 /** The audience as written → an Audience, its groups and cohorts checked against the rollout file. */
-export function audienceOf(raw: unknown, rollout: Rollout, report: Report): Audience | undefined {
+export function audienceOf(raw: unknown, rollout: PlanRollout, report: Report): Audience | undefined {
   if (raw === 'everyone') return { kind: 'everyone' };
   if (raw === 'champions') return { kind: 'champions' };
   if (raw === 'rollout-team') return { kind: 'rolloutTeam' };

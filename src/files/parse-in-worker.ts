@@ -11,10 +11,11 @@ import type { ParseReply, ParseRequest } from './parse-thread.js';
  * in a worker thread: the main thread sends the text and gets back the plain value, or the message of the
  * error that refused the file. A worker that crashes or does not answer within the timeout is terminated and
  * the parse fails with a message naming the file, so the caller keeps the value it had; the next parse
- * starts a fresh worker.
+ * starts a fresh worker. Each file (parser and source) has a worker of its own, its parses one at a time: a
+ * file whose parse hangs until its bound holds up only its own next read, never another file's.
  */
 
-/** A parser the worker can load: a module's file URL and the name of its `(text, source) => value` export. */
+/** A parser the worker can load: a module's file URL and the name of its `(text, source, input?) => value` export. */
 export interface WorkerParser {
   module: string;
   name: string;
@@ -36,23 +37,49 @@ const IDLE_MS = 30_000;
 const WORKER_HEAP_MB = 1024;
 
 /**
- * Parses `text` with `parser` in the worker thread. Resolves with its value; rejects with its error's message,
- * or, when the worker crashed or took longer than `timeoutMs`, with a message naming `source`.
+ * Parses `text` with `parser` in the worker thread of `source` (`input`, plain data, is passed to the parser
+ * too). Resolves with its value; rejects with its error's message, or, when the worker crashed or took longer
+ * than `timeoutMs`, with a message naming `source`.
  */
-export function parseInWorker<T>(parser: WorkerParser, text: string, source: string, opts: { timeoutMs?: number } = {}): Promise<T> {
-  return thread.parse({ ...parser, text, source }, opts.timeoutMs ?? PARSE_TIMEOUT_MS) as Promise<T>;
+export function parseInWorker<T>(
+  parser: WorkerParser,
+  text: string,
+  source: string,
+  opts: { timeoutMs?: number; input?: unknown } = {},
+): Promise<T> {
+  const key = `${parser.module}#${parser.name}\0${source}`;
+  let thread = threads.get(key);
+  if (!thread) threads.set(key, (thread = new ParseThread(() => threads.get(key) === thread && threads.delete(key))));
+  return thread.parse({ ...parser, text, source, input: opts.input }, opts.timeoutMs ?? PARSE_TIMEOUT_MS) as Promise<T>;
 }
 
+/**
+ * The worker of one file. A few settings files exist, so a few workers at most, and only while a file was
+ * read in the last IDLE_MS; one without a worker and with nothing queued is forgotten.
+ */
 class ParseThread {
   private worker: Worker | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   /** One parse at a time, so each one's timeout counts its own work, not a queue's. */
   private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+
+  constructor(private readonly retire: () => void) {}
 
   parse(request: ParseRequest, timeoutMs: number): Promise<unknown> {
+    this.pending++;
     const run = this.queue.then(() => this.run(request, timeoutMs));
-    this.queue = run.catch(() => {});
+    this.queue = run
+      .catch(() => {})
+      .then(() => {
+        this.pending--;
+        this.retireIfDone();
+      });
     return run;
+  }
+
+  private retireIfDone(): void {
+    if (this.pending === 0 && !this.worker) this.retire();
   }
 
   private run(request: ParseRequest, timeoutMs: number): Promise<unknown> {
@@ -119,7 +146,10 @@ class ParseThread {
 
   private idle(worker: Worker): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.end(worker), IDLE_MS);
+    this.idleTimer = setTimeout(() => {
+      this.end(worker);
+      this.retireIfDone();
+    }, IDLE_MS);
     this.idleTimer.unref();
   }
 
@@ -136,4 +166,5 @@ function tsxApi(from: string): string {
   return pathToFileURL(path.join(path.dirname(manifest), exports['./esm/api']!.import.default)).href;
 }
 
-const thread = new ParseThread();
+/** By parser and source: one worker per file. */
+const threads = new Map<string, ParseThread>();

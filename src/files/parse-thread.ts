@@ -1,16 +1,21 @@
 /**
- * The worker thread behind parseInWorker (parse-in-worker.ts): parses one settings file at a time with the
+ * The worker thread behind parseInWorker (parse-in-worker.ts): parses one settings file's texts in turn with the
  * function a module exports, and posts back the plain value or the message of the error it threw. It runs
  * apart from the event loop that serves users, so a 3 MB file taking seconds to check stalls nobody.
  */
 import { parentPort } from 'node:worker_threads';
 
-/** Parse `text` (from the file `source`) with the function `name` exported by the module at URL `module`. */
+/**
+ * Parse `text` (from the file `source`) with the function `name` exported by the module at URL `module`,
+ * called as `(text, source, input)`: `input` is plain data the check needs besides the text (the plan's is
+ * the rollout's cohorts and groups).
+ */
 export interface ParseRequest {
   module: string;
   name: string;
   text: string;
   source: string;
+  input?: unknown;
 }
 
 /** `started`: the parser is loaded and now runs (its time bound starts); then the value or the error. */
@@ -23,7 +28,7 @@ port?.on('message', async (request: ParseRequest) => {
     const parse = ((await import(request.module)) as Record<string, unknown>)[request.name];
     if (typeof parse !== 'function') throw new Error(`${request.source}: no parser "${request.name}" in ${request.module}`);
     port.postMessage({ started: true } satisfies ParseReply);
-    reply = { ok: true, value: await (parse as (text: string, source: string) => unknown)(request.text, request.source) };
+    reply = { ok: true, value: await (parse as (text: string, source: string, input: unknown) => unknown)(request.text, request.source, request.input) };
   } catch (error) {
     reply = { ok: false, message: error instanceof Error ? error.message : String(error) };
   }

@@ -1,4 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -24,16 +26,54 @@ const bad = `messages:
     when: next tuesday
 `;
 
-// Counts YAML parses: an oversized file must be refused before the (synchronous) parser sees it.
-const yamlCalls = vi.hoisted(() => ({ count: 0 }));
-vi.mock('yaml', async (importOriginal) => {
-  const yaml = await importOriginal<typeof import('yaml')>();
-  return { ...yaml, parse: (...args: Parameters<typeof yaml.parse>) => (yamlCalls.count++, yaml.parse(...args)) };
+// Names what is handed to the parser (in its worker thread): an oversized file must be refused before it is.
+// `stopped`: the worker thread ends under the next parse, as parseInWorker tells it (test/files/parse-in-worker.test.ts).
+const parses = vi.hoisted(() => ({ sources: [] as string[], stopped: false }));
+vi.mock('../../src/files/parse-in-worker.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/files/parse-in-worker.js')>();
+  return {
+    ...real,
+    parseInWorker: (...args: Parameters<typeof real.parseInWorker>) => {
+      parses.sources.push(args[2]);
+      if (!parses.stopped) return real.parseInWorker(...args);
+      parses.stopped = false;
+      return Promise.reject(new Error(`${args[2]}: not checked, the parser stopped (exit code 134)`));
+    },
+  };
 });
 
 /** About 2 MB of plan: 12,000 messages (a plan may hold 200), each well-formed. */
 const huge = `messages:\n${Array.from({ length: 12_000 }, (_, i) => good(`Tip ${i}`).slice('messages:\n'.length).replace('id: welcome', `id: tip-${i}`).replace('body: Hello', 'body: A tip for the week, written out at some length so it looks like a real one.')).join('')}`;
 const TOO_LARGE = /^plan\.yaml: [\d,]+ KB, larger than the 1,024 KB it may be$/;
+
+// Tells when the file's text has been read: what follows until the reload resolves is the parse and check.
+const reads = vi.hoisted(() => ({ onRead: undefined as (() => void) | undefined }));
+vi.mock('../../src/files/capped-read.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/files/capped-read.js')>();
+  return {
+    ...real,
+    readCappedText: async (...args: Parameters<typeof real.readCappedText>) => {
+      const text = await real.readCappedText(...args);
+      reads.onRead?.();
+      return text;
+    },
+  };
+});
+
+/**
+ * A plan as large as one may be: 200 messages (the most a plan holds), each repeating daily for years and
+ * with a body near its 4,000-character limit, in French (accents take two bytes) — close to the 1 MB the file may take.
+ */
+const fullPlan = `timeZone: Europe/London\nmessages:\n${Array.from(
+  { length: 200 },
+  (_, i) => `  - id: tip-${i}
+    stage: adoption
+    title: Daily tip ${i}
+    body: ${'Étape du jour — vérifiez l’état de la tablette — synchronisée, chargée, à jour — avant la visite. '.repeat(40)}
+    audience: champions
+    when: { every: "FREQ=DAILY;INTERVAL=${(i % 7) + 1}", at: "09:00", from: 2027-01-01, until: 2030-12-31 }
+`,
+).join('')}`;
 
 const opened: PlanFile[] = [];
 afterEach(() => {
@@ -104,6 +144,23 @@ describe('the plan file', () => {
     expect(problems).toHaveLength(1);
   });
 
+  it('an edit whose check ends its worker thread keeps the last good plan, and the rollout team is told why', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rd-plan-'));
+    const file = path.join(dir, 'plan.yaml');
+    writeFileSync(file, good('Welcome'));
+    const problems: string[] = [];
+    const store = await SendStore.open(testTables());
+    const plan = await openPlanFile(file, { rollout: () => EMPTY_ROLLOUT, store, onInvalid: (p) => problems.push(p), pollMs: 0 });
+    opened.push(plan);
+
+    writeFileSync(file, good('Welcome, again'));
+    parses.stopped = true;
+    await plan.reload();
+    await until(() => problems.length === 1);
+    expect(problems).toEqual(['plan.yaml: not checked, the parser stopped (exit code 134)']);
+    expect(plan.current.messages.map((m) => m.title)).toEqual(['Welcome']);
+  });
+
   it('an edit that makes the file huge is refused unread: the rollout team told the file, its size and the limit, the last good plan kept', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rd-plan-'));
     const file = path.join(dir, 'plan.yaml');
@@ -114,18 +171,18 @@ describe('the plan file', () => {
     opened.push(plan);
 
     writeFileSync(file, huge);
-    yamlCalls.count = 0;
+    parses.sources = [];
     await plan.reload();
     await until(() => problems.length === 1);
     expect(problems[0]).toMatch(TOO_LARGE);
-    expect(yamlCalls.count).toBe(0);
+    expect(parses.sources).toEqual([]);
     expect(plan.current.messages.map((m) => m.title)).toEqual(['Welcome']);
 
     // Checked again after a rollout-file change (a direct read of the plan file): refused unread the same way.
     await plan.recheck();
     expect(problems).toHaveLength(2);
     expect(problems[1]).toMatch(TOO_LARGE);
-    expect(yamlCalls.count).toBe(0);
+    expect(parses.sources).toEqual([]);
     expect(plan.current.messages.map((m) => m.title)).toEqual(['Welcome']);
   });
 
@@ -139,11 +196,62 @@ describe('the plan file', () => {
 
     writeFileSync(file, huge);
     const problems: string[] = [];
-    yamlCalls.count = 0;
+    parses.sources = [];
     const again = await openPlanFile(file, { rollout: () => EMPTY_ROLLOUT, store, onInvalid: (p) => problems.push(p), pollMs: 0 });
     opened.push(again);
     expect(problems).toEqual([expect.stringMatching(TOO_LARGE)]);
-    expect(yamlCalls.count).toBe(1); // the small plan kept in storage, not the file
+    expect(parses.sources).toEqual(['last good plan']); // the small plan kept in storage, not the file
     expect(again.current.messages.map((m) => m.title)).toEqual(['Kept from before']);
+  });
+
+  it('while a plan of 200 repeating messages (about 1 MB) is parsed and checked after an edit, the app still answers /healthz and its event loop turns', { timeout: 120_000 }, async () => {
+    expect(Buffer.byteLength(fullPlan)).toBeGreaterThan(900_000);
+    expect(Buffer.byteLength(fullPlan)).toBeLessThan(1024 * 1024);
+    const dir = mkdtempSync(path.join(tmpdir(), 'rd-plan-'));
+    const file = path.join(dir, 'plan.yaml');
+    writeFileSync(file, good('Welcome'));
+    const store = await SendStore.open(testTables());
+    const problems: string[] = [];
+    const plan = await openPlanFile(file, { rollout: () => EMPTY_ROLLOUT, store, onInvalid: (p) => problems.push(p), pollMs: 0 });
+    opened.push(plan);
+
+    // A stand-in for the app's /healthz: answered only when the event loop is free to take the request.
+    const health = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(health.address() as AddressInfo).port}/healthz`;
+      let ticks = 0;
+      let counting = false;
+      const tick = () => {
+        ticks++;
+        if (counting) setImmediate(tick);
+      };
+      let answered = false;
+      let loaded = false;
+      let asked: Promise<void> = Promise.resolve();
+      reads.onRead = () => {
+        // The text is in: from here on only parsing and checking stand between the edit and the new plan.
+        reads.onRead = undefined;
+        counting = true;
+        setImmediate(tick);
+        asked = fetch(url).then(async (r) => {
+          if ((await r.text()) === 'ok' && !loaded) answered = true;
+        });
+      };
+      writeFileSync(file, fullPlan);
+      expect(await plan.reload()).toBe(true);
+      loaded = true;
+      counting = false;
+      await asked;
+      await until(() => plan.current.messages.length === 200 || problems.length > 0);
+      expect(problems).toEqual([]);
+      expect(plan.current.messages).toHaveLength(200);
+      expect(answered).toBe(true);
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      reads.onRead = undefined;
+      health.closeAllConnections();
+      await new Promise<void>((r) => health.close(() => r()));
+    }
   });
 });

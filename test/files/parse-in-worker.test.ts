@@ -18,21 +18,28 @@ afterEach(() => {
  * A watched list file parsed in the worker thread, with the warnings it gave. Its folder is watched too, so a
  * write may be read before the test's own reload: reloads run in turn, so after one the newest text is in use.
  */
-async function watchedList(first: string, timeoutMs?: number) {
+async function watchedList(first: string, timeoutMs?: number, name = 'list.txt') {
   const dir = mkdtempSync(path.join(tmpdir(), 'rd-parse-worker-'));
   dirs.push(dir);
-  const file = path.join(dir, 'list.txt');
+  const file = path.join(dir, name);
   writeFileSync(file, first);
   const warnings: string[] = [];
+  /** The texts handed to the worker thread, in order. */
+  const handed: string[] = [];
   const watched = await WatchedFile.open(file, {
-    parse: (text, source) => parseInWorker<string[]>(LINES, text, source, { timeoutMs }),
+    parse: (text, source) => (handed.push(text), parseInWorker<string[]>(LINES, text, source, { timeoutMs })),
     missing: [],
     onWarning: (m) => warnings.push(m),
     pollMs: 0,
     maxBytes: 1024,
   });
   opened.push(watched as WatchedFile<unknown>);
-  return { file, watched, warnings };
+  return { file, watched, warnings, handed };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(check()).toBe(true);
 }
 
 describe('a settings file parsed in a worker thread', () => {
@@ -71,6 +78,27 @@ describe('a settings file parsed in a worker thread', () => {
     writeFileSync(file, 'a\nc\n');
     await watched.reload();
     expect(watched.current).toEqual(['a', 'c']);
+  });
+
+  it('another file\'s edit is read and taken while one file\'s parser hangs', { timeout: 120_000 }, async () => {
+    // The bound is only how long this test waits for the hung parser to be ended.
+    const a = await watchedList('a\n', 15_000, 'a.txt');
+    const b = await watchedList('b\n', undefined, 'b.txt');
+
+    writeFileSync(a.file, 'hang\n');
+    let aSettled = false;
+    const aReload = a.watched.reload().finally(() => (aSettled = true));
+    // Once a.txt's text is handed to the worker thread, b.txt is edited: its new list is in use while a.txt's
+    // parse still hangs.
+    await until(() => a.handed.includes('hang\n'));
+    writeFileSync(b.file, 'b\nc\n');
+    expect(await b.watched.reload()).toBe(true);
+    expect(b.watched.current).toEqual(['b', 'c']);
+    expect(aSettled).toBe(false);
+
+    expect(await aReload).toBe(false);
+    expect(a.watched.current).toEqual(['a']);
+    expect(a.warnings.at(-1)).toBe('a.txt: not checked, the parser gave no answer within 15 s; the previous version stays in use');
   });
 
   it('refuses a value that is not plain data, naming the file', async () => {
