@@ -112,13 +112,15 @@ export class ForgetJobs {
 
   private constructor(
     private readonly table: TableClient,
+    /** Table `Posts` (src/conversations/posts.ts): the lead's cards' posts, dropped once they show the end. */
+    private readonly posts: TableClient,
     private readonly d: ForgetJobsDeps,
   ) {
     this.claimMs = d.claimMs ?? 3 * 60_000;
   }
 
   static async open(tables: Tables, deps: ForgetJobsDeps): Promise<ForgetJobs> {
-    return new ForgetJobs(await tables.table(JOB_TABLE), deps);
+    return new ForgetJobs(await tables.table(JOB_TABLE), await tables.table('Posts'), deps);
   }
 
   private get nowMs(): number {
@@ -387,8 +389,10 @@ export class ForgetJobs {
   /**
    * Resumes every job whose claim lapsed (its instance stopped: a crash, a restart, a deploy), and tells the
    * lead 1:1 the outcome of a job that finished for a turn that never answered. Returns how many it took up.
+   * Also drops the post of every lead's card that shows its end: where it is (their chat) is needed no more.
    */
   async upkeep(): Promise<number> {
+    await this.dropShownCards();
     const rows = await collect(this.table.listEntities<{ claimedUntil: number; status: string }>({ queryOptions: { filter: `PartitionKey eq '${PK}'` } }));
     let taken = 0;
     for (const r of rows) {
@@ -409,6 +413,17 @@ export class ForgetJobs {
       taken++;
     }
     return taken;
+  }
+
+  private async dropShownCards(): Promise<void> {
+    const shown = await collect(
+      this.posts.listEntities({ queryOptions: { filter: `PartitionKey eq '${FORGET_POST}' and version ge ${FINAL_VERSION}`, select: ['RowKey'] } }),
+    );
+    for (const r of shown) {
+      await this.posts.deleteEntity(FORGET_POST, String(r.rowKey)).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
   }
 
   /** The progress card for a job under way (the turn's answer when it hands the job over). */

@@ -167,6 +167,12 @@ describe('forget too big for the turn', () => {
     const jobRows = await collect((await app.tables.table('PrivacyForgetJobs')).listEntities());
     expect(JSON.stringify(jobRows)).not.toContain(HANA.aadObjectId);
     expect(JSON.stringify(jobRows)).not.toContain(HANA.name);
+
+    // Once the card shows the end, the bot no longer keeps where it is (the lead's chat), as an inline forget never did.
+    const cardPosts = async () => JSON.stringify(await collect((await app.tables.table('Posts')).listEntities({ queryOptions: { filter: "PartitionKey eq 'privacy-forget'" } })));
+    expect(await cardPosts()).toContain('card-hana');
+    await app.forgetJobs.upkeep();
+    expect(await cardPosts()).not.toContain('card-hana');
   }, 60_000);
 
   it('a fault in the background ends the card with what was done and "press Forget again"; pressing it finishes', async () => {
