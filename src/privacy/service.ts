@@ -120,12 +120,14 @@ export class PrivacyService {
     if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
     const subject = await this.subjectOf(named);
     const found = await this.d.registry.describe(subject);
+    // The keys and the name the card shows and sends back (the key when no name is known): the token confirms both.
+    const shown: Subject = { ids: subject.ids, name: subject.name ?? named.id };
     return {
-      subject,
-      name: subject.name ?? named.id,
+      subject: shown,
+      name: shown.name ?? named.id,
       holdings: found.flatMap((f) => f.tally.holdings),
       notes: [...found.flatMap((f) => f.tally.notes ?? []), ...(await this.roleNotes(subject))],
-      token: this.d.pseudonyms.confirmation(subject),
+      token: this.d.pseudonyms.confirmation(shown),
     };
   }
 
