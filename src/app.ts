@@ -87,6 +87,7 @@ import { IssuePersonalData } from './issues/privacy.js';
 import { OfficeHoursPersonalData } from './officehours/privacy.js';
 import { OutboundPersonalData } from './outbound/privacy.js';
 import { ForgetLog, ForgetLogPersonalData } from './privacy/forget-log.js';
+import { ForgetJobsPersonalData } from './privacy/jobs-personal-data.js';
 import { ForgetJobs } from './privacy/jobs.js';
 import { Pseudonyms } from './privacy/pseudonym.js';
 import { PersonalDataRegistry } from './privacy/registry.js';
@@ -510,6 +511,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents }))
       .register(new DedupePersonalData(dedupe))
       .register(await ForgetLogPersonalData.open(tables))
+      .register(await ForgetJobsPersonalData.open(tables))
       .register(new ExportPersonalData(issueWiring.exports))
       .register(new ConversationPersonalData(conversations));
     const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());

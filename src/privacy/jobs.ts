@@ -19,13 +19,17 @@ import type { ForgetOutcome } from './service.js';
  *
  * Table `PrivacyForgetJobs`: PK 'job', RK the person's pseudonym id (one forget of a person at a time: a second
  * confirm finds the one under way) → `run` (random per job: its outbound keys and its card's post id), the
- * person's keys and name (needed to resume; gone with the row once the lead is told), who the log names, the
- * lead to tell, how they are told (`teller`), the parts done and what they did, and the claim: the instance
+ * person's keys and name (needed to resume; gone with the row once the lead is told), the lead to tell
+ * (`notify`), who the log names (`by`, only when it is not that lead: their pseudonym when they forget
+ * themselves), how the lead is told (`teller`), the parts done and what they did, and the claim: the instance
  * running it and until when (renewed after each part; once it lapses, the upkeep resumes the job elsewhere).
- * Every change is ETag-guarded. A handful of rows at most: the upkeep reads the one partition.
+ * Every change is ETag-guarded. A handful of rows at most: the upkeep reads the one partition. The rows and
+ * the lead's card posts are personal data of the lead too (jobs-personal-data.ts).
  */
 
-const PK = 'job';
+export const JOB_TABLE = 'PrivacyForgetJobs';
+export const JOB_PARTITION = 'job';
+const PK = JOB_PARTITION;
 /** The post (src/conversations/posts.ts) of the lead's card a background job redraws. */
 export const FORGET_POST = 'privacy-forget';
 /** The end replaces every progress version of the card. */
@@ -65,6 +69,7 @@ interface JobRow {
   run: string;
   ids: string;
   name: string;
+  /** Empty when the log names the lead to tell (`notify`): the row names them once. */
   by: string;
   notify: string;
   teller: string;
@@ -107,13 +112,15 @@ export class ForgetJobs {
 
   private constructor(
     private readonly table: TableClient,
+    /** Table `Posts` (src/conversations/posts.ts): the lead's cards' posts, dropped once they show the end. */
+    private readonly posts: TableClient,
     private readonly d: ForgetJobsDeps,
   ) {
     this.claimMs = d.claimMs ?? 3 * 60_000;
   }
 
   static async open(tables: Tables, deps: ForgetJobsDeps): Promise<ForgetJobs> {
-    return new ForgetJobs(await tables.table('PrivacyForgetJobs'), deps);
+    return new ForgetJobs(await tables.table(JOB_TABLE), await tables.table('Posts'), deps);
   }
 
   private get nowMs(): number {
@@ -124,26 +131,7 @@ export class ForgetJobs {
 
   async get(key: string): Promise<ForgetJob | undefined> {
     const e = await readEntity<JobRow>(this.table, PK, key);
-    if (!e) return undefined;
-    const name = String(e.name ?? '');
-    const ids = fromJsonColumn<string[]>(e.ids, []);
-    return {
-      key,
-      run: String(e.run),
-      subject: name ? { ids, name } : { ids },
-      by: String(e.by ?? ''),
-      notify: String(e.notify ?? ''),
-      teller: (['turn', 'card', 'message'].includes(String(e.teller)) ? e.teller : 'message') as Teller,
-      next: Number(e.next ?? 0),
-      total: Number(e.total ?? 0),
-      done: fromJsonColumn<FeatureTally[]>(e.done, []),
-      holder: String(e.holder ?? ''),
-      claimedUntil: Number(e.claimedUntil ?? 0),
-      createdAt: String(e.createdAt ?? ''),
-      status: e.status === 'finished' ? 'finished' : 'running',
-      outcome: fromJsonColumn<StoredOutcome | undefined>(e.outcome, undefined),
-      etag: e.etag,
-    };
+    return e ? jobOf(key, e, e.etag) : undefined;
   }
 
   /** Writes `changes` if the row is as `job` read it; the job as written, or undefined when someone wrote first. */
@@ -154,7 +142,8 @@ export class ForgetJobs {
       if (k === 'subject') {
         row.ids = toJsonColumn(next.subject.ids);
         row.name = next.subject.name ?? '';
-      } else if (k === 'done' || k === 'outcome') row[k] = toJsonColumn(v ?? null);
+      } else if (k === 'by' || k === 'notify') Object.assign(row, whoColumns(next));
+      else if (k === 'done' || k === 'outcome') row[k] = toJsonColumn(v ?? null);
       else row[k] = v;
     }
     const etag = await updateIfUnchanged(this.table, row as { partitionKey: string; rowKey: string }, 'Merge', job.etag);
@@ -182,8 +171,7 @@ export class ForgetJobs {
       run: randomBytes(8).toString('hex'),
       ids: toJsonColumn(subject.ids),
       name: subject.name ?? '',
-      by: who.by,
-      notify: who.notify,
+      ...whoColumns(who),
       teller: 'turn',
       next: 0,
       total: this.d.registry.partCount,
@@ -195,7 +183,9 @@ export class ForgetJobs {
       outcome: '',
     };
     try {
-      await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
+      const created = await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
+      // The job is what was just written: its ETag guards the next change, no need to read it back.
+      if (created.etag) return { job: jobOf(key, row, created.etag), fresh: true };
       const job = await this.get(key);
       if (job) return { job, fresh: true };
     } catch (err) {
@@ -325,6 +315,10 @@ export class ForgetJobs {
         job = next;
         if (job.teller === 'card' && this.progressDue(job.run)) await this.d.outbox.enqueue([this.progressUpdate(job, name)]);
       }
+      // Who asked may have been forgotten meanwhile (their name taken off the row): the log and the end use the row as it is now.
+      const now = await this.get(key);
+      if (!now || now.run !== job.run || now.holder !== this.d.holderId || now.status !== 'running') return undefined;
+      job = now;
       const outcome = await this.d.conclude(job.subject, job.by, job.done, { at: new Date(job.createdAt), id: job.run });
       return await this.finish(job, outcome);
     } finally {
@@ -369,6 +363,8 @@ export class ForgetJobs {
 
   /** The result to the lead: in place of their card, or 1:1. Keyed by the run: enqueued twice, shown once. */
   private async tell(job: ForgetJob, outcome: StoredOutcome): Promise<void> {
+    // The lead who asked was forgotten meanwhile: nothing is sent to them again.
+    if (job.teller === 'message' && !job.notify) return;
     const content = outcome.kind === 'done' ? forgetDoneCard(outcome) : escapeText(forgetStoppedText(outcome));
     const key = `${FORGET_POST}|${job.run}|end`;
     const message: OutboundMessage =
@@ -393,8 +389,10 @@ export class ForgetJobs {
   /**
    * Resumes every job whose claim lapsed (its instance stopped: a crash, a restart, a deploy), and tells the
    * lead 1:1 the outcome of a job that finished for a turn that never answered. Returns how many it took up.
+   * Also drops the post of every lead's card that shows its end: where it is (their chat) is needed no more.
    */
   async upkeep(): Promise<number> {
+    await this.dropShownCards();
     const rows = await collect(this.table.listEntities<{ claimedUntil: number; status: string }>({ queryOptions: { filter: `PartitionKey eq '${PK}'` } }));
     let taken = 0;
     for (const r of rows) {
@@ -417,6 +415,17 @@ export class ForgetJobs {
     return taken;
   }
 
+  private async dropShownCards(): Promise<void> {
+    const shown = await collect(
+      this.posts.listEntities({ queryOptions: { filter: `PartitionKey eq '${FORGET_POST}' and version ge ${FINAL_VERSION}`, select: ['RowKey'] } }),
+    );
+    for (const r of shown) {
+      await this.posts.deleteEntity(FORGET_POST, String(r.rowKey)).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
+  }
+
   /** The progress card for a job under way (the turn's answer when it hands the job over). */
   progressCard(job: ForgetJob): ReturnType<typeof forgetProgressCard> {
     return forgetProgressCard({ name: job.subject.name ?? this.d.pseudonyms.of(job.subject).name, done: job.next, total: job.total, holdings: holdingsOf(job.done) });
@@ -424,3 +433,32 @@ export class ForgetJobs {
 }
 
 const holdingsOf = (done: readonly FeatureTally[]): Holding[] => done.flatMap((f) => f.tally.holdings);
+
+/** The asker's columns: the lead to tell, and who the log names only when that is someone else (so the row names the lead once). */
+function whoColumns(who: { by: string; notify: string }): Pick<JobRow, 'by' | 'notify'> {
+  return { by: who.by === who.notify ? '' : who.by, notify: who.notify };
+}
+
+/** A job as its row holds it. */
+function jobOf(key: string, e: Partial<Record<keyof JobRow, unknown>>, etag: string): ForgetJob {
+  const name = String(e.name ?? '');
+  const ids = fromJsonColumn<string[]>(e.ids, []);
+  const notify = String(e.notify ?? '');
+  return {
+    key,
+    run: String(e.run),
+    subject: name ? { ids, name } : { ids },
+    by: String(e.by || notify),
+    notify,
+    teller: (['turn', 'card', 'message'].includes(String(e.teller)) ? e.teller : 'message') as Teller,
+    next: Number(e.next ?? 0),
+    total: Number(e.total ?? 0),
+    done: fromJsonColumn<FeatureTally[]>(e.done, []),
+    holder: String(e.holder ?? ''),
+    claimedUntil: Number(e.claimedUntil ?? 0),
+    createdAt: String(e.createdAt ?? ''),
+    status: e.status === 'finished' ? 'finished' : 'running',
+    outcome: fromJsonColumn<StoredOutcome | undefined>(e.outcome, undefined),
+    etag,
+  };
+}

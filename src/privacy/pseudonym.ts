@@ -3,6 +3,9 @@ import { accountSecret } from '../storage/secrets.js';
 import type { Tables } from '../storage/tables.js';
 import type { Pseudonym, Subject } from './personal-data.js';
 
+/** What a confirmation token signs: its expiry, the keys in any order, and the name (JSON keeps them apart). */
+const confirmText = (exp: number, subject: Subject): string => `confirm|${JSON.stringify([exp, [...subject.ids].sort(), subject.name ?? null])}`;
+
 /** Pseudonymous ids start with this; no Teams (29:…) or Entra (GUID) id does. */
 const PREFIX = 'former:';
 
@@ -44,19 +47,22 @@ export class Pseudonyms {
     return { id: `${PREFIX}${hex}`, name: `Former member ${hex.slice(0, 4)}` };
   }
 
-  /** A token for confirming `forget` of exactly these keys, valid for `ttlMs`. */
+  /**
+   * A token for confirming `forget` of exactly these keys and this name, valid for `ttlMs`. The name is bound
+   * too: forget also looks for it in what names the person (live downloads, kept answers).
+   */
   confirmation(subject: Subject, ttlMs = 3_600_000): string {
     const exp = Math.floor((this.now() + ttlMs) / 1000);
-    return `${exp}.${this.mac(`confirm|${exp}|${[...subject.ids].sort().join(',')}`, 'base64url')}`;
+    return `${exp}.${this.mac(confirmText(exp, subject), 'base64url')}`;
   }
 
-  /** Whether `token` was made by `confirmation` for these keys and has not expired. */
+  /** Whether `token` was made by `confirmation` for these keys and name and has not expired. */
   confirms(subject: Subject, token: string): boolean {
     const m = /^(\d{1,12})\.([\w-]{43})$/.exec(token);
     if (!m) return false;
     const [, exp = '', sig = ''] = m;
     if (Number(exp) * 1000 <= this.now()) return false;
-    const expected = Buffer.from(this.mac(`confirm|${exp}|${[...subject.ids].sort().join(',')}`, 'base64url'));
+    const expected = Buffer.from(this.mac(confirmText(Number(exp), subject), 'base64url'));
     const given = Buffer.from(sig);
     return given.length === expected.length && timingSafeEqual(given, expected);
   }

@@ -9,10 +9,9 @@ export interface FeatureTally {
 
 const DAY_MS = 86_400_000;
 
-/** `forget` stopped at `feature` by a fault; `done` is what the features before it finished. */
+/** `forget` stopped at `feature` by a fault (the job keeps what the features before it finished). */
 export class ForgetStopped extends Error {
   constructor(
-    readonly done: FeatureTally[],
     readonly feature: string,
     cause: unknown,
   ) {
@@ -21,7 +20,7 @@ export class ForgetStopped extends Error {
 }
 
 /**
- * Every feature's `PersonalData`, in the order `forget` runs them: the composition root registers each
+ * Every feature's `PersonalData`, in the order a forget job (jobs.ts) runs them: the composition root registers each
  * feature's implementation, conversations last (the others may still look up the person's chat).
  */
 export class PersonalDataRegistry {
@@ -58,24 +57,8 @@ export class PersonalDataRegistry {
     try {
       return { feature: p.feature, tally: await p.forget(subject, pseudonym) };
     } catch (err) {
-      throw new ForgetStopped([], p.feature, err);
+      throw new ForgetStopped(p.feature, err);
     }
-  }
-
-  /**
-   * Runs each feature's `forget` in turn. A fault stops it with `ForgetStopped`, which says which features
-   * finished and where it stopped; running it again finishes it (each feature's `forget` is idempotent).
-   */
-  async forget(subject: Subject, pseudonym: Pseudonym): Promise<FeatureTally[]> {
-    const out: FeatureTally[] = [];
-    for (const p of this.parts) {
-      try {
-        out.push({ feature: p.feature, tally: await p.forget(subject, pseudonym) });
-      } catch (err) {
-        throw new ForgetStopped(out, p.feature, err);
-      }
-    }
-    return out;
   }
 
   /**

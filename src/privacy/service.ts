@@ -7,7 +7,7 @@ import type { ForgetLog } from './forget-log.js';
 import type { ForgetJob, ForgetJobs } from './jobs.js';
 import { type Holding, isSubject, type Pseudonym, type Subject } from './personal-data.js';
 import type { Pseudonyms } from './pseudonym.js';
-import { type FeatureTally, ForgetStopped, type PersonalDataRegistry } from './registry.js';
+import type { FeatureTally, PersonalDataRegistry } from './registry.js';
 
 /** Who is asking: their identity, every key Teams knows them by, and their role (answered by src/roles). */
 export interface PrivacyCaller {
@@ -120,33 +120,15 @@ export class PrivacyService {
     if (!allows(caller.role, 'privacy.forget')) return { kind: 'refused', message: 'That is for the rollout team only.' };
     const subject = await this.subjectOf(named);
     const found = await this.d.registry.describe(subject);
+    // The keys and the name the card shows and sends back (the key when no name is known): the token confirms both.
+    const shown: Subject = { ids: subject.ids, name: subject.name ?? named.id };
     return {
-      subject,
-      name: subject.name ?? named.id,
+      subject: shown,
+      name: shown.name ?? named.id,
       holdings: found.flatMap((f) => f.tally.holdings),
       notes: [...found.flatMap((f) => f.tally.notes ?? []), ...(await this.roleNotes(subject))],
-      token: this.d.pseudonyms.confirmation(subject),
+      token: this.d.pseudonyms.confirmation(shown),
     };
-  }
-
-  /**
-   * Forgets the person in every feature within the caller, once the rollout team confirmed the plan (`token`).
-   * Safe to run again: what is already gone is not found again. Logged with counts and the pseudonym only.
-   * The Teams click uses `startForget` (a durable job) instead, so a big forget never outruns the turn.
-   */
-  async forget(caller: PrivacyCaller, subject: Subject, token: string): Promise<ForgetOutcome> {
-    const refused = this.refuseForget(caller, subject, token);
-    if (refused) return refused;
-    const pseudonym = this.d.pseudonyms.of(subject);
-    let done: FeatureTally[];
-    try {
-      done = await this.d.registry.forget(subject, pseudonym);
-    } catch (err) {
-      if (!(err instanceof ForgetStopped)) throw err;
-      const name = subject.name ?? pseudonym.name;
-      return { kind: 'stopped', name, pseudonym, holdings: err.done.flatMap((f) => f.tally.holdings), stoppedAt: err.feature, cause: err.cause };
-    }
-    return this.conclude(subject, this.askerInLog(caller, subject), done);
   }
 
   /**

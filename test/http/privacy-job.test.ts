@@ -5,6 +5,7 @@ import type { PersonalData, Subject } from '../../src/privacy/personal-data.js';
 import { buttonData, execute, invokeText, personalChat, readable, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { collect } from '../../src/storage/tables.js';
 import { RecordingConnector } from '../support/connector.js';
+import { until } from '../support/until.js';
 
 /*
  * `forget` with more to do than fits in Teams' turn: the confirm click answers at once with a progress card,
@@ -20,6 +21,9 @@ const person = (name: string): TestUser => {
 const HANA = person('Hana Ito');
 const IVAN = person('Ivan Petrov');
 const JUN = person('Jun Park');
+const KIM = person('Kim Novak');
+/** A second rollout team member, who asks for a forget and is then forgotten herself. */
+const LENA = person('Lena Ostrova');
 
 let app: App;
 let clock: ManualClock;
@@ -44,6 +48,14 @@ const formOf = (title: string) => ({
   severity: 'minor',
   site: `Site ${title.length}`,
 });
+
+/** `my data` as `u`: the file behind the reply's link, parsed. */
+async function myData(u: TestUser): Promise<Record<string, unknown>> {
+  const reply = readable(await tell(u, 'my data'));
+  const url = /\((http[^)\s]+\/exports\/[^)\s]+)\)/.exec(reply)?.[1];
+  if (!url) throw new Error(`no link in: ${reply}`);
+  return (await (await fetch(url)).json()) as Record<string, unknown>;
+}
 
 async function view(ref: string): Promise<string> {
   return readable(await tell(USERS.lead, `issue ${ref}`));
@@ -108,10 +120,11 @@ beforeAll(async () => {
     SCHEDULER_INTERVAL_SECONDS: '86400',
     // Hand every forget to the background at once: what a forget too big for the turn does.
     FORGET_INLINE_SECONDS: '0',
+    ROLLOUT_TEAM_IDS: `${USERS.lead.aadObjectId},${LENA.aadObjectId}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   }));
   clock.set('2026-11-30T08:00:00Z');
-  for (const u of [...Object.values(USERS), HANA, IVAN, JUN]) await tell(u, 'whoami');
+  for (const u of [...Object.values(USERS), HANA, IVAN, JUN, KIM, LENA]) await tell(u, 'whoami');
 });
 
 afterAll(async () => {
@@ -154,6 +167,12 @@ describe('forget too big for the turn', () => {
     const jobRows = await collect((await app.tables.table('PrivacyForgetJobs')).listEntities());
     expect(JSON.stringify(jobRows)).not.toContain(HANA.aadObjectId);
     expect(JSON.stringify(jobRows)).not.toContain(HANA.name);
+
+    // Once the card shows the end, the bot no longer keeps where it is (the lead's chat), as an inline forget never did.
+    const cardPosts = async () => JSON.stringify(await collect((await app.tables.table('Posts')).listEntities({ queryOptions: { filter: "PartitionKey eq 'privacy-forget'" } })));
+    expect(await cardPosts()).toContain('card-hana');
+    await app.forgetJobs.upkeep();
+    expect(await cardPosts()).not.toContain('card-hana');
   }, 60_000);
 
   it('a fault in the background ends the card with what was done and "press Forget again"; pressing it finishes', async () => {
@@ -193,5 +212,41 @@ describe('forget too big for the turn', () => {
     expect(invokeText(refused.body)).toContain('rollout team');
     await settle();
     expect(held.state.entered).toBe(0);
+  }, 60_000);
+
+  it("a forget under way shows in the asker's `my data`; forgetting the asker takes them off it, and the job still ends", async () => {
+    const held = heldStore('kimHeld', KIM);
+    app.personalData.register(held.part);
+    const asked = await tell(LENA, `forget ${KIM.name}`);
+    expect(invokeText((await click(LENA, 'privacy.forget', buttonData(asked, 'privacy.forget'), 'card-kim')).body)).toContain(`Forgetting ${KIM.name}`);
+
+    // While it runs, Lena's own data shows the forget she asked for (not whom it is about: that is Kim's).
+    const mine = await myData(LENA);
+    const underWay = JSON.stringify(mine.privacyJobs ?? null);
+    expect(underWay).toMatch(/"forgetsYouAskedForUnderWay":\[\{/);
+    expect(underWay).not.toContain(KIM.name);
+    expect(underWay).not.toContain(KIM.aadObjectId);
+
+    // Lena leaves and is forgotten while Kim's forget is still held: its row no longer names her.
+    const jobRows = async () => JSON.stringify(await collect((await app.tables.table('PrivacyForgetJobs')).listEntities()));
+    expect(await jobRows()).toContain(LENA.aadObjectId);
+    const askedLena = await tell(USERS.lead, `forget ${LENA.name}`);
+    expect(readable(askedLena)).toContain('forgets they asked for that are under way');
+    await click(USERS.lead, 'privacy.forget', buttonData(askedLena, 'privacy.forget'), 'card-lena');
+    await until('Lena is forgotten', async () => (updatesOf('card-lena').at(-1) ?? '').includes(`${LENA.name} is forgotten`));
+    expect(held.state.finished).toBe(0);
+    const rows = await jobRows();
+    for (const id of [LENA.id, LENA.aadObjectId, LENA.name]) expect(rows).not.toContain(id);
+
+    // Kim's forget finishes; the log names whoever asked by a pseudonym, and nothing new goes to Lena's chat.
+    const toLena = () => connector.calls.filter((c) => c.conversationId === `a:chat-${LENA.aadObjectId}`).length;
+    const before = toLena();
+    held.release();
+    await settle();
+    expect(held.state.finished).toBe(1);
+    const log = JSON.stringify(await collect((await app.tables.table('PrivacyLog')).listEntities()));
+    for (const id of [LENA.id, LENA.aadObjectId]) expect(log).not.toContain(id);
+    expect(toLena()).toBe(before);
+    expect(JSON.parse(await jobRows())).toEqual([]);
   }, 60_000);
 });

@@ -68,7 +68,7 @@ async function setUp() {
       progressEveryMs: 0,
     });
   const logRows = async () => collect((await tables.table('PrivacyLog')).listEntities());
-  return { clock, first, slow, last, outbox, a: await instance('instance-a'), b: await instance('instance-b'), logRows };
+  return { tables, clock, first, slow, last, outbox, a: await instance('instance-a'), b: await instance('instance-b'), logRows };
 }
 
 describe('forget jobs, when the instance running one dies', () => {
@@ -145,5 +145,55 @@ describe('forget jobs, when the instance running one dies', () => {
     await a.told(job.key);
     expect(outbox.messages).toEqual([]);
     expect(await a.get(job.key)).toBeUndefined();
+  });
+});
+
+describe('forget jobs, the row', () => {
+  /** The job table on the test Azurite, its point reads counted. */
+  async function countedTables(): Promise<{ tables: Tables; reads: { n: number } }> {
+    const real = testTables();
+    const reads = { n: 0 };
+    const tables = {
+      table: async (name: string) => {
+        const t = await real.table(name);
+        if (name !== 'PrivacyForgetJobs') return t;
+        return new Proxy(t, {
+          get(target, prop, receiver) {
+            if (prop !== 'getEntity') return Reflect.get(target, prop, receiver) as unknown;
+            return (...args: Parameters<typeof t.getEntity>) => {
+              reads.n++;
+              return target.getEntity(...args);
+            };
+          },
+        });
+      },
+    } as unknown as Tables;
+    return { tables, reads };
+  }
+
+  it('is made with one call: the click does not read back what it just wrote', async () => {
+    const { tables, reads } = await countedTables();
+    const clock = new ManualClock('2026-11-30T08:00:00Z');
+    const pseudonyms = await Pseudonyms.open(testTables(), () => clock.now().getTime());
+    const registry = new PersonalDataRegistry().register(part('only').p);
+    const conclude = async (subject: Subject) => ({ kind: 'done' as const, name: subject.name ?? '', pseudonym: pseudonyms.of(subject), holdings: [], notes: [] });
+    const jobs = await ForgetJobs.open(tables, { registry, pseudonyms, conclude, outbox: new CapturedOutbox(), clock, holderId: 'a', log: quiet });
+
+    const { job, fresh } = await jobs.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(reads.n).toBe(0);
+    expect(fresh).toBe(true);
+    expect(job).toMatchObject({ subject: HANA, by: LEAD, notify: LEAD, teller: 'turn', next: 0, total: 1, status: 'running', holder: 'a' });
+    // What it returned is the row as stored: its ETag guards the next change.
+    expect(await jobs.get(job.key)).toEqual(job);
+    expect(await jobs.runWithin(job.key, 60_000)).toMatchObject({ kind: 'done', name: 'Hana Ito' });
+  });
+
+  it('names the lead who asked once, as the one to tell', async () => {
+    const { tables, a } = await setUp();
+    const { job } = await a.begin({ ids: ['aad-zed'], name: 'Zed' }, { by: LEAD, notify: LEAD });
+    const raw = await (await tables.table('PrivacyForgetJobs')).getEntity<Record<string, unknown>>('job', job.key);
+    expect(JSON.stringify(raw).split(LEAD).length - 1).toBe(1);
+    // Read back, the log still gets who asked.
+    expect((await a.get(job.key))?.by).toBe(LEAD);
   });
 });

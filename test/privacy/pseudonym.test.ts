@@ -51,4 +51,14 @@ describe('confirmation tokens', () => {
     clock.advance(3_600_000);
     expect(pseudonyms.confirms(ADELE, token)).toBe(false);
   });
+
+  it('confirm the name the card showed too: a click with the name edited is refused', async () => {
+    // The name also finds what names the person (live downloads, kept answers): an edited one must not be used.
+    const { pseudonyms } = await open();
+    const named = { ...ADELE, name: 'Adele Vance' };
+    const token = pseudonyms.confirmation(named);
+    expect(pseudonyms.confirms(named, token)).toBe(true);
+    expect(pseudonyms.confirms({ ...ADELE, name: 'e' }, token)).toBe(false);
+    expect(pseudonyms.confirms(ADELE, token)).toBe(false);
+  });
 });
