@@ -513,7 +513,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(await ForgetLogPersonalData.open(tables))
       .register(await ForgetJobsPersonalData.open(tables))
       .register(new ExportPersonalData(issueWiring.exports))
-      .register(new ConversationPersonalData(conversations));
+      .register(new ConversationPersonalData(conversations, posts));
     const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
     // `forget` runs as a durable job (resumed by the upkeep if its instance stops), so its click answers in time.
     const forgetJobs = await ForgetJobs.open(tables, {

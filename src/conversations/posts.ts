@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import { isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import { collect, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 import type { StoredConversation } from './store.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 
@@ -54,6 +54,28 @@ export class PostStore {
 
   async save(kind: string, id: string, post: Post): Promise<void> {
     await this.table.upsertEntity({ partitionKey: kind, rowKey: safeKey(id), json: toJsonColumn(post) }, 'Merge');
+  }
+
+  /**
+   * The posts in a person's 1:1 chat (`isThem` matches the chat's user): a sender's progress cards, a lead's
+   * Forget cards. A scan, for the privacy duties only: a row per issue's triage card and per card a lead redraws.
+   */
+  async inChatOf(isThem: (id: string) => boolean): Promise<{ kind: string; rowKey: string; activityId: string }[]> {
+    const rows = await collect(this.table.listEntities<{ json?: string }>({ queryOptions: { select: ['PartitionKey', 'RowKey', 'json'] } }));
+    return rows.flatMap((r) => {
+      const post = fromJsonColumn<Post | undefined>(r.json, undefined);
+      const user = post?.conversation.user;
+      return user && (isThem(user.id) || (user.aadObjectId !== undefined && isThem(user.aadObjectId)))
+        ? [{ kind: String(r.partitionKey), rowKey: String(r.rowKey), activityId: post.activityId }]
+        : [];
+    });
+  }
+
+  /** Forgets a post (by its row, as `inChatOf` lists it): its message can no longer be redrawn. */
+  async removeRow(kind: string, rowKey: string): Promise<void> {
+    await this.table.deleteEntity(kind, rowKey).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
   }
 
   async get(kind: string, id: string): Promise<Post | undefined> {

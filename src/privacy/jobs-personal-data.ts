@@ -1,8 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
-import type { Post } from '../conversations/posts.js';
 import { fromJsonColumn, retryOnConflict } from '../storage/entities.js';
 import { collect, isNotFound, type Tables } from '../storage/tables.js';
-import { FORGET_POST, JOB_PARTITION, JOB_TABLE } from './jobs.js';
+import { JOB_PARTITION, JOB_TABLE } from './jobs.js';
 import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from './personal-data.js';
 import { isPseudonym } from './pseudonym.js';
 
@@ -15,22 +14,18 @@ interface AskedRow {
 
 /**
  * The forget jobs' own part of the privacy duties. A job's row (jobs.ts) names the rollout team member who
- * asked for it until it ends, and the post of their Forget card (table `Posts`, kind `privacy-forget`: where
- * the background job redraws it) is in their 1:1 chat. `my data` shows the forgets they asked for that are under
- * way; `forget` of that member takes them off those rows (the log names their pseudonym, nobody is told the
- * end) and deletes the posts of their Forget cards, so nothing more is drawn in their chat. A job's row about
- * the person themselves is the forget under way, and goes when it ends.
+ * asked for it until it ends. `my data` shows the forgets they asked for that are under way; `forget` of that
+ * member takes them off those rows (the log names their pseudonym, nobody is told the end). The posts of their
+ * Forget cards (in their 1:1 chat) go with their chat's other cards (src/conversations/privacy.ts). A job's row
+ * about the person themselves is the forget under way, and goes when it ends.
  */
 export class ForgetJobsPersonalData implements PersonalData {
   readonly feature = 'privacyJobs';
 
-  private constructor(
-    private readonly jobs: TableClient,
-    private readonly posts: TableClient,
-  ) {}
+  private constructor(private readonly jobs: TableClient) {}
 
   static async open(tables: Tables): Promise<ForgetJobsPersonalData> {
-    return new ForgetJobsPersonalData(await tables.table(JOB_TABLE), await tables.table('Posts'));
+    return new ForgetJobsPersonalData(await tables.table(JOB_TABLE));
   }
 
   /** The jobs they asked for, other than a forget of themselves: one partition of a handful of rows. */
@@ -47,41 +42,24 @@ export class ForgetJobsPersonalData implements PersonalData {
       .map((r) => ({ rowKey: String(r.rowKey), createdAt: String(r.createdAt ?? ''), next: Number(r.next ?? 0), total: Number(r.total ?? 0) }));
   }
 
-  /** The posts of Forget cards in their 1:1 chat (a row per forget that went on in the background: a few a year). */
-  private async cards(subject: Subject): Promise<{ rowKey: string; activityId: string }[]> {
-    const rows = await collect(this.posts.listEntities<{ json?: string }>({ queryOptions: { filter: `PartitionKey eq '${FORGET_POST}'` } }));
-    return rows.flatMap((r) => {
-      const post = fromJsonColumn<Post | undefined>(r.json, undefined);
-      const user = post?.conversation.user;
-      return user && (isSubject(subject, user.id) || isSubject(subject, user.aadObjectId)) ? [{ rowKey: String(r.rowKey), activityId: post.activityId }] : [];
-    });
-  }
-
-  private tally(asked: unknown[], cards: unknown[]): Tally {
+  private tally(asked: unknown[]): Tally {
     return {
-      holdings: holdings(
-        { kind: 'privacy.forgetsUnderWay', label: 'forgets they asked for that are under way (kept, person anonymised)', count: asked.length, action: 'anonymise' },
-        { kind: 'privacy.forgetCards', label: 'where the Forget cards they pressed are, to redraw them (deleted)', count: cards.length, action: 'delete' },
-      ),
+      holdings: holdings({ kind: 'privacy.forgetsUnderWay', label: 'forgets they asked for that are under way (kept, person anonymised)', count: asked.length, action: 'anonymise' }),
     };
   }
 
   async describe(subject: Subject): Promise<Tally> {
-    const [asked, cards] = await Promise.all([this.asked(subject), this.cards(subject)]);
-    return this.tally(asked, cards);
+    return this.tally(await this.asked(subject));
   }
 
   /** Their forgets under way, by when and how far: not whom they are about (that is the other person's data). */
   async export(subject: Subject): Promise<Record<string, unknown>> {
-    const [asked, cards] = await Promise.all([this.asked(subject), this.cards(subject)]);
-    return {
-      forgetsYouAskedForUnderWay: asked.map((r) => ({ startedAt: r.createdAt, partsDone: r.next, parts: r.total })),
-      forgetCardsInYourChat: cards.map((c) => ({ message: c.activityId })),
-    };
+    const asked = await this.asked(subject);
+    return { forgetsYouAskedForUnderWay: asked.map((r) => ({ startedAt: r.createdAt, partsDone: r.next, parts: r.total })) };
   }
 
   async forget(subject: Subject, pseudonym: Pseudonym): Promise<Tally> {
-    const [asked, cards] = await Promise.all([this.asked(subject), this.cards(subject)]);
+    const asked = await this.asked(subject);
     for (const r of asked) {
       // ETag-guarded: the job itself writes the row after each part (and re-reads it on a conflict).
       await retryOnConflict(
@@ -104,11 +82,6 @@ export class ForgetJobsPersonalData implements PersonalData {
         { what: 'Taking the asker off a forget job' },
       );
     }
-    for (const c of cards) {
-      await this.posts.deleteEntity(FORGET_POST, c.rowKey).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
-    }
-    return this.tally(asked, cards);
+    return this.tally(asked);
   }
 }

@@ -72,6 +72,12 @@ messages:
     body: Your district goes live next Monday.
     audience: { users: [${OTHER.aadObjectId}, ${ZED.aadObjectId}] }
     when: manual
+  - id: again
+    stage: launch
+    title: Training dates
+    body: Training starts next week.
+    audience: { users: [${OTHER.aadObjectId}] }
+    when: manual
 `,
 );
 
@@ -119,7 +125,6 @@ async function settle(): Promise<void> {
     await app.settled();
   }
 }
-
 
 const channel = (id: string) => ({
   serviceUrl: connector.url,
@@ -287,7 +292,12 @@ describe('forget, swept from storage', () => {
     }
   }, 120_000);
 
-  it('leaves none of a rollout team member\'s ids or name behind, the cards of forgets they asked for included', async () => {
+  it('leaves none of a rollout team member\'s ids or name behind, the cards of the sends and forgets they asked for included', async () => {
+    // Yusra sends an announcement: its progress card in her chat is redrawn as it goes, so the bot keeps where it is.
+    await tell(YUSRA, 'send again');
+    expect(text(await click(YUSRA, 'broadcast.send', { id: 'again' }))).toContain('Sending');
+    await settle();
+    expect((await everything()).some((r) => r.where === 'Posts' && r.row?.partitionKey === 'broadcast-progress' && r.json.includes(YUSRA.aadObjectId))).toBe(true);
     // Yusra forgets a colleague: her Forget card is redrawn by the background job, so the bot keeps where it is.
     expect(await forgetInBackground(YUSRA, OTHER.name)).toContain(`${OTHER.name} is forgotten`);
     const ids = [YUSRA.id, YUSRA.aadObjectId, YUSRA.name];
