@@ -59,7 +59,7 @@ describe('the plan, when only the rollout file changes', () => {
     await until('the rollout team is told', async () => {
       await app.settled();
       return toldLead().includes('no cohort \\"wave-b\\" in the rollout file');
-    }, 10_000);
+    }, 30_000);
     expect(toldLead()).toContain('tip-b');
     expect(app.planFile.current.messages.map((m) => m.id)).toEqual(['tip-a', 'tip-b']);
 

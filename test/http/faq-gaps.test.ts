@@ -78,7 +78,7 @@ describe('an uncovered question with direction controls in it', () => {
     expect(cards).toHaveLength(1);
     expect(JSON.stringify(cards[0]!.body)).toContain('where is the depot key for the generator shed at the clinic');
     expect(JSON.stringify(cards[0]!.body)).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
-  }, 30_000);
+  });
 });
 
 describe('differently worded questions that group into one gap, asked at the same moment', () => {

@@ -59,7 +59,7 @@ describe('a pack on the outbound queue', () => {
     expect(rows.map((r) => r.state)).toEqual(['sent', 'sent']);
     expect(suite.connector.deliveries.get('a:chat-ema')).toHaveLength(1);
     expect(suite.connector.deliveries.get('a:chat-finn')).toHaveLength(1);
-  }, 40_000);
+  });
 });
 
 describe('a worker stopping (SIGTERM) while a receive is out', () => {
