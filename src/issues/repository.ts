@@ -25,6 +25,7 @@ import {
   createIssue,
   describeChange,
   type Notification,
+  originalRefusal,
   replacePersonIn,
   type TriageAction,
 } from './rules.js';
@@ -249,10 +250,9 @@ export class IssueRepository {
   }
 
   /**
-   * The original a duplicate is linked to, checked as it is now: a duplicate of a duplicate would make its
-   * followers wait on a closed issue, and two issues marked duplicates of each other would leave the problem
-   * closed with nobody on it. `hold` then writes the original under the ETag it was checked at (a stamp, no
-   * change to the issue), just before the duplicate's own ETag-guarded write: if the original changed since
+   * The original a duplicate is linked to, checked as it is now (`originalRefusal`: it must be open, so the
+   * duplicate's followers wait on an issue someone works on). `hold` then writes the original under the ETag
+   * it was checked at (a stamp, no change to the issue), just before the duplicate's own ETag-guarded write: if the original changed since
    * the check, or a link the other way round (B→A while we write A→B) is written between the two, one of the
    * two writes fails with 412 and the link is judged again, so two links at the same instant cannot both pass.
    */
@@ -260,14 +260,8 @@ export class IssueRepository {
     const original = await this.load(ref);
     if (!original) return { refuse: `no issue ${ref}` };
     const { issue } = original;
-    if (issue.status === 'duplicate' && issue.duplicateOf) {
-      return {
-        refuse:
-          issue.duplicateOf === self
-            ? `${issue.ref} is already marked a duplicate of this issue.`
-            : `${issue.ref} is itself a duplicate of ${issue.duplicateOf}; link to ${issue.duplicateOf} instead.`,
-      };
-    }
+    const refusal = originalRefusal(issue, self);
+    if (refusal) return { refuse: refusal };
     return {
       hold: async () => {
         try {

@@ -379,6 +379,18 @@ describe('duplicates and followers', () => {
     expect(readable(await say(app, USERS.staff, `issue ${original}`, where(USERS.staff)))).toContain(original);
   });
 
+  it('refuses a duplicate of a Closed issue on the card, saying why on the fresh card, and its reporter follows nothing dead', async () => {
+    const original = await logIssue(USERS.lead);
+    const dup = await logIssue(USERS.staff);
+    for (const status of ['resolved', 'closed']) {
+      await execute(app, USERS.champion, 'issue.status', { ref: original, version: await versionOf(original), status }, where(USERS.champion));
+    }
+    const res = await execute(app, USERS.champion, 'issue.duplicate', { ref: dup, version: await versionOf(dup), duplicateOf: original }, where(USERS.champion));
+    expect(invokeText(res.body)).toContain(`${original} is closed, and a closed issue cannot be reopened`);
+    expect(await app.repository.get(dup)).toMatchObject({ status: 'new', duplicateOf: null });
+    expect((await app.repository.get(original))?.affected).toEqual([]);
+  });
+
   it('cancels the form: the card says so and nothing is saved', async () => {
     const count = (await app.queries.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items.length;
     const res = await execute(app, USERS.lead, 'issue.cancel', {}, where(USERS.lead));

@@ -204,6 +204,34 @@ describe('IssueRepository: triage actions under concurrency', () => {
   });
 });
 
+describe('IssueRepository: a duplicate\'s original must be open', () => {
+  it('refuses an original that is Closed, Won\'t fix or Resolved, naming its status and what to do, and changes nothing', async () => {
+    const { repo } = await openStore();
+    for (let i = 0; i < 4; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+    await repo.act('R-0001', { kind: 'status', status: 'resolved' }, amina);
+    await repo.act('R-0001', { kind: 'status', status: 'closed' }, amina);
+    await repo.act('R-0002', { kind: 'status', status: 'wont_fix' }, amina);
+    await repo.act('R-0003', { kind: 'status', status: 'resolved' }, amina);
+    // Followers of a duplicate hear only what happens to its original: a done one would leave them waiting on nothing.
+    expect(await repo.act('R-0004', { kind: 'duplicate', of: 'R-0001' }, amina)).toMatchObject({
+      kind: 'refused',
+      message: 'R-0001 is closed, and a closed issue cannot be reopened: pick an open issue, or keep this one open.',
+    });
+    expect(await repo.act('R-0004', { kind: 'duplicate', of: 'R-0002' }, amina)).toMatchObject({
+      kind: 'refused',
+      message: "R-0002 is Won't fix; reopen it (set it Triaged) or pick an open issue.",
+    });
+    expect(await repo.act('R-0004', { kind: 'duplicate', of: 'R-0003' }, amina)).toMatchObject({
+      kind: 'refused',
+      message: 'R-0003 is Resolved; reopen it (set it In progress) if the problem is back, or pick an open issue.',
+    });
+    expect(await repo.get('R-0004')).toMatchObject({ status: 'new', duplicateOf: null, version: 1 });
+    // Reopened, it can be the original again.
+    await repo.act('R-0002', { kind: 'status', status: 'triaged' }, amina);
+    expect(await repo.act('R-0004', { kind: 'duplicate', of: 'R-0002' }, amina)).toMatchObject({ kind: 'updated', issue: { duplicateOf: 'R-0002' } });
+  });
+});
+
 describe('IssueRepository: duplicates linked at the same instant', () => {
   it('never lets two champions linking A to B and B to A at once close both as duplicates of each other', async () => {
     const { repo, queries } = await openStore();
