@@ -3,6 +3,7 @@ import {
   type HistoryEntry,
   type Issue,
   type IssueSummary,
+  isOpen,
   LIMITS,
   type Person,
   SEVERITIES,
@@ -13,6 +14,7 @@ import {
 import type { Page } from './paging.js';
 import { canTransition, isEditable, type Notification, reporterView, TRANSITIONS } from './rules.js';
 import { FORM_FIELDS, FORM_LIMITS, type FormField, newFormId } from './fields.js';
+import type { ListSort } from './order.js';
 import type { QueueFilters } from './queries.js';
 import type { FieldErrors } from './validation.js';
 
@@ -368,6 +370,14 @@ const LIST_TEXT: Record<IssueListKind, { heading: string; empty: string }> = {
   assigned: { heading: 'Assigned to you', empty: 'Nothing is assigned to you right now.' },
 };
 
+/** How a done list is ordered: its own order (most recently closed first) or the one asked for. */
+const DONE_ORDER: Record<ListSort | 'queue', string> = {
+  queue: 'Most recently closed first',
+  oldest: 'Oldest logged first',
+  newest: 'Newest logged first',
+  priority: 'By priority, then oldest logged',
+};
+
 export function issueListData(opts: IssueListOptions): IssueListData {
   const filters = opts.filters ?? {};
   const described = [
@@ -379,8 +389,8 @@ export function issueListData(opts: IssueListOptions): IssueListData {
   const order =
     opts.list === 'mine'
       ? 'Newest first'
-      : filters.status && !['new', 'triaged', 'in_progress', 'waiting'].includes(filters.status)
-        ? 'Most recently closed first'
+      : filters.status && !isOpen(filters.status)
+        ? DONE_ORDER[filters.sort ?? 'queue']
         : 'New first, then by priority and age';
   return {
     heading: opts.heading ?? LIST_TEXT[opts.list].heading,

@@ -13,7 +13,7 @@ import {
   type PageToken,
   pageLimit,
 } from './paging.js';
-import { type BoardSort, sortIssues } from './order.js';
+import { type BoardSort, type ListSort, sortIssues } from './order.js';
 import { issueMatcher } from './search.js';
 import { issueKeywords, likeness, looksAlike } from './similarity.js';
 import type { IssueTables } from './tables.js';
@@ -28,6 +28,8 @@ export interface QueueFilters {
   category?: string;
   site?: string;
   assigneeId?: string;
+  /** A done list's order (the `triage` command's `sort:`); the open queue keeps its own. */
+  sort?: ListSort;
 }
 
 /** Issues created in [from, to); no `from` means since the beginning. */
@@ -203,7 +205,9 @@ export class IssueQueries {
   async triageQueue(filters: QueueFilters = {}, page?: PageRequest, narrow: ArchiveNarrowing = {}): Promise<Page<IssueSummary>> {
     const limit = pageLimit(page);
     const token = decodeToken(page?.token);
-    if (filters.status && !isOpen(filters.status)) return this.archivePage(filters, limit, token, narrow);
+    if (filters.status && !isOpen(filters.status)) {
+      return this.archivePage(filters, limit, token, { ...(filters.sort ? { sort: filters.sort } : {}), ...narrow });
+    }
     const { pk, extra } = queuePartition(filters);
     return this.partitionPage(this.idx.queue, pk, extra, limit, token);
   }
