@@ -11,7 +11,7 @@ import {
   STATUS_LABEL,
   type Status,
 } from './model.js';
-import type { Page } from './paging.js';
+import { type Page, SORTED_DONE_CAP } from './paging.js';
 import { canTransition, isEditable, type Notification, reporterView, TRANSITIONS } from './rules.js';
 import { FORM_FIELDS, FORM_LIMITS, type FormField, newFormId } from './fields.js';
 import type { ListSort } from './order.js';
@@ -344,6 +344,8 @@ export interface IssueListItem {
 export interface IssueListData {
   heading: string;
   subheading: string;
+  /** A done list sorted among only the most recently closed (there were more): says so; '' otherwise. */
+  note: string;
   emptyText: string;
   items: IssueListItem[];
   paging: {
@@ -397,6 +399,9 @@ export function issueListData(opts: IssueListOptions): IssueListData {
     subheading: [described.length ? `Filtered: ${described.join(', ')}` : '', order]
       .filter(Boolean)
       .join(' · '),
+    note: opts.page.truncated
+      ? `Sorted among the ${SORTED_DONE_CAP.toLocaleString('en-GB')} most recently closed only: there are more. Narrow the filters (category, site, assignee) to sort the rest.`
+      : '',
     // A later page with nothing on it: the list changed since the card was drawn (issues triaged, closed or
     // removed), which is not the same as the list being empty.
     emptyText: opts.paged ? 'No more issues here: the list has changed since this card was made. Press First page.' : LIST_TEXT[opts.list].empty,

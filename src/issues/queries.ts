@@ -12,6 +12,7 @@ import {
   type PageRequest,
   type PageToken,
   pageLimit,
+  SORTED_DONE_CAP,
 } from './paging.js';
 import { type BoardSort, type ListSort, sortIssues } from './order.js';
 import { issueMatcher } from './search.js';
@@ -78,7 +79,7 @@ const ARCHIVE_SEARCH_CHUNK = 200;
  * A done list in an order other than its own (most recently closed first) is sorted after reading: it reads
  * at most this many rows (the most recently closed) and says so when there were more.
  */
-const ARCHIVE_SORT_SCAN = 1000;
+const ARCHIVE_SORT_SCAN = SORTED_DONE_CAP;
 
 /** What narrows the done issues beyond the index's filters (the tab's board offers all three). */
 export interface ArchiveNarrowing {
@@ -298,10 +299,12 @@ export class IssueQueries {
     let budget = ARCHIVE_SORT_SCAN;
     let truncated = false;
     for (let i = 0; month >= floor; i++, month = previousMonth(month)) {
-      if (budget <= 0 || i >= ARCHIVE_MONTHS_WHEN_EMPTY) {
+      if (i >= ARCHIVE_MONTHS_WHEN_EMPTY) {
         truncated = true;
         break;
       }
+      // With the budget spent, each older month is still read for one row: "there are more" only when there are
+      // (exactly 1,000 done issues, then empty months, is all of them).
       const read = await this.take(this.idx.archive, [odata`PartitionKey eq ${PART.archiveMonth(month)}`, ...extra], budget + 1, LIST_COLUMNS);
       if (read.length > budget) truncated = true;
       for (const row of read.slice(0, budget)) {
