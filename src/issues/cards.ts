@@ -3,6 +3,7 @@ import {
   type HistoryEntry,
   type Issue,
   type IssueSummary,
+  isOpen,
   LIMITS,
   type Person,
   SEVERITIES,
@@ -10,9 +11,10 @@ import {
   STATUS_LABEL,
   type Status,
 } from './model.js';
-import type { Page } from './paging.js';
+import { type Page, SORTED_DONE_CAP } from './paging.js';
 import { canTransition, isEditable, type Notification, reporterView, TRANSITIONS } from './rules.js';
 import { FORM_FIELDS, FORM_LIMITS, type FormField, newFormId } from './fields.js';
+import type { ListSort } from './order.js';
 import type { QueueFilters } from './queries.js';
 import type { FieldErrors } from './validation.js';
 
@@ -342,6 +344,8 @@ export interface IssueListItem {
 export interface IssueListData {
   heading: string;
   subheading: string;
+  /** A done list sorted among only the most recently closed (there were more): says so; '' otherwise. */
+  note: string;
   emptyText: string;
   items: IssueListItem[];
   paging: {
@@ -368,6 +372,14 @@ const LIST_TEXT: Record<IssueListKind, { heading: string; empty: string }> = {
   assigned: { heading: 'Assigned to you', empty: 'Nothing is assigned to you right now.' },
 };
 
+/** How a done list is ordered: its own order (most recently closed first) or the one asked for. */
+const DONE_ORDER: Record<ListSort | 'queue', string> = {
+  queue: 'Most recently closed first',
+  oldest: 'Oldest logged first',
+  newest: 'Newest logged first',
+  priority: 'By priority, then oldest logged',
+};
+
 export function issueListData(opts: IssueListOptions): IssueListData {
   const filters = opts.filters ?? {};
   const described = [
@@ -379,14 +391,17 @@ export function issueListData(opts: IssueListOptions): IssueListData {
   const order =
     opts.list === 'mine'
       ? 'Newest first'
-      : filters.status && !['new', 'triaged', 'in_progress', 'waiting'].includes(filters.status)
-        ? 'Most recently closed first'
+      : filters.status && !isOpen(filters.status)
+        ? DONE_ORDER[filters.sort ?? 'queue']
         : 'New first, then by priority and age';
   return {
     heading: opts.heading ?? LIST_TEXT[opts.list].heading,
     subheading: [described.length ? `Filtered: ${described.join(', ')}` : '', order]
       .filter(Boolean)
       .join(' · '),
+    note: opts.page.truncated
+      ? `Sorted among the ${SORTED_DONE_CAP.toLocaleString('en-GB')} most recently closed only: there are more. Narrow the filters (category, site, assignee) to sort the rest.`
+      : '',
     // A later page with nothing on it: the list changed since the card was drawn (issues triaged, closed or
     // removed), which is not the same as the list being empty.
     emptyText: opts.paged ? 'No more issues here: the list has changed since this card was made. Press First page.' : LIST_TEXT[opts.list].empty,

@@ -1,8 +1,10 @@
 import type { QueueFilters } from './queries.js';
-import { STATUSES } from './model.js';
+import { isOpen, STATUSES } from './model.js';
+import { LIST_SORTS } from './order.js';
 
 /**
- * The `triage` filter grammar: `status:new category:"Sync / offline" site:Marula assignee:me`.
+ * The `triage` filter grammar: `status:new category:"Sync / offline" site:Marula assignee:me`, and for a done
+ * list `sort:oldest|newest|priority` (the tab's orders for done issues).
  * Parsed in one left-to-right pass (no backtracking regex: a long string must not stall the bot).
  */
 
@@ -11,7 +13,7 @@ export const MAX_FILTER_LENGTH = 300;
 
 export type ParsedFilters = { ok: true; value: QueueFilters } | { ok: false; message: string };
 
-const USAGE = 'Usage: triage [status:new] [category:"Sync / offline"] [site:Marula] [assignee:me]';
+const USAGE = `Usage: triage [status:new] [category:"Sync / offline"] [site:Marula] [assignee:me] [sort:${LIST_SORTS.join('|')}] (sort with a done status: resolved, closed, wont_fix, duplicate)`;
 const fail = (problem: string): ParsedFilters => ({ ok: false, message: `${problem} ${USAGE}` });
 const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
 const isKeyChar = (c: string) => /[A-Za-z0-9_]/.test(c);
@@ -55,7 +57,15 @@ export function parseTriageFilters(args: string, me: string): ParsedFilters {
     } else if (key === 'category') value.category = val;
     else if (key === 'site') value.site = val;
     else if (key === 'assignee') value.assigneeId = val.toLowerCase() === 'me' ? me : val;
-    else return fail(`Unknown filter "${key.slice(0, 40)}".`);
+    else if (key === 'sort') {
+      const sort = LIST_SORTS.find((s) => s === val.toLowerCase());
+      if (!sort) return fail(`Sort is one of: ${LIST_SORTS.join(', ')}.`);
+      value.sort = sort;
+    } else return fail(`Unknown filter "${key.slice(0, 40)}".`);
+  }
+  // The open queue's order is its stored one (New first, then priority and age); a sort there is refused, not ignored.
+  if (value.sort && (!value.status || isOpen(value.status))) {
+    return fail('"sort" orders a done list: add status:resolved, closed, wont_fix or duplicate.');
   }
   return { ok: true, value };
 }

@@ -18,3 +18,7 @@ export function sortIssues<T extends Pick<IssueSummary, 'createdAt' | 'priority'
     rows.sort((a, b) => (RANK[a.priority ?? ''] ?? 5) - (RANK[b.priority ?? ''] ?? 5) || a.createdAt.localeCompare(b.createdAt));
   return rows;
 }
+
+/** The orders a done list can be asked for by name (the `triage` command's `sort:`); `queue` is its default. */
+export const LIST_SORTS = ['oldest', 'newest', 'priority'] as const satisfies readonly BoardSort[];
+export type ListSort = (typeof LIST_SORTS)[number];

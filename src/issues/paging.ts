@@ -13,6 +13,9 @@ export interface PageRequest {
   token?: string | null;
 }
 
+/** A done list in a chosen order reads at most this many of the most recently closed (see IssueQueries). */
+export const SORTED_DONE_CAP = 1000;
+
 export interface Page<T> {
   items: T[];
   /** Pass back as `token` for the next page; null on the last page. */

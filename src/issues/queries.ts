@@ -12,8 +12,9 @@ import {
   type PageRequest,
   type PageToken,
   pageLimit,
+  SORTED_DONE_CAP,
 } from './paging.js';
-import { type BoardSort, sortIssues } from './order.js';
+import { type BoardSort, type ListSort, sortIssues } from './order.js';
 import { issueMatcher } from './search.js';
 import { issueKeywords, likeness, looksAlike } from './similarity.js';
 import type { IssueTables } from './tables.js';
@@ -28,6 +29,8 @@ export interface QueueFilters {
   category?: string;
   site?: string;
   assigneeId?: string;
+  /** A done list's order (the `triage` command's `sort:`); the open queue keeps its own. */
+  sort?: ListSort;
 }
 
 /** Issues created in [from, to); no `from` means since the beginning. */
@@ -76,7 +79,7 @@ const ARCHIVE_SEARCH_CHUNK = 200;
  * A done list in an order other than its own (most recently closed first) is sorted after reading: it reads
  * at most this many rows (the most recently closed) and says so when there were more.
  */
-const ARCHIVE_SORT_SCAN = 1000;
+const ARCHIVE_SORT_SCAN = SORTED_DONE_CAP;
 
 /** What narrows the done issues beyond the index's filters (the tab's board offers all three). */
 export interface ArchiveNarrowing {
@@ -203,7 +206,9 @@ export class IssueQueries {
   async triageQueue(filters: QueueFilters = {}, page?: PageRequest, narrow: ArchiveNarrowing = {}): Promise<Page<IssueSummary>> {
     const limit = pageLimit(page);
     const token = decodeToken(page?.token);
-    if (filters.status && !isOpen(filters.status)) return this.archivePage(filters, limit, token, narrow);
+    if (filters.status && !isOpen(filters.status)) {
+      return this.archivePage(filters, limit, token, { ...(filters.sort ? { sort: filters.sort } : {}), ...narrow });
+    }
     const { pk, extra } = queuePartition(filters);
     return this.partitionPage(this.idx.queue, pk, extra, limit, token);
   }
@@ -294,10 +299,12 @@ export class IssueQueries {
     let budget = ARCHIVE_SORT_SCAN;
     let truncated = false;
     for (let i = 0; month >= floor; i++, month = previousMonth(month)) {
-      if (budget <= 0 || i >= ARCHIVE_MONTHS_WHEN_EMPTY) {
+      if (i >= ARCHIVE_MONTHS_WHEN_EMPTY) {
         truncated = true;
         break;
       }
+      // With the budget spent, each older month is still read for one row: "there are more" only when there are
+      // (exactly 1,000 done issues, then empty months, is all of them).
       const read = await this.take(this.idx.archive, [odata`PartitionKey eq ${PART.archiveMonth(month)}`, ...extra], budget + 1, LIST_COLUMNS);
       if (read.length > budget) truncated = true;
       for (const row of read.slice(0, budget)) {

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../clock.js';
+import { mapLimit } from '../map-limit.js';
 import { readEntity } from '../storage/entities.js';
 import type { TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
@@ -25,6 +26,7 @@ import {
   createIssue,
   describeChange,
   type Notification,
+  originalRefusal,
   replacePersonIn,
   type TriageAction,
 } from './rules.js';
@@ -69,15 +71,20 @@ export interface RepositoryOptions {
 
 /** What another issue a change depends on says: refuse the change, or hold it still for the write (false: it moved). */
 type TargetResult = { refuse: string } | { hold: () => Promise<boolean> };
-type TargetCheck = () => Promise<TargetResult>;
+type TargetCheck = (self: Loaded) => Promise<TargetResult>;
 
 interface Loaded {
   issue: Issue;
   etag: string;
   requests: string[];
+  /** Issues linked (or being linked) as duplicates of this one; some may point elsewhere since (see `holdOriginal`). */
+  duplicatesIn: string[];
 }
 
 const MAX_UPDATE_ATTEMPTS = 12;
+/** How many issues one original remembers as linked to it: far beyond any real count, it bounds the row. */
+const MAX_DUPLICATES_IN = 1000;
+const jsonList = (v: unknown): string[] => (typeof v === 'string' ? (JSON.parse(v) as string[]) : []);
 /** How many recent request ids the main row remembers for invoke retries. */
 const RECENT_REQUESTS = 20;
 
@@ -117,8 +124,7 @@ export class IssueRepository {
     if (!parsed) return null;
     const e = await readEntity<Record<string, unknown>>(this.t.main, refBucket(this.prefix, parsed.number), parsed.ref);
     if (!e) return null;
-    const requests = typeof e.recentRequests === 'string' ? (JSON.parse(e.recentRequests) as string[]) : [];
-    return { issue: entityToIssue(e), etag: e.etag, requests };
+    return { issue: entityToIssue(e), etag: e.etag, requests: jsonList(e.recentRequests), duplicatesIn: jsonList(e.duplicatesIn) };
   }
 
   /** One issue with its full history and comments (a champion's view; see `reporterView` for the reporter's). */
@@ -233,7 +239,7 @@ export class IssueRepository {
       action = { kind: 'duplicate', of: parsed.ref };
       const self = parseRef(ref, this.prefix)?.ref;
       // Linking to itself is the rule's to refuse; there is no other issue to hold still.
-      if (parsed.ref !== self) target = () => this.holdOriginal(parsed.ref, self);
+      if (parsed.ref !== self) target = (loaded) => this.holdLink(loaded, parsed.ref);
     }
     const a = action;
     return this.update(ref, (issue, now) => applyTriageAction(issue, a, actor, now), {
@@ -249,40 +255,80 @@ export class IssueRepository {
   }
 
   /**
-   * The original a duplicate is linked to, checked as it is now: a duplicate of a duplicate would make its
-   * followers wait on a closed issue, and two issues marked duplicates of each other would leave the problem
-   * closed with nobody on it. `hold` then writes the original under the ETag it was checked at (a stamp, no
-   * change to the issue), just before the duplicate's own ETag-guarded write: if the original changed since
-   * the check, or a link the other way round (B→A while we write A→B) is written between the two, one of the
-   * two writes fails with 412 and the link is judged again, so two links at the same instant cannot both pass.
+   * Both ends of a duplicate link, checked and held together: the original must be one a duplicate may point at
+   * (`holdOriginal`), and the issue being linked must have no duplicates of its own (`holdUnlinked`).
+   */
+  private async holdLink(self: Loaded, originalRef: string): Promise<TargetResult> {
+    const original = await this.holdOriginal(originalRef, self.issue.ref);
+    if ('refuse' in original) return original;
+    const unlinked = await this.holdUnlinked(self, originalRef);
+    if ('refuse' in unlinked) return unlinked;
+    return { hold: async () => (await unlinked.hold()) && (await original.hold()) };
+  }
+
+  /**
+   * An issue that has duplicates of its own is not linked to another: its duplicates would then point at a
+   * duplicate (a chain), their followers one step from the issue worked on. Refused rather than re-pointing them:
+   * the issues live in different partitions, so moving them all with the link cannot be one atomic write, and a
+   * link cut short would leave some pointing each way; the champion can link the other way round instead.
+   *
+   * Who points here is the original's own list (`duplicatesIn`), added by `holdOriginal`'s stamp before a
+   * duplicate's write, so a link in flight is seen too. Each one listed is read: one that still points here
+   * refuses; one that does not (reopened, linked elsewhere, or its link not written yet) is held under the ETag
+   * read, so a link to this issue written after this check makes one of the two writes fail with 412 and both are
+   * judged again, as for the original.
+   */
+  private async holdUnlinked(self: Loaded, originalRef: string): Promise<TargetResult> {
+    const ref = self.issue.ref;
+    // The original itself is checked (one that points here is refused) and held by holdOriginal.
+    const listed = await mapLimit(self.duplicatesIn.filter((r) => r !== ref && r !== originalRef), 8, (r) => this.load(r));
+    const live = listed.filter((l) => l?.issue.status === 'duplicate' && l.issue.duplicateOf === ref).map((l) => l!.issue.ref);
+    if (live.length) {
+      const named = live.length > 3 ? `${live.slice(0, 3).join(', ')} and ${live.length - 3} more` : live.join(', ');
+      const them = live.length === 1 ? live[0] : 'them';
+      return {
+        refuse:
+          `${ref} has ${live.length === 1 ? 'a duplicate' : 'duplicates'} of its own (${named}), which would then point at a duplicate. ` +
+          `Link ${originalRef} to ${ref} instead, or reopen ${them} first.`,
+      };
+    }
+    const others = listed.filter((l): l is Loaded => l !== null);
+    return { hold: async () => (await Promise.all(others.map((l) => this.stamp(l.issue, l.etag)))).every(Boolean) };
+  }
+
+  /** Writes a stamp (no change to the issue) under `etag`, plus `extra`; false when the row changed or went since. */
+  private async stamp(issue: Pick<Issue, 'ref' | 'number'>, etag: string, extra: Record<string, string> = {}): Promise<boolean> {
+    try {
+      await this.t.main.updateEntity(
+        { partitionKey: refBucket(this.prefix, issue.number), rowKey: issue.ref, linkCheckedAt: this.clock.now().toISOString(), ...extra },
+        'Merge',
+        { etag },
+      );
+      return true;
+    } catch (err) {
+      if (isPreconditionFailed(err) || isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * The original a duplicate is linked to, checked as it is now (`originalRefusal`: it must be open, so the
+   * duplicate's followers wait on an issue someone works on). `hold` then writes the original under the ETag
+   * it was checked at (a stamp, no change to the issue), just before the duplicate's own ETag-guarded write:
+   * if the original changed since the check, or a link the other way round (B→A while we write A→B) is written
+   * between the two, one of the two writes fails with 412 and the link is judged again, so two links at the
+   * same instant cannot both pass.
    */
   private async holdOriginal(ref: string, self: string | undefined): Promise<TargetResult> {
     const original = await this.load(ref);
     if (!original) return { refuse: `no issue ${ref}` };
     const { issue } = original;
-    if (issue.status === 'duplicate' && issue.duplicateOf) {
-      return {
-        refuse:
-          issue.duplicateOf === self
-            ? `${issue.ref} is already marked a duplicate of this issue.`
-            : `${issue.ref} is itself a duplicate of ${issue.duplicateOf}; link to ${issue.duplicateOf} instead.`,
-      };
-    }
-    return {
-      hold: async () => {
-        try {
-          await this.t.main.updateEntity(
-            { partitionKey: refBucket(this.prefix, issue.number), rowKey: issue.ref, linkCheckedAt: this.clock.now().toISOString() },
-            'Merge',
-            { etag: original.etag },
-          );
-          return true;
-        } catch (err) {
-          if (isPreconditionFailed(err) || isNotFound(err)) return false;
-          throw err;
-        }
-      },
-    };
+    const refusal = originalRefusal(issue, self);
+    if (refusal) return { refuse: refusal };
+    // The stamp also lists the duplicate on the original, before the duplicate's own write (see holdUnlinked).
+    const listed = self === undefined || original.duplicatesIn.includes(self) ? original.duplicatesIn : [...original.duplicatesIn, self];
+    if (listed.length > MAX_DUPLICATES_IN) return { refuse: `${issue.ref} already has ${MAX_DUPLICATES_IN} duplicates linked to it.` };
+    return { hold: () => this.stamp(issue, original.etag, { duplicatesIn: JSON.stringify(listed) }) };
   }
 
   private async refusedOrMissing(ref: string, message: string): Promise<ActResult> {
@@ -314,7 +360,7 @@ export class IssueRepository {
         const message = opts.conflict(issue, base);
         if (message) return { kind: 'conflict', issue, message };
       }
-      const checked = opts.target ? await opts.target() : undefined;
+      const checked = opts.target ? await opts.target(loaded) : undefined;
       if (checked && 'refuse' in checked) return { kind: 'refused', issue, code: 'invalid', message: checked.refuse };
       const now = this.clock.now();
       const outcome = mutate(issue, now);

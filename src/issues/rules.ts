@@ -55,6 +55,31 @@ export const isEditable = (issue: Pick<Issue, 'status'>): boolean => issue.statu
 export const closedRefusal = (issue: Pick<Issue, 'ref'>): string =>
   `${issue.ref} is closed, so its priority and assignee stay as they are. If the problem is back, log a new issue and mention ${issue.ref}.`;
 
+/**
+ * Why an issue cannot be the original a duplicate is linked to, or null when it can. A duplicate's reporter and
+ * +1s follow the original and hear only of its changes, so it must be open: a duplicate would send them one step
+ * further (and two issues duplicates of each other would close the problem with nobody on it), a done one would
+ * leave them waiting on an issue nobody works on. Resolved and Won't fix can be reopened first; Closed is final.
+ */
+export function originalRefusal(original: Pick<Issue, 'ref' | 'status' | 'duplicateOf'>, self: string | undefined): string | null {
+  const { ref } = original;
+  switch (original.status) {
+    case 'duplicate':
+      if (!original.duplicateOf) return null;
+      return original.duplicateOf === self
+        ? `${ref} is already marked a duplicate of this issue.`
+        : `${ref} is itself a duplicate of ${original.duplicateOf}; link to ${original.duplicateOf} instead.`;
+    case 'closed':
+      return `${ref} is closed, and a closed issue cannot be reopened: pick an open issue, or keep this one open.`;
+    case 'wont_fix':
+      return `${ref} is Won't fix; reopen it (set it Triaged) or pick an open issue.`;
+    case 'resolved':
+      return `${ref} is Resolved; reopen it (set it In progress) if the problem is back, or pick an open issue.`;
+    default:
+      return null;
+  }
+}
+
 export interface Notification {
   kind: 'status' | 'comment';
   text: string;

@@ -3,6 +3,7 @@ import { command, verb } from '../registry/define.js';
 import { FORM_FIELDS, FORM_ID } from './fields.js';
 import { LIMITS, PRIORITIES, STATUSES } from './model.js';
 import type { TriageAction } from './rules.js';
+import { LIST_SORTS } from './order.js';
 import { commentTextSchema } from './validation.js';
 
 /**
@@ -19,7 +20,11 @@ export const ISSUE_COMMANDS = {
   ),
   mine: command('my issues', 'issues.readOwn', 'The issues you logged, with their status'),
   one: command('issue', 'issues.readOwn', 'One issue and its history, e.g. "issue R-0042"'),
-  triage: command('triage', 'issues.readAll', 'Champions: the queue of issues to triage, with filters'),
+  triage: command(
+    'triage',
+    'issues.readAll',
+    'Champions: the triage queue with filters; done issues too (status:closed), sortable (sort:oldest, newest, priority)',
+  ),
   assigned: command('assigned', 'issues.readAll', 'Champions: the issues assigned to you'),
   export: command('export issues', 'issues.export', 'Rollout team: all issues as a CSV file'),
 };
@@ -47,6 +52,7 @@ export const listFilters = z.object({
   category: z.string().trim().min(1).max(80).optional(),
   site: z.string().trim().min(1).max(LIMITS.site).optional(),
   assigneeId: z.string().trim().min(1).max(LIMITS.personId).optional(),
+  sort: z.enum(LIST_SORTS).optional(),
 });
 
 const staleRef = 'This button has no issue reference; open the issue again.';

@@ -343,6 +343,31 @@ describe('triage by champions', () => {
     expect(after?.assignee).toBeNull();
   });
 
+  it('lists done issues in the order asked for ("triage status:wont_fix sort:newest"), on every page, as the tab does', async () => {
+    const site = `Sorted site ${Date.now()}`;
+    const refs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      refs.push(await logIssue(USERS.staff, { site }));
+      clock.advance(60_000);
+    }
+    // Closed newest first, so "most recently closed first" lists them oldest first and the orders differ.
+    for (const ref of [...refs].reverse()) {
+      await execute(app, USERS.champion, 'issue.status', { ref, version: await versionOf(ref), status: 'wont_fix' }, where(USERS.champion));
+      clock.advance(60_000);
+    }
+    const order = (text: string) => refs.filter((r) => text.includes(r)).sort((a, b) => text.indexOf(a) - text.indexOf(b));
+    const plain = readable(await say(app, USERS.champion, `triage status:wont_fix site:"${site}"`, where(USERS.champion)));
+    expect(order(plain)).toEqual(refs);
+    expect(plain).toContain('Most recently closed first');
+    const newest = readable(await say(app, USERS.champion, `triage status:wont_fix site:"${site}" sort:newest`, where(USERS.champion)));
+    expect(order(newest)).toEqual([...refs].reverse());
+    expect(newest).toContain('Newest logged first');
+    // The list's page buttons carry the order with the filters.
+    const page = await execute(app, USERS.champion, 'issue.page', { list: 'triage', token: '', filters: { status: 'wont_fix', site, sort: 'newest' } }, where(USERS.champion));
+    expect(order(invokeText(page.body))).toEqual([...refs].reverse());
+    expect(readable(await say(app, USERS.champion, 'triage sort:newest', where(USERS.champion)))).toMatch(/orders a done list/);
+  });
+
   it('shows the triage queue to champions with filters, and refuses it to staff', async () => {
     const site = `Filter site ${Date.now()}`;
     const moving = await logIssue(USERS.staff, { site });
@@ -377,6 +402,18 @@ describe('duplicates and followers', () => {
     );
     // The follower now reads the original as a reporter does.
     expect(readable(await say(app, USERS.staff, `issue ${original}`, where(USERS.staff)))).toContain(original);
+  });
+
+  it('refuses a duplicate of a Closed issue on the card, saying why on the fresh card, and its reporter follows nothing dead', async () => {
+    const original = await logIssue(USERS.lead);
+    const dup = await logIssue(USERS.staff);
+    for (const status of ['resolved', 'closed']) {
+      await execute(app, USERS.champion, 'issue.status', { ref: original, version: await versionOf(original), status }, where(USERS.champion));
+    }
+    const res = await execute(app, USERS.champion, 'issue.duplicate', { ref: dup, version: await versionOf(dup), duplicateOf: original }, where(USERS.champion));
+    expect(invokeText(res.body)).toContain(`${original} is closed, and a closed issue cannot be reopened`);
+    expect(await app.repository.get(dup)).toMatchObject({ status: 'new', duplicateOf: null });
+    expect((await app.repository.get(original))?.affected).toEqual([]);
   });
 
   it('cancels the form: the card says so and nothing is saved', async () => {

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/clock.js';
 import { type TestUser, USERS } from '../support/app.js';
 import { startTabApi, type TabApiHarness } from '../support/tab-api.js';
+import { openIssueTables } from '../../src/issues/tables.js';
+import { seedDoneIssues } from '../issues/fixtures.js';
 
 /*
  * The tab's archive of done issues: search, filters and sort orders paging beyond the first page. These tests
@@ -55,6 +57,18 @@ describe('the tab API’s archive of done issues', () => {
     const second = await api(USERS.champion, `/api/tab/issues?status=resolved&category=Performance&q=archived&token=${first.body.next as string}`);
     expect([...first.body.items!, ...second.body.items!].map((i) => i.ref).sort()).toEqual([...others].sort());
     expect(second.body.next).toBeNull();
+  });
+
+  it('says a chosen order covers the 1,000 most recently closed when there are more, and the list in its own order reaches them all', async () => {
+    const from = new Date(clock.now().getTime() - 3 * 86_400_000);
+    const refs = await seedDoneIssues(await openIssueTables(h.app.tables), h.app.repository.counter, { count: 1001, from, status: 'closed', fields: { category: 'Reports' } });
+    const sorted = await api(USERS.champion, '/api/tab/issues?status=closed&category=Reports&sort=oldest');
+    // The least recently closed (also the oldest logged) lies beyond the 1,000 the order covers: the tab shows its hint.
+    expect(sorted.body).toMatchObject({ mode: 'archive', sort: 'oldest', truncated: true });
+    expect(sorted.body.items?.map((i) => i.ref)).toEqual(refs.slice(1, 11));
+    const own = await api(USERS.champion, '/api/tab/issues?status=closed&category=Reports');
+    expect(own.body).toMatchObject({ mode: 'archive', truncated: false });
+    expect(own.body.items?.map((i) => i.ref)).toEqual(refs.slice(-10).reverse());
   });
 
   it('lists the done issues in the order chosen (oldest, newest, priority), paging through all of them', async () => {

@@ -132,6 +132,23 @@ describe('the tab API', () => {
     expect((await api(USERS.champion, `/api/tab/issues/${open}`)).body).toMatchObject({ status: 'new', editable: true });
   });
 
+  it('refuses to link a duplicate to a Closed or Won\'t fix original, naming its status, and changes nothing', async () => {
+    const post = (ref: string, body: Record<string, unknown>) => api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body });
+    const closed = await logIssue(USERS.staff);
+    const parked = await logIssue(USERS.staff);
+    const dup = await logIssue(USERS.staff);
+    for (const [version, status] of [[1, 'resolved'], [2, 'closed']] as const) expect((await post(closed, { kind: 'status', version, status })).status).toBe(200);
+    expect((await post(parked, { kind: 'status', version: 1, status: 'wont_fix' })).status).toBe(200);
+    const toClosed = await post(dup, { kind: 'duplicate', version: 1, duplicateOf: closed });
+    expect(toClosed).toMatchObject({ status: 409, body: { message: expect.stringContaining(`${closed} is closed`), issue: { ref: dup, status: 'new' } } });
+    const toParked = await post(dup, { kind: 'duplicate', version: 1, duplicateOf: parked });
+    expect(toParked).toMatchObject({ status: 409, body: { message: `${parked} is Won't fix; reopen it (set it Triaged) or pick an open issue.` } });
+    expect(await app.repository.get(dup)).toMatchObject({ status: 'new', duplicateOf: null, version: 1 });
+    // Nobody was made to follow the dead issues.
+    expect((await app.repository.get(closed))?.affected).toEqual([]);
+    expect((await app.repository.get(parked))?.affected).toEqual([]);
+  });
+
   it('takes figures from the rollout team and names the bad row of an import', async () => {
     const bad = await api(USERS.lead, '/api/tab/figures/import', { method: 'POST', body: { csv: 'measure,date,value\nreport-days,2027-01-04,soon\n' } });
     expect(bad).toMatchObject({ status: 422, body: { errors: ['line 2: the value "soon" is not a number'] } });

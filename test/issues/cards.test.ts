@@ -144,6 +144,13 @@ describe('issue cards from real issues', () => {
     for (const status of ['waiting', 'resolved', 'wont_fix'] as const) expect(offers(status), status).toBe(false);
   });
 
+  it('asks "Duplicate of…" for an open original, the only kind the server links to', () => {
+    const card = renderIssueCard('issue-triage', issueTriageData(evilIssue(), { champions: [amina] })) as unknown as Record<string, unknown>;
+    const input = findById(card, 'duplicateOf');
+    expect(input?.label).toBe('Duplicate of (an open issue, not itself a duplicate)');
+    expect(input?.errorMessage).toBe('Type the reference of the open issue this one repeats, like R-0042.');
+  });
+
   it('keeps the typed values in the form and shows server errors', () => {
     const data = issueFormData({
       categories: DEFAULT_CATEGORIES,
@@ -169,3 +176,12 @@ describe('issue cards from real issues', () => {
     expect(formatWhen('2026-03-02T09:05:00.000Z')).toBe('2 Mar 2026 09:05 UTC');
   });
 });
+
+/** The element of a rendered card with this input id (cards nest: actions hold cards that hold inputs). */
+function findById(node: unknown, id: string): Record<string, unknown> | undefined {
+  if (Array.isArray(node)) return node.map((n) => findById(n, id)).find(Boolean);
+  if (!node || typeof node !== 'object') return undefined;
+  const o = node as Record<string, unknown>;
+  if (o.id === id) return o;
+  return Object.values(o).map((v) => findById(v, id)).find(Boolean);
+}

@@ -20,6 +20,20 @@ describe('the triage filter grammar', () => {
     expect(parseTriageFilters('site:', 'x')).toMatchObject({ ok: false, message: expect.stringMatching(/needs a value/) });
   });
 
+  it('reads a sort order for a done list, as the tab offers it, and says where it does not apply', () => {
+    expect(parseTriageFilters('status:closed sort:oldest', 'x')).toEqual({ ok: true, value: { status: 'closed', sort: 'oldest' } });
+    expect(parseTriageFilters('sort:"Newest" status:wont-fix', 'x')).toEqual({ ok: true, value: { status: 'wont_fix', sort: 'newest' } });
+    expect(parseTriageFilters('status:resolved sort:priority', 'x')).toEqual({ ok: true, value: { status: 'resolved', sort: 'priority' } });
+    expect(parseTriageFilters('status:closed sort:sideways', 'x')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^Sort is one of: oldest, newest, priority\. Usage: triage .*\[sort:oldest\|newest\|priority\]/),
+    });
+    // The open queue has its own order (New first, then priority and age): a sort there is refused, not ignored.
+    for (const open of ['sort:oldest', 'status:new sort:oldest']) {
+      expect(parseTriageFilters(open, 'x')).toMatchObject({ ok: false, message: expect.stringMatching(/^"sort" orders a done list/) });
+    }
+  });
+
   it('refuses a filter longer than the cap before reading it (28 KB froze the old parser)', () => {
     const huge = 'a:'.repeat(14_000);
     expect(parseTriageFilters(huge, 'x')).toMatchObject({ ok: false, message: expect.stringMatching(/too long/) });

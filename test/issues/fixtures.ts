@@ -1,11 +1,19 @@
+import type { TransactionAction } from '@azure/data-tables';
 import { ManualClock } from '../../src/clock.js';
-import type { IssueSummary, Person, Reporter } from '../../src/issues/model.js';
+import { META_PARTITION, type RefCounter } from '../../src/issues/counter.js';
+import { readEntity } from '../../src/storage/entities.js';
+import { issueToEntity } from '../../src/issues/entity.js';
+import { indexRowsFor } from '../../src/issues/indexes.js';
+import type { Issue, IssueSummary, NewIssue, Person, Reporter, Status } from '../../src/issues/model.js';
+import { formatRef } from '../../src/issues/refs.js';
+import { createIssue } from '../../src/issues/rules.js';
 import { IssueExport } from '../../src/issues/export.js';
 import { IssueQueries } from '../../src/issues/queries.js';
 import { IssueRepository, type RepositoryOptions } from '../../src/issues/repository.js';
 import { type IssueTables, openIssueTables } from '../../src/issues/tables.js';
 import type { Tables } from '../../src/storage/tables.js';
 import { testTables } from '../support/storage.js';
+import type { TableClient } from '@azure/data-tables';
 
 export const alice: Reporter = { id: '29:alice', name: 'Alice', aadObjectId: 'aad-alice' };
 export const bob: Reporter = { id: '29:bob', name: 'Bob' };
@@ -57,4 +65,47 @@ export function summaryLine(ref: string, createdAt: string, over: Partial<IssueS
     createdAt,
     ...over,
   };
+}
+
+/**
+ * Writes `count` done issues straight into the tables, as the repository would have left them (main rows and
+ * every index row, in transactions of up to 100 rows per partition) — a thousand issues in a few dozen calls
+ * instead of thousands of changes. Numbered after the counter's current number, which is raised past them. The
+ * i-th is logged `i` minutes after `from` and closed a day later, so the first is both the oldest logged and the
+ * least recently closed. Returns their references in that order.
+ */
+export async function seedDoneIssues(
+  issueTables: IssueTables,
+  counter: RefCounter,
+  opts: { count: number; from: Date; status: Exclude<Status, 'new' | 'triaged' | 'in_progress' | 'waiting' | 'duplicate'>; fields?: Partial<NewIssue>; prefix?: string },
+): Promise<string[]> {
+  const prefix = opts.prefix ?? 'R-';
+  const row = await readEntity<{ n: number }>(issueTables.main, META_PARTITION, prefix);
+  const first = Number(row?.n ?? 0) + 1;
+  const fields = { ...form(), severity: 'minor', ...opts.fields } as NewIssue;
+  const issues: Issue[] = [];
+  for (let i = 0; i < opts.count; i++) {
+    const n = first + i;
+    const logged = new Date(opts.from.getTime() + i * 60_000);
+    const closedAt = new Date(logged.getTime() + 86_400_000).toISOString();
+    const base = createIssue({ ...fields, title: `${fields.title} ${n}` }, alice, formatRef(prefix, n), n, logged);
+    issues.push({ ...base, status: opts.status, closedAt, updatedAt: closedAt, version: 2 });
+  }
+  const byPartition = new Map<string, { table: TableClient; actions: TransactionAction[] }>();
+  const add = (table: TableClient, name: string, partitionKey: string, entity: Record<string, unknown> & { partitionKey: string; rowKey: string }) => {
+    const key = `${name}|${partitionKey}`;
+    const group = byPartition.get(key) ?? { table, actions: [] };
+    group.actions.push(['upsert', entity, 'Replace']);
+    byPartition.set(key, group);
+  };
+  for (const issue of issues) {
+    const main = issueToEntity(issue, prefix);
+    add(issueTables.main, 'main', main.partitionKey, main);
+    for (const r of indexRowsFor(issue)) add(issueTables.idx[r.table], r.table, r.partitionKey, { partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props });
+  }
+  for (const { table, actions } of byPartition.values()) {
+    for (let i = 0; i < actions.length; i += 100) await table.submitTransaction(actions.slice(i, i + 100));
+  }
+  await counter.raiseTo(first + opts.count - 1, opts.from.toISOString());
+  return issues.map((i) => i.ref);
 }

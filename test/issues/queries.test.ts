@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alice, amina, bo, bob, form, openStore } from './fixtures.js';
+import { alice, amina, bo, bob, form, openStore, seedDoneIssues } from './fixtures.js';
 
 describe('IssueQueries and IssueRepository: +1 and similar issues', () => {
   it('offers open look-alikes of the same category and site, and counts a +1 once per user', async () => {
@@ -135,5 +135,42 @@ describe('IssueQueries: lists', () => {
       const page = await queries.triageQueue({ status: 'wont_fix' }, { token: forged });
       expect(page.items.map((i) => i.ref)).toEqual([r.issue.ref]);
     }
+  });
+});
+
+describe('IssueQueries: a sorted done list reads the 1,000 most recently closed', () => {
+  it('with 1,001 done issues, orders the 1,000 most recently closed and says so; the list in its own order still reaches the last', async () => {
+    const { queries, repo, issueTables, clock } = await openStore();
+    const refs = await seedDoneIssues(issueTables, repo.counter, { count: 1001, from: new Date('2026-02-01T08:00:00Z'), status: 'wont_fix' });
+    clock.set(new Date('2026-02-03T08:00:00Z'));
+    // The first seeded is the oldest logged and the least recently closed: beyond the cap of the sorted read.
+    const oldest = await queries.triageQueue({ status: 'wont_fix', sort: 'oldest' }, { limit: 10 });
+    expect(oldest.truncated).toBe(true);
+    expect(oldest.items.map((i) => i.ref)).toEqual(refs.slice(1, 11));
+    const newest = await queries.triageQueue({ status: 'wont_fix' }, { limit: 10 }, { sort: 'newest' });
+    expect(newest).toMatchObject({ truncated: true, items: refs.slice(-10).reverse().map((ref) => ({ ref })) });
+    // Unsorted, the archive pages by closing time with no cap: its last page holds the first one closed.
+    let token: string | null = null;
+    let last: string[] = [];
+    for (let n = 0; n < 30; n++) {
+      const page = await queries.triageQueue({ status: 'wont_fix' }, { limit: 50, token });
+      expect(page.truncated).toBeUndefined();
+      last = page.items.map((i) => i.ref);
+      token = page.next;
+      if (!token) break;
+    }
+    expect(last.at(-1)).toBe(refs[0]);
+  });
+
+  it('with exactly 1,000 done issues, orders them all and does not say there are more, also when older months are empty', async () => {
+    const { queries, repo, issueTables, clock } = await openStore();
+    // The first reference is months older than the done issues, so the read goes on into empty months.
+    await repo.logIssue(form(), alice);
+    clock.set(new Date('2026-06-01T08:00:00Z'));
+    const refs = await seedDoneIssues(issueTables, repo.counter, { count: 1000, from: new Date('2026-06-01T08:00:00Z'), status: 'closed' });
+    clock.set(new Date('2026-06-03T08:00:00Z'));
+    const oldest = await queries.triageQueue({ status: 'closed', sort: 'oldest' }, { limit: 10 });
+    expect(oldest.items.map((i) => i.ref)).toEqual(refs.slice(0, 10));
+    expect(oldest.truncated).toBeUndefined();
   });
 });

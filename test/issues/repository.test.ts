@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { IssueRepository } from '../../src/issues/repository.js';
 import { ISSUE_TABLES } from '../../src/issues/tables.js';
 import { alice, amina, bo, bob, form, openStore } from './fixtures.js';
 
@@ -204,6 +205,34 @@ describe('IssueRepository: triage actions under concurrency', () => {
   });
 });
 
+describe('IssueRepository: a duplicate\'s original must be open', () => {
+  it('refuses an original that is Closed, Won\'t fix or Resolved, naming its status and what to do, and changes nothing', async () => {
+    const { repo } = await openStore();
+    for (let i = 0; i < 4; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+    await repo.act('R-0001', { kind: 'status', status: 'resolved' }, amina);
+    await repo.act('R-0001', { kind: 'status', status: 'closed' }, amina);
+    await repo.act('R-0002', { kind: 'status', status: 'wont_fix' }, amina);
+    await repo.act('R-0003', { kind: 'status', status: 'resolved' }, amina);
+    // Followers of a duplicate hear only what happens to its original: a done one would leave them waiting on nothing.
+    expect(await repo.act('R-0004', { kind: 'duplicate', of: 'R-0001' }, amina)).toMatchObject({
+      kind: 'refused',
+      message: 'R-0001 is closed, and a closed issue cannot be reopened: pick an open issue, or keep this one open.',
+    });
+    expect(await repo.act('R-0004', { kind: 'duplicate', of: 'R-0002' }, amina)).toMatchObject({
+      kind: 'refused',
+      message: "R-0002 is Won't fix; reopen it (set it Triaged) or pick an open issue.",
+    });
+    expect(await repo.act('R-0004', { kind: 'duplicate', of: 'R-0003' }, amina)).toMatchObject({
+      kind: 'refused',
+      message: 'R-0003 is Resolved; reopen it (set it In progress) if the problem is back, or pick an open issue.',
+    });
+    expect(await repo.get('R-0004')).toMatchObject({ status: 'new', duplicateOf: null, version: 1 });
+    // Reopened, it can be the original again.
+    await repo.act('R-0002', { kind: 'status', status: 'triaged' }, amina);
+    expect(await repo.act('R-0004', { kind: 'duplicate', of: 'R-0002' }, amina)).toMatchObject({ kind: 'updated', issue: { duplicateOf: 'R-0002' } });
+  });
+});
+
 describe('IssueRepository: duplicates linked at the same instant', () => {
   it('never lets two champions linking A to B and B to A at once close both as duplicates of each other', async () => {
     const { repo, queries } = await openStore();
@@ -229,6 +258,89 @@ describe('IssueRepository: duplicates linked at the same instant', () => {
       expect(refused.kind === 'refused' && refused.message).toMatch(/already marked a duplicate of this issue/);
     }
     expect((await queries.triageQueue({}, { limit: 50 })).items).toHaveLength(pairs);
+  });
+});
+
+describe('IssueRepository: no chains of duplicates', () => {
+  it('refuses to link an issue that has its own duplicates, saying which, and allows it once they no longer point at it', async () => {
+    const { repo } = await openStore();
+    for (let i = 0; i < 4; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+    // R-0003 is a duplicate of R-0001; R-0001 then found to repeat R-0002 would leave R-0003 one step from the issue worked on.
+    expect((await repo.act('R-0003', { kind: 'duplicate', of: 'R-0001' }, amina)).kind).toBe('updated');
+    const chain = await repo.act('R-0001', { kind: 'duplicate', of: 'R-0002' }, bo);
+    expect(chain).toMatchObject({
+      kind: 'refused',
+      message: 'R-0001 has a duplicate of its own (R-0003), which would then point at a duplicate. Link R-0002 to R-0001 instead, or reopen R-0003 first.',
+    });
+    expect(await repo.get('R-0001')).toMatchObject({ status: 'new', duplicateOf: null });
+    // The other way round is fine: R-0002's followers join R-0001, where R-0003's already are.
+    expect((await repo.act('R-0002', { kind: 'duplicate', of: 'R-0001' }, bo)).kind).toBe('updated');
+    const again = await repo.act('R-0001', { kind: 'duplicate', of: 'R-0004' }, bo);
+    expect(again).toMatchObject({ kind: 'refused', message: expect.stringMatching(/^R-0001 has duplicates of its own \(R-0003, R-0002\)/) });
+    // Once they are reopened (or linked elsewhere), nothing points at R-0001 any more.
+    await repo.act('R-0003', { kind: 'status', status: 'triaged' }, amina);
+    await repo.act('R-0002', { kind: 'duplicate', of: 'R-0004' }, amina);
+    expect(await repo.act('R-0001', { kind: 'duplicate', of: 'R-0004' }, bo)).toMatchObject({ kind: 'updated', issue: { duplicateOf: 'R-0004' } });
+  });
+
+  it('never forms a chain when A is linked to B between the two writes of C\'s link to A (the original stamped, C not yet written)', async () => {
+    const { repo, issueTables, clock } = await openStore();
+    for (let i = 0; i < 3; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+    const [a, b, c] = ['R-0001', 'R-0002', 'R-0003'];
+    // C's link pauses at its own write (after stamping A), while A's link to B runs from start to end.
+    let reached!: () => void;
+    const atPause = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let paused = false;
+    const main = new Proxy(issueTables.main, {
+      get(target, prop, receiver) {
+        if (prop !== 'updateEntity') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<typeof target.updateEntity>) => {
+          if (args[0].rowKey === c && (args[0] as { kind?: string }).kind === 'issue' && !paused) {
+            paused = true;
+            reached();
+            await gate;
+          }
+          return target.updateEntity(...args);
+        };
+      },
+    });
+    const pausing = new IssueRepository({ ...issueTables, main }, { clock });
+    const cToA = pausing.act(c, { kind: 'duplicate', of: a }, amina);
+    await atPause;
+    const aToB = await repo.act(a, { kind: 'duplicate', of: b }, bo);
+    release();
+    const linked = await cToA;
+    const [A, C] = [await repo.get(a), await repo.get(c)];
+    expect(C?.status === 'duplicate' && A?.status === 'duplicate').toBe(false);
+    // A was linked first (C's link was not written yet); C's link, judged again, is told where to point.
+    expect(aToB.kind).toBe('updated');
+    expect(linked).toMatchObject({ kind: 'refused', message: `${a} is itself a duplicate of ${b}; link to ${b} instead.` });
+  });
+
+  it('never forms a chain when C is linked to A and A to B at the same instant', async () => {
+    const { repo } = await openStore();
+    const rounds = 8;
+    for (let i = 0; i < 3 * rounds; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+    const ref = (n: number) => `R-${String(n).padStart(4, '0')}`;
+    const triple = (i: number) => [ref(3 * i + 1), ref(3 * i + 2), ref(3 * i + 3)] as const;
+    const results = await Promise.all(
+      Array.from({ length: rounds }, (_, i) => triple(i)).flatMap(([a, b, c]) => [
+        repo.act(c, { kind: 'duplicate', of: a }, amina),
+        repo.act(a, { kind: 'duplicate', of: b }, bo),
+      ]),
+    );
+    for (let i = 0; i < rounds; i++) {
+      const [a, , c] = await Promise.all(triple(i).map((r) => repo.get(r)));
+      // C points at A only while A is open; A points at B only while nothing points at A.
+      expect(c?.status === 'duplicate' && a?.status === 'duplicate', `round ${i}`).toBe(false);
+      const [cToA, aToB] = [results[2 * i]!, results[2 * i + 1]!];
+      // At most one link is made. (Under heavy load both may give up after their retries, "try again": safe too.)
+      expect([cToA.kind, aToB.kind].filter((k) => k === 'updated').length).toBeLessThanOrEqual(1);
+      if (cToA.kind === 'refused') expect(cToA.message).toMatch(/is itself a duplicate of/);
+      if (aToB.kind === 'refused') expect(aToB.message).toMatch(/has a duplicate of its own/);
+    }
   });
 });
 

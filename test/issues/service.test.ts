@@ -4,7 +4,8 @@ import { type Caller, escalationDestinations, followersToTell, IssueService } fr
 import { IssueExport } from '../../src/issues/export.js';
 import type { Issue } from '../../src/issues/model.js';
 import { CapturedOutbox } from '../support/outbox.js';
-import { alice, amina, bob, form, openStore } from './fixtures.js';
+import { alice, amina, bob, form, openStore, seedDoneIssues } from './fixtures.js';
+import { issueListData, renderIssueCard } from '../../src/issues/cards.js';
 
 const caller = (p: { id: string; name: string }, role: Caller['role'] = 'staff'): Caller => ({
   person: { id: p.id, name: p.name },
@@ -156,5 +157,27 @@ describe('IssueService', () => {
     const exported = await issues.exportCsv(caller({ id: 'lead', name: 'Lead' }, 'rolloutTeam'));
     expect(exported?.count).toBe(2);
     expect(await issues.exportCsv(championAmina)).toBeNull();
+  });
+});
+
+describe('IssueService: the triage command\'s sorted done list beyond 1,000', () => {
+  it('tells the champion the order covers the 1,000 most recently closed, on every page, and not when it covers them all', async () => {
+    const { issues, repo, issueTables, clock } = await service();
+    await seedDoneIssues(issueTables, repo.counter, { count: 1001, from: new Date('2026-02-01T08:00:00Z'), status: 'wont_fix', fields: { site: 'Tembe' } });
+    clock.set(new Date('2026-02-03T08:00:00Z'));
+    const card = async (filters: Record<string, string>, token: string | null = null) => {
+      const page = await issues.list(championAmina, 'triage', { token, filters });
+      if (!page) throw new Error('refused');
+      return { page, text: JSON.stringify(renderIssueCard('issue-list', issueListData({ list: 'triage', page, filters, paged: token !== null }))) };
+    };
+    const note = 'Sorted among the 1,000 most recently closed only: there are more. Narrow the filters (category, site, assignee) to sort the rest.';
+    const first = await card({ status: 'wont_fix', sort: 'oldest' });
+    expect(first.text).toContain(note);
+    expect((await card({ status: 'wont_fix', sort: 'oldest' }, first.page.next)).text).toContain(note);
+    // In its own order (most recently closed first) the list pages through them all: nothing to say.
+    expect((await card({ status: 'wont_fix' })).text).not.toContain('1,000');
+    // Narrowed below the cap, the order covers them all.
+    await seedDoneIssues(issueTables, repo.counter, { count: 3, from: new Date('2026-02-02T08:00:00Z'), status: 'wont_fix', fields: { site: 'Marula' } });
+    expect((await card({ status: 'wont_fix', site: 'Marula', sort: 'oldest' })).text).not.toContain('1,000');
   });
 });
