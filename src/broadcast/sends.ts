@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import { fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
+import { conflictPauseMs, fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
 import { isConflict, safeKey, type Tables } from '../storage/tables.js';
 import type { Send } from './model.js';
 
@@ -68,13 +68,14 @@ export class SendStore {
   /** Read-modify-write until it lands or `change` says there is nothing to do (returns undefined). */
   async change(id: string, change: (send: Send) => Partial<Omit<Send, 'id' | 'etag'>> | undefined): Promise<Send | undefined> {
     for (let tries = 0; tries < 12; tries++) {
+      const started = Date.now();
       const send = await this.get(id);
       if (!send) return undefined;
       const changes = change(send);
       if (!changes) return undefined;
       const saved = await this.update(send, changes);
       if (saved) return saved;
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(40, 2 ** tries)));
+      await new Promise((r) => setTimeout(r, conflictPauseMs(tries, Date.now() - started)));
     }
     throw new Error(`send ${id} kept changing under us; try again`);
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { isStorageUnavailable } from '../storage/call-policy.js';
 import { fromSafeKey, isConflict, isNotFound, isPreconditionFailed } from '../storage/tables.js';
-import { readEntity, retryOnConflict } from '../storage/entities.js';
+import { conflictPauseMs, readEntity, retryOnConflict } from '../storage/entities.js';
 
 /**
  * Reference numbers: one counter row per prefix in the `Issues` table (PartitionKey `~meta`,
@@ -102,6 +102,7 @@ export class RefCounter {
     withNumber?: (n: number) => MetaRow[],
   ): Promise<Allocation> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const started = Date.now();
       const current = this.cached ?? (await this.read());
       this.cached = null;
       const n = (current?.n ?? 0) + 1;
@@ -135,7 +136,7 @@ export class RefCounter {
         if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
       }
       // A stale cache costs one retry without waiting; real contention backs off with jitter.
-      if (attempt > 0) await sleep(Math.random() * Math.min(40, 2 ** attempt));
+      if (attempt > 0) await sleep(conflictPauseMs(attempt - 1, Date.now() - started));
     }
     throw new Error(`Could not allocate an issue reference after ${MAX_ATTEMPTS} attempts (contention).`);
   }

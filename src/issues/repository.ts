@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock.js';
 import { mapLimit } from '../map-limit.js';
-import { readEntity } from '../storage/entities.js';
+import { conflictPauseMs, readEntity } from '../storage/entities.js';
 import type { TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
 import { RefCounter } from './counter.js';
@@ -350,6 +350,7 @@ export class IssueRepository {
   ): Promise<ActResult> {
     let base = opts.version;
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const started = Date.now();
       const loaded = await this.load(ref);
       const notFound = { kind: 'not-found', message: `no issue ${parseRef(ref, this.prefix)?.ref ?? ref}` } as const;
       if (!loaded) return notFound;
@@ -380,7 +381,7 @@ export class IssueRepository {
       if ((checked && !(await checked.hold())) || !(await this.write(loaded, outcome.issue, entity, now))) {
         // Someone wrote first: judge the action against what they changed since the version we acted on.
         base ??= issue.version;
-        await sleep(Math.random() * 5 * (attempt + 1));
+        await sleep(conflictPauseMs(attempt, Date.now() - started));
         continue;
       }
       const result: ActResult = { kind: 'updated', issue: outcome.issue, entry: outcome.entry };
@@ -415,11 +416,12 @@ export class IssueRepository {
    */
   async replacePerson(ref: string, isPerson: (id: string) => boolean, stand: Person): Promise<Issue | null> {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const started = Date.now();
       const loaded = await this.load(ref);
       const next = loaded && replacePersonIn(loaded.issue, isPerson, stand);
       if (!loaded || !next) return null;
       if (await this.write(loaded, next, issueToEntity(next, this.prefix), this.clock.now())) return next;
-      await sleep(Math.random() * 5 * (attempt + 1));
+      await sleep(conflictPauseMs(attempt, Date.now() - started));
     }
     throw new Error(`${ref} is changing a lot right now; run it again.`);
   }

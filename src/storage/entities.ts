@@ -67,6 +67,7 @@ export async function retryOnConflict<T>(
 ): Promise<T> {
   const max = opts.attempts ?? 12;
   for (let n = 0; ; n++) {
+    const started = Date.now();
     try {
       return await attempt(n);
     } catch (err) {
@@ -74,7 +75,16 @@ export async function retryOnConflict<T>(
       if (n + 1 >= max) {
         throw new Error(`${opts.what ?? 'A change'} kept conflicting with other writers; try again.`, { cause: err });
       }
-      await sleep(Math.random() * Math.min(40, 2 ** n));
+      await sleep(conflictPauseMs(n, Date.now() - started));
     }
   }
+}
+
+/**
+ * How long to wait before try `n + 1` of a change that lost to another writer, when a try took `tookMs`: random
+ * (so two writers part), over a span that grows with the tries and with the time a try takes. Spans shorter than
+ * a try (slow storage, a loaded machine) leave two writers meeting again at every retry until both give up.
+ */
+export function conflictPauseMs(n: number, tookMs: number): number {
+  return Math.random() * Math.max(5, tookMs) * 2 ** Math.min(n, 3);
 }

@@ -33,7 +33,7 @@ export function form(over: Record<string, unknown> = {}) {
 }
 
 /** The issue log's three stores over one fresh set of tables. */
-export async function openStore(opts: RepositoryOptions = {}): Promise<{
+export async function openStore(opts: RepositoryOptions = {}, over: { tables?: Tables } = {}): Promise<{
   repo: IssueRepository;
   queries: IssueQueries;
   exporter: IssueExport;
@@ -41,7 +41,7 @@ export async function openStore(opts: RepositoryOptions = {}): Promise<{
   tables: Tables;
   issueTables: IssueTables;
 }> {
-  const tables = testTables();
+  const tables = over.tables ?? testTables();
   const clock = (opts.clock as ManualClock | undefined) ?? new ManualClock('2026-03-02T09:00:00Z');
   const issueTables = await openIssueTables(tables);
   const repo = new IssueRepository(issueTables, { ...opts, clock });

@@ -1,6 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IssueRepository } from '../../src/issues/repository.js';
 import { ISSUE_TABLES } from '../../src/issues/tables.js';
+import { Tables } from '../../src/storage/tables.js';
+import { startSlowLink } from '../support/slow-link.js';
+import { azuriteConnection } from '../support/storage.js';
 import { alice, amina, bo, bob, form, openStore } from './fixtures.js';
 
 describe('IssueRepository: logging', () => {
@@ -259,7 +263,28 @@ describe('IssueRepository: duplicates linked at the same instant', () => {
     }
     expect((await queries.triageQueue({}, { limit: 50 })).items).toHaveLength(pairs);
   });
+
+  it('settles links A to B and B to A at once when every storage call is slow: one links, the other is told why', async () => {
+    // Both sides retry after a conflict; retries spaced by less than a storage call keep colliding until both give up.
+    const link = await startSlowLink(azuriteConnection(), 15);
+    try {
+      const { repo } = await openStore({}, { tables: new Tables(link.connectionString, `t${randomBytes(4).toString('hex')}`) });
+      const pairs = 4;
+      for (let i = 0; i < 2 * pairs; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+      const ref = (n: number) => `R-${String(n).padStart(4, '0')}`;
+      const results = await Promise.all(
+        Array.from({ length: pairs }, (_, i) => [ref(2 * i + 1), ref(2 * i + 2)] as const).flatMap(([a, b]) => [
+          repo.act(a, { kind: 'duplicate', of: b }, amina),
+          repo.act(b, { kind: 'duplicate', of: a }, bo),
+        ]),
+      );
+      for (let i = 0; i < pairs; i++) expect([results[2 * i]!.kind, results[2 * i + 1]!.kind].sort(), `pair ${i + 1}`).toEqual(['refused', 'updated']);
+    } finally {
+      await link.stop();
+    }
+  });
 });
+
 
 describe('IssueRepository: no chains of duplicates', () => {
   it('refuses to link an issue that has its own duplicates, saying which, and allows it once they no longer point at it', async () => {
