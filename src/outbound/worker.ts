@@ -7,7 +7,7 @@ import { type LeaseStore, SendLease } from './send-lease.js';
 import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
 import type { ResultListeners } from './outbox.js';
-import { encodeBody, type OutboundQueue, type Received } from './queue.js';
+import { encodeBody, failuresOf, type OutboundQueue, type Received } from './queue.js';
 import { WindowStats } from './stats.js';
 import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
 import { metrics } from '../telemetry/metrics.js';
@@ -77,11 +77,12 @@ interface Job {
   message: OutboundMessage | undefined;
   /** Where a send to a person goes, looked up with the rest of its pack (one query for many). */
   to?: Promise<StoredConversation | undefined>;
-  dequeueCount: number;
   /** Finished with it (settled or dropped). */
   done(): Promise<void>;
-  /** Back to the queue, visible again after `ms`. */
+  /** Back to the queue, visible again after `ms` (no failure: the failures it met so far go with it). */
   defer(ms: number): Promise<void>;
+  /** Back to the queue after a failure: visible again after the backoff of its failures so far, one more counted. */
+  failed(): Promise<void>;
 }
 
 type Send = Extract<OutboundMessage, { op: 'send' }>;
@@ -312,7 +313,6 @@ export class OutboundWorker {
     this.held.set(r.id, r);
     const single = (message: OutboundMessage | undefined): Job => ({
       message,
-      dequeueCount: r.dequeueCount,
       done: () => {
         this.letGo(r);
         return q.delete(r);
@@ -320,6 +320,10 @@ export class OutboundWorker {
       defer: (ms) => {
         this.letGo(r);
         return q.defer(r, ms);
+      },
+      failed: () => {
+        this.letGo(r);
+        return this.deferFailed(r);
       },
     });
     if (!r.body) return [single(undefined)];
@@ -336,14 +340,11 @@ export class OutboundWorker {
       }
     };
     const lookups = this.lookUpPack(r.body.batch);
-    return r.body.batch.map((message) => ({
-      message,
-      to: message.op === 'send' && message.to.kind === 'user' ? lookups(message.to.userKey) : undefined,
-      dequeueCount: r.dequeueCount,
-      done: finish,
-      defer: async (ms) => {
+    const packFailures = failuresOf(r.body);
+    return r.body.batch.map((message) => {
+      const putBack = async (ms: number, failures: number) => {
         try {
-          await q.send(encodeBody({ v: 1, m: message }), ms);
+          await q.send(encodeBody({ v: 1, m: message, ...(failures ? { f: failures } : {}) }), ms);
         } catch (err) {
           // Not put back on its own: the pack is no longer kept hidden, so it comes back whole when its hold runs
           // out (its rows keep the others from going twice). Kept hidden, this message would wait for a restart.
@@ -351,8 +352,15 @@ export class OutboundWorker {
           throw err;
         }
         await finish();
-      },
-    }));
+      };
+      return {
+        message,
+        to: message.op === 'send' && message.to.kind === 'user' ? lookups(message.to.userKey) : undefined,
+        done: finish,
+        defer: (ms: number) => putBack(ms, packFailures),
+        failed: () => putBack(backoffMs(packFailures + 1), packFailures + 1),
+      };
+    });
   }
 
   /**
@@ -383,9 +391,15 @@ export class OutboundWorker {
     } catch (err) {
       this.deps.log.warn({ err }, 'outbound messages not indexed yet; they come back later');
       this.letGo(r);
-      await this.deps.queue.defer(r, backoffMs(r.dequeueCount)).catch(() => {});
+      await this.deferFailed(r).catch(() => {});
       return false;
     }
+  }
+
+  /** A whole queue message back after a failure: the backoff of its failures so far, one more counted in it. */
+  private deferFailed(r: Received): Promise<void> {
+    const failures = failuresOf(r.body) + 1;
+    return this.deps.queue.defer(r, backoffMs(failures), r.body && { ...r.body, f: failures });
   }
 
   /** One message, under the correlation id of the turn or job that enqueued it. */
@@ -406,7 +420,7 @@ export class OutboundWorker {
     } catch (err) {
       // Storage trouble or a listener's fault: the message comes back later and its row says where it stopped.
       this.deps.log.warn({ err, key: m?.key }, 'outbound message not finished; it will be tried again');
-      await job.defer(backoffMs(job.dequeueCount)).catch(() => {});
+      await job.failed().catch(() => {});
     }
   }
 
