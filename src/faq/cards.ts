@@ -38,7 +38,7 @@ export interface FaqGapsCardData {
   days: number;
   page: number;
   pages: number;
-  groups: (Omit<GapGroup, 'questions' | 'questionIds' | 'lastAskedAt' | 'terms' | 'seededOn'> & { others: string; askedLine: string })[];
+  groups: (Omit<GapGroup, 'questions' | 'questionIds' | 'lastAskedAt' | 'terms' | 'days'> & { others: string; askedLine: string })[];
 }
 
 /** Data for cards/faq-curated-form.json: the champion's "Answer this" card for a group of questions. */

@@ -21,9 +21,13 @@ export interface GapGroup {
   askers: number;
   lastAskedAt: string;
   questions: string[];
-  /** The seed's content words (stemmed, sorted) and the UTC day it was asked: what its card is claimed by. */
+  /** The seed's content words (stemmed, sorted): what its card is matched by. */
   terms: string[];
-  seededOn: string;
+  /**
+   * The UTC days its questions were asked, oldest first: its card is looked up among the cards claimed on these
+   * days, so a group keeps the card its questions were shown on whichever side of midnight they fell.
+   */
+  days: string[];
 }
 
 /** An "Answer this" card posted for a gap: its key and the words of the group it was posted for. */
@@ -83,8 +87,8 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
     else groups.push({ terms, items: [q] });
   }
   return groups
-    .map(({ terms, items: oldestFirst }) => ({ id: gapKey(terms, oldestFirst[0]!), terms, seed: oldestFirst[0]!, items: [...oldestFirst].reverse() }))
-    .map(({ id, terms, seed, items }) => ({
+    .map(({ terms, items: oldestFirst }) => ({ id: gapKey(terms, oldestFirst[0]!), terms, oldestFirst, items: [...oldestFirst].reverse() }))
+    .map(({ id, terms, oldestFirst, items }) => ({
       id,
       questionIds: items.map((q) => q.id),
       example: items[0]?.question ?? '',
@@ -95,7 +99,7 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
       lastAskedAt: items[0]?.askedAt ?? '',
       questions: [...new Set(items.map((q) => q.question))].slice(0, 5),
       terms: [...terms].sort(),
-      seededOn: seed.askedAt.slice(0, 10),
+      days: [...new Set(oldestFirst.map((q) => q.askedAt.slice(0, 10)))],
     }))
     // Most people first: one person asking the same thing again and again does not push a gap up the list.
     .sort((a, b) => b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
@@ -104,19 +108,28 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
 /**
  * Groups under the key of the card posted for them. Two differently worded questions asked at once each seed a
  * group of their own in their turn's view (neither sees the other), so the later view's group, seeded by the
- * older of them, has another key than a card already posted: a group takes the key of a card claimed on its
- * seed's day whose words are like its seed's (its own key first if claimed; each card for one group only, the
- * most alike first). Others keep their own key.
+ * older of them, has another key than a card already posted; and a group's seed changes when its oldest question
+ * ages out of the window. A card is claimed on each day it shows a question of its group (see
+ * `FaqService.gapCardKey`), so a group takes the key of a card claimed on one of its questions' days whose words
+ * are like its seed's (its own key first if claimed; each card for one group only, the most alike first). Others
+ * keep their own key. A card whose questions have all gone (answered and aged out) is claimed on none of a new
+ * group's days: a gap that comes back gets a card of its own.
  */
-export function withCardKeys<G extends Pick<GapGroup, 'id' | 'terms' | 'seededOn'>>(
+export function withCardKeys<G extends Pick<GapGroup, 'id' | 'terms' | 'days'>>(
   groups: readonly G[],
   claimsByDay: ReadonlyMap<string, readonly GapClaim[]>,
   threshold = 0.5,
 ): G[] {
+  /** The cards claimed on a group's days, each once. */
+  const claimsOf = (g: G): GapClaim[] => {
+    const byKey = new Map<string, GapClaim>();
+    for (const day of g.days) for (const c of claimsByDay.get(day) ?? []) if (!byKey.has(c.key)) byKey.set(c.key, c);
+    return [...byKey.values()];
+  };
   const key = new Map<G, string>();
   const used = new Set<string>();
   for (const g of groups) {
-    if (claimsByDay.get(g.seededOn)?.some((c) => c.key === g.id)) {
+    if (!used.has(g.id) && claimsOf(g).some((c) => c.key === g.id)) {
       key.set(g, g.id);
       used.add(g.id);
     }
@@ -125,7 +138,7 @@ export function withCardKeys<G extends Pick<GapGroup, 'id' | 'terms' | 'seededOn
   for (const g of groups) {
     if (key.has(g)) continue;
     const terms = new Set(g.terms);
-    for (const c of claimsByDay.get(g.seededOn) ?? []) {
+    for (const c of claimsOf(g)) {
       const score = similarity(terms, new Set(c.terms));
       if (score >= threshold && !used.has(c.key)) pairs.push({ g, claim: c.key, score });
     }

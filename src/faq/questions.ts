@@ -53,8 +53,8 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & { partitionKey: stri
 const ASKED = 'a|';
 const VOTED = 'v|';
 /**
- * RK `g|cards` in a day's partition → the "Answer this" cards claimed for gaps seeded that day ([{key, terms}],
- * JSON, ETag-guarded; see `withCardKeys`). It goes with its day, as the questions do (retention).
+ * RK `g|cards` in a day's partition → the "Answer this" cards that showed a gap question asked that day
+ * ([{key, terms}], JSON, ETag-guarded; see `withCardKeys`). It goes with its day, as the questions do (retention).
  */
 const GAP_CARDS = 'g|cards';
 /** A day's claims stay well within a string property (32K characters); past that a card is posted unclaimed. */
@@ -207,10 +207,13 @@ export class QuestionStore {
   }
 
   /** The gap cards claimed on each day of the last `days` days: one range query over the day partitions. */
-  async gapClaims(days: number): Promise<Map<string, GapClaim[]>> {
+  gapClaims(days: number): Promise<Map<string, GapClaim[]>> {
     const today = this.clock.now();
-    const first = new Date(today.getTime() - days * 86_400_000).toISOString().slice(0, 10);
-    const last = today.toISOString().slice(0, 10);
+    return this.gapClaimsBetween(dayOf(new Date(today.getTime() - days * 86_400_000)), dayOf(today));
+  }
+
+  /** The gap cards claimed on each day from `first` to `last` ('YYYY-MM-DD', inclusive): one range query. */
+  async gapClaimsBetween(first: string, last: string): Promise<Map<string, GapClaim[]>> {
     const rows = await collect(
       this.questions.listEntities<{ cards?: string }>({
         queryOptions: { filter: odata`PartitionKey ge ${first} and PartitionKey le ${last} and RowKey eq ${GAP_CARDS}` },
@@ -220,7 +223,7 @@ export class QuestionStore {
   }
 
   /**
-   * The key of the card for a gap seeded on `day`: `decide` sees the day's claims and names a claimed card to use,
+   * The key of the card for a gap with a question asked on `day`: `decide` sees the day's claims and names a claimed card to use,
    * or a claim to add. The add is guarded by the row's ETag, so of two turns racing to claim alike gaps one adds
    * and the other reads again and finds it. Storage that keeps refusing: the claim's own key (a second card
    * beats a failed turn).

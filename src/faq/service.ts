@@ -293,15 +293,25 @@ export class FaqService {
   }
 
   /**
-   * The key to post or redraw `group`'s card under (`group` one of `groups`, from `gaps`): a card claimed for it,
-   * else its own key, claimed now — so differently worded questions racing into one gap post one card.
+   * The key to post or redraw `group`'s card under (`group` one of `groups`, from `gaps`): a card claimed for it
+   * on one of its questions' days, else its own key. The card is claimed on the day of the group's newest
+   * question (ETag-guarded): of two turns racing on one gap, one that sees only its own question while the other
+   * sees both either names the same seed as the other (its question is the older) or the same newest question,
+   * so they agree on a key or meet on one row and post one card, either side of midnight; and
+   * the card, claimed again on each day it shows a question, is found by a later view whose oldest question
+   * (the seed, which names the group) has aged out.
    */
-  gapCardKey(group: GapGroup, groups: readonly GapGroup[]): Promise<string> {
-    const sameDay = groups.filter((g) => g.seededOn === group.seededOn);
-    const at = sameDay.indexOf(group);
-    return this.questions.claimGapCard(group.seededOn, (claims) => {
-      const mine = withCardKeys(sameDay, new Map([[group.seededOn, claims]]))[at] ?? group;
-      return claims.some((c) => c.key === mine.id) ? { use: mine.id } : { add: { key: group.id, terms: group.terms } };
+  async gapCardKey(group: GapGroup, groups: readonly GapGroup[]): Promise<string> {
+    const inView = groups.includes(group) ? groups : [group];
+    const at = inView.indexOf(group);
+    const first = group.days[0];
+    const newest = group.days.at(-1);
+    if (!first || !newest) return group.id;
+    const earlier = await this.questions.gapClaimsBetween(first, newest);
+    return this.questions.claimGapCard(newest, (claims) => {
+      const byDay = new Map(earlier).set(newest, claims);
+      const mine = withCardKeys(inView, byDay)[at] ?? group;
+      return claims.some((c) => c.key === mine.id) ? { use: mine.id } : { add: { key: mine.id, terms: group.terms } };
     });
   }
 

@@ -2,12 +2,20 @@ import type { QueueClient } from '@azure/storage-queue';
 import { statusOf } from '../storage/tables.js';
 import type { OutboundMessage } from './message.js';
 
-/** What a queue message holds: the message itself, or (too large for the queue) its key and where its row is. */
-export type QueueBody =
+/**
+ * What a queue message holds: the message itself, or (too large for the queue) its key and where its row is;
+ * and `f`, the failures (storage errors) handling it met so far, which its backoff grows with: the queue's
+ * receive count also counts the times it was given back without a failure (its slot passed, it waited for room).
+ */
+export type QueueBody = (
   | { v: 1; m: OutboundMessage }
   /** Several small messages in one queue message (a broadcast): far fewer queue calls per send. */
   | { v: 1; batch: OutboundMessage[] }
-  | { v: 1; large: { key: string; topic?: string } };
+  | { v: 1; large: { key: string; topic?: string } }
+) & { f?: number };
+
+/** The failures a queue message's body says it met. */
+export const failuresOf = (body: QueueBody | undefined): number => (typeof body?.f === 'number' && body.f > 0 ? Math.floor(body.f) : 0);
 
 export interface Received {
   id: string;
@@ -66,11 +74,12 @@ export class OutboundQueue {
     });
   }
 
-  /** Back to the queue, visible again after `ms` (0: now, for another instance to take). */
-  defer(r: Received, ms: number): Promise<void> {
+  /** Back to the queue, visible again after `ms` (0: now, for another instance to take); with `body`, holding that. */
+  defer(r: Received, ms: number, body?: QueueBody): Promise<void> {
     return this.onHeld(r, async (popReceipt) => {
-      const res = await this.client.updateMessage(r.id, popReceipt, undefined, Math.max(0, Math.ceil(ms / 1_000)));
+      const res = await this.client.updateMessage(r.id, popReceipt, body && encodeBody(body), Math.max(0, Math.ceil(ms / 1_000)));
       if (res.popReceipt) r.popReceipt = res.popReceipt;
+      if (body) r.body = body;
     });
   }
 

@@ -7,7 +7,7 @@ import { type LeaseStore, SendLease } from './send-lease.js';
 import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
 import type { ResultListeners } from './outbox.js';
-import { encodeBody, type OutboundQueue, type Received } from './queue.js';
+import { encodeBody, failuresOf, type OutboundQueue, type Received } from './queue.js';
 import { WindowStats } from './stats.js';
 import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
 import { metrics } from '../telemetry/metrics.js';
@@ -77,11 +77,12 @@ interface Job {
   message: OutboundMessage | undefined;
   /** Where a send to a person goes, looked up with the rest of its pack (one query for many). */
   to?: Promise<StoredConversation | undefined>;
-  dequeueCount: number;
   /** Finished with it (settled or dropped). */
   done(): Promise<void>;
-  /** Back to the queue, visible again after `ms`. */
+  /** Back to the queue, visible again after `ms` (no failure: the failures it met so far go with it). */
   defer(ms: number): Promise<void>;
+  /** Back to the queue after a failure: visible again after the backoff of its failures so far, one more counted. */
+  failed(): Promise<void>;
 }
 
 type Send = Extract<OutboundMessage, { op: 'send' }>;
@@ -117,6 +118,16 @@ const HOLDER_GONE_MS = 5_000;
 
 /** How much later than planned a request may go to its conversation (its windows are measured 100 ms longer). */
 const CONVERSATION_SHIFT_MS = 50;
+
+/**
+ * Plans in a row a message may be late for before it pauses. Each plan records a request in its conversation's
+ * windows (and takes a tenant slot) that a late request leaves unused, so a worker late again and again (a starved
+ * event loop) would use the conversation's budget up re-planning; giving the message back instead only sent it
+ * round the queue to the same worker, at more storage calls.
+ */
+const LATE_PLANS = 5;
+/** The pause after `LATE_PLANS` late plans: the claim (or a post's update turn) kept, within what its hold allows. */
+const LATE_PAUSE_MS = 1_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 /** A conversation id without a thread's `;messageid=`: Teams counts a channel's threads against the channel. */
@@ -312,7 +323,6 @@ export class OutboundWorker {
     this.held.set(r.id, r);
     const single = (message: OutboundMessage | undefined): Job => ({
       message,
-      dequeueCount: r.dequeueCount,
       done: () => {
         this.letGo(r);
         return q.delete(r);
@@ -320,6 +330,10 @@ export class OutboundWorker {
       defer: (ms) => {
         this.letGo(r);
         return q.defer(r, ms);
+      },
+      failed: () => {
+        this.letGo(r);
+        return this.deferFailed(r);
       },
     });
     if (!r.body) return [single(undefined)];
@@ -336,14 +350,11 @@ export class OutboundWorker {
       }
     };
     const lookups = this.lookUpPack(r.body.batch);
-    return r.body.batch.map((message) => ({
-      message,
-      to: message.op === 'send' && message.to.kind === 'user' ? lookups(message.to.userKey) : undefined,
-      dequeueCount: r.dequeueCount,
-      done: finish,
-      defer: async (ms) => {
+    const packFailures = failuresOf(r.body);
+    return r.body.batch.map((message) => {
+      const putBack = async (ms: number, failures: number) => {
         try {
-          await q.send(encodeBody({ v: 1, m: message }), ms);
+          await q.send(encodeBody({ v: 1, m: message, ...(failures ? { f: failures } : {}) }), ms);
         } catch (err) {
           // Not put back on its own: the pack is no longer kept hidden, so it comes back whole when its hold runs
           // out (its rows keep the others from going twice). Kept hidden, this message would wait for a restart.
@@ -351,8 +362,15 @@ export class OutboundWorker {
           throw err;
         }
         await finish();
-      },
-    }));
+      };
+      return {
+        message,
+        to: message.op === 'send' && message.to.kind === 'user' ? lookups(message.to.userKey) : undefined,
+        done: finish,
+        defer: (ms: number) => putBack(ms, packFailures),
+        failed: () => putBack(backoffMs(packFailures + 1), packFailures + 1),
+      };
+    });
   }
 
   /**
@@ -383,9 +401,15 @@ export class OutboundWorker {
     } catch (err) {
       this.deps.log.warn({ err }, 'outbound messages not indexed yet; they come back later');
       this.letGo(r);
-      await this.deps.queue.defer(r, backoffMs(r.dequeueCount)).catch(() => {});
+      await this.deferFailed(r).catch(() => {});
       return false;
     }
+  }
+
+  /** A whole queue message back after a failure: the backoff of its failures so far, one more counted in it. */
+  private deferFailed(r: Received): Promise<void> {
+    const failures = failuresOf(r.body) + 1;
+    return this.deps.queue.defer(r, backoffMs(failures), r.body && { ...r.body, f: failures });
   }
 
   /** One message, under the correlation id of the turn or job that enqueued it. */
@@ -406,7 +430,7 @@ export class OutboundWorker {
     } catch (err) {
       // Storage trouble or a listener's fault: the message comes back later and its row says where it stopped.
       this.deps.log.warn({ err, key: m?.key }, 'outbound message not finished; it will be tried again');
-      await job.defer(backoffMs(job.dequeueCount)).catch(() => {});
+      await job.failed().catch(() => {});
     }
   }
 
@@ -448,9 +472,9 @@ export class OutboundWorker {
       // storage is slow), but never past what its hold allows: then it is given back and the message waits.
       const overdue = held !== undefined && this.now() > held.sendBy - this.opts.maxHoldMs;
       const plan = overdue ? { deferUntil: this.now() + 1_000 } : await this.plan(conv, held ? Math.max(held.slot, this.now() + 2 * this.claimLead) : 0);
-      if ('deferUntil' in plan || tries >= 5) {
+      if ('deferUntil' in plan) {
         if (held) await this.giveBack(m, held, 'waiting for room');
-        await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 1_000);
+        await job.defer(plan.deferUntil - this.now());
         return;
       }
       if (!held) {
@@ -488,6 +512,18 @@ export class OutboundWorker {
         }
         this.stats.count('late');
         at = await this.deps.tenant.take(tenant, Math.max(held.slot, this.now() - this.opts.maxLateMs / 2));
+      }
+      if (slot === undefined && (tries + 1) % LATE_PLANS === 0) {
+        // Late for plan after plan: a pause before planning again, the claim kept (the overdue check above gives
+        // it back once its hold allows no more). The send lease need not be renewed meanwhile: nothing leaves.
+        held.release();
+        if (!this.stopping) await sleep(LATE_PAUSE_MS);
+        held.release = this.lease.hold();
+        if (this.stopping) {
+          await this.giveBack(m, held, 'stopping');
+          await job.defer(0);
+          return;
+        }
       }
     }
     if (!held) return;
@@ -685,16 +721,23 @@ export class OutboundWorker {
       return;
     }
     const conv = turn.post.conversation;
+    const begun = this.now();
     for (let tries = 0; ; tries++) {
-      const plan = await this.plan(conv, 0);
-      if ('deferUntil' in plan || this.stopping || tries >= 5) {
+      // Planning again keeps the post's update turn, as a send keeps its claim: never past twice `maxHoldMs` (its
+      // hold is longer), then it is handed back and the message waits.
+      const overdue = this.now() > begun + 2 * this.opts.maxHoldMs;
+      const plan = overdue ? { deferUntil: this.now() + 1_000 } : await this.plan(conv, 0);
+      if ('deferUntil' in plan || this.stopping) {
         await this.deps.posts.endUpdate(kind, id, m.version, false);
         await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 0);
         return;
       }
-      await sleep(plan.at - this.now());
+      // Timers count from the event loop's cached time and can fire a little early: never before the slot.
+      for (let now = this.now(); now < plan.at; now = this.now()) await sleep(Math.ceil(plan.at - now));
       if (this.now() - plan.at <= this.opts.maxLateMs) break;
       this.stats.count('replanned');
+      // Late for plan after plan: a pause before planning again (see LATE_PLANS).
+      if ((tries + 1) % LATE_PLANS === 0 && !this.stopping) await sleep(LATE_PAUSE_MS);
     }
     try {
       await this.deps.transport.update(conv, turn.post.activityId, m.content, { timeoutMs: this.opts.sendTimeoutMs });

@@ -55,7 +55,7 @@ describe('the gaps list', () => {
       asked('where can I charge the solar lantern at the health post', 'aad-a', 5),
     ]);
     expect(later[0]!.id).not.toBe(posted.id);
-    const claims = new Map([[posted.seededOn, [{ key: posted.id, terms: posted.terms }]]]);
+    const claims = new Map([[posted.days[0]!, [{ key: posted.id, terms: posted.terms }]]]);
     expect(withCardKeys(later, claims).map((g) => g.id)).toEqual([posted.id]);
     // A card is one group's only: of two groups like it, the more alike takes it; a card of another day is not taken.
     const two = groupGaps([asked('solar lantern charging health post', 'aad-c', 6), asked('solar lantern', 'aad-d', 7)], 0.9);

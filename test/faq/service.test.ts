@@ -83,6 +83,32 @@ describe('FaqService offline', () => {
     expect(gaps).toHaveLength(2);
   });
 
+  it("keeps a gap on its open card after the card's first question ages out of the window, the card having shown the later ones", async () => {
+    const { faq, clock } = await setup();
+    const person = (i: number) => ({ id: `29:p${i}`, aadObjectId: `aad-p${i}`, name: `P${i}` });
+    /** What the triage channel's card is posted or redrawn under for the gap `questionId` is in. */
+    const cardFor = async (questionId: string) => {
+      const groups = await faq.gaps(14);
+      const group = groups.find((g) => g.questionIds.includes(questionId))!;
+      return faq.gapCardKey(group, groups);
+    };
+    const ask = async (i: number) => {
+      const a = await faq.ask('when is the per diem for the cold chain workshop paid', person(i));
+      expect(a.kind).toBe('not-covered');
+      return a.questionId;
+    };
+    const card = await cardFor(await ask(1));
+    clock.advance(9 * 86_400_000);
+    // Shown on the same card (the first question is still in the window).
+    expect(await cardFor(await ask(2))).toBe(card);
+    clock.advance(6 * 86_400_000);
+    // The first question is now older than 14 days: the second one, shown on the open card, keeps the gap there.
+    const third = await ask(3);
+    expect(await cardFor(third)).toBe(card);
+    // And the card's "Answer this" finds the gap under its key, with both open questions.
+    expect((await faq.gaps(14)).find((g) => g.id === card)?.questionIds).toHaveLength(2);
+  });
+
   it('counts feedback once per user, and moves the count when a user changes their mind', async () => {
     const { faq } = await setup();
     const answer = await faq.ask('sync stuck pending upload', amina);

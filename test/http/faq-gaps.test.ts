@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
+import { QuestionStore } from '../../src/faq/questions.js';
 import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { type RecordedCall, RecordingConnector } from '../support/connector.js';
 
@@ -121,5 +122,67 @@ describe('differently worded questions that group into one gap, asked at the sam
     expect(cards).toHaveLength(1);
     const opened = await execute(app, USERS.champion, 'faq.curated.form', { groupId: groupIdOf(cards[0]!) });
     expect(invokeText(opened.body)).toContain('Asked 3 times by 3 people');
+  }, 150_000);
+});
+
+describe('the same uncovered question asked either side of midnight (UTC)', () => {
+  /** Puts the clock `seconds` after the next midnight (UTC), or before it with a negative number. */
+  const aroundMidnight = (seconds: number): Date => {
+    const next = new Date(clock.now());
+    next.setUTCHours(24, 0, 0, 0);
+    return new Date(next.getTime() + seconds * 1000);
+  };
+
+  it('is added to the open card, not posted as a second one, when the question before midnight is seen after the one past it', async () => {
+    const question = 'where do I return the borrowed weighing scale at the sub-county store';
+    const about = 'borrowed weighing scale';
+    const midnight = aroundMidnight(0);
+    // Asked just past midnight: its card is posted.
+    clock.set(new Date(midnight.getTime() + 30_000));
+    expect(readable(await say(app, staff(80), question))).toContain("doesn't cover this");
+    await app.settled();
+    expect(gapCardsAbout(about)).toHaveLength(1);
+    // Asked just before midnight on another instance, whose write landed late: by the time its turn looks at the
+    // gaps it is past midnight, and it sees both questions.
+    clock.set(new Date(midnight.getTime() - 30_000));
+    const record = QuestionStore.prototype.record;
+    let recorded = 0;
+    const stamped = vi.spyOn(QuestionStore.prototype, 'record').mockImplementation(async function (this: QuestionStore, ...args) {
+      const asked = await record.apply(this, args);
+      recorded++;
+      clock.set(new Date(midnight.getTime() + 40_000));
+      return asked;
+    });
+    try {
+      expect(readable(await say(app, staff(81), question))).toContain("doesn't cover this");
+    } finally {
+      stamped.mockRestore();
+    }
+    expect(recorded).toBe(1);
+    await app.settled();
+    await connector.waitFor(() => updatesOf(about).some((u) => JSON.stringify(u.body).includes('Asked 2 times')), 60_000).catch(() => {});
+
+    const cards = gapCardsAbout(about);
+    expect(cards).toHaveLength(1);
+    expect(JSON.stringify(updatesOf(about).at(-1)?.body)).toContain('Asked 2 times by 2 people');
+    const opened = await execute(app, USERS.champion, 'faq.curated.form', { groupId: groupIdOf(cards[0]!) });
+    expect(invokeText(opened.body)).toContain('Asked 2 times by 2 people');
+  }, 150_000);
+
+  it('is added to the open card when asked again the next day', async () => {
+    const question = 'who signs the fuel requisition for the outreach motorbike';
+    const about = 'fuel requisition';
+    const midnight = aroundMidnight(0);
+    clock.set(new Date(midnight.getTime() - 30_000));
+    expect(readable(await say(app, staff(82), question))).toContain("doesn't cover this");
+    await app.settled();
+    clock.set(new Date(midnight.getTime() + 30_000));
+    expect(readable(await say(app, staff(83), question))).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => updatesOf(about).some((u) => JSON.stringify(u.body).includes('Asked 2 times')), 60_000).catch(() => {});
+
+    const cards = gapCardsAbout(about);
+    expect(cards).toHaveLength(1);
+    expect(JSON.stringify(updatesOf(about).at(-1)?.body)).toContain('Asked 2 times by 2 people');
   }, 150_000);
 });

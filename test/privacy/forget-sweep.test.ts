@@ -36,10 +36,8 @@ const MARKER = 'Zorblaxian';
  * tables; their ids and name may appear nowhere.
  */
 const KEPT_TEXT: Record<string, string> = {
-  Issues: 'an issue they logged stays, reported by their pseudonym',
-  IssueEvents: 'the issue history (title as logged) stays with the issue',
-  FaqQuestions: 'questions they asked stay (text), asker pseudonymised',
-  FaqGaps: 'the gap their uncovered question opened stays for the champions',
+  Issues: 'an issue they logged stays, reported by their pseudonym, with its history (title as logged) in its row',
+  FaqQuestions: 'questions they asked stay (text), asker pseudonymised: the gaps the champions see are made from them',
   OfficeHoursSeats: 'a booking stays with its question, booked by the pseudonym',
   PulseAnswers: 'pulse answers stay, answered by the pseudonym',
   IssueByReporter: "the issue's index rows copy its title (the reporter key is the pseudonym)",
@@ -139,6 +137,20 @@ async function tab(u: TestUser, p: string): Promise<string> {
 }
 const TAB_PATHS = ['/api/tab/overview', '/api/tab/issues', '/api/tab/issues?status=new', '/api/tab/champions', '/api/tab/questions?days=30', '/api/tab/pulse', '/api/tab/communications', '/api/tab/officehours'];
 
+/** The names of this app's tables (without the prefix): every table the lists above name must be one of them. */
+async function tableNames(): Promise<string[]> {
+  const svc = TableServiceClient.fromConnectionString(azuriteConnection(), { allowInsecureConnection: true });
+  const out: string[] = [];
+  for await (const t of svc.listTables()) if (t.name?.startsWith(PREFIX)) out.push(t.name.slice(PREFIX.length));
+  return out;
+}
+
+/** The FAQ's rows about one question (`<day>_<rk>`): the question itself and its index rows (who asked, who voted). */
+const faqRowsOf = (rows: { where: string; row?: Record<string, unknown> }[], questionId: string) => {
+  const [day, rk] = questionId.split('_');
+  return rows.filter((r) => r.where === 'FaqQuestions' && r.row?.partitionKey === day && String(r.row?.rowKey).endsWith(rk!)).map((r) => r.row!);
+};
+
 /** Every property and key of every row of every table of this app, and every queue message, as `table: json` lines. */
 async function everything(): Promise<{ where: string; json: string; row?: Record<string, unknown> }[]> {
   const conn = azuriteConnection();
@@ -192,6 +204,8 @@ describe('forget, swept from storage', () => {
     expect(text(await click(ZED, 'faq.notHelpful', buttonData(answer, 'faq.notHelpful')))).not.toBe('');
     const gapReply = await tell(ZED, `where do I park my ${MARKER} motorbike at the district office`);
     expect(readable(gapReply)).toContain("doesn't cover this");
+    const gapQuestionId = /"questionId":"([^"]+)"/.exec(JSON.stringify(gapReply))?.[1] ?? '';
+    expect(gapQuestionId).toMatch(/^\d{4}-\d{2}-\d{2}_/);
     await settle();
 
     // A champion writes the curated answer to their gap.
@@ -272,14 +286,33 @@ describe('forget, swept from storage', () => {
 
     expect(await tab(USERS.lead, `/api/tab/issues/${ref}`)).toContain(ZED.name);
 
+    // Their gap lives in FaqQuestions: the question row (asked by them) and the index row that files it under them.
+    const gapBefore = faqRowsOf(seen, gapQuestionId);
+    expect(gapBefore.some((r) => String(r.rowKey).startsWith(`a|${ZED.aadObjectId}|`))).toBe(true);
+    expect(gapBefore.find((r) => String(r.rowKey) < 'a')?.asker).toContain(ZED.aadObjectId);
+
     // The rollout team forgets them, by name, confirming the card.
     expect(await forgetInBackground(USERS.lead, ZED.name)).toContain(`${ZED.name} is forgotten`);
 
     // The rollout team's issues CSV named them: its link stops working (they export again to get one without).
     expect((await fetch(csvUrl)).status).toBe(404);
 
+    // Every table the lists of what is kept name is one the app really writes (a list naming a table nothing
+    // creates allows nothing, and hides where the data really is).
+    const tables = await tableNames();
+    expect([...Object.keys(KEPT_TEXT), ...KEPT_IDS.map((k) => k.table)].filter((t) => !tables.includes(t))).toEqual([]);
+
+    // Their gap's rows: the index row filing it under them is gone; the question stays for the champions, asked by
+    // their pseudonym.
+    const after = await everything();
+    const gapAfter = faqRowsOf(after, gapQuestionId);
+    expect(gapAfter.filter((r) => String(r.rowKey).startsWith('a|')).map((r) => r.rowKey)).toEqual([]);
+    const kept = gapAfter.find((r) => String(r.rowKey) < 'a');
+    expect(kept?.question).toContain(MARKER);
+    expect(String(kept?.asker)).toMatch(/Former member/);
+
     expect(await leaksOf(ids)).toEqual([]);
-    const left = (await everything()).filter((r) => !KEPT_IDS.some((k) => k.table === r.where && r.row && k.row(r.row)));
+    const left = after.filter((r) => !KEPT_IDS.some((k) => k.table === r.where && r.row && k.row(r.row)));
     const textLeaks = left.filter((r) => r.json.includes(MARKER) && !(r.where in KEPT_TEXT)).map((r) => `${r.where}: ${r.json.slice(0, 400)}`);
     expect(textLeaks).toEqual([]);
 
