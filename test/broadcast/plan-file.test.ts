@@ -1,12 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openPlanFile, type PlanFile } from '../../src/broadcast/plan-file.js';
 import { SendStore } from '../../src/broadcast/sends.js';
 import { EMPTY_ROLLOUT, type Rollout } from '../../src/rollout/model.js';
+import { startLoopProbe } from '../support/loop-probe.js';
 import { testTables } from '../support/storage.js';
 
 const good = (title: string) => `messages:
@@ -85,15 +84,19 @@ async function until(check: () => boolean): Promise<void> {
   expect(check()).toBe(true);
 }
 
+/** A plan file holding the plan "Welcome", opened on the empty rollout with fresh storage; problems it reports are collected. */
+async function openWelcome(pollMs: number): Promise<{ file: string; problems: string[]; plan: PlanFile }> {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'rd-plan-')), 'plan.yaml');
+  writeFileSync(file, good('Welcome'));
+  const problems: string[] = [];
+  const plan = await openPlanFile(file, { rollout: () => EMPTY_ROLLOUT, store: await SendStore.open(testTables()), onInvalid: (p) => problems.push(p), pollMs });
+  opened.push(plan);
+  return { file, problems, plan };
+}
+
 describe('the plan file', () => {
   it('keeps the last good plan when an edit is malformed, tells why (id and field), and takes the fixed file without a restart', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rd-plan-'));
-    const file = path.join(dir, 'plan.yaml');
-    writeFileSync(file, good('Welcome'));
-    const problems: string[] = [];
-    const store = await SendStore.open(testTables());
-    const plan = await openPlanFile(file, { rollout: () => EMPTY_ROLLOUT, store, onInvalid: (p) => problems.push(p), pollMs: 50 });
-    opened.push(plan);
+    const { file, problems, plan } = await openWelcome(50);
     expect(plan.current.messages.map((m) => m.title)).toEqual(['Welcome']);
 
     writeFileSync(file, bad);
@@ -145,13 +148,7 @@ describe('the plan file', () => {
   });
 
   it('an edit whose check ends its worker thread keeps the last good plan, and the rollout team is told why', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rd-plan-'));
-    const file = path.join(dir, 'plan.yaml');
-    writeFileSync(file, good('Welcome'));
-    const problems: string[] = [];
-    const store = await SendStore.open(testTables());
-    const plan = await openPlanFile(file, { rollout: () => EMPTY_ROLLOUT, store, onInvalid: (p) => problems.push(p), pollMs: 0 });
-    opened.push(plan);
+    const { file, problems, plan } = await openWelcome(0);
 
     writeFileSync(file, good('Welcome, again'));
     parses.stopped = true;
@@ -162,13 +159,7 @@ describe('the plan file', () => {
   });
 
   it('an edit that makes the file huge is refused unread: the rollout team told the file, its size and the limit, the last good plan kept', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rd-plan-'));
-    const file = path.join(dir, 'plan.yaml');
-    writeFileSync(file, good('Welcome'));
-    const problems: string[] = [];
-    const store = await SendStore.open(testTables());
-    const plan = await openPlanFile(file, { rollout: () => EMPTY_ROLLOUT, store, onInvalid: (p) => problems.push(p), pollMs: 0 });
-    opened.push(plan);
+    const { file, problems, plan } = await openWelcome(0);
 
     writeFileSync(file, huge);
     parses.sources = [];
@@ -207,42 +198,18 @@ describe('the plan file', () => {
   it('while a plan of 200 repeating messages (about 1 MB) is parsed and checked after an edit, the app still answers /healthz and its event loop turns', { timeout: 120_000 }, async () => {
     expect(Buffer.byteLength(fullPlan)).toBeGreaterThan(900_000);
     expect(Buffer.byteLength(fullPlan)).toBeLessThan(1024 * 1024);
-    const dir = mkdtempSync(path.join(tmpdir(), 'rd-plan-'));
-    const file = path.join(dir, 'plan.yaml');
-    writeFileSync(file, good('Welcome'));
-    const store = await SendStore.open(testTables());
-    const problems: string[] = [];
-    const plan = await openPlanFile(file, { rollout: () => EMPTY_ROLLOUT, store, onInvalid: (p) => problems.push(p), pollMs: 0 });
-    opened.push(plan);
+    const { file, problems, plan } = await openWelcome(0);
 
-    // A stand-in for the app's /healthz: answered only when the event loop is free to take the request.
-    const health = createServer((_req, res) => res.end('ok'));
-    await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
+    const probe = await startLoopProbe();
     try {
-      const url = `http://127.0.0.1:${(health.address() as AddressInfo).port}/healthz`;
-      let ticks = 0;
-      let counting = false;
-      const tick = () => {
-        ticks++;
-        if (counting) setImmediate(tick);
-      };
-      let answered = false;
-      let loaded = false;
-      let asked: Promise<void> = Promise.resolve();
       reads.onRead = () => {
         // The text is in: from here on only parsing and checking stand between the edit and the new plan.
         reads.onRead = undefined;
-        counting = true;
-        setImmediate(tick);
-        asked = fetch(url).then(async (r) => {
-          if ((await r.text()) === 'ok' && !loaded) answered = true;
-        });
+        probe.begin();
       };
       writeFileSync(file, fullPlan);
       expect(await plan.reload()).toBe(true);
-      loaded = true;
-      counting = false;
-      await asked;
+      const { ticks, answered } = await probe.end();
       await until(() => plan.current.messages.length === 200 || problems.length > 0);
       expect(problems).toEqual([]);
       expect(plan.current.messages).toHaveLength(200);
@@ -250,8 +217,7 @@ describe('the plan file', () => {
       expect(ticks).toBeGreaterThan(0);
     } finally {
       reads.onRead = undefined;
-      health.closeAllConnections();
-      await new Promise<void>((r) => health.close(() => r()));
+      await probe.close();
     }
   });
 });

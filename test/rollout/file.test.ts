@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WatchedFile } from '../../src/files/watched-file.js';
 import { openRolloutFile } from '../../src/rollout/file.js';
+import { startLoopProbe } from '../support/loop-probe.js';
 
 // Counts parses: an oversized file must be refused before the parser (in its worker thread) is given it.
 const parses = vi.hoisted(() => ({ count: 0 }));
@@ -78,41 +77,22 @@ describe('the rollout file while the app runs', () => {
     const watched = await openRolloutFile(file, { pollMs: 0 });
     opened.push(watched as WatchedFile<unknown>);
 
-    // A stand-in for the app's /healthz: answered only when the event loop is free to take the request.
-    const health = createServer((_req, res) => res.end('ok'));
-    await new Promise<void>((r) => health.listen(0, '127.0.0.1', () => r()));
+    const probe = await startLoopProbe();
     try {
-      const url = `http://127.0.0.1:${(health.address() as AddressInfo).port}/healthz`;
-      let ticks = 0;
-      let counting = false;
-      const tick = () => {
-        ticks++;
-        if (counting) setImmediate(tick);
-      };
-      let answered = false;
-      let loaded = false;
-      let asked: Promise<void> = Promise.resolve();
       reads.onRead = () => {
         // The text is in: from here on only parsing and checking stand between the edit and the new people.
-        counting = true;
-        setImmediate(tick);
-        asked = fetch(url).then(async (r) => {
-          if ((await r.text()) === 'ok' && !loaded) answered = true;
-        });
+        probe.begin();
       };
       writeFileSync(file, rolloutOf(20_000));
       expect(await watched.reload()).toBe(true);
-      loaded = true;
-      counting = false;
+      const { ticks, answered } = await probe.end();
       reads.onRead = undefined;
-      await asked;
       expect(watched.current.members).toHaveLength(20_000);
       expect(answered).toBe(true);
       expect(ticks).toBeGreaterThan(0);
     } finally {
       reads.onRead = undefined;
-      health.closeAllConnections();
-      await new Promise<void>((r) => health.close(() => r()));
+      await probe.close();
     }
   });
 
