@@ -434,10 +434,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       rollout: () => rolloutFile.current,
       store: sendStore,
       onChange: (plan) => log.info({ file: config.commPlanFile, messages: plan.messages.length }, 'communication plan loaded'),
-      onInvalid: (problem) => {
-        log.error({ file: config.commPlanFile, problem }, 'communication plan not used; the last good plan stays in force');
+      onInvalid: (problem, why) => {
+        log.error({ file: config.commPlanFile, problem, why }, 'communication plan not used; the last good plan stays in force');
         void (async () => {
-          await outbox.enqueue(planProblemNotice(problem, rolloutTeamIds, await rolloutTeamReachable()));
+          await outbox.enqueue(planProblemNotice(problem, rolloutTeamIds, await rolloutTeamReachable(), why));
         })().catch((err: unknown) => log.warn({ err }, 'could not tell the rollout team about the plan file'));
       },
     });

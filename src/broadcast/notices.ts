@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { escapeText } from '../cards/template.js';
 import { escalationDestinations } from '../issues/service.js';
 import type { OutboundMessage } from '../outbound/message.js';
+import type { PlanRefusal } from './plan-file.js';
 
 /**
  * What the rollout team is told when the plan file they edited can't be used: the problems, each naming
@@ -12,8 +13,13 @@ export function planProblemNotice(
   problem: string,
   rolloutTeamIds: readonly string[],
   reachable: ReadonlySet<string>,
+  why: PlanRefusal = 'file',
 ): OutboundMessage[] {
-  const text = `The communication plan file has problems, so I kept the last good plan in force:\n\n${escapeText(problem)}\n\nFix the file and save it; I pick it up without a restart.`;
+  // A check that did not finish says nothing about the file: the team is not sent to look for a fault in it.
+  const text =
+    why === 'check'
+      ? `I could not finish checking the communication plan file, so I kept the last good plan in force:\n\n${escapeText(problem)}\n\nThis is not known to be the file's fault. Save the file again to retry; if it keeps happening, the app's log says more.`
+      : `The communication plan file has problems, so I kept the last good plan in force:\n\n${escapeText(problem)}\n\nFix the file and save it; I pick it up without a restart.`;
   // The same problem is told once (the key is the problem's hash), however often the file is saved.
   const hash = createHash('sha256').update(problem).digest('hex').slice(0, 12);
   return rolloutTeamNotice(`plan-invalid|${hash}`, text, rolloutTeamIds, reachable);

@@ -1,4 +1,4 @@
-import { parseInWorker, workerParser } from '../files/parse-in-worker.js';
+import { NotChecked, parseInWorker, workerParser } from '../files/parse-in-worker.js';
 import { WatchedFile } from '../files/watched-file.js';
 import type { Rollout } from '../rollout/model.js';
 import { EMPTY_PLAN, type Plan } from './model.js';
@@ -29,25 +29,28 @@ export const PLAN_MAX_BYTES = 1024 * 1024;
 const PARSE_PLAN = workerParser(import.meta.url, './plan', 'parsePlanFile');
 
 /** What one read of the file gave: a plan, or the problems that kept it out (never thrown: the watcher keeps going). */
-type Read = { plan: Plan; text: string } | { problem: string } | undefined;
+type Read = { plan: Plan; text: string } | { problem: string; why: PlanRefusal } | undefined;
+
+/** Why a plan was not taken: the file's problems, or its check did not finish (a crashed or hung parser). */
+export type PlanRefusal = 'file' | 'check';
 
 export async function openPlanFile(
   file: string,
   opts: {
     rollout(): Rollout;
     store: Pick<SendStore, 'saveGoodPlan' | 'lastGoodPlan'>;
-    onInvalid(problem: string): void;
+    onInvalid(problem: string, why: PlanRefusal): void;
     onChange?(plan: Plan): void;
     pollMs?: number;
   },
 ): Promise<PlanFile> {
-  // A worker that crashed or hung is told like a bad file (the message says which): the last good stays.
+  // A worker that crashed or hung keeps the last good plan too, but is told as a check that did not finish.
   const read = async (text: string, source: string): Promise<Read> => {
     const { cohorts, groups } = opts.rollout();
     try {
       return { plan: await parseInWorker<Plan>(PARSE_PLAN, text, source, { input: { cohorts, groups } satisfies PlanRollout }), text };
     } catch (error) {
-      return { problem: (error as Error).message };
+      return { problem: (error as Error).message, why: error instanceof NotChecked ? 'check' : 'file' };
     }
   };
   // A file over PLAN_MAX_BYTES is refused unread, and told like a malformed one: at start too (the last good stays).
@@ -56,7 +59,7 @@ export async function openPlanFile(
     missing: undefined,
     pollMs: opts.pollMs,
     maxBytes: PLAN_MAX_BYTES,
-    tooLarge: (problem) => ({ problem }),
+    tooLarge: (problem) => ({ problem, why: 'file' }),
   });
   let lastGood: Plan | undefined;
   const take = async (value: Read, atStart: boolean) => {
@@ -70,7 +73,7 @@ export async function openPlanFile(
       lastGood = undefined; // the file was removed: no plan
       return;
     }
-    opts.onInvalid(value.problem);
+    opts.onInvalid(value.problem, value.why);
     if (atStart) {
       // Bad when the app started: the plan last known good, if it still reads.
       const text = await opts.store.lastGoodPlan();

@@ -15,6 +15,11 @@ import type { ParseReply, ParseRequest } from './parse-thread.js';
  * file whose parse hangs until its bound holds up only its own next read, never another file's.
  */
 
+/** The file was not judged: its parser crashed or gave no answer (not the file's fault, as far as anyone knows). */
+export class NotChecked extends Error {
+  override readonly name = 'NotChecked';
+}
+
 /** A parser the worker can load: a module's file URL and the name of its `(text, source, input?) => value` export. */
 export interface WorkerParser {
   module: string;
@@ -97,7 +102,7 @@ class ParseThread {
       const fail = (why: string) =>
         settle(() => {
           this.end(worker);
-          reject(new Error(`${request.source}: not checked, ${why}`));
+          reject(new NotChecked(`${request.source}: not checked, ${why}`));
         });
       const onMessage = (reply: ParseReply) => {
         if ('started' in reply) {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openPlanFile, type PlanFile } from '../../src/broadcast/plan-file.js';
+import { openPlanFile, type PlanFile, type PlanRefusal } from '../../src/broadcast/plan-file.js';
 import { SendStore } from '../../src/broadcast/sends.js';
 import { EMPTY_ROLLOUT, type Rollout } from '../../src/rollout/model.js';
 import { startLoopProbe } from '../support/loop-probe.js';
@@ -36,7 +36,7 @@ vi.mock('../../src/files/parse-in-worker.js', async (importOriginal) => {
       parses.sources.push(args[2]);
       if (!parses.stopped) return real.parseInWorker(...args);
       parses.stopped = false;
-      return Promise.reject(new Error(`${args[2]}: not checked, the parser stopped (exit code 134)`));
+      return Promise.reject(new real.NotChecked(`${args[2]}: not checked, the parser stopped (exit code 134)`));
     },
   };
 });
@@ -85,13 +85,18 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 /** A plan file holding the plan "Welcome", opened on the empty rollout with fresh storage; problems it reports are collected. */
-async function openWelcome(pollMs: number): Promise<{ file: string; problems: string[]; plan: PlanFile }> {
+async function openWelcome(pollMs: number): Promise<{ file: string; problems: string[]; whys: PlanRefusal[]; plan: PlanFile }> {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'rd-plan-')), 'plan.yaml');
   writeFileSync(file, good('Welcome'));
   const problems: string[] = [];
-  const plan = await openPlanFile(file, { rollout: () => EMPTY_ROLLOUT, store: await SendStore.open(testTables()), onInvalid: (p) => problems.push(p), pollMs });
+  const whys: PlanRefusal[] = [];
+  const onInvalid = (p: string, why: PlanRefusal) => {
+    problems.push(p);
+    whys.push(why);
+  };
+  const plan = await openPlanFile(file, { rollout: () => EMPTY_ROLLOUT, store: await SendStore.open(testTables()), onInvalid, pollMs });
   opened.push(plan);
-  return { file, problems, plan };
+  return { file, problems, whys, plan };
 }
 
 describe('the plan file', () => {
@@ -148,24 +153,27 @@ describe('the plan file', () => {
   });
 
   it('an edit whose check ends its worker thread keeps the last good plan, and the rollout team is told why', async () => {
-    const { file, problems, plan } = await openWelcome(0);
+    const { file, problems, whys, plan } = await openWelcome(0);
 
     writeFileSync(file, good('Welcome, again'));
     parses.stopped = true;
     await plan.reload();
     await until(() => problems.length === 1);
     expect(problems).toEqual(['plan.yaml: not checked, the parser stopped (exit code 134)']);
+    // Told as a check that did not finish, not as a fault in the file (planProblemNotice words the two apart).
+    expect(whys).toEqual(['check']);
     expect(plan.current.messages.map((m) => m.title)).toEqual(['Welcome']);
   });
 
   it('an edit that makes the file huge is refused unread: the rollout team told the file, its size and the limit, the last good plan kept', async () => {
-    const { file, problems, plan } = await openWelcome(0);
+    const { file, problems, whys, plan } = await openWelcome(0);
 
     writeFileSync(file, huge);
     parses.sources = [];
     await plan.reload();
     await until(() => problems.length === 1);
     expect(problems[0]).toMatch(TOO_LARGE);
+    expect(whys).toEqual(['file']);
     expect(parses.sources).toEqual([]);
     expect(plan.current.messages.map((m) => m.title)).toEqual(['Welcome']);
 
