@@ -119,16 +119,6 @@ const HOLDER_GONE_MS = 5_000;
 /** How much later than planned a request may go to its conversation (its windows are measured 100 ms longer). */
 const CONVERSATION_SHIFT_MS = 50;
 
-/**
- * Plans in a row a message may be late for before it pauses. Each plan records a request in its conversation's
- * windows (and takes a tenant slot) that a late request leaves unused, so a worker late again and again (a starved
- * event loop) would use the conversation's budget up re-planning; giving the message back instead only sent it
- * round the queue to the same worker, at more storage calls.
- */
-const LATE_PLANS = 5;
-/** The pause after `LATE_PLANS` late plans: the claim (or a post's update turn) kept, within what its hold allows. */
-const LATE_PAUSE_MS = 1_000;
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 /** A conversation id without a thread's `;messageid=`: Teams counts a channel's threads against the channel. */
 const rootOf = (conversationId: string) => conversationId.split(';messageid=')[0] ?? conversationId;
@@ -472,9 +462,9 @@ export class OutboundWorker {
       // storage is slow), but never past what its hold allows: then it is given back and the message waits.
       const overdue = held !== undefined && this.now() > held.sendBy - this.opts.maxHoldMs;
       const plan = overdue ? { deferUntil: this.now() + 1_000 } : await this.plan(conv, held ? Math.max(held.slot, this.now() + 2 * this.claimLead) : 0);
-      if ('deferUntil' in plan) {
+      if ('deferUntil' in plan || tries >= 5) {
         if (held) await this.giveBack(m, held, 'waiting for room');
-        await job.defer(plan.deferUntil - this.now());
+        await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 1_000);
         return;
       }
       if (!held) {
@@ -512,18 +502,6 @@ export class OutboundWorker {
         }
         this.stats.count('late');
         at = await this.deps.tenant.take(tenant, Math.max(held.slot, this.now() - this.opts.maxLateMs / 2));
-      }
-      if (slot === undefined && (tries + 1) % LATE_PLANS === 0) {
-        // Late for plan after plan: a pause before planning again, the claim kept (the overdue check above gives
-        // it back once its hold allows no more). The send lease need not be renewed meanwhile: nothing leaves.
-        held.release();
-        if (!this.stopping) await sleep(LATE_PAUSE_MS);
-        held.release = this.lease.hold();
-        if (this.stopping) {
-          await this.giveBack(m, held, 'stopping');
-          await job.defer(0);
-          return;
-        }
       }
     }
     if (!held) return;
@@ -721,23 +699,16 @@ export class OutboundWorker {
       return;
     }
     const conv = turn.post.conversation;
-    const begun = this.now();
     for (let tries = 0; ; tries++) {
-      // Planning again keeps the post's update turn, as a send keeps its claim: never past twice `maxHoldMs` (its
-      // hold is longer), then it is handed back and the message waits.
-      const overdue = this.now() > begun + 2 * this.opts.maxHoldMs;
-      const plan = overdue ? { deferUntil: this.now() + 1_000 } : await this.plan(conv, 0);
-      if ('deferUntil' in plan || this.stopping) {
+      const plan = await this.plan(conv, 0);
+      if ('deferUntil' in plan || this.stopping || tries >= 5) {
         await this.deps.posts.endUpdate(kind, id, m.version, false);
         await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 0);
         return;
       }
-      // Timers count from the event loop's cached time and can fire a little early: never before the slot.
-      for (let now = this.now(); now < plan.at; now = this.now()) await sleep(Math.ceil(plan.at - now));
+      await sleep(plan.at - this.now());
       if (this.now() - plan.at <= this.opts.maxLateMs) break;
       this.stats.count('replanned');
-      // Late for plan after plan: a pause before planning again (see LATE_PLANS).
-      if ((tries + 1) % LATE_PLANS === 0 && !this.stopping) await sleep(LATE_PAUSE_MS);
     }
     try {
       await this.deps.transport.update(conv, turn.post.activityId, m.content, { timeoutMs: this.opts.sendTimeoutMs });
