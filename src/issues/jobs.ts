@@ -7,7 +7,7 @@ import type { SlaCheck } from './sla.js';
 export function scheduleIssueJobs(
   scheduler: Scheduler,
   sla: SlaCheck,
-  w: { issues: IssueService; repository: Pick<IssueRepository, 'repairIndexes'>; log: SchedulerLog & { warn(obj: object, msg: string): void } },
+  w: { issues: IssueService; repository: Pick<IssueRepository, 'repairIndexes' | 'backfillDuplicatesIn'>; log: SchedulerLog & { warn(obj: object, msg: string): void } },
   everyMs: number,
 ): void {
   scheduler.add({
@@ -30,6 +30,17 @@ export function scheduleIssueJobs(
     run: async () => {
       const repaired = await w.repository.repairIndexes();
       if (repaired) w.log.warn({ repaired }, 'repaired issue index rows');
+    },
+  });
+  // Once per deployment's data: lists links made before originals listed their duplicates (see the method).
+  scheduler.add({
+    name: 'issues.backfillDuplicatesIn',
+    everyMs: Math.max(everyMs, 5 * 60_000),
+    run: async () => {
+      const result = await w.repository.backfillDuplicatesIn();
+      if (!result.done) return;
+      w.log.info({ originals: result.originals }, 'listed duplicates linked before originals kept a list');
+      if (result.chains.length) w.log.warn({ chains: result.chains }, 'duplicates pointing at a duplicate, linked before this check existed');
     },
   });
 }

@@ -281,7 +281,8 @@ export class IssueQueries {
   /**
    * Done issues in a chosen order (oldest, newest, priority): the archive's rows cannot be read in that order,
    * so the most recently closed ARCHIVE_SORT_SCAN rows are read (month by month, narrowed as the plain list
-   * is), sorted, and paged by an offset in the token. `truncated` says the order covered only those.
+   * is), sorted, and paged by an offset in the token. `truncated` says the order covered only those: only when
+   * there are more rows than it read (not merely more months than it walked).
    */
   private async sortedArchivePage(
     filters: QueueFilters,
@@ -298,19 +299,32 @@ export class IssueQueries {
     const rows: IssueSummary[] = [];
     let budget = ARCHIVE_SORT_SCAN;
     let truncated = false;
+    const keep = (read: Record<string, unknown>[]) => {
+      for (const row of read) {
+        const item = summaryFromProps(row);
+        if (!match || match(item)) rows.push(item);
+      }
+    };
     for (let i = 0; month >= floor; i++, month = previousMonth(month)) {
       if (i >= ARCHIVE_MONTHS_WHEN_EMPTY) {
-        truncated = true;
+        // Months further back are read in one range (month by month, a long rollout's empty months would each
+        // cost a request). It returns the oldest month first, so its rows are sorted in only when all of them
+        // fit the budget: else they are not the most recently closed, and there really are more.
+        const older = await this.take(
+          this.idx.archive,
+          [odata`PartitionKey ge ${PART.archiveMonth(floor)} and PartitionKey le ${PART.archiveMonth(month)}`, ...extra],
+          budget + 1,
+          LIST_COLUMNS,
+        );
+        if (older.length > budget) truncated = true;
+        else keep(older);
         break;
       }
       // With the budget spent, each older month is still read for one row: "there are more" only when there are
       // (exactly 1,000 done issues, then empty months, is all of them).
       const read = await this.take(this.idx.archive, [odata`PartitionKey eq ${PART.archiveMonth(month)}`, ...extra], budget + 1, LIST_COLUMNS);
       if (read.length > budget) truncated = true;
-      for (const row of read.slice(0, budget)) {
-        const item = summaryFromProps(row);
-        if (!match || match(item)) rows.push(item);
-      }
+      keep(read.slice(0, budget));
       budget -= read.length;
       if (truncated) break;
     }

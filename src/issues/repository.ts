@@ -1,9 +1,9 @@
 import { type Clock, systemClock } from '../clock.js';
 import { mapLimit } from '../map-limit.js';
 import { conflictPauseMs, readEntity } from '../storage/entities.js';
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
-import { RefCounter } from './counter.js';
+import { META_PARTITION, RefCounter } from './counter.js';
 import { entityToIssue, type IssueEntity, IssueTooLargeError, issueToEntity } from './entity.js';
 import { indexRowsFor } from './indexes.js';
 import { IndexWriter, type PendingChange } from './index-writer.js';
@@ -85,6 +85,8 @@ const MAX_UPDATE_ATTEMPTS = 12;
 /** How many issues one original remembers as linked to it: far beyond any real count, it bounds the row. */
 const MAX_DUPLICATES_IN = 1000;
 const jsonList = (v: unknown): string[] => (typeof v === 'string' ? (JSON.parse(v) as string[]) : []);
+/** The meta row that says every link older than `duplicatesIn` is listed on its original (see backfillDuplicatesIn). */
+const DUPLICATES_IN_BACKFILL = 'backfill~duplicatesIn';
 /** How many recent request ids the main row remembers for invoke retries. */
 const RECENT_REQUESTS = 20;
 
@@ -459,6 +461,54 @@ export class IssueRepository {
     await table.deleteEntity(partitionKey, rowKey).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
+  }
+
+  /**
+   * One-off, for links made before originals listed their duplicates (`duplicatesIn`): finds every issue marked a
+   * duplicate and lists it on its original, so `holdUnlinked` sees old links too (else an old C→A link does not
+   * stop A→B, and C ends up pointing at a duplicate). Run on the scheduler (lease-guarded); a meta row marks it done,
+   * so later runs read one row.
+   *
+   * Why a backfill and not a fallback on the user's turn: no index finds an original's duplicates (a duplicate is
+   * done, so it is only in the month partitions of the archive, which do not carry `duplicateOf`), so a fallback
+   * would scan the whole issue log inside a Teams turn; and keying it on "the row has no `duplicatesIn`" would miss
+   * an original that had an old duplicate and then got a new one (its list then exists, without the old one).
+   * Correct under concurrency: each list is merged (never replaced) under the original's ETag, so it composes with
+   * `holdOriginal`'s stamps, and a re-run (two instances after a lease lapse, or a run cut short) adds nothing twice.
+   * An original that is itself a duplicate by the time its list is written already forms a chain (linked on before
+   * this ran); those are returned for the log, as nothing here can undo a link people were told about.
+   */
+  async backfillDuplicatesIn(): Promise<{ done: false } | { done: true; originals: number; chains: string[] }> {
+    if (await readEntity(this.t.main, META_PARTITION, DUPLICATES_IN_BACKFILL)) return { done: false };
+    const byOriginal = new Map<string, string[]>();
+    // A scan of the main rows, off the user's path: Azure filters on the server and returns two columns a row.
+    const rows = this.t.main.listEntities<{ rowKey?: string; duplicateOf?: string }>({
+      queryOptions: { filter: odata`status eq ${'duplicate'}`, select: ['RowKey', 'duplicateOf'] },
+    });
+    for await (const row of rows) {
+      const ref = row.rowKey && parseRef(row.rowKey, this.prefix)?.ref;
+      const of = row.duplicateOf && parseRef(row.duplicateOf, this.prefix)?.ref;
+      if (!ref || !of || ref !== row.rowKey) continue;
+      byOriginal.set(of, [...(byOriginal.get(of) ?? []), ref]);
+    }
+    const chains: string[] = [];
+    await mapLimit([...byOriginal], 8, async ([of, refs]) => {
+      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+        const started = Date.now();
+        const original = await this.load(of);
+        if (!original) return;
+        const missing = refs.filter((r) => !original.duplicatesIn.includes(r));
+        if (!missing.length) return;
+        if (original.issue.status === 'duplicate') chains.push(`${refs.join(', ')} → ${of} → ${original.issue.duplicateOf ?? '?'}`);
+        // Bounded like holdOriginal's list; one live duplicate listed is enough for the refusal.
+        const listed = [...original.duplicatesIn, ...missing].slice(0, Math.max(MAX_DUPLICATES_IN, original.duplicatesIn.length));
+        if (await this.stamp(original.issue, original.etag, { duplicatesIn: JSON.stringify(listed) })) return;
+        await sleep(conflictPauseMs(attempt, Date.now() - started));
+      }
+      throw new Error(`${of} is changing a lot right now; the duplicate backfill runs again next time.`);
+    });
+    await this.t.main.upsertEntity({ partitionKey: META_PARTITION, rowKey: DUPLICATES_IN_BACKFILL, at: this.clock.now().toISOString() }, 'Replace');
+    return { done: true, originals: byOriginal.size, chains };
   }
 
   /** Rebuilds index rows of changes that did not finish (markers older than `olderThanMs`). Run on the scheduler. */

@@ -2,10 +2,10 @@ import type { TransactionAction } from '@azure/data-tables';
 import { ManualClock } from '../../src/clock.js';
 import { META_PARTITION, type RefCounter } from '../../src/issues/counter.js';
 import { readEntity } from '../../src/storage/entities.js';
-import { issueToEntity } from '../../src/issues/entity.js';
-import { indexRowsFor } from '../../src/issues/indexes.js';
+import { entityToIssue, issueToEntity } from '../../src/issues/entity.js';
+import { indexRowsFor, planIndex } from '../../src/issues/indexes.js';
 import type { Issue, IssueSummary, NewIssue, Person, Reporter, Status } from '../../src/issues/model.js';
-import { formatRef } from '../../src/issues/refs.js';
+import { formatRef, parseRef, refBucket } from '../../src/issues/refs.js';
 import { createIssue } from '../../src/issues/rules.js';
 import { IssueExport } from '../../src/issues/export.js';
 import { IssueQueries } from '../../src/issues/queries.js';
@@ -108,4 +108,31 @@ export async function seedDoneIssues(
   }
   await counter.raiseTo(first + opts.count - 1, opts.from.toISOString());
   return issues.map((i) => i.ref);
+}
+
+/**
+ * Marks `ref` a duplicate of `of` the way versions before `duplicatesIn` did: its own main row (under no ETag, as a
+ * seed) and index rows only — the original's row is not touched, so it does not list `ref` among its duplicates.
+ */
+export async function writeOldDuplicateLink(issueTables: IssueTables, ref: string, of: string, by: Person, at: Date): Promise<void> {
+  const parsed = parseRef(ref, 'R-');
+  if (!parsed) throw new Error(`not a ref: ${ref}`);
+  const row = await readEntity<Record<string, unknown>>(issueTables.main, refBucket('R-', parsed.number), parsed.ref);
+  if (!row) throw new Error(`no issue ${ref}`);
+  const before = entityToIssue(row);
+  const when = at.toISOString();
+  const version = before.version + 1;
+  const after: Issue = {
+    ...before,
+    status: 'duplicate',
+    duplicateOf: of,
+    closedAt: when,
+    updatedAt: when,
+    version,
+    history: [...before.history, { at: when, by, what: 'duplicate', from: before.status, to: of, version }],
+  };
+  await issueTables.main.upsertEntity(issueToEntity(after, 'R-'), 'Replace');
+  const plan = planIndex(before, after);
+  for (const r of plan.remove) await issueTables.idx[r.table].deleteEntity(r.partitionKey, r.rowKey);
+  for (const r of plan.upsert) await issueTables.idx[r.table].upsertEntity({ partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props }, 'Replace');
 }

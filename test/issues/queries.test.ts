@@ -174,3 +174,50 @@ describe('IssueQueries: a sorted done list reads the 1,000 most recently closed'
     expect(oldest.truncated).toBeUndefined();
   });
 });
+
+describe('IssueQueries: a sorted done list over more than five years of months', () => {
+  const DAY = 24 * 3_600_000;
+
+  it('does not say there are more when nothing was closed before the last five years', async () => {
+    const { queries, repo, clock } = await openStore();
+    clock.set(new Date('2020-01-15T08:00:00Z'));
+    await repo.logIssue(form({ title: 'Logged at the start, still open' }), alice); // the archive's months begin here
+    clock.set(new Date('2026-03-02T09:00:00Z'));
+    const r = await repo.logIssue(form({ title: 'Closed this month' }), alice);
+    if (r.kind !== 'created') throw new Error('not created');
+    await repo.act(r.issue.ref, { kind: 'status', status: 'wont_fix' }, amina);
+    const page = await queries.triageQueue({ status: 'wont_fix', sort: 'oldest' }, { limit: 10 });
+    expect(page.items.map((i) => i.ref)).toEqual([r.issue.ref]);
+    expect(page.truncated).toBeUndefined();
+  });
+
+  it('sorts in an issue closed more than five years ago instead of saying there are more', async () => {
+    const { queries, repo, clock } = await openStore();
+    clock.set(new Date('2020-01-15T08:00:00Z'));
+    const old = await repo.logIssue(form({ title: 'Closed long ago' }), alice);
+    if (old.kind !== 'created') throw new Error('not created');
+    await repo.act(old.issue.ref, { kind: 'status', status: 'wont_fix' }, amina);
+    clock.set(new Date('2026-03-02T09:00:00Z'));
+    const recent = await repo.logIssue(form({ title: 'Closed this month' }), alice);
+    if (recent.kind !== 'created') throw new Error('not created');
+    await repo.act(recent.issue.ref, { kind: 'status', status: 'wont_fix' }, amina);
+    clock.advance(DAY);
+    const page = await queries.triageQueue({ status: 'wont_fix', sort: 'oldest' }, { limit: 10 });
+    expect(page.items.map((i) => i.ref)).toEqual([old.issue.ref, recent.issue.ref]);
+    expect(page.truncated).toBeUndefined();
+  });
+
+  it('still says there are more when more than five years back holds more than the rest of the 1,000', async () => {
+    const { queries, repo, issueTables, clock } = await openStore();
+    const refs = await seedDoneIssues(issueTables, repo.counter, { count: 1000, from: new Date('2020-02-01T08:00:00Z'), status: 'wont_fix' });
+    clock.set(new Date('2026-03-02T09:00:00Z'));
+    const recent = await repo.logIssue(form({ title: 'Closed this month' }), alice);
+    if (recent.kind !== 'created') throw new Error('not created');
+    await repo.act(recent.issue.ref, { kind: 'status', status: 'wont_fix' }, amina);
+    const page = await queries.triageQueue({ status: 'wont_fix', sort: 'oldest' }, { limit: 10 });
+    expect(page.truncated).toBe(true);
+    // The most recently closed come first in what is sorted: never old ones in place of newer ones.
+    expect(page.items.map((i) => i.ref)).toEqual([recent.issue.ref]);
+    expect(refs).toHaveLength(1000);
+  });
+});
