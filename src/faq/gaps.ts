@@ -28,12 +28,26 @@ export interface GapGroup {
    * days, so a group keeps the card its questions were shown on whichever side of midnight they fell.
    */
   days: string[];
+  /**
+   * When the view it comes from was read (ISO): of two views of one card, the later one is the newer when it
+   * counts fewer questions (some aged out of the window), not a stale one (see `FaqService.gapCard`).
+   */
+  seenAt?: string;
 }
 
 /** An "Answer this" card posted for a gap: its key and the words of the group it was posted for. */
 export interface GapClaim {
   key: string;
   terms: string[];
+  /**
+   * The card's redraw version (a counter: each redraw showing other questions takes the next one), with what
+   * that version showed: `n` questions, `h` a digest of their ids, from a view read at `at`. Absent on a claim
+   * written before redraws were counted.
+   */
+  v?: number;
+  n?: number;
+  h?: string;
+  at?: string;
 }
 
 

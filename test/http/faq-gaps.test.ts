@@ -186,3 +186,41 @@ describe('the same uncovered question asked either side of midnight (UTC)', () =
     expect(JSON.stringify(updatesOf(about).at(-1)?.body)).toContain('Asked 2 times by 2 people');
   }, 150_000);
 });
+
+describe('a gap whose oldest questions age out of the 14-day window', () => {
+  it('is redrawn with the questions still open, even though it counts fewer than the card once showed', async () => {
+    const question = 'where is the spare cold box for the immunisation outreach kept';
+    const about = 'spare cold box';
+    const day = 86_400_000;
+    const start = clock.now().getTime() + 2 * day;
+    // Two ask on day 0, a third on day 13: the card shows "Asked 3 times".
+    clock.set(new Date(start));
+    expect(readable(await say(app, staff(90), question))).toContain("doesn't cover this");
+    await app.settled();
+    clock.set(new Date(start + 60_000));
+    expect(readable(await say(app, staff(91), question))).toContain("doesn't cover this");
+    await app.settled();
+    clock.set(new Date(start + 13 * day));
+    expect(readable(await say(app, staff(92), question))).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => updatesOf(about).some((u) => JSON.stringify(u.body).includes('Asked 3 times')), 60_000).catch(() => {});
+    expect(JSON.stringify(updatesOf(about).at(-1)?.body)).toContain('Asked 3 times by 3 people');
+
+    // Day 14 and a half: the two day-0 questions have aged out, and someone new asks. The card now shows two.
+    clock.set(new Date(start + 14.5 * day));
+    expect(readable(await say(app, staff(93), question))).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => updatesOf(about).some((u) => JSON.stringify(u.body).includes('Asked 2 times')), 20_000).catch(() => {});
+
+    expect(gapCardsAbout(about)).toHaveLength(1);
+    expect(JSON.stringify(updatesOf(about).at(-1)?.body)).toContain('Asked 2 times by 2 people');
+    // A fifth asker: three again, a count the card showed before — still drawn, as the newest.
+    clock.set(new Date(start + 14.6 * day));
+    expect(readable(await say(app, staff(94), question))).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => updatesOf(about).filter((u) => JSON.stringify(u.body).includes('Asked 3 times')).length > 1, 20_000).catch(() => {});
+    const last = JSON.stringify(updatesOf(about).at(-1)?.body);
+    expect(last).toContain('Asked 3 times by 3 people');
+    expect(updatesOf(about).filter((u) => JSON.stringify(u.body).includes('Asked 3 times'))).toHaveLength(2);
+  }, 150_000);
+});
