@@ -33,6 +33,8 @@ export interface GapGroup {
    * counts fewer questions (some aged out of the window), not a stale one (see `FaqService.gapCard`).
    */
   seenAt?: string;
+  /** Asked again since a champion answered the group it came from: that answer did not help these askers. */
+  again?: boolean;
 }
 
 /** An "Answer this" card posted for a gap: its key and the words of the group it was posted for. */
@@ -100,23 +102,30 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
     if (home) home.items.push(q);
     else groups.push({ terms, items: [q] });
   }
-  return groups
-    .map(({ terms, items: oldestFirst }) => ({ id: gapKey(terms, oldestFirst[0]!), terms, oldestFirst, items: [...oldestFirst].reverse() }))
-    .map(({ id, terms, oldestFirst, items }) => ({
-      id,
-      questionIds: items.map((q) => q.id),
-      example: items[0]?.question ?? '',
-      count: items.length,
-      unanswered: items.filter((q) => !q.answered).length,
-      notHelpful: items.filter((q) => q.answered).length,
-      askers: new Set(items.map((q) => q.asker.aadObjectId ?? q.asker.id)).size,
-      lastAskedAt: items[0]?.askedAt ?? '',
-      questions: [...new Set(items.map((q) => q.question))].slice(0, 5),
-      terms: [...terms].sort(),
-      days: [...new Set(oldestFirst.map((q) => q.askedAt.slice(0, 10)))],
-    }))
-    // Most people first: one person asking the same thing again and again does not push a gap up the list.
-    .sort((a, b) => b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
+  return sortGaps(groups.map(({ terms, items }) => summariseGap(gapKey(terms, items[0]!), terms, items)));
+}
+
+/** A group of `oldestFirst` (at least one question), under `id`, its card matched by `terms`. */
+export function summariseGap(id: string, terms: Set<string> | readonly string[], oldestFirst: readonly AskedQuestion[]): GapGroup {
+  const items = [...oldestFirst].reverse();
+  return {
+    id,
+    questionIds: items.map((q) => q.id),
+    example: items[0]?.question ?? '',
+    count: items.length,
+    unanswered: items.filter((q) => !q.answered).length,
+    notHelpful: items.filter((q) => q.answered).length,
+    askers: new Set(items.map((q) => q.asker.aadObjectId ?? q.asker.id)).size,
+    lastAskedAt: items[0]?.askedAt ?? '',
+    questions: [...new Set(items.map((q) => q.question))].slice(0, 5),
+    terms: [...terms].sort(),
+    days: [...new Set(oldestFirst.map((q) => q.askedAt.slice(0, 10)))],
+  };
+}
+
+/** Most people first: one person asking the same thing again and again does not push a gap up the list. */
+export function sortGaps<G extends Pick<GapGroup, 'askers' | 'count' | 'lastAskedAt'>>(groups: G[]): G[] {
+  return groups.sort((a, b) => b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
 }
 
 /**

@@ -10,7 +10,7 @@ import { type FaqIndex, search } from './engine/index.js';
 import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
 import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
-import { type GapClaim, type GapGroup, groupGaps, withCardKeys } from './gaps.js';
+import { type GapClaim, type GapGroup, groupGaps, sortGaps, summariseGap, withCardKeys } from './gaps.js';
 import type { AskedQuestion, QuestionStore } from './questions.js';
 
 export interface SourceRef {
@@ -293,7 +293,57 @@ export class FaqService {
   async gaps(days: number): Promise<GapGroup[]> {
     const seenAt = this.questions.now();
     const [questions, claims] = await Promise.all([this.questions.recent(days), this.questions.gapClaims(days)]);
-    return withCardKeys(groupGaps(questions), claims).map((g) => ({ ...g, seenAt }));
+    return sortGaps(this.splitAnswered(questions, claims, this.answeredCards(), new Set())).map((g) => ({ ...g, seenAt }));
+  }
+
+  /** The cards a champion answered (an active curated answer names the gap group it closed), by key. */
+  private answeredCards(): Map<string, CuratedAnswer> {
+    const out = new Map<string, CuratedAnswer>();
+    const curated = this.options.curated;
+    if (!curated) return out;
+    for (const s of this.library.current.index.sections) {
+      const a = s.doc === CURATED_DOC ? curated.activeAnswer(s.anchor) : undefined;
+      if (a?.groupId) out.set(a.groupId, a);
+    }
+    return out;
+  }
+
+  /**
+   * Groups under their cards' keys, a champion-answered card keeping only the questions asked up to its answer.
+   * A question asked after it that is still a gap — not covered although the answer is in the index, or answered
+   * with it and marked Not helpful — was not helped by that answer: folded into the answered card, no champion
+   * would see it. Such questions are grouped again on their own, never under an answered card's key (`closed`),
+   * so they get an open card the champions can answer again (`again`, which the card says). Bounded: a few
+   * rounds of answer-and-ask-again.
+   */
+  private splitAnswered(
+    questions: AskedQuestion[],
+    claims: ReadonlyMap<string, readonly GapClaim[]>,
+    answered: ReadonlyMap<string, CuratedAnswer>,
+    closed: ReadonlySet<string>,
+    depth = 0,
+  ): GapGroup[] {
+    const open = new Map([...claims].map(([day, cs]) => [day, cs.filter((c) => !closed.has(c.key))]));
+    const groups = withCardKeys(groupGaps(questions), open).map((g) => {
+      let id = g.id;
+      while (closed.has(id)) id = `${id}r`;
+      return closed.size ? { ...g, id, again: true } : g;
+    });
+    const byId = new Map(questions.map((q) => [q.id, q]));
+    const out: GapGroup[] = [];
+    for (const g of groups) {
+      const since = answered.get(g.id)?.createdAt;
+      const items = g.questionIds.map((id) => byId.get(id)!).reverse();
+      const later = since && depth < 4 ? items.filter((q) => q.askedAt > since) : [];
+      if (!later.length) {
+        out.push(g);
+        continue;
+      }
+      const before = items.filter((q) => !later.includes(q));
+      if (before.length) out.push({ ...summariseGap(g.id, g.terms, before), ...(g.again ? { again: true } : {}) });
+      out.push(...this.splitAnswered(later, claims, answered, new Set([...closed, g.id]), depth + 1));
+    }
+    return out;
   }
 
   /**
@@ -327,8 +377,13 @@ export class FaqService {
     const earlier = await this.questions.gapClaimsBetween(first, newest);
     const digest = createHash('sha256').update([...group.questionIds].sort().join(' ')).digest('hex').slice(0, 16);
     const seenAt = group.seenAt ?? '';
+    // An answered card is no home for a group asked again since its answer (see `splitAnswered`): only the
+    // groups in view named after one keep it.
+    const answered = this.answeredCards();
+    const names = new Set(inView.map((g) => g.id));
+    const usable = (cs: readonly GapClaim[]) => cs.filter((c) => !answered.has(c.key) || names.has(c.key));
     return this.questions.claimGapCard(newest, (claims) => {
-      const byDay = new Map(earlier).set(newest, claims);
+      const byDay = new Map([...earlier].map(([day, cs]) => [day, usable(cs)])).set(newest, usable(claims));
       const key = (withCardKeys(inView, byDay)[at] ?? group).id;
       // What the card's last version showed: its highest-numbered claim on any of the group's days.
       const shown = [...byDay.values()]
