@@ -166,7 +166,7 @@ export function askedLine(g: Pick<GapGroup, 'count' | 'askers'>): string {
 
 /** The "Answer this" card for a gap group (or, with `editing`, for changing an answer). */
 export function curatedFormCard(
-  group: Pick<GapGroup, 'id' | 'example' | 'count' | 'askers' | 'questions'>,
+  group: Pick<GapGroup, 'id' | 'example' | 'count' | 'askers' | 'questions' | 'again'>,
   sections: GuidanceSection[],
   opts: { editing?: CuratedAnswer; error?: string; answer?: string; answeredBy?: string; note?: string } = {},
 ): AdaptiveCard {
@@ -175,7 +175,13 @@ export function curatedFormCard(
     example: quoted(group.example),
     askedLine: askedLine(group),
     answered: opts.answeredBy !== undefined,
-    note: opts.note ?? (opts.answeredBy ? `Answered by ${escapeText(opts.answeredBy)}.` : ''),
+    note:
+      opts.note ??
+      (opts.answeredBy
+        ? `Answered by ${escapeText(opts.answeredBy)}.`
+        : group.again
+          ? 'Asked again since a champion answered it: that answer did not help these askers. Answer them here, or type "curated" to change it.'
+          : ''),
     questions: group.questions.map((q) => ({ text: quoted(q) })),
     sections: sections
       .filter((s) => s.level > 0)

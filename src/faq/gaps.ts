@@ -28,12 +28,28 @@ export interface GapGroup {
    * days, so a group keeps the card its questions were shown on whichever side of midnight they fell.
    */
   days: string[];
+  /**
+   * When the view it comes from was read (ISO): of two views of one card, the later one is the newer when it
+   * counts fewer questions (some aged out of the window), not a stale one (see `FaqService.gapCard`).
+   */
+  seenAt?: string;
+  /** Asked again since a champion answered the group it came from: that answer did not help these askers. */
+  again?: boolean;
 }
 
 /** An "Answer this" card posted for a gap: its key and the words of the group it was posted for. */
 export interface GapClaim {
   key: string;
   terms: string[];
+  /**
+   * The card's redraw version (a counter: each redraw showing other questions takes the next one), with what
+   * that version showed: `n` questions, `h` a digest of their ids, from a view read at `at`. Absent on a claim
+   * written before redraws were counted.
+   */
+  v?: number;
+  n?: number;
+  h?: string;
+  at?: string;
 }
 
 
@@ -86,23 +102,30 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
     if (home) home.items.push(q);
     else groups.push({ terms, items: [q] });
   }
-  return groups
-    .map(({ terms, items: oldestFirst }) => ({ id: gapKey(terms, oldestFirst[0]!), terms, oldestFirst, items: [...oldestFirst].reverse() }))
-    .map(({ id, terms, oldestFirst, items }) => ({
-      id,
-      questionIds: items.map((q) => q.id),
-      example: items[0]?.question ?? '',
-      count: items.length,
-      unanswered: items.filter((q) => !q.answered).length,
-      notHelpful: items.filter((q) => q.answered).length,
-      askers: new Set(items.map((q) => q.asker.aadObjectId ?? q.asker.id)).size,
-      lastAskedAt: items[0]?.askedAt ?? '',
-      questions: [...new Set(items.map((q) => q.question))].slice(0, 5),
-      terms: [...terms].sort(),
-      days: [...new Set(oldestFirst.map((q) => q.askedAt.slice(0, 10)))],
-    }))
-    // Most people first: one person asking the same thing again and again does not push a gap up the list.
-    .sort((a, b) => b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
+  return sortGaps(groups.map(({ terms, items }) => summariseGap(gapKey(terms, items[0]!), terms, items)));
+}
+
+/** A group of `oldestFirst` (at least one question), under `id`, its card matched by `terms`. */
+export function summariseGap(id: string, terms: Set<string> | readonly string[], oldestFirst: readonly AskedQuestion[]): GapGroup {
+  const items = [...oldestFirst].reverse();
+  return {
+    id,
+    questionIds: items.map((q) => q.id),
+    example: items[0]?.question ?? '',
+    count: items.length,
+    unanswered: items.filter((q) => !q.answered).length,
+    notHelpful: items.filter((q) => q.answered).length,
+    askers: new Set(items.map((q) => q.asker.aadObjectId ?? q.asker.id)).size,
+    lastAskedAt: items[0]?.askedAt ?? '',
+    questions: [...new Set(items.map((q) => q.question))].slice(0, 5),
+    terms: [...terms].sort(),
+    days: [...new Set(oldestFirst.map((q) => q.askedAt.slice(0, 10)))],
+  };
+}
+
+/** Most people first: one person asking the same thing again and again does not push a gap up the list. */
+export function sortGaps<G extends Pick<GapGroup, 'askers' | 'count' | 'lastAskedAt'>>(groups: G[]): G[] {
+  return groups.sort((a, b) => b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
 }
 
 /**

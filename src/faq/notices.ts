@@ -51,11 +51,11 @@ export function curatedAnswerMessages(
 export function gapCardMessages(
   group: Pick<GapGroup, 'id' | 'count'>,
   card: AdaptiveCard,
-  opts: { answered?: boolean } = {},
+  opts: { answered?: boolean; version?: number } = {},
 ): OutboundMessage[] {
   const post = { kind: 'faq-gap', id: group.id };
   // Answering outranks any count, so a late "asked again" never redraws an answered card as open.
-  const version = opts.answered ? ANSWERED_VERSION : group.count;
+  const version = opts.answered ? ANSWERED_VERSION : (opts.version ?? group.count);
   const update: OutboundMessage = { op: 'update', key: `faq-gap|${group.id}|v${version}`, post, version, content: card };
   if (opts.answered) return [update];
   return [

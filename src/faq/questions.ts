@@ -222,31 +222,39 @@ export class QuestionStore {
     return new Map(rows.map((r) => [String(r.partitionKey), fromJsonColumn<GapClaim[]>(r.cards, [])]));
   }
 
+  /** The time a view of the questions is read at (ISO), by this store's clock. */
+  now(): string {
+    return this.clock.now().toISOString();
+  }
+
   /**
-   * The key of the card for a gap with a question asked on `day`: `decide` sees the day's claims and names a claimed card to use,
-   * or a claim to add. The add is guarded by the row's ETag, so of two turns racing to claim alike gaps one adds
-   * and the other reads again and finds it. Storage that keeps refusing: the claim's own key (a second card
-   * beats a failed turn).
+   * The card for a gap with a question asked on `day`: `decide` sees the day's claims and names the card's key
+   * and version, with the day's claims as they must be written (undefined: unchanged). The write is guarded by
+   * the row's ETag, so of two turns racing on alike gaps one writes and the other reads again and sees its
+   * claim (and version). Storage that keeps refusing, or a full row: what `decide` said, unwritten (a second
+   * card, or a redraw that may be skipped, beats a failed turn).
    */
-  async claimGapCard(day: string, decide: (claims: GapClaim[]) => { use: string } | { add: GapClaim }): Promise<string> {
-    let own = '';
+  async claimGapCard(
+    day: string,
+    decide: (claims: GapClaim[]) => { key: string; version: number; claims?: GapClaim[] },
+  ): Promise<{ key: string; version: number }> {
+    let decided: { key: string; version: number } | undefined;
     for (let attempt = 0; attempt < 10; attempt++) {
       const row = await readEntity<{ cards?: string }>(this.questions, day, GAP_CARDS);
-      const claims = fromJsonColumn<GapClaim[]>(row?.cards, []);
-      const decided = decide(claims);
-      if ('use' in decided) return decided.use;
-      own = decided.add.key;
-      const cards = JSON.stringify([...claims, decided.add]);
-      if (cards.length > GAP_CARDS_MAX_CHARS) return own;
+      const out = decide(fromJsonColumn<GapClaim[]>(row?.cards, []));
+      decided = { key: out.key, version: out.version };
+      if (!out.claims) return decided;
+      const cards = JSON.stringify(out.claims);
+      if (cards.length > GAP_CARDS_MAX_CHARS) return decided;
       try {
         if (row) await this.questions.updateEntity({ partitionKey: day, rowKey: GAP_CARDS, cards }, 'Replace', { etag: row.etag });
         else await this.questions.createEntity({ partitionKey: day, rowKey: GAP_CARDS, cards });
-        return own;
+        return decided;
       } catch (err) {
         if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
       }
     }
-    return own;
+    return decided!;
   }
 
   /** Marks a once-unanswered question as answered by a docs change; false if another instance did it first. */

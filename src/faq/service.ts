@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { escapeText } from '../cards/template.js';
 import { oneLine } from '../text/one-line.js';
 import { isStopWord } from '../text/stopwords.js';
@@ -9,7 +10,7 @@ import { type FaqIndex, search } from './engine/index.js';
 import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
 import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
-import { type GapGroup, groupGaps, withCardKeys } from './gaps.js';
+import { type GapClaim, type GapGroup, groupGaps, sortGaps, summariseGap, withCardKeys } from './gaps.js';
 import type { AskedQuestion, QuestionStore } from './questions.js';
 
 export interface SourceRef {
@@ -57,6 +58,8 @@ export interface FaqOptions {
 }
 
 export const MAX_QUESTION = 500;
+/** A gap card's redraw versions stay below an answered card's (1e9, `gapCardMessages`): answering outranks them. */
+const MAX_GAP_VERSION = 999_999_999;
 
 /**
  * A question as the bot reads, stores and shows it back: on one line without direction controls (it is quoted in
@@ -288,8 +291,59 @@ export class FaqService {
 
   /** The gaps of the last `days` days, each under the key of its "Answer this" card (see `withCardKeys`). */
   async gaps(days: number): Promise<GapGroup[]> {
+    const seenAt = this.questions.now();
     const [questions, claims] = await Promise.all([this.questions.recent(days), this.questions.gapClaims(days)]);
-    return withCardKeys(groupGaps(questions), claims);
+    return sortGaps(this.splitAnswered(questions, claims, this.answeredCards(), new Set())).map((g) => ({ ...g, seenAt }));
+  }
+
+  /** The cards a champion answered (an active curated answer names the gap group it closed), by key. */
+  private answeredCards(): Map<string, CuratedAnswer> {
+    const out = new Map<string, CuratedAnswer>();
+    const curated = this.options.curated;
+    if (!curated) return out;
+    for (const s of this.library.current.index.sections) {
+      const a = s.doc === CURATED_DOC ? curated.activeAnswer(s.anchor) : undefined;
+      if (a?.groupId) out.set(a.groupId, a);
+    }
+    return out;
+  }
+
+  /**
+   * Groups under their cards' keys, a champion-answered card keeping only the questions asked up to its answer.
+   * A question asked after it that is still a gap — not covered although the answer is in the index, or answered
+   * with it and marked Not helpful — was not helped by that answer: folded into the answered card, no champion
+   * would see it. Such questions are grouped again on their own, never under an answered card's key (`closed`),
+   * so they get an open card the champions can answer again (`again`, which the card says). Bounded: a few
+   * rounds of answer-and-ask-again.
+   */
+  private splitAnswered(
+    questions: AskedQuestion[],
+    claims: ReadonlyMap<string, readonly GapClaim[]>,
+    answered: ReadonlyMap<string, CuratedAnswer>,
+    closed: ReadonlySet<string>,
+    depth = 0,
+  ): GapGroup[] {
+    const open = new Map([...claims].map(([day, cs]) => [day, cs.filter((c) => !closed.has(c.key))]));
+    const groups = withCardKeys(groupGaps(questions), open).map((g) => {
+      let id = g.id;
+      while (closed.has(id)) id = `${id}r`;
+      return closed.size ? { ...g, id, again: true } : g;
+    });
+    const byId = new Map(questions.map((q) => [q.id, q]));
+    const out: GapGroup[] = [];
+    for (const g of groups) {
+      const since = answered.get(g.id)?.createdAt;
+      const items = g.questionIds.map((id) => byId.get(id)!).reverse();
+      const later = since && depth < 4 ? items.filter((q) => q.askedAt > since) : [];
+      if (!later.length) {
+        out.push(g);
+        continue;
+      }
+      const before = items.filter((q) => !later.includes(q));
+      if (before.length) out.push({ ...summariseGap(g.id, g.terms, before), ...(g.again ? { again: true } : {}) });
+      out.push(...this.splitAnswered(later, claims, answered, new Set([...closed, g.id]), depth + 1));
+    }
+    return out;
   }
 
   /**
@@ -302,16 +356,56 @@ export class FaqService {
    * (the seed, which names the group) has aged out.
    */
   async gapCardKey(group: GapGroup, groups: readonly GapGroup[]): Promise<string> {
+    return (await this.gapCard(group, groups)).key;
+  }
+
+  /**
+   * The card's key (as `gapCardKey`) and the version to redraw it with. The version is a counter kept with the
+   * card's claim, not the group's count: questions ageing out of the window make the count fall back to one
+   * the card already showed, and a redraw at that version would be skipped as stale. Each view that shows other
+   * questions than the card's last version takes the next number if it is newer — it counts more questions, or
+   * it was read later (what it lacks has aged out) — and the last version otherwise, which the outbox skips: an
+   * older view never overwrites a newer card. The counter is bumped under the claim row's ETag, so two turns
+   * never take one number for different views. Kept below the answered card's version (see `gapCardMessages`).
+   */
+  async gapCard(group: GapGroup, groups: readonly GapGroup[]): Promise<{ key: string; version: number }> {
     const inView = groups.includes(group) ? groups : [group];
     const at = inView.indexOf(group);
     const first = group.days[0];
     const newest = group.days.at(-1);
-    if (!first || !newest) return group.id;
+    if (!first || !newest) return { key: group.id, version: group.count };
     const earlier = await this.questions.gapClaimsBetween(first, newest);
+    const digest = createHash('sha256').update([...group.questionIds].sort().join(' ')).digest('hex').slice(0, 16);
+    const seenAt = group.seenAt ?? '';
+    // An answered card is no home for a group asked again since its answer (see `splitAnswered`): only the
+    // groups in view named after one keep it.
+    const answered = this.answeredCards();
+    const names = new Set(inView.map((g) => g.id));
+    const usable = (cs: readonly GapClaim[]) => cs.filter((c) => !answered.has(c.key) || names.has(c.key));
     return this.questions.claimGapCard(newest, (claims) => {
-      const byDay = new Map(earlier).set(newest, claims);
-      const mine = withCardKeys(inView, byDay)[at] ?? group;
-      return claims.some((c) => c.key === mine.id) ? { use: mine.id } : { add: { key: mine.id, terms: group.terms } };
+      const byDay = new Map([...earlier].map(([day, cs]) => [day, usable(cs)])).set(newest, usable(claims));
+      const key = (withCardKeys(inView, byDay)[at] ?? group).id;
+      // What the card's last version showed: its highest-numbered claim on any of the group's days.
+      const shown = [...byDay.values()]
+        .flat()
+        .filter((c) => c.key === key)
+        .reduce<GapClaim | undefined>((best, c) => ((c.v ?? 0) > (best?.v ?? 0) ? c : best), undefined);
+      const mine = claims.find((c) => c.key === key);
+      let next: GapClaim;
+      if (shown?.v === undefined) {
+        // A new card, or one claimed before redraws were counted: its count, as its post was versioned then.
+        next = { key, terms: mine?.terms ?? group.terms, v: group.count, n: group.count, h: digest, at: seenAt };
+      } else if (shown.h === digest) {
+        next = { ...(mine ?? { key, terms: group.terms }), v: shown.v, n: shown.n ?? 0, h: digest, at: shown.at ?? '' };
+      } else if (group.count > (shown.n ?? 0) || seenAt > (shown.at ?? '')) {
+        next = { key, terms: mine?.terms ?? group.terms, v: Math.min(shown.v + 1, MAX_GAP_VERSION), n: group.count, h: digest, at: seenAt };
+      } else {
+        // An older view than the one shown: its version is the shown one's, so the outbox skips it.
+        return { key, version: shown.v };
+      }
+      const same = mine && mine.v === next.v && mine.h === next.h && mine.n === next.n && mine.at === next.at;
+      if (same) return { key, version: next.v! };
+      return { key, version: next.v!, claims: [...claims.filter((c) => c.key !== key), next] };
     });
   }
 

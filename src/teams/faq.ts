@@ -42,8 +42,9 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     const groups = await faq.gaps(GAP_DAYS_DEFAULT);
     const found = groups.find((g) => g.questionIds.includes(questionId));
     if (!found) return;
-    const group = { ...found, id: await faq.gapCardKey(found, groups) };
-    await outbox.enqueue(gapCardMessages(group, curatedFormCard(group, candidateSections(group))));
+    const card = await faq.gapCard(found, groups);
+    const group = { ...found, id: card.key };
+    await outbox.enqueue(gapCardMessages(group, curatedFormCard(group, candidateSections(group)), { version: card.version }));
   };
   const candidateSections = (group: Pick<GapGroup, 'example' | 'questions'>) =>
     faq.nearestSections([group.example, ...group.questions], SECTION_CHOICES);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { QuestionStore } from '../../src/faq/questions.js';
-import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { type RecordedCall, RecordingConnector } from '../support/connector.js';
 
 let app: App;
@@ -184,5 +184,83 @@ describe('the same uncovered question asked either side of midnight (UTC)', () =
     const cards = gapCardsAbout(about);
     expect(cards).toHaveLength(1);
     expect(JSON.stringify(updatesOf(about).at(-1)?.body)).toContain('Asked 2 times by 2 people');
+  }, 150_000);
+});
+
+describe('a gap whose oldest questions age out of the 14-day window', () => {
+  it('is redrawn with the questions still open, even though it counts fewer than the card once showed', async () => {
+    const question = 'where is the spare cold box for the immunisation outreach kept';
+    const about = 'spare cold box';
+    const day = 86_400_000;
+    const start = clock.now().getTime() + 2 * day;
+    // Two ask on day 0, a third on day 13: the card shows "Asked 3 times".
+    clock.set(new Date(start));
+    expect(readable(await say(app, staff(90), question))).toContain("doesn't cover this");
+    await app.settled();
+    clock.set(new Date(start + 60_000));
+    expect(readable(await say(app, staff(91), question))).toContain("doesn't cover this");
+    await app.settled();
+    clock.set(new Date(start + 13 * day));
+    expect(readable(await say(app, staff(92), question))).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => updatesOf(about).some((u) => JSON.stringify(u.body).includes('Asked 3 times')), 60_000).catch(() => {});
+    expect(JSON.stringify(updatesOf(about).at(-1)?.body)).toContain('Asked 3 times by 3 people');
+
+    // Day 14 and a half: the two day-0 questions have aged out, and someone new asks. The card now shows two.
+    clock.set(new Date(start + 14.5 * day));
+    expect(readable(await say(app, staff(93), question))).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => updatesOf(about).some((u) => JSON.stringify(u.body).includes('Asked 2 times')), 20_000).catch(() => {});
+
+    expect(gapCardsAbout(about)).toHaveLength(1);
+    expect(JSON.stringify(updatesOf(about).at(-1)?.body)).toContain('Asked 2 times by 2 people');
+    // A fifth asker: three again, a count the card showed before — still drawn, as the newest.
+    clock.set(new Date(start + 14.6 * day));
+    expect(readable(await say(app, staff(94), question))).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => updatesOf(about).filter((u) => JSON.stringify(u.body).includes('Asked 3 times')).length > 1, 20_000).catch(() => {});
+    const last = JSON.stringify(updatesOf(about).at(-1)?.body);
+    expect(last).toContain('Asked 3 times by 3 people');
+    expect(updatesOf(about).filter((u) => JSON.stringify(u.body).includes('Asked 3 times'))).toHaveLength(2);
+  }, 150_000);
+});
+
+describe('a gap a champion answered, asked again by someone the answer did not help', () => {
+  it('shows the champions a new open "Answer this" card for it, saying the earlier answer did not help', async () => {
+    clock.set(new Date(clock.now().getTime() + 30 * 86_400_000));
+    const question = 'where do I collect the replacement tablet charger at the district store';
+    const about = 'replacement tablet charger';
+    expect(readable(await say(app, staff(100), question, personalChat(connector.url, staff(100))))).toContain("doesn't cover this");
+    await app.settled();
+    const [card] = gapCardsAbout(about);
+    expect(card).toBeDefined();
+    const answered = await execute(app, USERS.champion, 'faq.curated.answer', {
+      groupId: groupIdOf(card!),
+      answer: 'Chargers are handed out by the district storekeeper on Tuesdays.',
+    });
+    expect(invokeText(answered.body)).toContain('Saved.');
+
+    // Someone else asks the same; the bot gives the champion's answer, and they say it did not help.
+    await app.settled();
+    clock.set(new Date(clock.now().getTime() + 3_600_000));
+    const replies = await say(app, staff(101), question, personalChat(connector.url, staff(101)));
+    expect(readable(replies)).toContain('district storekeeper on Tuesdays');
+    const vote = await execute(app, staff(101), 'faq.notHelpful', { questionId: buttonData(replies, 'faq.notHelpful').questionId });
+    expect(invokeText(vote.body)).toContain('Thanks for telling us');
+    await app.settled();
+    await connector.waitFor(() => gapCardsAbout(about).length > 1, 20_000).catch(() => {});
+
+    // The champions see a second card, open, for the asker the answer did not help.
+    const cards = gapCardsAbout(about);
+    expect(cards).toHaveLength(2);
+    const reopened = JSON.stringify(cards[1]!.body);
+    expect(reopened).toContain('faq.curated.answer');
+    expect(reopened).toContain('Asked once by 1 person');
+    expect(reopened).toContain('did not help');
+    expect(groupIdOf(cards[1]!)).not.toBe(groupIdOf(card!));
+    // Its "Answer this" opens a form to answer it again, not "already answered".
+    const opened = await execute(app, USERS.champion, 'faq.curated.form', { groupId: groupIdOf(cards[1]!) });
+    expect(invokeText(opened.body)).toContain('Asked once by 1 person');
+    expect(JSON.stringify(opened.body)).toContain('faq.curated.answer');
   }, 150_000);
 });
