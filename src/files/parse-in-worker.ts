@@ -36,8 +36,12 @@ export function workerParser(callerUrl: string, relative: string, name: string):
 
 /** Far above the few seconds a file at its size limit takes, even on a busy instance. */
 export const PARSE_TIMEOUT_MS = 120_000;
-/** A worker with nothing to do is ended after this long; settings files change rarely. */
-const IDLE_MS = 30_000;
+/**
+ * A worker with nothing to do is ended after this long. Each file has its own, an isolate of some 15 MB with the
+ * parsers' modules: kept for one edit's burst of reloads only, so the five read at start-up do not stay resident
+ * (they held the app 85 MB above its usual start, bench:load). Settings files change rarely.
+ */
+const IDLE_MS = 1_000;
 /** A pathological file (deeply nested, huge aliases) runs the worker out of memory, not the app. */
 const WORKER_HEAP_MB = 1024;
 
