@@ -18,7 +18,7 @@ export function planProblemNotice(
   // A check that did not finish says nothing about the file: the team is not sent to look for a fault in it.
   const text =
     why === 'check'
-      ? `I could not finish checking the communication plan file, so I kept the last good plan in force:\n\n${escapeText(problem)}\n\nThis is not known to be the file's fault. Save the file again to retry; if it keeps happening, the app's log says more.`
+      ? `I could not finish checking the communication plan file, so I kept the last good plan in force:\n\n${escapeText(problem)}\n\nThe check stopped before it could judge the file: a very large or deeply nested file can do that, and so can a fault in the app. The same text is not checked again until it changes: edit the file and save it to check it again (or restart the app); if it keeps happening, the app's log says more.`
       : `The communication plan file has problems, so I kept the last good plan in force:\n\n${escapeText(problem)}\n\nFix the file and save it; I pick it up without a restart.`;
   // The same problem is told once (the key is the problem's hash), however often the file is saved.
   const hash = createHash('sha256').update(problem).digest('hex').slice(0, 12);

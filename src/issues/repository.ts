@@ -84,7 +84,16 @@ interface Loaded {
 const MAX_UPDATE_ATTEMPTS = 12;
 /** How many issues one original remembers as linked to it: far beyond any real count, it bounds the row. */
 const MAX_DUPLICATES_IN = 1000;
-const jsonList = (v: unknown): string[] => (typeof v === 'string' ? (JSON.parse(v) as string[]) : []);
+/** A JSON list column; anything else (absent, malformed, not a list of strings) reads as empty, never as a crash of every load. */
+function jsonList(v: unknown): string[] {
+  if (typeof v !== 'string') return [];
+  try {
+    const list: unknown = JSON.parse(v);
+    return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 /** The meta row that says every link older than `duplicatesIn` is listed on its original (see backfillDuplicatesIn). */
 const DUPLICATES_IN_BACKFILL = 'backfill~duplicatesIn';
 /** How many recent request ids the main row remembers for invoke retries. */
@@ -295,7 +304,8 @@ export class IssueRepository {
       };
     }
     const others = listed.filter((l): l is Loaded => l !== null);
-    return { hold: async () => (await Promise.all(others.map((l) => this.stamp(l.issue, l.etag)))).every(Boolean) };
+    // Up to MAX_DUPLICATES_IN of them: stamped a few at a time, not all at once.
+    return { hold: async () => (await mapLimit(others, 8, (l) => this.stamp(l.issue, l.etag))).every(Boolean) };
   }
 
   /** Writes a stamp (no change to the issue) under `etag`, plus `extra`; false when the row changed or went since. */

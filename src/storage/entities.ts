@@ -86,5 +86,6 @@ export async function retryOnConflict<T>(
  * a try (slow storage, a loaded machine) leave two writers meeting again at every retry until both give up.
  */
 export function conflictPauseMs(n: number, tookMs: number): number {
-  return Math.random() * Math.max(5, tookMs) * 2 ** Math.min(n, 3);
+  // At most 1 s a pause: these retries run inside users' turns, which Teams ends at about 15 s.
+  return Math.random() * Math.min(1_000, Math.max(5, tookMs) * 2 ** Math.min(n, 3));
 }

@@ -10,12 +10,13 @@ describe('the rollout team’s notice about a plan file not taken', () => {
     expect(textOf(notice!)).toContain('Fix the file and save it');
   });
 
-  it('says a check that did not finish is not known to be the file’s fault, and how to retry', () => {
+  it('says a check that did not finish did not judge the file, and how to check it again', () => {
     const [notice] = planProblemNotice('plan.yaml: not checked, the parser stopped (exit code 134)', ['aad-lead'], new Set(['aad-lead']), 'check');
     const text = textOf(notice!);
     expect(text).toContain('I could not finish checking the communication plan file');
     expect(text).not.toContain('has problems');
-    expect(text).toContain('Save the file again to retry');
+    // Saving the same text is not a retry (a file is re-read only when its text changes): it says so.
+    expect(text).toContain('edit the file and save it to check it again');
     expect(text).toContain('the last good plan in force');
   });
 });

@@ -287,6 +287,16 @@ describe('IssueRepository: duplicates linked at the same instant', () => {
 
 
 describe('IssueRepository: no chains of duplicates', () => {
+  it('reads a damaged list of duplicates as empty: the issue still opens and links', async () => {
+    const { repo, issueTables } = await openStore();
+    for (let i = 0; i < 2; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+    for await (const row of issueTables.main.listEntities({ queryOptions: { filter: "RowKey eq 'R-0001'" } })) {
+      await issueTables.main.updateEntity({ partitionKey: row.partitionKey!, rowKey: 'R-0001', duplicatesIn: '{not json', recentRequests: '"a string"' }, 'Merge');
+    }
+    expect(await repo.get('R-0001')).toMatchObject({ ref: 'R-0001', status: 'new' });
+    expect((await repo.act('R-0001', { kind: 'duplicate', of: 'R-0002' }, amina)).kind).toBe('updated');
+  });
+
   it('refuses to link an issue that has its own duplicates, saying which, and allows it once they no longer point at it', async () => {
     const { repo } = await openStore();
     for (let i = 0; i < 4; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
