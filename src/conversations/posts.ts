@@ -1,4 +1,4 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { collect, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 import type { StoredConversation } from './store.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
@@ -76,6 +76,12 @@ export class PostStore {
     await this.table.deleteEntity(kind, rowKey).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
+  }
+
+  /** Forgets the posts of `kind` that show `version` or later (their last redraw): nothing more will be drawn. */
+  async removeShown(kind: string, version: number): Promise<void> {
+    const shown = await collect(this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${kind} and version ge ${version}`, select: ['RowKey'] } }));
+    for (const r of shown) await this.removeRow(kind, String(r.rowKey));
   }
 
   async get(kind: string, id: string): Promise<Post | undefined> {

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock.js';
 import { mapLimit } from '../map-limit.js';
-import { conflictPauseMs, readEntity } from '../storage/entities.js';
+import { conflictPauseMs, fromJsonColumn, readEntity } from '../storage/entities.js';
 import { odata, type TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
 import { META_PARTITION, RefCounter } from './counter.js';
@@ -86,13 +86,8 @@ const MAX_UPDATE_ATTEMPTS = 12;
 const MAX_DUPLICATES_IN = 1000;
 /** A JSON list column; anything else (absent, malformed, not a list of strings) reads as empty, never as a crash of every load. */
 function jsonList(v: unknown): string[] {
-  if (typeof v !== 'string') return [];
-  try {
-    const list: unknown = JSON.parse(v);
-    return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
+  const list = fromJsonColumn<unknown>(v, []);
+  return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
 }
 /** The meta row that says every link older than `duplicatesIn` is listed on its original (see backfillDuplicatesIn). */
 const DUPLICATES_IN_BACKFILL = 'backfill~duplicatesIn';

@@ -10,6 +10,7 @@ import type { Holding, Subject } from './personal-data.js';
 import type { Pseudonyms } from './pseudonym.js';
 import { type FeatureTally, ForgetStopped, type PersonalDataRegistry } from './registry.js';
 import type { ForgetOutcome } from './service.js';
+import { PostStore } from '../conversations/posts.js';
 
 /*
  * `forget` as a durable background job, so the rollout team's confirm click answers inside Teams' turn
@@ -112,15 +113,15 @@ export class ForgetJobs {
 
   private constructor(
     private readonly table: TableClient,
-    /** Table `Posts` (src/conversations/posts.ts): the lead's cards' posts, dropped once they show the end. */
-    private readonly posts: TableClient,
+    /** The lead's cards' posts, dropped once they show the end. */
+    private readonly posts: PostStore,
     private readonly d: ForgetJobsDeps,
   ) {
     this.claimMs = d.claimMs ?? 3 * 60_000;
   }
 
   static async open(tables: Tables, deps: ForgetJobsDeps): Promise<ForgetJobs> {
-    return new ForgetJobs(await tables.table(JOB_TABLE), await tables.table('Posts'), deps);
+    return new ForgetJobs(await tables.table(JOB_TABLE), await PostStore.open(tables), deps);
   }
 
   private get nowMs(): number {
@@ -416,15 +417,8 @@ export class ForgetJobs {
     return taken;
   }
 
-  private async dropShownCards(): Promise<void> {
-    const shown = await collect(
-      this.posts.listEntities({ queryOptions: { filter: `PartitionKey eq '${FORGET_POST}' and version ge ${FINAL_VERSION}`, select: ['RowKey'] } }),
-    );
-    for (const r of shown) {
-      await this.posts.deleteEntity(FORGET_POST, String(r.rowKey)).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
-    }
+  private dropShownCards(): Promise<void> {
+    return this.posts.removeShown(FORGET_POST, FINAL_VERSION);
   }
 
   /** The progress card for a job under way (the turn's answer when it hands the job over). */
