@@ -117,6 +117,7 @@ class ParseThread {
         settle(() => {
           this.idle(worker);
           if (reply.ok) resolve(reply.value);
+          else if (reply.notChecked) reject(new NotChecked(`${request.source}: not checked, ${reply.message}`));
           else reject(new Error(reply.message));
         });
       };

@@ -18,16 +18,26 @@ export interface ParseRequest {
   input?: unknown;
 }
 
-/** `started`: the parser is loaded and now runs (its time bound starts); then the value or the error. */
-export type ParseReply = { started: true } | { ok: true; value: unknown } | { ok: false; message: string };
+/**
+ * `started`: the parser is loaded and now runs (its time bound starts); then the value or the error.
+ * `notChecked`: the failure was not the file's (the parser did not load, or its value cannot cross threads).
+ */
+export type ParseReply = { started: true } | { ok: true; value: unknown } | { ok: false; message: string; notChecked?: true };
 
 const port = parentPort;
 port?.on('message', async (request: ParseRequest) => {
+  let parse: unknown;
+  try {
+    parse = ((await import(request.module)) as Record<string, unknown>)[request.name];
+    if (typeof parse !== 'function') throw new Error(`no function "${request.name}" in ${request.module}`);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    port.postMessage({ ok: false, notChecked: true, message: `the parser could not be loaded (${why})` } satisfies ParseReply);
+    return;
+  }
+  port.postMessage({ started: true } satisfies ParseReply);
   let reply: ParseReply;
   try {
-    const parse = ((await import(request.module)) as Record<string, unknown>)[request.name];
-    if (typeof parse !== 'function') throw new Error(`${request.source}: no parser "${request.name}" in ${request.module}`);
-    port.postMessage({ started: true } satisfies ParseReply);
     reply = { ok: true, value: await (parse as (text: string, source: string, input: unknown) => unknown)(request.text, request.source, request.input) };
   } catch (error) {
     reply = { ok: false, message: error instanceof Error ? error.message : String(error) };
@@ -35,7 +45,8 @@ port?.on('message', async (request: ParseRequest) => {
   try {
     port.postMessage(reply);
   } catch (error) {
-    // A value that is not plain data (a class instance, a function) cannot cross to the main thread.
-    port.postMessage({ ok: false, message: `${request.source}: ${(error as Error).message}` } satisfies ParseReply);
+    // A value that is not plain data (a class instance, a function) cannot cross to the main thread: the
+    // parser's fault, not the file's.
+    port.postMessage({ ok: false, notChecked: true, message: `its value could not be passed back (${(error as Error).message})` } satisfies ParseReply);
   }
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseInWorker, type WorkerParser } from '../../src/files/parse-in-worker.js';
+import { NotChecked, parseInWorker, type WorkerParser } from '../../src/files/parse-in-worker.js';
 import { WatchedFile } from '../../src/files/watched-file.js';
 
 const LINES: WorkerParser = { module: new URL('./fixtures/parsers.ts', import.meta.url).href, name: 'lines' };
@@ -101,7 +101,22 @@ describe('a settings file parsed in a worker thread', () => {
     expect(a.warnings.at(-1)).toBe('a.txt: not checked, the parser gave no answer within 15 s; the previous version stays in use');
   });
 
-  it('refuses a value that is not plain data, naming the file', async () => {
-    await expect(parseInWorker({ ...LINES, name: 'notPlain' }, 'x', 'list.txt')).rejects.toThrow(/^list\.txt: .*could not be cloned/);
+  it('a value that is not plain data is a fault of the check, not of the file, naming the file', async () => {
+    const refused = parseInWorker({ ...LINES, name: 'notPlain' }, 'x', 'list.txt');
+    await expect(refused).rejects.toThrow(/^list\.txt: not checked, .*could not be cloned/);
+    await expect(refused).rejects.toBeInstanceOf(NotChecked);
+  });
+
+  it('a parser that cannot be loaded leaves the file not checked (the app\'s fault), not refused as badly written', async () => {
+    const missingModule = parseInWorker({ module: new URL('./fixtures/no-such-parser.ts', import.meta.url).href, name: 'lines' }, 'a\n', 'list.txt');
+    await expect(missingModule).rejects.toBeInstanceOf(NotChecked);
+    await expect(missingModule).rejects.toThrow(/^list\.txt: not checked, the parser could not be loaded/);
+    const missingExport = parseInWorker({ ...LINES, name: 'noSuchExport' }, 'a\n', 'list.txt');
+    await expect(missingExport).rejects.toBeInstanceOf(NotChecked);
+    await expect(missingExport).rejects.toThrow(/^list\.txt: not checked, the parser could not be loaded \(no function "noSuchExport"/);
+    // The file's own faults are still the file's.
+    const refused = parseInWorker(LINES, 'throw\n', 'list.txt');
+    await expect(refused).rejects.toThrow('list.txt: line 1: not a list');
+    await expect(refused).rejects.not.toBeInstanceOf(NotChecked);
   });
 });
