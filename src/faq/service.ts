@@ -327,10 +327,10 @@ export class FaqService {
   }
 
   /**
-   * Groups under their cards' keys, a champion-answered card keeping only the questions asked up to its answer.
-   * A question asked after it that is still a gap — not covered although the answer is in the index, or answered
-   * with it and marked Not helpful — was not helped by that answer: folded into the answered card, no champion
-   * would see it. Such questions are grouped again on their own, never under an answered card's key (`closed`),
+   * Groups under their cards' keys, a champion-answered card keeping only the questions asked up to its answer
+   * (written or last changed). A question asked after it that is still a gap — not covered although the answer
+   * is in the index, or answered with it and marked Not helpful — was not helped by that answer: folded into the
+   * answered card, no champion would see it. Such questions are grouped again on their own, never under an answered card's key (`closed`),
    * so they get an open card the champions can answer again (`again`, which the card says). Bounded: a few
    * rounds of answer-and-ask-again.
    */
@@ -350,7 +350,8 @@ export class FaqService {
     const byId = new Map(questions.map((q) => [q.id, q]));
     const out: GapGroup[] = [];
     for (const g of groups) {
-      const since = answered.get(g.id)?.createdAt;
+      // Judged against the answer as it reads now: a question asked before its last change was given another text.
+      const since = answered.get(g.id)?.updatedAt;
       const items = g.questionIds.map((id) => byId.get(id)!).reverse();
       const later = since && depth < 4 ? items.filter((q) => q.askedAt > since) : [];
       if (!later.length) {
