@@ -42,14 +42,27 @@ export interface GapClaim {
   key: string;
   terms: string[];
   /**
-   * The card's redraw version (a counter: each redraw showing other questions takes the next one), with what
-   * that version showed: `n` questions, `h` a digest of their ids, from a view read at `at`. Absent on a claim
-   * written before redraws were counted.
+   * 0 on a claim written since the card's redraw counter has a row of its own (`GapCardVersion`). On a claim
+   * written before, the counter as it was kept then, with the claim of each day (read once, to carry it over),
+   * and what that version showed (`n`, `h`, `at`, as in `GapCardVersion`). Absent on a claim written before
+   * redraws were counted, when a card was drawn at its group's count.
    */
   v?: number;
   n?: number;
   h?: string;
   at?: string;
+}
+
+/**
+ * A gap card's redraw counter, one row per card (see `FaqService.gapCard`): the version it was last drawn at
+ * (each redraw showing other questions takes the next one), with what that version showed: `n` questions, `h` a
+ * digest of their ids, from a view read at `at`.
+ */
+export interface GapCardVersion {
+  v: number;
+  n: number;
+  h: string;
+  at: string;
 }
 
 

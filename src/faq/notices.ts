@@ -46,7 +46,8 @@ export function curatedAnswerMessages(
 /**
  * The triage channel's card for a group of unanswered questions: posted once per group (every turn asking the
  * same question enqueues the post under the group's key; one is sent), then redrawn as more people ask (its
- * version is the group's count, so the newest count wins) and once more when a champion has answered it.
+ * version is the card's redraw counter, `FaqService.gapCard`, so the newest view wins; 0 for a view older than
+ * the one drawn: no redraw) and once more when a champion has answered it.
  */
 export function gapCardMessages(
   group: Pick<GapGroup, 'id' | 'count'>,
@@ -58,12 +59,10 @@ export function gapCardMessages(
   const version = opts.answered ? ANSWERED_VERSION : (opts.version ?? group.count);
   const update: OutboundMessage = { op: 'update', key: `faq-gap|${group.id}|v${version}`, post, version, content: card };
   if (opts.answered) return [update];
-  return [
-    // The post itself claims no count (version 0): which turn's copy is sent is not known, and each turn's
-    // repeat of it would otherwise record its own count as shown and make the update that shows it "stale".
-    { op: 'send', key: `faq-gap|${group.id}`, to: { kind: 'channel', role: 'triage' }, content: card, post: { ...post, version: 0 } },
-    update,
-  ];
+  // The post itself claims no count (version 0): which turn's copy is sent is not known, and each turn's
+  // repeat of it would otherwise record its own count as shown and make the update that shows it "stale".
+  const send: OutboundMessage = { op: 'send', key: `faq-gap|${group.id}`, to: { kind: 'channel', role: 'triage' }, content: card, post: { ...post, version: 0 } };
+  return version === 0 ? [send] : [send, update];
 }
 
 const ANSWERED_VERSION = 1_000_000_000;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../roles/roles.js';
 import { odata, type TableClient } from '@azure/data-tables';
@@ -12,8 +13,8 @@ import {
   safeKey,
   type Tables,
 } from '../storage/tables.js';
-import { fromJsonColumn, readEntity } from '../storage/entities.js';
-import type { GapClaim } from './gaps.js';
+import { conflictPauseMs, fromJsonColumn, readEntity } from '../storage/entities.js';
+import type { GapCardVersion, GapClaim } from './gaps.js';
 import { dayOf, firstDay, forEachDay } from '../storage/day-partitions.js';
 
 /** A question a user asked, what the bot did with it, and what the user thought of the answer. */
@@ -49,7 +50,11 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & { partitionKey: stri
  *     person's questions and votes (`my data`, `forget`) are one range read per day, and retention drops whole
  *     old days (`PartitionKey lt <day>`) without a scan.
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
+ * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
+ *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
+ *   holds numbers and a digest of question ids, nothing of anyone's; a row per "Answer this" card ever posted.
  */
+const CARD_VERSIONS = 'version';
 const ASKED = 'a|';
 const VOTED = 'v|';
 /**
@@ -78,11 +83,17 @@ export class QuestionStore {
   private constructor(
     private readonly questions: TableClient,
     private readonly feedback: TableClient,
+    private readonly cards: TableClient,
     private readonly clock: Clock,
   ) {}
 
   static async open(tables: Tables, clock: Clock): Promise<QuestionStore> {
-    return new QuestionStore(await tables.table('FaqQuestions'), await tables.table('FaqFeedback'), clock);
+    return new QuestionStore(
+      await tables.table('FaqQuestions'),
+      await tables.table('FaqFeedback'),
+      await tables.table('FaqGapCards'),
+      clock,
+    );
   }
 
   async record(
@@ -228,21 +239,17 @@ export class QuestionStore {
   }
 
   /**
-   * The card for a gap with a question asked on `day`: `decide` sees the day's claims and names the card's key
-   * and version, with the day's claims as they must be written (undefined: unchanged). The write is guarded by
-   * the row's ETag, so of two turns racing on alike gaps one writes and the other reads again and sees its
-   * claim (and version). Storage that keeps refusing, or a full row: what `decide` said, unwritten (a second
-   * card, or a redraw that may be skipped, beats a failed turn).
+   * The card for a gap with a question asked on `day`: `decide` sees the day's claims and names the card's key,
+   * with the day's claims as they must be written (undefined: unchanged). The write is guarded by the row's
+   * ETag, so of two turns racing on alike gaps one writes and the other reads again and sees its claim. Storage
+   * that keeps refusing, or a full row: the key `decide` named, unwritten (a second card beats a failed turn).
    */
-  async claimGapCard(
-    day: string,
-    decide: (claims: GapClaim[]) => { key: string; version: number; claims?: GapClaim[] },
-  ): Promise<{ key: string; version: number }> {
-    let decided: { key: string; version: number } | undefined;
+  async claimGapCard(day: string, decide: (claims: GapClaim[]) => { key: string; claims?: GapClaim[] }): Promise<string> {
+    let decided: string | undefined;
     for (let attempt = 0; attempt < 10; attempt++) {
       const row = await readEntity<{ cards?: string }>(this.questions, day, GAP_CARDS);
       const out = decide(fromJsonColumn<GapClaim[]>(row?.cards, []));
-      decided = { key: out.key, version: out.version };
+      decided = out.key;
       if (!out.claims) return decided;
       const cards = JSON.stringify(out.claims);
       if (cards.length > GAP_CARDS_MAX_CHARS) return decided;
@@ -255,6 +262,36 @@ export class QuestionStore {
       }
     }
     return decided!;
+  }
+
+  /**
+   * The version to draw gap card `key` at: `decide` sees the card's counter (undefined: no row yet) and names the
+   * version, with the counter as it must be written. Written under the row's ETag (or created, for a new card),
+   * so two turns never take one number for different views, whichever days their questions fall on. Storage
+   * that keeps refusing: 0, a version the outbox never draws (the writers that won drew newer views).
+   */
+  async drawGapCard(
+    key: string,
+    decide: (shown: GapCardVersion | undefined) => { version: number; next: GapCardVersion },
+  ): Promise<number> {
+    const rowKey = safeKey(key);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const started = Date.now();
+      const row = await readEntity<Partial<GapCardVersion>>(this.cards, CARD_VERSIONS, rowKey);
+      const shown = row && { v: Number(row.v ?? 0), n: Number(row.n ?? 0), h: String(row.h ?? ''), at: String(row.at ?? '') };
+      const { version, next } = decide(shown);
+      if (shown && shown.v === next.v && shown.n === next.n && shown.h === next.h && shown.at === next.at) return version;
+      try {
+        const entity = { partitionKey: CARD_VERSIONS, rowKey, ...next };
+        if (row) await this.cards.updateEntity(entity, 'Replace', { etag: row.etag });
+        else await this.cards.createEntity(entity);
+        return version;
+      } catch (err) {
+        if (!isPreconditionFailed(err) && !isConflict(err)) throw err;
+        await sleep(conflictPauseMs(attempt, Date.now() - started));
+      }
+    }
+    return 0;
   }
 
   /** Marks a once-unanswered question as answered by a docs change; false if another instance did it first. */

@@ -10,7 +10,7 @@ import { type FaqIndex, search } from './engine/index.js';
 import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
 import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
-import { type GapClaim, type GapGroup, groupGaps, sortGaps, summariseGap, withCardKeys } from './gaps.js';
+import { type GapCardVersion, type GapClaim, type GapGroup, groupGaps, sortGaps, summariseGap, withCardKeys } from './gaps.js';
 import type { AskedQuestion, QuestionStore } from './questions.js';
 
 export interface SourceRef {
@@ -60,6 +60,24 @@ export interface FaqOptions {
 export const MAX_QUESTION = 500;
 /** A gap card's redraw versions stay below an answered card's (1e9, `gapCardMessages`): answering outranks them. */
 const MAX_GAP_VERSION = 999_999_999;
+/**
+ * Where the counter of a card claimed before redraws were counted starts: such a card was drawn at its group's
+ * count (questions in the 14-day window), never near a million, so its first counted redraw is drawn.
+ */
+const UNCOUNTED_CARD_VERSION = 1_000_000;
+
+/**
+ * What a card was last drawn at: its own row, or — a card claimed by the code that kept its counter with each
+ * day's claim, not yet redrawn since — the highest of those (also if higher than the row: an instance of that
+ * code still running during an upgrade).
+ */
+function lastShown(row: GapCardVersion | undefined, claims: readonly GapClaim[]): GapCardVersion | undefined {
+  const counted = claims
+    .filter((c) => (c.v ?? 0) > 0)
+    .reduce<GapClaim | undefined>((best, c) => ((c.v ?? 0) > (best?.v ?? 0) ? c : best), undefined);
+  if (!counted || (row && row.v >= (counted.v ?? 0))) return row;
+  return { v: counted.v ?? 0, n: counted.n ?? 0, h: counted.h ?? '', at: counted.at ?? '' };
+}
 
 /**
  * A question as the bot reads, stores and shows it back: on one line without direction controls (it is quoted in
@@ -309,10 +327,10 @@ export class FaqService {
   }
 
   /**
-   * Groups under their cards' keys, a champion-answered card keeping only the questions asked up to its answer.
-   * A question asked after it that is still a gap — not covered although the answer is in the index, or answered
-   * with it and marked Not helpful — was not helped by that answer: folded into the answered card, no champion
-   * would see it. Such questions are grouped again on their own, never under an answered card's key (`closed`),
+   * Groups under their cards' keys, a champion-answered card keeping only the questions asked up to its answer
+   * (written or last changed). A question asked after it that is still a gap — not covered although the answer
+   * is in the index, or answered with it and marked Not helpful — was not helped by that answer: folded into the
+   * answered card, no champion would see it. Such questions are grouped again on their own, never under an answered card's key (`closed`),
    * so they get an open card the champions can answer again (`again`, which the card says). Bounded: a few
    * rounds of answer-and-ask-again.
    */
@@ -332,7 +350,8 @@ export class FaqService {
     const byId = new Map(questions.map((q) => [q.id, q]));
     const out: GapGroup[] = [];
     for (const g of groups) {
-      const since = answered.get(g.id)?.createdAt;
+      // Judged against the answer as it reads now: a question asked before its last change was given another text.
+      const since = answered.get(g.id)?.updatedAt;
       const items = g.questionIds.map((id) => byId.get(id)!).reverse();
       const later = since && depth < 4 ? items.filter((q) => q.askedAt > since) : [];
       if (!later.length) {
@@ -360,13 +379,14 @@ export class FaqService {
   }
 
   /**
-   * The card's key (as `gapCardKey`) and the version to redraw it with. The version is a counter kept with the
-   * card's claim, not the group's count: questions ageing out of the window make the count fall back to one
+   * The card's key (as `gapCardKey`) and the version to redraw it with. The version is a counter kept in the
+   * card's own row, not the group's count: questions ageing out of the window make the count fall back to one
    * the card already showed, and a redraw at that version would be skipped as stale. Each view that shows other
    * questions than the card's last version takes the next number if it is newer — it counts more questions, or
-   * it was read later (what it lacks has aged out) — and the last version otherwise, which the outbox skips: an
-   * older view never overwrites a newer card. The counter is bumped under the claim row's ETag, so two turns
-   * never take one number for different views. Kept below the answered card's version (see `gapCardMessages`).
+   * it was read later (what it lacks has aged out) — and 0 if it is older, which the outbox never draws, whichever
+   * redraw reaches it first: an older view never overwrites a newer card. One row per card, bumped under its
+   * ETag, so two turns never take one number for different views, even when their newest questions fall either
+   * side of midnight (claims are kept per day). Kept below the answered card's version (see `gapCardMessages`).
    */
   async gapCard(group: GapGroup, groups: readonly GapGroup[]): Promise<{ key: string; version: number }> {
     const inView = groups.includes(group) ? groups : [group];
@@ -375,38 +395,38 @@ export class FaqService {
     const newest = group.days.at(-1);
     if (!first || !newest) return { key: group.id, version: group.count };
     const earlier = await this.questions.gapClaimsBetween(first, newest);
-    const digest = createHash('sha256').update([...group.questionIds].sort().join(' ')).digest('hex').slice(0, 16);
-    const seenAt = group.seenAt ?? '';
     // An answered card is no home for a group asked again since its answer (see `splitAnswered`): only the
     // groups in view named after one keep it.
     const answered = this.answeredCards();
     const names = new Set(inView.map((g) => g.id));
     const usable = (cs: readonly GapClaim[]) => cs.filter((c) => !answered.has(c.key) || names.has(c.key));
-    return this.questions.claimGapCard(newest, (claims) => {
+    let mineBefore: GapClaim[] = [];
+    const key = await this.questions.claimGapCard(newest, (claims) => {
       const byDay = new Map([...earlier].map(([day, cs]) => [day, usable(cs)])).set(newest, usable(claims));
       const key = (withCardKeys(inView, byDay)[at] ?? group).id;
-      // What the card's last version showed: its highest-numbered claim on any of the group's days.
-      const shown = [...byDay.values()]
-        .flat()
-        .filter((c) => c.key === key)
-        .reduce<GapClaim | undefined>((best, c) => ((c.v ?? 0) > (best?.v ?? 0) ? c : best), undefined);
-      const mine = claims.find((c) => c.key === key);
-      let next: GapClaim;
-      if (shown?.v === undefined) {
-        // A new card, or one claimed before redraws were counted: its count, as its post was versioned then.
-        next = { key, terms: mine?.terms ?? group.terms, v: group.count, n: group.count, h: digest, at: seenAt };
-      } else if (shown.h === digest) {
-        next = { ...(mine ?? { key, terms: group.terms }), v: shown.v, n: shown.n ?? 0, h: digest, at: shown.at ?? '' };
-      } else if (group.count > (shown.n ?? 0) || seenAt > (shown.at ?? '')) {
-        next = { key, terms: mine?.terms ?? group.terms, v: Math.min(shown.v + 1, MAX_GAP_VERSION), n: group.count, h: digest, at: seenAt };
-      } else {
-        // An older view than the one shown: its version is the shown one's, so the outbox skips it.
-        return { key, version: shown.v };
-      }
-      const same = mine && mine.v === next.v && mine.h === next.h && mine.n === next.n && mine.at === next.at;
-      if (same) return { key, version: next.v! };
-      return { key, version: next.v!, claims: [...claims.filter((c) => c.key !== key), next] };
+      mineBefore = [...byDay.values()].flat().filter((c) => c.key === key);
+      if (claims.some((c) => c.key === key)) return { key };
+      // v 0: counted in the card's own row (a claim without v is one of a card drawn at its counts).
+      return { key, claims: [...claims, { key, terms: group.terms, v: 0 }] };
     });
+    const digest = createHash('sha256').update([...group.questionIds].sort().join(' ')).digest('hex').slice(0, 16);
+    const view: GapCardVersion = { v: 0, n: group.count, h: digest, at: group.seenAt ?? '' };
+    const version = await this.questions.drawGapCard(key, (row) => {
+      const shown = lastShown(row, mineBefore);
+      if (!shown) {
+        // A new card; or one claimed before redraws were counted, drawn then at its counts: above them all.
+        const v = mineBefore.some((c) => c.v === undefined) ? UNCOUNTED_CARD_VERSION : 1;
+        return { version: v, next: { ...view, v } };
+      }
+      if (shown.h === digest) return { version: shown.v, next: shown };
+      if (view.n > shown.n || view.at > shown.at) {
+        const v = Math.min(shown.v + 1, MAX_GAP_VERSION);
+        return { version: v, next: { ...view, v } };
+      }
+      // An older view than the one shown: never drawn, whichever of the two reaches the outbox first.
+      return { version: 0, next: shown };
+    });
+    return { key, version };
   }
 
   /**

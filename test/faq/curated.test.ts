@@ -316,6 +316,40 @@ describe('curated answers under load', () => {
 });
 
 describe('gap groups for champions', () => {
+  it('a question a champion\'s answer did not help is open again until the champion changes that answer, and only one asked since reopens it', async () => {
+    const { faq, curated, clock } = await setup();
+    const first = await faq.ask(DATA_QUESTION, amina);
+    expect(first.kind).toBe('not-covered');
+    const group = (await faq.gaps(14)).find((g) => g.questionIds.includes(first.questionId))!;
+    clock.advance(3_600_000);
+    const outcome = await curated.answerFromChampion(grace, { question: group.example, variants: group.questions, answer: 'Not yet: it comes in March.', groupId: group.id });
+    if (!outcome.result.ok) throw new Error(outcome.result.message);
+    const answer = outcome.result.answer;
+    /** Asks the question again as `who` and marks the champion's answer Not helpful. */
+    const notHelped = async (who: typeof amina) => {
+      clock.advance(3_600_000);
+      const asked = await faq.ask('is there a dark mode in the app please', who);
+      expect(asked).toMatchObject({ kind: 'answer', via: 'curated' });
+      await faq.feedback(asked.questionId, who, false);
+      return asked.questionId;
+    };
+    const before = await notHelped(tomas);
+    expect((await faq.gaps(14)).find((g) => g.questionIds.includes(before))).toMatchObject({ again: true });
+
+    // The champion changes the answer: Tomas's vote was on the answer it replaced, so his question goes with the
+    // answered card, not on a card saying the answer did not help.
+    clock.advance(3_600_000);
+    expect((await curated.edit(grace, answer.id, answer.version, { answer: 'Yes: Settings, Display, Dark.' })).ok).toBe(true);
+    const afterEdit = await faq.gaps(14);
+    expect(afterEdit.find((g) => g.questionIds.includes(before))).toMatchObject({ id: group.id });
+    expect(afterEdit.some((g) => g.again)).toBe(false);
+
+    // Someone the changed answer did not help: open again, on their own.
+    const since = await notHelped({ id: '29:lina', aadObjectId: 'aad-lina', name: 'Lina' });
+    const reopened = (await faq.gaps(14)).find((g) => g.questionIds.includes(since));
+    expect(reopened).toMatchObject({ again: true, questionIds: [since] });
+  });
+
   it('keep their id as new questions join them', async () => {
     const { faq, questions, clock } = await setup();
     await faq.ask(DATA_QUESTION, amina);

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { ModelAnswerer } from '../../src/faq/ai/answerer.js';
 import { createModelClient } from '../../src/faq/ai/client.js';
@@ -143,6 +143,130 @@ describe('FaqService offline', () => {
     expect(found[0]?.question.asker.id).toBe('29:amina');
     expect(found[0]?.answer.source.heading).toBe('Resetting a forgotten password');
     expect(await faq.newlyAnswered()).toHaveLength(0);
+  });
+});
+
+describe('a gap card redrawn by turns either side of midnight (UTC)', () => {
+  const QUESTION = 'when is the per diem for the cold chain workshop paid';
+  const person = (i: number) => ({ id: `29:p${i}`, aadObjectId: `aad-p${i}`, name: `P${i}` });
+
+  /** The card's redraws reaching the outbox in `order`: each is drawn only if newer than what the card shows. */
+  const drawn = (posted: number, order: { version: number; count: number }[]): number | undefined => {
+    let shown = posted;
+    let count: number | undefined;
+    for (const u of order) {
+      if (u.version <= shown) continue; // the outbox drops a version it has already sent, or an older one
+      shown = u.version;
+      count = u.count;
+    }
+    return count;
+  };
+
+  /**
+   * A card posted before midnight; then one turn's view read just before midnight (two questions) and another's
+   * just after it (three), both redrawing the card at once: each turn is held after reading the card's claims
+   * until both have read them, then `first` goes on to the end before the other.
+   */
+  async function race(first: 'beforeMidnight' | 'afterMidnight') {
+    const { faq, clock, store } = await setup();
+    const ask = async (i: number, at: string) => {
+      clock.set(at);
+      const a = await faq.ask(QUESTION, person(i));
+      expect(a.kind).toBe('not-covered');
+      return a.questionId;
+    };
+    const view = async (questionId: string, at: string) => {
+      clock.set(at);
+      const groups = await faq.gaps(14);
+      return { groups, group: groups.find((g) => g.questionIds.includes(questionId))! };
+    };
+    const q1 = await ask(1, '2026-11-20T23:50:00Z');
+    const one = await view(q1, '2026-11-20T23:50:05Z');
+    const posted = await faq.gapCard(one.group, one.groups);
+    const before = await view(await ask(2, '2026-11-20T23:59:30Z'), '2026-11-20T23:59:40Z');
+    const after = await view(await ask(3, '2026-11-21T00:00:30Z'), '2026-11-21T00:00:40Z');
+    expect([before.group.count, after.group.count]).toEqual([2, 3]);
+
+    const read = store.gapClaimsBetween.bind(store);
+    const gates = new Map<string, () => void>();
+    let arrived!: () => void;
+    const bothRead = new Promise<void>((resolve) => (arrived = resolve));
+    vi.spyOn(store, 'gapClaimsBetween').mockImplementation(async (from, to) => {
+      const claims = await read(from, to);
+      await new Promise<void>((go) => {
+        gates.set(to, go);
+        if (gates.size === 2) arrived();
+      });
+      return claims;
+    });
+    const turns = {
+      beforeMidnight: faq.gapCard(before.group, before.groups),
+      afterMidnight: faq.gapCard(after.group, after.groups),
+    };
+    await bothRead;
+    const dayOfTurn = { beforeMidnight: '2026-11-20', afterMidnight: '2026-11-21' };
+    const second = first === 'beforeMidnight' ? 'afterMidnight' : 'beforeMidnight';
+    gates.get(dayOfTurn[first])!();
+    const firstResult = await turns[first];
+    gates.get(dayOfTurn[second])!();
+    const secondResult = await turns[second];
+    vi.restoreAllMocks();
+    const results = { [first]: firstResult, [second]: secondResult } as Record<typeof first, typeof firstResult>;
+    return { posted, results, counts: { beforeMidnight: 2, afterMidnight: 3 } };
+  }
+
+  for (const first of ['beforeMidnight', 'afterMidnight'] as const) {
+    it(`the card ends showing the question asked past midnight, whichever turn writes first (${first} first) and whichever redraw reaches the outbox first`, async () => {
+      const { posted, results, counts } = await race(first);
+      // One card: both turns redraw the card posted for the first question.
+      expect(results.beforeMidnight.key).toBe(posted.key);
+      expect(results.afterMidnight.key).toBe(posted.key);
+      const redraw = (t: 'beforeMidnight' | 'afterMidnight') => ({ version: results[t].version, count: counts[t] });
+      expect(drawn(posted.version, [redraw('beforeMidnight'), redraw('afterMidnight')])).toBe(3);
+      expect(drawn(posted.version, [redraw('afterMidnight'), redraw('beforeMidnight')])).toBe(3);
+    });
+  }
+
+  it('a card claimed by the earlier code (its version kept with a day\'s claim) redraws after it, not from 1', async () => {
+    const { faq, clock, store } = await setup();
+    clock.set('2026-11-20T09:00:00Z');
+    const a = await faq.ask(QUESTION, person(1));
+    const groups = await faq.gaps(14);
+    const group = groups.find((g) => g.questionIds.includes(a.questionId))!;
+    // What the earlier code wrote: the card's claim on its day, at version 7, with what it showed.
+    await store.claimGapCard('2026-11-20', () => ({
+      key: group.id,
+      claims: [{ key: group.id, terms: group.terms, v: 7, n: 1, h: 'shown-before', at: '2026-11-20T09:00:01.000Z' }],
+    }));
+    clock.set('2026-11-20T10:00:00Z');
+    const b = await faq.ask(QUESTION, person(2));
+    const now = await faq.gaps(14);
+    const card = await faq.gapCard(now.find((g) => g.questionIds.includes(b.questionId))!, now);
+    expect(card).toEqual({ key: group.id, version: 8 });
+  });
+
+  it('a card claimed before redraws were counted (drawn at its count) is redrawn above any count it showed, once its first questions aged out', async () => {
+    const { faq, clock, store } = await setup();
+    const day = 86_400_000;
+    const start = Date.parse('2026-11-01T09:00:00Z');
+    clock.set(new Date(start));
+    for (let i = 1; i <= 5; i++) await faq.ask(QUESTION, person(i));
+    clock.set(new Date(start + 10 * day));
+    const sixth = await faq.ask(QUESTION, person(6));
+    const groups = await faq.gaps(14);
+    const group = groups.find((g) => g.questionIds.includes(sixth.questionId))!;
+    expect(group.count).toBe(6);
+    // The earlier code's claims: key and words only; its card was last drawn at its count, 6.
+    for (const d of group.days) await store.claimGapCard(d, () => ({ key: group.id, claims: [{ key: group.id, terms: group.terms }] }));
+    // Day 15: the first five aged out, and someone new asks: the card shows two questions now.
+    clock.set(new Date(start + 15 * day));
+    const seventh = await faq.ask(QUESTION, person(7));
+    const now = await faq.gaps(14);
+    const view = now.find((g) => g.questionIds.includes(seventh.questionId))!;
+    expect(view.count).toBe(2);
+    const card = await faq.gapCard(view, now);
+    expect(card.key).toBe(group.id);
+    expect(card.version).toBeGreaterThan(6);
   });
 });
 
