@@ -229,9 +229,21 @@ export class ForgetJobs {
     }
   }
 
-  /** The turn told the lead the outcome: the row (the last of the person's keys) goes. */
-  async told(key: string): Promise<void> {
+  /**
+   * The turn told the lead the outcome: the row (the last of the person's keys) goes, and so does the post of
+   * the card the turn saved to hand the job over (its answer shows the end: the card is never redrawn).
+   */
+  async told(key: string, run: string): Promise<void> {
     await this.remove(key);
+    await this.dropCard(run);
+  }
+
+  /**
+   * Drops the post of a run's card that will not be redrawn (the end went elsewhere): where it is, the lead's
+   * chat, is needed no more. Tidying: trouble here does not undo the end, and forgetting the lead drops it too.
+   */
+  async dropCard(run: string): Promise<void> {
+    await this.posts.remove(FORGET_POST, run).catch((err: unknown) => this.d.log.warn({ err, run }, "could not drop the post of a Forget card"));
   }
 
   // ---- the work ----------------------------------------------------------------------------------------
@@ -364,6 +376,8 @@ export class ForgetJobs {
 
   /** The result to the lead: in place of their card, or 1:1. Keyed by the run: enqueued twice, shown once. */
   private async tell(job: ForgetJob, outcome: StoredOutcome): Promise<void> {
+    // The end goes 1:1: a card the turn saved before it stopped is never redrawn, so its post goes now.
+    if (job.teller === 'message') await this.dropCard(job.run);
     // The lead who asked was forgotten meanwhile: nothing is sent to them again.
     if (job.teller === 'message' && !job.notify) return;
     const content = outcome.kind === 'done' ? forgetDoneCard(outcome) : escapeText(forgetStoppedText(outcome));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import { type Post, PostStore } from '../../src/conversations/posts.js';
 import { ForgetLog } from '../../src/privacy/forget-log.js';
 import { FORGET_POST, ForgetJobs } from '../../src/privacy/jobs.js';
 import type { PersonalData, Subject } from '../../src/privacy/personal-data.js';
@@ -39,13 +40,17 @@ function part(feature: string, opts: { hangFirst?: boolean } = {}) {
   return { p, calls };
 }
 
-async function setUp() {
+/**
+ * Two instances on one set of tables. `middle` replaces the slow part; `beforeConclude` runs between the job's
+ * last read of its row and its log record.
+ */
+async function setUp(opts: { middle?: PersonalData; beforeConclude?: () => Promise<void> } = {}) {
   const tables: Tables = testTables();
   const clock = new ManualClock('2026-11-30T08:00:00Z');
   const first = part('first');
   const slow = part('slow', { hangFirst: true });
   const last = part('last');
-  const registry = new PersonalDataRegistry().register(first.p).register(slow.p).register(last.p);
+  const registry = new PersonalDataRegistry().register(first.p).register(opts.middle ?? slow.p).register(last.p);
   const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
   const service = new PrivacyService({
     registry,
@@ -59,7 +64,10 @@ async function setUp() {
     ForgetJobs.open(tables, {
       registry,
       pseudonyms,
-      conclude: (subject, by, done, once) => service.conclude(subject, by, done, once),
+      conclude: async (subject, by, done, once) => {
+        await opts.beforeConclude?.();
+        return service.conclude(subject, by, done, once);
+      },
       outbox,
       clock,
       holderId,
@@ -125,7 +133,7 @@ describe('forget jobs, when the instance running one dies', () => {
     expect(again).toMatchObject({ fresh: false, job: { run: started.job.run } });
     const outcome = await a.runWithin(started.job.key, 60_000);
     expect(outcome).toMatchObject({ kind: 'done', name: 'Hana Ito' });
-    await a.told(started.job.key);
+    await a.told(started.job.key, started.job.run);
     expect(first.calls.n).toBe(1);
 
     const later = await a.begin(HANA, { by: LEAD, notify: LEAD });
@@ -142,9 +150,69 @@ describe('forget jobs, when the instance running one dies', () => {
     await a.idle(); // it finished before the turn handed it over
     const handed = await a.handOver(job.key);
     expect(handed).toMatchObject({ kind: 'finished', outcome: { kind: 'done', name: 'Hana Ito' } });
-    await a.told(job.key);
+    await a.told(job.key, job.run);
     expect(outbox.messages).toEqual([]);
     expect(await a.get(job.key)).toBeUndefined();
+  });
+});
+
+/** The lead's Forget card, where the click's turn saves it before handing the job over. */
+const leadCard = (activityId: string): Post => ({
+  conversation: {
+    conversationId: 'a:chat-lead',
+    conversationType: 'personal',
+    serviceUrl: 'https://smba.example/emea/',
+    channelId: 'msteams',
+    bot: { id: '28:bot' },
+    user: { id: '29:lead', aadObjectId: LEAD, name: 'Lee Lead' },
+    updatedAt: '2026-11-30T08:00:00.000Z',
+  },
+  activityId,
+});
+
+describe("forget jobs, the post of the lead's Forget card", () => {
+  it('is dropped when the job had already ended at the click (the turn answers with the result)', async () => {
+    const { tables, slow, a } = await setUp();
+    slow.calls.n = 1; // no hang
+    const posts = await PostStore.open(tables);
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(await a.runWithin(job.key, 0)).toBe('running');
+    await a.idle(); // it finished before the turn handed it over
+    await posts.save(FORGET_POST, job.run, leadCard('card-1')); // what the turn does before handing over
+    expect(await a.handOver(job.key)).toMatchObject({ kind: 'finished' });
+    await a.told(job.key, job.run);
+    expect(await posts.get(FORGET_POST, job.run)).toBeUndefined();
+    expect(await posts.inChatOf([LEAD])).toEqual([]);
+  });
+
+  it('is dropped when the end goes to the lead 1:1 (their click never got an answer)', async () => {
+    const { tables, clock, slow, outbox, a, b } = await setUp();
+    const posts = await PostStore.open(tables);
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    void a.runWithin(job.key, 0);
+    await posts.save(FORGET_POST, job.run, leadCard('card-2')); // the turn saved the card, then its instance froze
+    await until('instance A is inside the slow part', () => slow.calls.n === 1);
+    clock.advance(61_000);
+    expect(await b.upkeep()).toBe(1);
+    await b.idle();
+    expect(outbox.users()).toEqual([LEAD]);
+    expect(await posts.get(FORGET_POST, job.run)).toBeUndefined();
+    // Nor does a later upkeep (the only other place that drops these posts) leave anything to find.
+    expect(await posts.inChatOf([LEAD])).toEqual([]);
+  });
+
+  it('is dropped when a job that finished for a turn which never answered is told 1:1 by the upkeep', async () => {
+    const { tables, clock, slow, outbox, a, b } = await setUp();
+    slow.calls.n = 1; // no hang
+    const posts = await PostStore.open(tables);
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(await a.runWithin(job.key, 0)).toBe('running');
+    await a.idle(); // finished, for the waiting turn
+    await posts.save(FORGET_POST, job.run, leadCard('card-3')); // ...whose instance stopped before it answered
+    clock.advance(61_000);
+    expect(await b.upkeep()).toBe(1);
+    expect(outbox.users()).toEqual([LEAD]);
+    expect(await posts.get(FORGET_POST, job.run)).toBeUndefined();
   });
 });
 
