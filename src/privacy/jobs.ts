@@ -364,9 +364,14 @@ export class ForgetJobs {
         const written = await this.change(job, { status: 'finished', outcome: stored, subject, claimedUntil: this.nowMs + this.claimMs });
         if (written) return outcome;
       } else {
-        await this.tell(job, outcome);
-        await this.remove(job.key);
-        return outcome;
+        // ETag-guarded before telling: a lead forgotten since this run last read the row (a part that stopped is
+        // reported from the row as it was before that part) is seen here, by a conflict and the re-read below.
+        const current = await this.change(job, { claimedUntil: this.nowMs + this.claimMs });
+        if (current) {
+          await this.tell(current, outcome);
+          await this.remove(job.key);
+          return outcome;
+        }
       }
       const fresh = await this.get(job.key);
       if (!fresh || fresh.run !== job.run || fresh.holder !== this.d.holderId) return undefined;

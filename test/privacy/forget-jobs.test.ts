@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { type Post, PostStore } from '../../src/conversations/posts.js';
 import { ForgetLog } from '../../src/privacy/forget-log.js';
+import { ForgetJobsPersonalData } from '../../src/privacy/jobs-personal-data.js';
 import { FORGET_POST, ForgetJobs } from '../../src/privacy/jobs.js';
 import type { PersonalData, Subject } from '../../src/privacy/personal-data.js';
 import { Pseudonyms } from '../../src/privacy/pseudonym.js';
@@ -213,6 +214,48 @@ describe("forget jobs, the post of the lead's Forget card", () => {
     expect(await b.upkeep()).toBe(1);
     expect(outbox.users()).toEqual([LEAD]);
     expect(await posts.get(FORGET_POST, job.run)).toBeUndefined();
+  });
+});
+
+describe('forget jobs, when the lead who asked is forgotten meanwhile', () => {
+  /** A part whose first call never answers (the dying instance's) and whose second fails once `fail()` is called. */
+  function stoppingPart() {
+    const calls = { n: 0 };
+    let fail: () => void = () => {};
+    const failed = new Promise<never>((_, reject) => (fail = () => reject(new Error('service unavailable'))));
+    failed.catch(() => {});
+    const p: PersonalData = {
+      feature: 'stopping',
+      describe: async () => ({ holdings: [] }),
+      export: async () => ({}),
+      forget: async (s) => {
+        if (!s.ids.includes('aad-hana')) return { holdings: [] };
+        calls.n++;
+        if (calls.n === 1) await new Promise<never>(() => {});
+        return failed;
+      },
+    };
+    return { p, calls, fail: () => fail() };
+  }
+
+  it('a job that stops part-way sends the forgotten lead nothing', async () => {
+    const stopping = stoppingPart();
+    const { tables, clock, outbox, a, b } = await setUp({ middle: stopping.p });
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    void a.runWithin(job.key, 0);
+    await until('instance A is inside the part', () => stopping.calls.n === 1);
+    // A froze: B resumes it, and the end would go 1:1.
+    clock.advance(61_000);
+    expect(await b.upkeep()).toBe(1);
+    await until('instance B is inside the part', () => stopping.calls.n === 2);
+
+    // The lead leaves and is forgotten while B is inside the part; then the part fails.
+    await (await ForgetJobsPersonalData.open(tables)).forget({ ids: [LEAD] }, { id: 'former:1ead', name: 'Former member 1ead' });
+    stopping.fail();
+    await b.idle();
+
+    expect(outbox.users()).toEqual([]);
+    expect(JSON.stringify(outbox.messages)).not.toContain(LEAD);
   });
 });
 
