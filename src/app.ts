@@ -510,8 +510,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(broadcast.personalData)
       .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents }))
       .register(new DedupePersonalData(dedupe))
-      .register(await ForgetLogPersonalData.open(tables))
+      // Jobs before the log: a job records its log row, then re-reads its own row (jobs.ts), so a lead forgotten
+      // meanwhile is either taken off the row before that re-read or found in the log after the record.
       .register(await ForgetJobsPersonalData.open(tables))
+      .register(await ForgetLogPersonalData.open(tables))
       .register(new ExportPersonalData(issueWiring.exports))
       .register(new ConversationPersonalData(conversations, posts));
     const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());

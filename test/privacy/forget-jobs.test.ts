@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { type Post, PostStore } from '../../src/conversations/posts.js';
-import { ForgetLog } from '../../src/privacy/forget-log.js';
+import { ForgetLog, ForgetLogPersonalData } from '../../src/privacy/forget-log.js';
 import { ForgetJobsPersonalData } from '../../src/privacy/jobs-personal-data.js';
 import { FORGET_POST, ForgetJobs } from '../../src/privacy/jobs.js';
 import type { PersonalData, Subject } from '../../src/privacy/personal-data.js';
@@ -256,6 +256,25 @@ describe('forget jobs, when the lead who asked is forgotten meanwhile', () => {
 
     expect(outbox.users()).toEqual([]);
     expect(JSON.stringify(outbox.messages)).not.toContain(LEAD);
+  });
+
+  it('the log names them by their pseudonym even when they are forgotten after the job last read its row', async () => {
+    const { tables, slow, a, logRows } = await setUp({
+      // The lead's forget (its jobs part, then its log part) runs between the job's last read and its record.
+      beforeConclude: async () => {
+        const lead = { ids: [LEAD] };
+        const pseudonym = { id: 'former:1ead', name: 'Former member 1ead' };
+        await (await ForgetJobsPersonalData.open(tables)).forget(lead, pseudonym);
+        await (await ForgetLogPersonalData.open(tables)).forget(lead, pseudonym);
+      },
+    });
+    slow.calls.n = 1; // no hang
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(await a.runWithin(job.key, 60_000)).toMatchObject({ kind: 'done' });
+    const rows = await logRows();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.by).toBe('former:1ead');
+    expect(JSON.stringify(rows)).not.toContain(LEAD);
   });
 });
 
