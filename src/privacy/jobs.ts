@@ -231,11 +231,14 @@ export class ForgetJobs {
 
   /**
    * The turn told the lead the outcome: the row (the last of the person's keys) goes, and so does the post of
-   * the card the turn saved to hand the job over (its answer shows the end: the card is never redrawn).
+   * the card the turn saved to hand the job over (its answer shows the end: the card is never redrawn). When the
+   * turn had sent the progress card 1:1 instead (`sentApart`: the click named no card), that card is redrawn as
+   * the end, after its send lands; the upkeep then drops its post as it does every card showing its end.
    */
-  async told(key: string, run: string): Promise<void> {
+  async told(key: string, run: string, sentApart?: StoredOutcome): Promise<void> {
     await this.remove(key);
-    await this.dropCard(run);
+    if (sentApart) await this.d.outbox.enqueue([this.endMessage({ run, teller: 'card', notify: '' }, sentApart)]);
+    else await this.dropCard(run);
   }
 
   /**
@@ -394,13 +397,15 @@ export class ForgetJobs {
     if (job.teller === 'message') await this.dropCard(job.run);
     // The lead who asked was forgotten meanwhile: nothing is sent to them again.
     if (job.teller === 'message' && !job.notify) return;
+    await this.d.outbox.enqueue([this.endMessage(job, outcome)]);
+  }
+
+  private endMessage(job: Pick<ForgetJob, 'run' | 'teller' | 'notify'>, outcome: StoredOutcome): OutboundMessage {
     const content = outcome.kind === 'done' ? forgetDoneCard(outcome) : escapeText(forgetStoppedText(outcome));
     const key = `${FORGET_POST}|${job.run}|end`;
-    const message: OutboundMessage =
-      job.teller === 'card'
-        ? { op: 'update', key, post: { kind: FORGET_POST, id: job.run }, version: FINAL_VERSION, content }
-        : { op: 'send', key, to: { kind: 'user', userKey: job.notify }, content };
-    await this.d.outbox.enqueue([message]);
+    return job.teller === 'card'
+      ? { op: 'update', key, post: { kind: FORGET_POST, id: job.run }, version: FINAL_VERSION, content }
+      : { op: 'send', key, to: { kind: 'user', userKey: job.notify }, content };
   }
 
   private progressUpdate(job: ForgetJob, name: string): OutboundMessage {

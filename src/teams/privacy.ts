@@ -100,9 +100,12 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
     return confirmation(turn, { id: key });
   });
 
-  /** The answer for a forget that finished while the turn waited; the job's row (and its card's post) then go. */
-  const told = async (job: { key: string; run: string }, outcome: StoredOutcome): Promise<CardActionResult> => {
-    await w.jobs.told(job.key, job.run);
+  /**
+   * The answer for a forget that finished while the turn waited; the job's row (and its card's post) then go.
+   * `sentApart`: the progress card went 1:1 (the click named no card), and is redrawn as the end too.
+   */
+  const told = async (job: { key: string; run: string }, outcome: StoredOutcome, sentApart = false): Promise<CardActionResult> => {
+    await w.jobs.told(job.key, job.run, sentApart ? outcome : undefined);
     return outcome.kind === 'stopped' ? { message: forgetStoppedText(outcome) } : { card: forgetDoneCard(outcome) };
   };
 
@@ -132,7 +135,7 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
       ]);
     }
     const handed = await w.jobs.handOver(res.job.key);
-    if (handed.kind === 'finished') return told(res.job, handed.outcome);
+    if (handed.kind === 'finished') return told(res.job, handed.outcome, !post);
     if (handed.kind === 'gone') {
       // Its end went elsewhere (1:1) before this turn saved the card: that card is never redrawn.
       await w.jobs.dropCard(res.job.run);
