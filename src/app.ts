@@ -510,8 +510,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(broadcast.personalData)
       .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents }))
       .register(new DedupePersonalData(dedupe))
-      .register(await ForgetLogPersonalData.open(tables))
+      // Jobs before the log: a job records its log row, then re-reads its own row (jobs.ts), so a lead forgotten
+      // meanwhile is either taken off the row before that re-read or found in the log after the record.
       .register(await ForgetJobsPersonalData.open(tables))
+      .register(await ForgetLogPersonalData.open(tables))
       .register(new ExportPersonalData(issueWiring.exports))
       .register(new ConversationPersonalData(conversations, posts));
     const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
@@ -538,6 +540,15 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const privacyWiring = { service: privacy, jobs: forgetJobs, posts, inlineMs: config.env.FORGET_INLINE_SECONDS * 1000, outbox, publicBaseUrl: '' };
     registerPrivacy(bot, privacyWiring);
     scheduler.add({ name: 'privacy.forget', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await forgetJobs.upkeep()) });
+    // Once per deployment's data: lists posts written before PostsByChat existed (see the method).
+    scheduler.add({
+      name: 'conversations.backfillPostsByChat',
+      everyMs: Math.max(config.env.SCHEDULER_INTERVAL_SECONDS * 1000, 5 * 60_000),
+      run: async () => {
+        const result = await posts.backfillChatIndex();
+        if (result.done) log.info({ posts: result.posts }, "listed the cards in people's 1:1 chats written before they were listed per chat");
+      },
+    });
     cleanups.push(() => forgetJobs.stop());
     // Retention (RETENTION_DAYS) rides on the expiry job: lease-guarded, a bounded batch per store per run.
     const retention = config.env.RETENTION_DAYS ? personalData.retentionStores(config.env.RETENTION_DAYS) : [];

@@ -40,48 +40,182 @@ interface PostRow {
   applyingUntil?: number;
 }
 
+/** A post in someone's 1:1 chat, by its row (as `removeRow` takes it). */
+export interface ChatPost {
+  kind: string;
+  rowKey: string;
+  activityId: string;
+}
+
+/** Where `PostsByChat` keeps its own state (no user key comes out of `safeKey` with a bare `~`). */
+const META_PARTITION = '~meta';
+/** The meta row that says every post written before `PostsByChat` existed is listed there (see backfillChatIndex). */
+const BACKFILL_ROW = 'backfill';
+
+/** The keys a post in a 1:1 chat is listed under: its user's Teams id and Entra id, lower-cased (Entra ids compare so). */
+function chatKeysOf(post: Post | undefined): string[] {
+  const user = post?.conversation?.user;
+  if (!user) return [];
+  return [...new Set([user.id, user.aadObjectId].filter((k): k is string => !!k).map((k) => safeKey(k.toLowerCase())))];
+}
+
+/** Whether the post is in the 1:1 chat of someone known by `ids` (compared as `isSubject` does: case-insensitively). */
+function inChatOfIds(post: Post | undefined, ids: readonly string[]): boolean {
+  const user = post?.conversation?.user;
+  if (!user) return false;
+  const wanted = new Set(ids.map((k) => k.toLowerCase()));
+  return [user.id, user.aadObjectId].some((k) => k !== undefined && wanted.has(k.toLowerCase()));
+}
+
 /*
  * Table `Posts`: PK = what the card is for ('issue-triage'), RK = its id ('R-0042') → one point read.
  * Besides where the message is (`json`), the row holds the version it shows and the update being applied;
  * every change to those is ETag-guarded, so updates land in version order whichever instance applies them.
+ *
+ * Table `PostsByChat`: PK = a user of a 1:1 chat the bot posted a card in (their Teams id and their Entra id,
+ * each lower-cased), RK = `<kind>|<the post's row key>` → the cards in one person's chat, for `my data` and
+ * `forget`, without reading every post (a row per issue's triage card). Written before the post it lists (a stop
+ * in between leaves an entry whose post is not there, skipped on read and dropped with the person's other
+ * entries, never a post their chat does not list); dropped after it. Posts written before this table existed are
+ * listed by a one-off backfill (`backfillChatIndex`, scheduled, lease-guarded); until its meta row is there,
+ * `inChatOf` reads the whole `Posts` table as it did before.
  */
 export class PostStore {
-  private constructor(private readonly table: TableClient) {}
+  /** Set once the backfill's meta row was seen: it never goes away. */
+  private indexComplete = false;
+
+  private constructor(
+    private readonly table: TableClient,
+    private readonly byChat: TableClient,
+  ) {}
 
   static async open(tables: Tables): Promise<PostStore> {
-    return new PostStore(await tables.table('Posts'));
+    return new PostStore(await tables.table('Posts'), await tables.table('PostsByChat'));
   }
 
   async save(kind: string, id: string, post: Post): Promise<void> {
+    await this.listInChat(kind, safeKey(id), post);
     await this.table.upsertEntity({ partitionKey: kind, rowKey: safeKey(id), json: toJsonColumn(post) }, 'Merge');
   }
 
-  /**
-   * The posts in a person's 1:1 chat (`isThem` matches the chat's user): a sender's progress cards, a lead's
-   * Forget cards. A scan, for the privacy duties only: a row per issue's triage card and per card a lead redraws.
-   */
-  async inChatOf(isThem: (id: string) => boolean): Promise<{ kind: string; rowKey: string; activityId: string }[]> {
-    const rows = await collect(this.table.listEntities<{ json?: string }>({ queryOptions: { select: ['PartitionKey', 'RowKey', 'json'] } }));
-    return rows.flatMap((r) => {
-      const post = fromJsonColumn<Post | undefined>(r.json, undefined);
-      const user = post?.conversation.user;
-      return user && (isThem(user.id) || (user.aadObjectId !== undefined && isThem(user.aadObjectId)))
-        ? [{ kind: String(r.partitionKey), rowKey: String(r.rowKey), activityId: post.activityId }]
-        : [];
-    });
+  /** Lists the post under its chat's user (nothing for a channel's or a group chat's card). */
+  private async listInChat(kind: string, rowKey: string, post: Post | undefined): Promise<void> {
+    for (const pk of chatKeysOf(post)) {
+      await this.byChat.upsertEntity({ partitionKey: pk, rowKey: `${safeKey(kind)}|${rowKey}`, kind, row: rowKey }, 'Replace');
+    }
   }
 
-  /** Forgets a post (by its row, as `inChatOf` lists it): its message can no longer be redrawn. */
-  async removeRow(kind: string, rowKey: string): Promise<void> {
-    await this.table.deleteEntity(kind, rowKey).catch((err: unknown) => {
+  private async unlistInChat(kind: string, rowKey: string, post: Post | undefined): Promise<void> {
+    for (const pk of chatKeysOf(post)) await this.deleteEntry(pk, `${safeKey(kind)}|${rowKey}`);
+  }
+
+  private async deleteEntry(pk: string, rk: string): Promise<void> {
+    await this.byChat.deleteEntity(pk, rk).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
   }
 
+  private async isIndexComplete(): Promise<boolean> {
+    if (!this.indexComplete) this.indexComplete = (await readEntity(this.byChat, META_PARTITION, BACKFILL_ROW)) !== undefined;
+    return this.indexComplete;
+  }
+
+  /** The entries listed under any of `ids` (a partition each: that person's cards only). */
+  private async entriesOf(ids: readonly string[]): Promise<{ pk: string; rk: string; kind: string; row: string }[]> {
+    const out: { pk: string; rk: string; kind: string; row: string }[] = [];
+    for (const pk of new Set(ids.map((k) => safeKey(k.toLowerCase())))) {
+      const rows = await collect(this.byChat.listEntities<{ kind?: string; row?: string }>({ queryOptions: { filter: odata`PartitionKey eq ${pk}` } }));
+      for (const r of rows) out.push({ pk, rk: String(r.rowKey), kind: String(r.kind ?? ''), row: String(r.row ?? '') });
+    }
+    return out;
+  }
+
+  /**
+   * The posts in the 1:1 chat of someone known by `ids` (the chat's user's Teams id or Entra id): a sender's
+   * progress cards, a lead's Forget cards. For the privacy duties: a point read per card listed under them.
+   */
+  async inChatOf(ids: readonly string[]): Promise<ChatPost[]> {
+    if (!(await this.isIndexComplete())) return this.scanChatOf(ids);
+    const out: ChatPost[] = [];
+    const seen = new Set<string>();
+    for (const e of await this.entriesOf(ids)) {
+      const at = `${e.kind}|${e.row}`;
+      if (!e.kind || !e.row || seen.has(at)) continue;
+      seen.add(at);
+      const row = await readEntity<PostRow>(this.table, e.kind, e.row);
+      const post = fromJsonColumn<Post | undefined>(row?.json, undefined);
+      // An entry outlives its post only after a stop between the two writes, or a post moved to another chat.
+      if (post && inChatOfIds(post, ids)) out.push({ kind: e.kind, rowKey: e.row, activityId: post.activityId });
+    }
+    return out;
+  }
+
+  /** Before the backfill has run: every post is read (as before the index), so older rows are found too. */
+  private async scanChatOf(ids: readonly string[]): Promise<ChatPost[]> {
+    const rows = await collect(this.table.listEntities<{ json?: string }>({ queryOptions: { select: ['PartitionKey', 'RowKey', 'json'] } }));
+    return rows.flatMap((r) => {
+      const post = fromJsonColumn<Post | undefined>(r.json, undefined);
+      return post && inChatOfIds(post, ids) ? [{ kind: String(r.partitionKey), rowKey: String(r.rowKey), activityId: post.activityId }] : [];
+    });
+  }
+
+  /**
+   * Forgets every post in the chat of someone known by `ids`, and every entry that lists anything under them
+   * (those of posts gone or moved too: the entries' keys are their ids). Returns how many posts went.
+   */
+  async removeChatOf(ids: readonly string[]): Promise<number> {
+    const found = await this.inChatOf(ids);
+    for (const p of found) await this.removeRow(p.kind, p.rowKey);
+    for (const e of await this.entriesOf(ids)) await this.deleteEntry(e.pk, e.rk);
+    return found.length;
+  }
+
+  /**
+   * One-off, for posts written before `PostsByChat` existed: lists every post in a 1:1 chat under its user, then
+   * writes the meta row that lets `inChatOf` use the index alone. Run on the scheduler (lease-guarded); later runs
+   * read one row. A re-run (two instances after a lease lapse, a run cut short) writes the same entries again.
+   * A post dropped while this runs may leave its entry behind: skipped on read, dropped when its user is forgotten.
+   */
+  async backfillChatIndex(): Promise<{ done: false } | { done: true; posts: number }> {
+    if (await this.isIndexComplete()) return { done: false };
+    let listed = 0;
+    // A scan of the whole table, off every user's path (the scheduler runs it), three columns a row.
+    for await (const r of this.table.listEntities<{ json?: string }>({ queryOptions: { select: ['PartitionKey', 'RowKey', 'json'] } })) {
+      const post = fromJsonColumn<Post | undefined>(r.json, undefined);
+      if (!chatKeysOf(post).length) continue;
+      await this.listInChat(String(r.partitionKey), String(r.rowKey), post);
+      listed++;
+    }
+    await this.byChat.upsertEntity({ partitionKey: META_PARTITION, rowKey: BACKFILL_ROW, done: true }, 'Replace');
+    this.indexComplete = true;
+    return { done: true, posts: listed };
+  }
+
+  /** Forgets a post (by its row, as `inChatOf` lists it): its message can no longer be redrawn. */
+  async removeRow(kind: string, rowKey: string): Promise<void> {
+    const row = await readEntity<PostRow>(this.table, kind, rowKey);
+    await this.dropRow(kind, rowKey, fromJsonColumn<Post | undefined>(row?.json, undefined));
+  }
+
+  /** Forgets the post of `kind` for `id` (as `save` took it). */
+  async remove(kind: string, id: string): Promise<void> {
+    await this.removeRow(kind, safeKey(id));
+  }
+
+  /** The post first, then what lists it under its chat: a stop in between leaves an entry, never an unlisted post. */
+  private async dropRow(kind: string, rowKey: string, post: Post | undefined): Promise<void> {
+    await this.table.deleteEntity(kind, rowKey).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+    });
+    await this.unlistInChat(kind, rowKey, post);
+  }
+
   /** Forgets the posts of `kind` that show `version` or later (their last redraw): nothing more will be drawn. */
   async removeShown(kind: string, version: number): Promise<void> {
-    const shown = await collect(this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${kind} and version ge ${version}`, select: ['RowKey'] } }));
-    for (const r of shown) await this.removeRow(kind, String(r.rowKey));
+    const shown = await collect(
+      this.table.listEntities<{ json?: string }>({ queryOptions: { filter: odata`PartitionKey eq ${kind} and version ge ${version}`, select: ['RowKey', 'json'] } }),
+    );
+    for (const r of shown) await this.dropRow(kind, String(r.rowKey), fromJsonColumn<Post | undefined>(r.json, undefined));
   }
 
   async get(kind: string, id: string): Promise<Post | undefined> {
@@ -110,6 +244,7 @@ export class PostStore {
 
   /** The send landed: the post is this message, showing `version`. */
   async recordSent(kind: string, id: string, post: Post, version: number, key: string): Promise<void> {
+    await this.listInChat(kind, safeKey(id), post);
     await this.change(kind, id, (row) => {
       // The same message recorded again (a repeated follow-up) keeps any newer version updates gave it.
       const same = row?.json ? (JSON.parse(row.json) as Post).activityId === post.activityId : false;

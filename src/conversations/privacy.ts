@@ -18,7 +18,7 @@ export class ConversationPersonalData implements PersonalData {
   ) {}
 
   private postsOf(subject: Subject) {
-    return this.posts.inChatOf((id) => isSubject(subject, id));
+    return this.posts.inChatOf(subject.ids);
   }
 
   async describe(subject: Subject): Promise<Tally> {
@@ -58,7 +58,7 @@ export class ConversationPersonalData implements PersonalData {
     for (const r of await this.store.roleSetters()) {
       if (isSubject(subject, r.setBy)) await this.store.replaceRoleSetter(r.role, pseudonym.id);
     }
-    for (const p of await this.postsOf(subject)) await this.posts.removeRow(p.kind, p.rowKey);
+    await this.posts.removeChatOf(subject.ids);
     for (const row of await this.store.rowsOf(subject.ids)) await this.store.removeRow(row.partition, row.key);
     return tally;
   }

@@ -3,6 +3,7 @@ import type { TableClient } from '@azure/data-tables';
 import { fromJsonColumn } from '../storage/entities.js';
 import { collect, invertedTime, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from './personal-data.js';
+import { isPseudonym } from './pseudonym.js';
 import type { FeatureTally } from './registry.js';
 
 /*
@@ -19,7 +20,8 @@ export class ForgetLog {
 
   /**
    * One row per forget. `once` (a background job's run id) makes it idempotent: a job resumed after a crash
-   * between its record and its end records nothing twice.
+   * between its record and its end records nothing twice. Recorded again with a pseudonym as `by` (the asker
+   * was forgotten meanwhile), the row takes it: `by` only ever moves from a person to their pseudonym.
    */
   async record(at: Date, by: string, pseudonym: string, done: readonly FeatureTally[], once?: { at: Date; id: string }): Promise<void> {
     const counts = Object.fromEntries(done.flatMap((f) => f.tally.holdings.map((h) => [h.kind, h.count])));
@@ -34,6 +36,7 @@ export class ForgetLog {
       });
     } catch (err) {
       if (!(once && isConflict(err))) throw err;
+      if (isPseudonym(by)) await this.table.updateEntity({ partitionKey: 'forget', rowKey: `${invertedTime(once.at)}${safeKey(once.id)}`, by }, 'Merge');
     }
   }
 }

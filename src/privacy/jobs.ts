@@ -229,9 +229,24 @@ export class ForgetJobs {
     }
   }
 
-  /** The turn told the lead the outcome: the row (the last of the person's keys) goes. */
-  async told(key: string): Promise<void> {
+  /**
+   * The turn told the lead the outcome: the row (the last of the person's keys) goes, and so does the post of
+   * the card the turn saved to hand the job over (its answer shows the end: the card is never redrawn). When the
+   * turn had sent the progress card 1:1 instead (`sentApart`: the click named no card), that card is redrawn as
+   * the end, after its send lands; the upkeep then drops its post as it does every card showing its end.
+   */
+  async told(key: string, run: string, sentApart?: StoredOutcome): Promise<void> {
     await this.remove(key);
+    if (sentApart) await this.d.outbox.enqueue([this.endMessage({ run, teller: 'card', notify: '' }, sentApart)]);
+    else await this.dropCard(run);
+  }
+
+  /**
+   * Drops the post of a run's card that will not be redrawn (the end went elsewhere): where it is, the lead's
+   * chat, is needed no more. Tidying: trouble here does not undo the end, and forgetting the lead drops it too.
+   */
+  async dropCard(run: string): Promise<void> {
+    await this.posts.remove(FORGET_POST, run).catch((err: unknown) => this.d.log.warn({ err, run }, "could not drop the post of a Forget card"));
   }
 
   // ---- the work ----------------------------------------------------------------------------------------
@@ -320,7 +335,16 @@ export class ForgetJobs {
       const now = await this.get(key);
       if (!now || now.run !== job.run || now.holder !== this.d.holderId || now.status !== 'running') return undefined;
       job = now;
-      const outcome = await this.d.conclude(job.subject, job.by, job.done, { at: new Date(job.createdAt), id: job.run });
+      const once = { at: new Date(job.createdAt), id: job.run };
+      let outcome = await this.d.conclude(job.subject, job.by, job.done, once);
+      // The lead forgotten between the read above and the record (their forget finds no record yet): the record
+      // is amended to the name the row gives them now. Their forget changes this row before it reads the log
+      // (src/app.ts registers jobs before the log), so one side or the other always sees the other's write.
+      const after = await this.get(key);
+      if (after && after.run === job.run && after.by !== job.by) {
+        job = after;
+        outcome = await this.d.conclude(job.subject, job.by, job.done, once);
+      }
       return await this.finish(job, outcome);
     } finally {
       this.active.delete(key);
@@ -352,9 +376,14 @@ export class ForgetJobs {
         const written = await this.change(job, { status: 'finished', outcome: stored, subject, claimedUntil: this.nowMs + this.claimMs });
         if (written) return outcome;
       } else {
-        await this.tell(job, outcome);
-        await this.remove(job.key);
-        return outcome;
+        // ETag-guarded before telling: a lead forgotten since this run last read the row (a part that stopped is
+        // reported from the row as it was before that part) is seen here, by a conflict and the re-read below.
+        const current = await this.change(job, { claimedUntil: this.nowMs + this.claimMs });
+        if (current) {
+          await this.tell(current, outcome);
+          await this.remove(job.key);
+          return outcome;
+        }
       }
       const fresh = await this.get(job.key);
       if (!fresh || fresh.run !== job.run || fresh.holder !== this.d.holderId) return undefined;
@@ -364,15 +393,19 @@ export class ForgetJobs {
 
   /** The result to the lead: in place of their card, or 1:1. Keyed by the run: enqueued twice, shown once. */
   private async tell(job: ForgetJob, outcome: StoredOutcome): Promise<void> {
+    // The end goes 1:1: a card the turn saved before it stopped is never redrawn, so its post goes now.
+    if (job.teller === 'message') await this.dropCard(job.run);
     // The lead who asked was forgotten meanwhile: nothing is sent to them again.
     if (job.teller === 'message' && !job.notify) return;
+    await this.d.outbox.enqueue([this.endMessage(job, outcome)]);
+  }
+
+  private endMessage(job: Pick<ForgetJob, 'run' | 'teller' | 'notify'>, outcome: StoredOutcome): OutboundMessage {
     const content = outcome.kind === 'done' ? forgetDoneCard(outcome) : escapeText(forgetStoppedText(outcome));
     const key = `${FORGET_POST}|${job.run}|end`;
-    const message: OutboundMessage =
-      job.teller === 'card'
-        ? { op: 'update', key, post: { kind: FORGET_POST, id: job.run }, version: FINAL_VERSION, content }
-        : { op: 'send', key, to: { kind: 'user', userKey: job.notify }, content };
-    await this.d.outbox.enqueue([message]);
+    return job.teller === 'card'
+      ? { op: 'update', key, post: { kind: FORGET_POST, id: job.run }, version: FINAL_VERSION, content }
+      : { op: 'send', key, to: { kind: 'user', userKey: job.notify }, content };
   }
 
   private progressUpdate(job: ForgetJob, name: string): OutboundMessage {

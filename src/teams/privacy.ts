@@ -100,9 +100,12 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
     return confirmation(turn, { id: key });
   });
 
-  /** The answer for a forget that finished while the turn waited; the job's row then goes. */
-  const told = async (key: string, outcome: StoredOutcome): Promise<CardActionResult> => {
-    await w.jobs.told(key);
+  /**
+   * The answer for a forget that finished while the turn waited; the job's row (and its card's post) then go.
+   * `sentApart`: the progress card went 1:1 (the click named no card), and is redrawn as the end too.
+   */
+  const told = async (job: { key: string; run: string }, outcome: StoredOutcome, sentApart = false): Promise<CardActionResult> => {
+    await w.jobs.told(job.key, job.run, sentApart ? outcome : undefined);
     return outcome.kind === 'stopped' ? { message: forgetStoppedText(outcome) } : { card: forgetDoneCard(outcome) };
   };
 
@@ -121,7 +124,7 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
     }
     // A small forget is done within the turn; a big one goes on in the background and this card follows it.
     const inline = await w.jobs.runWithin(res.job.key, w.inlineMs);
-    if (inline !== 'running') return told(res.job.key, inline);
+    if (inline !== 'running') return told(res.job, inline);
     const post = cardPostOf(turn);
     if (post) await w.posts.save(FORGET_POST, res.job.run, post);
     else {
@@ -132,8 +135,12 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
       ]);
     }
     const handed = await w.jobs.handOver(res.job.key);
-    if (handed.kind === 'finished') return told(res.job.key, handed.outcome);
-    if (handed.kind === 'gone') return { message: `Forgetting ${name} has finished. Type "forget" with the person again to see that nothing is left.` };
+    if (handed.kind === 'finished') return told(res.job, handed.outcome, !post);
+    if (handed.kind === 'gone') {
+      // Its end went elsewhere (1:1) before this turn saved the card: that card is never redrawn.
+      await w.jobs.dropCard(res.job.run);
+      return { message: `Forgetting ${name} has finished. Type "forget" with the person again to see that nothing is left.` };
+    }
     turn.log.info({ run: res.job.run, done: handed.job.next, total: handed.job.total }, 'forget goes on in the background');
     return { card: w.jobs.progressCard(handed.job) };
   });

@@ -250,3 +250,59 @@ describe('forget too big for the turn', () => {
     expect(JSON.parse(await jobRows())).toEqual([]);
   }, 60_000);
 });
+
+describe('forget that ends before the click hands it over', () => {
+  const MIA = person('Mia Sol');
+  const NOA = person('Noa Berg');
+
+  /** The confirm click's turn hands the job over only once it has ended: a forget just too big for the inline wait. */
+  function endBeforeHandOver(): () => void {
+    const jobs = app.forgetJobs;
+    const original = jobs.handOver.bind(jobs);
+    jobs.handOver = async (key) => {
+      await jobs.idle();
+      return original(key);
+    };
+    return () => {
+      jobs.handOver = original;
+    };
+  }
+  const forgetPosts = async () => JSON.stringify(await collect((await app.tables.table('Posts')).listEntities({ queryOptions: { filter: "PartitionKey eq 'privacy-forget'" } })));
+
+  it("the click answers with the result, and where the lead's card is is not kept", async () => {
+    await tell(MIA, 'whoami');
+    const asked = await tell(USERS.lead, `forget ${MIA.name}`);
+    const restore = endBeforeHandOver();
+    try {
+      const answer = await click(USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), 'card-mia');
+      expect(invokeText(answer.body)).toContain(`${MIA.name} is forgotten`);
+    } finally {
+      restore();
+    }
+    await settle();
+    await app.forgetJobs.upkeep();
+    expect(await forgetPosts()).not.toContain('card-mia');
+  }, 60_000);
+
+  it('a click that names no card: the progress card sent 1:1 ends as the result too, and is then not kept', async () => {
+    await tell(NOA, 'whoami');
+    const asked = await tell(USERS.lead, `forget ${NOA.name}`);
+    const before = connector.calls.length;
+    const restore = endBeforeHandOver();
+    try {
+      const answer = await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), { ...where(USERS.lead), replyToId: undefined });
+      expect(invokeText(answer.body)).toContain(`${NOA.name} is forgotten`);
+    } finally {
+      restore();
+    }
+    await settle();
+    const calls = connector.calls.slice(before);
+    expect(calls.some((c) => c.method === 'POST' && JSON.stringify(c.body).includes(`Forgetting ${NOA.name}`))).toBe(true);
+    const redraw = calls.filter((c) => c.method === 'PUT' && c.conversationId === `a:chat-${USERS.lead.aadObjectId}`).at(-1);
+    expect(redraw, 'the progress card sent 1:1 is redrawn').toBeDefined();
+    expect(readable([redraw!.body as unknown as Reply])).toContain(`${NOA.name} is forgotten`);
+    // Once it shows the end, the bot no longer keeps where it is.
+    await app.forgetJobs.upkeep();
+    expect(await forgetPosts()).not.toContain(String(redraw!.activityId));
+  }, 60_000);
+});

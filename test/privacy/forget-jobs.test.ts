@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { ForgetLog } from '../../src/privacy/forget-log.js';
+import { type Post, PostStore } from '../../src/conversations/posts.js';
+import { ForgetLog, ForgetLogPersonalData } from '../../src/privacy/forget-log.js';
+import { ForgetJobsPersonalData } from '../../src/privacy/jobs-personal-data.js';
 import { FORGET_POST, ForgetJobs } from '../../src/privacy/jobs.js';
 import type { PersonalData, Subject } from '../../src/privacy/personal-data.js';
 import { Pseudonyms } from '../../src/privacy/pseudonym.js';
@@ -39,13 +41,17 @@ function part(feature: string, opts: { hangFirst?: boolean } = {}) {
   return { p, calls };
 }
 
-async function setUp() {
+/**
+ * Two instances on one set of tables. `middle` replaces the slow part; `beforeConclude` runs between the job's
+ * last read of its row and its log record.
+ */
+async function setUp(opts: { middle?: PersonalData; beforeConclude?: () => Promise<void> } = {}) {
   const tables: Tables = testTables();
   const clock = new ManualClock('2026-11-30T08:00:00Z');
   const first = part('first');
   const slow = part('slow', { hangFirst: true });
   const last = part('last');
-  const registry = new PersonalDataRegistry().register(first.p).register(slow.p).register(last.p);
+  const registry = new PersonalDataRegistry().register(first.p).register(opts.middle ?? slow.p).register(last.p);
   const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
   const service = new PrivacyService({
     registry,
@@ -59,7 +65,10 @@ async function setUp() {
     ForgetJobs.open(tables, {
       registry,
       pseudonyms,
-      conclude: (subject, by, done, once) => service.conclude(subject, by, done, once),
+      conclude: async (subject, by, done, once) => {
+        await opts.beforeConclude?.();
+        return service.conclude(subject, by, done, once);
+      },
       outbox,
       clock,
       holderId,
@@ -125,7 +134,7 @@ describe('forget jobs, when the instance running one dies', () => {
     expect(again).toMatchObject({ fresh: false, job: { run: started.job.run } });
     const outcome = await a.runWithin(started.job.key, 60_000);
     expect(outcome).toMatchObject({ kind: 'done', name: 'Hana Ito' });
-    await a.told(started.job.key);
+    await a.told(started.job.key, started.job.run);
     expect(first.calls.n).toBe(1);
 
     const later = await a.begin(HANA, { by: LEAD, notify: LEAD });
@@ -142,9 +151,130 @@ describe('forget jobs, when the instance running one dies', () => {
     await a.idle(); // it finished before the turn handed it over
     const handed = await a.handOver(job.key);
     expect(handed).toMatchObject({ kind: 'finished', outcome: { kind: 'done', name: 'Hana Ito' } });
-    await a.told(job.key);
+    await a.told(job.key, job.run);
     expect(outbox.messages).toEqual([]);
     expect(await a.get(job.key)).toBeUndefined();
+  });
+});
+
+/** The lead's Forget card, where the click's turn saves it before handing the job over. */
+const leadCard = (activityId: string): Post => ({
+  conversation: {
+    conversationId: 'a:chat-lead',
+    conversationType: 'personal',
+    serviceUrl: 'https://smba.example/emea/',
+    channelId: 'msteams',
+    bot: { id: '28:bot' },
+    user: { id: '29:lead', aadObjectId: LEAD, name: 'Lee Lead' },
+    updatedAt: '2026-11-30T08:00:00.000Z',
+  },
+  activityId,
+});
+
+describe("forget jobs, the post of the lead's Forget card", () => {
+  it('is dropped when the job had already ended at the click (the turn answers with the result)', async () => {
+    const { tables, slow, a } = await setUp();
+    slow.calls.n = 1; // no hang
+    const posts = await PostStore.open(tables);
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(await a.runWithin(job.key, 0)).toBe('running');
+    await a.idle(); // it finished before the turn handed it over
+    await posts.save(FORGET_POST, job.run, leadCard('card-1')); // what the turn does before handing over
+    expect(await a.handOver(job.key)).toMatchObject({ kind: 'finished' });
+    await a.told(job.key, job.run);
+    expect(await posts.get(FORGET_POST, job.run)).toBeUndefined();
+    expect(await posts.inChatOf([LEAD])).toEqual([]);
+  });
+
+  it('is dropped when the end goes to the lead 1:1 (their click never got an answer)', async () => {
+    const { tables, clock, slow, outbox, a, b } = await setUp();
+    const posts = await PostStore.open(tables);
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    void a.runWithin(job.key, 0);
+    await posts.save(FORGET_POST, job.run, leadCard('card-2')); // the turn saved the card, then its instance froze
+    await until('instance A is inside the slow part', () => slow.calls.n === 1);
+    clock.advance(61_000);
+    expect(await b.upkeep()).toBe(1);
+    await b.idle();
+    expect(outbox.users()).toEqual([LEAD]);
+    expect(await posts.get(FORGET_POST, job.run)).toBeUndefined();
+    // Nor does a later upkeep (the only other place that drops these posts) leave anything to find.
+    expect(await posts.inChatOf([LEAD])).toEqual([]);
+  });
+
+  it('is dropped when a job that finished for a turn which never answered is told 1:1 by the upkeep', async () => {
+    const { tables, clock, slow, outbox, a, b } = await setUp();
+    slow.calls.n = 1; // no hang
+    const posts = await PostStore.open(tables);
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(await a.runWithin(job.key, 0)).toBe('running');
+    await a.idle(); // finished, for the waiting turn
+    await posts.save(FORGET_POST, job.run, leadCard('card-3')); // ...whose instance stopped before it answered
+    clock.advance(61_000);
+    expect(await b.upkeep()).toBe(1);
+    expect(outbox.users()).toEqual([LEAD]);
+    expect(await posts.get(FORGET_POST, job.run)).toBeUndefined();
+  });
+});
+
+describe('forget jobs, when the lead who asked is forgotten meanwhile', () => {
+  /** A part whose first call never answers (the dying instance's) and whose second fails once `fail()` is called. */
+  function stoppingPart() {
+    const calls = { n: 0 };
+    let fail: () => void = () => {};
+    const failed = new Promise<never>((_, reject) => (fail = () => reject(new Error('service unavailable'))));
+    failed.catch(() => {});
+    const p: PersonalData = {
+      feature: 'stopping',
+      describe: async () => ({ holdings: [] }),
+      export: async () => ({}),
+      forget: async (s) => {
+        if (!s.ids.includes('aad-hana')) return { holdings: [] };
+        calls.n++;
+        if (calls.n === 1) await new Promise<never>(() => {});
+        return failed;
+      },
+    };
+    return { p, calls, fail: () => fail() };
+  }
+
+  it('a job that stops part-way sends the forgotten lead nothing', async () => {
+    const stopping = stoppingPart();
+    const { tables, clock, outbox, a, b } = await setUp({ middle: stopping.p });
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    void a.runWithin(job.key, 0);
+    await until('instance A is inside the part', () => stopping.calls.n === 1);
+    // A froze: B resumes it, and the end would go 1:1.
+    clock.advance(61_000);
+    expect(await b.upkeep()).toBe(1);
+    await until('instance B is inside the part', () => stopping.calls.n === 2);
+
+    // The lead leaves and is forgotten while B is inside the part; then the part fails.
+    await (await ForgetJobsPersonalData.open(tables)).forget({ ids: [LEAD] }, { id: 'former:1ead', name: 'Former member 1ead' });
+    stopping.fail();
+    await b.idle();
+
+    expect(outbox.users()).toEqual([]);
+    expect(JSON.stringify(outbox.messages)).not.toContain(LEAD);
+  });
+
+  it('the log names them by their pseudonym even when they are forgotten after the job last read its row', async () => {
+    const { tables, slow, a, logRows } = await setUp({
+      // The lead's forget (its jobs part, then its log part) runs between the job's last read and its record.
+      beforeConclude: async () => {
+        const lead = { ids: [LEAD] };
+        const pseudonym = { id: 'former:1ead', name: 'Former member 1ead' };
+        await (await ForgetJobsPersonalData.open(tables)).forget(lead, pseudonym);
+        await (await ForgetLogPersonalData.open(tables)).forget(lead, pseudonym);
+      },
+    });
+    slow.calls.n = 1; // no hang
+    const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+    expect(await a.runWithin(job.key, 60_000)).toMatchObject({ kind: 'done' });
+    const rows = await logRows();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.by).toBe('former:1ead');
+    expect(JSON.stringify(rows)).not.toContain(LEAD);
   });
 });
 

@@ -69,7 +69,7 @@ describe('forget oneself', () => {
     const started = await service.startForget(LEAD, plan.subject, plan.token);
     if (started.kind !== 'started') throw new Error(started.message);
     expect(await jobs.runWithin(started.job.key, 60_000)).toMatchObject({ kind: 'done' });
-    await jobs.told(started.job.key);
+    await jobs.told(started.job.key, started.job.run);
     const rows = await collect((await tables.table('PrivacyLog')).listEntities());
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(LEAD.person.id);
