@@ -78,6 +78,8 @@ function ruleFor(session: Session): RRule {
 export function isOccurrenceKey(session: Session, key: string): boolean {
   if (!session.rule) return key === session.start;
   const at = floating(key);
+  // A day or hour that does not exist (a forged card's "2026-02-30T14:00"): rrule throws on an invalid date.
+  if (Number.isNaN(at.getTime())) return false;
   return ruleFor(session).between(at, at, true).length > 0;
 }
 

@@ -149,6 +149,12 @@ describe('booking a seat', () => {
     expect(invokeText((await book(cara, 'office-hours|2026-11-26T14:00')).body)).toMatch(/^This session is over\./);
     expect(invokeText((await book(cara, 'office-hours|2026-12-02T14:00')).body)).toMatch(/could not find that session/);
     expect(invokeText((await book(cara, 'no such thing')).body)).toMatch(/could not find that session/);
+    // A card's id with a day or hour that does not exist (forged, or mangled on the way): not an error on our side.
+    for (const id of ['office-hours|2026-02-30T14:00', 'office-hours|2026-12-01T25:00']) {
+      expect(invokeText((await book(cara, id)).body)).toMatch(/could not find that session/);
+      const cancel = await execute(app, cara, 'officehours.cancel', { occurrenceId: id }, where(cara));
+      expect(invokeText(cancel.body)).toMatch(/could not find that session/);
+    }
     expect(readable(await say(app, cara, 'office hours', where(cara)))).not.toContain("You're booked");
   });
 
