@@ -85,6 +85,12 @@ export function isOccurrenceKey(session: Session, key: string): boolean {
 
 /** A day of widening on each side: a local day and a UTC day differ by up to 14 hours. */
 const SLACK_MS = 36 * 3600_000;
+/**
+ * The instants a window is kept within: a typed "9999-12-31" widened by a day is the year 10000, which has no
+ * `YYYY-MM-DD` form, and rrule throws on the invalid date it becomes.
+ */
+const EARLIEST_MS = Date.UTC(1000, 0, 1);
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59);
 
 /**
  * Occurrences starting in [from, to), with `changes` applied (later in the list wins for the same key).
@@ -100,8 +106,8 @@ export function occurrencesBetween(
   const byKey = new Map<string, OccurrenceChange>();
   for (const c of changes) byKey.set(c.key, c);
   const keys = new Set<string>();
-  const lo = new Date(from.getTime() - SLACK_MS);
-  const hi = new Date(to.getTime() + SLACK_MS);
+  const lo = new Date(Math.min(LATEST_MS, Math.max(EARLIEST_MS, from.getTime() - SLACK_MS)));
+  const hi = new Date(Math.min(LATEST_MS, Math.max(EARLIEST_MS, to.getTime() + SLACK_MS)));
   if (session.rule) {
     const floLo = floating(instantToLocal(lo, 'utc'));
     const floHi = floating(instantToLocal(hi, 'utc'));

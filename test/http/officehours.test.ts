@@ -261,6 +261,13 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect(connector.sentTo(chatOf(hana)).length).toBe(after);
   });
 
+  it('a day far in the future or past is answered with "no session", not an error', async () => {
+    for (const day of ['9999-12-31', '0000-01-01']) {
+      expect(readable(await say(app, USERS.lead, `office hours cancel ${day}`, where(USERS.lead)))).toMatch(new RegExp(`^There is no session on ${day}\\.`));
+      expect(readable(await say(app, USERS.lead, `office hours move ${day} 15:00`, where(USERS.lead)))).toMatch(new RegExp(`^There is no session on ${day}\\.`));
+    }
+  });
+
   it('several sessions on one day: the rollout team is asked which one', async () => {
     const text = readable(await say(app, USERS.lead, 'office hours cancel 2027-02-04', where(USERS.lead)));
     expect(text).toMatch(/^Several sessions meet on 2027-02-04: /);
