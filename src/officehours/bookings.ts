@@ -232,17 +232,18 @@ export class BookingStore {
   }
 
   /**
-   * Claims the notice of a change for those booked: true for exactly one caller per new start/status
-   * (ETag-guarded), so a move or cancel is told once across instances.
+   * Claims the notice of a change for those booked: for exactly one caller per new start/status
+   * (ETag-guarded), so a move or cancel is told once across instances. The claim carries the start those
+   * booked were told before (a second move is "it was" that time, not the first one); false: not claimed.
    */
-  async claimNotice(occurrenceId: string, start: string, status: string): Promise<boolean> {
+  async claimNotice(occurrenceId: string, start: string, status: string): Promise<false | { toldStart?: string }> {
     const pk = safeKey(occurrenceId);
     const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
     if (!row || row.booked === 0) return false;
     if (row.toldStart === start && row.toldStatus === status) return false;
     try {
       await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, toldStart: start, toldStatus: status }, 'Merge', { etag: row.etag });
-      return true;
+      return row.toldStart ? { toldStart: row.toldStart } : {};
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 412) return false;
       throw err;

@@ -385,25 +385,29 @@ export class OfficeHoursService {
    * seats row records what they were told). Returns how many were told now.
    */
   async tellBooked(o: Occurrence): Promise<number> {
-    if (!(await this.d.bookings.claimNotice(o.id, o.start.toISOString(), o.status))) return 0;
+    const claim = await this.d.bookings.claimNotice(o.id, o.start.toISOString(), o.status);
+    if (!claim) return 0;
     const booked = (await this.d.bookings.bookings(o.id)).filter((b) => b.status === 'booked');
     await this.d.outbox.enqueue(
       booked.map((b) => ({
         op: 'send' as const,
         key: `officehours|notice|${o.id}|${o.status}|${o.start.toISOString()}|${b.personId}`,
         to: { kind: 'user' as const, userKey: b.personId },
-        content: this.noticeText(o, b),
+        content: this.noticeText(o, b, claim.toldStart),
       })),
     );
     return booked.length;
   }
 
-  private noticeText(o: Occurrence, b: Booking): string {
+  /** `toldStart`: the start those booked were last told (or booked at after it); what "it was" means to them. */
+  private noticeText(o: Occurrence, b: Booking, toldStart?: string): string {
     const zone = b.zone || o.session.zone;
-    const was = o.movedFrom ?? new Date(b.start);
+    // Everyone booked knows the start they were last told: a second move "was" the first move's time.
+    const was = new Date(toldStart ?? b.start);
     const why = o.reason ? ` (${o.reason})` : '';
     if (o.status === 'cancelled') {
-      return `**${o.session.title}** on ${dateTimeIn(was, zone)} (${zoneLabel(zone, was)}) is cancelled${why}. Your booking ${b.id} is void; type "office hours" to book another session.`;
+      // Named by when it would have met (a moved one keeps its new time when cancelled): the time they expect.
+      return `**${o.session.title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; type "office hours" to book another session.`;
     }
     return `**${o.session.title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${this.calendarLink(b, o)}).`;
   }

@@ -261,6 +261,29 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect(connector.sentTo(chatOf(hana)).length).toBe(after);
   });
 
+  it('a session moved twice, then cancelled: each notice names the time those booked were last told', async () => {
+    clock.set(MONDAY);
+    const ida = person('Ida Twice');
+    await say(app, ida, 'whoami', where(ida));
+    expect(invokeText((await book(ida, 'office-hours|2027-01-12T14:00')).body)).toContain("You're booked");
+    const from = connector.sentTo(chatOf(ida)).length;
+
+    expect(readable(await say(app, USERS.lead, 'office hours move 2027-01-12 office-hours 2027-01-13 15:00', where(USERS.lead)))).toMatch(/^Moved: .*1 person booked was told/);
+    await connector.waitFor(() => connector.sentTo(chatOf(ida)).length >= from + 1);
+    expect(sentText(ida, from)).toContain('it was Tue 12 Jan 2027, 14:00, it is now **Wed 13 Jan 2027, 15:00');
+
+    // Moved again from where it now is: Ida knew it as Wednesday 15:00, not its first time.
+    expect(readable(await say(app, USERS.lead, 'office hours move 2027-01-13 office-hours 2027-01-14 10:00', where(USERS.lead)))).toMatch(/^Moved: .*1 person booked was told/);
+    await connector.waitFor(() => connector.sentTo(chatOf(ida)).length >= from + 2);
+    expect(sentText(ida, from + 1)).toContain('it was Wed 13 Jan 2027, 15:00, it is now **Thu 14 Jan 2027, 10:00');
+
+    // Cancelled where it meets now: the notice names Thursday 10:00, the time Ida expects to join.
+    expect(readable(await say(app, USERS.lead, 'office hours cancel 2027-01-14 10:00 office-hours', where(USERS.lead)))).toMatch(/^Cancelled: .*1 person booked was told/);
+    await connector.waitFor(() => connector.sentTo(chatOf(ida)).length >= from + 3);
+    expect(sentText(ida, from + 2)).toContain('**FieldLedger office hours** on Thu 14 Jan 2027, 10:00');
+    expect(sentText(ida, from + 2)).toContain('is cancelled');
+  });
+
   it('a day far in the future or past is answered with "no session", not an error', async () => {
     for (const day of ['9999-12-31', '0000-01-01']) {
       expect(readable(await say(app, USERS.lead, `office hours cancel ${day}`, where(USERS.lead)))).toMatch(new RegExp(`^There is no session on ${day}\\.`));
