@@ -313,7 +313,10 @@ export class OfficeHoursService {
     const people = told === 1 ? '1 person booked was told' : `${told} people booked were told`;
     return what === 'cancel'
       ? `Cancelled: ${o.session.title} on ${when}. ${people}.`
-      : `Moved: ${o.session.title} of ${when} is now on ${dateTimeIn(changed.start, o.session.zone)}. ${people}, with an updated calendar entry.`;
+      : `Moved: ${o.session.title} of ${when} is now on ${dateTimeIn(changed.start, o.session.zone)}.${
+          // A move undoes a cancel (a holiday's, say): said, so it is not done unawares.
+          o.status === 'cancelled' ? ' It had been cancelled: it is back on, and staff can book it again.' : ''
+        } ${people}, with an updated calendar entry.`;
   }
 
   // ---- hosts --------------------------------------------------------------------------------------

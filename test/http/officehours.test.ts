@@ -284,6 +284,15 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect(sentText(ida, from + 2)).toContain('is cancelled');
   });
 
+  it('moving a cancelled session says it is back on, so the rollout team knows the cancel is undone', async () => {
+    clock.set(MONDAY);
+    expect(readable(await say(app, USERS.lead, 'office hours cancel 2027-01-19 office-hours', where(USERS.lead)))).toMatch(/^Cancelled: /);
+    const moved = readable(await say(app, USERS.lead, 'office hours move 2027-01-19 office-hours 15:00', where(USERS.lead)));
+    expect(moved).toMatch(/^Moved: FieldLedger office hours of Tue 19 Jan 2027, 14:00 \(Africa\/Lusaka\) is now on Tue 19 Jan 2027, 15:00\./);
+    expect(moved).toContain('It had been cancelled: it is back on');
+    expect((await app.officeHours.find('office-hours|2027-01-19T14:00'))?.status).toBe('scheduled');
+  });
+
   it('a day far in the future or past is answered with "no session", not an error', async () => {
     for (const day of ['9999-12-31', '0000-01-01']) {
       expect(readable(await say(app, USERS.lead, `office hours cancel ${day}`, where(USERS.lead)))).toMatch(new RegExp(`^There is no session on ${day}\\.`));
