@@ -59,6 +59,22 @@ describe('measures from Teams', () => {
     expect((await app.adoption.service.figures()).map((f) => f.date)).toEqual(['2026-01-02']);
   });
 
+  it('takes a figure dated today where the rollout team is, though it is still yesterday in UTC', async () => {
+    const before = clock.now();
+    try {
+      clock.set('2026-01-05T20:00:00Z'); // Tue 6 Jan, 04:00 in Manila (UTC+8)
+      const today = await act(USERS.lead, 'adoption.figures.enter', { measure: 'active-field-staff', date: '2026-01-06', value: '120' });
+      expect(text(today)).toContain('Saved: 120 for');
+      const csv = await act(USERS.lead, 'adoption.figures.import', { csv: 'measure,date,value\nactive-field-staff,2026-01-06,121\n' });
+      expect(text(csv)).toContain('Imported 1 figure.');
+      // A day no time zone has reached yet is still refused.
+      const ahead = await act(USERS.lead, 'adoption.figures.enter', { measure: 'active-field-staff', date: '2026-01-07', value: '130' });
+      expect(text(ahead)).toContain('Not saved: the date 2026-01-07 is in the future.');
+    } finally {
+      clock.set(before.toISOString());
+    }
+  });
+
   it('edits a measure in the file (comments kept), and a second card made before it is told to start again', async () => {
     const form = await act(USERS.lead, 'adoption.measures.form', { id: 'totals-matching' });
     const version = /"version":"([0-9a-f]{12})"/.exec(JSON.stringify(form.body))?.[1] ?? '';
