@@ -217,6 +217,29 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect((await app.officeHours.find('office-hours|2026-12-15T14:00'))?.status).toBe('scheduled');
   });
 
+  it('"Add" pressed twice on the same form adds the session once', async () => {
+    clock.set(MONDAY);
+    const form = {
+      title: 'Sync clinic',
+      kind: 'office-hours',
+      date: '2026-12-03',
+      time: '09:00',
+      capacity: '8',
+      joinUrl: 'https://teams.microsoft.com/l/meetup-join/sync-clinic',
+    };
+    const before = (await app.officeHours.current()).sessions.length;
+    const onCard = { ...where(USERS.lead), replyToId: 'add-form-card-1' };
+    const first = invokeText((await execute(app, USERS.lead, 'officehours.add', form, onCard)).body);
+    expect(first).toMatch(/^Added Sync clinic \(sync-clinic-[a-z0-9]+\)/);
+    clock.set('2026-11-30T08:00:01Z'); // a double click: a second invoke, a moment later
+    const second = invokeText((await execute(app, USERS.lead, 'officehours.add', form, onCard)).body);
+    expect(second).toMatch(/^Sync clinic \(sync-clinic-[a-z0-9]+\) was already added from this form; it was not added again\.$/);
+    const added = (await app.officeHours.current()).sessions.filter((s) => s.title === 'Sync clinic');
+    expect(added).toHaveLength(1);
+    expect((await app.officeHours.current()).sessions.length).toBe(before + 1);
+    clock.set(MONDAY);
+  });
+
   it('the add form says what is wrong and keeps what was typed', async () => {
     const res = await execute(app, USERS.lead, 'officehours.add', {
       title: 'Sandbox walkthrough',
