@@ -94,6 +94,30 @@ describe('measures from Teams', () => {
   });
 });
 
+describe('Save or Remove pressed twice on one measures card (a double click)', () => {
+  it('says saved or removed both times, not that someone else changed the measures', async () => {
+    const fields = { id: 'sandbox-logins', name: 'Staff who logged in to the sandbox', unit: '%', baselineValue: '0', baselineDate: '2026-09-01', targetValue: '90', targetBy: '2027-01-31', source: 'ims' };
+    const version = app.adoption.measures.version;
+    const add = { mode: 'add', version, measureId: '', ...fields };
+    expect(text(await act(USERS.lead, 'adoption.measures.save', add))).toContain('Saved to the measures file.');
+    const again = text(await act(USERS.lead, 'adoption.measures.save', add));
+    expect(again).toContain('Saved to the measures file.');
+    expect(again).not.toContain('Someone changed the measures');
+    expect(app.adoption.measures.current.filter((m) => m.id === 'sandbox-logins')).toHaveLength(1);
+
+    const v2 = app.adoption.measures.version;
+    const update = { mode: 'update', version: v2, measureId: 'sandbox-logins', ...fields, targetValue: '95' };
+    expect(text(await act(USERS.lead, 'adoption.measures.save', update))).toContain('Saved to the measures file.');
+    expect(text(await act(USERS.lead, 'adoption.measures.save', update))).toContain('Saved to the measures file.');
+
+    const v3 = app.adoption.measures.version;
+    expect(text(await act(USERS.lead, 'adoption.measures.remove', { version: v3, measureId: 'sandbox-logins' }))).toContain('Removed "sandbox-logins".');
+    const removedAgain = text(await act(USERS.lead, 'adoption.measures.remove', { version: v3, measureId: 'sandbox-logins' }));
+    expect(removedAgain).toContain('Removed "sandbox-logins".');
+    expect(app.adoption.measures.current.some((m) => m.id === 'sandbox-logins')).toBe(false);
+  });
+});
+
 describe('a measure with a figure too large for the file', () => {
   it('is refused on the form, naming the field, and the file is left as it was', async () => {
     const before = readFileSync(path.join(dir, 'measures.yaml'), 'utf8');
