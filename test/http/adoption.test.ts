@@ -94,6 +94,16 @@ describe('measures from Teams', () => {
   });
 });
 
+describe('what was typed, shown back on the measures card', () => {
+  it('is shown as text: a link or markup typed as a measure name is not made live', async () => {
+    const res = await act(USERS.lead, 'adoption.figures.enter', { measure: '[Open the report](https://evil.example/x) **now**', date: '2026-01-02', value: '4' });
+    const card = JSON.stringify(res.body);
+    expect(text(res)).toContain('is not a measure with figures from the IMS');
+    expect(card).not.toContain('](https://evil.example');
+    expect(card).not.toContain('**now**');
+  });
+});
+
 describe('Save or Remove pressed twice on one measures card (a double click)', () => {
   it('says saved or removed both times, not that someone else changed the measures', async () => {
     const fields = { id: 'sandbox-logins', name: 'Staff who logged in to the sandbox', unit: '%', baselineValue: '0', baselineDate: '2026-09-01', targetValue: '90', targetBy: '2027-01-31', source: 'ims' };
