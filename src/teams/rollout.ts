@@ -58,7 +58,8 @@ export async function personArgument(
   if (!target || !last) return { message: 'Type it as "group add field-officers @Name" (or "me", or the person\'s Entra object id).' };
   if (last.toLowerCase() === 'me') return { target, person: personOf(turn.actor) };
   if (/^[0-9a-f-]{36}$/i.test(last) || /^29:/.test(last)) {
-    const id = await entraId(last);
+    // Teams gives Entra object ids in lower case; one copied from elsewhere in capitals is the same person.
+    const id = /^[0-9a-f-]{36}$/i.test(last) ? last.toLowerCase() : await entraId(last);
     return { target, person: { id, name: (await nameOf(id)) ?? (await nameOf(last)) ?? last }, ...(id !== last ? { teamsId: last } : {}) };
   }
   return { message: `I can't tell who "${last}" is: @mention them, type "me", or their Entra object id.` };

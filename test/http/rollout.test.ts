@@ -40,6 +40,12 @@ describe('the rollout\'s people from Teams', () => {
     expect(readable(await say(app, USERS.lead, 'group add field-officers Grace'))).toMatch(/can't tell who "Grace" is/);
   });
 
+  it('an Entra object id typed in capitals is the same person Teams names in lower case', async () => {
+    const id = '0d9e2b7a-5c1f-4e3a-9b8d-7f6e5d4c3b2a';
+    expect(readable(await say(app, USERS.lead, `group add data-officers ${id.toUpperCase()}`))).toMatch(/is now in the user group District data officers\./);
+    expect((await app.rollout.membership([id])).groups.map((g) => g.id)).toEqual(['data-officers']);
+  });
+
   it('champions list the cohorts with their go-live dates, and the user groups', async () => {
     const text = readable(await say(app, USERS.champion, 'groups'));
     expect(text).toContain('Wave B: Sefara, Lumbe, Dhoro (`wave-b`): go-live Mon 1 Feb 2027, Africa/Lusaka');
