@@ -93,6 +93,11 @@ describe('the list of sessions, a page at a time', () => {
     const far = await execute(app, pia, 'officehours.show', { page: 99 }, where(pia));
     expect(invokeText(far.body)).toMatch(new RegExp(`Sessions \\d+–${total} of ${total} in the next four weeks`));
     expect(JSON.stringify(far.body)).not.toContain('Later sessions');
+    // However far past the end (a busy schedule's page 101, or a forged number): the last page, not the first.
+    for (const page of [101, 1e9]) {
+      const beyond = await execute(app, pia, 'officehours.show', { page }, where(pia));
+      expect(invokeText(beyond.body)).toMatch(new RegExp(`Sessions \\d+–${total} of ${total} in the next four weeks`));
+    }
   });
 });
 
