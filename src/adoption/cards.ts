@@ -71,7 +71,8 @@ export function measuresCard(opts: {
 }): AdaptiveCard {
   const data: MeasuresCardData = {
     asOf: opts.asOf ? `Computed figures as of ${opts.asOf.slice(0, 16).replace('T', ' ')} UTC.` : 'Computed figures appear after the first roll-up.',
-    notice: opts.notice ?? '',
+    // Notices quote what was typed (a measure's name, an id from the card): text, never markup or links.
+    notice: e(opts.notice ?? ''),
     noticeColor: opts.noticeColor ?? 'Default',
     errors: (opts.errors ?? []).map(e),
     canEdit: opts.canEdit,

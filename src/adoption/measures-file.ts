@@ -89,6 +89,8 @@ export class MeasuresFile {
         return { ok: false, errors: { form: `The measures file has a mistake, so it can't be edited from Teams until it is fixed: ${error.message}` } };
       }
       if (versionOf(text) !== version) {
+        // The same edit pressed twice (a double click): the second finds the first one's result in the file.
+        if (alreadyApplied(text, current, edit)) return { ok: true, measures: current, version: versionOf(text) };
         await this.watched.reload();
         return { ok: false, stale: true, measures: current, version: versionOf(text) };
       }
@@ -152,4 +154,13 @@ export class MeasuresFile {
       await rm(lock, { force: true });
     }
   }
+}
+
+/** Whether the file already holds what `edit` would make of it (so applying it again changes nothing). */
+function alreadyApplied(text: string, current: readonly Measure[], edit: MeasureEdit): boolean {
+  if (edit.kind === 'remove') return !current.some((m) => m.id === edit.id);
+  const id = edit.kind === 'add' ? (edit.input.id ?? '').trim() : edit.id;
+  if (!id || !current.some((m) => m.id === id)) return false;
+  const again = applyMeasureEdit(text, { kind: 'update', id, input: edit.input });
+  return again.ok && again.text === text;
 }

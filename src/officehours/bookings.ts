@@ -132,12 +132,14 @@ export class BookingStore {
   /** Gives the seat back; undefined when the person holds none. */
   async cancel(occurrenceId: string, personId: string): Promise<Booking | undefined> {
     const pk = safeKey(occurrenceId);
+    let given: Booking | undefined;
     const cancelled = await retryOnConflict(
       async () => {
         const [seatRow, mine] = await Promise.all([
           readEntity<Row<Seats>>(this.seats, pk, SEATS),
           readEntity<Row<Booking>>(this.seats, pk, personRow(personId)),
         ]);
+        if (mine && mine.status !== 'booked') given = plainBooking(mine);
         if (!mine || mine.status !== 'booked' || !seatRow) return undefined;
         const seats = plainSeats(seatRow);
         const booking: Booking = { ...plainBooking(mine), status: 'cancelled' };
@@ -150,6 +152,9 @@ export class BookingStore {
       { attempts: 60, what: 'Cancelling this booking' },
     );
     if (cancelled) await this.index(cancelled);
+    // A seat already given back: its line in the person's list may not have heard (a fault after the
+    // transaction, "booked" in "my training"); pressing Cancel again puts it right.
+    else if (given) await this.index(given);
     return cancelled;
   }
 
@@ -232,17 +237,18 @@ export class BookingStore {
   }
 
   /**
-   * Claims the notice of a change for those booked: true for exactly one caller per new start/status
-   * (ETag-guarded), so a move or cancel is told once across instances.
+   * Claims the notice of a change for those booked: for exactly one caller per new start/status
+   * (ETag-guarded), so a move or cancel is told once across instances. The claim carries the start those
+   * booked were told before (a second move is "it was" that time, not the first one); false: not claimed.
    */
-  async claimNotice(occurrenceId: string, start: string, status: string): Promise<boolean> {
+  async claimNotice(occurrenceId: string, start: string, status: string): Promise<false | { toldStart?: string }> {
     const pk = safeKey(occurrenceId);
     const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
     if (!row || row.booked === 0) return false;
     if (row.toldStart === start && row.toldStatus === status) return false;
     try {
       await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, toldStart: start, toldStatus: status }, 'Merge', { etag: row.etag });
-      return true;
+      return row.toldStart ? { toldStart: row.toldStart } : {};
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 412) return false;
       throw err;

@@ -1,4 +1,4 @@
-import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import { type AdaptiveCard, escapeText, renderCard, TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../cards/template.js';
 import { SEVERITIES, SEVERITY_LABEL, STATUS_LABEL } from '../issues/model.js';
 import type { Membership, Rollout } from '../rollout/index.js';
 import { goLiveText } from '../rollout/index.js';
@@ -216,7 +216,55 @@ export function trainingCard(
   });
 }
 
+/**
+ * The hosts' agenda, kept within one Teams message (40 KB): a full session's questions, each with its "Log as
+ * an issue" form, run to three times that. When it would not fit, the forms go to the first questions not yet
+ * logged (logging one moves a form down), then long questions and the open-issue list are shortened — every
+ * question is still named on the card.
+ */
 export function agendaCard(view: AgendaView): AdaptiveCard {
+  const open = view.booked.filter((b) => b.booking.question && !b.booking.issueRef).length;
+  const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
+  const whole = renderAgenda(view, { forms: open, questionMax: QUESTION_LIMIT, issueLines: Infinity });
+  if (fits(whole)) return whole;
+  // Rather every question whole with fewer forms, then a shorter open-issue list, then shorter questions (a
+  // few forms kept all along), and only then fewer forms still. A card's size grows with its forms: the most
+  // that fit is found by halving (a full session's card takes a few renders, not one per form).
+  const steps: Omit<AgendaFit, 'forms'>[] = [
+    { questionMax: QUESTION_LIMIT, issueLines: Infinity },
+    { questionMax: QUESTION_LIMIT, issueLines: 15 },
+    { questionMax: 200, issueLines: 15 },
+    { questionMax: 80, issueLines: 10 },
+  ];
+  const least = Math.min(open, 3);
+  for (const [lo, hi] of [[least, open], [0, least]] as const) {
+    for (const step of steps) {
+      let best = fits(renderAgenda(view, { ...step, forms: lo })) ? lo : -1;
+      if (best < 0) continue;
+      let top = hi;
+      while (best < top) {
+        const mid = Math.ceil((best + top) / 2);
+        if (fits(renderAgenda(view, { ...step, forms: mid }))) best = mid;
+        else top = mid - 1;
+      }
+      return renderAgenda(view, { ...step, forms: best });
+    }
+  }
+  return renderAgenda(view, { forms: 0, ...steps[steps.length - 1]! });
+}
+
+/** How much of the agenda a card carries: forms for the first `forms` open questions, question and list lengths. */
+interface AgendaFit {
+  forms: number;
+  questionMax: number;
+  issueLines: number;
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function renderAgenda(view: AgendaView, fit: AgendaFit): AdaptiveCard {
   const o: Occurrence = view.occurrence;
   const zone = o.session.zone;
   const withQuestion = view.booked.filter((b) => b.booking.question);
@@ -224,24 +272,38 @@ export function agendaCard(view: AgendaView): AdaptiveCard {
   const issues = view.booked.flatMap((b) =>
     b.openIssues.map((i) => `${i.ref} ${e(i.title)} (${STATUS_LABEL[i.status]}), reported by ${e(b.booking.name)}`),
   );
+  const shownIssues = issues.slice(0, fit.issueLines);
+  if (shownIssues.length < issues.length) shownIssues.push(`… and ${issues.length - shownIssues.length} more (see "my issues" of those booked, or the triage channel).`);
+  const open = withQuestion.filter((b) => !b.booking.issueRef).length;
+  let formsLeft = fit.forms;
   return renderCard<AgendaCardData>('officehours-agenda', {
     title: `Agenda: ${e(o.session.title)}`,
     when: `${spanIn(o, zone)} (${zoneLabel(zone, o.start)})`,
     notice: e(view.notice ?? ''),
     occurrenceId: o.id,
-    counts: `${view.seats.booked} booked, ${left} seats left${view.seats.attended ? `, ${view.seats.attended} marked present` : ''}.`,
+    counts: `${view.seats.booked} booked, ${left} seats left${view.seats.attended ? `, ${view.seats.attended} marked present` : ''}.${
+      // No room on one Teams message for every form: logging a question moves its form to the next one.
+      fit.forms < open ? ` The first ${fit.forms} questions not yet logged have a "Log as an issue" form (all of them would not fit on one card); logging one gives the next its form.` : ''
+    }`,
     hasQuestions: withQuestion.length > 0,
-    questions: withQuestion.map(({ booking: b }) => ({
-      personId: b.personId,
-      name: e(b.name),
-      question: e(b.question),
-      titleValue: b.question.slice(0, 120),
-      status: [b.issueRef ? `Logged as ${b.issueRef}.` : '', b.gapAt ? 'Marked as a guidance gap.' : ''].filter(Boolean).join(' '),
-      open: !b.issueRef,
-    })),
+    questions: withQuestion.map(({ booking: b }) => {
+      const form = !b.issueRef && formsLeft-- > 0;
+      const status = [
+        b.issueRef ? `Logged as ${b.issueRef}.` : '',
+        b.gapAt ? 'Marked as a guidance gap.' : '',
+      ];
+      return {
+        personId: b.personId,
+        name: e(b.name),
+        question: e(clip(b.question, fit.questionMax)),
+        titleValue: b.question.slice(0, 120),
+        status: status.filter(Boolean).join(' '),
+        open: form,
+      };
+    }),
     hasAttendees: view.booked.length > 0,
     attendees: view.booked.map(({ booking: b }) => ({ personId: b.personId, name: b.name, value: b.attended ? b.personId : '' })),
-    openIssues: issues.length ? issues.map((line) => `- ${line}`).join('\n') : 'None of those booked has an open issue.',
+    openIssues: shownIssues.length ? shownIssues.map((line) => `- ${line}`).join('\n') : 'None of those booked has an open issue.',
     hasPopular: view.popular.length > 0,
     popular: view.popular.map((i) => ({ line: `${i.ref} ${e(i.title)}: ${i.affectedCount + 1} people affected (${STATUS_LABEL[i.status]})` })),
     hasGaps: view.gaps.length > 0,

@@ -78,11 +78,19 @@ function ruleFor(session: Session): RRule {
 export function isOccurrenceKey(session: Session, key: string): boolean {
   if (!session.rule) return key === session.start;
   const at = floating(key);
+  // A day or hour that does not exist (a forged card's "2026-02-30T14:00"): rrule throws on an invalid date.
+  if (Number.isNaN(at.getTime())) return false;
   return ruleFor(session).between(at, at, true).length > 0;
 }
 
 /** A day of widening on each side: a local day and a UTC day differ by up to 14 hours. */
 const SLACK_MS = 36 * 3600_000;
+/**
+ * The instants a window is kept within: a typed "9999-12-31" widened by a day is the year 10000, which has no
+ * `YYYY-MM-DD` form, and rrule throws on the invalid date it becomes.
+ */
+const EARLIEST_MS = Date.UTC(1000, 0, 1);
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59);
 
 /**
  * Occurrences starting in [from, to), with `changes` applied (later in the list wins for the same key).
@@ -98,8 +106,8 @@ export function occurrencesBetween(
   const byKey = new Map<string, OccurrenceChange>();
   for (const c of changes) byKey.set(c.key, c);
   const keys = new Set<string>();
-  const lo = new Date(from.getTime() - SLACK_MS);
-  const hi = new Date(to.getTime() + SLACK_MS);
+  const lo = new Date(Math.min(LATEST_MS, Math.max(EARLIEST_MS, from.getTime() - SLACK_MS)));
+  const hi = new Date(Math.min(LATEST_MS, Math.max(EARLIEST_MS, to.getTime() + SLACK_MS)));
   if (session.rule) {
     const floLo = floating(instantToLocal(lo, 'utc'));
     const floHi = floating(instantToLocal(hi, 'utc'));

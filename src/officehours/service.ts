@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Caller as IssueCaller, ReportOptions, ReportOutcome } from '../issues/service.js';
 import type { FormData as IssueForm } from '../issues/verbs.js';
@@ -91,7 +92,8 @@ export type AddForm = Partial<
 export type AddResult =
   | { kind: 'message'; text: string }
   | { kind: 'invalid'; values: AddForm; error: string }
-  | { kind: 'added'; session: Session; next: Occurrence[] };
+  /** `again`: this form had added it already (a second press); nothing more was added. */
+  | { kind: 'added'; session: Session; next: Occurrence[]; again?: boolean };
 
 export type HostResult = { kind: 'message'; text: string } | { kind: 'agenda'; occurrence: Occurrence; notice: string };
 
@@ -221,11 +223,18 @@ export class OfficeHoursService {
 
   // ---- rollout team -------------------------------------------------------------------------------
 
-  /** `office hours add`: a session from the card form; the caller is its host. */
-  async addSession(viewer: Viewer, form: AddForm): Promise<AddResult> {
+  /**
+   * `office hours add`: a session from the card form; the caller is its host. `requestKey` names the form (its
+   * card): the session's id comes from it and what was typed, so a second press of Add (a double click: two
+   * invokes) finds the session the first one added instead of adding it twice.
+   */
+  async addSession(viewer: Viewer, form: AddForm, requestKey = ''): Promise<AddResult> {
     if (!allows(viewer.role, 'officehours.manage')) return { kind: 'message', text: 'That is for the rollout team only.' };
     const values = Object.fromEntries(Object.entries(form).map(([k, v]) => [k, (v ?? '').trim()])) as AddForm;
-    const entry = sessionEntry(values, viewer.person, this.d.clock.now());
+    const suffix = requestKey
+      ? createHash('sha256').update(`${requestKey}|${JSON.stringify(Object.entries(values).sort())}`).digest('hex').slice(0, 6)
+      : this.d.clock.now().getTime().toString(36).slice(-5);
+    const entry = sessionEntry(values, viewer.person, suffix);
     if (typeof entry === 'string') return { kind: 'invalid', values, error: entry };
     const checked = checkSession(entry, this.defaultZone, this.d.directory.rollout, 'teams');
     if (!checked.ok) return { kind: 'invalid', values, error: `${FIELD_LABEL[checked.field ?? ''] ?? checked.field ?? 'The form'}: ${checked.message}` };
@@ -237,7 +246,11 @@ export class OfficeHoursService {
       const error = session.rule ? 'Until: its last session would be in the past; give a date still ahead.' : 'Date and time: that is in the past; give a date still ahead.';
       return { kind: 'invalid', values, error };
     }
-    if (!(await this.d.changes.addSession(session, viewer.person.id))) return { kind: 'invalid', values, error: 'Press Add again: that name was just taken.' };
+    if (!(await this.d.changes.addSession(session, viewer.person.id))) {
+      const earlier = requestKey ? (await this.d.changes.sessions()).find((s) => s.id === session.id) : undefined;
+      if (earlier) return { kind: 'added', session: earlier, next, again: true };
+      return { kind: 'invalid', values, error: 'Press Add again: that name was just taken.' };
+    }
     return { kind: 'added', session, next };
   }
 
@@ -313,7 +326,10 @@ export class OfficeHoursService {
     const people = told === 1 ? '1 person booked was told' : `${told} people booked were told`;
     return what === 'cancel'
       ? `Cancelled: ${o.session.title} on ${when}. ${people}.`
-      : `Moved: ${o.session.title} of ${when} is now on ${dateTimeIn(changed.start, o.session.zone)}. ${people}, with an updated calendar entry.`;
+      : `Moved: ${o.session.title} of ${when} is now on ${dateTimeIn(changed.start, o.session.zone)}.${
+          // A move undoes a cancel (a holiday's, say): said, so it is not done unawares.
+          o.status === 'cancelled' ? ' It had been cancelled: it is back on, and staff can book it again.' : ''
+        } ${people}, with an updated calendar entry.`;
   }
 
   // ---- hosts --------------------------------------------------------------------------------------
@@ -385,25 +401,29 @@ export class OfficeHoursService {
    * seats row records what they were told). Returns how many were told now.
    */
   async tellBooked(o: Occurrence): Promise<number> {
-    if (!(await this.d.bookings.claimNotice(o.id, o.start.toISOString(), o.status))) return 0;
+    const claim = await this.d.bookings.claimNotice(o.id, o.start.toISOString(), o.status);
+    if (!claim) return 0;
     const booked = (await this.d.bookings.bookings(o.id)).filter((b) => b.status === 'booked');
     await this.d.outbox.enqueue(
       booked.map((b) => ({
         op: 'send' as const,
         key: `officehours|notice|${o.id}|${o.status}|${o.start.toISOString()}|${b.personId}`,
         to: { kind: 'user' as const, userKey: b.personId },
-        content: this.noticeText(o, b),
+        content: this.noticeText(o, b, claim.toldStart),
       })),
     );
     return booked.length;
   }
 
-  private noticeText(o: Occurrence, b: Booking): string {
+  /** `toldStart`: the start those booked were last told (or booked at after it); what "it was" means to them. */
+  private noticeText(o: Occurrence, b: Booking, toldStart?: string): string {
     const zone = b.zone || o.session.zone;
-    const was = o.movedFrom ?? new Date(b.start);
+    // Everyone booked knows the start they were last told: a second move "was" the first move's time.
+    const was = new Date(toldStart ?? b.start);
     const why = o.reason ? ` (${o.reason})` : '';
     if (o.status === 'cancelled') {
-      return `**${o.session.title}** on ${dateTimeIn(was, zone)} (${zoneLabel(zone, was)}) is cancelled${why}. Your booking ${b.id} is void; type "office hours" to book another session.`;
+      // Named by when it would have met (a moved one keeps its new time when cancelled): the time they expect.
+      return `**${o.session.title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; type "office hours" to book another session.`;
     }
     return `**${o.session.title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${this.calendarLink(b, o)}).`;
   }
@@ -458,7 +478,7 @@ const FIELD_LABEL: Record<string, string> = {
 };
 
 /** The add form's fields → a schedule entry (then checked like one from the file), or what is wrong. */
-function sessionEntry(v: AddForm, host: Person, now: Date): Record<string, unknown> | string {
+function sessionEntry(v: AddForm, host: Person, idSuffix: string): Record<string, unknown> | string {
   if (!v.title) return 'Title: give the session a title.';
   if (!v.date || !v.time) return 'Date and time: give the first session\'s date and time.';
   const minutes = Number(v.minutes || 60);
@@ -466,7 +486,7 @@ function sessionEntry(v: AddForm, host: Person, now: Date): Record<string, unkno
   if (!Number.isInteger(minutes)) return 'Length: a whole number of minutes.';
   if (!Number.isInteger(capacity) || capacity < 1) return 'Seats: a whole number, at least 1.';
   const entry: Record<string, unknown> = {
-    id: `${slug(v.title)}-${now.getTime().toString(36).slice(-5)}`,
+    id: `${slug(v.title)}-${idSuffix}`,
     kind: v.kind === 'training' ? 'training' : 'office-hours',
     title: v.title,
     start: `${v.date} ${v.time}`,

@@ -23,7 +23,8 @@ export const OFFICE_HOURS_VERBS = {
     'officehours.show',
     'officehours.view',
     z.object({
-      page: z.coerce.number().int().min(0).max(100).optional().catch(undefined),
+      // Past the end is the last page (the service clamps), never the first: a busy schedule has over 100.
+      page: z.coerce.number().int().min(0).transform((n) => Math.min(n, 1_000_000)).optional().catch(undefined),
       question: z.string().max(4000).optional().catch(undefined),
     }),
   ),

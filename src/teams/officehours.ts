@@ -94,9 +94,12 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
 
   bot.command(OFFICE_HOURS_COMMANDS.add, async (turn) => turn.reply(addFormCard(w.directory.rollout, service.defaultZone)));
   bot.verb(OFFICE_HOURS_VERBS.add, async (turn, data) => {
-    const res = await service.addSession(viewer(turn), data);
+    // The form's own card: a second press of Add on it (a double click) finds what the first one added.
+    const formKey = `${turn.context.activity.conversation.id}|${turn.context.activity.replyToId ?? turn.context.activity.id ?? ''}`;
+    const res = await service.addSession(viewer(turn), data, formKey);
     if (res.kind === 'message') return { message: res.text };
     if (res.kind === 'invalid') return { card: addFormCard(w.directory.rollout, service.defaultZone, { values: res.values, error: res.error }) };
+    if (res.again) return { message: `${res.session.title} (${res.session.id}) was already added from this form; it was not added again.` };
     turn.log.info({ session: res.session.id }, 'session added');
     const first = res.next[0];
     return {

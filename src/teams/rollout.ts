@@ -7,7 +7,7 @@ import type { RolloutDeskBot, Turn } from './bot.js';
 
 export interface RolloutWiring {
   directory: RolloutDirectory;
-  conversations: Pick<ConversationStore, 'personName'>;
+  conversations: Pick<ConversationStore, 'personName' | 'personalChat'>;
 }
 
 /** Every key Teams knows a person by (Entra object id, Teams id), for the rollout directory. */
@@ -16,14 +16,19 @@ export function personKeysOf(turn: Turn): string[] {
 }
 
 /** The first person @mentioned in the message (the bot's own mention left out), as Teams names them. */
-export function firstMention(turn: Turn): { person: Person; label: string } | undefined {
+export function firstMention(turn: Turn): { person: Person; label: string; aadObjectId?: string } | undefined {
   const botId = turn.context.activity.recipient?.id;
   const mention = ((turn.context.activity.entities ?? []) as Mention[]).find(
     (e) => (e as { type?: string }).type === 'mention' && e.mentioned?.id && e.mentioned.id !== botId,
   );
   if (!mention?.mentioned?.id) return undefined;
   const label = (mention.mentioned.name ?? '').trim();
-  return { person: { id: mention.mentioned.id, name: label || mention.mentioned.id }, label };
+  const aad = mention.mentioned.aadObjectId;
+  return {
+    person: { id: mention.mentioned.id, name: label || mention.mentioned.id },
+    label,
+    ...(typeof aad === 'string' && /^[0-9a-z-]{1,100}$/i.test(aad) ? { aadObjectId: aad } : {}),
+  };
 }
 
 /**
@@ -34,19 +39,29 @@ export async function personArgument(
   turn: Turn,
   args: string,
   nameOf: (id: string) => Promise<string | undefined>,
-): Promise<{ target: string; person: Person } | { message: string }> {
+  entraIdOf: (teamsId: string) => Promise<string | undefined> = async () => undefined,
+): Promise<{ target: string; person: Person; teamsId?: string } | { message: string }> {
+  // Teams names a mentioned person by their Teams id (29:…), but bookings, deliveries, acknowledgements and
+  // pulses key people by their Entra object id: a membership stored under the Teams id would make a group's
+  // announcement "not sent to you" and their training count for nobody.
+  const entraId = async (id: string, given?: string) => given ?? (/^29:/.test(id) ? await entraIdOf(id) : undefined) ?? id;
   const mention = firstMention(turn);
   if (mention) {
     const label = mention.label;
     const target = args.replace(/<at>[^<]*<\/at>/g, ' ').replace(label ? new RegExp(`@?${escapeRegExp(label)}`) : /$^/, ' ').trim();
-    return { target, person: mention.person };
+    const id = await entraId(mention.person.id, mention.aadObjectId);
+    return { target, person: { ...mention.person, id }, ...(id !== mention.person.id ? { teamsId: mention.person.id } : {}) };
   }
   const words = args.split(/\s+/).filter(Boolean);
   const last = words.pop() ?? '';
   const target = words.join(' ');
   if (!target || !last) return { message: 'Type it as "group add field-officers @Name" (or "me", or the person\'s Entra object id).' };
   if (last.toLowerCase() === 'me') return { target, person: personOf(turn.actor) };
-  if (/^[0-9a-f-]{36}$/i.test(last) || /^29:/.test(last)) return { target, person: { id: last, name: (await nameOf(last)) ?? last } };
+  if (/^[0-9a-f-]{36}$/i.test(last) || /^29:/.test(last)) {
+    // Teams gives Entra object ids in lower case; one copied from elsewhere in capitals is the same person.
+    const id = /^[0-9a-f-]{36}$/i.test(last) ? last.toLowerCase() : await entraId(last);
+    return { target, person: { id, name: (await nameOf(id)) ?? (await nameOf(last)) ?? last }, ...(id !== last ? { teamsId: last } : {}) };
+  }
   return { message: `I can't tell who "${last}" is: @mention them, type "me", or their Entra object id.` };
 }
 
@@ -72,9 +87,19 @@ export function registerRollout(bot: RolloutDeskBot, w: RolloutWiring): void {
     [ROLLOUT_COMMANDS.remove, 'remove'],
   ] as const) {
     bot.command(def, async (turn, args) => {
-      const parsed = await personArgument(turn, args, (id) => w.conversations.personName(id));
+      const parsed = await personArgument(
+        turn,
+        args,
+        (id) => w.conversations.personName(id),
+        async (teamsId) => (await w.conversations.personalChat(teamsId))?.user?.aadObjectId,
+      );
       if ('message' in parsed) return turn.reply(escapeText(parsed.message));
-      const res = await w.directory[change](caller(turn), parsed.target, parsed.person);
+      let res = await w.directory[change](caller(turn), parsed.target, parsed.person);
+      // Added before memberships were keyed by Entra id: stored under the Teams id the mention gave then.
+      if (change === 'remove' && !res.ok && parsed.teamsId) {
+        const old = await w.directory.remove(caller(turn), parsed.target, { ...parsed.person, id: parsed.teamsId });
+        if (old.ok) res = old;
+      }
       if (res.ok) turn.log.info({ change, target: parsed.target }, 'rollout membership changed');
       await turn.reply(escapeText(res.message));
     });

@@ -59,6 +59,22 @@ describe('measures from Teams', () => {
     expect((await app.adoption.service.figures()).map((f) => f.date)).toEqual(['2026-01-02']);
   });
 
+  it('takes a figure dated today where the rollout team is, though it is still yesterday in UTC', async () => {
+    const before = clock.now();
+    try {
+      clock.set('2026-01-05T20:00:00Z'); // Tue 6 Jan, 04:00 in Manila (UTC+8)
+      const today = await act(USERS.lead, 'adoption.figures.enter', { measure: 'active-field-staff', date: '2026-01-06', value: '120' });
+      expect(text(today)).toContain('Saved: 120 for');
+      const csv = await act(USERS.lead, 'adoption.figures.import', { csv: 'measure,date,value\nactive-field-staff,2026-01-06,121\n' });
+      expect(text(csv)).toContain('Imported 1 figure.');
+      // A day no time zone has reached yet is still refused.
+      const ahead = await act(USERS.lead, 'adoption.figures.enter', { measure: 'active-field-staff', date: '2026-01-07', value: '130' });
+      expect(text(ahead)).toContain('Not saved: the date 2026-01-07 is in the future.');
+    } finally {
+      clock.set(before.toISOString());
+    }
+  });
+
   it('edits a measure in the file (comments kept), and a second card made before it is told to start again', async () => {
     const form = await act(USERS.lead, 'adoption.measures.form', { id: 'totals-matching' });
     const version = /"version":"([0-9a-f]{12})"/.exec(JSON.stringify(form.body))?.[1] ?? '';
@@ -75,6 +91,40 @@ describe('measures from Teams', () => {
     const invalid = await act(USERS.lead, 'adoption.measures.save', { mode: 'add', version: app.adoption.measures.version, ...fields, id: 'Bad Id', targetBy: '2027-13-01' });
     expect(text(invalid)).toContain('must be lower-case letters, digits and dashes');
     expect(text(invalid)).toContain('must be a date like 2027-03-31');
+  });
+});
+
+describe('what was typed, shown back on the measures card', () => {
+  it('is shown as text: a link or markup typed as a measure name is not made live', async () => {
+    const res = await act(USERS.lead, 'adoption.figures.enter', { measure: '[Open the report](https://evil.example/x) **now**', date: '2026-01-02', value: '4' });
+    const card = JSON.stringify(res.body);
+    expect(text(res)).toContain('is not a measure with figures from the IMS');
+    expect(card).not.toContain('](https://evil.example');
+    expect(card).not.toContain('**now**');
+  });
+});
+
+describe('Save or Remove pressed twice on one measures card (a double click)', () => {
+  it('says saved or removed both times, not that someone else changed the measures', async () => {
+    const fields = { id: 'sandbox-logins', name: 'Staff who logged in to the sandbox', unit: '%', baselineValue: '0', baselineDate: '2026-09-01', targetValue: '90', targetBy: '2027-01-31', source: 'ims' };
+    const version = app.adoption.measures.version;
+    const add = { mode: 'add', version, measureId: '', ...fields };
+    expect(text(await act(USERS.lead, 'adoption.measures.save', add))).toContain('Saved to the measures file.');
+    const again = text(await act(USERS.lead, 'adoption.measures.save', add));
+    expect(again).toContain('Saved to the measures file.');
+    expect(again).not.toContain('Someone changed the measures');
+    expect(app.adoption.measures.current.filter((m) => m.id === 'sandbox-logins')).toHaveLength(1);
+
+    const v2 = app.adoption.measures.version;
+    const update = { mode: 'update', version: v2, measureId: 'sandbox-logins', ...fields, targetValue: '95' };
+    expect(text(await act(USERS.lead, 'adoption.measures.save', update))).toContain('Saved to the measures file.');
+    expect(text(await act(USERS.lead, 'adoption.measures.save', update))).toContain('Saved to the measures file.');
+
+    const v3 = app.adoption.measures.version;
+    expect(text(await act(USERS.lead, 'adoption.measures.remove', { version: v3, measureId: 'sandbox-logins' }))).toContain('Removed "sandbox-logins".');
+    const removedAgain = text(await act(USERS.lead, 'adoption.measures.remove', { version: v3, measureId: 'sandbox-logins' }));
+    expect(removedAgain).toContain('Removed "sandbox-logins".');
+    expect(app.adoption.measures.current.some((m) => m.id === 'sandbox-logins')).toBe(false);
   });
 });
 

@@ -93,6 +93,11 @@ describe('the list of sessions, a page at a time', () => {
     const far = await execute(app, pia, 'officehours.show', { page: 99 }, where(pia));
     expect(invokeText(far.body)).toMatch(new RegExp(`Sessions \\d+–${total} of ${total} in the next four weeks`));
     expect(JSON.stringify(far.body)).not.toContain('Later sessions');
+    // However far past the end (a busy schedule's page 101, or a forged number): the last page, not the first.
+    for (const page of [101, 1e9]) {
+      const beyond = await execute(app, pia, 'officehours.show', { page }, where(pia));
+      expect(invokeText(beyond.body)).toMatch(new RegExp(`Sessions \\d+–${total} of ${total} in the next four weeks`));
+    }
   });
 });
 
@@ -149,6 +154,12 @@ describe('booking a seat', () => {
     expect(invokeText((await book(cara, 'office-hours|2026-11-26T14:00')).body)).toMatch(/^This session is over\./);
     expect(invokeText((await book(cara, 'office-hours|2026-12-02T14:00')).body)).toMatch(/could not find that session/);
     expect(invokeText((await book(cara, 'no such thing')).body)).toMatch(/could not find that session/);
+    // A card's id with a day or hour that does not exist (forged, or mangled on the way): not an error on our side.
+    for (const id of ['office-hours|2026-02-30T14:00', 'office-hours|2026-12-01T25:00']) {
+      expect(invokeText((await book(cara, id)).body)).toMatch(/could not find that session/);
+      const cancel = await execute(app, cara, 'officehours.cancel', { occurrenceId: id }, where(cara));
+      expect(invokeText(cancel.body)).toMatch(/could not find that session/);
+    }
     expect(readable(await say(app, cara, 'office hours', where(cara)))).not.toContain("You're booked");
   });
 
@@ -211,6 +222,29 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect((await app.officeHours.find('office-hours|2026-12-15T14:00'))?.status).toBe('scheduled');
   });
 
+  it('"Add" pressed twice on the same form adds the session once', async () => {
+    clock.set(MONDAY);
+    const form = {
+      title: 'Sync clinic',
+      kind: 'office-hours',
+      date: '2026-12-03',
+      time: '09:00',
+      capacity: '8',
+      joinUrl: 'https://teams.microsoft.com/l/meetup-join/sync-clinic',
+    };
+    const before = (await app.officeHours.current()).sessions.length;
+    const onCard = { ...where(USERS.lead), replyToId: 'add-form-card-1' };
+    const first = invokeText((await execute(app, USERS.lead, 'officehours.add', form, onCard)).body);
+    expect(first).toMatch(/^Added Sync clinic \(sync-clinic-[a-z0-9]+\)/);
+    clock.set('2026-11-30T08:00:01Z'); // a double click: a second invoke, a moment later
+    const second = invokeText((await execute(app, USERS.lead, 'officehours.add', form, onCard)).body);
+    expect(second).toMatch(/^Sync clinic \(sync-clinic-[a-z0-9]+\) was already added from this form; it was not added again\.$/);
+    const added = (await app.officeHours.current()).sessions.filter((s) => s.title === 'Sync clinic');
+    expect(added).toHaveLength(1);
+    expect((await app.officeHours.current()).sessions.length).toBe(before + 1);
+    clock.set(MONDAY);
+  });
+
   it('the add form says what is wrong and keeps what was typed', async () => {
     const res = await execute(app, USERS.lead, 'officehours.add', {
       title: 'Sandbox walkthrough',
@@ -253,6 +287,45 @@ describe('the rollout team changes the schedule from Teams', () => {
     await app.scheduler.tick();
     await new Promise((r) => setTimeout(r, 200));
     expect(connector.sentTo(chatOf(hana)).length).toBe(after);
+  });
+
+  it('a session moved twice, then cancelled: each notice names the time those booked were last told', async () => {
+    clock.set(MONDAY);
+    const ida = person('Ida Twice');
+    await say(app, ida, 'whoami', where(ida));
+    expect(invokeText((await book(ida, 'office-hours|2027-01-12T14:00')).body)).toContain("You're booked");
+    const from = connector.sentTo(chatOf(ida)).length;
+
+    expect(readable(await say(app, USERS.lead, 'office hours move 2027-01-12 office-hours 2027-01-13 15:00', where(USERS.lead)))).toMatch(/^Moved: .*1 person booked was told/);
+    await connector.waitFor(() => connector.sentTo(chatOf(ida)).length >= from + 1);
+    expect(sentText(ida, from)).toContain('it was Tue 12 Jan 2027, 14:00, it is now **Wed 13 Jan 2027, 15:00');
+
+    // Moved again from where it now is: Ida knew it as Wednesday 15:00, not its first time.
+    expect(readable(await say(app, USERS.lead, 'office hours move 2027-01-13 office-hours 2027-01-14 10:00', where(USERS.lead)))).toMatch(/^Moved: .*1 person booked was told/);
+    await connector.waitFor(() => connector.sentTo(chatOf(ida)).length >= from + 2);
+    expect(sentText(ida, from + 1)).toContain('it was Wed 13 Jan 2027, 15:00, it is now **Thu 14 Jan 2027, 10:00');
+
+    // Cancelled where it meets now: the notice names Thursday 10:00, the time Ida expects to join.
+    expect(readable(await say(app, USERS.lead, 'office hours cancel 2027-01-14 10:00 office-hours', where(USERS.lead)))).toMatch(/^Cancelled: .*1 person booked was told/);
+    await connector.waitFor(() => connector.sentTo(chatOf(ida)).length >= from + 3);
+    expect(sentText(ida, from + 2)).toContain('**FieldLedger office hours** on Thu 14 Jan 2027, 10:00');
+    expect(sentText(ida, from + 2)).toContain('is cancelled');
+  });
+
+  it('moving a cancelled session says it is back on, so the rollout team knows the cancel is undone', async () => {
+    clock.set(MONDAY);
+    expect(readable(await say(app, USERS.lead, 'office hours cancel 2027-01-19 office-hours', where(USERS.lead)))).toMatch(/^Cancelled: /);
+    const moved = readable(await say(app, USERS.lead, 'office hours move 2027-01-19 office-hours 15:00', where(USERS.lead)));
+    expect(moved).toMatch(/^Moved: FieldLedger office hours of Tue 19 Jan 2027, 14:00 \(Africa\/Lusaka\) is now on Tue 19 Jan 2027, 15:00\./);
+    expect(moved).toContain('It had been cancelled: it is back on');
+    expect((await app.officeHours.find('office-hours|2027-01-19T14:00'))?.status).toBe('scheduled');
+  });
+
+  it('a day far in the future or past is answered with "no session", not an error', async () => {
+    for (const day of ['9999-12-31', '0000-01-01']) {
+      expect(readable(await say(app, USERS.lead, `office hours cancel ${day}`, where(USERS.lead)))).toMatch(new RegExp(`^There is no session on ${day}\\.`));
+      expect(readable(await say(app, USERS.lead, `office hours move ${day} 15:00`, where(USERS.lead)))).toMatch(new RegExp(`^There is no session on ${day}\\.`));
+    }
   });
 
   it('several sessions on one day: the rollout team is asked which one', async () => {

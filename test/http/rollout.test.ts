@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { readable, say, startTestApp, USERS } from '../support/app.js';
+import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { RecordingConnector } from '../support/connector.js';
 
 let app: App;
+let connector: RecordingConnector;
 beforeAll(async () => {
+  connector = await new RecordingConnector().start();
   ({ app } = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml' }));
 });
 afterAll(async () => {
   await app?.stop();
+  await connector?.stop();
 });
 
 describe('the rollout\'s people from Teams', () => {
@@ -36,9 +40,32 @@ describe('the rollout\'s people from Teams', () => {
     expect(readable(await say(app, USERS.lead, 'group add field-officers Grace'))).toMatch(/can't tell who "Grace" is/);
   });
 
+  it('an Entra object id typed in capitals is the same person Teams names in lower case', async () => {
+    const id = '0d9e2b7a-5c1f-4e3a-9b8d-7f6e5d4c3b2a';
+    expect(readable(await say(app, USERS.lead, `group add data-officers ${id.toUpperCase()}`))).toMatch(/is now in the user group District data officers\./);
+    expect((await app.rollout.membership([id])).groups.map((g) => g.id)).toEqual(['data-officers']);
+  });
+
   it('champions list the cohorts with their go-live dates, and the user groups', async () => {
     const text = readable(await say(app, USERS.champion, 'groups'));
     expect(text).toContain('Wave B: Sefara, Lumbe, Dhoro (`wave-b`): go-live Mon 1 Feb 2027, Africa/Lusaka');
     expect(text).toContain('Field officers (`field-officers`)');
   });
+
+  it('someone put in a group by @mention is that person everywhere: an announcement to the group is theirs to acknowledge', async () => {
+    // Teams names a mentioned person by their Teams id (29:…); the app knows everyone else by their Entra id.
+    const tess: TestUser = { id: '29:tess', aadObjectId: 'aad-tess', name: 'Tess Trainee' };
+    await say(app, tess, 'whoami', personalChat(connector.url, tess));
+    await say(app, USERS.lead, 'whoami', personalChat(connector.url, USERS.lead));
+    const mention = { entities: [{ type: 'mention', text: '<at>Tess Trainee</at>', mentioned: { id: tess.id, name: tess.name } }] };
+    expect(readable(await say(app, USERS.lead, 'group add supervisors <at>Tess Trainee</at>', mention))).toBe('Tess Trainee is now in the user group Supervisors.');
+
+    const sent = await execute(app, USERS.lead, 'broadcast.announce', { title: 'Supervisors: new approval screen', body: 'Read this.', audience: 'group:supervisors', timing: 'now' }, personalChat(connector.url, USERS.lead));
+    expect(invokeText(sent.body)).toContain('Sending "Supervisors: new approval screen"');
+    await app.broadcast.runner.idle();
+    const send = (await app.broadcast.sends.all()).find((s) => s.content.title === 'Supervisors: new approval screen')!;
+    const ack = await execute(app, tess, 'broadcast.ack', { sendId: send.id }, personalChat(connector.url, tess));
+    expect(invokeText(ack.body)).toMatch(/You acknowledged this/);
+  });
 });
+

@@ -72,3 +72,29 @@ describe('booking seats on Azure Tables', () => {
     expect(await s.claimNotice(OCC, '2027-01-06T12:00:00.000Z', 'scheduled')).toBe(false);
   });
 });
+
+describe('a storage fault between a booking change and the person’s own list', () => {
+  it('pressing Cancel again after a fault puts "my training" right: the cancelled seat no longer shows as booked', async () => {
+    const tables = testTables();
+    const open = tables.table.bind(tables);
+    let failIndex = false;
+    tables.table = async (name: string) => {
+      const client = await open(name);
+      if (name !== 'OfficeHoursPeople') return client;
+      const upsert = client.upsertEntity.bind(client);
+      client.upsertEntity = (async (...args: Parameters<typeof upsert>) => {
+        if (failIndex) throw Object.assign(new Error('storage did not answer'), { statusCode: 503 });
+        return upsert(...args);
+      }) as typeof upsert;
+      return client;
+    };
+    const s = await BookingStore.open(tables, new ManualClock('2027-01-01T08:00:00Z'));
+    await s.book(OCC, 5, person(1), details);
+    failIndex = true;
+    await expect(s.cancel(OCC, person(1).id)).rejects.toThrow(/did not answer/); // the seat went back; the person's list did not hear
+    failIndex = false;
+    expect(await s.cancel(OCC, person(1).id)).toBeUndefined(); // "You have no seat at that session"
+    expect((await s.ofPerson(person(1).id)).map((b) => b.status)).toEqual(['cancelled']);
+    expect((await s.seatsOf(OCC)).booked).toBe(0);
+  });
+});
