@@ -414,7 +414,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     registerFaq(bot, faqWiring);
     const slaMarks = await SlaMarks.open(tables);
 
-    const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log);
+    const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log, { leaseMs: config.env.SCHEDULER_LEASE_SECONDS * 1000 });
     scheduleIssueJobs(
       scheduler,
       new SlaCheck(queries, slaMarks, sla, clock),

@@ -117,6 +117,11 @@ const schema = z.object({
   SLA_UNTRIAGED_MINUTES: int(240, 1, 100_000),
   SLA_BLOCKING_MINUTES: int(60, 1, 100_000),
   SCHEDULER_INTERVAL_SECONDS: int(60, 1, 86_400),
+  /**
+   * How long an instance's hold on a scheduled job lasts from its last run (at least two intervals): after an
+   * instance stops, another takes its jobs over within this. A run longer than this may overlap one elsewhere.
+   */
+  SCHEDULER_LEASE_SECONDS: int(60, 5, 3_600),
   /** Delete closed issues, question logs, delivery rows and past bookings older than this many days; 0 keeps them. */
   RETENTION_DAYS: int(0, 0, 36_500),
   FORGET_INLINE_SECONDS: int(5, 0, 10),

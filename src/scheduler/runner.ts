@@ -11,6 +11,11 @@ export interface ScheduledJob {
   run(now: Date): Promise<void>;
 }
 
+export interface SchedulerOptions {
+  /** A job's lease lasts this long from its run, and at least two of its intervals (default a minute). */
+  leaseMs?: number;
+}
+
 export interface SchedulerLog {
   info(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -31,6 +36,7 @@ export class Scheduler {
     private readonly leases: LeaseStore,
     private readonly clock: Clock,
     private readonly log: SchedulerLog,
+    private readonly opts: SchedulerOptions = {},
   ) {}
 
   add(job: ScheduledJob): this {
@@ -56,7 +62,7 @@ export class Scheduler {
         const result = await runIfLeader(
           this.leases,
           this.clock,
-          { name: job.name, holderId: this.holderId, ttlMs: Math.max(job.everyMs * 2, 60_000) },
+          { name: job.name, holderId: this.holderId, ttlMs: Math.max(job.everyMs * 2, this.opts.leaseMs ?? 60_000) },
           // Each run gets its own correlation id: its log lines and the sends it makes are found together.
           () => withCorrelation(() => job.run(now)),
         );

@@ -44,7 +44,7 @@ const DIGEST = 'Adoption this week';
 const RECIPIENTS = Array.from({ length: 150 }, (_, i) => `r${String(i).padStart(3, '0')}`);
 const PLAN_USERS = ['p1', 'p2', 'p3'];
 const chatOf = (key: string) => `a:chat-${key}`;
-/** The jobs that run every scheduler tick (SCHEDULER_INTERVAL_SECONDS=1): their leases last 60 s. */
+/** The jobs that run every scheduler tick (SCHEDULER_INTERVAL_SECONDS=1): their leases last 5 s (SCHEDULER_LEASE_SECONDS). */
 const JOBS = ['broadcast.plan', 'issues.sla', 'officehours.reminders', 'adoption.digest'];
 
 let connector: TeamsConnectorStandIn;
@@ -158,6 +158,8 @@ async function start(name: string): Promise<ProductionInstance> {
       COMM_PLAN_FILE: path.join(dir, 'plan.yaml'),
       OFFICE_HOURS_FILE: path.join(dir, 'office-hours.yaml'),
       SCHEDULER_INTERVAL_SECONDS: '1',
+      // A killed instance's jobs are taken over within seconds (60 s by default).
+      SCHEDULER_LEASE_SECONDS: '5',
       OFFICE_HOURS_REMINDER_MINUTES: '60',
       OFFICE_HOURS_AGENDA_MINUTES: '120',
       BROADCAST_WORKING_HOURS: 'off',

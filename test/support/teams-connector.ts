@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { busiest, CONVERSATION_WINDOWS, type Window } from '../../src/outbound/windows.js';
 import { readJson } from './connector.js';
 
@@ -12,6 +13,10 @@ import { readJson } from './connector.js';
  * recipients can be checked.
  *
  * `scale` runs it on a faster clock: every window and Retry-After is divided by it (limits scale with time).
+ *
+ * Arrival times are taken in a worker thread that only relays requests (FRONT_DOOR): this thread runs the test
+ * too, and while its event loop is held up, requests that arrived evenly would be seen all at once, bunched into
+ * one window, and answered 429 although the sender kept to the limits (Teams stamps them as they reach it).
  */
 export interface StandInOptions {
   tenantPerSecond?: number;
@@ -73,6 +78,7 @@ export class TeamsConnectorStandIn {
   private readonly tenantWindow: Window;
   private readonly convWindows: Window[];
   private server: Server | undefined;
+  private frontDoor: Worker | undefined;
   private random: () => number;
   private seq = 0;
   url = '';
@@ -102,12 +108,22 @@ export class TeamsConnectorStandIn {
       });
     });
     this.server.keepAliveTimeout = 60_000;
-    await new Promise<void>((r) => this.server?.listen(port, '127.0.0.1', () => r()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
+    const backPort = (this.server.address() as AddressInfo).port;
+    const worker = new Worker(FRONT_DOOR, { eval: true, workerData: { port, backPort } });
+    this.frontDoor = worker;
+    const frontPort = await new Promise<number>((resolve, reject) => {
+      worker.once('message', (m: { port: number }) => resolve(m.port));
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the stand-in's front door stopped (${code})`)));
+    });
+    this.url = `http://127.0.0.1:${frontPort}/`;
     return this;
   }
 
   async stop(): Promise<void> {
+    await this.frontDoor?.terminate();
+    this.frontDoor = undefined;
     this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
@@ -166,7 +182,8 @@ export class TeamsConnectorStandIn {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const arrived = Date.now();
+    // Stamped by the front door as the request reached it; Date.now() only for a request sent here directly.
+    const arrived = Number(req.headers[ARRIVED_HEADER]) || Date.now();
     const body = await readJson(req);
     const m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/?]+))?/.exec(req.url ?? '');
     if (!m?.[1] || !['POST', 'PUT'].includes(req.method ?? '')) {
@@ -248,21 +265,57 @@ export class TeamsConnectorStandIn {
   }
 }
 
-/** ms until a request at `now` would fit `w` (0: it fits), given arrivals up to and including it. */
+/** ms until a request at `now` would fit `w` (0: it fits), given the arrivals (ascending, this one among them). */
 function retryAfter(times: number[], w: Window, now: number): number {
-  // `times` ends with this request; the window holds it plus every arrival within `w.ms` before it.
+  // The window holds this request and every arrival within `w.ms` before it; none that arrived after it (a
+  // request is handled a little after it arrived, so a later one may already be on the list).
+  let last = times.length - 1;
+  while (last > 0 && (times[last] ?? 0) > now) last--;
   let inWindow = 0;
-  for (let i = times.length - 1; i >= 0 && (times[i] ?? 0) > now - w.ms; i--) inWindow++;
+  for (let i = last; i >= 0 && (times[i] ?? 0) > now - w.ms; i--) inWindow++;
   if (inWindow <= w.count) return 0;
-  return (times[times.length - 1 - w.count] ?? now) + w.ms - now;
+  return (times[last - w.count] ?? now) + w.ms - now;
 }
 
+/** Adds an arrival in time order (requests are handled in about, not exactly, the order they arrived). */
 function push(map: Map<string, number[]>, key: string, at: number): number[] {
   const list = map.get(key) ?? [];
-  list.push(at);
+  let i = list.length;
+  while (i > 0 && (list[i - 1] ?? 0) > at) i--;
+  list.splice(i, 0, at);
   map.set(key, list);
   return list;
 }
+
+const ARRIVED_HEADER = 'x-stand-in-arrived';
+
+/**
+ * The stand-in's listening socket, in a worker thread whose event loop does nothing else: it stamps each request
+ * with the time it arrived and relays it, and the answer back, over a kept-alive connection to the stand-in.
+ * Plain JavaScript (a worker evaluates it as it is).
+ */
+const FRONT_DOOR = `
+const http = require('node:http');
+const { parentPort, workerData } = require('node:worker_threads');
+const agent = new http.Agent({ keepAlive: true });
+const server = http.createServer((req, res) => {
+  const headers = { ...req.headers, '${ARRIVED_HEADER}': String(Date.now()) };
+  const back = http.request(
+    { host: '127.0.0.1', port: workerData.backPort, method: req.method, path: req.url, headers, agent },
+    (answer) => {
+      res.writeHead(answer.statusCode || 500, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  back.on('error', () => {
+    if (!res.headersSent) res.writeHead(500);
+    res.end();
+  });
+  req.pipe(back);
+});
+server.keepAliveTimeout = 60000;
+server.listen(workerData.port, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+`;
 
 function tenantOf(body: Record<string, unknown>): string {
   const conv = body.conversation as { tenantId?: string } | undefined;
