@@ -24,6 +24,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HEAP_GROWING_PERCENT: '1000' })).toThrow(/HEAP_GROWING_PERCENT/);
   });
 
+  it('holds scheduled jobs for a minute unless told otherwise, and names SCHEDULER_LEASE_SECONDS out of 5-3600 or not whole', () => {
+    expect(loadConfig({}).env.SCHEDULER_LEASE_SECONDS).toBe(60);
+    expect(loadConfig({ SCHEDULER_LEASE_SECONDS: '5' }).env.SCHEDULER_LEASE_SECONDS).toBe(5);
+    for (const bad of ['4', '3601', '90.5', 'abc']) expect(() => loadConfig({ SCHEDULER_LEASE_SECONDS: bad })).toThrow(/SCHEDULER_LEASE_SECONDS/);
+  });
+
   it('takes extra hosts allowed to frame the tab, and names TAB_FRAME_ANCESTORS when one is not a host', () => {
     expect(loadConfig({}).env.TAB_FRAME_ANCESTORS).toEqual([]);
     expect(loadConfig({ TAB_FRAME_ANCESTORS: 'https://dev-host.example:8443, https://*.contoso.com' }).env.TAB_FRAME_ANCESTORS).toEqual([
