@@ -300,12 +300,22 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
             ? res.options.map((o) => ({ title: e(o.label), value: String(o.count) }))
             : [];
       const texts = res?.kind === 'text' ? res.answers.slice(0, MAX_TEXTS_ON_CARD).map(e) : [];
-      const more = res?.kind === 'text' && res.answers.length > MAX_TEXTS_ON_CARD ? `… and ${res.answers.length - MAX_TEXTS_ON_CARD} more on the dashboard.` : '';
+      const more =
+        res?.kind === 'text' && res.answers.length > MAX_TEXTS_ON_CARD
+          ? `… and ${res.answers.length - MAX_TEXTS_ON_CARD} more on the dashboard.`
+          : !res && r.shown
+            ? fewerAnswered(r.minAnswers, q.answered)
+            : '';
       return { text: e(q.text), facts, texts, more };
     }),
     dashboardUrl,
   };
   return renderCard('adoption-pulse-results', data);
+}
+
+/** A question fewer people answered than the minimum, on a pulse whose other results are shown. */
+export function fewerAnswered(minAnswers: number, answered: number): string {
+  return `Fewer than ${minAnswers} people answered this question (${answered} so far): not shown, so that nobody can be picked out.`;
 }
 
 // ---- adoption-digest --------------------------------------------------------------------------------

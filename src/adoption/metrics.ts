@@ -185,6 +185,9 @@ export interface TextResult {
 export interface PulseQuestionResult {
   id: string;
   text: string;
+  /** How many answered this question (a person may leave one out). */
+  answered: number;
+  /** Null below the minimum: for the pulse, or for this question (fewer answered it than the minimum). */
   result: ScaleResult | ChoiceResult | TextResult | null;
 }
 

@@ -144,7 +144,11 @@ export function answerLabel(q: PulseQuestion, value: number | string | undefined
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** Results in aggregate; below `minAnswers` the pulse says how many have answered and nothing more. */
+/**
+ * Results in aggregate; below `minAnswers` the pulse says how many have answered and nothing more. The same
+ * holds per question: one that fewer people answered (they may leave a question out) shows only its count, or
+ * two people answering one question of a pulse of five could be told apart by those who know who skipped it.
+ */
 export function pulseResult(pulse: Pulse, answers: readonly Answers[], minAnswers: number): PulseResult {
   const shown = answers.length >= minAnswers;
   return {
@@ -156,7 +160,12 @@ export function pulseResult(pulse: Pulse, answers: readonly Answers[], minAnswer
     answers: answers.length,
     minAnswers,
     shown,
-    questions: pulse.questions.map((q): PulseQuestionResult => ({ id: q.id, text: q.text, result: shown ? questionResult(q, answers) : null })),
+    questions: pulse.questions.map((q): PulseQuestionResult => {
+      const answered = answers.filter((a) => a[q.id] !== undefined).length;
+      // Retention deleted the free text (`keptAnswers`): nothing to show, and no count that would read as "too few".
+      if (q.kind === 'text' && pulse.keptAnswers) return { id: q.id, text: q.text, answered, result: shown ? { kind: 'text', answers: [] } : null };
+      return { id: q.id, text: q.text, answered, result: shown && answered >= minAnswers ? questionResult(q, answers) : null };
+    }),
   };
 }
 

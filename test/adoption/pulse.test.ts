@@ -177,12 +177,22 @@ describe('PulseService', () => {
     await service.answer(STAFF[4]!, pulse.id, { q1: '5', q2: '2' });
     const five = await service.results(lead, pulse.id);
     expect(five).toMatchObject({ answers: 5, shown: true });
+    // The free-text question has 4 answers of the 5: below the minimum for that question, so none is shown.
     expect(five?.questions.map((q) => q.result)).toEqual([
       { kind: 'scale', counts: [1, 1, 1, 1, 1], mean: 3 },
       { kind: 'choice', options: [{ label: 'Rollout Desk', count: 0 }, { label: 'A champion', count: 4 }, { label: 'Office hours', count: 1 }] },
-      { kind: 'text', answers: ['A printed guide', 'Faster sync', 'More office hours', 'Nothing'] },
+      null,
     ]);
-    expect(JSON.stringify(five)).not.toMatch(/Staff \d|aad-staff/);
+    expect(five?.questions.map((q) => q.answered)).toEqual([5, 5, 4]);
+    const fewer = readable([{ type: 'message', attachments: [{ contentType: 'card', content: pulseResultsCard(five!, 'https://x') }] }]);
+    expect(fewer).toContain('Fewer than 5 people answered this question (4 so far): not shown, so that nobody can be picked out.');
+    expect(fewer).not.toContain('More office hours');
+    expect(await service.texts(lead, pulse.id, 'q3', 0)).toBeUndefined();
+
+    await service.answer(STAFF[5]!, pulse.id, { q1: '5', q3: 'Nothing' });
+    const six = await service.results(lead, pulse.id);
+    expect(six?.questions[2]?.result).toEqual({ kind: 'text', answers: ['A printed guide', 'Faster sync', 'More office hours', 'Nothing', 'Nothing'] });
+    expect(JSON.stringify(six)).not.toMatch(/Staff \d|aad-staff/);
     // Champions see results; staff do not.
     expect(await service.results(staff(1), pulse.id)).toBeUndefined();
   });

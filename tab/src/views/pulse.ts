@@ -52,7 +52,7 @@ function result(p: PulseResult): HTMLElement {
                 ? h('ul', {}, ...q.result.options.map((o) => h('li', {}, `${o.label}: ${num(o.count)}`)))
                 : q.result?.kind === 'text'
                   ? texts(p.id, q.id, q.result.answers, q.result.more ?? 0)
-                  : null,
+                  : h('p', { className: 'hint' }, `Fewer than ${p.minAnswers} people answered this question (${num(q.answered)} so far): not shown, so that nobody can be picked out.`),
           ),
         )
       : h('p', {}, `Results appear once ${p.minAnswers} people have answered (${p.answers} so far), so that nobody can be picked out.`),
