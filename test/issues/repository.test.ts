@@ -379,6 +379,23 @@ describe('IssueRepository: no chains of duplicates', () => {
   });
 });
 
+describe('IssueRepository: a duplicate with no original is not open', () => {
+  it('refuses to link to an issue marked Duplicate of nothing, saying it is not open, and changes nothing', async () => {
+    const { repo, issueTables } = await openStore();
+    for (let i = 0; i < 2; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+    // A row damaged (or written by hand) as a duplicate without saying of what.
+    for await (const row of issueTables.main.listEntities({ queryOptions: { filter: "RowKey eq 'R-0001'" } })) {
+      await issueTables.main.updateEntity({ partitionKey: row.partitionKey!, rowKey: 'R-0001', status: 'duplicate', duplicateOf: '' }, 'Merge');
+    }
+    expect(await repo.get('R-0001')).toMatchObject({ status: 'duplicate', duplicateOf: null });
+    expect(await repo.act('R-0002', { kind: 'duplicate', of: 'R-0001' }, amina)).toMatchObject({
+      kind: 'refused',
+      message: 'R-0001 is marked a duplicate of no issue, so it is not open: reopen it (set it Triaged) or pick an open issue.',
+    });
+    expect(await repo.get('R-0002')).toMatchObject({ status: 'new', duplicateOf: null, version: 1 });
+  });
+});
+
 describe('IssueRepository: index repair', () => {
   it('leaves no repair marker behind when every write succeeds', async () => {
     const { repo, clock } = await openStore();
@@ -411,3 +428,4 @@ describe('IssueRepository: index repair', () => {
     expect(await repo.repairIndexes(60_000)).toBe(0);
   });
 });
+
