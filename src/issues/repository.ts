@@ -534,10 +534,13 @@ export class IssueRepository {
         if (!original) return;
         const missing = refs.filter((r) => !original.duplicatesIn.includes(r));
         if (!missing.length) return;
-        if (original.issue.status === 'duplicate') chains.push(`${refs.join(', ')} → ${of} → ${original.issue.duplicateOf ?? '?'}`);
         // Bounded like holdOriginal's list; one live duplicate listed is enough for the refusal.
         const listed = [...original.duplicatesIn, ...missing].slice(0, Math.max(MAX_DUPLICATES_IN, original.duplicatesIn.length));
-        if (await this.stamp(original.issue, original.etag, { duplicatesIn: JSON.stringify(listed) })) return;
+        if (await this.stamp(original.issue, original.etag, { duplicatesIn: JSON.stringify(listed) })) {
+          // Told once, as the original stood when its list was written (not on every attempt before that).
+          if (original.issue.status === 'duplicate') chains.push(`${refs.join(', ')} → ${of} → ${original.issue.duplicateOf ?? '?'}`);
+          return;
+        }
         await sleep(conflictPauseMs(attempt, Date.now() - started));
       }
       throw new Error(`${of} is changing a lot right now; the duplicate backfill runs again next time.`);
