@@ -12,9 +12,8 @@ import {
   type PageRequest,
   type PageToken,
   pageLimit,
-  SORTED_DONE_CAP,
 } from './paging.js';
-import { type BoardSort, type ListSort, sortIssues } from './order.js';
+import { type BoardSort, type ListSort, SORTED_DONE_CAP, sortIssues } from './order.js';
 import { issueMatcher } from './search.js';
 import { issueKeywords, likeness, looksAlike } from './similarity.js';
 import type { IssueTables } from './tables.js';
@@ -334,7 +333,7 @@ export class IssueQueries {
     return {
       items: rows.slice(start, end),
       next: end < rows.length ? encodeToken({ o: end }) : null,
-      ...(truncated ? { truncated } : {}),
+      ...(truncated ? { truncated, sorted: rows.length } : {}),
     };
   }
 
