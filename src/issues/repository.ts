@@ -1,8 +1,8 @@
 import { type Clock, systemClock } from '../clock.js';
 import { mapLimit } from '../map-limit.js';
 import { conflictPauseMs, fromJsonColumn, readEntity } from '../storage/entities.js';
-import { odata, type TableClient } from '@azure/data-tables';
-import { isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
+import { odata } from '@azure/data-tables';
+import { deleteIfThere, isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
 import { META_PARTITION, RefCounter } from './counter.js';
 import { entityToIssue, type IssueEntity, IssueTooLargeError, issueToEntity } from './entity.js';
 import { indexRowsFor } from './indexes.js';
@@ -474,7 +474,7 @@ export class IssueRepository {
       if (isOpen(issue.status) || (issue.closedAt ?? issue.updatedAt) >= before.toISOString()) return false;
       const rows = indexRowsFor(issue).filter((r) => r.table !== 'archive');
       for (let i = 0; i < rows.length; i += 32) {
-        await Promise.all(rows.slice(i, i + 32).map((r) => this.deleteIfThere(this.t.idx[r.table], r.partitionKey, r.rowKey)));
+        await Promise.all(rows.slice(i, i + 32).map((r) => deleteIfThere(this.t.idx[r.table], r.partitionKey, r.rowKey)));
       }
       const parsed = parseRef(ref, this.prefix);
       try {
@@ -488,14 +488,8 @@ export class IssueRepository {
       }
       if (issue.status === 'duplicate' && issue.duplicateOf) await this.unlistQuietly(issue.duplicateOf, issue.ref);
     }
-    await this.deleteIfThere(this.t.idx.archive, archiveRow.partitionKey, archiveRow.rowKey);
+    await deleteIfThere(this.t.idx.archive, archiveRow.partitionKey, archiveRow.rowKey);
     return true;
-  }
-
-  private async deleteIfThere(table: TableClient, partitionKey: string, rowKey: string): Promise<void> {
-    await table.deleteEntity(partitionKey, rowKey).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
   }
 
   /**
