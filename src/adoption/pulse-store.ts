@@ -1,6 +1,6 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { collect, isConflict, isNotFound, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, type Tables } from '../storage/tables.js';
 import type { Answers, Pulse } from './pulse.js';
 
 /*
@@ -138,10 +138,6 @@ export class PulseStore {
   }
 
   private async deleteRow(pk: string, rk: string): Promise<void> {
-    try {
-      await this.answers.deleteEntity(pk, rk);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIfThere(this.answers, pk, rk);
   }
 }

@@ -1,6 +1,6 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { collect, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import type { DayFigures, WeekFigures } from './daily.js';
 import type { IssueEvent } from './events.js';
 
@@ -230,10 +230,6 @@ export class StateStore {
 
   /** Gives a claim back (what it was for could not be done), so the next run tries again. */
   async release(kind: string, key: string): Promise<void> {
-    try {
-      await this.table.deleteEntity(kind, safeKey(key));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIfThere(this.table, kind, safeKey(key));
   }
 }

@@ -6,7 +6,7 @@ import type { OutboundMessage, Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
 import type { Person } from '../roles/roles.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
-import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import { type CelebrateErrors, type CelebrateValues, type CelebrationView, celebrationCard } from './cards.js';
 import { channelNotSetUp, TEXT_LIMITS } from './model.js';
 import type { Caller, Refusal } from './service.js';
@@ -117,9 +117,7 @@ export class CelebrationStore {
     const at = await this.kudosAt(id, from);
     if (at === undefined) return;
     await this.table.upsertEntity({ partitionKey: `k~${safeKey(id)}`, rowKey: safeKey(to.toLowerCase()), at }, 'Replace');
-    await this.table.deleteEntity(`k~${safeKey(id)}`, safeKey(from.toLowerCase())).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfThere(this.table, `k~${safeKey(id)}`, safeKey(from.toLowerCase()));
   }
 
   /** One person's kudos: counted once; returns the celebration with its count after it. */
@@ -168,12 +166,7 @@ export class CelebrationStore {
         queryOptions: { filter: odata`PartitionKey eq ${pk} and at lt ${cutoff}`, select: ['RowKey', 'at'] },
       })) {
         if (deleted + gone >= limit) break;
-        try {
-          await this.table.deleteEntity(pk, row.rowKey!);
-          gone++;
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
+        if (await deleteIfThere(this.table, pk, row.rowKey!)) gone++;
       }
       if (!gone) continue;
       await retryOnConflict(

@@ -1,6 +1,6 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { readEntity } from '../storage/entities.js';
-import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import { DELIVERY_STATES, type Delivery, type DeliveryState, type Recipient } from './model.js';
 
 /*
@@ -126,9 +126,7 @@ export class DeliveryRows {
 
   /** Deletes one recipient's row (privacy: `forget`); nothing when it is gone already. */
   async remove(sendId: string, key: string): Promise<void> {
-    await this.table.deleteEntity(safeKey(sendId), safeKey(key)).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfThere(this.table, safeKey(sendId), safeKey(key));
   }
 
   /** Deletes up to `limit` rows of a send (retention); returns how many. */
@@ -193,9 +191,7 @@ export class AckStore {
 
   /** Deletes one person's acknowledgement (privacy: `forget`). */
   async remove(sendId: string, userKey: string): Promise<void> {
-    await this.table.deleteEntity(safeKey(sendId), safeKey(userKey.toLowerCase())).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfThere(this.table, safeKey(sendId), safeKey(userKey.toLowerCase()));
   }
 
   /** Deletes up to `limit` acknowledgements of a send (retention); returns how many. */

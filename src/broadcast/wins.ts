@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import type { Clock } from '../clock.js';
 import type { Rollout } from '../rollout/model.js';
 import { readEntity } from '../storage/entities.js';
-import { isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import type { CelebrationService } from './celebrations.js';
 import type { AckStore, DeliveryRows } from './deliveries.js';
 import type { Plan, Send } from './model.js';
@@ -118,9 +118,7 @@ export class WinStore {
 
   /** Deletes a taken win's row (a forgotten champion's). Missing is fine: forget may run again. */
   async drop(rowKey: string): Promise<void> {
-    await this.table.deleteEntity('win', rowKey).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfThere(this.table, 'win', rowKey);
   }
 
   async clearSince(): Promise<string> {

@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { collect, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 import type { StoredConversation } from './store.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 
@@ -110,9 +110,7 @@ export class PostStore {
   }
 
   private async deleteEntry(pk: string, rk: string): Promise<void> {
-    await this.byChat.deleteEntity(pk, rk).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfThere(this.byChat, pk, rk);
   }
 
   private async isIndexComplete(): Promise<boolean> {
@@ -204,9 +202,7 @@ export class PostStore {
 
   /** The post first, then what lists it under its chat: a stop in between leaves an entry, never an unlisted post. */
   private async dropRow(kind: string, rowKey: string, post: Post | undefined): Promise<void> {
-    await this.table.deleteEntity(kind, rowKey).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfThere(this.table, kind, rowKey);
     await this.unlistInChat(kind, rowKey, post);
   }
 

@@ -2,7 +2,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { mapLimit } from '../map-limit.js';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { deleteIfThere, safeKey, type Tables } from '../storage/tables.js';
 
 /**
  * Where the bot can post later without being spoken to: a plain copy of the Bot Framework
@@ -251,9 +251,7 @@ export class ConversationStore {
   }
 
   private async deleteIfThere(pk: string, rk: string): Promise<void> {
-    await this.table.deleteEntity(pk, rk).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfThere(this.table, pk, rk);
   }
 
   /** Who set each channel role (`setup triage` …). */

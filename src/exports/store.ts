@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { collect, isNotFound, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isNotFound, type Tables } from '../storage/tables.js';
 
 /** A file not yet expired, as `forget` looks for the person's. */
 export interface LiveFile {
@@ -160,8 +160,6 @@ export class ExportStore {
   }
 
   private async deleteIfThere(partitionKey: string, rowKey: string): Promise<void> {
-    await this.table.deleteEntity(partitionKey, rowKey).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfThere(this.table, partitionKey, rowKey);
   }
 }

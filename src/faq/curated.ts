@@ -5,6 +5,7 @@ import { allows } from '../roles/permissions.js';
 import type { Actor, Role } from '../roles/roles.js';
 import {
   collect,
+  deleteIfThere,
   invertedTime,
   isConflict,
   isNotFound,
@@ -289,11 +290,7 @@ export class CuratedStore {
   }
 
   private async deleteNotice(id: string, rowKey: string): Promise<void> {
-    try {
-      await this.notices.deleteEntity(id, rowKey);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIfThere(this.notices, id, rowKey);
   }
 }
 

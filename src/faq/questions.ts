@@ -5,6 +5,7 @@ import type { Actor } from '../roles/roles.js';
 import { odata, type TableClient } from '@azure/data-tables';
 import {
   collect,
+  deleteIfThere,
   invertedTime,
   isConflict,
   isNotFound,
@@ -435,9 +436,7 @@ export class QuestionPrivacy {
   }
 
   private async deleteRow(table: TableClient, pk: string, rk: string): Promise<void> {
-    await table.deleteEntity(pk, rk).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfThere(table, pk, rk);
   }
 }
 

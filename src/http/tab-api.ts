@@ -190,7 +190,7 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
           // The same search, priority and order as the open board, applied to the done issues.
           const narrow = { ...(q.data.priority ? { priority: q.data.priority } : {}), ...(q.data.q?.trim() ? { search: q.data.q } : {}), sort: q.data.sort };
           const page = await d.issues.list(ctx.caller, 'triage', { token: q.data.token ?? null, filters, narrow });
-          return ok({ mode: 'archive', sort: q.data.sort, items: page?.items ?? [], next: page?.next ?? null, truncated: page?.truncated ?? false });
+          return ok({ mode: 'archive', sort: q.data.sort, items: page?.items ?? [], next: page?.next ?? null, truncated: page?.truncated ?? false, ...(page?.sorted !== undefined ? { sorted: page.sorted } : {}) });
         }
         const page = await d.board.board({
           filters: { ...filters, ...(q.data.priority ? { priority: q.data.priority } : {}) },

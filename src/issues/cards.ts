@@ -11,10 +11,10 @@ import {
   STATUS_LABEL,
   type Status,
 } from './model.js';
-import { type Page, SORTED_DONE_CAP } from './paging.js';
+import type { Page } from './paging.js';
 import { canTransition, isEditable, type Notification, reporterView, TRANSITIONS } from './rules.js';
 import { FORM_FIELDS, FORM_LIMITS, type FormField, newFormId } from './fields.js';
-import type { ListSort } from './order.js';
+import { type ListSort, sortedOnlyNote } from './order.js';
 import type { QueueFilters } from './queries.js';
 import type { FieldErrors } from './validation.js';
 
@@ -399,9 +399,7 @@ export function issueListData(opts: IssueListOptions): IssueListData {
     subheading: [described.length ? `Filtered: ${described.join(', ')}` : '', order]
       .filter(Boolean)
       .join(' · '),
-    note: opts.page.truncated
-      ? `Sorted among the ${SORTED_DONE_CAP.toLocaleString('en-GB')} most recently closed only: there are more. Narrow the filters (category, site, assignee) to sort the rest.`
-      : '',
+    note: opts.page.truncated ? sortedOnlyNote(opts.page.sorted) : '',
     // A later page with nothing on it: the list changed since the card was drawn (issues triaged, closed or
     // removed), which is not the same as the list being empty.
     emptyText: opts.paged ? 'No more issues here: the list has changed since this card was made. Press First page.' : LIST_TEXT[opts.list].empty,

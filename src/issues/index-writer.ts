@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
-import { isNotFound } from '../storage/tables.js';
+import { deleteIfThere } from '../storage/tables.js';
 import { META_PARTITION, type MetaRow } from './counter.js';
 import {
   type IndexPlan,
@@ -114,11 +114,7 @@ export class IndexWriter {
   }
 
   private async remove(r: Pick<IndexRow, 'table' | 'partitionKey' | 'rowKey'>) {
-    try {
-      await this.tables[r.table].deleteEntity(r.partitionKey, r.rowKey);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIfThere(this.tables[r.table], r.partitionKey, r.rowKey);
   }
 
   /** Makes the index rows of `ref` match its main row: upserts what should exist, deletes the rest of `touched`. */
@@ -143,11 +139,7 @@ export class IndexWriter {
   }
 
   private async dropMarker(rowKey: string): Promise<void> {
-    try {
-      await this.meta.deleteEntity(META_PARTITION, rowKey);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIfThere(this.meta, META_PARTITION, rowKey);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { readEntity } from '../storage/entities.js';
-import { collect, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, safeKey, type Tables } from '../storage/tables.js';
 
 /*
  * Table `IssueOffers`: PK = person id, RK = issue ref → "this issue was shown to this person as possibly
@@ -46,8 +46,6 @@ export class OfferStore {
   }
 
   async drop(personId: string, ref: string): Promise<void> {
-    await this.table.deleteEntity(safeKey(personId), ref).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfThere(this.table, safeKey(personId), ref);
   }
 }

@@ -8,6 +8,19 @@ import type { IssueSummary } from './model.js';
 export const BOARD_SORTS = ['queue', 'oldest', 'newest', 'priority'] as const;
 export type BoardSort = (typeof BOARD_SORTS)[number];
 
+/** A done list in a chosen order reads at most this many of the most recently closed (see IssueQueries). */
+export const SORTED_DONE_CAP = 1000;
+
+/**
+ * What a done list sorted among only some of its rows says (card and tab): how many the order covered (the cap
+ * unless older rows did not fit beside newer ones), and what to do.
+ */
+export function sortedOnlyNote(sorted = SORTED_DONE_CAP): string {
+  return sorted > 0
+    ? `Sorted among the ${sorted.toLocaleString('en-GB')} most recently closed only: there are more. Narrow the filters (category, site, assignee) to sort the rest.`
+    : `None sorted: more than ${SORTED_DONE_CAP.toLocaleString('en-GB')} here, all closed over five years ago. Narrow the filters (category, site, assignee) to sort them, or list them most recently closed first.`;
+}
+
 const RANK: Record<string, number> = { P1: 1, P2: 2, P3: 3, P4: 4 };
 
 /** Sorts `rows` in place by `sort` (stable: `queue` keeps them as read). */

@@ -13,16 +13,16 @@ export interface PageRequest {
   token?: string | null;
 }
 
-/** A done list in a chosen order reads at most this many of the most recently closed (see IssueQueries). */
-export const SORTED_DONE_CAP = 1000;
-
 export interface Page<T> {
   items: T[];
   /** Pass back as `token` for the next page; null on the last page. */
   next: string | null;
   /** A list sorted after reading covered only the rows it could read (see IssueQueries' ARCHIVE_SORT_SCAN). */
   truncated?: boolean;
+  /** With `truncated`: how many rows the order covered (SORTED_DONE_CAP, or fewer when older rows did not fit: see IssueQueries). */
+  sorted?: number;
 }
+
 
 const tokenSchema = z.object({
   rk: z.string().max(1024).optional(),

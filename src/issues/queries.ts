@@ -12,9 +12,8 @@ import {
   type PageRequest,
   type PageToken,
   pageLimit,
-  SORTED_DONE_CAP,
 } from './paging.js';
-import { type BoardSort, type ListSort, sortIssues } from './order.js';
+import { type BoardSort, type ListSort, SORTED_DONE_CAP, sortIssues } from './order.js';
 import { issueMatcher } from './search.js';
 import { issueKeywords, likeness, looksAlike } from './similarity.js';
 import type { IssueTables } from './tables.js';
@@ -71,6 +70,8 @@ const ARCHIVE_MONTHS_PER_PAGE = 6;
  * back reads as if there were none. Empty month partitions are cheap reads; five years bounds a page.
  */
 const ARCHIVE_MONTHS_WHEN_EMPTY = 60;
+/** ...then it jumps to the newest month with rows further back (a few probes each): at most this many times a page. */
+const ARCHIVE_JUMPS_PER_PAGE = 3;
 /** A search of the done issues reads at most this many rows per page, this many at a time. */
 const ARCHIVE_SEARCH_SCAN = 1000;
 const ARCHIVE_SEARCH_CHUNK = 200;
@@ -247,11 +248,20 @@ export class IssueQueries {
       items: found.slice(0, limit).map((f) => f.item),
       next: next ? encodeToken(next) : null,
     });
-    for (
-      let i = 0;
-      month >= floor && (i < ARCHIVE_MONTHS_PER_PAGE || (found.length === 0 && i < ARCHIVE_MONTHS_WHEN_EMPTY));
-      i++
-    ) {
+    let jumps = 0;
+    for (let i = 0, empty = 0; month >= floor; i++, empty++) {
+      if (i >= ARCHIVE_MONTHS_PER_PAGE && found.length > 0) break;
+      if (empty >= ARCHIVE_MONTHS_WHEN_EMPTY && found.length === 0) {
+        // Five years of nothing: jump to the newest month further back that has rows, or end the list, rather
+        // than return an empty page that says there is more. A search may match none of the rows there: it reads
+        // on (its scan budget bounds it), with a few jumps a page at most.
+        if (jumps++ >= ARCHIVE_JUMPS_PER_PAGE) break;
+        const newest = await this.newestMonthWithRows(floor, month, extra);
+        if (!newest) return pageOf(null);
+        month = newest;
+        rk = undefined;
+        empty = 0;
+      }
       for (;;) {
         const conds = [odata`PartitionKey eq ${PART.archiveMonth(month)}`];
         if (rk) conds.push(odata`RowKey ge ${rk}`);
@@ -276,6 +286,35 @@ export class IssueQueries {
       if (match && budget <= 0) break;
     }
     return pageOf(month >= floor ? { m: month } : null);
+  }
+
+  /**
+   * The newest month in [from, to] holding an archive row that meets `extra`, or null when none does. A probe asks
+   * for one row in a range of month partitions, which answers the oldest first: the first probe gives the oldest
+   * month with rows, then a binary search narrows to the newest, about log2(months) probes (7 for ten years).
+   */
+  private async newestMonthWithRows(from: string, to: string, extra: string[]): Promise<string | null> {
+    const oldestIn = async (m: string): Promise<string | null> => {
+      const [row] = await this.take(
+        this.idx.archive,
+        [odata`PartitionKey ge ${PART.archiveMonth(m)} and PartitionKey le ${PART.archiveMonth(to)}`, ...extra],
+        1,
+        ['PartitionKey'],
+      );
+      const month = String(row?.partitionKey ?? '').slice(PART.archiveMonth('').length);
+      return /^\d{6}$/.test(month) ? month : null;
+    };
+    const oldest = await oldestIn(from);
+    if (!oldest) return null;
+    let lo = monthIndex(oldest);
+    let hi = monthIndex(to);
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      const found = await oldestIn(monthAt(mid));
+      if (found) lo = monthIndex(found);
+      else hi = mid - 1;
+    }
+    return monthAt(lo);
   }
 
   /**
@@ -334,7 +373,7 @@ export class IssueQueries {
     return {
       items: rows.slice(start, end),
       next: end < rows.length ? encodeToken({ o: end }) : null,
-      ...(truncated ? { truncated } : {}),
+      ...(truncated ? { truncated, sorted: rows.length } : {}),
     };
   }
 
@@ -413,6 +452,15 @@ function archiveConditions(filters: QueueFilters, narrow: ArchiveNarrowing): str
   if (filters.assigneeId) extra.push(odata`assigneeId eq ${filters.assigneeId}`);
   if (narrow.priority) extra.push(odata`priority eq ${PRIORITIES.includes(narrow.priority as Priority) ? narrow.priority : ''}`);
   return extra;
+}
+
+/** Months since year 0, so a range of months can be halved; monthAt turns one back into YYYYMM. */
+function monthIndex(yyyymm: string): number {
+  return Number(yyyymm.slice(0, 4)) * 12 + Number(yyyymm.slice(4, 6)) - 1;
+}
+
+function monthAt(index: number): string {
+  return `${Math.floor(index / 12)}${String((index % 12) + 1).padStart(2, '0')}`;
 }
 
 function previousMonth(yyyymm: string): string {

@@ -1,8 +1,8 @@
 import { type Clock, systemClock } from '../clock.js';
 import { mapLimit } from '../map-limit.js';
 import { conflictPauseMs, fromJsonColumn, readEntity } from '../storage/entities.js';
-import { odata, type TableClient } from '@azure/data-tables';
-import { isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
+import { odata } from '@azure/data-tables';
+import { deleteIfThere, isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
 import { META_PARTITION, RefCounter } from './counter.js';
 import { entityToIssue, type IssueEntity, IssueTooLargeError, issueToEntity } from './entity.js';
 import { indexRowsFor } from './indexes.js';
@@ -338,6 +338,33 @@ export class IssueRepository {
     return { hold: () => this.stamp(issue, original.etag, { duplicatesIn: JSON.stringify(listed) }) };
   }
 
+  /**
+   * Takes `dupRef` off `originalRef`'s list once it no longer points there (reopened, linked elsewhere, deleted), so
+   * later links neither read it again nor count it towards MAX_DUPLICATES_IN. The list must never miss a live or
+   * in-flight link (holdUnlinked relies on it), so this runs after the duplicate's own write, reads the original
+   * before the duplicate, and holds the duplicate under its ETag (a stamp) before the original's stamp: a link of
+   * it back to the original, in flight meanwhile, stamps the original first and writes the duplicate under an ETag
+   * read before that, so one of the four writes fails with 412 and it is judged again. An entry left behind (a
+   * crash, a busy row) is harmless: it is read and found not to point here.
+   */
+  private async unlist(originalRef: string, dupRef: string): Promise<void> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const started = Date.now();
+      const original = await this.load(originalRef);
+      if (!original?.duplicatesIn.includes(dupRef)) return;
+      const dup = await this.load(dupRef);
+      if (dup?.issue.status === 'duplicate' && dup.issue.duplicateOf === original.issue.ref) return;
+      const left = original.duplicatesIn.filter((r) => r !== dupRef);
+      if ((!dup || (await this.stamp(dup.issue, dup.etag))) && (await this.stamp(original.issue, original.etag, { duplicatesIn: JSON.stringify(left) }))) return;
+      await sleep(conflictPauseMs(attempt, Date.now() - started));
+    }
+  }
+
+  /** `unlist` after a change already saved: its failure must not turn the saved change into an error. */
+  private async unlistQuietly(originalRef: string, dupRef: string): Promise<void> {
+    await this.unlist(originalRef, dupRef).catch(() => {});
+  }
+
   private async refusedOrMissing(ref: string, message: string): Promise<ActResult> {
     const issue = await this.get(ref);
     return issue
@@ -391,6 +418,8 @@ export class IssueRepository {
         await sleep(conflictPauseMs(attempt, Date.now() - started));
         continue;
       }
+      const was = issue.status === 'duplicate' ? issue.duplicateOf : null;
+      if (was && (outcome.issue.status !== 'duplicate' || outcome.issue.duplicateOf !== was)) await this.unlistQuietly(was, issue.ref);
       const result: ActResult = { kind: 'updated', issue: outcome.issue, entry: outcome.entry };
       if (outcome.notifyReporter) result.notifyReporter = outcome.notifyReporter;
       return result;
@@ -445,7 +474,7 @@ export class IssueRepository {
       if (isOpen(issue.status) || (issue.closedAt ?? issue.updatedAt) >= before.toISOString()) return false;
       const rows = indexRowsFor(issue).filter((r) => r.table !== 'archive');
       for (let i = 0; i < rows.length; i += 32) {
-        await Promise.all(rows.slice(i, i + 32).map((r) => this.deleteIfThere(this.t.idx[r.table], r.partitionKey, r.rowKey)));
+        await Promise.all(rows.slice(i, i + 32).map((r) => deleteIfThere(this.t.idx[r.table], r.partitionKey, r.rowKey)));
       }
       const parsed = parseRef(ref, this.prefix);
       try {
@@ -457,15 +486,10 @@ export class IssueRepository {
         await this.index.rewrite(fresh, []);
         return false;
       }
+      if (issue.status === 'duplicate' && issue.duplicateOf) await this.unlistQuietly(issue.duplicateOf, issue.ref);
     }
-    await this.deleteIfThere(this.t.idx.archive, archiveRow.partitionKey, archiveRow.rowKey);
+    await deleteIfThere(this.t.idx.archive, archiveRow.partitionKey, archiveRow.rowKey);
     return true;
-  }
-
-  private async deleteIfThere(table: TableClient, partitionKey: string, rowKey: string): Promise<void> {
-    await table.deleteEntity(partitionKey, rowKey).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
   }
 
   /**
@@ -504,10 +528,13 @@ export class IssueRepository {
         if (!original) return;
         const missing = refs.filter((r) => !original.duplicatesIn.includes(r));
         if (!missing.length) return;
-        if (original.issue.status === 'duplicate') chains.push(`${refs.join(', ')} → ${of} → ${original.issue.duplicateOf ?? '?'}`);
         // Bounded like holdOriginal's list; one live duplicate listed is enough for the refusal.
         const listed = [...original.duplicatesIn, ...missing].slice(0, Math.max(MAX_DUPLICATES_IN, original.duplicatesIn.length));
-        if (await this.stamp(original.issue, original.etag, { duplicatesIn: JSON.stringify(listed) })) return;
+        if (await this.stamp(original.issue, original.etag, { duplicatesIn: JSON.stringify(listed) })) {
+          // Told once, as the original stood when its list was written (not on every attempt before that).
+          if (original.issue.status === 'duplicate') chains.push(`${refs.join(', ')} → ${of} → ${original.issue.duplicateOf ?? '?'}`);
+          return;
+        }
         await sleep(conflictPauseMs(attempt, Date.now() - started));
       }
       throw new Error(`${of} is changing a lot right now; the duplicate backfill runs again next time.`);

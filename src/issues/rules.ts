@@ -65,7 +65,8 @@ export function originalRefusal(original: Pick<Issue, 'ref' | 'status' | 'duplic
   const { ref } = original;
   switch (original.status) {
     case 'duplicate':
-      if (!original.duplicateOf) return null;
+      // Done all the same (a damaged row, or one written by hand): its followers would wait on nothing.
+      if (!original.duplicateOf) return `${ref} is marked a duplicate of no issue, so it is not open: reopen it (set it Triaged) or pick an open issue.`;
       return original.duplicateOf === self
         ? `${ref} is already marked a duplicate of this issue.`
         : `${ref} is itself a duplicate of ${original.duplicateOf}; link to ${original.duplicateOf} instead.`;

@@ -1,6 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { isConflict, isNotFound, type Tables } from '../storage/tables.js';
+import { deleteIfThere, isConflict, type Tables } from '../storage/tables.js';
 import { type IssueSummary, isUrgent, type SlaConfig } from './model.js';
 import type { CreatedWindow, IssueQueries } from './queries.js';
 
@@ -90,11 +90,7 @@ export class SlaMarks {
 
   /** Gives a claimed event back (its message could not be sent), so the next run fires it again. */
   async release(event: Pick<SlaEvent, 'ref' | 'threshold'>): Promise<void> {
-    try {
-      await this.table.deleteEntity(event.ref, event.threshold);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIfThere(this.table, event.ref, event.threshold);
   }
 }
 

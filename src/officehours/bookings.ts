@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { readEntity, retryOnConflict } from '../storage/entities.js';
-import { collect, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 
 /** One person's seat at one occurrence. */
 export interface Booking {
@@ -274,7 +274,7 @@ export class BookingStore {
       ]);
       await this.ids.updateEntity({ partitionKey: next.id, rowKey: 'b', personId: stand.id }, 'Merge').catch(ignoreMissing);
     }
-    await this.people.deleteEntity(personRow(personId), pk).catch(ignoreMissing);
+    await deleteIfThere(this.people, personRow(personId), pk);
     return next !== undefined;
   }
 
@@ -300,14 +300,14 @@ export class BookingStore {
       if (seats?.toldStart && seats.toldStart >= before.toISOString()) continue;
       const pk = safeKey(entry.occurrenceId);
       for (const b of bookings) {
-        await this.people.deleteEntity(personRow(b.personId), pk).catch(ignoreMissing);
+        await deleteIfThere(this.people, personRow(b.personId), pk);
         if (b.id) await this.ids.updateEntity({ partitionKey: b.id, rowKey: 'b', personId: '' }, 'Merge').catch(ignoreMissing);
       }
       const keys = [...(seats ? [SEATS] : []), ...bookings.map((b) => String(b.rowKey))];
       for (let i = 0; i < keys.length; i += 100) {
         await this.seats.submitTransaction(keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey: pk, rowKey }]));
       }
-      await this.people.deleteEntity(String(entry.partitionKey), String(entry.rowKey)).catch(ignoreMissing);
+      await deleteIfThere(this.people, String(entry.partitionKey), String(entry.rowKey));
       deleted += bookings.length;
     }
     return deleted;

@@ -2,7 +2,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { AdaptiveCard } from '../cards/template.js';
 import type { Destination, OutboundMessage, Outbox } from '../outbound/message.js';
 import { escapeText } from '../cards/template.js';
-import { collect, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import type { AgendaBuilder, AgendaView } from './agenda.js';
 import type { Booking, BookingStore, Seats } from './bookings.js';
 import { spanIn, zoneLabel } from './display.js';
@@ -99,20 +99,14 @@ export class ReminderMarks {
       const started = row.partitionKey.slice(row.partitionKey.lastIndexOf('|') + 1);
       const moved = /@(\d{4}-\d\d-\d\dT\d\d:\d\d)/.exec(row.rowKey)?.[1] ?? '';
       if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d$/.test(started) || started >= cutoff || moved >= cutoff) continue;
-      await this.table.deleteEntity(row.partitionKey, row.rowKey).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
+      await deleteIfThere(this.table, row.partitionKey, row.rowKey);
       deleted++;
     }
     return deleted;
   }
 
   async release(occurrenceId: string, kind: string): Promise<void> {
-    try {
-      await this.table.deleteEntity(safeKey(occurrenceId), kind);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIfThere(this.table, safeKey(occurrenceId), kind);
   }
 }
 

@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { dayOf, firstDay, forEachDay } from '../storage/day-partitions.js';
-import { collect, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 import { bucketOf, DELIVERIES_TABLE, deliveryRowOf, PAYLOADS_TABLE } from './deliveries.js';
 import type { OutboundMessage } from './message.js';
 
@@ -165,10 +165,4 @@ function plain(r: IndexRow): IndexedDelivery {
     at: String(r.at ?? ''),
     payload: r.payload === true,
   };
-}
-
-async function deleteIfThere(table: TableClient, pk: string, rk: string): Promise<void> {
-  await table.deleteEntity(pk, rk).catch((err: unknown) => {
-    if (!isNotFound(err)) throw err;
-  });
 }

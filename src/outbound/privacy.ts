@@ -2,7 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import type { ConversationStore } from '../conversations/store.js';
 import { holdings, type PersonalData, type Subject, type Tally } from '../privacy/personal-data.js';
 import { readEntity } from '../storage/entities.js';
-import { isNotFound, type Tables } from '../storage/tables.js';
+import { deleteIfThere, type Tables } from '../storage/tables.js';
 import { BUDGET_TABLE, convPartition } from './budget.js';
 import type { DeliveryIndex } from './delivery-index.js';
 
@@ -52,9 +52,7 @@ export class OutboundPersonalData implements PersonalData {
     const tally = await this.describe(subject);
     for (const d of await this.index.toRecipient(subject.ids)) await this.index.drop(d);
     for (const pk of await this.sendLogs(subject)) {
-      await this.budget.deleteEntity(pk, 'w').catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
+      await deleteIfThere(this.budget, pk, 'w');
     }
     return tally;
   }

@@ -4,7 +4,7 @@ import { escapeText } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import type { OutboundMessage, Outbox } from '../outbound/message.js';
 import { fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
-import { collect, isConflict, isNotFound, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, type Tables } from '../storage/tables.js';
 import { forgetDoneCard, forgetProgressCard, forgetStoppedText } from './cards.js';
 import type { Holding, Subject } from './personal-data.js';
 import type { Pseudonyms } from './pseudonym.js';
@@ -152,11 +152,7 @@ export class ForgetJobs {
   }
 
   private async remove(key: string): Promise<void> {
-    try {
-      await this.table.deleteEntity(PK, key);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIfThere(this.table, PK, key);
   }
 
   // ---- the turn's side ---------------------------------------------------------------------------------

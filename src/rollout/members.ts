@@ -1,6 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { collect, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, safeKey, type Tables } from '../storage/tables.js';
 
 /** Whether a membership is of a user group or of a cohort (a person is in at most one cohort). */
 export type MembershipKind = 'group' | 'cohort';
@@ -61,13 +61,7 @@ export class MembershipStore {
   }
 
   private async delete(pk: string, rk: string): Promise<boolean> {
-    try {
-      await this.table.deleteEntity(pk, rk);
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    return deleteIfThere(this.table, pk, rk);
   }
 }
 

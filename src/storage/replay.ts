@@ -1,6 +1,6 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { DeleteOp, JournalRecord, PutOp } from './journal.js';
-import { isNotFound } from './tables.js';
+import { deleteIfThere } from './tables.js';
 
 /*
  * Writing the journal's records again onto Azurite after it lost its last seconds.
@@ -74,9 +74,7 @@ async function replayPartition(client: TableClient, rows: Step[][]): Promise<voi
       await client.submitTransaction(actions);
     }
     for (const d of steps.filter((s): s is DeleteOp => s.k === 'del')) {
-      await client.deleteEntity(d.pk, d.rk).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
+      await deleteIfThere(client, d.pk, d.rk);
     }
   }
 }

@@ -99,6 +99,20 @@ export const isConflict = (err: unknown) => statusOf(err) === 409;
 export const isPreconditionFailed = (err: unknown) => statusOf(err) === 412;
 
 /**
+ * Deletes a row that may be gone already (a re-run, a race with another delete): true when this call deleted
+ * it, false when it was not there (404). Other errors are thrown.
+ */
+export async function deleteIfThere(table: TableClient, partitionKey: string, rowKey: string): Promise<boolean> {
+  try {
+    await table.deleteEntity(partitionKey, rowKey);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/**
  * An ETag-guarded merge: true when it landed, false when someone changed the entity first (412),
  * so the caller can re-read and decide. Other errors are thrown.
  */

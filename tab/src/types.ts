@@ -35,8 +35,8 @@ export interface DemoUser {
 
 export type IssueList =
   | { mode: 'mine'; items: IssueSummary[]; next: string | null }
-  /** Done issues in the order chosen; `truncated`: a chosen order covered only the 1,000 most recently closed. */
-  | { mode: 'archive'; items: IssueSummary[]; next: string | null; sort: 'queue' | 'oldest' | 'newest' | 'priority'; truncated: boolean }
+  /** Done issues in the order chosen; `truncated`: a chosen order covered only the `sorted` most recently closed. */
+  | { mode: 'archive'; items: IssueSummary[]; next: string | null; sort: 'queue' | 'oldest' | 'newest' | 'priority'; truncated: boolean; sorted?: number }
   | { mode: 'board'; items: IssueSummary[]; total: number | null; hasMore: boolean; truncated: boolean; page: number; pageSize: number };
 
 export interface IssueDetail {

@@ -64,7 +64,7 @@ describe('the tab API’s archive of done issues', () => {
     const refs = await seedDoneIssues(await openIssueTables(h.app.tables), h.app.repository.counter, { count: 1001, from, status: 'closed', fields: { category: 'Reports' } });
     const sorted = await api(USERS.champion, '/api/tab/issues?status=closed&category=Reports&sort=oldest');
     // The least recently closed (also the oldest logged) lies beyond the 1,000 the order covers: the tab shows its hint.
-    expect(sorted.body).toMatchObject({ mode: 'archive', sort: 'oldest', truncated: true });
+    expect(sorted.body).toMatchObject({ mode: 'archive', sort: 'oldest', truncated: true, sorted: 1000 });
     expect(sorted.body.items?.map((i) => i.ref)).toEqual(refs.slice(1, 11));
     const own = await api(USERS.champion, '/api/tab/issues?status=closed&category=Reports');
     expect(own.body).toMatchObject({ mode: 'archive', truncated: false });

@@ -172,6 +172,14 @@ describe('issue cards from real issues', () => {
     expect(issueListData({ list: 'mine', page: { items: [], next: null } }).emptyText).toMatch(/not logged any/);
   });
 
+  it('says how many a sorted done list covered, and when none of them fitted, not "the 1,000 most recently closed"', () => {
+    const filters = { status: 'closed', sort: 'oldest' } as const;
+    const note = (sorted?: number) => issueListData({ list: 'triage', filters, page: { items: [], next: null, truncated: true, ...(sorted === undefined ? {} : { sorted }) } }).note;
+    expect(note(1000)).toMatch(/^Sorted among the 1,000 most recently closed only: there are more\./);
+    expect(note(37)).toMatch(/^Sorted among the 37 most recently closed only/);
+    expect(note(0)).toMatch(/^None sorted: more than 1,000 here, all closed over five years ago\./);
+  });
+
   it('formats times in UTC by default', () => {
     expect(formatWhen('2026-03-02T09:05:00.000Z')).toBe('2 Mar 2026 09:05 UTC');
   });

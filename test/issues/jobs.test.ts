@@ -4,18 +4,19 @@ import type { IssueService } from '../../src/issues/service.js';
 import { SlaCheck, SlaMarks } from '../../src/issues/sla.js';
 import { LeaseStore } from '../../src/scheduler/lease.js';
 import { Scheduler } from '../../src/scheduler/runner.js';
+import { IssueRepository } from '../../src/issues/repository.js';
 import { alice, amina, bo, form, openStore, writeOldDuplicateLink } from './fixtures.js';
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const quiet: { info(obj: object, msg?: string): void; warn(obj: object, msg: string): void; error(obj: object, msg?: string): void } = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** The issue jobs on a scheduler of their own over the store's tables, as app.ts wires them. */
-async function issueJobs(store: Awaited<ReturnType<typeof openStore>>) {
+async function issueJobs(store: Awaited<ReturnType<typeof openStore>>, log: typeof quiet = quiet) {
   const { repo, queries, clock, tables } = store;
   const scheduler = new Scheduler(await LeaseStore.open(tables), clock, quiet);
   const sla = new SlaCheck(queries, await SlaMarks.open(tables), repo.config.sla, clock);
   // SLA reminders are not what these tests are about: their messages go nowhere.
   const issues = { slaMessages: async () => [], enqueue: async () => {} } as unknown as IssueService;
-  scheduleIssueJobs(scheduler, sla, { issues, repository: repo, log: quiet }, 60_000);
+  scheduleIssueJobs(scheduler, sla, { issues, repository: repo, log }, 60_000);
   return scheduler;
 }
 
@@ -71,5 +72,35 @@ describe('issue jobs: duplicate links made before originals listed their duplica
       await scheduler.tick();
     }
     expect(scans).toBe(afterFirst);
+  });
+
+  it('logs a chain of old links once, also when its original changed while its list was being written', async () => {
+    const store = await openStore();
+    const { repo, issueTables, clock } = store;
+    await logIssues(repo, 3);
+    const [a, b, c] = ['R-0001', 'R-0002', 'R-0003'];
+    // A is a duplicate of B now; C was linked to A by an earlier version: C → A → B.
+    expect((await repo.act(a, { kind: 'duplicate', of: b }, amina)).kind).toBe('updated');
+    await writeOldDuplicateLink(issueTables, c, a, amina, clock.now());
+    // Someone changes A just before the backfill writes A's list, so that write is tried again.
+    let changed = false;
+    const main = new Proxy(issueTables.main, {
+      get(target, prop, receiver) {
+        if (prop !== 'updateEntity') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<typeof target.updateEntity>) => {
+          if (!changed && args[0].rowKey === a && 'duplicatesIn' in args[0]) {
+            changed = true;
+            await target.updateEntity({ partitionKey: args[0].partitionKey, rowKey: a, touchedBy: 'someone else' }, 'Merge');
+          }
+          return target.updateEntity(...args);
+        };
+      },
+    });
+    const warned: unknown[] = [];
+    const log = { ...quiet, warn: (obj: object) => void warned.push(obj) };
+    const scheduler = await issueJobs({ ...store, repo: new IssueRepository({ ...issueTables, main }, { clock }) }, log);
+    await scheduler.tick();
+    expect(changed).toBe(true);
+    expect(warned).toEqual([{ chains: [`${c} → ${a} → ${b}`] }]);
   });
 });

@@ -138,6 +138,41 @@ describe('IssueQueries: lists', () => {
   });
 });
 
+describe('IssueQueries: the done list after more than five years without a closure', () => {
+  it('finds issues closed six years ago on the first page instead of an empty page that says there is more', async () => {
+    const { repo, queries, clock } = await openStore();
+    clock.set(new Date('2019-01-15T08:00:00Z'));
+    const refs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await repo.logIssue(form({ title: `Closed long ago ${i}` }), alice);
+      if (r.kind !== 'created') throw new Error('not created');
+      refs.push(r.issue.ref);
+    }
+    const [first, second] = refs as [string, string];
+    clock.set(new Date('2019-06-10T08:00:00Z'));
+    await repo.act(first, { kind: 'status', status: 'wont_fix' }, amina);
+    clock.set(new Date('2019-09-10T08:00:00Z'));
+    await repo.act(second, { kind: 'status', status: 'wont_fix' }, amina);
+    clock.set(new Date('2026-03-02T09:00:00Z'));
+    // Most recently closed first, as ever: the September one on the first page, then the June one.
+    const pages: string[][] = [];
+    let token: string | null = null;
+    for (let n = 0; n < 5; n++) {
+      const page = await queries.triageQueue({ status: 'wont_fix' }, { limit: 1, token });
+      pages.push(page.items.map((i) => i.ref));
+      token = page.next;
+      if (!token) break;
+      expect(page.items, 'a page that says there is more').not.toEqual([]);
+    }
+    expect(pages.slice(0, 2)).toEqual([[second], [first]]);
+    expect(pages.flat()).toEqual([second, first]);
+    // Nothing of that status at all: the list ends, it does not offer a next page of nothing.
+    expect(await queries.triageQueue({ status: 'closed' })).toEqual({ items: [], next: null });
+    // A search that matches none of them ends too, once nothing further back is left to search.
+    expect(await queries.triageQueue({ status: 'wont_fix' }, undefined, { search: 'nowhere' })).toEqual({ items: [], next: null });
+  });
+});
+
 describe('IssueQueries: a sorted done list reads the 1,000 most recently closed', () => {
   it('with 1,001 done issues, orders the 1,000 most recently closed and says so; the list in its own order still reaches the last', async () => {
     const { queries, repo, issueTables, clock } = await openStore();

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IssueRepository } from '../../src/issues/repository.js';
+import { indexRowsFor } from '../../src/issues/indexes.js';
+import type { Issue } from '../../src/issues/model.js';
 import { ISSUE_TABLES } from '../../src/issues/tables.js';
 import { Tables } from '../../src/storage/tables.js';
 import { startSlowLink } from '../support/slow-link.js';
@@ -379,6 +381,79 @@ describe('IssueRepository: no chains of duplicates', () => {
   });
 });
 
+describe('IssueRepository: an original forgets duplicates that no longer point at it', () => {
+  it('does not read a reopened, re-linked or expired duplicate again when its old original is linked', async () => {
+    const { repo, issueTables, clock } = await openStore();
+    for (let i = 0; i < 6; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+    const [a, b, c, d, e, f] = ['R-0001', 'R-0002', 'R-0003', 'R-0004', 'R-0005', 'R-0006'];
+    for (const dup of [d, e, f]) expect((await repo.act(dup, { kind: 'duplicate', of: a }, amina)).kind).toBe('updated');
+    // D reopened, E linked elsewhere, F closed long ago and removed by retention: none points at A any more.
+    expect((await repo.act(d, { kind: 'status', status: 'triaged' }, amina)).kind).toBe('updated');
+    expect((await repo.act(e, { kind: 'duplicate', of: c }, amina)).kind).toBe('updated');
+    clock.advance(40 * 86_400_000);
+    const fRow = [...indexRowsOf(await repo.get(f))].find((r) => r.table === 'archive')!;
+    expect(await repo.expire(f, clock.now(), fRow)).toBe(true);
+
+    const reads: string[] = [];
+    const main = new Proxy(issueTables.main, {
+      get(target, prop, receiver) {
+        if (prop !== 'getEntity') return Reflect.get(target, prop, receiver) as unknown;
+        return (...args: Parameters<typeof target.getEntity>) => {
+          reads.push(args[1]);
+          return target.getEntity(...args);
+        };
+      },
+    });
+    const counting = new IssueRepository({ ...issueTables, main }, { clock });
+    expect(await counting.act(a, { kind: 'duplicate', of: b }, bo)).toMatchObject({ kind: 'updated', issue: { duplicateOf: b } });
+    expect(reads.filter((r) => [d, e, f].includes(r))).toEqual([]);
+  });
+
+  it('still refuses to link an original whose duplicate was reopened and linked back to it at the same instant', async () => {
+    const { repo } = await openStore();
+    const rounds = 8;
+    for (let i = 0; i < 3 * rounds; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+    const ref = (n: number) => `R-${String(n).padStart(4, '0')}`;
+    const triple = (i: number) => [ref(3 * i + 1), ref(3 * i + 2), ref(3 * i + 3)] as const;
+    for (let i = 0; i < rounds; i++) {
+      const [a, , d] = triple(i);
+      expect((await repo.act(d, { kind: 'duplicate', of: a }, amina)).kind).toBe('updated');
+    }
+    // Reopening D takes it off A's list; linking it back at once must leave it listed whenever it points at A.
+    await Promise.all(
+      Array.from({ length: rounds }, (_, i) => triple(i)).flatMap(([a, , d]) => [
+        repo.act(d, { kind: 'status', status: 'triaged' }, amina),
+        (async () => {
+          for (let n = 0; n < 3; n++) await repo.act(d, { kind: 'duplicate', of: a }, bo);
+        })(),
+      ]),
+    );
+    for (let i = 0; i < rounds; i++) {
+      const [a, b, d] = triple(i);
+      const linked = (await repo.get(d))?.duplicateOf === a;
+      const aToB = await repo.act(a, { kind: 'duplicate', of: b }, bo);
+      expect(aToB.kind, `round ${i}: ${d} points at ${a}: ${linked}`).toBe(linked ? 'refused' : 'updated');
+    }
+  });
+});
+
+describe('IssueRepository: a duplicate with no original is not open', () => {
+  it('refuses to link to an issue marked Duplicate of nothing, saying it is not open, and changes nothing', async () => {
+    const { repo, issueTables } = await openStore();
+    for (let i = 0; i < 2; i++) if ((await repo.logIssue(form({ title: `Locked out ${i}` }), alice)).kind !== 'created') throw new Error('not created');
+    // A row damaged (or written by hand) as a duplicate without saying of what.
+    for await (const row of issueTables.main.listEntities({ queryOptions: { filter: "RowKey eq 'R-0001'" } })) {
+      await issueTables.main.updateEntity({ partitionKey: row.partitionKey!, rowKey: 'R-0001', status: 'duplicate', duplicateOf: '' }, 'Merge');
+    }
+    expect(await repo.get('R-0001')).toMatchObject({ status: 'duplicate', duplicateOf: null });
+    expect(await repo.act('R-0002', { kind: 'duplicate', of: 'R-0001' }, amina)).toMatchObject({
+      kind: 'refused',
+      message: 'R-0001 is marked a duplicate of no issue, so it is not open: reopen it (set it Triaged) or pick an open issue.',
+    });
+    expect(await repo.get('R-0002')).toMatchObject({ status: 'new', duplicateOf: null, version: 1 });
+  });
+});
+
 describe('IssueRepository: index repair', () => {
   it('leaves no repair marker behind when every write succeeds', async () => {
     const { repo, clock } = await openStore();
@@ -411,3 +486,9 @@ describe('IssueRepository: index repair', () => {
     expect(await repo.repairIndexes(60_000)).toBe(0);
   });
 });
+
+/** An issue's index rows (the archive row is what retention finds a done issue by). */
+function indexRowsOf(issue: Issue | null) {
+  if (!issue) throw new Error('no issue');
+  return indexRowsFor(issue);
+}

@@ -180,4 +180,20 @@ describe('IssueService: the triage command\'s sorted done list beyond 1,000', ()
     await seedDoneIssues(issueTables, repo.counter, { count: 3, from: new Date('2026-02-02T08:00:00Z'), status: 'wont_fix', fields: { site: 'Marula' } });
     expect((await card({ status: 'wont_fix', site: 'Marula', sort: 'oldest' })).text).not.toContain('1,000');
   });
+
+  it('names how many it sorted when more than five years back holds more than the rest of the 1,000', async () => {
+    const { issues, repo, issueTables, clock } = await service();
+    await seedDoneIssues(issueTables, repo.counter, { count: 1000, from: new Date('2020-02-01T08:00:00Z'), status: 'wont_fix' });
+    const recent = await seedDoneIssues(issueTables, repo.counter, { count: 3, from: new Date('2026-03-01T08:00:00Z'), status: 'wont_fix' });
+    clock.set(new Date('2026-03-05T08:00:00Z'));
+    const filters = { status: 'wont_fix', sort: 'oldest' } as const;
+    const page = await issues.list(championAmina, 'triage', { filters });
+    if (!page) throw new Error('refused');
+    // Only the three closed this month were sorted: the 1,000 closed six years ago did not fit with them.
+    expect(page.items.map((i) => i.ref)).toEqual(recent);
+    const text = JSON.stringify(renderIssueCard('issue-list', issueListData({ list: 'triage', page, filters })));
+    expect(text).toContain('Sorted among the 3 most recently closed only: there are more.');
+    expect(text).not.toContain('1,000');
+  });
 });
+

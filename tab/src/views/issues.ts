@@ -1,4 +1,5 @@
 import { STATUS_LABEL } from '../../../src/issues/model.js';
+import { sortedOnlyNote } from '../../../src/issues/order.js';
 import { ApiError, call } from '../api.js';
 import { announce, h, fill } from '../dom.js';
 import { day, when } from '../format.js';
@@ -99,7 +100,7 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
       const further = !list.items.length && list.next && list.mode === 'archive' ? h('p', { className: 'hint' }, 'No match among the issues searched so far: Next page searches further back.') : null;
       const caption = list.mode === 'mine' ? 'Your issues' : `Done issues, ${DONE_ORDER[list.sort] ?? DONE_ORDER.queue}`;
       fill(results,
-        list.mode === 'archive' && list.truncated ? h('p', { className: 'hint' }, 'There are more than 1,000 done issues here: the search and the order cover the 1,000 most recently closed. Narrow the filters to see the rest.') : null,
+        list.mode === 'archive' && list.truncated ? h('p', { className: 'hint' }, sortedOnlyNote(list.sorted)) : null,
         further ?? table(list.items, caption, (ref) => void openIssue(ref)),
         pager,
       );
