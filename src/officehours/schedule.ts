@@ -61,7 +61,10 @@ const id = z
   .string()
   .trim()
   .regex(/^[a-z0-9][a-z0-9-]{0,59}$/, 'must be 1–60 lower-case letters, digits or dashes');
-const person = z.strictObject({ id: z.string().trim().min(1).max(100), name: z.string().trim().min(1).max(120) });
+const person = z.strictObject({
+  id: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  name: z.string().trim().min(1, 'must not be empty').max(120, 'must be at most 120 characters'),
+});
 const dateOrDateTime = z.union([z.string(), z.date()]).transform((v) => (v instanceof Date ? v.toISOString().slice(0, 10) : v.trim()));
 
 const changeSchema = z.strictObject({
@@ -76,19 +79,19 @@ const changeSchema = z.strictObject({
 export const sessionSchema = z.strictObject({
   id,
   kind: z.enum(SESSION_KINDS).default('office-hours'),
-  title: z.string().trim().min(1, 'must not be empty').max(120),
-  topic: z.string().trim().max(300).optional(),
+  title: z.string().trim().min(1, 'must not be empty').max(120, 'must be at most 120 characters'),
+  topic: z.string().trim().max(300, 'must be at most 300 characters').optional(),
   start: z.string({ error: 'is required: "2026-12-08 14:00", or "golive-14d 09:00" with a cohort' }).trim(),
-  rule: z.string().trim().min(1).max(300).optional(),
+  rule: z.string().trim().min(1, 'must not be empty').max(300, 'must be at most 300 characters').optional(),
   zone: zoneSchema.optional(),
   minutes: z.number().int().min(5, 'must be at least 5').max(600, 'must be at most 600').default(60),
   capacity: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000'),
   joinUrl: z.url({ protocol: /^https$/, error: 'must be an https:// link (the Teams meeting)' }),
-  hosts: z.array(person).max(10).default([]),
+  hosts: z.array(person).max(10, 'at most 10 hosts').default([]),
   cohort: id.optional(),
   group: id.optional(),
-  course: z.string().trim().min(1).max(60).optional(),
-  changes: z.array(z.unknown()).max(200).default([]),
+  course: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').optional(),
+  changes: z.array(z.unknown()).max(200, 'at most 200 changes').default([]),
 });
 
 /**

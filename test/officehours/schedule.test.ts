@@ -113,6 +113,20 @@ describe('bad entries in the schedule file', () => {
     ]);
   });
 
+  it('a text over its length is named with its limit in words, not the validator\'s own', () => {
+    const s = build(
+      entry({ id: 'l1', title: 'T'.repeat(121) }),
+      entry({ id: 'l2', topic: 'x'.repeat(301) }),
+      entry({ id: 'l3', hosts: Array.from({ length: 11 }, (_, i) => ({ id: `h${i}`, name: `Host ${i}` })) }),
+    );
+    expect(s.sessions).toEqual([]);
+    expect(s.problems).toEqual([
+      'office-hours.yaml: sessions[0] (l1).title: must be at most 120 characters',
+      'office-hours.yaml: sessions[1] (l2).topic: must be at most 300 characters',
+      'office-hours.yaml: sessions[2] (l3).hosts: at most 10 hosts',
+    ]);
+  });
+
   it('a bad change is named and ignored; its session is kept', () => {
     const s = build(
       entry({
