@@ -38,7 +38,8 @@ export function readNumber(text: string): number | undefined {
 }
 
 /** Which measure a typed name or id means: only measures whose figures come from the IMS take entries. */
-function imsMeasure(text: string, measures: readonly Measure[]): Measure | undefined {
+/** The IMS-fed measure named by `text`: its id or its name, in any case. */
+export function imsMeasure(text: string, measures: readonly Measure[]): Measure | undefined {
   const t = text.trim().toLowerCase();
   return measures.find((m) => m.source.kind === 'ims' && (m.id === t || m.name.toLowerCase() === t));
 }

@@ -4,6 +4,7 @@ import {
   type AdoptionCaller,
   type AdoptionService,
   audienceOf,
+  imsMeasure,
   measureFormCard,
   measuresCard,
   pulseAnsweredCard,
@@ -96,7 +97,7 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
   bot.verb(ADOPTION_VERBS.enterFigure, async (turn, data) => {
     const res = await w.adoption.enterFigure(callerOf(turn), data, 'card');
     if (!res.ok) return measures(turn, { notice: res.message });
-    const name = w.adoption.measures.find((m) => m.id === data.measure)?.name ?? data.measure;
+    const name = imsMeasure(data.measure, w.adoption.measures)?.name ?? data.measure;
     return measures(turn, { notice: `Saved: ${data.value.trim()} for ${name} on ${data.date.trim()}.`, good: true });
   });
 

@@ -50,6 +50,8 @@ describe('measures from Teams', () => {
     expect(text(forged)).toMatch(/rollout team only/);
     const saved = await act(USERS.lead, 'adoption.figures.enter', { measure: 'report-days', date: '2026-01-02', value: '4' });
     expect(text(saved)).toContain('Saved: 4 for Median days to submit the monthly report on 2026-01-02.');
+    const typed = await act(USERS.lead, 'adoption.figures.enter', { measure: 'Report-Days', date: '2026-01-02', value: '4' });
+    expect(text(typed)).toContain('Saved: 4 for Median days to submit the monthly report on 2026-01-02.');
     expect(text(saved)).toContain('Latest: 4 days (2026-01-02)');
     const future = await act(USERS.lead, 'adoption.figures.enter', { measure: 'report-days', date: '2026-02-01', value: '3' });
     expect(text(future)).toContain('Not saved: the date 2026-02-01 is in the future.');
