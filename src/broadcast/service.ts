@@ -155,7 +155,8 @@ export class BroadcastService {
     if (running.length) parts.push(running.map((s) => sendStatus(s, this.timeZone)).join('; '));
     const last = sends.find((s) => s.status === 'done' || s.status === 'cancelled');
     if (last) parts.push(sendStatus(last, this.timeZone));
-    if (cancelled) parts.push('Cancelled: its scheduled times are skipped until its "when" changes in the plan');
+    // A manual message marked cancelled by an earlier version: it had no scheduled times to skip.
+    if (cancelled && m.when.kind !== 'manual') parts.push('Cancelled: its scheduled times are skipped until its "when" changes in the plan');
     else if (m.when.kind !== 'manual') {
       // An occurrence that already went (before an edit moved its time) does not go again.
       const upcoming = nextOccurrences(m, this.d.plan(), this.d.rollout(), this.now).filter(
@@ -353,12 +354,13 @@ export class BroadcastService {
     const running = (await this.d.sends.all()).filter((s) => s.messageId === m.id && ['scheduled', 'resolving', 'sending'].includes(s.status));
     const lines: string[] = [];
     for (const s of running) lines.push(await this.cancelSend(s.id, caller.person));
+    // A manual message has no scheduled times to skip: cancelling it stops what is under way, nothing more.
+    if (m.when.kind === 'manual') {
+      if (!lines.length) lines.push(`"${m.id}" goes out only when sent with "send ${m.id}", and no send of it is under way: nothing to cancel.`);
+      return { kind: 'cancelled', text: lines.join(' ') };
+    }
     await this.d.sends.markCancelled(m.id, m.whenText, caller.person.id);
-    lines.push(
-      m.when.kind === 'manual'
-        ? `"${m.id}" is marked cancelled.`
-        : `"${m.id}" will not go out at its scheduled times. To schedule it again, change its "when" in the plan file.`,
-    );
+    lines.push(`"${m.id}" will not go out at its scheduled times. To schedule it again, change its "when" in the plan file.`);
     return { kind: 'cancelled', text: lines.join(' ') };
   }
 

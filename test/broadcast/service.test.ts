@@ -156,6 +156,27 @@ describe('cancel mid-send', () => {
   });
 });
 
+describe('cancelling a manual message', () => {
+  it('with no send under way says there is nothing to cancel and leaves the plan list as it was (it has no scheduled times)', async () => {
+    const people = users(2);
+    const f = await fixture({ chats: installed(people) });
+    f.plan.current = planFor(people);
+    f.rollout.current = rollout;
+    const statusOf = async () => {
+      const page = await f.b.service.planPage(LEAD, 0);
+      if (!('items' in page)) throw new Error('refused');
+      return page.items.find((i) => i.id === 'welcome')?.status;
+    };
+    const before = await statusOf();
+    const res = await f.b.service.cancel(LEAD, 'welcome');
+    expect(res).toEqual({ kind: 'cancelled', text: '"welcome" goes out only when sent with "send welcome", and no send of it is under way: nothing to cancel.' });
+    expect(await statusOf()).toBe(before);
+    expect(before).toBe('Not sent yet');
+    // It can still be sent.
+    expect(await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id)).toMatchObject({ kind: 'started' });
+  });
+});
+
 describe('resume after a crash', () => {
   it('hands over again, under the same keys, what was handed over and never answered; nobody is missed or messaged twice', async () => {
     const tables = testTables();
