@@ -314,7 +314,7 @@ export class BroadcastService {
     }
     let dueAt: Date | undefined;
     if (values.timing === 'at') {
-      const at = /^\d{4}-\d{2}-\d{2}$/.test(values.date) && /^\d{2}:\d{2}$/.test(values.time) ? wallTime(values.date, values.time, this.timeZone) : undefined;
+      const at = /^\d{4}-\d{2}-\d{2}$/.test(values.date) && /^([01]\d|2[0-3]):[0-5]\d$/.test(values.time) ? wallTime(values.date, values.time, this.timeZone) : undefined;
       if (!at?.isValid) errors.when = 'Pick a date and a time, or choose "Now".';
       else if (at.toJSDate() <= this.now) errors.when = `That time has passed (${this.timeZone}). Pick a later one, or choose "Now".`;
       else if (at.toJSDate().getTime() > this.now.getTime() + 366 * 86_400_000) errors.when = 'Pick a time within a year.';

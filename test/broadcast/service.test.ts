@@ -289,6 +289,13 @@ describe('announce', () => {
       errors: { title: expect.any(String), body: expect.stringContaining('4001'), audience: expect.any(String), when: expect.stringContaining('passed') },
     });
     expect(await f.b.sends.all()).toEqual([]);
+    // Card data is written by the client: a time Teams' picker never gives ("24:00", read by ISO as the next
+    // midnight) is refused, not moved to another day.
+    for (const time of ['24:00', '23:60', '9:00']) {
+      const odd = await f.b.service.announce(LEAD, { title: 'Odd', body: 'x', audience: 'everyone', timing: 'at', date: '2027-01-12', time }, `k-${time}`, rolloutTeam.id);
+      expect(odd).toMatchObject({ kind: 'invalid', errors: { when: 'Pick a date and a time, or choose "Now".' } });
+    }
+    expect(await f.b.sends.all()).toEqual([]);
 
     const ok = await f.b.service.announce(
       LEAD,
