@@ -98,7 +98,11 @@ export class RecordingConnector {
     return this.calls.filter((c) => c.conversationId === conversationId && c.method === 'POST');
   }
 
-  async waitFor(pred: (calls: RecordedCall[]) => boolean, ms = 5_000): Promise<void> {
+  /**
+   * Waits until `pred` holds. The bound only says when to give up on a message that never comes: generous, as a
+   * loaded 2-core CI machine can take many times longer to post through the outbound queue than a quiet one.
+   */
+  async waitFor(pred: (calls: RecordedCall[]) => boolean, ms = 30_000): Promise<void> {
     const end = Date.now() + ms;
     while (!pred(this.calls)) {
       if (Date.now() > end)

@@ -265,16 +265,23 @@ export class TeamsConnectorStandIn {
   }
 }
 
-/** ms until a request at `now` would fit `w` (0: it fits), given the arrivals (ascending, this one among them). */
+/**
+ * ms until a request at `now` would fit `w` (0: it fits), given the arrivals (ascending, this one among them). Every
+ * window of `w.ms` that holds this request is checked, also those reaching past it: requests are handled in about,
+ * not exactly, the order they arrived, so a later arrival may have been let through already, and this one must not
+ * make a window it shares with those too full.
+ */
 function retryAfter(times: number[], w: Window, now: number): number {
-  // The window holds this request and every arrival within `w.ms` before it; none that arrived after it (a
-  // request is handled a little after it arrived, so a later one may already be on the list).
-  let last = times.length - 1;
-  while (last > 0 && (times[last] ?? 0) > now) last--;
-  let inWindow = 0;
-  for (let i = last; i >= 0 && (times[i] ?? 0) > now - w.ms; i--) inWindow++;
-  if (inWindow <= w.count) return 0;
-  return (times[last - w.count] ?? now) + w.ms - now;
+  const at = times.lastIndexOf(now);
+  let worst = 0;
+  // A fullest window holding this request starts at an arrival no later than it and no more than w.ms before it.
+  for (let start = at; start >= 0 && (times[start] ?? 0) > now - w.ms; start--) {
+    const from = times[start] ?? 0;
+    let end = start;
+    while (end + 1 < times.length && (times[end + 1] ?? 0) < from + w.ms) end++;
+    if (end - start + 1 > w.count) worst = Math.max(worst, from + w.ms - now);
+  }
+  return worst;
 }
 
 /** Adds an arrival in time order (requests are handled in about, not exactly, the order they arrived). */
