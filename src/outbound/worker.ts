@@ -7,7 +7,7 @@ import { type LeaseStore, SendLease } from './send-lease.js';
 import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
 import type { ResultListeners } from './outbox.js';
-import { encodeBody, failuresOf, type OutboundQueue, type Received } from './queue.js';
+import { encodeBody, failuresOf, lateRoundsOf, type OutboundQueue, type QueueBody, type Received } from './queue.js';
 import { WindowStats } from './stats.js';
 import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
 import { metrics } from '../telemetry/metrics.js';
@@ -83,6 +83,8 @@ interface Job {
   defer(ms: number): Promise<void>;
   /** Back to the queue after a failure: visible again after the backoff of its failures so far, one more counted. */
   failed(): Promise<void>;
+  /** Back to the queue after a round late for every slot: visible again after a pause growing with such rounds. */
+  late(): Promise<void>;
 }
 
 type Send = Extract<OutboundMessage, { op: 'send' }>;
@@ -130,6 +132,14 @@ const CONVERSATION_SHIFT_MS = 50;
 
 /** Plans in a row a message may be late for (a starved event loop) before it is given back to the queue. */
 const LATE_PLANS = 5;
+
+/**
+ * The pause before a message given back after `rounds` rounds late for every slot is visible again: about 1 s,
+ * 2 s, 4 s, then at most 8 s. A worker late for every slot got it back after 1 s (an update at once), again and
+ * again, at a dozen storage calls a round and no request; pausing longer each round costs less while it is starved,
+ * and leaves the message to other instances meanwhile. Counted apart from failures, whose backoff stays their own.
+ */
+const lateBackoffMs = (rounds: number) => Math.min(8_000, backoffMs(rounds));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 /** A conversation id without a thread's `;messageid=`: Teams counts a channel's threads against the channel. */
@@ -337,6 +347,11 @@ export class OutboundWorker {
         this.letGo(r);
         return this.deferFailed(r);
       },
+      late: () => {
+        this.letGo(r);
+        const l = lateRoundsOf(r.body) + 1;
+        return q.defer(r, lateBackoffMs(l), r.body && { ...r.body, l });
+      },
     });
     if (!r.body) return [single(undefined)];
     if ('m' in r.body) return [single(r.body.m)];
@@ -353,10 +368,12 @@ export class OutboundWorker {
     };
     const lookups = this.lookUpPack(r.body.batch);
     const packFailures = failuresOf(r.body);
+    const packLate = lateRoundsOf(r.body);
     return r.body.batch.map((message) => {
-      const putBack = async (ms: number, failures: number) => {
+      const putBack = async (ms: number, failures: number, late = packLate) => {
         try {
-          await q.send(encodeBody({ v: 1, m: message, ...(failures ? { f: failures } : {}) }), ms);
+          const body: QueueBody = { v: 1, m: message, ...(failures ? { f: failures } : {}), ...(late ? { l: late } : {}) };
+          await q.send(encodeBody(body), ms);
         } catch (err) {
           // Not put back on its own: the pack is no longer kept hidden, so it comes back whole when its hold runs
           // out (its rows keep the others from going twice). Kept hidden, this message would wait for a restart.
@@ -371,6 +388,7 @@ export class OutboundWorker {
         done: finish,
         defer: (ms: number) => putBack(ms, packFailures),
         failed: () => putBack(backoffMs(packFailures + 1), packFailures + 1),
+        late: () => putBack(lateBackoffMs(packLate + 1), packFailures, packLate + 1),
       };
     });
   }
@@ -491,7 +509,8 @@ export class OutboundWorker {
       if ('deferUntil' in plan) {
         if (held) await this.giveBack(m, held, late ? 'late for its slots' : 'waiting for room');
         await this.forgetPlan(conv, planned);
-        await job.defer(plan.deferUntil - this.now());
+        if (late) await job.late();
+        else await job.defer(plan.deferUntil - this.now());
         return;
       }
       if (!held) {
@@ -555,7 +574,7 @@ export class OutboundWorker {
       this.stats.count('late');
       await this.giveBack(m, held, 'its slot passed');
       await this.forgetPlan(conv, planned);
-      await job.defer(0);
+      await job.late();
       return;
     }
     held.out = true;
@@ -750,7 +769,8 @@ export class OutboundWorker {
         await this.deps.posts.endUpdate(kind, id, m.version, false);
         await this.forgetPlan(conv, planned);
         if (plan) await job.defer(plan.deferUntil - this.now());
-        else await job.defer(0);
+        else if (this.stopping) await job.defer(0);
+        else await job.late();
         return;
       }
       await sleep(plan.at - this.now());

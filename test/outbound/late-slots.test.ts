@@ -105,6 +105,25 @@ describe('a worker too late for the slots it planned (a starved event loop)', ()
     expect(await channelWindows(account)).toEqual({ requests: 1, inMinutes: 1 });
   });
 
+  it('late for every slot, round after round: pauses longer each round and plans no more than it can use, then sends once on time', async () => {
+    const delays = putBacks();
+    const ROUNDS = 3;
+    starved(() => delays.length < ROUNDS);
+    const commits = vi.spyOn(ConversationBudget.prototype, 'commit');
+    const { account, post } = await setUp();
+    const m = await post('late:rounds');
+    await until(() => delays.length >= ROUNDS, 40_000, 'three rounds late for every slot');
+    // About 1 s, 2 s, 4 s (each between half and 1.5 times that): not back at once, or every second, for ever.
+    expect(delays[0]).toBeLessThanOrEqual(1_500);
+    expect(delays[2]).toBeGreaterThanOrEqual(2_000);
+    expect(delays[2]!).toBeGreaterThan(delays[0]!);
+    // Five plans a round, none planned only to be given up unused.
+    expect(commits.mock.calls.length).toBeLessThanOrEqual(5 * ROUNDS + 1);
+    expect((await account.settled([m], 40_000))[0]?.state).toBe('sent');
+    expect(suite.connector.deliveries.get(CHANNEL)).toHaveLength(1);
+    expect(await channelWindows(account)).toEqual({ requests: 1, inMinutes: 1 });
+  }, 90_000);
+
   it("a copy of a message already sent (a retried turn) leaves no request in the channel's windows, at no storage call of its own", async () => {
     const { account, post, worker } = await setUp();
     const later = vi.spyOn(ConversationBudget.prototype, 'forgetLater');
