@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 import { LeaseStore } from './send-lease.js';
-import { CONVERSATION_WINDOWS, earliestAllowed, emptyLog, recordRequest, type WindowLog } from './windows.js';
+import { CONVERSATION_WINDOWS, earliestAllowed, emptyLog, forgetRequest, recordRequest, type WindowLog } from './windows.js';
 
 /*
  * Table `OutboundBudget`: Teams' limits shared by every instance on the Storage account.
@@ -138,6 +138,8 @@ interface ConversationState {
 export class ConversationBudget {
   private readonly cache = new Map<string, ConversationState>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Requests of plans given up here, to take off in this instance's next write to their conversation (forgetLater). */
+  private readonly later = new Map<string, number[]>();
 
   constructor(
     private readonly table: TableClient,
@@ -160,14 +162,66 @@ export class ConversationBudget {
   /** When the next request to this conversation may leave, as far as this instance knows. */
   earliest(conversationId: string, from: number): number {
     const state = this.cache.get(conversationId);
-    return earliestAllowed(state?.log ?? emptyLog(), CONVERSATION_WINDOWS, from, this.guardMs);
+    // Requests of plans given up here are not waited for, though not yet taken off in storage.
+    const log = (this.later.get(conversationId) ?? []).reduce(forgetRequest, state?.log ?? emptyLog());
+    return earliestAllowed(log, CONVERSATION_WINDOWS, from, this.guardMs);
   }
 
-  /** Records a request planned at `at`; false when another instance wrote first (state re-read: plan again). */
-  async commit(conversationId: string, at: number): Promise<boolean> {
+  /**
+   * Records a request planned at `at`, and takes off the one recorded at `unused` (the plan this one replaces) in
+   * the same write; false when another instance wrote first (state re-read: plan again).
+   */
+  async commit(conversationId: string, at: number, unused?: number): Promise<boolean> {
     const state = this.cache.get(conversationId) ?? { log: emptyLog() };
-    const log = recordRequest(state.log, CONVERSATION_WINDOWS, at, this.guardMs);
-    return this.write(conversationId, state, log);
+    const later = [...(this.later.get(conversationId) ?? [])];
+    const kept = [...later, ...(unused === undefined ? [] : [unused])].reduce(forgetRequest, state.log);
+    const log = recordRequest(kept, CONVERSATION_WINDOWS, at, this.guardMs);
+    if (!(await this.write(conversationId, state, log))) return false;
+    this.taken(conversationId, later);
+    return true;
+  }
+
+  /**
+   * Like `release`, but without a write of its own: taken off in this instance's next write to the conversation
+   * (a plan, a release), for paths where a message's storage calls must not grow (a duplicate, someone else's
+   * attempt). Until then, or until it ages out of the exact windows (30 s), the other instances still count it.
+   */
+  forgetLater(conversationId: string, at: number): void {
+    const list = (this.later.get(conversationId) ?? []).filter((t) => t > at - 60_000);
+    this.later.delete(conversationId);
+    this.later.set(conversationId, [...list, at]);
+    if (this.later.size > this.maxCached) {
+      const oldest = this.later.keys().next().value;
+      if (oldest !== undefined) this.later.delete(oldest);
+    }
+  }
+
+  /** Those of `done` still waiting to be taken off are gone now (written). */
+  private taken(conversationId: string, done: readonly number[]): void {
+    const list = this.later.get(conversationId);
+    if (!list || !done.length) return;
+    for (const at of done) {
+      const i = list.indexOf(at);
+      if (i >= 0) list.splice(i, 1);
+    }
+    if (!list.length) this.later.delete(conversationId);
+  }
+
+  /**
+   * Takes off a request recorded at `at` whose plan was given up before it left, with the ETag as it was taken:
+   * left there, it would hold the conversation's windows fuller than they are, on every instance.
+   */
+  async release(conversationId: string, at: number): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const state = this.cache.get(conversationId) ?? (await this.refresh(conversationId));
+      const later = [...(this.later.get(conversationId) ?? [])];
+      const log = [...later, at].reduce(forgetRequest, state.log);
+      if (log === state.log) return; // not (or no longer) logged: nothing to write
+      if (await this.write(conversationId, state, log)) {
+        this.taken(conversationId, later);
+        return;
+      }
+    }
   }
 
   /** Teams said 429 for this conversation: nothing more to it before `until`, on any instance. */

@@ -6,16 +6,23 @@ import type { OutboundMessage } from './message.js';
  * What a queue message holds: the message itself, or (too large for the queue) its key and where its row is;
  * and `f`, the failures (storage errors) handling it met so far, which its backoff grows with: the queue's
  * receive count also counts the times it was given back without a failure (its slot passed, it waited for room).
+ * `l`: the rounds a worker was late for every slot it planned (a starved event loop) and gave it back, which a
+ * pause grows with apart from the failures (a storage error after them backs off by its own count).
  */
 export type QueueBody = (
   | { v: 1; m: OutboundMessage }
   /** Several small messages in one queue message (a broadcast): far fewer queue calls per send. */
   | { v: 1; batch: OutboundMessage[] }
   | { v: 1; large: { key: string; topic?: string } }
-) & { f?: number };
+) & { f?: number; l?: number };
+
+const count = (n: unknown): number => (typeof n === 'number' && n > 0 ? Math.floor(n) : 0);
 
 /** The failures a queue message's body says it met. */
-export const failuresOf = (body: QueueBody | undefined): number => (typeof body?.f === 'number' && body.f > 0 ? Math.floor(body.f) : 0);
+export const failuresOf = (body: QueueBody | undefined): number => count(body?.f);
+
+/** The rounds late for every slot that a queue message's body says it went back after. */
+export const lateRoundsOf = (body: QueueBody | undefined): number => count(body?.l);
 
 export interface Received {
   id: string;

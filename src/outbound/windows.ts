@@ -94,6 +94,23 @@ export function recordRequest(log: WindowLog, windows: readonly Window[], at: nu
   return { times, minutes, ...(log.pausedUntil && log.pausedUntil > at ? { pausedUntil: log.pausedUntil } : {}) };
 }
 
+/**
+ * The log without one request recorded at `at` (a plan given up before its request left), so the windows count
+ * only requests that may have been made. Unchanged when its exact time is no longer logged (older than the exact
+ * windows: then it counts only in the hour's minute counts, as a request would).
+ */
+export function forgetRequest(log: WindowLog, at: number): WindowLog {
+  const i = log.times.lastIndexOf(at);
+  if (i < 0) return log;
+  const times = [...log.times.slice(0, i), ...log.times.slice(i + 1)];
+  const key = String(Math.floor(at / MINUTE));
+  const minutes = { ...log.minutes };
+  const inMinute = minutes[key] ?? 0;
+  if (inMinute > 1) minutes[key] = inMinute - 1;
+  else delete minutes[key];
+  return { ...log, times, minutes };
+}
+
 /** Counts requests in the busiest `ms` window of a list of times (ascending): what the stand-in and tests check. */
 export function busiest(times: readonly number[], ms: number): number {
   let best = 0;

@@ -7,7 +7,7 @@ import { type LeaseStore, SendLease } from './send-lease.js';
 import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
 import type { ResultListeners } from './outbox.js';
-import { encodeBody, failuresOf, type OutboundQueue, type Received } from './queue.js';
+import { encodeBody, failuresOf, lateRoundsOf, type OutboundQueue, type QueueBody, type Received } from './queue.js';
 import { WindowStats } from './stats.js';
 import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
 import { metrics } from '../telemetry/metrics.js';
@@ -83,6 +83,8 @@ interface Job {
   defer(ms: number): Promise<void>;
   /** Back to the queue after a failure: visible again after the backoff of its failures so far, one more counted. */
   failed(): Promise<void>;
+  /** Back to the queue after a round late for every slot: visible again after a pause growing with such rounds. */
+  late(): Promise<void>;
 }
 
 type Send = Extract<OutboundMessage, { op: 'send' }>;
@@ -104,6 +106,15 @@ interface Held {
 }
 type Update = Extract<OutboundMessage, { op: 'update' }>;
 
+/**
+ * The request an attempt's current plan recorded in its conversation's windows (the time it was logged at), until
+ * the request leaves. A plan given up takes it off again and a new plan replaces it in the same write: left there,
+ * requests never made held the windows fuller than they were, on every instance, and later sends waited for them.
+ */
+interface Planned {
+  entry?: number;
+}
+
 /** The most messages a queue message carries (QueueOutbox's pack). */
 const FULL_PACK = 50;
 
@@ -118,6 +129,17 @@ const HOLDER_GONE_MS = 5_000;
 
 /** How much later than planned a request may go to its conversation (its windows are measured 100 ms longer). */
 const CONVERSATION_SHIFT_MS = 50;
+
+/** Plans in a row a message may be late for (a starved event loop) before it is given back to the queue. */
+const LATE_PLANS = 5;
+
+/**
+ * The pause before a message given back after `rounds` rounds late for every slot is visible again: about 1 s,
+ * 2 s, 4 s, then at most 8 s. A worker late for every slot got it back after 1 s (an update at once), again and
+ * again, at a dozen storage calls a round and no request; pausing longer each round costs less while it is starved,
+ * and leaves the message to other instances meanwhile. Counted apart from failures, whose backoff stays their own.
+ */
+const lateBackoffMs = (rounds: number) => Math.min(8_000, backoffMs(rounds));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 /** A conversation id without a thread's `;messageid=`: Teams counts a channel's threads against the channel. */
@@ -325,6 +347,11 @@ export class OutboundWorker {
         this.letGo(r);
         return this.deferFailed(r);
       },
+      late: () => {
+        this.letGo(r);
+        const l = lateRoundsOf(r.body) + 1;
+        return q.defer(r, lateBackoffMs(l), r.body && { ...r.body, l });
+      },
     });
     if (!r.body) return [single(undefined)];
     if ('m' in r.body) return [single(r.body.m)];
@@ -341,10 +368,12 @@ export class OutboundWorker {
     };
     const lookups = this.lookUpPack(r.body.batch);
     const packFailures = failuresOf(r.body);
+    const packLate = lateRoundsOf(r.body);
     return r.body.batch.map((message) => {
-      const putBack = async (ms: number, failures: number) => {
+      const putBack = async (ms: number, failures: number, late = packLate) => {
         try {
-          await q.send(encodeBody({ v: 1, m: message, ...(failures ? { f: failures } : {}) }), ms);
+          const body: QueueBody = { v: 1, m: message, ...(failures ? { f: failures } : {}), ...(late ? { l: late } : {}) };
+          await q.send(encodeBody(body), ms);
         } catch (err) {
           // Not put back on its own: the pack is no longer kept hidden, so it comes back whole when its hold runs
           // out (its rows keep the others from going twice). Kept hidden, this message would wait for a restart.
@@ -359,6 +388,7 @@ export class OutboundWorker {
         done: finish,
         defer: (ms: number) => putBack(ms, packFailures),
         failed: () => putBack(backoffMs(packFailures + 1), packFailures + 1),
+        late: () => putBack(lateBackoffMs(packLate + 1), packFailures, packLate + 1),
       };
     });
   }
@@ -434,13 +464,16 @@ export class OutboundWorker {
       return;
     }
     let held: Held | undefined;
+    const planned: Planned = {};
     try {
-      await this.sendAtSlot(job, m, conv, (h) => (held = h));
+      await this.sendAtSlot(job, m, conv, planned, (h) => (held = h));
     } catch (err) {
       // Storage failed before the request left: the attempt goes back to pending rather than wait out its hold
-      // (and then count as cut off). Once the request has left, only its answer may settle the row.
+      // (and then count as cut off), and its plan's request off its conversation's windows. Once the request has
+      // left, only its answer may settle the row.
       const h = held as Held | undefined;
       if (h && !h.out) await this.giveBack(m, h, 'storage trouble before the request').catch(() => {});
+      await this.forgetPlan(conv, planned);
       throw err;
     } finally {
       held?.release();
@@ -453,34 +486,55 @@ export class OutboundWorker {
    * request that would leave later than `maxLateMs` after its slot is not sent in it: it takes a later one
    * (the claim kept, its slot moved on when re-planned), so the limits hold however slow storage is.
    */
-  private async sendAtSlot(job: Job, m: Send, conv: StoredConversation, onHeld: (h: Held) => void): Promise<void> {
+  private async sendAtSlot(
+    job: Job,
+    m: Send,
+    conv: StoredConversation,
+    planned: Planned,
+    onHeld: (h: Held) => void,
+  ): Promise<void> {
     const tenant = conv.tenantId ?? '';
     let held: Held | undefined;
     let slot: number | undefined;
     for (let tries = 0; slot === undefined; tries++) {
       // Planning again keeps the claim (giving it back and claiming again would add two writes exactly when
       // storage is slow), but never past what its hold allows: then it is given back and the message waits.
+      // After `LATE_PLANS` plans it was late for (a starved event loop), no further plan: it would only be missed too.
       const overdue = held !== undefined && this.now() > held.sendBy - this.opts.maxHoldMs;
-      const plan = overdue ? { deferUntil: this.now() + 1_000 } : await this.plan(conv, held ? Math.max(held.slot, this.now() + 2 * this.claimLead) : 0);
-      if ('deferUntil' in plan || tries >= 5) {
-        if (held) await this.giveBack(m, held, 'waiting for room');
-        await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 1_000);
+      const late = tries >= LATE_PLANS;
+      const plan =
+        overdue || late
+          ? { deferUntil: this.now() + 1_000 }
+          : await this.plan(conv, held ? Math.max(held.slot, this.now() + 2 * this.claimLead) : 0, planned);
+      if ('deferUntil' in plan) {
+        if (held) await this.giveBack(m, held, late ? 'late for its slots' : 'waiting for room');
+        await this.forgetPlan(conv, planned);
+        if (late) await job.late();
+        else await job.defer(plan.deferUntil - this.now());
         return;
       }
       if (!held) {
         await sleep(plan.at - this.claimLead - this.now());
         if (this.stopping) {
-          this.deps.tenant.giveBack(tenant, plan.at);
+          await this.dropPlan(conv, planned, plan.at);
           await job.defer(0); // not claimed: another instance can take it straight away
           return;
         }
         held = await this.acquire(job, m, plan.at);
-        if (!held) return;
+        if (!held) {
+          // Settled (a duplicate), or someone else's attempt: this plan's request will not be made. Taken off the
+          // windows with this instance's next write to them, not a write of its own: these paths cost no more.
+          this.deps.tenant.giveBack(tenant, plan.at);
+          if (planned.entry !== undefined) this.deps.conversationBudget.forgetLater(rootOf(conv.conversationId), planned.entry);
+          planned.entry = undefined;
+          return;
+        }
         onHeld(held);
       } else if (plan.at > held.slot) {
         // The row says when the request leaves at the earliest: kept true, a kill meanwhile leaves it provably unsent.
         const etag = await this.deps.deliveries.moveSlot(m, held.etag, plan.at);
         if (etag === undefined) {
+          await this.dropPlan(conv, planned, plan.at);
           await job.defer(0); // no longer ours as we left it: whoever has it now decides
           return;
         }
@@ -492,16 +546,22 @@ export class OutboundWorker {
       if (held.incarnation !== this.lease.incarnation) {
         // Our lease was revoked (another worker took us for gone): the attempt may be someone else's now.
         await this.giveBack(m, held, 'its send lease was revoked');
+        await this.dropPlan(conv, planned, plan.at);
         await job.defer(0);
         return;
       }
-      for (let at = plan.at; at - plan.at <= CONVERSATION_SHIFT_MS; ) {
+      for (let at = plan.at; ; ) {
         if (await this.inTime(at, held)) {
           slot = at;
           break;
         }
         this.stats.count('late');
         at = await this.deps.tenant.take(tenant, Math.max(held.slot, this.now() - this.opts.maxLateMs / 2));
+        if (at - plan.at > CONVERSATION_SHIFT_MS) {
+          // Beyond what the conversation's windows allow for: the slot is left for the next request.
+          this.deps.tenant.giveBack(tenant, at);
+          break;
+        }
       }
     }
     if (!held) return;
@@ -513,10 +573,12 @@ export class OutboundWorker {
     if (sentAt < held.slot || sentAt > held.sendBy || !this.lease.covers(sentAt, held.incarnation)) {
       this.stats.count('late');
       await this.giveBack(m, held, 'its slot passed');
-      await job.defer(0);
+      await this.forgetPlan(conv, planned);
+      await job.late();
       return;
     }
     held.out = true;
+    planned.entry = undefined; // its request is made: it stays in the windows
     // The lease only has to cover requests leaving: it need not be renewed while this one's answer is recorded.
     held.release();
     const late = sentAt - slot;
@@ -699,11 +761,16 @@ export class OutboundWorker {
       return;
     }
     const conv = turn.post.conversation;
+    const planned: Planned = {};
     for (let tries = 0; ; tries++) {
-      const plan = await this.plan(conv, 0);
-      if ('deferUntil' in plan || this.stopping || tries >= 5) {
+      // Late for every plan so far, or stopping: no further plan (its request would not be made either).
+      const plan = this.stopping || tries >= LATE_PLANS ? undefined : await this.plan(conv, 0, planned);
+      if (!plan || 'deferUntil' in plan) {
         await this.deps.posts.endUpdate(kind, id, m.version, false);
-        await job.defer('deferUntil' in plan ? plan.deferUntil - this.now() : 0);
+        await this.forgetPlan(conv, planned);
+        if (plan) await job.defer(plan.deferUntil - this.now());
+        else if (this.stopping) await job.defer(0);
+        else await job.late();
         return;
       }
       await sleep(plan.at - this.now());
@@ -770,7 +837,11 @@ export class OutboundWorker {
    * A request slot for this conversation, not before `notBefore`: under its windows and the tenant's, as agreed
    * with the other instances.
    */
-  private async plan(conv: StoredConversation, notBefore: number): Promise<{ at: number } | { deferUntil: number }> {
+  private async plan(
+    conv: StoredConversation,
+    notBefore: number,
+    planned: Planned = {},
+  ): Promise<{ at: number } | { deferUntil: number }> {
     await this.deps.transport.prepare(conv);
     const cid = rootOf(conv.conversationId);
     const tenant = conv.tenantId ?? '';
@@ -790,11 +861,37 @@ export class OutboundWorker {
         // it: a slot due sooner would only be missed.
         const from = Math.max(notBefore || now + 2 * this.claimLead, allowed);
         const slot = await this.deps.tenant.take(tenant, from);
-        if (await budget.commit(cid, Math.max(slot, this.now()))) return { at: slot };
+        const entry = Math.max(slot, this.now());
+        // The request the plan before this one recorded goes in the same write: it will not be made.
+        if (await budget.commit(cid, entry, planned.entry)) {
+          planned.entry = entry;
+          return { at: slot };
+        }
         this.deps.tenant.giveBack(tenant, slot);
       }
       return { deferUntil: this.now() + 1_000 };
     });
+  }
+
+  /**
+   * A plan given up before its request left: its request off the conversation's windows (one guarded write). Best
+   * effort: when storage fails, the request stays counted (as it always did) and the message goes on its way.
+   */
+  private async forgetPlan(conv: StoredConversation, planned: Planned): Promise<void> {
+    const entry = planned.entry;
+    if (entry === undefined) return;
+    planned.entry = undefined;
+    try {
+      await this.deps.conversationBudget.release(rootOf(conv.conversationId), entry);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not take a plan never sent off its conversation windows; it stays counted');
+    }
+  }
+
+  /** The same, and its tenant slot back to this instance's own (while it is still to come) for the next request. */
+  private async dropPlan(conv: StoredConversation, planned: Planned, slot: number): Promise<void> {
+    this.deps.tenant.giveBack(conv.tenantId ?? '', slot);
+    await this.forgetPlan(conv, planned);
   }
 
   private resolve(to: Destination): Promise<StoredConversation | undefined> {

@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BUDGET_TABLE, ConversationBudget, convPartition, TenantBudget } from '../../src/outbound/budget.js';
+import type { OutboundMessage } from '../../src/outbound/message.js';
+import { OutboundQueue, type Received } from '../../src/outbound/queue.js';
+import type { WindowLog } from '../../src/outbound/windows.js';
+import { OutboundWorker } from '../../src/outbound/worker.js';
+import { channel, standInSuite, type TestAccount, until } from './support.js';
+
+const suite = standInSuite();
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const CHANNEL = '19:support-late@thread.tacv2';
+/** Longer than any put-back, so the hold's renewals are told apart from the message going back to the queue. */
+const HOLD_SEC = 30;
+
+type InTime = (at: number, ...rest: unknown[]) => Promise<boolean>;
+
+/**
+ * A CPU-starved worker: while `late()` says so, its event loop comes back too late (past `maxLateMs`) for every
+ * slot it waits for. The wait itself is real; only its verdict is "late", as the worker would find. Records the
+ * slots it waited for.
+ */
+function starved(late: () => boolean): { waitedFor: number[] } {
+  const waitedFor: number[] = [];
+  const proto = OutboundWorker.prototype as unknown as { inTime: InTime };
+  const inTime = proto.inTime;
+  vi.spyOn(proto, 'inTime').mockImplementation(async function (this: OutboundWorker, at: number, ...rest: unknown[]) {
+    waitedFor.push(at);
+    const onTime = await inTime.call(this, at, ...rest);
+    return late() ? false : onTime;
+  });
+  return { waitedFor };
+}
+
+/** The delays the worker put the message back on the queue with (not its hold's renewals). */
+function putBacks(): number[] {
+  const delays: number[] = [];
+  const defer = OutboundQueue.prototype.defer;
+  vi.spyOn(OutboundQueue.prototype, 'defer').mockImplementation(function (this: OutboundQueue, r: Received, ms: number, ...rest) {
+    if (ms !== HOLD_SEC * 1_000) delays.push(ms);
+    return defer.call(this, r, ms, ...rest);
+  });
+  return delays;
+}
+
+/** The channel's windows as every instance reads them (its row in OutboundBudget). */
+async function channelWindows(account: TestAccount): Promise<{ requests: number; inMinutes: number }> {
+  const table = await account.tables.table(BUDGET_TABLE);
+  const row = await table.getEntity<{ log: string }>(convPartition(CHANNEL), 'w');
+  const log = JSON.parse(row.log) as WindowLog;
+  return { requests: log.times.length, inMinutes: Object.values(log.minutes).reduce((a, b) => a + b, 0) };
+}
+
+async function setUp(): Promise<{ account: TestAccount; post: (key: string) => Promise<OutboundMessage>; worker: OutboundWorker }> {
+  const account = suite.account();
+  const chats = await account.conversations();
+  await chats.remember(channel(suite.connector, CHANNEL));
+  const { outbox, worker } = await account.instance(50, 'w1', { visibilitySec: HOLD_SEC });
+  const post = async (key: string) => {
+    const m: OutboundMessage = { op: 'send', key, to: { kind: 'conversation', conversationId: CHANNEL }, content: `Notice ${key}` };
+    await outbox.enqueue([m]);
+    return m;
+  };
+  return { account, post, worker };
+}
+
+describe('a worker too late for the slots it planned (a starved event loop)', () => {
+  it("takes a plan it was too late for off the channel's windows when it plans again, and gives its unused tenant slot back", async () => {
+    let late = 4; // late for the first four slots it waits for: at least one plan is too late and planned again
+    const { waitedFor } = starved(() => late-- > 0);
+    const commits = vi.spyOn(ConversationBudget.prototype, 'commit');
+    const taken: number[] = [];
+    const take = TenantBudget.prototype.take;
+    vi.spyOn(TenantBudget.prototype, 'take').mockImplementation(async function (this: TenantBudget, ...args) {
+      const slot = await take.apply(this, args);
+      taken.push(slot);
+      return slot;
+    });
+    const givenBack = vi.spyOn(TenantBudget.prototype, 'giveBack');
+    const { account, post } = await setUp();
+    const m = await post('late:replanned');
+    expect((await account.settled([m]))[0]?.state).toBe('sent');
+    expect(late).toBeLessThan(0);
+    expect(commits.mock.calls.length).toBeGreaterThan(1); // it did plan again
+    expect(suite.connector.deliveries.get(CHANNEL)).toHaveLength(1);
+    // The channel's windows hold the one request made, not the plans it was too late for.
+    expect(await channelWindows(account)).toEqual({ requests: 1, inMinutes: 1 });
+    // Every tenant slot it took was waited for (used, or missed by being late) or given back for the next request.
+    const returned = givenBack.mock.calls.map(([, slot]) => slot);
+    expect(taken.filter((s) => !waitedFor.includes(s) && !returned.includes(s))).toEqual([]);
+  });
+
+  it("gives a message back after five late plans with its last plan's request off the channel's windows", async () => {
+    const delays = putBacks();
+    // Late until the message has been given back once; on time when it comes back.
+    starved(() => delays.length === 0);
+    const { account, post } = await setUp();
+    const m = await post('late:given-back');
+    expect((await account.settled([m], 30_000))[0]?.state).toBe('sent');
+    expect(delays).toHaveLength(1);
+    expect(suite.connector.deliveries.get(CHANNEL)).toHaveLength(1);
+    expect(await channelWindows(account)).toEqual({ requests: 1, inMinutes: 1 });
+  });
+
+  it('late for every slot, round after round: pauses longer each round and plans no more than it can use, then sends once on time', async () => {
+    const delays = putBacks();
+    const ROUNDS = 3;
+    starved(() => delays.length < ROUNDS);
+    const commits = vi.spyOn(ConversationBudget.prototype, 'commit');
+    const { account, post } = await setUp();
+    const m = await post('late:rounds');
+    await until(() => delays.length >= ROUNDS, 40_000, 'three rounds late for every slot');
+    // About 1 s, 2 s, 4 s (each between half and 1.5 times that): not back at once, or every second, for ever.
+    expect(delays[0]).toBeLessThanOrEqual(1_500);
+    expect(delays[2]).toBeGreaterThanOrEqual(2_000);
+    expect(delays[2]!).toBeGreaterThan(delays[0]!);
+    // Five plans a round, none planned only to be given up unused.
+    expect(commits.mock.calls.length).toBeLessThanOrEqual(5 * ROUNDS + 1);
+    expect((await account.settled([m], 40_000))[0]?.state).toBe('sent');
+    expect(suite.connector.deliveries.get(CHANNEL)).toHaveLength(1);
+    expect(await channelWindows(account)).toEqual({ requests: 1, inMinutes: 1 });
+  }, 90_000);
+
+  it("a copy of a message already sent (a retried turn) leaves no request in the channel's windows, at no storage call of its own", async () => {
+    const { account, post, worker } = await setUp();
+    const later = vi.spyOn(ConversationBudget.prototype, 'forgetLater');
+    const m = await post('dup:notice');
+    await post('dup:notice'); // the same message again: dropped by its row once planned
+    expect((await account.settled([m]))[0]?.state).toBe('sent');
+    await until(() => !worker.busy, 20_000, 'the worker to drop the copy');
+    // The copy's plan comes off with the next write to the channel's windows: the next message's plan.
+    const next = await post('dup:next');
+    expect((await account.settled([next]))[0]?.state).toBe('sent');
+    expect(suite.connector.deliveries.get(CHANNEL)).toHaveLength(2);
+    expect(await channelWindows(account)).toEqual({ requests: 2, inMinutes: 2 });
+    expect(later).toHaveBeenCalled(); // kept for the next write, not written on its own
+  });
+});
