@@ -173,6 +173,8 @@ export class OutboundWorker {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Ends the waits that give way to a stop (`pauseUnlessStopping`). */
+  private readonly onStop = new Set<() => void>();
   readonly stats = new WindowStats();
   /** This worker's promise of when it sends no more (send-lease.ts), under a name no other process uses. */
   readonly lease: SendLease;
@@ -214,6 +216,7 @@ export class OutboundWorker {
     this.stopping = true;
     this.wake?.();
     this.wakeHandlers();
+    for (const end of [...this.onStop]) end();
     await Promise.race([this.loop, sleep(timeoutMs)]);
     clearInterval(this.keepAlive);
     await this.lease.stop();
@@ -302,6 +305,24 @@ export class OutboundWorker {
         resolve();
       }
       this.wake = done;
+    });
+  }
+
+  /**
+   * A wait that ends early when the worker stops: only for a wait followed by a look at `stopping` (never for one
+   * until a request's slot, which a request must not leave before). Waits for room in busy channels held a
+   * stopping instance up for seconds, each message in turn, and then planned requests it would not make.
+   */
+  private pauseUnlessStopping(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.onStop.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, Math.max(0, ms));
+      this.onStop.add(end);
     });
   }
 
@@ -514,7 +535,7 @@ export class OutboundWorker {
         return;
       }
       if (!held) {
-        await sleep(plan.at - this.claimLead - this.now());
+        await this.pauseUnlessStopping(plan.at - this.claimLead - this.now());
         if (this.stopping) {
           await this.dropPlan(conv, planned, plan.at);
           await job.defer(0); // not claimed: another instance can take it straight away
@@ -849,12 +870,14 @@ export class OutboundWorker {
     return budget.exclusive(cid, async () => {
       for (let tries = 0; tries < 8; tries++) {
         const now = this.now();
+        // Stopping: no new plan (its request would not be made); the message goes back for another instance.
+        if (this.stopping) return { deferUntil: now };
         const allowed = budget.earliest(cid, now);
         if (allowed > now + this.opts.maxHoldMs) return { deferUntil: allowed };
         if (allowed > now + 150) {
           // Wait near the conversation's time before taking a tenant slot: slots are claimed in order, and one
           // claimed far ahead would leave the budget before it unused.
-          await sleep(allowed - now - 100);
+          await this.pauseUnlessStopping(allowed - now - 100);
           continue;
         }
         // The slot leaves time to write its conversation window and its claim (or the claim's new slot) before

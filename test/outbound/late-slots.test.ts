@@ -139,3 +139,25 @@ describe('a worker too late for the slots it planned (a starved event loop)', ()
     expect(later).toHaveBeenCalled(); // kept for the next write, not written on its own
   });
 });
+
+describe('a worker stopping while messages wait for room in their channel', () => {
+  it('stops waiting at once: no message is planned after the stop, and the waiting ones go back to the queue for another instance', async () => {
+    let stopped = false;
+    let plannedAfterStop = 0;
+    const commit = ConversationBudget.prototype.commit;
+    vi.spyOn(ConversationBudget.prototype, 'commit').mockImplementation(async function (this: ConversationBudget, ...args) {
+      if (stopped) plannedAfterStop++;
+      return commit.apply(this, args);
+    });
+    const { post, worker } = await setUp();
+    // More than a channel takes in a few seconds (7 a second): the rest wait in the worker for room.
+    for (let i = 0; i < 30; i++) await post(`stop:${i}`);
+    await until(() => (suite.connector.deliveries.get(CHANNEL)?.length ?? 0) >= 8, 20_000, 'the first posts to go');
+    stopped = true;
+    await worker.stop();
+    const sent = suite.connector.deliveries.get(CHANNEL)?.length ?? 0;
+    expect(sent).toBeLessThan(30);
+    // A wait for the channel's window ended with the stop: none of the waiting messages took a slot after it.
+    expect(plannedAfterStop).toBe(0);
+  }, 60_000);
+});
