@@ -241,14 +241,14 @@ export class BookingStore {
    * (ETag-guarded), so a move or cancel is told once across instances. The claim carries the start those
    * booked were told before (a second move is "it was" that time, not the first one); false: not claimed.
    */
-  async claimNotice(occurrenceId: string, start: string, status: string): Promise<false | { toldStart?: string }> {
+  async claimNotice(occurrenceId: string, start: string, status: string): Promise<false | { toldStart?: string; toldStatus?: string }> {
     const pk = safeKey(occurrenceId);
     const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
     if (!row || row.booked === 0) return false;
     if (row.toldStart === start && row.toldStatus === status) return false;
     try {
       await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, toldStart: start, toldStatus: status }, 'Merge', { etag: row.etag });
-      return row.toldStart ? { toldStart: row.toldStart } : {};
+      return { ...(row.toldStart ? { toldStart: row.toldStart } : {}), ...(row.toldStatus ? { toldStatus: row.toldStatus } : {}) };
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 412) return false;
       throw err;

@@ -409,14 +409,17 @@ export class OfficeHoursService {
         op: 'send' as const,
         key: `officehours|notice|${o.id}|${o.status}|${o.start.toISOString()}|${b.personId}`,
         to: { kind: 'user' as const, userKey: b.personId },
-        content: this.noticeText(o, b, claim.toldStart),
+        content: this.noticeText(o, b, claim.toldStart, claim.toldStatus === 'cancelled'),
       })),
     );
     return booked.length;
   }
 
-  /** `toldStart`: the start those booked were last told (or booked at after it); what "it was" means to them. */
-  private noticeText(o: Occurrence, b: Booking, toldStart?: string): string {
+  /**
+   * `toldStart`: the start those booked were last told (or booked at after it); what "it was" means to them.
+   * `toldCancelled`: they were last told it was cancelled (their booking void): a move puts it back on.
+   */
+  private noticeText(o: Occurrence, b: Booking, toldStart?: string, toldCancelled = false): string {
     const zone = b.zone || o.session.zone;
     // Everyone booked knows the start they were last told: a second move "was" the first move's time.
     const was = new Date(toldStart ?? b.start);
@@ -424,6 +427,9 @@ export class OfficeHoursService {
     if (o.status === 'cancelled') {
       // Named by when it would have met (a moved one keeps its new time when cancelled): the time they expect.
       return `**${o.session.title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; type "office hours" to book another session.`;
+    }
+    if (toldCancelled) {
+      return `**${o.session.title}** is back on${why}: it meets **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}), after all. Your booking ${b.id} stands again. [Update your calendar](${this.calendarLink(b, o)}).`;
     }
     return `**${o.session.title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${this.calendarLink(b, o)}).`;
   }

@@ -312,13 +312,23 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect(sentText(ida, from + 2)).toContain('is cancelled');
   });
 
-  it('moving a cancelled session says it is back on, so the rollout team knows the cancel is undone', async () => {
+  it('moving a cancelled session says it is back on, so the rollout team knows the cancel is undone, and those booked hear it is back on', async () => {
     clock.set(MONDAY);
+    const bea = person('Bea Back');
+    await say(app, bea, 'whoami', where(bea));
+    expect(invokeText((await book(bea, 'office-hours|2027-01-19T14:00')).body)).toContain("You're booked");
+    const from = connector.sentTo(chatOf(bea)).length;
     expect(readable(await say(app, USERS.lead, 'office hours cancel 2027-01-19 office-hours', where(USERS.lead)))).toMatch(/^Cancelled: /);
+    await connector.waitFor(() => sentText(bea, from).includes('is cancelled'));
     const moved = readable(await say(app, USERS.lead, 'office hours move 2027-01-19 office-hours 15:00', where(USERS.lead)));
     expect(moved).toMatch(/^Moved: FieldLedger office hours of Tue 19 Jan 2027, 14:00 \(Africa\/Lusaka\) is now on Tue 19 Jan 2027, 15:00\./);
     expect(moved).toContain('It had been cancelled: it is back on');
     expect((await app.officeHours.find('office-hours|2027-01-19T14:00'))?.status).toBe('scheduled');
+    // Told their booking was void, then "has moved … your seat is kept" would contradict it.
+    await connector.waitFor(() => sentText(bea, from).includes('is back on'));
+    expect(sentText(bea, from)).toContain('is back on: it meets **Tue 19 Jan 2027, 15:00');
+    expect(sentText(bea, from)).toContain('stands again');
+    expect(sentText(bea, from)).not.toContain('has moved');
   });
 
   it('a day far in the future or past is answered with "no session", not an error', async () => {
