@@ -106,12 +106,9 @@ export class PostStore {
   }
 
   private async unlistInChat(kind: string, rowKey: string, post: Post | undefined): Promise<void> {
-    for (const pk of chatKeysOf(post)) await this.deleteEntry(pk, `${safeKey(kind)}|${rowKey}`);
+    for (const pk of chatKeysOf(post)) await deleteIfThere(this.byChat, pk, `${safeKey(kind)}|${rowKey}`);
   }
 
-  private async deleteEntry(pk: string, rk: string): Promise<void> {
-    await deleteIfThere(this.byChat, pk, rk);
-  }
 
   private async isIndexComplete(): Promise<boolean> {
     if (!this.indexComplete) this.indexComplete = (await readEntity(this.byChat, META_PARTITION, BACKFILL_ROW)) !== undefined;
@@ -164,7 +161,7 @@ export class PostStore {
   async removeChatOf(ids: readonly string[]): Promise<number> {
     const found = await this.inChatOf(ids);
     for (const p of found) await this.removeRow(p.kind, p.rowKey);
-    for (const e of await this.entriesOf(ids)) await this.deleteEntry(e.pk, e.rk);
+    for (const e of await this.entriesOf(ids)) await deleteIfThere(this.byChat, e.pk, e.rk);
     return found.length;
   }
 

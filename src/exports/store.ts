@@ -126,9 +126,9 @@ export class ExportStore {
 
   /** Deletes a file now: its meta row first, so its link stops working at once; then its chunks. */
   async remove(token: string): Promise<void> {
-    await this.deleteIfThere(token, 'meta');
+    await deleteIfThere(this.table, token, 'meta');
     const rows = await collect(this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${token}`, select: ['RowKey'] } }));
-    for (const r of rows) await this.deleteIfThere(token, String(r.rowKey));
+    for (const r of rows) await deleteIfThere(this.table, token, String(r.rowKey));
   }
 
   /** Deletes up to `limit` files that expired before `now` (read or not), oldest first; returns how many. */
@@ -151,15 +151,12 @@ export class ExportStore {
           .catch(async (err: unknown) => {
             // A download of the expired link deleted some rows meanwhile: delete the rest one by one.
             if (!isNotFound(err)) throw err;
-            for (const rowKey of keys) await this.deleteIfThere(token, rowKey);
+            for (const rowKey of keys) await deleteIfThere(this.table, token, rowKey);
           });
       }
-      await this.deleteIfThere(EXPIRES, String(row.rowKey));
+      await deleteIfThere(this.table, EXPIRES, String(row.rowKey));
     }
     return due.length;
   }
 
-  private async deleteIfThere(partitionKey: string, rowKey: string): Promise<void> {
-    await deleteIfThere(this.table, partitionKey, rowKey);
-  }
 }

@@ -379,14 +379,14 @@ export class QuestionPrivacy {
       ]);
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await this.deleteRow(this.questions, row.day, row.indexKey);
+      await deleteIfThere(this.questions, row.day, row.indexKey);
     }
   }
 
   /** A vote goes (the question's counts stay: they hold no one's name), then its index row. */
   async dropVote(row: IndexedRow): Promise<void> {
-    await this.deleteRow(this.feedback, row.questionId, row.personKey);
-    await this.deleteRow(this.questions, row.day, row.indexKey);
+    await deleteIfThere(this.feedback, row.questionId, row.personKey);
+    await deleteIfThere(this.questions, row.day, row.indexKey);
   }
 
   /**
@@ -407,7 +407,7 @@ export class QuestionPrivacy {
       const votes = await collect(
         this.feedback.listEntities({ queryOptions: { filter: odata`PartitionKey ge ${`${pk}_`} and PartitionKey lt ${`${pk}\``}`, select: ['PartitionKey', 'RowKey'] } }),
       );
-      for (const v of votes) await this.deleteRow(this.feedback, String(v.partitionKey), String(v.rowKey));
+      for (const v of votes) await deleteIfThere(this.feedback, String(v.partitionKey), String(v.rowKey));
       for (let i = 0; i < keys.length; i += 100) {
         await this.questions.submitTransaction(keys.slice(i, i + 100).map((rowKey) => ['delete', { partitionKey: pk, rowKey }]));
       }
@@ -424,20 +424,17 @@ export class QuestionPrivacy {
       const id = `${day}_${q.rowKey}`;
       const votes = await collect(this.feedback.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id}`, select: ['RowKey'] } }));
       for (const v of votes) {
-        await this.deleteRow(this.questions, day, indexKey(VOTED, String(v.rowKey), q.rowKey));
-        await this.deleteRow(this.feedback, id, String(v.rowKey));
+        await deleteIfThere(this.questions, day, indexKey(VOTED, String(v.rowKey), q.rowKey));
+        await deleteIfThere(this.feedback, id, String(v.rowKey));
       }
       const asker = fromEntity(q).asker;
-      await this.deleteRow(this.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, q.rowKey));
-      await this.deleteRow(this.questions, day, q.rowKey);
+      await deleteIfThere(this.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, q.rowKey));
+      await deleteIfThere(this.questions, day, q.rowKey);
       deleted++;
     }
     return deleted;
   }
 
-  private async deleteRow(table: TableClient, pk: string, rk: string): Promise<void> {
-    await deleteIfThere(table, pk, rk);
-  }
 }
 
 const indexKey = (kind: typeof ASKED | typeof VOTED, person: string, questionRk: string) => `${kind}${safeKey(person)}|${questionRk}`;
