@@ -94,6 +94,8 @@ export interface AgendaCardData {
     titleValue: string;
     status: string;
     open: boolean;
+    /** Its "A gap in the guidance" button (and form, when `open`); only the last way to fit drops some. */
+    buttons: boolean;
   }[];
   hasAttendees: boolean;
   attendeesNote: string;
@@ -242,16 +244,19 @@ export function agendaCard(view: AgendaView, page = 0): AdaptiveCard {
   const window: AgendaWindow = { page: at, pages, people: view.booked.slice(at * AGENDA_PAGE, (at + 1) * AGENDA_PAGE) };
   const open = window.people.filter((b) => b.booking.question && !b.booking.issueRef).length;
   const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
-  const whole = renderAgenda(view, window, { forms: open, questionMax: QUESTION_LIMIT, issueLines: Infinity });
+  const whole = renderAgenda(view, window, { forms: open, questionMax: QUESTION_LIMIT, issueLines: Infinity, nameMax: Infinity, compact: false });
   if (fits(whole)) return whole;
   // Rather every question whole with fewer forms, then a shorter open-issue list, then shorter questions (a
   // few forms kept all along), and only then fewer forms still. A card's size grows with its forms: the most
-  // that fit is found by halving (a full page's card takes a few renders, not one per form).
+  // that fit is found by halving (a full page's card takes a few renders, not one per form). Last, for a page
+  // of the longest names Teams gives (120 characters) with long questions and issues: names shortened too,
+  // and the gap buttons only beside the forms — every question of the page still named.
   const steps: Omit<AgendaFit, 'forms'>[] = [
-    { questionMax: QUESTION_LIMIT, issueLines: Infinity },
-    { questionMax: QUESTION_LIMIT, issueLines: 15 },
-    { questionMax: 200, issueLines: 15 },
-    { questionMax: 80, issueLines: 10 },
+    { questionMax: QUESTION_LIMIT, issueLines: Infinity, nameMax: Infinity, compact: false },
+    { questionMax: QUESTION_LIMIT, issueLines: 15, nameMax: Infinity, compact: false },
+    { questionMax: 200, issueLines: 15, nameMax: Infinity, compact: false },
+    { questionMax: 80, issueLines: 10, nameMax: Infinity, compact: false },
+    { questionMax: 80, issueLines: 5, nameMax: 40, compact: true },
   ];
   const least = Math.min(open, 3);
   for (const [lo, hi] of [[least, open], [0, least]] as const) {
@@ -267,14 +272,19 @@ export function agendaCard(view: AgendaView, page = 0): AdaptiveCard {
       return renderAgenda(view, window, { ...step, forms: best });
     }
   }
-  return renderAgenda(view, window, { forms: 0, ...steps[steps.length - 1]! });
+  return renderAgenda(view, window, { ...steps[steps.length - 1]!, forms: 0 });
 }
 
-/** How much of the agenda a card carries: forms for the first `forms` open questions, question and list lengths. */
+/**
+ * How much of the agenda a card carries: forms for the first `forms` open questions, question, list and name
+ * lengths; `compact`: the other questions without their gap button.
+ */
 interface AgendaFit {
   forms: number;
   questionMax: number;
   issueLines: number;
+  nameMax: number;
+  compact: boolean;
 }
 
 /** The page of booked people a card shows. */
@@ -293,8 +303,9 @@ function renderAgenda(view: AgendaView, window: AgendaWindow, fit: AgendaFit): A
   const zone = o.session.zone;
   const withQuestion = window.people.filter((b) => b.booking.question);
   const left = Math.max(0, o.session.capacity - view.seats.booked);
+  const name = (b: { name: string }) => clip(b.name, fit.nameMax);
   const issues = view.booked.flatMap((b) =>
-    b.openIssues.map((i) => `${i.ref} ${e(i.title)} (${STATUS_LABEL[i.status]}), reported by ${e(b.booking.name)}`),
+    b.openIssues.map((i) => `${i.ref} ${e(i.title)} (${STATUS_LABEL[i.status]}), reported by ${e(name(b.booking))}`),
   );
   const shownIssues = issues.slice(0, fit.issueLines);
   if (shownIssues.length < issues.length) shownIssues.push(`… and ${issues.length - shownIssues.length} more (see "my issues" of those booked, or the triage channel).`);
@@ -312,7 +323,11 @@ function renderAgenda(view: AgendaView, window: AgendaWindow, fit: AgendaFit): A
     occurrenceId: o.id,
     counts: `${view.seats.booked} booked, ${left} seats left${view.seats.attended ? `, ${view.seats.attended} marked present` : ''}.${
       // No room on one Teams message for every form: logging a question moves its form to the next one.
-      fit.forms < open ? ` The first ${fit.forms} questions not yet logged${paged ? ' on this page' : ''} have a "Log as an issue" form (all of them would not fit on one card); logging one gives the next its form.` : ''
+      fit.compact
+        ? ` Names and questions are shortened, and only the first ${fit.forms} questions not yet logged${paged ? ' on this page' : ''} have their buttons (all of them would not fit on one card); logging one gives the next its buttons.`
+        : fit.forms < open
+          ? ` The first ${fit.forms} questions not yet logged${paged ? ' on this page' : ''} have a "Log as an issue" form (all of them would not fit on one card); logging one gives the next its form.`
+          : ''
     }`,
     pageNote: paged
       ? `People ${first}–${first + window.people.length - 1} of ${view.booked.length}: their questions and attendance are on this page (Previous and Next for the others).`
@@ -331,18 +346,19 @@ function renderAgenda(view: AgendaView, window: AgendaWindow, fit: AgendaFit): A
       ];
       return {
         personId: b.personId,
-        name: e(b.name),
+        name: e(name(b)),
         question: e(clip(b.question, fit.questionMax)),
         titleValue: b.question.slice(0, 120),
         status: status.filter(Boolean).join(' '),
         open: form,
+        buttons: form || !fit.compact,
       };
     }),
     hasAttendees: window.people.length > 0,
     attendeesNote: paged
       ? `Who came? Tick everyone present among people ${first}–${first + window.people.length - 1}; the other pages keep their marks.`
       : 'Who came? Tick everyone present.',
-    attendees: window.people.map(({ booking: b }) => ({ personId: b.personId, name: b.name, value: b.attended ? b.personId : '' })),
+    attendees: window.people.map(({ booking: b }) => ({ personId: b.personId, name: name(b), value: b.attended ? b.personId : '' })),
     shown: window.people.map(({ booking: b }) => b.personId),
     openIssues: shownIssues.length ? shownIssues.map((line) => `- ${line}`).join('\n') : 'None of those booked has an open issue.',
     hasPopular: view.popular.length > 0,

@@ -34,7 +34,7 @@ function fullSession(over: (b: Booking, i: number) => Partial<Booking> = () => (
 }
 
 /** `n` booked, each with a long question and three open issues: the largest agenda a session of `n` gives. */
-function bookedSession(n: number, over: (b: Booking, i: number) => Partial<Booking> = () => ({})): AgendaView {
+function bookedSession(n: number, over: (b: Booking, i: number) => Partial<Booking> = () => ({}), issueTitle = 'Sync stops half-way on the district tablet and the report stays in draft'): AgendaView {
   const booked = Array.from({ length: n }, (_, i) => {
     const booking: Booking = {
       id: `B-${String(i).padStart(8, '0')}`,
@@ -49,7 +49,7 @@ function bookedSession(n: number, over: (b: Booking, i: number) => Partial<Booki
     };
     const openIssues: IssueSummary[] = Array.from({ length: 3 }, (_, j) => ({
       ref: `R-${String(i * 3 + j).padStart(4, '0')}`,
-      title: 'Sync stops half-way on the district tablet and the report stays in draft',
+      title: issueTitle,
       status: 'new',
       priority: null,
       severity: 'slows',
@@ -128,6 +128,18 @@ describe('the hosts’ agenda of a large session, a page of people at a time', (
       }
     });
   }
+
+  it('fits with the longest names Teams gives (120 characters) and the longest issue titles, still naming every question of the page', () => {
+    const view = bookedSession(300, (_b, i) => ({ name: `Booked Person ${i} ${'Mwansa-Banda '.repeat(10)}`.slice(0, 120) }), 'T'.repeat(120));
+    for (const page of [0, 5, 11]) {
+      const card = agendaCard(view, page);
+      expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+      const text = JSON.stringify(card);
+      for (let i = page * 25; i < (page + 1) * 25; i++) expect(text).toContain(`Booked Person ${i} Mwansa`);
+      expect(attendance(card).toggles).toHaveLength(25);
+      expect(forms(card)).toBeGreaterThan(0);
+    }
+  });
 
   it('page 2 of 300 names people 26–50, ticks only theirs, and its Save button sends exactly their ids', () => {
     const view = bookedSession(300, (_b, i) => (i === 30 ? { attended: true } : {}));
