@@ -157,6 +157,8 @@ describe('the hosts’ agenda of a large session, a page of people at a time', (
     expect(text).toContain(`"valueOn":"${ids[5]}","valueOff":"","value":"${ids[5]}"`);
     expect(pageButton(card, /previous/i)).toBe(0);
     expect(pageButton(card, /next/i)).toBe(2);
+    // Its question buttons name the page, so the card redraws on it after a question is logged or marked.
+    expect(text).toContain(`"action":"officehours.questionGap","occurrenceId":"${occurrence.id}","personId":"${ids[1]}","page":1}`);
   });
 
   it('the first page has no "Previous", the last no "Next"; a page past the end (a forged number) shows the last', () => {
