@@ -540,12 +540,13 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const privacyWiring = { service: privacy, jobs: forgetJobs, posts, inlineMs: config.env.FORGET_INLINE_SECONDS * 1000, outbox, publicBaseUrl: '' };
     registerPrivacy(bot, privacyWiring);
     scheduler.add({ name: 'privacy.forget', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await forgetJobs.upkeep()) });
-    // Once per deployment's data: lists posts written before PostsByChat existed (see the method).
+    // Once per deployment's data: lists posts written before PostsByChat existed, a grace period after this
+    // version's first run, so that instances of the old version still running in a rolling upgrade have stopped.
     scheduler.add({
       name: 'conversations.backfillPostsByChat',
       everyMs: Math.max(config.env.SCHEDULER_INTERVAL_SECONDS * 1000, 5 * 60_000),
       run: async () => {
-        const result = await posts.backfillChatIndex();
+        const result = await posts.backfillChatIndex(clock.now().getTime());
         if (result.done) log.info({ posts: result.posts }, "listed the cards in people's 1:1 chats written before they were listed per chat");
       },
     });
