@@ -36,7 +36,8 @@ const KEY = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|29:[
 /** What `forget …` names: an @mention, a key typed out, a name to look up, or no one (the pick card). */
 function namedIn(turn: Turn, args: string): Named | 'none' | { text: string } {
   const mention = firstMention(turn);
-  if (mention) return { id: mention.person.id, name: mention.person.name };
+  // As `group add` resolves a mention: its own Entra id when Teams gives one, else the person's stored 1:1 chat (subjectOf).
+  if (mention) return { id: mention.person.id, name: mention.person.name, ...(mention.aadObjectId ? { aadObjectId: mention.aadObjectId } : {}) };
   const text = args.replace(/<at>[^<]*<\/at>/g, ' ').trim();
   if (!text) return 'none';
   if (KEY.test(text)) return { id: text };
