@@ -415,6 +415,15 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const slaMarks = await SlaMarks.open(tables);
 
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log, { leaseMs: config.env.SCHEDULER_LEASE_SECONDS * 1000 });
+    // People put in a group by @mention before memberships were keyed by Entra id: moved once their 1:1 chat gives it.
+    scheduler.add({
+      name: 'rollout.rekeyMentions',
+      everyMs: Math.max(config.env.SCHEDULER_INTERVAL_SECONDS * 1000, 5 * 60_000),
+      run: async () => {
+        const moved = await rollout.rekeyTeamsIds(async (teamsId) => (await conversations.personalChat(teamsId))?.user?.aadObjectId);
+        if (moved) log.info({ moved }, 'group memberships added by @mention moved from Teams ids to Entra ids');
+      },
+    });
     scheduleIssueJobs(
       scheduler,
       new SlaCheck(queries, slaMarks, sla, clock),
