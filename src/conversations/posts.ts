@@ -16,6 +16,8 @@ export interface PostState {
   version: number;
   /** A send of this post is queued (its message key) and has not landed yet. */
   pendingKey?: string;
+  /** The message key of the send that made the post (as `recordSent` took it). */
+  sentKey?: string;
   /** An update to this version is being applied, until `applyingUntil` (ms). */
   applying?: number;
   applyingUntil?: number;
@@ -36,6 +38,7 @@ interface PostRow {
   json?: string;
   version?: number;
   pendingKey?: string;
+  sentKey?: string;
   applying?: number;
   applyingUntil?: number;
 }
@@ -304,6 +307,7 @@ export class PostStore {
         post: fromJsonColumn<Post | undefined>(e.json, undefined),
         version: Number(e.version ?? 0),
         pendingKey: e.pendingKey || undefined,
+        sentKey: e.sentKey || undefined,
         applying: e.applying ? Number(e.applying) : undefined,
         applyingUntil: e.applyingUntil ? Number(e.applyingUntil) : undefined,
         etag: e.etag,
@@ -325,6 +329,7 @@ export class PostStore {
       return {
         json: JSON.stringify(post),
         version: same ? Math.max(Number(row?.version ?? 0), version) : version,
+        sentKey: key,
         ...(row?.pendingKey === key ? { pendingKey: '' } : {}),
       };
     });
