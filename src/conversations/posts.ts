@@ -67,6 +67,8 @@ interface BackfillRow {
   firstRunAt?: number;
   /** Listing passes made: from one on, `inChatOf` reads the index alone. */
   passes?: number;
+  /** When the last pass was made (ms). */
+  lastPassAt?: number;
 }
 
 /** Listing passes the meta row records; a row without `firstRunAt` was written by a pass made with no grace: none. */
@@ -104,7 +106,7 @@ function inChatOfIds(post: Post | undefined, ids: readonly string[]): boolean {
  * instance still writes); until its meta row records that pass, `inChatOf` reads the whole `Posts` table.
  */
 export class PostStore {
-  /** Set once the backfill's meta row was seen: it never goes away. */
+  /** Set once the backfill's meta row was seen to record its pass: that never goes away. */
   private indexComplete = false;
 
   private constructor(
