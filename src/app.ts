@@ -415,6 +415,15 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const slaMarks = await SlaMarks.open(tables);
 
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log, { leaseMs: config.env.SCHEDULER_LEASE_SECONDS * 1000 });
+    // People put in a group by @mention before memberships were keyed by Entra id: moved once their 1:1 chat gives it.
+    scheduler.add({
+      name: 'rollout.rekeyMentions',
+      everyMs: Math.max(config.env.SCHEDULER_INTERVAL_SECONDS * 1000, 5 * 60_000),
+      run: async () => {
+        const moved = await rollout.rekeyTeamsIds(async (teamsId) => (await conversations.personalChat(teamsId))?.user?.aadObjectId);
+        if (moved) log.info({ moved }, 'group memberships added by @mention moved from Teams ids to Entra ids');
+      },
+    });
     scheduleIssueJobs(
       scheduler,
       new SlaCheck(queries, slaMarks, sla, clock),
@@ -540,12 +549,13 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const privacyWiring = { service: privacy, jobs: forgetJobs, posts, inlineMs: config.env.FORGET_INLINE_SECONDS * 1000, outbox, publicBaseUrl: '' };
     registerPrivacy(bot, privacyWiring);
     scheduler.add({ name: 'privacy.forget', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await forgetJobs.upkeep()) });
-    // Once per deployment's data: lists posts written before PostsByChat existed (see the method).
+    // Once per deployment's data: lists posts written before PostsByChat existed, a grace period after this
+    // version's first run, so that instances of the old version still running in a rolling upgrade have stopped.
     scheduler.add({
       name: 'conversations.backfillPostsByChat',
       everyMs: Math.max(config.env.SCHEDULER_INTERVAL_SECONDS * 1000, 5 * 60_000),
       run: async () => {
-        const result = await posts.backfillChatIndex();
+        const result = await posts.backfillChatIndex(clock.now().getTime());
         if (result.done) log.info({ posts: result.posts }, "listed the cards in people's 1:1 chats written before they were listed per chat");
       },
     });

@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { collect, deleteIfThere, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 import type { StoredConversation } from './store.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 
@@ -16,6 +16,8 @@ export interface PostState {
   version: number;
   /** A send of this post is queued (its message key) and has not landed yet. */
   pendingKey?: string;
+  /** The message key of the send that made the post (as `recordSent` took it). */
+  sentKey?: string;
   /** An update to this version is being applied, until `applyingUntil` (ms). */
   applying?: number;
   applyingUntil?: number;
@@ -36,6 +38,7 @@ interface PostRow {
   json?: string;
   version?: number;
   pendingKey?: string;
+  sentKey?: string;
   applying?: number;
   applyingUntil?: number;
 }
@@ -51,6 +54,27 @@ export interface ChatPost {
 const META_PARTITION = '~meta';
 /** The meta row that says every post written before `PostsByChat` existed is listed there (see backfillChatIndex). */
 const BACKFILL_ROW = 'backfill';
+/**
+ * How long after this version's first backfill run the listing pass is made: longer than a rolling upgrade takes,
+ * so no instance of a version that writes posts unlisted is still running when the pass reads the table.
+ */
+export const BACKFILL_GRACE_MS = 24 * 3_600_000;
+/** Rounds of `removeChatOf` at most: each one is there only because a card of theirs was saved during the last. */
+const REMOVE_ROUNDS = 5;
+
+interface BackfillRow {
+  /** When this version first ran the backfill job (ms): the listing pass waits `BACKFILL_GRACE_MS` from it. */
+  firstRunAt?: number;
+  /** Listing passes made: from one on, `inChatOf` reads the index alone. */
+  passes?: number;
+  /** When the last pass was made (ms). */
+  lastPassAt?: number;
+}
+
+/** Listing passes the meta row records; a row without `firstRunAt` was written by a pass made with no grace: none. */
+function passesOf(meta: BackfillRow | undefined): number {
+  return meta?.firstRunAt === undefined ? 0 : Number(meta.passes ?? 0);
+}
 
 /** The keys a post in a 1:1 chat is listed under: its user's Teams id and Entra id, lower-cased (Entra ids compare so). */
 function chatKeysOf(post: Post | undefined): string[] {
@@ -76,12 +100,13 @@ function inChatOfIds(post: Post | undefined, ids: readonly string[]): boolean {
  * each lower-cased), RK = `<kind>|<the post's row key>` → the cards in one person's chat, for `my data` and
  * `forget`, without reading every post (a row per issue's triage card). Written before the post it lists (a stop
  * in between leaves an entry whose post is not there, skipped on read and dropped with the person's other
- * entries, never a post their chat does not list); dropped after it. Posts written before this table existed are
- * listed by a one-off backfill (`backfillChatIndex`, scheduled, lease-guarded); until its meta row is there,
- * `inChatOf` reads the whole `Posts` table as it did before.
+ * entries, never a post their chat does not list); dropped after it; a post whose entry went meanwhile (its user
+ * forgotten) is dropped again by its writer. Posts written before this table existed are listed by a one-off
+ * backfill (`backfillChatIndex`, scheduled, lease-guarded, a day after this version first ran it, so no older
+ * instance still writes); until its meta row records that pass, `inChatOf` reads the whole `Posts` table.
  */
 export class PostStore {
-  /** Set once the backfill's meta row was seen: it never goes away. */
+  /** Set once the backfill's meta row was seen to record its pass: that never goes away. */
   private indexComplete = false;
 
   private constructor(
@@ -96,6 +121,20 @@ export class PostStore {
   async save(kind: string, id: string, post: Post): Promise<void> {
     await this.listInChat(kind, safeKey(id), post);
     await this.table.upsertEntity({ partitionKey: kind, rowKey: safeKey(id), json: toJsonColumn(post) }, 'Merge');
+    await this.stillListed(kind, safeKey(id), post);
+  }
+
+  /**
+   * After a post in a 1:1 chat is written: if what lists it is gone (that person was forgotten, or the post
+   * removed, between the listing and the write), the post goes too. `removeChatOf` drops an entry, then reads its
+   * post again: a post written before that drop is found there, one written after it is found gone here.
+   */
+  private async stillListed(kind: string, rowKey: string, post: Post | undefined): Promise<void> {
+    for (const pk of chatKeysOf(post)) {
+      if (await readEntity(this.byChat, pk, `${safeKey(kind)}|${rowKey}`)) continue;
+      await this.dropRow(kind, rowKey, post);
+      return;
+    }
   }
 
   /** Lists the post under its chat's user (nothing for a channel's or a group chat's card). */
@@ -111,7 +150,7 @@ export class PostStore {
 
 
   private async isIndexComplete(): Promise<boolean> {
-    if (!this.indexComplete) this.indexComplete = (await readEntity(this.byChat, META_PARTITION, BACKFILL_ROW)) !== undefined;
+    if (!this.indexComplete) this.indexComplete = passesOf(await readEntity<BackfillRow>(this.byChat, META_PARTITION, BACKFILL_ROW)) > 0;
     return this.indexComplete;
   }
 
@@ -157,31 +196,78 @@ export class PostStore {
   /**
    * Forgets every post in the chat of someone known by `ids`, and every entry that lists anything under them
    * (those of posts gone or moved too: the entries' keys are their ids). Returns how many posts went.
+   *
+   * A card of theirs may be saved meanwhile (a send landing). Each entry goes between two reads of its post: a
+   * save that listed it before the drop wrote its post before its own re-check, so the second read finds it; a
+   * later write finds its entry gone and drops the post (`stillListed`). Entries listed after the first read of
+   * the partition are found by reading it again, until it is empty.
    */
   async removeChatOf(ids: readonly string[]): Promise<number> {
-    const found = await this.inChatOf(ids);
-    for (const p of found) await this.removeRow(p.kind, p.rowKey);
-    for (const e of await this.entriesOf(ids)) await deleteIfThere(this.byChat, e.pk, e.rk);
-    return found.length;
+    const gone = new Set<string>();
+    const drop = async (kind: string, row: string) => {
+      if (kind && row && (await this.removeIfInChat(kind, row, ids))) gone.add(`${kind}|${row}`);
+    };
+    // Before the backfill, posts may be listed nowhere: found by reading the table, as inChatOf does.
+    if (!(await this.isIndexComplete())) for (const p of await this.scanChatOf(ids)) await drop(p.kind, p.rowKey);
+    for (let round = 0; round < REMOVE_ROUNDS; round++) {
+      const entries = await this.entriesOf(ids);
+      if (!entries.length) break;
+      for (const e of entries) {
+        // The post first: a stop after the entry's drop must not leave a post listed nowhere.
+        await drop(e.kind, e.row);
+        await deleteIfThere(this.byChat, e.pk, e.rk);
+        await drop(e.kind, e.row);
+      }
+    }
+    return gone.size;
+  }
+
+  /** Drops the post at this row if it is in the chat of someone known by `ids` (a post moved elsewhere is not theirs). */
+  private async removeIfInChat(kind: string, rowKey: string, ids: readonly string[]): Promise<boolean> {
+    const row = await readEntity<PostRow>(this.table, kind, rowKey);
+    const post = fromJsonColumn<Post | undefined>(row?.json, undefined);
+    if (!post || !inChatOfIds(post, ids)) return false;
+    await this.dropRow(kind, rowKey, post);
+    return true;
   }
 
   /**
    * One-off, for posts written before `PostsByChat` existed: lists every post in a 1:1 chat under its user, then
-   * writes the meta row that lets `inChatOf` use the index alone. Run on the scheduler (lease-guarded); later runs
-   * read one row. A re-run (two instances after a lease lapse, a run cut short) writes the same entries again.
-   * A post dropped while this runs may leave its entry behind: skipped on read, dropped when its user is forgotten.
+   * records the pass in the meta row, which lets `inChatOf` use the index alone. Run on the scheduler
+   * (lease-guarded); later runs read one row. A re-run (two instances after a lease lapse, a run cut short)
+   * writes the same entries again.
+   *
+   * During a rolling upgrade, instances of the old version still write posts unlisted; a pass made while they run
+   * would miss those for good (forget would never find them). So the first run (`now`, ms) only records when this
+   * version started, reads keep scanning `Posts` meanwhile, and the pass is made `BACKFILL_GRACE_MS` later, when
+   * the upgrade is long over. A meta row written by the version that made the pass at once (no `firstRunAt`)
+   * counts as no pass: its pass may have run before old instances stopped, so it is made again, straight away.
    */
-  async backfillChatIndex(): Promise<{ done: false } | { done: true; posts: number }> {
+  async backfillChatIndex(now: number): Promise<{ done: false } | { done: true; posts: number }> {
     if (await this.isIndexComplete()) return { done: false };
+    const meta = await readEntity<BackfillRow>(this.byChat, META_PARTITION, BACKFILL_ROW);
+    if (!meta) {
+      try {
+        await this.byChat.createEntity({ partitionKey: META_PARTITION, rowKey: BACKFILL_ROW, firstRunAt: now, passes: 0 });
+      } catch (err) {
+        if (!isConflict(err)) throw err; // another instance recorded its first run: its time stands
+      }
+      return { done: false };
+    }
+    if (now < Number(meta.firstRunAt ?? 0) + BACKFILL_GRACE_MS) return { done: false };
     let listed = 0;
     // A scan of the whole table, off every user's path (the scheduler runs it), three columns a row.
     for await (const r of this.table.listEntities<{ json?: string }>({ queryOptions: { select: ['PartitionKey', 'RowKey', 'json'] } })) {
       const post = fromJsonColumn<Post | undefined>(r.json, undefined);
       if (!chatKeysOf(post).length) continue;
-      await this.listInChat(String(r.partitionKey), String(r.rowKey), post);
+      const kind = String(r.partitionKey);
+      const rowKey = String(r.rowKey);
+      await this.listInChat(kind, rowKey, post);
+      // Dropped since the scan read it (its user forgotten): the entries just written would outlive it.
+      if (!(await readEntity(this.table, kind, rowKey))) await this.unlistInChat(kind, rowKey, post);
       listed++;
     }
-    await this.byChat.upsertEntity({ partitionKey: META_PARTITION, rowKey: BACKFILL_ROW, done: true }, 'Replace');
+    await this.byChat.upsertEntity({ partitionKey: META_PARTITION, rowKey: BACKFILL_ROW, firstRunAt: Number(meta.firstRunAt ?? 0), passes: passesOf(meta) + 1, lastPassAt: now }, 'Merge');
     this.indexComplete = true;
     return { done: true, posts: listed };
   }
@@ -223,6 +309,7 @@ export class PostStore {
         post: fromJsonColumn<Post | undefined>(e.json, undefined),
         version: Number(e.version ?? 0),
         pendingKey: e.pendingKey || undefined,
+        sentKey: e.sentKey || undefined,
         applying: e.applying ? Number(e.applying) : undefined,
         applyingUntil: e.applyingUntil ? Number(e.applyingUntil) : undefined,
         etag: e.etag,
@@ -244,9 +331,11 @@ export class PostStore {
       return {
         json: JSON.stringify(post),
         version: same ? Math.max(Number(row?.version ?? 0), version) : version,
+        sentKey: key,
         ...(row?.pendingKey === key ? { pendingKey: '' } : {}),
       };
     });
+    await this.stillListed(kind, safeKey(id), post);
   }
 
   /** The send ended without a message (not installed, blocked, failed): nothing to wait for any more. */

@@ -33,6 +33,8 @@ export const JOB_PARTITION = 'job';
 const PK = JOB_PARTITION;
 /** The post (src/conversations/posts.ts) of the lead's card a background job redraws. */
 export const FORGET_POST = 'privacy-forget';
+/** The message key of the progress card a click that named no card sends the lead 1:1 (src/teams/privacy.ts). */
+export const startKeyOf = (run: string): string => `${FORGET_POST}|${run}|start`;
 /** The end replaces every progress version of the card. */
 const FINAL_VERSION = 1_000_000;
 
@@ -389,11 +391,23 @@ export class ForgetJobs {
 
   /** The result to the lead: in place of their card, or 1:1. Keyed by the run: enqueued twice, shown once. */
   private async tell(job: ForgetJob, outcome: StoredOutcome): Promise<void> {
+    // The turn that stopped had sent its progress card 1:1 (queued or shown): that card ends as the result, as one
+    // handed over does, rather than stay "Forgetting…" beside a second message. Its update waits for the send.
+    if (job.teller === 'message' && job.notify && (await this.sentApart(job.run))) {
+      await this.d.outbox.enqueue([this.endMessage({ ...job, teller: 'card' }, outcome)]);
+      return;
+    }
     // The end goes 1:1: a card the turn saved before it stopped is never redrawn, so its post goes now.
     if (job.teller === 'message') await this.dropCard(job.run);
     // The lead who asked was forgotten meanwhile: nothing is sent to them again.
     if (job.teller === 'message' && !job.notify) return;
     await this.d.outbox.enqueue([this.endMessage(job, outcome)]);
+  }
+
+  /** Whether the run's card is the progress card sent 1:1 (its send queued, or landed), not one a click came from. */
+  private async sentApart(run: string): Promise<boolean> {
+    const s = await this.posts.state(FORGET_POST, run);
+    return s !== undefined && (s.pendingKey === startKeyOf(run) || s.sentKey === startKeyOf(run));
   }
 
   private endMessage(job: Pick<ForgetJob, 'run' | 'teller' | 'notify'>, outcome: StoredOutcome): OutboundMessage {

@@ -20,6 +20,8 @@ export interface PrivacyCaller {
 export interface Named {
   id: string;
   name?: string;
+  /** The Entra object id an @mention carries besides the Teams id it names the person by (`id`). */
+  aadObjectId?: string;
 }
 
 /** What `forget` would do, for the confirmation card. */
@@ -90,8 +92,11 @@ export class PrivacyService {
    * name they go by, so each feature finds all of their rows.
    */
   async subjectOf(named: Named): Promise<Subject> {
-    const ids = new Set([named.id.trim()]);
-    if (/^[0-9A-F-]{36}$/i.test(named.id.trim())) ids.add(named.id.trim().toLowerCase());
+    // A mention names the person by their Teams id; most features key them by their Entra id, which the mention
+    // often carries: without it, someone who never chatted with the bot would be found by neither.
+    const given = [named.id, named.aadObjectId].filter((k): k is string => !!k?.trim()).map((k) => k.trim());
+    const ids = new Set(given);
+    for (const k of given) if (/^[0-9A-F-]{36}$/i.test(k)) ids.add(k.toLowerCase());
     let name = named.name;
     for (const id of [...ids]) {
       const chat = await this.d.conversations.personalChat(id);

@@ -1,6 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { collect, deleteIfThere, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 
 /** Whether a membership is of a user group or of a cohort (a person is in at most one cohort). */
 export type MembershipKind = 'group' | 'cohort';
@@ -53,6 +53,35 @@ export class MembershipStore {
       ),
     );
     return rows.flat().map(plain);
+  }
+
+  /**
+   * The memberships kept under a Teams id (`29:…`): people added by @mention before memberships were keyed by
+   * Entra id. One range of person partitions (`p|29:` up to `p|29;`), empty once all of them are moved.
+   */
+  async teamsKeyed(): Promise<AddedMembership[]> {
+    const filter = odata`PartitionKey ge ${'p|29:'} and PartitionKey lt ${'p|29;'}`;
+    return (await collect(this.table.listEntities<AddedMembership>({ queryOptions: { filter } }))).map(plain);
+  }
+
+  /**
+   * Keeps a membership under `personId` instead of the key it was added under, with the time it was added (the
+   * newest cohort still wins); one made under `personId` meanwhile is left as it is. Rows as `add` writes them,
+   * then the old ones go as `remove` takes them: a stop in between leaves both, and the next move finishes.
+   */
+  async move(m: AddedMembership, personId: string): Promise<void> {
+    const row = { ...m, personId };
+    await this.createIfMissing({ partitionKey: `${m.kind}|${safeKey(m.of)}`, rowKey: safeKey(personId), ...row });
+    await this.createIfMissing({ partitionKey: `p|${safeKey(personId)}`, rowKey: `${m.kind}|${safeKey(m.of)}`, ...row });
+    await this.remove(m.kind, m.of, m.personId);
+  }
+
+  private async createIfMissing(entity: { partitionKey: string; rowKey: string } & AddedMembership): Promise<void> {
+    try {
+      await this.table.createEntity(entity);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
   }
 
   async members(kind: MembershipKind, of: string): Promise<AddedMembership[]> {

@@ -83,6 +83,33 @@ export class RolloutDirectory {
     return out;
   }
 
+  /**
+   * Moves the memberships kept under a Teams id (added by @mention before they were keyed by Entra id) to the
+   * person's Entra id, once `entraIdOf` knows it (their 1:1 chat with the bot): deliveries, bookings and
+   * acknowledgements key people by Entra id, so a group's announcement would otherwise not be "theirs". A cohort
+   * moves only if it is newer than one they have under their Entra id (one cohort per person). Returns how many moved.
+   */
+  async rekeyTeamsIds(entraIdOf: (teamsId: string) => Promise<string | undefined>): Promise<number> {
+    let moved = 0;
+    const known = new Map<string, string | undefined>();
+    for (const m of await this.store.teamsKeyed()) {
+      if (!known.has(m.personId)) known.set(m.personId, await entraIdOf(m.personId));
+      const entraId = known.get(m.personId);
+      if (!entraId || entraId === m.personId) continue;
+      if (m.kind === 'cohort') {
+        const theirs = (await this.store.of([entraId])).filter((a) => a.kind === 'cohort');
+        if (theirs.some((a) => a.addedAt >= m.addedAt)) {
+          await this.store.remove('cohort', m.of, m.personId);
+          continue;
+        }
+        for (const a of theirs) if (a.of !== m.of) await this.store.remove('cohort', a.of, entraId);
+      }
+      await this.store.move(m, entraId);
+      moved++;
+    }
+    return moved;
+  }
+
   /** `group add <group or cohort> <person>` (rollout team). */
   async add(caller: RolloutCaller, targetText: string, person: Person): Promise<ChangeResult> {
     if (!allows(caller.role, 'rollout.manage')) return { ok: false, message: 'That is for the rollout team only.' };

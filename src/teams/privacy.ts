@@ -1,7 +1,7 @@
 import { escapeText } from '../cards/template.js';
 import type { PostStore } from '../conversations/posts.js';
 import { forgetCancelledCard, forgetConfirmCard, forgetDoneCard, forgetPickCard, forgetStoppedText } from '../privacy/cards.js';
-import { FORGET_POST, type ForgetJobs, type StoredOutcome } from '../privacy/jobs.js';
+import { FORGET_POST, type ForgetJobs, startKeyOf, type StoredOutcome } from '../privacy/jobs.js';
 import type { Named, PrivacyCaller, PrivacyService } from '../privacy/service.js';
 import { PRIVACY_COMMANDS, PRIVACY_VERBS } from '../privacy/verbs.js';
 import { personOf } from '../roles/roles.js';
@@ -36,7 +36,8 @@ const KEY = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|29:[
 /** What `forget …` names: an @mention, a key typed out, a name to look up, or no one (the pick card). */
 function namedIn(turn: Turn, args: string): Named | 'none' | { text: string } {
   const mention = firstMention(turn);
-  if (mention) return { id: mention.person.id, name: mention.person.name };
+  // As `group add` resolves a mention: its own Entra id when Teams gives one, else the person's stored 1:1 chat (subjectOf).
+  if (mention) return { id: mention.person.id, name: mention.person.name, ...(mention.aadObjectId ? { aadObjectId: mention.aadObjectId } : {}) };
   const text = args.replace(/<at>[^<]*<\/at>/g, ' ').trim();
   if (!text) return 'none';
   if (KEY.test(text)) return { id: text };
@@ -131,14 +132,15 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
       // No card to redraw (a client that sent no replyToId): the progress card goes 1:1 and is redrawn there.
       const content = w.jobs.progressCard(res.job);
       await w.outbox.enqueue([
-        { op: 'send', key: `${FORGET_POST}|${res.job.run}|start`, to: { kind: 'user', userKey: callerOf(turn).person.id }, content, post: { kind: FORGET_POST, id: res.job.run, version: 0 } },
+        { op: 'send', key: startKeyOf(res.job.run), to: { kind: 'user', userKey: callerOf(turn).person.id }, content, post: { kind: FORGET_POST, id: res.job.run, version: 0 } },
       ]);
     }
     const handed = await w.jobs.handOver(res.job.key);
     if (handed.kind === 'finished') return told(res.job, handed.outcome, !post);
     if (handed.kind === 'gone') {
-      // Its end went elsewhere (1:1) before this turn saved the card: that card is never redrawn.
-      await w.jobs.dropCard(res.job.run);
+      // Its end went elsewhere (1:1) before this turn saved the card: that card is never redrawn. A progress card
+      // sent 1:1 instead is the one the end redraws (jobs.ts, tell): its post stays until it shows the end.
+      if (post) await w.jobs.dropCard(res.job.run);
       return { message: `Forgetting ${name} has finished. Type "forget" with the person again to see that nothing is left.` };
     }
     turn.log.info({ run: res.job.run, done: handed.job.next, total: handed.job.total }, 'forget goes on in the background');

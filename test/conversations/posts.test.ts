@@ -71,6 +71,15 @@ function counted(): { tables: Tables; reads: { rows: number; points: number } } 
   return { tables, reads };
 }
 
+const HOUR = 3_600_000;
+const T0 = Date.parse('2026-12-01T09:00:00Z');
+
+/** The scheduled backfill as a deployment runs it: this version's first run, then its pass a day later. */
+async function backfilled(posts: PostStore) {
+  await posts.backfillChatIndex(T0);
+  return posts.backfillChatIndex(T0 + 25 * HOUR);
+}
+
 async function setUp() {
   const { tables, reads } = counted();
   const posts = await PostStore.open(tables);
@@ -81,7 +90,7 @@ async function setUp() {
 describe("the cards in a person's 1:1 chat", () => {
   it("are read from that person's rows only, not from every card the bot keeps", async () => {
     const { reads, posts, privacy } = await setUp();
-    expect(await posts.backfillChatIndex()).toMatchObject({ done: true, posts: 0 }); // a new deployment: nothing older
+    expect(await backfilled(posts)).toMatchObject({ done: true, posts: 0 }); // a new deployment: nothing older
     // Thirty issues' triage cards and other people's progress cards, and two of Amina's cards.
     for (let i = 1; i <= 30; i++) await posts.save('issue-triage', `R-${String(i).padStart(4, '0')}`, post(triage, `triage-${i}`));
     for (let i = 1; i <= 5; i++) await posts.save('broadcast-progress', `s-other-${i}`, post(chatOf(`29:p${i}`, `aad-p${i}`), `progress-${i}`));
@@ -107,7 +116,7 @@ describe("the cards in a person's 1:1 chat", () => {
 
   it('drops the rows that list a card under its chat when the card is dropped as shown', async () => {
     const { tables, posts, privacy } = await setUp();
-    await posts.backfillChatIndex();
+    await backfilled(posts);
     await posts.save('privacy-forget', 'run-2', post(chatOf('29:amina', 'aad-amina'), 'forget-card-2'));
     // Its card shows the end (the last version): the upkeep drops it.
     await (await tables.table('Posts')).updateEntity({ partitionKey: 'privacy-forget', rowKey: 'run-2', version: 1_000_000 }, 'Merge');
@@ -130,9 +139,9 @@ describe("the cards in a person's 1:1 chat", () => {
     const messages = async () => ((await privacy.export(AMINA)).cardsInYourChat as { message: string }[]).map((c) => c.message).sort();
     expect(await messages()).toEqual(['forget-card-3', 'progress-old']);
 
-    // The scheduled one-off backfill lists the old rows under their chats' users; a second run does nothing.
-    expect(await posts.backfillChatIndex()).toMatchObject({ done: true, posts: 3 });
-    expect(await posts.backfillChatIndex()).toEqual({ done: false });
+    // The scheduled one-off backfill lists the old rows under their chats' users; a later run does nothing.
+    expect(await backfilled(posts)).toMatchObject({ done: true, posts: 3 });
+    expect(await posts.backfillChatIndex(T0 + 50 * HOUR)).toEqual({ done: false });
 
     reads.rows = 0;
     reads.points = 0;
@@ -150,5 +159,127 @@ describe("the cards in a person's 1:1 chat", () => {
     expect(await messages()).toEqual([]);
     expect(await posts.get('broadcast-progress', 's-old')).toBeUndefined();
     expect(await posts.get('issue-triage', 'R-0001')).toBeDefined();
+  });
+});
+
+const SINGLE_ROW = new Set(['getEntity', 'createEntity', 'upsertEntity', 'updateEntity', 'deleteEntity']);
+
+/** Tables on the test Azurite where `hook` runs before each single-row call to a table's client (to hold one call). */
+function hooked(hook: (table: string, method: string) => Promise<void>): Tables {
+  const real = testTables();
+  return {
+    table: async (name: string) => {
+      const t = await real.table(name);
+      return new Proxy(t, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (typeof value !== 'function' || !SINGLE_ROW.has(String(prop))) return value;
+          return async (...args: unknown[]) => {
+            await hook(name, String(prop));
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    },
+  } as unknown as Tables;
+}
+
+/** A hold on the next call of `method` on `table`: `reached` once it is made, `release` lets it through. */
+function holdNext(table: string, method: string) {
+  let armed = false;
+  let release: () => void = () => {};
+  let reach: () => void = () => {};
+  const reached = new Promise<void>((r) => (reach = r));
+  const held = new Promise<void>((r) => (release = r));
+  const tables = hooked(async (t, m) => {
+    if (!armed || t !== table || m !== method) return;
+    armed = false;
+    reach();
+    await held;
+  });
+  return { tables, arm: () => (armed = true), reached, release };
+}
+
+
+describe("the cards in a person's 1:1 chat, during a rolling upgrade", () => {
+  it('a card an instance of the old version writes after the new one started is found and forgotten too', async () => {
+    const { tables, reads, posts, privacy } = await setUp();
+    const raw = await tables.table('Posts');
+    const oldVersionWrites = (rowKey: string, activityId: string) =>
+      raw.upsertEntity({ partitionKey: 'broadcast-progress', rowKey, json: JSON.stringify(post(chatOf('29:amina', 'aad-amina'), activityId)) }, 'Merge');
+    await oldVersionWrites('s-before', 'progress-before');
+    // The first instance of the new version runs the backfill job; instances of the old one still run and write.
+    await posts.backfillChatIndex(T0);
+    await oldVersionWrites('s-during', 'progress-during');
+    await posts.backfillChatIndex(T0 + HOUR);
+    await oldVersionWrites('s-later', 'progress-later');
+    const messages = async () => ((await privacy.export(AMINA)).cardsInYourChat as { message: string }[]).map((c) => c.message).sort();
+    expect(await messages()).toEqual(['progress-before', 'progress-during', 'progress-later']);
+
+    // A day on, the upgrade is long over: the backfill lists every card, and reads use her rows only from then.
+    expect(await posts.backfillChatIndex(T0 + 25 * HOUR)).toMatchObject({ done: true, posts: 3 });
+    expect(await posts.backfillChatIndex(T0 + 50 * HOUR)).toEqual({ done: false });
+    reads.rows = 0;
+    expect(await messages()).toEqual(['progress-before', 'progress-during', 'progress-later']);
+    expect(reads.rows).toBe(0);
+
+    await privacy.forget(AMINA, { id: 'x', name: 'Former member x' });
+    for (const s of ['s-before', 's-during', 's-later']) expect(await posts.get('broadcast-progress', s), s).toBeUndefined();
+  });
+
+  it('a deployment where the previous version made its pass at once has it made again at the next run', async () => {
+    const { tables, posts, privacy } = await setUp();
+    const raw = await tables.table('Posts');
+    // The previous version's pass, then a card an instance older still wrote, unlisted.
+    await (await tables.table('PostsByChat')).upsertEntity({ partitionKey: '~meta', rowKey: 'backfill', done: true }, 'Replace');
+    await raw.upsertEntity({ partitionKey: 'broadcast-progress', rowKey: 's-missed', json: JSON.stringify(post(chatOf('29:amina', 'aad-amina'), 'progress-missed')) }, 'Merge');
+    expect(await posts.backfillChatIndex(T0)).toMatchObject({ done: true, posts: 1 });
+    await privacy.forget(AMINA, { id: 'x', name: 'Former member x' });
+    expect(await posts.get('broadcast-progress', 's-missed')).toBeUndefined();
+  });
+});
+
+describe("the cards in a person's 1:1 chat, saved while she is being forgotten", () => {
+  async function racing(table: string, method: string) {
+    const hold = holdNext(table, method);
+    const posts = await PostStore.open(hold.tables);
+    const privacy = new ConversationPersonalData(await ConversationStore.open(hold.tables, new ManualClock()), posts);
+    await backfilled(posts);
+    const left = async () => {
+      const everything = JSON.stringify([
+        ...(await collect((await hold.tables.table('Posts')).listEntities())),
+        ...(await collect((await hold.tables.table('PostsByChat')).listEntities())),
+      ]);
+      return everything.toLowerCase().includes('amina');
+    };
+    return { ...hold, posts, privacy, left };
+  }
+
+  it('a card whose post is written after forget read her rows does not stay', async () => {
+    const { posts, privacy, arm, reached, release, left } = await racing('Posts', 'upsertEntity');
+    arm();
+    // Her card is listed under her, then its post is held just before it is written.
+    const saving = posts.save('broadcast-progress', 's-race', post(chatOf('29:amina', 'aad-amina'), 'progress-race'));
+    await reached;
+    await privacy.forget(AMINA, { id: 'x', name: 'Former member x' });
+    release();
+    await saving;
+    expect(await posts.get('broadcast-progress', 's-race')).toBeUndefined();
+    expect(await left()).toBe(false);
+  });
+
+  it('a card saved whole while forget removes her other cards does not stay', async () => {
+    const { posts, privacy, arm, reached, release, left } = await racing('Posts', 'deleteEntity');
+    await posts.save('broadcast-progress', 's-old', post(chatOf('29:amina', 'aad-amina'), 'progress-old'));
+    arm();
+    // Forget holds as it removes her older card; a new card of hers is saved meanwhile, listed and written.
+    const forgetting = privacy.forget(AMINA, { id: 'x', name: 'Former member x' });
+    await reached;
+    await posts.save('broadcast-progress', 's-new', post(chatOf('29:amina', 'aad-amina'), 'progress-new'));
+    release();
+    await forgetting;
+    expect(await posts.get('broadcast-progress', 's-old')).toBeUndefined();
+    expect(await posts.get('broadcast-progress', 's-new')).toBeUndefined();
+    expect(await left()).toBe(false);
   });
 });

@@ -309,6 +309,27 @@ describe('forget, and the answers kept for Teams\' retries', () => {
   });
 });
 
+describe('forget @mention', () => {
+  it('finds someone who never chatted with the bot by the Entra id the mention carries, and forgets them under both ids', async () => {
+    // Added to a group by @mention (kept under her Entra id); she has never written to the bot.
+    const hanna: TestUser = { ...person('Hanna Berg'), aadObjectId: '4a1b2c3d-0000-4111-8222-333344445555' };
+    const mention = { entities: [{ type: 'mention', text: `<at>${hanna.name}</at>`, mentioned: { id: hanna.id, name: hanna.name, aadObjectId: hanna.aadObjectId } }] };
+    expect(readable(await say(app, USERS.lead, `group add field-officers <at>${hanna.name}</at>`, { ...where(USERS.lead), ...mention }))).toContain(
+      'is now in the user group Field officers',
+    );
+    expect((await app.rollout.membership([hanna.aadObjectId])).groups).toHaveLength(1);
+
+    const asked = await say(app, USERS.lead, `forget <at>${hanna.name}</at>`, { ...where(USERS.lead), ...mention });
+    const card = readable(asked);
+    expect(card).toContain(`Forget ${hanna.name}?`);
+    expect(card).toMatch(/^1\nuser group and cohort memberships added from Teams/m);
+    const data = buttonData(asked, 'privacy.forget');
+    expect(String(data.keys).split(',')).toEqual(expect.arrayContaining([hanna.id, hanna.aadObjectId]));
+    expect(invokeText((await click(USERS.lead, 'privacy.forget', data)).body)).toContain(`${hanna.name} is forgotten`);
+    expect((await app.rollout.membership([hanna.aadObjectId, hanna.id])).groups).toEqual([]);
+  });
+});
+
 describe('forget, when it cannot go ahead', () => {
   it('says plainly when it does not know the person, and changes nothing', async () => {
     expect(readable(await tell(USERS.lead, 'forget Nobody Known-Here'))).toContain('Rollout Desk knows no one called "Nobody Known-Here"');

@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import type { ManualClock } from '../../src/clock.js';
+import { MembershipStore } from '../../src/rollout/members.js';
 import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 let app: App;
+let clock: ManualClock;
 let connector: RecordingConnector;
 beforeAll(async () => {
   connector = await new RecordingConnector().start();
-  ({ app } = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml' }));
+  ({ app, clock } = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml' }));
 });
 afterAll(async () => {
   await app?.stop();
@@ -66,6 +69,27 @@ describe('the rollout\'s people from Teams', () => {
     const send = (await app.broadcast.sends.all()).find((s) => s.content.title === 'Supervisors: new approval screen')!;
     const ack = await execute(app, tess, 'broadcast.ack', { sendId: send.id }, personalChat(connector.url, tess));
     expect(invokeText(ack.body)).toMatch(/You acknowledged this/);
+  });
+
+  it('someone put in a group by @mention before memberships were keyed by Entra id is that person everywhere once the app knows their Entra id', async () => {
+    const uma: TestUser = { id: '29:uma', aadObjectId: 'aad-uma', name: 'Uma Older' };
+    // As the version before that fix kept her: under the Teams id the mention gave.
+    await (await MembershipStore.open(app.tables, clock)).add({ kind: 'group', of: 'field-officers', personId: uma.id, name: uma.name, addedBy: USERS.lead.aadObjectId });
+    // She writes to the bot (her 1:1 chat gives her Entra id); the scheduled upkeep runs.
+    await say(app, uma, 'whoami', personalChat(connector.url, uma));
+    clock.advance(24 * 3_600_000);
+    await app.scheduler.tick();
+
+    const sent = await execute(app, USERS.lead, 'broadcast.announce', { title: 'Field officers: new visit form', body: 'Read this.', audience: 'group:field-officers', timing: 'now' }, { ...personalChat(connector.url, USERS.lead), replyToId: 'announce-form-uma' });
+    expect(invokeText(sent.body)).toContain('Sending "Field officers: new visit form"');
+    await app.broadcast.runner.idle();
+    const send = (await app.broadcast.sends.all()).find((s) => s.content.title === 'Field officers: new visit form')!;
+    const ack = await execute(app, uma, 'broadcast.ack', { sendId: send.id }, personalChat(connector.url, uma));
+    expect(invokeText(ack.body)).toMatch(/You acknowledged this/);
+    // Kept once, under her Entra id: `group remove` by her Entra id takes her out.
+    expect(readable(await say(app, USERS.lead, `group remove field-officers ${uma.id}`, personalChat(connector.url, USERS.lead)))).toBe('Uma Older is no longer in Field officers.');
+    expect((await app.rollout.members('group', 'field-officers')).map((p) => p.id)).not.toContain(uma.id);
+    expect((await app.rollout.members('group', 'field-officers')).map((p) => p.id)).not.toContain(uma.aadObjectId);
   });
 });
 

@@ -217,6 +217,35 @@ describe("forget jobs, the post of the lead's Forget card", () => {
   });
 });
 
+describe("forget jobs, the lead's progress card sent 1:1 (a click that named no card)", () => {
+  const startKey = (run: string) => `${FORGET_POST}|${run}|start`;
+
+  for (const [when, sendLanded] of [
+    ['still queued', false],
+    ['already shown', true],
+  ] as const) {
+    it(`ends as the result, not "Forgetting…" beside a second message, when the turn's instance stopped with the card ${when}`, async () => {
+      const { tables, clock, slow, outbox, a, b } = await setUp();
+      const posts = await PostStore.open(tables);
+      const { job } = await a.begin(HANA, { by: LEAD, notify: LEAD });
+      void a.runWithin(job.key, 0);
+      // The turn enqueues the progress card 1:1 (the outbox marks its post pending), then its instance freezes.
+      await posts.markPending(FORGET_POST, job.run, startKey(job.run));
+      if (sendLanded) await posts.recordSent(FORGET_POST, job.run, leadCard('progress-1to1'), 0, startKey(job.run));
+      await until('instance A is inside the slow part', () => slow.calls.n === 1);
+      clock.advance(61_000);
+      expect(await b.upkeep()).toBe(1);
+      await b.idle();
+
+      const ends = outbox.messages.filter((m) => m.key.endsWith('|end'));
+      expect(ends).toHaveLength(1);
+      expect(ends[0]).toMatchObject({ op: 'update', post: { kind: FORGET_POST, id: job.run } });
+      expect(JSON.stringify(ends[0])).toContain('Hana Ito is forgotten');
+      expect(outbox.users()).toEqual([]);
+    });
+  }
+});
+
 describe('forget jobs, when the lead who asked is forgotten meanwhile', () => {
   /** A part whose first call never answers (the dying instance's) and whose second fails once `fail()` is called. */
   function stoppingPart() {

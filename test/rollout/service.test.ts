@@ -59,6 +59,27 @@ describe('the rollout directory', () => {
     expect((await dir.membership(['aad-mercy'])).cohort?.id).toBe('wave-a');
   });
 
+  it('people added by @mention under their Teams id move to their Entra id once it is known, keeping the newest cohort', async () => {
+    const { dir, clock } = await directory();
+    const teamsAlex = { id: '29:alex', name: alex.name };
+    // Before memberships were keyed by Entra id: a group and a cohort under the Teams id, then a newer cohort under the Entra id.
+    await dir.add(lead, 'supervisors', teamsAlex);
+    await dir.add(lead, 'wave-b', teamsAlex);
+    clock.advance(1000);
+    await dir.add(lead, 'wave-a', alex);
+    await dir.add(lead, 'field-officers', { id: '29:unknown', name: 'Not Yet Known' });
+    const entraIdOf = async (teamsId: string) => (teamsId === '29:alex' ? alex.id : undefined);
+    expect(await dir.rekeyTeamsIds(entraIdOf)).toBe(1);
+    expect((await dir.members('group', 'supervisors')).map((p) => p.id)).toEqual([alex.id]);
+    expect((await dir.membership([alex.id])).cohort?.id).toBe('wave-a');
+    expect((await dir.members('cohort', 'wave-b')).map((p) => p.id)).toEqual(['aad-mercy']);
+    expect(await dir.membership(['29:alex'])).toEqual({ groups: [] });
+    // Someone whose Entra id is not known yet stays as they are, and is moved by a later run; nothing else moves twice.
+    expect((await dir.members('group', 'field-officers')).map((p) => p.id)).toContain('29:unknown');
+    expect(await dir.rekeyTeamsIds(async (id) => (id === '29:unknown' ? 'aad-unknown' : undefined))).toBe(1);
+    expect((await dir.members('group', 'field-officers')).map((p) => p.id).sort()).toEqual(['aad-mercy', 'aad-unknown']);
+  });
+
   it('refuses staff, and names the groups and cohorts when the target is unknown; nothing changes', async () => {
     const { dir } = await directory();
     expect(await dir.add(staff, 'field-officers', alex)).toEqual({ ok: false, message: 'That is for the rollout team only.' });
