@@ -26,6 +26,12 @@ export interface AgendaDeps {
   now: () => Date;
 }
 
+/**
+ * People per page of the agenda (their questions and attendance toggles): a page of the largest agenda —
+ * each with a long question and open issues — still fits one Teams message, whatever the session's capacity.
+ */
+export const AGENDA_PAGE = 25;
+
 const WEEK_MS = 7 * 24 * 3600_000;
 /** The open queue read for "most +1'd this week": a bounded read of the queue partition, never the whole log. */
 const POPULAR_SCAN_PAGES = 5;
@@ -40,6 +46,8 @@ export function mostJoinedThisWeek(open: readonly IssueSummary[], now: Date, lim
     .slice(0, limit);
 }
 
+const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+
 export class AgendaBuilder {
   constructor(private readonly d: AgendaDeps) {}
 
@@ -53,6 +61,8 @@ export class AgendaBuilder {
     const booked = await Promise.all(
       all
         .filter((b) => b.status === 'booked')
+        // In name order: the agenda is paged, and a host looks a person up by name.
+        .sort((a, b) => byName.compare(a.name, b.name) || (a.personId < b.personId ? -1 : a.personId > b.personId ? 1 : 0))
         .map(async (booking) => ({
           booking,
           openIssues: (await this.d.issues.listByReporter(booking.personId, { limit: 20 })).items.filter((i) => isOpen(i.status)).slice(0, 3),

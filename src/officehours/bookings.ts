@@ -159,30 +159,41 @@ export class BookingStore {
   }
 
   /**
-   * The host's attendance list: each booked person in `attended` is marked present, the others absent.
-   * One transaction with the count. Returns the bookings as marked.
+   * The host's attendance list: among the booked people in `shown` (those on the card's page; all booked
+   * when absent), each in `attended` is marked present and the others absent. Anyone else — on another page,
+   * or not booked at all — keeps what they had. Written with the count (over everyone booked) in one
+   * transaction when a page's worth. Returns every booking as marked.
    */
-  async markAttendance(occurrenceId: string, attended: ReadonlySet<string>): Promise<Booking[]> {
+  async markAttendance(occurrenceId: string, attended: ReadonlySet<string>, shown?: ReadonlySet<string>): Promise<Booking[]> {
     const pk = safeKey(occurrenceId);
+    const changed: Booking[] = [];
     const marked = await retryOnConflict(
       async () => {
+        changed.length = 0;
         const rows = await this.rows(occurrenceId);
         const seatRow = rows.seats;
         const booked = rows.bookings.filter((b) => b.status === 'booked');
-        const out = booked.map((b) => ({ ...plainBooking(b), attended: attended.has(b.personId) }));
-        const actions: TransactionAction[] = out.map((b, i) =>
-          write({ partitionKey: pk, rowKey: personRow(b.personId), ...b }, booked[i]?.etag),
-        );
+        const actions: TransactionAction[] = [];
+        const out = booked.map((row) => {
+          const b = plainBooking(row);
+          if (shown && !shown.has(b.personId)) return b;
+          const next = { ...b, attended: attended.has(b.personId) };
+          changed.push(next);
+          actions.push(write({ partitionKey: pk, rowKey: personRow(b.personId), ...next }, row.etag));
+          return next;
+        });
+        // Nobody shown is booked (a forged or stale list): nothing to write.
+        if (!actions.length) return out;
         const seats = plainSeats(seatRow);
         actions.unshift(write({ partitionKey: pk, rowKey: SEATS, ...seats, attended: out.filter((b) => b.attended).length }, seatRow?.etag));
-        // A transaction holds at most 100 operations: sessions stay far below (capacity is at most 1000,
-        // and a larger one is marked in steps by the same call on the rest).
+        // A transaction holds at most 100 operations: a page is far below; the whole list of a large session
+        // (an old card, capacity up to 1000) is marked in steps by the same call on the rest.
         for (let i = 0; i < actions.length; i += 100) await this.seats.submitTransaction(actions.slice(i, i + 100));
         return out;
       },
       { what: 'Marking attendance' },
     );
-    for (const b of marked) await this.index(b);
+    for (const b of changed) await this.index(b);
     return marked;
   }
 

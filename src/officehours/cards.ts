@@ -2,7 +2,7 @@ import { type AdaptiveCard, escapeText, renderCard, TEAMS_MESSAGE_LIMIT_BYTES, u
 import { SEVERITIES, SEVERITY_LABEL, STATUS_LABEL } from '../issues/model.js';
 import type { Membership, Rollout } from '../rollout/index.js';
 import { goLiveText } from '../rollout/index.js';
-import type { AgendaView } from './agenda.js';
+import { AGENDA_PAGE, type AgendaView } from './agenda.js';
 import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import type { Occurrence } from './model.js';
 import type { TimelineItem } from './rules.js';
@@ -78,6 +78,14 @@ export interface AgendaCardData {
   notice: string;
   occurrenceId: string;
   counts: string;
+  /** "People 26–50 of 300 …" when the booked take more than one page, else empty. */
+  pageNote: string;
+  /** This page (every action sends it, so the card redraws on the same page) and its neighbours (-1: none). */
+  page: number;
+  previousPage: number;
+  nextPage: number;
+  previousTitle: string;
+  nextTitle: string;
   hasQuestions: boolean;
   questions: {
     personId: string;
@@ -86,9 +94,14 @@ export interface AgendaCardData {
     titleValue: string;
     status: string;
     open: boolean;
+    /** Its "A gap in the guidance" button (and form, when `open`); only the last way to fit drops some. */
+    buttons: boolean;
   }[];
   hasAttendees: boolean;
+  attendeesNote: string;
   attendees: { personId: string; name: string; value: string }[];
+  /** The ids of the people on this page: "Save attendance" changes theirs only. */
+  shown: string[];
   openIssues: string;
   hasPopular: boolean;
   popular: { line: string }[];
@@ -217,65 +230,92 @@ export function trainingCard(
 }
 
 /**
- * The hosts' agenda, kept within one Teams message (40 KB): a full session's questions, each with its "Log as
- * an issue" form, run to three times that. When it would not fit, the forms go to the first questions not yet
- * logged (logging one moves a form down), then long questions and the open-issue list are shortened — every
- * question is still named on the card.
+ * The hosts' agenda, kept within one Teams message (40 KB) for any number booked: the booked are paged
+ * (`AGENDA_PAGE` people a page, in the agenda's order, with "Previous"/"Next" buttons), and a page carries
+ * those people's questions and attendance toggles; the open issues, most joined and gaps are the session's.
+ * A page's questions, each with its "Log as an issue" form, run to three times a message: when they would not
+ * fit, the forms go to the page's first questions not yet logged (logging one moves a form down), then long
+ * questions and the open-issue list are shortened — every question of the page is still named on the card.
+ * A page past the end (a forged number, or people cancelled since) is the last one.
  */
-export function agendaCard(view: AgendaView): AdaptiveCard {
-  const open = view.booked.filter((b) => b.booking.question && !b.booking.issueRef).length;
+export function agendaCard(view: AgendaView, page = 0): AdaptiveCard {
+  const pages = Math.max(1, Math.ceil(view.booked.length / AGENDA_PAGE));
+  const at = Math.min(Math.max(0, Number.isFinite(page) ? Math.trunc(page) : 0), pages - 1);
+  const window: AgendaWindow = { page: at, pages, people: view.booked.slice(at * AGENDA_PAGE, (at + 1) * AGENDA_PAGE) };
+  const open = window.people.filter((b) => b.booking.question && !b.booking.issueRef).length;
   const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
-  const whole = renderAgenda(view, { forms: open, questionMax: QUESTION_LIMIT, issueLines: Infinity });
+  const whole = renderAgenda(view, window, { forms: open, questionMax: QUESTION_LIMIT, issueLines: Infinity, nameMax: Infinity, compact: false });
   if (fits(whole)) return whole;
   // Rather every question whole with fewer forms, then a shorter open-issue list, then shorter questions (a
   // few forms kept all along), and only then fewer forms still. A card's size grows with its forms: the most
-  // that fit is found by halving (a full session's card takes a few renders, not one per form).
+  // that fit is found by halving (a full page's card takes a few renders, not one per form). Last, for a page
+  // of the longest names Teams gives (120 characters) with long questions and issues: names shortened too,
+  // and the gap buttons only beside the forms — every question of the page still named.
   const steps: Omit<AgendaFit, 'forms'>[] = [
-    { questionMax: QUESTION_LIMIT, issueLines: Infinity },
-    { questionMax: QUESTION_LIMIT, issueLines: 15 },
-    { questionMax: 200, issueLines: 15 },
-    { questionMax: 80, issueLines: 10 },
+    { questionMax: QUESTION_LIMIT, issueLines: Infinity, nameMax: Infinity, compact: false },
+    { questionMax: QUESTION_LIMIT, issueLines: 15, nameMax: Infinity, compact: false },
+    { questionMax: 200, issueLines: 15, nameMax: Infinity, compact: false },
+    { questionMax: 80, issueLines: 10, nameMax: Infinity, compact: false },
+    { questionMax: 80, issueLines: 5, nameMax: 40, compact: true },
   ];
   const least = Math.min(open, 3);
   for (const [lo, hi] of [[least, open], [0, least]] as const) {
     for (const step of steps) {
-      let best = fits(renderAgenda(view, { ...step, forms: lo })) ? lo : -1;
+      let best = fits(renderAgenda(view, window, { ...step, forms: lo })) ? lo : -1;
       if (best < 0) continue;
       let top = hi;
       while (best < top) {
         const mid = Math.ceil((best + top) / 2);
-        if (fits(renderAgenda(view, { ...step, forms: mid }))) best = mid;
+        if (fits(renderAgenda(view, window, { ...step, forms: mid }))) best = mid;
         else top = mid - 1;
       }
-      return renderAgenda(view, { ...step, forms: best });
+      return renderAgenda(view, window, { ...step, forms: best });
     }
   }
-  return renderAgenda(view, { forms: 0, ...steps[steps.length - 1]! });
+  return renderAgenda(view, window, { ...steps[steps.length - 1]!, forms: 0 });
 }
 
-/** How much of the agenda a card carries: forms for the first `forms` open questions, question and list lengths. */
+/**
+ * How much of the agenda a card carries: forms for the first `forms` open questions, question, list and name
+ * lengths; `compact`: the other questions without their gap button.
+ */
 interface AgendaFit {
   forms: number;
   questionMax: number;
   issueLines: number;
+  nameMax: number;
+  compact: boolean;
+}
+
+/** The page of booked people a card shows. */
+interface AgendaWindow {
+  page: number;
+  pages: number;
+  people: AgendaView['booked'];
 }
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-function renderAgenda(view: AgendaView, fit: AgendaFit): AdaptiveCard {
+function renderAgenda(view: AgendaView, window: AgendaWindow, fit: AgendaFit): AdaptiveCard {
   const o: Occurrence = view.occurrence;
   const zone = o.session.zone;
-  const withQuestion = view.booked.filter((b) => b.booking.question);
+  const withQuestion = window.people.filter((b) => b.booking.question);
   const left = Math.max(0, o.session.capacity - view.seats.booked);
+  const name = (b: { name: string }) => clip(b.name, fit.nameMax);
   const issues = view.booked.flatMap((b) =>
-    b.openIssues.map((i) => `${i.ref} ${e(i.title)} (${STATUS_LABEL[i.status]}), reported by ${e(b.booking.name)}`),
+    b.openIssues.map((i) => `${i.ref} ${e(i.title)} (${STATUS_LABEL[i.status]}), reported by ${e(name(b.booking))}`),
   );
   const shownIssues = issues.slice(0, fit.issueLines);
   if (shownIssues.length < issues.length) shownIssues.push(`… and ${issues.length - shownIssues.length} more (see "my issues" of those booked, or the triage channel).`);
   const open = withQuestion.filter((b) => !b.booking.issueRef).length;
   let formsLeft = fit.forms;
+  const paged = window.pages > 1;
+  const first = window.page * AGENDA_PAGE + 1;
+  const span = (page: number) => `${page * AGENDA_PAGE + 1}–${Math.min((page + 1) * AGENDA_PAGE, view.booked.length)}`;
+  const hasPrevious = window.page > 0;
+  const hasNext = window.page < window.pages - 1;
   return renderCard<AgendaCardData>('officehours-agenda', {
     title: `Agenda: ${e(o.session.title)}`,
     when: `${spanIn(o, zone)} (${zoneLabel(zone, o.start)})`,
@@ -283,8 +323,20 @@ function renderAgenda(view: AgendaView, fit: AgendaFit): AdaptiveCard {
     occurrenceId: o.id,
     counts: `${view.seats.booked} booked, ${left} seats left${view.seats.attended ? `, ${view.seats.attended} marked present` : ''}.${
       // No room on one Teams message for every form: logging a question moves its form to the next one.
-      fit.forms < open ? ` The first ${fit.forms} questions not yet logged have a "Log as an issue" form (all of them would not fit on one card); logging one gives the next its form.` : ''
+      fit.compact
+        ? ` Names and questions are shortened, and only the first ${fit.forms} questions not yet logged${paged ? ' on this page' : ''} have their buttons (all of them would not fit on one card); logging one gives the next its buttons.`
+        : fit.forms < open
+          ? ` The first ${fit.forms} questions not yet logged${paged ? ' on this page' : ''} have a "Log as an issue" form (all of them would not fit on one card); logging one gives the next its form.`
+          : ''
     }`,
+    pageNote: paged
+      ? `People ${first}–${first + window.people.length - 1} of ${view.booked.length}: their questions and attendance are on this page (Previous and Next for the others).`
+      : '',
+    page: window.page,
+    previousPage: hasPrevious ? window.page - 1 : -1,
+    nextPage: hasNext ? window.page + 1 : -1,
+    previousTitle: hasPrevious ? `Previous people (${span(window.page - 1)})` : '',
+    nextTitle: hasNext ? `Next people (${span(window.page + 1)})` : '',
     hasQuestions: withQuestion.length > 0,
     questions: withQuestion.map(({ booking: b }) => {
       const form = !b.issueRef && formsLeft-- > 0;
@@ -294,15 +346,20 @@ function renderAgenda(view: AgendaView, fit: AgendaFit): AdaptiveCard {
       ];
       return {
         personId: b.personId,
-        name: e(b.name),
+        name: e(name(b)),
         question: e(clip(b.question, fit.questionMax)),
         titleValue: b.question.slice(0, 120),
         status: status.filter(Boolean).join(' '),
         open: form,
+        buttons: form || !fit.compact,
       };
     }),
-    hasAttendees: view.booked.length > 0,
-    attendees: view.booked.map(({ booking: b }) => ({ personId: b.personId, name: b.name, value: b.attended ? b.personId : '' })),
+    hasAttendees: window.people.length > 0,
+    attendeesNote: paged
+      ? `Who came? Tick everyone present among people ${first}–${first + window.people.length - 1}; the other pages keep their marks.`
+      : 'Who came? Tick everyone present.',
+    attendees: window.people.map(({ booking: b }) => ({ personId: b.personId, name: name(b), value: b.attended ? b.personId : '' })),
+    shown: window.people.map(({ booking: b }) => b.personId),
     openIssues: shownIssues.length ? shownIssues.map((line) => `- ${line}`).join('\n') : 'None of those booked has an open issue.',
     hasPopular: view.popular.length > 0,
     popular: view.popular.map((i) => ({ line: `${i.ref} ${e(i.title)}: ${i.affectedCount + 1} people affected (${STATUS_LABEL[i.status]})` })),

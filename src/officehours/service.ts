@@ -6,6 +6,7 @@ import type { Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
 import type { Membership, RolloutDirectory } from '../rollout/index.js';
+import { AGENDA_PAGE } from './agenda.js';
 import type { Booking, BookingStore, PersonBooking, Seats } from './bookings.js';
 import type { ScheduleChanges } from './changes.js';
 import { dateTimeIn, spanIn, zoneLabel } from './display.js';
@@ -334,15 +335,32 @@ export class OfficeHoursService {
 
   // ---- hosts --------------------------------------------------------------------------------------
 
-  /** After the session: who attended (booked people only; anyone else in the list is ignored). */
-  async markAttendance(viewer: Viewer, occurrenceId: string, present: readonly string[]): Promise<HostResult> {
+  /** A page of the agenda, for "Previous"/"Next" on its card: hosts only, like every action on it. */
+  async agenda(viewer: Viewer, occurrenceId: string): Promise<HostResult> {
     if (!allows(viewer.role, 'officehours.host')) return { kind: 'message', text: 'That is for the hosts: champions and the rollout team.' };
+    const o = await this.find(occurrenceId);
+    if (!o) return { kind: 'message', text: 'I could not find that session any more.' };
+    return { kind: 'agenda', occurrence: o, notice: '' };
+  }
+
+  /**
+   * After the session: who attended among the people the card showed (`shown`: that page of the agenda),
+   * `present` those ticked. Only booked people on the page change; others keep their mark, and anyone not
+   * booked is ignored (the card's data can be forged). Without `shown` — a card sent before the agenda was
+   * paged, which listed everyone booked — the list is the whole session, as it was then: everyone booked not
+   * ticked is marked absent.
+   */
+  async markAttendance(viewer: Viewer, occurrenceId: string, present: readonly string[], shown?: readonly string[]): Promise<HostResult> {
+    if (!allows(viewer.role, 'officehours.host')) return { kind: 'message', text: 'That is for the hosts: champions and the rollout team.' };
+    if (shown && shown.length > AGENDA_PAGE) {
+      return { kind: 'message', text: `That list names ${shown.length} people; a page of the agenda has at most ${AGENDA_PAGE}. Nothing was saved: ask for the agenda again.` };
+    }
     const o = await this.find(occurrenceId);
     if (!o) return { kind: 'message', text: 'I could not find that session any more.' };
     if (o.start.getTime() > this.d.clock.now().getTime()) return { kind: 'message', text: 'Attendance can be marked once the session has started.' };
     // It never took place: marking it would count a course as attended in "my training" and the measures.
     if (o.status === 'cancelled') return { kind: 'message', text: `${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} was cancelled; there is no attendance to mark.` };
-    const marked = await this.d.bookings.markAttendance(o.id, new Set(present));
+    const marked = await this.d.bookings.markAttendance(o.id, new Set(present), shown ? new Set(shown) : undefined);
     const n = marked.filter((b) => b.attended).length;
     return { kind: 'agenda', occurrence: o, notice: `Attendance saved: ${n} of ${marked.length} booked attended.` };
   }

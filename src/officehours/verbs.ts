@@ -13,6 +13,8 @@ export const OFFICE_HOURS_COMMANDS = {
 
 const occurrenceId = z.string().trim().min(1).max(120);
 const stale = 'This card is out of date; type "office hours" for the current sessions.';
+/** Which page of the agenda a card is on: past the end is the last page (the card clamps); a bad one, the first. */
+const agendaPage = z.coerce.number().int().min(0).transform((n) => Math.min(n, 1_000)).optional().catch(undefined);
 const staleAgenda = 'This agenda is out of date; ask for it again.';
 /** Card inputs: longer than any limit, so the service can say what the limit is instead of refusing the card. */
 const input = z.union([z.string(), z.number(), z.boolean()]).transform(String).pipe(z.string().max(4000)).optional();
@@ -45,13 +47,29 @@ export const OFFICE_HOURS_VERBS = {
       ) as Record<string, typeof input>,
     ),
   ),
-  /** The toggles arrive as `attended<n>`: each the person's id when ticked, empty when not. */
-  attendance: verb('officehours.attendance', 'officehours.host', z.looseObject({ occurrenceId }), staleAgenda),
+  /** "Previous"/"Next" on the hosts' agenda: the card redrawn on another page of the people booked. */
+  agenda: verb('officehours.agenda', 'officehours.host', z.object({ occurrenceId, page: agendaPage }), staleAgenda),
+  /**
+   * The toggles arrive as `attended<n>`: each the person's id when ticked, empty when not. `shown`: the ids of
+   * the people on the card's page (absent on a card from before paging). Bounded here by the largest session
+   * so parsing stays cheap; the service refuses more than a page with a message saying so.
+   */
+  attendance: verb(
+    'officehours.attendance',
+    'officehours.host',
+    z.looseObject({ occurrenceId, page: agendaPage, shown: z.array(z.string().max(100)).max(1000).optional() }),
+    staleAgenda,
+  ),
   questionIssue: verb(
     'officehours.questionIssue',
     'officehours.host',
-    z.looseObject({ occurrenceId, personId: z.string().max(100), index: z.coerce.number().int().min(0).max(999) }),
+    z.looseObject({ occurrenceId, personId: z.string().max(100), index: z.coerce.number().int().min(0).max(999), page: agendaPage }),
     staleAgenda,
   ),
-  questionGap: verb('officehours.questionGap', 'officehours.host', z.object({ occurrenceId, personId: z.string().max(100) }), staleAgenda),
+  questionGap: verb(
+    'officehours.questionGap',
+    'officehours.host',
+    z.object({ occurrenceId, personId: z.string().max(100), page: agendaPage }),
+    staleAgenda,
+  ),
 };

@@ -63,8 +63,9 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
     const v = viewer(turn);
     return scheduleCard(await service.upcoming(v, opts.page), v, now(), opts);
   };
-  const agendaOf = async (res: Awaited<ReturnType<OfficeHoursService['markAttendance']>>): Promise<CardActionResult> =>
-    res.kind === 'message' ? { message: res.text } : { card: agendaCard(await w.agenda.view(res.occurrence, res.notice)) };
+  // Every action on the agenda redraws it on the page it was pressed on (`page`, from the card's data).
+  const agendaOf = async (res: Awaited<ReturnType<OfficeHoursService['markAttendance']>>, page?: number): Promise<CardActionResult> =>
+    res.kind === 'message' ? { message: res.text } : { card: agendaCard(await w.agenda.view(res.occurrence, res.notice), page) };
 
   // ---- staff --------------------------------------------------------------------------------------------
 
@@ -111,11 +112,12 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
 
   // ---- hosts ----------------------------------------------------------------------------------------------
 
+  bot.verb(OFFICE_HOURS_VERBS.agenda, async (turn, data) => agendaOf(await service.agenda(viewer(turn), data.occurrenceId), data.page));
   bot.verb(OFFICE_HOURS_VERBS.attendance, async (turn, data) => {
     const present = Object.entries(data)
       .filter(([k, v]) => /^attended\d{1,4}$/.test(k) && typeof v === 'string' && v.length > 0 && v.length <= 100)
       .map(([, v]) => v as string);
-    return agendaOf(await service.markAttendance(viewer(turn), data.occurrenceId, present));
+    return agendaOf(await service.markAttendance(viewer(turn), data.occurrenceId, present, data.shown), data.page);
   });
   bot.verb(OFFICE_HOURS_VERBS.questionIssue, async (turn, data) => {
     const field = (name: string) => {
@@ -128,10 +130,12 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
       severity: field('severity'),
       site: field('site'),
     });
-    if (res.kind === 'invalid') return { card: agendaCard(await w.agenda.view(res.occurrence, res.notice)) };
-    return agendaOf(res);
+    if (res.kind === 'invalid') return { card: agendaCard(await w.agenda.view(res.occurrence, res.notice), data.page) };
+    return agendaOf(res, data.page);
   });
-  bot.verb(OFFICE_HOURS_VERBS.questionGap, async (turn, data) => agendaOf(await service.questionGap(viewer(turn), data.occurrenceId, data.personId)));
+  bot.verb(OFFICE_HOURS_VERBS.questionGap, async (turn, data) =>
+    agendaOf(await service.questionGap(viewer(turn), data.occurrenceId, data.personId), data.page),
+  );
 
   return {
     answer: async (turn, text) => {

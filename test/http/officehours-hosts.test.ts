@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
+import { BookingStore } from '../../src/officehours/bookings.js';
 import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
@@ -121,6 +122,103 @@ describe('after the session, from the agenda card', () => {
     const res = await execute(app, USERS.champion, 'officehours.questionGap', { occurrenceId: OCC, personId: mercy.aadObjectId }, where(USERS.champion));
     expect(invokeText(res.body)).toContain('Marked as a gap in the guidance');
     expect(readable(await say(app, USERS.champion, 'gaps', where(USERS.champion)))).toContain('Excel register into FieldLedger');
+  });
+});
+
+describe('a large session\'s agenda, a page of people at a time', () => {
+  /** The data an Action.Execute of `verb` sends (the first whose title matches), anywhere in a card action's response. */
+  const action = (body: unknown, verb: string, title = /./): Record<string, unknown> => {
+    let found: Record<string, unknown> | undefined;
+    const walk = (n: unknown): void => {
+      if (Array.isArray(n)) return n.forEach(walk);
+      if (!n || typeof n !== 'object') return;
+      const o = n as Record<string, unknown>;
+      if (!found && o.type === 'Action.Execute' && o.verb === verb && title.test(String(o.title))) found = o.data as Record<string, unknown>;
+      Object.values(o).forEach(walk);
+    };
+    walk(body);
+    if (!found) throw new Error(`no ${verb} button titled ${title} in ${JSON.stringify(body).slice(0, 2000)}`);
+    return found;
+  };
+  /** What pressing "Save attendance" sends with the first `ticked` of the page's people ticked. */
+  const save = (body: unknown, ticked: number) => {
+    const data = action(body, 'officehours.attendance');
+    const shown = data.shown as string[];
+    return { ...data, ...Object.fromEntries(shown.map((id, i) => [`attended${i}`, i < ticked ? id : ''])) };
+  };
+  const id = (n: number) => `aad-attendee-${String(n).padStart(2, '0')}`;
+  let occ = '';
+  let store: BookingStore;
+
+  beforeAll(async () => {
+    clock.set('2026-12-01T14:00:00Z');
+    const added = invokeText(
+      (
+        await execute(app, USERS.lead, 'officehours.add', {
+          title: 'Go-live briefing',
+          kind: 'office-hours',
+          date: '2026-12-02',
+          time: '10:00',
+          zone: 'Africa/Lusaka',
+          minutes: '60',
+          capacity: '300',
+          joinUrl: 'https://teams.microsoft.com/l/meetup-join/go-live-briefing',
+        }, where(USERS.lead))
+      ).body,
+    );
+    occ = `${/\((go-live-briefing-[a-z0-9]+)\)/.exec(added)?.[1]}|2026-12-02T10:00`;
+    store = await BookingStore.open(app.tables, clock);
+    for (let n = 1; n <= 60; n++) {
+      await store.book(occ, 300, { id: id(n), name: `Attendee ${String(n).padStart(2, '0')}` }, { question: '', zone: 'Africa/Lusaka', start: '2026-12-02T08:00:00.000Z' });
+    }
+    clock.set('2026-12-02T09:30:00Z');
+  });
+
+  it('"Next" redraws the agenda with the next page of people, and marking page 2 keeps page 1\'s marks', async () => {
+    const first = await execute(app, USERS.champion, 'officehours.agenda', { occurrenceId: occ, page: 0 }, where(USERS.champion));
+    expect(invokeText(first.body)).toContain('People 1–25 of 60');
+    expect(action(first.body, 'officehours.attendance').shown).toEqual(Array.from({ length: 25 }, (_, i) => id(i + 1)));
+    const second = await execute(app, USERS.champion, 'officehours.agenda', action(first.body, 'officehours.agenda', /next/i), where(USERS.champion));
+    expect(invokeText(second.body)).toContain('People 26–50 of 60');
+    expect(JSON.stringify(second.body)).toContain('"title":"Attendee 26"');
+    expect(JSON.stringify(second.body)).not.toContain('"title":"Attendee 25"');
+
+    const page1 = await execute(app, USERS.champion, 'officehours.attendance', save(first.body, 5), where(USERS.champion));
+    expect(invokeText(page1.body)).toContain('Attendance saved: 5 of 60 booked attended.');
+    const page2 = await execute(app, USERS.champion, 'officehours.attendance', save(second.body, 3), where(USERS.champion));
+    expect(invokeText(page2.body)).toContain('Attendance saved: 8 of 60 booked attended.');
+    // The redrawn card stays on the page the host was marking.
+    expect(invokeText(page2.body)).toContain('People 26–50 of 60');
+    expect((await store.booking(occ, id(1)))?.attended).toBe(true);
+    expect((await store.booking(occ, id(5)))?.attended).toBe(true);
+    expect((await store.booking(occ, id(6)))?.attended).toBe(false);
+    expect((await store.booking(occ, id(26)))?.attended).toBe(true);
+    expect((await store.booking(occ, id(51)))?.attended).toBeUndefined();
+    expect((await store.seatsOf(occ)).attended).toBe(8);
+  });
+
+  it('a forged list of people shown changes nothing for those not booked, or not on it; an oversized one is refused', async () => {
+    const forged = await execute(
+      app,
+      USERS.champion,
+      'officehours.attendance',
+      { occurrenceId: occ, shown: ['aad-not-booked', USERS.staff.aadObjectId], attended0: 'aad-not-booked', attended1: USERS.staff.aadObjectId, attended2: id(55) },
+      where(USERS.champion),
+    );
+    expect(invokeText(forged.body)).toContain('Attendance saved: 8 of 60 booked attended.');
+    expect(await store.booking(occ, 'aad-not-booked')).toBeUndefined();
+    expect(await store.booking(occ, USERS.staff.aadObjectId)).toBeUndefined();
+    expect((await store.booking(occ, id(55)))?.attended).toBeUndefined();
+
+    const all = Array.from({ length: 60 }, (_, i) => id(i + 1));
+    const oversized = await execute(app, USERS.champion, 'officehours.attendance', { occurrenceId: occ, shown: all }, where(USERS.champion));
+    expect(invokeText(oversized.body)).toMatch(/^That list names 60 people; a page of the agenda has at most 25\. Nothing was saved/);
+    expect((await store.seatsOf(occ)).attended).toBe(8);
+    expect((await store.booking(occ, id(1)))?.attended).toBe(true);
+
+    // Staff forging the paging button are refused like any host action.
+    const staff = await execute(app, USERS.staff, 'officehours.agenda', { occurrenceId: occ, page: 1 }, where(USERS.staff));
+    expect(invokeText(staff.body)).toMatch(/champions and the rollout team/);
   });
 });
 

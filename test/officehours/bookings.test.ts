@@ -63,6 +63,24 @@ describe('booking seats on Azure Tables', () => {
     expect((await s.ofPerson('aad-2'))[0]?.attended).toBe(false);
   });
 
+  it('marks attendance among the people shown only: the others keep their mark, and the count covers everyone', async () => {
+    const s = await store();
+    for (const i of [1, 2, 3, 4]) await s.book(OCC, 10, person(i), details);
+    await s.markAttendance(OCC, new Set(['aad-1', 'aad-2']), new Set(['aad-1', 'aad-2']));
+    // A second page: 3 and 4 shown, 3 present. A forged id (not booked) and one from the other page are ignored.
+    const marked = await s.markAttendance(OCC, new Set(['aad-3', 'aad-1', 'aad-9']), new Set(['aad-3', 'aad-4', 'aad-9']));
+    expect(marked.map((b) => [b.personId, b.attended])).toEqual([
+      ['aad-1', true],
+      ['aad-2', true],
+      ['aad-3', true],
+      ['aad-4', false],
+    ]);
+    expect(await s.seatsOf(OCC)).toMatchObject({ booked: 4, attended: 3 });
+    expect(await s.booking(OCC, 'aad-9')).toBeUndefined();
+    expect(await s.ofPerson('aad-9')).toEqual([]);
+    expect((await s.ofPerson('aad-1'))[0]?.attended).toBe(true);
+  });
+
   it('a change of start is claimed for a notice once, however many instances ask at once', async () => {
     const s = await store();
     await s.book(OCC, 10, person(1), details);

@@ -30,11 +30,16 @@ const occurrence: Occurrence = {
 };
 
 function fullSession(over: (b: Booking, i: number) => Partial<Booking> = () => ({})): AgendaView {
-  const booked = Array.from({ length: 25 }, (_, i) => {
+  return bookedSession(25, over);
+}
+
+/** `n` booked, each with a long question and three open issues: the largest agenda a session of `n` gives. */
+function bookedSession(n: number, over: (b: Booking, i: number) => Partial<Booking> = () => ({}), issueTitle = 'Sync stops half-way on the district tablet and the report stays in draft'): AgendaView {
+  const booked = Array.from({ length: n }, (_, i) => {
     const booking: Booking = {
       id: `B-${String(i).padStart(8, '0')}`,
       occurrenceId: occurrence.id,
-      personId: `3f6c2a10-7d41-4b8e-9a55-1c0e6f2b7a${String(i).padStart(2, '0')}`,
+      personId: `3f6c2a10-7d41-4b8e-9a55-1c0e6f2b${String(i).padStart(4, '0')}`,
       name: `Booked Person ${i}`,
       question: `Question ${i}: ${'why does the monthly report refuse my totals after sync '.repeat(9)}`.slice(0, 500),
       zone: 'Africa/Lusaka',
@@ -44,7 +49,7 @@ function fullSession(over: (b: Booking, i: number) => Partial<Booking> = () => (
     };
     const openIssues: IssueSummary[] = Array.from({ length: 3 }, (_, j) => ({
       ref: `R-${String(i * 3 + j).padStart(4, '0')}`,
-      title: 'Sync stops half-way on the district tablet and the report stays in draft',
+      title: issueTitle,
       status: 'new',
       priority: null,
       severity: 'slows',
@@ -59,7 +64,7 @@ function fullSession(over: (b: Booking, i: number) => Partial<Booking> = () => (
   });
   return {
     occurrence,
-    seats: { booked: 25, attended: 0 },
+    seats: { booked: n, attended: 0 },
     booked,
     popular: [],
     gaps: [],
@@ -83,6 +88,96 @@ describe('the hosts’ agenda of a full session', () => {
     // The first ones logged: the forms move down to those still open.
     const card = agendaCard(fullSession((b, i) => (i < before ? { issueRef: `R-9${String(i).padStart(3, '0')}` } : {})));
     expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
-    expect(JSON.stringify(card)).toContain(`"personId":"${fullSession().booked[before]!.booking.personId}","index":${before}}`);
+    expect(JSON.stringify(card)).toContain(`"personId":"${fullSession().booked[before]!.booking.personId}","index":${before},"page":0}`);
+  });
+});
+
+/** The people a card's "Mark attendance" lists (the toggles' ids) and the ids its Save button says were shown. */
+function attendance(card: unknown): { toggles: string[]; shown: unknown } {
+  const toggles: string[] = [];
+  let shown: unknown;
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (o.type === 'Input.Toggle') toggles.push(String(o.valueOn));
+    if (o.type === 'Action.Execute' && o.verb === 'officehours.attendance') shown = (o.data as Record<string, unknown>).shown;
+    Object.values(o).forEach(walk);
+  };
+  walk(card);
+  return { toggles, shown };
+}
+
+/** The page an Action.Execute titled like `title` (Previous / Next) redraws, or undefined when the card has none. */
+function pageButton(card: unknown, title: RegExp): number | undefined {
+  const actions = ((card as { actions?: { type: string; verb?: string; title?: string; data?: { page?: number } }[] }).actions ?? []);
+  const found = actions.find((a) => a.verb === 'officehours.agenda' && title.test(a.title ?? ''));
+  return found?.data?.page;
+}
+
+describe('the hosts’ agenda of a large session, a page of people at a time', () => {
+  for (const n of [40, 300, 1000]) {
+    it(`fits in one Teams message with ${n} booked, each with a long question and open issues, on every page`, () => {
+      const view = bookedSession(n);
+      const pages = Math.ceil(n / 25);
+      // The first, a middle and the last page: each a message Teams takes.
+      for (const page of [0, Math.floor(pages / 2), pages - 1]) {
+        const card = agendaCard(view, page);
+        expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+        expect(attendance(card).toggles.length).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('fits with the longest names Teams gives (120 characters) and the longest issue titles, still naming every question of the page', () => {
+    const view = bookedSession(300, (_b, i) => ({ name: `Booked Person ${i} ${'Mwansa-Banda '.repeat(10)}`.slice(0, 120) }), 'T'.repeat(120));
+    for (const page of [0, 5, 11]) {
+      const card = agendaCard(view, page);
+      expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+      const text = JSON.stringify(card);
+      for (let i = page * 25; i < (page + 1) * 25; i++) expect(text).toContain(`Booked Person ${i} Mwansa`);
+      expect(attendance(card).toggles).toHaveLength(25);
+      expect(forms(card)).toBeGreaterThan(0);
+    }
+  });
+
+  it('page 2 of 300 names people 26–50, ticks only theirs, and its Save button sends exactly their ids', () => {
+    const view = bookedSession(300, (_b, i) => (i === 30 ? { attended: true } : {}));
+    const card = agendaCard(view, 1);
+    const text = JSON.stringify(card);
+    expect(text).toContain('People 26–50 of 300');
+    const ids = view.booked.slice(25, 50).map((b) => b.booking.personId);
+    const { toggles, shown } = attendance(card);
+    expect(toggles).toEqual(ids);
+    expect(shown).toEqual(ids);
+    // Their questions are on this page; page 1's are not.
+    expect(text).toContain('Booked Person 26: Question 26:');
+    expect(text).not.toContain('Booked Person 3: Question 3:');
+    // Person 30 was marked present: the toggle shows it.
+    expect(text).toContain(`"valueOn":"${ids[5]}","valueOff":"","value":"${ids[5]}"`);
+    expect(pageButton(card, /previous/i)).toBe(0);
+    expect(pageButton(card, /next/i)).toBe(2);
+    // Its question buttons name the page, so the card redraws on it after a question is logged or marked.
+    expect(text).toContain(`"action":"officehours.questionGap","occurrenceId":"${occurrence.id}","personId":"${ids[1]}","page":1}`);
+  });
+
+  it('the first page has no "Previous", the last no "Next"; a page past the end (a forged number) shows the last', () => {
+    const view = bookedSession(60);
+    expect(pageButton(agendaCard(view), /previous/i)).toBeUndefined();
+    expect(pageButton(agendaCard(view), /next/i)).toBe(1);
+    for (const page of [2, 99, 1e9]) {
+      const last = agendaCard(view, page);
+      expect(JSON.stringify(last)).toContain('People 51–60 of 60');
+      expect(attendance(last).toggles).toEqual(view.booked.slice(50).map((b) => b.booking.personId));
+      expect(pageButton(last, /next/i)).toBeUndefined();
+      expect(pageButton(last, /previous/i)).toBe(1);
+    }
+  });
+
+  it('a session that fits on one page has no paging and lists everyone', () => {
+    const card = agendaCard(bookedSession(25));
+    expect(JSON.stringify(card)).not.toMatch(/People \d+–\d+ of/);
+    expect(pageButton(card, /./)).toBeUndefined();
+    expect(attendance(card).toggles).toHaveLength(25);
   });
 });
