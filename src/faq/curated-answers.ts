@@ -191,11 +191,22 @@ export class CuratedAnswers {
       const key = q.asker.aadObjectId ?? q.asker.id;
       if (seen.has(key) || isPseudonym(key)) continue; // a forgotten asker is told nothing
       seen.add(key);
-      if (await this.store.claimNotice(answer.id, key)) {
-        out.push({ asker: q.asker, question: q.question, questionId: q.id });
-      }
+      const told = { asker: q.asker, question: q.question, questionId: q.id };
+      if (await this.store.claimNotice(answer.id, key, told)) out.push(told);
     }
     return out;
+  }
+
+  /**
+   * Everyone already told of `answer` (to send them its corrected text after an edit), each under their own
+   * wording where it was kept. Forgotten people are left out; a record from before wordings were kept gets
+   * the answer's own question.
+   */
+  async whoWasTold(answer: CuratedAnswer): Promise<Recipient[]> {
+    const rows = await this.store.toldOf(answer.id, MAX_RETOLD);
+    return rows
+      .filter((r) => !isPseudonym(r.told?.asker.aadObjectId ?? r.told?.asker.id ?? r.userKey))
+      .map((r) => r.told ?? { asker: { id: r.userKey, name: '' }, question: answer.question, questionId: '' });
   }
 
   /** The 1:1 to `recipient` could not be sent: a later run may try again. */
@@ -203,6 +214,9 @@ export class CuratedAnswers {
     return this.store.releaseNotice(answer.id, recipient.asker.aadObjectId ?? recipient.asker.id);
   }
 }
+
+/** At most this many people hear of one edit (askers within 30 days: far fewer in practice). */
+const MAX_RETOLD = 1000;
 
 /** Two wordings count as the same question at this share of shared content words (as in `gaps`). */
 const SAME_QUESTION = 0.5;

@@ -82,6 +82,8 @@ type CuratedEntity = {
  * Table `FaqCuratedNotices`: PK = curated id, RK = the told user's key (Entra id or Teams id).
  *   - "tell each asker once, across instances": a row is created before the 1:1 is sent; a second
  *     instance's create fails with 409 and it doesn't send. A failed send gives the claim back.
+ *   - the row keeps who was told and under which wording (`asker`, `question`, `questionId`), so an edit
+ *     of the answer reaches the same people with one partition query (rows from before hold only `at`).
  */
 const PARTITION = 'curated';
 const GROUPS = 'group';
@@ -256,18 +258,36 @@ export class CuratedStore {
   }
 
   /** Claims the right to tell `userKey` about answer `id`: true once per pair, across instances. */
-  async claimNotice(id: string, userKey: string): Promise<boolean> {
+  async claimNotice(id: string, userKey: string, told?: ToldOf): Promise<boolean> {
     try {
       await this.notices.createEntity({
         partitionKey: id,
         rowKey: safeKey(userKey),
         at: this.clock.now().toISOString(),
+        ...(told ? { asker: JSON.stringify(told.asker), question: told.question, questionId: told.questionId } : {}),
       });
       return true;
     } catch (err) {
       if (isConflict(err)) return false;
       throw err;
     }
+  }
+
+  /** Who was told of answer `id`, up to `limit` of them, with the wording each asked in where it was kept. */
+  async toldOf(id: string, limit: number): Promise<{ userKey: string; told?: ToldOf }[]> {
+    const rows = await collect(
+      this.notices.listEntities<{ rowKey: string; asker?: string; question?: string; questionId?: string }>({
+        queryOptions: { filter: odata`PartitionKey eq ${id}` },
+      }),
+      limit,
+    );
+    return rows.map((r) => {
+      const asker = parseAsker(r.asker);
+      return {
+        userKey: r.rowKey,
+        ...(asker && r.question ? { told: { asker, question: r.question, questionId: r.questionId ?? '' } } : {}),
+      };
+    });
   }
 
   /**
@@ -291,6 +311,25 @@ export class CuratedStore {
 
   private async deleteNotice(id: string, rowKey: string): Promise<void> {
     await deleteIfThere(this.notices, id, rowKey);
+  }
+}
+
+/** Who was told of an answer, and under which wording of theirs. */
+export interface ToldOf {
+  asker: Actor;
+  question: string;
+  questionId: string;
+}
+
+function parseAsker(json: string | undefined): Actor | undefined {
+  if (!json) return undefined;
+  try {
+    const a = JSON.parse(json) as Partial<Actor>;
+    return typeof a.id === 'string' && typeof a.name === 'string'
+      ? { id: a.id, name: a.name, ...(typeof a.aadObjectId === 'string' ? { aadObjectId: a.aadObjectId } : {}) }
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -22,22 +22,29 @@ export function newlyAnsweredMessages(found: readonly NewlyAnswered[]): Outbound
 
 /**
  * A champion's new answer, 1:1 to each person who asked the same question (the recipients were claimed
- * once each by `CuratedAnswers.whoMustBeTold`), each shown under their own wording.
+ * once each by `CuratedAnswers.whoMustBeTold`), each shown under their own wording. With `edited`, the
+ * answer was changed after they were told (`CuratedAnswers.whoWasTold`): each version is sent once.
  */
 export function curatedAnswerMessages(
   answer: CuratedAnswer,
   tell: readonly Recipient[],
   answerFor: (r: Recipient) => Extract<FaqAnswer, { kind: 'answer' }> | undefined,
+  opts: { edited?: boolean } = {},
 ): OutboundMessage[] {
   return tell.flatMap((r) => {
     const shown = answerFor(r);
     if (!shown) return [];
+    const userKey = r.asker.aadObjectId ?? r.asker.id;
     return [
       {
         op: 'send',
-        key: `faq-curated|${answer.id}|${r.asker.aadObjectId ?? r.asker.id}`,
-        to: { kind: 'user', userKey: r.asker.aadObjectId ?? r.asker.id },
-        content: answerCard(shown, { feedbackNote: 'A champion answered a question you asked earlier.' }),
+        key: opts.edited ? `faq-curated|${answer.id}|v${answer.version}|${userKey}` : `faq-curated|${answer.id}|${userKey}`,
+        to: { kind: 'user', userKey },
+        content: answerCard(shown, {
+          feedbackNote: opts.edited
+            ? 'A champion changed the answer you were sent earlier to a question you asked. This is the answer now.'
+            : 'A champion answered a question you asked earlier.',
+        }),
       },
     ];
   });

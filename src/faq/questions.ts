@@ -53,7 +53,8 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & { partitionKey: stri
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
  * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
  *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
- *   holds numbers and a digest of question ids, nothing of anyone's; a row per "Answer this" card ever posted.
+ *   holds numbers and a digest of question ids, nothing of anyone's; retention deletes a card's row once it was
+ *   last drawn before the period (its questions have gone).
  */
 const CARD_VERSIONS = 'version';
 const ASKED = 'a|';
@@ -320,11 +321,17 @@ export class QuestionPrivacy {
   constructor(
     private readonly questions: TableClient,
     private readonly feedback: TableClient,
+    private readonly cards: TableClient,
     private readonly clock: Clock,
   ) {}
 
   static async open(tables: Tables, clock: Clock): Promise<QuestionPrivacy> {
-    return new QuestionPrivacy(await tables.table('FaqQuestions'), await tables.table('FaqFeedback'), clock);
+    return new QuestionPrivacy(
+      await tables.table('FaqQuestions'),
+      await tables.table('FaqFeedback'),
+      await tables.table('FaqGapCards'),
+      clock,
+    );
   }
 
   /**
@@ -432,7 +439,24 @@ export class QuestionPrivacy {
       await deleteIfThere(this.questions, day, q.rowKey);
       deleted++;
     }
-    return deleted;
+    if (deleted >= limit) return deleted;
+    return deleted + (await this.expireGapCards(before, limit - deleted));
+  }
+
+  /**
+   * Gap cards' redraw counters last drawn before `before`. Every question such a card showed was asked before
+   * then, so it has gone (or goes) with them, with the days' claims that led to the card: no question can reach
+   * that card again, and its counter would otherwise stay for ever (one row per card ever posted).
+   */
+  private async expireGapCards(before: Date, limit: number): Promise<number> {
+    const old = await collect(
+      this.cards.listEntities({
+        queryOptions: { filter: odata`PartitionKey eq ${CARD_VERSIONS} and at lt ${before.toISOString()}`, select: ['PartitionKey', 'RowKey'] },
+      }),
+      limit,
+    );
+    for (const r of old) await deleteIfThere(this.cards, CARD_VERSIONS, String(r.rowKey));
+    return old.length;
   }
 
 }

@@ -1,6 +1,7 @@
 import type { GapGroup } from '../faq/gaps.js';
 import { type IssueSummary, isOpen } from '../issues/model.js';
 import type { IssueQueries } from '../issues/queries.js';
+import { mapLimit } from '../map-limit.js';
 import type { Booking, BookingStore, Seats } from './bookings.js';
 import type { Occurrence } from './model.js';
 
@@ -35,6 +36,8 @@ export const AGENDA_PAGE = 25;
 const WEEK_MS = 7 * 24 * 3600_000;
 /** The open queue read for "most +1'd this week": a bounded read of the queue partition, never the whole log. */
 const POPULAR_SCAN_PAGES = 5;
+/** Booked people whose open issues are looked up at once. */
+const LOOKUPS_AT_ONCE = 8;
 const PAGE = 50;
 
 /** Open issues created in the last week that others joined (+1), most joined first. */
@@ -58,16 +61,15 @@ export class AgendaBuilder {
       this.openQueue(),
       this.d.gaps(7),
     ]);
-    const booked = await Promise.all(
-      all
-        .filter((b) => b.status === 'booked')
-        // In name order: the agenda is paged, and a host looks a person up by name.
-        .sort((a, b) => byName.compare(a.name, b.name) || (a.personId < b.personId ? -1 : a.personId > b.personId ? 1 : 0))
-        .map(async (booking) => ({
-          booking,
-          openIssues: (await this.d.issues.listByReporter(booking.personId, { limit: 20 })).items.filter((i) => isOpen(i.status)).slice(0, 3),
-        })),
-    );
+    const inOrder = all
+      .filter((b) => b.status === 'booked')
+      // In name order: the agenda is paged, and a host looks a person up by name.
+      .sort((a, b) => byName.compare(a.name, b.name) || (a.personId < b.personId ? -1 : a.personId > b.personId ? 1 : 0));
+    // A few lookups at a time: a session may seat 1,000, and a query per person all at once is a burst storage answers slowly or not in time.
+    const booked = await mapLimit(inOrder, LOOKUPS_AT_ONCE, async (booking) => ({
+      booking,
+      openIssues: (await this.d.issues.listByReporter(booking.personId, { limit: 20 })).items.filter((i) => isOpen(i.status)).slice(0, 3),
+    }));
     const view: AgendaView = {
       occurrence: o,
       seats,

@@ -193,6 +193,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   bot.verb(FAQ_VERBS.curatedEdit, async (turn, data) => {
     const answer = data.answer?.trim() || undefined;
     const sectionId = data.sectionId?.trim() || undefined;
+    const before = await curated.get(data.curatedId);
     const res = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
     if (!res.ok) {
       const current = await curated.get(data.curatedId);
@@ -200,7 +201,20 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       const group = { id: current.groupId ?? '', example: current.question, count: 0, askers: 0, questions: current.variants };
       return { card: curatedFormCard(group, candidateSections(group), { editing: current, error: escapeText(res.message), answer: data.answer ?? '' }) };
     }
-    return listCard(turn, 'active', undefined, 'Saved: the bot gives the new answer from now on.');
+    const stored = res.answer;
+    // Those sent the earlier text hear the change (a correction matters most to whoever acted on the old one);
+    // saving the same text again tells nobody.
+    const changed = before?.answer !== stored.answer || before?.sectionId !== stored.sectionId;
+    const told = changed ? await curated.whoWasTold(stored) : [];
+    const messages = curatedAnswerMessages(stored, told, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId), { edited: true });
+    await outbox.enqueue(messages);
+    const n = messages.length;
+    return listCard(
+      turn,
+      'active',
+      undefined,
+      `Saved: the bot gives the new answer from now on.${n ? ` ${n === 1 ? '1 person who was sent the earlier answer gets' : `${n} people who were sent the earlier answer get`} the new one in a private chat.` : ''}`,
+    );
   });
   bot.verb(FAQ_VERBS.curatedRetire, async (turn, data) => {
     const res = await curated.retire(by(turn), data.curatedId, data.version);

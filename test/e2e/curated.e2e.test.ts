@@ -69,7 +69,7 @@ describe('champions answer what the guidance does not cover, in the Agents Playg
     expect(textOf(again)).toMatch(/Answered by a champion, \d{1,2} \w{3} \d{4}/);
   }, 90_000);
 
-  it('a champion edits, then retires, a curated answer; retired, it is no longer given', async () => {
+  it('a champion edits, then retires, a curated answer: whoever was sent the earlier text gets the new one; retired, it is no longer given', async () => {
     const chat = stack.cfg.personalChatId;
     let from = stack.messages.length;
     await stack.say(chat, alex, 'demo as champion');
@@ -87,6 +87,13 @@ describe('champions answer what the guidance does not cover, in the Agents Playg
       answer: '21 working days, 25 after five years; book it on the HR-L1 form.',
     });
     expect(JSON.stringify(edited)).toContain('25 after five years');
+    expect(JSON.stringify(edited)).toMatch(/1 person who was sent the earlier answer gets the new one/);
+    // Alex asked as staff in the test before and was sent the first text: the correction reaches him 1:1.
+    const corrected = await stack.waitFor(
+      (m) => m.actionConversationId === chat && textOf(m).includes('changed the answer you were sent earlier'),
+      from,
+    );
+    expect(textOf(corrected)).toContain('25 after five years');
     const stale = await stack.execute(chat, list.message.messageId, alex, 'faq.curated.retire', { curatedId, version });
     expect(JSON.stringify(stale)).toMatch(/changed|version|again/i); // the list's version is out of date now
 

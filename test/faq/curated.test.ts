@@ -222,6 +222,33 @@ describe('curated answers', () => {
     expect((await faq.ask(DATA_QUESTION, amina)).kind).toBe('not-covered');
   });
 
+  it('after an edit, everyone sent the earlier answer is found again, each under their own wording; the forgotten are not', async () => {
+    const { faq, curated, questions, tables, clock, store } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    await faq.ask('is there dark mode in the app for night visits', tomas);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    const outcome = await curated.answerFromChampion(grace, {
+      question: group.example,
+      variants: group.questions,
+      answer: 'No dark mode yet.',
+      groupId: group.id,
+    });
+    if (!outcome.result.ok) throw new Error('not created');
+    const edited = await curated.edit(grace, outcome.result.answer.id, 1, { answer: 'Yes: Settings, Display, Dark.' });
+    if (!edited.ok) throw new Error('not edited');
+    const told = await curated.whoWasTold(edited.answer);
+    expect(told.map((r) => [r.asker.name, r.question]).sort()).toEqual([
+      ['Amina', DATA_QUESTION],
+      ['Tomas', 'is there dark mode in the app for night visits'],
+    ]);
+    expect(told.every((r) => r.questionId !== '')).toBe(true);
+
+    // Amina's data is forgotten: she is not sent the corrected answer.
+    const privacy = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store);
+    await privacy.forget({ ids: [amina.aadObjectId, amina.id] }, { id: 'former:amina', name: 'Former user 1' });
+    expect((await curated.whoWasTold(edited.answer)).map((r) => r.asker.name)).toEqual(['Tomas']);
+  });
+
   it('a retired answer cannot be edited (a card from before it was retired): the champion is told, nothing changes', async () => {
     const { curated, store, faq } = await setup();
     const created = await curated.answerFromChampion(grace, { question: DATA_QUESTION, answer: 'Settings, Display, Dark.' });

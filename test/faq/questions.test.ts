@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { QuestionStore } from '../../src/faq/questions.js';
+import { QuestionPrivacy, QuestionStore } from '../../src/faq/questions.js';
+import { collect } from '../../src/storage/tables.js';
 import { testTables } from '../support/storage.js';
 
 const DAY = 86_400_000;
@@ -58,5 +59,30 @@ describe('QuestionStore.recent', () => {
     await store.vote(open[0]!.id, ben, false);
     const again = await store.recent(30, { answered: false });
     expect(again[0]).toMatchObject({ id: open[0]!.id, notHelpful: 1 });
+  });
+});
+
+describe('gap cards and retention', () => {
+  it('a gap card\'s redraw counter goes once the card was last drawn before the retention period; a newer one stays', async () => {
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const tables = testTables();
+    const store = await QuestionStore.open(tables, clock);
+    const drawAt = (key: string) =>
+      store.drawGapCard(key, (shown) => {
+        const v = (shown?.v ?? 0) + 1;
+        return { version: v, next: { v, n: v, h: `h${v}`, at: clock.now().toISOString() } };
+      });
+    expect(await drawAt('g-old')).toBe(1);
+    clock.advance(20 * DAY);
+    expect(await drawAt('g-new')).toBe(1);
+    const privacy = await QuestionPrivacy.open(tables, clock);
+
+    // 40 days after the old card's last redraw, 20 after the new one's: a 30-day period takes the old one only.
+    clock.advance(20 * DAY);
+    await privacy.expireBefore(new Date(clock.now().getTime() - 30 * DAY), 500);
+    const rows = await collect((await tables.table('FaqGapCards')).listEntities());
+    expect(rows.map((r) => r.rowKey)).toEqual(['g-new']);
+    // The newer card still counts on from where it was.
+    expect(await drawAt('g-new')).toBe(2);
   });
 });
