@@ -6,11 +6,12 @@ import type { Occurrence } from './model.js';
 
 /**
  * The calendar file of one booked occurrence (RFC 5545, made by ical-generator). Its UID is the occurrence's
- * own (session id + original start), and SEQUENCE is the occurrence's change count, so when the occurrence
- * is moved the same calendar entry is updated rather than a second one added. Times carry the session's
+ * own (session id + original start), and SEQUENCE is the occurrence's change count plus the person's own
+ * cancels and re-bookings of it, so when the occurrence is moved, or they cancel their seat, the same calendar
+ * entry is updated (or removed) rather than ignored as no newer or a second one added. Times carry the session's
  * zone (with its VTIMEZONE), so calendars show them right wherever the person is.
  */
-export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' | 'status'>, now: Date, systemName: string): string {
+export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' | 'status' | 'revision'>, now: Date, systemName: string): string {
   const zone = o.session.zone;
   const cancelled = o.status === 'cancelled' || booking.status === 'cancelled';
   const cal = ical({
@@ -27,7 +28,7 @@ export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' |
   ].filter(Boolean);
   cal.createEvent({
     id: occurrenceUid(o),
-    sequence: o.sequence,
+    sequence: o.sequence + (booking.revision ?? 0),
     stamp: DateTime.fromJSDate(now, { zone: 'utc' }),
     start: DateTime.fromJSDate(o.start, { zone }),
     end: DateTime.fromJSDate(o.end, { zone }),

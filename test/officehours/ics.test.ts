@@ -1,0 +1,58 @@
+import ICAL from 'ical.js';
+import { describe, expect, it } from 'vitest';
+import { parseIcsEvent } from '../support/ics.js';
+import { officeHoursInstance, viewer } from './support.js';
+
+/** The calendar file behind an offer's "Add to calendar" link, as the person's calendar app reads it. */
+async function download(service: Awaited<ReturnType<typeof officeHoursInstance>>['service'], url: string | undefined) {
+  const token = decodeURIComponent(url?.split('/calendar/')[1] ?? '');
+  const file = await service.calendar(token);
+  if (!file) throw new Error('the calendar link opened nothing');
+  const cal = new ICAL.Component(ICAL.parse(file.content));
+  return { method: String(cal.getFirstPropertyValue('method')), event: parseIcsEvent(file.content), text: file.content };
+}
+
+describe('the calendar file of a booked seat', () => {
+  it('cancelling one’s own seat serves a cancel with a higher SEQUENCE than the invite, and booking again a newer invite still', async () => {
+    const { service } = await officeHoursInstance();
+    const me = viewer('aad-ics-1');
+    const first = (await service.upcoming(me)).offers[0];
+    if (!first) throw new Error('the sample schedule offers no session');
+    const booked = await service.book(me, first.occurrence.id, 'How do I sync?');
+    if (booked.kind !== 'booked') throw new Error(`not booked: ${JSON.stringify(booked)}`);
+    const link = booked.offer.calendarUrl;
+    const invite = await download(service, link);
+    expect(invite.method).toBe('PUBLISH');
+    expect(invite.event.component.getFirstPropertyValue('status')).toBe('CONFIRMED');
+
+    await service.cancelBooking(me, first.occurrence.id);
+    const cancel = await download(service, link);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.uid).toBe(invite.event.uid);
+    expect(cancel.event.component.getFirstPropertyValue('status')).toBe('CANCELLED');
+    // Same SEQUENCE: calendar apps (Outlook, Google) ignore the cancel as no newer than the entry they hold.
+    expect(cancel.event.sequence).toBeGreaterThan(invite.event.sequence);
+
+    const again = await service.book(me, first.occurrence.id, '');
+    if (again.kind !== 'booked') throw new Error('not booked again');
+    const reinvite = await download(service, again.offer.calendarUrl);
+    expect(reinvite.method).toBe('PUBLISH');
+    expect(reinvite.event.uid).toBe(invite.event.uid);
+    expect(reinvite.event.sequence).toBeGreaterThan(cancel.event.sequence);
+  });
+
+  it('a question with line breaks and calendar syntax stays inside the description of the one event', async () => {
+    const { service } = await officeHoursInstance();
+    const me = viewer('aad-ics-2');
+    const first = (await service.upcoming(me)).offers[0];
+    if (!first) throw new Error('the sample schedule offers no session');
+    const question = 'Sync?\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Free money;\\,x';
+    const booked = await service.book(me, first.occurrence.id, question);
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    const { text, event } = await download(service, booked.offer.calendarUrl);
+    const cal = new ICAL.Component(ICAL.parse(text));
+    expect(cal.getAllSubcomponents('vevent')).toHaveLength(1);
+    expect(event.summary).not.toContain('Free money');
+    expect(event.description).toContain('SUMMARY:Free money;\\,x');
+  });
+});
