@@ -192,17 +192,20 @@ export function createHttpServer(deps: HttpDeps): Server {
     }),
   );
 
-  server.get('/calendar/:token', async (req: Request, res: Response) => {
-    const file = deps.calendar ? await deps.calendar(String(req.params.token ?? '').slice(0, 200)) : undefined;
-    if (!file) {
-      res.status(404);
-      res.json({ error: 'NotFound', message: 'this calendar link is unknown or has expired; type "office hours" for a new one' });
-      return;
-    }
-    const safeName = file.filename.replace(/[^\w.-]+/g, '_');
-    res.writeHead(200, { 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': `attachment; filename="${safeName}"`, 'cache-control': 'no-store' });
-    res.end(file.content);
-  });
+  server.get(
+    '/calendar/:token',
+    route('calendar', async (req, res) => {
+      const file = deps.calendar ? await deps.calendar(String(req.params.token ?? '').slice(0, 200)) : undefined;
+      if (!file) {
+        res.status(404);
+        res.json({ error: 'NotFound', message: 'this calendar link is unknown or has expired; type "office hours" for a new one' });
+        return;
+      }
+      const safeName = file.filename.replace(/[^\w.-]+/g, '_');
+      res.writeHead(200, { 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': `attachment; filename="${safeName}"`, 'cache-control': 'no-store' });
+      res.end(file.content);
+    }),
+  );
 
   return server;
 }

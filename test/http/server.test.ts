@@ -21,6 +21,9 @@ beforeAll(async () => {
     download: async () => {
       throw new Error('table gone');
     },
+    calendar: async () => {
+      throw new Error('table gone');
+    },
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -54,6 +57,17 @@ describe('a route that fails inside', () => {
     const download = await fetch(`${url}/exports/some-token`);
     expect(download.status).toBe(500);
     expect(await download.json()).toMatchObject({ error: 'InternalError' });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers a calendar download it cannot read with the same JSON 500, logged, and keeps serving', async () => {
+    const before = logged.filter((l) => l.includes('request failed')).length;
+    const res = await fetch(`${url}/calendar/B-7K3F9Q2M.1900000000.${'a'.repeat(43)}`);
+    expect(res.status).toBe(500);
+    const body = await res.text();
+    expect(JSON.parse(body)).toEqual({ error: 'InternalError', message: 'the request could not be handled' });
+    expect(body).not.toContain('table gone');
+    expect(logged.filter((l) => l.includes('request failed'))).toHaveLength(before + 1);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
 });
