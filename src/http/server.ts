@@ -187,8 +187,9 @@ export function createHttpServer(deps: HttpDeps): Server {
         'content-disposition': `attachment; filename="${safeName}"`,
         'cache-control': 'no-store',
       });
-      // A BOM so Excel opens the UTF-8 CSV with the right characters.
-      res.end(`\uFEFF${file.content}`);
+      // A BOM so Excel opens the UTF-8 CSV with the right characters; never on JSON (RFC 8259 forbids it, and
+      // JSON.parse or Python's json refuse the saved `my data` file with one).
+      res.end(file.contentType === 'text/csv' ? `\uFEFF${file.content}` : file.content);
     }),
   );
 

@@ -71,3 +71,39 @@ describe('a route that fails inside', () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
 });
+
+describe('downloads', () => {
+  let files: Server;
+  let base: string;
+  beforeAll(async () => {
+    const saved: Record<string, { filename: string; contentType: string; content: string }> = {
+      json: { filename: 'my-data-2026-12-01.json', contentType: 'application/json', content: '{"about":{"name":"Zoë"}}' },
+      csv: { filename: 'rollout-issues.csv', contentType: 'text/csv', content: '"Ref","Title"\r\n"R-0001","Zoë"\r\n' },
+    };
+    files = createHttpServer({
+      log: createLogger('silent'),
+      processActivity: async () => ({ status: 200 }),
+      ready: async () => {},
+      download: async (token) => saved[token],
+    });
+    await new Promise<void>((r) => files.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    files?.close();
+  });
+
+  const bytes = async (token: string) => Buffer.from(await (await fetch(`${base}/exports/${token}`)).arrayBuffer());
+
+  it('saves a `my data` JSON file that JSON readers accept as it is (no byte order mark, RFC 8259)', async () => {
+    const saved = await bytes('json');
+    expect(() => JSON.parse(saved.toString('utf8'))).not.toThrow();
+    expect(JSON.parse(saved.toString('utf8'))).toEqual({ about: { name: 'Zoë' } });
+  });
+
+  it('still starts a CSV with the byte order mark Excel needs to read UTF-8', async () => {
+    const saved = await bytes('csv');
+    expect(saved.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    expect(saved.subarray(3).toString('utf8')).toBe('"Ref","Title"\r\n"R-0001","Zoë"\r\n');
+  });
+});
