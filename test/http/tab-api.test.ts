@@ -163,4 +163,22 @@ describe('the tab API', () => {
     expect([400]).toContain(res.status);
     expect((await api(USERS.lead, '/api/tab/nothing')).status).toBe(404);
   });
+
+  it('answers every too-large import with 413 and why, never a dropped connection, and serves the next request', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const big = await fetch(`${app.url}/api/tab/figures/import`, {
+        method: 'POST',
+        headers: { 'x-demo-user': 'aad-lead', 'content-type': 'application/json' },
+        body: JSON.stringify({ csv: 'x'.repeat(400_000) }),
+      }).then(
+        async (res) => `${res.status} ${String(((await res.json()) as { message?: string }).message)}`,
+        // What the tab shows then: "The server could not be reached. Check your connection".
+        (err: unknown) => `no answer: ${String((err as { cause?: unknown }).cause ?? err)}`,
+      );
+      outcomes.push(big);
+      expect((await api(USERS.lead, '/api/tab/me')).status).toBe(200);
+    }
+    expect(outcomes).toEqual(Array.from({ length: 4 }, () => '413 the body is over 256 KB'));
+  });
 });
