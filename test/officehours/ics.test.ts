@@ -1,5 +1,6 @@
 import ICAL from 'ical.js';
 import { describe, expect, it } from 'vitest';
+import { scheduleCard } from '../../src/officehours/cards.js';
 import { parseIcsEvent } from '../support/ics.js';
 import { officeHoursInstance, viewer } from './support.js';
 
@@ -39,6 +40,30 @@ describe('the calendar file of a booked seat', () => {
     expect(reinvite.method).toBe('PUBLISH');
     expect(reinvite.event.uid).toBe(invite.event.uid);
     expect(reinvite.event.sequence).toBeGreaterThan(cancel.event.sequence);
+  });
+
+  it('the answer to "Cancel my seat" offers the cancel .ics, so the calendar entry can be removed once the booking card is gone', async () => {
+    const { service, clock } = await officeHoursInstance();
+    const me = viewer('aad-ics-3');
+    const first = (await service.upcoming(me)).offers[0];
+    if (!first) throw new Error('the sample schedule offers no session');
+    const booked = await service.book(me, first.occurrence.id, '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    const invite = await download(service, booked.offer.calendarUrl);
+
+    const res = await service.cancelBooking(me, first.occurrence.id);
+    expect(res.calendarUrl).toMatch(/\/calendar\//);
+    // The schedule card that replaces the one clicked: the seat's "Add to calendar" is gone from it.
+    const card = JSON.stringify(scheduleCard(await service.upcoming(me), me, clock.now(), { notice: res.text, removeUrl: res.calendarUrl }));
+    const action = /"title":"Remove it from your calendar \(\.ics\)","url":"([^"]+)"/.exec(card);
+    expect(action?.[1]).toBe(res.calendarUrl);
+    const cancel = await download(service, res.calendarUrl);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.uid).toBe(invite.event.uid);
+    expect(cancel.event.sequence).toBeGreaterThan(invite.event.sequence);
+
+    // Nothing to remove when they held no seat.
+    expect((await service.cancelBooking(me, first.occurrence.id)).calendarUrl).toBeUndefined();
   });
 
   it('a question with line breaks and calendar syntax stays inside the description of the one event', async () => {
