@@ -102,9 +102,10 @@ const triageBody = z.object({ kind: z.enum(TRIAGE_KINDS) }).passthrough();
 const figureBody = z.object({ measure: z.string().max(200), date: z.string().max(40), value: z.union([z.string().max(100), z.number()]) });
 const importBody = z.object({ csv: z.string().max(200_000) });
 
+/** The query's parameters; one left blank (a filter box with only spaces in it) is no filter at all. */
 function queryObject(q: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of q) if (v !== '') out[k] = v;
+  for (const [k, v] of q) if (v.trim() !== '') out[k] = v;
   return out;
 }
 

@@ -164,6 +164,13 @@ describe('the tab API', () => {
     expect((await api(USERS.lead, '/api/tab/nothing')).status).toBe(404);
   });
 
+  it('reads a filter left as spaces (Site or Search typed with a blank) as no filter, not as a 400', async () => {
+    const res = await api(USERS.champion, '/api/tab/issues?site=%20%20&category=%20&q=%20');
+    expect(res.status).toBe(200);
+    expect(res.body.mode).toBe('board');
+    expect((await api(USERS.champion, '/api/tab/issues')).body.items).toEqual(res.body.items);
+  });
+
   it('answers every too-large import with 413 and why, never a dropped connection, and serves the next request', async () => {
     const outcomes: string[] = [];
     for (let i = 0; i < 4; i++) {
