@@ -1,6 +1,8 @@
 import ICAL from 'ical.js';
 import { describe, expect, it } from 'vitest';
 import { scheduleCard } from '../../src/officehours/cards.js';
+import { occurrenceIcs } from '../../src/officehours/ics.js';
+import type { Occurrence } from '../../src/officehours/model.js';
 import { parseIcsEvent } from '../support/ics.js';
 import { officeHoursInstance, viewer } from './support.js';
 
@@ -80,4 +82,43 @@ describe('the calendar file of a booked seat', () => {
     expect(event.summary).not.toContain('Free money');
     expect(event.description).toContain('SUMMARY:Free money;\\,x');
   });
+});
+
+describe('the calendar file in every zone a session may be in', () => {
+  const occurrenceIn = (zone: string): Occurrence => ({
+    id: 'kyiv-clinic|2027-03-02T10:00',
+    key: '2027-03-02T10:00',
+    session: {
+      id: 'kyiv-clinic',
+      kind: 'office-hours',
+      title: 'FieldLedger clinic',
+      start: '2027-03-02T10:00',
+      zone,
+      minutes: 60,
+      capacity: 10,
+      joinUrl: 'https://teams.microsoft.com/l/meetup-join/clinic',
+      hosts: [],
+      changes: [],
+      source: 'file',
+    },
+    start: new Date('2027-03-02T08:00:00Z'),
+    end: new Date('2027-03-02T09:00:00Z'),
+    status: 'scheduled',
+    sequence: 0,
+  });
+
+  // Current IANA names the timezone package has no VTIMEZONE for (renamed or added in recent years).
+  for (const zone of ['Europe/Kyiv', 'America/Nuuk', 'America/Ciudad_Juarez', 'Africa/Lusaka']) {
+    it(`puts a session in ${zone} at the right moment in the person's calendar`, () => {
+      const o = occurrenceIn(zone);
+      const text = occurrenceIcs(o, { question: '', status: 'booked' }, new Date('2027-02-01T00:00:00Z'), 'FieldLedger');
+      const event = parseIcsEvent(text);
+      expect(event.startDate.toJSDate().toISOString()).toBe(o.start.toISOString());
+      expect(event.endDate.toJSDate().toISOString()).toBe(o.end.toISOString());
+      // Every TZID it names is defined in the file (RFC 5545 3.2.19): calendars otherwise guess, or refuse it.
+      const cal = new ICAL.Component(ICAL.parse(text));
+      const defined = cal.getAllSubcomponents('vtimezone').map((tz) => String(tz.getFirstPropertyValue('tzid')));
+      for (const tzid of text.match(/TZID=[^:;]+/g) ?? []) expect(defined).toContain(tzid.slice(5));
+    });
+  }
 });
