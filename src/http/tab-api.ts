@@ -94,6 +94,8 @@ const boardQuery = z.object({
   q: z.string().max(100).optional(),
   sort: z.enum(BOARD_SORTS).optional().default('queue'),
   page: intParam(0, 1000, 0),
+  /** The board in queue order: the `next` of the page before (an index key). */
+  after: z.string().max(512).optional(),
   token: z.string().max(2048).optional(),
 });
 
@@ -200,6 +202,7 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
           sort: q.data.sort,
           page: q.data.page,
           pageSize: 20,
+          ...(q.data.after ? { after: q.data.after } : {}),
         });
         return ok({ mode: 'board', page: q.data.page, pageSize: 20, ...page });
       },
