@@ -367,6 +367,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       log,
       clock,
       publicBaseUrl: '', // set once the server listens (below)
+      conversations,
     };
     registerIssues(bot, issueWiring);
 
@@ -546,7 +547,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       clock,
       jobs: forgetJobs,
     });
-    const privacyWiring = { service: privacy, jobs: forgetJobs, posts, inlineMs: config.env.FORGET_INLINE_SECONDS * 1000, outbox, publicBaseUrl: '' };
+    const privacyWiring = { service: privacy, jobs: forgetJobs, posts, inlineMs: config.env.FORGET_INLINE_SECONDS * 1000, outbox, publicBaseUrl: '', conversations };
     registerPrivacy(bot, privacyWiring);
     scheduler.add({ name: 'privacy.forget', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await forgetJobs.upkeep()) });
     // Once per deployment's data: lists posts written before PostsByChat existed, a grace period after this

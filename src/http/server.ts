@@ -187,22 +187,26 @@ export function createHttpServer(deps: HttpDeps): Server {
         'content-disposition': `attachment; filename="${safeName}"`,
         'cache-control': 'no-store',
       });
-      // A BOM so Excel opens the UTF-8 CSV with the right characters.
-      res.end(`\uFEFF${file.content}`);
+      // A BOM so Excel opens the UTF-8 CSV with the right characters; never on JSON (RFC 8259 forbids it, and
+      // JSON.parse or Python's json refuse the saved `my data` file with one).
+      res.end(file.contentType === 'text/csv' ? `\uFEFF${file.content}` : file.content);
     }),
   );
 
-  server.get('/calendar/:token', async (req: Request, res: Response) => {
-    const file = deps.calendar ? await deps.calendar(String(req.params.token ?? '').slice(0, 200)) : undefined;
-    if (!file) {
-      res.status(404);
-      res.json({ error: 'NotFound', message: 'this calendar link is unknown or has expired; type "office hours" for a new one' });
-      return;
-    }
-    const safeName = file.filename.replace(/[^\w.-]+/g, '_');
-    res.writeHead(200, { 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': `attachment; filename="${safeName}"`, 'cache-control': 'no-store' });
-    res.end(file.content);
-  });
+  server.get(
+    '/calendar/:token',
+    route('calendar', async (req, res) => {
+      const file = deps.calendar ? await deps.calendar(String(req.params.token ?? '').slice(0, 200)) : undefined;
+      if (!file) {
+        res.status(404);
+        res.json({ error: 'NotFound', message: 'this calendar link is unknown or has expired; type "office hours" for a new one' });
+        return;
+      }
+      const safeName = file.filename.replace(/[^\w.-]+/g, '_');
+      res.writeHead(200, { 'content-type': 'text/calendar; charset=utf-8', 'content-disposition': `attachment; filename="${safeName}"`, 'cache-control': 'no-store' });
+      res.end(file.content);
+    }),
+  );
 
   return server;
 }

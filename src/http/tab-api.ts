@@ -17,6 +17,7 @@ import { isEditable, reporterView, TRANSITIONS } from '../issues/rules.js';
 import type { Logger } from '../log.js';
 import { allows, type Permission, PERMISSIONS } from '../roles/permissions.js';
 import { type Person, type Role, roleLabel } from '../roles/roles.js';
+import { type BodyLimits, readJsonBody } from './body.js';
 import { NOSNIFF } from './security-headers.js';
 import type { TabAuthenticator, TabIdentity } from './tab-auth.js';
 
@@ -93,6 +94,8 @@ const boardQuery = z.object({
   q: z.string().max(100).optional(),
   sort: z.enum(BOARD_SORTS).optional().default('queue'),
   page: intParam(0, 1000, 0),
+  /** The board in queue order: the `next` of the page before (an index key). */
+  after: z.string().max(512).optional(),
   token: z.string().max(2048).optional(),
 });
 
@@ -101,9 +104,10 @@ const triageBody = z.object({ kind: z.enum(TRIAGE_KINDS) }).passthrough();
 const figureBody = z.object({ measure: z.string().max(200), date: z.string().max(40), value: z.union([z.string().max(100), z.number()]) });
 const importBody = z.object({ csv: z.string().max(200_000) });
 
+/** The query's parameters; one left blank (a filter box with only spaces in it) is no filter at all. */
 function queryObject(q: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of q) if (v !== '') out[k] = v;
+  for (const [k, v] of q) if (v.trim() !== '') out[k] = v;
   return out;
 }
 
@@ -198,6 +202,7 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
           sort: q.data.sort,
           page: q.data.page,
           pageSize: 20,
+          ...(q.data.after ? { after: q.data.after } : {}),
         });
         return ok({ mode: 'board', page: q.data.page, pageSize: 20, ...page });
       },
@@ -326,21 +331,19 @@ export function matchPath(pattern: string, path: string): Record<string, string>
   return params;
 }
 
+/** The tab's bodies are a form's fields or a CSV to import: far below this, and a few levels deep. */
+const BODY_LIMITS: BodyLimits = { maxBytes: MAX_BODY, maxDepth: 16 };
+
 async function readBody(req: IncomingMessage & { body?: unknown }): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
   if (req.method !== 'POST') return { ok: true, value: undefined };
   // A body parser in front of this handler may have read it already.
   if (req.body !== undefined) return { ok: true, value: typeof req.body === 'string' ? safeJson(req.body) : req.body };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return { ok: false, status: 413, message: `the body is over ${MAX_BODY / 1024} KB` };
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return { ok: true, value: {} };
-  const value = safeJson(text);
-  return value === undefined ? { ok: false, status: 400, message: 'the body is not JSON' } : { ok: true, value };
+  // The shared bounded reader: a refused upload's rest is read and dropped, so the answer reaches the browser
+  // (cutting the socket mid-upload made every other too-large import a "could not be reached").
+  const body = await readJsonBody(req, BODY_LIMITS);
+  if (body.ok) return { ok: true, value: body.value ?? {} };
+  if (body.status === 413) return { ok: false, status: 413, message: `the body is over ${MAX_BODY / 1024} KB` };
+  return { ok: false, status: body.status, message: body.message };
 }
 
 function safeJson(text: string): unknown {

@@ -25,6 +25,11 @@ export interface BoardQuery {
   /** 0-based. */
   page: number;
   pageSize: number;
+  /**
+   * Queue order only: where the page starts, the `next` of the page before. Issues triaged on one page move
+   * down the queue, so "page n" counted again would skip as many untriaged ones; after a key skips none.
+   */
+  after?: string;
 }
 
 export interface BoardPage {
@@ -34,6 +39,8 @@ export interface BoardPage {
   hasMore: boolean;
   /** More open issues than BOARD_SCAN matched the filters: the search and the order covered the first ones in queue order. */
   truncated: boolean;
+  /** Queue order only: pass as `after` for the next page; null on the last. */
+  next?: string | null;
 }
 
 export const BOARD_SCAN = 1000;
@@ -77,27 +84,33 @@ export class OpenIssues {
     const plain = !q.search?.trim() && q.sort === 'queue';
     if (plain) {
       // Queue order is the partition's own order: the rows up to this page (and one more) are enough.
-      const need = (q.page + 1) * q.pageSize + 1;
-      const { rows } = await this.read(pk, extra, need);
-      const page = boardPage(rows.slice(0, need - 1), q, false);
-      return { ...page, total: null, hasMore: rows.length >= need };
+      const skip = q.after === undefined ? q.page * q.pageSize : 0;
+      const need = skip + q.pageSize + 1;
+      const { rows, keys } = await this.read(pk, q.after === undefined ? extra : [...extra, odata`RowKey gt ${q.after}`], need);
+      const items = rows.slice(skip, skip + q.pageSize);
+      const hasMore = rows.length >= need;
+      return { items, total: null, hasMore, truncated: false, next: hasMore ? (keys[skip + items.length - 1] ?? null) : null };
     }
     // One page of at most `scan` rows (one request): whether there were more, the service says.
     const { rows, more } = await this.read(pk, extra, this.scan);
     return boardPage(rows, q, more);
   }
 
-  /** Up to `n` rows of one partition query, and whether the partition holds more. */
-  private async read(partitionKey: string, extra: string[], n: number): Promise<{ rows: IssueSummary[]; more: boolean }> {
+  /** Up to `n` rows of one partition query (with their RowKeys), and whether the partition holds more. */
+  private async read(partitionKey: string, extra: string[], n: number): Promise<{ rows: IssueSummary[]; keys: string[]; more: boolean }> {
     const filter = [odata`PartitionKey eq ${partitionKey}`, ...extra].join(' and ');
     const rows: IssueSummary[] = [];
+    const keys: string[] = [];
     const pages = this.queue
       .listEntities<Record<string, unknown>>({ queryOptions: { filter, select: COLUMNS } })
       .byPage({ maxPageSize: Math.min(1000, Number.isFinite(n) ? n : 1000) });
     for await (const page of pages) {
-      for (const row of page) rows.push(summaryFromProps(row));
-      if (rows.length >= n) return { rows: rows.slice(0, n), more: rows.length > n || Boolean(page.continuationToken) };
+      for (const row of page) {
+        rows.push(summaryFromProps(row));
+        keys.push(String(row.rowKey));
+      }
+      if (rows.length >= n) return { rows: rows.slice(0, n), keys: keys.slice(0, n), more: rows.length > n || Boolean(page.continuationToken) };
     }
-    return { rows, more: false };
+    return { rows, keys, more: false };
   }
 }

@@ -24,6 +24,11 @@ export interface Booking {
   issueRef?: string;
   /** Set when the host marked the question as a gap in the guidance. */
   gapAt?: string;
+  /**
+   * How often this person cancelled or booked this occurrence again after their first booking: added to the
+   * calendar file's SEQUENCE, so each cancel and re-booking supersedes the entry their calendar holds.
+   */
+  revision?: number;
 }
 
 /** The seat count row of an occurrence; also records what those booked were last told. */
@@ -113,6 +118,8 @@ export class BookingStore {
           bookedAt: this.clock.now().toISOString(),
           start: details.start,
         };
+        // Booking again after a cancel: a newer calendar entry than the cancel they may have downloaded.
+        if (mine) booking.revision = (mine.revision ?? 0) + 1;
         const next: Seats = { ...seats, booked: seats.booked + 1 };
         // A first booking is what those booked are "told" of: later moves are measured from it.
         next.toldStart ??= details.start;
@@ -142,7 +149,7 @@ export class BookingStore {
         if (mine && mine.status !== 'booked') given = plainBooking(mine);
         if (!mine || mine.status !== 'booked' || !seatRow) return undefined;
         const seats = plainSeats(seatRow);
-        const booking: Booking = { ...plainBooking(mine), status: 'cancelled' };
+        const booking: Booking = { ...plainBooking(mine), status: 'cancelled', revision: (mine.revision ?? 0) + 1 };
         await this.seats.submitTransaction([
           write({ partitionKey: pk, rowKey: SEATS, ...seats, booked: Math.max(0, seats.booked - 1) }, seatRow.etag),
           write({ partitionKey: pk, rowKey: personRow(personId), ...booking }, mine.etag),
@@ -400,5 +407,6 @@ function plainBooking(r: Booking): Booking {
   if (typeof r.attended === 'boolean') b.attended = r.attended;
   if (r.issueRef) b.issueRef = r.issueRef;
   if (r.gapAt) b.gapAt = r.gapAt;
+  if (typeof r.revision === 'number') b.revision = r.revision;
   return b;
 }

@@ -41,6 +41,8 @@ export interface ScheduleCardData {
   heading: string;
   zoneNote: string;
   notice: string;
+  /** After "Cancel my seat": the cancelled seat's calendar file, which removes the entry; '' for none. */
+  removeUrl: string;
   /** Prefilled in every "Book a seat" form: the FAQ question the reader came from. */
   question: string;
   questionLabel: string;
@@ -151,7 +153,7 @@ export function scheduleCard(
   list: SessionPage,
   viewer: Pick<Viewer, 'zone' | 'zoneKnown'>,
   now: Date,
-  opts: { question?: string; notice?: string; heading?: string } = {},
+  opts: { question?: string; notice?: string; heading?: string; removeUrl?: string | undefined } = {},
 ): AdaptiveCard {
   const { offers } = list;
   const paged = list.total > offers.length;
@@ -159,6 +161,7 @@ export function scheduleCard(
     heading: opts.heading ?? 'Next office hours',
     zoneNote: zoneNote(viewer, now),
     notice: e(opts.notice ?? ''),
+    removeUrl: opts.removeUrl ?? '',
     question: opts.question ?? '',
     questionLabel: `Your question, to send ahead (optional, at most ${QUESTION_LIMIT} characters)`,
     empty: offers.length === 0,

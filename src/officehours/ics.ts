@@ -6,12 +6,16 @@ import type { Occurrence } from './model.js';
 
 /**
  * The calendar file of one booked occurrence (RFC 5545, made by ical-generator). Its UID is the occurrence's
- * own (session id + original start), and SEQUENCE is the occurrence's change count, so when the occurrence
- * is moved the same calendar entry is updated rather than a second one added. Times carry the session's
- * zone (with its VTIMEZONE), so calendars show them right wherever the person is.
+ * own (session id + original start), and SEQUENCE is the occurrence's change count plus the person's own
+ * cancels and re-bookings of it, so when the occurrence is moved, or they cancel their seat, the same calendar
+ * entry is updated (or removed) rather than ignored as no newer or a second one added. Times carry the session's
+ * zone (with its VTIMEZONE; UTC for a zone without one), so calendars show them right wherever the person is.
  */
-export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' | 'status'>, now: Date, systemName: string): string {
-  const zone = o.session.zone;
+export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' | 'status' | 'revision'>, now: Date, systemName: string): string {
+  // A zone the timezone package has no VTIMEZONE for (a newer IANA name such as Europe/Kyiv or America/Nuuk):
+  // its TZID would be undefined in the file, read as floating time (the wrong hour elsewhere) or refused. UTC
+  // times put the session at the right moment in every calendar.
+  const zone = getVtimezoneComponent(o.session.zone) ? o.session.zone : 'utc';
   const cancelled = o.status === 'cancelled' || booking.status === 'cancelled';
   const cal = ical({
     prodId: { company: 'Rollout Desk', product: 'Office hours', language: 'EN' },
@@ -27,11 +31,11 @@ export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' |
   ].filter(Boolean);
   cal.createEvent({
     id: occurrenceUid(o),
-    sequence: o.sequence,
+    sequence: o.sequence + (booking.revision ?? 0),
     stamp: DateTime.fromJSDate(now, { zone: 'utc' }),
     start: DateTime.fromJSDate(o.start, { zone }),
     end: DateTime.fromJSDate(o.end, { zone }),
-    timezone: zone,
+    ...(zone === 'utc' ? {} : { timezone: zone }),
     summary: `${o.session.title} (${systemName})`,
     description: lines.join('\n'),
     location: 'Microsoft Teams meeting',

@@ -192,13 +192,18 @@ export class OfficeHoursService {
     return { kind: 'booked', offer, fresh: res.kind === 'booked' };
   }
 
-  async cancelBooking(viewer: Viewer, occurrenceId: string): Promise<{ text: string; occurrence?: Occurrence }> {
+  /** `calendarUrl`: the cancelled seat's calendar file (a cancel), to take the entry out of their calendar. */
+  async cancelBooking(viewer: Viewer, occurrenceId: string): Promise<{ text: string; occurrence?: Occurrence; calendarUrl?: string }> {
     const o = await this.find(occurrenceId);
     if (!o) return { text: 'I could not find that session any more. Type "office hours" for the current ones.' };
     if (o.end.getTime() <= this.d.clock.now().getTime()) return { text: 'That session is over; there is nothing to cancel.', occurrence: o };
     const cancelled = await this.d.bookings.cancel(o.id, viewer.person.id);
     return cancelled
-      ? { text: `Your seat at ${o.session.title} on ${spanIn(o, viewer.zone)} is cancelled, and offered to someone else.`, occurrence: o }
+      ? {
+          text: `Your seat at ${o.session.title} on ${spanIn(o, viewer.zone)} is cancelled, and offered to someone else.`,
+          occurrence: o,
+          calendarUrl: this.calendarLink(cancelled, o),
+        }
       : { text: 'You have no seat at that session.', occurrence: o };
   }
 

@@ -59,11 +59,12 @@ export interface SearchPage {
   skip: number;
   count: number;
 }
+/** Results to insert, or a sentence the compose box shows instead (e.g. why there are none for this person). */
 export type SearchHandler = (
   turn: Turn,
   query: string,
   page: SearchPage,
-) => Promise<{ title: string; subtitle: string; card: AdaptiveCard }[]>;
+) => Promise<{ title: string; subtitle: string; card: AdaptiveCard }[] | { message: string }>;
 
 /** A search query is typed by anyone: longer than any question the FAQ reads (it keeps 500 characters). */
 const SEARCH_QUERY_MAX = 500;
@@ -221,6 +222,7 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     };
     const turn = await this.turn(context);
     const found = this.searchHandler && text ? await this.searchHandler(turn, text, page) : [];
+    if (!Array.isArray(found)) return { composeExtension: { type: 'message', text: found.message } };
     return {
       composeExtension: {
         type: 'result',

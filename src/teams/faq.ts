@@ -8,6 +8,7 @@ import type { FaqService } from '../faq/service.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../outbound/message.js';
+import { refusalFor } from '../roles/permissions.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
@@ -233,7 +234,8 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   });
 
   bot.onSearch(async (turn, query, page) => {
-    if (!(await turn.require('faq.searchGuidance'))) return [];
+    // Said, not an empty list: "No results" for every search reads as guidance that covers nothing.
+    if (!(await turn.require('faq.searchGuidance'))) return { message: refusalFor('faq.searchGuidance') };
     // Teams asks again with a larger skip as the list scrolls: each call gives the next results, never the same.
     if (page.skip >= SEARCH_RESULTS) return [];
     const hits = faq.searchSections(query, Math.min(SEARCH_RESULTS, page.skip + page.count)).slice(page.skip);

@@ -25,7 +25,7 @@ import { allows, refusalFor } from '../roles/permissions.js';
 import { personOf } from '../roles/roles.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
-import { offerDownload } from './downloads.js';
+import { type DownloadWiring, offerDownload } from './downloads.js';
 import { sharedConversationOf } from './turn.js';
 
 export interface IssueWiring {
@@ -37,6 +37,8 @@ export interface IssueWiring {
   clock: Clock;
   /** Where users download exports, e.g. https://rollout-desk.azurewebsites.net */
   publicBaseUrl: string;
+  /** Who has a private chat with the bot (an export link asked for elsewhere goes there). */
+  conversations: DownloadWiring['conversations'];
 }
 
 /** Who is asking, as the issue log sees them. */

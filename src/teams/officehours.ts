@@ -59,7 +59,7 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
   const { service } = w;
   const viewer = (turn: Turn) => viewerOf(turn, service.defaultZone);
   const now = () => w.clock.now();
-  const schedule = async (turn: Turn, opts: { question?: string; notice?: string; heading?: string; page?: number } = {}) => {
+  const schedule = async (turn: Turn, opts: { question?: string; notice?: string; heading?: string; page?: number; removeUrl?: string | undefined } = {}) => {
     const v = viewer(turn);
     return scheduleCard(await service.upcoming(v, opts.page), v, now(), opts);
   };
@@ -88,7 +88,7 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
 
   bot.verb(OFFICE_HOURS_VERBS.cancel, async (turn, data) => {
     const res = await service.cancelBooking(viewer(turn), data.occurrenceId);
-    return { card: await schedule(turn, { notice: res.text }) };
+    return { card: await schedule(turn, { notice: res.text, removeUrl: res.calendarUrl }) };
   });
 
   // ---- rollout team ---------------------------------------------------------------------------------------

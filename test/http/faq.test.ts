@@ -322,9 +322,13 @@ describe('guidance search (message extension)', () => {
     expect(JSON.stringify(res.json)).toMatch(/parameters/);
   });
 
-  it('returns nothing to staff', async () => {
+  it('returns no guidance to staff, and tells them it is for champions rather than showing "no results"', async () => {
     const res = await query(USERS.staff, 'pending upload sync');
-    expect((res.json.composeExtension as { attachments: unknown[] }).attachments).toHaveLength(0);
+    expect(res.status).toBe(200);
+    const ext = res.json.composeExtension as { type: string; text?: string; attachments?: unknown[] };
+    expect(ext.attachments ?? []).toHaveLength(0);
+    expect(ext.type).toBe('message');
+    expect(ext.text).toMatch(/champions and the rollout team/);
   });
 });
 

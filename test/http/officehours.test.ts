@@ -202,6 +202,13 @@ describe('booking a seat', () => {
     const res = await execute(app, gil, 'officehours.cancel', { occurrenceId: 'office-hours|2026-12-10T14:00' }, where(gil));
     expect(invokeText(res.body)).toContain('Your seat at FieldLedger office hours on Thu 10 Dec 2026, 14:00–15:30 is cancelled');
     expect((await before.seatsOf('office-hours|2026-12-10T14:00')).booked).toBe(0);
+    // The card offers the cancel for their calendar: the entry goes from it too.
+    const remove = /"title":"Remove it from your calendar \(\.ics\)","url":"(http[^"]+\/calendar\/[^"]+)"/.exec(JSON.stringify(res.body))?.[1];
+    expect(remove).toBeDefined();
+    const ics = await (await fetch(remove ?? '')).text();
+    expect(ics).toContain('METHOD:CANCEL');
+    expect(ics).toContain('STATUS:CANCELLED');
+    expect(ics).toMatch(/SEQUENCE:1\r\n/);
   });
 });
 

@@ -176,6 +176,21 @@ describe('my data', () => {
     await settle();
     expect(JSON.stringify(connector.sentTo(chatOf(CARMEN)))).toContain('/exports/');
   });
+
+  it('in a channel, from someone with no private chat with the bot, says where to ask instead of claiming it was sent', async () => {
+    const channel = '19:general@thread.tacv2';
+    const gus = person('Gus Channel-Only'); // never wrote to the bot 1:1: nothing can reach them there
+    const replies = readable(
+      await say(app, gus, '<at>Rollout Desk</at> my data', {
+        serviceUrl: connector.url,
+        conversation: { id: `${channel};messageid=11`, conversationType: 'channel', tenantId: 'tenant-1' },
+        channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: channel } },
+      }),
+    );
+    expect(replies).not.toContain('I sent the download link');
+    expect(replies).not.toContain('/exports/');
+    expect(replies).toMatch(/private chat with me/);
+  });
 });
 
 /** Sends a plan message (the rollout team) and returns its send id once everyone has it. */

@@ -21,6 +21,9 @@ beforeAll(async () => {
     download: async () => {
       throw new Error('table gone');
     },
+    calendar: async () => {
+      throw new Error('table gone');
+    },
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -55,5 +58,52 @@ describe('a route that fails inside', () => {
     expect(download.status).toBe(500);
     expect(await download.json()).toMatchObject({ error: 'InternalError' });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers a calendar download it cannot read with the same JSON 500, logged, and keeps serving', async () => {
+    const before = logged.filter((l) => l.includes('request failed')).length;
+    const res = await fetch(`${url}/calendar/B-7K3F9Q2M.1900000000.${'a'.repeat(43)}`);
+    expect(res.status).toBe(500);
+    const body = await res.text();
+    expect(JSON.parse(body)).toEqual({ error: 'InternalError', message: 'the request could not be handled' });
+    expect(body).not.toContain('table gone');
+    expect(logged.filter((l) => l.includes('request failed'))).toHaveLength(before + 1);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('downloads', () => {
+  let files: Server;
+  let base: string;
+  beforeAll(async () => {
+    const saved: Record<string, { filename: string; contentType: string; content: string }> = {
+      json: { filename: 'my-data-2026-12-01.json', contentType: 'application/json', content: '{"about":{"name":"Zoë"}}' },
+      csv: { filename: 'rollout-issues.csv', contentType: 'text/csv', content: '"Ref","Title"\r\n"R-0001","Zoë"\r\n' },
+    };
+    files = createHttpServer({
+      log: createLogger('silent'),
+      processActivity: async () => ({ status: 200 }),
+      ready: async () => {},
+      download: async (token) => saved[token],
+    });
+    await new Promise<void>((r) => files.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    files?.close();
+  });
+
+  const bytes = async (token: string) => Buffer.from(await (await fetch(`${base}/exports/${token}`)).arrayBuffer());
+
+  it('saves a `my data` JSON file that JSON readers accept as it is (no byte order mark, RFC 8259)', async () => {
+    const saved = await bytes('json');
+    expect(() => JSON.parse(saved.toString('utf8'))).not.toThrow();
+    expect(JSON.parse(saved.toString('utf8'))).toEqual({ about: { name: 'Zoë' } });
+  });
+
+  it('still starts a CSV with the byte order mark Excel needs to read UTF-8', async () => {
+    const saved = await bytes('csv');
+    expect(saved.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    expect(saved.subarray(3).toString('utf8')).toBe('"Ref","Title"\r\n"R-0001","Zoë"\r\n');
   });
 });

@@ -163,4 +163,47 @@ describe('the tab API', () => {
     expect([400]).toContain(res.status);
     expect((await api(USERS.lead, '/api/tab/nothing')).status).toBe(404);
   });
+
+  it('the next page of the board after triaging on this one shows every issue still to see: none skipped', async () => {
+    const site = 'Paging Depot';
+    const refs: string[] = [];
+    for (let i = 0; i < 25; i++) refs.push(await logIssue(USERS.staff, { site }));
+    const path = `/api/tab/issues?site=${encodeURIComponent(site)}`;
+    const first = await api(USERS.champion, path);
+    const shown = first.body.items!.map((i) => i.ref);
+    expect(shown).toHaveLength(20);
+    // The champion triages three from this page (New → Triaged moves them down the queue), then goes on.
+    for (const ref of shown.slice(0, 3)) {
+      const { version } = (await api(USERS.champion, `/api/tab/issues/${ref}`)).body;
+      expect((await api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body: { kind: 'status', version, status: 'triaged' } })).status).toBe(200);
+    }
+    const next = typeof first.body.next === 'string' ? `&after=${encodeURIComponent(first.body.next)}&page=1` : '&page=1';
+    const second = (await api(USERS.champion, `${path}${next}`)).body.items!.map((i) => i.ref);
+    expect(refs.filter((r) => !shown.includes(r) && !second.includes(r))).toEqual([]);
+  });
+
+  it('reads a filter left as spaces (Site or Search typed with a blank) as no filter, not as a 400', async () => {
+    const res = await api(USERS.champion, '/api/tab/issues?site=%20%20&category=%20&q=%20');
+    expect(res.status).toBe(200);
+    expect(res.body.mode).toBe('board');
+    expect((await api(USERS.champion, '/api/tab/issues')).body.items).toEqual(res.body.items);
+  });
+
+  it('answers every too-large import with 413 and why, never a dropped connection, and serves the next request', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const big = await fetch(`${app.url}/api/tab/figures/import`, {
+        method: 'POST',
+        headers: { 'x-demo-user': 'aad-lead', 'content-type': 'application/json' },
+        body: JSON.stringify({ csv: 'x'.repeat(400_000) }),
+      }).then(
+        async (res) => `${res.status} ${String(((await res.json()) as { message?: string }).message)}`,
+        // What the tab shows then: "The server could not be reached. Check your connection".
+        (err: unknown) => `no answer: ${String((err as { cause?: unknown }).cause ?? err)}`,
+      );
+      outcomes.push(big);
+      expect((await api(USERS.lead, '/api/tab/me')).status).toBe(200);
+    }
+    expect(outcomes).toEqual(Array.from({ length: 4 }, () => '413 the body is over 256 KB'));
+  });
 });

@@ -27,6 +27,9 @@ interface BoardState {
   page: number;
   token: string | null;
   tokens: (string | null)[];
+  /** The board in queue order: where this page starts, and where the pages before it did. */
+  after: string | null;
+  afters: (string | null)[];
 }
 
 function issueRow(i: IssueSummary, open: (ref: string) => void): HTMLElement {
@@ -59,7 +62,7 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
   const champion = Boolean(me.can['issues.readAll']);
   const detail = h('section', { className: 'panel detail', 'aria-labelledby': 'detail-h', hidden: true });
   const results = h('div', { className: 'results', 'aria-live': 'polite' });
-  const state: BoardState = { filters: { sort: 'queue' }, page: 0, token: null, tokens: [] };
+  const state: BoardState = { filters: { sort: 'queue' }, page: 0, token: null, tokens: [], after: null, afters: [] };
   let champions: Person[] = [];
   if (champion) champions = (await call<{ champions: Person[] }>('champions')).champions;
 
@@ -76,15 +79,16 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
     const q = new URLSearchParams(Object.entries(state.filters).filter(([, v]) => v !== ''));
     if (state.page) q.set('page', String(state.page));
     if (state.token) q.set('token', state.token);
+    if (state.after) q.set('after', state.after);
     const list = await call<IssueList>(`issues?${q}`);
     const pager = h('nav', { className: 'pager', 'aria-label': 'Pages' });
     if (list.mode === 'board') {
       const first = list.page * list.pageSize + 1;
       const shown = list.items.length ? `${first}–${first + list.items.length - 1}${list.total === null ? '' : ` of ${list.total}`}` : '0';
       pager.append(
-        h('button', { type: 'button', disabled: list.page === 0, onclick: () => ((state.page -= 1), void load()) }, 'Previous page'),
+        h('button', { type: 'button', disabled: list.page === 0, onclick: () => ((state.page -= 1), (state.after = state.afters.pop() ?? null), void load()) }, 'Previous page'),
         h('span', {}, `Issues ${shown}`),
-        h('button', { type: 'button', disabled: !list.hasMore, onclick: () => ((state.page += 1), void load()) }, 'Next page'),
+        h('button', { type: 'button', disabled: !list.hasMore, onclick: () => ((state.page += 1), state.afters.push(state.after), (state.after = list.next ?? null), void load()) }, 'Next page'),
       );
       fill(results, 
         list.truncated ? h('p', { className: 'hint' }, 'More than 1,000 open issues match: the search and the order cover the first 1,000 in queue order. Narrow the filters to see the rest.') : null,
@@ -190,6 +194,8 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
             state.page = 0;
             state.token = null;
             state.tokens = [];
+            state.after = null;
+            state.afters = [];
             void load();
           },
         },

@@ -1,0 +1,124 @@
+import ICAL from 'ical.js';
+import { describe, expect, it } from 'vitest';
+import { scheduleCard } from '../../src/officehours/cards.js';
+import { occurrenceIcs } from '../../src/officehours/ics.js';
+import type { Occurrence } from '../../src/officehours/model.js';
+import { parseIcsEvent } from '../support/ics.js';
+import { officeHoursInstance, viewer } from './support.js';
+
+/** The calendar file behind an offer's "Add to calendar" link, as the person's calendar app reads it. */
+async function download(service: Awaited<ReturnType<typeof officeHoursInstance>>['service'], url: string | undefined) {
+  const token = decodeURIComponent(url?.split('/calendar/')[1] ?? '');
+  const file = await service.calendar(token);
+  if (!file) throw new Error('the calendar link opened nothing');
+  const cal = new ICAL.Component(ICAL.parse(file.content));
+  return { method: String(cal.getFirstPropertyValue('method')), event: parseIcsEvent(file.content), text: file.content };
+}
+
+describe('the calendar file of a booked seat', () => {
+  it('cancelling one’s own seat serves a cancel with a higher SEQUENCE than the invite, and booking again a newer invite still', async () => {
+    const { service } = await officeHoursInstance();
+    const me = viewer('aad-ics-1');
+    const first = (await service.upcoming(me)).offers[0];
+    if (!first) throw new Error('the sample schedule offers no session');
+    const booked = await service.book(me, first.occurrence.id, 'How do I sync?');
+    if (booked.kind !== 'booked') throw new Error(`not booked: ${JSON.stringify(booked)}`);
+    const link = booked.offer.calendarUrl;
+    const invite = await download(service, link);
+    expect(invite.method).toBe('PUBLISH');
+    expect(invite.event.component.getFirstPropertyValue('status')).toBe('CONFIRMED');
+
+    await service.cancelBooking(me, first.occurrence.id);
+    const cancel = await download(service, link);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.uid).toBe(invite.event.uid);
+    expect(cancel.event.component.getFirstPropertyValue('status')).toBe('CANCELLED');
+    // Same SEQUENCE: calendar apps (Outlook, Google) ignore the cancel as no newer than the entry they hold.
+    expect(cancel.event.sequence).toBeGreaterThan(invite.event.sequence);
+
+    const again = await service.book(me, first.occurrence.id, '');
+    if (again.kind !== 'booked') throw new Error('not booked again');
+    const reinvite = await download(service, again.offer.calendarUrl);
+    expect(reinvite.method).toBe('PUBLISH');
+    expect(reinvite.event.uid).toBe(invite.event.uid);
+    expect(reinvite.event.sequence).toBeGreaterThan(cancel.event.sequence);
+  });
+
+  it('the answer to "Cancel my seat" offers the cancel .ics, so the calendar entry can be removed once the booking card is gone', async () => {
+    const { service, clock } = await officeHoursInstance();
+    const me = viewer('aad-ics-3');
+    const first = (await service.upcoming(me)).offers[0];
+    if (!first) throw new Error('the sample schedule offers no session');
+    const booked = await service.book(me, first.occurrence.id, '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    const invite = await download(service, booked.offer.calendarUrl);
+
+    const res = await service.cancelBooking(me, first.occurrence.id);
+    expect(res.calendarUrl).toMatch(/\/calendar\//);
+    // The schedule card that replaces the one clicked: the seat's "Add to calendar" is gone from it.
+    const card = JSON.stringify(scheduleCard(await service.upcoming(me), me, clock.now(), { notice: res.text, removeUrl: res.calendarUrl }));
+    const action = /"title":"Remove it from your calendar \(\.ics\)","url":"([^"]+)"/.exec(card);
+    expect(action?.[1]).toBe(res.calendarUrl);
+    const cancel = await download(service, res.calendarUrl);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.uid).toBe(invite.event.uid);
+    expect(cancel.event.sequence).toBeGreaterThan(invite.event.sequence);
+
+    // Nothing to remove when they held no seat.
+    expect((await service.cancelBooking(me, first.occurrence.id)).calendarUrl).toBeUndefined();
+  });
+
+  it('a question with line breaks and calendar syntax stays inside the description of the one event', async () => {
+    const { service } = await officeHoursInstance();
+    const me = viewer('aad-ics-2');
+    const first = (await service.upcoming(me)).offers[0];
+    if (!first) throw new Error('the sample schedule offers no session');
+    const question = 'Sync?\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Free money;\\,x';
+    const booked = await service.book(me, first.occurrence.id, question);
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    const { text, event } = await download(service, booked.offer.calendarUrl);
+    const cal = new ICAL.Component(ICAL.parse(text));
+    expect(cal.getAllSubcomponents('vevent')).toHaveLength(1);
+    expect(event.summary).not.toContain('Free money');
+    expect(event.description).toContain('SUMMARY:Free money;\\,x');
+  });
+});
+
+describe('the calendar file in every zone a session may be in', () => {
+  const occurrenceIn = (zone: string): Occurrence => ({
+    id: 'kyiv-clinic|2027-03-02T10:00',
+    key: '2027-03-02T10:00',
+    session: {
+      id: 'kyiv-clinic',
+      kind: 'office-hours',
+      title: 'FieldLedger clinic',
+      start: '2027-03-02T10:00',
+      zone,
+      minutes: 60,
+      capacity: 10,
+      joinUrl: 'https://teams.microsoft.com/l/meetup-join/clinic',
+      hosts: [],
+      changes: [],
+      source: 'file',
+    },
+    start: new Date('2027-03-02T08:00:00Z'),
+    end: new Date('2027-03-02T09:00:00Z'),
+    status: 'scheduled',
+    sequence: 0,
+  });
+
+  // Current IANA names the timezone package has no VTIMEZONE for (renamed or added in recent years).
+  for (const zone of ['Europe/Kyiv', 'America/Nuuk', 'America/Ciudad_Juarez', 'Africa/Lusaka']) {
+    it(`puts a session in ${zone} at the right moment in the person's calendar`, () => {
+      const o = occurrenceIn(zone);
+      const text = occurrenceIcs(o, { question: '', status: 'booked' }, new Date('2027-02-01T00:00:00Z'), 'FieldLedger');
+      const event = parseIcsEvent(text);
+      expect(event.startDate.toJSDate().toISOString()).toBe(o.start.toISOString());
+      expect(event.endDate.toJSDate().toISOString()).toBe(o.end.toISOString());
+      // Every TZID it names is defined in the file (RFC 5545 3.2.19): calendars otherwise guess, or refuse it.
+      const cal = new ICAL.Component(ICAL.parse(text));
+      const defined = cal.getAllSubcomponents('vtimezone').map((tz) => String(tz.getFirstPropertyValue('tzid')));
+      for (const tzid of text.match(/TZID=[^:;]+/g) ?? []) expect(defined).toContain(tzid.slice(5));
+    });
+  }
+});
