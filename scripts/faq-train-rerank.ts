@@ -62,14 +62,14 @@ for (const set of TUNING_SETS) {
   if (!index) {
     const loaded = await loadGuidanceDir(set.docs, { onWarning: () => {} });
     const glossary = set.glossary ? parseGlossary(readFileSync(set.glossary, 'utf8'), set.glossary) : EMPTY_GLOSSARY;
-    index = buildIndex(loaded.sections, {}, { glossary });
+    index = buildIndex(loaded.sections, { rerank: 0 }, { glossary });
     indexes.set(set.docs, index);
   }
   const questions: EvalQuestion[] = parseQuestions(readFileSync(path.resolve(ROOT, set.questions), 'utf8'));
   for (const question of questions) {
     if (!question.answerable) continue;
-    // The lexical order (re-ranker off), whatever the index's knobs say.
-    const result = search({ ...index, tuning: { ...index.tuning, rerank: 0 } }, question.question, { limit: DEPTH });
+    // The lexical order: the index is built with the re-ranker off.
+    const result = search(index, question.question, { limit: DEPTH });
     const view = questionView(index, question.question, analyzeQuery(index, question.question));
     const rows = rerankFeatures(view, result.results);
     items.push({

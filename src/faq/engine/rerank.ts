@@ -38,6 +38,11 @@ interface SectionTerms {
 
 const cache = new WeakMap<GuidanceSection, SectionTerms>();
 
+/** Tokenises every section once at index build, so no question pays for it. */
+export function prepareRerank(sections: readonly GuidanceSection[]): void {
+  for (const section of sections) sectionTerms(section);
+}
+
 function sectionTerms(section: GuidanceSection): SectionTerms {
   let found = cache.get(section);
   if (!found) {
@@ -66,7 +71,10 @@ export interface QuestionView {
   concepts: QueryConcept[];
   weights: number[];
   possible: number;
-  pairs: [string[], string[]][];
+  /** Per adjacent pair of question words, every "a b" / "b a" key their alternatives make. */
+  pairs: string[][];
+  /** Every index term standing for a question word. */
+  terms: Set<string>;
   wh: string | undefined;
 }
 
@@ -75,11 +83,16 @@ export function questionView(index: FaqIndex, question: string, concepts: QueryC
   const kept = concepts.filter((concept) => concept.coverageIdf > 0);
   const weights = kept.map((concept) => concept.coverageIdf ** idfPower);
   const possible = weights.reduce((a, b) => a + b, 0);
-  const pairs: [string[], string[]][] = [];
+  const pairs: string[][] = [];
   for (let c = 0; c + 1 < kept.length; c++) {
-    pairs.push([kept[c]!.alternatives.map((a) => a.term), kept[c + 1]!.alternatives.map((a) => a.term)]);
+    const keys: string[] = [];
+    for (const left of kept[c]!.alternatives) {
+      for (const right of kept[c + 1]!.alternatives) keys.push(`${left.term} ${right.term}`, `${right.term} ${left.term}`);
+    }
+    pairs.push(keys);
   }
-  return { concepts: kept, weights, possible, pairs, wh: WH_OPENING.exec(question)?.[1]?.toLowerCase() };
+  const terms = new Set(kept.flatMap((concept) => concept.alternatives.map((a) => a.term)));
+  return { concepts: kept, weights, possible, pairs, terms, wh: WH_OPENING.exec(question)?.[1]?.toLowerCase() };
 }
 
 /** One row of features per candidate, in RERANK_FEATURES order. */
@@ -104,14 +117,11 @@ export function rerankFeatures(
       });
       return matched / view.possible;
     };
-    const questionTerms = new Set(view.concepts.flatMap((concept) => concept.alternatives.map((a) => a.term)));
     const headingSaid = own.headingTerms.length
-      ? own.headingTerms.filter((term) => questionTerms.has(term)).length / own.headingTerms.length
+      ? own.headingTerms.filter((term) => view.terms.has(term)).length / own.headingTerms.length
       : 0;
     let bigrams = 0;
-    for (const [left, right] of view.pairs) {
-      if (left.some((l) => right.some((r) => own.adjacent.has(`${l} ${r}`) || own.adjacent.has(`${r} ${l}`)))) bigrams++;
-    }
+    for (const keys of view.pairs) if (keys.some((key) => own.adjacent.has(key))) bigrams++;
     const headingWh = WH_OPENING.exec(section.heading)?.[1]?.toLowerCase();
     return [
       topScore > 0 ? score / topScore : 0,

@@ -52,8 +52,11 @@ export function search(index: FaqIndex, question: string, options: SearchOptions
   const found = searchLexical(index, question, { limit: Math.max(limit, RERANK_DEPTH) });
   const head = found.results.slice(0, RERANK_DEPTH);
   const rows = rerankFeatures(questionView(index, question, analyzeQuery(index, question)), head);
-  const results = [...rerankOrder(RERANK_WEIGHTS, head, rows), ...found.results.slice(RERANK_DEPTH)];
-  return { ...found, results: results.slice(0, limit) };
+  // Scores stay best first (callers merge and sort lists by score): the head's scores, in order, go to
+  // the re-ranked sections by position.
+  const scores = head.map((hit) => hit.score).sort((a, b) => b - a);
+  const reordered = rerankOrder(RERANK_WEIGHTS, head, rows).map((hit, at) => ({ ...hit, score: scores[at]! }));
+  return { ...found, results: [...reordered, ...found.results.slice(RERANK_DEPTH)].slice(0, limit) };
 }
 
 function searchLexical(index: FaqIndex, question: string, options: SearchOptions): SearchResult {

@@ -85,9 +85,9 @@ export interface EngineTuning {
 
   /**
    * 1: the engine's top `RERANK_DEPTH` candidates are reordered by the learned linear re-ranker
-   * (`rerank.ts`, weights fitted by `scripts/faq-train-rerank.ts` on the tuning sets); whether a
-   * question is answered, and its confidence, stay the engine's own. 0: off. An experiment, off by
-   * default: it did not carry to the ODK sets (docs/faq-experiments.md).
+   * (`rerank.ts`, weights fitted by `scripts/faq-train-rerank.ts` on the tuning sets' answerable
+   * questions); whether a question is answered, and its confidence, stay the lexical engine's own. 0: off
+   * (the hand-tuned order alone). Figures: docs/faq-experiments.md.
    */
   rerank: number;
 }
@@ -119,7 +119,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   clauseThreshold: 0.4,
   missingWordShare: 0.4,
   missingWordConfidence: 0.45,
-  rerank: 0,
+  rerank: 1,
 };
 
 /**
