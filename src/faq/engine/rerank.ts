@@ -30,8 +30,8 @@ interface SectionTerms {
   heading: Set<string>;
   path: Set<string>;
   all: Set<string>;
-  /** Adjacent term pairs of heading + text, "a b", built once per section. */
-  adjacent: Set<string>;
+  /** Each term of heading + text → the terms written next to it (either side), built once per section. */
+  neighbours: Map<string, Set<string>>;
   length: number;
   headingTerms: string[];
 }
@@ -49,13 +49,21 @@ function sectionTerms(section: GuidanceSection): SectionTerms {
     const headingTerms = terms(section.heading);
     const pathTerms = terms([section.docTitle, ...section.headingPath.slice(0, -1)].join('\n'));
     const sequence = terms(`${section.heading}\n${section.text}`);
-    const adjacent = new Set<string>();
-    for (let k = 0; k + 1 < sequence.length; k++) adjacent.add(`${sequence[k]} ${sequence[k + 1]}`);
+    const neighbours = new Map<string, Set<string>>();
+    const link = (a: string, b: string) => {
+      let next = neighbours.get(a);
+      if (!next) neighbours.set(a, (next = new Set()));
+      next.add(b);
+    };
+    for (let k = 0; k + 1 < sequence.length; k++) {
+      link(sequence[k]!, sequence[k + 1]!);
+      link(sequence[k + 1]!, sequence[k]!);
+    }
     found = {
       heading: new Set(headingTerms),
       path: new Set(pathTerms),
       all: new Set([...sequence, ...pathTerms]),
-      adjacent,
+      neighbours,
       length: sequence.length,
       headingTerms,
     };
@@ -71,8 +79,8 @@ export interface QuestionView {
   concepts: QueryConcept[];
   weights: number[];
   possible: number;
-  /** Per adjacent pair of question words, every "a b" / "b a" key their alternatives make. */
-  pairs: string[][];
+  /** Per adjacent pair of question words, the terms standing for each (either may come first in the text). */
+  pairs: { left: string[]; right: Set<string> }[];
   /** Every index term standing for a question word. */
   terms: Set<string>;
   wh: string | undefined;
@@ -83,13 +91,9 @@ export function questionView(index: FaqIndex, question: string, concepts: QueryC
   const kept = concepts.filter((concept) => concept.coverageIdf > 0);
   const weights = kept.map((concept) => concept.coverageIdf ** idfPower);
   const possible = weights.reduce((a, b) => a + b, 0);
-  const pairs: string[][] = [];
+  const pairs: QuestionView['pairs'] = [];
   for (let c = 0; c + 1 < kept.length; c++) {
-    const keys: string[] = [];
-    for (const left of kept[c]!.alternatives) {
-      for (const right of kept[c + 1]!.alternatives) keys.push(`${left.term} ${right.term}`, `${right.term} ${left.term}`);
-    }
-    pairs.push(keys);
+    pairs.push({ left: kept[c]!.alternatives.map((a) => a.term), right: new Set(kept[c + 1]!.alternatives.map((a) => a.term)) });
   }
   const terms = new Set(kept.flatMap((concept) => concept.alternatives.map((a) => a.term)));
   return { concepts: kept, weights, possible, pairs, terms, wh: WH_OPENING.exec(question)?.[1]?.toLowerCase() };
@@ -121,7 +125,10 @@ export function rerankFeatures(
       ? own.headingTerms.filter((term) => view.terms.has(term)).length / own.headingTerms.length
       : 0;
     let bigrams = 0;
-    for (const keys of view.pairs) if (keys.some((key) => own.adjacent.has(key))) bigrams++;
+    // A pair counts when some term for its first word is written next to some term for its second.
+    for (const { left, right } of view.pairs) {
+      if (left.some((term) => [...(own.neighbours.get(term) ?? [])].some((next) => right.has(next)))) bigrams++;
+    }
     const headingWh = WH_OPENING.exec(section.heading)?.[1]?.toLowerCase();
     return [
       topScore > 0 ? score / topScore : 0,
