@@ -1,4 +1,5 @@
 import type { GuidanceSection } from '../docs/types.js';
+import { prepareRerank } from './rerank.js';
 import { SpellingVocabulary } from './spelling.js';
 import { buildSynonymTable, type SynonymTable } from './synonyms.js';
 import { stem, words } from './text.js';
@@ -140,6 +141,7 @@ export function buildIndex(
   });
   const headingPostings = new Map<string, Uint32Array>();
   for (const [term, list] of headingLists) headingPostings.set(term, Uint32Array.from(list));
+  if (config.rerank > 0) prepareRerank(sections);
 
   return {
     sections,

@@ -1,6 +1,8 @@
 import type { GuidanceSection } from '../docs/types.js';
 import type { FaqIndex } from './build.js';
 import { analyzeQuery, type QueryConcept } from './query.js';
+import { RERANK_DEPTH, RERANK_WEIGHTS } from './rerank-weights.js';
+import { questionView, rerankFeatures, rerankOrder } from './rerank.js';
 import { rawWords, uncoveredTopics } from './scope.js';
 
 export interface SearchHit {
@@ -44,6 +46,20 @@ const CANDIDATE_POOL = 30;
  * A question refused only for low confidence is not split: its clauses are weaker still.
  */
 export function search(index: FaqIndex, question: string, options: SearchOptions = {}): SearchResult {
+  if (index.tuning.rerank <= 0) return searchLexical(index, question, options);
+  // The re-ranker reorders the lexical list's head; answered / confidence stay the lexical engine's.
+  const limit = Math.max(1, options.limit ?? 5);
+  const found = searchLexical(index, question, { limit: Math.max(limit, RERANK_DEPTH) });
+  const head = found.results.slice(0, RERANK_DEPTH);
+  const rows = rerankFeatures(questionView(index, question, analyzeQuery(index, question)), head);
+  // Scores stay best first (callers merge and sort lists by score): the head's scores, in order, go to
+  // the re-ranked sections by position.
+  const scores = head.map((hit) => hit.score).sort((a, b) => b - a);
+  const reordered = rerankOrder(RERANK_WEIGHTS, head, rows).map((hit, at) => ({ ...hit, score: scores[at]! }));
+  return { ...found, results: [...reordered, ...found.results.slice(RERANK_DEPTH)].slice(0, limit) };
+}
+
+function searchLexical(index: FaqIndex, question: string, options: SearchOptions): SearchResult {
   const whole = searchOnce(index, question, options);
   if (whole.results.length === 0 || (!whole.answered && whole.offTopic.length === 0)) return whole;
   const parts = clauses(question);

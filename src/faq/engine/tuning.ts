@@ -82,6 +82,14 @@ export interface EngineTuning {
    */
   missingWordShare: number;
   missingWordConfidence: number;
+
+  /**
+   * 1: the engine's top `RERANK_DEPTH` candidates are reordered by the learned linear re-ranker
+   * (`rerank.ts`, weights fitted by `scripts/faq-train-rerank.ts` on the tuning sets' answerable
+   * questions); whether a question is answered, and its confidence, stay the lexical engine's own. 0: off
+   * (the hand-tuned order alone). Figures: docs/faq-experiments.md.
+   */
+  rerank: number;
 }
 
 export const DEFAULT_TUNING: EngineTuning = {
@@ -111,6 +119,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   clauseThreshold: 0.4,
   missingWordShare: 0.4,
   missingWordConfidence: 0.45,
+  rerank: 1,
 };
 
 /**
