@@ -805,7 +805,14 @@ export class OutboundWorker {
     }
     const conv = turn.post.conversation;
     const planned: Planned = {};
-    await this.updateAtSlot(job, m, row?.attempt ?? 0, conv, turn.post.activityId, planned);
+    try {
+      await this.updateAtSlot(job, m, row?.attempt ?? 0, conv, turn.post.activityId, planned);
+    } catch (err) {
+      // Storage failed before the request left: its plan's request comes off the conversation's windows now, not
+      // when it ages out (30 s of a channel's room held for a request never made, on every instance).
+      await this.forgetPlan(conv, planned);
+      throw err;
+    }
   }
 
   /** Plans a slot for an update and makes its request in it (planned again when late), then records the answer. */
@@ -822,8 +829,8 @@ export class OutboundWorker {
       // Late for every plan so far, or stopping: no further plan (its request would not be made either).
       const plan = this.stopping || tries >= LATE_PLANS ? undefined : await this.plan(conv, 0, planned);
       if (!plan || 'deferUntil' in plan) {
-        await this.deps.posts.endUpdate(kind, id, m.version, false);
         await this.forgetPlan(conv, planned);
+        await this.deps.posts.endUpdate(kind, id, m.version, false);
         if (plan) await job.defer(plan.deferUntil - this.now());
         else if (this.stopping) await job.defer(0);
         else await job.late();
