@@ -218,6 +218,10 @@ export class OutboundWorker {
     this.wakeHandlers();
     for (const end of [...this.onStop]) end();
     await Promise.race([this.loop, sleep(timeoutMs)]);
+    // The tenant slots claimed and not used go back to the other instances (up to a block, ≈250 ms of budget).
+    await this.deps.tenant.returnUnused().catch((err: unknown) => {
+      this.deps.log.warn({ err }, 'could not hand unused tenant send slots back; they stay unused');
+    });
     clearInterval(this.keepAlive);
     await this.lease.stop();
     this.running = false;

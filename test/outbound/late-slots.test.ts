@@ -3,10 +3,11 @@ import { PostStore } from '../../src/conversations/posts.js';
 import { BUDGET_TABLE, ConversationBudget, convPartition, TenantBudget } from '../../src/outbound/budget.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
 import { OutboundQueue, type Received } from '../../src/outbound/queue.js';
+import { safeKey } from '../../src/storage/tables.js';
 import type { WindowLog } from '../../src/outbound/windows.js';
 import { OutboundWorker } from '../../src/outbound/worker.js';
 import type { QueueOutbox } from '../../src/outbound/outbox.js';
-import { channel, standInSuite, type TestAccount, until } from './support.js';
+import { channel, personalChat, sendsTo, standInSuite, type TestAccount, until } from './support.js';
 
 const suite = standInSuite();
 
@@ -144,6 +145,26 @@ describe('a worker too late for the slots it planned (a starved event loop)', ()
     expect(suite.connector.deliveries.get(CHANNEL)).toHaveLength(2);
     expect(await channelWindows(account)).toEqual({ requests: 2, inMinutes: 2 });
     expect(later).toHaveBeenCalled(); // kept for the next write, not written on its own
+  });
+});
+
+describe('a worker stopping', () => {
+  it('hands the tenant slots it claimed and did not use back: the next free slot is not held in the future', async () => {
+    const { account, worker, outbox } = await setUp();
+    const chats = await account.conversations();
+    const users = Array.from({ length: 40 }, (_, i) => `stop${i}`);
+    await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
+    const messages = sendsTo(users, 'stop-tail:', 'Notice');
+    await outbox.enqueue(messages);
+    // At the tenant limit: the messages in hand hold slots up to about half a second ahead, claimed in blocks.
+    await until(() => suite.connector.counts.delivered >= 8, 20_000, 'the first notices to go');
+    await worker.stop();
+    const stoppedAt = Date.now();
+    expect(suite.connector.counts.delivered).toBeLessThan(40);
+    const table = await account.tables.table(BUDGET_TABLE);
+    const { next } = await table.getEntity<{ next: number }>('tenant', safeKey('tenant-1'));
+    // Another instance's next request may go one slot after the stop at the latest, not where this one's claims ended.
+    expect(next).toBeLessThanOrEqual(stoppedAt + 1_040 / 50);
   });
 });
 
