@@ -127,6 +127,8 @@ export class TeamsTransport implements Transport {
     const pipeline = (client as unknown as PipelineHolder).client?.pipeline;
     if (!pipeline) throw new Error('the connector client has no pipeline to take its retry policy from');
     for (const p of pipeline.getOrderedPolicies()) if (/retry/i.test(p.name)) pipeline.removePolicy({ name: p.name });
+    // Once per pipeline, should the adapter ever hand the same client out again (a name twice fails every request).
+    pipeline.removePolicy({ name: lastCheckPolicy.name });
     pipeline.addPolicy(lastCheckPolicy, { afterPhase: 'Sign' });
     return client;
   }
