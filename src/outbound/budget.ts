@@ -72,6 +72,38 @@ export class TenantBudget {
     pool.splice(at < 0 ? pool.length : at, 0, slot);
   }
 
+  /**
+   * Hands the unused tail of this instance's claimed slots back to the tenant's row (a worker stopping), so the next
+   * claim, by any instance, starts right after the last slot used instead of up to a block (≈250 ms of the tenant's
+   * budget) later. Only while the row is as this instance last wrote it (its ETag): once another instance has claimed
+   * after us, `next` is theirs and the slots are left unused. Either way this instance no longer sends in them.
+   */
+  async returnUnused(): Promise<void> {
+    await Promise.allSettled([...this.claims.values()]);
+    for (const [tenant, row] of [...this.rows]) {
+      const pool = this.pool(tenant);
+      const now = this.now();
+      // The unused slots right before `next`, one interval apart, still to come (one that has passed is gone).
+      let first = row.next;
+      let i = pool.length - 1;
+      for (; i >= 0; i--) {
+        const slot = pool[i] ?? 0;
+        if (Math.abs(first - this.interval - slot) > this.interval / 4 || slot < now) break;
+        first = slot;
+      }
+      if (first >= row.next) continue;
+      pool.splice(i + 1);
+      try {
+        const entity = { partitionKey: 'tenant', rowKey: safeKey(tenant || '-'), next: first };
+        const res = await this.table.updateEntity(entity, 'Merge', { etag: row.etag });
+        this.rows.set(tenant, { next: first, etag: res.etag ?? '' });
+      } catch (err) {
+        this.rows.delete(tenant);
+        if (!isConflict(err) && !isPreconditionFailed(err)) throw err;
+      }
+    }
+  }
+
   private pool(tenant: string): number[] {
     let pool = this.pools.get(tenant);
     if (!pool) this.pools.set(tenant, (pool = []));

@@ -8,10 +8,27 @@ import type { Content } from './message.js';
 export interface Transport {
   /** Gets ready to send into this conversation (a client, a token), so the request itself leaves on time. */
   prepare(conv: StoredConversation): Promise<void>;
-  send(conv: StoredConversation, content: Content, opts: { timeoutMs: number }): Promise<{ activityId: string }>;
-  update(conv: StoredConversation, activityId: string, content: Content, opts: { timeoutMs: number }): Promise<void>;
+  send(conv: StoredConversation, content: Content, opts: RequestOptions): Promise<{ activityId: string }>;
+  update(conv: StoredConversation, activityId: string, content: Content, opts: RequestOptions): Promise<void>;
   /** A thrown error in HTTP terms. */
   failure(err: unknown): TransportFailure;
+}
+
+export interface RequestOptions {
+  timeoutMs: number;
+  /**
+   * Called synchronously right before the request is written, after everything that can hold it up (a token, a
+   * busy event loop): false, and the request is not made and `NotSent` thrown. The worker's last check of its slot.
+   */
+  go: () => boolean;
+}
+
+/** The request was not made: `go` said it was too late (or early) for its slot. */
+export class NotSent extends Error {
+  constructor() {
+    super('not sent: too late for its slot when it was about to be written');
+    this.name = 'NotSent';
+  }
 }
 
 export interface TransportFailure {

@@ -9,7 +9,7 @@ import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './mes
 import type { ResultListeners } from './outbox.js';
 import { encodeBody, failuresOf, lateRoundsOf, type OutboundQueue, type QueueBody, type Received } from './queue.js';
 import { WindowStats } from './stats.js';
-import { backoffMs, type Transport, type Verdict, verdictOf } from './transport.js';
+import { backoffMs, NotSent, type Transport, type Verdict, verdictOf } from './transport.js';
 import { metrics } from '../telemetry/metrics.js';
 import { withCorrelation } from '../telemetry/correlation.js';
 
@@ -218,6 +218,10 @@ export class OutboundWorker {
     this.wakeHandlers();
     for (const end of [...this.onStop]) end();
     await Promise.race([this.loop, sleep(timeoutMs)]);
+    // The tenant slots claimed and not used go back to the other instances (up to a block, ≈250 ms of budget).
+    await this.deps.tenant.returnUnused().catch((err: unknown) => {
+      this.deps.log.warn({ err }, 'could not hand unused tenant send slots back; they stay unused');
+    });
     clearInterval(this.keepAlive);
     await this.lease.stop();
     this.running = false;
@@ -516,8 +520,7 @@ export class OutboundWorker {
   ): Promise<void> {
     const tenant = conv.tenantId ?? '';
     let held: Held | undefined;
-    let slot: number | undefined;
-    for (let tries = 0; slot === undefined; tries++) {
+    for (let tries = 0; ; tries++) {
       // Planning again keeps the claim (giving it back and claiming again would add two writes exactly when
       // storage is slow), but never past what its hold allows: then it is given back and the message waits.
       // After `LATE_PLANS` plans it was late for (a starved event loop), no further plan: it would only be missed too.
@@ -571,6 +574,7 @@ export class OutboundWorker {
         await job.defer(0);
         return;
       }
+      let slot: number | undefined;
       for (let at = plan.at; ; ) {
         if (await this.inTime(at, held)) {
           slot = at;
@@ -584,39 +588,60 @@ export class OutboundWorker {
           break;
         }
       }
+      // Refused at the socket (late after all): the claim is kept and a new slot planned, its plan's request
+      // replaced in the same write, so the windows hold however late the request would have been.
+      if (slot !== undefined && (await this.sendHeld(job, m, conv, planned, held, slot))) return;
     }
-    if (!held) return;
+  }
+
+  /**
+   * Sends a held attempt in `slot`, records the answer and follows up; false when the request was not made (the
+   * transport's last check, right before the request is written, found it too late for its slot).
+   */
+  private async sendHeld(job: Job, m: Send, conv: StoredConversation, planned: Planned, held: Held, slot: number): Promise<boolean> {
     let sent: { activityId: string } | undefined;
     let error: unknown;
-    const sentAt = this.now();
-    // The last check, synchronous with handing the request over: never before the slot its row states, never
-    // after its hold allows, and only under a confirmed promise of the send lease (so a kill can be settled).
-    if (sentAt < held.slot || sentAt > held.sendBy || !this.lease.covers(sentAt, held.incarnation)) {
-      this.stats.count('late');
-      await this.giveBack(m, held, 'its slot passed');
-      await this.forgetPlan(conv, planned);
-      await job.late();
-      return;
-    }
-    held.out = true;
-    planned.entry = undefined; // its request is made: it stays in the windows
-    // The lease only has to cover requests leaving: it need not be renewed while this one's answer is recorded.
-    held.release();
-    const late = sentAt - slot;
-    const reachMs = this.lease.upToMs - sentAt;
+    let sentAt: number | undefined;
+    let reachMs = 0;
+    // The last check, made by the transport right before the request is written (a starved event loop or a token
+    // refresh can hold the request up after every check of ours): never before the slot its row states, nor more
+    // than `maxLateMs` after the slot it uses (later, it would share a 1 s window with the next second's requests
+    // at the limit: one too many, a 429), never after its hold allows, and only under a confirmed promise of the
+    // send lease (so a kill can be settled).
+    const go = (): boolean => {
+      const now = this.now();
+      if (now < held.slot || now < slot || now - slot > this.opts.maxLateMs || now > held.sendBy) return false;
+      if (!this.lease.covers(now, held.incarnation)) return false;
+      sentAt = now;
+      held.out = true;
+      planned.entry = undefined; // its request is made: it stays in the windows
+      reachMs = this.lease.upToMs - now;
+      // The lease only has to cover requests leaving: it need not be renewed while this one's answer is recorded.
+      held.release();
+      return true;
+    };
     const window = this.stats.enter();
     try {
-      sent = await this.deps.transport.send(conv, m.content, { timeoutMs: this.opts.sendTimeoutMs });
+      sent = await this.deps.transport.send(conv, m.content, { timeoutMs: this.opts.sendTimeoutMs, go });
     } catch (err) {
       error = err;
     }
+    if (error instanceof NotSent) {
+      this.stats.leave(window);
+      this.stats.count('late');
+      return false;
+    }
+    // Unset: the transport failed before its check (no connector client), so no request was made.
+    if (sentAt === undefined) await this.forgetPlan(conv, planned);
+    sentAt ??= this.now();
+    const late = sentAt - slot;
     const answeredAt = this.now();
     if (sent) {
       await this.deps.deliveries.settle(m, { state: 'sent', activityId: sent.activityId }, { conversationId: conv.conversationId });
       metrics.messageSent('sent');
       this.stats.leave(window, { late, recordMs: this.now() - answeredAt, sendMs: answeredAt - sentAt, reachMs });
       await this.followUp(job, m, { state: 'sent', activityId: sent.activityId }, conv.conversationId, conv);
-      return;
+      return true;
     }
     this.stats.leave(window, { late, recordMs: 0, sendMs: answeredAt - sentAt, reachMs });
     const verdict = verdictOf(this.deps.transport.failure(error));
@@ -624,6 +649,7 @@ export class OutboundWorker {
     metrics.messageSent(verdict.kind === 'throttled' ? 'throttled' : 'failed');
     const outcome = await this.afterFailure(job, m, held.etag, held.attempt, conv, verdict);
     if (outcome) await this.settleSend(job, m, outcome, conv.conversationId);
+    return true;
   }
 
   /** Waits for the slot (and the lease to cover it); whether the request can still leave within `maxLateMs` of it. */
@@ -783,31 +809,66 @@ export class OutboundWorker {
     }
     const conv = turn.post.conversation;
     const planned: Planned = {};
+    try {
+      await this.updateAtSlot(job, m, row?.attempt ?? 0, conv, turn.post.activityId, planned);
+    } catch (err) {
+      // Storage failed before the request left: its plan's request comes off the conversation's windows now, not
+      // when it ages out (30 s of a channel's room held for a request never made, on every instance).
+      await this.forgetPlan(conv, planned);
+      throw err;
+    }
+  }
+
+  /** Plans a slot for an update and makes its request in it (planned again when late), then records the answer. */
+  private async updateAtSlot(
+    job: Job,
+    m: Update,
+    attempts: number,
+    conv: StoredConversation,
+    activityId: string,
+    planned: Planned,
+  ): Promise<void> {
+    const { kind, id } = m.post;
     for (let tries = 0; ; tries++) {
       // Late for every plan so far, or stopping: no further plan (its request would not be made either).
       const plan = this.stopping || tries >= LATE_PLANS ? undefined : await this.plan(conv, 0, planned);
       if (!plan || 'deferUntil' in plan) {
-        await this.deps.posts.endUpdate(kind, id, m.version, false);
         await this.forgetPlan(conv, planned);
+        await this.deps.posts.endUpdate(kind, id, m.version, false);
         if (plan) await job.defer(plan.deferUntil - this.now());
         else if (this.stopping) await job.defer(0);
         else await job.late();
         return;
       }
-      await sleep(plan.at - this.now());
-      if (this.now() - plan.at <= this.opts.maxLateMs) break;
+      // Timers count from the event loop's cached time and can fire a little early: wait until it really is time.
+      while (this.now() < plan.at) await sleep(Math.ceil(plan.at - this.now()));
+      const inSlot = () => {
+        const now = this.now();
+        return now >= plan.at && now - plan.at <= this.opts.maxLateMs;
+      };
+      // Checked again by the transport right before the request is written: not before its slot, nor late for it.
+      const go = (): boolean => {
+        if (!inSlot()) return false;
+        planned.entry = undefined; // its request is made: it stays in the windows
+        return true;
+      };
+      try {
+        if (inSlot()) {
+          await this.deps.transport.update(conv, activityId, m.content, { timeoutMs: this.opts.sendTimeoutMs, go });
+          break;
+        }
+      } catch (err) {
+        if (!(err instanceof NotSent)) {
+          await this.forgetPlan(conv, planned); // failed before its check: no request made
+          await this.deps.posts.endUpdate(kind, id, m.version, false);
+          const verdict = verdictOf(this.deps.transport.failure(err));
+          if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
+          const outcome = await this.afterFailure(job, m, undefined, attempts + 1, conv, verdict);
+          if (outcome) await this.settleUpdate(job, m, outcome);
+          return;
+        }
+      }
       this.stats.count('replanned');
-    }
-    try {
-      await this.deps.transport.update(conv, turn.post.activityId, m.content, { timeoutMs: this.opts.sendTimeoutMs });
-    } catch (err) {
-      await this.deps.posts.endUpdate(kind, id, m.version, false);
-      const verdict = verdictOf(this.deps.transport.failure(err));
-      if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
-      const attempt = (row?.attempt ?? 0) + 1;
-      const outcome = await this.afterFailure(job, m, undefined, attempt, conv, verdict);
-      if (outcome) await this.settleUpdate(job, m, outcome);
-      return;
     }
     await this.deps.posts.endUpdate(kind, id, m.version, true);
     await this.settleUpdate(job, m, { state: 'updated' });

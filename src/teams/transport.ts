@@ -1,14 +1,43 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type CloudAdapter, TurnContext } from 'botbuilder';
 import type { ConnectorClient } from 'botframework-connector';
 import type { StoredConversation } from '../conversations/store.js';
 import type { Content } from '../outbound/message.js';
-import type { Transport, TransportFailure } from '../outbound/transport.js';
+import { NotSent, type RequestOptions, type Transport, type TransportFailure } from '../outbound/transport.js';
 import { toActivity } from './activity.js';
 import { referenceOf } from './turn.js';
 
-interface PipelineHolder {
-  client?: { pipeline?: { getOrderedPolicies(): { name: string }[]; removePolicy(p: { name: string }): unknown } };
+interface PipelinePolicy {
+  name: string;
+  sendRequest(request: unknown, next: (request: unknown) => Promise<unknown>): Promise<unknown>;
 }
+
+interface PipelineHolder {
+  client?: {
+    pipeline?: {
+      getOrderedPolicies(): { name: string }[];
+      removePolicy(p: { name: string }): unknown;
+      addPolicy(p: PipelinePolicy, opts: { afterPhase: 'Sign' }): void;
+    };
+  };
+}
+
+/** The `go` of the request under way in this async context, asked by the pipeline's last policy. */
+const lastCheck = new AsyncLocalStorage<() => boolean>();
+
+/**
+ * The pipeline's last step before the HTTP client writes the request (synchronously from here): the worker's check
+ * that the request is still in its slot. Checked earlier, a request held up by the policies before it (the token,
+ * signing) or a starved event loop went out late: two requests too close together in one 1 s window, a 429.
+ */
+const lastCheckPolicy: PipelinePolicy = {
+  name: 'rolloutDeskSlotCheck',
+  sendRequest(request, next) {
+    const go = lastCheck.getStore();
+    if (go && !go()) return Promise.reject(new NotSent());
+    return next(request);
+  },
+};
 
 /**
  * The outbound worker's one request to the Bot Framework connector. The connector client comes from the
@@ -30,19 +59,27 @@ export class TeamsTransport implements Transport {
     await this.client(conv);
   }
 
-  async send(conv: StoredConversation, content: Content, opts: { timeoutMs: number }): Promise<{ activityId: string }> {
+  /** Without `go`, the request is always made (tools and tests). */
+  async send(conv: StoredConversation, content: Content, opts: Partial<RequestOptions> & { timeoutMs: number }): Promise<{ activityId: string }> {
     const client = await this.client(conv);
     const activity = TurnContext.applyConversationReference({ ...toActivity(content) }, referenceOf(conv));
-    const res = await client.conversations.sendToConversation(conv.conversationId, activity, {
-      timeout: opts.timeoutMs,
-    });
+    const res = await lastCheck.run(opts.go ?? always, () =>
+      client.conversations.sendToConversation(conv.conversationId, activity, { timeout: opts.timeoutMs }),
+    );
     return { activityId: res.id ?? '' };
   }
 
-  async update(conv: StoredConversation, activityId: string, content: Content, opts: { timeoutMs: number }): Promise<void> {
+  async update(
+    conv: StoredConversation,
+    activityId: string,
+    content: Content,
+    opts: Partial<RequestOptions> & { timeoutMs: number },
+  ): Promise<void> {
     const client = await this.client(conv);
     const activity = TurnContext.applyConversationReference({ ...toActivity(content), id: activityId }, referenceOf(conv));
-    await client.conversations.updateActivity(conv.conversationId, activityId, activity, { timeout: opts.timeoutMs });
+    await lastCheck.run(opts.go ?? always, () =>
+      client.conversations.updateActivity(conv.conversationId, activityId, activity, { timeout: opts.timeoutMs }),
+    );
   }
 
   failure(err: unknown): TransportFailure {
@@ -90,9 +127,14 @@ export class TeamsTransport implements Transport {
     const pipeline = (client as unknown as PipelineHolder).client?.pipeline;
     if (!pipeline) throw new Error('the connector client has no pipeline to take its retry policy from');
     for (const p of pipeline.getOrderedPolicies()) if (/retry/i.test(p.name)) pipeline.removePolicy({ name: p.name });
+    // Once per pipeline, should the adapter ever hand the same client out again (a name twice fails every request).
+    pipeline.removePolicy({ name: lastCheckPolicy.name });
+    pipeline.addPolicy(lastCheckPolicy, { afterPhase: 'Sign' });
     return client;
   }
 }
+
+const always = () => true;
 
 /** Retry-After is seconds, or an HTTP date. */
 export function retryAfterMs(value: string): number | undefined {

@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PostStore } from '../../src/conversations/posts.js';
 import { BUDGET_TABLE, ConversationBudget, convPartition, TenantBudget } from '../../src/outbound/budget.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
 import { OutboundQueue, type Received } from '../../src/outbound/queue.js';
+import { safeKey } from '../../src/storage/tables.js';
 import type { WindowLog } from '../../src/outbound/windows.js';
 import { OutboundWorker } from '../../src/outbound/worker.js';
-import { channel, standInSuite, type TestAccount, until } from './support.js';
+import type { QueueOutbox } from '../../src/outbound/outbox.js';
+import { channel, personalChat, sendsTo, standInSuite, type TestAccount, until } from './support.js';
 
 const suite = standInSuite();
 
@@ -54,7 +57,12 @@ async function channelWindows(account: TestAccount): Promise<{ requests: number;
   return { requests: log.times.length, inMinutes: Object.values(log.minutes).reduce((a, b) => a + b, 0) };
 }
 
-async function setUp(): Promise<{ account: TestAccount; post: (key: string) => Promise<OutboundMessage>; worker: OutboundWorker }> {
+async function setUp(): Promise<{
+  account: TestAccount;
+  post: (key: string) => Promise<OutboundMessage>;
+  worker: OutboundWorker;
+  outbox: QueueOutbox;
+}> {
   const account = suite.account();
   const chats = await account.conversations();
   await chats.remember(channel(suite.connector, CHANNEL));
@@ -64,7 +72,7 @@ async function setUp(): Promise<{ account: TestAccount; post: (key: string) => P
     await outbox.enqueue([m]);
     return m;
   };
-  return { account, post, worker };
+  return { account, post, worker, outbox };
 }
 
 describe('a worker too late for the slots it planned (a starved event loop)', () => {
@@ -140,6 +148,26 @@ describe('a worker too late for the slots it planned (a starved event loop)', ()
   });
 });
 
+describe('a worker stopping', () => {
+  it('hands the tenant slots it claimed and did not use back: the next free slot is not held in the future', async () => {
+    const { account, worker, outbox } = await setUp();
+    const chats = await account.conversations();
+    const users = Array.from({ length: 40 }, (_, i) => `stop${i}`);
+    await Promise.all(users.map((u) => chats.remember(personalChat(suite.connector, u))));
+    const messages = sendsTo(users, 'stop-tail:', 'Notice');
+    await outbox.enqueue(messages);
+    // At the tenant limit: the messages in hand hold slots up to about half a second ahead, claimed in blocks.
+    await until(() => suite.connector.counts.delivered >= 8, 20_000, 'the first notices to go');
+    await worker.stop();
+    const stoppedAt = Date.now();
+    expect(suite.connector.counts.delivered).toBeLessThan(40);
+    const table = await account.tables.table(BUDGET_TABLE);
+    const { next } = await table.getEntity<{ next: number }>('tenant', safeKey('tenant-1'));
+    // Another instance's next request may go one slot after the stop at the latest, not where this one's claims ended.
+    expect(next).toBeLessThanOrEqual(stoppedAt + 1_040 / 50);
+  });
+});
+
 describe('a worker stopping while messages wait for room in their channel', () => {
   it('stops waiting at once: no message is planned after the stop, and the waiting ones go back to the queue for another instance', async () => {
     let stopped = false;
@@ -160,4 +188,39 @@ describe('a worker stopping while messages wait for room in their channel', () =
     // A wait for the channel's window ended with the stop: none of the waiting messages took a slot after it.
     expect(plannedAfterStop).toBe(0);
   }, 60_000);
+});
+
+describe('a card update whose planning meets a storage error', () => {
+  it("takes the request of the plan it had made off the channel's windows, not leaving it to age out", async () => {
+    const { account, outbox } = await setUp();
+    const card: OutboundMessage = {
+      op: 'send',
+      key: 'card:notice',
+      to: { kind: 'conversation', conversationId: CHANNEL },
+      content: 'Notice v1',
+      post: { kind: 'notice', id: 'N-1', version: 1 },
+    };
+    await outbox.enqueue([card]);
+    expect((await account.settled([card]))[0]?.state).toBe('sent');
+    const posts = await PostStore.open(account.tables);
+    await until(async () => (await posts.state('notice', 'N-1'))?.version === 1, 20_000, 'the card to be recorded');
+
+    // The update's first plan is written, but the worker comes back from it too late for its slot; writing the next
+    // plan, storage fails. The message comes back later and is updated then.
+    let plans = 0;
+    const commit = ConversationBudget.prototype.commit;
+    vi.spyOn(ConversationBudget.prototype, 'commit').mockImplementation(async function (this: ConversationBudget, ...args) {
+      if (++plans === 2) throw Object.assign(new Error('storage unavailable'), { statusCode: 503 });
+      const written = await commit.apply(this, args);
+      if (plans === 1) await new Promise((r) => setTimeout(r, 300));
+      return written;
+    });
+    const update: OutboundMessage = { op: 'update', key: 'card:notice:v2', post: { kind: 'notice', id: 'N-1' }, version: 2, content: 'Notice v2' };
+    await outbox.enqueue([update]);
+    expect((await account.settled([update]))[0]?.state).toBe('updated');
+    expect(plans).toBeGreaterThanOrEqual(3);
+    expect(suite.connector.conversationTimes.get(CHANNEL)).toHaveLength(2);
+    // The channel's windows hold the two requests made (the card and its update), not the plan storage failed after.
+    expect(await channelWindows(account)).toEqual({ requests: 2, inMinutes: 2 });
+  });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { verdictOf } from '../../src/outbound/transport.js';
+import { NotSent, verdictOf } from '../../src/outbound/transport.js';
 import { createAdapter } from '../../src/teams/adapter.js';
 import { TeamsTransport } from '../../src/teams/transport.js';
 import { TeamsConnectorStandIn } from '../support/teams-connector.js';
@@ -46,5 +46,20 @@ describe('TeamsTransport', () => {
     expect(verdictOf(gateway).kind).toBe('retry');
     const sent = await transport.send(conv(), 'c', { timeoutMs: 5_000 });
     expect(connector.messages.get(sent.activityId)?.text).toBe('c');
+  });
+
+  it("asks the caller's last check right before the request is written: refused, no request reaches the connector", async () => {
+    const transport = new TeamsTransport(createAdapter({ kind: 'local' }, createLogger('silent')), '');
+    const before = connector.counts.requests;
+    let asked = 0;
+    const refused = await transport
+      .send(conv(), 'too late', { timeoutMs: 5_000, go: () => (asked++, false) })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(NotSent);
+    expect(asked).toBe(1);
+    expect(connector.counts.requests).toBe(before);
+    const sent = await transport.send(conv(), 'on time', { timeoutMs: 5_000, go: () => (asked++, true) });
+    expect(asked).toBe(2);
+    expect(connector.messages.get(sent.activityId)?.text).toBe('on time');
   });
 });
