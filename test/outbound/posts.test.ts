@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PostStore } from '../../src/conversations/posts.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
 import { channel, standInSuite, TestAccount } from './support.js';
+import { until } from '../support/until.js';
 
 const suite = standInSuite();
 let account: TestAccount;
@@ -39,6 +40,8 @@ describe('posts and their versions', () => {
     await outbox.enqueue([post('R-0001', 1)]);
     await account.settled([post('R-0001', 1)]);
     const posts = await PostStore.open(account.tables);
+    // The delivery row is settled just before the post's version is recorded: wait for the record.
+    await until('the sent card recorded', async () => (await posts.state('issue-triage', 'R-0001'))?.post !== undefined, 10_000);
     const state = await posts.state('issue-triage', 'R-0001');
     expect(state?.version).toBe(1);
     const activityId = state!.post!.activityId;
