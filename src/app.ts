@@ -417,9 +417,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
 
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log, { leaseMs: config.env.SCHEDULER_LEASE_SECONDS * 1000 });
     // People put in a group by @mention before memberships were keyed by Entra id: moved once their 1:1 chat gives it.
+    // Hourly: a few such rows at most, each a point read a run, and a person waits at most an hour to be moved.
     scheduler.add({
       name: 'rollout.rekeyMentions',
-      everyMs: Math.max(config.env.SCHEDULER_INTERVAL_SECONDS * 1000, 5 * 60_000),
+      everyMs: Math.max(config.env.SCHEDULER_INTERVAL_SECONDS * 1000, 60 * 60_000),
       run: async () => {
         const moved = await rollout.rekeyTeamsIds(async (teamsId) => (await conversations.personalChat(teamsId))?.user?.aadObjectId);
         if (moved) log.info({ moved }, 'group memberships added by @mention moved from Teams ids to Entra ids');

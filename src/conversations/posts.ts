@@ -52,8 +52,14 @@ export interface ChatPost {
 
 /** Where `PostsByChat` keeps its own state (no user key comes out of `safeKey` with a bare `~`). */
 const META_PARTITION = '~meta';
-/** The meta row that says every post written before `PostsByChat` existed is listed there (see backfillChatIndex). */
+/**
+ * The meta row that says every post written before `PostsByChat` existed is listed there (see backfillChatIndex):
+ * written only once this version's pass is made. The version before wrote it after a pass made at once, and reads
+ * any such row as "listed": so nothing else goes in it, or its instances still running would stop scanning early.
+ */
 const BACKFILL_ROW = 'backfill';
+/** When this version first ran the backfill job (`firstRunAt`, ms): the pass waits `BACKFILL_GRACE_MS` from it. */
+const BACKFILL_START_ROW = 'backfill-start';
 /**
  * How long after this version's first backfill run the listing pass is made: longer than a rolling upgrade takes,
  * so no instance of a version that writes posts unlisted is still running when the pass reads the table.
@@ -62,18 +68,10 @@ export const BACKFILL_GRACE_MS = 24 * 3_600_000;
 /** Rounds of `removeChatOf` at most: each one is there only because a card of theirs was saved during the last. */
 const REMOVE_ROUNDS = 5;
 
+/** The meta row as this version writes it; the version before wrote `done` alone (its pass, made with no grace). */
 interface BackfillRow {
-  /** When this version first ran the backfill job (ms): the listing pass waits `BACKFILL_GRACE_MS` from it. */
+  /** The time the pass waited from: set by this version's pass only. */
   firstRunAt?: number;
-  /** Listing passes made: from one on, `inChatOf` reads the index alone. */
-  passes?: number;
-  /** When the last pass was made (ms). */
-  lastPassAt?: number;
-}
-
-/** Listing passes the meta row records; a row without `firstRunAt` was written by a pass made with no grace: none. */
-function passesOf(meta: BackfillRow | undefined): number {
-  return meta?.firstRunAt === undefined ? 0 : Number(meta.passes ?? 0);
 }
 
 /** The keys a post in a 1:1 chat is listed under: its user's Teams id and Entra id, lower-cased (Entra ids compare so). */
@@ -150,7 +148,8 @@ export class PostStore {
 
 
   private async isIndexComplete(): Promise<boolean> {
-    if (!this.indexComplete) this.indexComplete = passesOf(await readEntity<BackfillRow>(this.byChat, META_PARTITION, BACKFILL_ROW)) > 0;
+    // A row without `firstRunAt` is the version before's pass, made while older instances may still have run.
+    if (!this.indexComplete) this.indexComplete = (await readEntity<BackfillRow>(this.byChat, META_PARTITION, BACKFILL_ROW))?.firstRunAt !== undefined;
     return this.indexComplete;
   }
 
@@ -233,28 +232,28 @@ export class PostStore {
 
   /**
    * One-off, for posts written before `PostsByChat` existed: lists every post in a 1:1 chat under its user, then
-   * records the pass in the meta row, which lets `inChatOf` use the index alone. Run on the scheduler
-   * (lease-guarded); later runs read one row. A re-run (two instances after a lease lapse, a run cut short)
-   * writes the same entries again.
+   * writes the meta row, which lets `inChatOf` use the index alone. Run on the scheduler (lease-guarded); later runs
+   * read one row. A re-run (two instances after a lease lapse, a run cut short) writes the same entries again.
    *
    * During a rolling upgrade, instances of the old version still write posts unlisted; a pass made while they run
    * would miss those for good (forget would never find them). So the first run (`now`, ms) only records when this
-   * version started, reads keep scanning `Posts` meanwhile, and the pass is made `BACKFILL_GRACE_MS` later, when
-   * the upgrade is long over. A meta row written by the version that made the pass at once (no `firstRunAt`)
-   * counts as no pass: its pass may have run before old instances stopped, so it is made again, straight away.
+   * version started (its own row), reads keep scanning `Posts` meanwhile, and the pass is made `BACKFILL_GRACE_MS`
+   * later, when the upgrade is long over. A meta row the version before wrote after a pass made at once does not
+   * count: the pass is made again after the grace.
    */
   async backfillChatIndex(now: number): Promise<{ done: false } | { done: true; posts: number }> {
     if (await this.isIndexComplete()) return { done: false };
-    const meta = await readEntity<BackfillRow>(this.byChat, META_PARTITION, BACKFILL_ROW);
-    if (!meta) {
+    const start = await readEntity<BackfillRow>(this.byChat, META_PARTITION, BACKFILL_START_ROW);
+    if (!start) {
       try {
-        await this.byChat.createEntity({ partitionKey: META_PARTITION, rowKey: BACKFILL_ROW, firstRunAt: now, passes: 0 });
+        await this.byChat.createEntity({ partitionKey: META_PARTITION, rowKey: BACKFILL_START_ROW, firstRunAt: now });
       } catch (err) {
         if (!isConflict(err)) throw err; // another instance recorded its first run: its time stands
       }
       return { done: false };
     }
-    if (now < Number(meta.firstRunAt ?? 0) + BACKFILL_GRACE_MS) return { done: false };
+    const firstRunAt = Number(start.firstRunAt ?? 0);
+    if (now < firstRunAt + BACKFILL_GRACE_MS) return { done: false };
     let listed = 0;
     // A scan of the whole table, off every user's path (the scheduler runs it), three columns a row.
     for await (const r of this.table.listEntities<{ json?: string }>({ queryOptions: { select: ['PartitionKey', 'RowKey', 'json'] } })) {
@@ -267,7 +266,7 @@ export class PostStore {
       if (!(await readEntity(this.table, kind, rowKey))) await this.unlistInChat(kind, rowKey, post);
       listed++;
     }
-    await this.byChat.upsertEntity({ partitionKey: META_PARTITION, rowKey: BACKFILL_ROW, firstRunAt: Number(meta.firstRunAt ?? 0), passes: passesOf(meta) + 1, lastPassAt: now }, 'Merge');
+    await this.byChat.upsertEntity({ partitionKey: META_PARTITION, rowKey: BACKFILL_ROW, done: true, firstRunAt }, 'Replace');
     this.indexComplete = true;
     return { done: true, posts: listed };
   }

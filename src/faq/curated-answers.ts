@@ -26,7 +26,7 @@ export interface Recipient {
 
 export interface CuratedOutcome {
   result: CuratedResult;
-  /** Who must be told now (each claimed once across instances); empty unless the answer is new. */
+  /** Who must be told now: of a new answer (each claimed once across instances), or of a changed one. */
   tell: Recipient[];
 }
 
@@ -118,26 +118,33 @@ export class CuratedAnswers {
     return { result: { ok: true, answer }, tell: await this.whoMustBeTold(answer) };
   }
 
+  /**
+   * A champion changes an answer's text or section; `tell` is everyone already sent the earlier text (a
+   * correction matters most to whoever acted on the old one), empty when the text and section stay the same.
+   */
   async edit(
     by: CuratedActor,
     id: string,
     version: number,
     change: Pick<CuratedInput, 'answer' | 'sectionId'>,
-  ): Promise<CuratedResult> {
-    if (!mayCurate(by.role)) return forbidden();
+  ): Promise<CuratedOutcome> {
+    const refused = (result: Extract<CuratedResult, { ok: false }>): CuratedOutcome => ({ result, tell: [] });
+    if (!mayCurate(by.role)) return refused(forbidden());
     const current = await this.store.get(id);
-    if (!current) return { ok: false, reason: 'not-found', message: 'That curated answer no longer exists.' };
+    if (!current) return refused({ ok: false, reason: 'not-found', message: 'That curated answer no longer exists.' });
     // Editing would not bring it back: saying "saved" would tell the champion the bot gives it.
     if (current.status === 'retired') {
-      return { ok: false, reason: 'invalid', message: 'This answer was retired, so the bot no longer gives it. Answer the question afresh from "gaps".' };
+      return refused({ ok: false, reason: 'invalid', message: 'This answer was retired, so the bot no longer gives it. Answer the question afresh from "gaps".' });
     }
     const problem = checkInput({ question: current.question, ...change }, (sid) =>
       this.guidance().some((s) => s.id === sid),
     );
-    if (problem) return { ok: false, reason: 'invalid', message: problem };
+    if (problem) return refused({ ok: false, reason: 'invalid', message: problem });
     const result = await this.store.update(id, version, change);
-    if (result.ok) await this.refresh();
-    return result;
+    if (!result.ok) return refused(result);
+    await this.refresh();
+    const changed = current.answer !== result.answer.answer || current.sectionId !== result.answer.sectionId;
+    return { result, tell: changed ? await this.whoWasTold(result.answer) : [] };
   }
 
   async retire(by: CuratedActor, id: string, version: number): Promise<CuratedResult> {
@@ -199,14 +206,12 @@ export class CuratedAnswers {
 
   /**
    * Everyone already told of `answer` (to send them its corrected text after an edit), each under their own
-   * wording where it was kept. Forgotten people are left out; a record from before wordings were kept gets
-   * the answer's own question.
+   * wording where it was kept; a record from before wordings were kept gets the answer's own question. A
+   * forgotten person has no record left (`FaqPersonalData.forget` deletes them).
    */
-  async whoWasTold(answer: CuratedAnswer): Promise<Recipient[]> {
+  private async whoWasTold(answer: CuratedAnswer): Promise<Recipient[]> {
     const rows = await this.store.toldOf(answer.id, MAX_RETOLD);
-    return rows
-      .filter((r) => !isPseudonym(r.told?.asker.aadObjectId ?? r.told?.asker.id ?? r.userKey))
-      .map((r) => r.told ?? { asker: { id: r.userKey, name: '' }, question: answer.question, questionId: '' });
+    return rows.map((r) => r.told ?? { asker: { id: r.userKey, name: '' }, question: answer.question, questionId: '' });
   }
 
   /** The 1:1 to `recipient` could not be sent: a later run may try again. */

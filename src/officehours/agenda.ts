@@ -33,11 +33,18 @@ export interface AgendaDeps {
  */
 export const AGENDA_PAGE = 25;
 
+/** Page `page` of `count` booked people: a number past the end (forged, or people cancelled since) is the last page. */
+export function agendaPage(count: number, page: number): { page: number; pages: number; start: number; end: number } {
+  const pages = Math.max(1, Math.ceil(count / AGENDA_PAGE));
+  const at = Math.min(Math.max(0, Number.isFinite(page) ? Math.trunc(page) : 0), pages - 1);
+  return { page: at, pages, start: at * AGENDA_PAGE, end: Math.min(count, (at + 1) * AGENDA_PAGE) };
+}
+
 const WEEK_MS = 7 * 24 * 3600_000;
 /** The open queue read for "most +1'd this week": a bounded read of the queue partition, never the whole log. */
 const POPULAR_SCAN_PAGES = 5;
 /** Booked people whose open issues are looked up at once. */
-const LOOKUPS_AT_ONCE = 8;
+export const LOOKUPS_AT_ONCE = 8;
 const PAGE = 50;
 
 /** Open issues created in the last week that others joined (+1), most joined first. */
@@ -54,7 +61,11 @@ const byName = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
 export class AgendaBuilder {
   constructor(private readonly d: AgendaDeps) {}
 
-  async view(o: Occurrence, notice?: string): Promise<AgendaView> {
+  /**
+   * The agenda as page `page` of it shows (see `agendaPage`): everyone booked, with the open issues of the people on
+   * that page only (a turn looks up 25 people, not the 1,000 a large session may seat).
+   */
+  async view(o: Occurrence, notice?: string, page = 0): Promise<AgendaView> {
     const [all, seats, open, gaps] = await Promise.all([
       this.d.bookings.bookings(o.id),
       this.d.bookings.seatsOf(o.id),
@@ -65,11 +76,19 @@ export class AgendaBuilder {
       .filter((b) => b.status === 'booked')
       // In name order: the agenda is paged, and a host looks a person up by name.
       .sort((a, b) => byName.compare(a.name, b.name) || (a.personId < b.personId ? -1 : a.personId > b.personId ? 1 : 0));
-    // A few lookups at a time: a session may seat 1,000, and a query per person all at once is a burst storage answers slowly or not in time.
-    const booked = await mapLimit(inOrder, LOOKUPS_AT_ONCE, async (booking) => ({
-      booking,
-      openIssues: (await this.d.issues.listByReporter(booking.personId, { limit: 20 })).items.filter((i) => isOpen(i.status)).slice(0, 3),
-    }));
+    const { start, end } = agendaPage(inOrder.length, page);
+    // A few lookups at a time: a burst of one query per person is one storage answers slowly.
+    const booked = await mapLimit(
+      inOrder.map((booking, at) => ({ booking, at })),
+      LOOKUPS_AT_ONCE,
+      async ({ booking, at }) => ({
+        booking,
+      openIssues:
+        at >= start && at < end
+          ? (await this.d.issues.listByReporter(booking.personId, { limit: 20 })).items.filter((i) => isOpen(i.status)).slice(0, 3)
+          : [],
+      }),
+    );
     const view: AgendaView = {
       occurrence: o,
       seats,

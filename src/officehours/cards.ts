@@ -2,7 +2,7 @@ import { type AdaptiveCard, escapeText, renderCard, TEAMS_MESSAGE_LIMIT_BYTES, u
 import { SEVERITIES, SEVERITY_LABEL, STATUS_LABEL } from '../issues/model.js';
 import type { Membership, Rollout } from '../rollout/index.js';
 import { goLiveText } from '../rollout/index.js';
-import { AGENDA_PAGE, type AgendaView } from './agenda.js';
+import { AGENDA_PAGE, type AgendaView, agendaPage } from './agenda.js';
 import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import type { Occurrence } from './model.js';
 import type { TimelineItem } from './rules.js';
@@ -242,9 +242,8 @@ export function trainingCard(
  * A page past the end (a forged number, or people cancelled since) is the last one.
  */
 export function agendaCard(view: AgendaView, page = 0): AdaptiveCard {
-  const pages = Math.max(1, Math.ceil(view.booked.length / AGENDA_PAGE));
-  const at = Math.min(Math.max(0, Number.isFinite(page) ? Math.trunc(page) : 0), pages - 1);
-  const window: AgendaWindow = { page: at, pages, people: view.booked.slice(at * AGENDA_PAGE, (at + 1) * AGENDA_PAGE) };
+  const { page: at, pages, start, end } = agendaPage(view.booked.length, page);
+  const window: AgendaWindow = { page: at, pages, people: view.booked.slice(start, end) };
   const open = window.people.filter((b) => b.booking.question && !b.booking.issueRef).length;
   const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
   const whole = renderAgenda(view, window, { forms: open, questionMax: QUESTION_LIMIT, issueLines: Infinity, nameMax: Infinity, compact: false });
@@ -307,7 +306,8 @@ function renderAgenda(view: AgendaView, window: AgendaWindow, fit: AgendaFit): A
   const withQuestion = window.people.filter((b) => b.booking.question);
   const left = Math.max(0, o.session.capacity - view.seats.booked);
   const name = (b: { name: string }) => clip(b.name, fit.nameMax);
-  const issues = view.booked.flatMap((b) =>
+  // The page's people's issues: those the view looked up (`AgendaBuilder.view`).
+  const issues = window.people.flatMap((b) =>
     b.openIssues.map((i) => `${i.ref} ${e(i.title)} (${STATUS_LABEL[i.status]}), reported by ${e(name(b.booking))}`),
   );
   const shownIssues = issues.slice(0, fit.issueLines);
@@ -363,7 +363,11 @@ function renderAgenda(view: AgendaView, window: AgendaWindow, fit: AgendaFit): A
       : 'Who came? Tick everyone present.',
     attendees: window.people.map(({ booking: b }) => ({ personId: b.personId, name: name(b), value: b.attended ? b.personId : '' })),
     shown: window.people.map(({ booking: b }) => b.personId),
-    openIssues: shownIssues.length ? shownIssues.map((line) => `- ${line}`).join('\n') : 'None of those booked has an open issue.',
+    openIssues: shownIssues.length
+      ? shownIssues.map((line) => `- ${line}`).join('\n')
+      : paged
+        ? 'None of the people on this page has an open issue.'
+        : 'None of those booked has an open issue.',
     hasPopular: view.popular.length > 0,
     popular: view.popular.map((i) => ({ line: `${i.ref} ${e(i.title)}: ${i.affectedCount + 1} people affected (${STATUS_LABEL[i.status]})` })),
     hasGaps: view.gaps.length > 0,

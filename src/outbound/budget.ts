@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 import { LeaseStore } from './send-lease.js';
+import { updateIfUnchanged } from '../storage/entities.js';
 import { CONVERSATION_WINDOWS, earliestAllowed, emptyLog, forgetRequest, recordRequest, type WindowLog } from './windows.js';
 
 /*
@@ -93,14 +94,9 @@ export class TenantBudget {
       }
       if (first >= row.next) continue;
       pool.splice(i + 1);
-      try {
-        const entity = { partitionKey: 'tenant', rowKey: safeKey(tenant || '-'), next: first };
-        const res = await this.table.updateEntity(entity, 'Merge', { etag: row.etag });
-        this.rows.set(tenant, { next: first, etag: res.etag ?? '' });
-      } catch (err) {
-        this.rows.delete(tenant);
-        if (!isConflict(err) && !isPreconditionFailed(err)) throw err;
-      }
+      const etag = await updateIfUnchanged(this.table, { partitionKey: 'tenant', rowKey: safeKey(tenant || '-'), next: first }, 'Merge', row.etag);
+      if (etag === undefined) this.rows.delete(tenant);
+      else this.rows.set(tenant, { next: first, etag });
     }
   }
 

@@ -859,7 +859,7 @@ export class OutboundWorker {
         }
       } catch (err) {
         if (!(err instanceof NotSent)) {
-          await this.forgetPlan(conv, planned); // failed before its check: no request made
+          await this.forgetPlan(conv, planned); // off the windows only if no request was made (`go` clears the entry once one is)
           await this.deps.posts.endUpdate(kind, id, m.version, false);
           const verdict = verdictOf(this.deps.transport.failure(err));
           if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);

@@ -194,8 +194,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   bot.verb(FAQ_VERBS.curatedEdit, async (turn, data) => {
     const answer = data.answer?.trim() || undefined;
     const sectionId = data.sectionId?.trim() || undefined;
-    const before = await curated.get(data.curatedId);
-    const res = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
+    const { result: res, tell } = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
     if (!res.ok) {
       const current = await curated.get(data.curatedId);
       if (!current) return { message: res.message };
@@ -203,11 +202,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       return { card: curatedFormCard(group, candidateSections(group), { editing: current, error: escapeText(res.message), answer: data.answer ?? '' }) };
     }
     const stored = res.answer;
-    // Those sent the earlier text hear the change (a correction matters most to whoever acted on the old one);
-    // saving the same text again tells nobody.
-    const changed = before?.answer !== stored.answer || before?.sectionId !== stored.sectionId;
-    const told = changed ? await curated.whoWasTold(stored) : [];
-    const messages = curatedAnswerMessages(stored, told, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId), { edited: true });
+    const messages = curatedAnswerMessages(stored, tell, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId), { edited: true });
     await outbox.enqueue(messages);
     const n = messages.length;
     return listCard(

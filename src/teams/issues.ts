@@ -211,19 +211,20 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
   bot.command(ISSUE_COMMANDS.export, async (turn) => {
     await turn.context.sendActivity({ type: 'typing' });
     const caller = callerOf(turn);
-    const exported = await w.issues.exportCsv(caller);
-    if (!exported) return;
-    const stamp = w.clock.now().toISOString().slice(0, 16).replace(/[:T]/g, '-');
-    const { token, expiresAt } = await w.exports.save({
-      filename: `rollout-issues-${stamp}.csv`,
-      contentType: 'text/csv',
-      content: exported.csv,
-      createdBy: caller.person.id,
-    });
-    const n = exported.count;
-    turn.log.info({ issues: n }, 'issues exported');
-    await offerDownload(turn, w, { token, expiresAt, userKey: caller.person.id }, (url, until) =>
-      `Your export of ${n} issue${n === 1 ? '' : 's'} is ready: [download the CSV](${url}). The link works until ${until}; don't forward it.`,
+    let n = 0;
+    await offerDownload(
+      turn,
+      w,
+      caller.person.id,
+      async () => {
+        const exported = await w.issues.exportCsv(caller);
+        if (!exported) return undefined;
+        const stamp = w.clock.now().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+        n = exported.count;
+        turn.log.info({ issues: n }, 'issues exported');
+        return w.exports.save({ filename: `rollout-issues-${stamp}.csv`, contentType: 'text/csv', content: exported.csv, createdBy: caller.person.id });
+      },
+      (url, until) => `Your export of ${n} issue${n === 1 ? '' : 's'} is ready: [download the CSV](${url}). The link works until ${until}; don't forward it.`,
     );
   });
 }

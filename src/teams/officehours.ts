@@ -65,7 +65,7 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
   };
   // Every action on the agenda redraws it on the page it was pressed on (`page`, from the card's data).
   const agendaOf = async (res: Awaited<ReturnType<OfficeHoursService['markAttendance']>>, page?: number): Promise<CardActionResult> =>
-    res.kind === 'message' ? { message: res.text } : { card: agendaCard(await w.agenda.view(res.occurrence, res.notice), page) };
+    res.kind === 'message' ? { message: res.text } : { card: agendaCard(await w.agenda.view(res.occurrence, res.notice, page), page) };
 
   // ---- staff --------------------------------------------------------------------------------------------
 
@@ -130,7 +130,7 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
       severity: field('severity'),
       site: field('site'),
     });
-    if (res.kind === 'invalid') return { card: agendaCard(await w.agenda.view(res.occurrence, res.notice), data.page) };
+    if (res.kind === 'invalid') return { card: agendaCard(await w.agenda.view(res.occurrence, res.notice, data.page), data.page) };
     return agendaOf(res, data.page);
   });
   bot.verb(OFFICE_HOURS_VERBS.questionGap, async (turn, data) =>

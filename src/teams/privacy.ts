@@ -49,10 +49,16 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
   bot.command(PRIVACY_COMMANDS.myData, async (turn) => {
     await turn.context.sendActivity({ type: 'typing' });
     const caller = callerOf(turn);
-    const file = await w.service.myData(caller);
-    turn.log.info('personal data downloaded by its owner');
-    await offerDownload(turn, w, { ...file, userKey: caller.person.id }, (url, until) =>
-      `Everything Rollout Desk holds about you is ready: [download it (JSON)](${url}). The link works until ${until}; don't forward it.`,
+    await offerDownload(
+      turn,
+      w,
+      caller.person.id,
+      async () => {
+        const file = await w.service.myData(caller);
+        turn.log.info('personal data downloaded by its owner');
+        return file;
+      },
+      (url, until) => `Everything Rollout Desk holds about you is ready: [download it (JSON)](${url}). The link works until ${until}; don't forward it.`,
     );
   });
 

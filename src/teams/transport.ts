@@ -59,11 +59,10 @@ export class TeamsTransport implements Transport {
     await this.client(conv);
   }
 
-  /** Without `go`, the request is always made (tools and tests). */
-  async send(conv: StoredConversation, content: Content, opts: Partial<RequestOptions> & { timeoutMs: number }): Promise<{ activityId: string }> {
+  async send(conv: StoredConversation, content: Content, opts: RequestOptions): Promise<{ activityId: string }> {
     const client = await this.client(conv);
     const activity = TurnContext.applyConversationReference({ ...toActivity(content) }, referenceOf(conv));
-    const res = await lastCheck.run(opts.go ?? always, () =>
+    const res = await lastCheck.run(opts.go, () =>
       client.conversations.sendToConversation(conv.conversationId, activity, { timeout: opts.timeoutMs }),
     );
     return { activityId: res.id ?? '' };
@@ -73,11 +72,11 @@ export class TeamsTransport implements Transport {
     conv: StoredConversation,
     activityId: string,
     content: Content,
-    opts: Partial<RequestOptions> & { timeoutMs: number },
+    opts: RequestOptions,
   ): Promise<void> {
     const client = await this.client(conv);
     const activity = TurnContext.applyConversationReference({ ...toActivity(content), id: activityId }, referenceOf(conv));
-    await lastCheck.run(opts.go ?? always, () =>
+    await lastCheck.run(opts.go, () =>
       client.conversations.updateActivity(conv.conversationId, activityId, activity, { timeout: opts.timeoutMs }),
     );
   }
@@ -133,8 +132,6 @@ export class TeamsTransport implements Transport {
     return client;
   }
 }
-
-const always = () => true;
 
 /** Retry-After is seconds, or an HTTP date. */
 export function retryAfterMs(value: string): number | undefined {

@@ -227,15 +227,27 @@ describe("the cards in a person's 1:1 chat, during a rolling upgrade", () => {
     for (const s of ['s-before', 's-during', 's-later']) expect(await posts.get('broadcast-progress', s), s).toBeUndefined();
   });
 
-  it('a deployment where the previous version made its pass at once has it made again at the next run', async () => {
+  it('a deployment where the previous version made its pass at once has it made again, after the grace', async () => {
     const { tables, posts, privacy } = await setUp();
     const raw = await tables.table('Posts');
     // The previous version's pass, then a card an instance older still wrote, unlisted.
     await (await tables.table('PostsByChat')).upsertEntity({ partitionKey: '~meta', rowKey: 'backfill', done: true }, 'Replace');
     await raw.upsertEntity({ partitionKey: 'broadcast-progress', rowKey: 's-missed', json: JSON.stringify(post(chatOf('29:amina', 'aad-amina'), 'progress-missed')) }, 'Merge');
-    expect(await posts.backfillChatIndex(T0)).toMatchObject({ done: true, posts: 1 });
+    expect(await backfilled(posts)).toMatchObject({ done: true, posts: 1 });
     await privacy.forget(AMINA, { id: 'x', name: 'Former member x' });
     expect(await posts.get('broadcast-progress', 's-missed')).toBeUndefined();
+  });
+
+  it('until the pass is made, the row instances of the previous version read as "all listed" is not written', async () => {
+    const { tables, posts } = await setUp();
+    const byChat = await tables.table('PostsByChat');
+    const listedRow = async () => (await collect(byChat.listEntities({ queryOptions: { filter: "PartitionKey eq '~meta' and RowKey eq 'backfill'" } }))).length;
+    await posts.backfillChatIndex(T0);
+    await posts.backfillChatIndex(T0 + HOUR);
+    // The previous version takes any such row as "every post is listed" and would stop scanning Posts.
+    expect(await listedRow()).toBe(0);
+    expect(await posts.backfillChatIndex(T0 + 25 * HOUR)).toMatchObject({ done: true });
+    expect(await listedRow()).toBe(1);
   });
 });
 

@@ -190,6 +190,9 @@ describe('my data', () => {
     expect(replies).not.toContain('I sent the download link');
     expect(replies).not.toContain('/exports/');
     expect(replies).toMatch(/private chat with me/);
+    // Nor is a file made that nobody could fetch (it would name them until it expires).
+    const files = (await app.tables.table('Exports')).listEntities({ queryOptions: { filter: "RowKey eq 'meta'" } });
+    for await (const meta of files) expect([gus.id, gus.aadObjectId]).not.toContain(meta.createdBy);
   });
 });
 

@@ -86,7 +86,7 @@ describe('the rollout\'s people from Teams', () => {
     const send = (await app.broadcast.sends.all()).find((s) => s.content.title === 'Field officers: new visit form')!;
     const ack = await execute(app, uma, 'broadcast.ack', { sendId: send.id }, personalChat(connector.url, uma));
     expect(invokeText(ack.body)).toMatch(/You acknowledged this/);
-    // Kept once, under her Entra id: `group remove` by her Entra id takes her out.
+    // Kept once, under her Entra id: `group remove` by her Teams id still finds her and takes her out.
     expect(readable(await say(app, USERS.lead, `group remove field-officers ${uma.id}`, personalChat(connector.url, USERS.lead)))).toBe('Uma Older is no longer in Field officers.');
     expect((await app.rollout.members('group', 'field-officers')).map((p) => p.id)).not.toContain(uma.id);
     expect((await app.rollout.members('group', 'field-officers')).map((p) => p.id)).not.toContain(uma.aadObjectId);

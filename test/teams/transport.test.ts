@@ -28,7 +28,7 @@ describe('TeamsTransport', () => {
   it('makes exactly one request per call: a 429 comes back to the worker with its Retry-After, not retried inside', async () => {
     const transport = new TeamsTransport(createAdapter({ kind: 'local' }, createLogger('silent')), '');
     connector.script('a:chat-ivy', 429, 1, { retryAfterSec: 7 });
-    const err = await transport.send(conv(), 'hello', { timeoutMs: 5_000 }).catch((e: unknown) => e);
+    const err = await transport.send(conv(), 'hello', { timeoutMs: 5_000, go: () => true }).catch((e: unknown) => e);
     expect(connector.conversationTimes.get('a:chat-ivy')).toHaveLength(1);
     const failure = transport.failure(err);
     expect(failure).toMatchObject({ status: 429, retryAfterMs: 7_000 });
@@ -39,12 +39,12 @@ describe('TeamsTransport', () => {
     const transport = new TeamsTransport(createAdapter({ kind: 'local' }, createLogger('silent')), '');
     connector.script('a:chat-ivy', 403, 1, { code: 'MessageWritesBlocked' });
     connector.script('a:chat-ivy', 502, 1);
-    const blocked = transport.failure(await transport.send(conv(), 'a', { timeoutMs: 5_000 }).catch((e: unknown) => e));
+    const blocked = transport.failure(await transport.send(conv(), 'a', { timeoutMs: 5_000, go: () => true }).catch((e: unknown) => e));
     expect(verdictOf(blocked).kind).toBe('blocked');
     expect(blocked.code).toBe('MessageWritesBlocked');
-    const gateway = transport.failure(await transport.send(conv(), 'b', { timeoutMs: 5_000 }).catch((e: unknown) => e));
+    const gateway = transport.failure(await transport.send(conv(), 'b', { timeoutMs: 5_000, go: () => true }).catch((e: unknown) => e));
     expect(verdictOf(gateway).kind).toBe('retry');
-    const sent = await transport.send(conv(), 'c', { timeoutMs: 5_000 });
+    const sent = await transport.send(conv(), 'c', { timeoutMs: 5_000, go: () => true });
     expect(connector.messages.get(sent.activityId)?.text).toBe('c');
   });
 

@@ -127,7 +127,7 @@ export function rerankFeatures(
     let bigrams = 0;
     // A pair counts when some term for its first word is written next to some term for its second.
     for (const { left, right } of view.pairs) {
-      if (left.some((term) => [...(own.neighbours.get(term) ?? [])].some((next) => right.has(next)))) bigrams++;
+      if (left.some((term) => nextToAny(own.neighbours.get(term), right))) bigrams++;
     }
     const headingWh = WH_OPENING.exec(section.heading)?.[1]?.toLowerCase();
     return [
@@ -147,6 +147,12 @@ export function rerankFeatures(
       section.doc === firstDoc ? 1 : 0,
     ];
   });
+}
+
+/** Whether any of `neighbours` is in `terms`. */
+function nextToAny(neighbours: Set<string> | undefined, terms: Set<string>): boolean {
+  if (neighbours) for (const next of neighbours) if (terms.has(next)) return true;
+  return false;
 }
 
 /** Linear score of a feature row. */
