@@ -68,6 +68,23 @@ describe('the calendar file of a booked seat', () => {
     expect((await service.cancelBooking(me, first.occurrence.id)).calendarUrl).toBeUndefined();
   });
 
+  it('invite and cancel name the same ORGANIZER (RFC 5546 asks for one; some calendars drop a cancel without it)', async () => {
+    const { service } = await officeHoursInstance();
+    const me = viewer('aad-ics-org');
+    const booked = await service.book(me, 'office-hours|2026-12-03T14:00', '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    const invite = await download(service, booked.offer.calendarUrl);
+    await service.cancelBooking(me, 'office-hours|2026-12-03T14:00');
+    const cancel = await download(service, booked.offer.calendarUrl);
+    for (const file of [invite, cancel]) {
+      const organizer = file.event.component.getFirstProperty('organizer');
+      expect(String(organizer?.getFirstValue())).toMatch(/^mailto:\S+@\S+$/i);
+      expect(organizer?.getParameter('cn')).toBe('Rollout Desk');
+    }
+    expect(String(cancel.event.component.getFirstPropertyValue('organizer'))).toBe(String(invite.event.component.getFirstPropertyValue('organizer')));
+    expect(cancel.event.uid).toBe(invite.event.uid);
+  });
+
   it('a question with line breaks and calendar syntax stays inside the description of the one event', async () => {
     const { service } = await officeHoursInstance();
     const me = viewer('aad-ics-2');
