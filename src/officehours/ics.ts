@@ -33,7 +33,8 @@ export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' |
   cal.timezone({ name: null, generator: getVtimezoneComponent });
   const lines = [
     o.session.topic ?? '',
-    `Join the Teams meeting: ${o.session.joinUrl}`,
+    // A session taken out of the schedule is served from what its bookings kept: no join link.
+    o.session.joinUrl ? `Join the Teams meeting: ${o.session.joinUrl}` : '',
     booking.question ? `Your question: ${booking.question}` : '',
     o.reason ? `Note: ${o.reason}` : '',
   ].filter(Boolean);
@@ -47,7 +48,7 @@ export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' |
     summary: `${o.session.title} (${systemName})`,
     description: lines.join('\n'),
     location: 'Microsoft Teams meeting',
-    url: o.session.joinUrl,
+    ...(o.session.joinUrl ? { url: o.session.joinUrl } : {}),
     organizer: { ...ICS_ORGANIZER },
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
   });
