@@ -29,6 +29,13 @@ export interface Booking {
    * calendar file's SEQUENCE, so each cancel and re-booking supersedes the entry their calendar holds.
    */
   revision?: number;
+  /**
+   * The session's title, the occurrence's end (ISO) and SEQUENCE when booked: with `start`, what the calendar
+   * link needs to serve a cancel (and those booked to be told) should the session leave the schedule file.
+   */
+  title?: string;
+  end?: string;
+  sequence?: number;
 }
 
 /** The seat count row of an occurrence; also records what those booked were last told. */
@@ -38,6 +45,8 @@ export interface Seats {
   /** The start (ISO) and status those booked were last told of; a differing current one means a notice is due. */
   toldStart?: string;
   toldStatus?: string;
+  /** The occurrence's SEQUENCE when last told: a cancel built without the schedule must go above it. */
+  toldSequence?: number;
 }
 
 export type BookOutcome =
@@ -91,7 +100,7 @@ export class BookingStore {
     occurrenceId: string,
     capacity: number,
     person: { id: string; name: string },
-    details: { question: string; zone: string; start: string },
+    details: { question: string; zone: string; start: string; title?: string; end?: string; sequence?: number },
   ): Promise<BookOutcome> {
     const pk = safeKey(occurrenceId);
     let bookingId: string | undefined;
@@ -118,6 +127,9 @@ export class BookingStore {
           bookedAt: this.clock.now().toISOString(),
           start: details.start,
         };
+        if (details.title !== undefined) booking.title = details.title;
+        if (details.end !== undefined) booking.end = details.end;
+        if (details.sequence !== undefined) booking.sequence = details.sequence;
         // Booking again after a cancel: a newer calendar entry than the cancel they may have downloaded.
         if (mine) booking.revision = (mine.revision ?? 0) + 1;
         const next: Seats = { ...seats, booked: seats.booked + 1 };
@@ -259,18 +271,39 @@ export class BookingStore {
    * (ETag-guarded), so a move or cancel is told once across instances. The claim carries the start those
    * booked were told before (a second move is "it was" that time, not the first one); false: not claimed.
    */
-  async claimNotice(occurrenceId: string, start: string, status: string): Promise<false | { toldStart?: string; toldStatus?: string }> {
+  async claimNotice(
+    occurrenceId: string,
+    start: string,
+    status: string,
+    sequence?: number,
+  ): Promise<false | { toldStart?: string; toldStatus?: string }> {
     const pk = safeKey(occurrenceId);
     const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
     if (!row || row.booked === 0) return false;
     if (row.toldStart === start && row.toldStatus === status) return false;
     try {
-      await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, toldStart: start, toldStatus: status }, 'Merge', { etag: row.etag });
+      const told = { toldStart: start, toldStatus: status, ...(sequence !== undefined ? { toldSequence: sequence } : {}) };
+      await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, ...told }, 'Merge', { etag: row.etag });
       return { ...(row.toldStart ? { toldStart: row.toldStart } : {}), ...(row.toldStatus ? { toldStatus: row.toldStatus } : {}) };
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 412) return false;
       throw err;
     }
+  }
+
+  /**
+   * The occurrences booked (any status) whose start at their first booking is in [from, to), by the month rows
+   * `book` files them under: a few partitions, filtered by that start.
+   */
+  async bookedBetween(from: Date, to: Date): Promise<{ occurrenceId: string; start: string }[]> {
+    const rows = await collect(
+      this.people.listEntities<{ occurrenceId: string; start: string }>({
+        queryOptions: {
+          filter: odata`PartitionKey ge ${monthRow(from.toISOString())} and PartitionKey le ${monthRow(to.toISOString())} and start ge ${from.toISOString()} and start lt ${to.toISOString()}`,
+        },
+      }),
+    );
+    return rows.map((r) => ({ occurrenceId: r.occurrenceId, start: r.start }));
   }
 
   // ---- privacy (src/officehours/privacy.ts) -------------------------------------------------------------
@@ -389,6 +422,7 @@ function plainSeats(row: Partial<Seats> | undefined): Seats {
   const s: Seats = { booked: Number(row?.booked ?? 0), attended: Number(row?.attended ?? 0) };
   if (row?.toldStart) s.toldStart = row.toldStart;
   if (row?.toldStatus) s.toldStatus = row.toldStatus;
+  if (typeof row?.toldSequence === 'number') s.toldSequence = row.toldSequence;
   return s;
 }
 
@@ -408,5 +442,8 @@ function plainBooking(r: Booking): Booking {
   if (r.issueRef) b.issueRef = r.issueRef;
   if (r.gapAt) b.gapAt = r.gapAt;
   if (typeof r.revision === 'number') b.revision = r.revision;
+  if (r.title) b.title = r.title;
+  if (r.end) b.end = r.end;
+  if (typeof r.sequence === 'number') b.sequence = r.sequence;
   return b;
 }

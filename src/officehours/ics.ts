@@ -5,6 +5,14 @@ import type { Booking } from './bookings.js';
 import type { Occurrence } from './model.js';
 
 /**
+ * The ORGANIZER of every invite and cancel: RFC 5546 (iTIP) asks for one in PUBLISH, REQUEST and CANCEL, and
+ * some calendar apps ignore a cancel without it; the same one in both, so the cancel matches the entry. No
+ * mailbox is configured for the bot (nobody reads replies to it), so the address is in `.invalid` (RFC 2606):
+ * a calendar that tries to reply reaches no one rather than a stranger's inbox.
+ */
+const ICS_ORGANIZER = { name: 'Rollout Desk', email: 'noreply@invalid' } as const;
+
+/**
  * The calendar file of one booked occurrence (RFC 5545, made by ical-generator). Its UID is the occurrence's
  * own (session id + original start), and SEQUENCE is the occurrence's change count plus the person's own
  * cancels and re-bookings of it, so when the occurrence is moved, or they cancel their seat, the same calendar
@@ -25,7 +33,8 @@ export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' |
   cal.timezone({ name: null, generator: getVtimezoneComponent });
   const lines = [
     o.session.topic ?? '',
-    `Join the Teams meeting: ${o.session.joinUrl}`,
+    // A session taken out of the schedule is served from what its bookings kept: no join link.
+    o.session.joinUrl ? `Join the Teams meeting: ${o.session.joinUrl}` : '',
     booking.question ? `Your question: ${booking.question}` : '',
     o.reason ? `Note: ${o.reason}` : '',
   ].filter(Boolean);
@@ -39,7 +48,8 @@ export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' |
     summary: `${o.session.title} (${systemName})`,
     description: lines.join('\n'),
     location: 'Microsoft Teams meeting',
-    url: o.session.joinUrl,
+    ...(o.session.joinUrl ? { url: o.session.joinUrl } : {}),
+    organizer: { ...ICS_ORGANIZER },
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
   });
   return cal.toString();

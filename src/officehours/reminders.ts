@@ -16,7 +16,8 @@ import type { OfficeHoursService } from './service.js';
  *   1:1 to everyone booked;
  * - `agenda`: a configurable time before, the agenda card to the hosts (1:1; to the triage channel when no host
  *   can be reached);
- * - notices to those booked of a cancelled or moved occurrence (also one changed in the file).
+ * - notices to those booked of a cancelled or moved occurrence (also one changed in the file), and of one no
+ *   longer in the schedule (its session taken out of the file): told like a cancel.
  * Each (occurrence, kind) is claimed once in `OfficeHoursMarks` before anything is enqueued, so with several
  * instances, or a run repeated, it goes out once; the outbound keys make a retried enqueue send once too.
  * A reminder is also claimed per booking, and every pass until the start reminds the bookings not yet
@@ -112,7 +113,7 @@ export class ReminderMarks {
 
 export interface ReminderDeps {
   service: OfficeHoursService;
-  bookings: Pick<BookingStore, 'bookings' | 'seatsOf'>;
+  bookings: Pick<BookingStore, 'bookings' | 'seatsOf' | 'bookedBetween'>;
   agenda: AgendaBuilder;
   agendaCard: (view: AgendaView) => AdaptiveCard;
   marks: ReminderMarks;
@@ -155,6 +156,10 @@ export class OfficeHoursReminders {
       (o) => o.status === 'cancelled' || o.movedFrom,
     );
     for (const o of changed) notices += await this.d.service.tellBooked(o);
+    // Booked occurrences the schedule no longer has. From a month back: one booked then may have been moved
+    // ahead (its month row keeps the start it was first booked at).
+    const booked = await this.d.bookings.bookedBetween(new Date(now.getTime() - 31 * DAY_MS), new Date(now.getTime() + NOTICE_DAYS * DAY_MS));
+    for (const { occurrenceId } of booked) notices += await this.d.service.tellRemoved(occurrenceId, schedule);
     return { reminders, agendas, notices };
   }
 

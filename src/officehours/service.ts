@@ -184,7 +184,15 @@ export class OfficeHoursService {
     if (!offeredTo(o.session, await this.membership(viewer), viewer.role)) {
       return { kind: 'message', text: 'That session is for another group of staff. Type "office hours" or "my training" for yours.' };
     }
-    const res = await this.d.bookings.book(o.id, o.session.capacity, viewer.person, { question: text, zone: viewer.zone, start: o.start.toISOString() });
+    const res = await this.d.bookings.book(o.id, o.session.capacity, viewer.person, {
+      question: text,
+      zone: viewer.zone,
+      start: o.start.toISOString(),
+      // Kept with the booking: should the session leave the schedule file, its cancel is built from these.
+      title: o.session.title,
+      end: o.end.toISOString(),
+      sequence: o.sequence,
+    });
     if (res.kind === 'full') {
       return { kind: 'message', text: `Sorry, that session is full (${o.session.capacity} seat${o.session.capacity === 1 ? '' : 's'}).${await this.nextHint(viewer, o, schedule)}` };
     }
@@ -207,13 +215,17 @@ export class OfficeHoursService {
       : { text: 'You have no seat at that session.', occurrence: o };
   }
 
-  /** The calendar file behind a signed link, or undefined when the link is forged, expired or the booking is gone. */
+  /**
+   * The calendar file behind a signed link, or undefined when the link is forged, expired or the booking is gone.
+   * A session taken out of the schedule file (or a date its rule no longer has) is served as a cancel, built
+   * from what the booking kept, so the entry leaves the person's calendar.
+   */
   async calendar(token: string): Promise<{ filename: string; content: string } | undefined> {
     const bookingId = this.d.links.verify(token);
     if (!bookingId) return undefined;
     const booking = await this.d.bookings.byId(bookingId);
     if (!booking) return undefined;
-    const o = await this.find(booking.occurrenceId);
+    const o = (await this.find(booking.occurrenceId)) ?? (await this.removedOccurrence(booking.occurrenceId));
     if (!o) return undefined;
     return {
       filename: `${o.session.id}-${o.key.slice(0, 10)}.ics`,
@@ -424,7 +436,7 @@ export class OfficeHoursService {
    * seats row records what they were told). Returns how many were told now.
    */
   async tellBooked(o: Occurrence): Promise<number> {
-    const claim = await this.d.bookings.claimNotice(o.id, o.start.toISOString(), o.status);
+    const claim = await this.d.bookings.claimNotice(o.id, o.start.toISOString(), o.status, o.sequence);
     if (!claim) return 0;
     const booked = (await this.d.bookings.bookings(o.id)).filter((b) => b.status === 'booked');
     await this.d.outbox.enqueue(
@@ -439,6 +451,65 @@ export class OfficeHoursService {
   }
 
   /**
+   * Tells those booked on an occurrence that is no longer in the schedule (its session taken out of the file,
+   * or its date out of the rule) that it is cancelled, once, like a cancel. 0 when it is in the schedule, has
+   * started, or they were told already.
+   */
+  async tellRemoved(occurrenceId: string, schedule?: Schedule): Promise<number> {
+    if (await this.find(occurrenceId, schedule)) return 0;
+    // Every pass comes by until its day: one point read when there is nobody left to tell.
+    const seats = await this.d.bookings.seatsOf(occurrenceId);
+    if (seats.booked === 0 || seats.toldStatus === 'cancelled') return 0;
+    const o = await this.removedOccurrence(occurrenceId);
+    return o ? this.tellBooked(o) : 0;
+  }
+
+  /**
+   * An occurrence gone from the schedule, as a cancelled one built from stored data: the start those booked
+   * were last told (or booked at), the title and length their booking kept, and a SEQUENCE above every one
+   * they may hold (booked, told, or changed from Teams). Undefined once it has started (a past session taken
+   * out of the file was not cancelled) or when nobody holds a booking there.
+   */
+  private async removedOccurrence(occurrenceId: string): Promise<Occurrence | undefined> {
+    const parts = splitOccurrenceId(occurrenceId);
+    if (!parts) return undefined;
+    const [seats, bookings, changes] = await Promise.all([
+      this.d.bookings.seatsOf(occurrenceId),
+      this.d.bookings.bookings(occurrenceId),
+      this.d.changes.changes(),
+    ]);
+    const kept = bookings.filter((b) => b.title).at(-1) ?? bookings[0];
+    if (!kept) return undefined;
+    const start = new Date(seats.toldStart ?? kept.start);
+    if (!(start.getTime() > this.d.clock.now().getTime())) return undefined;
+    const length = kept.end ? Math.max(0, Date.parse(kept.end) - Date.parse(kept.start)) : 0;
+    const sequence = Math.max(kept.sequence ?? 0, seats.toldSequence ?? 0, lastChange(changes.get(parts.sessionId) ?? [], parts.key)?.version ?? 0) + 1;
+    const session: Session = {
+      id: parts.sessionId,
+      kind: 'office-hours',
+      title: kept.title ?? 'Office hours',
+      start: parts.key,
+      zone: 'UTC',
+      minutes: Math.round(length / 60_000),
+      capacity: 0,
+      joinUrl: '',
+      hosts: [],
+      changes: [],
+      source: 'file',
+    };
+    return {
+      id: occurrenceId,
+      key: parts.key,
+      session,
+      start,
+      end: new Date(start.getTime() + length),
+      status: 'cancelled',
+      reason: 'taken off the schedule',
+      sequence,
+    };
+  }
+
+  /**
    * `toldStart`: the start those booked were last told (or booked at after it); what "it was" means to them.
    * `toldCancelled`: they were last told it was cancelled (their booking void): a move puts it back on.
    */
@@ -449,7 +520,7 @@ export class OfficeHoursService {
     const why = o.reason ? ` (${o.reason})` : '';
     if (o.status === 'cancelled') {
       // Named by when it would have met (a moved one keeps its new time when cancelled): the time they expect.
-      return `**${o.session.title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; type "office hours" to book another session.`;
+      return `**${o.session.title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; [remove it from your calendar](${this.calendarLink(b, o)}) and type "office hours" to book another session.`;
     }
     if (toldCancelled) {
       return `**${o.session.title}** is back on${why}: it meets **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}), after all. Your booking ${b.id} stands again. [Update your calendar](${this.calendarLink(b, o)}).`;

@@ -1,10 +1,15 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { BookingStore } from '../../src/officehours/bookings.js';
 import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { parseIcsEvent } from '../support/ics.js';
+import { tempDir } from '../support/tempdir.js';
+import { until } from '../support/until.js';
 
 let app: App;
 let clock: ManualClock;
@@ -372,5 +377,53 @@ describe('from the FAQ answer card', () => {
     expect(invokeText(other.body)).toMatch(/next office hours are below/);
     await connector.waitFor(() => connector.sentTo(chatOf(jon)).length > 0);
     expect(sentText(jon)).not.toContain('the submit button is greyed out');
+  });
+});
+
+describe('a session taken out of the schedule file', () => {
+  it('its calendar link serves a cancel rather than 404, and those booked are told once, with that link', async () => {
+    const file = path.join(tempDir('rd-oh-file'), 'office-hours.yaml');
+    const sample = readFileSync('sample/office-hours.yaml', 'utf8');
+    writeFileSync(file, sample);
+    const own = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml', OFFICE_HOURS_FILE: file, GUIDANCE_DIR: 'sample/guidance' });
+    try {
+      own.clock.set(MONDAY);
+      const ida = person('Ida Removed');
+      await say(own.app, ida, 'whoami', where(ida, 'Europe/Berlin'));
+      const booked = await execute(own.app, ida, 'officehours.book', { occurrenceId: 'office-hours|2026-12-08T14:00', field: 'question0', question0: '' }, where(ida, 'Europe/Berlin'));
+      const link = calendarLink(JSON.stringify(booked.body));
+      const invite = parseIcsEvent(await (await fetch(link)).text());
+      const from = connector.sentTo(chatOf(ida)).length;
+
+      const doc = parseDocument(sample);
+      doc.set('sessions', (doc.toJS() as { sessions: { id: string }[] }).sessions.filter((x) => x.id !== 'office-hours'));
+      writeFileSync(file, doc.toString());
+      await until('the schedule file is reloaded', async () => (await own.app.officeHours.find('office-hours|2026-12-08T14:00')) === undefined);
+
+      const res = await fetch(link);
+      expect(res.status).toBe(200);
+      const ics = await res.text();
+      expect(ics).toContain('METHOD:CANCEL');
+      expect(ics).toContain('STATUS:CANCELLED');
+      const cancel = parseIcsEvent(ics);
+      expect(cancel.uid).toBe(invite.uid);
+      expect(cancel.sequence).toBeGreaterThan(invite.sequence);
+
+      await own.app.scheduler.tick();
+      await connector.waitFor(() => connector.sentTo(chatOf(ida)).length >= from + 1);
+      const told = sentText(ida, from);
+      expect(told).toContain('**FieldLedger office hours** on Tue 8 Dec 2026, 13:00');
+      expect(told).toContain('is cancelled (taken off the schedule)');
+      const again = /remove it from your calendar\]\((http[^)]+\/calendar\/[^)]+)\)/.exec(told)?.[1];
+      expect(await (await fetch(again ?? '')).text()).toContain('METHOD:CANCEL');
+
+      // The next pass has nothing more to tell.
+      const after = connector.sentTo(chatOf(ida)).length;
+      await own.app.scheduler.tick();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(connector.sentTo(chatOf(ida)).length).toBe(after);
+    } finally {
+      await own.app.stop();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { scheduleCard } from '../../src/officehours/cards.js';
 import { occurrenceIcs } from '../../src/officehours/ics.js';
 import type { Occurrence } from '../../src/officehours/model.js';
 import { parseIcsEvent } from '../support/ics.js';
-import { officeHoursInstance, viewer } from './support.js';
+import { officeHoursInstance, sampleSchedule, viewer } from './support.js';
 
 /** The calendar file behind an offer's "Add to calendar" link, as the person's calendar app reads it. */
 async function download(service: Awaited<ReturnType<typeof officeHoursInstance>>['service'], url: string | undefined) {
@@ -66,6 +66,63 @@ describe('the calendar file of a booked seat', () => {
 
     // Nothing to remove when they held no seat.
     expect((await service.cancelBooking(me, first.occurrence.id)).calendarUrl).toBeUndefined();
+  });
+
+  it('a session taken out of the schedule file: those booked are told once, and their link serves a cancel newer than all they had', async () => {
+    // The schedule file as the app reads it, edited while it runs (OFFICE_HOURS_FILE is reloaded on change).
+    let file = sampleSchedule;
+    const a = await officeHoursInstance({ schedule: () => file });
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: () => file });
+    const me = viewer('aad-ics-gone', { zone: 'Asia/Kolkata' });
+    const lead = viewer('aad-ics-lead', { role: 'rolloutTeam' });
+    const booked = await a.service.book(me, 'office-hours|2026-12-03T14:00', 'Where are my drafts?');
+    if (booked.kind !== 'booked') throw new Error(`not booked: ${JSON.stringify(booked)}`);
+    // Moved from Teams first: the entry their calendar holds is the move's, a SEQUENCE above the first invite.
+    await a.service.moveOccurrence(lead, '2026-12-03 2026-12-04 10:00');
+    a.outbox.clear();
+    const moved = await download(a.service, booked.offer.calendarUrl);
+    expect(moved.event.startDate.toJSDate().toISOString()).toBe('2026-12-04T08:00:00.000Z');
+
+    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((s) => s.id !== 'office-hours') };
+    expect(await a.service.find('office-hours|2026-12-03T14:00')).toBeUndefined();
+
+    const cancel = await download(b.service, booked.offer.calendarUrl);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.component.getFirstPropertyValue('status')).toBe('CANCELLED');
+    expect(cancel.event.uid).toBe(moved.event.uid);
+    expect(cancel.event.sequence).toBeGreaterThan(moved.event.sequence);
+    expect(cancel.event.startDate.toJSDate().toISOString()).toBe('2026-12-04T08:00:00.000Z');
+    expect(cancel.event.summary).toBe(moved.event.summary);
+
+    await Promise.all([a.reminders.run(a.clock.now()), b.reminders.run(a.clock.now()), a.reminders.run(a.clock.now())]);
+    const notices = [...a.outbox.messages, ...b.outbox.messages].filter((m) => m.key.startsWith('officehours|notice'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ to: { kind: 'user', userKey: 'aad-ics-gone' } });
+    const said = JSON.stringify(notices[0]);
+    expect(said).toContain('is cancelled');
+    expect(said).toContain('Fri 4 Dec 2026, 13:30'); // the moved time, in the zone they booked from
+    // The notice carries a link to the cancel, for someone whose booking card is long gone.
+    const link = /\((https:\/\/rollout-desk\.example\/calendar\/[^)]+)\)/.exec(said)?.[1];
+    const fromNotice = await download(a.service, link);
+    expect(fromNotice.method).toBe('CANCEL');
+    expect(fromNotice.event.uid).toBe(moved.event.uid);
+  });
+
+  it('invite and cancel name the same ORGANIZER (RFC 5546 asks for one; some calendars drop a cancel without it)', async () => {
+    const { service } = await officeHoursInstance();
+    const me = viewer('aad-ics-org');
+    const booked = await service.book(me, 'office-hours|2026-12-03T14:00', '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    const invite = await download(service, booked.offer.calendarUrl);
+    await service.cancelBooking(me, 'office-hours|2026-12-03T14:00');
+    const cancel = await download(service, booked.offer.calendarUrl);
+    for (const file of [invite, cancel]) {
+      const organizer = file.event.component.getFirstProperty('organizer');
+      expect(String(organizer?.getFirstValue())).toMatch(/^mailto:\S+@\S+$/i);
+      expect(organizer?.getParameter('cn')).toBe('Rollout Desk');
+    }
+    expect(String(cancel.event.component.getFirstPropertyValue('organizer'))).toBe(String(invite.event.component.getFirstPropertyValue('organizer')));
+    expect(cancel.event.uid).toBe(invite.event.uid);
   });
 
   it('a question with line breaks and calendar syntax stays inside the description of the one event', async () => {

@@ -11,6 +11,7 @@ import { OfficeHoursService, type Viewer } from '../../src/officehours/service.j
 import { MembershipStore } from '../../src/rollout/members.js';
 import { parseRollout } from '../../src/rollout/model.js';
 import { RolloutDirectory } from '../../src/rollout/service.js';
+import type { Schedule } from '../../src/officehours/model.js';
 import type { Tables } from '../../src/storage/tables.js';
 import { openStore } from '../issues/fixtures.js';
 import { CapturedOutbox } from '../support/outbox.js';
@@ -30,9 +31,9 @@ export const viewer = (id: string, over: Partial<Viewer> = {}): Viewer => ({
 
 /**
  * One app instance's office-hours parts on real Tables (Azurite): the service, agenda and reminders, with a
- * captured outbox. Instances made on the same `tables` share one Storage account, as scaled-out instances do.
+ * captured outbox (`schedule`: the schedule file as it stands, to edit it). Instances made on the same `tables` share one Storage account, as scaled-out instances do.
  */
-export async function officeHoursInstance(opts: { tables?: Tables; clock?: ManualClock; reachable?: string[] } = {}) {
+export async function officeHoursInstance(opts: { tables?: Tables; clock?: ManualClock; reachable?: string[]; schedule?: () => Schedule } = {}) {
   const tables = opts.tables ?? testTables();
   const clock = opts.clock ?? new ManualClock('2026-11-30T08:00:00Z');
   const outbox = new CapturedOutbox();
@@ -41,7 +42,7 @@ export async function officeHoursInstance(opts: { tables?: Tables; clock?: Manua
   const directory = new RolloutDirectory(() => sampleRollout, await MembershipStore.open(tables, clock));
   const gapsMarked: string[] = [];
   const service = new OfficeHoursService({
-    schedule: () => sampleSchedule,
+    schedule: opts.schedule ?? (() => sampleSchedule),
     changes: await ScheduleChanges.open(tables, clock),
     bookings,
     directory,
