@@ -138,8 +138,11 @@ export function createHttpServer(deps: HttpDeps): Server {
         await withTimeout(deps.ready(), 3_000);
         res.json({ status: 'ready', storage: 'ok' });
       } catch (err) {
+        // Anyone can call /readyz: it says which dependency is not ready; the error (addresses, account
+        // names) goes to the log only.
+        deps.log.warn({ err }, 'not ready: storage is not reachable');
         res.status(503);
-        res.json({ status: 'not ready', storage: err instanceof Error ? err.message : 'unreachable' });
+        res.json({ status: 'not ready', storage: 'unreachable' });
       }
     }),
   );
