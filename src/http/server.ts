@@ -186,8 +186,10 @@ export function createHttpServer(deps: HttpDeps): Server {
   );
 
   const tabApi = deps.tabApi;
+  // Every method goes to the tab API: it answers HEAD as GET, and 405 with the methods a route of its own takes.
   if (tabApi)
-    for (const method of ['get', 'post'] as const) server[method]('/api/tab/*', route('tab-api', (req, res) => tabApi(req, res)));
+    for (const method of ['get', 'head', 'post', 'put', 'patch', 'del'] as const)
+      server[method]('/api/tab/*', route('tab-api', (req, res) => tabApi(req, res)));
 
   server.get(
     '/exports/:token',

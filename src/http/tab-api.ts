@@ -365,12 +365,20 @@ export function createTabApi(d: TabApiDeps, routes: TabRoute[] = tabRoutes(d)) {
   return async (req: IncomingMessage & { body?: unknown }, res: ServerResponse): Promise<void> => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      // HEAD is answered as GET; Node leaves the body out.
       const method = req.method === 'HEAD' ? 'GET' : req.method;
-      const found = routes
-        .filter((r) => r.method === method)
-        .map((r) => ({ r, params: matchPath(r.path, url.pathname.replace(/\/+$/, '')) }))
-        .find((m) => m.params);
-      if (!found?.params) return send(res, 404, { error: 'NotFound', message: 'no such API route' });
+      const path = url.pathname.replace(/\/+$/, '');
+      const onPath = routes.flatMap((r) => {
+        const params = matchPath(r.path, path);
+        return params ? [{ r, params }] : [];
+      });
+      const found = onPath.find((m) => m.r.method === method);
+      if (!found) {
+        if (!onPath.length) return send(res, 404, { error: 'NotFound', message: 'no such API route' });
+        // A known route asked with another method: say which it takes, as restify does for the other routes.
+        const allow = [...new Set(onPath.flatMap((m) => (m.r.method === 'GET' ? ['GET', 'HEAD'] : [m.r.method])))].sort().join(', ');
+        return send(res, 405, { error: 'MethodNotAllowed', message: `${req.method} is not allowed here; use ${allow}` }, { allow });
+      }
       const { r: route, params } = found;
       const auth = await d.auth.authenticate(req.headers, url.searchParams);
       if (!auth.ok) {

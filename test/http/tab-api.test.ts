@@ -164,6 +164,27 @@ describe('the tab API', () => {
     expect((await api(USERS.lead, '/api/tab/nothing')).status).toBe(404);
   });
 
+  it('answers HEAD like GET without a body, and a method a route does not take with 405 and the methods it does', async () => {
+    const head = await fetch(`${app.url}/api/tab/me`, { method: 'HEAD', headers: { 'x-demo-user': USERS.lead.aadObjectId } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(head.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${app.url}/api/tab/me`, { method: 'HEAD' })).status).toBe(401);
+    // A route of the API asked with a method it does not take: 405 naming those it does, as for any other route.
+    for (const [method, path, allow] of [
+      ['GET', '/api/tab/figures', 'POST'],
+      ['POST', '/api/tab/me', 'GET, HEAD'],
+      ['PUT', '/api/tab/me', 'GET, HEAD'],
+    ] as const) {
+      const res = await fetch(`${app.url}${path}`, { method, headers: { 'x-demo-user': USERS.lead.aadObjectId } });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      expect(await res.json(), `${method} ${path}`).toMatchObject({ error: 'MethodNotAllowed' });
+    }
+    expect((await api(USERS.lead, '/api/tab/nothing')).status).toBe(404);
+  });
+
   it('the next page of the board after triaging on this one shows every issue still to see: none skipped', async () => {
     const site = 'Paging Depot';
     const refs: string[] = [];
