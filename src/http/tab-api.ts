@@ -404,7 +404,10 @@ export function createTabApi(d: TabApiDeps, routes: TabRoute[] = tabRoutes(d)) {
       const person: Person = { id: identity.aadObjectId, name: identity.name };
       const caller: Caller = { person, reporter: { ...person, aadObjectId: identity.aadObjectId, conversationKey: person.id }, role };
       const requestId = String(req.headers['x-request-id'] ?? '').slice(0, 100) || randomUUID();
-      const out = await route.handle({ identity, role, caller, params, query: url.searchParams, body: body.value, requestId: `tab|${requestId}` });
+      // The client picks the id, so it is scoped by who is calling: another person's id can never make this
+      // person's change read as an already-done repeat.
+      const scoped = `tab|${identity.aadObjectId.toLowerCase()}|${requestId}`;
+      const out = await route.handle({ identity, role, caller, params, query: url.searchParams, body: body.value, requestId: scoped });
       send(res, out.status, out.body);
     } catch (err) {
       d.log.error({ err }, 'tab API request failed');

@@ -18,7 +18,7 @@ let app: App;
 let connector: RecordingConnector;
 const ROLE_USERS: Record<Role, TestUser> = { staff: USERS.staff, champion: USERS.champion, rolloutTeam: USERS.lead };
 const logIssue = (user: TestUser, over?: Record<string, string>) => h.logIssue(user, over);
-const api = (user: TestUser | null, path: string, init?: { method?: string; body?: unknown }) => h.api(user, path, init);
+const api = (user: TestUser | null, path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }) => h.api(user, path, init);
 
 beforeAll(async () => {
   h = await startTabApi();
@@ -162,6 +162,25 @@ describe('the tab API', () => {
     const res = await fetch(`${app.url}/api/tab/figures`, { method: 'POST', headers: { 'x-demo-user': 'aad-lead', 'content-type': 'application/json' }, body: '{not json' });
     expect([400]).toContain(res.status);
     expect((await api(USERS.lead, '/api/tab/nothing')).status).toBe(404);
+  });
+
+  it('takes a retried change as done only from the person who sent it: another person’s change with the same request id is applied', async () => {
+    const ref = await logIssue(USERS.staff);
+    const detail = async () => (await api(USERS.lead, `/api/tab/issues/${ref}`)).body as { version: number; comments: { text: string }[] };
+    const comment = async (user: TestUser, text: string) =>
+      api(user, `/api/tab/issues/${ref}/triage`, {
+        method: 'POST',
+        body: { kind: 'comment', version: (await detail()).version, comment: text, public: false },
+        headers: { 'x-request-id': 'req-reused-1' },
+      });
+    expect((await comment(USERS.champion, 'Checked the sync log')).status).toBe(200);
+    // The champion's retry (the same request id): answered as done, not written twice.
+    expect((await comment(USERS.champion, 'Checked the sync log')).status).toBe(200);
+    // Someone else's change carrying that id (a hand-made client reusing it) is their own change, and applied.
+    expect((await comment(USERS.lead, 'Escalated to the vendor')).status).toBe(200);
+    const texts = (await detail()).comments.map((c) => c.text);
+    expect(texts.filter((t) => t === 'Checked the sync log')).toHaveLength(1);
+    expect(texts).toContain('Escalated to the vendor');
   });
 
   it('answers HEAD like GET without a body, and a method a route does not take with 405 and the methods it does', async () => {
