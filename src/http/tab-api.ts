@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { AdoptionProviders, AdoptionService, PulseService } from '../adoption/index.js';
+import { readTextCursor, TEXT_CURSOR_MAX, type TextCursor } from '../adoption/pulse.js';
 import {
   BOARD_SORTS,
   type Caller,
@@ -84,6 +85,21 @@ const intParam = (min: number, max: number, fallback: number) =>
       }
       return n;
     });
+
+/** A free-text page's cursor (pulse.ts textCursor), read back. */
+const textCursorParam = z
+  .string()
+  .max(TEXT_CURSOR_MAX)
+  .optional()
+  .transform((v, ctx): TextCursor | undefined => {
+    if (v === undefined) return undefined;
+    const cursor = readTextCursor(v);
+    if (!cursor) {
+      ctx.addIssue({ code: 'custom', message: 'is not a position this list gave; reload the dashboard' });
+      return z.NEVER;
+    }
+    return cursor;
+  });
 
 const boardQuery = z.object({
   status: z.enum(STATUSES).optional(),
@@ -266,9 +282,11 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       provider: 'pulse',
       handle: async (ctx) => {
         // The Pulse panel carries a page of each free-text question's answers; the rest come a page at a time.
-        const q = z.object({ question: z.enum(['q1', 'q2', 'q3']), from: intParam(0, 1_000_000, 0) }).safeParse(queryObject(ctx.query));
+        // `after`: the `next` of the page before (a position in the shown order, not a count, so answers that
+        // come in between pages are neither repeated nor skipped).
+        const q = z.object({ question: z.enum(['q1', 'q2', 'q3']), after: textCursorParam }).safeParse(queryObject(ctx.query));
         if (!q.success) return bad(firstProblem(q.error));
-        const page = await d.pulses.texts({ person: ctx.caller.person, role: ctx.role }, ctx.params.id ?? '', q.data.question, q.data.from);
+        const page = await d.pulses.texts({ person: ctx.caller.person, role: ctx.role }, ctx.params.id ?? '', q.data.question, q.data.after);
         return page ? ok(page) : { status: 404, body: { error: 'NotFound', message: 'no such pulse or free-text question' } };
       },
     },

@@ -40,7 +40,7 @@ async function samples(): Promise<Record<string, { path: string; body?: unknown 
     'GET /api/tab/champions': { path: '/api/tab/champions' },
     'GET /api/tab/questions': { path: '/api/tab/questions?days=7' },
     'GET /api/tab/pulse': { path: '/api/tab/pulse' },
-    'GET /api/tab/pulse/:id/texts': { path: '/api/tab/pulse/2027-01-11-none/texts?question=q3&from=50' },
+    'GET /api/tab/pulse/:id/texts': { path: '/api/tab/pulse/2027-01-11-none/texts?question=q3' },
     'GET /api/tab/communications': { path: '/api/tab/communications' },
     'GET /api/tab/officehours': { path: '/api/tab/officehours' },
     'POST /api/tab/figures': { path: '/api/tab/figures', body: { measure: 'report-days', date: '2027-01-10', value: '3.5' } },
@@ -181,6 +181,14 @@ describe('the tab API', () => {
     const texts = (await detail()).comments.map((c) => c.text);
     expect(texts.filter((t) => t === 'Checked the sync log')).toHaveLength(1);
     expect(texts).toContain('Escalated to the vendor');
+  });
+
+  it('asks for more pulse answers from the position the page before gave, and refuses one it did not give', async () => {
+    const path = '/api/tab/pulse/2027-01-11-none/texts?question=q3';
+    const forged = await api(USERS.lead, `${path}&after=${encodeURIComponent('not a position')}`);
+    expect(forged).toMatchObject({ status: 400, body: { error: 'BadRequest', message: expect.stringContaining('after') } });
+    const cursor = Buffer.from(JSON.stringify(['Answer 048', '0123456789abcdef'])).toString('base64url');
+    expect((await api(USERS.lead, `${path}&after=${cursor}`)).status).toBe(404); // a position, but no such pulse
   });
 
   it('answers HEAD like GET without a body, and a method a route does not take with 405 and the methods it does', async () => {
