@@ -180,6 +180,8 @@ export interface TextResult {
   answers: string[];
   /** On the dashboard: how many answers come after this page (asked for a page at a time). */
   more?: number;
+  /** On the dashboard: the cursor to ask for the page after this one with (null: this is the last page). */
+  next?: string | null;
 }
 
 export interface PulseQuestionResult {

@@ -18,6 +18,9 @@ import {
   type QuestionId,
   respondentKey,
   seriesOf,
+  type TextCursor,
+  type TextEntry,
+  textEntries,
   textPage,
 } from './pulse.js';
 import type { PulseStore } from './pulse-store.js';
@@ -74,6 +77,14 @@ export type AnswerOutcome =
 
 const MAX_AUDIENCE = 20_000;
 const RESULTS_CACHE_MS = 30_000;
+
+/** A pulse's results, and each shown free-text question's answers in the dashboard's order (see textEntries). */
+interface Results {
+  at: number;
+  result: PulseResult;
+  texts: Partial<Record<QuestionId, TextEntry[]>>;
+}
+
 const ID_LIST = /[\s,;]+/;
 
 /** The compose card's audience choice and its list of ids → an audience, or what is wrong. */
@@ -102,7 +113,7 @@ export function audienceOf(choice: string | undefined, people: string | undefine
 }
 
 export class PulseService implements PulseProvider {
-  private readonly cache = new Map<string, { at: number; result: PulseResult }>();
+  private readonly cache = new Map<string, Results>();
 
   constructor(private readonly d: PulseServiceDeps) {}
 
@@ -205,34 +216,47 @@ export class PulseService implements PulseProvider {
 
   /** Champions and the rollout team: one pulse's results, in aggregate. */
   async results(caller: AdoptionCaller, pulseId: string): Promise<PulseResult | undefined> {
+    return (await this.shownResults(caller, pulseId))?.result;
+  }
+
+  private async shownResults(caller: AdoptionCaller, pulseId: string): Promise<Results | undefined> {
     if (!allows(caller.role, 'adoption.pulse.results')) return undefined;
     const pulse = await this.d.store.get(pulseId);
     return pulse ? this.resultOf(pulse) : undefined;
   }
 
-  private async resultOf(pulse: Pulse): Promise<PulseResult> {
+  private async resultOf(pulse: Pulse): Promise<Results> {
     const hit = this.cache.get(pulse.id);
     const now = Date.now();
-    if (hit && now - hit.at < RESULTS_CACHE_MS) return hit.result;
-    const result = pulseResult(pulse, await this.d.store.answersTo(pulse), this.d.minAnswers);
-    this.cache.set(pulse.id, { at: now, result });
-    return result;
+    if (hit && now - hit.at < RESULTS_CACHE_MS) return hit;
+    const rows = await this.d.store.keyedAnswersTo(pulse);
+    const result = pulseResult(pulse, rows.map((r) => r.answers), this.d.minAnswers);
+    // The dashboard's order of each free-text question that may be shown (none below the minimum).
+    const texts: Results['texts'] = {};
+    for (const q of result.questions) if (q.result?.kind === 'text' && q.result.answers.length) texts[q.id as QuestionId] = textEntries(rows, q.id as QuestionId);
+    const entry = { at: now, result, texts };
+    this.cache.set(pulse.id, entry);
+    return entry;
   }
 
   /** The Pulse panel: pulses sent in the range, newest first, and the trend of each series asked again. */
   async pulse(range: DayRange): Promise<PulseMetrics> {
     const all = await this.d.store.all();
     const inRange = all.filter((p) => p.sentAt.slice(0, 10) >= range.from && p.sentAt.slice(0, 10) <= range.to);
-    const results = new Map<string, PulseResult>();
+    const results = new Map<string, Results>();
     for (const p of all) results.set(p.id, await this.resultOf(p));
-    return { pulses: inRange.map((p) => firstTextPages(results.get(p.id)!)), trends: pulseTrends(all, results) };
+    const shown = new Map([...results].map(([id, r]) => [id, r.result]));
+    return { pulses: inRange.map((p) => firstTextPages(results.get(p.id)!.result, results.get(p.id)!.texts)), trends: pulseTrends(all, shown) };
   }
 
-  /** Champions and the rollout team: a further page of one free-text question's answers, for the dashboard. */
-  async texts(caller: AdoptionCaller, pulseId: string, questionId: string, from: number): Promise<{ answers: string[]; from: number; more: number } | undefined> {
-    const result = await this.results(caller, pulseId);
-    const q = result?.questions.find((x) => x.id === questionId)?.result;
-    return q?.kind === 'text' ? textPage(q.answers, from) : undefined;
+  /**
+   * Champions and the rollout team: a further page of one free-text question's answers, for the dashboard:
+   * those after `after` (the `next` of the page before), in the shown order.
+   */
+  async texts(caller: AdoptionCaller, pulseId: string, questionId: string, after?: TextCursor): Promise<{ answers: string[]; more: number; next: string | null } | undefined> {
+    const shown = await this.shownResults(caller, pulseId);
+    const q = shown?.result.questions.find((x) => x.id === questionId);
+    return q?.result?.kind === 'text' ? textPage(shown!.texts[q.id as QuestionId] ?? [], after) : undefined;
   }
 }
 

@@ -77,11 +77,19 @@ export class PulseStore {
 
   /** Every answer to a pulse, without who gave it (after retention, what it kept). */
   async answersTo(pulse: Pick<Pulse, 'id' | 'keptAnswers'>): Promise<Answers[]> {
-    if (pulse.keptAnswers) return pulse.keptAnswers;
+    return (await this.keyedAnswersTo(pulse)).map((r) => r.answers);
+  }
+
+  /**
+   * Every answer with its respondent key (a salted hash, not who gave it), for a stable order among equal free
+   * texts; what retention kept has no key ('').
+   */
+  async keyedAnswersTo(pulse: Pick<Pulse, 'id' | 'keptAnswers'>): Promise<{ respondent: string; answers: Answers }[]> {
+    if (pulse.keptAnswers) return pulse.keptAnswers.map((answers) => ({ respondent: '', answers }));
     const rows = await collect(
-      this.answers.listEntities<AnswerRow>({ queryOptions: { filter: odata`PartitionKey eq ${pulse.id}`, select: ['answers'] } }),
+      this.answers.listEntities<AnswerRow>({ queryOptions: { filter: odata`PartitionKey eq ${pulse.id}`, select: ['RowKey', 'answers'] } }),
     );
-    return rows.map((r) => fromJsonColumn<Answers>(r.answers, {}));
+    return rows.map((r) => ({ respondent: r.rowKey, answers: fromJsonColumn<Answers>(r.answers, {}) }));
   }
 
   /** A person's answer row as stored: their answers and when (for `my data`). */

@@ -192,20 +192,87 @@ function clipAnswer(text: string): string {
   return `${Array.from(text.slice(0, PULSE_LIMITS.text)).slice(0, PULSE_LIMITS.text - 1).join('')}…`;
 }
 
-/** A page of a free-text question's (sorted) answers from `from`, and how many come after it. */
-export function textPage(answers: readonly string[], from: number, size = TEXT_PAGE): { answers: string[]; from: number; more: number } {
-  const page = answers.slice(from, from + size);
-  return { answers: page.map(clipAnswer), from, more: Math.max(0, answers.length - from - page.length) };
+/**
+ * One free-text answer as the dashboard pages it: the text shown (cut to the limit) and a key that orders
+ * equal texts. The key is derived from the respondent key and the question, so the same person's answers to
+ * two questions carry different keys: a page's position never ties two answers to one person.
+ */
+export interface TextEntry {
+  text: string;
+  key: string;
 }
 
-/** A result as the dashboard gets it: each free-text question's first page only. */
-export function firstTextPages(r: PulseResult): PulseResult {
+/** Where the next page starts: just after this answer in the shown order (see textPage). */
+export type TextCursor = TextEntry;
+
+/** A free-text question's answers in the order the dashboard shows them: by text, equal texts by key. */
+export function textEntries(rows: readonly { respondent: string; answers: Answers }[], questionId: QuestionId): TextEntry[] {
+  const out: TextEntry[] = [];
+  for (const r of rows) {
+    const v = r.answers[questionId];
+    if (v === undefined) continue;
+    out.push({ text: clipAnswer(String(v)), key: createHash('sha256').update(`${r.respondent}|${questionId}`).digest('hex').slice(0, 16) });
+  }
+  return out.sort(compareEntries);
+}
+
+/** The shown order, total: words as a reader sorts them, then code points, then the key. */
+function compareEntries(a: TextEntry, b: TextEntry): number {
+  const byCode = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return a.text.localeCompare(b.text) || byCode(a.text, b.text) || byCode(a.key, b.key);
+}
+
+/**
+ * A page of a free-text question's answers after `after` (from the start without), how many come after it,
+ * and the cursor of its last answer. Paging from the last answer shown rather than by position: an answer
+ * that comes in, or is changed, between two pages moves no other answer onto or off the next page.
+ */
+export function textPage(entries: readonly TextEntry[], after?: TextCursor, size = TEXT_PAGE): { answers: string[]; more: number; next: string | null } {
+  let start = 0;
+  if (after) {
+    let hi = entries.length;
+    while (start < hi) {
+      const mid = (start + hi) >> 1;
+      if (compareEntries(entries[mid]!, after) <= 0) start = mid + 1;
+      else hi = mid;
+    }
+  }
+  const page = entries.slice(start, start + size);
+  const more = entries.length - start - page.length;
+  const last = page.at(-1);
+  return { answers: page.map((e) => e.text), more, next: more > 0 && last ? textCursor(last) : null };
+}
+
+/** An answer → the cursor the dashboard sends back for the page after it (opaque: base64url of JSON). */
+export function textCursor(e: TextEntry): string {
+  return Buffer.from(JSON.stringify([e.text, e.key]), 'utf8').toString('base64url');
+}
+
+/** A cursor from the dashboard → where to page from, or undefined when it is not one textCursor made. */
+export function readTextCursor(cursor: string): TextCursor | undefined {
+  if (cursor.length > TEXT_CURSOR_MAX || !/^[\w-]*$/.test(cursor)) return undefined;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(v) || v.length !== 2) return undefined;
+    const [text, key] = v as unknown[];
+    if (typeof text !== 'string' || typeof key !== 'string' || Array.from(text).length > PULSE_LIMITS.text || !/^[0-9a-f]{16}$/.test(key)) return undefined;
+    return { text, key };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cursor's longest: a whole answer of 4-byte characters, its key and JSON, in base64. */
+export const TEXT_CURSOR_MAX = Math.ceil(((PULSE_LIMITS.text * 4 + 64) * 4) / 3);
+
+/** A result as the dashboard gets it: each free-text question's first page only, from its shown order. */
+export function firstTextPages(r: PulseResult, texts: Partial<Record<QuestionId, readonly TextEntry[]>>): PulseResult {
   return {
     ...r,
     questions: r.questions.map((q) => {
       if (q.result?.kind !== 'text') return q;
-      const { answers, more } = textPage(q.result.answers, 0);
-      return { ...q, result: { kind: 'text', answers, more } };
+      const { answers, more, next } = textPage(texts[q.id as QuestionId] ?? []);
+      return { ...q, result: { kind: 'text', answers, more, next } };
     }),
   };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import restify, { type Request, type Response, type Server } from 'restify';
@@ -71,6 +72,23 @@ type Handler = (req: Request, res: Response) => Promise<void>;
 export function createHttpServer(deps: HttpDeps): Server {
   const server = restify.createServer({ name: 'rollout-desk', handleUncaughtExceptions: false });
 
+  // Every answer, restify's own refusals included (a malformed % escape, no such route, a wrong method), is
+  // never sniffed as another type and not cached; a route that may be cached says so itself (the tab's files).
+  server.pre((_req, res, next) => {
+    for (const [k, v] of Object.entries(STANDARD_HEADERS)) res.setHeader(k, v);
+    return next();
+  });
+  // What restify answers by itself goes out in the app's JSON error shape, not restify's `{code, message}`.
+  server.on('restifyError', (req: Request, res: Response, err: Error & { statusCode?: unknown }, done: () => void) => {
+    if (!res.headersSent) {
+      const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+      if (status >= 500) deps.log.error({ err }, 'request failed');
+      res.status(status);
+      res.json(refusal(status, req.method ?? 'GET', res.getHeader('allow')));
+    }
+    done();
+  });
+
   /** Every route: whatever fails inside is logged once and answered with JSON; no request ends the process. */
   const route =
     (name: string, handler: Handler): Handler =>
@@ -138,8 +156,11 @@ export function createHttpServer(deps: HttpDeps): Server {
         await withTimeout(deps.ready(), 3_000);
         res.json({ status: 'ready', storage: 'ok' });
       } catch (err) {
+        // Anyone can call /readyz: it says which dependency is not ready; the error (addresses, account
+        // names) goes to the log only.
+        deps.log.warn({ err }, 'not ready: storage is not reachable');
         res.status(503);
-        res.json({ status: 'not ready', storage: err instanceof Error ? err.message : 'unreachable' });
+        res.json({ status: 'not ready', storage: 'unreachable' });
       }
     }),
   );
@@ -150,7 +171,6 @@ export function createHttpServer(deps: HttpDeps): Server {
     route('tab', async (req, res) => {
       const file = tabFile(String(req.params.file ?? ''));
       if (!file) {
-        res.header('x-content-type-options', NOSNIFF['x-content-type-options']);
         res.status(404);
         res.json({ error: 'NotFound', message: 'no such tab file' });
         return;
@@ -166,8 +186,10 @@ export function createHttpServer(deps: HttpDeps): Server {
   );
 
   const tabApi = deps.tabApi;
+  // Every method goes to the tab API: it answers HEAD as GET, and 405 with the methods a route of its own takes.
   if (tabApi)
-    for (const method of ['get', 'post'] as const) server[method]('/api/tab/*', route('tab-api', (req, res) => tabApi(req, res)));
+    for (const method of ['get', 'head', 'post', 'put', 'patch', 'del'] as const)
+      server[method]('/api/tab/*', route('tab-api', (req, res) => tabApi(req, res)));
 
   server.get(
     '/exports/:token',
@@ -209,6 +231,17 @@ export function createHttpServer(deps: HttpDeps): Server {
   );
 
   return server;
+}
+
+/** Headers every answer carries (see security-headers.ts): nosniff, and no caching unless a route allows it. */
+const STANDARD_HEADERS = { ...NOSNIFF, 'cache-control': 'no-store' } as const;
+
+/** Restify's own refusal (no route matched, or not with this method) → the app's `{error, message}`. */
+function refusal(status: number, method: string, allow: ReturnType<Response['getHeader']>): { error: string; message: string } {
+  if (status === 404) return { error: 'NotFound', message: 'no such page or API route' };
+  if (status === 405) return { error: 'MethodNotAllowed', message: `${method} is not allowed here${allow ? `; use ${String(allow)}` : ''}` };
+  if (status >= 500) return { error: 'InternalError', message: 'the request could not be handled' };
+  return { error: 'BadRequest', message: STATUS_CODES[status] ?? 'the request could not be handled' };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

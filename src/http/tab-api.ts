@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { AdoptionProviders, AdoptionService, PulseService } from '../adoption/index.js';
+import { readTextCursor, TEXT_CURSOR_MAX, type TextCursor } from '../adoption/pulse.js';
 import {
   BOARD_SORTS,
   type Caller,
@@ -84,6 +85,21 @@ const intParam = (min: number, max: number, fallback: number) =>
       }
       return n;
     });
+
+/** A free-text page's cursor (pulse.ts textCursor), read back. */
+const textCursorParam = z
+  .string()
+  .max(TEXT_CURSOR_MAX)
+  .optional()
+  .transform((v, ctx): TextCursor | undefined => {
+    if (v === undefined) return undefined;
+    const cursor = readTextCursor(v);
+    if (!cursor) {
+      ctx.addIssue({ code: 'custom', message: 'is not a position this list gave; reload the dashboard' });
+      return z.NEVER;
+    }
+    return cursor;
+  });
 
 const boardQuery = z.object({
   status: z.enum(STATUSES).optional(),
@@ -266,9 +282,11 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       provider: 'pulse',
       handle: async (ctx) => {
         // The Pulse panel carries a page of each free-text question's answers; the rest come a page at a time.
-        const q = z.object({ question: z.enum(['q1', 'q2', 'q3']), from: intParam(0, 1_000_000, 0) }).safeParse(queryObject(ctx.query));
+        // `after`: the `next` of the page before (a position in the shown order, not a count, so answers that
+        // come in between pages are neither repeated nor skipped).
+        const q = z.object({ question: z.enum(['q1', 'q2', 'q3']), after: textCursorParam }).safeParse(queryObject(ctx.query));
         if (!q.success) return bad(firstProblem(q.error));
-        const page = await d.pulses.texts({ person: ctx.caller.person, role: ctx.role }, ctx.params.id ?? '', q.data.question, q.data.from);
+        const page = await d.pulses.texts({ person: ctx.caller.person, role: ctx.role }, ctx.params.id ?? '', q.data.question, q.data.after);
         return page ? ok(page) : { status: 404, body: { error: 'NotFound', message: 'no such pulse or free-text question' } };
       },
     },
@@ -365,12 +383,20 @@ export function createTabApi(d: TabApiDeps, routes: TabRoute[] = tabRoutes(d)) {
   return async (req: IncomingMessage & { body?: unknown }, res: ServerResponse): Promise<void> => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      // HEAD is answered as GET; Node leaves the body out.
       const method = req.method === 'HEAD' ? 'GET' : req.method;
-      const found = routes
-        .filter((r) => r.method === method)
-        .map((r) => ({ r, params: matchPath(r.path, url.pathname.replace(/\/+$/, '')) }))
-        .find((m) => m.params);
-      if (!found?.params) return send(res, 404, { error: 'NotFound', message: 'no such API route' });
+      const path = url.pathname.replace(/\/+$/, '');
+      const onPath = routes.flatMap((r) => {
+        const params = matchPath(r.path, path);
+        return params ? [{ r, params }] : [];
+      });
+      const found = onPath.find((m) => m.r.method === method);
+      if (!found) {
+        if (!onPath.length) return send(res, 404, { error: 'NotFound', message: 'no such API route' });
+        // A known route asked with another method: say which it takes, as restify does for the other routes.
+        const allow = [...new Set(onPath.flatMap((m) => (m.r.method === 'GET' ? ['GET', 'HEAD'] : [m.r.method])))].sort().join(', ');
+        return send(res, 405, { error: 'MethodNotAllowed', message: `${req.method} is not allowed here; use ${allow}` }, { allow });
+      }
       const { r: route, params } = found;
       const auth = await d.auth.authenticate(req.headers, url.searchParams);
       if (!auth.ok) {
@@ -396,7 +422,10 @@ export function createTabApi(d: TabApiDeps, routes: TabRoute[] = tabRoutes(d)) {
       const person: Person = { id: identity.aadObjectId, name: identity.name };
       const caller: Caller = { person, reporter: { ...person, aadObjectId: identity.aadObjectId, conversationKey: person.id }, role };
       const requestId = String(req.headers['x-request-id'] ?? '').slice(0, 100) || randomUUID();
-      const out = await route.handle({ identity, role, caller, params, query: url.searchParams, body: body.value, requestId: `tab|${requestId}` });
+      // The client picks the id, so it is scoped by who is calling: another person's id can never make this
+      // person's change read as an already-done repeat.
+      const scoped = `tab|${identity.aadObjectId.toLowerCase()}|${requestId}`;
+      const out = await route.handle({ identity, role, caller, params, query: url.searchParams, body: body.value, requestId: scoped });
       send(res, out.status, out.body);
     } catch (err) {
       d.log.error({ err }, 'tab API request failed');

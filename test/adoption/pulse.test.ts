@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { broadcastAudienceResolver } from '../../src/adoption/audience.js';
 import { pulseAnsweredCard, pulseCard, pulseResultsCard } from '../../src/adoption/cards.js';
-import { checkAnswers, checkPulseInput, PULSE_LIMITS, type PulseInput, seriesOf } from '../../src/adoption/pulse.js';
+import { checkAnswers, checkPulseInput, PULSE_LIMITS, type PulseInput, readTextCursor, seriesOf } from '../../src/adoption/pulse.js';
 import { type AdoptionCaller, audienceOf, PulseService } from '../../src/adoption/pulse-service.js';
 import { PulseStore } from '../../src/adoption/pulse-store.js';
 import { ManualClock } from '../../src/clock.js';
@@ -187,7 +187,7 @@ describe('PulseService', () => {
     const fewer = readable([{ type: 'message', attachments: [{ contentType: 'card', content: pulseResultsCard(five!, 'https://x') }] }]);
     expect(fewer).toContain('Fewer than 5 people answered this question (4 so far): not shown, so that nobody can be picked out.');
     expect(fewer).not.toContain('More office hours');
-    expect(await service.texts(lead, pulse.id, 'q3', 0)).toBeUndefined();
+    expect(await service.texts(lead, pulse.id, 'q3')).toBeUndefined();
 
     await service.answer(STAFF[5]!, pulse.id, { q1: '5', q3: 'Nothing' });
     const six = await service.results(lead, pulse.id);
@@ -212,19 +212,44 @@ describe('PulseService', () => {
     expect(text.answers).toHaveLength(50);
     expect(JSON.stringify(panel).length).toBeLessThan(20_000);
 
-    // The next pages, on asking: the same order, nothing repeated or left out.
-    const second = await service.texts(lead, pulse.id, 'q3', 50);
-    const third = await service.texts(lead, pulse.id, 'q3', 100);
-    expect(second).toMatchObject({ from: 50, more: 30 });
-    expect(third).toMatchObject({ from: 100, more: 0 });
+    // The next pages, on asking (each from the page before's `next`): the same order, nothing repeated or left out.
+    const second = await service.texts(lead, pulse.id, 'q3', readTextCursor(text.next!));
+    const third = await service.texts(lead, pulse.id, 'q3', readTextCursor(second!.next!));
+    expect(second).toMatchObject({ more: 30, next: expect.any(String) });
+    expect(third).toMatchObject({ more: 0, next: null });
     const all = [...text.answers, ...second!.answers, ...third!.answers];
     expect(new Set(all).size).toBe(130);
     expect(Math.max(...all.map((a) => a.length))).toBeLessThanOrEqual(PULSE_LIMITS.text);
     expect(all.find((a) => a.startsWith('Please'))).toMatch(/^Please .*…$/);
     expect(all.filter((a) => a.startsWith('Answer'))).toEqual(Array.from({ length: 129 }, (_, i) => `Answer ${String(i).padStart(3, '0')}`));
     // Only for those who may see results, and only of a free-text question.
-    expect(await service.texts(staff(1), pulse.id, 'q3', 0)).toBeUndefined();
-    expect(await service.texts(lead, pulse.id, 'q1', 0)).toBeUndefined();
+    expect(await service.texts(staff(1), pulse.id, 'q3')).toBeUndefined();
+    expect(await service.texts(lead, pulse.id, 'q1')).toBeUndefined();
+  });
+
+  it('pages free-text answers from the last one shown: an answer that comes in or is changed between pages is neither repeated nor skipped', async () => {
+    const { service, store, clock } = await pulses(5);
+    const pulse = await sent(service);
+    for (let i = 0; i < 70; i++) await store.saveAnswer(pulse.id, `r-${i}`, { q3: `Answer ${String(i).padStart(3, '0')}` }, clock.now());
+    // Two of the people it was sent to have answered too; one gave the same words as the answer ending page one.
+    await service.answer(STAFF[0]!, pulse.id, { q3: 'Answer 048' });
+    await service.answer(STAFF[1]!, pulse.id, { q3: 'Answer 020 too' });
+    const panel = await service.pulse({ from: '2027-01-01', to: '2027-01-31' });
+    const first = panel.pulses[0]!.questions.find((q) => q.id === 'q3')!.result;
+    if (first?.kind !== 'text') throw new Error('not a text result');
+    expect(first.answers).toHaveLength(50);
+    // Before "Show more answers" is pressed: two new answers sorting among those shown, and a shown one changed.
+    await service.answer(STAFF[2]!, pulse.id, { q3: 'Actually fine' });
+    await service.answer(STAFF[3]!, pulse.id, { q3: 'All good' });
+    await service.answer(STAFF[1]!, pulse.id, { q3: 'Zero issues now' });
+    expect(first.answers.at(-1)).toBe('Answer 048');
+    const second = await service.texts(lead, pulse.id, 'q3', readTextCursor(first.next!));
+    const seen = [...first.answers, ...second!.answers];
+    const stored = [...Array.from({ length: 70 }, (_, i) => `Answer ${String(i).padStart(3, '0')}`), 'Answer 048'];
+    // Every answer that was there all along is seen exactly as often as it was given; the change shows after.
+    for (const a of new Set(stored)) expect(seen.filter((x) => x === a), a).toHaveLength(stored.filter((x) => x === a).length);
+    expect(second!.answers.at(-1)).toBe('Zero issues now');
+    expect(second!.more).toBe(0);
   });
 
   it('gives the trend of the same questions asked again, from the pulses that reached the minimum', async () => {

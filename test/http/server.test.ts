@@ -107,3 +107,57 @@ describe('downloads', () => {
     expect(saved.subarray(3).toString('utf8')).toBe('"Ref","Title"\r\n"R-0001","Zoë"\r\n');
   });
 });
+
+describe('every answer carries the security headers', () => {
+  let plain: Server;
+  let base: string;
+  beforeAll(async () => {
+    plain = createHttpServer({
+      log: createLogger('silent'),
+      processActivity: async () => ({ status: 200 }),
+      ready: async () => {},
+      download: async (token) => (token === 'csv' ? { filename: 'rollout-issues.csv', contentType: 'text/csv', content: '"Ref"\r\n' } : undefined),
+      calendar: async (token) => (token === 'ics' ? { filename: 'office-hours.ics', content: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n' } : undefined),
+    });
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    plain?.close();
+  });
+
+  it('sends nosniff on downloads, calendar files, health answers and every refusal', async () => {
+    const paths = ['/exports/csv', '/exports/unknown', '/calendar/ics', '/calendar/unknown', '/healthz', '/readyz', '/exports/%E0%A4%A', '/calendar/%zz', '/nothing'];
+    for (const path of paths) {
+      const res = await fetch(`${base}${path}`);
+      await res.arrayBuffer();
+      expect(res.headers.get('x-content-type-options'), `${path} (${res.status})`).toBe('nosniff');
+    }
+    // A route that may be cached still says so itself: the tab's files are revalidated, not refused to caches.
+    const css = await fetch(`${base}/tab/tab.css`);
+    await css.arrayBuffer();
+    expect(css.headers.get('cache-control')).toBe('no-cache');
+  });
+
+  it('answers what no route serves (a malformed % escape, an unknown path, a wrong method) in the app’s JSON error shape, not cached', async () => {
+    const cases = [
+      { path: '/exports/%E0%A4%A', method: 'GET', status: 404, error: 'NotFound' },
+      { path: '/calendar/%zz', method: 'GET', status: 404, error: 'NotFound' },
+      { path: '/nothing', method: 'GET', status: 404, error: 'NotFound' },
+      { path: '/healthz', method: 'DELETE', status: 405, error: 'MethodNotAllowed' },
+    ];
+    for (const c of cases) {
+      const res = await fetch(`${base}${c.path}`, { method: c.method });
+      const label = `${c.method} ${c.path}`;
+      expect(res.status, label).toBe(c.status);
+      expect(res.headers.get('x-content-type-options'), label).toBe('nosniff');
+      expect(res.headers.get('cache-control'), label).toBe('no-store');
+      expect(res.headers.get('content-type'), label).toMatch(/^application\/json/);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(Object.keys(body).sort(), label).toEqual(['error', 'message']);
+      expect(body.error, label).toBe(c.error);
+      expect(String(body.message), label).not.toBe('');
+      if (c.status === 405) expect(res.headers.get('allow'), label).toBe('GET');
+    }
+  });
+});

@@ -18,7 +18,7 @@ let app: App;
 let connector: RecordingConnector;
 const ROLE_USERS: Record<Role, TestUser> = { staff: USERS.staff, champion: USERS.champion, rolloutTeam: USERS.lead };
 const logIssue = (user: TestUser, over?: Record<string, string>) => h.logIssue(user, over);
-const api = (user: TestUser | null, path: string, init?: { method?: string; body?: unknown }) => h.api(user, path, init);
+const api = (user: TestUser | null, path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }) => h.api(user, path, init);
 
 beforeAll(async () => {
   h = await startTabApi();
@@ -40,7 +40,7 @@ async function samples(): Promise<Record<string, { path: string; body?: unknown 
     'GET /api/tab/champions': { path: '/api/tab/champions' },
     'GET /api/tab/questions': { path: '/api/tab/questions?days=7' },
     'GET /api/tab/pulse': { path: '/api/tab/pulse' },
-    'GET /api/tab/pulse/:id/texts': { path: '/api/tab/pulse/2027-01-11-none/texts?question=q3&from=50' },
+    'GET /api/tab/pulse/:id/texts': { path: '/api/tab/pulse/2027-01-11-none/texts?question=q3' },
     'GET /api/tab/communications': { path: '/api/tab/communications' },
     'GET /api/tab/officehours': { path: '/api/tab/officehours' },
     'POST /api/tab/figures': { path: '/api/tab/figures', body: { measure: 'report-days', date: '2027-01-10', value: '3.5' } },
@@ -161,6 +161,54 @@ describe('the tab API', () => {
   it('refuses a body that is not JSON and an unknown route', async () => {
     const res = await fetch(`${app.url}/api/tab/figures`, { method: 'POST', headers: { 'x-demo-user': 'aad-lead', 'content-type': 'application/json' }, body: '{not json' });
     expect([400]).toContain(res.status);
+    expect((await api(USERS.lead, '/api/tab/nothing')).status).toBe(404);
+  });
+
+  it('takes a retried change as done only from the person who sent it: another person’s change with the same request id is applied', async () => {
+    const ref = await logIssue(USERS.staff);
+    const detail = async () => (await api(USERS.lead, `/api/tab/issues/${ref}`)).body as { version: number; comments: { text: string }[] };
+    const comment = async (user: TestUser, text: string) =>
+      api(user, `/api/tab/issues/${ref}/triage`, {
+        method: 'POST',
+        body: { kind: 'comment', version: (await detail()).version, comment: text, public: false },
+        headers: { 'x-request-id': 'req-reused-1' },
+      });
+    expect((await comment(USERS.champion, 'Checked the sync log')).status).toBe(200);
+    // The champion's retry (the same request id): answered as done, not written twice.
+    expect((await comment(USERS.champion, 'Checked the sync log')).status).toBe(200);
+    // Someone else's change carrying that id (a hand-made client reusing it) is their own change, and applied.
+    expect((await comment(USERS.lead, 'Escalated to the vendor')).status).toBe(200);
+    const texts = (await detail()).comments.map((c) => c.text);
+    expect(texts.filter((t) => t === 'Checked the sync log')).toHaveLength(1);
+    expect(texts).toContain('Escalated to the vendor');
+  });
+
+  it('asks for more pulse answers from the position the page before gave, and refuses one it did not give', async () => {
+    const path = '/api/tab/pulse/2027-01-11-none/texts?question=q3';
+    const forged = await api(USERS.lead, `${path}&after=${encodeURIComponent('not a position')}`);
+    expect(forged).toMatchObject({ status: 400, body: { error: 'BadRequest', message: expect.stringContaining('after') } });
+    const cursor = Buffer.from(JSON.stringify(['Answer 048', '0123456789abcdef'])).toString('base64url');
+    expect((await api(USERS.lead, `${path}&after=${cursor}`)).status).toBe(404); // a position, but no such pulse
+  });
+
+  it('answers HEAD like GET without a body, and a method a route does not take with 405 and the methods it does', async () => {
+    const head = await fetch(`${app.url}/api/tab/me`, { method: 'HEAD', headers: { 'x-demo-user': USERS.lead.aadObjectId } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(head.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${app.url}/api/tab/me`, { method: 'HEAD' })).status).toBe(401);
+    // A route of the API asked with a method it does not take: 405 naming those it does, as for any other route.
+    for (const [method, path, allow] of [
+      ['GET', '/api/tab/figures', 'POST'],
+      ['POST', '/api/tab/me', 'GET, HEAD'],
+      ['PUT', '/api/tab/me', 'GET, HEAD'],
+    ] as const) {
+      const res = await fetch(`${app.url}${path}`, { method, headers: { 'x-demo-user': USERS.lead.aadObjectId } });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      expect(await res.json(), `${method} ${path}`).toMatchObject({ error: 'MethodNotAllowed' });
+    }
     expect((await api(USERS.lead, '/api/tab/nothing')).status).toBe(404);
   });
 

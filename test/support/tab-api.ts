@@ -16,7 +16,7 @@ export interface TabApiHarness {
   other: TestUser;
   /** Logs an issue through the card's "log anyway" action; returns its reference. */
   logIssue(user: TestUser, over?: Record<string, string>): Promise<string>;
-  api(user: TestUser | null, path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: Record<string, unknown> & { items?: { ref: string }[] } }>;
+  api(user: TestUser | null, path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: Record<string, unknown> & { items?: { ref: string }[] } }>;
   stop(): Promise<void>;
 }
 
@@ -51,7 +51,7 @@ export async function startTabApi(): Promise<TabApiHarness> {
     async api(user, path, init = {}) {
       const res = await fetch(`${app.url}${path}`, {
         method: init.method ?? 'GET',
-        headers: { ...(user ? { 'x-demo-user': user.aadObjectId } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) },
+        headers: { ...(user ? { 'x-demo-user': user.aadObjectId } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
         body: init.body ? JSON.stringify(init.body) : undefined,
       });
       const text = await res.text();

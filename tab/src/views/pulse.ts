@@ -6,21 +6,27 @@ import type { PulseMetrics, PulseResult } from '../types.js';
 
 /** Pulse surveys: each pulse's results in aggregate (none below the minimum), and trends of repeated ones. */
 
-/** A free-text question's answers: the first page, and the rest a page at a time on asking. */
-function texts(pulseId: string, questionId: string, first: string[], more: number): HTMLElement {
+/**
+ * A free-text question's answers: the first page, and the rest a page at a time on asking, each from where the
+ * page before ended (`next`), so answers that come in meanwhile are neither repeated nor skipped.
+ */
+function texts(pulseId: string, questionId: string, first: string[], more: number, next: string | null): HTMLElement {
   const list = h('ul', { className: 'texts' }, ...first.map((t) => h('li', {}, t)));
   const wrap = h('div', {}, list);
-  let shown = first.length;
+  let after = next;
   const button = h('button', { type: 'button', className: 'secondary' }, '');
   const label = (n: number) => (button.textContent = `Show more answers (${num(n)} more)`);
   label(more);
   button.addEventListener('click', () => {
+    if (!after) return;
     button.disabled = true;
-    void call<{ answers: string[]; more: number }>(`pulse/${encodeURIComponent(pulseId)}/texts?question=${questionId}&from=${shown}`)
+    void call<{ answers: string[]; more: number; next: string | null }>(
+      `pulse/${encodeURIComponent(pulseId)}/texts?question=${questionId}&after=${encodeURIComponent(after)}`,
+    )
       .then((page) => {
         append(list, page.answers.map((t) => h('li', {}, t)));
-        shown += page.answers.length;
-        if (page.more > 0) {
+        after = page.next;
+        if (page.more > 0 && after) {
           label(page.more);
           button.disabled = false;
         } else button.remove();
@@ -30,7 +36,7 @@ function texts(pulseId: string, questionId: string, first: string[], more: numbe
         announce(err instanceof ApiError ? err.message : 'More answers could not be loaded. Try again in a moment.', 'error');
       });
   });
-  if (more > 0) wrap.append(button);
+  if (more > 0 && next) wrap.append(button);
   return wrap;
 }
 
@@ -51,7 +57,7 @@ function result(p: PulseResult): HTMLElement {
               : q.result?.kind === 'choice'
                 ? h('ul', {}, ...q.result.options.map((o) => h('li', {}, `${o.label}: ${num(o.count)}`)))
                 : q.result?.kind === 'text'
-                  ? texts(p.id, q.id, q.result.answers, q.result.more ?? 0)
+                  ? texts(p.id, q.id, q.result.answers, q.result.more ?? 0, q.result.next ?? null)
                   : h('p', { className: 'hint' }, `Fewer than ${p.minAnswers} people answered this question (${num(q.answered)} so far): not shown, so that nobody can be picked out.`),
           ),
         )
