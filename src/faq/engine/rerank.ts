@@ -24,8 +24,6 @@ export const RERANK_FEATURES = [
   'sameDocAsFirst', // same doc as the engine's first candidate
 ] as const;
 
-export type RerankFeature = (typeof RERANK_FEATURES)[number];
-
 interface SectionTerms {
   heading: Set<string>;
   path: Set<string>;
