@@ -213,7 +213,8 @@ function cardData(g: Gen, verb: string): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   const plausible: Record<string, () => unknown> = {
     ref: () => g.pick([`R-${String(g.int(1, 30)).padStart(4, '0')}`, 'R-0000', 'X-1', '']),
-    version: () => g.pick([g.int(0, 20), '3', -1]),
+    // Issues' cards carry a number, adoption's an ETag-like string: both, and wrong ones.
+    version: () => g.pick([g.int(0, 20), String(g.int(0, 20)), '3', -1]),
     questionId: () => g.pick(['', 'q-1', 'nope', '00000000-0000-0000-0000-000000000000']),
     title: () => text(g).slice(0, g.pick([10, 120, 200])),
     description: () => text(g),
@@ -245,6 +246,7 @@ function cardData(g: Gen, verb: string): Record<string, unknown> {
     mode: () => g.pick(['add', 'update', 'x']),
     measureId: () => g.pick(['weekly-active', 'nope', '']),
     pulseId: () => g.pick(['p-1', '', 'nope']),
+    draftId: () => g.pick(['2026-03-02-0123456789abcdef', '2026-03-02-nothex', '']),
     keys: () => g.pick(['aad-staff', 'aad-staff, aad-champ', '']),
     filters: () => g.pick([{}, { status: 'new' }, { site: 'Marula district' }, { status: 'x' }]),
   };
