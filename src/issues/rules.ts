@@ -321,6 +321,23 @@ export function concurrentChange(
   return since.at(-1) ?? null;
 }
 
+/** Whether `actor` posted this very comment (same text and visibility) after `baseVersion`. */
+export function sameCommentSince(
+  issue: Issue,
+  baseVersion: number,
+  action: Extract<TriageAction, { kind: 'comment' }>,
+  actor: Person,
+): boolean {
+  const text = action.text.trim();
+  return issue.history.some(
+    (h) =>
+      h.what === 'comment' &&
+      h.version > baseVersion &&
+      h.by.id === actor.id &&
+      issue.comments.some((c) => c.id === h.commentId && c.text === text && c.visibility === action.visibility),
+  );
+}
+
 /** "Amina already took this issue" and friends, for the champion whose action lost the race. */
 export function describeChange(entry: HistoryEntry): string {
   const who = entry.by.name;

@@ -305,6 +305,20 @@ describe('triage by champions', () => {
     expect(invokeText(res.body)).toBe('There is no issue R-0999 any more: closed issues are removed after a while. Type "triage" for the open ones.');
   });
 
+  it('posts a comment once when the champion presses Add comment twice, and tells the reporter once', async () => {
+    const ref = await logIssue(USERS.staff);
+    const version = await versionOf(ref);
+    const press = () => execute(app, USERS.champion, 'issue.comment', { ref, version, comment: 'Please restart the tablet.', public: 'true' }, where(USERS.champion));
+    await press();
+    // The second press of the same card (a double click, or the card not yet redrawn).
+    const second = await press();
+    const after = await app.repository.get(ref);
+    expect(after?.comments.map((c) => c.text)).toEqual(['Please restart the tablet.']);
+    // One comment is one version, so one notice to the reporter (notices are keyed by version).
+    expect(after?.version).toBe(version + 1);
+    expect(invokeText(second.body)).toMatch(/already/i);
+  });
+
   it('keeps both comments when two champions comment at once', async () => {
     const ref = await logIssue(USERS.staff);
     const version = await versionOf(ref);
