@@ -272,6 +272,8 @@ export function applyTriageAction(
 
 /** +1 from another user: idempotent per user (a second +1 changes nothing). */
 export function addAffectedUser(issue: Issue, user: Person, now: Date): ActionOutcome {
+  // A duplicate is done: its followers hear nothing more, so a +1 belongs on its original (see IssueService.follow).
+  if (issue.status === 'duplicate') return refuse('invalid', `${issue.ref} is the same problem as ${issue.duplicateOf ?? 'another issue'}.`);
   if (user.id === issue.reporter.id) return refuse('no-change', `You reported ${issue.ref} yourself.`);
   if (issue.affected.some((a) => a.id === user.id)) {
     return refuse('no-change', `You are already counted as affected by ${issue.ref}.`);

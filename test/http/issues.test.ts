@@ -151,6 +151,20 @@ describe('logging an issue', () => {
     expect(issue?.affected.map((a) => a.id)).toEqual([USERS.champion.aadObjectId]);
   });
 
+  it('"+1" on an offered issue that was since linked as a duplicate puts the user on its original, so they hear when it is fixed', async () => {
+    const values = uniqueForm({ title: 'Tablet camera freezes on the photo step' });
+    const dup = refIn(invokeText((await submit(USERS.lead, values)).body));
+    const original = await logIssue(USERS.lead, { title: 'Photo capture broken on every tablet' });
+    const offered = await submit(USERS.staff, { ...values, title: 'Tablet camera freezes on photo step' });
+    expect(invokeText(offered.body)).toContain(dup);
+    // Between the offer and the staff member's click, a champion finds it is the same as another issue.
+    await execute(app, USERS.champion, 'issue.duplicate', { ref: dup, version: await versionOf(dup), duplicateOf: original }, where(USERS.champion));
+    expect((await app.repository.get(dup))?.status).toBe('duplicate');
+    const plusOne = await execute(app, USERS.staff, 'issue.affected', { ref: dup }, where(USERS.staff));
+    expect(invokeText(plusOne.body)).toContain(original);
+    expect((await app.repository.get(original))?.affected.map((a) => a.id)).toContain(USERS.staff.aadObjectId);
+  });
+
   it('refuses a "+1" on an issue the user was never shown, and they still cannot read it', async () => {
     const secret = await logIssue(USERS.lead, { title: 'Salary data visible to enumerators' });
     const forged = await execute(app, USERS.staff, 'issue.affected', { ref: secret }, where(USERS.staff));
