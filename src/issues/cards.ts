@@ -1,5 +1,6 @@
 import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
 import {
+  type Comment,
   type HistoryEntry,
   type Issue,
   type IssueSummary,
@@ -442,6 +443,8 @@ export interface IssueDetailData {
   created: string;
   extraFacts: Fact[];
   comments: { by: string; when: string; text: string }[];
+  /** "3 earlier comments not shown" when the card keeps only the newest; '' when all are shown. */
+  olderComments: string;
   history: HistoryLine[];
   olderHistory: string;
 }
@@ -470,12 +473,31 @@ export function issueDetailData(
     site: e(shown.site),
     created: formatWhen(shown.createdAt),
     extraFacts,
-    comments: shown.comments.slice(-10).map((c) => ({
-      by: `${e(c.by.name)}${c.visibility === 'internal' ? ' (internal)' : ''}`,
-      when: formatWhen(c.at),
-      text: e(c.text),
-    })),
+    ...recentComments(shown.comments),
     ...historyLines(shown.history, historyMax),
+  };
+}
+
+/**
+ * The newest comments, up to 10 and up to COMMENT_BUDGET characters of card JSON: ten comments at their full
+ * 2,000 characters would take the card past the 40 KB Teams accepts, and the issue would not open at all.
+ * The newest is always shown whole (one comment fits by itself).
+ */
+const COMMENT_BUDGET = 9_000;
+function recentComments(comments: readonly Comment[]): Pick<IssueDetailData, 'comments' | 'olderComments'> {
+  const picked: IssueDetailData['comments'] = [];
+  let used = 0;
+  for (const c of comments.slice(-10).reverse()) {
+    const row = { by: `${e(c.by.name)}${c.visibility === 'internal' ? ' (internal)' : ''}`, when: formatWhen(c.at), text: e(c.text) };
+    const size = JSON.stringify(row).length;
+    if (picked.length && used + size > COMMENT_BUDGET) break;
+    picked.unshift(row);
+    used += size;
+  }
+  const older = comments.length - picked.length;
+  return {
+    comments: picked,
+    olderComments: older > 0 ? `${older} earlier ${older === 1 ? 'comment' : 'comments'} not shown` : '',
   };
 }
 

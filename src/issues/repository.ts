@@ -28,6 +28,7 @@ import {
   type Notification,
   originalRefusal,
   replacePersonIn,
+  sameCommentSince,
   type TriageAction,
 } from './rules.js';
 import { type IssueTables, openIssueTables } from './tables.js';
@@ -252,6 +253,9 @@ export class IssueRepository {
       ...opts,
       target,
       conflict: (issue, base) => {
+        // The same comment from the same card, already posted since (a double click): posting it again would show
+        // it twice and tell the reporter twice.
+        if (a.kind === 'comment' && sameCommentSince(issue, base, a, actor)) return 'Your comment is already on it.';
         const change = concurrentChange(issue, base, a);
         // The actor's own earlier change (a second click, another card of theirs) is not a race to
         // report: the rule then says "already ..." or applies the new value.

@@ -272,6 +272,8 @@ export function applyTriageAction(
 
 /** +1 from another user: idempotent per user (a second +1 changes nothing). */
 export function addAffectedUser(issue: Issue, user: Person, now: Date): ActionOutcome {
+  // A duplicate is done: its followers hear nothing more, so a +1 belongs on its original (see IssueService.follow).
+  if (issue.status === 'duplicate') return refuse('invalid', `${issue.ref} is the same problem as ${issue.duplicateOf ?? 'another issue'}.`);
   if (user.id === issue.reporter.id) return refuse('no-change', `You reported ${issue.ref} yourself.`);
   if (issue.affected.some((a) => a.id === user.id)) {
     return refuse('no-change', `You are already counted as affected by ${issue.ref}.`);
@@ -319,6 +321,23 @@ export function concurrentChange(
   if (!field) return null;
   const since = issue.history.filter((h) => h.version > baseVersion && HISTORY_FIELD[h.what] === field);
   return since.at(-1) ?? null;
+}
+
+/** Whether `actor` posted this very comment (same text and visibility) after `baseVersion`. */
+export function sameCommentSince(
+  issue: Issue,
+  baseVersion: number,
+  action: Extract<TriageAction, { kind: 'comment' }>,
+  actor: Person,
+): boolean {
+  const text = action.text.trim();
+  return issue.history.some(
+    (h) =>
+      h.what === 'comment' &&
+      h.version > baseVersion &&
+      h.by.id === actor.id &&
+      issue.comments.some((c) => c.id === h.commentId && c.text === text && c.visibility === action.visibility),
+  );
 }
 
 /** "Amina already took this issue" and friends, for the champion whose action lost the race. */

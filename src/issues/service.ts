@@ -222,10 +222,32 @@ export class IssueService {
         await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);
         return { kind: 'followed', issue: res.issue };
       case 'refused':
+        // Offered while open, linked as a duplicate since: the person joins the original, as its own followers did.
+        if (res.issue.status === 'duplicate' && res.issue.duplicateOf) return this.followOriginalOf(caller, res.issue, requestId);
+        return { kind: 'followed', issue: res.issue, message: res.message };
       case 'conflict':
         return { kind: 'followed', issue: res.issue, message: res.message };
       case 'repeated':
         return { kind: 'followed', issue: res.issue };
+    }
+  }
+
+  private async followOriginalOf(caller: Caller, dup: Issue, requestId: string): Promise<TriageOutcome | { kind: 'followed'; issue: Issue; message?: string }> {
+    const originalRef = dup.duplicateOf!;
+    const res = await this.d.repository.addAffected(originalRef, caller.person, { requestId });
+    const same = `${dup.ref} is the same problem as ${originalRef}`;
+    switch (res.kind) {
+      case 'not-found':
+        return { kind: 'message', text: `${same}, which is no longer in the log. If it still affects you, log it again.` };
+      case 'updated':
+        await this.d.observer?.issueChanged(res.issue);
+        await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);
+        return { kind: 'followed', issue: res.issue, message: `${same}: you're on ${originalRef} as affected — you'll hear when it changes` };
+      case 'refused':
+      case 'conflict':
+        return { kind: 'followed', issue: res.issue, message: `${same}. ${res.message}` };
+      case 'repeated':
+        return { kind: 'followed', issue: res.issue, message: `${same}: you're on ${originalRef} as affected — you'll hear when it changes` };
     }
   }
 

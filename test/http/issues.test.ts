@@ -151,6 +151,20 @@ describe('logging an issue', () => {
     expect(issue?.affected.map((a) => a.id)).toEqual([USERS.champion.aadObjectId]);
   });
 
+  it('"+1" on an offered issue that was since linked as a duplicate puts the user on its original, so they hear when it is fixed', async () => {
+    const values = uniqueForm({ title: 'Tablet camera freezes on the photo step' });
+    const dup = refIn(invokeText((await submit(USERS.lead, values)).body));
+    const original = await logIssue(USERS.lead, { title: 'Photo capture broken on every tablet' });
+    const offered = await submit(USERS.staff, { ...values, title: 'Tablet camera freezes on photo step' });
+    expect(invokeText(offered.body)).toContain(dup);
+    // Between the offer and the staff member's click, a champion finds it is the same as another issue.
+    await execute(app, USERS.champion, 'issue.duplicate', { ref: dup, version: await versionOf(dup), duplicateOf: original }, where(USERS.champion));
+    expect((await app.repository.get(dup))?.status).toBe('duplicate');
+    const plusOne = await execute(app, USERS.staff, 'issue.affected', { ref: dup }, where(USERS.staff));
+    expect(invokeText(plusOne.body)).toContain(original);
+    expect((await app.repository.get(original))?.affected.map((a) => a.id)).toContain(USERS.staff.aadObjectId);
+  });
+
   it('refuses a "+1" on an issue the user was never shown, and they still cannot read it', async () => {
     const secret = await logIssue(USERS.lead, { title: 'Salary data visible to enumerators' });
     const forged = await execute(app, USERS.staff, 'issue.affected', { ref: secret }, where(USERS.staff));
@@ -303,6 +317,20 @@ describe('triage by champions', () => {
   it('says plainly that a card’s issue is gone (removed after it was closed) when a champion acts on it', async () => {
     const res = await execute(app, USERS.champion, 'issue.priority', { ref: 'R-0999', version: 3, priority: 'P1' }, where(USERS.champion));
     expect(invokeText(res.body)).toBe('There is no issue R-0999 any more: closed issues are removed after a while. Type "triage" for the open ones.');
+  });
+
+  it('posts a comment once when the champion presses Add comment twice, and tells the reporter once', async () => {
+    const ref = await logIssue(USERS.staff);
+    const version = await versionOf(ref);
+    const press = () => execute(app, USERS.champion, 'issue.comment', { ref, version, comment: 'Please restart the tablet.', public: 'true' }, where(USERS.champion));
+    await press();
+    // The second press of the same card (a double click, or the card not yet redrawn).
+    const second = await press();
+    const after = await app.repository.get(ref);
+    expect(after?.comments.map((c) => c.text)).toEqual(['Please restart the tablet.']);
+    // One comment is one version, so one notice to the reporter (notices are keyed by version).
+    expect(after?.version).toBe(version + 1);
+    expect(invokeText(second.body)).toMatch(/already/i);
   });
 
   it('keeps both comments when two champions comment at once', async () => {

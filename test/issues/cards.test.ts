@@ -109,6 +109,30 @@ describe('issue cards from real issues', () => {
     );
   });
 
+  it('keeps the detail and triage cards of an issue with a long history under Teams\' 40 KB', () => {
+    const v = validateNewIssue(
+      form({ title: 'T'.repeat(120), description: 'D'.repeat(2000), location: 'L'.repeat(200), site: 'S'.repeat(80) }),
+      DEFAULT_CATEGORIES,
+    );
+    if (!v.ok) throw new Error(JSON.stringify(v.errors));
+    let issue = createIssue(v.value, alice, 'R-0042', 42, t0);
+    // Comments at their full length, public and internal, as a long-running issue gathers them.
+    for (let i = 0; i < 14; i++) {
+      const out = applyTriageAction(issue, { kind: 'comment', text: `${i} ${'x'.repeat(1990)}`, visibility: i % 2 ? 'public' : 'internal' }, amina, t0);
+      if (!out.ok) throw new Error(out.message);
+      issue = out.issue;
+    }
+    for (const audience of ['reporter', 'champion'] as const) {
+      const card = renderIssueCard('issue-detail', issueDetailData(issue, audience));
+      expect(utf16Bytes(card), audience).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+      // The newest comment is the one shown in full.
+      expect(JSON.stringify(card), audience).toContain(`13 ${'x'.repeat(1990)}`);
+      expect(JSON.stringify(card), audience).toMatch(/\d+ earlier comments not shown/);
+    }
+    const triage = renderIssueCard('issue-triage', issueTriageData(issue, { champions: [amina, bo] }));
+    expect(utf16Bytes(triage)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+  });
+
   it('hides internal notes from the reporter but not from champions', () => {
     const issue = evilIssue();
     const reporter = JSON.stringify(renderIssueCard('issue-detail', issueDetailData(issue, 'reporter')));
