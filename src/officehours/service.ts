@@ -70,6 +70,8 @@ export interface SessionPage {
   total: number;
 }
 const DAY_MS = 24 * 3600_000;
+/** The SEQUENCE of an occurrence changed in the schedule file (schedule.ts gives its changes version 1). */
+const FILE_SEQUENCE = 1;
 /** A calendar link lasts at most this long (a new one comes with every notice). */
 const LINK_MAX_MS = 60 * DAY_MS;
 
@@ -478,7 +480,7 @@ export class OfficeHoursService {
 
   /**
    * An occurrence gone from the schedule, as a cancelled one built from stored data: the start those booked
-   * were last told (or booked at), the title and length their booking kept, and a SEQUENCE above every one
+   * were last told (or booked at), the title and length their bookings kept, and a SEQUENCE above every one
    * they may hold (booked, told, or changed from Teams). Undefined once it has started (a past session taken
    * out of the file was not cancelled) or when nobody holds a booking there.
    */
@@ -490,12 +492,17 @@ export class OfficeHoursService {
       this.d.bookings.bookings(occurrenceId),
       this.d.changes.changes(),
     ]);
-    const kept = bookings.filter((b) => b.title).at(-1) ?? bookings[0];
+    // A booking made before bookings kept title and end has none: another booking of it may.
+    const titled = bookings.filter((b) => b.title).at(-1);
+    const ended = bookings.filter((b) => b.end).at(-1);
+    const kept = titled ?? bookings[0];
     if (!kept) return undefined;
     const start = new Date(seats.toldStart ?? kept.start);
     if (!(start.getTime() > this.d.clock.now().getTime())) return undefined;
-    const length = kept.end ? Math.max(0, Date.parse(kept.end) - Date.parse(kept.start)) : 0;
-    const held = Math.max(kept.sequence ?? 0, lastChange(changes.get(parts.sessionId) ?? [], parts.key)?.version ?? 0);
+    const length = ended?.end ? Math.max(0, Date.parse(ended.end) - Date.parse(ended.start)) : 0;
+    // FILE_SEQUENCE: a booking that kept no SEQUENCE may hold the file's change of it (the file is gone with the
+    // session, and its changes always count 1); the changes store holds every count from Teams above that.
+    const held = Math.max(FILE_SEQUENCE, ...bookings.map((b) => b.sequence ?? 0), lastChange(changes.get(parts.sessionId) ?? [], parts.key)?.version ?? 0);
     const sequence = servedSequence({ start: start.toISOString(), status: 'cancelled', sequence: held + 1 }, seats);
     const session: Session = {
       id: parts.sessionId,

@@ -149,6 +149,33 @@ describe('the calendar file of a booked seat', () => {
     }
   });
 
+  it('a booking made before bookings kept the SEQUENCE: the cancel of its removed session is still newer than the invite it holds', async () => {
+    // Moved in the file: the invite served carries the file change's SEQUENCE.
+    const movedInFile = {
+      ...sampleSchedule,
+      sessions: sampleSchedule.sessions.map((s) =>
+        s.id === 'office-hours' ? { ...s, changes: [...s.changes, { key: '2026-12-03T14:00', moveTo: '2026-12-03T15:00', version: 1 }] } : s,
+      ),
+    };
+    let file = movedInFile;
+    const a = await officeHoursInstance({ schedule: () => file });
+    const me = viewer('aad-ics-old');
+    const booked = await a.service.book(me, 'office-hours|2026-12-03T14:00', '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    const invite = await download(a.service, booked.offer.calendarUrl);
+    // As such a booking was stored: without the title, end and SEQUENCE.
+    const seats = await a.tables.table('OfficeHoursSeats');
+    const row = await seats.getEntity<Record<string, unknown>>('office-hours|2026-12-03T14:00', 'p|aad-ics-old');
+    const { title: _t, end: _e, sequence: _s, etag: _etag, timestamp: _ts, ...old } = row;
+    await seats.updateEntity(old as { partitionKey: string; rowKey: string }, 'Replace');
+
+    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((s) => s.id !== 'office-hours') };
+    const cancel = await download(a.service, booked.offer.calendarUrl);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.uid).toBe(invite.event.uid);
+    expect(cancel.event.sequence).toBeGreaterThan(invite.event.sequence);
+  });
+
   it('invite and cancel name the same ORGANIZER (RFC 5546 asks for one; some calendars drop a cancel without it)', async () => {
     const { service } = await officeHoursInstance();
     const me = viewer('aad-ics-org');
