@@ -49,6 +49,18 @@ export interface Seats {
   toldSequence?: number;
 }
 
+/**
+ * The SEQUENCE to serve for an occurrence as it stands (`start` ISO, `status`, the schedule's `sequence`): never
+ * below what those booked were last told, and above it once it differs from that (told cancelled, now back on;
+ * told scheduled, now gone). A calendar ignores an entry no newer than the one it holds, and the schedule's own
+ * count can go back down (a session put back in the file after its removal's cancel was served).
+ */
+export function servedSequence(o: { start: string; status: string; sequence: number }, seats: Seats): number {
+  if (seats.toldSequence === undefined) return o.sequence;
+  const same = seats.toldStart === o.start && seats.toldStatus === o.status;
+  return Math.max(o.sequence, same ? seats.toldSequence : seats.toldSequence + 1);
+}
+
 export type BookOutcome =
   | { kind: 'booked'; booking: Booking; seats: Seats }
   | { kind: 'already'; booking: Booking }
@@ -276,15 +288,18 @@ export class BookingStore {
     start: string,
     status: string,
     sequence?: number,
-  ): Promise<false | { toldStart?: string; toldStatus?: string }> {
+  ): Promise<false | { toldStart?: string; toldStatus?: string; toldSequence?: number }> {
     const pk = safeKey(occurrenceId);
     const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
     if (!row || row.booked === 0) return false;
     if (row.toldStart === start && row.toldStatus === status) return false;
     try {
-      const told = { toldStart: start, toldStatus: status, ...(sequence !== undefined ? { toldSequence: sequence } : {}) };
+      // Above what was told before (see servedSequence): a cancel undone by putting the session back in the file
+      // has the schedule's lower SEQUENCE, which calendars that applied the cancel would ignore.
+      const next = sequence === undefined ? undefined : servedSequence({ start, status, sequence }, plainSeats(row));
+      const told = { toldStart: start, toldStatus: status, ...(next !== undefined ? { toldSequence: next } : {}) };
       await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, ...told }, 'Merge', { etag: row.etag });
-      return { ...(row.toldStart ? { toldStart: row.toldStart } : {}), ...(row.toldStatus ? { toldStatus: row.toldStatus } : {}) };
+      return { ...(row.toldStart ? { toldStart: row.toldStart } : {}), ...(row.toldStatus ? { toldStatus: row.toldStatus } : {}), ...(next !== undefined ? { toldSequence: next } : {}) };
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 412) return false;
       throw err;

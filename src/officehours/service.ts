@@ -7,7 +7,7 @@ import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
 import type { Membership, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
-import type { Booking, BookingStore, PersonBooking, Seats } from './bookings.js';
+import { type Booking, type BookingStore, type PersonBooking, type Seats, servedSequence } from './bookings.js';
 import type { ScheduleChanges } from './changes.js';
 import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import { occurrenceIcs } from './ics.js';
@@ -70,6 +70,8 @@ export interface SessionPage {
   total: number;
 }
 const DAY_MS = 24 * 3600_000;
+/** The SEQUENCE of an occurrence changed in the schedule file (schedule.ts gives its changes version 1). */
+const FILE_SEQUENCE = 1;
 /** A calendar link lasts at most this long (a new one comes with every notice). */
 const LINK_MAX_MS = 60 * DAY_MS;
 
@@ -218,15 +220,18 @@ export class OfficeHoursService {
   /**
    * The calendar file behind a signed link, or undefined when the link is forged, expired or the booking is gone.
    * A session taken out of the schedule file (or a date its rule no longer has) is served as a cancel, built
-   * from what the booking kept, so the entry leaves the person's calendar.
+   * from what the booking kept, so the entry leaves the person's calendar. Its SEQUENCE is never below what those
+   * booked were told (servedSequence): one put back in the file after such a cancel comes back newer than it.
    */
   async calendar(token: string): Promise<{ filename: string; content: string } | undefined> {
     const bookingId = this.d.links.verify(token);
     if (!bookingId) return undefined;
     const booking = await this.d.bookings.byId(bookingId);
     if (!booking) return undefined;
-    const o = (await this.find(booking.occurrenceId)) ?? (await this.removedOccurrence(booking.occurrenceId));
-    if (!o) return undefined;
+    const found = (await this.find(booking.occurrenceId)) ?? (await this.removedOccurrence(booking.occurrenceId));
+    if (!found) return undefined;
+    const seats = await this.d.bookings.seatsOf(booking.occurrenceId);
+    const o = { ...found, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
     return {
       filename: `${o.session.id}-${o.key.slice(0, 10)}.ics`,
       content: occurrenceIcs(o, booking, this.d.clock.now(), this.d.systemName),
@@ -442,7 +447,9 @@ export class OfficeHoursService {
     await this.d.outbox.enqueue(
       booked.map((b) => ({
         op: 'send' as const,
-        key: `officehours|notice|${o.id}|${o.status}|${o.start.toISOString()}|${b.personId}`,
+        // With the SEQUENCE told: a session back on at a time they were told before (moved there, then taken off
+        // the schedule and put back) is a new notice, not a repeat of the old one.
+        key: `officehours|notice|${o.id}|${o.status}|${o.start.toISOString()}|${claim.toldSequence ?? o.sequence}|${b.personId}`,
         to: { kind: 'user' as const, userKey: b.personId },
         content: this.noticeText(o, b, claim.toldStart, claim.toldStatus === 'cancelled'),
       })),
@@ -452,21 +459,28 @@ export class OfficeHoursService {
 
   /**
    * Tells those booked on an occurrence that is no longer in the schedule (its session taken out of the file,
-   * or its date out of the rule) that it is cancelled, once, like a cancel. 0 when it is in the schedule, has
-   * started, or they were told already.
+   * or its date out of the rule) that it is cancelled, once, like a cancel; and, should it come back (put back
+   * in the file), that it is back on, their booking standing again (a removal never voided the seats, as a
+   * cancel from Teams does not). 0 when nothing changed for them, it has started, or they were told already.
    */
   async tellRemoved(occurrenceId: string, schedule?: Schedule): Promise<number> {
-    if (await this.find(occurrenceId, schedule)) return 0;
-    // Every pass comes by until its day: one point read when there is nobody left to tell.
+    const o = await this.find(occurrenceId, schedule);
+    // Every pass comes by each booked one until its day: one point read when there is nothing to tell.
     const seats = await this.d.bookings.seatsOf(occurrenceId);
+    if (o) {
+      // Told it was cancelled, and it is on: only a session put back in the file gets here unannounced (Teams'
+      // "move" of a cancelled one tells them itself).
+      const back = o.status === 'scheduled' && seats.toldStatus === 'cancelled' && seats.booked > 0 && o.start.getTime() > this.d.clock.now().getTime();
+      return back ? this.tellBooked(o) : 0;
+    }
     if (seats.booked === 0 || seats.toldStatus === 'cancelled') return 0;
-    const o = await this.removedOccurrence(occurrenceId);
-    return o ? this.tellBooked(o) : 0;
+    const gone = await this.removedOccurrence(occurrenceId);
+    return gone ? this.tellBooked(gone) : 0;
   }
 
   /**
    * An occurrence gone from the schedule, as a cancelled one built from stored data: the start those booked
-   * were last told (or booked at), the title and length their booking kept, and a SEQUENCE above every one
+   * were last told (or booked at), the title and length their bookings kept, and a SEQUENCE above every one
    * they may hold (booked, told, or changed from Teams). Undefined once it has started (a past session taken
    * out of the file was not cancelled) or when nobody holds a booking there.
    */
@@ -478,12 +492,18 @@ export class OfficeHoursService {
       this.d.bookings.bookings(occurrenceId),
       this.d.changes.changes(),
     ]);
-    const kept = bookings.filter((b) => b.title).at(-1) ?? bookings[0];
+    // A booking made before bookings kept title and end has none: another booking of it may.
+    const titled = bookings.filter((b) => b.title).at(-1);
+    const ended = bookings.filter((b) => b.end).at(-1);
+    const kept = titled ?? bookings[0];
     if (!kept) return undefined;
     const start = new Date(seats.toldStart ?? kept.start);
     if (!(start.getTime() > this.d.clock.now().getTime())) return undefined;
-    const length = kept.end ? Math.max(0, Date.parse(kept.end) - Date.parse(kept.start)) : 0;
-    const sequence = Math.max(kept.sequence ?? 0, seats.toldSequence ?? 0, lastChange(changes.get(parts.sessionId) ?? [], parts.key)?.version ?? 0) + 1;
+    const length = ended?.end ? Math.max(0, Date.parse(ended.end) - Date.parse(ended.start)) : 0;
+    // FILE_SEQUENCE: a booking that kept no SEQUENCE may hold the file's change of it (the file is gone with the
+    // session, and its changes always count 1); the changes store holds every count from Teams above that.
+    const held = Math.max(FILE_SEQUENCE, ...bookings.map((b) => b.sequence ?? 0), lastChange(changes.get(parts.sessionId) ?? [], parts.key)?.version ?? 0);
+    const sequence = servedSequence({ start: start.toISOString(), status: 'cancelled', sequence: held + 1 }, seats);
     const session: Session = {
       id: parts.sessionId,
       kind: 'office-hours',

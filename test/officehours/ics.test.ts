@@ -108,6 +108,74 @@ describe('the calendar file of a booked seat', () => {
     expect(fromNotice.event.uid).toBe(moved.event.uid);
   });
 
+  // Moved from Teams first or not: a moved one is also looked at by the pass's notices of changes.
+  for (const movedFirst of [false, true]) it(`a session put back in the schedule file after its removal${movedFirst ? ' (moved from Teams before)' : ''}: those booked are told once it is back on, and their link serves an invite newer than the cancel`, async () => {
+    let file = sampleSchedule;
+    const a = await officeHoursInstance({ schedule: () => file });
+    const me = viewer('aad-ics-back', { zone: 'Asia/Kolkata' });
+    const lead = viewer('aad-ics-back-lead', { role: 'rolloutTeam' });
+    const booked = await a.service.book(me, 'office-hours|2026-12-03T14:00', 'Where are my drafts?');
+    if (booked.kind !== 'booked') throw new Error(`not booked: ${JSON.stringify(booked)}`);
+    if (movedFirst) await a.service.moveOccurrence(lead, '2026-12-03 2026-12-04 10:00');
+
+    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((s) => s.id !== 'office-hours') };
+    await a.reminders.run(a.clock.now());
+    // Fetched after they were told: the cancel their calendar applied.
+    const cancel = await download(a.service, booked.offer.calendarUrl);
+    expect(cancel.method).toBe('CANCEL');
+    a.outbox.clear();
+
+    file = sampleSchedule;
+    const restored = await download(a.service, booked.offer.calendarUrl);
+    expect(restored.method).toBe('PUBLISH');
+    expect(restored.event.uid).toBe(cancel.event.uid);
+    expect(restored.event.sequence).toBeGreaterThan(cancel.event.sequence);
+    expect(restored.event.startDate.toJSDate().toISOString()).toBe(movedFirst ? '2026-12-04T08:00:00.000Z' : '2026-12-03T12:00:00.000Z');
+
+    await a.reminders.run(a.clock.now());
+    await a.reminders.run(a.clock.now());
+    const notices = a.outbox.messages.filter((m) => m.key.startsWith('officehours|notice'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({ to: { kind: 'user', userKey: 'aad-ics-back' } });
+    const said = JSON.stringify(notices[0]);
+    expect(said).toContain('is back on');
+    expect(said).toContain('stands again');
+    // Their seat is still theirs, and the link in the notice (and the old one) serves the restored invite.
+    expect((await a.service.upcoming(me)).offers.find((o) => o.occurrence.id === 'office-hours|2026-12-03T14:00')?.mine?.id).toBe(booked.offer.mine?.id);
+    const link = /\((https:\/\/rollout-desk\.example\/calendar\/[^)]+)\)/.exec(said)?.[1];
+    for (const served of [await download(a.service, link), await download(a.service, booked.offer.calendarUrl)]) {
+      expect(served.method).toBe('PUBLISH');
+      expect(served.event.sequence).toBeGreaterThan(cancel.event.sequence);
+    }
+  });
+
+  it('a booking made before bookings kept the SEQUENCE: the cancel of its removed session is still newer than the invite it holds', async () => {
+    // Moved in the file: the invite served carries the file change's SEQUENCE.
+    const movedInFile = {
+      ...sampleSchedule,
+      sessions: sampleSchedule.sessions.map((s) =>
+        s.id === 'office-hours' ? { ...s, changes: [...s.changes, { key: '2026-12-03T14:00', moveTo: '2026-12-03T15:00', version: 1 }] } : s,
+      ),
+    };
+    let file = movedInFile;
+    const a = await officeHoursInstance({ schedule: () => file });
+    const me = viewer('aad-ics-old');
+    const booked = await a.service.book(me, 'office-hours|2026-12-03T14:00', '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    const invite = await download(a.service, booked.offer.calendarUrl);
+    // As such a booking was stored: without the title, end and SEQUENCE.
+    const seats = await a.tables.table('OfficeHoursSeats');
+    const row = await seats.getEntity<Record<string, unknown>>('office-hours|2026-12-03T14:00', 'p|aad-ics-old');
+    const { title: _t, end: _e, sequence: _s, etag: _etag, timestamp: _ts, ...old } = row;
+    await seats.updateEntity(old as { partitionKey: string; rowKey: string }, 'Replace');
+
+    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((s) => s.id !== 'office-hours') };
+    const cancel = await download(a.service, booked.offer.calendarUrl);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.uid).toBe(invite.event.uid);
+    expect(cancel.event.sequence).toBeGreaterThan(invite.event.sequence);
+  });
+
   it('invite and cancel name the same ORGANIZER (RFC 5546 asks for one; some calendars drop a cancel without it)', async () => {
     const { service } = await officeHoursInstance();
     const me = viewer('aad-ics-org');
