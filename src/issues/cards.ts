@@ -1,4 +1,4 @@
-import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import { type AdaptiveCard, escapeText, renderCard, utf16Bytes } from '../cards/template.js';
 import {
   type Comment,
   type HistoryEntry,
@@ -479,17 +479,17 @@ export function issueDetailData(
 }
 
 /**
- * The newest comments, up to 10 and up to COMMENT_BUDGET characters of card JSON: ten comments at their full
- * 2,000 characters would take the card past the 40 KB Teams accepts, and the issue would not open at all.
- * The newest is always shown whole (one comment fits by itself).
+ * The newest comments, up to 10 and up to COMMENT_BUDGET bytes of card JSON (measured as the card's size is,
+ * `utf16Bytes`): ten comments at their full 2,000 characters would take the card past the 40 KB Teams accepts,
+ * and the issue would not open at all. The newest is always shown whole (one comment fits by itself).
  */
-const COMMENT_BUDGET = 9_000;
+const COMMENT_BUDGET = 18_000;
 function recentComments(comments: readonly Comment[]): Pick<IssueDetailData, 'comments' | 'olderComments'> {
   const picked: IssueDetailData['comments'] = [];
   let used = 0;
   for (const c of comments.slice(-10).reverse()) {
     const row = { by: `${e(c.by.name)}${c.visibility === 'internal' ? ' (internal)' : ''}`, when: formatWhen(c.at), text: e(c.text) };
-    const size = JSON.stringify(row).length;
+    const size = utf16Bytes(row);
     if (picked.length && used + size > COMMENT_BUDGET) break;
     picked.unshift(row);
     used += size;

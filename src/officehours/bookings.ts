@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { readEntity, retryOnConflict } from '../storage/entities.js';
-import { collect, deleteIfThere, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 
 /** One person's seat at one occurrence. */
 export interface Booking {
@@ -301,7 +301,7 @@ export class BookingStore {
       await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, ...told }, 'Merge', { etag: row.etag });
       return { ...(row.toldStart ? { toldStart: row.toldStart } : {}), ...(row.toldStatus ? { toldStatus: row.toldStatus } : {}), ...(next !== undefined ? { toldSequence: next } : {}) };
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 412) return false;
+      if (isPreconditionFailed(err)) return false;
       throw err;
     }
   }
