@@ -102,7 +102,7 @@ describe('everyday questions on the sample guidance', () => {
     expect(cardTexts(answerCard(result)).join('\n')).toContain('doesn\'t cover: “make a pivot table”');
   });
 
-  // Today: hit@1 0.833 (30 of 36), refused 0.9; issue #14 asks 0.8 (see docs/faq-experiments.md).
+  // Today: hit@1 0.889 (32 of 36), refused 0.9; issue #14 asks 0.8 (see docs/faq-experiments.md).
   it('the everyday question set keeps hit@1 ≥ 0.8, and the questions the guidance leaves out are refused', () => {
     const index = library.current.index;
     const questions = parseQuestions(readFileSync(SAMPLE_QUESTIONS, 'utf8'));
