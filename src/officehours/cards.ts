@@ -316,7 +316,10 @@ function renderAgenda(view: AgendaView, window: AgendaWindow, fit: AgendaFit): A
   let formsLeft = fit.forms;
   const paged = window.pages > 1;
   const first = window.page * AGENDA_PAGE + 1;
-  const span = (page: number) => `${page * AGENDA_PAGE + 1}–${Math.min((page + 1) * AGENDA_PAGE, view.booked.length)}`;
+  const span = (page: number) => {
+    const { start, end } = agendaPage(view.booked.length, page);
+    return `${start + 1}–${end}`;
+  };
   const hasPrevious = window.page > 0;
   const hasNext = window.page < window.pages - 1;
   return renderCard<AgendaCardData>('officehours-agenda', {

@@ -7,7 +7,7 @@ import { safeKey } from '../../src/storage/tables.js';
 import type { WindowLog } from '../../src/outbound/windows.js';
 import { OutboundWorker } from '../../src/outbound/worker.js';
 import type { QueueOutbox } from '../../src/outbound/outbox.js';
-import { channel, personalChat, sendsTo, standInSuite, type TestAccount, until } from './support.js';
+import { channel, personalChat, recordTakenSlots, sendsTo, standInSuite, type TestAccount, until } from './support.js';
 
 const suite = standInSuite();
 
@@ -80,13 +80,7 @@ describe('a worker too late for the slots it planned (a starved event loop)', ()
     let late = 4; // late for the first four slots it waits for: at least one plan is too late and planned again
     const { waitedFor } = starved(() => late-- > 0);
     const commits = vi.spyOn(ConversationBudget.prototype, 'commit');
-    const taken: number[] = [];
-    const take = TenantBudget.prototype.take;
-    vi.spyOn(TenantBudget.prototype, 'take').mockImplementation(async function (this: TenantBudget, ...args) {
-      const slot = await take.apply(this, args);
-      taken.push(slot);
-      return slot;
-    });
+    const taken = recordTakenSlots();
     const givenBack = vi.spyOn(TenantBudget.prototype, 'giveBack');
     const { account, post } = await setUp();
     const m = await post('late:replanned');

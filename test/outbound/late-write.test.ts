@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PostStore } from '../../src/conversations/posts.js';
 import type { StoredConversation } from '../../src/conversations/store.js';
-import { TenantBudget } from '../../src/outbound/budget.js';
 import type { Content, OutboundMessage } from '../../src/outbound/message.js';
 import { TeamsTransport } from '../../src/teams/transport.js';
-import { channel, personalChat, sendsTo, standInSuite, until } from './support.js';
+import { channel, personalChat, recordTakenSlots, sendsTo, standInSuite, until } from './support.js';
 
 /*
  * A request held up after the worker's last look at the clock and before its bytes reach the socket (a starved
@@ -76,13 +75,7 @@ describe('a card update whose timer fires early', () => {
 
     // From here every timer fires 40 ms early (Node's timers count from the event loop's cached time; slots are
     // fractional ms): the update's wait for its slot ends before the slot.
-    const slots: number[] = [];
-    const take = TenantBudget.prototype.take;
-    vi.spyOn(TenantBudget.prototype, 'take').mockImplementation(async function (this: TenantBudget, ...args) {
-      const slot = await take.apply(this, args);
-      slots.push(slot);
-      return slot;
-    });
+    const slots = recordTakenSlots();
     const realSetTimeout = globalThis.setTimeout;
     vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number, ...rest: unknown[]) =>
       realSetTimeout(fn, Math.max(0, (ms ?? 0) - 40), ...rest)) as unknown as typeof setTimeout);

@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/clock.js';
 import { PostStore } from '../../src/conversations/posts.js';
 import { ConversationStore, type StoredConversation } from '../../src/conversations/store.js';
 import { createLogger } from '../../src/log.js';
+import { TenantBudget } from '../../src/outbound/budget.js';
 import { DeliveryStore, type DeliveryRow } from '../../src/outbound/deliveries.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
 import { decodeBody } from '../../src/outbound/queue.js';
@@ -11,7 +12,7 @@ import { queueName } from '../../src/storage/queues.js';
 import { Tables } from '../../src/storage/tables.js';
 import { createAdapter } from '../../src/teams/adapter.js';
 import { type Outbound, startOutbound } from '../../src/teams/outbound.js';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import { azuriteConnection } from '../support/storage.js';
 import { type StandInOptions, TeamsConnectorStandIn } from '../support/teams-connector.js';
 
@@ -178,4 +179,16 @@ export function standInSuite(opts: StandInOptions = {}) {
     await suite.connector?.stop();
   });
   return suite;
+}
+
+/** Records every tenant send slot an instance of this process takes (the real `take` still hands them out). */
+export function recordTakenSlots(): number[] {
+  const taken: number[] = [];
+  const take = TenantBudget.prototype.take;
+  vi.spyOn(TenantBudget.prototype, 'take').mockImplementation(async function (this: TenantBudget, ...args) {
+    const slot = await take.apply(this, args);
+    taken.push(slot);
+    return slot;
+  });
+  return taken;
 }
