@@ -170,7 +170,8 @@ export class EmbeddedStorage {
       } catch (err) {
         const wait = RESTART_BACKOFF_MS[attempt] ?? RETRY_DOWN_EVERY_MS;
         if (attempt + 1 >= RESTART_BACKOFF_MS.length) {
-          const reason = `embedded Azurite ${service} service could not be restarted: ${(err as Error).message}`;
+          // /healthz shows the reason to anyone: the error itself (paths, addresses) goes to the log only.
+          const reason = `embedded Azurite ${service} service could not be restarted`;
           if (service === 'table' && this.state.status !== 'down') {
             this.state = { status: 'down', reason };
             this.failGate(new StorageUnavailableError(`storage is down: ${reason}`));
