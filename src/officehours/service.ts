@@ -70,7 +70,10 @@ export interface SessionPage {
   total: number;
 }
 const DAY_MS = 24 * 3600_000;
-/** The SEQUENCE of an occurrence changed in the schedule file (schedule.ts gives its changes version 1). */
+/**
+ * The least SEQUENCE a removed session's booking may hold from the schedule file (schedule.ts gives its changes
+ * version 1): for bookings that kept none, served before links recorded what they served (Seats.issuedSequence).
+ */
 const FILE_SEQUENCE = 1;
 /** The length a removed session's cancel is given when nothing kept says its length (a calendar needs an end). */
 const UNKNOWN_MINUTES = 60;
@@ -235,7 +238,10 @@ export class OfficeHoursService {
     const found = (await this.find(booking.occurrenceId)) ?? (await this.removedOccurrence(booking.occurrenceId));
     if (!found) return undefined;
     const seats = await this.d.bookings.seatsOf(booking.occurrenceId);
-    const o = { ...found, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
+    const served = { start: found.start.toISOString(), status: found.status, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
+    // What calendars may now hold: a later cancel (the session taken out of the file) must go above it.
+    if (!(typeof seats.issuedSequence === 'number' && seats.issuedSequence >= served.sequence)) await this.d.bookings.recordIssued(booking.occurrenceId, served);
+    const o = { ...found, sequence: served.sequence };
     return {
       filename: `${o.session.id}-${o.key.slice(0, 10)}.ics`,
       content: occurrenceIcs(o, booking, this.d.clock.now(), this.d.systemName),
@@ -524,8 +530,8 @@ export class OfficeHoursService {
    * An occurrence gone from the schedule, as a cancelled one built from stored data: the start those booked
    * were last told (or booked at); the title, zone and length of the session as the notice pass last saw it, else
    * as their bookings kept it, else a plain "Cancelled session" of UNKNOWN_MINUTES (a calendar needs an end after
-   * the start); and a SEQUENCE above every one they may hold (booked, told, seen by the pass, or changed from
-   * Teams). Undefined once it has started (a past session taken out of the file was not
+   * the start); and a SEQUENCE above every one they may hold (booked, told, served by the link, seen by the pass,
+   * or changed from Teams). Undefined once it has started (a past session taken out of the file was not
    * cancelled) or when nobody holds a booking there.
    */
   private async removedOccurrence(occurrenceId: string): Promise<Occurrence | undefined> {
@@ -547,7 +553,7 @@ export class OfficeHoursService {
     const keptMs = ended?.end ? Date.parse(ended.end) - Date.parse(ended.start) : 0;
     const length = keptMs > 0 ? keptMs : (known?.minutes ?? UNKNOWN_MINUTES) * 60_000;
     // FILE_SEQUENCE: a booking that kept no SEQUENCE may hold the file's change of it; the pass saw the file's
-    // count, and the changes store holds every count from Teams.
+    // count, the changes store holds every count from Teams, and servedSequence adds what the link served.
     const held = Math.max(
       FILE_SEQUENCE,
       ...bookings.map((b) => b.sequence ?? 0),

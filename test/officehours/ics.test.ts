@@ -223,6 +223,32 @@ describe('the calendar file of a booked seat', () => {
     expect(cancel.event.summary).not.toMatch(/^Office hours/);
   });
 
+  it('a session the file moved with a SEQUENCE above 1, then taken out: the cancel is newer than the invite the link served', async () => {
+    // What schedule.ts would give a session its file moved twice.
+    const movedTwice = {
+      ...sampleSchedule,
+      sessions: sampleSchedule.sessions.map((s) =>
+        s.id === 'office-hours' ? { ...s, changes: [...s.changes, { key: '2026-12-03T14:00', moveTo: '2026-12-03T16:00', version: 2 }] } : s,
+      ),
+    };
+    let file = sampleSchedule;
+    const a = await officeHoursInstance({ schedule: () => file });
+    const me = viewer('aad-ics-seq');
+    const booked = await a.service.book(me, 'office-hours|2026-12-03T14:00', '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    file = movedTwice;
+    const moved = await download(a.service, booked.offer.calendarUrl);
+    expect(moved.event.sequence).toBe(2);
+
+    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((s) => s.id !== 'office-hours') };
+    const cancel = await download(a.service, booked.offer.calendarUrl);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.uid).toBe(moved.event.uid);
+    expect(cancel.event.sequence).toBeGreaterThan(moved.event.sequence);
+    // Served again: the same cancel, not a newer one each time.
+    expect((await download(a.service, booked.offer.calendarUrl)).event.sequence).toBe(cancel.event.sequence);
+  });
+
   it('invite and cancel name the same ORGANIZER (RFC 5546 asks for one; some calendars drop a cancel without it)', async () => {
     const { service } = await officeHoursInstance();
     const me = viewer('aad-ics-org');
