@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
+import { readEntity, retryOnConflict } from '../storage/entities.js';
 import { collect, deleteIfThere, isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 
 /** One person's seat at one occurrence. */
@@ -54,8 +54,6 @@ export interface Seats {
   issuedStart?: string;
   issuedStatus?: string;
   issuedSequence?: number;
-  /** The start/status pairs told (JSON list, see toldHistory): a notice of one told before needs its own key. */
-  toldBefore?: string;
 }
 
 /**
@@ -297,16 +295,14 @@ export class BookingStore {
   /**
    * Claims the notice of a change for those booked: for exactly one caller per new start/status
    * (ETag-guarded), so a move or cancel is told once across instances. The claim carries the start those
-   * booked were told before (a second move is "it was" that time, not the first one), and `repeat`: they were
-   * told this start and status before (moved there, then taken off the schedule and put back), so its notice
-   * needs a key of its own; false: not claimed.
+   * booked were told before (a second move is "it was" that time, not the first one); false: not claimed.
    */
   async claimNotice(
     occurrenceId: string,
     start: string,
     status: string,
     sequence?: number,
-  ): Promise<false | { toldStart?: string; toldStatus?: string; toldSequence?: number; repeat: boolean }> {
+  ): Promise<false | { toldStart?: string; toldStatus?: string; toldSequence?: number }> {
     const pk = safeKey(occurrenceId);
     const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
     if (!row || row.booked === 0) return false;
@@ -315,21 +311,9 @@ export class BookingStore {
       // Above what was told before (see servedSequence): a cancel undone by putting the session back in the file
       // has the schedule's lower SEQUENCE, which calendars that applied the cancel would ignore.
       const next = sequence === undefined ? undefined : servedSequence({ start, status, sequence }, plainSeats(row));
-      const history = toldHistory(row);
-      const pair = `${status}@${start}`;
-      const told = {
-        toldStart: start,
-        toldStatus: status,
-        ...(next !== undefined ? { toldSequence: next } : {}),
-        toldBefore: toJsonColumn([...history.filter((p) => p !== pair), pair].slice(-TOLD_HISTORY)),
-      };
+      const told = { toldStart: start, toldStatus: status, ...(next !== undefined ? { toldSequence: next } : {}) };
       await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, ...told }, 'Merge', { etag: row.etag });
-      return {
-        ...(row.toldStart ? { toldStart: row.toldStart } : {}),
-        ...(row.toldStatus ? { toldStatus: row.toldStatus } : {}),
-        ...(next !== undefined ? { toldSequence: next } : {}),
-        repeat: history.includes(pair),
-      };
+      return { ...(row.toldStart ? { toldStart: row.toldStart } : {}), ...(row.toldStatus ? { toldStatus: row.toldStatus } : {}), ...(next !== undefined ? { toldSequence: next } : {}) };
     } catch (err) {
       if (isPreconditionFailed(err)) return false;
       throw err;
@@ -488,24 +472,9 @@ function plainSeats(row: Partial<Seats> | undefined): Seats {
   if (row?.issuedStart) s.issuedStart = row.issuedStart;
   if (row?.issuedStatus) s.issuedStatus = row.issuedStatus;
   if (typeof row?.issuedSequence === 'number') s.issuedSequence = row.issuedSequence;
-  // Kept through the seat count's writes (they replace the row).
-  if (typeof row?.toldBefore === 'string') s.toldBefore = row.toldBefore;
   return s;
 }
 
-/** How many start/status pairs told are kept per occurrence: far above the changes one session sees. */
-const TOLD_HISTORY = 50;
-
-/**
- * The start/status pairs those booked were told of (`status@start`). A row last told by a version that kept no
- * list: its last told pair came from a notice when it is a cancel or carries a SEQUENCE (a booking records
- * neither), so a later repeat of it still gets a key of its own.
- */
-function toldHistory(row: Partial<Seats>): string[] {
-  if (row.toldBefore !== undefined) return fromJsonColumn<string[]>(row.toldBefore, []);
-  const notified = row.toldStart && (row.toldStatus === 'cancelled' || typeof row.toldSequence === 'number');
-  return notified ? [`${row.toldStatus}@${row.toldStart}`] : [];
-}
 
 function plainBooking(r: Booking): Booking {
   const b: Booking = {

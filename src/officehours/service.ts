@@ -457,12 +457,9 @@ export class OfficeHoursService {
     await this.d.outbox.enqueue(
       booked.map((b) => ({
         op: 'send' as const,
-        // A time and status told before (moved there, then taken off the schedule and put back) is news again: its
-        // key carries the SEQUENCE. Any other keeps the key the versions before gave it, so a notice enqueued by
-        // one of them and enqueued again after a deploy is sent once.
-        key: claim.repeat
-          ? `officehours|notice|${o.id}|${o.status}|${o.start.toISOString()}|${claim.toldSequence ?? o.sequence}|${b.personId}`
-          : `officehours|notice|${o.id}|${o.status}|${o.start.toISOString()}|${b.personId}`,
+        // With the SEQUENCE told: a session back on at a time they were told before (moved there, then taken off
+        // the schedule and put back) is a new notice, not a repeat of the old one.
+        key: `officehours|notice|${o.id}|${o.status}|${o.start.toISOString()}|${claim.toldSequence ?? o.sequence}|${b.personId}`,
         to: { kind: 'user' as const, userKey: b.personId },
         content: this.noticeText(o, b, claim.toldStart, claim.toldStatus === 'cancelled'),
       })),

@@ -320,29 +320,3 @@ describe('the calendar file in every zone a session may be in', () => {
     });
   }
 });
-
-describe('the notice of a change, across a deploy', () => {
-  it('a notice the version before enqueued (its key without the SEQUENCE) is not sent again; a repeat of a time told before still is', async () => {
-    let file = sampleSchedule;
-    const a = await officeHoursInstance({ schedule: () => file });
-    const me = viewer('aad-key-deploy');
-    const lead = viewer('aad-key-lead', { role: 'rolloutTeam' });
-    const id = 'office-hours|2026-12-08T14:00';
-    if ((await a.service.book(me, id, '')).kind !== 'booked') throw new Error('not booked');
-    // The outbound path sends a key once: the version before named this move's notice so.
-    const before = `officehours|notice|${id}|scheduled|2026-12-09T08:00:00.000Z|aad-key-deploy`;
-    await a.service.moveOccurrence(lead, '2026-12-08 2026-12-09 10:00');
-    const moved = a.outbox.messages.filter((m) => m.key.startsWith('officehours|notice')).map((m) => m.key);
-    expect(moved).toEqual([before]);
-
-    // Taken out of the file and put back: "back on" at the time of the move's notice is news, under its own key.
-    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((s) => s.id !== 'office-hours') };
-    await a.reminders.run(a.clock.now());
-    file = sampleSchedule;
-    await a.reminders.run(a.clock.now());
-    const keys = a.outbox.messages.filter((m) => m.key.startsWith('officehours|notice')).map((m) => m.key);
-    expect(keys).toHaveLength(3);
-    expect(new Set(keys).size).toBe(3);
-    expect(JSON.stringify(a.outbox.messages.at(-1))).toContain('is back on');
-  });
-});
