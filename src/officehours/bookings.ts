@@ -47,18 +47,32 @@ export interface Seats {
   toldStatus?: string;
   /** The occurrence's SEQUENCE when last told: a cancel built without the schedule must go above it. */
   toldSequence?: number;
+  /**
+   * The start, status and SEQUENCE the calendar links last served (the highest): what calendars may hold, also
+   * when nobody was told (a file edit fetched before the next pass).
+   */
+  issuedStart?: string;
+  issuedStatus?: string;
+  issuedSequence?: number;
 }
 
 /**
  * The SEQUENCE to serve for an occurrence as it stands (`start` ISO, `status`, the schedule's `sequence`): never
- * below what those booked were last told, and above it once it differs from that (told cancelled, now back on;
- * told scheduled, now gone). A calendar ignores an entry no newer than the one it holds, and the schedule's own
- * count can go back down (a session put back in the file after its removal's cancel was served).
+ * below what those booked were last told or their links last served, and above it once it differs from that (told
+ * cancelled, now back on; told scheduled, now gone; moved again in the file, whose changes all count 1). A calendar
+ * ignores an entry no newer than the one it holds, and the schedule's own count can go back down (a session put
+ * back in the file after its removal's cancel was served).
  */
 export function servedSequence(o: { start: string; status: string; sequence: number }, seats: Seats): number {
-  if (seats.toldSequence === undefined) return o.sequence;
-  const same = seats.toldStart === o.start && seats.toldStatus === o.status;
-  return Math.max(o.sequence, same ? seats.toldSequence : seats.toldSequence + 1);
+  let sequence = o.sequence;
+  for (const [start, status, n] of [
+    [seats.toldStart, seats.toldStatus, seats.toldSequence],
+    [seats.issuedStart, seats.issuedStatus, seats.issuedSequence],
+  ] as const) {
+    if (n === undefined) continue;
+    sequence = Math.max(sequence, start === o.start && status === o.status ? n : n + 1);
+  }
+  return sequence;
 }
 
 export type BookOutcome =
@@ -307,6 +321,23 @@ export class BookingStore {
   }
 
   /**
+   * Records what a calendar link served (see servedSequence), when it is newer than what was recorded: a write on
+   * the first download after a change only.
+   */
+  async recordIssued(occurrenceId: string, issued: { start: string; status: string; sequence: number }): Promise<void> {
+    const pk = safeKey(occurrenceId);
+    await retryOnConflict(
+      async () => {
+        const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
+        if (!row || (typeof row.issuedSequence === 'number' && row.issuedSequence >= issued.sequence)) return;
+        const entity = { partitionKey: pk, rowKey: SEATS, issuedStart: issued.start, issuedStatus: issued.status, issuedSequence: issued.sequence };
+        await this.seats.updateEntity(entity, 'Merge', { etag: row.etag });
+      },
+      { what: 'Recording the calendar entry served' },
+    );
+  }
+
+  /**
    * The occurrences booked (any status) whose start at their first booking is in [from, to), by the month rows
    * `book` files them under: a few partitions, filtered by that start.
    */
@@ -438,8 +469,12 @@ function plainSeats(row: Partial<Seats> | undefined): Seats {
   if (row?.toldStart) s.toldStart = row.toldStart;
   if (row?.toldStatus) s.toldStatus = row.toldStatus;
   if (typeof row?.toldSequence === 'number') s.toldSequence = row.toldSequence;
+  if (row?.issuedStart) s.issuedStart = row.issuedStart;
+  if (row?.issuedStatus) s.issuedStatus = row.issuedStatus;
+  if (typeof row?.issuedSequence === 'number') s.issuedSequence = row.issuedSequence;
   return s;
 }
+
 
 function plainBooking(r: Booking): Booking {
   const b: Booking = {

@@ -1,13 +1,52 @@
-import { odata, type TableClient } from '@azure/data-tables';
+import { createHash } from 'node:crypto';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 import { collect, safeKey, type Tables } from '../storage/tables.js';
-import type { OccurrenceChange, Session } from './model.js';
+import type { OccurrenceChange, Session, SessionKind } from './model.js';
+
+/**
+ * What the notice pass last saw of a session (`digest` of it as it stood, with every change), and what a cancel
+ * needs should it leave the schedule: its title, kind, zone, length, and the SEQUENCE each changed occurrence was
+ * at. Nothing about people (hosts, reasons typed): the privacy job need not look here.
+ */
+export interface KnownSession {
+  id: string;
+  /** sha-256 of the session as it stood; REMOVED once it left the schedule. */
+  digest: string;
+  title?: string;
+  kind?: SessionKind;
+  zone?: string;
+  minutes?: number;
+  /** Occurrence key → the highest change version seen (its SEQUENCE). */
+  versions?: Record<string, number>;
+}
+
+export const REMOVED = 'removed';
+/** The row that says a pass has settled what it saw (the first pass of all looks at every booking). */
+const SETTLED = '.settled';
+
+/** What the pass keeps of a session as it stands. */
+export function knownSession(s: Session): KnownSession {
+  const versions: Record<string, number> = {};
+  for (const c of s.changes) versions[c.key] = Math.max(versions[c.key] ?? 0, c.version);
+  return {
+    id: s.id,
+    digest: createHash('sha256').update(JSON.stringify(s)).digest('hex'),
+    title: s.title,
+    kind: s.kind,
+    zone: s.zone,
+    minutes: s.minutes,
+    versions,
+  };
+}
 
 /*
  * Table `OfficeHoursSchedule`: what the rollout team changed from Teams (the schedule file holds the rest).
  *   PK 'session'  RK <session id>        → a session added with "office hours add" (its checked definition, JSON)
  *   PK 'change'   RK <session id>|<key>  → a cancelled or moved occurrence (version bumped on each change)
+ *   PK 'known'    RK <session id>        → what the notice pass last saw of it (KnownSession); RK '.settled' once
+ *                                          a pass has settled
  * Each is one partition read, so every instance sees every change at once; nothing is cached.
  */
 export class ScheduleChanges {
@@ -55,6 +94,34 @@ export class ScheduleChanges {
       if (c) out.set(r.sessionId, [...(out.get(r.sessionId) ?? []), c]);
     }
     return out;
+  }
+
+  /** What the notice pass last saw of every session (one partition read); `settled`: a pass has settled. */
+  async known(): Promise<{ sessions: Map<string, KnownSession>; settled: boolean }> {
+    const rows = await collect(this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq 'known'` } }));
+    const sessions = new Map<string, KnownSession>();
+    for (const r of rows) if (r.rowKey !== SETTLED) sessions.set(String(r.id), plainKnown(r));
+    return { sessions, settled: rows.some((r) => r.rowKey === SETTLED) };
+  }
+
+  /** What the notice pass last saw of one session, if it saw it. */
+  async lastKnown(sessionId: string): Promise<KnownSession | undefined> {
+    const row = await readEntity<Record<string, unknown>>(this.table, 'known', safeKey(sessionId));
+    return row ? plainKnown(row) : undefined;
+  }
+
+  /**
+   * Records what the pass saw, once it has told all it had to: a removed session keeps its last title, length and
+   * SEQUENCEs (merged), for its cancel. 100 rows a transaction.
+   */
+  async settle(seen: readonly KnownSession[]): Promise<void> {
+    const actions: TransactionAction[] = seen.map(({ versions, ...k }) => [
+      'upsert',
+      { partitionKey: 'known', rowKey: safeKey(k.id), ...k, ...(versions ? { versions: toJsonColumn(versions) } : {}) },
+      'Merge',
+    ]);
+    actions.push(['upsert', { partitionKey: 'known', rowKey: SETTLED, at: this.clock.now().toISOString() }, 'Merge']);
+    for (let i = 0; i < actions.length; i += 100) await this.table.submitTransaction(actions.slice(i, i + 100));
   }
 
   // ---- privacy (src/officehours/privacy.ts) -------------------------------------------------------------
@@ -129,4 +196,15 @@ export class ScheduleChanges {
       { what: 'Changing this session' },
     );
   }
+}
+
+function plainKnown(r: Record<string, unknown>): KnownSession {
+  const k: KnownSession = { id: String(r.id), digest: String(r.digest ?? '') };
+  if (typeof r.title === 'string') k.title = r.title;
+  if (r.kind === 'office-hours' || r.kind === 'training') k.kind = r.kind;
+  if (typeof r.zone === 'string') k.zone = r.zone;
+  if (typeof r.minutes === 'number') k.minutes = r.minutes;
+  const versions = fromJsonColumn<Record<string, number> | null>(r.versions, null);
+  if (versions) k.versions = versions;
+  return k;
 }

@@ -113,7 +113,7 @@ export class ReminderMarks {
 
 export interface ReminderDeps {
   service: OfficeHoursService;
-  bookings: Pick<BookingStore, 'bookings' | 'seatsOf' | 'bookedBetween'>;
+  bookings: Pick<BookingStore, 'bookings' | 'seatsOf'>;
   agenda: AgendaBuilder;
   agendaCard: (view: AgendaView) => AdaptiveCard;
   marks: ReminderMarks;
@@ -121,9 +121,6 @@ export interface ReminderDeps {
   reachable: (userKey: string) => Promise<boolean>;
   leads: Record<MarkKind, number>;
 }
-
-/** How far ahead a change is looked for, to tell those booked. */
-const NOTICE_DAYS = 90;
 
 export class OfficeHoursReminders {
   constructor(private readonly d: ReminderDeps) {}
@@ -151,15 +148,8 @@ export class OfficeHoursReminders {
         }
       }
     }
-    let notices = 0;
-    const changed = allOccurrences(schedule, now, new Date(now.getTime() + NOTICE_DAYS * 24 * 3600_000), (s) => s.changes.length > 0).filter(
-      (o) => o.status === 'cancelled' || o.movedFrom,
-    );
-    for (const o of changed) notices += await this.d.service.tellBooked(o);
-    // Booked occurrences the schedule no longer has. From a month back: one booked then may have been moved
-    // ahead (its month row keeps the start it was first booked at).
-    const booked = await this.d.bookings.bookedBetween(new Date(now.getTime() - 31 * DAY_MS), new Date(now.getTime() + NOTICE_DAYS * DAY_MS));
-    for (const { occurrenceId } of booked) notices += await this.d.service.tellRemoved(occurrenceId, schedule);
+    // Only sessions changed (or taken out) since the last pass are looked at: nothing changed, nothing read.
+    const notices = await this.d.service.tellChanges(schedule, now);
     return { reminders, agendas, notices };
   }
 

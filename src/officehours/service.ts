@@ -8,7 +8,7 @@ import type { Person, Role } from '../roles/roles.js';
 import type { Membership, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
 import { type Booking, type BookingStore, type PersonBooking, type Seats, servedSequence } from './bookings.js';
-import type { ScheduleChanges } from './changes.js';
+import { type KnownSession, knownSession, REMOVED, type ScheduleChanges } from './changes.js';
 import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
@@ -70,8 +70,15 @@ export interface SessionPage {
   total: number;
 }
 const DAY_MS = 24 * 3600_000;
-/** The SEQUENCE of an occurrence changed in the schedule file (schedule.ts gives its changes version 1). */
+/**
+ * The least SEQUENCE a removed session's booking may hold from the schedule file (schedule.ts gives its changes
+ * version 1): for bookings that kept none, served before links recorded what they served (Seats.issuedSequence).
+ */
 const FILE_SEQUENCE = 1;
+/** The length a removed session's cancel is given when nothing kept says its length (a calendar needs an end). */
+const UNKNOWN_MINUTES = 60;
+/** How far ahead the notice pass looks for bookings of a changed or removed session. */
+const BOOKED_AHEAD_DAYS = 366;
 /** A calendar link lasts at most this long (a new one comes with every notice). */
 const LINK_MAX_MS = 60 * DAY_MS;
 
@@ -231,7 +238,10 @@ export class OfficeHoursService {
     const found = (await this.find(booking.occurrenceId)) ?? (await this.removedOccurrence(booking.occurrenceId));
     if (!found) return undefined;
     const seats = await this.d.bookings.seatsOf(booking.occurrenceId);
-    const o = { ...found, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
+    const served = { start: found.start.toISOString(), status: found.status, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
+    // What calendars may now hold: a later cancel (the session taken out of the file) must go above it.
+    if (!(typeof seats.issuedSequence === 'number' && seats.issuedSequence >= served.sequence)) await this.d.bookings.recordIssued(booking.occurrenceId, served);
+    const o = { ...found, sequence: served.sequence };
     return {
       filename: `${o.session.id}-${o.key.slice(0, 10)}.ics`,
       content: occurrenceIcs(o, booking, this.d.clock.now(), this.d.systemName),
@@ -458,6 +468,44 @@ export class OfficeHoursService {
   }
 
   /**
+   * The scheduled pass's notices: those booked on an occurrence cancelled or moved (in the file or from Teams), on
+   * one no longer in the schedule, or on one put back. Only sessions that changed since the pass last settled
+   * (by the digest it keeps of each, ScheduleChanges.known) are looked at, so a pass with nothing changed reads
+   * no booking at all; what it saw is settled once all is told (a failed pass is done again, told once by the
+   * claims). The first pass of all also looks at bookings of sessions it never saw (taken out before).
+   */
+  async tellChanges(schedule: Schedule, now: Date): Promise<number> {
+    const known = await this.d.changes.known();
+    const present = new Set(schedule.sessions.map((s) => s.id));
+    const seen: KnownSession[] = [];
+    for (const s of schedule.sessions) {
+      const k = knownSession(s);
+      if (known.sessions.get(s.id)?.digest !== k.digest) seen.push(k);
+    }
+    for (const [id, k] of known.sessions) if (!present.has(id) && k.digest !== REMOVED) seen.push({ id, digest: REMOVED });
+    if (!seen.length && known.settled) return 0;
+    const touched = new Set(seen.map((k) => k.id));
+    let told = 0;
+    for (const s of schedule.sessions) {
+      if (!touched.has(s.id)) continue;
+      for (const key of new Set(s.changes.map((c) => c.key))) {
+        if (!isOccurrenceKey(s, key)) continue;
+        const o = occurrence(s, key, lastChange(s.changes, key));
+        if ((o.status === 'cancelled' || o.movedFrom) && o.start.getTime() > now.getTime()) told += await this.tellBooked(o);
+      }
+    }
+    // From a month back: one booked then may have been moved ahead (its month row keeps the start it was first
+    // booked at).
+    const booked = await this.d.bookings.bookedBetween(new Date(now.getTime() - 31 * DAY_MS), new Date(now.getTime() + BOOKED_AHEAD_DAYS * DAY_MS));
+    for (const { occurrenceId } of booked) {
+      const sessionId = splitOccurrenceId(occurrenceId)?.sessionId ?? '';
+      if (touched.has(sessionId) || (!known.settled && !known.sessions.has(sessionId))) told += await this.tellRemoved(occurrenceId, schedule);
+    }
+    await this.d.changes.settle(seen);
+    return told;
+  }
+
+  /**
    * Tells those booked on an occurrence that is no longer in the schedule (its session taken out of the file,
    * or its date out of the rule) that it is cancelled, once, like a cancel; and, should it come back (put back
    * in the file), that it is back on, their booking standing again (a removal never voided the seats, as a
@@ -480,17 +528,20 @@ export class OfficeHoursService {
 
   /**
    * An occurrence gone from the schedule, as a cancelled one built from stored data: the start those booked
-   * were last told (or booked at), the title and length their bookings kept, and a SEQUENCE above every one
-   * they may hold (booked, told, or changed from Teams). Undefined once it has started (a past session taken
-   * out of the file was not cancelled) or when nobody holds a booking there.
+   * were last told (or booked at); the title, zone and length of the session as the notice pass last saw it, else
+   * as their bookings kept it, else a plain "Cancelled session" of UNKNOWN_MINUTES (a calendar needs an end after
+   * the start); and a SEQUENCE above every one they may hold (booked, told, served by the link, seen by the pass,
+   * or changed from Teams). Undefined once it has started (a past session taken out of the file was not
+   * cancelled) or when nobody holds a booking there.
    */
   private async removedOccurrence(occurrenceId: string): Promise<Occurrence | undefined> {
     const parts = splitOccurrenceId(occurrenceId);
     if (!parts) return undefined;
-    const [seats, bookings, changes] = await Promise.all([
+    const [seats, bookings, changes, known] = await Promise.all([
       this.d.bookings.seatsOf(occurrenceId),
       this.d.bookings.bookings(occurrenceId),
       this.d.changes.changes(),
+      this.d.changes.lastKnown(parts.sessionId),
     ]);
     // A booking made before bookings kept title and end has none: another booking of it may.
     const titled = bookings.filter((b) => b.title).at(-1);
@@ -499,17 +550,23 @@ export class OfficeHoursService {
     if (!kept) return undefined;
     const start = new Date(seats.toldStart ?? kept.start);
     if (!(start.getTime() > this.d.clock.now().getTime())) return undefined;
-    const length = ended?.end ? Math.max(0, Date.parse(ended.end) - Date.parse(ended.start)) : 0;
-    // FILE_SEQUENCE: a booking that kept no SEQUENCE may hold the file's change of it (the file is gone with the
-    // session, and its changes always count 1); the changes store holds every count from Teams above that.
-    const held = Math.max(FILE_SEQUENCE, ...bookings.map((b) => b.sequence ?? 0), lastChange(changes.get(parts.sessionId) ?? [], parts.key)?.version ?? 0);
+    const keptMs = ended?.end ? Date.parse(ended.end) - Date.parse(ended.start) : 0;
+    const length = keptMs > 0 ? keptMs : (known?.minutes ?? UNKNOWN_MINUTES) * 60_000;
+    // FILE_SEQUENCE: a booking that kept no SEQUENCE may hold the file's change of it; the pass saw the file's
+    // count, the changes store holds every count from Teams, and servedSequence adds what the link served.
+    const held = Math.max(
+      FILE_SEQUENCE,
+      ...bookings.map((b) => b.sequence ?? 0),
+      known?.versions?.[parts.key] ?? 0,
+      lastChange(changes.get(parts.sessionId) ?? [], parts.key)?.version ?? 0,
+    );
     const sequence = servedSequence({ start: start.toISOString(), status: 'cancelled', sequence: held + 1 }, seats);
     const session: Session = {
       id: parts.sessionId,
-      kind: 'office-hours',
-      title: kept.title ?? 'Office hours',
+      kind: known?.kind ?? 'office-hours',
+      title: known?.title ?? kept.title ?? 'Cancelled session',
       start: parts.key,
-      zone: 'UTC',
+      zone: known?.zone ?? 'UTC',
       minutes: Math.round(length / 60_000),
       capacity: 0,
       joinUrl: '',

@@ -176,6 +176,79 @@ describe('the calendar file of a booked seat', () => {
     expect(cancel.event.sequence).toBeGreaterThan(invite.event.sequence);
   });
 
+  /** A booking as stored before bookings kept the title, end and SEQUENCE of what they booked. */
+  async function asOldBooking(tables: Awaited<ReturnType<typeof officeHoursInstance>>['tables'], occurrenceId: string, personId: string) {
+    const seats = await tables.table('OfficeHoursSeats');
+    const row = await seats.getEntity<Record<string, unknown>>(occurrenceId, `p|${personId}`);
+    const { title: _t, end: _e, sequence: _s, etag: _etag, timestamp: _ts, ...old } = row;
+    await seats.updateEntity(old as { partitionKey: string; rowKey: string }, 'Replace');
+  }
+
+  it('a removed session whose bookings kept no title: the cancel and the notice name it and its real times, from the schedule entry the app last saw', async () => {
+    let file = sampleSchedule;
+    const a = await officeHoursInstance({ schedule: () => file });
+    const me = viewer('aad-ics-untitled', { zone: 'Asia/Kolkata' });
+    const booked = await a.service.book(me, 'office-hours|2026-12-03T14:00', '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    const invite = await download(a.service, booked.offer.calendarUrl);
+    await asOldBooking(a.tables, 'office-hours|2026-12-03T14:00', 'aad-ics-untitled');
+    await a.reminders.run(a.clock.now()); // a pass while the session was still in the file
+
+    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((s) => s.id !== 'office-hours') };
+    const cancel = await download(a.service, booked.offer.calendarUrl);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.summary).toBe(invite.event.summary); // "FieldLedger office hours (FieldLedger)", not "Office hours"
+    expect(cancel.event.startDate.toJSDate().toISOString()).toBe(invite.event.startDate.toJSDate().toISOString());
+    expect(cancel.event.endDate.toJSDate().toISOString()).toBe(invite.event.endDate.toJSDate().toISOString()); // 90 minutes, not none
+
+    await a.reminders.run(a.clock.now());
+    const said = JSON.stringify(a.outbox.messages.filter((m) => m.key.startsWith('officehours|notice')));
+    expect(said).toContain('**FieldLedger office hours** on Thu 3 Dec 2026, 17:30');
+    expect(said).toContain('is cancelled (taken off the schedule)');
+  });
+
+  it('a removed session nothing is known of but its booking: the cancel still ends after it starts and says it was a cancelled session', async () => {
+    let file = sampleSchedule;
+    const a = await officeHoursInstance({ schedule: () => file });
+    const me = viewer('aad-ics-unknown');
+    const booked = await a.service.book(me, 'office-hours|2026-12-03T14:00', '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    await asOldBooking(a.tables, 'office-hours|2026-12-03T14:00', 'aad-ics-unknown');
+    // Taken out before any pass saw it (as before this version kept what it saw).
+    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((s) => s.id !== 'office-hours') };
+    const cancel = await download(a.service, booked.offer.calendarUrl);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.endDate.toJSDate().getTime()).toBeGreaterThan(cancel.event.startDate.toJSDate().getTime());
+    expect(cancel.event.summary).toMatch(/^Cancelled session/);
+    expect(cancel.event.summary).not.toMatch(/^Office hours/);
+  });
+
+  it('a session the file moved with a SEQUENCE above 1, then taken out: the cancel is newer than the invite the link served', async () => {
+    // What schedule.ts would give a session its file moved twice.
+    const movedTwice = {
+      ...sampleSchedule,
+      sessions: sampleSchedule.sessions.map((s) =>
+        s.id === 'office-hours' ? { ...s, changes: [...s.changes, { key: '2026-12-03T14:00', moveTo: '2026-12-03T16:00', version: 2 }] } : s,
+      ),
+    };
+    let file = sampleSchedule;
+    const a = await officeHoursInstance({ schedule: () => file });
+    const me = viewer('aad-ics-seq');
+    const booked = await a.service.book(me, 'office-hours|2026-12-03T14:00', '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    file = movedTwice;
+    const moved = await download(a.service, booked.offer.calendarUrl);
+    expect(moved.event.sequence).toBe(2);
+
+    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((s) => s.id !== 'office-hours') };
+    const cancel = await download(a.service, booked.offer.calendarUrl);
+    expect(cancel.method).toBe('CANCEL');
+    expect(cancel.event.uid).toBe(moved.event.uid);
+    expect(cancel.event.sequence).toBeGreaterThan(moved.event.sequence);
+    // Served again: the same cancel, not a newer one each time.
+    expect((await download(a.service, booked.offer.calendarUrl)).event.sequence).toBe(cancel.event.sequence);
+  });
+
   it('invite and cancel name the same ORGANIZER (RFC 5546 asks for one; some calendars drop a cancel without it)', async () => {
     const { service } = await officeHoursInstance();
     const me = viewer('aad-ics-org');

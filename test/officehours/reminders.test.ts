@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import { BookingStore } from '../../src/officehours/bookings.js';
 import { ScheduleChanges } from '../../src/officehours/changes.js';
+import type { Schedule } from '../../src/officehours/model.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
 import { agendaDestinations, dueKinds, ReminderMarks } from '../../src/officehours/reminders.js';
-import { testTables } from '../support/storage.js';
-import { officeHoursInstance, viewer } from './support.js';
+import { allOccurrences } from '../../src/officehours/rules.js';
+import { buildSchedule, parseScheduleFile } from '../../src/officehours/schedule.js';
+import { Tables } from '../../src/storage/tables.js';
+import { azuriteConnection, testTables } from '../support/storage.js';
+import { officeHoursInstance, sampleRollout, viewer } from './support.js';
 
 const OCC = 'office-hours|2026-12-01T14:00'; // 12:00 UTC
 const keys = (m: readonly OutboundMessage[]) => m.map((x) => x.key).sort();
@@ -113,6 +120,71 @@ describe('reminders and agendas with two instances on one Storage account', () =
     expect(notices).toHaveLength(1);
     expect(notices[0]).toMatchObject({ to: { kind: 'user', userKey: 'aad-9' } });
     expect(text(notices)).toContain('it is now **Fri 4 Dec 2026, 10:00–11:30**');
+  });
+});
+
+/** Tables on the test Azurite that record every storage call made through them: table, call and its first argument. */
+class CountingTables extends Tables {
+  readonly calls: string[] = [];
+  constructor() {
+    super(azuriteConnection(), `t${randomBytes(4).toString('hex')}`);
+  }
+
+  override async table(name: string): Promise<TableClient> {
+    const client = await super.table(name);
+    return new Proxy(client, {
+      get: (target, prop, receiver) => {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function' || !/^(get|list|create|update|upsert|delete|submit)/.test(String(prop))) return value;
+        return (...args: unknown[]) => {
+          this.calls.push(`${name}.${String(prop)} ${JSON.stringify(args[0])}`);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  }
+}
+
+describe('the pass that tells those booked of changes, at scale', () => {
+  it('with 200 booked sessions and nothing changed, a pass reads no seat rows; a session taken out is told, reading only its own', async () => {
+    const daily = (id: string, time: string) =>
+      `  - { id: ${id}, title: Clinic ${id}, start: "2026-12-01 ${time}", rule: "FREQ=DAILY;UNTIL=20270630T235900", capacity: 10, joinUrl: "https://teams.microsoft.com/l/x" }`;
+    const yaml = `zone: Africa/Lusaka\nsessions:\n${daily('clinic-a', '14:00')}\n${daily('clinic-b', '15:00')}\n${daily('clinic-c', '16:00')}\n`;
+    const full = buildSchedule(parseScheduleFile(yaml), sampleRollout);
+    expect(full.problems).toEqual([]);
+    let file: Schedule = full;
+    const tables = new CountingTables();
+    const a = await officeHoursInstance({ tables, schedule: () => file });
+    const now = a.clock.now();
+    const due = allOccurrences(full, now, new Date(now.getTime() + 80 * 24 * 3600_000)).slice(0, 200);
+    expect(due).toHaveLength(200);
+    const store = await BookingStore.open(tables, a.clock);
+    for (let i = 0; i < due.length; i += 20) {
+      await Promise.all(
+        due.slice(i, i + 20).map((o, j) =>
+          store.book(o.id, 10, { id: `aad-scale-${i + j}`, name: 'Someone' }, { question: '', zone: 'Africa/Lusaka', start: o.start.toISOString(), title: o.session.title, end: o.end.toISOString(), sequence: 0 }),
+        ),
+      );
+    }
+    await a.reminders.run(now);
+
+    tables.calls.length = 0;
+    expect(await a.reminders.run(now)).toEqual({ reminders: 0, agendas: 0, notices: 0 });
+    expect(tables.calls.filter((c) => c.startsWith('OfficeHoursSeats'))).toEqual([]);
+    expect(tables.calls.length).toBeLessThanOrEqual(5);
+
+    // clinic-b taken out of the file: those booked on it are told, and the other sessions' seats are not read.
+    file = { ...full, sessions: full.sessions.filter((s) => s.id !== 'clinic-b') };
+    const ofB = due.filter((o) => o.session.id === 'clinic-b').length;
+    tables.calls.length = 0;
+    expect((await a.reminders.run(now)).notices).toBe(ofB);
+    const seatCalls = tables.calls.filter((c) => c.startsWith('OfficeHoursSeats'));
+    expect(seatCalls.length).toBeGreaterThan(0);
+    expect(seatCalls.filter((c) => !c.includes('clinic-b|'))).toEqual([]);
+
+    tables.calls.length = 0;
+    expect((await a.reminders.run(now)).notices).toBe(0);
+    expect(tables.calls.filter((c) => c.startsWith('OfficeHoursSeats'))).toEqual([]);
   });
 });
 
