@@ -815,7 +815,8 @@ export class OutboundWorker {
       return;
     }
     const { kind, id } = m.post;
-    const turn = await this.deps.posts.beginUpdate(kind, id, m.version, this.now(), this.holdMs);
+    const turnAt = this.now();
+    const turn = await this.deps.posts.beginUpdate(kind, id, m.version, turnAt, this.holdMs);
     if (turn.kind === 'missing' || turn.kind === 'stale') {
       const reason =
         turn.kind === 'missing' ? 'never posted' : `older than what the post shows (version ${turn.shown})`;
@@ -829,7 +830,10 @@ export class OutboundWorker {
     const conv = turn.post.conversation;
     const planned: Planned = {};
     try {
-      await this.updateAtSlot(job, m, row?.attempt ?? 0, conv, turn.post.activityId, planned);
+      // The turn is ours for `holdMs`; after that a newer update may take it and be shown. As with a send's claim, the
+      // request never leaves after 3 × `maxHoldMs`, well inside the turn (the rest is for its answer and the clocks).
+      const sendBy = turnAt + 3 * this.opts.maxHoldMs;
+      await this.updateAtSlot(job, m, row?.attempt ?? 0, conv, turn.post.activityId, planned, sendBy);
     } catch (err) {
       // Storage failed before the request left: its plan's request comes off the conversation's windows now, not
       // when it ages out (30 s of a channel's room held for a request never made, on every instance).
@@ -838,7 +842,10 @@ export class OutboundWorker {
     }
   }
 
-  /** Plans a slot for an update and makes its request in it (planned again when late), then records the answer. */
+  /**
+   * Plans a slot for an update and makes its request in it (planned again when late), never after `sendBy` (its
+   * turn on the post), then records the answer.
+   */
   private async updateAtSlot(
     job: Job,
     m: Update,
@@ -846,18 +853,23 @@ export class OutboundWorker {
     conv: StoredConversation,
     activityId: string,
     planned: Planned,
+    sendBy: number,
   ): Promise<void> {
     const { kind, id } = m.post;
     for (let tries = 0; ; tries++) {
       const run = this.runAfter(job.lateRounds * LATE_PLANS + tries);
       const lateMs = this.lateMsFor(run);
+      // Near the end of its turn (a stalled worker): no further plan. It goes back to the queue and asks for a turn
+      // again, skipped then if a newer version is shown meanwhile. Planned again and sent, a progress update held
+      // up past its turn overwrote the final card that had taken the turn after it ("in progress" over "done").
+      const overdue = this.now() > sendBy - this.opts.maxHoldMs;
       // Late for every plan so far, or stopping: no further plan (its request would not be made either).
-      const plan = this.stopping || tries >= LATE_PLANS ? undefined : await this.plan(conv, 0, planned, run);
+      const plan = this.stopping || overdue || tries >= LATE_PLANS ? undefined : await this.plan(conv, 0, planned, run);
       if (!plan || 'deferUntil' in plan) {
         await this.forgetPlan(conv, planned);
         await this.deps.posts.endUpdate(kind, id, m.version, false);
         if (plan) await job.defer(plan.deferUntil - this.now());
-        else if (this.stopping) await job.defer(0);
+        else if (this.stopping || overdue) await job.defer(0);
         else await job.late();
         return;
       }
@@ -865,9 +877,10 @@ export class OutboundWorker {
       while (this.now() < plan.at) await sleep(Math.ceil(plan.at - this.now()));
       const inSlot = () => {
         const now = this.now();
-        return now >= plan.at && now - plan.at <= lateMs;
+        return now >= plan.at && now - plan.at <= lateMs && now <= sendBy;
       };
-      // Checked again by the transport right before the request is written: not before its slot, nor late for it.
+      // Checked again by the transport right before the request is written: not before its slot, nor late for it,
+      // nor after its turn on the post.
       const go = (): boolean => {
         if (!inSlot()) return false;
         planned.entry = undefined; // its request is made: it stays in the windows
