@@ -52,17 +52,31 @@ export class TenantBudget {
     this.now = opts.now ?? Date.now;
   }
 
-  /** A slot at or after `notBefore` that no other request of this tenant (on any instance) has. */
-  async take(tenant: string, notBefore: number): Promise<number> {
+  /**
+   * A slot at or after `notBefore` that no other request of this tenant (on any instance) has. With `run` > 1, the
+   * first of that many consecutive slots, the others taken too and left unused: its request may then leave up to
+   * `run - 1` intervals later than the slot and every 1 s window still holds no more than the limit (the slots it
+   * passes over are empty). For a request that keeps missing its slot (a starved event loop).
+   */
+  async take(tenant: string, notBefore: number, run = 1): Promise<number> {
     for (;;) {
       const pool = this.pool(tenant);
       const now = this.now();
       // A slot a little in the past is still good (that is jitter, covered by the guard); older ones are gone.
       while (pool.length && (pool[0] ?? 0) < now - this.interval) pool.shift();
-      const i = pool.findIndex((s) => s >= notBefore - this.interval / 2);
-      if (i >= 0) return pool.splice(i, 1)[0]!;
-      await this.claimBlock(tenant, notBefore);
+      const i = pool.findIndex((s, at) => s >= notBefore - this.interval / 2 && this.consecutive(pool, at, run));
+      if (i >= 0) return pool.splice(i, run)[0]!;
+      await this.claimBlock(tenant, notBefore, run);
     }
+  }
+
+  /** Whether `pool[at]` and the `run - 1` slots after it follow one another an interval apart (one claim's). */
+  private consecutive(pool: readonly number[], at: number, run: number): boolean {
+    if (at + run > pool.length) return false;
+    for (let k = at + 1; k < at + run; k++) {
+      if (Math.abs((pool[k] ?? 0) - (pool[k - 1] ?? 0) - this.interval) > this.interval / 4) return false;
+    }
+    return true;
   }
 
   /** Hands back a slot that was not used (its conversation had no room), for the next request. */
@@ -107,17 +121,18 @@ export class TenantBudget {
   }
 
   /** One claim at a time per tenant; callers waiting for slots share it. */
-  private claimBlock(tenant: string, notBefore: number): Promise<void> {
+  private claimBlock(tenant: string, notBefore: number, run = 1): Promise<void> {
     let claim = this.claims.get(tenant);
     if (!claim) {
-      claim = this.claim(tenant, notBefore).finally(() => this.claims.delete(tenant));
+      claim = this.claim(tenant, notBefore, run).finally(() => this.claims.delete(tenant));
       this.claims.set(tenant, claim);
     }
     return claim;
   }
 
-  private async claim(tenant: string, notBefore: number): Promise<void> {
-    const count = Math.max(1, Math.round(this.opts.blockMs / this.interval));
+  /** Claims a block, at least `run` slots long (a run of consecutive slots comes from one claim). */
+  private async claim(tenant: string, notBefore: number, run: number): Promise<void> {
+    const count = Math.max(run, Math.round(this.opts.blockMs / this.interval));
     const rk = safeKey(tenant || '-');
     for (let attempt = 0; attempt < 50; attempt++) {
       const row = this.rows.get(tenant) ?? (await this.read(rk));

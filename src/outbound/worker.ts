@@ -85,6 +85,8 @@ interface Job {
   failed(): Promise<void>;
   /** Back to the queue after a round late for every slot: visible again after a pause growing with such rounds. */
   late(): Promise<void>;
+  /** Rounds late for every slot it has been through already (each `LATE_PLANS` plans missed). */
+  lateRounds: number;
 }
 
 type Send = Extract<OutboundMessage, { op: 'send' }>;
@@ -140,6 +142,9 @@ const LATE_PLANS = 5;
  * and leaves the message to other instances meanwhile. Counted apart from failures, whose backoff stays their own.
  */
 const lateBackoffMs = (rounds: number) => Math.min(8_000, backoffMs(rounds));
+
+/** Plans a message may miss (late at the socket) before its plans take a run of tenant slots instead of one. */
+const WIDEN_AFTER = 2;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 /** A conversation id without a thread's `;messageid=`: Teams counts a channel's threads against the channel. */
@@ -377,6 +382,7 @@ export class OutboundWorker {
         const l = lateRoundsOf(r.body) + 1;
         return q.defer(r, lateBackoffMs(l), r.body && { ...r.body, l });
       },
+      lateRounds: lateRoundsOf(r.body),
     });
     if (!r.body) return [single(undefined)];
     if ('m' in r.body) return [single(r.body.m)];
@@ -414,6 +420,7 @@ export class OutboundWorker {
         defer: (ms: number) => putBack(ms, packFailures),
         failed: () => putBack(backoffMs(packFailures + 1), packFailures + 1),
         late: () => putBack(lateBackoffMs(packLate + 1), packFailures, packLate + 1),
+        lateRounds: packLate,
       };
     });
   }
@@ -521,6 +528,7 @@ export class OutboundWorker {
     const tenant = conv.tenantId ?? '';
     let held: Held | undefined;
     for (let tries = 0; ; tries++) {
+      const run = this.runAfter(job.lateRounds * LATE_PLANS + tries);
       // Planning again keeps the claim (giving it back and claiming again would add two writes exactly when
       // storage is slow), but never past what its hold allows: then it is given back and the message waits.
       // After `LATE_PLANS` plans it was late for (a starved event loop), no further plan: it would only be missed too.
@@ -529,7 +537,7 @@ export class OutboundWorker {
       const plan =
         overdue || late
           ? { deferUntil: this.now() + 1_000 }
-          : await this.plan(conv, held ? Math.max(held.slot, this.now() + 2 * this.claimLead) : 0, planned);
+          : await this.plan(conv, held ? Math.max(held.slot, this.now() + 2 * this.claimLead) : 0, planned, run);
       if ('deferUntil' in plan) {
         if (held) await this.giveBack(m, held, late ? 'late for its slots' : 'waiting for room');
         await this.forgetPlan(conv, planned);
@@ -540,7 +548,7 @@ export class OutboundWorker {
       if (!held) {
         await this.pauseUnlessStopping(plan.at - this.claimLead - this.now());
         if (this.stopping) {
-          await this.dropPlan(conv, planned, plan.at);
+          await this.dropPlan(conv, planned, plan.at, run);
           await job.defer(0); // not claimed: another instance can take it straight away
           return;
         }
@@ -548,7 +556,7 @@ export class OutboundWorker {
         if (!held) {
           // Settled (a duplicate), or someone else's attempt: this plan's request will not be made. Taken off the
           // windows with this instance's next write to them, not a write of its own: these paths cost no more.
-          this.deps.tenant.giveBack(tenant, plan.at);
+          this.giveBackRun(tenant, plan.at, run);
           if (planned.entry !== undefined) this.deps.conversationBudget.forgetLater(rootOf(conv.conversationId), planned.entry);
           planned.entry = undefined;
           return;
@@ -558,7 +566,7 @@ export class OutboundWorker {
         // The row says when the request leaves at the earliest: kept true, a kill meanwhile leaves it provably unsent.
         const etag = await this.deps.deliveries.moveSlot(m, held.etag, plan.at);
         if (etag === undefined) {
-          await this.dropPlan(conv, planned, plan.at);
+          await this.dropPlan(conv, planned, plan.at, run);
           await job.defer(0); // no longer ours as we left it: whoever has it now decides
           return;
         }
@@ -570,17 +578,20 @@ export class OutboundWorker {
       if (held.incarnation !== this.lease.incarnation) {
         // Our lease was revoked (another worker took us for gone): the attempt may be someone else's now.
         await this.giveBack(m, held, 'its send lease was revoked');
-        await this.dropPlan(conv, planned, plan.at);
+        await this.dropPlan(conv, planned, plan.at, run);
         await job.defer(0);
         return;
       }
+      const lateMs = this.lateMsFor(run);
       let slot: number | undefined;
       for (let at = plan.at; ; ) {
-        if (await this.inTime(at, held)) {
+        if (await this.inTime(at, held, lateMs)) {
           slot = at;
           break;
         }
         this.stats.count('late');
+        // A run may leave late only thanks to the slots it leaves empty: a single slot taken now has none.
+        if (run > 1) break;
         at = await this.deps.tenant.take(tenant, Math.max(held.slot, this.now() - this.opts.maxLateMs / 2));
         if (at - plan.at > CONVERSATION_SHIFT_MS) {
           // Beyond what the conversation's windows allow for: the slot is left for the next request.
@@ -590,27 +601,35 @@ export class OutboundWorker {
       }
       // Refused at the socket (late after all): the claim is kept and a new slot planned, its plan's request
       // replaced in the same write, so the windows hold however late the request would have been.
-      if (slot !== undefined && (await this.sendHeld(job, m, conv, planned, held, slot))) return;
+      if (slot !== undefined && (await this.sendHeld(job, m, conv, planned, held, slot, lateMs))) return;
     }
   }
 
   /**
-   * Sends a held attempt in `slot`, records the answer and follows up; false when the request was not made (the
-   * transport's last check, right before the request is written, found it too late for its slot).
+   * Sends a held attempt in `slot` (at most `lateMs` after it), records the answer and follows up; false when the
+   * request was not made (the transport's last check, right before the request is written, found it too late).
    */
-  private async sendHeld(job: Job, m: Send, conv: StoredConversation, planned: Planned, held: Held, slot: number): Promise<boolean> {
+  private async sendHeld(
+    job: Job,
+    m: Send,
+    conv: StoredConversation,
+    planned: Planned,
+    held: Held,
+    slot: number,
+    lateMs: number,
+  ): Promise<boolean> {
     let sent: { activityId: string } | undefined;
     let error: unknown;
     let sentAt: number | undefined;
     let reachMs = 0;
     // The last check, made by the transport right before the request is written (a starved event loop or a token
     // refresh can hold the request up after every check of ours): never before the slot its row states, nor more
-    // than `maxLateMs` after the slot it uses (later, it would share a 1 s window with the next second's requests
+    // than `lateMs` after the slot it uses (later, it would share a 1 s window with the next second's requests
     // at the limit: one too many, a 429), never after its hold allows, and only under a confirmed promise of the
     // send lease (so a kill can be settled).
     const go = (): boolean => {
       const now = this.now();
-      if (now < held.slot || now < slot || now - slot > this.opts.maxLateMs || now > held.sendBy) return false;
+      if (now < held.slot || now < slot || now - slot > lateMs || now > held.sendBy) return false;
       if (!this.lease.covers(now, held.incarnation)) return false;
       sentAt = now;
       held.out = true;
@@ -652,11 +671,11 @@ export class OutboundWorker {
     return true;
   }
 
-  /** Waits for the slot (and the lease to cover it); whether the request can still leave within `maxLateMs` of it. */
-  private async inTime(at: number, held: Held): Promise<boolean> {
+  /** Waits for the slot (and the lease to cover it); whether the request can still leave within `lateMs` of it. */
+  private async inTime(at: number, held: Held, lateMs: number): Promise<boolean> {
     // Timers count from the event loop's cached time and can fire a little early: wait until it really is time.
     for (let t = Math.max(at, held.slot); this.now() < t; ) await sleep(Math.ceil(t - this.now()));
-    const deadline = at + this.opts.maxLateMs;
+    const deadline = at + lateMs;
     if (held.incarnation !== this.lease.incarnation) return false; // revoked: no renewal will come for it
     if (!this.lease.covers(this.now())) {
       // Briefly: a request sent late because of the lease eats the jitter the guard keeps for its way there.
@@ -796,7 +815,8 @@ export class OutboundWorker {
       return;
     }
     const { kind, id } = m.post;
-    const turn = await this.deps.posts.beginUpdate(kind, id, m.version, this.now(), this.holdMs);
+    const turnAt = this.now();
+    const turn = await this.deps.posts.beginUpdate(kind, id, m.version, turnAt, this.holdMs);
     if (turn.kind === 'missing' || turn.kind === 'stale') {
       const reason =
         turn.kind === 'missing' ? 'never posted' : `older than what the post shows (version ${turn.shown})`;
@@ -810,7 +830,10 @@ export class OutboundWorker {
     const conv = turn.post.conversation;
     const planned: Planned = {};
     try {
-      await this.updateAtSlot(job, m, row?.attempt ?? 0, conv, turn.post.activityId, planned);
+      // The turn is ours for `holdMs`; after that a newer update may take it and be shown. As with a send's claim, the
+      // request never leaves after 3 × `maxHoldMs`, well inside the turn (the rest is for its answer and the clocks).
+      const sendBy = turnAt + 3 * this.opts.maxHoldMs;
+      await this.updateAtSlot(job, m, row?.attempt ?? 0, conv, turn.post.activityId, planned, sendBy);
     } catch (err) {
       // Storage failed before the request left: its plan's request comes off the conversation's windows now, not
       // when it ages out (30 s of a channel's room held for a request never made, on every instance).
@@ -819,7 +842,10 @@ export class OutboundWorker {
     }
   }
 
-  /** Plans a slot for an update and makes its request in it (planned again when late), then records the answer. */
+  /**
+   * Plans a slot for an update and makes its request in it (planned again when late), never after `sendBy` (its
+   * turn on the post), then records the answer.
+   */
   private async updateAtSlot(
     job: Job,
     m: Update,
@@ -827,16 +853,23 @@ export class OutboundWorker {
     conv: StoredConversation,
     activityId: string,
     planned: Planned,
+    sendBy: number,
   ): Promise<void> {
     const { kind, id } = m.post;
     for (let tries = 0; ; tries++) {
+      const run = this.runAfter(job.lateRounds * LATE_PLANS + tries);
+      const lateMs = this.lateMsFor(run);
+      // Near the end of its turn (a stalled worker): no further plan. It goes back to the queue and asks for a turn
+      // again, skipped then if a newer version is shown meanwhile. Planned again and sent, a progress update held
+      // up past its turn overwrote the final card that had taken the turn after it ("in progress" over "done").
+      const overdue = this.now() > sendBy - this.opts.maxHoldMs;
       // Late for every plan so far, or stopping: no further plan (its request would not be made either).
-      const plan = this.stopping || tries >= LATE_PLANS ? undefined : await this.plan(conv, 0, planned);
+      const plan = this.stopping || overdue || tries >= LATE_PLANS ? undefined : await this.plan(conv, 0, planned, run);
       if (!plan || 'deferUntil' in plan) {
         await this.forgetPlan(conv, planned);
         await this.deps.posts.endUpdate(kind, id, m.version, false);
         if (plan) await job.defer(plan.deferUntil - this.now());
-        else if (this.stopping) await job.defer(0);
+        else if (this.stopping || overdue) await job.defer(0);
         else await job.late();
         return;
       }
@@ -844,9 +877,10 @@ export class OutboundWorker {
       while (this.now() < plan.at) await sleep(Math.ceil(plan.at - this.now()));
       const inSlot = () => {
         const now = this.now();
-        return now >= plan.at && now - plan.at <= this.opts.maxLateMs;
+        return now >= plan.at && now - plan.at <= lateMs && now <= sendBy;
       };
-      // Checked again by the transport right before the request is written: not before its slot, nor late for it.
+      // Checked again by the transport right before the request is written: not before its slot, nor late for it,
+      // nor after its turn on the post.
       const go = (): boolean => {
         if (!inSlot()) return false;
         planned.entry = undefined; // its request is made: it stays in the windows
@@ -917,12 +951,14 @@ export class OutboundWorker {
 
   /**
    * A request slot for this conversation, not before `notBefore`: under its windows and the tenant's, as agreed
-   * with the other instances.
+   * with the other instances. With `run` > 1, the first of a run of tenant slots (its request may leave up to
+   * `lateMsFor(run)` after it), recorded in the conversation's windows at the run's last slot.
    */
   private async plan(
     conv: StoredConversation,
     notBefore: number,
     planned: Planned = {},
+    run = 1,
   ): Promise<{ at: number } | { deferUntil: number }> {
     await this.deps.transport.prepare(conv);
     const cid = rootOf(conv.conversationId);
@@ -944,14 +980,15 @@ export class OutboundWorker {
         // The slot leaves time to write its conversation window and its claim (or the claim's new slot) before
         // it: a slot due sooner would only be missed.
         const from = Math.max(notBefore || now + 2 * this.claimLead, allowed);
-        const slot = await this.deps.tenant.take(tenant, from);
-        const entry = Math.max(slot, this.now());
+        const slot = await this.deps.tenant.take(tenant, from, run);
+        // However late in its run the request leaves, it is no later than `maxLateMs` after this: the windows hold.
+        const entry = Math.max(slot + (run - 1) * this.deps.tenant.interval, this.now());
         // The request the plan before this one recorded goes in the same write: it will not be made.
         if (await budget.commit(cid, entry, planned.entry)) {
           planned.entry = entry;
           return { at: slot };
         }
-        this.deps.tenant.giveBack(tenant, slot);
+        this.giveBackRun(tenant, slot, run);
       }
       return { deferUntil: this.now() + 1_000 };
     });
@@ -972,10 +1009,31 @@ export class OutboundWorker {
     }
   }
 
-  /** The same, and its tenant slot back to this instance's own (while it is still to come) for the next request. */
-  private async dropPlan(conv: StoredConversation, planned: Planned, slot: number): Promise<void> {
-    this.deps.tenant.giveBack(conv.tenantId ?? '', slot);
+  /** The same, and its tenant slots back to this instance's own (while still to come) for the next requests. */
+  private async dropPlan(conv: StoredConversation, planned: Planned, slot: number, run: number): Promise<void> {
+    this.giveBackRun(conv.tenantId ?? '', slot, run);
     await this.forgetPlan(conv, planned);
+  }
+
+  private giveBackRun(tenant: string, slot: number, run: number): void {
+    for (let k = 0; k < run; k++) this.deps.tenant.giveBack(tenant, slot + k * this.deps.tenant.interval);
+  }
+
+  /**
+   * How many tenant slots a plan takes after its message missed `missed` plans (late at the socket, a starved event
+   * loop): one, then after `WIDEN_AFTER` runs doubling each time, up to a second's worth. Missed by more than a
+   * slot allows every time, a message was planned again and again, refused each time, and a broadcast never
+   * finished; a run lets it leave later and still keeps every window under the limit, so it goes in the end.
+   */
+  private runAfter(missed: number): number {
+    if (missed < WIDEN_AFTER) return 1;
+    const most = Math.max(1, Math.floor(1_000 / this.deps.tenant.interval));
+    return Math.min(most, 2 ** (missed - WIDEN_AFTER + 1));
+  }
+
+  /** How long after the first slot of a run of `run` its request may leave (the run's spare slots, and the usual). */
+  private lateMsFor(run: number): number {
+    return this.opts.maxLateMs + (run - 1) * this.deps.tenant.interval;
   }
 
   private resolve(to: Destination): Promise<StoredConversation | undefined> {

@@ -43,3 +43,16 @@ describe('the tenant budget when an instance stops', () => {
     expect(mine).not.toBe(theirs);
   });
 });
+
+describe('a run of tenant slots (for a request that keeps missing its slot)', () => {
+  it('is consecutive, longer than a block if asked, and none of its slots goes to another request', async () => {
+    const [a, b] = (await instances(2)) as [TenantBudget, TenantBudget];
+    const first = await a.take(TENANT, 0, 20); // a block is 12 slots at 50/s: the claim is made longer
+    const mine = await a.take(TENANT, 0);
+    const theirs = await b.take(TENANT, 0);
+    // The 19 slots after the run's first are left empty: the next requests, here or elsewhere, come after them.
+    expect(Math.round((mine - first) / a.interval)).toBe(20);
+    expect(Math.round((theirs - first) / a.interval)).toBeGreaterThanOrEqual(20);
+    expect(theirs).not.toBe(mine);
+  });
+});

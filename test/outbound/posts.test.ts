@@ -1,11 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PostStore } from '../../src/conversations/posts.js';
-import type { OutboundMessage } from '../../src/outbound/message.js';
-import { channel, standInSuite, TestAccount } from './support.js';
+import type { StoredConversation } from '../../src/conversations/store.js';
+import type { Content, OutboundMessage } from '../../src/outbound/message.js';
+import type { RequestOptions } from '../../src/outbound/transport.js';
+import { TeamsTransport } from '../../src/teams/transport.js';
+import { channel, personalChat, standInSuite, TestAccount } from './support.js';
 import { until } from '../support/until.js';
 
 const suite = standInSuite();
 let account: TestAccount;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 const TRIAGE = '19:triage-posts@thread.tacv2';
 
@@ -81,4 +88,48 @@ describe('posts and their versions', () => {
     expect(row).toMatchObject({ state: 'skipped', reason: 'never posted' });
     expect(suite.connector.counts.requests).toBe(0);
   });
+});
+
+describe('a progress card whose worker stalls on an update', () => {
+  it('does not overwrite the final card with the older progress once it gets going again', async () => {
+    account = suite.account();
+    const chats = await account.conversations();
+    await chats.remember(personalChat(suite.connector, 'lead'));
+    // Short holds: an update's turn on the card runs out within seconds, and the final one takes over.
+    const { outbox } = await account.instance(50, 'w1', { maxHoldMs: 1_000, sendTimeoutMs: 1_000, recordMarginMs: 500 });
+    const card = (version: number, content: string): OutboundMessage =>
+      version === 1
+        ? { op: 'send', key: 'progress:post', to: { kind: 'user', userKey: 'aad-lead' }, content, post: { kind: 'progress', id: 'job-1', version } }
+        : { op: 'update', key: `progress:v${version}`, post: { kind: 'progress', id: 'job-1' }, version, content };
+    await outbox.enqueue([card(1, 'Forgetting… 0%')]);
+    await account.settled([card(1, 'Forgetting… 0%')]);
+    const posts = await PostStore.open(account.tables);
+    await until('the card recorded', async () => (await posts.state('progress', 'job-1'))?.version === 1, 10_000);
+    const activityId = (await posts.state('progress', 'job-1'))!.post!.activityId;
+
+    // The progress update's worker stalls on its way to the socket until the final card is shown (a starved event
+    // loop, a stop-the-world pause), then goes on.
+    const shows = (text: string) => suite.connector.messages.get(activityId)?.text === text;
+    let stalled = 0;
+    const update = TeamsTransport.prototype.update;
+    vi.spyOn(TeamsTransport.prototype, 'update').mockImplementation(async function (
+      this: TeamsTransport,
+      conv: StoredConversation,
+      id: string,
+      content: Content,
+      opts: RequestOptions,
+    ) {
+      if (content === 'Forgetting… 50%' && stalled++ === 0) await until('the final card shown', () => shows('Done: 3 records forgotten'), 30_000);
+      return update.call(this, conv, id, content, opts);
+    });
+    await outbox.enqueue([card(2, 'Forgetting… 50%')]);
+    await until('the progress update under way', () => stalled > 0, 10_000);
+    await outbox.enqueue([card(3, 'Done: 3 records forgotten')]);
+    const rows = await account.settled([card(2, 'Forgetting… 50%'), card(3, 'Done: 3 records forgotten')], 60_000);
+    // What the lead's chat shows, and showed in order: the progress never came after the final card.
+    expect(suite.connector.messages.get(activityId)?.text).toBe('Done: 3 records forgotten');
+    expect(suite.connector.history.get(activityId)?.map((b) => b.text)).toEqual(['Forgetting… 0%', 'Done: 3 records forgotten']);
+    // The stalled update is on record as older than what the card shows.
+    expect(rows.map((r) => r.state)).toEqual(['skipped', 'updated']);
+  }, 90_000);
 });
