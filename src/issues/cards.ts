@@ -514,26 +514,40 @@ export interface IssueUpdateData {
   hint: string;
 }
 
-/** The reporter's 1:1 message for a status change or a public comment (`notifyReporter` of an action). */
+/**
+ * The 1:1 message for a status change or a public comment (`notifyReporter` of an action). A follower ("+1")
+ * did not report it, and the champion waits on the reporter, not on them: their card says "an issue you follow".
+ */
 export function issueUpdateData(
   issue: Issue,
   notification: Notification,
   entry: HistoryEntry,
+  audience: 'reporter' | 'follower' = 'reporter',
 ): IssueUpdateData {
   const comment =
     notification.kind === 'comment' ? issue.comments.find((c) => c.id === entry.commentId) : undefined;
+  const follower = audience === 'follower';
   const hints: Partial<Record<Status, string>> = {
-    waiting: 'A champion needs something from you: see the comment, or open the issue.',
+    waiting: follower
+      ? 'A champion is waiting on the reporter; you will hear when it moves on.'
+      : 'A champion needs something from you: see the comment, or open the issue.',
     resolved: `If it is still not fixed for you, log a new issue and mention ${issue.ref}.`,
-    duplicate: issue.duplicateOf ? `It is followed as ${issue.duplicateOf}; you can open that one too.` : '',
+    duplicate: issue.duplicateOf
+      ? follower
+        ? `You now follow ${issue.duplicateOf} instead; you will hear when it changes.`
+        : `It is followed as ${issue.duplicateOf}; you can open that one too.`
+      : '',
   };
+  const which = follower ? `An issue you follow (${issue.ref})` : 'Your issue';
   return {
     headline:
       notification.kind === 'comment'
-        ? `New comment on your issue ${issue.ref}`
+        ? follower
+          ? `New comment on an issue you follow (${issue.ref})`
+          : `New comment on your issue ${issue.ref}`
         : issue.status === 'duplicate'
-          ? `Your issue is the same as ${issue.duplicateOf ?? 'another one'}`
-          : `Your issue is now ${STATUS_LABEL[issue.status]}`,
+          ? `${which} is the same as ${issue.duplicateOf ?? 'another one'}`
+          : `${which} is now ${STATUS_LABEL[issue.status]}`,
     ref: issue.ref,
     title: e(issue.title),
     status: STATUS_LABEL[issue.status],

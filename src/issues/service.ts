@@ -98,12 +98,12 @@ export interface ReportOptions {
 const TRIAGE_POST = 'issue-triage';
 const PAGE_SIZE = 10;
 
+/** Where the reporter's 1:1 messages go. */
+const reporterKeyOf = (issue: Issue): string => issue.reporter.conversationKey ?? issue.reporter.aadObjectId ?? issue.reporter.id;
+
 /** The reporter and everyone who said "me too", minus the person who made the change and anyone forgotten. */
 export function followersToTell(issue: Issue, actorId: string): string[] {
-  const keys = new Set([
-    issue.reporter.conversationKey ?? issue.reporter.aadObjectId ?? issue.reporter.id,
-    ...issue.affected.map((a) => a.id),
-  ]);
+  const keys = new Set([reporterKeyOf(issue), ...issue.affected.map((a) => a.id)]);
   keys.delete(actorId);
   return [...keys].filter((k) => !isPseudonym(k));
 }
@@ -343,14 +343,19 @@ export class IssueService {
     };
   }
 
-  /** The followers' 1:1 notice of a status change or a public comment, once per person and version. */
+  /**
+   * The 1:1 notice of a status change or a public comment, once per person and version: the reporter reads
+   * "Your issue", a +1 "An issue you follow".
+   */
   private notices(issue: Issue, note: Notification, version: number, actorId: string, entry: Parameters<typeof issueUpdateData>[2]): OutboundMessage[] {
-    const card = renderIssueCard('issue-update', issueUpdateData(issue, note, entry));
+    const card = (audience: 'reporter' | 'follower') => renderIssueCard('issue-update', issueUpdateData(issue, note, entry, audience));
+    const reporterKey = reporterKeyOf(issue);
+    const cards = { reporter: card('reporter'), follower: card('follower') };
     return followersToTell(issue, actorId).map((userKey) => ({
       op: 'send',
       key: `issue-notice|${issue.ref}|v${version}|${userKey}`,
       to: { kind: 'user', userKey },
-      content: card,
+      content: userKey === reporterKey ? cards.reporter : cards.follower,
     }));
   }
 

@@ -4,7 +4,7 @@ import { type Caller, escalationDestinations, followersToTell, IssueService } fr
 import { IssueExport } from '../../src/issues/export.js';
 import type { Issue } from '../../src/issues/model.js';
 import { CapturedOutbox } from '../support/outbox.js';
-import { alice, amina, bob, form, openStore, seedDoneIssues } from './fixtures.js';
+import { alice, amina, bo, bob, form, openStore, seedDoneIssues } from './fixtures.js';
 import { issueListData, renderIssueCard } from '../../src/issues/cards.js';
 
 const caller = (p: { id: string; name: string }, role: Caller['role'] = 'staff'): Caller => ({
@@ -73,6 +73,37 @@ describe('IssueService', () => {
     expect(outbox.users().sort()).toEqual([alice.id, bob.id].sort());
     expect(outbox.messages.find((m) => m.op === 'update')).toMatchObject({ version: 3, post: { id: issue.ref } });
     expect(new Set(outbox.messages.map((m) => m.key)).size).toBe(outbox.messages.length);
+  });
+
+  it('words each notice for who reads it: "Your issue" to the reporter, "An issue you follow" to a +1', async () => {
+    const { issues, outbox, repo } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    const original = await logged(issues, staffBob, 'req-2', { title: 'Locked out, the original' });
+    await repo.addAffected(issue.ref, { id: bo.id, name: bo.name });
+    const cardTo = (userKey: string) =>
+      JSON.stringify(outbox.messages.find((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey === userKey)?.content ?? null);
+    const steps: [string, Record<string, unknown>][] = [
+      ['status', { status: 'waiting' }],
+      ['comment', { comment: 'Does it happen on wifi too?', public: true }],
+      ['status', { status: 'in_progress' }],
+      ['status', { status: 'resolved' }],
+      ['status', { status: 'in_progress' }],
+      ['duplicate', { duplicateOf: original.ref }],
+    ];
+    for (const [kind, data] of steps) {
+      outbox.clear();
+      const version = (await repo.get(issue.ref))!.version;
+      const res = await issues.triage(championAmina, kind as 'status', { ref: issue.ref, version, ...data }, `inv-${version}`);
+      expect(res).toMatchObject({ kind: 'card' });
+      const toReporter = cardTo(alice.id);
+      const toFollower = cardTo(bo.id);
+      expect(toReporter, `${kind} ${JSON.stringify(data)}`).toMatch(/your issue/i);
+      expect(toReporter).not.toContain('you follow');
+      expect(toFollower, `${kind} ${JSON.stringify(data)}`).toMatch(new RegExp(`an issue you follow \\(${issue.ref}\\)`, 'i'));
+      expect(toFollower).not.toMatch(/your issue/i);
+      // A +1 is not who the champion waits on.
+      expect(toFollower).not.toContain('needs something from you');
+    }
   });
 
   it('keeps internal notes from the reporter: no message for an internal comment', async () => {
