@@ -169,6 +169,55 @@ export function issueSimilarData(
   };
 }
 
+// ---- issue-finished ----------------------------------------------------------------------------------
+
+export interface IssueFinishedData {
+  headline: string;
+  /** "R-0043 is the same problem as R-0041, …" when the +1 was on a duplicate; '' otherwise. */
+  sameAs: string;
+  ref: string;
+  title: string;
+  /** The latest public comment (what was done, as the reporter was told); '' when there is none. */
+  comment: string;
+  commentBy: string;
+  advice: string;
+  /** The form the similar card carried: "Log it anyway" files it; without one, "Log an issue" opens a new form. */
+  hasForm: boolean;
+  form: Record<FormFieldName, string>;
+  formId: string;
+}
+
+const FINISHED_AS: Partial<Record<Status, string>> = { resolved: 'resolved', closed: 'closed', wont_fix: "marked Won't fix" };
+
+/**
+ * "+1" on an offered issue that is finished since (resolved, closed, won't fix): what was done, from what its
+ * reporter may read (public comments only), and a way to log the person's own report instead of following it.
+ */
+export function issueFinishedData(
+  issue: Issue,
+  opts: { form?: Partial<Record<FormFieldName, unknown>> | undefined; formId?: string | undefined; sameAs?: string | undefined } = {},
+): IssueFinishedData {
+  const shown = reporterView(issue);
+  const latest = shown.comments.at(-1);
+  const how = FINISHED_AS[shown.status] ?? STATUS_LABEL[shown.status];
+  const when = shown.closedAt ? ` on ${formatWhen(shown.closedAt)}` : '';
+  return {
+    headline: `${shown.ref} was ${how}${when}`,
+    sameAs: opts.sameAs ? `${opts.sameAs} is the same problem as ${shown.ref}.` : '',
+    ref: shown.ref,
+    title: e(shown.title),
+    comment: latest ? e(latest.text) : '',
+    commentBy: latest ? `${e(latest.by.name)} wrote:` : '',
+    advice:
+      shown.status === 'resolved'
+        ? 'If it is still not fixed for you, log yours: the champions see it as a new issue.'
+        : 'If you still have this problem, log yours: the champions see it as a new issue.',
+    hasForm: opts.form !== undefined,
+    form: issueFormData({ categories: [], values: opts.form ?? {} }).values,
+    formId: opts.formId ?? '',
+  };
+}
+
 // ---- issue-confirmation ------------------------------------------------------------------------------
 
 export interface IssueConfirmationData {
@@ -581,6 +630,7 @@ export function slaText(
 export interface IssueCards {
   'issue-cancelled': Record<string, never>;
   'issue-held': Record<string, never>;
+  'issue-finished': IssueFinishedData;
   'issue-form': IssueFormData;
   'issue-similar': IssueSimilarData;
   'issue-confirmation': IssueConfirmationData;

@@ -278,6 +278,8 @@ export function addAffectedUser(issue: Issue, user: Person, now: Date): ActionOu
   if (issue.affected.some((a) => a.id === user.id)) {
     return refuse('no-change', `You are already counted as affected by ${issue.ref}.`);
   }
+  // A finished issue is worked on no more: whoever still has the problem is told what was done and logs theirs.
+  if (!isOpen(issue.status)) return refuse('invalid', `${issue.ref} is ${STATUS_LABEL[issue.status]}.`);
   if (issue.affected.length >= MAX_AFFECTED) {
     return refuse(
       'no-change',

@@ -13,7 +13,7 @@ import {
 } from './cards.js';
 import type { IssueExport } from './export.js';
 import { parseTriageFilters } from './filters.js';
-import type { Issue, IssueSummary, Person, Priority, Reporter } from './model.js';
+import { type Issue, type IssueSummary, isOpen, type Person, type Priority, type Reporter } from './model.js';
 import type { OfferStore } from './offers.js';
 import type { Page } from './paging.js';
 import type { ArchiveNarrowing, IssueQueries, QueueFilters } from './queries.js';
@@ -85,6 +85,19 @@ export type TriageOutcome =
   | { kind: 'message'; text: string };
 
 export type ListName = 'mine' | 'triage' | 'assigned';
+
+/** What a "+1" came to. */
+export type FollowOutcome =
+  | TriageOutcome
+  | { kind: 'followed'; issue: Issue; message?: string }
+  /**
+   * The issue (or, for a duplicate, its original: `sameAs` names the one pressed) is finished since it was offered:
+   * nobody works on it, so the person is not put on it; they see what was done and may log theirs.
+   */
+  | { kind: 'finished'; issue: Issue; sameAs?: string };
+
+/** Resolved, closed or won't fix: a "+1" there would wait on nothing (a duplicate is followed on its original). */
+const isFinished = (issue: Issue) => !isOpen(issue.status) && issue.status !== 'duplicate';
 
 export interface ReportOptions {
   /** The report's key (its form's id, else Teams' activity id): a repeated submit logs nothing new. */
@@ -202,7 +215,7 @@ export class IssueService {
    * "+1 / this is mine too". Accepted only for an issue the person may see: one offered to them as
    * similar, their own, or any for a champion. Anything else is refused without saying whether it exists.
    */
-  async follow(caller: Caller, ref: string, requestId: string): Promise<TriageOutcome | { kind: 'followed'; issue: Issue; message?: string }> {
+  async follow(caller: Caller, ref: string, requestId: string): Promise<FollowOutcome> {
     const notYours = { kind: 'message', text: `You can only join an issue you were shown as similar to yours. Type "my issues" to see yours.` } as const;
     const champion = allows(caller.role, 'issues.readAll');
     // Checked on the issue as the change loads it (no read of its own): staff join only their own or an offered one.
@@ -224,6 +237,7 @@ export class IssueService {
       case 'refused':
         // Offered while open, linked as a duplicate since: the person joins the original, as its own followers did.
         if (res.issue.status === 'duplicate' && res.issue.duplicateOf) return this.followOriginalOf(caller, res.issue, requestId);
+        if (isFinished(res.issue) && res.code === 'invalid') return { kind: 'finished', issue: res.issue };
         return { kind: 'followed', issue: res.issue, message: res.message };
       case 'conflict':
         return { kind: 'followed', issue: res.issue, message: res.message };
@@ -232,7 +246,7 @@ export class IssueService {
     }
   }
 
-  private async followOriginalOf(caller: Caller, dup: Issue, requestId: string): Promise<TriageOutcome | { kind: 'followed'; issue: Issue; message?: string }> {
+  private async followOriginalOf(caller: Caller, dup: Issue, requestId: string): Promise<FollowOutcome> {
     const originalRef = dup.duplicateOf!;
     const res = await this.d.repository.addAffected(originalRef, caller.person, { requestId });
     const same = `${dup.ref} is the same problem as ${originalRef}`;
@@ -244,6 +258,8 @@ export class IssueService {
         await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);
         return { kind: 'followed', issue: res.issue, message: `${same}: you're on ${originalRef} as affected — you'll hear when it changes` };
       case 'refused':
+        if (isFinished(res.issue) && res.code === 'invalid') return { kind: 'finished', issue: res.issue, sameAs: dup.ref };
+        return { kind: 'followed', issue: res.issue, message: `${same}. ${res.message}` };
       case 'conflict':
         return { kind: 'followed', issue: res.issue, message: `${same}. ${res.message}` };
       case 'repeated':

@@ -11,6 +11,7 @@ import {
   type IssueService,
   issueConfirmationData,
   issueDetailData,
+  issueFinishedData,
   issueFormData,
   issueListData,
   issueSimilarData,
@@ -138,6 +139,9 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
     const res = await w.issues.follow(callerOf(turn), data.ref, turn.context.activity.id ?? '');
     if (res.kind === 'message') return { message: res.text };
     if (res.kind === 'card') return { message: res.notice ?? '' };
+    if (res.kind === 'finished') {
+      return { card: renderIssueCard('issue-finished', issueFinishedData(res.issue, { form: data.form, formId: data.formId, sameAs: res.sameAs })) };
+    }
     return {
       card: renderIssueCard('issue-confirmation', {
         ...issueConfirmationData(res.issue),
