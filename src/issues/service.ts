@@ -18,7 +18,7 @@ import type { OfferStore } from './offers.js';
 import type { Page } from './paging.js';
 import type { ArchiveNarrowing, IssueQueries, QueueFilters } from './queries.js';
 import type { IssueRepository } from './repository.js';
-import type { Notification } from './rules.js';
+import { type Notification, noticeOf } from './rules.js';
 import type { SlaEvent } from './sla.js';
 import { type FieldErrors, validateNewIssue } from './validation.js';
 import { type FormData, type Parsed, type TriageData, type TriageVerb, triageActionOf } from './verbs.js';
@@ -81,8 +81,16 @@ export type ReportOutcome =
   | { kind: 'held' };
 
 export type TriageOutcome =
-  | { kind: 'card'; issue: Issue; notice?: string }
+  /**
+   * `notice`: nothing was applied, and why. `unfinished`: the change is saved, but storage failed while finishing it
+   * (`message` for the champion, `failed` for the log).
+   */
+  | { kind: 'card'; issue: Issue; notice?: string; unfinished?: { message: string; failed: unknown } }
   | { kind: 'message'; text: string };
+
+/** What a champion reads when their change is saved but its follow-ups could not all be done. */
+const UNFINISHED_NOTICE =
+  'Saved as shown, but storage did not answer while updating the lists and telling the reporter and followers. Press the button again in a moment to finish it: nobody is told twice.';
 
 export type ListName = 'mine' | 'triage' | 'assigned';
 
@@ -315,27 +323,46 @@ export class IssueService {
     }
     const action = parsed.value;
     const res = await this.d.repository.act(data.ref, action, caller.person, { version: data.version, requestId });
-    switch (res.kind) {
-      case 'not-found':
-        // The card named it, so it existed: retention (or a forget) has removed it since.
-        return {
-          kind: 'message',
-          text: `There is no issue ${data.ref.trim()} any more: closed issues are removed after a while. Type "triage" for the open ones.`,
-        };
-      case 'conflict':
-      case 'refused':
-        return { kind: 'card', issue: res.issue, notice: res.message };
-      case 'repeated':
-        return { kind: 'card', issue: res.issue };
-      case 'updated': {
-        await this.d.observer?.issueChanged(res.issue);
-        const out: OutboundMessage[] = [await this.cardUpdate(res.issue)];
-        if (action.kind === 'duplicate') out.push(...(await this.followOriginal(res.issue, res.issue.duplicateOf ?? action.of)));
-        if (res.notifyReporter) out.push(...this.notices(res.issue, res.notifyReporter, res.entry.version, caller.person.id, res.entry));
-        await this.d.outbox.enqueue(out);
-        return { kind: 'card', issue: res.issue };
-      }
+    if (res.kind === 'not-found') {
+      // The card named it, so it existed: retention (or a forget) has removed it since.
+      return {
+        kind: 'message',
+        text: `There is no issue ${data.ref.trim()} any more: closed issues are removed after a while. Type "triage" for the open ones.`,
+      };
     }
+    if (res.kind === 'updated') await this.d.observer?.issueChanged(res.issue);
+    const notice = res.kind === 'conflict' || res.kind === 'refused' ? res.message : undefined;
+    const versions = res.unfinished ?? [];
+    if (!versions.length) return { kind: 'card', issue: res.issue, ...(notice ? { notice } : {}) };
+    try {
+      // This change's follow-ups, and those of earlier ones a fault left undone (a retry, or the next action).
+      // The index is rebuilt when it may be behind: this write's rows failed, or an earlier change is unfinished.
+      const reindex = res.kind !== 'updated' || res.indexed === false || versions.length > 1;
+      await this.finish(res.issue, versions, reindex);
+    } catch (failed) {
+      // The change itself is saved and listed as unfinished: the next press on this issue finishes it.
+      return { kind: 'card', issue: res.issue, ...(notice ? { notice } : {}), unfinished: { message: UNFINISHED_NOTICE, failed } };
+    }
+    return { kind: 'card', issue: res.issue, ...(notice ? { notice } : {}) };
+  }
+
+  /**
+   * What must follow saved changes (listed by version on the issue): the triage card redrawn, a duplicate's reporter
+   * and +1s put on its original, the reporter's and followers' notices; then the versions are settled (and the index
+   * rows rebuilt when they may be behind). Each message has a key the outbound path sends once, and joining the
+   * original is once per person, so doing it again after a fault tells nobody twice.
+   */
+  private async finish(issue: Issue, versions: readonly number[], reindex: boolean): Promise<void> {
+    const out: OutboundMessage[] = [await this.cardUpdate(issue)];
+    for (const version of versions) {
+      const entry = issue.history.find((h) => h.version === version);
+      if (!entry) continue;
+      if (entry.what === 'duplicate' && entry.to) out.push(...(await this.followOriginal(issue, entry.to)));
+      const note = noticeOf(issue, entry);
+      if (note) out.push(...this.notices(issue, note, version, entry.by.id, entry));
+    }
+    await this.d.outbox.enqueue(out);
+    await this.d.repository.settleFollowUps(issue.ref, versions, { reindex });
   }
 
   /** The triage card as champions see it now. */
