@@ -320,6 +320,30 @@ describe('triage by champions', () => {
     await connector.waitFor(() => connector.sentTo(chatOf(USERS.staff)).slice(sentBefore).some((c) => JSON.stringify(c.body).includes(ref)));
   });
 
+  it('a change saved while storage failed to queue its notices says so on the card, and pressing again tells the reporter', async () => {
+    const ref = await logIssue(USERS.staff);
+    const version = await versionOf(ref);
+    const enqueue = app.outbox.enqueue.bind(app.outbox);
+    let failures = 1;
+    app.outbox.enqueue = async (messages) => {
+      if (failures-- > 0) throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
+      return enqueue(messages);
+    };
+    try {
+      const first = await execute(app, USERS.champion, 'issue.status', { ref, version, status: 'resolved' }, where(USERS.champion));
+      // Saved: not "nothing was lost, try again", which reads as if the change was not made.
+      expect(invokeText(first.body)).toMatch(/Saved as shown.*Press the button again/);
+      expect(invokeText(first.body)).not.toMatch(/did not go through/);
+      expect((await app.repository.get(ref))?.status).toBe('resolved');
+      const sentBefore = connector.sentTo(chatOf(USERS.staff)).length;
+      const again = await execute(app, USERS.champion, 'issue.status', { ref, version, status: 'resolved' }, where(USERS.champion));
+      expect(invokeText(again.body)).toMatch(/already Resolved/);
+      await connector.waitFor(() => connector.sentTo(chatOf(USERS.staff)).slice(sentBefore).some((c) => JSON.stringify(c.body).includes(ref)));
+    } finally {
+      app.outbox.enqueue = enqueue;
+    }
+  });
+
   it('names champions in the Assign list by the name they go by in Teams', async () => {
     const ref = await logIssue(USERS.staff);
     const card = await execute(app, USERS.champion, 'issue.assignMe', { ref, version: await versionOf(ref) }, where(USERS.champion));
