@@ -253,7 +253,7 @@ export class IssueRepository {
   addAffected(
     ref: string,
     user: Person,
-    opts: { requestId?: string; may?: (issue: Issue) => Promise<boolean> } = {},
+    opts: { requestId?: string; may?: (issue: Issue) => Promise<boolean>; followUps?: boolean } = {},
   ): Promise<ActResult> {
     return this.update(ref, (issue, now) => addAffectedUser(issue, user, now), opts);
   }

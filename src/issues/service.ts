@@ -17,7 +17,7 @@ import { type Issue, type IssueSummary, isOpen, type Person, type Priority, type
 import type { OfferStore } from './offers.js';
 import type { Page } from './paging.js';
 import type { ArchiveNarrowing, IssueQueries, QueueFilters } from './queries.js';
-import type { IssueRepository } from './repository.js';
+import type { ActResult, IssueRepository } from './repository.js';
 import { type Notification, noticeOf } from './rules.js';
 import type { SlaEvent } from './sla.js';
 import { type FieldErrors, validateNewIssue } from './validation.js';
@@ -230,7 +230,11 @@ export class IssueService {
     const may = champion
       ? undefined
       : async (issue: Issue) => involved(issue, caller.person.id) || (await this.d.offers.wasOffered(caller.person.id, issue.ref));
-    const res = await this.d.repository.addAffected(ref, caller.person, { requestId, may });
+    const res = await this.d.repository.addAffected(ref, caller.person, { requestId, may, followUps: true });
+    if (res.kind !== 'not-found') {
+      if (res.kind === 'updated') await this.d.observer?.issueChanged(res.issue);
+      await this.finishQuietly(res);
+    }
     switch (res.kind) {
       case 'not-found': {
         if (!champion) return notYours;
@@ -239,8 +243,6 @@ export class IssueService {
         return { kind: 'message', text: found.ok ? res.message : found.message };
       }
       case 'updated':
-        await this.d.observer?.issueChanged(res.issue);
-        await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);
         return { kind: 'followed', issue: res.issue };
       case 'refused':
         // Offered while open, linked as a duplicate since: the person joins the original, as its own followers did.
@@ -256,14 +258,16 @@ export class IssueService {
 
   private async followOriginalOf(caller: Caller, dup: Issue, requestId: string): Promise<FollowOutcome> {
     const originalRef = dup.duplicateOf!;
-    const res = await this.d.repository.addAffected(originalRef, caller.person, { requestId });
+    const res = await this.d.repository.addAffected(originalRef, caller.person, { requestId, followUps: true });
     const same = `${dup.ref} is the same problem as ${originalRef}`;
+    if (res.kind !== 'not-found') {
+      if (res.kind === 'updated') await this.d.observer?.issueChanged(res.issue);
+      await this.finishQuietly(res);
+    }
     switch (res.kind) {
       case 'not-found':
         return { kind: 'message', text: `${same}, which is no longer in the log. If it still affects you, log it again.` };
       case 'updated':
-        await this.d.observer?.issueChanged(res.issue);
-        await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);
         return { kind: 'followed', issue: res.issue, message: `${same}: you're on ${originalRef} as affected — you'll hear when it changes` };
       case 'refused':
         if (isFinished(res.issue) && res.code === 'invalid') return { kind: 'finished', issue: res.issue, sameAs: dup.ref };
@@ -344,6 +348,17 @@ export class IssueService {
       return { kind: 'card', issue: res.issue, ...(notice ? { notice } : {}), unfinished: { message: UNFINISHED_NOTICE, failed } };
     }
     return { kind: 'card', issue: res.issue, ...(notice ? { notice } : {}) };
+  }
+
+  /**
+   * A "+1"'s follow-ups (the triage card shows the count). The +1 itself is saved, so a fault here is not the
+   * person's to retry: the change stays listed and the next action on the issue (or a retry) finishes it.
+   */
+  private async finishQuietly(res: Extract<ActResult, { issue: Issue }>): Promise<void> {
+    const versions = res.unfinished ?? [];
+    if (!versions.length) return;
+    const reindex = res.kind !== 'updated' || res.indexed === false || versions.length > 1;
+    await this.finish(res.issue, versions, reindex).catch(() => {});
   }
 
   /**

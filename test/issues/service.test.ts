@@ -301,6 +301,20 @@ describe('IssueService: storage failing part-way through a triage action', () =>
     expect((await queries.listByReporter(alice.id)).items.map((i) => i.status)).toEqual(['triaged']);
   });
 
+  it('a "+1" saved while the triage card could not be redrawn is counted on the card at the retry', async () => {
+    const { issues, outbox, repo } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    await issues.report(staffBob, form(), { requestKey: 'req-2', checkSimilar: true });
+    outbox.clear();
+    outbox.failures = 1;
+    const first = await issues.follow(staffBob, issue.ref, 'inv-1').catch((err: Error) => ({ kind: 'thrown', text: err.message }));
+    // Saved: Bob reads that he is on it, not "try again" for a +1 already counted.
+    expect(first).toMatchObject({ kind: 'followed' });
+    expect((await repo.get(issue.ref))?.affected.map((a) => a.id)).toEqual([bob.id]);
+    await issues.follow(staffBob, issue.ref, 'inv-1');
+    expect(outbox.messages).toContainEqual(expect.objectContaining({ op: 'update', version: 2, post: { kind: 'issue-triage', id: issue.ref } }));
+  });
+
   it('an unfinished change is finished by the next action on the issue, even one that changes no list', async () => {
     const { issues, queries, issueTables, outbox } = await service();
     const issue = await logged(issues, staffAlice, 'req-1');
