@@ -248,6 +248,11 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
         const view = issueView(res.issue, 'champion');
         // A notice means nothing was applied: someone changed it first, or the change does not apply.
         if (res.notice) return { status: 409, body: { error: 'Conflict', message: res.notice, issue: view } };
+        if (res.unfinished) {
+          // Saved: the lists and notices are finished by the next action on the issue.
+          d.log.warn({ err: res.unfinished.failed, ref: res.issue.ref, action: kind, via: 'tab' }, 'issue change saved; its follow-ups did not finish');
+          return ok({ issue: view, message: res.unfinished.message });
+        }
         d.log.info({ ref: res.issue.ref, action: kind, via: 'tab' }, 'issue updated');
         return ok({ issue: view });
       },

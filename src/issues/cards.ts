@@ -169,6 +169,55 @@ export function issueSimilarData(
   };
 }
 
+// ---- issue-finished ----------------------------------------------------------------------------------
+
+export interface IssueFinishedData {
+  headline: string;
+  /** "R-0043 is the same problem as R-0041, …" when the +1 was on a duplicate; '' otherwise. */
+  sameAs: string;
+  ref: string;
+  title: string;
+  /** The latest public comment (what was done, as the reporter was told); '' when there is none. */
+  comment: string;
+  commentBy: string;
+  advice: string;
+  /** The form the similar card carried: "Log it anyway" files it; without one, "Log an issue" opens a new form. */
+  hasForm: boolean;
+  form: Record<FormFieldName, string>;
+  formId: string;
+}
+
+const FINISHED_AS: Partial<Record<Status, string>> = { resolved: 'resolved', closed: 'closed', wont_fix: "marked Won't fix" };
+
+/**
+ * "+1" on an offered issue that is finished since (resolved, closed, won't fix): what was done, from what its
+ * reporter may read (public comments only), and a way to log the person's own report instead of following it.
+ */
+export function issueFinishedData(
+  issue: Issue,
+  opts: { form?: Partial<Record<FormFieldName, unknown>> | undefined; formId?: string | undefined; sameAs?: string | undefined } = {},
+): IssueFinishedData {
+  const shown = reporterView(issue);
+  const latest = shown.comments.at(-1);
+  const how = FINISHED_AS[shown.status] ?? STATUS_LABEL[shown.status];
+  const when = shown.closedAt ? ` on ${formatWhen(shown.closedAt)}` : '';
+  return {
+    headline: `${shown.ref} was ${how}${when}`,
+    sameAs: opts.sameAs ? `${opts.sameAs} is the same problem as ${shown.ref}.` : '',
+    ref: shown.ref,
+    title: e(shown.title),
+    comment: latest ? e(latest.text) : '',
+    commentBy: latest ? `${e(latest.by.name)} wrote:` : '',
+    advice:
+      shown.status === 'resolved'
+        ? 'If it is still not fixed for you, log yours: the champions see it as a new issue.'
+        : 'If you still have this problem, log yours: the champions see it as a new issue.',
+    hasForm: opts.form !== undefined,
+    form: issueFormData({ categories: [], values: opts.form ?? {} }).values,
+    formId: opts.formId ?? '',
+  };
+}
+
 // ---- issue-confirmation ------------------------------------------------------------------------------
 
 export interface IssueConfirmationData {
@@ -514,26 +563,40 @@ export interface IssueUpdateData {
   hint: string;
 }
 
-/** The reporter's 1:1 message for a status change or a public comment (`notifyReporter` of an action). */
+/**
+ * The 1:1 message for a status change or a public comment (`notifyReporter` of an action). A follower ("+1")
+ * did not report it, and the champion waits on the reporter, not on them: their card says "an issue you follow".
+ */
 export function issueUpdateData(
   issue: Issue,
   notification: Notification,
   entry: HistoryEntry,
+  audience: 'reporter' | 'follower' = 'reporter',
 ): IssueUpdateData {
   const comment =
     notification.kind === 'comment' ? issue.comments.find((c) => c.id === entry.commentId) : undefined;
+  const follower = audience === 'follower';
   const hints: Partial<Record<Status, string>> = {
-    waiting: 'A champion needs something from you: see the comment, or open the issue.',
+    waiting: follower
+      ? 'A champion is waiting on the reporter; you will hear when it moves on.'
+      : 'A champion needs something from you: see the comment, or open the issue.',
     resolved: `If it is still not fixed for you, log a new issue and mention ${issue.ref}.`,
-    duplicate: issue.duplicateOf ? `It is followed as ${issue.duplicateOf}; you can open that one too.` : '',
+    duplicate: issue.duplicateOf
+      ? follower
+        ? `You now follow ${issue.duplicateOf} instead; you will hear when it changes.`
+        : `It is followed as ${issue.duplicateOf}; you can open that one too.`
+      : '',
   };
+  const which = follower ? `An issue you follow (${issue.ref})` : 'Your issue';
   return {
     headline:
       notification.kind === 'comment'
-        ? `New comment on your issue ${issue.ref}`
+        ? follower
+          ? `New comment on an issue you follow (${issue.ref})`
+          : `New comment on your issue ${issue.ref}`
         : issue.status === 'duplicate'
-          ? `Your issue is the same as ${issue.duplicateOf ?? 'another one'}`
-          : `Your issue is now ${STATUS_LABEL[issue.status]}`,
+          ? `${which} is the same as ${issue.duplicateOf ?? 'another one'}`
+          : `${which} is now ${STATUS_LABEL[issue.status]}`,
     ref: issue.ref,
     title: e(issue.title),
     status: STATUS_LABEL[issue.status],
@@ -567,6 +630,7 @@ export function slaText(
 export interface IssueCards {
   'issue-cancelled': Record<string, never>;
   'issue-held': Record<string, never>;
+  'issue-finished': IssueFinishedData;
   'issue-form': IssueFormData;
   'issue-similar': IssueSimilarData;
   'issue-confirmation': IssueConfirmationData;

@@ -143,6 +143,25 @@ export class IndexWriter {
   }
 
   /**
+   * Rebuilds one issue's index rows from its main row, from every marker it has (a change whose index writes failed):
+   * for a retry of that change, so its lists agree at once instead of at the next repair run. The markers stay for
+   * `repairPending` (one may be a change still in flight), which finds the rows right and drops them.
+   */
+  async repairRef(ref: string): Promise<void> {
+    const markers = this.meta.listEntities<{ ref: string; touched: string }>({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${META_PARTITION} and RowKey ge ${MARKER_PREFIX} and RowKey lt ${`${MARKER_PREFIX}~`} and ref eq ${ref}`,
+      },
+    });
+    const touched = new Set<string>();
+    for await (const m of markers) for (const id of JSON.parse(m.touched) as string[]) touched.add(id);
+    if (!touched.size) return;
+    const current = await this.readMain(ref);
+    await this.rewrite(current, [...touched]);
+    await this.settle(ref, current?.version ?? 0, [...touched]);
+  }
+
+  /**
    * The repair path: every marker older than `olderThan` is a change whose index writes did not finish
    * (crash, or a failed index write). Rebuilds those rows from the main rows. Returns how many it fixed.
    */

@@ -23,12 +23,24 @@ export function sortedOnlyNote(sorted = SORTED_DONE_CAP): string {
 
 const RANK: Record<string, number> = { P1: 1, P2: 2, P3: 3, P4: 4 };
 
+type Sortable = Pick<IssueSummary, 'createdAt' | 'priority'> & { ref?: string };
+
+/** References in number order (R-0999 before R-1000), as ties are broken. */
+const byRef = (a: Sortable, b: Sortable) => (a.ref?.length ?? 0) - (b.ref?.length ?? 0) || (a.ref ?? '').localeCompare(b.ref ?? '');
+
+/**
+ * The order `sort` puts two issues in (0 only for `queue`, which keeps rows as read). Ties fall to the reference,
+ * so the order is total and a page can resume right after the last issue it showed.
+ */
+export function compareIssues(a: Sortable, b: Sortable, sort: Exclude<BoardSort, 'queue'>): number {
+  if (sort === 'oldest') return a.createdAt.localeCompare(b.createdAt) || byRef(a, b);
+  if (sort === 'newest') return b.createdAt.localeCompare(a.createdAt) || byRef(b, a);
+  return (RANK[a.priority ?? ''] ?? 5) - (RANK[b.priority ?? ''] ?? 5) || a.createdAt.localeCompare(b.createdAt) || byRef(a, b);
+}
+
 /** Sorts `rows` in place by `sort` (stable: `queue` keeps them as read). */
-export function sortIssues<T extends Pick<IssueSummary, 'createdAt' | 'priority'>>(rows: T[], sort: BoardSort): T[] {
-  if (sort === 'oldest') rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  else if (sort === 'newest') rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  else if (sort === 'priority')
-    rows.sort((a, b) => (RANK[a.priority ?? ''] ?? 5) - (RANK[b.priority ?? ''] ?? 5) || a.createdAt.localeCompare(b.createdAt));
+export function sortIssues<T extends Sortable>(rows: T[], sort: BoardSort): T[] {
+  if (sort !== 'queue') rows.sort((a, b) => compareIssues(a, b, sort));
   return rows;
 }
 

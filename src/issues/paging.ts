@@ -25,13 +25,24 @@ export interface Page<T> {
 
 
 const tokenSchema = z.object({
+  /** The next row's RowKey (tokens on cards sent before `a`): the page starts there. */
   rk: z.string().max(1024).optional(),
+  /**
+   * The last shown row's RowKey: the page starts after it. An issue logged or moved into the gap between it and
+   * the next row while the list is open is then shown, not skipped.
+   */
+  a: z.string().max(1024).optional(),
   m: z
     .string()
     .regex(/^\d{4}(0[1-9]|1[0-2])$/)
     .optional(),
-  /** Where the next page starts in a list sorted after reading (the done issues in a chosen order). */
+  /** Where the next page starts in a list sorted after reading (tokens on cards sent before `c`). */
   o: z.number().int().min(0).max(100_000).optional(),
+  /**
+   * A list sorted after reading (the done issues in a chosen order): the last issue shown, so the next page starts
+   * after it. An offset would skip or repeat one for every issue closed or reopened before it meanwhile.
+   */
+  c: z.object({ t: z.string().max(40), p: z.string().max(4), r: z.string().max(40) }).optional(),
 });
 export type PageToken = z.infer<typeof tokenSchema>;
 

@@ -13,7 +13,7 @@ import {
   type PageToken,
   pageLimit,
 } from './paging.js';
-import { type BoardSort, type ListSort, SORTED_DONE_CAP, sortIssues } from './order.js';
+import { type BoardSort, compareIssues, type ListSort, SORTED_DONE_CAP, sortIssues } from './order.js';
 import { issueMatcher } from './search.js';
 import { issueKeywords, likeness, looksAlike } from './similarity.js';
 import type { IssueTables } from './tables.js';
@@ -167,12 +167,15 @@ export class IssueQueries {
     token: PageToken,
   ): Promise<Page<IssueSummary>> {
     const conds = [odata`PartitionKey eq ${partitionKey}`];
-    if (token.rk) conds.push(odata`RowKey ge ${token.rk}`);
+    if (token.a) conds.push(odata`RowKey gt ${token.a}`);
+    else if (token.rk) conds.push(odata`RowKey ge ${token.rk}`);
     const rows = await this.take(client, [...conds, ...extra], limit + 1, LIST_COLUMNS);
-    const after = rows[limit];
+    const last = rows[Math.min(limit, rows.length) - 1];
     return {
       items: rows.slice(0, limit).map(summaryFromProps),
-      next: after ? encodeToken({ rk: String(after.rowKey) }) : null,
+      // After the last one shown (as the tab's board pages): not the next one's key, which would skip an issue that
+      // lands between the two before the next press.
+      next: rows.length > limit && last ? encodeToken({ a: String(last.rowKey) }) : null,
     };
   }
 
@@ -327,7 +330,7 @@ export class IssueQueries {
     filters: QueueFilters,
     limit: number,
     token: PageToken,
-    narrow: ArchiveNarrowing & { sort: BoardSort },
+    narrow: ArchiveNarrowing & { sort: Exclude<BoardSort, 'queue'> },
   ): Promise<Page<IssueSummary>> {
     const since = await this.since();
     if (!since) return { items: [], next: null };
@@ -368,11 +371,17 @@ export class IssueQueries {
       if (truncated) break;
     }
     sortIssues(rows, narrow.sort);
-    const start = Math.min(token.o ?? 0, rows.length);
+    const sort = narrow.sort;
+    // After the last issue shown, found by its place in the order (it may have been reopened since): an issue
+    // closed or reopened before it meanwhile neither repeats nor skips one. `o` is an older card's offset.
+    const cursor = token.c && { createdAt: token.c.t, priority: (PRIORITIES as readonly string[]).includes(token.c.p) ? (token.c.p as Priority) : null, ref: token.c.r };
+    const found = cursor ? rows.findIndex((r) => compareIssues(r, cursor, sort) > 0) : -1;
+    const start = cursor ? (found < 0 ? rows.length : found) : Math.min(token.o ?? 0, rows.length);
     const end = start + limit;
+    const last = rows[Math.min(end, rows.length) - 1];
     return {
       items: rows.slice(start, end),
-      next: end < rows.length ? encodeToken({ o: end }) : null,
+      next: end < rows.length && last ? encodeToken({ c: { t: last.createdAt, p: last.priority ?? '', r: last.ref } }) : null,
       ...(truncated ? { truncated, sorted: rows.length } : {}),
     };
   }

@@ -46,14 +46,22 @@ export type LogResult =
   | { kind: 'existing'; issue: Issue }
   | { kind: 'invalid'; errors: FieldErrors };
 
+/**
+ * Changes saved whose follow-ups (index rows, the triage card, notices, a duplicate's followers moved) are not known
+ * to be done: the versions, listed on the main row in the same write as the change (see `settleFollowUps`).
+ */
+interface Unfinished {
+  unfinished?: number[];
+}
+
 export type ActResult =
-  | { kind: 'updated'; issue: Issue; entry: HistoryEntry; notifyReporter?: Notification }
+  | ({ kind: 'updated'; issue: Issue; entry: HistoryEntry; notifyReporter?: Notification; indexed?: boolean } & Unfinished)
   /** Someone changed the same thing first; `issue` is fresh, `message` says who did what. */
-  | { kind: 'conflict'; issue: Issue; message: string }
+  | ({ kind: 'conflict'; issue: Issue; message: string } & Unfinished)
   /** The action does not apply to the issue as it is (or changes nothing); `issue` is fresh. */
-  | { kind: 'refused'; issue: Issue; code: 'invalid' | 'no-change'; message: string }
+  | ({ kind: 'refused'; issue: Issue; code: 'invalid' | 'no-change'; message: string } & Unfinished)
   /** This request id was applied already (a retried invoke): nothing changed again. */
-  | { kind: 'repeated'; issue: Issue }
+  | ({ kind: 'repeated'; issue: Issue } & Unfinished)
   | { kind: 'not-found'; message: string };
 
 export interface ActOptions {
@@ -80,6 +88,8 @@ interface Loaded {
   requests: string[];
   /** Issues linked (or being linked) as duplicates of this one; some may point elsewhere since (see `holdOriginal`). */
   duplicatesIn: string[];
+  /** Versions whose follow-ups are not known to be done (see `Unfinished`). */
+  unfinished: number[];
 }
 
 const MAX_UPDATE_ATTEMPTS = 12;
@@ -94,6 +104,12 @@ function jsonList(v: unknown): string[] {
 const DUPLICATES_IN_BACKFILL = 'backfill~duplicatesIn';
 /** How many recent request ids the main row remembers for invoke retries. */
 const RECENT_REQUESTS = 20;
+/** How many unfinished changes the main row lists: each is finished by the next action on the issue. */
+const MAX_UNFINISHED = 20;
+const numberList = (v: unknown): number[] => {
+  const list = fromJsonColumn<unknown>(v, []);
+  return Array.isArray(list) ? list.filter((x): x is number => Number.isInteger(x)) : [];
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -131,7 +147,13 @@ export class IssueRepository {
     if (!parsed) return null;
     const e = await readEntity<Record<string, unknown>>(this.t.main, refBucket(this.prefix, parsed.number), parsed.ref);
     if (!e) return null;
-    return { issue: entityToIssue(e), etag: e.etag, requests: jsonList(e.recentRequests), duplicatesIn: jsonList(e.duplicatesIn) };
+    return {
+      issue: entityToIssue(e),
+      etag: e.etag,
+      requests: jsonList(e.recentRequests),
+      duplicatesIn: jsonList(e.duplicatesIn),
+      unfinished: numberList(e.unfinished),
+    };
   }
 
   /** One issue with its full history and comments (a champion's view; see `reporterView` for the reporter's). */
@@ -209,12 +231,15 @@ export class IssueRepository {
     return { kind: 'created', issue };
   }
 
-  private async finishIndex(change: PendingChange, version: number, fresh = false): Promise<void> {
+  /** False when the index rows could not be written (the marker stays for the repair). */
+  private async finishIndex(change: PendingChange, version: number, fresh = false): Promise<boolean> {
     try {
       await this.index.complete(change, version, fresh);
+      return true;
     } catch (err) {
       // The main row is saved and is the truth; the marker stays, and repairIndexes() rebuilds the rows.
       this.onIndexError(err, change.ref);
+      return false;
     }
   }
 
@@ -228,7 +253,7 @@ export class IssueRepository {
   addAffected(
     ref: string,
     user: Person,
-    opts: { requestId?: string; may?: (issue: Issue) => Promise<boolean> } = {},
+    opts: { requestId?: string; may?: (issue: Issue) => Promise<boolean>; followUps?: boolean } = {},
   ): Promise<ActResult> {
     return this.update(ref, (issue, now) => addAffectedUser(issue, user, now), opts);
   }
@@ -252,6 +277,7 @@ export class IssueRepository {
     return this.update(ref, (issue, now) => applyTriageAction(issue, a, actor, now), {
       ...opts,
       target,
+      followUps: true,
       conflict: (issue, base) => {
         // The same comment from the same card, already posted since (a double click): posting it again would show
         // it twice and tell the reporter twice.
@@ -384,6 +410,8 @@ export class IssueRepository {
       may?: (issue: Issue) => Promise<boolean>;
       /** Another issue the change depends on (a duplicate's original), checked and held on every attempt. */
       target?: TargetCheck;
+      /** List the change as unfinished in its own write, for the caller to settle (`settleFollowUps`). */
+      followUps?: boolean;
     },
   ): Promise<ActResult> {
     let base = opts.version;
@@ -394,16 +422,18 @@ export class IssueRepository {
       if (!loaded) return notFound;
       const { issue } = loaded;
       if (opts.may && !(await opts.may(issue))) return notFound;
-      if (opts.requestId && loaded.requests.includes(opts.requestId)) return { kind: 'repeated', issue };
+      // Earlier changes whose follow-ups did not finish: whoever acts next on the issue finishes them.
+      const unfinished = opts.followUps && loaded.unfinished.length ? { unfinished: loaded.unfinished } : {};
+      if (opts.requestId && loaded.requests.includes(opts.requestId)) return { kind: 'repeated', issue, ...unfinished };
       if (base !== undefined && base < issue.version && opts.conflict) {
         const message = opts.conflict(issue, base);
-        if (message) return { kind: 'conflict', issue, message };
+        if (message) return { kind: 'conflict', issue, message, ...unfinished };
       }
       const checked = opts.target ? await opts.target(loaded) : undefined;
-      if (checked && 'refuse' in checked) return { kind: 'refused', issue, code: 'invalid', message: checked.refuse };
+      if (checked && 'refuse' in checked) return { kind: 'refused', issue, code: 'invalid', message: checked.refuse, ...unfinished };
       const now = this.clock.now();
       const outcome = mutate(issue, now);
-      if (!outcome.ok) return { kind: 'refused', issue, code: outcome.code, message: outcome.message };
+      if (!outcome.ok) return { kind: 'refused', issue, code: outcome.code, message: outcome.message, ...unfinished };
 
       let entity: ReturnType<typeof issueToEntity>;
       try {
@@ -416,7 +446,11 @@ export class IssueRepository {
       if (opts.requestId) {
         entity.recentRequests = JSON.stringify([...loaded.requests, opts.requestId].slice(-RECENT_REQUESTS));
       }
-      if ((checked && !(await checked.hold())) || !(await this.write(loaded, outcome.issue, entity, now))) {
+      const listed = opts.followUps ? [...loaded.unfinished, outcome.issue.version].slice(-MAX_UNFINISHED) : [];
+      // In the change's own write: saved together, so a fault after it leaves the change listed, never untold.
+      if (opts.followUps) entity.unfinished = JSON.stringify(listed);
+      const written = !checked || (await checked.hold()) ? await this.write(loaded, outcome.issue, entity, now) : false;
+      if (!written) {
         // Someone wrote first: judge the action against what they changed since the version we acted on.
         base ??= issue.version;
         await sleep(conflictPauseMs(attempt, Date.now() - started));
@@ -424,8 +458,9 @@ export class IssueRepository {
       }
       const was = issue.status === 'duplicate' ? issue.duplicateOf : null;
       if (was && (outcome.issue.status !== 'duplicate' || outcome.issue.duplicateOf !== was)) await this.unlistQuietly(was, issue.ref);
-      const result: ActResult = { kind: 'updated', issue: outcome.issue, entry: outcome.entry };
+      const result: ActResult = { kind: 'updated', issue: outcome.issue, entry: outcome.entry, indexed: written === 'indexed' };
       if (outcome.notifyReporter) result.notifyReporter = outcome.notifyReporter;
+      if (opts.followUps) result.unfinished = listed;
       return result;
     }
     const fresh = await this.get(ref);
@@ -433,8 +468,11 @@ export class IssueRepository {
     return { kind: 'conflict', issue: fresh, message: 'The issue is changing a lot right now; try again.' };
   }
 
-  /** Writes `next` over the issue as loaded, under its ETag, with its index rows; false when someone wrote first. */
-  private async write(loaded: Loaded, next: Issue, entity: IssueEntity, now: Date): Promise<boolean> {
+  /**
+   * Writes `next` over the issue as loaded, under its ETag, with its index rows; false when someone wrote first,
+   * 'unindexed' when the main row is saved but its index rows could not be written (the repair path will).
+   */
+  private async write(loaded: Loaded, next: Issue, entity: IssueEntity, now: Date): Promise<false | 'indexed' | 'unindexed'> {
     const change = this.index.prepare(loaded.issue, next, now);
     await this.index.record(change);
     try {
@@ -444,8 +482,36 @@ export class IssueRepository {
       if (!isPreconditionFailed(err)) throw err;
       return false;
     }
-    await this.finishIndex(change, next.version);
-    return true;
+    return (await this.finishIndex(change, next.version)) ? 'indexed' : 'unindexed';
+  }
+
+  /**
+   * After a change's follow-ups are done (its triage card, notices and a duplicate's followers queued or moved):
+   * rebuilds the issue's index rows from its main row when they may be behind, then takes those versions off the
+   * main row's list. Retried on a concurrent write; a version left listed is only done again, harmlessly (each
+   * message is sent once per key).
+   */
+  async settleFollowUps(ref: string, versions: readonly number[], opts: { reindex: boolean }): Promise<void> {
+    if (opts.reindex) await this.index.repairRef(ref);
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const started = Date.now();
+      const loaded = await this.load(ref);
+      if (!loaded) return;
+      const left = loaded.unfinished.filter((v) => !versions.includes(v));
+      if (left.length === loaded.unfinished.length) return;
+      try {
+        await this.t.main.updateEntity(
+          { partitionKey: refBucket(this.prefix, loaded.issue.number), rowKey: loaded.issue.ref, unfinished: JSON.stringify(left) },
+          'Merge',
+          { etag: loaded.etag },
+        );
+        return;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        if (!isPreconditionFailed(err)) throw err;
+      }
+      await sleep(conflictPauseMs(attempt, Date.now() - started));
+    }
   }
 
   // ---- privacy (src/issues/privacy.ts) --------------------------------------------------------------------

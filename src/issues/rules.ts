@@ -154,6 +154,27 @@ function statusNotice(issue: Issue, to: Status): Notification {
   };
 }
 
+/**
+ * What the reporter and followers are told of one change, read from the issue and the change's history line (so a
+ * change saved before its notices could be queued can be told later, once): a status change, a duplicate link, a
+ * public comment; nothing for the rest.
+ */
+export function noticeOf(issue: Issue, entry: HistoryEntry): Notification | undefined {
+  switch (entry.what) {
+    case 'status':
+      return statusNotice(issue, entry.to as Status);
+    case 'duplicate':
+      return { kind: 'status', text: `Your issue ${issue.ref} "${issue.title}" is the same problem as ${entry.to}; it is followed there.` };
+    case 'comment': {
+      const comment = issue.comments.find((c) => c.id === entry.commentId);
+      if (!comment || comment.visibility !== 'public') return undefined;
+      return { kind: 'comment', text: `${entry.by.name} commented on ${issue.ref}: ${comment.text}` };
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** Applies one champion action. The actor's role has been checked by the caller (issues.triage). */
 export function applyTriageAction(
   issue: Issue,
@@ -202,7 +223,7 @@ export function applyTriageAction(
         from: issue.status,
         to,
       });
-      return { ok: true, ...r, notifyReporter: statusNotice(issue, to) };
+      return { ok: true, ...r, notifyReporter: noticeOf(r.issue, r.entry)! };
     }
     case 'priority': {
       if (!isEditable(issue)) return refuse('invalid', closedRefusal(issue));
@@ -237,11 +258,7 @@ export function applyTriageAction(
         { what: 'comment', commentId: comment.id, visibility: action.visibility },
       );
       if (action.visibility !== 'public') return { ok: true, ...r };
-      return {
-        ok: true,
-        ...r,
-        notifyReporter: { kind: 'comment', text: `${actor.name} commented on ${issue.ref}: ${text}` },
-      };
+      return { ok: true, ...r, notifyReporter: noticeOf(r.issue, r.entry)! };
     }
     case 'duplicate': {
       if (action.of === issue.ref) return refuse('invalid', 'An issue cannot be a duplicate of itself.');
@@ -258,14 +275,7 @@ export function applyTriageAction(
         { status: 'duplicate', duplicateOf: action.of, closedAt: now.toISOString() },
         { what: 'duplicate', from: issue.status, to: action.of },
       );
-      return {
-        ok: true,
-        ...r,
-        notifyReporter: {
-          kind: 'status',
-          text: `Your issue ${issue.ref} "${issue.title}" is the same problem as ${action.of}; it is followed there.`,
-        },
-      };
+      return { ok: true, ...r, notifyReporter: noticeOf(r.issue, r.entry)! };
     }
   }
 }
@@ -278,6 +288,8 @@ export function addAffectedUser(issue: Issue, user: Person, now: Date): ActionOu
   if (issue.affected.some((a) => a.id === user.id)) {
     return refuse('no-change', `You are already counted as affected by ${issue.ref}.`);
   }
+  // A finished issue is worked on no more: whoever still has the problem is told what was done and logs theirs.
+  if (!isOpen(issue.status)) return refuse('invalid', `${issue.ref} is ${STATUS_LABEL[issue.status]}.`);
   if (issue.affected.length >= MAX_AFFECTED) {
     return refuse(
       'no-change',

@@ -13,12 +13,12 @@ import {
 } from './cards.js';
 import type { IssueExport } from './export.js';
 import { parseTriageFilters } from './filters.js';
-import type { Issue, IssueSummary, Person, Priority, Reporter } from './model.js';
+import { type Issue, type IssueSummary, isOpen, type Person, type Priority, type Reporter } from './model.js';
 import type { OfferStore } from './offers.js';
 import type { Page } from './paging.js';
 import type { ArchiveNarrowing, IssueQueries, QueueFilters } from './queries.js';
-import type { IssueRepository } from './repository.js';
-import type { Notification } from './rules.js';
+import type { ActResult, IssueRepository } from './repository.js';
+import { type Notification, noticeOf } from './rules.js';
 import type { SlaEvent } from './sla.js';
 import { type FieldErrors, validateNewIssue } from './validation.js';
 import { type FormData, type Parsed, type TriageData, type TriageVerb, triageActionOf } from './verbs.js';
@@ -81,10 +81,31 @@ export type ReportOutcome =
   | { kind: 'held' };
 
 export type TriageOutcome =
-  | { kind: 'card'; issue: Issue; notice?: string }
+  /**
+   * `notice`: nothing was applied, and why. `unfinished`: the change is saved, but storage failed while finishing it
+   * (`message` for the champion, `failed` for the log).
+   */
+  | { kind: 'card'; issue: Issue; notice?: string; unfinished?: { message: string; failed: unknown } }
   | { kind: 'message'; text: string };
 
+/** What a champion reads when their change is saved but its follow-ups could not all be done. */
+const UNFINISHED_NOTICE =
+  'Saved as shown, but storage did not answer while updating the lists and telling the reporter and followers. Press the button again in a moment to finish it: nobody is told twice.';
+
 export type ListName = 'mine' | 'triage' | 'assigned';
+
+/** What a "+1" came to. */
+export type FollowOutcome =
+  | TriageOutcome
+  | { kind: 'followed'; issue: Issue; message?: string }
+  /**
+   * The issue (or, for a duplicate, its original: `sameAs` names the one pressed) is finished since it was offered:
+   * nobody works on it, so the person is not put on it; they see what was done and may log theirs.
+   */
+  | { kind: 'finished'; issue: Issue; sameAs?: string };
+
+/** Resolved, closed or won't fix: a "+1" there would wait on nothing (a duplicate is followed on its original). */
+const isFinished = (issue: Issue) => !isOpen(issue.status) && issue.status !== 'duplicate';
 
 export interface ReportOptions {
   /** The report's key (its form's id, else Teams' activity id): a repeated submit logs nothing new. */
@@ -98,12 +119,12 @@ export interface ReportOptions {
 const TRIAGE_POST = 'issue-triage';
 const PAGE_SIZE = 10;
 
+/** Where the reporter's 1:1 messages go. */
+const reporterKeyOf = (issue: Issue): string => issue.reporter.conversationKey ?? issue.reporter.aadObjectId ?? issue.reporter.id;
+
 /** The reporter and everyone who said "me too", minus the person who made the change and anyone forgotten. */
 export function followersToTell(issue: Issue, actorId: string): string[] {
-  const keys = new Set([
-    issue.reporter.conversationKey ?? issue.reporter.aadObjectId ?? issue.reporter.id,
-    ...issue.affected.map((a) => a.id),
-  ]);
+  const keys = new Set([reporterKeyOf(issue), ...issue.affected.map((a) => a.id)]);
   keys.delete(actorId);
   return [...keys].filter((k) => !isPseudonym(k));
 }
@@ -202,14 +223,18 @@ export class IssueService {
    * "+1 / this is mine too". Accepted only for an issue the person may see: one offered to them as
    * similar, their own, or any for a champion. Anything else is refused without saying whether it exists.
    */
-  async follow(caller: Caller, ref: string, requestId: string): Promise<TriageOutcome | { kind: 'followed'; issue: Issue; message?: string }> {
+  async follow(caller: Caller, ref: string, requestId: string): Promise<FollowOutcome> {
     const notYours = { kind: 'message', text: `You can only join an issue you were shown as similar to yours. Type "my issues" to see yours.` } as const;
     const champion = allows(caller.role, 'issues.readAll');
     // Checked on the issue as the change loads it (no read of its own): staff join only their own or an offered one.
     const may = champion
       ? undefined
       : async (issue: Issue) => involved(issue, caller.person.id) || (await this.d.offers.wasOffered(caller.person.id, issue.ref));
-    const res = await this.d.repository.addAffected(ref, caller.person, { requestId, may });
+    const res = await this.d.repository.addAffected(ref, caller.person, { requestId, may, followUps: true });
+    if (res.kind !== 'not-found') {
+      if (res.kind === 'updated') await this.d.observer?.issueChanged(res.issue);
+      await this.finishQuietly(res);
+    }
     switch (res.kind) {
       case 'not-found': {
         if (!champion) return notYours;
@@ -218,12 +243,11 @@ export class IssueService {
         return { kind: 'message', text: found.ok ? res.message : found.message };
       }
       case 'updated':
-        await this.d.observer?.issueChanged(res.issue);
-        await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);
         return { kind: 'followed', issue: res.issue };
       case 'refused':
         // Offered while open, linked as a duplicate since: the person joins the original, as its own followers did.
         if (res.issue.status === 'duplicate' && res.issue.duplicateOf) return this.followOriginalOf(caller, res.issue, requestId);
+        if (isFinished(res.issue) && res.code === 'invalid') return { kind: 'finished', issue: res.issue };
         return { kind: 'followed', issue: res.issue, message: res.message };
       case 'conflict':
         return { kind: 'followed', issue: res.issue, message: res.message };
@@ -232,18 +256,22 @@ export class IssueService {
     }
   }
 
-  private async followOriginalOf(caller: Caller, dup: Issue, requestId: string): Promise<TriageOutcome | { kind: 'followed'; issue: Issue; message?: string }> {
+  private async followOriginalOf(caller: Caller, dup: Issue, requestId: string): Promise<FollowOutcome> {
     const originalRef = dup.duplicateOf!;
-    const res = await this.d.repository.addAffected(originalRef, caller.person, { requestId });
+    const res = await this.d.repository.addAffected(originalRef, caller.person, { requestId, followUps: true });
     const same = `${dup.ref} is the same problem as ${originalRef}`;
+    if (res.kind !== 'not-found') {
+      if (res.kind === 'updated') await this.d.observer?.issueChanged(res.issue);
+      await this.finishQuietly(res);
+    }
     switch (res.kind) {
       case 'not-found':
         return { kind: 'message', text: `${same}, which is no longer in the log. If it still affects you, log it again.` };
       case 'updated':
-        await this.d.observer?.issueChanged(res.issue);
-        await this.d.outbox.enqueue([await this.cardUpdate(res.issue)]);
         return { kind: 'followed', issue: res.issue, message: `${same}: you're on ${originalRef} as affected — you'll hear when it changes` };
       case 'refused':
+        if (isFinished(res.issue) && res.code === 'invalid') return { kind: 'finished', issue: res.issue, sameAs: dup.ref };
+        return { kind: 'followed', issue: res.issue, message: `${same}. ${res.message}` };
       case 'conflict':
         return { kind: 'followed', issue: res.issue, message: `${same}. ${res.message}` };
       case 'repeated':
@@ -299,27 +327,57 @@ export class IssueService {
     }
     const action = parsed.value;
     const res = await this.d.repository.act(data.ref, action, caller.person, { version: data.version, requestId });
-    switch (res.kind) {
-      case 'not-found':
-        // The card named it, so it existed: retention (or a forget) has removed it since.
-        return {
-          kind: 'message',
-          text: `There is no issue ${data.ref.trim()} any more: closed issues are removed after a while. Type "triage" for the open ones.`,
-        };
-      case 'conflict':
-      case 'refused':
-        return { kind: 'card', issue: res.issue, notice: res.message };
-      case 'repeated':
-        return { kind: 'card', issue: res.issue };
-      case 'updated': {
-        await this.d.observer?.issueChanged(res.issue);
-        const out: OutboundMessage[] = [await this.cardUpdate(res.issue)];
-        if (action.kind === 'duplicate') out.push(...(await this.followOriginal(res.issue, res.issue.duplicateOf ?? action.of)));
-        if (res.notifyReporter) out.push(...this.notices(res.issue, res.notifyReporter, res.entry.version, caller.person.id, res.entry));
-        await this.d.outbox.enqueue(out);
-        return { kind: 'card', issue: res.issue };
-      }
+    if (res.kind === 'not-found') {
+      // The card named it, so it existed: retention (or a forget) has removed it since.
+      return {
+        kind: 'message',
+        text: `There is no issue ${data.ref.trim()} any more: closed issues are removed after a while. Type "triage" for the open ones.`,
+      };
     }
+    if (res.kind === 'updated') await this.d.observer?.issueChanged(res.issue);
+    const notice = res.kind === 'conflict' || res.kind === 'refused' ? res.message : undefined;
+    const versions = res.unfinished ?? [];
+    if (!versions.length) return { kind: 'card', issue: res.issue, ...(notice ? { notice } : {}) };
+    try {
+      // This change's follow-ups, and those of earlier ones a fault left undone (a retry, or the next action).
+      // The index is rebuilt when it may be behind: this write's rows failed, or an earlier change is unfinished.
+      const reindex = res.kind !== 'updated' || res.indexed === false || versions.length > 1;
+      await this.finish(res.issue, versions, reindex);
+    } catch (failed) {
+      // The change itself is saved and listed as unfinished: the next press on this issue finishes it.
+      return { kind: 'card', issue: res.issue, ...(notice ? { notice } : {}), unfinished: { message: UNFINISHED_NOTICE, failed } };
+    }
+    return { kind: 'card', issue: res.issue, ...(notice ? { notice } : {}) };
+  }
+
+  /**
+   * A "+1"'s follow-ups (the triage card shows the count). The +1 itself is saved, so a fault here is not the
+   * person's to retry: the change stays listed and the next action on the issue (or a retry) finishes it.
+   */
+  private async finishQuietly(res: Extract<ActResult, { issue: Issue }>): Promise<void> {
+    const versions = res.unfinished ?? [];
+    if (!versions.length) return;
+    const reindex = res.kind !== 'updated' || res.indexed === false || versions.length > 1;
+    await this.finish(res.issue, versions, reindex).catch(() => {});
+  }
+
+  /**
+   * What must follow saved changes (listed by version on the issue): the triage card redrawn, a duplicate's reporter
+   * and +1s put on its original, the reporter's and followers' notices; then the versions are settled (and the index
+   * rows rebuilt when they may be behind). Each message has a key the outbound path sends once, and joining the
+   * original is once per person, so doing it again after a fault tells nobody twice.
+   */
+  private async finish(issue: Issue, versions: readonly number[], reindex: boolean): Promise<void> {
+    const out: OutboundMessage[] = [await this.cardUpdate(issue)];
+    for (const version of versions) {
+      const entry = issue.history.find((h) => h.version === version);
+      if (!entry) continue;
+      if (entry.what === 'duplicate' && entry.to) out.push(...(await this.followOriginal(issue, entry.to)));
+      const note = noticeOf(issue, entry);
+      if (note) out.push(...this.notices(issue, note, version, entry.by.id, entry));
+    }
+    await this.d.outbox.enqueue(out);
+    await this.d.repository.settleFollowUps(issue.ref, versions, { reindex });
   }
 
   /** The triage card as champions see it now. */
@@ -343,14 +401,19 @@ export class IssueService {
     };
   }
 
-  /** The followers' 1:1 notice of a status change or a public comment, once per person and version. */
+  /**
+   * The 1:1 notice of a status change or a public comment, once per person and version: the reporter reads
+   * "Your issue", a +1 "An issue you follow".
+   */
   private notices(issue: Issue, note: Notification, version: number, actorId: string, entry: Parameters<typeof issueUpdateData>[2]): OutboundMessage[] {
-    const card = renderIssueCard('issue-update', issueUpdateData(issue, note, entry));
+    const card = (audience: 'reporter' | 'follower') => renderIssueCard('issue-update', issueUpdateData(issue, note, entry, audience));
+    const reporterKey = reporterKeyOf(issue);
+    const cards = { reporter: card('reporter'), follower: card('follower') };
     return followersToTell(issue, actorId).map((userKey) => ({
       op: 'send',
       key: `issue-notice|${issue.ref}|v${version}|${userKey}`,
       to: { kind: 'user', userKey },
-      content: card,
+      content: userKey === reporterKey ? cards.reporter : cards.follower,
     }));
   }
 

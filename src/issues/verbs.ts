@@ -69,7 +69,8 @@ export const ISSUE_VERBS = {
   submitLostDevice: verb('issue.submitLostDevice', 'issues.report', submitData),
   cancel: verb('issue.cancel', 'issues.report', z.object({})),
   logAnyway: verb('issue.logAnyway', 'issues.report', z.object({ form: formData.optional(), formId })),
-  affected: verb('issue.affected', 'issues.follow', refData, staleRef),
+  /** The similar card's +1 carries the form, so an issue finished since can offer "Log it anyway". */
+  affected: verb('issue.affected', 'issues.follow', refData.extend({ form: formData.optional(), formId }), staleRef),
   view: verb('issue.view', 'issues.readOwn', refData, staleRef),
   mine: verb('issue.mine', 'issues.readOwn', z.object({})),
   /** Paging of every list: "mine" needs issues.readOwn, "triage"/"assigned" issues.readAll (see the handler). */

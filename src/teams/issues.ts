@@ -11,6 +11,7 @@ import {
   type IssueService,
   issueConfirmationData,
   issueDetailData,
+  issueFinishedData,
   issueFormData,
   issueListData,
   issueSimilarData,
@@ -138,6 +139,9 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
     const res = await w.issues.follow(callerOf(turn), data.ref, turn.context.activity.id ?? '');
     if (res.kind === 'message') return { message: res.text };
     if (res.kind === 'card') return { message: res.notice ?? '' };
+    if (res.kind === 'finished') {
+      return { card: renderIssueCard('issue-finished', issueFinishedData(res.issue, { form: data.form, formId: data.formId, sameAs: res.sameAs })) };
+    }
     return {
       card: renderIssueCard('issue-confirmation', {
         ...issueConfirmationData(res.issue),
@@ -189,8 +193,10 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
     bot.verb(def, async (turn, data) => {
       const res = await w.issues.triage(callerOf(turn), kind, data, turn.context.activity.id ?? '');
       if (res.kind === 'message') return { message: res.text };
-      if (!res.notice) turn.log.info({ ref: res.issue.ref, action: kind }, 'issue updated');
-      return { card: await w.issues.triageCard(res.issue, res.notice) };
+      if (res.unfinished) turn.log.warn({ err: res.unfinished.failed, ref: res.issue.ref, action: kind }, 'issue change saved; its follow-ups did not finish (the next press does)');
+      else if (!res.notice) turn.log.info({ ref: res.issue.ref, action: kind }, 'issue updated');
+      const notice = [res.notice, res.unfinished?.message].filter(Boolean).join(' ');
+      return { card: await w.issues.triageCard(res.issue, notice || undefined) };
     });
   }
 

@@ -165,6 +165,43 @@ describe('logging an issue', () => {
     expect((await app.repository.get(original))?.affected.map((a) => a.id)).toContain(USERS.staff.aadObjectId);
   });
 
+  it('"+1" on an offered issue that was since resolved says so, with its public resolution, and offers to log theirs instead of following it', async () => {
+    const values = uniqueForm({ title: 'Printer in ward 3 prints blank referral forms' });
+    const offeredRef = refIn(invokeText((await submit(USERS.lead, values)).body));
+    const offered = await submit(USERS.staff, { ...values, title: 'Ward 3 printer prints blank referral forms' });
+    expect(invokeText(offered.body)).toContain(offeredRef);
+    // Between the offer and the click, a champion resolves it, with a note to the reporter and an internal one.
+    const act = async (verb: string, data: Record<string, unknown>) =>
+      execute(app, USERS.champion, verb, { ref: offeredRef, version: await versionOf(offeredRef), ...data }, where(USERS.champion));
+    await act('issue.comment', { comment: 'New toner cartridge fitted; print a test page.', public: true });
+    await act('issue.comment', { comment: 'Supplier invoice 4471 pending', public: false });
+    await act('issue.status', { status: 'resolved' });
+    const before = await versionOf(offeredRef);
+    const plusOne = await execute(app, USERS.staff, 'issue.affected', buttonData(offered.body, 'issue.affected'), where(USERS.staff));
+    const text = invokeText(plusOne.body);
+    expect(text).toMatch(new RegExp(`${offeredRef}.*resolved`, 'i'));
+    expect(text).toContain('New toner cartridge fitted; print a test page.');
+    expect(text).not.toContain('Supplier invoice');
+    expect(text).not.toMatch(/you.ll hear when it changes/);
+    // Not put on a finished issue: nothing changed on it.
+    expect(await versionOf(offeredRef)).toBe(before);
+    expect((await app.repository.get(offeredRef))?.affected).toEqual([]);
+    // "Log it anyway" logs their own report, with what they typed.
+    const anyway = await execute(app, USERS.staff, 'issue.logAnyway', buttonData(plusOne.body, 'issue.logAnyway'), where(USERS.staff));
+    const mine = refIn(invokeText(anyway.body));
+    expect(mine).toMatch(/^R-\d{4}$/);
+    expect(mine).not.toBe(offeredRef);
+    expect((await app.repository.get(mine))?.title).toBe('Ward 3 printer prints blank referral forms');
+  });
+
+  it('does not tell someone who was never offered an issue that it was resolved', async () => {
+    const secret = await logIssue(USERS.lead, { title: 'Payroll export leaks names' });
+    await execute(app, USERS.champion, 'issue.status', { ref: secret, version: await versionOf(secret), status: 'resolved' }, where(USERS.champion));
+    const forged = await execute(app, USERS.staff, 'issue.affected', { ref: secret }, where(USERS.staff));
+    expect(invokeText(forged.body)).toMatch(/only join an issue you were shown/);
+    expect(invokeText(forged.body)).not.toMatch(/resolved|Payroll/i);
+  });
+
   it('refuses a "+1" on an issue the user was never shown, and they still cannot read it', async () => {
     const secret = await logIssue(USERS.lead, { title: 'Salary data visible to enumerators' });
     const forged = await execute(app, USERS.staff, 'issue.affected', { ref: secret }, where(USERS.staff));
@@ -281,6 +318,30 @@ describe('triage by champions', () => {
     expect(invokeText(moved.body)).toMatch(/In progress/i);
     // Another test's notice to the reporter may still be on its way: look for this issue's among what arrived since.
     await connector.waitFor(() => connector.sentTo(chatOf(USERS.staff)).slice(sentBefore).some((c) => JSON.stringify(c.body).includes(ref)));
+  });
+
+  it('a change saved while storage failed to queue its notices says so on the card, and pressing again tells the reporter', async () => {
+    const ref = await logIssue(USERS.staff);
+    const version = await versionOf(ref);
+    const enqueue = app.outbox.enqueue.bind(app.outbox);
+    let failures = 1;
+    app.outbox.enqueue = async (messages) => {
+      if (failures-- > 0) throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
+      return enqueue(messages);
+    };
+    try {
+      const first = await execute(app, USERS.champion, 'issue.status', { ref, version, status: 'resolved' }, where(USERS.champion));
+      // Saved: not "nothing was lost, try again", which reads as if the change was not made.
+      expect(invokeText(first.body)).toMatch(/Saved as shown.*Press the button again/);
+      expect(invokeText(first.body)).not.toMatch(/did not go through/);
+      expect((await app.repository.get(ref))?.status).toBe('resolved');
+      const sentBefore = connector.sentTo(chatOf(USERS.staff)).length;
+      const again = await execute(app, USERS.champion, 'issue.status', { ref, version, status: 'resolved' }, where(USERS.champion));
+      expect(invokeText(again.body)).toMatch(/already Resolved/);
+      await connector.waitFor(() => connector.sentTo(chatOf(USERS.staff)).slice(sentBefore).some((c) => JSON.stringify(c.body).includes(ref)));
+    } finally {
+      app.outbox.enqueue = enqueue;
+    }
   });
 
   it('names champions in the Assign list by the name they go by in Teams', async () => {

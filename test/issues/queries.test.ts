@@ -256,3 +256,61 @@ describe('IssueQueries: a sorted done list over more than five years of months',
     expect(refs).toHaveLength(1000);
   });
 });
+
+describe('IssueQueries: paging while issues change between two presses of Next', () => {
+  it('the triage queue resumes after the last issue shown: one logged meanwhile that sorts after it is not skipped, none shown twice', async () => {
+    const { repo, queries, clock } = await openStore();
+    const log = async () => {
+      clock.advance(60_000);
+      const r = await repo.logIssue(form({ site: `Site ${clock.now().getTime()}` }), alice);
+      if (r.kind !== 'created') throw new Error('not created');
+      return r.issue.ref;
+    };
+    const [r1, r2, r3, r4] = [await log(), await log(), await log(), await log()];
+    // Queue: the New ones first (r1, r2), then the triaged ones (r3, r4).
+    await repo.act(r3!, { kind: 'status', status: 'triaged' }, amina);
+    await repo.act(r4!, { kind: 'status', status: 'triaged' }, amina);
+    const p1 = await queries.triageQueue({}, { limit: 2 });
+    expect(p1.items.map((i) => i.ref)).toEqual([r1, r2]);
+    // Logged between the presses: New, so it sorts after r2 (the last shown) and before r3.
+    const r5 = await log();
+    // And one shown on the first page is triaged: it moves down the queue (first among the triaged, the oldest) and
+    // is shown again there: itself, not another.
+    await repo.act(r1!, { kind: 'status', status: 'triaged' }, amina);
+    const seen: string[] = [];
+    let token = p1.next;
+    while (token) {
+      const p = await queries.triageQueue({}, { limit: 2, token });
+      seen.push(...p.items.map((i) => i.ref));
+      token = p.next;
+    }
+    expect(seen).toEqual([r5, r1, r3, r4]);
+  });
+
+  it('a done list in a chosen order resumes after the last issue shown: one closed meanwhile shows no other issue twice', async () => {
+    const { repo, queries, clock } = await openStore();
+    const log = async () => {
+      clock.advance(60_000);
+      const r = await repo.logIssue(form({ site: `Site ${clock.now().getTime()}` }), alice);
+      if (r.kind !== 'created') throw new Error('not created');
+      return r.issue.ref;
+    };
+    const early = await log(); // logged first, closed only between the presses
+    const done = [await log(), await log(), await log()];
+    for (const ref of done) await repo.act(ref, { kind: 'status', status: 'wont_fix' }, amina);
+    const filters = { status: 'wont_fix', sort: 'oldest' } as const;
+    const p1 = await queries.triageQueue(filters, { limit: 2 });
+    expect(p1.items.map((i) => i.ref)).toEqual([done[0], done[1]]);
+    clock.advance(60_000);
+    await repo.act(early, { kind: 'status', status: 'wont_fix' }, amina);
+    const p2 = await queries.triageQueue(filters, { limit: 2, token: p1.next });
+    expect(p2.items.map((i) => i.ref)).toEqual([done[2]]);
+    expect(p2.next).toBeNull();
+    // Reopened meanwhile instead: the next page does not skip the one after it.
+    const q1 = await queries.triageQueue(filters, { limit: 2 });
+    expect(q1.items.map((i) => i.ref)).toEqual([early, done[0]]);
+    await repo.act(early, { kind: 'status', status: 'triaged' }, amina);
+    const q2 = await queries.triageQueue(filters, { limit: 2, token: q1.next });
+    expect(q2.items.map((i) => i.ref)).toEqual([done[1], done[2]]);
+  });
+});

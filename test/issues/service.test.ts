@@ -4,7 +4,7 @@ import { type Caller, escalationDestinations, followersToTell, IssueService } fr
 import { IssueExport } from '../../src/issues/export.js';
 import type { Issue } from '../../src/issues/model.js';
 import { CapturedOutbox } from '../support/outbox.js';
-import { alice, amina, bob, form, openStore, seedDoneIssues } from './fixtures.js';
+import { alice, amina, bo, bob, form, openStore, seedDoneIssues } from './fixtures.js';
 import { issueListData, renderIssueCard } from '../../src/issues/cards.js';
 
 const caller = (p: { id: string; name: string }, role: Caller['role'] = 'staff'): Caller => ({
@@ -16,9 +16,21 @@ const staffAlice = caller(alice);
 const staffBob = caller(bob);
 const championAmina = caller(amina, 'champion');
 
+/** A captured outbox whose next `failures` enqueues fail, as storage does when it stops answering. */
+class FaultyOutbox extends CapturedOutbox {
+  failures = 0;
+  override async enqueue(messages: Parameters<CapturedOutbox['enqueue']>[0]): Promise<void> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
+    }
+    await super.enqueue(messages);
+  }
+}
+
 async function service(opts: { reachable?: string[] } = {}) {
   const s = await openStore();
-  const outbox = new CapturedOutbox();
+  const outbox = new FaultyOutbox();
   const issues = new IssueService({
     repository: s.repo,
     queries: s.queries,
@@ -73,6 +85,37 @@ describe('IssueService', () => {
     expect(outbox.users().sort()).toEqual([alice.id, bob.id].sort());
     expect(outbox.messages.find((m) => m.op === 'update')).toMatchObject({ version: 3, post: { id: issue.ref } });
     expect(new Set(outbox.messages.map((m) => m.key)).size).toBe(outbox.messages.length);
+  });
+
+  it('words each notice for who reads it: "Your issue" to the reporter, "An issue you follow" to a +1', async () => {
+    const { issues, outbox, repo } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    const original = await logged(issues, staffBob, 'req-2', { title: 'Locked out, the original' });
+    await repo.addAffected(issue.ref, { id: bo.id, name: bo.name });
+    const cardTo = (userKey: string) =>
+      JSON.stringify(outbox.messages.find((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey === userKey)?.content ?? null);
+    const steps: [string, Record<string, unknown>][] = [
+      ['status', { status: 'waiting' }],
+      ['comment', { comment: 'Does it happen on wifi too?', public: true }],
+      ['status', { status: 'in_progress' }],
+      ['status', { status: 'resolved' }],
+      ['status', { status: 'in_progress' }],
+      ['duplicate', { duplicateOf: original.ref }],
+    ];
+    for (const [kind, data] of steps) {
+      outbox.clear();
+      const version = (await repo.get(issue.ref))!.version;
+      const res = await issues.triage(championAmina, kind as 'status', { ref: issue.ref, version, ...data }, `inv-${version}`);
+      expect(res).toMatchObject({ kind: 'card' });
+      const toReporter = cardTo(alice.id);
+      const toFollower = cardTo(bo.id);
+      expect(toReporter, `${kind} ${JSON.stringify(data)}`).toMatch(/your issue/i);
+      expect(toReporter).not.toContain('you follow');
+      expect(toFollower, `${kind} ${JSON.stringify(data)}`).toMatch(new RegExp(`an issue you follow \\(${issue.ref}\\)`, 'i'));
+      expect(toFollower).not.toMatch(/your issue/i);
+      // A +1 is not who the champion waits on.
+      expect(toFollower).not.toContain('needs something from you');
+    }
   });
 
   it('keeps internal notes from the reporter: no message for an internal comment', async () => {
@@ -197,3 +240,96 @@ describe('IssueService: the triage command\'s sorted done list beyond 1,000', ()
   });
 });
 
+
+describe('IssueService: storage failing part-way through a triage action', () => {
+  const noticeKeys = (outbox: CapturedOutbox, ref: string) =>
+    outbox.messages.filter((m) => m.key.startsWith(`issue-notice|${ref}|`)).map((m) => m.key);
+
+  it.each([
+    ['a status change', 'status', { status: 'resolved' }],
+    ['a public comment', 'comment', { comment: 'Clear the app cache and sign in again.', public: true }],
+  ] as const)('after %s is saved but its notices fail to queue, the champion is told, and a retry or another press tells everyone once', async (_name, kind, data) => {
+    const { issues, outbox, repo } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    await repo.addAffected(issue.ref, { id: bo.id, name: bo.name });
+    outbox.clear();
+    outbox.failures = 1;
+    const first = await issues.triage(championAmina, kind, { ref: issue.ref, version: 2, ...data }, 'inv-1').catch((err: Error) => ({ kind: 'thrown', text: err.message }) as const);
+    // The change is saved: the champion reads that, and what to do, not "nothing was lost, try again" for a change already made.
+    expect(first).toMatchObject({ kind: 'card', unfinished: { message: expect.stringMatching(/saved.*press/i) } });
+    expect((await repo.get(issue.ref))?.version).toBe(3);
+    // Teams retries the same invoke, and the champion presses the same (stale) card's button again.
+    await issues.triage(championAmina, kind, { ref: issue.ref, version: 2, ...data }, 'inv-1');
+    await issues.triage(championAmina, kind, { ref: issue.ref, version: 2, ...data }, 'inv-2');
+    const keys = noticeKeys(outbox, issue.ref);
+    expect(new Set(keys)).toEqual(new Set([`issue-notice|${issue.ref}|v3|${alice.id}`, `issue-notice|${issue.ref}|v3|${bo.id}`]));
+    // Queued once: later presses find nothing left to tell.
+    expect(keys).toHaveLength(2);
+    expect(outbox.messages.some((m) => m.op === 'update' && m.version === 3)).toBe(true);
+    expect((await repo.get(issue.ref))?.version).toBe(3);
+  });
+
+  it('a duplicate link saved while its followers could not be moved to the original moves them on the retry', async () => {
+    const { issues, outbox, repo } = await service();
+    const original = await logged(issues, staffAlice, 'req-1');
+    const dup = await logged(issues, staffBob, 'req-2', { title: 'Locked out again' });
+    outbox.failures = 1;
+    const first = await issues.triage(championAmina, 'duplicate', { ref: dup.ref, version: 1, duplicateOf: original.ref }, 'inv-1').catch(() => null);
+    expect(first).toMatchObject({ kind: 'card', unfinished: { message: expect.stringMatching(/saved.*press/i) } });
+    outbox.clear();
+    await issues.triage(championAmina, 'duplicate', { ref: dup.ref, version: 1, duplicateOf: original.ref }, 'inv-2');
+    expect(noticeKeys(outbox, dup.ref)).toEqual([`issue-notice|${dup.ref}|v2|${bob.id}`]);
+    expect((await repo.get(original.ref))?.affected.map((a) => a.id)).toEqual([bob.id]);
+  });
+
+  it('an index row that failed to write after the issue was saved agrees with it again after the champion presses again', async () => {
+    const { issues, repo, queries, issueTables } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    const upsert = issueTables.idx.queue.upsertEntity.bind(issueTables.idx.queue);
+    let failures = 1;
+    issueTables.idx.queue.upsertEntity = (async (...args: Parameters<typeof upsert>) => {
+      if (failures-- > 0) throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
+      return upsert(...args);
+    }) as typeof upsert;
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'triaged' }, 'inv-1').catch(() => null);
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'triaged' }, 'inv-2');
+    expect((await repo.get(issue.ref))?.status).toBe('triaged');
+    expect((await queries.triageQueue({ status: 'triaged' })).items.map((i) => i.ref)).toEqual([issue.ref]);
+    expect((await queries.triageQueue({ status: 'new' })).items).toEqual([]);
+    // The whole queue (the triage command's list, the tab's board) shows it as it is.
+    expect((await queries.triageQueue({})).items.map((i) => [i.ref, i.status])).toEqual([[issue.ref, 'triaged']]);
+    expect((await queries.listByReporter(alice.id)).items.map((i) => i.status)).toEqual(['triaged']);
+  });
+
+  it('a "+1" saved while the triage card could not be redrawn is counted on the card at the retry', async () => {
+    const { issues, outbox, repo } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    await issues.report(staffBob, form(), { requestKey: 'req-2', checkSimilar: true });
+    outbox.clear();
+    outbox.failures = 1;
+    const first = await issues.follow(staffBob, issue.ref, 'inv-1').catch((err: Error) => ({ kind: 'thrown', text: err.message }));
+    // Saved: Bob reads that he is on it, not "try again" for a +1 already counted.
+    expect(first).toMatchObject({ kind: 'followed' });
+    expect((await repo.get(issue.ref))?.affected.map((a) => a.id)).toEqual([bob.id]);
+    await issues.follow(staffBob, issue.ref, 'inv-1');
+    expect(outbox.messages).toContainEqual(expect.objectContaining({ op: 'update', version: 2, post: { kind: 'issue-triage', id: issue.ref } }));
+  });
+
+  it('an unfinished change is finished by the next action on the issue, even one that changes no list', async () => {
+    const { issues, queries, issueTables, outbox } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    const upsert = issueTables.idx.queue.upsertEntity.bind(issueTables.idx.queue);
+    let failures = 1;
+    issueTables.idx.queue.upsertEntity = (async (...args: Parameters<typeof upsert>) => {
+      if (failures-- > 0) throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
+      return upsert(...args);
+    }) as typeof upsert;
+    outbox.failures = 1;
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'triaged' }, 'inv-1');
+    outbox.clear();
+    // Another champion adds an internal note: no index row changes for it, yet the lists come right and Alice hears.
+    await issues.triage(caller({ id: '29:zola', name: 'Zola' }, 'champion'), 'comment', { ref: issue.ref, version: 2, comment: 'looking' }, 'inv-9');
+    expect((await queries.triageQueue({})).items.map((i) => [i.ref, i.status])).toEqual([[issue.ref, 'triaged']]);
+    expect(outbox.messages.map((m) => m.key)).toContain(`issue-notice|${issue.ref}|v2|${alice.id}`);
+  });
+});
