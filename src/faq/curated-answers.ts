@@ -65,8 +65,9 @@ export class CuratedAnswers {
   /** Reloads the active answers from the store (at start, and after any change by any instance). */
   async refresh(): Promise<void> {
     const active = await this.store.active();
-    // Unchanged since the last look (the usual case on a timer): no index rebuild.
-    const signature = active.map((a) => `${a.id}:${a.version}`).sort().join(',');
+    // Unchanged since the last look (the usual case on a timer): no index rebuild. The author is part of it:
+    // `forget` anonymises an author without a new version, and a cached name would go on being cited.
+    const signature = active.map((a) => `${a.id}:${a.version}:${a.author.id}`).sort().join(',');
     if (signature === this.signature) return;
     this.signature = signature;
     const sections = new Map(this.guidance().map((s) => [s.id, s]));

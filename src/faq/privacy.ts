@@ -23,6 +23,8 @@ export class FaqPersonalData implements PersonalData {
   constructor(
     private readonly questions: QuestionPrivacy,
     private readonly curated: CuratedStore,
+    /** Reloads this instance's answers after an author is anonymised (others do on their timer). */
+    private readonly afterForget: () => Promise<void> = async () => {},
   ) {}
 
   private async told(subject: Subject, answers: CuratedAnswer[]): Promise<{ id: string; key: string }[]> {
@@ -79,6 +81,7 @@ export class FaqPersonalData implements PersonalData {
     for (const row of rows.votes) await this.questions.dropVote(row);
     for (const a of authored) await this.curated.replaceAuthor(a.id, pseudonym);
     for (const t of told) await this.curated.releaseNotice(t.id, t.key);
+    if (authored.length) await this.afterForget();
     return tallyOf(found);
   }
 

@@ -145,6 +145,28 @@ describe('curated answers', () => {
     );
   });
 
+  it('a forgotten champion is no longer named on the answers the bot gives, on this instance or another', async () => {
+    const { faq, curated, store, tables, clock, again } = await setup(true);
+    const other = await again();
+    await curated.answerFromChampion(grace, { question: DATA_QUESTION, answer: 'Your district office refunds it.' });
+    await other.curated.refresh();
+    const cited = async (f: FaqService) => {
+      const answer = await f.ask(DATA_QUESTION, tomas);
+      return JSON.stringify(answerCard(answer as Extract<typeof answer, { kind: 'answer' }>));
+    };
+    expect(await cited(other.faq)).toContain('Answered by Grace Mwansa');
+
+    // The rollout team forgets Grace on this instance; the other instance reloads its answers on its timer.
+    const privacy = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store, () => curated.refresh());
+    await privacy.forget({ ids: [grace.actor.aadObjectId, grace.actor.id] }, { id: 'former:grace', name: 'Former member 3f9a' });
+    await other.curated.refresh();
+    for (const f of [faq, other.faq]) {
+      const card = await cited(f);
+      expect(card).not.toContain('Grace');
+      expect(card).toContain('Answered by Former member 3f9a');
+    }
+  });
+
   it('the curated list shows an author’s display name as text, never as a link', async () => {
     const { curated } = await setup(true);
     const odd = { actor: { id: '29:odd', aadObjectId: 'aad-odd', name: '[Reset your password](https://evil.example) **now**' }, role: 'champion' as const };
