@@ -412,6 +412,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       now: () => clock.now(),
     });
     faqWiring.officeHours = registerOfficeHours(bot, { service: officeHours, agenda, directory: rollout, clock, log });
+    faqWiring.downloads = issueWiring;
     registerFaq(bot, faqWiring);
     const slaMarks = await SlaMarks.open(tables);
 

@@ -168,12 +168,13 @@ export class CuratedAnswers {
   }
 
   /** Active answers as markdown ready to paste into the guidance (the rollout team only). */
-  async export(by: CuratedActor): Promise<{ ok: true; markdown: string } | Extract<CuratedResult, { ok: false }>> {
+  async export(by: CuratedActor): Promise<{ ok: true; markdown: string; answers: number } | Extract<CuratedResult, { ok: false }>> {
     if (by.role !== 'rolloutTeam') {
       return { ok: false, reason: 'forbidden', message: 'Only the rollout team can export curated answers.' };
     }
     const sections = new Map(this.guidance().map((s) => [s.id, s]));
-    return { ok: true, markdown: exportMarkdown(await this.store.active(), (id) => sections.get(id)?.markdown) };
+    const active = await this.store.active();
+    return { ok: true, markdown: exportMarkdown(active, (id) => sections.get(id)?.markdown), answers: active.length };
   }
 
   /**

@@ -13,6 +13,9 @@ import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
 import { sharedConversationOf } from './turn.js';
+import { type DownloadWiring, offerDownload } from './downloads.js';
+import type { ExportStore } from '../exports/store.js';
+import type { Clock } from '../clock.js';
 
 export interface FaqWiring {
   faq: FaqService;
@@ -23,6 +26,8 @@ export interface FaqWiring {
   showAuthor: boolean;
   /** The live office-hours schedule: asked before the guidance, and behind "Ask at office hours". */
   officeHours?: OfficeHoursHooks;
+  /** Where `export curated` saves its file and sends the link (as `export issues` does). */
+  downloads?: DownloadWiring & { exports: Pick<ExportStore, 'save'>; clock: Clock };
 }
 
 /** Teams' retry starts at ~15 s; the answer (model included) must be on its way well before. */
@@ -220,12 +225,28 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   bot.command(FAQ_COMMANDS.exportCurated, async (turn) => {
     const res = await curated.export(by(turn));
     if (!res.ok) return turn.reply(escapeText(res.message));
-    if (!res.markdown.trim()) return turn.reply('There are no curated answers yet.');
-    await turn.context.sendActivity({
-      type: 'message',
-      textFormat: 'plain',
-      text: `Champions' answers, ready to paste into the guidance:\n\n${res.markdown}`,
-    });
+    if (!res.answers) return turn.reply('There are no curated answers yet.');
+    const downloads = w.downloads;
+    if (!downloads) throw new Error('export curated needs the downloads wiring');
+    // A file, not the text in chat: hundreds of answers are far past the 40 KB a Teams message may hold, and
+    // in a channel everyone there would read the askers' wordings.
+    const n = res.answers;
+    await offerDownload(
+      turn,
+      downloads,
+      turn.actor.aadObjectId ?? turn.actor.id,
+      async () => {
+        const stamp = downloads.clock.now().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+        return downloads.exports.save({
+          filename: `curated-answers-${stamp}.md`,
+          contentType: 'text/markdown',
+          content: res.markdown,
+          createdBy: turn.actor.aadObjectId ?? turn.actor.id,
+        });
+      },
+      (url, until) =>
+        `Champions' answers (${n}) as markdown, ready to paste into the guidance: [download the file](${url}). The link works until ${until}.`,
+    );
   });
 
   bot.onSearch(async (turn, query, page) => {
