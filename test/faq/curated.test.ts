@@ -157,7 +157,7 @@ describe('curated answers', () => {
     expect(await cited(other.faq)).toContain('Answered by Grace Mwansa');
 
     // The rollout team forgets Grace on this instance; the other instance reloads its answers on its timer.
-    const privacy = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store, () => curated.refresh());
+    const privacy = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store, { refresh: () => curated.refresh() });
     await privacy.forget({ ids: [grace.actor.aadObjectId, grace.actor.id] }, { id: 'former:grace', name: 'Former member 3f9a' });
     await other.curated.refresh();
     for (const f of [faq, other.faq]) {

@@ -5,7 +5,7 @@ import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.
 import type { ManualClock } from '../../src/clock.js';
 import { CuratedStore } from '../../src/faq/curated.js';
 import { Tables } from '../../src/storage/tables.js';
-import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { azuriteConnection } from '../support/storage.js';
 
@@ -19,10 +19,19 @@ let clock: ManualClock;
 let connector: RecordingConnector;
 let store: CuratedStore;
 const prefix = `t${randomBytes(4).toString('hex')}`;
+const TRIAGE = '19:triage@thread.tacv2';
+/** A champion of her own, so forgetting her leaves the other tests' champion be. */
+const GRACE: TestUser = { id: '29:grace-c', aadObjectId: 'aad-grace-c', name: 'Grace Mwansa' };
 
 beforeAll(async () => {
   connector = await new RecordingConnector().start();
-  ({ app, clock } = await startTestApp({ TABLE_PREFIX: prefix }));
+  ({ app, clock } = await startTestApp({ TABLE_PREFIX: prefix, CHAMPION_IDS: `${USERS.champion.aadObjectId},${GRACE.aadObjectId}` }));
+  const setup = await say(app, USERS.lead, '<at>Rollout Desk</at> setup triage', {
+    serviceUrl: connector.url,
+    conversation: { id: `${TRIAGE};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
+    channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
+  });
+  expect(readable(setup)).toContain('triage channel');
   store = await CuratedStore.open(new Tables(azuriteConnection(), prefix), clock);
 });
 afterAll(async () => {
@@ -78,4 +87,28 @@ describe('answering a gap', () => {
     expect(utf16Bytes(res.body.value)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
     expect(await store.active()).not.toContainEqual(expect.objectContaining({ groupId }));
   });
+});
+
+describe('forget of the champion who answered a gap', () => {
+  it('redraws the answered card in the triage channel with their pseudonym instead of their name', async () => {
+    const question = 'where can I charge the solar lantern at the health post';
+    const groupId = await openGap({ id: '29:quinn', aadObjectId: 'aad-quinn', name: 'Quinn' }, question);
+    const answered = await execute(app, GRACE, 'faq.curated.answer', { groupId, answer: 'The health post charges lanterns at the front desk.' }, inChat(GRACE));
+    expect(invokeText(answered.body)).toContain('Saved.');
+    await app.settled();
+    const drawn = () =>
+      connector.calls.filter((c) => c.method === 'PUT' && c.conversationId === TRIAGE && JSON.stringify(c.body).includes('solar lantern'));
+    await connector.waitFor(() => drawn().some((c) => JSON.stringify(c.body).includes('Answered by Grace Mwansa')), 20_000);
+
+    const asked = await say(app, USERS.lead, `forget ${GRACE.name}`, inChat(USERS.lead));
+    const done = invokeText((await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), inChat(USERS.lead))).body);
+    expect(done).toContain(`${GRACE.name} is forgotten`);
+    const pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(done)?.[1] ?? '';
+    expect(pseudonym).not.toBe('');
+    await app.settled();
+    await connector.waitFor(() => JSON.stringify(drawn().at(-1)?.body).includes(pseudonym), 20_000).catch(() => {});
+    const last = JSON.stringify(drawn().at(-1)?.body);
+    expect(last).not.toContain('Grace');
+    expect(last).toContain(`Answered by ${pseudonym}`);
+  }, 60_000);
 });
