@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
+import { gapsCard } from '../../src/faq/cards.js';
 import { groupGaps, withCardKeys } from '../../src/faq/gaps.js';
 import type { AskedQuestion } from '../../src/faq/questions.js';
 
@@ -63,5 +65,25 @@ describe('the gaps list', () => {
     const keys = withCardKeys(two, claims).map((g) => g.id);
     expect(keys.filter((k) => k === posted.id)).toHaveLength(1);
     expect(withCardKeys(later, new Map([['2026-11-30', [{ key: posted.id, terms: posted.terms }]]]))[0]!.id).toBe(later[0]!.id);
+  });
+});
+
+describe('the gaps list card', () => {
+  it('500 long unanswered questions: every page fits what Teams accepts, and paging reaches every gap', () => {
+    // 100 gaps, each asked in 5 wordings of the 500 characters a question is read up to (pasted error logs).
+    const questions: AskedQuestion[] = [];
+    for (let g = 0; g < 100; g++) {
+      const base = Array.from({ length: 80 }, (_, i) => `g${g}word${i}`).join(' ').slice(0, 490);
+      for (let v = 0; v < 5; v++) questions.push(asked(`${base} v${v}`, `aad-${g}-${v}`, v, 1 + (g % 20)));
+    }
+    const groups = groupGaps(questions);
+    expect(groups).toHaveLength(100);
+    const seen = new Set<string>();
+    for (let page = 1; seen.size < groups.length && page <= groups.length; page++) {
+      const card = gapsCard(groups, 30, page);
+      expect(utf16Bytes(card), `page ${page}`).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+      for (const m of JSON.stringify(card).matchAll(/"groupId":"([^"]+)"/g)) seen.add(m[1]!);
+    }
+    expect(seen.size).toBe(100);
   });
 });
