@@ -204,7 +204,12 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       const current = await curated.get(data.curatedId);
       if (!current) return { message: res.message };
       const group = { id: current.groupId ?? '', example: current.question, count: 0, askers: 0, questions: current.variants };
-      return { card: curatedFormCard(group, candidateSections(group), { editing: current, error: escapeText(res.message), answer: data.answer ?? '' }) };
+      // The box keeps the champion's own text: what the other change says must be shown, or Save would overwrite it unseen.
+      const error =
+        res.reason === 'conflict'
+          ? `Someone changed this answer since your card was shown, so yours was not saved. It now reads:\n\n${escapeText(current.answer ?? `(the guidance section ${current.sectionId ?? ''})`)}\n\nYour text is below: save it to replace that, or change it first.`
+          : escapeText(res.message);
+      return { card: curatedFormCard(group, candidateSections(group), { editing: current, error, answer: data.answer ?? '' }) };
     }
     const stored = res.answer;
     const messages = curatedAnswerMessages(stored, tell, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId), { edited: true });
@@ -219,7 +224,22 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   });
   bot.verb(FAQ_VERBS.curatedRetire, async (turn, data) => {
     const res = await curated.retire(by(turn), data.curatedId, data.version);
-    if (!res.ok) return { message: res.message };
+    if (!res.ok) {
+      const current = res.reason === 'conflict' ? res.current : undefined;
+      // A second press of Retire: said as such, not as someone else's change.
+      if (current?.status === 'retired') return listCard(turn, 'active', undefined, 'That answer is already retired: the bot no longer gives it.');
+      // Someone edited it since: shown as it is now, with its own Edit and Retire, so the champion decides again.
+      if (current) {
+        return {
+          card: curatedListCard([current], {
+            status: 'active',
+            showAuthor: w.showAuthor,
+            notice: 'Someone changed this answer since your card was shown, so it was not retired. Here it is now.',
+          }),
+        };
+      }
+      return { message: res.message };
+    }
     return listCard(turn, 'active', undefined, 'Retired: the bot no longer gives that answer.');
   });
   bot.command(FAQ_COMMANDS.exportCurated, async (turn) => {

@@ -112,3 +112,38 @@ describe('forget of the champion who answered a gap', () => {
     expect(last).toContain(`Answered by ${pseudonym}`);
   }, 60_000);
 });
+
+describe('retire from a card that is out of date', () => {
+  it('after someone else edited the answer: nothing is retired, and the champion sees the answer as it is now', async () => {
+    const created = await store.create({ question: 'can the tablet ring louder for reminders', answer: 'No.' }, grace);
+    expect((await store.update(created.id, 1, { answer: 'Yes: Settings, Sound, Loud.' })).ok).toBe(true);
+    const res = await execute(app, USERS.champion, 'faq.curated.retire', { curatedId: created.id, version: 1 }, inChat(USERS.champion));
+    const text = invokeText(res.body);
+    expect(text).toContain('Yes: Settings, Sound, Loud.');
+    expect(await store.get(created.id)).toMatchObject({ status: 'active', version: 2 });
+  });
+
+  it('pressed twice: the second press says it is already retired, not that someone changed it', async () => {
+    const created = await store.create({ question: 'can the tablet vibrate for reminders', answer: 'No.' }, grace);
+    const first = await execute(app, USERS.champion, 'faq.curated.retire', { curatedId: created.id, version: 1 }, inChat(USERS.champion));
+    expect(invokeText(first.body)).toContain('Retired');
+    const second = invokeText((await execute(app, USERS.champion, 'faq.curated.retire', { curatedId: created.id, version: 1 }, inChat(USERS.champion))).body);
+    expect(second).toMatch(/already retired/i);
+    expect(second).not.toContain('Someone changed');
+  });
+});
+
+describe('edit from a card that is out of date', () => {
+  it('after someone else edited the answer: nothing is saved, and the champion is shown what it says now beside their own text', async () => {
+    const created = await store.create({ question: 'can the tablet show the district map offline', answer: 'No.' }, grace);
+    expect((await store.update(created.id, 1, { answer: 'Yes: download it under Maps, Offline.' })).ok).toBe(true);
+    const res = await execute(app, USERS.champion, 'faq.curated.edit', { curatedId: created.id, version: 1, answer: 'Only in version 3.' }, inChat(USERS.champion));
+    const text = invokeText(res.body);
+    expect(text).toContain('Someone changed this answer');
+    expect(text).toContain('Yes: download it under Maps, Offline.');
+    // Their own text stays in the box, to save over it on purpose (the card now carries the current version).
+    expect(JSON.stringify(res.body)).toContain('Only in version 3.');
+    expect(Number(buttonData(res.body, 'faq.curated.edit').version)).toBe(2);
+    expect(await store.get(created.id)).toMatchObject({ version: 2, answer: 'Yes: download it under Maps, Offline.' });
+  });
+});
