@@ -348,6 +348,31 @@ describe('curated answers and retention', () => {
   });
 });
 
+describe('curated answers and retention of their questions', () => {
+  it('the answer outlives the questions it answered: still given, still editable, and those told get the correction', async () => {
+    const { faq, curated, questions, clock, store, tables } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    // A champion answers 20 days after Amina asked.
+    clock.advance(20 * 86_400_000);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    const outcome = await curated.answerFromChampion(grace, { question: group.example, variants: group.questions, answer: 'No dark mode yet.', groupId: group.id });
+    if (!outcome.result.ok) throw new Error('not created');
+    expect(outcome.tell.map((r) => r.asker.name)).toEqual(['Amina']);
+    // Day 40: a 35-day period deletes Amina's question (day 0) but not the record that she was told (day 20).
+    clock.advance(20 * 86_400_000);
+    const privacy = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store);
+    expect(await privacy.expire(new Date(clock.now().getTime() - 35 * 86_400_000), 500)).toBeGreaterThan(0);
+    expect(await questions.recent(90)).toEqual([]);
+    const { id } = outcome.result.answer;
+    expect(await store.get(id)).toMatchObject({ status: 'active', answer: 'No dark mode yet.' });
+    const asked = await faq.ask('is there a dark mode in the app for the night', tomas);
+    expect(asked.kind === 'answer' && asked.text).toBe('No dark mode yet.');
+    const edited = await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
+    expect(edited.result.ok).toBe(true);
+    expect(edited.tell.map((r) => r.asker.name)).toEqual(['Amina']);
+  });
+});
+
 describe('curated answers under load', () => {
   it('a champion answering with 600 different open questions in the last 30 days: the month is grouped once, not once per question', async () => {
     const { curated, questions } = await setup();
