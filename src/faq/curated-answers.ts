@@ -39,6 +39,7 @@ export class CuratedAnswers {
   private sections: GuidanceSection[] = [];
   private byId = new Map<string, CuratedAnswer>();
   private signature: string | undefined;
+  private guidanceSeen: GuidanceSection[] | undefined;
 
   constructor(
     private readonly store: CuratedStore,
@@ -65,14 +66,20 @@ export class CuratedAnswers {
   /** Reloads the active answers from the store (at start, and after any change by any instance). */
   async refresh(): Promise<void> {
     const active = await this.store.active();
+    const guidance = this.guidance();
     // Unchanged since the last look (the usual case on a timer): no index rebuild. The author is part of it:
-    // `forget` anonymises an author without a new version, and a cached name would go on being cited.
+    // `forget` anonymises an author without a new version, and a cached name would go on being cited. So is the
+    // guidance (a reload replaces its list): an answer pointing at a section takes that section's text.
     const signature = active.map((a) => `${a.id}:${a.version}:${a.author.id}`).sort().join(',');
-    if (signature === this.signature) return;
+    if (signature === this.signature && guidance === this.guidanceSeen) return;
     this.signature = signature;
-    const sections = new Map(this.guidance().map((s) => [s.id, s]));
-    this.byId = new Map(active.map((a) => [a.id, a]));
-    this.sections = active.map((a) => curatedSection(a, a.sectionId ? sections.get(a.sectionId) : undefined));
+    this.guidanceSeen = guidance;
+    const sections = new Map(guidance.map((s) => [s.id, s]));
+    // An answer pointing at a section the guidance no longer has would be given as an empty answer: left out
+    // until a champion points it elsewhere (the `curated` list and the export still show it).
+    const usable = active.filter((a) => !a.sectionId || sections.has(a.sectionId));
+    this.byId = new Map(usable.map((a) => [a.id, a]));
+    this.sections = usable.map((a) => curatedSection(a, a.sectionId ? sections.get(a.sectionId) : undefined));
     this.onChange();
   }
 

@@ -348,6 +348,20 @@ describe('curated answers and retention', () => {
   });
 });
 
+describe('a curated answer pointing at a guidance section', () => {
+  it('that the guidance no longer has (the docs changed since): staff are never given an empty answer', async () => {
+    const { faq, curated, store } = await setup();
+    // Written when the section existed; the docs have been edited since.
+    await store.create({ question: DATA_QUESTION, sectionId: 'old-guide.md#dark-mode' }, grace.actor);
+    await curated.refresh();
+    const answer = await faq.ask(DATA_QUESTION, amina);
+    if (answer.kind === 'answer') {
+      expect(answer.via).not.toBe('curated');
+      expect(answer.text.trim()).not.toBe('');
+    }
+  });
+});
+
 describe('curated answers and retention of their questions', () => {
   it('the answer outlives the questions it answered: still given, still editable, and those told get the correction', async () => {
     const { faq, curated, questions, clock, store, tables } = await setup();
