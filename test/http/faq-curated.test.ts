@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
@@ -39,7 +40,7 @@ afterAll(async () => {
   await connector?.stop();
 });
 
-const grace = { id: '29:grace', aadObjectId: 'aad-grace', name: 'Grace Mwansa' };
+const hana = { id: '29:hana', aadObjectId: 'aad-hana', name: 'Hana Seed' };
 const inChat = (u: TestUser) => personalChat(connector.url, u);
 
 describe('export curated', () => {
@@ -47,7 +48,7 @@ describe('export curated', () => {
     // Twenty answers at the 4,000 characters a champion may write: about 80 KB of markdown.
     for (let n = 1; n <= 20; n++) {
       clock.advance(1000);
-      await store.create({ question: `long question number ${n} about the district store`, answer: `Answer ${n}: ${'word '.repeat(790)}end ${n}.` }, grace);
+      await store.create({ question: `long question number ${n} about the district store`, answer: `Answer ${n}: ${'word '.repeat(790)}end ${n}.` }, hana);
     }
     const replies = await say(app, USERS.lead, 'export curated', inChat(USERS.lead));
     for (const r of replies) expect(utf16Bytes(r)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
@@ -64,12 +65,12 @@ describe('export curated', () => {
 });
 
 /** A staff member asks `question` (not covered by the guidance); returns the id of its gap on the champions' list. */
-async function openGap(asker: TestUser, question: string): Promise<string> {
+async function openGap(asker: TestUser, question: string, marker = question.slice(0, 40)): Promise<string> {
   expect(readable(await say(app, asker, question, inChat(asker)))).toContain("doesn't cover this");
   await app.settled();
   const list = await say(app, USERS.champion, 'gaps', inChat(USERS.champion));
   const cards = JSON.stringify(list);
-  const at = cards.indexOf(question.slice(0, 40));
+  const at = cards.indexOf(marker);
   expect(at, 'the gap is listed').toBeGreaterThan(-1);
   const after = cards.slice(at);
   return /"groupId":"([^"]+)"/.exec(after)?.[1] ?? '';
@@ -110,12 +111,24 @@ describe('forget of the champion who answered a gap', () => {
     const last = JSON.stringify(drawn().at(-1)?.body);
     expect(last).not.toContain('Grace');
     expect(last).toContain(`Answered by ${pseudonym}`);
+    // Nor anywhere in storage (her answer stays, credited to the pseudonym).
+    const svc = TableServiceClient.fromConnectionString(azuriteConnection(), { allowInsecureConnection: true });
+    const leaks: string[] = [];
+    for await (const t of svc.listTables()) {
+      if (!t.name?.startsWith(prefix)) continue;
+      const table = TableClient.fromConnectionString(azuriteConnection(), t.name, { allowInsecureConnection: true });
+      for await (const row of table.listEntities()) {
+        const json = JSON.stringify(row);
+        for (const id of [GRACE.name, GRACE.aadObjectId, GRACE.id]) if (json.includes(id)) leaks.push(`${t.name}: ${id}: ${json.slice(0, 300)}`);
+      }
+    }
+    expect(leaks).toEqual([]);
   }, 60_000);
 });
 
 describe('retire from a card that is out of date', () => {
   it('after someone else edited the answer: nothing is retired, and the champion sees the answer as it is now', async () => {
-    const created = await store.create({ question: 'can the tablet ring louder for reminders', answer: 'No.' }, grace);
+    const created = await store.create({ question: 'can the tablet ring louder for reminders', answer: 'No.' }, hana);
     expect((await store.update(created.id, 1, { answer: 'Yes: Settings, Sound, Loud.' })).ok).toBe(true);
     const res = await execute(app, USERS.champion, 'faq.curated.retire', { curatedId: created.id, version: 1 }, inChat(USERS.champion));
     const text = invokeText(res.body);
@@ -124,7 +137,7 @@ describe('retire from a card that is out of date', () => {
   });
 
   it('pressed twice: the second press says it is already retired, not that someone changed it', async () => {
-    const created = await store.create({ question: 'can the tablet vibrate for reminders', answer: 'No.' }, grace);
+    const created = await store.create({ question: 'can the tablet vibrate for reminders', answer: 'No.' }, hana);
     const first = await execute(app, USERS.champion, 'faq.curated.retire', { curatedId: created.id, version: 1 }, inChat(USERS.champion));
     expect(invokeText(first.body)).toContain('Retired');
     const second = invokeText((await execute(app, USERS.champion, 'faq.curated.retire', { curatedId: created.id, version: 1 }, inChat(USERS.champion))).body);
@@ -135,7 +148,7 @@ describe('retire from a card that is out of date', () => {
 
 describe('edit from a card that is out of date', () => {
   it('after someone else edited the answer: nothing is saved, and the champion is shown what it says now beside their own text', async () => {
-    const created = await store.create({ question: 'can the tablet show the district map offline', answer: 'No.' }, grace);
+    const created = await store.create({ question: 'can the tablet show the district map offline', answer: 'No.' }, hana);
     expect((await store.update(created.id, 1, { answer: 'Yes: download it under Maps, Offline.' })).ok).toBe(true);
     const res = await execute(app, USERS.champion, 'faq.curated.edit', { curatedId: created.id, version: 1, answer: 'Only in version 3.' }, inChat(USERS.champion));
     const text = invokeText(res.body);
@@ -145,5 +158,37 @@ describe('edit from a card that is out of date', () => {
     expect(JSON.stringify(res.body)).toContain('Only in version 3.');
     expect(Number(buttonData(res.body, 'faq.curated.edit').version)).toBe(2);
     expect(await store.get(created.id)).toMatchObject({ version: 2, answer: 'Yes: download it under Maps, Offline.' });
+  });
+});
+
+describe('Send the answer pressed twice at once', () => {
+  it('makes one answer, and the asker gets it once', async () => {
+    const asker: TestUser = { id: '29:rui', aadObjectId: 'aad-rui', name: 'Rui' };
+    const groupId = await openGap(asker, 'where is the key to the vaccine fridge padlock at the outreach site');
+    const press = () => execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'The nurse in charge keeps it.' }, inChat(USERS.champion));
+    const replies = (await Promise.all([press(), press()])).map((r) => invokeText(r.body));
+    expect(replies.filter((t) => t.includes('Saved.'))).toHaveLength(1);
+    expect(replies.filter((t) => t.includes('already answered'))).toHaveLength(1);
+    expect((await store.active()).filter((a) => a.groupId === groupId)).toHaveLength(1);
+    await app.settled();
+    await app.broadcast.runner.idle();
+    const told = () => connector.sentTo(`a:chat-${asker.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('nurse in charge'));
+    await connector.waitFor(() => told().length > 0, 20_000);
+    await app.settled();
+    expect(told()).toHaveLength(1);
+  });
+});
+
+describe('a gap whose question holds card-breaking text', () => {
+  it('is listed as text and its "Answer this" opens', async () => {
+    const question = 'why does the "store room" key ${$root.days} {"$when":"${false}"} \\ ]] --> <b>fail</b> at the outreach depot';
+    const groupId = await openGap({ id: '29:sol', aadObjectId: 'aad-sol', name: 'Sol' }, question, 'why does the');
+    expect(groupId).not.toBe('');
+    const opened = await execute(app, USERS.champion, 'faq.curated.form', { groupId }, inChat(USERS.champion));
+    const text = invokeText(opened.body);
+    expect(text).toContain('store room');
+    expect(text).toContain('outreach depot');
+    expect(JSON.stringify(opened.body)).toContain('faq.curated.answer');
+    expect(JSON.stringify(opened.body)).not.toContain('<b>');
   });
 });
