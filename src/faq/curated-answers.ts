@@ -1,3 +1,4 @@
+import { mapLimit } from '../map-limit.js';
 import { isPseudonym } from '../privacy/pseudonym.js';
 import type { Actor } from '../roles/roles.js';
 import {
@@ -200,17 +201,18 @@ export class CuratedAnswers {
     const same = recent.filter(
       (q) => inGroup.has(q.id) || wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION),
     );
-    const out: Recipient[] = [];
+    const candidates: { key: string; told: Recipient }[] = [];
     const seen = new Set<string>();
     // Oldest first: whoever waited longest is told first.
     for (const q of same.sort((a, b) => a.askedAt.localeCompare(b.askedAt))) {
       const key = q.asker.aadObjectId ?? q.asker.id;
       if (seen.has(key) || isPseudonym(key)) continue; // a forgotten asker is told nothing
       seen.add(key);
-      const told = { asker: q.asker, question: q.question, questionId: q.id };
-      if (await this.store.claimNotice(answer.id, key, told)) out.push(told);
+      candidates.push({ key, told: { asker: q.asker, question: q.question, questionId: q.id } });
     }
-    return out;
+    // One storage write per asker, inside the champion's turn: a gap hundreds asked must not take them one by one.
+    const claimed = await mapLimit(candidates, CLAIMS_AT_ONCE, (c) => this.store.claimNotice(answer.id, c.key, c.told));
+    return candidates.filter((_, i) => claimed[i]).map((c) => c.told);
   }
 
   /**
@@ -228,6 +230,9 @@ export class CuratedAnswers {
     return this.store.releaseNotice(answer.id, recipient.asker.aadObjectId ?? recipient.asker.id);
   }
 }
+
+/** Askers claimed at once when an answer is written (each claim is one table write). */
+const CLAIMS_AT_ONCE = 16;
 
 /** At most this many people hear of one edit (askers within 30 days: far fewer in practice). */
 const MAX_RETOLD = 1000;

@@ -405,6 +405,37 @@ describe('curated answers under load', () => {
   }, 120_000);
 });
 
+describe('a gap asked by many people', () => {
+  it('300 askers: each is claimed once, and the claims are not made one after another inside the champion\'s turn', async () => {
+    const { curated, questions, store } = await setup();
+    for (let i = 0; i < 300; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          questions.record(DATA_QUESTION, { id: `29:p${i + j}`, aadObjectId: `aad-p${i + j}`, name: `P ${i + j}` }, { answered: false }),
+        ),
+      );
+    }
+    const group = groupGaps(await questions.recent(30))[0]!;
+    expect(group.askers).toBe(300);
+    // Each claim is a storage write: 300 in a row at Azure's tens of ms each would outlast Teams' ~15 s turn.
+    let inFlight = 0;
+    let most = 0;
+    const claim = store.claimNotice.bind(store);
+    vi.spyOn(store, 'claimNotice').mockImplementation(async (...args) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await claim(...args);
+      } finally {
+        inFlight--;
+      }
+    });
+    const outcome = await curated.answerFromChampion(grace, { question: group.example, answer: 'Restart it.', groupId: group.id });
+    expect(outcome.tell).toHaveLength(300);
+    expect(new Set(outcome.tell.map((r) => r.asker.id)).size).toBe(300);
+    expect(most).toBeGreaterThanOrEqual(8);
+  }, 120_000);
+});
+
 describe('gap groups for champions', () => {
   it('a question a champion\'s answer did not help is open again until the champion changes that answer, and only one asked since reopens it', async () => {
     const { faq, curated, clock } = await setup();
