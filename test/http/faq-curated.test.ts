@@ -192,3 +192,29 @@ describe('a gap whose question holds card-breaking text', () => {
     expect(JSON.stringify(opened.body)).not.toContain('<b>');
   });
 });
+
+/** `my data` as `u`, in their chat: the file, parsed. */
+async function myData(u: TestUser): Promise<{ faq: Record<string, unknown[]> }> {
+  const reply = readable(await say(app, u, 'my data', inChat(u)));
+  const url = /\((http[^)\s]+\/exports\/[^)\s]+)\)/.exec(reply)?.[1];
+  if (!url) throw new Error(`no link in: ${reply}`);
+  return (await (await fetch(url)).json()) as { faq: Record<string, unknown[]> };
+}
+
+describe('my data and curated answers', () => {
+  it("the champion's file has the answers they wrote; the asker's has their question and that they were sent an answer, naming no champion", async () => {
+    const ivo: TestUser = { id: '29:ivo', aadObjectId: 'aad-ivo', name: 'Ivo Petrov' };
+    const question = 'who refills the first aid box in the district office';
+    const groupId = await openGap(ivo, question);
+    const answered = await execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'The office manager, monthly.' }, inChat(USERS.champion));
+    expect(invokeText(answered.body)).toContain('Saved.');
+    await app.settled();
+
+    const champion = await myData(USERS.champion);
+    expect(JSON.stringify(champion.faq.answersWritten)).toContain('The office manager, monthly.');
+    const asker = await myData(ivo);
+    expect(JSON.stringify(asker.faq.questionsAsked)).toContain(question);
+    expect(asker.faq.answersSentToYou).toHaveLength(1);
+    expect(JSON.stringify(asker)).not.toContain(USERS.champion.name);
+  });
+});
