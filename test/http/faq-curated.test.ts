@@ -218,3 +218,17 @@ describe('my data and curated answers', () => {
     expect(JSON.stringify(asker)).not.toContain(USERS.champion.name);
   });
 });
+
+describe('Save the change pressed twice at once', () => {
+  it('saves once, and neither press tells the champion that someone else changed the answer', async () => {
+    const created = await store.create({ question: 'can the tablet print receipts over bluetooth', answer: 'No.' }, hana);
+    const press = () =>
+      execute(app, USERS.champion, 'faq.curated.edit', { curatedId: created.id, version: 1, answer: 'Yes: pair the printer under Settings, Devices.' }, inChat(USERS.champion));
+    const replies = (await Promise.all([press(), press()])).map((r) => invokeText(r.body));
+    for (const text of replies) {
+      expect(text).not.toContain('Someone changed');
+      expect(text).toContain('Saved');
+    }
+    expect(await store.get(created.id)).toMatchObject({ version: 2, answer: 'Yes: pair the printer under Settings, Devices.' });
+  });
+});
