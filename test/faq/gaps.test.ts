@@ -87,3 +87,50 @@ describe('the gaps list card', () => {
     expect(seen.size).toBe(100);
   });
 });
+
+describe('grouping many open questions', () => {
+  it('2,000 different open questions: each is compared only with the groups it shares a word with, not with every group', () => {
+    // Distinct wordings over a varied vocabulary: nearly every question is a gap of its own.
+    let seed = 7;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const questions = Array.from({ length: 2000 }, (_, i) =>
+      asked(Array.from({ length: 6 }, () => `term${Math.floor(rnd() * 3000)}`).join(' '), `aad-many-${i}`, i % 60, 1 + (i % 14)),
+    );
+    // The work, counted: every set lookup made while grouping (a stop-word check is one per word).
+    const has = Set.prototype.has;
+    let lookups = 0;
+    Set.prototype.has = function (this: Set<unknown>, value: unknown) {
+      lookups++;
+      return has.call(this, value);
+    };
+    let groups;
+    try {
+      groups = groupGaps(questions);
+    } finally {
+      Set.prototype.has = has;
+    }
+    expect(groups.length).toBeGreaterThan(1900);
+    // Every question against every group would be about 2,000 × 1,000 × 6 lookups; by shared words, a few per word.
+    expect(lookups).toBeLessThan(200_000);
+  });
+
+  it('groups exactly as comparing every question with every group in order would: alike to two, it joins the older', () => {
+    const wordings = [
+      'where do I park my motorbike',
+      'park motorbike where',
+      'printer offline',
+      'printer offline at the health post',
+      'is the printer offline',
+      'motorbike fuel',
+      'fuel for the motorbike please',
+      // Half alike to the printer gap and half to the fuel one: the printer gap's seed is older.
+      'printer offline motorbike fuel',
+    ];
+    const questions = wordings.map((w, i) => asked(w, `aad-order-${i}`, i));
+    expect(groupGaps(questions).map((g) => [...g.questions].sort())).toEqual([
+      ['is the printer offline', 'printer offline', 'printer offline at the health post', 'printer offline motorbike fuel'],
+      ['fuel for the motorbike please', 'motorbike fuel'],
+      ['park motorbike where', 'where do I park my motorbike'],
+    ]);
+  });
+});
