@@ -412,6 +412,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       now: () => clock.now(),
     });
     faqWiring.officeHours = registerOfficeHours(bot, { service: officeHours, agenda, directory: rollout, clock, log });
+    faqWiring.downloads = issueWiring;
     registerFaq(bot, faqWiring);
     const slaMarks = await SlaMarks.open(tables);
 
@@ -514,7 +515,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
     const personalData = new PersonalDataRegistry()
       .register(new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues }))
-      .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore))
+      .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore, { refresh: () => curatedAnswers.refresh(), outbox }))
       .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock, marks: reminderMarks }))
       .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))

@@ -131,6 +131,18 @@ export function notCoveredCard(
 }
 
 export const GAPS_PAGE_SIZE = 8;
+/**
+ * The list shows each gap's wordings cut to these lengths: eight gaps of five 500-character questions would take a
+ * page past the 40 KB Teams accepts. "Answer this" shows them whole.
+ */
+const LIST_EXAMPLE_CHARS = 240;
+const LIST_OTHER_CHARS = 120;
+
+/** `text` cut to `max` characters (whole code points) with "…" when longer. */
+function clip(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+}
 
 export function gapsCard(groups: GapGroup[], days: number, page: number): AdaptiveCard {
   const pages = Math.max(1, Math.ceil(groups.length / GAPS_PAGE_SIZE));
@@ -142,7 +154,7 @@ export function gapsCard(groups: GapGroup[], days: number, page: number): Adapti
     pages,
     groups: slice.map((g) => ({
       id: g.id,
-      example: quoted(g.example),
+      example: quoted(clip(g.example, LIST_EXAMPLE_CHARS)),
       count: g.count,
       unanswered: g.unanswered,
       notHelpful: g.notHelpful,
@@ -150,7 +162,7 @@ export function gapsCard(groups: GapGroup[], days: number, page: number): Adapti
       askedLine: `${askedLine(g)} — ${g.unanswered} unanswered, ${g.notHelpful} not helpful`,
       others: g.questions
         .filter((q) => q !== g.example)
-        .map(quoted)
+        .map((q) => quoted(clip(q, LIST_OTHER_CHARS)))
         .join('; '),
     })),
   });

@@ -1,3 +1,4 @@
+import { mapLimit } from '../map-limit.js';
 import { isPseudonym } from '../privacy/pseudonym.js';
 import type { Actor } from '../roles/roles.js';
 import {
@@ -39,6 +40,7 @@ export class CuratedAnswers {
   private sections: GuidanceSection[] = [];
   private byId = new Map<string, CuratedAnswer>();
   private signature: string | undefined;
+  private guidanceSeen: GuidanceSection[] | undefined;
 
   constructor(
     private readonly store: CuratedStore,
@@ -65,13 +67,20 @@ export class CuratedAnswers {
   /** Reloads the active answers from the store (at start, and after any change by any instance). */
   async refresh(): Promise<void> {
     const active = await this.store.active();
-    // Unchanged since the last look (the usual case on a timer): no index rebuild.
-    const signature = active.map((a) => `${a.id}:${a.version}`).sort().join(',');
-    if (signature === this.signature) return;
+    const guidance = this.guidance();
+    // Unchanged since the last look (the usual case on a timer): no index rebuild. The author is part of it:
+    // `forget` anonymises an author without a new version, and a cached name would go on being cited. So is the
+    // guidance (a reload replaces its list): an answer pointing at a section takes that section's text.
+    const signature = active.map((a) => `${a.id}:${a.version}:${a.author.id}`).sort().join(',');
+    if (signature === this.signature && guidance === this.guidanceSeen) return;
     this.signature = signature;
-    const sections = new Map(this.guidance().map((s) => [s.id, s]));
-    this.byId = new Map(active.map((a) => [a.id, a]));
-    this.sections = active.map((a) => curatedSection(a, a.sectionId ? sections.get(a.sectionId) : undefined));
+    this.guidanceSeen = guidance;
+    const sections = new Map(guidance.map((s) => [s.id, s]));
+    // An answer pointing at a section the guidance no longer has would be given as an empty answer: left out
+    // until a champion points it elsewhere (the `curated` list and the export still show it).
+    const usable = active.filter((a) => !a.sectionId || sections.has(a.sectionId));
+    this.byId = new Map(usable.map((a) => [a.id, a]));
+    this.sections = usable.map((a) => curatedSection(a, a.sectionId ? sections.get(a.sectionId) : undefined));
     this.onChange();
   }
 
@@ -167,12 +176,13 @@ export class CuratedAnswers {
   }
 
   /** Active answers as markdown ready to paste into the guidance (the rollout team only). */
-  async export(by: CuratedActor): Promise<{ ok: true; markdown: string } | Extract<CuratedResult, { ok: false }>> {
+  async export(by: CuratedActor): Promise<{ ok: true; markdown: string; answers: number } | Extract<CuratedResult, { ok: false }>> {
     if (by.role !== 'rolloutTeam') {
       return { ok: false, reason: 'forbidden', message: 'Only the rollout team can export curated answers.' };
     }
     const sections = new Map(this.guidance().map((s) => [s.id, s]));
-    return { ok: true, markdown: exportMarkdown(await this.store.active(), (id) => sections.get(id)?.markdown) };
+    const active = await this.store.active();
+    return { ok: true, markdown: exportMarkdown(active, (id) => sections.get(id)?.markdown), answers: active.length };
   }
 
   /**
@@ -191,17 +201,18 @@ export class CuratedAnswers {
     const same = recent.filter(
       (q) => inGroup.has(q.id) || wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION),
     );
-    const out: Recipient[] = [];
+    const candidates: { key: string; told: Recipient }[] = [];
     const seen = new Set<string>();
     // Oldest first: whoever waited longest is told first.
     for (const q of same.sort((a, b) => a.askedAt.localeCompare(b.askedAt))) {
       const key = q.asker.aadObjectId ?? q.asker.id;
       if (seen.has(key) || isPseudonym(key)) continue; // a forgotten asker is told nothing
       seen.add(key);
-      const told = { asker: q.asker, question: q.question, questionId: q.id };
-      if (await this.store.claimNotice(answer.id, key, told)) out.push(told);
+      candidates.push({ key, told: { asker: q.asker, question: q.question, questionId: q.id } });
     }
-    return out;
+    // One storage write per asker, inside the champion's turn: a gap hundreds asked must not take them one by one.
+    const claimed = await mapLimit(candidates, CLAIMS_AT_ONCE, (c) => this.store.claimNotice(answer.id, c.key, c.told));
+    return candidates.filter((_, i) => claimed[i]).map((c) => c.told);
   }
 
   /**
@@ -219,6 +230,9 @@ export class CuratedAnswers {
     return this.store.releaseNotice(answer.id, recipient.asker.aadObjectId ?? recipient.asker.id);
   }
 }
+
+/** Askers claimed at once when an answer is written (each claim is one table write). */
+const CLAIMS_AT_ONCE = 16;
 
 /** At most this many people hear of one edit (askers within 30 days: far fewer in practice). */
 const MAX_RETOLD = 1000;

@@ -45,6 +45,9 @@ const schema = z.strictObject({
 /** A glossary that can't be used, with the entry at fault named ("terms[3] (K-05).means: …"). */
 export class GlossaryError extends Error {}
 
+/** The longest a reason from the schema is quoted in the error. */
+const MAX_MESSAGE = 200;
+
 /** Reads and checks a glossary; throws a `GlossaryError` naming the file and the bad entry. */
 export function parseGlossary(text: string, source = 'glossary'): Glossary {
   let value: unknown;
@@ -56,7 +59,9 @@ export function parseGlossary(text: string, source = 'glossary'): Glossary {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new GlossaryError(`${source}: ${describePath(value, issue.path, 'term')}: ${issue.message}`);
+    // Zod lists every unknown key: another YAML file given by mistake would make a message of tens of KB.
+    const said = issue.message.length > MAX_MESSAGE ? `${issue.message.slice(0, MAX_MESSAGE)}…` : issue.message;
+    throw new GlossaryError(`${source}: ${describePath(value, issue.path, 'term')}: ${said}`);
   }
   const groups: string[][] = [];
   const { system, terms } = parsed.data;

@@ -73,3 +73,12 @@ export function gapCardMessages(
 }
 
 const ANSWERED_VERSION = 1_000_000_000;
+
+/**
+ * A champion-answered gap card drawn again (`card`) once its author is forgotten, naming their pseudonym: above the
+ * answered version, so it replaces the card that named them. Nothing happens where the card was never posted.
+ */
+export function renamedGapCardMessages(groupId: string, pseudonymId: string, card: AdaptiveCard): OutboundMessage[] {
+  const post = { kind: 'faq-gap', id: groupId };
+  return [{ op: 'update', key: `faq-gap|${groupId}|renamed|${pseudonymId}`, post, version: ANSWERED_VERSION + 1, content: card }];
+}

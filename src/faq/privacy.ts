@@ -1,5 +1,8 @@
 import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from '../privacy/personal-data.js';
+import type { Outbox } from '../outbound/message.js';
+import { curatedFormCard } from './cards.js';
 import type { CuratedAnswer, CuratedStore } from './curated.js';
+import { renamedGapCardMessages } from './notices.js';
 import type { PersonsRows, QuestionPrivacy } from './questions.js';
 
 interface Gathered {
@@ -23,6 +26,12 @@ export class FaqPersonalData implements PersonalData {
   constructor(
     private readonly questions: QuestionPrivacy,
     private readonly curated: CuratedStore,
+    private readonly hooks: {
+      /** Reloads this instance's answers after an author is anonymised (others do on their timer). */
+      refresh?: () => Promise<void>;
+      /** Redraws the triage channel's gap cards that name a forgotten author. */
+      outbox?: Pick<Outbox, 'enqueue'>;
+    } = {},
   ) {}
 
   private async told(subject: Subject, answers: CuratedAnswer[]): Promise<{ id: string; key: string }[]> {
@@ -75,10 +84,23 @@ export class FaqPersonalData implements PersonalData {
   async forget(subject: Subject, pseudonym: Pseudonym): Promise<Tally> {
     const found = await this.gather(subject);
     const { rows, authored, told } = found;
+    // The gap cards they answered say "Answered by <name>" in the triage channel: drawn again with the pseudonym.
+    // Queued first: a forget pressed again after a fault finds no answer of theirs left to redraw.
+    const cards = authored.flatMap((a) =>
+      a.groupId
+        ? renamedGapCardMessages(
+            a.groupId,
+            pseudonym.id,
+            curatedFormCard({ id: a.groupId, example: a.question, count: 0, askers: 0, questions: a.variants }, [], { answeredBy: pseudonym.name }),
+          )
+        : [],
+    );
+    if (cards.length) await this.hooks.outbox?.enqueue(cards);
     for (const row of rows.asked) await this.questions.anonymiseAsker(row, pseudonym);
     for (const row of rows.votes) await this.questions.dropVote(row);
     for (const a of authored) await this.curated.replaceAuthor(a.id, pseudonym);
     for (const t of told) await this.curated.releaseNotice(t.id, t.key);
+    if (authored.length) await this.hooks.refresh?.();
     return tallyOf(found);
   }
 

@@ -15,8 +15,11 @@ export const FAQ_COMMANDS = {
 
 const questionId = z.object({ questionId: z.string().max(100).optional().default('') });
 const dayCount = z.union([z.number(), z.string().max(6)]).optional();
-/** Longer than the store accepts, so the champion is told the limit instead of the card being refused. */
-const answerText = z.string().max(20_000).optional();
+/**
+ * Far longer than the store accepts, so the champion is told the limit (with their paste shown again) instead of
+ * "out of date": a pasted document is easily 100 KB. The activity's body limit (1 MB) bounds it before parsing.
+ */
+const answerText = z.string().max(1_000_000).optional();
 const sectionRef = z.string().max(400).optional();
 const curatedRef = z.object({ curatedId: z.string().max(60), version: z.coerce.number().int().min(0) });
 const staleCurated = 'This card is out of date; type "curated" for the current list.';

@@ -13,6 +13,9 @@ import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
 import { sharedConversationOf } from './turn.js';
+import { type DownloadWiring, offerDownload } from './downloads.js';
+import type { ExportStore } from '../exports/store.js';
+import type { Clock } from '../clock.js';
 
 export interface FaqWiring {
   faq: FaqService;
@@ -23,6 +26,8 @@ export interface FaqWiring {
   showAuthor: boolean;
   /** The live office-hours schedule: asked before the guidance, and behind "Ask at office hours". */
   officeHours?: OfficeHoursHooks;
+  /** Where `export curated` saves its file and sends the link (as `export issues` does). */
+  downloads?: DownloadWiring & { exports: Pick<ExportStore, 'save'>; clock: Clock };
 }
 
 /** Teams' retry starts at ~15 s; the answer (model included) must be on its way well before. */
@@ -198,8 +203,17 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     if (!res.ok) {
       const current = await curated.get(data.curatedId);
       if (!current) return { message: res.message };
+      // Save pressed twice (or the same text saved by another champion at once): what they asked for is saved.
+      if (res.reason === 'conflict' && current.status === 'active' && current.answer === answer && current.sectionId === sectionId) {
+        return listCard(turn, 'active', undefined, 'Saved: the bot gives the new answer from now on.');
+      }
       const group = { id: current.groupId ?? '', example: current.question, count: 0, askers: 0, questions: current.variants };
-      return { card: curatedFormCard(group, candidateSections(group), { editing: current, error: escapeText(res.message), answer: data.answer ?? '' }) };
+      // The box keeps the champion's own text: what the other change says must be shown, or Save would overwrite it unseen.
+      const error =
+        res.reason === 'conflict'
+          ? `Someone changed this answer since your card was shown, so yours was not saved. It now reads:\n\n${escapeText(current.answer ?? `(the guidance section ${current.sectionId ?? ''})`)}\n\nYour text is below: save it to replace that, or change it first.`
+          : escapeText(res.message);
+      return { card: curatedFormCard(group, candidateSections(group), { editing: current, error, answer: data.answer ?? '' }) };
     }
     const stored = res.answer;
     const messages = curatedAnswerMessages(stored, tell, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId), { edited: true });
@@ -214,18 +228,49 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   });
   bot.verb(FAQ_VERBS.curatedRetire, async (turn, data) => {
     const res = await curated.retire(by(turn), data.curatedId, data.version);
-    if (!res.ok) return { message: res.message };
+    if (!res.ok) {
+      const current = res.reason === 'conflict' ? res.current : undefined;
+      // A second press of Retire: said as such, not as someone else's change.
+      if (current?.status === 'retired') return listCard(turn, 'active', undefined, 'That answer is already retired: the bot no longer gives it.');
+      // Someone edited it since: shown as it is now, with its own Edit and Retire, so the champion decides again.
+      if (current) {
+        return {
+          card: curatedListCard([current], {
+            status: 'active',
+            showAuthor: w.showAuthor,
+            notice: 'Someone changed this answer since your card was shown, so it was not retired. Here it is now.',
+          }),
+        };
+      }
+      return { message: res.message };
+    }
     return listCard(turn, 'active', undefined, 'Retired: the bot no longer gives that answer.');
   });
   bot.command(FAQ_COMMANDS.exportCurated, async (turn) => {
     const res = await curated.export(by(turn));
     if (!res.ok) return turn.reply(escapeText(res.message));
-    if (!res.markdown.trim()) return turn.reply('There are no curated answers yet.');
-    await turn.context.sendActivity({
-      type: 'message',
-      textFormat: 'plain',
-      text: `Champions' answers, ready to paste into the guidance:\n\n${res.markdown}`,
-    });
+    if (!res.answers) return turn.reply('There are no curated answers yet.');
+    const downloads = w.downloads;
+    if (!downloads) throw new Error('export curated needs the downloads wiring');
+    // A file, not the text in chat: hundreds of answers are far past the 40 KB a Teams message may hold, and
+    // in a channel everyone there would read the askers' wordings.
+    const n = res.answers;
+    await offerDownload(
+      turn,
+      downloads,
+      turn.actor.aadObjectId ?? turn.actor.id,
+      async () => {
+        const stamp = downloads.clock.now().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+        return downloads.exports.save({
+          filename: `curated-answers-${stamp}.md`,
+          contentType: 'text/markdown',
+          content: res.markdown,
+          createdBy: turn.actor.aadObjectId ?? turn.actor.id,
+        });
+      },
+      (url, until) =>
+        `Champions' answers (${n}) as markdown, ready to paste into the guidance: [download the file](${url}). The link works until ${until}.`,
+    );
   });
 
   bot.onSearch(async (turn, query, page) => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
+import { gapsCard } from '../../src/faq/cards.js';
 import { groupGaps, withCardKeys } from '../../src/faq/gaps.js';
 import type { AskedQuestion } from '../../src/faq/questions.js';
 
@@ -63,5 +65,72 @@ describe('the gaps list', () => {
     const keys = withCardKeys(two, claims).map((g) => g.id);
     expect(keys.filter((k) => k === posted.id)).toHaveLength(1);
     expect(withCardKeys(later, new Map([['2026-11-30', [{ key: posted.id, terms: posted.terms }]]]))[0]!.id).toBe(later[0]!.id);
+  });
+});
+
+describe('the gaps list card', () => {
+  it('500 long unanswered questions: every page fits what Teams accepts, and paging reaches every gap', () => {
+    // 100 gaps, each asked in 5 wordings of the 500 characters a question is read up to (pasted error logs).
+    const questions: AskedQuestion[] = [];
+    for (let g = 0; g < 100; g++) {
+      const base = Array.from({ length: 80 }, (_, i) => `g${g}word${i}`).join(' ').slice(0, 490);
+      for (let v = 0; v < 5; v++) questions.push(asked(`${base} v${v}`, `aad-${g}-${v}`, v, 1 + (g % 20)));
+    }
+    const groups = groupGaps(questions);
+    expect(groups).toHaveLength(100);
+    const seen = new Set<string>();
+    for (let page = 1; seen.size < groups.length && page <= groups.length; page++) {
+      const card = gapsCard(groups, 30, page);
+      expect(utf16Bytes(card), `page ${page}`).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+      for (const m of JSON.stringify(card).matchAll(/"groupId":"([^"]+)"/g)) seen.add(m[1]!);
+    }
+    expect(seen.size).toBe(100);
+  });
+});
+
+describe('grouping many open questions', () => {
+  it('2,000 different open questions: each is compared only with the groups it shares a word with, not with every group', () => {
+    // Distinct wordings over a varied vocabulary: nearly every question is a gap of its own.
+    let seed = 7;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const questions = Array.from({ length: 2000 }, (_, i) =>
+      asked(Array.from({ length: 6 }, () => `term${Math.floor(rnd() * 3000)}`).join(' '), `aad-many-${i}`, i % 60, 1 + (i % 14)),
+    );
+    // The work, counted: every set lookup made while grouping (a stop-word check is one per word).
+    const has = Set.prototype.has;
+    let lookups = 0;
+    Set.prototype.has = function (this: Set<unknown>, value: unknown) {
+      lookups++;
+      return has.call(this, value);
+    };
+    let groups;
+    try {
+      groups = groupGaps(questions);
+    } finally {
+      Set.prototype.has = has;
+    }
+    expect(groups.length).toBeGreaterThan(1900);
+    // Every question against every group would be about 2,000 × 1,000 × 6 lookups; by shared words, a few per word.
+    expect(lookups).toBeLessThan(200_000);
+  });
+
+  it('groups exactly as comparing every question with every group in order would: alike to two, it joins the older', () => {
+    const wordings = [
+      'where do I park my motorbike',
+      'park motorbike where',
+      'printer offline',
+      'printer offline at the health post',
+      'is the printer offline',
+      'motorbike fuel',
+      'fuel for the motorbike please',
+      // Half alike to the printer gap and half to the fuel one: the printer gap's seed is older.
+      'printer offline motorbike fuel',
+    ];
+    const questions = wordings.map((w, i) => asked(w, `aad-order-${i}`, i));
+    expect(groupGaps(questions).map((g) => [...g.questions].sort())).toEqual([
+      ['is the printer offline', 'printer offline', 'printer offline at the health post', 'printer offline motorbike fuel'],
+      ['fuel for the motorbike please', 'motorbike fuel'],
+      ['park motorbike where', 'where do I park my motorbike'],
+    ]);
   });
 });

@@ -119,3 +119,18 @@ describe('GlossaryFile and the live library', () => {
     await expect(GlossaryFile.open(file, { pollMs: 0 })).rejects.toThrow(/system\.nicknames\[0\]: must not be empty/);
   });
 });
+
+describe('parseGlossary on a file that is not a glossary', () => {
+  it('a file of thousands of unknown keys (another YAML file pointed at by mistake) is named in one short message', () => {
+    const text = Array.from({ length: 5000 }, (_, i) => `setting_${i}: 1`).join('\n');
+    let message = '';
+    try {
+      parseGlossary(text, 'g.yaml');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^g\.yaml: /);
+    expect(message).toContain('setting_0');
+    expect(message.length).toBeLessThan(400);
+  });
+});

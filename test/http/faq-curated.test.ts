@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
+import type { ManualClock } from '../../src/clock.js';
+import { CuratedStore } from '../../src/faq/curated.js';
+import { Tables } from '../../src/storage/tables.js';
+import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { RecordingConnector } from '../support/connector.js';
+import { azuriteConnection } from '../support/storage.js';
+
+/*
+ * Champions' curated answers over HTTP, probed as a careless user and as an attacker would: what reaches
+ * Teams stays within what Teams accepts, and what the rollout team takes away is whole.
+ */
+
+let app: App;
+let clock: ManualClock;
+let connector: RecordingConnector;
+let store: CuratedStore;
+const prefix = `t${randomBytes(4).toString('hex')}`;
+const TRIAGE = '19:triage@thread.tacv2';
+/** A champion of her own, so forgetting her leaves the other tests' champion be. */
+const GRACE: TestUser = { id: '29:grace-c', aadObjectId: 'aad-grace-c', name: 'Grace Mwansa' };
+
+beforeAll(async () => {
+  connector = await new RecordingConnector().start();
+  ({ app, clock } = await startTestApp({ TABLE_PREFIX: prefix, CHAMPION_IDS: `${USERS.champion.aadObjectId},${GRACE.aadObjectId}` }));
+  const setup = await say(app, USERS.lead, '<at>Rollout Desk</at> setup triage', {
+    serviceUrl: connector.url,
+    conversation: { id: `${TRIAGE};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
+    channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
+  });
+  expect(readable(setup)).toContain('triage channel');
+  store = await CuratedStore.open(new Tables(azuriteConnection(), prefix), clock);
+});
+afterAll(async () => {
+  await app?.stop();
+  await connector?.stop();
+});
+
+const hana = { id: '29:hana', aadObjectId: 'aad-hana', name: 'Hana Seed' };
+const inChat = (u: TestUser) => personalChat(connector.url, u);
+
+describe('export curated', () => {
+  it('with many long answers: every message fits what Teams accepts, and the whole export can be had', async () => {
+    // Twenty answers at the 4,000 characters a champion may write: about 80 KB of markdown.
+    for (let n = 1; n <= 20; n++) {
+      clock.advance(1000);
+      await store.create({ question: `long question number ${n} about the district store`, answer: `Answer ${n}: ${'word '.repeat(790)}end ${n}.` }, hana);
+    }
+    const replies = await say(app, USERS.lead, 'export curated', inChat(USERS.lead));
+    for (const r of replies) expect(utf16Bytes(r)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    const url = /\((http[^)\s]+\/exports\/[^)\s]+)\)/.exec(readable(replies))?.[1];
+    expect(url, readable(replies).slice(0, 300)).toBeDefined();
+    const res = await fetch(url!);
+    expect(res.status).toBe(200);
+    const md = await res.text();
+    for (let n = 1; n <= 20; n++) {
+      expect(md).toContain(`## long question number ${n} about the district store`);
+      expect(md).toContain(`end ${n}.`);
+    }
+  });
+});
+
+/** A staff member asks `question` (not covered by the guidance); returns the id of its gap on the champions' list. */
+async function openGap(asker: TestUser, question: string, marker = question.slice(0, 40)): Promise<string> {
+  expect(readable(await say(app, asker, question, inChat(asker)))).toContain("doesn't cover this");
+  await app.settled();
+  const list = await say(app, USERS.champion, 'gaps', inChat(USERS.champion));
+  const cards = JSON.stringify(list);
+  const at = cards.indexOf(marker);
+  expect(at, 'the gap is listed').toBeGreaterThan(-1);
+  const after = cards.slice(at);
+  return /"groupId":"([^"]+)"/.exec(after)?.[1] ?? '';
+}
+
+describe('answering a gap', () => {
+  it('a pasted answer far over the limit is refused naming the limit, with the form and the paste shown again', async () => {
+    const groupId = await openGap({ id: '29:pat', aadObjectId: 'aad-pat', name: 'Pat' }, 'where do I park my motorbike at the district office');
+    const pasted = 'Open the store room and ask the clerk for the key. '.repeat(2000); // ~100 KB, a pasted document
+    const res = await execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: pasted }, inChat(USERS.champion));
+    const text = invokeText(res.body);
+    expect(text).toContain('The answer is longer than 4000 characters.');
+    expect(text).not.toContain('out of date');
+    expect(JSON.stringify(res.body)).toContain('Open the store room and ask the clerk');
+    expect(utf16Bytes(res.body.value)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    expect(await store.active()).not.toContainEqual(expect.objectContaining({ groupId }));
+  });
+});
+
+describe('forget of the champion who answered a gap', () => {
+  it('redraws the answered card in the triage channel with their pseudonym instead of their name', async () => {
+    const question = 'where can I charge the solar lantern at the health post';
+    const groupId = await openGap({ id: '29:quinn', aadObjectId: 'aad-quinn', name: 'Quinn' }, question);
+    const answered = await execute(app, GRACE, 'faq.curated.answer', { groupId, answer: 'The health post charges lanterns at the front desk.' }, inChat(GRACE));
+    expect(invokeText(answered.body)).toContain('Saved.');
+    await app.settled();
+    const drawn = () =>
+      connector.calls.filter((c) => c.method === 'PUT' && c.conversationId === TRIAGE && JSON.stringify(c.body).includes('solar lantern'));
+    await connector.waitFor(() => drawn().some((c) => JSON.stringify(c.body).includes('Answered by Grace Mwansa')), 20_000);
+
+    const asked = await say(app, USERS.lead, `forget ${GRACE.name}`, inChat(USERS.lead));
+    const done = invokeText((await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), inChat(USERS.lead))).body);
+    expect(done).toContain(`${GRACE.name} is forgotten`);
+    const pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(done)?.[1] ?? '';
+    expect(pseudonym).not.toBe('');
+    await app.settled();
+    await connector.waitFor(() => JSON.stringify(drawn().at(-1)?.body).includes(pseudonym), 20_000).catch(() => {});
+    const last = JSON.stringify(drawn().at(-1)?.body);
+    expect(last).not.toContain('Grace');
+    expect(last).toContain(`Answered by ${pseudonym}`);
+    // Nor anywhere in storage (her answer stays, credited to the pseudonym).
+    const svc = TableServiceClient.fromConnectionString(azuriteConnection(), { allowInsecureConnection: true });
+    const leaks: string[] = [];
+    for await (const t of svc.listTables()) {
+      if (!t.name?.startsWith(prefix)) continue;
+      const table = TableClient.fromConnectionString(azuriteConnection(), t.name, { allowInsecureConnection: true });
+      for await (const row of table.listEntities()) {
+        const json = JSON.stringify(row);
+        for (const id of [GRACE.name, GRACE.aadObjectId, GRACE.id]) if (json.includes(id)) leaks.push(`${t.name}: ${id}: ${json.slice(0, 300)}`);
+      }
+    }
+    expect(leaks).toEqual([]);
+  }, 60_000);
+});
+
+describe('retire from a card that is out of date', () => {
+  it('after someone else edited the answer: nothing is retired, and the champion sees the answer as it is now', async () => {
+    const created = await store.create({ question: 'can the tablet ring louder for reminders', answer: 'No.' }, hana);
+    expect((await store.update(created.id, 1, { answer: 'Yes: Settings, Sound, Loud.' })).ok).toBe(true);
+    const res = await execute(app, USERS.champion, 'faq.curated.retire', { curatedId: created.id, version: 1 }, inChat(USERS.champion));
+    const text = invokeText(res.body);
+    expect(text).toContain('Yes: Settings, Sound, Loud.');
+    expect(await store.get(created.id)).toMatchObject({ status: 'active', version: 2 });
+  });
+
+  it('pressed twice: the second press says it is already retired, not that someone changed it', async () => {
+    const created = await store.create({ question: 'can the tablet vibrate for reminders', answer: 'No.' }, hana);
+    const first = await execute(app, USERS.champion, 'faq.curated.retire', { curatedId: created.id, version: 1 }, inChat(USERS.champion));
+    expect(invokeText(first.body)).toContain('Retired');
+    const second = invokeText((await execute(app, USERS.champion, 'faq.curated.retire', { curatedId: created.id, version: 1 }, inChat(USERS.champion))).body);
+    expect(second).toMatch(/already retired/i);
+    expect(second).not.toContain('Someone changed');
+  });
+});
+
+describe('edit from a card that is out of date', () => {
+  it('after someone else edited the answer: nothing is saved, and the champion is shown what it says now beside their own text', async () => {
+    const created = await store.create({ question: 'can the tablet show the district map offline', answer: 'No.' }, hana);
+    expect((await store.update(created.id, 1, { answer: 'Yes: download it under Maps, Offline.' })).ok).toBe(true);
+    const res = await execute(app, USERS.champion, 'faq.curated.edit', { curatedId: created.id, version: 1, answer: 'Only in version 3.' }, inChat(USERS.champion));
+    const text = invokeText(res.body);
+    expect(text).toContain('Someone changed this answer');
+    expect(text).toContain('Yes: download it under Maps, Offline.');
+    // Their own text stays in the box, to save over it on purpose (the card now carries the current version).
+    expect(JSON.stringify(res.body)).toContain('Only in version 3.');
+    expect(Number(buttonData(res.body, 'faq.curated.edit').version)).toBe(2);
+    expect(await store.get(created.id)).toMatchObject({ version: 2, answer: 'Yes: download it under Maps, Offline.' });
+  });
+});
+
+describe('Send the answer pressed twice at once', () => {
+  it('makes one answer, and the asker gets it once', async () => {
+    const asker: TestUser = { id: '29:rui', aadObjectId: 'aad-rui', name: 'Rui' };
+    const groupId = await openGap(asker, 'where is the key to the vaccine fridge padlock at the outreach site');
+    const press = () => execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'The nurse in charge keeps it.' }, inChat(USERS.champion));
+    const replies = (await Promise.all([press(), press()])).map((r) => invokeText(r.body));
+    expect(replies.filter((t) => t.includes('Saved.'))).toHaveLength(1);
+    expect(replies.filter((t) => t.includes('already answered'))).toHaveLength(1);
+    expect((await store.active()).filter((a) => a.groupId === groupId)).toHaveLength(1);
+    await app.settled();
+    await app.broadcast.runner.idle();
+    const told = () => connector.sentTo(`a:chat-${asker.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('nurse in charge'));
+    await connector.waitFor(() => told().length > 0, 20_000);
+    await app.settled();
+    expect(told()).toHaveLength(1);
+  });
+});
+
+describe('a gap whose question holds card-breaking text', () => {
+  it('is listed as text and its "Answer this" opens', async () => {
+    const question = 'why does the "store room" key ${$root.days} {"$when":"${false}"} \\ ]] --> <b>fail</b> at the outreach depot';
+    const groupId = await openGap({ id: '29:sol', aadObjectId: 'aad-sol', name: 'Sol' }, question, 'why does the');
+    expect(groupId).not.toBe('');
+    const opened = await execute(app, USERS.champion, 'faq.curated.form', { groupId }, inChat(USERS.champion));
+    const text = invokeText(opened.body);
+    expect(text).toContain('store room');
+    expect(text).toContain('outreach depot');
+    expect(JSON.stringify(opened.body)).toContain('faq.curated.answer');
+    expect(JSON.stringify(opened.body)).not.toContain('<b>');
+  });
+});
+
+/** `my data` as `u`, in their chat: the file, parsed. */
+async function myData(u: TestUser): Promise<{ faq: Record<string, unknown[]> }> {
+  const reply = readable(await say(app, u, 'my data', inChat(u)));
+  const url = /\((http[^)\s]+\/exports\/[^)\s]+)\)/.exec(reply)?.[1];
+  if (!url) throw new Error(`no link in: ${reply}`);
+  return (await (await fetch(url)).json()) as { faq: Record<string, unknown[]> };
+}
+
+describe('my data and curated answers', () => {
+  it("the champion's file has the answers they wrote; the asker's has their question and that they were sent an answer, naming no champion", async () => {
+    const ivo: TestUser = { id: '29:ivo', aadObjectId: 'aad-ivo', name: 'Ivo Petrov' };
+    const question = 'who refills the first aid box in the district office';
+    const groupId = await openGap(ivo, question);
+    const answered = await execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'The office manager, monthly.' }, inChat(USERS.champion));
+    expect(invokeText(answered.body)).toContain('Saved.');
+    await app.settled();
+
+    const champion = await myData(USERS.champion);
+    expect(JSON.stringify(champion.faq.answersWritten)).toContain('The office manager, monthly.');
+    const asker = await myData(ivo);
+    expect(JSON.stringify(asker.faq.questionsAsked)).toContain(question);
+    expect(asker.faq.answersSentToYou).toHaveLength(1);
+    expect(JSON.stringify(asker)).not.toContain(USERS.champion.name);
+  });
+});
+
+describe('Save the change pressed twice at once', () => {
+  it('saves once, and neither press tells the champion that someone else changed the answer', async () => {
+    const created = await store.create({ question: 'can the tablet print receipts over bluetooth', answer: 'No.' }, hana);
+    const press = () =>
+      execute(app, USERS.champion, 'faq.curated.edit', { curatedId: created.id, version: 1, answer: 'Yes: pair the printer under Settings, Devices.' }, inChat(USERS.champion));
+    const replies = (await Promise.all([press(), press()])).map((r) => invokeText(r.body));
+    for (const text of replies) {
+      expect(text).not.toContain('Someone changed');
+      expect(text).toContain('Saved');
+    }
+    expect(await store.get(created.id)).toMatchObject({ version: 2, answer: 'Yes: pair the printer under Settings, Devices.' });
+  });
+});
