@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { readEntity, retryOnConflict } from '../storage/entities.js';
-import { collect, deleteIfThere, isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 
 /** One person's seat at one occurrence. */
 export interface Booking {
@@ -48,6 +48,16 @@ export interface Seats {
   /** The occurrence's SEQUENCE when last told: a cancel built without the schedule must go above it. */
   toldSequence?: number;
   /**
+   * The notice of toldStart/toldStatus/toldSequence was claimed but is not known to be queued (the enqueue failed,
+   * or the instance stopped before it): the next claim of the same notice takes it again, under the same keys.
+   */
+  noticePending?: boolean;
+  /** Until when (ms) the caller that claimed the pending notice may still be queueing it. */
+  noticeUntil?: number;
+  /** What those booked had been told before the pending notice: its "it was" when it is taken again. */
+  pendingFromStart?: string;
+  pendingFromStatus?: string;
+  /**
    * The start, status and SEQUENCE the calendar links last served (the highest): what calendars may hold, also
    * when nobody was told (a file edit fetched before the next pass).
    */
@@ -89,9 +99,18 @@ export interface PersonBooking {
   attended?: boolean;
 }
 
+/** A claimed notice: what those booked were told before it, and the SEQUENCE its messages are keyed by. */
+export interface NoticeClaim {
+  toldStart?: string;
+  toldStatus?: string;
+  toldSequence: number;
+}
+
 type Row<T> = T & { partitionKey: string; rowKey: string; etag?: string };
 
 const SEATS = 'seats';
+/** How long a claimed notice is left to its claimer to queue before another caller takes it (an instance stopped). */
+export const NOTICE_HOLD_MS = 5 * 60_000;
 const personRow = (personId: string) => `p|${safeKey(personId)}`;
 
 /*
@@ -295,29 +314,59 @@ export class BookingStore {
   /**
    * Claims the notice of a change for those booked: for exactly one caller per new start/status
    * (ETag-guarded), so a move or cancel is told once across instances. The claim carries the start those
-   * booked were told before (a second move is "it was" that time, not the first one); false: not claimed.
+   * booked were told before (a second move is "it was" that time, not the first one) and the SEQUENCE its
+   * messages are keyed by. It stays pending until `noticeQueued`; one given back (`releaseNotice`, its enqueue
+   * failed) or held past NOTICE_HOLD_MS (its instance stopped) is claimed again by the next caller, with what it
+   * was claimed with, so its messages get the same keys. False: nothing to tell; 'held': another caller holds it.
    */
-  async claimNotice(
-    occurrenceId: string,
-    start: string,
-    status: string,
-    sequence?: number,
-  ): Promise<false | { toldStart?: string; toldStatus?: string; toldSequence?: number }> {
+  async claimNotice(occurrenceId: string, start: string, status: string, sequence: number): Promise<false | 'held' | NoticeClaim> {
     const pk = safeKey(occurrenceId);
-    const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
-    if (!row || row.booked === 0) return false;
-    if (row.toldStart === start && row.toldStatus === status) return false;
-    try {
-      // Above what was told before (see servedSequence): a cancel undone by putting the session back in the file
-      // has the schedule's lower SEQUENCE, which calendars that applied the cancel would ignore.
-      const next = sequence === undefined ? undefined : servedSequence({ start, status, sequence }, plainSeats(row));
-      const told = { toldStart: start, toldStatus: status, ...(next !== undefined ? { toldSequence: next } : {}) };
-      await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, ...told }, 'Merge', { etag: row.etag });
-      return { ...(row.toldStart ? { toldStart: row.toldStart } : {}), ...(row.toldStatus ? { toldStatus: row.toldStatus } : {}), ...(next !== undefined ? { toldSequence: next } : {}) };
-    } catch (err) {
-      if (isPreconditionFailed(err)) return false;
-      throw err;
-    }
+    // A write lost to a seat change is tried again; one lost to another claim finds it held.
+    return retryOnConflict(
+      async () => {
+        const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
+        if (!row || row.booked === 0) return false;
+        const again = row.toldStart === start && row.toldStatus === status;
+        if (again && !row.noticePending) return false;
+        const now = this.clock.now().getTime();
+        if (again && Number(row.noticeUntil ?? 0) > now) return 'held';
+        const from = again ? { start: row.pendingFromStart, status: row.pendingFromStatus } : { start: row.toldStart, status: row.toldStatus };
+        // Above what was told before (see servedSequence): a cancel undone by putting the session back in the file
+        // has the schedule's lower SEQUENCE, which calendars that applied the cancel would ignore.
+        const next = again ? (row.toldSequence ?? sequence) : servedSequence({ start, status, sequence }, plainSeats(row));
+        const hold = { noticePending: true, noticeUntil: now + NOTICE_HOLD_MS };
+        // '' clears what an earlier pending notice left (a Merge keeps properties it is not given).
+        const told = again
+          ? hold
+          : { toldStart: start, toldStatus: status, toldSequence: next, ...hold, pendingFromStart: from.start ?? '', pendingFromStatus: from.status ?? '' };
+        await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, ...told }, 'Merge', { etag: row.etag });
+        return { ...(from.start ? { toldStart: from.start } : {}), ...(from.status ? { toldStatus: from.status } : {}), toldSequence: next };
+      },
+      { what: 'Claiming the notice of a change' },
+    );
+  }
+
+  /** The claimed notice (start, status, SEQUENCE) is queued: no later claim takes it again. */
+  async noticeQueued(occurrenceId: string, start: string, status: string, sequence: number): Promise<void> {
+    await this.settleNotice(occurrenceId, { start, status, sequence }, { noticePending: false, noticeUntil: 0 });
+  }
+
+  /** The claimed notice could not be queued: the next caller claims it at once rather than after NOTICE_HOLD_MS. */
+  async releaseNotice(occurrenceId: string, start: string, status: string, sequence: number): Promise<void> {
+    await this.settleNotice(occurrenceId, { start, status, sequence }, { noticeUntil: 0 });
+  }
+
+  /** Changes a pending notice's state while it is still this one (not queued by another caller, nor superseded). */
+  private async settleNotice(occurrenceId: string, notice: { start: string; status: string; sequence: number }, patch: Partial<Seats>): Promise<void> {
+    const pk = safeKey(occurrenceId);
+    await retryOnConflict(
+      async () => {
+        const row = await readEntity<Row<Seats>>(this.seats, pk, SEATS);
+        if (!row?.noticePending || row.toldStart !== notice.start || row.toldStatus !== notice.status || row.toldSequence !== notice.sequence) return;
+        await this.seats.updateEntity({ partitionKey: pk, rowKey: SEATS, ...patch }, 'Merge', { etag: row.etag });
+      },
+      { what: 'Recording the notice' },
+    );
   }
 
   /**
@@ -469,6 +518,11 @@ function plainSeats(row: Partial<Seats> | undefined): Seats {
   if (row?.toldStart) s.toldStart = row.toldStart;
   if (row?.toldStatus) s.toldStatus = row.toldStatus;
   if (typeof row?.toldSequence === 'number') s.toldSequence = row.toldSequence;
+  // Kept through the writes that replace the row (book, cancel, attendance), so a pending notice stays pending.
+  if (row?.noticePending === true) s.noticePending = true;
+  if (typeof row?.noticeUntil === 'number' && row.noticeUntil > 0) s.noticeUntil = row.noticeUntil;
+  if (row?.pendingFromStart) s.pendingFromStart = row.pendingFromStart;
+  if (row?.pendingFromStatus) s.pendingFromStatus = row.pendingFromStatus;
   if (row?.issuedStart) s.issuedStart = row.issuedStart;
   if (row?.issuedStatus) s.issuedStatus = row.issuedStatus;
   if (typeof row?.issuedSequence === 'number') s.issuedSequence = row.issuedSequence;

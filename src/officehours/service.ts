@@ -70,6 +70,11 @@ export interface SessionPage {
   total: number;
 }
 const DAY_MS = 24 * 3600_000;
+/** A notice's outcome: how many were told now, and whether another caller holds it, still to be queued. */
+interface Notified {
+  told: number;
+  held: boolean;
+}
 /**
  * The least SEQUENCE a removed session's booking may hold from the schedule file (schedule.ts gives its changes
  * version 1): for bookings that kept none, served before links recorded what they served (Seats.issuedSequence).
@@ -451,20 +456,39 @@ export class OfficeHoursService {
    * seats row records what they were told). Returns how many were told now.
    */
   async tellBooked(o: Occurrence): Promise<number> {
-    const claim = await this.d.bookings.claimNotice(o.id, o.start.toISOString(), o.status, o.sequence);
-    if (!claim) return 0;
-    const booked = (await this.d.bookings.bookings(o.id)).filter((b) => b.status === 'booked');
-    await this.d.outbox.enqueue(
-      booked.map((b) => ({
-        op: 'send' as const,
-        // With the SEQUENCE told: a session back on at a time they were told before (moved there, then taken off
-        // the schedule and put back) is a new notice, not a repeat of the old one.
-        key: `officehours|notice|${o.id}|${o.status}|${o.start.toISOString()}|${claim.toldSequence ?? o.sequence}|${b.personId}`,
-        to: { kind: 'user' as const, userKey: b.personId },
-        content: this.noticeText(o, b, claim.toldStart, claim.toldStatus === 'cancelled'),
-      })),
-    );
-    return booked.length;
+    return (await this.notify(o)).told;
+  }
+
+  /**
+   * tellBooked, also saying whether another caller holds the notice still to be queued (`held`): the pass then
+   * looks again rather than settling. The claim stays pending until the messages are queued: given back if the
+   * enqueue fails, taken over once its hold ends if this instance stops first; the next claim queues the same
+   * keys, and the outbox sends a key once.
+   */
+  private async notify(o: Occurrence): Promise<Notified> {
+    const start = o.start.toISOString();
+    const claim = await this.d.bookings.claimNotice(o.id, start, o.status, o.sequence);
+    if (!claim || claim === 'held') return { told: 0, held: claim === 'held' };
+    let booked: Booking[];
+    try {
+      booked = (await this.d.bookings.bookings(o.id)).filter((b) => b.status === 'booked');
+      await this.d.outbox.enqueue(
+        booked.map((b) => ({
+          op: 'send' as const,
+          // With the SEQUENCE told: a session back on at a time they were told before (moved there, then taken off
+          // the schedule and put back) is a new notice, not a repeat of the old one.
+          key: `officehours|notice|${o.id}|${o.status}|${start}|${claim.toldSequence}|${b.personId}`,
+          to: { kind: 'user' as const, userKey: b.personId },
+          content: this.noticeText(o, b, claim.toldStart, claim.toldStatus === 'cancelled'),
+        })),
+      );
+    } catch (err) {
+      // Not queued: the next pass claims it again at once (if this fails too, once its hold ends).
+      await this.d.bookings.releaseNotice(o.id, start, o.status, claim.toldSequence).catch(() => undefined);
+      throw err;
+    }
+    await this.d.bookings.noticeQueued(o.id, start, o.status, claim.toldSequence);
+    return { told: booked.length, held: false };
   }
 
   /**
@@ -486,12 +510,26 @@ export class OfficeHoursService {
     if (!seen.length && known.settled) return 0;
     const touched = new Set(seen.map((k) => k.id));
     let told = 0;
+    // A notice another instance holds, not yet queued: left unsettled, so the next pass looks again (should that
+    // instance have stopped).
+    let held = false;
+    // One notice that cannot be queued does not hold back the others: the pass goes on, then fails unsettled.
+    let failed: unknown;
+    const add = async (notified: () => Promise<Notified>) => {
+      try {
+        const n = await notified();
+        told += n.told;
+        held ||= n.held;
+      } catch (err) {
+        failed ??= err;
+      }
+    };
     for (const s of schedule.sessions) {
       if (!touched.has(s.id)) continue;
       for (const key of new Set(s.changes.map((c) => c.key))) {
         if (!isOccurrenceKey(s, key)) continue;
         const o = occurrence(s, key, lastChange(s.changes, key));
-        if ((o.status === 'cancelled' || o.movedFrom) && o.start.getTime() > now.getTime()) told += await this.tellBooked(o);
+        if ((o.status === 'cancelled' || o.movedFrom) && o.start.getTime() > now.getTime()) await add(() => this.notify(o));
       }
     }
     // From a month back: one booked then may have been moved ahead (its month row keeps the start it was first
@@ -499,9 +537,10 @@ export class OfficeHoursService {
     const booked = await this.d.bookings.bookedBetween(new Date(now.getTime() - 31 * DAY_MS), new Date(now.getTime() + BOOKED_AHEAD_DAYS * DAY_MS));
     for (const { occurrenceId } of booked) {
       const sessionId = splitOccurrenceId(occurrenceId)?.sessionId ?? '';
-      if (touched.has(sessionId) || (!known.settled && !known.sessions.has(sessionId))) told += await this.tellRemoved(occurrenceId, schedule);
+      if (touched.has(sessionId) || (!known.settled && !known.sessions.has(sessionId))) await add(() => this.notifyRemoved(occurrenceId, schedule));
     }
-    await this.d.changes.settle(seen);
+    if (failed !== undefined) throw failed;
+    if (!held) await this.d.changes.settle(seen);
     return told;
   }
 
@@ -509,21 +548,26 @@ export class OfficeHoursService {
    * Tells those booked on an occurrence that is no longer in the schedule (its session taken out of the file,
    * or its date out of the rule) that it is cancelled, once, like a cancel; and, should it come back (put back
    * in the file), that it is back on, their booking standing again (a removal never voided the seats, as a
-   * cancel from Teams does not). 0 when nothing changed for them, it has started, or they were told already.
+   * cancel from Teams does not). Nobody told when nothing changed for them, it has started, or they were told
+   * already; a notice claimed and not known to be queued is claimed again.
    */
-  async tellRemoved(occurrenceId: string, schedule?: Schedule): Promise<number> {
+  private async notifyRemoved(occurrenceId: string, schedule?: Schedule): Promise<Notified> {
+    const none = { told: 0, held: false };
     const o = await this.find(occurrenceId, schedule);
     // Every pass comes by each booked one until its day: one point read when there is nothing to tell.
     const seats = await this.d.bookings.seatsOf(occurrenceId);
     if (o) {
+      const ahead = seats.booked > 0 && o.start.getTime() > this.d.clock.now().getTime();
       // Told it was cancelled, and it is on: only a session put back in the file gets here unannounced (Teams'
       // "move" of a cancelled one tells them itself).
-      const back = o.status === 'scheduled' && seats.toldStatus === 'cancelled' && seats.booked > 0 && o.start.getTime() > this.d.clock.now().getTime();
-      return back ? this.tellBooked(o) : 0;
+      const back = o.status === 'scheduled' && seats.toldStatus === 'cancelled';
+      // Its notice was claimed and never known to be queued (a failed enqueue, an instance stopped): claimed again.
+      const unqueued = seats.noticePending === true && seats.toldStart === o.start.toISOString() && seats.toldStatus === o.status;
+      return ahead && (back || unqueued) ? this.notify(o) : none;
     }
-    if (seats.booked === 0 || seats.toldStatus === 'cancelled') return 0;
+    if (seats.booked === 0 || (seats.toldStatus === 'cancelled' && !seats.noticePending)) return none;
     const gone = await this.removedOccurrence(occurrenceId);
-    return gone ? this.tellBooked(gone) : 0;
+    return gone ? this.notify(gone) : none;
   }
 
   /**

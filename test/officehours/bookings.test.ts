@@ -84,10 +84,13 @@ describe('booking seats on Azure Tables', () => {
   it('a change of start is claimed for a notice once, however many instances ask at once', async () => {
     const s = await store();
     await s.book(OCC, 10, person(1), details);
-    expect(await s.claimNotice(OCC, details.start, 'scheduled')).toBe(false); // nothing changed
-    const claims = await Promise.all(Array.from({ length: 6 }, () => s.claimNotice(OCC, '2027-01-06T12:00:00.000Z', 'scheduled')));
-    expect(claims.filter(Boolean)).toHaveLength(1);
-    expect(await s.claimNotice(OCC, '2027-01-06T12:00:00.000Z', 'scheduled')).toBe(false);
+    expect(await s.claimNotice(OCC, details.start, 'scheduled', 1)).toBe(false); // nothing changed
+    const claims = await Promise.all(Array.from({ length: 6 }, () => s.claimNotice(OCC, '2027-01-06T12:00:00.000Z', 'scheduled', 1)));
+    expect(claims.filter((c) => typeof c === 'object')).toHaveLength(1);
+    expect(claims.filter((c) => c === 'held')).toHaveLength(5); // the claimer is still queueing it
+    const sequence = (claims.find((c) => typeof c === 'object') as { toldSequence: number }).toldSequence;
+    await s.noticeQueued(OCC, '2027-01-06T12:00:00.000Z', 'scheduled', sequence);
+    expect(await s.claimNotice(OCC, '2027-01-06T12:00:00.000Z', 'scheduled', 1)).toBe(false);
   });
 });
 

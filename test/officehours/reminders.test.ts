@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
-import { BookingStore } from '../../src/officehours/bookings.js';
+import { BookingStore, NOTICE_HOLD_MS } from '../../src/officehours/bookings.js';
 import { ScheduleChanges } from '../../src/officehours/changes.js';
 import type { Schedule } from '../../src/officehours/model.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
@@ -10,7 +10,9 @@ import { allOccurrences } from '../../src/officehours/rules.js';
 import { buildSchedule, parseScheduleFile } from '../../src/officehours/schedule.js';
 import { Tables } from '../../src/storage/tables.js';
 import { azuriteConnection, testTables } from '../support/storage.js';
-import { officeHoursInstance, sampleRollout, viewer } from './support.js';
+import { CapturedOutbox } from '../support/outbox.js';
+import { until } from '../support/until.js';
+import { officeHoursInstance, sampleRollout, sampleSchedule, viewer } from './support.js';
 
 const OCC = 'office-hours|2026-12-01T14:00'; // 12:00 UTC
 const keys = (m: readonly OutboundMessage[]) => m.map((x) => x.key).sort();
@@ -205,5 +207,156 @@ describe('retention of the reminders\' marks', () => {
     // At most `limit` a run; the next run takes the rest.
     expect(await marks.expireBefore(new Date('2027-02-10T00:00:00Z'), 1)).toBe(1);
     expect(await marks.expireBefore(new Date('2027-02-10T00:00:00Z'), 100)).toBe(1);
+  });
+});
+
+describe('notices of a change whose queueing failed or never happened', () => {
+  const DEC3 = 'office-hours|2026-12-03T14:00';
+  const lead = viewer('aad-lead', { role: 'rolloutTeam' });
+  const BOOKED = ['aad-1', 'aad-2', 'aad-3'];
+  const notices = (m: readonly OutboundMessage[]) => m.filter((x) => x.key.startsWith('officehours|notice'));
+  const told = (m: readonly OutboundMessage[]) => notices(m).map((x) => (x.op === 'send' && x.to.kind === 'user' ? x.to.userKey : '?')).sort();
+
+  /** The instance's outbox refuses the next `times` batches of notices (the queue did not answer); returns what it refused. */
+  function refuseNotices(outbox: CapturedOutbox, times: number): OutboundMessage[] {
+    const refused: OutboundMessage[] = [];
+    const enqueue = outbox.enqueue.bind(outbox);
+    outbox.enqueue = async (batch) => {
+      if (times > 0 && notices(batch).length) {
+        times--;
+        refused.push(...batch);
+        throw Object.assign(new Error('the queue did not answer'), { statusCode: 503 });
+      }
+      return enqueue(batch);
+    };
+    return refused;
+  }
+
+  /** The instance stops for good once it has claimed a notice: its enqueue never returns (as if killed there). */
+  function stopAtNotices(outbox: CapturedOutbox): { reached: () => boolean } {
+    let reached = false;
+    const enqueue = outbox.enqueue.bind(outbox);
+    outbox.enqueue = (batch) => {
+      if (!notices(batch).length) return enqueue(batch);
+      reached = true;
+      return new Promise<void>(() => {});
+    };
+    return { reached: () => reached };
+  }
+
+  async function bookedInstance() {
+    const a = await officeHoursInstance();
+    for (const id of BOOKED) await a.service.book(viewer(id), DEC3, '');
+    return a;
+  }
+
+  /** Stores a change as a file edit would (nobody told yet): the scheduled pass finds it. */
+  async function changeUntold(a: Awaited<ReturnType<typeof officeHoursInstance>>, change: { cancelled?: boolean; moveTo?: string }) {
+    const o = (await a.service.find(DEC3))!;
+    await (await ScheduleChanges.open(a.tables, a.clock)).change(o.session.id, o.key, undefined, change, lead.person.id);
+  }
+
+  it('a cancel from Teams whose notices could not be queued is told by the next pass, to each booked person once, under the same keys', async () => {
+    const a = await bookedInstance();
+    const refused = refuseNotices(a.outbox, 1);
+    await expect(a.service.cancelOccurrence(lead, '2026-12-03 Trainer ill')).rejects.toThrow(/did not answer/);
+    expect(told(refused)).toEqual(BOOKED);
+
+    await a.reminders.run(a.clock.now());
+    expect(told(a.outbox.messages)).toEqual(BOOKED);
+    expect(keys(notices(a.outbox.messages))).toEqual(keys(refused));
+    expect(keys(refused)[0]).toMatch(new RegExp(`^officehours\\|notice\\|${DEC3.replace('|', '\\|')}\\|cancelled\\|2026-12-03T12:00:00.000Z\\|\\d+\\|aad-1$`));
+    expect(text(notices(a.outbox.messages))).toContain('is cancelled (Trainer ill)');
+
+    a.outbox.clear();
+    await a.reminders.run(a.clock.now());
+    expect(notices(a.outbox.messages)).toEqual([]);
+  });
+
+  it('a move the pass could not queue notices for is told by the next pass, once', async () => {
+    const a = await bookedInstance();
+    await changeUntold(a, { moveTo: '2026-12-04T10:00' });
+    const refused = refuseNotices(a.outbox, 1);
+    await expect(a.reminders.run(a.clock.now())).rejects.toThrow(/did not answer/);
+    expect(told(refused)).toEqual(BOOKED);
+
+    await a.reminders.run(a.clock.now()); // (the failed pass may have told them already, once it was given back)
+    expect(told(a.outbox.messages)).toEqual(BOOKED);
+    expect(keys(notices(a.outbox.messages))).toEqual(keys(refused));
+    expect(text(notices(a.outbox.messages))).toContain('it was Thu 3 Dec 2026, 14:00, it is now **Fri 4 Dec 2026, 10:00–11:30**');
+
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(notices(a.outbox.messages)).toEqual([]);
+  });
+
+  it('an instance stopped between claiming the notice and queueing it: another instance\'s pass tells them', async () => {
+    const a = await bookedInstance();
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock });
+    await changeUntold(a, { cancelled: true });
+    const stuck = stopAtNotices(b.outbox);
+    void b.reminders.run(a.clock.now());
+    await until('b claimed the notice', stuck.reached);
+
+    // While b may still be queueing them, a leaves them to b; once b's hold on the notice is over, a tells them.
+    await a.reminders.run(a.clock.now());
+    expect(notices(a.outbox.messages)).toEqual([]);
+    a.clock.advance(NOTICE_HOLD_MS + 60_000);
+    await a.reminders.run(a.clock.now());
+    expect(told(a.outbox.messages)).toEqual(BOOKED);
+    a.outbox.clear();
+    await a.reminders.run(a.clock.now());
+    expect(notices(a.outbox.messages)).toEqual([]);
+  });
+
+  it('after a failed pass, two passes at once tell each booked person once between them', async () => {
+    const a = await bookedInstance();
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock });
+    await changeUntold(a, { cancelled: true });
+    refuseNotices(a.outbox, 1);
+    await expect(a.reminders.run(a.clock.now())).rejects.toThrow(/did not answer/);
+
+    await Promise.all([a.reminders.run(a.clock.now()), b.reminders.run(a.clock.now()), a.reminders.run(a.clock.now())]);
+    expect(told([...a.outbox.messages, ...b.outbox.messages])).toEqual(BOOKED);
+  });
+
+  it('a notice that cannot be queued does not hold back another session\'s in the same pass; the next pass tells the first', async () => {
+    const a = await bookedInstance();
+    const DEC8 = 'office-hours|2026-12-08T14:00';
+    await a.service.book(viewer('aad-8'), DEC8, '');
+    await changeUntold(a, { cancelled: true });
+    const o8 = (await a.service.find(DEC8))!;
+    await (await ScheduleChanges.open(a.tables, a.clock)).change(o8.session.id, o8.key, undefined, { cancelled: true }, lead.person.id);
+    const refused = refuseNotices(a.outbox, 1);
+    await expect(a.reminders.run(a.clock.now())).rejects.toThrow(/did not answer/);
+    const everyone = [...BOOKED, 'aad-8'].sort();
+    expect(told(refused).length).toBeGreaterThan(0);
+    expect(told(a.outbox.messages)).toEqual(expect.arrayContaining(everyone.filter((p) => !told(refused).includes(p))));
+
+    await a.reminders.run(a.clock.now());
+    expect(told(a.outbox.messages)).toEqual(everyone);
+    a.outbox.clear();
+    await a.reminders.run(a.clock.now());
+    expect(notices(a.outbox.messages)).toEqual([]);
+  });
+
+  it('a session taken out of the file whose cancel could not be queued is told by the next pass, once', async () => {
+    let file: Schedule = sampleSchedule;
+    const a = await officeHoursInstance({ schedule: () => file });
+    for (const id of BOOKED) await a.service.book(viewer(id), DEC3, '');
+    await a.reminders.run(a.clock.now()); // the pass has seen the file as it was
+    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((s) => s.id !== 'office-hours') };
+    const refused = refuseNotices(a.outbox, 1);
+    await expect(a.reminders.run(a.clock.now())).rejects.toThrow(/did not answer/);
+    expect(told(refused)).toEqual(BOOKED);
+
+    await a.reminders.run(a.clock.now());
+    expect(told(a.outbox.messages)).toEqual(BOOKED);
+    expect(keys(notices(a.outbox.messages))).toEqual(keys(refused));
+    expect(text(notices(a.outbox.messages))).toContain('is cancelled (taken off the schedule)');
+
+    a.outbox.clear();
+    await a.reminders.run(a.clock.now());
+    expect(notices(a.outbox.messages)).toEqual([]);
   });
 });
