@@ -981,6 +981,12 @@ export class OutboundWorker {
         // it: a slot due sooner would only be missed.
         const from = Math.max(notBefore || now + 2 * this.claimLead, allowed);
         const slot = await this.deps.tenant.take(tenant, from, run);
+        // The stop may have come while the slot was on its way (a claim on the tenant row, slow on slow storage):
+        // written now, the plan was a write after the stop, for a request never made.
+        if (this.stopping) {
+          this.giveBackRun(tenant, slot, run);
+          return { deferUntil: this.now() };
+        }
         // However late in its run the request leaves, it is no later than `maxLateMs` after this: the windows hold.
         const entry = Math.max(slot + (run - 1) * this.deps.tenant.interval, this.now());
         // The request the plan before this one recorded goes in the same write: it will not be made.

@@ -175,6 +175,8 @@ describe('a worker stopping while messages wait for room in their channel', () =
     // More than a channel takes in a few seconds (7 a second): the rest wait in the worker for room.
     for (let i = 0; i < 30; i++) await post(`stop:${i}`);
     await until(() => (suite.connector.deliveries.get(CHANNEL)?.length ?? 0) >= 8, 20_000, 'the first posts to go');
+    // Set in the same tick as `stop()` sets the worker's own flag (no await between): a plan counted below was
+    // begun, or went on to be written, after the stop was called.
     stopped = true;
     await worker.stop();
     const sent = suite.connector.deliveries.get(CHANNEL)?.length ?? 0;
@@ -182,6 +184,42 @@ describe('a worker stopping while messages wait for room in their channel', () =
     // A wait for the channel's window ended with the stop: none of the waiting messages took a slot after it.
     expect(plannedAfterStop).toBe(0);
   }, 60_000);
+
+  it('a plan still waiting for its tenant slot when the worker stops is not written: the message goes back unplanned', async () => {
+    // The race a loaded machine hit: a plan past its look at the stop, still waiting for a tenant slot (a claim on
+    // the tenant row, slow when storage is), was written after the stop had begun. Made certain here: the stop
+    // begins while the first plan's tenant slot is on its way.
+    let stopCalled = false;
+    let plannedAfterStop = 0;
+    const commit = ConversationBudget.prototype.commit;
+    vi.spyOn(ConversationBudget.prototype, 'commit').mockImplementation(async function (this: ConversationBudget, ...args) {
+      if (stopCalled) plannedAfterStop++;
+      return commit.apply(this, args);
+    });
+    let stopping: Promise<void> | undefined;
+    const first: { worker?: OutboundWorker } = {};
+    const take = TenantBudget.prototype.take;
+    vi.spyOn(TenantBudget.prototype, 'take').mockImplementation(async function (this: TenantBudget, ...args) {
+      const slot = await take.apply(this, args);
+      if (first.worker && !stopping) {
+        stopCalled = true;
+        stopping = first.worker.stop();
+      }
+      return slot;
+    });
+    const { account, post, worker } = await setUp();
+    first.worker = worker;
+    const m = await post('stop:mid-plan');
+    await until(() => stopping !== undefined, 20_000, 'a plan to take its tenant slot');
+    await stopping;
+    expect(plannedAfterStop).toBe(0);
+    expect(suite.connector.deliveries.get(CHANNEL) ?? []).toHaveLength(0);
+    // Back on the queue, not planned in the channel's windows: another instance sends it, once, at the first try.
+    await account.instance(50, 'w2', { visibilitySec: HOLD_SEC });
+    expect((await account.settled([m]))[0]?.state).toBe('sent');
+    expect(suite.connector.deliveries.get(CHANNEL)).toHaveLength(1);
+    expect(await channelWindows(account)).toEqual({ requests: 1, inMinutes: 1 });
+  });
 });
 
 describe('a card update whose planning meets a storage error', () => {
