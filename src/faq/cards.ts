@@ -131,6 +131,25 @@ export function notCoveredCard(
 }
 
 export const GAPS_PAGE_SIZE = 8;
+/**
+ * The other wordings of a gap on the list, each cut to OTHER_WORDING_CHARS and together to OTHER_WORDINGS_CHARS:
+ * a page of eight gaps each asked in five wordings of the 500 characters a question is read to came to some
+ * 50 KB, over the 40 KB Teams accepts, and `gaps` showed nothing. The "Answer this" card shows them in full.
+ */
+const OTHER_WORDING_CHARS = 160;
+const OTHER_WORDINGS_CHARS = 500;
+
+function otherWordings(questions: readonly string[]): string {
+  const cut = questions.map((q) => (q.length > OTHER_WORDING_CHARS ? `${q.slice(0, OTHER_WORDING_CHARS - 1)}…` : q)).map(quoted);
+  let out = '';
+  let shown = 0;
+  for (const q of cut) {
+    const next = shown ? `${out}; ${q}` : q;
+    if (next.length > OTHER_WORDINGS_CHARS) break;
+    [out, shown] = [next, shown + 1];
+  }
+  return shown < cut.length ? `${out}${shown ? '; ' : ''}and ${cut.length - shown} more` : out;
+}
 
 export function gapsCard(groups: GapGroup[], days: number, page: number): AdaptiveCard {
   const pages = Math.max(1, Math.ceil(groups.length / GAPS_PAGE_SIZE));
@@ -148,10 +167,7 @@ export function gapsCard(groups: GapGroup[], days: number, page: number): Adapti
       notHelpful: g.notHelpful,
       askers: g.askers,
       askedLine: `${askedLine(g)} — ${g.unanswered} unanswered, ${g.notHelpful} not helpful`,
-      others: g.questions
-        .filter((q) => q !== g.example)
-        .map(quoted)
-        .join('; '),
+      others: otherWordings(g.questions.filter((q) => q !== g.example)),
     })),
   });
 }
