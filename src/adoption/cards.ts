@@ -1,4 +1,4 @@
-import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import { type AdaptiveCard, escapeText, renderCard, utf16Bytes } from '../cards/template.js';
 import { STATUS_LABEL, type Status } from '../issues/model.js';
 import type { OpenLine } from './daily.js';
 import { BOT_METRIC_NAMES, BOT_METRICS, type FieldErrors, type Measure, type MeasureInput, measureInputOf } from './measures.js';
@@ -281,9 +281,31 @@ export interface PulseResultsData {
 }
 
 const MAX_TEXTS_ON_CARD = 15;
+/**
+ * What the free-text answers of all questions may take on the results card (`utf16Bytes`): three questions of
+ * fifteen answers at their full 500 characters are some 45 KB, past the 40 KB Teams accepts, and the card would
+ * not arrive at all. The share is split between the free-text questions; the rest are counted and the
+ * dashboard pages through them all.
+ */
+const TEXTS_BUDGET_BYTES = 24 * 1024;
+
+/** The answers that fit in `budget` (in the order given, at most MAX_TEXTS_ON_CARD), escaped for the card. */
+function textsThatFit(answers: readonly string[], budget: number): string[] {
+  const shown: string[] = [];
+  let used = 0;
+  for (const a of answers.slice(0, MAX_TEXTS_ON_CARD)) {
+    const text = e(a);
+    used += utf16Bytes(text);
+    if (used > budget) break;
+    shown.push(text);
+  }
+  return shown;
+}
 
 /** Results in aggregate; below the minimum, only how many have answered. */
 export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = ''): AdaptiveCard {
+  const textQuestions = r.questions.filter((q) => q.result?.kind === 'text').length;
+  const budget = TEXTS_BUDGET_BYTES / Math.max(1, textQuestions);
   const data: PulseResultsData = {
     pulseId: r.id,
     title: e(r.title),
@@ -299,10 +321,10 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
           : res?.kind === 'choice'
             ? res.options.map((o) => ({ title: e(o.label), value: String(o.count) }))
             : [];
-      const texts = res?.kind === 'text' ? res.answers.slice(0, MAX_TEXTS_ON_CARD).map(e) : [];
+      const texts = res?.kind === 'text' ? textsThatFit(res.answers, budget) : [];
       const more =
-        res?.kind === 'text' && res.answers.length > MAX_TEXTS_ON_CARD
-          ? `… and ${res.answers.length - MAX_TEXTS_ON_CARD} more on the dashboard.`
+        res?.kind === 'text' && res.answers.length > texts.length
+          ? `… and ${res.answers.length - texts.length} more on the dashboard.`
           : !res && r.shown
             ? fewerAnswered(r.minAnswers, q.answered)
             : '';

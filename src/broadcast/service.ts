@@ -60,6 +60,30 @@ export interface BroadcastServiceDeps {
 export type Refusal = { kind: 'refused'; text: string } | { kind: 'message'; text: string };
 
 const PAGE_SIZE = 6;
+/**
+ * How long one plan item's "When" and "Status" may be. A message to every cohort lists each cohort's own time
+ * (the rollout file allows 200 cohorts of 120-character names: some 35,000 characters for one message), and a
+ * page of six such items was several times Teams' 40 KB: `plan` answered nothing. Six items at these lengths
+ * stay well under it; what does not fit is counted ("… and 180 more cohorts").
+ */
+const PLAN_WHEN_CHARS = 1_000;
+const PLAN_STATUS_CHARS = 600;
+
+/** `parts` joined with `sep` as far as `max` characters allow, and how many more there are (of `noun`). */
+function listWithin(parts: readonly string[], max: number, noun: string, sep = '; '): string {
+  let out = '';
+  let shown = 0;
+  for (const p of parts) {
+    const next = shown ? `${out}${sep}${p}` : p;
+    if (next.length > max) {
+      // The first alone too long: shown cut, so the item never reads empty.
+      if (!shown) [out, shown] = [`${p.slice(0, max - 1)}…`, 1];
+      break;
+    }
+    [out, shown] = [next, shown + 1];
+  }
+  return shown < parts.length ? `${out}${sep}… and ${parts.length - shown} more ${noun}` : out;
+}
 /** Checking who has the app before a send costs a read per person; past this many it is left to the send. */
 const CONFIRM_CHECK_LIMIT = 500;
 
@@ -131,9 +155,13 @@ export class BroadcastService {
         return at(wallTime(w.date, w.time, w.zone).toJSDate(), w.zone);
       case 'golive': {
         const offset = w.days === 0 ? 'on go-live day' : `${Math.abs(w.days)} days ${w.days < 0 ? 'before' : 'after'} go-live`;
-        const each = allOccurrences(m, plan, rollout)
-          .map((o) => `${rollout.cohorts.find((c) => c.id === o.cohortId)?.name ?? o.cohortId}: ${at(o.at, cohortZone(o.cohortId))}`)
-          .join('; ');
+        const each = listWithin(
+          allOccurrences(m, plan, rollout).map(
+            (o) => `${rollout.cohorts.find((c) => c.id === o.cohortId)?.name ?? o.cohortId}: ${at(o.at, cohortZone(o.cohortId))}`,
+          ),
+          PLAN_WHEN_CHARS,
+          'cohorts',
+        );
         return `${offset}, ${w.time} — ${each || 'no cohort'}`;
       }
       case 'every': {
@@ -152,7 +180,7 @@ export class BroadcastService {
   private statusOf(m: PlanMessage, sends: Send[], cancelled: boolean): string {
     const parts: string[] = [];
     const running = sends.filter((s) => ['scheduled', 'resolving', 'sending'].includes(s.status));
-    if (running.length) parts.push(running.map((s) => sendStatus(s, this.timeZone)).join('; '));
+    if (running.length) parts.push(listWithin(running.map((s) => sendStatus(s, this.timeZone)), PLAN_STATUS_CHARS, 'sends under way'));
     const last = sends.find((s) => s.status === 'done' || s.status === 'cancelled');
     if (last) parts.push(sendStatus(last, this.timeZone));
     // A manual message marked cancelled by an earlier version: it had no scheduled times to skip.
@@ -165,7 +193,7 @@ export class BroadcastService {
       if (upcoming) parts.push(`Scheduled (${upcoming === 1 ? 'next time' : `${upcoming} cohorts`} to come)`);
       else if (!sends.length) parts.push('Not sent: its time passed before it could go');
     } else if (!sends.length) parts.push('Not sent yet');
-    return parts.join(' · ');
+    return listWithin(parts, PLAN_STATUS_CHARS, 'notes', ' · ');
   }
 
   // ---- preview, send ---------------------------------------------------------------------------------

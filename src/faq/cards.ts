@@ -132,16 +132,31 @@ export function notCoveredCard(
 
 export const GAPS_PAGE_SIZE = 8;
 /**
- * The list shows each gap's wordings cut to these lengths: eight gaps of five 500-character questions would take a
- * page past the 40 KB Teams accepts. "Answer this" shows them whole.
+ * The list shows each gap's example cut to LIST_EXAMPLE_CHARS, and its other wordings each cut to OTHER_WORDING_CHARS
+ * and together to OTHER_WORDINGS_CHARS: a page of eight gaps each asked in five wordings of the 500 characters a
+ * question is read to came to some 50 KB, over the 40 KB Teams accepts, and `gaps` showed nothing. "Answer this"
+ * shows them whole.
  */
 const LIST_EXAMPLE_CHARS = 240;
-const LIST_OTHER_CHARS = 120;
+const OTHER_WORDING_CHARS = 160;
+const OTHER_WORDINGS_CHARS = 500;
 
 /** `text` cut to `max` characters (whole code points) with "…" when longer. */
 function clip(text: string, max: number): string {
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+}
+
+function otherWordings(questions: readonly string[]): string {
+  const cut = questions.map((q) => quoted(clip(q, OTHER_WORDING_CHARS)));
+  let out = '';
+  let shown = 0;
+  for (const q of cut) {
+    const next = shown ? `${out}; ${q}` : q;
+    if (next.length > OTHER_WORDINGS_CHARS) break;
+    [out, shown] = [next, shown + 1];
+  }
+  return shown < cut.length ? `${out}${shown ? '; ' : ''}and ${cut.length - shown} more` : out;
 }
 
 export function gapsCard(groups: GapGroup[], days: number, page: number): AdaptiveCard {
@@ -160,10 +175,7 @@ export function gapsCard(groups: GapGroup[], days: number, page: number): Adapti
       notHelpful: g.notHelpful,
       askers: g.askers,
       askedLine: `${askedLine(g)} — ${g.unanswered} unanswered, ${g.notHelpful} not helpful`,
-      others: g.questions
-        .filter((q) => q !== g.example)
-        .map((q) => quoted(clip(q, LIST_OTHER_CHARS)))
-        .join('; '),
+      others: otherWordings(g.questions.filter((q) => q !== g.example)),
     })),
   });
 }

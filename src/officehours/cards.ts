@@ -71,6 +71,8 @@ export interface TrainingCardData {
   empty: boolean;
   emptyText: string;
   items: { course: string; title: string; status: string; color: string; detail: string; session: SessionLine | null; canBook: boolean; booked: boolean }[];
+  /** The courses left off a card that would be over Teams' limit, counted. */
+  more: string;
 }
 
 /** Data for cards/officehours-agenda.json. */
@@ -197,8 +199,9 @@ export function trainingCard(
   const m = training.membership;
   const groups = m.groups.map((g) => e(g.name)).join(', ');
   const belongs = groups ? `${groups}${m.cohort ? ` · ${e(m.cohort.name)} (${goLiveText(m.cohort)})` : ''}` : '';
-  return renderCard<TrainingCardData>('officehours-training', {
+  const data: TrainingCardData = {
     heading: 'Your training',
+    more: '',
     belongs,
     zoneNote: zoneNote(viewer, now),
     empty: training.items.length === 0,
@@ -229,7 +232,28 @@ export function trainingCard(
         booked: session?.booked ?? false,
       };
     }),
-  });
+  };
+  const render = (shown: number) =>
+    renderCard<TrainingCardData>('officehours-training', {
+      ...data,
+      items: data.items.slice(0, shown),
+      more:
+        shown < data.items.length
+          ? `… and ${data.items.length - shown} more course${data.items.length - shown === 1 ? '' : 's'} of your group, not shown: one Teams message cannot hold them all. Your training coordinator has the full timeline.`
+          : '',
+    });
+  // A group with many courses of long titles, topics and host lists made a card of over 100 KB, past the 40 KB
+  // Teams accepts: "my training" showed nothing. The first courses (next first) that fit are shown, found by halving.
+  const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
+  const whole = render(data.items.length);
+  if (fits(whole)) return whole;
+  let [lo, hi] = [0, data.items.length - 1];
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(render(mid))) lo = mid;
+    else hi = mid - 1;
+  }
+  return render(lo);
 }
 
 /**

@@ -6,6 +6,8 @@ import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
+import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
+import { PULSE_LIMITS } from '../../src/adoption/pulse.js';
 
 /*
  * The adoption feature from Teams, over HTTP: the measures card, the rollout team's edits and figures,
@@ -241,6 +243,39 @@ describe('pulses from Teams', () => {
     expect(text(res)).toContain('Give 2 to 6 options, one per line.');
     const forged = await act(USERS.staff, 'adoption.pulse.send', { title: 'x', q1Kind: 'scale', q1Text: 'y', audience: 'everyone' });
     expect(text(forged)).toMatch(/rollout team only/);
+  });
+});
+
+describe('a pulse\'s results with many long free-text answers', () => {
+  it('fit one Teams card: a sample of each question\'s answers, the rest counted and left to the dashboard', async () => {
+    // Three free-text questions, each answered by 40 people at the longest an answer may be (500 characters).
+    const people: TestUser[] = Array.from({ length: 40 }, (_, i) => ({ id: `29:many-${i}`, aadObjectId: `aad-many-${i}`, name: `Person ${i}` }));
+    for (const u of people) await say(app, u, 'whoami', where(u));
+    const before = connector.calls.length;
+    const sent = await act(USERS.lead, 'adoption.pulse.send', {
+      title: 'L'.repeat(PULSE_LIMITS.title),
+      ...Object.fromEntries(['q1', 'q2', 'q3'].flatMap((q) => [[`${q}Kind`, 'text'], [`${q}Text`, `${q} ${'?'.repeat(PULSE_LIMITS.question - 3)}`]])),
+      audience: 'people',
+      people: people.map((u) => u.aadObjectId).join(', '),
+    });
+    expect(text(sent)).toContain('Sent to 40 people');
+    await app.settled();
+    const card = connector.calls.slice(before).find((c) => JSON.stringify(c.body).includes('adoption.pulse.answer'));
+    const pulseId = /"pulseId":"(p-[\w-]+)"/.exec(JSON.stringify(card?.body))?.[1] ?? '';
+    for (const [i, u] of people.entries()) {
+      const answer = (q: string) => `${q} answer ${String(i).padStart(2, '0')} "${'x'.repeat(PULSE_LIMITS.text)}`.slice(0, PULSE_LIMITS.text);
+      expect(text(await act(u, 'adoption.pulse.answer', { pulseId, q1: answer('q1'), q2: answer('q2'), q3: answer('q3') }))).toContain('your answer is in');
+    }
+    const results = await act(USERS.lead, 'adoption.pulse.results', { pulseId });
+    expect(results.status).toBe(200);
+    expect(utf16Bytes(results.body.value)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    const shown = text(results);
+    for (const q of ['q1', 'q2', 'q3']) {
+      // Each question shows some answers and counts the others, which the dashboard pages through.
+      const onCard = shown.split('\n').filter((l) => l.includes(`${q} answer `)).length;
+      expect(onCard, q).toBeGreaterThan(0);
+      expect(shown).toContain(`… and ${40 - onCard} more on the dashboard.`);
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
+import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { QuestionStore } from '../../src/faq/questions.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { type RecordedCall, RecordingConnector } from '../support/connector.js';
@@ -262,5 +263,34 @@ describe('a gap a champion answered, asked again by someone the answer did not h
     const opened = await execute(app, USERS.champion, 'faq.curated.form', { groupId: groupIdOf(cards[1]!) });
     expect(invokeText(opened.body)).toContain('Asked once by 1 person');
     expect(JSON.stringify(opened.body)).toContain('faq.curated.answer');
+  }, 150_000);
+});
+
+describe('gaps at their longest: many groups, each asked in five wordings of the full 500 characters', () => {
+  it('lists them on cards Teams accepts, every group once across the pages', async () => {
+    // Nine groups (more than a page) of made-up words no guidance covers; five wordings each, told apart by
+    // punctuation and case only, so they group together. Each wording is as long as a question is read (500).
+    const GROUPS = 9;
+    const wording = (g: number, k: number) => {
+      const words = Array.from({ length: 80 }, (_, w) => `zq${g}x${w}`).join(' ');
+      return `${k % 2 ? words.toUpperCase() : words}${'?!.;,'[k]}`.slice(0, 499) + '?!.;,'[k];
+    };
+    for (let g = 0; g < GROUPS; g++) {
+      for (let k = 0; k < 5; k++) {
+        const asker = staff(500 + g * 5 + k);
+        expect(readable(await say(app, asker, wording(g, k), personalChat(connector.url, asker)))).toContain("doesn't cover this");
+      }
+    }
+    await app.settled();
+
+    const seen: string[] = [];
+    let card = (await say(app, USERS.champion, 'gaps')).flatMap((r) => r.attachments ?? []).map((a) => a.content)[0] as unknown;
+    for (let page = 1; page <= 20; page++) {
+      expect(utf16Bytes(card), `page ${page}`).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+      seen.push(...new Set((JSON.stringify(card).match(/zq\dx0\b/gi) ?? []).map((s) => s.toLowerCase())));
+      if (!JSON.stringify(card).includes('"title":"Next"')) break;
+      card = (await execute(app, USERS.champion, 'faq.gaps', { days: 14, page: page + 1 })).body.value;
+    }
+    expect(seen.sort()).toEqual(Array.from({ length: GROUPS }, (_, g) => `zq${g}x0`));
   }, 150_000);
 });
