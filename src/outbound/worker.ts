@@ -145,6 +145,24 @@ const lateBackoffMs = (rounds: number) => Math.min(8_000, backoffMs(rounds));
 
 /** Plans a message may miss (late at the socket) before its plans take a run of tenant slots instead of one. */
 const WIDEN_AFTER = 2;
+/**
+ * The plans a message counts as missed when planning its `tries`th: this round's, and for a message back from a late
+ * round, `WIDEN_AFTER` more (it starts at a run of two, not where the last round ended: a run's spare slots are
+ * taken from every instance's budget, and the event loop may have recovered since).
+ */
+export const missedPlans = (job: Pick<Job, 'lateRounds'>, tries: number) => tries + (job.lateRounds > 0 ? WIDEN_AFTER : 0);
+
+/**
+ * How many tenant slots (`interval` ms apart) a plan takes after its message missed `missed` plans (late at the
+ * socket, a starved event loop): one, then after `WIDEN_AFTER` runs doubling each time, up to a second's worth.
+ * Missed by more than a slot allows every time, a message was planned again and again, refused each time, and a
+ * broadcast never finished; a run lets it leave later and still keeps every window under the limit, so it goes.
+ */
+export function slotRun(missed: number, interval: number): number {
+  if (missed < WIDEN_AFTER) return 1;
+  const most = Math.max(1, Math.floor(1_000 / interval));
+  return Math.min(most, 2 ** (missed - WIDEN_AFTER + 1));
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 /** A conversation id without a thread's `;messageid=`: Teams counts a channel's threads against the channel. */
@@ -528,7 +546,7 @@ export class OutboundWorker {
     const tenant = conv.tenantId ?? '';
     let held: Held | undefined;
     for (let tries = 0; ; tries++) {
-      const run = this.runAfter(job.lateRounds * LATE_PLANS + tries);
+      const run = slotRun(missedPlans(job, tries), this.deps.tenant.interval);
       // Planning again keeps the claim (giving it back and claiming again would add two writes exactly when
       // storage is slow), but never past what its hold allows: then it is given back and the message waits.
       // After `LATE_PLANS` plans it was late for (a starved event loop), no further plan: it would only be missed too.
@@ -857,7 +875,7 @@ export class OutboundWorker {
   ): Promise<void> {
     const { kind, id } = m.post;
     for (let tries = 0; ; tries++) {
-      const run = this.runAfter(job.lateRounds * LATE_PLANS + tries);
+      const run = slotRun(missedPlans(job, tries), this.deps.tenant.interval);
       const lateMs = this.lateMsFor(run);
       // Near the end of its turn (a stalled worker): no further plan. It goes back to the queue and asks for a turn
       // again, skipped then if a newer version is shown meanwhile. Planned again and sent, a progress update held
@@ -1023,18 +1041,6 @@ export class OutboundWorker {
 
   private giveBackRun(tenant: string, slot: number, run: number): void {
     for (let k = 0; k < run; k++) this.deps.tenant.giveBack(tenant, slot + k * this.deps.tenant.interval);
-  }
-
-  /**
-   * How many tenant slots a plan takes after its message missed `missed` plans (late at the socket, a starved event
-   * loop): one, then after `WIDEN_AFTER` runs doubling each time, up to a second's worth. Missed by more than a
-   * slot allows every time, a message was planned again and again, refused each time, and a broadcast never
-   * finished; a run lets it leave later and still keeps every window under the limit, so it goes in the end.
-   */
-  private runAfter(missed: number): number {
-    if (missed < WIDEN_AFTER) return 1;
-    const most = Math.max(1, Math.floor(1_000 / this.deps.tenant.interval));
-    return Math.min(most, 2 ** (missed - WIDEN_AFTER + 1));
   }
 
   /** How long after the first slot of a run of `run` its request may leave (the run's spare slots, and the usual). */
