@@ -26,6 +26,7 @@ import { mapLimit } from '../map-limit.js';
 import type { BroadcastRunner, ChatInfo } from './runner.js';
 import { allOccurrences, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
 import type { SendStore } from './sends.js';
+import { listWithin } from '../text/fit.js';
 
 /**
  * The communication plan as the Teams layer calls it: each operation takes who is asking (their role
@@ -69,21 +70,6 @@ const PAGE_SIZE = 6;
 const PLAN_WHEN_CHARS = 1_000;
 const PLAN_STATUS_CHARS = 600;
 
-/** `parts` joined with `sep` as far as `max` characters allow, and how many more there are (of `noun`). */
-function listWithin(parts: readonly string[], max: number, noun: string, sep = '; '): string {
-  let out = '';
-  let shown = 0;
-  for (const p of parts) {
-    const next = shown ? `${out}${sep}${p}` : p;
-    if (next.length > max) {
-      // The first alone too long: shown cut, so the item never reads empty.
-      if (!shown) [out, shown] = [`${p.slice(0, max - 1)}…`, 1];
-      break;
-    }
-    [out, shown] = [next, shown + 1];
-  }
-  return shown < parts.length ? `${out}${sep}… and ${parts.length - shown} more ${noun}` : out;
-}
 /** Checking who has the app before a send costs a read per person; past this many it is left to the send. */
 const CONFIRM_CHECK_LIMIT = 500;
 
@@ -160,7 +146,7 @@ export class BroadcastService {
             (o) => `${rollout.cohorts.find((c) => c.id === o.cohortId)?.name ?? o.cohortId}: ${at(o.at, cohortZone(o.cohortId))}`,
           ),
           PLAN_WHEN_CHARS,
-          'cohorts',
+          { noun: 'cohorts' },
         );
         return `${offset}, ${w.time} — ${each || 'no cohort'}`;
       }
@@ -180,7 +166,7 @@ export class BroadcastService {
   private statusOf(m: PlanMessage, sends: Send[], cancelled: boolean): string {
     const parts: string[] = [];
     const running = sends.filter((s) => ['scheduled', 'resolving', 'sending'].includes(s.status));
-    if (running.length) parts.push(listWithin(running.map((s) => sendStatus(s, this.timeZone)), PLAN_STATUS_CHARS, 'sends under way'));
+    if (running.length) parts.push(listWithin(running.map((s) => sendStatus(s, this.timeZone)), PLAN_STATUS_CHARS, { noun: 'sends under way' }));
     const last = sends.find((s) => s.status === 'done' || s.status === 'cancelled');
     if (last) parts.push(sendStatus(last, this.timeZone));
     // A manual message marked cancelled by an earlier version: it had no scheduled times to skip.
@@ -193,7 +179,7 @@ export class BroadcastService {
       if (upcoming) parts.push(`Scheduled (${upcoming === 1 ? 'next time' : `${upcoming} cohorts`} to come)`);
       else if (!sends.length) parts.push('Not sent: its time passed before it could go');
     } else if (!sends.length) parts.push('Not sent yet');
-    return listWithin(parts, PLAN_STATUS_CHARS, 'notes', ' · ');
+    return listWithin(parts, PLAN_STATUS_CHARS, { noun: 'notes', sep: ' · ' });
   }
 
   // ---- preview, send ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import type { GapGroup } from './gaps.js';
 import { CURATED_DOC, type CuratedAnswer, citation, MAX_ANSWER_CHARS } from './curated.js';
 import type { GuidanceSection } from './docs/types.js';
 import { type FaqAnswer, MAX_QUESTION, type SourceRef } from './service.js';
+import { clip, listWithin } from '../text/fit.js';
 
 /** Data for cards/faq-answer.json. */
 export interface FaqAnswerCardData {
@@ -141,23 +142,11 @@ const LIST_EXAMPLE_CHARS = 240;
 const OTHER_WORDING_CHARS = 160;
 const OTHER_WORDINGS_CHARS = 500;
 
-/** `text` cut to `max` characters (whole code points) with "…" when longer. */
-function clip(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
-}
-
-function otherWordings(questions: readonly string[]): string {
-  const cut = questions.map((q) => quoted(clip(q, OTHER_WORDING_CHARS)));
-  let out = '';
-  let shown = 0;
-  for (const q of cut) {
-    const next = shown ? `${out}; ${q}` : q;
-    if (next.length > OTHER_WORDINGS_CHARS) break;
-    [out, shown] = [next, shown + 1];
-  }
-  return shown < cut.length ? `${out}${shown ? '; ' : ''}and ${cut.length - shown} more` : out;
-}
+const otherWordings = (questions: readonly string[]): string =>
+  listWithin(
+    questions.map((q) => quoted(clip(q, OTHER_WORDING_CHARS))),
+    OTHER_WORDINGS_CHARS,
+  );
 
 export function gapsCard(groups: GapGroup[], days: number, page: number): AdaptiveCard {
   const pages = Math.max(1, Math.ceil(groups.length / GAPS_PAGE_SIZE));

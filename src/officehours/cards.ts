@@ -7,6 +7,7 @@ import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import type { Occurrence } from './model.js';
 import type { TimelineItem } from './rules.js';
 import { type AddForm, type Offer, QUESTION_LIMIT, type SessionPage, type Viewer } from './service.js';
+import { clip } from '../text/fit.js';
 
 /**
  * Typed data for the office-hours cards (`cards/officehours-*.json`) and the builders that fill it. Text
@@ -318,10 +319,6 @@ interface AgendaWindow {
   page: number;
   pages: number;
   people: AgendaView['booked'];
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function renderAgenda(view: AgendaView, window: AgendaWindow, fit: AgendaFit): AdaptiveCard {

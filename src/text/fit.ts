@@ -1,0 +1,31 @@
+/**
+ * Shortening what a card lists so it stays under Teams' 40 KB: whole characters only (a surrogate pair cut in half
+ * shows as garbage), and what is left out is counted, never dropped silently.
+ */
+
+/** `text` cut to `max` characters (whole code points), ending "…" when cut. */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+}
+
+/**
+ * `parts` joined with `sep` as far as `max` characters allow, then "… and N more" (of `noun`, when given). The first
+ * part alone too long is shown cut, so the list never reads empty.
+ */
+export function listWithin(parts: readonly string[], max: number, opts: { noun?: string; sep?: string } = {}): string {
+  const sep = opts.sep ?? '; ';
+  let out = '';
+  let shown = 0;
+  for (const p of parts) {
+    const next = shown ? `${out}${sep}${p}` : p;
+    if (next.length > max) {
+      if (!shown) [out, shown] = [clip(p, max), 1];
+      break;
+    }
+    [out, shown] = [next, shown + 1];
+  }
+  const rest = parts.length - shown;
+  return rest > 0 ? `${out}${sep}… and ${rest} more${opts.noun ? ` ${opts.noun}` : ''}` : out;
+}
