@@ -330,7 +330,10 @@ export class BookingStore {
         if (again && !row.noticePending) return false;
         const now = this.clock.now().getTime();
         if (again && Number(row.noticeUntil ?? 0) > now) return 'held';
-        const from = again ? { start: row.pendingFromStart, status: row.pendingFromStatus } : { start: row.toldStart, status: row.toldStatus };
+        // A pending notice replaced by a newer change was never known to be queued: those booked are measured from
+        // what they were told before it (its own "it was"), not from a time or a cancel they may never have heard of.
+        const from =
+          again || row.noticePending === true ? { start: row.pendingFromStart, status: row.pendingFromStatus } : { start: row.toldStart, status: row.toldStatus };
         // Above what was told before (see servedSequence): a cancel undone by putting the session back in the file
         // has the schedule's lower SEQUENCE, which calendars that applied the cancel would ignore.
         const next = again ? (row.toldSequence ?? sequence) : servedSequence({ start, status, sequence }, plainSeats(row));

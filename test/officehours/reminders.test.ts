@@ -290,6 +290,33 @@ describe('notices of a change whose queueing failed or never happened', () => {
     expect(notices(a.outbox.messages)).toEqual([]);
   });
 
+  it('a move whose notice could not be queued, then moved again: the notice says it was the time they were told, not the one never sent', async () => {
+    const a = await bookedInstance();
+    const refused = refuseNotices(a.outbox, 1);
+    await expect(a.service.moveOccurrence(lead, '2026-12-03 2026-12-04 10:00')).rejects.toThrow(/did not answer/);
+    expect(told(refused)).toEqual(BOOKED);
+
+    await a.service.moveOccurrence(lead, '2026-12-03 2026-12-05 11:00');
+    expect(told(a.outbox.messages)).toEqual(BOOKED);
+    expect(text(notices(a.outbox.messages))).toContain('it was Thu 3 Dec 2026, 14:00, it is now **Sat 5 Dec 2026, 11:00');
+    expect(text(notices(a.outbox.messages))).not.toContain('Fri 4 Dec');
+    // The notice never queued is not told afterwards either.
+    a.outbox.clear();
+    await a.reminders.run(a.clock.now());
+    expect(notices(a.outbox.messages)).toEqual([]);
+  });
+
+  it('a cancel whose notice could not be queued, then moved: they hear it moved from the time they knew, not that it is "back on"', async () => {
+    const a = await bookedInstance();
+    refuseNotices(a.outbox, 1);
+    await expect(a.service.cancelOccurrence(lead, '2026-12-03 Trainer ill')).rejects.toThrow(/did not answer/);
+
+    await a.service.moveOccurrence(lead, '2026-12-03 2026-12-05 11:00');
+    expect(told(a.outbox.messages)).toEqual(BOOKED);
+    expect(text(notices(a.outbox.messages))).toContain('has moved: it was Thu 3 Dec 2026, 14:00, it is now **Sat 5 Dec 2026, 11:00');
+    expect(text(notices(a.outbox.messages))).not.toContain('back on');
+  });
+
   it('an instance stopped between claiming the notice and queueing it: another instance\'s pass tells them', async () => {
     const a = await bookedInstance();
     const b = await officeHoursInstance({ tables: a.tables, clock: a.clock });
