@@ -524,18 +524,29 @@ export class OfficeHoursService {
         failed ??= err;
       }
     };
+    // Each occurrence is looked at once a pass: one whose change was told here is not looked at again below.
+    const looked = new Set<string>();
     for (const s of schedule.sessions) {
       if (!touched.has(s.id)) continue;
       for (const key of new Set(s.changes.map((c) => c.key))) {
         if (!isOccurrenceKey(s, key)) continue;
         const o = occurrence(s, key, lastChange(s.changes, key));
-        if ((o.status === 'cancelled' || o.movedFrom) && o.start.getTime() > now.getTime()) await add(() => this.notify(o));
+        if ((o.status === 'cancelled' || o.movedFrom) && o.start.getTime() > now.getTime()) {
+          looked.add(o.id);
+          await add(() => this.notify(o));
+        }
       }
     }
     // From a month back: one booked then may have been moved ahead (its month row keeps the start it was first
-    // booked at).
-    const booked = await this.d.bookings.bookedBetween(new Date(now.getTime() - 31 * DAY_MS), new Date(now.getTime() + BOOKED_AHEAD_DAYS * DAY_MS));
+    // booked at). Once a pass has settled, only the touched sessions' bookings are read; before, every one.
+    const booked = await this.d.bookings.bookedBetween(
+      new Date(now.getTime() - 31 * DAY_MS),
+      new Date(now.getTime() + BOOKED_AHEAD_DAYS * DAY_MS),
+      known.settled ? [...touched] : undefined,
+    );
     for (const { occurrenceId } of booked) {
+      if (looked.has(occurrenceId)) continue;
+      looked.add(occurrenceId);
       const sessionId = splitOccurrenceId(occurrenceId)?.sessionId ?? '';
       if (touched.has(sessionId) || (!known.settled && !known.sessions.has(sessionId))) await add(() => this.notifyRemoved(occurrenceId, schedule));
     }
