@@ -403,6 +403,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       markGap: async (question, asker) => {
         await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
       },
+      warn: (details, msg) => log.warn(details, msg),
     });
     const agenda = new AgendaBuilder({
       bookings,

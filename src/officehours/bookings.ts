@@ -109,6 +109,8 @@ export interface NoticeClaim {
 type Row<T> = T & { partitionKey: string; rowKey: string; etag?: string };
 
 const SEATS = 'seats';
+/** Up to this many sessions, bookedBetween queries each one's rows; above, one read of all is fewer requests. */
+const SESSION_QUERIES = 10;
 /** How long a claimed notice is left to its claimer to queue before another caller takes it (an instance stopped). */
 export const NOTICE_HOLD_MS = 5 * 60_000;
 const personRow = (personId: string) => `p|${safeKey(personId)}`;
@@ -330,7 +332,10 @@ export class BookingStore {
         if (again && !row.noticePending) return false;
         const now = this.clock.now().getTime();
         if (again && Number(row.noticeUntil ?? 0) > now) return 'held';
-        const from = again ? { start: row.pendingFromStart, status: row.pendingFromStatus } : { start: row.toldStart, status: row.toldStatus };
+        // A pending notice replaced by a newer change was never known to be queued: those booked are measured from
+        // what they were told before it (its own "it was"), not from a time or a cancel they may never have heard of.
+        const from =
+          again || row.noticePending === true ? { start: row.pendingFromStart, status: row.pendingFromStatus } : { start: row.toldStart, status: row.toldStatus };
         // Above what was told before (see servedSequence): a cancel undone by putting the session back in the file
         // has the schedule's lower SEQUENCE, which calendars that applied the cancel would ignore.
         const next = again ? (row.toldSequence ?? sequence) : servedSequence({ start, status, sequence }, plainSeats(row));
@@ -388,17 +393,25 @@ export class BookingStore {
 
   /**
    * The occurrences booked (any status) whose start at their first booking is in [from, to), by the month rows
-   * `book` files them under: a few partitions, filtered by that start.
+   * `book` files them under: a few partitions, filtered by that start. With `sessionIds`, those of these sessions
+   * only: a query each (their rows are a range of row keys, `<session>|…`) while they are few, else one read of all.
    */
-  async bookedBetween(from: Date, to: Date): Promise<{ occurrenceId: string; start: string }[]> {
-    const rows = await collect(
-      this.people.listEntities<{ occurrenceId: string; start: string }>({
-        queryOptions: {
-          filter: odata`PartitionKey ge ${monthRow(from.toISOString())} and PartitionKey le ${monthRow(to.toISOString())} and start ge ${from.toISOString()} and start lt ${to.toISOString()}`,
-        },
-      }),
-    );
-    return rows.map((r) => ({ occurrenceId: r.occurrenceId, start: r.start }));
+  async bookedBetween(from: Date, to: Date, sessionIds?: readonly string[]): Promise<{ occurrenceId: string; start: string }[]> {
+    const range = odata`PartitionKey ge ${monthRow(from.toISOString())} and PartitionKey le ${monthRow(to.toISOString())} and start ge ${from.toISOString()} and start lt ${to.toISOString()}`;
+    const read = async (filter: string) =>
+      (await collect(this.people.listEntities<{ occurrenceId: string; start: string }>({ queryOptions: { filter } }))).map((r) => ({
+        occurrenceId: r.occurrenceId,
+        start: r.start,
+      }));
+    if (!sessionIds) return read(range);
+    if (sessionIds.length > SESSION_QUERIES) {
+      const wanted = new Set(sessionIds);
+      return (await read(range)).filter((r) => wanted.has(r.occurrenceId.slice(0, r.occurrenceId.indexOf('|'))));
+    }
+    const out: { occurrenceId: string; start: string }[] = [];
+    // '}' follows '|': the row keys of one session's occurrences, and no other session's (ids have no '|').
+    for (const id of sessionIds) out.push(...(await read(`${range} and ${odata`RowKey gt ${`${safeKey(id)}|`} and RowKey lt ${`${safeKey(id)}}`}`}`)));
+    return out;
   }
 
   // ---- privacy (src/officehours/privacy.ts) -------------------------------------------------------------

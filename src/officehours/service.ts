@@ -55,6 +55,8 @@ export interface OfficeHoursDeps {
   };
   /** Records a brought question as a gap in the guidance (it then shows in `gaps`). */
   markGap: (question: string, asker: Person) => Promise<void>;
+  /** A fault the person was not shown (a calendar file served though what it served was not recorded). */
+  warn?: (details: Record<string, unknown>, msg: string) => void;
 }
 
 export const QUESTION_LIMIT = 500;
@@ -245,7 +247,17 @@ export class OfficeHoursService {
     const seats = await this.d.bookings.seatsOf(booking.occurrenceId);
     const served = { start: found.start.toISOString(), status: found.status, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
     // What calendars may now hold: a later cancel (the session taken out of the file) must go above it.
-    if (!(typeof seats.issuedSequence === 'number' && seats.issuedSequence >= served.sequence)) await this.d.bookings.recordIssued(booking.occurrenceId, served);
+    if (!(typeof seats.issuedSequence === 'number' && seats.issuedSequence >= served.sequence)) {
+      await this.d.bookings.recordIssued(booking.occurrenceId, served).catch((err: unknown) => {
+        this.d.warn?.({ err, occurrenceId: booking.occurrenceId }, 'could not record the calendar entry served');
+        // Unrecorded, a later change or cancel (built from what is stored) may come out no newer than this entry, and
+        // calendars ignore it: the entry would stay after a cancel. So the file is served anyway only when every later
+        // change is newer regardless: SEQUENCE 0 (every change counts at least 1), or the entry those booked were told
+        // (a later notice or cancel goes above what was told). Otherwise the download fails, to be tried again.
+        const told = seats.toldStart === served.start && seats.toldStatus === served.status && served.sequence <= (seats.toldSequence ?? -1);
+        if (served.sequence > 0 && !told) throw err;
+      });
+    }
     const o = { ...found, sequence: served.sequence };
     return {
       filename: `${o.session.id}-${o.key.slice(0, 10)}.ics`,
@@ -524,18 +536,29 @@ export class OfficeHoursService {
         failed ??= err;
       }
     };
+    // Each occurrence is looked at once a pass: one whose change was told here is not looked at again below.
+    const looked = new Set<string>();
     for (const s of schedule.sessions) {
       if (!touched.has(s.id)) continue;
       for (const key of new Set(s.changes.map((c) => c.key))) {
         if (!isOccurrenceKey(s, key)) continue;
         const o = occurrence(s, key, lastChange(s.changes, key));
-        if ((o.status === 'cancelled' || o.movedFrom) && o.start.getTime() > now.getTime()) await add(() => this.notify(o));
+        if ((o.status === 'cancelled' || o.movedFrom) && o.start.getTime() > now.getTime()) {
+          looked.add(o.id);
+          await add(() => this.notify(o));
+        }
       }
     }
     // From a month back: one booked then may have been moved ahead (its month row keeps the start it was first
-    // booked at).
-    const booked = await this.d.bookings.bookedBetween(new Date(now.getTime() - 31 * DAY_MS), new Date(now.getTime() + BOOKED_AHEAD_DAYS * DAY_MS));
+    // booked at). Once a pass has settled, only the touched sessions' bookings are read; before, every one.
+    const booked = await this.d.bookings.bookedBetween(
+      new Date(now.getTime() - 31 * DAY_MS),
+      new Date(now.getTime() + BOOKED_AHEAD_DAYS * DAY_MS),
+      known.settled ? [...touched] : undefined,
+    );
     for (const { occurrenceId } of booked) {
+      if (looked.has(occurrenceId)) continue;
+      looked.add(occurrenceId);
       const sessionId = splitOccurrenceId(occurrenceId)?.sessionId ?? '';
       if (touched.has(sessionId) || (!known.settled && !known.sessions.has(sessionId))) await add(() => this.notifyRemoved(occurrenceId, schedule));
     }

@@ -149,6 +149,38 @@ describe('the calendar file of a booked seat', () => {
     }
   });
 
+  it('the calendar file is still served when recording what was served fails (storage busy), where a later change is newer anyway', async () => {
+    let file = sampleSchedule;
+    const a = await officeHoursInstance({ schedule: () => file });
+    const me = viewer('aad-ics-busy');
+    const lead = viewer('aad-ics-busy-lead', { role: 'rolloutTeam' });
+    const booked = await a.service.book(me, 'office-hours|2026-12-03T14:00', '');
+    if (booked.kind !== 'booked') throw new Error(`not booked: ${JSON.stringify(booked)}`);
+    let failed = 0;
+    a.bookings.recordIssued = async () => {
+      failed++;
+      throw Object.assign(new Error('the server is busy'), { statusCode: 503 });
+    };
+
+    // As booked, and as those booked were told of a move: every later change is measured above what is served.
+    const invite = await download(a.service, booked.offer.calendarUrl);
+    expect(invite.method).toBe('PUBLISH');
+    await a.service.moveOccurrence(lead, '2026-12-03 2026-12-04 10:00');
+    const moved = await download(a.service, booked.offer.calendarUrl);
+    expect(moved.event.startDate.toJSDate().toISOString()).toBe('2026-12-04T08:00:00.000Z');
+    expect(moved.event.sequence).toBeGreaterThan(invite.event.sequence);
+    expect(failed).toBeGreaterThan(0);
+
+    // A file edit nobody was told of yet: served unrecorded, a second edit could come out no newer, so the
+    // download asks to be tried again rather than hand out an entry a later change might not replace.
+    const session = sampleSchedule.sessions.find((s) => s.id === 'office-hours')!;
+    file = { ...sampleSchedule, sessions: sampleSchedule.sessions.map((s) => (s === session ? { ...s, changes: [...s.changes, { key: '2026-12-08T14:00', version: 1, moveTo: '2026-12-09T10:00' }] } : s)) };
+    const later = await a.service.book(me, 'office-hours|2026-12-08T14:00', '');
+    if (later.kind !== 'booked') throw new Error('not booked');
+    file = { ...file, sessions: file.sessions.map((s) => (s.id === 'office-hours' ? { ...s, changes: [...s.changes.slice(0, -1), { key: '2026-12-08T14:00', version: 1, moveTo: '2026-12-10T10:00' }] } : s)) };
+    await expect(download(a.service, later.offer.calendarUrl)).rejects.toThrow(/busy/);
+  });
+
   it('a booking made before bookings kept the SEQUENCE: the cancel of its removed session is still newer than the invite it holds', async () => {
     // Moved in the file: the invite served carries the file change's SEQUENCE.
     const movedInFile = {

@@ -128,6 +128,8 @@ describe('reminders and agendas with two instances on one Storage account', () =
 /** Tables on the test Azurite that record every storage call made through them: table, call and its first argument. */
 class CountingTables extends Tables {
   readonly calls: string[] = [];
+  /** Rows listed (read by a query), by table. */
+  readonly listed = new Map<string, number>();
   constructor() {
     super(azuriteConnection(), `t${randomBytes(4).toString('hex')}`);
   }
@@ -140,10 +142,18 @@ class CountingTables extends Tables {
         if (typeof value !== 'function' || !/^(get|list|create|update|upsert|delete|submit)/.test(String(prop))) return value;
         return (...args: unknown[]) => {
           this.calls.push(`${name}.${String(prop)} ${JSON.stringify(args[0])}`);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
+          const out = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return prop === 'listEntities' ? this.counted(name, out as AsyncIterable<unknown>) : out;
         };
       },
     });
+  }
+
+  private async *counted(name: string, rows: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+    for await (const row of rows) {
+      this.listed.set(name, (this.listed.get(name) ?? 0) + 1);
+      yield row;
+    }
   }
 }
 
@@ -187,6 +197,44 @@ describe('the pass that tells those booked of changes, at scale', () => {
     tables.calls.length = 0;
     expect((await a.reminders.run(now)).notices).toBe(0);
     expect(tables.calls.filter((c) => c.startsWith('OfficeHoursSeats'))).toEqual([]);
+  });
+});
+
+describe('the pass after one occurrence of one session changed', () => {
+  it('reads the bookings of that session only, and looks at each of its booked occurrences once', async () => {
+    const daily = (id: string, time: string) =>
+      `  - { id: ${id}, title: Clinic ${id}, start: "2026-12-01 ${time}", rule: "FREQ=DAILY;UNTIL=20270630T235900", capacity: 10, joinUrl: "https://teams.microsoft.com/l/x" }`;
+    const yaml = `zone: Africa/Lusaka\nsessions:\n${daily('clinic-a', '14:00')}\n${daily('clinic-b', '15:00')}\n${daily('clinic-c', '16:00')}\n`;
+    const full = buildSchedule(parseScheduleFile(yaml), sampleRollout);
+    const tables = new CountingTables();
+    const a = await officeHoursInstance({ tables, schedule: () => full });
+    const now = a.clock.now();
+    const due = allOccurrences(full, now, new Date(now.getTime() + 20 * 24 * 3600_000)).slice(0, 60);
+    for (const [i, o] of due.entries()) {
+      await a.bookings.book(o.id, 10, { id: `aad-one-${i}`, name: 'Someone' }, { question: '', zone: 'Africa/Lusaka', start: o.start.toISOString(), title: o.session.title, end: o.end.toISOString(), sequence: 0 });
+    }
+    await a.reminders.run(now);
+
+    // One booked occurrence of clinic-a moved (stored untold, as a file edit would be).
+    const moved = due.find((o) => o.session.id === 'clinic-a' && o.start.getTime() > now.getTime() + 3 * 24 * 3600_000)!;
+    await (await ScheduleChanges.open(tables, a.clock)).change('clinic-a', moved.key, undefined, { moveTo: `${moved.key.slice(0, 10)}T18:00` }, 'aad-lead');
+    const looked: string[] = [];
+    for (const m of ['seatsOf', 'claimNotice'] as const) {
+      const real = (a.bookings[m] as (...args: unknown[]) => Promise<unknown>).bind(a.bookings);
+      (a.bookings as unknown as Record<string, unknown>)[m] = (...args: unknown[]) => {
+        looked.push(String(args[0]));
+        return real(...args);
+      };
+    }
+    tables.listed.clear();
+    expect((await a.reminders.run(now)).notices).toBe(1);
+
+    const ofA = due.filter((o) => o.session.id === 'clinic-a').map((o) => o.id);
+    // The month index: the rows of clinic-a's bookings, not the other sessions'.
+    expect(tables.listed.get('OfficeHoursPeople') ?? 0).toBeLessThanOrEqual(ofA.length);
+    // Each of clinic-a's booked occurrences looked at once (the moved one by its notice's claim), none of the others'.
+    expect(looked.filter((id) => !id.startsWith('clinic-a|'))).toEqual([]);
+    expect(looked.sort()).toEqual([...ofA].sort());
   });
 });
 
@@ -288,6 +336,33 @@ describe('notices of a change whose queueing failed or never happened', () => {
     a.outbox.clear();
     expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
     expect(notices(a.outbox.messages)).toEqual([]);
+  });
+
+  it('a move whose notice could not be queued, then moved again: the notice says it was the time they were told, not the one never sent', async () => {
+    const a = await bookedInstance();
+    const refused = refuseNotices(a.outbox, 1);
+    await expect(a.service.moveOccurrence(lead, '2026-12-03 2026-12-04 10:00')).rejects.toThrow(/did not answer/);
+    expect(told(refused)).toEqual(BOOKED);
+
+    await a.service.moveOccurrence(lead, '2026-12-03 2026-12-05 11:00');
+    expect(told(a.outbox.messages)).toEqual(BOOKED);
+    expect(text(notices(a.outbox.messages))).toContain('it was Thu 3 Dec 2026, 14:00, it is now **Sat 5 Dec 2026, 11:00');
+    expect(text(notices(a.outbox.messages))).not.toContain('Fri 4 Dec');
+    // The notice never queued is not told afterwards either.
+    a.outbox.clear();
+    await a.reminders.run(a.clock.now());
+    expect(notices(a.outbox.messages)).toEqual([]);
+  });
+
+  it('a cancel whose notice could not be queued, then moved: they hear it moved from the time they knew, not that it is "back on"', async () => {
+    const a = await bookedInstance();
+    refuseNotices(a.outbox, 1);
+    await expect(a.service.cancelOccurrence(lead, '2026-12-03 Trainer ill')).rejects.toThrow(/did not answer/);
+
+    await a.service.moveOccurrence(lead, '2026-12-03 2026-12-05 11:00');
+    expect(told(a.outbox.messages)).toEqual(BOOKED);
+    expect(text(notices(a.outbox.messages))).toContain('has moved: it was Thu 3 Dec 2026, 14:00, it is now **Sat 5 Dec 2026, 11:00');
+    expect(text(notices(a.outbox.messages))).not.toContain('back on');
   });
 
   it('an instance stopped between claiming the notice and queueing it: another instance\'s pass tells them', async () => {
