@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { escapeText } from '../cards/template.js';
 import { escalationDestinations } from '../issues/service.js';
 import type { OutboundMessage } from '../outbound/message.js';
+import { clip } from '../text/fit.js';
 import type { PlanRefusal } from './plan-file.js';
 
 /**
@@ -9,17 +10,24 @@ import type { PlanRefusal } from './plan-file.js';
  * the message id and the field, and that the last good plan stays in force. It goes where escalations
  * go: 1:1 to each rollout team member the app can reach, else to the triage channel.
  */
+/** How much of the problems one notice quotes (escaped, some 8 KB in all: far under Teams' 40 KB). */
+const PROBLEM_CHARS = 4_000;
+
 export function planProblemNotice(
   problem: string,
   rolloutTeamIds: readonly string[],
   reachable: ReadonlySet<string>,
   why: PlanRefusal = 'file',
 ): OutboundMessage[] {
+  // Another YAML file given by mistake makes a problem of ~100 KB (every unknown key named): Teams refuses a message
+  // over 40 KB, and then nobody would hear that the plan was not taken. The log keeps the whole of it.
+  const quoted =
+    problem.length <= PROBLEM_CHARS ? escapeText(problem) : `${escapeText(clip(problem, PROBLEM_CHARS))}\n\n(Cut here: the app's log has the whole list.)`;
   // A check that did not finish says nothing about the file: the team is not sent to look for a fault in it.
   const text =
     why === 'check'
-      ? `I could not finish checking the communication plan file, so I kept the last good plan in force:\n\n${escapeText(problem)}\n\nThe check stopped before it could judge the file: a very large or deeply nested file can do that, and so can a fault in the app. The same text is not checked again until it changes: edit the file and save it to check it again (or restart the app); if it keeps happening, the app's log says more.`
-      : `The communication plan file has problems, so I kept the last good plan in force:\n\n${escapeText(problem)}\n\nFix the file and save it; I pick it up without a restart.`;
+      ? `I could not finish checking the communication plan file, so I kept the last good plan in force:\n\n${quoted}\n\nThe check stopped before it could judge the file: a very large or deeply nested file can do that, and so can a fault in the app. The same text is not checked again until it changes: edit the file and save it to check it again (or restart the app); if it keeps happening, the app's log says more.`
+      : `The communication plan file has problems, so I kept the last good plan in force:\n\n${quoted}\n\nFix the file and save it; I pick it up without a restart.`;
   // The same problem is told once (the key is the problem's hash), however often the file is saved.
   const hash = createHash('sha256').update(problem).digest('hex').slice(0, 12);
   return rolloutTeamNotice(`plan-invalid|${hash}`, text, rolloutTeamIds, reachable);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parsePlan } from '../../src/broadcast/plan.js';
 import { planProblemNotice } from '../../src/broadcast/notices.js';
+import { utf16Bytes } from '../../src/cards/template.js';
 
 const textOf = (m: ReturnType<typeof planProblemNotice>[number]) => (m.op === 'send' && typeof m.content === 'string' ? m.content : '');
 
@@ -18,5 +20,23 @@ describe('the rollout team’s notice about a plan file not taken', () => {
     // Saving the same text is not a retry (a file is re-read only when its text changes): it says so.
     expect(text).toContain('edit the file and save it to check it again');
     expect(text).toContain('the last good plan in force');
+  });
+
+  it('reaches the team as a message Teams accepts when the file has a great many problems (another YAML file given by mistake)', () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => `key_number_${i}: 1`).join('\n');
+    let problem = '';
+    try {
+      parsePlan(keys, { cohorts: [], groups: [] });
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    expect(problem.length).toBeGreaterThan(40_000);
+    const [notice] = planProblemNotice(problem, ['aad-lead'], new Set(['aad-lead']), 'file');
+    const text = textOf(notice!);
+    // Teams refuses a message over 40 KB, and then nobody hears that the plan was not taken.
+    expect(utf16Bytes(text)).toBeLessThan(20_000);
+    expect(text).toContain('Unrecognized keys');
+    expect(text).toContain("the app's log");
+    expect(text).toContain('Fix the file and save it');
   });
 });
