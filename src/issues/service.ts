@@ -114,6 +114,8 @@ export interface ReportOptions {
   checkSimilar: boolean;
   /** A lost or stolen device: logged as P1 and the rollout team told at once. */
   lostDevice?: boolean;
+  /** The form's id (see newFormId): offers of similar issues keep the form under it (see `offeredForm`). */
+  formId?: string;
 }
 
 const TRIAGE_POST = 'issue-triage';
@@ -187,8 +189,10 @@ export class IssueService {
     if (opts.checkSimilar && !opts.lostDevice) {
       const similar = await this.d.queries.findSimilarOpen(checked.value, 3);
       if (similar.length) {
-        await this.d.offers.record(caller.person.id, similar.map((s) => s.ref));
-        return { kind: 'similar', values, similar };
+        // As validated (trimmed, within the limits): the card carries it once, for "No, log mine".
+        const trimmed: FormData = { ...checked.value };
+        await this.d.offers.record(caller.person.id, similar.map((s) => s.ref), { formId: opts.formId ?? '', values: trimmed });
+        return { kind: 'similar', values: trimmed, similar };
       }
     }
     const priority: Priority | null = opts.lostDevice ? 'P1' : null;
@@ -277,6 +281,14 @@ export class IssueService {
       case 'repeated':
         return { kind: 'followed', issue: res.issue, message: `${same}: you're on ${originalRef} as affected — you'll hear when it changes` };
     }
+  }
+
+  /**
+   * The form a person was offered `ref` for (the similar card's +1 carries only the form's id), so "Log it anyway"
+   * can file it when the issue is finished; undefined when there is none (an old card, an expired offer).
+   */
+  async offeredForm(caller: Caller, ref: string, formId: string): Promise<FormData | undefined> {
+    return this.d.offers.offeredForm(caller.person.id, ref, formId);
   }
 
   /** One issue: its reporter and followers see their view of it, champions the full one. */
