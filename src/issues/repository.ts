@@ -259,6 +259,24 @@ export class IssueRepository {
   }
 
   /**
+   * Several people join the issue as affected in one write (a duplicate's reporter and +1s moving to its original):
+   * each as `addAffected` would, those already on it skipped. Refused as a whole when the issue takes no +1 (done).
+   */
+  addAffectedMany(ref: string, users: readonly Person[]): Promise<ActResult> {
+    return this.update(ref, (issue, now) => {
+      let next: Extract<ActionOutcome, { ok: true }> | undefined;
+      let skipped: Extract<ActionOutcome, { ok: false }> | undefined;
+      for (const user of users) {
+        const r = addAffectedUser(next?.issue ?? issue, user, now);
+        if (r.ok) next = r;
+        else if (r.code === 'invalid') return r;
+        else skipped ??= r;
+      }
+      return next ?? skipped ?? { ok: false, code: 'no-change', message: 'Nobody to add.' };
+    }, {});
+  }
+
+  /**
    * A champion's triage action, as an ETag-guarded read-modify-write. On 412 it reloads and re-applies
    * the action if nobody changed the same field, else returns a conflict with the fresh issue.
    * The caller has checked the actor's role (ACTION_ROLE) and, for `assign`, that the assignee is a champion.

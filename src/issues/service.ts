@@ -431,12 +431,13 @@ export class IssueService {
 
   /** A duplicate's reporter and its +1s join the original as affected, so they hear when it is fixed. */
   private async followOriginal(dup: Issue, originalRef: string): Promise<OutboundMessage[]> {
-    let latest: Issue | null = null;
-    for (const person of [dup.reporter, ...dup.affected]) {
-      const res = await this.d.repository.addAffected(originalRef, { id: person.id, name: person.name });
-      if (res.kind === 'updated') latest = res.issue;
-    }
-    return latest ? [await this.cardUpdate(latest)] : [];
+    // Up to MAX_AFFECTED people inside someone's turn: one write of the original for all of them, not one each
+    // (nor several at once, which would only retry on each other's ETags of the same row).
+    const res = await this.d.repository.addAffectedMany(
+      originalRef,
+      [dup.reporter, ...dup.affected].map((p) => ({ id: p.id, name: p.name })),
+    );
+    return res.kind === 'updated' ? [await this.cardUpdate(res.issue)] : [];
   }
 
   // ---- rollout team ---------------------------------------------------------------------------------

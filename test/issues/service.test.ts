@@ -315,6 +315,24 @@ describe('IssueService: storage failing part-way through a triage action', () =>
     expect(outbox.messages).toContainEqual(expect.objectContaining({ op: 'update', version: 2, post: { kind: 'issue-triage', id: issue.ref } }));
   });
 
+  it('a duplicate with many followers moves them all to the original in one write of it, not one write each', async () => {
+    const { issues, repo, issueTables } = await service();
+    const original = await logged(issues, staffAlice, 'req-1');
+    const dup = await logged(issues, staffBob, 'req-2', { title: 'Locked out again' });
+    const followers = Array.from({ length: 12 }, (_, i) => ({ id: `29:f${i}`, name: `F${i}` }));
+    for (const f of followers) await repo.addAffected(dup.ref, f);
+    const update = issueTables.main.updateEntity.bind(issueTables.main);
+    let writesOfOriginal = 0;
+    issueTables.main.updateEntity = ((...args: Parameters<typeof update>) => {
+      if (args[0].rowKey === original.ref) writesOfOriginal++;
+      return update(...args);
+    }) as typeof update;
+    await issues.triage(championAmina, 'duplicate', { ref: dup.ref, version: 13, duplicateOf: original.ref }, 'inv-1');
+    expect((await repo.get(original.ref))?.affected.map((a) => a.id)).toEqual([bob.id, ...followers.map((f) => f.id)]);
+    // The link's hold of the original (a stamp), then one write for all 13 people.
+    expect(writesOfOriginal).toBeLessThanOrEqual(2);
+  });
+
   it('an unfinished change is finished by the next action on the issue, even one that changes no list', async () => {
     const { issues, queries, issueTables, outbox } = await service();
     const issue = await logged(issues, staffAlice, 'req-1');
