@@ -18,7 +18,7 @@ import type { OfferStore } from './offers.js';
 import type { Page } from './paging.js';
 import type { ArchiveNarrowing, IssueQueries, QueueFilters } from './queries.js';
 import type { ActResult, IssueRepository } from './repository.js';
-import { type Notification, noticeOf } from './rules.js';
+import { issueAsOf, type Notification, noticeOf } from './rules.js';
 import type { SlaEvent } from './sla.js';
 import { type FieldErrors, validateNewIssue } from './validation.js';
 import { type FormData, type Parsed, type TriageData, type TriageVerb, triageActionOf } from './verbs.js';
@@ -384,9 +384,14 @@ export class IssueService {
     for (const version of versions) {
       const entry = issue.history.find((h) => h.version === version);
       if (!entry) continue;
-      if (entry.what === 'duplicate' && entry.to) out.push(...(await this.followOriginal(issue, entry.to)));
-      const note = noticeOf(issue, entry);
-      if (note) out.push(...this.notices(issue, note, version, entry.by.id, entry));
+      // A link undone since (reopened, linked elsewhere): its followers stay where they are now.
+      if (entry.what === 'duplicate' && entry.to && issue.status === 'duplicate' && issue.duplicateOf === entry.to) {
+        out.push(...(await this.followOriginal(issue, entry.to)));
+      }
+      // Told as the change was made, to those on the issue then, however late (an earlier one left unfinished).
+      const then = issueAsOf(issue, version);
+      const note = noticeOf(then, entry);
+      if (note) out.push(...this.notices(then, note, version, entry.by.id, entry));
     }
     await this.d.outbox.enqueue(out);
     await this.d.repository.settleFollowUps(issue.ref, versions, { reindex });

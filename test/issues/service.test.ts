@@ -315,6 +315,55 @@ describe('IssueService: storage failing part-way through a triage action', () =>
     expect(outbox.messages).toContainEqual(expect.objectContaining({ op: 'update', version: 2, post: { kind: 'issue-triage', id: issue.ref } }));
   });
 
+  const noticeText = (outbox: CapturedOutbox, key: string) => JSON.stringify(outbox.messages.find((m) => m.key === key)?.content ?? null);
+
+  it('a "Waiting on reporter" notice left unfinished, told at the next change, still says Waiting with its hint', async () => {
+    const { issues, outbox } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    outbox.failures = 1;
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'waiting' }, 'inv-1');
+    outbox.clear();
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 2, status: 'in_progress' }, 'inv-2');
+    const waiting = noticeText(outbox, `issue-notice|${issue.ref}|v2|${alice.id}`);
+    expect(waiting).toContain('Your issue is now Waiting on reporter');
+    expect(waiting).toContain('A champion needs something from you');
+    expect(waiting).not.toContain('In progress');
+    expect(noticeText(outbox, `issue-notice|${issue.ref}|v3|${alice.id}`)).toContain('Your issue is now In progress');
+  });
+
+  it('a change told late reaches those who followed the issue then, not a "+1" who joined after it', async () => {
+    const { issues, outbox } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    outbox.failures = 1;
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'waiting' }, 'inv-1');
+    outbox.clear();
+    // Bo joins at v3, and his +1 finishes the Waiting change (v2): Alice hears of it, Bo, who was not on it then, does not.
+    await issues.report(caller(bo), form(), { requestKey: 'req-bo', checkSimilar: true });
+    await issues.follow(caller(bo), issue.ref, 'inv-bo');
+    expect(noticeKeys(outbox, issue.ref)).toEqual([`issue-notice|${issue.ref}|v2|${alice.id}`]);
+  });
+
+  it('a duplicate link left unfinished and undone since does not move its followers to the original', async () => {
+    const { issues, repo, issueTables } = await service();
+    const original = await logged(issues, staffAlice, 'req-1');
+    const dup = await logged(issues, staffBob, 'req-2', { title: 'Locked out again' });
+    // The link is saved (its hold of the original, a stamp, goes through); putting Bob on the original fails once.
+    const update = issueTables.main.updateEntity.bind(issueTables.main);
+    let failures = 1;
+    issueTables.main.updateEntity = ((...args: Parameters<typeof update>) => {
+      if (args[0].rowKey === original.ref && !('linkCheckedAt' in args[0]) && failures-- > 0) {
+        return Promise.reject(Object.assign(new Error('The server is busy.'), { statusCode: 503 }));
+      }
+      return update(...args);
+    }) as typeof update;
+    await issues.triage(championAmina, 'duplicate', { ref: dup.ref, version: 1, duplicateOf: original.ref }, 'inv-1');
+    expect((await repo.get(original.ref))?.affected).toEqual([]);
+    // The champion sees it was a mistake and reopens it: Bob's issue is his own again, not followed on the original.
+    await issues.triage(championAmina, 'status', { ref: dup.ref, version: 2, status: 'triaged' }, 'inv-2');
+    expect((await repo.get(dup.ref))?.status).toBe('triaged');
+    expect((await repo.get(original.ref))?.affected).toEqual([]);
+  });
+
   it('a duplicate with many followers moves them all to the original in one write of it, not one write each', async () => {
     const { issues, repo, issueTables } = await service();
     const original = await logged(issues, staffAlice, 'req-1');
