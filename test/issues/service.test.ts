@@ -3,6 +3,7 @@ import { OfferStore } from '../../src/issues/offers.js';
 import { type Caller, escalationDestinations, followersToTell, IssueService } from '../../src/issues/service.js';
 import { IssueExport } from '../../src/issues/export.js';
 import type { Issue } from '../../src/issues/model.js';
+import type { RepositoryOptions } from '../../src/issues/repository.js';
 import { CapturedOutbox } from '../support/outbox.js';
 import { alice, amina, bo, bob, form, openStore, seedDoneIssues } from './fixtures.js';
 import { issueListData, renderIssueCard } from '../../src/issues/cards.js';
@@ -28,8 +29,8 @@ class FaultyOutbox extends CapturedOutbox {
   }
 }
 
-async function service(opts: { reachable?: string[] } = {}) {
-  const s = await openStore();
+async function service(opts: { reachable?: string[]; repo?: RepositoryOptions } = {}) {
+  const s = await openStore(opts.repo);
   const outbox = new FaultyOutbox();
   const issues = new IssueService({
     repository: s.repo,
@@ -380,6 +381,33 @@ describe('IssueService: storage failing part-way through a triage action', () =>
     expect((await repo.get(original.ref))?.affected.map((a) => a.id)).toEqual([bob.id, ...followers.map((f) => f.id)]);
     // The link's hold of the original (a stamp), then one write for all 13 people.
     expect(writesOfOriginal).toBeLessThanOrEqual(2);
+  });
+
+  /** `n` public comments in a row on the issue, each saved while its notices could not be queued. */
+  async function unfinishedComments(issues: IssueService, outbox: FaultyOutbox, ref: string, n: number) {
+    for (let i = 0; i < n; i++) {
+      outbox.failures = 1;
+      await issues.triage(championAmina, 'comment', { ref, version: 1, comment: `Step ${i + 1}`, public: true }, `inv-${i}`);
+    }
+  }
+
+  it('more unfinished changes than the issue lists: the oldest is still told when the next action finishes them', async () => {
+    const { issues, outbox } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    await unfinishedComments(issues, outbox, issue.ref, 20);
+    outbox.clear();
+    await issues.triage(championAmina, 'comment', { ref: issue.ref, version: 1, comment: 'Done', public: true }, 'inv-last');
+    const keys = noticeKeys(outbox, issue.ref);
+    // v2 (the first comment) to v22 (this one): none is left untold.
+    expect(new Set(keys)).toEqual(new Set(Array.from({ length: 21 }, (_, i) => `issue-notice|${issue.ref}|v${i + 2}|${alice.id}`)));
+  });
+
+  it('an unfinished change pushed off the list while storage still fails is logged, not lost in silence', async () => {
+    const dropped: Array<[string, number[]]> = [];
+    const { issues, outbox } = await service({ repo: { onFollowUpsDropped: (ref, versions) => dropped.push([ref, versions]) } });
+    const issue = await logged(issues, staffAlice, 'req-1');
+    await unfinishedComments(issues, outbox, issue.ref, 21);
+    expect(dropped).toEqual([[issue.ref, [2]]]);
   });
 
   it('an unfinished change is finished by the next action on the issue, even one that changes no list', async () => {
