@@ -328,6 +328,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       clock,
       onIndexError: (err, ref) =>
         log.warn({ err, ref }, 'issue index rows not written; the repair job will fix them'),
+      onFollowUpsDropped: (ref, versions) =>
+        log.error({ ref, versions }, 'issue changes left unfinished too long: if this finish fails, their notices are never sent'),
     });
     const queries = new IssueQueries(issueTables, repository.counter, clock);
     // Reports that arrive while storage does not answer wait on this instance's disk, then are filed.

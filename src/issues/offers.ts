@@ -1,6 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { readEntity } from '../storage/entities.js';
+import { fromJsonColumn, readEntity } from '../storage/entities.js';
 import { collect, deleteIfThere, safeKey, type Tables } from '../storage/tables.js';
 
 /*
@@ -21,17 +21,32 @@ export class OfferStore {
     return new OfferStore(await tables.table(OFFERS_TABLE), clock);
   }
 
-  /** Records the issues a person was offered (one transaction: they share the person's partition). */
-  async record(personId: string, refs: readonly string[]): Promise<void> {
+  /**
+   * Records the issues a person was offered (one transaction: they share the person's partition), with the form
+   * they were offered for: a "+1" on one finished since offers to log that form, and the card's buttons carry only
+   * its id (the whole form on each of them would pass Teams' message size).
+   */
+  async record(personId: string, refs: readonly string[], draft?: { formId: string; values: Record<string, string | undefined> }): Promise<void> {
     if (!refs.length) return;
     const expiresAt = new Date(this.clock.now().getTime() + OFFER_TTL_MS).toISOString();
+    // A form made before forms had ids is kept under '' (its card's +1 sends that): the latest such form wins.
+    const form = draft ? { formId: draft.formId, form: JSON.stringify(draft.values) } : {};
     await this.table.submitTransaction(
       [...new Set(refs)].map((ref) => [
         'upsert',
-        { partitionKey: safeKey(personId), rowKey: safeKey(ref), expiresAt },
+        { partitionKey: safeKey(personId), rowKey: safeKey(ref), expiresAt, ...form },
         'Replace',
       ]),
     );
+  }
+
+  /** The form `ref` was offered to the person for (by its id), while the offer stands; undefined otherwise. */
+  async offeredForm(personId: string, ref: string, formId: string): Promise<Record<string, string> | undefined> {
+    const row = await readEntity<{ expiresAt: string; formId?: string; form?: string }>(this.table, safeKey(personId), safeKey(ref));
+    if (!row || row.formId !== formId || !(Date.parse(String(row.expiresAt)) > this.clock.now().getTime())) return undefined;
+    const form = fromJsonColumn<unknown>(row.form, null);
+    if (!form || typeof form !== 'object' || Array.isArray(form)) return undefined;
+    return Object.fromEntries(Object.entries(form).filter((e): e is [string, string] => typeof e[1] === 'string'));
   }
 
   async wasOffered(personId: string, ref: string): Promise<boolean> {

@@ -76,6 +76,11 @@ export interface RepositoryOptions {
   clock?: Clock;
   /** Index rows could not be written after the main row; the repair path will fix them. For logging. */
   onIndexError?: (err: unknown, ref: string) => void;
+  /**
+   * More changes are unfinished than the main row lists (storage failing for a long while): the oldest `versions`
+   * are finished by this change's caller but, if that fails too, never again. For logging.
+   */
+  onFollowUpsDropped?: (ref: string, versions: number[]) => void;
 }
 
 /** What another issue a change depends on says: refuse the change, or hold it still for the write (false: it moved). */
@@ -104,7 +109,7 @@ function jsonList(v: unknown): string[] {
 const DUPLICATES_IN_BACKFILL = 'backfill~duplicatesIn';
 /** How many recent request ids the main row remembers for invoke retries. */
 const RECENT_REQUESTS = 20;
-/** How many unfinished changes the main row lists: each is finished by the next action on the issue. */
+/** How many unfinished changes the main row lists: each is finished by the next action (or +1) on the issue. */
 const MAX_UNFINISHED = 20;
 const numberList = (v: unknown): number[] => {
   const list = fromJsonColumn<unknown>(v, []);
@@ -119,6 +124,7 @@ export class IssueRepository {
   private readonly clock: Clock;
   private readonly index: IndexWriter;
   private readonly onIndexError: (err: unknown, ref: string) => void;
+  private readonly onFollowUpsDropped: (ref: string, versions: number[]) => void;
 
   constructor(
     private readonly t: IssueTables,
@@ -128,6 +134,7 @@ export class IssueRepository {
     assertRefPrefix(this.config.refPrefix);
     this.clock = options.clock ?? systemClock;
     this.onIndexError = options.onIndexError ?? (() => {});
+    this.onFollowUpsDropped = options.onFollowUpsDropped ?? (() => {});
     this.counter = new RefCounter(t.main, this.config.refPrefix);
     this.index = new IndexWriter(t.idx, t.main, (ref) => this.get(ref));
   }
@@ -256,6 +263,24 @@ export class IssueRepository {
     opts: { requestId?: string; may?: (issue: Issue) => Promise<boolean>; followUps?: boolean } = {},
   ): Promise<ActResult> {
     return this.update(ref, (issue, now) => addAffectedUser(issue, user, now), opts);
+  }
+
+  /**
+   * Several people join the issue as affected in one write (a duplicate's reporter and +1s moving to its original):
+   * each as `addAffected` would, those already on it skipped. Refused as a whole when the issue takes no +1 (done).
+   */
+  addAffectedMany(ref: string, users: readonly Person[]): Promise<ActResult> {
+    return this.update(ref, (issue, now) => {
+      let next: Extract<ActionOutcome, { ok: true }> | undefined;
+      let skipped: Extract<ActionOutcome, { ok: false }> | undefined;
+      for (const user of users) {
+        const r = addAffectedUser(next?.issue ?? issue, user, now);
+        if (r.ok) next = r;
+        else if (r.code === 'invalid') return r;
+        else skipped ??= r;
+      }
+      return next ?? skipped ?? { ok: false, code: 'no-change', message: 'Nobody to add.' };
+    }, {});
   }
 
   /**
@@ -446,7 +471,8 @@ export class IssueRepository {
       if (opts.requestId) {
         entity.recentRequests = JSON.stringify([...loaded.requests, opts.requestId].slice(-RECENT_REQUESTS));
       }
-      const listed = opts.followUps ? [...loaded.unfinished, outcome.issue.version].slice(-MAX_UNFINISHED) : [];
+      const all = opts.followUps ? [...loaded.unfinished, outcome.issue.version] : [];
+      const listed = all.slice(-MAX_UNFINISHED);
       // In the change's own write: saved together, so a fault after it leaves the change listed, never untold.
       if (opts.followUps) entity.unfinished = JSON.stringify(listed);
       const written = !checked || (await checked.hold()) ? await this.write(loaded, outcome.issue, entity, now) : false;
@@ -460,7 +486,11 @@ export class IssueRepository {
       if (was && (outcome.issue.status !== 'duplicate' || outcome.issue.duplicateOf !== was)) await this.unlistQuietly(was, issue.ref);
       const result: ActResult = { kind: 'updated', issue: outcome.issue, entry: outcome.entry, indexed: written === 'indexed' };
       if (outcome.notifyReporter) result.notifyReporter = outcome.notifyReporter;
-      if (opts.followUps) result.unfinished = listed;
+      if (opts.followUps) {
+        // The caller finishes all of them now, the oldest too; one pushed off the list is not tried again if that fails.
+        result.unfinished = all;
+        if (all.length > listed.length) this.onFollowUpsDropped(outcome.issue.ref, all.slice(0, all.length - listed.length));
+      }
       return result;
     }
     const fresh = await this.get(ref);

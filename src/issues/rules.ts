@@ -155,6 +155,25 @@ function statusNotice(issue: Issue, to: Status): Notification {
 }
 
 /**
+ * The issue as it stood just after `version` (its status, what it was a duplicate of, who followed it), read from its
+ * history: a change told late (its follow-ups failed the first time) is told as it was made, to those on it then.
+ * A "+1" with no history line of its own counts from the start, as it did before +1s were dated.
+ */
+export function issueAsOf(issue: Issue, version: number): Issue {
+  let status: Status = 'new';
+  let duplicateOf: string | null = null;
+  const joined = new Map<string, number>();
+  for (const h of issue.history) {
+    if (h.what === 'affected' && !joined.has(h.by.id)) joined.set(h.by.id, h.version);
+    if (h.version > version) continue;
+    if (h.what === 'status' && h.to) [status, duplicateOf] = [h.to as Status, null];
+    if (h.what === 'duplicate' && h.to) [status, duplicateOf] = ['duplicate', h.to];
+  }
+  const affected = issue.affected.filter((a) => (joined.get(a.id) ?? 0) <= version);
+  return { ...issue, status, duplicateOf, affected };
+}
+
+/**
  * What the reporter and followers are told of one change, read from the issue and the change's history line (so a
  * change saved before its notices could be queued can be told later, once): a status change, a duplicate link, a
  * public comment; nothing for the rest.

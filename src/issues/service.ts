@@ -18,7 +18,7 @@ import type { OfferStore } from './offers.js';
 import type { Page } from './paging.js';
 import type { ArchiveNarrowing, IssueQueries, QueueFilters } from './queries.js';
 import type { ActResult, IssueRepository } from './repository.js';
-import { type Notification, noticeOf } from './rules.js';
+import { issueAsOf, type Notification, noticeOf } from './rules.js';
 import type { SlaEvent } from './sla.js';
 import { type FieldErrors, validateNewIssue } from './validation.js';
 import { type FormData, type Parsed, type TriageData, type TriageVerb, triageActionOf } from './verbs.js';
@@ -114,6 +114,8 @@ export interface ReportOptions {
   checkSimilar: boolean;
   /** A lost or stolen device: logged as P1 and the rollout team told at once. */
   lostDevice?: boolean;
+  /** The form's id (see newFormId): offers of similar issues keep the form under it (see `offeredForm`). */
+  formId?: string;
 }
 
 const TRIAGE_POST = 'issue-triage';
@@ -187,8 +189,10 @@ export class IssueService {
     if (opts.checkSimilar && !opts.lostDevice) {
       const similar = await this.d.queries.findSimilarOpen(checked.value, 3);
       if (similar.length) {
-        await this.d.offers.record(caller.person.id, similar.map((s) => s.ref));
-        return { kind: 'similar', values, similar };
+        // As validated (trimmed, within the limits): the card carries it once, for "No, log mine".
+        const trimmed: FormData = { ...checked.value };
+        await this.d.offers.record(caller.person.id, similar.map((s) => s.ref), { formId: opts.formId ?? '', values: trimmed });
+        return { kind: 'similar', values: trimmed, similar };
       }
     }
     const priority: Priority | null = opts.lostDevice ? 'P1' : null;
@@ -277,6 +281,14 @@ export class IssueService {
       case 'repeated':
         return { kind: 'followed', issue: res.issue, message: `${same}: you're on ${originalRef} as affected — you'll hear when it changes` };
     }
+  }
+
+  /**
+   * The form a person was offered `ref` for (the similar card's +1 carries only the form's id), so "Log it anyway"
+   * can file it when the issue is finished; undefined when there is none (an old card, an expired offer).
+   */
+  async offeredForm(caller: Caller, ref: string, formId: string): Promise<FormData | undefined> {
+    return this.d.offers.offeredForm(caller.person.id, ref, formId);
   }
 
   /** One issue: its reporter and followers see their view of it, champions the full one. */
@@ -372,9 +384,14 @@ export class IssueService {
     for (const version of versions) {
       const entry = issue.history.find((h) => h.version === version);
       if (!entry) continue;
-      if (entry.what === 'duplicate' && entry.to) out.push(...(await this.followOriginal(issue, entry.to)));
-      const note = noticeOf(issue, entry);
-      if (note) out.push(...this.notices(issue, note, version, entry.by.id, entry));
+      // A link undone since (reopened, linked elsewhere): its followers stay where they are now.
+      if (entry.what === 'duplicate' && entry.to && issue.status === 'duplicate' && issue.duplicateOf === entry.to) {
+        out.push(...(await this.followOriginal(issue, entry.to)));
+      }
+      // Told as the change was made, to those on the issue then, however late (an earlier one left unfinished).
+      const then = issueAsOf(issue, version);
+      const note = noticeOf(then, entry);
+      if (note) out.push(...this.notices(then, note, version, entry.by.id, entry));
     }
     await this.d.outbox.enqueue(out);
     await this.d.repository.settleFollowUps(issue.ref, versions, { reindex });
@@ -419,12 +436,13 @@ export class IssueService {
 
   /** A duplicate's reporter and its +1s join the original as affected, so they hear when it is fixed. */
   private async followOriginal(dup: Issue, originalRef: string): Promise<OutboundMessage[]> {
-    let latest: Issue | null = null;
-    for (const person of [dup.reporter, ...dup.affected]) {
-      const res = await this.d.repository.addAffected(originalRef, { id: person.id, name: person.name });
-      if (res.kind === 'updated') latest = res.issue;
-    }
-    return latest ? [await this.cardUpdate(latest)] : [];
+    // Up to MAX_AFFECTED people inside someone's turn: one write of the original for all of them, not one each
+    // (nor several at once, which would only retry on each other's ETags of the same row).
+    const res = await this.d.repository.addAffectedMany(
+      originalRef,
+      [dup.reporter, ...dup.affected].map((p) => ({ id: p.id, name: p.name })),
+    );
+    return res.kind === 'updated' ? [await this.cardUpdate(res.issue)] : [];
   }
 
   // ---- rollout team ---------------------------------------------------------------------------------

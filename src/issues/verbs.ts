@@ -69,7 +69,10 @@ export const ISSUE_VERBS = {
   submitLostDevice: verb('issue.submitLostDevice', 'issues.report', submitData),
   cancel: verb('issue.cancel', 'issues.report', z.object({})),
   logAnyway: verb('issue.logAnyway', 'issues.report', z.object({ form: formData.optional(), formId })),
-  /** The similar card's +1 carries the form, so an issue finished since can offer "Log it anyway". */
+  /**
+   * The similar card's +1 carries the form's id (its form is kept with the offer), so an issue finished since can
+   * offer "Log it anyway"; cards sent before carried the whole form.
+   */
   affected: verb('issue.affected', 'issues.follow', refData.extend({ form: formData.optional(), formId }), staleRef),
   view: verb('issue.view', 'issues.readOwn', refData, staleRef),
   mine: verb('issue.mine', 'issues.readOwn', z.object({})),

@@ -111,7 +111,7 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
     opts: { checkSimilar: boolean; lostDevice?: boolean },
   ): Promise<CardActionResult> => {
     const { formId, ...values } = sent;
-    const outcome = await w.issues.report(callerOf(turn), values, { requestKey: requestKeyOf(turn, formId), ...opts });
+    const outcome = await w.issues.report(callerOf(turn), values, { requestKey: requestKeyOf(turn, formId), ...(formId ? { formId } : {}), ...opts });
     switch (outcome.kind) {
       case 'invalid':
         return { card: form(outcome.values, outcome.errors, opts.lostDevice, formId) };
@@ -140,7 +140,9 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
     if (res.kind === 'message') return { message: res.text };
     if (res.kind === 'card') return { message: res.notice ?? '' };
     if (res.kind === 'finished') {
-      return { card: renderIssueCard('issue-finished', issueFinishedData(res.issue, { form: data.form, formId: data.formId, sameAs: res.sameAs })) };
+      // A card sent before carried the form on its +1; one sent now carries its id, the form kept with the offer.
+      const form = data.form ?? (data.formId !== undefined ? await w.issues.offeredForm(callerOf(turn), data.ref, data.formId) : undefined);
+      return { card: renderIssueCard('issue-finished', issueFinishedData(res.issue, { form, formId: data.formId, sameAs: res.sameAs })) };
     }
     return {
       card: renderIssueCard('issue-confirmation', {

@@ -11,7 +11,7 @@ import {
   issueUpdateData,
   renderIssueCard,
 } from '../../src/issues/cards.js';
-import { DEFAULT_CATEGORIES, type Issue, summaryOf } from '../../src/issues/model.js';
+import { DEFAULT_CATEGORIES, type Issue, LIMITS, type NewIssue, summaryOf } from '../../src/issues/model.js';
 import { applyTriageAction, createIssue } from '../../src/issues/rules.js';
 import { validateNewIssue } from '../../src/issues/validation.js';
 import { alice, amina, bo, form } from './fixtures.js';
@@ -20,6 +20,12 @@ import { validationErrors } from '../support/cards.js';
 
 const EVIL = '**Boss** <at>Everyone</at> [click](http://evil) ${secret}';
 const t0 = new Date('2026-03-02T09:00:00Z');
+
+function validated(values: unknown): NewIssue {
+  const v = validateNewIssue(values, DEFAULT_CATEGORIES);
+  if (!v.ok) throw new Error(JSON.stringify(v.errors));
+  return v.value;
+}
 
 function evilIssue(): Issue {
   const v = validateNewIssue(
@@ -107,6 +113,26 @@ describe('issue cards from real issues', () => {
         }),
       ),
     );
+  });
+
+  it('keeps the similar-issues card under Teams\' 40 KB with three offers and every field of the form at its limit in emoji', () => {
+    const full = (n: number) => '😀'.repeat(n);
+    const values = form({
+      title: full(LIMITS.title),
+      description: full(LIMITS.description),
+      location: full(LIMITS.location),
+      site: full(LIMITS.site),
+      faqQuestion: full(LIMITS.faqQuestion),
+    });
+    const offers = [1, 2, 3].map((n) => ({
+      ...summaryOf(createIssue(validated(values), alice, `R-000${n}`, n, t0)),
+      category: full(80),
+      affectedCount: 999,
+    }));
+    const card = renderIssueCard('issue-similar', issueSimilarData(offers, values, 'a1b2c3d4e5f60718'));
+    expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    // "No, log mine" still carries the whole form, so nothing is typed twice.
+    expect(JSON.stringify(card)).toContain(full(LIMITS.description));
   });
 
   it('keeps the detail and triage cards of an issue with a long history under Teams\' 40 KB', () => {

@@ -3,6 +3,7 @@ import { OfferStore } from '../../src/issues/offers.js';
 import { type Caller, escalationDestinations, followersToTell, IssueService } from '../../src/issues/service.js';
 import { IssueExport } from '../../src/issues/export.js';
 import type { Issue } from '../../src/issues/model.js';
+import type { RepositoryOptions } from '../../src/issues/repository.js';
 import { CapturedOutbox } from '../support/outbox.js';
 import { alice, amina, bo, bob, form, openStore, seedDoneIssues } from './fixtures.js';
 import { issueListData, renderIssueCard } from '../../src/issues/cards.js';
@@ -28,8 +29,8 @@ class FaultyOutbox extends CapturedOutbox {
   }
 }
 
-async function service(opts: { reachable?: string[] } = {}) {
-  const s = await openStore();
+async function service(opts: { reachable?: string[]; repo?: RepositoryOptions } = {}) {
+  const s = await openStore(opts.repo);
   const outbox = new FaultyOutbox();
   const issues = new IssueService({
     repository: s.repo,
@@ -313,6 +314,100 @@ describe('IssueService: storage failing part-way through a triage action', () =>
     expect((await repo.get(issue.ref))?.affected.map((a) => a.id)).toEqual([bob.id]);
     await issues.follow(staffBob, issue.ref, 'inv-1');
     expect(outbox.messages).toContainEqual(expect.objectContaining({ op: 'update', version: 2, post: { kind: 'issue-triage', id: issue.ref } }));
+  });
+
+  const noticeText = (outbox: CapturedOutbox, key: string) => JSON.stringify(outbox.messages.find((m) => m.key === key)?.content ?? null);
+
+  it('a "Waiting on reporter" notice left unfinished, told at the next change, still says Waiting with its hint', async () => {
+    const { issues, outbox } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    outbox.failures = 1;
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'waiting' }, 'inv-1');
+    outbox.clear();
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 2, status: 'in_progress' }, 'inv-2');
+    const waiting = noticeText(outbox, `issue-notice|${issue.ref}|v2|${alice.id}`);
+    expect(waiting).toContain('Your issue is now Waiting on reporter');
+    expect(waiting).toContain('A champion needs something from you');
+    expect(waiting).not.toContain('In progress');
+    expect(noticeText(outbox, `issue-notice|${issue.ref}|v3|${alice.id}`)).toContain('Your issue is now In progress');
+  });
+
+  it('a change told late reaches those who followed the issue then, not a "+1" who joined after it', async () => {
+    const { issues, outbox } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    outbox.failures = 1;
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'waiting' }, 'inv-1');
+    outbox.clear();
+    // Bo joins at v3, and his +1 finishes the Waiting change (v2): Alice hears of it, Bo, who was not on it then, does not.
+    await issues.report(caller(bo), form(), { requestKey: 'req-bo', checkSimilar: true });
+    await issues.follow(caller(bo), issue.ref, 'inv-bo');
+    expect(noticeKeys(outbox, issue.ref)).toEqual([`issue-notice|${issue.ref}|v2|${alice.id}`]);
+  });
+
+  it('a duplicate link left unfinished and undone since does not move its followers to the original', async () => {
+    const { issues, repo, issueTables } = await service();
+    const original = await logged(issues, staffAlice, 'req-1');
+    const dup = await logged(issues, staffBob, 'req-2', { title: 'Locked out again' });
+    // The link is saved (its hold of the original, a stamp, goes through); putting Bob on the original fails once.
+    const update = issueTables.main.updateEntity.bind(issueTables.main);
+    let failures = 1;
+    issueTables.main.updateEntity = ((...args: Parameters<typeof update>) => {
+      if (args[0].rowKey === original.ref && !('linkCheckedAt' in args[0]) && failures-- > 0) {
+        return Promise.reject(Object.assign(new Error('The server is busy.'), { statusCode: 503 }));
+      }
+      return update(...args);
+    }) as typeof update;
+    await issues.triage(championAmina, 'duplicate', { ref: dup.ref, version: 1, duplicateOf: original.ref }, 'inv-1');
+    expect((await repo.get(original.ref))?.affected).toEqual([]);
+    // The champion sees it was a mistake and reopens it: Bob's issue is his own again, not followed on the original.
+    await issues.triage(championAmina, 'status', { ref: dup.ref, version: 2, status: 'triaged' }, 'inv-2');
+    expect((await repo.get(dup.ref))?.status).toBe('triaged');
+    expect((await repo.get(original.ref))?.affected).toEqual([]);
+  });
+
+  it('a duplicate with many followers moves them all to the original in one write of it, not one write each', async () => {
+    const { issues, repo, issueTables } = await service();
+    const original = await logged(issues, staffAlice, 'req-1');
+    const dup = await logged(issues, staffBob, 'req-2', { title: 'Locked out again' });
+    const followers = Array.from({ length: 12 }, (_, i) => ({ id: `29:f${i}`, name: `F${i}` }));
+    for (const f of followers) await repo.addAffected(dup.ref, f);
+    const update = issueTables.main.updateEntity.bind(issueTables.main);
+    let writesOfOriginal = 0;
+    issueTables.main.updateEntity = ((...args: Parameters<typeof update>) => {
+      if (args[0].rowKey === original.ref) writesOfOriginal++;
+      return update(...args);
+    }) as typeof update;
+    await issues.triage(championAmina, 'duplicate', { ref: dup.ref, version: 13, duplicateOf: original.ref }, 'inv-1');
+    expect((await repo.get(original.ref))?.affected.map((a) => a.id)).toEqual([bob.id, ...followers.map((f) => f.id)]);
+    // The link's hold of the original (a stamp), then one write for all 13 people.
+    expect(writesOfOriginal).toBeLessThanOrEqual(2);
+  });
+
+  /** `n` public comments in a row on the issue, each saved while its notices could not be queued. */
+  async function unfinishedComments(issues: IssueService, outbox: FaultyOutbox, ref: string, n: number) {
+    for (let i = 0; i < n; i++) {
+      outbox.failures = 1;
+      await issues.triage(championAmina, 'comment', { ref, version: 1, comment: `Step ${i + 1}`, public: true }, `inv-${i}`);
+    }
+  }
+
+  it('more unfinished changes than the issue lists: the oldest is still told when the next action finishes them', async () => {
+    const { issues, outbox } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    await unfinishedComments(issues, outbox, issue.ref, 20);
+    outbox.clear();
+    await issues.triage(championAmina, 'comment', { ref: issue.ref, version: 1, comment: 'Done', public: true }, 'inv-last');
+    const keys = noticeKeys(outbox, issue.ref);
+    // v2 (the first comment) to v22 (this one): none is left untold.
+    expect(new Set(keys)).toEqual(new Set(Array.from({ length: 21 }, (_, i) => `issue-notice|${issue.ref}|v${i + 2}|${alice.id}`)));
+  });
+
+  it('an unfinished change pushed off the list while storage still fails is logged, not lost in silence', async () => {
+    const dropped: Array<[string, number[]]> = [];
+    const { issues, outbox } = await service({ repo: { onFollowUpsDropped: (ref, versions) => dropped.push([ref, versions]) } });
+    const issue = await logged(issues, staffAlice, 'req-1');
+    await unfinishedComments(issues, outbox, issue.ref, 21);
+    expect(dropped).toEqual([[issue.ref, [2]]]);
   });
 
   it('an unfinished change is finished by the next action on the issue, even one that changes no list', async () => {
