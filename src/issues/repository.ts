@@ -55,7 +55,15 @@ interface Unfinished {
 }
 
 export type ActResult =
-  | ({ kind: 'updated'; issue: Issue; entry: HistoryEntry; notifyReporter?: Notification; indexed?: boolean } & Unfinished)
+  | ({
+      kind: 'updated';
+      issue: Issue;
+      entry: HistoryEntry;
+      notifyReporter?: Notification;
+      indexed?: boolean;
+      /** The ETag of the change's own write: clearing its follow-ups tries it before reading the row again. */
+      etag?: string;
+    } & Unfinished)
   /** Someone changed the same thing first; `issue` is fresh, `message` says who did what. */
   | ({ kind: 'conflict'; issue: Issue; message: string } & Unfinished)
   /** The action does not apply to the issue as it is (or changes nothing); `issue` is fresh. */
@@ -484,7 +492,8 @@ export class IssueRepository {
       }
       const was = issue.status === 'duplicate' ? issue.duplicateOf : null;
       if (was && (outcome.issue.status !== 'duplicate' || outcome.issue.duplicateOf !== was)) await this.unlistQuietly(was, issue.ref);
-      const result: ActResult = { kind: 'updated', issue: outcome.issue, entry: outcome.entry, indexed: written === 'indexed' };
+      const result: ActResult = { kind: 'updated', issue: outcome.issue, entry: outcome.entry, indexed: written.indexed };
+      if (written.etag) result.etag = written.etag;
       if (outcome.notifyReporter) result.notifyReporter = outcome.notifyReporter;
       if (opts.followUps) {
         // The caller finishes all of them now, the oldest too; one pushed off the list is not tried again if that fails.
@@ -500,19 +509,20 @@ export class IssueRepository {
 
   /**
    * Writes `next` over the issue as loaded, under its ETag, with its index rows; false when someone wrote first,
-   * 'unindexed' when the main row is saved but its index rows could not be written (the repair path will).
+   * else the row's new ETag and whether its index rows were written (if not, the repair path will).
    */
-  private async write(loaded: Loaded, next: Issue, entity: IssueEntity, now: Date): Promise<false | 'indexed' | 'unindexed'> {
+  private async write(loaded: Loaded, next: Issue, entity: IssueEntity, now: Date): Promise<false | { indexed: boolean; etag?: string }> {
     const change = this.index.prepare(loaded.issue, next, now);
     await this.index.record(change);
+    let etag: string | undefined;
     try {
-      await this.t.main.updateEntity(entity, 'Merge', { etag: loaded.etag });
+      etag = (await this.t.main.updateEntity(entity, 'Merge', { etag: loaded.etag })).etag;
     } catch (err) {
       await this.index.abandon(change);
       if (!isPreconditionFailed(err)) throw err;
       return false;
     }
-    return (await this.finishIndex(change, next.version)) ? 'indexed' : 'unindexed';
+    return { indexed: await this.finishIndex(change, next.version), ...(etag ? { etag } : {}) };
   }
 
   /**
@@ -521,25 +531,35 @@ export class IssueRepository {
    * main row's list. Retried on a concurrent write; a version left listed is only done again, harmlessly (each
    * message is sent once per key).
    */
-  async settleFollowUps(ref: string, versions: readonly number[], opts: { reindex: boolean }): Promise<void> {
+  async settleFollowUps(
+    ref: string,
+    versions: readonly number[],
+    opts: { reindex: boolean; written?: { etag: string; unfinished: readonly number[] } },
+  ): Promise<void> {
     if (opts.reindex) await this.index.repairRef(ref);
+    const parsed = parseRef(ref, this.prefix);
+    if (!parsed) return;
+    const key = { partitionKey: refBucket(this.prefix, parsed.number), rowKey: parsed.ref };
+    // First under the ETag of the change's own write (its list as written): no read of the row on the usual path,
+    // where nobody wrote since; a 412 means someone did, and the row is read again.
+    let known: { etag: string; unfinished: readonly number[] } | undefined = opts.written;
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const started = Date.now();
-      const loaded = await this.load(ref);
-      if (!loaded) return;
-      const left = loaded.unfinished.filter((v) => !versions.includes(v));
-      if (left.length === loaded.unfinished.length) return;
+      if (!known) {
+        const loaded = await this.load(ref);
+        if (!loaded) return;
+        known = { etag: loaded.etag, unfinished: loaded.unfinished };
+      }
+      const left = known.unfinished.filter((v) => !versions.includes(v));
+      if (left.length === known.unfinished.length) return;
       try {
-        await this.t.main.updateEntity(
-          { partitionKey: refBucket(this.prefix, loaded.issue.number), rowKey: loaded.issue.ref, unfinished: JSON.stringify(left) },
-          'Merge',
-          { etag: loaded.etag },
-        );
+        await this.t.main.updateEntity({ ...key, unfinished: JSON.stringify(left) }, 'Merge', { etag: known.etag });
         return;
       } catch (err) {
         if (isNotFound(err)) return;
         if (!isPreconditionFailed(err)) throw err;
       }
+      known = undefined;
       await sleep(conflictPauseMs(attempt, Date.now() - started));
     }
   }

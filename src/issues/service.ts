@@ -348,13 +348,9 @@ export class IssueService {
     }
     if (res.kind === 'updated') await this.d.observer?.issueChanged(res.issue);
     const notice = res.kind === 'conflict' || res.kind === 'refused' ? res.message : undefined;
-    const versions = res.unfinished ?? [];
-    if (!versions.length) return { kind: 'card', issue: res.issue, ...(notice ? { notice } : {}) };
     try {
       // This change's follow-ups, and those of earlier ones a fault left undone (a retry, or the next action).
-      // The index is rebuilt when it may be behind: this write's rows failed, or an earlier change is unfinished.
-      const reindex = res.kind !== 'updated' || res.indexed === false || versions.length > 1;
-      await this.finish(res.issue, versions, reindex);
+      await this.finish(res);
     } catch (failed) {
       // The change itself is saved and listed as unfinished: the next press on this issue finishes it.
       return { kind: 'card', issue: res.issue, ...(notice ? { notice } : {}), unfinished: { message: UNFINISHED_NOTICE, failed } };
@@ -367,10 +363,7 @@ export class IssueService {
    * person's to retry: the change stays listed and the next action on the issue (or a retry) finishes it.
    */
   private async finishQuietly(res: Extract<ActResult, { issue: Issue }>): Promise<void> {
-    const versions = res.unfinished ?? [];
-    if (!versions.length) return;
-    const reindex = res.kind !== 'updated' || res.indexed === false || versions.length > 1;
-    await this.finish(res.issue, versions, reindex).catch(() => {});
+    await this.finish(res).catch(() => {});
   }
 
   /**
@@ -379,7 +372,12 @@ export class IssueService {
    * rows rebuilt when they may be behind). Each message has a key the outbound path sends once, and joining the
    * original is once per person, so doing it again after a fault tells nobody twice.
    */
-  private async finish(issue: Issue, versions: readonly number[], reindex: boolean): Promise<void> {
+  private async finish(res: Extract<ActResult, { issue: Issue }>): Promise<void> {
+    const { issue } = res;
+    const versions = res.unfinished ?? [];
+    if (!versions.length) return;
+    // The index is rebuilt when it may be behind: this write's rows failed, or an earlier change is unfinished.
+    const reindex = res.kind !== 'updated' || res.indexed === false || versions.length > 1;
     const out: OutboundMessage[] = [await this.cardUpdate(issue)];
     for (const version of versions) {
       const entry = issue.history.find((h) => h.version === version);
@@ -394,7 +392,8 @@ export class IssueService {
       if (note) out.push(...this.notices(then, note, version, entry.by.id, entry));
     }
     await this.d.outbox.enqueue(out);
-    await this.d.repository.settleFollowUps(issue.ref, versions, { reindex });
+    const written = res.kind === 'updated' && res.etag ? { written: { etag: res.etag, unfinished: versions } } : {};
+    await this.d.repository.settleFollowUps(issue.ref, versions, { reindex, ...written });
   }
 
   /** The triage card as champions see it now. */
