@@ -257,15 +257,20 @@ describe('IssueQueries: a sorted done list over more than five years of months',
   });
 });
 
+/** Logs an issue a minute after the last (its own site, so none is offered as similar) and gives its reference. */
+function logOneAMinuteLater(repo: Awaited<ReturnType<typeof openStore>>['repo'], clock: Awaited<ReturnType<typeof openStore>>['clock']) {
+  return async (): Promise<string> => {
+    clock.advance(60_000);
+    const r = await repo.logIssue(form({ site: `Site ${clock.now().getTime()}` }), alice);
+    if (r.kind !== 'created') throw new Error('not created');
+    return r.issue.ref;
+  };
+}
+
 describe('IssueQueries: paging while issues change between two presses of Next', () => {
   it('the triage queue resumes after the last issue shown: one logged meanwhile that sorts after it is not skipped, none shown twice', async () => {
     const { repo, queries, clock } = await openStore();
-    const log = async () => {
-      clock.advance(60_000);
-      const r = await repo.logIssue(form({ site: `Site ${clock.now().getTime()}` }), alice);
-      if (r.kind !== 'created') throw new Error('not created');
-      return r.issue.ref;
-    };
+    const log = logOneAMinuteLater(repo, clock);
     const [r1, r2, r3, r4] = [await log(), await log(), await log(), await log()];
     // Queue: the New ones first (r1, r2), then the triaged ones (r3, r4).
     await repo.act(r3!, { kind: 'status', status: 'triaged' }, amina);
@@ -289,12 +294,7 @@ describe('IssueQueries: paging while issues change between two presses of Next',
 
   it('a done list in a chosen order resumes after the last issue shown: one closed meanwhile shows no other issue twice', async () => {
     const { repo, queries, clock } = await openStore();
-    const log = async () => {
-      clock.advance(60_000);
-      const r = await repo.logIssue(form({ site: `Site ${clock.now().getTime()}` }), alice);
-      if (r.kind !== 'created') throw new Error('not created');
-      return r.issue.ref;
-    };
+    const log = logOneAMinuteLater(repo, clock);
     const early = await log(); // logged first, closed only between the presses
     const done = [await log(), await log(), await log()];
     for (const ref of done) await repo.act(ref, { kind: 'status', status: 'wont_fix' }, amina);

@@ -52,6 +52,18 @@ async function logged(issues: IssueService, who: Caller, key: string, over: Reco
   return r.issue;
 }
 
+
+/** The triage queue's next index write fails (storage busy), after the issue's own row is saved. */
+function failQueueWriteOnce(issueTables: { idx: { queue: { upsertEntity: (...args: never[]) => Promise<unknown> } } }): void {
+  const queue = issueTables.idx.queue;
+  const upsert = queue.upsertEntity.bind(queue);
+  let failures = 1;
+  queue.upsertEntity = async (...args: Parameters<typeof upsert>) => {
+    if (failures-- > 0) throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
+    return upsert(...args);
+  };
+}
+
 describe('who hears of an issue (pure rules)', () => {
   it('tells the reporter and every +1, but not the champion who made the change', () => {
     const issue = { reporter: { id: 'r', name: 'R', conversationKey: 'r' }, affected: [{ id: 'a', name: 'A' }, { id: 'c', name: 'C' }] } as Issue;
@@ -286,12 +298,7 @@ describe('IssueService: storage failing part-way through a triage action', () =>
   it('an index row that failed to write after the issue was saved agrees with it again after the champion presses again', async () => {
     const { issues, repo, queries, issueTables } = await service();
     const issue = await logged(issues, staffAlice, 'req-1');
-    const upsert = issueTables.idx.queue.upsertEntity.bind(issueTables.idx.queue);
-    let failures = 1;
-    issueTables.idx.queue.upsertEntity = (async (...args: Parameters<typeof upsert>) => {
-      if (failures-- > 0) throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
-      return upsert(...args);
-    }) as typeof upsert;
+    failQueueWriteOnce(issueTables);
     await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'triaged' }, 'inv-1').catch(() => null);
     await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'triaged' }, 'inv-2');
     expect((await repo.get(issue.ref))?.status).toBe('triaged');
@@ -413,12 +420,7 @@ describe('IssueService: storage failing part-way through a triage action', () =>
   it('an unfinished change is finished by the next action on the issue, even one that changes no list', async () => {
     const { issues, queries, issueTables, outbox } = await service();
     const issue = await logged(issues, staffAlice, 'req-1');
-    const upsert = issueTables.idx.queue.upsertEntity.bind(issueTables.idx.queue);
-    let failures = 1;
-    issueTables.idx.queue.upsertEntity = (async (...args: Parameters<typeof upsert>) => {
-      if (failures-- > 0) throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
-      return upsert(...args);
-    }) as typeof upsert;
+    failQueueWriteOnce(issueTables);
     outbox.failures = 1;
     await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'triaged' }, 'inv-1');
     outbox.clear();
