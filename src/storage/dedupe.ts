@@ -8,7 +8,7 @@ import { mentionsAny } from '../text/mentions.js';
 /*
  * Table `Dedupe`: PK = 2 hex chars of the key's hash (spreads load), RK = the key's SHA-256 (no chat id kept).
  * A row marks "already seen" until `expiresAt`; a later claim of an expired key wins it again.
- * Expired rows are deleted by the expiry job (`sweepExpired`), one partition at a time.
+ * Expired rows are deleted by the expiry job (`sweepExpired`), a bounded number a run.
  * What the first handling answered, so a retry of the same activity gets the same answer: `resultText`
  * (JSON, when it fits a string property: 32K UTF-16 characters) or else `result` (gzipped JSON, Edm.Binary, up
  * to RESULT_MAX_BYTES: a property holds at most 64 KiB). Most answers are cards of a few KB: stored as text,
@@ -41,12 +41,7 @@ const PLACEHOLDER_MAX_CHARS = 1_000;
 /** A claim: the first for its key, or a repeat with what the first one answered (once it is known). */
 export type Claim = { first: true } | { first: false; result?: unknown };
 
-const PARTITIONS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 export class DedupeStore {
-  /** Where the last sweep stopped, so the next one goes on from there. */
-  private sweepCursor = 0;
-
   private constructor(
     private readonly table: TableClient,
     private readonly clock: Clock,
@@ -204,33 +199,24 @@ export class DedupeStore {
   }
 
   /**
-   * Deletes up to `limit` claims that expired before `now`, partition by partition from where the last
-   * sweep stopped. Each delete is conditional on the row's ETag, so a key re-claimed meanwhile stays.
+   * Deletes up to `limit` claims that expired before `now`, found by one query across the table. Each delete is
+   * conditional on the row's ETag, so a key re-claimed meanwhile stays. What is left over is still expired
+   * next run, so no cursor is kept; one query per partition made 256 round trips a run even with nothing
+   * to delete.
    */
   async sweepExpired(now: Date, limit: number): Promise<number> {
     let deleted = 0;
-    for (let visited = 0; visited < PARTITIONS.length && deleted < limit; visited++) {
-      const pk = PARTITIONS[this.sweepCursor]!;
-      const rows = this.table.listEntities<{ expiresAt: string }>({
-        queryOptions: {
-          filter: odata`PartitionKey eq ${pk} and expiresAt lt ${now.toISOString()}`,
-          select: ['RowKey', 'expiresAt'],
-        },
-      });
-      let more = false;
-      for await (const row of rows) {
-        if (deleted >= limit) {
-          more = true;
-          break;
-        }
-        try {
-          await this.table.deleteEntity(pk, row.rowKey!, { etag: row.etag });
-          deleted++;
-        } catch (err) {
-          if (!isPreconditionFailed(err) && !isNotFound(err)) throw err;
-        }
+    const rows = this.table.listEntities<{ expiresAt: string }>({
+      queryOptions: { filter: odata`expiresAt lt ${now.toISOString()}`, select: ['PartitionKey', 'RowKey', 'expiresAt'] },
+    });
+    for await (const row of rows) {
+      if (deleted >= limit) break;
+      try {
+        await this.table.deleteEntity(row.partitionKey!, row.rowKey!, { etag: row.etag });
+        deleted++;
+      } catch (err) {
+        if (!isPreconditionFailed(err) && !isNotFound(err)) throw err;
       }
-      if (!more) this.sweepCursor = (this.sweepCursor + 1) % PARTITIONS.length;
     }
     return deleted;
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { DedupeStore } from '../../src/storage/dedupe.js';
+import type { Tables } from '../../src/storage/tables.js';
 import { testTables } from '../support/storage.js';
 
 describe('DedupeStore', () => {
@@ -87,5 +88,54 @@ describe('DedupeStore owners (forget)', () => {
     clock.advance(61_000);
     expect(await store.sweepExpired(clock.now(), 1_000)).toBe(2);
     expect(await store.ownedBy(['aad-gus'])).toEqual([]);
+  });
+});
+
+describe('DedupeStore.sweepExpired', () => {
+  /** Tables whose clients count the queries made (each `listEntities` is one query, paged by the SDK). */
+  function countingTables(): { tables: Tables; queries: () => number } {
+    const tables = testTables();
+    let queries = 0;
+    const open = tables.table.bind(tables);
+    tables.table = async (name: string) => {
+      const client = await open(name);
+      return new Proxy(client, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (prop === 'listEntities' && typeof value === 'function') {
+            return (...args: unknown[]) => {
+              queries++;
+              return (value as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          }
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    };
+    return { tables, queries: () => queries };
+  }
+
+  it('deletes what expired across every partition, at most `limit` a run, the rest next run, with a query or two a run (not one per partition)', async () => {
+    const clock = new ManualClock();
+    const { tables, queries } = countingTables();
+    const store = await DedupeStore.open(tables, clock, 60_000);
+    // 40 keys land in many of the 256 partitions (a key's partition is its hash's first byte).
+    for (let i = 0; i < 40; i++) await store.claim(`old-${i}`);
+    clock.advance(61_000);
+    for (let i = 0; i < 5; i++) await store.claim(`live-${i}`);
+
+    let before = queries();
+    expect(await store.sweepExpired(clock.now(), 25)).toBe(25);
+    expect(queries() - before).toBeLessThanOrEqual(2);
+    before = queries();
+    expect(await store.sweepExpired(clock.now(), 25)).toBe(15);
+    expect(queries() - before).toBeLessThanOrEqual(2);
+    before = queries();
+    expect(await store.sweepExpired(clock.now(), 25)).toBe(0);
+    expect(queries() - before).toBeLessThanOrEqual(2);
+
+    // The live claims stay claimed; the expired ones can be claimed again.
+    for (let i = 0; i < 5; i++) expect(await store.claim(`live-${i}`)).toBe(false);
+    expect(await store.claim('old-7')).toBe(true);
   });
 });
