@@ -614,7 +614,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       aggregates,
       state: adoptionState,
       sources: {
-        questionsOn: (day) => questions.askedOn(day),
+        questionsBetween: (first, last) => questions.askedBetween(first, last),
         openIssues: () => openIssues.all(),
         allIssues: () => new IssueExport(issueTables).allIssues(),
       },

@@ -1,5 +1,6 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
+import { groupByDay } from '../storage/day-partitions.js';
 import { collect, deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import type { DayFigures, WeekFigures } from './daily.js';
 import type { IssueEvent } from './events.js';
@@ -8,7 +9,7 @@ import type { IssueEvent } from './events.js';
  * The adoption figures' tables (see docs/storage-adoption.md):
  *
  * `AdoptionEvents`  PK = UTC day 'YYYY-MM-DD', RK = event key '<ref>|v<version>|<kind>' (safeKey'd)
- *                   → the roll-up reads one day with one partition query; a repeated event is a 409.
+ *                   → the roll-up reads a range of days with one range query; a repeated event is a 409.
  * `AdoptionDaily`   PK 'day',  RK 'YYYY-MM-DD' → a day's figures (counts as JSON columns; gaps, durations,
  *                                               the active-user sketch and the open snapshot in their own
  *                                               columns, so a page view selects only what it shows)
@@ -71,8 +72,13 @@ export class EventStore {
   }
 
   async day(day: string): Promise<IssueEvent[]> {
-    const rows = await collect(this.table.listEntities<EventRow>({ queryOptions: { filter: odata`PartitionKey eq ${day}` } }));
-    return rows.map((r) => ({
+    return (await this.between(day, day)).get(day) ?? [];
+  }
+
+  /** Events from `first` to `last` (UTC days, inclusive), by day: one range query over the day partitions. */
+  async between(first: string, last: string): Promise<Map<string, IssueEvent[]>> {
+    const rows = await collect(this.table.listEntities<EventRow>({ queryOptions: { filter: odata`PartitionKey ge ${first} and PartitionKey le ${last}` } }));
+    return groupByDay(rows, (r, day) => ({
       key: r.key,
       kind: r.kind,
       day,

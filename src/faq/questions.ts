@@ -16,7 +16,9 @@ import {
 } from '../storage/tables.js';
 import { conflictPauseMs, fromJsonColumn, readEntity } from '../storage/entities.js';
 import type { GapCardVersion, GapClaim } from './gaps.js';
-import { dayOf, firstDay, forEachDay } from '../storage/day-partitions.js';
+import { dayOf, firstDay, forEachDay, groupByDay } from '../storage/day-partitions.js';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** A question a user asked, what the bot did with it, and what the user thought of the answer. */
 export interface AskedQuestion {
@@ -209,14 +211,19 @@ export class QuestionStore {
       .filter((q) => q.askedAt >= since);
   }
 
-  /** Every question asked on one UTC day, 'YYYY-MM-DD' (one partition): the adoption figures' daily roll-up. */
-  async askedOn(day: string): Promise<AskedQuestion[]> {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return [];
+  /**
+   * Every question asked from `first` to `last` (UTC days 'YYYY-MM-DD', inclusive), by day: the adoption
+   * figures' roll-up. One range query over the day partitions, not one per day (most days are empty).
+   */
+  async askedBetween(first: string, last: string): Promise<Map<string, AskedQuestion[]>> {
+    if (!DAY.test(first) || !DAY.test(last)) return new Map();
     const rows = await collect(
-      // The day's partition also holds the privacy index rows (who asked, who voted): questions only.
-      this.questions.listEntities<QuestionEntity>({ queryOptions: { filter: `PartitionKey eq '${day}' and ${QUESTION_ROWS}` } }),
+      // The day partitions also hold the privacy index rows (who asked, who voted): questions only.
+      this.questions.listEntities<QuestionEntity>({
+        queryOptions: { filter: `${odata`PartitionKey ge ${first} and PartitionKey le ${last}`} and ${QUESTION_ROWS}` },
+      }),
     );
-    return rows.map(fromEntity);
+    return groupByDay(rows, fromEntity);
   }
 
   /** The gap cards claimed on each day of the last `days` days: one range query over the day partitions. */

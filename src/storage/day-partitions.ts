@@ -25,3 +25,15 @@ export async function forEachDay(first: string, last: string, read: (day: string
   for (let d = new Date(`${first}T00:00:00Z`); dayOf(d) <= last; d = new Date(d.getTime() + 86_400_000)) days.push(dayOf(d));
   for (let i = 0; i < days.length; i += parallel) await Promise.all(days.slice(i, i + parallel).map(read));
 }
+
+/** Rows read from a range of day partitions, grouped by day (each row mapped on the way). */
+export function groupByDay<R extends { partitionKey?: string }, T>(rows: readonly R[], map: (row: R, day: string) => T): Map<string, T[]> {
+  const byDay = new Map<string, T[]>();
+  for (const row of rows) {
+    const day = String(row.partitionKey).slice(0, 10);
+    const list = byDay.get(day);
+    if (list) list.push(map(row, day));
+    else byDay.set(day, [map(row, day)]);
+  }
+  return byDay;
+}

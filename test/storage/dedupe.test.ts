@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { DedupeStore } from '../../src/storage/dedupe.js';
-import type { Tables } from '../../src/storage/tables.js';
+import { countingTables } from '../support/counting-tables.js';
 import { testTables } from '../support/storage.js';
 
 describe('DedupeStore', () => {
@@ -92,29 +92,6 @@ describe('DedupeStore owners (forget)', () => {
 });
 
 describe('DedupeStore.sweepExpired', () => {
-  /** Tables whose clients count the queries made (each `listEntities` is one query, paged by the SDK). */
-  function countingTables(): { tables: Tables; queries: () => number } {
-    const tables = testTables();
-    let queries = 0;
-    const open = tables.table.bind(tables);
-    tables.table = async (name: string) => {
-      const client = await open(name);
-      return new Proxy(client, {
-        get(target, prop, receiver) {
-          const value = Reflect.get(target, prop, receiver) as unknown;
-          if (prop === 'listEntities' && typeof value === 'function') {
-            return (...args: unknown[]) => {
-              queries++;
-              return (value as (...a: unknown[]) => unknown).apply(target, args);
-            };
-          }
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
-    };
-    return { tables, queries: () => queries };
-  }
-
   it('deletes what expired across every partition, at most `limit` a run, the rest next run, with a query or two a run (not one per partition)', async () => {
     const clock = new ManualClock();
     const { tables, queries } = countingTables();
