@@ -16,6 +16,7 @@ import {
   type GapCardVersion,
   type GapClaim,
   type GapGroup,
+  type GapPlace,
   groupGaps,
   pageOfGaps,
   placeOf,
@@ -110,6 +111,7 @@ export const GAPS_PAGE_SIZE = 8;
 const GAP_SCAN_ROWS = 2000;
 /** How long a gaps card pages through the view it was drawn from; an older card starts over from the latest. */
 const GAPS_VIEW_MS = 86_400_000;
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export const MAX_QUESTION = 500;
 /** A gap card's redraw versions stay below an answered card's (1e9, `gapCardMessages`): answering outranks them. */
@@ -394,12 +396,13 @@ export class FaqService {
     const now = new Date(this.questions.now());
     const days = wholeNumber(req.days, GAPS_DAYS_DEFAULT, 1, GAPS_DAYS_MAX);
     let note = '';
-    let from: { after?: ReturnType<typeof decodePlace>; before?: ReturnType<typeof decodePlace> } = {};
+    let from: { after?: GapPlace | undefined; before?: GapPlace | undefined } = {};
     let asOf = now;
     if (req.after !== undefined || req.before !== undefined || req.at !== undefined) {
       const at = typeof req.at === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]{8,12}Z$/.test(req.at) ? new Date(req.at) : undefined;
       const place = req.after !== undefined ? { after: decodePlace(req.after) } : { before: decodePlace(req.before) };
-      const fresh = at && !Number.isNaN(at.getTime()) && at.getTime() <= now.getTime() && now.getTime() - at.getTime() <= GAPS_VIEW_MS;
+      // A few minutes ahead is another instance's clock; further ahead, or unreadable, is no view this app drew.
+      const fresh = at && !Number.isNaN(at.getTime()) && at.getTime() <= now.getTime() + CLOCK_SKEW_MS && now.getTime() - at.getTime() <= GAPS_VIEW_MS;
       if (fresh && (place.after ?? place.before)) {
         asOf = at;
         from = place;
@@ -412,7 +415,8 @@ export class FaqService {
     } else if (wholeNumber(req.page, 1, 1, 1000) > 1) {
       note = 'This is an older card that paged by number, which shifts as new questions come in; here is the latest list from the start.';
     }
-    const view = await this.gapsView(days, from.after ?? from.before ? asOf : undefined);
+    // Paged from a place: the view that card was drawn from; else the latest.
+    const view = await this.gapsView(days, (from.after ?? from.before) ? asOf : undefined);
     let page = pageOfGaps(view.groups, GAPS_PAGE_SIZE, from);
     if (!page.items.length && view.groups.length) {
       // Everything after that page was answered (or aged out) since: its end, said so.

@@ -134,6 +134,18 @@ describe('paging the gaps list', () => {
   });
 });
 
+describe('a gaps card kept for days', () => {
+  it('"Next" pressed over a day later shows the latest list from the start, saying the card is old', async () => {
+    const { faq, ask, clock } = await setup();
+    await tenGaps(ask);
+    const first = await press(faq, { days: 14 });
+    clock.advance(2 * 86_400_000);
+    const later = await press(faq, button(first, 'Next')!);
+    expect(listed(later)).toEqual(listed(first));
+    expect(text(later)).toMatch(/over a day old.*from the start/);
+  });
+});
+
 describe('the work one press of "gaps" does', () => {
   it('reads a bounded number of question rows however many are in the window, and says when the list covers only part of it', async () => {
     const { faq, ask, reads, clock } = await setup({ gapScanRows: 40 });
