@@ -3,7 +3,7 @@ import { oneLine } from '../text/one-line.js';
 import type { GapGroup } from './gaps.js';
 import { CURATED_DOC, type CuratedAnswer, citation, MAX_ANSWER_CHARS } from './curated.js';
 import type { GuidanceSection } from './docs/types.js';
-import { type FaqAnswer, MAX_QUESTION, type SourceRef } from './service.js';
+import { type FaqAnswer, type GapsList, MAX_QUESTION, type SourceRef } from './service.js';
 import { clip, listWithin } from '../text/fit.js';
 
 /** Data for cards/faq-answer.json. */
@@ -37,8 +37,16 @@ export interface FaqNotCoveredCardData {
 /** Data for cards/faq-gaps.json. */
 export interface FaqGapsCardData {
   days: number;
-  page: number;
-  pages: number;
+  /** "Gaps 9–16 of 37." ('' when there are none). */
+  shown: string;
+  /** Why the list starts over, '' otherwise. */
+  note: string;
+  /** "Built from the newest 2,000 questions …" when the window held more than one view reads, '' otherwise. */
+  partial: string;
+  /** The view the pages are drawn from, and the cursors for Previous and Next ('' for none). */
+  at: string;
+  before: string;
+  after: string;
   groups: (Omit<GapGroup, 'questions' | 'questionIds' | 'lastAskedAt' | 'terms' | 'days'> & { others: string; askedLine: string })[];
 }
 
@@ -131,7 +139,6 @@ export function notCoveredCard(
   });
 }
 
-export const GAPS_PAGE_SIZE = 8;
 /**
  * The list shows each gap's example cut to LIST_EXAMPLE_CHARS, and its other wordings each cut to OTHER_WORDING_CHARS
  * and together to OTHER_WORDINGS_CHARS: a page of eight gaps each asked in five wordings of the 500 characters a
@@ -148,15 +155,20 @@ const otherWordings = (questions: readonly string[]): string =>
     OTHER_WORDINGS_CHARS,
   );
 
-export function gapsCard(groups: GapGroup[], days: number, page: number): AdaptiveCard {
-  const pages = Math.max(1, Math.ceil(groups.length / GAPS_PAGE_SIZE));
-  const current = Math.min(Math.max(1, page), pages);
-  const slice = groups.slice((current - 1) * GAPS_PAGE_SIZE, current * GAPS_PAGE_SIZE);
+export function gapsCard(list: GapsList): AdaptiveCard {
+  const count = (n: number) => n.toLocaleString('en-GB');
+  const since = list.partial && new Date(list.partial.since).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
   return renderCard<FaqGapsCardData>('faq-gaps', {
-    days,
-    page: current,
-    pages,
-    groups: slice.map((g) => ({
+    days: list.days,
+    shown: list.total ? `Gaps ${list.start + 1}–${list.start + list.groups.length} of ${list.total}.` : '',
+    note: list.note,
+    partial: list.partial
+      ? `Built from the newest ${count(list.partial.read)} questions of these days (back to ${since ?? ''}): older questions of the window are not counted.`
+      : '',
+    at: list.asOf,
+    before: list.before,
+    after: list.after,
+    groups: list.groups.map((g) => ({
       id: g.id,
       example: quoted(clip(g.example, LIST_EXAMPLE_CHARS)),
       count: g.count,

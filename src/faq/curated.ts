@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
+import { marked, type Token } from 'marked';
 import type { Clock } from '../clock.js';
 import { allows } from '../roles/permissions.js';
 import type { Actor, Role } from '../roles/roles.js';
@@ -416,12 +417,61 @@ export function exportMarkdown(answers: CuratedAnswer[], sectionText: (id: strin
   for (const answer of answers) {
     parts.push(`## ${plainMarkdown(answer.question.replace(/\s+/g, ' ').trim())}`, '');
     const body = answer.answer ?? (answer.sectionId ? sectionText(answer.sectionId) : undefined);
-    parts.push(body?.trim() || '_(the guidance section this pointed to no longer exists)_', '');
+    parts.push((body?.trim() && containedMarkdown(body.trim())) || '_(the guidance section this pointed to no longer exists)_', '');
     if (answer.variants.length > 0) {
       parts.push(`<!-- also asked as: ${answer.variants.map(commentText).join(' | ')} -->`, '');
     }
   }
   return `${parts.join('\n').trimEnd()}\n`;
+}
+
+/** Marks the end of an answer while it is checked: an answer that leaves a block open swallows it. */
+const END_MARK = '# end of answer';
+/** Rounds of escaping before an answer is given up on and exported as a code block, verbatim. */
+const CONTAIN_ROUNDS = 20;
+
+/**
+ * An answer as markdown that stays inside its own entry of the export: a line of its own that reads as a heading
+ * (`## Something`, or a line underlined with `---` or `===`) has its marker escaped, so the reader sees the same
+ * line and the file does not gain an entry; a code block or an HTML comment (or `<pre>`, `<script>` …) it leaves
+ * open — which would run on over every answer after it — is closed, or its opening escaped. Headings are found
+ * by the lexer the guidance is read with (never by regular expressions over lines: code blocks hold `#` lines).
+ */
+function containedMarkdown(answer: string): string {
+  let text = answer.replace(/\r\n?/g, '\n');
+  for (let round = 0; round < CONTAIN_ROUNDS; round++) {
+    const tokens: Token[] = marked.lexer(`${text}\n\n${END_MARK}`, { gfm: true });
+    const last = tokens.at(-1);
+    const open = !(last?.type === 'heading' && last.raw === END_MARK);
+    const own = open ? tokens : tokens.slice(0, -1);
+    let changed = false;
+    const raws = own.map((t, i) => {
+      let raw = t.raw;
+      if (open && i === own.length - 1) {
+        raw = raw.slice(0, raw.length - `\n\n${END_MARK}`.length);
+        const fence = t.type === 'code' ? /^ {0,3}(`{3,}|~{3,})/.exec(raw)?.[1] : undefined;
+        if (fence) raw = `${raw.replace(/\n*$/, '')}\n${fence}`;
+        else if (t.type === 'html') raw = raw.replace(/^( {0,3})</, '$1\\<');
+        else return raw;
+        changed = true;
+      } else if (t.type === 'heading') {
+        raw = /^ {0,3}#/.test(raw) ? raw.replace(/^( {0,3})#/, '$1\\#') : raw.replace(/(^|\n)( {0,3})([=-][^\n]*\n?)$/, '$1$2\\$3');
+        changed = true;
+      }
+      return raw;
+    });
+    if (!changed) return open ? verbatim(text) : text;
+    // Less the blank line the end mark was put after.
+    text = raws.join('').trimEnd();
+  }
+  return verbatim(text);
+}
+
+/** Text as a fenced code block whose fence no line of it can close. */
+function verbatim(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}\n${text}\n${fence}`;
 }
 
 /**

@@ -161,8 +161,64 @@ export function summariseGap(id: string, terms: Set<string> | readonly string[],
 }
 
 /** Most people first: one person asking the same thing again and again does not push a gap up the list. */
-export function sortGaps<G extends Pick<GapGroup, 'askers' | 'count' | 'lastAskedAt'>>(groups: G[]): G[] {
-  return groups.sort((a, b) => b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt));
+export function sortGaps<G extends Pick<GapGroup, 'askers' | 'count' | 'lastAskedAt' | 'questionIds'>>(groups: G[]): G[] {
+  return groups.sort((a, b) => comparePlaces(placeOf(a), placeOf(b)));
+}
+
+/**
+ * A gap's place in the list: what it is sorted by, and its seed (oldest) question's id, which no other group in
+ * a view holds, so two gaps never share a place. A page's cursor is the place of its last (or first) gap.
+ */
+export interface GapPlace {
+  askers: number;
+  count: number;
+  lastAskedAt: string;
+  seed: string;
+}
+
+export function placeOf(g: Pick<GapGroup, 'askers' | 'count' | 'lastAskedAt' | 'questionIds'>): GapPlace {
+  return { askers: g.askers, count: g.count, lastAskedAt: g.lastAskedAt, seed: g.questionIds.at(-1) ?? '' };
+}
+
+/** Negative when `a` comes before `b` in the list. */
+export function comparePlaces(a: GapPlace, b: GapPlace): number {
+  return b.askers - a.askers || b.count - a.count || b.lastAskedAt.localeCompare(a.lastAskedAt) || (a.seed < b.seed ? -1 : a.seed > b.seed ? 1 : 0);
+}
+
+/** A place as card data: short, and read back only through `decodePlace`. */
+export function encodePlace(p: GapPlace): string {
+  return [p.askers, p.count, p.lastAskedAt, p.seed].join('~');
+}
+
+const PLACE = /^(\d{1,7})~(\d{1,7})~(\d{4}-\d{2}-\d{2}T[\d:.]{8,12}Z)~([\w-]{1,80})$/;
+
+/** A place from card data (which the client writes): undefined unless it is exactly what `encodePlace` makes. */
+export function decodePlace(text: unknown): GapPlace | undefined {
+  const m = typeof text === 'string' ? PLACE.exec(text) : null;
+  return m ? { askers: Number(m[1]), count: Number(m[2]), lastAskedAt: m[3]!, seed: m[4]! } : undefined;
+}
+
+/**
+ * A page of `sorted` (in list order): the `size` gaps after `after`, or before `before`, or the first. By place,
+ * not position, so a gap that joins or leaves the list between two presses neither repeats nor hides another.
+ * Back from the start (fewer than a page before `before`): the first page.
+ */
+export function pageOfGaps<G extends Pick<GapGroup, 'askers' | 'count' | 'lastAskedAt' | 'questionIds'>>(
+  sorted: readonly G[],
+  size: number,
+  from: { after?: GapPlace; before?: GapPlace } = {},
+): { items: G[]; start: number } {
+  let start = 0;
+  if (from.after) {
+    const after = from.after;
+    const i = sorted.findIndex((g) => comparePlaces(placeOf(g), after) > 0);
+    start = i < 0 ? sorted.length : i;
+  } else if (from.before) {
+    const before = from.before;
+    const i = sorted.findIndex((g) => comparePlaces(placeOf(g), before) >= 0);
+    start = Math.max(0, (i < 0 ? sorted.length : i) - size);
+  }
+  return { items: sorted.slice(start, start + size), start };
 }
 
 /**

@@ -46,8 +46,9 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & { partitionKey: stri
 /*
  * Table `FaqQuestions`: PK = UTC day 'YYYY-MM-DD', RK = inverted time + random (newest first).
  *   - a question by id: the id is `${PK}_${RK}` → point read;
- *   - "questions of the last N days" (gaps, re-checks after a docs change): N partition queries (`RowKey lt 'a'`:
- *     question rows only);
+ *   - "questions of the last N days" (re-checks after a docs change): one range query over the day partitions
+ *     (`RowKey lt 'a'`: question rows only); the gaps list reads at most its budget of them, newest first
+ *     (`recentGaps`: one range query, else day partitions newest first);
  *   - in the same day partition, written in the same transaction as what they index (no extra storage call):
  *     RK `a|<asker>|<question RK>` → who asked it, RK `v|<voter>|<question RK>` → who voted on it (and how), so a
  *     person's questions and votes (`my data`, `forget`) are one range read per day, and retention drops whole
@@ -209,6 +210,47 @@ export class QuestionStore {
       .sort((a, b) => (a.partitionKey < b.partitionKey ? 1 : a.partitionKey > b.partitionKey ? -1 : 0))
       .map(fromEntity)
       .filter((q) => q.askedAt >= since);
+  }
+
+  /**
+   * The gaps list's questions: those of the `days` × 24 hours up to `until` (default now) that may be gaps —
+   * unanswered, or with a Not helpful vote — newest first, at most `limit` of them (`more`: the window holds
+   * others, older than those returned). Bounded work whatever the window holds: one range read of up to
+   * `limit` + 1 rows (the usual case: all of them); only past that, since a range comes oldest day first, the
+   * newest days are read one partition at a time, newest first, until `limit` rows — at most about 2 × `limit`
+   * rows and one call per day of the window in all. Reading every question of a 90-day window on each press did
+   * not stay small as the rollout grew.
+   */
+  async recentGaps(days: number, opts: { until?: Date; limit: number }): Promise<{ questions: AskedQuestion[]; more: boolean }> {
+    const until = opts.until ?? this.clock.now();
+    const since = new Date(until.getTime() - days * 86_400_000);
+    const limit = Math.max(1, Math.floor(opts.limit));
+    // Server-side: a question answered with no Not helpful vote is no gap (most of them), and a view as of
+    // `until` leaves out questions asked since (the card being paged was drawn from that view).
+    const gapRows = `${QUESTION_ROWS} and (answered eq false or notHelpful gt 0)`;
+    // Only a view as of a given time is cut there: a question stamped a moment ahead (another instance's clock,
+    // a write landing late) belongs in the latest view.
+    const inWindow = opts.until
+      ? odata`askedAt ge ${since.toISOString()} and askedAt le ${until.toISOString()}`
+      : odata`askedAt ge ${since.toISOString()}`;
+    const read = (first: string, last: string, n: number) =>
+      take(this.questions, `${odata`PartitionKey ge ${first} and PartitionKey le ${last}`} and ${gapRows} and ${inWindow}`, n);
+    const first = dayOf(since);
+    const last = dayOf(until);
+    const whole = await read(first, last, limit + 1);
+    if (whole.length <= limit) return { questions: newestFirst(whole).map(fromEntity), more: false };
+    // Over the budget. The read came oldest day first: the days before its last row's are whole in it.
+    const cut = String(whole.at(-1)!.partitionKey);
+    const kept = new Map<string, QuestionEntity[]>();
+    for (const r of whole) if (r.partitionKey < cut) kept.set(r.partitionKey, [...(kept.get(r.partitionKey) ?? []), r]);
+    const out: QuestionEntity[] = [];
+    for (let d = new Date(`${last}T00:00:00Z`); out.length < limit && dayOf(d) >= first; d = new Date(d.getTime() - 86_400_000)) {
+      const day = dayOf(d);
+      // Within a day rows come newest first (inverted time): the first rows are the ones to keep.
+      const rows = day < cut ? (kept.get(day) ?? []) : await read(day, day, limit - out.length);
+      out.push(...rows.slice(0, limit - out.length));
+    }
+    return { questions: out.map(fromEntity), more: true };
   }
 
   /**
@@ -496,4 +538,19 @@ function fromEntity(e: QuestionEntity): AskedQuestion {
   if (e.answeredLaterAt) q.answeredLaterAt = e.answeredLaterAt;
   if (e.thread) q.thread = e.thread;
   return q;
+}
+
+/** Up to `n` rows of a query, read a page at a time (no page larger than needed). */
+async function take(client: TableClient, filter: string, n: number): Promise<QuestionEntity[]> {
+  const out: QuestionEntity[] = [];
+  for await (const page of client.listEntities<QuestionEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1000, n) })) {
+    out.push(...page);
+    if (out.length >= n) break;
+  }
+  return out.slice(0, n);
+}
+
+/** Rows of day partitions, newest day first (within a day they already are newest first). */
+function newestFirst(rows: QuestionEntity[]): QuestionEntity[] {
+  return rows.sort((a, b) => (a.partitionKey < b.partitionKey ? 1 : a.partitionKey > b.partitionKey ? -1 : 0));
 }

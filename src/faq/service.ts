@@ -10,7 +10,20 @@ import { type FaqIndex, search } from './engine/index.js';
 import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
 import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
-import { type GapCardVersion, type GapClaim, type GapGroup, groupGaps, sortGaps, summariseGap, withCardKeys } from './gaps.js';
+import {
+  decodePlace,
+  encodePlace,
+  type GapCardVersion,
+  type GapClaim,
+  type GapGroup,
+  type GapPlace,
+  groupGaps,
+  pageOfGaps,
+  placeOf,
+  sortGaps,
+  summariseGap,
+  withCardKeys,
+} from './gaps.js';
 import type { AskedQuestion, QuestionStore } from './questions.js';
 
 export interface SourceRef {
@@ -55,7 +68,50 @@ export interface FaqOptions {
   warn?: (details: object, msg: string) => void;
   /** Champions' curated answers, ranked with the guidance (see `CuratedAnswers`). */
   curated?: { activeAnswer(id: string): CuratedAnswer | undefined; showAuthor: boolean };
+  /** At most this many questions are read for one view of the gaps (the newest of the window); see `recentGaps`. */
+  gapScanRows?: number;
 }
+
+/** A page of the gaps list, as the champion's card shows it (see `FaqService.gapsList`). */
+export interface GapsList {
+  days: number;
+  /** The view the list is drawn from (ISO): the next and previous pages are drawn from it too. */
+  asOf: string;
+  groups: GapGroup[];
+  /** The place of the first gap shown (0-based), and how many gaps the view lists. */
+  start: number;
+  total: number;
+  /** The cursors for Previous and Next ('' when there is no such page). */
+  before: string;
+  after: string;
+  /** Why the list starts over (an older card, an unreadable one), '' otherwise. */
+  note: string;
+  /** Set when the window held more questions than one view reads: how many it read, back to when. */
+  partial?: { read: number; since: string };
+}
+
+/**
+ * What a press of `gaps`, or of a gaps card's button, asks for, as the client sent it (checked here): the days to
+ * look back (1–90, default 14), an older card's page number (those cards paged by position), or the view (`at`)
+ * and place (`after`, `before`) to page from.
+ */
+export interface GapsRequest {
+  days?: unknown;
+  page?: unknown;
+  at?: unknown;
+  after?: unknown;
+  before?: unknown;
+}
+
+const GAPS_DAYS_DEFAULT = 14;
+const GAPS_DAYS_MAX = 90;
+
+export const GAPS_PAGE_SIZE = 8;
+/** The newest questions one view of the gaps reads at most: grouping them stays well within a turn. */
+const GAP_SCAN_ROWS = 2000;
+/** How long a gaps card pages through the view it was drawn from; an older card starts over from the latest. */
+const GAPS_VIEW_MS = 86_400_000;
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export const MAX_QUESTION = 500;
 /** A gap card's redraw versions stay below an answered card's (1e9, `gapCardMessages`): answering outranks them. */
@@ -309,9 +365,78 @@ export class FaqService {
 
   /** The gaps of the last `days` days, each under the key of its "Answer this" card (see `withCardKeys`). */
   async gaps(days: number): Promise<GapGroup[]> {
-    const seenAt = this.questions.now();
-    const [questions, claims] = await Promise.all([this.questions.recent(days), this.questions.gapClaims(days)]);
-    return sortGaps(this.splitAnswered(questions, claims, this.answeredCards(), new Set())).map((g) => ({ ...g, seenAt }));
+    return (await this.gapsView(days)).groups;
+  }
+
+  /**
+   * The gaps of the `days` × 24 hours up to `until` (default now), from at most `gapScanRows` of the newest
+   * questions (`partial` when the window held more): a view's work is bounded however the rollout grows.
+   */
+  private async gapsView(days: number, until?: Date): Promise<{ groups: GapGroup[]; partial?: { read: number; since: string } }> {
+    const now = this.questions.now();
+    const at = until ?? new Date(now);
+    const seenAt = at.toISOString();
+    const since = new Date(at.getTime() - days * 86_400_000).toISOString().slice(0, 10);
+    const [{ questions, more }, claims] = await Promise.all([
+      this.questions.recentGaps(days, { ...(until ? { until } : {}), limit: this.options.gapScanRows ?? GAP_SCAN_ROWS }),
+      this.questions.gapClaimsBetween(since, now.slice(0, 10)),
+    ]);
+    const groups = sortGaps(this.splitAnswered(questions, claims, this.answeredCards(), new Set())).map((g) => ({ ...g, seenAt }));
+    return more ? { groups, partial: { read: questions.length, since: questions.at(-1)?.askedAt ?? seenAt } } : { groups };
+  }
+
+  /**
+   * A page of the gaps list. Paged by place (the last or first gap shown), in the view the first page was drawn
+   * from (`at`): questions asked since then are not in it, so "Next" shows the rest of what the champion was
+   * reading instead of skipping or repeating a gap the new questions moved. Typed again, `gaps` is the latest.
+   * An older card (a page number, no place), a place that cannot be read or a view over a day old: the latest
+   * list from the start, saying why.
+   */
+  async gapsList(req: GapsRequest): Promise<GapsList> {
+    const now = new Date(this.questions.now());
+    const days = wholeNumber(req.days, GAPS_DAYS_DEFAULT, 1, GAPS_DAYS_MAX);
+    let note = '';
+    let from: { after?: GapPlace | undefined; before?: GapPlace | undefined } = {};
+    let asOf = now;
+    if (req.after !== undefined || req.before !== undefined || req.at !== undefined) {
+      const at = typeof req.at === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]{8,12}Z$/.test(req.at) ? new Date(req.at) : undefined;
+      const place = req.after !== undefined ? { after: decodePlace(req.after) } : { before: decodePlace(req.before) };
+      // A few minutes ahead is another instance's clock; further ahead, or unreadable, is no view this app drew.
+      const fresh = at && !Number.isNaN(at.getTime()) && at.getTime() <= now.getTime() + CLOCK_SKEW_MS && now.getTime() - at.getTime() <= GAPS_VIEW_MS;
+      if (fresh && (place.after ?? place.before)) {
+        asOf = at;
+        from = place;
+      } else {
+        note =
+          at && now.getTime() - at.getTime() > GAPS_VIEW_MS
+            ? 'This card is over a day old, so here is the latest list from the start.'
+            : "This card's place in the list could not be read, so here is the list from the start.";
+      }
+    } else if (wholeNumber(req.page, 1, 1, 1000) > 1) {
+      note = 'This is an older card that paged by number, which shifts as new questions come in; here is the latest list from the start.';
+    }
+    // Paged from a place: the view that card was drawn from; else the latest.
+    const view = await this.gapsView(days, (from.after ?? from.before) ? asOf : undefined);
+    let page = pageOfGaps(view.groups, GAPS_PAGE_SIZE, from);
+    if (!page.items.length && view.groups.length) {
+      // Everything after that page was answered (or aged out) since: its end, said so.
+      const start = Math.max(0, view.groups.length - GAPS_PAGE_SIZE);
+      page = { items: view.groups.slice(start), start };
+      note = 'The gaps after that page have been answered since; here is the end of the list.';
+    }
+    const first = page.items[0];
+    const last = page.items.at(-1);
+    return {
+      days,
+      asOf: asOf.toISOString(),
+      groups: page.items,
+      start: page.start,
+      total: view.groups.length,
+      before: first && page.start > 0 ? encodePlace(placeOf(first)) : '',
+      after: last && page.start + page.items.length < view.groups.length ? encodePlace(placeOf(last)) : '',
+      note,
+      ...(view.partial ? { partial: view.partial } : {}),
+    };
   }
 
   /** The cards a champion answered (an active curated answer names the gap group it closed), by key. */
@@ -475,4 +600,11 @@ export class FaqService {
     return [...best.values()].sort((a, b) => b.score - a.score).slice(0, max).map((h) => h.section);
   }
 
+}
+
+/** A whole number from card data or a typed argument, within [min, max]; `fallback` when it is none. */
+function wholeNumber(value: unknown, fallback: number, min: number, max: number): number {
+  const n = typeof value === 'number' ? value : Number.parseInt(String(value ?? ''), 10);
+  if (!Number.isFinite(n)) return fallback;
+  return Math.min(max, Math.max(min, Math.trunc(n)));
 }

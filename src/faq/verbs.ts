@@ -15,6 +15,7 @@ export const FAQ_COMMANDS = {
 
 const questionId = z.object({ questionId: z.string().max(100).optional().default('') });
 const dayCount = z.union([z.number(), z.string().max(6)]).optional();
+const gapPlace = z.string().max(200).optional();
 /**
  * Far longer than the store accepts, so the champion is told the limit (with their paste shown again) instead of
  * "out of date": a pasted document is easily 100 KB. The activity's body limit (1 MB) bounds it before parsing.
@@ -28,7 +29,12 @@ export const FAQ_VERBS = {
   helpful: verb('faq.helpful', 'faq.feedback', questionId),
   notHelpful: verb('faq.notHelpful', 'faq.feedback', questionId),
   officeHours: verb('faq.officeHours', 'faq.ask', questionId),
-  gaps: verb('faq.gaps', 'faq.gaps', z.object({ days: dayCount, page: dayCount })),
+  // `page`: an older card's (those paged by position); `at` with `after` or `before`: the view and place paged from.
+  gaps: verb(
+    'faq.gaps',
+    'faq.gaps',
+    z.object({ days: dayCount, page: dayCount, at: z.string().max(40).optional(), after: gapPlace, before: gapPlace }),
+  ),
   curatedForm: verb(
     'faq.curated.form',
     'faq.curate',

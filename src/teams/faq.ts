@@ -117,19 +117,14 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     return { message: 'Office hours are below: bring your question along.' };
   });
 
-  const showGaps = async (daysArg: unknown, pageArg: unknown) => {
-    const days = clampInt(daysArg, GAP_DAYS_DEFAULT, 1, 90);
-    const page = clampInt(pageArg, 1, 1, 1000);
-    return gapsCard(await faq.gaps(days), days, page);
-  };
   bot.command(FAQ_COMMANDS.gaps, async (turn, args) => {
     if (args && !/^\d+$/.test(args)) {
       await turn.reply('Usage: "gaps" or "gaps 30" — the number of days to look back (1–90).');
       return;
     }
-    await turn.reply(await showGaps(args || undefined, 1));
+    await turn.reply(gapsCard(await faq.gapsList({ days: args || undefined })));
   });
-  bot.verb(FAQ_VERBS.gaps, async (_turn, data) => ({ card: await showGaps(data.days, data.page) }));
+  bot.verb(FAQ_VERBS.gaps, async (_turn, data) => ({ card: gapsCard(await faq.gapsList(data)) }));
 
   // ---- champions' curated answers -----------------------------------------------------------------
 

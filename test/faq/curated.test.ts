@@ -3,7 +3,8 @@ import { ManualClock } from '../../src/clock.js';
 import { answerCard, curatedFormCard, curatedListCard } from '../../src/faq/cards.js';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { CuratedAnswers } from '../../src/faq/curated-answers.js';
-import { CuratedStore } from '../../src/faq/curated.js';
+import { type CuratedAnswer, CuratedStore, exportMarkdown } from '../../src/faq/curated.js';
+import { parseGuidanceDoc } from '../../src/faq/docs/parse.js';
 import type { GuidanceLibrary } from '../../src/faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from '../../src/faq/engine/index.js';
 import { groupGaps } from '../../src/faq/gaps.js';
@@ -480,5 +481,48 @@ describe('gap groups for champions', () => {
     const after = groupGaps(await questions.recent(30))[0]!;
     expect(after.id).toBe(before.id);
     expect(after.questionIds).toHaveLength(2);
+  });
+});
+
+describe('curated answers exported as markdown, read back as guidance', () => {
+  const written = (id: string, question: string, answer: string): CuratedAnswer => ({
+    id,
+    question,
+    variants: [],
+    answer,
+    author: { id: '29:grace', name: 'Grace Mwansa' },
+    createdAt: '2027-01-12T09:00:00.000Z',
+    updatedAt: '2027-01-12T09:00:00.000Z',
+    status: 'active',
+    version: 1,
+  });
+
+  it('answers whose lines look like headings, or leave a code block or comment open, read back as the same answers', () => {
+    const answers = [
+      written('c1', 'how do I restart the tablet', 'Hold the power button.\n\n## Something\n\nThen let go.'),
+      written('c2', 'who approves leave', 'Your supervisor.\n\nSteps\n---\nAsk them first.\n   # Not a title either'),
+      written('c3', 'how do I export the register', 'Run this:\n\n```\nexport --all\n## not a heading in code'),
+      written('c4', 'where is the error log', 'On the admin page.\n\n<!-- see the screenshot'),
+      written('c5', 'is there a dark mode', 'Steps\n===\nSettings, Display, Dark.'),
+      written('c6', 'the last one', 'A plain answer.'),
+    ];
+    const doc = parseGuidanceDoc('curated-answers.md', exportMarkdown(answers, () => undefined));
+    // One entry per answer, headed by its question, and nothing else but the file's title.
+    expect(doc.sections.map((s) => [s.level, s.heading])).toEqual([
+      [1, 'Answers from champions'],
+      ...answers.map((a) => [2, a.question]),
+    ]);
+    const text = (i: number) => doc.sections[i + 1]!.text;
+    expect(text(0)).toMatch(/Hold the power button[\s\S]*## Something[\s\S]*Then let go/);
+    expect(text(1)).toMatch(/Your supervisor[\s\S]*Steps[\s\S]*---[\s\S]*Ask them first[\s\S]*# Not a title either/);
+    expect(text(2)).toMatch(/Run this[\s\S]*export --all[\s\S]*## not a heading in code/);
+    expect(text(3)).toMatch(/On the admin page[\s\S]*<!-- see the screenshot/);
+    expect(text(4)).toMatch(/Steps[\s\S]*===[\s\S]*Settings, Display, Dark/);
+    expect(text(5)).toBe('A plain answer.');
+  });
+
+  it('an answer with nothing that could break the file is exported exactly as written', () => {
+    const answer = 'Use **Settings** › *Display*:\n\n1. Tap Dark.\n2. Restart.\n\n> Works from version 2.1.';
+    expect(exportMarkdown([written('c7', 'dark mode', answer)], () => undefined)).toContain(`\n\n${answer}\n`);
   });
 });

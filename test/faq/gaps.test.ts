@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { gapsCard } from '../../src/faq/cards.js';
-import { groupGaps, withCardKeys } from '../../src/faq/gaps.js';
+import { decodePlace, encodePlace, type GapPlace, groupGaps, pageOfGaps, placeOf, withCardKeys } from '../../src/faq/gaps.js';
+import { GAPS_PAGE_SIZE } from '../../src/faq/service.js';
 import type { AskedQuestion } from '../../src/faq/questions.js';
 
 let seq = 0;
@@ -79,10 +80,14 @@ describe('the gaps list card', () => {
     const groups = groupGaps(questions);
     expect(groups).toHaveLength(100);
     const seen = new Set<string>();
+    let after: GapPlace | undefined;
     for (let page = 1; seen.size < groups.length && page <= groups.length; page++) {
-      const card = gapsCard(groups, 30, page);
+      const { items, start } = pageOfGaps(groups, GAPS_PAGE_SIZE, after ? { after } : {});
+      const next = start + items.length < groups.length ? encodePlace(placeOf(items.at(-1)!)) : '';
+      const card = gapsCard({ days: 30, asOf: '2026-12-21T09:00:00.000Z', groups: items, start, total: groups.length, before: '', after: next, note: '' });
       expect(utf16Bytes(card), `page ${page}`).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
       for (const m of JSON.stringify(card).matchAll(/"groupId":"([^"]+)"/g)) seen.add(m[1]!);
+      after = decodePlace(next);
     }
     expect(seen.size).toBe(100);
   });

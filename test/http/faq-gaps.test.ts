@@ -288,9 +288,15 @@ describe('gaps at their longest: many groups, each asked in five wordings of the
     for (let page = 1; page <= 20; page++) {
       expect(utf16Bytes(card), `page ${page}`).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
       seen.push(...new Set((JSON.stringify(card).match(/zq\dx0\b/gi) ?? []).map((s) => s.toLowerCase())));
-      if (!JSON.stringify(card).includes('"title":"Next"')) break;
-      card = (await execute(app, USERS.champion, 'faq.gaps', { days: 14, page: page + 1 })).body.value;
+      // The card's own "Next" button, as the champion presses it.
+      const next = (card as { actions?: { title: string; data: Record<string, unknown> }[] }).actions?.find((a) => a.title === 'Next');
+      if (!next) break;
+      card = (await execute(app, USERS.champion, 'faq.gaps', next.data)).body.value;
     }
     expect(seen.sort()).toEqual(Array.from({ length: GROUPS }, (_, g) => `zq${g}x0`));
+    // A card drawn before paging by place (it pressed "Next" with a page number): the list from the start, said so.
+    const old = await execute(app, USERS.champion, 'faq.gaps', { action: 'faq.gaps', days: 14, page: 2 });
+    expect(old.status).toBe(200);
+    expect(JSON.stringify(old.body)).toMatch(/older card that paged by number/);
   }, 150_000);
 });
