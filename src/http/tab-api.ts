@@ -16,6 +16,7 @@ import {
 } from '../issues/index.js';
 import { isEditable, reporterView, TRANSITIONS } from '../issues/rules.js';
 import type { Logger } from '../log.js';
+import { isStorageUnavailable } from '../storage/call-policy.js';
 import { allows, type Permission, PERMISSIONS } from '../roles/permissions.js';
 import { type Person, type Role, roleLabel } from '../roles/roles.js';
 import { type BodyLimits, readJsonBody } from './body.js';
@@ -433,6 +434,11 @@ export function createTabApi(d: TabApiDeps, routes: TabRoute[] = tabRoutes(d)) {
       const out = await route.handle({ identity, role, caller, params, query: url.searchParams, body: body.value, requestId: scoped });
       send(res, out.status, out.body);
     } catch (err) {
+      if (isStorageUnavailable(err)) {
+        // Passing, not a fault of this request: the board says to try again rather than "could not be handled".
+        d.log.warn({ err }, 'tab API request: storage is not answering');
+        return send(res, 503, { error: 'StorageUnavailable', message: 'Storage is not answering right now. Try again in a moment.' }, { 'retry-after': '10' });
+      }
       d.log.error({ err }, 'tab API request failed');
       send(res, 500, { error: 'InternalError', message: 'the request could not be handled' });
     }
