@@ -79,7 +79,8 @@ const intParam = (min: number, max: number, fallback: number) =>
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === '') return fallback;
-      const n = Number(v);
+      // Plain digits only: Number() would also read "0x10", "1e3" and " 1".
+      const n = /^\d{1,7}$/.test(v) ? Number(v) : Number.NaN;
       if (!Number.isInteger(n) || n < min || n > max) {
         ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
         return z.NEVER;
@@ -126,6 +127,16 @@ function queryObject(q: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of q) if (v.trim() !== '') out[k] = v;
   return out;
+}
+
+/** A parameter given twice ("status=new&status=closed"): no route takes a list, so none is picked silently. */
+function repeatedParam(q: URLSearchParams): string | undefined {
+  const seen = new Set<string>();
+  for (const k of q.keys()) {
+    if (seen.has(k)) return k;
+    seen.add(k);
+  }
+  return undefined;
 }
 
 function firstProblem(err: z.ZodError): string {
@@ -423,6 +434,8 @@ export function createTabApi(d: TabApiDeps, routes: TabRoute[] = tabRoutes(d)) {
       if (route.provider && !d.adoption.providers[route.provider]) {
         return send(res, 404, { error: 'NotFound', message: 'this panel has no data source yet' });
       }
+      const twice = repeatedParam(url.searchParams);
+      if (twice) return send(res, 400, { error: 'BadRequest', message: `${twice.slice(0, 40)}: given more than once; give it once` });
       const body = await readBody(req);
       if (!body.ok) return send(res, body.status, { error: 'BadRequest', message: body.message });
       const person: Person = { id: identity.aadObjectId, name: identity.name };
