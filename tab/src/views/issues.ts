@@ -1,7 +1,7 @@
 import { STATUS_LABEL } from '../../../src/issues/model.js';
 import { sortedOnlyNote } from '../../../src/issues/order.js';
-import { ApiError, call } from '../api.js';
-import { announce, h, fill } from '../dom.js';
+import { ApiError, call, problem } from '../api.js';
+import { announce, failure, h, fill } from '../dom.js';
 import { day, when } from '../format.js';
 import type { IssueDetail, IssueList, IssueSummary, Me, Person, Status } from '../types.js';
 
@@ -71,7 +71,7 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
     try {
       await loadList();
     } catch (err) {
-      fill(results, h('p', { className: 'notice', role: 'alert' }, err instanceof ApiError ? err.message : 'The issues could not be loaded. Try again in a moment.'));
+      fill(results, failure(problem(err, 'The issues could not be loaded. Try again in a moment.'), () => void load()));
     }
   };
 
@@ -116,7 +116,7 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
     try {
       issue = await call<IssueDetail>(`issues/${encodeURIComponent(ref)}`);
     } catch (err) {
-      announce(err instanceof ApiError ? err.message : 'The issue could not be opened.', 'error');
+      announce(problem(err, 'The issue could not be opened.'), 'error');
       return;
     }
     const act = async (body: Record<string, unknown>, done: (i: IssueDetail) => string) => {
@@ -130,7 +130,7 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
           announce(`${ref}: ${err.message}`, 'error');
           await openIssue(ref, err.message);
           await load();
-        } else announce(err instanceof ApiError ? err.message : 'The change could not be made.', 'error');
+        } else announce(problem(err, 'The change could not be made.'), 'error');
       }
     };
     const statusSelect = h('select', { name: 'status', 'aria-label': 'New status' }, ...issue.transitions.filter((s) => s !== 'duplicate').map((s) => h('option', { value: s }, STATUS_LABEL[s])));
