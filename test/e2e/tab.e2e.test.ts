@@ -232,6 +232,27 @@ describe('the tab in Chromium', () => {
     expect(await page.locator('.results').getByRole('alert').count()).toBe(0);
   });
 
+  it('shows the issues of the filter last chosen, even when the list asked for before it answers later', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    await page.locator('.results nav.pager').waitFor();
+    // The open board (no status chosen) answers slowly; the done issues at once.
+    const openBoard = (url: URL) => url.pathname === '/api/tab/issues' && !url.searchParams.has('status');
+    await page.route(openBoard, async (r) => {
+      await new Promise((done) => setTimeout(done, 1_500));
+      await r.continue();
+    });
+    const late = page.waitForResponse((r) => openBoard(new URL(r.url())));
+    await page.getByRole('button', { name: 'Show issues' }).click();
+    await page.getByLabel('Status').selectOption('closed');
+    await page.getByRole('button', { name: 'Show issues' }).click();
+    await late;
+    await page.waitForTimeout(300);
+    // The done list has no "Issues 1–20" count; the open board's late answer must not replace it.
+    expect(await page.locator('.results nav.pager span').count()).toBe(0);
+    expect(await page.locator('.results caption').filter({ hasText: 'Open issues' }).count()).toBe(0);
+  });
+
   it('says there is no office hours session yet rather than showing an empty table', async () => {
     clock.set('2020-01-06T09:00:00Z'); // before the sample's first session
     const page = await browser.newPage();

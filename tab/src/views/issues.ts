@@ -66,21 +66,26 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
   let champions: Person[] = [];
   if (champion) champions = (await call<{ champions: Person[] }>('champions')).champions;
 
+  // Which load is the latest: a list asked for earlier that answers later must not replace the one now chosen.
+  let latest = 0;
   // A page, a filter or a refresh that fails says so where the list is (its callers do not wait on it).
   const load = async () => {
+    const mine = ++latest;
     try {
-      await loadList();
+      await loadList(() => mine === latest);
     } catch (err) {
+      if (mine !== latest) return;
       fill(results, failure(problem(err, 'The issues could not be loaded. Try again in a moment.'), () => void load()));
     }
   };
 
-  const loadList = async () => {
+  const loadList = async (current: () => boolean) => {
     const q = new URLSearchParams(Object.entries(state.filters).filter(([, v]) => v !== ''));
     if (state.page) q.set('page', String(state.page));
     if (state.token) q.set('token', state.token);
     if (state.after) q.set('after', state.after);
     const list = await call<IssueList>(`issues?${q}`);
+    if (!current()) return;
     const pager = h('nav', { className: 'pager', 'aria-label': 'Pages' });
     if (list.mode === 'board') {
       const first = list.page * list.pageSize + 1;
