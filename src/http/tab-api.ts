@@ -16,6 +16,7 @@ import {
 } from '../issues/index.js';
 import { isEditable, reporterView, TRANSITIONS } from '../issues/rules.js';
 import type { Logger } from '../log.js';
+import { isStorageUnavailable } from '../storage/call-policy.js';
 import { allows, type Permission, PERMISSIONS } from '../roles/permissions.js';
 import { type Person, type Role, roleLabel } from '../roles/roles.js';
 import { type BodyLimits, readJsonBody } from './body.js';
@@ -78,7 +79,8 @@ const intParam = (min: number, max: number, fallback: number) =>
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === '') return fallback;
-      const n = Number(v);
+      // Plain digits only: Number() would also read "0x10", "1e3" and " 1".
+      const n = /^\d{1,7}$/.test(v) ? Number(v) : Number.NaN;
       if (!Number.isInteger(n) || n < min || n > max) {
         ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
         return z.NEVER;
@@ -125,6 +127,16 @@ function queryObject(q: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of q) if (v.trim() !== '') out[k] = v;
   return out;
+}
+
+/** A parameter given twice ("status=new&status=closed"): no route takes a list, so none is picked silently. */
+function repeatedParam(q: URLSearchParams): string | undefined {
+  const seen = new Set<string>();
+  for (const k of q.keys()) {
+    if (seen.has(k)) return k;
+    seen.add(k);
+  }
+  return undefined;
 }
 
 function firstProblem(err: z.ZodError): string {
@@ -422,6 +434,8 @@ export function createTabApi(d: TabApiDeps, routes: TabRoute[] = tabRoutes(d)) {
       if (route.provider && !d.adoption.providers[route.provider]) {
         return send(res, 404, { error: 'NotFound', message: 'this panel has no data source yet' });
       }
+      const twice = repeatedParam(url.searchParams);
+      if (twice) return send(res, 400, { error: 'BadRequest', message: `${twice.slice(0, 40)}: given more than once; give it once` });
       const body = await readBody(req);
       if (!body.ok) return send(res, body.status, { error: 'BadRequest', message: body.message });
       const person: Person = { id: identity.aadObjectId, name: identity.name };
@@ -433,6 +447,11 @@ export function createTabApi(d: TabApiDeps, routes: TabRoute[] = tabRoutes(d)) {
       const out = await route.handle({ identity, role, caller, params, query: url.searchParams, body: body.value, requestId: scoped });
       send(res, out.status, out.body);
     } catch (err) {
+      if (isStorageUnavailable(err)) {
+        // Passing, not a fault of this request: the board says to try again rather than "could not be handled".
+        d.log.warn({ err }, 'tab API request: storage is not answering');
+        return send(res, 503, { error: 'StorageUnavailable', message: 'Storage is not answering right now. Try again in a moment.' }, { 'retry-after': '10' });
+      }
       d.log.error({ err }, 'tab API request failed');
       send(res, 500, { error: 'InternalError', message: 'the request could not be handled' });
     }

@@ -17,6 +17,17 @@ export class ApiError extends Error {
 
 let credentials: Credentials | undefined;
 
+/**
+ * What to tell the reader when a call failed. A sign-in refused once the page is open (the token expired, or
+ * Teams would not renew it) says how to get past it; the server's reason alone ("the token has expired") did not.
+ */
+export function problem(err: unknown, fallback: string): string {
+  if (!(err instanceof ApiError)) return fallback;
+  // Local demo mode has no sign-in to renew: its refusal says which demo user to choose.
+  if (err.status === 401 && err.body.local !== true) return `Your sign-in is no longer accepted (${err.message.replace(/\.$/, '')}). Reload the tab to sign in again.`;
+  return err.message;
+}
+
 export function useCredentials(c: Credentials): void {
   credentials = c;
 }

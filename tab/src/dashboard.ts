@@ -1,6 +1,6 @@
-import { ApiError, call, useCredentials } from './api.js';
+import { ApiError, call, problem, useCredentials } from './api.js';
 import { destroyCharts, recolourCharts } from './charts.js';
-import { announce, h, fill } from './dom.js';
+import { announce, failure, h, fill } from './dom.js';
 import { setLocale } from './format.js';
 import { connect, ssoToken } from './teams.js';
 import { applyTheme, onThemeChange } from './theme.js';
@@ -89,7 +89,7 @@ async function show(me: Me): Promise<void> {
     try {
       await v.render(mine, me);
     } catch (err) {
-      fill(mine, h('p', { className: 'notice', role: 'alert' }, err instanceof ApiError ? err.message : 'This view could not be loaded. Try again in a moment.'));
+      fill(mine, failure(problem(err, 'This view could not be loaded. Try again in a moment.'), () => void go(v.id)));
     }
     if (view !== mine) destroyCharts(mine);
   };

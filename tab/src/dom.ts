@@ -41,3 +41,8 @@ export function announce(text: string, tone: 'info' | 'error' | 'success' = 'inf
   region.textContent = text;
   region.dataset.tone = tone;
 }
+
+/** A view or list that could not be loaded: why, and a button that loads it again (storage back, a fresh token). */
+export function failure(text: string, retry: () => void): HTMLElement {
+  return h('div', { className: 'notice', role: 'alert' }, h('p', {}, text), h('button', { type: 'button', onclick: () => retry() }, 'Try again'));
+}

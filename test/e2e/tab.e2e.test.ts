@@ -203,6 +203,56 @@ describe('the tab in Chromium', () => {
     expect(await page.getByLabel('Period').inputValue()).toBe('30');
   });
 
+  it('mid-session, a sign-in no longer accepted says to sign in again, and storage not answering says so, each with a Try again that loads the view', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor();
+    const champions = (url: URL) => url.pathname === '/api/tab/champions';
+    const issues = (url: URL) => url.pathname === '/api/tab/issues';
+    // The token expired while the page was open: the server refuses the next call.
+    const expired = { status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'Unauthorized', message: 'the token has expired', local: false }) };
+    await page.route(champions, (r) => r.fulfill(expired));
+    await page.getByRole('tab', { name: 'Issues' }).click();
+    const signIn = page.locator('#view').getByRole('alert');
+    await signIn.filter({ hasText: 'sign in again' }).waitFor({ timeout: 5_000 });
+    expect(await signIn.textContent()).toContain('the token has expired');
+    await page.unroute(champions);
+    await page.locator('#view').getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('heading', { name: 'Triage board' }).waitFor({ timeout: 5_000 });
+    await page.locator('.results nav.pager').waitFor({ timeout: 5_000 });
+
+    // Storage stops answering: the list says so, and trying again once it is back shows the board.
+    const down = { status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'StorageUnavailable', message: 'Storage is not answering right now. Try again in a moment.' }) };
+    await page.route(issues, (r) => r.fulfill(down));
+    await page.getByRole('button', { name: 'Show issues' }).click();
+    await page.locator('.results').getByRole('alert').filter({ hasText: 'Storage is not answering' }).waitFor({ timeout: 5_000 });
+    await page.unroute(issues);
+    await page.locator('.results').getByRole('button', { name: 'Try again' }).click();
+    await page.locator('.results nav.pager').waitFor({ timeout: 5_000 });
+    expect(await page.locator('.results').getByRole('alert').count()).toBe(0);
+  });
+
+  it('shows the issues of the filter last chosen, even when the list asked for before it answers later', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    await page.locator('.results nav.pager').waitFor();
+    // The open board (no status chosen) answers slowly; the done issues at once.
+    const openBoard = (url: URL) => url.pathname === '/api/tab/issues' && !url.searchParams.has('status');
+    await page.route(openBoard, async (r) => {
+      await new Promise((done) => setTimeout(done, 1_500));
+      await r.continue();
+    });
+    const late = page.waitForResponse((r) => openBoard(new URL(r.url())));
+    await page.getByRole('button', { name: 'Show issues' }).click();
+    await page.getByLabel('Status').selectOption('closed');
+    await page.getByRole('button', { name: 'Show issues' }).click();
+    await late;
+    await page.waitForTimeout(300);
+    // The done list has no "Issues 1–20" count; the open board's late answer must not replace it.
+    expect(await page.locator('.results nav.pager span').count()).toBe(0);
+    expect(await page.locator('.results caption').filter({ hasText: 'Open issues' }).count()).toBe(0);
+  });
+
   it('says there is no office hours session yet rather than showing an empty table', async () => {
     clock.set('2020-01-06T09:00:00Z'); // before the sample's first session
     const page = await browser.newPage();

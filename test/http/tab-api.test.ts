@@ -237,6 +237,20 @@ describe('the tab API', () => {
     expect((await api(USERS.champion, '/api/tab/issues')).body.items).toEqual(res.body.items);
   });
 
+  it('refuses a parameter given twice or a page that is not plain digits with a 400 naming it, rather than picking one', async () => {
+    // "status=new&status=closed" used to list the closed issues: the last one silently won.
+    for (const path of ['/api/tab/issues?status=new&status=closed', '/api/tab/overview?weeks=52&weeks=2', '/api/tab/questions?days=7&days=90']) {
+      const res = await api(USERS.lead, path);
+      expect(res, path).toMatchObject({ status: 400, body: { error: 'BadRequest' } });
+      expect(String(res.body.message), path).toMatch(/^(status|weeks|days): given more than once/);
+    }
+    for (const page of ['0x10', '1e3', '1.0', ' 1']) {
+      const res = await api(USERS.champion, `/api/tab/issues?page=${encodeURIComponent(page)}`);
+      expect(res, page).toMatchObject({ status: 400, body: { message: 'page: must be a whole number from 0 to 1000' } });
+    }
+    expect((await api(USERS.champion, '/api/tab/issues?page=1')).status).toBe(200);
+  });
+
   it('answers every too-large import with 413 and why, never a dropped connection, and serves the next request', async () => {
     const outcomes: string[] = [];
     for (let i = 0; i < 4; i++) {

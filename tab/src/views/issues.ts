@@ -1,7 +1,7 @@
 import { STATUS_LABEL } from '../../../src/issues/model.js';
 import { sortedOnlyNote } from '../../../src/issues/order.js';
-import { ApiError, call } from '../api.js';
-import { announce, h, fill } from '../dom.js';
+import { ApiError, call, problem } from '../api.js';
+import { announce, failure, h, fill } from '../dom.js';
 import { day, when } from '../format.js';
 import type { IssueDetail, IssueList, IssueSummary, Me, Person, Status } from '../types.js';
 
@@ -66,21 +66,26 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
   let champions: Person[] = [];
   if (champion) champions = (await call<{ champions: Person[] }>('champions')).champions;
 
+  // Which load is the latest: a list asked for earlier that answers later must not replace the one now chosen.
+  let latest = 0;
   // A page, a filter or a refresh that fails says so where the list is (its callers do not wait on it).
   const load = async () => {
+    const mine = ++latest;
     try {
-      await loadList();
+      await loadList(() => mine === latest);
     } catch (err) {
-      fill(results, h('p', { className: 'notice', role: 'alert' }, err instanceof ApiError ? err.message : 'The issues could not be loaded. Try again in a moment.'));
+      if (mine !== latest) return;
+      fill(results, failure(problem(err, 'The issues could not be loaded. Try again in a moment.'), () => void load()));
     }
   };
 
-  const loadList = async () => {
+  const loadList = async (current: () => boolean) => {
     const q = new URLSearchParams(Object.entries(state.filters).filter(([, v]) => v !== ''));
     if (state.page) q.set('page', String(state.page));
     if (state.token) q.set('token', state.token);
     if (state.after) q.set('after', state.after);
     const list = await call<IssueList>(`issues?${q}`);
+    if (!current()) return;
     const pager = h('nav', { className: 'pager', 'aria-label': 'Pages' });
     if (list.mode === 'board') {
       const first = list.page * list.pageSize + 1;
@@ -116,7 +121,7 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
     try {
       issue = await call<IssueDetail>(`issues/${encodeURIComponent(ref)}`);
     } catch (err) {
-      announce(err instanceof ApiError ? err.message : 'The issue could not be opened.', 'error');
+      announce(problem(err, 'The issue could not be opened.'), 'error');
       return;
     }
     const act = async (body: Record<string, unknown>, done: (i: IssueDetail) => string) => {
@@ -130,7 +135,7 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
           announce(`${ref}: ${err.message}`, 'error');
           await openIssue(ref, err.message);
           await load();
-        } else announce(err instanceof ApiError ? err.message : 'The change could not be made.', 'error');
+        } else announce(problem(err, 'The change could not be made.'), 'error');
       }
     };
     const statusSelect = h('select', { name: 'status', 'aria-label': 'New status' }, ...issue.transitions.filter((s) => s !== 'duplicate').map((s) => h('option', { value: s }, STATUS_LABEL[s])));

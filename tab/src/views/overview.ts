@@ -1,5 +1,5 @@
 import { STATE_LABEL } from '../../../src/adoption/metrics.js';
-import { ApiError, call } from '../api.js';
+import { ApiError, call, problem } from '../api.js';
 import { barChart, donutChart, lineChart } from '../charts.js';
 import { announce, h, fill } from '../dom.js';
 import { day, num, pct, shortDay, when } from '../format.js';
@@ -78,7 +78,7 @@ function figureForms(overview: Overview, reload: () => void): HTMLElement {
           announce('Figure saved.', 'success');
           reload();
         } catch (err) {
-          announce(err instanceof ApiError ? err.message : 'The figure could not be saved.', 'error');
+          announce(problem(err, 'The figure could not be saved.'), 'error');
         }
       },
     },
@@ -106,7 +106,7 @@ function figureForms(overview: Overview, reload: () => void): HTMLElement {
           announce(`Imported ${res.saved} figures.`, 'success');
           reload();
         } catch (err) {
-          announce(err instanceof ApiError ? err.message : 'The file could not be imported.', 'error');
+          announce(problem(err, 'The file could not be imported.'), 'error');
           const list = err instanceof ApiError && Array.isArray(err.body.errors) ? (err.body.errors as string[]) : [];
           fill(errors, ...list.map((e) => h('li', {}, e)));
         }

@@ -1,4 +1,4 @@
-import { ApiError, call } from '../api.js';
+import { call, problem } from '../api.js';
 import { lineChart } from '../charts.js';
 import { announce, append, h, fill } from '../dom.js';
 import { day, num, shortDay } from '../format.js';
@@ -33,7 +33,7 @@ function texts(pulseId: string, questionId: string, first: string[], more: numbe
       })
       .catch((err: unknown) => {
         button.disabled = false;
-        announce(err instanceof ApiError ? err.message : 'More answers could not be loaded. Try again in a moment.', 'error');
+        announce(problem(err, 'More answers could not be loaded. Try again in a moment.'), 'error');
       });
   });
   if (more > 0 && next) wrap.append(button);

@@ -1,4 +1,4 @@
-import { ApiError, call } from '../api.js';
+import { call, problem } from '../api.js';
 import { announce, h, fill } from '../dom.js';
 import { num, pct, when } from '../format.js';
 import type { QuestionsPanel } from '../types.js';
@@ -18,7 +18,7 @@ export async function questionsView(root: HTMLElement, days = 30): Promise<void>
           const select = ev.target as HTMLSelectElement;
           void questionsView(root, Number(select.value)).catch((err: unknown) => {
             select.value = String(days);
-            announce(err instanceof ApiError ? err.message : 'The questions could not be loaded. Try again in a moment.', 'error');
+            announce(problem(err, 'The questions could not be loaded. Try again in a moment.'), 'error');
           });
         },
       },
