@@ -6,7 +6,7 @@ import { AGENDA_PAGE, type AgendaView, agendaPage } from './agenda.js';
 import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import type { Occurrence } from './model.js';
 import type { TimelineItem } from './rules.js';
-import { type AddForm, type Offer, QUESTION_LIMIT, type SessionPage, type Viewer } from './service.js';
+import { type AddForm, listCursor, type Offer, QUESTION_LIMIT, type SessionPage, type Viewer } from './service.js';
 import { clip } from '../text/fit.js';
 
 /**
@@ -51,9 +51,9 @@ export interface ScheduleCardData {
   sessions: SessionLine[];
   /** "Sessions 6–10 of 14 in the next four weeks" when there is more than one page, else empty. */
   pageNote: string;
-  /** The pages before and after this one (-1: none), for "Earlier sessions" and "Later sessions". */
-  previousPage: number;
-  nextPage: number;
+  /** "Earlier sessions": before the first shown; "Later sessions": after the last (`listCursor`); '' for none. */
+  earlier: string;
+  later: string;
 }
 
 /** Data for cards/officehours-booking.json. */
@@ -152,27 +152,54 @@ export function sessionLine(offer: Offer, zone: string, now: Date): SessionLine 
   };
 }
 
+/**
+ * The "office hours" list: the page's sessions, as many as fit in one Teams message (40 KB). Five sessions
+ * with ten 120-character hosts, a 300-character topic and a Teams join link (some 1,500 characters) were over
+ * it, and the user got nothing: those that do not fit are left to the next press (the cursors go from the last
+ * and first shown), so none is out of reach.
+ */
 export function scheduleCard(
   list: SessionPage,
   viewer: Pick<Viewer, 'zone' | 'zoneKnown'>,
   now: Date,
   opts: { question?: string; notice?: string; heading?: string; removeUrl?: string | undefined } = {},
 ): AdaptiveCard {
-  const { offers } = list;
-  const paged = list.total > offers.length;
-  return renderCard<ScheduleCardData>('officehours-schedule', {
-    heading: opts.heading ?? 'Next office hours',
-    zoneNote: zoneNote(viewer, now),
-    notice: e(opts.notice ?? ''),
-    removeUrl: opts.removeUrl ?? '',
-    question: opts.question ?? '',
-    questionLabel: `Your question, to send ahead (optional, at most ${QUESTION_LIMIT} characters)`,
-    empty: offers.length === 0,
-    sessions: offers.map((o) => sessionLine(o, viewer.zone, now)),
-    pageNote: paged ? `Sessions ${list.from}–${list.from + offers.length - 1} of ${list.total} in the next four weeks` : '',
-    previousPage: list.page > 0 ? list.page - 1 : -1,
-    nextPage: list.from + offers.length - 1 < list.total ? list.page + 1 : -1,
-  });
+  const lines = list.offers.map((o) => sessionLine(o, viewer.zone, now));
+  const render = (n: number, lineOf: (l: SessionLine) => SessionLine = (l) => l) => {
+    // Going forward the first `n` are kept; going back (Earlier sessions), the last `n`.
+    const from = list.keep === 'start' ? 0 : lines.length - n;
+    const shown = list.offers.slice(from, from + n);
+    const index = list.index + from;
+    const paged = list.total > shown.length;
+    return renderCard<ScheduleCardData>('officehours-schedule', {
+      heading: opts.heading ?? 'Next office hours',
+      zoneNote: zoneNote(viewer, now),
+      notice: e(opts.notice ?? ''),
+      removeUrl: opts.removeUrl ?? '',
+      question: opts.question ?? '',
+      questionLabel: `Your question, to send ahead (optional, at most ${QUESTION_LIMIT} characters)`,
+      empty: shown.length === 0,
+      sessions: lines.slice(from, from + n).map(lineOf),
+      pageNote: paged && shown.length ? `Sessions ${index + 1}–${index + shown.length} of ${list.total} in the next four weeks` : '',
+      earlier: index > 0 && shown[0] ? listCursor(shown[0].occurrence) : '',
+      later: index + shown.length < list.total && shown.length ? listCursor(shown[shown.length - 1]!.occurrence) : '',
+    });
+  };
+  const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
+  for (let n = lines.length; n > 1; n--) {
+    const card = render(n);
+    if (fits(card)) return card;
+  }
+  // One session alone over the limit: only a join link of many thousand characters does that (the file sets no
+  // limit on it). Shown without it, and with fewer hosts, rather than not at all: the list still moves on.
+  const one = render(Math.min(1, lines.length));
+  if (fits(one) || !lines.length) return one;
+  return render(1, (l) => ({
+    ...l,
+    hosts: clip(l.hosts, 400),
+    joinUrl: '',
+    topic: `${l.topic}${l.topic ? ' ' : ''}(The join link is too long to show here: it is in the calendar file once you book.)`,
+  }));
 }
 
 export function bookingCard(offer: Offer, viewer: Pick<Viewer, 'zone' | 'zoneKnown'>, now: Date, headline?: string): AdaptiveCard {

@@ -64,12 +64,34 @@ const LIST_DAYS = 28;
 /** Sessions per page of the "office hours" card: a card stays short enough to read in the chat. */
 const PAGE_SIZE = 5;
 
-/** One page of the sessions on offer: `from` is the 1-based number of its first, of `total`. */
+/**
+ * Where a page of the "office hours" list starts. Pages go by the occurrence a card showed last ("Later
+ * sessions": after it) or first ("Earlier sessions": before it), by start and id as the list is ordered, so a
+ * session cancelled or added between two presses neither skips one nor shows one again. `page`: a card from
+ * before cursors, which counted pages of PAGE_SIZE.
+ */
+export type ListAt = { after: ListCursor } | { before: ListCursor } | { page: number };
+
+/** An occurrence's place in the list: its start (ms) and id. */
+export interface ListCursor {
+  t: number;
+  id: string;
+}
+
+export function listCursor(o: Pick<Occurrence, 'start' | 'id'>): string {
+  return `${o.start.getTime()}|${o.id}`;
+}
+
+/**
+ * Up to a page of the sessions on offer, `index` the 0-based place of the first of `total`. The card shows as
+ * many as fit in a Teams message: from the first (`keep: 'start'`, going forward) or from the last (`'end'`,
+ * going back), and the next press goes on from the last (or first) it showed.
+ */
 export interface SessionPage {
   offers: Offer[];
-  page: number;
-  from: number;
+  index: number;
   total: number;
+  keep: 'start' | 'end';
 }
 const DAY_MS = 24 * 3600_000;
 /** A notice's outcome: how many were told now, and whether another caller holds it, still to be queued. */
@@ -153,23 +175,35 @@ export class OfficeHoursService {
   // ---- staff --------------------------------------------------------------------------------------
 
   /**
-   * The office-hours sessions offered to the viewer in the next four weeks, a page at a time (full ones too:
-   * they say so), with seats left and their own bookings. A page past the end (sessions cancelled since the
-   * card was sent) gives the last one.
+   * The office-hours sessions offered to the viewer in the next four weeks, up to a page from `at` (full ones
+   * too: they say so), with seats left and their own bookings. Nothing left after the cursor (those sessions
+   * cancelled or over since the card was sent), or an old card's page past the end, gives the last page; nothing
+   * before it, the first.
    */
-  async upcoming(viewer: Viewer, page = 0, perPage = PAGE_SIZE): Promise<SessionPage> {
+  async upcoming(viewer: Viewer, at?: ListAt, perPage = PAGE_SIZE): Promise<SessionPage> {
     const now = this.d.clock.now();
     const [schedule, m, mine] = await Promise.all([this.current(), this.membership(viewer), this.d.bookings.ofPerson(viewer.person.id)]);
     const all = allOccurrences(schedule, now, new Date(now.getTime() + LIST_DAYS * DAY_MS), (s) => s.kind === 'office-hours' && offeredTo(s, m, viewer.role))
       .filter((o) => o.status === 'scheduled');
-    const at = Math.min(Math.max(0, Math.trunc(page)), Math.max(0, Math.ceil(all.length / perPage) - 1));
-    const shown = all.slice(at * perPage, (at + 1) * perPage);
-    return {
-      offers: await Promise.all(shown.map((o) => this.offer(o, viewer, mine))),
-      page: at,
-      from: at * perPage + 1,
-      total: all.length,
-    };
+    // The list's own order (allOccurrences): start, then id.
+    const place = (o: Occurrence, c: ListCursor) => o.start.getTime() - c.t || (o.id < c.id ? -1 : o.id > c.id ? 1 : 0);
+    type Window = { from: number; to: number; keep: SessionPage['keep'] };
+    const forward = (from: number): Window => ({ from, to: Math.min(all.length, from + perPage), keep: 'start' });
+    const back = (to: number): Window => ({ from: Math.max(0, to - perPage), to, keep: 'end' });
+    let window = forward(0);
+    if (at && 'after' in at) {
+      const i = all.findIndex((o) => place(o, at.after) > 0);
+      window = i < 0 ? back(all.length) : forward(i);
+    } else if (at && 'before' in at) {
+      const j = all.findIndex((o) => place(o, at.before) >= 0);
+      const to = j < 0 ? all.length : j;
+      window = to === 0 ? forward(0) : back(to);
+    } else if (at) {
+      const from = Math.max(0, Math.trunc(at.page)) * perPage;
+      window = from >= all.length ? back(all.length) : forward(from);
+    }
+    const shown = all.slice(window.from, window.to);
+    return { offers: await Promise.all(shown.map((o) => this.offer(o, viewer, mine))), index: window.from, total: all.length, keep: window.keep };
   }
 
   /** The viewer's training timeline and what they belong to. */
