@@ -47,6 +47,8 @@ export const OFFICE_HOURS_VERBS = {
       question: z.string().max(4000).optional().catch(undefined),
     }),
   ),
+  /** "More courses" on `my training`: the courses after `after` (a course key; none, or one gone: the first). */
+  training: verb('officehours.training', 'officehours.view', z.object({ after: z.string().trim().min(1).max(60).optional().catch(undefined) })),
   /** `field` names the card's question input (each session in a list has its own). */
   book: verb(
     'officehours.book',

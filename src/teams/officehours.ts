@@ -81,6 +81,10 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
     const v = viewer(turn);
     await turn.reply(trainingCard(await service.training(v), v, now()));
   });
+  bot.verb(OFFICE_HOURS_VERBS.training, async (turn, data) => {
+    const v = viewer(turn);
+    return { card: trainingCard(await service.training(v), v, now(), data.after) };
+  });
 
   bot.verb(OFFICE_HOURS_VERBS.book, async (turn, data) => {
     const typed = data.field ? data[data.field] : undefined;

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { ManualClock } from '../../src/clock.js';
-import { execute, personalChat, type Reply, say, startTestApp, USERS } from '../support/app.js';
+import { MembershipStore } from '../../src/rollout/members.js';
+import { execute, personalChat, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
@@ -26,11 +27,18 @@ const long = (prefix: string, n: number) => `${prefix} ${'w'.repeat(n)}`.slice(0
 const JOIN_URL = `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${'N'.repeat(1500)}`.slice(0, 1500);
 const HOSTS = Array.from({ length: 10 }, (_, h) => `      - { id: host-${h}, name: "${long(`Host ${h}`, 120)}" }`).join('\n');
 
+/** Someone in every user group the rollout file allows (200), each with the longest name it takes. */
+const MANY: TestUser = { id: '29:many', aadObjectId: 'aad-many', name: 'Mo Many' };
+const GROUPS = 200;
+const others = Array.from({ length: GROUPS - 1 }, (_, i) => `g${i}`);
+
 writeFileSync(
   ROLLOUT_FILE,
   `cohorts:\n  - { id: wave, name: "${long('Wave', 120)}", goLive: 2027-03-01, zone: Africa/Lusaka }\n` +
     `groups:\n  - { id: officers, name: "${long('Officers', 120)}" }\n` +
-    `members:\n  - { id: ${USERS.staff.aadObjectId}, name: Sam Staff, cohort: wave, groups: [officers] }\n`,
+    others.map((g) => `  - { id: ${g}, name: "${long(`Group ${g}`, 120)}" }\n`).join('') +
+    `members:\n  - { id: ${USERS.staff.aadObjectId}, name: Sam Staff, cohort: wave, groups: [officers] }\n` +
+    `  - { id: ${MANY.aadObjectId}, name: Mo Many, cohort: wave, groups: [officers, ${others.slice(0, 19).join(', ')}] }\n`,
 );
 writeFileSync(
   OFFICE_HOURS_FILE,
@@ -66,13 +74,14 @@ ${HOSTS}
 );
 
 let app: App;
+const clock = new ManualClock('2027-01-04T08:00:00Z');
 let connector: RecordingConnector;
 
 beforeAll(async () => {
   connector = await new RecordingConnector().start();
   ({ app } = await startTestApp(
     { ROLLOUT_FILE, OFFICE_HOURS_FILE, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
-    new ManualClock('2027-01-04T08:00:00Z'),
+    clock,
   ));
 });
 afterAll(async () => {
@@ -81,7 +90,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const chat = () => personalChat(connector.url, USERS.staff);
+const chat = (u: TestUser = USERS.staff) => personalChat(connector.url, u);
 const cardsOf = (replies: Reply[]) => replies.flatMap((r) => r.attachments ?? []).map((a) => a.content);
 /** The data of the card's Action.Execute titled `title`, or undefined when the card has none. */
 function button(card: unknown, title: string): Record<string, unknown> | undefined {
@@ -118,14 +127,40 @@ describe('office hours, with long host names, topics and Teams join links', () =
 });
 
 describe('my training, for a group with many long courses', () => {
-  it('answers with a card Teams accepts', async () => {
+  const courses = (card: unknown) => [...new Set(JSON.stringify(card).match(/Course \d\d/g))];
+
+  it('is a card Teams accepts, and "More courses" reaches every course once, each page a card Teams accepts', async () => {
     const replies = await say(app, USERS.staff, 'my training', chat());
     const cards = cardsOf(replies);
-    expect(cards.length).toBeGreaterThan(0);
-    for (const c of cards) expect(utf16Bytes(c)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
-    // The courses that fit are shown (next first); the rest are counted.
-    const shown = new Set(JSON.stringify(cards).match(/Course \d\d/g)).size;
-    expect(shown).toBeGreaterThan(0);
-    expect(JSON.stringify(cards)).toContain(`and ${COURSES - shown} more courses of your group`);
+    expect(cards).toHaveLength(1);
+    const seen: string[] = [];
+    let card: unknown = cards[0];
+    for (let pages = 0; card && pages < COURSES; pages++) {
+      expect(utf16Bytes(card), `page ${pages + 1}`).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+      const shown = courses(card);
+      expect(shown.length, `page ${pages + 1}`).toBeGreaterThan(0);
+      seen.push(...shown);
+      if (seen.length < COURSES) expect(JSON.stringify(card)).toContain(`and ${COURSES - seen.length} more course`);
+      const more = button(card, 'More courses');
+      if (!more) break;
+      const res = await execute(app, USERS.staff, 'officehours.training', more, chat());
+      card = res.body.value;
+    }
+    expect(seen.sort()).toEqual(Array.from({ length: COURSES }, (_, i) => `Course ${String(i).padStart(2, '0')}`));
+  });
+
+  it('fits for someone in 200 user groups of long names, naming the first and counting the rest', async () => {
+    // The file lists 20 groups a person at most; the rollout team adds the rest from Teams ("group add").
+    const store = await MembershipStore.open(app.tables, clock);
+    const added = others.slice(19);
+    for (let i = 0; i < added.length; i += 10) {
+      await Promise.all(added.slice(i, i + 10).map((of) => store.add({ kind: 'group', of, personId: MANY.aadObjectId, name: MANY.name, addedBy: USERS.lead.aadObjectId })));
+    }
+    const [card] = cardsOf(await say(app, MANY, 'my training', chat(MANY)));
+    expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    const text = JSON.stringify(card);
+    expect(text).toContain('Officers w');
+    expect(text).toMatch(/… and \d+ more groups/);
+    expect(courses(card).length).toBeGreaterThan(0);
   });
 });
