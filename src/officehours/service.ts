@@ -405,15 +405,26 @@ export class OfficeHoursService {
       ...(reason ? { reason } : {}),
     }, viewer.person.id);
     const changed = occurrence(o.session, o.key, change);
-    const told = await this.tellBooked(changed);
+    // The change is saved whatever happens to its notice: one that could not be queued is given back, and the
+    // scheduled pass (which sees the session changed) queues it. Said so, rather than an error for a saved change.
+    const told = await this.tellBooked(changed).catch((err: unknown) => {
+      this.d.warn?.({ err, occurrenceId: o.id }, 'the notice of a change could not be queued; the next pass sends it');
+      return undefined;
+    });
     const when = `${dateTimeIn(o.start, o.session.zone)} (${o.session.zone})`;
     const people = told === 1 ? '1 person booked was told' : `${told} people booked were told`;
+    const later = async () => {
+      const n = (await this.d.bookings.seatsOf(o.id).catch(() => undefined))?.booked;
+      const who = n === undefined ? 'Those booked' : n === 1 ? 'The 1 person booked' : `The ${n} people booked`;
+      return `${who} could not be told just now; the notice${what === 'move' ? ', with an updated calendar entry,' : ''} goes out with the next scheduled pass, in a few minutes.`;
+    };
+    const tail = told === undefined ? await later() : what === 'cancel' ? `${people}.` : `${people}, with an updated calendar entry.`;
     return what === 'cancel'
-      ? `Cancelled: ${o.session.title} on ${when}. ${people}.`
+      ? `Cancelled: ${o.session.title} on ${when}. ${tail}`
       : `Moved: ${o.session.title} of ${when} is now on ${dateTimeIn(changed.start, o.session.zone)}.${
           // A move undoes a cancel (a holiday's, say): said, so it is not done unawares.
           o.status === 'cancelled' ? ' It had been cancelled: it is back on, and staff can book it again.' : ''
-        } ${people}, with an updated calendar entry.`;
+        } ${tail}`;
   }
 
   // ---- hosts --------------------------------------------------------------------------------------
