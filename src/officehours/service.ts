@@ -270,8 +270,9 @@ export class OfficeHoursService {
    * A session taken out of the schedule file (or a date its rule no longer has) is served as a cancel, built
    * from what the booking kept, so the entry leaves the person's calendar. Its SEQUENCE is never below what those
    * booked were told (servedSequence): one put back in the file after such a cancel comes back newer than it.
+   * `unavailable`: what it served could not be recorded, and serving it unrecorded is not safe: to be tried again.
    */
-  async calendar(token: string): Promise<{ filename: string; content: string } | undefined> {
+  async calendar(token: string): Promise<{ filename: string; content: string } | { unavailable: string } | undefined> {
     const bookingId = this.d.links.verify(token);
     if (!bookingId) return undefined;
     const booking = await this.d.bookings.byId(bookingId);
@@ -282,15 +283,18 @@ export class OfficeHoursService {
     const served = { start: found.start.toISOString(), status: found.status, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
     // What calendars may now hold: a later cancel (the session taken out of the file) must go above it.
     if (!(typeof seats.issuedSequence === 'number' && seats.issuedSequence >= served.sequence)) {
+      let refused = false;
       await this.d.bookings.recordIssued(booking.occurrenceId, served).catch((err: unknown) => {
         this.d.warn?.({ err, occurrenceId: booking.occurrenceId }, 'could not record the calendar entry served');
         // Unrecorded, a later change or cancel (built from what is stored) may come out no newer than this entry, and
         // calendars ignore it: the entry would stay after a cancel. So the file is served anyway only when every later
         // change is newer regardless: SEQUENCE 0 (every change counts at least 1), or the entry those booked were told
-        // (a later notice or cancel goes above what was told). Otherwise the download fails, to be tried again.
+        // (a later notice or cancel goes above what was told). Otherwise the download is refused, to be tried again.
         const told = seats.toldStart === served.start && seats.toldStatus === served.status && served.sequence <= (seats.toldSequence ?? -1);
-        if (served.sequence > 0 && !told) throw err;
+        if (served.sequence > 0 && !told) refused = true;
       });
+      // Said in words (the person opened a link in a browser), not the generic "could not be handled".
+      if (refused) return { unavailable: 'your calendar file could not be prepared just now; open the link again in a minute' };
     }
     const o = { ...found, sequence: served.sequence };
     return {

@@ -169,6 +169,26 @@ describe('booking a seat', () => {
     expect((await app.officeHours.current()).sessions.length).toBeGreaterThan(0);
   });
 
+  it('a calendar download that cannot be recorded (storage busy) asks, in words, to open the link again, rather than a bare 500', async () => {
+    clock.set(MONDAY);
+    const kim = person('Kim Busy');
+    // Moved in the schedule file and nobody told yet: served unrecorded, a later change might not replace it.
+    const link = calendarLink(JSON.stringify((await book(kim, 'office-hours|2027-03-09T14:00')).body));
+    const record = BookingStore.prototype.recordIssued;
+    BookingStore.prototype.recordIssued = async () => {
+      throw Object.assign(new Error('the server is busy'), { statusCode: 503 });
+    };
+    try {
+      const busy = await fetch(link);
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('30');
+      expect(await busy.json()).toEqual({ error: 'Unavailable', message: 'your calendar file could not be prepared just now; open the link again in a minute' });
+    } finally {
+      BookingStore.prototype.recordIssued = record;
+    }
+    expect((await fetch(link)).status).toBe(200);
+  });
+
   it('a calendar link stops working after it expires', async () => {
     clock.set(MONDAY);
     const ben = person('Ben Expiry');
