@@ -3,7 +3,7 @@ import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.
 import type { IssueSummary } from '../../src/issues/model.js';
 import type { AgendaView } from '../../src/officehours/agenda.js';
 import type { Booking } from '../../src/officehours/bookings.js';
-import { agendaCard, scheduleCard } from '../../src/officehours/cards.js';
+import { agendaCard, scheduleCard, trainingCard } from '../../src/officehours/cards.js';
 import type { Occurrence, Session } from '../../src/officehours/model.js';
 
 const session: Session = {
@@ -197,5 +197,30 @@ describe('the "office hours" list', () => {
     expect(text).toContain('The join link is too long to show here');
     expect(text).toContain('Sessions 1–1 of 2');
     expect(text).toContain(`"after":"${huge.start.getTime()}|office-hours|2026-12-01T14:00"`);
+  });
+});
+
+describe('the "my training" card', () => {
+  const view = { zone: 'Africa/Lusaka', zoneKnown: true };
+  const now = new Date('2026-11-30T08:00:00Z');
+  const training = {
+    membership: { groups: [{ id: 'officers', name: 'Field officers' }] },
+    items: ['FL-1', 'FL-2', 'FL-3'].map((course) => ({ course, title: `${course} course`, groupId: 'officers', status: 'unscheduled' as const })),
+  };
+
+  it('"More courses" from a course no longer on the timeline starts again from the first, saying so', () => {
+    const text = JSON.stringify(trainingCard(training, view, now, 'FL-gone'));
+    expect(text).toContain('Your timeline changed since that card: here it is from the first course.');
+    expect(text).toContain('FL-1 course');
+    expect(text).not.toContain('"title":"First courses"');
+  });
+
+  it('from a course on the timeline, shows the ones after it, with a way back to the first', () => {
+    const text = JSON.stringify(trainingCard(training, view, now, 'FL-1'));
+    expect(text).not.toContain('FL-1 course');
+    expect(text).toContain('FL-2 course');
+    expect(text).toContain('Courses 2–3 of 3');
+    expect(text).toContain('"title":"First courses"');
+    expect(text).not.toContain('changed since that card');
   });
 });
