@@ -242,6 +242,8 @@ function cardData(g: Gen, verb: string): Record<string, unknown> {
     date: () => g.pick(['2026-03-02', '2026-13-45', '']),
     time: () => g.pick(['09:00', '25:61', '']),
     form: () => cardData(g, 'issue.submit'),
+    // A form's id (issue.submit, logAnyway, affected): 16 hex digits, else the verb's data is refused whole.
+    formId: () => g.pick(['0123456789abcdef', '', 'not-a-form-id']),
     // Adoption's and privacy's cards.
     mode: () => g.pick(['add', 'update', 'x']),
     measureId: () => g.pick(['weekly-active', 'nope', '']),

@@ -59,7 +59,7 @@ export interface HttpDeps {
   /** The dashboard tab's API (`/api/tab/*`, see tab-api.ts): it authenticates, checks roles and answers itself. */
   tabApi?(req: Request, res: Response): Promise<void>;
   /** A booked session's calendar file, by its signed, expiring token. */
-  calendar?(token: string): Promise<{ filename: string; content: string } | undefined>;
+  calendar?(token: string): Promise<{ filename: string; content: string } | { unavailable: string } | undefined>;
   /** Hosts besides Teams and Microsoft 365 that may frame the tab's pages (TAB_FRAME_ANCESTORS). */
   tabFrameAncestors?: readonly string[];
 }
@@ -222,6 +222,13 @@ export function createHttpServer(deps: HttpDeps): Server {
       if (!file) {
         res.status(404);
         res.json({ error: 'NotFound', message: 'this calendar link is unknown or has expired; type "office hours" for a new one' });
+        return;
+      }
+      if ('unavailable' in file) {
+        // Storage could not record what was served: a moment later it can (the message says why).
+        res.header('Retry-After', '30');
+        res.status(503);
+        res.json({ error: 'Unavailable', message: file.unavailable });
         return;
       }
       const safeName = file.filename.replace(/[^\w.-]+/g, '_');

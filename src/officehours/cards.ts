@@ -6,8 +6,8 @@ import { AGENDA_PAGE, type AgendaView, agendaPage } from './agenda.js';
 import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import type { Occurrence } from './model.js';
 import type { TimelineItem } from './rules.js';
-import { type AddForm, type Offer, QUESTION_LIMIT, type SessionPage, type Viewer } from './service.js';
-import { clip } from '../text/fit.js';
+import { type AddForm, listCursor, type Offer, QUESTION_LIMIT, type SessionPage, type Viewer } from './service.js';
+import { clip, listWithin } from '../text/fit.js';
 
 /**
  * Typed data for the office-hours cards (`cards/officehours-*.json`) and the builders that fill it. Text
@@ -51,9 +51,9 @@ export interface ScheduleCardData {
   sessions: SessionLine[];
   /** "Sessions 6–10 of 14 in the next four weeks" when there is more than one page, else empty. */
   pageNote: string;
-  /** The pages before and after this one (-1: none), for "Earlier sessions" and "Later sessions". */
-  previousPage: number;
-  nextPage: number;
+  /** "Earlier sessions": before the first shown; "Later sessions": after the last (`listCursor`); '' for none. */
+  earlier: string;
+  later: string;
 }
 
 /** Data for cards/officehours-booking.json. */
@@ -72,8 +72,14 @@ export interface TrainingCardData {
   empty: boolean;
   emptyText: string;
   items: { course: string; title: string; status: string; color: string; detail: string; session: SessionLine | null; canBook: boolean; booked: boolean }[];
-  /** The courses left off a card that would be over Teams' limit, counted. */
+  /** "Courses 13–24 of 60" when they take more than one card, else empty. */
+  pageNote: string;
+  /** The courses after this card's, counted, when there are any. */
   more: string;
+  /** "More courses": the course shown last (the next card starts after it); '' when it was the last. */
+  next: string;
+  /** "First courses": on every card but the first. */
+  restart: boolean;
 }
 
 /** Data for cards/officehours-agenda.json. */
@@ -152,27 +158,54 @@ export function sessionLine(offer: Offer, zone: string, now: Date): SessionLine 
   };
 }
 
+/**
+ * The "office hours" list: the page's sessions, as many as fit in one Teams message (40 KB). Five sessions
+ * with ten 120-character hosts, a 300-character topic and a Teams join link (some 1,500 characters) were over
+ * it, and the user got nothing: those that do not fit are left to the next press (the cursors go from the last
+ * and first shown), so none is out of reach.
+ */
 export function scheduleCard(
   list: SessionPage,
   viewer: Pick<Viewer, 'zone' | 'zoneKnown'>,
   now: Date,
   opts: { question?: string; notice?: string; heading?: string; removeUrl?: string | undefined } = {},
 ): AdaptiveCard {
-  const { offers } = list;
-  const paged = list.total > offers.length;
-  return renderCard<ScheduleCardData>('officehours-schedule', {
-    heading: opts.heading ?? 'Next office hours',
-    zoneNote: zoneNote(viewer, now),
-    notice: e(opts.notice ?? ''),
-    removeUrl: opts.removeUrl ?? '',
-    question: opts.question ?? '',
-    questionLabel: `Your question, to send ahead (optional, at most ${QUESTION_LIMIT} characters)`,
-    empty: offers.length === 0,
-    sessions: offers.map((o) => sessionLine(o, viewer.zone, now)),
-    pageNote: paged ? `Sessions ${list.from}–${list.from + offers.length - 1} of ${list.total} in the next four weeks` : '',
-    previousPage: list.page > 0 ? list.page - 1 : -1,
-    nextPage: list.from + offers.length - 1 < list.total ? list.page + 1 : -1,
-  });
+  const lines = list.offers.map((o) => sessionLine(o, viewer.zone, now));
+  const render = (n: number, lineOf: (l: SessionLine) => SessionLine = (l) => l) => {
+    // Going forward the first `n` are kept; going back (Earlier sessions), the last `n`.
+    const from = list.keep === 'start' ? 0 : lines.length - n;
+    const shown = list.offers.slice(from, from + n);
+    const index = list.index + from;
+    const paged = list.total > shown.length;
+    return renderCard<ScheduleCardData>('officehours-schedule', {
+      heading: opts.heading ?? 'Next office hours',
+      zoneNote: zoneNote(viewer, now),
+      notice: e(opts.notice ?? ''),
+      removeUrl: opts.removeUrl ?? '',
+      question: opts.question ?? '',
+      questionLabel: `Your question, to send ahead (optional, at most ${QUESTION_LIMIT} characters)`,
+      empty: shown.length === 0,
+      sessions: lines.slice(from, from + n).map(lineOf),
+      pageNote: paged && shown.length ? `Sessions ${index + 1}–${index + shown.length} of ${list.total} in the next four weeks` : '',
+      earlier: index > 0 && shown[0] ? listCursor(shown[0].occurrence) : '',
+      later: index + shown.length < list.total && shown.length ? listCursor(shown[shown.length - 1]!.occurrence) : '',
+    });
+  };
+  const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
+  for (let n = lines.length; n > 1; n--) {
+    const card = render(n);
+    if (fits(card)) return card;
+  }
+  // One session alone over the limit: only a join link of many thousand characters does that (the file sets no
+  // limit on it). Shown without it, and with fewer hosts, rather than not at all: the list still moves on.
+  const one = render(Math.min(1, lines.length));
+  if (fits(one) || !lines.length) return one;
+  return render(1, (l) => ({
+    ...l,
+    hosts: clip(l.hosts, 400),
+    joinUrl: '',
+    topic: `${l.topic}${l.topic ? ' ' : ''}(The join link is too long to show here: it is in the calendar file once you book.)`,
+  }));
 }
 
 export function bookingCard(offer: Offer, viewer: Pick<Viewer, 'zone' | 'zoneKnown'>, now: Date, headline?: string): AdaptiveCard {
@@ -192,69 +225,84 @@ const STATUS: Record<TimelineItem['status'], { label: string; color: string }> =
   unscheduled: { label: 'Not scheduled yet', color: 'Default' },
 };
 
+/** What the "belongs" line may take: 200 group names of 120 characters were 24,000, past a Teams message alone. */
+const BELONGS_CHARS = 600;
+
+/**
+ * `my training`: the courses from the one after `after` (a course key, from "More courses"; none: the first), as
+ * many as fit in one Teams message (40 KB), then "More courses" for the rest. A group with many courses of long
+ * titles, topics and host lists made a card of over 100 KB, and the courses past the first card could not be
+ * reached. A course no longer on the timeline (taken out since) starts it again from the first, saying so.
+ */
 export function trainingCard(
   training: { membership: Membership; items: (TimelineItem & { offer?: Offer })[] },
   viewer: Pick<Viewer, 'zone' | 'zoneKnown'>,
   now: Date,
+  after?: string,
 ): AdaptiveCard {
   const m = training.membership;
-  const groups = m.groups.map((g) => e(g.name)).join(', ');
+  const names = m.groups.map((g) => e(g.name));
+  const groups = listWithin(names, BELONGS_CHARS, { noun: 'groups', sep: ', ' });
   const belongs = groups ? `${groups}${m.cohort ? ` · ${e(m.cohort.name)} (${goLiveText(m.cohort)})` : ''}` : '';
-  const data: TrainingCardData = {
-    heading: 'Your training',
-    more: '',
-    belongs,
-    zoneNote: zoneNote(viewer, now),
-    empty: training.items.length === 0,
-    emptyText: groups
-      ? 'No training is scheduled for your group yet. The rollout team adds it as your go-live comes closer.'
-      : 'You are not in a user group yet, so I have no training timeline for you. Your supervisor or the rollout team can add you (for example "group add field-officers @you").',
-    items: training.items.map((item) => {
-      const o = item.occurrence;
-      const session = item.offer ? sessionLine(item.offer, viewer.zone, now) : null;
-      let detail = '';
-      if (item.status === 'attended' && o) detail = `You attended on ${dateTimeIn(o.start, viewer.zone)}.`;
-      if (item.status === 'booked' && o) detail = `Your seat: ${spanIn(o, viewer.zone)}.`;
-      if (item.status === 'next' && o) detail = `${spanIn(o, viewer.zone)}.`;
-      if (item.status === 'missed' && o) {
-        detail = item.nextChance
-          ? `You missed it on ${dateTimeIn(o.start, viewer.zone)}. Next chance to catch up: ${spanIn(item.nextChance, viewer.zone)}.`
-          : `You missed it on ${dateTimeIn(o.start, viewer.zone)}, and no other session is planned yet: ask your training coordinator for a make-up place.`;
-      }
-      if (item.status === 'unscheduled') detail = 'No date yet.';
-      return {
-        course: e(item.course),
-        title: e(item.title),
-        status: STATUS[item.status].label,
-        color: STATUS[item.status].color,
-        detail,
-        session,
-        canBook: session?.canBook ?? false,
-        booked: session?.booked ?? false,
-      };
-    }),
-  };
-  const render = (shown: number) =>
-    renderCard<TrainingCardData>('officehours-training', {
-      ...data,
-      items: data.items.slice(0, shown),
-      more:
-        shown < data.items.length
-          ? `… and ${data.items.length - shown} more course${data.items.length - shown === 1 ? '' : 's'} of your group, not shown: one Teams message cannot hold them all. Your training coordinator has the full timeline.`
-          : '',
+  const found = after === undefined ? -1 : training.items.findIndex((item) => item.course === after);
+  const start = found + 1;
+  const lost = after !== undefined && found < 0;
+  const items: TrainingCardData['items'] = training.items.slice(start).map((item) => {
+    const o = item.occurrence;
+    const session = item.offer ? sessionLine(item.offer, viewer.zone, now) : null;
+    let detail = '';
+    if (item.status === 'attended' && o) detail = `You attended on ${dateTimeIn(o.start, viewer.zone)}.`;
+    if (item.status === 'booked' && o) detail = `Your seat: ${spanIn(o, viewer.zone)}.`;
+    if (item.status === 'next' && o) detail = `${spanIn(o, viewer.zone)}.`;
+    if (item.status === 'missed' && o) {
+      detail = item.nextChance
+        ? `You missed it on ${dateTimeIn(o.start, viewer.zone)}. Next chance to catch up: ${spanIn(item.nextChance, viewer.zone)}.`
+        : `You missed it on ${dateTimeIn(o.start, viewer.zone)}, and no other session is planned yet: ask your training coordinator for a make-up place.`;
+    }
+    if (item.status === 'unscheduled') detail = 'No date yet.';
+    return {
+      course: e(item.course),
+      title: e(item.title),
+      status: STATUS[item.status].label,
+      color: STATUS[item.status].color,
+      detail,
+      session,
+      canBook: session?.canBook ?? false,
+      booked: session?.booked ?? false,
+    };
+  });
+  const total = training.items.length;
+  const render = (shown: number, itemOf: (i: TrainingCardData['items'][number]) => TrainingCardData['items'][number] = (i) => i) => {
+    const rest = total - start - shown;
+    const last = training.items[start + shown - 1];
+    return renderCard<TrainingCardData>('officehours-training', {
+      heading: 'Your training',
+      belongs,
+      zoneNote: lost ? `${zoneNote(viewer, now)} Your timeline changed since that card: here it is from the first course.` : zoneNote(viewer, now),
+      empty: total === 0,
+      emptyText: names.length
+        ? 'No training is scheduled for your group yet. The rollout team adds it as your go-live comes closer.'
+        : 'You are not in a user group yet, so I have no training timeline for you. Your supervisor or the rollout team can add you (for example "group add field-officers @you").',
+      items: items.slice(0, shown).map(itemOf),
+      pageNote: shown < total ? `Courses ${start + 1}–${start + shown} of ${total}` : '',
+      more: rest > 0 ? `… and ${rest} more course${rest === 1 ? '' : 's'} of your group: "More courses" shows them.` : '',
+      next: rest > 0 && last ? last.course : '',
+      restart: start > 0,
     });
-  // A group with many courses of long titles, topics and host lists made a card of over 100 KB, past the 40 KB
-  // Teams accepts: "my training" showed nothing. The first courses (next first) that fit are shown, found by halving.
+  };
+  // The most courses that fit, found by halving; at least one, so "More courses" always moves on.
   const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
-  const whole = render(data.items.length);
-  if (fits(whole)) return whole;
-  let [lo, hi] = [0, data.items.length - 1];
+  const whole = render(items.length);
+  if (fits(whole) || items.length === 0) return whole;
+  let [lo, hi] = [1, items.length - 1];
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
     if (fits(render(mid))) lo = mid;
     else hi = mid - 1;
   }
-  return render(lo);
+  const card = render(lo);
+  // One course alone over the limit: only a join link of many thousand characters does that; shown without it.
+  return fits(card) ? card : render(1, (i) => ({ ...i, session: i.session && { ...i.session, joinUrl: '' } }));
 }
 
 /**

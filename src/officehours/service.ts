@@ -64,12 +64,34 @@ const LIST_DAYS = 28;
 /** Sessions per page of the "office hours" card: a card stays short enough to read in the chat. */
 const PAGE_SIZE = 5;
 
-/** One page of the sessions on offer: `from` is the 1-based number of its first, of `total`. */
+/**
+ * Where a page of the "office hours" list starts. Pages go by the occurrence a card showed last ("Later
+ * sessions": after it) or first ("Earlier sessions": before it), by start and id as the list is ordered, so a
+ * session cancelled or added between two presses neither skips one nor shows one again. `page`: a card from
+ * before cursors, which counted pages of PAGE_SIZE.
+ */
+export type ListAt = { after: ListCursor } | { before: ListCursor } | { page: number };
+
+/** An occurrence's place in the list: its start (ms) and id. */
+export interface ListCursor {
+  t: number;
+  id: string;
+}
+
+export function listCursor(o: Pick<Occurrence, 'start' | 'id'>): string {
+  return `${o.start.getTime()}|${o.id}`;
+}
+
+/**
+ * Up to a page of the sessions on offer, `index` the 0-based place of the first of `total`. The card shows as
+ * many as fit in a Teams message: from the first (`keep: 'start'`, going forward) or from the last (`'end'`,
+ * going back), and the next press goes on from the last (or first) it showed.
+ */
 export interface SessionPage {
   offers: Offer[];
-  page: number;
-  from: number;
+  index: number;
   total: number;
+  keep: 'start' | 'end';
 }
 const DAY_MS = 24 * 3600_000;
 /** A notice's outcome: how many were told now, and whether another caller holds it, still to be queued. */
@@ -153,23 +175,35 @@ export class OfficeHoursService {
   // ---- staff --------------------------------------------------------------------------------------
 
   /**
-   * The office-hours sessions offered to the viewer in the next four weeks, a page at a time (full ones too:
-   * they say so), with seats left and their own bookings. A page past the end (sessions cancelled since the
-   * card was sent) gives the last one.
+   * The office-hours sessions offered to the viewer in the next four weeks, up to a page from `at` (full ones
+   * too: they say so), with seats left and their own bookings. Nothing left after the cursor (those sessions
+   * cancelled or over since the card was sent), or an old card's page past the end, gives the last page; nothing
+   * before it, the first.
    */
-  async upcoming(viewer: Viewer, page = 0, perPage = PAGE_SIZE): Promise<SessionPage> {
+  async upcoming(viewer: Viewer, at?: ListAt, perPage = PAGE_SIZE): Promise<SessionPage> {
     const now = this.d.clock.now();
     const [schedule, m, mine] = await Promise.all([this.current(), this.membership(viewer), this.d.bookings.ofPerson(viewer.person.id)]);
     const all = allOccurrences(schedule, now, new Date(now.getTime() + LIST_DAYS * DAY_MS), (s) => s.kind === 'office-hours' && offeredTo(s, m, viewer.role))
       .filter((o) => o.status === 'scheduled');
-    const at = Math.min(Math.max(0, Math.trunc(page)), Math.max(0, Math.ceil(all.length / perPage) - 1));
-    const shown = all.slice(at * perPage, (at + 1) * perPage);
-    return {
-      offers: await Promise.all(shown.map((o) => this.offer(o, viewer, mine))),
-      page: at,
-      from: at * perPage + 1,
-      total: all.length,
-    };
+    // The list's own order (allOccurrences): start, then id.
+    const place = (o: Occurrence, c: ListCursor) => o.start.getTime() - c.t || (o.id < c.id ? -1 : o.id > c.id ? 1 : 0);
+    type Window = { from: number; to: number; keep: SessionPage['keep'] };
+    const forward = (from: number): Window => ({ from, to: Math.min(all.length, from + perPage), keep: 'start' });
+    const back = (to: number): Window => ({ from: Math.max(0, to - perPage), to, keep: 'end' });
+    let window = forward(0);
+    if (at && 'after' in at) {
+      const i = all.findIndex((o) => place(o, at.after) > 0);
+      window = i < 0 ? back(all.length) : forward(i);
+    } else if (at && 'before' in at) {
+      const j = all.findIndex((o) => place(o, at.before) >= 0);
+      const to = j < 0 ? all.length : j;
+      window = to === 0 ? forward(0) : back(to);
+    } else if (at) {
+      const from = Math.max(0, Math.trunc(at.page)) * perPage;
+      window = from >= all.length ? back(all.length) : forward(from);
+    }
+    const shown = all.slice(window.from, window.to);
+    return { offers: await Promise.all(shown.map((o) => this.offer(o, viewer, mine))), index: window.from, total: all.length, keep: window.keep };
   }
 
   /** The viewer's training timeline and what they belong to. */
@@ -236,8 +270,9 @@ export class OfficeHoursService {
    * A session taken out of the schedule file (or a date its rule no longer has) is served as a cancel, built
    * from what the booking kept, so the entry leaves the person's calendar. Its SEQUENCE is never below what those
    * booked were told (servedSequence): one put back in the file after such a cancel comes back newer than it.
+   * `unavailable`: what it served could not be recorded, and serving it unrecorded is not safe: to be tried again.
    */
-  async calendar(token: string): Promise<{ filename: string; content: string } | undefined> {
+  async calendar(token: string): Promise<{ filename: string; content: string } | { unavailable: string } | undefined> {
     const bookingId = this.d.links.verify(token);
     if (!bookingId) return undefined;
     const booking = await this.d.bookings.byId(bookingId);
@@ -248,15 +283,18 @@ export class OfficeHoursService {
     const served = { start: found.start.toISOString(), status: found.status, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
     // What calendars may now hold: a later cancel (the session taken out of the file) must go above it.
     if (!(typeof seats.issuedSequence === 'number' && seats.issuedSequence >= served.sequence)) {
+      let refused = false;
       await this.d.bookings.recordIssued(booking.occurrenceId, served).catch((err: unknown) => {
         this.d.warn?.({ err, occurrenceId: booking.occurrenceId }, 'could not record the calendar entry served');
         // Unrecorded, a later change or cancel (built from what is stored) may come out no newer than this entry, and
         // calendars ignore it: the entry would stay after a cancel. So the file is served anyway only when every later
         // change is newer regardless: SEQUENCE 0 (every change counts at least 1), or the entry those booked were told
-        // (a later notice or cancel goes above what was told). Otherwise the download fails, to be tried again.
+        // (a later notice or cancel goes above what was told). Otherwise the download is refused, to be tried again.
         const told = seats.toldStart === served.start && seats.toldStatus === served.status && served.sequence <= (seats.toldSequence ?? -1);
-        if (served.sequence > 0 && !told) throw err;
+        if (served.sequence > 0 && !told) refused = true;
       });
+      // Said in words (the person opened a link in a browser), not the generic "could not be handled".
+      if (refused) return { unavailable: 'your calendar file could not be prepared just now; open the link again in a minute' };
     }
     const o = { ...found, sequence: served.sequence };
     return {
@@ -371,15 +409,26 @@ export class OfficeHoursService {
       ...(reason ? { reason } : {}),
     }, viewer.person.id);
     const changed = occurrence(o.session, o.key, change);
-    const told = await this.tellBooked(changed);
+    // The change is saved whatever happens to its notice: one that could not be queued is given back, and the
+    // scheduled pass (which sees the session changed) queues it. Said so, rather than an error for a saved change.
+    const told = await this.tellBooked(changed).catch((err: unknown) => {
+      this.d.warn?.({ err, occurrenceId: o.id }, 'the notice of a change could not be queued; the next pass sends it');
+      return undefined;
+    });
     const when = `${dateTimeIn(o.start, o.session.zone)} (${o.session.zone})`;
     const people = told === 1 ? '1 person booked was told' : `${told} people booked were told`;
+    const later = async () => {
+      const n = (await this.d.bookings.seatsOf(o.id).catch(() => undefined))?.booked;
+      const who = n === undefined ? 'Those booked' : n === 1 ? 'The 1 person booked' : `The ${n} people booked`;
+      return `${who} could not be told just now; the notice${what === 'move' ? ', with an updated calendar entry,' : ''} goes out with the next scheduled pass, in a few minutes.`;
+    };
+    const tail = told === undefined ? await later() : what === 'cancel' ? `${people}.` : `${people}, with an updated calendar entry.`;
     return what === 'cancel'
-      ? `Cancelled: ${o.session.title} on ${when}. ${people}.`
+      ? `Cancelled: ${o.session.title} on ${when}. ${tail}`
       : `Moved: ${o.session.title} of ${when} is now on ${dateTimeIn(changed.start, o.session.zone)}.${
           // A move undoes a cancel (a holiday's, say): said, so it is not done unawares.
           o.status === 'cancelled' ? ' It had been cancelled: it is back on, and staff can book it again.' : ''
-        } ${people}, with an updated calendar entry.`;
+        } ${tail}`;
   }
 
   // ---- hosts --------------------------------------------------------------------------------------

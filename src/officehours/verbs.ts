@@ -19,17 +19,36 @@ const staleAgenda = 'This agenda is out of date; ask for it again.';
 /** Card inputs: longer than any limit, so the service can say what the limit is instead of refusing the card. */
 const input = z.union([z.string(), z.number(), z.boolean()]).transform(String).pipe(z.string().max(4000)).optional();
 
+/**
+ * "Later sessions" / "Earlier sessions": the occurrence shown last (or first) as `<start ms>|<occurrence id>`
+ * (service.listCursor). A malformed one is as if there were none: the first page.
+ */
+const listCursor = z
+  .string()
+  .max(200)
+  .regex(/^\d{1,15}\|[^|]{1,60}\|[^|]{1,60}$/)
+  .transform((s) => ({ t: Number(s.slice(0, s.indexOf('|'))), id: s.slice(s.indexOf('|') + 1) }))
+  .optional()
+  .catch(undefined);
+
 export const OFFICE_HOURS_VERBS = {
-  /** `page`: which page of the list ("Earlier" / "Later sessions"); `question`: the prefill carried along. */
+  /**
+   * A page of the list: after `after`, before `before`, or (a card from before cursors) `page`, counted in pages
+   * of five; `question`: the prefill carried along.
+   */
   show: verb(
     'officehours.show',
     'officehours.view',
     z.object({
       // Past the end is the last page (the service clamps), never the first: a busy schedule has over 100.
       page: z.coerce.number().int().min(0).transform((n) => Math.min(n, 1_000_000)).optional().catch(undefined),
+      after: listCursor,
+      before: listCursor,
       question: z.string().max(4000).optional().catch(undefined),
     }),
   ),
+  /** "More courses" on `my training`: the courses after `after` (a course key; none, or one gone: the first). */
+  training: verb('officehours.training', 'officehours.view', z.object({ after: z.string().trim().min(1).max(60).optional().catch(undefined) })),
   /** `field` names the card's question input (each session in a list has its own). */
   book: verb(
     'officehours.book',

@@ -14,6 +14,7 @@ import {
   type OfficeHoursService,
   scheduleCard,
   trainingCard,
+  type ListAt,
   type Viewer,
 } from '../officehours/index.js';
 import { personOf } from '../roles/roles.js';
@@ -59,9 +60,9 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
   const { service } = w;
   const viewer = (turn: Turn) => viewerOf(turn, service.defaultZone);
   const now = () => w.clock.now();
-  const schedule = async (turn: Turn, opts: { question?: string; notice?: string; heading?: string; page?: number; removeUrl?: string | undefined } = {}) => {
+  const schedule = async (turn: Turn, opts: { question?: string; notice?: string; heading?: string; at?: ListAt; removeUrl?: string | undefined } = {}) => {
     const v = viewer(turn);
-    return scheduleCard(await service.upcoming(v, opts.page), v, now(), opts);
+    return scheduleCard(await service.upcoming(v, opts.at), v, now(), opts);
   };
   // Every action on the agenda redraws it on the page it was pressed on (`page`, from the card's data).
   const agendaOf = async (res: Awaited<ReturnType<OfficeHoursService['markAttendance']>>, page?: number): Promise<CardActionResult> =>
@@ -70,11 +71,19 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
   // ---- staff --------------------------------------------------------------------------------------------
 
   bot.command(OFFICE_HOURS_COMMANDS.show, async (turn) => turn.reply(await schedule(turn)));
-  bot.verb(OFFICE_HOURS_VERBS.show, async (turn, data) => ({ card: await schedule(turn, { page: data.page, question: data.question }) }));
+  bot.verb(OFFICE_HOURS_VERBS.show, async (turn, data) => {
+    // A cursor when the card has one; a card from before cursors carries the page number it meant.
+    const at: ListAt | undefined = data.after ? { after: data.after } : data.before ? { before: data.before } : data.page !== undefined ? { page: data.page } : undefined;
+    return { card: await schedule(turn, { at, question: data.question }) };
+  });
 
   bot.command(OFFICE_HOURS_COMMANDS.training, async (turn) => {
     const v = viewer(turn);
     await turn.reply(trainingCard(await service.training(v), v, now()));
+  });
+  bot.verb(OFFICE_HOURS_VERBS.training, async (turn, data) => {
+    const v = viewer(turn);
+    return { card: trainingCard(await service.training(v), v, now(), data.after) };
   });
 
   bot.verb(OFFICE_HOURS_VERBS.book, async (turn, data) => {

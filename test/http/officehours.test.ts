@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { BookingStore } from '../../src/officehours/bookings.js';
-import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { execute, invokeText, personalChat, type Reply, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { parseIcsEvent } from '../support/ics.js';
 import { tempDir } from '../support/tempdir.js';
@@ -77,6 +77,15 @@ describe('office hours in each person\'s own time zone', () => {
 
 describe('the list of sessions, a page at a time', () => {
   const ids = (card: unknown) => [...JSON.stringify(card).matchAll(/"occurrenceId":"([^"]+)"/g)].map((m) => m[1]);
+  /** The data the card's button titled `title` sends ("Later sessions", "Earlier sessions"). */
+  const pressed = (card: unknown, title: string): Record<string, unknown> => {
+    const actions = (Array.isArray(card) ? card.flatMap((r: Reply) => r.attachments ?? []).map((a) => a.content) : [card]).flatMap(
+      (c) => ((c as { actions?: { title?: string; data?: Record<string, unknown> }[] }).actions ?? []),
+    );
+    const found = actions.find((a) => a.title === title)?.data;
+    if (!found) throw new Error(`no "${title}" on the card`);
+    return found;
+  };
 
   it('shows five with "Later sessions"; the next page goes on where it stopped; a page past the end shows the last', async () => {
     clock.set(MONDAY);
@@ -88,6 +97,7 @@ describe('the list of sessions, a page at a time', () => {
     expect(JSON.stringify(first)).toContain('"title":"Later sessions"');
     expect(JSON.stringify(first)).not.toContain('Earlier sessions');
 
+    // A card from before cursors sent its page number: it still gets the page it meant.
     const second = await execute(app, pia, 'officehours.show', { page: 1 }, where(pia));
     expect(invokeText(second.body)).toContain(`Sessions 6–${Math.min(10, total)} of ${total} in the next four weeks`);
     expect(JSON.stringify(second.body)).toContain('"title":"Earlier sessions"');
@@ -103,6 +113,25 @@ describe('the list of sessions, a page at a time', () => {
       const beyond = await execute(app, pia, 'officehours.show', { page }, where(pia));
       expect(invokeText(beyond.body)).toMatch(new RegExp(`Sessions \\d+–${total} of ${total} in the next four weeks`));
     }
+  });
+
+  it('a session cancelled between two presses of "Later sessions" makes nobody skip one: the next page starts right after the last shown', async () => {
+    clock.set(MONDAY);
+    const quin = person('Quin Cursor');
+    await say(app, quin, 'whoami', where(quin));
+    const first = await say(app, quin, 'office hours', where(quin));
+    const shown = ids(first);
+    expect(shown).toContain('deadline-clinic|2026-12-05T08:00');
+    const later = pressed(first, 'Later sessions');
+    // Before the press, the rollout team cancels one of the sessions the card shows.
+    expect(readable(await say(app, USERS.lead, 'office hours cancel 2026-12-05', where(USERS.lead)))).toMatch(/^Cancelled: K-05 deadline clinic/);
+    const second = await execute(app, quin, 'officehours.show', later, where(quin));
+    expect(ids(second.body)[0]).toBe('office-hours|2026-12-10T14:00');
+    expect(ids(second.body).filter((id) => shown.includes(id))).toEqual([]);
+    // And back: "Earlier sessions" shows those before the first one of this page, the cancelled one gone.
+    const earlier = await execute(app, quin, 'officehours.show', pressed(second.body.value, 'Earlier sessions'), where(quin));
+    expect(ids(earlier.body).at(-1)).toBe('office-hours|2026-12-08T14:00');
+    expect(ids(earlier.body)).not.toContain('deadline-clinic|2026-12-05T08:00');
   });
 });
 
@@ -138,6 +167,26 @@ describe('booking a seat', () => {
     // Booking again keeps the one seat.
     expect(invokeText((await book(amina, 'office-hours|2026-12-01T14:00', 'again')).body)).toContain('You already have a seat');
     expect((await app.officeHours.current()).sessions.length).toBeGreaterThan(0);
+  });
+
+  it('a calendar download that cannot be recorded (storage busy) asks, in words, to open the link again, rather than a bare 500', async () => {
+    clock.set(MONDAY);
+    const kim = person('Kim Busy');
+    // Moved in the schedule file and nobody told yet: served unrecorded, a later change might not replace it.
+    const link = calendarLink(JSON.stringify((await book(kim, 'office-hours|2027-03-09T14:00')).body));
+    const record = BookingStore.prototype.recordIssued;
+    BookingStore.prototype.recordIssued = async () => {
+      throw Object.assign(new Error('the server is busy'), { statusCode: 503 });
+    };
+    try {
+      const busy = await fetch(link);
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('30');
+      expect(await busy.json()).toEqual({ error: 'Unavailable', message: 'your calendar file could not be prepared just now; open the link again in a minute' });
+    } finally {
+      BookingStore.prototype.recordIssued = record;
+    }
+    expect((await fetch(link)).status).toBe(200);
   });
 
   it('a calendar link stops working after it expires', async () => {

@@ -3,7 +3,7 @@ import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.
 import type { IssueSummary } from '../../src/issues/model.js';
 import type { AgendaView } from '../../src/officehours/agenda.js';
 import type { Booking } from '../../src/officehours/bookings.js';
-import { agendaCard } from '../../src/officehours/cards.js';
+import { agendaCard, scheduleCard, trainingCard } from '../../src/officehours/cards.js';
 import type { Occurrence, Session } from '../../src/officehours/model.js';
 
 const session: Session = {
@@ -179,5 +179,48 @@ describe('the hosts’ agenda of a large session, a page of people at a time', (
     expect(JSON.stringify(card)).not.toMatch(/People \d+–\d+ of/);
     expect(pageButton(card, /./)).toBeUndefined();
     expect(attendance(card).toggles).toHaveLength(25);
+  });
+});
+
+describe('the "office hours" list', () => {
+  const view = { zone: 'Africa/Lusaka', zoneKnown: true };
+  const now = new Date('2026-11-30T08:00:00Z');
+  const hosts = Array.from({ length: 10 }, (_, i) => ({ id: `host-${i}`, name: `Host ${i} ${'Mwansa-Banda '.repeat(10)}`.slice(0, 120) }));
+
+  it('shows a session whose join link alone is past the 40 KB Teams takes, without that link, so the list still goes on', () => {
+    const huge: Occurrence = { ...occurrence, session: { ...session, hosts, topic: 'T'.repeat(300), joinUrl: `https://teams.microsoft.com/l/meetup-join/${'x'.repeat(30_000)}` } };
+    const next: Occurrence = { ...occurrence, id: 'office-hours|2026-12-03T14:00', key: '2026-12-03T14:00', start: new Date('2026-12-03T12:00:00Z'), end: new Date('2026-12-03T13:30:00Z') };
+    const card = scheduleCard({ offers: [huge, next].map((o) => ({ occurrence: o, seats: { booked: 0, attended: 0 } })), index: 0, total: 2, keep: 'start' }, view, now);
+    expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    const text = JSON.stringify(card);
+    expect(text).toContain('"occurrenceId":"office-hours|2026-12-01T14:00"');
+    expect(text).toContain('The join link is too long to show here');
+    expect(text).toContain('Sessions 1–1 of 2');
+    expect(text).toContain(`"after":"${huge.start.getTime()}|office-hours|2026-12-01T14:00"`);
+  });
+});
+
+describe('the "my training" card', () => {
+  const view = { zone: 'Africa/Lusaka', zoneKnown: true };
+  const now = new Date('2026-11-30T08:00:00Z');
+  const training = {
+    membership: { groups: [{ id: 'officers', name: 'Field officers' }] },
+    items: ['FL-1', 'FL-2', 'FL-3'].map((course) => ({ course, title: `${course} course`, groupId: 'officers', status: 'unscheduled' as const })),
+  };
+
+  it('"More courses" from a course no longer on the timeline starts again from the first, saying so', () => {
+    const text = JSON.stringify(trainingCard(training, view, now, 'FL-gone'));
+    expect(text).toContain('Your timeline changed since that card: here it is from the first course.');
+    expect(text).toContain('FL-1 course');
+    expect(text).not.toContain('"title":"First courses"');
+  });
+
+  it('from a course on the timeline, shows the ones after it, with a way back to the first', () => {
+    const text = JSON.stringify(trainingCard(training, view, now, 'FL-1'));
+    expect(text).not.toContain('FL-1 course');
+    expect(text).toContain('FL-2 course');
+    expect(text).toContain('Courses 2–3 of 3');
+    expect(text).toContain('"title":"First courses"');
+    expect(text).not.toContain('changed since that card');
   });
 });
