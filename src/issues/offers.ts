@@ -11,6 +11,21 @@ import { collect, deleteIfThere, safeKey, type Tables } from '../storage/tables.
 export const OFFERS_TABLE = 'IssueOffers';
 const OFFER_TTL_MS = 7 * 24 * 3600_000;
 
+/** One offer as stored: the issue shown, until when, and the form it was shown for (rows from before forms were kept have none). */
+export interface OfferRow {
+  ref: string;
+  expiresAt: string | null;
+  formId?: string;
+  form?: Record<string, string>;
+}
+
+/** A kept form's fields (strings only: the column is read back from storage, not trusted as a shape). */
+function formOf(column: unknown): Record<string, string> | undefined {
+  const form = fromJsonColumn<unknown>(column, null);
+  if (!form || typeof form !== 'object' || Array.isArray(form)) return undefined;
+  return Object.fromEntries(Object.entries(form).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 export class OfferStore {
   private constructor(
     private readonly table: TableClient,
@@ -44,9 +59,7 @@ export class OfferStore {
   async offeredForm(personId: string, ref: string, formId: string): Promise<Record<string, string> | undefined> {
     const row = await readEntity<{ expiresAt: string; formId?: string; form?: string }>(this.table, safeKey(personId), safeKey(ref));
     if (!row || row.formId !== formId || !(Date.parse(String(row.expiresAt)) > this.clock.now().getTime())) return undefined;
-    const form = fromJsonColumn<unknown>(row.form, null);
-    if (!form || typeof form !== 'object' || Array.isArray(form)) return undefined;
-    return Object.fromEntries(Object.entries(form).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    return formOf(row.form);
   }
 
   async wasOffered(personId: string, ref: string): Promise<boolean> {
@@ -54,10 +67,24 @@ export class OfferStore {
     return Boolean(row && Date.parse(String(row.expiresAt)) > this.clock.now().getTime());
   }
 
-  /** Privacy: the issues a person was offered (their partition). */
-  async ofPerson(personId: string): Promise<string[]> {
-    const rows = await collect(this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${safeKey(personId)}`, select: ['RowKey'] } }));
-    return rows.map((r) => String(r.rowKey));
+  /**
+   * Privacy: every offer row of a person (their partition), expired ones too — they still hold the form the
+   * person typed until `forget` deletes them.
+   */
+  async ofPerson(personId: string): Promise<OfferRow[]> {
+    const rows = await collect(
+      this.table.listEntities<{ expiresAt?: string; formId?: string; form?: string }>({
+        queryOptions: { filter: odata`PartitionKey eq ${safeKey(personId)}`, select: ['RowKey', 'expiresAt', 'formId', 'form'] },
+      }),
+    );
+    return rows.map((r) => {
+      const form = formOf(r.form);
+      return {
+        ref: String(r.rowKey),
+        expiresAt: typeof r.expiresAt === 'string' ? r.expiresAt : null,
+        ...(form ? { formId: typeof r.formId === 'string' ? r.formId : '', form } : {}),
+      };
+    });
   }
 
   async drop(personId: string, ref: string): Promise<void> {

@@ -164,6 +164,25 @@ describe('my data', () => {
     }
   });
 
+  it('includes the report a person was filling in when similar issues were offered instead, as they typed it', async () => {
+    const ivo = person('Ivo Kern');
+    await tell(ivo, 'whoami');
+    const title = 'Tablet loses visits at depot Ivy';
+    const ref = await logIssue(ADELE, title);
+    // Ivo reports the same problem in his own words; he is offered Adele's issue and does not press anything yet.
+    const his = { ...formOf(title), description: 'Ivo: since Tuesday my tablet at depot Ivy drops the evening visits.', formId: '1a2b3c4d5e6f7a8b' };
+    expect(invokeText((await click(ivo, 'issue.submit', his)).body)).toContain(ref);
+
+    const { file } = await myData(ivo);
+    const issues = (JSON.parse(file) as { issues: Record<string, unknown> }).issues;
+    expect(issues.shownAsSimilar).toEqual([ref]);
+    // The form kept for "Log it anyway" is his data too: what he typed, and the issues it was shown with.
+    expect(file).toContain(his.description);
+    expect(JSON.stringify(issues)).toContain(his.location);
+    // Nothing of Adele's beyond the reference he was shown.
+    for (const hers of [ADELE.name, ADELE.id, ADELE.aadObjectId, formOf(title).description]) expect(file).not.toContain(hers);
+  });
+
   it('in a channel, sends the link to the person 1:1 and says so, never into the channel', async () => {
     const channel = '19:general@thread.tacv2';
     const replies = await say(app, CARMEN, '<at>Rollout Desk</at> my data', {
