@@ -206,6 +206,36 @@ describe('IssueService', () => {
     expect(await issues.list(staffBob, 'triage')).toBeNull();
   });
 
+  /** Closes `ref` and lets retention remove it (closed more than a day before the sweep). */
+  async function removedByRetention(s: Awaited<ReturnType<typeof service>>, ref: string): Promise<void> {
+    for (const [version, status] of [[1, 'resolved'], [2, 'closed']] as const) await s.issues.triage(championAmina, 'status', { ref, version, status }, `close-${version}`);
+    s.clock.advance(2 * 86_400_000);
+    const found = (await s.queries.closedBefore(new Date(s.clock.now().getTime() - 86_400_000), 10)).find((f) => f.ref === ref);
+    if (!found || !(await s.repo.expire(ref, new Date(s.clock.now().getTime() - 86_400_000), found))) throw new Error('not removed');
+  }
+
+  it('says an issue removed by retention is no longer there, not to check a reference the bot gave', async () => {
+    const s = await service();
+    const issue = await logged(s.issues, staffAlice, 'req-1');
+    await removedByRetention(s, issue.ref);
+    const seen = await s.issues.view(staffAlice, issue.ref);
+    expect(seen).toMatchObject({ kind: 'message', text: expect.stringContaining(`There is no issue ${issue.ref} any more: closed issues are removed after a while`) });
+    // A reference never given out is still one to check.
+    expect(await s.issues.view(staffAlice, 'R-0099')).toMatchObject({ kind: 'message', text: expect.stringContaining('Check the reference') });
+  });
+
+  it('a "+1" on an offered issue removed since tells the person it is gone and how to log theirs, not that it was never offered', async () => {
+    const s = await service();
+    const issue = await logged(s.issues, staffAlice, 'req-1');
+    expect(await s.issues.report(staffBob, form(), { requestKey: 'req-2', checkSimilar: true, formId: '0123456789abcdef' })).toMatchObject({ kind: 'similar' });
+    await removedByRetention(s, issue.ref);
+    const res = await s.issues.follow(staffBob, issue.ref, 'inv-1');
+    expect(res).toMatchObject({ kind: 'message', text: expect.stringContaining(`${issue.ref} is no longer in the log`) });
+    expect(res).toMatchObject({ kind: 'message', text: expect.stringContaining('No, log mine') });
+    // Someone never shown it learns nothing of it.
+    expect(await s.issues.follow(caller(bo), issue.ref, 'inv-2')).toMatchObject({ kind: 'message', text: expect.stringContaining('You can only join an issue you were shown') });
+  });
+
   it('counts exported issues, not CSV lines (a description may span several lines)', async () => {
     const { issues } = await service();
     await logged(issues, staffAlice, 'req-1', { description: 'line one\nline two\nline three' });
