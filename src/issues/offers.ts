@@ -1,7 +1,8 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
+import type { ExpiringStore } from '../storage/expiry.js';
 import { fromJsonColumn, readEntity } from '../storage/entities.js';
-import { collect, deleteIfThere, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 
 /*
  * Table `IssueOffers`: PK = person id, RK = issue ref → "this issue was shown to this person as possibly
@@ -26,7 +27,9 @@ function formOf(column: unknown): Record<string, string> | undefined {
   return Object.fromEntries(Object.entries(form).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
-export class OfferStore {
+export class OfferStore implements ExpiringStore {
+  readonly name = 'issues.offers';
+
   private constructor(
     private readonly table: TableClient,
     private readonly clock: Clock,
@@ -89,5 +92,27 @@ export class OfferStore {
 
   async drop(personId: string, ref: string): Promise<void> {
     await deleteIfThere(this.table, safeKey(personId), ref);
+  }
+
+  /**
+   * The expiry job's part (src/storage/expiry.ts: lease-guarded, bounded per run): offers run out after a week, and
+   * with them the reason to keep the form the person typed. Deletes up to `limit` of those expired before `now`.
+   */
+  async sweepExpired(now: Date, limit: number): Promise<number> {
+    const rows = await collect(
+      this.table.listEntities({ queryOptions: { filter: odata`expiresAt lt ${now.toISOString()}`, select: ['PartitionKey', 'RowKey'] } }),
+      limit,
+    );
+    let deleted = 0;
+    for (const r of rows) {
+      try {
+        // Under the ETag read: the same issue offered to them again meanwhile is a fresh offer, and stays.
+        await this.table.deleteEntity(String(r.partitionKey), String(r.rowKey), { etag: r.etag });
+        deleted++;
+      } catch (err) {
+        if (!isNotFound(err) && !isPreconditionFailed(err)) throw err;
+      }
+    }
+    return deleted;
   }
 }

@@ -446,3 +446,22 @@ describe('forget, when it cannot go ahead', () => {
     expect(finished).toContain('held nothing (more) about them'); // the first run did the rest
   });
 });
+
+// Last in the file: it moves the shared clock on by more than a week.
+describe('the report kept with a similar-issues offer', () => {
+  it('is deleted once the offer has run out (a week), not kept until someone asks to forget the person', async () => {
+    const jo = person('Jo Ward');
+    await tell(jo, 'whoami');
+    const title = 'Tablet loses visits at depot Juniper';
+    const ref = await logIssue(ADELE, title);
+    const his = { ...formOf(title), description: 'Jo: the Juniper tablet drops my visits overnight.', formId: '2b3c4d5e6f7a8b9c' };
+    expect(invokeText((await click(jo, 'issue.submit', his)).body)).toContain(ref);
+    expect((await myData(jo)).file).toContain(his.description);
+
+    clock.advance(8 * 86_400_000);
+    await app.scheduler.tick();
+    const { file } = await myData(jo);
+    expect(file).not.toContain(his.description);
+    expect((JSON.parse(file) as { issues: { shownAsSimilar: string[] } }).issues.shownAsSimilar).toEqual([]);
+  });
+});
