@@ -568,7 +568,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     cleanups.push(() => forgetJobs.stop());
     // Retention (RETENTION_DAYS) rides on the expiry job: lease-guarded, a bounded batch per store per run.
     const retention = config.env.RETENTION_DAYS ? personalData.retentionStores(config.env.RETENTION_DAYS) : [];
-    scheduler.add(expiryJob([dedupe, issueWiring.exports, ...retention], { log }));
+    scheduler.add(expiryJob([dedupe, issueWiring.exports, offers, ...retention], { log }));
     // ---- adoption: measures, figures, pulses, the roll-up and the weekly digest ----------------------
     const measures = await MeasuresFile.open(config.measuresFile, {
       onWarning: (message) => log.warn({ file: config.measuresFile }, message),

@@ -1,4 +1,5 @@
-import { type AdaptiveCard, escapeText, renderCard, utf16Bytes } from '../cards/template.js';
+import { type AdaptiveCard, escapeText, renderCard, TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../cards/template.js';
+import { largestFitting } from '../text/fit.js';
 import {
   type Comment,
   type HistoryEntry,
@@ -303,6 +304,8 @@ export interface IssueTriageData {
   history: HistoryLine[];
   olderHistory: string;
   champions: Person[];
+  /** "12 more champions are not listed here: …" when the whole team would take the card past Teams' limit; '' otherwise. */
+  championsNote: string;
   /** False for a Closed issue: its priority and assignee are final, so the card offers no buttons for them. */
   editable: boolean;
   /** Whether "Duplicate of…" applies (the rule would refuse it from Waiting, Resolved, Won't fix). */
@@ -330,7 +333,30 @@ export interface TriageCardOptions {
   historyLines?: number;
 }
 
+/**
+ * What a card may weigh: Teams' limit less room for the activity around it (the attachment, the conversation and ids
+ * of the message that carries it).
+ */
+const CARD_BUDGET = TEAMS_MESSAGE_LIMIT_BYTES - 2048;
+
+/**
+ * The triage card's data. Every champion is offered by "Assign…", as far as the card stays under Teams' limit: a big
+ * champions team with long names would take it past that, and the channel would get no card at all. Those left out
+ * are counted on the card (each can take the issue with "Assign to me").
+ */
 export function issueTriageData(issue: Issue, opts: TriageCardOptions): IssueTriageData {
+  const data = triageDataOf(issue, opts);
+  const all = data.champions;
+  const withFirst = (n: number): IssueTriageData => ({
+    ...data,
+    champions: all.slice(0, n),
+    championsNote: n < all.length ? `${all.length - n} more champions are not listed here: they can press Assign to me.` : '',
+  });
+  const fits = (n: number) => utf16Bytes(renderIssueCard('issue-triage', withFirst(n))) <= CARD_BUDGET;
+  return fits(all.length) ? data : withFirst(largestFitting(all.length - 1, fits));
+}
+
+function triageDataOf(issue: Issue, opts: TriageCardOptions): IssueTriageData {
   const extraFacts: Fact[] = [];
   if (issue.duplicateOf) extraFacts.push({ title: 'Duplicate of', value: issue.duplicateOf });
   if (issue.faqQuestion) extraFacts.push({ title: 'FAQ question', value: e(issue.faqQuestion) });
@@ -369,6 +395,7 @@ export function issueTriageData(issue: Issue, opts: TriageCardOptions): IssueTri
     extraFacts,
     ...historyLines(issue.history, opts.historyLines ?? 5),
     champions: opts.champions.map((c) => ({ id: c.id, name: c.name })),
+    championsNote: '',
     editable: isEditable(issue),
     canDuplicate: issue.status === 'duplicate' || canTransition(issue.status, 'duplicate'),
     nextStatuses: TRANSITIONS[issue.status]

@@ -171,6 +171,11 @@ export class RefCounter {
     return moved;
   }
 
+  /** The last number given out (0 before the first): a reference at or below it named an issue once. */
+  async issued(): Promise<number> {
+    return (await this.read())?.n ?? 0;
+  }
+
   /** When the first reference was allocated (the archive walks back no further), or null if none was. */
   async since(): Promise<string | null> {
     return (await this.read())?.since || null;

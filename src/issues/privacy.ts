@@ -1,6 +1,6 @@
 import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from '../privacy/personal-data.js';
 import type { Issue } from './model.js';
-import type { OfferStore } from './offers.js';
+import type { OfferRow, OfferStore } from './offers.js';
 import type { IssueQueries } from './queries.js';
 import type { IssueRepository } from './repository.js';
 import { reporterView } from './rules.js';
@@ -42,8 +42,8 @@ export class IssuePersonalData implements PersonalData {
     return out.sort((a, b) => a.number - b.number);
   }
 
-  private async offersOf(subject: Subject): Promise<{ id: string; ref: string }[]> {
-    return (await Promise.all(subject.ids.map(async (id) => (await this.d.offers.ofPerson(id)).map((ref) => ({ id, ref }))))).flat();
+  private async offersOf(subject: Subject): Promise<(OfferRow & { id: string })[]> {
+    return (await Promise.all(subject.ids.map(async (id) => (await this.d.offers.ofPerson(id)).map((o) => ({ ...o, id }))))).flat();
   }
 
   private tally(issues: Issue[], offers: unknown[], subject: Subject): Tally {
@@ -53,7 +53,7 @@ export class IssuePersonalData implements PersonalData {
         { kind: 'issues.reported', label: 'issues they logged (kept, reporter anonymised; no more notices)', count: count('reported'), action: 'anonymise' },
         { kind: 'issues.affected', label: 'issues they said "+1" to and follow (still counted, no more notices)', count: count('affected'), action: 'anonymise' },
         { kind: 'issues.triage', label: 'issues they were assigned, commented on or changed (kept, anonymised)', count: count('worked'), action: 'anonymise' },
-        { kind: 'issues.offers', label: 'issues shown to them as similar to theirs', count: offers.length, action: 'delete' },
+        { kind: 'issues.offers', label: 'issues shown to them as similar to theirs (and the report they typed)', count: offers.length, action: 'delete' },
       ),
     };
   }
@@ -107,6 +107,8 @@ export class IssuePersonalData implements PersonalData {
         ),
       },
       shownAsSimilar: offers.map((o) => o.ref),
+      // The reports they typed that were met with similar issues, kept (once per form) for "Log it anyway".
+      reportsKeptWhenShownSimilar: keptForms(offers),
     };
   }
 
@@ -145,4 +147,17 @@ function roles(issue: Issue, subject: Subject) {
     issue.comments.some((c) => is(c.by.id)) ||
     issue.history.some((h) => (is(h.by.id) && h.what !== 'created' && h.what !== 'affected') || is(h.toId));
   return { reported, affected, worked, any: reported || affected || worked };
+}
+
+/** The forms kept on a person's offer rows, one entry per form (every issue it was shown with shares it). */
+function keptForms(offers: readonly OfferRow[]): { form: Record<string, string>; shownWith: string[] }[] {
+  const byForm = new Map<string, { form: Record<string, string>; shownWith: string[] }>();
+  for (const o of offers) {
+    if (!o.form) continue;
+    const key = JSON.stringify([o.formId ?? '', o.form]);
+    const seen = byForm.get(key);
+    if (!seen) byForm.set(key, { form: o.form, shownWith: [o.ref] });
+    else if (!seen.shownWith.includes(o.ref)) seen.shownWith.push(o.ref);
+  }
+  return [...byForm.values()];
 }

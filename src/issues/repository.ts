@@ -187,12 +187,15 @@ export class IssueRepository {
       };
     }
     const issue = await this.get(parsed.ref);
-    return issue
-      ? { ok: true, issue }
-      : {
-          ok: false,
-          message: `There is no issue ${parsed.ref}. Check the reference, or type "my issues" to see yours.`,
-        };
+    if (issue) return { ok: true, issue };
+    // References are never reused: one given out and not found was removed by retention, not mistyped.
+    return {
+      ok: false,
+      message:
+        parsed.number <= (await this.counter.issued())
+          ? `There is no issue ${parsed.ref} any more: closed issues are removed after a while. Type "my issues" to see yours.`
+          : `There is no issue ${parsed.ref}. Check the reference, or type "my issues" to see yours.`,
+    };
   }
 
   // ---- logging ------------------------------------------------------------------------------------

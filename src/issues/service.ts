@@ -241,6 +241,13 @@ export class IssueService {
     }
     switch (res.kind) {
       case 'not-found': {
+        // Offered to them, removed by retention since: they know the reference, so saying it is gone tells nothing new.
+        if (!champion && (await this.d.offers.wasOffered(caller.person.id, ref))) {
+          return {
+            kind: 'message',
+            text: `${ref.trim()} is no longer in the log: closed issues are removed after a while. If you still have this problem, press "No, log mine" on the card, or type "report".`,
+          };
+        }
         if (!champion) return notYours;
         // What is wrong with the reference as sent (not a reference, or no such issue).
         const found = await this.d.repository.lookup(ref);

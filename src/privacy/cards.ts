@@ -1,4 +1,5 @@
-import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import { type AdaptiveCard, escapeText, renderCard, TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../cards/template.js';
+import { largestFitting } from '../text/fit.js';
 import type { Holding } from './personal-data.js';
 import type { ForgetOutcome, ForgetPlan } from './service.js';
 
@@ -17,6 +18,8 @@ export interface ForgetPickData {
   personKey: string;
   /** The people the app knows, for clients without Teams' people picker. */
   people: { id: string; name: string }[];
+  /** "Not everyone is listed here: …" when not all of them fit in one Teams message; '' otherwise. */
+  peopleNote: string;
 }
 
 /** Data for cards/privacy-forget-confirm.json. */
@@ -50,8 +53,25 @@ export interface ForgetDoneData {
 
 const lines = (holdings: readonly Holding[]): HoldingLine[] => holdings.map((h) => ({ count: String(h.count), label: h.label }));
 
-export function forgetPickCard(people: ForgetPickData['people'], shown: Partial<Omit<ForgetPickData, 'people'>> = {}): AdaptiveCard {
-  return renderCard<ForgetPickData>('privacy-forget-pick', { error: '', person: '', personKey: '', ...shown, people });
+/** What a card may weigh: Teams' limit less room for the activity around it. */
+const CARD_BUDGET = TEAMS_MESSAGE_LIMIT_BYTES - 2048;
+
+/**
+ * The pick card, listing the known people as far as the card stays under Teams' limit (names are kept as Teams gave
+ * them, up to 200 characters): the card says when some are left out, who are found by the picker's search or their id.
+ */
+export function forgetPickCard(people: ForgetPickData['people'], shown: Partial<Omit<ForgetPickData, 'people' | 'peopleNote'>> = {}): AdaptiveCard {
+  const card = (n: number) =>
+    renderCard<ForgetPickData>('privacy-forget-pick', {
+      error: '',
+      person: '',
+      personKey: '',
+      ...shown,
+      people: people.slice(0, n),
+      peopleNote: n < people.length ? 'Not everyone is listed here: search by name, or type their Entra object id below.' : '',
+    });
+  const all = card(people.length);
+  return utf16Bytes(all) <= CARD_BUDGET ? all : card(largestFitting(people.length - 1, (n) => utf16Bytes(card(n)) <= CARD_BUDGET));
 }
 
 export function forgetConfirmCard(plan: ForgetPlan): AdaptiveCard {

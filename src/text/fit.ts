@@ -29,3 +29,17 @@ export function listWithin(parts: readonly string[], max: number, opts: { noun?:
   const rest = parts.length - shown;
   return rest > 0 ? `${out}${sep}… and ${rest} more${opts.noun ? ` ${opts.noun}` : ''}` : out;
 }
+
+/**
+ * The largest `n` in 0..`max` for which `fits(n)` holds, where it holds up to some `n` and not after (a card with the
+ * first `n` of a list): found in a few tries, not one per item. 0 when even none fits.
+ */
+export function largestFitting(max: number, fits: (n: number) => boolean): number {
+  let [lo, hi] = [0, max];
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

@@ -164,6 +164,25 @@ describe('my data', () => {
     }
   });
 
+  it('includes the report a person was filling in when similar issues were offered instead, as they typed it', async () => {
+    const ivo = person('Ivo Kern');
+    await tell(ivo, 'whoami');
+    const title = 'Tablet loses visits at depot Ivy';
+    const ref = await logIssue(ADELE, title);
+    // Ivo reports the same problem in his own words; he is offered Adele's issue and does not press anything yet.
+    const his = { ...formOf(title), description: 'Ivo: since Tuesday my tablet at depot Ivy drops the evening visits.', formId: '1a2b3c4d5e6f7a8b' };
+    expect(invokeText((await click(ivo, 'issue.submit', his)).body)).toContain(ref);
+
+    const { file } = await myData(ivo);
+    const issues = (JSON.parse(file) as { issues: Record<string, unknown> }).issues;
+    expect(issues.shownAsSimilar).toEqual([ref]);
+    // The form kept for "Log it anyway" is his data too: what he typed, and the issues it was shown with.
+    expect(file).toContain(his.description);
+    expect(JSON.stringify(issues)).toContain(his.location);
+    // Nothing of Adele's beyond the reference he was shown.
+    for (const hers of [ADELE.name, ADELE.id, ADELE.aadObjectId, formOf(title).description]) expect(file).not.toContain(hers);
+  });
+
   it('in a channel, sends the link to the person 1:1 and says so, never into the channel', async () => {
     const channel = '19:general@thread.tacv2';
     const replies = await say(app, CARMEN, '<at>Rollout Desk</at> my data', {
@@ -425,5 +444,24 @@ describe('forget, when it cannot go ahead', () => {
     const finished = invokeText((await click(USERS.lead, 'privacy.forget', data)).body);
     expect(finished).toContain(`${CARMEN.name} is forgotten`);
     expect(finished).toContain('held nothing (more) about them'); // the first run did the rest
+  });
+});
+
+// Last in the file: it moves the shared clock on by more than a week.
+describe('the report kept with a similar-issues offer', () => {
+  it('is deleted once the offer has run out (a week), not kept until someone asks to forget the person', async () => {
+    const jo = person('Jo Ward');
+    await tell(jo, 'whoami');
+    const title = 'Tablet loses visits at depot Juniper';
+    const ref = await logIssue(ADELE, title);
+    const his = { ...formOf(title), description: 'Jo: the Juniper tablet drops my visits overnight.', formId: '2b3c4d5e6f7a8b9c' };
+    expect(invokeText((await click(jo, 'issue.submit', his)).body)).toContain(ref);
+    expect((await myData(jo)).file).toContain(his.description);
+
+    clock.advance(8 * 86_400_000);
+    await app.scheduler.tick();
+    const { file } = await myData(jo);
+    expect(file).not.toContain(his.description);
+    expect((JSON.parse(file) as { issues: { shownAsSimilar: string[] } }).issues.shownAsSimilar).toEqual([]);
   });
 });

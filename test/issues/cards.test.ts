@@ -159,6 +159,56 @@ describe('issue cards from real issues', () => {
     expect(utf16Bytes(triage)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
   });
 
+  /** An issue with every field at its limit in emoji, a long run of full-length comments and assignments, and people's names at 120 characters. */
+  function crowdedIssue(): Issue {
+    const full = (n: number) => '😀'.repeat(n);
+    const named = (i: number) => ({ id: `0b0e0000-1111-4222-8333-${String(i).padStart(12, '0')}`, name: `${i} ${'é'.repeat(LIMITS.personName - 4)}` });
+    let issue = createIssue(
+      validated(form({ title: full(LIMITS.title), description: full(LIMITS.description), location: full(LIMITS.location), site: full(LIMITS.site), faqQuestion: full(LIMITS.faqQuestion) })),
+      { ...alice, name: named(0).name },
+      'R-0042',
+      42,
+      t0,
+    );
+    for (let i = 1; i <= 30; i++) {
+      for (const a of [
+        { kind: 'assign', assignee: named(i + 1) },
+        { kind: 'comment', text: `${i} ${full(LIMITS.comment - 5)}`, visibility: i % 2 ? 'public' : 'internal' },
+      ] as const) {
+        const out = applyTriageAction(issue, a, named(i), t0);
+        if (!out.ok) throw new Error(out.message);
+        issue = out.issue;
+      }
+    }
+    return issue;
+  }
+
+  it("keeps the triage card under Teams' 40 KB for a big champions team with 120-character names, and says not all are listed", () => {
+    const champions = Array.from({ length: 200 }, (_, i) => ({ id: `0c0e0000-1111-4222-8333-${String(i).padStart(12, '0')}`, name: `Champion ${i} ${'é'.repeat(LIMITS.personName - 14)}` }));
+    const card = renderIssueCard('issue-triage', issueTriageData(crowdedIssue(), { champions, notice: 'Amina already took this issue.' }));
+    expect(utf16Bytes(card)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+    expect(validationErrors(card)).toEqual([]);
+    const json = JSON.stringify(card);
+    // Assign… still offers champions, the first ones given, and says the rest can take it themselves.
+    expect(json).toContain(champions[0]!.id);
+    expect(json).not.toContain(champions[199]!.id);
+    expect(json).toMatch(/\d+ more champions are not listed here: they can press Assign to me/);
+  });
+
+  it("keeps the detail card under Teams' 40 KB with every field at its limit, long names and a long history, newest first kept", () => {
+    const issue = crowdedIssue();
+    for (const audience of ['reporter', 'champion'] as const) {
+      const card = renderIssueCard('issue-detail', issueDetailData(issue, audience));
+      expect(utf16Bytes(card), audience).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+      expect(validationErrors(card), audience).toEqual([]);
+      const json = JSON.stringify(card);
+      // The newest public comment is shown; what was left out is counted, not dropped silently.
+      expect(json, audience).toContain(`29 ${'😀'.repeat(LIMITS.comment - 5)}`);
+      expect(json, audience).toMatch(/\d+ earlier comments not shown/);
+      expect(json, audience).toMatch(/and \d+ earlier entries/);
+    }
+  });
+
   it('hides internal notes from the reporter but not from champions', () => {
     const issue = evilIssue();
     const reporter = JSON.stringify(renderIssueCard('issue-detail', issueDetailData(issue, 'reporter')));

@@ -5,7 +5,7 @@ import { IssueExport } from '../../src/issues/export.js';
 import type { Issue } from '../../src/issues/model.js';
 import type { RepositoryOptions } from '../../src/issues/repository.js';
 import { CapturedOutbox } from '../support/outbox.js';
-import { alice, amina, bo, bob, form, openStore, seedDoneIssues } from './fixtures.js';
+import { alice, amina, bo, bob, form, openStore, seedDoneIssues, writeUndatedFollower } from './fixtures.js';
 import { issueListData, renderIssueCard } from '../../src/issues/cards.js';
 
 const caller = (p: { id: string; name: string }, role: Caller['role'] = 'staff'): Caller => ({
@@ -206,6 +206,36 @@ describe('IssueService', () => {
     expect(await issues.list(staffBob, 'triage')).toBeNull();
   });
 
+  /** Closes `ref` and lets retention remove it (closed more than a day before the sweep). */
+  async function removedByRetention(s: Awaited<ReturnType<typeof service>>, ref: string): Promise<void> {
+    for (const [version, status] of [[1, 'resolved'], [2, 'closed']] as const) await s.issues.triage(championAmina, 'status', { ref, version, status }, `close-${version}`);
+    s.clock.advance(2 * 86_400_000);
+    const found = (await s.queries.closedBefore(new Date(s.clock.now().getTime() - 86_400_000), 10)).find((f) => f.ref === ref);
+    if (!found || !(await s.repo.expire(ref, new Date(s.clock.now().getTime() - 86_400_000), found))) throw new Error('not removed');
+  }
+
+  it('says an issue removed by retention is no longer there, not to check a reference the bot gave', async () => {
+    const s = await service();
+    const issue = await logged(s.issues, staffAlice, 'req-1');
+    await removedByRetention(s, issue.ref);
+    const seen = await s.issues.view(staffAlice, issue.ref);
+    expect(seen).toMatchObject({ kind: 'message', text: expect.stringContaining(`There is no issue ${issue.ref} any more: closed issues are removed after a while`) });
+    // A reference never given out is still one to check.
+    expect(await s.issues.view(staffAlice, 'R-0099')).toMatchObject({ kind: 'message', text: expect.stringContaining('Check the reference') });
+  });
+
+  it('a "+1" on an offered issue removed since tells the person it is gone and how to log theirs, not that it was never offered', async () => {
+    const s = await service();
+    const issue = await logged(s.issues, staffAlice, 'req-1');
+    expect(await s.issues.report(staffBob, form(), { requestKey: 'req-2', checkSimilar: true, formId: '0123456789abcdef' })).toMatchObject({ kind: 'similar' });
+    await removedByRetention(s, issue.ref);
+    const res = await s.issues.follow(staffBob, issue.ref, 'inv-1');
+    expect(res).toMatchObject({ kind: 'message', text: expect.stringContaining(`${issue.ref} is no longer in the log`) });
+    expect(res).toMatchObject({ kind: 'message', text: expect.stringContaining('No, log mine') });
+    // Someone never shown it learns nothing of it.
+    expect(await s.issues.follow(caller(bo), issue.ref, 'inv-2')).toMatchObject({ kind: 'message', text: expect.stringContaining('You can only join an issue you were shown') });
+  });
+
   it('counts exported issues, not CSV lines (a description may span several lines)', async () => {
     const { issues } = await service();
     await logged(issues, staffAlice, 'req-1', { description: 'line one\nline two\nline three' });
@@ -349,6 +379,20 @@ describe('IssueService: storage failing part-way through a triage action', () =>
     await issues.report(caller(bo), form(), { requestKey: 'req-bo', checkSimilar: true });
     await issues.follow(caller(bo), issue.ref, 'inv-bo');
     expect(noticeKeys(outbox, issue.ref)).toEqual([`issue-notice|${issue.ref}|v2|${alice.id}`]);
+  });
+
+  it('a "+1" from older data, with no history line of its own, is told of changes from the current one on, not earlier ones told late', async () => {
+    const { issues, outbox, issueTables } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    outbox.failures = 1;
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'waiting' }, 'inv-1');
+    // Bo is on it as data from before +1s were dated: when he joined is not known, so he may not have been on it at v2.
+    await writeUndatedFollower(issueTables, issue.ref, bo);
+    outbox.clear();
+    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 2, status: 'in_progress' }, 'inv-2');
+    expect(new Set(noticeKeys(outbox, issue.ref))).toEqual(
+      new Set([`issue-notice|${issue.ref}|v2|${alice.id}`, `issue-notice|${issue.ref}|v3|${alice.id}`, `issue-notice|${issue.ref}|v3|${bo.id}`]),
+    );
   });
 
   it('a duplicate link left unfinished and undone since does not move its followers to the original', async () => {
