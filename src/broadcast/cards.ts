@@ -198,17 +198,25 @@ export interface PlanItem {
 export interface PlanCardData {
   heading: string;
   intro: string;
+  notice: string;
   items: PlanItem[];
   empty: string;
   pageText: string;
-  previous: number;
-  next: number;
+  /** This page (the service's cursor): More and Previous page from it, not from a position. */
+  cursor: string;
+  hasPrevious: boolean;
+  hasNext: boolean;
 }
 
-export function planCard(items: PlanItem[], page: { index: number; count: number }, timeZone: string): AdaptiveCard {
+export function planCard(
+  items: PlanItem[],
+  page: { first: number; total: number; cursor: string; hasPrevious: boolean; hasNext: boolean; notice?: string },
+  timeZone: string,
+): AdaptiveCard {
   return renderCard<PlanCardData>('broadcast-plan', {
     heading: 'Communication plan',
     intro: `Times in ${timeZone} unless a cohort's own. Type "preview <id>", "send <id>" or "cancel <id>"; "announce" for a message not in the plan.`,
+    notice: e(page.notice ?? ''),
     items: items.map((i) => ({
       id: i.id,
       stage: i.stage,
@@ -218,9 +226,10 @@ export function planCard(items: PlanItem[], page: { index: number; count: number
       status: e(i.status),
     })),
     empty: items.length ? '' : 'The plan has no messages yet (COMM_PLAN_FILE), and nothing was announced.',
-    pageText: page.count > 1 ? `Page ${page.index + 1} of ${page.count}` : '',
-    previous: page.index > 0 ? page.index - 1 : -1,
-    next: page.index + 1 < page.count ? page.index + 1 : -1,
+    pageText: page.hasPrevious || page.hasNext ? `${page.first + 1}–${page.first + items.length} of ${page.total}` : '',
+    cursor: page.cursor,
+    hasPrevious: page.hasPrevious,
+    hasNext: page.hasNext,
   });
 }
 

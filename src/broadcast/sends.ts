@@ -89,6 +89,20 @@ export class SendStore {
     return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
+  /**
+   * The announcements (`announce`), newest first: their ids only, from their own key range (an announcement's
+   * id is "a-" and a hash), not every send.
+   */
+  async announcements(): Promise<{ id: string; createdAt: string }[]> {
+    const out: { id: string; createdAt: string }[] = [];
+    for await (const e of this.table.listEntities<Row>({
+      queryOptions: { filter: `PartitionKey eq 'send' and RowKey ge 'a-' and RowKey lt 'a.'`, select: ['id', 'source', 'createdAt'] },
+    })) {
+      if (e.source === 'announce') out.push({ id: String(e.id), createdAt: String(e.createdAt ?? '') });
+    }
+    return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
   /** Ids of the sends not finished (scheduled, resolving, sending, or cancelled with answers still due). */
   async activeIds(): Promise<string[]> {
     const out: string[] = [];

@@ -60,6 +60,42 @@ export interface BroadcastServiceDeps {
 
 export type Refusal = { kind: 'refused'; text: string } | { kind: 'message'; text: string };
 
+/** Which page of the plan: the first, a typed page number, the one after or before a page shown (its cursor), or a card too old to say. */
+export type PlanAt =
+  | { kind: 'start' }
+  | { kind: 'number'; index: number }
+  | { kind: 'next' | 'previous'; cursor: string }
+  | { kind: 'outdated' };
+
+export interface PlanPage {
+  items: PlanItem[];
+  /** The first item's position in the plan as it is now (0-based), and how many items it has. */
+  first: number;
+  total: number;
+  /** This page, for the card's More / Previous (planCursor). */
+  cursor: string;
+  hasPrevious: boolean;
+  hasNext: boolean;
+  /** Why this page and not the one asked for ('' when it is the one asked for). */
+  notice: string;
+}
+
+/**
+ * A page of the plan as its card carries it: where it began then, and the ids it showed ("6:msg-a,msg-b"). Plan
+ * message ids are lower-case letters, digits and dashes, send ids add dots: neither has ':' or ','.
+ */
+const PLAN_CURSOR = /^\d{1,6}:[a-z0-9.-]{1,80}(,[a-z0-9.-]{1,80}){0,11}$/;
+
+function planCursor(at: number, ids: readonly string[]): string {
+  return ids.length ? `${at}:${ids.join(',')}` : '';
+}
+
+function readPlanCursor(cursor: string): { at: number; ids: string[] } | undefined {
+  if (!PLAN_CURSOR.test(cursor)) return undefined;
+  const [at, ids] = cursor.split(':') as [string, string];
+  return { at: Number(at), ids: ids.split(',') };
+}
+
 const PAGE_SIZE = 6;
 /**
  * How long one plan item's "When" and "Status" may be. A message to every cohort lists each cohort's own time
@@ -101,21 +137,54 @@ export class BroadcastService {
 
   // ---- plan ---------------------------------------------------------------------------------------------
 
-  /** The plan's messages in file order, then announcements (newest first), with their status. */
-  async planPage(caller: Caller, index: number): Promise<{ items: PlanItem[]; index: number; count: number } | Refusal> {
+  /**
+   * A page of the plan: its messages in file order, then announcements (newest first), with their status. A
+   * page is asked for from the one before or after it (`next` / `previous` with that page's cursor), not by
+   * position: a message taken out of the file, or added, between two presses moves no other message onto or off
+   * the page asked for (see planCursor). `plan 3` (typed) is by position: the plan as it is now.
+   */
+  async planPage(caller: Caller, at: PlanAt): Promise<PlanPage | Refusal> {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const plan = this.d.plan();
     const rollout = this.d.rollout();
-    const [sends, cancelled] = await Promise.all([this.d.sends.all(), this.d.sends.cancelled()]);
-    const items: PlanItem[] = plan.messages.map((m) => ({
-      id: m.id,
-      stage: STAGE_LABEL[m.stage],
-      title: m.title,
-      audience: audienceLabel(m.audience, rollout),
-      when: this.describeWhen(m, plan, rollout),
-      status: this.statusOf(m, sends.filter((s) => s.messageId === m.id && s.source !== 'reminder'), cancelled.get(m.id) === m.whenText),
-    }));
-    for (const s of sends.filter((x) => x.source === 'announce')) {
+    const announced = await this.d.sends.announcements();
+    const order = [...plan.messages.map((m) => m.id), ...announced.map((a) => a.id)];
+    let start = 0;
+    let notice = '';
+    if (at.kind === 'number') start = Math.min(Math.max(0, at.index) * PAGE_SIZE, Math.max(0, order.length - 1));
+    else if (at.kind === 'outdated') notice = 'This card was made by an earlier version of the app; here is the plan from its start.';
+    else if (at.kind !== 'start') {
+      const cursor = readPlanCursor(at.cursor);
+      if (!cursor) notice = 'This card is out of date; here is the plan from its start.';
+      else if (at.kind === 'next') {
+        // After the last message of that page still in the plan; none left: where that page began.
+        const last = cursor.ids.findLast((id) => order.includes(id));
+        start = last === undefined ? Math.min(cursor.at, order.length) : order.indexOf(last) + 1;
+      } else {
+        // Before the first message of that page still in the plan; none left: where that page began.
+        const first = cursor.ids.find((id) => order.includes(id));
+        start = Math.max(0, (first === undefined ? Math.min(cursor.at, order.length) : order.indexOf(first)) - PAGE_SIZE);
+      }
+    }
+    const shown = order.slice(start, start + PAGE_SIZE);
+    const sends = await this.sendsForPlanPage(shown);
+    const cancelled = shown.some((id) => this.planMessage(id)) ? await this.d.sends.cancelled() : new Map<string, string>();
+    const items: PlanItem[] = [];
+    for (const id of shown) {
+      const m = plan.messages.find((x) => x.id === id);
+      if (m) {
+        items.push({
+          id: m.id,
+          stage: STAGE_LABEL[m.stage],
+          title: m.title,
+          audience: audienceLabel(m.audience, rollout),
+          when: this.describeWhen(m, plan, rollout),
+          status: this.statusOf(m, sends.filter((s) => s.messageId === m.id && s.source !== 'reminder'), cancelled.get(m.id) === m.whenText),
+        });
+        continue;
+      }
+      const s = sends.find((x) => x.id === id && x.source === 'announce');
+      if (!s) continue;
       items.push({
         id: s.id,
         stage: 'Announcement',
@@ -125,9 +194,21 @@ export class BroadcastService {
         status: sendStatus(s, plan.timeZone),
       });
     }
-    const count = Math.max(1, Math.ceil(items.length / PAGE_SIZE));
-    const at = Math.min(Math.max(0, Math.trunc(index) || 0), count - 1);
-    return { items: items.slice(at * PAGE_SIZE, (at + 1) * PAGE_SIZE), index: at, count };
+    return {
+      items,
+      first: start,
+      total: order.length,
+      cursor: planCursor(start, shown),
+      hasPrevious: start > 0,
+      hasNext: start + shown.length < order.length,
+      notice,
+    };
+  }
+
+  /** The sends the page's items need: the page's announcements, and the sends of its plan messages. */
+  private async sendsForPlanPage(ids: readonly string[]): Promise<Send[]> {
+    const wanted = new Set(ids);
+    return (await this.d.sends.all()).filter((s) => wanted.has(s.id) || wanted.has(s.messageId));
   }
 
   private describeWhen(m: PlanMessage, plan: Plan, rollout: Rollout): string {
