@@ -106,6 +106,15 @@ const PAGE_SIZE = 6;
 const PLAN_WHEN_CHARS = 1_000;
 const PLAN_STATUS_CHARS = 600;
 
+/**
+ * What one plan message's status reads at most (see sendsOfMessage): its sends by `send <id>` (and their
+ * reminders), its plan sends when not repeating (one per cohort, more only after edits that moved its time),
+ * and those under way.
+ */
+const MANUAL_SENDS_READ = 200;
+const PLAN_SENDS_READ = 1_000;
+const RUNNING_READ = 1_000;
+
 /** Checking who has the app before a send costs a read per person; past this many it is left to the send. */
 const CONFIRM_CHECK_LIMIT = 500;
 
@@ -207,8 +216,56 @@ export class BroadcastService {
 
   /** The sends the page's items need: the page's announcements, and the sends of its plan messages. */
   private async sendsForPlanPage(ids: readonly string[]): Promise<Send[]> {
-    const wanted = new Set(ids);
-    return (await this.d.sends.all()).filter((s) => wanted.has(s.id) || wanted.has(s.messageId));
+    const out = await mapLimit([...ids], 6, async (id) => {
+      const m = this.planMessage(id);
+      if (m) return this.sendsOfMessage(m);
+      const s = await this.d.sends.get(id);
+      return s ? [s] : [];
+    });
+    return out.flat();
+  }
+
+  /**
+   * A plan message's sends its status needs, newest first, read by their ids (not every send of the plan, nor
+   * every send of the message: a daily message adds one a day): those under way (the `active` rows, whatever
+   * their time), those sent with `send <id>`, and its plan sends — for a repeating message only those around
+   * each cohort's last and next time, which is what its status tells.
+   */
+  private async sendsOfMessage(m: PlanMessage): Promise<Send[]> {
+    const byId = new Map<string, Send>();
+    const add = (list: Send[]) => list.forEach((s) => s.messageId === m.id && byId.set(s.id, s));
+    const ranges: [string, string, number][] = [[`${m.id}.`, `${m.id}/`, MANUAL_SENDS_READ]];
+    if (m.when.kind !== 'every') ranges.push([`p.${m.id}.`, `p.${m.id}/`, PLAN_SENDS_READ]);
+    else {
+      const plan = this.d.plan();
+      const now = this.now;
+      const byTarget = new Map<string, { last?: Date; next?: Date }>();
+      for (const o of allOccurrences(m, plan, this.d.rollout())) {
+        const t = byTarget.get(o.cohortId) ?? {};
+        if (o.at <= now) t.last = o.at;
+        else t.next ??= o.at;
+        byTarget.set(o.cohortId, t);
+      }
+      const stamp = (d: Date) => DateTime.fromJSDate(d, { zone: 'utc' }).toFormat("yyyyLLdd'T'HHmm");
+      for (const [cohortId, t] of byTarget) {
+        // A week before its last time (one skipped still finds the one before) to two days after its next (an
+        // edit that moved it within its day keeps its occurrence, under the id of its old time).
+        const from = new Date((t.last ?? t.next)!.getTime() - 8 * 86_400_000);
+        const to = new Date((t.next ?? t.last)!.getTime() + 2 * 86_400_000);
+        const prefix = `p.${m.id}.${cohortId || 'all'}.`;
+        ranges.push([`${prefix}${stamp(from)}`, `${prefix}${stamp(to)}`, 40]);
+      }
+    }
+    await mapLimit(ranges, 8, async ([from, to, limit]) => add(await this.d.sends.inRange(from, to, limit)));
+    // Under way, wherever their time falls (a send started long ago and still sending, or held).
+    const active = (
+      await Promise.all([
+        this.d.sends.activeInRange(`${m.id}.`, `${m.id}/`, RUNNING_READ),
+        this.d.sends.activeInRange(`p.${m.id}.`, `p.${m.id}/`, RUNNING_READ),
+      ])
+    ).flat();
+    add((await mapLimit(active.filter((id) => !byId.has(id)), 8, (id) => this.d.sends.get(id))).filter((s): s is Send => s !== undefined));
+    return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   private describeWhen(m: PlanMessage, plan: Plan, rollout: Rollout): string {
@@ -446,7 +503,7 @@ export class BroadcastService {
     }
     const m = this.planMessage(key);
     if (!m) return this.unknown(key);
-    const running = (await this.d.sends.all()).filter((s) => s.messageId === m.id && ['scheduled', 'resolving', 'sending'].includes(s.status));
+    const running = (await this.sendsOfMessage(m)).filter((s) => ['scheduled', 'resolving', 'sending'].includes(s.status));
     const lines: string[] = [];
     for (const s of running) lines.push(await this.cancelSend(s.id, caller.person));
     // A manual message has no scheduled times to skip: cancelling it stops what is under way, nothing more.
