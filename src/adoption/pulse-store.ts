@@ -240,7 +240,7 @@ export class PulseStore {
       await this.replace({ ...pulse, keptAnswers: kept });
     }
     let deleted = 0;
-    for (const pk of [pulse.id, `~to~${pulse.id}`, tallyPk(pulse.id)]) {
+    for (const pk of [pulse.id, `~to~${pulse.id}`]) {
       if (deleted >= limit) break;
       const rows = await collect(this.answers.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] } }));
       for (let i = 0; i < rows.length && deleted < limit; i += 100) {
@@ -250,6 +250,8 @@ export class PulseStore {
         deleted += tx.actions.length;
       }
     }
+    // Its rows all gone: the totals go too (results come from what the pulse kept); not counted as an answer row.
+    if (deleted < limit) await this.deleteRow(tallyPk(pulse.id), 'all');
     return deleted;
   }
 
