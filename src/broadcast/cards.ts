@@ -3,6 +3,7 @@ import { sectionExcerpt } from '../faq/docs/excerpt.js';
 import { formatWhen } from '../issues/cards.js';
 import { DELIVERY_STATE_LABEL, type DeliveryState, TEXT_LIMITS, type MessageContent } from './model.js';
 import { type Progress, type Report, shareText, timeLeftText } from './progress.js';
+import { clip } from '../text/fit.js';
 
 /**
  * Typed data for the broadcast cards (`cards/broadcast-*.json`) and the builders that fill them. Titles,
@@ -237,7 +238,8 @@ export function planCard(
 
 export const ANNOUNCE_FIELDS = ['title', 'body', 'audience', 'timing', 'date', 'time'] as const;
 export type AnnounceField = (typeof ANNOUNCE_FIELDS)[number];
-export type AnnounceValues = Record<AnnounceField, string>;
+/** `audienceTyped`: a user group or cohort typed, when the form could not list them all (audience "typed"). */
+export type AnnounceValues = Record<AnnounceField, string> & { audienceTyped?: string };
 export type AnnounceErrors = Partial<Record<'form' | 'title' | 'body' | 'audience' | 'when', string>>;
 
 export interface AnnounceFormData {
@@ -246,12 +248,15 @@ export interface AnnounceFormData {
   limits: { title: number; body: number };
   zone: string;
   audiences: { title: string; value: string }[];
+  /** Said when some user groups and cohorts are not listed (they are typed instead); '' when all are. */
+  omitted: string;
+  audienceTyped: string;
 }
 
 export function announceForm(
   values: Partial<AnnounceValues>,
   errors: AnnounceErrors,
-  audiences: { title: string; value: string }[],
+  audiences: { choices: { title: string; value: string }[]; omitted: number },
   zone: string,
 ): AdaptiveCard {
   return renderCard<AnnounceFormData>('broadcast-announce-form', {
@@ -272,7 +277,11 @@ export function announceForm(
     },
     limits: { title: TEXT_LIMITS.title, body: TEXT_LIMITS.body },
     zone,
-    audiences,
+    audiences: audiences.choices.map((c) => ({ title: e(c.title), value: c.value })),
+    omitted: audiences.omitted
+      ? `${audiences.omitted} more user groups and cohorts than fit here: choose "Another user group or cohort" and type its id (or its name).`
+      : '',
+    audienceTyped: clip(values.audienceTyped ?? '', 200),
   });
 }
 

@@ -7,7 +7,7 @@ import { RRule } from '../recurrence/rrule.js';
 import type { Rollout } from '../rollout/model.js';
 import { allows, type Permission } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
-import { type AudienceDirectory, audienceChoices, audienceFromChoice, audienceLabel, resolveAudience } from './audience.js';
+import { type AudienceDirectory, audienceChoices, audienceFromChoice, audienceFromTyped, audienceLabel, resolveAudience, TYPED_AUDIENCE } from './audience.js';
 import type { AnnounceErrors, AnnounceValues, Confirmation, PlanItem } from './cards.js';
 import type { AckStore, DeliveryRows } from './deliveries.js';
 import {
@@ -439,7 +439,8 @@ export class BroadcastService {
 
   // ---- announce --------------------------------------------------------------------------------------
 
-  audienceChoices(): { title: string; value: string }[] {
+  /** Who the announce form offers: as many audiences as fit on the card, and how many more are typed. */
+  announceAudiences(): { choices: { title: string; value: string }[]; omitted: number } {
     return audienceChoices(this.d.rollout());
   }
 
@@ -458,8 +459,14 @@ export class BroadcastService {
     else if (title.length > TEXT_LIMITS.title) errors.title = `The title is ${title.length} characters; at most ${TEXT_LIMITS.title}.`;
     if (!body) errors.body = 'Write the message.';
     else if (body.length > TEXT_LIMITS.body) errors.body = `The message is ${body.length} characters; at most ${TEXT_LIMITS.body}.`;
-    const audience = audienceFromChoice(values.audience, this.d.rollout());
-    if (!audience) errors.audience = 'Choose who hears it from the list.';
+    const typed = (values.audienceTyped ?? '').trim();
+    const audience =
+      values.audience === TYPED_AUDIENCE ? audienceFromTyped(typed, this.d.rollout()) : audienceFromChoice(values.audience, this.d.rollout());
+    if (!audience && values.audience === TYPED_AUDIENCE) {
+      errors.audience = typed
+        ? `There is no user group or cohort "${typed.slice(0, 100)}" in the rollout file. Type its id (or its name).`
+        : 'Type the id (or the name) of the user group or cohort.';
+    } else if (!audience) errors.audience = 'Choose who hears it from the list.';
     else {
       const missing = await this.channelMissing(audience);
       if (missing) errors.audience = missing;

@@ -64,6 +64,7 @@ export const BROADCAST_VERBS = {
       title: text(2000),
       body: text(40_000),
       audience: text(200),
+      audienceTyped: text(200),
       timing: text(10),
       date: text(20),
       time: text(20),

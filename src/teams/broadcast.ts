@@ -131,12 +131,12 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
   // ---- announce ------------------------------------------------------------------------------------
 
   bot.command(BROADCAST_COMMANDS.announce, async (turn) =>
-    turn.reply(announceForm({ audience: 'channel:announcements' }, {}, b.audienceChoices(), b.timeZone)),
+    turn.reply(announceForm({ audience: 'channel:announcements' }, {}, b.announceAudiences(), b.timeZone)),
   );
   bot.verb(BROADCAST_VERBS.announce, async (turn, data) => {
     const caller = callerOf(turn);
     const res = await b.announce(caller, data, cardKey(turn), caller.person.id);
-    if (res.kind === 'invalid') return { card: announceForm(res.values, res.errors, b.audienceChoices(), b.timeZone) };
+    if (res.kind === 'invalid') return { card: announceForm(res.values, res.errors, b.announceAudiences(), b.timeZone) };
     if (res.kind !== 'started') return { message: res.text };
     if (!res.fresh) return { message: `This announcement was already sent from this form ("${res.send.content.title}").` };
     turn.log.info({ sendId: res.send.id, status: res.send.status }, 'announcement created');
