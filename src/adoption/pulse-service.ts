@@ -90,9 +90,27 @@ interface Results {
 
 const ID_LIST = /[\s,;]+/;
 
-/** The compose card's audience choice and its list of ids → an audience, or what is wrong. */
-export function audienceOf(choice: string | undefined, people: string | undefined): PulseAudience | { error: string } {
+/**
+ * The compose card's audience choice and its list of ids → an audience, or what is wrong. "typed": a user group
+ * or cohort the card could not list, by the id or name typed, among those `known`.
+ */
+export function audienceOf(
+  choice: string | undefined,
+  people: string | undefined,
+  typed?: string,
+  known?: { groups: readonly { id: string; name: string }[]; cohorts: readonly { id: string; name: string }[] },
+): PulseAudience | { error: string } {
   switch ((choice ?? '').trim()) {
+    case 'typed': {
+      const t = (typed ?? '').trim().toLowerCase();
+      if (!t) return { error: 'Type the id (or the name) of the user group or cohort.' };
+      const match = (x: { id: string; name: string }) => x.id.toLowerCase() === t || x.name.toLowerCase() === t;
+      const group = known?.groups.find(match);
+      if (group) return { kind: 'group', groupId: group.id };
+      const cohort = known?.cohorts.find(match);
+      if (cohort) return { kind: 'cohort', cohortId: cohort.id };
+      return { error: `There is no user group or cohort "${(typed ?? '').trim().slice(0, 100)}" in the rollout file. Type its id (or its name).` };
+    }
     case 'everyone':
       return { kind: 'everyone' };
     case 'champions':
