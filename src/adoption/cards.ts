@@ -1,5 +1,6 @@
 import { type AdaptiveCard, escapeText, renderCard, utf16Bytes } from '../cards/template.js';
 import { STATUS_LABEL, type Status } from '../issues/model.js';
+import { clip } from '../text/fit.js';
 import type { OpenLine } from './daily.js';
 import { BOT_METRIC_NAMES, BOT_METRICS, type FieldErrors, type Measure, type MeasureInput, measureInputOf } from './measures.js';
 import type { GapItem, MeasureStatus, PulseResult, WeekPoint } from './metrics.js';
@@ -216,6 +217,8 @@ export interface PulseComposeData {
   errors: Record<string, string>;
   kinds: Choice[];
   audiences: Choice[];
+  /** Said when some user groups and cohorts are not listed (they are typed instead); '' when all are. */
+  omitted: string;
   limits: typeof PULSE_LIMITS;
   minAnswers: number;
   slots: { id: string; number: number; kind: string; text: string; options: string; kindError: string; textError: string; optionsError: string }[];
@@ -227,32 +230,58 @@ export interface PulseAudienceGroups {
   cohorts: readonly { id: string; name: string }[];
 }
 
+/**
+ * How much of the compose card its audience choices may take (characters of JSON, twice that in bytes): the
+ * rollout file allows 200 user groups and 200 cohorts (names of 120 characters, ids of 100), some 200 KB in
+ * full, five times Teams' 40 KB. Those that do not fit are counted and typed (pulse-service audienceOf).
+ */
+const COMPOSE_AUDIENCE_CHARS = 10_000;
+
+function composeAudiences(known: PulseAudienceGroups | undefined): { choices: { title: string; value: string }[]; omitted: number } {
+  const fixed = [
+    { title: 'Everyone who uses Rollout Desk', value: 'everyone' },
+    { title: 'Champions', value: 'champions' },
+    { title: 'The rollout team', value: 'rolloutTeam' },
+    { title: 'These people (Entra object ids below)', value: 'people' },
+  ];
+  const rest = [
+    ...(known?.groups ?? []).map((g) => ({ title: clip(`User group: ${g.name}`, 80), value: `group:${g.id}` })),
+    ...(known?.cohorts ?? []).map((c) => ({ title: clip(`Cohort: ${c.name}`, 80), value: `cohort:${c.id}` })),
+  ];
+  let used = JSON.stringify(fixed).length;
+  const listed = [];
+  for (const c of rest) {
+    used += JSON.stringify(c).length + 2;
+    if (used > COMPOSE_AUDIENCE_CHARS) break;
+    listed.push(c);
+  }
+  const omitted = rest.length - listed.length;
+  return { choices: [...fixed, ...listed, ...(omitted ? [{ title: 'Another user group or cohort (type its id below)', value: 'typed' }] : [])], omitted };
+}
+
 export function pulseComposeCard(opts: {
   draftId: string;
-  values?: PulseInput & { audience?: string; people?: string };
+  values?: PulseInput & { audience?: string; people?: string; audienceTyped?: string };
   errors?: PulseErrors;
   minAnswers: number;
   audiences?: PulseAudienceGroups;
 }): AdaptiveCard {
   const v = opts.values ?? {};
   const err = (k: string) => e((opts.errors as Record<string, string> | undefined)?.[k] ?? '');
+  const audiences = composeAudiences(opts.audiences);
   const data: PulseComposeData = {
     draftId: opts.draftId,
-    values: { title: v.title ?? '', audience: v.audience ?? 'everyone', people: v.people ?? '' },
+    values: { title: v.title ?? '', audience: v.audience ?? 'everyone', people: v.people ?? '', audienceTyped: clip(v.audienceTyped ?? '', 200) },
     errors: { title: err('title'), audience: err('audience'), form: err('form') },
     kinds: [
       { title: 'A 1–5 scale', value: 'scale' },
       { title: 'A choice', value: 'choice' },
       { title: 'A free text', value: 'text' },
     ],
-    audiences: [
-      { title: 'Everyone who uses Rollout Desk', value: 'everyone' },
-      { title: 'Champions', value: 'champions' },
-      { title: 'The rollout team', value: 'rolloutTeam' },
-      { title: 'These people (Entra object ids below)', value: 'people' },
-      ...(opts.audiences?.groups ?? []).map((g) => ({ title: `User group: ${g.name}`, value: `group:${g.id}` })),
-      ...(opts.audiences?.cohorts ?? []).map((c) => ({ title: `Cohort: ${c.name}`, value: `cohort:${c.id}` })),
-    ],
+    audiences: audiences.choices,
+    omitted: audiences.omitted
+      ? `${audiences.omitted} more user groups and cohorts than fit here: choose "Another user group or cohort" and type its id (or its name).`
+      : '',
     limits: PULSE_LIMITS,
     minAnswers: opts.minAnswers,
     slots: QUESTION_IDS.map((id, i) => ({
@@ -322,9 +351,11 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
             ? res.options.map((o) => ({ title: e(o.label), value: String(o.count) }))
             : [];
       const texts = res?.kind === 'text' ? textsThatFit(res.answers, budget) : [];
+      // `more`: answers not read for the card (results from the running totals read only some).
+      const notShown = res?.kind === 'text' ? res.answers.length - texts.length + (res.more ?? 0) : 0;
       const more =
-        res?.kind === 'text' && res.answers.length > texts.length
-          ? `… and ${res.answers.length - texts.length} more on the dashboard.`
+        notShown > 0
+          ? `… and ${notShown} more on the dashboard.`
           : !res && r.shown
             ? fewerAnswered(r.minAnswers, q.answered)
             : '';

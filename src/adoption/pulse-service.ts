@@ -16,6 +16,7 @@ import {
   pulseResult,
   pulseTrends,
   type QuestionId,
+  tallyResult,
   respondentKey,
   seriesOf,
   type TextCursor,
@@ -77,6 +78,8 @@ export type AnswerOutcome =
 
 const MAX_AUDIENCE = 20_000;
 const RESULTS_CACHE_MS = 30_000;
+/** Answers read for the free text a results card shows (it fits some 24 KB of text; the rest is counted). */
+const CARD_TEXTS_READ = 100;
 
 /** A pulse's results, and each shown free-text question's answers in the dashboard's order (see textEntries). */
 interface Results {
@@ -87,9 +90,27 @@ interface Results {
 
 const ID_LIST = /[\s,;]+/;
 
-/** The compose card's audience choice and its list of ids → an audience, or what is wrong. */
-export function audienceOf(choice: string | undefined, people: string | undefined): PulseAudience | { error: string } {
+/**
+ * The compose card's audience choice and its list of ids → an audience, or what is wrong. "typed": a user group
+ * or cohort the card could not list, by the id or name typed, among those `known`.
+ */
+export function audienceOf(
+  choice: string | undefined,
+  people: string | undefined,
+  typed?: string,
+  known?: { groups: readonly { id: string; name: string }[]; cohorts: readonly { id: string; name: string }[] },
+): PulseAudience | { error: string } {
   switch ((choice ?? '').trim()) {
+    case 'typed': {
+      const t = (typed ?? '').trim().toLowerCase();
+      if (!t) return { error: 'Type the id (or the name) of the user group or cohort.' };
+      const match = (x: { id: string; name: string }) => x.id.toLowerCase() === t || x.name.toLowerCase() === t;
+      const group = known?.groups.find(match);
+      if (group) return { kind: 'group', groupId: group.id };
+      const cohort = known?.cohorts.find(match);
+      if (cohort) return { kind: 'cohort', cohortId: cohort.id };
+      return { error: `There is no user group or cohort "${(typed ?? '').trim().slice(0, 100)}" in the rollout file. Type its id (or its name).` };
+    }
     case 'everyone':
       return { kind: 'everyone' };
     case 'champions':
@@ -214,9 +235,18 @@ export class PulseService implements PulseProvider {
     return { pulse, respondent };
   }
 
-  /** Champions and the rollout team: one pulse's results, in aggregate. */
+  /**
+   * Champions and the rollout team: one pulse's results, in aggregate (the card's Refresh). From the running
+   * totals and some of the free text when the pulse has them: the same few reads for 10 answers or 10,000.
+   */
   async results(caller: AdoptionCaller, pulseId: string): Promise<PulseResult | undefined> {
-    return (await this.shownResults(caller, pulseId))?.result;
+    if (!allows(caller.role, 'adoption.pulse.results')) return undefined;
+    const pulse = await this.d.store.get(pulseId);
+    if (!pulse) return undefined;
+    const tally = pulse.keptAnswers ? undefined : await this.d.store.tally(pulse.id);
+    if (!tally) return (await this.resultOf(pulse)).result;
+    const textShown = tally.n >= this.d.minAnswers && pulse.questions.some((q) => q.kind === 'text' && (tally.q[q.id]?.n ?? 0) >= this.d.minAnswers);
+    return tallyResult(pulse, tally, textShown ? await this.d.store.someAnswers(pulse.id, CARD_TEXTS_READ) : [], this.d.minAnswers);
   }
 
   private async shownResults(caller: AdoptionCaller, pulseId: string): Promise<Results | undefined> {

@@ -183,6 +183,73 @@ function questionResult(q: PulseQuestion, answers: readonly Answers[]): ScaleRes
   return { kind: 'text', answers: values.map(String).sort((a, b) => a.localeCompare(b)) };
 }
 
+/**
+ * A pulse's running totals (pulse-store.ts keeps them as answers are written): how many answered, and per
+ * question how many answered it and how many gave each value (a scale's 1–5, a choice's index; none for text).
+ */
+export interface PulseTally {
+  n: number;
+  q: Partial<Record<QuestionId, { n: number; v: Record<string, number> }>>;
+}
+
+/** What one answer adds to the totals: its scale and choice values, and which text questions it answered. */
+export type TallyShare = Partial<Record<QuestionId, number | 't'>>;
+
+export function emptyTally(): PulseTally {
+  return { n: 0, q: {} };
+}
+
+export function tallyShare(answers: Answers): TallyShare {
+  const out: TallyShare = {};
+  for (const [k, v] of Object.entries(answers)) if (v !== undefined) out[k as QuestionId] = typeof v === 'number' ? v : 't';
+  return out;
+}
+
+/** The totals with one answer's share added (sign 1) or taken away (-1); none: unchanged. */
+export function tallyAdd(t: PulseTally, share: TallyShare | null, sign: 1 | -1): PulseTally {
+  if (!share) return t;
+  const q = structuredClone(t.q);
+  for (const [id, value] of Object.entries(share) as [QuestionId, number | 't'][]) {
+    const slot = (q[id] ??= { n: 0, v: {} });
+    slot.n += sign;
+    if (value !== 't') slot.v[String(value)] = (slot.v[String(value)] ?? 0) + sign;
+  }
+  return { n: t.n + sign, q };
+}
+
+/**
+ * Results from the running totals, as pulseResult gives them from every answer: the same minimums. Free text is
+ * `texts`, some of the answers (the card shows what fits, and counts the rest as `more`).
+ */
+export function tallyResult(pulse: Pulse, t: PulseTally, texts: readonly Answers[], minAnswers: number): PulseResult {
+  const shown = t.n >= minAnswers;
+  return {
+    id: pulse.id,
+    title: pulse.title,
+    sentAt: pulse.sentAt,
+    closesAt: pulse.closesAt,
+    sentTo: pulse.sentTo,
+    answers: t.n,
+    minAnswers,
+    shown,
+    questions: pulse.questions.map((q): PulseQuestionResult => {
+      const slot = t.q[q.id] ?? { n: 0, v: {} };
+      if (!shown || slot.n < minAnswers) return { id: q.id, text: q.text, answered: slot.n, result: null };
+      if (q.kind === 'scale') {
+        const counts = [1, 2, 3, 4, 5].map((i) => slot.v[String(i)] ?? 0);
+        const n = counts.reduce((s, c) => s + c, 0);
+        return { id: q.id, text: q.text, answered: slot.n, result: { kind: 'scale', counts, mean: n ? round2(counts.reduce((s, c, i) => s + c * (i + 1), 0) / n) : 0 } };
+      }
+      if (q.kind === 'choice') {
+        return { id: q.id, text: q.text, answered: slot.n, result: { kind: 'choice', options: q.options.map((label, i) => ({ label, count: slot.v[String(i)] ?? 0 })) } };
+      }
+      const answers = texts.map((a) => a[q.id]).filter((v) => v !== undefined).map(String).sort((a, b) => a.localeCompare(b));
+      const more = slot.n - answers.length;
+      return { id: q.id, text: q.text, answered: slot.n, result: { kind: 'text', answers, ...(more > 0 ? { more } : {}) } };
+    }),
+  };
+}
+
 /** Free-text answers the dashboard gets at once: thousands of them, or one huge one, must not bloat the tab. */
 const TEXT_PAGE = 50;
 

@@ -55,7 +55,7 @@ export const ADOPTION_VERBS = {
     'adoption.pulse.send',
     'adoption.pulse.send',
     // draftId: from the compose card (pulse-service send); cards made before it was kept have none.
-    z.object({ draftId: z.string().regex(/^\d{4}-\d{2}-\d{2}-[0-9a-f]{16}$/).optional(), title: text(1000), audience: text(120), people: text(20_000), ...questionInputs }),
+    z.object({ draftId: z.string().regex(/^\d{4}-\d{2}-\d{2}-[0-9a-f]{16}$/).optional(), title: text(1000), audience: text(120), audienceTyped: text(200), people: text(20_000), ...questionInputs }),
   ),
   answer: verb(
     'adoption.pulse.answer',

@@ -1,3 +1,4 @@
+import { clip } from '../text/fit.js';
 import type { Rollout } from '../rollout/model.js';
 import type { Person } from '../roles/roles.js';
 import { type Audience, BROADCAST_CHANNELS, channelRecipient, type Recipient } from './model.js';
@@ -135,7 +136,46 @@ export function audienceLabel(audience: Audience, rollout: Rollout): string {
 }
 
 /** The audiences an announcement can pick (the form's choices): value → label. */
-export function audienceChoices(rollout: Rollout): { title: string; value: string }[] {
+/**
+ * How much of a form the audience choices may take (characters of JSON; a card counts twice that in bytes): the
+ * rollout file allows 200 user groups and 200 cohorts with names of 120 characters and ids of 100, some 200 KB
+ * listed in full, five times Teams' 40 KB. Past this, the rest are counted and typed (audienceFromTyped).
+ */
+const AUDIENCE_CHOICES_CHARS = 10_000;
+const CHOICE_TITLE_CHARS = 80;
+/** The choice that says "I typed it" (see audienceFromTyped). */
+export const TYPED_AUDIENCE = 'typed';
+
+/** The audience choices a form lists, as many as fit, and how many user groups and cohorts it left out. */
+export function audienceChoices(rollout: Rollout): { choices: { title: string; value: string }[]; omitted: number } {
+  const all = allAudienceChoices(rollout);
+  const choices: { title: string; value: string }[] = [];
+  let used = 0;
+  for (const c of all) {
+    const choice = { title: clip(c.title, CHOICE_TITLE_CHARS), value: c.value };
+    used += JSON.stringify(choice).length + 2;
+    // The fixed choices come first and always fit; groups and cohorts while they do.
+    if (used > AUDIENCE_CHOICES_CHARS) break;
+    choices.push(choice);
+  }
+  const omitted = all.length - choices.length;
+  if (omitted) choices.push({ title: 'Another user group or cohort (type its id below)', value: TYPED_AUDIENCE });
+  return { choices, omitted };
+}
+
+/** A user group's or cohort's id (or its name) as typed on a form → the audience, or undefined. */
+export function audienceFromTyped(typed: string, rollout: Rollout): Audience | undefined {
+  const t = typed.trim().toLowerCase();
+  if (!t) return undefined;
+  const bare = t.replace(/^(group|cohort):/, '');
+  const group = rollout.groups.find((g) => g.id.toLowerCase() === bare || g.name.toLowerCase() === bare);
+  const cohort = rollout.cohorts.find((c) => c.id.toLowerCase() === bare || c.name.toLowerCase() === bare);
+  if (group && !t.startsWith('cohort:')) return { kind: 'group', groupId: group.id };
+  if (cohort && !t.startsWith('group:')) return { kind: 'cohort', cohortId: cohort.id };
+  return undefined;
+}
+
+function allAudienceChoices(rollout: Rollout): { title: string; value: string }[] {
   return [
     ...BROADCAST_CHANNELS.map((role) => ({ title: `The ${role} channel`, value: `channel:${role}` })),
     { title: 'Everyone who has the app (1:1)', value: 'everyone' },

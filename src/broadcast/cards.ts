@@ -3,6 +3,7 @@ import { sectionExcerpt } from '../faq/docs/excerpt.js';
 import { formatWhen } from '../issues/cards.js';
 import { DELIVERY_STATE_LABEL, type DeliveryState, TEXT_LIMITS, type MessageContent } from './model.js';
 import { type Progress, type Report, shareText, timeLeftText } from './progress.js';
+import { clip } from '../text/fit.js';
 
 /**
  * Typed data for the broadcast cards (`cards/broadcast-*.json`) and the builders that fill them. Titles,
@@ -198,17 +199,25 @@ export interface PlanItem {
 export interface PlanCardData {
   heading: string;
   intro: string;
+  notice: string;
   items: PlanItem[];
   empty: string;
   pageText: string;
-  previous: number;
-  next: number;
+  /** This page (the service's cursor): More and Previous page from it, not from a position. */
+  cursor: string;
+  hasPrevious: boolean;
+  hasNext: boolean;
 }
 
-export function planCard(items: PlanItem[], page: { index: number; count: number }, timeZone: string): AdaptiveCard {
+export function planCard(
+  items: PlanItem[],
+  page: { first: number; total: number; cursor: string; hasPrevious: boolean; hasNext: boolean; notice?: string },
+  timeZone: string,
+): AdaptiveCard {
   return renderCard<PlanCardData>('broadcast-plan', {
     heading: 'Communication plan',
     intro: `Times in ${timeZone} unless a cohort's own. Type "preview <id>", "send <id>" or "cancel <id>"; "announce" for a message not in the plan.`,
+    notice: e(page.notice ?? ''),
     items: items.map((i) => ({
       id: i.id,
       stage: i.stage,
@@ -218,9 +227,10 @@ export function planCard(items: PlanItem[], page: { index: number; count: number
       status: e(i.status),
     })),
     empty: items.length ? '' : 'The plan has no messages yet (COMM_PLAN_FILE), and nothing was announced.',
-    pageText: page.count > 1 ? `Page ${page.index + 1} of ${page.count}` : '',
-    previous: page.index > 0 ? page.index - 1 : -1,
-    next: page.index + 1 < page.count ? page.index + 1 : -1,
+    pageText: page.hasPrevious || page.hasNext ? `${page.first + 1}–${page.first + items.length} of ${page.total}` : '',
+    cursor: page.cursor,
+    hasPrevious: page.hasPrevious,
+    hasNext: page.hasNext,
   });
 }
 
@@ -228,7 +238,8 @@ export function planCard(items: PlanItem[], page: { index: number; count: number
 
 export const ANNOUNCE_FIELDS = ['title', 'body', 'audience', 'timing', 'date', 'time'] as const;
 export type AnnounceField = (typeof ANNOUNCE_FIELDS)[number];
-export type AnnounceValues = Record<AnnounceField, string>;
+/** `audienceTyped`: a user group or cohort typed, when the form could not list them all (audience "typed"). */
+export type AnnounceValues = Record<AnnounceField, string> & { audienceTyped?: string };
 export type AnnounceErrors = Partial<Record<'form' | 'title' | 'body' | 'audience' | 'when', string>>;
 
 export interface AnnounceFormData {
@@ -237,12 +248,15 @@ export interface AnnounceFormData {
   limits: { title: number; body: number };
   zone: string;
   audiences: { title: string; value: string }[];
+  /** Said when some user groups and cohorts are not listed (they are typed instead); '' when all are. */
+  omitted: string;
+  audienceTyped: string;
 }
 
 export function announceForm(
   values: Partial<AnnounceValues>,
   errors: AnnounceErrors,
-  audiences: { title: string; value: string }[],
+  audiences: { choices: { title: string; value: string }[]; omitted: number },
   zone: string,
 ): AdaptiveCard {
   return renderCard<AnnounceFormData>('broadcast-announce-form', {
@@ -263,7 +277,11 @@ export function announceForm(
     },
     limits: { title: TEXT_LIMITS.title, body: TEXT_LIMITS.body },
     zone,
-    audiences,
+    audiences: audiences.choices.map((c) => ({ title: e(c.title), value: c.value })),
+    omitted: audiences.omitted
+      ? `${audiences.omitted} more user groups and cohorts than fit here: choose "Another user group or cohort" and type its id (or its name).`
+      : '',
+    audienceTyped: clip(values.audienceTyped ?? '', 200),
   });
 }
 

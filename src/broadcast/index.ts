@@ -14,7 +14,7 @@ import { BroadcastService } from './service.js';
 import { type IssueFacts, WinCheck, WinStore } from './wins.js';
 
 export * from './cards.js';
-export type { Caller } from './service.js';
+export type { Caller, PlanAt } from './service.js';
 export { BroadcastService } from './service.js';
 export { CelebrationService } from './celebrations.js';
 export { BROADCAST_COMMANDS, BROADCAST_VERBS } from './verbs.js';

@@ -1,4 +1,4 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { conflictPauseMs, fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
 import { isConflict, safeKey, type Tables } from '../storage/tables.js';
 import type { Send } from './model.js';
@@ -87,6 +87,49 @@ export class SendStore {
       out.push(fromRow(e));
     }
     return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /**
+   * The sends whose ids sort from `from` (inclusive) to `to` (exclusive), at most `limit` of them, in id order: a
+   * plan message's sends by their id's prefix, a recurring one's around a date (ids end with their time).
+   */
+  async inRange(from: string, to: string, limit: number): Promise<Send[]> {
+    const out: Send[] = [];
+    const pages = this.table
+      .listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq 'send' and RowKey ge ${from} and RowKey lt ${to}` } })
+      .byPage({ maxPageSize: Math.min(limit, 1000) });
+    for await (const page of pages) {
+      for (const e of page) out.push(fromRow(e));
+      if (out.length >= limit) break;
+    }
+    return out.slice(0, limit);
+  }
+
+  /** Ids of the unfinished sends whose ids sort from `from` to `to` (see inRange), at most `limit`. */
+  async activeInRange(from: string, to: string, limit: number): Promise<string[]> {
+    const out: string[] = [];
+    const pages = this.table
+      .listEntities({ queryOptions: { filter: odata`PartitionKey eq 'active' and RowKey ge ${from} and RowKey lt ${to}`, select: ['RowKey'] } })
+      .byPage({ maxPageSize: Math.min(limit, 1000) });
+    for await (const page of pages) {
+      for (const e of page) out.push(String(e.rowKey));
+      if (out.length >= limit) break;
+    }
+    return out.slice(0, limit);
+  }
+
+  /**
+   * The announcements (`announce`), newest first: their ids only, from their own key range (an announcement's
+   * id is "a-" and a hash), not every send.
+   */
+  async announcements(): Promise<{ id: string; createdAt: string }[]> {
+    const out: { id: string; createdAt: string }[] = [];
+    for await (const e of this.table.listEntities<Row>({
+      queryOptions: { filter: `PartitionKey eq 'send' and RowKey ge 'a-' and RowKey lt 'a.'`, select: ['id', 'source', 'createdAt'] },
+    })) {
+      if (e.source === 'announce') out.push({ id: String(e.id), createdAt: String(e.createdAt ?? '') });
+    }
+    return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Ids of the sends not finished (scheduled, resolving, sending, or cancelled with answers still due). */

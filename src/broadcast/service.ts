@@ -7,7 +7,7 @@ import { RRule } from '../recurrence/rrule.js';
 import type { Rollout } from '../rollout/model.js';
 import { allows, type Permission } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
-import { type AudienceDirectory, audienceChoices, audienceFromChoice, audienceLabel, resolveAudience } from './audience.js';
+import { type AudienceDirectory, audienceChoices, audienceFromChoice, audienceFromTyped, audienceLabel, resolveAudience, TYPED_AUDIENCE } from './audience.js';
 import type { AnnounceErrors, AnnounceValues, Confirmation, PlanItem } from './cards.js';
 import type { AckStore, DeliveryRows } from './deliveries.js';
 import {
@@ -60,6 +60,42 @@ export interface BroadcastServiceDeps {
 
 export type Refusal = { kind: 'refused'; text: string } | { kind: 'message'; text: string };
 
+/** Which page of the plan: the first, a typed page number, the one after or before a page shown (its cursor), or a card too old to say. */
+export type PlanAt =
+  | { kind: 'start' }
+  | { kind: 'number'; index: number }
+  | { kind: 'next' | 'previous'; cursor: string }
+  | { kind: 'outdated' };
+
+export interface PlanPage {
+  items: PlanItem[];
+  /** The first item's position in the plan as it is now (0-based), and how many items it has. */
+  first: number;
+  total: number;
+  /** This page, for the card's More / Previous (planCursor). */
+  cursor: string;
+  hasPrevious: boolean;
+  hasNext: boolean;
+  /** Why this page and not the one asked for ('' when it is the one asked for). */
+  notice: string;
+}
+
+/**
+ * A page of the plan as its card carries it: where it began then, and the ids it showed ("6:msg-a,msg-b"). Plan
+ * message ids are lower-case letters, digits and dashes, send ids add dots: neither has ':' or ','.
+ */
+const PLAN_CURSOR = /^\d{1,6}:[a-z0-9.-]{1,80}(,[a-z0-9.-]{1,80}){0,11}$/;
+
+function planCursor(at: number, ids: readonly string[]): string {
+  return ids.length ? `${at}:${ids.join(',')}` : '';
+}
+
+function readPlanCursor(cursor: string): { at: number; ids: string[] } | undefined {
+  if (!PLAN_CURSOR.test(cursor)) return undefined;
+  const [at, ids] = cursor.split(':') as [string, string];
+  return { at: Number(at), ids: ids.split(',') };
+}
+
 const PAGE_SIZE = 6;
 /**
  * How long one plan item's "When" and "Status" may be. A message to every cohort lists each cohort's own time
@@ -69,6 +105,15 @@ const PAGE_SIZE = 6;
  */
 const PLAN_WHEN_CHARS = 1_000;
 const PLAN_STATUS_CHARS = 600;
+
+/**
+ * What one plan message's status reads at most (see sendsOfMessage): its sends by `send <id>` (and their
+ * reminders), its plan sends when not repeating (one per cohort, more only after edits that moved its time),
+ * and those under way.
+ */
+const MANUAL_SENDS_READ = 200;
+const PLAN_SENDS_READ = 1_000;
+const RUNNING_READ = 1_000;
 
 /** Checking who has the app before a send costs a read per person; past this many it is left to the send. */
 const CONFIRM_CHECK_LIMIT = 500;
@@ -101,21 +146,54 @@ export class BroadcastService {
 
   // ---- plan ---------------------------------------------------------------------------------------------
 
-  /** The plan's messages in file order, then announcements (newest first), with their status. */
-  async planPage(caller: Caller, index: number): Promise<{ items: PlanItem[]; index: number; count: number } | Refusal> {
+  /**
+   * A page of the plan: its messages in file order, then announcements (newest first), with their status. A
+   * page is asked for from the one before or after it (`next` / `previous` with that page's cursor), not by
+   * position: a message taken out of the file, or added, between two presses moves no other message onto or off
+   * the page asked for (see planCursor). `plan 3` (typed) is by position: the plan as it is now.
+   */
+  async planPage(caller: Caller, at: PlanAt): Promise<PlanPage | Refusal> {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const plan = this.d.plan();
     const rollout = this.d.rollout();
-    const [sends, cancelled] = await Promise.all([this.d.sends.all(), this.d.sends.cancelled()]);
-    const items: PlanItem[] = plan.messages.map((m) => ({
-      id: m.id,
-      stage: STAGE_LABEL[m.stage],
-      title: m.title,
-      audience: audienceLabel(m.audience, rollout),
-      when: this.describeWhen(m, plan, rollout),
-      status: this.statusOf(m, sends.filter((s) => s.messageId === m.id && s.source !== 'reminder'), cancelled.get(m.id) === m.whenText),
-    }));
-    for (const s of sends.filter((x) => x.source === 'announce')) {
+    const announced = await this.d.sends.announcements();
+    const order = [...plan.messages.map((m) => m.id), ...announced.map((a) => a.id)];
+    let start = 0;
+    let notice = '';
+    if (at.kind === 'number') start = Math.min(Math.max(0, at.index) * PAGE_SIZE, Math.max(0, order.length - 1));
+    else if (at.kind === 'outdated') notice = 'This card was made by an earlier version of the app; here is the plan from its start.';
+    else if (at.kind !== 'start') {
+      const cursor = readPlanCursor(at.cursor);
+      if (!cursor) notice = 'This card is out of date; here is the plan from its start.';
+      else if (at.kind === 'next') {
+        // After the last message of that page still in the plan; none left: where that page began.
+        const last = cursor.ids.findLast((id) => order.includes(id));
+        start = last === undefined ? Math.min(cursor.at, order.length) : order.indexOf(last) + 1;
+      } else {
+        // Before the first message of that page still in the plan; none left: where that page began.
+        const first = cursor.ids.find((id) => order.includes(id));
+        start = Math.max(0, (first === undefined ? Math.min(cursor.at, order.length) : order.indexOf(first)) - PAGE_SIZE);
+      }
+    }
+    const shown = order.slice(start, start + PAGE_SIZE);
+    const sends = await this.sendsForPlanPage(shown);
+    const cancelled = shown.some((id) => this.planMessage(id)) ? await this.d.sends.cancelled() : new Map<string, string>();
+    const items: PlanItem[] = [];
+    for (const id of shown) {
+      const m = plan.messages.find((x) => x.id === id);
+      if (m) {
+        items.push({
+          id: m.id,
+          stage: STAGE_LABEL[m.stage],
+          title: m.title,
+          audience: audienceLabel(m.audience, rollout),
+          when: this.describeWhen(m, plan, rollout),
+          status: this.statusOf(m, sends.filter((s) => s.messageId === m.id && s.source !== 'reminder'), cancelled.get(m.id) === m.whenText),
+        });
+        continue;
+      }
+      const s = sends.find((x) => x.id === id && x.source === 'announce');
+      if (!s) continue;
       items.push({
         id: s.id,
         stage: 'Announcement',
@@ -125,9 +203,69 @@ export class BroadcastService {
         status: sendStatus(s, plan.timeZone),
       });
     }
-    const count = Math.max(1, Math.ceil(items.length / PAGE_SIZE));
-    const at = Math.min(Math.max(0, Math.trunc(index) || 0), count - 1);
-    return { items: items.slice(at * PAGE_SIZE, (at + 1) * PAGE_SIZE), index: at, count };
+    return {
+      items,
+      first: start,
+      total: order.length,
+      cursor: planCursor(start, shown),
+      hasPrevious: start > 0,
+      hasNext: start + shown.length < order.length,
+      notice,
+    };
+  }
+
+  /** The sends the page's items need: the page's announcements, and the sends of its plan messages. */
+  private async sendsForPlanPage(ids: readonly string[]): Promise<Send[]> {
+    const out = await mapLimit([...ids], 6, async (id) => {
+      const m = this.planMessage(id);
+      if (m) return this.sendsOfMessage(m);
+      const s = await this.d.sends.get(id);
+      return s ? [s] : [];
+    });
+    return out.flat();
+  }
+
+  /**
+   * A plan message's sends its status needs, newest first, read by their ids (not every send of the plan, nor
+   * every send of the message: a daily message adds one a day): those under way (the `active` rows, whatever
+   * their time), those sent with `send <id>`, and its plan sends — for a repeating message only those around
+   * each cohort's last and next time, which is what its status tells.
+   */
+  private async sendsOfMessage(m: PlanMessage): Promise<Send[]> {
+    const byId = new Map<string, Send>();
+    const add = (list: Send[]) => list.forEach((s) => s.messageId === m.id && byId.set(s.id, s));
+    const ranges: [string, string, number][] = [[`${m.id}.`, `${m.id}/`, MANUAL_SENDS_READ]];
+    if (m.when.kind !== 'every') ranges.push([`p.${m.id}.`, `p.${m.id}/`, PLAN_SENDS_READ]);
+    else {
+      const plan = this.d.plan();
+      const now = this.now;
+      const byTarget = new Map<string, { last?: Date; next?: Date }>();
+      for (const o of allOccurrences(m, plan, this.d.rollout())) {
+        const t = byTarget.get(o.cohortId) ?? {};
+        if (o.at <= now) t.last = o.at;
+        else t.next ??= o.at;
+        byTarget.set(o.cohortId, t);
+      }
+      const stamp = (d: Date) => DateTime.fromJSDate(d, { zone: 'utc' }).toFormat("yyyyLLdd'T'HHmm");
+      for (const [cohortId, t] of byTarget) {
+        // A week before its last time (one skipped still finds the one before) to two days after its next (an
+        // edit that moved it within its day keeps its occurrence, under the id of its old time).
+        const from = new Date((t.last ?? t.next)!.getTime() - 8 * 86_400_000);
+        const to = new Date((t.next ?? t.last)!.getTime() + 2 * 86_400_000);
+        const prefix = `p.${m.id}.${cohortId || 'all'}.`;
+        ranges.push([`${prefix}${stamp(from)}`, `${prefix}${stamp(to)}`, 40]);
+      }
+    }
+    await mapLimit(ranges, 8, async ([from, to, limit]) => add(await this.d.sends.inRange(from, to, limit)));
+    // Under way, wherever their time falls (a send started long ago and still sending, or held).
+    const active = (
+      await Promise.all([
+        this.d.sends.activeInRange(`${m.id}.`, `${m.id}/`, RUNNING_READ),
+        this.d.sends.activeInRange(`p.${m.id}.`, `p.${m.id}/`, RUNNING_READ),
+      ])
+    ).flat();
+    add((await mapLimit(active.filter((id) => !byId.has(id)), 8, (id) => this.d.sends.get(id))).filter((s): s is Send => s !== undefined));
+    return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   private describeWhen(m: PlanMessage, plan: Plan, rollout: Rollout): string {
@@ -301,7 +439,8 @@ export class BroadcastService {
 
   // ---- announce --------------------------------------------------------------------------------------
 
-  audienceChoices(): { title: string; value: string }[] {
+  /** Who the announce form offers: as many audiences as fit on the card, and how many more are typed. */
+  announceAudiences(): { choices: { title: string; value: string }[]; omitted: number } {
     return audienceChoices(this.d.rollout());
   }
 
@@ -320,8 +459,14 @@ export class BroadcastService {
     else if (title.length > TEXT_LIMITS.title) errors.title = `The title is ${title.length} characters; at most ${TEXT_LIMITS.title}.`;
     if (!body) errors.body = 'Write the message.';
     else if (body.length > TEXT_LIMITS.body) errors.body = `The message is ${body.length} characters; at most ${TEXT_LIMITS.body}.`;
-    const audience = audienceFromChoice(values.audience, this.d.rollout());
-    if (!audience) errors.audience = 'Choose who hears it from the list.';
+    const typed = (values.audienceTyped ?? '').trim();
+    const audience =
+      values.audience === TYPED_AUDIENCE ? audienceFromTyped(typed, this.d.rollout()) : audienceFromChoice(values.audience, this.d.rollout());
+    if (!audience && values.audience === TYPED_AUDIENCE) {
+      errors.audience = typed
+        ? `There is no user group or cohort "${typed.slice(0, 100)}" in the rollout file. Type its id (or its name).`
+        : 'Type the id (or the name) of the user group or cohort.';
+    } else if (!audience) errors.audience = 'Choose who hears it from the list.';
     else {
       const missing = await this.channelMissing(audience);
       if (missing) errors.audience = missing;
@@ -365,7 +510,7 @@ export class BroadcastService {
     }
     const m = this.planMessage(key);
     if (!m) return this.unknown(key);
-    const running = (await this.d.sends.all()).filter((s) => s.messageId === m.id && ['scheduled', 'resolving', 'sending'].includes(s.status));
+    const running = (await this.sendsOfMessage(m)).filter((s) => ['scheduled', 'resolving', 'sending'].includes(s.status));
     const lines: string[] = [];
     for (const s of running) lines.push(await this.cancelSend(s.id, caller.person));
     // A manual message has no scheduled times to skip: cancelling it stops what is under way, nothing more.

@@ -35,7 +35,20 @@ const stale = 'This card is out of date; type "plan" to see the plan as it is no
 const text = (max: number) => z.string().max(max).optional().default('');
 
 export const BROADCAST_VERBS = {
-  planPage: verb('broadcast.planPage', 'broadcast.manage', z.object({ page: z.coerce.number().int().min(0).max(999) }), stale),
+  /**
+   * More / Previous: from the page shown (its cursor). Cards made before paging by cursor carry a page number
+   * (`page`) and no cursor: taken, and answered with the plan from its start and a note why.
+   */
+  planPage: verb(
+    'broadcast.planPage',
+    'broadcast.manage',
+    z.object({
+      dir: z.enum(['next', 'previous']).optional(),
+      cursor: z.string().max(1200).optional(),
+      page: z.unknown().optional(),
+    }),
+    stale,
+  ),
   send: verb('broadcast.send', 'broadcast.manage', z.object({ id: z.string().trim().min(1).max(60) }), stale),
   /** "Don't send" / "Cancel" on a form: nothing happens. */
   dismiss: verb('broadcast.dismiss', 'everyone', z.object({ what: z.string().max(20).optional() })),
@@ -51,6 +64,7 @@ export const BROADCAST_VERBS = {
       title: text(2000),
       body: text(40_000),
       audience: text(200),
+      audienceTyped: text(200),
       timing: text(10),
       date: text(20),
       time: text(20),

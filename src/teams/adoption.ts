@@ -115,8 +115,8 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
   }));
 
   bot.verb(ADOPTION_VERBS.send, async (turn, data) => {
-    const { audience, people, draftId, ...input } = data;
-    const res = await w.pulses.send(callerOf(turn), input, audienceOf(audience, people), draftId);
+    const { audience, people, audienceTyped, draftId, ...input } = data;
+    const res = await w.pulses.send(callerOf(turn), input, audienceOf(audience, people, audienceTyped, w.audiences()), draftId);
     if (res.kind === 'invalid') {
       const card = pulseComposeCard({ draftId: draftId ?? w.pulses.newDraft(), values: data, errors: res.errors, minAnswers: w.pulses.minAnswers, audiences: w.audiences() });
       return { card };

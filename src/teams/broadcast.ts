@@ -10,6 +10,7 @@ import {
   confirmCard,
   messageCard,
   planCard,
+  type PlanAt,
 } from '../broadcast/index.js';
 import type { MessageContent } from '../broadcast/model.js';
 import type { Outbox } from '../outbound/message.js';
@@ -39,16 +40,18 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
 
   // ---- plan, preview ---------------------------------------------------------------------------------
 
-  const planPage = async (turn: Turn, page: number): Promise<CardActionResult> => {
-    const res = await b.planPage(callerOf(turn), page);
+  const planPage = async (turn: Turn, at: PlanAt): Promise<CardActionResult> => {
+    const res = await b.planPage(callerOf(turn), at);
     if ('kind' in res) return { message: res.text };
-    return { card: planCard(res.items, { index: res.index, count: res.count }, b.timeZone) };
+    return { card: planCard(res.items, res, b.timeZone) };
   };
   bot.command(BROADCAST_COMMANDS.plan, async (turn, args) => {
-    const res = await planPage(turn, args ? Number(args) - 1 : 0);
+    const res = await planPage(turn, args ? { kind: 'number', index: Number(args) - 1 } : { kind: 'start' });
     return res.card ? turn.reply(res.card) : say(turn, res.message ?? '');
   });
-  bot.verb(BROADCAST_VERBS.planPage, (turn, data) => planPage(turn, data.page));
+  bot.verb(BROADCAST_VERBS.planPage, (turn, data) =>
+    planPage(turn, data.dir && data.cursor !== undefined ? { kind: data.dir, cursor: data.cursor } : { kind: 'outdated' }),
+  );
 
   bot.command(BROADCAST_COMMANDS.preview, async (turn, args) => {
     const res = await b.preview(callerOf(turn), args);
@@ -128,12 +131,12 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
   // ---- announce ------------------------------------------------------------------------------------
 
   bot.command(BROADCAST_COMMANDS.announce, async (turn) =>
-    turn.reply(announceForm({ audience: 'channel:announcements' }, {}, b.audienceChoices(), b.timeZone)),
+    turn.reply(announceForm({ audience: 'channel:announcements' }, {}, b.announceAudiences(), b.timeZone)),
   );
   bot.verb(BROADCAST_VERBS.announce, async (turn, data) => {
     const caller = callerOf(turn);
     const res = await b.announce(caller, data, cardKey(turn), caller.person.id);
-    if (res.kind === 'invalid') return { card: announceForm(res.values, res.errors, b.audienceChoices(), b.timeZone) };
+    if (res.kind === 'invalid') return { card: announceForm(res.values, res.errors, b.announceAudiences(), b.timeZone) };
     if (res.kind !== 'started') return { message: res.text };
     if (!res.fresh) return { message: `This announcement was already sent from this form ("${res.send.content.title}").` };
     turn.log.info({ sendId: res.send.id, status: res.send.status }, 'announcement created');

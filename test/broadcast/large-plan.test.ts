@@ -50,7 +50,7 @@ describe('a plan of 200 daily messages', () => {
       await app.broadcast.service.runDue();
     }
     const listing = readable(await say(app, USERS.lead, 'plan 34', where));
-    expect(listing).toContain('Page 34 of 34');
+    expect(listing).toContain('199–200 of 200');
     expect(listing).toContain('tip-199');
     expect(expansions).not.toHaveBeenCalled();
     expansions.mockRestore();

@@ -163,7 +163,7 @@ describe('cancelling a manual message', () => {
     f.plan.current = planFor(people);
     f.rollout.current = rollout;
     const statusOf = async () => {
-      const page = await f.b.service.planPage(LEAD, 0);
+      const page = await f.b.service.planPage(LEAD, { kind: 'start' });
       if (!('items' in page)) throw new Error('refused');
       return page.items.find((i) => i.id === 'welcome')?.status;
     };
@@ -266,7 +266,7 @@ describe('refusals', () => {
     ).toMatchObject({ kind: 'refused' });
     expect(await f.b.service.cancel(STAFF, 'welcome')).toMatchObject({ kind: 'refused' });
     expect(await f.b.service.resendFailed(STAFF, 'welcome')).toMatchObject({ kind: 'refused' });
-    expect(await f.b.service.planPage(STAFF, 0)).toMatchObject({ kind: 'refused' });
+    expect(await f.b.service.planPage(STAFF, { kind: 'start' })).toMatchObject({ kind: 'refused' });
     await settle(f);
     expect(f.outbox.enqueued).toEqual([]);
     expect(await f.b.sends.all()).toEqual([]);

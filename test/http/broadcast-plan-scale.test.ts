@@ -6,7 +6,7 @@ import type { App } from '../../src/app.js';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { ManualClock } from '../../src/clock.js';
 import { TEXT_LIMITS } from '../../src/broadcast/model.js';
-import { execute, personalChat, say, startTestApp, USERS } from '../support/app.js';
+import { execute, invokeText, personalChat, say, startTestApp, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
@@ -37,16 +37,16 @@ let app: App;
 let connector: RecordingConnector;
 let card = 0;
 const where = () => personalChat(connector.url, USERS.lead);
-const page = async (n: number) => {
-  const res = await execute(app, USERS.lead, 'broadcast.planPage', { page: n }, { ...where(), replyToId: `card-${++card}` });
+const page = async (data: Record<string, unknown>) => {
+  const res = await execute(app, USERS.lead, 'broadcast.planPage', data, { ...where(), replyToId: `card-${++card}` });
   return res.body.value as Record<string, unknown>;
 };
-const idsOn = (c: unknown) => [...new Set(JSON.stringify(c).match(/msg-\d{3}/g) ?? [])];
-/** The page "More" (the next page) asks for, if the card has it. */
+/** The ids a card lists (its items' headings; the cursor of More and Previous names them too). */
+const idsOn = (c: unknown) => [...new Set(JSON.stringify((c as { body?: unknown }).body).match(/msg-\d{3}/g) ?? [])];
+/** What "More" (the next page) sends, if the card has it. */
 const nextOf = (c: unknown) => {
-  const actions = ((c as { actions?: { title?: string; data?: { page?: unknown } }[] }).actions ?? []);
-  const more = actions.find((a) => a.title === 'More');
-  return more ? Number(more.data?.page) : undefined;
+  const actions = ((c as { actions?: { title?: string; data?: Record<string, unknown> }[] }).actions ?? []);
+  return actions.find((a) => a.title === 'More')?.data;
 };
 
 beforeAll(async () => {
@@ -78,5 +78,57 @@ describe('plan, with every cohort the rollout file allows', () => {
       current = await page(next);
     }
     expect(seen).toEqual(ids);
+  });
+});
+
+describe('plan, paged while the plan file changes', () => {
+  const firstCard = async () => (await say(app, USERS.lead, 'plan', where())).flatMap((r) => r.attachments ?? []).map((a) => a.content)[0];
+  /** Presses a button of the card as Teams would: its verb with the data the card carries. */
+  const press = async (c: unknown, title: string) => {
+    const action = ((c as { actions?: { title?: string; verb?: string; data?: Record<string, unknown> }[] }).actions ?? []).find((a) => a.title === title);
+    expect(action, `the card has ${title}`).toBeDefined();
+    const res = await execute(app, USERS.lead, action!.verb!, action!.data!, { ...where(), replyToId: `card-${++card}` });
+    expect(res.status).toBe(200);
+    return res.body.value as Record<string, unknown>;
+  };
+  const useFile = async (list: readonly string[]) => {
+    writeFileSync(PLAN_FILE, plan(list));
+    await app.planFile.reload();
+  };
+  afterAll(async () => useFile(ids));
+
+  it('a message removed from the page already seen skips nothing: More shows the message after the last one shown', async () => {
+    await useFile(ids);
+    const first = await firstCard();
+    expect(idsOn(first)).toEqual(ids.slice(0, 6));
+    await useFile(ids.filter((id) => id !== 'msg-002'));
+    expect(idsOn(await press(first, 'More'))).toEqual(ids.slice(6, 12));
+  });
+
+  it('a message added before the page shown repeats nothing: More shows the message after the last one shown', async () => {
+    await useFile(ids);
+    const first = await firstCard();
+    await useFile(['msg-900', ...ids]);
+    const second = await press(first, 'More');
+    expect(idsOn(second)).toEqual(ids.slice(6, 12));
+    // Back from there: the six before it as the plan now is, then the added message.
+    const back = await press(second, 'Previous');
+    expect(idsOn(back)).toEqual(ids.slice(0, 6));
+    expect(idsOn(await press(back, 'Previous'))[0]).toBe('msg-900');
+  });
+
+  it('the last message shown removed too: More still starts after it', async () => {
+    await useFile(ids);
+    const first = await firstCard();
+    await useFile(ids.filter((id) => id !== 'msg-005' && id !== 'msg-004'));
+    expect(idsOn(await press(first, 'More'))).toEqual(ids.slice(6, 12));
+  });
+
+  it('a card from before paging by message (it asks for a page number) gets the plan from its start, and says why', async () => {
+    await useFile(ids);
+    const res = await execute(app, USERS.lead, 'broadcast.planPage', { action: 'broadcast.planPage', page: 3 }, { ...where(), replyToId: `card-${++card}` });
+    expect(res.status).toBe(200);
+    expect(idsOn(res.body.value)).toEqual(ids.slice(0, 6));
+    expect(invokeText(res.body)).toContain('This card was made by an earlier version');
   });
 });
