@@ -112,8 +112,8 @@ const boardQuery = z.object({
   q: z.string().max(100).optional(),
   sort: z.enum(BOARD_SORTS).optional().default('queue'),
   page: intParam(0, 1000, 0),
-  /** The board in queue order: the `next` of the page before (an index key). */
-  after: z.string().max(512).optional(),
+  /** The board (open issues): the `next` of the page before. Far longer than any the board gives is refused. */
+  after: z.string().max(512, 'is longer than any position the board gives; reload the board').optional(),
   token: z.string().max(2048).optional(),
 });
 
@@ -232,7 +232,9 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
           pageSize: 20,
           ...(q.data.after ? { after: q.data.after } : {}),
         });
-        return ok({ mode: 'board', page: q.data.page, pageSize: 20, ...page });
+        // A cursor the board did not give (forged, or from another order) starts it again: say it is page 1.
+        const { restarted, ...shown } = page;
+        return ok({ mode: 'board', page: restarted ? 0 : q.data.page, pageSize: 20, ...shown });
       },
     },
     {

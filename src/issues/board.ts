@@ -1,9 +1,10 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { SUMMARY_COLUMNS } from './fields.js';
-import { PART, summaryFromProps } from './indexes.js';
+import { PART, queueRowKey, summaryFromProps } from './indexes.js';
 import { type IssueSummary, isOpen, PRIORITIES, type Priority } from './model.js';
 import { type QueueFilters, queuePartition } from './queries.js';
-import { type BoardSort, sortIssues } from './order.js';
+import { type BoardSort, compareIssues, sortIssues } from './order.js';
+import { cursorPlace, decodeToken, encodeToken, type PageToken, sortedCursor } from './paging.js';
 import { issueMatcher } from './search.js';
 import type { IssueTables } from './tables.js';
 
@@ -11,7 +12,9 @@ import type { IssueTables } from './tables.js';
  * The champions' triage board on the dashboard tab: open issues with filters, a search and a choice of
  * order, a page at a time. It reads one queue partition (the most selective filter picks it, as for the
  * `triage` command), bounded: queue order needs only the rows up to the page asked for; another order or a
- * search reads at most BOARD_SCAN rows and says so when there were more. Done issues are listed by
+ * search reads at most BOARD_SCAN rows and says so when there were more. Every order pages by a cursor, the last
+ * issue shown (its queue key, or its place in the chosen order): issues triaged, prioritised or logged between two
+ * pages then neither skip nor repeat another, as a page counted by position would. Done issues are listed by
  * `IssueQueries.triageQueue` (the archive), not here.
  */
 
@@ -22,12 +25,12 @@ export interface BoardQuery {
   /** Words of the title, a reference, a site, a category or a person's name. */
   search?: string;
   sort: BoardSort;
-  /** 0-based. */
+  /** 0-based; where the page starts only without `after`. */
   page: number;
   pageSize: number;
   /**
-   * Queue order only: where the page starts, the `next` of the page before. Issues triaged on one page move
-   * down the queue, so "page n" counted again would skip as many untriaged ones; after a key skips none.
+   * The `next` of the page before: the page starts after the issue it names. Issues triaged on one page move
+   * down the queue (or out of a status filter), so "page n" counted again would skip as many; after a cursor skips none.
    */
   after?: string;
 }
@@ -39,23 +42,45 @@ export interface BoardPage {
   hasMore: boolean;
   /** More open issues than BOARD_SCAN matched the filters: the search and the order covered the first ones in queue order. */
   truncated: boolean;
-  /** Queue order only: pass as `after` for the next page; null on the last. */
-  next?: string | null;
+  /** Pass as `after` for the next page; null on the last. */
+  next: string | null;
+  /** `after` was not a cursor of this order (tampered, or from another order): this is the first page. */
+  restarted?: true;
 }
 
 export const BOARD_SCAN = 1000;
 const COLUMNS = ['RowKey', ...SUMMARY_COLUMNS];
 
-/** Pure: search, order and page rows that are already in queue order. */
-export function boardPage(rows: readonly IssueSummary[], q: Pick<BoardQuery, 'search' | 'sort' | 'page' | 'pageSize'>, truncated: boolean): BoardPage {
+/** Pure: search, order and page rows that are already in queue order, from a decoded `after` if one was given. */
+export function boardPage(
+  rows: readonly IssueSummary[],
+  q: Pick<BoardQuery, 'search' | 'sort' | 'page' | 'pageSize'> & { after?: PageToken },
+  truncated: boolean,
+): BoardPage {
   const match = issueMatcher(q.search);
   const matches = sortIssues(match ? rows.filter(match) : [...rows], q.sort);
-  const start = q.page * q.pageSize;
+  const { sort, after } = q;
+  // Right after the cursor's place, whether or not its issue is still listed (it may have been triaged since).
+  let start = q.page * q.pageSize;
+  let restarted = false;
+  if (after) {
+    const found =
+      sort === 'queue'
+        ? after.a !== undefined && matches.findIndex((r) => queueRowKey(r) > after.a!)
+        : after.c !== undefined && matches.findIndex((r) => compareIssues(r, cursorPlace(after.c!), sort) > 0);
+    restarted = found === false;
+    start = found === false ? 0 : found < 0 ? matches.length : found;
+  }
+  const items = matches.slice(start, start + q.pageSize);
+  const hasMore = start + q.pageSize < matches.length;
+  const last = items.at(-1);
   return {
-    items: matches.slice(start, start + q.pageSize),
+    items,
     total: matches.length,
-    hasMore: start + q.pageSize < matches.length,
+    hasMore,
     truncated,
+    next: hasMore && last ? encodeToken(sort === 'queue' ? { a: queueRowKey(last) } : { c: sortedCursor(last) }) : null,
+    ...(restarted ? { restarted: true as const } : {}),
   };
 }
 
@@ -78,22 +103,33 @@ export class OpenIssues {
   /** One page of the board. A done status is not listed here (see the module comment). */
   async board(q: BoardQuery): Promise<BoardPage> {
     const { status, priority } = q.filters;
-    if (status && !isOpen(status)) return { items: [], total: 0, hasMore: false, truncated: false };
+    if (status && !isOpen(status)) return { items: [], total: 0, hasMore: false, truncated: false, next: null };
     const { pk, extra } = queuePartition(q.filters);
     if (priority) extra.push(odata`priority eq ${PRIORITIES.includes(priority as Priority) ? priority : ''}`);
     const plain = !q.search?.trim() && q.sort === 'queue';
+    // A cursor that does not parse is no cursor: the first page, said as such (as every list's token, paging.ts).
+    const after = q.after === undefined ? undefined : decodeToken(q.after);
     if (plain) {
       // Queue order is the partition's own order: the rows up to this page (and one more) are enough.
-      const skip = q.after === undefined ? q.page * q.pageSize : 0;
+      const from = after?.a;
+      const skip = after === undefined ? q.page * q.pageSize : 0;
       const need = skip + q.pageSize + 1;
-      const { rows, keys } = await this.read(pk, q.after === undefined ? extra : [...extra, odata`RowKey gt ${q.after}`], need);
+      const { rows, keys } = await this.read(pk, from === undefined ? extra : [...extra, odata`RowKey gt ${from}`], need);
       const items = rows.slice(skip, skip + q.pageSize);
       const hasMore = rows.length >= need;
-      return { items, total: null, hasMore, truncated: false, next: hasMore ? (keys[skip + items.length - 1] ?? null) : null };
+      const last = keys[skip + items.length - 1];
+      return {
+        items,
+        total: null,
+        hasMore,
+        truncated: false,
+        next: hasMore && last !== undefined ? encodeToken({ a: last }) : null,
+        ...(after && from === undefined ? { restarted: true as const } : {}),
+      };
     }
     // One page of at most `scan` rows (one request): whether there were more, the service says.
     const { rows, more } = await this.read(pk, extra, this.scan);
-    return boardPage(rows, q, more);
+    return boardPage(rows, { ...q, after }, more);
   }
 
   /** Up to `n` rows of one partition query (with their RowKeys), and whether the partition holds more. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type IssueSummary, PRIORITIES, type Priority } from './model.js';
 
 /**
  * Paging tokens. A token only says where to resume inside a list (a RowKey, and for the archive a
@@ -59,6 +60,18 @@ export function decodeToken(token: string | null | undefined): PageToken {
   } catch {
     return {};
   }
+}
+
+type Placed = Pick<IssueSummary, 'createdAt' | 'priority' | 'ref'>;
+
+/** The `c` of the last issue shown in a list sorted after reading: everything its place in any order needs. */
+export function sortedCursor(last: Placed): NonNullable<PageToken['c']> {
+  return { t: last.createdAt, p: last.priority ?? '', r: last.ref };
+}
+
+/** A `c` read back as the issue it stands for (a priority that is none of ours reads as none). */
+export function cursorPlace(c: NonNullable<PageToken['c']>): Placed {
+  return { createdAt: c.t, priority: (PRIORITIES as readonly string[]).includes(c.p) ? (c.p as Priority) : null, ref: c.r };
 }
 
 export function pageLimit(req: PageRequest | undefined, fallback = 10): number {

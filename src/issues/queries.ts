@@ -11,7 +11,9 @@ import {
   type Page,
   type PageRequest,
   type PageToken,
+  cursorPlace,
   pageLimit,
+  sortedCursor,
 } from './paging.js';
 import { type BoardSort, compareIssues, type ListSort, SORTED_DONE_CAP, sortIssues } from './order.js';
 import { issueMatcher } from './search.js';
@@ -374,14 +376,14 @@ export class IssueQueries {
     const sort = narrow.sort;
     // After the last issue shown, found by its place in the order (it may have been reopened since): an issue
     // closed or reopened before it meanwhile neither repeats nor skips one. `o` is an older card's offset.
-    const cursor = token.c && { createdAt: token.c.t, priority: (PRIORITIES as readonly string[]).includes(token.c.p) ? (token.c.p as Priority) : null, ref: token.c.r };
+    const cursor = token.c && cursorPlace(token.c);
     const found = cursor ? rows.findIndex((r) => compareIssues(r, cursor, sort) > 0) : -1;
     const start = cursor ? (found < 0 ? rows.length : found) : Math.min(token.o ?? 0, rows.length);
     const end = start + limit;
     const last = rows[Math.min(end, rows.length) - 1];
     return {
       items: rows.slice(start, end),
-      next: end < rows.length && last ? encodeToken({ c: { t: last.createdAt, p: last.priority ?? '', r: last.ref } }) : null,
+      next: end < rows.length && last ? encodeToken({ c: sortedCursor(last) }) : null,
       ...(truncated ? { truncated, sorted: rows.length } : {}),
     };
   }

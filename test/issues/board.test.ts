@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boardPage, OpenIssues } from '../../src/issues/board.js';
+import { queueRowKey } from '../../src/issues/indexes.js';
+import { decodeToken } from '../../src/issues/paging.js';
 import { amina, form, openStore, summaryLine } from './fixtures.js';
 
 const line = summaryLine;
@@ -23,6 +25,28 @@ describe('the triage board (rows in queue order)', () => {
     expect(order('newest')).toEqual(['R-0003', 'R-0002', 'R-0001']);
     expect(order('priority')).toEqual(['R-0001', 'R-0003', 'R-0002']);
     expect(boardPage(rows, { sort: 'oldest', page: 1, pageSize: 2 }, false)).toMatchObject({ items: [{ ref: 'R-0003' }], total: 3, hasMore: false });
+  });
+
+  it('starts the next page right after the last issue shown, in every order and a search, even once that issue is gone', () => {
+    for (const [sort, search] of [['oldest', undefined], ['newest', undefined], ['priority', undefined], ['queue', 'problem']] as const) {
+      const all = [...rows, line('R-0004', '2027-01-04T09:00:00Z', { title: 'Problem four' }), line('R-0005', '2027-01-05T09:00:00Z', { title: 'Problem five' })].map((r) =>
+        search ? { ...r, title: `Problem ${r.title}` } : r,
+      );
+      // As the board reads them: in queue order (the index's RowKeys).
+      all.sort((x, y) => (queueRowKey(x) < queueRowKey(y) ? -1 : 1));
+      const first = boardPage(all, { sort, ...(search ? { search } : {}), page: 0, pageSize: 2 }, false);
+      expect(first.next, sort).toEqual(expect.any(String));
+      const shown = first.items.map((r) => r.ref);
+      // The last one shown is triaged away (out of the list) before the next page is asked for.
+      const left = all.filter((r) => r.ref !== shown[1]);
+      const second = boardPage(left, { sort, ...(search ? { search } : {}), page: 1, pageSize: 10, after: decodeToken(first.next) }, false);
+      expect([...shown, ...second.items.map((r) => r.ref)].sort(), sort).toEqual(all.map((r) => r.ref).sort());
+      expect(second).toMatchObject({ hasMore: false, next: null });
+      expect(second.restarted, sort).toBeUndefined();
+      // A cursor of another kind (the queue's key given to a sorted order, or the other way) starts again.
+      const other = boardPage(all, { sort, page: 1, pageSize: 10, after: sort === 'queue' ? { c: { t: 'x', p: '', r: 'R-0001' } } : { a: '05~x' } }, false);
+      expect(other, sort).toMatchObject({ restarted: true, items: { length: all.length } });
+    }
   });
 });
 
