@@ -44,6 +44,8 @@ export interface BoardPage {
   truncated: boolean;
   /** Pass as `after` for the next page; null on the last. */
   next: string | null;
+  /** Where the page starts in the list as it is now (0-based), when the list was read whole (see `total`). */
+  start?: number;
   /** `after` was not a cursor of this order (tampered, or from another order): this is the first page. */
   restarted?: true;
 }
@@ -77,6 +79,7 @@ export function boardPage(
   return {
     items,
     total: matches.length,
+    start,
     hasMore,
     truncated,
     next: hasMore && last ? encodeToken(sort === 'queue' ? { a: queueRowKey(last) } : { c: sortedCursor(last) }) : null,

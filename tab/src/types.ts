@@ -38,7 +38,7 @@ export type IssueList =
   /** Done issues in the order chosen; `truncated`: a chosen order covered only the `sorted` most recently closed. */
   | { mode: 'archive'; items: IssueSummary[]; next: string | null; sort: 'queue' | 'oldest' | 'newest' | 'priority'; truncated: boolean; sorted?: number }
   /** `next`: in queue order, where the next page starts (sent back as `after`), so triaging on a page skips nothing. */
-  | { mode: 'board'; items: IssueSummary[]; total: number | null; hasMore: boolean; truncated: boolean; page: number; pageSize: number; next?: string | null };
+  | { mode: 'board'; items: IssueSummary[]; total: number | null; hasMore: boolean; truncated: boolean; page: number; pageSize: number; start?: number; next?: string | null };
 
 export interface IssueDetail {
   ref: string;

@@ -57,6 +57,19 @@ describe('the tab’s board paged in a chosen order or searched', () => {
     expect(second).toEqual(refs.slice(20));
   });
 
+  it('says where a page starts in the list as it is now, so the tab counts "18–22 of 22", not "21–25 of 22"', async () => {
+    const site = 'Counted Depot';
+    await logAt(site, 25);
+    const path = `/api/tab/issues?site=${encodeURIComponent(site)}&sort=oldest&status=new`;
+    const first = (await api(USERS.champion, path)).body;
+    expect(first).toMatchObject({ start: 0, total: 25 });
+    for (const i of first.items!.slice(0, 3)) await triage(i.ref);
+    const after = `&after=${encodeURIComponent(String(first.next))}&page=1`;
+    const second = (await api(USERS.champion, `${path}${after}`)).body;
+    expect(second).toMatchObject({ start: 17, total: 22 });
+    expect(second.items).toHaveLength(5);
+  });
+
   it('q=Problem&status=new: triaging three on page 1 skips none on page 2', async () => {
     const site = 'Search Depot';
     const refs = await logAt(site, 25);

@@ -88,7 +88,14 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
     if (!current()) return;
     const pager = h('nav', { className: 'pager', 'aria-label': 'Pages' });
     if (list.mode === 'board') {
-      const first = list.page * list.pageSize + 1;
+      // A cursor the board no longer takes (an older version's, after a deploy) gives page 1 again: count from it.
+      if (list.page === 0 && state.page !== 0) {
+        state.page = 0;
+        state.after = null;
+        state.afters = [];
+      }
+      // Where the page starts in the list as it is now: issues triaged out of it since page 1 are not counted.
+      const first = (list.start ?? list.page * list.pageSize) + 1;
       const shown = list.items.length ? `${first}–${first + list.items.length - 1}${list.total === null ? '' : ` of ${list.total}`}` : '0';
       pager.append(
         h('button', { type: 'button', disabled: list.page === 0, onclick: () => ((state.page -= 1), (state.after = state.afters.pop() ?? null), void load()) }, 'Previous page'),
