@@ -351,11 +351,9 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
             ? res.options.map((o) => ({ title: e(o.label), value: String(o.count) }))
             : [];
       const texts = res?.kind === 'text' ? textsThatFit(res.answers, budget) : [];
-      // `more`: answers not read for the card (results from the running totals read only some).
-      const notShown = res?.kind === 'text' ? res.answers.length - texts.length + (res.more ?? 0) : 0;
       const more =
-        notShown > 0
-          ? `… and ${notShown} more on the dashboard.`
+        res?.kind === 'text' && res.answers.length > texts.length
+          ? `… and ${res.answers.length - texts.length} more on the dashboard.`
           : !res && r.shown
             ? fewerAnswered(r.minAnswers, q.answered)
             : '';

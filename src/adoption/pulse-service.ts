@@ -16,7 +16,6 @@ import {
   pulseResult,
   pulseTrends,
   type QuestionId,
-  tallyResult,
   respondentKey,
   seriesOf,
   type TextCursor,
@@ -78,8 +77,6 @@ export type AnswerOutcome =
 
 const MAX_AUDIENCE = 20_000;
 const RESULTS_CACHE_MS = 30_000;
-/** Answers read for the free text a results card shows (it fits some 24 KB of text; the rest is counted). */
-const CARD_TEXTS_READ = 100;
 
 /** A pulse's results, and each shown free-text question's answers in the dashboard's order (see textEntries). */
 interface Results {
@@ -235,18 +232,9 @@ export class PulseService implements PulseProvider {
     return { pulse, respondent };
   }
 
-  /**
-   * Champions and the rollout team: one pulse's results, in aggregate (the card's Refresh). From the running
-   * totals and some of the free text when the pulse has them: the same few reads for 10 answers or 10,000.
-   */
+  /** Champions and the rollout team: one pulse's results, in aggregate. */
   async results(caller: AdoptionCaller, pulseId: string): Promise<PulseResult | undefined> {
-    if (!allows(caller.role, 'adoption.pulse.results')) return undefined;
-    const pulse = await this.d.store.get(pulseId);
-    if (!pulse) return undefined;
-    const tally = pulse.keptAnswers ? undefined : await this.d.store.tally(pulse.id);
-    if (!tally) return (await this.resultOf(pulse)).result;
-    const textShown = tally.n >= this.d.minAnswers && pulse.questions.some((q) => q.kind === 'text' && (tally.q[q.id]?.n ?? 0) >= this.d.minAnswers);
-    return tallyResult(pulse, tally, textShown ? await this.d.store.someAnswers(pulse.id, CARD_TEXTS_READ) : [], this.d.minAnswers);
+    return (await this.shownResults(caller, pulseId))?.result;
   }
 
   private async shownResults(caller: AdoptionCaller, pulseId: string): Promise<Results | undefined> {

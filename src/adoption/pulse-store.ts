@@ -1,7 +1,7 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
-import { conflictPauseMs, fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
+import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
 import { collect, deleteIfThere, isConflict, type Tables } from '../storage/tables.js';
-import { type Answers, emptyTally, type Pulse, type PulseTally, tallyAdd, type TallyShare, tallyShare } from './pulse.js';
+import type { Answers, Pulse } from './pulse.js';
 
 /*
  * Pulse surveys' tables:
@@ -12,18 +12,9 @@ import { type Answers, emptyTally, type Pulse, type PulseTally, tallyAdd, type T
  *                  (pulse.ts respondentKey): no name or id is stored with an answer.
  *                  PK '~to~<pulse id>', RK respondent key  → who the pulse was sent to, hashed the same way:
  *                  only they may answer (card data can be forged).
- *                  PK '~tally~<pulse id>', RK 'all'          → the running totals of its answers (pulses sent
- *                  since it was added; older ones are counted from their rows): what "Refresh results" reads
- *                  instead of every answer. ETag-guarded; `pending` holds, by respondent key, a share counted
- *                  in the totals and not yet marked on its answer row (see reconcile).
- *                  An answer row's `v` counts its writes, `cv` is the write its `counted` share is of: the share
- *                  the totals hold for it (absent: none).
  */
 
-type AnswerRow = { partitionKey: string; rowKey: string; answers: string; at: string; v?: number; cv?: number; counted?: string };
-type TallyRow = { totals: string; pending: string };
-
-const tallyPk = (pulseId: string) => `~tally~${pulseId}`;
+type AnswerRow = { partitionKey: string; rowKey: string; answers: string; at: string };
 
 export class PulseStore {
   constructor(
@@ -46,12 +37,6 @@ export class PulseStore {
       for (const key of recipientKeys.slice(i, i + 100)) tx.upsertEntity({ partitionKey: `~to~${pulse.id}`, rowKey: key }, 'Replace');
       await this.answers.submitTransaction(tx.actions);
     }
-    // The totals before the pulse: no answer can come before it, so they start from none.
-    await this.answers
-      .createEntity({ partitionKey: tallyPk(pulse.id), rowKey: 'all', totals: toJsonColumn(emptyTally()), pending: '{}' })
-      .catch((err: unknown) => {
-        if (!isConflict(err)) throw err;
-      });
     try {
       await this.pulses.createEntity({ partitionKey: 'pulse', rowKey: pulse.id, json: toJsonColumn(pulse) });
       return true;
@@ -80,100 +65,9 @@ export class PulseStore {
     return Boolean(await readEntity(this.answers, `~to~${pulseId}`, respondent));
   }
 
-  /**
-   * One answer per person: a second replaces the first; the running totals follow (reconcile). Writes are
-   * ETag-guarded, so two answers from one person at once are two writes in turn, each counted once.
-   */
+  /** One answer per person: a second replaces the first. */
   async saveAnswer(pulseId: string, respondent: string, answers: Answers, at: Date): Promise<void> {
-    for (let tries = 0; ; tries++) {
-      const started = Date.now();
-      const row = await readEntity<AnswerRow>(this.answers, pulseId, respondent);
-      // The share the totals hold for this row stays on it until reconcile moves it (an older version's write drops it).
-      const entity = {
-        partitionKey: pulseId,
-        rowKey: respondent,
-        answers: toJsonColumn(answers),
-        at: at.toISOString(),
-        v: Number(row?.v ?? 0) + 1,
-        ...(row?.counted !== undefined ? { counted: row.counted, cv: row.cv ?? 0 } : {}),
-      };
-      let saved = false;
-      if (!row) {
-        try {
-          await this.answers.createEntity(entity);
-          saved = true;
-        } catch (err) {
-          if (!isConflict(err)) throw err;
-        }
-      } else saved = (await updateIfUnchanged(this.answers, entity, 'Replace', row.etag)) !== undefined;
-      if (saved) break;
-      if (tries >= 20) throw new Error('this answer kept changing under us; try again');
-      await new Promise((r) => setTimeout(r, conflictPauseMs(tries, Date.now() - started)));
-    }
-    await this.reconcile(pulseId, respondent);
-  }
-
-  /**
-   * Brings the totals in line with one person's answer row, once whatever fails or runs twice: (1) the totals
-   * take the difference between the row's share and what they hold for it, and note the share as `pending`
-   * for that person; (2) the row is marked with the share; (3) the note goes. Run again after a fault at any
-   * step, it finishes what the last run left (the note says the totals already hold it), never adds it twice.
-   * A pulse without totals (sent before they were kept) has nothing to reconcile.
-   */
-  async reconcile(pulseId: string, respondent: string): Promise<void> {
-    for (let tries = 0; tries < 40; tries++) {
-      const started = Date.now();
-      const [row, tally] = await Promise.all([readEntity<AnswerRow>(this.answers, pulseId, respondent), readEntity<TallyRow>(this.answers, tallyPk(pulseId), 'all')]);
-      if (!tally) return;
-      const totals = fromJsonColumn<PulseTally>(tally.totals, emptyTally());
-      const pending = fromJsonColumn<Record<string, { v: number; share: TallyShare }>>(tally.pending, {});
-      const v = Number(row?.v ?? 0);
-      const note = pending[respondent];
-      const save = async (totalsJson: string, notes: typeof pending) =>
-        (await updateIfUnchanged(this.answers, { partitionKey: tallyPk(pulseId), rowKey: 'all', totals: totalsJson, pending: toJsonColumn(notes) }, 'Replace', tally.etag)) !== undefined;
-      let done = false;
-      if (note && row && note.v === v) {
-        // (2), then (3): the totals hold this write's share.
-        const marked =
-          (row.counted === toJsonColumn(note.share) && Number(row.cv) === v) ||
-          (await updateIfUnchanged(this.answers, { partitionKey: pulseId, rowKey: respondent, answers: row.answers, at: row.at, v, counted: toJsonColumn(note.share), cv: v }, 'Replace', row.etag)) !== undefined;
-        if (marked) {
-          const rest = { ...pending };
-          delete rest[respondent];
-          done = await save(tally.totals, rest);
-        }
-      } else if (!note && (!row || (row.counted !== undefined && Number(row.cv) === v))) {
-        return; // Nothing held and no answer, or the row's share is of its latest write.
-      } else {
-        // (1): the difference between this write's share and what the totals hold for the person, and the note.
-        const held = note ? note.share : row?.counted !== undefined ? fromJsonColumn<TallyShare | null>(row.counted, null) : null;
-        const want = row ? tallyShare(fromJsonColumn<Answers>(row.answers, {})) : null;
-        const notes = { ...pending };
-        if (row && want) notes[respondent] = { v, share: want };
-        else delete notes[respondent];
-        const saved = await save(toJsonColumn(tallyAdd(tallyAdd(totals, held, -1), want, 1)), notes);
-        if (saved && !row) return;
-        if (saved) continue;
-      }
-      if (done) return;
-      await new Promise((r) => setTimeout(r, conflictPauseMs(tries, Date.now() - started)));
-    }
-    throw new Error('the pulse totals kept changing under us; the answer is saved and is counted at its next change');
-  }
-
-  /** The running totals of a pulse's answers; undefined for a pulse sent before they were kept. */
-  async tally(pulseId: string): Promise<PulseTally | undefined> {
-    const row = await readEntity<TallyRow>(this.answers, tallyPk(pulseId), 'all');
-    return row ? fromJsonColumn<PulseTally>(row.totals, emptyTally()) : undefined;
-  }
-
-  /** Up to `limit` answers (in key order: a salted hash, so in no order a person could be picked out by), for a card. */
-  async someAnswers(pulseId: string, limit: number): Promise<Answers[]> {
-    const pages = this.answers
-      .listEntities<AnswerRow>({ queryOptions: { filter: odata`PartitionKey eq ${pulseId}`, select: ['answers'] } })
-      .byPage({ maxPageSize: limit });
-    for await (const page of pages) return page.slice(0, limit).map((r) => fromJsonColumn<Answers>(r.answers, {}));
-    return [];
+    await this.answers.upsertEntity({ partitionKey: pulseId, rowKey: respondent, answers: toJsonColumn(answers), at: at.toISOString() }, 'Replace');
   }
 
   async answerOf(pulseId: string, respondent: string): Promise<Answers | undefined> {
@@ -212,9 +106,7 @@ export class PulseStore {
   async moveAnswer(pulseId: string, from: string, to: string): Promise<void> {
     const row = await readEntity<AnswerRow>(this.answers, pulseId, from);
     if (row) {
-      // With its counted share (the totals hold it under the person's key: the move changes no figure).
-      const kept = row.counted !== undefined ? { v: row.v ?? 0, cv: row.cv ?? 0, counted: row.counted } : {};
-      await this.answers.upsertEntity({ partitionKey: pulseId, rowKey: to, answers: row.answers, at: row.at, ...kept }, 'Replace');
+      await this.answers.upsertEntity({ partitionKey: pulseId, rowKey: to, answers: row.answers, at: row.at }, 'Replace');
       await this.deleteRow(pulseId, from);
     }
   }
@@ -250,8 +142,6 @@ export class PulseStore {
         deleted += tx.actions.length;
       }
     }
-    // Its rows all gone: the totals go too (results come from what the pulse kept); not counted as an answer row.
-    if (deleted < limit) await this.deleteRow(tallyPk(pulse.id), 'all');
     return deleted;
   }
 
