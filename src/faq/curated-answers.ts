@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mapLimit } from '../map-limit.js';
 import { isPseudonym } from '../privacy/pseudonym.js';
 import type { Actor } from '../roles/roles.js';
@@ -15,7 +16,7 @@ import {
 } from './curated.js';
 import type { GuidanceSection } from './docs/types.js';
 import { findGapGroup, groupGaps, questionTerms, similarity, withCardKeys } from './gaps.js';
-import type { QuestionStore } from './questions.js';
+import type { AskedQuestion, QuestionStore } from './questions.js';
 
 /** Someone to tell, 1:1, that their question now has a champion's answer. */
 export interface Recipient {
@@ -27,8 +28,22 @@ export interface Recipient {
 
 export interface CuratedOutcome {
   result: CuratedResult;
-  /** Who must be told now: of a new answer (each claimed once across instances), or of a changed one. */
+  /**
+   * Who must be told now: of a new answer (each claimed once across instances), or of a changed one. A Save of
+   * the same answer pressed again also names those an earlier press claimed: their 1:1 carries the same key, so
+   * the outbox sends it once, and one the earlier turn never queued (it stopped part-way) is sent now.
+   */
   tell: Recipient[];
+}
+
+export interface CuratedOptions {
+  /** At most this many of the newest gap questions of the last 30 days are read when an answer is saved. */
+  tellScanRows?: number;
+}
+
+/** What the champion's card knew of the gap: its questions, as the server's view grouped them. */
+export interface GapQuestions {
+  questionIds?: readonly string[];
 }
 
 /**
@@ -47,6 +62,7 @@ export class CuratedAnswers {
     private readonly questions: QuestionStore,
     private readonly guidance: () => GuidanceSection[],
     private readonly onChange: () => void = () => {},
+    private readonly options: CuratedOptions = {},
   ) {}
 
   /** The active answers as engine sections (what the index is built with, next to the guidance). */
@@ -88,7 +104,7 @@ export class CuratedAnswers {
    * A champion answers a gap (an unanswered or "not helpful" question, or a whole group of them):
    * stores the answer and returns who must be told.
    */
-  async answerFromChampion(by: CuratedActor, input: CuratedInput): Promise<CuratedOutcome> {
+  async answerFromChampion(by: CuratedActor, input: CuratedInput, gap: GapQuestions = {}): Promise<CuratedOutcome> {
     if (!mayCurate(by.role)) return { result: forbidden(), tell: [] };
     const problem = checkInput(input, (id) => this.guidance().some((s) => s.id === id));
     if (problem) return { result: { ok: false, reason: 'invalid', message: problem }, tell: [] };
@@ -96,7 +112,12 @@ export class CuratedAnswers {
     // One answer per gap: a second champion (or a second click) is shown the answer already given.
     const holder = input.groupId ? await this.store.claimGroup(input.groupId, id) : undefined;
     if (holder) {
-      const current = await this.store.get(holder);
+      const current = await this.answerOf(holder);
+      // The same Save pressed again (a double click, or again after Teams gave up on a slow turn), or the same
+      // text saved by another champion at once: saved, and the askers named again (see `CuratedOutcome.tell`).
+      if (current && sameSave(current, input)) {
+        return { result: { ok: true, answer: current }, tell: await this.whoMustBeTold(current, { ...gap, again: true }) };
+      }
       const who = current?.author.name ?? 'Another champion';
       return {
         result: {
@@ -124,7 +145,20 @@ export class CuratedAnswers {
       throw err;
     }
     await this.refresh();
-    return { result: { ok: true, answer }, tell: await this.whoMustBeTold(answer) };
+    return { result: { ok: true, answer }, tell: await this.whoMustBeTold(answer, gap) };
+  }
+
+  /**
+   * The answer that holds a gap: a claim is made just before its answer is written, so a press racing the one
+   * writing it waits a moment for the answer rather than calling it someone else's.
+   */
+  private async answerOf(id: string): Promise<CuratedAnswer | undefined> {
+    let current = await this.store.get(id);
+    for (let i = 0; !current && i < HOLDER_READS; i++) {
+      await sleep(HOLDER_PAUSE_MS);
+      current = await this.store.get(id);
+    }
+    return current;
   }
 
   /**
@@ -186,18 +220,33 @@ export class CuratedAnswers {
   }
 
   /**
-   * The askers of this question and of the same question in other words, in the last 30 days,
-   * who have not been told yet: its own wording and variants are grouped with the recent gaps
-   * by the same rule as the champions' `gaps` list. Each person is claimed once per answer
-   * (across instances); give a claim back with `notSent` when the 1:1 fails.
+   * The askers of this question and of the same question in other words, in the last 30 days, who have not been
+   * told yet: the gap's own questions (`gap.questionIds`, as the card's view grouped them) and, among the newest
+   * gap questions of the month (at most `tellScanRows`, as the `gaps` list reads), those of its group or worded
+   * alike. Bounded work inside the champion's turn: reading every question of the month grew with the rollout
+   * past Teams' 15 s. Each person is claimed once per answer (across instances); with `again` (the same Save
+   * pressed again) those already claimed for this answer are named too. Give a claim back with `notSent` when
+   * the 1:1 fails.
    */
-  async whoMustBeTold(answer: CuratedAnswer): Promise<Recipient[]> {
-    const [recent, claims] = await Promise.all([this.questions.recent(TELL_WITHIN_DAYS), this.questions.gapClaims(TELL_WITHIN_DAYS)]);
+  async whoMustBeTold(answer: CuratedAnswer, opts: GapQuestions & { again?: boolean } = {}): Promise<Recipient[]> {
+    const since = new Date(Date.parse(this.questions.now()) - TELL_WITHIN_DAYS * 86_400_000).toISOString();
+    const [{ questions: newest }, claims] = await Promise.all([
+      this.questions.recentGaps(TELL_WITHIN_DAYS, { limit: this.options.tellScanRows ?? TELL_SCAN_ROWS }),
+      this.questions.gapClaims(TELL_WITHIN_DAYS),
+    ]);
+    const read = new Set(newest.map((q) => q.id));
+    const own = [...new Set(opts.questionIds ?? [])].slice(0, MAX_GAP_QUESTIONS);
+    // The gap's questions older than the newest rows read: one point read each (the card's view listed them).
+    const older = (await mapLimit(own.filter((id) => !read.has(id)), CLAIMS_AT_ONCE, (id) => this.questions.get(id))).filter(
+      (q): q is AskedQuestion => q !== undefined && q.askedAt >= since,
+    );
+    const recent = [...newest, ...older];
     const wordings = [answer.question, ...answer.variants].map(questionTerms);
     // Grouped once, not once per question: a month of open questions made that minutes of CPU in a turn.
-    const inGroup = new Set(
-      answer.groupId === undefined ? [] : (findGapGroup(withCardKeys(groupGaps(recent), claims), answer.groupId)?.questionIds ?? []),
-    );
+    const inGroup = new Set([
+      ...own,
+      ...(answer.groupId === undefined ? [] : (findGapGroup(withCardKeys(groupGaps(newest), claims), answer.groupId)?.questionIds ?? [])),
+    ]);
     const same = recent.filter(
       (q) => inGroup.has(q.id) || wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION),
     );
@@ -211,7 +260,8 @@ export class CuratedAnswers {
       candidates.push({ key, told: { asker: q.asker, question: q.question, questionId: q.id } });
     }
     // One storage write per asker, inside the champion's turn: a gap hundreds asked must not take them one by one.
-    const claimed = await mapLimit(candidates, CLAIMS_AT_ONCE, (c) => this.store.claimNotice(answer.id, c.key, c.told));
+    // A claim already there is this answer's (the row is keyed by it): named again only for a repeated Save.
+    const claimed = await mapLimit(candidates, CLAIMS_AT_ONCE, async (c) => (await this.store.claimNotice(answer.id, c.key, c.told)) || opts.again === true);
     return candidates.filter((_, i) => claimed[i]).map((c) => c.told);
   }
 
@@ -234,11 +284,31 @@ export class CuratedAnswers {
 /** Askers claimed at once when an answer is written (each claim is one table write). */
 const CLAIMS_AT_ONCE = 16;
 
+/** The newest gap questions of the month read when an answer is saved (as one view of `gaps` reads). */
+const TELL_SCAN_ROWS = 2000;
+
+/** At most this many of the gap's own questions are read by id (a view of `gaps` groups at most 2,000). */
+const MAX_GAP_QUESTIONS = 2000;
+
+/** A gap claimed a moment ago has its answer written within a second or two: looked for this often, this far apart. */
+const HOLDER_READS = 10;
+const HOLDER_PAUSE_MS = 200;
+
 /** At most this many people hear of one edit (askers within 30 days: far fewer in practice). */
 const MAX_RETOLD = 1000;
 
 /** Two wordings count as the same question at this share of shared content words (as in `gaps`). */
 const SAME_QUESTION = 0.5;
+
+/** A press saving what the gap's answer already says: the same written text, or the same section. */
+function sameSave(current: CuratedAnswer, input: CuratedInput): boolean {
+  return (
+    current.status === 'active' &&
+    current.groupId === input.groupId &&
+    (current.answer ?? '') === (input.answer?.trim() ?? '') &&
+    (current.sectionId ?? '') === (input.sectionId?.trim() ?? '')
+  );
+}
 
 function forbidden(): Extract<CuratedResult, { ok: false }> {
   return { ok: false, reason: 'forbidden', message: 'Only champions and the rollout team can curate answers.' };

@@ -150,7 +150,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       groupId: group.id,
       ...(answer ? { answer } : {}),
       ...(sectionId ? { sectionId } : {}),
-    });
+    }, { questionIds: group.questionIds });
     if (!outcome.result.ok) {
       return { card: curatedFormCard(group, candidateSections(group), { error: escapeText(outcome.result.message), answer: data.answer ?? '' }) };
     }

@@ -11,6 +11,7 @@ import { groupGaps } from '../../src/faq/gaps.js';
 import { FaqPersonalData } from '../../src/faq/privacy.js';
 import { QuestionPrivacy, QuestionStore } from '../../src/faq/questions.js';
 import { FaqService } from '../../src/faq/service.js';
+import { reads } from '../support/table-reads.js';
 import { testTables } from '../support/storage.js';
 import { SAMPLE_GLOSSARY, SAMPLE_GUIDANCE } from './engine/corpus.js';
 
@@ -30,8 +31,7 @@ afterEach(() => {
 });
 
 /** The sample guidance, questions and curated answers on one Azurite prefix; `again` is a second instance. */
-async function setup(showAuthor = false) {
-  const tables = testTables();
+async function setup(showAuthor = false, tables = testTables(), tellScanRows?: number) {
   const clock = new ManualClock('2027-01-12T09:00:00Z');
   const instance = async () => {
     const questions = await QuestionStore.open(tables, clock);
@@ -44,8 +44,12 @@ async function setup(showAuthor = false) {
       extraSections: () => ref.curated?.engineSections() ?? [],
     });
     libraries.push(library);
-    const curated = new CuratedAnswers(store, questions, () => library.current.sections, () =>
-      library.rebuild('curated answers'),
+    const curated = new CuratedAnswers(
+      store,
+      questions,
+      () => library.current.sections,
+      () => library.rebuild('curated answers'),
+      tellScanRows ? { tellScanRows } : {},
     );
     ref.curated = curated;
     await curated.refresh();
@@ -435,6 +439,63 @@ describe('a gap asked by many people', () => {
     expect(new Set(outcome.tell.map((r) => r.asker.id)).size).toBe(300);
     expect(most).toBeGreaterThanOrEqual(8);
   }, 120_000);
+});
+
+describe('saving an answer inside the champion\'s turn', () => {
+  /** `n` questions asked by different people, `answered` or not, each unlike the others. */
+  async function many(questions: QuestionStore, n: number, answered: boolean, tag: string): Promise<void> {
+    for (let i = 0; i < n; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, n - i) }, (_, j) =>
+          questions.record(`how does ${tag}${i + j} reach form${i + j} on screen${i + j}`, { id: `29:${tag}${i + j}`, name: `${tag} ${i + j}` }, { answered }),
+        ),
+      );
+    }
+  }
+
+  it('reads a bounded number of question rows however many questions the month holds, and still tells every asker of the gap', async () => {
+    const { curated, questions, faq, clock } = await setup(false, undefined, 50);
+    await faq.ask(DATA_QUESTION, amina);
+    clock.advance(86_400_000);
+    // A busy month: questions the guidance answered, and other gaps, asked after the first asker of this one.
+    await many(questions, 300, true, 'ans');
+    await many(questions, 150, false, 'gap');
+    clock.advance(86_400_000);
+    await faq.ask('is there a dark mode in the app for night visits', tomas);
+    const group = groupGaps((await questions.recentGaps(30, { limit: 5000 })).questions).find((g) => g.questionIds.length === 2)!;
+    expect(group).toBeDefined();
+    const { value: outcome, rows } = await reads(() =>
+      curated.answerFromChampion(
+        grace,
+        { question: group.example, variants: group.questions, answer: 'Yes: Settings, Display, Dark.', groupId: group.id },
+        { questionIds: group.questionIds },
+      ),
+    );
+    expect(outcome.result.ok).toBe(true);
+    expect(outcome.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    // The month holds 452 questions: the turn reads about twice its budget of the newest gaps (and a day's claims),
+    // beside a few rows of the curated answers.
+    expect(rows).toBeLessThanOrEqual(2 * 50 + 31 + 30);
+  }, 120_000);
+
+  it('Save pressed again after the first press\'s 1:1s were never queued (the turn timed out): the same answer, and its askers are named again', async () => {
+    const { faq, curated, questions, store } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    await faq.ask('is there a dark mode in the app for night visits', tomas);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    const input = { question: group.example, variants: group.questions, groupId: group.id, answer: 'Yes: Settings, Display, Dark.' };
+    const first = await curated.answerFromChampion(grace, input, { questionIds: group.questionIds });
+    expect(first.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    // The first turn stopped here: its askers were claimed, their 1:1s never queued. The champion presses again.
+    const again = await curated.answerFromChampion(grace, input, { questionIds: group.questionIds });
+    expect(again.result).toMatchObject({ ok: true, answer: { id: first.result.ok ? first.result.answer.id : '' } });
+    // Named again, so the turn queues their 1:1s under the same keys: the outbox sends each once.
+    expect(again.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    expect(await store.active()).toHaveLength(1);
+    // Another text is another champion's answer to a gap already answered: refused, nobody named.
+    const other = await curated.answerFromChampion(alex, { ...input, answer: 'No, not yet.' });
+    expect(other).toMatchObject({ result: { ok: false, reason: 'conflict' }, tell: [] });
+  });
 });
 
 describe('gap groups for champions', () => {
