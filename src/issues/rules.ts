@@ -157,8 +157,7 @@ function statusNotice(issue: Issue, to: Status): Notification {
 /**
  * The issue as it stood just after `version` (its status, what it was a duplicate of, who followed it), read from its
  * history: a change told late (its follow-ups failed the first time) is told as it was made, to those on it then.
- * A "+1" with no history line of its own (from before +1s were dated) may have joined after any earlier change, so
- * it counts from the issue as it is now, as a newcomer's would: told of the latest change on, never of older ones.
+ * A "+1" with no history line of its own counts from the start, as it did before +1s were dated.
  */
 export function issueAsOf(issue: Issue, version: number): Issue {
   let status: Status = 'new';
@@ -170,7 +169,7 @@ export function issueAsOf(issue: Issue, version: number): Issue {
     if (h.what === 'status' && h.to) [status, duplicateOf] = [h.to as Status, null];
     if (h.what === 'duplicate' && h.to) [status, duplicateOf] = ['duplicate', h.to];
   }
-  const affected = issue.affected.filter((a) => (joined.get(a.id) ?? issue.version) <= version);
+  const affected = issue.affected.filter((a) => (joined.get(a.id) ?? 0) <= version);
   return { ...issue, status, duplicateOf, affected };
 }
 

@@ -136,17 +136,3 @@ export async function writeOldDuplicateLink(issueTables: IssueTables, ref: strin
   for (const r of plan.remove) await issueTables.idx[r.table].deleteEntity(r.partitionKey, r.rowKey);
   for (const r of plan.upsert) await issueTables.idx[r.table].upsertEntity({ partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props }, 'Replace');
 }
-
-/**
- * Puts `who` among `ref`'s affected the way versions before +1s were dated did: in the list, with no history line of
- * their own (and the version unchanged).
- */
-export async function writeUndatedFollower(issueTables: IssueTables, ref: string, who: Person): Promise<void> {
-  const parsed = parseRef(ref, 'R-');
-  if (!parsed) throw new Error(`not a ref: ${ref}`);
-  const row = await readEntity<Record<string, unknown>>(issueTables.main, refBucket('R-', parsed.number), parsed.ref);
-  if (!row) throw new Error(`no issue ${ref}`);
-  const before = entityToIssue(row);
-  // Merged: the row's other columns (its unfinished follow-ups among them) stay as they are.
-  await issueTables.main.upsertEntity(issueToEntity({ ...before, affected: [...before.affected, who] }, 'R-'), 'Merge');
-}

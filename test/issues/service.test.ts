@@ -5,7 +5,7 @@ import { IssueExport } from '../../src/issues/export.js';
 import type { Issue } from '../../src/issues/model.js';
 import type { RepositoryOptions } from '../../src/issues/repository.js';
 import { CapturedOutbox } from '../support/outbox.js';
-import { alice, amina, bo, bob, form, openStore, seedDoneIssues, writeUndatedFollower } from './fixtures.js';
+import { alice, amina, bo, bob, form, openStore, seedDoneIssues } from './fixtures.js';
 import { issueListData, renderIssueCard } from '../../src/issues/cards.js';
 
 const caller = (p: { id: string; name: string }, role: Caller['role'] = 'staff'): Caller => ({
@@ -379,20 +379,6 @@ describe('IssueService: storage failing part-way through a triage action', () =>
     await issues.report(caller(bo), form(), { requestKey: 'req-bo', checkSimilar: true });
     await issues.follow(caller(bo), issue.ref, 'inv-bo');
     expect(noticeKeys(outbox, issue.ref)).toEqual([`issue-notice|${issue.ref}|v2|${alice.id}`]);
-  });
-
-  it('a "+1" from older data, with no history line of its own, is told of changes from the current one on, not earlier ones told late', async () => {
-    const { issues, outbox, issueTables } = await service();
-    const issue = await logged(issues, staffAlice, 'req-1');
-    outbox.failures = 1;
-    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 1, status: 'waiting' }, 'inv-1');
-    // Bo is on it as data from before +1s were dated: when he joined is not known, so he may not have been on it at v2.
-    await writeUndatedFollower(issueTables, issue.ref, bo);
-    outbox.clear();
-    await issues.triage(championAmina, 'status', { ref: issue.ref, version: 2, status: 'in_progress' }, 'inv-2');
-    expect(new Set(noticeKeys(outbox, issue.ref))).toEqual(
-      new Set([`issue-notice|${issue.ref}|v2|${alice.id}`, `issue-notice|${issue.ref}|v3|${alice.id}`, `issue-notice|${issue.ref}|v3|${bo.id}`]),
-    );
   });
 
   it('a duplicate link left unfinished and undone since does not move its followers to the original', async () => {
