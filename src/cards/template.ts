@@ -53,6 +53,9 @@ export function escapeText(text: string): string {
 /** Teams refuses bot messages over 40 KB (UTF-16). */
 export const TEAMS_MESSAGE_LIMIT_BYTES = 40 * 1024;
 
+/** What a card fitted to the limit may use: the activity that carries it (ids, addresses, text) takes the rest. */
+export const CARD_BUDGET_BYTES = TEAMS_MESSAGE_LIMIT_BYTES - 2048;
+
 export function utf16Bytes(value: unknown): number {
   return JSON.stringify(value).length * 2;
 }

@@ -1,4 +1,4 @@
-import { type AdaptiveCard, escapeText, renderCard, TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../cards/template.js';
+import { type AdaptiveCard, CARD_BUDGET_BYTES, escapeText, renderCard, utf16Bytes } from '../cards/template.js';
 import { largestFitting } from '../text/fit.js';
 import {
   type Comment,
@@ -337,7 +337,6 @@ export interface TriageCardOptions {
  * What a card may weigh: Teams' limit less room for the activity around it (the attachment, the conversation and ids
  * of the message that carries it).
  */
-const CARD_BUDGET = TEAMS_MESSAGE_LIMIT_BYTES - 2048;
 
 /**
  * The triage card's data. Every champion is offered by "Assign…", as far as the card stays under Teams' limit: a big
@@ -352,7 +351,7 @@ export function issueTriageData(issue: Issue, opts: TriageCardOptions): IssueTri
     champions: all.slice(0, n),
     championsNote: n < all.length ? `${all.length - n} more champions are not listed here: they can press Assign to me.` : '',
   });
-  const fits = (n: number) => utf16Bytes(renderIssueCard('issue-triage', withFirst(n))) <= CARD_BUDGET;
+  const fits = (n: number) => utf16Bytes(renderIssueCard('issue-triage', withFirst(n))) <= CARD_BUDGET_BYTES;
   return fits(all.length) ? data : withFirst(largestFitting(all.length - 1, fits));
 }
 

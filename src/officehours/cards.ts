@@ -1,4 +1,4 @@
-import { type AdaptiveCard, escapeText, renderCard, TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../cards/template.js';
+import { type AdaptiveCard, CARD_BUDGET_BYTES, escapeText, renderCard, utf16Bytes } from '../cards/template.js';
 import { SEVERITIES, SEVERITY_LABEL, STATUS_LABEL } from '../issues/model.js';
 import type { Membership, Rollout } from '../rollout/index.js';
 import { goLiveText } from '../rollout/index.js';
@@ -191,7 +191,7 @@ export function scheduleCard(
       later: index + shown.length < list.total && shown.length ? listCursor(shown[shown.length - 1]!.occurrence) : '',
     });
   };
-  const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
+  const fits = (card: AdaptiveCard) => utf16Bytes(card) <= CARD_BUDGET_BYTES;
   for (let n = lines.length; n > 1; n--) {
     const card = render(n);
     if (fits(card)) return card;
@@ -291,7 +291,7 @@ export function trainingCard(
     });
   };
   // The most courses that fit, found by halving; at least one, so "More courses" always moves on.
-  const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
+  const fits = (card: AdaptiveCard) => utf16Bytes(card) <= CARD_BUDGET_BYTES;
   const whole = render(items.length);
   if (fits(whole) || items.length === 0) return whole;
   let [lo, hi] = [1, items.length - 1];
@@ -318,7 +318,7 @@ export function agendaCard(view: AgendaView, page = 0): AdaptiveCard {
   const { page: at, pages, start, end } = agendaPage(view.booked.length, page);
   const window: AgendaWindow = { page: at, pages, people: view.booked.slice(start, end) };
   const open = window.people.filter((b) => b.booking.question && !b.booking.issueRef).length;
-  const fits = (card: AdaptiveCard) => utf16Bytes(card) < TEAMS_MESSAGE_LIMIT_BYTES;
+  const fits = (card: AdaptiveCard) => utf16Bytes(card) <= CARD_BUDGET_BYTES;
   const whole = renderAgenda(view, window, { forms: open, questionMax: QUESTION_LIMIT, issueLines: Infinity, nameMax: Infinity, compact: false });
   if (fits(whole)) return whole;
   // Rather every question whole with fewer forms, then a shorter open-issue list, then shorter questions (a

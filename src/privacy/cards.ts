@@ -1,4 +1,4 @@
-import { type AdaptiveCard, escapeText, renderCard, TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../cards/template.js';
+import { type AdaptiveCard, CARD_BUDGET_BYTES, escapeText, renderCard, utf16Bytes } from '../cards/template.js';
 import { largestFitting } from '../text/fit.js';
 import type { Holding } from './personal-data.js';
 import type { ForgetOutcome, ForgetPlan } from './service.js';
@@ -54,7 +54,6 @@ export interface ForgetDoneData {
 const lines = (holdings: readonly Holding[]): HoldingLine[] => holdings.map((h) => ({ count: String(h.count), label: h.label }));
 
 /** What a card may weigh: Teams' limit less room for the activity around it. */
-const CARD_BUDGET = TEAMS_MESSAGE_LIMIT_BYTES - 2048;
 
 /**
  * The pick card, listing the known people as far as the card stays under Teams' limit (names are kept as Teams gave
@@ -71,7 +70,7 @@ export function forgetPickCard(people: ForgetPickData['people'], shown: Partial<
       peopleNote: n < people.length ? 'Not everyone is listed here: search by name, or type their Entra object id below.' : '',
     });
   const all = card(people.length);
-  return utf16Bytes(all) <= CARD_BUDGET ? all : card(largestFitting(people.length - 1, (n) => utf16Bytes(card(n)) <= CARD_BUDGET));
+  return utf16Bytes(all) <= CARD_BUDGET_BYTES ? all : card(largestFitting(people.length - 1, (n) => utf16Bytes(card(n)) <= CARD_BUDGET_BYTES));
 }
 
 export function forgetConfirmCard(plan: ForgetPlan): AdaptiveCard {
