@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AdaptiveCard } from '../cards/template.js';
+import { audienceFromTyped } from '../broadcast/audience.js';
 import type { Clock } from '../clock.js';
 import type { OutboundMessage, Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
@@ -99,13 +100,10 @@ export function audienceOf(
 ): PulseAudience | { error: string } {
   switch ((choice ?? '').trim()) {
     case 'typed': {
-      const t = (typed ?? '').trim().toLowerCase();
-      if (!t) return { error: 'Type the id (or the name) of the user group or cohort.' };
-      const match = (x: { id: string; name: string }) => x.id.toLowerCase() === t || x.name.toLowerCase() === t;
-      const group = known?.groups.find(match);
-      if (group) return { kind: 'group', groupId: group.id };
-      const cohort = known?.cohorts.find(match);
-      if (cohort) return { kind: 'cohort', cohortId: cohort.id };
+      if (!(typed ?? '').trim()) return { error: 'Type the id (or the name) of the user group or cohort.' };
+      // As the announce form reads it (a "group:" or "cohort:" prefix too).
+      const audience = known && audienceFromTyped(typed ?? '', known);
+      if (audience?.kind === 'group' || audience?.kind === 'cohort') return audience;
       return { error: `There is no user group or cohort "${(typed ?? '').trim().slice(0, 100)}" in the rollout file. Type its id (or its name).` };
     }
     case 'everyone':

@@ -164,7 +164,10 @@ export function audienceChoices(rollout: Rollout): { choices: { title: string; v
 }
 
 /** A user group's or cohort's id (or its name) as typed on a form → the audience, or undefined. */
-export function audienceFromTyped(typed: string, rollout: Rollout): Audience | undefined {
+export function audienceFromTyped(
+  typed: string,
+  rollout: { groups: readonly { id: string; name: string }[]; cohorts: readonly { id: string; name: string }[] },
+): Audience | undefined {
   const t = typed.trim().toLowerCase();
   if (!t) return undefined;
   const bare = t.replace(/^(group|cohort):/, '');
