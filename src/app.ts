@@ -87,6 +87,7 @@ import { IssuePersonalData } from './issues/privacy.js';
 import { OfficeHoursPersonalData } from './officehours/privacy.js';
 import { OutboundPersonalData } from './outbound/privacy.js';
 import { ForgetLog, ForgetLogPersonalData } from './privacy/forget-log.js';
+import { HeldReportsPersonalData } from './privacy/held-reports.js';
 import { MyDataJobs, MyDataJobsPersonalData } from './privacy/my-data-jobs.js';
 import { ForgetJobsPersonalData } from './privacy/jobs-personal-data.js';
 import { ForgetJobs } from './privacy/jobs.js';
@@ -123,6 +124,8 @@ import { withCorrelation } from './telemetry/correlation.js';
 export interface AppOptions {
   log?: Logger;
   clock?: Clock;
+  /** How often held reports are tried again (ms; tests that look at held reports before they are filed set it long). */
+  heldRetryMs?: number;
 }
 
 export interface App {
@@ -361,7 +364,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         : Promise.resolve();
     const heldTimer = setInterval(() => {
       fileHeld().catch((err: unknown) => log.warn({ err }, 'held reports not filed yet; trying again'));
-    }, HELD_RETRY_MS);
+    }, opts.heldRetryMs ?? HELD_RETRY_MS);
     heldTimer.unref();
     cleanups.push(async () => clearInterval(heldTimer));
     const issueWiring = {
@@ -520,6 +523,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const figures = await FigureStore.open(tables);
     // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
     const personalData = new PersonalDataRegistry()
+      // Before the issues part: a held report filed while its person is forgotten is then anonymised there.
+      .register(new HeldReportsPersonalData(heldReports))
       .register(new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues }))
       .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore, { refresh: () => curatedAnswers.refresh(), outbox }))
       .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock, marks: reminderMarks }))
