@@ -87,6 +87,8 @@ import { IssuePersonalData } from './issues/privacy.js';
 import { OfficeHoursPersonalData } from './officehours/privacy.js';
 import { OutboundPersonalData } from './outbound/privacy.js';
 import { ForgetLog, ForgetLogPersonalData } from './privacy/forget-log.js';
+import { HeldReportsPersonalData } from './privacy/held-reports.js';
+import { MyDataJobs, MyDataJobsPersonalData } from './privacy/my-data-jobs.js';
 import { ForgetJobsPersonalData } from './privacy/jobs-personal-data.js';
 import { ForgetJobs } from './privacy/jobs.js';
 import { Pseudonyms } from './privacy/pseudonym.js';
@@ -122,6 +124,8 @@ import { withCorrelation } from './telemetry/correlation.js';
 export interface AppOptions {
   log?: Logger;
   clock?: Clock;
+  /** How often held reports are tried again (ms; tests that look at held reports before they are filed set it long). */
+  heldRetryMs?: number;
 }
 
 export interface App {
@@ -166,6 +170,8 @@ export interface App {
   personalData: PersonalDataRegistry;
   /** `forget`'s durable background jobs (tests wait for them, and call the upkeep). */
   forgetJobs: ForgetJobs;
+  /** `my data`'s durable background jobs (tests wait for them, and call the upkeep). */
+  myDataJobs: MyDataJobs;
   stop(): Promise<void>;
 }
 
@@ -358,7 +364,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         : Promise.resolve();
     const heldTimer = setInterval(() => {
       fileHeld().catch((err: unknown) => log.warn({ err }, 'held reports not filed yet; trying again'));
-    }, HELD_RETRY_MS);
+    }, opts.heldRetryMs ?? HELD_RETRY_MS);
     heldTimer.unref();
     cleanups.push(async () => clearInterval(heldTimer));
     const issueWiring = {
@@ -517,6 +523,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const figures = await FigureStore.open(tables);
     // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
     const personalData = new PersonalDataRegistry()
+      // Before the issues part: a held report filed while its person is forgotten is then anonymised there.
+      .register(new HeldReportsPersonalData(heldReports))
       .register(new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues }))
       .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore, { refresh: () => curatedAnswers.refresh(), outbox }))
       .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock, marks: reminderMarks }))
@@ -552,8 +560,21 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       clock,
       jobs: forgetJobs,
     });
-    const privacyWiring = { service: privacy, jobs: forgetJobs, posts, inlineMs: config.env.FORGET_INLINE_SECONDS * 1000, outbox, publicBaseUrl: '', conversations };
+    // `my data` runs as a durable job too: the turn answers at once, the link follows 1:1 when the file is made.
+    const myDataJobs = await MyDataJobs.open(tables, {
+      make: (subject, userKey) => privacy.myData(subject, userKey),
+      message: (token, expiresAt) =>
+        `Everything Rollout Desk holds about you is ready: [download it (JSON)](${privacyWiring.publicBaseUrl.replace(/\/+$/, '')}/exports/${token}). The link works until ${expiresAt.slice(0, 16).replace('T', ' ')} UTC; don't forward it.`,
+      outbox,
+      clock,
+      holderId: scheduler.holderId,
+      log,
+    });
+    personalData.register(new MyDataJobsPersonalData(myDataJobs));
+    const privacyWiring = { service: privacy, jobs: forgetJobs, myData: myDataJobs, posts, inlineMs: config.env.FORGET_INLINE_SECONDS * 1000, outbox, publicBaseUrl: '', conversations };
     registerPrivacy(bot, privacyWiring);
+    scheduler.add({ name: 'privacy.myData', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await myDataJobs.upkeep()) });
+    cleanups.push(() => myDataJobs.idle());
     scheduler.add({ name: 'privacy.forget', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await forgetJobs.upkeep()) });
     // Once per deployment's data: lists posts written before PostsByChat existed, a grace period after this
     // version's first run, so that instances of the old version still running in a rolling upgrade have stopped.
@@ -754,6 +775,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       privacy,
       personalData,
       forgetJobs,
+      myDataJobs,
       issues,
       repository,
       queries,

@@ -285,7 +285,8 @@ export class ConversationBudget {
       this.remember(conversationId, { log, etag: res.etag });
       return true;
     } catch (err) {
-      if (!isConflict(err) && !isPreconditionFailed(err)) throw err;
+      // Not found: `forget` deleted the chat's send log (outbound/privacy.ts) under this instance's cached ETag.
+      if (!isConflict(err) && !isPreconditionFailed(err) && !isNotFound(err)) throw err;
       await this.refresh(conversationId);
       return false;
     }

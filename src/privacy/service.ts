@@ -66,14 +66,13 @@ export class PrivacyService {
   constructor(private readonly d: PrivacyServiceDeps) {}
 
   /**
-   * Everything the app holds about the caller, as a JSON download; the caller is who Teams says is asking,
-   * never someone named in card data.
+   * Everything the app holds about the person, as a JSON download made by `createdBy`. The subject is who
+   * Teams said was asking (the my data job keeps it from that turn), never someone named in card data.
    */
-  async myData(caller: PrivacyCaller): Promise<{ token: string; expiresAt: string; filename: string }> {
-    const subject: Subject = { ids: [...new Set(caller.keys)], name: caller.person.name };
+  async myData(subject: Subject, createdBy: string): Promise<{ token: string; expiresAt: string; filename: string }> {
     const now = this.d.clock.now();
     const data = {
-      about: { name: caller.person.name, keys: subject.ids },
+      about: { name: subject.name, keys: subject.ids },
       madeAt: now.toISOString(),
       whatThisIs:
         'Everything Rollout Desk holds about you, by feature. Issues you logged and questions you asked show only your part: other people are not named.',
@@ -81,7 +80,7 @@ export class PrivacyService {
     };
     const filename = `my-data-${now.toISOString().slice(0, 10)}.json`;
     const saved = await this.d.exports.save(
-      { filename, contentType: 'application/json', content: JSON.stringify(data, null, 2), createdBy: caller.person.id },
+      { filename, contentType: 'application/json', content: JSON.stringify(data, null, 2), createdBy },
       DOWNLOAD_TTL_MS,
     );
     return { ...saved, filename };

@@ -103,6 +103,19 @@ export class DiskOutbox<T> {
   }
 
   /**
+   * Takes a pending item out unhandled (`forget` of the person it names): a "done" line, as if handled. False
+   * when it is not pending. An item a drain is handling right now is handled all the same.
+   */
+  async remove(key: string): Promise<boolean> {
+    while (this.compacting) await this.compacting;
+    if (!this.pending.has(key)) return false;
+    await this.log.append([{ done: key }]);
+    this.doneLines++;
+    this.pending.delete(key);
+    return true;
+  }
+
+  /**
    * Hands pending items to `handler` in order, each removed once its handler succeeded; stops at the first
    * failure (it stays first). Items added meanwhile are handled too. One drain runs at a time.
    */

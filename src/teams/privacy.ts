@@ -2,19 +2,23 @@ import { escapeText } from '../cards/template.js';
 import type { PostStore } from '../conversations/posts.js';
 import { forgetCancelledCard, forgetConfirmCard, forgetDoneCard, forgetPickCard, forgetStoppedText } from '../privacy/cards.js';
 import { FORGET_POST, type ForgetJobs, startKeyOf, type StoredOutcome } from '../privacy/jobs.js';
+import type { MyDataJobs } from '../privacy/my-data-jobs.js';
 import type { Named, PrivacyCaller, PrivacyService } from '../privacy/service.js';
 import { PRIVACY_COMMANDS, PRIVACY_VERBS } from '../privacy/verbs.js';
 import { personOf } from '../roles/roles.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
-import { type DownloadWiring, offerDownload } from './downloads.js';
+import type { DownloadWiring } from './downloads.js';
 import { retryGetsPlainAnswer } from './invoke.js';
 import { firstMention, personKeysOf } from './rollout.js';
 import { storedConversationOf } from './turn.js';
-import type { StoredConversation } from '../conversations/store.js';
+import type { ConversationStore, StoredConversation } from '../conversations/store.js';
 
-export interface PrivacyWiring extends DownloadWiring {
+export interface PrivacyWiring extends Omit<DownloadWiring, 'conversations'> {
+  conversations: Pick<ConversationStore, 'personalChat' | 'remember'>;
   service: PrivacyService;
   jobs: ForgetJobs;
+  /** `my data`'s durable background jobs: the turn starts one and answers at once. */
+  myData: Pick<MyDataJobs, 'begin' | 'start'>;
   /** Where the lead's card is, for the background job to redraw it. */
   posts: Pick<PostStore, 'save'>;
   /** How long the confirm click waits for a forget to finish before handing it to the background (ms). */
@@ -47,18 +51,27 @@ function namedIn(turn: Turn, args: string): Named | 'none' | { text: string } {
 /** `my data` (anyone) and `forget` (the rollout team): parse what Teams sent, call the service, render its result. */
 export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
   bot.command(PRIVACY_COMMANDS.myData, async (turn) => {
-    await turn.context.sendActivity({ type: 'typing' });
     const caller = callerOf(turn);
-    await offerDownload(
-      turn,
-      w,
-      caller.person.id,
-      async () => {
-        const file = await w.service.myData(caller);
-        turn.log.info('personal data downloaded by its owner');
-        return file;
-      },
-      (url, until) => `Everything Rollout Desk holds about you is ready: [download it (JSON)](${url}). The link works until ${until}; don't forward it.`,
+    const personal = turn.context.activity.conversation.conversationType === 'personal';
+    // The link goes only 1:1 (a link in a channel is readable by everyone there): with no private chat, nothing is made.
+    if (!personal && !(await w.conversations.personalChat(caller.person.id))) {
+      return turn.reply('I send download links only in a private chat with me, and we have none yet: open a private chat with Rollout Desk and ask there.');
+    }
+    // The file is made by a background job (my-data-jobs.ts): reading every feature grows with what the person
+    // left behind, and Teams stops waiting for a turn after ~15 s. The turn only writes the job's row.
+    // The link is sent to this chat later, from the job: it must be known even if the bot had let it go (the person
+    // was forgotten, and this instance still thinks it remembered the chat).
+    if (personal) await w.conversations.remember(storedConversationOf(turn.context));
+    const job = await w.myData.begin({ ids: [...new Set(caller.keys)], name: caller.person.name }, caller.person.id);
+    if (!job.fresh) {
+      return turn.reply('Your data is already being prepared: I will send you the download link in our private chat when it is ready.');
+    }
+    w.myData.start(job.key);
+    turn.log.info('personal data asked for by its owner');
+    return turn.reply(
+      personal
+        ? 'Preparing your data… I will send the download link here when it is ready (a long history can take a few minutes).'
+        : 'Preparing your data… I will send the download link to you in a private chat when it is ready.',
     );
   });
 

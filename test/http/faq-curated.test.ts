@@ -8,6 +8,7 @@ import { CuratedStore } from '../../src/faq/curated.js';
 import { Tables } from '../../src/storage/tables.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
+import { askMyData } from '../support/my-data.js';
 import { azuriteConnection } from '../support/storage.js';
 
 /*
@@ -224,12 +225,9 @@ describe('a gap whose question holds card-breaking text', () => {
   });
 });
 
-/** `my data` as `u`, in their chat: the file, parsed. */
+/** `my data` as `u`, in their chat: the file behind the link sent there, parsed. */
 async function myData(u: TestUser): Promise<{ faq: Record<string, unknown[]> }> {
-  const reply = readable(await say(app, u, 'my data', inChat(u)));
-  const url = /\((http[^)\s]+\/exports\/[^)\s]+)\)/.exec(reply)?.[1];
-  if (!url) throw new Error(`no link in: ${reply}`);
-  return (await (await fetch(url)).json()) as { faq: Record<string, unknown[]> };
+  return JSON.parse((await askMyData(app, connector, u)).file) as { faq: Record<string, unknown[]> };
 }
 
 describe('my data and curated answers', () => {

@@ -5,6 +5,7 @@ import type { PersonalData, Subject } from '../../src/privacy/personal-data.js';
 import { buttonData, execute, invokeText, personalChat, readable, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { collect } from '../../src/storage/tables.js';
 import { RecordingConnector } from '../support/connector.js';
+import { askMyData } from '../support/my-data.js';
 import { until } from '../support/until.js';
 
 /*
@@ -49,12 +50,9 @@ const formOf = (title: string) => ({
   site: `Site ${title.length}`,
 });
 
-/** `my data` as `u`: the file behind the reply's link, parsed. */
+/** `my data` as `u`: the file behind the link sent to their chat, parsed. */
 async function myData(u: TestUser): Promise<Record<string, unknown>> {
-  const reply = readable(await tell(u, 'my data'));
-  const url = /\((http[^)\s]+\/exports\/[^)\s]+)\)/.exec(reply)?.[1];
-  if (!url) throw new Error(`no link in: ${reply}`);
-  return (await (await fetch(url)).json()) as Record<string, unknown>;
+  return JSON.parse((await askMyData(app, connector, u)).file) as Record<string, unknown>;
 }
 
 async function view(ref: string): Promise<string> {

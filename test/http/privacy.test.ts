@@ -4,9 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refusalFor } from '../../src/roles/permissions.js';
 import type { App } from '../../src/app.js';
+import type { PersonalData } from '../../src/privacy/personal-data.js';
 import type { ManualClock } from '../../src/clock.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
+import { askMyData, myDataLinks } from '../support/my-data.js';
 
 /*
  * The privacy duties over HTTP, as Teams drives them: people use every feature (log an issue, ask the FAQ,
@@ -96,16 +98,8 @@ async function plusOne(u: TestUser, title: string, ref: string): Promise<void> {
   expect(invokeText((await click(u, 'issue.affected', { ref })).body)).toMatch(/affected/);
 }
 
-/** `my data` as `u`: the reply's link, fetched; the file as JSON text. */
-async function myData(u: TestUser): Promise<{ reply: string; file: string }> {
-  const reply = readable(await tell(u, 'my data'));
-  const url = /\((http[^)\s]+\/exports\/[^)\s]+)\)/.exec(reply)?.[1];
-  if (!url) throw new Error(`no link in: ${reply}`);
-  const res = await fetch(url);
-  expect(res.status).toBe(200);
-  return { reply, file: await res.text() };
-}
-
+/** `my data` as `u`: the link sent to their chat once the file is made, fetched; the file as JSON text. */
+const myData = (u: TestUser) => askMyData(app, connector, u);
 
 /** A person who logged an issue, asked a question and booked a seat at office hours. */
 async function busyPerson(u: TestUser, depot: string): Promise<{ ref: string; title: string; question: string }> {
@@ -151,7 +145,7 @@ describe('my data', () => {
     await plusOne(BRUNO, adele.title, adele.ref);
 
     const { reply, file } = await myData(ADELE);
-    expect(reply).toContain("don't forward it");
+    expect(reply).toContain('Preparing your data');
     const data = JSON.parse(file) as Record<string, unknown>;
     expect(file).toContain(adele.ref);
     expect(file).toContain(adele.title);
@@ -190,8 +184,9 @@ describe('my data', () => {
       conversation: { id: `${channel};messageid=9`, conversationType: 'channel', tenantId: 'tenant-1' },
       channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: channel } },
     });
-    expect(readable(replies)).toContain('I sent the download link to you in a private chat');
+    expect(readable(replies)).toContain('I will send the download link to you in a private chat');
     expect(readable(replies)).not.toContain('/exports/');
+    await app.myDataJobs.idle();
     await settle();
     expect(JSON.stringify(connector.sentTo(chatOf(CARMEN)))).toContain('/exports/');
   });
@@ -206,13 +201,57 @@ describe('my data', () => {
         channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: channel } },
       }),
     );
-    expect(replies).not.toContain('I sent the download link');
+    expect(replies).not.toContain('I will send the download link');
     expect(replies).not.toContain('/exports/');
     expect(replies).toMatch(/private chat with me/);
     // Nor is a file made that nobody could fetch (it would name them until it expires).
     const files = (await app.tables.table('Exports')).listEntities({ queryOptions: { filter: "RowKey eq 'meta'" } });
     for await (const meta of files) expect([gus.id, gus.aadObjectId]).not.toContain(meta.createdBy);
   });
+});
+
+describe('my data for someone with a long history', () => {
+  it('answers at once, sends the link when the file is made, and pressing again meanwhile says it is already being prepared', async () => {
+    const kai = person('Kai Busy');
+    await tell(kai, 'whoami');
+    // A feature that reads for as long as the test holds it: the thousands of issues a busy champion is named in.
+    let open: () => void = () => {};
+    const gate = new Promise<void>((r) => (open = r));
+    const state = { reads: 0, finishedBeforeAnswer: 0, answered: false };
+    const part: PersonalData = {
+      feature: 'longHistory',
+      describe: async () => ({ holdings: [] }),
+      forget: async () => ({ holdings: [] }),
+      export: async (s) => {
+        if (!s.ids.includes(kai.aadObjectId)) return {};
+        state.reads++;
+        await gate;
+        if (!state.answered) state.finishedBeforeAnswer++;
+        return { issuesRead: 5000 };
+      },
+    };
+    app.personalData.register(part);
+    // Never held longer than this, so old code (which answers only once the file is made) fails instead of hanging.
+    const failsafe = setTimeout(open, 10_000);
+    const first = readable(await tell(kai, 'my data'));
+    state.answered = true;
+    const again = readable(await tell(kai, 'my data'));
+    clearTimeout(failsafe);
+    open();
+
+    // The turn did not wait for the reading: it answered while the feature was still held.
+    expect(state.finishedBeforeAnswer).toBe(0);
+    expect(first).toContain('Preparing your data');
+    expect(first).not.toContain('/exports/');
+    expect(again).toMatch(/already being prepared/);
+    await app.myDataJobs.idle();
+    await settle();
+    const links = myDataLinks(connector, kai);
+    expect(links).toHaveLength(1);
+    expect(await (await fetch(links[0]!)).text()).toContain('"issuesRead": 5000');
+    // Pressing again made no second file.
+    expect(state.reads).toBe(1);
+  }, 30_000);
 });
 
 /** Sends a plan message (the rollout team) and returns its send id once everyone has it. */

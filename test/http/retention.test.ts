@@ -7,6 +7,7 @@ import type { App } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
+import { askMyData } from '../support/my-data.js';
 
 /*
  * Retention (RETENTION_DAYS) over HTTP: two instances of the app on the same storage, one clock. What a
@@ -82,10 +83,7 @@ interface Mine {
 
 /** The staff member's own data, as `my data` gives it (asked of instance `a`). */
 async function mine(a: App = one): Promise<Mine> {
-  const reply = readable(await say(a, USERS.staff, 'my data', where(USERS.staff)));
-  const url = /\((http[^)\s]+\/exports\/[^)\s]+)\)/.exec(reply)?.[1];
-  if (!url) throw new Error(`no link in ${reply}`);
-  return (await (await fetch(url)).json()) as Mine;
+  return JSON.parse((await askMyData(a, connector, USERS.staff)).file) as Mine;
 }
 const refs = (m: Mine) => m.issues.reported.map((i) => i.ref).sort();
 const questions = (m: Mine) => m.faq.questionsAsked.map((q) => q.question).sort();

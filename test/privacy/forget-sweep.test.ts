@@ -267,7 +267,8 @@ describe('forget, swept from storage', () => {
     expect(text(await click(ZED, 'adoption.pulse.answer', { pulseId, q1: '4', q2: `More ${MARKER} training` }))).toContain('your answer is in');
 
     // Their own `my data` download, and the rollout team's CSV export of the issues.
-    expect(readable(await tell(ZED, 'my data'))).toContain('/exports/');
+    expect(readable(await tell(ZED, 'my data'))).toContain('Preparing your data');
+    await app.myDataJobs.idle();
     const exported = readable(await tell(USERS.lead, 'export issues'));
     const csvUrl = /\((http[^)]+\/exports\/[0-9a-f]+)\)/.exec(exported)?.[1] ?? '';
     expect(await (await fetch(csvUrl)).text()).toContain(ZED.name);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type App, startApp } from '../../src/app.js';
+import { type App, type AppOptions, startApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/log.js';
@@ -17,7 +17,7 @@ export const USERS = {
 export type TestUser = { id: string; aadObjectId: string; name: string };
 
 /** Starts the real app on a free port, on the shared test Azurite under a fresh table prefix. */
-export async function startTestApp(env: Record<string, string> = {}, clock = new ManualClock(), log?: Logger) {
+export async function startTestApp(env: Record<string, string> = {}, clock = new ManualClock(), log?: Logger, opts: Omit<AppOptions, 'log' | 'clock'> = {}) {
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -33,7 +33,7 @@ export async function startTestApp(env: Record<string, string> = {}, clock = new
     FORGET_INLINE_SECONDS: '10',
     ...env,
   });
-  const app: App = await startApp(config, { log: log ?? createLogger(config.env.LOG_LEVEL), clock });
+  const app: App = await startApp(config, { ...opts, log: log ?? createLogger(config.env.LOG_LEVEL), clock });
   return { app, clock };
 }
 

@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import type { Clock } from '../clock.js';
+import type { Outbox } from '../outbound/message.js';
+import { fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
+import { collect, deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { holdings, isSubject, type PersonalData, type Subject, type Tally } from './personal-data.js';
+
+/*
+ * `my data` as a durable background job: the file for someone with thousands of issues takes longer than Teams
+ * waits for a turn, so the turn only writes this row and answers; the job reads every feature, saves the file
+ * and sends the link 1:1. The pattern is `forget`'s (jobs.ts): the row is claimed by one instance until
+ * `claimedUntil` (renewed while it works), every change is ETag-guarded, and the scheduled upkeep resumes a
+ * job whose instance stopped.
+ *
+ * Table `PrivacyMyDataJobs`: PK 'job', RK the asker's user key (one `my data` per person at a time: pressing
+ * again finds the one under way) → `run` (random per job: the link message's outbound key), the person's keys
+ * and name (needed to resume), the claim, and when it was asked. The row goes once the link is queued; `forget`
+ * deletes a person's row (MyDataJobsPersonalData).
+ */
+
+export const MY_DATA_TABLE = 'PrivacyMyDataJobs';
+const PK = 'job';
+
+interface Row {
+  run: string;
+  ids: string;
+  name: string;
+  userKey: string;
+  holder: string;
+  claimedUntil: number;
+  createdAt: string;
+}
+
+interface Job {
+  key: string;
+  run: string;
+  subject: Subject;
+  userKey: string;
+  holder: string;
+  claimedUntil: number;
+  createdAt: string;
+  etag: string;
+}
+
+export interface MyDataJobsDeps {
+  /** Makes the person's file (PrivacyService.myData): every feature's part, saved as a download. */
+  make(subject: Subject, userKey: string): Promise<{ token: string; expiresAt: string }>;
+  /** The text of the message that carries the link to the file. */
+  message(token: string, expiresAt: string): string;
+  outbox: Outbox;
+  clock: Clock;
+  /** This instance, as a claim names it. */
+  holderId: string;
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** How long a claim holds without renewal (default 3 min); it is renewed every third of that while the file is made. */
+  claimMs?: number;
+}
+
+export class MyDataJobs {
+  private readonly work = new Set<Promise<unknown>>();
+  private readonly active = new Set<string>();
+  private readonly claimMs: number;
+
+  private constructor(
+    private readonly table: TableClient,
+    private readonly d: MyDataJobsDeps,
+  ) {
+    this.claimMs = d.claimMs ?? 3 * 60_000;
+  }
+
+  static async open(tables: Tables, deps: MyDataJobsDeps): Promise<MyDataJobs> {
+    return new MyDataJobs(await tables.table(MY_DATA_TABLE), deps);
+  }
+
+  private get nowMs(): number {
+    return this.d.clock.now().getTime();
+  }
+
+  private async get(key: string): Promise<Job | undefined> {
+    const e = await readEntity<Row>(this.table, PK, key);
+    return e ? jobOf(key, e, e.etag) : undefined;
+  }
+
+  /**
+   * The turn's side, two storage calls at most however much the person left behind: a new job claimed by this
+   * instance (`fresh`), or false when one for them is already under way (pressing again starts nothing).
+   */
+  async begin(subject: Subject, userKey: string): Promise<{ key: string; fresh: boolean }> {
+    const key = safeKey(userKey);
+    const now = this.nowMs;
+    const row: Row = {
+      run: randomBytes(8).toString('hex'),
+      ids: toJsonColumn(subject.ids),
+      name: subject.name ?? '',
+      userKey,
+      holder: this.d.holderId,
+      claimedUntil: now + this.claimMs,
+      createdAt: new Date(now).toISOString(),
+    };
+    try {
+      await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
+      return { key, fresh: true };
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      return { key, fresh: false };
+    }
+  }
+
+  /** Runs the job after the turn (not awaited by it), tracked so tests and shutdown can wait for it. */
+  start(key: string): void {
+    this.kick(() => this.run(key));
+  }
+
+  private kick(fn: () => Promise<unknown>): void {
+    const p = fn().catch((err: unknown) => this.d.log.warn({ err }, 'my data job stopped; the upkeep resumes it once its claim lapses'));
+    this.work.add(p);
+    void p.finally(() => this.work.delete(p));
+  }
+
+  /** Resolves when the work started so far is done. */
+  async idle(): Promise<void> {
+    while (this.work.size) await Promise.allSettled([...this.work]);
+  }
+
+  /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
+  private async claim(key: string): Promise<Job | undefined> {
+    for (;;) {
+      const job = await this.get(key);
+      if (!job) return undefined;
+      if (job.holder !== this.d.holderId && job.claimedUntil > this.nowMs) return undefined;
+      const etag = await updateIfUnchanged(this.table, { partitionKey: PK, rowKey: key, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs }, 'Merge', job.etag);
+      if (etag !== undefined) return { ...job, holder: this.d.holderId, etag };
+    }
+  }
+
+  /** Makes the file and queues its link; the row goes then. Safe to run twice: the link's message key is the run's. */
+  async run(key: string): Promise<void> {
+    if (this.active.has(key)) return;
+    this.active.add(key);
+    // Renewed while the file is made, so the upkeep elsewhere does not start a second copy of a long one.
+    const renew = setInterval(() => {
+      void this.table
+        .updateEntity({ partitionKey: PK, rowKey: key, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs }, 'Merge')
+        .catch((err: unknown) => this.d.log.warn({ err }, 'could not renew the claim on a my data job'));
+    }, Math.max(1_000, this.claimMs / 3));
+    renew.unref();
+    try {
+      const job = await this.claim(key);
+      if (!job) return;
+      const file = await this.d.make(job.subject, job.userKey);
+      // Forgotten while the file was made: no link goes out (the file expires within the hour).
+      const still = await this.get(key);
+      if (!still || still.run !== job.run) return;
+      await this.d.outbox.enqueue([{ op: 'send', key: `my-data|${job.run}`, to: { kind: 'user', userKey: job.userKey }, content: this.d.message(file.token, file.expiresAt) }]);
+      await deleteIfThere(this.table, PK, key);
+      this.d.log.info({ run: job.run }, 'personal data prepared for its owner');
+    } finally {
+      clearInterval(renew);
+      this.active.delete(key);
+    }
+  }
+
+  /** Resumes every job whose claim lapsed (its instance stopped). Returns how many it took up. */
+  async upkeep(): Promise<number> {
+    const rows = await collect(this.table.listEntities<{ claimedUntil: number }>({ queryOptions: { filter: `PartitionKey eq '${PK}'` } }));
+    let taken = 0;
+    for (const r of rows) {
+      if (Number(r.claimedUntil ?? 0) > this.nowMs) continue;
+      this.start(String(r.rowKey));
+      taken++;
+    }
+    return taken;
+  }
+
+  /** The rows of jobs about the person (their keys and name), for `forget`. */
+  async about(subject: Subject): Promise<{ key: string; createdAt: string }[]> {
+    const rows = await collect(this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${PK}'` } }));
+    return rows
+      .filter((r) => isSubject(subject, String(r.userKey ?? '')) || fromJsonColumn<string[]>(r.ids, []).some((id) => isSubject(subject, id)))
+      .map((r) => ({ key: String(r.rowKey), createdAt: String(r.createdAt ?? '') }));
+  }
+
+  async remove(key: string): Promise<void> {
+    await deleteIfThere(this.table, PK, key);
+  }
+}
+
+function jobOf(key: string, e: Partial<Record<keyof Row, unknown>>, etag: string): Job {
+  const name = String(e.name ?? '');
+  const ids = fromJsonColumn<string[]>(e.ids, []);
+  return {
+    key,
+    run: String(e.run),
+    subject: name ? { ids, name } : { ids },
+    userKey: String(e.userKey ?? ''),
+    holder: String(e.holder ?? ''),
+    claimedUntil: Number(e.claimedUntil ?? 0),
+    createdAt: String(e.createdAt ?? ''),
+    etag,
+  };
+}
+
+/** A `my data` under way names the person until its link is sent: `forget` deletes it (no link is sent then). */
+export class MyDataJobsPersonalData implements PersonalData {
+  readonly feature = 'privacyMyData';
+
+  constructor(private readonly jobs: Pick<MyDataJobs, 'about' | 'remove'>) {}
+
+  private tally(count: number): Tally {
+    return { holdings: holdings({ kind: 'privacy.myDataUnderWay', label: 'downloads of their data being prepared (deleted)', count, action: 'delete' }) };
+  }
+
+  async describe(subject: Subject): Promise<Tally> {
+    return this.tally((await this.jobs.about(subject)).length);
+  }
+
+  async export(subject: Subject): Promise<Record<string, unknown>> {
+    // The job making this file is one of them: said, so the file does not look like it forgot to list it.
+    return { downloadsBeingPrepared: (await this.jobs.about(subject)).map((j) => ({ askedAt: j.createdAt })) };
+  }
+
+  async forget(subject: Subject): Promise<Tally> {
+    const found = await this.jobs.about(subject);
+    for (const j of found) await this.jobs.remove(j.key);
+    return this.tally(found.length);
+  }
+}

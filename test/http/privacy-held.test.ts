@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { buttonData, execute, invokeText, personalChat, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { RecordingConnector } from '../support/connector.js';
+import { askMyData } from '../support/my-data.js';
+import { type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
+
+/*
+ * A report sent while storage does not answer is kept on disk until storage is back and it is filed. Until then it
+ * is the reporter's data as much as a filed issue: `my data` lists it, and `forget` takes it out, so it is never
+ * filed under their name afterwards.
+ */
+
+let azurite: PausableAzurite;
+let app: App;
+let connector: RecordingConnector;
+
+const NOOR: TestUser = { id: '29:noor-held', aadObjectId: 'aad-noor-held', name: 'Noor Held' };
+const where = (u: TestUser) => personalChat(connector.url, u);
+const form = {
+  title: 'Visit list will not open at Kalulu',
+  description: 'Noor: the visit list at Kalulu spins for ever since this morning.',
+  location: 'Visits',
+  category: 'Data entry',
+  severity: 'slows',
+  site: 'Kalulu',
+};
+
+/** Sends the form while storage is frozen: kept on disk, not filed. */
+async function reportWhileDown(u: TestUser): Promise<void> {
+  azurite.pause();
+  let res;
+  try {
+    res = await execute(app, u, 'issue.logAnyway', { form }, where(u));
+  } finally {
+    azurite.resume();
+  }
+  expect(invokeText(res.body)).toMatch(/Saved — it will be filed in a moment/);
+}
+
+beforeAll(async () => {
+  azurite = await startPausableAzurite();
+  connector = await new RecordingConnector().start();
+  // The timer that files held reports is pushed out: the test files them itself, after looking at them.
+  ({ app } = await startTestApp({ AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString }, undefined, undefined, { heldRetryMs: 3_600_000 }));
+  for (const u of [NOOR, USERS.lead]) await say(app, u, 'whoami', where(u));
+});
+afterAll(async () => {
+  await app?.stop();
+  await azurite?.stop();
+  await connector?.stop();
+});
+
+describe('reports held while storage was down', () => {
+  it('are listed in `my data` before they are filed, and `forget` takes them out so they are never filed under the person', async () => {
+    await reportWhileDown(NOOR);
+
+    const { file } = await askMyData(app, connector, NOOR);
+    expect(file).toContain(form.description);
+    expect(file).toContain(form.title);
+
+    const asked = await say(app, USERS.lead, `forget ${NOOR.id}`, where(USERS.lead));
+    expect(JSON.stringify(asked)).toContain('not yet filed');
+    const done = await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), { ...where(USERS.lead), replyToId: 'card-held-1' });
+    expect(invokeText(done.body)).toContain('is forgotten');
+
+    await app.fileHeldReports();
+    expect((await app.queries.listByReporter(NOOR.aadObjectId)).items).toEqual([]);
+    expect((await app.queries.listByReporter(NOOR.id)).items).toEqual([]);
+  }, 90_000);
+});
