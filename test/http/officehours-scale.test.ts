@@ -6,7 +6,7 @@ import type { App } from '../../src/app.js';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { ManualClock } from '../../src/clock.js';
 import { MembershipStore } from '../../src/rollout/members.js';
-import { execute, personalChat, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { execute, executeData, personalChat, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
@@ -93,18 +93,7 @@ afterAll(async () => {
 const chat = (u: TestUser = USERS.staff) => personalChat(connector.url, u);
 const cardsOf = (replies: Reply[]) => replies.flatMap((r) => r.attachments ?? []).map((a) => a.content);
 /** The data of the card's Action.Execute titled `title`, or undefined when the card has none. */
-function button(card: unknown, title: string): Record<string, unknown> | undefined {
-  let found: Record<string, unknown> | undefined;
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) return n.forEach(walk);
-    if (!n || typeof n !== 'object') return;
-    const o = n as Record<string, unknown>;
-    if (o.type === 'Action.Execute' && o.title === title) found = o.data as Record<string, unknown>;
-    Object.values(o).forEach(walk);
-  };
-  walk(card);
-  return found;
-}
+const button = (card: unknown, title: string) => executeData(card, (a) => a.title === title);
 const occurrences = (card: unknown) => [...JSON.stringify(card).matchAll(/"occurrenceId":"(clinic\|[^"]+)"/g)].map((m) => m[1] as string);
 
 describe('office hours, with long host names, topics and Teams join links', () => {

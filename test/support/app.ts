@@ -103,16 +103,22 @@ export async function say(app: BotEndpoint, user: TestUser, text: string, extra:
 
 /** The data of a card's Action.Execute for `verb` (what pressing it sends besides the inputs), found anywhere in `replies`. */
 export function buttonData(replies: unknown, verb: string): Record<string, unknown> {
+  const found = executeData(replies, (a) => a.verb === verb);
+  if (!found) throw new Error(`no ${verb} button in ${JSON.stringify(replies)}`);
+  return found;
+}
+
+/** The data of the last Action.Execute anywhere in `replies` that `match` picks, or undefined when none does. */
+export function executeData(replies: unknown, match: (action: Record<string, unknown>) => boolean): Record<string, unknown> | undefined {
   let found: Record<string, unknown> | undefined;
   const walk = (n: unknown): void => {
     if (Array.isArray(n)) return n.forEach(walk);
     if (!n || typeof n !== 'object') return;
     const o = n as Record<string, unknown>;
-    if (o.type === 'Action.Execute' && o.verb === verb) found = o.data as Record<string, unknown>;
+    if (o.type === 'Action.Execute' && match(o)) found = o.data as Record<string, unknown>;
     Object.values(o).forEach(walk);
   };
   walk(replies);
-  if (!found) throw new Error(`no ${verb} button in ${JSON.stringify(replies)}`);
   return found;
 }
 
