@@ -119,6 +119,8 @@ const boardQuery = z.object({
 
 const TRIAGE_KINDS = ['assignMe', 'assign', 'status', 'priority', 'comment', 'duplicate'] as const satisfies readonly TriageVerb[];
 const triageBody = z.object({ kind: z.enum(TRIAGE_KINDS) }).passthrough();
+/** The issue's version as the board showed it: a whole number, or its digits (as a card sends it). */
+const tabVersion = z.union([z.number().int().min(1), z.string().regex(/^\d{1,9}$/)]);
 const figureBody = z.object({ measure: z.string().max(200), date: z.string().max(40), value: z.union([z.string().max(100), z.number()]) });
 const importBody = z.object({ csv: z.string().max(200_000) });
 
@@ -255,10 +257,15 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
         const head = triageBody.safeParse(ctx.body);
         if (!head.success) return bad(firstProblem(head.error));
         const { kind, ...rest } = head.data;
+        // The version the board showed is what keeps a change from overwriting someone else's: without one,
+        // say so plainly (the verb's own schema would answer "expected number, received NaN").
+        if (!tabVersion.safeParse(rest.version).success) return bad('version is required: reload the issue');
         const data = ISSUE_VERBS[kind].data.safeParse({ ...rest, ref: ctx.params.ref });
         if (!data.success) return bad(firstProblem(data.error));
         const res = await d.issues.triage(ctx.caller, kind, data.data, ctx.requestId);
         if (res.kind === 'message') return { status: 404, body: { error: 'NotFound', message: res.text } };
+        // Input that cannot apply to any issue (nothing was tried): the request's fault, not a conflict.
+        if (res.invalidField) return { status: 400, body: { error: 'BadRequest', field: res.invalidField, message: `${res.invalidField}: ${res.notice ?? 'is not valid'}` } };
         const view = issueView(res.issue, 'champion');
         // A notice means nothing was applied: someone changed it first, or the change does not apply.
         if (res.notice) return { status: 409, body: { error: 'Conflict', message: res.notice, issue: view } };

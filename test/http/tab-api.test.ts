@@ -269,3 +269,35 @@ describe('the tab API', () => {
     expect(outcomes).toEqual(Array.from({ length: 4 }, () => '413 the body is over 256 KB'));
   });
 });
+
+describe('the tab API’s triage input', () => {
+  const post = (ref: string, body: Record<string, unknown>) => api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body });
+
+  it('answers input that cannot apply with 400 naming the field, not as a conflict, and changes nothing', async () => {
+    const ref = await logIssue(USERS.staff);
+    await app.settled();
+    const before = connector.calls.length;
+    for (const [body, field] of [
+      [{ kind: 'comment', version: 1, comment: 'x'.repeat(100_000), public: true }, 'comment'],
+      [{ kind: 'comment', version: 1, comment: '   ' }, 'comment'],
+      [{ kind: 'assign', version: 1, assignee: 'aad-nobody-we-know' }, 'assignee'],
+      [{ kind: 'status', version: 1, status: 'sideways' }, 'status'],
+      [{ kind: 'priority', version: 1, priority: 'P9' }, 'priority'],
+      [{ kind: 'duplicate', version: 1, duplicateOf: ' ' }, 'duplicateOf'],
+    ] as const) {
+      const res = await post(ref, body);
+      expect(res, `${body.kind}: ${JSON.stringify(res.body).slice(0, 200)}`).toMatchObject({ status: 400, body: { error: 'BadRequest', field } });
+      expect(String(res.body.message), body.kind).toMatch(new RegExp(`^${field}: `));
+    }
+    // No version (an old page, a hand-made client): said plainly, not as zod's "expected number, received NaN".
+    for (const version of [undefined, null, '', 'abc']) {
+      const res = await post(ref, { kind: 'status', status: 'triaged', ...(version === undefined ? {} : { version }) });
+      expect(res, String(version)).toMatchObject({ status: 400, body: { error: 'BadRequest', message: 'version is required: reload the issue' } });
+    }
+    expect(await app.repository.get(ref)).toMatchObject({ version: 1, status: 'new', assignee: null, priority: null, comments: [] });
+    await app.settled();
+    expect(connector.calls.length, 'nothing sent to Teams for refused input').toBe(before);
+    // The same issue still takes a valid change at the version the board showed.
+    expect((await post(ref, { kind: 'status', version: 1, status: 'triaged' })).status).toBe(200);
+  });
+});
