@@ -36,6 +36,7 @@ async function samples(): Promise<Record<string, { path: string; body?: unknown 
     'GET /api/tab/overview': { path: '/api/tab/overview' },
     'GET /api/tab/issues': { path: '/api/tab/issues?sort=oldest' },
     'GET /api/tab/issues/:ref': { path: `/api/tab/issues/${ref}` },
+    'GET /api/tab/issues/:ref/comments': { path: `/api/tab/issues/${ref}/comments` },
     'POST /api/tab/issues/:ref/triage': { path: `/api/tab/issues/${ref}/triage`, body: { kind: 'comment', version: 1, comment: 'Looking into it', public: false } },
     'GET /api/tab/champions': { path: '/api/tab/champions' },
     'GET /api/tab/questions': { path: '/api/tab/questions?days=7' },
@@ -299,5 +300,48 @@ describe('the tab API’s triage input', () => {
     expect(connector.calls.length, 'nothing sent to Teams for refused input').toBe(before);
     // The same issue still takes a valid change at the version the board showed.
     expect((await post(ref, { kind: 'status', version: 1, status: 'triaged' })).status).toBe(200);
+  });
+});
+
+describe('the tab API’s issue detail on a long thread', () => {
+  type Shown = { id: string; text: string; visibility: string };
+  type Detail = { comments: Shown[]; commentCount: number; olderComments: string | null };
+
+  it('returns the newest 50 comments with the count and a cursor to the older ones, for staff their own issue’s public ones only', async () => {
+    const ref = await logIssue(h.other);
+    // Straight to the log (no notices to send): 120 comments, every other one public.
+    let version = 1;
+    for (let i = 1; i <= 120; i++) {
+      const res = await app.repository.act(ref, { kind: 'comment', text: `Note ${i}`, visibility: i % 2 ? 'internal' : 'public' }, { id: USERS.champion.aadObjectId, name: USERS.champion.name }, { version });
+      if (res.kind !== 'updated') throw new Error(res.kind);
+      version = res.issue.version;
+    }
+    const texts = (cs: Shown[]) => cs.map((c) => c.text);
+    const notes = (from: number, to: number, step = 1) => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, k) => `Note ${from + k * step}`);
+
+    const first = (await api(USERS.champion, `/api/tab/issues/${ref}`)).body as unknown as Detail;
+    expect(first.commentCount).toBe(120);
+    expect(texts(first.comments)).toEqual(notes(71, 120));
+    expect(first.olderComments).toEqual(expect.any(String));
+    // A comment added while the champion reads does not shift the older pages.
+    await app.repository.act(ref, { kind: 'comment', text: 'Note 121', visibility: 'internal' }, { id: USERS.champion.aadObjectId, name: USERS.champion.name }, { version });
+    const second = (await api(USERS.champion, `/api/tab/issues/${ref}/comments?before=${encodeURIComponent(first.olderComments!)}`)).body as unknown as Detail;
+    expect(texts(second.comments)).toEqual(notes(21, 70));
+    const third = (await api(USERS.champion, `/api/tab/issues/${ref}/comments?before=${encodeURIComponent(second.olderComments!)}`)).body as unknown as Detail;
+    expect(texts(third.comments)).toEqual(notes(1, 20));
+    expect(third.olderComments).toBeNull();
+
+    // The reporter: the 60 public ones, newest 50 first; an internal comment's id is no position of theirs.
+    const mine = (await api(h.other, `/api/tab/issues/${ref}`)).body as unknown as Detail;
+    expect(mine.commentCount).toBe(60);
+    expect(texts(mine.comments)).toEqual(notes(22, 120, 2));
+    const older = (await api(h.other, `/api/tab/issues/${ref}/comments?before=${encodeURIComponent(mine.olderComments!)}`)).body as unknown as Detail;
+    expect(texts(older.comments)).toEqual(notes(2, 20, 2));
+    expect(older.comments.every((c) => c.visibility === 'public')).toBe(true);
+    const internalId = first.comments.find((c) => c.visibility === 'internal')!.id;
+    expect(await api(h.other, `/api/tab/issues/${ref}/comments?before=${internalId}`)).toMatchObject({ status: 400, body: { error: 'BadRequest' } });
+    // Another staff member sees none of it.
+    expect((await api(USERS.staff, `/api/tab/issues/${ref}/comments`)).status).toBe(404);
+    expect((await api(USERS.staff, `/api/tab/issues/${ref}`)).status).toBe(404);
   });
 });
