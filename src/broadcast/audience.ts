@@ -145,6 +145,7 @@ const AUDIENCE_CHOICES_CHARS = 10_000;
 const CHOICE_TITLE_CHARS = 80;
 /** The choice that says "I typed it" (see audienceFromTyped). */
 export const TYPED_AUDIENCE = 'typed';
+export const TYPED_CHOICE = { title: 'Another user group or cohort (type its id below)', value: TYPED_AUDIENCE } as const;
 
 /** The audience choices a form lists, as many as fit, and how many user groups and cohorts it left out. */
 export function audienceChoices(rollout: Rollout): { choices: { title: string; value: string }[]; omitted: number } {
@@ -159,7 +160,7 @@ export function audienceChoices(rollout: Rollout): { choices: { title: string; v
     choices.push(choice);
   }
   const omitted = all.length - choices.length;
-  if (omitted) choices.push({ title: 'Another user group or cohort (type its id below)', value: TYPED_AUDIENCE });
+  if (omitted) choices.push({ ...TYPED_CHOICE });
   return { choices, omitted };
 }
 

@@ -1,9 +1,10 @@
-import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import { type AdaptiveCard, CARD_BUDGET_BYTES, escapeText, renderCard, utf16Bytes } from '../cards/template.js';
 import { sectionExcerpt } from '../faq/docs/excerpt.js';
 import { formatWhen } from '../issues/cards.js';
 import { DELIVERY_STATE_LABEL, type DeliveryState, TEXT_LIMITS, type MessageContent } from './model.js';
 import { type Progress, type Report, shareText, timeLeftText } from './progress.js';
 import { clip } from '../text/fit.js';
+import { TYPED_AUDIENCE, TYPED_CHOICE } from './audience.js';
 
 /**
  * Typed data for the broadcast cards (`cards/broadcast-*.json`) and the builders that fill them. Titles,
@@ -253,10 +254,70 @@ export interface AnnounceFormData {
   audienceTyped: string;
 }
 
+type AudienceChoices = { choices: { title: string; value: string }[]; omitted: number };
+
+/**
+ * The announce form, empty or shown again with what was typed and why it was not sent. Shown again, it must stay
+ * one card Teams accepts (over 40 KB Teams refuses it and the person gets nothing), yet a client sends a body of
+ * up to 40,000 characters. So, when the form as typed does not fit:
+ * - first the user groups and cohorts are no longer listed (the one chosen stays; the rest are typed, as on a
+ *   large rollout), which leaves room for any body within the limit, however much JSON escapes it;
+ * - then, for a body over the limit that still does not fit, the box holds as much of its start as fits (more
+ *   than the limit, so there is enough to shorten from) and the card says how much was not kept, and from where.
+ * Nothing is stored for it: a message that cannot be sent anyway is not kept on the server, and the person is
+ * told plainly what the box lacks rather than getting no answer.
+ */
 export function announceForm(
   values: Partial<AnnounceValues>,
   errors: AnnounceErrors,
-  audiences: { choices: { title: string; value: string }[]; omitted: number },
+  audiences: AudienceChoices,
+  zone: string,
+): AdaptiveCard {
+  const fits = (card: AdaptiveCard) => utf16Bytes(card) <= CARD_BUDGET_BYTES;
+  const full = announceFormCard(values, errors, audiences, zone);
+  if (fits(full)) return full;
+  const fewer = chosenAudienceOnly(audiences, values.audience ?? '');
+  const compact = announceFormCard(values, errors, fewer, zone);
+  if (fits(compact)) return compact;
+  const chars = Array.from(values.body ?? '');
+  const cut = (k: number) => {
+    // At a space near the cut, so the box does not end mid-word.
+    const space = chars.lastIndexOf(' ', k);
+    const end = k < chars.length && space > k - 200 && space > 0 ? space : k;
+    const note = [
+      errors.body,
+      `The message typed (${n(chars.length)} characters) is too long to show again in full on this card: the box holds its first ${n(end)} characters;`,
+      `the other ${n(chars.length - end)} characters, from "${clip(chars.slice(end, end + 40).join('').trim(), 30)}", are not kept.`,
+      `Shorten it to at most ${n(TEXT_LIMITS.body)} characters and send again.`,
+    ].filter(Boolean).join(' ');
+    return announceFormCard({ ...values, body: chars.slice(0, end).join('') }, { ...errors, body: note }, fewer, zone);
+  };
+  // The longest start of the body that fits (the note's figures change its size a little: checked at the end).
+  let lo = 0;
+  let hi = chars.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(cut(mid))) lo = mid;
+    else hi = mid - 1;
+  }
+  let card = cut(lo);
+  while (lo > 0 && !fits(card)) card = cut(--lo);
+  return card;
+}
+
+/** The fixed audiences, and of the user groups and cohorts only the one chosen; the others are typed. */
+function chosenAudienceOnly(audiences: AudienceChoices, chosen: string): AudienceChoices {
+  const listed = (v: string) => v.startsWith('group:') || v.startsWith('cohort:');
+  const kept = audiences.choices.filter((c) => c.value !== TYPED_AUDIENCE && (!listed(c.value) || c.value === chosen));
+  const dropped = audiences.choices.filter((c) => listed(c.value) && c.value !== chosen).length;
+  const omitted = audiences.omitted + dropped;
+  return { choices: omitted ? [...kept, { ...TYPED_CHOICE }] : kept, omitted };
+}
+
+function announceFormCard(
+  values: Partial<AnnounceValues>,
+  errors: AnnounceErrors,
+  audiences: AudienceChoices,
   zone: string,
 ): AdaptiveCard {
   return renderCard<AnnounceFormData>('broadcast-announce-form', {

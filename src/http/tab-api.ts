@@ -6,6 +6,7 @@ import { readTextCursor, TEXT_CURSOR_MAX, type TextCursor } from '../adoption/pu
 import {
   BOARD_SORTS,
   type Caller,
+  type Comment,
   ISSUE_VERBS,
   type IssueService,
   type OpenIssues,
@@ -119,6 +120,8 @@ const boardQuery = z.object({
 
 const TRIAGE_KINDS = ['assignMe', 'assign', 'status', 'priority', 'comment', 'duplicate'] as const satisfies readonly TriageVerb[];
 const triageBody = z.object({ kind: z.enum(TRIAGE_KINDS) }).passthrough();
+/** The issue's version as the board showed it: a whole number, or its digits (as a card sends it). */
+const tabVersion = z.union([z.number().int().min(1), z.string().regex(/^\d{1,9}$/)]);
 const figureBody = z.object({ measure: z.string().max(200), date: z.string().max(40), value: z.union([z.string().max(100), z.number()]) });
 const importBody = z.object({ csv: z.string().max(200_000) });
 
@@ -144,6 +147,28 @@ function firstProblem(err: z.ZodError): string {
   return issue ? `${issue.path.join('.') || 'input'}: ${issue.message}` : 'the input is not valid';
 }
 
+/**
+ * How many comments the detail carries: an issue's thread has no limit of its own (only the row's size), so the
+ * newest come with the issue and older ones a page at a time ("Show older comments").
+ */
+const COMMENT_PAGE = 50;
+
+/**
+ * The newest COMMENT_PAGE of `comments` (those the reader may see) before the one with id `before`, oldest first.
+ * `olderComments`: the id to ask from for the page before, null at the first comment. The position is a comment's
+ * id, not a count, so comments added between pages shift nothing. Undefined: `before` is none of these.
+ */
+function commentPage(comments: readonly Comment[], before?: string) {
+  const end = before === undefined ? comments.length : comments.findIndex((c) => c.id === before);
+  if (end < 0) return undefined;
+  const start = Math.max(0, end - COMMENT_PAGE);
+  return {
+    comments: comments.slice(start, end).map((c) => ({ id: c.id, at: c.at, by: c.by.name, text: c.text, visibility: c.visibility })),
+    commentCount: comments.length,
+    olderComments: start > 0 ? comments[start]!.id : null,
+  };
+}
+
 /** An issue as the board's detail pane shows it; a reporter's own view leaves out internal comments. */
 function issueView(issue: ReturnType<typeof reporterView>, audience: 'reporter' | 'champion') {
   const shown = audience === 'champion' ? issue : reporterView(issue);
@@ -163,7 +188,7 @@ function issueView(issue: ReturnType<typeof reporterView>, audience: 'reporter' 
     createdAt: shown.createdAt,
     updatedAt: shown.updatedAt,
     version: shown.version,
-    comments: shown.comments.map((c) => ({ at: c.at, by: c.by.name, text: c.text, visibility: c.visibility })),
+    ...commentPage(shown.comments)!,
     transitions: audience === 'champion' ? TRANSITIONS[shown.status] : [],
     /** False for a Closed issue: the board offers no priority or assignee for it (the service refuses them). */
     editable: audience === 'champion' && isEditable(shown),
@@ -248,6 +273,21 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       },
     },
     {
+      method: 'GET',
+      path: '/api/tab/issues/:ref/comments',
+      permission: 'issues.readOwn',
+      handle: async (ctx) => {
+        const q = z.object({ before: z.string().max(40).optional() }).safeParse(queryObject(ctx.query));
+        if (!q.success) return bad(firstProblem(q.error));
+        // The same check as the detail: staff read only their own issues, and of those the public comments.
+        const res = await d.issues.view(ctx.caller, ctx.params.ref ?? '');
+        if (res.kind === 'message') return { status: 404, body: { error: 'NotFound', message: res.text } };
+        const shown = res.audience === 'champion' ? res.issue : reporterView(res.issue);
+        const page = commentPage(shown.comments, q.data.before);
+        return page ? ok(page) : bad('before: is not a comment of this issue; reload the issue');
+      },
+    },
+    {
       method: 'POST',
       path: '/api/tab/issues/:ref/triage',
       permission: 'issues.triage',
@@ -255,10 +295,15 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
         const head = triageBody.safeParse(ctx.body);
         if (!head.success) return bad(firstProblem(head.error));
         const { kind, ...rest } = head.data;
+        // The version the board showed is what keeps a change from overwriting someone else's: without one,
+        // say so plainly (the verb's own schema would answer "expected number, received NaN").
+        if (!tabVersion.safeParse(rest.version).success) return bad('version is required: reload the issue');
         const data = ISSUE_VERBS[kind].data.safeParse({ ...rest, ref: ctx.params.ref });
         if (!data.success) return bad(firstProblem(data.error));
         const res = await d.issues.triage(ctx.caller, kind, data.data, ctx.requestId);
         if (res.kind === 'message') return { status: 404, body: { error: 'NotFound', message: res.text } };
+        // Input that cannot apply to any issue (nothing was tried): the request's fault, not a conflict.
+        if (res.invalidField) return { status: 400, body: { error: 'BadRequest', field: res.invalidField, message: `${res.invalidField}: ${res.notice ?? 'is not valid'}` } };
         const view = issueView(res.issue, 'champion');
         // A notice means nothing was applied: someone changed it first, or the change does not apply.
         if (res.notice) return { status: 409, body: { error: 'Conflict', message: res.notice, issue: view } };

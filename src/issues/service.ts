@@ -83,9 +83,10 @@ export type ReportOutcome =
 export type TriageOutcome =
   /**
    * `notice`: nothing was applied, and why. `unfinished`: the change is saved, but storage failed while finishing it
-   * (`message` for the champion, `failed` for the log).
+   * (`message` for the champion, `failed` for the log). `invalidField`: the notice is about this input (nothing
+   * was tried), not about the issue as it is now.
    */
-  | { kind: 'card'; issue: Issue; notice?: string; unfinished?: { message: string; failed: unknown } }
+  | { kind: 'card'; issue: Issue; notice?: string; invalidField?: string; unfinished?: { message: string; failed: unknown } }
   | { kind: 'message'; text: string };
 
 /** What a champion reads when their change is saved but its follow-ups could not all be done. */
@@ -342,7 +343,9 @@ export class IssueService {
     const parsed = triageActionOf(kind, data, champions);
     if (!parsed.ok) {
       const current = await this.d.repository.get(data.ref);
-      return current ? { kind: 'card', issue: current, notice: parsed.message } : { kind: 'message', text: parsed.message };
+      return current
+        ? { kind: 'card', issue: current, notice: parsed.message, ...(parsed.field ? { invalidField: parsed.field } : {}) }
+        : { kind: 'message', text: parsed.message };
     }
     const action = parsed.value;
     const res = await this.d.repository.act(data.ref, action, caller.person, { version: data.version, requestId });

@@ -131,7 +131,8 @@ export type TriageData = z.infer<(typeof ISSUE_VERBS)['comment']['data']> &
   z.infer<(typeof ISSUE_VERBS)['priority']['data']> &
   z.infer<(typeof ISSUE_VERBS)['duplicate']['data']>;
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+/** `field`: the input at fault, when one is (the tab's API names it in a 400). */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string; field?: string };
 
 const firstMessage = (err: z.ZodError) => err.issues[0]?.message ?? 'The card sent something I cannot read.';
 const statusInput = z.enum(STATUSES, { error: 'Choose a status.' });
@@ -155,20 +156,20 @@ export function triageActionOf(
       const champion = champions.find((c) => c.id === data.assignee);
       return champion
         ? { ok: true, value: { kind: 'assign', assignee: { id: champion.id, name: champion.name } } }
-        : { ok: false, message: 'Choose a champion from the list.' };
+        : { ok: false, field: 'assignee', message: 'Choose a champion from the list.' };
     }
     case 'status': {
       const s = statusInput.safeParse(data.status);
-      return s.success ? { ok: true, value: { kind: 'status', status: s.data } } : { ok: false, message: firstMessage(s.error) };
+      return s.success ? { ok: true, value: { kind: 'status', status: s.data } } : { ok: false, field: 'status', message: firstMessage(s.error) };
     }
     case 'priority': {
       const p = priorityInput.safeParse(data.priority);
-      if (!p.success) return { ok: false, message: firstMessage(p.error) };
+      if (!p.success) return { ok: false, field: 'priority', message: firstMessage(p.error) };
       return { ok: true, value: { kind: 'priority', priority: p.data === 'none' ? null : p.data } };
     }
     case 'comment': {
       const text = commentTextSchema.safeParse(data.comment ?? '');
-      if (!text.success) return { ok: false, message: firstMessage(text.error) };
+      if (!text.success) return { ok: false, field: 'comment', message: firstMessage(text.error) };
       const visibility = data.public === true || data.public === 'true' ? 'public' : 'internal';
       return { ok: true, value: { kind: 'comment', text: text.data, visibility } };
     }
@@ -176,7 +177,7 @@ export function triageActionOf(
       const of = (data.duplicateOf ?? '').trim();
       return of
         ? { ok: true, value: { kind: 'duplicate', of } }
-        : { ok: false, message: 'Type the reference of the original issue.' };
+        : { ok: false, field: 'duplicateOf', message: 'Type the reference of the original issue.' };
     }
   }
 }

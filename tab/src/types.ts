@@ -56,8 +56,26 @@ export interface IssueDetail {
   createdAt: string;
   updatedAt: string;
   version: number;
-  comments: { at: string; by: string; text: string; visibility: string }[];
+  /** The newest comments (the reader may see), oldest first; `olderComments` asks for the page before them. */
+  comments: IssueComment[];
+  commentCount: number;
+  olderComments: string | null;
   transitions: Status[];
   /** False for a Closed issue: its priority and assignee are final. */
   editable: boolean;
+}
+
+export interface IssueComment {
+  id: string;
+  at: string;
+  by: string;
+  text: string;
+  visibility: string;
+}
+
+/** `GET issues/:ref/comments?before=…`: the page of comments before that one. */
+export interface CommentPage {
+  comments: IssueComment[];
+  commentCount: number;
+  olderComments: string | null;
 }

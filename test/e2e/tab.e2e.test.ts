@@ -167,6 +167,33 @@ describe('the tab in Chromium', () => {
     }
   });
 
+  it('shows an issue’s newest 50 comments, and the older ones on "Show older comments"', async () => {
+    const reporter = { person: { id: USERS.staff.aadObjectId, name: USERS.staff.name }, reporter: { id: USERS.staff.aadObjectId, name: USERS.staff.name, conversationKey: USERS.staff.aadObjectId }, role: 'staff' as const };
+    const logged = await app.issues.report(reporter, { title: 'Long thread', description: 'Many notes.', location: 'Sync', category: 'Reports', severity: 'slows', site: 'Thread' }, { requestKey: 'long-thread', checkSimilar: false });
+    if (logged.kind !== 'logged') throw new Error(logged.kind);
+    const ref = logged.issue.ref;
+    let version = logged.issue.version;
+    for (let i = 1; i <= 60; i++) {
+      const res = await app.repository.act(ref, { kind: 'comment', text: `Note ${i}`, visibility: 'internal' }, { id: USERS.champion.aadObjectId, name: USERS.champion.name }, { version });
+      if (res.kind !== 'updated') throw new Error(res.kind);
+      version = res.issue.version;
+    }
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    await page.getByRole('button', { name: new RegExp(`^Open ${ref}`) }).click();
+    const items = page.locator('.detail ul.comments li');
+    await page.getByRole('heading', { name: 'Comments (newest 50 of 60)' }).waitFor();
+    expect(await items.count()).toBe(50);
+    expect(await items.first().textContent()).toMatch(/Note 11$/);
+    await page.getByRole('button', { name: 'Show older comments' }).click();
+    await page.getByRole('heading', { name: 'Comments (60)' }).waitFor();
+    expect(await items.count()).toBe(60);
+    expect(await items.first().textContent()).toMatch(/Note 1$/);
+    expect(await items.last().textContent()).toMatch(/Note 60$/);
+    expect(await page.getByRole('button', { name: 'Show older comments' }).isVisible()).toBe(false);
+    await page.close();
+  });
+
   it('shows when an issue was logged in the reader’s time zone, in the list as in the issue', async () => {
     // 20:00 UTC on 11 January is 09:00 on 12 January in Auckland.
     clock.set('2027-01-11T20:00:00Z');

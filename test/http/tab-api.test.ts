@@ -36,6 +36,7 @@ async function samples(): Promise<Record<string, { path: string; body?: unknown 
     'GET /api/tab/overview': { path: '/api/tab/overview' },
     'GET /api/tab/issues': { path: '/api/tab/issues?sort=oldest' },
     'GET /api/tab/issues/:ref': { path: `/api/tab/issues/${ref}` },
+    'GET /api/tab/issues/:ref/comments': { path: `/api/tab/issues/${ref}/comments` },
     'POST /api/tab/issues/:ref/triage': { path: `/api/tab/issues/${ref}/triage`, body: { kind: 'comment', version: 1, comment: 'Looking into it', public: false } },
     'GET /api/tab/champions': { path: '/api/tab/champions' },
     'GET /api/tab/questions': { path: '/api/tab/questions?days=7' },
@@ -267,5 +268,80 @@ describe('the tab API', () => {
       expect((await api(USERS.lead, '/api/tab/me')).status).toBe(200);
     }
     expect(outcomes).toEqual(Array.from({ length: 4 }, () => '413 the body is over 256 KB'));
+  });
+});
+
+describe('the tab API’s triage input', () => {
+  const post = (ref: string, body: Record<string, unknown>) => api(USERS.champion, `/api/tab/issues/${ref}/triage`, { method: 'POST', body });
+
+  it('answers input that cannot apply with 400 naming the field, not as a conflict, and changes nothing', async () => {
+    const ref = await logIssue(USERS.staff);
+    await app.settled();
+    const before = connector.calls.length;
+    for (const [body, field] of [
+      [{ kind: 'comment', version: 1, comment: 'x'.repeat(100_000), public: true }, 'comment'],
+      [{ kind: 'comment', version: 1, comment: '   ' }, 'comment'],
+      [{ kind: 'assign', version: 1, assignee: 'aad-nobody-we-know' }, 'assignee'],
+      [{ kind: 'status', version: 1, status: 'sideways' }, 'status'],
+      [{ kind: 'priority', version: 1, priority: 'P9' }, 'priority'],
+      [{ kind: 'duplicate', version: 1, duplicateOf: ' ' }, 'duplicateOf'],
+    ] as const) {
+      const res = await post(ref, body);
+      expect(res, `${body.kind}: ${JSON.stringify(res.body).slice(0, 200)}`).toMatchObject({ status: 400, body: { error: 'BadRequest', field } });
+      expect(String(res.body.message), body.kind).toMatch(new RegExp(`^${field}: `));
+    }
+    // No version (an old page, a hand-made client): said plainly, not as zod's "expected number, received NaN".
+    for (const version of [undefined, null, '', 'abc']) {
+      const res = await post(ref, { kind: 'status', status: 'triaged', ...(version === undefined ? {} : { version }) });
+      expect(res, String(version)).toMatchObject({ status: 400, body: { error: 'BadRequest', message: 'version is required: reload the issue' } });
+    }
+    expect(await app.repository.get(ref)).toMatchObject({ version: 1, status: 'new', assignee: null, priority: null, comments: [] });
+    await app.settled();
+    expect(connector.calls.length, 'nothing sent to Teams for refused input').toBe(before);
+    // The same issue still takes a valid change at the version the board showed.
+    expect((await post(ref, { kind: 'status', version: 1, status: 'triaged' })).status).toBe(200);
+  });
+});
+
+describe('the tab API’s issue detail on a long thread', () => {
+  type Shown = { id: string; text: string; visibility: string };
+  type Detail = { comments: Shown[]; commentCount: number; olderComments: string | null };
+
+  it('returns the newest 50 comments with the count and a cursor to the older ones, for staff their own issue’s public ones only', async () => {
+    const ref = await logIssue(h.other);
+    // Straight to the log (no notices to send): 120 comments, every other one public.
+    let version = 1;
+    for (let i = 1; i <= 120; i++) {
+      const res = await app.repository.act(ref, { kind: 'comment', text: `Note ${i}`, visibility: i % 2 ? 'internal' : 'public' }, { id: USERS.champion.aadObjectId, name: USERS.champion.name }, { version });
+      if (res.kind !== 'updated') throw new Error(res.kind);
+      version = res.issue.version;
+    }
+    const texts = (cs: Shown[]) => cs.map((c) => c.text);
+    const notes = (from: number, to: number, step = 1) => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, k) => `Note ${from + k * step}`);
+
+    const first = (await api(USERS.champion, `/api/tab/issues/${ref}`)).body as unknown as Detail;
+    expect(first.commentCount).toBe(120);
+    expect(texts(first.comments)).toEqual(notes(71, 120));
+    expect(first.olderComments).toEqual(expect.any(String));
+    // A comment added while the champion reads does not shift the older pages.
+    await app.repository.act(ref, { kind: 'comment', text: 'Note 121', visibility: 'internal' }, { id: USERS.champion.aadObjectId, name: USERS.champion.name }, { version });
+    const second = (await api(USERS.champion, `/api/tab/issues/${ref}/comments?before=${encodeURIComponent(first.olderComments!)}`)).body as unknown as Detail;
+    expect(texts(second.comments)).toEqual(notes(21, 70));
+    const third = (await api(USERS.champion, `/api/tab/issues/${ref}/comments?before=${encodeURIComponent(second.olderComments!)}`)).body as unknown as Detail;
+    expect(texts(third.comments)).toEqual(notes(1, 20));
+    expect(third.olderComments).toBeNull();
+
+    // The reporter: the 60 public ones, newest 50 first; an internal comment's id is no position of theirs.
+    const mine = (await api(h.other, `/api/tab/issues/${ref}`)).body as unknown as Detail;
+    expect(mine.commentCount).toBe(60);
+    expect(texts(mine.comments)).toEqual(notes(22, 120, 2));
+    const older = (await api(h.other, `/api/tab/issues/${ref}/comments?before=${encodeURIComponent(mine.olderComments!)}`)).body as unknown as Detail;
+    expect(texts(older.comments)).toEqual(notes(2, 20, 2));
+    expect(older.comments.every((c) => c.visibility === 'public')).toBe(true);
+    const internalId = first.comments.find((c) => c.visibility === 'internal')!.id;
+    expect(await api(h.other, `/api/tab/issues/${ref}/comments?before=${internalId}`)).toMatchObject({ status: 400, body: { error: 'BadRequest' } });
+    // Another staff member sees none of it.
+    expect((await api(USERS.staff, `/api/tab/issues/${ref}/comments`)).status).toBe(404);
+    expect((await api(USERS.staff, `/api/tab/issues/${ref}`)).status).toBe(404);
   });
 });

@@ -36,6 +36,7 @@ describe('issue card verbs', () => {
   it('refuses forged or broken data', () => {
     expect(triageActionOf('assign', { assignee: '29:mallory' }, champions)).toEqual({
       ok: false,
+      field: 'assignee',
       message: 'Choose a champion from the list.',
     });
     expect(triageActionOf('status', { status: 'deleted' }, champions).ok).toBe(false);

@@ -3,7 +3,7 @@ import { sortedOnlyNote } from '../../../src/issues/order.js';
 import { ApiError, call, problem } from '../api.js';
 import { announce, failure, h, fill } from '../dom.js';
 import { day, when } from '../format.js';
-import type { IssueDetail, IssueList, IssueSummary, Me, Person, Status } from '../types.js';
+import type { CommentPage, IssueComment, IssueDetail, IssueList, IssueSummary, Me, Person, Status } from '../types.js';
 
 /**
  * Issues: for champions and the rollout team, the triage board (filter, search, sort, page) and an issue's
@@ -56,6 +56,44 @@ function table(items: IssueSummary[], caption: string, open: (ref: string) => vo
     h('thead', {}, h('tr', {}, ...['Ref', 'Title', 'Status', 'Priority', 'Category', 'Site', 'Assignee', 'Logged'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, ...items.map((i) => issueRow(i, open))),
   );
+}
+
+function commentItem(c: IssueComment): HTMLElement {
+  return h('li', {}, h('strong', {}, c.by), ` (${when(c.at)}${c.visibility === 'internal' ? ', internal' : ''}): `, c.text);
+}
+
+/**
+ * An issue's comments: the newest the detail carried, and "Show older comments" for the page before the oldest
+ * shown (asked from that comment, so comments added meanwhile neither repeat nor skip one).
+ */
+function comments(ref: string, issue: IssueDetail): HTMLElement {
+  let shown = issue.comments.length;
+  const heading = h('h3', {}, '');
+  const list = h('ul', { className: 'comments' }, ...issue.comments.map(commentItem));
+  const label = () => (heading.textContent = shown < issue.commentCount ? `Comments (newest ${shown} of ${issue.commentCount})` : `Comments (${issue.commentCount})`);
+  label();
+  let older = issue.olderComments;
+  const more = h('button', { type: 'button', className: 'secondary', hidden: !older }, 'Show older comments');
+  more.addEventListener('click', () => {
+    if (!older) return;
+    more.disabled = true;
+    void call<CommentPage>(`issues/${encodeURIComponent(ref)}/comments?${new URLSearchParams({ before: older })}`).then(
+      (page) => {
+        list.prepend(...page.comments.map(commentItem));
+        shown += page.comments.length;
+        older = page.olderComments;
+        label();
+        more.hidden = !older;
+        more.disabled = false;
+        announce(`${page.comments.length} older comments shown.`);
+      },
+      (err: unknown) => {
+        more.disabled = false;
+        announce(problem(err, 'The older comments could not be loaded. Try again in a moment.'), 'error');
+      },
+    );
+  });
+  return h('div', { className: 'thread' }, heading, more, list);
 }
 
 export async function issuesView(root: HTMLElement, me: Me, categories: readonly string[]): Promise<void> {
@@ -185,8 +223,7 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
             issue.editable ? h('button', { type: 'button', onclick: () => void act({ kind: 'assignMe' }, () => 'assigned to you') }, 'Assign to me') : null,
           )
         : null,
-      issue.comments.length ? h('h3', {}, 'Comments') : null,
-      issue.comments.length ? h('ul', { className: 'comments' }, ...issue.comments.map((c) => h('li', {}, h('strong', {}, c.by), ` (${when(c.at)}${c.visibility === 'internal' ? ', internal' : ''}): `, c.text))) : null,
+      issue.commentCount ? comments(ref, issue) : null,
       h('button', { type: 'button', className: 'secondary', onclick: () => ((detail.hidden = true), results.querySelector<HTMLButtonElement>(`tr[data-ref="${ref}"] button`)?.focus()) }, 'Close'),
     );
     detail.querySelector<HTMLElement>('h2')?.focus();
