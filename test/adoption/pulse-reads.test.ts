@@ -157,6 +157,22 @@ describe('pulse results from the summary', () => {
     expect(counted?.questions[2]?.result).toMatchObject({ kind: 'text', answers: ['Changed my mind', 'Old answer 1', 'Old answer 2', 'Old answer 3', 'Old answer 4', 'Old answer 5'] });
   });
 
+  it('counts a pulse whose answers retention deleted before this version from what it kept, without free text', { timeout: 60_000 }, async () => {
+    const w = await world();
+    const kept = Array.from({ length: 5 }, (_, i) => ({ q1: i + 1, q2: 1 }));
+    const old: Pulse = { ...w.pulse, id: 'p-2026-01-10-0ld0ld01', sentAt: '2026-01-10T09:00:00.000Z', closesAt: '2026-01-24T09:00:00.000Z', keptAnswers: kept };
+    await w.store.create(old, []);
+    expect(await w.service().recountDue()).toBe(1);
+    const counted = await w.service().results(lead, old.id);
+    expect(counted).toMatchObject({ answers: 5, shown: true });
+    expect(counted?.questions.map((q) => q.result)).toEqual([
+      { kind: 'scale', counts: [1, 1, 1, 1, 1], mean: 3 },
+      { kind: 'choice', options: [{ label: 'Desk', count: 0 }, { label: 'Champion', count: 5 }] },
+      { kind: 'text', answers: [], more: 0, next: null },
+    ]);
+    expect(await w.service().recountDue()).toBe(0);
+  });
+
   it('counts a pulse once more after it closes, and a press on it then asks for no count', { timeout: 60_000 }, async () => {
     const w = await world();
     for (let i = 0; i < 5; i++) await w.store.saveAnswer(w.pulse.id, `r-${i}`, { q1: 3 }, w.clock.now());
