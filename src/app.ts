@@ -657,6 +657,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       dashboardUrl: () => dashboard.url,
     });
     registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url, audiences: () => rolloutFile.current });
+    // Pulse results are counted here, off the turn: a look reads a summary row, never every answer.
+    scheduler.add({ name: 'adoption.pulseResults', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await pulses.recountDue()) });
     scheduler.add({ name: 'adoption.rollup', everyMs: config.env.ADOPTION_ROLLUP_MINUTES * 60_000, run: async () => void (await rollup.run()) });
     scheduler.add({ name: 'adoption.digest', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await digest.run()) });
 

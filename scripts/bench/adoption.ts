@@ -193,6 +193,8 @@ async function main(): Promise<void> {
       ADOPTION_ROLLUP_MINUTES: '1440',
     });
     app = await startApp(config, { log: createLogger('silent'), clock: systemClock });
+    // The pulses were stored as the version before summaries did: count them, as the scheduled job would.
+    await app.adoption.pulses.recountDue();
     const url = app.url;
     const get = async (path: string, user = champion) => {
       const res = await fetch(`${url}/api/tab/${path}`, { headers: { 'x-demo-user': user } });

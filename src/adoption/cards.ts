@@ -338,10 +338,12 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
   const data: PulseResultsData = {
     pulseId: r.id,
     title: e(r.title),
-    headline: `Sent to ${r.sentTo} ${r.sentTo === 1 ? 'person' : 'people'} on ${r.sentAt.slice(0, 10)} · ${r.answers} answered · open until ${r.closesAt.slice(0, 10)}`,
+    headline: `Sent to ${r.sentTo} ${r.sentTo === 1 ? 'person' : 'people'} on ${r.sentAt.slice(0, 10)} · ${r.asOf ? `${r.answers} answered as of ${asOfLabel(r.asOf)}` : 'answers not counted yet'} · open until ${r.closesAt.slice(0, 10)}`,
     notice: e(notice),
     shown: r.shown,
-    waiting: `Results appear once ${r.minAnswers} people have answered (${r.answers} so far), so that nobody can be picked out.`,
+    waiting: r.asOf
+      ? `Results appear once ${r.minAnswers} people have answered (${r.answers} so far), so that nobody can be picked out.`
+      : 'The answers are being counted: press Refresh results in a minute.',
     questions: r.questions.map((q) => {
       const res = q.result;
       const facts =
@@ -352,8 +354,8 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
             : [];
       const texts = res?.kind === 'text' ? textsThatFit(res.answers, budget) : [];
       const more =
-        res?.kind === 'text' && res.answers.length > texts.length
-          ? `… and ${res.answers.length - texts.length} more on the dashboard.`
+        res?.kind === 'text' && res.answers.length + (res.more ?? 0) > texts.length
+          ? `… and ${res.answers.length + (res.more ?? 0) - texts.length} more on the dashboard.`
           : !res && r.shown
             ? fewerAnswered(r.minAnswers, q.answered)
             : '';
@@ -362,6 +364,11 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
     dashboardUrl,
   };
   return renderCard('adoption-pulse-results', data);
+}
+
+/** When results were counted, as the card says it ("2027-01-11 09:05 UTC"). */
+function asOfLabel(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** A question fewer people answered than the minimum, on a pulse whose other results are shown. */

@@ -201,8 +201,13 @@ export interface PulseResult {
   sentTo: number;
   answers: number;
   minAnswers: number;
-  /** False below the minimum number of answers: no figures are given at all. */
+  /** False below the minimum number of answers (or before the answers are first counted): no figures at all. */
   shown: boolean;
+  /**
+   * When the answers were counted (ISO): results come from a summary a scheduled job keeps (pulse-service
+   * recountDue), not from the answers on each look. Null: not counted yet (a pulse from before summaries).
+   */
+  asOf: string | null;
   questions: PulseQuestionResult[];
 }
 

@@ -13,7 +13,8 @@ import type { EventStore } from './store.js';
  * and deletes their recipient rows; pulses and figures keep their content with the stand-in as sender or
  * enterer; events take the stand-in's hash. The daily sketches of active people hold no id to take out.
  * `expire` deletes the answer and recipient rows of pulses closed before the retention period, keeping
- * their scale and choice answers (without keys) on the pulse so results and trends stay.
+ * their scale and choice answers (without keys) on the pulse so results and trends stay (its summary is
+ * counted again from them first, and the free-text pages deleted: pulse-store expireAnswers).
  */
 export class AdoptionPersonalData implements PersonalData {
   readonly feature = 'adoption';
@@ -77,7 +78,11 @@ export class AdoptionPersonalData implements PersonalData {
 
   async forget(subject: Subject, pseudonym: Pseudonym): Promise<Tally> {
     const f = await this.find(subject);
-    for (const a of f.answers) await this.d.pulses.moveAnswer(a.pulse.id, a.key, respondentKey(a.pulse, pseudonym.id));
+    for (const a of f.answers) {
+      await this.d.pulses.moveAnswer(a.pulse.id, a.key, respondentKey(a.pulse, pseudonym.id));
+      // Still one answer, so the counts stand; the count is redone so the free-text pages order it by its new key.
+      await this.d.pulses.requestRecount(a.pulse.id, new Date());
+    }
     for (const r of f.recipientOf) await this.d.pulses.removeRecipient(r.pulse.id, r.key);
     for (const p of f.sent) await this.d.pulses.replace({ ...p, createdBy: pseudonym.name, createdById: pseudonym.id });
     for (const x of f.figures) await this.d.figures.replaceEnteredBy(x, pseudonym);

@@ -10,7 +10,7 @@ import {
   type Answers,
   checkAnswers,
   checkPulseInput,
-  firstTextPages,
+  compareEntries,
   type Pulse,
   type PulseErrors,
   type PulseInput,
@@ -19,12 +19,15 @@ import {
   type QuestionId,
   respondentKey,
   seriesOf,
+  tallyOf,
+  TEXT_PAGE,
   type TextCursor,
+  textCursor,
   type TextEntry,
   textEntries,
   textPage,
 } from './pulse.js';
-import type { PulseStore } from './pulse-store.js';
+import type { PulseStore, PulseSummary } from './pulse-store.js';
 
 /** Who is acting: their stored identity (`id` is also the key of their 1:1 chat) and their role. */
 export interface AdoptionCaller {
@@ -77,14 +80,10 @@ export type AnswerOutcome =
   | { kind: 'closed'; pulse: Pulse; answers?: Answers };
 
 const MAX_AUDIENCE = 20_000;
-const RESULTS_CACHE_MS = 30_000;
-
-/** A pulse's results, and each shown free-text question's answers in the dashboard's order (see textEntries). */
-interface Results {
-  at: number;
-  result: PulseResult;
-  texts: Partial<Record<QuestionId, TextEntry[]>>;
-}
+/** An open pulse nobody looked at is counted again after this long (a look asks for a count at once). */
+const RECOUNT_OPEN_MS = 10 * 60_000;
+/** Pulses counted in one run of the job: each reads all its answers (ten pages for 10,000). */
+const RECOUNTS_PER_RUN = 5;
 
 const ID_LIST = /[\s,;]+/;
 
@@ -129,8 +128,6 @@ export function audienceOf(
 }
 
 export class PulseService implements PulseProvider {
-  private readonly cache = new Map<string, Results>();
-
   constructor(private readonly d: PulseServiceDeps) {}
 
   get minAnswers(): number {
@@ -182,6 +179,8 @@ export class PulseService implements PulseProvider {
       const sent = await this.d.store.get(id);
       if (sent) return { kind: 'sent', pulse: sent, again: true };
     }
+    // Counted already (nobody has answered): the results card says "0 so far" without waiting for the job.
+    await this.d.store.saveSummary({ pulseId: pulse.id, asOf: pulse.sentAt, source: 'answers', tally: tallyOf(pulse, []) }, {});
     const card = this.d.questionCard(pulse);
     await this.d.outbox.enqueue(
       resolved.userKeys.map((userKey): OutboundMessage => ({
@@ -203,8 +202,8 @@ export class PulseService implements PulseProvider {
     const checked = checkAnswers(pulse, data);
     if (!checked.ok) return { kind: 'form', pulse, answers: typedAnswers(data), notice: checked.message };
     const earlier = await this.d.store.answerOf(pulse.id, respondent);
+    // Only the person's own row is written: results are counted off the turn (recountDue), no row is shared.
     await this.d.store.saveAnswer(pulse.id, respondent, checked.answers, this.d.clock.now());
-    this.cache.delete(pulse.id);
     return { kind: 'answered', pulse, answers: checked.answers, replaced: earlier !== undefined };
   }
 
@@ -230,50 +229,135 @@ export class PulseService implements PulseProvider {
     return { pulse, respondent };
   }
 
-  /** Champions and the rollout team: one pulse's results, in aggregate. */
+  /**
+   * Champions and the rollout team: one pulse's results, in aggregate, as last counted (`asOf`). Reads the
+   * pulse, its summary and a page of each shown free-text question — never its answers — and asks for a fresh
+   * count when this one may be behind (the job counts it within a scheduler tick).
+   */
   async results(caller: AdoptionCaller, pulseId: string): Promise<PulseResult | undefined> {
-    return (await this.shownResults(caller, pulseId))?.result;
-  }
-
-  private async shownResults(caller: AdoptionCaller, pulseId: string): Promise<Results | undefined> {
     if (!allows(caller.role, 'adoption.pulse.results')) return undefined;
     const pulse = await this.d.store.get(pulseId);
-    return pulse ? this.resultOf(pulse) : undefined;
+    if (!pulse) return undefined;
+    const summary = await this.d.store.summary(pulse.id);
+    if (!isFinal(pulse, summary)) await this.d.store.requestRecount(pulse.id, this.d.clock.now());
+    return this.withFirstTexts(pulse, this.resultOf(pulse, summary));
   }
 
-  private async resultOf(pulse: Pulse): Promise<Results> {
-    const hit = this.cache.get(pulse.id);
-    const now = Date.now();
-    if (hit && now - hit.at < RESULTS_CACHE_MS) return hit;
-    const rows = await this.d.store.keyedAnswersTo(pulse);
-    const result = pulseResult(pulse, rows.map((r) => r.answers), this.d.minAnswers);
-    // The dashboard's order of each free-text question that may be shown (none below the minimum).
-    const texts: Results['texts'] = {};
-    for (const q of result.questions) if (q.result?.kind === 'text' && q.result.answers.length) texts[q.id as QuestionId] = textEntries(rows, q.id as QuestionId);
-    const entry = { at: now, result, texts };
-    this.cache.set(pulse.id, entry);
-    return entry;
+  private resultOf(pulse: Pulse, summary: PulseSummary | undefined): PulseResult {
+    return pulseResult(pulse, summary?.tally ?? tallyOf(pulse, []), this.d.minAnswers, summary?.asOf ?? null);
   }
 
-  /** The Pulse panel: pulses sent in the range, newest first, and the trend of each series asked again. */
+  /** Each shown free-text question's first page of answers (one row each). */
+  private async withFirstTexts(pulse: Pulse, r: PulseResult): Promise<PulseResult> {
+    const questions = await Promise.all(
+      r.questions.map(async (q) => {
+        if (q.result?.kind !== 'text' || pulse.keptAnswers) return q;
+        const page = await this.d.store.textPage(pulse.id, q.id as QuestionId, 0);
+        const more = Math.max(0, q.answered - page.length);
+        return { ...q, result: { kind: 'text' as const, answers: page.map((e) => e.text), more, next: more > 0 && page.length ? textCursor(page.at(-1)!) : null } };
+      }),
+    );
+    return { ...r, questions };
+  }
+
+  /**
+   * The Pulse panel: pulses sent in the range, newest first, and the trend of each series asked again. From the
+   * summaries (one query for all) and a page of each shown free-text question of the pulses in the range.
+   */
   async pulse(range: DayRange): Promise<PulseMetrics> {
-    const all = await this.d.store.all();
+    const [all, summaries] = await Promise.all([this.d.store.all(), this.d.store.summaries()]);
+    const results = new Map(all.map((p) => [p.id, this.resultOf(p, summaries.get(p.id))]));
     const inRange = all.filter((p) => p.sentAt.slice(0, 10) >= range.from && p.sentAt.slice(0, 10) <= range.to);
-    const results = new Map<string, Results>();
-    for (const p of all) results.set(p.id, await this.resultOf(p));
-    const shown = new Map([...results].map(([id, r]) => [id, r.result]));
-    return { pulses: inRange.map((p) => firstTextPages(results.get(p.id)!.result, results.get(p.id)!.texts)), trends: pulseTrends(all, shown) };
+    return { pulses: await Promise.all(inRange.map((p) => this.withFirstTexts(p, results.get(p.id)!))), trends: pulseTrends(all, results) };
   }
 
   /**
    * Champions and the rollout team: a further page of one free-text question's answers, for the dashboard:
-   * those after `after` (the `next` of the page before), in the shown order.
+   * those after `after` (the `next` of the page before), in the shown order. The stored pages are searched for
+   * where `after` falls (a few rows: halving the pages), so a count made between two pages neither repeats nor
+   * skips an answer.
    */
   async texts(caller: AdoptionCaller, pulseId: string, questionId: string, after?: TextCursor): Promise<{ answers: string[]; more: number; next: string | null } | undefined> {
-    const shown = await this.shownResults(caller, pulseId);
-    const q = shown?.result.questions.find((x) => x.id === questionId);
-    return q?.result?.kind === 'text' ? textPage(shown!.texts[q.id as QuestionId] ?? [], after) : undefined;
+    if (!allows(caller.role, 'adoption.pulse.results')) return undefined;
+    const pulse = await this.d.store.get(pulseId);
+    if (!pulse) return undefined;
+    const q = this.resultOf(pulse, await this.d.store.summary(pulse.id)).questions.find((x) => x.id === questionId);
+    if (q?.result?.kind !== 'text') return undefined;
+    if (pulse.keptAnswers) return { answers: [], more: 0, next: null };
+    const id = q.id as QuestionId;
+    const pages = Math.ceil(q.answered / TEXT_PAGE);
+    const read = new Map<number, TextEntry[]>();
+    const page = async (n: number) => read.get(n) ?? read.set(n, await this.d.store.textPage(pulse.id, id, n)).get(n)!;
+    // The first page whose last answer comes after `after`: the next answers start there.
+    let lo = 0;
+    if (after) {
+      let hi = pages;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const last = (await page(mid)).at(-1);
+        if (last && compareEntries(last, after) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const entries = lo < pages ? [...(await page(lo)), ...(lo + 1 < pages ? await page(lo + 1) : [])] : [];
+    const got = textPage(entries, after);
+    const start = lo * TEXT_PAGE + (entries.length - got.answers.length - got.more);
+    const more = Math.max(0, q.answered - start - got.answers.length);
+    const last = got.answers.length ? entries[entries.length - got.more - 1] : undefined;
+    return { answers: got.answers, more, next: more > 0 && last ? textCursor(last) : null };
   }
+
+  // ---- counting (off the turn) ---------------------------------------------------------------------
+
+  /**
+   * The scheduled job (lease-guarded: one instance at a time): counts the pulses whose results may be behind —
+   * never counted (sent before summaries: the backfill), asked for by a look or by `forget`, open and last
+   * counted a while ago, closed since the last count, or cut by retention since — a few a run. Returns how many
+   * it counted.
+   */
+  async recountDue(): Promise<number> {
+    const now = this.d.clock.now();
+    const [all, summaries, requests] = await Promise.all([this.d.store.all(), this.d.store.summaries(), this.d.store.recountRequests()]);
+    // Those someone is waiting for (a press) first.
+    const due = all
+      .filter((p) => requests.has(p.id) || isDue(p, summaries.get(p.id), now))
+      .sort((a, b) => Number(requests.has(b.id)) - Number(requests.has(a.id)))
+      .slice(0, RECOUNTS_PER_RUN);
+    for (const pulse of due) {
+      await this.recount(pulse);
+      const etag = requests.get(pulse.id);
+      if (etag) await this.d.store.recounted(pulse.id, etag);
+    }
+    return due.length;
+  }
+
+  /** Counts one pulse's answers (every row: off the turn) into its summary and free-text pages. */
+  private async recount(pulse: Pulse): Promise<void> {
+    const asOf = this.d.clock.now().toISOString();
+    if (pulse.keptAnswers) {
+      await this.d.store.saveSummary({ pulseId: pulse.id, asOf, source: 'kept', tally: tallyOf(pulse, pulse.keptAnswers) }, {});
+      return;
+    }
+    const rows = await this.d.store.keyedAnswersTo(pulse);
+    const texts: Partial<Record<QuestionId, TextEntry[]>> = {};
+    for (const q of pulse.questions) if (q.kind === 'text') texts[q.id] = textEntries(rows, q.id);
+    await this.d.store.saveSummary({ pulseId: pulse.id, asOf, source: 'answers', tally: tallyOf(pulse, rows.map((r) => r.answers)) }, texts);
+    // Retention may have started while the rows were read: count again from what it kept (its free text gone).
+    const now = await this.d.store.get(pulse.id);
+    if (now?.keptAnswers) await this.recount(now);
+  }
+}
+
+/** Counted for good: from what retention kept, or after the pulse closed (no answer comes after). */
+function isFinal(pulse: Pulse, s: PulseSummary | undefined): boolean {
+  if (!s) return false;
+  return pulse.keptAnswers ? s.source === 'kept' : s.asOf >= pulse.closesAt;
+}
+
+function isDue(pulse: Pulse, s: PulseSummary | undefined, now: Date): boolean {
+  if (!s || (pulse.keptAnswers && s.source !== 'kept')) return true;
+  if (isFinal(pulse, s)) return false;
+  return now.toISOString() >= pulse.closesAt || now.getTime() - Date.parse(s.asOf) >= RECOUNT_OPEN_MS;
 }
 
 /** What was typed on the card, to show it again beside the reason it was not taken. */

@@ -1,7 +1,7 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
-import { collect, deleteIfThere, isConflict, type Tables } from '../storage/tables.js';
-import type { Answers, Pulse } from './pulse.js';
+import { collect, deleteIfThere, isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
+import { type Answers, type Pulse, type PulseTally, type QuestionId, tallyOf, TEXT_PAGE, type TextEntry } from './pulse.js';
 
 /*
  * Pulse surveys' tables:
@@ -12,7 +12,23 @@ import type { Answers, Pulse } from './pulse.js';
  *                  (pulse.ts respondentKey): no name or id is stored with an answer.
  *                  PK '~to~<pulse id>', RK respondent key  → who the pulse was sent to, hashed the same way:
  *                  only they may answer (card data can be forged).
+ * `PulseResults`   what results are shown from, so a look reads a few rows however many answered (counted off
+ *                  the turn by pulse-service recountDue, never per answer: no row every answer writes to):
+ *                  PK 'summary', RK pulse id        → the tally (totals per question and option), when counted
+ *                                                     (`asOf`) and from what (`source`: the answer rows, or
+ *                                                     what retention kept) — every pulse's with one query
+ *                  PK 'request', RK pulse id        → a look asked for a fresh count (deleted once counted)
+ *                  PK pulse id, RK `<q>|<page>`     → a free-text question's answers in the shown order
+ *                                                     (textEntries), TEXT_PAGE to a row, as `t<i>`/`k<i>` columns
  */
+
+/** A pulse's answers as last counted. */
+export interface PulseSummary {
+  pulseId: string;
+  asOf: string;
+  source: 'answers' | 'kept';
+  tally: PulseTally;
+}
 
 type AnswerRow = { partitionKey: string; rowKey: string; answers: string; at: string };
 
@@ -20,10 +36,11 @@ export class PulseStore {
   constructor(
     private readonly pulses: TableClient,
     private readonly answers: TableClient,
+    private readonly results: TableClient,
   ) {}
 
   static async open(tables: Tables): Promise<PulseStore> {
-    return new PulseStore(await tables.table('Pulses'), await tables.table('PulseAnswers'));
+    return new PulseStore(await tables.table('Pulses'), await tables.table('PulseAnswers'), await tables.table('PulseResults'));
   }
 
   /**
@@ -130,6 +147,8 @@ export class PulseStore {
         .map((a) => Object.fromEntries(Object.entries(a).filter(([, v]) => typeof v === 'number')) as Answers)
         .filter((a) => Object.keys(a).length > 0);
       await this.replace({ ...pulse, keptAnswers: kept });
+      // The results from what was kept, and the free-text pages gone, before any answer row is.
+      await this.saveSummary({ pulseId: pulse.id, asOf: new Date().toISOString(), source: 'kept', tally: tallyOf(pulse, kept) }, {});
     }
     let deleted = 0;
     for (const pk of [pulse.id, `~to~${pulse.id}`]) {
@@ -145,7 +164,101 @@ export class PulseStore {
     return deleted;
   }
 
+  // ---- summaries (see PulseResults above) -------------------------------------------------------------
+
+  async summary(pulseId: string): Promise<PulseSummary | undefined> {
+    const row = await readEntity<SummaryRow>(this.results, 'summary', pulseId);
+    return row ? summaryOf(row) : undefined;
+  }
+
+  /** Every pulse's summary, by pulse id (one query: a rollout sends a few dozen pulses). */
+  async summaries(): Promise<Map<string, PulseSummary>> {
+    const rows = await collect(this.results.listEntities<SummaryRow>({ queryOptions: { filter: odata`PartitionKey eq 'summary'` } }));
+    return new Map(rows.map((r) => [r.rowKey, summaryOf(r)]));
+  }
+
+  /**
+   * Saves a count: each free-text question's answers as pages (those not given are deleted), then the summary,
+   * then any page the count before had beyond the new ones.
+   */
+  async saveSummary(summary: PulseSummary, texts: Partial<Record<QuestionId, readonly TextEntry[]>>): Promise<void> {
+    const written = new Set<string>();
+    let tx = new TableTransaction();
+    let bytes = 0;
+    const flush = async () => {
+      if (tx.actions.length) await this.results.submitTransaction(tx.actions);
+      tx = new TableTransaction();
+      bytes = 0;
+    };
+    for (const [q, entries] of Object.entries(texts)) {
+      for (let page = 0; page * TEXT_PAGE < entries.length; page++) {
+        const rowKey = pageKey(q, page);
+        const row: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: summary.pulseId, rowKey };
+        const slice = entries.slice(page * TEXT_PAGE, (page + 1) * TEXT_PAGE);
+        slice.forEach((e, i) => {
+          row[`t${i}`] = e.text;
+          row[`k${i}`] = e.key;
+        });
+        // A batch holds at most 100 rows and 4 MB: a page of answers at their limit is some 50 KB.
+        const size = slice.reduce((n, e) => n + 2 * (e.text.length + e.key.length) + 16, 64);
+        if (tx.actions.length >= 100 || bytes + size > 3_000_000) await flush();
+        tx.upsertEntity(row, 'Replace');
+        bytes += size;
+        written.add(rowKey);
+      }
+    }
+    await flush();
+    await this.results.upsertEntity(
+      { partitionKey: 'summary', rowKey: summary.pulseId, asOf: summary.asOf, source: summary.source, tally: toJsonColumn(summary.tally) },
+      'Replace',
+    );
+    const old = await collect(this.results.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${summary.pulseId}`, select: ['RowKey'] } }));
+    const gone = old.map((r) => String(r.rowKey)).filter((k) => !written.has(k));
+    for (let i = 0; i < gone.length; i += 100) {
+      const del = new TableTransaction();
+      for (const k of gone.slice(i, i + 100)) del.deleteEntity(summary.pulseId, k);
+      await this.results.submitTransaction(del.actions);
+    }
+  }
+
+  /** One page of a free-text question's answers in the shown order (empty past the last). */
+  async textPage(pulseId: string, questionId: QuestionId, page: number): Promise<TextEntry[]> {
+    const row = await readEntity<Record<string, unknown>>(this.results, pulseId, pageKey(questionId, page));
+    const out: TextEntry[] = [];
+    for (let i = 0; row && typeof row[`t${i}`] === 'string'; i++) out.push({ text: String(row[`t${i}`]), key: String(row[`k${i}`] ?? '') });
+    return out;
+  }
+
+  /** Asks the next count for this pulse (a look found it may be behind; `forget` moved an answer). */
+  async requestRecount(pulseId: string, at: Date): Promise<void> {
+    await this.results.upsertEntity({ partitionKey: 'request', rowKey: pulseId, at: at.toISOString() }, 'Replace');
+  }
+
+  /** The pulses a count was asked for, each with the request's ETag (see recounted). */
+  async recountRequests(): Promise<Map<string, string>> {
+    const rows = await collect(this.results.listEntities({ queryOptions: { filter: odata`PartitionKey eq 'request'`, select: ['RowKey'] } }));
+    return new Map(rows.map((r) => [String(r.rowKey), String(r.etag)]));
+  }
+
+  /** A request counted: deleted unless asked again since (its ETag changed), so that one is counted too. */
+  async recounted(pulseId: string, etag: string): Promise<void> {
+    try {
+      await this.results.deleteEntity('request', pulseId, { etag });
+    } catch (err) {
+      if (!isNotFound(err) && !isPreconditionFailed(err)) throw err;
+    }
+  }
+
   private async deleteRow(pk: string, rk: string): Promise<void> {
     await deleteIfThere(this.answers, pk, rk);
   }
 }
+
+type SummaryRow = { rowKey: string; asOf: string; source: string; tally: string };
+
+function summaryOf(r: SummaryRow): PulseSummary {
+  return { pulseId: r.rowKey, asOf: r.asOf, source: r.source === 'kept' ? 'kept' : 'answers', tally: fromJsonColumn<PulseTally>(r.tally, { answers: 0, questions: {} }) };
+}
+
+/** A page's row key: zero-padded, so a question's pages list in order. */
+const pageKey = (questionId: string, page: number) => `${questionId}|${String(page).padStart(6, '0')}`;

@@ -145,46 +145,73 @@ export function answerLabel(q: PulseQuestion, value: number | string | undefined
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
+ * A pulse's answers counted: how many people answered, and per question how many answered it and (a scale, a
+ * choice) how many gave each value — 1..5, or each option. What a summary row keeps (pulse-store.ts), so results
+ * are shown without reading the answers.
+ */
+export interface PulseTally {
+  answers: number;
+  questions: Partial<Record<QuestionId, { answered: number; counts: number[] }>>;
+}
+
+/** Counts answers as they are stored (one per person: the latest). */
+export function tallyOf(pulse: Pick<Pulse, 'questions'>, answers: readonly Answers[]): PulseTally {
+  const questions: PulseTally['questions'] = {};
+  for (const q of pulse.questions) {
+    const counts = q.kind === 'scale' ? [0, 0, 0, 0, 0] : q.kind === 'choice' ? q.options.map(() => 0) : [];
+    let answered = 0;
+    for (const a of answers) {
+      const v = a[q.id];
+      if (v === undefined) continue;
+      answered++;
+      const i = q.kind === 'scale' ? Number(v) - 1 : Number(v);
+      if (q.kind !== 'text' && Number.isInteger(i) && i >= 0 && i < counts.length) counts[i]!++;
+    }
+    questions[q.id] = { answered, counts };
+  }
+  return { answers: answers.length, questions };
+}
+
+/**
  * Results in aggregate; below `minAnswers` the pulse says how many have answered and nothing more. The same
  * holds per question: one that fewer people answered (they may leave a question out) shows only its count, or
  * two people answering one question of a pulse of five could be told apart by those who know who skipped it.
+ * `asOf`: when the tally was counted (null: not yet — nothing is shown). A free-text question that may be shown
+ * comes without its answers: the caller adds a page of them (see textPage).
  */
-export function pulseResult(pulse: Pulse, answers: readonly Answers[], minAnswers: number): PulseResult {
-  const shown = answers.length >= minAnswers;
+export function pulseResult(pulse: Pulse, tally: PulseTally, minAnswers: number, asOf: string | null): PulseResult {
+  const shown = asOf !== null && tally.answers >= minAnswers;
   return {
     id: pulse.id,
     title: pulse.title,
     sentAt: pulse.sentAt,
     closesAt: pulse.closesAt,
     sentTo: pulse.sentTo,
-    answers: answers.length,
+    answers: tally.answers,
     minAnswers,
     shown,
+    asOf,
     questions: pulse.questions.map((q): PulseQuestionResult => {
-      const answered = answers.filter((a) => a[q.id] !== undefined).length;
+      const t = tally.questions[q.id] ?? { answered: 0, counts: [] };
+      const base = { id: q.id, text: q.text, answered: t.answered };
       // Retention deleted the free text (`keptAnswers`): nothing to show, and no count that would read as "too few".
-      if (q.kind === 'text' && pulse.keptAnswers) return { id: q.id, text: q.text, answered, result: shown ? { kind: 'text', answers: [] } : null };
-      return { id: q.id, text: q.text, answered, result: shown && answered >= minAnswers ? questionResult(q, answers) : null };
+      if (q.kind === 'text' && pulse.keptAnswers) return { ...base, result: shown ? { kind: 'text', answers: [], more: 0, next: null } : null };
+      return { ...base, result: shown && t.answered >= minAnswers ? questionResult(q, t.counts) : null };
     }),
   };
 }
 
-function questionResult(q: PulseQuestion, answers: readonly Answers[]): ScaleResult | ChoiceResult | TextResult {
-  const values = answers.map((a) => a[q.id]).filter((v) => v !== undefined);
+function questionResult(q: PulseQuestion, counts: readonly number[]): ScaleResult | ChoiceResult | TextResult {
   if (q.kind === 'scale') {
-    const counts = [0, 0, 0, 0, 0];
-    for (const v of values) counts[Number(v) - 1]!++;
     const n = counts.reduce((s, c) => s + c, 0);
-    return { kind: 'scale', counts, mean: n ? round2(counts.reduce((s, c, i) => s + c * (i + 1), 0) / n) : 0 };
+    return { kind: 'scale', counts: [...counts], mean: n ? round2(counts.reduce((s, c, i) => s + c * (i + 1), 0) / n) : 0 };
   }
-  if (q.kind === 'choice') {
-    return { kind: 'choice', options: q.options.map((label, i) => ({ label, count: values.filter((v) => Number(v) === i).length })) };
-  }
-  return { kind: 'text', answers: values.map(String).sort((a, b) => a.localeCompare(b)) };
+  if (q.kind === 'choice') return { kind: 'choice', options: q.options.map((label, i) => ({ label, count: counts[i] ?? 0 })) };
+  return { kind: 'text', answers: [], more: 0, next: null };
 }
 
 /** Free-text answers the dashboard gets at once: thousands of them, or one huge one, must not bloat the tab. */
-const TEXT_PAGE = 50;
+export const TEXT_PAGE = 50;
 
 /** One answer cut to the answer limit (rows stored before it was checked may be longer), whole characters only. */
 function clipAnswer(text: string): string {
@@ -217,7 +244,7 @@ export function textEntries(rows: readonly { respondent: string; answers: Answer
 }
 
 /** The shown order, total: words as a reader sorts them, then code points, then the key. */
-function compareEntries(a: TextEntry, b: TextEntry): number {
+export function compareEntries(a: TextEntry, b: TextEntry): number {
   const byCode = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return a.text.localeCompare(b.text) || byCode(a.text, b.text) || byCode(a.key, b.key);
 }
@@ -264,18 +291,6 @@ export function readTextCursor(cursor: string): TextCursor | undefined {
 
 /** A cursor's longest: a whole answer of 4-byte characters, its key and JSON, in base64. */
 export const TEXT_CURSOR_MAX = Math.ceil(((PULSE_LIMITS.text * 4 + 64) * 4) / 3);
-
-/** A result as the dashboard gets it: each free-text question's first page only, from its shown order. */
-export function firstTextPages(r: PulseResult, texts: Partial<Record<QuestionId, readonly TextEntry[]>>): PulseResult {
-  return {
-    ...r,
-    questions: r.questions.map((q) => {
-      if (q.result?.kind !== 'text') return q;
-      const { answers, more, next } = textPage(texts[q.id as QuestionId] ?? []);
-      return { ...q, result: { kind: 'text', answers, more, next } };
-    }),
-  };
-}
 
 /** Trends of every series asked more than once, from the results that reached the minimum, oldest first. */
 export function pulseTrends(pulses: readonly Pulse[], results: ReadonlyMap<string, PulseResult>): PulseTrend[] {

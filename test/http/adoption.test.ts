@@ -169,10 +169,16 @@ describe('pulses from Teams', () => {
     const outsider = await act(USERS.lead, 'adoption.pulse.answer', { pulseId, q1: '5' });
     expect(text(outsider)).toBe('This pulse was not sent to you.');
 
+    // Refresh shows the answers as last counted, and asks for a count: the scheduled job makes it off the turn.
+    const stale = await act(USERS.champion, 'adoption.pulse.results', { pulseId });
+    expect(text(stale)).toMatch(/0 answered as of \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await app.adoption.pulses.recountDue();
     const one = await act(USERS.champion, 'adoption.pulse.results', { pulseId });
-    expect(text(one)).toContain('1 answered');
+    expect(text(one)).toContain('1 answered as of');
     expect(text(one)).toContain('Results appear once 2 people have answered (1 so far)');
     await act(USERS.champion, 'adoption.pulse.answer', { pulseId, q1: '5', q2: 'Office hours on Fridays' });
+    await act(USERS.champion, 'adoption.pulse.results', { pulseId });
+    await app.adoption.pulses.recountDue();
     const two = await act(USERS.champion, 'adoption.pulse.results', { pulseId });
     expect(text(two)).toContain('Average\n4.50');
     // Only the champion answered the free-text question (the staff member's second answer left it out).
@@ -213,6 +219,7 @@ describe('pulses from Teams', () => {
       expect(text(late)).toContain('This pulse closed on');
       expect(text(late)).toContain('3 of 5');
       await act(USERS.champion, 'adoption.pulse.answer', { pulseId, q1: '1' });
+      await app.adoption.pulses.recountDue(); // closed since it was last counted: counted once more
       const results = await app.adoption.pulses.results({ person: { id: USERS.lead.aadObjectId, name: 'Lead' }, role: 'rolloutTeam' }, pulseId);
       expect(results?.answers).toBe(1);
       expect(text(await act(USERS.staff, 'adoption.pulse.change', { pulseId }))).toContain('3 of 5');
@@ -266,6 +273,8 @@ describe('a pulse\'s results with many long free-text answers', () => {
       const answer = (q: string) => `${q} answer ${String(i).padStart(2, '0')} "${'x'.repeat(PULSE_LIMITS.text)}`.slice(0, PULSE_LIMITS.text);
       expect(text(await act(u, 'adoption.pulse.answer', { pulseId, q1: answer('q1'), q2: answer('q2'), q3: answer('q3') }))).toContain('your answer is in');
     }
+    await act(USERS.lead, 'adoption.pulse.results', { pulseId });
+    await app.adoption.pulses.recountDue();
     const results = await act(USERS.lead, 'adoption.pulse.results', { pulseId });
     expect(results.status).toBe(200);
     expect(utf16Bytes(results.body.value)).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);

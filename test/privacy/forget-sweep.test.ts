@@ -40,6 +40,7 @@ const KEPT_TEXT: Record<string, string> = {
   FaqQuestions: 'questions they asked stay (text), asker pseudonymised: the gaps the champions see are made from them',
   OfficeHoursSeats: 'a booking stays with its question, booked by the pseudonym',
   PulseAnswers: 'pulse answers stay, answered by the pseudonym',
+  PulseResults: "a pulse's free-text answers as counted for its results, under no respondent",
   IssueByReporter: "the issue's index rows copy its title (the reporter key is the pseudonym)",
   IssueQueue: "the triage board's index rows copy the issue's title",
   FaqCurated: 'the curated answer a champion wrote keeps the question it answers',
@@ -265,6 +266,9 @@ describe('forget, swept from storage', () => {
     const pulseCard = connector.calls.slice(pulseBefore).find((c) => JSON.stringify(c.body).includes('adoption.pulse.answer'));
     const pulseId = /"pulseId":"(p-[\w-]+)"/.exec(JSON.stringify(pulseCard?.body))?.[1] ?? '';
     expect(text(await click(ZED, 'adoption.pulse.answer', { pulseId, q1: '4', q2: `More ${MARKER} training` }))).toContain('your answer is in');
+    // Counted for its results (a look asks, the scheduled job counts): the count is swept too.
+    await click(USERS.lead, 'adoption.pulse.results', { pulseId });
+    expect(await app.adoption.pulses.recountDue()).toBe(1);
 
     // Their own `my data` download, and the rollout team's CSV export of the issues.
     expect(readable(await tell(ZED, 'my data'))).toContain('Preparing your data');

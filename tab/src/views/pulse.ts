@@ -1,7 +1,7 @@
 import { call, problem } from '../api.js';
 import { lineChart } from '../charts.js';
 import { announce, append, h, fill } from '../dom.js';
-import { day, num, shortDay } from '../format.js';
+import { day, num, shortDay, when } from '../format.js';
 import type { PulseMetrics, PulseResult } from '../types.js';
 
 /** Pulse surveys: each pulse's results in aggregate (none below the minimum), and trends of repeated ones. */
@@ -45,8 +45,14 @@ function result(p: PulseResult): HTMLElement {
     'article',
     { className: 'pulse', 'aria-labelledby': `p-${p.id}` },
     h('h3', { id: `p-${p.id}` }, p.title),
-    h('p', { className: 'line' }, `Sent to ${num(p.sentTo)} on ${day(p.sentAt)} · ${num(p.answers)} answered · open until ${day(p.closesAt)}`),
-    p.shown
+    h(
+      'p',
+      { className: 'line' },
+      `Sent to ${num(p.sentTo)} on ${day(p.sentAt)} · ${p.asOf ? `${num(p.answers)} answered as of ${when(p.asOf)}` : 'answers not counted yet'} · open until ${day(p.closesAt)}`,
+    ),
+    !p.asOf
+      ? h('p', {}, 'The answers are being counted: look again in a minute.')
+      : p.shown
       ? p.questions.map((q) =>
           h(
             'div',
