@@ -42,6 +42,13 @@ async function start(env: Record<string, string> = {}): Promise<ProductionInstan
   return instance;
 }
 
+/**
+ * The instance the first two tests talk to (started once: each start is seconds of CPU on a busy machine, and
+ * neither test changes what the other reads; each test brings its own connector).
+ */
+let serving: Promise<ProductionInstance> | undefined;
+const servingInstance = () => (serving ??= start());
+
 async function post(instance: ProductionInstance, body: Record<string, unknown>, token?: string) {
   return fetch(`${instance.url}/api/messages`, {
     method: 'POST',
@@ -52,7 +59,7 @@ async function post(instance: ProductionInstance, body: Record<string, unknown>,
 
 describe('node dist/main.js in production', () => {
   it('serves a turn carrying a valid channel token, and refuses one without', async () => {
-    const app = await start();
+    const app = await servingInstance();
     expect(app.output()).toContain('authenticated, UserAssignedMsi');
     expect(app.output()).not.toContain('embedded Azurite');
 
@@ -79,7 +86,7 @@ describe('node dist/main.js in production', () => {
   it('replies through the connector with a token from the managed identity', async () => {
     const connector = await new RecordingConnector().start();
     try {
-      const app = await start();
+      const app = await servingInstance();
       const body = activity(USERS.staff, { text: 'help', serviceUrl: connector.url, deliveryMode: undefined });
       expect((await post(app, body, identity.token(connector.url))).status).toBe(200);
       await connector.waitFor((calls) => calls.some((c) => c.method === 'POST'));

@@ -30,10 +30,11 @@ import { channel, personalChat } from '../outbound/support.js';
  * once) and takes over the scheduled jobs without repeating what was already sent.
  *
  * Production builds take no test clock, so scheduled work is written into the files the instances reload:
- * a plan message due at the start of the next minute, and an office-hours session, booked first, then moved
- * to start within the reminder's lead time. The SLA's issue is stored as logged five hours ago, before the
- * instances start. The weekly digest is set to be due on the day the instances start, from midnight, in a
- * zone where it is about noon (so a run near midnight UTC cannot miss its day).
+ * a plan message due from the start of the current minute (already begun when it is written), and an
+ * office-hours session, booked first, then moved to start within the reminder's lead time. The SLA's issue
+ * is stored as logged five hours ago, before the instances start. The weekly digest is set to be due on the
+ * day the instances start, from midnight, in a zone where it is about noon (so a run near midnight UTC
+ * cannot miss its day).
  */
 
 const TRIAGE = '19:triage@thread.tacv2';
@@ -57,7 +58,7 @@ let b: ProductionInstance;
 let aHolder = '';
 /** The issue the SLA job finds untriaged (stored as logged five hours before the instances started). */
 let oldRef = '';
-/** When the plan message falls due (the start of a minute, UTC). */
+/** When the plan message falls due (the start of the minute it was written in, UTC). */
 let due: Date;
 /** The clinic's start as first written (its occurrence id keeps it when the session is moved). */
 let clinicStart: Date;
@@ -226,9 +227,12 @@ beforeAll(async () => {
   aHolder = (await leases()).get(JOBS[0]!)!.holder;
   b = await start('b');
 
-  // Now that both run: a plan message due at the start of a minute at least 20 s away, and a clinic in three
-  // hours (its reminder goes 60 minutes before, its agenda 120).
-  due = new Date(Math.ceil((Date.now() + 20_000) / 60_000) * 60_000);
+  // Now that both run: a plan message due at the start of the current minute, and a clinic in three hours (its
+  // reminder goes 60 minutes before, its agenda 120). Plan times have minute resolution: a time already begun
+  // makes the message due without waiting up to a minute for the next one. Each instance finds it due (within
+  // BROADCAST_GRACE_MINUTES of its time, as after a restart) at its first tick after reloading the plan, and
+  // both try to send it at about the same moment.
+  due = new Date(Math.floor(Date.now() / 60_000) * 60_000);
   clinicStart = new Date(Math.ceil((Date.now() + 3 * 3600_000) / 60_000) * 60_000);
   writeWatched(path.join(dir, 'plan.yaml'), planFile(due));
   writeWatched(path.join(dir, 'office-hours.yaml'), officeHoursFile(clinicStart));
@@ -334,6 +338,20 @@ describe('two production instances on one Storage account', () => {
     await a.kill();
     expect(reached()).toBeLessThan(RECIPIENTS.length);
 
+    // B takes over A's jobs once their leases run out and runs each at least twice (the scheduler starts a
+    // run only when the last one ended). Watched from the kill on, while B finishes the broadcast: that takes
+    // longer whenever the kill cut off a request that may have left (its hold, about 40 s, must run out first).
+    const renewals = new Map<string, Set<string>>();
+    const tookOver = until('B to run the jobs A held', async () => {
+      const held = await leases();
+      for (const j of JOBS) {
+        const l = held.get(j);
+        if (l && l.holder !== aHolder) renewals.set(j, (renewals.get(j) ?? new Set()).add(l.expiresAt));
+      }
+      return JOBS.every((j) => (renewals.get(j)?.size ?? 0) >= 3);
+    }, 120_000, 300);
+    tookOver.catch(() => {}); // awaited below; not an unhandled rejection if an assertion before it fails
+
     const sends = await SendStore.open(tables);
     const send = (await sends.all()).find((s) => s.messageId === 'launch');
     expect(send).toBeDefined();
@@ -356,17 +374,8 @@ describe('two production instances on one Storage account', () => {
     expect(RECIPIENTS.filter((r) => rows.get(`aad-${r}`)?.state !== 'sent').length).toBeLessThanOrEqual(24);
     expect(connector.counts.selfCaused429).toBe(0);
 
-    // B takes over A's jobs once their leases run out and runs each at least twice (the scheduler starts a
-    // run only when the last one ended), then whatever those runs queued is sent: nothing is repeated.
-    const renewals = new Map<string, Set<string>>();
-    await until('B to run the jobs A held', async () => {
-      const held = await leases();
-      for (const j of JOBS) {
-        const l = held.get(j);
-        if (l && l.holder !== aHolder) renewals.set(j, (renewals.get(j) ?? new Set()).add(l.expiresAt));
-      }
-      return JOBS.every((j) => (renewals.get(j)?.size ?? 0) >= 3);
-    }, 120_000, 300);
+    // Once B has run the jobs it took over, whatever those runs queued is sent: nothing is repeated.
+    await tookOver;
     const queue = new QueueClient(azuriteConnection(), queueName(prefix, 'outbound'));
     await until('the outbound queue to empty', async () => (await queue.getProperties()).approximateMessagesCount === 0, 60_000, 200);
     for (const [c, m] of once) expect(received(c, m), `${c}: ${m}`).toBe(1);
