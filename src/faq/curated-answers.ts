@@ -183,11 +183,30 @@ export class CuratedAnswers {
       this.guidance().some((s) => s.id === sid),
     );
     if (problem) return refused({ ok: false, reason: 'invalid', message: problem });
+    // What the answer already says (Save pressed again after a turn that stopped before queueing its corrections,
+    // from the same card or one drawn since): nothing is written, and those sent the earlier text are named again
+    // for this version, so the turn queues their corrections under the same keys (the outbox sends each once).
+    if (sameText(current, change)) return { result: { ok: true, answer: current }, tell: await this.correctionsOf(current) };
     const result = await this.store.update(id, version, change);
-    if (!result.ok) return refused(result);
+    if (!result.ok) {
+      const now = result.current;
+      // Another press of the same Save (or the same text saved by another champion at once) got there first.
+      if (result.reason === 'conflict' && now?.status === 'active' && sameText(now, change)) {
+        await this.refresh();
+        return { result: { ok: true, answer: now }, tell: await this.correctionsOf(now) };
+      }
+      return refused(result);
+    }
     await this.refresh();
-    const changed = current.answer !== result.answer.answer || current.sectionId !== result.answer.sectionId;
-    return { result, tell: changed ? await this.whoWasTold(result.answer) : [] };
+    return { result, tell: await this.whoWasTold(result.answer) };
+  }
+
+  /**
+   * Those to send `answer`'s current text as a correction: everyone already told of it, once an edit changed it
+   * (every version after the first is one: an edit that changes nothing writes nothing). Nobody for version 1.
+   */
+  private async correctionsOf(answer: CuratedAnswer): Promise<Recipient[]> {
+    return answer.version > 1 ? this.whoWasTold(answer) : [];
   }
 
   async retire(by: CuratedActor, id: string, version: number): Promise<CuratedResult> {
@@ -299,6 +318,11 @@ const MAX_RETOLD = 1000;
 
 /** Two wordings count as the same question at this share of shared content words (as in `gaps`). */
 const SAME_QUESTION = 0.5;
+
+/** An edit to what the answer already says: its text, or the section it points to. */
+function sameText(current: CuratedAnswer, change: Pick<CuratedInput, 'answer' | 'sectionId'>): boolean {
+  return (current.answer ?? '') === (change.answer?.trim() ?? '') && (current.sectionId ?? '') === (change.sectionId?.trim() ?? '');
+}
 
 /** A press saving what the gap's answer already says: the same written text, or the same section. */
 function sameSave(current: CuratedAnswer, input: CuratedInput): boolean {

@@ -249,7 +249,7 @@ describe('curated answers', () => {
     expect((await faq.ask(DATA_QUESTION, amina)).kind).toBe('not-covered');
   });
 
-  it('an edit is for everyone sent the earlier answer, each under their own wording; the same text again is for nobody; the forgotten are not told', async () => {
+  it('an edit is for everyone sent the earlier answer, each under their own wording; the same text again names them for the same version; the forgotten are not told', async () => {
     const { faq, curated, questions, tables, clock, store } = await setup();
     await faq.ask(DATA_QUESTION, amina);
     await faq.ask('is there dark mode in the app for night visits', tomas);
@@ -269,13 +269,16 @@ describe('curated answers', () => {
       ['Tomas', 'is there dark mode in the app for night visits'],
     ]);
     expect(edited.tell.every((r) => r.questionId !== '')).toBe(true);
-    // Saved again unchanged (a second click on Save): nobody is sent it again.
-    expect(await curated.edit(grace, id, 2, { answer: 'Yes: Settings, Display, Dark.' })).toMatchObject({ result: { ok: true }, tell: [] });
+    // Saved again unchanged (a second click on Save): nothing is written, and the same people are named for the
+    // same version, so their corrections carry the keys the first press's did (the outbox sends each once).
+    const again = await curated.edit(grace, id, 2, { answer: 'Yes: Settings, Display, Dark.' });
+    expect(again).toMatchObject({ result: { ok: true, answer: { version: 2 } } });
+    expect(again.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
 
     // Amina's data is forgotten: she is not sent the next correction.
     const privacy = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store);
     await privacy.forget({ ids: [amina.aadObjectId, amina.id] }, { id: 'former:amina', name: 'Former user 1' });
-    expect((await curated.edit(grace, id, 3, { answer: 'Yes: Settings, Display, Dark (from version 2.1).' })).tell.map((r) => r.asker.name)).toEqual(['Tomas']);
+    expect((await curated.edit(grace, id, 2, { answer: 'Yes: Settings, Display, Dark (from version 2.1).' })).tell.map((r) => r.asker.name)).toEqual(['Tomas']);
   });
 
   it('a retired answer cannot be edited (a card from before it was retired): the champion is told, nothing changes', async () => {
@@ -495,6 +498,44 @@ describe('saving an answer inside the champion\'s turn', () => {
     // Another text is another champion's answer to a gap already answered: refused, nobody named.
     const other = await curated.answerFromChampion(alex, { ...input, answer: 'No, not yet.' });
     expect(other).toMatchObject({ result: { ok: false, reason: 'conflict' }, tell: [] });
+  });
+});
+
+describe('Edit pressed again after the first press stopped before its corrections were queued', () => {
+  it('names everyone sent the earlier answer again, for the same version (so the same keys): from the same card or a fresh one', async () => {
+    const { faq, curated, questions, store } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    await faq.ask('is there dark mode in the app for night visits', tomas);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    const created = await curated.answerFromChampion(grace, { question: group.example, variants: group.questions, answer: 'No dark mode yet.', groupId: group.id });
+    if (!created.result.ok) throw new Error('not created');
+    const { id } = created.result.answer;
+    const first = await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
+    expect(first.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    // The first turn stopped here: the change is saved, its corrections never queued. The champion presses Save
+    // again on the same card (it still carries version 1) …
+    const again = await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
+    expect(again.result).toMatchObject({ ok: true, answer: { version: 2, answer: 'Yes: Settings, Display, Dark.' } });
+    expect(again.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    // … or on a card drawn since (version 2): the same people, and the answer stays at version 2.
+    const fresh = await curated.edit(grace, id, 2, { answer: 'Yes: Settings, Display, Dark.' });
+    expect(fresh.result).toMatchObject({ ok: true, answer: { version: 2 } });
+    expect(fresh.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    expect(await store.get(id)).toMatchObject({ version: 2 });
+    // Other text from the old card is someone else's change: refused, nobody named.
+    expect(await curated.edit(grace, id, 1, { answer: 'No, not yet.' })).toMatchObject({ result: { ok: false, reason: 'conflict' }, tell: [] });
+  });
+
+  it('an answer never changed since it was given names nobody when saved unchanged (there is no correction to send)', async () => {
+    const { faq, curated } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    const created = await curated.answerFromChampion(grace, { question: DATA_QUESTION, answer: 'No dark mode yet.' });
+    if (!created.result.ok) throw new Error('not created');
+    expect(created.tell.map((r) => r.asker.name)).toEqual(['Amina']);
+    expect(await curated.edit(grace, created.result.answer.id, 1, { answer: 'No dark mode yet.' })).toMatchObject({
+      result: { ok: true, answer: { version: 1 } },
+      tell: [],
+    });
   });
 });
 
