@@ -37,7 +37,10 @@ export interface CuratedOutcome {
 }
 
 export interface CuratedOptions {
-  /** At most this many of the newest gap questions of the last 30 days are read when an answer is saved. */
+  /**
+   * At most this many of the newest gap questions of the last 30 days are read when an answer is saved, and at
+   * most this many of the newest questions the guidance answered.
+   */
   tellScanRows?: number;
 }
 
@@ -242,15 +245,20 @@ export class CuratedAnswers {
    * The askers of this question and of the same question in other words, in the last 30 days, who have not been
    * told yet: the gap's own questions (`gap.questionIds`, as the card's view grouped them) and, among the newest
    * gap questions of the month (at most `tellScanRows`, as the `gaps` list reads), those of its group or worded
-   * alike. Bounded work inside the champion's turn: reading every question of the month grew with the rollout
-   * past Teams' 15 s. Each person is claimed once per answer (across instances); with `again` (the same Save
+   * alike, and among the newest questions of the month the guidance answered (at most `tellScanRows` more),
+   * those worded alike. Bounded work inside the champion's turn: reading every question of the month grew with
+   * the rollout past Teams' 15 s. Each person is claimed once per answer (across instances); with `again` (the same Save
    * pressed again) those already claimed for this answer are named too. Give a claim back with `notSent` when
    * the 1:1 fails.
    */
   async whoMustBeTold(answer: CuratedAnswer, opts: GapQuestions & { again?: boolean } = {}): Promise<Recipient[]> {
     const since = new Date(Date.parse(this.questions.now()) - TELL_WITHIN_DAYS * 86_400_000).toISOString();
-    const [{ questions: newest }, claims] = await Promise.all([
-      this.questions.recentGaps(TELL_WITHIN_DAYS, { limit: this.options.tellScanRows ?? TELL_SCAN_ROWS }),
+    const limit = this.options.tellScanRows ?? TELL_SCAN_ROWS;
+    const [{ questions: newest }, { questions: answered }, claims] = await Promise.all([
+      this.questions.recentGaps(TELL_WITHIN_DAYS, { limit }),
+      // Those the guidance answered (no Not helpful vote) are in no gap, but asked the same in other words may
+      // still be told, as they were before this read was bounded: read apart, so they never crowd out the gaps.
+      this.questions.recentAnswered(TELL_WITHIN_DAYS, { limit }),
       this.questions.gapClaims(TELL_WITHIN_DAYS),
     ]);
     const read = new Set(newest.map((q) => q.id));
@@ -259,7 +267,7 @@ export class CuratedAnswers {
     const older = (await mapLimit(own.filter((id) => !read.has(id)), CLAIMS_AT_ONCE, (id) => this.questions.get(id))).filter(
       (q): q is AskedQuestion => q !== undefined && q.askedAt >= since,
     );
-    const recent = [...newest, ...older];
+    const recent = [...newest, ...older, ...answered.filter((q) => !read.has(q.id))];
     const wordings = [answer.question, ...answer.variants].map(questionTerms);
     // Grouped once, not once per question: a month of open questions made that minutes of CPU in a turn.
     const inGroup = new Set([
@@ -303,7 +311,7 @@ export class CuratedAnswers {
 /** Askers claimed at once when an answer is written (each claim is one table write). */
 const CLAIMS_AT_ONCE = 16;
 
-/** The newest gap questions of the month read when an answer is saved (as one view of `gaps` reads). */
+/** The newest gap questions of the month read when an answer is saved (as one view of `gaps` reads), and answered ones. */
 const TELL_SCAN_ROWS = 2000;
 
 /** At most this many of the gap's own questions are read by id (a view of `gaps` groups at most 2,000). */

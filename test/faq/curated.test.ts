@@ -465,6 +465,8 @@ describe('saving an answer inside the champion\'s turn', () => {
     await many(questions, 150, false, 'gap');
     clock.advance(86_400_000);
     await faq.ask('is there a dark mode in the app for night visits', tomas);
+    // The guidance answered Rosa's wording of it (among the newest answered questions): she is told too.
+    await questions.record('is there a dark mode in this app', { id: '29:rosa', aadObjectId: 'aad-rosa', name: 'Rosa' }, { answered: true, sectionId: 'x.md#y' });
     const group = groupGaps((await questions.recentGaps(30, { limit: 5000 })).questions).find((g) => g.questionIds.length === 2)!;
     expect(group).toBeDefined();
     const { value: outcome, rows } = await reads(() =>
@@ -475,10 +477,10 @@ describe('saving an answer inside the champion\'s turn', () => {
       ),
     );
     expect(outcome.result.ok).toBe(true);
-    expect(outcome.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
-    // The month holds 452 questions: the turn reads about twice its budget of the newest gaps (and a day's claims),
-    // beside a few rows of the curated answers.
-    expect(rows).toBeLessThanOrEqual(2 * 50 + 31 + 30);
+    expect(outcome.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Rosa', 'Tomas']);
+    // The month holds 453 questions: the turn reads about twice its budget of the newest gaps, and as much of the
+    // newest answered ones (and a day's claims), beside a few rows of the curated answers.
+    expect(rows).toBeLessThanOrEqual(2 * (2 * 50) + 31 + 30);
   }, 120_000);
 
   it('Save pressed again after the first press\'s 1:1s were never queued (the turn timed out): the same answer, and its askers are named again', async () => {
@@ -498,6 +500,31 @@ describe('saving an answer inside the champion\'s turn', () => {
     // Another text is another champion's answer to a gap already answered: refused, nobody named.
     const other = await curated.answerFromChampion(alex, { ...input, answer: 'No, not yet.' });
     expect(other).toMatchObject({ result: { ok: false, reason: 'conflict' }, tell: [] });
+  });
+});
+
+describe('who is sent a champion\'s answer', () => {
+  it('also those who asked the same in other words in the last 30 days whose question the guidance answered, unless out of the window', async () => {
+    const { faq, curated, questions, clock } = await setup();
+    const pat = { id: '29:pat', aadObjectId: 'aad-pat', name: 'Pat' };
+    const old = { id: '29:old', aadObjectId: 'aad-old', name: 'Olu' };
+    const fine = { id: '29:fine', aadObjectId: 'aad-fine', name: 'Fina' };
+    await questions.record('is there a dark mode in the app at night', old, { answered: true, sectionId: 'x.md#y' });
+    clock.advance(40 * 86_400_000);
+    await faq.ask(DATA_QUESTION, amina);
+    // The guidance gave Tomas an answer (he voted nothing), Pat one he marked Not helpful; Fina asked something else.
+    await questions.record('is there a dark mode in the app for night visits', tomas, { answered: true, sectionId: 'x.md#y' });
+    const patQ = await questions.record('is there any dark mode in the app', pat, { answered: true, sectionId: 'x.md#y' });
+    await questions.vote(patQ.id, pat, false);
+    await questions.record('why is the submit button grey', fine, { answered: true, sectionId: 'x.md#z' });
+    const group = groupGaps(await questions.recent(30)).find((g) => g.questions.includes(DATA_QUESTION))!;
+    const outcome = await curated.answerFromChampion(
+      grace,
+      { question: group.example, variants: group.questions, answer: 'Yes: Settings, Display, Dark.', groupId: group.id },
+      { questionIds: group.questionIds },
+    );
+    expect(outcome.result.ok).toBe(true);
+    expect(outcome.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Pat', 'Tomas']);
   });
 });
 
