@@ -248,8 +248,9 @@ export class CuratedAnswers {
    * alike, and among the newest questions of the month the guidance answered (at most `tellScanRows` more),
    * those worded alike. Bounded work inside the champion's turn: reading every question of the month grew with
    * the rollout past Teams' 15 s. Each person is claimed once per answer (across instances); with `again` (the same Save
-   * pressed again) those already claimed for this answer are named too. Give a claim back with `notSent` when
-   * the 1:1 fails.
+   * pressed again) those already claimed for this answer are named too. A claim is
+   * kept once made: the 1:1 goes through the outbox, which retries a failed send under the person's key, and a
+   * turn that stopped before queueing it is made good by the Save pressed again.
    */
   async whoMustBeTold(answer: CuratedAnswer, opts: GapQuestions & { again?: boolean } = {}): Promise<Recipient[]> {
     const since = new Date(Date.parse(this.questions.now()) - TELL_WITHIN_DAYS * 86_400_000).toISOString();
@@ -300,11 +301,6 @@ export class CuratedAnswers {
   private async whoWasTold(answer: CuratedAnswer): Promise<Recipient[]> {
     const rows = await this.store.toldOf(answer.id, MAX_RETOLD);
     return rows.map((r) => r.told ?? { asker: { id: r.userKey, name: '' }, question: answer.question, questionId: '' });
-  }
-
-  /** The 1:1 to `recipient` could not be sent: a later run may try again. */
-  notSent(answer: CuratedAnswer, recipient: Recipient): Promise<void> {
-    return this.store.releaseNotice(answer.id, recipient.asker.aadObjectId ?? recipient.asker.id);
   }
 }
 
