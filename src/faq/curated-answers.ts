@@ -119,6 +119,8 @@ export class CuratedAnswers {
       // The same Save pressed again (a double click, or again after Teams gave up on a slow turn), or the same
       // text saved by another champion at once: saved, and the askers named again (see `CuratedOutcome.tell`).
       if (current && sameSave(current, input)) {
+        // This instance may not have reloaded the answers since another wrote it: the 1:1s are drawn from its engine.
+        await this.refresh();
         return { result: { ok: true, answer: current }, tell: await this.whoMustBeTold(current, { ...gap, again: true }) };
       }
       const who = current?.author.name ?? 'Another champion';
@@ -189,7 +191,11 @@ export class CuratedAnswers {
     // What the answer already says (Save pressed again after a turn that stopped before queueing its corrections,
     // from the same card or one drawn since): nothing is written, and those sent the earlier text are named again
     // for this version, so the turn queues their corrections under the same keys (the outbox sends each once).
-    if (sameText(current, change)) return { result: { ok: true, answer: current }, tell: await this.correctionsOf(current) };
+    if (sameText(current, change)) {
+      // The corrections are drawn from this instance's engine, which may not have reloaded the edit yet.
+      await this.refresh();
+      return { result: { ok: true, answer: current }, tell: await this.correctionsOf(current) };
+    }
     const result = await this.store.update(id, version, change);
     if (!result.ok) {
       const now = result.current;

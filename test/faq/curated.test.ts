@@ -566,6 +566,29 @@ describe('Edit pressed again after the first press stopped before its correction
   });
 });
 
+describe('Save pressed again on another instance than the first press', () => {
+  it('the 1:1s it queues carry the saved text, for a new answer and for an edit (that instance had not reloaded the answers yet)', async () => {
+    const { faq, curated, questions, again } = await setup();
+    const other = await again();
+    await faq.ask(DATA_QUESTION, amina);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    const input = { question: group.example, variants: group.questions, groupId: group.id, answer: 'No dark mode yet.' };
+    const first = await curated.answerFromChampion(grace, input, { questionIds: group.questionIds });
+    if (!first.result.ok) throw new Error('not created');
+    const { id } = first.result.answer;
+    // What the Teams layer sends each person named: the answer as the instance's engine has it.
+    const sent = (instance: typeof other, r: { question: string; questionId: string }) =>
+      instance.faq.answerFromSection(`curated-answers#${id}`, r.question, r.questionId)?.text;
+    const repeated = await other.curated.answerFromChampion(grace, input, { questionIds: group.questionIds });
+    expect(repeated.tell.map((r) => sent(other, r))).toEqual([expect.stringContaining('No dark mode yet')]);
+
+    const edited = await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
+    expect(edited.tell).toHaveLength(1);
+    const editedAgain = await other.curated.edit(grace, id, 2, { answer: 'Yes: Settings, Display, Dark.' });
+    expect(editedAgain.tell.map((r) => sent(other, r))).toEqual([expect.stringContaining('Yes: Settings, Display, Dark')]);
+  });
+});
+
 describe('gap groups for champions', () => {
   it('a question a champion\'s answer did not help is open again until the champion changes that answer, and only one asked since reopens it', async () => {
     const { faq, curated, clock } = await setup();
