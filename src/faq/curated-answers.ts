@@ -37,7 +37,10 @@ export interface CuratedOutcome {
 }
 
 export interface CuratedOptions {
-  /** At most this many of the newest gap questions of the last 30 days are read when an answer is saved. */
+  /**
+   * At most this many of the newest gap questions of the last 30 days are read when an answer is saved, and at
+   * most this many of the newest questions the guidance answered.
+   */
   tellScanRows?: number;
 }
 
@@ -116,6 +119,8 @@ export class CuratedAnswers {
       // The same Save pressed again (a double click, or again after Teams gave up on a slow turn), or the same
       // text saved by another champion at once: saved, and the askers named again (see `CuratedOutcome.tell`).
       if (current && sameSave(current, input)) {
+        // This instance may not have reloaded the answers since another wrote it: the 1:1s are drawn from its engine.
+        await this.refresh();
         return { result: { ok: true, answer: current }, tell: await this.whoMustBeTold(current, { ...gap, again: true }) };
       }
       const who = current?.author.name ?? 'Another champion';
@@ -183,11 +188,34 @@ export class CuratedAnswers {
       this.guidance().some((s) => s.id === sid),
     );
     if (problem) return refused({ ok: false, reason: 'invalid', message: problem });
+    // What the answer already says (Save pressed again after a turn that stopped before queueing its corrections,
+    // from the same card or one drawn since): nothing is written, and those sent the earlier text are named again
+    // for this version, so the turn queues their corrections under the same keys (the outbox sends each once).
+    if (sameText(current, change)) {
+      // The corrections are drawn from this instance's engine, which may not have reloaded the edit yet.
+      await this.refresh();
+      return { result: { ok: true, answer: current }, tell: await this.correctionsOf(current) };
+    }
     const result = await this.store.update(id, version, change);
-    if (!result.ok) return refused(result);
+    if (!result.ok) {
+      const now = result.current;
+      // Another press of the same Save (or the same text saved by another champion at once) got there first.
+      if (result.reason === 'conflict' && now?.status === 'active' && sameText(now, change)) {
+        await this.refresh();
+        return { result: { ok: true, answer: now }, tell: await this.correctionsOf(now) };
+      }
+      return refused(result);
+    }
     await this.refresh();
-    const changed = current.answer !== result.answer.answer || current.sectionId !== result.answer.sectionId;
-    return { result, tell: changed ? await this.whoWasTold(result.answer) : [] };
+    return { result, tell: await this.whoWasTold(result.answer) };
+  }
+
+  /**
+   * Those to send `answer`'s current text as a correction: everyone already told of it, once an edit changed it
+   * (every version after the first is one: an edit that changes nothing writes nothing). Nobody for version 1.
+   */
+  private async correctionsOf(answer: CuratedAnswer): Promise<Recipient[]> {
+    return answer.version > 1 ? this.whoWasTold(answer) : [];
   }
 
   async retire(by: CuratedActor, id: string, version: number): Promise<CuratedResult> {
@@ -223,15 +251,21 @@ export class CuratedAnswers {
    * The askers of this question and of the same question in other words, in the last 30 days, who have not been
    * told yet: the gap's own questions (`gap.questionIds`, as the card's view grouped them) and, among the newest
    * gap questions of the month (at most `tellScanRows`, as the `gaps` list reads), those of its group or worded
-   * alike. Bounded work inside the champion's turn: reading every question of the month grew with the rollout
-   * past Teams' 15 s. Each person is claimed once per answer (across instances); with `again` (the same Save
-   * pressed again) those already claimed for this answer are named too. Give a claim back with `notSent` when
-   * the 1:1 fails.
+   * alike, and among the newest questions of the month the guidance answered (at most `tellScanRows` more),
+   * those worded alike. Bounded work inside the champion's turn: reading every question of the month grew with
+   * the rollout past Teams' 15 s. Each person is claimed once per answer (across instances); with `again` (the same Save
+   * pressed again) those already claimed for this answer are named too. A claim is
+   * kept once made: the 1:1 goes through the outbox, which retries a failed send under the person's key, and a
+   * turn that stopped before queueing it is made good by the Save pressed again.
    */
   async whoMustBeTold(answer: CuratedAnswer, opts: GapQuestions & { again?: boolean } = {}): Promise<Recipient[]> {
     const since = new Date(Date.parse(this.questions.now()) - TELL_WITHIN_DAYS * 86_400_000).toISOString();
-    const [{ questions: newest }, claims] = await Promise.all([
-      this.questions.recentGaps(TELL_WITHIN_DAYS, { limit: this.options.tellScanRows ?? TELL_SCAN_ROWS }),
+    const limit = this.options.tellScanRows ?? TELL_SCAN_ROWS;
+    const [{ questions: newest }, { questions: answered }, claims] = await Promise.all([
+      this.questions.recentGaps(TELL_WITHIN_DAYS, { limit }),
+      // Those the guidance answered (no Not helpful vote) are in no gap, but asked the same in other words may
+      // still be told, as they were before this read was bounded: read apart, so they never crowd out the gaps.
+      this.questions.recentAnswered(TELL_WITHIN_DAYS, { limit }),
       this.questions.gapClaims(TELL_WITHIN_DAYS),
     ]);
     const read = new Set(newest.map((q) => q.id));
@@ -240,7 +274,7 @@ export class CuratedAnswers {
     const older = (await mapLimit(own.filter((id) => !read.has(id)), CLAIMS_AT_ONCE, (id) => this.questions.get(id))).filter(
       (q): q is AskedQuestion => q !== undefined && q.askedAt >= since,
     );
-    const recent = [...newest, ...older];
+    const recent = [...newest, ...older, ...answered.filter((q) => !read.has(q.id))];
     const wordings = [answer.question, ...answer.variants].map(questionTerms);
     // Grouped once, not once per question: a month of open questions made that minutes of CPU in a turn.
     const inGroup = new Set([
@@ -274,17 +308,12 @@ export class CuratedAnswers {
     const rows = await this.store.toldOf(answer.id, MAX_RETOLD);
     return rows.map((r) => r.told ?? { asker: { id: r.userKey, name: '' }, question: answer.question, questionId: '' });
   }
-
-  /** The 1:1 to `recipient` could not be sent: a later run may try again. */
-  notSent(answer: CuratedAnswer, recipient: Recipient): Promise<void> {
-    return this.store.releaseNotice(answer.id, recipient.asker.aadObjectId ?? recipient.asker.id);
-  }
 }
 
 /** Askers claimed at once when an answer is written (each claim is one table write). */
 const CLAIMS_AT_ONCE = 16;
 
-/** The newest gap questions of the month read when an answer is saved (as one view of `gaps` reads). */
+/** The newest gap questions of the month read when an answer is saved (as one view of `gaps` reads), and answered ones. */
 const TELL_SCAN_ROWS = 2000;
 
 /** At most this many of the gap's own questions are read by id (a view of `gaps` groups at most 2,000). */
@@ -299,6 +328,11 @@ const MAX_RETOLD = 1000;
 
 /** Two wordings count as the same question at this share of shared content words (as in `gaps`). */
 const SAME_QUESTION = 0.5;
+
+/** An edit to what the answer already says: its text, or the section it points to. */
+function sameText(current: CuratedAnswer, change: Pick<CuratedInput, 'answer' | 'sectionId'>): boolean {
+  return (current.answer ?? '') === (change.answer?.trim() ?? '') && (current.sectionId ?? '') === (change.sectionId?.trim() ?? '');
+}
 
 /** A press saving what the gap's answer already says: the same written text, or the same section. */
 function sameSave(current: CuratedAnswer, input: CuratedInput): boolean {

@@ -82,7 +82,8 @@ type CuratedEntity = {
  *   the answer, so two champions (or one double click) answering the same gap make one answer, not two.
  * Table `FaqCuratedNotices`: PK = curated id, RK = the told user's key (Entra id or Teams id).
  *   - "tell each asker once, across instances": a row is created before the 1:1 is sent; a second
- *     instance's create fails with 409 and it doesn't send. A failed send gives the claim back.
+ *     instance's create fails with 409 and it doesn't send. The claim stays once made: the 1:1 is queued in the
+ *     outbox (which retries a failed send), and the Save pressed again names the claimed to queue it again.
  *   - the row keeps who was told and under which wording (`asker`, `question`, `questionId`), so an edit
  *     of the answer reaches the same people with one partition query (rows from before hold only `at`).
  */
@@ -305,7 +306,7 @@ export class CuratedStore {
     return old.length;
   }
 
-  /** Gives a claim back after the 1:1 could not be sent, so a later run tries again. */
+  /** Deletes the record that `userKey` was told of answer `id` (forget: nothing of theirs is kept). */
   releaseNotice(id: string, userKey: string): Promise<void> {
     return this.deleteNotice(id, safeKey(userKey));
   }

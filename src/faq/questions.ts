@@ -48,7 +48,8 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & { partitionKey: stri
  *   - a question by id: the id is `${PK}_${RK}` → point read;
  *   - "questions of the last N days" (re-checks after a docs change): one range query over the day partitions
  *     (`RowKey lt 'a'`: question rows only); the gaps list reads at most its budget of them, newest first
- *     (`recentGaps`: one range query, else day partitions newest first);
+ *     (`recentGaps`: one range query, else day partitions newest first), as does a champion's Save for the
+ *     answered ones (`recentAnswered`);
  *   - in the same day partition, written in the same transaction as what they index (no extra storage call):
  *     RK `a|<asker>|<question RK>` → who asked it, RK `v|<voter>|<question RK>` → who voted on it (and how), so a
  *     person's questions and votes (`my data`, `forget`) are one range read per day, and retention drops whole
@@ -221,20 +222,33 @@ export class QuestionStore {
    * rows and one call per day of the window in all. Reading every question of a 90-day window on each press did
    * not stay small as the rollout grew.
    */
-  async recentGaps(days: number, opts: { until?: Date; limit: number }): Promise<{ questions: AskedQuestion[]; more: boolean }> {
+  recentGaps(days: number, opts: { until?: Date; limit: number }): Promise<{ questions: AskedQuestion[]; more: boolean }> {
+    // Server-side: a question answered with no Not helpful vote is no gap (most of them).
+    return this.newest(days, opts, `${QUESTION_ROWS} and (answered eq false or notHelpful gt 0)`);
+  }
+
+  /**
+   * The questions of the last `days` × 24 hours that are no gap — answered, with no Not helpful vote — newest
+   * first, at most `limit` of them, read as `recentGaps` reads (bounded whatever the window holds): those told
+   * of a champion's answer when they asked the same in other words.
+   */
+  recentAnswered(days: number, opts: { limit: number }): Promise<{ questions: AskedQuestion[]; more: boolean }> {
+    return this.newest(days, opts, `${QUESTION_ROWS} and answered eq true and notHelpful eq 0`);
+  }
+
+  /** The newest `rows` (a filter on question rows) of the window: the bounded read `recentGaps` describes. */
+  private async newest(days: number, opts: { until?: Date; limit: number }, rows: string): Promise<{ questions: AskedQuestion[]; more: boolean }> {
     const until = opts.until ?? this.clock.now();
     const since = new Date(until.getTime() - days * 86_400_000);
     const limit = Math.max(1, Math.floor(opts.limit));
-    // Server-side: a question answered with no Not helpful vote is no gap (most of them), and a view as of
-    // `until` leaves out questions asked since (the card being paged was drawn from that view).
-    const gapRows = `${QUESTION_ROWS} and (answered eq false or notHelpful gt 0)`;
+    // A view as of `until` leaves out questions asked since (the card being paged was drawn from that view).
     // Only a view as of a given time is cut there: a question stamped a moment ahead (another instance's clock,
     // a write landing late) belongs in the latest view.
     const inWindow = opts.until
       ? odata`askedAt ge ${since.toISOString()} and askedAt le ${until.toISOString()}`
       : odata`askedAt ge ${since.toISOString()}`;
     const read = (first: string, last: string, n: number) =>
-      take(this.questions, `${odata`PartitionKey ge ${first} and PartitionKey le ${last}`} and ${gapRows} and ${inWindow}`, n);
+      take(this.questions, `${odata`PartitionKey ge ${first} and PartitionKey le ${last}`} and ${rows} and ${inWindow}`, n);
     const first = dayOf(since);
     const last = dayOf(until);
     const whole = await read(first, last, limit + 1);

@@ -198,10 +198,6 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     if (!res.ok) {
       const current = await curated.get(data.curatedId);
       if (!current) return { message: res.message };
-      // Save pressed twice (or the same text saved by another champion at once): what they asked for is saved.
-      if (res.reason === 'conflict' && current.status === 'active' && current.answer === answer && current.sectionId === sectionId) {
-        return listCard(turn, 'active', undefined, 'Saved: the bot gives the new answer from now on.');
-      }
       const group = { id: current.groupId ?? '', example: current.question, count: 0, askers: 0, questions: current.variants };
       // The box keeps the champion's own text: what the other change says must be shown, or Save would overwrite it unseen.
       const error =

@@ -261,3 +261,37 @@ describe('Save the change pressed twice at once', () => {
     expect(await store.get(created.id)).toMatchObject({ version: 2, answer: 'Yes: pair the printer under Settings, Devices.' });
   });
 });
+
+describe('Save the change pressed again after the first press stopped before its corrections were queued', () => {
+  it('the second press queues them: the asker sent the earlier answer gets the corrected one, once', async () => {
+    const asker: TestUser = { id: '29:lena', aadObjectId: 'aad-lena', name: 'Lena' };
+    const groupId = await openGap(asker, 'which drawer holds the spare tablet chargers at the depot');
+    const answered = await execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'The top drawer.' }, inChat(USERS.champion));
+    expect(invokeText(answered.body)).toContain('Saved. 1 person who asked gets');
+    const answer = (await store.active()).find((a) => a.groupId === groupId)!;
+    const press = () =>
+      execute(app, USERS.champion, 'faq.curated.edit', { curatedId: answer.id, version: answer.version, answer: 'The bottom drawer, left side.' }, inChat(USERS.champion));
+    // The first press's turn stops between saving the change and queueing the corrections.
+    const enqueue = app.outbox.enqueue.bind(app.outbox);
+    const spy = vi.spyOn(app.outbox, 'enqueue').mockImplementationOnce(() => Promise.reject(new Error('storage is not answering')));
+    try {
+      expect(invokeText((await press()).body)).not.toContain('Saved');
+    } finally {
+      spy.mockImplementation(enqueue);
+    }
+    spy.mockRestore();
+    expect(await store.get(answer.id)).toMatchObject({ version: answer.version + 1, answer: 'The bottom drawer, left side.' });
+    // Pressed again on the same card: saved, and the one sent the earlier answer is counted.
+    expect(invokeText((await press()).body)).toContain('1 person who was sent the earlier answer gets the new one');
+    await app.settled();
+    await app.broadcast.runner.idle();
+    const corrected = () => connector.sentTo(`a:chat-${asker.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('bottom drawer, left side'));
+    await connector.waitFor(() => corrected().length > 0, 20_000);
+    // Once more (Teams' retry, or the champion again): the same key, so not sent again.
+    expect(invokeText((await press()).body)).toContain('Saved');
+    await app.settled();
+    await app.broadcast.runner.idle();
+    await app.settled();
+    expect(corrected()).toHaveLength(1);
+  });
+});
