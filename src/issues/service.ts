@@ -174,6 +174,8 @@ export class IssueService {
   async fileHeld(report: HeldReport): Promise<Issue | undefined> {
     const outcome = await this.reportNow(report.caller, report.values, report.opts);
     if (outcome.kind !== 'logged') return undefined; // invalid forms were refused before they were held
+    // Its reporter was forgotten while it waited (the report is theirs no more): nobody to tell.
+    if (isPseudonym(report.caller.reporter.id)) return outcome.issue;
     await this.d.outbox.enqueue([
       {
         op: 'send',
