@@ -248,6 +248,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       dedupe,
       systemName: config.env.SYSTEM_NAME,
       localMode,
+      clock,
     });
     registerHelp(bot, { conversations, demo, localMode });
     const outbox = outbound.outbox;

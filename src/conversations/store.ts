@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import { mapLimit } from '../map-limit.js';
@@ -46,6 +47,8 @@ export type ChannelRole = (typeof CHANNEL_ROLES)[number];
  *   PK 'team'     RK <team id>                       → the team's General channel     (roster reads)
  *   PK 'role'     RK triage|support|announcements|rollout → the channel holding that role
  *   PK 'person'   RK <aadObjectId>                   → the name a person goes by in Teams (champion lists)
+ *   PK 'forgets'  RK 'marker'                        → a random token, new after each `forget` (names no one): an
+ *                                                      instance that sees it change drops its cache of chats saved
  * Every read is a point read; nothing scans. A person's chat has a partition of its own so that a broadcast's
  * lookups (50 people per pack) are point reads on any store: a filter naming several row keys in one shared
  * partition is answered by reading through that partition (every person's chat) on a Storage account, and
@@ -56,12 +59,17 @@ export type ChannelRole = (typeof CHANNEL_ROLES)[number];
  * version still running during a rolling deployment goes on finding every chat it knew.
  */
 const LEGACY_PERSONAL = 'personal';
+const FORGETS = 'forgets';
+const MARKER_ROW = 'marker';
 const CHAT_ROW = 'chat';
 const personalPartition = (key: string) => `personal|${safeKey(key)}`;
 /** Every personal-chat partition sorts between these ('|' < '}'). */
 const PERSONAL_RANGE = odata`PartitionKey gt ${'personal|'} and PartitionKey lt ${'personal}'}`;
 
 export class ConversationStore {
+  /** Told in this process when a forget has deleted someone's rows (the bot drops its cache of saved chats). */
+  private readonly forgotten = new Set<() => void>();
+
   private constructor(
     private readonly table: TableClient,
     private readonly clock: Clock,
@@ -248,6 +256,25 @@ export class ConversationStore {
       await this.deleteIfThere(personalPartition(key), CHAT_ROW);
       await this.deleteIfThere(LEGACY_PERSONAL, safeKey(key));
     } else await this.deleteIfThere(partition, safeKey(key));
+  }
+
+  /**
+   * After a forget deleted a person's rows: this process's listeners are told at once, and the stored marker gets
+   * a new token so other instances' caches of chats already saved do not outlive the forget (they read it now and then).
+   */
+  async markForgotten(): Promise<void> {
+    for (const listener of this.forgotten) listener();
+    await this.table.upsertEntity({ partitionKey: FORGETS, rowKey: MARKER_ROW, token: randomBytes(8).toString('hex'), at: this.clock.now().toISOString() }, 'Replace');
+  }
+
+  /** The forget marker's token ('' before any forget). */
+  async forgetMarker(): Promise<string> {
+    const row = await readEntity<{ token: string }>(this.table, FORGETS, MARKER_ROW);
+    return row ? String(row.token ?? '') : '';
+  }
+
+  onForgotten(listener: () => void): void {
+    this.forgotten.add(listener);
   }
 
   private async deleteIfThere(pk: string, rk: string): Promise<void> {

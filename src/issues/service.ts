@@ -78,7 +78,12 @@ export type ReportOutcome =
   /** `fresh` is false for a retried request: the issue its first attempt logged. */
   | { kind: 'logged'; issue: Issue; fresh: boolean }
   /** Storage did not answer: the report is kept on disk and filed when it is back; the reporter hears then. */
-  | { kind: 'held' };
+  | { kind: 'held' }
+  /**
+   * The form was logged before, and the issue is no longer the caller's (`forget` put a pseudonym in their place):
+   * an old card pressed again. Nothing of that issue is shown to them.
+   */
+  | { kind: 'outdated' };
 
 export type TriageOutcome =
   /**
@@ -170,6 +175,8 @@ export class IssueService {
   async fileHeld(report: HeldReport): Promise<Issue | undefined> {
     const outcome = await this.reportNow(report.caller, report.values, report.opts);
     if (outcome.kind !== 'logged') return undefined; // invalid forms were refused before they were held
+    // Its reporter was forgotten while it waited (the report is theirs no more): nobody to tell.
+    if (isPseudonym(report.caller.reporter.id)) return outcome.issue;
     await this.d.outbox.enqueue([
       {
         op: 'send',
@@ -202,6 +209,9 @@ export class IssueService {
       priority,
     });
     if (result.kind === 'invalid') return { kind: 'invalid', values, errors: result.errors };
+    // The request key is the person's own (it hashes their id), so an earlier issue not reported by them any more
+    // was theirs until `forget` anonymised it: the organisation's record now, not to be shown back to them.
+    if (result.kind === 'existing' && result.issue.reporter.id !== caller.reporter.id) return { kind: 'outdated' };
     await this.d.observer?.issueChanged(result.issue);
     // Enqueued for a retry too: the outbound path sends each key once, so a crash between logging and
     // enqueueing is mended by Teams' retry of the same submit.

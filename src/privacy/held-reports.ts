@@ -1,17 +1,19 @@
 import type { HeldReport } from '../issues/service.js';
 import type { DiskOutbox } from '../storage/disk-outbox.js';
-import { holdings, isSubject, type PersonalData, type Subject, type Tally } from './personal-data.js';
+import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from './personal-data.js';
 
 /**
  * Reports kept on this instance's disk while storage did not answer (src/storage/disk-outbox.ts), filed once it
  * is back: until then they hold the form and who sent it, and are the person's data like a filed issue. `my data`
- * lists them; `forget` takes them out unfiled (a filed one would be anonymised by the issues part, which runs
- * after this one: a report filed meanwhile is found there).
+ * lists them; `forget` anonymises them as the issues part does a filed issue — the organisation keeps the report,
+ * filed later under the person's pseudonym (with the same request key, so one filed already is not filed twice),
+ * and nobody is told. One being filed at that moment is waited for: the issues part, which runs after this one,
+ * then finds it filed and anonymises it there.
  */
 export class HeldReportsPersonalData implements PersonalData {
   readonly feature = 'heldReports';
 
-  constructor(private readonly held: Pick<DiskOutbox<HeldReport>, 'list' | 'remove'>) {}
+  constructor(private readonly held: Pick<DiskOutbox<HeldReport>, 'list' | 'replace' | 'handled'>) {}
 
   private theirs(subject: Subject) {
     return this.held.list().filter((e) => {
@@ -22,7 +24,7 @@ export class HeldReportsPersonalData implements PersonalData {
 
   private tally(count: number): Tally {
     return {
-      holdings: holdings({ kind: 'issues.held', label: 'reports kept while storage was down, not yet filed (deleted unfiled)', count, action: 'delete' }),
+      holdings: holdings({ kind: 'issues.held', label: 'reports kept while storage was down, not yet filed (kept, reporter anonymised)', count, action: 'anonymise' }),
     };
   }
 
@@ -35,9 +37,15 @@ export class HeldReportsPersonalData implements PersonalData {
     return { heldWhileStorageWasDown: this.theirs(subject).map((e) => ({ sentAt: e.at, form: e.item.values })) };
   }
 
-  async forget(subject: Subject): Promise<Tally> {
-    let removed = 0;
-    for (const e of this.theirs(subject)) if (await this.held.remove(e.key)) removed++;
-    return this.tally(removed);
+  async forget(subject: Subject, pseudonym: Pseudonym): Promise<Tally> {
+    let anonymised = 0;
+    for (const e of this.theirs(subject)) {
+      const stand = { id: pseudonym.id, name: pseudonym.name };
+      // Their keys go (Entra id, the chat to tell them in); the form as written stays, as on a filed issue.
+      const item: HeldReport = { ...e.item, caller: { person: stand, reporter: { ...stand }, role: e.item.caller.role } };
+      if (await this.held.replace(e.key, item)) anonymised++;
+      await this.held.handled(e.key);
+    }
+    return this.tally(anonymised);
   }
 }

@@ -3,7 +3,7 @@ import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import type { Outbox } from '../outbound/message.js';
 import { fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
-import { collect, deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 import { holdings, isSubject, type PersonalData, type Subject, type Tally } from './personal-data.js';
 
 /*
@@ -11,7 +11,9 @@ import { holdings, isSubject, type PersonalData, type Subject, type Tally } from
  * waits for a turn, so the turn only writes this row and answers; the job reads every feature, saves the file
  * and sends the link 1:1. The pattern is `forget`'s (jobs.ts): the row is claimed by one instance until
  * `claimedUntil` (renewed while it works), every change is ETag-guarded, and the scheduled upkeep resumes a
- * job whose instance stopped.
+ * job whose instance stopped. A renewal that finds the row changed (another instance took the lapsed job over,
+ * or `forget` deleted it) means the job is not this instance's any more: it sends nothing, so only one
+ * instance ever believes it holds the job.
  *
  * Table `PrivacyMyDataJobs`: PK 'job', RK the asker's user key (one `my data` per person at a time: pressing
  * again finds the one under way) → `run` (random per job: the link message's outbound key), the person's keys
@@ -55,7 +57,21 @@ export interface MyDataJobsDeps {
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** How long a claim holds without renewal (default 3 min); it is renewed every third of that while the file is made. */
   claimMs?: number;
+  /** Runs `fn` every `ms` until the returned stop is called (default: an unref'd setInterval); tests fire it by hand. */
+  every?: (ms: number, fn: () => unknown) => () => void;
 }
+
+/** This instance's hold on one job while it runs: the row's ETag as last written, or lost. */
+interface Hold {
+  etag: string;
+  lost: boolean;
+}
+
+const everyMs = (ms: number, fn: () => unknown): (() => void) => {
+  const t = setInterval(fn, ms);
+  t.unref();
+  return () => clearInterval(t);
+};
 
 export class MyDataJobs {
   private readonly work = new Set<Promise<unknown>>();
@@ -134,29 +150,51 @@ export class MyDataJobs {
     }
   }
 
+  /**
+   * Renews the claim only if the row is as this instance last wrote it (its ETag): a row changed meanwhile was
+   * taken over by another instance (the claim had lapsed) or deleted by `forget`, and the job is not ours any more.
+   */
+  private async renew(key: string, hold: Hold): Promise<void> {
+    if (hold.lost) return;
+    try {
+      const etag = await updateIfUnchanged(this.table, { partitionKey: PK, rowKey: key, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs }, 'Merge', hold.etag);
+      if (etag === undefined) hold.lost = true;
+      else hold.etag = etag;
+    } catch (err) {
+      if (isNotFound(err)) hold.lost = true;
+      // Storage busy: the next renewal tries again (if the claim lapses meanwhile, that one finds it taken).
+      else this.d.log.warn({ err }, 'could not renew the claim on a my data job');
+    }
+  }
+
   /** Makes the file and queues its link; the row goes then. Safe to run twice: the link's message key is the run's. */
   async run(key: string): Promise<void> {
     if (this.active.has(key)) return;
     this.active.add(key);
-    // Renewed while the file is made, so the upkeep elsewhere does not start a second copy of a long one.
-    const renew = setInterval(() => {
-      void this.table
-        .updateEntity({ partitionKey: PK, rowKey: key, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs }, 'Merge')
-        .catch((err: unknown) => this.d.log.warn({ err }, 'could not renew the claim on a my data job'));
-    }, Math.max(1_000, this.claimMs / 3));
-    renew.unref();
+    let stop = () => {};
     try {
       const job = await this.claim(key);
       if (!job) return;
+      const hold: Hold = { etag: job.etag, lost: false };
+      // Renewed while the file is made, so the upkeep elsewhere does not start a second copy of a long one; one
+      // renewal at a time, each on the ETag the one before got.
+      let renewing = Promise.resolve();
+      const renewOnce = () => (renewing = renewing.then(() => this.renew(key, hold)));
+      stop = (this.d.every ?? everyMs)(Math.max(1_000, this.claimMs / 3), renewOnce);
       const file = await this.d.make(job.subject, job.userKey);
-      // Forgotten while the file was made: no link goes out (the file expires within the hour).
-      const still = await this.get(key);
-      if (!still || still.run !== job.run) return;
+      stop();
+      // Still ours, checked by a last ETag-guarded renewal: taken over elsewhere, that instance sends the link;
+      // forgotten while the file was made (the row deleted), no link goes out (the file expires within the hour).
+      await renewOnce();
+      if (hold.lost) {
+        this.d.log.info({ run: job.run }, 'my data job taken over or forgotten while its file was made; its link is not sent from here');
+        return;
+      }
       await this.d.outbox.enqueue([{ op: 'send', key: `my-data|${job.run}`, to: { kind: 'user', userKey: job.userKey }, content: this.d.message(file.token, file.expiresAt) }]);
       await deleteIfThere(this.table, PK, key);
       this.d.log.info({ run: job.run }, 'personal data prepared for its owner');
     } finally {
-      clearInterval(renew);
+      stop();
       this.active.delete(key);
     }
   }

@@ -8,7 +8,7 @@ import { DurableLog, readJsonLines, replaceFileDurably } from './durable-file.js
  * real store when storage is back.
  *
  * One file of JSON lines: `{"add":{key,item,at}}` when an item is kept, `{"done":key}` once its handler
- * succeeded. A crash at any point loses no item that `add` confirmed: a torn last line is cut off on
+ * succeeded, `{"replace":{key,item,at}}` when a pending item was rewritten (`forget` anonymising it). A crash at any point loses no item that `add` confirmed: a torn last line is cut off on
  * opening; an item whose handler succeeded but whose "done" line was not yet written is handled again, so
  * the handler must be idempotent by key (e.g. the issue's request id). When nothing is pending, or before
  * the file would outgrow its limit, it is rewritten with only the pending items (write, sync, rename).
@@ -32,12 +32,14 @@ export interface DrainResult {
   failed?: { key: string; error: unknown };
 }
 
-type Line<T> = { add: OutboxEntry<T> } | { done: string };
+type Line<T> = { add: OutboxEntry<T> } | { done: string } | { replace: OutboxEntry<T> };
 
 export class DiskOutbox<T> {
   private readonly pending = new Map<string, OutboxEntry<T>>();
   private compacting: Promise<void> | undefined;
   private draining: Promise<DrainResult> | undefined;
+  /** The item a drain's handler is working on, and its handling. */
+  private inFlight: { key: string; handling: Promise<void> } | undefined;
   /** "done" lines in the file: worth a rewrite. */
   private doneLines = 0;
 
@@ -57,6 +59,10 @@ export class DiskOutbox<T> {
         if (!outbox.pending.has(line.add.key)) outbox.pending.set(line.add.key, line.add);
       } else if ('done' in line) {
         outbox.pending.delete(line.done);
+        outbox.doneLines++;
+      } else if ('replace' in line) {
+        // Only a still-pending item is rewritten (Map.set keeps its place in the order).
+        if (outbox.pending.has(line.replace.key)) outbox.pending.set(line.replace.key, line.replace);
         outbox.doneLines++;
       }
     }
@@ -116,6 +122,29 @@ export class DiskOutbox<T> {
   }
 
   /**
+   * Rewrites a pending item in place, under the same key and in the same place in the order (`forget` anonymising
+   * it): one line, so a crash leaves either the old item or the new. False when it is not pending. An item a drain
+   * is handling right now is handled as it was.
+   */
+  async replace(key: string, item: T): Promise<boolean> {
+    while (this.compacting) await this.compacting;
+    const old = this.pending.get(key);
+    if (!old) return false;
+    const entry: OutboxEntry<T> = { key, item, at: old.at };
+    await this.log.append([{ replace: entry }]);
+    this.doneLines++;
+    if (this.pending.has(key)) this.pending.set(key, entry);
+    // The old item is rewritten out of the file now, not at some later rewrite: it may name the person.
+    await this.compactNow();
+    return true;
+  }
+
+  /** Resolves once a drain's handling of `key`, if one is under way, has ended (well or not). */
+  async handled(key: string): Promise<void> {
+    if (this.inFlight?.key === key) await this.inFlight.handling.catch(() => {});
+  }
+
+  /**
    * Hands pending items to `handler` in order, each removed once its handler succeeded; stops at the first
    * failure (it stays first). Items added meanwhile are handled too. One drain runs at a time.
    */
@@ -130,10 +159,14 @@ export class DiskOutbox<T> {
       const next = this.pending.values().next();
       if (next.done) break;
       const entry = next.value;
+      const handling = handler(entry.item, entry.key);
+      this.inFlight = { key: entry.key, handling };
       try {
-        await handler(entry.item, entry.key);
+        await handling;
       } catch (error) {
         return { handled, failed: { key: entry.key, error } };
+      } finally {
+        this.inFlight = undefined;
       }
       while (this.compacting) await this.compacting;
       await this.log.append([{ done: entry.key }]);

@@ -9,7 +9,9 @@ import {
 } from 'botbuilder';
 import type { z } from 'zod';
 import type { AdaptiveCard } from '../cards/template.js';
+import type { Clock } from '../clock.js';
 import { parseCommand } from '../commands.js';
+import { SavedConversations } from '../conversations/saved.js';
 import type { ConversationStore } from '../conversations/store.js';
 import { helpCard, welcomeCard } from '../help/cards.js';
 import type { Logger } from '../log.js';
@@ -79,6 +81,7 @@ export interface BotDeps {
   dedupe: DedupeStore;
   systemName: string;
   localMode: boolean;
+  clock: Clock;
 }
 
 /**
@@ -90,10 +93,12 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   private readonly verbs = new Map<string, { def: VerbDef; handler: VerbHandler<z.ZodType> }>();
   private questionHandler: QuestionHandler | undefined;
   private searchHandler: SearchHandler | undefined;
-  private readonly remembered = new Set<string>();
+  /** Chats and names this instance saved already (dropped when someone is forgotten: see saved.ts). */
+  private readonly remembered: SavedConversations;
 
   constructor(private readonly deps: BotDeps) {
     super();
+    this.remembered = new SavedConversations(deps.conversations, deps.clock);
     this.onMessage(async (context, next) => {
       await this.handleMessage(context);
       await next();
@@ -343,11 +348,11 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     const key = `${conv.conversationId}|${conv.user?.id ?? ''}|${conv.serviceUrl}|${conv.timeZone ?? ''}`;
     const from = context.activity.from;
     const person = from?.aadObjectId && from.name ? `person|${from.aadObjectId}|${from.name}` : '';
-    if (!this.remembered.has(key)) {
+    if (!(await this.remembered.has(key))) {
       await this.deps.conversations.remember(conv);
       this.remembered.add(key);
     }
-    if (person && !this.remembered.has(person)) {
+    if (person && !(await this.remembered.has(person))) {
       await this.deps.conversations.rememberPerson(from.aadObjectId as string, from.name as string);
       this.remembered.add(person);
     }

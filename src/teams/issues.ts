@@ -62,6 +62,10 @@ const requestKeyOf = (turn: Turn, formId?: string) =>
     ? `form|${createHash('sha256').update(`${personOf(turn.actor).id}|${formId}`).digest('hex').slice(0, 32)}`
     : `${turn.context.activity.conversation.id}|${turn.context.activity.id ?? ''}`;
 
+/** An old report card pressed again after the person was forgotten: their report is no longer theirs to see. */
+const OUTDATED_REPORT =
+  'This card is out of date: the report sent from it is no longer linked to you, since your details were removed from Rollout Desk. To report a problem now, type "report".';
+
 /** The issue log's commands and card verbs: parse what Teams sent, call the service, render its result. */
 export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
   const form = (values?: FormData, errors?: Record<string, string | undefined>, lostDevice = false, formId?: string) =>
@@ -126,6 +130,8 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
       case 'held':
         turn.log.warn('storage not answering: report kept on disk, to be filed when it is back');
         return { card: renderIssueCard('issue-held', {}) };
+      case 'outdated':
+        return { message: OUTDATED_REPORT };
     }
   };
   bot.verb(ISSUE_VERBS.submit, (turn, data) => submit(turn, data, { checkSimilar: true }));

@@ -60,7 +60,7 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
     // The file is made by a background job (my-data-jobs.ts): reading every feature grows with what the person
     // left behind, and Teams stops waiting for a turn after ~15 s. The turn only writes the job's row.
     // The link is sent to this chat later, from the job: it must be known even if the bot had let it go (the person
-    // was forgotten, and this instance still thinks it remembered the chat).
+    // was forgotten on another instance, and this one has not yet read the forget marker: src/conversations/saved.ts).
     if (personal) await w.conversations.remember(storedConversationOf(turn.context));
     const job = await w.myData.begin({ ids: [...new Set(caller.keys)], name: caller.person.name }, caller.person.id);
     if (!job.fresh) {

@@ -385,6 +385,36 @@ describe('forget, and the answers kept for Teams\' retries', () => {
   });
 });
 
+describe('forget, and a card the person still has from before', () => {
+  it('"No, log mine" pressed again on an old similar-issues card says the card is out of date, and shows nothing of the anonymised issue', async () => {
+    const lena = person('Lena Old-Card');
+    await tell(lena, 'whoami');
+    const title = 'Tablet loses visits at depot Larch';
+    const ref = await logIssue(ADELE, title);
+    // Lena reports the same problem, is offered Adele's issue, and presses "No, log mine": her own issue is logged.
+    const hers = { ...formOf(title), description: 'Lena: the Larch tablet drops my visits every night.', formId: '3c4d5e6f7a8b9c0d' };
+    const offered = await click(lena, 'issue.submit', hers);
+    expect(invokeText(offered.body)).toContain(ref);
+    const logAnyway = buttonData(offered.body, 'issue.logAnyway');
+    const logged = invokeText((await click(lena, 'issue.logAnyway', logAnyway)).body);
+    const herRef = /R-\d{4}/.exec(logged.replace(ref, ''))?.[0] ?? '';
+    expect(herRef).not.toBe('');
+
+    const asked = await tell(USERS.lead, `forget ${lena.name}`);
+    const done = invokeText((await click(USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'))).body);
+    expect(done).toContain(`${lena.name} is forgotten`);
+    const pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(done)?.[1] ?? '';
+    expect(pseudonym).not.toBe('');
+
+    // The card is still in her chat: she presses "No, log mine" on it again.
+    const again = invokeText((await click(lena, 'issue.logAnyway', logAnyway)).body);
+    expect(again).toMatch(/out of date/i);
+    for (const theirs of [herRef, pseudonym, hers.description, title]) expect(again).not.toContain(theirs);
+    // Nothing new was logged under her name.
+    expect((await app.queries.listByReporter(lena.aadObjectId)).items).toEqual([]);
+  });
+});
+
 describe('forget @mention', () => {
   it('finds someone who never chatted with the bot by the Entra id the mention carries, and forgets them under both ids', async () => {
     // Added to a group by @mention (kept under her Entra id); she has never written to the bot.

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { MyDataJobs } from '../../src/privacy/my-data-jobs.js';
+import { MY_DATA_TABLE, MyDataJobs } from '../../src/privacy/my-data-jobs.js';
 import type { Subject } from '../../src/privacy/personal-data.js';
 import { CapturedOutbox } from '../support/outbox.js';
 import { testTables } from '../support/storage.js';
+import { until } from '../support/until.js';
 
 /*
  * A `my data` whose instance stops after the turn answered (a restart, a deploy) is not lost: its row stays
@@ -13,11 +14,32 @@ import { testTables } from '../support/storage.js';
 const KAI: Subject = { ids: ['aad-kai', '29:kai'], name: 'Kai Busy' };
 const quiet = { info: () => {}, warn: () => {} };
 
-function instance(tables: ReturnType<typeof testTables>, holderId: string, clock: ManualClock, outbox: CapturedOutbox, made: string[]) {
+/** The claim renewal's timer, fired by the test (count work, not time). */
+class ManualTimer {
+  private readonly fns = new Set<() => unknown>();
+  readonly every = (_ms: number, fn: () => unknown) => {
+    this.fns.add(fn);
+    return () => void this.fns.delete(fn);
+  };
+  async fire(): Promise<void> {
+    await Promise.all([...this.fns].map((fn) => fn()));
+  }
+}
+
+function instance(
+  tables: ReturnType<typeof testTables>,
+  holderId: string,
+  clock: ManualClock,
+  outbox: CapturedOutbox,
+  made: string[],
+  opts: { gate?: Promise<void>; timer?: ManualTimer } = {},
+) {
   return MyDataJobs.open(tables, {
     make: async (subject, userKey) => {
       made.push(`${userKey}:${subject.name}`);
-      return { token: `tok-${made.length}`, expiresAt: '2026-12-01T10:00:00.000Z' };
+      const n = made.length;
+      await opts.gate;
+      return { token: `tok-${n}`, expiresAt: '2026-12-01T10:00:00.000Z' };
     },
     message: (token) => `link /exports/${token}`,
     outbox,
@@ -25,6 +47,7 @@ function instance(tables: ReturnType<typeof testTables>, holderId: string, clock
     holderId,
     log: quiet,
     claimMs: 60_000,
+    ...(opts.timer ? { every: opts.timer.every } : {}),
   });
 }
 
@@ -53,5 +76,46 @@ describe('my data jobs', () => {
     expect(await other.upkeep()).toBe(0);
     // Done: the person may ask again.
     expect((await other.begin(KAI, '29:kai')).fresh).toBe(true);
+  });
+
+  it('two instances racing for one job: the one whose claim lapsed cannot renew it back, and only the holder sends the link', async () => {
+    const tables = testTables();
+    const clock = new ManualClock();
+    clock.set('2026-12-01T08:00:00Z');
+    const made: string[] = [];
+    let openA: () => void = () => {};
+    let openB: () => void = () => {};
+    const timerA = new ManualTimer();
+    const timerB = new ManualTimer();
+    const outboxA = new CapturedOutbox();
+    const outboxB = new CapturedOutbox();
+    const a = await instance(tables, 'a', clock, outboxA, made, { gate: new Promise((r) => (openA = r)), timer: timerA });
+    const b = await instance(tables, 'b', clock, outboxB, made, { gate: new Promise((r) => (openB = r)), timer: timerB });
+    const holder = async () => String((await (await tables.table(MY_DATA_TABLE)).getEntity('job', '29:kai')).holder);
+
+    // a takes the job and is slow making the file; its renewals did not land (storage was busy), so its claim lapses.
+    const { key } = await a.begin(KAI, '29:kai');
+    a.start(key);
+    await until('a is making the file', () => made.length === 1);
+    clock.advance(61_000);
+    // b's upkeep takes the lapsed job over and starts making the file too.
+    expect(await b.upkeep()).toBe(1);
+    await until('b is making the file', () => made.length === 2);
+    expect(await holder()).toBe('b');
+
+    // a's next renewal finds the job taken: it must not write itself back as the holder.
+    await timerA.fire();
+    expect(await holder()).toBe('b');
+    await timerB.fire();
+    expect(await holder()).toBe('b');
+
+    // a finishes first: it no longer holds the job, so it sends nothing; b, the holder, sends the one link.
+    openA();
+    await a.idle();
+    expect(outboxA.users()).toEqual([]);
+    openB();
+    await b.idle();
+    expect(outboxB.users()).toEqual(['29:kai']);
+    expect(await b.upkeep()).toBe(0);
   });
 });

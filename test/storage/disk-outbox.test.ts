@@ -55,6 +55,26 @@ describe('DiskOutbox', () => {
     await reopened.close();
   });
 
+  it('rewrites a pending item in its place, the old one gone from the file at once and after a reopen; one no longer pending is not rewritten', async () => {
+    const file = freshFile();
+    const outbox = await DiskOutbox.open<{ by: string }>(file);
+    for (const k of ['a', 'b', 'c']) await outbox.add(k, { by: `person ${k}` });
+    expect(await outbox.replace('b', { by: 'Former member 3f9a' })).toBe(true);
+    expect(await outbox.replace('gone', { by: 'Former member 3f9a' })).toBe(false);
+    expect(outbox.list().map((e) => e.item.by)).toEqual(['person a', 'Former member 3f9a', 'person c']);
+    // The old item is out of the file at once: it may name the person.
+    expect(readFileSync(file, 'utf8')).not.toContain('person b');
+    await outbox.close();
+
+    const reopened = await DiskOutbox.open<{ by: string }>(file);
+    expect(reopened.list().map((e) => [e.key, e.item.by])).toEqual([
+      ['a', 'person a'],
+      ['b', 'Former member 3f9a'],
+      ['c', 'person c'],
+    ]);
+    await reopened.close();
+  });
+
   it('refuses an item with a clear error when full, keeps what it had, and has room again once drained', async () => {
     const outbox = await DiskOutbox.open<string>(freshFile(), { maxBytes: 400 });
     let added = 0;

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { SavedConversations } from '../../src/conversations/saved.js';
+
+/** The forget marker as the store keeps it, counting reads. */
+function fakeStore() {
+  const s = {
+    token: '',
+    reads: 0,
+    listeners: [] as (() => void)[],
+    forgetMarker: async () => {
+      s.reads++;
+      return s.token;
+    },
+    onForgotten: (l: () => void) => void s.listeners.push(l),
+  };
+  return s;
+}
+
+describe('the cache of conversations already saved', () => {
+  it('reads the forget marker at most once per half minute, however many turns, and drops every entry when it changed', async () => {
+    const store = fakeStore();
+    const clock = new ManualClock('2026-12-01T08:00:00Z');
+    const saved = new SavedConversations(store, clock);
+    expect(await saved.has('chat-a')).toBe(false);
+    saved.add('chat-a');
+    for (let i = 0; i < 100; i++) expect(await saved.has('chat-a')).toBe(true);
+    expect(store.reads).toBe(1);
+
+    // Forgotten on another instance: this one keeps its entry until its next read of the marker, then drops it.
+    store.token = 'after-a-forget';
+    clock.advance(29_000);
+    expect(await saved.has('chat-a')).toBe(true);
+    clock.advance(1_000);
+    expect(await saved.has('chat-a')).toBe(false);
+    expect(store.reads).toBe(2);
+  });
+
+  it('drops every entry at once when a forget ran on this instance', async () => {
+    const store = fakeStore();
+    const saved = new SavedConversations(store, new ManualClock());
+    await saved.has('chat-a');
+    saved.add('chat-a');
+    for (const l of store.listeners) l();
+    expect(await saved.has('chat-a')).toBe(false);
+    expect(store.reads).toBe(1);
+  });
+});
