@@ -19,6 +19,8 @@ export class SavedConversations {
   private readonly saved = new Set<string>();
   private marker: string | undefined;
   private checkedAt = Number.NEGATIVE_INFINITY;
+  /** The marker read under way, which turns arriving meanwhile wait for rather than read again. */
+  private checking: Promise<void> | undefined;
 
   constructor(
     private readonly store: Pick<ConversationStore, 'forgetMarker' | 'onForgotten'>,
@@ -31,12 +33,21 @@ export class SavedConversations {
   async has(key: string): Promise<boolean> {
     const now = this.clock.now().getTime();
     if (now - this.checkedAt >= CHECK_MS || now < this.checkedAt) {
-      const marker = await this.store.forgetMarker();
-      if (this.marker !== undefined && marker !== this.marker) this.saved.clear();
-      this.marker = marker;
+      // Marked as checked before the read: turns arriving meanwhile share this one read, and a read that fails
+      // (storage down) is tried again a period later, not by every turn while it lasts.
       this.checkedAt = now;
+      this.checking = this.readMarker().finally(() => {
+        this.checking = undefined;
+      });
     }
+    if (this.checking) await this.checking;
     return this.saved.has(key);
+  }
+
+  private async readMarker(): Promise<void> {
+    const marker = await this.store.forgetMarker();
+    if (this.marker !== undefined && marker !== this.marker) this.saved.clear();
+    this.marker = marker;
   }
 
   add(key: string): void {

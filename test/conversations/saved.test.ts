@@ -45,4 +45,24 @@ describe('the cache of conversations already saved', () => {
     expect(await saved.has('chat-a')).toBe(false);
     expect(store.reads).toBe(1);
   });
+
+  it('turns arriving together share one read of the marker, and a read that fails is not tried again by every turn', async () => {
+    const store = fakeStore();
+    const clock = new ManualClock('2026-12-01T08:00:00Z');
+    const saved = new SavedConversations(store, clock);
+    const all = await Promise.all(Array.from({ length: 50 }, () => saved.has('chat-a')));
+    expect(all.every((h) => h === false)).toBe(true);
+    expect(store.reads).toBe(1);
+
+    // Storage stops answering: the turn that found the read due sees the failure (the bot logs it and goes on);
+    // the turns after it do not each wait on storage again until the next period.
+    clock.advance(30_000);
+    store.forgetMarker = async () => {
+      store.reads++;
+      throw new Error('storage not answering');
+    };
+    await expect(saved.has('chat-a')).rejects.toThrow('storage not answering');
+    for (let i = 0; i < 20; i++) await saved.has('chat-a');
+    expect(store.reads).toBe(2);
+  });
 });
