@@ -11,8 +11,9 @@ import type { StateStore } from './store.js';
  * The weekly digest: on the configured weekday (Monday by default), from the configured hour in the
  * configured time zone, the rollout team's channel gets a card on the last whole week (Monday to Sunday
  * before that day): the measures against their targets, the weeks' trends as Teams charts (each with a text fallback), the top gaps and the oldest open issues.
- * Once per week: the week is claimed with a row (`AdoptionState`, PK 'digest') before anything is sent, so
- * a second run or a second instance does nothing; if it could not be queued the claim is given back.
+ * Once per week: the card is queued under the week's key (the outbox sends a key once), then the week is recorded
+ * with a row (`AdoptionState`, PK 'digest'), so later runs and other instances do nothing; a run that fails or
+ * dies before the record leaves the week to the next tick.
  */
 
 export interface DigestSchedule {
@@ -51,21 +52,20 @@ export class DigestJob {
     const now = this.d.clock.now();
     const week = digestWeekDue(now, this.d.schedule);
     if (!week || this.claimed.has(week)) return null;
-    if (!(await this.d.state.claim('digest', week, now))) {
+    if (await this.d.state.isClaimed('digest', week)) {
       this.claimed.add(week);
       return null;
     }
-    try {
-      await this.d.refresh();
-      await this.d.outbox.enqueue([
-        { op: 'send', key: `adoption-digest|${week}`, to: { kind: 'channel', role: 'rollout' }, content: await this.card() },
-      ]);
-    } catch (err) {
-      await this.d.state.release('digest', week); // not queued: the next tick tries again
-      throw err;
-    }
+    await this.d.refresh();
+    await this.d.outbox.enqueue([
+      { op: 'send', key: `adoption-digest|${week}`, to: { kind: 'channel', role: 'rollout' }, content: await this.card() },
+    ]);
+    // Recorded only once queued: an instance that dies before this leaves the week open, and the next tick (here
+    // or on another instance) queues it again under the same key, which the outbox sends once. Claimed first,
+    // a death between claim and queue lost that week's digest for good.
+    const first = await this.d.state.claim('digest', week, now);
     this.claimed.add(week);
-    return week;
+    return first ? week : null;
   }
 
   /** The digest card as it would be sent now. */

@@ -1,7 +1,7 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
 import { groupByDay } from '../storage/day-partitions.js';
-import { collect, deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { collect, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import type { DayFigures, WeekFigures } from './daily.js';
 import type { IssueEvent } from './events.js';
 
@@ -234,8 +234,8 @@ export class StateStore {
     }
   }
 
-  /** Gives a claim back (what it was for could not be done), so the next run tries again. */
-  async release(kind: string, key: string): Promise<void> {
-    await deleteIfThere(this.table, kind, safeKey(key));
+  /** Whether `key` was claimed (one point read). */
+  async isClaimed(kind: string, key: string): Promise<boolean> {
+    return (await readEntity(this.table, kind, safeKey(key))) !== undefined;
   }
 }

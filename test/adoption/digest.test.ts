@@ -79,7 +79,7 @@ describe('the weekly digest job', () => {
     expect(outbox.messages.map((m) => m.key)).toEqual(['adoption-digest|2027-W02', 'adoption-digest|2027-W03']);
   });
 
-  it('gives the week back when the digest could not be queued, so the next tick sends it', async () => {
+  it('when the digest could not be queued, leaves the week to the next tick, which sends it', async () => {
     const clock = new ManualClock('2027-01-11T06:30:00Z');
     const { state, adoption } = await digestWorld(clock);
     const outbox = new CapturedOutbox();
@@ -93,6 +93,46 @@ describe('the weekly digest job', () => {
     fail = false;
     expect(await digest.run()).toBe('2027-W02');
     expect(outbox.messages).toHaveLength(1);
+  });
+  it('is not lost when its instance dies while making it: the next tick, on another instance, sends it once', async () => {
+    const clock = new ManualClock('2027-01-11T06:30:00Z');
+    const { state, adoption } = await digestWorld(clock);
+    const outbox = new CapturedOutbox();
+    // The first instance dies while the figures are brought up to date (its run never ends).
+    const dying = new DigestJob({ adoption, state, outbox, clock, schedule: SCHEDULE, refresh: () => new Promise(() => {}), dashboardUrl: () => 'https://x' });
+    void dying.run();
+    await new Promise((r) => setTimeout(r, 50));
+    clock.advance(60_000);
+    const next = new DigestJob({ adoption, state, outbox, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' });
+    expect(await next.run()).toBe('2027-W02');
+    expect(outbox.messages.map((m) => m.key)).toEqual(['adoption-digest|2027-W02']);
+    // Once queued and recorded, no later tick (on either) queues it again.
+    clock.advance(60_000);
+    expect(await next.run()).toBeNull();
+    expect(await new DigestJob({ adoption, state, outbox, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' }).run()).toBeNull();
+    expect(outbox.messages).toHaveLength(1);
+  });
+
+  it('queued but not yet recorded when its instance died: queued again under the same key, which the outbox sends once', async () => {
+    const clock = new ManualClock('2027-01-11T06:30:00Z');
+    const { state, adoption } = await digestWorld(clock);
+    const outbox = new CapturedOutbox();
+    // Dies right after queueing: the record of the week is never written.
+    const dying = new DigestJob({
+      adoption,
+      state: Object.assign(Object.create(state) as StateStore, { claim: () => new Promise<boolean>(() => {}) }),
+      outbox,
+      clock,
+      schedule: SCHEDULE,
+      refresh: async () => 0,
+      dashboardUrl: () => 'https://x',
+    });
+    void dying.run();
+    await new Promise((r) => setTimeout(r, 200));
+    const next = new DigestJob({ adoption, state, outbox, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' });
+    expect(await next.run()).toBe('2027-W02');
+    const keys = outbox.messages.map((m) => m.key);
+    expect(new Set(keys)).toEqual(new Set(['adoption-digest|2027-W02']));
   });
 });
 
