@@ -1,6 +1,7 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { collect, type Tables } from '../storage/tables.js';
 import { isoDay, type Measure } from './measures.js';
+import { readNumber } from './numbers.js';
 
 /**
  * Figures from the IMS itself (FieldLedger's own reports), entered by the rollout team for the measures
@@ -29,14 +30,6 @@ export type FigureInput = Pick<Figure, 'measureId' | 'date' | 'value'>;
 export const MAX_IMPORT_ROWS = 100;
 const MAX_ERRORS_SHOWN = 8;
 
-/** Card inputs and CSV cells are text: "80", "80%", "1,234.5" read as numbers. */
-export function readNumber(text: string): number | undefined {
-  const clean = text.trim().replace(/%$/, '').replace(/(\d),(?=\d{3}\b)/g, '$1');
-  if (!/^-?\d+(\.\d+)?$/.test(clean)) return undefined;
-  const n = Number(clean);
-  return Number.isFinite(n) && Math.abs(n) <= 1e9 ? n : undefined;
-}
-
 /** Which measure a typed name or id means: only measures whose figures come from the IMS take entries. */
 /** The IMS-fed measure named by `text`: its id or its name, in any case. */
 export function imsMeasure(text: string, measures: readonly Measure[]): Measure | undefined {
@@ -53,6 +46,7 @@ export function checkFigure(
   input: { measure: string; date: string; value: string },
   measures: readonly Measure[],
   today: string,
+  decimalComma = false,
 ): { ok: true; figure: FigureInput } | { ok: false; message: string } {
   const measure = imsMeasure(input.measure, measures);
   if (!measure) {
@@ -61,15 +55,24 @@ export function checkFigure(
   const date = isoDay.safeParse(input.date);
   if (!date.success) return { ok: false, message: `the date "${input.date.trim().slice(0, 20)}" must be like 2027-03-31` };
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
-  const value = readNumber(input.value);
-  if (value === undefined) return { ok: false, message: `the value "${input.value.trim().slice(0, 20)}" is not a number` };
+  const value = readNumber(input.value, decimalComma);
+  if (value === undefined) {
+    const hint = !decimalComma && input.value.includes(',') ? ' (write decimals with a point, like 2.5)' : '';
+    return { ok: false, message: `the value "${input.value.trim().slice(0, 20)}" is not a number${hint}` };
+  }
   return { ok: true, figure: { measureId: measure.id, date: date.data, value } };
+}
+
+/** `;` when the header line has semicolons and no commas (a spreadsheet where the comma is the decimal mark). */
+function csvSeparator(text: string): ',' | ';' {
+  const first = text.replace(/^\uFEFF/, '').split(/\r?\n|\r/, 1)[0] ?? '';
+  return first.includes(';') && !first.includes(',') ? ';' : ',';
 }
 
 /** RFC 4180 fields: commas or semicolons, double-quoted fields with "" for a quote, CRLF or LF. */
 export function parseCsvLines(text: string): string[][] {
   const src = text.replace(/^\uFEFF/, '');
-  const sep = (src.split(/\r?\n/, 1)[0] ?? '').includes(';') && !(src.split(/\r?\n/, 1)[0] ?? '').includes(',') ? ';' : ',';
+  const sep = csvSeparator(src);
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -116,6 +119,11 @@ export function parseFiguresCsv(
   if (col.measure < 0 || col.date < 0 || col.value < 0) {
     return { ok: false, errors: ['line 1: the first line must name the columns measure, date and value'] };
   }
+  // Too many rows is said first and alone: the file must be split whatever else is wrong with it, and a
+  // huge paste is not checked row by row for nothing.
+  const rows = lines.slice(1).filter((cells) => cells.some((c) => c.trim())).length;
+  if (rows > MAX_IMPORT_ROWS) return { ok: false, errors: [`the file has ${rows} figures; import at most ${MAX_IMPORT_ROWS} at a time`] };
+  const decimalComma = csvSeparator(text) === ';';
   const errors: string[] = [];
   const figures: FigureInput[] = [];
   const seen = new Map<string, number>();
@@ -126,6 +134,7 @@ export function parseFiguresCsv(
       { measure: cells[col.measure] ?? '', date: cells[col.date] ?? '', value: cells[col.value] ?? '' },
       measures,
       today,
+      decimalComma,
     );
     if (!checked.ok) {
       errors.push(`line ${line}: ${checked.message}`);
@@ -141,7 +150,6 @@ export function parseFiguresCsv(
     figures.push(checked.figure);
   });
   if (!errors.length && !figures.length) errors.push('the file has no figures below its header line');
-  if (figures.length > MAX_IMPORT_ROWS) errors.push(`the file has ${figures.length} figures; import at most ${MAX_IMPORT_ROWS} at a time`);
   if (errors.length) {
     const shown = errors.slice(0, MAX_ERRORS_SHOWN);
     if (errors.length > shown.length) shown.push(`… and ${errors.length - shown.length} more`);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FigureStore, MAX_IMPORT_ROWS, parseFiguresCsv } from '../../src/adoption/figures.js';
+import { readNumber } from '../../src/adoption/numbers.js';
 import { parseMeasures } from '../../src/adoption/measures.js';
 import { AdoptionService } from '../../src/adoption/service.js';
 import { AggregateStore, StateStore } from '../../src/adoption/store.js';
@@ -92,5 +93,37 @@ describe('IMS figures from a CSV', () => {
     const champion = { person: { id: 'aad-champ', name: 'Chris' }, role: 'champion' as const };
     expect(await adoption.enterFigure(champion, { measure: 'report-days', date: TODAY, value: '3' }, 'tab')).toMatchObject({ ok: false });
     expect(await figures.all()).toEqual([]);
+  });
+});
+
+describe('figures typed in other number styles', () => {
+  it('never reads a decimal comma as thousands: "2,5" and "0,125" are refused, not saved as 25 and 125', () => {
+    expect(readNumber('1,234.5')).toBe(1234.5);
+    expect(readNumber('1,234,567')).toBe(1234567);
+    expect(readNumber('2,5')).toBeUndefined();
+    expect(readNumber('0,125')).toBeUndefined();
+    expect(readNumber('1234,567')).toBeUndefined();
+    const out = parseFiguresCsv('measure,date,value\nreport-days,2027-01-04,"0,125"\n', MEASURES, TODAY);
+    expect(out).toEqual({ ok: false, errors: ['line 2: the value "0,125" is not a number (write decimals with a point, like 2.5)'] });
+  });
+
+  it('reads a semicolon-separated file (a European spreadsheet) with its decimal commas as they were meant', () => {
+    const csv = '\uFEFFmeasure;date;value\r\nreport-days;2027-01-04;3,500\r\nactive-field-staff;2027-01-04;61,5\r\ntotals-matching;2027-01-04;97\r\n';
+    expect(parseFiguresCsv(csv, MEASURES, TODAY)).toEqual({
+      ok: true,
+      figures: [
+        { measureId: 'report-days', date: '2027-01-04', value: 3.5 },
+        { measureId: 'active-field-staff', date: '2027-01-04', value: 61.5 },
+        { measureId: 'totals-matching', date: '2027-01-04', value: 97 },
+      ],
+    });
+  });
+});
+
+describe('a CSV with more rows than one import takes', () => {
+  it('says so first, though some rows are also bad, so the rollout team knows to split the file before fixing rows', () => {
+    const rows = Array.from({ length: 150 }, (_, i) => `report-days,2026-${String(1 + Math.floor(i / 28)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},${i === 3 ? 'x' : '3'}`);
+    const out = parseFiguresCsv(['measure,date,value', ...rows].join('\n'), MEASURES, TODAY);
+    expect(out).toEqual({ ok: false, errors: ['the file has 150 figures; import at most 100 at a time'] });
   });
 });
