@@ -28,6 +28,12 @@ export type FigureInput = Pick<Figure, 'measureId' | 'date' | 'value'>;
 
 /** One transaction holds at most 100 rows: an import is that size at most, so it lands whole or not at all. */
 export const MAX_IMPORT_ROWS = 100;
+/**
+ * Past this a CSV is not parsed, only its lines counted: 100 rows take some 5,000 characters, so a paste this
+ * long is a whole export (10,000 rows) to be split. Card data and the tab take more (to say this, rather than
+ * refuse the card as out of date); the request body limits bound them.
+ */
+const MAX_CSV_CHARS = 200_000;
 const MAX_ERRORS_SHOWN = 8;
 
 /** Which measure a typed name or id means: only measures whose figures come from the IMS take entries. */
@@ -113,6 +119,10 @@ export function parseFiguresCsv(
   measures: readonly Measure[],
   today: string,
 ): { ok: true; figures: FigureInput[] } | { ok: false; errors: string[] } {
+  if (text.length > MAX_CSV_CHARS) {
+    const rows = text.match(/\r\n|\r|\n/g)?.length ?? 0;
+    return { ok: false, errors: [`the file has about ${rows} figures (${text.length} characters); import at most ${MAX_IMPORT_ROWS} at a time`] };
+  }
   const lines = parseCsvLines(text);
   const header = (lines[0] ?? []).map((h) => h.trim().toLowerCase());
   const col = { measure: header.indexOf('measure'), date: header.indexOf('date'), value: header.indexOf('value') };

@@ -5,15 +5,15 @@
  * separator only where it groups three digits after a leading 1–999 ("1,234"), so a decimal comma typed
  * by habit ("2,5", "0,125") is refused rather than read as 25 or 125. With `decimalComma` (a file whose
  * cells are separated by semicolons, as spreadsheets write them where the comma is the decimal mark)
- * one comma is the decimal mark: "3,500" is 3.5.
+ * one comma is the decimal mark: "3,500" is 3.5. An exponent ("1e10") reads, so a figure too large is named as such.
  */
 export function readDecimal(text: string, decimalComma = false): number | undefined {
   let clean = text.trim().replace(/%$/, '').trim();
   if (decimalComma) {
-    if (!/^-?\d+(,\d+)?$/.test(clean) && !/^-?\d+(\.\d+)?$/.test(clean)) return undefined;
+    if (!/^-?\d+(,\d+)?$/.test(clean) && !/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(clean)) return undefined;
     clean = clean.replace(',', '.');
   } else {
-    if (!/^-?(\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?$/.test(clean)) return undefined;
+    if (!/^-?(\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?(e[+-]?\d+)?$/i.test(clean)) return undefined;
     clean = clean.replace(/,/g, '');
   }
   const n = Number(clean);

@@ -98,6 +98,20 @@ describe('measures from Teams', () => {
   });
 });
 
+describe('a CSV of 10,000 rows pasted on the measures card', () => {
+  it('is refused with the row limit named, not called an out-of-date card, and nothing is imported', async () => {
+    const before = await app.adoption.service.figures();
+    const rows = Array.from({ length: 10_000 }, (_, i) => `active-field-staff,2025-${String(1 + (i % 12)).padStart(2, '0')}-01,${i}`);
+    const csv = ['measure,date,value', ...rows].join('\r\n');
+    expect(csv.length).toBeGreaterThan(200_000);
+    const res = await act(USERS.lead, 'adoption.figures.import', { csv });
+    expect(text(res)).not.toContain('out of date');
+    expect(text(res)).toContain('Nothing was imported');
+    expect(text(res)).toContain('import at most 100 at a time');
+    expect(await app.adoption.service.figures()).toEqual(before);
+  });
+});
+
 describe('what was typed, shown back on the measures card', () => {
   it('is shown as text: a link or markup typed as a measure name is not made live', async () => {
     const res = await act(USERS.lead, 'adoption.figures.enter', { measure: '[Open the report](https://evil.example/x) **now**', date: '2026-01-02', value: '4' });
