@@ -1,4 +1,5 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
+import { readEntity, retryOnConflict } from '../storage/entities.js';
 import { collect, type Tables } from '../storage/tables.js';
 import { isoDay, type Measure } from './measures.js';
 import { readNumber } from './numbers.js';
@@ -25,6 +26,9 @@ export interface Figure {
 }
 
 export type FigureInput = Pick<Figure, 'measureId' | 'date' | 'value'>;
+
+/** An earlier figure a save replaced: its value and who had entered it. */
+export type Replaced = Pick<Figure, 'measureId' | 'date' | 'value' | 'enteredBy'>;
 
 /** One transaction holds at most 100 rows: an import is that size at most, so it lands whole or not at all. */
 export const MAX_IMPORT_ROWS = 100;
@@ -182,17 +186,56 @@ export class FigureStore {
     return { partitionKey: PK, rowKey: `${f.measureId}~${f.date}`, ...f };
   }
 
-  /** Saves figures; a figure for the same measure and date replaces the earlier one. All or nothing. */
-  async save(figures: readonly FigureInput[], by: { id: string; name: string; via: Figure['via']; at: Date }): Promise<void> {
+  /**
+   * Saves figures; a figure for the same measure and date replaces the earlier one. All or nothing. Returns
+   * the earlier figures replaced by another value or another person (the same figure saved again is not), so
+   * whoever replaces a colleague's figure is told: each row is written against the ETag it was read with, and
+   * a colleague writing in between makes the whole transaction read again.
+   */
+  async save(
+    figures: readonly FigureInput[],
+    by: { id: string; name: string; via: Figure['via']; at: Date },
+  ): Promise<Replaced[]> {
     if (figures.length > MAX_IMPORT_ROWS) throw new Error(`at most ${MAX_IMPORT_ROWS} figures at a time`);
-    const tx = new TableTransaction();
-    for (const f of figures) {
-      tx.upsertEntity(
-        this.row({ ...f, enteredBy: by.name.slice(0, 120), enteredById: by.id, enteredAt: by.at.toISOString(), via: by.via }),
-        'Replace',
-      );
+    if (!figures.length) return [];
+    return retryOnConflict(
+      async () => {
+        const before = await this.rows(figures);
+        const tx = new TableTransaction();
+        const replaced: Replaced[] = [];
+        for (const f of figures) {
+          const row = this.row({ ...f, enteredBy: by.name.slice(0, 120), enteredById: by.id, enteredAt: by.at.toISOString(), via: by.via });
+          const old = before.get(row.rowKey);
+          if (!old) {
+            tx.createEntity(row);
+            continue;
+          }
+          tx.updateEntity(row, 'Replace', { etag: old.etag });
+          if (Number(old.value) !== f.value || old.enteredById !== by.id) {
+            replaced.push({ measureId: f.measureId, date: f.date, value: Number(old.value), enteredBy: String(old.enteredBy ?? '') });
+          }
+        }
+        await this.table.submitTransaction(tx.actions);
+        return replaced;
+      },
+      { what: 'Saving figures', attempts: 5 },
+    );
+  }
+
+  /** The stored rows of these figures' keys, with their ETags: one partition read for an import, a point read for one. */
+  private async rows(figures: readonly FigureInput[]): Promise<Map<string, FigureRow & { etag: string }>> {
+    const keys = new Set(figures.map((f) => `${f.measureId}~${f.date}`));
+    const out = new Map<string, FigureRow & { etag: string }>();
+    if (keys.size === 1) {
+      const [key] = keys;
+      const row = await readEntity<FigureRow>(this.table, PK, key!);
+      if (row) out.set(key!, row as FigureRow & { etag: string });
+      return out;
     }
-    if (tx.actions.length) await this.table.submitTransaction(tx.actions);
+    for await (const row of this.table.listEntities<FigureRow>({ queryOptions: { filter: odata`PartitionKey eq ${PK}` } })) {
+      if (keys.has(row.rowKey!)) out.set(row.rowKey!, row as FigureRow & { etag: string });
+    }
+    return out;
   }
 
   /** Every figure, oldest date first per measure. */

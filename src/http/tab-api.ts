@@ -332,7 +332,7 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
         const b = figureBody.safeParse(ctx.body);
         if (!b.success) return bad(firstProblem(b.error));
         const res = await d.adoption.enterFigure({ person: ctx.caller.person, role: ctx.role }, { ...b.data, value: String(b.data.value) }, 'tab');
-        return res.ok ? ok({ saved: res.saved }) : { status: 422, body: { error: 'Invalid', message: res.message } };
+        return res.ok ? ok({ saved: res.saved, replaced: res.replaced }) : { status: 422, body: { error: 'Invalid', message: res.message } };
       },
     },
     {
@@ -343,7 +343,7 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
         const b = importBody.safeParse(ctx.body);
         if (!b.success) return bad(firstProblem(b.error));
         const res = await d.adoption.importFigures({ person: ctx.caller.person, role: ctx.role }, b.data.csv, 'tab');
-        return res.ok ? ok({ saved: res.saved }) : { status: 422, body: { error: 'Invalid', message: res.message, errors: res.errors ?? [] } };
+        return res.ok ? ok({ saved: res.saved, replaced: res.replaced }) : { status: 422, body: { error: 'Invalid', message: res.message, errors: res.errors ?? [] } };
       },
     },
   ];

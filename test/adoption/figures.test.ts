@@ -71,7 +71,7 @@ describe('IMS figures from a CSV', () => {
     expect(bad).toMatchObject({ ok: false, message: 'Nothing was imported: fix these rows and import the file again.', errors: ['line 3: the value "x" is not a number'] });
     expect(await figures.all()).toEqual([]);
     const good = await adoption.importFigures(lead, 'measure,date,value\nreport-days,2027-01-04,3\nreport-days,2027-01-11,2.5\n', 'csv');
-    expect(good).toEqual({ ok: true, saved: 2 });
+    expect(good).toEqual({ ok: true, saved: 2, replaced: [] });
     expect((await figures.all()).map((f) => [f.date, f.value, f.enteredBy, f.via])).toEqual([
       ['2027-01-04', 3, 'Lee Lead', 'csv'],
       ['2027-01-11', 2.5, 'Lee Lead', 'csv'],
@@ -125,5 +125,30 @@ describe('a CSV with more rows than one import takes', () => {
     const rows = Array.from({ length: 150 }, (_, i) => `report-days,2026-${String(1 + Math.floor(i / 28)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},${i === 3 ? 'x' : '3'}`);
     const out = parseFiguresCsv(['measure,date,value', ...rows].join('\n'), MEASURES, TODAY);
     expect(out).toEqual({ ok: false, errors: ['the file has 150 figures; import at most 100 at a time'] });
+  });
+});
+
+describe('two of the rollout team entering a figure for the same measure and date', () => {
+  it('tells the second whose figure theirs replaced, by card and by import; the same figure again replaces nothing', async () => {
+    const { adoption, figures } = await service();
+    const ann = { person: { id: 'aad-ann', name: 'Ann Other' }, role: 'rolloutTeam' as const };
+    expect(await adoption.enterFigure(ann, { measure: 'report-days', date: '2027-01-04', value: '3.5' }, 'card')).toEqual({ ok: true, saved: 1, replaced: [] });
+    expect(await adoption.enterFigure(lead, { measure: 'report-days', date: '2027-01-04', value: '4' }, 'card')).toEqual({
+      ok: true,
+      saved: 1,
+      replaced: [{ measureId: 'report-days', date: '2027-01-04', value: 3.5, enteredBy: 'Ann Other' }],
+    });
+    // Pressed twice: the second press replaces the same value by the same person, which is nothing to report.
+    expect(await adoption.enterFigure(lead, { measure: 'report-days', date: '2027-01-04', value: '4' }, 'card')).toMatchObject({ replaced: [] });
+    const csv = 'measure,date,value\nreport-days,2027-01-04,5\nreport-days,2027-01-05,2\n';
+    expect(await adoption.importFigures(ann, csv, 'csv')).toEqual({
+      ok: true,
+      saved: 2,
+      replaced: [{ measureId: 'report-days', date: '2027-01-04', value: 4, enteredBy: 'Lee Lead' }],
+    });
+    expect((await figures.all()).map((f) => [f.date, f.value, f.enteredBy])).toEqual([
+      ['2027-01-04', 5, 'Ann Other'],
+      ['2027-01-05', 2, 'Ann Other'],
+    ]);
   });
 });
