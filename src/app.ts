@@ -655,6 +655,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
       refresh: () => rollup.run(),
       dashboardUrl: () => dashboard.url,
+      channelReady: async () => (await conversations.channelFor('rollout')) !== undefined,
     });
     registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url, audiences: () => rolloutFile.current });
     scheduler.add({ name: 'adoption.rollup', everyMs: config.env.ADOPTION_ROLLUP_MINUTES * 60_000, run: async () => void (await rollup.run()) });

@@ -12,7 +12,8 @@ import type { StateStore } from './store.js';
  * configured time zone, the rollout team's channel gets a card on the last whole week (Monday to Sunday
  * before that day): the measures against their targets, the weeks' trends as Teams charts (each with a text fallback), the top gaps and the oldest open issues.
  * Once per week: the week is claimed with a row (`AdoptionState`, PK 'digest') before anything is sent, so
- * a second run or a second instance does nothing; if it could not be queued the claim is given back.
+ * a second run or a second instance does nothing; if it could not be queued the claim is given back. Not
+ * before the rollout channel is set up (`setup rollout`).
  */
 
 export interface DigestSchedule {
@@ -38,6 +39,11 @@ export interface DigestDeps {
   /** Brings the figures up to date first (the roll-up), so the digest shows this morning's. */
   refresh: () => Promise<unknown>;
   dashboardUrl: () => string;
+  /**
+   * Whether `setup rollout` was done. Until it is, the week is not claimed: a digest queued for no channel is
+   * recorded as not delivered and the week spent, so a channel set up later that day would get nothing.
+   */
+  channelReady?: () => Promise<boolean>;
 }
 
 export class DigestJob {
@@ -51,6 +57,7 @@ export class DigestJob {
     const now = this.d.clock.now();
     const week = digestWeekDue(now, this.d.schedule);
     if (!week || this.claimed.has(week)) return null;
+    if (this.d.channelReady && !(await this.d.channelReady())) return null;
     if (!(await this.d.state.claim('digest', week, now))) {
       this.claimed.add(week);
       return null;
