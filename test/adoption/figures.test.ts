@@ -152,3 +152,19 @@ describe('two of the rollout team entering a figure for the same measure and dat
     ]);
   });
 });
+
+describe('six of the rollout team saving the same figure at once', () => {
+  it('all land, and each is told of exactly the figure theirs replaced: nobody is overwritten without someone being told', async () => {
+    const { figures } = await service();
+    const at = new Date(`${TODAY}T09:00:00Z`);
+    await figures.save([{ measureId: 'report-days', date: '2027-01-04', value: 1 }], { id: 'aad-x', name: 'X', via: 'card', at });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => figures.save([{ measureId: 'report-days', date: '2027-01-04', value: 10 + i }], { id: `aad-${i}`, name: `P${i}`, via: 'card', at })),
+    );
+    const told = results.map((r) => r.map((f) => f.enteredBy));
+    expect(told.every((t) => t.length === 1)).toBe(true);
+    const last = (await figures.all())[0]!.enteredBy;
+    // A chain from X to the last writer: every figure but the last is named once as replaced.
+    expect(told.flat().sort()).toEqual(['X', 'P0', 'P1', 'P2', 'P3', 'P4', 'P5'].filter((n) => n !== last).sort());
+  });
+});
