@@ -656,6 +656,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
       refresh: () => rollup.run(),
       dashboardUrl: () => dashboard.url,
+      channelReady: async () => (await conversations.channelFor('rollout')) !== undefined,
     });
     registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url, audiences: () => rolloutFile.current });
     // Pulse results are counted here, off the turn: a look reads a summary row, never every answer.

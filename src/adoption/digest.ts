@@ -13,7 +13,7 @@ import type { StateStore } from './store.js';
  * before that day): the measures against their targets, the weeks' trends as Teams charts (each with a text fallback), the top gaps and the oldest open issues.
  * Once per week: the card is queued under the week's key (the outbox sends a key once), then the week is recorded
  * with a row (`AdoptionState`, PK 'digest'), so later runs and other instances do nothing; a run that fails or
- * dies before the record leaves the week to the next tick.
+ * dies before the record leaves the week to the next tick. Not before the rollout channel is set up (`setup rollout`).
  */
 
 export interface DigestSchedule {
@@ -39,6 +39,11 @@ export interface DigestDeps {
   /** Brings the figures up to date first (the roll-up), so the digest shows this morning's. */
   refresh: () => Promise<unknown>;
   dashboardUrl: () => string;
+  /**
+   * Whether `setup rollout` was done. Until it is, the week is not claimed: a digest queued for no channel is
+   * recorded as not delivered and the week spent, so a channel set up later that day would get nothing.
+   */
+  channelReady?: () => Promise<boolean>;
 }
 
 export class DigestJob {
@@ -52,6 +57,7 @@ export class DigestJob {
     const now = this.d.clock.now();
     const week = digestWeekDue(now, this.d.schedule);
     if (!week || this.claimed.has(week)) return null;
+    if (this.d.channelReady && !(await this.d.channelReady())) return null;
     if (await this.d.state.isClaimed('digest', week)) {
       this.claimed.add(week);
       return null;

@@ -1,6 +1,8 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
+import { readEntity, retryOnConflict } from '../storage/entities.js';
 import { collect, type Tables } from '../storage/tables.js';
 import { isoDay, type Measure } from './measures.js';
+import { readNumber } from './numbers.js';
 
 /**
  * Figures from the IMS itself (FieldLedger's own reports), entered by the rollout team for the measures
@@ -25,17 +27,18 @@ export interface Figure {
 
 export type FigureInput = Pick<Figure, 'measureId' | 'date' | 'value'>;
 
+/** An earlier figure a save replaced: its value and who had entered it. */
+export type Replaced = Pick<Figure, 'measureId' | 'date' | 'value' | 'enteredBy'>;
+
 /** One transaction holds at most 100 rows: an import is that size at most, so it lands whole or not at all. */
 export const MAX_IMPORT_ROWS = 100;
+/**
+ * Past this a CSV is not parsed, only its lines counted: 100 rows take some 5,000 characters, so a paste this
+ * long is a whole export (10,000 rows) to be split. Card data and the tab take more (to say this, rather than
+ * refuse the card as out of date); the request body limits bound them.
+ */
+const MAX_CSV_CHARS = 200_000;
 const MAX_ERRORS_SHOWN = 8;
-
-/** Card inputs and CSV cells are text: "80", "80%", "1,234.5" read as numbers. */
-export function readNumber(text: string): number | undefined {
-  const clean = text.trim().replace(/%$/, '').replace(/(\d),(?=\d{3}\b)/g, '$1');
-  if (!/^-?\d+(\.\d+)?$/.test(clean)) return undefined;
-  const n = Number(clean);
-  return Number.isFinite(n) && Math.abs(n) <= 1e9 ? n : undefined;
-}
 
 /** Which measure a typed name or id means: only measures whose figures come from the IMS take entries. */
 /** The IMS-fed measure named by `text`: its id or its name, in any case. */
@@ -53,6 +56,7 @@ export function checkFigure(
   input: { measure: string; date: string; value: string },
   measures: readonly Measure[],
   today: string,
+  decimalComma = false,
 ): { ok: true; figure: FigureInput } | { ok: false; message: string } {
   const measure = imsMeasure(input.measure, measures);
   if (!measure) {
@@ -61,15 +65,24 @@ export function checkFigure(
   const date = isoDay.safeParse(input.date);
   if (!date.success) return { ok: false, message: `the date "${input.date.trim().slice(0, 20)}" must be like 2027-03-31` };
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
-  const value = readNumber(input.value);
-  if (value === undefined) return { ok: false, message: `the value "${input.value.trim().slice(0, 20)}" is not a number` };
+  const value = readNumber(input.value, decimalComma);
+  if (value === undefined) {
+    const hint = !decimalComma && input.value.includes(',') ? ' (write decimals with a point, like 2.5)' : '';
+    return { ok: false, message: `the value "${input.value.trim().slice(0, 20)}" is not a number${hint}` };
+  }
   return { ok: true, figure: { measureId: measure.id, date: date.data, value } };
+}
+
+/** `;` when the header line has semicolons and no commas (a spreadsheet where the comma is the decimal mark). */
+function csvSeparator(text: string): ',' | ';' {
+  const first = text.replace(/^\uFEFF/, '').split(/\r?\n|\r/, 1)[0] ?? '';
+  return first.includes(';') && !first.includes(',') ? ';' : ',';
 }
 
 /** RFC 4180 fields: commas or semicolons, double-quoted fields with "" for a quote, CRLF or LF. */
 export function parseCsvLines(text: string): string[][] {
   const src = text.replace(/^\uFEFF/, '');
-  const sep = (src.split(/\r?\n/, 1)[0] ?? '').includes(';') && !(src.split(/\r?\n/, 1)[0] ?? '').includes(',') ? ';' : ',';
+  const sep = csvSeparator(src);
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -110,12 +123,21 @@ export function parseFiguresCsv(
   measures: readonly Measure[],
   today: string,
 ): { ok: true; figures: FigureInput[] } | { ok: false; errors: string[] } {
+  if (text.length > MAX_CSV_CHARS) {
+    const rows = text.match(/\r\n|\r|\n/g)?.length ?? 0;
+    return { ok: false, errors: [`the file has about ${rows} figures (${text.length} characters); import at most ${MAX_IMPORT_ROWS} at a time`] };
+  }
   const lines = parseCsvLines(text);
   const header = (lines[0] ?? []).map((h) => h.trim().toLowerCase());
   const col = { measure: header.indexOf('measure'), date: header.indexOf('date'), value: header.indexOf('value') };
   if (col.measure < 0 || col.date < 0 || col.value < 0) {
     return { ok: false, errors: ['line 1: the first line must name the columns measure, date and value'] };
   }
+  // Too many rows is said first and alone: the file must be split whatever else is wrong with it, and a
+  // huge paste is not checked row by row for nothing.
+  const rows = lines.slice(1).filter((cells) => cells.some((c) => c.trim())).length;
+  if (rows > MAX_IMPORT_ROWS) return { ok: false, errors: [`the file has ${rows} figures; import at most ${MAX_IMPORT_ROWS} at a time`] };
+  const decimalComma = csvSeparator(text) === ';';
   const errors: string[] = [];
   const figures: FigureInput[] = [];
   const seen = new Map<string, number>();
@@ -126,6 +148,7 @@ export function parseFiguresCsv(
       { measure: cells[col.measure] ?? '', date: cells[col.date] ?? '', value: cells[col.value] ?? '' },
       measures,
       today,
+      decimalComma,
     );
     if (!checked.ok) {
       errors.push(`line ${line}: ${checked.message}`);
@@ -141,7 +164,6 @@ export function parseFiguresCsv(
     figures.push(checked.figure);
   });
   if (!errors.length && !figures.length) errors.push('the file has no figures below its header line');
-  if (figures.length > MAX_IMPORT_ROWS) errors.push(`the file has ${figures.length} figures; import at most ${MAX_IMPORT_ROWS} at a time`);
   if (errors.length) {
     const shown = errors.slice(0, MAX_ERRORS_SHOWN);
     if (errors.length > shown.length) shown.push(`… and ${errors.length - shown.length} more`);
@@ -164,17 +186,56 @@ export class FigureStore {
     return { partitionKey: PK, rowKey: `${f.measureId}~${f.date}`, ...f };
   }
 
-  /** Saves figures; a figure for the same measure and date replaces the earlier one. All or nothing. */
-  async save(figures: readonly FigureInput[], by: { id: string; name: string; via: Figure['via']; at: Date }): Promise<void> {
+  /**
+   * Saves figures; a figure for the same measure and date replaces the earlier one. All or nothing. Returns
+   * the earlier figures replaced by another value or another person (the same figure saved again is not), so
+   * whoever replaces a colleague's figure is told: each row is written against the ETag it was read with, and
+   * a colleague writing in between makes the whole transaction read again.
+   */
+  async save(
+    figures: readonly FigureInput[],
+    by: { id: string; name: string; via: Figure['via']; at: Date },
+  ): Promise<Replaced[]> {
     if (figures.length > MAX_IMPORT_ROWS) throw new Error(`at most ${MAX_IMPORT_ROWS} figures at a time`);
-    const tx = new TableTransaction();
-    for (const f of figures) {
-      tx.upsertEntity(
-        this.row({ ...f, enteredBy: by.name.slice(0, 120), enteredById: by.id, enteredAt: by.at.toISOString(), via: by.via }),
-        'Replace',
-      );
+    if (!figures.length) return [];
+    return retryOnConflict(
+      async () => {
+        const before = await this.rows(figures);
+        const tx = new TableTransaction();
+        const replaced: Replaced[] = [];
+        for (const f of figures) {
+          const row = this.row({ ...f, enteredBy: by.name.slice(0, 120), enteredById: by.id, enteredAt: by.at.toISOString(), via: by.via });
+          const old = before.get(row.rowKey);
+          if (!old) {
+            tx.createEntity(row);
+            continue;
+          }
+          tx.updateEntity(row, 'Replace', { etag: old.etag });
+          if (Number(old.value) !== f.value || old.enteredById !== by.id) {
+            replaced.push({ measureId: f.measureId, date: f.date, value: Number(old.value), enteredBy: String(old.enteredBy ?? '') });
+          }
+        }
+        await this.table.submitTransaction(tx.actions);
+        return replaced;
+      },
+      { what: 'Saving figures', attempts: 5 },
+    );
+  }
+
+  /** The stored rows of these figures' keys, with their ETags: one partition read for an import, a point read for one. */
+  private async rows(figures: readonly FigureInput[]): Promise<Map<string, FigureRow & { etag: string }>> {
+    const keys = new Set(figures.map((f) => `${f.measureId}~${f.date}`));
+    const out = new Map<string, FigureRow & { etag: string }>();
+    if (keys.size === 1) {
+      const [key] = keys;
+      const row = await readEntity<FigureRow>(this.table, PK, key!);
+      if (row) out.set(key!, row as FigureRow & { etag: string });
+      return out;
     }
-    if (tx.actions.length) await this.table.submitTransaction(tx.actions);
+    for await (const row of this.table.listEntities<FigureRow>({ queryOptions: { filter: odata`PartitionKey eq ${PK}` } })) {
+      if (keys.has(row.rowKey!)) out.set(row.rowKey!, row as FigureRow & { etag: string });
+    }
+    return out;
   }
 
   /** Every figure, oldest date first per measure. */

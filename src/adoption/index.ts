@@ -5,7 +5,7 @@
  */
 export * from './cards.js';
 export { DigestJob } from './digest.js';
-export { FigureStore, imsMeasure } from './figures.js';
+export { FigureStore, imsMeasure, type Replaced } from './figures.js';
 export * from './measures.js';
 export { MeasuresFile } from './measures-file.js';
 export * from './metrics.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Document, isMap, isSeq, parseDocument, type YAMLSeq } from 'yaml';
 import { z } from 'zod';
 import { BOT_METRIC_NAMES, BOT_METRICS, type BotMetric } from './bot-metrics.js';
+import { readDecimal } from './numbers.js';
 
 /**
  * The rollout's measures of success (`MEASURES_FILE`, default `sample/measures.yaml`): each with a baseline,
@@ -158,9 +159,11 @@ const numberText = (label: string) =>
     .trim()
     .min(1, `${label}: enter a number`)
     .transform((v, ctx) => {
-      const n = Number(v.replace(/,/g, '').replace(/%$/, ''));
-      if (!Number.isFinite(n)) {
-        ctx.addIssue({ code: 'custom', message: `${label}: "${v.slice(0, 20)}" is not a number` });
+      // The figures' reading ("1,234" is 1234; "2,5" is refused, never 25).
+      const n = readDecimal(v);
+      if (n === undefined) {
+        const hint = v.includes(',') ? ' (write decimals with a point, like 2.5)' : '';
+        ctx.addIssue({ code: 'custom', message: `${label}: "${v.slice(0, 20)}" is not a number${hint}` });
         return z.NEVER;
       }
       // The file's own bound (figure, above): a value past it would be written and then fail to read back.

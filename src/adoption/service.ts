@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { allows } from '../roles/permissions.js';
 import { addDays, mergeGaps, round1, weekOf } from './daily.js';
-import { checkFigure, type Figure, type FigureStore, parseFiguresCsv } from './figures.js';
+import { checkFigure, type Figure, type FigureStore, parseFiguresCsv, type Replaced } from './figures.js';
 import type { FieldErrors, Measure, MeasureEdit } from './measures.js';
 import type { MeasuresWrite } from './measures-file.js';
 import {
@@ -37,7 +37,8 @@ export interface AdoptionServiceDeps {
   weeks: number;
 }
 
-export type FigureOutcome = { ok: true; saved: number } | { ok: false; message: string; errors?: string[] };
+/** `replaced`: earlier figures, entered by someone else or with another value, that this save replaced. */
+export type FigureOutcome = { ok: true; saved: number; replaced: Replaced[] } | { ok: false; message: string; errors?: string[] };
 
 const REFUSED = 'That is for the rollout team only. If you need it, ask your rollout team.';
 
@@ -178,8 +179,8 @@ export class AdoptionService {
     if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
     const checked = checkFigure(input, this.d.measures.current, this.latestDay());
     if (!checked.ok) return { ok: false, message: `Not saved: ${checked.message}.` };
-    await this.d.figures.save([checked.figure], { id: caller.person.id, name: caller.person.name, via, at: this.d.clock.now() });
-    return { ok: true, saved: 1 };
+    const replaced = await this.d.figures.save([checked.figure], { id: caller.person.id, name: caller.person.name, via, at: this.d.clock.now() });
+    return { ok: true, saved: 1, replaced };
   }
 
   /** A CSV of figures: every row checked first; one bad row and nothing is imported. */
@@ -187,7 +188,7 @@ export class AdoptionService {
     if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
     const parsed = parseFiguresCsv(csv, this.d.measures.current, this.latestDay());
     if (!parsed.ok) return { ok: false, message: 'Nothing was imported: fix these rows and import the file again.', errors: parsed.errors };
-    await this.d.figures.save(parsed.figures, { id: caller.person.id, name: caller.person.name, via, at: this.d.clock.now() });
-    return { ok: true, saved: parsed.figures.length };
+    const replaced = await this.d.figures.save(parsed.figures, { id: caller.person.id, name: caller.person.name, via, at: this.d.clock.now() });
+    return { ok: true, saved: parsed.figures.length, replaced };
   }
 }

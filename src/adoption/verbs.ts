@@ -49,7 +49,8 @@ export const ADOPTION_VERBS = {
     z.object({ measure: text(200), date: text(100), value: text(100) }),
     stale,
   ),
-  importFigures: verb('adoption.figures.import', 'adoption.measures', z.object({ csv: text(200_000) }), stale),
+  // Past MAX_CSV_CHARS the service says the file is too long; the activity's 1 MB body limit bounds this.
+  importFigures: verb('adoption.figures.import', 'adoption.measures', z.object({ csv: text(1_000_000) }), stale),
   compose: verb('adoption.pulse.compose', 'adoption.pulse.send', z.object({})),
   send: verb(
     'adoption.pulse.send',

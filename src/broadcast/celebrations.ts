@@ -225,8 +225,15 @@ export class CelebrationService {
     if (!allows(caller.role, 'broadcast.celebrate')) return refusal();
     const errors: CelebrateErrors = {};
     // Entra object ids are GUIDs, the same in either case: one person named twice is mentioned once.
-    const typed = values.who.split(',').map((s) => s.trim()).filter(Boolean);
-    const ids = typed.filter((id, i) => typed.findIndex((other) => other.toLowerCase() === id.toLowerCase()) === i);
+    // One pass with a set: a paste of thousands of names must not cost their square (it blocked the event loop).
+    const seen = new Set<string>();
+    const ids: string[] = [];
+    for (const id of values.who.split(',')) {
+      const t = id.trim();
+      if (!t || seen.has(t.toLowerCase())) continue;
+      seen.add(t.toLowerCase());
+      ids.push(t);
+    }
     const known = new Map((await this.d.knownPeople()).map((p) => [p.id.toLowerCase(), p.name]));
     const bad = ids.filter((id) => !GUIDISH.test(id) && !known.has(id.toLowerCase()));
     if (!ids.length) errors.who = 'Pick at least one person.';

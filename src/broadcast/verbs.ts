@@ -75,7 +75,9 @@ export const BROADCAST_VERBS = {
   celebrate: verb(
     'broadcast.celebrate',
     'broadcast.celebrate',
-    z.object({ who: text(20_000), what: text(20_000), image: text(4000) }),
+    // Generous: the service names what is too long (a refused schema would call the card out of date); the
+    // activity's 1 MB body limit bounds them.
+    z.object({ who: text(1_000_000), what: text(1_000_000), image: text(1_000_000) }),
   ),
   kudos: verb('broadcast.kudos', 'broadcast.kudos', z.object({ id: z.string().trim().min(1).max(60) }), 'This celebration is out of date.'),
 };

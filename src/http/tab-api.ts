@@ -123,7 +123,8 @@ const triageBody = z.object({ kind: z.enum(TRIAGE_KINDS) }).passthrough();
 /** The version as the board showed it: a whole number, or its digits (as a card sends it). */
 const tabVersion = z.union([z.number().int().min(1), z.string().regex(/^\d{1,9}$/)]);
 const figureBody = z.object({ measure: z.string().max(200), date: z.string().max(40), value: z.union([z.string().max(100), z.number()]) });
-const importBody = z.object({ csv: z.string().max(200_000) });
+// As long as the body allows: a CSV past MAX_CSV_CHARS is told to be split by the service, not refused as malformed.
+const importBody = z.object({ csv: z.string().max(MAX_BODY) });
 
 /** The query's parameters; one left blank (a filter box with only spaces in it) is no filter at all. */
 function queryObject(q: URLSearchParams): Record<string, string> {
@@ -376,7 +377,7 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
         const b = figureBody.safeParse(ctx.body);
         if (!b.success) return bad(firstProblem(b.error));
         const res = await d.adoption.enterFigure({ person: ctx.caller.person, role: ctx.role }, { ...b.data, value: String(b.data.value) }, 'tab');
-        return res.ok ? ok({ saved: res.saved }) : { status: 422, body: { error: 'Invalid', message: res.message } };
+        return res.ok ? ok({ saved: res.saved, replaced: res.replaced }) : { status: 422, body: { error: 'Invalid', message: res.message } };
       },
     },
     {
@@ -387,7 +388,7 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
         const b = importBody.safeParse(ctx.body);
         if (!b.success) return bad(firstProblem(b.error));
         const res = await d.adoption.importFigures({ person: ctx.caller.person, role: ctx.role }, b.data.csv, 'tab');
-        return res.ok ? ok({ saved: res.saved }) : { status: 422, body: { error: 'Invalid', message: res.message, errors: res.errors ?? [] } };
+        return res.ok ? ok({ saved: res.saved, replaced: res.replaced }) : { status: 422, body: { error: 'Invalid', message: res.message, errors: res.errors ?? [] } };
       },
     },
   ];

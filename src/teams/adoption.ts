@@ -14,6 +14,7 @@ import {
   pulseResultsCard,
   type PulseAudienceGroups,
   type PulseService,
+  type Replaced,
 } from '../adoption/index.js';
 import type { Clock } from '../clock.js';
 import { allows, refusalFor } from '../roles/permissions.js';
@@ -28,6 +29,14 @@ export interface AdoptionWiring {
   dashboardUrl: () => string;
   /** The rollout's user groups and cohorts, as a pulse's audience choices. */
   audiences: () => PulseAudienceGroups;
+}
+
+/** Which earlier figures an import replaced: the first few named, the rest counted (the notice stays short). */
+function replacedLine(replaced: readonly Replaced[]): string {
+  if (!replaced.length) return '';
+  const named = replaced.slice(0, 3).map((r) => `${r.measureId} on ${r.date} (${r.value}, by ${r.enteredBy || 'someone'})`);
+  const more = replaced.length > named.length ? ` and ${replaced.length - named.length} more` : '';
+  return ` ${replaced.length} ${replaced.length === 1 ? 'replaces a figure' : 'replace figures'} entered before: ${named.join('; ')}${more}.`;
 }
 
 const callerOf = (turn: Turn): AdoptionCaller => ({ person: personOf(turn.actor), role: turn.role });
@@ -98,14 +107,16 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
     const res = await w.adoption.enterFigure(callerOf(turn), data, 'card');
     if (!res.ok) return measures(turn, { notice: res.message });
     const name = imsMeasure(data.measure, w.adoption.measures)?.name ?? data.measure;
-    return measures(turn, { notice: `Saved: ${data.value.trim()} for ${name} on ${data.date.trim()}.`, good: true });
+    const old = res.replaced[0];
+    const replaced = old ? ` It replaces ${old.value} entered by ${old.enteredBy || 'someone'}.` : '';
+    return measures(turn, { notice: `Saved: ${data.value.trim()} for ${name} on ${data.date.trim()}.${replaced}`, good: true });
   });
 
   bot.verb(ADOPTION_VERBS.importFigures, async (turn, data) => {
     const res = await w.adoption.importFigures(callerOf(turn), data.csv, 'csv');
     if (!res.ok) return measures(turn, { notice: res.message, errors: res.errors });
     turn.log.info({ figures: res.saved }, 'figures imported');
-    return measures(turn, { notice: `Imported ${res.saved} figure${res.saved === 1 ? '' : 's'}.`, good: true });
+    return measures(turn, { notice: `Imported ${res.saved} figure${res.saved === 1 ? '' : 's'}.${replacedLine(res.replaced)}`, good: true });
   });
 
   // ---- pulses --------------------------------------------------------------------------------------

@@ -79,6 +79,20 @@ describe('the weekly digest job', () => {
     expect(outbox.messages.map((m) => m.key)).toEqual(['adoption-digest|2027-W02', 'adoption-digest|2027-W03']);
   });
 
+  it('waits for "setup rollout" rather than spend the week on a channel nobody set up: set up later that day, it goes then', async () => {
+    const clock = new ManualClock('2027-01-11T06:30:00Z'); // Monday 08:30 in Lusaka
+    const { state, adoption } = await digestWorld(clock);
+    const outbox = new CapturedOutbox();
+    let ready = false;
+    const digest = new DigestJob({ adoption, state, outbox, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x', channelReady: async () => ready });
+    expect(await digest.run()).toBeNull();
+    expect(outbox.messages).toEqual([]);
+    clock.advance(2 * 3_600_000);
+    ready = true;
+    expect(await digest.run()).toBe('2027-W02');
+    expect(outbox.messages.map((m) => m.key)).toEqual(['adoption-digest|2027-W02']);
+  });
+
   it('when the digest could not be queued, leaves the week to the next tick, which sends it', async () => {
     const clock = new ManualClock('2027-01-11T06:30:00Z');
     const { state, adoption } = await digestWorld(clock);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FigureStore, MAX_IMPORT_ROWS, parseFiguresCsv } from '../../src/adoption/figures.js';
+import { readNumber } from '../../src/adoption/numbers.js';
 import { parseMeasures } from '../../src/adoption/measures.js';
 import { AdoptionService } from '../../src/adoption/service.js';
 import { AggregateStore, StateStore } from '../../src/adoption/store.js';
@@ -70,7 +71,7 @@ describe('IMS figures from a CSV', () => {
     expect(bad).toMatchObject({ ok: false, message: 'Nothing was imported: fix these rows and import the file again.', errors: ['line 3: the value "x" is not a number'] });
     expect(await figures.all()).toEqual([]);
     const good = await adoption.importFigures(lead, 'measure,date,value\nreport-days,2027-01-04,3\nreport-days,2027-01-11,2.5\n', 'csv');
-    expect(good).toEqual({ ok: true, saved: 2 });
+    expect(good).toEqual({ ok: true, saved: 2, replaced: [] });
     expect((await figures.all()).map((f) => [f.date, f.value, f.enteredBy, f.via])).toEqual([
       ['2027-01-04', 3, 'Lee Lead', 'csv'],
       ['2027-01-11', 2.5, 'Lee Lead', 'csv'],
@@ -92,5 +93,78 @@ describe('IMS figures from a CSV', () => {
     const champion = { person: { id: 'aad-champ', name: 'Chris' }, role: 'champion' as const };
     expect(await adoption.enterFigure(champion, { measure: 'report-days', date: TODAY, value: '3' }, 'tab')).toMatchObject({ ok: false });
     expect(await figures.all()).toEqual([]);
+  });
+});
+
+describe('figures typed in other number styles', () => {
+  it('never reads a decimal comma as thousands: "2,5" and "0,125" are refused, not saved as 25 and 125', () => {
+    expect(readNumber('1,234.5')).toBe(1234.5);
+    expect(readNumber('1,234,567')).toBe(1234567);
+    expect(readNumber('2,5')).toBeUndefined();
+    expect(readNumber('0,125')).toBeUndefined();
+    expect(readNumber('1234,567')).toBeUndefined();
+    const out = parseFiguresCsv('measure,date,value\nreport-days,2027-01-04,"0,125"\n', MEASURES, TODAY);
+    expect(out).toEqual({ ok: false, errors: ['line 2: the value "0,125" is not a number (write decimals with a point, like 2.5)'] });
+  });
+
+  it('reads a semicolon-separated file (a European spreadsheet) with its decimal commas as they were meant', () => {
+    const csv = '\uFEFFmeasure;date;value\r\nreport-days;2027-01-04;3,500\r\nactive-field-staff;2027-01-04;61,5\r\ntotals-matching;2027-01-04;97\r\n';
+    expect(parseFiguresCsv(csv, MEASURES, TODAY)).toEqual({
+      ok: true,
+      figures: [
+        { measureId: 'report-days', date: '2027-01-04', value: 3.5 },
+        { measureId: 'active-field-staff', date: '2027-01-04', value: 61.5 },
+        { measureId: 'totals-matching', date: '2027-01-04', value: 97 },
+      ],
+    });
+  });
+});
+
+describe('a CSV with more rows than one import takes', () => {
+  it('says so first, though some rows are also bad, so the rollout team knows to split the file before fixing rows', () => {
+    const rows = Array.from({ length: 150 }, (_, i) => `report-days,2026-${String(1 + Math.floor(i / 28)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},${i === 3 ? 'x' : '3'}`);
+    const out = parseFiguresCsv(['measure,date,value', ...rows].join('\n'), MEASURES, TODAY);
+    expect(out).toEqual({ ok: false, errors: ['the file has 150 figures; import at most 100 at a time'] });
+  });
+});
+
+describe('two of the rollout team entering a figure for the same measure and date', () => {
+  it('tells the second whose figure theirs replaced, by card and by import; the same figure again replaces nothing', async () => {
+    const { adoption, figures } = await service();
+    const ann = { person: { id: 'aad-ann', name: 'Ann Other' }, role: 'rolloutTeam' as const };
+    expect(await adoption.enterFigure(ann, { measure: 'report-days', date: '2027-01-04', value: '3.5' }, 'card')).toEqual({ ok: true, saved: 1, replaced: [] });
+    expect(await adoption.enterFigure(lead, { measure: 'report-days', date: '2027-01-04', value: '4' }, 'card')).toEqual({
+      ok: true,
+      saved: 1,
+      replaced: [{ measureId: 'report-days', date: '2027-01-04', value: 3.5, enteredBy: 'Ann Other' }],
+    });
+    // Pressed twice: the second press replaces the same value by the same person, which is nothing to report.
+    expect(await adoption.enterFigure(lead, { measure: 'report-days', date: '2027-01-04', value: '4' }, 'card')).toMatchObject({ replaced: [] });
+    const csv = 'measure,date,value\nreport-days,2027-01-04,5\nreport-days,2027-01-05,2\n';
+    expect(await adoption.importFigures(ann, csv, 'csv')).toEqual({
+      ok: true,
+      saved: 2,
+      replaced: [{ measureId: 'report-days', date: '2027-01-04', value: 4, enteredBy: 'Lee Lead' }],
+    });
+    expect((await figures.all()).map((f) => [f.date, f.value, f.enteredBy])).toEqual([
+      ['2027-01-04', 5, 'Ann Other'],
+      ['2027-01-05', 2, 'Ann Other'],
+    ]);
+  });
+});
+
+describe('six of the rollout team saving the same figure at once', () => {
+  it('all land, and each is told of exactly the figure theirs replaced: nobody is overwritten without someone being told', async () => {
+    const { figures } = await service();
+    const at = new Date(`${TODAY}T09:00:00Z`);
+    await figures.save([{ measureId: 'report-days', date: '2027-01-04', value: 1 }], { id: 'aad-x', name: 'X', via: 'card', at });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => figures.save([{ measureId: 'report-days', date: '2027-01-04', value: 10 + i }], { id: `aad-${i}`, name: `P${i}`, via: 'card', at })),
+    );
+    const told = results.map((r) => r.map((f) => f.enteredBy));
+    expect(told.every((t) => t.length === 1)).toBe(true);
+    const last = (await figures.all())[0]!.enteredBy;
+    // A chain from X to the last writer: every figure but the last is named once as replaced.
+    expect(told.flat().sort()).toEqual(['X', 'P0', 'P1', 'P2', 'P3', 'P4', 'P5'].filter((n) => n !== last).sort());
   });
 });

@@ -90,6 +90,19 @@ describe('the measures file', () => {
       },
     });
   });
+
+  it('reads a baseline or target typed with a decimal comma as a mistake, not as ten times the value', () => {
+    const input = { id: 'rework', name: 'Reports sent back', baselineDate: '2026-01-01', targetBy: '2027-01-01' };
+    expect(applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineValue: '2,5', targetValue: '0x10' } })).toEqual({
+      ok: false,
+      errors: {
+        baselineValue: 'Baseline: "2,5" is not a number (write decimals with a point, like 2.5)',
+        targetValue: 'Target: "0x10" is not a number',
+      },
+    });
+    const ok = applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineValue: '1,250', targetValue: '12.5%' } });
+    expect(ok.ok && ok.measures.at(-1)).toMatchObject({ baseline: { value: 1250 }, target: { value: 12.5 } });
+  });
 });
 
 describe('MeasuresFile', () => {

@@ -42,6 +42,25 @@ describe('celebrate', () => {
     expect(f.outbox.enqueued).toEqual([]);
   });
 
+  it('thousands of different names pasted in "who" are refused with work in proportion to the paste, not to its square', async () => {
+    const f = await fixture();
+    const who = Array.from({ length: 5_000 }, (_, i) => `person-${i}`).join(',');
+    // Counted, not recorded (a spy keeping 25 million calls runs out of memory); past the bound it stops the work.
+    const original = String.prototype.toLowerCase;
+    let calls = 0;
+    String.prototype.toLowerCase = function (this: string) {
+      if (++calls > 50_000) throw new Error('lower-cased more than 50,000 times for a 5,000-name paste');
+      return original.call(this);
+    };
+    try {
+      const res = await f.b.celebrations.celebrate(CHAMPION, { who, what: 'Well done', image: '' }, 'k-many');
+      expect(res).toMatchObject({ kind: 'invalid', errors: { who: 'Pick at most 10 people.' } });
+    } finally {
+      String.prototype.toLowerCase = original;
+    }
+    expect(f.outbox.enqueued).toEqual([]);
+  });
+
   it('one person named twice (their id in two letter cases) is mentioned once', async () => {
     const f = await fixture();
     const megan = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';

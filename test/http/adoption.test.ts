@@ -98,6 +98,32 @@ describe('measures from Teams', () => {
   });
 });
 
+describe('a CSV of 10,000 rows pasted on the measures card', () => {
+  it('is refused with the row limit named, not called an out-of-date card, and nothing is imported', async () => {
+    const before = await app.adoption.service.figures();
+    const rows = Array.from({ length: 10_000 }, (_, i) => `active-field-staff,2025-${String(1 + (i % 12)).padStart(2, '0')}-01,${i}`);
+    const csv = ['measure,date,value', ...rows].join('\r\n');
+    expect(csv.length).toBeGreaterThan(200_000);
+    const res = await act(USERS.lead, 'adoption.figures.import', { csv });
+    expect(text(res)).not.toContain('out of date');
+    expect(text(res)).toContain('Nothing was imported');
+    expect(text(res)).toContain('import at most 100 at a time');
+    expect(await app.adoption.service.figures()).toEqual(before);
+  });
+});
+
+describe('a figure entered over an earlier one for the same measure and date', () => {
+  it('says which figure it replaced, on the card and after an import', async () => {
+    const first = await act(USERS.lead, 'adoption.figures.enter', { measure: 'totals-matching', date: '2025-11-03', value: '90' });
+    expect(text(first)).toContain('Saved: 90 for');
+    expect(text(first)).not.toContain('It replaces');
+    const second = await act(USERS.lead, 'adoption.figures.enter', { measure: 'totals-matching', date: '2025-11-03', value: '91' });
+    expect(text(second)).toContain('It replaces 90 entered by Lee Lead.');
+    const csv = await act(USERS.lead, 'adoption.figures.import', { csv: 'measure,date,value\ntotals-matching,2025-11-03,92\ntotals-matching,2025-11-04,93\n' });
+    expect(text(csv)).toContain('Imported 2 figures. 1 replaces a figure entered before: totals-matching on 2025-11-03 (91, by Lee Lead).');
+  });
+});
+
 describe('what was typed, shown back on the measures card', () => {
   it('is shown as text: a link or markup typed as a measure name is not made live', async () => {
     const res = await act(USERS.lead, 'adoption.figures.enter', { measure: '[Open the report](https://evil.example/x) **now**', date: '2026-01-02', value: '4' });

@@ -328,4 +328,10 @@ describe('announce and celebrate', () => {
     expect(invokeText((await click(USERS.staff, 'broadcast.kudos', { id })).body)).toContain('👏 2 kudos');
     await until(() => connector.calls.some((c) => c.method === 'PUT' && c.conversationId === SUPPORT && JSON.stringify(c.body).includes('👏 2 kudos')));
   });
+
+  it('a 100,000-character paste in a celebration is refused on the form with its length named, not as an out-of-date card', async () => {
+    const res = invokeText((await click(USERS.champion, 'broadcast.celebrate', { who: ADELE.aadObjectId, what: 'Great work! '.repeat(9_000) })).body);
+    expect(res).not.toContain('out of date');
+    expect(res).toContain('That is 107999 characters; at most 500.');
+  });
 });

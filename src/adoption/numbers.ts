@@ -1,0 +1,27 @@
+/** Numbers as people type them, on cards and in CSV cells (figures.ts, measures.ts). */
+
+/**
+ * Card inputs and CSV cells are text: "80", "80%", "1,234.5" read as numbers. A comma is a thousands
+ * separator only where it groups three digits after a leading 1–999 ("1,234"), so a decimal comma typed
+ * by habit ("2,5", "0,125") is refused rather than read as 25 or 125. With `decimalComma` (a file whose
+ * cells are separated by semicolons, as spreadsheets write them where the comma is the decimal mark)
+ * one comma is the decimal mark: "3,500" is 3.5. An exponent ("1e10") reads, so a figure too large is named as such.
+ */
+export function readDecimal(text: string, decimalComma = false): number | undefined {
+  let clean = text.trim().replace(/%$/, '').trim();
+  if (decimalComma) {
+    if (!/^-?\d+(,\d+)?$/.test(clean) && !/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(clean)) return undefined;
+    clean = clean.replace(',', '.');
+  } else {
+    if (!/^-?(\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?(e[+-]?\d+)?$/i.test(clean)) return undefined;
+    clean = clean.replace(/,/g, '');
+  }
+  const n = Number(clean);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** A figure as stored: `readDecimal` within ±1,000,000,000 (the measures file's own bound). */
+export function readNumber(text: string, decimalComma = false): number | undefined {
+  const n = readDecimal(text, decimalComma);
+  return n !== undefined && Math.abs(n) <= 1e9 ? n : undefined;
+}
