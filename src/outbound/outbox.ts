@@ -46,6 +46,7 @@ export function checkMessage(m: OutboundMessage): void {
  */
 export class QueueOutbox implements Outbox {
   readonly listeners = new ResultListeners();
+  private readonly enqueued: (() => void)[] = [];
 
   constructor(
     private readonly queue: OutboundQueue,
@@ -69,6 +70,12 @@ export class QueueOutbox implements Outbox {
       while (next < texts.length) await this.queue.send(texts[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(this.parallel, texts.length) }, worker));
+    for (const fn of this.enqueued) fn();
+  }
+
+  /** Called after each enqueue: this instance's worker looks at the queue at once instead of at its next poll. */
+  onEnqueued(fn: () => void): void {
+    this.enqueued.push(fn);
   }
 
   /**

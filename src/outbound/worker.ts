@@ -87,6 +87,10 @@ interface Job {
   late(): Promise<void>;
   /** Rounds late for every slot it has been through already (each `LATE_PLANS` plans missed). */
   lateRounds: number;
+  /** Started only once this ends: the send of the post it updates, from the same pack (see `jobsOf`). */
+  after?: Promise<void>;
+  /** Ends `after` for the jobs waiting on this one: it was handled, or given back unstarted. */
+  finished?: () => void;
 }
 
 type Send = Extract<OutboundMessage, { op: 'send' }>;
@@ -196,6 +200,10 @@ export class OutboundWorker {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** A look at the queue is due now, not after the idle backoff (see `nudge`). */
+  private nudged = false;
+  /** The nudges planned for messages put back, one per second they come back in (see `nudgeAfter`). */
+  private readonly nudgeAt = new Map<number, ReturnType<typeof setTimeout>>();
   /** Ends the waits that give way to a stop (`pauseUnlessStopping`). */
   private readonly onStop = new Set<() => void>();
   readonly stats = new WindowStats();
@@ -213,6 +221,31 @@ export class OutboundWorker {
       maxReachMs: 1_000,
       now: this.now,
     });
+  }
+
+  /**
+   * Something for the queue is there now: look at once and then often again, rather than after the idle backoff
+   * (up to `maxPollMs`), which every message enqueued on an idle instance, and every one put back, waited out.
+   */
+  nudge(): void {
+    this.nudged = true;
+    this.wake?.();
+  }
+
+  /**
+   * A message put back for `ms` is visible again after the queue's whole seconds: look then. One timer per tenth
+   * of a second at most (a broadcast puts thousands back), and none once stopping.
+   */
+  private nudgeAfter(ms: number): void {
+    if (this.stopping || !(ms > 0)) return;
+    const at = Math.ceil((Date.now() + Math.ceil(ms / 1_000) * 1_000) / 100) * 100;
+    if (this.nudgeAt.has(at)) return;
+    const timer = setTimeout(() => {
+      this.nudgeAt.delete(at);
+      this.nudge();
+    }, at - Date.now() + 20);
+    timer.unref();
+    this.nudgeAt.set(at, timer);
   }
 
   /** Holding queue messages or jobs: something taken from the queue is not finished yet. */
@@ -237,6 +270,8 @@ export class OutboundWorker {
   async stop(timeoutMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.stopping = true;
+    for (const t of this.nudgeAt.values()) clearTimeout(t);
+    this.nudgeAt.clear();
     this.wake?.();
     this.wakeHandlers();
     for (const end of [...this.onStop]) end();
@@ -313,8 +348,11 @@ export class OutboundWorker {
       this.wakeHandlers();
       if (got.length) idle = this.opts.minPollMs;
       else {
-        await this.nap(idle);
-        idle = Math.min(this.opts.maxPollMs, idle * 2);
+        if (!this.nudged) await this.nap(idle);
+        // Nudged while looking or napping: look again now, then back off from the shortest wait.
+        if (this.nudged) idle = this.opts.minPollMs;
+        else idle = Math.min(this.opts.maxPollMs, idle * 2);
+        this.nudged = false;
       }
     }
     this.wakeHandlers();
@@ -363,10 +401,16 @@ export class OutboundWorker {
       const job = this.jobs.shift();
       if (job && this.stopping) {
         await job.defer(0).catch(() => {});
+        job.finished?.();
         continue;
       }
       if (job) {
-        await this.handle(job);
+        try {
+          if (job.after) await job.after;
+          await this.handle(job);
+        } finally {
+          job.finished?.();
+        }
         continue;
       }
       if (this.stopping) return;
@@ -387,9 +431,10 @@ export class OutboundWorker {
         this.letGo(r);
         return q.delete(r);
       },
-      defer: (ms) => {
+      defer: async (ms) => {
         this.letGo(r);
-        return q.defer(r, ms);
+        await q.defer(r, ms);
+        this.nudgeAfter(ms);
       },
       failed: () => {
         this.letGo(r);
@@ -418,11 +463,12 @@ export class OutboundWorker {
     const lookups = this.lookUpPack(r.body.batch);
     const packFailures = failuresOf(r.body);
     const packLate = lateRoundsOf(r.body);
-    return r.body.batch.map((message) => {
+    const jobs: Job[] = r.body.batch.map((message) => {
       const putBack = async (ms: number, failures: number, late = packLate) => {
         try {
           const body: QueueBody = { v: 1, m: message, ...(failures ? { f: failures } : {}), ...(late ? { l: late } : {}) };
           await q.send(encodeBody(body), ms);
+          this.nudgeAfter(ms);
         } catch (err) {
           // Not put back on its own: the pack is no longer kept hidden, so it comes back whole when its hold runs
           // out (its rows keep the others from going twice). Kept hidden, this message would wait for a restart.
@@ -441,6 +487,18 @@ export class OutboundWorker {
         lateRounds: packLate,
       };
     });
+    // A feature posts a card and draws it at once (the send and its update, packed together). Started side by side,
+    // the update found the post pending and went back to the queue for 2 s; after the send, it finds it posted.
+    // Jobs are taken in order, so the send has started (or been given back) before its update waits on it.
+    const sent = new Map<string, Promise<void>>();
+    for (const job of jobs) {
+      const m = job.message;
+      if (!m) continue;
+      const post = `${m.post?.kind}\u0000${m.post?.id}`;
+      if (m.op === 'send' && m.post) sent.set(post, new Promise<void>((resolve) => (job.finished = resolve)));
+      else if (m.op === 'update') job.after = sent.get(post);
+    }
+    return jobs;
   }
 
   /**

@@ -78,6 +78,7 @@ export async function startOutbound(s: OutboundSetup): Promise<Outbound> {
     { maxLateMs: (s.guardMs ?? 40) / 2, ...s.worker },
   );
   worker.start();
+  outbox.onEnqueued(() => worker.nudge());
   // Workers' send leases matter until their attempts are settled (minutes); a week later they are forgotten.
   void budgets.leases.sweep(Date.now() - 7 * 24 * 3_600_000).catch((err: unknown) => s.log.warn({ err }, 'could not sweep old send leases'));
   const settled = async (timeoutMs = 30_000) => {

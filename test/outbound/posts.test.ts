@@ -3,6 +3,7 @@ import { PostStore } from '../../src/conversations/posts.js';
 import type { StoredConversation } from '../../src/conversations/store.js';
 import type { Content, OutboundMessage } from '../../src/outbound/message.js';
 import type { RequestOptions } from '../../src/outbound/transport.js';
+import { OutboundQueue } from '../../src/outbound/queue.js';
 import { TeamsTransport } from '../../src/teams/transport.js';
 import { channel, personalChat, standInSuite, TestAccount } from './support.js';
 import { until } from '../support/until.js';
@@ -87,6 +88,76 @@ describe('posts and their versions', () => {
     const [row] = await account.settled([update('R-0404', 2)]);
     expect(row).toMatchObject({ state: 'skipped', reason: 'never posted' });
     expect(suite.connector.counts.requests).toBe(0);
+  });
+});
+
+/** Counts the queue messages a worker gives back to wait (visible again later), whole or out of a pack. */
+function countPutBacks(): { count: number } {
+  const seen = { count: 0 };
+  const send = OutboundQueue.prototype.send;
+  vi.spyOn(OutboundQueue.prototype, 'send').mockImplementation(function (this: OutboundQueue, text: string, delayMs = 0) {
+    if (delayMs > 0) seen.count++;
+    return send.call(this, text, delayMs);
+  });
+  const defer = OutboundQueue.prototype.defer;
+  vi.spyOn(OutboundQueue.prototype, 'defer').mockImplementation(function (this: OutboundQueue, ...args: Parameters<OutboundQueue['defer']>) {
+    if (args[1] > 0) seen.count++;
+    return defer.apply(this, args);
+  });
+  return seen;
+}
+
+/** An instance whose worker, once idle, would not look at the queue again for ten minutes on its own. */
+const SLEEPY = { minPollMs: 600_000, maxPollMs: 600_000 };
+
+describe('a card posted and drawn at once (its send and update enqueued together)', () => {
+  it('draws it as soon as it is posted, without giving the update back to the queue to wait', async () => {
+    const [{ outbox }] = (await setUp(1)) as [Awaited<ReturnType<TestAccount['instance']>>];
+    // An update that finds its post still pending goes back to the queue for 2 s (other put-backs, such as a
+    // worker late for its slot on a loaded machine, are not what this is about).
+    let waited = 0;
+    const beginUpdate = PostStore.prototype.beginUpdate;
+    vi.spyOn(PostStore.prototype, 'beginUpdate').mockImplementation(async function (this: PostStore, ...args) {
+      const turn = await beginUpdate.apply(this, args);
+      if (turn.kind === 'wait') waited++;
+      return turn;
+    });
+    await outbox.enqueue([post('R-0100', 0), update('R-0100', 1)]);
+    const [, row] = await account.settled([post('R-0100', 0), update('R-0100', 1)]);
+    expect(row?.state).toBe('updated');
+    const state = await (await PostStore.open(account.tables)).state('issue-triage', 'R-0100');
+    expect(suite.connector.messages.get(state!.post!.activityId)?.text).toBe('R-0100 v1');
+    expect(waited).toBe(0);
+  });
+});
+
+describe('an idle instance', () => {
+  it('sends what is enqueued on it at once, not at its next look at the queue', async () => {
+    account = suite.account();
+    const chats = await account.conversations();
+    await chats.remember(channel(suite.connector, TRIAGE));
+    await chats.setChannelRole('triage', { ...channel(suite.connector, TRIAGE), updatedAt: '' }, 'lead');
+    const { outbox } = await account.instance(50, 'w1', SLEEPY);
+    await outbox.enqueue([post('R-0200', 1)]);
+    // Far inside the ten minutes the worker would otherwise sleep.
+    const [row] = await account.settled([post('R-0200', 1)], 30_000);
+    expect(row?.state).toBe('sent');
+  });
+
+  it('takes a message it gave back to wait as soon as the queue shows it again', async () => {
+    account = suite.account();
+    const chats = await account.conversations();
+    await chats.remember(channel(suite.connector, TRIAGE));
+    await chats.setChannelRole('triage', { ...channel(suite.connector, TRIAGE), updatedAt: '' }, 'lead');
+    const { outbox } = await account.instance(50, 'w1', SLEEPY);
+    const putBacks = countPutBacks();
+    // The update on its own queue message, taken with or before its post's send: it waits for the post.
+    await (await PostStore.open(account.tables)).markPending('issue-triage', 'R-0300', post('R-0300', 1).key);
+    await outbox.enqueue([update('R-0300', 2)]);
+    await until('the update given back to wait for its post', () => putBacks.count > 0, 30_000);
+    await outbox.enqueue([post('R-0300', 1)]);
+    const [, row] = await account.settled([post('R-0300', 1), update('R-0300', 2)], 30_000);
+    expect(row?.state).toBe('updated');
   });
 });
 
