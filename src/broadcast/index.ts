@@ -119,6 +119,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     deliveries,
     acks,
     clock: s.clock,
+    supportChannelReady: () => s.channelReady('support'),
   });
   const personalData = new BroadcastPersonalData({ sends, deliveries, acks, celebrations: celebrationStore, wins: winStore });
   return { service, celebrations, runner, wins, sends, deliveries, personalData, acks, directory };

@@ -93,10 +93,6 @@ export class WinStore {
     return (await readEntity(this.table, 'win', safeKey(key))) !== undefined;
   }
 
-  async release(key: string): Promise<void> {
-    await this.table.deleteEntity('win', safeKey(key)).catch(() => {});
-  }
-
   /**
    * The champion-of-the-month wins taken for a person (`champion|<id>|<yyyy-MM>`: the key names them), by
    * row key and month; for `my data` and `forget`. One range of rows per key they go by.
@@ -142,15 +138,26 @@ export interface WinCheckDeps {
   deliveries: DeliveryRows;
   acks: AckStore;
   clock: Clock;
+  /** Whether `setup support` was done: a win posted before would go to no channel and be spent for good. */
+  supportChannelReady: () => Promise<boolean>;
 }
 
-/** Runs every enabled rule; each win is taken (fired-once row) before it is posted, released if posting fails. */
+/**
+ * Runs every enabled rule; a win falls due for posting only once the support channel is set up. Each win is posted under a key of its own (the
+ * celebration's id and the outbox's key come from it, so posting twice posts once), then recorded as taken.
+ */
 export class WinCheck {
+  /** Whether this run may post (the support channel is set up). */
+  private canPost: () => Promise<boolean> = () => this.d.supportChannelReady();
+
   constructor(private readonly d: WinCheckDeps) {}
 
   async run(): Promise<string[]> {
     const rules = this.d.plan().wins;
     const posted: string[] = [];
+    // Asked once a run, and only when a win is due: the rules' clocks (no P1 since…) run whether or not it is set up.
+    let ready: Promise<boolean> | undefined;
+    this.canPost = () => (ready ??= this.d.supportChannelReady());
     if (rules.resolvedMilestones.length) posted.push(...(await this.milestones(rules.resolvedMilestones)));
     if (rules.noP1Week) posted.push(...(await this.noP1()));
     if (rules.cohortAcknowledged) posted.push(...(await this.cohorts()));
@@ -159,14 +166,11 @@ export class WinCheck {
   }
 
   private async fire(key: string, what: string, people: { id: string; name: string }[] = []): Promise<string[]> {
-    if (!(await this.d.wins.take(key))) return [];
-    try {
-      await this.d.celebrations.postWin(key, what, people);
-    } catch (err) {
-      await this.d.wins.release(key);
-      throw err;
-    }
-    return [key];
+    if (!(await this.canPost()) || (await this.d.wins.taken(key))) return [];
+    // Taken only once posted: a check that dies between the two leaves the win to the next check, whose post of
+    // the same key is the same celebration and the same message (sent once). Taken first, it was lost for good.
+    await this.d.celebrations.postWin(key, what, people);
+    return (await this.d.wins.take(key)) ? [key] : [];
   }
 
   private async milestones(milestones: number[]): Promise<string[]> {

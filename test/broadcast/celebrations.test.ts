@@ -173,4 +173,40 @@ messages:
     expect(posts).toHaveLength(4);
     expect(JSON.stringify(posts)).toContain('Wave B: everyone acknowledged the launch message');
   });
+
+  describe('a week with no P1', () => {
+    const noP1Plan = () =>
+      parsePlan('timeZone: UTC\ncelebrations: { noP1Week: true }\nmessages: []\n', { cohorts: [], groups: [] });
+    const facts = { resolvedCount: async () => 0, openP1: async () => 0, anyIssues: async () => true, resolvedBy: async () => new Map() };
+
+    it('due before "setup support" is kept, not spent on a channel nobody set up: it is posted once the channel is', async () => {
+      const opts: { facts: typeof facts; supportChannel: boolean } = { facts, supportChannel: false };
+      const f = await fixture(opts);
+      f.plan.current = noP1Plan();
+      expect(await f.b.wins.run()).toEqual([]); // the no-P1 clock starts
+      f.clock.advance(8 * 86_400_000);
+      expect(await f.b.wins.run()).toEqual([]);
+      expect(f.outbox.enqueued).toEqual([]);
+      opts.supportChannel = true;
+      expect(await f.b.wins.run()).toEqual(['no-p1-week']);
+      expect(await f.b.wins.run()).toEqual([]);
+      expect(f.outbox.enqueued.filter((m) => m.op === 'send' && m.key.startsWith('celebration|'))).toHaveLength(1);
+    });
+
+    it('is not lost when the instance posting it dies part-way: the next check posts it, once', async () => {
+      const f = await fixture({ facts });
+      f.plan.current = noP1Plan();
+      await f.b.wins.run();
+      f.clock.advance(8 * 86_400_000);
+      // The first check dies while posting (its run never ends).
+      const postWin = f.b.celebrations.postWin.bind(f.b.celebrations);
+      f.b.celebrations.postWin = () => new Promise<boolean>(() => {});
+      void f.b.wins.run();
+      await new Promise((r) => setTimeout(r, 200));
+      f.b.celebrations.postWin = postWin;
+      expect(await f.b.wins.run()).toEqual(['no-p1-week']);
+      expect(await f.b.wins.run()).toEqual([]);
+      expect(f.outbox.enqueued.filter((m) => m.op === 'send' && m.key.startsWith('celebration|'))).toHaveLength(1);
+    });
+  });
 });
