@@ -84,6 +84,10 @@ const MAX_AUDIENCE = 20_000;
 const RECOUNT_OPEN_MS = 10 * 60_000;
 /** Pulses counted in one run of the job: each reads all its answers (ten pages for 10,000). */
 const RECOUNTS_PER_RUN = 5;
+/** A count this long after the close is final: past a turn's budget and the clocks' drift. */
+const FINAL_AFTER_CLOSE_MS = 2 * 60_000;
+/** A pulse whose count failed goes after the others for this long. */
+const RECOUNT_BACKOFF_MS = 10 * 60_000;
 
 const ID_LIST = /[\s,;]+/;
 
@@ -128,6 +132,9 @@ export function audienceOf(
 }
 
 export class PulseService implements PulseProvider {
+  /** Pulses whose last count failed, until when they go after the others. */
+  private readonly failedUntil = new Map<string, number>();
+
   constructor(private readonly d: PulseServiceDeps) {}
 
   get minAnswers(): number {
@@ -179,8 +186,6 @@ export class PulseService implements PulseProvider {
       const sent = await this.d.store.get(id);
       if (sent) return { kind: 'sent', pulse: sent, again: true };
     }
-    // Counted already (nobody has answered): the results card says "0 so far" without waiting for the job.
-    await this.d.store.saveSummary({ pulseId: pulse.id, asOf: pulse.sentAt, source: 'answers', tally: tallyOf(pulse, []) }, {});
     const card = this.d.questionCard(pulse);
     await this.d.outbox.enqueue(
       resolved.userKeys.map((userKey): OutboundMessage => ({
@@ -190,6 +195,11 @@ export class PulseService implements PulseProvider {
         content: card,
       })),
     );
+    // Counted already (nobody has answered), so the results card says "0 so far" without waiting for the job. After
+    // the sends are queued and only if it can be written: a pulse with no summary is counted by the job anyway.
+    await this.d.store
+      .saveSummary({ pulseId: pulse.id, asOf: pulse.sentAt, source: 'answers', tally: tallyOf(pulse, []) }, {})
+      .catch(() => {});
     return { kind: 'sent', pulse };
   }
 
@@ -319,15 +329,27 @@ export class PulseService implements PulseProvider {
     const now = this.d.clock.now();
     const [all, summaries, requests] = await Promise.all([this.d.store.all(), this.d.store.summaries(), this.d.store.recountRequests()]);
     // Those someone is waiting for (a press) first.
+    // Those someone is waiting for (a press) first; one whose count failed lately last, so a pulse that cannot be
+    // counted (its pages refused, say) never holds up the others.
+    const failing = (p: Pulse) => (this.failedUntil.get(p.id) ?? 0) > now.getTime();
     const due = all
       .filter((p) => requests.has(p.id) || isDue(p, summaries.get(p.id), now))
-      .sort((a, b) => Number(requests.has(b.id)) - Number(requests.has(a.id)))
+      .sort((a, b) => Number(failing(a)) - Number(failing(b)) || Number(requests.has(b.id)) - Number(requests.has(a.id)))
       .slice(0, RECOUNTS_PER_RUN);
+    const failures: unknown[] = [];
     for (const pulse of due) {
-      await this.recount(pulse);
-      const etag = requests.get(pulse.id);
-      if (etag) await this.d.store.recounted(pulse.id, etag);
+      try {
+        await this.recount(pulse);
+        this.failedUntil.delete(pulse.id);
+        const etag = requests.get(pulse.id);
+        if (etag) await this.d.store.recounted(pulse.id, etag);
+      } catch (err) {
+        this.failedUntil.set(pulse.id, now.getTime() + RECOUNT_BACKOFF_MS);
+        failures.push(err);
+      }
     }
+    // Reported once the others are counted (the scheduler logs a job's error).
+    if (failures.length) throw new AggregateError(failures, `${failures.length} pulse(s) could not be counted`);
     return due.length;
   }
 
@@ -348,10 +370,13 @@ export class PulseService implements PulseProvider {
   }
 }
 
-/** Counted for good: from what retention kept, or after the pulse closed (no answer comes after). */
+/**
+ * Counted for good: from what retention kept, or a while after the pulse closed — an answer taken just before the
+ * close is written up to a turn later, and instances' clocks differ, so a count right at the close may miss it.
+ */
 function isFinal(pulse: Pulse, s: PulseSummary | undefined): boolean {
   if (!s) return false;
-  return pulse.keptAnswers ? s.source === 'kept' : s.asOf >= pulse.closesAt;
+  return pulse.keptAnswers ? s.source === 'kept' : Date.parse(s.asOf) >= Date.parse(pulse.closesAt) + FINAL_AFTER_CLOSE_MS;
 }
 
 function isDue(pulse: Pulse, s: PulseSummary | undefined, now: Date): boolean {
