@@ -46,7 +46,8 @@ export class SavedConversations {
 
   private async readMarker(): Promise<void> {
     const marker = await this.store.forgetMarker();
-    if (this.marker !== undefined && marker !== this.marker) this.saved.clear();
+    // Also after no read has succeeded yet (`marker` unknown): what was cached meanwhile may predate a forget.
+    if (marker !== this.marker) this.saved.clear();
     this.marker = marker;
   }
 

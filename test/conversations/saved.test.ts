@@ -65,4 +65,21 @@ describe('the cache of conversations already saved', () => {
     for (let i = 0; i < 20; i++) await saved.has('chat-a');
     expect(store.reads).toBe(2);
   });
+
+  it('drops what it cached while it could not read the marker, at the first read that succeeds', async () => {
+    const store = fakeStore();
+    const clock = new ManualClock('2026-12-01T08:00:00Z');
+    const saved = new SavedConversations(store, clock);
+    const read = store.forgetMarker;
+    store.forgetMarker = async () => {
+      throw new Error('storage not answering');
+    };
+    await expect(saved.has('chat-a')).rejects.toThrow();
+    saved.add('chat-a');
+    // A forget on another instance meanwhile; then storage answers again.
+    store.token = 'after-a-forget';
+    store.forgetMarker = read;
+    clock.advance(30_000);
+    expect(await saved.has('chat-a')).toBe(false);
+  });
 });
