@@ -67,7 +67,11 @@ export function checkFigure(
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
   const value = readNumber(input.value, decimalComma);
   if (value === undefined) {
-    const hint = !decimalComma && input.value.includes(',') ? ' (write decimals with a point, like 2.5)' : '';
+    const hint = !decimalComma && input.value.includes(',')
+      ? ' (write decimals with a point, like 2.5)'
+      : decimalComma && input.value.includes('.')
+        ? ' (in this file the comma is the decimal mark: write 1234 or 1,5, without points)'
+        : '';
     return { ok: false, message: `the value "${input.value.trim().slice(0, 20)}" is not a number${hint}` };
   }
   return { ok: true, figure: { measureId: measure.id, date: date.data, value } };

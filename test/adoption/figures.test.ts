@@ -118,6 +118,14 @@ describe('figures typed in other number styles', () => {
       ],
     });
   });
+
+  it('refuses a point grouping thousands in a semicolon-separated file ("1.234"), rather than save it a thousand times too small', () => {
+    const csv = 'measure;date;value\nreport-days;2027-01-04;1.234\nactive-field-staff;2027-01-04;0.5\n';
+    expect(parseFiguresCsv(csv, MEASURES, TODAY)).toEqual({
+      ok: false,
+      errors: ['line 2: the value "1.234" is not a number (in this file the comma is the decimal mark: write 1234 or 1,5, without points)'],
+    });
+  });
 });
 
 describe('a CSV with more rows than one import takes', () => {
