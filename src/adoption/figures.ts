@@ -226,7 +226,7 @@ export class FigureStore {
     );
   }
 
-  /** The stored rows of these figures' keys, with their ETags: one partition read for an import, a point read for one. */
+  /** The stored rows of these figures' keys, with their ETags: a range per measure for an import, a point read for one. */
   private async rows(figures: readonly FigureInput[]): Promise<Map<string, FigureRow & { etag: string }>> {
     const keys = new Set(figures.map((f) => `${f.measureId}~${f.date}`));
     const out = new Map<string, FigureRow & { etag: string }>();
@@ -236,9 +236,21 @@ export class FigureStore {
       if (row) out.set(key!, row as FigureRow & { etag: string });
       return out;
     }
-    for await (const row of this.table.listEntities<FigureRow>({ queryOptions: { filter: odata`PartitionKey eq ${PK}` } })) {
-      if (keys.has(row.rowKey!)) out.set(row.rowKey!, row as FigureRow & { etag: string });
+    // One row-key range per measure, from its earliest date imported to its latest: not the whole table, which
+    // grows with every figure ever entered.
+    const spans = new Map<string, { from: string; to: string }>();
+    for (const f of figures) {
+      const s = spans.get(f.measureId);
+      spans.set(f.measureId, s ? { from: f.date < s.from ? f.date : s.from, to: f.date > s.to ? f.date : s.to } : { from: f.date, to: f.date });
     }
+    await Promise.all(
+      [...spans].map(async ([measureId, span]) => {
+        const filter = odata`PartitionKey eq ${PK} and RowKey ge ${`${measureId}~${span.from}`} and RowKey le ${`${measureId}~${span.to}`}`;
+        for await (const row of this.table.listEntities<FigureRow>({ queryOptions: { filter } })) {
+          if (keys.has(row.rowKey!)) out.set(row.rowKey!, row as FigureRow & { etag: string });
+        }
+      }),
+    );
     return out;
   }
 

@@ -7,6 +7,7 @@ import { AdoptionService } from '../../src/adoption/service.js';
 import { AggregateStore, StateStore } from '../../src/adoption/store.js';
 import { ManualClock } from '../../src/clock.js';
 import { testTables } from '../support/storage.js';
+import { reads } from '../support/table-reads.js';
 
 const MEASURES = parseMeasures(readFileSync('sample/measures.yaml', 'utf8'));
 const TODAY = '2027-01-11';
@@ -174,5 +175,25 @@ describe('six of the rollout team saving the same figure at once', () => {
     const last = (await figures.all())[0]!.enteredBy;
     // A chain from X to the last writer: every figure but the last is named once as replaced.
     expect(told.flat().sort()).toEqual(['X', 'P0', 'P1', 'P2', 'P3', 'P4', 'P5'].filter((n) => n !== last).sort());
+  });
+});
+
+describe('an import after months of figures', () => {
+  it('reads the rows of the measures and dates it writes, not every figure ever entered', async () => {
+    const { figures } = await service();
+    const by = { id: 'aad-lead', name: 'Lee Lead', via: 'csv' as const, at: new Date(`${TODAY}T09:00:00Z`) };
+    const day = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+    for (const measureId of ['report-days', 'active-field-staff', 'totals-matching']) {
+      for (let i = 0; i < 300; i += 100) await figures.save(Array.from({ length: 100 }, (_, j) => ({ measureId, date: day(i + j), value: j })), by);
+    }
+    const { value, rows } = await reads(() =>
+      figures.save([
+        { measureId: 'report-days', date: '2027-01-04', value: 5 },
+        { measureId: 'report-days', date: '2027-01-05', value: 2 },
+        { measureId: 'active-field-staff', date: day(10), value: 1 },
+      ], by),
+    );
+    expect(value).toEqual([{ measureId: 'active-field-staff', date: day(10), value: 10, enteredBy: 'Lee Lead' }]);
+    expect(rows).toBeLessThanOrEqual(3);
   });
 });
