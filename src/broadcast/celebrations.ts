@@ -206,6 +206,8 @@ export interface CelebrationDeps {
 
 const GUIDISH = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12,13}$/i;
 const MAX_PEOPLE = 10;
+/** Longer than any Entra or Teams user id: shown again on the form, such a value could not fit the card. */
+const MAX_ID_CHARS = 200;
 
 export class CelebrationService {
   constructor(private readonly d: CelebrationDeps) {}
@@ -247,7 +249,8 @@ export class CelebrationService {
     if (Object.keys(errors).length) {
       // Shown again in the form, bounded: a huge paste must still fit in a card Teams will show (40 KB).
       const shown = {
-        who: ids.slice(0, MAX_PEOPLE + 1).join(','),
+        // Only what could be someone's id (names pasted one per line are one long "id"): the picker shows ids.
+        who: ids.filter((id) => id.length <= MAX_ID_CHARS).slice(0, MAX_PEOPLE + 1).join(','),
         what: values.what.slice(0, TEXT_LIMITS.celebration * 4),
         image: values.image.slice(0, TEXT_LIMITS.url + 1),
       };

@@ -42,6 +42,16 @@ describe('celebrate', () => {
     expect(f.outbox.enqueued).toEqual([]);
   });
 
+  it('names pasted one per line in "who" (one long "id") come back in a form Teams can still show', async () => {
+    const f = await fixture();
+    const names = Array.from({ length: 20_000 }, (_, i) => `Colleague number ${i} from the field office`).join('\n');
+    const res = await f.b.celebrations.celebrate(CHAMPION, { who: names, what: 'Well done!', image: '' }, 'k-lines');
+    if (res.kind !== 'invalid') throw new Error(`not refused: ${res.kind}`);
+    expect(res.errors.who).toBe('Pick people from the list.');
+    const people = Array.from({ length: 100 }, (_, i) => ({ id: `aad-person-${i}`, name: `Person number ${i}` }));
+    expect(utf16Bytes(celebrateForm(res.values, res.errors, people))).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
+  });
+
   it('thousands of different names pasted in "who" are refused with work in proportion to the paste, not to its square', async () => {
     const f = await fixture();
     const who = Array.from({ length: 5_000 }, (_, i) => `person-${i}`).join(',');
