@@ -34,6 +34,11 @@ export interface CuratedOutcome {
    * the outbox sends it once, and one the earlier turn never queued (it stopped part-way) is sent now.
    */
   tell: Recipient[];
+  /**
+   * An edit's Save of what the answer already said, not the repeat of the edit that made it (a card at the
+   * current version): nothing changed, nobody is told.
+   */
+  unchanged?: true;
 }
 
 export interface CuratedOptions {
@@ -167,8 +172,8 @@ export class CuratedAnswers {
   }
 
   /**
-   * A champion changes an answer's text or section; `tell` is everyone already sent the earlier text (a
-   * correction matters most to whoever acted on the old one), empty when the text and section stay the same.
+   * A champion changes an answer's text or section; `tell` is everyone already sent an earlier text (a
+   * correction matters most to whoever acted on the old one), empty when the press changed nothing.
    */
   async edit(
     by: CuratedActor,
@@ -188,22 +193,13 @@ export class CuratedAnswers {
       this.guidance().some((s) => s.id === sid),
     );
     if (problem) return refused({ ok: false, reason: 'invalid', message: problem });
-    // What the answer already says (Save pressed again after a turn that stopped before queueing its corrections,
-    // from the same card or one drawn since): nothing is written, and those sent the earlier text are named again
-    // for this version, so the turn queues their corrections under the same keys (the outbox sends each once).
-    if (sameText(current, change)) {
-      // The corrections are drawn from this instance's engine, which may not have reloaded the edit yet.
-      await this.refresh();
-      return { result: { ok: true, answer: current }, tell: await this.correctionsOf(current) };
-    }
+    // What the answer already says: nothing is written.
+    if (sameText(current, change)) return this.savedAlready(current, version);
     const result = await this.store.update(id, version, change);
     if (!result.ok) {
       const now = result.current;
       // Another press of the same Save (or the same text saved by another champion at once) got there first.
-      if (result.reason === 'conflict' && now?.status === 'active' && sameText(now, change)) {
-        await this.refresh();
-        return { result: { ok: true, answer: now }, tell: await this.correctionsOf(now) };
-      }
+      if (result.reason === 'conflict' && now?.status === 'active' && sameText(now, change)) return this.savedAlready(now, version);
       return refused(result);
     }
     await this.refresh();
@@ -211,11 +207,18 @@ export class CuratedAnswers {
   }
 
   /**
-   * Those to send `answer`'s current text as a correction: everyone already told of it, once an edit changed it
-   * (every version after the first is one: an edit that changes nothing writes nothing). Nobody for version 1.
+   * An edit's Save of the text `current` already has. From the card the edit that made `current` was drawn at (its
+   * Save pressed again after a turn that stopped before queueing the corrections): those sent an earlier version are
+   * named again for this one, so the turn queues their corrections under the same keys (the outbox sends each once);
+   * whoever was first sent this text is not "corrected". From a card at the current version the press changed
+   * nothing: nobody is named.
    */
-  private async correctionsOf(answer: CuratedAnswer): Promise<Recipient[]> {
-    return answer.version > 1 ? this.whoWasTold(answer) : [];
+  private async savedAlready(current: CuratedAnswer, cardVersion: number): Promise<CuratedOutcome> {
+    const result = { ok: true as const, answer: current };
+    if (cardVersion + 1 !== current.version || current.version === 1) return { result, tell: [], unchanged: true };
+    // The corrections are drawn from this instance's engine, which may not have reloaded the edit yet.
+    await this.refresh();
+    return { result, tell: await this.whoWasTold(current) };
   }
 
   async retire(by: CuratedActor, id: string, version: number): Promise<CuratedResult> {
@@ -295,18 +298,26 @@ export class CuratedAnswers {
     }
     // One storage write per asker, inside the champion's turn: a gap hundreds asked must not take them one by one.
     // A claim already there is this answer's (the row is keyed by it): named again only for a repeated Save.
-    const claimed = await mapLimit(candidates, CLAIMS_AT_ONCE, async (c) => (await this.store.claimNotice(answer.id, c.key, c.told)) || opts.again === true);
+    // The claim records the version sent, so an edit's repeated Save corrects only those sent an earlier one.
+    const claimed = await mapLimit(
+      candidates,
+      CLAIMS_AT_ONCE,
+      async (c) => (await this.store.claimNotice(answer.id, c.key, c.told, answer.version)) || opts.again === true,
+    );
     return candidates.filter((_, i) => claimed[i]).map((c) => c.told);
   }
 
   /**
-   * Everyone already told of `answer` (to send them its corrected text after an edit), each under their own
-   * wording where it was kept; a record from before wordings were kept gets the answer's own question. A
-   * forgotten person has no record left (`FaqPersonalData.forget` deletes them).
+   * Everyone first sent an earlier version of `answer` (to send them its corrected text after an edit), each under
+   * their own wording where it was kept; a record from before wordings were kept gets the answer's own question.
+   * Whoever was first sent this version already has its text. A record from before versions were kept counts as an
+   * earlier version when made before this version was saved. A forgotten person has no record left
+   * (`FaqPersonalData.forget` deletes them).
    */
   private async whoWasTold(answer: CuratedAnswer): Promise<Recipient[]> {
     const rows = await this.store.toldOf(answer.id, MAX_RETOLD);
-    return rows.map((r) => r.told ?? { asker: { id: r.userKey, name: '' }, question: answer.question, questionId: '' });
+    const earlier = rows.filter((r) => (r.version !== undefined ? r.version < answer.version : r.at === undefined || r.at < answer.updatedAt));
+    return earlier.map((r) => r.told ?? { asker: { id: r.userKey, name: '' }, question: answer.question, questionId: '' });
   }
 }
 

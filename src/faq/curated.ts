@@ -85,7 +85,9 @@ type CuratedEntity = {
  *     instance's create fails with 409 and it doesn't send. The claim stays once made: the 1:1 is queued in the
  *     outbox (which retries a failed send), and the Save pressed again names the claimed to queue it again.
  *   - the row keeps who was told and under which wording (`asker`, `question`, `questionId`), so an edit
- *     of the answer reaches the same people with one partition query (rows from before hold only `at`).
+ *     of the answer reaches the same people with one partition query (rows from before hold only `at`);
+ *     and the answer's `version` they were first sent (rows from before hold only `at`, compared with the
+ *     answer's `updatedAt`), so a repeated Save of an edit corrects only those sent an earlier text.
  */
 const PARTITION = 'curated';
 const GROUPS = 'group';
@@ -260,13 +262,14 @@ export class CuratedStore {
   }
 
   /** Claims the right to tell `userKey` about answer `id`: true once per pair, across instances. */
-  async claimNotice(id: string, userKey: string, told?: ToldOf): Promise<boolean> {
+  async claimNotice(id: string, userKey: string, told?: ToldOf, version?: number): Promise<boolean> {
     try {
       await this.notices.createEntity({
         partitionKey: id,
         rowKey: safeKey(userKey),
         at: this.clock.now().toISOString(),
         ...(told ? { asker: JSON.stringify(told.asker), question: told.question, questionId: told.questionId } : {}),
+        ...(version !== undefined ? { version } : {}),
       });
       return true;
     } catch (err) {
@@ -275,10 +278,13 @@ export class CuratedStore {
     }
   }
 
-  /** Who was told of answer `id`, up to `limit` of them, with the wording each asked in where it was kept. */
-  async toldOf(id: string, limit: number): Promise<{ userKey: string; told?: ToldOf }[]> {
+  /**
+   * Who was told of answer `id`, up to `limit` of them, with the wording each asked in where it was kept, when they
+   * were told (`at`) and of which version of the answer (`version`; rows from before it was kept hold only `at`).
+   */
+  async toldOf(id: string, limit: number): Promise<ToldRow[]> {
     const rows = await collect(
-      this.notices.listEntities<{ rowKey: string; asker?: string; question?: string; questionId?: string }>({
+      this.notices.listEntities<{ rowKey: string; asker?: string; question?: string; questionId?: string; at?: string; version?: number }>({
         queryOptions: { filter: odata`PartitionKey eq ${id}` },
       }),
       limit,
@@ -288,6 +294,8 @@ export class CuratedStore {
       return {
         userKey: r.rowKey,
         ...(asker && r.question ? { told: { asker, question: r.question, questionId: r.questionId ?? '' } } : {}),
+        ...(typeof r.at === 'string' ? { at: r.at } : {}),
+        ...(typeof r.version === 'number' ? { version: r.version } : {}),
       };
     });
   }
@@ -314,6 +322,16 @@ export class CuratedStore {
   private async deleteNotice(id: string, rowKey: string): Promise<void> {
     await deleteIfThere(this.notices, id, rowKey);
   }
+}
+
+/** One record that someone was told of an answer. */
+interface ToldRow {
+  userKey: string;
+  told?: ToldOf;
+  /** When they were first sent it (ISO). */
+  at?: string;
+  /** The answer's version they were first sent (rows from before it was kept have none). */
+  version?: number;
 }
 
 /** Who was told of an answer, and under which wording of theirs. */

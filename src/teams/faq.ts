@@ -194,7 +194,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   bot.verb(FAQ_VERBS.curatedEdit, async (turn, data) => {
     const answer = data.answer?.trim() || undefined;
     const sectionId = data.sectionId?.trim() || undefined;
-    const { result: res, tell } = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
+    const { result: res, tell, unchanged } = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
     if (!res.ok) {
       const current = await curated.get(data.curatedId);
       if (!current) return { message: res.message };
@@ -206,6 +206,8 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
           : escapeText(res.message);
       return { card: curatedFormCard(group, candidateSections(group), { editing: current, error, answer: data.answer ?? '' }) };
     }
+    // Save pressed with the answer as it already was: nobody is told of a change that did not happen.
+    if (unchanged) return listCard(turn, 'active', undefined, 'Nothing changed: the answer already says that, so nobody is sent it again.');
     const stored = res.answer;
     const messages = curatedAnswerMessages(stored, tell, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId), { edited: true });
     await outbox.enqueue(messages);

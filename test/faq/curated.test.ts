@@ -249,7 +249,7 @@ describe('curated answers', () => {
     expect((await faq.ask(DATA_QUESTION, amina)).kind).toBe('not-covered');
   });
 
-  it('an edit is for everyone sent the earlier answer, each under their own wording; the same text again names them for the same version; the forgotten are not told', async () => {
+  it('an edit is for everyone sent the earlier answer, each under their own wording; Save of the unchanged answer is for nobody; the forgotten are not told', async () => {
     const { faq, curated, questions, tables, clock, store } = await setup();
     await faq.ask(DATA_QUESTION, amina);
     await faq.ask('is there dark mode in the app for night visits', tomas);
@@ -269,11 +269,9 @@ describe('curated answers', () => {
       ['Tomas', 'is there dark mode in the app for night visits'],
     ]);
     expect(edited.tell.every((r) => r.questionId !== '')).toBe(true);
-    // Saved again unchanged (a second click on Save): nothing is written, and the same people are named for the
-    // same version, so their corrections carry the keys the first press's did (the outbox sends each once).
+    // Save pressed on a card drawn since, the text left as it is: nothing changed, nothing is written, nobody is told.
     const again = await curated.edit(grace, id, 2, { answer: 'Yes: Settings, Display, Dark.' });
-    expect(again).toMatchObject({ result: { ok: true, answer: { version: 2 } } });
-    expect(again.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    expect(again).toMatchObject({ result: { ok: true, answer: { version: 2 } }, unchanged: true, tell: [] });
 
     // Amina's data is forgotten: she is not sent the next correction.
     const privacy = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store);
@@ -529,7 +527,7 @@ describe('who is sent a champion\'s answer', () => {
 });
 
 describe('Edit pressed again after the first press stopped before its corrections were queued', () => {
-  it('names everyone sent the earlier answer again, for the same version (so the same keys): from the same card or a fresh one', async () => {
+  it('names everyone sent the earlier answer again, for the same version (so the same keys), from the same card only', async () => {
     const { faq, curated, questions, store } = await setup();
     await faq.ask(DATA_QUESTION, amina);
     await faq.ask('is there dark mode in the app for night visits', tomas);
@@ -544,13 +542,59 @@ describe('Edit pressed again after the first press stopped before its correction
     const again = await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
     expect(again.result).toMatchObject({ ok: true, answer: { version: 2, answer: 'Yes: Settings, Display, Dark.' } });
     expect(again.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
-    // … or on a card drawn since (version 2): the same people, and the answer stays at version 2.
+    // … but Save on a card drawn since (version 2), the text left as it is, changed nothing: nobody is named.
     const fresh = await curated.edit(grace, id, 2, { answer: 'Yes: Settings, Display, Dark.' });
-    expect(fresh.result).toMatchObject({ ok: true, answer: { version: 2 } });
-    expect(fresh.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    expect(fresh).toMatchObject({ result: { ok: true, answer: { version: 2 } }, unchanged: true, tell: [] });
     expect(await store.get(id)).toMatchObject({ version: 2 });
     // Other text from the old card is someone else's change: refused, nobody named.
     expect(await curated.edit(grace, id, 1, { answer: 'No, not yet.' })).toMatchObject({ result: { ok: false, reason: 'conflict' }, tell: [] });
+  });
+
+  it('names only those sent an earlier version: someone first sent the current text after the edit is not "corrected"', async () => {
+    const { faq, curated, questions, clock } = await setup();
+    const pat = { id: '29:pat', aadObjectId: 'aad-pat', name: 'Pat' };
+    await faq.ask(DATA_QUESTION, amina);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    const input = { question: group.example, variants: group.questions, answer: 'No dark mode yet.', groupId: group.id };
+    const created = await curated.answerFromChampion(grace, input);
+    if (!created.result.ok) throw new Error('not created');
+    const { id } = created.result.answer;
+    clock.advance(60_000);
+    const NEW = 'Yes: Settings, Display, Dark.';
+    expect((await curated.edit(grace, id, 1, { answer: NEW })).tell.map((r) => r.asker.name)).toEqual(['Amina']);
+    // After the edit Pat asks the same; the gap's Save of the current text sends him the answer as it is now.
+    clock.advance(60_000);
+    await questions.record('is there any dark mode in the app', pat, { answered: true, sectionId: 'x.md#y' });
+    const toPat = await curated.answerFromChampion(grace, { ...input, answer: NEW });
+    expect(toPat.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Pat']);
+    // The edit's Save pressed again on its card (version 1): Amina was sent the earlier text, Pat never was.
+    clock.advance(60_000);
+    const again = await curated.edit(grace, id, 1, { answer: NEW });
+    expect(again.result).toMatchObject({ ok: true, answer: { version: 2 } });
+    expect(again.tell.map((r) => r.asker.name)).toEqual(['Amina']);
+    // The next real edit corrects both: each was sent an earlier text than version 3's.
+    expect((await curated.edit(grace, id, 2, { answer: 'Yes, from version 2.1.' })).tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Pat']);
+  });
+
+  it('a record kept before versions were (only its time): told after the edit, not named again; told before, named', async () => {
+    const { faq, curated, questions, clock, tables } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    const created = await curated.answerFromChampion(grace, { question: group.example, variants: group.questions, answer: 'No dark mode yet.', groupId: group.id });
+    if (!created.result.ok) throw new Error('not created');
+    const { id } = created.result.answer;
+    const notices = await tables.table('FaqCuratedNotices');
+    const legacy = (key: string, name: string) =>
+      notices.createEntity({ partitionKey: id, rowKey: key, at: clock.now().toISOString(), asker: JSON.stringify({ id: key, name }), question: DATA_QUESTION, questionId: '' });
+    clock.advance(60_000);
+    await legacy('aad-before', 'Bea');
+    clock.advance(60_000);
+    await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
+    clock.advance(60_000);
+    await legacy('aad-after', 'Aft');
+    clock.advance(60_000);
+    const again = await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
+    expect(again.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Bea']);
   });
 
   it('an answer never changed since it was given names nobody when saved unchanged (there is no correction to send)', async () => {
@@ -584,7 +628,8 @@ describe('Save pressed again on another instance than the first press', () => {
 
     const edited = await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
     expect(edited.tell).toHaveLength(1);
-    const editedAgain = await other.curated.edit(grace, id, 2, { answer: 'Yes: Settings, Display, Dark.' });
+    // The edit's Save pressed again on its card (still at version 1), reaching the other instance.
+    const editedAgain = await other.curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
     expect(editedAgain.tell.map((r) => sent(other, r))).toEqual([expect.stringContaining('Yes: Settings, Display, Dark')]);
   });
 });

@@ -295,3 +295,29 @@ describe('Save the change pressed again after the first press stopped before its
     expect(corrected()).toHaveLength(1);
   });
 });
+
+describe('Save the change pressed on a card drawn since, with the text left as it is', () => {
+  it('says nothing changed, and nobody is sent a "corrected" answer — not even who was first sent this text', async () => {
+    const asker: TestUser = { id: '29:noor', aadObjectId: 'aad-noor', name: 'Noor' };
+    const groupId = await openGap(asker, 'where do we return the loaned badge printers after the depot audit');
+    const answered = await execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'To the front desk.' }, inChat(USERS.champion));
+    expect(invokeText(answered.body)).toContain('Saved. 1 person who asked gets');
+    const answer = (await store.active()).find((a) => a.groupId === groupId)!;
+    const edit = (version: number) =>
+      execute(app, USERS.champion, 'faq.curated.edit', { curatedId: answer.id, version, answer: 'To the loans office, room 4.' }, inChat(USERS.champion));
+    expect(invokeText((await edit(answer.version)).body)).toContain('1 person who was sent the earlier answer gets the new one');
+    await app.settled();
+    await app.broadcast.runner.idle();
+    const corrected = () => connector.sentTo(`a:chat-${asker.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('loans office, room 4'));
+    await connector.waitFor(() => corrected().length > 0, 20_000);
+    // The champion opens Edit again (a card at the new version) and presses Save without changing anything.
+    const unchanged = invokeText((await edit(answer.version + 1)).body);
+    expect(unchanged).toContain('Nothing changed');
+    expect(unchanged).not.toContain('gets the new one');
+    await app.settled();
+    await app.broadcast.runner.idle();
+    await app.settled();
+    expect(corrected()).toHaveLength(1);
+    expect(await store.get(answer.id)).toMatchObject({ version: answer.version + 1 });
+  });
+});
