@@ -143,21 +143,15 @@ export interface WinCheckDeps {
 }
 
 /**
- * Runs every enabled rule; a win falls due for posting only once the support channel is set up. Each win is posted under a key of its own (the
- * celebration's id and the outbox's key come from it, so posting twice posts once), then recorded as taken.
+ * Runs every enabled rule; a win is posted only once the support channel is set up. Each is posted under a key of
+ * its own (the celebration's id and the outbox's key come from it, so posting twice posts once), then recorded as taken.
  */
 export class WinCheck {
-  /** Whether this run may post (the support channel is set up). */
-  private canPost: () => Promise<boolean> = () => this.d.supportChannelReady();
-
   constructor(private readonly d: WinCheckDeps) {}
 
   async run(): Promise<string[]> {
     const rules = this.d.plan().wins;
     const posted: string[] = [];
-    // Asked once a run, and only when a win is due: the rules' clocks (no P1 since…) run whether or not it is set up.
-    let ready: Promise<boolean> | undefined;
-    this.canPost = () => (ready ??= this.d.supportChannelReady());
     if (rules.resolvedMilestones.length) posted.push(...(await this.milestones(rules.resolvedMilestones)));
     if (rules.noP1Week) posted.push(...(await this.noP1()));
     if (rules.cohortAcknowledged) posted.push(...(await this.cohorts()));
@@ -166,7 +160,8 @@ export class WinCheck {
   }
 
   private async fire(key: string, what: string, people: { id: string; name: string }[] = []): Promise<string[]> {
-    if (!(await this.canPost()) || (await this.d.wins.taken(key))) return [];
+    // Asked only when a win is due (a few a month): the rules' clocks (no P1 since…) run whether or not it is set up.
+    if (!(await this.d.supportChannelReady()) || (await this.d.wins.taken(key))) return [];
     // Taken only once posted: a check that dies between the two leaves the win to the next check, whose post of
     // the same key is the same celebration and the same message (sent once). Taken first, it was lost for good.
     await this.d.celebrations.postWin(key, what, people);

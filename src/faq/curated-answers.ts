@@ -347,12 +347,7 @@ function sameText(current: CuratedAnswer, change: Pick<CuratedInput, 'answer' | 
 
 /** A press saving what the gap's answer already says: the same written text, or the same section. */
 function sameSave(current: CuratedAnswer, input: CuratedInput): boolean {
-  return (
-    current.status === 'active' &&
-    current.groupId === input.groupId &&
-    (current.answer ?? '') === (input.answer?.trim() ?? '') &&
-    (current.sectionId ?? '') === (input.sectionId?.trim() ?? '')
-  );
+  return current.status === 'active' && current.groupId === input.groupId && sameText(current, input);
 }
 
 function forbidden(): Extract<CuratedResult, { ok: false }> {
