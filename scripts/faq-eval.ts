@@ -3,7 +3,7 @@
  *
  *   npm run faq:eval
  *     every known set (below), one row each, labelled "tuning" or "report": the ODK dev set, extra
- *     set A and the sample-guidance set were used to tune the engine; sets B and C were not. A
+ *     sets A and D and the sample-guidance sets were used to tune the engine; sets B and C were not. A
  *     pooled row gives the report-only ODK sets together.
  *   npm run faq:eval -- --docs DIR --questions FILE
  *     one set in detail, side by side with a plain BM25 baseline (minisearch, default options,
