@@ -36,6 +36,8 @@ export interface TopicTerm {
   label: string;
   /** Words of the entry as written (lower case, no stemming: "allowances" is not "allow"), phrases in order. */
   words: string[];
+  /** The same words read as singulars (see `singular`), computed once: the lexicon is checked for every question. */
+  singulars: string[];
 }
 
 export function parseTopics(text: string = WORKPLACE_TOPICS): TopicTerm[] {
@@ -47,7 +49,7 @@ export function parseTopics(text: string = WORKPLACE_TOPICS): TopicTerm[] {
       const words = rawWords(label);
       if (words.length === 0 || seen.has(words.join(' '))) continue;
       seen.add(words.join(' '));
-      out.push({ label, words });
+      out.push({ label, words, singulars: words.map(singular) });
     }
   }
   return out;
@@ -81,18 +83,21 @@ export function uncoveredTopics(
   topics: readonly TopicTerm[] = DEFAULT_TOPICS,
 ): string[] {
   const asked = questionWords.map(singular);
+  // Set lookups first: of the hundreds of entries, a question's words start only a few.
+  const written = new Set(questionWords);
+  const starts = new Set(asked);
   const phrase = (topic: TopicTerm) => topic.words.length > 1;
   const raised = topics.filter((topic) =>
     phrase(topic)
-      ? containsSequence(asked, topic.words.map(singular), 0)
-      : questionWords.includes(topic.words[0]!),
+      ? starts.has(topic.singulars[0]!) && containsSequence(asked, topic.singulars, 0)
+      : written.has(topic.words[0]!),
   );
   if (raised.length === 0) return [];
-  const written = sectionWords();
-  const section = written.map(singular);
+  const spoken = sectionWords();
+  const section = spoken.map(singular);
   return raised
     .filter((topic) =>
-      phrase(topic) ? !containsSequence(section, topic.words.map(singular), 1) : !written.includes(topic.words[0]!),
+      phrase(topic) ? !containsSequence(section, topic.singulars, 1) : !spoken.includes(topic.words[0]!),
     )
     .map((topic) => topic.label);
 }
