@@ -9,7 +9,7 @@
  * gold is among the engine's top K, every (gold, other) pair should score gold higher; each question
  * counts once (its pairs averaged); L2 towards 0, full-batch gradient descent, deterministic.
  * Held-out figures: hit@1, hit@3, MRR over the re-ranked top 5, against the engine's own order, on
- * (a) ODK dev ↔ ODK A (train on the other ODK set + the sample sets) and (b) leave one tuning set out.
+ * each tuning set left out in turn (trained on the others).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +31,7 @@ const SAMPLE_GLOSSARY = path.join(ROOT, 'sample/glossary.yaml');
 const TUNING_SETS = [
   { name: 'ODK dev', docs: ODK_DOCS, questions: '../shared/corpus/odk-docs/questions.dev.jsonl' },
   { name: 'ODK A', docs: ODK_DOCS, questions: 'test/faq/questions/odk-extra-a.jsonl' },
+  { name: 'ODK D', docs: ODK_DOCS, questions: 'test/faq/questions/odk-extra-d.jsonl' },
   { name: 'sample everyday', docs: SAMPLE_DOCS, questions: 'test/faq/questions/sample-everyday.jsonl', glossary: SAMPLE_GLOSSARY },
   { name: 'sample staff', docs: SAMPLE_DOCS, questions: 'test/faq/questions/sample-staff.jsonl', glossary: SAMPLE_GLOSSARY },
   { name: 'sample apart', docs: SAMPLE_DOCS, questions: 'test/faq/questions/sample-apart.jsonl', glossary: SAMPLE_GLOSSARY },
@@ -147,16 +148,13 @@ const GROUPS: Record<string, string[]> = {
   lexical: ['engineScore', 'engineRank', 'coverHeading', 'headingSaid', 'bigram', 'whMatch', 'coverExact'],
 };
 
-const ODK_SETS = ['ODK dev', 'ODK A'];
-const folds: { name: string; held: string[]; trainOn: (set: string) => boolean }[] = [
-  { name: 'ODK A', held: ['ODK A'], trainOn: (set) => set !== 'ODK A' && (!values.within || ODK_SETS.includes(set)) },
-  { name: 'ODK dev', held: ['ODK dev'], trainOn: (set) => set !== 'ODK dev' && (!values.within || ODK_SETS.includes(set)) },
-  ...TUNING_SETS.slice(2).map((s) => ({
-    name: s.name,
-    held: [s.name],
-    trainOn: (set: string) => set !== s.name && (!values.within || !ODK_SETS.includes(set)),
-  })),
-];
+const ODK_SETS = TUNING_SETS.filter((s) => s.docs === ODK_DOCS).map((s) => s.name);
+// Each tuning set held out in turn, trained on the others (with --within, on the others of its own corpus).
+const folds: { name: string; held: string[]; trainOn: (set: string) => boolean }[] = TUNING_SETS.map((s) => ({
+  name: s.name,
+  held: [s.name],
+  trainOn: (set: string) => set !== s.name && (!values.within || ODK_SETS.includes(set) === ODK_SETS.includes(s.name)),
+}));
 
 const lines: string[] = [];
 lines.push(`answerable tuning questions: ${items.length}; gold in top ${DEPTH}: ${items.filter((i) => i.gold.some(Boolean)).length}`);
@@ -183,7 +181,7 @@ for (const [group, names] of !values['no-grid'] ? Object.entries(GROUPS) : []) {
 }
 
 if (values.fit) {
-  // Every feature, fitted on all five tuning sets at the chosen λ and depth, written for the engine.
+  // Every feature, fitted on all six tuning sets at the chosen λ and depth, written for the engine.
   const lambda = Number(values.lambda);
   const depth = Number(values.depth);
   const mask = RERANK_FEATURES.map(() => true);
@@ -192,7 +190,7 @@ if (values.fit) {
   writeFileSync(
     path.join(ROOT, 'src/faq/engine/rerank-weights.ts'),
     `// Written by \`npx tsx scripts/faq-train-rerank.ts --fit --no-grid --lambda ${values.lambda} --depth ${values.depth}\`:\n` +
-      '// pairwise logistic regression on the answerable questions of the five tuning sets. Do not edit by hand.\n\n' +
+      '// pairwise logistic regression on the answerable questions of the six tuning sets. Do not edit by hand.\n\n' +
       `/** Candidates the re-ranker reorders (the engine's top N). */\nexport const RERANK_DEPTH = ${depth};\n\n` +
       `/** One weight per feature, in RERANK_FEATURES order (rerank.ts). */\nexport const RERANK_WEIGHTS: readonly number[] = [\n${named}\n];\n`,
   );

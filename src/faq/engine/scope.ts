@@ -12,17 +12,23 @@ import { normalize } from './text.js';
  * shares the docs' generic words ("form", "submit", "field", "report", "month"). When the guidance
  * does cover the topic (a page about working offline mentions the office Wi-Fi), the section holds
  * the word and nothing changes.
+ *
+ * Left out on purpose: words that set the scene of an answerable question rather than name its
+ * topic ("my contract ends, what do I do with the tablet", "left the form open over lunch", "show the
+ * phone on a projector", "sent on WhatsApp", "on my laptop"), and words a survey asks households about
+ * (fuel, spending, budget, drinking water, fridge, lights, promotion), since staff ask how to build
+ * forms about exactly those: only their workplace phrases are topics ("fuel advance", "project budget").
  */
 const WORKPLACE_TOPICS = `
-annual leave, sick leave, maternity leave, paternity leave, compassionate leave, leave days, days of leave, leave request, leave balance, unused leave, carry over leave, days off, holiday entitlement, sick days
-payslip, pay slip, salary, salaries, wage, wages, payroll, overtime, pension, bonus, tax code, income tax, bank details, bank account details
-medical insurance, health insurance, staff insurance, contract renewal, contract renewals, appraisal, performance review, recruitment, vacancy, notice period, probation, employment letter, emergency contact, hr system, hr focal point, human resources, work from home, timesheet, timesheets
-per diem, per diems, daily allowance, subsistence allowance, transport allowance, allowances, expense claim, expense claims, travel claim, travel expense, expenses, reimbursement, reimburse, mileage, mileage rate, fuel costs, cash advance, petty cash, procurement, purchase request, purchase order, invoice
+parental leave, unpaid leave, study leave, leave application, vacation, vacation days, time off, day off, sick note, doctor's note, public holiday, public holidays, annual leave, sick leave, maternity leave, paternity leave, compassionate leave, leave days, days of leave, leave request, leave balance, unused leave, carry over leave, days off, holiday entitlement, sick days, onboarding, induction, job description, hiring, reference letter, recommendation letter, certificate of employment, work permit, salary scale, salary slip, overtime pay, night shift, team building, staff retreat, christmas party, staff party, office party, end of year party, job application, job vacancy, vacancies, bank holiday, national holiday, independence day, office closed, casual leave, home leave, leave approval, cv, salary increase, sick pay, medical claim
+payday, pay rise, pay raise, salary advance, p60, p45, tax certificate, tax return, gratuity, severance, payslip, pay slip, salary, salaries, wage, wages, payroll, overtime, pension, bonus, tax code, income tax, bank details, bank account details
+life insurance, staff benefits, medical cover, resignation letter, disciplinary, training budget, project budget, budget line, budget code, line manager, staff id, id badge, access card, business cards, dress code, medical insurance, health insurance, staff insurance, contract renewal, contract renewals, appraisal, performance review, recruitment, vacancy, notice period, probation, employment letter, emergency contact, hr system, hr focal point, human resources, work from home, timesheet, timesheets
+travel advance, fuel advance, receipts, taxi, uber, airport, train ticket, bus fare, flight booking, travel authorisation, travel authorization, travel request, travel insurance, yellow fever, car hire, rental car, boarding pass, luggage, baggage, hotel booking, lodging, dinner, breakfast, per diem, per diems, daily allowance, subsistence allowance, transport allowance, allowances, expense claim, expense claims, travel claim, travel expense, expenses, reimbursement, reimburse, mileage, mileage rate, fuel costs, cash advance, petty cash, procurement, purchase request, purchase order, invoice, bus ticket, travel agent, travel policy, field allowance, night allowance, overnight allowance, vehicle request, vehicle booking, fuel card, parking fee, dsa
 visa, flight, flights, hotel, hotels, accommodation, guesthouse, book a car, book vehicle, book a vehicle, pool car, driver, staff bus
-vpn, wifi password, wi-fi password, paper jam, jamming, printer jam, toner, laptop charger, charger, monitor, keyboard, outlook, mailbox, inbox, email account, out of office, sharepoint, onedrive, google drive, zoom, teams call, microsoft teams, windows, windows login, windows password, antivirus, virus, desk phone, phone extension, it helpdesk, it support
-canteen, lunch menu, menu, kitchen, water dispenser, toilet, toilets, air conditioner, air con, aircon, parking, car park, parking permit, meeting room, conference room, first aid, office keys, cleaners, cleaning, chairs, office chairs, opening hours, building
-stata, spss, tableau, looker, pivot table, pivot tables, regression, sample size, design effect, weighting, weight the data, dhis2, hmis, census figures, census population, immunisation coverage, immunization coverage, vaccination coverage, prevalence, donor report, ethics approval, ethics board
-joke, weather, football, match yesterday, how are you, good morning, good afternoon, good night, who won
+new laptop, laptop repair, laptop replacement, desktop computer, mouse, headset, headphones, webcam, docking station, second screen, photocopier, photocopy, printer, shared drive, network drive, email signature, distribution list, mailing list, calendar invite, meeting invite, teams meeting, skype, slack, microsoft office, office 365, powerpoint, blue screen, windows update, macbook, airtime, phone credit, it ticket, helpdesk, help desk, service desk, office internet, router, software licence, software license, vpn, wifi password, wi-fi password, paper jam, jamming, printer jam, toner, laptop charger, charger, monitor, keyboard, outlook, mailbox, inbox, email account, out of office, sharepoint, onedrive, google drive, zoom, teams call, microsoft teams, windows, windows login, windows password, antivirus, virus, desk phone, phone extension, it helpdesk, it support, email password, new email account, shared mailbox, microsoft word, ms word, office licence, admin rights, slow computer, computer is slow, internet is down, no internet in the office, wifi is down, phone bill
+air conditioning, coffee machine, cafeteria, light bulb, elevator, fire drill, fire alarm, security guard, receptionist, visitor pass, locker, lockers, desk booking, hot desk, storeroom, store room, stationery, boardroom, office space, plumbing, power cut, mail room, courier, parcel, canteen, lunch menu, menu, kitchen, water dispenser, toilet, toilets, air conditioner, air con, aircon, parking, car park, parking permit, meeting room, conference room, first aid, office keys, cleaners, cleaning, chairs, office chairs, opening hours, building, office supplies, pens, standing desk, heater, key card, keycard, building access, security badge, gym, nursing room, prayer room, first aider, fire exit, evacuation
+telegram, facebook, instagram, twitter, linkedin, gmail, google forms, google meet, mobile network, network provider, data bundle, data bundles, mobile money, funding, grant proposal, workplan, work plan, logframe, annual report, board meeting, stata, spss, tableau, looker, pivot table, pivot tables, regression, sample size, design effect, weighting, weight the data, dhis2, hmis, census figures, census population, immunisation coverage, immunization coverage, vaccination coverage, prevalence, donor report, ethics approval, ethics board, finance report, financial report, audit report, baseline report, evaluation report, kpi, quarterly report
+happy birthday, happy friday, happy new year, merry christmas, congratulations, haha, cake, joke, weather, football, match yesterday, how are you, good morning, good afternoon, good night, who won, what's your name, are you a bot, who made you, i love you, bored, what time is it, what day is it, happy holidays
 `;
 
 export interface TopicTerm {
@@ -30,6 +36,8 @@ export interface TopicTerm {
   label: string;
   /** Words of the entry as written (lower case, no stemming: "allowances" is not "allow"), phrases in order. */
   words: string[];
+  /** The same words read as singulars (see `singular`), computed once: the lexicon is checked for every question. */
+  singulars: string[];
 }
 
 export function parseTopics(text: string = WORKPLACE_TOPICS): TopicTerm[] {
@@ -41,7 +49,7 @@ export function parseTopics(text: string = WORKPLACE_TOPICS): TopicTerm[] {
       const words = rawWords(label);
       if (words.length === 0 || seen.has(words.join(' '))) continue;
       seen.add(words.join(' '));
-      out.push({ label, words });
+      out.push({ label, words, singulars: words.map(singular) });
     }
   }
   return out;
@@ -75,18 +83,21 @@ export function uncoveredTopics(
   topics: readonly TopicTerm[] = DEFAULT_TOPICS,
 ): string[] {
   const asked = questionWords.map(singular);
+  // Set lookups first: of the hundreds of entries, a question's words start only a few.
+  const written = new Set(questionWords);
+  const starts = new Set(asked);
   const phrase = (topic: TopicTerm) => topic.words.length > 1;
   const raised = topics.filter((topic) =>
     phrase(topic)
-      ? containsSequence(asked, topic.words.map(singular), 0)
-      : questionWords.includes(topic.words[0]!),
+      ? starts.has(topic.singulars[0]!) && containsSequence(asked, topic.singulars, 0)
+      : written.has(topic.words[0]!),
   );
   if (raised.length === 0) return [];
-  const written = sectionWords();
-  const section = written.map(singular);
+  const spoken = sectionWords();
+  const section = spoken.map(singular);
   return raised
     .filter((topic) =>
-      phrase(topic) ? !containsSequence(section, topic.words.map(singular), 1) : !written.includes(topic.words[0]!),
+      phrase(topic) ? !containsSequence(section, topic.singulars, 1) : !spoken.includes(topic.words[0]!),
     )
     .map((topic) => topic.label);
 }

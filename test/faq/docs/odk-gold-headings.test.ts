@@ -32,6 +32,7 @@ describe.skipIf(!HAS_ODK)('ODK corpus parsing', () => {
     ['extra set A', ODK_EXTRA_QUESTIONS.a],
     ['extra set B', ODK_EXTRA_QUESTIONS.b],
     ['extra set C', ODK_EXTRA_QUESTIONS.c],
+    ['extra set D', ODK_EXTRA_QUESTIONS.d],
   ])('has exactly one section for every gold {doc, heading} of %s', async (_name, file) => {
     const { warnings, docs, golds, unmatched } = await unmatchedGolds(ODK_DOCS, file);
     expect(warnings).toEqual([]);

@@ -21,6 +21,7 @@ export const ODK_EXTRA_QUESTIONS = {
   a: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-a.jsonl'),
   b: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-b.jsonl'),
   c: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-c.jsonl'),
+  d: path.join(REPO_ROOT, 'test/faq/questions/odk-extra-d.jsonl'),
 };
 
 /** Everyday questions about the demo rollout, over `sample/guidance` (see test/faq/questions/README.md). */

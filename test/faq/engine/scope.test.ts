@@ -38,6 +38,24 @@ describe('questions about everyday workplace topics', () => {
     }
   });
 
+  it('are refused across HR, IT, facilities, travel and other programmes’ figures, each naming its topic', () => {
+    // Everyday support-channel requests that share the guide's words (month, field, office, form, report, phone).
+    const asked: [string, string][] = [
+      ['how do i apply for parental leave next month', 'parental leave'],
+      ['the air conditioning in the field office is broken', 'air conditioning'],
+      ['can i get a fuel advance before the field trip', 'fuel advance'],
+      ['the photocopier at the office jams on every report form', 'photocopier'],
+      ['my email password expired, which form do i fill', 'email password'],
+      ['where is the quarterly report for the ministry of health', 'quarterly report'],
+      ['who approves my overtime pay for the month', 'overtime pay'],
+    ];
+    for (const [question, topic] of asked) {
+      const result = search(index, question);
+      expect(result.answered, question).toBe(false);
+      expect(result.offTopic, question).toContain(topic);
+    }
+  });
+
   it('says which topic the best section does not speak of', () => {
     expect(search(index, 'how do i submit my travel claim form').offTopic).toEqual(['travel claim']);
   });
