@@ -184,6 +184,39 @@ messages:
     expect(JSON.stringify(posts)).toContain('Wave B: everyone acknowledged the launch message');
   });
 
+  it('a cohort name from the rollout file is shown as written in its win, never as formatting, a mention or a link', async () => {
+    const name = '**Wave B** <at>Boss</at> [prize](https://evil.example)';
+    const rollout: Rollout = { cohorts: [{ id: 'wave-b', name, goLive: '2027-02-01', zone: 'Africa/Lusaka' }], groups: [], members: [], problems: [] };
+    const f = await fixture({ members: { 'cohort:wave-b': ['a'] }, chats: installed(['a']) });
+    f.rollout.current = rollout;
+    f.plan.current = parsePlan(
+      `timeZone: Africa/Lusaka
+celebrations: { cohortAcknowledged: true }
+messages:
+  - id: golive-week
+    stage: launch
+    launch: true
+    title: Next Monday
+    body: Get ready.
+    audience: { cohort: all }
+    when: golive-7d 09:00
+`,
+      rollout,
+    );
+    f.clock.set('2027-01-25T07:00:30Z');
+    const [sendId] = await f.b.service.runDue();
+    await finished(f, sendId!);
+    await f.b.service.acknowledge({ person: { id: 'a', name: 'a' }, role: 'staff' }, sendId!);
+    expect(await f.b.wins.run()).toEqual(['cohort-ack|wave-b|golive-week']);
+    const post = f.outbox.enqueued.find((m) => m.op === 'send' && m.key.startsWith('celebration|'));
+    const card = JSON.stringify(post?.op === 'send' ? post.content : {});
+    expect(card).toContain('everyone acknowledged the launch message');
+    expect(card).toContain('Wave B'); // the name is there, as text
+    expect(card).not.toContain('<at>Boss</at>');
+    expect(card).not.toContain('](https://evil.example)');
+    expect(card).not.toContain('**Wave B**');
+  });
+
   describe('a week with no P1', () => {
     const noP1Plan = () =>
       parsePlan('timeZone: UTC\ncelebrations: { noP1Week: true }\nmessages: []\n', { cohorts: [], groups: [] });
