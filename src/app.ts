@@ -496,6 +496,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         for (const p of await conversations.knownPeople()) if (p.name) people.set(p.id.toLowerCase(), p);
         return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
       },
+      // A colleague Teams' people picker offered who never spoke to the app: vouched for by the support team's roster.
+      supportTeamMember: async (id) => {
+        const support = await conversations.channelFor('support');
+        return support ? roster.memberOf(support, id) : undefined;
+      },
       channelReady: async (role) => Boolean(await conversations.channelFor(role)),
       tellRolloutTeam: async (key, text) => outbox.enqueue(rolloutTeamNotice(key, text, rolloutTeamIds, await rolloutTeamReachable())),
       facts: new IssueLogFacts(queries, repository),

@@ -354,7 +354,8 @@ export type CelebrateErrors = Partial<Record<'form' | 'who' | 'what' | 'image', 
 export interface CelebrateFormData {
   values: CelebrateValues;
   errors: Record<'form' | 'who' | 'what' | 'image', string>;
-  limits: { what: number };
+  /** The server's limits, as the inputs' maxLength: the client stops typing there (the server still checks). */
+  limits: { what: number; image: number };
   /** The choices shown where the client has no people picker: people the app knows by name. */
   people: { id: string; name: string }[];
 }
@@ -372,7 +373,7 @@ export function celebrateForm(
       what: e(errors.what ?? ''),
       image: e(errors.image ?? ''),
     },
-    limits: { what: TEXT_LIMITS.celebration },
+    limits: { what: TEXT_LIMITS.celebration, image: TEXT_LIMITS.url },
     people,
   });
 }

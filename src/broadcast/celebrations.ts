@@ -7,6 +7,8 @@ import { allows } from '../roles/permissions.js';
 import type { Person } from '../roles/roles.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 import { deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { clip } from '../text/fit.js';
+import { oneLine } from '../text/one-line.js';
 import { type CelebrateErrors, type CelebrateValues, type CelebrationView, celebrationCard } from './cards.js';
 import { channelNotSetUp, TEXT_LIMITS } from './model.js';
 import type { Caller, Refusal } from './service.js';
@@ -200,11 +202,16 @@ export interface CelebrationDeps {
   nameOf(id: string): Promise<string | undefined>;
   /** People the app knows by name: the choices where the client has no people picker. */
   knownPeople(): Promise<{ id: string; name: string }[]>;
+  /**
+   * The person with this id among the support channel's team members (Teams' roster), or undefined: someone
+   * Teams' people picker offered who never spoke to the app and is not in the rollout file. Optional: without
+   * it only people the app knows can be celebrated.
+   */
+  supportTeamMember?(id: string): Promise<{ id: string; name: string } | undefined>;
   /** Whether `setup support` was done (celebrations are posted there). */
   supportChannelReady(): Promise<boolean>;
 }
 
-const GUIDISH = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12,13}$/i;
 const MAX_PEOPLE = 10;
 /** Longer than any Entra or Teams user id: shown again on the form, such a value could not fit the card. */
 const MAX_ID_CHARS = 200;
@@ -236,11 +243,17 @@ export class CelebrationService {
       seen.add(t.toLowerCase());
       ids.push(t);
     }
-    const known = new Map((await this.d.knownPeople()).map((p) => [p.id.toLowerCase(), p.name]));
-    const bad = ids.filter((id) => !GUIDISH.test(id) && !known.has(id.toLowerCase()));
+    let people: { id: string; name: string }[] = [];
+    const bad = new Set<string>();
     if (!ids.length) errors.who = 'Pick at least one person.';
     else if (ids.length > MAX_PEOPLE) errors.who = `Pick at most ${MAX_PEOPLE} people.`;
-    else if (bad.length) errors.who = 'Pick people from the list.';
+    else {
+      // "who" is written by the client: only people the server can name are mentioned, never a forged id.
+      const found = await this.whoIs(ids);
+      for (const [i, id] of ids.entries()) if (!found[i]) bad.add(id);
+      if (bad.size) errors.who = unknownPeople([...bad]);
+      else people = found.map((p) => p!);
+    }
     const what = values.what.trim();
     if (!what) errors.what = 'Say what they achieved.';
     else if (what.length > TEXT_LIMITS.celebration) errors.what = `That is ${what.length} characters; at most ${TEXT_LIMITS.celebration}.`;
@@ -249,8 +262,9 @@ export class CelebrationService {
     if (Object.keys(errors).length) {
       // Shown again in the form, bounded: a huge paste must still fit in a card Teams will show (40 KB).
       const shown = {
-        // Only what could be someone's id (names pasted one per line are one long "id"): the picker shows ids.
-        who: ids.filter((id) => id.length <= MAX_ID_CHARS).slice(0, MAX_PEOPLE + 1).join(','),
+        // Only what could be someone's id (names pasted one per line are one long "id"): the picker shows ids;
+        // and only those the app can vouch for: an unknown id is named in the message, not picked again.
+        who: ids.filter((id) => id.length <= MAX_ID_CHARS && !bad.has(id)).slice(0, MAX_PEOPLE + 1).join(','),
         what: values.what.slice(0, TEXT_LIMITS.celebration * 4),
         image: values.image.slice(0, TEXT_LIMITS.url + 1),
       };
@@ -259,11 +273,10 @@ export class CelebrationService {
     if (!(await this.d.supportChannelReady())) {
       return { kind: 'message', text: channelNotSetUp('support') };
     }
-    const people = await Promise.all(
-      ids.map(async (id) => ({ id, name: known.get(id.toLowerCase()) ?? (await this.d.nameOf(id)) ?? 'a colleague' })),
-    );
     const celebration: Celebration = {
-      id: `c-${createHash('sha256').update(requestKey).digest('hex').slice(0, 10)}`,
+      // The form's card and what it says: the same Post pressed again (or Teams' retry) posts once, an edited
+      // form pressed again posts the edited win.
+      id: `c-${createHash('sha256').update(JSON.stringify([requestKey, ...celebrationContent(people, what, image)])).digest('hex').slice(0, 10)}`,
       people,
       what,
       image,
@@ -272,6 +285,24 @@ export class CelebrationService {
       kudos: 0,
     };
     return this.post(celebration);
+  }
+
+  /**
+   * Each id as the person the app can vouch for, or undefined: someone the app knows (spoke to it, or in the
+   * rollout file), else a member of the support channel's team as Teams' roster has them.
+   */
+  private async whoIs(ids: readonly string[]): Promise<({ id: string; name: string } | undefined)[]> {
+    const known = new Map((await this.d.knownPeople()).map((p) => [p.id.toLowerCase(), p.name]));
+    return Promise.all(
+      ids.map(async (id) => {
+        // Longer than any id (names pasted one per line): no one, and not a key to look up.
+        if (id.length > MAX_ID_CHARS) return undefined;
+        const name = known.get(id.toLowerCase()) ?? (await this.d.nameOf(id));
+        if (name !== undefined) return { id, name: name || 'a colleague' };
+        const member = await this.d.supportTeamMember?.(id).catch(() => undefined);
+        return member ? { id, name: member.name || 'a colleague' } : undefined;
+      }),
+    );
   }
 
   /** A win the app noticed: posted once under its key (a second instance or run finds it exists). */
@@ -319,6 +350,18 @@ export class CelebrationService {
       fresh: res.fresh,
     };
   }
+}
+
+/** What makes two presses of one form the same celebration: who (any order, any case), what, the picture. */
+function celebrationContent(people: readonly { id: string }[], what: string, image: string): string[] {
+  return [people.map((p) => p.id.toLowerCase()).sort().join(','), what, image];
+}
+
+/** Names the entries nobody can vouch for (cut short: "who" is written by the client and may be anything). */
+function unknownPeople(bad: readonly string[]): string {
+  const named = bad.slice(0, 3).map((id) => `"${clip(oneLine(id.slice(0, 120)), 60)}"`);
+  const more = bad.length > 3 ? ` and ${bad.length - 3} more` : '';
+  return `${named.join(', ')}${more}: not someone Rollout Desk knows. Pick people from the list (colleagues in the support channel's team or the rollout file).`;
 }
 
 function viewOf(c: Celebration): CelebrationView {

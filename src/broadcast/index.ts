@@ -34,6 +34,8 @@ export interface BroadcastSetup {
   chatOf(userKey: string): Promise<ChatInfo | undefined>;
   nameOf(id: string): Promise<string | undefined>;
   knownPeople(): Promise<{ id: string; name: string }[]>;
+  /** The person among the support channel's team members (Teams' roster), if they are one (see CelebrationDeps). */
+  supportTeamMember?(id: string): Promise<{ id: string; name: string } | undefined>;
   /** Whether `setup <role>` was done: messages and celebrations for a channel are posted there. */
   channelReady(role: BroadcastChannel): Promise<boolean>;
   /** Tells the rollout team something once per key (a plan message due for a channel not set up). */
@@ -105,6 +107,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     clock: s.clock,
     nameOf: s.nameOf,
     knownPeople: s.knownPeople,
+    supportTeamMember: s.supportTeamMember,
     supportChannelReady: () => s.channelReady('support'),
   });
   const winStore = await WinStore.open(s.tables);

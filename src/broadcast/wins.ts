@@ -1,5 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { DateTime } from 'luxon';
+import { escapeText } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import type { Rollout } from '../rollout/model.js';
 import { readEntity } from '../storage/entities.js';
@@ -198,7 +199,8 @@ export class WinCheck {
       if (await this.d.wins.taken(key)) continue;
       const [reached, acked] = await Promise.all([this.d.deliveries.reachedUsers(send.id), this.d.acks.who(send.ackFor)]);
       if (!allAcknowledged(reached, acked)) continue;
-      const cohort = this.d.rollout().cohorts.find((c) => c.id === send.cohortId)?.name ?? send.cohortId;
+      // The name comes from the rollout file and the win's text is markdown: shown as written, never as formatting.
+      const cohort = escapeText(this.d.rollout().cohorts.find((c) => c.id === send.cohortId)?.name ?? send.cohortId);
       out.push(...(await this.fire(key, `**${cohort}: everyone acknowledged the launch message** (${reached.length} of ${reached.length}). Ready for go-live!`)));
     }
     return out;

@@ -151,7 +151,8 @@ export class IssueRepository {
     return new IssueRepository(await openIssueTables(tables), options);
   }
 
-  private get prefix() {
+  /** The reference prefix (`R-`): what a reference typed on a card is read with. */
+  get prefix(): string {
     return this.config.refPrefix;
   }
 

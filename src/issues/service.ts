@@ -350,7 +350,7 @@ export class IssueService {
       return { kind: 'message', text: 'That is for champions and the rollout team.' };
     }
     const champions = await this.d.champions();
-    const parsed = triageActionOf(kind, data, champions);
+    const parsed = triageActionOf(kind, data, champions, this.d.repository.prefix);
     if (!parsed.ok) {
       const current = await this.d.repository.get(data.ref);
       return current

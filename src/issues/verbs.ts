@@ -4,6 +4,7 @@ import { FORM_FIELDS, FORM_ID } from './fields.js';
 import { LIMITS, PRIORITIES, STATUSES } from './model.js';
 import type { TriageAction } from './rules.js';
 import { LIST_SORTS } from './order.js';
+import { formatRef, parseRef } from './refs.js';
 import { commentTextSchema } from './validation.js';
 
 /**
@@ -119,7 +120,8 @@ export const ISSUE_VERBS = {
   duplicate: verb(
     'issue.duplicate',
     'issues.triage',
-    triageBase.extend({ duplicateOf: z.string().max(40).optional() }),
+    // Checked as a reference by triageActionOf (a paste comes back as that field's message); this is only the cap.
+    triageBase.extend({ duplicateOf: z.string().max(FORM_TEXT_CAP).optional() }),
     staleTriage,
   ),
 };
@@ -142,12 +144,14 @@ const priorityInput = z.union([z.enum(PRIORITIES), z.literal('none')], {
 
 /**
  * A triage card's inputs → the action they ask for. `champions` is who may be assigned: an id not among
- * them is refused (the card's choice list is written by the client).
+ * them is refused (the card's choice list is written by the client). `refPrefix`: the log's reference prefix,
+ * so a "duplicate of" that is no reference at all is the input's fault (400 in the tab), not a conflict.
  */
 export function triageActionOf(
   kind: TriageVerb,
   data: Partial<TriageData>,
   champions: readonly { id: string; name: string }[],
+  refPrefix: string,
 ): Parsed<TriageAction> {
   switch (kind) {
     case 'assignMe':
@@ -175,9 +179,14 @@ export function triageActionOf(
     }
     case 'duplicate': {
       const of = (data.duplicateOf ?? '').trim();
-      return of
-        ? { ok: true, value: { kind: 'duplicate', of } }
-        : { ok: false, field: 'duplicateOf', message: 'Type the reference of the original issue.' };
+      if (!of) return { ok: false, field: 'duplicateOf', message: 'Type the reference of the original issue.' };
+      const parsed = parseRef(of, refPrefix);
+      if (!parsed) {
+        // Named back only when short: a paste is not repeated to the champion.
+        const what = of.length <= 30 ? `"${of}"` : 'That';
+        return { ok: false, field: 'duplicateOf', message: `${what} is not an issue reference: type the original issue's, such as ${formatRef(refPrefix, 42)}.` };
+      }
+      return { ok: true, value: { kind: 'duplicate', of: parsed.ref } };
     }
   }
 }

@@ -10,6 +10,7 @@ import type { ResultListeners } from './outbox.js';
 import { encodeBody, failuresOf, lateRoundsOf, type OutboundQueue, type QueueBody, type Received } from './queue.js';
 import { WindowStats } from './stats.js';
 import { backoffMs, NotSent, type Transport, type Verdict, verdictOf } from './transport.js';
+import { UpdateTurns } from './update-turns.js';
 import { metrics } from '../telemetry/metrics.js';
 import { withCorrelation } from '../telemetry/correlation.js';
 
@@ -204,6 +205,8 @@ export class OutboundWorker {
   private nudged = false;
   /** The nudges planned for messages put back, one per second they come back in (see `nudgeAfter`). */
   private readonly nudgeAt = new Map<number, ReturnType<typeof setTimeout>>();
+  /** Updates of a post applying or waiting on this worker (update-turns.ts). */
+  private readonly updateTurns = new UpdateTurns();
   /** Ends the waits that give way to a stop (`pauseUnlessStopping`). */
   private readonly onStop = new Set<() => void>();
   readonly stats = new WindowStats();
@@ -884,7 +887,7 @@ export class OutboundWorker {
 
   // ---- update ------------------------------------------------------------------------------------------
 
-  private async handleUpdate(job: Job, m: Update): Promise<void> {
+  private async handleUpdate(job: Job, m: Update, rounds = 0): Promise<void> {
     const row = await this.deps.deliveries.read(m);
     if (row && !['pending', 'sending'].includes(row.state)) {
       await job.done(); // the same update, enqueued twice: done already
@@ -899,10 +902,19 @@ export class OutboundWorker {
       await this.settleUpdate(job, m, { state: 'skipped', reason });
       return;
     }
+    const postKey = `${kind}\u0000${id}`;
     if (turn.kind === 'wait') {
+      // An older update of this post applying on this worker: wait for it here rather than a second in the queue.
+      const waited = this.stopping || rounds >= 5 ? { kind: 'elsewhere' as const } : await this.updateTurns.wait(postKey, m.version, turn.until - this.now());
+      if (waited.kind === 'superseded') {
+        await this.settleUpdate(job, m, { state: 'skipped', reason: `a newer version (${waited.by}) is drawn instead` });
+        return;
+      }
+      if (waited.kind === 'ended') return this.handleUpdate(job, m, rounds + 1);
       await job.defer(turn.until - this.now());
       return;
     }
+    const ended = this.updateTurns.begin(postKey, m.version);
     const conv = turn.post.conversation;
     const planned: Planned = {};
     try {
@@ -915,6 +927,8 @@ export class OutboundWorker {
       // when it ages out (30 s of a channel's room held for a request never made, on every instance).
       await this.forgetPlan(conv, planned);
       throw err;
+    } finally {
+      ended();
     }
   }
 

@@ -187,7 +187,11 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
     }
     if (res.kind !== 'posted') return { message: res.text };
     if (res.fresh) turn.log.info({ celebration: res.celebration.id }, 'celebration posted');
-    return { message: res.fresh ? 'Posted in the support channel. Thank you for celebrating!' : 'This one was already posted.' };
+    return {
+      message: res.fresh
+        ? 'Posted in the support channel. Thank you for celebrating!'
+        : 'This one was already posted, just as it is. To celebrate another win, change who or what and press Post again.',
+    };
   });
   bot.verb(BROADCAST_VERBS.kudos, async (turn, data) => {
     const res = await w.celebrations.kudos(callerOf(turn), data.id);

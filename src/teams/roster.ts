@@ -1,5 +1,5 @@
 import { type CloudAdapter, TeamsInfo } from 'botbuilder';
-import type { ConversationStore } from '../conversations/store.js';
+import type { ConversationStore, StoredConversation } from '../conversations/store.js';
 import type { Person, RosterReader } from '../roles/roles.js';
 import { referenceOf } from './turn.js';
 
@@ -18,6 +18,26 @@ export class TeamsRosterReader implements RosterReader {
   /** All members of a team the app is installed in (a broadcast's audience), read page by page. */
   async members(teamId: string): Promise<Person[]> {
     return this.read(teamId, 'the app is not installed in this team, so its members cannot be read');
+  }
+
+  /**
+   * One person among the members of the team a stored channel belongs to (one roster read by id, not the whole
+   * roster): undefined when Teams says they are not a member. `id` is an Entra object id or a Teams user id.
+   */
+  async memberOf(channel: StoredConversation, id: string): Promise<Person | undefined> {
+    if (!channel.teamId) return undefined;
+    let found: Person | undefined;
+    await this.adapter.continueConversationAsync(this.botAppId, referenceOf(channel), async (ctx) => {
+      try {
+        const m = await TeamsInfo.getTeamMember(ctx, channel.teamId, id);
+        // Only the person asked about: an answer naming someone else is no answer.
+        const same = (v?: string) => v?.toLowerCase() === id.toLowerCase();
+        if (same(m.aadObjectId) || same(m.id)) found = { id, name: m.name ?? '' };
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      }
+    });
+    return found;
   }
 
   private async read(teamId: string, notInstalled: string): Promise<Person[]> {

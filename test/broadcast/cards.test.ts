@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { confirmCard, messageCard, progressCard } from '../../src/broadcast/cards.js';
+import { announceForm, celebrateForm, confirmCard, messageCard, progressCard } from '../../src/broadcast/cards.js';
 import { progressOf } from '../../src/broadcast/progress.js';
 import type { Send } from '../../src/broadcast/model.js';
 import { validationErrors } from '../support/cards.js';
+import { CHAMPION, fixture, LEAD, rolloutTeam } from './support.js';
 
 const content = {
   title: 'Go-live **Monday** <at>Everyone</at>',
@@ -59,5 +60,55 @@ describe('the sender\'s cards', () => {
     expect(text).toContain('40.0 messages/s');
     expect(text).toContain('under a minute');
     expect(text).toContain('broadcast.cancelSend');
+  });
+});
+
+describe('the forms stop typing where the server stops accepting', () => {
+  type Input = { type: string; id: string; maxLength?: number };
+  const inputs = (card: { body?: unknown[] }): Input[] => {
+    const out: Input[] = [];
+    const walk = (v: unknown) => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        if (o.type === 'Input.Text') out.push(o as unknown as Input);
+        Object.values(o).forEach(walk);
+      }
+    };
+    walk(card.body);
+    return out;
+  };
+  const limitOf = (card: { body?: unknown[] }, id: string): number => {
+    const max = inputs(card).find((i) => i.id === id)?.maxLength;
+    if (typeof max !== 'number') throw new Error(`${id} has no maxLength`);
+    return max;
+  };
+
+  it('announce: every text input has a maxLength, and the server takes exactly that many characters and refuses one more', async () => {
+    const f = await fixture({ rollout: { cohorts: [], groups: [{ id: 'g1', name: 'Field officers' }], members: [], problems: [] } });
+    const card = announceForm({ audience: 'channel:announcements' }, {}, { ...f.b.service.announceAudiences(), omitted: 1 }, f.b.service.timeZone);
+    expect(inputs(card).filter((i) => i.maxLength === undefined).map((i) => i.id)).toEqual([]);
+    const values = { title: 'Maintenance', body: 'Down on Saturday.', audience: 'rollout-team', audienceTyped: '', timing: 'now', date: '', time: '' };
+    for (const field of ['title', 'body'] as const) {
+      const max = limitOf(card, field);
+      const at = await f.b.service.announce(LEAD, { ...values, [field]: 'x'.repeat(max) }, `k-${field}-at`, rolloutTeam.id);
+      expect(at, `${field} at ${max}`).toMatchObject({ kind: 'started' });
+      const over = await f.b.service.announce(LEAD, { ...values, [field]: 'x'.repeat(max + 1) }, `k-${field}-over`, rolloutTeam.id);
+      expect(over, `${field} at ${max + 1}`).toMatchObject({ kind: 'invalid', errors: { [field]: expect.stringContaining(`at most ${max}`) } });
+    }
+  });
+
+  it('celebrate: "what they achieved" and the picture have a maxLength the server accepts, and refuses one past', async () => {
+    const f = await fixture();
+    const card = celebrateForm({}, {}, []);
+    expect(inputs(card).filter((i) => i.maxLength === undefined).map((i) => i.id)).toEqual([]);
+    const base = { who: 'aad-adele', what: 'Great triage', image: '' };
+    const what = limitOf(card, 'what');
+    expect(await f.b.celebrations.celebrate(CHAMPION, { ...base, what: 'x'.repeat(what) }, 'k-what')).toMatchObject({ kind: 'posted' });
+    expect(await f.b.celebrations.celebrate(CHAMPION, { ...base, what: 'x'.repeat(what + 1) }, 'k-what')).toMatchObject({ kind: 'invalid', errors: { what: expect.any(String) } });
+    const image = limitOf(card, 'image');
+    const url = (n: number) => `https://x.example/${'p'.repeat(n - 'https://x.example/'.length)}`;
+    expect(await f.b.celebrations.celebrate(CHAMPION, { ...base, image: url(image) }, 'k-image')).toMatchObject({ kind: 'posted' });
+    expect(await f.b.celebrations.celebrate(CHAMPION, { ...base, image: url(image + 1) }, 'k-image')).toMatchObject({ kind: 'invalid', errors: { image: expect.any(String) } });
   });
 });

@@ -10,7 +10,8 @@ const ADELE = '00000000-0000-0000-0000-0000000000022';
 
 describe('celebrate', () => {
   it('posts to the support channel with a real @mention; bad input and staff change nothing', async () => {
-    const f = await fixture();
+    // Adele never spoke to the app: Teams' roster of the support channel's team vouches for her.
+    const f = await fixture({ supportTeam: [{ id: ADELE, name: 'Adele Vance' }] });
     const staff = await f.b.celebrations.celebrate(STAFF, { who: ADELE, what: 'All reports on time', image: '' }, 'k0');
     expect(staff).toMatchObject({ kind: 'refused' });
     const bad = await f.b.celebrations.celebrate(CHAMPION, { who: '', what: 'x'.repeat(501), image: 'http://x' }, 'k1');
@@ -18,14 +19,49 @@ describe('celebrate', () => {
     expect(f.outbox.enqueued).toEqual([]);
 
     const posted = await f.b.celebrations.celebrate(CHAMPION, { who: ADELE, what: 'Every K-05 on time in **week one**', image: '' }, 'k2');
-    expect(posted).toMatchObject({ kind: 'posted', fresh: true, celebration: { people: [{ id: ADELE, name: 'a colleague' }] } });
+    expect(posted).toMatchObject({ kind: 'posted', fresh: true, celebration: { people: [{ id: ADELE, name: 'Adele Vance' }] } });
     const [post] = f.outbox.enqueued;
     expect(post).toMatchObject({ op: 'send', to: { kind: 'channel', role: 'support' }, post: { kind: 'celebration' } });
     const card = JSON.stringify(post?.op === 'send' ? post.content : {});
-    expect(card).toContain('<at>a colleague</at>');
-    expect(card).toContain(`"mentioned":{"id":"${ADELE}","name":"a colleague"}`);
+    expect(card).toContain('<at>Adele Vance</at>');
+    expect(card).toContain(`"mentioned":{"id":"${ADELE}","name":"Adele Vance"}`);
     // What the champion typed is shown as typed, never as formatting.
     expect(card).not.toContain('**week one**');
+  });
+
+  it('a forged "who" naming ids nobody can vouch for is refused, naming them; nothing is posted', async () => {
+    const f = await fixture({ supportTeam: [{ id: ADELE, name: 'Adele Vance' }] });
+    const stranger = 'a0b1c2d3-0000-4000-8000-00000000dead';
+    // Any well-formed id was taken as "a colleague" and mentioned.
+    expect(await f.b.celebrations.celebrate(CHAMPION, { who: stranger, what: 'Great triage', image: '' }, 'k-stranger')).toMatchObject({
+      kind: 'invalid',
+      errors: { who: expect.stringContaining(`"${stranger}": not someone Rollout Desk knows`) },
+    });
+    const res = await f.b.celebrations.celebrate(CHAMPION, { who: `aad-adele,${stranger},29:mallory`, what: 'Great triage', image: '' }, 'k-forged');
+    if (res.kind !== 'invalid') throw new Error(`not refused: ${res.kind}`);
+    expect(res.errors.who).toBe(`"${stranger}", "29:mallory": not someone Rollout Desk knows. Pick people from the list (colleagues in the support channel's team or the rollout file).`);
+    // The form comes back with the people who could be vouched for still picked.
+    expect(res.values.who).toBe('aad-adele');
+    expect(f.outbox.enqueued).toEqual([]);
+    expect(await f.b.celebrations.celebrate(CHAMPION, { who: `aad-adele,${ADELE}`, what: 'Great triage', image: '' }, 'k-forged')).toMatchObject({
+      kind: 'posted',
+      celebration: { people: [{ id: 'aad-adele', name: 'Adele Vance' }, { id: ADELE, name: 'Adele Vance' }] },
+    });
+  });
+
+  it('"Post" pressed again on the same form posts once; pressed after an edit, it posts the edited win', async () => {
+    const f = await fixture();
+    const form = { who: 'aad-adele', what: 'Great triage', image: '' };
+    expect(await f.b.celebrations.celebrate(CHAMPION, form, 'card-1')).toMatchObject({ kind: 'posted', fresh: true });
+    // A second press (or Teams' retry) of the same content: nothing more is posted.
+    expect(await f.b.celebrations.celebrate(CHAMPION, { ...form, what: ' Great triage ' }, 'card-1')).toMatchObject({ kind: 'posted', fresh: false });
+    const edited = await f.b.celebrations.celebrate(CHAMPION, { ...form, what: 'Great triage all week' }, 'card-1');
+    expect(edited).toMatchObject({ kind: 'posted', fresh: true, celebration: { what: 'Great triage all week' } });
+    // What reaches the channel (the outbound path sends each key once): the first win, then the edited one.
+    await f.outbox.deliver();
+    expect(f.outbox.delivered).toHaveLength(2);
+    const last = f.outbox.enqueued.find((m) => m.op === 'send' && m.key === f.outbox.delivered[1]);
+    expect(JSON.stringify(last)).toContain('Great triage all week');
   });
 
   it('a huge paste is refused with the form shown again, small enough for Teams to show it', async () => {
@@ -47,7 +83,7 @@ describe('celebrate', () => {
     const names = Array.from({ length: 20_000 }, (_, i) => `Colleague number ${i} from the field office`).join('\n');
     const res = await f.b.celebrations.celebrate(CHAMPION, { who: names, what: 'Well done!', image: '' }, 'k-lines');
     if (res.kind !== 'invalid') throw new Error(`not refused: ${res.kind}`);
-    expect(res.errors.who).toBe('Pick people from the list.');
+    expect(res.errors.who).toMatch(/^"Colleague number 0 from the field office Colleague number 1…": not someone Rollout Desk knows/);
     const people = Array.from({ length: 100 }, (_, i) => ({ id: `aad-person-${i}`, name: `Person number ${i}` }));
     expect(utf16Bytes(celebrateForm(res.values, res.errors, people))).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
   });
@@ -72,8 +108,8 @@ describe('celebrate', () => {
   });
 
   it('one person named twice (their id in two letter cases) is mentioned once', async () => {
-    const f = await fixture();
     const megan = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+    const f = await fixture({ supportTeam: [{ id: megan, name: 'Megan Bowen' }] });
     const twice = `${megan},${megan.toUpperCase()}, ${megan}`;
     const posted = await f.b.celebrations.celebrate(CHAMPION, { who: twice, what: 'Every K-05 on time', image: '' }, 'k3');
     expect(posted).toMatchObject({ kind: 'posted', celebration: { people: [{ id: megan }] } });
@@ -182,6 +218,39 @@ messages:
     const posts = f.outbox.enqueued.filter((m) => m.op === 'send' && m.key.startsWith('celebration|'));
     expect(posts).toHaveLength(4);
     expect(JSON.stringify(posts)).toContain('Wave B: everyone acknowledged the launch message');
+  });
+
+  it('a cohort name from the rollout file is shown as written in its win, never as formatting, a mention or a link', async () => {
+    const name = '**Wave B** <at>Boss</at> [prize](https://evil.example)';
+    const rollout: Rollout = { cohorts: [{ id: 'wave-b', name, goLive: '2027-02-01', zone: 'Africa/Lusaka' }], groups: [], members: [], problems: [] };
+    const f = await fixture({ members: { 'cohort:wave-b': ['a'] }, chats: installed(['a']) });
+    f.rollout.current = rollout;
+    f.plan.current = parsePlan(
+      `timeZone: Africa/Lusaka
+celebrations: { cohortAcknowledged: true }
+messages:
+  - id: golive-week
+    stage: launch
+    launch: true
+    title: Next Monday
+    body: Get ready.
+    audience: { cohort: all }
+    when: golive-7d 09:00
+`,
+      rollout,
+    );
+    f.clock.set('2027-01-25T07:00:30Z');
+    const [sendId] = await f.b.service.runDue();
+    await finished(f, sendId!);
+    await f.b.service.acknowledge({ person: { id: 'a', name: 'a' }, role: 'staff' }, sendId!);
+    expect(await f.b.wins.run()).toEqual(['cohort-ack|wave-b|golive-week']);
+    const post = f.outbox.enqueued.find((m) => m.op === 'send' && m.key.startsWith('celebration|'));
+    const card = JSON.stringify(post?.op === 'send' ? post.content : {});
+    expect(card).toContain('everyone acknowledged the launch message');
+    expect(card).toContain('Wave B'); // the name is there, as text
+    expect(card).not.toContain('<at>Boss</at>');
+    expect(card).not.toContain('](https://evil.example)');
+    expect(card).not.toContain('**Wave B**');
   });
 
   describe('a week with no P1', () => {

@@ -102,6 +102,8 @@ export async function fixture(
     chats?: Map<string, ChatInfo>;
     outbox?: TestOutbox;
     supportChannel?: boolean;
+    /** Members of the support channel's team as Teams' roster answers (none by default). */
+    supportTeam?: Person[];
   } = {},
 ): Promise<Fixture> {
   const tables = opts.tables ?? testTables();
@@ -129,6 +131,7 @@ export async function fixture(
     chatOf: async (userKey) => chats.get(userKey),
     nameOf: async (id) => (id === 'aad-adele' ? 'Adele Vance' : undefined),
     knownPeople: async () => [{ id: 'aad-adele', name: 'Adele Vance' }],
+    supportTeamMember: async (id) => opts.supportTeam?.find((p) => p.id.toLowerCase() === id.toLowerCase()),
     channelReady: async (role) => (role === 'support' ? (opts.supportChannel ?? true) : true),
     facts: opts.facts ?? {
       resolvedCount: async () => 0,

@@ -329,6 +329,30 @@ describe('announce and celebrate', () => {
     await until(() => connector.calls.some((c) => c.method === 'PUT' && c.conversationId === SUPPORT && JSON.stringify(c.body).includes('👏 2 kudos')));
   });
 
+  it('a colleague who never spoke to the app is celebrated when Teams lists them in the support team; a forged id is refused by name, nothing posted', async () => {
+    // Teams' roster of the support channel's team, read by id: Megan is a member.
+    connector.answer('GET', /^\/v3\/conversations\/[^/]+\/members\/aad-megan$/, { id: '29:megan', aadObjectId: 'aad-megan', name: 'Megan Bowen' });
+    const forged = invokeText((await click(USERS.champion, 'broadcast.celebrate', { who: 'aad-megan,aad-mallory', what: 'Forged win' })).body);
+    expect(forged).toContain('"aad-mallory": not someone Rollout Desk knows');
+    await settle();
+    expect(seenIn(SUPPORT)).not.toContain('Forged win');
+    const posted = invokeText((await click(USERS.champion, 'broadcast.celebrate', { who: 'aad-megan', what: 'Trained the whole depot' })).body);
+    expect(posted).toContain('Posted in the support channel');
+    await until(() => seenIn(SUPPORT).includes('Trained the whole depot'));
+    const post = connector.calls.find((c) => c.conversationId === SUPPORT && JSON.stringify(c.body).includes('Trained the whole depot'))!;
+    expect(JSON.stringify(post.body)).toContain('"mentioned":{"id":"aad-megan","name":"Megan Bowen"}');
+  });
+
+  it('Post pressed again on one celebrate form: the same win says it was already posted; an edited one is posted', async () => {
+    const press = async (what: string) =>
+      invokeText((await execute(app, USERS.champion, 'broadcast.celebrate', { who: ADELE.aadObjectId, what }, { ...where(USERS.champion), replyToId: 'celebrate-form-1' })).body);
+    expect(await press('Ran the Tuesday drop-in')).toContain('Posted in the support channel');
+    expect(await press('Ran the Tuesday drop-in')).toContain('already posted, just as it is');
+    expect(await press('Ran the Tuesday and Thursday drop-ins')).toContain('Posted in the support channel');
+    await until(() => seenIn(SUPPORT).includes('Ran the Tuesday and Thursday drop-ins'));
+    expect(connector.calls.filter((c) => c.conversationId === SUPPORT && c.method === 'POST' && JSON.stringify(c.body).includes('Ran the Tuesday drop-in'))).toHaveLength(1);
+  });
+
   it('a 100,000-character paste in a celebration is refused on the form with its length named, not as an out-of-date card', async () => {
     const res = invokeText((await click(USERS.champion, 'broadcast.celebrate', { who: ADELE.aadObjectId, what: 'Great work! '.repeat(9_000) })).body);
     expect(res).not.toContain('out of date');

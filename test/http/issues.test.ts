@@ -507,6 +507,16 @@ describe('duplicates and followers', () => {
     expect((await app.repository.get(original))?.affected).toEqual([]);
   });
 
+  it('a "duplicate of" that is not an issue reference (a word, a long paste) is told on the card, not as an out-of-date card; nothing changes', async () => {
+    const dup = await logIssue(USERS.staff);
+    for (const duplicateOf of ['hello', 'x'.repeat(10_000)]) {
+      const res = invokeText((await execute(app, USERS.champion, 'issue.duplicate', { ref: dup, version: await versionOf(dup), duplicateOf }, where(USERS.champion))).body);
+      expect(res, duplicateOf.slice(0, 20)).not.toContain('out of date');
+      expect(res, duplicateOf.slice(0, 20)).toContain('is not an issue reference');
+    }
+    expect(await app.repository.get(dup)).toMatchObject({ status: 'new', duplicateOf: null, version: 1 });
+  });
+
   it('cancels the form: the card says so and nothing is saved', async () => {
     const count = (await app.queries.listByReporter(USERS.lead.aadObjectId, { limit: 50 })).items.length;
     const res = await execute(app, USERS.lead, 'issue.cancel', {}, where(USERS.lead));

@@ -285,6 +285,9 @@ describe('the tab API’s triage input', () => {
       [{ kind: 'status', version: 1, status: 'sideways' }, 'status'],
       [{ kind: 'priority', version: 1, priority: 'P9' }, 'priority'],
       [{ kind: 'duplicate', version: 1, duplicateOf: ' ' }, 'duplicateOf'],
+      // Not an issue reference at all: a typo or a paste, not someone else's change (it was a 409 Conflict).
+      [{ kind: 'duplicate', version: 1, duplicateOf: 'hello' }, 'duplicateOf'],
+      [{ kind: 'duplicate', version: 1, duplicateOf: 'x'.repeat(10_000) }, 'duplicateOf'],
     ] as const) {
       const res = await post(ref, body);
       expect(res, `${body.kind}: ${JSON.stringify(res.body).slice(0, 200)}`).toMatchObject({ status: 400, body: { error: 'BadRequest', field } });

@@ -7,19 +7,19 @@ const champions = [amina, bo];
 
 describe('issue card verbs', () => {
   it('reads each champion verb into an action', () => {
-    expect(triageActionOf('assignMe', {}, champions)).toEqual({ ok: true, value: { kind: 'assignMe' } });
-    expect(triageActionOf('assign', { assignee: bo.id }, champions)).toEqual({
+    expect(triageActionOf('assignMe', {}, champions, 'R-')).toEqual({ ok: true, value: { kind: 'assignMe' } });
+    expect(triageActionOf('assign', { assignee: bo.id }, champions, 'R-')).toEqual({
       ok: true,
       value: { kind: 'assign', assignee: bo },
     });
-    expect(triageActionOf('comment', { comment: ' hi ', public: 'true' }, champions)).toEqual({
+    expect(triageActionOf('comment', { comment: ' hi ', public: 'true' }, champions, 'R-')).toEqual({
       ok: true,
       value: { kind: 'comment', text: 'hi', visibility: 'public' },
     });
-    expect(triageActionOf('comment', { comment: 'note' }, champions)).toMatchObject({
+    expect(triageActionOf('comment', { comment: 'note' }, champions, 'R-')).toMatchObject({
       value: { visibility: 'internal' },
     });
-    expect(triageActionOf('priority', { priority: 'none' }, champions)).toEqual({
+    expect(triageActionOf('priority', { priority: 'none' }, champions, 'R-')).toEqual({
       ok: true,
       value: { kind: 'priority', priority: null },
     });
@@ -34,14 +34,23 @@ describe('issue card verbs', () => {
   });
 
   it('refuses forged or broken data', () => {
-    expect(triageActionOf('assign', { assignee: '29:mallory' }, champions)).toEqual({
+    expect(triageActionOf('assign', { assignee: '29:mallory' }, champions, 'R-')).toEqual({
       ok: false,
       field: 'assignee',
       message: 'Choose a champion from the list.',
     });
-    expect(triageActionOf('status', { status: 'deleted' }, champions).ok).toBe(false);
-    expect(triageActionOf('comment', { comment: 'x'.repeat(2001) }, champions).ok).toBe(false);
-    expect(triageActionOf('duplicate', { duplicateOf: '  ' }, champions).ok).toBe(false);
+    expect(triageActionOf('status', { status: 'deleted' }, champions, 'R-').ok).toBe(false);
+    expect(triageActionOf('comment', { comment: 'x'.repeat(2001) }, champions, 'R-').ok).toBe(false);
+    expect(triageActionOf('duplicate', { duplicateOf: '  ' }, champions, 'R-').ok).toBe(false);
+    // A "duplicate of" that is no reference is the input's fault, named as such (the tab answers 400 for it).
+    expect(triageActionOf('duplicate', { duplicateOf: 'hello' }, champions, 'R-')).toEqual({
+      ok: false,
+      field: 'duplicateOf',
+      message: `"hello" is not an issue reference: type the original issue's, such as R-0042.`,
+    });
+    expect(triageActionOf('duplicate', { duplicateOf: ' #42 ' }, champions, 'R-')).toEqual({ ok: true, value: { kind: 'duplicate', of: 'R-0042' } });
+    // A long paste is the field's message too, not an out-of-date card (the schema only caps it).
+    expect(ISSUE_VERBS.duplicate.data.safeParse({ ref: 'R-0042', version: 1, duplicateOf: 'x'.repeat(10_000) }).success).toBe(true);
     expect(ISSUE_VERBS.assignMe.data.safeParse({ version: 3 }).success).toBe(false);
     expect(ISSUE_VERBS.assignMe.data.safeParse({ ref: 'R-0042', version: 'x' }).success).toBe(false);
   });

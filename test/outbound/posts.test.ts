@@ -131,6 +131,53 @@ describe('a card posted and drawn at once (its send and update enqueued together
   });
 });
 
+describe('redraws of one card arriving together (kudos pressed at once)', () => {
+  it('the newer waits on this worker for the one being drawn, not in the queue; one overtaken while waiting gives way, the newest is shown', async () => {
+    const [{ outbox }] = (await setUp(1)) as [Awaited<ReturnType<TestAccount['instance']>>];
+    await outbox.enqueue([post('R-0600', 1)]);
+    await account.settled([post('R-0600', 1)]);
+    const posts = await PostStore.open(account.tables);
+    await until('the card recorded', async () => (await posts.state('issue-triage', 'R-0600'))?.version === 1, 10_000);
+    const activityId = (await posts.state('issue-triage', 'R-0600'))!.post!.activityId;
+
+    // Version 2's request to Teams is under way (held here) while versions 3 and 4 arrive and find its turn taken.
+    let waits = 0;
+    const beginUpdate = PostStore.prototype.beginUpdate;
+    vi.spyOn(PostStore.prototype, 'beginUpdate').mockImplementation(async function (this: PostStore, ...args) {
+      const turn = await beginUpdate.apply(this, args);
+      if (turn.kind === 'wait') waits++;
+      return turn;
+    });
+    let drawing = false;
+    const transportUpdate = TeamsTransport.prototype.update;
+    vi.spyOn(TeamsTransport.prototype, 'update').mockImplementation(async function (this: TeamsTransport, conv: StoredConversation, id: string, content: Content, opts: RequestOptions) {
+      if (content === 'R-0600 v2') {
+        drawing = true;
+        // Until both found the turn taken (at most a few seconds: the test then fails on what it checks below).
+        for (let i = 0; i < 100 && waits < 2; i++) await new Promise((r) => setTimeout(r, 30));
+      }
+      return transportUpdate.call(this, conv, id, content, opts);
+    });
+    // How often each update is taken from the queue: once, unless it was given back to wait.
+    const taken = new Map<string, number>();
+    const receive = OutboundQueue.prototype.receive;
+    vi.spyOn(OutboundQueue.prototype, 'receive').mockImplementation(async function (this: OutboundQueue, ...args) {
+      const got = await receive.apply(this, args);
+      for (const r of got) for (const key of JSON.stringify(r.body).match(/triage-card:R-0600:v\d/g) ?? []) taken.set(key, (taken.get(key) ?? 0) + 1);
+      return got;
+    });
+    await outbox.enqueue([update('R-0600', 2)]);
+    await until('version 2 being drawn', () => drawing, 10_000);
+    await outbox.enqueue([update('R-0600', 3)]);
+    await outbox.enqueue([update('R-0600', 4)]);
+    const rows = await account.settled([update('R-0600', 2), update('R-0600', 3), update('R-0600', 4)], 30_000);
+    expect(Object.fromEntries(taken)).toEqual({ 'triage-card:R-0600:v2': 1, 'triage-card:R-0600:v3': 1, 'triage-card:R-0600:v4': 1 });
+    expect(rows.map((r) => r.state)).toEqual(['updated', 'skipped', 'updated']);
+    expect(suite.connector.messages.get(activityId)?.text).toBe('R-0600 v4');
+    expect(suite.connector.history.get(activityId)?.map((b) => b.text)).toEqual(['R-0600 v1', 'R-0600 v2', 'R-0600 v4']);
+  });
+});
+
 describe('an idle instance', () => {
   it('sends what is enqueued on it at once, not at its next look at the queue', async () => {
     account = suite.account();
