@@ -35,10 +35,12 @@ export interface CuratedOutcome {
    */
   tell: Recipient[];
   /**
-   * An edit's Save of what the answer already said, not the repeat of the edit that made it (a card at the
-   * current version): nothing changed, nobody is told.
+   * An edit's Save of what the answer already said, with no correction owed: nothing changed, nobody is told.
+   * `repeated`: it is the Save that made this text pressed again (its card is at the version before), and the
+   * corrections that press owed were all queued already; `unchanged` otherwise (a card drawn since).
    */
   unchanged?: true;
+  repeated?: true;
 }
 
 export interface CuratedOptions {
@@ -207,18 +209,27 @@ export class CuratedAnswers {
   }
 
   /**
-   * An edit's Save of the text `current` already has. From the card the edit that made `current` was drawn at (its
-   * Save pressed again after a turn that stopped before queueing the corrections): those sent an earlier version are
+   * An edit's Save of the text `current` already has. When the corrections of this version are not recorded as all
+   * queued (the turn of the edit that made it stopped part-way), from any card: those sent an earlier version are
    * named again for this one, so the turn queues their corrections under the same keys (the outbox sends each once);
-   * whoever was first sent this text is not "corrected". From a card at the current version the press changed
-   * nothing: nobody is named.
+   * whoever was first sent this text is not "corrected". Otherwise nobody is named: the Save that made the text
+   * pressed again (`repeated`), or a Save that changed nothing (`unchanged`).
    */
   private async savedAlready(current: CuratedAnswer, cardVersion: number): Promise<CuratedOutcome> {
     const result = { ok: true as const, answer: current };
-    if (cardVersion + 1 !== current.version || current.version === 1) return { result, tell: [], unchanged: true };
+    const repeat = cardVersion + 1 === current.version && current.version > 1;
+    if (!correctionsOwed(current, repeat)) return { result, tell: [], ...(repeat ? { repeated: true as const } : { unchanged: true as const }) };
     // The corrections are drawn from this instance's engine, which may not have reloaded the edit yet.
     await this.refresh();
     return { result, tell: await this.whoWasTold(current) };
+  }
+
+  /**
+   * The corrections of `answer` (as `edit` returned it, with those named in `tell`) are all queued: a later Save of
+   * the same text owes nobody anything. Called by the turn after it queued them.
+   */
+  correctionsQueued(answer: CuratedAnswer): Promise<void> {
+    return this.store.markTold(answer.id, answer.version);
   }
 
   async retire(by: CuratedActor, id: string, version: number): Promise<CuratedResult> {
@@ -311,12 +322,13 @@ export class CuratedAnswers {
    * Everyone first sent an earlier version of `answer` (to send them its corrected text after an edit), each under
    * their own wording where it was kept; a record from before wordings were kept gets the answer's own question.
    * Whoever was first sent this version already has its text. A record from before versions were kept counts as an
-   * earlier version when made before this version was saved. A forgotten person has no record left
-   * (`FaqPersonalData.forget` deletes them).
+   * earlier version when made before this version was saved, or in the same millisecond (which came first is not
+   * known: a correction repeating the text they have is better than none when they have the old one). A forgotten
+   * person has no record left (`FaqPersonalData.forget` deletes them).
    */
   private async whoWasTold(answer: CuratedAnswer): Promise<Recipient[]> {
     const rows = await this.store.toldOf(answer.id, MAX_RETOLD);
-    const earlier = rows.filter((r) => (r.version !== undefined ? r.version < answer.version : r.at === undefined || r.at < answer.updatedAt));
+    const earlier = rows.filter((r) => (r.version !== undefined ? r.version < answer.version : r.at === undefined || r.at <= answer.updatedAt));
     return earlier.map((r) => r.told ?? { asker: { id: r.userKey, name: '' }, question: answer.question, questionId: '' });
   }
 }
@@ -339,6 +351,15 @@ const MAX_RETOLD = 1000;
 
 /** Two wordings count as the same question at this share of shared content words (as in `gaps`). */
 const SAME_QUESTION = 0.5;
+
+/**
+ * Whether corrections of `answer`'s current version may not all have been queued: its record says so, or (an answer
+ * last edited before that was recorded) `repeat`, the Save that made it pressed again, as before it was recorded.
+ */
+function correctionsOwed(answer: CuratedAnswer, repeat: boolean): boolean {
+  if (answer.version <= 1) return false;
+  return answer.toldVersion === undefined ? repeat : answer.toldVersion < answer.version;
+}
 
 /** An edit to what the answer already says: its text, or the section it points to. */
 function sameText(current: CuratedAnswer, change: Pick<CuratedInput, 'answer' | 'sectionId'>): boolean {

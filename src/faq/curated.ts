@@ -37,6 +37,12 @@ export interface CuratedAnswer {
   version: number;
   /** The gap group it closed, if any. */
   groupId?: string;
+  /**
+   * The newest version whose corrections (1:1s to those sent an earlier text) were all queued. Below `version`
+   * from the edit's write until its turn has queued them: a turn that stopped in between left them owed, and any
+   * Save of the same text (from any card) queues them again. Unset on answers last edited before it was kept.
+   */
+  toldVersion?: number;
 }
 
 /** Who acts on a curated answer, with the role the server looked up (never from card data). */
@@ -70,6 +76,7 @@ type CuratedEntity = {
   status: 'active' | 'retired';
   version: number;
   groupId?: string;
+  toldVersion?: number;
 };
 
 /*
@@ -77,7 +84,9 @@ type CuratedEntity = {
  *   - the engine's list of active answers and the `curated` list (paged, newest first): one
  *     partition query; there are hundreds of curated answers, not millions;
  *   - one answer by id (edit, retire, the card's buttons): point read;
- *   - edits are ETag-guarded merges; `version` tells a stale card from a fresh one.
+ *   - edits are ETag-guarded merges; `version` tells a stale card from a fresh one; `toldVersion` is the newest
+ *     version whose corrections were all queued (an edit's write leaves it behind `version`; the turn that
+ *     queued them moves it up), so a correction owed by a turn that stopped part-way is found from any card.
  *   PK = 'group', RK = the gap group's id → `curatedId`: the answer that closed the group, created before
  *   the answer, so two champions (or one double click) answering the same gap make one answer, not two.
  * Table `FaqCuratedNotices`: PK = curated id, RK = the told user's key (Entra id or Teams id).
@@ -236,11 +245,27 @@ export class CuratedStore {
     // An answer is either written text or a pointer to a section: setting one clears the other.
     if (change.answer !== undefined) Object.assign(next, { answer: change.answer, sectionId: '' });
     if (change.sectionId !== undefined) Object.assign(next, { sectionId: change.sectionId, answer: '' });
+    // A new text owes corrections until they are queued (`markTold`): written with the change, so a turn that
+    // stops right after it leaves them owed where any later Save finds them.
+    if (change.answer !== undefined || change.sectionId !== undefined) next.toldVersion = current.toldVersion ?? version;
     if (!(await mergeIfUnchanged(this.answers, next as CuratedEntity, current.etag))) {
       current = await this.answers.getEntity<CuratedEntity>(PARTITION, id);
       return stale();
     }
     return { ok: true, answer: fromEntity({ ...current, ...(next as Partial<CuratedEntity>) }) };
+  }
+
+  /**
+   * Records that every correction of answer `id` at `version` was queued (monotonic, ETag-guarded): a later Save
+   * of the same text then owes nobody anything. Nothing is written when the answer has moved past it or it is
+   * recorded already.
+   */
+  async markTold(id: string, version: number): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const found = await readEntity<CuratedEntity>(this.answers, PARTITION, id);
+      if (!found || found.version < version || (found.toldVersion ?? 0) >= version) return;
+      if (await mergeIfUnchanged(this.answers, { partitionKey: PARTITION, rowKey: id, toldVersion: version }, found.etag)) return;
+    }
   }
 
   // ---- privacy (src/faq/privacy.ts) ---------------------------------------------------------------------
@@ -367,6 +392,7 @@ function fromEntity(e: CuratedEntity): CuratedAnswer {
   if (e.answer) out.answer = e.answer;
   if (e.sectionId) out.sectionId = e.sectionId;
   if (e.groupId) out.groupId = e.groupId;
+  if (typeof e.toldVersion === 'number') out.toldVersion = e.toldVersion;
   return out;
 }
 

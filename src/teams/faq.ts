@@ -194,7 +194,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   bot.verb(FAQ_VERBS.curatedEdit, async (turn, data) => {
     const answer = data.answer?.trim() || undefined;
     const sectionId = data.sectionId?.trim() || undefined;
-    const { result: res, tell, unchanged } = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
+    const { result: res, tell, unchanged, repeated } = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
     if (!res.ok) {
       const current = await curated.get(data.curatedId);
       if (!current) return { message: res.message };
@@ -208,9 +208,15 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     }
     // Save pressed with the answer as it already was: nobody is told of a change that did not happen.
     if (unchanged) return listCard(turn, 'active', undefined, 'Nothing changed: the answer already says that, so nobody is sent it again.');
+    // The same Save pressed again once its corrections were all queued: nobody is sent anything by this press.
+    if (repeated) {
+      return listCard(turn, 'active', undefined, 'Saved: the bot gives the new answer from now on. Your first press already sent the new one to those sent the earlier answer; nobody gets it twice.');
+    }
     const stored = res.answer;
     const messages = curatedAnswerMessages(stored, tell, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId), { edited: true });
     await outbox.enqueue(messages);
+    // Not recorded, a later Save queues them again under the same keys (the outbox sends each once): nothing lost.
+    await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the corrections as queued'));
     const n = messages.length;
     return listCard(
       turn,

@@ -269,6 +269,7 @@ describe('curated answers', () => {
       ['Tomas', 'is there dark mode in the app for night visits'],
     ]);
     expect(edited.tell.every((r) => r.questionId !== '')).toBe(true);
+    if (edited.result.ok) await curated.correctionsQueued(edited.result.answer); // the turn queued them
     // Save pressed on a card drawn since, the text left as it is: nothing changed, nothing is written, nobody is told.
     const again = await curated.edit(grace, id, 2, { answer: 'Yes: Settings, Display, Dark.' });
     expect(again).toMatchObject({ result: { ok: true, answer: { version: 2 } }, unchanged: true, tell: [] });
@@ -542,12 +543,42 @@ describe('Edit pressed again after the first press stopped before its correction
     const again = await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
     expect(again.result).toMatchObject({ ok: true, answer: { version: 2, answer: 'Yes: Settings, Display, Dark.' } });
     expect(again.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
-    // … but Save on a card drawn since (version 2), the text left as it is, changed nothing: nobody is named.
+    // This turn queued them. Save on a card drawn since (version 2), the text left as it is, changed nothing, and
+    // the same card's Save once more owes nothing either: nobody is named.
+    if (again.result.ok) await curated.correctionsQueued(again.result.answer);
     const fresh = await curated.edit(grace, id, 2, { answer: 'Yes: Settings, Display, Dark.' });
     expect(fresh).toMatchObject({ result: { ok: true, answer: { version: 2 } }, unchanged: true, tell: [] });
+    expect(await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' })).toMatchObject({ result: { ok: true }, repeated: true, tell: [] });
     expect(await store.get(id)).toMatchObject({ version: 2 });
     // Other text from the old card is someone else's change: refused, nobody named.
     expect(await curated.edit(grace, id, 1, { answer: 'No, not yet.' })).toMatchObject({ result: { ok: false, reason: 'conflict' }, tell: [] });
+  });
+
+  it('from a card drawn since (Edit opened afresh), Save of the text as it is names them too, until a turn has queued them', async () => {
+    const { faq, curated, questions, store } = await setup();
+    await faq.ask(DATA_QUESTION, amina);
+    await faq.ask('is there dark mode in the app for night visits', tomas);
+    const group = groupGaps(await questions.recent(30))[0]!;
+    const created = await curated.answerFromChampion(grace, { question: group.example, variants: group.questions, answer: 'No dark mode yet.', groupId: group.id });
+    if (!created.result.ok) throw new Error('not created');
+    const { id } = created.result.answer;
+    const NEW = 'Yes: Settings, Display, Dark.';
+    expect((await curated.edit(grace, id, 1, { answer: NEW })).tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    // The first turn stopped here (the change saved, its corrections never queued). The champion opens Edit again
+    // (a card at version 2) and presses Save without changing the text: the corrections owed are named.
+    const fresh = await curated.edit(grace, id, 2, { answer: NEW });
+    expect(fresh.result).toMatchObject({ ok: true, answer: { version: 2, answer: NEW } });
+    expect(fresh.unchanged).toBeUndefined();
+    expect(fresh.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    // That turn queued them: from then on a Save of the same text, from any card, names nobody.
+    if (fresh.result.ok) await curated.correctionsQueued(fresh.result.answer);
+    expect(await curated.edit(grace, id, 2, { answer: NEW })).toMatchObject({ unchanged: true, tell: [] });
+    expect(await curated.edit(grace, id, 1, { answer: NEW })).toMatchObject({ repeated: true, tell: [] });
+    // The next real edit owes its own corrections again, to both.
+    const next = await curated.edit(grace, id, 2, { answer: 'Yes, from version 2.1.' });
+    expect(next.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
+    expect(await store.get(id)).toMatchObject({ version: 3, toldVersion: 2 });
+    expect((await curated.edit(grace, id, 3, { answer: 'Yes, from version 2.1.' })).tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Tomas']);
   });
 
   it('names only those sent an earlier version: someone first sent the current text after the edit is not "corrected"', async () => {
@@ -576,7 +607,7 @@ describe('Edit pressed again after the first press stopped before its correction
     expect((await curated.edit(grace, id, 2, { answer: 'Yes, from version 2.1.' })).tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Pat']);
   });
 
-  it('a record kept before versions were (only its time): told after the edit, not named again; told before, named', async () => {
+  it('a record kept before versions were (only its time): told after the edit, not named again; told before or in the same millisecond, named', async () => {
     const { faq, curated, questions, clock, tables } = await setup();
     await faq.ask(DATA_QUESTION, amina);
     const group = groupGaps(await questions.recent(30))[0]!;
@@ -590,11 +621,14 @@ describe('Edit pressed again after the first press stopped before its correction
     await legacy('aad-before', 'Bea');
     clock.advance(60_000);
     await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
+    // Told in the same millisecond as the edit was saved: which came first is not known, so it may have been sent
+    // the earlier text and is named (were it the new one, the correction repeats the text they have: no harm).
+    await legacy('aad-tie', 'Tia');
     clock.advance(60_000);
     await legacy('aad-after', 'Aft');
     clock.advance(60_000);
     const again = await curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
-    expect(again.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Bea']);
+    expect(again.tell.map((r) => r.asker.name).sort()).toEqual(['Amina', 'Bea', 'Tia']);
   });
 
   it('an answer never changed since it was given names nobody when saved unchanged (there is no correction to send)', async () => {

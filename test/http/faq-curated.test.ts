@@ -287,8 +287,10 @@ describe('Save the change pressed again after the first press stopped before its
     await app.broadcast.runner.idle();
     const corrected = () => connector.sentTo(`a:chat-${asker.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('bottom drawer, left side'));
     await connector.waitFor(() => corrected().length > 0, 20_000);
-    // Once more (Teams' retry, or the champion again): the same key, so not sent again.
-    expect(invokeText((await press()).body)).toContain('Saved');
+    // Once more (Teams' retry, or the champion again): saved, and this press is not said to send anyone anything.
+    const third = invokeText((await press()).body);
+    expect(third).toContain('Saved');
+    expect(third).not.toContain('gets the new one');
     await app.settled();
     await app.broadcast.runner.idle();
     await app.settled();
@@ -319,5 +321,40 @@ describe('Save the change pressed on a card drawn since, with the text left as i
     await app.settled();
     expect(corrected()).toHaveLength(1);
     expect(await store.get(answer.id)).toMatchObject({ version: answer.version + 1 });
+  });
+});
+
+describe('Save the change pressed on a card drawn since, after the first press stopped before its corrections were queued', () => {
+  it('queues them: the asker sent the earlier answer gets the corrected one, once, and a Save after that says nothing changed', async () => {
+    const asker: TestUser = { id: '29:oda', aadObjectId: 'aad-oda', name: 'Oda' };
+    const groupId = await openGap(asker, 'which cupboard keeps the spare cool boxes at the clinic store');
+    const answered = await execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'The blue cupboard.' }, inChat(USERS.champion));
+    expect(invokeText(answered.body)).toContain('Saved. 1 person who asked gets');
+    const answer = (await store.active()).find((a) => a.groupId === groupId)!;
+    const edit = (version: number) =>
+      execute(app, USERS.champion, 'faq.curated.edit', { curatedId: answer.id, version, answer: 'The grey cupboard behind the door.' }, inChat(USERS.champion));
+    // The first press's turn stops between saving the change and queueing the corrections.
+    const spy = vi.spyOn(app.outbox, 'enqueue').mockImplementationOnce(() => Promise.reject(new Error('storage is not answering')));
+    try {
+      expect(invokeText((await edit(answer.version)).body)).not.toContain('Saved');
+    } finally {
+      spy.mockRestore();
+    }
+    // The champion opens Edit again (a card at the new version, showing the new text) and presses Save as it is.
+    const fresh = invokeText((await edit(answer.version + 1)).body);
+    expect(fresh).toContain('1 person who was sent the earlier answer gets the new one');
+    await app.settled();
+    await app.broadcast.runner.idle();
+    const corrected = () => connector.sentTo(`a:chat-${asker.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('grey cupboard behind the door'));
+    await connector.waitFor(() => corrected().length > 0, 20_000);
+    // Once they are queued, the same Save from either card sends nobody anything, and says so.
+    expect(invokeText((await edit(answer.version + 1)).body)).toContain('Nothing changed');
+    const old = invokeText((await edit(answer.version)).body);
+    expect(old).toContain('Saved');
+    expect(old).not.toContain('gets the new one');
+    await app.settled();
+    await app.broadcast.runner.idle();
+    await app.settled();
+    expect(corrected()).toHaveLength(1);
   });
 });

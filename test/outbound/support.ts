@@ -5,12 +5,14 @@ import { PostStore } from '../../src/conversations/posts.js';
 import { ConversationStore, type StoredConversation } from '../../src/conversations/store.js';
 import { createLogger } from '../../src/log.js';
 import { TenantBudget } from '../../src/outbound/budget.js';
+import type { Content } from '../../src/outbound/message.js';
 import { DeliveryStore, type DeliveryRow } from '../../src/outbound/deliveries.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
 import { decodeBody } from '../../src/outbound/queue.js';
 import { queueName } from '../../src/storage/queues.js';
 import { Tables } from '../../src/storage/tables.js';
 import { createAdapter } from '../../src/teams/adapter.js';
+import { TeamsTransport } from '../../src/teams/transport.js';
 import { type Outbound, startOutbound } from '../../src/teams/outbound.js';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
 import { azuriteConnection } from '../support/storage.js';
@@ -191,4 +193,54 @@ export function recordTakenSlots(): number[] {
     return slot;
   });
   return taken;
+}
+
+/**
+ * When each request left, per conversation: the time the worker's last check (`go`, right before the request is
+ * written) let it through, on every instance of this process. The real transport still sends it.
+ */
+export function recordDepartures(): Map<string, number[]> {
+  const left = new Map<string, number[]>();
+  const send = TeamsTransport.prototype.send;
+  vi.spyOn(TeamsTransport.prototype, 'send').mockImplementation(function (this: TeamsTransport, conv: StoredConversation, content: Content, opts) {
+    const go = () => {
+      const ok = opts.go();
+      if (ok) left.set(conv.conversationId, [...(left.get(conv.conversationId) ?? []), Date.now()]);
+      return ok;
+    };
+    return send.call(this, conv, content, { ...opts, go });
+  });
+  return left;
+}
+
+/**
+ * The tenant's 1 s windows (by arrival at the stand-in) holding more than `limit` requests in which every request
+ * reached the stand-in within `allowMs` of leaving. Requests leave at most the worker's `maxLateMs` after their
+ * slot and the slots are `(1 s + guard) / limit` apart, so with every request that quick on its way no window can
+ * hold one too many: such a window is the senders' fault. One holding a request slower on its way than that (the
+ * machine starved the sending process after its last check, or the stand-in's thread before it stamped the
+ * arrival) says nothing about the senders; `departures` keeps their own windows to the limit apart.
+ */
+export function unexplainedFullWindows(
+  arrivals: ReadonlyMap<string, readonly number[]>,
+  departures: ReadonlyMap<string, readonly number[]>,
+  limit: number,
+  allowMs: number,
+  windowMs = 1_000,
+): { from: number; requests: number; slowestMs: number }[] {
+  const requests: { at: number; transit: number }[] = [];
+  for (const [conversation, arrived] of arrivals) {
+    const left = departures.get(conversation) ?? [];
+    // A request that arrived without leaving through a last check (none should): counted as slow, never excused.
+    arrived.forEach((at, i) => requests.push({ at, transit: left[i] === undefined ? 0 : at - left[i]! }));
+  }
+  requests.sort((a, b) => a.at - b.at);
+  const out: { from: number; requests: number; slowestMs: number }[] = [];
+  for (let i = 0, j = 0; i < requests.length; i++) {
+    while (j < requests.length && requests[j]!.at < requests[i]!.at + windowMs) j++;
+    if (j - i <= limit) continue;
+    const slowestMs = Math.max(...requests.slice(i, j).map((r) => r.transit));
+    if (slowestMs <= allowMs) out.push({ from: requests[i]!.at, requests: j - i, slowestMs });
+  }
+  return out;
 }
