@@ -573,7 +573,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
     // `my data` runs as a durable job too: the turn answers at once, the link follows 1:1 when the file is made.
     const myDataJobs = await MyDataJobs.open(tables, {
-      make: (subject, userKey) => privacy.myData(subject, userKey),
+      make: (subject, userKey, progress) => privacy.myData(subject, userKey, progress),
+      parts: () => personalData.partCount,
+      posts,
       message: (token, expiresAt) =>
         `Everything Rollout Desk holds about you is ready: [download it (JSON)](${privacyWiring.publicBaseUrl.replace(/\/+$/, '')}/exports/${token}). The link works until ${expiresAt.slice(0, 16).replace('T', ' ')} UTC; don't forward it.`,
       outbox,
