@@ -543,7 +543,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
       .register(broadcast.personalData)
-      .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents }))
+      .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents, clock }))
       .register(new DedupePersonalData(dedupe))
       // Jobs before the log: a job records its log row, then re-reads its own row (jobs.ts), so a lead forgotten
       // meanwhile is either taken off the row before that re-read or found in the log after the record.

@@ -208,6 +208,11 @@ export interface PulseResult {
    * recountDue), not from the answers on each look. Null: not counted yet (a pulse from before summaries).
    */
   asOf: string | null;
+  /**
+   * A look asked for a fresh count: the earliest it can come (counts asked for are made at most once a minute per
+   * pulse). Absent when none was asked (the count is final, or this is the dashboard's read).
+   */
+  nextCountAt?: string;
   questions: PulseQuestionResult[];
 }
 
