@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
+import { ForgottenKeys } from '../../src/privacy/forgotten-keys.js';
+import { fileHeldReport } from '../../src/privacy/held-reports.js';
+import { Pseudonyms } from '../../src/privacy/pseudonym.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { askMyData } from '../support/my-data.js';
@@ -118,4 +121,36 @@ describe('reports held while storage was down', () => {
     await other.settled();
     expect((await other.queries.listByReporter(OMAR.aadObjectId)).items.map((i) => i.title)).toEqual([form.title]);
   }, 60_000);
+
+  it('a forget that runs while a held report is being filed (after the filer looked, before the issue exists) still leaves the issue anonymised', async () => {
+    const ZOE: TestUser = { id: '29:zoe-held', aadObjectId: 'aad-zoe-held', name: 'Zoe Between' };
+    await say(app, ZOE, 'whoami', where(ZOE));
+    const zoe = { id: ZOE.aadObjectId, name: ZOE.name };
+    const entry = {
+      key: 'held-zoe-1',
+      at: clock.now().toISOString(),
+      item: { caller: { person: zoe, reporter: { ...zoe, conversationKey: ZOE.aadObjectId }, role: 'staff' as const }, values: { ...form, title: 'Zoe: sync stops at noon' }, opts: { requestKey: 'held-zoe-1', checkSimilar: false } },
+    };
+    let pseudonym = '';
+    let ref = '';
+    await fileHeldReport(entry, {
+      forgotten: await ForgottenKeys.open(other.tables, await Pseudonyms.open(other.tables, () => clock.now().getTime())),
+      file: async (report) => {
+        // The whole forget runs on the first instance now: its issues part finds nothing yet.
+        const asked = await say(app, USERS.lead, `forget ${ZOE.id}`, where(USERS.lead));
+        const done = await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), { ...where(USERS.lead), replyToId: 'card-held-3' });
+        pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(invokeText(done.body))?.[1] ?? '';
+        ref = (await other.issues.fileHeld(report))?.ref ?? '';
+      },
+      anonymiseFiled: (subject, stand) => other.personalData.forgetPart(1, subject, stand),
+    });
+    expect(pseudonym).not.toBe('');
+    expect((await other.queries.listByReporter(ZOE.aadObjectId)).items).toEqual([]);
+    expect((await other.queries.listByReporter(ZOE.id)).items).toEqual([]);
+    // Kept, under the pseudonym the forget gave her.
+    const filed = readable(await say(app, USERS.lead, `issue ${ref}`, where(USERS.lead)));
+    expect(filed).toContain('Zoe: sync stops at noon');
+    expect(filed).toContain(pseudonym);
+    expect(filed).not.toContain(ZOE.name);
+  }, 90_000);
 });
