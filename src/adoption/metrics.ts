@@ -209,8 +209,8 @@ export interface PulseResult {
    */
   asOf: string | null;
   /**
-   * A look asked for a fresh count: the earliest it can come (counts asked for are made at most once a minute per
-   * pulse). Absent when none was asked (the count is final, or this is the dashboard's read).
+   * A look asked for a fresh count that the throttle holds back (counts asked for are made at most once a minute per
+   * pulse): the earliest it can come. Absent when the count comes at the job's next run, or none was asked.
    */
   nextCountAt?: string;
   questions: PulseQuestionResult[];

@@ -258,8 +258,9 @@ export class PulseService implements PulseProvider {
     if (isFinal(pulse, summary)) return result;
     const now = this.d.clock.now();
     await this.d.store.requestRecount(pulse.id, now);
-    // Said as it is: the count shown stands until the job's next count, which the throttle may hold back a little.
-    return { ...result, nextCountAt: new Date(Math.max(now.getTime(), askedCountFrom(summary))).toISOString() };
+    // Said as it is: when the last count is under a minute old, the count shown stands until a minute after it.
+    const from = askedCountFrom(summary);
+    return from > now.getTime() ? { ...result, nextCountAt: new Date(from).toISOString() } : result;
   }
 
   private resultOf(pulse: Pulse, summary: PulseSummary | undefined): PulseResult {
