@@ -87,7 +87,8 @@ import { IssuePersonalData } from './issues/privacy.js';
 import { OfficeHoursPersonalData } from './officehours/privacy.js';
 import { OutboundPersonalData } from './outbound/privacy.js';
 import { ForgetLog, ForgetLogPersonalData } from './privacy/forget-log.js';
-import { HeldReportsPersonalData } from './privacy/held-reports.js';
+import { fileHeldReport, HeldReportsPersonalData } from './privacy/held-reports.js';
+import { ForgottenKeys } from './privacy/forgotten-keys.js';
 import { MyDataJobs, MyDataJobsPersonalData } from './privacy/my-data-jobs.js';
 import { ForgetJobsPersonalData } from './privacy/jobs-personal-data.js';
 import { ForgetJobs } from './privacy/jobs.js';
@@ -344,6 +345,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       path.resolve(config.env.DATA_DIR, 'held', `reports-${config.env.TABLE_PREFIX || 'main'}-${instanceName(config.env.WEBSITE_INSTANCE_ID)}.jsonl`),
     );
     const offers = await OfferStore.open(tables, clock);
+    const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
+    // Forgets as every instance's held-report filer needs them: a forget on another instance cannot reach this disk.
+    const forgottenKeys = await ForgottenKeys.open(tables, pseudonyms);
+    const slaMarks = await SlaMarks.open(tables);
     const issues = new IssueService({
       repository,
       queries,
@@ -355,11 +360,18 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
       categories: config.env.ISSUE_CATEGORIES,
       observer: issueEvents,
-      held: { keep: (key, report) => heldReports.add(key, report) },
+      held: { keep: (key, report) => heldReports.add(key, report, clock.now()) },
     });
+    const issuePersonalData = new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues });
     const fileHeld = () =>
       heldReports.size
-        ? heldReports.drain(async (report) => void (await issues.fileHeld(report))).then((r) => {
+        ? heldReports.drain((_report, _key, entry) =>
+            fileHeldReport(entry, {
+              forgotten: forgottenKeys,
+              file: (report) => issues.fileHeld(report),
+              anonymiseFiled: (subject, pseudonym) => issuePersonalData.forget(subject, pseudonym),
+            }),
+          ).then((r) => {
             if (r.handled) log.info({ filed: r.handled }, 'held reports filed');
           })
         : Promise.resolve();
@@ -424,7 +436,6 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     faqWiring.officeHours = registerOfficeHours(bot, { service: officeHours, agenda, directory: rollout, clock, log });
     faqWiring.downloads = issueWiring;
     registerFaq(bot, faqWiring);
-    const slaMarks = await SlaMarks.open(tables);
 
     const scheduler = new Scheduler(await LeaseStore.open(tables), clock, log, { leaseMs: config.env.SCHEDULER_LEASE_SECONDS * 1000 });
     // People put in a group by @mention before memberships were keyed by Entra id: moved once their 1:1 chat gives it.
@@ -530,14 +541,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
     const personalData = new PersonalDataRegistry()
       // Before the issues part: a held report filed while its person is forgotten is then anonymised there.
-      .register(new HeldReportsPersonalData(heldReports))
-      .register(new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues }))
+      .register(new HeldReportsPersonalData(heldReports, forgottenKeys, clock))
+      .register(issuePersonalData)
       .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore, { refresh: () => curatedAnswers.refresh(), outbox }))
       .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock, marks: reminderMarks }))
       .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
       .register(broadcast.personalData)
-      .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents }))
+      .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents, clock }))
       .register(new DedupePersonalData(dedupe))
       // Jobs before the log: a job records its log row, then re-reads its own row (jobs.ts), so a lead forgotten
       // meanwhile is either taken off the row before that re-read or found in the log after the record.
@@ -545,7 +556,6 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(await ForgetLogPersonalData.open(tables))
       .register(new ExportPersonalData(issueWiring.exports))
       .register(new ConversationPersonalData(conversations, posts));
-    const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
     // `forget` runs as a durable job (resumed by the upkeep if its instance stops), so its click answers in time.
     const forgetJobs = await ForgetJobs.open(tables, {
       registry: personalData,
@@ -568,7 +578,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
     // `my data` runs as a durable job too: the turn answers at once, the link follows 1:1 when the file is made.
     const myDataJobs = await MyDataJobs.open(tables, {
-      make: (subject, userKey) => privacy.myData(subject, userKey),
+      make: (subject, userKey, progress) => privacy.myData(subject, userKey, progress),
+      parts: () => personalData.partCount,
+      posts,
       message: (token, expiresAt) =>
         `Everything Rollout Desk holds about you is ready: [download it (JSON)](${privacyWiring.publicBaseUrl.replace(/\/+$/, '')}/exports/${token}). The link works until ${expiresAt.slice(0, 16).replace('T', ' ')} UTC; don't forward it.`,
       outbox,

@@ -339,7 +339,7 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
     pulseId: r.id,
     title: e(r.title),
     headline: `Sent to ${r.sentTo} ${r.sentTo === 1 ? 'person' : 'people'} on ${r.sentAt.slice(0, 10)} · ${r.asOf ? `${r.answers} answered as of ${asOfLabel(r.asOf)}` : 'answers not counted yet'} · open until ${r.closesAt.slice(0, 10)}`,
-    notice: e(notice),
+    notice: e([notice, freshCountNote(r)].filter(Boolean).join(' ')),
     shown: r.shown,
     waiting: r.asOf
       ? `Results appear once ${r.minAnswers} people have answered (${r.answers} so far), so that nobody can be picked out.`
@@ -364,6 +364,16 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
     dashboardUrl,
   };
   return renderCard('adoption-pulse-results', data);
+}
+
+/**
+ * A press asked for a fresh count: when it can come, as counts asked for are made at most once a minute (the time
+ * rounded up to the minute, so "after 09:06" is never before it). Nothing when none was asked or none was made yet.
+ */
+export function freshCountNote(r: Pick<PulseResult, 'asOf' | 'nextCountAt'>): string {
+  if (!r.asOf || !r.nextCountAt) return '';
+  const at = new Date(Math.ceil(Date.parse(r.nextCountAt) / 60_000) * 60_000).toISOString();
+  return `A fresh count was asked for. Answers are counted at most once a minute, so the next count is made after ${asOfLabel(at)}: press Refresh results again then.`;
 }
 
 /** When results were counted, as the card says it ("2027-01-11 09:05 UTC"). */

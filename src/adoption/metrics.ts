@@ -208,6 +208,11 @@ export interface PulseResult {
    * recountDue), not from the answers on each look. Null: not counted yet (a pulse from before summaries).
    */
   asOf: string | null;
+  /**
+   * A look asked for a fresh count that the throttle holds back (counts asked for are made at most once a minute per
+   * pulse): the earliest it can come. Absent when the count comes at the job's next run, or none was asked.
+   */
+  nextCountAt?: string;
   questions: PulseQuestionResult[];
 }
 

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from '../privacy/personal-data.js';
 import { personHash } from './events.js';
 import type { Figure, FigureStore } from './figures.js';
@@ -19,7 +20,7 @@ import type { EventStore } from './store.js';
 export class AdoptionPersonalData implements PersonalData {
   readonly feature = 'adoption';
 
-  constructor(private readonly d: { pulses: PulseStore; figures: FigureStore; events: EventStore }) {}
+  constructor(private readonly d: { pulses: PulseStore; figures: FigureStore; events: EventStore; clock: Clock }) {}
 
   /** The respondent keys the person may have in a pulse (one per key they go by, case folded). */
   private keysIn(pulse: Pulse, subject: Subject): string[] {
@@ -79,9 +80,13 @@ export class AdoptionPersonalData implements PersonalData {
   async forget(subject: Subject, pseudonym: Pseudonym): Promise<Tally> {
     const f = await this.find(subject);
     for (const a of f.answers) {
-      await this.d.pulses.moveAnswer(a.pulse.id, a.key, respondentKey(a.pulse, pseudonym.id));
-      // Still one answer, so the counts stand; the count is redone so the free-text pages order it by its new key.
-      await this.d.pulses.requestRecount(a.pulse.id, new Date());
+      const stand = respondentKey(a.pulse, pseudonym.id);
+      await this.d.pulses.moveAnswer(a.pulse.id, a.key, stand);
+      // Still one answer, so the counts stand. Its free text as last counted is shown under a key derived from theirs:
+      // moved to the stand-in's here, so nothing keyed to them is left once forget is done. A count that read the
+      // answers before the move may still write the old pages back: the count asked for here then redoes them.
+      await this.d.pulses.rekeyTexts(a.pulse, a.key, stand);
+      await this.d.pulses.requestRecount(a.pulse.id, this.d.clock.now());
     }
     for (const r of f.recipientOf) await this.d.pulses.removeRecipient(r.pulse.id, r.key);
     for (const p of f.sent) await this.d.pulses.replace({ ...p, createdBy: pseudonym.name, createdById: pseudonym.id });

@@ -86,6 +86,11 @@ const RECOUNT_OPEN_MS = 10 * 60_000;
 const RECOUNTS_PER_RUN = 5;
 /** A count this long after the close is final: past a turn's budget and the clocks' drift. */
 const FINAL_AFTER_CLOSE_MS = 2 * 60_000;
+/**
+ * A count asked for (a Refresh press, the dashboard) is made at most this often per pulse: many people pressing
+ * Refresh on a big pulse would otherwise each cause a full count (every answer row read).
+ */
+const RECOUNT_ASKED_MIN_MS = 60_000;
 /** A pulse whose count failed goes after the others for this long. */
 const RECOUNT_BACKOFF_MS = 10 * 60_000;
 
@@ -249,8 +254,13 @@ export class PulseService implements PulseProvider {
     const pulse = await this.d.store.get(pulseId);
     if (!pulse) return undefined;
     const summary = await this.d.store.summary(pulse.id);
-    if (!isFinal(pulse, summary)) await this.d.store.requestRecount(pulse.id, this.d.clock.now());
-    return this.withFirstTexts(pulse, this.resultOf(pulse, summary));
+    const result = await this.withFirstTexts(pulse, this.resultOf(pulse, summary));
+    if (isFinal(pulse, summary)) return result;
+    const now = this.d.clock.now();
+    await this.d.store.requestRecount(pulse.id, now);
+    // Said as it is: when the last count is under a minute old, the count shown stands until a minute after it.
+    const from = askedCountFrom(summary);
+    return from > now.getTime() ? { ...result, nextCountAt: new Date(from).toISOString() } : result;
   }
 
   private resultOf(pulse: Pulse, summary: PulseSummary | undefined): PulseResult {
@@ -332,17 +342,29 @@ export class PulseService implements PulseProvider {
     // Those someone is waiting for (a press) first; one whose count failed lately last, so a pulse that cannot be
     // counted (its pages refused, say) never holds up the others.
     const failing = (p: Pulse) => (this.failedUntil.get(p.id) ?? 0) > now.getTime();
+    // A request is answered by a count made since it was asked (or at that moment); one older than that count is done.
+    const asked = (p: Pulse) => {
+      const r = requests.get(p.id);
+      const s = summaries.get(p.id);
+      return r !== undefined && (!s || !(Date.parse(r.at) < Date.parse(s.asOf)));
+    };
+    for (const [id, r] of requests) {
+      const p = all.find((x) => x.id === id);
+      if (p && !asked(p)) await this.d.store.recounted(id, r.etag).catch(() => {});
+    }
+    // Asked for: counted once the last count is a minute old, however many asked meanwhile.
+    const askedNow = (p: Pulse) => asked(p) && now.getTime() >= askedCountFrom(summaries.get(p.id));
     const due = all
-      .filter((p) => requests.has(p.id) || isDue(p, summaries.get(p.id), now))
-      .sort((a, b) => Number(failing(a)) - Number(failing(b)) || Number(requests.has(b.id)) - Number(requests.has(a.id)))
+      .filter((p) => askedNow(p) || isDue(p, summaries.get(p.id), now))
+      .sort((a, b) => Number(failing(a)) - Number(failing(b)) || Number(askedNow(b)) - Number(askedNow(a)))
       .slice(0, RECOUNTS_PER_RUN);
     const failures: unknown[] = [];
     for (const pulse of due) {
       try {
         await this.recount(pulse);
         this.failedUntil.delete(pulse.id);
-        const etag = requests.get(pulse.id);
-        if (etag) await this.d.store.recounted(pulse.id, etag);
+        const request = requests.get(pulse.id);
+        if (request) await this.d.store.recounted(pulse.id, request.etag);
       } catch (err) {
         this.failedUntil.set(pulse.id, now.getTime() + RECOUNT_BACKOFF_MS);
         failures.push(err);
@@ -377,6 +399,14 @@ export class PulseService implements PulseProvider {
 function isFinal(pulse: Pulse, s: PulseSummary | undefined): boolean {
   if (!s) return false;
   return pulse.keptAnswers ? s.source === 'kept' : Date.parse(s.asOf) >= Date.parse(pulse.closesAt) + FINAL_AFTER_CLOSE_MS;
+}
+
+/**
+ * The earliest a count asked for may be made (ms): a minute after the last count that read answers. One that found
+ * none (the empty count made when the pulse is sent) cost nothing and holds nothing back.
+ */
+function askedCountFrom(s: PulseSummary | undefined): number {
+  return s && s.tally.answers > 0 ? Date.parse(s.asOf) + RECOUNT_ASKED_MIN_MS : 0;
 }
 
 function isDue(pulse: Pulse, s: PulseSummary | undefined, now: Date): boolean {

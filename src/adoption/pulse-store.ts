@@ -1,7 +1,7 @@
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
 import { collect, deleteIfThere, isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
-import { type Answers, type Pulse, type PulseTally, type QuestionId, tallyOf, TEXT_PAGE, type TextEntry } from './pulse.js';
+import { type Answers, compareEntries, type Pulse, type PulseTally, type QuestionId, tallyOf, TEXT_PAGE, type TextEntry, textKey } from './pulse.js';
 
 /*
  * Pulse surveys' tables:
@@ -182,6 +182,22 @@ export class PulseStore {
    * then any page the count before had beyond the new ones.
    */
   async saveSummary(summary: PulseSummary, texts: Partial<Record<QuestionId, readonly TextEntry[]>>): Promise<void> {
+    const written = await this.writePages(summary.pulseId, texts);
+    await this.results.upsertEntity(
+      { partitionKey: 'summary', rowKey: summary.pulseId, asOf: summary.asOf, source: summary.source, tally: toJsonColumn(summary.tally) },
+      'Replace',
+    );
+    const old = await collect(this.results.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${summary.pulseId}`, select: ['RowKey'] } }));
+    const gone = old.map((r) => String(r.rowKey)).filter((k) => !written.has(k));
+    for (let i = 0; i < gone.length; i += 100) {
+      const del = new TableTransaction();
+      for (const k of gone.slice(i, i + 100)) del.deleteEntity(summary.pulseId, k);
+      await this.results.submitTransaction(del.actions);
+    }
+  }
+
+  /** Writes free-text questions' answers as pages of TEXT_PAGE (in transactions); returns the row keys written. */
+  private async writePages(pulseId: string, texts: Partial<Record<QuestionId, readonly TextEntry[]>>): Promise<Set<string>> {
     const written = new Set<string>();
     let tx = new TableTransaction();
     let bytes = 0;
@@ -193,7 +209,7 @@ export class PulseStore {
     for (const [q, entries] of Object.entries(texts)) {
       for (let page = 0; page * TEXT_PAGE < entries.length; page++) {
         const rowKey = pageKey(q, page);
-        const row: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: summary.pulseId, rowKey };
+        const row: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: pulseId, rowKey };
         const slice = entries.slice(page * TEXT_PAGE, (page + 1) * TEXT_PAGE);
         slice.forEach((e, i) => {
           row[`t${i}`] = e.text;
@@ -209,17 +225,35 @@ export class PulseStore {
       }
     }
     await flush();
-    await this.results.upsertEntity(
-      { partitionKey: 'summary', rowKey: summary.pulseId, asOf: summary.asOf, source: summary.source, tally: toJsonColumn(summary.tally) },
-      'Replace',
-    );
-    const old = await collect(this.results.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${summary.pulseId}`, select: ['RowKey'] } }));
-    const gone = old.map((r) => String(r.rowKey)).filter((k) => !written.has(k));
-    for (let i = 0; i < gone.length; i += 100) {
-      const del = new TableTransaction();
-      for (const k of gone.slice(i, i + 100)) del.deleteEntity(summary.pulseId, k);
-      await this.results.submitTransaction(del.actions);
+    return written;
+  }
+
+  /**
+   * `forget`: the free-text pages as counted show a moved answer under a key derived from `from` (the person's
+   * respondent key); it is put under the one derived from `to` (the pseudonym's) in place, in the shown order, so
+   * nothing in the pages points at the person once forget is done — without waiting for the next count. Reads and
+   * rewrites only that question's pages. Returns how many answers it re-keyed.
+   */
+  async rekeyTexts(pulse: Pulse, from: string, to: string): Promise<number> {
+    let moved = 0;
+    const texts: Partial<Record<QuestionId, TextEntry[]>> = {};
+    for (const q of pulse.questions) {
+      if (q.kind !== 'text') continue;
+      const old = textKey(from, q.id);
+      const entries: TextEntry[] = [];
+      for (let page = 0; ; page++) {
+        const got = await this.textPage(pulse.id, q.id, page);
+        if (!got.length) break;
+        entries.push(...got);
+      }
+      const found = entries.filter((e) => e.key === old).length;
+      if (!found) continue;
+      moved += found;
+      const fresh = textKey(to, q.id);
+      texts[q.id] = entries.map((e) => (e.key === old ? { ...e, key: fresh } : e)).sort(compareEntries);
     }
+    if (moved) await this.writePages(pulse.id, texts);
+    return moved;
   }
 
   /** One page of a free-text question's answers in the shown order (empty past the last). */
@@ -235,10 +269,10 @@ export class PulseStore {
     await this.results.upsertEntity({ partitionKey: 'request', rowKey: pulseId, at: at.toISOString() }, 'Replace');
   }
 
-  /** The pulses a count was asked for, each with the request's ETag (see recounted). */
-  async recountRequests(): Promise<Map<string, string>> {
-    const rows = await collect(this.results.listEntities({ queryOptions: { filter: odata`PartitionKey eq 'request'`, select: ['RowKey'] } }));
-    return new Map(rows.map((r) => [String(r.rowKey), String(r.etag)]));
+  /** The pulses a count was asked for, each with when it was last asked and the request's ETag (see recounted). */
+  async recountRequests(): Promise<Map<string, { at: string; etag: string }>> {
+    const rows = await collect(this.results.listEntities<{ at?: string }>({ queryOptions: { filter: odata`PartitionKey eq 'request'`, select: ['RowKey', 'at'] } }));
+    return new Map(rows.map((r) => [String(r.rowKey), { at: String(r.at ?? ''), etag: String(r.etag) }]));
   }
 
   /** A request counted: deleted unless asked again since (its ETag changed), so that one is counted too. */

@@ -232,13 +232,18 @@ export interface TextEntry {
 /** Where the next page starts: just after this answer in the shown order (see textPage). */
 export type TextCursor = TextEntry;
 
+/** The key a free-text answer is shown under: derived from the respondent key and the question, not the respondent key. */
+export function textKey(respondent: string, questionId: QuestionId): string {
+  return createHash('sha256').update(`${respondent}|${questionId}`).digest('hex').slice(0, 16);
+}
+
 /** A free-text question's answers in the order the dashboard shows them: by text, equal texts by key. */
 export function textEntries(rows: readonly { respondent: string; answers: Answers }[], questionId: QuestionId): TextEntry[] {
   const out: TextEntry[] = [];
   for (const r of rows) {
     const v = r.answers[questionId];
     if (v === undefined) continue;
-    out.push({ text: clipAnswer(String(v)), key: createHash('sha256').update(`${r.respondent}|${questionId}`).digest('hex').slice(0, 16) });
+    out.push({ text: clipAnswer(String(v)), key: textKey(r.respondent, questionId) });
   }
   return out.sort(compareEntries);
 }

@@ -81,9 +81,10 @@ export type ReportOutcome =
   | { kind: 'held' }
   /**
    * The form was logged before, and the issue is no longer the caller's (`forget` put a pseudonym in their place):
-   * an old card pressed again. Nothing of that issue is shown to them.
+   * an old card pressed again. Nothing of that issue is shown to them. `logged` is for whoever files a report on
+   * the person's behalf (an office-hours host): the issue as it stands now, anonymised.
    */
-  | { kind: 'outdated' };
+  | { kind: 'outdated'; logged: { ref: string; reporter: { id: string; name: string } } };
 
 export type TriageOutcome =
   /**
@@ -211,7 +212,9 @@ export class IssueService {
     if (result.kind === 'invalid') return { kind: 'invalid', values, errors: result.errors };
     // The request key is the person's own (it hashes their id), so an earlier issue not reported by them any more
     // was theirs until `forget` anonymised it: the organisation's record now, not to be shown back to them.
-    if (result.kind === 'existing' && result.issue.reporter.id !== caller.reporter.id) return { kind: 'outdated' };
+    if (result.kind === 'existing' && result.issue.reporter.id !== caller.reporter.id) {
+      return { kind: 'outdated', logged: { ref: result.issue.ref, reporter: { id: result.issue.reporter.id, name: result.issue.reporter.name } } };
+    }
     await this.d.observer?.issueChanged(result.issue);
     // Enqueued for a retry too: the outbound path sends each key once, so a crash between logging and
     // enqueueing is mended by Teams' retry of the same submit.

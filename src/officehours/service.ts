@@ -492,6 +492,19 @@ export class OfficeHoursService {
     if (outcome.kind === 'invalid') {
       return { kind: 'invalid', occurrence: o, notice: Object.values(outcome.errors).filter(Boolean).join(' ') };
     }
+    if (outcome.kind === 'outdated') {
+      // Logged (by an earlier press, or the first try of this one), then the person was forgotten before the booking
+      // took the reference: the issue stands, anonymised. The booking takes it now, under their id or, if forget
+      // has moved it already, under the pseudonym's, so pressing again says it is logged; nothing names them.
+      const { ref, reporter } = outcome.logged;
+      const record = (id: string) => this.d.bookings.update(o.id, id, (b) => (b.issueRef ? undefined : { issueRef: ref }));
+      if (!(await record(personId))) await record(reporter.id);
+      return {
+        kind: 'agenda',
+        occurrence: o,
+        notice: `The person who brought this question asked to be forgotten while it was being logged. It is logged anonymously as ${ref} (reported by ${reporter.name}); nothing about it is sent to them.`,
+      };
+    }
     if (outcome.kind !== 'logged') return { kind: 'message', text: 'The issue could not be logged; try again.' };
     await this.d.bookings.update(o.id, personId, () => ({ issueRef: outcome.issue.ref }));
     return { kind: 'agenda', occurrence: o, notice: `Logged as ${outcome.issue.ref} for ${booking.name}; they follow it in "my issues".` };

@@ -43,6 +43,12 @@ export interface ForgetProgressData {
   holdings: HoldingLine[];
 }
 
+/** Data for cards/privacy-my-data-progress.json. */
+export interface MyDataProgressData {
+  done: string;
+  total: string;
+}
+
 /** Data for cards/privacy-forget-done.json. */
 export interface ForgetDoneData {
   name: string;
@@ -104,6 +110,15 @@ export function forgetProgressCard(p: { name: string; done: number; total: numbe
     holdings: lines(p.holdings),
   });
 }
+
+/** A `my data` file being made: how many of the features' parts are read. */
+export function myDataProgressCard(p: { done: number; total: number }): AdaptiveCard {
+  return renderCard<MyDataProgressData>('privacy-my-data-progress', { done: String(p.done), total: String(p.total) });
+}
+
+/** What the `my data` card ends as when a fault stopped the file: nothing was made, and what to do. */
+export const MY_DATA_FAILED_TEXT =
+  'I could not gather your data: storage did not answer while I was reading it, and no file was made. Type "my data" again in a few minutes. If it keeps failing, tell the rollout team.';
 
 /** What a forget stopped by a fault says: what was done, where it stopped, and that pressing Forget again finishes it. */
 export function forgetStoppedText(stopped: Pick<Extract<ForgetOutcome, { kind: 'stopped' }>, 'name' | 'holdings' | 'stoppedAt'>): string {

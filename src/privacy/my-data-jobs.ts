@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import type { Outbox } from '../outbound/message.js';
+import type { PostStore } from '../conversations/posts.js';
+import type { OutboundMessage, Outbox } from '../outbound/message.js';
 import { fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
 import { collect, deleteIfThere, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { MY_DATA_FAILED_TEXT, myDataProgressCard } from './cards.js';
 import { holdings, isSubject, type PersonalData, type Subject, type Tally } from './personal-data.js';
 
 /*
@@ -19,10 +21,19 @@ import { holdings, isSubject, type PersonalData, type Subject, type Tally } from
  * again finds the one under way) → `run` (random per job: the link message's outbound key), the person's keys
  * and name (needed to resume), the claim, and when it was asked. The row goes once the link is queued; `forget`
  * deletes a person's row (MyDataJobsPersonalData).
+ *
+ * What the person sees: a card posted 1:1 at once through the outbound path ("Gathering your data… 0 of 14 parts",
+ * post `privacy-my-data`/run), redrawn as parts are read — at most every `progressEveryMs`, as Teams throttles
+ * edits — and replaced by the link at the end, or by what to do when a fault stopped the file.
  */
 
 export const MY_DATA_TABLE = 'PrivacyMyDataJobs';
 const PK = 'job';
+/** The post of the person's progress card, by the job's run. */
+export const MY_DATA_POST = 'privacy-my-data';
+/** The link (or the fault) replaces every progress version of the card; the link replaces a fault shown before it. */
+const FINAL_VERSION = 1_000_000;
+const FAILED_VERSION = FINAL_VERSION - 1;
 
 interface Row {
   run: string;
@@ -46,8 +57,14 @@ interface Job {
 }
 
 export interface MyDataJobsDeps {
-  /** Makes the person's file (PrivacyService.myData): every feature's part, saved as a download. */
-  make(subject: Subject, userKey: string): Promise<{ token: string; expiresAt: string }>;
+  /** Makes the person's file (PrivacyService.myData): every feature's part, saved as a download; `progress` hears each part read. */
+  make(subject: Subject, userKey: string, progress: (done: number, total: number) => void): Promise<{ token: string; expiresAt: string }>;
+  /** How many parts the file is read from (the card's "n of m" before any is read). */
+  parts: () => number;
+  /** Where the progress card is, once sent: the end is sent apart when the card never was. */
+  posts: Pick<PostStore, 'state'>;
+  /** The least time between two redraws of the card (default 5 s: Teams throttles edits of one message). */
+  progressEveryMs?: number;
   /** The text of the message that carries the link to the file. */
   message(token: string, expiresAt: string): string;
   outbox: Outbox;
@@ -116,11 +133,27 @@ export class MyDataJobs {
     };
     try {
       await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
-      return { key, fresh: true };
     } catch (err) {
       if (!isConflict(err)) throw err;
       return { key, fresh: false };
     }
+    try {
+      // The card the person watches, posted at once (it shows before any part is read).
+      await this.d.outbox.enqueue([
+        {
+          op: 'send',
+          key: `${MY_DATA_POST}|${row.run}|start`,
+          to: { kind: 'user', userKey },
+          content: myDataProgressCard({ done: 0, total: this.d.parts() }),
+          post: { kind: MY_DATA_POST, id: row.run, version: 0 },
+        },
+      ]);
+    } catch (err) {
+      // Nothing the person could see: asking again starts afresh rather than "already being prepared".
+      await deleteIfThere(this.table, PK, key).catch(() => {});
+      throw err;
+    }
+    return { key, fresh: true };
   }
 
   /** Runs the job after the turn (not awaited by it), tracked so tests and shutdown can wait for it. */
@@ -181,8 +214,28 @@ export class MyDataJobs {
       let renewing = Promise.resolve();
       const renewOnce = () => (renewing = renewing.then(() => this.renew(key, hold)));
       stop = (this.d.every ?? everyMs)(Math.max(1_000, this.claimMs / 3), renewOnce);
-      const file = await this.d.make(job.subject, job.userKey);
+      // The card is redrawn as parts are read, at most every progressEveryMs (from the card's first showing).
+      const redrawMs = this.d.progressEveryMs ?? 5_000;
+      let lastDrawn = this.nowMs;
+      let drawing = Promise.resolve();
+      const progress = (done: number, total: number) => {
+        if (done >= total || this.nowMs - lastDrawn < redrawMs) return;
+        lastDrawn = this.nowMs;
+        drawing = drawing
+          .then(() => this.d.outbox.enqueue([this.progressUpdate(job.run, done, total)]))
+          .catch((err: unknown) => this.d.log.warn({ err }, 'could not redraw a my data progress card'));
+      };
+      let file: { token: string; expiresAt: string };
+      try {
+        file = await this.d.make(job.subject, job.userKey, progress);
+      } catch (err) {
+        stop();
+        await drawing;
+        await this.failed(key, job, hold, err);
+        return;
+      }
       stop();
+      await drawing;
       // Still ours, checked by a last ETag-guarded renewal: taken over elsewhere, that instance sends the link;
       // forgotten while the file was made (the row deleted), no link goes out (the file expires within the hour).
       await renewOnce();
@@ -190,13 +243,38 @@ export class MyDataJobs {
         this.d.log.info({ run: job.run }, 'my data job taken over or forgotten while its file was made; its link is not sent from here');
         return;
       }
-      await this.d.outbox.enqueue([{ op: 'send', key: `my-data|${job.run}`, to: { kind: 'user', userKey: job.userKey }, content: this.d.message(file.token, file.expiresAt) }]);
+      await this.d.outbox.enqueue([await this.end(job, this.d.message(file.token, file.expiresAt), FINAL_VERSION, `my-data|${job.run}`)]);
       await deleteIfThere(this.table, PK, key);
       this.d.log.info({ run: job.run }, 'personal data prepared for its owner');
     } finally {
       stop();
       this.active.delete(key);
     }
+  }
+
+  /**
+   * A fault stopped the file (storage did not answer): the card says so and what to do, and the job ends, so asking
+   * again starts afresh. Not ours any more (taken over, or forgotten), nothing is said. A fault telling it leaves
+   * the job to the upkeep, which tries the file again once the claim lapses.
+   */
+  private async failed(key: string, job: Job, hold: Hold, err: unknown): Promise<void> {
+    this.d.log.warn({ err, run: job.run }, 'my data file not made: the person is told to ask again');
+    await this.renew(key, hold);
+    if (hold.lost) return;
+    await this.d.outbox.enqueue([await this.end(job, MY_DATA_FAILED_TEXT, FAILED_VERSION, `${MY_DATA_POST}|${job.run}|failed`)]);
+    await deleteIfThere(this.table, PK, key);
+  }
+
+  /** The card's last redraw; sent 1:1 instead when the card was never posted (nor is on its way). */
+  private async end(job: Job, content: string, version: number, key: string): Promise<OutboundMessage> {
+    const card = await this.d.posts.state(MY_DATA_POST, job.run);
+    return card?.post || card?.pendingKey
+      ? { op: 'update', key, post: { kind: MY_DATA_POST, id: job.run }, version, content }
+      : { op: 'send', key, to: { kind: 'user', userKey: job.userKey }, content };
+  }
+
+  private progressUpdate(run: string, done: number, total: number): OutboundMessage {
+    return { op: 'update', key: `${MY_DATA_POST}|${run}|p${done}`, post: { kind: MY_DATA_POST, id: run }, version: done, content: myDataProgressCard({ done, total }) };
   }
 
   /** Resumes every job whose claim lapsed (its instance stopped). Returns how many it took up. */

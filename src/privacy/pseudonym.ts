@@ -48,6 +48,14 @@ export class Pseudonyms {
   }
 
   /**
+   * A keyed hash of one key of a person (lower-cased, as ids compare): what the record of a forget is filed under
+   * (forgotten-keys.ts), so it can be found from any of their keys without naming them.
+   */
+  keyHash(id: string): string {
+    return this.mac(`forgotten|${id.trim().toLowerCase()}`, 'hex');
+  }
+
+  /**
    * A token for confirming `forget` of exactly these keys and this name, valid for `ttlMs`. The name is bound
    * too: forget also looks for it in what names the person (live downloads, kept answers).
    */

@@ -36,13 +36,20 @@ export class PersonalDataRegistry {
     return Promise.all(this.parts.map(async (p) => ({ feature: p.feature, tally: await p.describe(subject) })));
   }
 
-  /** Everything every feature holds about the person, by feature. */
-  async export(subject: Subject): Promise<Record<string, Record<string, unknown>>> {
-    const parts = await Promise.all(this.parts.map(async (p) => [p.feature, await p.export(subject)] as const));
+  /** Everything every feature holds about the person, by feature; `progress` hears each part finish (n of all). */
+  async export(subject: Subject, progress?: (done: number, total: number) => void): Promise<Record<string, Record<string, unknown>>> {
+    let done = 0;
+    const parts = await Promise.all(
+      this.parts.map(async (p) => {
+        const part = [p.feature, await p.export(subject)] as const;
+        progress?.(++done, this.parts.length);
+        return part;
+      }),
+    );
     return Object.fromEntries(parts);
   }
 
-  /** How many parts `forget` runs (the progress card's "n of m"). */
+  /** How many parts `forget` runs and `my data` reads (the progress cards' "n of m"). */
   get partCount(): number {
     return this.parts.length;
   }

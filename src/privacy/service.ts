@@ -68,15 +68,16 @@ export class PrivacyService {
   /**
    * Everything the app holds about the person, as a JSON download made by `createdBy`. The subject is who
    * Teams said was asking (the my data job keeps it from that turn), never someone named in card data.
+   * `progress` hears each feature's part read.
    */
-  async myData(subject: Subject, createdBy: string): Promise<{ token: string; expiresAt: string; filename: string }> {
+  async myData(subject: Subject, createdBy: string, progress?: (done: number, total: number) => void): Promise<{ token: string; expiresAt: string; filename: string }> {
     const now = this.d.clock.now();
     const data = {
       about: { name: subject.name, keys: subject.ids },
       madeAt: now.toISOString(),
       whatThisIs:
         'Everything Rollout Desk holds about you, by feature. Issues you logged and questions you asked show only your part: other people are not named.',
-      ...(await this.d.registry.export(subject)),
+      ...(await this.d.registry.export(subject, progress)),
     };
     const filename = `my-data-${now.toISOString().slice(0, 10)}.json`;
     const saved = await this.d.exports.save(

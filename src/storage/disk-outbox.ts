@@ -145,21 +145,21 @@ export class DiskOutbox<T> {
   }
 
   /**
-   * Hands pending items to `handler` in order, each removed once its handler succeeded; stops at the first
+   * Hands pending items to `handler` in order (with when each was kept), each removed once its handler succeeded; stops at the first
    * failure (it stays first). Items added meanwhile are handled too. One drain runs at a time.
    */
-  drain(handler: (item: T, key: string) => Promise<void>): Promise<DrainResult> {
+  drain(handler: (item: T, key: string, entry: OutboxEntry<T>) => Promise<void>): Promise<DrainResult> {
     this.draining ??= this.drainAll(handler).finally(() => (this.draining = undefined));
     return this.draining;
   }
 
-  private async drainAll(handler: (item: T, key: string) => Promise<void>): Promise<DrainResult> {
+  private async drainAll(handler: (item: T, key: string, entry: OutboxEntry<T>) => Promise<void>): Promise<DrainResult> {
     let handled = 0;
     for (;;) {
       const next = this.pending.values().next();
       if (next.done) break;
       const entry = next.value;
-      const handling = handler(entry.item, entry.key);
+      const handling = handler(entry.item, entry.key, entry);
       this.inFlight = { key: entry.key, handling };
       try {
         await handling;

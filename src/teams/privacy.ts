@@ -68,11 +68,8 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
     }
     w.myData.start(job.key);
     turn.log.info('personal data asked for by its owner');
-    return turn.reply(
-      personal
-        ? 'Preparing your data… I will send the download link here when it is ready (a long history can take a few minutes).'
-        : 'Preparing your data… I will send the download link to you in a private chat when it is ready.',
-    );
+    // In their chat the progress card the job posted there is the answer; elsewhere they are told where to look.
+    if (!personal) return turn.reply('Preparing your data… I will show how far it is, then the download link, in a private chat with you.');
   });
 
   /** The confirmation card for a named person, or a sentence when there is nothing to confirm. */

@@ -137,6 +137,33 @@ describe('pulse results from the summary', () => {
     expect(five?.questions[2]).toMatchObject({ answered: 0, result: null });
   });
 
+  it('many Refresh presses make at most one full count a minute per pulse, and the card says when the next comes', { timeout: 60_000 }, async () => {
+    const w = await world();
+    await answered(w, 0, 30);
+    // The first press after the send is counted at the next run (the count made at sending read nothing).
+    await w.service().results(lead, w.pulse.id);
+    expect(await w.service().recountDue()).toBe(1);
+    // Ten seconds on, twenty people press Refresh (each on their own instance): the count stands, said as it is.
+    w.clock.advance(10_000);
+    await answered(w, 30, 40);
+    let last: Awaited<ReturnType<PulseService['results']>>;
+    for (let i = 0; i < 20; i++) last = await w.service().results(lead, w.pulse.id);
+    const card = shownText(last!);
+    expect(card).toContain('30 answered as of 2027-01-11 09:00 UTC');
+    expect(card).toContain('the next count is made after 2027-01-11 09:01 UTC');
+    // The job runs every few seconds meanwhile: no full count until the last one is a minute old.
+    for (const s of [0, 20, 29]) {
+      w.clock.set(new Date(Date.parse('2027-01-11T09:00:10Z') + s * 1_000));
+      const counting = await reads(() => w.service().recountDue());
+      expect(counting.value).toBe(0);
+      expect(counting.rows).toBeLessThan(30);
+    }
+    w.clock.set('2027-01-11T09:01:00Z');
+    expect(await w.service().recountDue()).toBe(1);
+    expect(await w.service().recountDue()).toBe(0); // twenty presses, one count
+    expect(await w.service().results(lead, w.pulse.id)).toMatchObject({ answers: 40, asOf: '2027-01-11T09:01:00.000Z' });
+  });
+
   it('counts a pulse answered before results were summarised (no summary row) off the turn, and says so meanwhile', { timeout: 60_000 }, async () => {
     const w = await world();
     // As the version before this one stored it: the pulse, its recipients and answers, and no summary.

@@ -60,10 +60,11 @@ async function pulses(minAnswers = 5) {
 
 /**
  * A Refresh press as the rollout team sees it: the press asks for a count, the scheduled job counts (off the
- * turn), and the next press shows it.
+ * turn) — a minute on, as counts asked for are made at most once a minute — and the next press shows it.
  */
-async function refreshed(s: PulseService, pulseId: string) {
+async function refreshed(s: PulseService, pulseId: string, clock: ManualClock) {
   await s.results(lead, pulseId);
+  clock.advance(60_000);
   await s.recountDue();
   return s.results(lead, pulseId);
 }
@@ -143,13 +144,13 @@ describe('PulseService', () => {
   });
 
   it('keeps one answer per person: a second replaces the first, and the card shows what was sent', async () => {
-    const { service } = await pulses(1);
+    const { service, clock } = await pulses(1);
     const pulse = await sent(service);
     const first = await service.answer(staff(1), pulse.id, { q1: '2', q2: '0' });
     expect(first).toMatchObject({ kind: 'answered', replaced: false });
     const second = await service.answer(staff(1), pulse.id, { q1: '5', q3: 'Printed guides' });
     expect(second).toMatchObject({ kind: 'answered', replaced: true });
-    const results = await refreshed(service, pulse.id);
+    const results = await refreshed(service, pulse.id, clock);
     expect(results?.answers).toBe(1);
     expect(results?.questions[0]?.result).toEqual({ kind: 'scale', counts: [0, 0, 0, 0, 1], mean: 5 });
     if (second.kind !== 'answered') throw new Error('not answered');
@@ -169,15 +170,15 @@ describe('PulseService', () => {
     clock.set('2027-01-25T09:00:00Z');
     expect(await service.answer(staff(1), pulse.id, { q1: '3' })).toEqual({ kind: 'closed', pulse, answers: undefined });
     expect(await service.answerForm(staff(1), pulse.id)).toEqual({ kind: 'closed', pulse, answers: undefined });
-    expect((await refreshed(service, pulse.id))?.answers).toBe(0);
+    expect((await refreshed(service, pulse.id, clock))?.answers).toBe(0);
   });
 
   it('shows no figures at all below the minimum number of answers, then totals only, free text sorted and without names', async () => {
-    const { service } = await pulses(5);
+    const { service, clock } = await pulses(5);
     const pulse = await sent(service);
     const texts = ['More office hours', 'A printed guide', 'Faster sync', 'Nothing'];
     for (let i = 0; i < 4; i++) await service.answer(STAFF[i]!, pulse.id, { q1: String(i + 1), q2: '1', q3: texts[i] });
-    const four = await refreshed(service, pulse.id);
+    const four = await refreshed(service, pulse.id, clock);
     expect(four).toMatchObject({ answers: 4, shown: false });
     expect(four?.questions.every((q) => q.result === null)).toBe(true);
     const waiting = readable([{ type: 'message', attachments: [{ contentType: 'card', content: pulseResultsCard(four!, 'https://x') }] }]);
@@ -185,7 +186,7 @@ describe('PulseService', () => {
     expect(waiting).not.toContain('More office hours');
 
     await service.answer(STAFF[4]!, pulse.id, { q1: '5', q2: '2' });
-    const five = await refreshed(service, pulse.id);
+    const five = await refreshed(service, pulse.id, clock);
     expect(five).toMatchObject({ answers: 5, shown: true });
     // The free-text question has 4 answers of the 5: below the minimum for that question, so none is shown.
     expect(five?.questions.map((q) => q.result)).toEqual([
@@ -200,7 +201,7 @@ describe('PulseService', () => {
     expect(await service.texts(lead, pulse.id, 'q3')).toBeUndefined();
 
     await service.answer(STAFF[5]!, pulse.id, { q1: '5', q3: 'Nothing' });
-    const six = await refreshed(service, pulse.id);
+    const six = await refreshed(service, pulse.id, clock);
     expect(six?.questions[2]?.result).toEqual({ kind: 'text', answers: ['A printed guide', 'Faster sync', 'More office hours', 'Nothing', 'Nothing'], more: 0, next: null });
     expect(JSON.stringify(six)).not.toMatch(/Staff \d|aad-staff/);
     // Champions see results; staff do not.
@@ -215,7 +216,7 @@ describe('PulseService', () => {
     await store.saveAnswer(pulse.id, 'r-huge', { q3: huge }, clock.now());
     for (let i = 0; i < 129; i++) await store.saveAnswer(pulse.id, `r-${i}`, { q1: 3, q3: `Answer ${String(i).padStart(3, '0')}` }, clock.now());
 
-    await refreshed(service, pulse.id);
+    await refreshed(service, pulse.id, clock);
     const panel = await service.pulse({ from: '2027-01-01', to: '2027-01-31' });
     const text = panel.pulses[0]!.questions.find((q) => q.id === 'q3')!.result;
     expect(text).toMatchObject({ kind: 'text', more: 80 });
@@ -245,7 +246,7 @@ describe('PulseService', () => {
     // Two of the people it was sent to have answered too; one gave the same words as the answer ending page one.
     await service.answer(STAFF[0]!, pulse.id, { q3: 'Answer 048' });
     await service.answer(STAFF[1]!, pulse.id, { q3: 'Answer 020 too' });
-    await refreshed(service, pulse.id);
+    await refreshed(service, pulse.id, clock);
     const panel = await service.pulse({ from: '2027-01-01', to: '2027-01-31' });
     const first = panel.pulses[0]!.questions.find((q) => q.id === 'q3')!.result;
     if (first?.kind !== 'text') throw new Error('not a text result');
@@ -255,7 +256,7 @@ describe('PulseService', () => {
     await service.answer(STAFF[3]!, pulse.id, { q3: 'All good' });
     await service.answer(STAFF[1]!, pulse.id, { q3: 'Zero issues now' });
     // ... and counted (a press, then the scheduled job) before it is.
-    await refreshed(service, pulse.id);
+    await refreshed(service, pulse.id, clock);
     expect(first.answers.at(-1)).toBe('Answer 048');
     const second = await service.texts(lead, pulse.id, 'q3', readTextCursor(first.next!));
     const seen = [...first.answers, ...second!.answers];
@@ -273,8 +274,8 @@ describe('PulseService', () => {
     clock.set('2027-02-08T09:00:00Z');
     const again = await sent(service);
     for (const [i, v] of ['4', '5', '4'].entries()) await service.answer(STAFF[i]!, again.id, { q1: v });
-    await refreshed(service, first.id);
-    await refreshed(service, again.id);
+    await refreshed(service, first.id, clock);
+    await refreshed(service, again.id, clock);
     const panel = await service.pulse({ from: '2027-01-01', to: '2027-02-28' });
     expect(panel.pulses.map((p) => p.id)).toEqual([again.id, first.id]);
     const scale = panel.trends.find((t) => t.kind === 'scale');

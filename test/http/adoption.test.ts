@@ -203,7 +203,12 @@ describe('pulses from Teams', () => {
     expect(text(one)).toContain('1 answered as of');
     expect(text(one)).toContain('Results appear once 2 people have answered (1 so far)');
     await act(USERS.champion, 'adoption.pulse.answer', { pulseId, q1: '5', q2: 'Office hours on Fridays' });
-    await act(USERS.champion, 'adoption.pulse.results', { pulseId });
+    const asked = await act(USERS.champion, 'adoption.pulse.results', { pulseId });
+    // Counted a moment ago: the fresh count this press asked for comes a minute after the last (at most one a minute).
+    expect(text(asked)).toMatch(/the next count is made after \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await app.adoption.pulses.recountDue();
+    expect(text(await act(USERS.champion, 'adoption.pulse.results', { pulseId }))).toContain('1 answered as of');
+    clock.advance(60_000);
     await app.adoption.pulses.recountDue();
     const two = await act(USERS.champion, 'adoption.pulse.results', { pulseId });
     expect(text(two)).toContain('Average\n4.50');

@@ -125,6 +125,48 @@ describe('after the session, from the agenda card', () => {
   });
 });
 
+describe('a forget landing while a brought question is logged as an issue', () => {
+  const nia: TestUser = { id: '29:nia', aadObjectId: 'aad-nia', name: 'Nia Banda' };
+  const STAND_IN = { id: 'former:0a1b2c3d4e5f6a7b', name: 'Former member 0a1b' };
+
+  it('between the issue being logged and the booking taking its reference: the host is told what happened, and neither the issue nor the reference is lost', async () => {
+    clock.set('2026-12-01T09:00:00Z');
+    await say(app, nia, 'whoami', where(nia));
+    await execute(app, nia, 'officehours.book', { occurrenceId: OCC, field: 'question0', question0: 'Why does the visit list show yesterday?' }, where(nia));
+    clock.set('2026-12-01T13:55:00Z');
+    const store = await BookingStore.open(app.tables, clock);
+    const booking = await store.booking(OCC, nia.aadObjectId);
+    expect(booking?.question).toContain('visit list');
+
+    // The host's first press logged the issue in Nia's name; its turn ended before the booking took the reference.
+    const reporter = { id: nia.aadObjectId, name: nia.name };
+    const first = await app.issues.report(
+      { person: reporter, reporter: { ...reporter, conversationKey: nia.aadObjectId }, role: 'staff' },
+      { title: 'Visit list shows yesterday', description: 'Brought to office hours.', location: 'Office hours', category: 'Data entry', severity: 'slows', site: 'Sefara district' },
+      { requestKey: `officehours|${booking!.id}`, checkSimilar: false },
+    );
+    if (first.kind !== 'logged') throw new Error(first.kind);
+    const ref = first.issue.ref;
+    // Then Nia asked to be forgotten: the forget's issues part has run, its office-hours part not yet.
+    const subject = await app.privacy.subjectOf({ id: nia.aadObjectId });
+    expect((await app.personalData.forgetPart(1, subject, STAND_IN)).feature).toBe('issues');
+
+    // The host presses again (or Teams retries the press).
+    const fields = { title0: 'Visit list shows yesterday', category0: 'Data entry', severity0: 'slows', site0: 'Sefara district' };
+    const res = await execute(app, USERS.champion, 'officehours.questionIssue', { occurrenceId: OCC, personId: nia.aadObjectId, index: 0, ...fields }, where(USERS.champion));
+    const text = invokeText(res.body);
+    expect(text).not.toMatch(/try again/i);
+    expect(text).toContain('asked to be forgotten while it was being logged');
+    expect(text).toContain(`logged anonymously as ${ref} (reported by ${STAND_IN.name})`);
+    // Nothing lost: one issue, anonymised, and the booking keeps its reference through the rest of the forget.
+    expect((await app.repository.get(ref))?.reporter).toMatchObject({ id: STAND_IN.id, name: STAND_IN.name });
+    expect((await store.booking(OCC, nia.aadObjectId))?.issueRef).toBe(ref);
+    for (let i = 0; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND_IN);
+    expect((await store.booking(OCC, STAND_IN.id))?.issueRef).toBe(ref);
+    expect((await app.queries.listByReporter(STAND_IN.id)).items.map((i) => i.ref)).toEqual([ref]);
+  });
+});
+
 describe('a large session\'s agenda, a page of people at a time', () => {
   /** The data an Action.Execute of `verb` sends (the first whose title matches), anywhere in a card action's response. */
   const action = (body: unknown, verb: string, title = /./): Record<string, unknown> => {

@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { ForgottenKeys } from '../../src/privacy/forgotten-keys.js';
+import { fileHeldReport } from '../../src/privacy/held-reports.js';
+import { Pseudonyms } from '../../src/privacy/pseudonym.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { askMyData } from '../support/my-data.js';
@@ -14,9 +19,13 @@ import { type PausableAzurite, startPausableAzurite } from '../support/pausable-
 
 let azurite: PausableAzurite;
 let app: App;
+/** A second instance on the same storage, with its own disk. */
+let other: App;
 let connector: RecordingConnector;
+const clock = new ManualClock();
 
 const NOOR: TestUser = { id: '29:noor-held', aadObjectId: 'aad-noor-held', name: 'Noor Held' };
+const OMAR: TestUser = { id: '29:omar-held', aadObjectId: 'aad-omar-held', name: 'Omar Elsewhere' };
 const where = (u: TestUser) => personalChat(connector.url, u);
 const form = {
   title: 'Visit list will not open at Kalulu',
@@ -28,11 +37,11 @@ const form = {
 };
 
 /** Sends the form while storage is frozen: kept on disk, not filed. */
-async function reportWhileDown(u: TestUser): Promise<void> {
+async function reportWhileDown(u: TestUser, on: App = app): Promise<void> {
   azurite.pause();
   let res;
   try {
-    res = await execute(app, u, 'issue.logAnyway', { form }, where(u));
+    res = await execute(on, u, 'issue.logAnyway', { form }, where(u));
   } finally {
     azurite.resume();
   }
@@ -43,11 +52,14 @@ beforeAll(async () => {
   azurite = await startPausableAzurite();
   connector = await new RecordingConnector().start();
   // The timer that files held reports is pushed out: the test files them itself, after looking at them.
-  ({ app } = await startTestApp({ AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString }, undefined, undefined, { heldRetryMs: 3_600_000 }));
-  for (const u of [NOOR, USERS.lead]) await say(app, u, 'whoami', where(u));
+  const env = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, TABLE_PREFIX: `t${randomBytes(4).toString('hex')}` };
+  ({ app } = await startTestApp(env, clock, undefined, { heldRetryMs: 3_600_000 }));
+  ({ app: other } = await startTestApp(env, clock, undefined, { heldRetryMs: 3_600_000 }));
+  for (const u of [NOOR, OMAR, USERS.lead]) await say(app, u, 'whoami', where(u));
 });
 afterAll(async () => {
   await app?.stop();
+  await other?.stop();
   await azurite?.stop();
   await connector?.stop();
 });
@@ -78,5 +90,67 @@ describe('reports held while storage was down', () => {
     expect(filed).not.toContain(NOOR.name);
     // Nobody tells Noor it was filed: she is forgotten.
     expect(JSON.stringify(connector.sentTo(where(NOOR).conversation.id))).not.toContain('filed now');
+  }, 90_000);
+
+  it('a forget on one instance reaches a report held on another instance\'s disk: that instance files it under the pseudonym and tells nobody', async () => {
+    // Held on the other instance, where this instance's forget cannot see it.
+    await reportWhileDown(OMAR, other);
+
+    const asked = await say(app, USERS.lead, `forget ${OMAR.id}`, where(USERS.lead));
+    const done = await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), { ...where(USERS.lead), replyToId: 'card-held-2' });
+    expect(invokeText(done.body)).toContain('is forgotten');
+    const pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(invokeText(done.body))?.[1] ?? '';
+    expect(pseudonym).not.toBe('');
+
+    await other.fileHeldReports();
+    await other.settled();
+    expect((await other.queries.listByReporter(OMAR.aadObjectId)).items).toEqual([]);
+    expect((await other.queries.listByReporter(OMAR.id)).items).toEqual([]);
+    const filed = readable(await say(app, USERS.lead, 'issue R-0002', where(USERS.lead)));
+    expect(filed).toContain(form.title);
+    expect(filed).toContain(pseudonym);
+    expect(filed).not.toContain(OMAR.name);
+    expect(JSON.stringify(connector.sentTo(where(OMAR).conversation.id))).not.toContain('filed now');
+  }, 90_000);
+
+  it('a report held after its person was forgotten (they came back) is filed under their name', async () => {
+    clock.advance(60_000);
+    await say(other, OMAR, 'whoami', where(OMAR));
+    await reportWhileDown(OMAR, other);
+    await other.fileHeldReports();
+    await other.settled();
+    expect((await other.queries.listByReporter(OMAR.aadObjectId)).items.map((i) => i.title)).toEqual([form.title]);
+  }, 60_000);
+
+  it('a forget that runs while a held report is being filed (after the filer looked, before the issue exists) still leaves the issue anonymised', async () => {
+    const ZOE: TestUser = { id: '29:zoe-held', aadObjectId: 'aad-zoe-held', name: 'Zoe Between' };
+    await say(app, ZOE, 'whoami', where(ZOE));
+    const zoe = { id: ZOE.aadObjectId, name: ZOE.name };
+    const entry = {
+      key: 'held-zoe-1',
+      at: clock.now().toISOString(),
+      item: { caller: { person: zoe, reporter: { ...zoe, conversationKey: ZOE.aadObjectId }, role: 'staff' as const }, values: { ...form, title: 'Zoe: sync stops at noon' }, opts: { requestKey: 'held-zoe-1', checkSimilar: false } },
+    };
+    let pseudonym = '';
+    let ref = '';
+    await fileHeldReport(entry, {
+      forgotten: await ForgottenKeys.open(other.tables, await Pseudonyms.open(other.tables, () => clock.now().getTime())),
+      file: async (report) => {
+        // The whole forget runs on the first instance now: its issues part finds nothing yet.
+        const asked = await say(app, USERS.lead, `forget ${ZOE.id}`, where(USERS.lead));
+        const done = await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), { ...where(USERS.lead), replyToId: 'card-held-3' });
+        pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(invokeText(done.body))?.[1] ?? '';
+        ref = (await other.issues.fileHeld(report))?.ref ?? '';
+      },
+      anonymiseFiled: (subject, stand) => other.personalData.forgetPart(1, subject, stand),
+    });
+    expect(pseudonym).not.toBe('');
+    expect((await other.queries.listByReporter(ZOE.aadObjectId)).items).toEqual([]);
+    expect((await other.queries.listByReporter(ZOE.id)).items).toEqual([]);
+    // Kept, under the pseudonym the forget gave her.
+    const filed = readable(await say(app, USERS.lead, `issue ${ref}`, where(USERS.lead)));
+    expect(filed).toContain('Zoe: sync stops at noon');
+    expect(filed).toContain(pseudonym);
+    expect(filed).not.toContain(ZOE.name);
   }, 90_000);
 });

@@ -8,7 +8,8 @@ import type { PersonalData } from '../../src/privacy/personal-data.js';
 import type { ManualClock } from '../../src/clock.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
-import { askMyData, myDataLinks } from '../support/my-data.js';
+import { askMyData, callText, chatCalls, myDataLinks } from '../support/my-data.js';
+import { until } from '../support/until.js';
 
 /*
  * The privacy duties over HTTP, as Teams drives them: people use every feature (log an issue, ask the FAQ,
@@ -57,7 +58,6 @@ let connector: RecordingConnector;
 
 const MONDAY = '2026-11-30T08:00:00Z';
 const SUPPORT = '19:support@thread.tacv2';
-const chatOf = (u: TestUser) => `a:chat-${u.aadObjectId}`;
 const where = (u: TestUser) => ({
   ...personalChat(connector.url, u),
 });
@@ -144,8 +144,8 @@ describe('my data', () => {
     // Bruno says "+1" to Adele's issue: her export counts him, never names him.
     await plusOne(BRUNO, adele.title, adele.ref);
 
-    const { reply, file } = await myData(ADELE);
-    expect(reply).toContain('Preparing your data');
+    const { card, file } = await myData(ADELE);
+    expect(card).toContain('Gathering your data');
     const data = JSON.parse(file) as Record<string, unknown>;
     expect(file).toContain(adele.ref);
     expect(file).toContain(adele.title);
@@ -184,11 +184,12 @@ describe('my data', () => {
       conversation: { id: `${channel};messageid=9`, conversationType: 'channel', tenantId: 'tenant-1' },
       channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: channel } },
     });
-    expect(readable(replies)).toContain('I will send the download link to you in a private chat');
+    expect(readable(replies)).toContain('the download link, in a private chat with you');
     expect(readable(replies)).not.toContain('/exports/');
     await app.myDataJobs.idle();
     await settle();
-    expect(JSON.stringify(connector.sentTo(chatOf(CARMEN)))).toContain('/exports/');
+    expect(myDataLinks(connector, CARMEN)).toHaveLength(1);
+    expect(JSON.stringify(connector.calls.filter((c) => c.conversationId?.startsWith(channel)))).not.toContain('/exports/');
   });
 
   it('in a channel, from someone with no private chat with the bot, says where to ask instead of claiming it was sent', async () => {
@@ -201,7 +202,7 @@ describe('my data', () => {
         channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: channel } },
       }),
     );
-    expect(replies).not.toContain('I will send the download link');
+    expect(replies).not.toContain('download link, in a private chat');
     expect(replies).not.toContain('/exports/');
     expect(replies).toMatch(/private chat with me/);
     // Nor is a file made that nobody could fetch (it would name them until it expires).
@@ -211,47 +212,104 @@ describe('my data', () => {
 });
 
 describe('my data for someone with a long history', () => {
-  it('answers at once, sends the link when the file is made, and pressing again meanwhile says it is already being prepared', async () => {
+  it('shows a card at once that counts the parts read, redrawn every few seconds, and turns into the link; pressing again meanwhile says it is already being prepared', async () => {
     const kai = person('Kai Busy');
     await tell(kai, 'whoami');
-    // A feature that reads for as long as the test holds it: the thousands of issues a busy champion is named in.
-    let open: () => void = () => {};
-    const gate = new Promise<void>((r) => (open = r));
+    // Two features that read for as long as the test holds them: the thousands of issues a busy champion is named in.
+    const gates = [0, 1].map(() => {
+      let open: () => void = () => {};
+      const held = new Promise<void>((r) => (open = r));
+      return { held, open };
+    });
     const state = { reads: 0, finishedBeforeAnswer: 0, answered: false };
-    const part: PersonalData = {
-      feature: 'longHistory',
+    const slowPart = (n: number): PersonalData => ({
+      feature: `longHistory${n}`,
       describe: async () => ({ holdings: [] }),
       forget: async () => ({ holdings: [] }),
       export: async (s) => {
         if (!s.ids.includes(kai.aadObjectId)) return {};
         state.reads++;
-        await gate;
+        await gates[n]!.held;
         if (!state.answered) state.finishedBeforeAnswer++;
-        return { issuesRead: 5000 };
+        return { issuesRead: 5000 + n };
       },
-    };
-    app.personalData.register(part);
+    });
+    app.personalData.register(slowPart(0)).register(slowPart(1));
+    const total = app.personalData.partCount;
     // Never held longer than this, so old code (which answers only once the file is made) fails instead of hanging.
-    const failsafe = setTimeout(open, 10_000);
+    const failsafe = setTimeout(() => gates.forEach((g) => g.open()), 20_000);
+    const calls = chatCalls(connector, kai).length;
+    const newCalls = () => chatCalls(connector, kai).slice(calls);
     const first = readable(await tell(kai, 'my data'));
     state.answered = true;
     const again = readable(await tell(kai, 'my data'));
-    clearTimeout(failsafe);
-    open();
 
-    // The turn did not wait for the reading: it answered while the feature was still held.
+    // The turn did not wait for the reading; the card is posted while every feature's part is still being read.
     expect(state.finishedBeforeAnswer).toBe(0);
-    expect(first).toContain('Preparing your data');
     expect(first).not.toContain('/exports/');
     expect(again).toMatch(/already being prepared/);
+    await connector.waitFor(() => newCalls().some((c) => c.method === 'POST' && callText(c).includes('Gathering your data')));
+    const card = newCalls().find((c) => c.method === 'POST' && callText(c).includes('Gathering your data'))!;
+    expect(callText(card)).toContain(`0 of ${total} parts`);
+    const cardId = String((card.body as { id?: string }).id ?? '');
+
+    // The other parts are read at once, but the card is not redrawn for them within the same few seconds.
+    await until('the quick parts read', () => state.reads === 2);
+    await settle();
+    expect(newCalls().filter((c) => c.method === 'PUT')).toEqual([]);
+    // Seconds later the first slow part finishes: the card is redrawn, in place, with how far it is.
+    clock.advance(6_000);
+    gates[0]!.open();
+    await connector.waitFor(() => newCalls().some((c) => c.method === 'PUT' && callText(c).includes(`${total - 1} of ${total} parts`)));
+    const redrawn = newCalls().filter((c) => c.method === 'PUT');
+    expect(new Set(redrawn.map((c) => c.activityId)).size).toBe(1);
+
+    // The last part: the same card turns into the link.
+    gates[1]!.open();
+    clearTimeout(failsafe);
     await app.myDataJobs.idle();
     await settle();
+    const ending = newCalls().filter((c) => callText(c).includes('/exports/'));
+    expect(ending).toHaveLength(1);
+    expect(ending[0]!.method).toBe('PUT');
+    expect(ending[0]!.activityId).toBe(redrawn[0]!.activityId);
+    expect(cardId === '' || cardId === ending[0]!.activityId).toBe(true);
     const links = myDataLinks(connector, kai);
     expect(links).toHaveLength(1);
-    expect(await (await fetch(links[0]!)).text()).toContain('"issuesRead": 5000');
+    expect(await (await fetch(links[0]!)).text()).toContain('"issuesRead": 5001');
     // Pressing again made no second file.
-    expect(state.reads).toBe(1);
-  }, 30_000);
+    expect(state.reads).toBe(2);
+  }, 60_000);
+
+  it('a fault while the file is made turns the card into what happened and what to do, and asking again starts afresh', async () => {
+    const lou = person('Lou Faulty');
+    await tell(lou, 'whoami');
+    let failing = true;
+    app.personalData.register({
+      feature: 'faultyForLou',
+      describe: async () => ({ holdings: [] }),
+      forget: async () => ({ holdings: [] }),
+      export: async (s) => {
+        if (s.ids.includes(lou.aadObjectId) && failing) throw Object.assign(new Error('storage did not answer'), { statusCode: 503 });
+        return {};
+      },
+    });
+    const calls = chatCalls(connector, lou).length;
+    await tell(lou, 'my data');
+    await app.myDataJobs.idle();
+    await settle();
+    const seen = chatCalls(connector, lou).slice(calls);
+    const card = seen.find((c) => c.method === 'POST' && callText(c).includes('Gathering your data'));
+    expect(card).toBeDefined();
+    const last = seen.at(-1)!;
+    expect(last.method).toBe('PUT');
+    expect(callText(last)).toMatch(/could not gather your data.*Type "my data" again/s);
+    expect(myDataLinks(connector, lou)).toEqual([]);
+
+    failing = false;
+    const { card: again } = await askMyData(app, connector, lou);
+    expect(again).toContain('Gathering your data');
+  }, 60_000);
 });
 
 /** Sends a plan message (the rollout team) and returns its send id once everyone has it. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import { PostStore } from '../../src/conversations/posts.js';
 import { MY_DATA_TABLE, MyDataJobs } from '../../src/privacy/my-data-jobs.js';
 import type { Subject } from '../../src/privacy/personal-data.js';
 import { CapturedOutbox } from '../support/outbox.js';
@@ -26,7 +27,10 @@ class ManualTimer {
   }
 }
 
-function instance(
+/** Who was sent the link (the job's end; the progress card goes at `begin`). */
+const linkedTo = (outbox: CapturedOutbox) => outbox.messages.flatMap((m) => (m.op === 'send' && m.key.startsWith('my-data|') && m.to.kind === 'user' ? [m.to.userKey] : []));
+
+async function instance(
   tables: ReturnType<typeof testTables>,
   holderId: string,
   clock: ManualClock,
@@ -35,6 +39,8 @@ function instance(
   opts: { gate?: Promise<void>; timer?: ManualTimer } = {},
 ) {
   return MyDataJobs.open(tables, {
+    parts: () => 3,
+    posts: await PostStore.open(tables),
     make: async (subject, userKey) => {
       made.push(`${userKey}:${subject.name}`);
       const n = made.length;
@@ -72,7 +78,7 @@ describe('my data jobs', () => {
     expect(await other.upkeep()).toBe(1);
     await other.idle();
     expect(made).toEqual(['29:kai:Kai Busy']);
-    expect(outbox.users()).toEqual(['29:kai']);
+    expect(linkedTo(outbox)).toEqual(['29:kai']);
     expect(await other.upkeep()).toBe(0);
     // Done: the person may ask again.
     expect((await other.begin(KAI, '29:kai')).fresh).toBe(true);
@@ -112,10 +118,10 @@ describe('my data jobs', () => {
     // a finishes first: it no longer holds the job, so it sends nothing; b, the holder, sends the one link.
     openA();
     await a.idle();
-    expect(outboxA.users()).toEqual([]);
+    expect(linkedTo(outboxA)).toEqual([]);
     openB();
     await b.idle();
-    expect(outboxB.users()).toEqual(['29:kai']);
+    expect(linkedTo(outboxB)).toEqual(['29:kai']);
     expect(await b.upkeep()).toBe(0);
   });
 });
