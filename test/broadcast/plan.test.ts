@@ -95,6 +95,28 @@ messages:
     expect(problems(rule('FREQ=YEARLY;BYYEARDAY=366'))).toEqual([]);
   });
 
+  it('refuses an INTERVAL or COUNT that is not a whole number of 1 or more, naming the field (rrule would step forever, or never send)', () => {
+    const rule = (every: string) => `messages:
+  - id: tip
+    stage: adoption
+    title: Tip
+    body: Sync daily.
+    audience: everyone
+    when: { every: "${every}", at: "09:00", from: 2027-01-01, until: 2027-03-01 }
+`;
+    const interval = ['messages[0] (tip).when.every: INTERVAL must be a whole number of 1 or more'];
+    const count = ['messages[0] (tip).when.every: COUNT must be a whole number of 1 or more'];
+    // Taken before, then the scheduler's first look at its dates never returned (the app stopped answering).
+    expect(problems(rule('FREQ=DAILY;INTERVAL=1.5'))).toEqual(interval);
+    // Taken before, and never sent.
+    expect(problems(rule('FREQ=DAILY;COUNT=0'))).toEqual(count);
+    expect(problems(rule('FREQ=WEEKLY;BYDAY=MO;COUNT=2.5'))).toEqual(count);
+    // The check itself never returned (in its worker: "could not finish checking", after two minutes).
+    expect(problems(rule('FREQ=DAILY;INTERVAL=-1'))).toEqual(interval);
+    expect(problems(rule('FREQ=DAILY;INTERVAL=two'))).toEqual(interval);
+    expect(problems(rule('FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;COUNT=3'))).toEqual([]);
+  });
+
   it('refuses a time relative to go-live for an audience that is not a cohort, and ids used twice', () => {
     expect(problems(message('').replace('{ cohort: all }', 'everyone'))).toEqual([
       'messages[0] (golive-week).when: a time relative to go-live needs a cohort audience (cohort: all, or a cohort id)',
