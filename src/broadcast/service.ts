@@ -23,6 +23,7 @@ import {
   TEXT_LIMITS,
 } from './model.js';
 import { mapLimit } from '../map-limit.js';
+import { PLAN_ID } from './plan.js';
 import type { BroadcastRunner, ChatInfo } from './runner.js';
 import { allOccurrences, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
 import type { SendStore } from './sends.js';
@@ -258,14 +259,20 @@ export class BroadcastService {
     }
     await mapLimit(ranges, 8, async ([from, to, limit]) => add(await this.d.sends.inRange(from, to, limit)));
     // Under way, wherever their time falls (a send started long ago and still sending, or held).
+    add(await this.unfinishedSendsOf(m.id, new Set(byId.keys())));
+    return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** A plan message's sends not finished (its `send <id>`s, their reminders, its plan sends), read by their ids' prefixes. */
+  private async unfinishedSendsOf(messageId: string, known: ReadonlySet<string> = new Set()): Promise<Send[]> {
     const active = (
       await Promise.all([
-        this.d.sends.activeInRange(`${m.id}.`, `${m.id}/`, RUNNING_READ),
-        this.d.sends.activeInRange(`p.${m.id}.`, `p.${m.id}/`, RUNNING_READ),
+        this.d.sends.activeInRange(`${messageId}.`, `${messageId}/`, RUNNING_READ),
+        this.d.sends.activeInRange(`p.${messageId}.`, `p.${messageId}/`, RUNNING_READ),
       ])
     ).flat();
-    add((await mapLimit(active.filter((id) => !byId.has(id)), 8, (id) => this.d.sends.get(id))).filter((s): s is Send => s !== undefined));
-    return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const read = await mapLimit(active.filter((id) => !known.has(id)), 8, (id) => this.d.sends.get(id));
+    return read.filter((s): s is Send => s !== undefined && s.messageId === messageId);
   }
 
   private describeWhen(m: PlanMessage, plan: Plan, rollout: Rollout): string {
@@ -509,7 +516,7 @@ export class BroadcastService {
       return { kind: 'cancelled', text: res };
     }
     const m = this.planMessage(key);
-    if (!m) return this.unknown(key);
+    if (!m) return this.cancelRemoved(key, caller.person);
     const running = (await this.sendsOfMessage(m)).filter((s) => ['scheduled', 'resolving', 'sending'].includes(s.status));
     const lines: string[] = [];
     for (const s of running) lines.push(await this.cancelSend(s.id, caller.person));
@@ -520,6 +527,22 @@ export class BroadcastService {
     }
     await this.d.sends.markCancelled(m.id, m.whenText, caller.person.id);
     lines.push(`"${m.id}" will not go out at its scheduled times. To schedule it again, change its "when" in the plan file.`);
+    return { kind: 'cancelled', text: lines.join(' ') };
+  }
+
+  /**
+   * `cancel <id>` of a message taken out of the plan file: its sends still under way (held for working hours, or
+   * sending) go on, and taking a message out is how a rollout team tries to stop it, so they are found by their
+   * ids and stopped. Nothing under way: the id is unknown.
+   */
+  private async cancelRemoved(id: string, by: Person): Promise<Refusal | { kind: 'cancelled'; text: string }> {
+    const messageId = id.toLowerCase();
+    const running = PLAN_ID.test(messageId)
+      ? (await this.unfinishedSendsOf(messageId)).filter((s) => ['scheduled', 'resolving', 'sending'].includes(s.status))
+      : [];
+    if (!running.length) return this.unknown(id);
+    const lines: string[] = [`"${messageId}" is no longer in the plan file; what of it was still under way is stopped.`];
+    for (const s of running) lines.push(await this.cancelSend(s.id, by));
     return { kind: 'cancelled', text: lines.join(' ') };
   }
 

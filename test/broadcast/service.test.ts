@@ -156,6 +156,46 @@ describe('cancel mid-send', () => {
   });
 });
 
+describe('a message taken out of the plan file while it is under way', () => {
+  it('"cancel <id>" still finds and stops its send held for working hours: the one not yet reached never gets it', async () => {
+    // Monday 09:00 UTC: 11:00 in Lusaka (sent at once), 18:00 in Tokyo (held until Tuesday 08:00 there).
+    const clock = new ManualClock('2027-01-11T09:00:30Z');
+    const chats = installed(['lusaka'], 'Africa/Lusaka');
+    chats.set('tokyo', { teamsUserId: '29:tokyo', timeZone: 'Asia/Tokyo' });
+    const f = await fixture({ clock, chats, workingHours: parseWorkingHours('Mon-Fri 08:00-18:00') });
+    const text = (messages: string) => `timeZone: UTC\nmessages:${messages}\n`;
+    f.plan.current = parsePlan(
+      text(`
+  - id: welcome
+    stage: launch
+    title: Welcome to FieldLedger
+    body: Read this before Monday.
+    audience: { users: [tokyo, lusaka] }
+    when: 2027-01-11 09:00`),
+      rollout,
+    );
+    const [sendId] = await f.b.service.runDue();
+    await settle(f);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey)).toEqual(['lusaka']);
+
+    // The rollout team sees it was wrong and takes it out of the file, then types cancel (as they typed its id).
+    f.plan.current = parsePlan(text(' []'), rollout);
+    const res = await f.b.service.cancel(LEAD, 'Welcome');
+    expect(res).toEqual({
+      kind: 'cancelled',
+      text: '"welcome" is no longer in the plan file; what of it was still under way is stopped. Cancelled "Welcome to FieldLedger": 1 not sent.',
+    });
+
+    clock.set('2027-01-11T23:00:00Z'); // 08:00 Tuesday in Tokyo
+    await f.b.service.tick();
+    await finished(f, sendId!);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey)).toEqual(['lusaka']);
+    expect(await f.b.sends.get(sendId!)).toMatchObject({ status: 'cancelled', counts: { sent: 1, cancelled: 1 } });
+    // Nothing under way any more: the id is unknown again.
+    expect(await f.b.service.cancel(LEAD, 'welcome')).toMatchObject({ kind: 'message', text: expect.stringContaining('There is no plan message or send called "welcome"') });
+  });
+});
+
 describe('cancelling a manual message', () => {
   it('with no send under way says there is nothing to cancel and leaves the plan list as it was (it has no scheduled times)', async () => {
     const people = users(2);
