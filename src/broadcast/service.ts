@@ -630,8 +630,22 @@ export class BroadcastService {
     if (!send) return { kind: 'message', text: `There is no send called "${sendId}".` };
     if (send.status !== 'done') return { kind: 'message', text: 'Remind once the send has finished.' };
     if (send.audience.kind === 'channel') return { kind: 'message', text: 'A channel post has no list of people to remind.' };
+    const id = `${send.ackFor}.r${shortHash(requestKey, 6)}`;
+    // A report card is drawn once: its Remind button can be pressed after the last of them acknowledged (a retried
+    // press of a reminder already made still finds it below).
+    if (!(await this.d.sends.get(id))) {
+      const [reached, acked] = await Promise.all([this.d.deliveries.reachedUsers(send.ackFor), this.d.acks.who(send.ackFor)]);
+      if (!reached.some((k) => !acked.has(k.toLowerCase()))) {
+        return {
+          kind: 'message',
+          text: reached.length
+            ? `Everyone it reached (${reached.length}) has acknowledged it; nobody to remind, nothing was sent.`
+            : 'It reached nobody 1:1, so there is nobody to remind; nothing was sent.',
+        };
+      }
+    }
     return this.begin({
-      id: `${send.ackFor}.r${shortHash(requestKey, 6)}`,
+      id,
       source: 'reminder',
       messageId: send.messageId,
       content: { ...send.content, title: `Reminder: ${send.content.title.replace(/^Reminder: /, '')}` },

@@ -382,4 +382,34 @@ describe('resend and remind', () => {
     await f.b.service.acknowledge({ person: { id: people[1]!, name: 'x' }, role: 'staff' }, reminder.send.ackFor);
     expect(JSON.stringify(await f.b.service.report(LEAD, started.send.id))).toContain('50% (2 of 4)');
   });
+
+  it('Remind pressed on a report after everyone acknowledged (or when it reached nobody) says so and sends nothing', async () => {
+    const people = users(2);
+    const f = await fixture({ chats: installed(people) });
+    f.plan.current = planFor(people);
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await finished(f, started.send.id);
+    // The report card offered "Remind … (2)"; both acknowledge before the press.
+    expect(JSON.stringify(f.outbox.requesterCards().at(-1))).toContain("Remind those who haven't acknowledged (2)");
+    for (const id of people) await f.b.service.acknowledge({ person: { id, name: id }, role: 'staff' }, started.send.id);
+    const cardsBefore = f.outbox.enqueued.length;
+    expect(await f.b.service.remind(LEAD, started.send.id, 'card-r', rolloutTeam.id)).toEqual({
+      kind: 'message',
+      text: 'Everyone it reached (2) has acknowledged it; nobody to remind, nothing was sent.',
+    });
+    await settle(f);
+    expect(f.outbox.enqueued.length).toBe(cardsBefore); // no progress card, no report of a send to nobody
+    expect((await f.b.sends.all()).map((s) => s.id)).toEqual([started.send.id]);
+
+    // Everyone blocked the app: nobody was reached 1:1.
+    f.outbox.answer = () => ({ state: 'blocked', reason: 'HTTP 403' });
+    const blocked = await f.b.service.send(LEAD, 'welcome', 'card-2', rolloutTeam.id);
+    if (blocked.kind !== 'started') throw new Error(blocked.text);
+    await finished(f, blocked.send.id);
+    expect(await f.b.service.remind(LEAD, blocked.send.id, 'card-r2', rolloutTeam.id)).toEqual({
+      kind: 'message',
+      text: 'It reached nobody 1:1, so there is nobody to remind; nothing was sent.',
+    });
+  });
 });
