@@ -196,6 +196,36 @@ describe('a message taken out of the plan file while it is under way', () => {
   });
 });
 
+describe('a plan message whose audience comes out empty at its time', () => {
+  it('tells the rollout team what was not reached and why (a team the app is not in, a user group with nobody in it), once', async () => {
+    const f = await fixture({ clock: new ManualClock('2027-01-11T09:00:30Z') });
+    f.rollout.current = rollout;
+    const message = (id: string, audience: string) => `
+  - id: ${id}
+    stage: design
+    title: Training *dates*
+    body: Sign up.
+    audience: ${audience}
+    when: 2027-01-11 09:00`;
+    f.plan.current = parsePlan(`timeZone: UTC\nmessages:${message('training', "{ team: '19:finance-team' }")}${message('officers', '{ group: field-officers }')}\n`, rollout);
+    const started = await f.b.service.runDue();
+    expect(started).toHaveLength(2);
+    await settle(f);
+    await f.b.service.tick(); // the scheduler's next pass: told once, not again
+    await settle(f);
+    expect(f.told).toEqual([
+      {
+        key: 'plan-unreached|p.training.all.20270111T0900',
+        text: '"Training ∗dates∗" (training), due 11 Jan 2027 09:00 UTC for every member of team 19:finance-team, 1:1, reached nobody: team 19:finance-team: the app is not installed in this team. Once that is put right, send it with "send training".',
+      },
+      {
+        key: 'plan-unreached|p.officers.all.20270111T0900',
+        text: '"Training ∗dates∗" (officers), due 11 Jan 2027 09:00 UTC for Field officers, reached nobody: that audience has nobody in it the app knows of. Once that is put right, send it with "send officers".',
+      },
+    ]);
+  });
+});
+
 describe('cancelling a manual message', () => {
   it('with no send under way says there is nothing to cancel and leaves the plan list as it was (it has no scheduled times)', async () => {
     const people = users(2);
