@@ -377,19 +377,38 @@ export class BroadcastService {
         recipients: recipients.length,
         notInstalled,
         notes,
+        version: confirmedVersion(m),
       },
     };
   }
 
-  /** Confirmed `send <id>`: the send is created now and fans out after the turn. A retried click sends nothing new. */
-  async send(caller: Caller, id: string, requestKey: string, notify: string): Promise<{ kind: 'started'; send: Send; fresh: boolean } | Refusal> {
+  /**
+   * Confirmed `send <id>`: the send is created now and fans out after the turn. A retried click sends nothing new.
+   * `version`: what the confirmation card showed (confirmedVersion); a plan file edited since (another text, other
+   * people) sends nothing, so nobody confirms one audience and sends to another.
+   */
+  async send(
+    caller: Caller,
+    id: string,
+    requestKey: string,
+    notify: string,
+    version?: string,
+  ): Promise<{ kind: 'started'; send: Send; fresh: boolean } | Refusal> {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
+    const sendId = `${m.id}.m${shortHash(requestKey)}`;
+    // A retried press of a send already made finds it (begin), whatever the file says now.
+    if (version !== undefined && version !== confirmedVersion(m) && !(await this.d.sends.get(sendId))) {
+      return {
+        kind: 'message',
+        text: `"${m.id}" was changed in the plan file after this card was shown (its text or who hears it); nothing was sent. Type "send ${m.id}" to confirm it as it is now.`,
+      };
+    }
     const missing = await this.channelMissing(m.audience);
     if (missing) return { kind: 'message', text: `Nothing was sent. ${missing}` };
     return this.begin({
-      id: `${m.id}.m${shortHash(requestKey)}`,
+      id: sendId,
       source: 'manual',
       messageId: m.id,
       content: contentOf(m),
@@ -741,6 +760,11 @@ function durationText(ms: number): string {
 /** The send id of a plan occurrence: derived, so creating it is the claim. */
 export function occurrenceSendId(messageId: string, cohortId: string, at: Date): string {
   return `p.${messageId}.${cohortId || 'all'}.${DateTime.fromJSDate(at, { zone: 'utc' }).toFormat("yyyyLLdd'T'HHmm")}`;
+}
+
+/** What a confirmation card confirms of a plan message: its content and its audience, as a short hash. */
+function confirmedVersion(m: PlanMessage): string {
+  return shortHash(JSON.stringify([contentOf(m), m.audience]));
 }
 
 function contentOf(m: PlanMessage): MessageContent {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { confirmCard } from '../../src/broadcast/cards.js';
 import { parsePlan } from '../../src/broadcast/plan.js';
 import { outboundKey } from '../../src/broadcast/runner.js';
 import { parseWorkingHours } from '../../src/broadcast/working-hours.js';
@@ -94,6 +95,34 @@ describe('sending a plan message', () => {
     expect(await f.b.service.view(mallory, started.send.id)).toMatchObject({ kind: 'message' });
     expect(await f.b.service.view({ person: { id: 'a', name: 'A' }, role: 'staff' }, started.send.id)).toMatchObject({ kind: 'view' });
     expect(JSON.stringify(await f.b.service.report(LEAD, started.send.id))).toContain('0% (0 of 2)');
+  });
+
+  it('a confirmation pressed after the plan file changed who hears the message sends nothing, and says why', async () => {
+    const f = await fixture({ chats: installed(['a', 'b', 'c']) });
+    f.plan.current = planFor(['a']);
+    const confirm = await f.b.service.prepareSend(LEAD, 'welcome');
+    if (confirm.kind !== 'confirm') throw new Error(confirm.text);
+    expect(confirm.confirmation.recipients).toBe(1);
+    // The card's Send carries what it confirmed.
+    expect(JSON.stringify(confirmCard(confirm.confirmation))).toContain(`"v":"${confirm.confirmation.version}"`);
+
+    // A colleague saves the file with the message now going to three people; the card still says 1.
+    f.plan.current = planFor(['a', 'b', 'c']);
+    expect(await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id, confirm.confirmation.version)).toEqual({
+      kind: 'message',
+      text: '"welcome" was changed in the plan file after this card was shown (its text or who hears it); nothing was sent. Type "send welcome" to confirm it as it is now.',
+    });
+    await settle(f);
+    expect(userSends(f.outbox)).toEqual([]);
+    expect(await f.b.sends.all()).toEqual([]);
+
+    // Confirmed again as it is now: it goes, and a retried press of that card finds the same send.
+    const again = await f.b.service.prepareSend(LEAD, 'welcome');
+    if (again.kind !== 'confirm') throw new Error(again.text);
+    expect(await f.b.service.send(LEAD, 'welcome', 'card-2', rolloutTeam.id, again.confirmation.version)).toMatchObject({ kind: 'started', fresh: true });
+    expect(await f.b.service.send(LEAD, 'welcome', 'card-2', rolloutTeam.id, again.confirmation.version)).toMatchObject({ kind: 'started', fresh: false });
+    await settle(f);
+    expect(userSends(f.outbox)).toHaveLength(3);
   });
 
   it('a retried confirmation (the same card clicked twice) sends nothing new', async () => {
