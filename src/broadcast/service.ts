@@ -590,8 +590,13 @@ export class BroadcastService {
     if (sendId === 'preview') return { kind: 'preview' };
     const send = await this.d.sends.get(sendId);
     if (!send) return { kind: 'message', text: 'This message is no longer known; nothing was recorded.' };
-    if (send.audience.kind !== 'channel' && !(await this.d.deliveries.get(send.id, caller.person.id.toLowerCase()))) {
-      return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
+    if (send.audience.kind !== 'channel') {
+      // Only someone it was handed to can have its card: a press naming it for someone still held for their working
+      // hours, or whose copy was cancelled or never had a chat to go to, is forged, and would count them as having read it.
+      const row = await this.d.deliveries.get(send.id, caller.person.id.toLowerCase());
+      if (!row || row.state === 'cancelled' || row.state === 'notInstalled' || (row.state === 'pending' && (row.waiting || row.heldUntil !== ''))) {
+        return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
+      }
     }
     const res = await this.d.acks.acknowledge(send.id, caller.person.id, caller.person.name, this.now.toISOString());
     return { kind: 'acked', content: send.content, at: res.at, fresh: res.fresh, sendId: send.id };

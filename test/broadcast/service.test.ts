@@ -137,6 +137,28 @@ describe('sending a plan message', () => {
   });
 });
 
+describe('"Got it" pressed for a copy that never reached the person', () => {
+  it('is refused for someone held for working hours or whose copy was cancelled; one who got it before the cancel may still acknowledge', async () => {
+    // Monday 09:00 UTC: 11:00 in Lusaka (sent), 18:00 in Tokyo (held).
+    const chats = installed(['lusaka'], 'Africa/Lusaka');
+    chats.set('tokyo', { teamsUserId: '29:tokyo', timeZone: 'Asia/Tokyo' });
+    const f = await fixture({ chats, workingHours: parseWorkingHours('Mon-Fri 08:00-18:00') });
+    f.plan.current = planFor(['tokyo', 'lusaka']);
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await settle(f);
+    const as = (id: string) => ({ person: { id, name: id }, role: 'staff' as const });
+    const notSent = { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
+    expect(await f.b.service.acknowledge(as('tokyo'), started.send.id)).toEqual(notSent);
+
+    await f.b.service.cancel(LEAD, started.send.id);
+    await finished(f, started.send.id);
+    expect(await f.b.service.acknowledge(as('tokyo'), started.send.id)).toEqual(notSent);
+    expect(await f.b.service.acknowledge(as('lusaka'), started.send.id)).toMatchObject({ kind: 'acked', fresh: true });
+    expect([...(await f.b.acks.who(started.send.id))]).toEqual(['lusaka']);
+  });
+});
+
 describe('cancel mid-send', () => {
   it('leaves unsent what was not yet handed over; what was on its way finishes and is counted', async () => {
     const people = users(10);
