@@ -80,6 +80,8 @@ export function messageCard(content: MessageContent, opts: MessageCardOptions): 
 export interface ConfirmCardData {
   heading: string;
   id: string;
+  /** The message as confirmed (Confirmation.version): a press after the plan file changed it sends nothing. */
+  version: string;
   title: string;
   audience: string;
   recipients: string;
@@ -98,6 +100,8 @@ export interface Confirmation {
   /** Of those, how many have no 1:1 chat with the app (undefined: too many to check before sending). */
   notInstalled: number | undefined;
   notes: string[];
+  /** A hash of what the card confirms (the message's text and audience): see BroadcastService.send. */
+  version: string;
 }
 
 export function confirmCard(c: Confirmation): AdaptiveCard {
@@ -109,6 +113,7 @@ export function confirmCard(c: Confirmation): AdaptiveCard {
   return renderCard<ConfirmCardData>('broadcast-confirm', {
     heading: c.recipients ? 'Send this message now?' : 'Nobody to send this to',
     id: c.id,
+    version: c.version,
     title: e(c.title),
     audience: e(c.audienceLabel),
     recipients: c.toChannel ? 'one post in the channel' : `${people}, 1:1`,

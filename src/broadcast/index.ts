@@ -83,6 +83,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     clock: s.clock,
     settings: s.settings,
     log: s.log,
+    tellRolloutTeam: s.tellRolloutTeam,
   });
   // How each recipient's message ended comes back onto its delivery row (and the sender's progress card).
   s.outbox.onResult(TOPIC_PREFIX, (message, result) => runner.onResult(message, result));

@@ -35,7 +35,8 @@ export class PlanError extends Error {
 export const LIMITS = { ...TEXT_LIMITS, messages: 200 } as const;
 
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
-const ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
+/** A message's id: also what `cancel <id>` looks for among sends once the file no longer has the message. */
+export const PLAN_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 const httpsUrl = z
   .string()
@@ -44,7 +45,7 @@ const httpsUrl = z
   .refine((u) => /^https:\/\/[^\s]+$/i.test(u), 'must be an https:// address');
 
 const messageSchema = z.strictObject({
-  id: z.string().trim().regex(ID, 'must be 1–40 lower-case letters, digits and dashes'),
+  id: z.string().trim().regex(PLAN_ID, 'must be 1–40 lower-case letters, digits and dashes'),
   stage: z.enum(STAGES, { error: `must be one of ${STAGES.join(', ')}` }),
   title: z.string().trim().min(1, 'must not be empty').max(LIMITS.title, `must be at most ${LIMITS.title} characters`),
   body: z.string().trim().min(1, 'must not be empty').max(LIMITS.body, `must be at most ${LIMITS.body} characters`),

@@ -1,4 +1,5 @@
-import type { AdaptiveCard } from '../cards/template.js';
+import { type AdaptiveCard, escapeText } from '../cards/template.js';
+import { formatWhen } from '../issues/cards.js';
 import type { Clock } from '../clock.js';
 import { mapLimit } from '../map-limit.js';
 import type { DeliveryResult, OutboundMessage, Outbox } from '../outbound/message.js';
@@ -53,6 +54,8 @@ export interface RunnerDeps {
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   /** Told when a send finished (the wins check whether a cohort acknowledged its launch message). */
   onFinished?(send: Send): void;
+  /** Tells the rollout team something once per `key` (1:1, else the triage channel). */
+  tellRolloutTeam?(key: string, text: string): Promise<void>;
 }
 
 const KEY_PREFIX = 'broadcast|';
@@ -161,8 +164,28 @@ export class BroadcastRunner {
       return;
     }
     this.d.log.info({ sendId, recipients: recipients.length }, 'broadcast started');
+    if (!started.notify && (notes.length || !recipients.length)) {
+      await this.tellUnreached(started, recipients.length, notes).catch((err: unknown) =>
+        this.d.log.warn({ err, sendId }, 'could not tell the rollout team that part of an audience was not reached'),
+      );
+    }
     await this.announceProgress(started);
     await this.pump(sendId);
+  }
+
+  /**
+   * A send nobody follows (a plan message at its time) whose audience came out empty or in part unreadable (a team
+   * the app is not in, a user group with nobody in it yet): without this it "went" to nobody, and only a "0 of 0
+   * delivered" in the plan listing said so. Whoever sent by hand saw the same on the confirmation card.
+   */
+  private async tellUnreached(send: Send, count: number, notes: readonly string[]): Promise<void> {
+    const what = `"${escapeText(send.content.title)}"${send.messageId ? ` (${send.messageId})` : ''}, due ${formatWhen(send.dueAt)} for ${escapeText(send.audienceLabel)},`;
+    const why = notes.length ? ` ${escapeText(notes.join('; '))}.` : ' that audience has nobody in it the app knows of.';
+    const next = send.messageId ? ` Once that is put right, send it with "send ${send.messageId}".` : '';
+    const text = count
+      ? `${what} went to ${count} ${count === 1 ? 'person' : 'people'}, but part of its audience could not be reached:${why}${next}`
+      : `${what} reached nobody:${why}${next}`;
+    await this.d.tellRolloutTeam?.(`plan-unreached|${send.id}`, text);
   }
 
   // ---- pump: hand the next batch over -----------------------------------------------------------------

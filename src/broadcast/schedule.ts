@@ -45,6 +45,12 @@ export function checkRule(text: string, starts: readonly string[] = []): string 
   }
   const weekdays = options.byweekday;
   if (Array.isArray(weekdays) && weekdays.some((d) => d === undefined)) return 'BYDAY must list days such as MO,WE';
+  // rrule never stops stepping by an INTERVAL that is not a positive whole number (-1, 0.5, "two"): the check, or
+  // later the scheduler on the thread that answers everyone, would spin forever. A COUNT of 0 would never send.
+  for (const part of ['interval', 'count'] as const) {
+    const v = options[part];
+    if (v !== undefined && v !== null && !(Number.isInteger(v) && v > 0)) return `${part.toUpperCase()} must be a whole number of 1 or more`;
+  }
   if (usesEaster(options)) return 'must not set BYEASTER';
   for (const start of starts) {
     if (!hasDateWithin(body, start)) return `has no date in the ${HORIZON_YEARS} years from ${start}: the message would never be sent`;

@@ -23,6 +23,7 @@ import {
   TEXT_LIMITS,
 } from './model.js';
 import { mapLimit } from '../map-limit.js';
+import { PLAN_ID } from './plan.js';
 import type { BroadcastRunner, ChatInfo } from './runner.js';
 import { allOccurrences, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
 import type { SendStore } from './sends.js';
@@ -258,14 +259,20 @@ export class BroadcastService {
     }
     await mapLimit(ranges, 8, async ([from, to, limit]) => add(await this.d.sends.inRange(from, to, limit)));
     // Under way, wherever their time falls (a send started long ago and still sending, or held).
+    add(await this.unfinishedSendsOf(m.id, new Set(byId.keys())));
+    return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** A plan message's sends not finished (its `send <id>`s, their reminders, its plan sends), read by their ids' prefixes. */
+  private async unfinishedSendsOf(messageId: string, known: ReadonlySet<string> = new Set()): Promise<Send[]> {
     const active = (
       await Promise.all([
-        this.d.sends.activeInRange(`${m.id}.`, `${m.id}/`, RUNNING_READ),
-        this.d.sends.activeInRange(`p.${m.id}.`, `p.${m.id}/`, RUNNING_READ),
+        this.d.sends.activeInRange(`${messageId}.`, `${messageId}/`, RUNNING_READ),
+        this.d.sends.activeInRange(`p.${messageId}.`, `p.${messageId}/`, RUNNING_READ),
       ])
     ).flat();
-    add((await mapLimit(active.filter((id) => !byId.has(id)), 8, (id) => this.d.sends.get(id))).filter((s): s is Send => s !== undefined));
-    return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const read = await mapLimit(active.filter((id) => !known.has(id)), 8, (id) => this.d.sends.get(id));
+    return read.filter((s): s is Send => s !== undefined && s.messageId === messageId);
   }
 
   private describeWhen(m: PlanMessage, plan: Plan, rollout: Rollout): string {
@@ -370,19 +377,38 @@ export class BroadcastService {
         recipients: recipients.length,
         notInstalled,
         notes,
+        version: confirmedVersion(m),
       },
     };
   }
 
-  /** Confirmed `send <id>`: the send is created now and fans out after the turn. A retried click sends nothing new. */
-  async send(caller: Caller, id: string, requestKey: string, notify: string): Promise<{ kind: 'started'; send: Send; fresh: boolean } | Refusal> {
+  /**
+   * Confirmed `send <id>`: the send is created now and fans out after the turn. A retried click sends nothing new.
+   * `version`: what the confirmation card showed (confirmedVersion); a plan file edited since (another text, other
+   * people) sends nothing, so nobody confirms one audience and sends to another.
+   */
+  async send(
+    caller: Caller,
+    id: string,
+    requestKey: string,
+    notify: string,
+    version?: string,
+  ): Promise<{ kind: 'started'; send: Send; fresh: boolean } | Refusal> {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
+    const sendId = `${m.id}.m${shortHash(requestKey)}`;
+    // A retried press of a send already made finds it (begin), whatever the file says now.
+    if (version !== undefined && version !== confirmedVersion(m) && !(await this.d.sends.get(sendId))) {
+      return {
+        kind: 'message',
+        text: `"${m.id}" was changed in the plan file after this card was shown (its text or who hears it); nothing was sent. Type "send ${m.id}" to confirm it as it is now.`,
+      };
+    }
     const missing = await this.channelMissing(m.audience);
     if (missing) return { kind: 'message', text: `Nothing was sent. ${missing}` };
     return this.begin({
-      id: `${m.id}.m${shortHash(requestKey)}`,
+      id: sendId,
       source: 'manual',
       messageId: m.id,
       content: contentOf(m),
@@ -509,7 +535,7 @@ export class BroadcastService {
       return { kind: 'cancelled', text: res };
     }
     const m = this.planMessage(key);
-    if (!m) return this.unknown(key);
+    if (!m) return this.cancelRemoved(key, caller.person);
     const running = (await this.sendsOfMessage(m)).filter((s) => ['scheduled', 'resolving', 'sending'].includes(s.status));
     const lines: string[] = [];
     for (const s of running) lines.push(await this.cancelSend(s.id, caller.person));
@@ -520,6 +546,22 @@ export class BroadcastService {
     }
     await this.d.sends.markCancelled(m.id, m.whenText, caller.person.id);
     lines.push(`"${m.id}" will not go out at its scheduled times. To schedule it again, change its "when" in the plan file.`);
+    return { kind: 'cancelled', text: lines.join(' ') };
+  }
+
+  /**
+   * `cancel <id>` of a message taken out of the plan file: its sends still under way (held for working hours, or
+   * sending) go on, and taking a message out is how a rollout team tries to stop it, so they are found by their
+   * ids and stopped. Nothing under way: the id is unknown.
+   */
+  private async cancelRemoved(id: string, by: Person): Promise<Refusal | { kind: 'cancelled'; text: string }> {
+    const messageId = id.toLowerCase();
+    const running = PLAN_ID.test(messageId)
+      ? (await this.unfinishedSendsOf(messageId)).filter((s) => ['scheduled', 'resolving', 'sending'].includes(s.status))
+      : [];
+    if (!running.length) return this.unknown(id);
+    const lines: string[] = [`"${messageId}" is no longer in the plan file; what of it was still under way is stopped.`];
+    for (const s of running) lines.push(await this.cancelSend(s.id, by));
     return { kind: 'cancelled', text: lines.join(' ') };
   }
 
@@ -548,8 +590,13 @@ export class BroadcastService {
     if (sendId === 'preview') return { kind: 'preview' };
     const send = await this.d.sends.get(sendId);
     if (!send) return { kind: 'message', text: 'This message is no longer known; nothing was recorded.' };
-    if (send.audience.kind !== 'channel' && !(await this.d.deliveries.get(send.id, caller.person.id.toLowerCase()))) {
-      return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
+    if (send.audience.kind !== 'channel') {
+      // Only someone it was handed to can have its card: a press naming it for someone still held for their working
+      // hours, or whose copy was cancelled or never had a chat to go to, is forged, and would count them as having read it.
+      const row = await this.d.deliveries.get(send.id, caller.person.id.toLowerCase());
+      if (!row || row.state === 'cancelled' || row.state === 'notInstalled' || (row.state === 'pending' && (row.waiting || row.heldUntil !== ''))) {
+        return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
+      }
     }
     const res = await this.d.acks.acknowledge(send.id, caller.person.id, caller.person.name, this.now.toISOString());
     return { kind: 'acked', content: send.content, at: res.at, fresh: res.fresh, sendId: send.id };
@@ -607,8 +654,22 @@ export class BroadcastService {
     if (!send) return { kind: 'message', text: `There is no send called "${sendId}".` };
     if (send.status !== 'done') return { kind: 'message', text: 'Remind once the send has finished.' };
     if (send.audience.kind === 'channel') return { kind: 'message', text: 'A channel post has no list of people to remind.' };
+    const id = `${send.ackFor}.r${shortHash(requestKey, 6)}`;
+    // A report card is drawn once: its Remind button can be pressed after the last of them acknowledged (a retried
+    // press of a reminder already made still finds it below).
+    if (!(await this.d.sends.get(id))) {
+      const [reached, acked] = await Promise.all([this.d.deliveries.reachedUsers(send.ackFor), this.d.acks.who(send.ackFor)]);
+      if (!reached.some((k) => !acked.has(k.toLowerCase()))) {
+        return {
+          kind: 'message',
+          text: reached.length
+            ? `Everyone it reached (${reached.length}) has acknowledged it; nobody to remind, nothing was sent.`
+            : 'It reached nobody 1:1, so there is nobody to remind; nothing was sent.',
+        };
+      }
+    }
     return this.begin({
-      id: `${send.ackFor}.r${shortHash(requestKey, 6)}`,
+      id,
       source: 'reminder',
       messageId: send.messageId,
       content: { ...send.content, title: `Reminder: ${send.content.title.replace(/^Reminder: /, '')}` },
@@ -704,6 +765,11 @@ function durationText(ms: number): string {
 /** The send id of a plan occurrence: derived, so creating it is the claim. */
 export function occurrenceSendId(messageId: string, cohortId: string, at: Date): string {
   return `p.${messageId}.${cohortId || 'all'}.${DateTime.fromJSDate(at, { zone: 'utc' }).toFormat("yyyyLLdd'T'HHmm")}`;
+}
+
+/** What a confirmation card confirms of a plan message: its content and its audience, as a short hash. */
+function confirmedVersion(m: PlanMessage): string {
+  return shortHash(JSON.stringify([contentOf(m), m.audience]));
 }
 
 function contentOf(m: PlanMessage): MessageContent {

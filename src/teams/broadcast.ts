@@ -83,7 +83,7 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
 
   bot.verb(BROADCAST_VERBS.send, async (turn, data) => {
     const caller = callerOf(turn);
-    const res = await b.send(caller, data.id, cardKey(turn), caller.person.id);
+    const res = await b.send(caller, data.id, cardKey(turn), caller.person.id, data.v);
     if (res.kind !== 'started') return { message: res.text };
     if (res.fresh) turn.log.info({ sendId: res.send.id }, 'broadcast confirmed');
     return {

@@ -40,12 +40,12 @@ describe('the message card recipients read', () => {
 describe('the sender\'s cards', () => {
   it('the confirmation states how many recipients, and how many lack the app', () => {
     const text = JSON.stringify(
-      confirmCard({ id: 'welcome', title: 'Welcome', audienceLabel: 'Wave B', toChannel: false, recipients: 42, notInstalled: 3, notes: [] }),
+      confirmCard({ id: 'welcome', title: 'Welcome', audienceLabel: 'Wave B', toChannel: false, recipients: 42, notInstalled: 3, notes: [], version: 'v1' }),
     );
     expect(text).toContain('42 people, 1:1');
     expect(text).toContain('Send to 42 people');
     expect(text).toContain('3 (reported as \\"not installed\\")');
-    const nobody = JSON.stringify(confirmCard({ id: 'w', title: 'W', audienceLabel: 'x', toChannel: false, recipients: 0, notInstalled: 0, notes: ['cohort "z" is no longer in the rollout file'] }));
+    const nobody = JSON.stringify(confirmCard({ id: 'w', title: 'W', audienceLabel: 'x', toChannel: false, recipients: 0, notInstalled: 0, notes: ['cohort "z" is no longer in the rollout file'], version: 'v1' }));
     expect(nobody).toContain('Nobody to send this to');
     expect(nobody).not.toContain('broadcast.send');
   });

@@ -24,6 +24,16 @@ const message = (over: string) => `messages:
     when: golive-7d 09:00
 ${over}`;
 
+/** A plan of one daily tip repeating by `every` from 2027-01-01 until `until`. */
+const repeating = (every: string, until: string) => `messages:
+  - id: tip
+    stage: adoption
+    title: Tip
+    body: Sync daily.
+    audience: everyone
+    when: { every: "${every}", at: "09:00", from: 2027-01-01, until: ${until} }
+`;
+
 describe('the communication plan file', () => {
   it('reads the sample plan for the FieldLedger rollout: every stage, about ten messages', () => {
     const plan = parsePlan(readFileSync('sample/communication-plan.yaml', 'utf8'), sampleRollout);
@@ -66,14 +76,7 @@ messages:
   });
 
   it('refuses a repeat whose days never exist (30 February), naming them (rrule would search to the year 9999 for its dates)', () => {
-    const rule = (every: string) => `messages:
-  - id: tip
-    stage: adoption
-    title: Tip
-    body: Sync daily.
-    audience: everyone
-    when: { every: "${every}", at: "09:00", from: 2027-01-01, until: 9999-12-31 }
-`;
+    const rule = (every: string) => repeating(every, '9999-12-31');
     const never = 'messages[0] (tip).when.every: has no date in the 8 years from 2027-01-01: the message would never be sent';
     expect(problems(rule('FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30'))).toEqual([never]);
     expect(problems(rule('FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31,-31'))).toEqual([never]);
@@ -93,6 +96,21 @@ messages:
     expect(problems(rule('FREQ=MONTHLY;BYMONTH=1,4;BYMONTHDAY=31'))).toEqual([]);
     expect(problems(rule('FREQ=YEARLY;BYWEEKNO=53;BYDAY=MO'))).toEqual([]);
     expect(problems(rule('FREQ=YEARLY;BYYEARDAY=366'))).toEqual([]);
+  });
+
+  it('refuses an INTERVAL or COUNT that is not a whole number of 1 or more, naming the field (rrule would step forever, or never send)', () => {
+    const rule = (every: string) => repeating(every, '2027-03-01');
+    const interval = ['messages[0] (tip).when.every: INTERVAL must be a whole number of 1 or more'];
+    const count = ['messages[0] (tip).when.every: COUNT must be a whole number of 1 or more'];
+    // Taken before, then the scheduler's first look at its dates never returned (the app stopped answering).
+    expect(problems(rule('FREQ=DAILY;INTERVAL=1.5'))).toEqual(interval);
+    // Taken before, and never sent.
+    expect(problems(rule('FREQ=DAILY;COUNT=0'))).toEqual(count);
+    expect(problems(rule('FREQ=WEEKLY;BYDAY=MO;COUNT=2.5'))).toEqual(count);
+    // The check itself never returned (in its worker: "could not finish checking", after two minutes).
+    expect(problems(rule('FREQ=DAILY;INTERVAL=-1'))).toEqual(interval);
+    expect(problems(rule('FREQ=DAILY;INTERVAL=two'))).toEqual(interval);
+    expect(problems(rule('FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;COUNT=3'))).toEqual([]);
   });
 
   it('refuses a time relative to go-live for an audience that is not a cohort, and ids used twice', () => {

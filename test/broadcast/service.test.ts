@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { confirmCard } from '../../src/broadcast/cards.js';
 import { parsePlan } from '../../src/broadcast/plan.js';
 import { outboundKey } from '../../src/broadcast/runner.js';
 import { parseWorkingHours } from '../../src/broadcast/working-hours.js';
@@ -96,6 +97,34 @@ describe('sending a plan message', () => {
     expect(JSON.stringify(await f.b.service.report(LEAD, started.send.id))).toContain('0% (0 of 2)');
   });
 
+  it('a confirmation pressed after the plan file changed who hears the message sends nothing, and says why', async () => {
+    const f = await fixture({ chats: installed(['a', 'b', 'c']) });
+    f.plan.current = planFor(['a']);
+    const confirm = await f.b.service.prepareSend(LEAD, 'welcome');
+    if (confirm.kind !== 'confirm') throw new Error(confirm.text);
+    expect(confirm.confirmation.recipients).toBe(1);
+    // The card's Send carries what it confirmed.
+    expect(JSON.stringify(confirmCard(confirm.confirmation))).toContain(`"v":"${confirm.confirmation.version}"`);
+
+    // A colleague saves the file with the message now going to three people; the card still says 1.
+    f.plan.current = planFor(['a', 'b', 'c']);
+    expect(await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id, confirm.confirmation.version)).toEqual({
+      kind: 'message',
+      text: '"welcome" was changed in the plan file after this card was shown (its text or who hears it); nothing was sent. Type "send welcome" to confirm it as it is now.',
+    });
+    await settle(f);
+    expect(userSends(f.outbox)).toEqual([]);
+    expect(await f.b.sends.all()).toEqual([]);
+
+    // Confirmed again as it is now: it goes, and a retried press of that card finds the same send.
+    const again = await f.b.service.prepareSend(LEAD, 'welcome');
+    if (again.kind !== 'confirm') throw new Error(again.text);
+    expect(await f.b.service.send(LEAD, 'welcome', 'card-2', rolloutTeam.id, again.confirmation.version)).toMatchObject({ kind: 'started', fresh: true });
+    expect(await f.b.service.send(LEAD, 'welcome', 'card-2', rolloutTeam.id, again.confirmation.version)).toMatchObject({ kind: 'started', fresh: false });
+    await settle(f);
+    expect(userSends(f.outbox)).toHaveLength(3);
+  });
+
   it('a retried confirmation (the same card clicked twice) sends nothing new', async () => {
     const f = await fixture({ chats: installed(['a', 'b']) });
     f.plan.current = planFor(['a', 'b']);
@@ -105,6 +134,28 @@ describe('sending a plan message', () => {
     expect(again).toMatchObject({ fresh: false });
     await settle(f);
     expect(userSends(f.outbox)).toHaveLength(2);
+  });
+});
+
+describe('"Got it" pressed for a copy that never reached the person', () => {
+  it('is refused for someone held for working hours or whose copy was cancelled; one who got it before the cancel may still acknowledge', async () => {
+    // Monday 09:00 UTC: 11:00 in Lusaka (sent), 18:00 in Tokyo (held).
+    const chats = installed(['lusaka'], 'Africa/Lusaka');
+    chats.set('tokyo', { teamsUserId: '29:tokyo', timeZone: 'Asia/Tokyo' });
+    const f = await fixture({ chats, workingHours: parseWorkingHours('Mon-Fri 08:00-18:00') });
+    f.plan.current = planFor(['tokyo', 'lusaka']);
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await settle(f);
+    const as = (id: string) => ({ person: { id, name: id }, role: 'staff' as const });
+    const notSent = { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
+    expect(await f.b.service.acknowledge(as('tokyo'), started.send.id)).toEqual(notSent);
+
+    await f.b.service.cancel(LEAD, started.send.id);
+    await finished(f, started.send.id);
+    expect(await f.b.service.acknowledge(as('tokyo'), started.send.id)).toEqual(notSent);
+    expect(await f.b.service.acknowledge(as('lusaka'), started.send.id)).toMatchObject({ kind: 'acked', fresh: true });
+    expect([...(await f.b.acks.who(started.send.id))]).toEqual(['lusaka']);
   });
 });
 
@@ -153,6 +204,76 @@ describe('cancel mid-send', () => {
     f.plan.current = parsePlan(text('golive-7d 09:30'), rollout);
     clock.set('2027-01-25T07:31:00Z');
     expect(await f.b.service.runDue()).toHaveLength(1);
+  });
+});
+
+describe('a message taken out of the plan file while it is under way', () => {
+  it('"cancel <id>" still finds and stops its send held for working hours: the one not yet reached never gets it', async () => {
+    // Monday 09:00 UTC: 11:00 in Lusaka (sent at once), 18:00 in Tokyo (held until Tuesday 08:00 there).
+    const clock = new ManualClock('2027-01-11T09:00:30Z');
+    const chats = installed(['lusaka'], 'Africa/Lusaka');
+    chats.set('tokyo', { teamsUserId: '29:tokyo', timeZone: 'Asia/Tokyo' });
+    const f = await fixture({ clock, chats, workingHours: parseWorkingHours('Mon-Fri 08:00-18:00') });
+    const text = (messages: string) => `timeZone: UTC\nmessages:${messages}\n`;
+    f.plan.current = parsePlan(
+      text(`
+  - id: welcome
+    stage: launch
+    title: Welcome to FieldLedger
+    body: Read this before Monday.
+    audience: { users: [tokyo, lusaka] }
+    when: 2027-01-11 09:00`),
+      rollout,
+    );
+    const [sendId] = await f.b.service.runDue();
+    await settle(f);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey)).toEqual(['lusaka']);
+
+    // The rollout team sees it was wrong and takes it out of the file, then types cancel (as they typed its id).
+    f.plan.current = parsePlan(text(' []'), rollout);
+    const res = await f.b.service.cancel(LEAD, 'Welcome');
+    expect(res).toEqual({
+      kind: 'cancelled',
+      text: '"welcome" is no longer in the plan file; what of it was still under way is stopped. Cancelled "Welcome to FieldLedger": 1 not sent.',
+    });
+
+    clock.set('2027-01-11T23:00:00Z'); // 08:00 Tuesday in Tokyo
+    await f.b.service.tick();
+    await finished(f, sendId!);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey)).toEqual(['lusaka']);
+    expect(await f.b.sends.get(sendId!)).toMatchObject({ status: 'cancelled', counts: { sent: 1, cancelled: 1 } });
+    // Nothing under way any more: the id is unknown again.
+    expect(await f.b.service.cancel(LEAD, 'welcome')).toMatchObject({ kind: 'message', text: expect.stringContaining('There is no plan message or send called "welcome"') });
+  });
+});
+
+describe('a plan message whose audience comes out empty at its time', () => {
+  it('tells the rollout team what was not reached and why (a team the app is not in, a user group with nobody in it), once', async () => {
+    const f = await fixture({ clock: new ManualClock('2027-01-11T09:00:30Z') });
+    f.rollout.current = rollout;
+    const message = (id: string, audience: string) => `
+  - id: ${id}
+    stage: design
+    title: Training *dates*
+    body: Sign up.
+    audience: ${audience}
+    when: 2027-01-11 09:00`;
+    f.plan.current = parsePlan(`timeZone: UTC\nmessages:${message('training', "{ team: '19:finance-team' }")}${message('officers', '{ group: field-officers }')}\n`, rollout);
+    const started = await f.b.service.runDue();
+    expect(started).toHaveLength(2);
+    await settle(f);
+    await f.b.service.tick(); // the scheduler's next pass: told once, not again
+    await settle(f);
+    expect(f.told).toEqual([
+      {
+        key: 'plan-unreached|p.training.all.20270111T0900',
+        text: '"Training ∗dates∗" (training), due 11 Jan 2027 09:00 UTC for every member of team 19:finance-team, 1:1, reached nobody: team 19:finance-team: the app is not installed in this team. Once that is put right, send it with "send training".',
+      },
+      {
+        key: 'plan-unreached|p.officers.all.20270111T0900',
+        text: '"Training ∗dates∗" (officers), due 11 Jan 2027 09:00 UTC for Field officers, reached nobody: that audience has nobody in it the app knows of. Once that is put right, send it with "send officers".',
+      },
+    ]);
   });
 });
 
@@ -341,5 +462,35 @@ describe('resend and remind', () => {
     // A reminder's "Got it" counts toward the original message.
     await f.b.service.acknowledge({ person: { id: people[1]!, name: 'x' }, role: 'staff' }, reminder.send.ackFor);
     expect(JSON.stringify(await f.b.service.report(LEAD, started.send.id))).toContain('50% (2 of 4)');
+  });
+
+  it('Remind pressed on a report after everyone acknowledged (or when it reached nobody) says so and sends nothing', async () => {
+    const people = users(2);
+    const f = await fixture({ chats: installed(people) });
+    f.plan.current = planFor(people);
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await finished(f, started.send.id);
+    // The report card offered "Remind … (2)"; both acknowledge before the press.
+    expect(JSON.stringify(f.outbox.requesterCards().at(-1))).toContain("Remind those who haven't acknowledged (2)");
+    for (const id of people) await f.b.service.acknowledge({ person: { id, name: id }, role: 'staff' }, started.send.id);
+    const cardsBefore = f.outbox.enqueued.length;
+    expect(await f.b.service.remind(LEAD, started.send.id, 'card-r', rolloutTeam.id)).toEqual({
+      kind: 'message',
+      text: 'Everyone it reached (2) has acknowledged it; nobody to remind, nothing was sent.',
+    });
+    await settle(f);
+    expect(f.outbox.enqueued.length).toBe(cardsBefore); // no progress card, no report of a send to nobody
+    expect((await f.b.sends.all()).map((s) => s.id)).toEqual([started.send.id]);
+
+    // Everyone blocked the app: nobody was reached 1:1.
+    f.outbox.answer = () => ({ state: 'blocked', reason: 'HTTP 403' });
+    const blocked = await f.b.service.send(LEAD, 'welcome', 'card-2', rolloutTeam.id);
+    if (blocked.kind !== 'started') throw new Error(blocked.text);
+    await finished(f, blocked.send.id);
+    expect(await f.b.service.remind(LEAD, blocked.send.id, 'card-r2', rolloutTeam.id)).toEqual({
+      kind: 'message',
+      text: 'It reached nobody 1:1, so there is nobody to remind; nothing was sent.',
+    });
   });
 });

@@ -78,6 +78,8 @@ export interface Fixture {
   chats: Map<string, ChatInfo>;
   rollout: { current: Rollout; members: Map<string, Person[]> };
   plan: { current: Plan };
+  /** What the rollout team was told (tellRolloutTeam), in order. */
+  told: { key: string; text: string }[];
 }
 
 export const rolloutTeam: Person = { id: 'aad-lead', name: 'Lee Lead' };
@@ -113,6 +115,7 @@ export async function fixture(
   const members = new Map(Object.entries(opts.members ?? {}).map(([k, ids]) => [k, ids.map((id) => ({ id, name: id }))]));
   const rollout = { current: opts.rollout ?? EMPTY_ROLLOUT, members };
   const plan = { current: opts.plan ?? { timeZone: 'UTC', messages: [], wins: { resolvedMilestones: [], noP1Week: false, cohortAcknowledged: false, championMonthly: 0 } } };
+  const told: { key: string; text: string }[] = [];
   const b = await openBroadcast({
     tables,
     outbox,
@@ -147,8 +150,9 @@ export async function fixture(
       graceMs: 6 * 3600_000,
     },
     log: { warn: () => {}, info: () => {} },
+    tellRolloutTeam: async (key, text) => void told.push({ key, text }),
   });
-  return { b, outbox, clock, tables, chats, rollout, plan };
+  return { b, outbox, clock, tables, chats, rollout, plan, told };
 }
 
 /** Everyone installed: a 1:1 chat each, zone unknown. */
