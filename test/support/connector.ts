@@ -60,7 +60,9 @@ export class RecordingConnector {
         res.end(JSON.stringify({ id: `conv-${++this.seq}`, activityId: `act-${this.seq}` }));
         return;
       }
-      res.writeHead(req.method === 'PUT' ? 200 : 201, { 'content-type': 'application/json' });
+      // As the Bot Connector answers: 201 for a new activity, 200 for reads, updates and deletes (a 201 where the
+      // SDK expects 200 fails the call, e.g. a roster read).
+      res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ id: call.activityId ?? `act-${++this.seq}` }));
     });
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
