@@ -108,6 +108,17 @@ describe('figures typed in other number styles', () => {
     expect(out).toEqual({ ok: false, errors: ['line 2: the value "0,125" is not a number (write decimals with a point, like 2.5)'] });
   });
 
+  it('reads ".5" and "+5" as 0.5 and 5, on the form and in either kind of file', async () => {
+    const { adoption, figures } = await service();
+    expect(await adoption.enterFigure(lead, { measure: 'report-days', date: '2027-01-04', value: '.5' }, 'card')).toMatchObject({ ok: true });
+    expect(await adoption.enterFigure(lead, { measure: 'report-days', date: '2027-01-05', value: '+5' }, 'tab')).toMatchObject({ ok: true });
+    expect((await figures.all()).map((f) => f.value)).toEqual([0.5, 5]);
+    expect(parseFiguresCsv('measure,date,value\nreport-days,2027-01-04,.5\nreport-days,2027-01-05,+5\n', MEASURES, TODAY)).toMatchObject({ ok: true, figures: [{ value: 0.5 }, { value: 5 }] });
+    expect(parseFiguresCsv('measure;date;value\nreport-days;2027-01-04;,5\nreport-days;2027-01-05;+5\n', MEASURES, TODAY)).toMatchObject({ ok: true, figures: [{ value: 0.5 }, { value: 5 }] });
+    // A decimal comma in a comma file stays refused.
+    expect(parseFiguresCsv('measure,date,value\nreport-days,2027-01-04,",5"\n', MEASURES, TODAY)).toMatchObject({ ok: false });
+  });
+
   it('reads a semicolon-separated file (a European spreadsheet) with its decimal commas as they were meant', () => {
     const csv = '\uFEFFmeasure;date;value\r\nreport-days;2027-01-04;3,500\r\nactive-field-staff;2027-01-04;61,5\r\ntotals-matching;2027-01-04;97\r\n';
     expect(parseFiguresCsv(csv, MEASURES, TODAY)).toEqual({
