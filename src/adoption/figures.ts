@@ -3,6 +3,7 @@ import { readEntity, retryOnConflict } from '../storage/entities.js';
 import { collect, type Tables } from '../storage/tables.js';
 import { isoDay, type Measure } from './measures.js';
 import { readNumber } from './numbers.js';
+import { clipGraphemes } from '../text/fit.js';
 
 /**
  * Figures from the IMS itself (FieldLedger's own reports), entered by the rollout team for the measures
@@ -60,10 +61,10 @@ export function checkFigure(
 ): { ok: true; figure: FigureInput } | { ok: false; message: string } {
   const measure = imsMeasure(input.measure, measures);
   if (!measure) {
-    return { ok: false, message: `"${input.measure.trim().slice(0, 60)}" is not a measure with figures from the IMS (${imsList(measures)})` };
+    return { ok: false, message: `"${clipGraphemes(input.measure.trim(), 60)}" is not a measure with figures from the IMS (${imsList(measures)})` };
   }
   const date = isoDay.safeParse(input.date);
-  if (!date.success) return { ok: false, message: `the date "${input.date.trim().slice(0, 20)}" must be like 2027-03-31` };
+  if (!date.success) return { ok: false, message: `the date "${clipGraphemes(input.date.trim(), 20)}" must be like 2027-03-31` };
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
   const value = readNumber(input.value, decimalComma);
   if (value === undefined) {
@@ -72,7 +73,7 @@ export function checkFigure(
       : decimalComma && input.value.includes('.')
         ? ' (in this file the comma is the decimal mark: write 1234 or 1,5, without points)'
         : '';
-    return { ok: false, message: `the value "${input.value.trim().slice(0, 20)}" is not a number${hint}` };
+    return { ok: false, message: `the value "${clipGraphemes(input.value.trim(), 20)}" is not a number${hint}` };
   }
   return { ok: true, figure: { measureId: measure.id, date: date.data, value } };
 }
@@ -83,37 +84,45 @@ function csvSeparator(text: string): ',' | ';' {
   return first.includes(';') && !first.includes(',') ? ';' : ',';
 }
 
-/** RFC 4180 fields: commas or semicolons, double-quoted fields with "" for a quote, CRLF or LF. */
-export function parseCsvLines(text: string): string[][] {
+/**
+ * RFC 4180 fields: commas or semicolons, double-quoted fields with "" for a quote, CRLF, LF or CR. Each row comes
+ * with the physical line it starts on (1-based), so a quoted field spanning lines does not shift the rows after it.
+ */
+function parseCsvLines(text: string): { line: number; cells: string[] }[] {
   const src = text.replace(/^\uFEFF/, '');
   const sep = csvSeparator(src);
-  const rows: string[][] = [];
+  const rows: { line: number; cells: string[] }[] = [];
   let row: string[] = [];
   let field = '';
   let quoted = false;
+  let line = 1;
+  let start = 1;
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
+    const newline = c === '\r' && src[i + 1] === '\n' ? '\r\n' : c === '\n' || c === '\r' ? c : '';
+    if (newline === '\r\n') i++;
     if (quoted) {
       if (c === '"' && src[i + 1] === '"') {
         field += '"';
         i++;
       } else if (c === '"') quoted = false;
-      else field += c;
+      else field += newline || c;
+      if (newline) line++;
     } else if (c === '"' && field === '') quoted = true;
     else if (c === sep) {
       row.push(field);
       field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && src[i + 1] === '\n') i++;
+    } else if (newline) {
       row.push(field);
-      rows.push(row);
+      rows.push({ line: start, cells: row });
       row = [];
       field = '';
+      start = ++line;
     } else field += c;
   }
   if (field !== '' || row.length) {
     row.push(field);
-    rows.push(row);
+    rows.push({ line: start, cells: row });
   }
   return rows;
 }
@@ -132,21 +141,20 @@ export function parseFiguresCsv(
     return { ok: false, errors: [`the file has about ${rows} figures (${text.length} characters); import at most ${MAX_IMPORT_ROWS} at a time`] };
   }
   const lines = parseCsvLines(text);
-  const header = (lines[0] ?? []).map((h) => h.trim().toLowerCase());
+  const header = (lines[0]?.cells ?? []).map((h) => h.trim().toLowerCase());
   const col = { measure: header.indexOf('measure'), date: header.indexOf('date'), value: header.indexOf('value') };
   if (col.measure < 0 || col.date < 0 || col.value < 0) {
     return { ok: false, errors: ['line 1: the first line must name the columns measure, date and value'] };
   }
   // Too many rows is said first and alone: the file must be split whatever else is wrong with it, and a
   // huge paste is not checked row by row for nothing.
-  const rows = lines.slice(1).filter((cells) => cells.some((c) => c.trim())).length;
+  const rows = lines.slice(1).filter((r) => r.cells.some((c) => c.trim())).length;
   if (rows > MAX_IMPORT_ROWS) return { ok: false, errors: [`the file has ${rows} figures; import at most ${MAX_IMPORT_ROWS} at a time`] };
   const decimalComma = csvSeparator(text) === ';';
   const errors: string[] = [];
   const figures: FigureInput[] = [];
   const seen = new Map<string, number>();
-  lines.slice(1).forEach((cells, i) => {
-    const line = i + 2;
+  lines.slice(1).forEach(({ line, cells }) => {
     if (cells.every((c) => !c.trim())) return;
     const checked = checkFigure(
       { measure: cells[col.measure] ?? '', date: cells[col.date] ?? '', value: cells[col.value] ?? '' },

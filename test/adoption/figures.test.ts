@@ -66,6 +66,32 @@ describe('IMS figures from a CSV', () => {
     });
   });
 
+  it('names the physical line a row starts on, after a quoted value that spans lines', () => {
+    // Line 2's value is quoted across lines 2–3 (and reads as 3); line 6's across lines 6–8.
+    const csv = 'measure,date,value\r\nreport-days,2027-01-04,"3\r\n"\r\nreport-days,2027-01-05,x\r\n\r\nreport-days,2027-01-06,"4\nand\nmore"\nreport-days,2027-01-04,5\n';
+    const out = parseFiguresCsv(csv, MEASURES, TODAY);
+    expect(out).toEqual({
+      ok: false,
+      errors: [
+        'line 4: the value "x" is not a number',
+        'line 6: the value "4\nand\nmore" is not a number',
+        'line 9: report-days on 2027-01-04 is already on line 2',
+      ],
+    });
+  });
+
+  it('cuts a long value it quotes back between whole characters, never through an emoji', () => {
+    const value = `${'9'.repeat(18)}👍🏽 and more`;
+    const measure = `${'m'.repeat(58)}🇳🇿 and more`;
+    const out = parseFiguresCsv(`measure,date,value\nreport-days,2027-01-04,${value}\n${measure},2027-01-04,3\n`, MEASURES, TODAY);
+    expect(out).toMatchObject({ ok: false });
+    const errors = out.ok ? [] : out.errors;
+    expect(errors[0]).toBe(`line 2: the value "${'9'.repeat(18)}…" is not a number`);
+    expect(errors[1]).toMatch(new RegExp(`^line 3: "${'m'.repeat(58)}…" is not a measure`));
+    // No half of a surrogate pair anywhere.
+    for (const e of errors) expect(e.isWellFormed()).toBe(true);
+  });
+
   it('imports nothing when one row is bad, and everything when all are good', async () => {
     const { adoption, figures } = await service();
     const bad = await adoption.importFigures(lead, 'measure,date,value\nreport-days,2027-01-04,3\nreport-days,2027-01-05,x\n', 'csv');
