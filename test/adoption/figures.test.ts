@@ -110,11 +110,11 @@ describe('IMS figures from a CSV', () => {
     expect(overview.measures.find((m) => m.id === 'report-days')).toMatchObject({ latest: { value: 2, date: '2027-01-11' }, state: 'met' });
   });
 
-  it('refuses a file longer than one transaction, and anyone but the rollout team', async () => {
+  it('refuses a file longer than one import takes (10,000 figures), and anyone but the rollout team', async () => {
     const rows = Array.from({ length: MAX_IMPORT_ROWS + 1 }, (_, i) => `report-days,2026-${String(1 + Math.floor(i / 28)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},3`);
     expect(parseFiguresCsv(['measure,date,value', ...rows].join('\n'), MEASURES, TODAY)).toEqual({
       ok: false,
-      errors: ['the file has 101 figures; import at most 100 at a time'],
+      errors: ['the file has 10,001 figures; import at most 10,000 at a time'],
     });
     const { adoption, figures } = await service();
     const champion = { person: { id: 'aad-champ', name: 'Chris' }, role: 'champion' as const };
@@ -168,9 +168,9 @@ describe('figures typed in other number styles', () => {
 
 describe('a CSV with more rows than one import takes', () => {
   it('says so first, though some rows are also bad, so the rollout team knows to split the file before fixing rows', () => {
-    const rows = Array.from({ length: 150 }, (_, i) => `report-days,2026-${String(1 + Math.floor(i / 28)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},${i === 3 ? 'x' : '3'}`);
+    const rows = Array.from({ length: MAX_IMPORT_ROWS + 50 }, (_, i) => `report-days,2026-${String(1 + Math.floor(i / 28)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},${i === 3 ? 'x' : '3'}`);
     const out = parseFiguresCsv(['measure,date,value', ...rows].join('\n'), MEASURES, TODAY);
-    expect(out).toEqual({ ok: false, errors: ['the file has 150 figures; import at most 100 at a time'] });
+    expect(out).toEqual({ ok: false, errors: ['the file has 10,050 figures; import at most 10,000 at a time'] });
   });
 });
 
