@@ -26,7 +26,7 @@ export interface Figure {
   enteredAt: string;
   via: 'card' | 'csv' | 'tab';
   /** The figure this one replaced, entered by someone else or with another value (absent when it replaced none). */
-  replaced?: { value: number; enteredBy: string };
+  replaced?: { value: number; enteredBy: string; enteredById?: string };
 }
 
 export type FigureInput = Pick<Figure, 'measureId' | 'date' | 'value'>;
@@ -310,9 +310,19 @@ export class FigureStore {
         ...(r.enteredById ? { enteredById: r.enteredById } : {}),
         enteredAt: r.enteredAt,
         via: r.via,
-        ...(r.replacedValue !== undefined ? { replaced: { value: Number(r.replacedValue), enteredBy: String(r.replacedBy ?? '') } } : {}),
+        ...(r.replacedValue !== undefined
+          ? { replaced: { value: Number(r.replacedValue), enteredBy: String(r.replacedBy ?? ''), ...(r.replacedById ? { enteredById: r.replacedById } : {}) } }
+          : {}),
       }))
       .sort((a, b) => a.measureId.localeCompare(b.measureId) || a.date.localeCompare(b.date));
+  }
+
+  /** Puts `by` where the enterer of the figure it replaced was (privacy `forget`): what it replaced stays. */
+  async replaceReplacedBy(figure: Pick<Figure, 'measureId' | 'date'>, by: { id: string; name: string }): Promise<void> {
+    await this.table.updateEntity(
+      { partitionKey: PK, rowKey: `${figure.measureId}~${figure.date}`, replacedBy: by.name, replacedById: by.id },
+      'Merge',
+    );
   }
 
   /** Puts `by` where the figure's enterer was (privacy `forget`): the value stays. */

@@ -228,7 +228,10 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       handle: async (ctx) => {
         const q = z.object({ weeks: intParam(2, 52, 0) }).safeParse(queryObject(ctx.query));
         if (!q.success) return bad(firstProblem(q.error));
-        return ok(await d.adoption.overview(q.data.weeks || undefined));
+        const overview = await d.adoption.overview(q.data.weeks || undefined);
+        // Whose figure a figure replaced is for the rollout team, who enter them; others see the figures alone.
+        if (allows(ctx.role, 'adoption.measures')) return ok(overview);
+        return ok({ ...overview, measures: overview.measures.map((m) => (m.latest ? { ...m, latest: { value: m.latest.value, date: m.latest.date } } : m)) });
       },
     },
     {

@@ -176,6 +176,15 @@ describe('the tab API', () => {
     expect((await api(USERS.lead, '/api/tab/figures/import/0123456789abcdef')).status).toBe(404);
   });
 
+  it('shows the rollout team, not others, whose figure the latest figure replaced', async () => {
+    const enter = (value: number) => api(USERS.lead, '/api/tab/figures', { method: 'POST', body: { measure: 'totals-matching', date: '2027-01-11', value } });
+    expect((await enter(90)).status).toBe(200);
+    expect(await enter(94)).toMatchObject({ status: 200, body: { replaced: [{ value: 90 }] } });
+    const latest = async (user: TestUser) => ((await api(user, '/api/tab/overview')).body.measures as { id: string; latest: unknown }[]).find((m) => m.id === 'totals-matching')?.latest;
+    expect(await latest(USERS.lead)).toEqual({ value: 94, date: '2027-01-11', replaced: { value: 90, enteredBy: expect.any(String) } });
+    expect(await latest(USERS.staff)).toEqual({ value: 94, date: '2027-01-11' });
+  });
+
   it('refuses a body that is not JSON and an unknown route', async () => {
     const res = await fetch(`${app.url}/api/tab/figures`, { method: 'POST', headers: { 'x-demo-user': 'aad-lead', 'content-type': 'application/json' }, body: '{not json' });
     expect([400]).toContain(res.status);

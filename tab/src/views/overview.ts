@@ -27,6 +27,10 @@ function measureCard(m: MeasureStatus): HTMLElement {
           ? 'No figure entered yet.'
           : 'Not computed yet.',
     ),
+    // A figure entered over another's: what it replaced, where the rollout team checks the figure (the API sends it to them only).
+    m.latest?.replaced
+      ? h('p', { className: 'replaced' }, `Replaces ${value(m.latest.replaced.value, m.unit)} entered by ${m.latest.replaced.enteredBy || 'someone'}.`)
+      : null,
     progress === null
       ? null
       : h(
@@ -94,8 +98,9 @@ function figureForms(overview: Overview, reload: () => void): HTMLElement {
         ev.preventDefault();
         const f = new FormData(ev.target as HTMLFormElement);
         try {
-          await call('figures', { method: 'POST', body: { measure: f.get('measure'), date: f.get('date'), value: f.get('value') } });
-          announce('Figure saved.', 'success');
+          const res = await call<{ replaced?: { value: number; enteredBy: string }[] }>('figures', { method: 'POST', body: { measure: f.get('measure'), date: f.get('date'), value: f.get('value') } });
+          const old = res.replaced?.[0];
+          announce(old ? `Figure saved. It replaces ${old.value} entered by ${old.enteredBy || 'someone'}.` : 'Figure saved.', 'success');
           reload();
         } catch (err) {
           announce(problem(err, 'The figure could not be saved.'), 'error');
@@ -121,7 +126,7 @@ function figureForms(overview: Overview, reload: () => void): HTMLElement {
         if (!file) return announce('Choose a CSV file first.', 'error');
         // The API takes 1 MB at most; a bigger file would only be sent to be refused.
         if (file.size > MAX_CSV_BYTES) {
-          return announce(`The file is ${Math.ceil(file.size / 1024).toLocaleString('en-US')} KB; the limit is ${MAX_CSV_BYTES / 1024} KB: split it into files of at most 10,000 figures, or check that it is the right file.`, 'error');
+          return announce(`The file is ${Math.ceil(file.size / 1024).toLocaleString('en-US')} KB; the limit is ${(MAX_CSV_BYTES / 1024).toLocaleString('en-US')} KB: split it into files of at most 10,000 figures, or check that it is the right file.`, 'error');
         }
         fill(errors);
         try {
