@@ -9,11 +9,11 @@ import { clipGraphemes } from '../text/fit.js';
 /**
  * Figures from the IMS itself (FieldLedger's own reports), entered by the rollout team for the measures
  * whose source is `ims`: one value per measure per date, from a card, the tab, or a CSV import. An import
- * is checked whole before anything is written and then written in one transaction, so a bad row means
- * nothing is imported, and a fault part-way imports nothing either.
+ * is checked whole before anything is written, so a bad row means nothing is imported; up to BATCH_ROWS
+ * figures are then written in one transaction, a larger import in batches off the turn (figure-imports.ts).
  *
  * Table `AdoptionFigures`: PK 'fig', RK '<measure id>~<YYYY-MM-DD>' → one partition (a rollout has a few
- * hundred figures), so a dashboard reads them all with one query and an import is one transaction.
+ * thousand figures), so a dashboard reads them all with one query and a batch is one transaction.
  */
 
 export interface Figure {
