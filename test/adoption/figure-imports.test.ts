@@ -122,6 +122,6 @@ describe('a large import whose instance stops part-way', () => {
     expect(all.length).toBe(1_000);
     expect(all.every((f) => f.value === 5 && f.enteredBy === 'Lee Lead')).toBe(true);
     // The figure keeps what it replaced, for the dashboard to show.
-    expect(all.find((f) => f.measureId === m && f.date === d)?.replaced).toEqual({ value: 9, enteredBy: 'Ann Analyst' });
+    expect(all.find((f) => f.measureId === m && f.date === d)?.replaced).toEqual({ value: 9, enteredBy: 'Ann Analyst', enteredById: 'aad-ann' });
   }, 60_000);
 });
