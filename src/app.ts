@@ -625,7 +625,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         if (hasCard(view)) await outbox.enqueue([importCardUpdate(view)]);
       },
     });
-    cleanups.push(() => figureImports.idle());
+    cleanups.push(() => figureImports.stop());
     const adoption = new AdoptionService({
       measures,
       figures,

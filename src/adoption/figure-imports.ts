@@ -94,6 +94,7 @@ export class FigureImports {
   private readonly work = new Set<Promise<unknown>>();
   private readonly active = new Set<string>();
   private readonly claimMs: number;
+  private stopping = false;
 
   constructor(
     private readonly table: TableClient,
@@ -166,6 +167,12 @@ export class FigureImports {
     while (this.work.size) await Promise.allSettled([...this.work]);
   }
 
+  /** Shutdown: each import stops after the batch it is writing; another instance (or this one, restarted) resumes it. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.idle();
+  }
+
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
   private async claim(id: string): Promise<Job | undefined> {
     for (;;) {
@@ -179,7 +186,7 @@ export class FigureImports {
 
   /** Writes the batches not yet recorded as written, recording each; the last one marks the import done. */
   async run(id: string): Promise<void> {
-    if (this.active.has(id)) return;
+    if (this.active.has(id) || this.stopping) return;
     this.active.add(id);
     try {
       let job = await this.claim(id);
@@ -187,6 +194,7 @@ export class FigureImports {
       const by = { id: job.by.id, name: job.by.name, via: job.via, at: new Date(job.at), saveId: id };
       const every = Math.max(1, Math.ceil(job.batches / 10));
       while (job.done < job.batches) {
+        if (this.stopping) return;
         const row = await readEntity<{ figures: string }>(this.table, id, batchKey(job.done));
         const figures = fromJsonColumn<FigureInput[]>(row?.figures, []);
         const replaced = await this.d.figures.save(figures, by);

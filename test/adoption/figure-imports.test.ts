@@ -124,4 +124,20 @@ describe('a large import whose instance stops part-way', () => {
     // The figure keeps what it replaced, for the dashboard to show.
     expect(all.find((f) => f.measureId === m && f.date === d)?.replaced).toEqual({ value: 9, enteredBy: 'Ann Analyst', enteredById: 'aad-ann' });
   }, 60_000);
+
+  it('stopped for a shutdown, goes no further on this instance, and is finished by another once its claim lapses', async () => {
+    const { adoption, figures, imports, other, clock } = await setup();
+    const res = await adoption.importFigures(lead, ['measure,date,value', ...exportRows(700)].join('\n'), 'csv');
+    if (!res.ok || !('staged' in res)) throw new Error('not staged');
+    adoption.startImport(res.staged.id);
+    await imports.stop();
+    const stopped = await adoption.importStatus(lead, res.staged.id);
+    expect(stopped).toMatchObject({ state: 'running' });
+    expect(stopped!.written).toBeLessThan(700);
+    clock.advance(4 * 60_000);
+    expect(await other.upkeep()).toBe(1);
+    await other.idle();
+    expect(await adoption.importStatus(lead, res.staged.id)).toMatchObject({ state: 'done', written: 700 });
+    expect((await figures.all()).length).toBe(700);
+  });
 });
