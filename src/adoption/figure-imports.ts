@@ -96,7 +96,7 @@ export class FigureImports {
   private readonly claimMs: number;
   private stopping = false;
 
-  constructor(
+  private constructor(
     private readonly table: TableClient,
     private readonly d: FigureImportsDeps,
   ) {
