@@ -13,7 +13,11 @@ import {
   OfficeHoursFigures,
   DigestJob,
   EventStore,
+  dropShownImportCards,
+  FigureImports,
   FigureStore,
+  hasCard,
+  importCardUpdate,
   IssueEventRecorder,
   MeasuresFile,
   PulseService,
@@ -161,6 +165,8 @@ export interface App {
     rollup: AdoptionRollup;
     digest: DigestJob;
     measures: MeasuresFile;
+    /** Large figure imports, written off the turn (tests wait for them, and call the upkeep). */
+    imports: FigureImports;
   };
   /** The rollout's cohorts, user groups and who is in them. */
   rollout: RolloutDirectory;
@@ -626,9 +632,21 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       questionCard: (pulse, answers, notice) => pulseCard(pulse, config.env.PULSE_MIN_ANSWERS, answers, notice),
     });
     const officeHoursFacts = { service: officeHours, bookings, directory: rollout };
+    // An import larger than one transaction is written off the turn, its card redrawn as batches land.
+    const figureImports = await FigureImports.open(tables, {
+      figures,
+      clock,
+      holderId: scheduler.holderId,
+      log,
+      progress: async (view) => {
+        if (hasCard(view)) await outbox.enqueue([importCardUpdate(view)]);
+      },
+    });
+    cleanups.push(() => figureImports.stop());
     const adoption = new AdoptionService({
       measures,
       figures,
+      imports: figureImports,
       aggregates,
       state: adoptionState,
       clock,
@@ -675,7 +693,15 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       dashboardUrl: () => dashboard.url,
       channelReady: async () => (await conversations.channelFor('rollout')) !== undefined,
     });
-    registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url, audiences: () => rolloutFile.current });
+    registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url, audiences: () => rolloutFile.current, posts });
+    scheduler.add({
+      name: 'adoption.figureImports',
+      everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000,
+      run: async () => {
+        await figureImports.upkeep();
+        await dropShownImportCards(posts);
+      },
+    });
     // Pulse results are counted here, off the turn: a look reads a summary row, never every answer.
     scheduler.add({ name: 'adoption.pulseResults', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await pulses.recountDue()) });
     scheduler.add({ name: 'adoption.rollup', everyMs: config.env.ADOPTION_ROLLUP_MINUTES * 60_000, run: async () => void (await rollup.run()) });
@@ -808,7 +834,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         if (!(await outbound.settled())) throw new Error('the outbound queue did not settle within 30 s');
       },
       scheduler,
-      adoption: { service: adoption, pulses, rollup, digest, measures },
+      adoption: { service: adoption, pulses, rollup, digest, measures, imports: figureImports },
       async stop() {
         // Stop taking work first (new connections refused, new requests 503), let the turns in flight
         // finish, then the outbound worker (in-flight sends finish, waiting ones go back to the queue), then

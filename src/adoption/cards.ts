@@ -2,6 +2,8 @@ import { type AdaptiveCard, escapeText, renderCard, utf16Bytes } from '../cards/
 import { STATUS_LABEL, type Status } from '../issues/model.js';
 import { clip } from '../text/fit.js';
 import type { OpenLine } from './daily.js';
+import type { ImportView } from './figure-imports.js';
+import type { Replaced } from './figures.js';
 import { BOT_METRIC_NAMES, BOT_METRICS, type FieldErrors, type Measure, type MeasureInput, measureInputOf } from './measures.js';
 import type { GapItem, MeasureStatus, PulseResult, WeekPoint } from './metrics.js';
 import { STATE_LABEL } from './overview.js';
@@ -92,6 +94,54 @@ export function measuresCard(opts: {
     dashboardUrl: opts.dashboardUrl,
   };
   return renderCard('adoption-measures', data);
+}
+
+// ---- adoption-import -----------------------------------------------------------------------------
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * What an import ends with: "Imported 10,000 figures, replaced 12: report-days on 2027-01-04 (3, by Lee Lead); …
+ * and 9 more." The first few replaced are named (so whoever replaced a colleague's figure is told whose), the rest counted.
+ */
+export function importedNotice(saved: number, replacedCount: number, named: readonly Replaced[]): string {
+  const head = `Imported ${count(saved)} figure${saved === 1 ? '' : 's'}, replaced ${replacedCount ? count(replacedCount) : 'none'}`;
+  if (!replacedCount) return `${head}.`;
+  const shown = named.slice(0, 3).map((r) => `${r.measureId} on ${r.date} (${r.value}, by ${r.enteredBy || 'someone'})`);
+  const more = replacedCount > shown.length ? ` and ${count(replacedCount - shown.length)} more` : '';
+  return `${head}: ${shown.join('; ')}${more}.`;
+}
+
+/** "3,000 of 10,000 written so far (30 %)." while it runs; the final notice once done. */
+export function importProgressText(v: ImportView): string {
+  if (v.state === 'done') return importedNotice(v.written, v.replacedCount, v.replaced);
+  return `${count(v.written)} of ${count(v.total)} written so far (${Math.floor((100 * v.written) / v.total)} %).`;
+}
+
+export interface ImportCardData {
+  title: string;
+  text: string;
+  color: Color;
+  facts: { title: string; value: string }[];
+  running: boolean;
+  importId: string;
+}
+
+/** A large import's card: how far it is (redrawn as batches land), then what it imported and replaced. */
+export function importCard(v: ImportView): AdaptiveCard {
+  const running = v.state === 'running';
+  const data: ImportCardData = {
+    title: running ? `Importing ${count(v.total)} figures` : `Imported ${count(v.total)} figures`,
+    text: e(importProgressText(v)),
+    color: running ? 'Default' : 'Good',
+    facts: [
+      ...(v.by.name ? [{ title: 'Imported by', value: e(v.by.name) }] : []),
+      { title: 'Started', value: `${v.at.slice(0, 16).replace('T', ' ')} UTC` },
+    ],
+    running,
+    importId: v.id,
+  };
+  return renderCard('adoption-import', data);
 }
 
 // ---- adoption-measure-form -------------------------------------------------------------------------

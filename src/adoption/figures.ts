@@ -1,17 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { readEntity, retryOnConflict } from '../storage/entities.js';
 import { collect, type Tables } from '../storage/tables.js';
 import { isoDay, type Measure } from './measures.js';
 import { readNumber } from './numbers.js';
+import { clipGraphemes } from '../text/fit.js';
 
 /**
  * Figures from the IMS itself (FieldLedger's own reports), entered by the rollout team for the measures
  * whose source is `ims`: one value per measure per date, from a card, the tab, or a CSV import. An import
- * is checked whole before anything is written and then written in one transaction, so a bad row means
- * nothing is imported, and a fault part-way imports nothing either.
+ * is checked whole before anything is written, so a bad row means nothing is imported; up to BATCH_ROWS
+ * figures are then written in one transaction, a larger import in batches off the turn (figure-imports.ts).
  *
  * Table `AdoptionFigures`: PK 'fig', RK '<measure id>~<YYYY-MM-DD>' → one partition (a rollout has a few
- * hundred figures), so a dashboard reads them all with one query and an import is one transaction.
+ * thousand figures), so a dashboard reads them all with one query and a batch is one transaction.
  */
 
 export interface Figure {
@@ -23,6 +25,8 @@ export interface Figure {
   enteredById?: string;
   enteredAt: string;
   via: 'card' | 'csv' | 'tab';
+  /** The figure this one replaced, entered by someone else or with another value (absent when it replaced none). */
+  replaced?: { value: number; enteredBy: string; enteredById?: string };
 }
 
 export type FigureInput = Pick<Figure, 'measureId' | 'date' | 'value'>;
@@ -30,14 +34,18 @@ export type FigureInput = Pick<Figure, 'measureId' | 'date' | 'value'>;
 /** An earlier figure a save replaced: its value and who had entered it. */
 export type Replaced = Pick<Figure, 'measureId' | 'date' | 'value' | 'enteredBy'>;
 
-/** One transaction holds at most 100 rows: an import is that size at most, so it lands whole or not at all. */
-export const MAX_IMPORT_ROWS = 100;
+/** One transaction holds at most 100 rows: an import up to this size lands whole or not at all, within the turn. */
+export const BATCH_ROWS = 100;
 /**
- * Past this a CSV is not parsed, only its lines counted: 100 rows take some 5,000 characters, so a paste this
- * long is a whole export (10,000 rows) to be split. Card data and the tab take more (to say this, rather than
- * refuse the card as out of date); the request body limits bound them.
+ * The most figures one import takes: a year of daily figures for some 25 measures, a whole IMS export. A bigger
+ * one is staged and written in batches of BATCH_ROWS off the turn (figure-imports.ts).
  */
-const MAX_CSV_CHARS = 200_000;
+export const MAX_IMPORT_ROWS = 10_000;
+/**
+ * Past this a CSV is not parsed, only its lines counted: 10,000 rows take some 400,000 characters, so a paste this
+ * long is more than one import. It fits the activity's and the tab import's 1 MB body limits, which bound the rest.
+ */
+export const MAX_CSV_CHARS = 1_000_000;
 const MAX_ERRORS_SHOWN = 8;
 
 /** Which measure a typed name or id means: only measures whose figures come from the IMS take entries. */
@@ -60,10 +68,10 @@ export function checkFigure(
 ): { ok: true; figure: FigureInput } | { ok: false; message: string } {
   const measure = imsMeasure(input.measure, measures);
   if (!measure) {
-    return { ok: false, message: `"${input.measure.trim().slice(0, 60)}" is not a measure with figures from the IMS (${imsList(measures)})` };
+    return { ok: false, message: `"${clipGraphemes(input.measure.trim(), 60)}" is not a measure with figures from the IMS (${imsList(measures)})` };
   }
   const date = isoDay.safeParse(input.date);
-  if (!date.success) return { ok: false, message: `the date "${input.date.trim().slice(0, 20)}" must be like 2027-03-31` };
+  if (!date.success) return { ok: false, message: `the date "${clipGraphemes(input.date.trim(), 20)}" must be like 2027-03-31` };
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
   const value = readNumber(input.value, decimalComma);
   if (value === undefined) {
@@ -72,7 +80,7 @@ export function checkFigure(
       : decimalComma && input.value.includes('.')
         ? ' (in this file the comma is the decimal mark: write 1234 or 1,5, without points)'
         : '';
-    return { ok: false, message: `the value "${input.value.trim().slice(0, 20)}" is not a number${hint}` };
+    return { ok: false, message: `the value "${clipGraphemes(input.value.trim(), 20)}" is not a number${hint}` };
   }
   return { ok: true, figure: { measureId: measure.id, date: date.data, value } };
 }
@@ -83,37 +91,45 @@ function csvSeparator(text: string): ',' | ';' {
   return first.includes(';') && !first.includes(',') ? ';' : ',';
 }
 
-/** RFC 4180 fields: commas or semicolons, double-quoted fields with "" for a quote, CRLF or LF. */
-export function parseCsvLines(text: string): string[][] {
+/**
+ * RFC 4180 fields: commas or semicolons, double-quoted fields with "" for a quote, CRLF, LF or CR. Each row comes
+ * with the physical line it starts on (1-based), so a quoted field spanning lines does not shift the rows after it.
+ */
+function parseCsvLines(text: string): { line: number; cells: string[] }[] {
   const src = text.replace(/^\uFEFF/, '');
   const sep = csvSeparator(src);
-  const rows: string[][] = [];
+  const rows: { line: number; cells: string[] }[] = [];
   let row: string[] = [];
   let field = '';
   let quoted = false;
+  let line = 1;
+  let start = 1;
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
+    const newline = c === '\r' && src[i + 1] === '\n' ? '\r\n' : c === '\n' || c === '\r' ? c : '';
+    if (newline === '\r\n') i++;
     if (quoted) {
       if (c === '"' && src[i + 1] === '"') {
         field += '"';
         i++;
       } else if (c === '"') quoted = false;
-      else field += c;
+      else field += newline || c;
+      if (newline) line++;
     } else if (c === '"' && field === '') quoted = true;
     else if (c === sep) {
       row.push(field);
       field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && src[i + 1] === '\n') i++;
+    } else if (newline) {
       row.push(field);
-      rows.push(row);
+      rows.push({ line: start, cells: row });
       row = [];
       field = '';
+      start = ++line;
     } else field += c;
   }
   if (field !== '' || row.length) {
     row.push(field);
-    rows.push(row);
+    rows.push({ line: start, cells: row });
   }
   return rows;
 }
@@ -129,24 +145,25 @@ export function parseFiguresCsv(
 ): { ok: true; figures: FigureInput[] } | { ok: false; errors: string[] } {
   if (text.length > MAX_CSV_CHARS) {
     const rows = text.match(/\r\n|\r|\n/g)?.length ?? 0;
-    return { ok: false, errors: [`the file has about ${rows} figures (${text.length} characters); import at most ${MAX_IMPORT_ROWS} at a time`] };
+    return { ok: false, errors: [`the file has about ${rows} figures (${text.length.toLocaleString('en-US')} characters, past ${MAX_CSV_CHARS.toLocaleString('en-US')}); import at most ${MAX_IMPORT_ROWS.toLocaleString('en-US')} figures at a time`] };
   }
   const lines = parseCsvLines(text);
-  const header = (lines[0] ?? []).map((h) => h.trim().toLowerCase());
+  const header = (lines[0]?.cells ?? []).map((h) => h.trim().toLowerCase());
   const col = { measure: header.indexOf('measure'), date: header.indexOf('date'), value: header.indexOf('value') };
   if (col.measure < 0 || col.date < 0 || col.value < 0) {
     return { ok: false, errors: ['line 1: the first line must name the columns measure, date and value'] };
   }
   // Too many rows is said first and alone: the file must be split whatever else is wrong with it, and a
   // huge paste is not checked row by row for nothing.
-  const rows = lines.slice(1).filter((cells) => cells.some((c) => c.trim())).length;
-  if (rows > MAX_IMPORT_ROWS) return { ok: false, errors: [`the file has ${rows} figures; import at most ${MAX_IMPORT_ROWS} at a time`] };
+  const rows = lines.slice(1).filter((r) => r.cells.some((c) => c.trim())).length;
+  if (rows > MAX_IMPORT_ROWS) {
+    return { ok: false, errors: [`the file has ${rows.toLocaleString('en-US')} figures; import at most ${MAX_IMPORT_ROWS.toLocaleString('en-US')} at a time`] };
+  }
   const decimalComma = csvSeparator(text) === ';';
   const errors: string[] = [];
   const figures: FigureInput[] = [];
   const seen = new Map<string, number>();
-  lines.slice(1).forEach((cells, i) => {
-    const line = i + 2;
+  lines.slice(1).forEach(({ line, cells }) => {
     if (cells.every((c) => !c.trim())) return;
     const checked = checkFigure(
       { measure: cells[col.measure] ?? '', date: cells[col.date] ?? '', value: cells[col.value] ?? '' },
@@ -177,7 +194,26 @@ export function parseFiguresCsv(
 }
 
 const PK = 'fig';
-type FigureRow = Omit<Figure, never> & { partitionKey: string; rowKey: string };
+type FigureRow = Omit<Figure, 'replaced'> & {
+  partitionKey: string;
+  rowKey: string;
+  /** The save (an import's id, or one entry's) that wrote this row: a retried batch knows its own rows. */
+  saveId?: string;
+  /** What this figure replaced (see Figure.replaced), who had entered it, and which save replaced it. */
+  replacedValue?: number;
+  replacedBy?: string;
+  replacedById?: string;
+  replacedIn?: string;
+};
+
+/** Who saves figures, and as which save: an import's batches share its id, so a batch written twice counts once. */
+export interface SaveBy {
+  id: string;
+  name: string;
+  via: Figure['via'];
+  at: Date;
+  saveId?: string;
+}
 
 export class FigureStore {
   constructor(private readonly table: TableClient) {}
@@ -186,38 +222,46 @@ export class FigureStore {
     return new FigureStore(await tables.table('AdoptionFigures'));
   }
 
-  private row(f: Figure): FigureRow {
+  private row(f: Omit<Figure, 'replaced'>): FigureRow {
     return { partitionKey: PK, rowKey: `${f.measureId}~${f.date}`, ...f };
   }
 
   /**
-   * Saves figures; a figure for the same measure and date replaces the earlier one. All or nothing. Returns
-   * the earlier figures replaced by another value or another person (the same figure saved again is not), so
-   * whoever replaces a colleague's figure is told: each row is written against the ETag it was read with, and
-   * a colleague writing in between makes the whole transaction read again.
+   * Saves figures (at most BATCH_ROWS); a figure for the same measure and date replaces the earlier one. All or
+   * nothing. Returns the earlier figures replaced by another value or another person (the same figure saved again
+   * is not), so whoever replaces a colleague's figure is told, and the row keeps what it replaced: each row is
+   * written against the ETag it was read with, and a colleague writing in between makes the whole transaction read
+   * again. A row this same save wrote already (a batch retried after a fault) keeps what it replaced then, and
+   * counts again only if it replaced something then: a retry neither loses nor doubles the count.
    */
-  async save(
-    figures: readonly FigureInput[],
-    by: { id: string; name: string; via: Figure['via']; at: Date },
-  ): Promise<Replaced[]> {
-    if (figures.length > MAX_IMPORT_ROWS) throw new Error(`at most ${MAX_IMPORT_ROWS} figures at a time`);
+  async save(figures: readonly FigureInput[], by: SaveBy): Promise<Replaced[]> {
+    if (figures.length > BATCH_ROWS) throw new Error(`at most ${BATCH_ROWS} figures at a time`);
     if (!figures.length) return [];
+    const saveId = by.saveId ?? randomBytes(8).toString('hex');
     return retryOnConflict(
       async () => {
         const before = await this.rows(figures);
         const tx = new TableTransaction();
         const replaced: Replaced[] = [];
         for (const f of figures) {
-          const row = this.row({ ...f, enteredBy: by.name.slice(0, 120), enteredById: by.id, enteredAt: by.at.toISOString(), via: by.via });
+          const row: FigureRow = { ...this.row({ ...f, enteredBy: by.name.slice(0, 120), enteredById: by.id, enteredAt: by.at.toISOString(), via: by.via }), saveId };
           const old = before.get(row.rowKey);
           if (!old) {
             tx.createEntity(row);
             continue;
           }
-          tx.updateEntity(row, 'Replace', { etag: old.etag });
-          if (Number(old.value) !== f.value || old.enteredById !== by.id) {
-            replaced.push({ measureId: f.measureId, date: f.date, value: Number(old.value), enteredBy: String(old.enteredBy ?? '') });
+          const ours = old.saveId === saveId;
+          if (!ours && (Number(old.value) !== f.value || old.enteredById !== by.id)) {
+            const earlier = { value: Number(old.value), enteredBy: String(old.enteredBy ?? '') };
+            Object.assign(row, { replacedValue: earlier.value, replacedBy: earlier.enteredBy, replacedById: String(old.enteredById ?? ''), replacedIn: saveId });
+            replaced.push({ measureId: f.measureId, date: f.date, ...earlier });
+          } else if (old.replacedValue !== undefined) {
+            // The same figure again (or this save's own row): what it replaced stays on it.
+            Object.assign(row, { replacedValue: Number(old.replacedValue), replacedBy: String(old.replacedBy ?? ''), replacedById: String(old.replacedById ?? ''), replacedIn: String(old.replacedIn ?? '') });
+            if (ours && old.replacedIn === saveId) replaced.push({ measureId: f.measureId, date: f.date, value: Number(old.replacedValue), enteredBy: String(old.replacedBy ?? '') });
           }
+          // Replace, not Merge: a figure that replaced nothing carries no stale "replaced" columns.
+          tx.updateEntity(row, 'Replace', { etag: old.etag });
         }
         await this.table.submitTransaction(tx.actions);
         return replaced;
@@ -266,8 +310,19 @@ export class FigureStore {
         ...(r.enteredById ? { enteredById: r.enteredById } : {}),
         enteredAt: r.enteredAt,
         via: r.via,
+        ...(r.replacedValue !== undefined
+          ? { replaced: { value: Number(r.replacedValue), enteredBy: String(r.replacedBy ?? ''), ...(r.replacedById ? { enteredById: r.replacedById } : {}) } }
+          : {}),
       }))
       .sort((a, b) => a.measureId.localeCompare(b.measureId) || a.date.localeCompare(b.date));
+  }
+
+  /** Puts `by` where the enterer of the figure it replaced was (privacy `forget`): what it replaced stays. */
+  async replaceReplacedBy(figure: Pick<Figure, 'measureId' | 'date'>, by: { id: string; name: string }): Promise<void> {
+    await this.table.updateEntity(
+      { partitionKey: PK, rowKey: `${figure.measureId}~${figure.date}`, replacedBy: by.name, replacedById: by.id },
+      'Merge',
+    );
   }
 
   /** Puts `by` where the figure's enterer was (privacy `forget`): the value stays. */

@@ -5,7 +5,8 @@
  */
 export * from './cards.js';
 export { DigestJob } from './digest.js';
-export { FigureStore, imsMeasure, type Replaced } from './figures.js';
+export { FigureStore, imsMeasure } from './figures.js';
+export { dropShownImportCards, FigureImports, hasCard, IMPORT_POST, importCardUpdate, type ImportView } from './figure-imports.js';
 export * from './measures.js';
 export { MeasuresFile } from './measures-file.js';
 export * from './metrics.js';

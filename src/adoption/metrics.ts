@@ -34,7 +34,8 @@ export interface MeasureStatus {
   baseline: { value: number; date: string };
   target: { value: number; by: string };
   lowerIsBetter: boolean;
-  latest: { value: number; date: string } | null;
+  /** `replaced`: an IMS figure entered over another's: the value it replaced and who had entered that. */
+  latest: { value: number; date: string; replaced?: { value: number; enteredBy: string } } | null;
   /** How far from baseline to target the latest figure is, in % (100 = target reached). */
   progress: number | null;
   /** Where a straight line from baseline to target would be by the latest figure's date, in %. */

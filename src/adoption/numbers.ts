@@ -6,9 +6,10 @@
  * by habit ("2,5", "0,125") is refused rather than read as 25 or 125. With `decimalComma` (a file whose
  * cells are separated by semicolons, as spreadsheets write them where the comma is the decimal mark)
  * one comma is the decimal mark: "3,500" is 3.5, and a point grouping thousands ("1.234") is refused. An exponent ("1e10") reads, so a figure too large is named as such.
+ * A leading "+" and a bare fraction (".5", ",5" where the comma is the decimal mark) read as people mean them.
  */
 /** "1.234", "12.345.678": digits grouped by threes with points (thousands, where the comma is the decimal mark). */
-const DOT_GROUPED = /^-?[1-9]\d{0,2}(\.\d{3})+$/;
+const DOT_GROUPED = /^[-+]?[1-9]\d{0,2}(\.\d{3})+$/;
 
 export function readDecimal(text: string, decimalComma = false): number | undefined {
   let clean = text.trim().replace(/%$/, '').trim();
@@ -16,10 +17,10 @@ export function readDecimal(text: string, decimalComma = false): number | undefi
     // Where the comma is the decimal mark, the point groups thousands: "1.234" is as likely 1234 as 1.234, so a
     // number grouped that way is refused rather than read a thousand times too small.
     if (DOT_GROUPED.test(clean)) return undefined;
-    if (!/^-?\d+(,\d+)?$/.test(clean) && !/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(clean)) return undefined;
+    if (!/^[-+]?(\d+(,\d+)?|,\d+)$/.test(clean) && !/^[-+]?(\d+(\.\d+)?|\.\d+)(e[+-]?\d+)?$/i.test(clean)) return undefined;
     clean = clean.replace(',', '.');
   } else {
-    if (!/^-?(\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?(e[+-]?\d+)?$/i.test(clean)) return undefined;
+    if (!/^[-+]?((\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?|\.\d+)(e[+-]?\d+)?$/i.test(clean)) return undefined;
     clean = clean.replace(/,/g, '');
   }
   const n = Number(clean);

@@ -62,7 +62,9 @@ export function measureStatus(m: Measure, figures: readonly Figure[], weeks: rea
           return value === null ? [] : [{ date: w.week, value }];
         });
   series.sort((a, b) => a.date.localeCompare(b.date));
-  const latest = series.at(-1) ?? null;
+  const last = series.at(-1);
+  const replaced = last && m.source.kind === 'ims' ? figures.find((f) => f.measureId === m.id && f.date === last.date)?.replaced : undefined;
+  const latest: MeasureStatus['latest'] = last ? { ...last, ...(replaced ? { replaced: { value: replaced.value, enteredBy: replaced.enteredBy } } : {}) } : null;
   const lower = lowerIsBetter(m);
   let progress: number | null = null;
   let expected: number | null = null;

@@ -39,10 +39,13 @@ export class AdoptionPersonalData implements PersonalData {
       }
     }
     const sent = pulses.filter((p) => isSubject(subject, p.createdById));
-    const figures = (await this.d.figures.all()).filter((f) => isSubject(subject, f.enteredById));
+    const all = await this.d.figures.all();
+    const figures = all.filter((f) => isSubject(subject, f.enteredById));
+    // A later figure records whose it replaced (shown to the rollout team on the dashboard).
+    const replacedOf = all.filter((f) => isSubject(subject, f.replaced?.enteredById));
     const actors = [...new Set(subject.ids.map(personHash))];
     const events = await this.d.events.countByActor(actors);
-    return { answers, recipientOf, sent, figures, actors, events };
+    return { answers, recipientOf, sent, figures, replacedOf, actors, events };
   }
 
   private tally(f: Awaited<ReturnType<AdoptionPersonalData['find']>>): Tally {
@@ -52,6 +55,7 @@ export class AdoptionPersonalData implements PersonalData {
         { kind: 'adoption.pulseRecipients', label: 'pulses sent to them (deleted)', count: f.recipientOf.length, action: 'delete' },
         { kind: 'adoption.pulsesSent', label: 'pulses they sent (kept, sender anonymised)', count: f.sent.length, action: 'anonymise' },
         { kind: 'adoption.figures', label: 'IMS figures they entered (kept, person anonymised)', count: f.figures.length, action: 'anonymise' },
+        { kind: 'adoption.figuresReplaced', label: 'IMS figures of theirs a later figure replaced (noted on it; person anonymised)', count: f.replacedOf.length, action: 'anonymise' },
         { kind: 'adoption.events', label: 'issue actions counted in the adoption figures (still counted, person anonymised)', count: f.events, action: 'anonymise' },
       ),
     };
@@ -73,6 +77,7 @@ export class AdoptionPersonalData implements PersonalData {
       pulsesReceived: f.recipientOf.map((r) => ({ pulse: r.pulse.id, title: r.pulse.title, sentAt: r.pulse.sentAt })),
       pulsesSent: f.sent.map((p) => ({ pulse: p.id, title: p.title, audience: p.audience, sentAt: p.sentAt })),
       figuresEntered: f.figures.map((x: Figure) => ({ measure: x.measureId, date: x.date, value: x.value, enteredAt: x.enteredAt, via: x.via })),
+      figuresOfTheirsReplaced: f.replacedOf.map((x: Figure) => ({ measure: x.measureId, date: x.date, theirValue: x.replaced?.value, replacedWith: x.value })),
       issueActionsCounted: f.events,
     };
   }
@@ -91,6 +96,7 @@ export class AdoptionPersonalData implements PersonalData {
     for (const r of f.recipientOf) await this.d.pulses.removeRecipient(r.pulse.id, r.key);
     for (const p of f.sent) await this.d.pulses.replace({ ...p, createdBy: pseudonym.name, createdById: pseudonym.id });
     for (const x of f.figures) await this.d.figures.replaceEnteredBy(x, pseudonym);
+    for (const x of f.replacedOf) await this.d.figures.replaceReplacedBy(x, pseudonym);
     await this.d.events.replaceActor(f.actors, personHash(pseudonym.id));
     return this.tally(f);
   }

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import { allows } from '../roles/permissions.js';
 import { addDays, mergeGaps, round1, weekOf } from './daily.js';
-import { checkFigure, type Figure, type FigureStore, parseFiguresCsv, type Replaced } from './figures.js';
+import type { FigureImports, ImportView } from './figure-imports.js';
+import { BATCH_ROWS, checkFigure, type Figure, type FigureStore, parseFiguresCsv, type Replaced } from './figures.js';
 import type { FieldErrors, Measure, MeasureEdit } from './measures.js';
 import type { MeasuresWrite } from './measures-file.js';
 import {
@@ -29,6 +30,8 @@ export interface AdoptionServiceDeps {
     edit(edit: MeasureEdit, version: string): Promise<MeasuresWrite>;
   };
   figures: FigureStore;
+  /** Imports larger than one transaction, written off the turn (absent: such a file is refused). */
+  imports?: Pick<FigureImports, 'stage' | 'start' | 'status'>;
   aggregates: AggregateStore;
   state: StateStore;
   clock: Clock;
@@ -39,6 +42,8 @@ export interface AdoptionServiceDeps {
 
 /** `replaced`: earlier figures, entered by someone else or with another value, that this save replaced. */
 export type FigureOutcome = { ok: true; saved: number; replaced: Replaced[] } | { ok: false; message: string; errors?: string[] };
+/** An import: saved at once (one transaction's worth), or staged and being written off the turn (`staged`). */
+export type ImportOutcome = FigureOutcome | { ok: true; staged: ImportView };
 
 const REFUSED = 'That is for the rollout team only. If you need it, ask your rollout team.';
 
@@ -183,12 +188,30 @@ export class AdoptionService {
     return { ok: true, saved: 1, replaced };
   }
 
-  /** A CSV of figures: every row checked first; one bad row and nothing is imported. */
-  async importFigures(caller: AdoptionCaller, csv: string, via: Figure['via']): Promise<FigureOutcome> {
+  /**
+   * A CSV of figures: every row checked first; one bad row and nothing is imported. One transaction's worth is saved
+   * within the call, whole or not at all; a larger file is staged and written in batches off the turn (the caller
+   * starts it with `startImport`), each batch whole, a fault part-way resumed from the batch it stopped at.
+   */
+  async importFigures(caller: AdoptionCaller, csv: string, via: Figure['via']): Promise<ImportOutcome> {
     if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
     const parsed = parseFiguresCsv(csv, this.d.measures.current, this.latestDay());
     if (!parsed.ok) return { ok: false, message: 'Nothing was imported: fix these rows and import the file again.', errors: parsed.errors };
-    const replaced = await this.d.figures.save(parsed.figures, { id: caller.person.id, name: caller.person.name, via, at: this.d.clock.now() });
+    const by = { id: caller.person.id, name: caller.person.name, via };
+    if (parsed.figures.length > BATCH_ROWS && this.d.imports) return { ok: true, staged: await this.d.imports.stage(parsed.figures, by) };
+    if (parsed.figures.length > BATCH_ROWS) return { ok: false, message: `Nothing was imported: import at most ${BATCH_ROWS} figures at a time.` };
+    const replaced = await this.d.figures.save(parsed.figures, { ...by, at: this.d.clock.now() });
     return { ok: true, saved: parsed.figures.length, replaced };
+  }
+
+  /** Starts writing a staged import after the turn has answered (not awaited). */
+  startImport(id: string): void {
+    this.d.imports?.start(id);
+  }
+
+  /** How an import stands, for the rollout team (the tab's progress, the card's Refresh). */
+  async importStatus(caller: AdoptionCaller, id: string): Promise<ImportView | undefined> {
+    if (!allows(caller.role, 'adoption.measures')) return undefined;
+    return this.d.imports?.status(id);
   }
 }

@@ -51,6 +51,7 @@ export const ADOPTION_VERBS = {
   ),
   // Past MAX_CSV_CHARS the service says the file is too long; the activity's 1 MB body limit bounds this.
   importFigures: verb('adoption.figures.import', 'adoption.measures', z.object({ csv: text(1_000_000) }), stale),
+  importStatus: verb('adoption.figures.importStatus', 'adoption.measures', z.object({ importId: z.string().max(40) }), stale),
   compose: verb('adoption.pulse.compose', 'adoption.pulse.send', z.object({})),
   send: verb(
     'adoption.pulse.send',

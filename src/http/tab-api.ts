@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { AdoptionProviders, AdoptionService, PulseService } from '../adoption/index.js';
+import { type AdoptionProviders, type AdoptionService, importedNotice, importProgressText, type ImportView, type PulseService } from '../adoption/index.js';
+import { MAX_IMPORT_ROWS } from '../adoption/figures.js';
 import { readTextCursor, TEXT_CURSOR_MAX, type TextCursor } from '../adoption/pulse.js';
 import {
   BOARD_SORTS,
@@ -67,12 +68,16 @@ export interface TabRoute {
   permission: Permission;
   /** The panel's provider (another feature's); without it the route answers 404. */
   provider?: keyof AdoptionProviders;
+  /** A larger body limit than MAX_BODY (an upload), and what to call the body in the refusal ("the file"). */
+  upload?: { maxBytes: number; what: string; advice: string };
   handle(ctx: TabContext): Promise<TabResult>;
 }
 
 const ok = (body: unknown): TabResult => ({ status: 200, body });
 const bad = (message: string): TabResult => ({ status: 400, body: { error: 'BadRequest', message } });
 const MAX_BODY = 256 * 1024;
+/** A CSV import's body: MAX_CSV_CHARS of text, JSON-quoted (a 10,000-row export is some 400 KB). */
+const MAX_IMPORT_BODY = 1024 * 1024;
 
 const intParam = (min: number, max: number, fallback: number) =>
   z
@@ -124,7 +129,7 @@ const triageBody = z.object({ kind: z.enum(TRIAGE_KINDS) }).passthrough();
 const tabVersion = z.union([z.number().int().min(1), z.string().regex(/^\d{1,9}$/)]);
 const figureBody = z.object({ measure: z.string().max(200), date: z.string().max(40), value: z.union([z.string().max(100), z.number()]) });
 // As long as the body allows: a CSV past MAX_CSV_CHARS is told to be split by the service, not refused as malformed.
-const importBody = z.object({ csv: z.string().max(MAX_BODY) });
+const importBody = z.object({ csv: z.string().max(MAX_IMPORT_BODY) });
 
 /** The query's parameters; one left blank (a filter box with only spaces in it) is no filter at all. */
 function queryObject(q: URLSearchParams): Record<string, string> {
@@ -223,7 +228,10 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       handle: async (ctx) => {
         const q = z.object({ weeks: intParam(2, 52, 0) }).safeParse(queryObject(ctx.query));
         if (!q.success) return bad(firstProblem(q.error));
-        return ok(await d.adoption.overview(q.data.weeks || undefined));
+        const overview = await d.adoption.overview(q.data.weeks || undefined);
+        // Whose figure a figure replaced is for the rollout team, who enter them; others see the figures alone.
+        if (allows(ctx.role, 'adoption.measures')) return ok(overview);
+        return ok({ ...overview, measures: overview.measures.map((m) => (m.latest ? { ...m, latest: { value: m.latest.value, date: m.latest.date } } : m)) });
       },
     },
     {
@@ -384,14 +392,35 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       method: 'POST',
       path: '/api/tab/figures/import',
       permission: 'adoption.measures',
+      upload: { maxBytes: MAX_IMPORT_BODY, what: 'the file', advice: `split it into files of at most ${MAX_IMPORT_ROWS.toLocaleString('en-US')} figures, or check that it is the right file` },
       handle: async (ctx) => {
         const b = importBody.safeParse(ctx.body);
         if (!b.success) return bad(firstProblem(b.error));
         const res = await d.adoption.importFigures({ person: ctx.caller.person, role: ctx.role }, b.data.csv, 'tab');
-        return res.ok ? ok({ saved: res.saved, replaced: res.replaced }) : { status: 422, body: { error: 'Invalid', message: res.message, errors: res.errors ?? [] } };
+        if (!res.ok) return { status: 422, body: { error: 'Invalid', message: res.message, errors: res.errors ?? [] } };
+        if ('staged' in res) {
+          // Checked and staged: written off the request; the tab follows it at GET figures/import/:id.
+          d.adoption.startImport(res.staged.id);
+          return { status: 202, body: importAnswer(res.staged) };
+        }
+        return ok({ saved: res.saved, replaced: res.replaced, replacedCount: res.replaced.length, message: importedNotice(res.saved, res.replaced.length, res.replaced) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/tab/figures/import/:id',
+      permission: 'adoption.measures',
+      handle: async (ctx) => {
+        const view = await d.adoption.importStatus({ person: ctx.caller.person, role: ctx.role }, ctx.params.id ?? '');
+        return view ? ok(importAnswer(view)) : { status: 404, body: { error: 'NotFound', message: 'no such import' } };
       },
     },
   ];
+}
+
+/** A large import as the tab shows it: how far, and at the end the same words as the card. */
+function importAnswer(v: ImportView) {
+  return { import: { id: v.id, state: v.state, total: v.total, written: v.written, replacedCount: v.replacedCount, replaced: v.replaced }, message: importProgressText(v) };
 }
 
 /** `/api/tab/issues/:ref` against a path → its params, or undefined. */
@@ -417,16 +446,29 @@ export function matchPath(pattern: string, path: string): Record<string, string>
 /** The tab's bodies are a form's fields or a CSV to import: far below this, and a few levels deep. */
 const BODY_LIMITS: BodyLimits = { maxBytes: MAX_BODY, maxDepth: 16 };
 
-async function readBody(req: IncomingMessage & { body?: unknown }): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
+const kb = (bytes: number) => Math.ceil(bytes / 1024).toLocaleString('en-US');
+
+async function readBody(
+  req: IncomingMessage & { body?: unknown },
+  upload: TabRoute['upload'],
+): Promise<{ ok: true; value: unknown } | { ok: false; status: number; error: string; message: string }> {
   if (req.method !== 'POST') return { ok: true, value: undefined };
   // A body parser in front of this handler may have read it already.
   if (req.body !== undefined) return { ok: true, value: typeof req.body === 'string' ? safeJson(req.body) : req.body };
   // The shared bounded reader: a refused upload's rest is read and dropped, so the answer reaches the browser
   // (cutting the socket mid-upload made every other too-large import a "could not be reached").
-  const body = await readJsonBody(req, BODY_LIMITS);
+  const limit = upload?.maxBytes ?? MAX_BODY;
+  const body = await readJsonBody(req, { ...BODY_LIMITS, maxBytes: limit });
   if (body.ok) return { ok: true, value: body.value ?? {} };
-  if (body.status === 413) return { ok: false, status: 413, message: `the body is over ${MAX_BODY / 1024} KB` };
-  return { ok: false, status: body.status, message: body.message };
+  if (body.status === 413) {
+    // Said in the reader's terms: how big it is (when the request declared it) against the limit, and what to do.
+    const what = upload?.what ?? 'the request';
+    const declared = Number(req.headers['content-length']);
+    const size = Number.isFinite(declared) && declared > limit ? `${what} is ${kb(declared)} KB` : `${what} is over ${kb(limit)} KB`;
+    const advice = upload?.advice ?? 'send less at a time';
+    return { ok: false, status: 413, error: 'PayloadTooLarge', message: `${size[0]!.toUpperCase()}${size.slice(1)}; the limit is ${kb(limit)} KB: ${advice}.` };
+  }
+  return { ok: false, status: body.status, error: 'BadRequest', message: body.message };
 }
 
 function safeJson(text: string): unknown {
@@ -484,8 +526,8 @@ export function createTabApi(d: TabApiDeps, routes: TabRoute[] = tabRoutes(d)) {
       }
       const twice = repeatedParam(url.searchParams);
       if (twice) return send(res, 400, { error: 'BadRequest', message: `${twice.slice(0, 40)}: given more than once; give it once` });
-      const body = await readBody(req);
-      if (!body.ok) return send(res, body.status, { error: 'BadRequest', message: body.message });
+      const body = await readBody(req, route.upload);
+      if (!body.ok) return send(res, body.status, { error: body.error, message: body.message });
       const person: Person = { id: identity.aadObjectId, name: identity.name };
       const caller: Caller = { person, reporter: { ...person, aadObjectId: identity.aadObjectId, conversationKey: person.id }, role };
       const requestId = String(req.headers['x-request-id'] ?? '').slice(0, 100) || randomUUID();

@@ -14,12 +14,16 @@ import {
   pulseResultsCard,
   type PulseAudienceGroups,
   type PulseService,
-  type Replaced,
+  importCard,
+  importedNotice,
+  IMPORT_POST,
 } from '../adoption/index.js';
+import type { PostStore } from '../conversations/posts.js';
 import type { Clock } from '../clock.js';
 import { allows, refusalFor } from '../roles/permissions.js';
 import { personOf } from '../roles/roles.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
+import { cardPostOf } from './turn.js';
 
 export interface AdoptionWiring {
   adoption: AdoptionService;
@@ -29,14 +33,8 @@ export interface AdoptionWiring {
   dashboardUrl: () => string;
   /** The rollout's user groups and cohorts, as a pulse's audience choices. */
   audiences: () => PulseAudienceGroups;
-}
-
-/** Which earlier figures an import replaced: the first few named, the rest counted (the notice stays short). */
-function replacedLine(replaced: readonly Replaced[]): string {
-  if (!replaced.length) return '';
-  const named = replaced.slice(0, 3).map((r) => `${r.measureId} on ${r.date} (${r.value}, by ${r.enteredBy || 'someone'})`);
-  const more = replaced.length > named.length ? ` and ${replaced.length - named.length} more` : '';
-  return ` ${replaced.length} ${replaced.length === 1 ? 'replaces a figure' : 'replace figures'} entered before: ${named.join('; ')}${more}.`;
+  /** Where a large import's card is, for its job to redraw it as batches land. */
+  posts: Pick<PostStore, 'save'>;
 }
 
 const callerOf = (turn: Turn): AdoptionCaller => ({ person: personOf(turn.actor), role: turn.role });
@@ -115,8 +113,22 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
   bot.verb(ADOPTION_VERBS.importFigures, async (turn, data) => {
     const res = await w.adoption.importFigures(callerOf(turn), data.csv, 'csv');
     if (!res.ok) return measures(turn, { notice: res.message, errors: res.errors });
+    if ('staged' in res) {
+      // Checked and staged: written off the turn, this card following it (saved before the job can redraw it).
+      const post = cardPostOf(turn.context);
+      if (post) await w.posts.save(IMPORT_POST, res.staged.id, post);
+      w.adoption.startImport(res.staged.id);
+      turn.log.info({ import: res.staged.id, figures: res.staged.total }, 'figure import staged');
+      return { card: importCard(res.staged) };
+    }
     turn.log.info({ figures: res.saved }, 'figures imported');
-    return measures(turn, { notice: `Imported ${res.saved} figure${res.saved === 1 ? '' : 's'}.${replacedLine(res.replaced)}`, good: true });
+    return measures(turn, { notice: importedNotice(res.saved, res.replaced.length, res.replaced), good: true });
+  });
+
+  bot.verb(ADOPTION_VERBS.importStatus, async (turn, data) => {
+    const view = await w.adoption.importStatus(callerOf(turn), data.importId);
+    if (!view) return measures(turn, { notice: 'There is no such import.' });
+    return { card: importCard(view) };
   });
 
   // ---- pulses --------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { DownloadWiring } from './downloads.js';
 import { retryGetsPlainAnswer } from './invoke.js';
 import { firstMention, personKeysOf } from './rollout.js';
-import { storedConversationOf } from './turn.js';
-import type { ConversationStore, StoredConversation } from '../conversations/store.js';
+import { cardPostOf, storedConversationOf } from './turn.js';
+import type { ConversationStore } from '../conversations/store.js';
 
 export interface PrivacyWiring extends Omit<DownloadWiring, 'conversations'> {
   conversations: Pick<ConversationStore, 'personalChat' | 'remember'>;
@@ -23,13 +23,6 @@ export interface PrivacyWiring extends Omit<DownloadWiring, 'conversations'> {
   posts: Pick<PostStore, 'save'>;
   /** How long the confirm click waits for a forget to finish before handing it to the background (ms). */
   inlineMs: number;
-}
-
-/** The card the click came from, as a post the outbound path can redraw. */
-function cardPostOf(turn: Turn): { conversation: StoredConversation; activityId: string } | undefined {
-  const activityId = turn.context.activity.replyToId;
-  if (!activityId) return undefined;
-  return { conversation: { ...storedConversationOf(turn.context), updatedAt: new Date().toISOString() }, activityId };
 }
 
 const callerOf = (turn: Turn): PrivacyCaller => ({ person: personOf(turn.actor), keys: personKeysOf(turn), role: turn.role });
@@ -142,7 +135,7 @@ export function registerPrivacy(bot: RolloutDeskBot, w: PrivacyWiring): void {
     // A small forget is done within the turn; a big one goes on in the background and this card follows it.
     const inline = await w.jobs.runWithin(res.job.key, w.inlineMs);
     if (inline !== 'running') return told(res.job, inline);
-    const post = cardPostOf(turn);
+    const post = cardPostOf(turn.context);
     if (post) await w.posts.save(FORGET_POST, res.job.run, post);
     else {
       // No card to redraw (a client that sent no replyToId): the progress card goes 1:1 and is redrawn there.

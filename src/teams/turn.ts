@@ -23,6 +23,13 @@ export function channelRoot(conversationId: string): string {
   return conversationId.split(';messageid=')[0] ?? conversationId;
 }
 
+/** The card a click came from (`replyToId`), as a post the outbound path can redraw; none when the client sent no id. */
+export function cardPostOf(context: TurnContext): { conversation: StoredConversation; activityId: string } | undefined {
+  const activityId = context.activity.replyToId;
+  if (!activityId) return undefined;
+  return { conversation: { ...storedConversationOf(context), updatedAt: new Date().toISOString() }, activityId };
+}
+
 /** A plain, storable copy of where this activity came from. */
 export function storedConversationOf(context: TurnContext): Omit<StoredConversation, 'updatedAt'> {
   const a = context.activity;

@@ -10,6 +10,22 @@ export function clip(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * `text` cut to at most `max` UTF-16 units (what `.slice` counted) at a grapheme boundary, ending "…" when cut: an
+ * emoji, a flag or a letter with its accent is kept whole or left out, never split into garbage.
+ */
+export function clipGraphemes(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let out = '';
+  for (const { segment } of graphemes.segment(text)) {
+    if (out.length + segment.length > max - 1) break;
+    out += segment;
+  }
+  return `${out.trimEnd()}…`;
+}
+
 /**
  * `parts` joined with `sep` as far as `max` characters allow, then "… and N more" (of `noun`, when given). The first
  * part alone too long is shown cut, so the list never reads empty.

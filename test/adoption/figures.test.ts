@@ -66,6 +66,32 @@ describe('IMS figures from a CSV', () => {
     });
   });
 
+  it('names the physical line a row starts on, after a quoted value that spans lines', () => {
+    // Line 2's value is quoted across lines 2–3 (and reads as 3); line 6's across lines 6–8.
+    const csv = 'measure,date,value\r\nreport-days,2027-01-04,"3\r\n"\r\nreport-days,2027-01-05,x\r\n\r\nreport-days,2027-01-06,"4\nand\nmore"\nreport-days,2027-01-04,5\n';
+    const out = parseFiguresCsv(csv, MEASURES, TODAY);
+    expect(out).toEqual({
+      ok: false,
+      errors: [
+        'line 4: the value "x" is not a number',
+        'line 6: the value "4\nand\nmore" is not a number',
+        'line 9: report-days on 2027-01-04 is already on line 2',
+      ],
+    });
+  });
+
+  it('cuts a long value it quotes back between whole characters, never through an emoji', () => {
+    const value = `${'9'.repeat(18)}👍🏽 and more`;
+    const measure = `${'m'.repeat(58)}🇳🇿 and more`;
+    const out = parseFiguresCsv(`measure,date,value\nreport-days,2027-01-04,${value}\n${measure},2027-01-04,3\n`, MEASURES, TODAY);
+    expect(out).toMatchObject({ ok: false });
+    const errors = out.ok ? [] : out.errors;
+    expect(errors[0]).toBe(`line 2: the value "${'9'.repeat(18)}…" is not a number`);
+    expect(errors[1]).toMatch(new RegExp(`^line 3: "${'m'.repeat(58)}…" is not a measure`));
+    // No half of a surrogate pair anywhere.
+    for (const e of errors) expect(e).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+  });
+
   it('imports nothing when one row is bad, and everything when all are good', async () => {
     const { adoption, figures } = await service();
     const bad = await adoption.importFigures(lead, 'measure,date,value\nreport-days,2027-01-04,3\nreport-days,2027-01-05,x\n', 'csv');
@@ -84,11 +110,11 @@ describe('IMS figures from a CSV', () => {
     expect(overview.measures.find((m) => m.id === 'report-days')).toMatchObject({ latest: { value: 2, date: '2027-01-11' }, state: 'met' });
   });
 
-  it('refuses a file longer than one transaction, and anyone but the rollout team', async () => {
+  it('refuses a file longer than one import takes (10,000 figures), and anyone but the rollout team', async () => {
     const rows = Array.from({ length: MAX_IMPORT_ROWS + 1 }, (_, i) => `report-days,2026-${String(1 + Math.floor(i / 28)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},3`);
     expect(parseFiguresCsv(['measure,date,value', ...rows].join('\n'), MEASURES, TODAY)).toEqual({
       ok: false,
-      errors: ['the file has 101 figures; import at most 100 at a time'],
+      errors: ['the file has 10,001 figures; import at most 10,000 at a time'],
     });
     const { adoption, figures } = await service();
     const champion = { person: { id: 'aad-champ', name: 'Chris' }, role: 'champion' as const };
@@ -106,6 +132,17 @@ describe('figures typed in other number styles', () => {
     expect(readNumber('1234,567')).toBeUndefined();
     const out = parseFiguresCsv('measure,date,value\nreport-days,2027-01-04,"0,125"\n', MEASURES, TODAY);
     expect(out).toEqual({ ok: false, errors: ['line 2: the value "0,125" is not a number (write decimals with a point, like 2.5)'] });
+  });
+
+  it('reads ".5" and "+5" as 0.5 and 5, on the form and in either kind of file', async () => {
+    const { adoption, figures } = await service();
+    expect(await adoption.enterFigure(lead, { measure: 'report-days', date: '2027-01-04', value: '.5' }, 'card')).toMatchObject({ ok: true });
+    expect(await adoption.enterFigure(lead, { measure: 'report-days', date: '2027-01-05', value: '+5' }, 'tab')).toMatchObject({ ok: true });
+    expect((await figures.all()).map((f) => f.value)).toEqual([0.5, 5]);
+    expect(parseFiguresCsv('measure,date,value\nreport-days,2027-01-04,.5\nreport-days,2027-01-05,+5\n', MEASURES, TODAY)).toMatchObject({ ok: true, figures: [{ value: 0.5 }, { value: 5 }] });
+    expect(parseFiguresCsv('measure;date;value\nreport-days;2027-01-04;,5\nreport-days;2027-01-05;+5\n', MEASURES, TODAY)).toMatchObject({ ok: true, figures: [{ value: 0.5 }, { value: 5 }] });
+    // A decimal comma in a comma file stays refused.
+    expect(parseFiguresCsv('measure,date,value\nreport-days,2027-01-04,",5"\n', MEASURES, TODAY)).toMatchObject({ ok: false });
   });
 
   it('reads a semicolon-separated file (a European spreadsheet) with its decimal commas as they were meant', () => {
@@ -131,9 +168,9 @@ describe('figures typed in other number styles', () => {
 
 describe('a CSV with more rows than one import takes', () => {
   it('says so first, though some rows are also bad, so the rollout team knows to split the file before fixing rows', () => {
-    const rows = Array.from({ length: 150 }, (_, i) => `report-days,2026-${String(1 + Math.floor(i / 28)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},${i === 3 ? 'x' : '3'}`);
+    const rows = Array.from({ length: MAX_IMPORT_ROWS + 50 }, (_, i) => `report-days,2026-${String(1 + Math.floor(i / 28)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')},${i === 3 ? 'x' : '3'}`);
     const out = parseFiguresCsv(['measure,date,value', ...rows].join('\n'), MEASURES, TODAY);
-    expect(out).toEqual({ ok: false, errors: ['the file has 150 figures; import at most 100 at a time'] });
+    expect(out).toEqual({ ok: false, errors: ['the file has 10,050 figures; import at most 10,000 at a time'] });
   });
 });
 

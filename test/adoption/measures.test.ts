@@ -103,6 +103,15 @@ describe('the measures file', () => {
     const ok = applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineValue: '1,250', targetValue: '12.5%' } });
     expect(ok.ok && ok.measures.at(-1)).toMatchObject({ baseline: { value: 1250 }, target: { value: 12.5 } });
   });
+
+  it('reads a baseline or target typed as ".5" or "+5" as 0.5 and 5, as people mean them', () => {
+    const input = { id: 'rework', name: 'Reports sent back', baselineDate: '2026-01-01', targetBy: '2027-01-01' };
+    const out = applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineValue: '+5', targetValue: '.5' } });
+    expect(out.ok ? out.measures.at(-1) : out).toMatchObject({ baseline: { value: 5 }, target: { value: 0.5 } });
+    // Still refused: a decimal comma, and a sign or a point with no digits.
+    const bad = applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineValue: ',5', targetValue: '+.' } });
+    expect(bad).toEqual({ ok: false, errors: { baselineValue: 'Baseline: ",5" is not a number (write decimals with a point, like 2.5)', targetValue: 'Target: "+." is not a number' } });
+  });
 });
 
 describe('MeasuresFile', () => {

@@ -118,6 +118,10 @@ describe('the adoption feature’s personal data', () => {
   it('after `forget` the pulse results still count the answer, and the person’s keys appear nowhere in the adoption tables', async () => {
     const w = await world();
     await w.figures.save([{ measureId: 'report-days', date: '2027-01-10', value: 42 }], { id: DIEGO.person.id, name: 'Staff 0', via: 'tab', at: w.clock.now() });
+    // A figure of theirs the lead replaced: the lead's figure notes whose it replaced.
+    await w.figures.save([{ measureId: 'report-days', date: '2027-01-09', value: 40 }], { id: DIEGO.person.id, name: 'Staff 0', via: 'tab', at: w.clock.now() });
+    await w.figures.save([{ measureId: 'report-days', date: '2027-01-09', value: 41 }], { id: lead.person.id, name: lead.person.name, via: 'card', at: w.clock.now() });
+    expect((await w.data.export(DIEGO_SUBJECT)).figuresOfTheirsReplaced).toEqual([{ measure: 'report-days', date: '2027-01-09', theirValue: 40, replacedWith: 41 }]);
     await w.events.record([event(personHash('29:diego-teams'))]);
     const before = await w.pulses.results(lead, w.pulse.id);
     expect(before).toMatchObject({ answers: 2, shown: true });
@@ -127,9 +131,11 @@ describe('the adoption feature’s personal data', () => {
       'adoption.pulseAnswers': 1,
       'adoption.pulseRecipients': 1,
       'adoption.figures': 1,
+      'adoption.figuresReplaced': 1,
       'adoption.events': 1,
     });
     await w.data.forget(DIEGO_SUBJECT, STAND_IN);
+    expect((await w.figures.all()).find((f) => f.date === '2027-01-09')?.replaced).toEqual({ value: 40, enteredBy: STAND_IN.name, enteredById: STAND_IN.id });
 
     // Once forget is done, before any count: nothing keyed to them, not even the free-text pages as last counted.
     const done = await adoptionRows(w.tables);
@@ -152,7 +158,7 @@ describe('the adoption feature’s personal data', () => {
     expect(rows).not.toContain('Staff 0');
     expect(rows).toContain('More practice reports');
     expect(rows).toContain(personHash(STAND_IN.id));
-    expect(await w.figures.all()).toMatchObject([{ value: 42, enteredBy: STAND_IN.name, enteredById: STAND_IN.id }]);
+    expect(await w.figures.all()).toMatchObject([{ value: 41, enteredBy: lead.person.name }, { value: 42, enteredBy: STAND_IN.name, enteredById: STAND_IN.id }]);
     // The other respondent still has their own answer and may change it.
     expect(await w.pulses.answerForm(STAFF[1]!, w.pulse.id)).toMatchObject({ kind: 'form', answers: { q1: 5 } });
     // The forgotten person is no longer among the recipients.

@@ -46,6 +46,7 @@ async function samples(): Promise<Record<string, { path: string; body?: unknown 
     'GET /api/tab/officehours': { path: '/api/tab/officehours' },
     'POST /api/tab/figures': { path: '/api/tab/figures', body: { measure: 'report-days', date: '2027-01-10', value: '3.5' } },
     'POST /api/tab/figures/import': { path: '/api/tab/figures/import', body: { csv: 'measure,date,value\nreport-days,2027-01-04,4\n' } },
+    'GET /api/tab/figures/import/:id': { path: '/api/tab/figures/import/0123456789abcdef' },
   };
 }
 
@@ -159,6 +160,31 @@ describe('the tab API', () => {
     expect(measures.find((m) => m.id === 'report-days')?.latest?.value).toBe(2.5);
   });
 
+  it('takes a CSV of thousands of figures: checked at once (202), written in batches, its progress and end asked for', async () => {
+    const rows = Array.from({ length: 1_500 }, (_, i) => {
+      const day = new Date(Date.UTC(2023, 11, 31) - Math.floor(i / 3) * 86_400_000).toISOString().slice(0, 10);
+      return `${['report-days', 'active-field-staff', 'totals-matching'][i % 3]},${day},${i % 50}`;
+    });
+    const res = await api(USERS.lead, '/api/tab/figures/import', { method: 'POST', body: { csv: ['measure,date,value', ...rows].join('\n') } });
+    expect(res).toMatchObject({ status: 202, body: { import: { state: 'running', total: 1_500 } } });
+    expect(String(res.body.message)).toMatch(/^[\d,]+ of 1,500 written so far/);
+    const id = (res.body.import as { id: string }).id;
+    await app.adoption.imports.idle();
+    const done = await api(USERS.lead, `/api/tab/figures/import/${id}`);
+    expect(done).toMatchObject({ status: 200, body: { import: { state: 'done', written: 1_500, replacedCount: 0 }, message: 'Imported 1,500 figures, replaced none.' } });
+    expect((await api(USERS.champion, `/api/tab/figures/import/${id}`)).status).toBe(403);
+    expect((await api(USERS.lead, '/api/tab/figures/import/0123456789abcdef')).status).toBe(404);
+  });
+
+  it('shows the rollout team, not others, whose figure the latest figure replaced', async () => {
+    const enter = (value: number) => api(USERS.lead, '/api/tab/figures', { method: 'POST', body: { measure: 'totals-matching', date: '2027-01-11', value } });
+    expect((await enter(90)).status).toBe(200);
+    expect(await enter(94)).toMatchObject({ status: 200, body: { replaced: [{ value: 90 }] } });
+    const latest = async (user: TestUser) => ((await api(user, '/api/tab/overview')).body.measures as { id: string; latest: unknown }[]).find((m) => m.id === 'totals-matching')?.latest;
+    expect(await latest(USERS.lead)).toEqual({ value: 94, date: '2027-01-11', replaced: { value: 90, enteredBy: expect.any(String) } });
+    expect(await latest(USERS.staff)).toEqual({ value: 94, date: '2027-01-11' });
+  });
+
   it('refuses a body that is not JSON and an unknown route', async () => {
     const res = await fetch(`${app.url}/api/tab/figures`, { method: 'POST', headers: { 'x-demo-user': 'aad-lead', 'content-type': 'application/json' }, body: '{not json' });
     expect([400]).toContain(res.status);
@@ -252,22 +278,29 @@ describe('the tab API', () => {
     expect((await api(USERS.champion, '/api/tab/issues?page=1')).status).toBe(200);
   });
 
-  it('answers every too-large import with 413 and why, never a dropped connection, and serves the next request', async () => {
+  it('answers every too-large import with 413 saying how big it is, the limit and what to do, never a dropped connection, and serves the next request', async () => {
     const outcomes: string[] = [];
     for (let i = 0; i < 4; i++) {
       const big = await fetch(`${app.url}/api/tab/figures/import`, {
         method: 'POST',
         headers: { 'x-demo-user': 'aad-lead', 'content-type': 'application/json' },
-        body: JSON.stringify({ csv: 'x'.repeat(400_000) }),
+        body: JSON.stringify({ csv: 'x'.repeat(1_400_000) }),
       }).then(
-        async (res) => `${res.status} ${String(((await res.json()) as { message?: string }).message)}`,
+        async (res) => `${res.status} ${JSON.stringify(await res.json())}`,
         // What the tab shows then: "The server could not be reached. Check your connection".
         (err: unknown) => `no answer: ${String((err as { cause?: unknown }).cause ?? err)}`,
       );
       outcomes.push(big);
       expect((await api(USERS.lead, '/api/tab/me')).status).toBe(200);
     }
-    expect(outcomes).toEqual(Array.from({ length: 4 }, () => '413 the body is over 256 KB'));
+    const said = JSON.stringify({
+      error: 'PayloadTooLarge',
+      message: 'The file is 1,368 KB; the limit is 1,024 KB: split it into files of at most 10,000 figures, or check that it is the right file.',
+    });
+    expect(outcomes).toEqual(Array.from({ length: 4 }, () => `413 ${said}`));
+    // Another route keeps the usual limit, said in the same way.
+    const form = await api(USERS.lead, '/api/tab/figures', { method: 'POST', body: { measure: 'x'.repeat(300_000), date: '2027-01-04', value: 1 } });
+    expect(form).toMatchObject({ status: 413, body: { error: 'PayloadTooLarge', message: 'The request is 294 KB; the limit is 256 KB: send less at a time.' } });
   });
 });
 

@@ -1,0 +1,291 @@
+import { randomBytes } from 'node:crypto';
+import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
+import type { Clock } from '../clock.js';
+import type { PostStore } from '../conversations/posts.js';
+import type { OutboundMessage } from '../outbound/message.js';
+import { importCard } from './cards.js';
+import { fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
+import { collect, type Tables } from '../storage/tables.js';
+import { BATCH_ROWS, type Figure, type FigureInput, type FigureStore, type Replaced } from './figures.js';
+
+/*
+ * A large figure import (more than one transaction's BATCH_ROWS), checked whole by the turn and then written off it
+ * in batches: a 10,000-row export takes a hundred transactions, longer than Teams gives a turn. The turn stages the
+ * checked figures here and answers at once; this job writes one batch at a time, recording after each how far it
+ * got, and the importer's card (or the tab) follows it. The pattern is `my data`'s (src/privacy/my-data-jobs.ts):
+ * the job row is claimed by one instance until `claimedUntil` (renewed with each batch, ETag-guarded), and the
+ * scheduled upkeep resumes a job whose instance stopped. A batch written but not yet recorded is written again on
+ * resume: the same measure and date replace themselves, and the figure rows know which save wrote them
+ * (FigureStore.save), so nothing is lost and no figure, or replaced figure, is counted twice.
+ *
+ * Table `AdoptionFigureImports`: PK the import's id (random), RK 'job' → who imported, when, via, the totals, how
+ * many batches are written, the count of figures replaced and the first few (the importer's id and name are
+ * cleared when it is done); RK 'b0000'… → one batch's figures
+ * (JSON), written before the job row (a job row exists only with all its batches) and deleted once all are written.
+ * The upkeep lists the job rows (a handful: one per large import), never the figures.
+ */
+
+export const IMPORTS_TABLE = 'AdoptionFigureImports';
+/** The post (src/conversations/posts.ts) of the importer's card, redrawn as batches land. */
+export const IMPORT_POST = 'adoption-import';
+/** The version of the card that shows the end (progress versions are figures written: at most MAX_IMPORT_ROWS). */
+const FINAL_VERSION = 1_000_000;
+const JOB = 'job';
+/** The first few figures replaced, named on the final message; the rest are counted. */
+const REPLACED_SHOWN = 3;
+
+/** An import as the importer sees it: how far it is, and at the end what it replaced. */
+export interface ImportView {
+  id: string;
+  total: number;
+  written: number;
+  replacedCount: number;
+  /** The first REPLACED_SHOWN figures it replaced (the rest are counted in `replacedCount`). */
+  replaced: Replaced[];
+  state: 'running' | 'done';
+  by: { id: string; name: string };
+  via: Figure['via'];
+  at: string;
+}
+
+interface Job extends ImportView {
+  batches: number;
+  done: number;
+  holder: string;
+  claimedUntil: number;
+  etag: string;
+}
+
+export interface FigureImportsDeps {
+  figures: Pick<FigureStore, 'save'>;
+  clock: Clock;
+  /** This instance, as a claim names it. */
+  holderId: string;
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /**
+   * Told as batches land (about ten times in all) and once at the end, so the importer's card can follow; a fault
+   * here is logged and loses nothing (the job goes on, and its state is read again on the next look).
+   */
+  progress?: (view: ImportView) => Promise<void>;
+  /** How long a claim holds without renewal (default 3 min); each batch renews it. */
+  claimMs?: number;
+}
+
+/**
+ * The importer's card redrawn to show `view` (through the outbound path, off the job: the card from a Teams import;
+ * the tab follows its import by asking). Keyed by how far it is, so a repeat is sent once.
+ */
+export function importCardUpdate(view: ImportView): OutboundMessage {
+  const version = view.state === 'done' ? FINAL_VERSION : view.written;
+  return { op: 'update', key: `${IMPORT_POST}|${view.id}|${version}`, post: { kind: IMPORT_POST, id: view.id }, version, content: importCard(view) };
+}
+
+/** Whether the importer's card follows this import (one from the tab has none). */
+export const hasCard = (view: ImportView): boolean => view.via !== 'tab';
+
+/** The cards' posts of finished imports, once they show the end: where they are is needed no more. */
+export function dropShownImportCards(posts: Pick<PostStore, 'removeShown'>): Promise<void> {
+  return posts.removeShown(IMPORT_POST, FINAL_VERSION);
+}
+
+const batchKey = (n: number) => `b${String(n).padStart(4, '0')}`;
+
+export class FigureImports {
+  private readonly work = new Set<Promise<unknown>>();
+  private readonly active = new Set<string>();
+  private readonly claimMs: number;
+  private stopping = false;
+
+  private constructor(
+    private readonly table: TableClient,
+    private readonly d: FigureImportsDeps,
+  ) {
+    this.claimMs = d.claimMs ?? 3 * 60_000;
+  }
+
+  static async open(tables: Tables, deps: FigureImportsDeps): Promise<FigureImports> {
+    return new FigureImports(await tables.table(IMPORTS_TABLE), deps);
+  }
+
+  private get nowMs(): number {
+    return this.d.clock.now().getTime();
+  }
+
+  /**
+   * The turn's side: the checked figures written as batch rows (one transaction per hundred batches), then the job
+   * row, claimed by this instance. A fault before the job row leaves only unreferenced batch rows: nothing imported.
+   */
+  async stage(figures: readonly FigureInput[], by: { id: string; name: string; via: Figure['via'] }): Promise<ImportView> {
+    const id = randomBytes(8).toString('hex');
+    const batches: FigureInput[][] = [];
+    for (let i = 0; i < figures.length; i += BATCH_ROWS) batches.push(figures.slice(i, i + BATCH_ROWS));
+    for (let i = 0; i < batches.length; i += 100) {
+      const tx = new TableTransaction();
+      batches.slice(i, i + 100).forEach((b, j) => tx.createEntity({ partitionKey: id, rowKey: batchKey(i + j), figures: toJsonColumn(b) }));
+      await this.table.submitTransaction(tx.actions);
+    }
+    const at = new Date(this.nowMs).toISOString();
+    await this.table.createEntity({
+      partitionKey: id,
+      rowKey: JOB,
+      total: figures.length,
+      batches: batches.length,
+      done: 0,
+      replacedCount: 0,
+      replaced: toJsonColumn([]),
+      byId: by.id,
+      byName: by.name.slice(0, 120),
+      via: by.via,
+      at,
+      holder: this.d.holderId,
+      claimedUntil: this.nowMs + this.claimMs,
+    });
+    return { id, total: figures.length, written: 0, replacedCount: 0, replaced: [], state: 'running', by: { id: by.id, name: by.name }, via: by.via, at };
+  }
+
+  /** How an import stands; undefined for an id no import has. */
+  async status(id: string): Promise<ImportView | undefined> {
+    if (!/^[0-9a-f]{16}$/.test(id)) return undefined;
+    const job = await this.get(id);
+    return job ? viewOf(job) : undefined;
+  }
+
+  private async get(id: string): Promise<Job | undefined> {
+    const e = await readEntity<Record<string, unknown>>(this.table, id, JOB);
+    return e ? jobOf(id, e, e.etag) : undefined;
+  }
+
+  /** Writes the import's batches after the turn (not awaited by it), tracked so tests and shutdown can wait. */
+  start(id: string): void {
+    const p = this.run(id).catch((err: unknown) => this.d.log.warn({ err, import: id }, 'figure import stopped; the upkeep resumes it once its claim lapses'));
+    this.work.add(p);
+    void p.finally(() => this.work.delete(p));
+  }
+
+  /** Resolves when the work started so far is done. */
+  async idle(): Promise<void> {
+    while (this.work.size) await Promise.allSettled([...this.work]);
+  }
+
+  /** Shutdown: each import stops after the batch it is writing; another instance (or this one, restarted) resumes it. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.idle();
+  }
+
+  /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
+  private async claim(id: string): Promise<Job | undefined> {
+    for (;;) {
+      const job = await this.get(id);
+      if (!job || job.state === 'done') return undefined;
+      if (job.holder !== this.d.holderId && job.claimedUntil > this.nowMs) return undefined;
+      const etag = await updateIfUnchanged(this.table, { partitionKey: id, rowKey: JOB, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs }, 'Merge', job.etag);
+      if (etag !== undefined) return { ...job, holder: this.d.holderId, etag };
+    }
+  }
+
+  /** Writes the batches not yet recorded as written, recording each; the last one marks the import done. */
+  async run(id: string): Promise<void> {
+    if (this.active.has(id) || this.stopping) return;
+    this.active.add(id);
+    try {
+      let job = await this.claim(id);
+      if (!job) return;
+      const by = { id: job.by.id, name: job.by.name, via: job.via, at: new Date(job.at), saveId: id };
+      const every = Math.max(1, Math.ceil(job.batches / 10));
+      while (job.done < job.batches) {
+        if (this.stopping) return;
+        const row = await readEntity<{ figures: string }>(this.table, id, batchKey(job.done));
+        const figures = fromJsonColumn<FigureInput[]>(row?.figures, []);
+        const replaced = await this.d.figures.save(figures, by);
+        const next: Job = {
+          ...job,
+          done: job.done + 1,
+          written: job.written + figures.length,
+          replacedCount: job.replacedCount + replaced.length,
+          replaced: [...job.replaced, ...replaced].slice(0, REPLACED_SHOWN),
+        };
+        if (next.done === next.batches) next.state = 'done';
+        const etag = await updateIfUnchanged(
+          this.table,
+          {
+            partitionKey: id,
+            rowKey: JOB,
+            done: next.done,
+            written: next.written,
+            replacedCount: next.replacedCount,
+            replaced: toJsonColumn(next.replaced),
+            state: next.state,
+            claimedUntil: this.nowMs + this.claimMs,
+            // Done, the record names nobody: the figures themselves say who entered them (`my data`, `forget`).
+            ...(next.state === 'done' ? { byId: '', byName: '' } : {}),
+          },
+          'Merge',
+          job.etag,
+        );
+        // Changed meanwhile: another instance took the lapsed job over and goes on from where the row says.
+        if (etag === undefined) return;
+        job = { ...next, etag };
+        if (job.done % every === 0 || job.state === 'done') await this.tell(job);
+      }
+      this.d.log.info({ import: id, figures: job.written, replaced: job.replacedCount }, 'figures imported');
+      await this.dropBatches(id, job.batches);
+    } finally {
+      this.active.delete(id);
+    }
+  }
+
+  private async tell(job: Job): Promise<void> {
+    if (!this.d.progress) return;
+    await this.d.progress(viewOf(job)).catch((err: unknown) => this.d.log.warn({ err, import: job.id }, 'could not show how far a figure import got'));
+  }
+
+  /** The written batches' rows go; the job row stays as the import's record (a few hundred bytes). */
+  private async dropBatches(id: string, batches: number): Promise<void> {
+    for (let i = 0; i < batches; i += 100) {
+      const tx = new TableTransaction();
+      for (let n = i; n < Math.min(batches, i + 100); n++) tx.deleteEntity(id, batchKey(n));
+      await this.table.submitTransaction(tx.actions).catch((err: unknown) => this.d.log.warn({ err, import: id }, 'could not delete the written batches of a figure import'));
+    }
+  }
+
+  /** Resumes every import whose claim lapsed (its instance stopped). Returns how many it took up. */
+  async upkeep(): Promise<number> {
+    const rows = await collect(
+      this.table.listEntities<{ claimedUntil: number; state?: string }>({
+        queryOptions: { filter: odata`RowKey eq ${JOB}`, select: ['PartitionKey', 'claimedUntil', 'state'] },
+      }),
+    );
+    let taken = 0;
+    for (const r of rows) {
+      if (r.state === 'done' || Number(r.claimedUntil ?? 0) > this.nowMs) continue;
+      this.start(String(r.partitionKey));
+      taken++;
+    }
+    return taken;
+  }
+}
+
+function viewOf(job: Job): ImportView {
+  const { id, total, written, replacedCount, replaced, state, by, via, at } = job;
+  return { id, total, written, replacedCount, replaced, state, by, via, at };
+}
+
+function jobOf(id: string, e: Record<string, unknown>, etag: string): Job {
+  return {
+    id,
+    total: Number(e.total ?? 0),
+    written: Number(e.written ?? 0),
+    replacedCount: Number(e.replacedCount ?? 0),
+    replaced: fromJsonColumn<Replaced[]>(e.replaced, []),
+    state: e.state === 'done' ? 'done' : 'running',
+    by: { id: String(e.byId ?? ''), name: String(e.byName ?? '') },
+    via: (e.via as Figure['via']) ?? 'csv',
+    at: String(e.at ?? ''),
+    batches: Number(e.batches ?? 0),
+    done: Number(e.done ?? 0),
+    holder: String(e.holder ?? ''),
+    claimedUntil: Number(e.claimedUntil ?? 0),
+    etag,
+  };
+}
