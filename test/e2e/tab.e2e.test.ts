@@ -81,6 +81,8 @@ describe('the tab in Chromium', () => {
 
   it('the configuration page, framed by a page that is not Teams, says it cannot talk to Teams instead of preparing for ever', async () => {
     const page = await browser.newPage();
+    // The page's clock, moved on past its 4 s wait for Teams rather than waited out.
+    await page.clock.install();
     // A framing page that does not answer teams-js, on the app's own origin (the only non-Teams origin the CSP lets frame it).
     await page.route(`${app.url}/not-teams.html`, (r) =>
       r.fulfill({ contentType: 'text/html', body: `<!doctype html><iframe title="config" src="${app.url}/tab/config.html" width="800" height="400"></iframe>` }),
@@ -88,6 +90,7 @@ describe('the tab in Chromium', () => {
     await page.goto(`${app.url}/not-teams.html`);
     const frame = page.frameLocator('iframe[title="config"]');
     await frame.getByText('Preparing…').or(frame.getByText('Could not talk to Teams')).waitFor();
+    await page.clock.fastForward(5_000);
     await frame.getByText('Could not talk to Teams').waitFor({ timeout: 10_000 });
   });
 
@@ -415,7 +418,10 @@ describe('the tab in Chromium, with Teams sign-in (an Entra app set up)', () => 
 
   it('inside a Teams client that never gives its context, says Teams did not answer instead of loading for ever', async () => {
     const page = await browser.newPage();
+    await page.clock.install(); // moved on past the tab's 4 s wait for Teams rather than waited out
     const tab = await openInTeamsHost(page, sso.url, '/tab/index.html', { context: false });
+    await tab.locator('main .loading').waitFor();
+    await page.clock.fastForward(5_000);
     await tab.getByRole('alert').filter({ hasText: 'Microsoft Teams did not answer' }).waitFor({ timeout: 10_000 });
     expect(await tab.locator('#where').textContent()).toContain('Microsoft Teams did not answer');
   });

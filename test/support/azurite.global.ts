@@ -1,4 +1,5 @@
 import { startAzurite } from '../../src/storage/azurite.js';
+import { oncePerRun } from './once-per-run.js';
 
 /** One in-memory Azurite for the whole test run, on free ports; every test file uses its own table prefix. */
 export default async function setup({
@@ -6,11 +7,9 @@ export default async function setup({
 }: {
   provide: (key: 'azuriteConnection', value: string) => void;
 }) {
-  const azurite = await startAzurite();
-  provide('azuriteConnection', azurite.connectionString);
-  return async () => {
-    await azurite.stop();
-  };
+  const azurite = await oncePerRun('azurite', () => startAzurite(), (a) => a.stop());
+  provide('azuriteConnection', azurite.value.connectionString);
+  return azurite.release;
 }
 
 declare module 'vitest' {
