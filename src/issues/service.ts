@@ -17,6 +17,7 @@ import { type Issue, type IssueSummary, isOpen, type Person, type Priority, type
 import type { OfferStore } from './offers.js';
 import type { Page } from './paging.js';
 import type { ArchiveNarrowing, IssueQueries, QueueFilters } from './queries.js';
+import { isReferenceOnly } from './refs.js';
 import type { ActResult, IssueRepository } from './repository.js';
 import { issueAsOf, type Notification, noticeOf } from './rules.js';
 import type { SlaEvent } from './sla.js';
@@ -153,6 +154,11 @@ export class IssueService {
 
   get categories(): readonly string[] {
     return this.d.categories;
+  }
+
+  /** Whether a message is only an issue reference ("R-0042?"): asking after that issue, not the guidance. */
+  isReferenceOnly(text: string): boolean {
+    return isReferenceOnly(text, this.d.repository.prefix);
   }
 
   // ---- staff ----------------------------------------------------------------------------------------

@@ -186,6 +186,8 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
     return replyWith(turn, await detail(turn, args));
   });
   bot.verb(ISSUE_VERBS.view, (turn, data) => detail(turn, data.ref));
+  // "R-0042?" typed alone asks after that issue: answered from the guidance it was a wrong answer (and "#42" a false gap).
+  bot.shorthand((text) => (w.issues.isReferenceOnly(text) ? `issue ${text}` : undefined));
 
   // ---- champions: triage actions and lists -------------------------------------------------------------
 

@@ -1,0 +1,113 @@
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { execute, invokeText, readable, say, startTestApp, USERS } from '../support/app.js';
+
+/** What staff type as they would, carelessly: punctuation, invisible characters, a bare reference, a pasted picture. */
+
+let app: App;
+beforeAll(async () => {
+  const guidanceDir = mkdtempSync(path.join(tmpdir(), 'rd-guidance-'));
+  cpSync('sample/guidance', guidanceDir, { recursive: true });
+  ({ app } = await startTestApp({ GUIDANCE_DIR: guidanceDir }));
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const channel = {
+  conversation: { id: '19:support@thread.tacv2;messageid=1', conversationType: 'channel', tenantId: 'tenant-1' },
+  channelData: { tenant: { id: 'tenant-1' }, team: { id: '19:team' }, channel: { id: '19:support@thread.tacv2' } },
+  entities: [{ type: 'mention', mentioned: { id: '28:bot', name: 'Rollout Desk' }, text: '<at>Rollout Desk</at>' }],
+};
+
+/** The champions' list of unanswered questions, as the text they read. */
+const gaps = async () => readable(await say(app, USERS.champion, 'gaps'));
+
+describe('commands typed as people type them', () => {
+  it('takes "Report!", "my issues.", "Help?" and a command with a zero-width space as the command, not a question', async () => {
+    expect(readable(await say(app, USERS.staff, 'Report!'))).toContain('Log an issue');
+    expect(readable(await say(app, USERS.staff, 'my issues.'))).toContain('Your issues');
+    expect(readable(await say(app, USERS.staff, 'MY ISSUES?'))).toContain('Your issues');
+    expect(readable(await say(app, USERS.staff, 'Help?'))).toContain('What I can do');
+    expect(readable(await say(app, USERS.staff, 'report\u200b'))).toContain('Log an issue');
+    // None of them was answered from the guidance, nor noted as a question.
+    expect(await gaps()).not.toMatch(/report!|my issues\.|help\?/i);
+  });
+
+  it('shows the issue for a message that is only its reference ("R-0001?", "#1", "r1"), and notes no gap', async () => {
+    const logged = await execute(app, USERS.staff, 'issue.logAnyway', {
+      form: { title: 'Sync stops at 80%', description: 'It hangs', location: 'Sync', category: 'Other', severity: 'slows', site: 'Tembe' },
+      formId: '0123456789abcdef',
+    });
+    const ref = /R-\d{4}/.exec(invokeText(logged.body))?.[0] ?? '';
+    expect(ref).toMatch(/^R-\d{4}$/);
+    const n = Number(ref.slice(2));
+    for (const typed of [`${ref}?`, `#${n}`, `r${n}`]) {
+      const text = readable(await say(app, USERS.staff, typed));
+      expect(text, typed).toContain('Sync stops at 80%');
+      expect(text, typed).not.toContain('You asked');
+    }
+    // A champion sees it too; a reference that does not exist says so.
+    expect(readable(await say(app, USERS.champion, `${ref}?`))).toContain('Sync stops at 80%');
+    expect(readable(await say(app, USERS.staff, 'R-0999?'))).toContain('There is no issue R-0999');
+    expect(await gaps()).not.toMatch(/#\d|R-0999/);
+    // A number alone, or a sentence that names an issue, is still a question.
+    expect(readable(await say(app, USERS.staff, `is ${ref} fixed yet`))).toContain('You asked');
+  });
+});
+
+describe('an @mention with nothing else', () => {
+  it('answers "<at>Rollout Desk</at>&nbsp;" (as Teams sends it) with the help card and notes no gap', async () => {
+    const text = readable(await say(app, USERS.staff, '<at>Rollout Desk</at>&nbsp;', channel));
+    expect(text).toContain('What I can do');
+    expect(text).not.toContain('You asked');
+    expect(await gaps()).not.toContain('nbsp');
+    // A question after it is read without the entity.
+    expect(readable(await say(app, USERS.staff, '<at>Rollout Desk</at>&nbsp;report&nbsp;printer jammed', channel))).toContain('Log an issue');
+  });
+});
+
+describe('pictures and files sent to the bot', () => {
+  const NOT_KEPT = "I can't keep pictures or files";
+  const picture = { contentType: 'image/*', contentUrl: 'https://smba.example/v3/attachments/1/views/original' };
+  const html = { contentType: 'text/html', content: '<div><img src="https://smba.example/v3/attachments/1/views/original"></div>' };
+  const file = { contentType: 'application/vnd.microsoft.teams.file.download.info', name: 'error.log', content: { downloadUrl: 'https://x.example/f' } };
+
+  it('says a picture sent with "report" is not kept, and still shows the form', async () => {
+    const text = readable(await say(app, USERS.staff, 'report sync error, see screenshot', { attachments: [picture, html] }));
+    expect(text).toContain(NOT_KEPT);
+    expect(text).toContain('Log an issue');
+  });
+
+  it('says a file sent with a question is not read, and answers the words', async () => {
+    const text = readable(await say(app, USERS.staff, 'how do I sync when offline', { attachments: [file] }));
+    expect(text).toContain(NOT_KEPT);
+    expect(text).toContain('You asked');
+  });
+
+  it('answers a picture sent alone (no text, or only its HTML) with why it is not read, not silence or the help card', async () => {
+    const alone = readable(await say(app, USERS.staff, '', { attachments: [picture] }));
+    expect(alone).toContain(NOT_KEPT);
+    expect(alone).not.toContain('What I can do');
+    const inHtml = await say(app, USERS.staff, '<div><img src="https://smba.example/x"></div>', { textFormat: 'xml', attachments: [html] });
+    expect(readable(inHtml)).toContain(NOT_KEPT);
+  });
+
+  it('does not take an emoji in Teams\' HTML copy of a message for a picture', async () => {
+    const emoji = {
+      contentType: 'text/html',
+      content: '<p>how do I sync when offline <img alt="🙂" src="https://statics.teams.cdn.office.net/emoticons/smile/20_f.png" itemtype="http://schema.skype.com/Emoji" itemid="smile"></p>',
+    };
+    const text = readable(await say(app, USERS.staff, 'how do I sync when offline 🙂', { attachments: [emoji] }));
+    expect(text).not.toContain(NOT_KEPT);
+    expect(text).toContain('You asked');
+  });
+
+  it('answers a formatted message with no words instead of staying silent', async () => {
+    const replies = await say(app, USERS.staff, '<p><br></p>', { textFormat: 'xml' });
+    expect(readable(replies)).toContain('ask a question about the rollout');
+  });
+});
