@@ -200,7 +200,10 @@ export class IssueService {
   private async reportNow(caller: Caller, values: FormData, opts: ReportOptions): Promise<ReportOutcome> {
     const checked = validateNewIssue(values, this.d.categories);
     if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors };
-    if (opts.checkSimilar && !opts.lostDevice) {
+    // Send pressed again on a form already logged goes on to that issue (logged below as a repeat, its follow-ups
+    // mended), not to an offer of it as one "others reported".
+    const repeat = opts.checkSimilar && opts.formId ? await this.d.repository.loggedFor(opts.requestKey) : undefined;
+    if (opts.checkSimilar && !opts.lostDevice && !repeat) {
       const similar = await this.d.queries.findSimilarOpen(checked.value, 3);
       if (similar.length) {
         // As validated (trimmed, within the limits): the card carries it once, for "No, log mine".

@@ -6,6 +6,7 @@ import type { FaqService } from '../faq/service.js';
 import {
   type Caller,
   type FormData,
+  formIdFor,
   ISSUE_COMMANDS,
   ISSUE_VERBS,
   type IssueService,
@@ -105,7 +106,7 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
       : undefined;
     const values = asked ? { faqQuestion: asked.question, title: asked.question.slice(0, 120) } : {};
     // A new message, so the answer the user came from stays on screen.
-    await turn.reply(form(values));
+    await turn.reply(form(values, undefined, false, asked ? formIdFor(asked.id) : undefined));
     return { message: 'Fill in the form below and press Send.' };
   });
 

@@ -3,18 +3,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { execute, invokeText, readable, say, startTestApp, USERS } from '../support/app.js';
+import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, USERS } from '../support/app.js';
+import { RecordingConnector } from '../support/connector.js';
 
 /** What staff type as they would, carelessly: punctuation, invisible characters, a bare reference, a pasted picture. */
 
 let app: App;
+let connector: RecordingConnector;
 beforeAll(async () => {
+  connector = await new RecordingConnector().start();
   const guidanceDir = mkdtempSync(path.join(tmpdir(), 'rd-guidance-'));
   cpSync('sample/guidance', guidanceDir, { recursive: true });
   ({ app } = await startTestApp({ GUIDANCE_DIR: guidanceDir }));
 });
 afterAll(async () => {
   await app?.stop();
+  await connector?.stop();
 });
 
 const channel = {
@@ -109,5 +113,37 @@ describe('pictures and files sent to the bot', () => {
   it('answers a formatted message with no words instead of staying silent', async () => {
     const replies = await say(app, USERS.staff, '<p><br></p>', { textFormat: 'xml' });
     expect(readable(replies)).toContain('ask a question about the rollout');
+  });
+});
+
+describe('one report, however often its buttons are pressed', () => {
+  const form = { description: 'The export button spins for ever', location: 'Reports > Export', category: 'Reports', severity: 'slows', site: 'Kasama' };
+
+  it('answers Send pressed again on a logged form with its reference, not an offer of it as others\' report', async () => {
+    const values = { ...form, title: 'Export spins for ever', formId: 'fedcba9876543210' };
+    const first = invokeText((await execute(app, USERS.staff, 'issue.submit', values)).body);
+    const ref = /R-\d{4}/.exec(first)?.[0];
+    expect(first).toContain('your issue is logged');
+    const again = invokeText((await execute(app, USERS.staff, 'issue.submit', values)).body);
+    expect(again).not.toContain('Others at Kasama reported something similar');
+    expect(again).toContain(`Your reference is **${ref}**`);
+  });
+
+  it('makes "Log this as an issue" pressed twice one report: the second form\'s Send gives the same reference', async () => {
+    const chat = personalChat(connector.url, USERS.staff);
+    const card = await say(app, USERS.staff, 'why does the canteen close at noon', chat);
+    const before = connector.sentTo(chat.conversation.id).length;
+    await execute(app, USERS.staff, 'issue.form', buttonData(card, 'issue.form'), chat);
+    await execute(app, USERS.staff, 'issue.form', buttonData(card, 'issue.form'), chat);
+    const forms = connector.sentTo(chat.conversation.id).slice(before).map((c) => c.body);
+    expect(forms).toHaveLength(2);
+    const [one, two] = forms.map((f) => buttonData([f], 'issue.submit'));
+    const sent = (data: Record<string, unknown>) =>
+      execute(app, USERS.staff, 'issue.submit', { ...data, ...form, site: 'Mpika', description: 'The canteen shuts before the lunch break', title: 'Canteen closes at noon', faqQuestion: 'why does the canteen close at noon' }, chat);
+    const first = invokeText((await sent(one ?? {})).body);
+    const second = invokeText((await sent(two ?? {})).body);
+    const ref = /R-\d{4}/.exec(first)?.[0];
+    expect(ref).toBeDefined();
+    expect(second).toContain(`Your reference is **${ref}**`);
   });
 });
