@@ -283,7 +283,8 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
         {
           kind: 'answer',
           questionId: '',
-          question: query,
+          // The card goes into someone else's chat: "You asked: <the champion's search words>" would be untrue there.
+          question: '',
           text: hit.passage,
           source: hit.source,
           related: [],
