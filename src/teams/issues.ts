@@ -121,7 +121,7 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
       case 'invalid':
         return { card: form(outcome.values, outcome.errors, opts.lostDevice, formId) };
       case 'similar':
-        return { card: renderIssueCard('issue-similar', issueSimilarData(outcome.similar, outcome.values, formId)) };
+        return { card: renderIssueCard('issue-similar', issueSimilarData(outcome.similar, outcome.values, formId, callerOf(turn).person.id)) };
       case 'logged':
         if (outcome.fresh) {
           turn.log.info({ ref: outcome.issue.ref }, 'issue logged');

@@ -129,6 +129,19 @@ describe('one report, however often its buttons are pressed', () => {
     expect(again).toContain(`Your reference is **${ref}**`);
   });
 
+  it('offers the reporter\'s own earlier issue as theirs, not as one "others reported", when they report it again', async () => {
+    const values = { ...form, title: 'Export spins for ever again', formId: '0f0f0f0f0f0f0f0f' };
+    const offer = invokeText((await execute(app, USERS.staff, 'issue.submit', values)).body);
+    expect(offer).toContain('Is it one of these?');
+    expect(offer).not.toContain('Others at Kasama reported');
+    expect(offer).toContain('one of them by you');
+    expect(offer).toContain('you reported it');
+    // Someone else at the site is offered it as others' report, with no "you reported it".
+    const theirs = invokeText((await execute(app, USERS.champion, 'issue.submit', { ...values, formId: '1f0f0f0f0f0f0f0f' })).body);
+    expect(theirs).toContain('Others at Kasama reported something similar');
+    expect(theirs).not.toContain('you reported it');
+  });
+
   it('makes "Log this as an issue" pressed twice one report: the second form\'s Send gives the same reference', async () => {
     const chat = personalChat(connector.url, USERS.staff);
     const card = await say(app, USERS.staff, 'why does the canteen close at noon', chat);
