@@ -11,17 +11,24 @@ export interface ParsedCommand {
   args: string;
 }
 
+/** Zero-width space, word joiner, byte-order mark: invisible, never part of a command (ZWJ/ZWNJ are left: scripts need them). */
+const INVISIBLE = /[\u200B\u2060\uFEFF]/g;
+
 // Longest first, so "setup triage" wins over a shorter prefix, "my issues" over "issue", "report lost device" over "report".
 const BY_LENGTH = [...COMMANDS].sort((a, b) => b.name.length - a.name.length);
 
 /** Recognises a command at the start of a message (case and spacing forgiven); anything else is a question. */
 export function parseCommand(text: string): ParsedCommand | undefined {
-  const clean = text.replace(/\s+/g, ' ').trim();
+  // Zero-width spaces (pasted along with a word, or typed by some keyboards) are not words: "report\u200b" is "report".
+  const clean = text.replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
   const lower = clean.toLowerCase().replace(/^\//, '');
+  // A bare command typed as a sentence ("Report!", "my issues.", "help?") is still that command.
+  const bare = lower.replace(/[\s.!?…]+$/, '');
   for (const command of BY_LENGTH) {
-    if (lower === command.name || lower.startsWith(`${command.name} `)) {
+    const exact = bare === command.name;
+    if (exact || lower.startsWith(`${command.name} `)) {
       const offset = clean.startsWith('/') ? 1 : 0;
-      const args = clean.slice(command.name.length + offset).trim();
+      const args = exact ? '' : clean.slice(command.name.length + offset).trim();
       if (command.args && !command.args.test(args)) continue;
       return { command, args };
     }

@@ -16,6 +16,16 @@ describe('parseCommand', () => {
     expect(read('report')).toEqual({ name: 'report', args: '' });
   });
 
+  it('takes a bare command typed as a sentence, or with a zero-width space, as the command with no arguments', () => {
+    for (const typed of ['Report!', 'my issues.', 'MY ISSUES?', 'help?!', 'report\u200b', '\u200breport', 'whoami …']) {
+      expect(parseCommand(typed)?.args, typed).toBe('');
+    }
+    expect(parseCommand('Report!')?.command.name).toBe('report');
+    expect(parseCommand('my issues.')?.command.name).toBe('my issues');
+    // Words after the command keep their punctuation: they start the description.
+    expect(parseCommand('report printer jammed!')?.args).toBe('printer jammed!');
+  });
+
   it('treats other text as a question, not a command', () => {
     expect(parseCommand('helpful tips for sync?')).toBeUndefined();
     expect(parseCommand('issues with login')).toBeUndefined();

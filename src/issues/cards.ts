@@ -133,6 +133,8 @@ export function issueFormData(opts: IssueFormOptions): IssueFormData {
 
 export interface SimilarItem {
   ref: string;
+  /** " · you reported it" on the reporter's own issue, '' otherwise. */
+  yours: string;
   title: string;
   status: string;
   category: string;
@@ -142,6 +144,8 @@ export interface SimilarItem {
 
 export interface IssueSimilarData {
   site: string;
+  /** Who reported them: "Others at <site> …", or, when one is the reporter's own, not called others'. */
+  intro: string;
   items: SimilarItem[];
   /** The submitted form, carried back by "No, log mine" so nothing is typed twice (validated again). */
   form: Record<FormFieldName, string>;
@@ -153,12 +157,21 @@ export function issueSimilarData(
   items: readonly IssueSummary[],
   form: Partial<Record<FormFieldName, unknown>>,
   formId = '',
+  reporterId = '',
 ): IssueSimilarData {
   const values = issueFormData({ categories: [], values: form }).values;
+  const site = e(values.site);
+  const mine = (i: IssueSummary) => reporterId !== '' && i.reporter.id === reporterId;
+  // Their own earlier report is among them (the same problem typed again): it is not "others'".
+  const intro = items.some(mine)
+    ? `Something similar at ${site} is already logged, one of them by you. If yours is this problem, you hear of it there; if another one is, add yourself to it.`
+    : `Others at ${site} reported something similar. If one of them is your problem, add yourself to it: you get the same updates, and the champions see how many people it affects.`;
   return {
     formId,
-    site: e(values.site),
+    site,
+    intro,
     items: items.map((i) => ({
+      yours: mine(i) ? ' · you reported it' : '',
       ref: i.ref,
       title: e(i.title),
       status: STATUS_LABEL[i.status],

@@ -72,7 +72,8 @@ export class RefCounter {
     return e ? { n: Number(e.n), since: String(e.since ?? ''), etag: e.etag } : null;
   }
 
-  private async claimed(key: string): Promise<number | null> {
+  /** The number an idempotency key was given, null when it has none yet. */
+  async claimed(key: string): Promise<number | null> {
     const e = await readEntity<{ n: number }>(this.table, COUNTER_PARTITION, idemRowKey(this.prefix, key));
     return e ? Number(e.n) : null;
   }

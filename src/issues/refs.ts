@@ -20,7 +20,8 @@ export function formatRef(prefix: string, n: number): string {
  */
 export function parseRef(input: string, prefix: string): { ref: string; number: number } | null {
   // Users also type `#12` (chat habit) and `R12` (prefix without its dash); both mean the same issue.
-  const s = input.trim().replace(/^#/, '');
+  // A reference asked about ("R-0042?") or ending a sentence ("R-0042.") is the same reference.
+  const s = input.trim().replace(/[.?!]+$/, '').replace(/^#/, '');
   const bare = prefix.replace(/-$/, '');
   const upper = s.toUpperCase();
   const body = upper.startsWith(prefix.toUpperCase())
@@ -32,6 +33,17 @@ export function parseRef(input: string, prefix: string): { ref: string; number: 
   const n = Number(body);
   if (n < 1) return null;
   return { ref: formatRef(prefix, n), number: n };
+}
+
+/**
+ * Whether a whole message is one issue reference, as staff type it to ask after an issue: `R-0042`, `r42`, `#42`,
+ * `R-0042?`. A bare number is not (it says nothing about issues), nor a sentence that names one.
+ */
+export function isReferenceOnly(text: string, prefix: string): boolean {
+  const s = text.trim();
+  const bare = prefix.replace(/-$/, '').toUpperCase();
+  const marked = s.startsWith('#') || (bare !== '' && s.toUpperCase().startsWith(bare));
+  return marked && parseRef(s, prefix) !== null;
 }
 
 /**

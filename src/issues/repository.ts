@@ -201,6 +201,12 @@ export class IssueRepository {
 
   // ---- logging ------------------------------------------------------------------------------------
 
+  /** The issue a request (its idempotency key) already logged, if it did and the issue is saved. */
+  async loggedFor(idempotencyKey: string): Promise<Issue | undefined> {
+    const n = await this.counter.claimed(idempotencyKey);
+    return n === null ? undefined : ((await this.get(formatRef(this.prefix, n))) ?? undefined);
+  }
+
   /**
    * Validates and saves a report. With an idempotency key (Teams' activity id), a retried request
    * returns the issue the first one made, and never makes a second.

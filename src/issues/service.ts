@@ -17,6 +17,7 @@ import { type Issue, type IssueSummary, isOpen, type Person, type Priority, type
 import type { OfferStore } from './offers.js';
 import type { Page } from './paging.js';
 import type { ArchiveNarrowing, IssueQueries, QueueFilters } from './queries.js';
+import { isReferenceOnly } from './refs.js';
 import type { ActResult, IssueRepository } from './repository.js';
 import { issueAsOf, type Notification, noticeOf } from './rules.js';
 import type { SlaEvent } from './sla.js';
@@ -156,6 +157,11 @@ export class IssueService {
     return this.d.categories;
   }
 
+  /** Whether a message is only an issue reference ("R-0042?"): asking after that issue, not the guidance. */
+  isReferenceOnly(text: string): boolean {
+    return isReferenceOnly(text, this.d.repository.prefix);
+  }
+
   // ---- staff ----------------------------------------------------------------------------------------
 
   async report(caller: Caller, values: FormData, opts: ReportOptions): Promise<ReportOutcome> {
@@ -195,7 +201,10 @@ export class IssueService {
   private async reportNow(caller: Caller, values: FormData, opts: ReportOptions): Promise<ReportOutcome> {
     const checked = validateNewIssue(values, this.d.categories);
     if (!checked.ok) return { kind: 'invalid', values, errors: checked.errors };
-    if (opts.checkSimilar && !opts.lostDevice) {
+    // Send pressed again on a form already logged goes on to that issue (logged below as a repeat, its follow-ups
+    // mended), not to an offer of it as one "others reported".
+    const repeat = opts.checkSimilar && opts.formId ? await this.d.repository.loggedFor(opts.requestKey) : undefined;
+    if (opts.checkSimilar && !opts.lostDevice && !repeat) {
       const similar = await this.d.queries.findSimilarOpen(checked.value, 3);
       if (similar.length) {
         // As validated (trimmed, within the limits): the card carries it once, for "No, log mine".

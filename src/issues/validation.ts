@@ -25,7 +25,8 @@ const INVISIBLE = /[\p{Cf}\p{Z}\s\u115F\u1160\u3164\uFFA0\u2800]/gu;
 
 function text(label: string, max: number, required: boolean | 'any') {
   const base = z
-    .string({ error: `${label} must be text.` })
+    // A field the client left out (Teams may send an empty input as no value at all) is missing, not "not text".
+    .string({ error: (iss) => (iss.input === undefined ? `${label} is required.` : `${label} must be text.`) })
     .trim()
     .max(max, {
       error: (iss) =>

@@ -29,7 +29,7 @@ import {
   keepInvokeResponse,
   replayedResponse,
 } from './invoke.js';
-import { actorOf, storedConversationOf, textWithoutMention } from './turn.js';
+import { actorOf, hasAttachedFiles, storedConversationOf, textWithoutMention } from './turn.js';
 
 /** What a handler knows about the turn it runs in. */
 export interface Turn {
@@ -71,6 +71,8 @@ export type SearchHandler = (
 /** A search query is typed by anyone: longer than any question the FAQ reads (it keeps 500 characters). */
 const SEARCH_QUERY_MAX = 500;
 const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
+const FILES_NOT_KEPT =
+  "I can't keep pictures or files, so the one you sent is not saved with anything. Type what it shows instead: for an error, its exact message.";
 /** Teams asks for 25 at a time by default. */
 const SEARCH_PAGE_MAX = 25;
 
@@ -91,6 +93,7 @@ export interface BotDeps {
 export class RolloutDeskBot extends TeamsActivityHandler {
   private readonly commands = new Map<string, { def: CommandDef; handler: CommandHandler }>();
   private readonly verbs = new Map<string, { def: VerbDef; handler: VerbHandler<z.ZodType> }>();
+  private readonly shorthands: ((text: string) => string | undefined)[] = [];
   private questionHandler: QuestionHandler | undefined;
   private searchHandler: SearchHandler | undefined;
   /** Chats and names this instance saved already (dropped when someone is forgotten: see saved.ts). */
@@ -124,6 +127,15 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   /** The verbs and commands with a handler (the registry test holds them against the cards). */
   handled(): { verbs: string[]; commands: string[] } {
     return { verbs: [...this.verbs.keys()], commands: [...this.commands.keys()] };
+  }
+
+  /**
+   * A message that is short for a command, as a feature reads it (an issue reference alone means "issue R-0042"):
+   * `expand` returns the command's text, or undefined when the message is not such a shorthand.
+   */
+  shorthand(expand: (text: string) => string | undefined): this {
+    this.shorthands.push(expand);
+    return this;
   }
 
   onQuestion(handler: QuestionHandler): this {
@@ -260,7 +272,11 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     }
     const text = textWithoutMention(context);
     const turn = await this.turn(context);
+    const files = hasAttachedFiles(context.activity);
+    // Said before the answer, so a screenshot of an error is not thought to be on the issue.
+    if (files) await turn.reply(FILES_NOT_KEPT);
     if (!text) {
+      if (files) return;
       // A card sent back to the bot (a guidance search result) carries no words: not a request for help.
       if ((context.activity.attachments ?? []).some((a) => a?.contentType === ADAPTIVE_CARD)) {
         turn.log.info('a card without words; not answered');
@@ -269,7 +285,7 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       await turn.reply(helpCard(turn.role, this.deps.localMode));
       return;
     }
-    const cmd = parseCommand(text);
+    const cmd = parseCommand(this.shorthands.reduce<string | undefined>((found, expand) => found ?? expand(text), undefined) ?? text);
     if (cmd) {
       const entry = this.commands.get(cmd.command.name);
       if (!entry) {

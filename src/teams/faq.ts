@@ -12,7 +12,7 @@ import { refusalFor } from '../roles/permissions.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
-import { sharedConversationOf } from './turn.js';
+import { hasAttachedFiles, sharedConversationOf } from './turn.js';
 import { type DownloadWiring, offerDownload } from './downloads.js';
 import type { ExportStore } from '../exports/store.js';
 import type { Clock } from '../clock.js';
@@ -32,6 +32,8 @@ export interface FaqWiring {
 
 /** Teams' retry starts at ~15 s; the answer (model included) must be on its way well before. */
 const ANSWER_BUDGET_MS = 10_000;
+
+const NO_QUESTION = 'I\'m here when you need me: ask a question about the rollout in your own words, or type "help" for what else I can do.';
 
 const GAP_DAYS_DEFAULT = 14;
 /** Guidance sections offered in the "Answer this" picker: the nearest to the question, not all of them. */
@@ -60,7 +62,9 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     const echo = recogniseEchoedCard(turn.context.activity);
     const text = echo.echoed || echo.formatted ? echo.ownText : raw;
     if (!text) {
-      turn.log.info('an echoed card, not a question; not answered');
+      // A formatted message with no words (a pasted picture's HTML) still gets an answer; the bot told of the picture.
+      if (echo.echoed || hasAttachedFiles(turn.context.activity)) turn.log.info('an echoed card or a picture, no words; not answered');
+      else await turn.reply(NO_QUESTION);
       return;
     }
     // "When are office hours?" is answered from the live schedule, not from the guidance's page.
@@ -69,7 +73,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     await turn.context.sendActivity({ type: 'typing' });
     const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS), sharedConversationOf(turn.context));
     if (answer.kind === 'no-question') {
-      await turn.reply('I\'m here when you need me: ask a question about the rollout in your own words, or type "help" for what else I can do.');
+      await turn.reply(NO_QUESTION);
       return;
     }
     metrics.questionAnswered(answer.kind === 'answer');
@@ -285,7 +289,8 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
         {
           kind: 'answer',
           questionId: '',
-          question: query,
+          // The card goes into someone else's chat: "You asked: <the champion's search words>" would be untrue there.
+          question: '',
           text: hit.passage,
           source: hit.source,
           related: [],

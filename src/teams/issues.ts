@@ -6,6 +6,7 @@ import type { FaqService } from '../faq/service.js';
 import {
   type Caller,
   type FormData,
+  formIdFor,
   ISSUE_COMMANDS,
   ISSUE_VERBS,
   type IssueService,
@@ -105,7 +106,7 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
       : undefined;
     const values = asked ? { faqQuestion: asked.question, title: asked.question.slice(0, 120) } : {};
     // A new message, so the answer the user came from stays on screen.
-    await turn.reply(form(values));
+    await turn.reply(form(values, undefined, false, asked ? formIdFor(asked.id) : undefined));
     return { message: 'Fill in the form below and press Send.' };
   });
 
@@ -120,7 +121,7 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
       case 'invalid':
         return { card: form(outcome.values, outcome.errors, opts.lostDevice, formId) };
       case 'similar':
-        return { card: renderIssueCard('issue-similar', issueSimilarData(outcome.similar, outcome.values, formId)) };
+        return { card: renderIssueCard('issue-similar', issueSimilarData(outcome.similar, outcome.values, formId, callerOf(turn).person.id)) };
       case 'logged':
         if (outcome.fresh) {
           turn.log.info({ ref: outcome.issue.ref }, 'issue logged');
@@ -186,6 +187,8 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
     return replyWith(turn, await detail(turn, args));
   });
   bot.verb(ISSUE_VERBS.view, (turn, data) => detail(turn, data.ref));
+  // "R-0042?" typed alone asks after that issue: answered from the guidance it was a wrong answer (and "#42" a false gap).
+  bot.shorthand((text) => (w.issues.isReferenceOnly(text) ? `issue ${text}` : undefined));
 
   // ---- champions: triage actions and lists -------------------------------------------------------------
 

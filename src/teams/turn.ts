@@ -97,5 +97,26 @@ export function textWithoutMention(context: TurnContext): string {
   // botbuilder's mention removal reads activity.text unchecked: a mention entity on a message without text.
   if (typeof context.activity.text !== 'string') return '';
   const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '';
-  return text.replace(/<at>[^<]*<\/at>/g, '').trim();
+  // Teams puts a non-breaking space after a mention as the entity `&nbsp;`: it is a space, not a question's words.
+  return text.replace(/<at>[^<]*<\/at>/g, '').replace(/&nbsp;/gi, ' ').trim();
+}
+
+/** Whether Teams' HTML copy of a message holds a picture: an <img> that is not one of Teams' emoji (sent as images). */
+function picturesIn(html: string): boolean {
+  for (const img of html.matchAll(/<img\b[^>]*>/gi)) if (!/schema\.skype\.com\/Emoji|\bemoji\b/i.test(img[0])) return true;
+  return false;
+}
+
+/**
+ * Whether pictures or files came with a message (an image pasted into the compose box, a file attached). The bot
+ * keeps words only, so the sender is told these were not kept rather than have them vanish. Cards (the guidance
+ * search's result sent back) and Teams' HTML copy of the text are not files; a picture pasted in a channel arrives
+ * only inside that HTML copy, as an <img>.
+ */
+export function hasAttachedFiles(activity: Partial<Activity>): boolean {
+  return (activity.attachments ?? []).some((a) => {
+    const type = typeof a?.contentType === 'string' ? a.contentType : '';
+    if (type === 'text/html') return typeof a.content === 'string' && picturesIn(a.content);
+    return type !== '' && !type.startsWith('application/vnd.microsoft.card.');
+  });
 }

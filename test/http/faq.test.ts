@@ -287,6 +287,17 @@ describe('guidance search (message extension)', () => {
     return attachments.map((a) => a.preview.content.title);
   };
 
+  it('gives cards that, sent into someone\'s chat, show the passage and its source, not "You asked: <the search words>"', async () => {
+    const res = await query(USERS.champion, 'pending upload sync');
+    const cards = (res.json.composeExtension as { attachments: { content: unknown }[] }).attachments.map((a) => a.content);
+    expect(cards.length).toBeGreaterThan(0);
+    for (const card of cards) {
+      const text = readable([{ type: 'message', attachments: [{ contentType: 'card', content: card as Record<string, unknown> }] }]);
+      expect(text).not.toContain('You asked');
+      expect(text).toContain('Source:');
+    }
+  });
+
   it('pages with skip and count: scrolling on never repeats a result, odd paging values read as the first page', async () => {
     const first = await titles('sync tablet upload photos', { skip: 0, count: 3 });
     expect(first).toHaveLength(3);

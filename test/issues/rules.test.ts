@@ -151,6 +151,10 @@ describe('validation', () => {
       'site',
       'title',
     ]);
+    // A field left out of the card's data (an empty input a client did not send) reads as missing, not as "not text".
+    expect(v.errors.title).toBe('Title is required.');
+    expect(v.errors.location).toBe('Where is required.');
+    expect(validateNewIssue(form({ site: 42 as unknown as string }), DEFAULT_CATEGORIES)).toMatchObject({ ok: false, errors: { site: 'Site or department must be text.' } });
     expect(validateNewIssue(null, DEFAULT_CATEGORIES).ok).toBe(false);
     const long = validateNewIssue(form({ title: 'x'.repeat(121) }), DEFAULT_CATEGORIES);
     expect(!long.ok && long.errors.title).toBe('Title can be at most 120 characters (this one has 121).');
