@@ -20,9 +20,10 @@ import { normalize } from './text.js';
  * forms about exactly those: only their workplace phrases are topics ("fuel advance", "project budget").
  * The same holds for pay, travel, IT and channel words a survey or a data collector's question uses
  * (salary, receipts, taxi, hotel, airtime, mobile money, mobile network, Google Forms, Facebook, dinner,
- * printer, keyboard, zoom, toilet, building, weather, a "good morning" before the question): "can enumerators photograph receipts", "the tablet
- * has no mobile network", "zoom in on the map" are ODK questions, so only phrases such as "airtime
- * claim", "receipts for my per diem", "taxi claim", "office printer" or "my salary" are listed.
+ * printer, keyboard, zoom, toilet, building, weather, a "good morning" before the question): "can
+ * enumerators photograph receipts", "the tablet has no mobile network", "zoom in on the map" are ODK
+ * questions, so only phrases such as "airtime claim", "receipts for my per diem", "taxi claim",
+ * "office printer" or "my salary" are listed.
  */
 const WORKPLACE_TOPICS = `
 parental leave, unpaid leave, study leave, leave application, vacation, vacation days, time off, day off, sick note, doctor's note, public holiday, public holidays, annual leave, sick leave, maternity leave, paternity leave, compassionate leave, leave days, days of leave, leave request, leave balance, unused leave, carry over leave, days off, holiday entitlement, sick days, job description, hiring, reference letter, recommendation letter, certificate of employment, work permit, salary scale, salary slip, overtime pay, night shift, team building, staff retreat, christmas party, staff party, office party, end of year party, job application, job vacancy, vacancies, bank holiday, national holiday, independence day, office closed, casual leave, home leave, leave approval, cv, salary increase, sick pay, medical claim
