@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { loadGuidanceDir } from '../../../src/faq/docs/load.js';
 import { parseGuidanceDoc } from '../../../src/faq/docs/parse.js';
-import { buildIndex, search } from '../../../src/faq/engine/index.js';
+import { buildIndex, type FaqIndex, search } from '../../../src/faq/engine/index.js';
 import { rawWords, uncoveredTopics } from '../../../src/faq/engine/scope.js';
+import { HAS_ODK, ODK_DOCS } from './corpus.js';
 
 /** A guide that uses the generic words off-topic questions share with it: form, submit, field, report, month. */
 const sections = [
@@ -95,9 +97,52 @@ describe('uncoveredTopics', () => {
     expect(uncoveredTopics(rawWords('new office chair'), () => rawWords('Office chairs are ordered by the admin team'))).toEqual([]);
   });
 
+  it('raises the workplace phrase of a survey topic, not the topic alone', () => {
+    expect(uncoveredTopics(rawWords('how do i make an airtime claim'), () => [])).toEqual(['airtime claim']);
+    expect(uncoveredTopics(rawWords('where do i send receipts for my per diem'), () => [])).toContain('receipts for my per diem');
+    expect(uncoveredTopics(rawWords('add a question on airtime and taxi fares'), () => [])).toEqual([]);
+  });
+
   it('matches a phrase in order only', () => {
     expect(uncoveredTopics(rawWords('leave the form annual'), () => [])).toEqual([]);
     expect(uncoveredTopics(rawWords('how much annual leave is left'), () => [])).toEqual(['annual leave']);
+  });
+});
+
+describe.skipIf(!HAS_ODK)('answerable questions about a survey topic, or told with a scene-setting word, on the ODK docs', () => {
+  let built: Promise<FaqIndex> | undefined;
+  const odkIndex = () => (built ??= loadGuidanceDir(ODK_DOCS).then((loaded) => buildIndex(loaded.sections)));
+
+  it('are not refused as off-topic', async () => {
+    const index = await odkIndex();
+    // Words a household survey asks about or a data collector's real question mentions: not workplace topics.
+    const answered = [
+      'how do i convert my google forms to odk',
+      'the tablet has no mobile network, can i still fill forms',
+      'how do i ask households about mobile money in a form',
+      'can enumerators photograph receipts in a form',
+      'induction training for data collectors on odk collect',
+      'sign in to central with my gmail',
+      'how do i install briefcase on a windows computer',
+      'can i zoom in on the map to place the household location myself',
+      'only show the toilet questions if the household has a toilet',
+      'can we share the survey link on facebook so anyone can fill it',
+      'the enumerator wears headphones, can the form record the interview audio in the background',
+      'how do i monitor submissions coming in from the field',
+      'can the data collector take a photo of the building',
+    ];
+    for (const question of answered) {
+      const result = search(index, question);
+      expect(result.offTopic, question).toEqual([]);
+      expect(result.answered, question).toBe(true);
+    }
+    // The docs lack these questions' other words ("spending", "ate"), so they may still go unanswered, but not for their topic.
+    for (const question of [
+      'how do i add a question about airtime spending to my survey',
+      'we ask households what they ate for dinner and breakfast, how do i make a repeat for each meal',
+    ]) {
+      expect(search(index, question).offTopic, question).toEqual([]);
+    }
   });
 });
 
