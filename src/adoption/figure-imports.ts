@@ -138,7 +138,6 @@ export class FigureImports {
       total: figures.length,
       batches: batches.length,
       done: 0,
-      // Set from the start: the upkeep lists `state eq 'running'` rows only.
       state: 'running',
       replacedCount: 0,
       replaced: toJsonColumn([]),
@@ -309,7 +308,9 @@ export class FigureImports {
   async upkeep(): Promise<number> {
     const rows = await collect(
       this.table.listEntities<{ claimedUntil: number }>({
-        queryOptions: { filter: odata`RowKey eq ${JOB} and state eq 'running'`, select: ['PartitionKey', 'claimedUntil'] },
+        // A running job names its importer (or the stand-in); a finished one nobody. Not `state`: rows staged before
+        // it was kept have none, and a filter on a missing column matches nothing.
+        queryOptions: { filter: odata`RowKey eq ${JOB} and byId ne ''`, select: ['PartitionKey', 'claimedUntil'] },
       }),
     );
     let taken = 0;
@@ -326,7 +327,7 @@ export class FigureImports {
   private async dropFinished(): Promise<void> {
     const before = new Date(this.nowMs - FINISHED_KEPT_DAYS * 86_400_000).toISOString();
     const old = await collect(
-      this.table.listEntities({ queryOptions: { filter: odata`RowKey eq ${JOB} and state eq 'done' and at lt ${before}`, select: ['PartitionKey'] } }),
+      this.table.listEntities({ queryOptions: { filter: odata`RowKey eq ${JOB} and byId eq '' and at lt ${before}`, select: ['PartitionKey'] } }),
     );
     for (const r of old) {
       await this.table.deleteEntity(String(r.partitionKey), JOB).catch((err: unknown) => this.d.log.warn({ err, import: r.partitionKey }, 'could not delete a finished figure import'));
