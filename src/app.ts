@@ -544,6 +544,17 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     // The adoption stores that hold personal data (pulse answers, figures' enterers) are opened here for the registry.
     const pulseStore = await PulseStore.open(tables);
     const figures = await FigureStore.open(tables);
+    // An import larger than one transaction is written off the turn, its card redrawn as batches land.
+    const figureImports = await FigureImports.open(tables, {
+      figures,
+      clock,
+      holderId: scheduler.holderId,
+      log,
+      progress: async (view) => {
+        if (hasCard(view)) await outbox.enqueue([importCardUpdate(view)]);
+      },
+    });
+    cleanups.push(() => figureImports.stop());
     // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
     const personalData = new PersonalDataRegistry()
       // Before the issues part: a held report filed while its person is forgotten is then anonymised there.
@@ -554,7 +565,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
       .register(broadcast.personalData)
-      .register(new AdoptionPersonalData({ pulses: pulseStore, figures, events: adoptionEvents, clock }))
+      .register(new AdoptionPersonalData({ pulses: pulseStore, figures, imports: figureImports, events: adoptionEvents, clock }))
       .register(new DedupePersonalData(dedupe))
       // Jobs before the log: a job records its log row, then re-reads its own row (jobs.ts), so a lead forgotten
       // meanwhile is either taken off the row before that re-read or found in the log after the record.
@@ -632,17 +643,6 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       questionCard: (pulse, answers, notice) => pulseCard(pulse, config.env.PULSE_MIN_ANSWERS, answers, notice),
     });
     const officeHoursFacts = { service: officeHours, bookings, directory: rollout };
-    // An import larger than one transaction is written off the turn, its card redrawn as batches land.
-    const figureImports = await FigureImports.open(tables, {
-      figures,
-      clock,
-      holderId: scheduler.holderId,
-      log,
-      progress: async (view) => {
-        if (hasCard(view)) await outbox.enqueue([importCardUpdate(view)]);
-      },
-    });
-    cleanups.push(() => figureImports.stop());
     const adoption = new AdoptionService({
       measures,
       figures,

@@ -6,6 +6,7 @@ import type { OutboundMessage } from '../outbound/message.js';
 import { importCard } from './cards.js';
 import { fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
 import { collect, type Tables } from '../storage/tables.js';
+import { isSubject, type Pseudonym, type Subject } from '../privacy/personal-data.js';
 import { BATCH_ROWS, type Figure, type FigureInput, type FigureStore, type Replaced } from './figures.js';
 
 /*
@@ -18,11 +19,15 @@ import { BATCH_ROWS, type Figure, type FigureInput, type FigureStore, type Repla
  * resume: the same measure and date replace themselves, and the figure rows know which save wrote them
  * (FigureStore.save), so nothing is lost and no figure, or replaced figure, is counted twice.
  *
- * Table `AdoptionFigureImports`: PK the import's id (random), RK 'job' → who imported, when, via, the totals, how
- * many batches are written, the count of figures replaced and the first few (the importer's id and name are
- * cleared when it is done); RK 'b0000'… → one batch's figures
- * (JSON), written before the job row (a job row exists only with all its batches) and deleted once all are written.
- * The upkeep lists the job rows (a handful: one per large import), never the figures.
+ * The importer is read from the job row before each batch: `forget` puts the stand-in there (forgetImporter), and a
+ * batch written meanwhile under the old name fails its record (the row's ETag moved) and is written again.
+ *
+ * Table `AdoptionFigureImports`: PK the import's id (random), RK 'job' → who imported, when, via, state, the totals,
+ * how many batches are written, the count of figures replaced and the first few (measure, date and value only: whose
+ * they were is read from the figure rows when shown, which `forget` keeps right; the importer's id and name are
+ * cleared when it is done); RK 'b0000'… → one batch's figures (JSON), written before the job row (a job row exists
+ * only with all its batches) and deleted once all are written. A finished job row is deleted FINISHED_KEPT_DAYS
+ * after the import began. The upkeep lists the running job rows (a handful), never the finished ones or the figures.
  */
 
 export const IMPORTS_TABLE = 'AdoptionFigureImports';
@@ -33,6 +38,8 @@ const FINAL_VERSION = 1_000_000;
 const JOB = 'job';
 /** The first few figures replaced, named on the final message; the rest are counted. */
 const REPLACED_SHOWN = 3;
+/** How long a finished import's record (its totals, the first few figures it replaced) is kept for its card. */
+export const FINISHED_KEPT_DAYS = 30;
 
 /** An import as the importer sees it: how far it is, and at the end what it replaced. */
 export interface ImportView {
@@ -57,7 +64,7 @@ interface Job extends ImportView {
 }
 
 export interface FigureImportsDeps {
-  figures: Pick<FigureStore, 'save'>;
+  figures: Pick<FigureStore, 'save' | 'replacedBy'>;
   clock: Clock;
   /** This instance, as a claim names it. */
   holderId: string;
@@ -131,6 +138,7 @@ export class FigureImports {
       total: figures.length,
       batches: batches.length,
       done: 0,
+      state: 'running',
       replacedCount: 0,
       replaced: toJsonColumn([]),
       byId: by.id,
@@ -147,7 +155,45 @@ export class FigureImports {
   async status(id: string): Promise<ImportView | undefined> {
     if (!/^[0-9a-f]{16}$/.test(id)) return undefined;
     const job = await this.get(id);
-    return job ? viewOf(job) : undefined;
+    return job ? this.viewOf(job) : undefined;
+  }
+
+  /** The person's imports (`my data`): running ones name their importer; a finished one names nobody. */
+  async jobsOf(subject: Subject): Promise<ImportView[]> {
+    const jobs = await this.jobRows();
+    return jobs.filter((j) => isSubject(subject, j.by.id)).map((j) => ({ ...j, replaced: [] }));
+  }
+
+  /**
+   * `forget`: the stand-in put where the person is named as importer on a job row (ETag-guarded: a batch recorded
+   * meanwhile is read again). The running job reads its importer from here before each batch. Returns how many.
+   */
+  async forgetImporter(subject: Subject, pseudonym: Pseudonym): Promise<number> {
+    let changed = 0;
+    for (const j of await this.jobRows()) {
+      let job: Job | undefined = j;
+      while (job && isSubject(subject, job.by.id)) {
+        const entity = { partitionKey: job.id, rowKey: JOB, byId: pseudonym.id, byName: pseudonym.name.slice(0, 120) };
+        if ((await updateIfUnchanged(this.table, entity, 'Merge', job.etag)) !== undefined) {
+          changed++;
+          break;
+        }
+        job = await this.get(job.id);
+      }
+    }
+    return changed;
+  }
+
+  private async jobRows(filter = odata`RowKey eq ${JOB}`): Promise<Job[]> {
+    const rows = await collect(this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }));
+    return rows.map((r) => jobOf(String(r.partitionKey), r, String(r.etag)));
+  }
+
+  /** The view of a job; the figures it replaced named as the figure rows now say (a `forget` since shows the stand-in). */
+  private async viewOf(job: Job): Promise<ImportView> {
+    const { id, total, written, replacedCount, replaced, state, by, via, at } = job;
+    const names = replaced.length ? await this.d.figures.replacedBy(replaced, id) : [];
+    return { id, total, written, replacedCount, replaced: replaced.map((r, i) => ({ ...r, enteredBy: names[i] ?? '' })), state, by, via, at };
   }
 
   private async get(id: string): Promise<Job | undefined> {
@@ -191,10 +237,14 @@ export class FigureImports {
     try {
       let job = await this.claim(id);
       if (!job) return;
-      const by = { id: job.by.id, name: job.by.name, via: job.via, at: new Date(job.at), saveId: id };
       const every = Math.max(1, Math.ceil(job.batches / 10));
       while (job.done < job.batches) {
         if (this.stopping) return;
+        // Read again before each batch: `forget` may have put a stand-in where the importer was.
+        const fresh: Job | undefined = await this.get(id);
+        if (!fresh || fresh.state === 'done' || fresh.holder !== this.d.holderId || fresh.done !== job.done) return;
+        job = fresh;
+        const by = { id: job.by.id, name: job.by.name, via: job.via, at: new Date(job.at), saveId: id };
         const row = await readEntity<{ figures: string }>(this.table, id, batchKey(job.done));
         const figures = fromJsonColumn<FigureInput[]>(row?.figures, []);
         const replaced = await this.d.figures.save(figures, by);
@@ -203,7 +253,8 @@ export class FigureImports {
           done: job.done + 1,
           written: job.written + figures.length,
           replacedCount: job.replacedCount + replaced.length,
-          replaced: [...job.replaced, ...replaced].slice(0, REPLACED_SHOWN),
+          // Whose they were is not kept here: the figure rows say it, and `forget` rewrites them there.
+          replaced: [...job.replaced, ...replaced.map(({ measureId, date, value }) => ({ measureId, date, value, enteredBy: '' }))].slice(0, REPLACED_SHOWN),
         };
         if (next.done === next.batches) next.state = 'done';
         const etag = await updateIfUnchanged(
@@ -214,7 +265,7 @@ export class FigureImports {
             done: next.done,
             written: next.written,
             replacedCount: next.replacedCount,
-            replaced: toJsonColumn(next.replaced),
+            replaced: toJsonColumn(next.replaced.map(({ measureId, date, value }) => ({ measureId, date, value }))),
             state: next.state,
             claimedUntil: this.nowMs + this.claimMs,
             // Done, the record names nobody: the figures themselves say who entered them (`my data`, `forget`).
@@ -223,8 +274,9 @@ export class FigureImports {
           'Merge',
           job.etag,
         );
-        // Changed meanwhile: another instance took the lapsed job over and goes on from where the row says.
-        if (etag === undefined) return;
+        // Changed meanwhile: another instance took the lapsed job over (the re-read above then stops here), or
+        // `forget` renamed the importer (the batch is written again under the stand-in; it counts once).
+        if (etag === undefined) continue;
         job = { ...next, etag };
         if (job.done % every === 0 || job.state === 'done') await this.tell(job);
       }
@@ -237,7 +289,7 @@ export class FigureImports {
 
   private async tell(job: Job): Promise<void> {
     if (!this.d.progress) return;
-    await this.d.progress(viewOf(job)).catch((err: unknown) => this.d.log.warn({ err, import: job.id }, 'could not show how far a figure import got'));
+    await this.d.progress(await this.viewOf(job)).catch((err: unknown) => this.d.log.warn({ err, import: job.id }, 'could not show how far a figure import got'));
   }
 
   /** The written batches' rows go; the job row stays as the import's record (a few hundred bytes). */
@@ -249,26 +301,38 @@ export class FigureImports {
     }
   }
 
-  /** Resumes every import whose claim lapsed (its instance stopped). Returns how many it took up. */
+  /**
+   * Resumes every import whose claim lapsed (its instance stopped), listing only the running ones; deletes the
+   * records of imports begun more than FINISHED_KEPT_DAYS ago. Returns how many it took up.
+   */
   async upkeep(): Promise<number> {
     const rows = await collect(
-      this.table.listEntities<{ claimedUntil: number; state?: string }>({
-        queryOptions: { filter: odata`RowKey eq ${JOB}`, select: ['PartitionKey', 'claimedUntil', 'state'] },
+      this.table.listEntities<{ claimedUntil: number }>({
+        // A running job names its importer (or the stand-in); a finished one nobody. Not `state`: rows staged before
+        // it was kept have none, and a filter on a missing column matches nothing.
+        queryOptions: { filter: odata`RowKey eq ${JOB} and byId ne ''`, select: ['PartitionKey', 'claimedUntil'] },
       }),
     );
     let taken = 0;
     for (const r of rows) {
-      if (r.state === 'done' || Number(r.claimedUntil ?? 0) > this.nowMs) continue;
+      if (Number(r.claimedUntil ?? 0) > this.nowMs) continue;
       this.start(String(r.partitionKey));
       taken++;
     }
+    await this.dropFinished();
     return taken;
   }
-}
 
-function viewOf(job: Job): ImportView {
-  const { id, total, written, replacedCount, replaced, state, by, via, at } = job;
-  return { id, total, written, replacedCount, replaced, state, by, via, at };
+  /** Finished imports' records past FINISHED_KEPT_DAYS: their card shows the end already, and they hold who was replaced. */
+  private async dropFinished(): Promise<void> {
+    const before = new Date(this.nowMs - FINISHED_KEPT_DAYS * 86_400_000).toISOString();
+    const old = await collect(
+      this.table.listEntities({ queryOptions: { filter: odata`RowKey eq ${JOB} and byId eq '' and at lt ${before}`, select: ['PartitionKey'] } }),
+    );
+    for (const r of old) {
+      await this.table.deleteEntity(String(r.partitionKey), JOB).catch((err: unknown) => this.d.log.warn({ err, import: r.partitionKey }, 'could not delete a finished figure import'));
+    }
+  }
 }
 
 function jobOf(id: string, e: Record<string, unknown>, etag: string): Job {

@@ -194,6 +194,7 @@ export function parseFiguresCsv(
 }
 
 const PK = 'fig';
+const byMeasureAndDate = (a: Figure, b: Figure) => a.measureId.localeCompare(b.measureId) || a.date.localeCompare(b.date);
 type FigureRow = Omit<Figure, 'replaced'> & {
   partitionKey: string;
   rowKey: string;
@@ -298,9 +299,45 @@ export class FigureStore {
     return out;
   }
 
+  /**
+   * Who had entered the figures save `saveId` replaced, as their rows say now (a `forget` since shows the stand-in;
+   * '' for one replaced again since). One point read each: an import names only its first few.
+   */
+  async replacedBy(figures: readonly Pick<Figure, 'measureId' | 'date'>[], saveId: string): Promise<string[]> {
+    return Promise.all(
+      figures.map(async (f) => {
+        const row = await readEntity<FigureRow>(this.table, PK, `${f.measureId}~${f.date}`);
+        return row?.replacedIn === saveId ? String(row.replacedBy ?? '') : '';
+      }),
+    );
+  }
+
+  /**
+   * The figures of these measures dated `from` or later, and for a measure with none since, its latest before
+   * (looked for a year back, then further): what the overview charts and rates, not every figure ever entered.
+   */
+  async since(measureIds: readonly string[], from: string): Promise<Figure[]> {
+    const range = (id: string, lo: string, hi: string) =>
+      this.query(odata`PartitionKey eq ${PK} and RowKey ge ${`${id}~${lo}`} and RowKey lt ${`${id}~${hi}`}`);
+    const yearBefore = new Date(Date.parse(`${from}T00:00:00Z`) - 366 * 86_400_000).toISOString().slice(0, 10);
+    const per = await Promise.all(
+      measureIds.map(async (id) => {
+        const recent = await range(id, from, '~');
+        if (recent.length) return recent;
+        const earlier = (await range(id, yearBefore, from)).at(-1) ?? (await range(id, '', yearBefore)).at(-1);
+        return earlier ? [earlier] : [];
+      }),
+    );
+    return per.flat().sort(byMeasureAndDate);
+  }
+
   /** Every figure, oldest date first per measure. */
   async all(): Promise<Figure[]> {
-    const rows = await collect(this.table.listEntities<FigureRow>({ queryOptions: { filter: odata`PartitionKey eq ${PK}` } }));
+    return (await this.query(odata`PartitionKey eq ${PK}`)).sort(byMeasureAndDate);
+  }
+
+  private async query(filter: string): Promise<Figure[]> {
+    const rows = await collect(this.table.listEntities<FigureRow>({ queryOptions: { filter } }));
     return rows
       .map((r) => ({
         measureId: r.measureId,
@@ -313,8 +350,7 @@ export class FigureStore {
         ...(r.replacedValue !== undefined
           ? { replaced: { value: Number(r.replacedValue), enteredBy: String(r.replacedBy ?? ''), ...(r.replacedById ? { enteredById: r.replacedById } : {}) } }
           : {}),
-      }))
-      .sort((a, b) => a.measureId.localeCompare(b.measureId) || a.date.localeCompare(b.date));
+      }));
   }
 
   /** Puts `by` where the enterer of the figure it replaced was (privacy `forget`): what it replaced stays. */

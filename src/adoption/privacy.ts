@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from '../privacy/personal-data.js';
 import { personHash } from './events.js';
+import type { FigureImports, ImportView } from './figure-imports.js';
 import type { Figure, FigureStore } from './figures.js';
 import { answerLabel, type Answers, type Pulse, respondentKey } from './pulse.js';
 import type { PulseStore } from './pulse-store.js';
@@ -12,7 +13,9 @@ import type { EventStore } from './store.js';
  * and the IMS figures they entered, and the issue events they acted in (a one-way hash, to count distinct
  * people). `forget` moves each answer to the stand-in's key — still one answer, so results and counts stay —
  * and deletes their recipient rows; pulses and figures keep their content with the stand-in as sender or
- * enterer; events take the stand-in's hash. The daily sketches of active people hold no id to take out.
+ * enterer; events take the stand-in's hash. A large import they started and still running names them on its
+ * job row: `forget` puts the stand-in there first, and the job reads it before each batch (figure-imports.ts),
+ * so batches written after forget carry the stand-in too. The daily sketches of active people hold no id to take out.
  * `expire` deletes the answer and recipient rows of pulses closed before the retention period, keeping
  * their scale and choice answers (without keys) on the pulse so results and trends stay (its summary is
  * counted again from them first, and the free-text pages deleted: pulse-store expireAnswers).
@@ -20,7 +23,9 @@ import type { EventStore } from './store.js';
 export class AdoptionPersonalData implements PersonalData {
   readonly feature = 'adoption';
 
-  constructor(private readonly d: { pulses: PulseStore; figures: FigureStore; events: EventStore; clock: Clock }) {}
+  constructor(
+    private readonly d: { pulses: PulseStore; figures: FigureStore; imports?: Pick<FigureImports, 'jobsOf' | 'forgetImporter'>; events: EventStore; clock: Clock },
+  ) {}
 
   /** The respondent keys the person may have in a pulse (one per key they go by, case folded). */
   private keysIn(pulse: Pulse, subject: Subject): string[] {
@@ -45,7 +50,8 @@ export class AdoptionPersonalData implements PersonalData {
     const replacedOf = all.filter((f) => isSubject(subject, f.replaced?.enteredById));
     const actors = [...new Set(subject.ids.map(personHash))];
     const events = await this.d.events.countByActor(actors);
-    return { answers, recipientOf, sent, figures, replacedOf, actors, events };
+    const imports: ImportView[] = (await this.d.imports?.jobsOf(subject)) ?? [];
+    return { answers, recipientOf, sent, figures, replacedOf, actors, events, imports };
   }
 
   private tally(f: Awaited<ReturnType<AdoptionPersonalData['find']>>): Tally {
@@ -55,6 +61,7 @@ export class AdoptionPersonalData implements PersonalData {
         { kind: 'adoption.pulseRecipients', label: 'pulses sent to them (deleted)', count: f.recipientOf.length, action: 'delete' },
         { kind: 'adoption.pulsesSent', label: 'pulses they sent (kept, sender anonymised)', count: f.sent.length, action: 'anonymise' },
         { kind: 'adoption.figures', label: 'IMS figures they entered (kept, person anonymised)', count: f.figures.length, action: 'anonymise' },
+        { kind: 'adoption.figureImports', label: 'figure imports they started, still running (kept, importer anonymised)', count: f.imports.length, action: 'anonymise' },
         { kind: 'adoption.figuresReplaced', label: 'IMS figures of theirs a later figure replaced (noted on it; person anonymised)', count: f.replacedOf.length, action: 'anonymise' },
         { kind: 'adoption.events', label: 'issue actions counted in the adoption figures (still counted, person anonymised)', count: f.events, action: 'anonymise' },
       ),
@@ -78,11 +85,15 @@ export class AdoptionPersonalData implements PersonalData {
       pulsesSent: f.sent.map((p) => ({ pulse: p.id, title: p.title, audience: p.audience, sentAt: p.sentAt })),
       figuresEntered: f.figures.map((x: Figure) => ({ measure: x.measureId, date: x.date, value: x.value, enteredAt: x.enteredAt, via: x.via })),
       figuresOfTheirsReplaced: f.replacedOf.map((x: Figure) => ({ measure: x.measureId, date: x.date, theirValue: x.replaced?.value, replacedWith: x.value })),
+      figureImportsRunning: f.imports.map((x) => ({ import: x.id, startedAt: x.at, via: x.via, figures: x.total, writtenSoFar: x.written })),
       issueActionsCounted: f.events,
     };
   }
 
   async forget(subject: Subject, pseudonym: Pseudonym): Promise<Tally> {
+    // Their running imports first: batches written from here on carry the stand-in, so the figures found below are
+    // all there are under their name (one written meanwhile under it is written again: FigureImports.run).
+    await this.d.imports?.forgetImporter(subject, pseudonym);
     const f = await this.find(subject);
     for (const a of f.answers) {
       const stand = respondentKey(a.pulse, pseudonym.id);

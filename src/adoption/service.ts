@@ -107,9 +107,12 @@ export class AdoptionService {
   async overview(weeks = this.d.weeks, through?: string): Promise<Overview> {
     const thisWeek = weekOf(this.today());
     const last = through ?? thisWeek;
+    const from = addDays(last, -7 * (weeks - 1));
+    const ims = this.d.measures.current.filter((m) => m.source.kind === 'ims').map((m) => m.id);
     const [rows, figures, state] = await Promise.all([
-      this.d.aggregates.weeks(addDays(last, -7 * (weeks - 1)), thisWeek),
-      this.d.figures.all(),
+      this.d.aggregates.weeks(from, thisWeek),
+      // The charted weeks' figures (and each measure's latest, if older): not every figure ever entered.
+      this.d.figures.since(ims, from),
       this.d.state.rollup(),
     ]);
     const points = rows.filter((w) => w.week <= last).map(weekPoint);

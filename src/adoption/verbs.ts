@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { command, verb } from '../registry/define.js';
+import { MAX_CSV_CHARS } from './figures.js';
 
 /**
  * The adoption feature's command and card verbs (see src/registry). Card data is client-written: these
@@ -49,8 +50,9 @@ export const ADOPTION_VERBS = {
     z.object({ measure: text(200), date: text(100), value: text(100) }),
     stale,
   ),
-  // Past MAX_CSV_CHARS the service says the file is too long; the activity's 1 MB body limit bounds this.
-  importFigures: verb('adoption.figures.import', 'adoption.measures', z.object({ csv: text(1_000_000) }), stale),
+  // A little past MAX_CSV_CHARS, so a paste just over it gets the service's "the file has about N figures", not
+  // "out of date"; still under the activity's 1 MB body limit, which bounds the rest.
+  importFigures: verb('adoption.figures.import', 'adoption.measures', z.object({ csv: text(MAX_CSV_CHARS + 40_000) }), stale),
   importStatus: verb('adoption.figures.importStatus', 'adoption.measures', z.object({ importId: z.string().max(40) }), stale),
   compose: verb('adoption.pulse.compose', 'adoption.pulse.send', z.object({})),
   send: verb(

@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FigureImports, type ImportView } from '../../src/adoption/figure-imports.js';
 import { FigureStore } from '../../src/adoption/figures.js';
+import { AdoptionPersonalData } from '../../src/adoption/privacy.js';
+import { PulseStore } from '../../src/adoption/pulse-store.js';
 import { parseMeasures } from '../../src/adoption/measures.js';
 import { AdoptionService } from '../../src/adoption/service.js';
-import { AggregateStore, StateStore } from '../../src/adoption/store.js';
+import { AggregateStore, EventStore, StateStore } from '../../src/adoption/store.js';
 import { importProgressText } from '../../src/adoption/cards.js';
 import { ManualClock } from '../../src/clock.js';
+import { collect, type Tables } from '../../src/storage/tables.js';
 import { testTables } from '../support/storage.js';
+import { reads } from '../support/table-reads.js';
 
 const MEASURES = parseMeasures(readFileSync('sample/measures.yaml', 'utf8'));
 const TODAY = '2027-01-11';
@@ -24,7 +28,17 @@ function exportRows(n: number, value = (i: number) => String(i % 97)): string[] 
   });
 }
 
-async function setup(opts: { failAfterSave?: number } = {}) {
+/** Every row of the figures and the imports tables, as text. */
+async function importRows(tables: Tables): Promise<string> {
+  const rows = await Promise.all(['AdoptionFigures', 'AdoptionFigureImports'].map(async (n) => collect((await tables.table(n)).listEntities())));
+  return JSON.stringify(rows);
+}
+
+const LEAD_SUBJECT = { ids: ['AAD-LEAD'], name: 'Lee Lead' };
+const ANN_SUBJECT = { ids: ['aad-ann'], name: 'Ann Analyst' };
+const STAND_IN = { id: 'former-77ab', name: 'Former member 77ab' };
+
+async function setup(opts: { failAfterSave?: number; afterSave?: (n: number) => Promise<void> } = {}) {
   const tables = testTables();
   const clock = new ManualClock(`${TODAY}T09:00:00Z`);
   const figures = await FigureStore.open(tables);
@@ -35,8 +49,10 @@ async function setup(opts: { failAfterSave?: number } = {}) {
     save: async (...args: Parameters<FigureStore['save']>) => {
       const out = await figures.save(...args);
       if (++saves === opts.failAfterSave) throw new Error('instance stopped');
+      await opts.afterSave?.(saves);
       return out;
     },
+    replacedBy: figures.replacedBy.bind(figures),
   };
   const imports = await FigureImports.open(tables, { figures: stopping, clock, holderId: 'one', log: quiet, progress: async (v) => void seen.push(v) });
   const adoption = new AdoptionService({
@@ -50,7 +66,8 @@ async function setup(opts: { failAfterSave?: number } = {}) {
     weeks: 12,
   });
   const other = await FigureImports.open(tables, { figures, clock, holderId: 'two', log: quiet, progress: async (v) => void seen.push(v) });
-  return { adoption, figures, imports, other, clock, seen };
+  const data = new AdoptionPersonalData({ pulses: await PulseStore.open(tables), figures, imports, events: await EventStore.open(tables), clock });
+  return { tables, adoption, figures, imports, other, clock, seen, data };
 }
 
 describe('a CSV of thousands of figures (test/http/adoption.test.ts takes 10,000 from the card)', () => {
@@ -140,4 +157,104 @@ describe('a large import whose instance stops part-way', () => {
     expect(await adoption.importStatus(lead, res.staged.id)).toMatchObject({ state: 'done', written: 700 });
     expect((await figures.all()).length).toBe(700);
   });
+});
+
+describe('forgetting the person who started a large import while it runs', () => {
+  it('leaves no figure, job row or progress card naming them once it is resumed; `my data` listed the running import', async () => {
+    const { tables, adoption, figures, imports, other, clock, seen, data } = await setup({ failAfterSave: 3 });
+    const res = await adoption.importFigures(lead, ['measure,date,value', ...exportRows(1_000)].join('\n'), 'csv');
+    if (!res.ok || !('staged' in res)) throw new Error('not staged');
+    adoption.startImport(res.staged.id);
+    await imports.idle();
+    expect(await adoption.importStatus(lead, res.staged.id)).toMatchObject({ state: 'running', written: 200 });
+    expect((await data.export(LEAD_SUBJECT)).figureImportsRunning).toEqual([{ import: res.staged.id, startedAt: res.staged.at, via: 'csv', figures: 1_000, writtenSoFar: 200 }]);
+    expect((await data.describe(LEAD_SUBJECT)).holdings.find((h) => h.kind === 'adoption.figureImports')?.count).toBe(1);
+
+    await data.forget(LEAD_SUBJECT, STAND_IN);
+    // Already off the job row while it waits to be resumed.
+    expect(await importRows(tables)).not.toContain('Lee Lead');
+    seen.length = 0;
+    clock.advance(4 * 60_000);
+    expect(await other.upkeep()).toBe(1);
+    await other.idle();
+    expect(await adoption.importStatus(lead, res.staged.id)).toMatchObject({ state: 'done', written: 1_000 });
+    const rows = await importRows(tables);
+    expect(rows).not.toContain('aad-lead');
+    expect(rows).not.toContain('Lee Lead');
+    const all = await figures.all();
+    expect(all.filter((f) => f.enteredById === STAND_IN.id && f.enteredBy === STAND_IN.name).length).toBe(1_000);
+    // The progress card said "Imported by" the stand-in, never the person.
+    expect(seen.filter((v) => v.state === 'running').map((v) => v.by.name)).toContain(STAND_IN.name);
+    expect(JSON.stringify(seen)).not.toContain('Lee Lead');
+  }, 60_000);
+
+  it('between a batch written and recorded: the batch is written again under the stand-in, and counted once', async () => {
+    let forgotten = false;
+    const ctx: { data?: AdoptionPersonalData } = {};
+    // `forget` runs right after the second batch lands, before the job records it.
+    const { tables, adoption, figures, imports, data } = await setup({
+      afterSave: async (n) => {
+        if (n !== 2 || forgotten) return;
+        forgotten = true;
+        await ctx.data!.forget(LEAD_SUBJECT, STAND_IN);
+      },
+    });
+    ctx.data = data;
+    const res = await adoption.importFigures(lead, ['measure,date,value', ...exportRows(500)].join('\n'), 'csv');
+    if (!res.ok || !('staged' in res)) throw new Error('not staged');
+    adoption.startImport(res.staged.id);
+    await imports.idle();
+    expect(forgotten).toBe(true);
+    expect(await adoption.importStatus(lead, res.staged.id)).toMatchObject({ state: 'done', written: 500, replacedCount: 0 });
+    expect(await importRows(tables)).not.toContain('aad-lead');
+    expect((await figures.all()).every((f) => f.enteredById === STAND_IN.id)).toBe(true);
+  }, 60_000);
+});
+
+describe('a finished import’s record', () => {
+  it('names whose figures it replaced as the figures now say (forget reaches it), and is deleted 30 days on', async () => {
+    const { tables, adoption, figures, imports, clock, data } = await setup();
+    await figures.save([{ measureId: 'report-days', date: '2026-12-31', value: 1000 }], { ...colleague, at: new Date() });
+    const res = await adoption.importFigures(lead, ['measure,date,value', ...exportRows(300)].join('\n'), 'csv');
+    if (!res.ok || !('staged' in res)) throw new Error('not staged');
+    adoption.startImport(res.staged.id);
+    await imports.idle();
+    expect(importProgressText((await adoption.importStatus(lead, res.staged.id))!)).toBe('Imported 300 figures, replaced 1: report-days on 2026-12-31 (1000, by Ann Analyst).');
+
+    await data.forget(ANN_SUBJECT, STAND_IN);
+    const rows = await importRows(tables);
+    expect(rows).not.toContain('Ann Analyst');
+    expect(rows).not.toContain('aad-ann');
+    expect(importProgressText((await adoption.importStatus(lead, res.staged.id))!)).toBe(`Imported 300 figures, replaced 1: report-days on 2026-12-31 (1000, by ${STAND_IN.name}).`);
+
+    // The scheduled upkeep reads no finished job each tick, and deletes one once it is 30 days old.
+    const tick = await reads(() => imports.upkeep(), { table: 'AdoptionFigureImports' });
+    expect(tick).toMatchObject({ value: 0, rows: 0 });
+    clock.advance(29 * 86_400_000);
+    await imports.upkeep();
+    expect(await adoption.importStatus(lead, res.staged.id)).toMatchObject({ state: 'done' });
+    clock.advance(2 * 86_400_000);
+    await imports.upkeep();
+    expect(await adoption.importStatus(lead, res.staged.id)).toBeUndefined();
+  }, 60_000);
+});
+
+describe('the overview with thousands of figures entered over the years', () => {
+  it('reads the charted weeks’ figures and each measure’s latest, not every figure', async () => {
+    const { adoption, figures } = await setup();
+    // 5,000 figures from 2026-12-31 back (the charted twelve weeks hold some 200 of them), then a recent one.
+    const old = exportRows(5_000).map((r) => r.split(','));
+    for (let i = 0; i < old.length; i += 100) {
+      await figures.save(old.slice(i, i + 100).map(([m, d, v]) => ({ measureId: m!, date: d!, value: Number(v) })), { ...colleague, at: new Date() });
+    }
+    await figures.save([{ measureId: 'report-days', date: '2027-01-08', value: 3 }], { ...colleague, at: new Date() });
+    const { value: overview, rows } = await reads(() => adoption.overview(), { table: 'AdoptionFigures' });
+    const byId = Object.fromEntries(overview.measures.map((m) => [m.id, m]));
+    expect(byId['report-days']!.latest).toMatchObject({ date: '2027-01-08', value: 3 });
+    expect(byId['totals-matching']!.latest).toMatchObject({ date: '2026-12-31' });
+    expect(rows).toBeLessThan(400);
+    // A measure with no figure in the charted weeks still shows its latest: looked for a year back, then further.
+    expect(await figures.since(['report-days'], '2027-06-01')).toMatchObject([{ date: '2027-01-08', value: 3 }]);
+    expect(await figures.since(['active-field-staff'], '2028-06-01')).toMatchObject([{ date: '2026-12-31' }]);
+  }, 120_000);
 });

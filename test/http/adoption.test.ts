@@ -139,6 +139,18 @@ describe('a CSV of 10,000 rows pasted on the measures card', () => {
     expect(text(res)).toContain('import at most 10,000 at a time');
     expect(await app.adoption.service.figures()).toEqual(before);
   });
+
+  it('a paste just over 1,000,000 characters is told its size, not called an out-of-date card', async () => {
+    const before = await app.adoption.service.figures();
+    const rows = Array.from({ length: 29_600 }, (_, i) => `active-field-staff,2024-${String(1 + (i % 12)).padStart(2, '0')}-01,${i % 1000}`);
+    const csv = ['measure,date,value', ...rows].join('\n');
+    expect(csv.length).toBeGreaterThan(1_000_000);
+    expect(csv.length).toBeLessThan(1_010_000);
+    const res = await act(USERS.lead, 'adoption.figures.import', { csv });
+    expect(text(res)).not.toContain('out of date');
+    expect(text(res)).toContain(`the file has about 29600 figures (${csv.length.toLocaleString('en-US')} characters, past 1,000,000)`);
+    expect(await app.adoption.service.figures()).toEqual(before);
+  });
 });
 
 describe('a figure entered over an earlier one for the same measure and date', () => {
