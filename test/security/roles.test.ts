@@ -29,8 +29,8 @@ const forged = {
   occurrenceId: 'o-1', personId: 'aad-staff', index: 0, title: 'x', date: '2026-03-02', time: '09:00',
   // The communication plan's cards: a plan message of the sample plan, a send of it, a celebration.
   id: 'golive-day', sendId: 'golive-day.m0000', body: 'x', audience: 'everyone', timing: 'now', who: 'aad-champ', what: 'x',
-  // Adoption's and privacy's cards: a measure edit, a pulse, a forget confirmation.
-  mode: 'update', measureId: 'weekly-active', pulseId: 'p-1', keys: 'aad-staff', token: 'x',
+  // Adoption's and privacy's cards: a measure edit, a pulse, a figure import's progress, a forget confirmation.
+  mode: 'update', measureId: 'weekly-active', pulseId: 'p-1', keys: 'aad-staff', token: 'x', importId: '0123456789abcdef',
 };
 /** Where one verb's field means something else. */
 const forgedFor = (verb: string) => ({
