@@ -9,6 +9,7 @@ import type { ManualClock } from '../../src/clock.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { askMyData, callText, chatCalls, myDataLinks } from '../support/my-data.js';
+import { collect } from '../../src/storage/tables.js';
 import { until } from '../support/until.js';
 
 /*
@@ -310,7 +311,47 @@ describe('my data for someone with a long history', () => {
     const { card: again } = await askMyData(app, connector, lou);
     expect(again).toContain('Gathering your data');
   }, 60_000);
+
+  it('a my data card keeps nothing naming the person\'s chat once it shows its end: the link, or the fault', async () => {
+    const rae = person('Rae Tidy');
+    await tell(rae, 'whoami');
+    let failing = true;
+    app.personalData.register({
+      feature: 'faultyForRae',
+      describe: async () => ({ holdings: [] }),
+      forget: async () => ({ holdings: [] }),
+      export: async (s) => {
+        if (s.ids.includes(rae.aadObjectId) && failing) throw Object.assign(new Error('storage did not answer'), { statusCode: 503 });
+        return {};
+      },
+    });
+    await tell(rae, 'my data');
+    await app.myDataJobs.idle();
+    await settle();
+    expect(callText(chatCalls(connector, rae).at(-1)!)).toMatch(/could not gather your data/);
+    // The card was kept while it could still be redrawn; the next upkeep drops it.
+    expect(await myDataPostRows(rae)).not.toEqual([]);
+    await app.myDataJobs.upkeep();
+    expect(await myDataPostRows(rae)).toEqual([]);
+
+    failing = false;
+    await myData(rae);
+    expect(await myDataPostRows(rae)).not.toEqual([]);
+    await app.myDataJobs.upkeep();
+    expect(await myDataPostRows(rae)).toEqual([]);
+  }, 60_000);
 });
+
+/** What the store keeps of `u`'s `my data` cards: the card (Posts) and its entry under their 1:1 chat (PostsByChat). */
+async function myDataPostRows(u: TestUser): Promise<string[]> {
+  const mine = (json: string) => json.includes(u.id) || json.includes(u.aadObjectId);
+  const cards = await collect((await app.tables.table('Posts')).listEntities({ queryOptions: { filter: "PartitionKey eq 'privacy-my-data'" } }));
+  const listed = await collect((await app.tables.table('PostsByChat')).listEntities());
+  return [
+    ...cards.map((r) => JSON.stringify(r)).filter(mine),
+    ...listed.filter((r) => r.kind === 'privacy-my-data').map((r) => JSON.stringify(r)).filter((j) => mine(j.toLowerCase())),
+  ];
+}
 
 /** Sends a plan message (the rollout team) and returns its send id once everyone has it. */
 async function sendPlanMessage(id: string): Promise<string> {
