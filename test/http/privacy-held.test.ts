@@ -60,6 +60,29 @@ async function reportWhileDown(u: TestUser, on: App = app): Promise<void> {
   expect(invokeText(res.body)).toMatch(/Saved — it will be filed in a moment/);
 }
 
+/** The rollout team forgets `u` (on the first instance); the pseudonym they now appear as. */
+async function forgetByLead(u: TestUser, cardId: string): Promise<string> {
+  const asked = await say(app, USERS.lead, `forget ${u.id}`, where(USERS.lead));
+  const done = await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), { ...where(USERS.lead), replyToId: cardId });
+  expect(invokeText(done.body)).toContain('is forgotten');
+  const pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(invokeText(done.body))?.[1] ?? '';
+  expect(pseudonym).not.toBe('');
+  return pseudonym;
+}
+
+/** `on` files the reports it holds: `u`'s is issue `ref`, under the pseudonym, and nobody tells `u`. */
+async function expectFiledUnder(on: App, u: TestUser, ref: string, pseudonym: string): Promise<void> {
+  await on.fileHeldReports();
+  await on.settled();
+  expect((await on.queries.listByReporter(u.aadObjectId)).items).toEqual([]);
+  expect((await on.queries.listByReporter(u.id)).items).toEqual([]);
+  const filed = readable(await say(app, USERS.lead, `issue ${ref}`, where(USERS.lead)));
+  expect(filed).toContain(form.title);
+  expect(filed).toContain(pseudonym);
+  expect(filed).not.toContain(u.name);
+  expect(JSON.stringify(connector.sentTo(where(u).conversation.id))).not.toContain('filed now');
+}
+
 beforeAll(async () => {
   azurite = await startPausableAzurite();
   connector = await new RecordingConnector().start();
@@ -110,21 +133,8 @@ describe('reports held while storage was down', () => {
     // Held on the other instance, where this instance's forget cannot see it.
     await reportWhileDown(OMAR, other);
 
-    const asked = await say(app, USERS.lead, `forget ${OMAR.id}`, where(USERS.lead));
-    const done = await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), { ...where(USERS.lead), replyToId: 'card-held-2' });
-    expect(invokeText(done.body)).toContain('is forgotten');
-    const pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(invokeText(done.body))?.[1] ?? '';
-    expect(pseudonym).not.toBe('');
-
-    await other.fileHeldReports();
-    await other.settled();
-    expect((await other.queries.listByReporter(OMAR.aadObjectId)).items).toEqual([]);
-    expect((await other.queries.listByReporter(OMAR.id)).items).toEqual([]);
-    const filed = readable(await say(app, USERS.lead, 'issue R-0002', where(USERS.lead)));
-    expect(filed).toContain(form.title);
-    expect(filed).toContain(pseudonym);
-    expect(filed).not.toContain(OMAR.name);
-    expect(JSON.stringify(connector.sentTo(where(OMAR).conversation.id))).not.toContain('filed now');
+    const pseudonym = await forgetByLead(OMAR, 'card-held-2');
+    await expectFiledUnder(other, OMAR, 'R-0002', pseudonym);
   }, 90_000);
 
   it('a report held on an instance whose clock runs ahead, just before a forget on another, is still filed under the pseudonym', async () => {
@@ -133,21 +143,8 @@ describe('reports held while storage was down', () => {
     // Kept at (its clock) two minutes later than the forget below is recorded (the first instance's clock).
     await reportWhileDown(LENA, ahead);
 
-    const asked = await say(app, USERS.lead, `forget ${LENA.id}`, where(USERS.lead));
-    const done = await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), { ...where(USERS.lead), replyToId: 'card-held-skew' });
-    expect(invokeText(done.body)).toContain('is forgotten');
-    const pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(invokeText(done.body))?.[1] ?? '';
-    expect(pseudonym).not.toBe('');
-
-    await ahead.fileHeldReports();
-    await ahead.settled();
-    expect((await ahead.queries.listByReporter(LENA.aadObjectId)).items).toEqual([]);
-    expect((await ahead.queries.listByReporter(LENA.id)).items).toEqual([]);
-    const filed = readable(await say(app, USERS.lead, 'issue R-0003', where(USERS.lead)));
-    expect(filed).toContain(form.title);
-    expect(filed).toContain(pseudonym);
-    expect(filed).not.toContain(LENA.name);
-    expect(JSON.stringify(connector.sentTo(where(LENA).conversation.id))).not.toContain('filed now');
+    const pseudonym = await forgetByLead(LENA, 'card-held-skew');
+    await expectFiledUnder(ahead, LENA, 'R-0003', pseudonym);
   }, 90_000);
 
   it('a report held after its person was forgotten (they came back) is filed under their name', async () => {

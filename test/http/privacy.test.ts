@@ -285,16 +285,7 @@ describe('my data for someone with a long history', () => {
   it('a fault while the file is made turns the card into what happened and what to do, and asking again starts afresh', async () => {
     const lou = person('Lou Faulty');
     await tell(lou, 'whoami');
-    let failing = true;
-    app.personalData.register({
-      feature: 'faultyForLou',
-      describe: async () => ({ holdings: [] }),
-      forget: async () => ({ holdings: [] }),
-      export: async (s) => {
-        if (s.ids.includes(lou.aadObjectId) && failing) throw Object.assign(new Error('storage did not answer'), { statusCode: 503 });
-        return {};
-      },
-    });
+    const storage = failingExportFor(lou);
     const calls = chatCalls(connector, lou).length;
     await tell(lou, 'my data');
     await app.myDataJobs.idle();
@@ -307,7 +298,7 @@ describe('my data for someone with a long history', () => {
     expect(callText(last)).toMatch(/could not gather your data.*Type "my data" again/s);
     expect(myDataLinks(connector, lou)).toEqual([]);
 
-    failing = false;
+    storage.answers();
     const { card: again } = await askMyData(app, connector, lou);
     expect(again).toContain('Gathering your data');
   }, 60_000);
@@ -315,16 +306,7 @@ describe('my data for someone with a long history', () => {
   it('a my data card keeps nothing naming the person\'s chat once it shows its end: the link, or the fault', async () => {
     const rae = person('Rae Tidy');
     await tell(rae, 'whoami');
-    let failing = true;
-    app.personalData.register({
-      feature: 'faultyForRae',
-      describe: async () => ({ holdings: [] }),
-      forget: async () => ({ holdings: [] }),
-      export: async (s) => {
-        if (s.ids.includes(rae.aadObjectId) && failing) throw Object.assign(new Error('storage did not answer'), { statusCode: 503 });
-        return {};
-      },
-    });
+    const storage = failingExportFor(rae);
     await tell(rae, 'my data');
     await app.myDataJobs.idle();
     await settle();
@@ -334,13 +316,28 @@ describe('my data for someone with a long history', () => {
     await app.myDataJobs.upkeep();
     expect(await myDataPostRows(rae)).toEqual([]);
 
-    failing = false;
+    storage.answers();
     await myData(rae);
     expect(await myDataPostRows(rae)).not.toEqual([]);
     await app.myDataJobs.upkeep();
     expect(await myDataPostRows(rae)).toEqual([]);
   }, 60_000);
 });
+
+/** A feature whose part of `u`'s `my data` fails as if storage did not answer, until `answers()`. */
+function failingExportFor(u: TestUser): { answers(): void } {
+  let failing = true;
+  app.personalData.register({
+    feature: `faultyFor${u.aadObjectId}`,
+    describe: async () => ({ holdings: [] }),
+    forget: async () => ({ holdings: [] }),
+    export: async (s) => {
+      if (s.ids.includes(u.aadObjectId) && failing) throw Object.assign(new Error('storage did not answer'), { statusCode: 503 });
+      return {};
+    },
+  });
+  return { answers: () => void (failing = false) };
+}
 
 /** What the store keeps of `u`'s `my data` cards: the card (Posts) and its entry under their 1:1 chat (PostsByChat). */
 async function myDataPostRows(u: TestUser): Promise<string[]> {
