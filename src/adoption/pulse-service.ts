@@ -27,6 +27,7 @@ import {
   textEntries,
   textPage,
 } from './pulse.js';
+import { retryOnConflict } from '../storage/entities.js';
 import type { PulseStore, PulseSummary } from './pulse-store.js';
 
 /** Who is acting: their stored identity (`id` is also the key of their 1:1 chat) and their role. */
@@ -382,10 +383,18 @@ export class PulseService implements PulseProvider {
       await this.d.store.saveSummary({ pulseId: pulse.id, asOf, source: 'kept', tally: tallyOf(pulse, pulse.keptAnswers) }, {});
       return;
     }
-    const rows = await this.d.store.keyedAnswersTo(pulse);
-    const texts: Partial<Record<QuestionId, TextEntry[]>> = {};
-    for (const q of pulse.questions) if (q.kind === 'text') texts[q.id] = textEntries(rows, q.id);
-    await this.d.store.saveSummary({ pulseId: pulse.id, asOf, source: 'answers', tally: tallyOf(pulse, rows.map((r) => r.answers)) }, texts);
+    // The pages claimed before the answers are read: a forget that moves an answer meanwhile claims them to re-key
+    // them, and this count's pages, from the answers as they were, are not written over its work — it counts again.
+    await retryOnConflict(
+      async () => {
+        const claim = await this.d.store.claimPages(pulse.id);
+        const rows = await this.d.store.keyedAnswersTo(pulse);
+        const texts: Partial<Record<QuestionId, TextEntry[]>> = {};
+        for (const q of pulse.questions) if (q.kind === 'text') texts[q.id] = textEntries(rows, q.id);
+        await this.d.store.saveSummary({ pulseId: pulse.id, asOf, source: 'answers', tally: tallyOf(pulse, rows.map((r) => r.answers)) }, texts, claim);
+      },
+      { what: 'Counting a pulse' },
+    );
     // Retention may have started while the rows were read: count again from what it kept (its free text gone).
     const now = await this.d.store.get(pulse.id);
     if (now?.keptAnswers) await this.recount(now);

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
-import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
+import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 import { collect, deleteIfThere, isConflict, isNotFound, isPreconditionFailed, type Tables } from '../storage/tables.js';
 import { type Answers, compareEntries, type Pulse, type PulseTally, type QuestionId, tallyOf, TEXT_PAGE, type TextEntry, textKey } from './pulse.js';
 
@@ -20,7 +21,25 @@ import { type Answers, compareEntries, type Pulse, type PulseTally, type Questio
  *                  PK 'request', RK pulse id        → a look asked for a fresh count (deleted once counted)
  *                  PK pulse id, RK `<q>|<page>`     → a free-text question's answers in the shown order
  *                                                     (textEntries), TEXT_PAGE to a row, as `t<i>`/`k<i>` columns
+ *                  PK pulse id, RK '~pages'         → who last claimed the pages (a random token, see PagesClaim)
  */
+
+/** The row that guards a pulse's free-text pages (it sorts after every page). */
+const PAGES_GUARD = '~pages';
+
+/**
+ * A writer's claim on a pulse's free-text pages: every transaction that writes pages also rewrites the guard row
+ * with the ETag the writer last left it at, so it fails (412) once another writer claimed them since. A count
+ * claims before it reads the answers and `forget` claims before it re-keys the pages: a count that read the
+ * answers before a forget moved one cannot write the old keys back after the forget re-keyed them — it counts
+ * again instead.
+ */
+export interface PagesClaim {
+  token: string;
+  etag: string;
+}
+
+const claimedElsewhere = () => Object.assign(new Error('the free-text pages were claimed by another writer'), { statusCode: 412 });
 
 /** A pulse's answers as last counted. */
 export interface PulseSummary {
@@ -177,18 +196,26 @@ export class PulseStore {
     return new Map(rows.map((r) => [r.rowKey, summaryOf(r)]));
   }
 
+  /** Claims the pulse's free-text pages for the caller's next writes (see PagesClaim). */
+  async claimPages(pulseId: string): Promise<PagesClaim> {
+    const token = randomBytes(8).toString('hex');
+    const res = await this.results.upsertEntity({ partitionKey: pulseId, rowKey: PAGES_GUARD, token }, 'Replace');
+    return { token, etag: res.etag ?? '' };
+  }
+
   /**
    * Saves a count: each free-text question's answers as pages (those not given are deleted), then the summary,
-   * then any page the count before had beyond the new ones.
+   * then any page the count before had beyond the new ones. Pages are written only while `claim` holds (412 once
+   * another writer claimed them); a count with no free text (retention's) writes none and needs no claim.
    */
-  async saveSummary(summary: PulseSummary, texts: Partial<Record<QuestionId, readonly TextEntry[]>>): Promise<void> {
-    const written = await this.writePages(summary.pulseId, texts);
+  async saveSummary(summary: PulseSummary, texts: Partial<Record<QuestionId, readonly TextEntry[]>>, claim?: PagesClaim): Promise<void> {
+    const written = await this.writePages(summary.pulseId, texts, claim);
     await this.results.upsertEntity(
       { partitionKey: 'summary', rowKey: summary.pulseId, asOf: summary.asOf, source: summary.source, tally: toJsonColumn(summary.tally) },
       'Replace',
     );
     const old = await collect(this.results.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${summary.pulseId}`, select: ['RowKey'] } }));
-    const gone = old.map((r) => String(r.rowKey)).filter((k) => !written.has(k));
+    const gone = old.map((r) => String(r.rowKey)).filter((k) => k !== PAGES_GUARD && !written.has(k));
     for (let i = 0; i < gone.length; i += 100) {
       const del = new TableTransaction();
       for (const k of gone.slice(i, i + 100)) del.deleteEntity(summary.pulseId, k);
@@ -196,13 +223,23 @@ export class PulseStore {
     }
   }
 
-  /** Writes free-text questions' answers as pages of TEXT_PAGE (in transactions); returns the row keys written. */
-  private async writePages(pulseId: string, texts: Partial<Record<QuestionId, readonly TextEntry[]>>): Promise<Set<string>> {
+  /**
+   * Writes free-text questions' answers as pages of TEXT_PAGE (in transactions, each guarded by `claim` when given:
+   * 412 once it is lost); returns the row keys written.
+   */
+  private async writePages(pulseId: string, texts: Partial<Record<QuestionId, readonly TextEntry[]>>, claim?: PagesClaim): Promise<Set<string>> {
     const written = new Set<string>();
     let tx = new TableTransaction();
     let bytes = 0;
     const flush = async () => {
-      if (tx.actions.length) await this.results.submitTransaction(tx.actions);
+      if (tx.actions.length && claim) {
+        tx.updateEntity({ partitionKey: pulseId, rowKey: PAGES_GUARD, token: claim.token }, 'Replace', { etag: claim.etag });
+        await this.results.submitTransaction(tx.actions);
+        // The guard's new ETag for the next transaction — unless another writer claimed the pages in between.
+        const guard = await readEntity<{ token: string }>(this.results, pulseId, PAGES_GUARD);
+        if (!guard || guard.token !== claim.token) throw claimedElsewhere();
+        claim.etag = guard.etag;
+      } else if (tx.actions.length) await this.results.submitTransaction(tx.actions);
       tx = new TableTransaction();
       bytes = 0;
     };
@@ -218,7 +255,7 @@ export class PulseStore {
         // A batch holds at most 100 rows and 4 MiB of request, sent as UTF-8 JSON: measured as sent (a CJK
         // character is 3 bytes, an escaped control character 6), with room for each part's multipart headers.
         const size = Buffer.byteLength(JSON.stringify(row)) + 512;
-        if (tx.actions.length >= 100 || bytes + size > 3_000_000) await flush();
+        if (tx.actions.length >= 99 || bytes + size > 3_000_000) await flush();
         tx.upsertEntity(row, 'Replace');
         bytes += size;
         written.add(rowKey);
@@ -232,9 +269,16 @@ export class PulseStore {
    * `forget`: the free-text pages as counted show a moved answer under a key derived from `from` (the person's
    * respondent key); it is put under the one derived from `to` (the pseudonym's) in place, in the shown order, so
    * nothing in the pages points at the person once forget is done — without waiting for the next count. Reads and
-   * rewrites only that question's pages. Returns how many answers it re-keyed.
+   * rewrites only that question's pages. Returns how many answers it re-keyed. The pages are claimed first, even
+   * when none shows the answer yet: a count that read the answers before they were moved then fails to write and
+   * counts again (PagesClaim); a count or another forget claiming them meanwhile makes this one start again.
    */
-  async rekeyTexts(pulse: Pulse, from: string, to: string): Promise<number> {
+  rekeyTexts(pulse: Pulse, from: string, to: string): Promise<number> {
+    return retryOnConflict(() => this.rekeyTextsOnce(pulse, from, to), { what: "Re-keying a pulse's free-text answers" });
+  }
+
+  private async rekeyTextsOnce(pulse: Pulse, from: string, to: string): Promise<number> {
+    const claim = await this.claimPages(pulse.id);
     let moved = 0;
     const texts: Partial<Record<QuestionId, TextEntry[]>> = {};
     for (const q of pulse.questions) {
@@ -252,7 +296,7 @@ export class PulseStore {
       const fresh = textKey(to, q.id);
       texts[q.id] = entries.map((e) => (e.key === old ? { ...e, key: fresh } : e)).sort(compareEntries);
     }
-    if (moved) await this.writePages(pulse.id, texts);
+    if (moved) await this.writePages(pulse.id, texts, claim);
     return moved;
   }
 

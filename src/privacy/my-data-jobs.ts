@@ -24,7 +24,8 @@ import { holdings, isSubject, type PersonalData, type Subject, type Tally } from
  *
  * What the person sees: a card posted 1:1 at once through the outbound path ("Gathering your data… 0 of 14 parts",
  * post `privacy-my-data`/run), redrawn as parts are read — at most every `progressEveryMs`, as Teams throttles
- * edits — and replaced by the link at the end, or by what to do when a fault stopped the file.
+ * edits — and replaced by the link at the end, or by what to do when a fault stopped the file. The card's post rows
+ * (`Posts`, `PostsByChat`: they name the person's chat) go at the next upkeep once it shows that end.
  */
 
 export const MY_DATA_TABLE = 'PrivacyMyDataJobs';
@@ -61,8 +62,8 @@ export interface MyDataJobsDeps {
   make(subject: Subject, userKey: string, progress: (done: number, total: number) => void): Promise<{ token: string; expiresAt: string }>;
   /** How many parts the file is read from (the card's "n of m" before any is read). */
   parts: () => number;
-  /** Where the progress card is, once sent: the end is sent apart when the card never was. */
-  posts: Pick<PostStore, 'state'>;
+  /** Where the progress card is, once sent: the end is sent apart when the card never was; dropped once it shows its end. */
+  posts: Pick<PostStore, 'state' | 'removeShown'>;
   /** The least time between two redraws of the card (default 5 s: Teams throttles edits of one message). */
   progressEveryMs?: number;
   /** The text of the message that carries the link to the file. */
@@ -277,8 +278,15 @@ export class MyDataJobs {
     return { op: 'update', key: `${MY_DATA_POST}|${run}|p${done}`, post: { kind: MY_DATA_POST, id: run }, version: done, content: myDataProgressCard({ done, total }) };
   }
 
-  /** Resumes every job whose claim lapsed (its instance stopped). Returns how many it took up. */
+  /**
+   * Resumes every job whose claim lapsed (its instance stopped). Returns how many it took up. First drops the posts
+   * of cards that show their end (the link or the fault), as `forget` does its cards': nothing redraws them again,
+   * and each names the person's 1:1 chat.
+   */
   async upkeep(): Promise<number> {
+    await this.d.posts
+      .removeShown(MY_DATA_POST, FAILED_VERSION)
+      .catch((err: unknown) => this.d.log.warn({ err }, 'could not drop the posts of my data cards that show their end'));
     const rows = await collect(this.table.listEntities<{ claimedUntil: number }>({ queryOptions: { filter: `PartitionKey eq '${PK}'` } }));
     let taken = 0;
     for (const r of rows) {

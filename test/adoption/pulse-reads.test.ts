@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pulseCard, pulseResultsCard } from '../../src/adoption/cards.js';
-import { type Pulse, readTextCursor, respondentKey } from '../../src/adoption/pulse.js';
+import { type Pulse, readTextCursor, respondentKey, textKey } from '../../src/adoption/pulse.js';
 import { type AdoptionCaller, PulseService } from '../../src/adoption/pulse-service.js';
 import { PulseStore } from '../../src/adoption/pulse-store.js';
 import { ManualClock } from '../../src/clock.js';
@@ -251,5 +251,37 @@ describe('pulse results from the summary', () => {
       res.kind === 'sent' ? [`pulse|${res.pulse.id}|aad-staff-1`, `pulse|${res.pulse.id}|aad-staff-2`] : [],
     );
     expect(await service.recountDue()).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('a count and a forget at the same time', () => {
+  it('a count that read the answers just before a forget moved one does not write the person\'s key back into the free-text pages', { timeout: 60_000 }, async () => {
+    const w = await world();
+    await answered(w, 0, 6);
+    await counted(w);
+    const person = 'r-000003';
+    const stand = 'r-stand-in';
+    const keysShown = async () => (await w.store.textPage(w.pulse.id, 'q3', 0)).map((e) => e.key);
+    expect(await keysShown()).toContain(textKey(person, 'q3'));
+
+    // The forget's pulse steps (src/adoption/privacy.ts) run once the count has read the answers, before it writes.
+    const read = w.store.keyedAnswersTo.bind(w.store);
+    let forgot = false;
+    vi.spyOn(w.store, 'keyedAnswersTo').mockImplementation(async (p) => {
+      const rows = await read(p);
+      if (!forgot) {
+        forgot = true;
+        await w.store.moveAnswer(w.pulse.id, person, stand);
+        await w.store.rekeyTexts(w.pulse, person, stand);
+      }
+      return rows;
+    });
+    await counted(w);
+    expect(forgot).toBe(true);
+
+    const keys = await keysShown();
+    expect(keys).not.toContain(textKey(person, 'q3'));
+    expect(keys).toContain(textKey(stand, 'q3'));
+    expect(keys).toHaveLength(6);
   });
 });

@@ -9,6 +9,7 @@ import type { ManualClock } from '../../src/clock.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { askMyData, callText, chatCalls, myDataLinks } from '../support/my-data.js';
+import { collect } from '../../src/storage/tables.js';
 import { until } from '../support/until.js';
 
 /*
@@ -284,16 +285,7 @@ describe('my data for someone with a long history', () => {
   it('a fault while the file is made turns the card into what happened and what to do, and asking again starts afresh', async () => {
     const lou = person('Lou Faulty');
     await tell(lou, 'whoami');
-    let failing = true;
-    app.personalData.register({
-      feature: 'faultyForLou',
-      describe: async () => ({ holdings: [] }),
-      forget: async () => ({ holdings: [] }),
-      export: async (s) => {
-        if (s.ids.includes(lou.aadObjectId) && failing) throw Object.assign(new Error('storage did not answer'), { statusCode: 503 });
-        return {};
-      },
-    });
+    const storage = failingExportFor(lou);
     const calls = chatCalls(connector, lou).length;
     await tell(lou, 'my data');
     await app.myDataJobs.idle();
@@ -306,11 +298,57 @@ describe('my data for someone with a long history', () => {
     expect(callText(last)).toMatch(/could not gather your data.*Type "my data" again/s);
     expect(myDataLinks(connector, lou)).toEqual([]);
 
-    failing = false;
+    storage.answers();
     const { card: again } = await askMyData(app, connector, lou);
     expect(again).toContain('Gathering your data');
   }, 60_000);
+
+  it('a my data card keeps nothing naming the person\'s chat once it shows its end: the link, or the fault', async () => {
+    const rae = person('Rae Tidy');
+    await tell(rae, 'whoami');
+    const storage = failingExportFor(rae);
+    await tell(rae, 'my data');
+    await app.myDataJobs.idle();
+    await settle();
+    expect(callText(chatCalls(connector, rae).at(-1)!)).toMatch(/could not gather your data/);
+    // The card was kept while it could still be redrawn; the next upkeep drops it.
+    expect(await myDataPostRows(rae)).not.toEqual([]);
+    await app.myDataJobs.upkeep();
+    expect(await myDataPostRows(rae)).toEqual([]);
+
+    storage.answers();
+    await myData(rae);
+    expect(await myDataPostRows(rae)).not.toEqual([]);
+    await app.myDataJobs.upkeep();
+    expect(await myDataPostRows(rae)).toEqual([]);
+  }, 60_000);
 });
+
+/** A feature whose part of `u`'s `my data` fails as if storage did not answer, until `answers()`. */
+function failingExportFor(u: TestUser): { answers(): void } {
+  let failing = true;
+  app.personalData.register({
+    feature: `faultyFor${u.aadObjectId}`,
+    describe: async () => ({ holdings: [] }),
+    forget: async () => ({ holdings: [] }),
+    export: async (s) => {
+      if (s.ids.includes(u.aadObjectId) && failing) throw Object.assign(new Error('storage did not answer'), { statusCode: 503 });
+      return {};
+    },
+  });
+  return { answers: () => void (failing = false) };
+}
+
+/** What the store keeps of `u`'s `my data` cards: the card (Posts) and its entry under their 1:1 chat (PostsByChat). */
+async function myDataPostRows(u: TestUser): Promise<string[]> {
+  const mine = (json: string) => json.includes(u.id) || json.includes(u.aadObjectId);
+  const cards = await collect((await app.tables.table('Posts')).listEntities({ queryOptions: { filter: "PartitionKey eq 'privacy-my-data'" } }));
+  const listed = await collect((await app.tables.table('PostsByChat')).listEntities());
+  return [
+    ...cards.map((r) => JSON.stringify(r)).filter(mine),
+    ...listed.filter((r) => r.kind === 'privacy-my-data').map((r) => JSON.stringify(r)).filter((j) => mine(j.toLowerCase())),
+  ];
+}
 
 /** Sends a plan message (the rollout team) and returns its send id once everyone has it. */
 async function sendPlanMessage(id: string): Promise<string> {
