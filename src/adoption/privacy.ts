@@ -100,7 +100,8 @@ export class AdoptionPersonalData implements PersonalData {
       await this.d.pulses.moveAnswer(a.pulse.id, a.key, stand);
       // Still one answer, so the counts stand. Its free text as last counted is shown under a key derived from theirs:
       // moved to the stand-in's here, so nothing keyed to them is left once forget is done. A count that read the
-      // answers before the move may still write the old pages back: the count asked for here then redoes them.
+      // answers before the move cannot write the old pages back: its page writes are guarded by the claim the
+      // re-key takes (PulseStore's `~pages` row), so it starts again from the answers as they are now.
       await this.d.pulses.rekeyTexts(a.pulse, a.key, stand);
       await this.d.pulses.requestRecount(a.pulse.id, this.d.clock.now());
     }
