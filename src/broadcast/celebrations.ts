@@ -213,6 +213,9 @@ export interface CelebrationDeps {
 }
 
 const MAX_PEOPLE = 10;
+/** Someone the support team's roster would have been asked about, had it answered. */
+const UNCHECKED = Symbol('unchecked');
+const ROSTER_UNREADABLE = "I couldn't check the support team's members just now; try Post again in a minute. Nothing was posted.";
 /** Longer than any Entra or Teams user id: shown again on the form, such a value could not fit the card. */
 const MAX_ID_CHARS = 200;
 
@@ -251,8 +254,10 @@ export class CelebrationService {
       // "who" is written by the client: only people the server can name are mentioned, never a forged id.
       const found = await this.whoIs(ids);
       for (const [i, id] of ids.entries()) if (!found[i]) bad.add(id);
-      if (bad.size) errors.who = unknownPeople([...bad]);
-      else people = found.map((p) => p!);
+      // Teams' roster could not be read (throttled, down): those people are not unknown, just not checked yet.
+      const unchecked = found.some((p) => p === UNCHECKED);
+      if (bad.size || unchecked) errors.who = [bad.size ? unknownPeople([...bad]) : '', unchecked ? ROSTER_UNREADABLE : ''].filter(Boolean).join(' ');
+      else people = found.map((p) => p as { id: string; name: string });
     }
     const what = values.what.trim();
     if (!what) errors.what = 'Say what they achieved.';
@@ -291,7 +296,7 @@ export class CelebrationService {
    * Each id as the person the app can vouch for, or undefined: someone the app knows (spoke to it, or in the
    * rollout file), else a member of the support channel's team as Teams' roster has them.
    */
-  private async whoIs(ids: readonly string[]): Promise<({ id: string; name: string } | undefined)[]> {
+  private async whoIs(ids: readonly string[]): Promise<({ id: string; name: string } | typeof UNCHECKED | undefined)[]> {
     const known = new Map((await this.d.knownPeople()).map((p) => [p.id.toLowerCase(), p.name]));
     return Promise.all(
       ids.map(async (id) => {
@@ -299,7 +304,12 @@ export class CelebrationService {
         if (id.length > MAX_ID_CHARS) return undefined;
         const name = known.get(id.toLowerCase()) ?? (await this.d.nameOf(id));
         if (name !== undefined) return { id, name: name || 'a colleague' };
-        const member = await this.d.supportTeamMember?.(id).catch(() => undefined);
+        let member: { id: string; name: string } | undefined;
+        try {
+          member = await this.d.supportTeamMember?.(id);
+        } catch {
+          return UNCHECKED;
+        }
         return member ? { id, name: member.name || 'a colleague' } : undefined;
       }),
     );

@@ -150,6 +150,12 @@ export class DeliveryRows {
     return out;
   }
 
+  /** The row keys of the people a send reached 1:1, in key order (the order acknowledgements are stored in). */
+  async *reachedKeys(sendId: string): AsyncGenerator<string> {
+    const filter = odata`PartitionKey eq ${safeKey(sendId)} and state eq ${'sent'} and kind eq ${'user'}`;
+    for await (const e of this.table.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) yield String(e.rowKey);
+  }
+
   /** Counts by state (one partition read): the progress card and the report. */
   async tally(sendId: string): Promise<Tally> {
     const t = emptyTally();
@@ -199,6 +205,15 @@ export class AckStore {
     return removeFromPartition(this.table, safeKey(sendId), limit);
   }
 
+  /** The row keys of those who acknowledged a send, in key order. */
+  async *keys(sendId: string): AsyncGenerator<string> {
+    for await (const e of this.table.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${safeKey(sendId)}`, select: ['RowKey'] },
+    })) {
+      yield String(e.rowKey);
+    }
+  }
+
   async who(sendId: string): Promise<Set<string>> {
     const out = new Set<string>();
     for await (const e of this.table.listEntities({
@@ -207,6 +222,28 @@ export class AckStore {
       out.add(String(e.rowKey));
     }
     return out;
+  }
+}
+
+/**
+ * Whether anyone a send reached has not acknowledged it, walking both key-ordered lists side by side and stopping
+ * at the first such person (a user key is lower-cased in both tables, so the same person has the same row key):
+ * a Remind press reads a page or two when someone is left, not the whole send. Also how many it reached, which is
+ * known only when it walked them all (everyone acknowledged).
+ */
+export async function anyoneUnacknowledged(reached: AsyncIterable<string>, acked: AsyncIterable<string>): Promise<{ any: boolean; reached: number }> {
+  const acks = acked[Symbol.asyncIterator]();
+  let ack = await acks.next();
+  let count = 0;
+  try {
+    for await (const key of reached) {
+      count++;
+      while (!ack.done && ack.value < key) ack = await acks.next();
+      if (ack.done || ack.value !== key) return { any: true, reached: count };
+    }
+    return { any: false, reached: count };
+  } finally {
+    await acks.return?.();
   }
 }
 

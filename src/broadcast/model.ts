@@ -181,6 +181,13 @@ export interface Delivery extends Recipient {
   at: string;
 }
 
+/**
+ * Whether a recipient's copy may be on their screen: it was sent, or handed to the outbound path with the answer not
+ * back yet (Teams may show it before the answer is recorded). An allow-list: any other state never reached them.
+ */
+export const mayHaveReached = (d: Pick<Delivery, 'state' | 'waiting' | 'heldUntil'>): boolean =>
+  d.state === 'sent' || (d.state === 'pending' && !d.waiting && d.heldUntil === '');
+
 export const channelRecipient = (role: BroadcastChannel): Recipient => ({ key: `channel:${role}`, kind: 'channel' });
 
 /** What the rollout team is told when a message or celebration is for a channel nobody set up yet. */

@@ -9,11 +9,12 @@ import { allows, type Permission } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
 import { type AudienceDirectory, audienceChoices, audienceFromChoice, audienceFromTyped, audienceLabel, resolveAudience, TYPED_AUDIENCE } from './audience.js';
 import type { AnnounceErrors, AnnounceValues, Confirmation, PlanItem } from './cards.js';
-import type { AckStore, DeliveryRows } from './deliveries.js';
+import { type AckStore, anyoneUnacknowledged, type DeliveryRows } from './deliveries.js';
 import {
   type Audience,
   type BroadcastChannel,
   channelNotSetUp,
+  mayHaveReached,
   type MessageContent,
   type Plan,
   type PlanMessage,
@@ -591,10 +592,11 @@ export class BroadcastService {
     const send = await this.d.sends.get(sendId);
     if (!send) return { kind: 'message', text: 'This message is no longer known; nothing was recorded.' };
     if (send.audience.kind !== 'channel') {
-      // Only someone it was handed to can have its card: a press naming it for someone still held for their working
-      // hours, or whose copy was cancelled or never had a chat to go to, is forged, and would count them as having read it.
+      // Only someone whose copy reached them can have its card: a press for anyone else (held for their working hours,
+      // cancelled, failed, blocked, no chat to go to) is forged, and would count them as having read it. A copy handed
+      // over whose answer is not back yet may already be on their screen.
       const row = await this.d.deliveries.get(send.id, caller.person.id.toLowerCase());
-      if (!row || row.state === 'cancelled' || row.state === 'notInstalled' || (row.state === 'pending' && (row.waiting || row.heldUntil !== ''))) {
+      if (!row || !mayHaveReached(row)) {
         return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
       }
     }
@@ -658,12 +660,12 @@ export class BroadcastService {
     // A report card is drawn once: its Remind button can be pressed after the last of them acknowledged (a retried
     // press of a reminder already made still finds it below).
     if (!(await this.d.sends.get(id))) {
-      const [reached, acked] = await Promise.all([this.d.deliveries.reachedUsers(send.ackFor), this.d.acks.who(send.ackFor)]);
-      if (!reached.some((k) => !acked.has(k.toLowerCase()))) {
+      const left = await anyoneUnacknowledged(this.d.deliveries.reachedKeys(send.ackFor), this.d.acks.keys(send.ackFor));
+      if (!left.any) {
         return {
           kind: 'message',
-          text: reached.length
-            ? `Everyone it reached (${reached.length}) has acknowledged it; nobody to remind, nothing was sent.`
+          text: left.reached
+            ? `Everyone it reached (${left.reached}) has acknowledged it; nobody to remind, nothing was sent.`
             : 'It reached nobody 1:1, so there is nobody to remind; nothing was sent.',
         };
       }

@@ -27,6 +27,7 @@ export class TeamsRosterReader implements RosterReader {
   async memberOf(channel: StoredConversation, id: string): Promise<Person | undefined> {
     if (!channel.teamId) return undefined;
     let found: Person | undefined;
+    let failed: unknown;
     await this.adapter.continueConversationAsync(this.botAppId, referenceOf(channel), async (ctx) => {
       try {
         const m = await TeamsInfo.getTeamMember(ctx, channel.teamId, id);
@@ -34,9 +35,12 @@ export class TeamsRosterReader implements RosterReader {
         const same = (v?: string) => v?.toLowerCase() === id.toLowerCase();
         if (same(m.aadObjectId) || same(m.id)) found = { id, name: m.name ?? '' };
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+        // Kept, not thrown here: the adapter hands an error thrown in this callback to its turn-error handler,
+        // which logs and swallows it, and a roster Teams did not answer (throttled, down) would read as "not a member".
+        if ((err as { statusCode?: number }).statusCode !== 404) failed = err;
       }
     });
+    if (failed !== undefined) throw failed;
     return found;
   }
 

@@ -157,6 +157,27 @@ describe('"Got it" pressed for a copy that never reached the person', () => {
     expect(await f.b.service.acknowledge(as('lusaka'), started.send.id)).toMatchObject({ kind: 'acked', fresh: true });
     expect([...(await f.b.acks.who(started.send.id))]).toEqual(['lusaka']);
   });
+
+  it('is refused for someone whose copy failed or who blocked the app; they are not counted as having read it', async () => {
+    const people = ['sent', 'failed', 'blocked'];
+    const f = await fixture({ chats: installed(people) });
+    f.plan.current = planFor(people);
+    f.outbox.answer = (m) =>
+      m.key.endsWith('|failed')
+        ? { state: 'failed', reason: 'HTTP 502' }
+        : m.key.endsWith('|blocked')
+          ? { state: 'blocked', reason: 'HTTP 403' }
+          : { state: 'sent', activityId: 'x' };
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await finished(f, started.send.id);
+    const as = (id: string) => ({ person: { id, name: id }, role: 'staff' as const });
+    const notSent = { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
+    expect(await f.b.service.acknowledge(as('failed'), started.send.id)).toEqual(notSent);
+    expect(await f.b.service.acknowledge(as('blocked'), started.send.id)).toEqual(notSent);
+    expect(await f.b.service.acknowledge(as('sent'), started.send.id)).toMatchObject({ kind: 'acked', fresh: true });
+    expect([...(await f.b.acks.who(started.send.id))]).toEqual(['sent']);
+  });
 });
 
 describe('cancel mid-send', () => {

@@ -343,6 +343,24 @@ describe('announce and celebrate', () => {
     expect(JSON.stringify(post.body)).toContain('"mentioned":{"id":"aad-megan","name":"Megan Bowen"}');
   });
 
+  it('when Teams will not answer the roster check (throttled, down), the champion is told to try again, not that the colleague is unknown; nothing posted, form kept', async () => {
+    await settle();
+    // Nothing else is in flight: the next connector calls are the roster reads of this press (and any retries).
+    connector.failNext(503, 5);
+    const res = await click(USERS.champion, 'broadcast.celebrate', { who: 'aad-nestor', what: 'Ran the depot training' });
+    connector.clearFailures();
+    expect(connector.rejected.some((c) => c.method === 'GET' && /\/members\/aad-nestor$/.test(c.path))).toBe(true);
+    const text = invokeText(res.body);
+    expect(text).toContain("I couldn't check the support team's members just now; try Post again in a minute.");
+    expect(text).not.toContain('not someone Rollout Desk knows');
+    // The form comes back with what was typed.
+    const form = JSON.stringify(res.body);
+    expect(form).toContain('"value":"Ran the depot training"');
+    expect(form).toContain('"value":"aad-nestor"');
+    await settle();
+    expect(seenIn(SUPPORT)).not.toContain('Ran the depot training');
+  });
+
   it('Post pressed again on one celebrate form: the same win says it was already posted; an edited one is posted', async () => {
     const press = async (what: string) =>
       invokeText((await execute(app, USERS.champion, 'broadcast.celebrate', { who: ADELE.aadObjectId, what }, { ...where(USERS.champion), replyToId: 'celebrate-form-1' })).body);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OutboundMessage } from '../../src/outbound/message.js';
 import { busiest } from '../../src/outbound/windows.js';
-import { channel, personalChat, recordDepartures, sendsTo, standInSuite, TestAccount, unexplainedFullWindows } from './support.js';
+import { channel, fullArrivalWindows, personalChat, recordDepartures, sendsTo, standInSuite, TestAccount } from './support.js';
 
 // A low tenant limit, so it binds with a few hundred messages.
 const TENANT_LIMIT = 20;
@@ -79,10 +79,18 @@ describe('Teams limits, held across instances', () => {
     const byInstance = (name: string) => rows.filter((r) => r.holder?.startsWith(`${name}.`)).length;
     expect(byInstance('first')).toBeGreaterThan(0);
     expect(byInstance('second')).toBeGreaterThan(0);
-    // The two instances together never let more than the limit leave in any 1 s …
-    expect(busiest([...left.values()].flat().sort((a, b) => a - b), 1_000)).toBeLessThanOrEqual(TENANT_LIMIT);
+    // The two instances together never let more than the limit leave in any 1 s, checked over every request of the
+    // send (all 200 left through the last check, and every request that arrived had left through it) …
+    const departures = [...left.values()].flat().sort((a, b) => a - b);
+    expect(departures.length).toBeGreaterThanOrEqual(200);
+    for (const [conversation, arrived] of suite.connector.conversationTimes) expect(left.get(conversation)?.length ?? 0).toBeGreaterThanOrEqual(arrived.length);
+    expect(busiest(departures, 1_000)).toBeLessThanOrEqual(TENANT_LIMIT);
     // … and Teams' windows (arrivals) hold too, but for a request the loaded machine held up on its way for longer
     // than the guard allows for (after the senders' last check, or in the stand-in before it stamped the arrival).
-    expect(unexplainedFullWindows(suite.connector.conversationTimes, left, TENANT_LIMIT, TRANSIT_ALLOWED_MS)).toEqual([]);
+    const arrivals = fullArrivalWindows(suite.connector.conversationTimes, left, TENANT_LIMIT, TRANSIT_ALLOWED_MS);
+    expect(arrivals.unexplained).toEqual([]);
+    // Excused windows are shown, and few: a machine slow enough to excuse most of them would make this check hold nothing.
+    if (arrivals.excused.length) console.warn(`${arrivals.excused.length} of ${arrivals.windows} arrival windows excused (slow on the way):`, arrivals.excused);
+    expect(arrivals.excused.length, JSON.stringify(arrivals.excused)).toBeLessThanOrEqual(arrivals.windows * 0.2);
   }, 120_000);
 });

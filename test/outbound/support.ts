@@ -213,21 +213,30 @@ export function recordDepartures(): Map<string, number[]> {
   return left;
 }
 
+/** A 1 s window of arrivals holding more than the limit: its first arrival, how many, the slowest on its way. */
+export interface FullWindow {
+  from: number;
+  requests: number;
+  slowestMs: number;
+}
+
 /**
- * The tenant's 1 s windows (by arrival at the stand-in) holding more than `limit` requests in which every request
- * reached the stand-in within `allowMs` of leaving. Requests leave at most the worker's `maxLateMs` after their
- * slot and the slots are `(1 s + guard) / limit` apart, so with every request that quick on its way no window can
- * hold one too many: such a window is the senders' fault. One holding a request slower on its way than that (the
- * machine starved the sending process after its last check, or the stand-in's thread before it stamped the
- * arrival) says nothing about the senders; `departures` keeps their own windows to the limit apart.
+ * The tenant's 1 s windows by arrival at the stand-in (one starting at each arrival), and those holding more than
+ * `limit` requests, split in two. Unexplained: every request in it reached the stand-in within `allowMs` of leaving.
+ * Requests leave at most the worker's `maxLateMs` after their slot and the slots are `(1 s + guard) / limit` apart,
+ * so with every request that quick on its way no window can hold one too many: such a window is the senders' fault.
+ * Excused: it holds a request slower on its way than that (the machine starved the sending process after its last
+ * check, or the stand-in's thread before it stamped the arrival), which says nothing about the senders;
+ * `departures` keeps their own windows to the limit apart. Excused windows are returned so a test can bound them:
+ * a machine slow on every request would otherwise excuse every window and the check would hold nothing.
  */
-export function unexplainedFullWindows(
+export function fullArrivalWindows(
   arrivals: ReadonlyMap<string, readonly number[]>,
   departures: ReadonlyMap<string, readonly number[]>,
   limit: number,
   allowMs: number,
   windowMs = 1_000,
-): { from: number; requests: number; slowestMs: number }[] {
+): { windows: number; unexplained: FullWindow[]; excused: FullWindow[] } {
   const requests: { at: number; transit: number }[] = [];
   for (const [conversation, arrived] of arrivals) {
     const left = departures.get(conversation) ?? [];
@@ -235,12 +244,13 @@ export function unexplainedFullWindows(
     arrived.forEach((at, i) => requests.push({ at, transit: left[i] === undefined ? 0 : at - left[i]! }));
   }
   requests.sort((a, b) => a.at - b.at);
-  const out: { from: number; requests: number; slowestMs: number }[] = [];
+  const unexplained: FullWindow[] = [];
+  const excused: FullWindow[] = [];
   for (let i = 0, j = 0; i < requests.length; i++) {
     while (j < requests.length && requests[j]!.at < requests[i]!.at + windowMs) j++;
     if (j - i <= limit) continue;
     const slowestMs = Math.max(...requests.slice(i, j).map((r) => r.transit));
-    if (slowestMs <= allowMs) out.push({ from: requests[i]!.at, requests: j - i, slowestMs });
+    (slowestMs <= allowMs ? unexplained : excused).push({ from: requests[i]!.at, requests: j - i, slowestMs });
   }
-  return out;
+  return { windows: requests.length, unexplained, excused };
 }
