@@ -1,4 +1,4 @@
-import { type CloudAdapter, TeamsInfo } from 'botbuilder';
+import { type CloudAdapter, type ConversationReference, TeamsInfo, type TurnContext } from 'botbuilder';
 import type { ConversationStore, StoredConversation } from '../conversations/store.js';
 import type { Person, RosterReader } from '../roles/roles.js';
 import { referenceOf } from './turn.js';
@@ -27,20 +27,17 @@ export class TeamsRosterReader implements RosterReader {
   async memberOf(channel: StoredConversation, id: string): Promise<Person | undefined> {
     if (!channel.teamId) return undefined;
     let found: Person | undefined;
-    let failed: unknown;
-    await this.adapter.continueConversationAsync(this.botAppId, referenceOf(channel), async (ctx) => {
+    await this.inTeam(referenceOf(channel), async (ctx) => {
       try {
         const m = await TeamsInfo.getTeamMember(ctx, channel.teamId, id);
         // Only the person asked about: an answer naming someone else is no answer.
         const same = (v?: string) => v?.toLowerCase() === id.toLowerCase();
         if (same(m.aadObjectId) || same(m.id)) found = { id, name: m.name ?? '' };
       } catch (err) {
-        // Kept, not thrown here: the adapter hands an error thrown in this callback to its turn-error handler,
-        // which logs and swallows it, and a roster Teams did not answer (throttled, down) would read as "not a member".
-        if ((err as { statusCode?: number }).statusCode !== 404) failed = err;
+        // A 404 is Teams' answer "not a member"; anything else (throttled, down) is no answer and is thrown.
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
       }
     });
-    if (failed !== undefined) throw failed;
     return found;
   }
 
@@ -48,14 +45,37 @@ export class TeamsRosterReader implements RosterReader {
     const team = await this.conversations.team(teamId);
     if (!team) throw new Error(notInstalled);
     const members: Person[] = [];
-    await this.adapter.continueConversationAsync(this.botAppId, referenceOf(team), async (ctx) => {
-      let token: string | undefined;
-      do {
-        const page = await TeamsInfo.getPagedTeamMembers(ctx, teamId, 500, token);
-        for (const m of page.members) if (m.aadObjectId) members.push({ id: m.aadObjectId, name: m.name ?? '' });
-        token = page.continuationToken;
-      } while (token);
-    });
+    try {
+      await this.inTeam(referenceOf(team), async (ctx) => {
+        let token: string | undefined;
+        do {
+          const page = await TeamsInfo.getPagedTeamMembers(ctx, teamId, 500, token);
+          for (const m of page.members) if (m.aadObjectId) members.push({ id: m.aadObjectId, name: m.name ?? '' });
+          token = page.continuationToken;
+        } while (token);
+      });
+    } catch (err) {
+      // Said to whoever sends to the team (audience notes), not Teams' own wording.
+      const status = (err as { statusCode?: number }).statusCode;
+      throw new Error(`could not read the team's members from Teams${status ? ` (HTTP ${status})` : ''}`, { cause: err });
+    }
     return members;
+  }
+
+  /**
+   * Runs `fn` in a turn in the team's conversation and throws what it threw: the adapter hands an error thrown in
+   * that callback to its turn-error handler, which logs and swallows it, and a roster Teams did not answer
+   * (throttled, down, forbidden) would read as an empty or short one.
+   */
+  private async inTeam(ref: Partial<ConversationReference>, fn: (ctx: TurnContext) => Promise<void>): Promise<void> {
+    let failed: { err: unknown } | undefined;
+    await this.adapter.continueConversationAsync(this.botAppId, ref, async (ctx) => {
+      try {
+        await fn(ctx);
+      } catch (err) {
+        failed = { err };
+      }
+    });
+    if (failed) throw failed.err;
   }
 }

@@ -198,6 +198,16 @@ describe('a team as the audience', () => {
     const pages = connector.calls.filter((c) => c.path.includes('/pagedmembers'));
     expect(pages.some((c) => c.path.includes('continuationToken=page-2'))).toBe(true);
   });
+
+  it('when Teams will not answer the roster read (down, throttled), the sender is told the members could not be read, not "0 people"', async () => {
+    await settle();
+    // Nothing else is in flight: the next connector calls are this roster read (and its retries).
+    connector.failNext(503, 10);
+    const confirm = readable(await say(app, USERS.lead, 'send team-note', where(USERS.lead)));
+    connector.clearFailures();
+    expect(connector.rejected.some((c) => c.method === 'GET' && c.path.includes('/pagedmembers'))).toBe(true);
+    expect(confirm).toContain("team 19:general@thread.tacv2: could not read the team's members from Teams (HTTP 503)");
+  });
 });
 
 describe('one send with two instances on one Storage account', () => {

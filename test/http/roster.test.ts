@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
 import { RecordingConnector } from '../support/connector.js';
 import { readable, say, startTestApp, USERS } from '../support/app.js';
 
 const TEAM = '19:champions@thread.tacv2';
 let app: App;
 let connector: RecordingConnector;
+const clock = new ManualClock();
 
 beforeAll(async () => {
   connector = await new RecordingConnector().start();
-  ({ app } = await startTestApp({ CHAMPIONS_TEAM_ID: TEAM, CHAMPION_IDS: '' }));
+  ({ app } = await startTestApp({ CHAMPIONS_TEAM_ID: TEAM, CHAMPION_IDS: '', ROLE_CACHE_SECONDS: '60' }, clock));
 });
 afterAll(async () => {
   await app?.stop();
@@ -36,5 +38,14 @@ describe('champions by team membership', () => {
     // Cached: a second question does not read the roster again.
     await say(app, USERS.staff, 'whoami');
     expect(connector.calls.filter((c) => c.path.includes('/pagedmembers'))).toHaveLength(1);
+  });
+
+  it('when Teams will not answer the roster read (down, throttled), the last known champions stay champions', async () => {
+    clock.advance(61_000); // past the role cache: the next question reads the roster again
+    connector.failNext(503, 10);
+    const text = readable(await say(app, USERS.staff, 'whoami'));
+    connector.clearFailures();
+    expect(connector.rejected.some((c) => c.method === 'GET' && c.path.includes('/pagedmembers'))).toBe(true);
+    expect(text).toContain('Champion');
   });
 });
