@@ -1,3 +1,4 @@
+import { BackgroundWork } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
@@ -98,10 +99,9 @@ export function dropShownImportCards(posts: Pick<PostStore, 'removeShown'>): Pro
 const batchKey = (n: number) => `b${String(n).padStart(4, '0')}`;
 
 export class FigureImports {
-  private readonly work = new Set<Promise<unknown>>();
+  private readonly work = new BackgroundWork();
   private readonly active = new Set<string>();
   private readonly claimMs: number;
-  private stopping = false;
 
   private constructor(
     private readonly table: TableClient,
@@ -203,20 +203,19 @@ export class FigureImports {
 
   /** Writes the import's batches after the turn (not awaited by it), tracked so tests and shutdown can wait. */
   start(id: string): void {
-    const p = this.run(id).catch((err: unknown) => this.d.log.warn({ err, import: id }, 'figure import stopped; the upkeep resumes it once its claim lapses'));
-    this.work.add(p);
-    void p.finally(() => this.work.delete(p));
+    void this.work.track(
+      this.run(id).catch((err: unknown) => this.d.log.warn({ err, import: id }, 'figure import stopped; the upkeep resumes it once its claim lapses')),
+    );
   }
 
   /** Resolves when the work started so far is done. */
-  async idle(): Promise<void> {
-    while (this.work.size) await Promise.allSettled([...this.work]);
+  idle(): Promise<void> {
+    return this.work.idle();
   }
 
   /** Shutdown: each import stops after the batch it is writing; another instance (or this one, restarted) resumes it. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.idle();
+  stop(): Promise<void> {
+    return this.work.stop();
   }
 
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
@@ -232,14 +231,14 @@ export class FigureImports {
 
   /** Writes the batches not yet recorded as written, recording each; the last one marks the import done. */
   async run(id: string): Promise<void> {
-    if (this.active.has(id) || this.stopping) return;
+    if (this.active.has(id) || this.work.stopping) return;
     this.active.add(id);
     try {
       let job = await this.claim(id);
       if (!job) return;
       const every = Math.max(1, Math.ceil(job.batches / 10));
       while (job.done < job.batches) {
-        if (this.stopping) return;
+        if (this.work.stopping) return;
         // Read again before each batch: `forget` may have put a stand-in where the importer was.
         const fresh: Job | undefined = await this.get(id);
         if (!fresh || fresh.state === 'done' || fresh.holder !== this.d.holderId || fresh.done !== job.done) return;

@@ -1,3 +1,4 @@
+import { BackgroundWork } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { escapeText } from '../cards/template.js';
@@ -105,10 +106,9 @@ export interface ForgetJobsDeps {
 const TIMEOUT = Symbol('timeout');
 
 export class ForgetJobs {
-  private readonly work = new Set<Promise<unknown>>();
+  private readonly work = new BackgroundWork();
   /** Jobs running in this instance: the upkeep never starts a second run of one here. */
   private readonly active = new Set<string>();
-  private stopping = false;
   private readonly claimMs: number;
   /** When this instance last redrew each run's card (performance.now()). */
   private readonly lastProgress = new Map<string, number>();
@@ -251,24 +251,22 @@ export class ForgetJobs {
 
   /** Runs `fn` after the caller's turn, tracked so tests and shutdown can wait for it. */
   private kick<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const p = fn().catch((err: unknown) => {
-      this.d.log.warn({ err, what }, 'forget job stopped; the upkeep resumes it once its claim lapses');
-      return undefined;
-    });
-    this.work.add(p);
-    void p.finally(() => this.work.delete(p));
-    return p;
+    return this.work.track(
+      fn().catch((err: unknown) => {
+        this.d.log.warn({ err, what }, 'forget job stopped; the upkeep resumes it once its claim lapses');
+        return undefined;
+      }),
+    );
   }
 
   /** Resolves when the work started so far is done. */
-  async idle(): Promise<void> {
-    while (this.work.size) await Promise.allSettled([...this.work]);
+  idle(): Promise<void> {
+    return this.work.idle();
   }
 
   /** Shutdown: no part is started after the one in flight; the claim is let go so another instance resumes at once. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.idle();
+  stop(): Promise<void> {
+    return this.work.stop();
   }
 
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). Undefined when it is not ours to run. */
@@ -312,7 +310,7 @@ export class ForgetJobs {
       const pseudonym = this.d.pseudonyms.of(job.subject);
       const name = job.subject.name ?? pseudonym.name;
       while (job.next < job.total) {
-        if (this.stopping) {
+        if (this.work.stopping) {
           await this.change(job, { claimedUntil: 0 });
           return undefined;
         }

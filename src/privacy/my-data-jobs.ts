@@ -1,3 +1,4 @@
+import { BackgroundWork } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
@@ -92,7 +93,7 @@ const everyMs = (ms: number, fn: () => unknown): (() => void) => {
 };
 
 export class MyDataJobs {
-  private readonly work = new Set<Promise<unknown>>();
+  private readonly work = new BackgroundWork();
   private readonly active = new Set<string>();
   private readonly claimMs: number;
 
@@ -163,14 +164,12 @@ export class MyDataJobs {
   }
 
   private kick(fn: () => Promise<unknown>): void {
-    const p = fn().catch((err: unknown) => this.d.log.warn({ err }, 'my data job stopped; the upkeep resumes it once its claim lapses'));
-    this.work.add(p);
-    void p.finally(() => this.work.delete(p));
+    void this.work.track(fn().catch((err: unknown) => this.d.log.warn({ err }, 'my data job stopped; the upkeep resumes it once its claim lapses')));
   }
 
   /** Resolves when the work started so far is done. */
-  async idle(): Promise<void> {
-    while (this.work.size) await Promise.allSettled([...this.work]);
+  idle(): Promise<void> {
+    return this.work.idle();
   }
 
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
