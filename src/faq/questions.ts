@@ -109,7 +109,8 @@ export class QuestionStore {
   ): Promise<AskedQuestion> {
     const now = this.clock.now();
     const partitionKey = now.toISOString().slice(0, 10);
-    const rowKey = `${invertedTime(now)}${randomBytes(3).toString('hex')}`;
+    // 48 random bits: questions asked in the same millisecond (a busy rollout, an import) must not collide on create.
+    const rowKey = `${invertedTime(now)}${randomBytes(6).toString('hex')}`;
     const entity: QuestionEntity = {
       partitionKey,
       rowKey,

@@ -229,15 +229,15 @@ describe('a gap whose oldest questions age out of the 14-day window', () => {
 describe('a gap a champion answered, asked again by someone the answer did not help', () => {
   it('shows the champions a new open "Answer this" card for it, saying the earlier answer did not help', async () => {
     clock.set(new Date(clock.now().getTime() + 30 * 86_400_000));
-    const question = 'where do I collect the replacement tablet charger at the district store';
-    const about = 'replacement tablet charger';
+    const question = 'where do I collect my travel advance at the district store';
+    const about = 'travel advance at the district store';
     expect(readable(await say(app, staff(100), question, personalChat(connector.url, staff(100))))).toContain("doesn't cover this");
     await app.settled();
     const [card] = gapCardsAbout(about);
     expect(card).toBeDefined();
     const answered = await execute(app, USERS.champion, 'faq.curated.answer', {
       groupId: groupIdOf(card!),
-      answer: 'Chargers are handed out by the district storekeeper on Tuesdays.',
+      answer: 'Travel advances are handed out by the district storekeeper on Tuesdays.',
     });
     expect(invokeText(answered.body)).toContain('Saved.');
 
