@@ -217,10 +217,22 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
   };
   // A crash of the parent must not leave Azurite holding the ports.
   process.once('exit', kill);
+  // A port found free can be taken by another process before Azurite binds it: a port we chose is chosen again.
+  const launchFirst = async (service: AzuriteService) => {
+    const ours = (service === 'table' ? opts.tablePort : opts.queuePort) === undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launch(service);
+      } catch (err) {
+        if (!ours || attempt >= 5 || stopping || !/EADDRINUSE/.test(err instanceof Error ? err.message : '')) throw err;
+        ports[service] = await freePort(host);
+      }
+    }
+  };
   try {
     if (location) await stopLeftovers(location);
-    await launch('table');
-    await launch('queue');
+    await launchFirst('table');
+    await launchFirst('queue');
   } catch (err) {
     kill();
     process.off('exit', kill);
