@@ -4,7 +4,7 @@ import { readEntity, retryOnConflict } from '../storage/entities.js';
 import { collect, type Tables } from '../storage/tables.js';
 import { isoDay, type Measure } from './measures.js';
 import { readNumber } from './numbers.js';
-import { clipGraphemes } from '../text/fit.js';
+import { clip } from '../text/fit.js';
 
 /**
  * Figures from the IMS itself (FieldLedger's own reports), entered by the rollout team for the measures
@@ -68,10 +68,10 @@ export function checkFigure(
 ): { ok: true; figure: FigureInput } | { ok: false; message: string } {
   const measure = imsMeasure(input.measure, measures);
   if (!measure) {
-    return { ok: false, message: `"${clipGraphemes(input.measure.trim(), 60)}" is not a measure with figures from the IMS (${imsList(measures)})` };
+    return { ok: false, message: `"${clip(input.measure.trim(), 60)}" is not a measure with figures from the IMS (${imsList(measures)})` };
   }
   const date = isoDay.safeParse(input.date);
-  if (!date.success) return { ok: false, message: `the date "${clipGraphemes(input.date.trim(), 20)}" must be like 2027-03-31` };
+  if (!date.success) return { ok: false, message: `the date "${clip(input.date.trim(), 20)}" must be like 2027-03-31` };
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
   const value = readNumber(input.value, decimalComma);
   if (value === undefined) {
@@ -80,7 +80,7 @@ export function checkFigure(
       : decimalComma && input.value.includes('.')
         ? ' (in this file the comma is the decimal mark: write 1234 or 1,5, without points)'
         : '';
-    return { ok: false, message: `the value "${clipGraphemes(input.value.trim(), 20)}" is not a number${hint}` };
+    return { ok: false, message: `the value "${clip(input.value.trim(), 20)}" is not a number${hint}` };
   }
   return { ok: true, figure: { measureId: measure.id, date: date.data, value } };
 }

@@ -3,7 +3,7 @@ import { type Document, isMap, isSeq, parseDocument, type YAMLSeq } from 'yaml';
 import { z } from 'zod';
 import { BOT_METRIC_NAMES, BOT_METRICS, type BotMetric } from './bot-metrics.js';
 import { readDecimal } from './numbers.js';
-import { clipGraphemes } from '../text/fit.js';
+import { clip } from '../text/fit.js';
 
 /**
  * The rollout's measures of success (`MEASURES_FILE`, default `sample/measures.yaml`): each with a baseline,
@@ -164,12 +164,12 @@ const numberText = (label: string) =>
       const n = readDecimal(v);
       if (n === undefined) {
         const hint = v.includes(',') ? ' (write decimals with a point, like 2.5)' : '';
-        ctx.addIssue({ code: 'custom', message: `${label}: "${clipGraphemes(v, 20)}" is not a number${hint}` });
+        ctx.addIssue({ code: 'custom', message: `${label}: "${clip(v, 20)}" is not a number${hint}` });
         return z.NEVER;
       }
       // The file's own bound (figure, above): a value past it would be written and then fail to read back.
       if (Math.abs(n) > 1e9) {
-        ctx.addIssue({ code: 'custom', message: `${label}: "${clipGraphemes(v, 20)}" must be between -1,000,000,000 and 1,000,000,000` });
+        ctx.addIssue({ code: 'custom', message: `${label}: "${clip(v, 20)}" must be between -1,000,000,000 and 1,000,000,000` });
         return z.NEVER;
       }
       return n;

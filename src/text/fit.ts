@@ -3,25 +3,21 @@
  * shows as garbage), and what is left out is counted, never dropped silently.
  */
 
-/** `text` cut to `max` characters (whole code points), ending "…" when cut. */
-export function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
-}
-
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /**
- * `text` cut to at most `max` UTF-16 units (what `.slice` counted) at a grapheme boundary, ending "…" when cut: an
- * emoji, a flag or a letter with its accent is kept whole or left out, never split into garbage.
+ * `text` cut to at most `max` characters (code points), ending "…" when cut, and only between graphemes: an emoji
+ * with its skin tone, a flag or a letter with its accent is kept whole or left out, never split into garbage.
  */
-export function clipGraphemes(text: string, max: number): string {
-  if (text.length <= max) return text;
+export function clip(text: string, max: number): string {
+  if (text.length <= max || Array.from(text).length <= max) return text;
   let out = '';
+  let used = 0;
   for (const { segment } of graphemes.segment(text)) {
-    if (out.length + segment.length > max - 1) break;
+    const size = Array.from(segment).length;
+    if (used + size > max - 1) break;
     out += segment;
+    used += size;
   }
   return `${out.trimEnd()}…`;
 }
