@@ -1,4 +1,4 @@
-import { BackgroundWork } from '../background-work.js';
+import { BackgroundWork, JobClaims } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
@@ -101,13 +101,13 @@ const batchKey = (n: number) => `b${String(n).padStart(4, '0')}`;
 export class FigureImports {
   private readonly work = new BackgroundWork();
   private readonly active = new Set<string>();
-  private readonly claimMs: number;
+  private readonly claims: JobClaims;
 
   private constructor(
     private readonly table: TableClient,
     private readonly d: FigureImportsDeps,
   ) {
-    this.claimMs = d.claimMs ?? 3 * 60_000;
+    this.claims = new JobClaims(table, d);
   }
 
   static async open(tables: Tables, deps: FigureImportsDeps): Promise<FigureImports> {
@@ -145,8 +145,7 @@ export class FigureImports {
       byName: by.name.slice(0, 120),
       via: by.via,
       at,
-      holder: this.d.holderId,
-      claimedUntil: this.nowMs + this.claimMs,
+      ...this.claims.columns(),
     });
     return { id, total: figures.length, written: 0, replacedCount: 0, replaced: [], state: 'running', by: { id: by.id, name: by.name }, via: by.via, at };
   }
@@ -219,14 +218,8 @@ export class FigureImports {
   }
 
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
-  private async claim(id: string): Promise<Job | undefined> {
-    for (;;) {
-      const job = await this.get(id);
-      if (!job || job.state === 'done') return undefined;
-      if (job.holder !== this.d.holderId && job.claimedUntil > this.nowMs) return undefined;
-      const etag = await updateIfUnchanged(this.table, { partitionKey: id, rowKey: JOB, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs }, 'Merge', job.etag);
-      if (etag !== undefined) return { ...job, holder: this.d.holderId, etag };
-    }
+  private claim(id: string): Promise<Job | undefined> {
+    return this.claims.claim({ partitionKey: id, rowKey: JOB }, () => this.get(id), { runnable: (job) => job.state !== 'done' });
   }
 
   /** Writes the batches not yet recorded as written, recording each; the last one marks the import done. */
@@ -266,7 +259,8 @@ export class FigureImports {
             replacedCount: next.replacedCount,
             replaced: toJsonColumn(next.replaced.map(({ measureId, date, value }) => ({ measureId, date, value }))),
             state: next.state,
-            claimedUntil: this.nowMs + this.claimMs,
+            // Each batch recorded renews the claim.
+            claimedUntil: this.claims.until(),
             // Done, the record names nobody: the figures themselves say who entered them (`my data`, `forget`).
             ...(next.state === 'done' ? { byId: '', byName: '' } : {}),
           },
@@ -314,7 +308,7 @@ export class FigureImports {
     );
     let taken = 0;
     for (const r of rows) {
-      if (Number(r.claimedUntil ?? 0) > this.nowMs) continue;
+      if (!this.claims.lapsed(r.claimedUntil)) continue;
       this.start(String(r.partitionKey));
       taken++;
     }
