@@ -90,6 +90,7 @@ import { FaqPersonalData } from './faq/privacy.js';
 import { IssuePersonalData } from './issues/privacy.js';
 import { OfficeHoursPersonalData } from './officehours/privacy.js';
 import { OutboundPersonalData } from './outbound/privacy.js';
+import { claimParts } from './outbound/worker.js';
 import { ForgetLog, ForgetLogPersonalData } from './privacy/forget-log.js';
 import { fileHeldReport, HeldReportsPersonalData } from './privacy/held-reports.js';
 import { ForgottenKeys } from './privacy/forgotten-keys.js';
@@ -244,7 +245,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       posts,
       tenantSendsPerSecond: config.env.TENANT_SENDS_PER_SECOND,
       log,
-      worker: { id: `${process.pid}-${randomUUID().slice(0, 8)}` },
+      worker: { id: `${process.pid}-${randomUUID().slice(0, 8)}`, ...claimParts(config.env.OUTBOUND_CLAIM_SECONDS * 1_000) },
       clock,
     });
     cleanups.push(() => outbound.stop());

@@ -127,6 +127,11 @@ const schema = z.object({
   FORGET_INLINE_SECONDS: int(5, 0, 10),
 
   TENANT_SENDS_PER_SECOND: int(50, 1, 1000),
+  /**
+   * How long an instance's claim on a message it is sending lasts (src/outbound/worker.ts, `claimParts`): after an
+   * instance stops mid-send, what it may have sent is settled once this runs out (recorded unconfirmed, never twice).
+   */
+  OUTBOUND_CLAIM_SECONDS: int(39, 15, 300),
 
   MEASURES_FILE: z.string().default('sample/measures.yaml'),
   ADOPTION_WEEKS: int(12, 2, 52),

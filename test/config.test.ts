@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { claimParts } from '../src/outbound/worker.js';
 
 describe('loadConfig', () => {
   it('runs locally with no settings at all: embedded Azurite under .data, unauthenticated', () => {
@@ -28,6 +29,12 @@ describe('loadConfig', () => {
     expect(loadConfig({}).env.SCHEDULER_LEASE_SECONDS).toBe(60);
     expect(loadConfig({ SCHEDULER_LEASE_SECONDS: '5' }).env.SCHEDULER_LEASE_SECONDS).toBe(5);
     for (const bad of ['4', '3601', '90.5', 'abc']) expect(() => loadConfig({ SCHEDULER_LEASE_SECONDS: bad })).toThrow(/SCHEDULER_LEASE_SECONDS/);
+  });
+
+  it('claims a message being sent for 39 s unless told otherwise (15 s for Teams, 15 s to record), and names OUTBOUND_CLAIM_SECONDS out of 15-300', () => {
+    expect(claimParts(loadConfig({}).env.OUTBOUND_CLAIM_SECONDS * 1_000)).toEqual({ sendTimeoutMs: 15_000, recordMarginMs: 15_000 });
+    expect(claimParts(loadConfig({ OUTBOUND_CLAIM_SECONDS: '15' }).env.OUTBOUND_CLAIM_SECONDS * 1_000)).toEqual({ sendTimeoutMs: 3_000, recordMarginMs: 3_000 });
+    for (const bad of ['14', '301', '20.5']) expect(() => loadConfig({ OUTBOUND_CLAIM_SECONDS: bad })).toThrow(/OUTBOUND_CLAIM_SECONDS/);
   });
 
   it('takes extra hosts allowed to frame the tab, and names TAB_FRAME_ANCESTORS when one is not a host', () => {

@@ -1,4 +1,4 @@
-import { BackgroundWork } from '../background-work.js';
+import { BackgroundWork, JobClaims } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
@@ -27,8 +27,11 @@ import { BATCH_ROWS, type Figure, type FigureInput, type FigureStore, type Repla
  * how many batches are written, the count of figures replaced and the first few (measure, date and value only: whose
  * they were is read from the figure rows when shown, which `forget` keeps right; the importer's id and name are
  * cleared when it is done); RK 'b0000'… → one batch's figures (JSON), written before the job row (a job row exists
- * only with all its batches) and deleted once all are written. A finished job row is deleted FINISHED_KEPT_DAYS
- * after the import began. The upkeep lists the running job rows (a handful), never the finished ones or the figures.
+ * only with all its batches) and deleted once all are written; each says when its staging began (`stagedAt`). A
+ * finished job row is deleted FINISHED_KEPT_DAYS after the import began. Batches a staging left without a job row (a
+ * fault part-way: nothing was imported) are deleted by the upkeep ABANDONED_STAGING_MS after their staging began. The
+ * upkeep lists the running job rows and the first batch of each import under way (a handful), never the finished
+ * ones or the figures.
  */
 
 export const IMPORTS_TABLE = 'AdoptionFigureImports';
@@ -41,6 +44,8 @@ const JOB = 'job';
 const REPLACED_SHOWN = 3;
 /** How long a finished import's record (its totals, the first few figures it replaced) is kept for its card. */
 export const FINISHED_KEPT_DAYS = 30;
+/** Batches this long after their staging began with no job row are a staging that failed (one takes a turn: seconds). */
+export const ABANDONED_STAGING_MS = 60 * 60_000;
 
 /** An import as the importer sees it: how far it is, and at the end what it replaced. */
 export interface ImportView {
@@ -101,13 +106,13 @@ const batchKey = (n: number) => `b${String(n).padStart(4, '0')}`;
 export class FigureImports {
   private readonly work = new BackgroundWork();
   private readonly active = new Set<string>();
-  private readonly claimMs: number;
+  private readonly claims: JobClaims;
 
   private constructor(
     private readonly table: TableClient,
     private readonly d: FigureImportsDeps,
   ) {
-    this.claimMs = d.claimMs ?? 3 * 60_000;
+    this.claims = new JobClaims(table, d);
   }
 
   static async open(tables: Tables, deps: FigureImportsDeps): Promise<FigureImports> {
@@ -124,14 +129,14 @@ export class FigureImports {
    */
   async stage(figures: readonly FigureInput[], by: { id: string; name: string; via: Figure['via'] }): Promise<ImportView> {
     const id = randomBytes(8).toString('hex');
+    const at = new Date(this.nowMs).toISOString();
     const batches: FigureInput[][] = [];
     for (let i = 0; i < figures.length; i += BATCH_ROWS) batches.push(figures.slice(i, i + BATCH_ROWS));
     for (let i = 0; i < batches.length; i += 100) {
       const tx = new TableTransaction();
-      batches.slice(i, i + 100).forEach((b, j) => tx.createEntity({ partitionKey: id, rowKey: batchKey(i + j), figures: toJsonColumn(b) }));
+      batches.slice(i, i + 100).forEach((b, j) => tx.createEntity({ partitionKey: id, rowKey: batchKey(i + j), stagedAt: at, figures: toJsonColumn(b) }));
       await this.table.submitTransaction(tx.actions);
     }
-    const at = new Date(this.nowMs).toISOString();
     await this.table.createEntity({
       partitionKey: id,
       rowKey: JOB,
@@ -145,8 +150,7 @@ export class FigureImports {
       byName: by.name.slice(0, 120),
       via: by.via,
       at,
-      holder: this.d.holderId,
-      claimedUntil: this.nowMs + this.claimMs,
+      ...this.claims.columns(),
     });
     return { id, total: figures.length, written: 0, replacedCount: 0, replaced: [], state: 'running', by: { id: by.id, name: by.name }, via: by.via, at };
   }
@@ -219,14 +223,8 @@ export class FigureImports {
   }
 
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
-  private async claim(id: string): Promise<Job | undefined> {
-    for (;;) {
-      const job = await this.get(id);
-      if (!job || job.state === 'done') return undefined;
-      if (job.holder !== this.d.holderId && job.claimedUntil > this.nowMs) return undefined;
-      const etag = await updateIfUnchanged(this.table, { partitionKey: id, rowKey: JOB, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs }, 'Merge', job.etag);
-      if (etag !== undefined) return { ...job, holder: this.d.holderId, etag };
-    }
+  private claim(id: string): Promise<Job | undefined> {
+    return this.claims.claim({ partitionKey: id, rowKey: JOB }, () => this.get(id), { runnable: (job) => job.state !== 'done' });
   }
 
   /** Writes the batches not yet recorded as written, recording each; the last one marks the import done. */
@@ -266,7 +264,8 @@ export class FigureImports {
             replacedCount: next.replacedCount,
             replaced: toJsonColumn(next.replaced.map(({ measureId, date, value }) => ({ measureId, date, value }))),
             state: next.state,
-            claimedUntil: this.nowMs + this.claimMs,
+            // Each batch recorded renews the claim.
+            claimedUntil: this.claims.until(),
             // Done, the record names nobody: the figures themselves say who entered them (`my data`, `forget`).
             ...(next.state === 'done' ? { byId: '', byName: '' } : {}),
           },
@@ -302,7 +301,8 @@ export class FigureImports {
 
   /**
    * Resumes every import whose claim lapsed (its instance stopped), listing only the running ones; deletes the
-   * records of imports begun more than FINISHED_KEPT_DAYS ago. Returns how many it took up.
+   * records of imports begun more than FINISHED_KEPT_DAYS ago, and the batches of stagings that failed part-way.
+   * Returns how many it took up.
    */
   async upkeep(): Promise<number> {
     const rows = await collect(
@@ -314,12 +314,45 @@ export class FigureImports {
     );
     let taken = 0;
     for (const r of rows) {
-      if (Number(r.claimedUntil ?? 0) > this.nowMs) continue;
+      if (!this.claims.lapsed(r.claimedUntil)) continue;
       this.start(String(r.partitionKey));
       taken++;
     }
     await this.dropFinished();
+    await this.dropAbandoned();
     return taken;
+  }
+
+  /**
+   * The batches of a staging that failed before its job row was written (nothing imported, nothing to resume), once
+   * ABANDONED_STAGING_MS old: sooner, the staging may still be under way on another instance. Found by their first
+   * batch, which every staging writes: one row per import under way. Also the batches a finished import could not
+   * delete at its end.
+   */
+  private async dropAbandoned(): Promise<void> {
+    const before = this.nowMs - ABANDONED_STAGING_MS;
+    const firsts = await collect(
+      this.table.listEntities<{ stagedAt?: string }>({ queryOptions: { filter: odata`RowKey eq ${batchKey(0)}`, select: ['PartitionKey', 'stagedAt', 'Timestamp'] } }),
+    );
+    for (const r of firsts) {
+      // Staged before `stagedAt` was kept: when storage wrote it.
+      const stagedAt = Date.parse(String(r.stagedAt ?? r.timestamp ?? ''));
+      if (!(stagedAt < before)) continue;
+      const id = String(r.partitionKey);
+      try {
+        const job = await this.get(id);
+        if (job?.state === 'running') continue;
+        const rows = await collect(this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id} and RowKey ne ${JOB}`, select: ['RowKey'] } }));
+        for (let i = 0; i < rows.length; i += 100) {
+          const tx = new TableTransaction();
+          for (const b of rows.slice(i, i + 100)) tx.deleteEntity(id, String(b.rowKey));
+          await this.table.submitTransaction(tx.actions);
+        }
+        this.d.log.info({ import: id, batches: rows.length }, job ? 'deleted the batches a finished figure import left' : 'deleted the batches of a figure import whose staging failed');
+      } catch (err) {
+        this.d.log.warn({ err, import: id }, 'could not delete the batches of a figure import whose staging failed');
+      }
+    }
   }
 
   /** Finished imports' records past FINISHED_KEPT_DAYS: their card shows the end already, and they hold who was replaced. */

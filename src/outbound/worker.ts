@@ -55,6 +55,16 @@ export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'id'> = {
   leaseEveryMs: 25,
 };
 
+/**
+ * The parts of a claim on an attempt of `claimMs` (OUTBOUND_CLAIM_SECONDS): re-planning within three `maxHoldMs`, and
+ * the rest shared equally by the request (`sendTimeoutMs`) and recording its answer (`recordMarginMs`). The default
+ * 39 s is 9 s + 15 s + 15 s; a shorter claim settles a kill's cut-off attempts sooner, but gives Teams less time.
+ */
+export function claimParts(claimMs: number, maxHoldMs = DEFAULT_WORKER_OPTIONS.maxHoldMs): Pick<WorkerOptions, 'sendTimeoutMs' | 'recordMarginMs'> {
+  const each = Math.max(1_000, Math.floor((claimMs - 3 * maxHoldMs) / 2));
+  return { sendTimeoutMs: each, recordMarginMs: each };
+}
+
 export interface WorkerDeps {
   queue: OutboundQueue;
   deliveries: DeliveryStore;

@@ -1,4 +1,4 @@
-import { BackgroundWork } from '../background-work.js';
+import { BackgroundWork, JobClaims } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { escapeText } from '../cards/template.js';
@@ -109,7 +109,7 @@ export class ForgetJobs {
   private readonly work = new BackgroundWork();
   /** Jobs running in this instance: the upkeep never starts a second run of one here. */
   private readonly active = new Set<string>();
-  private readonly claimMs: number;
+  private readonly claims: JobClaims;
   /** When this instance last redrew each run's card (performance.now()). */
   private readonly lastProgress = new Map<string, number>();
 
@@ -119,7 +119,7 @@ export class ForgetJobs {
     private readonly posts: PostStore,
     private readonly d: ForgetJobsDeps,
   ) {
-    this.claimMs = d.claimMs ?? 3 * 60_000;
+    this.claims = new JobClaims(table, d);
   }
 
   static async open(tables: Tables, deps: ForgetJobsDeps): Promise<ForgetJobs> {
@@ -175,8 +175,7 @@ export class ForgetJobs {
       next: 0,
       total: this.d.registry.partCount,
       done: toJsonColumn([]),
-      holder: this.d.holderId,
-      claimedUntil: now + this.claimMs,
+      ...this.claims.columns(),
       createdAt: new Date(now).toISOString(),
       status: 'running',
       outcome: '',
@@ -272,16 +271,11 @@ export class ForgetJobs {
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). Undefined when it is not ours to run. */
   private async claim(key: string): Promise<ForgetJob | undefined> {
     if (this.active.has(key)) return undefined;
-    for (;;) {
-      const job = await this.get(key);
-      if (!job || job.status !== 'running') return undefined;
-      const lapsed = job.claimedUntil <= this.nowMs;
-      if (job.holder !== this.d.holderId && !lapsed) return undefined;
+    return this.claims.claim({ partitionKey: PK, rowKey: key }, () => this.get(key), {
+      runnable: (job) => job.status === 'running',
       // A lapsed claim means the instance that ran it stopped, and with it the turn that waited for it.
-      const teller: Teller = lapsed && job.teller === 'turn' ? 'message' : job.teller;
-      const claimed = await this.change(job, { holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs, teller });
-      if (claimed) return claimed;
-    }
+      take: (job, claim, lapsed) => this.change(job, { ...claim, teller: lapsed && job.teller === 'turn' ? 'message' : job.teller }),
+    });
   }
 
   /**
@@ -290,7 +284,7 @@ export class ForgetJobs {
    */
   private async checkpoint(job: ForgetJob, changes: Pick<ForgetJob, 'next' | 'done'>): Promise<ForgetJob | undefined> {
     for (;;) {
-      const written = await this.change(job, { ...changes, claimedUntil: this.nowMs + this.claimMs });
+      const written = await this.change(job, { ...changes, claimedUntil: this.claims.until() });
       if (written) return written;
       const fresh = await this.get(job.key);
       if (!fresh || fresh.run !== job.run || fresh.holder !== this.d.holderId || fresh.status !== 'running' || fresh.next !== job.next) return undefined;
@@ -311,7 +305,7 @@ export class ForgetJobs {
       const name = job.subject.name ?? pseudonym.name;
       while (job.next < job.total) {
         if (this.work.stopping) {
-          await this.change(job, { claimedUntil: 0 });
+          await this.claims.release({ partitionKey: PK, rowKey: key }, job.etag);
           return undefined;
         }
         let part: FeatureTally;
@@ -369,12 +363,12 @@ export class ForgetJobs {
       if (job.teller === 'turn') {
         const stored: StoredOutcome = outcome.kind === 'stopped' ? (({ cause: _cause, ...rest }) => rest)(outcome) : outcome;
         const subject = { ids: [], ...(job.subject.name ? { name: job.subject.name } : {}) };
-        const written = await this.change(job, { status: 'finished', outcome: stored, subject, claimedUntil: this.nowMs + this.claimMs });
+        const written = await this.change(job, { status: 'finished', outcome: stored, subject, claimedUntil: this.claims.until() });
         if (written) return outcome;
       } else {
         // ETag-guarded before telling: a lead forgotten since this run last read the row (a part that stopped is
         // reported from the row as it was before that part) is seen here, by a conflict and the re-read below.
-        const current = await this.change(job, { claimedUntil: this.nowMs + this.claimMs });
+        const current = await this.change(job, { claimedUntil: this.claims.until() });
         if (current) {
           await this.tell(current, outcome);
           await this.remove(job.key);
@@ -439,13 +433,13 @@ export class ForgetJobs {
     const rows = await collect(this.table.listEntities<{ claimedUntil: number; status: string }>({ queryOptions: { filter: `PartitionKey eq '${PK}'` } }));
     let taken = 0;
     for (const r of rows) {
-      if (Number(r.claimedUntil ?? 0) > this.nowMs) continue;
+      if (!this.claims.lapsed(r.claimedUntil)) continue;
       const key = String(r.rowKey);
       if (r.status === 'finished') {
         const job = await this.get(key);
-        if (!job?.outcome || job.claimedUntil > this.nowMs) continue;
+        if (!job?.outcome || !this.claims.lapsed(job.claimedUntil)) continue;
         // Written for a turn that waited for it, which is gone: it would have said so by now.
-        if (!(await this.change(job, { claimedUntil: this.nowMs + this.claimMs }))) continue;
+        if (!(await this.change(job, { claimedUntil: this.claims.until() }))) continue;
         await this.tell({ ...job, teller: job.teller === 'turn' ? 'message' : job.teller }, job.outcome);
         await this.remove(key);
         taken++;

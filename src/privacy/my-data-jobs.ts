@@ -1,11 +1,11 @@
-import { BackgroundWork } from '../background-work.js';
+import { BackgroundWork, type Hold, JobClaims } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
 import type { PostStore } from '../conversations/posts.js';
 import type { OutboundMessage, Outbox } from '../outbound/message.js';
-import { fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
-import { collect, deleteIfThere, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
+import { collect, deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import { MY_DATA_FAILED_TEXT, myDataProgressCard } from './cards.js';
 import { holdings, isSubject, type PersonalData, type Subject, type Tally } from './personal-data.js';
 
@@ -80,12 +80,6 @@ export interface MyDataJobsDeps {
   every?: (ms: number, fn: () => unknown) => () => void;
 }
 
-/** This instance's hold on one job while it runs: the row's ETag as last written, or lost. */
-interface Hold {
-  etag: string;
-  lost: boolean;
-}
-
 const everyMs = (ms: number, fn: () => unknown): (() => void) => {
   const t = setInterval(fn, ms);
   t.unref();
@@ -95,13 +89,13 @@ const everyMs = (ms: number, fn: () => unknown): (() => void) => {
 export class MyDataJobs {
   private readonly work = new BackgroundWork();
   private readonly active = new Set<string>();
-  private readonly claimMs: number;
+  private readonly claims: JobClaims;
 
   private constructor(
     private readonly table: TableClient,
     private readonly d: MyDataJobsDeps,
   ) {
-    this.claimMs = d.claimMs ?? 3 * 60_000;
+    this.claims = new JobClaims(table, d);
   }
 
   static async open(tables: Tables, deps: MyDataJobsDeps): Promise<MyDataJobs> {
@@ -129,8 +123,7 @@ export class MyDataJobs {
       ids: toJsonColumn(subject.ids),
       name: subject.name ?? '',
       userKey,
-      holder: this.d.holderId,
-      claimedUntil: now + this.claimMs,
+      ...this.claims.columns(),
       createdAt: new Date(now).toISOString(),
     };
     try {
@@ -173,31 +166,13 @@ export class MyDataJobs {
   }
 
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
-  private async claim(key: string): Promise<Job | undefined> {
-    for (;;) {
-      const job = await this.get(key);
-      if (!job) return undefined;
-      if (job.holder !== this.d.holderId && job.claimedUntil > this.nowMs) return undefined;
-      const etag = await updateIfUnchanged(this.table, { partitionKey: PK, rowKey: key, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs }, 'Merge', job.etag);
-      if (etag !== undefined) return { ...job, holder: this.d.holderId, etag };
-    }
+  private claim(key: string): Promise<Job | undefined> {
+    return this.claims.claim({ partitionKey: PK, rowKey: key }, () => this.get(key));
   }
 
-  /**
-   * Renews the claim only if the row is as this instance last wrote it (its ETag): a row changed meanwhile was
-   * taken over by another instance (the claim had lapsed) or deleted by `forget`, and the job is not ours any more.
-   */
-  private async renew(key: string, hold: Hold): Promise<void> {
-    if (hold.lost) return;
-    try {
-      const etag = await updateIfUnchanged(this.table, { partitionKey: PK, rowKey: key, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs }, 'Merge', hold.etag);
-      if (etag === undefined) hold.lost = true;
-      else hold.etag = etag;
-    } catch (err) {
-      if (isNotFound(err)) hold.lost = true;
-      // Storage busy: the next renewal tries again (if the claim lapses meanwhile, that one finds it taken).
-      else this.d.log.warn({ err }, 'could not renew the claim on a my data job');
-    }
+  /** Renews the claim if the row is as this instance last wrote it; changed (taken over, or deleted by `forget`), the job is not ours any more. */
+  private renew(key: string, hold: Hold): Promise<void> {
+    return this.claims.renew({ partitionKey: PK, rowKey: key }, hold, 'a my data job');
   }
 
   /** Makes the file and queues its link; the row goes then. Safe to run twice: the link's message key is the run's. */
@@ -213,7 +188,7 @@ export class MyDataJobs {
       // renewal at a time, each on the ETag the one before got.
       let renewing = Promise.resolve();
       const renewOnce = () => (renewing = renewing.then(() => this.renew(key, hold)));
-      stop = (this.d.every ?? everyMs)(Math.max(1_000, this.claimMs / 3), renewOnce);
+      stop = (this.d.every ?? everyMs)(Math.max(1_000, this.claims.ms / 3), renewOnce);
       // The card is redrawn as parts are read, at most every progressEveryMs (from the card's first showing).
       const redrawMs = this.d.progressEveryMs ?? 5_000;
       let lastDrawn = this.nowMs;
@@ -289,7 +264,7 @@ export class MyDataJobs {
     const rows = await collect(this.table.listEntities<{ claimedUntil: number }>({ queryOptions: { filter: `PartitionKey eq '${PK}'` } }));
     let taken = 0;
     for (const r of rows) {
-      if (Number(r.claimedUntil ?? 0) > this.nowMs) continue;
+      if (!this.claims.lapsed(r.claimedUntil)) continue;
       this.start(String(r.rowKey));
       taken++;
     }

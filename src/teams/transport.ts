@@ -3,6 +3,7 @@ import { type CloudAdapter, TurnContext } from 'botbuilder';
 import type { ConnectorClient } from 'botframework-connector';
 import type { StoredConversation } from '../conversations/store.js';
 import type { Content } from '../outbound/message.js';
+import { WarmConnections } from '../outbound/connections.js';
 import { NotSent, type RequestOptions, type Transport, type TransportFailure } from '../outbound/transport.js';
 import { toActivity } from './activity.js';
 import { referenceOf } from './turn.js';
@@ -25,19 +26,27 @@ interface PipelineHolder {
 /** The `go` of the request under way in this async context, asked by the pipeline's last policy. */
 const lastCheck = new AsyncLocalStorage<() => boolean>();
 
+const LAST_CHECK = 'rolloutDeskSlotCheck';
+
 /**
  * The pipeline's last step before the HTTP client writes the request (synchronously from here): the worker's check
  * that the request is still in its slot. Checked earlier, a request held up by the policies before it (the token,
- * signing) or a starved event loop went out late: two requests too close together in one 1 s window, a 429.
+ * signing) or a starved event loop went out late: two requests too close together in one 1 s window, a 429. The
+ * request goes through the transport's agent, which holds the connection `prepare` opened ahead (unless a proxy's
+ * agent is set already).
  */
-const lastCheckPolicy: PipelinePolicy = {
-  name: 'rolloutDeskSlotCheck',
-  sendRequest(request, next) {
-    const go = lastCheck.getStore();
-    if (go && !go()) return Promise.reject(new NotSent());
-    return next(request);
-  },
-};
+function lastCheckPolicy(connections: WarmConnections): PipelinePolicy {
+  return {
+    name: LAST_CHECK,
+    sendRequest(request, next) {
+      const go = lastCheck.getStore();
+      if (go && !go()) return Promise.reject(new NotSent());
+      const r = request as { url?: string; agent?: unknown };
+      if (r.agent === undefined && r.url) r.agent = connections.agentFor(r.url);
+      return next(request);
+    },
+  };
+}
 
 /**
  * The outbound worker's one request to the Bot Framework connector. The connector client comes from the
@@ -47,6 +56,7 @@ const lastCheckPolicy: PipelinePolicy = {
  */
 export class TeamsTransport implements Transport {
   private readonly clients = new Map<string, { client: Promise<ConnectorClient>; at: number }>();
+  private readonly connections = new WarmConnections();
 
   constructor(
     private readonly adapter: CloudAdapter,
@@ -55,8 +65,10 @@ export class TeamsTransport implements Transport {
     private readonly clientTtlMs = 10 * 60_000,
   ) {}
 
+  /** The client (and its token), and a connection to the service opened ahead: the request need not wait to open one. */
   async prepare(conv: StoredConversation): Promise<void> {
     await this.client(conv);
+    this.connections.warm(conv.serviceUrl);
   }
 
   async send(conv: StoredConversation, content: Content, opts: RequestOptions): Promise<{ activityId: string }> {
@@ -127,8 +139,8 @@ export class TeamsTransport implements Transport {
     if (!pipeline) throw new Error('the connector client has no pipeline to take its retry policy from');
     for (const p of pipeline.getOrderedPolicies()) if (/retry/i.test(p.name)) pipeline.removePolicy({ name: p.name });
     // Once per pipeline, should the adapter ever hand the same client out again (a name twice fails every request).
-    pipeline.removePolicy({ name: lastCheckPolicy.name });
-    pipeline.addPolicy(lastCheckPolicy, { afterPhase: 'Sign' });
+    pipeline.removePolicy({ name: LAST_CHECK });
+    pipeline.addPolicy(lastCheckPolicy(this.connections), { afterPhase: 'Sign' });
     return client;
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FigureImports, type ImportView } from '../../src/adoption/figure-imports.js';
+import { FigureImports, IMPORTS_TABLE, type ImportView } from '../../src/adoption/figure-imports.js';
 import { FigureStore } from '../../src/adoption/figures.js';
 import { AdoptionPersonalData } from '../../src/adoption/privacy.js';
 import { PulseStore } from '../../src/adoption/pulse-store.js';
@@ -9,6 +9,7 @@ import { AdoptionService } from '../../src/adoption/service.js';
 import { AggregateStore, EventStore, StateStore } from '../../src/adoption/store.js';
 import { importProgressText } from '../../src/adoption/cards.js';
 import { ManualClock } from '../../src/clock.js';
+import { TableClient } from '@azure/data-tables';
 import { collect, type Tables } from '../../src/storage/tables.js';
 import { testTables } from '../support/storage.js';
 import { reads } from '../support/table-reads.js';
@@ -236,6 +237,74 @@ describe('a finished import’s record', () => {
     clock.advance(2 * 86_400_000);
     await imports.upkeep();
     expect(await adoption.importStatus(lead, res.staged.id)).toBeUndefined();
+  }, 60_000);
+});
+
+/**
+ * The same storage, except that the imports table refuses the first `job` row (storage failing as a staging ends,
+ * after its batches were written): the staging fails part-way and leaves its batch rows behind.
+ */
+function refusingFirstJobRow(tables: Tables): Tables {
+  let refused = false;
+  const refusing = (client: TableClient) =>
+    new Proxy(client, {
+      get(target, prop) {
+        if (prop === 'createEntity') {
+          return async (entity: Parameters<TableClient['createEntity']>[0]) => {
+            if (!refused && entity.rowKey === 'job') {
+              refused = true;
+              throw Object.assign(new Error('storage did not answer'), { statusCode: 503 });
+            }
+            return target.createEntity(entity);
+          };
+        }
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  return Object.assign(Object.create(tables) as Tables, {
+    table: async (name: string) => (name === IMPORTS_TABLE ? refusing(await tables.table(name)) : tables.table(name)),
+  });
+}
+
+describe('a large import whose staging failed part-way', () => {
+  it('leaves batch rows that the upkeep deletes once they are an hour old; a finished import and a staged one are untouched', async () => {
+    const { tables, adoption, figures, imports, clock } = await setup();
+    const failing = await FigureImports.open(refusingFirstJobRow(tables), { figures, clock, holderId: 'one', log: quiet });
+    const table = await tables.table(IMPORTS_TABLE);
+    const rowsOf = async (id: string) => (await collect(table.listEntities({ queryOptions: { filter: `PartitionKey eq '${id}'` } }))).map((r) => r.rowKey);
+    const parsed = (n: number) => exportRows(n).map((r) => r.split(',')).map(([m, d, v]) => ({ measureId: m!, date: d!, value: Number(v) }));
+
+    // A finished import, and one staged whole whose instance stopped before it ran.
+    const finished = await adoption.importFigures(lead, ['measure,date,value', ...exportRows(300)].join('\n'), 'csv');
+    if (!finished.ok || !('staged' in finished)) throw new Error('not staged');
+    adoption.startImport(finished.staged.id);
+    await imports.idle();
+    const staged = await imports.stage(parsed(500).map((f) => ({ ...f, value: f.value + 1 })), { ...colleague });
+
+    // Storage fails as the staging ends: the importer is told it failed; its ten batches stay, and no job names them.
+    await expect(failing.stage(parsed(1_000), { ...colleague })).rejects.toThrow('storage did not answer');
+    const orphan = (await collect(table.listEntities<{ rowKey: string }>({ queryOptions: { filter: `RowKey eq 'b0000'` } })))
+      .map((r) => String(r.partitionKey))
+      .find((id) => id !== staged.id);
+    expect(orphan).toBeDefined();
+    expect(await rowsOf(orphan!)).toHaveLength(10);
+    expect(await imports.status(orphan!)).toBeUndefined();
+
+    // Within the hour another instance may still be staging it: left alone.
+    clock.advance(30 * 60_000);
+    await imports.upkeep();
+    expect(await rowsOf(orphan!)).toHaveLength(10);
+
+    clock.advance(31 * 60_000);
+    expect(await imports.upkeep()).toBe(1); // the staged import, whose claim lapsed, is taken up
+    await imports.idle();
+    expect(await rowsOf(orphan!)).toEqual([]);
+    expect(await rowsOf(finished.staged.id)).toEqual(['job']);
+    expect(await adoption.importStatus(lead, finished.staged.id)).toMatchObject({ state: 'done', written: 300 });
+    expect(await imports.status(staged.id)).toMatchObject({ state: 'done', written: 500 });
+    expect(await rowsOf(staged.id)).toEqual(['job']);
+    expect((await figures.all()).length).toBe(500);
   }, 60_000);
 });
 

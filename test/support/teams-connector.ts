@@ -72,6 +72,8 @@ export class TeamsConnectorStandIn {
   readonly conversationTimes = new Map<string, number[]>();
   /** When each self-caused 429 happened. */
   readonly selfCausedAt: number[] = [];
+  /** When each connection to the stand-in was opened (as its front door accepted it), in order. */
+  readonly connectionTimes: number[] = [];
   /** Scripted answers for the next requests to a conversation (tests), before any other rule. */
   private readonly scripted = new Map<string, { status: number; code?: string; retryAfterSec?: number }[]>();
   private readonly opts: Required<StandInOptions>;
@@ -112,6 +114,9 @@ export class TeamsConnectorStandIn {
     const backPort = (this.server.address() as AddressInfo).port;
     const worker = new Worker(FRONT_DOOR, { eval: true, workerData: { port, backPort } });
     this.frontDoor = worker;
+    worker.on('message', (m: { connection?: number }) => {
+      if (m.connection !== undefined) this.connectionTimes.push(m.connection);
+    });
     const frontPort = await new Promise<number>((resolve, reject) => {
       worker.once('message', (m: { port: number }) => resolve(m.port));
       worker.once('error', reject);
@@ -178,6 +183,7 @@ export class TeamsConnectorStandIn {
     this.history.clear();
     this.tenantTimes.clear();
     this.selfCausedAt.length = 0;
+    this.connectionTimes.length = 0;
     this.conversationTimes.clear();
   }
 
@@ -321,6 +327,7 @@ const server = http.createServer((req, res) => {
   req.pipe(back);
 });
 server.keepAliveTimeout = 60000;
+server.on('connection', () => parentPort.postMessage({ connection: Date.now() }));
 server.listen(workerData.port, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
 `;
 
