@@ -335,7 +335,7 @@ export class BroadcastService {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (m) return { kind: 'preview', content: m, label: `${m.id} → ${audienceLabel(m.audience, this.d.rollout())}` };
-    const sent = id ? await this.d.sends.get(id.trim()) : undefined;
+    const sent = id.trim() ? await this.d.sends.get(storedSendId(id)) : undefined;
     if (sent) return { kind: 'preview', content: sent.content, label: `${sent.id} → ${sent.audienceLabel}` };
     return this.unknown(id);
   }
@@ -530,7 +530,7 @@ export class BroadcastService {
   async cancel(caller: Caller, id: string): Promise<Refusal | { kind: 'cancelled'; text: string }> {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const key = id.trim();
-    const send = key ? await this.d.sends.get(key) : undefined;
+    const send = key ? await this.d.sends.get(storedSendId(key)) : undefined;
     if (send) {
       const res = await this.cancelSend(send.id, caller.person);
       return { kind: 'cancelled', text: res };
@@ -767,6 +767,15 @@ function durationText(ms: number): string {
 /** The send id of a plan occurrence: derived, so creating it is the claim. */
 export function occurrenceSendId(messageId: string, cohortId: string, at: Date): string {
   return `p.${messageId}.${cohortId || 'all'}.${DateTime.fromJSDate(at, { zone: 'utc' }).toFormat("yyyyLLdd'T'HHmm")}`;
+}
+
+/**
+ * A send id as someone typed it (any case: "P.WELCOME.ALL.20270111T0900", copied from a card and retyped) → as it is
+ * stored. Send ids are made of lower-case plan, cohort and hash parts, with one capital: the 'T' of a plan
+ * occurrence's time (occurrenceSendId), which stays as it is stored.
+ */
+export function storedSendId(typed: string): string {
+  return typed.trim().toLowerCase().replace(/\.(\d{8})t(\d{4})(?=\.|$)/g, '.$1T$2');
 }
 
 /** What a confirmation card confirms of a plan message: its content and its audience, as a short hash. */

@@ -515,3 +515,37 @@ describe('resend and remind', () => {
     });
   });
 });
+
+describe('a send id typed in another case', () => {
+  it('"preview" and "cancel" find the send (a plan occurrence with its time, an announcement) whatever the case typed', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:30Z');
+    const f = await fixture({ clock, chats: installed(['a']) });
+    f.plan.current = parsePlan(
+      `timeZone: UTC
+messages:
+  - id: training
+    stage: design
+    title: Training dates
+    body: Sign up.
+    audience: { users: [a] }
+    when: 2027-01-11 09:00
+`,
+      rollout,
+    );
+    const [planSend] = await f.b.service.runDue();
+    await settle(f);
+    expect(planSend).toBe('p.training.all.20270111T0900');
+    expect(await f.b.service.preview(LEAD, 'P.TRAINING.ALL.20270111T0900')).toMatchObject({ kind: 'preview', content: { title: 'Training dates' } });
+    expect(await f.b.service.preview(LEAD, 'p.training.all.20270111t0900')).toMatchObject({ kind: 'preview', label: expect.stringContaining(planSend!) });
+
+    const later = await f.b.service.announce(
+      LEAD,
+      { title: 'Maintenance', body: 'Down Saturday.', audience: 'everyone', timing: 'at', date: '2027-01-12', time: '08:00' },
+      'k1',
+      rolloutTeam.id,
+    );
+    if (later.kind !== 'started') throw new Error('not started');
+    expect(await f.b.service.cancel(LEAD, later.send.id.toUpperCase())).toEqual({ kind: 'cancelled', text: 'Cancelled "Maintenance": 0 not sent.' });
+    expect(await f.b.sends.get(later.send.id)).toMatchObject({ status: 'cancelled' });
+  });
+});
