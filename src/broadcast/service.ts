@@ -408,6 +408,12 @@ export class BroadcastService {
     }
     const missing = await this.channelMissing(m.audience);
     if (missing) return { kind: 'message', text: `Nothing was sent. ${missing}` };
+    // The confirmation offers no Send for an audience of nobody, but card data can be forged: a send to nobody
+    // would be recorded with a "0 of 0" report. Checked as the confirmation did (a retried press finds its send).
+    if (m.audience.kind !== 'channel' && !(await this.d.sends.get(sendId))) {
+      const { recipients, notes } = await resolveAudience(m.audience, this.d.directory);
+      if (!recipients.length) return { kind: 'message', text: nobodyToSend(m, this.d.rollout(), notes) };
+    }
     return this.begin({
       id: sendId,
       source: 'manual',
@@ -756,6 +762,29 @@ export class BroadcastService {
     }
     return started;
   }
+}
+
+/** Why `send <id>` sent nothing to an audience with nobody in it, and what to check. */
+function nobodyToSend(m: PlanMessage, rollout: Rollout, notes: readonly string[]): string {
+  const check = ((): string => {
+    switch (m.audience.kind) {
+      case 'team':
+        return `that the app is installed in team ${m.audience.teamId} and the team has members`;
+      case 'group':
+      case 'cohort':
+        return 'who is in that user group or cohort (the rollout file, and who the rollout team added)';
+      case 'users':
+        return `the ids in "${m.id}"'s audience in the plan file, and that those people have the app`;
+      case 'champions':
+        return 'who the champions are (the champions team, or CHAMPION_IDS)';
+      case 'rolloutTeam':
+        return 'who the rollout team is (ROLLOUT_TEAM_IDS)';
+      default:
+        return 'that people have installed the app';
+    }
+  })();
+  const why = notes.length ? ` (${notes.join('; ')})` : '';
+  return `Nothing was sent: ${audienceLabel(m.audience, rollout)} has nobody in it the app knows of${why}. Check ${check}, then type "send ${m.id}" again.`;
 }
 
 /** "6 hours", "90 minutes": a setting's length as a person reads it. */

@@ -549,3 +549,35 @@ messages:
     expect(await f.b.sends.get(later.send.id)).toMatchObject({ status: 'cancelled' });
   });
 });
+
+describe('a forged Send for a confirmation that showed nobody', () => {
+  it('is refused on the server: nothing is sent or recorded, and the answer says the audience is empty and who to check', async () => {
+    const f = await fixture({ chats: installed(['a']) });
+    f.rollout.current = rollout;
+    f.plan.current = parsePlan(
+      `timeZone: UTC
+messages:
+  - id: officers
+    stage: design
+    title: For field officers
+    body: Sign up.
+    audience: { group: field-officers }
+    when: manual
+`,
+      rollout,
+    );
+    const confirm = await f.b.service.prepareSend(LEAD, 'officers');
+    if (confirm.kind !== 'confirm') throw new Error(confirm.text);
+    expect(confirm.confirmation.recipients).toBe(0);
+    // The card offers no Send; a forged press of one (with the version the card carried) sends nothing.
+    const res = await f.b.service.send(LEAD, 'officers', 'card-1', rolloutTeam.id, confirm.confirmation.version);
+    expect(res).toEqual({
+      kind: 'message',
+      text: 'Nothing was sent: Field officers has nobody in it the app knows of. Check who is in that user group or cohort (the rollout file, and who the rollout team added), then type "send officers" again.',
+    });
+    await settle(f);
+    expect(await f.b.sends.all()).toEqual([]);
+    expect(f.outbox.enqueued).toEqual([]);
+    expect(f.told).toEqual([]);
+  });
+});
