@@ -143,6 +143,12 @@ export interface Send {
   cancelledBy: Person | null;
   /** Counts by state when it finished (the plan listing shows them without reading the rows). */
   counts: Record<DeliveryState, number> | null;
+  /**
+   * A plan send whose audience Teams did not answer for (a team's roster read throttled or down): when its audience
+   * is read again, and how many reads failed so far. Absent on sends never delayed.
+   */
+  retryAt?: string;
+  tries?: number;
   etag: string;
 }
 

@@ -823,7 +823,7 @@ export function sendStatus(s: Send, zone: string): string {
     case 'scheduled':
       return `Scheduled for ${formatWhen(s.dueAt, zone)}`;
     case 'resolving':
-      return 'Starting';
+      return s.retryAt ? `Delayed: Teams did not answer for its audience; trying again ${formatWhen(s.retryAt, zone)}` : 'Starting';
     case 'sending':
       return `Sending to ${s.total} (started ${formatWhen(s.startedAt || s.createdAt, zone)})`;
     case 'done':

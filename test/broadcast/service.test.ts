@@ -4,6 +4,7 @@ import { parsePlan } from '../../src/broadcast/plan.js';
 import { outboundKey } from '../../src/broadcast/runner.js';
 import { parseWorkingHours } from '../../src/broadcast/working-hours.js';
 import { ManualClock } from '../../src/clock.js';
+import { RosterUnanswered } from '../../src/roles/roles.js';
 import type { Rollout } from '../../src/rollout/model.js';
 import { testTables } from '../support/storage.js';
 import { fixture, finished, installed, LEAD, rolloutTeam, settle, STAFF, TestOutbox, users } from './support.js';
@@ -579,5 +580,101 @@ messages:
     expect(await f.b.sends.all()).toEqual([]);
     expect(f.outbox.enqueued).toEqual([]);
     expect(f.told).toEqual([]);
+  });
+});
+
+describe('a plan message whose team roster Teams does not answer at its time', () => {
+  const teamPlan = () =>
+    parsePlan(
+      `timeZone: UTC
+messages:
+  - id: training
+    stage: design
+    title: Training dates
+    body: Sign up.
+    audience: { team: '19:finance-team' }
+    when: 2027-01-11 09:00
+`,
+      rollout,
+    );
+
+  it('is tried again at later passes (the rollout team told once it is delayed and why) and goes once when Teams answers', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:30Z');
+    let down = true;
+    const reads: string[] = [];
+    const f = await fixture({
+      clock,
+      chats: installed(['a', 'b']),
+      teamMembers: async (teamId) => {
+        reads.push(clock.now().toISOString());
+        if (down) throw new RosterUnanswered("could not read the team's members from Teams (HTTP 503)");
+        return [teamId === '19:finance-team' ? { id: 'a', name: 'A' } : { id: 'x', name: 'X' }, { id: 'b', name: 'B' }];
+      },
+    });
+    f.rollout.current = rollout;
+    f.plan.current = teamPlan();
+    await f.b.service.tick();
+    await settle(f);
+    const sendId = 'p.training.all.20270111T0900';
+    expect(await f.b.sends.get(sendId)).toMatchObject({ status: 'resolving', total: 0, tries: 1 });
+    expect(f.told).toEqual([
+      {
+        key: `plan-delayed|${sendId}`,
+        text: '"Training dates" (training), due 11 Jan 2027 09:00 UTC for every member of team 19:finance-team, 1:1, is delayed: team 19:finance-team: could not read the team\'s members from Teams (HTTP 503). I will try again until 11 Jan 2027 15:00 UTC and tell you only if it still cannot go; it will not go out twice.',
+      },
+    ]);
+    // Before its backoff is over the next pass does not read again; after it, it does (and fails again: not told again).
+    clock.set('2027-01-11T09:01:00Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(reads).toHaveLength(1);
+    clock.set('2027-01-11T09:01:40Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(reads).toHaveLength(2);
+    expect(f.told).toHaveLength(1);
+    const page = await f.b.service.planPage(LEAD, { kind: 'start' });
+    if (!('items' in page)) throw new Error('refused');
+    expect(page.items[0]?.status).toContain('Delayed: Teams did not answer for its audience; trying again 11 Jan 2027 09:03');
+
+    // Teams answers: it goes, once, however many passes (and instances) come after.
+    down = false;
+    clock.set('2027-01-11T09:04:00Z');
+    await Promise.all([f.b.service.tick(), f.b.service.tick()]);
+    await finished(f, sendId);
+    clock.set('2027-01-11T10:00:00Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey).sort()).toEqual(['a', 'b']);
+    expect(await f.b.sends.get(sendId)).toMatchObject({ status: 'done', total: 2 });
+    expect(f.told).toHaveLength(1);
+  });
+
+  it('when Teams still does not answer by the end of the grace period, the rollout team is told once more that it reached nobody', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:30Z');
+    let reads = 0;
+    const f = await fixture({
+      clock,
+      teamMembers: async () => {
+        reads++;
+        throw new RosterUnanswered("could not read the team's members from Teams (HTTP 503)");
+      },
+    });
+    f.rollout.current = rollout;
+    f.plan.current = teamPlan();
+    for (let t = Date.parse('2027-01-11T09:00:30Z'); t <= Date.parse('2027-01-11T16:00:00Z'); t += 5 * 60_000) {
+      clock.set(new Date(t).toISOString());
+      await f.b.service.tick();
+      await settle(f);
+    }
+    const send = await f.b.sends.get('p.training.all.20270111T0900');
+    expect(send).toMatchObject({ status: 'done', total: 0 });
+    // 1, 2, 4, 8, 16 minutes, then every 30 until 15:00 (the 6-hour grace), and the last read.
+    expect(reads).toBe(send!.tries! + 1);
+    expect(reads).toBeGreaterThan(5);
+    expect(reads).toBeLessThan(20);
+    expect(f.told.map((t) => t.key)).toEqual(['plan-delayed|p.training.all.20270111T0900', 'plan-unreached|p.training.all.20270111T0900']);
+    expect(f.told[1]!.text).toContain(`reached nobody: team 19:finance-team: could not read the team's members from Teams (HTTP 503). I tried ${reads} times since its time. Once that is put right, send it with "send training".`);
+    expect(userSends(f.outbox)).toEqual([]);
   });
 });

@@ -106,6 +106,8 @@ export async function fixture(
     supportChannel?: boolean;
     /** Members of the support channel's team as Teams' roster answers (none by default). */
     supportTeam?: Person[];
+    /** A team's roster as Teams answers it (default: the app is not in the team). */
+    teamMembers?: (teamId: string) => Promise<Person[]>;
   } = {},
 ): Promise<Fixture> {
   const tables = opts.tables ?? testTables();
@@ -124,9 +126,11 @@ export async function fixture(
     rollout: () => rollout.current,
     directory: {
       personalChatUsers: async () => [...chats.keys()],
-      teamMembers: async () => {
-        throw new Error('the app is not installed in this team');
-      },
+      teamMembers:
+        opts.teamMembers ??
+        (async () => {
+          throw new Error('the app is not installed in this team');
+        }),
       championIds: async () => [CHAMPION.person.id],
       rolloutTeamIds: [rolloutTeam.id],
       members: async (kind, id) => members.get(`${kind}:${id}`) ?? [],

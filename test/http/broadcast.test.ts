@@ -59,6 +59,12 @@ messages:
     body: Many people.
     audience: { users: [${CROWD.map((u) => u.aadObjectId).join(', ')}] }
     when: manual
+  - id: team-update
+    stage: adoption
+    title: March update for the team
+    body: What changes in March.
+    audience: { team: "19:general@thread.tacv2" }
+    when: 2027-03-01 09:00
 `;
 
 writeFileSync(
@@ -385,5 +391,46 @@ describe('announce and celebrate', () => {
     const res = invokeText((await click(USERS.champion, 'broadcast.celebrate', { who: ADELE.aadObjectId, what: 'Great work! '.repeat(9_000) })).body);
     expect(res).not.toContain('out of date');
     expect(res).toContain('That is 107999 characters; at most 500.');
+  });
+});
+
+describe('a plan message to a team whose roster Teams does not answer at its time', () => {
+  it('is delayed, not lost: the rollout team is told once why, and it goes to the team, once, when Teams answers', async () => {
+    const GENERAL = '19:general@thread.tacv2';
+    connector.answer('GET', /\/pagedmembers/, {
+      members: [
+        { id: USERS.staff.id, name: USERS.staff.name, aadObjectId: USERS.staff.aadObjectId },
+        { id: ADELE.id, name: ADELE.name, aadObjectId: ADELE.aadObjectId },
+      ],
+    });
+    await say(app, USERS.lead, 'whoami', {
+      serviceUrl: connector.url,
+      conversation: { id: GENERAL, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: GENERAL, name: 'Rollout' }, channel: { id: GENERAL } },
+    });
+    await settle();
+    clock.set('2027-03-01T07:00:30Z'); // 09:00:30 in Lusaka
+    // Nothing else is in flight: the next connector calls are this roster read (and its retries).
+    connector.failNext(503, 10);
+    await app.broadcast.service.tick();
+    await app.broadcast.runner.idle();
+    connector.clearFailures();
+    expect(connector.rejected.some((c) => c.method === 'GET' && c.path.includes('/pagedmembers'))).toBe(true);
+    await until(() => seenIn(chatOf(USERS.lead)).includes('"March update for the team" (team-update)'));
+    expect(seenIn(chatOf(USERS.lead))).toContain("is delayed: team 19:general@thread.tacv2: could not read the team's members from Teams (HTTP 503)");
+    expect(seenIn(chatOf(ADELE))).not.toContain('What changes in March.');
+
+    clock.set('2027-03-01T07:03:00Z'); // after its first backoff: read again, and Teams answers
+    await app.broadcast.service.tick();
+    await until(() => [USERS.staff, ADELE].every((u) => seenIn(chatOf(u)).includes('What changes in March.')));
+    clock.set('2027-03-01T08:00:00Z');
+    await app.broadcast.service.tick();
+    await settle();
+    for (const u of [USERS.staff, ADELE]) {
+      expect(connector.sentTo(chatOf(u)).filter((c) => JSON.stringify(c.body).includes('What changes in March.')), u.name).toHaveLength(1);
+    }
+    const lead = seenIn(chatOf(USERS.lead));
+    expect(lead.split('(team-update)').length - 1).toBe(1);
+    expect(lead).not.toContain('reached nobody');
   });
 });
