@@ -513,10 +513,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         for (const p of await conversations.knownPeople()) if (p.name) people.set(p.id.toLowerCase(), p);
         return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
       },
-      // A colleague Teams' people picker offered who never spoke to the app: vouched for by the support team's roster.
-      supportTeamMember: async (id) => {
-        const support = await conversations.channelFor('support');
-        return support ? roster.memberOf(support, id) : undefined;
+      // A colleague Teams' people picker offered who never spoke to the app (vouched for by the support team's roster),
+      // and who pressed "Got it" on a channel post: one roster read by id.
+      channelMember: async (role, id) => {
+        const channel = await conversations.channelFor(role);
+        return channel ? roster.memberOf(channel, id) : undefined;
       },
       channelReady: async (role) => Boolean(await conversations.channelFor(role)),
       tellRolloutTeam: async (key, text) => outbox.enqueue(rolloutTeamNotice(key, text, rolloutTeamIds, await rolloutTeamReachable())),

@@ -53,6 +53,8 @@ export interface BroadcastServiceDeps {
   chatOf(userKey: string): Promise<ChatInfo | undefined>;
   /** Whether `setup <role>` was done for the channel. */
   channelReady(role: BroadcastChannel): Promise<boolean>;
+  /** The person among the members of the channel's team (Teams' roster, by id), or undefined; throws when Teams did not answer. */
+  channelMember?(role: BroadcastChannel, id: string): Promise<Person | undefined>;
   clock: Clock;
   /** How late a scheduled message may still go out (the app was down at its time). */
   graceMs: number;
@@ -116,6 +118,9 @@ const PLAN_STATUS_CHARS = 600;
 const MANUAL_SENDS_READ = 200;
 const PLAN_SENDS_READ = 1_000;
 const RUNNING_READ = 1_000;
+
+/** How long a "Got it" on a channel post waits for Teams to say whether the presser is in the channel's team. */
+const MEMBER_CHECK_MS = 5_000;
 
 /** Checking who has the app before a send costs a read per person; past this many it is left to the send. */
 const CONFIRM_CHECK_LIMIT = 500;
@@ -605,9 +610,34 @@ export class BroadcastService {
       if (!row || !mayHaveReached(row)) {
         return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
       }
+    } else if (!(await this.d.acks.when(send.id, caller.person.id))) {
+      // A channel post is seen by the members of the channel's team: a press from anyone else is forged, and would
+      // count them as having read it. Asked of Teams once per person (a second press finds their acknowledgement).
+      const member = await this.channelMemberWithin(send.audience.role, caller.person.id);
+      if (member === 'unanswered') {
+        return { kind: 'message', text: "I couldn't check this channel's members with Teams just now; nothing was recorded. Press Got it again in a minute." };
+      }
+      if (!member) return { kind: 'message', text: 'This message was not posted in a channel you are in; nothing was recorded.' };
     }
     const res = await this.d.acks.acknowledge(send.id, caller.person.id, caller.person.name, this.now.toISOString());
     return { kind: 'acked', content: send.content, at: res.at, fresh: res.fresh, sendId: send.id };
+  }
+
+  /** Whether Teams lists the person in the channel's team, or 'unanswered' (it failed, or took over MEMBER_CHECK_MS). */
+  private async channelMemberWithin(role: BroadcastChannel, id: string): Promise<boolean | 'unanswered'> {
+    if (!this.d.channelMember) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'unanswered'>((resolve) => {
+      timer = setTimeout(() => resolve('unanswered'), MEMBER_CHECK_MS);
+    });
+    try {
+      const member = this.d.channelMember(role, id).then((p) => p !== undefined);
+      return await Promise.race([member, late]);
+    } catch {
+      return 'unanswered';
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A card's refresh for its reader: the message, and whether they acknowledged it. */

@@ -678,3 +678,38 @@ messages:
     expect(userSends(f.outbox)).toEqual([]);
   });
 });
+
+describe('"Got it" pressed on a channel post', () => {
+  it('counts only members of the channel\'s team (asked of Teams once per person); a forged press by anyone else is refused, and a roster Teams does not answer records nothing', async () => {
+    let down = false;
+    const asked: string[] = [];
+    const f = await fixture({
+      channelMember: async (role, id) => {
+        asked.push(`${role}:${id}`);
+        if (down) throw new Error("could not read the team's members from Teams (HTTP 503)");
+        return role === 'support' && id === 'aad-member' ? { id, name: 'Mem Ber' } : undefined;
+      },
+    });
+    f.plan.current = planFor(['a']);
+    const started = await f.b.service.send(LEAD, 'help', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await finished(f, started.send.id);
+    const as = (id: string) => ({ person: { id, name: id }, role: 'staff' as const });
+
+    expect(await f.b.service.acknowledge(as('mallory'), started.send.id)).toEqual({
+      kind: 'message',
+      text: 'This message was not posted in a channel you are in; nothing was recorded.',
+    });
+    down = true;
+    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id)).toEqual({
+      kind: 'message',
+      text: "I couldn't check this channel's members with Teams just now; nothing was recorded. Press Got it again in a minute.",
+    });
+    expect([...(await f.b.acks.who(started.send.id))]).toEqual([]);
+    down = false;
+    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id)).toMatchObject({ kind: 'acked', fresh: true });
+    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id)).toMatchObject({ kind: 'acked', fresh: false });
+    expect([...(await f.b.acks.who(started.send.id))]).toEqual(['aad-member']);
+    expect(asked).toEqual(['support:mallory', 'support:aad-member', 'support:aad-member']);
+  });
+});

@@ -170,6 +170,37 @@ describe('sending a plan message', () => {
     await until(() => seenIn(SUPPORT).includes('How to get help'));
     expect(connector.sentTo(SUPPORT).length).toBeGreaterThan(0);
   });
+
+  it('"Got it" on a channel post counts a member of the channel\'s team; a forged press by a non-member is refused and not counted', async () => {
+    const sent = await click(USERS.lead, 'broadcast.send', { id: 'help' });
+    expect(invokeText(sent.body)).toContain('Sending "How to get help"');
+    await settle();
+    const sendId = (await app.broadcast.sends.all()).find((s) => s.messageId === 'help')!.id;
+    // Teams' roster of the support channel's team, read by id: Adele is a member; Kenji (no answer naming him) is not.
+    connector.answer('GET', /^\/v3\/conversations\/[^/]+\/members\/aad-adele$/, { id: ADELE.id, aadObjectId: ADELE.aadObjectId, name: ADELE.name });
+    const inThread = (u: TestUser) =>
+      execute(app, u, 'broadcast.ack', { sendId }, {
+        serviceUrl: connector.url,
+        conversation: { id: `${SUPPORT};messageid=post-1`, conversationType: 'channel', tenantId: 'tenant-1' },
+        channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: SUPPORT } },
+        replyToId: `post-${++card}`,
+      });
+    expect(invokeText((await inThread(KENJI)).body)).toBe('This message was not posted in a channel you are in; nothing was recorded.');
+    expect(connector.calls.some((c) => c.method === 'GET' && /\/members\/aad-kenji$/.test(c.path))).toBe(true);
+
+    await settle();
+    // Nothing else is in flight: the next connector calls are this roster read (and its retries).
+    connector.failNext(503, 5);
+    const unanswered = invokeText((await inThread(ADELE)).body);
+    connector.clearFailures();
+    expect(unanswered).toContain("I couldn't check this channel's members with Teams just now; nothing was recorded.");
+    expect([...(await app.broadcast.acks.who(sendId))]).toEqual([]);
+
+    expect(invokeText((await inThread(ADELE)).body)).toMatch(/You acknowledged this on/);
+    expect([...(await app.broadcast.acks.who(sendId))]).toEqual([ADELE.aadObjectId]);
+    const report = invokeText((await click(USERS.lead, 'broadcast.report', { sendId })).body);
+    expect(report).toContain('1 person in the channel');
+  });
 });
 
 describe('a team as the audience', () => {
