@@ -36,7 +36,7 @@ import {
   scheduleBroadcastJobs,
   SendStore,
 } from './broadcast/index.js';
-import { planProblemNotice, rolloutTeamNotice } from './broadcast/notices.js';
+import { planNotesNotice, planProblemNotice, rolloutTeamNotice } from './broadcast/notices.js';
 import type { Config } from './config.js';
 import { PostStore } from './conversations/posts.js';
 import { ConversationStore } from './conversations/store.js';
@@ -473,6 +473,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       rollout: () => rolloutFile.current,
       store: sendStore,
       onChange: (plan) => log.info({ file: config.commPlanFile, messages: plan.messages.length }, 'communication plan loaded'),
+      onNotes: (notes) => {
+        log.warn({ file: config.commPlanFile, notes }, 'communication plan taken, with dates it does not schedule');
+        void (async () => {
+          await outbox.enqueue(planNotesNotice(notes, rolloutTeamIds, await rolloutTeamReachable()));
+        })().catch((err: unknown) => log.warn({ err }, 'could not tell the rollout team what the plan file leaves out'));
+      },
       onInvalid: (problem, why) => {
         log.error({ file: config.commPlanFile, problem, why }, 'communication plan not used; the last good plan stays in force');
         void (async () => {

@@ -309,7 +309,7 @@ export class BroadcastService {
           .slice(0, 3)
           .map((o) => at(o.at, o.cohortId ? cohortZone(o.cohortId) : w.zone))
           .join('; ');
-        return `${rule} at ${w.time}, ${bound(w.from)} to ${bound(w.until)}${next ? `; next ${next}` : ''}`;
+        return `${rule} at ${w.time}, ${bound(w.from)} to ${bound(w.until)}${next ? `; next ${next}` : ''}${m.cut ? `. It ${m.cut}` : ''}`;
       }
     }
   }

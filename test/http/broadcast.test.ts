@@ -465,3 +465,31 @@ describe('a plan message to a team whose roster Teams does not answer at its tim
     expect(lead).not.toContain('reached nobody');
   });
 });
+
+describe('a repeating message with more than 400 dates', () => {
+  it('the plan is taken; the rollout team is told which message is cut and until when, and "plan" says so beside its times', async () => {
+    const LONG = `${PLAN}  - id: daily-sync
+    stage: adoption
+    title: Sync today
+    body: Sync before you leave.
+    audience: champions
+    when: { every: "FREQ=DAILY", at: "16:00", from: 2027-01-01, until: 2030-12-31 }
+`;
+    const cut = 'repeats on more than 400 dates: only the first 400 are scheduled, until 2028-02-04';
+    try {
+      writeFileSync(PLAN_FILE, LONG);
+      await app.planFile.reload();
+      await until(() => seenIn(chatOf(USERS.lead)).includes('(daily-sync).when.every'));
+      const told = seenIn(chatOf(USERS.lead));
+      expect(told).toContain('The communication plan file is in force, but not every date in it will be sent');
+      expect(told).toContain(`messages[7] (daily-sync).when.every: ${cut}`);
+      expect(app.planFile.current.messages.some((m) => m.id === 'daily-sync')).toBe(true);
+      const listing = readable(await say(app, USERS.lead, 'plan 2', where(USERS.lead)));
+      expect(listing).toContain('daily-sync');
+      expect(listing).toContain(`It ${cut}`);
+    } finally {
+      writeFileSync(PLAN_FILE, PLAN);
+      await app.planFile.reload();
+    }
+  });
+});
