@@ -38,6 +38,21 @@ messages:
   );
 }
 
+/** One message, "Training dates", due 11 Jan 2027 09:00 UTC to `audience`. */
+const trainingPlan = (audience: string) =>
+  parsePlan(
+    `timeZone: UTC
+messages:
+  - id: training
+    stage: design
+    title: Training dates
+    body: Sign up.
+    audience: ${audience}
+    when: 2027-01-11 09:00
+`,
+    rollout,
+  );
+
 const userSends = (o: TestOutbox) => o.broadcastSends().filter((m) => m.op === 'send' && m.to.kind === 'user');
 
 describe('sending a plan message', () => {
@@ -521,18 +536,7 @@ describe('a send id typed in another case', () => {
   it('"preview" and "cancel" find the send (a plan occurrence with its time, an announcement) whatever the case typed', async () => {
     const clock = new ManualClock('2027-01-11T09:00:30Z');
     const f = await fixture({ clock, chats: installed(['a']) });
-    f.plan.current = parsePlan(
-      `timeZone: UTC
-messages:
-  - id: training
-    stage: design
-    title: Training dates
-    body: Sign up.
-    audience: { users: [a] }
-    when: 2027-01-11 09:00
-`,
-      rollout,
-    );
+    f.plan.current = trainingPlan('{ users: [a] }');
     const [planSend] = await f.b.service.runDue();
     await settle(f);
     expect(planSend).toBe('p.training.all.20270111T0900');
@@ -584,19 +588,7 @@ messages:
 });
 
 describe('a plan message whose team roster Teams does not answer at its time', () => {
-  const teamPlan = () =>
-    parsePlan(
-      `timeZone: UTC
-messages:
-  - id: training
-    stage: design
-    title: Training dates
-    body: Sign up.
-    audience: { team: '19:finance-team' }
-    when: 2027-01-11 09:00
-`,
-      rollout,
-    );
+  const teamPlan = () => trainingPlan("{ team: '19:finance-team' }");
 
   it('is tried again at later passes (the rollout team told once it is delayed and why) and goes once when Teams answers', async () => {
     const clock = new ManualClock('2027-01-11T09:00:30Z');
