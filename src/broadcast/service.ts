@@ -594,10 +594,15 @@ export class BroadcastService {
 
   // ---- acknowledgements ------------------------------------------------------------------------------
 
-  /** "Got it": stored once per person; a 1:1 message may be acknowledged only by someone it was sent to. */
+  /**
+   * "Got it": stored once per person; a 1:1 message may be acknowledged only by someone it was sent to, a channel
+   * post only by a member of the channel's team. `teamsUserId`: the presser's Teams user id (29:…), what Teams'
+   * roster is asked about (their Entra object id when absent).
+   */
   async acknowledge(
     caller: Caller,
     sendId: string,
+    teamsUserId?: string,
   ): Promise<{ kind: 'acked'; content: MessageContent; at: string; fresh: boolean; sendId: string } | { kind: 'preview' } | Refusal> {
     if (sendId === 'preview') return { kind: 'preview' };
     const send = await this.d.sends.get(sendId);
@@ -613,7 +618,7 @@ export class BroadcastService {
     } else if (!(await this.d.acks.when(send.id, caller.person.id))) {
       // A channel post is seen by the members of the channel's team: a press from anyone else is forged, and would
       // count them as having read it. Asked of Teams once per person (a second press finds their acknowledgement).
-      const member = await this.channelMemberWithin(send.audience.role, caller.person.id);
+      const member = await this.channelMemberWithin(send.audience.role, teamsUserId || caller.person.id);
       if (member === 'unanswered') {
         return { kind: 'message', text: "I couldn't check this channel's members with Teams just now; nothing was recorded. Press Got it again in a minute." };
       }

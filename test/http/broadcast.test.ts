@@ -176,8 +176,9 @@ describe('sending a plan message', () => {
     expect(invokeText(sent.body)).toContain('Sending "How to get help"');
     await settle();
     const sendId = (await app.broadcast.sends.all()).find((s) => s.messageId === 'help')!.id;
-    // Teams' roster of the support channel's team, read by id: Adele is a member; Kenji (no answer naming him) is not.
-    connector.answer('GET', /^\/v3\/conversations\/[^/]+\/members\/aad-adele$/, { id: ADELE.id, aadObjectId: ADELE.aadObjectId, name: ADELE.name });
+    // Teams' roster of the support channel's team, read by the presser's Teams user id: Adele is a member; Kenji (no
+    // answer naming him) is not.
+    connector.answer('GET', /^\/v3\/conversations\/[^/]+\/members\/29(%3A|:)adele$/, { id: ADELE.id, aadObjectId: ADELE.aadObjectId, name: ADELE.name });
     const inThread = (u: TestUser) =>
       execute(app, u, 'broadcast.ack', { sendId }, {
         serviceUrl: connector.url,
@@ -186,7 +187,7 @@ describe('sending a plan message', () => {
         replyToId: `post-${++card}`,
       });
     expect(invokeText((await inThread(KENJI)).body)).toBe('This message was not posted in a channel you are in; nothing was recorded.');
-    expect(connector.calls.some((c) => c.method === 'GET' && /\/members\/aad-kenji$/.test(c.path))).toBe(true);
+    expect(connector.calls.some((c) => c.method === 'GET' && /\/members\/29(%3A|:)kenji$/.test(c.path))).toBe(true);
 
     await settle();
     // Nothing else is in flight: the next connector calls are this roster read (and its retries).
