@@ -36,7 +36,7 @@ import {
   scheduleBroadcastJobs,
   SendStore,
 } from './broadcast/index.js';
-import { planProblemNotice, rolloutTeamNotice } from './broadcast/notices.js';
+import { planNotesNotice, planProblemNotice, rolloutTeamNotice } from './broadcast/notices.js';
 import type { Config } from './config.js';
 import { PostStore } from './conversations/posts.js';
 import { ConversationStore } from './conversations/store.js';
@@ -474,6 +474,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       rollout: () => rolloutFile.current,
       store: sendStore,
       onChange: (plan) => log.info({ file: config.commPlanFile, messages: plan.messages.length }, 'communication plan loaded'),
+      onNotes: (notes) => {
+        log.warn({ file: config.commPlanFile, notes }, 'communication plan taken, with dates it does not schedule');
+        void (async () => {
+          await outbox.enqueue(planNotesNotice(notes, rolloutTeamIds, await rolloutTeamReachable()));
+        })().catch((err: unknown) => log.warn({ err }, 'could not tell the rollout team what the plan file leaves out'));
+      },
       onInvalid: (problem, why) => {
         log.error({ file: config.commPlanFile, problem, why }, 'communication plan not used; the last good plan stays in force');
         void (async () => {
@@ -514,10 +520,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         for (const p of await conversations.knownPeople()) if (p.name) people.set(p.id.toLowerCase(), p);
         return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
       },
-      // A colleague Teams' people picker offered who never spoke to the app: vouched for by the support team's roster.
-      supportTeamMember: async (id) => {
-        const support = await conversations.channelFor('support');
-        return support ? roster.memberOf(support, id) : undefined;
+      // A colleague Teams' people picker offered who never spoke to the app (vouched for by the support team's roster),
+      // and who pressed "Got it" on a channel post: one roster read by id.
+      channelMember: async (role, id) => {
+        const channel = await conversations.channelFor(role);
+        return channel ? roster.memberOf(channel, id) : undefined;
       },
       channelReady: async (role) => Boolean(await conversations.channelFor(role)),
       tellRolloutTeam: async (key, text) => outbox.enqueue(rolloutTeamNotice(key, text, rolloutTeamIds, await rolloutTeamReachable())),

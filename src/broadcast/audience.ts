@@ -1,6 +1,6 @@
 import { clip } from '../text/fit.js';
 import type { Rollout } from '../rollout/model.js';
-import type { Person } from '../roles/roles.js';
+import { type Person, RosterUnanswered } from '../roles/roles.js';
 import { type Audience, BROADCAST_CHANNELS, channelRecipient, type Recipient } from './model.js';
 
 /**
@@ -27,14 +27,17 @@ export interface Resolved {
   recipients: Recipient[];
   /** What could not be resolved, for the person sending ("team X: the bot is not in it"). */
   notes: string[];
+  /** Of the notes, those Teams did not answer (throttled, down): the same audience may resolve in a while. */
+  unanswered: string[];
 }
 
 const user = (key: string): Recipient => ({ key: key.trim().toLowerCase(), kind: 'user' });
 
 export async function resolveAudience(audience: Audience, dir: AudienceDirectory): Promise<Resolved> {
   const notes: string[] = [];
-  const keys = await userKeys(audience, dir, notes);
-  if (audience.kind === 'channel') return { recipients: [channelRecipient(audience.role)], notes };
+  const unanswered: string[] = [];
+  const keys = await userKeys(audience, dir, notes, unanswered);
+  if (audience.kind === 'channel') return { recipients: [channelRecipient(audience.role)], notes, unanswered };
   const seen = new Set<string>();
   const recipients: Recipient[] = [];
   for (const k of keys) {
@@ -43,10 +46,10 @@ export async function resolveAudience(audience: Audience, dir: AudienceDirectory
     seen.add(r.key);
     recipients.push(r);
   }
-  return { recipients, notes };
+  return { recipients, notes, unanswered };
 }
 
-async function userKeys(audience: Audience, dir: AudienceDirectory, notes: string[]): Promise<string[]> {
+async function userKeys(audience: Audience, dir: AudienceDirectory, notes: string[], unanswered: string[]): Promise<string[]> {
   const rollout = dir.rollout();
   switch (audience.kind) {
     case 'channel':
@@ -54,7 +57,7 @@ async function userKeys(audience: Audience, dir: AudienceDirectory, notes: strin
     case 'everyone':
       return dir.personalChatUsers();
     case 'team':
-      return (await teamMembers(audience.teamId, dir, notes)).map((p) => p.id);
+      return (await teamMembers(audience.teamId, dir, notes, unanswered)).map((p) => p.id);
     case 'champions':
       return dir.championIds();
     case 'rolloutTeam':
@@ -98,11 +101,13 @@ async function cohortMembers(cohortId: string, dir: AudienceDirectory, notes: st
   return out;
 }
 
-async function teamMembers(teamId: string, dir: AudienceDirectory, notes: string[]): Promise<Person[]> {
+async function teamMembers(teamId: string, dir: AudienceDirectory, notes: string[], unanswered: string[]): Promise<Person[]> {
   try {
     return await dir.teamMembers(teamId);
   } catch (err) {
-    notes.push(`team ${teamId}: ${(err as Error).message}`);
+    const note = `team ${teamId}: ${(err as Error).message}`;
+    notes.push(note);
+    if (err instanceof RosterUnanswered) unanswered.push(note);
     return [];
   }
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Rollout } from '../rollout/model.js';
+import type { Person } from '../roles/roles.js';
 import type { Scheduler } from '../scheduler/runner.js';
 import type { Tables } from '../storage/tables.js';
 import type { Outbox } from '../outbound/message.js';
@@ -34,8 +35,12 @@ export interface BroadcastSetup {
   chatOf(userKey: string): Promise<ChatInfo | undefined>;
   nameOf(id: string): Promise<string | undefined>;
   knownPeople(): Promise<{ id: string; name: string }[]>;
-  /** The person among the support channel's team members (Teams' roster), if they are one (see CelebrationDeps). */
-  supportTeamMember?(id: string): Promise<{ id: string; name: string } | undefined>;
+  /**
+   * The person among the members of the team a broadcast channel is in (Teams' roster, read by id), if they are
+   * one; throws when Teams did not answer. Celebrations vouch for colleagues with the support channel's, and a
+   * "Got it" on a channel post counts only from a member.
+   */
+  channelMember?(role: BroadcastChannel, id: string): Promise<Person | undefined>;
   /** Whether `setup <role>` was done: messages and celebrations for a channel are posted there. */
   channelReady(role: BroadcastChannel): Promise<boolean>;
   /** Tells the rollout team something once per key (a plan message due for a channel not set up). */
@@ -97,6 +102,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     directory,
     chatOf: s.chatOf,
     channelReady: s.channelReady,
+    channelMember: s.channelMember,
     tellRolloutTeam: s.tellRolloutTeam,
     clock: s.clock,
     graceMs: s.settings.graceMs,
@@ -108,7 +114,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     clock: s.clock,
     nameOf: s.nameOf,
     knownPeople: s.knownPeople,
-    supportTeamMember: s.supportTeamMember,
+    supportTeamMember: s.channelMember && ((id) => s.channelMember!('support', id)),
     supportChannelReady: () => s.channelReady('support'),
   });
   const winStore = await WinStore.open(s.tables);

@@ -76,6 +76,8 @@ export interface PlanMessage extends MessageContent {
   whenText: string;
   /** The message that launches a cohort: when all its members acknowledge it, that is a win. */
   launch: boolean;
+  /** A repeating message with more dates than are scheduled: what is cut (recurrenceCut), shown with its times. */
+  cut?: string;
 }
 
 /** Automatic wins, each configurable and firing once. */
@@ -95,6 +97,11 @@ export interface Plan {
   timeZone: string;
   messages: PlanMessage[];
   wins: WinRules;
+  /**
+   * What the rollout team is told of a plan that is used as it is, each naming the message id and field (a repeat
+   * cut at its first 400 dates). Absent: nothing to tell.
+   */
+  notes?: string[];
 }
 
 export const NO_WINS: WinRules = { resolvedMilestones: [], noP1Week: false, cohortAcknowledged: false, championMonthly: 0 };
@@ -143,6 +150,12 @@ export interface Send {
   cancelledBy: Person | null;
   /** Counts by state when it finished (the plan listing shows them without reading the rows). */
   counts: Record<DeliveryState, number> | null;
+  /**
+   * A plan send whose audience Teams did not answer for (a team's roster read throttled or down): when its audience
+   * is read again, and how many reads failed so far. Absent on sends never delayed.
+   */
+  retryAt?: string;
+  tries?: number;
   etag: string;
 }
 

@@ -21,8 +21,7 @@ export function planProblemNotice(
 ): OutboundMessage[] {
   // Another YAML file given by mistake makes a problem of ~100 KB (every unknown key named): Teams refuses a message
   // over 40 KB, and then nobody would hear that the plan was not taken. The log keeps the whole of it.
-  const quoted =
-    problem.length <= PROBLEM_CHARS ? escapeText(problem) : `${escapeText(clip(problem, PROBLEM_CHARS))}\n\n(Cut here: the app's log has the whole list.)`;
+  const quoted = quote(problem);
   // A check that did not finish says nothing about the file: the team is not sent to look for a fault in it.
   const text =
     why === 'check'
@@ -31,6 +30,22 @@ export function planProblemNotice(
   // The same problem is told once (the key is the problem's hash), however often the file is saved.
   const hash = createHash('sha256').update(problem).digest('hex').slice(0, 12);
   return rolloutTeamNotice(`plan-invalid|${hash}`, text, rolloutTeamIds, reachable);
+}
+
+/**
+ * What the rollout team should know of a plan that was taken as it is (a repeating message cut at its first 400
+ * dates): told once per distinct list, however often the file is saved or the app restarted.
+ */
+export function planNotesNotice(notes: readonly string[], rolloutTeamIds: readonly string[], reachable: ReadonlySet<string>): OutboundMessage[] {
+  const list = notes.join('\n');
+  const text = `The communication plan file is in force, but not every date in it will be sent:\n\n${quote(list)}\n\nTo change that, edit the file and save it; I pick it up without a restart.`;
+  const hash = createHash('sha256').update(list).digest('hex').slice(0, 12);
+  return rolloutTeamNotice(`plan-notes|${hash}`, text, rolloutTeamIds, reachable);
+}
+
+/** The file's own words, escaped, at most PROBLEM_CHARS of them. */
+function quote(text: string): string {
+  return text.length <= PROBLEM_CHARS ? escapeText(text) : `${escapeText(clip(text, PROBLEM_CHARS))}\n\n(Cut here: the app's log has the whole list.)`;
 }
 
 /** `text` (markdown, already escaped) to the rollout team, once per `key` and destination. */

@@ -41,6 +41,8 @@ export async function openPlanFile(
     store: Pick<SendStore, 'saveGoodPlan' | 'lastGoodPlan'>;
     onInvalid(problem: string, why: PlanRefusal): void;
     onChange?(plan: Plan): void;
+    /** A plan taken (at start too) that has something to tell the rollout team (Plan.notes). */
+    onNotes?(notes: string[]): void;
     pollMs?: number;
   },
 ): Promise<PlanFile> {
@@ -67,6 +69,7 @@ export async function openPlanFile(
       lastGood = value.plan;
       await opts.store.saveGoodPlan(value.text);
       if (!atStart) opts.onChange?.(value.plan);
+      if (value.plan.notes?.length) opts.onNotes?.(value.plan.notes);
       return;
     }
     if (!value) {

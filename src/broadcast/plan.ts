@@ -15,7 +15,7 @@ import {
   TEXT_LIMITS,
   type When,
 } from './model.js';
-import { checkRule } from './schedule.js';
+import { checkRule, recurrenceCut } from './schedule.js';
 
 /**
  * The communication plan file (`COMM_PLAN_FILE`): checked as a whole before any of it is used. Every
@@ -100,6 +100,7 @@ export function parsePlan(text: string, rollout: PlanRollout, source = 'communic
   const top = planSchema.safeParse(value);
   if (!top.success) throw new PlanError(top.error.issues.map((i) => `${describePath(value, i.path)}: ${messageOf(value, i)}`), source);
   const problems: string[] = [];
+  const notes: string[] = [];
   const messages: PlanMessage[] = [];
   const seen = new Set<string>();
   for (const [i, raw] of top.data.messages.entries()) {
@@ -138,12 +139,16 @@ export function parsePlan(text: string, rollout: PlanRollout, source = 'communic
       continue;
     }
     const { image, ...rest } = m;
+    // Not refused: a long-running reminder is a fair plan; but not silently cut either.
+    const cut = recurrenceCut({ audience, when }, rollout);
+    if (cut) notes.push(`${at(['when', 'every'])}: ${cut}`);
     messages.push({
       ...rest,
       ...(image ? { image } : {}),
       audience,
       when,
       whenText: typeof m.when === 'string' ? m.when : JSON.stringify(m.when),
+      ...(cut ? { cut } : {}),
     });
   }
   if (problems.length) throw new PlanError(problems, source);
@@ -152,6 +157,7 @@ export function parsePlan(text: string, rollout: PlanRollout, source = 'communic
     timeZone: top.data.timeZone,
     messages,
     wins: { ...wins, resolvedMilestones: [...new Set(wins.resolvedMilestones)].sort((a, b) => a - b) },
+    ...(notes.length ? { notes } : {}),
   };
 }
 

@@ -31,6 +31,11 @@ export interface RunnerSettings {
   progressEveryMs: number;
   /** The delivered card's footer, as the preview shows it ("From the <system> rollout team"). */
   footer?: string;
+  /**
+   * How late a scheduled message may still go out: a plan message whose audience Teams did not answer for (its
+   * roster read throttled or down) is read again, with backoff, until this long after its time (0: not again).
+   */
+  graceMs?: number;
 }
 
 /** A person's 1:1 chat as the outbound path will find it. */
@@ -64,6 +69,9 @@ const PROGRESS_POST = 'broadcast-progress';
 /** How long one instance may take to resolve an audience before another picks the send up. */
 const RESOLVE_HOLD_MS = 5 * 60_000;
 const VERSION_STEP = 1_000_000;
+/** A plan send's audience read again after 1, 2, 4 … minutes, at most 30 apart (within graceMs of its time). */
+const RETRY_FIRST_MS = 60_000;
+const RETRY_MAX_MS = 30 * 60_000;
 /** Answers come in bursts; the end of a send is looked for this long after the last of a burst. */
 const FINISH_CHECK_MS = 250;
 
@@ -142,13 +150,16 @@ export class BroadcastRunner {
     // Claim the resolution, so two instances never write the rows of one send at once; a claim older than
     // RESOLVE_HOLD_MS belonged to an instance that stopped.
     const claimed = await this.d.sends.change(sendId, (s) =>
-      s.status === 'resolving' && (!s.startedAt || Date.parse(s.startedAt) <= nowMs - RESOLVE_HOLD_MS)
+      s.status === 'resolving' &&
+      (!s.startedAt || Date.parse(s.startedAt) <= nowMs - RESOLVE_HOLD_MS) &&
+      (!s.retryAt || Date.parse(s.retryAt) <= nowMs)
         ? { startedAt: new Date(nowMs).toISOString() }
         : undefined,
     );
     if (!claimed) return;
-    const { recipients, notes } = await resolveAudience(claimed.audience, this.d.directory);
+    const { recipients, notes, unanswered } = await resolveAudience(claimed.audience, this.d.directory);
     if (notes.length) this.d.log.warn({ sendId, notes }, 'part of the audience could not be resolved');
+    if (unanswered.length && (await this.retryLater(claimed, unanswered))) return;
     await this.d.deliveries.writeAll(sendId, recipients, this.now.toISOString());
     const started = await this.d.sends.update(claimed, {
       status: 'sending',
@@ -174,6 +185,38 @@ export class BroadcastRunner {
   }
 
   /**
+   * A plan message at its time whose audience Teams did not answer for (a team's roster read throttled, down, timed
+   * out): nothing is written or sent, the send keeps its id (the claim that it goes once) and waits, and the
+   * scheduled job reads its audience again after a backoff, while within graceMs of its time. The rollout team is
+   * told once that it is delayed, and again (tellUnreached) only if the last try fails too. False: no try left, it
+   * goes on with what was read.
+   */
+  private async retryLater(send: Send, unanswered: readonly string[]): Promise<boolean> {
+    // Whoever sends by hand sees the confirmation and their progress card; only the plan's own sends wait.
+    if (send.source !== 'plan' || send.notify) return false;
+    const tries = (send.tries ?? 0) + 1;
+    const nowMs = this.now.getTime();
+    const retryAt = nowMs + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (tries - 1));
+    const last = Date.parse(send.dueAt) + (this.d.settings.graceMs ?? 0);
+    if (retryAt > last) return false;
+    const saved = await this.d.sends.update(send, { startedAt: '', retryAt: new Date(retryAt).toISOString(), tries });
+    if (!saved) {
+      // Cancelled while we read: nothing was written or handed over.
+      const now = await this.d.sends.get(send.id);
+      if (now?.status === 'cancelled') await this.cancelRemaining(now);
+      return true;
+    }
+    this.d.log.warn({ sendId: send.id, tries, unanswered }, 'audience not answered by Teams; trying again later');
+    if (tries === 1) {
+      const text = `"${escapeText(send.content.title)}" (${send.messageId}), due ${formatWhen(send.dueAt)} for ${escapeText(send.audienceLabel)}, is delayed: ${escapeText(unanswered.join('; '))}. I will try again until ${formatWhen(new Date(last).toISOString())} and tell you only if it still cannot go; it will not go out twice.`;
+      await this.d.tellRolloutTeam?.(`plan-delayed|${send.id}`, text).catch((err: unknown) =>
+        this.d.log.warn({ err, sendId: send.id }, 'could not tell the rollout team that a plan message is delayed'),
+      );
+    }
+    return true;
+  }
+
+  /**
    * A send nobody follows (a plan message at its time) whose audience came out empty or in part unreadable (a team
    * the app is not in, a user group with nobody in it yet): without this it "went" to nobody, and only a "0 of 0
    * delivered" in the plan listing said so. Whoever sent by hand saw the same on the confirmation card.
@@ -181,7 +224,8 @@ export class BroadcastRunner {
   private async tellUnreached(send: Send, count: number, notes: readonly string[]): Promise<void> {
     const what = `"${escapeText(send.content.title)}"${send.messageId ? ` (${send.messageId})` : ''}, due ${formatWhen(send.dueAt)} for ${escapeText(send.audienceLabel)},`;
     const why = notes.length ? ` ${escapeText(notes.join('; '))}.` : ' that audience has nobody in it the app knows of.';
-    const next = send.messageId ? ` Once that is put right, send it with "send ${send.messageId}".` : '';
+    const tried = send.tries ? ` I tried ${send.tries + 1} times since its time.` : '';
+    const next = `${tried}${send.messageId ? ` Once that is put right, send it with "send ${send.messageId}".` : ''}`;
     const text = count
       ? `${what} went to ${count} ${count === 1 ? 'person' : 'people'}, but part of its audience could not be reached:${why}${next}`
       : `${what} reached nobody:${why}${next}`;
@@ -379,6 +423,8 @@ export class BroadcastRunner {
   async upkeep(send: Send): Promise<void> {
     const now = this.now;
     if (send.status === 'resolving') {
+      // A plan send waiting for Teams to answer for its audience is read again once its time to try has come.
+      if (send.retryAt && Date.parse(send.retryAt) > now.getTime()) return;
       if (!send.startedAt || Date.parse(send.startedAt) <= now.getTime() - RESOLVE_HOLD_MS) await this.start(send.id);
       return;
     }

@@ -22,8 +22,8 @@ export interface Occurrence {
 
 /** Recurrences more often than daily would be spam; the bounds and start come from the plan's fields. */
 const FORBIDDEN_PARTS = ['dtstart', 'until', 'byhour', 'byminute', 'bysecond', 'tzid'] as const;
-/** A runaway rule (every day for ten years) is cut here. */
-const MAX_RECURRENCES = 400;
+/** A runaway rule (every day for ten years) is cut here; the rollout team is told (recurrenceCut). */
+export const MAX_RECURRENCES = 400;
 
 /**
  * Why an RRULE can't be used, or undefined when it can. `starts` are the local dates (YYYY-MM-DD) it would
@@ -127,7 +127,26 @@ export function wallTime(date: string, time: string, zone: string): DateTime {
   return DateTime.fromISO(`${date}T${time}`, { zone });
 }
 
-function cohortsFor(message: PlanMessage, rollout: Rollout): Cohort[] {
+/**
+ * Why a repeating message will not go on every date its rule and bounds give (more than MAX_RECURRENCES of them),
+ * or undefined: what the rollout team is told when the plan is loaded, and what `plan` lists beside its times.
+ */
+export function recurrenceCut(message: Pick<PlanMessage, 'audience' | 'when'>, rollout: Pick<Rollout, 'cohorts'>): string | undefined {
+  const when = message.when;
+  if (when.kind !== 'every') return undefined;
+  const perCohort = when.from.kind === 'golive' || when.until.kind === 'golive';
+  const cut: { last: string; cohort?: Cohort }[] = [];
+  for (const cohort of perCohort ? cohortsFor(message, rollout) : [undefined]) {
+    const days = recurrenceDays(when, cohort, MAX_RECURRENCES + 1);
+    if (days.length > MAX_RECURRENCES) cut.push({ last: days[MAX_RECURRENCES - 1]!, cohort });
+  }
+  const first = cut[0];
+  if (!first) return undefined;
+  const whose = first.cohort ? ` for ${first.cohort.name}${cut.length > 1 ? ` (and ${cut.length - 1} more ${cut.length === 2 ? 'cohort' : 'cohorts'})` : ''}` : '';
+  return `repeats on more than ${MAX_RECURRENCES} dates${whose}: only the first ${MAX_RECURRENCES} are scheduled, until ${first.last}; to have the later dates go, end it by then ("until") and add another message for the rest`;
+}
+
+function cohortsFor(message: Pick<PlanMessage, 'audience'>, rollout: Pick<Rollout, 'cohorts'>): Cohort[] {
   const a = message.audience;
   if (a.kind !== 'cohort') return [];
   if (a.cohortId === 'all') return rollout.cohorts;
@@ -140,8 +159,8 @@ function boundDate(bound: Bound, cohort: Cohort | undefined): string | undefined
   return DateTime.fromISO(cohort.goLive).plus({ days: bound.days }).toISODate() ?? undefined;
 }
 
-/** The local dates (YYYY-MM-DD) a recurrence falls on, between its bounds, inclusive. */
-function recurrenceDays(when: Extract<When, { kind: 'every' }>, cohort: Cohort | undefined): string[] {
+/** The local dates (YYYY-MM-DD) a recurrence falls on, between its bounds, inclusive: at most `max`. */
+function recurrenceDays(when: Extract<When, { kind: 'every' }>, cohort: Cohort | undefined, max = MAX_RECURRENCES): string[] {
   const from = boundDate(when.from, cohort);
   const until = boundDate(when.until, cohort);
   // A rule with no date (checked at load from the go-lives then known) would make rrule search to 9999.
@@ -155,7 +174,7 @@ function recurrenceDays(when: Extract<When, { kind: 'every' }>, cohort: Cohort |
     count: undefined,
   });
   const parsedCount = RRule.parseString(when.rule).count;
-  const limit = Math.min(MAX_RECURRENCES, parsedCount ?? MAX_RECURRENCES);
+  const limit = Math.min(max, parsedCount ?? max);
   const days: string[] = [];
   rule.all((_date, i) => i < limit).forEach((d) => days.push(d.toISOString().slice(0, 10)));
   return days;

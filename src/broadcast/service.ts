@@ -53,6 +53,8 @@ export interface BroadcastServiceDeps {
   chatOf(userKey: string): Promise<ChatInfo | undefined>;
   /** Whether `setup <role>` was done for the channel. */
   channelReady(role: BroadcastChannel): Promise<boolean>;
+  /** The person among the members of the channel's team (Teams' roster, by id), or undefined; throws when Teams did not answer. */
+  channelMember?(role: BroadcastChannel, id: string): Promise<Person | undefined>;
   clock: Clock;
   /** How late a scheduled message may still go out (the app was down at its time). */
   graceMs: number;
@@ -116,6 +118,9 @@ const PLAN_STATUS_CHARS = 600;
 const MANUAL_SENDS_READ = 200;
 const PLAN_SENDS_READ = 1_000;
 const RUNNING_READ = 1_000;
+
+/** How long a "Got it" on a channel post waits for Teams to say whether the presser is in the channel's team. */
+const MEMBER_CHECK_MS = 5_000;
 
 /** Checking who has the app before a send costs a read per person; past this many it is left to the send. */
 const CONFIRM_CHECK_LIMIT = 500;
@@ -304,7 +309,7 @@ export class BroadcastService {
           .slice(0, 3)
           .map((o) => at(o.at, o.cohortId ? cohortZone(o.cohortId) : w.zone))
           .join('; ');
-        return `${rule} at ${w.time}, ${bound(w.from)} to ${bound(w.until)}${next ? `; next ${next}` : ''}`;
+        return `${rule} at ${w.time}, ${bound(w.from)} to ${bound(w.until)}${next ? `; next ${next}` : ''}${m.cut ? `. It ${m.cut}` : ''}`;
       }
     }
   }
@@ -335,7 +340,7 @@ export class BroadcastService {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (m) return { kind: 'preview', content: m, label: `${m.id} → ${audienceLabel(m.audience, this.d.rollout())}` };
-    const sent = id ? await this.d.sends.get(id.trim()) : undefined;
+    const sent = id.trim() ? await this.d.sends.get(storedSendId(id)) : undefined;
     if (sent) return { kind: 'preview', content: sent.content, label: `${sent.id} → ${sent.audienceLabel}` };
     return this.unknown(id);
   }
@@ -408,6 +413,12 @@ export class BroadcastService {
     }
     const missing = await this.channelMissing(m.audience);
     if (missing) return { kind: 'message', text: `Nothing was sent. ${missing}` };
+    // The confirmation offers no Send for an audience of nobody, but card data can be forged: a send to nobody
+    // would be recorded with a "0 of 0" report. Checked as the confirmation did (a retried press finds its send).
+    if (m.audience.kind !== 'channel' && !(await this.d.sends.get(sendId))) {
+      const { recipients, notes } = await resolveAudience(m.audience, this.d.directory);
+      if (!recipients.length) return { kind: 'message', text: nobodyToSend(m, this.d.rollout(), notes) };
+    }
     return this.begin({
       id: sendId,
       source: 'manual',
@@ -530,7 +541,7 @@ export class BroadcastService {
   async cancel(caller: Caller, id: string): Promise<Refusal | { kind: 'cancelled'; text: string }> {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const key = id.trim();
-    const send = key ? await this.d.sends.get(key) : undefined;
+    const send = key ? await this.d.sends.get(storedSendId(key)) : undefined;
     if (send) {
       const res = await this.cancelSend(send.id, caller.person);
       return { kind: 'cancelled', text: res };
@@ -583,10 +594,15 @@ export class BroadcastService {
 
   // ---- acknowledgements ------------------------------------------------------------------------------
 
-  /** "Got it": stored once per person; a 1:1 message may be acknowledged only by someone it was sent to. */
+  /**
+   * "Got it": stored once per person; a 1:1 message may be acknowledged only by someone it was sent to, a channel
+   * post only by a member of the channel's team. `teamsUserId`: the presser's Teams user id (29:…), what Teams'
+   * roster is asked about (their Entra object id when absent).
+   */
   async acknowledge(
     caller: Caller,
     sendId: string,
+    teamsUserId?: string,
   ): Promise<{ kind: 'acked'; content: MessageContent; at: string; fresh: boolean; sendId: string } | { kind: 'preview' } | Refusal> {
     if (sendId === 'preview') return { kind: 'preview' };
     const send = await this.d.sends.get(sendId);
@@ -599,9 +615,34 @@ export class BroadcastService {
       if (!row || !mayHaveReached(row)) {
         return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
       }
+    } else if (!(await this.d.acks.when(send.id, caller.person.id))) {
+      // A channel post is seen by the members of the channel's team: a press from anyone else is forged, and would
+      // count them as having read it. Asked of Teams once per person (a second press finds their acknowledgement).
+      const member = await this.channelMemberWithin(send.audience.role, teamsUserId || caller.person.id);
+      if (member === 'unanswered') {
+        return { kind: 'message', text: "I couldn't check this channel's members with Teams just now; nothing was recorded. Press Got it again in a minute." };
+      }
+      if (!member) return { kind: 'message', text: 'This message was not posted in a channel you are in; nothing was recorded.' };
     }
     const res = await this.d.acks.acknowledge(send.id, caller.person.id, caller.person.name, this.now.toISOString());
     return { kind: 'acked', content: send.content, at: res.at, fresh: res.fresh, sendId: send.id };
+  }
+
+  /** Whether Teams lists the person in the channel's team, or 'unanswered' (it failed, or took over MEMBER_CHECK_MS). */
+  private async channelMemberWithin(role: BroadcastChannel, id: string): Promise<boolean | 'unanswered'> {
+    if (!this.d.channelMember) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'unanswered'>((resolve) => {
+      timer = setTimeout(() => resolve('unanswered'), MEMBER_CHECK_MS);
+    });
+    try {
+      const member = this.d.channelMember(role, id).then((p) => p !== undefined);
+      return await Promise.race([member, late]);
+    } catch {
+      return 'unanswered';
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A card's refresh for its reader: the message, and whether they acknowledged it. */
@@ -758,6 +799,29 @@ export class BroadcastService {
   }
 }
 
+/** Why `send <id>` sent nothing to an audience with nobody in it, and what to check. */
+function nobodyToSend(m: PlanMessage, rollout: Rollout, notes: readonly string[]): string {
+  const check = ((): string => {
+    switch (m.audience.kind) {
+      case 'team':
+        return `that the app is installed in team ${m.audience.teamId} and the team has members`;
+      case 'group':
+      case 'cohort':
+        return 'who is in that user group or cohort (the rollout file, and who the rollout team added)';
+      case 'users':
+        return `the ids in "${m.id}"'s audience in the plan file, and that those people have the app`;
+      case 'champions':
+        return 'who the champions are (the champions team, or CHAMPION_IDS)';
+      case 'rolloutTeam':
+        return 'who the rollout team is (ROLLOUT_TEAM_IDS)';
+      default:
+        return 'that people have installed the app';
+    }
+  })();
+  const why = notes.length ? ` (${notes.join('; ')})` : '';
+  return `Nothing was sent: ${audienceLabel(m.audience, rollout)} has nobody in it the app knows of${why}. Check ${check}, then type "send ${m.id}" again.`;
+}
+
 /** "6 hours", "90 minutes": a setting's length as a person reads it. */
 function durationText(ms: number): string {
   const minutes = Math.round(ms / 60_000);
@@ -767,6 +831,15 @@ function durationText(ms: number): string {
 /** The send id of a plan occurrence: derived, so creating it is the claim. */
 export function occurrenceSendId(messageId: string, cohortId: string, at: Date): string {
   return `p.${messageId}.${cohortId || 'all'}.${DateTime.fromJSDate(at, { zone: 'utc' }).toFormat("yyyyLLdd'T'HHmm")}`;
+}
+
+/**
+ * A send id as someone typed it (any case: "P.WELCOME.ALL.20270111T0900", copied from a card and retyped) → as it is
+ * stored. Send ids are made of lower-case plan, cohort and hash parts, with one capital: the 'T' of a plan
+ * occurrence's time (occurrenceSendId), which stays as it is stored.
+ */
+export function storedSendId(typed: string): string {
+  return typed.trim().toLowerCase().replace(/\.(\d{8})t(\d{4})(?=\.|$)/g, '.$1T$2');
 }
 
 /** What a confirmation card confirms of a plan message: its content and its audience, as a short hash. */
@@ -785,7 +858,7 @@ export function sendStatus(s: Send, zone: string): string {
     case 'scheduled':
       return `Scheduled for ${formatWhen(s.dueAt, zone)}`;
     case 'resolving':
-      return 'Starting';
+      return s.retryAt ? `Delayed: Teams did not answer for its audience; trying again ${formatWhen(s.retryAt, zone)}` : 'Starting';
     case 'sending':
       return `Sending to ${s.total} (started ${formatWhen(s.startedAt || s.createdAt, zone)})`;
     case 'done':

@@ -36,6 +36,12 @@ export function personOf(actor: Actor): Person {
   return { id: actor.aadObjectId ?? actor.id, name: name.length > MAX_NAME ? `${name.slice(0, MAX_NAME - 1)}…` : name };
 }
 
+/**
+ * A roster read Teams did not answer (throttled, down, timed out): unlike a team the app is not in, worth trying
+ * again later.
+ */
+export class RosterUnanswered extends Error {}
+
 /** Reads a team's members, Entra object id and display name (paged roster call, in the Teams layer). */
 export interface RosterReader {
   teamMembers(teamId: string): Promise<Person[]>;

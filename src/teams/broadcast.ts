@@ -160,7 +160,7 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
     }),
   });
   bot.verb(BROADCAST_VERBS.ack, async (turn, data) => {
-    const res = await b.acknowledge(callerOf(turn), data.sendId);
+    const res = await b.acknowledge(callerOf(turn), data.sendId, turn.actor.id);
     if (res.kind === 'preview') return { message: 'This is a preview: nothing was recorded.' };
     if (res.kind !== 'acked') return { message: res.text };
     if (res.fresh) turn.log.info({ sendId: res.sendId }, 'announcement acknowledged');

@@ -1,6 +1,6 @@
 import { type CloudAdapter, type ConversationReference, TeamsInfo, type TurnContext } from 'botbuilder';
 import type { ConversationStore, StoredConversation } from '../conversations/store.js';
-import type { Person, RosterReader } from '../roles/roles.js';
+import { type Person, RosterUnanswered, type RosterReader } from '../roles/roles.js';
 import { referenceOf } from './turn.js';
 
 /** Reads a team's members with the paged roster call (the unpaged one is throttled much harder). */
@@ -57,7 +57,10 @@ export class TeamsRosterReader implements RosterReader {
     } catch (err) {
       // Said to whoever sends to the team (audience notes), not Teams' own wording.
       const status = (err as { statusCode?: number }).statusCode;
-      throw new Error(`could not read the team's members from Teams${status ? ` (HTTP ${status})` : ''}`, { cause: err });
+      const why = `could not read the team's members from Teams${status ? ` (HTTP ${status})` : ''}`;
+      // No answer, a throttle or a fault on Teams' side may be gone in a minute; a refusal (403, 404) is not.
+      const unanswered = status === undefined || status === 429 || status >= 500;
+      throw unanswered ? new RosterUnanswered(why, { cause: err }) : new Error(why, { cause: err });
     }
     return members;
   }

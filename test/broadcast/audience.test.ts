@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AudienceDirectory, audienceFromChoice, audienceLabel, resolveAudience } from '../../src/broadcast/audience.js';
 import type { Rollout } from '../../src/rollout/model.js';
+import { RosterUnanswered } from '../../src/roles/roles.js';
 
 const rollout: Rollout = {
   cohorts: [
@@ -42,12 +43,25 @@ describe('who an audience is', () => {
     expect(await resolveAudience({ kind: 'channel', role: 'support' }, dir)).toEqual({
       recipients: [{ key: 'channel:support', kind: 'channel' }],
       notes: [],
+      unanswered: [],
     });
   });
 
   it('says what could not be read instead of failing the send', async () => {
     const res = await resolveAudience({ kind: 'team', teamId: '19:abc' }, dir);
-    expect(res).toEqual({ recipients: [], notes: ['team 19:abc: the app is not installed in this team'] });
+    // A team the app is not in is no matter of waiting; a roster Teams did not answer is (see unanswered).
+    expect(res).toEqual({ recipients: [], notes: ['team 19:abc: the app is not installed in this team'], unanswered: [] });
+    const down = await resolveAudience(
+      { kind: 'team', teamId: '19:abc' },
+      {
+        ...dir,
+        teamMembers: async () => {
+          throw new RosterUnanswered("could not read the team's members from Teams (HTTP 503)");
+        },
+      },
+    );
+    expect(down.unanswered).toEqual(["team 19:abc: could not read the team's members from Teams (HTTP 503)"]);
+    expect(down.notes).toEqual(down.unanswered);
     expect((await resolveAudience({ kind: 'group', groupId: 'gone' }, dir)).notes).toEqual([
       'user group "gone" is no longer in the rollout file',
     ]);

@@ -157,3 +157,46 @@ messages:
     expect(problems('messages: [unclosed')[0]).toMatch(/^not valid YAML/);
   });
 });
+
+describe('a repeating message with more dates than are scheduled (400)', () => {
+  it('is taken, and the plan says which message is cut and the last date scheduled; 400 dates or fewer say nothing', () => {
+    const plan = parsePlan(repeating('FREQ=DAILY', '2030-12-31'), sampleRollout, 'plan.yaml');
+    const cut = 'repeats on more than 400 dates: only the first 400 are scheduled, until 2028-02-04; to have the later dates go, end it by then ("until") and add another message for the rest';
+    expect(plan.notes).toEqual([`messages[0] (tip).when.every: ${cut}`]);
+    expect(plan.messages[0]!.cut).toBe(cut);
+    // Exactly 400 dates (2027-01-01 to 2028-02-04), or a COUNT of 400: all go, nothing to tell.
+    for (const every of ['FREQ=DAILY', 'FREQ=DAILY;COUNT=400']) {
+      const whole = parsePlan(repeating(every, every.includes('COUNT') ? '2030-12-31' : '2028-02-04'), sampleRollout, 'plan.yaml');
+      expect(whole.notes, every).toBeUndefined();
+      expect(whole.messages[0]!.cut, every).toBeUndefined();
+    }
+    // A COUNT past 400 is cut too.
+    expect(parsePlan(repeating('FREQ=DAILY;COUNT=500', '2030-12-31'), sampleRollout, 'plan.yaml').notes).toEqual([`messages[0] (tip).when.every: ${cut}`]);
+    expect(parsePlan(readFileSync('sample/communication-plan.yaml', 'utf8'), sampleRollout).notes).toBeUndefined();
+  });
+
+  it('bounded by go-live: names the first cohort cut and counts the others', () => {
+    const rollout: Rollout = {
+      ...sampleRollout,
+      cohorts: [
+        { id: 'wave-a', name: 'Wave A', goLive: '2027-01-04', zone: 'UTC' },
+        { id: 'wave-b', name: 'Wave B', goLive: '2027-02-01', zone: 'UTC' },
+      ],
+    };
+    const plan = parsePlan(
+      `messages:
+  - id: daily-tip
+    stage: adoption
+    title: Tip
+    body: Sync daily.
+    audience: { cohort: all }
+    when: { every: "FREQ=DAILY", at: "09:00", from: golive, until: golive+100w }
+`,
+      rollout,
+      'plan.yaml',
+    );
+    expect(plan.notes).toEqual([
+      'messages[0] (daily-tip).when.every: repeats on more than 400 dates for Wave A (and 1 more cohort): only the first 400 are scheduled, until 2028-02-07; to have the later dates go, end it by then ("until") and add another message for the rest',
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import { parsePlan } from '../../src/broadcast/plan.js';
 import { outboundKey } from '../../src/broadcast/runner.js';
 import { parseWorkingHours } from '../../src/broadcast/working-hours.js';
 import { ManualClock } from '../../src/clock.js';
+import { RosterUnanswered } from '../../src/roles/roles.js';
 import type { Rollout } from '../../src/rollout/model.js';
 import { testTables } from '../support/storage.js';
 import { fixture, finished, installed, LEAD, rolloutTeam, settle, STAFF, TestOutbox, users } from './support.js';
@@ -36,6 +37,21 @@ messages:
     rollout,
   );
 }
+
+/** One message, "Training dates", due 11 Jan 2027 09:00 UTC to `audience`. */
+const trainingPlan = (audience: string) =>
+  parsePlan(
+    `timeZone: UTC
+messages:
+  - id: training
+    stage: design
+    title: Training dates
+    body: Sign up.
+    audience: ${audience}
+    when: 2027-01-11 09:00
+`,
+    rollout,
+  );
 
 const userSends = (o: TestOutbox) => o.broadcastSends().filter((m) => m.op === 'send' && m.to.kind === 'user');
 
@@ -513,5 +529,179 @@ describe('resend and remind', () => {
       kind: 'message',
       text: 'It reached nobody 1:1, so there is nobody to remind; nothing was sent.',
     });
+  });
+});
+
+describe('a send id typed in another case', () => {
+  it('"preview" and "cancel" find the send (a plan occurrence with its time, an announcement) whatever the case typed', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:30Z');
+    const f = await fixture({ clock, chats: installed(['a']) });
+    f.plan.current = trainingPlan('{ users: [a] }');
+    const [planSend] = await f.b.service.runDue();
+    await settle(f);
+    expect(planSend).toBe('p.training.all.20270111T0900');
+    expect(await f.b.service.preview(LEAD, 'P.TRAINING.ALL.20270111T0900')).toMatchObject({ kind: 'preview', content: { title: 'Training dates' } });
+    expect(await f.b.service.preview(LEAD, 'p.training.all.20270111t0900')).toMatchObject({ kind: 'preview', label: expect.stringContaining(planSend!) });
+
+    const later = await f.b.service.announce(
+      LEAD,
+      { title: 'Maintenance', body: 'Down Saturday.', audience: 'everyone', timing: 'at', date: '2027-01-12', time: '08:00' },
+      'k1',
+      rolloutTeam.id,
+    );
+    if (later.kind !== 'started') throw new Error('not started');
+    expect(await f.b.service.cancel(LEAD, later.send.id.toUpperCase())).toEqual({ kind: 'cancelled', text: 'Cancelled "Maintenance": 0 not sent.' });
+    expect(await f.b.sends.get(later.send.id)).toMatchObject({ status: 'cancelled' });
+  });
+});
+
+describe('a forged Send for a confirmation that showed nobody', () => {
+  it('is refused on the server: nothing is sent or recorded, and the answer says the audience is empty and who to check', async () => {
+    const f = await fixture({ chats: installed(['a']) });
+    f.rollout.current = rollout;
+    f.plan.current = parsePlan(
+      `timeZone: UTC
+messages:
+  - id: officers
+    stage: design
+    title: For field officers
+    body: Sign up.
+    audience: { group: field-officers }
+    when: manual
+`,
+      rollout,
+    );
+    const confirm = await f.b.service.prepareSend(LEAD, 'officers');
+    if (confirm.kind !== 'confirm') throw new Error(confirm.text);
+    expect(confirm.confirmation.recipients).toBe(0);
+    // The card offers no Send; a forged press of one (with the version the card carried) sends nothing.
+    const res = await f.b.service.send(LEAD, 'officers', 'card-1', rolloutTeam.id, confirm.confirmation.version);
+    expect(res).toEqual({
+      kind: 'message',
+      text: 'Nothing was sent: Field officers has nobody in it the app knows of. Check who is in that user group or cohort (the rollout file, and who the rollout team added), then type "send officers" again.',
+    });
+    await settle(f);
+    expect(await f.b.sends.all()).toEqual([]);
+    expect(f.outbox.enqueued).toEqual([]);
+    expect(f.told).toEqual([]);
+  });
+});
+
+describe('a plan message whose team roster Teams does not answer at its time', () => {
+  const teamPlan = () => trainingPlan("{ team: '19:finance-team' }");
+
+  it('is tried again at later passes (the rollout team told once it is delayed and why) and goes once when Teams answers', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:30Z');
+    let down = true;
+    const reads: string[] = [];
+    const f = await fixture({
+      clock,
+      chats: installed(['a', 'b']),
+      teamMembers: async (teamId) => {
+        reads.push(clock.now().toISOString());
+        if (down) throw new RosterUnanswered("could not read the team's members from Teams (HTTP 503)");
+        return [teamId === '19:finance-team' ? { id: 'a', name: 'A' } : { id: 'x', name: 'X' }, { id: 'b', name: 'B' }];
+      },
+    });
+    f.rollout.current = rollout;
+    f.plan.current = teamPlan();
+    await f.b.service.tick();
+    await settle(f);
+    const sendId = 'p.training.all.20270111T0900';
+    expect(await f.b.sends.get(sendId)).toMatchObject({ status: 'resolving', total: 0, tries: 1 });
+    expect(f.told).toEqual([
+      {
+        key: `plan-delayed|${sendId}`,
+        text: '"Training dates" (training), due 11 Jan 2027 09:00 UTC for every member of team 19:finance-team, 1:1, is delayed: team 19:finance-team: could not read the team\'s members from Teams (HTTP 503). I will try again until 11 Jan 2027 15:00 UTC and tell you only if it still cannot go; it will not go out twice.',
+      },
+    ]);
+    // Before its backoff is over the next pass does not read again; after it, it does (and fails again: not told again).
+    clock.set('2027-01-11T09:01:00Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(reads).toHaveLength(1);
+    clock.set('2027-01-11T09:01:40Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(reads).toHaveLength(2);
+    expect(f.told).toHaveLength(1);
+    const page = await f.b.service.planPage(LEAD, { kind: 'start' });
+    if (!('items' in page)) throw new Error('refused');
+    expect(page.items[0]?.status).toContain('Delayed: Teams did not answer for its audience; trying again 11 Jan 2027 09:03');
+
+    // Teams answers: it goes, once, however many passes (and instances) come after.
+    down = false;
+    clock.set('2027-01-11T09:04:00Z');
+    await Promise.all([f.b.service.tick(), f.b.service.tick()]);
+    await finished(f, sendId);
+    clock.set('2027-01-11T10:00:00Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey).sort()).toEqual(['a', 'b']);
+    expect(await f.b.sends.get(sendId)).toMatchObject({ status: 'done', total: 2 });
+    expect(f.told).toHaveLength(1);
+  });
+
+  it('when Teams still does not answer by the end of the grace period, the rollout team is told once more that it reached nobody', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:30Z');
+    let reads = 0;
+    const f = await fixture({
+      clock,
+      teamMembers: async () => {
+        reads++;
+        throw new RosterUnanswered("could not read the team's members from Teams (HTTP 503)");
+      },
+    });
+    f.rollout.current = rollout;
+    f.plan.current = teamPlan();
+    for (let t = Date.parse('2027-01-11T09:00:30Z'); t <= Date.parse('2027-01-11T16:00:00Z'); t += 5 * 60_000) {
+      clock.set(new Date(t).toISOString());
+      await f.b.service.tick();
+      await settle(f);
+    }
+    const send = await f.b.sends.get('p.training.all.20270111T0900');
+    expect(send).toMatchObject({ status: 'done', total: 0 });
+    // 1, 2, 4, 8, 16 minutes, then every 30 until 15:00 (the 6-hour grace), and the last read.
+    expect(reads).toBe(send!.tries! + 1);
+    expect(reads).toBeGreaterThan(5);
+    expect(reads).toBeLessThan(20);
+    expect(f.told.map((t) => t.key)).toEqual(['plan-delayed|p.training.all.20270111T0900', 'plan-unreached|p.training.all.20270111T0900']);
+    expect(f.told[1]!.text).toContain(`reached nobody: team 19:finance-team: could not read the team's members from Teams (HTTP 503). I tried ${reads} times since its time. Once that is put right, send it with "send training".`);
+    expect(userSends(f.outbox)).toEqual([]);
+  });
+});
+
+describe('"Got it" pressed on a channel post', () => {
+  it('counts only members of the channel\'s team (asked of Teams once per person); a forged press by anyone else is refused, and a roster Teams does not answer records nothing', async () => {
+    let down = false;
+    const asked: string[] = [];
+    const f = await fixture({
+      channelMember: async (role, id) => {
+        asked.push(`${role}:${id}`);
+        if (down) throw new Error("could not read the team's members from Teams (HTTP 503)");
+        return role === 'support' && id === 'aad-member' ? { id, name: 'Mem Ber' } : undefined;
+      },
+    });
+    f.plan.current = planFor(['a']);
+    const started = await f.b.service.send(LEAD, 'help', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await finished(f, started.send.id);
+    const as = (id: string) => ({ person: { id, name: id }, role: 'staff' as const });
+
+    expect(await f.b.service.acknowledge(as('mallory'), started.send.id)).toEqual({
+      kind: 'message',
+      text: 'This message was not posted in a channel you are in; nothing was recorded.',
+    });
+    down = true;
+    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id)).toEqual({
+      kind: 'message',
+      text: "I couldn't check this channel's members with Teams just now; nothing was recorded. Press Got it again in a minute.",
+    });
+    expect([...(await f.b.acks.who(started.send.id))]).toEqual([]);
+    down = false;
+    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id)).toMatchObject({ kind: 'acked', fresh: true });
+    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id)).toMatchObject({ kind: 'acked', fresh: false });
+    expect([...(await f.b.acks.who(started.send.id))]).toEqual(['aad-member']);
+    expect(asked).toEqual(['support:mallory', 'support:aad-member', 'support:aad-member']);
   });
 });

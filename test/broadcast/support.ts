@@ -106,6 +106,10 @@ export async function fixture(
     supportChannel?: boolean;
     /** Members of the support channel's team as Teams' roster answers (none by default). */
     supportTeam?: Person[];
+    /** Whom Teams lists in a channel's team, by id (default: the support team's members below, nobody elsewhere). */
+    channelMember?: (role: string, id: string) => Promise<Person | undefined>;
+    /** A team's roster as Teams answers it (default: the app is not in the team). */
+    teamMembers?: (teamId: string) => Promise<Person[]>;
   } = {},
 ): Promise<Fixture> {
   const tables = opts.tables ?? testTables();
@@ -124,9 +128,11 @@ export async function fixture(
     rollout: () => rollout.current,
     directory: {
       personalChatUsers: async () => [...chats.keys()],
-      teamMembers: async () => {
-        throw new Error('the app is not installed in this team');
-      },
+      teamMembers:
+        opts.teamMembers ??
+        (async () => {
+          throw new Error('the app is not installed in this team');
+        }),
       championIds: async () => [CHAMPION.person.id],
       rolloutTeamIds: [rolloutTeam.id],
       members: async (kind, id) => members.get(`${kind}:${id}`) ?? [],
@@ -134,7 +140,9 @@ export async function fixture(
     chatOf: async (userKey) => chats.get(userKey),
     nameOf: async (id) => (id === 'aad-adele' ? 'Adele Vance' : undefined),
     knownPeople: async () => [{ id: 'aad-adele', name: 'Adele Vance' }],
-    supportTeamMember: async (id) => opts.supportTeam?.find((p) => p.id.toLowerCase() === id.toLowerCase()),
+    channelMember:
+      opts.channelMember ??
+      (async (role, id) => (role === 'support' ? opts.supportTeam?.find((p) => p.id.toLowerCase() === id.toLowerCase()) : undefined)),
     channelReady: async (role) => (role === 'support' ? (opts.supportChannel ?? true) : true),
     facts: opts.facts ?? {
       resolvedCount: async () => 0,

@@ -59,6 +59,12 @@ messages:
     body: Many people.
     audience: { users: [${CROWD.map((u) => u.aadObjectId).join(', ')}] }
     when: manual
+  - id: team-update
+    stage: adoption
+    title: March update for the team
+    body: What changes in March.
+    audience: { team: "19:general@thread.tacv2" }
+    when: 2027-03-01 09:00
 `;
 
 writeFileSync(
@@ -163,6 +169,38 @@ describe('sending a plan message', () => {
     await click(USERS.lead, 'broadcast.send', { id: 'help' });
     await until(() => seenIn(SUPPORT).includes('How to get help'));
     expect(connector.sentTo(SUPPORT).length).toBeGreaterThan(0);
+  });
+
+  it('"Got it" on a channel post counts a member of the channel\'s team; a forged press by a non-member is refused and not counted', async () => {
+    const sent = await click(USERS.lead, 'broadcast.send', { id: 'help' });
+    expect(invokeText(sent.body)).toContain('Sending "How to get help"');
+    await settle();
+    const sendId = (await app.broadcast.sends.all()).find((s) => s.messageId === 'help')!.id;
+    // Teams' roster of the support channel's team, read by the presser's Teams user id: Adele is a member; Kenji (no
+    // answer naming him) is not.
+    connector.answer('GET', /^\/v3\/conversations\/[^/]+\/members\/29(%3A|:)adele$/, { id: ADELE.id, aadObjectId: ADELE.aadObjectId, name: ADELE.name });
+    const inThread = (u: TestUser) =>
+      execute(app, u, 'broadcast.ack', { sendId }, {
+        serviceUrl: connector.url,
+        conversation: { id: `${SUPPORT};messageid=post-1`, conversationType: 'channel', tenantId: 'tenant-1' },
+        channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: SUPPORT } },
+        replyToId: `post-${++card}`,
+      });
+    expect(invokeText((await inThread(KENJI)).body)).toBe('This message was not posted in a channel you are in; nothing was recorded.');
+    expect(connector.calls.some((c) => c.method === 'GET' && /\/members\/29(%3A|:)kenji$/.test(c.path))).toBe(true);
+
+    await settle();
+    // Nothing else is in flight: the next connector calls are this roster read (and its retries).
+    connector.failNext(503, 5);
+    const unanswered = invokeText((await inThread(ADELE)).body);
+    connector.clearFailures();
+    expect(unanswered).toContain("I couldn't check this channel's members with Teams just now; nothing was recorded.");
+    expect([...(await app.broadcast.acks.who(sendId))]).toEqual([]);
+
+    expect(invokeText((await inThread(ADELE)).body)).toMatch(/You acknowledged this on/);
+    expect([...(await app.broadcast.acks.who(sendId))]).toEqual([ADELE.aadObjectId]);
+    const report = invokeText((await click(USERS.lead, 'broadcast.report', { sendId })).body);
+    expect(report).toContain('1 person in the channel');
   });
 });
 
@@ -385,5 +423,74 @@ describe('announce and celebrate', () => {
     const res = invokeText((await click(USERS.champion, 'broadcast.celebrate', { who: ADELE.aadObjectId, what: 'Great work! '.repeat(9_000) })).body);
     expect(res).not.toContain('out of date');
     expect(res).toContain('That is 107999 characters; at most 500.');
+  });
+});
+
+describe('a plan message to a team whose roster Teams does not answer at its time', () => {
+  it('is delayed, not lost: the rollout team is told once why, and it goes to the team, once, when Teams answers', async () => {
+    const GENERAL = '19:general@thread.tacv2';
+    connector.answer('GET', /\/pagedmembers/, {
+      members: [
+        { id: USERS.staff.id, name: USERS.staff.name, aadObjectId: USERS.staff.aadObjectId },
+        { id: ADELE.id, name: ADELE.name, aadObjectId: ADELE.aadObjectId },
+      ],
+    });
+    await say(app, USERS.lead, 'whoami', {
+      serviceUrl: connector.url,
+      conversation: { id: GENERAL, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: GENERAL, name: 'Rollout' }, channel: { id: GENERAL } },
+    });
+    await settle();
+    clock.set('2027-03-01T07:00:30Z'); // 09:00:30 in Lusaka
+    // Nothing else is in flight: the next connector calls are this roster read (and its retries).
+    connector.failNext(503, 10);
+    await app.broadcast.service.tick();
+    await app.broadcast.runner.idle();
+    connector.clearFailures();
+    expect(connector.rejected.some((c) => c.method === 'GET' && c.path.includes('/pagedmembers'))).toBe(true);
+    await until(() => seenIn(chatOf(USERS.lead)).includes('"March update for the team" (team-update)'));
+    expect(seenIn(chatOf(USERS.lead))).toContain("is delayed: team 19:general@thread.tacv2: could not read the team's members from Teams (HTTP 503)");
+    expect(seenIn(chatOf(ADELE))).not.toContain('What changes in March.');
+
+    clock.set('2027-03-01T07:03:00Z'); // after its first backoff: read again, and Teams answers
+    await app.broadcast.service.tick();
+    await until(() => [USERS.staff, ADELE].every((u) => seenIn(chatOf(u)).includes('What changes in March.')));
+    clock.set('2027-03-01T08:00:00Z');
+    await app.broadcast.service.tick();
+    await settle();
+    for (const u of [USERS.staff, ADELE]) {
+      expect(connector.sentTo(chatOf(u)).filter((c) => JSON.stringify(c.body).includes('What changes in March.')), u.name).toHaveLength(1);
+    }
+    const lead = seenIn(chatOf(USERS.lead));
+    expect(lead.split('(team-update)').length - 1).toBe(1);
+    expect(lead).not.toContain('reached nobody');
+  });
+});
+
+describe('a repeating message with more than 400 dates', () => {
+  it('the plan is taken; the rollout team is told which message is cut and until when, and "plan" says so beside its times', async () => {
+    const LONG = `${PLAN}  - id: daily-sync
+    stage: adoption
+    title: Sync today
+    body: Sync before you leave.
+    audience: champions
+    when: { every: "FREQ=DAILY", at: "16:00", from: 2027-01-01, until: 2030-12-31 }
+`;
+    const cut = 'repeats on more than 400 dates: only the first 400 are scheduled, until 2028-02-04';
+    try {
+      writeFileSync(PLAN_FILE, LONG);
+      await app.planFile.reload();
+      await until(() => seenIn(chatOf(USERS.lead)).includes('(daily-sync).when.every'));
+      const told = seenIn(chatOf(USERS.lead));
+      expect(told).toContain('The communication plan file is in force, but not every date in it will be sent');
+      expect(told).toContain(`messages[7] (daily-sync).when.every: ${cut}`);
+      expect(app.planFile.current.messages.some((m) => m.id === 'daily-sync')).toBe(true);
+      const listing = readable(await say(app, USERS.lead, 'plan 2', where(USERS.lead)));
+      expect(listing).toContain('daily-sync');
+      expect(listing).toContain(`It ${cut}`);
+    } finally {
+      writeFileSync(PLAN_FILE, PLAN);
+      await app.planFile.reload();
+    }
   });
 });
