@@ -16,7 +16,8 @@
  * 4. A short sequential run, on a fresh quiet app, counting the app's storage requests per activity kind (a
  *    preloaded counter, scripts/bench/storage-counter.ts: by method and table), the time they took and the CPU
  *    time of the app and of embedded Azurite per kind. The outbound path's calls (queue, delivery rows,
- *    budgets, posts) run at their own pace after the turn: they are shown apart, per message sent.
+ *    budgets, posts) run at their own pace after the turn: they are shown apart, per message sent. Last, all the
+ *    counted turns' calls together, per turn by target (what a change to one path saves of the whole mix).
  *    `--turns-only` runs only this step (a minute or two; the figures depend little on the machine's load).
  * 5. A bare botbuilder echo bot (scripts/bench/echo-bot.ts) driven like step 3: the reference rate.
  * --compiled runs steps 2 and 3 on the compiled build (`dist/main.js`, made by `npm run build` first) with plain
@@ -470,11 +471,22 @@ async function turnCosts(users: SimUser[], shared: Shared, connector: RecordingC
       ),
     };
   }
-  return { kinds, errorsLogged, outbound: { calls: outboundCalls, delivered }, idleCpuMsPerSecond: { app: idlePerMs.self * 1e6, azurite: idlePerMs.children * 1e6 } };
+  // Every counted turn together (the mix as run), by target: what a change to one path saves of the whole.
+  const all: Record<string, number> = {};
+  for (const t of targetsOf.values()) for (const [k, v] of Object.entries(t)) all[k] = (all[k] ?? 0) + v;
+  const turns = [...acc.values()].reduce((n, e) => n + e.n, 0);
+  return {
+    kinds,
+    all: { turns, by: all },
+    errorsLogged,
+    outbound: { calls: outboundCalls, delivered },
+    idleCpuMsPerSecond: { app: idlePerMs.self * 1e6, azurite: idlePerMs.children * 1e6 },
+  };
 }
 
 function printTurnCosts(costs: {
   kinds: Record<string, TurnCost>;
+  all: { turns: number; by: Record<string, number> };
   outbound: { calls: number; delivered: number };
   idleCpuMsPerSecond: { app: number; azurite: number };
 }): void {
@@ -489,6 +501,14 @@ function printTurnCosts(costs: {
   }
   const { calls, delivered } = costs.outbound;
   say(`  the outbound path: ${calls} storage calls for ${delivered} messages sent or updated (${(calls / Math.max(1, delivered)).toFixed(1)} per message)`);
+  const { turns, by } = costs.all;
+  const total = Object.values(by).reduce((a, b) => a + b, 0);
+  say(
+    `  all ${turns} turns: ${(total / Math.max(1, turns)).toFixed(2)} storage calls per turn (the outbound path's: ${((100 * calls) / Math.max(1, total)).toFixed(0)}%); per turn: ${Object.entries(by)
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, v]) => `${k} ${(v / Math.max(1, turns)).toFixed(2)}`)
+      .join(', ')}`,
+  );
 }
 
 /** Champions see what the app posts to (and updates in) the triage channel. */

@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { collect, deleteIfThere, isConflict, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
+import { collect, deleteIfThere, isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 import type { StoredConversation } from './store.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 
@@ -25,8 +25,8 @@ export interface PostState {
 }
 
 export type UpdateTurn =
-  /** Apply it: replace the message now, then `endUpdate`. */
-  | { kind: 'go'; post: Post }
+  /** Apply it: replace the message now, then `endUpdate` (given `row`: the row as this turn left it, with its ETag). */
+  | { kind: 'go'; post: Post; row: KnownRow }
   /** The post already shows this version or a newer one. */
   | { kind: 'stale'; shown: number }
   /** The post is not there yet (its send is queued) or an older update is being applied: try after `until`. */
@@ -42,6 +42,9 @@ interface PostRow {
   applying?: number;
   applyingUntil?: number;
 }
+
+/** What `endUpdate` decides on, as this instance's `beginUpdate` left the row, with the ETag that write got back. */
+export type KnownRow = Pick<PostRow, 'version' | 'applying' | 'applyingUntil'> & { etag: string };
 
 /** A post in someone's 1:1 chat, by its row (as `removeRow` takes it). */
 export interface ChatPost {
@@ -356,12 +359,9 @@ export class PostStore {
       if (busy && s.applying! > version) return { kind: 'stale', shown: s.applying! };
       if (busy && s.applying! < version) return { kind: 'wait', until: Math.min(s.applyingUntil!, now + 1_000) };
       try {
-        await this.table.updateEntity(
-          { partitionKey: kind, rowKey: safeKey(id), applying: version, applyingUntil: now + holdMs },
-          'Merge',
-          { etag: s.etag },
-        );
-        return { kind: 'go', post: s.post };
+        const turn = { applying: version, applyingUntil: now + holdMs };
+        const res = await this.table.updateEntity({ partitionKey: kind, rowKey: safeKey(id), ...turn }, 'Merge', { etag: s.etag });
+        return { kind: 'go', post: s.post, row: { version: s.version, ...turn, etag: res.etag ?? '' } };
       } catch (err) {
         if (!isPreconditionFailed(err)) throw err;
       }
@@ -369,31 +369,48 @@ export class PostStore {
     return { kind: 'wait', until: now + 1_000 };
   }
 
-  /** The update was applied (`shown`) or given up: the next one may go. */
-  async endUpdate(kind: string, id: string, version: number, shown: boolean): Promise<void> {
+  /**
+   * The update was applied (`shown`) or given up: the next one may go. `known`: the row as its `beginUpdate` left
+   * it, tried first under that ETag (no read on the usual path, where nobody wrote since); a 412 reads it again.
+   */
+  async endUpdate(kind: string, id: string, version: number, shown: boolean, known?: KnownRow): Promise<void> {
     await this.change(kind, id, (row) => {
       if (!row) return undefined;
       const out: Partial<PostRow> = {};
       if (shown && version > Number(row.version ?? 0)) out.version = version;
       if (Number(row.applying ?? 0) === version) Object.assign(out, { applying: 0, applyingUntil: 0 });
       return Object.keys(out).length ? out : undefined;
-    });
+    }, known);
   }
 
-  /** An ETag-guarded read-modify-write; `fn` returns the fields to merge, or undefined for no change. */
+  /**
+   * An ETag-guarded read-modify-write; `fn` returns the fields to merge, or undefined for no change. With `known`
+   * (the row as this instance last wrote it), the first try skips the read; any conflict reads the row again.
+   */
   private async change(
     kind: string,
     id: string,
     fn: (row: PostRow | undefined) => Partial<PostRow> | undefined,
+    known?: KnownRow,
   ): Promise<void> {
     const rk = safeKey(id);
     await retryOnConflict(
-      async () => {
-        const row = await readEntity<PostRow>(this.table, kind, rk);
+      async (n) => {
+        const cached = n === 0 && known?.etag ? known : undefined;
+        const row = cached ?? (await readEntity<PostRow>(this.table, kind, rk));
         const fields = fn(row);
         if (!fields) return;
-        if (row) await this.table.updateEntity({ partitionKey: kind, rowKey: rk, ...fields }, 'Merge', { etag: row.etag });
-        else await this.table.createEntity({ partitionKey: kind, rowKey: rk, ...fields });
+        if (!row) {
+          await this.table.createEntity({ partitionKey: kind, rowKey: rk, ...fields });
+          return;
+        }
+        try {
+          await this.table.updateEntity({ partitionKey: kind, rowKey: rk, ...fields }, 'Merge', { etag: row.etag });
+        } catch (err) {
+          // Removed since this instance wrote it: decided again on what is there (nothing), as a read would have.
+          if (cached && isNotFound(err)) return this.change(kind, id, fn);
+          throw err;
+        }
       },
       { attempts: 10, what: `Changing post ${kind}/${id}` },
     );

@@ -295,3 +295,47 @@ describe("the cards in a person's 1:1 chat, saved while she is being forgotten",
     expect(await left()).toBe(false);
   });
 });
+
+/*
+ * An update's turn on a card: `beginUpdate` reads the row and takes the turn under its ETag; `endUpdate` writes the
+ * version shown and frees the turn under the ETag the turn's own write got back, reading the row only when someone
+ * wrote it since (a 412), so every redraw of a card costs one read of the row, not two.
+ */
+describe("a card's update turn", () => {
+  const recorded = async () => {
+    const { reads, posts } = await setUp();
+    await posts.recordSent('issue-triage', 'R-0042', post(triage, 'act-1'), 1, 'triage|R-0042');
+    return { reads, posts };
+  };
+
+  it('is ended without reading the card again when nobody wrote it since', async () => {
+    const { reads, posts } = await recorded();
+    const turn = await posts.beginUpdate('issue-triage', 'R-0042', 2, T0, 60_000);
+    expect(turn.kind).toBe('go');
+    reads.points = 0;
+    await posts.endUpdate('issue-triage', 'R-0042', 2, true, turn.kind === 'go' ? turn.row : undefined);
+    expect(reads.points).toBe(0);
+    // The next update goes: version 2 shown, no turn held.
+    expect(await posts.state('issue-triage', 'R-0042')).toMatchObject({ version: 2, applying: undefined });
+    expect((await posts.beginUpdate('issue-triage', 'R-0042', 3, T0 + 1, 60_000)).kind).toBe('go');
+  });
+
+  it('written meanwhile by someone else, is read again and ended on what is there', async () => {
+    const { reads, posts } = await recorded();
+    const turn = await posts.beginUpdate('issue-triage', 'R-0042', 2, T0, 60_000);
+    // Another instance queues a send of this card meanwhile: the row's ETag moves on.
+    await posts.markPending('issue-triage', 'R-0042', 'triage|R-0042|again');
+    reads.points = 0;
+    await posts.endUpdate('issue-triage', 'R-0042', 2, true, turn.kind === 'go' ? turn.row : undefined);
+    expect(reads.points).toBe(1);
+    expect(await posts.state('issue-triage', 'R-0042')).toMatchObject({ version: 2, applying: undefined, pendingKey: 'triage|R-0042|again' });
+  });
+
+  it('of a card removed meanwhile (its post dropped), writes no row back', async () => {
+    const { posts } = await recorded();
+    const turn = await posts.beginUpdate('issue-triage', 'R-0042', 2, T0, 60_000);
+    await posts.remove('issue-triage', 'R-0042');
+    await posts.endUpdate('issue-triage', 'R-0042', 2, true, turn.kind === 'go' ? turn.row : undefined);
+    expect(await posts.state('issue-triage', 'R-0042')).toBeUndefined();
+  });
+});
