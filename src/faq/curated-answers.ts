@@ -37,7 +37,9 @@ export interface CuratedOutcome {
   /**
    * An edit's Save of what the answer already said, with no correction owed: nothing changed, nobody is told.
    * `repeated`: it is the Save that made this text pressed again (its card is at the version before), and the
-   * corrections that press owed were all queued already; `unchanged` otherwise (a card drawn since).
+   * corrections that press owed were all queued already; `unchanged` otherwise (a card drawn since). For "Send the
+   * answer", `repeated`: pressed again after the first press's 1:1s were all queued (`tell` names only askers
+   * found since).
    */
   unchanged?: true;
   repeated?: true;
@@ -128,7 +130,14 @@ export class CuratedAnswers {
       if (current && sameSave(current, input)) {
         // This instance may not have reloaded the answers since another wrote it: the 1:1s are drawn from its engine.
         await this.refresh();
-        return { result: { ok: true, answer: current }, tell: await this.whoMustBeTold(current, { ...gap, again: true }) };
+        // The first press recorded its 1:1s as queued: only askers claimed by this press are named (nobody twice).
+        // Not recorded (it stopped part-way, or is still running): everyone claimed is named again, under the same keys.
+        const sent = (current.toldVersion ?? 0) >= current.version;
+        return {
+          result: { ok: true, answer: current },
+          tell: await this.whoMustBeTold(current, { ...gap, again: !sent }),
+          ...(sent ? { repeated: true as const } : {}),
+        };
       }
       const who = current?.author.name ?? 'Another champion';
       return {
@@ -225,8 +234,8 @@ export class CuratedAnswers {
   }
 
   /**
-   * The corrections of `answer` (as `edit` returned it, with those named in `tell`) are all queued: a later Save of
-   * the same text owes nobody anything. Called by the turn after it queued them.
+   * The 1:1s of `answer` at its version (a new answer's to those who asked, or an edit's corrections, as named in
+   * `tell`) are all queued: a later press of the same Save owes nobody anything. Called by the turn after it queued them.
    */
   correctionsQueued(answer: CuratedAnswer): Promise<void> {
     return this.store.markTold(answer.id, answer.version);
