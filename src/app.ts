@@ -91,7 +91,7 @@ import { IssuePersonalData } from './issues/privacy.js';
 import { OfficeHoursPersonalData } from './officehours/privacy.js';
 import { OutboundPersonalData } from './outbound/privacy.js';
 import { ForgetLog, ForgetLogPersonalData } from './privacy/forget-log.js';
-import { fileHeldReport, HeldReportsPersonalData } from './privacy/held-reports.js';
+import { FORGET_CLOCK_SKEW_MS, fileHeldReport, HeldReportsPersonalData } from './privacy/held-reports.js';
 import { ForgottenKeys } from './privacy/forgotten-keys.js';
 import { MyDataJobs, MyDataJobsPersonalData } from './privacy/my-data-jobs.js';
 import { ForgetJobsPersonalData } from './privacy/jobs-personal-data.js';
@@ -427,6 +427,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       calendarUrl: (token) => `${issueWiring.publicBaseUrl.replace(/\/+$/, '')}/calendar/${token}`,
       systemName: config.env.SYSTEM_NAME,
       issues,
+      // With the margin the held-report filer allows for instances' clocks: the anonymised wording is the safer mistake.
+      forgottenSince: (ids, since) => forgottenKeys.since(ids, new Date(since.getTime() - FORGET_CLOCK_SKEW_MS)),
       markGap: async (question, asker) => {
         await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
       },

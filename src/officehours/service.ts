@@ -53,6 +53,11 @@ export interface OfficeHoursDeps {
     report(caller: IssueCaller, values: IssueForm, opts: ReportOptions): Promise<ReportOutcome>;
     readonly categories: readonly string[];
   };
+  /**
+   * The pseudonym a forget of any of `ids` made at or after `since` gave the person (every forget records it first,
+   * before its parts run), if any: a brought question logged while its bringer is being forgotten is told as such.
+   */
+  forgottenSince?: (ids: readonly string[], since: Date) => Promise<{ pseudonym: { id: string; name: string } } | undefined>;
   /** Records a brought question as a gap in the guidance (it then shows in `gaps`). */
   markGap: (question: string, asker: Person) => Promise<void>;
   /** A fault the person was not shown (a calendar file served though what it served was not recorded). */
@@ -475,6 +480,7 @@ export class OfficeHoursService {
     const booking = o ? await this.d.bookings.booking(o.id, personId) : undefined;
     if (!o || !booking?.question) return { kind: 'message', text: 'That question is no longer on the agenda.' };
     if (booking.issueRef) return { kind: 'agenda', occurrence: o, notice: `Already logged as ${booking.issueRef}.` };
+    const pressed = this.d.clock.now();
     const reporter = { id: booking.personId, name: booking.name };
     const outcome = await this.d.issues.report(
       { person: reporter, reporter: { ...reporter, conversationKey: booking.personId }, role: 'staff' },
@@ -492,21 +498,25 @@ export class OfficeHoursService {
     if (outcome.kind === 'invalid') {
       return { kind: 'invalid', occurrence: o, notice: Object.values(outcome.errors).filter(Boolean).join(' ') };
     }
-    if (outcome.kind === 'outdated') {
-      // Logged (by an earlier press, or the first try of this one), then the person was forgotten before the booking
-      // took the reference: the issue stands, anonymised. The booking takes it now, under their id or, if forget
-      // has moved it already, under the pseudonym's, so pressing again says it is logged; nothing names them.
-      const { ref, reporter } = outcome.logged;
+    // Logged (by an earlier press, or the first try of this one), then the person was forgotten before the booking
+    // took the reference: the issue stands, anonymised. The booking takes it now, under their id or, if forget
+    // has moved it already, under the pseudonym's, so pressing again says it is logged; nothing names them.
+    const loggedAnonymously = async (ref: string, stand: { id: string; name: string }): Promise<HostResult> => {
       const record = (id: string) => this.d.bookings.update(o.id, id, (b) => (b.issueRef ? undefined : { issueRef: ref }));
-      if (!(await record(personId))) await record(reporter.id);
+      if (!(await record(personId))) await record(stand.id);
       return {
         kind: 'agenda',
         occurrence: o,
-        notice: `The person who brought this question asked to be forgotten while it was being logged. It is logged anonymously as ${ref} (reported by ${reporter.name}); nothing about it is sent to them.`,
+        notice: `The person who brought this question asked to be forgotten while it was being logged. It is logged anonymously as ${ref} (reported by ${stand.name}); nothing about it is sent to them.`,
       };
-    }
+    };
+    if (outcome.kind === 'outdated') return loggedAnonymously(outcome.logged.ref, outcome.logged.reporter);
     if (outcome.kind !== 'logged') return { kind: 'message', text: 'The issue could not be logged; try again.' };
     await this.d.bookings.update(o.id, personId, () => ({ issueRef: outcome.issue.ref }));
+    // A forget that landed during this press anonymises the issue (and moves the booking, maybe before it took the
+    // reference): looked for after the write, so the host is never shown the name of someone forgotten meanwhile.
+    const forgotten = await this.d.forgottenSince?.([booking.personId], pressed);
+    if (forgotten) return loggedAnonymously(outcome.issue.ref, forgotten.pseudonym);
     return { kind: 'agenda', occurrence: o, notice: `Logged as ${outcome.issue.ref} for ${booking.name}; they follow it in "my issues".` };
   }
 
