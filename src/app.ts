@@ -77,6 +77,7 @@ import {
   CalendarLinks,
   liveSchedule,
   OfficeHoursReminders,
+  type HeldQuestion,
   OfficeHoursService,
   openScheduleFile,
   ReminderMarks,
@@ -369,7 +370,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       held: { keep: (key, report) => heldReports.add(key, report, clock.now()) },
     });
     const issuePersonalData = new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues });
-    const fileHeld = () =>
+    const fileHeldReportsNow = () =>
       heldReports.size
         ? heldReports.drain((_report, _key, entry) =>
             fileHeldReport(entry, {
@@ -381,11 +382,6 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
             if (r.handled) log.info({ filed: r.handled }, 'held reports filed');
           })
         : Promise.resolve();
-    const heldTimer = setInterval(() => {
-      fileHeld().catch((err: unknown) => log.warn({ err }, 'held reports not filed yet; trying again'));
-    }, opts.heldRetryMs ?? HELD_RETRY_MS);
-    heldTimer.unref();
-    cleanups.push(async () => clearInterval(heldTimer));
     const issueWiring = {
       issues,
       faq,
@@ -416,6 +412,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const bookings = await BookingStore.open(tables, clock);
     const reminderMarks = await ReminderMarks.open(tables);
     const scheduleChanges = await ScheduleChanges.open(tables, clock);
+    // A host's "log as issue" on a brought question, pressed while storage did not answer, waits here likewise.
+    const heldQuestions = await DiskOutbox.open<HeldQuestion>(
+      path.resolve(config.env.DATA_DIR, 'held', `officehours-${config.env.TABLE_PREFIX || 'main'}-${instanceName(config.env.WEBSITE_INSTANCE_ID)}.jsonl`),
+    );
     const officeHours = new OfficeHoursService({
       schedule,
       changes: scheduleChanges,
@@ -433,7 +433,20 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
       },
       warn: (details, msg) => log.warn(details, msg),
+      held: { keep: (key, item) => heldQuestions.add(key, item, clock.now()) },
     });
+    // Reports first: a brought question whose report the issue log held is then found filed, under the same key.
+    const fileHeld = async () => {
+      await fileHeldReportsNow();
+      if (!heldQuestions.size) return;
+      const r = await heldQuestions.drain((item) => officeHours.fileHeldQuestion(item));
+      if (r.handled) log.info({ logged: r.handled }, 'held office-hours questions logged');
+    };
+    const heldTimer = setInterval(() => {
+      fileHeld().catch((err: unknown) => log.warn({ err }, 'held reports not filed yet; trying again'));
+    }, opts.heldRetryMs ?? HELD_RETRY_MS);
+    heldTimer.unref();
+    cleanups.push(async () => clearInterval(heldTimer));
     const agenda = new AgendaBuilder({
       bookings,
       issues: queries,

@@ -184,7 +184,7 @@ describe('a forget landing within one press that logs a brought question', () =>
       for (let i = 0; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND_IN);
       return outcome;
     });
-    let text = '';
+    let text: string;
     try {
       const fields = { title0: 'Tallies reset at midnight', category0: 'Data entry', severity0: 'slows', site0: 'Sefara district' };
       text = invokeText((await execute(app, USERS.champion, 'officehours.questionIssue', { occurrenceId: OCC, personId: tiwonge.aadObjectId, index: 0, ...fields }, where(USERS.champion))).body);
