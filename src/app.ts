@@ -45,6 +45,8 @@ import { ModelAnswerer } from './faq/ai/answerer.js';
 import { createModelClient } from './faq/ai/client.js';
 import { CuratedStore } from './faq/curated.js';
 import { CuratedAnswers } from './faq/curated-answers.js';
+import { CuratedTellJobs } from './faq/curated-tell.js';
+import { curatedAnswerMessages } from './faq/notices.js';
 import type { GuidanceLibrary } from './faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionPrivacy, QuestionStore } from './faq/questions.js';
@@ -307,7 +309,13 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
       },
     });
-    const faqWiring: Parameters<typeof registerFaq>[1] = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
+    const faqWiring: Parameters<typeof registerFaq>[1] = {
+      faq,
+      curated: curatedAnswers,
+      outbox,
+      log,
+      showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
+    };
     library.on('reloaded', (event) => {
       // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
       if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
@@ -623,6 +631,22 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     personalData.register(new MyDataJobsPersonalData(myDataJobs));
     const privacyWiring = { service: privacy, jobs: forgetJobs, myData: myDataJobs, posts, inlineMs: config.env.FORGET_INLINE_SECONDS * 1000, outbox, publicBaseUrl: '', conversations };
     registerPrivacy(bot, privacyWiring);
+    // A champion's answer reaches the month's askers past what its turn reads off the turn (resumed by the upkeep).
+    const curatedTell = await CuratedTellJobs.open(tables, {
+      answer: (id) => curatedStore.get(id),
+      page: (day, since, next, size) => questions.dayPage(day, since, next, size),
+      askersIn: (answer, page, again) => curatedAnswers.askersIn(answer, page, again),
+      messages: (answer, tell) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId)),
+      posts,
+      outbox,
+      clock,
+      holderId: scheduler.holderId,
+      log,
+    });
+    cleanups.push(() => curatedTell.stop());
+    // The Save's turn reads this when pressed (registered above, before the scheduler that names this instance).
+    faqWiring.tellJobs = curatedTell;
+    scheduler.add({ name: 'faq.curatedTell', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await curatedTell.upkeep()) });
     scheduler.add({ name: 'privacy.myData', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await myDataJobs.upkeep()) });
     cleanups.push(() => myDataJobs.idle());
     scheduler.add({ name: 'privacy.forget', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await forgetJobs.upkeep()) });
