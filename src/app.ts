@@ -584,7 +584,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(new HeldReportsPersonalData(heldReports, forgottenKeys, clock))
       .register(issuePersonalData)
       .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore, { refresh: () => curatedAnswers.refresh(), outbox }))
-      .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock, marks: reminderMarks }))
+      .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock, marks: reminderMarks, held: heldQuestions }))
       .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
       .register(broadcast.personalData)

@@ -5,6 +5,7 @@ import type { FormData as IssueForm } from '../issues/verbs.js';
 import type { Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
+import { isPseudonym } from '../privacy/pseudonym.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
 import type { Membership, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
@@ -521,6 +522,8 @@ export class OfficeHoursService {
     if (res.kind === 'held') throw new Error('storage did not answer while logging a held brought question; kept');
     const outcome = res.kind === 'message' ? res.text : res.kind === 'invalid' ? `Not logged: ${res.notice} Open the agenda and log it again.` : res.notice;
     const content = `You asked to log a brought question as an issue while storage was not answering. ${outcome}`;
+    // A host forgotten meanwhile (`forget` put their pseudonym in the kept press) is told nothing.
+    if (isPseudonym(item.host.id)) return;
     await this.d.outbox.enqueue([
       {
         op: 'send',

@@ -87,4 +87,29 @@ describe('a brought question turned into an issue while storage does not answer'
     expect((await app.queries.listByReporter(ama.aadObjectId)).items).toHaveLength(1);
     expect(readable(await say(app, ama, 'my issues', where(ama)))).toContain(ref);
   }, 90_000);
+
+  it('names the bringer until it is logged: `forget` lists it and puts the pseudonym in their place; nothing is logged in their name', async () => {
+    const kofi: TestUser = { id: '29:kofi-held', aadObjectId: 'aad-kofi-held', name: 'Kofi Held' };
+    clock.set('2026-11-30T09:00:00Z');
+    await say(app, kofi, 'whoami', where(kofi));
+    await execute(app, kofi, 'officehours.book', { occurrenceId: OCC, field: 'question0', question0: 'Why is my district missing?' }, where(kofi));
+    clock.set('2026-12-01T13:50:00Z');
+    azurite.pause();
+    let text: string;
+    try {
+      text = invokeText((await execute(app, USERS.champion, 'officehours.questionIssue', { occurrenceId: OCC, personId: kofi.aadObjectId, ...fields }, where(USERS.champion))).body);
+    } finally {
+      azurite.resume();
+    }
+    expect(text).toContain('kept');
+    const asked = JSON.stringify(await say(app, USERS.lead, `forget ${kofi.id}`, where(USERS.lead)));
+    expect(asked).toContain('a host asked to log as issues while storage was down');
+    const subject = await app.privacy.subjectOf({ id: kofi.aadObjectId });
+    const STAND_IN = { id: 'former:9a8b7c6d5e4f3a2b', name: 'Former member 9a8b' };
+    for (let i = 0; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND_IN);
+    await app.fileHeldReports();
+    await app.settled();
+    expect((await app.queries.listByReporter(kofi.aadObjectId)).items).toEqual([]);
+    expect((await app.queries.listByReporter(STAND_IN.id)).items).toEqual([]);
+  }, 90_000);
 });
