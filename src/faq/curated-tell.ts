@@ -24,12 +24,12 @@ import type { Recipient } from './curated-answers.js';
  * Table `FaqCuratedTell`: PK 'job', RK the curated answer's id → the window's start (`since`), the cursor (`day`, and
  * `token` within it), `started` (set before a page is worked on: found set on a resume, the page's claims are named
  * again under the same keys, so one claimed but never queued is sent, and none twice), how many were reached
- * (`reached`, the turn's count included), the champion to tell (`userKey`), and the claim. The row goes once the
- * last page is done and the champion's card shows the count.
+ * (`reached`, the turn's count included), and the claim: nobody's name or key (the champion's card is found by
+ * its post, which `forget` deletes with their chat's other cards). The row goes once the last page is done and the
+ * champion's card shows the count.
  *
  * The champion's card (post `faq-curated-tell`/answer id, the card the Save was pressed on) says "N reached so far;
- * more are being found", redrawn as pages are done (at most every `progressEveryMs`), and the count when done. A Save
- * pressed without a card to redraw gets the count 1:1 at the end.
+ * more are being found", redrawn as pages are done (at most every `progressEveryMs`), and the count when done.
  */
 
 export const CURATED_TELL_TABLE = 'FaqCuratedTell';
@@ -47,7 +47,6 @@ interface Row {
   started: boolean;
   reached: number;
   pages: number;
-  userKey: string;
   holder: string;
   claimedUntil: number;
 }
@@ -61,7 +60,7 @@ export interface CuratedTellDeps {
   askersIn(answer: CuratedAnswer, page: readonly AskedQuestion[], again: boolean): Promise<{ named: Recipient[]; fresh: number }>;
   /** The 1:1s that send `answer` to `tell` (as the turn sends them: the same keys). */
   messages(answer: CuratedAnswer, tell: readonly Recipient[]): OutboundMessage[];
-  posts: Pick<PostStore, 'save' | 'state'>;
+  posts: Pick<PostStore, 'save' | 'state' | 'removeShown'>;
   outbox: Outbox;
   clock: Clock;
   holderId: string;
@@ -111,7 +110,7 @@ export class CuratedTellJobs {
    * `told` the turn sent it to; `post` is the champion's card, redrawn as it goes. False when one is under way already
    * (the Save pressed again): nothing new starts, and its count goes on.
    */
-  async begin(answer: CuratedAnswer, told: number, userKey: string, post?: Post): Promise<boolean> {
+  async begin(answer: CuratedAnswer, told: number, post?: Post): Promise<boolean> {
     const now = this.nowMs;
     const row: Row = {
       since: new Date(now - TELL_WITHIN_DAYS * 86_400_000).toISOString(),
@@ -120,7 +119,6 @@ export class CuratedTellJobs {
       started: false,
       reached: told,
       pages: 0,
-      userKey,
       holder: this.d.holderId,
       claimedUntil: now + this.claimMs,
     };
@@ -148,8 +146,14 @@ export class CuratedTellJobs {
     return this.work.stop();
   }
 
-  /** Resumes every job whose claim lapsed (its instance stopped); how many it took up. */
+  /**
+   * Resumes every job whose claim lapsed (its instance stopped); how many it took up. First drops the posts of cards
+   * that show their count (nothing redraws them again, and each names the champion's chat), as `my data` does.
+   */
   async upkeep(): Promise<number> {
+    await this.d.posts
+      .removeShown(CURATED_TELL_POST, FINAL_VERSION)
+      .catch((err: unknown) => this.d.log.warn({ err }, 'could not drop the posts of curated answer cards that show their count'));
     const rows = this.table.listEntities<{ claimedUntil: number }>({ queryOptions: { filter: `PartitionKey eq '${PK}'`, select: ['RowKey', 'claimedUntil'] } });
     let taken = 0;
     for await (const r of rows) {
@@ -197,7 +201,7 @@ export class CuratedTellJobs {
         job = { etag, row: { ...job.row, ...next } };
         if (fresh && this.nowMs - drawn >= (this.d.progressEveryMs ?? 5_000)) {
           drawn = this.nowMs;
-          await this.redraw(answer, job.row, tellProgressNote(job.row.reached), job.row.pages);
+          await this.redraw(answer, tellProgressNote(job.row.reached), job.row.pages);
         }
       }
     } finally {
@@ -205,23 +209,21 @@ export class CuratedTellJobs {
     }
   }
 
-  /** Every page done: the champion's card shows the count (1:1 when there is no card), and the row goes. */
+  /** Every page done: the champion's card shows the count, and the row goes. */
   private async finish(id: string, answer: CuratedAnswer, row: Row): Promise<void> {
-    await this.redraw(answer, row, doneNote(row.reached), FINAL_VERSION);
+    await this.redraw(answer, doneNote(row.reached), FINAL_VERSION);
     await deleteIfThere(this.table, PK, safeKey(id));
     this.d.log.info({ curated: id, reached: row.reached }, 'curated answer sent to every asker of the month');
   }
 
-  private async redraw(answer: CuratedAnswer, row: Row, note: string, version: number): Promise<void> {
+  private async redraw(answer: CuratedAnswer, note: string, version: number): Promise<void> {
     const card = await this.d.posts.state(CURATED_TELL_POST, answer.id);
     const key = `${CURATED_TELL_POST}|${answer.id}|${version === FINAL_VERSION ? 'done' : `p${version}`}`;
-    if (card?.post || card?.pendingKey) {
-      const group = { id: answer.groupId ?? '', example: answer.question, count: 0, askers: 0, questions: answer.variants };
-      const content = curatedFormCard(group, [], { answeredBy: answer.author.name, note });
-      await this.d.outbox.enqueue([{ op: 'update', key, post: { kind: CURATED_TELL_POST, id: answer.id }, version, content }]);
-    } else if (version === FINAL_VERSION && row.userKey) {
-      await this.d.outbox.enqueue([{ op: 'send', key, to: { kind: 'user', userKey: row.userKey }, content: `Your answer to "${answer.question}": ${note}` }]);
-    }
+    // No card to redraw (a Save from a client that named none, or its post deleted by `forget`): nothing to show.
+    if (!card?.post && !card?.pendingKey) return;
+    const group = { id: answer.groupId ?? '', example: answer.question, count: 0, askers: 0, questions: answer.variants };
+    const content = curatedFormCard(group, [], { answeredBy: answer.author.name, note });
+    await this.d.outbox.enqueue([{ op: 'update', key, post: { kind: CURATED_TELL_POST, id: answer.id }, version, content }]);
   }
 
   /** Takes the job for this instance: free, lapsed, or already ours. */
@@ -259,7 +261,6 @@ function rowOf(e: Partial<Record<keyof Row, unknown>>): Row {
     started: e.started === true,
     reached: Number(e.reached ?? 0),
     pages: Number(e.pages ?? 0),
-    userKey: String(e.userKey ?? ''),
     holder: String(e.holder ?? ''),
     claimedUntil: Number(e.claimedUntil ?? 0),
   };

@@ -170,7 +170,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     // The month holds more than the turn read: the rest of its askers are found off the turn, this card following the
     // count. Begun before the answer is recorded as sent, so a press found "sent" had its job begun (or finished).
     const rest = outcome.more && !outcome.repeated && w.tellJobs ? w.tellJobs : undefined;
-    if (rest && (await rest.begin(stored, told, turn.actor.aadObjectId ?? turn.actor.id, cardPostOf(turn.context)))) rest.start(stored.id);
+    if (rest && (await rest.begin(stored, told, cardPostOf(turn.context)))) rest.start(stored.id);
     // Not recorded, the Save pressed again names them again under the same keys (the outbox sends each once).
     await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the answer as sent'));
     turn.log.info({ curated: stored.id, told, more: outcome.more === true }, 'curated answer stored');

@@ -70,6 +70,11 @@ async function ask(questions: QuestionStore, clock: ManualClock, from: number, n
   }
 }
 
+/** The champion's card the Save was pressed on (redrawn with the count). */
+const GRACE_CARD = {
+  conversation: { conversationId: 'a:chat-grace', serviceUrl: 'http://127.0.0.1:1', tenantId: 'tenant-1', conversationType: 'personal' as const, channelId: 'msteams', bot: { id: '28:bot' }, updatedAt: '2027-01-01T00:00:00Z' },
+  activityId: 'card-1',
+};
 const OLDEST = 120;
 const NEWER = 2000;
 /** The askers the turn's bounded read leaves out: the oldest, asked before the newest 2,000. */
@@ -104,16 +109,16 @@ describe("a champion's answer to a question more than 2,000 people asked this mo
 
     const outbox = new CapturedOutbox();
     const jobs = await s.jobs('a', outbox);
-    expect(await jobs.begin(answer, told.length, 'aad-grace')).toBe(true);
+    expect(await jobs.begin(answer, told.length, GRACE_CARD)).toBe(true);
     // The Save pressed again while it runs starts nothing new.
-    expect(await jobs.begin(answer, 0, 'aad-grace')).toBe(false);
+    expect(await jobs.begin(answer, 0, GRACE_CARD)).toBe(false);
     await jobs.run(answer.id);
     const sent = sentTo(outbox.messages);
     expect([...sent.keys()].sort()).toEqual([...oldest].sort());
     for (const keys of sent.values()) expect(keys).toHaveLength(1);
-    // Done: the job's row is gone, so the upkeep takes up nothing; the champion (no card to redraw) hears the count.
+    // Done: the job's row is gone, so the upkeep takes up nothing; the champion's card shows the count.
     expect(await jobs.upkeep()).toBe(0);
-    const end = outbox.messages.find((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey === 'aad-grace');
+    const end = outbox.messages.filter((m) => m.op === 'update' && m.post.kind === 'faq-curated-tell').at(-1);
     expect(JSON.stringify(end)).toContain(`${NEWER + OLDEST} people who asked in the last 30 days get your answer`);
   }, 180_000);
 
@@ -135,7 +140,7 @@ describe("a champion's answer to a question more than 2,000 people asked this mo
     };
     const a = await s.jobs('a', outboxA, 40);
     const b = await s.jobs('b', outboxB, 40);
-    await a.begin(answer, told.length, 'aad-grace');
+    await a.begin(answer, told.length);
     await expect(a.run(answer.id)).rejects.toThrow('instance stopped');
     // Still a's claim: b's upkeep leaves it be; once it lapses, b takes it up from where a stopped.
     expect(await b.upkeep()).toBe(0);
