@@ -45,6 +45,8 @@ import { ModelAnswerer } from './faq/ai/answerer.js';
 import { createModelClient } from './faq/ai/client.js';
 import { CuratedStore } from './faq/curated.js';
 import { CuratedAnswers } from './faq/curated-answers.js';
+import { CuratedTellJobs } from './faq/curated-tell.js';
+import { curatedAnswerMessages } from './faq/notices.js';
 import type { GuidanceLibrary } from './faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from './faq/engine/index.js';
 import { QuestionPrivacy, QuestionStore } from './faq/questions.js';
@@ -77,6 +79,7 @@ import {
   CalendarLinks,
   liveSchedule,
   OfficeHoursReminders,
+  type HeldQuestion,
   OfficeHoursService,
   openScheduleFile,
   ReminderMarks,
@@ -92,7 +95,7 @@ import { OfficeHoursPersonalData } from './officehours/privacy.js';
 import { OutboundPersonalData } from './outbound/privacy.js';
 import { claimParts } from './outbound/worker.js';
 import { ForgetLog, ForgetLogPersonalData } from './privacy/forget-log.js';
-import { fileHeldReport, HeldReportsPersonalData } from './privacy/held-reports.js';
+import { FORGET_CLOCK_SKEW_MS, fileHeldReport, HeldReportsPersonalData } from './privacy/held-reports.js';
 import { ForgottenKeys } from './privacy/forgotten-keys.js';
 import { MyDataJobs, MyDataJobsPersonalData } from './privacy/my-data-jobs.js';
 import { ForgetJobsPersonalData } from './privacy/jobs-personal-data.js';
@@ -307,7 +310,13 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
       },
     });
-    const faqWiring: Parameters<typeof registerFaq>[1] = { faq, curated: curatedAnswers, outbox, log, showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR };
+    const faqWiring: Parameters<typeof registerFaq>[1] = {
+      faq,
+      curated: curatedAnswers,
+      outbox,
+      log,
+      showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
+    };
     library.on('reloaded', (event) => {
       // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
       if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
@@ -370,7 +379,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       held: { keep: (key, report) => heldReports.add(key, report, clock.now()) },
     });
     const issuePersonalData = new IssuePersonalData({ repository, queries, offers, marks: slaMarks, service: issues });
-    const fileHeld = () =>
+    const fileHeldReportsNow = () =>
       heldReports.size
         ? heldReports.drain((_report, _key, entry) =>
             fileHeldReport(entry, {
@@ -382,11 +391,6 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
             if (r.handled) log.info({ filed: r.handled }, 'held reports filed');
           })
         : Promise.resolve();
-    const heldTimer = setInterval(() => {
-      fileHeld().catch((err: unknown) => log.warn({ err }, 'held reports not filed yet; trying again'));
-    }, opts.heldRetryMs ?? HELD_RETRY_MS);
-    heldTimer.unref();
-    cleanups.push(async () => clearInterval(heldTimer));
     const issueWiring = {
       issues,
       faq,
@@ -417,6 +421,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const bookings = await BookingStore.open(tables, clock);
     const reminderMarks = await ReminderMarks.open(tables);
     const scheduleChanges = await ScheduleChanges.open(tables, clock);
+    // A host's "log as issue" on a brought question, pressed while storage did not answer, waits here likewise.
+    const heldQuestions = await DiskOutbox.open<HeldQuestion>(
+      path.resolve(config.env.DATA_DIR, 'held', `officehours-${config.env.TABLE_PREFIX || 'main'}-${instanceName(config.env.WEBSITE_INSTANCE_ID)}.jsonl`),
+    );
     const officeHours = new OfficeHoursService({
       schedule,
       changes: scheduleChanges,
@@ -428,11 +436,26 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       calendarUrl: (token) => `${issueWiring.publicBaseUrl.replace(/\/+$/, '')}/calendar/${token}`,
       systemName: config.env.SYSTEM_NAME,
       issues,
+      // With the margin the held-report filer allows for instances' clocks: the anonymised wording is the safer mistake.
+      forgottenSince: (ids, since) => forgottenKeys.since(ids, new Date(since.getTime() - FORGET_CLOCK_SKEW_MS)),
       markGap: async (question, asker) => {
         await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
       },
       warn: (details, msg) => log.warn(details, msg),
+      held: { keep: (key, item) => heldQuestions.add(key, item, clock.now()) },
     });
+    // Reports first: a brought question whose report the issue log held is then found filed, under the same key.
+    const fileHeld = async () => {
+      await fileHeldReportsNow();
+      if (!heldQuestions.size) return;
+      const r = await heldQuestions.drain((item) => officeHours.fileHeldQuestion(item));
+      if (r.handled) log.info({ logged: r.handled }, 'held office-hours questions logged');
+    };
+    const heldTimer = setInterval(() => {
+      fileHeld().catch((err: unknown) => log.warn({ err }, 'held reports not filed yet; trying again'));
+    }, opts.heldRetryMs ?? HELD_RETRY_MS);
+    heldTimer.unref();
+    cleanups.push(async () => clearInterval(heldTimer));
     const agenda = new AgendaBuilder({
       bookings,
       issues: queries,
@@ -569,7 +592,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       .register(new HeldReportsPersonalData(heldReports, forgottenKeys, clock))
       .register(issuePersonalData)
       .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore, { refresh: () => curatedAnswers.refresh(), outbox }))
-      .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock, marks: reminderMarks }))
+      .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock, marks: reminderMarks, held: heldQuestions }))
       .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
       .register(broadcast.personalData)
@@ -616,6 +639,22 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     personalData.register(new MyDataJobsPersonalData(myDataJobs));
     const privacyWiring = { service: privacy, jobs: forgetJobs, myData: myDataJobs, posts, inlineMs: config.env.FORGET_INLINE_SECONDS * 1000, outbox, publicBaseUrl: '', conversations };
     registerPrivacy(bot, privacyWiring);
+    // A champion's answer reaches the month's askers past what its turn reads off the turn (resumed by the upkeep).
+    const curatedTell = await CuratedTellJobs.open(tables, {
+      answer: (id) => curatedStore.get(id),
+      page: (day, since, next, size) => questions.dayPage(day, since, next, size),
+      askersIn: (answer, page, again) => curatedAnswers.askersIn(answer, page, again),
+      messages: (answer, tell) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId)),
+      posts,
+      outbox,
+      clock,
+      holderId: scheduler.holderId,
+      log,
+    });
+    cleanups.push(() => curatedTell.stop());
+    // The Save's turn reads this when pressed (registered above, before the scheduler that names this instance).
+    faqWiring.tellJobs = curatedTell;
+    scheduler.add({ name: 'faq.curatedTell', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await curatedTell.upkeep()) });
     scheduler.add({ name: 'privacy.myData', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await myDataJobs.upkeep()) });
     cleanups.push(() => myDataJobs.idle());
     scheduler.add({ name: 'privacy.forget', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await forgetJobs.upkeep()) });

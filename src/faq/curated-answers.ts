@@ -37,10 +37,17 @@ export interface CuratedOutcome {
   /**
    * An edit's Save of what the answer already said, with no correction owed: nothing changed, nobody is told.
    * `repeated`: it is the Save that made this text pressed again (its card is at the version before), and the
-   * corrections that press owed were all queued already; `unchanged` otherwise (a card drawn since).
+   * corrections that press owed were all queued already; `unchanged` otherwise (a card drawn since). For "Send the
+   * answer", `repeated`: pressed again after the first press's 1:1s were all queued (`tell` names only askers
+   * found since).
    */
   unchanged?: true;
   repeated?: true;
+  /**
+   * A new answer (or its Save pressed again): the month holds more questions than the turn read, so more askers may
+   * be found; the turn starts `CuratedTellJobs` to look through the rest off the turn.
+   */
+  more?: true;
 }
 
 export interface CuratedOptions {
@@ -128,7 +135,16 @@ export class CuratedAnswers {
       if (current && sameSave(current, input)) {
         // This instance may not have reloaded the answers since another wrote it: the 1:1s are drawn from its engine.
         await this.refresh();
-        return { result: { ok: true, answer: current }, tell: await this.whoMustBeTold(current, { ...gap, again: true }) };
+        // The first press recorded its 1:1s as queued: only askers claimed by this press are named (nobody twice).
+        // Not recorded (it stopped part-way, or is still running): everyone claimed is named again, under the same keys.
+        const sent = (current.toldVersion ?? 0) >= current.version;
+        const found = await this.firstAskers(current, { ...gap, again: !sent });
+        return {
+          result: { ok: true, answer: current },
+          tell: found.tell,
+          ...(sent ? { repeated: true as const } : {}),
+          ...(found.more ? { more: true as const } : {}),
+        };
       }
       const who = current?.author.name ?? 'Another champion';
       return {
@@ -157,7 +173,8 @@ export class CuratedAnswers {
       throw err;
     }
     await this.refresh();
-    return { result: { ok: true, answer }, tell: await this.whoMustBeTold(answer, gap) };
+    const found = await this.firstAskers(answer, gap);
+    return { result: { ok: true, answer }, tell: found.tell, ...(found.more ? { more: true as const } : {}) };
   }
 
   /**
@@ -225,8 +242,8 @@ export class CuratedAnswers {
   }
 
   /**
-   * The corrections of `answer` (as `edit` returned it, with those named in `tell`) are all queued: a later Save of
-   * the same text owes nobody anything. Called by the turn after it queued them.
+   * The 1:1s of `answer` at its version (a new answer's to those who asked, or an edit's corrections, as named in
+   * `tell`) are all queued: a later press of the same Save owes nobody anything. Called by the turn after it queued them.
    */
   correctionsQueued(answer: CuratedAnswer): Promise<void> {
     return this.store.markTold(answer.id, answer.version);
@@ -273,9 +290,17 @@ export class CuratedAnswers {
    * turn that stopped before queueing it is made good by the Save pressed again.
    */
   async whoMustBeTold(answer: CuratedAnswer, opts: GapQuestions & { again?: boolean } = {}): Promise<Recipient[]> {
+    return (await this.firstAskers(answer, opts)).tell;
+  }
+
+  /**
+   * `whoMustBeTold`, and whether the month holds questions past the rows the turn read (`more`): those are looked
+   * through off the turn, a page at a time (`CuratedTellJobs`, with `askersIn`).
+   */
+  async firstAskers(answer: CuratedAnswer, opts: GapQuestions & { again?: boolean } = {}): Promise<{ tell: Recipient[]; more: boolean }> {
     const since = new Date(Date.parse(this.questions.now()) - TELL_WITHIN_DAYS * 86_400_000).toISOString();
     const limit = this.options.tellScanRows ?? TELL_SCAN_ROWS;
-    const [{ questions: newest }, { questions: answered }, claims] = await Promise.all([
+    const [{ questions: newest, more: moreGaps }, { questions: answered, more: moreAnswered }, claims] = await Promise.all([
       this.questions.recentGaps(TELL_WITHIN_DAYS, { limit }),
       // Those the guidance answered (no Not helpful vote) are in no gap, but asked the same in other words may
       // still be told, as they were before this read was bounded: read apart, so they never crowd out the gaps.
@@ -298,6 +323,21 @@ export class CuratedAnswers {
     const same = recent.filter(
       (q) => inGroup.has(q.id) || wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION),
     );
+    return { tell: (await this.claim(answer, same, opts.again === true)).named, more: moreGaps || moreAnswered };
+  }
+
+  /**
+   * Of one page of the month's questions (read off the turn), those asking the same as `answer` in other words, claimed
+   * for it: `named`, those claimed now (with `again`, also those claimed before: a page done again after its instance
+   * stopped part-way, whose 1:1s go under the same keys), and how many were claimed now (`fresh`).
+   */
+  async askersIn(answer: CuratedAnswer, page: readonly AskedQuestion[], again: boolean): Promise<{ named: Recipient[]; fresh: number }> {
+    const wordings = [answer.question, ...answer.variants].map(questionTerms);
+    const same = page.filter((q) => wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION));
+    return this.claim(answer, same, again);
+  }
+
+  private async claim(answer: CuratedAnswer, same: AskedQuestion[], again: boolean): Promise<{ named: Recipient[]; fresh: number }> {
     const candidates: { key: string; told: Recipient }[] = [];
     const seen = new Set<string>();
     // Oldest first: whoever waited longest is told first.
@@ -310,12 +350,8 @@ export class CuratedAnswers {
     // One storage write per asker, inside the champion's turn: a gap hundreds asked must not take them one by one.
     // A claim already there is this answer's (the row is keyed by it): named again only for a repeated Save.
     // The claim records the version sent, so an edit's repeated Save corrects only those sent an earlier one.
-    const claimed = await mapLimit(
-      candidates,
-      CLAIMS_AT_ONCE,
-      async (c) => (await this.store.claimNotice(answer.id, c.key, c.told, answer.version)) || opts.again === true,
-    );
-    return candidates.filter((_, i) => claimed[i]).map((c) => c.told);
+    const claimed = await mapLimit(candidates, CLAIMS_AT_ONCE, (c) => this.store.claimNotice(answer.id, c.key, c.told, answer.version));
+    return { named: candidates.filter((_, i) => claimed[i] || again).map((c) => c.told), fresh: claimed.filter(Boolean).length };
   }
 
   /**

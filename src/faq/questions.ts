@@ -237,6 +237,20 @@ export class QuestionStore {
     return this.newest(days, opts, `${QUESTION_ROWS} and answered eq true and notHelpful eq 0`);
   }
 
+  /**
+   * One page (at most `size`) of the questions asked on UTC day `day` at or after `since` (ISO), newest first; `next`
+   * continues it. Off the turn: a champion's answer reaches the askers past the turn's bounded read a page at a time.
+   */
+  async dayPage(day: string, since: string, next: string | undefined, size: number): Promise<{ questions: AskedQuestion[]; next?: string }> {
+    if (!DAY.test(day)) return { questions: [] };
+    const pages = this.questions
+      .listEntities<QuestionEntity>({ queryOptions: { filter: `${odata`PartitionKey eq ${day} and askedAt ge ${since}`} and ${QUESTION_ROWS}` } })
+      .byPage({ maxPageSize: size, ...(next ? { continuationToken: next } : {}) });
+    const first = await pages.next();
+    if (first.done) return { questions: [] };
+    return { questions: first.value.map(fromEntity), ...(first.value.continuationToken ? { next: first.value.continuationToken } : {}) };
+  }
+
   /** The newest `rows` (a filter on question rows) of the window: the bounded read `recentGaps` describes. */
   private async newest(days: number, opts: { until?: Date; limit: number }, rows: string): Promise<{ questions: AskedQuestion[]; more: boolean }> {
     const until = opts.until ?? this.clock.now();

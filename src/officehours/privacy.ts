@@ -1,16 +1,20 @@
 import type { Clock } from '../clock.js';
 import { holdings, isSubject, type PersonalData, type Pseudonym, type Subject, type Tally } from '../privacy/personal-data.js';
+import type { DiskOutbox } from '../storage/disk-outbox.js';
 import type { Booking, BookingStore } from './bookings.js';
 import type { ScheduleChanges } from './changes.js';
 import type { Schedule } from './model.js';
 import type { ReminderMarks } from './reminders.js';
+import type { HeldQuestion } from './service.js';
 
 /**
  * What office hours hold about a person: their bookings (seat, question brought, time zone, attendance),
  * the sessions they added or changed from Teams, and sessions they host. `forget` gives back a seat they
  * still hold for a session to come, then moves each booking to their pseudonym (counts and attendance stay
  * for the rollout's measures; their name, question and zone go); `expire` deletes bookings of sessions
- * that started before the retention period.
+ * that started before the retention period. A host's "log as issue" kept on this instance's disk while storage did
+ * not answer (`held`) names the bringer and the host until it is logged: listed, and `forget` puts the pseudonym in
+ * their place (logged later under it; a forgotten host is told nothing).
  */
 export class OfficeHoursPersonalData implements PersonalData {
   readonly feature = 'officeHours';
@@ -24,8 +28,14 @@ export class OfficeHoursPersonalData implements PersonalData {
       clock: Clock;
       /** The reminders' marks: nothing personal (booking ids), but kept no longer than the bookings. */
       marks: ReminderMarks;
+      held?: Pick<DiskOutbox<HeldQuestion>, 'list' | 'replace'>;
     },
   ) {}
+
+  /** Kept presses naming the person, as bringer or as host. */
+  private held(subject: Subject) {
+    return (this.d.held?.list() ?? []).filter((e) => isSubject(subject, e.item.personId) || isSubject(subject, e.item.host.id));
+  }
 
   /** The person's bookings under each of their keys, as stored (one partition read per key, then point reads). */
   private async bookings(subject: Subject): Promise<Booking[]> {
@@ -48,6 +58,7 @@ export class OfficeHoursPersonalData implements PersonalData {
         { kind: 'officeHours.upcoming', label: 'seats booked at sessions to come (given back)', count: bookings.filter((b) => b.status === 'booked' && b.start > now).length, action: 'delete' },
         { kind: 'officeHours.bookings', label: 'office-hours bookings (seat and attendance counted, name and question removed)', count: bookings.length, action: 'anonymise' },
         { kind: 'officeHours.sessions', label: 'sessions they added, changed or host (kept, person anonymised)', count: own.added.length + own.changed.length + own.hosting.length, action: 'anonymise' },
+        { kind: 'officeHours.held', label: 'brought questions a host asked to log as issues while storage was down, not yet logged (kept, person anonymised)', count: this.held(subject).length, action: 'anonymise' },
       ),
       notes: fileHosts.length
         ? [`They host ${fileHosts.map((s) => s.id).join(', ')} in the office-hours file (OFFICE_HOURS_FILE): change the hosts there.`]
@@ -73,6 +84,12 @@ export class OfficeHoursPersonalData implements PersonalData {
       sessionsAdded: own.added,
       occurrencesChanged: own.changed,
       sessionsHosted: own.hosting,
+      // Their part only: a host is not named to the bringer, nor the bringer to the host (beyond the session).
+      issuesToLogWhileStorageWasDown: this.held(subject).map((e) => ({
+        keptAt: e.at,
+        session: e.item.occurrenceId,
+        as: isSubject(subject, e.item.personId) ? 'brought the question' : 'host',
+      })),
     };
   }
 
@@ -88,6 +105,14 @@ export class OfficeHoursPersonalData implements PersonalData {
       }
     }
     await this.d.changes.replacePerson((id) => isSubject(subject, id), pseudonym);
+    for (const e of this.held(subject)) {
+      const item = e.item;
+      await this.d.held?.replace(e.key, {
+        ...item,
+        personId: isSubject(subject, item.personId) ? pseudonym.id : item.personId,
+        host: isSubject(subject, item.host.id) ? { id: pseudonym.id, name: pseudonym.name } : item.host,
+      });
+    }
     return tally;
   }
 

@@ -5,6 +5,8 @@ import type { FormData as IssueForm } from '../issues/verbs.js';
 import type { Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
+import { isPseudonym } from '../privacy/pseudonym.js';
+import { isStorageUnavailable } from '../storage/call-policy.js';
 import type { Membership, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
 import { type Booking, type BookingStore, type PersonBooking, type Seats, servedSequence } from './bookings.js';
@@ -53,6 +55,16 @@ export interface OfficeHoursDeps {
     report(caller: IssueCaller, values: IssueForm, opts: ReportOptions): Promise<ReportOutcome>;
     readonly categories: readonly string[];
   };
+  /**
+   * The pseudonym a forget of any of `ids` made at or after `since` gave the person (every forget records it first,
+   * before its parts run), if any: a brought question logged while its bringer is being forgotten is told as such.
+   */
+  forgottenSince?: (ids: readonly string[], since: Date) => Promise<{ pseudonym: { id: string; name: string } } | undefined>;
+  /**
+   * Keeps a host's "log as issue" on this instance's disk while storage does not answer (false: one with this key is
+   * kept already); `fileHeldQuestion` logs it when storage is back. Unset: the host is told to try again.
+   */
+  held?: { keep(key: string, item: HeldQuestion): Promise<boolean> };
   /** Records a brought question as a gap in the guidance (it then shows in `gaps`). */
   markGap: (question: string, asker: Person) => Promise<void>;
   /** A fault the person was not shown (a calendar file served though what it served was not recorded). */
@@ -135,6 +147,20 @@ export type AddResult =
   | { kind: 'added'; session: Session; next: Occurrence[]; again?: boolean };
 
 export type HostResult = { kind: 'message'; text: string } | { kind: 'agenda'; occurrence: Occurrence; notice: string };
+
+/** A host's press of "log as issue" on a brought question, kept while storage did not answer (`questionToIssue`). */
+export interface HeldQuestion {
+  host: Person;
+  role: Role;
+  occurrenceId: string;
+  personId: string;
+  fields: IssueFields;
+}
+
+type IssueFields = { title?: string; category?: string; severity?: string; site?: string };
+
+const HELD_QUESTION =
+  'Storage is not answering right now. The question is kept and will be logged as an issue when storage is back; you will be told its reference in your chat with me then. Nothing more to do.';
 
 export class OfficeHoursService {
   constructor(private readonly d: OfficeHoursDeps) {}
@@ -463,18 +489,63 @@ export class OfficeHoursService {
     return { kind: 'agenda', occurrence: o, notice: `Attendance saved: ${n} of ${marked.length} booked attended.` };
   }
 
-  /** From the agenda: a brought question logged as an issue, in the name of the person who brought it. */
+  /**
+   * From the agenda: a brought question logged as an issue, in the name of the person who brought it. Storage not
+   * answering (before the log, or the issue log holding the report on disk): the press is kept on disk (`held`),
+   * logged by `fileHeldQuestion` when storage is back, under the same request key, so nothing is logged twice.
+   */
   async questionToIssue(
     viewer: Viewer,
     occurrenceId: string,
     personId: string,
-    fields: { title?: string; category?: string; severity?: string; site?: string },
+    fields: IssueFields,
   ): Promise<HostResult | { kind: 'invalid'; occurrence: Occurrence; notice: string }> {
     if (!allows(viewer.role, 'officehours.host')) return { kind: 'message', text: 'That is for the hosts: champions and the rollout team.' };
+    try {
+      const res = await this.logBrought(viewer, occurrenceId, personId, fields);
+      if (res.kind !== 'held') return res;
+    } catch (err) {
+      if (!isStorageUnavailable(err) || !this.d.held) throw err;
+    }
+    if (!this.d.held) return { kind: 'message', text: 'The issue could not be logged; try again.' };
+    await this.d.held.keep(`officehours|${occurrenceId}|${personId}`, { host: viewer.person, role: viewer.role, occurrenceId, personId, fields });
+    return { kind: 'message', text: HELD_QUESTION };
+  }
+
+  /**
+   * Logs a press kept while storage did not answer (`questionToIssue`) and tells its host the outcome 1:1 (in the
+   * triage channel when they have no chat with the bot), once. Throws while storage still does not answer: kept.
+   */
+  async fileHeldQuestion(item: HeldQuestion): Promise<void> {
+    const host: Viewer = { person: item.host, role: item.role, keys: [item.host.id], zone: this.defaultZone, zoneKnown: false };
+    const res = await this.logBrought(host, item.occurrenceId, item.personId, item.fields);
+    if (res.kind === 'held') throw new Error('storage did not answer while logging a held brought question; kept');
+    const outcome = res.kind === 'message' ? res.text : res.kind === 'invalid' ? `Not logged: ${res.notice} Open the agenda and log it again.` : res.notice;
+    const content = `You asked to log a brought question as an issue while storage was not answering. ${outcome}`;
+    // A host forgotten meanwhile (`forget` put their pseudonym in the kept press) is told nothing.
+    if (isPseudonym(item.host.id)) return;
+    await this.d.outbox.enqueue([
+      {
+        op: 'send',
+        key: `officehours-held|${item.occurrenceId}|${item.personId}`,
+        to: { kind: 'user', userKey: item.host.id },
+        content,
+        fallback: { to: { kind: 'channel', role: 'triage' }, content: `For ${item.host.name}: ${content}` },
+      },
+    ]);
+  }
+
+  private async logBrought(
+    viewer: Viewer,
+    occurrenceId: string,
+    personId: string,
+    fields: IssueFields,
+  ): Promise<HostResult | { kind: 'invalid'; occurrence: Occurrence; notice: string } | { kind: 'held' }> {
     const o = await this.find(occurrenceId);
     const booking = o ? await this.d.bookings.booking(o.id, personId) : undefined;
     if (!o || !booking?.question) return { kind: 'message', text: 'That question is no longer on the agenda.' };
     if (booking.issueRef) return { kind: 'agenda', occurrence: o, notice: `Already logged as ${booking.issueRef}.` };
+    const pressed = this.d.clock.now();
     const reporter = { id: booking.personId, name: booking.name };
     const outcome = await this.d.issues.report(
       { person: reporter, reporter: { ...reporter, conversationKey: booking.personId }, role: 'staff' },
@@ -492,21 +563,27 @@ export class OfficeHoursService {
     if (outcome.kind === 'invalid') {
       return { kind: 'invalid', occurrence: o, notice: Object.values(outcome.errors).filter(Boolean).join(' ') };
     }
-    if (outcome.kind === 'outdated') {
-      // Logged (by an earlier press, or the first try of this one), then the person was forgotten before the booking
-      // took the reference: the issue stands, anonymised. The booking takes it now, under their id or, if forget
-      // has moved it already, under the pseudonym's, so pressing again says it is logged; nothing names them.
-      const { ref, reporter } = outcome.logged;
+    // Logged (by an earlier press, or the first try of this one), then the person was forgotten before the booking
+    // took the reference: the issue stands, anonymised. The booking takes it now, under their id or, if forget
+    // has moved it already, under the pseudonym's, so pressing again says it is logged; nothing names them.
+    const loggedAnonymously = async (ref: string, stand: { id: string; name: string }): Promise<HostResult> => {
       const record = (id: string) => this.d.bookings.update(o.id, id, (b) => (b.issueRef ? undefined : { issueRef: ref }));
-      if (!(await record(personId))) await record(reporter.id);
+      if (!(await record(personId))) await record(stand.id);
       return {
         kind: 'agenda',
         occurrence: o,
-        notice: `The person who brought this question asked to be forgotten while it was being logged. It is logged anonymously as ${ref} (reported by ${reporter.name}); nothing about it is sent to them.`,
+        notice: `The person who brought this question asked to be forgotten while it was being logged. It is logged anonymously as ${ref} (reported by ${stand.name}); nothing about it is sent to them.`,
       };
-    }
+    };
+    if (outcome.kind === 'outdated') return loggedAnonymously(outcome.logged.ref, outcome.logged.reporter);
+    // The issue log kept the report on disk: the booking must take its reference too (the caller keeps this press).
+    if (outcome.kind === 'held') return outcome;
     if (outcome.kind !== 'logged') return { kind: 'message', text: 'The issue could not be logged; try again.' };
     await this.d.bookings.update(o.id, personId, () => ({ issueRef: outcome.issue.ref }));
+    // A forget that landed during this press anonymises the issue (and moves the booking, maybe before it took the
+    // reference): looked for after the write, so the host is never shown the name of someone forgotten meanwhile.
+    const forgotten = await this.d.forgottenSince?.([booking.personId], pressed);
+    if (forgotten) return loggedAnonymously(outcome.issue.ref, forgotten.pseudonym);
     return { kind: 'agenda', occurrence: o, notice: `Logged as ${outcome.issue.ref} for ${booking.name}; they follow it in "my issues".` };
   }
 

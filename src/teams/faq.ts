@@ -1,6 +1,7 @@
 import { escapeText } from '../cards/template.js';
 import { answerCard, curatedFormCard, curatedListCard, gapsCard, notCoveredCard } from '../faq/cards.js';
 import type { CuratedAnswers } from '../faq/curated-answers.js';
+import { type CuratedTellJobs, tellProgressNote } from '../faq/curated-tell.js';
 import { recogniseEchoedCard } from '../faq/echo.js';
 import { findGapGroup, type GapGroup } from '../faq/gaps.js';
 import { curatedAnswerMessages, gapCardMessages, newlyAnsweredMessages } from '../faq/notices.js';
@@ -12,7 +13,7 @@ import { refusalFor } from '../roles/permissions.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
-import { hasAttachedFiles, sharedConversationOf } from './turn.js';
+import { cardPostOf, hasAttachedFiles, sharedConversationOf } from './turn.js';
 import { type DownloadWiring, offerDownload } from './downloads.js';
 import type { ExportStore } from '../exports/store.js';
 import type { Clock } from '../clock.js';
@@ -26,6 +27,8 @@ export interface FaqWiring {
   showAuthor: boolean;
   /** The live office-hours schedule: asked before the guidance, and behind "Ask at office hours". */
   officeHours?: OfficeHoursHooks;
+  /** Finds a new answer's askers past the rows its turn read, off the turn (absent: the turn's askers only). */
+  tellJobs?: Pick<CuratedTellJobs, 'begin' | 'start'>;
   /** Where `export curated` saves its file and sends the link (as `export issues` does). */
   downloads?: DownloadWiring & { exports: Pick<ExportStore, 'save'>; clock: Clock };
 }
@@ -163,14 +166,20 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       ...curatedAnswerMessages(stored, outcome.tell, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId)),
       ...gapCardMessages(group, curatedFormCard(group, [], { answeredBy: turn.actor.name }), { answered: true }),
     ]);
-    turn.log.info({ curated: stored.id, told: outcome.tell.length }, 'curated answer stored');
     const told = outcome.tell.length;
-    return {
-      card: curatedFormCard(group, [], {
-        answeredBy: turn.actor.name,
-        note: `Saved. ${told === 1 ? '1 person who asked gets' : `${told} people who asked get`} your answer in a private chat; the bot now answers this question with it.`,
-      }),
-    };
+    // The month holds more than the turn read: the rest of its askers are found off the turn, this card following the
+    // count. Begun before the answer is recorded as sent, so a press found "sent" had its job begun (or finished).
+    const rest = outcome.more && !outcome.repeated && w.tellJobs ? w.tellJobs : undefined;
+    if (rest && (await rest.begin(stored, told, cardPostOf(turn.context)))) rest.start(stored.id);
+    // Not recorded, the Save pressed again names them again under the same keys (the outbox sends each once).
+    await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the answer as sent'));
+    turn.log.info({ curated: stored.id, told, more: outcome.more === true }, 'curated answer stored');
+    const note = outcome.repeated
+      ? `Saved. ${alreadySent('your answer', 'those who asked')}${told ? ` ${told === 1 ? '1 more person who asked gets' : `${told} more people who asked get`} it now.` : ''} The bot answers this question with it.`
+      : rest
+        ? tellProgressNote(told)
+        : `Saved. ${told === 1 ? '1 person who asked gets' : `${told} people who asked get`} your answer in a private chat; the bot now answers this question with it.`;
+    return { card: curatedFormCard(group, [], { answeredBy: turn.actor.name, note }) };
   });
 
   const listCard = async (
@@ -214,7 +223,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     if (unchanged) return listCard(turn, 'active', undefined, 'Nothing changed: the answer already says that, so nobody is sent it again.');
     // The same Save pressed again once its corrections were all queued: nobody is sent anything by this press.
     if (repeated) {
-      return listCard(turn, 'active', undefined, 'Saved: the bot gives the new answer from now on. Your first press already sent the new one to those sent the earlier answer; nobody gets it twice.');
+      return listCard(turn, 'active', undefined, `Saved: the bot gives the new answer from now on. ${alreadySent('the new one', 'those sent the earlier answer')}`);
     }
     const stored = res.answer;
     const messages = curatedAnswerMessages(stored, tell, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId), { edited: true });
@@ -310,6 +319,11 @@ export async function notifyNewlyAnswered({ faq, outbox, log }: FaqWiring): Prom
   await outbox.enqueue(newlyAnsweredMessages(found));
   if (found.length) log.info({ found: found.length }, 'told askers their questions are now answered');
   return found.length;
+}
+
+/** What a Save (or "Send the answer") pressed again says once its first press's 1:1s were queued. */
+function alreadySent(what: string, to: string): string {
+  return `Your first press already sent ${what} to ${to}; nobody gets it twice.`;
 }
 
 function clampInt(value: unknown, fallback: number, min: number, max: number): number {

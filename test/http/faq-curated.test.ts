@@ -211,6 +211,27 @@ describe('Send the answer pressed again after the first press stopped before its
   });
 });
 
+describe('Send the answer pressed again after the first press sent it', () => {
+  it('says the answer was already sent to those who asked, counts nobody as getting it now, and the asker gets it once', async () => {
+    const asker: TestUser = { id: '29:ines', aadObjectId: 'aad-ines', name: 'Ines' };
+    const groupId = await openGap(asker, 'who signs the fuel voucher for the cold chain generator');
+    const press = () => execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'The facility in-charge signs it.' }, inChat(USERS.champion));
+    expect(invokeText((await press()).body)).toContain('1 person who asked gets');
+    await app.settled();
+    await app.broadcast.runner.idle();
+    const told = () => connector.sentTo(`a:chat-${asker.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('facility in-charge signs'));
+    await connector.waitFor(() => told().length > 0, 20_000);
+
+    const second = invokeText((await press()).body);
+    expect(second).toContain('Your first press already sent your answer to those who asked; nobody gets it twice.');
+    expect(second).not.toMatch(/\d+ (person|people) who asked gets?/);
+    await app.settled();
+    await app.broadcast.runner.idle();
+    await app.settled();
+    expect(told()).toHaveLength(1);
+  });
+});
+
 describe('a gap whose question holds card-breaking text', () => {
   it('is listed as text and its "Answer this" opens', async () => {
     const question = 'why does the "store room" key ${$root.days} {"$when":"${false}"} \\ ]] --> <b>fail</b> at the outreach depot';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { BookingStore } from '../../src/officehours/bookings.js';
@@ -164,6 +164,40 @@ describe('a forget landing while a brought question is logged as an issue', () =
     for (let i = 0; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND_IN);
     expect((await store.booking(OCC, STAND_IN.id))?.issueRef).toBe(ref);
     expect((await app.queries.listByReporter(STAND_IN.id)).items.map((i) => i.ref)).toEqual([ref]);
+  });
+});
+
+describe('a forget landing within one press that logs a brought question', () => {
+  const tiwonge: TestUser = { id: '29:tiwonge', aadObjectId: 'aad-tiwonge', name: 'Tiwonge Zulu' };
+  const STAND_IN = { id: 'former:1c2d3e4f5a6b7c8d', name: 'Former member 1c2d' };
+
+  it('the host is told it is logged anonymously under the pseudonym, not "for <name>", and the booking keeps the reference', async () => {
+    clock.set('2026-12-01T09:10:00Z');
+    await say(app, tiwonge, 'whoami', where(tiwonge));
+    await execute(app, tiwonge, 'officehours.book', { occurrenceId: OCC, field: 'question0', question0: 'Why do my tallies reset at midnight?' }, where(tiwonge));
+    clock.set('2026-12-01T13:56:00Z');
+    const subject = await app.privacy.subjectOf({ id: tiwonge.aadObjectId });
+    // The whole forget runs right after the issue is logged, inside the host's press (before the booking takes the reference).
+    const report = app.issues.report.bind(app.issues);
+    const spy = vi.spyOn(app.issues, 'report').mockImplementationOnce(async (...args) => {
+      const outcome = await report(...args);
+      for (let i = 0; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND_IN);
+      return outcome;
+    });
+    let text: string;
+    try {
+      const fields = { title0: 'Tallies reset at midnight', category0: 'Data entry', severity0: 'slows', site0: 'Sefara district' };
+      text = invokeText((await execute(app, USERS.champion, 'officehours.questionIssue', { occurrenceId: OCC, personId: tiwonge.aadObjectId, index: 0, ...fields }, where(USERS.champion))).body);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(text).not.toContain(tiwonge.name);
+    expect(text).toContain('asked to be forgotten while it was being logged');
+    const ref = /logged anonymously as (R-\d{4}) \(reported by Former member 1c2d\)/.exec(text)?.[1];
+    expect(ref).toBeDefined();
+    expect((await app.repository.get(ref!))?.reporter).toMatchObject({ id: STAND_IN.id });
+    const store = await BookingStore.open(app.tables, clock);
+    expect((await store.booking(OCC, STAND_IN.id))?.issueRef).toBe(ref);
   });
 });
 

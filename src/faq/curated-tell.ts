@@ -1,0 +1,267 @@
+import type { TableClient } from '@azure/data-tables';
+import { BackgroundWork } from '../background-work.js';
+import type { Clock } from '../clock.js';
+import type { Post, PostStore } from '../conversations/posts.js';
+import type { OutboundMessage, Outbox } from '../outbound/message.js';
+import { readEntity, updateIfUnchanged } from '../storage/entities.js';
+import { dayOf } from '../storage/day-partitions.js';
+import { deleteIfThere, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
+import type { AskedQuestion } from './questions.js';
+import { curatedFormCard } from './cards.js';
+import { type CuratedAnswer, TELL_WITHIN_DAYS } from './curated.js';
+import type { Recipient } from './curated-answers.js';
+
+/*
+ * A champion's answer reaching everyone who asked the same in the last 30 days, past the rows the turn reads. The
+ * turn reads the newest 2,000 gap and 2,000 answered questions, tells those askers at once and, when the month holds
+ * more, writes this job's row; the job then walks the month's questions a day partition and a page at a time, newest
+ * day first, claiming each asker of the same question (FaqCuratedNotices: once per answer and person, across
+ * instances; those the turn told are found claimed and skipped) and queueing their 1:1s (key per answer and person:
+ * the outbox sends each once). The pattern is `my data`'s (src/privacy/my-data-jobs.ts): the row is claimed by one
+ * instance until `claimedUntil`, every write is ETag-guarded, and the scheduled upkeep resumes a job whose instance
+ * stopped.
+ *
+ * Table `FaqCuratedTell`: PK 'job', RK the curated answer's id → the window's start (`since`), the cursor (`day`, and
+ * `token` within it), `started` (set before a page is worked on: found set on a resume, the page's claims are named
+ * again under the same keys, so one claimed but never queued is sent, and none twice), how many were reached
+ * (`reached`, the turn's count included), and the claim: nobody's name or key (the champion's card is found by
+ * its post, which `forget` deletes with their chat's other cards). The row goes once the last page is done and the
+ * champion's card shows the count.
+ *
+ * The champion's card (post `faq-curated-tell`/answer id, the card the Save was pressed on) says "N reached so far;
+ * more are being found", redrawn as pages are done (at most every `progressEveryMs`), and the count when done.
+ */
+
+export const CURATED_TELL_TABLE = 'FaqCuratedTell';
+export const CURATED_TELL_POST = 'faq-curated-tell';
+const PK = 'job';
+/** The count replaces every progress version of the card. */
+const FINAL_VERSION = 1_000_000_000;
+/** Questions read per page: one storage call, a few seconds of claims at most. */
+const PAGE_ROWS = 500;
+
+interface Row {
+  since: string;
+  day: string;
+  token: string;
+  started: boolean;
+  reached: number;
+  pages: number;
+  holder: string;
+  claimedUntil: number;
+}
+
+export interface CuratedTellDeps {
+  /** The answer as it is now (a retired one is sent to nobody more). */
+  answer(id: string): Promise<CuratedAnswer | undefined>;
+  /** One page of a day's questions asked since `since` (QuestionStore.dayPage). */
+  page(day: string, since: string, next: string | undefined, size: number): Promise<{ questions: AskedQuestion[]; next?: string }>;
+  /** Of a page, the askers of the same question, claimed (CuratedAnswers.askersIn). */
+  askersIn(answer: CuratedAnswer, page: readonly AskedQuestion[], again: boolean): Promise<{ named: Recipient[]; fresh: number }>;
+  /** The 1:1s that send `answer` to `tell` (as the turn sends them: the same keys). */
+  messages(answer: CuratedAnswer, tell: readonly Recipient[]): OutboundMessage[];
+  posts: Pick<PostStore, 'save' | 'state' | 'removeShown'>;
+  outbox: Outbox;
+  clock: Clock;
+  holderId: string;
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** How long a claim holds (default 3 min); every page's write renews it. */
+  claimMs?: number;
+  /** The least time between two redraws of the champion's card (default 5 s: Teams throttles edits of a message). */
+  progressEveryMs?: number;
+  /** Questions read per page (default 500). */
+  pageRows?: number;
+}
+
+/** "3 people" — counted right for one. */
+const people = (n: number) => (n === 1 ? '1 person' : `${n} people`);
+
+/** The champion's card while askers are still being found. */
+export function tellProgressNote(reached: number): string {
+  return `Saved. ${people(reached)} who asked ${reached === 1 ? 'gets' : 'get'} your answer in a private chat so far; more who asked are being found, and this card says how many when done. The bot now answers this question with it.`;
+}
+
+function doneNote(reached: number): string {
+  return `Saved. ${people(reached)} who asked in the last ${TELL_WITHIN_DAYS} days ${reached === 1 ? 'gets' : 'get'} your answer in a private chat; the bot now answers this question with it.`;
+}
+
+export class CuratedTellJobs {
+  private readonly work = new BackgroundWork();
+  private readonly active = new Set<string>();
+  private readonly claimMs: number;
+
+  private constructor(
+    private readonly table: TableClient,
+    private readonly d: CuratedTellDeps,
+  ) {
+    this.claimMs = d.claimMs ?? 3 * 60_000;
+  }
+
+  static async open(tables: Tables, deps: CuratedTellDeps): Promise<CuratedTellJobs> {
+    return new CuratedTellJobs(await tables.table(CURATED_TELL_TABLE), deps);
+  }
+
+  private get nowMs(): number {
+    return this.d.clock.now().getTime();
+  }
+
+  /**
+   * The turn's side (two storage calls): the job for `answer`, claimed by this instance, its count starting at the
+   * `told` the turn sent it to; `post` is the champion's card, redrawn as it goes. False when one is under way already
+   * (the Save pressed again): nothing new starts, and its count goes on.
+   */
+  async begin(answer: CuratedAnswer, told: number, post?: Post): Promise<boolean> {
+    const now = this.nowMs;
+    const row: Row = {
+      since: new Date(now - TELL_WITHIN_DAYS * 86_400_000).toISOString(),
+      day: dayOf(new Date(now)),
+      token: '',
+      started: false,
+      reached: told,
+      pages: 0,
+      holder: this.d.holderId,
+      claimedUntil: now + this.claimMs,
+    };
+    try {
+      await this.table.createEntity({ partitionKey: PK, rowKey: safeKey(answer.id), ...row });
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
+    if (post) await this.d.posts.save(CURATED_TELL_POST, answer.id, post);
+    return true;
+  }
+
+  /** Runs the job after the turn (not awaited by it); a failure leaves it to the upkeep once its claim lapses. */
+  start(id: string): void {
+    void this.work.track(this.run(id).catch((err: unknown) => this.d.log.warn({ err, curated: id }, 'curated answer: finding more askers stopped; the upkeep resumes it')));
+  }
+
+  idle(): Promise<void> {
+    return this.work.idle();
+  }
+
+  /** Shutdown: no new page starts; the page under way finishes, and another instance resumes from the cursor. */
+  stop(): Promise<void> {
+    return this.work.stop();
+  }
+
+  /**
+   * Resumes every job whose claim lapsed (its instance stopped); how many it took up. First drops the posts of cards
+   * that show their count (nothing redraws them again, and each names the champion's chat), as `my data` does.
+   */
+  async upkeep(): Promise<number> {
+    await this.d.posts
+      .removeShown(CURATED_TELL_POST, FINAL_VERSION)
+      .catch((err: unknown) => this.d.log.warn({ err }, 'could not drop the posts of curated answer cards that show their count'));
+    const rows = this.table.listEntities<{ claimedUntil: number }>({ queryOptions: { filter: `PartitionKey eq '${PK}'`, select: ['RowKey', 'claimedUntil'] } });
+    let taken = 0;
+    for await (const r of rows) {
+      if (Number(r.claimedUntil ?? 0) > this.nowMs) continue;
+      this.start(String(r.rowKey));
+      taken++;
+    }
+    return taken;
+  }
+
+  /** Walks the rest of the month a page at a time. Safe to run twice or on two instances: the claim and the ETags decide. */
+  async run(id: string): Promise<void> {
+    if (this.active.has(id)) return;
+    this.active.add(id);
+    try {
+      let job = await this.claim(id);
+      if (!job) return;
+      const answer = await this.d.answer(id);
+      if (!answer || answer.status !== 'active') {
+        await deleteIfThere(this.table, PK, safeKey(id));
+        return;
+      }
+      const first = dayOf(new Date(job.row.since));
+      let drawn = this.nowMs;
+      for (;;) {
+        if (this.work.stopping) return;
+        // A page found started was cut short (its instance stopped): its askers are named again, under the same keys.
+        const again = job.row.started;
+        if (!again) {
+          const etag = await this.write(id, { started: true }, job.etag);
+          if (etag === undefined) return;
+          job = { ...job, etag, row: { ...job.row, started: true } };
+        }
+        const page = await this.d.page(job.row.day, job.row.since, job.row.token || undefined, this.d.pageRows ?? PAGE_ROWS);
+        const { named, fresh } = await this.d.askersIn(answer, page.questions, again);
+        await this.d.outbox.enqueue(this.d.messages(answer, named));
+        const day = page.next ? job.row.day : dayOf(new Date(Date.parse(`${job.row.day}T00:00:00Z`) - 86_400_000));
+        const next: Partial<Row> = { day, token: page.next ?? '', started: false, reached: job.row.reached + fresh, pages: job.row.pages + 1 };
+        if (day < first) {
+          await this.finish(id, answer, { ...job.row, ...next });
+          return;
+        }
+        const etag = await this.write(id, next, job.etag);
+        if (etag === undefined) return; // taken over elsewhere: that instance goes on from the cursor
+        job = { etag, row: { ...job.row, ...next } };
+        if (fresh && this.nowMs - drawn >= (this.d.progressEveryMs ?? 5_000)) {
+          drawn = this.nowMs;
+          await this.redraw(answer, tellProgressNote(job.row.reached), job.row.pages);
+        }
+      }
+    } finally {
+      this.active.delete(id);
+    }
+  }
+
+  /** Every page done: the champion's card shows the count, and the row goes. */
+  private async finish(id: string, answer: CuratedAnswer, row: Row): Promise<void> {
+    await this.redraw(answer, doneNote(row.reached), FINAL_VERSION);
+    await deleteIfThere(this.table, PK, safeKey(id));
+    this.d.log.info({ curated: id, reached: row.reached }, 'curated answer sent to every asker of the month');
+  }
+
+  private async redraw(answer: CuratedAnswer, note: string, version: number): Promise<void> {
+    const card = await this.d.posts.state(CURATED_TELL_POST, answer.id);
+    const key = `${CURATED_TELL_POST}|${answer.id}|${version === FINAL_VERSION ? 'done' : `p${version}`}`;
+    // No card to redraw (a Save from a client that named none, or its post deleted by `forget`): nothing to show.
+    if (!card?.post && !card?.pendingKey) return;
+    const group = { id: answer.groupId ?? '', example: answer.question, count: 0, askers: 0, questions: answer.variants };
+    const content = curatedFormCard(group, [], { answeredBy: answer.author.name, note });
+    await this.d.outbox.enqueue([{ op: 'update', key, post: { kind: CURATED_TELL_POST, id: answer.id }, version, content }]);
+  }
+
+  /** Takes the job for this instance: free, lapsed, or already ours. */
+  private async claim(id: string): Promise<{ etag: string; row: Row } | undefined> {
+    for (;;) {
+      const e = await readEntity<Row>(this.table, PK, safeKey(id));
+      if (!e) return undefined;
+      if (e.holder !== this.d.holderId && Number(e.claimedUntil) > this.nowMs) return undefined;
+      const etag = await this.write(id, {}, e.etag);
+      if (etag !== undefined) return { etag, row: rowOf(e) };
+    }
+  }
+
+  /** Writes `change` and renews the claim, if the row is as this instance last saw it; undefined: not ours any more. */
+  private async write(id: string, change: Partial<Row>, etag: string): Promise<string | undefined> {
+    try {
+      return await updateIfUnchanged(
+        this.table,
+        { partitionKey: PK, rowKey: safeKey(id), ...change, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs },
+        'Merge',
+        etag,
+      );
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+}
+
+function rowOf(e: Partial<Record<keyof Row, unknown>>): Row {
+  return {
+    since: String(e.since ?? ''),
+    day: String(e.day ?? ''),
+    token: String(e.token ?? ''),
+    started: e.started === true,
+    reached: Number(e.reached ?? 0),
+    pages: Number(e.pages ?? 0),
+    holder: String(e.holder ?? ''),
+    claimedUntil: Number(e.claimedUntil ?? 0),
+  };
+}

@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { PostStore } from '../../src/conversations/posts.js';
+import { CuratedAnswers } from '../../src/faq/curated-answers.js';
+import { CuratedTellJobs } from '../../src/faq/curated-tell.js';
+import { type CuratedAnswer, CuratedStore } from '../../src/faq/curated.js';
+import type { GuidanceLibrary } from '../../src/faq/docs/library.js';
+import { type FaqIndex, openFaqLibrary } from '../../src/faq/engine/index.js';
+import { curatedAnswerMessages } from '../../src/faq/notices.js';
+import { QuestionStore } from '../../src/faq/questions.js';
+import { FaqService } from '../../src/faq/service.js';
+import type { OutboundMessage } from '../../src/outbound/message.js';
+import { CapturedOutbox } from '../support/outbox.js';
+import { testTables } from '../support/storage.js';
+import { SAMPLE_GLOSSARY, SAMPLE_GUIDANCE } from './engine/corpus.js';
+
+/*
+ * A champion's answer reaches everyone who asked the same question in the last 30 days, not only the askers among
+ * the newest rows its turn reads: the rest are found off the turn, a page at a time, each told once, and a job whose
+ * instance stops part-way is resumed elsewhere without anyone lost or told twice.
+ */
+
+const grace = { actor: { id: '29:grace', aadObjectId: 'aad-grace', name: 'Grace Mwansa' }, role: 'champion' as const };
+const QUESTION = 'is there a dark mode in the app';
+const quiet = { info: () => {}, warn: () => {} };
+const libraries: GuidanceLibrary<FaqIndex>[] = [];
+afterEach(() => {
+  for (const library of libraries.splice(0)) library.close();
+});
+
+async function setup() {
+  const tables = testTables();
+  const clock = new ManualClock('2027-01-02T09:00:00Z');
+  const questions = await QuestionStore.open(tables, clock);
+  const store = await CuratedStore.open(tables, clock);
+  const ref: { curated?: CuratedAnswers } = {};
+  const library = await openFaqLibrary(SAMPLE_GUIDANCE, { glossaryFile: SAMPLE_GLOSSARY, pollMs: 0, extraSections: () => ref.curated?.engineSections() ?? [] });
+  libraries.push(library);
+  const curated = new CuratedAnswers(store, questions, () => library.current.sections, () => library.rebuild('curated answers'));
+  ref.curated = curated;
+  const faq = new FaqService(library, questions, { curated: { activeAnswer: (id) => curated.activeAnswer(id), showAuthor: false } });
+  const posts = await PostStore.open(tables);
+  /** One instance's job runner, sending through `outbox`. */
+  const jobs = (holderId: string, outbox: CapturedOutbox, pageRows = 500) =>
+    CuratedTellJobs.open(tables, {
+      answer: (id) => store.get(id),
+      page: (day, since, next, size) => questions.dayPage(day, since, next, size),
+      askersIn: (answer, page, again) => curated.askersIn(answer, page, again),
+      messages: (answer, tell) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId)),
+      posts,
+      outbox,
+      clock,
+      holderId,
+      log: quiet,
+      claimMs: 60_000,
+      pageRows,
+    });
+  return { clock, questions, curated, jobs };
+}
+
+/** `n` people asking the same question (the first `from` of a numbered series), asked a minute apart from now on. */
+async function ask(questions: QuestionStore, clock: ManualClock, from: number, n: number): Promise<void> {
+  for (let i = from; i < from + n; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, from + n - i) }, (_, j) =>
+        questions.record(QUESTION, { id: `29:asker${i + j}`, aadObjectId: `aad-asker${i + j}`, name: `Asker ${i + j}` }, { answered: false }),
+      ),
+    );
+    clock.advance(60_000);
+  }
+}
+
+/** The champion's card the Save was pressed on (redrawn with the count). */
+const GRACE_CARD = {
+  conversation: { conversationId: 'a:chat-grace', serviceUrl: 'http://127.0.0.1:1', tenantId: 'tenant-1', conversationType: 'personal' as const, channelId: 'msteams', bot: { id: '28:bot' }, updatedAt: '2027-01-01T00:00:00Z' },
+  activityId: 'card-1',
+};
+const OLDEST = 120;
+const NEWER = 2000;
+/** The askers the turn's bounded read leaves out: the oldest, asked before the newest 2,000. */
+const oldest = Array.from({ length: OLDEST }, (_, i) => `aad-asker${i}`);
+
+/** Who was sent the answer (1:1), with every key each was sent under. */
+function sentTo(messages: readonly OutboundMessage[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of messages) if (m.op === 'send' && m.to.kind === 'user' && m.key.startsWith('faq-curated|')) out.set(m.to.userKey, [...(out.get(m.to.userKey) ?? []), m.key]);
+  return out;
+}
+
+/** Seeds the month (2,120 askers over three days) and saves the answer as the champion's turn does. */
+async function answered(s: Awaited<ReturnType<typeof setup>>): Promise<{ answer: CuratedAnswer; told: string[] }> {
+  await ask(s.questions, s.clock, 0, OLDEST);
+  s.clock.advance(86_400_000);
+  await ask(s.questions, s.clock, OLDEST, NEWER / 2);
+  s.clock.advance(86_400_000);
+  await ask(s.questions, s.clock, OLDEST + NEWER / 2, NEWER / 2);
+  const outcome = await s.curated.answerFromChampion(grace, { question: QUESTION, answer: 'Yes: Settings, Display, Dark.' });
+  if (!outcome.result.ok) throw new Error(outcome.result.message);
+  return { answer: outcome.result.answer, told: outcome.tell.map((r) => r.asker.aadObjectId ?? r.asker.id) };
+}
+
+describe("a champion's answer to a question more than 2,000 people asked this month", () => {
+  it('the turn tells the newest 2,000 askers; the job off the turn tells the 2,001st and every other older one, each once', async () => {
+    const s = await setup();
+    const { answer, told } = await answered(s);
+    // The turn: bounded, the newest 2,000; more are there.
+    expect(told).toHaveLength(NEWER);
+    expect(told.filter((k) => oldest.includes(k))).toEqual([]);
+
+    const outbox = new CapturedOutbox();
+    const jobs = await s.jobs('a', outbox);
+    expect(await jobs.begin(answer, told.length, GRACE_CARD)).toBe(true);
+    // The Save pressed again while it runs starts nothing new.
+    expect(await jobs.begin(answer, 0, GRACE_CARD)).toBe(false);
+    await jobs.run(answer.id);
+    const sent = sentTo(outbox.messages);
+    expect([...sent.keys()].sort()).toEqual([...oldest].sort());
+    for (const keys of sent.values()) expect(keys).toHaveLength(1);
+    // Done: the job's row is gone, so the upkeep takes up nothing; the champion's card shows the count.
+    expect(await jobs.upkeep()).toBe(0);
+    const end = outbox.messages.filter((m) => m.op === 'update' && m.post.kind === 'faq-curated-tell').at(-1);
+    expect(JSON.stringify(end)).toContain(`${NEWER + OLDEST} people who asked in the last 30 days get your answer`);
+  }, 180_000);
+
+  it('a job whose instance stopped part-way (askers claimed, their 1:1s not queued) is resumed by another instance: nobody lost, nobody twice', async () => {
+    const s = await setup();
+    const { answer, told } = await answered(s);
+    const outboxA = new CapturedOutbox();
+    const outboxB = new CapturedOutbox();
+    // Instance a dies as it queues the 1:1s of the first page with askers the turn did not reach: that page's askers
+    // are claimed, not sent.
+    const enqueue = outboxA.enqueue.bind(outboxA);
+    let died = false;
+    outboxA.enqueue = async (messages) => {
+      if (!died && messages.length > 0) {
+        died = true;
+        throw new Error('instance stopped');
+      }
+      return enqueue(messages);
+    };
+    const a = await s.jobs('a', outboxA, 40);
+    const b = await s.jobs('b', outboxB, 40);
+    await a.begin(answer, told.length);
+    await expect(a.run(answer.id)).rejects.toThrow('instance stopped');
+    // Still a's claim: b's upkeep leaves it be; once it lapses, b takes it up from where a stopped.
+    expect(await b.upkeep()).toBe(0);
+    s.clock.advance(61_000);
+    expect(await b.upkeep()).toBe(1);
+    await b.idle();
+    const sent = sentTo([...outboxA.messages, ...outboxB.messages]);
+    expect([...sent.keys()].filter((k) => oldest.includes(k)).sort()).toEqual([...oldest].sort());
+    // Each asker once: one message each, under the key the turn would have sent it with (the outbox sends a key once),
+    // and a page done again names those the turn told only under the turn's own key.
+    for (const [k, keys] of sent) {
+      expect(keys, k).toHaveLength(1);
+      expect(keys[0]).toBe(`faq-curated|${answer.id}|${k}`);
+    }
+  }, 180_000);
+});
