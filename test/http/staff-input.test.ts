@@ -37,8 +37,12 @@ describe('commands typed as people type them', () => {
     expect(readable(await say(app, USERS.staff, 'MY ISSUES?'))).toContain('Your issues');
     expect(readable(await say(app, USERS.staff, 'Help?'))).toContain('What I can do');
     expect(readable(await say(app, USERS.staff, 'report\u200b'))).toContain('Log an issue');
+    // Full-width letters (an East Asian keyboard's mode left on) are the same command; the words after it are kept as typed.
+    const wide = JSON.stringify(await say(app, USERS.staff, 'ｒｅｐｏｒｔ printer jam'));
+    expect(wide).toContain('issue.submit');
+    expect(wide).toContain('"value":"printer jam"');
     // None of them was answered from the guidance, nor noted as a question.
-    expect(await gaps()).not.toMatch(/report!|my issues\.|help\?/i);
+    expect(await gaps()).not.toMatch(/report!|my issues\.|help\?|ｒｅｐｏｒｔ/i);
   });
 
   it('shows the issue for a message that is only its reference ("R-0001?", "#1", "r1"), and notes no gap', async () => {
@@ -71,6 +75,26 @@ describe('an @mention with nothing else', () => {
     expect(await gaps()).not.toContain('nbsp');
     // A question after it is read without the entity.
     expect(readable(await say(app, USERS.staff, '<at>Rollout Desk</at>&nbsp;report&nbsp;printer jammed', channel))).toContain('Log an issue');
+  });
+});
+
+describe('someone else @mentioned in a message', () => {
+  const bob = { type: 'mention', mentioned: { id: '29:bob', name: 'Bob Banda' }, text: '<at>Bob</at>' };
+  const withBob = { ...channel, entities: [...channel.entities, bob] };
+
+  it('keeps their name in a report\'s description, dropping only the bot\'s own mention', async () => {
+    const replies = await say(app, USERS.staff, "<at>Rollout Desk</at>&nbsp;report <at>Bob</at> can't sign in", withBob);
+    const card = JSON.stringify(replies);
+    expect(card).toContain('issue.submit');
+    expect(card).toContain("Bob can't sign in");
+    expect(card).not.toContain('Rollout Desk report');
+  });
+
+  it('keeps their name in a question shown back, as plain text', async () => {
+    const text = readable(await say(app, USERS.staff, '<at>Rollout Desk</at> can <at>Bob</at> approve my canteen voucher', withBob));
+    expect(text).toContain('You asked');
+    expect(text).toContain('can Bob approve my canteen voucher');
+    expect(text).not.toContain('<at>');
   });
 });
 
