@@ -166,7 +166,7 @@ describe('one report, however often its buttons are pressed', () => {
     expect(theirs).not.toContain('you reported it');
   });
 
-  it('makes "Log this as an issue" pressed twice one report: the second form\'s Send gives the same reference', async () => {
+  it('takes each form "Log this as an issue" opens as its own report: the second form\'s edits are logged, not the first\'s reference shown', async () => {
     const chat = personalChat(connector.url, USERS.staff);
     const card = await say(app, USERS.staff, 'why does the canteen close at noon', chat);
     const before = connector.sentTo(chat.conversation.id).length;
@@ -175,12 +175,19 @@ describe('one report, however often its buttons are pressed', () => {
     const forms = connector.sentTo(chat.conversation.id).slice(before).map((c) => c.body);
     expect(forms).toHaveLength(2);
     const [one, two] = forms.map((f) => buttonData([f], 'issue.submit'));
-    const sent = (data: Record<string, unknown>) =>
-      execute(app, USERS.staff, 'issue.submit', { ...data, ...form, site: 'Mpika', description: 'The canteen shuts before the lunch break', title: 'Canteen closes at noon', faqQuestion: 'why does the canteen close at noon' }, chat);
-    const first = invokeText((await sent(one ?? {})).body);
-    const second = invokeText((await sent(two ?? {})).body);
+    const faqQuestion = 'why does the canteen close at noon';
+    const first = invokeText((await execute(app, USERS.staff, 'issue.submit', { ...one, ...form, site: 'Mpika', description: 'The canteen shuts before the lunch break', title: 'Canteen closes at noon', faqQuestion }, chat)).body);
     const ref = /R-\d{4}/.exec(first)?.[0];
     expect(ref).toBeDefined();
-    expect(second).toContain(`Your reference is **${ref}**`);
+    // The second form, edited into another problem, is logged as typed.
+    const edited = { ...two, ...form, category: 'Access / login', site: 'Chinsali', location: 'Sign-in page', description: 'The badge reader at the canteen rejects my new card', title: 'Badge rejected at the canteen door', faqQuestion };
+    const second = invokeText((await execute(app, USERS.staff, 'issue.submit', edited, chat)).body);
+    expect(second).not.toContain(`**${ref}**`);
+    const secondRef = /R-\d{4}/.exec(second)?.[0];
+    expect(secondRef).toMatch(/^R-\d{4}$/);
+    expect((await app.repository.get(secondRef ?? ''))?.title).toBe('Badge rejected at the canteen door');
+    // Send pressed again on that same form still logs it once.
+    const again = invokeText((await execute(app, USERS.staff, 'issue.submit', edited, chat)).body);
+    expect(again).toContain(`Your reference is **${secondRef}**`);
   });
 });
