@@ -93,6 +93,15 @@ export function sharedConversationOf(context: TurnContext): string | undefined {
 }
 
 /**
+ * Which Teams message an activity is, or is about (a message, its edit, its deletion carry the message's id): its
+ * chat (a channel's root, whichever thread) and id. Empty when the activity has no id.
+ */
+export function messageKeyOf(context: TurnContext): string {
+  const a = context.activity;
+  return a.id && a.conversation?.id ? `${channelRoot(a.conversation.id)}|${a.id}` : '';
+}
+
+/**
  * The message text with the bot's own @mention removed. Anyone else @mentioned is a word of the message ("report
  * <at>Bob</at> can't sign in"): their name stays, as plain text, shown back escaped as the rest of the text is.
  */
