@@ -6,7 +6,7 @@ import type { Actor } from '../roles/roles.js';
 import type { ModelAnswerer } from './ai/answerer.js';
 import type { GuidanceLibrary } from './docs/library.js';
 import type { GuidanceSection } from './docs/types.js';
-import { type FaqIndex, search } from './engine/index.js';
+import { type FaqIndex, looksNotEnglish, search } from './engine/index.js';
 import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
 import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
@@ -52,6 +52,11 @@ export type FaqAnswer =
       long?: boolean;
     }
   | { kind: 'not-covered'; questionId: string; question: string; long?: boolean }
+  /**
+   * Not answered, and written in another language than the guidance's (English): said so, and not recorded (no gap
+   * in the guidance: the question may well be covered, in English).
+   */
+  | { kind: 'other-language'; questionId: ''; question: string; long?: boolean }
   /** A thank-you, a greeting, an emoji: nothing to answer, and nothing recorded (it is no gap in the guidance). */
   | { kind: 'no-question'; questionId: ''; question: string };
 
@@ -244,13 +249,14 @@ export class FaqService {
     const { text: q, long } = readQuestion(question);
     if (!asksSomething(q)) return { kind: 'no-question', questionId: '', question: q };
     const answer = await this.answer(q, signal);
+    const told = long ? { long } : {};
+    if (!answer && looksNotEnglish(this.library.current.index, q)) return { kind: 'other-language', questionId: '', question: q, ...told };
     const stored = await this.questions.record(q, asker, {
       answered: answer !== undefined,
       sectionId: answer?.source.sectionId,
       ...(thread ? { thread } : {}),
       ...(message ? { message } : {}),
     });
-    const told = long ? { long } : {};
     if (!answer) return { kind: 'not-covered', questionId: stored.id, question: q, ...told };
     return { kind: 'answer', questionId: stored.id, question: q, ...answer, ...told };
   }
@@ -283,6 +289,8 @@ export class FaqService {
     if (!earlier.length || earlier.some((q) => q.question === readQuestion(text).text)) return undefined;
     const answer = await this.ask(text, who, signal, thread, message);
     if (answer.kind === 'no-question') return undefined;
+    // Edited into another language: said so, but nothing new was logged to take the question's place.
+    if (answer.kind === 'other-language') return answer;
     for (const q of earlier) await this.questions.remove(q.id);
     return answer;
   }

@@ -61,6 +61,10 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   /** The answer card, or "not covered" with the gap shown to the champions. */
   const replyWithAnswer = async (turn: Turn, answer: Exclude<FaqAnswer, { kind: 'no-question' }>) => {
+    if (answer.kind === 'other-language') {
+      await turn.reply(notCoveredCard(answer.question, '', [], { long: answer.long, otherLanguage: true }));
+      return;
+    }
     metrics.questionAnswered(answer.kind === 'answer');
     if (answer.kind === 'answer') {
       await turn.reply(answerCard(answer));
