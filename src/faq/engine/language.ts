@@ -21,7 +21,10 @@ export function looksNotEnglish(index: FaqIndex, text: string): boolean {
   const letters = [...text].filter((c) => /\p{L}/u.test(c));
   const other = letters.filter((c) => !/\p{Script=Latin}/u.test(c)).length;
   if (other >= OTHER_SCRIPT_LETTERS && other >= letters.length * OTHER_SCRIPT_SHARE) return true;
-  const words = normalize(text).split(/[^\p{L}]+/u).filter((w) => w.length > 1);
+  // Words of letters only: a token with digits is a code, a reference or a model number ("FL-403", "R42"), in no language.
+  const words = normalize(text)
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 1 && !/\p{N}/u.test(w));
   if (words.length < MIN_WORDS) return false;
   const english = words.filter((w) => isStopWord(w)).length;
   const unknown = words.filter((w) => {

@@ -32,7 +32,7 @@ describe('looksNotEnglish', () => {
     expect(questions.length).toBeGreaterThan(200);
     expect(questions.filter((q) => looksNotEnglish(library.current.index, q))).toEqual([]);
     // Short or coded questions say too little to tell: left to the guidance's own "not covered".
-    for (const q of ['FL-403', 'sync error', 'kubernetes helm', 'per diem paid when?', 'what is the canteen menu on friday']) {
+    for (const q of ['FL-403', 'sync error', 'kubernetes helm', 'per diem paid when?', 'zq0x0 zq0x1 zq0x2 zq0x3 zq0x4 zq0x5', 'FL-403 E1102 R-0042 K-05 TX200', 'what is the canteen menu on friday']) {
       expect(looksNotEnglish(library.current.index, q), q).toBe(false);
     }
   });
