@@ -17,18 +17,39 @@ const INVISIBLE = /[\u200B\u2060\uFEFF]/g;
 // Longest first, so "setup triage" wins over a shorter prefix, "my issues" over "issue", "report lost device" over "report".
 const BY_LENGTH = [...COMMANDS].sort((a, b) => b.name.length - a.name.length);
 
-/** Recognises a command at the start of a message (case and spacing forgiven); anything else is a question. */
+/**
+ * The text as command words are matched (NFKC, lower case: "ｒｅｐｏｒｔ" from a full-width keyboard, "ＲＥＰＯＲＴ",
+ * is "report"), with where each of its characters came from in `text`, so what follows the command words is
+ * cut from the text as typed.
+ */
+function matchable(text: string): { folded: string; from: number[] } {
+  let folded = '';
+  const from: number[] = [];
+  let at = 0;
+  for (const ch of text) {
+    const f = ch.normalize('NFKC').toLowerCase();
+    folded += f;
+    for (let i = 0; i < f.length; i++) from.push(at);
+    at += ch.length;
+  }
+  from.push(at);
+  return { folded, from };
+}
+
+/** Recognises a command at the start of a message (case, spacing and character width forgiven); anything else is a question. */
 export function parseCommand(text: string): ParsedCommand | undefined {
   // Zero-width spaces (pasted along with a word, or typed by some keyboards) are not words: "report\u200b" is "report".
   const clean = text.replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
-  const lower = clean.toLowerCase().replace(/^\//, '');
+  const { folded, from } = matchable(clean);
+  const offset = folded.startsWith('/') ? 1 : 0;
+  const lower = folded.slice(offset);
   // A bare command typed as a sentence ("Report!", "my issues.", "help?") is still that command.
   const bare = lower.replace(/[\s.!?…]+$/, '');
   for (const command of BY_LENGTH) {
     const exact = bare === command.name;
     if (exact || lower.startsWith(`${command.name} `)) {
-      const offset = clean.startsWith('/') ? 1 : 0;
-      const args = exact ? '' : clean.slice(command.name.length + offset).trim();
+      // The arguments as typed (stored and shown as the user wrote them), not their folded form.
+      const args = exact ? '' : clean.slice(from[command.name.length + offset] ?? clean.length).trim();
       if (command.args && !command.args.test(args)) continue;
       return { command, args };
     }

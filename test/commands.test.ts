@@ -26,6 +26,15 @@ describe('parseCommand', () => {
     expect(parseCommand('report printer jammed!')?.args).toBe('printer jammed!');
   });
 
+  it('takes command words typed in full-width or compatibility characters as the command, keeping the rest as typed', () => {
+    expect(parseCommand('ｒｅｐｏｒｔ printer jam')).toMatchObject({ command: { name: 'report' }, args: 'printer jam' });
+    expect(parseCommand('ＭＹ　ＩＳＳＵＥＳ')?.command.name).toBe('my issues');
+    expect(parseCommand('／ｗｈｏａｍｉ')?.command.name).toBe('whoami');
+    // What follows the command words is not folded: it is the user's text, stored as they typed it.
+    expect(parseCommand('ｒｅｐｏｒｔ ｐｒｉｎｔｅｒ ｊａｍ')?.args).toBe('ｐｒｉｎｔｅｒ ｊａｍ');
+    expect(parseCommand('Ｒｅｐｏｒｔ ﬁle won’t save')?.args).toBe('ﬁle won’t save');
+  });
+
   it('treats other text as a question, not a command', () => {
     expect(parseCommand('helpful tips for sync?')).toBeUndefined();
     expect(parseCommand('issues with login')).toBeUndefined();

@@ -30,6 +30,9 @@ export interface FaqAnswerCardData {
 export interface FaqNotCoveredCardData {
   question: string;
   questionId: string;
+  /** Why there is no answer, and what happens next (noted for the rollout team; log it as an issue). */
+  headline: string;
+  note: string;
   nearest: string;
   longNote: string;
 }
@@ -125,15 +128,28 @@ export function answerCard(
   });
 }
 
+/**
+ * No answer. `otherLanguage`: the question looked written in another language than the guidance's, so it is
+ * not noted as a gap (the guidance covers it or not in English); the asker is told to ask in English, or log it.
+ */
 export function notCoveredCard(
   question: string,
   questionId: string,
   nearest: SourceRef[] = [],
-  opts: { long?: boolean } = {},
+  opts: { long?: boolean; otherLanguage?: boolean } = {},
 ): AdaptiveCard {
   return renderCard<FaqNotCoveredCardData>('faq-not-covered', {
     question: quoted(question),
     questionId,
+    ...(opts.otherLanguage
+      ? {
+          headline: 'I can only answer questions in English; the guidance is written in English.',
+          note: 'Ask again in English, please. If something stops you working, log it as an issue and a champion will pick it up.',
+        }
+      : {
+          headline: "The rollout guidance doesn't cover this yet.",
+          note: "I've noted the question for the rollout team. If it stops you working, log it as an issue and a champion will pick it up.",
+        }),
     nearest: nearest.map(link).join('; '),
     longNote: longNote(opts.long),
   });

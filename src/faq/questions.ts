@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../roles/roles.js';
@@ -41,7 +41,13 @@ export interface AskedQuestion {
 }
 
 /** The stored row: the question minus its id (the keys), with the asker as JSON. */
-type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & { partitionKey: string; rowKey: string; asker: string };
+type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
+  partitionKey: string;
+  rowKey: string;
+  asker: string;
+  /** The Teams message it was asked in, as its `FaqQuestionMessages` key (a digest: it names no one). */
+  msg?: string;
+};
 
 /*
  * Table `FaqQuestions`: PK = UTC day 'YYYY-MM-DD', RK = inverted time + random (newest first).
@@ -55,6 +61,11 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & { partitionKey: stri
  *     person's questions and votes (`my data`, `forget`) are one range read per day, and retention drops whole
  *     old days (`PartitionKey lt <day>`) without a scan.
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
+ * Table `FaqQuestionMessages`: PK = digest of the Teams message a question was asked in (conversation + message id),
+ *   RK = the question's id → the question(s) logged from that message, so a message deleted or edited in Teams
+ *   finds its question with one partition read whatever day it was asked. Written before the question (a question
+ *   is never left unfindable; a row whose question was not written points at nothing and is skipped); deleted with
+ *   the question (retention, a withdrawal), found from the question's `msg`.
  * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
  *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
  *   holds numbers and a digest of question ids, nothing of anyone's; retention deletes a card's row once it was
@@ -90,6 +101,7 @@ export class QuestionStore {
     private readonly questions: TableClient,
     private readonly feedback: TableClient,
     private readonly cards: TableClient,
+    private readonly messages: TableClient,
     private readonly clock: Clock,
   ) {}
 
@@ -98,14 +110,19 @@ export class QuestionStore {
       await tables.table('FaqQuestions'),
       await tables.table('FaqFeedback'),
       await tables.table('FaqGapCards'),
+      await tables.table(MESSAGES_TABLE),
       clock,
     );
   }
 
+  /**
+   * Logs a question. `message`: the Teams message it was asked in (see `messageKey`), so deleting or editing that
+   * message can find it (`fromMessage`).
+   */
   async record(
     question: string,
     asker: Actor,
-    answer: { answered: boolean; sectionId?: string; thread?: string },
+    answer: { answered: boolean; sectionId?: string; thread?: string; message?: string },
   ): Promise<AskedQuestion> {
     const now = this.clock.now();
     const partitionKey = now.toISOString().slice(0, 10);
@@ -123,6 +140,10 @@ export class QuestionStore {
     };
     if (answer.sectionId) entity.sectionId = answer.sectionId;
     if (answer.thread) entity.thread = answer.thread.slice(0, 400);
+    if (answer.message) {
+      entity.msg = messageDigest(answer.message);
+      await this.messages.upsertEntity({ partitionKey: entity.msg, rowKey: `${partitionKey}_${rowKey}` }, 'Replace');
+    }
     await this.questions.submitTransaction([
       ['create', entity],
       ['upsert', { partitionKey, rowKey: indexKey(ASKED, asker.aadObjectId ?? asker.id, rowKey) }, 'Replace'],
@@ -135,6 +156,28 @@ export class QuestionStore {
     if (!key) return undefined;
     const e = await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
     return e ? fromEntity(e) : undefined;
+  }
+
+  /** The questions logged from a Teams message (see `record`): one partition read. */
+  async fromMessage(message: string): Promise<AskedQuestion[]> {
+    const rows = await collect(
+      this.messages.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${messageDigest(message)}`, select: ['RowKey'] } }),
+      MESSAGE_QUESTIONS_MAX,
+    );
+    const found = await Promise.all(rows.map((r) => this.get(String(r.rowKey))));
+    return found.filter((q): q is AskedQuestion => q !== undefined);
+  }
+
+  /**
+   * Deletes a question, as if never asked (its asker deleted the message): it leaves the gaps, the counts and the
+   * askers told of a champion's answer. Its votes and index rows go with it. False when it was not there.
+   */
+  async remove(id: string): Promise<boolean> {
+    const key = splitId(id);
+    const e = key && (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
+    if (!key || !e) return false;
+    await deleteQuestion({ questions: this.questions, feedback: this.feedback, messages: this.messages }, key.pk, e);
+    return true;
   }
 
   /**
@@ -400,6 +443,7 @@ export class QuestionPrivacy {
     private readonly questions: TableClient,
     private readonly feedback: TableClient,
     private readonly cards: TableClient,
+    private readonly messages: TableClient,
     private readonly clock: Clock,
   ) {}
 
@@ -408,6 +452,7 @@ export class QuestionPrivacy {
       await tables.table('FaqQuestions'),
       await tables.table('FaqFeedback'),
       await tables.table('FaqGapCards'),
+      await tables.table(MESSAGES_TABLE),
       clock,
     );
   }
@@ -482,11 +527,13 @@ export class QuestionPrivacy {
     const day = before.toISOString().slice(0, 10);
     let deleted = 0;
     const old = await collect(
-      this.questions.listEntities({ queryOptions: { filter: odata`PartitionKey lt ${day}`, select: ['PartitionKey', 'RowKey'] } }),
+      this.questions.listEntities<{ msg?: string }>({ queryOptions: { filter: odata`PartitionKey lt ${day}`, select: ['PartitionKey', 'RowKey', 'msg'] } }),
       limit,
     );
     const byDay = new Map<string, string[]>();
     for (const r of old) byDay.set(String(r.partitionKey), [...(byDay.get(String(r.partitionKey)) ?? []), String(r.rowKey)]);
+    // The rows that find a question from its Teams message go first: a question never outlives them unfound.
+    for (const r of old) if (r.msg) await deleteIfThere(this.messages, r.msg, `${String(r.partitionKey)}_${String(r.rowKey)}`);
     for (const [pk, keys] of byDay) {
       // The day's votes first (a question id starts with its day), so none is left pointing at nothing.
       const votes = await collect(
@@ -506,15 +553,7 @@ export class QuestionPrivacy {
       limit - deleted,
     );
     for (const q of due) {
-      const id = `${day}_${q.rowKey}`;
-      const votes = await collect(this.feedback.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id}`, select: ['RowKey'] } }));
-      for (const v of votes) {
-        await deleteIfThere(this.questions, day, indexKey(VOTED, String(v.rowKey), q.rowKey));
-        await deleteIfThere(this.feedback, id, String(v.rowKey));
-      }
-      const asker = fromEntity(q).asker;
-      await deleteIfThere(this.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, q.rowKey));
-      await deleteIfThere(this.questions, day, q.rowKey);
+      await deleteQuestion({ questions: this.questions, feedback: this.feedback, messages: this.messages }, day, q);
       deleted++;
     }
     if (deleted >= limit) return deleted;
@@ -540,6 +579,35 @@ export class QuestionPrivacy {
 }
 
 const indexKey = (kind: typeof ASKED | typeof VOTED, person: string, questionRk: string) => `${kind}${safeKey(person)}|${questionRk}`;
+
+const MESSAGES_TABLE = 'FaqQuestionMessages';
+/** One message logs one question (an edit replaces it): a few rows at most, read whole. */
+const MESSAGE_QUESTIONS_MAX = 20;
+
+/** The key a Teams message is found by: a digest of where and which (see `messageKeyOf` in src/teams). */
+const messageDigest = (message: string) => createHash('sha256').update(message).digest('hex').slice(0, 32);
+
+/**
+ * A question and what hangs on it: its votes (the voters' index rows, FaqFeedback), its asker's index row, the row
+ * that finds it from its message. The question row goes first: a failure after it leaves rows that point at
+ * nothing (deleted with their day by retention), never a question still listed.
+ */
+async function deleteQuestion(
+  t: { questions: TableClient; feedback: TableClient; messages: TableClient },
+  day: string,
+  q: QuestionEntity,
+): Promise<void> {
+  const id = `${day}_${q.rowKey}`;
+  await deleteIfThere(t.questions, day, q.rowKey);
+  const votes = await collect(t.feedback.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id}`, select: ['RowKey'] } }));
+  for (const v of votes) {
+    await deleteIfThere(t.questions, day, indexKey(VOTED, String(v.rowKey), q.rowKey));
+    await deleteIfThere(t.feedback, id, String(v.rowKey));
+  }
+  const asker = fromEntity(q).asker;
+  await deleteIfThere(t.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, q.rowKey));
+  if (q.msg) await deleteIfThere(t.messages, q.msg, id);
+}
 
 function parseIndexKey(rk: string): { kind: typeof ASKED | typeof VOTED; person: string; rk: string } | undefined {
   const kind = rk.startsWith(ASKED) ? ASKED : rk.startsWith(VOTED) ? VOTED : undefined;

@@ -6,7 +6,7 @@ import type { Actor } from '../roles/roles.js';
 import type { ModelAnswerer } from './ai/answerer.js';
 import type { GuidanceLibrary } from './docs/library.js';
 import type { GuidanceSection } from './docs/types.js';
-import { type FaqIndex, search } from './engine/index.js';
+import { type FaqIndex, looksNotEnglish, search } from './engine/index.js';
 import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
 import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
@@ -52,6 +52,11 @@ export type FaqAnswer =
       long?: boolean;
     }
   | { kind: 'not-covered'; questionId: string; question: string; long?: boolean }
+  /**
+   * Not answered, and written in another language than the guidance's (English): said so, and not recorded (no gap
+   * in the guidance: the question may well be covered, in English).
+   */
+  | { kind: 'other-language'; questionId: ''; question: string; long?: boolean }
   /** A thank-you, a greeting, an emoji: nothing to answer, and nothing recorded (it is no gap in the guidance). */
   | { kind: 'no-question'; questionId: ''; question: string };
 
@@ -164,9 +169,12 @@ function asksSomething(text: string): boolean {
   return words.some((w) => !isStopWord(w) && !SMALL_TALK.has(w) && (w.length > 1 || /\p{N}/u.test(w)));
 }
 
+/** Whether `user` asked `q` (their Entra id, else their Teams id). */
+const askedBy = (q: AskedQuestion, user: Actor) => (q.asker.aadObjectId ?? q.asker.id) === (user.aadObjectId ?? user.id);
+
 /** The asker, or someone in the channel or group chat the answer was posted in. */
 function mayUse(q: AskedQuestion, user: Actor, where: string | undefined): boolean {
-  if ((q.asker.aadObjectId ?? q.asker.id) === (user.aadObjectId ?? user.id)) return true;
+  if (askedBy(q, user)) return true;
   return q.thread !== undefined && q.thread === where;
 }
 
@@ -234,20 +242,57 @@ export class FaqService {
 
   /**
    * Answers a question and records it (answered or not) for feedback and the gaps list. `thread`: the channel
-   * or group chat it is answered in, whose members may vote on it (none for a 1:1 chat).
+   * or group chat it is answered in, whose members may vote on it (none for a 1:1 chat). `message`: the Teams
+   * message it was asked in, so deleting or editing that message acts on it (`withdraw`, `askEdited`).
    */
-  async ask(question: string, asker: Actor, signal?: AbortSignal, thread?: string): Promise<FaqAnswer> {
+  async ask(question: string, asker: Actor, signal?: AbortSignal, thread?: string, message?: string): Promise<FaqAnswer> {
     const { text: q, long } = readQuestion(question);
     if (!asksSomething(q)) return { kind: 'no-question', questionId: '', question: q };
     const answer = await this.answer(q, signal);
+    const told = long ? { long } : {};
+    if (!answer && looksNotEnglish(this.library.current.index, q)) return { kind: 'other-language', questionId: '', question: q, ...told };
     const stored = await this.questions.record(q, asker, {
       answered: answer !== undefined,
       sectionId: answer?.source.sectionId,
       ...(thread ? { thread } : {}),
+      ...(message ? { message } : {}),
     });
-    const told = long ? { long } : {};
     if (!answer) return { kind: 'not-covered', questionId: stored.id, question: q, ...told };
     return { kind: 'answer', questionId: stored.id, question: q, ...answer, ...told };
+  }
+
+  /**
+   * The asker deleted the message they asked in: the question logged from it goes (out of the gaps, the counts, the
+   * askers told of a champion's answer). Only `who`'s own question: the ids come from the client. How many went.
+   */
+  async withdraw(message: string, who: Actor): Promise<number> {
+    const mine = (await this.questions.fromMessage(message)).filter((q) => askedBy(q, who));
+    let removed = 0;
+    for (const q of mine) if (await this.questions.remove(q.id)) removed++;
+    return removed;
+  }
+
+  /**
+   * The asker edited the message they asked in: the edited text is answered as a new question, which replaces the
+   * one logged from that message (its votes were on the old answer). Undefined when nothing is to be answered: no
+   * question of `who`'s was logged from it (a command, a thank-you, another's message), the words are unchanged,
+   * or the edit asks nothing. The new question is recorded before the old one goes: a fault keeps one of them.
+   */
+  async askEdited(
+    message: string,
+    text: string,
+    who: Actor,
+    signal?: AbortSignal,
+    thread?: string,
+  ): Promise<Exclude<FaqAnswer, { kind: 'no-question' }> | undefined> {
+    const earlier = (await this.questions.fromMessage(message)).filter((q) => askedBy(q, who));
+    if (!earlier.length || earlier.some((q) => q.question === readQuestion(text).text)) return undefined;
+    const answer = await this.ask(text, who, signal, thread, message);
+    if (answer.kind === 'no-question') return undefined;
+    // Edited into another language: said so, but nothing new was logged to take the question's place.
+    if (answer.kind === 'other-language') return answer;
+    for (const q of earlier) await this.questions.remove(q.id);
+    return answer;
   }
 
   private async answer(

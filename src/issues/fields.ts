@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   type Issue,
   type IssueSummary,
@@ -32,13 +32,6 @@ export type FormField = (typeof FORM_FIELDS)[number];
  * says nothing of another's.
  */
 export const newFormId = (): string => randomBytes(8).toString('hex');
-/**
- * The form's id for a report started from a question ("Log this as an issue"): the same for every form that question
- * opens, so the button pressed twice gives two forms that are still one report. It says nothing of the person
- * (the request key adds them), and another's question id opens no form of theirs (see questionFor).
- */
-export const formIdFor = (questionId: string): string =>
-  createHash('sha256').update(`question-form|${questionId}`).digest('hex').slice(0, 16);
 export const FORM_ID = /^[0-9a-f]{16}$/;
 
 /** Each form field's label (form, validation messages, CSV header) and, for free text, its length limit. */

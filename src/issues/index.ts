@@ -4,7 +4,6 @@
  */
 export * from './cards.js';
 export { IssueExport } from './export.js';
-export { formIdFor } from './fields.js';
 export * from './model.js';
 export { OfferStore } from './offers.js';
 export { IssueQueries, type QueueFilters } from './queries.js';

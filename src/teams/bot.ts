@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
@@ -29,7 +30,7 @@ import {
   keepInvokeResponse,
   replayedResponse,
 } from './invoke.js';
-import { actorOf, hasAttachedFiles, storedConversationOf, textWithoutMention } from './turn.js';
+import { actorOf, hasAttachedFiles, messageKeyOf, storedConversationOf, textWithoutMention } from './turn.js';
 
 /** What a handler knows about the turn it runs in. */
 export interface Turn {
@@ -56,6 +57,8 @@ export interface CardActionResult {
 export type VerbHandler<S extends z.ZodType> = (turn: Turn, data: z.infer<S>) => Promise<CardActionResult>;
 
 export type QuestionHandler = (turn: Turn, text: string) => Promise<void>;
+/** A message deleted in Teams, or edited (`text`: its words now): `message` is its key (see messageKeyOf). */
+export type MessageChangeHandler = (turn: Turn, message: string, text: string) => Promise<void>;
 /** Which results the compose box asks for: Teams asks again with a larger `skip` as the list is scrolled. */
 export interface SearchPage {
   skip: number;
@@ -95,6 +98,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   private readonly verbs = new Map<string, { def: VerbDef; handler: VerbHandler<z.ZodType> }>();
   private readonly shorthands: ((text: string) => string | undefined)[] = [];
   private questionHandler: QuestionHandler | undefined;
+  private editHandler: MessageChangeHandler | undefined;
+  private deleteHandler: MessageChangeHandler | undefined;
   private searchHandler: SearchHandler | undefined;
   /** Chats and names this instance saved already (dropped when someone is forgotten: see saved.ts). */
   private readonly remembered: SavedConversations;
@@ -104,6 +109,16 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     this.remembered = new SavedConversations(deps.conversations, deps.clock);
     this.onMessage(async (context, next) => {
       await this.handleMessage(context);
+      await next();
+    });
+    // Teams tells the bot of a message edited or deleted in a chat it is in (eventType editMessage, softDeleteMessage).
+    this.onTeamsMessageEditEvent(async (context, next) => {
+      await this.handleEdit(context);
+      await next();
+    });
+    this.onMessageDelete(async (context, next) => {
+      const message = messageKeyOf(context);
+      if (message && this.deleteHandler) await this.deleteHandler(await this.turn(context), message, '');
       await next();
     });
     this.onInstallationUpdateAdd(async (context, next) => {
@@ -143,6 +158,17 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     return this;
   }
 
+  /** A question's message edited: answered again by the handler. An edit that reads as a command is never run. */
+  onQuestionEdited(handler: MessageChangeHandler): this {
+    this.editHandler = handler;
+    return this;
+  }
+
+  onMessageDeleted(handler: MessageChangeHandler): this {
+    this.deleteHandler = handler;
+    return this;
+  }
+
   onSearch(handler: SearchHandler): this {
     this.searchHandler = handler;
     return this;
@@ -166,7 +192,7 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       log.warn({ status: refusal.status }, 'invoke refused as sent');
       return answerInvoke(context, refusal);
     }
-    const claim = (a.type === 'message' || a.type === 'invoke') && a.id ? `${a.conversation?.id ?? ''}|${a.id}` : '';
+    const claim = (a.type === 'message' || a.type === 'invoke') && a.id ? `${a.conversation?.id ?? ''}|${a.id}` : editClaim(a);
     if (claim) {
       // Storage not answering must not cost the user their turn: the features keep their own work safe
       // (a report is held on disk), so the turn goes on unclaimed, and a retry is judged by the feature.
@@ -303,6 +329,23 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     await turn.reply(helpCard(turn.role, this.deps.localMode));
   }
 
+  /**
+   * A message edited in Teams. Only a question is answered again: an edit that reads as a command (or was one, which
+   * logged no question: the handler finds none) is not run, so an edit never repeats or starts anything destructive.
+   */
+  private async handleEdit(context: TurnContext): Promise<void> {
+    const message = messageKeyOf(context);
+    const text = textWithoutMention(context);
+    if (!message || !text || !this.editHandler) return;
+    const turn = await this.turn(context);
+    const expanded = this.shorthands.reduce<string | undefined>((found, expand) => found ?? expand(text), undefined);
+    if (parseCommand(expanded ?? text)) {
+      turn.log.info('an edited message that reads as a command; not run');
+      return;
+    }
+    await this.editHandler(turn, message, text);
+  }
+
   /** A card action: declared verb → permission → schema → handler. Refusals and bad data change nothing. */
   private async runAction(
     context: TurnContext,
@@ -373,6 +416,16 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       this.remembered.add(person);
     }
   }
+}
+
+/**
+ * An edit is handled once (Teams retries it as it does a message): it carries the message's own id, so it is
+ * claimed under that id and its new words, apart from the message itself and from its other edits.
+ */
+function editClaim(a: TurnContext['activity']): string {
+  if (a.type !== 'messageUpdate' || !a.id) return '';
+  const words = createHash('sha256').update(typeof a.text === 'string' ? a.text : '').digest('hex').slice(0, 32);
+  return `edit|${a.conversation?.id ?? ''}|${a.id}|${words}`;
 }
 
 /** A whole number from what a client sent, within [min, max]; `fallback` for anything else. */

@@ -5,7 +5,7 @@ import { type CuratedTellJobs, tellProgressNote } from '../faq/curated-tell.js';
 import { recogniseEchoedCard } from '../faq/echo.js';
 import { findGapGroup, type GapGroup } from '../faq/gaps.js';
 import { curatedAnswerMessages, gapCardMessages, newlyAnsweredMessages } from '../faq/notices.js';
-import type { FaqService } from '../faq/service.js';
+import type { FaqAnswer, FaqService } from '../faq/service.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../outbound/message.js';
@@ -13,7 +13,7 @@ import { refusalFor } from '../roles/permissions.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
-import { cardPostOf, hasAttachedFiles, sharedConversationOf } from './turn.js';
+import { cardPostOf, hasAttachedFiles, messageKeyOf, sharedConversationOf } from './turn.js';
 import { type DownloadWiring, offerDownload } from './downloads.js';
 import type { ExportStore } from '../exports/store.js';
 import type { Clock } from '../clock.js';
@@ -35,6 +35,8 @@ export interface FaqWiring {
 
 /** Teams' retry starts at ~15 s; the answer (model included) must be on its way well before. */
 const ANSWER_BUDGET_MS = 10_000;
+
+const EDITED = 'You edited your question, so here is the answer to it as it reads now:';
 
 const NO_QUESTION = 'I\'m here when you need me: ask a question about the rollout in your own words, or type "help" for what else I can do.';
 
@@ -60,6 +62,21 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   const candidateSections = (group: Pick<GapGroup, 'example' | 'questions'>) =>
     faq.nearestSections([group.example, ...group.questions], SECTION_CHOICES);
 
+  /** The answer card, or "not covered" with the gap shown to the champions. */
+  const replyWithAnswer = async (turn: Turn, answer: Exclude<FaqAnswer, { kind: 'no-question' }>) => {
+    if (answer.kind === 'other-language') {
+      await turn.reply(notCoveredCard(answer.question, '', [], { long: answer.long, otherLanguage: true }));
+      return;
+    }
+    metrics.questionAnswered(answer.kind === 'answer');
+    if (answer.kind === 'answer') {
+      await turn.reply(answerCard(answer));
+    } else {
+      await turn.reply(notCoveredCard(answer.question, answer.questionId, [], { long: answer.long }));
+      await showGapToChampions(answer.questionId);
+    }
+  };
+
   bot.onQuestion(async (turn, raw) => {
     // A card someone picked in the guidance search comes back as HTML: not a question (nor a gap).
     const echo = recogniseEchoedCard(turn.context.activity);
@@ -74,18 +91,34 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     if (w.officeHours && (await w.officeHours.answer(turn, text))) return;
     // Typing first: a model answer can take seconds, and users should see the bot is on it.
     await turn.context.sendActivity({ type: 'typing' });
-    const answer = await faq.ask(text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS), sharedConversationOf(turn.context));
+    const signal = AbortSignal.timeout(ANSWER_BUDGET_MS);
+    const answer = await faq.ask(text, turn.actor, signal, sharedConversationOf(turn.context), messageKeyOf(turn.context));
     if (answer.kind === 'no-question') {
       await turn.reply(NO_QUESTION);
       return;
     }
-    metrics.questionAnswered(answer.kind === 'answer');
-    if (answer.kind === 'answer') {
-      await turn.reply(answerCard(answer));
-    } else {
-      await turn.reply(notCoveredCard(answer.question, answer.questionId, [], { long: answer.long }));
-      await showGapToChampions(answer.questionId);
+    await replyWithAnswer(turn, answer);
+  });
+
+  // A question edited in Teams is answered as it now reads, in place of the one logged; any other edit is left.
+  bot.onQuestionEdited(async (turn, message, raw) => {
+    const echo = recogniseEchoedCard(turn.context.activity);
+    const text = echo.echoed || echo.formatted ? echo.ownText : raw;
+    const answer = text && !echo.echoed
+      ? await faq.askEdited(message, text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS), sharedConversationOf(turn.context))
+      : undefined;
+    if (!answer) {
+      turn.log.info('an edited message with no question of the editor\'s to answer again; left');
+      return;
     }
+    await turn.reply(EDITED);
+    await replyWithAnswer(turn, answer);
+  });
+
+  // A question deleted in Teams is withdrawn: out of the gaps, the counts, and the askers told of an answer.
+  bot.onMessageDeleted(async (turn, message) => {
+    const removed = await faq.withdraw(message, turn.actor);
+    if (removed) turn.log.info({ removed }, 'question withdrawn: its message was deleted');
   });
 
   const vote =

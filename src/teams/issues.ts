@@ -6,7 +6,6 @@ import type { FaqService } from '../faq/service.js';
 import {
   type Caller,
   type FormData,
-  formIdFor,
   ISSUE_COMMANDS,
   ISSUE_VERBS,
   type IssueService,
@@ -105,8 +104,10 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
       ? await w.faq.questionFor(data.questionId, turn.actor, sharedConversationOf(turn.context))
       : undefined;
     const values = asked ? { faqQuestion: asked.question, title: asked.question.slice(0, 120) } : {};
-    // A new message, so the answer the user came from stays on screen.
-    await turn.reply(form(values, undefined, false, asked ? formIdFor(asked.id) : undefined));
+    // A new message, so the answer the user came from stays on screen. Each form gets its own id (the card's
+    // default): a second form opened from the same question is another report, with its own edits, while Send
+    // pressed twice on one form is still one report (its id, see requestKeyOf).
+    await turn.reply(form(values));
     return { message: 'Fill in the form below and press Send.' };
   });
 

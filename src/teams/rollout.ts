@@ -17,7 +17,7 @@ export function personKeysOf(turn: Turn): string[] {
 }
 
 /** The first person @mentioned in the message (the bot's own mention left out), as Teams names them. */
-export function firstMention(turn: Turn): { person: Person; label: string; aadObjectId?: string } | undefined {
+export function firstMention(turn: Turn): { person: Person; label: string; shown: string; aadObjectId?: string } | undefined {
   const botId = turn.context.activity.recipient?.id;
   const mention = ((turn.context.activity.entities ?? []) as Mention[]).find(
     (e) => (e as { type?: string }).type === 'mention' && e.mentioned?.id && e.mentioned.id !== botId,
@@ -25,9 +25,12 @@ export function firstMention(turn: Turn): { person: Person; label: string; aadOb
   if (!mention?.mentioned?.id) return undefined;
   const label = (mention.mentioned.name ?? '').trim();
   const aad = mention.mentioned.aadObjectId;
+  // The name as the message shows it (Teams lets the sender shorten a mention to "Sam"), which the text keeps.
+  const shown = /^<at>([^<]*)<\/at>$/.exec(typeof mention.text === 'string' ? mention.text : '')?.[1]?.trim() ?? '';
   return {
     person: { id: mention.mentioned.id, name: label || mention.mentioned.id },
     label,
+    shown,
     ...(typeof aad === 'string' && /^[0-9a-z-]{1,100}$/i.test(aad) ? { aadObjectId: aad } : {}),
   };
 }
@@ -49,7 +52,11 @@ export async function personArgument(
   const mention = firstMention(turn);
   if (mention) {
     const label = mention.label;
-    const target = args.replace(/<at>[^<]*<\/at>/g, ' ').replace(label ? new RegExp(`@?${escapeRegExp(label)}`) : /$^/, ' ').trim();
+    // The mention stays in the text as the person's name (see textWithoutMention): it is not part of the group's name.
+    const target = [label, mention.shown]
+      .filter(Boolean)
+      .reduce((t, name) => t.replace(new RegExp(`@?${escapeRegExp(name)}`), ' '), args.replace(/<at>[^<]*<\/at>/g, ' '))
+      .trim();
     const id = await entraId(mention.person.id, mention.aadObjectId);
     return { target, person: { ...mention.person, id }, ...(id !== mention.person.id ? { teamsId: mention.person.id } : {}) };
   }

@@ -92,13 +92,40 @@ export function sharedConversationOf(context: TurnContext): string | undefined {
   return c?.conversationType && c.conversationType !== 'personal' && c.id ? channelRoot(c.id) : undefined;
 }
 
-/** The message text with the bot's own @mention removed. */
+/**
+ * Which Teams message an activity is, or is about (a message, its edit, its deletion carry the message's id): its
+ * chat (a channel's root, whichever thread) and id. Empty when the activity has no id.
+ */
+export function messageKeyOf(context: TurnContext): string {
+  const a = context.activity;
+  return a.id && a.conversation?.id ? `${channelRoot(a.conversation.id)}|${a.id}` : '';
+}
+
+/**
+ * The message text with the bot's own @mention removed. Anyone else @mentioned is a word of the message ("report
+ * <at>Bob</at> can't sign in"): their name stays, as plain text, shown back escaped as the rest of the text is.
+ */
 export function textWithoutMention(context: TurnContext): string {
+  const a = context.activity;
   // botbuilder's mention removal reads activity.text unchecked: a mention entity on a message without text.
-  if (typeof context.activity.text !== 'string') return '';
-  const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '';
-  // Teams puts a non-breaking space after a mention as the entity `&nbsp;`: it is a space, not a question's words.
-  return text.replace(/<at>[^<]*<\/at>/g, '').replace(/&nbsp;/gi, ' ').trim();
+  if (typeof a.text !== 'string') return '';
+  const text = TurnContext.removeRecipientMention(a) ?? a.text ?? '';
+  // The bot named again (botbuilder removes its first mention only), or with no entity: its name is no word.
+  const botId = a.recipient?.id;
+  const bot = new Set(
+    (a.entities ?? [])
+      .filter((e) => e.type === 'mention' && (e as { mentioned?: { id?: unknown } }).mentioned?.id === botId)
+      .map((e) => (e as { text?: unknown }).text)
+      .filter((t): t is string => typeof t === 'string'),
+  );
+  if (a.recipient?.name) bot.add(`<at>${a.recipient.name}</at>`);
+  return (
+    text
+      .replace(/<at>([^<]*)<\/at>/g, (tag, name: string) => (bot.has(tag) ? '' : name))
+      // Teams puts a non-breaking space after a mention as the entity `&nbsp;`: it is a space, not a question's words.
+      .replace(/&nbsp;/gi, ' ')
+      .trim()
+  );
 }
 
 /** Whether Teams' HTML copy of a message holds a picture: an <img> that is not one of Teams' emoji (sent as images). */

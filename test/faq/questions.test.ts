@@ -86,3 +86,32 @@ describe('gap cards and retention', () => {
     expect(await drawAt('g-new')).toBe(2);
   });
 });
+
+describe('questions found from their Teams message', () => {
+  it('finds a question from the message it was asked in until it is removed or expires, leaving no row behind', async () => {
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const tables = testTables();
+    const store = await QuestionStore.open(tables, clock);
+    const privacy = await QuestionPrivacy.open(tables, clock);
+    const messages = async () => (await collect((await tables.table('FaqQuestionMessages')).listEntities())).length;
+    const old = await store.record('how do I sync', amina, { answered: false, message: 'a:chat|m-1' });
+    clock.advance(1 * DAY);
+    const kept = await store.record('how do I log in', amina, { answered: true, message: 'a:chat|m-2' });
+    clock.advance(10 * DAY);
+    const gone = await store.record('where is the manual', ben, { answered: false, message: 'a:chat|m-3' });
+    expect((await store.fromMessage('a:chat|m-1')).map((q) => q.id)).toEqual([old.id]);
+    expect(await store.fromMessage('a:chat|m-9')).toEqual([]);
+
+    // Removed (its message deleted): not found, not listed, its lookup row gone.
+    expect(await store.remove(gone.id)).toBe(true);
+    expect(await store.fromMessage('a:chat|m-3')).toEqual([]);
+    expect((await store.recent(30)).map((q) => q.id)).not.toContain(gone.id);
+    expect(await messages()).toBe(2);
+
+    // Retention takes the old day's question with its lookup row; the newer one is still found.
+    await privacy.expireBefore(new Date(Date.parse('2026-11-02T00:00:00Z')), 500);
+    expect(await store.fromMessage('a:chat|m-1')).toEqual([]);
+    expect((await store.fromMessage('a:chat|m-2')).map((q) => q.id)).toEqual([kept.id]);
+    expect(await messages()).toBe(1);
+  });
+});

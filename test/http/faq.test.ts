@@ -60,6 +60,19 @@ describe('asking the bot in personal chat', () => {
     expect(text).toContain('Log this as an issue');
   });
 
+  it('says a question in another language is answered in English only, offers to log it, and notes no gap', async () => {
+    for (const question of ['Comment puis-je synchroniser ma tablette hors ligne ?', 'Ninawezaje kusawazisha kompyuta kibao bila mtandao?', '如何在离线时同步平板电脑？']) {
+      const text = readable(await say(app, USERS.staff, question));
+      expect(text, question).toContain('I can only answer questions in English; the guidance is written in English.');
+      expect(text, question).toContain('Log this as an issue');
+      expect(text, question).not.toContain("doesn't cover this");
+    }
+    const gaps = readable(await say(app, USERS.champion, 'gaps'));
+    expect(gaps).not.toMatch(/tablette|kusawazisha|平板/);
+    // An English question the guidance lacks is still a gap, said as before.
+    expect(readable(await say(app, USERS.staff, 'what is the canteen menu on monday'))).toContain("doesn't cover this");
+  });
+
   it('escapes markdown and mentions in the question shown back', async () => {
     const replies = await say(app, USERS.staff, '<at>Boss</at> **urgent** canteen menu?');
     const text = readable(replies);

@@ -37,8 +37,12 @@ describe('commands typed as people type them', () => {
     expect(readable(await say(app, USERS.staff, 'MY ISSUES?'))).toContain('Your issues');
     expect(readable(await say(app, USERS.staff, 'Help?'))).toContain('What I can do');
     expect(readable(await say(app, USERS.staff, 'report\u200b'))).toContain('Log an issue');
+    // Full-width letters (an East Asian keyboard's mode left on) are the same command; the words after it are kept as typed.
+    const wide = JSON.stringify(await say(app, USERS.staff, 'ｒｅｐｏｒｔ printer jam'));
+    expect(wide).toContain('issue.submit');
+    expect(wide).toContain('"value":"printer jam"');
     // None of them was answered from the guidance, nor noted as a question.
-    expect(await gaps()).not.toMatch(/report!|my issues\.|help\?/i);
+    expect(await gaps()).not.toMatch(/report!|my issues\.|help\?|ｒｅｐｏｒｔ/i);
   });
 
   it('shows the issue for a message that is only its reference ("R-0001?", "#1", "r1"), and notes no gap', async () => {
@@ -71,6 +75,26 @@ describe('an @mention with nothing else', () => {
     expect(await gaps()).not.toContain('nbsp');
     // A question after it is read without the entity.
     expect(readable(await say(app, USERS.staff, '<at>Rollout Desk</at>&nbsp;report&nbsp;printer jammed', channel))).toContain('Log an issue');
+  });
+});
+
+describe('someone else @mentioned in a message', () => {
+  const bob = { type: 'mention', mentioned: { id: '29:bob', name: 'Bob Banda' }, text: '<at>Bob</at>' };
+  const withBob = { ...channel, entities: [...channel.entities, bob] };
+
+  it('keeps their name in a report\'s description, dropping only the bot\'s own mention', async () => {
+    const replies = await say(app, USERS.staff, "<at>Rollout Desk</at>&nbsp;report <at>Bob</at> can't sign in", withBob);
+    const card = JSON.stringify(replies);
+    expect(card).toContain('issue.submit');
+    expect(card).toContain("Bob can't sign in");
+    expect(card).not.toContain('Rollout Desk report');
+  });
+
+  it('keeps their name in a question shown back, as plain text', async () => {
+    const text = readable(await say(app, USERS.staff, '<at>Rollout Desk</at> can <at>Bob</at> approve my canteen voucher', withBob));
+    expect(text).toContain('You asked');
+    expect(text).toContain('can Bob approve my canteen voucher');
+    expect(text).not.toContain('<at>');
   });
 });
 
@@ -142,7 +166,7 @@ describe('one report, however often its buttons are pressed', () => {
     expect(theirs).not.toContain('you reported it');
   });
 
-  it('makes "Log this as an issue" pressed twice one report: the second form\'s Send gives the same reference', async () => {
+  it('takes each form "Log this as an issue" opens as its own report: the second form\'s edits are logged, not the first\'s reference shown', async () => {
     const chat = personalChat(connector.url, USERS.staff);
     const card = await say(app, USERS.staff, 'why does the canteen close at noon', chat);
     const before = connector.sentTo(chat.conversation.id).length;
@@ -151,12 +175,19 @@ describe('one report, however often its buttons are pressed', () => {
     const forms = connector.sentTo(chat.conversation.id).slice(before).map((c) => c.body);
     expect(forms).toHaveLength(2);
     const [one, two] = forms.map((f) => buttonData([f], 'issue.submit'));
-    const sent = (data: Record<string, unknown>) =>
-      execute(app, USERS.staff, 'issue.submit', { ...data, ...form, site: 'Mpika', description: 'The canteen shuts before the lunch break', title: 'Canteen closes at noon', faqQuestion: 'why does the canteen close at noon' }, chat);
-    const first = invokeText((await sent(one ?? {})).body);
-    const second = invokeText((await sent(two ?? {})).body);
+    const faqQuestion = 'why does the canteen close at noon';
+    const first = invokeText((await execute(app, USERS.staff, 'issue.submit', { ...one, ...form, site: 'Mpika', description: 'The canteen shuts before the lunch break', title: 'Canteen closes at noon', faqQuestion }, chat)).body);
     const ref = /R-\d{4}/.exec(first)?.[0];
     expect(ref).toBeDefined();
-    expect(second).toContain(`Your reference is **${ref}**`);
+    // The second form, edited into another problem, is logged as typed.
+    const edited = { ...two, ...form, category: 'Access / login', site: 'Chinsali', location: 'Sign-in page', description: 'The badge reader at the canteen rejects my new card', title: 'Badge rejected at the canteen door', faqQuestion };
+    const second = invokeText((await execute(app, USERS.staff, 'issue.submit', edited, chat)).body);
+    expect(second).not.toContain(`**${ref}**`);
+    const secondRef = /R-\d{4}/.exec(second)?.[0];
+    expect(secondRef).toMatch(/^R-\d{4}$/);
+    expect((await app.repository.get(secondRef ?? ''))?.title).toBe('Badge rejected at the canteen door');
+    // Send pressed again on that same form still logs it once.
+    const again = invokeText((await execute(app, USERS.staff, 'issue.submit', edited, chat)).body);
+    expect(again).toContain(`Your reference is **${secondRef}**`);
   });
 });

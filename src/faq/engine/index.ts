@@ -1,4 +1,5 @@
 export { buildIndex, type FaqIndex } from './build.js';
+export { looksNotEnglish } from './language.js';
 export { openFaqLibrary } from './library.js';
 export { bestPassage } from './passage.js';
 export { search, warmUp } from './search.js';
