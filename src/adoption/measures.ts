@@ -79,6 +79,15 @@ export function sourceText(source: MeasureSource): string {
   return source.kind === 'ims' ? 'ims' : `bot.${source.metric}`;
 }
 
+/**
+ * Whether two measure names read the same to the person typing one: case, spacing and how an accent is encoded
+ * ("Café" typed precomposed or as e + a combining accent) aside.
+ */
+export function sameName(a: string, b: string): boolean {
+  const key = (s: string) => s.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+  return key(a) === key(b);
+}
+
 /** Whether reaching the target means going down (median days) rather than up (share active). */
 export function lowerIsBetter(m: Pick<Measure, 'baseline' | 'target'>): boolean {
   return m.target.value < m.baseline.value;
@@ -191,6 +200,11 @@ export function checkMeasureInput(input: MeasureInput): { ok: true; measure: Mea
   const targetValue = take('targetValue', numberText('Target'), input.targetValue);
   const targetBy = take('targetBy', isoDay, input.targetBy);
   const source = take('source', measureSchema.shape.source, input.source || 'ims');
+  // The target's side of the baseline is what says whether higher or lower is better (lowerIsBetter); level with
+  // it, any figure would read as 100 % of the way.
+  if (baselineValue !== undefined && targetValue !== undefined && baselineValue === targetValue && !errors.targetValue) {
+    errors.targetValue = `Target: must differ from the baseline (${baselineValue}), so it says whether higher or lower is better`;
+  }
   if (Object.keys(errors).length) return { ok: false, errors };
   return {
     ok: true,
@@ -254,6 +268,9 @@ export function applyMeasureEdit(text: string, edit: MeasureEdit): EditOutcome {
   } else {
     const checked = checkMeasureInput(edit.kind === 'update' ? { ...edit.input, id: edit.id } : edit.input);
     if (!checked.ok) return checked;
+    // A figure typed by name must find one measure (figures.ts imsMeasure).
+    const clash = current.find((m) => m.id !== checked.measure.id && sameName(m.name, checked.measure.name));
+    if (clash) return { ok: false, errors: { name: `another measure (${clash.id}) has this name; choose another` } };
     if (edit.kind === 'add') {
       if (current.some((m) => m.id === checked.measure.id)) return { ok: false, errors: { id: `"${checked.measure.id}" is already a measure; choose another id` } };
       if (current.length >= MEASURE_LIMITS.measures) return { ok: false, errors: { form: `There can be at most ${MEASURE_LIMITS.measures} measures.` } };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FigureStore, MAX_IMPORT_ROWS, parseFiguresCsv } from '../../src/adoption/figures.js';
+import { checkFigure, FigureStore, MAX_IMPORT_ROWS, parseFiguresCsv } from '../../src/adoption/figures.js';
 import { readNumber } from '../../src/adoption/numbers.js';
 import { parseMeasures } from '../../src/adoption/measures.js';
 import { AdoptionService } from '../../src/adoption/service.js';
@@ -232,5 +232,28 @@ describe('an import after months of figures', () => {
     );
     expect(value).toEqual([{ measureId: 'active-field-staff', date: day(10), value: 10, enteredBy: 'Lee Lead' }]);
     expect(rows).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('a figure typed for a measure whose name reads like another measure', () => {
+  // A hand-written file may hold these: a measure named as another's id, and two names that differ only in case
+  // or in how an accent is encoded. A figure must never land on a measure other than the one typed.
+  const ims = (id: string, name: string) =>
+    `  - { id: ${id}, name: "${name}", unit: "%", baseline: { value: 10, date: 2026-01-01 }, target: { value: 80, by: 2027-06-30 }, source: ims }`;
+  const LOOKALIKES = parseMeasures(
+    ['measures:', ims('usage', 'Adoption'), ims('adoption', 'Usage'), ims('cafe-a', 'Caf\u00e9 visits'), ims('cafe-b', 'CAFE\u0301 VISITS')].join('\n'),
+  );
+
+  it('goes to the measure whose id was typed, not to one whose name reads the same', () => {
+    expect(checkFigure({ measure: 'adoption', date: '2026-05-01', value: '5' }, LOOKALIKES, TODAY)).toEqual({
+      ok: true,
+      figure: { measureId: 'adoption', date: '2026-05-01', value: 5 },
+    });
+  });
+
+  it('is refused, naming the ids to type, when its name is that of two measures', () => {
+    const out = checkFigure({ measure: 'café visits', date: '2026-05-01', value: '5' }, LOOKALIKES, TODAY);
+    expect(out).toEqual({ ok: false, message: '"café visits" is the name of more than one measure (cafe-a, cafe-b): type its id' });
+    expect(parseFiguresCsv('measure,date,value\nCafé visits,2026-05-01,5\n', LOOKALIKES, TODAY)).toMatchObject({ ok: false, errors: [expect.stringContaining('line 2: "Café visits" is the name of more than one measure')] });
   });
 });
