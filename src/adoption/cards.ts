@@ -25,9 +25,10 @@ export interface Choice {
 type Color = 'Good' | 'Warning' | 'Attention' | 'Default';
 const STATE_COLOR: Record<MeasureStatus['state'], Color> = { met: 'Good', 'on-track': 'Good', behind: 'Warning', 'no-data': 'Default' };
 
-/** "5" → "5", 12.345 → "12.3", with the unit: "2 days", "80 %". */
+/** "5" → "5", 12.345 → "12.3", 0.0456 → "0.046", with the unit: "2 days", "80 %". */
 export function formatValue(value: number, unit: string): string {
-  const n = Number.isInteger(value) ? String(value) : value.toFixed(1);
+  // A figure under 1 keeps two significant digits: one decimal would show a defect rate of 0.04 as 0.0.
+  const n = Number.isInteger(value) ? String(value) : Math.abs(value) < 1 ? String(Number(value.toPrecision(2))) : value.toFixed(1);
   if (!unit) return n;
   return unit === '%' ? `${n} %` : `${n} ${unit}`;
 }
@@ -84,7 +85,8 @@ export function measuresCard(opts: {
       id: m.id,
       name: e(m.name),
       line: e(measureLine(m)),
-      latest: latestLine(m),
+      // The unit is typed by the rollout team: text, as the name is.
+      latest: e(latestLine(m)),
       source: sourceLine(m),
       state: STATE_LABEL[m.state],
       stateColor: STATE_COLOR[m.state],
@@ -488,7 +490,7 @@ export function digestCard(opts: {
     asOf: opts.asOf ? `Figures as of ${opts.asOf.slice(0, 16).replace('T', ' ')} UTC.` : 'No figures have been computed yet.',
     measures: measures.slice(0, DIGEST_MEASURES).map((m) => ({
       title: e(m.name.length > 80 ? `${m.name.slice(0, 79)}…` : m.name),
-      value: `${m.latest ? formatValue(m.latest.value, m.unit) : '—'} → ${formatValue(m.target.value, m.unit)} by ${m.target.by} · ${STATE_LABEL[m.state]}`,
+      value: e(`${m.latest ? formatValue(m.latest.value, m.unit) : '—'} → ${formatValue(m.target.value, m.unit)} by ${m.target.by} · ${STATE_LABEL[m.state]}`),
     })),
     moreMeasures: measures.length > DIGEST_MEASURES ? `${measures.length - DIGEST_MEASURES} more measures on the dashboard.` : '',
     activity: [line('Active users', (w) => w.activeUsers), line('Questions asked', (w) => w.questionsAsked)],

@@ -223,6 +223,25 @@ describe('the digest card', () => {
     series: [],
   }));
 
+  it('shows a measure\'s unit as typed, never as markup, and a figure below 0.1 as it is, not as 0.0', () => {
+    const card = digestCard({
+      week: '2027-01-04',
+      now: new Date('2027-01-11T06:00:00Z'),
+      asOf: null,
+      statuses: [{ ...statuses[0]!, unit: '<at>Lee</at>**x**', baseline: { value: 1, date: '2026-09-01' }, target: { value: 0.01, by: '2027-03-31' }, latest: { value: 0.04, date: '2027-01-10' } }],
+      weeks: [],
+      openByCategory: {},
+      open: null,
+      gaps: [],
+      oldest: [],
+      dashboardUrl: 'https://rollout-desk.example.org/tab/index.html',
+    });
+    const value = (card.body as { type: string; facts?: { value: string }[] }[]).find((b) => b.type === 'FactSet')?.facts?.[0]?.value.replace(/\u200B/g, '') ?? '';
+    expect(value).toMatch(/^0\.04 .* → 0\.01 /);
+    expect(value).not.toContain('<at>');
+    expect(value).not.toContain('**');
+  });
+
   it('stays under 40 KB with the largest content it can hold, and every chart has a fallback with its figures', () => {
     const card = digestCard({
       week: '2027-01-04',
