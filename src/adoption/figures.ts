@@ -164,6 +164,9 @@ export function parseFiguresCsv(
   if (col.measure < 0 || col.date < 0 || col.value < 0) {
     return { ok: false, errors: ['line 1: the first line must name the columns measure, date and value'] };
   }
+  // Two "value" columns (a spreadsheet's old and new figures side by side): which one was meant is not ours to guess.
+  const twice = (['measure', 'date', 'value'] as const).find((name) => header.lastIndexOf(name) !== col[name]);
+  if (twice) return { ok: false, errors: [`line 1: the column "${twice}" is named twice; keep one`] };
   // Too many rows is said first and alone: the file must be split whatever else is wrong with it, and a
   // huge paste is not checked row by row for nothing.
   const rows = lines.slice(1).filter((r) => r.cells.some((c) => c.trim())).length;

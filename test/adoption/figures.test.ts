@@ -123,6 +123,15 @@ describe('IMS figures from a CSV', () => {
   });
 });
 
+describe('a CSV whose header names a column twice', () => {
+  it('is refused, naming the column, rather than read from whichever comes first', () => {
+    expect(parseFiguresCsv('measure,date,value,Value\nreport-days,2027-01-04,3,30\n', MEASURES, TODAY)).toEqual({
+      ok: false,
+      errors: ['line 1: the column "value" is named twice; keep one'],
+    });
+  });
+});
+
 describe('figures typed in other number styles', () => {
   it('never reads a decimal comma as thousands: "2,5" and "0,125" are refused, not saved as 25 and 125', () => {
     expect(readNumber('1,234.5')).toBe(1234.5);
