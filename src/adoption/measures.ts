@@ -205,6 +205,8 @@ export function checkMeasureInput(input: MeasureInput): { ok: true; measure: Mea
   if (baselineValue !== undefined && targetValue !== undefined && baselineValue === targetValue && !errors.targetValue) {
     errors.targetValue = `Target: must differ from the baseline (${baselineValue}), so it says whether higher or lower is better`;
   }
+  // Swapped by mistake, every figure would read as behind (expected 100 % from the first day).
+  if (baselineDate && targetBy && targetBy <= baselineDate) errors.targetBy = `must be after the baseline date (${baselineDate})`;
   if (Object.keys(errors).length) return { ok: false, errors };
   return {
     ok: true,

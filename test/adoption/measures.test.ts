@@ -128,6 +128,14 @@ describe('a measure added or edited from the card', () => {
     expect(applyMeasureEdit(SAMPLE, { kind: 'update', id: 'report-days', input: { ...input, name: 'Median days to submit the monthly report' } }).ok).toBe(true);
   });
 
+  it('may not be due on or before its baseline date (dates swapped by mistake): it would read as behind from the start', () => {
+    expect(applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineDate: '2027-01-01', targetBy: '2026-01-01' } })).toEqual({
+      ok: false,
+      errors: { targetBy: 'must be after the baseline date (2027-01-01)' },
+    });
+    expect(applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineDate: '2027-01-01', targetBy: '2027-01-01' } }).ok).toBe(false);
+  });
+
   it('may not have its target equal to its baseline: nothing would say which way is better', () => {
     expect(applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineValue: '5', targetValue: '5.0' } })).toEqual({
       ok: false,
