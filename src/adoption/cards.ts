@@ -489,7 +489,7 @@ export function digestCard(opts: {
     heading: `Adoption this week: week of ${shortWeek(opts.week)}`,
     asOf: opts.asOf ? `Figures as of ${opts.asOf.slice(0, 16).replace('T', ' ')} UTC.` : 'No figures have been computed yet.',
     measures: measures.slice(0, DIGEST_MEASURES).map((m) => ({
-      title: e(m.name.length > 80 ? `${m.name.slice(0, 79)}…` : m.name),
+      title: e(clip(m.name, 80)),
       value: e(`${m.latest ? formatValue(m.latest.value, m.unit) : '—'} → ${formatValue(m.target.value, m.unit)} by ${m.target.by} · ${STATE_LABEL[m.state]}`),
     })),
     moreMeasures: measures.length > DIGEST_MEASURES ? `${measures.length - DIGEST_MEASURES} more measures on the dashboard.` : '',
@@ -499,7 +499,8 @@ export function digestCard(opts: {
       : 'No weekly figures yet.',
     issuesBars: recent.map((w) => ({ x: shortWeek(w.week), y: w.issuesOpened })),
     issuesFallback: recent.length ? `Issues opened by week: ${recent.map((w) => `${shortWeek(w.week)} ${w.issuesOpened}`).join(', ')}.` : 'No issues yet.',
-    openDonut: donut.map(([legend, value]) => ({ legend: legend.slice(0, 40), value })),
+    // Cut between whole characters (clip): a slice through an emoji leaves half of it, shown as a broken character.
+    openDonut: donut.map(([legend, value]) => ({ legend: clip(legend, 40), value })),
     openFallback: categories.length ? `Open issues by category: ${categories.map(([c, n]) => `${c} ${n}`).join(', ')}.` : 'No open issues.',
     summary: last
       ? [
@@ -512,9 +513,9 @@ export function digestCard(opts: {
           { title: 'Median time to resolve', value: last.medianDaysToResolve === null ? '—' : `${last.medianDaysToResolve} days` },
         ]
       : [],
-    gaps: opts.gaps.slice(0, 5).map((g) => ({ text: e(g.example.length > 140 ? `${g.example.slice(0, 139)}…` : g.example), count: `${g.count}×` })),
+    gaps: opts.gaps.slice(0, 5).map((g) => ({ text: e(clip(g.example, 140)), count: `${g.count}×` })),
     oldest: opts.oldest.slice(0, 5).map((o) => ({
-      line: `**${o.ref}** ${e(o.title.slice(0, 100))} · ${STATUS_LABEL[o.status as Status] ?? o.status} · ${e(o.site)}`,
+      line: `**${o.ref}** ${e(clip(o.title, 100))} · ${STATUS_LABEL[o.status as Status] ?? o.status} · ${e(o.site)}`,
       age: `${ageDays(o.createdAt, opts.now)} d`,
     })),
     dashboardUrl: opts.dashboardUrl,

@@ -242,6 +242,27 @@ describe('the digest card', () => {
     expect(value).not.toContain('**');
   });
 
+  it('cuts a long measure name, question, issue title or category between whole characters, never through an emoji', () => {
+    const emoji = '👍'.repeat(200);
+    const card = digestCard({
+      week: '2027-01-04',
+      now: new Date('2027-01-11T06:00:00Z'),
+      asOf: null,
+      statuses: [{ ...statuses[0]!, name: `a${'👍'.repeat(59)}` }],
+      weeks: [],
+      openByCategory: { [`a${emoji}`]: 3 },
+      open: { total: 3, untriaged: 0, pastSla: 0 },
+      gaps: [{ example: `a${emoji}`, count: 3, askers: 3, unanswered: 3, notHelpful: 0, lastAskedAt: '2027-01-10T10:00:00Z' }],
+      oldest: [{ ref: 'R-1000', title: `a${emoji}`, status: 'new', priority: 'P2', category: 'Reports', site: 'Marula', assignee: null, createdAt: '2026-11-01T10:00:00Z' }],
+      dashboardUrl: 'https://rollout-desk.example.org/tab/index.html',
+    });
+    // A lone surrogate (half an emoji) shows as a broken character; well-formed text has none.
+    const texts: string[] = [];
+    JSON.stringify(card, (_k, v: unknown) => (typeof v === 'string' && texts.push(v), v));
+    expect(texts.filter((t) => !t.isWellFormed()).map((t) => t.slice(0, 20))).toEqual([]);
+    expect(texts.some((t) => t.includes('👍'.repeat(30)))).toBe(true);
+  });
+
   it('stays under 40 KB with the largest content it can hold, and every chart has a fallback with its figures', () => {
     const card = digestCard({
       week: '2027-01-04',
