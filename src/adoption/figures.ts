@@ -3,7 +3,7 @@ import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { readEntity, retryOnConflict } from '../storage/entities.js';
 import { collect, type Tables } from '../storage/tables.js';
 import { isoDay, type Measure, sameName } from './measures.js';
-import { readNumber } from './numbers.js';
+import { FIGURE_BOUND_TEXT, readDecimal, readNumber } from './numbers.js';
 import { clip } from '../text/fit.js';
 
 /**
@@ -85,6 +85,9 @@ export function checkFigure(
   if (!date.success) return { ok: false, message: `the date "${clip(input.date.trim(), 20)}" must be like 2027-03-31` };
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
   const value = readNumber(input.value, decimalComma);
+  if (value === undefined && readDecimal(input.value, decimalComma) !== undefined) {
+    return { ok: false, message: `the value "${clip(input.value.trim(), 20)}" ${FIGURE_BOUND_TEXT}` };
+  }
   if (value === undefined) {
     const hint = !decimalComma && input.value.includes(',')
       ? ' (write decimals with a point, like 2.5)'

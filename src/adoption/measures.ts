@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Document, isMap, isSeq, parseDocument, type YAMLSeq } from 'yaml';
 import { z } from 'zod';
 import { BOT_METRIC_NAMES, BOT_METRICS, type BotMetric } from './bot-metrics.js';
-import { readDecimal } from './numbers.js';
+import { FIGURE_BOUND, FIGURE_BOUND_TEXT, readDecimal } from './numbers.js';
 import { clip } from '../text/fit.js';
 
 /**
@@ -39,7 +39,7 @@ export const isoDay = z
     return ISO_DAY.test(v) && !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
   }, 'must be a date like 2027-03-31');
 
-const figure = z.number({ error: 'must be a number' }).finite('must be a number').min(-1e9).max(1e9);
+const figure = z.number({ error: 'must be a number' }).finite('must be a number').min(-FIGURE_BOUND).max(FIGURE_BOUND);
 
 export const measureSchema = z.strictObject({
   id: z
@@ -177,8 +177,8 @@ const numberText = (label: string) =>
         return z.NEVER;
       }
       // The file's own bound (figure, above): a value past it would be written and then fail to read back.
-      if (Math.abs(n) > 1e9) {
-        ctx.addIssue({ code: 'custom', message: `${label}: "${clip(v, 20)}" must be between -1,000,000,000 and 1,000,000,000` });
+      if (Math.abs(n) > FIGURE_BOUND) {
+        ctx.addIssue({ code: 'custom', message: `${label}: "${clip(v, 20)}" ${FIGURE_BOUND_TEXT}` });
         return z.NEVER;
       }
       return n;

@@ -123,6 +123,17 @@ describe('IMS figures from a CSV', () => {
   });
 });
 
+describe('a figure past the bound a figure may have', () => {
+  it('is refused as too large, not as "not a number", on the form and in a file', () => {
+    const bound = 'must be between -1,000,000,000 and 1,000,000,000';
+    expect(checkFigure({ measure: 'report-days', date: '2027-01-04', value: '1000000001' }, MEASURES, TODAY)).toEqual({ ok: false, message: `the value "1000000001" ${bound}` });
+    expect(checkFigure({ measure: 'report-days', date: '2027-01-04', value: '-2e9' }, MEASURES, TODAY)).toEqual({ ok: false, message: `the value "-2e9" ${bound}` });
+    expect(parseFiguresCsv('measure,date,value\nreport-days,2027-01-04,"1,500,000,000"\n', MEASURES, TODAY)).toEqual({ ok: false, errors: [`line 2: the value "1,500,000,000" ${bound}`] });
+    // Past what a number can hold at all: still "too large", not a different complaint.
+    expect(checkFigure({ measure: 'report-days', date: '2027-01-04', value: '1e309' }, MEASURES, TODAY)).toEqual({ ok: false, message: `the value "1e309" ${bound}` });
+  });
+});
+
 describe('a CSV whose header names a column twice', () => {
   it('is refused, naming the column, rather than read from whichever comes first', () => {
     expect(parseFiguresCsv('measure,date,value,Value\nreport-days,2027-01-04,3,30\n', MEASURES, TODAY)).toEqual({
