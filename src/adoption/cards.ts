@@ -25,9 +25,10 @@ export interface Choice {
 type Color = 'Good' | 'Warning' | 'Attention' | 'Default';
 const STATE_COLOR: Record<MeasureStatus['state'], Color> = { met: 'Good', 'on-track': 'Good', behind: 'Warning', 'no-data': 'Default' };
 
-/** "5" → "5", 12.345 → "12.3", with the unit: "2 days", "80 %". */
+/** "5" → "5", 12.345 → "12.3", 0.0456 → "0.046", with the unit: "2 days", "80 %". */
 export function formatValue(value: number, unit: string): string {
-  const n = Number.isInteger(value) ? String(value) : value.toFixed(1);
+  // A figure under 1 keeps two significant digits: one decimal would show a defect rate of 0.04 as 0.0.
+  const n = Number.isInteger(value) ? String(value) : Math.abs(value) < 1 ? String(Number(value.toPrecision(2))) : value.toFixed(1);
   if (!unit) return n;
   return unit === '%' ? `${n} %` : `${n} ${unit}`;
 }
@@ -84,7 +85,8 @@ export function measuresCard(opts: {
       id: m.id,
       name: e(m.name),
       line: e(measureLine(m)),
-      latest: latestLine(m),
+      // The unit is typed by the rollout team: text, as the name is.
+      latest: e(latestLine(m)),
       source: sourceLine(m),
       state: STATE_LABEL[m.state],
       stateColor: STATE_COLOR[m.state],
@@ -487,8 +489,8 @@ export function digestCard(opts: {
     heading: `Adoption this week: week of ${shortWeek(opts.week)}`,
     asOf: opts.asOf ? `Figures as of ${opts.asOf.slice(0, 16).replace('T', ' ')} UTC.` : 'No figures have been computed yet.',
     measures: measures.slice(0, DIGEST_MEASURES).map((m) => ({
-      title: e(m.name.length > 80 ? `${m.name.slice(0, 79)}…` : m.name),
-      value: `${m.latest ? formatValue(m.latest.value, m.unit) : '—'} → ${formatValue(m.target.value, m.unit)} by ${m.target.by} · ${STATE_LABEL[m.state]}`,
+      title: e(clip(m.name, 80)),
+      value: e(`${m.latest ? formatValue(m.latest.value, m.unit) : '—'} → ${formatValue(m.target.value, m.unit)} by ${m.target.by} · ${STATE_LABEL[m.state]}`),
     })),
     moreMeasures: measures.length > DIGEST_MEASURES ? `${measures.length - DIGEST_MEASURES} more measures on the dashboard.` : '',
     activity: [line('Active users', (w) => w.activeUsers), line('Questions asked', (w) => w.questionsAsked)],
@@ -497,7 +499,8 @@ export function digestCard(opts: {
       : 'No weekly figures yet.',
     issuesBars: recent.map((w) => ({ x: shortWeek(w.week), y: w.issuesOpened })),
     issuesFallback: recent.length ? `Issues opened by week: ${recent.map((w) => `${shortWeek(w.week)} ${w.issuesOpened}`).join(', ')}.` : 'No issues yet.',
-    openDonut: donut.map(([legend, value]) => ({ legend: legend.slice(0, 40), value })),
+    // Cut between whole characters (clip): a slice through an emoji leaves half of it, shown as a broken character.
+    openDonut: donut.map(([legend, value]) => ({ legend: clip(legend, 40), value })),
     openFallback: categories.length ? `Open issues by category: ${categories.map(([c, n]) => `${c} ${n}`).join(', ')}.` : 'No open issues.',
     summary: last
       ? [
@@ -510,9 +513,9 @@ export function digestCard(opts: {
           { title: 'Median time to resolve', value: last.medianDaysToResolve === null ? '—' : `${last.medianDaysToResolve} days` },
         ]
       : [],
-    gaps: opts.gaps.slice(0, 5).map((g) => ({ text: e(g.example.length > 140 ? `${g.example.slice(0, 139)}…` : g.example), count: `${g.count}×` })),
+    gaps: opts.gaps.slice(0, 5).map((g) => ({ text: e(clip(g.example, 140)), count: `${g.count}×` })),
     oldest: opts.oldest.slice(0, 5).map((o) => ({
-      line: `**${o.ref}** ${e(o.title.slice(0, 100))} · ${STATUS_LABEL[o.status as Status] ?? o.status} · ${e(o.site)}`,
+      line: `**${o.ref}** ${e(clip(o.title, 100))} · ${STATUS_LABEL[o.status as Status] ?? o.status} · ${e(o.site)}`,
       age: `${ageDays(o.createdAt, opts.now)} d`,
     })),
     dashboardUrl: opts.dashboardUrl,

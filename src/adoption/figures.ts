@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { readEntity, retryOnConflict } from '../storage/entities.js';
 import { collect, type Tables } from '../storage/tables.js';
-import { isoDay, type Measure } from './measures.js';
-import { readNumber } from './numbers.js';
+import { isoDay, type Measure, sameName } from './measures.js';
+import { FIGURE_BOUND_TEXT, readDecimal, readNumber } from './numbers.js';
 import { clip } from '../text/fit.js';
 
 /**
@@ -48,11 +48,19 @@ export const MAX_IMPORT_ROWS = 10_000;
 export const MAX_CSV_CHARS = 1_000_000;
 const MAX_ERRORS_SHOWN = 8;
 
-/** Which measure a typed name or id means: only measures whose figures come from the IMS take entries. */
-/** The IMS-fed measure named by `text`: its id or its name, in any case. */
+/**
+ * The measures `text` may mean: the one with that id — exact and unique, so it wins over a name that reads the same
+ * (a measure named "adoption" beside one whose id is adoption) — else those with that name, as `sameName` compares.
+ */
+function measuresNamed(text: string, measures: readonly Measure[]): Measure[] {
+  const byId = measures.find((m) => m.id === text.trim().toLowerCase());
+  return byId ? [byId] : measures.filter((m) => sameName(m.name, text));
+}
+
+/** The IMS-fed measure named by `text`: its id, or a name only it has (in any case). Only those take entries. */
 export function imsMeasure(text: string, measures: readonly Measure[]): Measure | undefined {
-  const t = text.trim().toLowerCase();
-  return measures.find((m) => m.source.kind === 'ims' && (m.id === t || m.name.toLowerCase() === t));
+  const found = measuresNamed(text, measures);
+  return found.length === 1 && found[0]!.source.kind === 'ims' ? found[0] : undefined;
 }
 
 function imsList(measures: readonly Measure[]): string {
@@ -66,6 +74,9 @@ export function checkFigure(
   today: string,
   decimalComma = false,
 ): { ok: true; figure: FigureInput } | { ok: false; message: string } {
+  const named = measuresNamed(input.measure, measures);
+  // Two measures by one name (a hand-edited file): the figure would land on whichever comes first.
+  if (named.length > 1) return { ok: false, message: `"${clip(input.measure.trim(), 60)}" is the name of more than one measure (${named.map((m) => m.id).join(', ')}): type its id` };
   const measure = imsMeasure(input.measure, measures);
   if (!measure) {
     return { ok: false, message: `"${clip(input.measure.trim(), 60)}" is not a measure with figures from the IMS (${imsList(measures)})` };
@@ -74,6 +85,9 @@ export function checkFigure(
   if (!date.success) return { ok: false, message: `the date "${clip(input.date.trim(), 20)}" must be like 2027-03-31` };
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
   const value = readNumber(input.value, decimalComma);
+  if (value === undefined && readDecimal(input.value, decimalComma) !== undefined) {
+    return { ok: false, message: `the value "${clip(input.value.trim(), 20)}" ${FIGURE_BOUND_TEXT}` };
+  }
   if (value === undefined) {
     const hint = !decimalComma && input.value.includes(',')
       ? ' (write decimals with a point, like 2.5)'
@@ -153,6 +167,9 @@ export function parseFiguresCsv(
   if (col.measure < 0 || col.date < 0 || col.value < 0) {
     return { ok: false, errors: ['line 1: the first line must name the columns measure, date and value'] };
   }
+  // Two "value" columns (a spreadsheet's old and new figures side by side): which one was meant is not ours to guess.
+  const twice = (['measure', 'date', 'value'] as const).find((name) => header.lastIndexOf(name) !== col[name]);
+  if (twice) return { ok: false, errors: [`line 1: the column "${twice}" is named twice; keep one`] };
   // Too many rows is said first and alone: the file must be split whatever else is wrong with it, and a
   // huge paste is not checked row by row for nothing.
   const rows = lines.slice(1).filter((r) => r.cells.some((c) => c.trim())).length;

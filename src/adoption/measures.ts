@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Document, isMap, isSeq, parseDocument, type YAMLSeq } from 'yaml';
 import { z } from 'zod';
 import { BOT_METRIC_NAMES, BOT_METRICS, type BotMetric } from './bot-metrics.js';
-import { readDecimal } from './numbers.js';
+import { FIGURE_BOUND, FIGURE_BOUND_TEXT, readDecimal } from './numbers.js';
 import { clip } from '../text/fit.js';
 
 /**
@@ -39,7 +39,7 @@ export const isoDay = z
     return ISO_DAY.test(v) && !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
   }, 'must be a date like 2027-03-31');
 
-const figure = z.number({ error: 'must be a number' }).finite('must be a number').min(-1e9).max(1e9);
+const figure = z.number({ error: 'must be a number' }).finite('must be a number').min(-FIGURE_BOUND).max(FIGURE_BOUND);
 
 export const measureSchema = z.strictObject({
   id: z
@@ -77,6 +77,15 @@ export function sourceOf(text: string): MeasureSource {
 
 export function sourceText(source: MeasureSource): string {
   return source.kind === 'ims' ? 'ims' : `bot.${source.metric}`;
+}
+
+/**
+ * Whether two measure names read the same to the person typing one: case, spacing and how an accent is encoded
+ * ("Café" typed precomposed or as e + a combining accent) aside.
+ */
+export function sameName(a: string, b: string): boolean {
+  const key = (s: string) => s.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase();
+  return key(a) === key(b);
 }
 
 /** Whether reaching the target means going down (median days) rather than up (share active). */
@@ -168,8 +177,8 @@ const numberText = (label: string) =>
         return z.NEVER;
       }
       // The file's own bound (figure, above): a value past it would be written and then fail to read back.
-      if (Math.abs(n) > 1e9) {
-        ctx.addIssue({ code: 'custom', message: `${label}: "${clip(v, 20)}" must be between -1,000,000,000 and 1,000,000,000` });
+      if (Math.abs(n) > FIGURE_BOUND) {
+        ctx.addIssue({ code: 'custom', message: `${label}: "${clip(v, 20)}" ${FIGURE_BOUND_TEXT}` });
         return z.NEVER;
       }
       return n;
@@ -191,6 +200,13 @@ export function checkMeasureInput(input: MeasureInput): { ok: true; measure: Mea
   const targetValue = take('targetValue', numberText('Target'), input.targetValue);
   const targetBy = take('targetBy', isoDay, input.targetBy);
   const source = take('source', measureSchema.shape.source, input.source || 'ims');
+  // The target's side of the baseline is what says whether higher or lower is better (lowerIsBetter); level with
+  // it, any figure would read as 100 % of the way.
+  if (baselineValue !== undefined && targetValue !== undefined && baselineValue === targetValue && !errors.targetValue) {
+    errors.targetValue = `Target: must differ from the baseline (${baselineValue}), so it says whether higher or lower is better`;
+  }
+  // Swapped by mistake, every figure would read as behind (expected 100 % from the first day).
+  if (baselineDate && targetBy && targetBy <= baselineDate) errors.targetBy = `must be after the baseline date (${baselineDate})`;
   if (Object.keys(errors).length) return { ok: false, errors };
   return {
     ok: true,
@@ -254,6 +270,9 @@ export function applyMeasureEdit(text: string, edit: MeasureEdit): EditOutcome {
   } else {
     const checked = checkMeasureInput(edit.kind === 'update' ? { ...edit.input, id: edit.id } : edit.input);
     if (!checked.ok) return checked;
+    // A figure typed by name must find one measure (figures.ts imsMeasure).
+    const clash = current.find((m) => m.id !== checked.measure.id && sameName(m.name, checked.measure.name));
+    if (clash) return { ok: false, errors: { name: `another measure (${clash.id}) has this name; choose another` } };
     if (edit.kind === 'add') {
       if (current.some((m) => m.id === checked.measure.id)) return { ok: false, errors: { id: `"${checked.measure.id}" is already a measure; choose another id` } };
       if (current.length >= MEASURE_LIMITS.measures) return { ok: false, errors: { form: `There can be at most ${MEASURE_LIMITS.measures} measures.` } };

@@ -23,12 +23,16 @@ export function readDecimal(text: string, decimalComma = false): number | undefi
     if (!/^[-+]?((\d+|[1-9]\d{0,2}(,\d{3})+)(\.\d+)?|\.\d+)(e[+-]?\d+)?$/i.test(clean)) return undefined;
     clean = clean.replace(/,/g, '');
   }
-  const n = Number(clean);
-  return Number.isFinite(n) ? n : undefined;
+  // Written as a number, however large ("1e309" is ±Infinity): the caller names it as too large, not as "not a number".
+  return Number(clean);
 }
 
-/** A figure as stored: `readDecimal` within ±1,000,000,000 (the measures file's own bound). */
+/** The bound of a figure, a baseline and a target (the measures file's own), as messages say it. */
+export const FIGURE_BOUND = 1e9;
+export const FIGURE_BOUND_TEXT = 'must be between -1,000,000,000 and 1,000,000,000';
+
+/** A figure as stored: `readDecimal` within ±FIGURE_BOUND. */
 export function readNumber(text: string, decimalComma = false): number | undefined {
   const n = readDecimal(text, decimalComma);
-  return n !== undefined && Math.abs(n) <= 1e9 ? n : undefined;
+  return n !== undefined && Math.abs(n) <= FIGURE_BOUND ? n : undefined;
 }

@@ -71,11 +71,17 @@ export function measureStatus(m: Measure, figures: readonly Figure[], weeks: rea
   let state: MeasureState = 'no-data';
   if (latest) {
     const span = m.target.value - m.baseline.value;
-    progress = span === 0 ? 100 : round1((100 * (latest.value - m.baseline.value)) / span);
     const days = dayNumber(m.target.by) - dayNumber(m.baseline.date);
     expected = days <= 0 ? 100 : round1(100 * Math.min(1, Math.max(0, (dayNumber(latest.date) - dayNumber(m.baseline.date)) / days)));
-    const met = lower ? latest.value <= m.target.value : latest.value >= m.target.value;
-    state = met ? 'met' : progress >= expected ? 'on-track' : 'behind';
+    if (span === 0) {
+      // A target level with its baseline (the card refuses it; a hand-written file may hold it) says neither which
+      // way is better nor how far there is to go: only the target itself meets it, and no progress is claimed.
+      state = latest.value === m.target.value ? 'met' : 'behind';
+    } else {
+      progress = round1((100 * (latest.value - m.baseline.value)) / span);
+      const met = lower ? latest.value <= m.target.value : latest.value >= m.target.value;
+      state = met ? 'met' : progress >= expected ? 'on-track' : 'behind';
+    }
   }
   return {
     id: m.id,

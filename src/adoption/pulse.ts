@@ -81,7 +81,8 @@ export function checkPulseInput(input: PulseInput): { ok: true; title: string; q
         .split(/\r?\n|;/)
         .map((o) => o.trim())
         .filter(Boolean);
-      const unique = new Set(options.map((o) => o.toLowerCase()));
+      // Options that read the same to the person answering (case, spacing, an accent encoded either way) are one.
+      const unique = new Set(options.map((o) => o.normalize('NFC').replace(/\s+/g, ' ').toLowerCase()));
       if (options.length < 2 || options.length > PULSE_LIMITS.options) errors[`${id}Options`] = `Give 2 to ${PULSE_LIMITS.options} options, one per line.`;
       else if (unique.size !== options.length) errors[`${id}Options`] = 'Each option must be different.';
       else if (options.some((o) => o.length > PULSE_LIMITS.option)) errors[`${id}Options`] = `Each option at most ${PULSE_LIMITS.option} characters.`;

@@ -223,6 +223,47 @@ describe('the digest card', () => {
     series: [],
   }));
 
+  it('shows a measure\'s unit as typed, never as markup, and a figure below 0.1 as it is, not as 0.0', () => {
+    const card = digestCard({
+      week: '2027-01-04',
+      now: new Date('2027-01-11T06:00:00Z'),
+      asOf: null,
+      statuses: [{ ...statuses[0]!, unit: '<at>Lee</at>**x**', baseline: { value: 1, date: '2026-09-01' }, target: { value: 0.01, by: '2027-03-31' }, latest: { value: 0.04, date: '2027-01-10' } }],
+      weeks: [],
+      openByCategory: {},
+      open: null,
+      gaps: [],
+      oldest: [],
+      dashboardUrl: 'https://rollout-desk.example.org/tab/index.html',
+    });
+    const value = (card.body as { type: string; facts?: { value: string }[] }[]).find((b) => b.type === 'FactSet')?.facts?.[0]?.value.replace(/\u200B/g, '') ?? '';
+    expect(value).toMatch(/^0\.04 .* → 0\.01 /);
+    expect(value).not.toContain('<at>');
+    expect(value).not.toContain('**');
+  });
+
+  it('cuts a long measure name, question, issue title or category between whole characters, never through an emoji', () => {
+    const emoji = '👍'.repeat(200);
+    const card = digestCard({
+      week: '2027-01-04',
+      now: new Date('2027-01-11T06:00:00Z'),
+      asOf: null,
+      statuses: [{ ...statuses[0]!, name: `a${'👍'.repeat(59)}` }],
+      weeks: [],
+      openByCategory: { [`a${emoji}`]: 3 },
+      open: { total: 3, untriaged: 0, pastSla: 0 },
+      gaps: [{ example: `a${emoji}`, count: 3, askers: 3, unanswered: 3, notHelpful: 0, lastAskedAt: '2027-01-10T10:00:00Z' }],
+      oldest: [{ ref: 'R-1000', title: `a${emoji}`, status: 'new', priority: 'P2', category: 'Reports', site: 'Marula', assignee: 'Chris', createdAt: '2026-11-01T10:00:00Z' }],
+      dashboardUrl: 'https://rollout-desk.example.org/tab/index.html',
+    });
+    // A lone surrogate (half an emoji) shows as a broken character; well-formed text has none.
+    const texts: string[] = [];
+    JSON.stringify(card, (_k, v: unknown) => (typeof v === 'string' && texts.push(v), v));
+    const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+    expect(texts.filter((t) => lone.test(t)).map((t) => t.slice(0, 20))).toEqual([]);
+    expect(texts.some((t) => t.includes('👍'.repeat(30)))).toBe(true);
+  });
+
   it('stays under 40 KB with the largest content it can hold, and every chart has a fallback with its figures', () => {
     const card = digestCard({
       week: '2027-01-04',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FigureStore, MAX_IMPORT_ROWS, parseFiguresCsv } from '../../src/adoption/figures.js';
+import { checkFigure, FigureStore, MAX_IMPORT_ROWS, parseFiguresCsv } from '../../src/adoption/figures.js';
 import { readNumber } from '../../src/adoption/numbers.js';
 import { parseMeasures } from '../../src/adoption/measures.js';
 import { AdoptionService } from '../../src/adoption/service.js';
@@ -123,6 +123,26 @@ describe('IMS figures from a CSV', () => {
   });
 });
 
+describe('a figure past the bound a figure may have', () => {
+  it('is refused as too large, not as "not a number", on the form and in a file', () => {
+    const bound = 'must be between -1,000,000,000 and 1,000,000,000';
+    expect(checkFigure({ measure: 'report-days', date: '2027-01-04', value: '1000000001' }, MEASURES, TODAY)).toEqual({ ok: false, message: `the value "1000000001" ${bound}` });
+    expect(checkFigure({ measure: 'report-days', date: '2027-01-04', value: '-2e9' }, MEASURES, TODAY)).toEqual({ ok: false, message: `the value "-2e9" ${bound}` });
+    expect(parseFiguresCsv('measure,date,value\nreport-days,2027-01-04,"1,500,000,000"\n', MEASURES, TODAY)).toEqual({ ok: false, errors: [`line 2: the value "1,500,000,000" ${bound}`] });
+    // Past what a number can hold at all: still "too large", not a different complaint.
+    expect(checkFigure({ measure: 'report-days', date: '2027-01-04', value: '1e309' }, MEASURES, TODAY)).toEqual({ ok: false, message: `the value "1e309" ${bound}` });
+  });
+});
+
+describe('a CSV whose header names a column twice', () => {
+  it('is refused, naming the column, rather than read from whichever comes first', () => {
+    expect(parseFiguresCsv('measure,date,value,Value\nreport-days,2027-01-04,3,30\n', MEASURES, TODAY)).toEqual({
+      ok: false,
+      errors: ['line 1: the column "value" is named twice; keep one'],
+    });
+  });
+});
+
 describe('figures typed in other number styles', () => {
   it('never reads a decimal comma as thousands: "2,5" and "0,125" are refused, not saved as 25 and 125', () => {
     expect(readNumber('1,234.5')).toBe(1234.5);
@@ -232,5 +252,28 @@ describe('an import after months of figures', () => {
     );
     expect(value).toEqual([{ measureId: 'active-field-staff', date: day(10), value: 10, enteredBy: 'Lee Lead' }]);
     expect(rows).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('a figure typed for a measure whose name reads like another measure', () => {
+  // A hand-written file may hold these: a measure named as another's id, and two names that differ only in case
+  // or in how an accent is encoded. A figure must never land on a measure other than the one typed.
+  const ims = (id: string, name: string) =>
+    `  - { id: ${id}, name: "${name}", unit: "%", baseline: { value: 10, date: 2026-01-01 }, target: { value: 80, by: 2027-06-30 }, source: ims }`;
+  const LOOKALIKES = parseMeasures(
+    ['measures:', ims('usage', 'Adoption'), ims('adoption', 'Usage'), ims('cafe-a', 'Caf\u00e9 visits'), ims('cafe-b', 'CAFE\u0301 VISITS')].join('\n'),
+  );
+
+  it('goes to the measure whose id was typed, not to one whose name reads the same', () => {
+    expect(checkFigure({ measure: 'adoption', date: '2026-05-01', value: '5' }, LOOKALIKES, TODAY)).toEqual({
+      ok: true,
+      figure: { measureId: 'adoption', date: '2026-05-01', value: 5 },
+    });
+  });
+
+  it('is refused, naming the ids to type, when its name is that of two measures', () => {
+    const out = checkFigure({ measure: 'café visits', date: '2026-05-01', value: '5' }, LOOKALIKES, TODAY);
+    expect(out).toEqual({ ok: false, message: '"café visits" is the name of more than one measure (cafe-a, cafe-b): type its id' });
+    expect(parseFiguresCsv('measure,date,value\nCafé visits,2026-05-01,5\n', LOOKALIKES, TODAY)).toMatchObject({ ok: false, errors: [expect.stringContaining('line 2: "Café visits" is the name of more than one measure')] });
   });
 });

@@ -114,6 +114,36 @@ describe('the measures file', () => {
   });
 });
 
+describe('a measure added or edited from the card', () => {
+  const input = { id: 'rework', name: 'Reports sent back', baselineValue: '10', baselineDate: '2026-01-01', targetValue: '2', targetBy: '2027-01-01' };
+
+  it('may not take the name of another measure, in another case or accent encoding: a figure typed by name must find one measure', () => {
+    expect(applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, name: ' MEDIAN days to  submit the monthly report' } })).toEqual({
+      ok: false,
+      errors: { name: 'another measure (report-days) has this name; choose another' },
+    });
+    const renamed = applyMeasureEdit(SAMPLE, { kind: 'update', id: 'totals-matching', input: { ...input, name: 'Field staff active in FieldLedger' } });
+    expect(renamed).toEqual({ ok: false, errors: { name: 'another measure (active-field-staff) has this name; choose another' } });
+    // Its own name kept on an edit is no clash.
+    expect(applyMeasureEdit(SAMPLE, { kind: 'update', id: 'report-days', input: { ...input, name: 'Median days to submit the monthly report' } }).ok).toBe(true);
+  });
+
+  it('may not be due on or before its baseline date (dates swapped by mistake): it would read as behind from the start', () => {
+    expect(applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineDate: '2027-01-01', targetBy: '2026-01-01' } })).toEqual({
+      ok: false,
+      errors: { targetBy: 'must be after the baseline date (2027-01-01)' },
+    });
+    expect(applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineDate: '2027-01-01', targetBy: '2027-01-01' } }).ok).toBe(false);
+  });
+
+  it('may not have its target equal to its baseline: nothing would say which way is better', () => {
+    expect(applyMeasureEdit(SAMPLE, { kind: 'add', input: { ...input, baselineValue: '5', targetValue: '5.0' } })).toEqual({
+      ok: false,
+      errors: { targetValue: 'Target: must differ from the baseline (5), so it says whether higher or lower is better' },
+    });
+  });
+});
+
 describe('MeasuresFile', () => {
   it('writes an edit made on a current card and refuses one made on a stale card', async () => {
     const file = tempFile(SAMPLE);

@@ -85,6 +85,12 @@ describe('a pulse’s questions and answers (rules)', () => {
     expect(checkPulseInput({ title: 'Empty' })).toEqual({ ok: false, errors: { form: 'Ask at least one question.' } });
   });
 
+  it('refuses two options that read the same: differing only in case, spacing or how an accent is encoded', () => {
+    const twice = { title: 'Lunch', q1Kind: 'choice', q1Text: 'Where?' };
+    expect(checkPulseInput({ ...twice, q1Options: 'Caf\u00e9\nCAFE\u0301' })).toEqual({ ok: false, errors: { q1Options: 'Each option must be different.' } });
+    expect(checkPulseInput({ ...twice, q1Options: 'A champion\nA  champion' })).toEqual({ ok: false, errors: { q1Options: 'Each option must be different.' } });
+  });
+
   it('puts pulses asking the same questions (however spaced or cased) in one series', () => {
     const a = checkPulseInput(INPUT);
     const b = checkPulseInput({ ...INPUT, q1Text: '  how confident are you  submitting the monthly report? ' });

@@ -175,6 +175,23 @@ describe('what was typed, shown back on the measures card', () => {
   });
 });
 
+describe('a measure whose unit was typed with markup, and a figure below 0.1', () => {
+  it('shows the unit as text beside the latest figure, and the figure as entered (0.04, not 0.0)', async () => {
+    const fields = { id: 'defect-rate', name: 'Defects per form', unit: '<at>Lee</at>**x**', baselineValue: '1', baselineDate: '2025-09-01', targetValue: '0.01', targetBy: '2027-01-31', source: 'ims' };
+    expect(text(await act(USERS.lead, 'adoption.measures.save', { mode: 'add', version: app.adoption.measures.version, measureId: '', ...fields }))).toContain('Saved to the measures file.');
+    try {
+      const res = await act(USERS.lead, 'adoption.figures.enter', { measure: 'defect-rate', date: '2026-01-02', value: '0.04' });
+      const lines = text(res).split('\n');
+      const latest = lines.slice(lines.indexOf('Defects per form')).find((l) => l.startsWith('Latest: ')) ?? '';
+      expect(latest).toMatch(/^Latest: 0\.04 /);
+      expect(latest).not.toContain('<at>');
+      expect(latest).not.toContain('**');
+    } finally {
+      await act(USERS.lead, 'adoption.measures.remove', { version: app.adoption.measures.version, measureId: 'defect-rate' });
+    }
+  });
+});
+
 describe('Save or Remove pressed twice on one measures card (a double click)', () => {
   it('says saved or removed both times, not that someone else changed the measures', async () => {
     const fields = { id: 'sandbox-logins', name: 'Staff who logged in to the sandbox', unit: '%', baselineValue: '0', baselineDate: '2026-09-01', targetValue: '90', targetBy: '2027-01-31', source: 'ims' };
