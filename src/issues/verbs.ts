@@ -13,11 +13,12 @@ import { commentTextSchema } from './validation.js';
  */
 
 export const ISSUE_COMMANDS = {
-  report: command('report', 'issues.report', 'Log an issue that blocks or slows you'),
+  report: command('report', 'issues.report', 'Log an issue that blocks or slows you', { freeText: true }),
   lostDevice: command(
     'report lost device',
     'issues.report',
     'A tablet or phone is lost or stolen: log it at once as urgent (P1)',
+    { freeText: true },
   ),
   mine: command('my issues', 'issues.readOwn', 'The issues you logged, with their status'),
   one: command('issue', 'issues.readOwn', 'One issue and its history, e.g. "issue R-0042"'),

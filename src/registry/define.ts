@@ -20,6 +20,12 @@ export interface CommandDef {
    * ("send my report" is asked of the FAQ; "send golive-week" is the command). Unset: anything.
    */
   args?: RegExp;
+  /**
+   * What follows the command words is the user's own words (a report's "what happened"): anyone @mentioned in
+   * it keeps their name there. Unset: the command reads what follows with every @mention taken out (a mention
+   * names a person by its entity, as `group add` and `celebrate` read it), so "celebrate @Sam" is still the command.
+   */
+  freeText?: boolean;
 }
 
 export interface VerbDef<S extends z.ZodType = z.ZodType> {

@@ -11,7 +11,7 @@ import {
 import type { z } from 'zod';
 import type { AdaptiveCard } from '../cards/template.js';
 import type { Clock } from '../clock.js';
-import { parseCommand } from '../commands.js';
+import { type ParsedCommand, parseCommand } from '../commands.js';
 import { SavedConversations } from '../conversations/saved.js';
 import type { ConversationStore } from '../conversations/store.js';
 import { helpCard, welcomeCard } from '../help/cards.js';
@@ -30,7 +30,7 @@ import {
   keepInvokeResponse,
   replayedResponse,
 } from './invoke.js';
-import { actorOf, hasAttachedFiles, messageKeyOf, storedConversationOf, textWithoutMention } from './turn.js';
+import { actorOf, hasAttachedFiles, messageKeyOf, storedConversationOf, textWithoutMention, textWithoutMentions } from './turn.js';
 
 /** What a handler knows about the turn it runs in. */
 export interface Turn {
@@ -311,7 +311,7 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       await turn.reply(helpCard(turn.role, this.deps.localMode));
       return;
     }
-    const cmd = parseCommand(this.shorthands.reduce<string | undefined>((found, expand) => found ?? expand(text), undefined) ?? text);
+    const cmd = this.commandIn(text, textWithoutMentions(context));
     if (cmd) {
       const entry = this.commands.get(cmd.command.name);
       if (!entry) {
@@ -338,12 +338,25 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     const text = textWithoutMention(context);
     if (!message || !text || !this.editHandler) return;
     const turn = await this.turn(context);
-    const expanded = this.shorthands.reduce<string | undefined>((found, expand) => found ?? expand(text), undefined);
-    if (parseCommand(expanded ?? text)) {
+    if (this.commandIn(text, textWithoutMentions(context))) {
       turn.log.info('an edited message that reads as a command; not run');
       return;
     }
     await this.editHandler(turn, message, text);
+  }
+
+  /**
+   * The command a message is, found in its text with every @mention taken out (`bare`): "celebrate @Sam" is
+   * `celebrate`, as "send @Sam golive-week" is `send golive-week`. A free-text command (a report) takes its
+   * words from `text`, where others @mentioned keep their names ("report @Bob can't sign in").
+   */
+  private commandIn(text: string, bare: string): ParsedCommand | undefined {
+    const expand = (t: string) => this.shorthands.reduce<string | undefined>((found, e) => found ?? e(t), undefined) ?? t;
+    const cmd = parseCommand(expand(bare));
+    if (!cmd?.command.freeText) return cmd;
+    const named = parseCommand(text);
+    // A mention before or inside the command words: its name is not among the words that follow them.
+    return named?.command.name === cmd.command.name ? named : cmd;
   }
 
   /** A card action: declared verb → permission → schema → handler. Refusals and bad data change nothing. */

@@ -17,7 +17,7 @@ export function personKeysOf(turn: Turn): string[] {
 }
 
 /** The first person @mentioned in the message (the bot's own mention left out), as Teams names them. */
-export function firstMention(turn: Turn): { person: Person; label: string; shown: string; aadObjectId?: string } | undefined {
+export function firstMention(turn: Turn): { person: Person; label: string; aadObjectId?: string } | undefined {
   const botId = turn.context.activity.recipient?.id;
   const mention = ((turn.context.activity.entities ?? []) as Mention[]).find(
     (e) => (e as { type?: string }).type === 'mention' && e.mentioned?.id && e.mentioned.id !== botId,
@@ -25,12 +25,9 @@ export function firstMention(turn: Turn): { person: Person; label: string; shown
   if (!mention?.mentioned?.id) return undefined;
   const label = (mention.mentioned.name ?? '').trim();
   const aad = mention.mentioned.aadObjectId;
-  // The name as the message shows it (Teams lets the sender shorten a mention to "Sam"), which the text keeps.
-  const shown = /^<at>([^<]*)<\/at>$/.exec(typeof mention.text === 'string' ? mention.text : '')?.[1]?.trim() ?? '';
   return {
     person: { id: mention.mentioned.id, name: label || mention.mentioned.id },
     label,
-    shown,
     ...(typeof aad === 'string' && /^[0-9a-z-]{1,100}$/i.test(aad) ? { aadObjectId: aad } : {}),
   };
 }
@@ -51,12 +48,9 @@ export async function personArgument(
   const entraId = async (id: string, given?: string) => given ?? (/^29:/.test(id) ? await entraIdOf(id) : undefined) ?? id;
   const mention = firstMention(turn);
   if (mention) {
-    const label = mention.label;
-    // The mention stays in the text as the person's name (see textWithoutMention): it is not part of the group's name.
-    const target = [label, mention.shown]
-      .filter(Boolean)
-      .reduce((t, name) => t.replace(new RegExp(`@?${escapeRegExp(name)}`), ' '), args.replace(/<at>[^<]*<\/at>/g, ' '))
-      .trim();
+    // A command's words come with every mention taken out by its markup (textWithoutMentions): what is left names
+    // the group. Searching the person's name in it would cut into a group named like them ("samoa-wave", "@sam").
+    const target = args.trim();
     const id = await entraId(mention.person.id, mention.aadObjectId);
     return { target, person: { ...mention.person, id }, ...(id !== mention.person.id ? { teamsId: mention.person.id } : {}) };
   }
@@ -103,8 +97,4 @@ export function registerRollout(bot: RolloutDeskBot, w: RolloutWiring): void {
       await turn.reply(escapeText(res.message));
     });
   }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

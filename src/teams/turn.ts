@@ -106,6 +106,20 @@ export function messageKeyOf(context: TurnContext): string {
  * <at>Bob</at> can't sign in"): their name stays, as plain text, shown back escaped as the rest of the text is.
  */
 export function textWithoutMention(context: TurnContext): string {
+  return messageText(context, (name) => name);
+}
+
+/**
+ * The message text with every @mention removed, by its markup: what command words are found in, and what a command
+ * that names people by mention (`group add field-officers @Sam`, `celebrate @Sam`) reads (the people come from the
+ * mention entities). A name kept as text would make `celebrate @Sam` a question, or cut into a group's name.
+ */
+export function textWithoutMentions(context: TurnContext): string {
+  return messageText(context, () => ' ');
+}
+
+/** The text with the bot's mentions removed and everyone else's markup replaced by `other(name)`. */
+function messageText(context: TurnContext, other: (name: string) => string): string {
   const a = context.activity;
   // botbuilder's mention removal reads activity.text unchecked: a mention entity on a message without text.
   if (typeof a.text !== 'string') return '';
@@ -121,7 +135,7 @@ export function textWithoutMention(context: TurnContext): string {
   if (a.recipient?.name) bot.add(`<at>${a.recipient.name}</at>`);
   return (
     text
-      .replace(/<at>([^<]*)<\/at>/g, (tag, name: string) => (bot.has(tag) ? '' : name))
+      .replace(/<at>([^<]*)<\/at>/g, (tag, name: string) => (bot.has(tag) ? '' : other(name)))
       // Teams puts a non-breaking space after a mention as the entity `&nbsp;`: it is a space, not a question's words.
       .replace(/&nbsp;/gi, ' ')
       .trim()

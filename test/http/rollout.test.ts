@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
@@ -8,13 +11,20 @@ import { RecordingConnector } from '../support/connector.js';
 let app: App;
 let clock: ManualClock;
 let connector: RecordingConnector;
+let dir: string;
 beforeAll(async () => {
   connector = await new RecordingConnector().start();
-  ({ app, clock } = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml' }));
+  // The sample's people, and a group whose id starts as a person may be called ("sam").
+  dir = mkdtempSync(path.join(tmpdir(), 'rd-rollout-'));
+  const file = path.join(dir, 'rollout.yaml');
+  const sampleFile = readFileSync('sample/rollout.yaml', 'utf8');
+  writeFileSync(file, sampleFile.replace('\nmembers:\n', '  - id: samoa-wave\n    name: Samoa wave\n    description: Island districts.\n\nmembers:\n'));
+  ({ app, clock } = await startTestApp({ ROLLOUT_FILE: file }));
 });
 afterAll(async () => {
   await app?.stop();
   await connector?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the rollout\'s people from Teams', () => {
@@ -30,6 +40,14 @@ describe('the rollout\'s people from Teams', () => {
     const staffSide = await app.rollout.membership([USERS.staff.aadObjectId, USERS.staff.id]);
     expect(staffSide.groups.map((g) => g.id)).toEqual(['field-officers']);
     expect((await app.rollout.membership([USERS.lead.aadObjectId])).cohort?.id).toBe('wave-b');
+  });
+
+  it('an @mention whose name is part of the group\'s id leaves the group\'s id whole ("group add samoa-wave @sam")', async () => {
+    const sam = { entities: [{ type: 'mention', text: '<at>sam</at>', mentioned: { id: USERS.staff.id, name: 'Sam Staff' } }] };
+    expect(readable(await say(app, USERS.lead, 'group add samoa-wave <at>sam</at>', sam))).toBe('Sam Staff is now in the user group Samoa wave.');
+    expect((await app.rollout.members('group', 'samoa-wave')).map((p) => p.name)).toEqual(['Sam Staff']);
+    // The mention may come first; what is left is still the group.
+    expect(readable(await say(app, USERS.lead, 'group remove <at>sam</at> samoa-wave', sam))).toBe('Sam Staff is no longer in Samoa wave.');
   });
 
   it('staff cannot change groups, whatever they type; nothing changes', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, USERS } from '../support/app.js';
+import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /** What staff type as they would, carelessly: punctuation, invisible characters, a bare reference, a pasted picture. */
@@ -88,6 +88,32 @@ describe('someone else @mentioned in a message', () => {
     expect(card).toContain('issue.submit');
     expect(card).toContain("Bob can't sign in");
     expect(card).not.toContain('Rollout Desk report');
+  });
+
+  const sam = { type: 'mention', mentioned: { id: USERS.staff.id, name: USERS.staff.name }, text: '<at>Sam</at>' };
+  const withSam = { ...channel, entities: [...channel.entities, sam] };
+  const samIn1to1 = (u: TestUser) => ({ ...personalChat(connector.url, u), entities: [sam] });
+
+  it('takes "celebrate @Sam" as the command: the Celebrate form opens, in the channel and in a 1:1 chat, and no gap is noted', async () => {
+    for (const [text, where] of [
+      ['<at>Rollout Desk</at>&nbsp;celebrate <at>Sam</at>', withSam],
+      ['celebrate <at>Sam</at>', samIn1to1(USERS.champion)],
+    ] as const) {
+      const reply = readable(await say(app, USERS.champion, text, where));
+      expect(reply).toContain('Celebrate a win');
+      expect(reply).not.toContain('You asked');
+    }
+    expect(await gaps()).not.toMatch(/celebrate/i);
+  });
+
+  it('takes the rollout team\'s "announce @Sam", "preview @Sam <id>", "send @Sam <id>" and "cancel @Sam <id>" as the commands', async () => {
+    expect(readable(await say(app, USERS.lead, 'announce <at>Sam</at>', samIn1to1(USERS.lead)))).toContain('New announcement');
+    for (const text of ['preview <at>Sam</at> no-such-message', 'send <at>Sam</at> no-such-message', 'cancel <at>Sam</at> no-such-message']) {
+      const reply = readable(await say(app, USERS.lead, text, samIn1to1(USERS.lead)));
+      // The command's own answer for an id it does not know, not a FAQ answer to "no-such-message Sam".
+      expect(reply).toBe('There is no plan message or send called "no-such-message". Type "plan" to see them.');
+    }
+    expect(await gaps()).not.toMatch(/announce|no-such-message/i);
   });
 
   it('keeps their name in a question shown back, as plain text', async () => {
