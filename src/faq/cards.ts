@@ -5,6 +5,7 @@ import { CURATED_DOC, type CuratedAnswer, citation, MAX_ANSWER_CHARS } from './c
 import type { GuidanceSection } from './docs/types.js';
 import { type FaqAnswer, type GapsList, MAX_QUESTION, type SourceRef } from './service.js';
 import { clip, listWithin } from '../text/fit.js';
+import { count, people } from '../text/count.js';
 
 /** Data for cards/faq-answer.json. */
 export interface FaqAnswerCardData {
@@ -172,7 +173,6 @@ const otherWordings = (questions: readonly string[]): string =>
   );
 
 export function gapsCard(list: GapsList): AdaptiveCard {
-  const count = (n: number) => n.toLocaleString('en-GB');
   const since = list.partial && new Date(list.partial.since).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
   return renderCard<FaqGapsCardData>('faq-gaps', {
     days: list.days,
@@ -197,8 +197,7 @@ export function gapsCard(list: GapsList): AdaptiveCard {
   });
 }
 
-const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
-const people = (n: number) => (n === 1 ? '1 person' : `${n} people`);
+const times = (n: number) => (n === 1 ? 'once' : `${count(n)} times`);
 
 /** "Asked 3 times by 2 people." — counted right for one. */
 export function askedLine(g: Pick<GapGroup, 'count' | 'askers'>): string {

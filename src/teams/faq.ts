@@ -17,6 +17,7 @@ import { cardPostOf, hasAttachedFiles, messageKeyOf, sharedConversationOf } from
 import { type DownloadWiring, offerDownload } from './downloads.js';
 import type { ExportStore } from '../exports/store.js';
 import type { Clock } from '../clock.js';
+import { count } from '../text/count.js';
 
 export interface FaqWiring {
   faq: FaqService;
@@ -208,10 +209,10 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the answer as sent'));
     turn.log.info({ curated: stored.id, told, more: outcome.more === true }, 'curated answer stored');
     const note = outcome.repeated
-      ? `Saved. ${alreadySent('your answer', 'those who asked')}${told ? ` ${told === 1 ? '1 more person who asked gets' : `${told} more people who asked get`} it now.` : ''} The bot answers this question with it.`
+      ? `Saved. ${alreadySent('your answer', 'those who asked')}${told ? ` ${told === 1 ? '1 more person who asked gets' : `${count(told)} more people who asked get`} it now.` : ''} The bot answers this question with it.`
       : rest
         ? tellProgressNote(told)
-        : `Saved. ${told === 1 ? '1 person who asked gets' : `${told} people who asked get`} your answer in a private chat; the bot now answers this question with it.`;
+        : `Saved. ${told === 1 ? '1 person who asked gets' : `${count(told)} people who asked get`} your answer in a private chat; the bot now answers this question with it.`;
     return { card: curatedFormCard(group, [], { answeredBy: turn.actor.name, note }) };
   });
 
@@ -268,7 +269,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       turn,
       'active',
       undefined,
-      `Saved: the bot gives the new answer from now on.${n ? ` ${n === 1 ? '1 person who was sent the earlier answer gets' : `${n} people who were sent the earlier answer get`} the new one in a private chat.` : ''}`,
+      `Saved: the bot gives the new answer from now on.${n ? ` ${n === 1 ? '1 person who was sent the earlier answer gets' : `${count(n)} people who were sent the earlier answer get`} the new one in a private chat.` : ''}`,
     );
   });
   bot.verb(FAQ_VERBS.curatedRetire, async (turn, data) => {
