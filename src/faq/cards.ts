@@ -208,16 +208,19 @@ export function askedLine(g: Pick<GapGroup, 'count' | 'askers'>): string {
 export function curatedFormCard(
   group: Pick<GapGroup, 'id' | 'example' | 'count' | 'askers' | 'questions' | 'again'>,
   sections: GuidanceSection[],
-  opts: { editing?: CuratedAnswer; error?: string; answer?: string; answeredBy?: string; note?: string } = {},
+  opts: { editing?: CuratedAnswer; error?: string; answer?: string; answeredBy?: string; note?: string; withdrawn?: boolean } = {},
 ): AdaptiveCard {
   return renderCard<CuratedFormCardData>('faq-curated-form', {
     groupId: group.id,
-    example: quoted(group.example),
+    example: opts.withdrawn ? '' : quoted(group.example),
     askedLine: askedLine(group),
-    answered: opts.answeredBy !== undefined,
+    // Nothing left to answer: no answer box, no Send.
+    answered: opts.answeredBy !== undefined || opts.withdrawn === true,
     note:
       opts.note ??
-      (opts.answeredBy
+      (opts.withdrawn
+        ? WITHDRAWN
+        : opts.answeredBy
         ? `Answered by ${escapeText(opts.answeredBy)}.`
         : group.again
           ? 'Asked again since a champion answered it: that answer did not help these askers. Answer them here, or type "curated" to change it.'
@@ -233,6 +236,9 @@ export function curatedFormCard(
     error: opts.error ?? '',
   });
 }
+
+/** A gap card whose every question was deleted by those who asked it (their message deleted in Teams). */
+const WITHDRAWN = 'Withdrawn: whoever asked this deleted their question, so there is nothing to answer.';
 
 export function curatedListCard(
   items: CuratedAnswer[],

@@ -55,10 +55,14 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   const showGapToChampions = async (questionId: string) => {
     const groups = await faq.gaps(GAP_DAYS_DEFAULT);
     const found = groups.find((g) => g.questionIds.includes(questionId));
-    if (!found) return;
+    if (found) await drawGapCard(found, groups);
+  };
+  /** Posts or redraws a gap group's "Answer this" card; one `withdrawn` (no question left) is only redrawn, never posted. */
+  const drawGapCard = async (found: GapGroup, groups: readonly GapGroup[], withdrawn = false) => {
     const card = await faq.gapCard(found, groups);
     const group = { ...found, id: card.key };
-    await outbox.enqueue(gapCardMessages(group, curatedFormCard(group, candidateSections(group)), { version: card.version }));
+    const messages = gapCardMessages(group, curatedFormCard(group, withdrawn ? [] : candidateSections(group), { withdrawn }), { version: card.version });
+    await outbox.enqueue(withdrawn ? messages.filter((m) => m.op === 'update') : messages);
   };
   const candidateSections = (group: Pick<GapGroup, 'example' | 'questions'>) =>
     faq.nearestSections([group.example, ...group.questions], SECTION_CHOICES);
@@ -118,8 +122,10 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   // A question deleted in Teams is withdrawn: out of the gaps, the counts, and the askers told of an answer.
   bot.onMessageDeleted(async (turn, message) => {
-    const removed = await faq.withdraw(message, turn.actor);
-    if (removed) turn.log.info({ removed }, 'question withdrawn: its message was deleted');
+    const { removed, redraw } = await faq.withdraw(message, turn.actor, GAP_DAYS_DEFAULT);
+    if (removed) turn.log.info({ removed, cards: redraw.length }, 'question withdrawn: its message was deleted');
+    // The gap cards that listed it, redrawn without it (through the outbox: the turn waits on no one).
+    for (const r of redraw) await drawGapCard(r.group, r.groups, r.withdrawn);
   });
 
   const vote =
