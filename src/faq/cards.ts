@@ -5,6 +5,7 @@ import { CURATED_DOC, type CuratedAnswer, citation, MAX_ANSWER_CHARS } from './c
 import type { GuidanceSection } from './docs/types.js';
 import { type FaqAnswer, type GapsList, MAX_QUESTION, type SourceRef } from './service.js';
 import { clip, listWithin } from '../text/fit.js';
+import { count, people } from '../text/count.js';
 
 /** Data for cards/faq-answer.json. */
 export interface FaqAnswerCardData {
@@ -172,7 +173,6 @@ const otherWordings = (questions: readonly string[]): string =>
   );
 
 export function gapsCard(list: GapsList): AdaptiveCard {
-  const count = (n: number) => n.toLocaleString('en-GB');
   const since = list.partial && new Date(list.partial.since).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
   return renderCard<FaqGapsCardData>('faq-gaps', {
     days: list.days,
@@ -197,8 +197,7 @@ export function gapsCard(list: GapsList): AdaptiveCard {
   });
 }
 
-const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
-const people = (n: number) => (n === 1 ? '1 person' : `${n} people`);
+const times = (n: number) => (n === 1 ? 'once' : `${count(n)} times`);
 
 /** "Asked 3 times by 2 people." — counted right for one. */
 export function askedLine(g: Pick<GapGroup, 'count' | 'askers'>): string {
@@ -209,16 +208,19 @@ export function askedLine(g: Pick<GapGroup, 'count' | 'askers'>): string {
 export function curatedFormCard(
   group: Pick<GapGroup, 'id' | 'example' | 'count' | 'askers' | 'questions' | 'again'>,
   sections: GuidanceSection[],
-  opts: { editing?: CuratedAnswer; error?: string; answer?: string; answeredBy?: string; note?: string } = {},
+  opts: { editing?: CuratedAnswer; error?: string; answer?: string; answeredBy?: string; note?: string; withdrawn?: boolean } = {},
 ): AdaptiveCard {
   return renderCard<CuratedFormCardData>('faq-curated-form', {
     groupId: group.id,
-    example: quoted(group.example),
+    example: opts.withdrawn ? '' : quoted(group.example),
     askedLine: askedLine(group),
-    answered: opts.answeredBy !== undefined,
+    // Nothing left to answer: no answer box, no Send.
+    answered: opts.answeredBy !== undefined || opts.withdrawn === true,
     note:
       opts.note ??
-      (opts.answeredBy
+      (opts.withdrawn
+        ? WITHDRAWN
+        : opts.answeredBy
         ? `Answered by ${escapeText(opts.answeredBy)}.`
         : group.again
           ? 'Asked again since a champion answered it: that answer did not help these askers. Answer them here, or type "curated" to change it.'
@@ -234,6 +236,9 @@ export function curatedFormCard(
     error: opts.error ?? '',
   });
 }
+
+/** A gap card whose every question was deleted by those who asked it (their message deleted in Teams). */
+const WITHDRAWN = 'Withdrawn: whoever asked this deleted their question, so there is nothing to answer.';
 
 export function curatedListCard(
   items: CuratedAnswer[],

@@ -10,6 +10,7 @@ import type { AskedQuestion } from './questions.js';
 import { curatedFormCard } from './cards.js';
 import { type CuratedAnswer, TELL_WITHIN_DAYS } from './curated.js';
 import type { Recipient } from './curated-answers.js';
+import { people } from '../text/count.js';
 
 /*
  * A champion's answer reaching everyone who asked the same in the last 30 days, past the rows the turn reads. The
@@ -72,9 +73,6 @@ export interface CuratedTellDeps {
   /** Questions read per page (default 500). */
   pageRows?: number;
 }
-
-/** "3 people" — counted right for one. */
-const people = (n: number) => (n === 1 ? '1 person' : `${n} people`);
 
 /** The champion's card while askers are still being found. */
 export function tellProgressNote(reached: number): string {

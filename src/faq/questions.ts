@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../roles/roles.js';
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import {
   collect,
   deleteIfThere,
@@ -45,7 +45,7 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
   partitionKey: string;
   rowKey: string;
   asker: string;
-  /** The Teams message it was asked in, as its `FaqQuestionMessages` key (a digest: it names no one). */
+  /** The Teams message it was asked in, as a digest (it names no one): its lookup row is `m|<msg>|<RK>`. */
   msg?: string;
 };
 
@@ -59,13 +59,13 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
  *   - in the same day partition, written in the same transaction as what they index (no extra storage call):
  *     RK `a|<asker>|<question RK>` → who asked it, RK `v|<voter>|<question RK>` → who voted on it (and how), so a
  *     person's questions and votes (`my data`, `forget`) are one range read per day, and retention drops whole
- *     old days (`PartitionKey lt <day>`) without a scan.
+ *     old days (`PartitionKey lt <day>`) without a scan;
+ *   - RK `m|<digest of the Teams message>|<question RK>` → the question logged from a message (`fromMessage`), in
+ *     the same transaction as the question: a question costs no extra storage call for the rare message deleted
+ *     or edited in Teams, which pays instead (a few day reads, see `fromMessage`). Between the `a|` and `v|` rows,
+ *     it matches neither person's range, nor `RowKey lt 'a'`; it goes with its day (retention) or with its
+ *     question (`deleteQuestion`, found from the question's `msg`).
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
- * Table `FaqQuestionMessages`: PK = digest of the Teams message a question was asked in (conversation + message id),
- *   RK = the question's id → the question(s) logged from that message, so a message deleted or edited in Teams
- *   finds its question with one partition read whatever day it was asked. Written before the question (a question
- *   is never left unfindable; a row whose question was not written points at nothing and is skipped); deleted with
- *   the question (retention, a withdrawal), found from the question's `msg`.
  * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
  *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
  *   holds numbers and a digest of question ids, nothing of anyone's; retention deletes a card's row once it was
@@ -74,6 +74,7 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
 const CARD_VERSIONS = 'version';
 const ASKED = 'a|';
 const VOTED = 'v|';
+const MESSAGE = 'm|';
 /**
  * RK `g|cards` in a day's partition → the "Answer this" cards that showed a gap question asked that day
  * ([{key, terms}], JSON, ETag-guarded; see `withCardKeys`). It goes with its day, as the questions do (retention).
@@ -101,7 +102,6 @@ export class QuestionStore {
     private readonly questions: TableClient,
     private readonly feedback: TableClient,
     private readonly cards: TableClient,
-    private readonly messages: TableClient,
     private readonly clock: Clock,
   ) {}
 
@@ -110,7 +110,6 @@ export class QuestionStore {
       await tables.table('FaqQuestions'),
       await tables.table('FaqFeedback'),
       await tables.table('FaqGapCards'),
-      await tables.table(MESSAGES_TABLE),
       clock,
     );
   }
@@ -140,13 +139,12 @@ export class QuestionStore {
     };
     if (answer.sectionId) entity.sectionId = answer.sectionId;
     if (answer.thread) entity.thread = answer.thread.slice(0, 400);
-    if (answer.message) {
-      entity.msg = messageDigest(answer.message);
-      await this.messages.upsertEntity({ partitionKey: entity.msg, rowKey: `${partitionKey}_${rowKey}` }, 'Replace');
-    }
+    if (answer.message) entity.msg = messageDigest(answer.message);
+    // One call: the question, its asker's index row and the row that finds it from its message (one partition).
     await this.questions.submitTransaction([
       ['create', entity],
       ['upsert', { partitionKey, rowKey: indexKey(ASKED, asker.aadObjectId ?? asker.id, rowKey) }, 'Replace'],
+      ...(entity.msg ? [['upsert', { partitionKey, rowKey: messageKey(entity.msg, rowKey) }, 'Replace'] as TransactionAction] : []),
     ]);
     return fromEntity(entity);
   }
@@ -158,13 +156,44 @@ export class QuestionStore {
     return e ? fromEntity(e) : undefined;
   }
 
-  /** The questions logged from a Teams message (see `record`): one partition read. */
+  /**
+   * The questions logged from a Teams message (see `record`). Its lookup row is in the day partition of the question,
+   * and the message's key does not say which day that is for sure: the day its id names (`sentAtOf`) and the days
+   * either side (clocks differ) are read first, together — the usual case, a question deleted or edited as asked.
+   * Else (an edit's question is logged on the day of the edit; an id that is no time) one day at a time, newest
+   * first, back to the oldest day stored and at most `MESSAGE_LOOKBACK_DAYS`, until a day holds one. Each read is
+   * one partition's `m|<digest>|` range: an indexed read, never a scan of the days' questions.
+   */
   async fromMessage(message: string): Promise<AskedQuestion[]> {
-    const rows = await collect(
-      this.messages.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${messageDigest(message)}`, select: ['RowKey'] } }),
-      MESSAGE_QUESTIONS_MAX,
-    );
-    const found = await Promise.all(rows.map((r) => this.get(String(r.rowKey))));
+    const digest = messageDigest(message);
+    const readDay = async (day: string) =>
+      (
+        await collect(
+          this.questions.listEntities({
+            queryOptions: {
+              filter: odata`PartitionKey eq ${day} and RowKey ge ${messageKey(digest, '')} and RowKey lt ${`${MESSAGE}${digest}}`}`,
+              select: ['RowKey'],
+            },
+          }),
+          MESSAGE_QUESTIONS_MAX,
+        )
+      ).map((r) => `${day}_${String(r.rowKey).slice(messageKey(digest, '').length)}`);
+    const readDays = async (days: string[]) => (await Promise.all(days.map(readDay))).flat();
+    const today = this.clock.now();
+    const sent = sentAtOf(message);
+    const hinted = sent ? [-1, 0, 1].map((d) => dayOf(new Date(sent.getTime() + d * 86_400_000))) : [];
+    let ids = await readDays(hinted);
+    if (!ids.length) {
+      const oldest = await firstDay(this.questions);
+      const bound = dayOf(new Date(today.getTime() - MESSAGE_LOOKBACK_DAYS * 86_400_000));
+      const stop = oldest && oldest > bound ? oldest : bound;
+      const days: string[] = [];
+      for (let d = today; oldest && dayOf(d) >= stop; d = new Date(d.getTime() - 86_400_000)) {
+        if (!hinted.includes(dayOf(d))) days.push(dayOf(d));
+      }
+      for (let i = 0; i < days.length && !ids.length; i += MESSAGE_DAYS_AT_ONCE) ids = await readDays(days.slice(i, i + MESSAGE_DAYS_AT_ONCE));
+    }
+    const found = await Promise.all(ids.map((id) => this.get(id)));
     return found.filter((q): q is AskedQuestion => q !== undefined);
   }
 
@@ -176,7 +205,7 @@ export class QuestionStore {
     const key = splitId(id);
     const e = key && (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
     if (!key || !e) return false;
-    await deleteQuestion({ questions: this.questions, feedback: this.feedback, messages: this.messages }, key.pk, e);
+    await deleteQuestion({ questions: this.questions, feedback: this.feedback }, key.pk, e);
     return true;
   }
 
@@ -443,7 +472,6 @@ export class QuestionPrivacy {
     private readonly questions: TableClient,
     private readonly feedback: TableClient,
     private readonly cards: TableClient,
-    private readonly messages: TableClient,
     private readonly clock: Clock,
   ) {}
 
@@ -452,7 +480,6 @@ export class QuestionPrivacy {
       await tables.table('FaqQuestions'),
       await tables.table('FaqFeedback'),
       await tables.table('FaqGapCards'),
-      await tables.table(MESSAGES_TABLE),
       clock,
     );
   }
@@ -527,13 +554,11 @@ export class QuestionPrivacy {
     const day = before.toISOString().slice(0, 10);
     let deleted = 0;
     const old = await collect(
-      this.questions.listEntities<{ msg?: string }>({ queryOptions: { filter: odata`PartitionKey lt ${day}`, select: ['PartitionKey', 'RowKey', 'msg'] } }),
+      this.questions.listEntities({ queryOptions: { filter: odata`PartitionKey lt ${day}`, select: ['PartitionKey', 'RowKey'] } }),
       limit,
     );
     const byDay = new Map<string, string[]>();
     for (const r of old) byDay.set(String(r.partitionKey), [...(byDay.get(String(r.partitionKey)) ?? []), String(r.rowKey)]);
-    // The rows that find a question from its Teams message go first: a question never outlives them unfound.
-    for (const r of old) if (r.msg) await deleteIfThere(this.messages, r.msg, `${String(r.partitionKey)}_${String(r.rowKey)}`);
     for (const [pk, keys] of byDay) {
       // The day's votes first (a question id starts with its day), so none is left pointing at nothing.
       const votes = await collect(
@@ -553,7 +578,7 @@ export class QuestionPrivacy {
       limit - deleted,
     );
     for (const q of due) {
-      await deleteQuestion({ questions: this.questions, feedback: this.feedback, messages: this.messages }, day, q);
+      await deleteQuestion({ questions: this.questions, feedback: this.feedback }, day, q);
       deleted++;
     }
     if (deleted >= limit) return deleted;
@@ -580,12 +605,29 @@ export class QuestionPrivacy {
 
 const indexKey = (kind: typeof ASKED | typeof VOTED, person: string, questionRk: string) => `${kind}${safeKey(person)}|${questionRk}`;
 
-const MESSAGES_TABLE = 'FaqQuestionMessages';
 /** One message logs one question (an edit replaces it): a few rows at most, read whole. */
 const MESSAGE_QUESTIONS_MAX = 20;
+/**
+ * How far back `fromMessage` looks past the days the message's id names: an edit's question is logged on the day
+ * of the edit, and an edit a month on is rare enough to be left (the question stays, as any unedited one does).
+ */
+const MESSAGE_LOOKBACK_DAYS = 30;
+const MESSAGE_DAYS_AT_ONCE = 5;
 
 /** The key a Teams message is found by: a digest of where and which (see `messageKeyOf` in src/teams). */
 const messageDigest = (message: string) => createHash('sha256').update(message).digest('hex').slice(0, 32);
+const messageKey = (digest: string, questionRk: string) => `${MESSAGE}${digest}|${questionRk}`;
+
+/**
+ * The day a message was sent, as its key (`<chat>|<message id>`, see `messageKeyOf`) tells it: in Teams chats and
+ * channels a message's id is its creation time in epoch milliseconds. A hint only (undefined for any other id).
+ */
+function sentAtOf(message: string): Date | undefined {
+  const id = message.slice(message.lastIndexOf('|') + 1);
+  if (!/^\d{13}$/.test(id)) return undefined;
+  const at = new Date(Number(id));
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}
 
 /**
  * A question and what hangs on it: its votes (the voters' index rows, FaqFeedback), its asker's index row, the row
@@ -593,7 +635,7 @@ const messageDigest = (message: string) => createHash('sha256').update(message).
  * nothing (deleted with their day by retention), never a question still listed.
  */
 async function deleteQuestion(
-  t: { questions: TableClient; feedback: TableClient; messages: TableClient },
+  t: { questions: TableClient; feedback: TableClient },
   day: string,
   q: QuestionEntity,
 ): Promise<void> {
@@ -606,7 +648,7 @@ async function deleteQuestion(
   }
   const asker = fromEntity(q).asker;
   await deleteIfThere(t.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, q.rowKey));
-  if (q.msg) await deleteIfThere(t.messages, q.msg, id);
+  if (q.msg) await deleteIfThere(t.questions, day, messageKey(q.msg, q.rowKey));
 }
 
 function parseIndexKey(rk: string): { kind: typeof ASKED | typeof VOTED; person: string; rk: string } | undefined {

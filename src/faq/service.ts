@@ -60,6 +60,13 @@ export type FaqAnswer =
   /** A thank-you, a greeting, an emoji: nothing to answer, and nothing recorded (it is no gap in the guidance). */
   | { kind: 'no-question'; questionId: ''; question: string };
 
+/** What a withdrawal (`FaqService.withdraw`) took, and the gap cards to redraw because of it. */
+export interface Withdrawal {
+  removed: number;
+  /** A group to redraw the card of, in the view it was read in; `withdrawn`: none of its questions is left. */
+  redraw: { group: GapGroup; groups: readonly GapGroup[]; withdrawn?: boolean }[];
+}
+
 export interface NewlyAnswered {
   question: AskedQuestion;
   answer: Extract<FaqAnswer, { kind: 'answer' }>;
@@ -263,13 +270,28 @@ export class FaqService {
 
   /**
    * The asker deleted the message they asked in: the question logged from it goes (out of the gaps, the counts, the
-   * askers told of a champion's answer). Only `who`'s own question: the ids come from the client. How many went.
+   * askers told of a champion's answer). Only `who`'s own question: the ids come from the client. How many went, and
+   * the gap groups of the last `gapDays` that listed one, as they read now, for their "Answer this" cards to be
+   * redrawn without it (a card keeps showing what it was drawn with until then). A group left with no question
+   * comes back empty, with `withdrawn`. Only a question that was a gap (unanswered, or Not helpful) costs a gaps read.
    */
-  async withdraw(message: string, who: Actor): Promise<number> {
+  async withdraw(message: string, who: Actor, gapDays = GAPS_DAYS_DEFAULT): Promise<Withdrawal> {
     const mine = (await this.questions.fromMessage(message)).filter((q) => askedBy(q, who));
-    let removed = 0;
-    for (const q of mine) if (await this.questions.remove(q.id)) removed++;
-    return removed;
+    const gone = new Set<string>();
+    const listed = mine.some((q) => !q.answered || q.notHelpful > 0) ? await this.gaps(gapDays) : [];
+    for (const q of mine) if (await this.questions.remove(q.id)) gone.add(q.id);
+    const before = listed.filter((g) => g.questionIds.some((id) => gone.has(id)));
+    if (!before.length) return { removed: gone.size, redraw: [] };
+    const groups = await this.gaps(gapDays);
+    const seenAt = this.questions.now();
+    const redraw = before.map((b): Withdrawal['redraw'][number] => {
+      // Its other questions, wherever they are grouped now (the seed may have gone: the group's first is another).
+      const now = groups.find((g) => g.questionIds.some((id) => b.questionIds.includes(id)));
+      if (now) return { group: now, groups };
+      const empty = { ...b, questionIds: [], questions: [], example: '', count: 0, unanswered: 0, notHelpful: 0, askers: 0, seenAt };
+      return { group: empty, groups: [empty], withdrawn: true };
+    });
+    return { removed: gone.size, redraw };
   }
 
   /**

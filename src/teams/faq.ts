@@ -17,6 +17,7 @@ import { cardPostOf, hasAttachedFiles, messageKeyOf, sharedConversationOf } from
 import { type DownloadWiring, offerDownload } from './downloads.js';
 import type { ExportStore } from '../exports/store.js';
 import type { Clock } from '../clock.js';
+import { count } from '../text/count.js';
 
 export interface FaqWiring {
   faq: FaqService;
@@ -54,10 +55,14 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   const showGapToChampions = async (questionId: string) => {
     const groups = await faq.gaps(GAP_DAYS_DEFAULT);
     const found = groups.find((g) => g.questionIds.includes(questionId));
-    if (!found) return;
+    if (found) await drawGapCard(found, groups);
+  };
+  /** Posts or redraws a gap group's "Answer this" card; one `withdrawn` (no question left) is only redrawn, never posted. */
+  const drawGapCard = async (found: GapGroup, groups: readonly GapGroup[], withdrawn = false) => {
     const card = await faq.gapCard(found, groups);
     const group = { ...found, id: card.key };
-    await outbox.enqueue(gapCardMessages(group, curatedFormCard(group, candidateSections(group)), { version: card.version }));
+    const messages = gapCardMessages(group, curatedFormCard(group, withdrawn ? [] : candidateSections(group), { withdrawn }), { version: card.version });
+    await outbox.enqueue(withdrawn ? messages.filter((m) => m.op === 'update') : messages);
   };
   const candidateSections = (group: Pick<GapGroup, 'example' | 'questions'>) =>
     faq.nearestSections([group.example, ...group.questions], SECTION_CHOICES);
@@ -117,8 +122,10 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   // A question deleted in Teams is withdrawn: out of the gaps, the counts, and the askers told of an answer.
   bot.onMessageDeleted(async (turn, message) => {
-    const removed = await faq.withdraw(message, turn.actor);
-    if (removed) turn.log.info({ removed }, 'question withdrawn: its message was deleted');
+    const { removed, redraw } = await faq.withdraw(message, turn.actor, GAP_DAYS_DEFAULT);
+    if (removed) turn.log.info({ removed, cards: redraw.length }, 'question withdrawn: its message was deleted');
+    // The gap cards that listed it, redrawn without it (through the outbox: the turn waits on no one).
+    for (const r of redraw) await drawGapCard(r.group, r.groups, r.withdrawn);
   });
 
   const vote =
@@ -208,10 +215,10 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the answer as sent'));
     turn.log.info({ curated: stored.id, told, more: outcome.more === true }, 'curated answer stored');
     const note = outcome.repeated
-      ? `Saved. ${alreadySent('your answer', 'those who asked')}${told ? ` ${told === 1 ? '1 more person who asked gets' : `${told} more people who asked get`} it now.` : ''} The bot answers this question with it.`
+      ? `Saved. ${alreadySent('your answer', 'those who asked')}${told ? ` ${told === 1 ? '1 more person who asked gets' : `${count(told)} more people who asked get`} it now.` : ''} The bot answers this question with it.`
       : rest
         ? tellProgressNote(told)
-        : `Saved. ${told === 1 ? '1 person who asked gets' : `${told} people who asked get`} your answer in a private chat; the bot now answers this question with it.`;
+        : `Saved. ${told === 1 ? '1 person who asked gets' : `${count(told)} people who asked get`} your answer in a private chat; the bot now answers this question with it.`;
     return { card: curatedFormCard(group, [], { answeredBy: turn.actor.name, note }) };
   });
 
@@ -268,7 +275,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       turn,
       'active',
       undefined,
-      `Saved: the bot gives the new answer from now on.${n ? ` ${n === 1 ? '1 person who was sent the earlier answer gets' : `${n} people who were sent the earlier answer get`} the new one in a private chat.` : ''}`,
+      `Saved: the bot gives the new answer from now on.${n ? ` ${n === 1 ? '1 person who was sent the earlier answer gets' : `${count(n)} people who were sent the earlier answer get`} the new one in a private chat.` : ''}`,
     );
   });
   bot.verb(FAQ_VERBS.curatedRetire, async (turn, data) => {

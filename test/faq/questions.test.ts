@@ -1,7 +1,8 @@
+import type { TableClient } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { QuestionPrivacy, QuestionStore } from '../../src/faq/questions.js';
-import { collect } from '../../src/storage/tables.js';
+import { collect, type Tables } from '../../src/storage/tables.js';
 import { testTables } from '../support/storage.js';
 
 const DAY = 86_400_000;
@@ -93,7 +94,8 @@ describe('questions found from their Teams message', () => {
     const tables = testTables();
     const store = await QuestionStore.open(tables, clock);
     const privacy = await QuestionPrivacy.open(tables, clock);
-    const messages = async () => (await collect((await tables.table('FaqQuestionMessages')).listEntities())).length;
+    // The rows that find a question from its message, in its day partition.
+    const messages = async () => (await collect((await tables.table('FaqQuestions')).listEntities())).filter((r) => String(r.rowKey).startsWith('m|')).length;
     const old = await store.record('how do I sync', amina, { answered: false, message: 'a:chat|m-1' });
     clock.advance(1 * DAY);
     const kept = await store.record('how do I log in', amina, { answered: true, message: 'a:chat|m-2' });
@@ -113,5 +115,56 @@ describe('questions found from their Teams message', () => {
     expect(await store.fromMessage('a:chat|m-1')).toEqual([]);
     expect((await store.fromMessage('a:chat|m-2')).map((q) => q.id)).toEqual([kept.id]);
     expect(await messages()).toBe(1);
+  });
+});
+
+/** The real tables on the test Azurite, with every storage call made on them listed (`<table>.<call>`). */
+function countedTables(): { tables: Tables; calls: string[] } {
+  const real = testTables();
+  const calls: string[] = [];
+  const storageCalls = new Set(['getEntity', 'listEntities', 'createEntity', 'upsertEntity', 'updateEntity', 'deleteEntity', 'submitTransaction']);
+  const table = async (name: string) =>
+    new Proxy(await real.table(name), {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function' || !storageCalls.has(String(prop))) return value;
+        return (...args: unknown[]) => {
+          calls.push(`${name}.${String(prop)}`);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as TableClient;
+  return { tables: new Proxy(real, { get: (t, p, r) => (p === 'table' ? table : (Reflect.get(t, p, r) as unknown)) }), calls };
+}
+
+describe('a question logged with its Teams message', () => {
+  it('costs one storage call, and is found from its message the day it names, the days around it, or back from today', async () => {
+    // Teams' message ids in chats are their creation time in epoch ms: this one was sent 2026-11-01T08:59:58Z.
+    const sent = Date.parse('2026-11-01T08:59:58Z');
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const { tables, calls } = countedTables();
+    const store = await QuestionStore.open(tables, clock);
+
+    // A question is the commonest turn: logging one is one transaction, the message's lookup row inside it.
+    calls.length = 0;
+    const asked = await store.record('how do I sync', amina, { answered: false, message: `a:chat|${sent}` });
+    expect(calls).toEqual(['FaqQuestions.submitTransaction']);
+
+    // Found a week later from the day the message's id names (and the days either side): one round of reads.
+    clock.advance(7 * DAY);
+    calls.length = 0;
+    expect((await store.fromMessage(`a:chat|${sent}`)).map((q) => q.id)).toEqual([asked.id]);
+    expect(calls.filter((c) => c.endsWith('listEntities'))).toHaveLength(3);
+
+    // An id that names no time (or the wrong day): found going back day by day from today.
+    const other = await store.record('where is the manual', ben, { answered: false, message: 'a:chat|m-2' });
+    clock.advance(3 * DAY);
+    const late = await store.record('who approves access', ben, { answered: false, message: `a:chat|${sent - 20 * DAY}` });
+    expect((await store.fromMessage('a:chat|m-2')).map((q) => q.id)).toEqual([other.id]);
+    expect((await store.fromMessage(`a:chat|${sent - 20 * DAY}`)).map((q) => q.id)).toEqual([late.id]);
+    expect(await store.fromMessage(`a:chat|${sent + 1}`)).toEqual([]);
+
+    // The lookup rows are no questions: not listed, not counted.
+    expect((await store.recent(30)).map((q) => q.id).sort()).toEqual([asked.id, other.id, late.id].sort());
   });
 });

@@ -3,7 +3,7 @@ import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { QuestionStore } from '../../src/faq/questions.js';
-import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { activity, buttonData, execute, invokeText, personalChat, post, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { type RecordedCall, RecordingConnector } from '../support/connector.js';
 
 let app: App;
@@ -300,4 +300,59 @@ describe('gaps at their longest: many groups, each asked in five wordings of the
     expect(old.status).toBe(200);
     expect(JSON.stringify(old.body)).toMatch(/older card that paged by number/);
   }, 150_000);
+});
+
+describe('a gap card listing a question whose asker deletes it in Teams', () => {
+  /** `user` asks `text` in their chat as Teams message `id`; or deletes that message (`messageDelete`). */
+  const ask = async (user: TestUser, id: string, text: string) => readable(await say(app, user, text, { id, ...personalChat(connector.url, user) }));
+  const remove = async (user: TestUser, id: string) => {
+    const res = await post(
+      app,
+      activity(user, { id, type: 'messageDelete', ...personalChat(connector.url, user), channelData: { tenant: { id: 'tenant-1' }, eventType: 'softDeleteMessage' } }),
+    );
+    expect(res.status).toBe(200);
+    await app.settled();
+  };
+  /** The redraws of the card posted for `question`: its message's, whether or not they still name it. */
+  const redrawsOfCardFor = (question: string) => {
+    const posted = gapCardsAbout(question);
+    expect(posted).toHaveLength(1);
+    const puts = connector.calls.filter((c) => c.method === 'PUT' && c.conversationId === TRIAGE);
+    const message = puts.find((c) => groupIdOf(c) === groupIdOf(posted[0]!))?.activityId;
+    return message ? puts.filter((c) => c.activityId === message) : [];
+  };
+
+  it('is redrawn without it: the others asking still listed, or, none left, withdrawn with no answer box', async () => {
+    // Teams' message ids in chats are their creation time (epoch ms).
+    const sent = clock.now().getTime();
+    const first = 'where do I charge the rugged tablets at the quarry depot';
+    const second = 'where can I charge rugged tablets in the quarry depot';
+    expect(await ask(staff(700), String(sent), first)).toContain("doesn't cover this");
+    await app.settled();
+    expect(await ask(staff(701), String(sent + 1), second)).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => redrawsOfCardFor(first).some((u) => JSON.stringify(u.body).includes('Asked 2 times')), 30_000).catch(() => {});
+    expect(JSON.stringify(redrawsOfCardFor(first).at(-1)!.body)).toContain(second);
+
+    // The second asker deletes theirs: the card shows the first question alone.
+    clock.advance(60_000);
+    let drawn = redrawsOfCardFor(first).length;
+    await remove(staff(701), String(sent + 1));
+    await connector.waitFor(() => redrawsOfCardFor(first).length > drawn, 30_000).catch(() => {});
+    const after = JSON.stringify(redrawsOfCardFor(first).at(-1)!.body);
+    expect(after).toContain('Asked once by 1 person');
+    expect(after).not.toContain(second);
+
+    // The first deletes theirs too: nothing left to answer, and the card says so without the words.
+    clock.advance(60_000);
+    drawn = redrawsOfCardFor(first).length;
+    await remove(staff(700), String(sent));
+    await connector.waitFor(() => redrawsOfCardFor(first).length > drawn, 30_000).catch(() => {});
+    const empty = JSON.stringify(redrawsOfCardFor(first).at(-1)!.body);
+    expect(empty).toContain('Withdrawn');
+    expect(empty).not.toContain('charge');
+    expect(empty).not.toContain('faq.curated.answer');
+    // Never posted anew.
+    expect(gapCardsAbout(first)).toHaveLength(1);
+  }, 120_000);
 });

@@ -1,0 +1,5 @@
+/** A count as the app's messages write it: thousands separated ("2,003"), as the cards' figures are. */
+export const count = (n: number): string => n.toLocaleString('en-GB');
+
+/** "1 person", "2,003 people": counted right for one. */
+export const people = (n: number): string => (n === 1 ? '1 person' : `${count(n)} people`);
