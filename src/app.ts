@@ -442,13 +442,15 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
       },
       warn: (details, msg) => log.warn(details, msg),
-      held: { keep: (key, item) => heldQuestions.add(key, item, clock.now()) },
+      // The issues part of a forget, for an issue logged after it looked (officehours/service.ts logBrought).
+      anonymiseIssues: (subject, pseudonym) => issuePersonalData.forget(subject, pseudonym),
+      held: { keep: (key, item) => heldQuestions.add(key, item, clock.now()), hash: (text) => pseudonyms.keyHash(`officehours-held|${text}`) },
     });
     // Reports first: a brought question whose report the issue log held is then found filed, under the same key.
     const fileHeld = async () => {
       await fileHeldReportsNow();
       if (!heldQuestions.size) return;
-      const r = await heldQuestions.drain((item) => officeHours.fileHeldQuestion(item));
+      const r = await heldQuestions.drain((_item, _key, entry) => officeHours.fileHeldQuestion(entry));
       if (r.handled) log.info({ logged: r.handled }, 'held office-hours questions logged');
     };
     const heldTimer = setInterval(() => {

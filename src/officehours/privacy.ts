@@ -14,7 +14,10 @@ import type { HeldQuestion } from './service.js';
  * for the rollout's measures; their name, question and zone go); `expire` deletes bookings of sessions
  * that started before the retention period. A host's "log as issue" kept on this instance's disk while storage did
  * not answer (`held`) names the bringer and the host until it is logged: listed, and `forget` puts the pseudonym in
- * their place (logged later under it; a forgotten host is told nothing).
+ * their place (logged later under it; a forgotten host is told nothing). One being logged at that moment is waited
+ * for, so the issue it makes exists before the forget ends (and names only the pseudonym: `logBrought` looks again).
+ * Only this instance's disk is in reach: another instance's filer finds the forget recorded (ForgottenKeys, by the
+ * held-reports part, first) and logs what it holds as this would have left it (`fileHeldQuestion`).
  */
 export class OfficeHoursPersonalData implements PersonalData {
   readonly feature = 'officeHours';
@@ -28,7 +31,7 @@ export class OfficeHoursPersonalData implements PersonalData {
       clock: Clock;
       /** The reminders' marks: nothing personal (booking ids), but kept no longer than the bookings. */
       marks: ReminderMarks;
-      held?: Pick<DiskOutbox<HeldQuestion>, 'list' | 'replace'>;
+      held?: Pick<DiskOutbox<HeldQuestion>, 'list' | 'replace' | 'handled'>;
     },
   ) {}
 
@@ -58,7 +61,7 @@ export class OfficeHoursPersonalData implements PersonalData {
         { kind: 'officeHours.upcoming', label: 'seats booked at sessions to come (given back)', count: bookings.filter((b) => b.status === 'booked' && b.start > now).length, action: 'delete' },
         { kind: 'officeHours.bookings', label: 'office-hours bookings (seat and attendance counted, name and question removed)', count: bookings.length, action: 'anonymise' },
         { kind: 'officeHours.sessions', label: 'sessions they added, changed or host (kept, person anonymised)', count: own.added.length + own.changed.length + own.hosting.length, action: 'anonymise' },
-        { kind: 'officeHours.held', label: 'brought questions a host asked to log as issues while storage was down, not yet logged (kept, person anonymised)', count: this.held(subject).length, action: 'anonymise' },
+        { kind: 'officeHours.held', label: 'brought questions a host asked to log as issues while storage was down, kept on this instance\'s disk and not yet logged (kept, person anonymised; another instance logs those it holds under the pseudonym)', count: this.held(subject).length, action: 'anonymise' },
       ),
       notes: fileHosts.length
         ? [`They host ${fileHosts.map((s) => s.id).join(', ')} in the office-hours file (OFFICE_HOURS_FILE): change the hosts there.`]
@@ -112,6 +115,7 @@ export class OfficeHoursPersonalData implements PersonalData {
         personId: isSubject(subject, item.personId) ? pseudonym.id : item.personId,
         host: isSubject(subject, item.host.id) ? { id: pseudonym.id, name: pseudonym.name } : item.host,
       });
+      await this.d.held?.handled(e.key);
     }
     return tally;
   }

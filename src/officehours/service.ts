@@ -5,8 +5,10 @@ import type { FormData as IssueForm } from '../issues/verbs.js';
 import type { Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
+import type { Pseudonym, Subject } from '../privacy/personal-data.js';
 import { isPseudonym } from '../privacy/pseudonym.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
+import type { OutboxEntry } from '../storage/disk-outbox.js';
 import type { Membership, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
 import { type Booking, type BookingStore, type PersonBooking, type Seats, servedSequence } from './bookings.js';
@@ -59,12 +61,18 @@ export interface OfficeHoursDeps {
    * The pseudonym a forget of any of `ids` made at or after `since` gave the person (every forget records it first,
    * before its parts run), if any: a brought question logged while its bringer is being forgotten is told as such.
    */
-  forgottenSince?: (ids: readonly string[], since: Date) => Promise<{ pseudonym: { id: string; name: string } } | undefined>;
+  forgottenSince?: (ids: readonly string[], since: Date) => Promise<{ pseudonym: Pseudonym } | undefined>;
+  /**
+   * Anonymises what names the person in the issue log (the issues part of `forget`): an issue logged while they were
+   * being forgotten, after that part had looked, is anonymised here.
+   */
+  anonymiseIssues?: (subject: Subject, pseudonym: Pseudonym) => Promise<unknown>;
   /**
    * Keeps a host's "log as issue" on this instance's disk while storage does not answer (false: one with this key is
-   * kept already); `fileHeldQuestion` logs it when storage is back. Unset: the host is told to try again.
+   * kept already); `fileHeldQuestion` logs it when storage is back. Unset: the host is told to try again. `hash`: a
+   * keyed hash (the privacy secret's), so the key on disk names nobody, even once `forget` has rewritten the item.
    */
-  held?: { keep(key: string, item: HeldQuestion): Promise<boolean> };
+  held?: { keep(key: string, item: HeldQuestion): Promise<boolean>; hash(text: string): string };
   /** Records a brought question as a gap in the guidance (it then shows in `gaps`). */
   markGap: (question: string, asker: Person) => Promise<void>;
   /** A fault the person was not shown (a calendar file served though what it served was not recorded). */
@@ -508,29 +516,40 @@ export class OfficeHoursService {
       if (!isStorageUnavailable(err) || !this.d.held) throw err;
     }
     if (!this.d.held) return { kind: 'message', text: 'The issue could not be logged; try again.' };
-    await this.d.held.keep(`officehours|${occurrenceId}|${personId}`, { host: viewer.person, role: viewer.role, occurrenceId, personId, fields });
+    await this.d.held.keep(`officehours|${this.d.held.hash(`${occurrenceId}|${personId}`)}`, { host: viewer.person, role: viewer.role, occurrenceId, personId, fields });
     return { kind: 'message', text: HELD_QUESTION };
   }
 
   /**
    * Logs a press kept while storage did not answer (`questionToIssue`) and tells its host the outcome 1:1 (in the
    * triage channel when they have no chat with the bot), once. Throws while storage still does not answer: kept.
+   *
+   * A forget on another instance cannot reach this disk: a host or bringer forgotten since the press was kept (on any
+   * instance, as `forgottenSince` records it) is taken as a forget here would have left the press — the host's
+   * pseudonym logs it and is told nothing; the bringer's booking is theirs, without the question.
    */
-  async fileHeldQuestion(item: HeldQuestion): Promise<void> {
-    const host: Viewer = { person: item.host, role: item.role, keys: [item.host.id], zone: this.defaultZone, zoneKnown: false };
-    const res = await this.logBrought(host, item.occurrenceId, item.personId, item.fields);
+  async fileHeldQuestion(entry: OutboxEntry<HeldQuestion>): Promise<void> {
+    const item = entry.item;
+    const kept = new Date(entry.at);
+    const gone = async (id: string) => (isPseudonym(id) ? undefined : (await this.d.forgottenSince?.([id], kept))?.pseudonym);
+    const hostGone = await gone(item.host.id);
+    const person: Person = hostGone ? { id: hostGone.id, name: hostGone.name } : item.host;
+    const personId = (await gone(item.personId))?.id ?? item.personId;
+    const host: Viewer = { person, role: item.role, keys: [person.id], zone: this.defaultZone, zoneKnown: false };
+    const res = await this.logBrought(host, item.occurrenceId, personId, item.fields, kept);
     if (res.kind === 'held') throw new Error('storage did not answer while logging a held brought question; kept');
     const outcome = res.kind === 'message' ? res.text : res.kind === 'invalid' ? `Not logged: ${res.notice} Open the agenda and log it again.` : res.notice;
     const content = `You asked to log a brought question as an issue while storage was not answering. ${outcome}`;
-    // A host forgotten meanwhile (`forget` put their pseudonym in the kept press) is told nothing.
-    if (isPseudonym(item.host.id)) return;
+    // A host forgotten (here, before or while this ran, or on another instance) is told nothing.
+    if (isPseudonym(person.id) || (await gone(person.id))) return;
     await this.d.outbox.enqueue([
       {
         op: 'send',
-        key: `officehours-held|${item.occurrenceId}|${item.personId}`,
-        to: { kind: 'user', userKey: item.host.id },
+        // The held key: it names nobody (a keyed hash).
+        key: `officehours-held|${entry.key}`,
+        to: { kind: 'user', userKey: person.id },
         content,
-        fallback: { to: { kind: 'channel', role: 'triage' }, content: `For ${item.host.name}: ${content}` },
+        fallback: { to: { kind: 'channel', role: 'triage' }, content: `For ${person.name}: ${content}` },
       },
     ]);
   }
@@ -540,12 +559,13 @@ export class OfficeHoursService {
     occurrenceId: string,
     personId: string,
     fields: IssueFields,
+    /** When the host pressed (a held press: when it was kept). */
+    pressed = this.d.clock.now(),
   ): Promise<HostResult | { kind: 'invalid'; occurrence: Occurrence; notice: string } | { kind: 'held' }> {
     const o = await this.find(occurrenceId);
     const booking = o ? await this.d.bookings.booking(o.id, personId) : undefined;
     if (!o || !booking?.question) return { kind: 'message', text: 'That question is no longer on the agenda.' };
     if (booking.issueRef) return { kind: 'agenda', occurrence: o, notice: `Already logged as ${booking.issueRef}.` };
-    const pressed = this.d.clock.now();
     const reporter = { id: booking.personId, name: booking.name };
     const outcome = await this.d.issues.report(
       { person: reporter, reporter: { ...reporter, conversationKey: booking.personId }, role: 'staff' },
@@ -582,8 +602,12 @@ export class OfficeHoursService {
     await this.d.bookings.update(o.id, personId, () => ({ issueRef: outcome.issue.ref }));
     // A forget that landed during this press anonymises the issue (and moves the booking, maybe before it took the
     // reference): looked for after the write, so the host is never shown the name of someone forgotten meanwhile.
+    // Its issues part may have looked before this issue existed: the issue is anonymised here too (again is harmless).
     const forgotten = await this.d.forgottenSince?.([booking.personId], pressed);
-    if (forgotten) return loggedAnonymously(outcome.issue.ref, forgotten.pseudonym);
+    if (forgotten) {
+      await this.d.anonymiseIssues?.({ ids: [booking.personId] }, forgotten.pseudonym);
+      return loggedAnonymously(outcome.issue.ref, forgotten.pseudonym);
+    }
     return { kind: 'agenda', occurrence: o, notice: `Logged as ${outcome.issue.ref} for ${booking.name}; they follow it in "my issues".` };
   }
 

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { BookingStore } from '../../src/officehours/bookings.js';
-import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
 
@@ -14,38 +16,68 @@ import { type PausableAzurite, startPausableAzurite } from '../support/pausable-
 
 let azurite: PausableAzurite;
 let app: App;
+/** A second instance on the same storage, with its own disk. */
+let other: App;
 let clock: ManualClock;
 let connector: RecordingConnector;
 
 const OCC = 'office-hours|2026-12-01T14:00'; // Tue 1 Dec, 12:00 UTC
 const ama: TestUser = { id: '29:ama-held', aadObjectId: 'aad-ama-held', name: 'Ama Mensah' };
 const where = (u: TestUser) => personalChat(connector.url, u);
+const TRIAGE = '19:triage@thread.tacv2';
+const inChannel = (channel: string) => ({
+  serviceUrl: connector.url,
+  conversation: { id: `${channel};messageid=1`, conversationType: 'channel', tenantId: 'tenant-1' },
+  channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: channel } },
+});
+/** What this instance's disk holds of kept presses, as written. */
+const heldOnDisk = async (on: App) => {
+  const dir = path.join(on.config.env.DATA_DIR, 'held');
+  const files = (await readdir(dir)).filter((f) => f.startsWith('officehours-'));
+  return (await Promise.all(files.map((f) => readFile(path.join(dir, f), 'utf8')))).join('');
+};
 const fields = { index: 0, title0: 'Register import fails', category0: 'Data entry', severity0: 'slows', site0: 'Sefara district' };
 const press = () => execute(app, USERS.champion, 'officehours.questionIssue', { occurrenceId: OCC, personId: ama.aadObjectId, ...fields }, where(USERS.champion));
+
+/**
+ * `u` books a seat with `question` (on 30 Nov at `bookedAt`), then on 1 Dec at `pressedAt` the host presses "log as
+ * issue" on it on `on` while storage does not answer: what the host is told.
+ */
+async function bringThenPressWhileDown(u: TestUser, question: string, bookedAt: string, pressedAt: string, on: App = app): Promise<string> {
+  clock.set(`2026-11-30T${bookedAt}:00Z`);
+  await say(app, u, 'whoami', where(u));
+  await execute(app, u, 'officehours.book', { occurrenceId: OCC, field: 'question0', question0: question }, where(u));
+  clock.set(`2026-12-01T${pressedAt}Z`);
+  azurite.pause();
+  try {
+    return invokeText((await execute(on, USERS.champion, 'officehours.questionIssue', { occurrenceId: OCC, personId: u.aadObjectId, ...fields }, where(USERS.champion))).body);
+  } finally {
+    azurite.resume();
+  }
+}
 
 beforeAll(async () => {
   azurite = await startPausableAzurite();
   connector = await new RecordingConnector().start();
   // The timer that files held work is pushed out: the test files it itself, after looking at what the host saw.
-  ({ app, clock } = await startTestApp(
-    {
-      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
-      TABLE_PREFIX: `t${randomBytes(4).toString('hex')}`,
-      ROLLOUT_FILE: 'sample/rollout.yaml',
-      OFFICE_HOURS_FILE: 'sample/office-hours.yaml',
-      GUIDANCE_DIR: 'sample/guidance',
-    },
-    undefined,
-    undefined,
-    { heldRetryMs: 3_600_000 },
-  ));
+  const env = {
+    AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+    TABLE_PREFIX: `t${randomBytes(4).toString('hex')}`,
+    ROLLOUT_FILE: 'sample/rollout.yaml',
+    OFFICE_HOURS_FILE: 'sample/office-hours.yaml',
+    GUIDANCE_DIR: 'sample/guidance',
+  };
+  ({ app, clock } = await startTestApp(env, undefined, undefined, { heldRetryMs: 3_600_000 }));
+  ({ app: other } = await startTestApp(env, clock, undefined, { heldRetryMs: 3_600_000 }));
   clock.set('2026-11-30T08:00:00Z');
-  for (const u of [USERS.champion, ama]) await say(app, u, 'whoami', where(u));
+  for (const u of [USERS.champion, USERS.lead, ama]) await say(app, u, 'whoami', where(u));
+  await say(app, USERS.lead, '<at>Rollout Desk</at> setup triage', inChannel(TRIAGE));
   await execute(app, ama, 'officehours.book', { occurrenceId: OCC, field: 'question0', question0: 'Why does my Excel register not import?' }, where(ama));
   clock.set('2026-12-01T13:45:00Z');
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
+  await other?.stop();
   await azurite?.stop();
   await connector?.stop();
 });
@@ -90,18 +122,7 @@ describe('a brought question turned into an issue while storage does not answer'
 
   it('names the bringer until it is logged: `forget` lists it and puts the pseudonym in their place; nothing is logged in their name', async () => {
     const kofi: TestUser = { id: '29:kofi-held', aadObjectId: 'aad-kofi-held', name: 'Kofi Held' };
-    clock.set('2026-11-30T09:00:00Z');
-    await say(app, kofi, 'whoami', where(kofi));
-    await execute(app, kofi, 'officehours.book', { occurrenceId: OCC, field: 'question0', question0: 'Why is my district missing?' }, where(kofi));
-    clock.set('2026-12-01T13:50:00Z');
-    azurite.pause();
-    let text: string;
-    try {
-      text = invokeText((await execute(app, USERS.champion, 'officehours.questionIssue', { occurrenceId: OCC, personId: kofi.aadObjectId, ...fields }, where(USERS.champion))).body);
-    } finally {
-      azurite.resume();
-    }
-    expect(text).toContain('kept');
+    expect(await bringThenPressWhileDown(kofi, 'Why is my district missing?', '09:00', '13:50:00')).toContain('kept');
     const asked = JSON.stringify(await say(app, USERS.lead, `forget ${kofi.id}`, where(USERS.lead)));
     expect(asked).toContain('a host asked to log as issues while storage was down');
     const subject = await app.privacy.subjectOf({ id: kofi.aadObjectId });
@@ -111,5 +132,81 @@ describe('a brought question turned into an issue while storage does not answer'
     await app.settled();
     expect((await app.queries.listByReporter(kofi.aadObjectId)).items).toEqual([]);
     expect((await app.queries.listByReporter(STAND_IN.id)).items).toEqual([]);
+  }, 90_000);
+
+  it('is kept on disk under a key that names nobody: after `forget`, nothing on the disk names the bringer', async () => {
+    const yaw: TestUser = { id: '29:yaw-held', aadObjectId: 'aad-yaw-held', name: 'Yaw Boateng' };
+    expect(await bringThenPressWhileDown(yaw, 'Why are my visit dates a day off?', '09:30', '13:51:00')).toContain('kept');
+    expect(await heldOnDisk(app)).toContain(yaw.aadObjectId);
+    const subject = await app.privacy.subjectOf({ id: yaw.aadObjectId });
+    const STAND_IN = { id: 'former:0a1b2c3d4e5f6a7b', name: 'Former member 0a1b' };
+    for (let i = 0; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND_IN);
+    const disk = await heldOnDisk(app);
+    expect(disk).toContain(STAND_IN.id); // still kept, under the pseudonym
+    expect(disk).not.toContain(yaw.aadObjectId);
+    await app.fileHeldReports();
+    await app.settled();
+  }, 90_000);
+
+  it('a forget while its press is being logged waits for it: when the forget ends, the issue exists and names only the pseudonym', async () => {
+    const abena: TestUser = { id: '29:abena-held', aadObjectId: 'aad-abena-held', name: 'Abena Darko' };
+    expect(await bringThenPressWhileDown(abena, 'Why does my tally sheet lose the last row?', '09:45', '13:51:30')).toContain('kept');
+    const subject = await app.privacy.subjectOf({ id: abena.aadObjectId });
+    const STAND_IN = { id: 'former:7b8c9d0e1f2a3b4c', name: 'Former member 7b8c' };
+    // The drain has read the booking and is about to log when the forget starts; it logs (slowly) once the forget's
+    // issues part has looked and found nothing.
+    let inReport!: () => void;
+    const reached = new Promise<void>((resolve) => (inReport = resolve));
+    let issuesLooked!: () => void;
+    const looked = new Promise<void>((resolve) => (issuesLooked = resolve));
+    const report = app.issues.report.bind(app.issues);
+    const spy = vi.spyOn(app.issues, 'report').mockImplementationOnce(async (...args) => {
+      inReport();
+      await looked;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      return report(...args);
+    });
+    try {
+      const draining = app.fileHeldReports();
+      await reached;
+      for (let i = 0; i < app.personalData.partCount; i++) {
+        const part = await app.personalData.forgetPart(i, subject, STAND_IN);
+        if (part.feature === 'issues') issuesLooked();
+      }
+      // The forget has ended: what it leaves is what the organisation keeps.
+      expect((await app.queries.listByReporter(abena.aadObjectId)).items).toEqual([]);
+      expect((await app.queries.listByReporter(STAND_IN.id)).items.map((i) => i.title)).toEqual([fields.title0]);
+      await draining;
+    } finally {
+      spy.mockRestore();
+    }
+    await app.settled();
+  }, 90_000);
+
+  it('a host forgotten on one instance while their press is kept on another instance\'s disk: logged naming their pseudonym, and they are told nothing', async () => {
+    const esi: TestUser = { id: '29:esi-held', aadObjectId: 'aad-esi-held', name: 'Esi Owusu' };
+    const host = USERS.champion;
+    // Pressed on the other instance: kept on its disk, out of reach of a forget run on the first.
+    expect(await bringThenPressWhileDown(esi, 'Why does the monthly report miss my clinic?', '10:00', '13:52:00', other)).toContain('kept');
+
+    const asked = await say(app, USERS.lead, `forget ${host.id}`, where(USERS.lead));
+    const done = await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), { ...where(USERS.lead), replyToId: 'card-held-host' });
+    expect(invokeText(done.body)).toContain('is forgotten');
+    const pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(invokeText(done.body))?.[1] ?? '';
+    expect(pseudonym).not.toBe('');
+
+    const hostChat = where(host).conversation.id;
+    const toHost = connector.sentTo(hostChat).length;
+    const toTriage = connector.sentTo(TRIAGE).length;
+    await other.fileHeldReports();
+    await other.settled();
+    const logged = (await other.queries.listByReporter(esi.aadObjectId)).items;
+    expect(logged).toHaveLength(1);
+    const issue = await other.repository.get(logged[0]!.ref);
+    expect(issue?.description).toContain(`logged by ${pseudonym}`);
+    expect(JSON.stringify(issue)).not.toContain(host.name);
+    // Nothing about it reaches the forgotten host: not 1:1, not in the triage channel under their name.
+    expect(JSON.stringify(connector.sentTo(hostChat).slice(toHost))).not.toContain('brought question');
+    expect(JSON.stringify(connector.sentTo(TRIAGE).slice(toTriage))).not.toContain(host.name);
   }, 90_000);
 });

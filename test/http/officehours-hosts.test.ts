@@ -199,6 +199,37 @@ describe('a forget landing within one press that logs a brought question', () =>
     const store = await BookingStore.open(app.tables, clock);
     expect((await store.booking(OCC, STAND_IN.id))?.issueRef).toBe(ref);
   });
+
+  it('a forget whose issues part ran before the press created the issue: the issue is anonymised too, as the host is told', async () => {
+    const wanjiru: TestUser = { id: '29:wanjiru', aadObjectId: 'aad-wanjiru', name: 'Wanjiru Kamau' };
+    const STAND = { id: 'former:5e6f7a8b9c0d1e2f', name: 'Former member 5e6f' };
+    clock.set('2026-12-01T09:20:00Z');
+    await say(app, wanjiru, 'whoami', where(wanjiru));
+    await execute(app, wanjiru, 'officehours.book', { occurrenceId: OCC, field: 'question0', question0: 'Why does the stock sheet double my entries?' }, where(wanjiru));
+    clock.set('2026-12-01T13:57:00Z');
+    const subject = await app.privacy.subjectOf({ id: wanjiru.aadObjectId });
+    // The whole forget runs inside the host's press, after the booking was read and before the issue is created:
+    // its issues part finds no issue of hers yet.
+    const report = app.issues.report.bind(app.issues);
+    const spy = vi.spyOn(app.issues, 'report').mockImplementationOnce(async (...args) => {
+      for (let i = 0; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND);
+      return report(...args);
+    });
+    let text: string;
+    try {
+      const fields = { title0: 'Stock sheet doubles entries', category0: 'Data entry', severity0: 'slows', site0: 'Sefara district' };
+      text = invokeText((await execute(app, USERS.champion, 'officehours.questionIssue', { occurrenceId: OCC, personId: wanjiru.aadObjectId, index: 0, ...fields }, where(USERS.champion))).body);
+    } finally {
+      spy.mockRestore();
+    }
+    const ref = /logged anonymously as (R-\d{4}) \(reported by Former member 5e6f\)/.exec(text)?.[1];
+    expect(ref).toBeDefined();
+    // What the host was told is true of the issue: it names the pseudonym, not her.
+    const issue = await app.repository.get(ref!);
+    expect(issue?.reporter).toMatchObject({ id: STAND.id, name: STAND.name });
+    expect(JSON.stringify(issue)).not.toContain(wanjiru.name);
+    expect((await app.queries.listByReporter(wanjiru.aadObjectId)).items).toEqual([]);
+  });
 });
 
 describe('a large session\'s agenda, a page of people at a time', () => {
