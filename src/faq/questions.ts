@@ -529,15 +529,18 @@ export class QuestionPrivacy {
    */
   async anonymiseAsker(row: IndexedRow, stand: { id: string; name: string }): Promise<void> {
     const rk = row.questionId.slice(row.day.length + 1);
+    // Which Teams message it came from goes too: a digest of their chat and message would still tie it to them.
+    const msg = (await readEntity<QuestionEntity>(this.questions, row.day, rk))?.msg;
     try {
       await this.questions.submitTransaction([
-        ['update', { partitionKey: row.day, rowKey: rk, asker: JSON.stringify(stand) }, 'Merge'],
+        ['update', { partitionKey: row.day, rowKey: rk, asker: JSON.stringify(stand), msg: '' }, 'Merge'],
         ['delete', { partitionKey: row.day, rowKey: row.indexKey }],
       ]);
     } catch (err) {
       if (!isNotFound(err)) throw err;
       await deleteIfThere(this.questions, row.day, row.indexKey);
     }
+    if (msg) await deleteIfThere(this.questions, row.day, messageKey(msg, rk));
   }
 
   /** A vote goes (the question's counts stay: they hold no one's name), then its index row. */

@@ -116,6 +116,27 @@ describe('questions found from their Teams message', () => {
     expect((await store.fromMessage('a:chat|m-2')).map((q) => q.id)).toEqual([kept.id]);
     expect(await messages()).toBe(1);
   });
+
+  it('forgets which message a forgotten asker asked in: the question stays, under the pseudonym, found from no message', async () => {
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const tables = testTables();
+    const store = await QuestionStore.open(tables, clock);
+    const privacy = await QuestionPrivacy.open(tables, clock);
+    const asked = await store.record('how do I sync', amina, { answered: false, message: 'a:chat-amina|m-1' });
+    const others = await store.record('how do I log in', ben, { answered: false, message: 'a:chat-ben|m-2' });
+
+    const rows = await privacy.rowsOf(['aad-amina']);
+    for (const row of rows.asked) await privacy.anonymiseAsker(row, { id: 'pseudo-1', name: 'Former member 1a2b' });
+
+    // The digest of Amina's chat and message would still tie the pseudonymised question to her chat.
+    expect(await store.fromMessage('a:chat-amina|m-1')).toEqual([]);
+    const row = await (await tables.table('FaqQuestions')).getEntity<{ msg?: string; asker: string }>(asked.id.slice(0, 10), asked.id.slice(11));
+    expect(row.msg ?? '').toBe('');
+    expect(JSON.parse(row.asker).name).toBe('Former member 1a2b');
+    expect((await store.recent(30)).map((q) => q.id).sort()).toEqual([asked.id, others.id].sort());
+    // Someone else's question is still found from its message.
+    expect((await store.fromMessage('a:chat-ben|m-2')).map((q) => q.id)).toEqual([others.id]);
+  });
 });
 
 /** The real tables on the test Azurite, with every storage call made on them listed (`<table>.<call>`). */
