@@ -910,7 +910,9 @@ export class OutboundWorker {
         { op: 'send', key: `${m.key}~fallback`, to: m.fallback.to, content: m.fallback.content, topic: m.topic },
       ]);
     }
-    await this.deps.listeners.notify(m, result);
+    // Listeners learn where it was posted: a channel post's "Got it" counts only from that channel.
+    const told = result.state === 'sent' && conversationId ? { ...result, conversationId: rootOf(conversationId) } : result;
+    await this.deps.listeners.notify(m, told);
     await job.done();
   }
 
