@@ -526,8 +526,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       rollout: () => rolloutFile.current,
       sends: sendStore,
       directory: {
-        personalChatUsers: () => conversations.personalChatUsers(),
-        teamMembers: (teamId) => roster.members(teamId),
+        personalChatUsers: (limit) => conversations.personalChatUsers(limit),
+        teamMembers: (teamId, firstPage) => roster.members(teamId, firstPage),
         championIds: () => roles.championIds(),
         rolloutTeamIds,
         members: (kind, id) => rollout.members(kind, id),
@@ -545,13 +545,13 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         for (const p of await conversations.knownPeople()) if (p.name) people.set(p.id.toLowerCase(), p);
         return [...people.values()].sort((a, b) => a.name.localeCompare(b.name));
       },
-      // A colleague Teams' people picker offered who never spoke to the app (vouched for by the support team's roster),
-      // and who pressed "Got it" on a channel post: one roster read by id.
+      // A colleague Teams' people picker offered who never spoke to the app: vouched for by the support team's roster.
       channelMember: async (role, id) => {
         const channel = await conversations.channelFor(role);
         return channel ? roster.memberOf(channel, id) : undefined;
       },
       channelReady: async (role) => Boolean(await conversations.channelFor(role)),
+      channelConversation: async (role) => (await conversations.channelFor(role))?.conversationId,
       tellRolloutTeam: async (key, text) => outbox.enqueue(rolloutTeamNotice(key, text, rolloutTeamIds, await rolloutTeamReachable())),
       facts: new IssueLogFacts(queries, repository),
       settings: {

@@ -130,8 +130,9 @@ const schema = z.object({
   /**
    * How long an instance's claim on a message it is sending lasts (src/outbound/worker.ts, `claimParts`): after an
    * instance stops mid-send, what it may have sent is settled once this runs out (recorded unconfirmed, never twice).
+   * At least 27 s: 9 s to plan, 15 s for Teams' answer (never shortened: a slow answer would be sent again), 3 s to record it.
    */
-  OUTBOUND_CLAIM_SECONDS: int(39, 15, 300),
+  OUTBOUND_CLAIM_SECONDS: int(39, 27, 300),
 
   MEASURES_FILE: z.string().default('sample/measures.yaml'),
   ADOPTION_WEEKS: int(12, 2, 52),

@@ -9,10 +9,10 @@ import { type Audience, BROADCAST_CHANNELS, channelRecipient, type Recipient } f
  * removed; a person is keyed by their Entra object id, lower-cased.
  */
 export interface AudienceDirectory {
-  /** Everyone who has the bot in personal scope (user keys). */
-  personalChatUsers(): Promise<string[]>;
-  /** A team's members, read with the paged roster call; throws when the team can't be read. */
-  teamMembers(teamId: string): Promise<Person[]>;
+  /** Everyone who has the bot in personal scope (user keys); `limit`: stop once that many are found. */
+  personalChatUsers(limit?: number): Promise<string[]>;
+  /** A team's members, read with the paged roster call (`firstPage`: only its first); throws when the team can't be read. */
+  teamMembers(teamId: string, firstPage?: boolean): Promise<Person[]>;
   championIds(): Promise<string[]>;
   rolloutTeamIds: readonly string[];
   rollout(): Rollout;
@@ -49,15 +49,28 @@ export async function resolveAudience(audience: Audience, dir: AudienceDirectory
   return { recipients, notes, unanswered };
 }
 
-async function userKeys(audience: Audience, dir: AudienceDirectory, notes: string[], unanswered: string[]): Promise<string[]> {
+/**
+ * Whether an audience has anyone in it, reading no more than it takes to find one (a team: its roster's first page;
+ * everyone: the first personal chat). A channel always has its post.
+ */
+export async function anyRecipient(audience: Audience, dir: AudienceDirectory): Promise<Resolved & { found: boolean }> {
+  const notes: string[] = [];
+  const unanswered: string[] = [];
+  if (audience.kind === 'channel') return { found: true, recipients: [channelRecipient(audience.role)], notes, unanswered };
+  const keys = await userKeys(audience, dir, notes, unanswered, true);
+  const recipients = keys.map(user).filter((r) => r.key);
+  return { found: recipients.length > 0, recipients, notes, unanswered };
+}
+
+async function userKeys(audience: Audience, dir: AudienceDirectory, notes: string[], unanswered: string[], first = false): Promise<string[]> {
   const rollout = dir.rollout();
   switch (audience.kind) {
     case 'channel':
       return [];
     case 'everyone':
-      return dir.personalChatUsers();
+      return dir.personalChatUsers(first ? 1 : undefined);
     case 'team':
-      return (await teamMembers(audience.teamId, dir, notes, unanswered)).map((p) => p.id);
+      return (await teamMembers(audience.teamId, dir, notes, unanswered, first)).map((p) => p.id);
     case 'champions':
       return dir.championIds();
     case 'rolloutTeam':
@@ -101,9 +114,9 @@ async function cohortMembers(cohortId: string, dir: AudienceDirectory, notes: st
   return out;
 }
 
-async function teamMembers(teamId: string, dir: AudienceDirectory, notes: string[], unanswered: string[]): Promise<Person[]> {
+async function teamMembers(teamId: string, dir: AudienceDirectory, notes: string[], unanswered: string[], firstPage = false): Promise<Person[]> {
   try {
-    return await dir.teamMembers(teamId);
+    return await dir.teamMembers(teamId, firstPage);
   } catch (err) {
     const note = `team ${teamId}: ${(err as Error).message}`;
     notes.push(note);

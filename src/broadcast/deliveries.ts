@@ -7,7 +7,8 @@ import { DELIVERY_STATES, type Delivery, type DeliveryState, type Recipient } fr
  * Table `BroadcastDeliveries`: one row per recipient of a send, written before the message is handed to
  * the outbound path, so a restart knows who is still owed it and nobody is handed it twice.
  *   PK <send id>  RK <recipient key>  → state (pending → sent / failed / blocked / notInstalled / cancelled),
- *                                       waiting, chunk, queuedAt, heldUntil, attempt, reason
+ *                                       waiting, chunk, queuedAt, heldUntil, attempt, reason,
+ *                                       conversation (a channel row: the channel it was posted in)
  * One send's rows are one partition: the progress tally, the report and "resend to failed" read only it.
  *
  * Table `BroadcastAcks`: "Got it", once per person and message.
@@ -49,6 +50,7 @@ function fromRow(e: Record<string, unknown>): Delivery {
     queuedAt: String(e.queuedAt ?? ''),
     heldUntil: String(e.heldUntil ?? ''),
     at: String(e.at ?? ''),
+    ...(e.conversation ? { conversation: String(e.conversation) } : {}),
   };
 }
 

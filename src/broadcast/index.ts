@@ -37,10 +37,11 @@ export interface BroadcastSetup {
   knownPeople(): Promise<{ id: string; name: string }[]>;
   /**
    * The person among the members of the team a broadcast channel is in (Teams' roster, read by id), if they are
-   * one; throws when Teams did not answer. Celebrations vouch for colleagues with the support channel's, and a
-   * "Got it" on a channel post counts only from a member.
+   * one; throws when Teams did not answer. Celebrations vouch for colleagues with the support channel's.
    */
   channelMember?(role: BroadcastChannel, id: string): Promise<Person | undefined>;
+  /** The conversation id of the channel set up for the role (a channel post's "Got it" is checked against it). */
+  channelConversation?(role: BroadcastChannel): Promise<string | undefined>;
   /** Whether `setup <role>` was done: messages and celebrations for a channel are posted there. */
   channelReady(role: BroadcastChannel): Promise<boolean>;
   /** Tells the rollout team something once per key (a plan message due for a channel not set up). */
@@ -102,7 +103,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     directory,
     chatOf: s.chatOf,
     channelReady: s.channelReady,
-    channelMember: s.channelMember,
+    channelConversation: s.channelConversation,
     tellRolloutTeam: s.tellRolloutTeam,
     clock: s.clock,
     graceMs: s.settings.graceMs,

@@ -192,6 +192,8 @@ export interface Delivery extends Recipient {
   /** Held outside the recipient's working hours until this time ('' when not held). */
   heldUntil: string;
   at: string;
+  /** A channel row: the channel (conversation root) it was posted in, once the answer is back. */
+  conversation?: string;
 }
 
 /**

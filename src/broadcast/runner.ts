@@ -319,8 +319,16 @@ export class BroadcastRunner {
     const row = await this.d.deliveries.get(parsed.sendId, parsed.recipient);
     if (!row || row.attempt !== parsed.attempt) return; // an older attempt's late answer
     const { state, reason } = deliveryOf(result, row.kind);
-    if (row.state !== state || row.reason !== reason)
-      await this.d.deliveries.record(parsed.sendId, parsed.recipient, { state, reason, waiting: false, at: this.now.toISOString() });
+    // A channel post's channel, kept for its "Got it" (counted only from that channel).
+    const conversation = row.kind === 'channel' && result.state === 'sent' ? result.conversationId : undefined;
+    if (row.state !== state || row.reason !== reason || (conversation && row.conversation !== conversation))
+      await this.d.deliveries.record(parsed.sendId, parsed.recipient, {
+        state,
+        reason,
+        waiting: false,
+        at: this.now.toISOString(),
+        ...(conversation ? { conversation } : {}),
+      });
     const latest = this.latestChunk.get(parsed.sendId);
     if (latest === undefined || row.chunk >= latest - 1) await this.pump(parsed.sendId);
     if (this.progressDue(parsed.sendId)) {

@@ -7,13 +7,14 @@ import { RRule } from '../recurrence/rrule.js';
 import type { Rollout } from '../rollout/model.js';
 import { allows, type Permission } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
-import { type AudienceDirectory, audienceChoices, audienceFromChoice, audienceFromTyped, audienceLabel, resolveAudience, TYPED_AUDIENCE } from './audience.js';
+import { anyRecipient, type AudienceDirectory, audienceChoices, audienceFromChoice, audienceFromTyped, audienceLabel, resolveAudience, TYPED_AUDIENCE } from './audience.js';
 import type { AnnounceErrors, AnnounceValues, Confirmation, PlanItem } from './cards.js';
 import { type AckStore, anyoneUnacknowledged, type DeliveryRows } from './deliveries.js';
 import {
   type Audience,
   type BroadcastChannel,
   channelNotSetUp,
+  channelRecipient,
   mayHaveReached,
   type MessageContent,
   type Plan,
@@ -53,8 +54,8 @@ export interface BroadcastServiceDeps {
   chatOf(userKey: string): Promise<ChatInfo | undefined>;
   /** Whether `setup <role>` was done for the channel. */
   channelReady(role: BroadcastChannel): Promise<boolean>;
-  /** The person among the members of the channel's team (Teams' roster, by id), or undefined; throws when Teams did not answer. */
-  channelMember?(role: BroadcastChannel, id: string): Promise<Person | undefined>;
+  /** The conversation id (root) of the channel set up for the role, if it was. */
+  channelConversation?(role: BroadcastChannel): Promise<string | undefined>;
   clock: Clock;
   /** How late a scheduled message may still go out (the app was down at its time). */
   graceMs: number;
@@ -119,8 +120,8 @@ const MANUAL_SENDS_READ = 200;
 const PLAN_SENDS_READ = 1_000;
 const RUNNING_READ = 1_000;
 
-/** How long a "Got it" on a channel post waits for Teams to say whether the presser is in the channel's team. */
-const MEMBER_CHECK_MS = 5_000;
+/** How long a Send press waits to learn that its audience has anyone in it (within the turn Teams waits for). */
+const AUDIENCE_CHECK_MS = 5_000;
 
 /** Checking who has the app before a send costs a read per person; past this many it is left to the send. */
 const CONFIRM_CHECK_LIMIT = 500;
@@ -416,8 +417,8 @@ export class BroadcastService {
     // The confirmation offers no Send for an audience of nobody, but card data can be forged: a send to nobody
     // would be recorded with a "0 of 0" report. Checked as the confirmation did (a retried press finds its send).
     if (m.audience.kind !== 'channel' && !(await this.d.sends.get(sendId))) {
-      const { recipients, notes } = await resolveAudience(m.audience, this.d.directory);
-      if (!recipients.length) return { kind: 'message', text: nobodyToSend(m, this.d.rollout(), notes) };
+      const nobody = await this.nobodyIn(m);
+      if (nobody) return { kind: 'message', text: nobody };
     }
     return this.begin({
       id: sendId,
@@ -428,6 +429,32 @@ export class BroadcastService {
       requestedBy: caller.person,
       notify,
     });
+  }
+
+  /**
+   * Why a plan message's audience has nobody to send to, or undefined when it has someone. In the press's turn: it
+   * stops at the first recipient found (a team: its roster's first page) and waits at most AUDIENCE_CHECK_MS.
+   */
+  private async nobodyIn(m: PlanMessage): Promise<string | undefined> {
+    const audience = m.audience;
+    const who = audience.kind === 'team' ? `team ${audience.teamId}` : audienceLabel(audience, this.d.rollout());
+    const noAnswer = `Nothing was sent: Teams did not answer for ${who}; try again in a minute.`;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), AUDIENCE_CHECK_MS);
+    });
+    try {
+      const res = await Promise.race([anyRecipient(audience, this.d.directory), late]);
+      if (res === 'late') {
+        return audience.kind === 'team'
+          ? noAnswer
+          : `Nothing was sent: I couldn't check who is in ${who} in time; try again in a minute.`;
+      }
+      if (res.found) return undefined;
+      return res.unanswered.length ? noAnswer : nobodyToSend(m, this.d.rollout(), res.notes);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async begin(s: {
@@ -596,13 +623,13 @@ export class BroadcastService {
 
   /**
    * "Got it": stored once per person; a 1:1 message may be acknowledged only by someone it was sent to, a channel
-   * post only by a member of the channel's team. `teamsUserId`: the presser's Teams user id (29:…), what Teams'
-   * roster is asked about (their Entra object id when absent).
+   * post only from the channel it was posted in. `conversation`: the channel or group chat the press came from (its root,
+   * without a thread's `;messageid=`; set by Teams, unlike the card's data), absent in a 1:1 chat.
    */
   async acknowledge(
     caller: Caller,
     sendId: string,
-    teamsUserId?: string,
+    conversation?: string,
   ): Promise<{ kind: 'acked'; content: MessageContent; at: string; fresh: boolean; sendId: string } | { kind: 'preview' } | Refusal> {
     if (sendId === 'preview') return { kind: 'preview' };
     const send = await this.d.sends.get(sendId);
@@ -615,34 +642,26 @@ export class BroadcastService {
       if (!row || !mayHaveReached(row)) {
         return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
       }
-    } else if (!(await this.d.acks.when(send.id, caller.person.id))) {
-      // A channel post is seen by the members of the channel's team: a press from anyone else is forged, and would
-      // count them as having read it. Asked of Teams once per person (a second press finds their acknowledgement).
-      const member = await this.channelMemberWithin(send.audience.role, teamsUserId || caller.person.id);
-      if (member === 'unanswered') {
-        return { kind: 'message', text: "I couldn't check this channel's members with Teams just now; nothing was recorded. Press Got it again in a minute." };
+    } else {
+      // A channel post is seen by the members of its channel: a press from any other conversation is forged, and would
+      // count its presser as having read it. Checked without asking Teams (a roster read per presser is throttled
+      // on a large team's announcement).
+      const posted = await this.postedIn(send.id, send.audience.role);
+      if (!conversation || !posted || conversation !== posted) {
+        return { kind: 'message', text: 'This message was not posted in a channel you are in; nothing was recorded.' };
       }
-      if (!member) return { kind: 'message', text: 'This message was not posted in a channel you are in; nothing was recorded.' };
     }
     const res = await this.d.acks.acknowledge(send.id, caller.person.id, caller.person.name, this.now.toISOString());
     return { kind: 'acked', content: send.content, at: res.at, fresh: res.fresh, sendId: send.id };
   }
 
-  /** Whether Teams lists the person in the channel's team, or 'unanswered' (it failed, or took over MEMBER_CHECK_MS). */
-  private async channelMemberWithin(role: BroadcastChannel, id: string): Promise<boolean | 'unanswered'> {
-    if (!this.d.channelMember) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'unanswered'>((resolve) => {
-      timer = setTimeout(() => resolve('unanswered'), MEMBER_CHECK_MS);
-    });
-    try {
-      const member = this.d.channelMember(role, id).then((p) => p !== undefined);
-      return await Promise.race([member, late]);
-    } catch {
-      return 'unanswered';
-    } finally {
-      clearTimeout(timer);
-    }
+  /**
+   * The channel a send's post went to, as its answer recorded it; before the answer is back (or on a post recorded
+   * before channels were kept), the channel set up for the role, where the outbound path posts.
+   */
+  private async postedIn(sendId: string, role: BroadcastChannel): Promise<string | undefined> {
+    const row = await this.d.deliveries.get(sendId, channelRecipient(role).key);
+    return row?.conversation ?? (await this.d.channelConversation?.(role));
   }
 
   /** A card's refresh for its reader: the message, and whether they acknowledged it. */

@@ -169,15 +169,18 @@ export class ConversationStore {
   }
 
   /** Everyone who has the bot in personal scope, once each (Entra id when known): one range of partitions (and the earlier layout's one). */
-  async personalChatUsers(): Promise<string[]> {
+  /** Everyone with a 1:1 chat (user keys); `limit`: stop reading once that many are found. */
+  async personalChatUsers(limit = Number.POSITIVE_INFINITY): Promise<string[]> {
     const users = new Map<string, string>();
+    const found = () => [...new Set(users.values())];
     for (const filter of [PERSONAL_RANGE, odata`PartitionKey eq ${LEGACY_PERSONAL}`]) {
       for await (const e of this.table.listEntities<{ json: string }>({ queryOptions: { filter, select: ['json'] } })) {
         const conv = fromJsonColumn<StoredConversation | undefined>(e.json, undefined);
         if (conv?.user) users.set(conv.conversationId, conv.user.aadObjectId ?? conv.user.id);
+        if (users.size >= limit && found().length >= limit) return found();
       }
     }
-    return [...new Set(users.values())];
+    return found();
   }
 
   /**

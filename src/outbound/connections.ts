@@ -8,13 +8,20 @@ import type { Duplex } from 'node:stream';
  * new connection leaves only once it is open (TCP, then TLS: up to ~340 ms on a loaded machine), well past the slot it
  * was planned for and the 20 ms it may be late; the outbound transport opens one while it prepares a slot (`warm`),
  * and the request takes it when it is made. One spare connection per service at a time: the rest come back to the
- * agent's pool as answers arrive.
+ * agent's pool as answers arrive. Behind a proxy nothing is opened ahead: requests go through the proxy's agent, and a
+ * direct connection would fail or hang.
  */
 export class WarmConnections {
   private readonly agents = new Map<string, Warmable>([
     ['http:', new Warmable(new http.Agent({ keepAlive: true }), 80)],
     ['https:', new Warmable(new https.Agent({ keepAlive: true }), 443)],
   ]);
+  private readonly proxied: boolean;
+
+  /** `env`: where a proxy is configured, as the HTTP pipeline reads it (HTTPS_PROXY, ALL_PROXY, HTTP_PROXY, either case). */
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.proxied = PROXY_VARIABLES.some((name) => Boolean(env[name]?.trim()));
+  }
 
   /** The agent requests to `url` go through (its connections opened ahead among them); undefined for another scheme. */
   agentFor(url: string): http.Agent | undefined {
@@ -24,9 +31,12 @@ export class WarmConnections {
   /** Opens a connection to `url`'s host for the next request there, unless one is open and idle (or opening). */
   warm(url: string): void {
     const u = parse(url);
-    if (u) this.agents.get(u.protocol)?.warm(u);
+    if (u && !this.proxied) this.agents.get(u.protocol)?.warm(u);
   }
 }
+
+/** The variables Azure's HTTP pipeline takes a proxy from (its proxy policy then sets the request's agent). */
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'HTTP_PROXY', 'http_proxy'];
 
 const parse = (url: string): URL | undefined => {
   try {

@@ -56,7 +56,8 @@ export type OutboundMessage = Traced &
 
 /** How one message ended (reported to a topic's listener). @public */
 export type DeliveryResult =
-  | { state: 'sent'; activityId: string }
+  /** `conversationId`: where it was posted (a channel's root), told to listeners when known. */
+  | { state: 'sent'; activityId: string; conversationId?: string }
   | { state: 'updated' }
   /** An update older than what the post already shows, or a repeat of a message already sent. */
   | { state: 'skipped'; reason: string }

@@ -55,14 +55,20 @@ export const DEFAULT_WORKER_OPTIONS: Omit<WorkerOptions, 'id'> = {
   leaseEveryMs: 25,
 };
 
+/** The least time recording an answer is given (a Storage write or two). */
+const MIN_RECORD_MARGIN_MS = 3_000;
+
 /**
- * The parts of a claim on an attempt of `claimMs` (OUTBOUND_CLAIM_SECONDS): re-planning within three `maxHoldMs`, and
- * the rest shared equally by the request (`sendTimeoutMs`) and recording its answer (`recordMarginMs`). The default
- * 39 s is 9 s + 15 s + 15 s; a shorter claim settles a kill's cut-off attempts sooner, but gives Teams less time.
+ * The parts of a claim on an attempt of `claimMs` (OUTBOUND_CLAIM_SECONDS): re-planning within three `maxHoldMs`,
+ * the request (`sendTimeoutMs`, always the default 15 s: Teams often takes 2–5 s to create a conversation, and an
+ * answer that comes later than this counts as none, so the message would be sent again, a duplicate), and the rest
+ * for recording its answer (`recordMarginMs`, at least MIN_RECORD_MARGIN_MS). The default 39 s is 9 s + 15 s + 15 s;
+ * the least, 27 s, is 9 s + 15 s + 3 s: a shorter claim settles a kill's cut-off attempts sooner, but leaves less
+ * time to record an answer before the attempt counts as cut off (recorded unconfirmed rather than sent).
  */
 export function claimParts(claimMs: number, maxHoldMs = DEFAULT_WORKER_OPTIONS.maxHoldMs): Pick<WorkerOptions, 'sendTimeoutMs' | 'recordMarginMs'> {
-  const each = Math.max(1_000, Math.floor((claimMs - 3 * maxHoldMs) / 2));
-  return { sendTimeoutMs: each, recordMarginMs: each };
+  const sendTimeoutMs = DEFAULT_WORKER_OPTIONS.sendTimeoutMs;
+  return { sendTimeoutMs, recordMarginMs: Math.max(MIN_RECORD_MARGIN_MS, claimMs - 3 * maxHoldMs - sendTimeoutMs) };
 }
 
 export interface WorkerDeps {
@@ -904,7 +910,9 @@ export class OutboundWorker {
         { op: 'send', key: `${m.key}~fallback`, to: m.fallback.to, content: m.fallback.content, topic: m.topic },
       ]);
     }
-    await this.deps.listeners.notify(m, result);
+    // Listeners learn where it was posted: a channel post's "Got it" counts only from that channel.
+    const told = result.state === 'sent' && conversationId ? { ...result, conversationId: rootOf(conversationId) } : result;
+    await this.deps.listeners.notify(m, told);
     await job.done();
   }
 

@@ -16,6 +16,7 @@ import type { MessageContent } from '../broadcast/model.js';
 import type { Outbox } from '../outbound/message.js';
 import { personOf } from '../roles/roles.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
+import { sharedConversationOf } from './turn.js';
 
 export interface BroadcastWiring {
   broadcast: BroadcastService;
@@ -160,7 +161,7 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
     }),
   });
   bot.verb(BROADCAST_VERBS.ack, async (turn, data) => {
-    const res = await b.acknowledge(callerOf(turn), data.sendId, turn.actor.id);
+    const res = await b.acknowledge(callerOf(turn), data.sendId, sharedConversationOf(turn.context));
     if (res.kind === 'preview') return { message: 'This is a preview: nothing was recorded.' };
     if (res.kind !== 'acked') return { message: res.text };
     if (res.fresh) turn.log.info({ sendId: res.sendId }, 'announcement acknowledged');

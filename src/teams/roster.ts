@@ -15,9 +15,9 @@ export class TeamsRosterReader implements RosterReader {
     return this.read(teamId, `the bot is not installed in the champions team ${teamId}`);
   }
 
-  /** All members of a team the app is installed in (a broadcast's audience), read page by page. */
-  async members(teamId: string): Promise<Person[]> {
-    return this.read(teamId, 'the app is not installed in this team, so its members cannot be read');
+  /** All members of a team the app is installed in (a broadcast's audience), read page by page; or only the first page. */
+  async members(teamId: string, firstPage = false): Promise<Person[]> {
+    return this.read(teamId, 'the app is not installed in this team, so its members cannot be read', firstPage);
   }
 
   /**
@@ -41,7 +41,7 @@ export class TeamsRosterReader implements RosterReader {
     return found;
   }
 
-  private async read(teamId: string, notInstalled: string): Promise<Person[]> {
+  private async read(teamId: string, notInstalled: string, firstPage = false): Promise<Person[]> {
     const team = await this.conversations.team(teamId);
     if (!team) throw new Error(notInstalled);
     const members: Person[] = [];
@@ -51,7 +51,7 @@ export class TeamsRosterReader implements RosterReader {
         do {
           const page = await TeamsInfo.getPagedTeamMembers(ctx, teamId, 500, token);
           for (const m of page.members) if (m.aadObjectId) members.push({ id: m.aadObjectId, name: m.name ?? '' });
-          token = page.continuationToken;
+          token = firstPage ? undefined : page.continuationToken;
         } while (token);
       });
     } catch (err) {

@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/clock.js';
 import { RosterUnanswered } from '../../src/roles/roles.js';
 import type { Rollout } from '../../src/rollout/model.js';
 import { testTables } from '../support/storage.js';
-import { fixture, finished, installed, LEAD, rolloutTeam, settle, STAFF, TestOutbox, users } from './support.js';
+import { channelIdOf, fixture, finished, installed, LEAD, rolloutTeam, settle, STAFF, TestOutbox, users } from './support.js';
 
 const rollout: Rollout = {
   cohorts: [{ id: 'wave-b', name: 'Wave B', goLive: '2027-02-01', zone: 'Africa/Lusaka' }],
@@ -587,6 +587,52 @@ messages:
   });
 });
 
+describe('Send pressed for a team audience', () => {
+  const teamSendPlan = () =>
+    parsePlan(
+      `timeZone: UTC
+messages:
+  - id: finance
+    stage: design
+    title: For finance
+    body: Sign up.
+    audience: { team: '19:finance-team' }
+    when: manual
+`,
+      rollout,
+    );
+
+  it('checks in the turn only that the team has someone (its roster\'s first page), and when Teams does not answer says so rather than "nobody in it"', async () => {
+    let down = true;
+    const reads: boolean[] = [];
+    const f = await fixture({
+      chats: installed(['a', 'b']),
+      teamMembers: async (_teamId, firstPage) => {
+        reads.push(firstPage === true);
+        if (down) throw new RosterUnanswered("could not read the team's members from Teams (HTTP 503)");
+        return [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }];
+      },
+    });
+    f.rollout.current = rollout;
+    f.plan.current = teamSendPlan();
+    expect(await f.b.service.send(LEAD, 'finance', 'card-1', rolloutTeam.id)).toEqual({
+      kind: 'message',
+      text: 'Nothing was sent: Teams did not answer for team 19:finance-team; try again in a minute.',
+    });
+    await settle(f);
+    expect(await f.b.sends.all()).toEqual([]);
+    expect(reads).toEqual([true]);
+
+    down = false;
+    const started = await f.b.service.send(LEAD, 'finance', 'card-2', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await finished(f, started.send.id);
+    // The press read one page; the send itself then read the whole roster, off the turn.
+    expect(reads).toEqual([true, true, false]);
+    expect(userSends(f.outbox)).toHaveLength(2);
+  });
+});
+
 describe('a plan message whose team roster Teams does not answer at its time', () => {
   const teamPlan = () => trainingPlan("{ team: '19:finance-team' }");
 
@@ -672,36 +718,30 @@ describe('a plan message whose team roster Teams does not answer at its time', (
 });
 
 describe('"Got it" pressed on a channel post', () => {
-  it('counts only members of the channel\'s team (asked of Teams once per person); a forged press by anyone else is refused, and a roster Teams does not answer records nothing', async () => {
-    let down = false;
+  it('counts only a press from the channel it was posted in (the conversation Teams names, not the card\'s data), asking Teams nothing; a forged press from another conversation is refused', async () => {
     const asked: string[] = [];
+    let setUp = channelIdOf('support');
     const f = await fixture({
       channelMember: async (role, id) => {
         asked.push(`${role}:${id}`);
-        if (down) throw new Error("could not read the team's members from Teams (HTTP 503)");
-        return role === 'support' && id === 'aad-member' ? { id, name: 'Mem Ber' } : undefined;
+        return { id, name: id };
       },
+      channelConversation: async () => setUp,
     });
     f.plan.current = planFor(['a']);
     const started = await f.b.service.send(LEAD, 'help', 'card-1', rolloutTeam.id);
     if (started.kind !== 'started') throw new Error(started.text);
     await finished(f, started.send.id);
+    // `setup support` done in another channel since: the post stays where it was, and so do its readers.
+    setUp = '19:elsewhere@thread.tacv2';
     const as = (id: string) => ({ person: { id, name: id }, role: 'staff' as const });
+    const refusal = { kind: 'message', text: 'This message was not posted in a channel you are in; nothing was recorded.' };
 
-    expect(await f.b.service.acknowledge(as('mallory'), started.send.id)).toEqual({
-      kind: 'message',
-      text: 'This message was not posted in a channel you are in; nothing was recorded.',
-    });
-    down = true;
-    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id)).toEqual({
-      kind: 'message',
-      text: "I couldn't check this channel's members with Teams just now; nothing was recorded. Press Got it again in a minute.",
-    });
-    expect([...(await f.b.acks.who(started.send.id))]).toEqual([]);
-    down = false;
-    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id)).toMatchObject({ kind: 'acked', fresh: true });
-    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id)).toMatchObject({ kind: 'acked', fresh: false });
+    expect(await f.b.service.acknowledge(as('mallory'), started.send.id, '19:elsewhere@thread.tacv2')).toEqual(refusal);
+    expect(await f.b.service.acknowledge(as('mallory'), started.send.id)).toEqual(refusal); // from a 1:1 chat
+    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id, channelIdOf('support'))).toMatchObject({ kind: 'acked', fresh: true });
+    expect(await f.b.service.acknowledge(as('aad-member'), started.send.id, channelIdOf('support'))).toMatchObject({ kind: 'acked', fresh: false });
     expect([...(await f.b.acks.who(started.send.id))]).toEqual(['aad-member']);
-    expect(asked).toEqual(['support:mallory', 'support:aad-member', 'support:aad-member']);
+    expect(asked).toEqual([]);
   });
 });

@@ -16,6 +16,9 @@ type Send = Extract<OutboundMessage, { op: 'send' }>;
  * message once per key (enqueued twice → sent once, as the real path promises) and tells the listener.
  * `lose()` drops what is queued and not yet delivered: a crash of the process that held it.
  */
+/** The conversation id of the channel set up for a role, as these tests have it. */
+export const channelIdOf = (role: string) => `19:${role}@thread.tacv2`;
+
 export class TestOutbox implements Outbox {
   readonly enqueued: OutboundMessage[] = [];
   /** Keys answered, in order: what recipients actually received. */
@@ -24,8 +27,12 @@ export class TestOutbox implements Outbox {
   /** What the outbound path remembers having answered, by key (shared across instances in the real path). */
   readonly answered = new Map<string, DeliveryResult>();
   private listener: ResultListener | undefined;
-  /** How a message is answered (default: sent). */
-  answer: (m: Send) => DeliveryResult = (m) => ({ state: 'sent', activityId: `act-${m.key}` });
+  /** How a message is answered (default: sent; a channel post in that role's channel, see channelIdOf). */
+  answer: (m: Send) => DeliveryResult = (m) => ({
+    state: 'sent',
+    activityId: `act-${m.key}`,
+    ...(m.to.kind === 'channel' ? { conversationId: channelIdOf(m.to.role) } : {}),
+  });
 
   async enqueue(messages: readonly OutboundMessage[]): Promise<void> {
     this.enqueued.push(...messages);
@@ -106,10 +113,12 @@ export async function fixture(
     supportChannel?: boolean;
     /** Members of the support channel's team as Teams' roster answers (none by default). */
     supportTeam?: Person[];
-    /** Whom Teams lists in a channel's team, by id (default: the support team's members below, nobody elsewhere). */
+    /** Teams' roster of a channel's team, read by id (default: the support team's members above, nobody elsewhere). */
     channelMember?: (role: string, id: string) => Promise<Person | undefined>;
+    /** The channel set up for a role now (default: channelIdOf the role; none for support when supportChannel is false). */
+    channelConversation?: (role: string) => Promise<string | undefined>;
     /** A team's roster as Teams answers it (default: the app is not in the team). */
-    teamMembers?: (teamId: string) => Promise<Person[]>;
+    teamMembers?: (teamId: string, firstPage?: boolean) => Promise<Person[]>;
   } = {},
 ): Promise<Fixture> {
   const tables = opts.tables ?? testTables();
@@ -144,6 +153,9 @@ export async function fixture(
       opts.channelMember ??
       (async (role, id) => (role === 'support' ? opts.supportTeam?.find((p) => p.id.toLowerCase() === id.toLowerCase()) : undefined)),
     channelReady: async (role) => (role === 'support' ? (opts.supportChannel ?? true) : true),
+    channelConversation:
+      opts.channelConversation ??
+      (async (role) => (role !== 'support' || (opts.supportChannel ?? true) ? channelIdOf(role) : undefined)),
     facts: opts.facts ?? {
       resolvedCount: async () => 0,
       openP1: async () => 0,

@@ -112,6 +112,8 @@ describe('ConversationStore', () => {
     await store.remember({ ...personal, conversationId: 'a:2', user: { id: '29:two', name: 'Bo' } });
     await store.rememberPerson('aad-3', 'Chen');
     expect((await store.personalChatUsers()).sort()).toEqual(['29:two', 'aad-1']);
+    // Asked whether anyone has the app (a Send's check in the turn): the first found, not everyone.
+    expect(await store.personalChatUsers(1)).toHaveLength(1);
   });
 
   it('finds chats saved by an earlier version (one shared partition), leaves them for it, and forgets them too', async () => {
