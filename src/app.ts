@@ -364,6 +364,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
     // Forgets as every instance's held-report filer needs them: a forget on another instance cannot reach this disk.
     const forgottenKeys = await ForgottenKeys.open(tables, pseudonyms);
+    // With the margin the held-report filer allows for instances' clocks: the anonymised wording is the safer mistake.
+    const forgottenSince = (ids: readonly string[], since: Date) => forgottenKeys.since(ids, new Date(since.getTime() - FORGET_CLOCK_SKEW_MS));
     const slaMarks = await SlaMarks.open(tables);
     const issues = new IssueService({
       repository,
@@ -436,8 +438,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       calendarUrl: (token) => `${issueWiring.publicBaseUrl.replace(/\/+$/, '')}/calendar/${token}`,
       systemName: config.env.SYSTEM_NAME,
       issues,
-      // With the margin the held-report filer allows for instances' clocks: the anonymised wording is the safer mistake.
-      forgottenSince: (ids, since) => forgottenKeys.since(ids, new Date(since.getTime() - FORGET_CLOCK_SKEW_MS)),
+      forgottenSince,
       markGap: async (question, asker) => {
         await questions.record(question, { id: asker.id, name: asker.name }, { answered: false });
       },
@@ -590,7 +591,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     cleanups.push(() => figureImports.stop());
     // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
     const personalData = new PersonalDataRegistry()
-      // Before the issues part: a held report filed while its person is forgotten is then anonymised there.
+      // Before the issues part: a held report filed while its person is forgotten is then anonymised there. Before the
+      // FAQ part: the curated answers job looks here after claiming an asker, so a forget it misses deletes that claim.
       .register(new HeldReportsPersonalData(heldReports, forgottenKeys, clock))
       .register(issuePersonalData)
       .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore, { refresh: () => curatedAnswers.refresh(), outbox }))
@@ -645,7 +647,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const curatedTell = await CuratedTellJobs.open(tables, {
       answer: (id) => curatedStore.get(id),
       page: (day, since, next, size) => questions.dayPage(day, since, next, size),
-      askersIn: (answer, page, again) => curatedAnswers.askersIn(answer, page, again),
+      // An asker forgotten since the page was read is told nothing (looked for after the claim).
+      askersIn: (answer, page, again) => curatedAnswers.askersIn(answer, page, again, forgottenSince),
       messages: (answer, tell) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId)),
       posts,
       outbox,

@@ -50,6 +50,9 @@ export interface CuratedOutcome {
   more?: true;
 }
 
+/** The latest forget of any of these keys made at or after `since` (ForgottenKeys.since, clock skew allowed), if any. */
+export type ForgottenSince = (ids: readonly string[], since: Date) => Promise<object | undefined>;
+
 export interface CuratedOptions {
   /**
    * At most this many of the newest gap questions of the last 30 days are read when an answer is saved, and at
@@ -330,28 +333,43 @@ export class CuratedAnswers {
    * Of one page of the month's questions (read off the turn), those asking the same as `answer` in other words, claimed
    * for it: `named`, those claimed now (with `again`, also those claimed before: a page done again after its instance
    * stopped part-way, whose 1:1s go under the same keys), and how many were claimed now (`fresh`).
+   *
+   * The page was read a while before these claims: a forget landing in between anonymised the rows after the read and
+   * released this answer's records before the claim made one. So each named asker is looked for among the forgotten
+   * (`forgotten`) after the claim, and one forgotten since their question is neither named nor left claimed. Looked
+   * for after it, this misses no forget: one recorded later (a forget records the person before the FAQ's part of it
+   * runs) gathers its records after this claim, and deletes it.
    */
-  async askersIn(answer: CuratedAnswer, page: readonly AskedQuestion[], again: boolean): Promise<{ named: Recipient[]; fresh: number }> {
+  async askersIn(answer: CuratedAnswer, page: readonly AskedQuestion[], again: boolean, forgotten: ForgottenSince): Promise<{ named: Recipient[]; fresh: number }> {
     const wordings = [answer.question, ...answer.variants].map(questionTerms);
     const same = page.filter((q) => wordings.some((terms) => similarity(terms, questionTerms(q.question)) >= SAME_QUESTION));
-    return this.claim(answer, same, again);
+    return this.claim(answer, same, again, forgotten);
   }
 
-  private async claim(answer: CuratedAnswer, same: AskedQuestion[], again: boolean): Promise<{ named: Recipient[]; fresh: number }> {
-    const candidates: { key: string; told: Recipient }[] = [];
+  private async claim(answer: CuratedAnswer, same: AskedQuestion[], again: boolean, forgotten?: ForgottenSince): Promise<{ named: Recipient[]; fresh: number }> {
+    const candidates: { key: string; told: Recipient; askedAt: string }[] = [];
     const seen = new Set<string>();
     // Oldest first: whoever waited longest is told first.
     for (const q of same.sort((a, b) => a.askedAt.localeCompare(b.askedAt))) {
       const key = q.asker.aadObjectId ?? q.asker.id;
       if (seen.has(key) || isPseudonym(key)) continue; // a forgotten asker is told nothing
       seen.add(key);
-      candidates.push({ key, told: { asker: q.asker, question: q.question, questionId: q.id } });
+      candidates.push({ key, told: { asker: q.asker, question: q.question, questionId: q.id }, askedAt: q.askedAt });
     }
     // One storage write per asker, inside the champion's turn: a gap hundreds asked must not take them one by one.
     // A claim already there is this answer's (the row is keyed by it): named again only for a repeated Save.
     // The claim records the version sent, so an edit's repeated Save corrects only those sent an earlier one.
     const claimed = await mapLimit(candidates, CLAIMS_AT_ONCE, (c) => this.store.claimNotice(answer.id, c.key, c.told, answer.version));
-    return { named: candidates.filter((_, i) => claimed[i] || again).map((c) => c.told), fresh: claimed.filter(Boolean).length };
+    const named = candidates.map((c, i) => ({ ...c, claimed: claimed[i] === true })).filter((c) => c.claimed || again);
+    const gone = forgotten
+      ? await mapLimit(named, CLAIMS_AT_ONCE, async (c) => {
+          if (!(await forgotten([c.key, c.told.asker.id], new Date(c.askedAt)))) return false;
+          await this.store.releaseNotice(answer.id, c.key);
+          return true;
+        })
+      : [];
+    const kept = named.filter((_, i) => !gone[i]);
+    return { named: kept.map((c) => c.told), fresh: kept.filter((c) => c.claimed).length };
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import { BackgroundWork } from '../background-work.js';
+import { BackgroundWork, JobClaims } from '../background-work.js';
 import type { Clock } from '../clock.js';
 import type { Post, PostStore } from '../conversations/posts.js';
 import type { OutboundMessage, Outbox } from '../outbound/message.js';
@@ -29,8 +29,10 @@ import { people } from '../text/count.js';
  * its post, which `forget` deletes with their chat's other cards). The row goes once the last page is done and the
  * champion's card shows the count.
  *
- * The champion's card (post `faq-curated-tell`/answer id, the card the Save was pressed on) says "N reached so far;
- * more are being found", redrawn as pages are done (at most every `progressEveryMs`), and the count when done.
+ * The champion's card (post `faq-curated-tell`/answer id) says "N reached so far; more are being found", redrawn as
+ * pages are done (at most every `progressEveryMs`), and the count when done. It is the card the Save was pressed on
+ * when that is in their 1:1 chat; pressed on a card others see (the triage channel's gap card, which the `faq-gap` post
+ * redraws with its own lines), a card sent to them 1:1 instead, and the card pressed on is left to its post.
  */
 
 export const CURATED_TELL_TABLE = 'FaqCuratedTell';
@@ -52,12 +54,24 @@ interface Row {
   claimedUntil: number;
 }
 
+/** The row as read, with the ETag its next write is guarded by. */
+type Job = Row & { etag: string };
+
+/**
+ * Where the champion follows the count: `post`, the card the Save was pressed on in their 1:1 chat; `userKey`, a card
+ * sent to them 1:1 (the Save was pressed where others see the card).
+ */
+export type TellCard = { post: Post } | { userKey: string };
+
 export interface CuratedTellDeps {
   /** The answer as it is now (a retired one is sent to nobody more). */
   answer(id: string): Promise<CuratedAnswer | undefined>;
   /** One page of a day's questions asked since `since` (QuestionStore.dayPage). */
   page(day: string, since: string, next: string | undefined, size: number): Promise<{ questions: AskedQuestion[]; next?: string }>;
-  /** Of a page, the askers of the same question, claimed (CuratedAnswers.askersIn). */
+  /**
+   * Of a page, the askers of the same question, claimed (CuratedAnswers.askersIn, given ForgottenKeys: an asker
+   * forgotten since the page was read is neither named nor left claimed).
+   */
   askersIn(answer: CuratedAnswer, page: readonly AskedQuestion[], again: boolean): Promise<{ named: Recipient[]; fresh: number }>;
   /** The 1:1s that send `answer` to `tell` (as the turn sends them: the same keys). */
   messages(answer: CuratedAnswer, tell: readonly Recipient[]): OutboundMessage[];
@@ -76,7 +90,7 @@ export interface CuratedTellDeps {
 
 /** The champion's card while askers are still being found. */
 export function tellProgressNote(reached: number): string {
-  return `Saved. ${people(reached)} who asked ${reached === 1 ? 'gets' : 'get'} your answer in a private chat so far; more who asked are being found, and this card says how many when done. The bot now answers this question with it.`;
+  return `Saved. ${people(reached)} who asked ${reached === 1 ? 'gets' : 'get'} your answer in a private chat so far; more who asked are being found, and I show how many in our private chat when done. The bot now answers this question with it.`;
 }
 
 function doneNote(reached: number): string {
@@ -86,13 +100,13 @@ function doneNote(reached: number): string {
 export class CuratedTellJobs {
   private readonly work = new BackgroundWork();
   private readonly active = new Set<string>();
-  private readonly claimMs: number;
+  private readonly claims: JobClaims;
 
   private constructor(
     private readonly table: TableClient,
     private readonly d: CuratedTellDeps,
   ) {
-    this.claimMs = d.claimMs ?? 3 * 60_000;
+    this.claims = new JobClaims(table, d);
   }
 
   static async open(tables: Tables, deps: CuratedTellDeps): Promise<CuratedTellJobs> {
@@ -105,10 +119,10 @@ export class CuratedTellJobs {
 
   /**
    * The turn's side (two storage calls): the job for `answer`, claimed by this instance, its count starting at the
-   * `told` the turn sent it to; `post` is the champion's card, redrawn as it goes. False when one is under way already
-   * (the Save pressed again): nothing new starts, and its count goes on.
+   * `told` the turn sent it to; `card` is where the champion follows the count (see `TellCard`; none: nowhere). False
+   * when one is under way already (the Save pressed again): nothing new starts, and its count goes on.
    */
-  async begin(answer: CuratedAnswer, told: number, post?: Post): Promise<boolean> {
+  async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<boolean> {
     const now = this.nowMs;
     const row: Row = {
       since: new Date(now - TELL_WITHIN_DAYS * 86_400_000).toISOString(),
@@ -117,8 +131,7 @@ export class CuratedTellJobs {
       started: false,
       reached: told,
       pages: 0,
-      holder: this.d.holderId,
-      claimedUntil: now + this.claimMs,
+      ...this.claims.columns(),
     };
     try {
       await this.table.createEntity({ partitionKey: PK, rowKey: safeKey(answer.id), ...row });
@@ -126,7 +139,19 @@ export class CuratedTellJobs {
       if (isConflict(err)) return false;
       throw err;
     }
-    if (post) await this.d.posts.save(CURATED_TELL_POST, answer.id, post);
+    if (card && 'post' in card) await this.d.posts.save(CURATED_TELL_POST, answer.id, card.post);
+    // Its post is recorded when it lands (updates queued meanwhile wait for it); the job's row still names nobody.
+    else if (card) {
+      await this.d.outbox.enqueue([
+        {
+          op: 'send',
+          key: `${CURATED_TELL_POST}|${answer.id}`,
+          to: { kind: 'user', userKey: card.userKey },
+          content: tellCard(answer, tellProgressNote(told)),
+          post: { kind: CURATED_TELL_POST, id: answer.id, version: 0 },
+        },
+      ]);
+    }
     return true;
   }
 
@@ -155,7 +180,7 @@ export class CuratedTellJobs {
     const rows = this.table.listEntities<{ claimedUntil: number }>({ queryOptions: { filter: `PartitionKey eq '${PK}'`, select: ['RowKey', 'claimedUntil'] } });
     let taken = 0;
     for await (const r of rows) {
-      if (Number(r.claimedUntil ?? 0) > this.nowMs) continue;
+      if (!this.claims.lapsed(r.claimedUntil)) continue;
       this.start(String(r.rowKey));
       taken++;
     }
@@ -164,7 +189,7 @@ export class CuratedTellJobs {
 
   /** Walks the rest of the month a page at a time. Safe to run twice or on two instances: the claim and the ETags decide. */
   async run(id: string): Promise<void> {
-    if (this.active.has(id)) return;
+    if (this.active.has(id) || this.work.stopping) return;
     this.active.add(id);
     try {
       let job = await this.claim(id);
@@ -174,32 +199,36 @@ export class CuratedTellJobs {
         await deleteIfThere(this.table, PK, safeKey(id));
         return;
       }
-      const first = dayOf(new Date(job.row.since));
+      const first = dayOf(new Date(job.since));
       let drawn = this.nowMs;
       for (;;) {
-        if (this.work.stopping) return;
+        if (this.work.stopping) {
+          // Let go, so another instance's next upkeep resumes from the cursor rather than when the claim runs out.
+          await this.release(id, job.etag);
+          return;
+        }
         // A page found started was cut short (its instance stopped): its askers are named again, under the same keys.
-        const again = job.row.started;
+        const again = job.started;
         if (!again) {
           const etag = await this.write(id, { started: true }, job.etag);
           if (etag === undefined) return;
-          job = { ...job, etag, row: { ...job.row, started: true } };
+          job = { ...job, etag, started: true };
         }
-        const page = await this.d.page(job.row.day, job.row.since, job.row.token || undefined, this.d.pageRows ?? PAGE_ROWS);
+        const page = await this.d.page(job.day, job.since, job.token || undefined, this.d.pageRows ?? PAGE_ROWS);
         const { named, fresh } = await this.d.askersIn(answer, page.questions, again);
         await this.d.outbox.enqueue(this.d.messages(answer, named));
-        const day = page.next ? job.row.day : dayOf(new Date(Date.parse(`${job.row.day}T00:00:00Z`) - 86_400_000));
-        const next: Partial<Row> = { day, token: page.next ?? '', started: false, reached: job.row.reached + fresh, pages: job.row.pages + 1 };
+        const day = page.next ? job.day : dayOf(new Date(Date.parse(`${job.day}T00:00:00Z`) - 86_400_000));
+        const next: Partial<Row> = { day, token: page.next ?? '', started: false, reached: job.reached + fresh, pages: job.pages + 1 };
         if (day < first) {
-          await this.finish(id, answer, { ...job.row, ...next });
+          await this.finish(id, answer, { ...job, ...next });
           return;
         }
         const etag = await this.write(id, next, job.etag);
         if (etag === undefined) return; // taken over elsewhere: that instance goes on from the cursor
-        job = { etag, row: { ...job.row, ...next } };
+        job = { ...job, ...next, etag };
         if (fresh && this.nowMs - drawn >= (this.d.progressEveryMs ?? 5_000)) {
           drawn = this.nowMs;
-          await this.redraw(answer, tellProgressNote(job.row.reached), job.row.pages);
+          await this.redraw(answer, tellProgressNote(job.reached), job.pages);
         }
       }
     } finally {
@@ -219,36 +248,52 @@ export class CuratedTellJobs {
     const key = `${CURATED_TELL_POST}|${answer.id}|${version === FINAL_VERSION ? 'done' : `p${version}`}`;
     // No card to redraw (a Save from a client that named none, or its post deleted by `forget`): nothing to show.
     if (!card?.post && !card?.pendingKey) return;
-    const group = { id: answer.groupId ?? '', example: answer.question, count: 0, askers: 0, questions: answer.variants };
-    const content = curatedFormCard(group, [], { answeredBy: answer.author.name, note });
-    await this.d.outbox.enqueue([{ op: 'update', key, post: { kind: CURATED_TELL_POST, id: answer.id }, version, content }]);
+    await this.d.outbox.enqueue([{ op: 'update', key, post: { kind: CURATED_TELL_POST, id: answer.id }, version, content: tellCard(answer, note) }]);
   }
 
-  /** Takes the job for this instance: free, lapsed, or already ours. */
-  private async claim(id: string): Promise<{ etag: string; row: Row } | undefined> {
-    for (;;) {
-      const e = await readEntity<Row>(this.table, PK, safeKey(id));
-      if (!e) return undefined;
-      if (e.holder !== this.d.holderId && Number(e.claimedUntil) > this.nowMs) return undefined;
-      const etag = await this.write(id, {}, e.etag);
-      if (etag !== undefined) return { etag, row: rowOf(e) };
-    }
+  private key(id: string): { partitionKey: string; rowKey: string } {
+    return { partitionKey: PK, rowKey: safeKey(id) };
+  }
+
+  private async get(id: string): Promise<Job | undefined> {
+    const e = await readEntity<Row>(this.table, PK, safeKey(id));
+    return e ? { ...rowOf(e), etag: e.etag } : undefined;
+  }
+
+  /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
+  private claim(id: string): Promise<Job | undefined> {
+    return this.claims.claim(this.key(id), () => this.get(id), {
+      take: async (job, claim) => {
+        const etag = await this.write(id, {}, job.etag);
+        return etag === undefined ? undefined : { ...job, ...claim, etag };
+      },
+    });
   }
 
   /** Writes `change` and renews the claim, if the row is as this instance last saw it; undefined: not ours any more. */
   private async write(id: string, change: Partial<Row>, etag: string): Promise<string | undefined> {
     try {
-      return await updateIfUnchanged(
-        this.table,
-        { partitionKey: PK, rowKey: safeKey(id), ...change, holder: this.d.holderId, claimedUntil: this.nowMs + this.claimMs },
-        'Merge',
-        etag,
-      );
+      return await updateIfUnchanged(this.table, { ...this.key(id), ...change, ...this.claims.columns() }, 'Merge', etag);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
   }
+
+  /** Lets the claim go (shutdown between pages); a row changed or gone meanwhile is not ours to release. */
+  private async release(id: string, etag: string): Promise<void> {
+    try {
+      await this.claims.release(this.key(id), etag);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
+/** The champion's card as the job draws it: the answer's question, who answered, and the count. */
+function tellCard(answer: CuratedAnswer, note: string) {
+  const group = { id: answer.groupId ?? '', example: answer.question, count: 0, askers: 0, questions: answer.variants };
+  return curatedFormCard(group, [], { answeredBy: answer.author.name, note });
 }
 
 function rowOf(e: Partial<Record<keyof Row, unknown>>): Row {

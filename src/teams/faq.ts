@@ -1,7 +1,7 @@
 import { escapeText } from '../cards/template.js';
 import { answerCard, curatedFormCard, curatedListCard, gapsCard, notCoveredCard } from '../faq/cards.js';
 import type { CuratedAnswers } from '../faq/curated-answers.js';
-import { type CuratedTellJobs, tellProgressNote } from '../faq/curated-tell.js';
+import { type CuratedTellJobs, type TellCard, tellProgressNote } from '../faq/curated-tell.js';
 import { recogniseEchoedCard } from '../faq/echo.js';
 import { findGapGroup, type GapGroup } from '../faq/gaps.js';
 import { curatedAnswerMessages, gapCardMessages, newlyAnsweredMessages } from '../faq/notices.js';
@@ -210,7 +210,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     // The month holds more than the turn read: the rest of its askers are found off the turn, this card following the
     // count. Begun before the answer is recorded as sent, so a press found "sent" had its job begun (or finished).
     const rest = outcome.more && !outcome.repeated && w.tellJobs ? w.tellJobs : undefined;
-    if (rest && (await rest.begin(stored, told, cardPostOf(turn.context)))) rest.start(stored.id);
+    if (rest && (await rest.begin(stored, told, tellCardOf(turn)))) rest.start(stored.id);
     // Not recorded, the Save pressed again names them again under the same keys (the outbox sends each once).
     await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the answer as sent'));
     turn.log.info({ curated: stored.id, told, more: outcome.more === true }, 'curated answer stored');
@@ -359,6 +359,16 @@ export async function notifyNewlyAnswered({ faq, outbox, log }: FaqWiring): Prom
   await outbox.enqueue(newlyAnsweredMessages(found));
   if (found.length) log.info({ found: found.length }, 'told askers their questions are now answered');
   return found.length;
+}
+
+/**
+ * Where the champion follows the count of a curated answer's askers: the card pressed on, in their 1:1 chat; pressed
+ * where others see it (the triage channel's gap card, which its `faq-gap` post keeps showing with the asked and answered
+ * lines), a card sent to them 1:1.
+ */
+function tellCardOf(turn: Turn): TellCard {
+  const post = turn.context.activity.conversation.conversationType === 'personal' ? cardPostOf(turn.context) : undefined;
+  return post ? { post } : { userKey: turn.actor.aadObjectId ?? turn.actor.id };
 }
 
 /** What a Save (or "Send the answer") pressed again says once its first press's 1:1s were queued. */

@@ -7,9 +7,14 @@ import { type CuratedAnswer, CuratedStore } from '../../src/faq/curated.js';
 import type { GuidanceLibrary } from '../../src/faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from '../../src/faq/engine/index.js';
 import { curatedAnswerMessages } from '../../src/faq/notices.js';
-import { QuestionStore } from '../../src/faq/questions.js';
+import { FaqPersonalData } from '../../src/faq/privacy.js';
+import { type AskedQuestion, QuestionPrivacy, QuestionStore } from '../../src/faq/questions.js';
 import { FaqService } from '../../src/faq/service.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
+import { ForgottenKeys } from '../../src/privacy/forgotten-keys.js';
+import { FORGET_CLOCK_SKEW_MS } from '../../src/privacy/held-reports.js';
+import type { Subject } from '../../src/privacy/personal-data.js';
+import { Pseudonyms } from '../../src/privacy/pseudonym.js';
 import { CapturedOutbox } from '../support/outbox.js';
 import { testTables } from '../support/storage.js';
 import { SAMPLE_GLOSSARY, SAMPLE_GUIDANCE } from './engine/corpus.js';
@@ -40,12 +45,28 @@ async function setup() {
   ref.curated = curated;
   const faq = new FaqService(library, questions, { curated: { activeAnswer: (id) => curated.activeAnswer(id), showAuthor: false } });
   const posts = await PostStore.open(tables);
+  const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
+  const forgottenKeys = await ForgottenKeys.open(tables, pseudonyms);
+  const faqData = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store);
+  /** `forget` as its job runs it: the forgotten keys recorded first (the held-reports part), then the FAQ's part. */
+  const forget = async (subject: Subject) => {
+    const pseudonym = pseudonyms.of(subject);
+    await forgottenKeys.record(subject, pseudonym, clock.now());
+    await faqData.forget(subject, pseudonym);
+  };
+  /** Runs after the job reads each page, before it claims that page's askers. */
+  const hooks: { afterPage?: (page: readonly AskedQuestion[]) => Promise<void> } = {};
   /** One instance's job runner, sending through `outbox`. */
   const jobs = (holderId: string, outbox: CapturedOutbox, pageRows = 500) =>
     CuratedTellJobs.open(tables, {
       answer: (id) => store.get(id),
-      page: (day, since, next, size) => questions.dayPage(day, since, next, size),
-      askersIn: (answer, page, again) => curated.askersIn(answer, page, again),
+      page: async (day, since, next, size) => {
+        const page = await questions.dayPage(day, since, next, size);
+        await hooks.afterPage?.(page.questions);
+        return page;
+      },
+      askersIn: (answer, page, again) =>
+        curated.askersIn(answer, page, again, (ids, since) => forgottenKeys.since(ids, new Date(since.getTime() - FORGET_CLOCK_SKEW_MS))),
       messages: (answer, tell) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId)),
       posts,
       outbox,
@@ -55,7 +76,7 @@ async function setup() {
       claimMs: 60_000,
       pageRows,
     });
-  return { clock, questions, curated, jobs };
+  return { clock, questions, curated, store, jobs, forget, hooks };
 }
 
 /** `n` people asking the same question (the first `from` of a numbered series), asked a minute apart from now on. */
@@ -70,11 +91,12 @@ async function ask(questions: QuestionStore, clock: ManualClock, from: number, n
   }
 }
 
-/** The champion's card the Save was pressed on (redrawn with the count). */
-const GRACE_CARD = {
+/** The champion's card the Save was pressed on in her 1:1 chat (redrawn with the count). */
+const GRACE_POST = {
   conversation: { conversationId: 'a:chat-grace', serviceUrl: 'http://127.0.0.1:1', tenantId: 'tenant-1', conversationType: 'personal' as const, channelId: 'msteams', bot: { id: '28:bot' }, updatedAt: '2027-01-01T00:00:00Z' },
   activityId: 'card-1',
 };
+const GRACE_CARD = { post: GRACE_POST };
 const OLDEST = 120;
 const NEWER = 2000;
 /** The askers the turn's bounded read leaves out: the oldest, asked before the newest 2,000. */
@@ -157,5 +179,54 @@ describe("a champion's answer to a question more than 2,000 people asked this mo
       expect(keys, k).toHaveLength(1);
       expect(keys[0]).toBe(`faq-curated|${answer.id}|${k}`);
     }
+  }, 180_000);
+
+  it('an asker forgotten between the job reading a page and claiming its askers is sent nothing, and no record of the answer names them', async () => {
+    const s = await setup();
+    const { answer, told } = await answered(s);
+    const target = { id: '29:asker7', aadObjectId: 'aad-asker7', name: 'Asker 7' };
+    // The forget lands once the job has read the page holding their question, before it claims that page's askers.
+    s.hooks.afterPage = async (page) => {
+      if (!page.some((q) => q.asker.aadObjectId === target.aadObjectId)) return;
+      s.hooks.afterPage = undefined;
+      await s.forget({ ids: [target.id, target.aadObjectId], name: target.name });
+    };
+    const outbox = new CapturedOutbox();
+    const jobs = await s.jobs('a', outbox);
+    await jobs.begin(answer, told.length);
+    await jobs.run(answer.id);
+    expect(s.hooks.afterPage, 'the forget ran').toBeUndefined();
+    const sent = sentTo(outbox.messages);
+    expect(sent.has(target.aadObjectId)).toBe(false);
+    // Everyone else the turn did not reach still gets it.
+    expect([...sent.keys()].sort()).toEqual(oldest.filter((k) => k !== target.aadObjectId).sort());
+    const naming = (await s.store.toldOf(answer.id, 10_000)).filter(
+      (r) => [target.id, target.aadObjectId].includes(r.userKey) || (r.told && [r.told.asker.id, r.told.asker.aadObjectId, r.told.asker.name].some((v) => v !== undefined && [target.id, target.aadObjectId, target.name].includes(v))),
+    );
+    expect(naming).toEqual([]);
+  }, 180_000);
+
+  it('an instance shutting down lets its job go: another instance resumes it at its next upkeep, not once the claim runs out', async () => {
+    const s = await setup();
+    const { answer, told } = await answered(s);
+    const outboxA = new CapturedOutbox();
+    const outboxB = new CapturedOutbox();
+    const a = await s.jobs('a', outboxA, 40);
+    const b = await s.jobs('b', outboxB, 40);
+    // Instance a is shut down while it works on its second page: it finishes that page, and stops.
+    let pages = 0;
+    s.hooks.afterPage = async () => {
+      if (++pages === 2) void a.stop();
+    };
+    await a.begin(answer, told.length);
+    await a.run(answer.id);
+    s.hooks.afterPage = undefined;
+    expect(pages).toBe(2);
+    // No time has passed: the claim a took would hold for a minute more, were it not let go.
+    expect(await b.upkeep()).toBe(1);
+    await b.idle();
+    const sent = sentTo([...outboxA.messages, ...outboxB.messages]);
+    expect([...sent.keys()].filter((k) => oldest.includes(k)).sort()).toEqual([...oldest].sort());
+    for (const [k, keys] of sent) expect(keys, k).toHaveLength(1);
   }, 180_000);
 });

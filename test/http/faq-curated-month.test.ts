@@ -1,25 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
+import { PostStore } from '../../src/conversations/posts.js';
 import { QuestionStore } from '../../src/faq/questions.js';
-import { execute, invokeText, personalChat, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 
 /*
  * A gap more than 2,000 people asked this month: the champion's Send reaches all of them, the turn answering at once
  * for the newest and the rest found off the turn; the 2,001st and older askers get the answer, each once, and the
- * champion's card ends with how many were reached.
+ * champion is shown how many were reached. Pressed on the triage channel's card, that card keeps its own lines
+ * (asked how often, answered by whom) for every champion there; the count is shown to the champion 1:1.
  */
 
 let app: App;
 let clock: ManualClock;
 let connector: RecordingConnector;
 const TRIAGE = '19:triage@thread.tacv2';
-const QUESTION = 'where do I collect the spare tablet battery packs';
+const QUESTION = 'where can I charge the solar lantern at the district store';
 const inChat = (u: TestUser) => personalChat(connector.url, u);
 /** The first askers of the month (older than the newest 2,000), who have a chat with the bot. */
 const early: TestUser[] = [0, 1, 2].map((i) => ({ id: `29:early${i}`, aadObjectId: `aad-early${i}`, name: `Early ${i}` }));
 const NEWER = 2000;
+const newest: TestUser = { id: `29:many${NEWER - 1}`, aadObjectId: `aad-many${NEWER - 1}`, name: `Many ${NEWER - 1}` };
 
 beforeAll(async () => {
   connector = await new RecordingConnector().start();
@@ -37,10 +40,13 @@ beforeAll(async () => {
   for (let i = 0; i < NEWER; i += 50) {
     if (i % 1000 === 0) clock.advance(86_400_000);
     await Promise.all(
-      Array.from({ length: 50 }, (_, j) => questions.record(QUESTION, { id: `29:many${i + j}`, aadObjectId: `aad-many${i + j}`, name: `Many ${i + j}` }, { answered: false })),
+      Array.from({ length: Math.min(50, NEWER - 1 - i) }, (_, j) => questions.record(QUESTION, { id: `29:many${i + j}`, aadObjectId: `aad-many${i + j}`, name: `Many ${i + j}` }, { answered: false })),
     );
     clock.advance(1_000);
   }
+  // The newest asks through the bot: their question puts the gap's card in the triage channel.
+  expect(readable(await say(app, newest, QUESTION, inChat(newest)))).toContain("doesn't cover this");
+  await app.settled();
 }, 120_000);
 afterAll(async () => {
   await app?.stop();
@@ -48,21 +54,37 @@ afterAll(async () => {
 });
 
 describe('Send the answer on a gap more than 2,000 people asked this month', () => {
-  it('reaches the 2,001st and older askers too, each once, and the card ends with how many were reached', async () => {
-    const list = JSON.stringify(await say(app, USERS.champion, 'gaps 30', inChat(USERS.champion)));
-    const groupId = /"groupId":"([^"]+)"/.exec(list.slice(list.indexOf(QUESTION)))?.[1] ?? '';
+  it('pressed on the triage channel card: reaches the 2,001st and older askers too, each once; that card keeps its asked and answered lines, and the champion is shown the count 1:1', async () => {
+    // The gap's card in the triage channel, as the newest asker's question posted it: Save pressed there.
+    const posted = JSON.stringify(connector.calls.find((c) => c.method === 'POST' && JSON.stringify(c.body).includes('groupId') && JSON.stringify(c.body).includes(QUESTION))?.body);
+    const groupId = /"groupId":"([^"]+)"/.exec(posted)?.[1] ?? '';
     expect(groupId).not.toBe('');
-    const res = await execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'The site store, from the storekeeper.' }, { ...inChat(USERS.champion), replyToId: 'card-answer-1' });
+    const channelCard = await (await PostStore.open(app.tables)).get('faq-gap', groupId);
+    expect(channelCard?.conversation.conversationId).toBe(TRIAGE);
+    const activityId = channelCard!.activityId;
+    const res = await execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'The site store, from the storekeeper.' }, {
+      serviceUrl: connector.url,
+      conversation: { id: `${TRIAGE};messageid=${activityId}`, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
+      replyToId: activityId,
+    });
     expect(invokeText(res.body)).toContain('more who asked are being found');
 
     const told = (u: TestUser) => connector.sentTo(`a:chat-${u.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('from the storekeeper'));
     await connector.waitFor(() => early.every((u) => told(u).length > 0), 90_000);
-    const done = () => connector.calls.filter((c) => c.method === 'PUT' && c.activityId === 'card-answer-1' && JSON.stringify(c.body).includes('in the last 30 days get your answer'));
+    // The count, in the champion's 1:1 chat: the card sent there, redrawn once every asker is found.
+    const done = () => connector.calls.filter((c) => c.method === 'PUT' && c.conversationId === `a:chat-${USERS.champion.aadObjectId}` && JSON.stringify(c.body).includes('in the last 30 days get your answer'));
     await connector.waitFor(() => done().length > 0, 30_000);
     // 2,000 + 3 askers, written as the app writes counts.
     expect(NEWER + early.length).toBe(2003);
     expect(JSON.stringify(done().at(-1)!.body)).toContain('2,003 people who asked in the last 30 days get your answer');
     await app.settled();
     for (const u of early) expect(told(u), u.name).toHaveLength(1);
+    // The channel card, as every champion there sees it: how often it was asked and who answered, never "your answer".
+    const drawn = connector.calls.filter((c) => c.method === 'PUT' && c.conversationId === TRIAGE && c.activityId === activityId).map((c) => JSON.stringify(c.body));
+    expect(drawn.length).toBeGreaterThan(0);
+    expect(drawn.filter((b) => b.includes('your answer'))).toEqual([]);
+    expect(drawn.at(-1)).toContain(`Answered by ${USERS.champion.name}`);
+    expect(drawn.at(-1)).toMatch(/Asked [\d,]+ times/);
   }, 180_000);
 });
