@@ -66,6 +66,19 @@ const personalPartition = (key: string) => `personal|${safeKey(key)}`;
 /** Every personal-chat partition sorts between these ('|' < '}'). */
 const PERSONAL_RANGE = odata`PartitionKey gt ${'personal|'} and PartitionKey lt ${'personal}'}`;
 
+/**
+ * A personal chat as `said` by an activity, with the user's time zone, name and Entra id from `known` (the chat as
+ * stored) where the activity left them out: an activity missing them does not know better, it only did not say.
+ */
+function keepKnown(
+  said: Omit<StoredConversation, 'updatedAt'>,
+  known: StoredConversation | undefined,
+): Omit<StoredConversation, 'updatedAt'> {
+  if (!said.user || !known?.user || known.user.id !== said.user.id) return said;
+  const user = { ...said.user, aadObjectId: said.user.aadObjectId ?? known.user.aadObjectId, name: said.user.name || known.user.name };
+  return { ...said, user, timeZone: said.timeZone ?? known.timeZone };
+}
+
 export class ConversationStore {
   /** Told in this process when a forget has deleted someone's rows (the bot drops its cache of saved chats). */
   private readonly forgotten = new Set<() => void>();
@@ -80,7 +93,10 @@ export class ConversationStore {
   }
 
   /** Saves (or refreshes) a reference under every key it can be looked up by. */
-  async remember(conv: Omit<StoredConversation, 'updatedAt'>): Promise<void> {
+  async remember(said: Omit<StoredConversation, 'updatedAt'>): Promise<void> {
+    // Card presses often come without clientInfo or the sender's name: what an earlier activity told is kept.
+    const known = said.conversationType === 'personal' && said.user ? await this.personalChat(said.user.aadObjectId ?? said.user.id) : undefined;
+    const conv = keepKnown(said, known);
     const stored: StoredConversation = { ...conv, updatedAt: this.clock.now().toISOString() };
     const writes: Promise<unknown>[] = [this.put('conv', conv.conversationId, stored)];
     if (conv.conversationType === 'personal' && conv.user) {

@@ -1,4 +1,5 @@
 import { type Activity, type ConversationReference, TurnContext } from 'botbuilder';
+import { IANAZone } from 'luxon';
 import type { StoredConversation } from '../conversations/store.js';
 import type { Actor } from '../roles/roles.js';
 
@@ -58,12 +59,14 @@ export function storedConversationOf(context: TurnContext): Omit<StoredConversat
 
 /**
  * The sender's IANA time zone as Teams tells it: the activity's `localTimezone`, else the `clientInfo`
- * entity's `timezone`. Anything that is not a plain zone name is ignored.
+ * entity's `timezone`. Anything that is not a real IANA zone is ignored (it would replace the zone saved).
  */
 export function timeZoneOf(activity: Partial<Activity>): string | undefined {
   const fromEntity = (activity.entities ?? []).find((e) => e.type === 'clientInfo') as { timezone?: unknown } | undefined;
-  const zone = activity.localTimezone ?? (typeof fromEntity?.timezone === 'string' ? fromEntity.timezone : undefined);
-  return typeof zone === 'string' && /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/.test(zone) && zone.length <= 64 ? zone : undefined;
+  for (const zone of [activity.localTimezone, fromEntity?.timezone]) {
+    if (typeof zone === 'string' && /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/.test(zone) && zone.length <= 64 && IANAZone.isValidZone(zone)) return zone;
+  }
+  return undefined;
 }
 
 /** The Bot Framework reference for a stored conversation, for proactive sends. */

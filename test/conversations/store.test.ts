@@ -24,6 +24,22 @@ describe('ConversationStore', () => {
     expect(await store.personalChat('nobody')).toBeUndefined();
   });
 
+  it('an activity that does not say the time zone, name or Entra id keeps what an earlier one said; a new zone replaces the old', async () => {
+    const store = await ConversationStore.open(testTables(), new ManualClock());
+    await store.remember({ ...personal, timeZone: 'Asia/Tokyo' });
+    // A card press as Teams often sends it: no clientInfo, no name, no Entra id.
+    await store.remember({ ...personal, user: { id: '29:user' } });
+    for (const key of ['aad-1', '29:user']) {
+      const chat = await store.personalChat(key);
+      expect(chat?.timeZone, key).toBe('Asia/Tokyo');
+      expect(chat?.user, key).toEqual({ id: '29:user', aadObjectId: 'aad-1', name: 'Amina' });
+    }
+    expect((await store.conversation('a:1/x'))?.timeZone).toBe('Asia/Tokyo');
+    await store.remember({ ...personal, user: { ...personal.user, name: 'Amina K' }, timeZone: 'Europe/Berlin' });
+    expect((await store.personalChat('aad-1'))?.timeZone).toBe('Europe/Berlin');
+    expect((await store.personalChat('29:user'))?.user?.name).toBe('Amina K');
+  });
+
   it('keeps channel roles', async () => {
     const store = await ConversationStore.open(testTables(), new ManualClock());
     const channel = {

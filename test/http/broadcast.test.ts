@@ -270,6 +270,17 @@ describe('one send with two instances on one Storage account', () => {
 describe('working hours', () => {
   it('holds a 1:1 message until the recipient\'s working hours where Teams told their zone', async () => {
     clock.set('2027-01-11T09:00:00Z'); // Monday 18:00 in Tokyo, 11:00 in Lusaka
+    // Teams told Kenji's zone on a message (clientInfo); his later "Got it" presses carry no zone and no name, as
+    // card actions often do, or a zone that is no zone: what was known stays known.
+    await say(app, KENJI, 'whoami', where(KENJI, { entities: [{ type: 'clientInfo', timezone: 'Asia/Tokyo', locale: 'ja-JP' }] }));
+    for (const entities of [undefined, [{ type: 'clientInfo', timezone: 'Mars/Olympus' }]]) {
+      await execute(app, KENJI, 'broadcast.ack', { sendId: 'an-earlier-send' }, {
+        ...where(KENJI),
+        from: { id: KENJI.id, aadObjectId: KENJI.aadObjectId },
+        entities,
+        replyToId: `card-${++card}`,
+      });
+    }
     await click(USERS.lead, 'broadcast.send', { id: 'tokyo-note' });
     await until(() => seenIn(chatOf(ADELE)).includes('A note for Kenji'));
     await until(() => seenIn(chatOf(USERS.lead)).includes('Held for working hours')).catch((e) => { console.log('LEADCHAT', seenIn(chatOf(USERS.lead)).slice(-1500)); throw e; });
