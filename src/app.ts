@@ -95,7 +95,7 @@ import { OfficeHoursPersonalData } from './officehours/privacy.js';
 import { OutboundPersonalData } from './outbound/privacy.js';
 import { claimParts } from './outbound/worker.js';
 import { ForgetLog, ForgetLogPersonalData } from './privacy/forget-log.js';
-import { FORGET_CLOCK_SKEW_MS, fileHeldReport, HeldReportsPersonalData } from './privacy/held-reports.js';
+import { fileHeldReport, HeldReportsPersonalData } from './privacy/held-reports.js';
 import { ForgottenKeys } from './privacy/forgotten-keys.js';
 import { MyDataJobs, MyDataJobsPersonalData } from './privacy/my-data-jobs.js';
 import { ForgetJobsPersonalData } from './privacy/jobs-personal-data.js';
@@ -318,7 +318,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
     };
     library.on('reloaded', (event) => {
-      // A new curated answer tells its own askers (CuratedAnswers.whoMustBeTold); only doc changes look again.
+      // A new curated answer tells its own askers (CuratedAnswers.firstAskers); only doc changes look again.
       if (event.changed.length === 1 && event.changed[0] === CURATED_REBUILD) return;
       withCorrelation(() => {
         log.info({ changed: event.changed }, 'guidance reloaded');
@@ -365,7 +365,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     // Forgets as every instance's held-report filer needs them: a forget on another instance cannot reach this disk.
     const forgottenKeys = await ForgottenKeys.open(tables, pseudonyms);
     // With the margin the held-report filer allows for instances' clocks: the anonymised wording is the safer mistake.
-    const forgottenSince = (ids: readonly string[], since: Date) => forgottenKeys.since(ids, new Date(since.getTime() - FORGET_CLOCK_SKEW_MS));
+    const forgottenSince = (ids: readonly string[], kept: Date) => forgottenKeys.since(ids, kept);
     const slaMarks = await SlaMarks.open(tables);
     const issues = new IssueService({
       repository,

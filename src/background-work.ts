@@ -147,9 +147,15 @@ export class JobClaims {
 
   /**
    * Lets the claim go (shutdown between steps), if the row is as this instance last wrote it: another instance resumes
-   * the job at its next upkeep rather than after the claim runs out. The new ETag, or undefined when the row changed.
+   * the job at its next upkeep rather than after the claim runs out. The new ETag, or undefined when the row changed
+   * or is gone (`forget`): then it is not ours to release.
    */
-  release(key: JobRowKey, etag: string): Promise<string | undefined> {
-    return updateIfUnchanged(this.table, { ...key, claimedUntil: 0 }, 'Merge', etag);
+  async release(key: JobRowKey, etag: string): Promise<string | undefined> {
+    try {
+      return await updateIfUnchanged(this.table, { ...key, claimedUntil: 0 }, 'Merge', etag);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 }

@@ -8,6 +8,7 @@ import { BOT_METRIC_NAMES, BOT_METRICS, type FieldErrors, type Measure, type Mea
 import type { GapItem, MeasureStatus, PulseResult, WeekPoint } from './metrics.js';
 import { STATE_LABEL } from './overview.js';
 import { type Answers, answerLabel, PULSE_LIMITS, type Pulse, type PulseErrors, type PulseInput, QUESTION_IDS } from './pulse.js';
+import { count } from '../text/count.js';
 
 /**
  * Typed data for the adoption cards (`cards/adoption-*.json`) and the builders that fill them. Text a
@@ -99,8 +100,6 @@ export function measuresCard(opts: {
 }
 
 // ---- adoption-import -----------------------------------------------------------------------------
-
-const count = (n: number) => n.toLocaleString('en-US');
 
 /**
  * What an import ends with: "Imported 10,000 figures, replaced 12: report-days on 2027-01-04 (3, by Lee Lead); …

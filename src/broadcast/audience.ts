@@ -2,6 +2,7 @@ import { clip } from '../text/fit.js';
 import type { Rollout } from '../rollout/model.js';
 import { type Person, RosterUnanswered } from '../roles/roles.js';
 import { type Audience, BROADCAST_CHANNELS, channelRecipient, type Recipient } from './model.js';
+import { people } from '../text/count.js';
 
 /**
  * Who an audience is, as a list of recipients: plain rules over what the directory answers (the people
@@ -141,7 +142,7 @@ export function audienceLabel(audience: Audience, rollout: Rollout): string {
     case 'rolloutTeam':
       return 'the rollout team';
     case 'users':
-      return audience.userIds.length === 1 ? '1 person' : `${audience.userIds.length} people`;
+      return people(audience.userIds.length);
     case 'unacknowledged':
       return "those who haven't acknowledged it";
     case 'group':

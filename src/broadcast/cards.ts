@@ -5,6 +5,7 @@ import { DELIVERY_STATE_LABEL, type DeliveryState, TEXT_LIMITS, type MessageCont
 import { type Progress, type Report, shareText, timeLeftText } from './progress.js';
 import { clip } from '../text/fit.js';
 import { TYPED_AUDIENCE, TYPED_CHOICE } from './audience.js';
+import { count, people } from '../text/count.js';
 
 /**
  * Typed data for the broadcast cards (`cards/broadcast-*.json`) and the builders that fill them. Titles,
@@ -13,7 +14,6 @@ import { TYPED_AUDIENCE, TYPED_CHOICE } from './audience.js';
  */
 
 const e = escapeText;
-const n = (x: number) => x.toLocaleString('en-GB');
 
 export interface Fact {
   title: string;
@@ -105,22 +105,22 @@ export interface Confirmation {
 }
 
 export function confirmCard(c: Confirmation): AdaptiveCard {
-  const people = c.recipients === 1 ? '1 person' : `${n(c.recipients)} people`;
+  const reached = people(c.recipients);
   const extraFacts: Fact[] =
     c.notInstalled === undefined || c.toChannel
       ? []
-      : [{ title: 'Without the app', value: `${n(c.notInstalled)} (reported as "not installed")` }];
+      : [{ title: 'Without the app', value: `${count(c.notInstalled)} (reported as "not installed")` }];
   return renderCard<ConfirmCardData>('broadcast-confirm', {
     heading: c.recipients ? 'Send this message now?' : 'Nobody to send this to',
     id: c.id,
     version: c.version,
     title: e(c.title),
     audience: e(c.audienceLabel),
-    recipients: c.toChannel ? 'one post in the channel' : `${people}, 1:1`,
+    recipients: c.toChannel ? 'one post in the channel' : `${reached}, 1:1`,
     extraFacts,
     notes: e(c.notes.join(' ')),
     canSend: c.recipients > 0,
-    sendLabel: c.toChannel ? 'Post it' : `Send to ${people}`,
+    sendLabel: c.toChannel ? 'Post it' : `Send to ${reached}`,
   });
 }
 
@@ -143,10 +143,10 @@ export interface ProgressCardData extends SendFiguresData {
 const SHOWN_STATES: DeliveryState[] = ['sent', 'failed', 'blocked', 'notInstalled', 'cancelled'];
 
 export function progressCard(p: Progress): AdaptiveCard {
-  const facts: Fact[] = [{ title: 'Sent', value: `${n(p.counts.sent)} of ${n(p.total)}` }];
-  for (const s of SHOWN_STATES.slice(1)) if (p.counts[s]) facts.push({ title: DELIVERY_STATE_LABEL[s], value: n(p.counts[s]) });
-  facts.push({ title: 'Pending', value: n(p.counts.pending) });
-  if (p.held) facts.push({ title: 'Held for working hours', value: n(p.held) });
+  const facts: Fact[] = [{ title: 'Sent', value: `${count(p.counts.sent)} of ${count(p.total)}` }];
+  for (const s of SHOWN_STATES.slice(1)) if (p.counts[s]) facts.push({ title: DELIVERY_STATE_LABEL[s], value: count(p.counts[s]) });
+  facts.push({ title: 'Pending', value: count(p.counts.pending) });
+  if (p.held) facts.push({ title: 'Held for working hours', value: count(p.held) });
   facts.push({ title: 'Rate', value: `${p.rate.toFixed(1)} messages/s` });
   facts.push({ title: 'Time left', value: p.counts.pending - p.held > 0 ? timeLeftText(p.secondsLeft) : '—' });
   return renderCard<ProgressCardData>('broadcast-progress', {
@@ -168,12 +168,12 @@ export interface ReportCardData extends SendFiguresData {
 export function reportCard(r: Report, timeZone = 'UTC'): AdaptiveCard {
   const facts: Fact[] = SHOWN_STATES.filter((s) => s === 'sent' || r.counts[s]).map((s) => ({
     title: DELIVERY_STATE_LABEL[s],
-    value: n(r.counts[s]),
+    value: count(r.counts[s]),
   }));
-  if (r.counts.pending) facts.push({ title: 'Pending', value: n(r.counts.pending) });
+  if (r.counts.pending) facts.push({ title: 'Pending', value: count(r.counts.pending) });
   facts.push(
     r.toChannel
-      ? { title: 'Acknowledged', value: `${n(r.channelAcknowledged)} ${r.channelAcknowledged === 1 ? 'person' : 'people'} in the channel` }
+      ? { title: 'Acknowledged', value: `${count(r.channelAcknowledged)} ${r.channelAcknowledged === 1 ? 'person' : 'people'} in the channel` }
       : { title: 'Acknowledged', value: shareText(r.acknowledged, r.reached) },
   );
   if (r.startedAt) facts.push({ title: 'Started', value: formatWhen(r.startedAt, timeZone) });
@@ -291,9 +291,9 @@ export function announceForm(
     const end = k < chars.length && space > k - 200 && space > 0 ? space : k;
     const note = [
       errors.body,
-      `The message typed (${n(chars.length)} characters) is too long to show again in full on this card: the box holds its first ${n(end)} characters;`,
-      `the other ${n(chars.length - end)} characters, from "${clip(chars.slice(end, end + 40).join('').trim(), 30)}", are not kept.`,
-      `Shorten it to at most ${n(TEXT_LIMITS.body)} characters and send again.`,
+      `The message typed (${count(chars.length)} characters) is too long to show again in full on this card: the box holds its first ${count(end)} characters;`,
+      `the other ${count(chars.length - end)} characters, from "${clip(chars.slice(end, end + 40).join('').trim(), 30)}", are not kept.`,
+      `Shorten it to at most ${count(TEXT_LIMITS.body)} characters and send again.`,
     ].filter(Boolean).join(' ');
     return announceFormCard({ ...values, body: chars.slice(0, end).join('') }, { ...errors, body: note }, fewer, zone);
   };
@@ -424,7 +424,7 @@ export function celebrationCard(c: CelebrationView, notice = ''): AdaptiveCard {
     what: c.by ? e(c.what) : c.what,
     image: c.image,
     byline: c.by ? `Celebrated by ${e(c.by.name)} · ${formatWhen(c.at).replace(/ \d\d:\d\d.*$/, '')}` : 'Noticed by Rollout Desk in the rollout’s own figures',
-    kudosText: c.kudos ? `👏 ${n(c.kudos)} kudos` : 'Be the first to send kudos',
+    kudosText: c.kudos ? `👏 ${count(c.kudos)} kudos` : 'Be the first to send kudos',
     notice: e(notice),
     mentions,
   });

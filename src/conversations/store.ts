@@ -95,7 +95,8 @@ export class ConversationStore {
   /** Saves (or refreshes) a reference under every key it can be looked up by. */
   async remember(said: Omit<StoredConversation, 'updatedAt'>): Promise<void> {
     // Card presses often come without clientInfo or the sender's name: what an earlier activity told is kept.
-    const known = said.conversationType === 'personal' && said.user ? await this.personalChat(said.user.aadObjectId ?? said.user.id) : undefined;
+    const leftOut = !said.timeZone || !said.user?.name || !said.user.aadObjectId;
+    const known = leftOut && said.conversationType === 'personal' && said.user ? await this.personalChat(said.user.aadObjectId ?? said.user.id) : undefined;
     const conv = keepKnown(said, known);
     const stored: StoredConversation = { ...conv, updatedAt: this.clock.now().toISOString() };
     const writes: Promise<unknown>[] = [this.put('conv', conv.conversationId, stored)];
@@ -184,8 +185,10 @@ export class ConversationStore {
     return { chats: new Map(keys.flatMap((k, i) => (read[i] ? [[k, read[i]] as const] : []))), failed };
   }
 
-  /** Everyone who has the bot in personal scope, once each (Entra id when known): one range of partitions (and the earlier layout's one). */
-  /** Everyone with a 1:1 chat (user keys); `limit`: stop reading once that many are found. */
+  /**
+   * Everyone who has the bot in personal scope, once each (Entra id when known): one range of partitions (and the
+   * earlier layout's one). `limit`: stop reading once that many are found.
+   */
   async personalChatUsers(limit = Number.POSITIVE_INFINITY): Promise<string[]> {
     const users = new Map<string, string>();
     const found = () => [...new Set(users.values())];

@@ -50,8 +50,8 @@ export interface CuratedOutcome {
   more?: true;
 }
 
-/** The latest forget of any of these keys made at or after `since` (ForgottenKeys.since, clock skew allowed), if any. */
-export type ForgottenSince = (ids: readonly string[], since: Date) => Promise<object | undefined>;
+/** The latest forget of any of these keys made after something was kept at `kept` (ForgottenKeys.since), if any. */
+export type ForgottenSince = (ids: readonly string[], kept: Date) => Promise<object | undefined>;
 
 export interface CuratedOptions {
   /**
@@ -290,15 +290,9 @@ export class CuratedAnswers {
    * the rollout past Teams' 15 s. Each person is claimed once per answer (across instances); with `again` (the same Save
    * pressed again) those already claimed for this answer are named too. A claim is
    * kept once made: the 1:1 goes through the outbox, which retries a failed send under the person's key, and a
-   * turn that stopped before queueing it is made good by the Save pressed again.
-   */
-  async whoMustBeTold(answer: CuratedAnswer, opts: GapQuestions & { again?: boolean } = {}): Promise<Recipient[]> {
-    return (await this.firstAskers(answer, opts)).tell;
-  }
-
-  /**
-   * `whoMustBeTold`, and whether the month holds questions past the rows the turn read (`more`): those are looked
-   * through off the turn, a page at a time (`CuratedTellJobs`, with `askersIn`).
+   * turn that stopped before queueing it is made good by the Save pressed again. `more`: the month holds
+   * questions past the rows the turn read; those are looked through off the turn, a page at a time
+   * (`CuratedTellJobs`, with `askersIn`).
    */
   async firstAskers(answer: CuratedAnswer, opts: GapQuestions & { again?: boolean } = {}): Promise<{ tell: Recipient[]; more: boolean }> {
     const since = new Date(Date.parse(this.questions.now()) - TELL_WITHIN_DAYS * 86_400_000).toISOString();

@@ -204,7 +204,7 @@ export class CuratedTellJobs {
       for (;;) {
         if (this.work.stopping) {
           // Let go, so another instance's next upkeep resumes from the cursor rather than when the claim runs out.
-          await this.release(id, job.etag);
+          await this.claims.release(this.key(id), job.etag);
           return;
         }
         // A page found started was cut short (its instance stopped): its askers are named again, under the same keys.
@@ -277,15 +277,6 @@ export class CuratedTellJobs {
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
-    }
-  }
-
-  /** Lets the claim go (shutdown between pages); a row changed or gone meanwhile is not ours to release. */
-  private async release(id: string, etag: string): Promise<void> {
-    try {
-      await this.claims.release(this.key(id), etag);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
     }
   }
 }

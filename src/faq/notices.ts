@@ -22,7 +22,7 @@ export function newlyAnsweredMessages(found: readonly NewlyAnswered[]): Outbound
 
 /**
  * A champion's new answer, 1:1 to each person who asked the same question (the recipients were claimed
- * once each by `CuratedAnswers.whoMustBeTold`), each shown under their own wording. With `edited`, the
+ * once each by `CuratedAnswers.firstAskers`), each shown under their own wording. With `edited`, the
  * answer was changed after they were told (`CuratedAnswers.edit`): each version is sent once.
  */
 export function curatedAnswerMessages(

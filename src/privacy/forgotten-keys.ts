@@ -14,6 +14,14 @@ import type { Pseudonyms } from './pseudonym.js';
  * forgotten again). A few rows a year; retention deletes them with the rest.
  */
 
+/**
+ * How far the clock of an instance that kept something may run ahead of the clock of the instance that ran the
+ * forget: the time it was kept is the one's, the forget's time the other's. Something kept up to this long after a
+ * recorded forget counts as kept before it, so skew files it anonymised (the safer failure) rather than under the
+ * name of someone just forgotten; a person who comes back within this margin is filed under the pseudonym too.
+ */
+export const FORGET_CLOCK_SKEW_MS = 5 * 60_000;
+
 const TABLE = 'PrivacyForgotten';
 const PK = 'key';
 
@@ -46,8 +54,13 @@ export class ForgottenKeys {
     }
   }
 
-  /** The latest forget of any of these keys made at or after `since` (so after something was kept), if any. */
-  async since(ids: readonly string[], since: Date): Promise<Forgotten | undefined> {
+  /**
+   * The latest forget of any of these keys made after something was kept at `kept` (this instance's clock), if any:
+   * counted from `FORGET_CLOCK_SKEW_MS` before it, so another instance's clock running behind errs towards the
+   * pseudonym.
+   */
+  async since(ids: readonly string[], kept: Date): Promise<Forgotten | undefined> {
+    const since = new Date(kept.getTime() - FORGET_CLOCK_SKEW_MS);
     const found = await Promise.all([...new Set(ids.filter(Boolean))].map((id) => readEntity<Row>(this.table, PK, this.pseudonyms.keyHash(id))));
     let latest: Forgotten | undefined;
     for (const r of found) {

@@ -80,13 +80,6 @@ export interface HeldFiling {
   anonymiseFiled(subject: Subject, pseudonym: Pseudonym): Promise<unknown>;
 }
 
-/**
- * How far the filer's clock may run ahead of the clock of the instance that ran the forget: `kept` is this instance's
- * time, a forget's is the other's. A report kept up to this long after a recorded forget counts as kept before it, so
- * skew files it anonymised (the safer failure) rather than under the name of someone just forgotten; a person who
- * comes back and reports within this margin is filed under the pseudonym too.
- */
-export const FORGET_CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * Files one held report. Its reporter forgotten since it was kept — on any instance — it is filed under the
@@ -95,7 +88,7 @@ export const FORGET_CLOCK_SKEW_MS = 5 * 60_000;
  */
 export async function fileHeldReport(entry: OutboxEntry<HeldReport>, d: HeldFiling): Promise<void> {
   const ids = idsOf(entry.item);
-  const kept = new Date(new Date(entry.at).getTime() - FORGET_CLOCK_SKEW_MS);
+  const kept = new Date(entry.at);
   const before = await d.forgotten.since(ids, kept);
   if (before) {
     await d.file(anonymised(entry.item, before.pseudonym));

@@ -17,7 +17,7 @@ import { cardPostOf, hasAttachedFiles, messageKeyOf, sharedConversationOf } from
 import { type DownloadWiring, offerDownload } from './downloads.js';
 import type { ExportStore } from '../exports/store.js';
 import type { Clock } from '../clock.js';
-import { count } from '../text/count.js';
+import { count, people } from '../text/count.js';
 
 export interface FaqWiring {
   faq: FaqService;
@@ -218,7 +218,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       ? `Saved. ${alreadySent('your answer', 'those who asked')}${told ? ` ${told === 1 ? '1 more person who asked gets' : `${count(told)} more people who asked get`} it now.` : ''} The bot answers this question with it.`
       : rest
         ? tellProgressNote(told)
-        : `Saved. ${told === 1 ? '1 person who asked gets' : `${count(told)} people who asked get`} your answer in a private chat; the bot now answers this question with it.`;
+        : `Saved. ${people(told)} who asked ${told === 1 ? 'gets' : 'get'} your answer in a private chat; the bot now answers this question with it.`;
     return { card: curatedFormCard(group, [], { answeredBy: turn.actor.name, note }) };
   });
 
@@ -275,7 +275,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       turn,
       'active',
       undefined,
-      `Saved: the bot gives the new answer from now on.${n ? ` ${n === 1 ? '1 person who was sent the earlier answer gets' : `${count(n)} people who were sent the earlier answer get`} the new one in a private chat.` : ''}`,
+      `Saved: the bot gives the new answer from now on.${n ? ` ${people(n)} who ${n === 1 ? 'was' : 'were'} sent the earlier answer ${n === 1 ? 'gets' : 'get'} the new one in a private chat.` : ''}`,
     );
   });
   bot.verb(FAQ_VERBS.curatedRetire, async (turn, data) => {

@@ -1,5 +1,3 @@
-import type { Activity } from 'botbuilder';
-import { IANAZone } from 'luxon';
 import { escapeText } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -21,6 +19,7 @@ import { personOf } from '../roles/roles.js';
 import type { RolloutDirectory } from '../rollout/index.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import { personKeysOf } from './rollout.js';
+import { timeZoneOf } from './turn.js';
 
 export interface OfficeHoursWiring {
   service: OfficeHoursService;
@@ -30,20 +29,8 @@ export interface OfficeHoursWiring {
   log: Logger;
 }
 
-/**
- * The time zone Teams says the user is in: `entities[type=clientInfo].timezone`, else the activity's
- * `localTimezone`. Only a real IANA zone is taken; anything else is as if Teams said nothing.
- */
-export function zoneOf(activity: Partial<Activity>): string | undefined {
-  const info = (activity.entities ?? []).find((e) => e.type === 'clientInfo') as { timezone?: unknown } | undefined;
-  for (const candidate of [info?.timezone, activity.localTimezone]) {
-    if (typeof candidate === 'string' && candidate.length <= 64 && IANAZone.isValidZone(candidate)) return candidate;
-  }
-  return undefined;
-}
-
 export function viewerOf(turn: Turn, defaultZone: string): Viewer {
-  const zone = zoneOf(turn.context.activity);
+  const zone = timeZoneOf(turn.context.activity);
   return { person: personOf(turn.actor), role: turn.role, keys: personKeysOf(turn), zone: zone ?? defaultZone, zoneKnown: zone !== undefined };
 }
 

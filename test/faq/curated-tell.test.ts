@@ -12,7 +12,6 @@ import { type AskedQuestion, QuestionPrivacy, QuestionStore } from '../../src/fa
 import { FaqService } from '../../src/faq/service.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
 import { ForgottenKeys } from '../../src/privacy/forgotten-keys.js';
-import { FORGET_CLOCK_SKEW_MS } from '../../src/privacy/held-reports.js';
 import type { Subject } from '../../src/privacy/personal-data.js';
 import { Pseudonyms } from '../../src/privacy/pseudonym.js';
 import { CapturedOutbox } from '../support/outbox.js';
@@ -66,7 +65,7 @@ async function setup() {
         return page;
       },
       askersIn: (answer, page, again) =>
-        curated.askersIn(answer, page, again, (ids, since) => forgottenKeys.since(ids, new Date(since.getTime() - FORGET_CLOCK_SKEW_MS))),
+        curated.askersIn(answer, page, again, (ids, kept) => forgottenKeys.since(ids, kept)),
       messages: (answer, tell) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId)),
       posts,
       outbox,
