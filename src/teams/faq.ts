@@ -82,13 +82,12 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     }
   };
 
-  bot.onQuestion(async (turn, raw) => {
-    // A card someone picked in the guidance search comes back as HTML: not a question (nor a gap).
-    const echo = recogniseEchoedCard(turn.context.activity);
-    const text = echo.echoed || echo.formatted ? echo.ownText : raw;
+  // `text`: the message's words (a formatted one's too), without a card's, with others' @mentioned names.
+  bot.onQuestion(async (turn, text) => {
     if (!text) {
       // A formatted message with no words (a pasted picture's HTML) still gets an answer; the bot told of the picture.
-      if (echo.echoed || hasAttachedFiles(turn.context.activity)) turn.log.info('an echoed card or a picture, no words; not answered');
+      // A card someone picked in the guidance search comes back as HTML: not a question (nor a gap).
+      if (recogniseEchoedCard(turn.context.activity).echoed || hasAttachedFiles(turn.context.activity)) turn.log.info('an echoed card or a picture, no words; not answered');
       else await turn.reply(NO_QUESTION);
       return;
     }
@@ -106,10 +105,8 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   });
 
   // A question edited in Teams is answered as it now reads, in place of the one logged; any other edit is left.
-  bot.onQuestionEdited(async (turn, message, raw) => {
-    const echo = recogniseEchoedCard(turn.context.activity);
-    const text = echo.echoed || echo.formatted ? echo.ownText : raw;
-    const answer = text && !echo.echoed
+  bot.onQuestionEdited(async (turn, message, text) => {
+    const answer = text && !recogniseEchoedCard(turn.context.activity).echoed
       ? await faq.askEdited(message, text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS), sharedConversationOf(turn.context))
       : undefined;
     if (!answer) {
