@@ -101,6 +101,7 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   private questionHandler: QuestionHandler | undefined;
   private editHandler: MessageChangeHandler | undefined;
   private deleteHandler: MessageChangeHandler | undefined;
+  private undeleteHandler: MessageChangeHandler | undefined;
   private searchHandler: SearchHandler | undefined;
   /** Chats and names this instance saved already (dropped when someone is forgotten: see saved.ts). */
   private readonly remembered: SavedConversations;
@@ -120,6 +121,12 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     this.onMessageDelete(async (context, next) => {
       const message = messageKeyOf(context);
       if (message && this.deleteHandler) await this.deleteHandler(await this.turn(context), message, '');
+      await next();
+    });
+    // The delete undone ("Undo" in Teams): a messageUpdate with eventType undeleteMessage, carrying the message's id.
+    this.onTeamsMessageUndeleteEvent(async (context, next) => {
+      const message = messageKeyOf(context);
+      if (message && this.undeleteHandler) await this.undeleteHandler(await this.turn(context), message, '');
       await next();
     });
     this.onInstallationUpdateAdd(async (context, next) => {
@@ -167,6 +174,12 @@ export class RolloutDeskBot extends TeamsActivityHandler {
 
   onMessageDeleted(handler: MessageChangeHandler): this {
     this.deleteHandler = handler;
+    return this;
+  }
+
+  /** A deleted message undeleted by its sender: what its delete withdrew comes back. */
+  onMessageUndeleted(handler: MessageChangeHandler): this {
+    this.undeleteHandler = handler;
     return this;
   }
 
@@ -441,7 +454,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
  * claimed under that id and its new words, apart from the message itself and from its other edits.
  */
 function editClaim(a: TurnContext['activity']): string {
-  if (a.type !== 'messageUpdate' || !a.id) return '';
+  // An undelete is not an edit (it may carry the words an edit had); restoring twice restores nothing more.
+  if (a.type !== 'messageUpdate' || !a.id || (a.channelData as { eventType?: unknown } | undefined)?.eventType === 'undeleteMessage') return '';
   const words = createHash('sha256').update(typeof a.text === 'string' ? a.text : '').digest('hex').slice(0, 32);
   return `edit|${a.conversation?.id ?? ''}|${a.id}|${words}`;
 }
