@@ -39,14 +39,29 @@ export function recogniseEchoedCard(message: IncomingMessage): EchoedCard {
   return { echoed: true, ownText: ownWords(text) };
 }
 
+/**
+ * The words of a formatted (HTML) message, or of one that echoes a card: tags, card text and attachment placeholders
+ * removed, entities decoded, but each @mention kept as its markup (`<at>Bob</at>`), so the transport treats it as it
+ * treats a plain message's (the bot's own mention dropped, anyone else's name kept as a word). Undefined for plain text.
+ */
+export function formattedWords(message: IncomingMessage): string | undefined {
+  const text = message.text ?? '';
+  const html =
+    message.textFormat === 'xml' || FORMATTING_TAG.test(text) || /inline-compose-card/i.test(text) || /<attachment\b/i.test(text);
+  return html ? ownWords(text, true) : undefined;
+}
+
 function looksLikeHtml(text: string, format: string | undefined): boolean {
   return text.trim() === '' || format === 'xml' || (text.includes('<') && text.includes('>'));
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
-/** The text outside card elements, attachment placeholders and @mentions, tags removed: one linear pass. */
-function ownWords(html: string): string {
+/**
+ * The text outside card elements and attachment placeholders, tags removed: one linear pass. @mentions are left out,
+ * or with `keepMentions` kept whole, markup and name, as in a plain message.
+ */
+function ownWords(html: string, keepMentions = false): string {
   let out = '';
   let cardDepth = 0; // spans open inside the card span (1 = in the card itself)
   let inlineDepth = 0; // inside an <at> mention or an <attachment> element
@@ -68,6 +83,8 @@ function ownWords(html: string): string {
     if (name === 'span' && !selfClosing) {
       if (cardDepth > 0) cardDepth += closing ? -1 : 1;
       else if (!closing && /inline-compose-card/i.test(tag)) cardDepth = 1;
+    } else if (name === 'at' && keepMentions && !selfClosing) {
+      if (!skipping) out += closing ? '</at>' : '<at>';
     } else if ((name === 'at' || name === 'attachment') && !selfClosing) {
       inlineDepth = Math.max(0, inlineDepth + (closing ? -1 : 1));
     } else if (/^(br|p|div|li|tr)$/.test(name)) {

@@ -65,6 +65,9 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
  *     or edited in Teams, which pays instead (a few day reads, see `fromMessage`). Between the `a|` and `v|` rows,
  *     it matches neither person's range, nor `RowKey lt 'a'`; it goes with its day (retention) or with its
  *     question (`deleteQuestion`, found from the question's `msg`).
+ *   - RK `w|<question RK>` → a question withdrawn (its asker deleted the message it was asked in: `withdraw`), its
+ *     row as it was, out of every read of questions (`RowKey lt 'a'`) but kept with its asker, lookup and vote rows
+ *     until the asker undeletes the message (`restore`: the question is back under its id) or its day goes;
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
  * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
  *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
@@ -75,6 +78,7 @@ const CARD_VERSIONS = 'version';
 const ASKED = 'a|';
 const VOTED = 'v|';
 const MESSAGE = 'm|';
+const WITHDRAWN = 'w|';
 /**
  * RK `g|cards` in a day's partition → the "Answer this" cards that showed a gap question asked that day
  * ([{key, terms}], JSON, ETag-guarded; see `withCardKeys`). It goes with its day, as the questions do (retention).
@@ -165,6 +169,24 @@ export class QuestionStore {
    * one partition's `m|<digest>|` range: an indexed read, never a scan of the days' questions.
    */
   async fromMessage(message: string): Promise<AskedQuestion[]> {
+    const found = await Promise.all((await this.messageRows(message)).map((id) => this.get(id)));
+    return found.filter((q): q is AskedQuestion => q !== undefined);
+  }
+
+  /** The questions logged from a Teams message and withdrawn (`withdraw`), found as `fromMessage` finds questions. */
+  async withdrawnFrom(message: string): Promise<AskedQuestion[]> {
+    const found = await Promise.all(
+      (await this.messageRows(message)).map(async (id) => {
+        const key = splitId(id);
+        const e = key && (await readEntity<QuestionEntity>(this.questions, key.pk, `${WITHDRAWN}${key.rk}`));
+        return key && e ? fromEntity({ ...e, rowKey: key.rk }) : undefined;
+      }),
+    );
+    return found.filter((q): q is AskedQuestion => q !== undefined);
+  }
+
+  /** The ids of the questions a message's lookup rows name (see `fromMessage`). */
+  private async messageRows(message: string): Promise<string[]> {
     const digest = messageDigest(message);
     const readDay = async (day: string) =>
       (
@@ -193,13 +215,56 @@ export class QuestionStore {
       }
       for (let i = 0; i < days.length && !ids.length; i += MESSAGE_DAYS_AT_ONCE) ids = await readDays(days.slice(i, i + MESSAGE_DAYS_AT_ONCE));
     }
-    const found = await Promise.all(ids.map((id) => this.get(id)));
-    return found.filter((q): q is AskedQuestion => q !== undefined);
+    return ids;
   }
 
   /**
-   * Deletes a question, as if never asked (its asker deleted the message): it leaves the gaps, the counts and the
-   * askers told of a champion's answer. Its votes and index rows go with it. False when it was not there.
+   * Withdraws `question`, as read from `message` (`fromMessage`; not read again): it leaves the gaps, the counts and
+   * the askers told of a champion's answer, as if never asked, until `restore`. One transaction: its row goes, and
+   * is kept as it was under `w|<RK>` (its asker's, lookup and vote rows stay with it). False when it was not there.
+   */
+  async withdraw(question: AskedQuestion, message: string): Promise<boolean> {
+    const key = splitId(question.id);
+    if (!key) return false;
+    try {
+      await this.questions.submitTransaction([
+        ['delete', { partitionKey: key.pk, rowKey: key.rk }],
+        ['upsert', { ...toEntity(question, message), rowKey: `${WITHDRAWN}${key.rk}` }, 'Replace'],
+      ]);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * A withdrawn question (`withdrawnFrom`, not read again) back as it was, under its own id (its answer card's
+   * buttons find it again), in one transaction. False when it was back already (a retry) or has gone.
+   */
+  async restore(question: AskedQuestion, message: string): Promise<boolean> {
+    const key = splitId(question.id);
+    if (!key) return false;
+    try {
+      await this.questions.submitTransaction([
+        ['create', toEntity(question, message)],
+        ['delete', { partitionKey: key.pk, rowKey: `${WITHDRAWN}${key.rk}` }],
+      ]);
+      return true;
+    } catch (err) {
+      // Back already (its row exists), or its kept row gone (retention, a Forget): nothing to restore.
+      if (isConflict(err) || isNotFound(err)) {
+        await deleteIfThere(this.questions, key.pk, `${WITHDRAWN}${key.rk}`);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes a question, as if never asked (an edit of its message replaced it; a deleted message's is withdrawn
+   * instead, see `withdraw`): it leaves the gaps, the counts and the askers told of a champion's answer. Its votes
+   * and index rows go with it. False when it was not there.
    */
   async remove(id: string): Promise<boolean> {
     const key = splitId(id);
@@ -517,10 +582,14 @@ export class QuestionPrivacy {
     return out;
   }
 
+  /** A question by id, or — withdrawn, kept for an undelete (`QuestionStore.withdraw`) — as it was kept: theirs too. */
   async question(id: string): Promise<AskedQuestion | undefined> {
     const key = splitId(id);
-    const e = key && (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
-    return e ? fromEntity(e) : undefined;
+    if (!key) return undefined;
+    const e =
+      (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk)) ??
+      (await readEntity<QuestionEntity>(this.questions, key.pk, `${WITHDRAWN}${key.rk}`));
+    return e ? fromEntity({ ...e, rowKey: key.rk }) : undefined;
   }
 
   /**
@@ -530,7 +599,16 @@ export class QuestionPrivacy {
   async anonymiseAsker(row: IndexedRow, stand: { id: string; name: string }): Promise<void> {
     const rk = row.questionId.slice(row.day.length + 1);
     // Which Teams message it came from goes too: a digest of their chat and message would still tie it to them.
-    const msg = (await readEntity<QuestionEntity>(this.questions, row.day, rk))?.msg;
+    const [asked, withdrawn] = await Promise.all([
+      readEntity<QuestionEntity>(this.questions, row.day, rk),
+      readEntity<QuestionEntity>(this.questions, row.day, `${WITHDRAWN}${rk}`),
+    ]);
+    const msg = asked?.msg;
+    // A question they withdrew is not kept for an undelete of theirs any more: it goes, with its lookup row.
+    if (withdrawn) {
+      await deleteIfThere(this.questions, row.day, `${WITHDRAWN}${rk}`);
+      if (withdrawn.msg) await deleteIfThere(this.questions, row.day, messageKey(withdrawn.msg, rk));
+    }
     try {
       await this.questions.submitTransaction([
         ['update', { partitionKey: row.day, rowKey: rk, asker: JSON.stringify(stand), msg: '' }, 'Merge'],
@@ -664,6 +742,26 @@ function parseIndexKey(rk: string): { kind: typeof ASKED | typeof VOTED; person:
 function splitId(id: string): { pk: string; rk: string } | undefined {
   const m = /^(\d{4}-\d{2}-\d{2})_([0-9a-f]{13,40})$/.exec(id);
   return m?.[1] && m[2] ? { pk: m[1], rk: m[2] } : undefined;
+}
+
+/** The row of `question`, logged from `message`. */
+function toEntity(q: AskedQuestion, message: string): QuestionEntity {
+  const key = splitId(q.id)!;
+  const e: QuestionEntity = {
+    partitionKey: key.pk,
+    rowKey: key.rk,
+    question: q.question,
+    asker: JSON.stringify(q.asker),
+    askedAt: q.askedAt,
+    answered: q.answered,
+    helpful: q.helpful,
+    notHelpful: q.notHelpful,
+    msg: messageDigest(message),
+  };
+  if (q.sectionId) e.sectionId = q.sectionId;
+  if (q.answeredLaterAt) e.answeredLaterAt = q.answeredLaterAt;
+  if (q.thread) e.thread = q.thread;
+  return e;
 }
 
 function fromEntity(e: QuestionEntity): AskedQuestion {

@@ -60,11 +60,27 @@ export type FaqAnswer =
   /** A thank-you, a greeting, an emoji: nothing to answer, and nothing recorded (it is no gap in the guidance). */
   | { kind: 'no-question'; questionId: ''; question: string };
 
-/** What a withdrawal (`FaqService.withdraw`) took, and the gap cards to redraw because of it. */
+/**
+ * The gaps as one read saw them, with the cards' claims of the days it read (`first`..`last`), so the card drawn for
+ * one of them needs no second read of the claims (`FaqService.gapCard`).
+ */
+export interface GapView {
+  groups: GapGroup[];
+  claims: { first: string; last: string; byDay: ReadonlyMap<string, readonly GapClaim[]> };
+}
+
+/** A gap card to redraw: its group, in the view it was read in; `withdrawn`: none of its questions is left. */
+export interface GapRedraw {
+  group: GapGroup;
+  view: GapView;
+  withdrawn?: boolean;
+}
+
+/** What a withdrawal (`FaqService.withdraw`) took, or its undoing (`restore`) brought back, and the gap cards to draw. */
 export interface Withdrawal {
   removed: number;
-  /** A group to redraw the card of, in the view it was read in; `withdrawn`: none of its questions is left. */
-  redraw: { group: GapGroup; groups: readonly GapGroup[]; withdrawn?: boolean }[];
+  restored?: number;
+  redraw: GapRedraw[];
 }
 
 export interface NewlyAnswered {
@@ -176,6 +192,9 @@ function asksSomething(text: string): boolean {
   return words.some((w) => !isStopWord(w) && !SMALL_TALK.has(w) && (w.length > 1 || /\p{N}/u.test(w)));
 }
 
+/** Whether a question shows on the gaps list (unanswered, or with a Not helpful vote): only then is it on a card. */
+const isGap = (q: AskedQuestion) => !q.answered || q.notHelpful > 0;
+
 /** Whether `user` asked `q` (their Entra id, else their Teams id). */
 const askedBy = (q: AskedQuestion, user: Actor) => (q.asker.aadObjectId ?? q.asker.id) === (user.aadObjectId ?? user.id);
 
@@ -269,8 +288,9 @@ export class FaqService {
   }
 
   /**
-   * The asker deleted the message they asked in: the question logged from it goes (out of the gaps, the counts, the
-   * askers told of a champion's answer). Only `who`'s own question: the ids come from the client. How many went, and
+   * The asker deleted the message they asked in: the question logged from it is withdrawn (out of the gaps, the counts,
+   * the askers told of a champion's answer; kept for an undelete, `restore`). Only `who`'s own question: the ids come
+   * from the client. How many went, and
    * the gap groups of the last `gapDays` that listed one, as they read now, for their "Answer this" cards to be
    * redrawn without it (a card keeps showing what it was drawn with until then). A group left with no question
    * comes back empty, with `withdrawn`. Only a question that was a gap (unanswered, or Not helpful) costs a gaps read.
@@ -278,20 +298,46 @@ export class FaqService {
   async withdraw(message: string, who: Actor, gapDays = GAPS_DAYS_DEFAULT): Promise<Withdrawal> {
     const mine = (await this.questions.fromMessage(message)).filter((q) => askedBy(q, who));
     const gone = new Set<string>();
-    const listed = mine.some((q) => !q.answered || q.notHelpful > 0) ? await this.gaps(gapDays) : [];
-    for (const q of mine) if (await this.questions.remove(q.id)) gone.add(q.id);
+    const listed = mine.some(isGap) ? await this.gaps(gapDays) : [];
+    // Withdrawn as read: not read again (the question rows were read just now).
+    for (const q of mine) if (await this.questions.withdraw(q, message)) gone.add(q.id);
+    return { removed: gone.size, redraw: await this.redrawsAfter(listed, gone, gapDays) };
+  }
+
+  /**
+   * The asker undeleted the message they asked in: the questions withdrawn with it (`withdraw`) are back as they were,
+   * under their ids (in the gaps, the counts, their answer cards' buttons). Only `who`'s own: someone else's undelete
+   * of that message id changes nothing. How many came back, and the "Answer this" cards of those that are gaps.
+   */
+  async restore(message: string, who: Actor, gapDays = GAPS_DAYS_DEFAULT): Promise<Withdrawal> {
+    const mine = (await this.questions.withdrawnFrom(message)).filter((q) => askedBy(q, who));
+    const back: AskedQuestion[] = [];
+    for (const q of mine) if (await this.questions.restore(q, message)) back.push(q);
+    if (!back.some(isGap)) return { removed: 0, redraw: [] };
+    // Their cards, drawn as they read now: the question back on the card it left (or on a new one, posted).
+    const view = await this.gapView(gapDays);
+    const groups = view.groups.filter((g) => back.some((q) => g.questionIds.includes(q.id)));
+    return { removed: 0, restored: back.length, redraw: groups.map((group) => ({ group, view })) };
+  }
+
+  /**
+   * The "Answer this" cards to redraw once the questions `gone` left: each group of `listed` (the gaps read before they
+   * left) that held one, as it reads now — its other questions wherever they are grouped now (the seed may have gone:
+   * the group's first is another), or under its card's key (an edit's new wording grouped with it) — or, none left,
+   * empty and `withdrawn`. One read of the gaps, none when no card held one.
+   */
+  private async redrawsAfter(listed: readonly GapGroup[], gone: ReadonlySet<string>, gapDays: number): Promise<GapRedraw[]> {
     const before = listed.filter((g) => g.questionIds.some((id) => gone.has(id)));
-    if (!before.length) return { removed: gone.size, redraw: [] };
-    const groups = await this.gaps(gapDays);
+    if (!before.length) return [];
+    const view = await this.gapView(gapDays);
     const seenAt = this.questions.now();
-    const redraw = before.map((b): Withdrawal['redraw'][number] => {
-      // Its other questions, wherever they are grouped now (the seed may have gone: the group's first is another).
-      const now = groups.find((g) => g.questionIds.some((id) => b.questionIds.includes(id)));
-      if (now) return { group: now, groups };
+    return before.map((b): GapRedraw => {
+      const now =
+        view.groups.find((g) => g.questionIds.some((id) => b.questionIds.includes(id))) ?? view.groups.find((g) => g.id === b.id);
+      if (now) return { group: now, view };
       const empty = { ...b, questionIds: [], questions: [], example: '', count: 0, unanswered: 0, notHelpful: 0, askers: 0, seenAt };
-      return { group: empty, groups: [empty], withdrawn: true };
+      return { group: empty, view: { groups: [empty], claims: view.claims }, withdrawn: true };
     });
-    return { removed: gone.size, redraw };
   }
 
   /**
@@ -306,15 +352,19 @@ export class FaqService {
     who: Actor,
     signal?: AbortSignal,
     thread?: string,
-  ): Promise<Exclude<FaqAnswer, { kind: 'no-question' }> | undefined> {
+    gapDays = GAPS_DAYS_DEFAULT,
+  ): Promise<{ answer: Exclude<FaqAnswer, { kind: 'no-question' }>; redraw: GapRedraw[] } | undefined> {
     const earlier = (await this.questions.fromMessage(message)).filter((q) => askedBy(q, who));
     if (!earlier.length || earlier.some((q) => q.question === readQuestion(text).text)) return undefined;
     const answer = await this.ask(text, who, signal, thread, message);
     if (answer.kind === 'no-question') return undefined;
     // Edited into another language: said so, but nothing new was logged to take the question's place.
-    if (answer.kind === 'other-language') return answer;
-    for (const q of earlier) await this.questions.remove(q.id);
-    return answer;
+    if (answer.kind === 'other-language') return { answer, redraw: [] };
+    // The cards that showed the old wording are redrawn as they read now (the new wording, if it joined them).
+    const listed = earlier.some(isGap) ? await this.gaps(gapDays) : [];
+    const gone = new Set<string>();
+    for (const q of earlier) if (await this.questions.remove(q.id)) gone.add(q.id);
+    return { answer, redraw: await this.redrawsAfter(listed, gone, gapDays) };
   }
 
   private async answer(
@@ -435,21 +485,28 @@ export class FaqService {
     return (await this.gapsView(days)).groups;
   }
 
+  /** The gaps of the last `days` days (as `gaps`), with the cards' claims read for them: pass it on to `gapCard`. */
+  async gapView(days: number): Promise<GapView> {
+    const { groups, claims } = await this.gapsView(days);
+    return { groups, claims };
+  }
+
   /**
    * The gaps of the `days` × 24 hours up to `until` (default now), from at most `gapScanRows` of the newest
    * questions (`partial` when the window held more): a view's work is bounded however the rollout grows.
    */
-  private async gapsView(days: number, until?: Date): Promise<{ groups: GapGroup[]; partial?: { read: number; since: string } }> {
+  private async gapsView(days: number, until?: Date): Promise<GapView & { partial?: { read: number; since: string } }> {
     const now = this.questions.now();
     const at = until ?? new Date(now);
     const seenAt = at.toISOString();
     const since = new Date(at.getTime() - days * 86_400_000).toISOString().slice(0, 10);
-    const [{ questions, more }, claims] = await Promise.all([
+    const [{ questions, more }, byDay] = await Promise.all([
       this.questions.recentGaps(days, { ...(until ? { until } : {}), limit: this.options.gapScanRows ?? GAP_SCAN_ROWS }),
       this.questions.gapClaimsBetween(since, now.slice(0, 10)),
     ]);
-    const groups = sortGaps(this.splitAnswered(questions, claims, this.answeredCards(), new Set())).map((g) => ({ ...g, seenAt }));
-    return more ? { groups, partial: { read: questions.length, since: questions.at(-1)?.askedAt ?? seenAt } } : { groups };
+    const groups = sortGaps(this.splitAnswered(questions, byDay, this.answeredCards(), new Set())).map((g) => ({ ...g, seenAt }));
+    const claims = { first: since, last: now.slice(0, 10), byDay };
+    return more ? { groups, claims, partial: { read: questions.length, since: questions.at(-1)?.askedAt ?? seenAt } } : { groups, claims };
   }
 
   /**
@@ -580,13 +637,17 @@ export class FaqService {
    * ETag, so two turns never take one number for different views, even when their newest questions fall either
    * side of midnight (claims are kept per day). Kept below the answered card's version (see `gapCardMessages`).
    */
-  async gapCard(group: GapGroup, groups: readonly GapGroup[]): Promise<{ key: string; version: number }> {
+  async gapCard(group: GapGroup, groups: readonly GapGroup[], claims?: GapView['claims']): Promise<{ key: string; version: number }> {
     const inView = groups.includes(group) ? groups : [group];
     const at = inView.indexOf(group);
     const first = group.days[0];
     const newest = group.days.at(-1);
     if (!first || !newest) return { key: group.id, version: group.count };
-    const earlier = await this.questions.gapClaimsBetween(first, newest);
+    // The claims the view was read with, when they hold the group's days: not read a second time in one turn.
+    const earlier =
+      claims && claims.first <= first && newest <= claims.last
+        ? new Map([...claims.byDay].filter(([day]) => day >= first && day <= newest))
+        : await this.questions.gapClaimsBetween(first, newest);
     // An answered card is no home for a group asked again since its answer (see `splitAnswered`): only the
     // groups in view named after one keep it.
     const answered = this.answeredCards();

@@ -14,6 +14,7 @@ import type { Clock } from '../clock.js';
 import { type ParsedCommand, parseCommand } from '../commands.js';
 import { SavedConversations } from '../conversations/saved.js';
 import type { ConversationStore } from '../conversations/store.js';
+import { formattedWords } from '../faq/echo.js';
 import { helpCard, welcomeCard } from '../help/cards.js';
 import type { Logger } from '../log.js';
 import type { CommandDef, VerbDef } from '../registry/index.js';
@@ -100,6 +101,7 @@ export class RolloutDeskBot extends TeamsActivityHandler {
   private questionHandler: QuestionHandler | undefined;
   private editHandler: MessageChangeHandler | undefined;
   private deleteHandler: MessageChangeHandler | undefined;
+  private undeleteHandler: MessageChangeHandler | undefined;
   private searchHandler: SearchHandler | undefined;
   /** Chats and names this instance saved already (dropped when someone is forgotten: see saved.ts). */
   private readonly remembered: SavedConversations;
@@ -119,6 +121,12 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     this.onMessageDelete(async (context, next) => {
       const message = messageKeyOf(context);
       if (message && this.deleteHandler) await this.deleteHandler(await this.turn(context), message, '');
+      await next();
+    });
+    // The delete undone ("Undo" in Teams): a messageUpdate with eventType undeleteMessage, carrying the message's id.
+    this.onTeamsMessageUndeleteEvent(async (context, next) => {
+      const message = messageKeyOf(context);
+      if (message && this.undeleteHandler) await this.undeleteHandler(await this.turn(context), message, '');
       await next();
     });
     this.onInstallationUpdateAdd(async (context, next) => {
@@ -166,6 +174,12 @@ export class RolloutDeskBot extends TeamsActivityHandler {
 
   onMessageDeleted(handler: MessageChangeHandler): this {
     this.deleteHandler = handler;
+    return this;
+  }
+
+  /** A deleted message undeleted by its sender: what its delete withdrew comes back. */
+  onMessageUndeleted(handler: MessageChangeHandler): this {
+    this.undeleteHandler = handler;
     return this;
   }
 
@@ -308,6 +322,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
         turn.log.info('a card without words; not answered');
         return;
       }
+      // Formatting with no words in it (an empty paragraph, an echoed card's markup): the question handler says why.
+      if (this.questionHandler && formattedWords(context.activity) !== undefined) return this.questionHandler(turn, '');
       await turn.reply(helpCard(turn.role, this.deps.localMode));
       return;
     }
@@ -355,8 +371,10 @@ export class RolloutDeskBot extends TeamsActivityHandler {
     const cmd = parseCommand(expand(bare));
     if (!cmd?.command.freeText) return cmd;
     const named = parseCommand(text);
-    // A mention before or inside the command words: its name is not among the words that follow them.
-    return named?.command.name === cmd.command.name ? named : cmd;
+    if (named?.command.name === cmd.command.name) return named;
+    // Mentioned before the command words ("@Bob report can't sign in"): who it is about goes first in the words.
+    const lead = namesBefore(text, cmd.command.name);
+    return lead ? { ...cmd, args: `${lead} ${cmd.args}`.trim() } : cmd;
   }
 
   /** A card action: declared verb → permission → schema → handler. Refusals and bad data change nothing. */
@@ -436,9 +454,23 @@ export class RolloutDeskBot extends TeamsActivityHandler {
  * claimed under that id and its new words, apart from the message itself and from its other edits.
  */
 function editClaim(a: TurnContext['activity']): string {
-  if (a.type !== 'messageUpdate' || !a.id) return '';
+  // An undelete is not an edit (it may carry the words an edit had); restoring twice restores nothing more.
+  if (a.type !== 'messageUpdate' || !a.id || (a.channelData as { eventType?: unknown } | undefined)?.eventType === 'undeleteMessage') return '';
   const words = createHash('sha256').update(typeof a.text === 'string' ? a.text : '').digest('hex').slice(0, 32);
   return `edit|${a.conversation?.id ?? ''}|${a.id}|${words}`;
+}
+
+/**
+ * The words of `text` (every mention a name) before command `name`, when they are what stood between the message's
+ * start and the command words: the first few word starts are tried, bounded, so a long message costs no more.
+ */
+function namesBefore(text: string, name: string): string {
+  for (const m of text.matchAll(/\s+/g)) {
+    const at = (m.index ?? 0) + m[0].length;
+    if (at > 200) break;
+    if (parseCommand(text.slice(at))?.command.name === name) return text.slice(0, at).trim();
+  }
+  return '';
 }
 
 /** A whole number from what a client sent, within [min, max]; `fallback` for anything else. */

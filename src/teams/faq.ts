@@ -5,7 +5,7 @@ import { type CuratedTellJobs, type TellCard, tellProgressNote } from '../faq/cu
 import { recogniseEchoedCard } from '../faq/echo.js';
 import { findGapGroup, type GapGroup } from '../faq/gaps.js';
 import { curatedAnswerMessages, gapCardMessages, newlyAnsweredMessages } from '../faq/notices.js';
-import type { FaqAnswer, FaqService } from '../faq/service.js';
+import type { FaqAnswer, FaqService, GapRedraw } from '../faq/service.js';
 import { FAQ_COMMANDS, FAQ_VERBS } from '../faq/verbs.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../outbound/message.js';
@@ -53,13 +53,16 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   /** An unanswered or unhelpful question shows in the triage channel, grouped with the same question. */
   const showGapToChampions = async (questionId: string) => {
-    const groups = await faq.gaps(GAP_DAYS_DEFAULT);
-    const found = groups.find((g) => g.questionIds.includes(questionId));
-    if (found) await drawGapCard(found, groups);
+    const view = await faq.gapView(GAP_DAYS_DEFAULT);
+    const found = view.groups.find((g) => g.questionIds.includes(questionId));
+    if (found) await drawGapCard({ group: found, view });
   };
-  /** Posts or redraws a gap group's "Answer this" card; one `withdrawn` (no question left) is only redrawn, never posted. */
-  const drawGapCard = async (found: GapGroup, groups: readonly GapGroup[], withdrawn = false) => {
-    const card = await faq.gapCard(found, groups);
+  /**
+   * Posts or redraws a gap group's "Answer this" card, with the claims its view was read with (not read again); one
+   * `withdrawn` (no question left) is only redrawn, never posted.
+   */
+  const drawGapCard = async ({ group: found, view, withdrawn = false }: GapRedraw) => {
+    const card = await faq.gapCard(found, view.groups, view.claims);
     const group = { ...found, id: card.key };
     const messages = gapCardMessages(group, curatedFormCard(group, withdrawn ? [] : candidateSections(group), { withdrawn }), { version: card.version });
     await outbox.enqueue(withdrawn ? messages.filter((m) => m.op === 'update') : messages);
@@ -67,8 +70,8 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   const candidateSections = (group: Pick<GapGroup, 'example' | 'questions'>) =>
     faq.nearestSections([group.example, ...group.questions], SECTION_CHOICES);
 
-  /** The answer card, or "not covered" with the gap shown to the champions. */
-  const replyWithAnswer = async (turn: Turn, answer: Exclude<FaqAnswer, { kind: 'no-question' }>) => {
+  /** The answer card, or "not covered" with the gap shown to the champions (unless its card is `drawn` already). */
+  const replyWithAnswer = async (turn: Turn, answer: Exclude<FaqAnswer, { kind: 'no-question' }>, drawn = false) => {
     if (answer.kind === 'other-language') {
       await turn.reply(notCoveredCard(answer.question, '', [], { long: answer.long, otherLanguage: true }));
       return;
@@ -78,17 +81,16 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
       await turn.reply(answerCard(answer));
     } else {
       await turn.reply(notCoveredCard(answer.question, answer.questionId, [], { long: answer.long }));
-      await showGapToChampions(answer.questionId);
+      if (!drawn) await showGapToChampions(answer.questionId);
     }
   };
 
-  bot.onQuestion(async (turn, raw) => {
-    // A card someone picked in the guidance search comes back as HTML: not a question (nor a gap).
-    const echo = recogniseEchoedCard(turn.context.activity);
-    const text = echo.echoed || echo.formatted ? echo.ownText : raw;
+  // `text`: the message's words (a formatted one's too), without a card's, with others' @mentioned names.
+  bot.onQuestion(async (turn, text) => {
     if (!text) {
       // A formatted message with no words (a pasted picture's HTML) still gets an answer; the bot told of the picture.
-      if (echo.echoed || hasAttachedFiles(turn.context.activity)) turn.log.info('an echoed card or a picture, no words; not answered');
+      // A card someone picked in the guidance search comes back as HTML: not a question (nor a gap).
+      if (recogniseEchoedCard(turn.context.activity).echoed || hasAttachedFiles(turn.context.activity)) turn.log.info('an echoed card or a picture, no words; not answered');
       else await turn.reply(NO_QUESTION);
       return;
     }
@@ -106,18 +108,19 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   });
 
   // A question edited in Teams is answered as it now reads, in place of the one logged; any other edit is left.
-  bot.onQuestionEdited(async (turn, message, raw) => {
-    const echo = recogniseEchoedCard(turn.context.activity);
-    const text = echo.echoed || echo.formatted ? echo.ownText : raw;
-    const answer = text && !echo.echoed
-      ? await faq.askEdited(message, text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS), sharedConversationOf(turn.context))
+  bot.onQuestionEdited(async (turn, message, text) => {
+    const edited = text && !recogniseEchoedCard(turn.context.activity).echoed
+      ? await faq.askEdited(message, text, turn.actor, AbortSignal.timeout(ANSWER_BUDGET_MS), sharedConversationOf(turn.context), GAP_DAYS_DEFAULT)
       : undefined;
-    if (!answer) {
+    if (!edited) {
       turn.log.info('an edited message with no question of the editor\'s to answer again; left');
       return;
     }
     await turn.reply(EDITED);
-    await replyWithAnswer(turn, answer);
+    // The gap cards that showed the old wording, redrawn as they read now (the new wording on one it joined).
+    for (const r of edited.redraw) await drawGapCard(r);
+    const { answer } = edited;
+    await replyWithAnswer(turn, answer, edited.redraw.some((r) => r.group.questionIds.includes(answer.questionId)));
   });
 
   // A question deleted in Teams is withdrawn: out of the gaps, the counts, and the askers told of an answer.
@@ -125,7 +128,14 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     const { removed, redraw } = await faq.withdraw(message, turn.actor, GAP_DAYS_DEFAULT);
     if (removed) turn.log.info({ removed, cards: redraw.length }, 'question withdrawn: its message was deleted');
     // The gap cards that listed it, redrawn without it (through the outbox: the turn waits on no one).
-    for (const r of redraw) await drawGapCard(r.group, r.groups, r.withdrawn);
+    for (const r of redraw) await drawGapCard(r);
+  });
+
+  // The asker undid the delete in Teams: the question they withdrew is back (logged, in the gaps, on its card).
+  bot.onMessageUndeleted(async (turn, message) => {
+    const { restored, redraw } = await faq.restore(message, turn.actor, GAP_DAYS_DEFAULT);
+    if (restored) turn.log.info({ restored, cards: redraw.length }, 'question restored: its message was undeleted');
+    for (const r of redraw) await drawGapCard(r);
   });
 
   const vote =

@@ -1,6 +1,7 @@
 import { type Activity, type ConversationReference, TurnContext } from 'botbuilder';
 import { IANAZone } from 'luxon';
 import type { StoredConversation } from '../conversations/store.js';
+import { formattedWords } from '../faq/echo.js';
 import type { Actor } from '../roles/roles.js';
 
 /** The person behind an activity, as features see them. */
@@ -126,7 +127,10 @@ function messageText(context: TurnContext, other: (name: string) => string): str
   const a = context.activity;
   // botbuilder's mention removal reads activity.text unchecked: a mention entity on a message without text.
   if (typeof a.text !== 'string') return '';
-  const text = TurnContext.removeRecipientMention(a) ?? a.text ?? '';
+  const typed = TurnContext.removeRecipientMention(a) ?? a.text ?? '';
+  // A formatted message (Teams sends HTML: "<p>report <at>Bob</at> can&#39;t sign in</p>") is read as its words, its
+  // mentions kept as markup, so a command in it is found and others' names stay, as in plain text.
+  const text = formattedWords({ text: typed, textFormat: a.textFormat }) ?? typed;
   // The bot named again (botbuilder removes its first mention only), or with no entity: its name is no word.
   const botId = a.recipient?.id;
   const bot = new Set(

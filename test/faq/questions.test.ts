@@ -139,6 +139,49 @@ describe('questions found from their Teams message', () => {
   });
 });
 
+describe('a question withdrawn (its message deleted) and restored (the delete undone)', () => {
+  it('is out of every read of questions until restored, then back under its id with its vote; a forgotten asker\'s withdrawn one goes', async () => {
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const tables = testTables();
+    const store = await QuestionStore.open(tables, clock);
+    const privacy = await QuestionPrivacy.open(tables, clock);
+    const asked = await store.record('how do I sync', amina, { answered: true, message: 'a:chat|m-1' });
+    await store.vote(asked.id, amina, false);
+    const [read] = await store.fromMessage('a:chat|m-1');
+
+    expect(await store.withdraw(read!, 'a:chat|m-1')).toBe(true);
+    expect(await store.get(asked.id)).toBeUndefined();
+    expect(await store.fromMessage('a:chat|m-1')).toEqual([]);
+    expect((await store.recent(30)).map((q) => q.id)).toEqual([]);
+    expect((await store.recentGaps(30, { limit: 10 })).questions).toEqual([]);
+    expect([...(await store.askedBetween('2026-11-01', '2026-11-01')).values()].flat()).toEqual([]);
+    // Another message, or the withdrawn one again: nothing.
+    expect(await store.withdrawnFrom('a:chat|m-2')).toEqual([]);
+    expect(await store.withdraw(read!, 'a:chat|m-1')).toBe(false);
+
+    const [withdrawn] = await store.withdrawnFrom('a:chat|m-1');
+    expect(withdrawn).toEqual(read);
+    expect(await store.restore(withdrawn!, 'a:chat|m-1')).toBe(true);
+    expect(await store.get(asked.id)).toEqual(read);
+    expect((await store.fromMessage('a:chat|m-1')).map((q) => q.id)).toEqual([asked.id]);
+    expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
+    // Restored twice (a retry): nothing more.
+    expect(await store.restore(withdrawn!, 'a:chat|m-1')).toBe(false);
+    // The vote counted before is the one there: voting the same again changes nothing.
+    expect((await store.vote(asked.id, amina, false))?.notHelpful).toBe(1);
+
+    // Withdrawn again, it is still theirs to see (kept for an undelete): their data lists it.
+    await store.withdraw(read!, 'a:chat|m-1');
+    expect((await privacy.question(asked.id))?.question).toBe('how do I sync');
+    // Their asker forgotten: nothing of theirs is kept for an undelete.
+    const rows = await privacy.rowsOf(['aad-amina']);
+    for (const row of rows.asked) await privacy.anonymiseAsker(row, { id: 'pseudo-1', name: 'Former member 1a2b' });
+    expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
+    const left = (await collect((await tables.table('FaqQuestions')).listEntities())).map((r) => String(r.rowKey));
+    expect(left.filter((k) => k.startsWith('w|') || k.startsWith('m|') || k.startsWith('a|'))).toEqual([]);
+  });
+});
+
 /** The real tables on the test Azurite, with every storage call made on them listed (`<table>.<call>`). */
 function countedTables(): { tables: Tables; calls: string[] } {
   const real = testTables();

@@ -1,9 +1,10 @@
+import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { QuestionStore } from '../../src/faq/questions.js';
-import { activity, buttonData, execute, invokeText, personalChat, post, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
+import { activity, buttonData, execute, invokeText, personalChat, post, readable, type Reply, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { type RecordedCall, RecordingConnector } from '../support/connector.js';
 
 let app: App;
@@ -313,6 +314,15 @@ describe('a gap card listing a question whose asker deletes it in Teams', () => 
     expect(res.status).toBe(200);
     await app.settled();
   };
+  /** `user` undoes the delete of message `id` (`messageUpdate`, undeleteMessage). */
+  const undelete = async (user: TestUser, id: string) => {
+    const res = await post(
+      app,
+      activity(user, { id, type: 'messageUpdate', ...personalChat(connector.url, user), channelData: { tenant: { id: 'tenant-1' }, eventType: 'undeleteMessage' } }),
+    );
+    expect(res.status).toBe(200);
+    await app.settled();
+  };
   /** The redraws of the card posted for `question`: its message's, whether or not they still name it. */
   const redrawsOfCardFor = (question: string) => {
     const posted = gapCardsAbout(question);
@@ -354,5 +364,119 @@ describe('a gap card listing a question whose asker deletes it in Teams', () => 
     expect(empty).not.toContain('faq.curated.answer');
     // Never posted anew.
     expect(gapCardsAbout(first)).toHaveLength(1);
+
+    // The first undoes the delete: the card shows their question again, redrawn in place, not posted anew.
+    clock.advance(60_000);
+    drawn = redrawsOfCardFor(first).length;
+    await undelete(staff(700), String(sent));
+    await connector.waitFor(() => redrawsOfCardFor(first).length > drawn, 30_000).catch(() => {});
+    const back = JSON.stringify(redrawsOfCardFor(first).at(-1)!.body);
+    expect(back).toContain(first);
+    expect(back).toContain('Asked once by 1 person');
+    expect(back).toContain('faq.curated.answer');
+    expect(gapCardsAbout(first)).toHaveLength(1);
   }, 120_000);
+});
+
+describe('a gap card listing a question whose asker edits it in Teams', () => {
+  const ask = async (user: TestUser, id: string, text: string) => readable(await say(app, user, text, { id, ...personalChat(connector.url, user) }));
+  const edit = async (user: TestUser, id: string, text: string) => {
+    const res = await post(
+      app,
+      activity(user, { id, type: 'messageUpdate', text, ...personalChat(connector.url, user), channelData: { tenant: { id: 'tenant-1' }, eventType: 'editMessage' } }),
+    );
+    expect(res.status).toBe(200);
+    await app.settled();
+    return readable((res.json.activities as Reply[] | undefined) ?? []);
+  };
+  /** The last drawing of the card first posted about `question`: its redraws (PUTs), whatever they name. */
+  const lastDrawOf = (question: string) => {
+    const posted = gapCardsAbout(question);
+    expect(posted).toHaveLength(1);
+    const puts = connector.calls.filter((c) => c.method === 'PUT' && c.conversationId === TRIAGE);
+    const message = puts.find((c) => groupIdOf(c) === groupIdOf(posted[0]!))?.activityId;
+    return JSON.stringify((message ? puts.filter((c) => c.activityId === message) : []).at(-1)?.body ?? posted[0]!.body);
+  };
+
+  it('is redrawn without the old wording when the edit asks something else: the others asking listed, or none left, withdrawn', async () => {
+    const sent = clock.now().getTime();
+    const first = 'where do I return the spare radio batteries at the ferry office';
+    const second = 'where can I return spare radio batteries at the ferry office';
+    expect(await ask(staff(720), String(sent), first)).toContain("doesn't cover this");
+    await app.settled();
+    expect(await ask(staff(721), String(sent + 1), second)).toContain("doesn't cover this");
+    await app.settled();
+    await connector.waitFor(() => lastDrawOf(first).includes('Asked 2 times'), 30_000).catch(() => {});
+    expect(lastDrawOf(first)).toContain(second);
+
+    // The second asker edits theirs into a question the guidance answers: their old words leave the card.
+    clock.advance(60_000);
+    expect(await edit(staff(721), String(sent + 1), 'how do I sync when offline')).toContain('You edited your question');
+    await connector.waitFor(() => !lastDrawOf(first).includes(second), 30_000).catch(() => {});
+    expect(lastDrawOf(first)).not.toContain(second);
+    expect(lastDrawOf(first)).toContain('Asked once by 1 person');
+
+    // The first edits theirs into another gap: a card of its own, and the old one is left with nothing to answer.
+    clock.advance(60_000);
+    const other = 'who signs the overtime sheets for the night shift at the ferry office';
+    expect(await edit(staff(720), String(sent), other)).toContain("doesn't cover this");
+    await connector.waitFor(() => lastDrawOf(first).includes('Withdrawn'), 30_000).catch(() => {});
+    expect(lastDrawOf(first)).toContain('Withdrawn');
+    expect(lastDrawOf(first)).not.toContain('batteries');
+    expect(gapCardsAbout(other)).toHaveLength(1);
+  }, 120_000);
+});
+
+describe('the storage a turn reads to show a gap to the champions', () => {
+  /**
+   * While `fn` runs: the reads of the gap cards' claims (range reads of the days' `g|cards` rows) and the point reads
+   * of question rows (their keys are digits), on the questions table.
+   */
+  const readsDuring = async (fn: () => Promise<unknown>) => {
+    const counted = { claims: 0, questionRows: 0 };
+    const list = TableClient.prototype.listEntities;
+    const get = TableClient.prototype.getEntity;
+    vi.spyOn(TableClient.prototype, 'listEntities').mockImplementation(function (this: TableClient, ...args) {
+      if (this.tableName.endsWith('FaqQuestions') && String(args[0]?.queryOptions?.filter ?? '').includes("RowKey eq 'g|cards'")) counted.claims++;
+      return list.apply(this, args);
+    });
+    vi.spyOn(TableClient.prototype, 'getEntity').mockImplementation(function (this: TableClient, ...args) {
+      if (this.tableName.endsWith('FaqQuestions') && /^\d/.test(String(args[1]))) counted.questionRows++;
+      return get.apply(this, args);
+    });
+    try {
+      await fn();
+      await app.settled();
+    } finally {
+      vi.restoreAllMocks();
+    }
+    return counted;
+  };
+
+  it('reads the cards\' claims once for a question not covered and for a Not helpful vote, and a deleted question\'s row once', async () => {
+    const chat = personalChat(connector.url, staff(800));
+    const sent = String(clock.now().getTime());
+    let card: Reply[] = [];
+    // A question the guidance does not cover: the gaps and their claims are read once, the card drawn from that read.
+    const asked = await readsDuring(async () => {
+      card = await say(app, staff(800), 'where is the key to the tyre cage at the motor pool', { id: sent, ...chat });
+    });
+    expect(readable(card)).toContain("doesn't cover this");
+    expect(gapCardsAbout('tyre cage')).toHaveLength(1);
+    expect(asked.claims).toBe(1);
+
+    // A Not helpful vote on an answer: the same.
+    const answered = await say(app, staff(801), 'how do I sync when offline', personalChat(connector.url, staff(801)));
+    expect(readable(answered)).toContain('You asked');
+    const voted = await readsDuring(() => execute(app, staff(801), 'faq.notHelpful', buttonData(answered, 'faq.notHelpful'), personalChat(connector.url, staff(801))));
+    expect(voted.claims).toBe(1);
+
+    // The question's message deleted: its row is read once (found from its message), not again to withdraw it; the
+    // gaps are read before and after (which cards listed it, and how they read now), the card drawn from the second.
+    const deleted = await readsDuring(() =>
+      post(app, activity(staff(800), { id: sent, type: 'messageDelete', ...chat, channelData: { tenant: { id: 'tenant-1' }, eventType: 'softDeleteMessage' } })),
+    );
+    expect(deleted.questionRows).toBe(1);
+    expect(deleted.claims).toBe(2);
+  }, 60_000);
 });

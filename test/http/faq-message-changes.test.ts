@@ -22,16 +22,19 @@ const ask = async (user: TestUser, id: string, text: string) => {
   return ((res.json.activities as Reply[] | undefined) ?? []).filter((a) => a.type === 'message');
 };
 
-/** What Teams sends when `user` edits (`messageUpdate`, editMessage) or deletes (`messageDelete`, softDeleteMessage) message `id`. */
-const change = async (user: TestUser, id: string, kind: 'edit' | 'delete', text = '', chatOf: TestUser = user) => {
+/**
+ * What Teams sends when `user` edits (`messageUpdate`, editMessage), deletes (`messageDelete`, softDeleteMessage) or
+ * undeletes (`messageUpdate`, undeleteMessage: no text in Microsoft's example of it) message `id`.
+ */
+const change = async (user: TestUser, id: string, kind: 'edit' | 'delete' | 'undelete', text = '', chatOf: TestUser = user) => {
   const res = await post(
     app,
     activity(user, {
       id,
-      type: kind === 'edit' ? 'messageUpdate' : 'messageDelete',
+      type: kind === 'delete' ? 'messageDelete' : 'messageUpdate',
       ...(kind === 'edit' ? { text } : {}),
       conversation: { id: `a:personal-${chatOf.id}`, conversationType: 'personal', tenantId: 'tenant-1' },
-      channelData: { tenant: { id: 'tenant-1' }, eventType: kind === 'edit' ? 'editMessage' : 'softDeleteMessage' },
+      channelData: { tenant: { id: 'tenant-1' }, eventType: { edit: 'editMessage', delete: 'softDeleteMessage', undelete: 'undeleteMessage' }[kind] },
     }),
   );
   expect(res.status).toBe(200);
@@ -59,6 +62,36 @@ describe('a question whose message the asker deletes', () => {
     const vote = await execute(app, USERS.staff, 'faq.notHelpful', buttonData(card, 'faq.notHelpful'));
     expect(invokeText(vote.body)).toContain('could not find that question');
     expect(await gaps()).not.toContain('sync when offline at the depot');
+  });
+});
+
+describe('a question whose message the asker deletes, then undeletes', () => {
+  it('is back in the gaps, once, when the asker undoes the delete; someone else\'s undelete of that message id brings nothing back', async () => {
+    await ask(USERS.staff, 'msg-undel-1', 'what is the canteen menu on friday');
+    await change(USERS.staff, 'msg-undel-1', 'delete');
+    expect(await gaps()).not.toContain('canteen menu on friday');
+    // The ids come from the client: an undelete sent as another person (naming the asker's chat) is no undelete.
+    expect(await change(USERS.champion, 'msg-undel-1', 'undelete', '', USERS.staff)).toHaveLength(0);
+    expect(await gaps()).not.toContain('canteen menu on friday');
+    await change(USERS.staff, 'msg-undel-1', 'undelete');
+    expect(await gaps()).toContain('canteen menu on friday');
+    // Teams' retry of the undelete (or a second one) logs nothing more: asked once.
+    await change(USERS.staff, 'msg-undel-1', 'undelete');
+    expect((await gaps()).match(/canteen menu on friday/g)).toHaveLength(1);
+    // Deleted again: out again.
+    await change(USERS.staff, 'msg-undel-1', 'delete');
+    expect(await gaps()).not.toContain('canteen menu on friday');
+  });
+
+  it('brings back an answered question with its Not helpful vote, and its answer card\'s buttons find it again', async () => {
+    const card = await ask(USERS.staff, 'msg-undel-2', 'how do I sync when offline at the harbour');
+    await execute(app, USERS.staff, 'faq.notHelpful', buttonData(card, 'faq.notHelpful'));
+    await change(USERS.staff, 'msg-undel-2', 'delete');
+    expect(await gaps()).not.toContain('sync when offline at the harbour');
+    await change(USERS.staff, 'msg-undel-2', 'undelete');
+    expect(await gaps()).toContain('sync when offline at the harbour');
+    const vote = await execute(app, USERS.staff, 'faq.helpful', buttonData(card, 'faq.helpful'));
+    expect(invokeText(vote.body)).not.toContain('could not find that question');
   });
 });
 

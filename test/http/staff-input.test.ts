@@ -90,6 +90,30 @@ describe('someone else @mentioned in a message', () => {
     expect(card).not.toContain('Rollout Desk report');
   });
 
+  it('keeps their name in a report sent as formatted text (HTML, in <p>), as in plain text', async () => {
+    const replies = await say(app, USERS.staff, "<p><at>Rollout Desk</at>&nbsp;report <at>Bob</at> can&#39;t sign in</p>", { ...withBob, textFormat: 'xml' });
+    const card = JSON.stringify(replies);
+    expect(card).toContain('issue.submit');
+    expect(card).toContain("Bob can't sign in");
+    expect(card).not.toContain('<p>');
+    // A formatted question keeps the name too.
+    const asked = readable(await say(app, USERS.staff, '<p><at>Rollout Desk</at> can <at>Bob</at> approve my <b>canteen</b> voucher</p>', { ...withBob, textFormat: 'xml' }));
+    expect(asked).toContain('can Bob approve my canteen voucher');
+  });
+
+  it('keeps a name mentioned before the command words in the report\'s description', async () => {
+    const bobIn1to1 = { ...personalChat(connector.url, USERS.staff), entities: [bob] };
+    for (const [text, where] of [
+      ["<at>Bob</at> report can't sign in", bobIn1to1],
+      ["<at>Rollout Desk</at>&nbsp;<at>Bob</at> report can't sign in", withBob],
+      ["<p><at>Bob</at> report can't sign in</p>", { ...bobIn1to1, textFormat: 'xml' }],
+    ] as const) {
+      const card = JSON.stringify(await say(app, USERS.staff, text, where));
+      expect(card, text).toContain('issue.submit');
+      expect(card, text).toContain('"value":"Bob can\'t sign in"');
+    }
+  });
+
   const sam = { type: 'mention', mentioned: { id: USERS.staff.id, name: USERS.staff.name }, text: '<at>Sam</at>' };
   const withSam = { ...channel, entities: [...channel.entities, sam] };
   const samIn1to1 = (u: TestUser) => ({ ...personalChat(connector.url, u), entities: [sam] });
