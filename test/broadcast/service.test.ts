@@ -712,6 +712,48 @@ messages:
   });
 });
 
+describe('Send pressed when who is in its audience cannot be found out in time', () => {
+  it('says in plain words, for each kind of audience, that nothing was sent and to try again', async () => {
+    const f = await fixture({ chats: installed(['a']), members: { 'group:field-officers': ['a'] } });
+    f.rollout.current = rollout;
+    f.plan.current = parsePlan(
+      `timeZone: UTC
+messages:
+  - id: all-staff
+    stage: launch
+    title: For everyone
+    body: Hello.
+    audience: everyone
+    when: manual
+  - id: officers
+    stage: launch
+    title: For field officers
+    body: Hello.
+    audience: { group: field-officers }
+    when: manual
+`,
+      rollout,
+    );
+    // Our own lookups slower than the press may wait (5 s): storage under load.
+    const slow = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 6_000));
+    f.b.directory.personalChatUsers = () => slow(['a']);
+    f.b.directory.members = () => slow([{ id: 'a', name: 'A' }]);
+    const [everyone, group] = await Promise.all([
+      f.b.service.send(LEAD, 'all-staff', 'card-1', rolloutTeam.id),
+      f.b.service.send(LEAD, 'officers', 'card-2', rolloutTeam.id),
+    ]);
+    expect(everyone).toEqual({
+      kind: 'message',
+      text: "Nothing was sent: I couldn't check in time who is in its audience (everyone who has the app); try again in a minute.",
+    });
+    expect(group).toEqual({
+      kind: 'message',
+      text: "Nothing was sent: I couldn't check in time who is in its audience (Field officers); try again in a minute.",
+    });
+    expect(await f.b.sends.all()).toEqual([]);
+  }, 20_000);
+});
+
 describe('a plan message whose team roster Teams does not answer at its time', () => {
   const teamPlan = () => trainingPlan("{ team: '19:finance-team' }");
 
