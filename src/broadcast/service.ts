@@ -367,7 +367,13 @@ export class BroadcastService {
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
     const missing = await this.channelMissing(m.audience);
-    const { recipients, notes } = missing ? { recipients: [], notes: [missing] } : await resolveAudience(m.audience, this.d.directory);
+    const { recipients, notes, unanswered } = missing
+      ? { recipients: [], notes: [missing], unanswered: [] }
+      : await resolveAudience(m.audience, this.d.directory);
+    // Teams did not answer for the team: not "nobody to send this to". It can be sent all the same, and waits (send).
+    if (unanswered.length && !recipients.length) {
+      notes.push(`If you send it, it goes as soon as Teams answers (tried again for up to ${durationText(this.d.graceMs)}), and only once.`);
+    }
     const toChannel = m.audience.kind === 'channel';
     let notInstalled: number | undefined;
     if (!toChannel && recipients.length <= CONFIRM_CHECK_LIMIT) {
@@ -384,6 +390,7 @@ export class BroadcastService {
         recipients: recipients.length,
         notInstalled,
         notes,
+        unanswered: unanswered.length > 0,
         version: confirmedVersion(m),
       },
     };

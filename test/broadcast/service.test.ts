@@ -621,6 +621,15 @@ messages:
     });
     f.rollout.current = rollout;
     f.plan.current = teamSendPlan();
+    // `send finance` while Teams does not answer: not "nobody to send this to", and it can be sent all the same.
+    const confirm = await f.b.service.prepareSend(LEAD, 'finance');
+    if (confirm.kind !== 'confirm') throw new Error(confirm.text);
+    const card = JSON.stringify(confirmCard(confirm.confirmation));
+    expect(card).toContain('Teams did not answer for this audience just now');
+    expect(card).not.toContain('Nobody to send this to');
+    expect(card).toContain('"title":"Send when Teams answers"');
+    expect(card).toContain('If you send it, it goes as soon as Teams answers (tried again for up to 6 hours), and only once.');
+    reads.length = 0;
     const pressed = await f.b.service.send(LEAD, 'finance', 'card-1', rolloutTeam.id);
     if (pressed.kind !== 'started') throw new Error(pressed.text);
     // Told in the press's answer, in plain words, that nothing has gone yet, why, until when it is tried, and how to stop it.

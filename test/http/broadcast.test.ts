@@ -240,6 +240,9 @@ describe('a team as the audience', () => {
     connector.clearFailures();
     expect(connector.rejected.some((c) => c.method === 'GET' && c.path.includes('/pagedmembers'))).toBe(true);
     expect(confirm).toContain("team 19:general@thread.tacv2: could not read the team's members from Teams (HTTP 503)");
+    // Not "nobody to send this to": it can be sent, and then waits for Teams.
+    expect(confirm).not.toContain('Nobody to send this to');
+    expect(confirm).toContain('Send when Teams answers');
   });
 
   it('a Send pressed while Teams does not answer for the team is confirmed all the same: the answer says it has not gone yet and until when it is tried; it goes once when Teams answers', async () => {
