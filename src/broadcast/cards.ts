@@ -100,27 +100,31 @@ export interface Confirmation {
   /** Of those, how many have no 1:1 chat with the app (undefined: too many to check before sending). */
   notInstalled: number | undefined;
   notes: string[];
+  /** Teams did not answer for its team (throttled, down): who is in it is not known yet, and it may be sent to wait. */
+  unanswered?: boolean;
   /** A hash of what the card confirms (the message's text and audience): see BroadcastService.send. */
   version: string;
 }
 
 export function confirmCard(c: Confirmation): AdaptiveCard {
   const reached = people(c.recipients);
+  // Nobody read because Teams did not answer: sent, it waits for Teams (BroadcastService.send).
+  const waiting = !c.recipients && c.unanswered === true;
   const extraFacts: Fact[] =
     c.notInstalled === undefined || c.toChannel
       ? []
       : [{ title: 'Without the app', value: `${count(c.notInstalled)} (reported as "not installed")` }];
   return renderCard<ConfirmCardData>('broadcast-confirm', {
-    heading: c.recipients ? 'Send this message now?' : 'Nobody to send this to',
+    heading: c.recipients ? 'Send this message now?' : waiting ? 'Teams did not answer for this audience just now' : 'Nobody to send this to',
     id: c.id,
     version: c.version,
     title: e(c.title),
     audience: e(c.audienceLabel),
-    recipients: c.toChannel ? 'one post in the channel' : `${reached}, 1:1`,
-    extraFacts,
+    recipients: c.toChannel ? 'one post in the channel' : waiting ? 'not known yet' : `${reached}, 1:1`,
+    extraFacts: waiting ? [] : extraFacts,
     notes: e(c.notes.join(' ')),
-    canSend: c.recipients > 0,
-    sendLabel: c.toChannel ? 'Post it' : `Send to ${reached}`,
+    canSend: c.recipients > 0 || waiting,
+    sendLabel: c.toChannel ? 'Post it' : waiting ? 'Send when Teams answers' : `Send to ${reached}`,
   });
 }
 

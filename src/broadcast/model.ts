@@ -156,6 +156,11 @@ export interface Send {
    */
   retryAt?: string;
   tries?: number;
+  /**
+   * The "delayed" notice of such a send, saved with the retry time it tells of and cleared once handed to the
+   * outbound path: a crash between the save and the notice leaves it here for the next pass. Absent or '': none owed.
+   */
+  delayNotice?: string;
   etag: string;
 }
 

@@ -75,6 +75,26 @@ const RETRY_MAX_MS = 30 * 60_000;
 /** Answers come in bursts; the end of a send is looked for this long after the last of a burst. */
 const FINISH_CHECK_MS = 250;
 
+/** How long a send whose audience Teams did not answer waits before its `tries`th read again. */
+export const retryDelayMs = (tries: number): number => Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (tries - 1));
+
+/**
+ * What whoever follows a delayed send is told, once: a plan message's to the rollout team, a `send <id>`'s to its
+ * requester. `esc`: escapeText for a markdown message, the identity for a plain-text reply.
+ */
+export function delayedNotice(
+  send: Pick<Send, 'id' | 'content' | 'messageId' | 'dueAt' | 'audienceLabel' | 'notify'>,
+  unanswered: readonly string[],
+  until: string,
+  esc: (text: string) => string,
+): string {
+  const why = esc(unanswered.join('; '));
+  if (!send.notify) {
+    return `"${esc(send.content.title)}" (${send.messageId}), due ${formatWhen(send.dueAt)} for ${esc(send.audienceLabel)}, is delayed: ${why}. I will try again until ${formatWhen(until)} and tell you only if it still cannot go; it will not go out twice.`;
+  }
+  return `"${esc(send.content.title)}" (${send.messageId}) has not gone to ${esc(send.audienceLabel)} yet: ${why}. I will try again until ${formatWhen(until)} and send it as soon as Teams answers (it will not go out twice); your progress card follows then. To stop it, type "cancel ${send.id}".`;
+}
+
 export const topicOf = (sendId: string) => `${TOPIC_PREFIX}${sendId}`;
 
 /** `broadcast|<send id>|<recipient>` (and `|<attempt>` from a resend on): one outbound message per recipient. */
@@ -118,6 +138,8 @@ export class BroadcastRunner {
   private readonly latestChunk = new Map<string, number>();
   /** Sends whose rows this instance found all handed over: their end is checked as answers come. */
   private readonly drained = new Set<string>();
+  /** Sends whose "delayed" notice this instance is handing over now (tellDelayed). */
+  private readonly telling = new Set<string>();
 
   constructor(private readonly d: RunnerDeps) {}
 
@@ -175,7 +197,8 @@ export class BroadcastRunner {
       return;
     }
     this.d.log.info({ sendId, recipients: recipients.length }, 'broadcast started');
-    if (!started.notify && (notes.length || !recipients.length)) {
+    // A send someone follows shows them its audience's count; one that was delayed says why it reached fewer.
+    if ((!started.notify || started.tries) && (notes.length || !recipients.length)) {
       await this.tellUnreached(started, recipients.length, notes).catch((err: unknown) =>
         this.d.log.warn({ err, sendId }, 'could not tell the rollout team that part of an audience was not reached'),
       );
@@ -185,21 +208,21 @@ export class BroadcastRunner {
   }
 
   /**
-   * A plan message at its time whose audience Teams did not answer for (a team's roster read throttled, down, timed
-   * out): nothing is written or sent, the send keeps its id (the claim that it goes once) and waits, and the
-   * scheduled job reads its audience again after a backoff, while within graceMs of its time. The rollout team is
-   * told once that it is delayed, and again (tellUnreached) only if the last try fails too. False: no try left, it
-   * goes on with what was read.
+   * A send whose audience Teams did not answer for (a team's roster read throttled, down, timed out): a plan message at
+   * its time, or one confirmed with `send <id>`. Nothing is written or sent, the send keeps its id (the claim that it
+   * goes once) and waits, and the scheduled job reads its audience again after a backoff, while within graceMs of its
+   * time. Whoever follows it (the rollout team for a plan message, the requester for a `send`) is told once that it is
+   * delayed, and again (tellUnreached) only if the last try fails too. False: no try left, it goes on with what was read.
    */
   private async retryLater(send: Send, unanswered: readonly string[]): Promise<boolean> {
-    // Whoever sends by hand sees the confirmation and their progress card; only the plan's own sends wait.
-    if (send.source !== 'plan' || send.notify) return false;
     const tries = (send.tries ?? 0) + 1;
     const nowMs = this.now.getTime();
-    const retryAt = nowMs + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (tries - 1));
+    const retryAt = nowMs + retryDelayMs(tries);
     const last = Date.parse(send.dueAt) + (this.d.settings.graceMs ?? 0);
     if (retryAt > last) return false;
-    const saved = await this.d.sends.update(send, { startedAt: '', retryAt: new Date(retryAt).toISOString(), tries });
+    // The notice is saved with the retry time it tells of, so a crash between the two still has it told (upkeep).
+    const notice = tries === 1 ? delayedNotice(send, unanswered, new Date(last).toISOString(), escapeText) : '';
+    const saved = await this.d.sends.update(send, { startedAt: '', retryAt: new Date(retryAt).toISOString(), tries, ...(notice ? { delayNotice: notice } : {}) });
     if (!saved) {
       // Cancelled while we read: nothing was written or handed over.
       const now = await this.d.sends.get(send.id);
@@ -207,13 +230,32 @@ export class BroadcastRunner {
       return true;
     }
     this.d.log.warn({ sendId: send.id, tries, unanswered }, 'audience not answered by Teams; trying again later');
-    if (tries === 1) {
-      const text = `"${escapeText(send.content.title)}" (${send.messageId}), due ${formatWhen(send.dueAt)} for ${escapeText(send.audienceLabel)}, is delayed: ${escapeText(unanswered.join('; '))}. I will try again until ${formatWhen(new Date(last).toISOString())} and tell you only if it still cannot go; it will not go out twice.`;
-      await this.d.tellRolloutTeam?.(`plan-delayed|${send.id}`, text).catch((err: unknown) =>
-        this.d.log.warn({ err, sendId: send.id }, 'could not tell the rollout team that a plan message is delayed'),
-      );
-    }
+    await this.tellDelayed(saved);
     return true;
+  }
+
+  /**
+   * Hands a delayed send's saved notice to the outbound path, then marks it told. A crash (or a failed hand-over) in
+   * between leaves it owed, and the next pass tells it: under the same key, which the outbound path sends once.
+   */
+  private async tellDelayed(send: Send): Promise<void> {
+    // The pass that started a send finds its notice owed while the start it kicked is telling it: one of them tells.
+    if (!send.delayNotice || this.telling.has(send.id)) return;
+    this.telling.add(send.id);
+    try {
+      await this.tell(send, `plan-delayed|${send.id}`, send.delayNotice);
+      await this.d.sends.change(send.id, (s) => (s.delayNotice ? { delayNotice: '' } : undefined));
+    } catch (err) {
+      this.d.log.warn({ err, sendId: send.id }, 'could not tell that a message is delayed; the next pass tells it');
+    } finally {
+      this.telling.delete(send.id);
+    }
+  }
+
+  /** Tells whoever follows a send: its requester 1:1 (a `send`), else the rollout team (once per `key`). */
+  private async tell(send: Send, key: string, text: string): Promise<void> {
+    if (!send.notify) return this.d.tellRolloutTeam?.(key, text);
+    await this.d.outbox.enqueue([{ op: 'send', key: `${key}|${send.notify}`, to: { kind: 'user', userKey: send.notify }, content: text }]);
   }
 
   /**
@@ -229,7 +271,7 @@ export class BroadcastRunner {
     const text = count
       ? `${what} went to ${count} ${count === 1 ? 'person' : 'people'}, but part of its audience could not be reached:${why}${next}`
       : `${what} reached nobody:${why}${next}`;
-    await this.d.tellRolloutTeam?.(`plan-unreached|${send.id}`, text);
+    await this.tell(send, `plan-unreached|${send.id}`, text);
   }
 
   // ---- pump: hand the next batch over -----------------------------------------------------------------
@@ -431,6 +473,8 @@ export class BroadcastRunner {
   async upkeep(send: Send): Promise<void> {
     const now = this.now;
     if (send.status === 'resolving') {
+      // A "delayed" notice saved with its retry time and not told (a crash came between): told now, once.
+      await this.tellDelayed(send);
       // A plan send waiting for Teams to answer for its audience is read again once its time to try has come.
       if (send.retryAt && Date.parse(send.retryAt) > now.getTime()) return;
       if (!send.startedAt || Date.parse(send.startedAt) <= now.getTime() - RESOLVE_HOLD_MS) await this.start(send.id);

@@ -26,7 +26,7 @@ import {
 } from './model.js';
 import { mapLimit } from '../map-limit.js';
 import { PLAN_ID } from './plan.js';
-import type { BroadcastRunner, ChatInfo } from './runner.js';
+import { type BroadcastRunner, type ChatInfo, delayedNotice, retryDelayMs } from './runner.js';
 import { allOccurrences, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
 import type { SendStore } from './sends.js';
 import { listWithin } from '../text/fit.js';
@@ -367,7 +367,13 @@ export class BroadcastService {
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
     const missing = await this.channelMissing(m.audience);
-    const { recipients, notes } = missing ? { recipients: [], notes: [missing] } : await resolveAudience(m.audience, this.d.directory);
+    const { recipients, notes, unanswered } = missing
+      ? { recipients: [], notes: [missing], unanswered: [] }
+      : await resolveAudience(m.audience, this.d.directory);
+    // Teams did not answer for the team: not "nobody to send this to". It can be sent all the same, and waits (send).
+    if (unanswered.length && !recipients.length) {
+      notes.push(`If you send it, it goes as soon as Teams answers (tried again for up to ${durationText(this.d.graceMs)}), and only once.`);
+    }
     const toChannel = m.audience.kind === 'channel';
     let notInstalled: number | undefined;
     if (!toChannel && recipients.length <= CONFIRM_CHECK_LIMIT) {
@@ -384,6 +390,7 @@ export class BroadcastService {
         recipients: recipients.length,
         notInstalled,
         notes,
+        unanswered: unanswered.length > 0,
         version: confirmedVersion(m),
       },
     };
@@ -400,7 +407,7 @@ export class BroadcastService {
     requestKey: string,
     notify: string,
     version?: string,
-  ): Promise<{ kind: 'started'; send: Send; fresh: boolean } | Refusal> {
+  ): Promise<{ kind: 'started'; send: Send; fresh: boolean; delayed?: string } | Refusal> {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
@@ -416,11 +423,16 @@ export class BroadcastService {
     if (missing) return { kind: 'message', text: `Nothing was sent. ${missing}` };
     // The confirmation offers no Send for an audience of nobody, but card data can be forged: a send to nobody
     // would be recorded with a "0 of 0" report. Checked as the confirmation did (a retried press finds its send).
+    let unanswered: string[] = [];
     if (m.audience.kind !== 'channel' && !(await this.d.sends.get(sendId))) {
-      const nobody = await this.nobodyIn(m);
-      if (nobody) return { kind: 'message', text: nobody };
+      const check = await this.nobodyIn(m);
+      if (typeof check === 'string') return { kind: 'message', text: check };
+      unanswered = check?.unanswered ?? [];
     }
-    return this.begin({
+    // Teams did not answer for the team: confirmed all the same, it waits and is tried again as a plan message is
+    // (the requester is told so here, once), rather than leaving them to press again until Teams answers.
+    const retryAt = unanswered.length ? new Date(this.now.getTime() + retryDelayMs(1)) : undefined;
+    const res = await this.begin({
       id: sendId,
       source: 'manual',
       messageId: m.id,
@@ -428,17 +440,21 @@ export class BroadcastService {
       audience: m.audience,
       requestedBy: caller.person,
       notify,
+      retryAt,
     });
+    const until = new Date(Date.parse(res.send.dueAt) + this.d.graceMs).toISOString();
+    return res.send.status === 'resolving' && res.send.retryAt && (unanswered.length || !res.fresh)
+      ? { ...res, delayed: delayedNotice(res.send, unanswered.length ? unanswered : ['Teams did not answer for its audience'], until, (t) => t) }
+      : res;
   }
 
   /**
-   * Why a plan message's audience has nobody to send to, or undefined when it has someone. In the press's turn: it
-   * stops at the first recipient found (a team: its roster's first page) and waits at most AUDIENCE_CHECK_MS.
+   * Why a plan message's audience has nobody to send to (a sentence), its unanswered notes when Teams did not answer
+   * for its team, or undefined when it has someone. In the press's turn: it stops at the first recipient found (a
+   * team: its roster's first page) and waits at most AUDIENCE_CHECK_MS.
    */
-  private async nobodyIn(m: PlanMessage): Promise<string | undefined> {
+  private async nobodyIn(m: PlanMessage): Promise<string | { unanswered: string[] } | undefined> {
     const audience = m.audience;
-    const who = audience.kind === 'team' ? `team ${audience.teamId}` : audienceLabel(audience, this.d.rollout());
-    const noAnswer = `Nothing was sent: Teams did not answer for ${who}; try again in a minute.`;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), AUDIENCE_CHECK_MS);
@@ -446,12 +462,12 @@ export class BroadcastService {
     try {
       const res = await Promise.race([anyRecipient(audience, this.d.directory), late]);
       if (res === 'late') {
-        return audience.kind === 'team'
-          ? noAnswer
-          : `Nothing was sent: I couldn't check who is in ${who} in time; try again in a minute.`;
+        // A team's roster read that took too long is one Teams did not answer; the rest are our own lookups.
+        if (audience.kind === 'team') return { unanswered: [`team ${audience.teamId}: Teams did not answer in time`] };
+        return `Nothing was sent: I couldn't check in time who is in its audience (${audienceLabel(audience, this.d.rollout())}); try again in a minute.`;
       }
       if (res.found) return undefined;
-      return res.unanswered.length ? noAnswer : nobodyToSend(m, this.d.rollout(), res.notes);
+      return res.unanswered.length ? { unanswered: res.unanswered } : nobodyToSend(m, this.d.rollout(), res.notes);
     } finally {
       clearTimeout(timer);
     }
@@ -469,6 +485,8 @@ export class BroadcastService {
     ackFor?: string;
     cohortId?: string;
     occurrence?: string;
+    /** Created already waiting for Teams to answer for its audience: read again from then (retryLater's first try). */
+    retryAt?: Date;
   }): Promise<{ kind: 'started'; send: Send; fresh: boolean }> {
     const now = this.now.toISOString();
     const scheduled = s.dueAt !== undefined && s.dueAt > this.now;
@@ -495,9 +513,10 @@ export class BroadcastService {
       occurrence: s.occurrence ?? '',
       cancelledBy: null,
       counts: null,
+      ...(s.retryAt ? { retryAt: s.retryAt.toISOString(), tries: 1 } : {}),
     };
     const fresh = await this.d.sends.create(send);
-    if (fresh && !scheduled) this.d.runner.kick('start', () => this.d.runner.start(s.id));
+    if (fresh && !scheduled && !s.retryAt) this.d.runner.kick('start', () => this.d.runner.start(s.id));
     const stored = (await this.d.sends.get(s.id)) ?? { ...send, etag: '' };
     return { kind: 'started', send: stored, fresh };
   }

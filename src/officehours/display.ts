@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
+import { people } from '../text/count.js';
 import type { Occurrence } from './model.js';
 
-/** How times read to a person: in their own zone, named, in one format across cards and messages. */
+/** How times (and counts) read to a person: in their own zone, named, in one format across cards and messages. */
 
 /** "Tue 2 Mar 2027, 08:00" in `zone`. */
 export function dateTimeIn(at: Date, zone: string): string {
@@ -20,4 +21,18 @@ export function spanIn(o: Pick<Occurrence, 'start' | 'end'>, zone: string): stri
 export function zoneLabel(zone: string, at: Date): string {
   const short = DateTime.fromJSDate(at, { zone }).setLocale('en-US').toFormat('ZZZZ');
   return short && short !== zone && !/^GMT[+-]/.test(short) ? `${zone} (${short})` : zone;
+}
+
+/** Of a session cancelled or moved, who was told: "1 person booked was told", "1,204 people booked were told". */
+export function bookedTold(told: number): string {
+  return told === 1 ? '1 person booked was told' : `${people(told)} booked were told`;
+}
+
+/**
+ * Of a session cancelled or moved whose notice could not be queued: that those booked (`booked` of them, when the
+ * count could be read) hear of it with the next scheduled pass.
+ */
+export function bookedToldLater(booked: number | undefined, move: boolean): string {
+  const who = booked === undefined ? 'Those booked' : `The ${people(booked)} booked`;
+  return `${who} could not be told just now; the notice${move ? ', with an updated calendar entry,' : ''} goes out with the next scheduled pass, in a few minutes.`;
 }

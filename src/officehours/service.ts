@@ -13,7 +13,7 @@ import type { Membership, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
 import { type Booking, type BookingStore, type PersonBooking, type Seats, servedSequence } from './bookings.js';
 import { type KnownSession, knownSession, REMOVED, type ScheduleChanges } from './changes.js';
-import { dateTimeIn, spanIn, zoneLabel } from './display.js';
+import { bookedTold, bookedToldLater, dateTimeIn, spanIn, zoneLabel } from './display.js';
 import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
 import { type Occurrence, type OccurrenceChange, type Schedule, type Session, splitOccurrenceId } from './model.js';
@@ -450,13 +450,9 @@ export class OfficeHoursService {
       return undefined;
     });
     const when = `${dateTimeIn(o.start, o.session.zone)} (${o.session.zone})`;
-    const people = told === 1 ? '1 person booked was told' : `${told} people booked were told`;
-    const later = async () => {
-      const n = (await this.d.bookings.seatsOf(o.id).catch(() => undefined))?.booked;
-      const who = n === undefined ? 'Those booked' : n === 1 ? 'The 1 person booked' : `The ${n} people booked`;
-      return `${who} could not be told just now; the notice${what === 'move' ? ', with an updated calendar entry,' : ''} goes out with the next scheduled pass, in a few minutes.`;
-    };
-    const tail = told === undefined ? await later() : what === 'cancel' ? `${people}.` : `${people}, with an updated calendar entry.`;
+    const later = async () => bookedToldLater((await this.d.bookings.seatsOf(o.id).catch(() => undefined))?.booked, what === 'move');
+    const tail =
+      told === undefined ? await later() : what === 'cancel' ? `${bookedTold(told)}.` : `${bookedTold(told)}, with an updated calendar entry.`;
     return what === 'cancel'
       ? `Cancelled: ${o.session.title} on ${when}. ${tail}`
       : `Moved: ${o.session.title} of ${when} is now on ${dateTimeIn(changed.start, o.session.zone)}.${

@@ -87,6 +87,8 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
     const res = await b.send(caller, data.id, cardKey(turn), caller.person.id, data.v);
     if (res.kind !== 'started') return { message: res.text };
     if (res.fresh) turn.log.info({ sendId: res.send.id }, 'broadcast confirmed');
+    // Teams did not answer for its team: confirmed, and waiting to be tried again (the service says until when).
+    if (res.delayed) return { message: res.delayed };
     return {
       message: res.fresh
         ? `Sending "${res.send.content.title}" to ${res.send.audienceLabel}. Your progress card follows in our 1:1 chat.`

@@ -602,10 +602,16 @@ messages:
       rollout,
     );
 
-  it('checks in the turn only that the team has someone (its roster\'s first page), and when Teams does not answer says so rather than "nobody in it"', async () => {
+  /** What the requester was sent 1:1 that is not a message's copy, a progress card or a report: notices, as text. */
+  const noticesTo = (o: TestOutbox, userKey: string) =>
+    o.enqueued.filter((m) => m.op === 'send' && !m.topic && m.to.kind === 'user' && m.to.userKey === userKey && typeof m.content === 'string');
+
+  it('checks in the turn only that the team has someone (its roster\'s first page); when Teams does not answer, it is confirmed all the same, waits, and goes once when Teams answers', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:00Z');
     let down = true;
     const reads: boolean[] = [];
     const f = await fixture({
+      clock,
       chats: installed(['a', 'b']),
       teamMembers: async (_teamId, firstPage) => {
         reads.push(firstPage === true);
@@ -615,22 +621,146 @@ messages:
     });
     f.rollout.current = rollout;
     f.plan.current = teamSendPlan();
-    expect(await f.b.service.send(LEAD, 'finance', 'card-1', rolloutTeam.id)).toEqual({
-      kind: 'message',
-      text: 'Nothing was sent: Teams did not answer for team 19:finance-team; try again in a minute.',
-    });
+    // `send finance` while Teams does not answer: not "nobody to send this to", and it can be sent all the same.
+    const confirm = await f.b.service.prepareSend(LEAD, 'finance');
+    if (confirm.kind !== 'confirm') throw new Error(confirm.text);
+    const card = JSON.stringify(confirmCard(confirm.confirmation));
+    expect(card).toContain('Teams did not answer for this audience just now');
+    expect(card).not.toContain('Nobody to send this to');
+    expect(card).toContain('"title":"Send when Teams answers"');
+    expect(card).toContain('If you send it, it goes as soon as Teams answers (tried again for up to 6 hours), and only once.');
+    reads.length = 0;
+    const pressed = await f.b.service.send(LEAD, 'finance', 'card-1', rolloutTeam.id);
+    if (pressed.kind !== 'started') throw new Error(pressed.text);
+    // Told in the press's answer, in plain words, that nothing has gone yet, why, until when it is tried, and how to stop it.
+    expect(pressed.delayed).toBe(
+      `"For finance" (finance) has not gone to every member of team 19:finance-team, 1:1 yet: team 19:finance-team: could not read the team's members from Teams (HTTP 503). I will try again until 11 Jan 2027 15:00 UTC and send it as soon as Teams answers (it will not go out twice); your progress card follows then. To stop it, type "cancel ${pressed.send.id}".`,
+    );
     await settle(f);
-    expect(await f.b.sends.all()).toEqual([]);
     expect(reads).toEqual([true]);
+    expect(await f.b.sends.get(pressed.send.id)).toMatchObject({ status: 'resolving', total: 0 });
+    // The same card pressed again makes no second send, and says it is still waiting.
+    const again = await f.b.service.send(LEAD, 'finance', 'card-1', rolloutTeam.id);
+    expect(again).toMatchObject({ kind: 'started', fresh: false, send: { id: pressed.send.id }, delayed: expect.stringContaining('has not gone to') });
+
+    // Still down at the next pass after its backoff: read again, not told again.
+    clock.set('2027-01-11T09:01:30Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(reads).toEqual([true, false]);
+    expect(userSends(f.outbox)).toEqual([]);
 
     down = false;
-    const started = await f.b.service.send(LEAD, 'finance', 'card-2', rolloutTeam.id);
-    if (started.kind !== 'started') throw new Error(started.text);
-    await finished(f, started.send.id);
-    // The press read one page; the send itself then read the whole roster, off the turn.
-    expect(reads).toEqual([true, true, false]);
-    expect(userSends(f.outbox)).toHaveLength(2);
+    clock.set('2027-01-11T09:04:00Z');
+    await Promise.all([f.b.service.tick(), f.b.service.tick()]);
+    await finished(f, pressed.send.id);
+    clock.set('2027-01-11T10:00:00Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey).sort()).toEqual(['a', 'b']);
+    expect(await f.b.sends.get(pressed.send.id)).toMatchObject({ status: 'done', total: 2 });
+    // The press's answer was the one "not gone yet"; the progress card and report followed.
+    expect(noticesTo(f.outbox, rolloutTeam.id)).toEqual([]);
+    expect(f.told).toEqual([]);
+    expect(f.outbox.requesterCards().length).toBeGreaterThan(0);
   });
+
+  it('a send whose whole roster Teams then does not answer (its first page did) waits and is tried again, the requester told once; it goes once when Teams answers', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:00Z');
+    let down = true;
+    const f = await fixture({
+      clock,
+      chats: installed(['a', 'b']),
+      teamMembers: async (_teamId, firstPage) => {
+        if (down && !firstPage) throw new RosterUnanswered('could not read the team\'s members from Teams (HTTP 429)');
+        return [{ id: 'a', name: 'A' }, { id: 'b', name: 'B' }];
+      },
+    });
+    f.rollout.current = rollout;
+    f.plan.current = teamSendPlan();
+    const started = await f.b.service.send(LEAD, 'finance', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    expect(started.delayed).toBeUndefined();
+    await settle(f);
+    // Not "sent to nobody": nothing written or sent, and a report of 0 of 0 is not drawn.
+    expect(await f.b.sends.get(started.send.id)).toMatchObject({ status: 'resolving', total: 0, tries: 1 });
+    expect(noticesTo(f.outbox, rolloutTeam.id).map((m) => m.op === 'send' && m.content)).toEqual([
+      `"For finance" (finance) has not gone to every member of team 19:finance-team, 1:1 yet: team 19:finance-team: could not read the team's members from Teams (HTTP 429). I will try again until 11 Jan 2027 15:00 UTC and send it as soon as Teams answers (it will not go out twice); your progress card follows then. To stop it, type "cancel ${started.send.id}".`,
+    ]);
+
+    clock.set('2027-01-11T09:01:30Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(await f.b.sends.get(started.send.id)).toMatchObject({ status: 'resolving', tries: 2 });
+    down = false;
+    clock.set('2027-01-11T09:04:00Z');
+    await f.b.service.tick();
+    await finished(f, started.send.id);
+    expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey).sort()).toEqual(['a', 'b']);
+    expect(noticesTo(f.outbox, rolloutTeam.id)).toHaveLength(1);
+    expect(f.told).toEqual([]);
+  });
+
+  it('a team Teams refuses (403) is not tried again: the press says nothing was sent and why', async () => {
+    let reads = 0;
+    const f = await fixture({
+      chats: installed(['a']),
+      teamMembers: async () => {
+        reads++;
+        throw new Error("could not read the team's members from Teams (HTTP 403)");
+      },
+    });
+    f.rollout.current = rollout;
+    f.plan.current = teamSendPlan();
+    const res = await f.b.service.send(LEAD, 'finance', 'card-1', rolloutTeam.id);
+    expect(res).toMatchObject({ kind: 'message', text: expect.stringMatching(/^Nothing was sent: .*HTTP 403/) });
+    await f.b.service.tick();
+    await settle(f);
+    expect(await f.b.sends.all()).toEqual([]);
+    expect(reads).toBe(1);
+  });
+});
+
+describe('Send pressed when who is in its audience cannot be found out in time', () => {
+  it('says in plain words, for each kind of audience, that nothing was sent and to try again', async () => {
+    const f = await fixture({ chats: installed(['a']), members: { 'group:field-officers': ['a'] } });
+    f.rollout.current = rollout;
+    f.plan.current = parsePlan(
+      `timeZone: UTC
+messages:
+  - id: all-staff
+    stage: launch
+    title: For everyone
+    body: Hello.
+    audience: everyone
+    when: manual
+  - id: officers
+    stage: launch
+    title: For field officers
+    body: Hello.
+    audience: { group: field-officers }
+    when: manual
+`,
+      rollout,
+    );
+    // Our own lookups slower than the press may wait (5 s): storage under load.
+    const slow = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 6_000));
+    f.b.directory.personalChatUsers = () => slow(['a']);
+    f.b.directory.members = () => slow([{ id: 'a', name: 'A' }]);
+    const [everyone, group] = await Promise.all([
+      f.b.service.send(LEAD, 'all-staff', 'card-1', rolloutTeam.id),
+      f.b.service.send(LEAD, 'officers', 'card-2', rolloutTeam.id),
+    ]);
+    expect(everyone).toEqual({
+      kind: 'message',
+      text: "Nothing was sent: I couldn't check in time who is in its audience (everyone who has the app); try again in a minute.",
+    });
+    expect(group).toEqual({
+      kind: 'message',
+      text: "Nothing was sent: I couldn't check in time who is in its audience (Field officers); try again in a minute.",
+    });
+    expect(await f.b.sends.all()).toEqual([]);
+  }, 20_000);
 });
 
 describe('a plan message whose team roster Teams does not answer at its time', () => {
@@ -686,6 +816,84 @@ describe('a plan message whose team roster Teams does not answer at its time', (
     expect(userSends(f.outbox).map((m) => m.op === 'send' && m.to.kind === 'user' && m.to.userKey).sort()).toEqual(['a', 'b']);
     expect(await f.b.sends.get(sendId)).toMatchObject({ status: 'done', total: 2 });
     expect(f.told).toHaveLength(1);
+  });
+
+  it('a crash between saving its retry time and telling the rollout team loses nothing: the next pass tells them, once', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:30Z');
+    const tables = testTables();
+    const roster = async (): Promise<never> => {
+      throw new RosterUnanswered("could not read the team's members from Teams (HTTP 503)");
+    };
+    const first = await fixture({ clock, tables, teamMembers: roster });
+    first.rollout.current = rollout;
+    first.plan.current = teamPlan();
+    // The fault: the retry time is saved, then the instance stops before anything else is done.
+    const save = first.b.sends.update.bind(first.b.sends);
+    first.b.sends.update = async (send, changes) => {
+      const saved = await save(send, changes);
+      if (changes.retryAt) throw new Error('instance stopped');
+      return saved;
+    };
+    const stopped: unknown[] = [];
+    (first.b.runner as unknown as { d: { log: { warn(o: { err?: unknown }): void } } }).d.log.warn = (o) => void (o.err && stopped.push(o.err));
+    await first.b.service.runDue(); // claims the message and starts it (its audience read fails: it waits)
+    await first.b.runner.idle();
+    expect(stopped).toEqual([new Error('instance stopped')]);
+    const sendId = 'p.training.all.20270111T0900';
+    expect(await first.b.sends.get(sendId)).toMatchObject({ status: 'resolving', tries: 1 });
+    expect(first.told).toEqual([]);
+
+    // Another instance's next pass, before the retry time: it tells what was owed, and only that.
+    const second = await fixture({ clock, tables, teamMembers: roster });
+    second.rollout.current = rollout;
+    second.plan.current = teamPlan();
+    clock.set('2027-01-11T09:01:00Z');
+    await second.b.service.tick();
+    await settle(second);
+    expect(second.told).toEqual([
+      {
+        key: `plan-delayed|${sendId}`,
+        text: '"Training dates" (training), due 11 Jan 2027 09:00 UTC for every member of team 19:finance-team, 1:1, is delayed: team 19:finance-team: could not read the team\'s members from Teams (HTTP 503). I will try again until 11 Jan 2027 15:00 UTC and tell you only if it still cannot go; it will not go out twice.',
+      },
+    ]);
+    // Later passes (and further failed reads) do not tell it again.
+    for (const at of ['2027-01-11T09:02:00Z', '2027-01-11T09:05:00Z', '2027-01-11T09:10:00Z']) {
+      clock.set(at);
+      await second.b.service.tick();
+      await settle(second);
+    }
+    expect((await second.b.sends.get(sendId))!.tries).toBeGreaterThan(1);
+    expect(second.told).toHaveLength(1);
+  });
+
+  it('a notice that could not be handed over (storage down for a moment) is told at the next pass, once', async () => {
+    const clock = new ManualClock('2027-01-11T09:00:30Z');
+    let failTell = true;
+    const told: string[] = [];
+    const f = await fixture({
+      clock,
+      teamMembers: async () => {
+        throw new RosterUnanswered("could not read the team's members from Teams (HTTP 503)");
+      },
+    });
+    f.rollout.current = rollout;
+    f.plan.current = teamPlan();
+    // The fixture's own tellRolloutTeam records; this one fails the first hand-over.
+    (f.b.runner as unknown as { d: { tellRolloutTeam(key: string, text: string): Promise<void> } }).d.tellRolloutTeam = async (key) => {
+      if (failTell) throw new Error('storage did not answer');
+      told.push(key);
+    };
+    await f.b.service.tick();
+    await settle(f);
+    expect(told).toEqual([]);
+    failTell = false;
+    clock.set('2027-01-11T09:01:00Z');
+    await f.b.service.tick();
+    await settle(f);
+    clock.set('2027-01-11T09:02:00Z');
+    await f.b.service.tick();
+    await settle(f);
+    expect(told).toEqual(['plan-delayed|p.training.all.20270111T0900']);
   });
 
   it('when Teams still does not answer by the end of the grace period, the rollout team is told once more that it reached nobody', async () => {

@@ -240,6 +240,36 @@ describe('a team as the audience', () => {
     connector.clearFailures();
     expect(connector.rejected.some((c) => c.method === 'GET' && c.path.includes('/pagedmembers'))).toBe(true);
     expect(confirm).toContain("team 19:general@thread.tacv2: could not read the team's members from Teams (HTTP 503)");
+    // Not "nobody to send this to": it can be sent, and then waits for Teams.
+    expect(confirm).not.toContain('Nobody to send this to');
+    expect(confirm).toContain('Send when Teams answers');
+  });
+
+  it('a Send pressed while Teams does not answer for the team is confirmed all the same: the answer says it has not gone yet and until when it is tried; it goes once when Teams answers', async () => {
+    await settle();
+    const everyone = [USERS.staff, USERS.champion, ADELE];
+    const copies = (u: TestUser) => connector.sentTo(chatOf(u)).filter((c) => JSON.stringify(c.body).includes('Everyone in the team, 1:1.')).length;
+    const before = everyone.map(copies);
+    connector.failNext(503, 10);
+    const pressed = invokeText((await click(USERS.lead, 'broadcast.send', { id: 'team-note' })).body);
+    connector.clearFailures();
+    // Teams' 503s (botbuilder retries them) may outlast the 5 s the press waits: either way, Teams did not answer.
+    expect(pressed).toMatch(
+      /^"A note for the whole team" \(team-note\) has not gone to every member of team 19:general@thread\.tacv2, 1:1 yet: team 19:general@thread\.tacv2: (could not read the team's members from Teams \(HTTP 503\)|Teams did not answer in time)\. I will try again until .* and send it as soon as Teams answers \(it will not go out twice\); your progress card follows then\. To stop it, type "cancel team-note\.m[0-9a-f]+"\.$/,
+    );
+    await settle();
+    expect(everyone.map(copies)).toEqual(before);
+
+    // The scheduler's next pass after the backoff reads the roster again; Teams answers, and it goes, once.
+    clock.set(new Date(clock.now().getTime() + 2 * 60_000).toISOString());
+    await app.broadcast.service.tick();
+    await until(() => everyone.every((u, i) => copies(u) === before[i]! + 1));
+    clock.set(new Date(clock.now().getTime() + 30 * 60_000).toISOString());
+    await app.broadcast.service.tick();
+    await settle();
+    expect(everyone.map(copies)).toEqual(before.map((n) => n + 1));
+    // Told once, in the press's answer: not again 1:1.
+    expect(seenIn(chatOf(USERS.lead))).not.toContain('has not gone to');
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bookedTold, bookedToldLater } from '../../src/officehours/display.js';
 import { officeHoursInstance, viewer } from './support.js';
 
 /** Changes the rollout team makes to sessions (add, move, cancel), and what they do to reminders and lookups. */
@@ -67,5 +68,20 @@ describe('the rollout team adding a session dated in the past', () => {
     // A series begun in the past that still meets is fine, and so is one more than a year ahead.
     expect((await a.service.addSession(lead, { ...form, repeat: 'weekly', until: '2027-01-31' })).kind).toBe('added');
     expect((await a.service.addSession(lead, { ...form, title: 'Far ahead', date: '2028-06-01' })).kind).toBe('added');
+  });
+});
+
+describe('what the rollout team reads of those booked on a session they cancelled or moved', () => {
+  it('counts them with thousands separated, and one as "1 person"', () => {
+    expect(bookedTold(1_204)).toBe('1,204 people booked were told');
+    expect(bookedTold(1)).toBe('1 person booked was told');
+    expect(bookedTold(0)).toBe('0 people booked were told');
+    expect(bookedToldLater(2_003, false)).toBe(
+      'The 2,003 people booked could not be told just now; the notice goes out with the next scheduled pass, in a few minutes.',
+    );
+    expect(bookedToldLater(1, true)).toBe(
+      'The 1 person booked could not be told just now; the notice, with an updated calendar entry, goes out with the next scheduled pass, in a few minutes.',
+    );
+    expect(bookedToldLater(undefined, false)).toMatch(/^Those booked could not be told just now/);
   });
 });
