@@ -12,6 +12,9 @@ export class BackgroundWork {
   private readonly running = new Set<Promise<unknown>>();
   /** Set by `stop`: a job checks it between steps and leaves the rest to another instance. */
   stopping = false;
+  private requested: () => void = () => {};
+  /** Resolves when `stop` is called: a step with no point to check `stopping` at is no longer waited for then. */
+  readonly stopRequested = new Promise<void>((resolve) => (this.requested = resolve));
 
   /** Tracks `p`, which must not reject (callers log their own failures). */
   track<T>(p: Promise<T>): Promise<T> {
@@ -28,6 +31,7 @@ export class BackgroundWork {
   /** Shutdown: nothing new is started; resolves when what runs has reached a point another instance resumes from. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.requested();
     await this.idle();
   }
 }

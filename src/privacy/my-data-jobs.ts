@@ -27,6 +27,10 @@ import { holdings, isSubject, type PersonalData, type Subject, type Tally } from
  * post `privacy-my-data`/run), redrawn as parts are read — at most every `progressEveryMs`, as Teams throttles
  * edits — and replaced by the link at the end, or by what to do when a fault stopped the file. The card's post rows
  * (`Posts`, `PostsByChat`: they name the person's chat) go at the next upkeep once it shows that end.
+ *
+ * Shutdown (`stop`): the file's parts are read all at once, with no point between them to stop at, so a run making
+ * the file stops waiting for it and lets its claim go; another instance makes the file afresh at its next upkeep.
+ * What the reads left behind here is never linked (a file saved after all expires within the hour).
  */
 
 export const MY_DATA_TABLE = 'PrivacyMyDataJobs';
@@ -165,14 +169,19 @@ export class MyDataJobs {
     return this.work.idle();
   }
 
+  /** Shutdown: nothing new is started; resolves when each run under way has let its job go (or finished). */
+  stop(): Promise<void> {
+    return this.work.stop();
+  }
+
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
   private claim(key: string): Promise<Job | undefined> {
-    return this.claims.claim({ partitionKey: PK, rowKey: key }, () => this.get(key));
+    return this.claims.claim(rowKeyOf(key), () => this.get(key));
   }
 
   /** Renews the claim if the row is as this instance last wrote it; changed (taken over, or deleted by `forget`), the job is not ours any more. */
   private renew(key: string, hold: Hold): Promise<void> {
-    return this.claims.renew({ partitionKey: PK, rowKey: key }, hold, 'a my data job');
+    return this.claims.renew(rowKeyOf(key), hold, 'a my data job');
   }
 
   /** Makes the file and queues its link; the row goes then. Safe to run twice: the link's message key is the run's. */
@@ -183,6 +192,11 @@ export class MyDataJobs {
     try {
       const job = await this.claim(key);
       if (!job) return;
+      if (this.work.stopping) {
+        // Let go, so another instance's next upkeep takes it up rather than once the claim runs out.
+        await this.claims.release(rowKeyOf(key), job.etag);
+        return;
+      }
       const hold: Hold = { etag: job.etag, lost: false };
       // Renewed while the file is made, so the upkeep elsewhere does not start a second copy of a long one; one
       // renewal at a time, each on the ETag the one before got.
@@ -193,24 +207,35 @@ export class MyDataJobs {
       const redrawMs = this.d.progressEveryMs ?? 5_000;
       let lastDrawn = this.nowMs;
       let drawing = Promise.resolve();
+      // Only while the run waits for the file: reads it stopped waiting for (a shutdown) redraw nothing.
+      let waiting = true;
       const progress = (done: number, total: number) => {
-        if (done >= total || this.nowMs - lastDrawn < redrawMs) return;
+        if (!waiting || done >= total || this.nowMs - lastDrawn < redrawMs) return;
         lastDrawn = this.nowMs;
         drawing = drawing
           .then(() => this.d.outbox.enqueue([this.progressUpdate(job.run, done, total)]))
           .catch((err: unknown) => this.d.log.warn({ err }, 'could not redraw a my data progress card'));
       };
-      let file: { token: string; expiresAt: string };
-      try {
-        file = await this.d.make(job.subject, job.userKey, progress);
-      } catch (err) {
-        stop();
-        await drawing;
-        await this.failed(key, job, hold, err);
-        return;
-      }
+      const making = this.d.make(job.subject, job.userKey, progress).then(
+        (file) => ({ file }),
+        (err: unknown) => ({ err }),
+      );
+      const made = await Promise.race([making, this.work.stopRequested.then(() => undefined)]);
+      waiting = false;
       stop();
       await drawing;
+      if (!made) {
+        // Shutdown while the file is made: the run stops waiting for it (see the top of this file).
+        await renewing;
+        if (!hold.lost) await this.claims.release(rowKeyOf(key), hold.etag);
+        this.d.log.info({ run: job.run }, 'my data job let go for a shutdown while its file was made; another instance makes it');
+        return;
+      }
+      if ('err' in made) {
+        await this.failed(key, job, hold, made.err);
+        return;
+      }
+      const { file } = made;
       // Still ours, checked by a last ETag-guarded renewal: taken over elsewhere, that instance sends the link;
       // forgotten while the file was made (the row deleted), no link goes out (the file expires within the hour).
       await renewOnce();
@@ -283,6 +308,8 @@ export class MyDataJobs {
     await deleteIfThere(this.table, PK, key);
   }
 }
+
+const rowKeyOf = (key: string) => ({ partitionKey: PK, rowKey: key });
 
 function jobOf(key: string, e: Partial<Record<keyof Row, unknown>>, etag: string): Job {
   const name = String(e.name ?? '');
