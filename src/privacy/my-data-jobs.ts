@@ -1,7 +1,7 @@
-import { BackgroundWork, type Hold, JobClaims } from '../background-work.js';
+import type { Hold } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
+import { DurableJobs } from '../durable-jobs.js';
 import type { PostStore } from '../conversations/posts.js';
 import type { OutboundMessage, Outbox } from '../outbound/message.js';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
@@ -90,24 +90,12 @@ const everyMs = (ms: number, fn: () => unknown): (() => void) => {
   return () => clearInterval(t);
 };
 
-export class MyDataJobs {
-  private readonly work = new BackgroundWork();
-  private readonly active = new Set<string>();
-  private readonly claims: JobClaims;
-
-  private constructor(
-    private readonly table: TableClient,
-    private readonly d: MyDataJobsDeps,
-  ) {
-    this.claims = new JobClaims(table, d);
-  }
+export class MyDataJobs extends DurableJobs<MyDataJobsDeps> {
+  // Not the job's key in the log: it is the person's.
+  protected readonly failure = { msg: 'my data job stopped; the upkeep resumes it once its claim lapses' };
 
   static async open(tables: Tables, deps: MyDataJobsDeps): Promise<MyDataJobs> {
     return new MyDataJobs(await tables.table(MY_DATA_TABLE), deps);
-  }
-
-  private get nowMs(): number {
-    return this.d.clock.now().getTime();
   }
 
   private async get(key: string): Promise<Job | undefined> {
@@ -155,25 +143,6 @@ export class MyDataJobs {
     return { key, fresh: true };
   }
 
-  /** Runs the job after the turn (not awaited by it), tracked so tests and shutdown can wait for it. */
-  start(key: string): void {
-    this.kick(() => this.run(key));
-  }
-
-  private kick(fn: () => Promise<unknown>): void {
-    void this.work.track(fn().catch((err: unknown) => this.d.log.warn({ err }, 'my data job stopped; the upkeep resumes it once its claim lapses')));
-  }
-
-  /** Resolves when the work started so far is done. */
-  idle(): Promise<void> {
-    return this.work.idle();
-  }
-
-  /** Shutdown: nothing new is started; resolves when each run under way has let its job go (or finished). */
-  stop(): Promise<void> {
-    return this.work.stop();
-  }
-
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
   private claim(key: string): Promise<Job | undefined> {
     return this.claims.claim(rowKeyOf(key), () => this.get(key));
@@ -191,12 +160,7 @@ export class MyDataJobs {
     let stop = () => {};
     try {
       const job = await this.claim(key);
-      if (!job) return;
-      if (this.work.stopping) {
-        // Let go, so another instance's next upkeep takes it up rather than once the claim runs out.
-        await this.claims.release(rowKeyOf(key), job.etag);
-        return;
-      }
+      if (!job || (await this.stopsHere(rowKeyOf(key), job.etag))) return;
       const hold: Hold = { etag: job.etag, lost: false };
       // Renewed while the file is made, so the upkeep elsewhere does not start a second copy of a long one; one
       // renewal at a time, each on the ETag the one before got.
@@ -287,13 +251,7 @@ export class MyDataJobs {
       .removeShown(MY_DATA_POST, FAILED_VERSION)
       .catch((err: unknown) => this.d.log.warn({ err }, 'could not drop the posts of my data cards that show their end'));
     const rows = await collect(this.table.listEntities<{ claimedUntil: number }>({ queryOptions: { filter: `PartitionKey eq '${PK}'` } }));
-    let taken = 0;
-    for (const r of rows) {
-      if (!this.claims.lapsed(r.claimedUntil)) continue;
-      this.start(String(r.rowKey));
-      taken++;
-    }
-    return taken;
+    return this.resumeLapsed(rows, (r) => String(r.rowKey));
   }
 
   /** The rows of jobs about the person (their keys and name), for `forget`. */
