@@ -184,7 +184,7 @@ export class MyDataJobs extends DurableJobs<MyDataJobsDeps> {
         (file) => ({ file }),
         (err: unknown) => ({ err }),
       );
-      const made = await Promise.race([making, this.work.stopRequested.then(() => undefined)]);
+      const made = await this.work.untilStop(making);
       waiting = false;
       stop();
       await drawing;
