@@ -661,7 +661,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     faqWiring.tellJobs = curatedTell;
     scheduler.add({ name: 'faq.curatedTell', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await curatedTell.upkeep()) });
     scheduler.add({ name: 'privacy.myData', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await myDataJobs.upkeep()) });
-    cleanups.push(() => myDataJobs.idle());
+    cleanups.push(() => myDataJobs.stop());
     scheduler.add({ name: 'privacy.forget', everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000, run: async () => void (await forgetJobs.upkeep()) });
     // Once per deployment's data: lists posts written before PostsByChat existed, a grace period after this
     // version's first run, so that instances of the old version still running in a rolling upgrade have stopped.

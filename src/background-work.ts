@@ -12,12 +12,28 @@ export class BackgroundWork {
   private readonly running = new Set<Promise<unknown>>();
   /** Set by `stop`: a job checks it between steps and leaves the rest to another instance. */
   stopping = false;
+  /** Told when `stop` is called: the steps `untilStop` waits for. */
+  private readonly onStop = new Set<() => void>();
 
   /** Tracks `p`, which must not reject (callers log their own failures). */
   track<T>(p: Promise<T>): Promise<T> {
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
     return p;
+  }
+
+  /**
+   * What `p` settles to, or undefined once `stop` is called first: a step with no point to check `stopping` at is no
+   * longer waited for then (its work goes on, unwatched). Leaves nothing behind once settled.
+   */
+  untilStop<T>(p: Promise<T>): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
+      const stopped = () => resolve(undefined);
+      if (this.stopping) stopped();
+      else this.onStop.add(stopped);
+      // Observed either way: a step that fails after it stopped being waited for is no unhandled rejection.
+      p.then(resolve, reject).finally(() => this.onStop.delete(stopped));
+    });
   }
 
   /** Resolves when the work started so far, and any it started in turn, is done. */
@@ -28,6 +44,7 @@ export class BackgroundWork {
   /** Shutdown: nothing new is started; resolves when what runs has reached a point another instance resumes from. */
   async stop(): Promise<void> {
     this.stopping = true;
+    for (const stopped of this.onStop) stopped();
     await this.idle();
   }
 }

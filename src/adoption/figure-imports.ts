@@ -1,7 +1,7 @@
-import { BackgroundWork, JobClaims } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
-import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
+import { odata, TableTransaction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
+import { DurableJobs } from '../durable-jobs.js';
 import type { PostStore } from '../conversations/posts.js';
 import type { OutboundMessage } from '../outbound/message.js';
 import { importCard } from './cards.js';
@@ -103,24 +103,11 @@ export function dropShownImportCards(posts: Pick<PostStore, 'removeShown'>): Pro
 
 const batchKey = (n: number) => `b${String(n).padStart(4, '0')}`;
 
-export class FigureImports {
-  private readonly work = new BackgroundWork();
-  private readonly active = new Set<string>();
-  private readonly claims: JobClaims;
-
-  private constructor(
-    private readonly table: TableClient,
-    private readonly d: FigureImportsDeps,
-  ) {
-    this.claims = new JobClaims(table, d);
-  }
+export class FigureImports extends DurableJobs<FigureImportsDeps> {
+  protected readonly failure = { msg: 'figure import stopped; the upkeep resumes it once its claim lapses', field: 'import' };
 
   static async open(tables: Tables, deps: FigureImportsDeps): Promise<FigureImports> {
     return new FigureImports(await tables.table(IMPORTS_TABLE), deps);
-  }
-
-  private get nowMs(): number {
-    return this.d.clock.now().getTime();
   }
 
   /**
@@ -205,84 +192,66 @@ export class FigureImports {
     return e ? jobOf(id, e, e.etag) : undefined;
   }
 
-  /** Writes the import's batches after the turn (not awaited by it), tracked so tests and shutdown can wait. */
-  start(id: string): void {
-    void this.work.track(
-      this.run(id).catch((err: unknown) => this.d.log.warn({ err, import: id }, 'figure import stopped; the upkeep resumes it once its claim lapses')),
-    );
-  }
-
-  /** Resolves when the work started so far is done. */
-  idle(): Promise<void> {
-    return this.work.idle();
-  }
-
-  /** Shutdown: each import stops after the batch it is writing; another instance (or this one, restarted) resumes it. */
-  stop(): Promise<void> {
-    return this.work.stop();
-  }
-
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
   private claim(id: string): Promise<Job | undefined> {
     return this.claims.claim({ partitionKey: id, rowKey: JOB }, () => this.get(id), { runnable: (job) => job.state !== 'done' });
   }
 
   /** Writes the batches not yet recorded as written, recording each; the last one marks the import done. */
-  async run(id: string): Promise<void> {
-    if (this.active.has(id) || this.work.stopping) return;
-    this.active.add(id);
-    try {
-      let job = await this.claim(id);
-      if (!job) return;
-      const every = Math.max(1, Math.ceil(job.batches / 10));
-      while (job.done < job.batches) {
-        if (this.work.stopping) return;
-        // Read again before each batch: `forget` may have put a stand-in where the importer was.
-        const fresh: Job | undefined = await this.get(id);
-        if (!fresh || fresh.state === 'done' || fresh.holder !== this.d.holderId || fresh.done !== job.done) return;
-        job = fresh;
-        const by = { id: job.by.id, name: job.by.name, via: job.via, at: new Date(job.at), saveId: id };
-        const row = await readEntity<{ figures: string }>(this.table, id, batchKey(job.done));
-        const figures = fromJsonColumn<FigureInput[]>(row?.figures, []);
-        const replaced = await this.d.figures.save(figures, by);
-        const next: Job = {
-          ...job,
-          done: job.done + 1,
-          written: job.written + figures.length,
-          replacedCount: job.replacedCount + replaced.length,
-          // Whose they were is not kept here: the figure rows say it, and `forget` rewrites them there.
-          replaced: [...job.replaced, ...replaced.map(({ measureId, date, value }) => ({ measureId, date, value, enteredBy: '' }))].slice(0, REPLACED_SHOWN),
-        };
-        if (next.done === next.batches) next.state = 'done';
-        const etag = await updateIfUnchanged(
-          this.table,
-          {
-            partitionKey: id,
-            rowKey: JOB,
-            done: next.done,
-            written: next.written,
-            replacedCount: next.replacedCount,
-            replaced: toJsonColumn(next.replaced.map(({ measureId, date, value }) => ({ measureId, date, value }))),
-            state: next.state,
-            // Each batch recorded renews the claim.
-            claimedUntil: this.claims.until(),
-            // Done, the record names nobody: the figures themselves say who entered them (`my data`, `forget`).
-            ...(next.state === 'done' ? { byId: '', byName: '' } : {}),
-          },
-          'Merge',
-          job.etag,
-        );
-        // Changed meanwhile: another instance took the lapsed job over (the re-read above then stops here), or
-        // `forget` renamed the importer (the batch is written again under the stand-in; it counts once).
-        if (etag === undefined) continue;
-        job = { ...next, etag };
-        if (job.done % every === 0 || job.state === 'done') await this.tell(job);
-      }
-      this.d.log.info({ import: id, figures: job.written, replaced: job.replacedCount }, 'figures imported');
-      await this.dropBatches(id, job.batches);
-    } finally {
-      this.active.delete(id);
+  run(id: string): Promise<void> {
+    return this.alone(id, () => this.writeBatches(id));
+  }
+
+  private async writeBatches(id: string): Promise<void> {
+    let job = await this.claim(id);
+    if (!job) return;
+    const every = Math.max(1, Math.ceil(job.batches / 10));
+    while (job.done < job.batches) {
+      // Shutdown: stops after the batch it wrote; resumed elsewhere (or here, restarted) once its claim lapses.
+      if (this.work.stopping) return;
+      // Read again before each batch: `forget` may have put a stand-in where the importer was.
+      const fresh: Job | undefined = await this.get(id);
+      if (!fresh || fresh.state === 'done' || fresh.holder !== this.d.holderId || fresh.done !== job.done) return;
+      job = fresh;
+      const by = { id: job.by.id, name: job.by.name, via: job.via, at: new Date(job.at), saveId: id };
+      const row = await readEntity<{ figures: string }>(this.table, id, batchKey(job.done));
+      const figures = fromJsonColumn<FigureInput[]>(row?.figures, []);
+      const replaced = await this.d.figures.save(figures, by);
+      const next: Job = {
+        ...job,
+        done: job.done + 1,
+        written: job.written + figures.length,
+        replacedCount: job.replacedCount + replaced.length,
+        // Whose they were is not kept here: the figure rows say it, and `forget` rewrites them there.
+        replaced: [...job.replaced, ...replaced.map(({ measureId, date, value }) => ({ measureId, date, value, enteredBy: '' }))].slice(0, REPLACED_SHOWN),
+      };
+      if (next.done === next.batches) next.state = 'done';
+      const etag = await updateIfUnchanged(
+        this.table,
+        {
+          partitionKey: id,
+          rowKey: JOB,
+          done: next.done,
+          written: next.written,
+          replacedCount: next.replacedCount,
+          replaced: toJsonColumn(next.replaced.map(({ measureId, date, value }) => ({ measureId, date, value }))),
+          state: next.state,
+          // Each batch recorded renews the claim.
+          claimedUntil: this.claims.until(),
+          // Done, the record names nobody: the figures themselves say who entered them (`my data`, `forget`).
+          ...(next.state === 'done' ? { byId: '', byName: '' } : {}),
+        },
+        'Merge',
+        job.etag,
+      );
+      // Changed meanwhile: another instance took the lapsed job over (the re-read above then stops here), or
+      // `forget` renamed the importer (the batch is written again under the stand-in; it counts once).
+      if (etag === undefined) continue;
+      job = { ...next, etag };
+      if (job.done % every === 0 || job.state === 'done') await this.tell(job);
     }
+    this.d.log.info({ import: id, figures: job.written, replaced: job.replacedCount }, 'figures imported');
+    await this.dropBatches(id, job.batches);
   }
 
   private async tell(job: Job): Promise<void> {
@@ -312,12 +281,7 @@ export class FigureImports {
         queryOptions: { filter: odata`RowKey eq ${JOB} and byId ne ''`, select: ['PartitionKey', 'claimedUntil'] },
       }),
     );
-    let taken = 0;
-    for (const r of rows) {
-      if (!this.claims.lapsed(r.claimedUntil)) continue;
-      this.start(String(r.partitionKey));
-      taken++;
-    }
+    const taken = await this.resumeLapsed(rows, (r) => String(r.partitionKey));
     await this.dropFinished();
     await this.dropAbandoned();
     return taken;

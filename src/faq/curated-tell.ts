@@ -1,10 +1,9 @@
-import type { TableClient } from '@azure/data-tables';
-import { BackgroundWork, JobClaims } from '../background-work.js';
 import type { Clock } from '../clock.js';
 import type { Post, PostStore } from '../conversations/posts.js';
 import type { OutboundMessage, Outbox } from '../outbound/message.js';
 import { readEntity, updateIfUnchanged } from '../storage/entities.js';
 import { dayOf } from '../storage/day-partitions.js';
+import { DurableJobs } from '../durable-jobs.js';
 import { deleteIfThere, isConflict, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 import type { AskedQuestion } from './questions.js';
 import { curatedFormCard } from './cards.js';
@@ -97,24 +96,11 @@ function doneNote(reached: number): string {
   return `Saved. ${people(reached)} who asked in the last ${TELL_WITHIN_DAYS} days ${reached === 1 ? 'gets' : 'get'} your answer in a private chat; the bot now answers this question with it.`;
 }
 
-export class CuratedTellJobs {
-  private readonly work = new BackgroundWork();
-  private readonly active = new Set<string>();
-  private readonly claims: JobClaims;
-
-  private constructor(
-    private readonly table: TableClient,
-    private readonly d: CuratedTellDeps,
-  ) {
-    this.claims = new JobClaims(table, d);
-  }
+export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
+  protected readonly failure = { msg: 'curated answer: finding more askers stopped; the upkeep resumes it', field: 'curated' };
 
   static async open(tables: Tables, deps: CuratedTellDeps): Promise<CuratedTellJobs> {
     return new CuratedTellJobs(await tables.table(CURATED_TELL_TABLE), deps);
-  }
-
-  private get nowMs(): number {
-    return this.d.clock.now().getTime();
   }
 
   /**
@@ -155,20 +141,6 @@ export class CuratedTellJobs {
     return true;
   }
 
-  /** Runs the job after the turn (not awaited by it); a failure leaves it to the upkeep once its claim lapses. */
-  start(id: string): void {
-    void this.work.track(this.run(id).catch((err: unknown) => this.d.log.warn({ err, curated: id }, 'curated answer: finding more askers stopped; the upkeep resumes it')));
-  }
-
-  idle(): Promise<void> {
-    return this.work.idle();
-  }
-
-  /** Shutdown: no new page starts; the page under way finishes, and another instance resumes from the cursor. */
-  stop(): Promise<void> {
-    return this.work.stop();
-  }
-
   /**
    * Resumes every job whose claim lapsed (its instance stopped); how many it took up. First drops the posts of cards
    * that show their count (nothing redraws them again, and each names the champion's chat), as `my data` does.
@@ -178,61 +150,50 @@ export class CuratedTellJobs {
       .removeShown(CURATED_TELL_POST, FINAL_VERSION)
       .catch((err: unknown) => this.d.log.warn({ err }, 'could not drop the posts of curated answer cards that show their count'));
     const rows = this.table.listEntities<{ claimedUntil: number }>({ queryOptions: { filter: `PartitionKey eq '${PK}'`, select: ['RowKey', 'claimedUntil'] } });
-    let taken = 0;
-    for await (const r of rows) {
-      if (!this.claims.lapsed(r.claimedUntil)) continue;
-      this.start(String(r.rowKey));
-      taken++;
-    }
-    return taken;
+    return this.resumeLapsed(rows, (r) => String(r.rowKey));
   }
 
   /** Walks the rest of the month a page at a time. Safe to run twice or on two instances: the claim and the ETags decide. */
-  async run(id: string): Promise<void> {
-    if (this.active.has(id) || this.work.stopping) return;
-    this.active.add(id);
-    try {
-      let job = await this.claim(id);
-      if (!job) return;
-      const answer = await this.d.answer(id);
-      if (!answer || answer.status !== 'active') {
-        await deleteIfThere(this.table, PK, safeKey(id));
+  run(id: string): Promise<void> {
+    return this.alone(id, () => this.walk(id));
+  }
+
+  private async walk(id: string): Promise<void> {
+    let job = await this.claim(id);
+    if (!job) return;
+    const answer = await this.d.answer(id);
+    if (!answer || answer.status !== 'active') {
+      await deleteIfThere(this.table, PK, safeKey(id));
+      return;
+    }
+    const first = dayOf(new Date(job.since));
+    let drawn = this.nowMs;
+    for (;;) {
+      // Shutdown: no new page starts; another instance resumes from the cursor.
+      if (await this.stopsHere(this.key(id), job.etag)) return;
+      // A page found started was cut short (its instance stopped): its askers are named again, under the same keys.
+      const again = job.started;
+      if (!again) {
+        const etag = await this.write(id, { started: true }, job.etag);
+        if (etag === undefined) return;
+        job = { ...job, etag, started: true };
+      }
+      const page = await this.d.page(job.day, job.since, job.token || undefined, this.d.pageRows ?? PAGE_ROWS);
+      const { named, fresh } = await this.d.askersIn(answer, page.questions, again);
+      await this.d.outbox.enqueue(this.d.messages(answer, named));
+      const day = page.next ? job.day : dayOf(new Date(Date.parse(`${job.day}T00:00:00Z`) - 86_400_000));
+      const next: Partial<Row> = { day, token: page.next ?? '', started: false, reached: job.reached + fresh, pages: job.pages + 1 };
+      if (day < first) {
+        await this.finish(id, answer, { ...job, ...next });
         return;
       }
-      const first = dayOf(new Date(job.since));
-      let drawn = this.nowMs;
-      for (;;) {
-        if (this.work.stopping) {
-          // Let go, so another instance's next upkeep resumes from the cursor rather than when the claim runs out.
-          await this.claims.release(this.key(id), job.etag);
-          return;
-        }
-        // A page found started was cut short (its instance stopped): its askers are named again, under the same keys.
-        const again = job.started;
-        if (!again) {
-          const etag = await this.write(id, { started: true }, job.etag);
-          if (etag === undefined) return;
-          job = { ...job, etag, started: true };
-        }
-        const page = await this.d.page(job.day, job.since, job.token || undefined, this.d.pageRows ?? PAGE_ROWS);
-        const { named, fresh } = await this.d.askersIn(answer, page.questions, again);
-        await this.d.outbox.enqueue(this.d.messages(answer, named));
-        const day = page.next ? job.day : dayOf(new Date(Date.parse(`${job.day}T00:00:00Z`) - 86_400_000));
-        const next: Partial<Row> = { day, token: page.next ?? '', started: false, reached: job.reached + fresh, pages: job.pages + 1 };
-        if (day < first) {
-          await this.finish(id, answer, { ...job, ...next });
-          return;
-        }
-        const etag = await this.write(id, next, job.etag);
-        if (etag === undefined) return; // taken over elsewhere: that instance goes on from the cursor
-        job = { ...job, ...next, etag };
-        if (fresh && this.nowMs - drawn >= (this.d.progressEveryMs ?? 5_000)) {
-          drawn = this.nowMs;
-          await this.redraw(answer, tellProgressNote(job.reached), job.pages);
-        }
+      const etag = await this.write(id, next, job.etag);
+      if (etag === undefined) return; // taken over elsewhere: that instance goes on from the cursor
+      job = { ...job, ...next, etag };
+      if (fresh && this.nowMs - drawn >= (this.d.progressEveryMs ?? 5_000)) {
+        drawn = this.nowMs;
+        await this.redraw(answer, tellProgressNote(job.reached), job.pages);
       }
-    } finally {
-      this.active.delete(id);
     }
   }
 

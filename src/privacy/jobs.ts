@@ -1,8 +1,8 @@
-import { BackgroundWork, JobClaims } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { escapeText } from '../cards/template.js';
 import type { Clock } from '../clock.js';
+import { DurableJobs } from '../durable-jobs.js';
 import type { OutboundMessage, Outbox } from '../outbound/message.js';
 import { fromJsonColumn, readEntity, toJsonColumn, updateIfUnchanged } from '../storage/entities.js';
 import { collect, deleteIfThere, isConflict, type Tables } from '../storage/tables.js';
@@ -105,29 +105,24 @@ export interface ForgetJobsDeps {
 
 const TIMEOUT = Symbol('timeout');
 
-export class ForgetJobs {
-  private readonly work = new BackgroundWork();
-  /** Jobs running in this instance: the upkeep never starts a second run of one here. */
-  private readonly active = new Set<string>();
-  private readonly claims: JobClaims;
+const STOPPED = 'forget job stopped; the upkeep resumes it once its claim lapses';
+
+export class ForgetJobs extends DurableJobs<ForgetJobsDeps> {
+  protected readonly failure = { msg: STOPPED, field: 'job' };
   /** When this instance last redrew each run's card (performance.now()). */
   private readonly lastProgress = new Map<string, number>();
 
   private constructor(
-    private readonly table: TableClient,
+    table: TableClient,
     /** The lead's cards' posts, dropped once they show the end. */
     private readonly posts: PostStore,
-    private readonly d: ForgetJobsDeps,
+    d: ForgetJobsDeps,
   ) {
-    this.claims = new JobClaims(table, d);
+    super(table, d);
   }
 
   static async open(tables: Tables, deps: ForgetJobsDeps): Promise<ForgetJobs> {
     return new ForgetJobs(await tables.table(JOB_TABLE), await PostStore.open(tables), deps);
-  }
-
-  private get nowMs(): number {
-    return this.d.clock.now().getTime();
   }
 
   // ---- the row -----------------------------------------------------------------------------------------
@@ -199,7 +194,7 @@ export class ForgetJobs {
    * (the turn tells the lead, then calls `told`), else 'running' (the turn hands it over with `handOver`).
    */
   async runWithin(key: string, inlineMs: number): Promise<Finished | 'running'> {
-    const run = this.kick('forget', () => this.run(key));
+    const run = this.kick(() => this.run(key), { what: 'forget' }, STOPPED);
     if (inlineMs <= 0) return 'running';
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMEOUT>((r) => {
@@ -248,26 +243,6 @@ export class ForgetJobs {
 
   // ---- the work ----------------------------------------------------------------------------------------
 
-  /** Runs `fn` after the caller's turn, tracked so tests and shutdown can wait for it. */
-  private kick<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
-    return this.work.track(
-      fn().catch((err: unknown) => {
-        this.d.log.warn({ err, what }, 'forget job stopped; the upkeep resumes it once its claim lapses');
-        return undefined;
-      }),
-    );
-  }
-
-  /** Resolves when the work started so far is done. */
-  idle(): Promise<void> {
-    return this.work.idle();
-  }
-
-  /** Shutdown: no part is started after the one in flight; the claim is let go so another instance resumes at once. */
-  stop(): Promise<void> {
-    return this.work.stop();
-  }
-
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). Undefined when it is not ours to run. */
   private async claim(key: string): Promise<ForgetJob | undefined> {
     if (this.active.has(key)) return undefined;
@@ -304,10 +279,8 @@ export class ForgetJobs {
       const pseudonym = this.d.pseudonyms.of(job.subject);
       const name = job.subject.name ?? pseudonym.name;
       while (job.next < job.total) {
-        if (this.work.stopping) {
-          await this.claims.release({ partitionKey: PK, rowKey: key }, job.etag);
-          return undefined;
-        }
+        // Shutdown: no part is started after the one in flight.
+        if (await this.stopsHere({ partitionKey: PK, rowKey: key }, job.etag)) return undefined;
         let part: FeatureTally;
         try {
           part = await this.d.registry.forgetPart(job.next, job.subject, pseudonym);
@@ -446,7 +419,7 @@ export class ForgetJobs {
         continue;
       }
       this.d.log.warn({ job: key }, 'resuming a forget whose instance stopped');
-      void this.kick('resumed forget', () => this.run(key));
+      void this.kick(() => this.run(key), { what: 'resumed forget' }, STOPPED);
       taken++;
     }
     return taken;

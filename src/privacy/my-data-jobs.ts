@@ -1,7 +1,7 @@
-import { BackgroundWork, type Hold, JobClaims } from '../background-work.js';
+import type { Hold } from '../background-work.js';
 import { randomBytes } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
+import { DurableJobs } from '../durable-jobs.js';
 import type { PostStore } from '../conversations/posts.js';
 import type { OutboundMessage, Outbox } from '../outbound/message.js';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
@@ -27,6 +27,10 @@ import { holdings, isSubject, type PersonalData, type Subject, type Tally } from
  * post `privacy-my-data`/run), redrawn as parts are read — at most every `progressEveryMs`, as Teams throttles
  * edits — and replaced by the link at the end, or by what to do when a fault stopped the file. The card's post rows
  * (`Posts`, `PostsByChat`: they name the person's chat) go at the next upkeep once it shows that end.
+ *
+ * Shutdown (`stop`): the file's parts are read all at once, with no point between them to stop at, so a run making
+ * the file stops waiting for it and lets its claim go; another instance makes the file afresh at its next upkeep.
+ * What the reads left behind here is never linked (a file saved after all expires within the hour).
  */
 
 export const MY_DATA_TABLE = 'PrivacyMyDataJobs';
@@ -86,24 +90,12 @@ const everyMs = (ms: number, fn: () => unknown): (() => void) => {
   return () => clearInterval(t);
 };
 
-export class MyDataJobs {
-  private readonly work = new BackgroundWork();
-  private readonly active = new Set<string>();
-  private readonly claims: JobClaims;
-
-  private constructor(
-    private readonly table: TableClient,
-    private readonly d: MyDataJobsDeps,
-  ) {
-    this.claims = new JobClaims(table, d);
-  }
+export class MyDataJobs extends DurableJobs<MyDataJobsDeps> {
+  // Not the job's key in the log: it is the person's.
+  protected readonly failure = { msg: 'my data job stopped; the upkeep resumes it once its claim lapses' };
 
   static async open(tables: Tables, deps: MyDataJobsDeps): Promise<MyDataJobs> {
     return new MyDataJobs(await tables.table(MY_DATA_TABLE), deps);
-  }
-
-  private get nowMs(): number {
-    return this.d.clock.now().getTime();
   }
 
   private async get(key: string): Promise<Job | undefined> {
@@ -151,28 +143,14 @@ export class MyDataJobs {
     return { key, fresh: true };
   }
 
-  /** Runs the job after the turn (not awaited by it), tracked so tests and shutdown can wait for it. */
-  start(key: string): void {
-    this.kick(() => this.run(key));
-  }
-
-  private kick(fn: () => Promise<unknown>): void {
-    void this.work.track(fn().catch((err: unknown) => this.d.log.warn({ err }, 'my data job stopped; the upkeep resumes it once its claim lapses')));
-  }
-
-  /** Resolves when the work started so far is done. */
-  idle(): Promise<void> {
-    return this.work.idle();
-  }
-
   /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
   private claim(key: string): Promise<Job | undefined> {
-    return this.claims.claim({ partitionKey: PK, rowKey: key }, () => this.get(key));
+    return this.claims.claim(rowKeyOf(key), () => this.get(key));
   }
 
   /** Renews the claim if the row is as this instance last wrote it; changed (taken over, or deleted by `forget`), the job is not ours any more. */
   private renew(key: string, hold: Hold): Promise<void> {
-    return this.claims.renew({ partitionKey: PK, rowKey: key }, hold, 'a my data job');
+    return this.claims.renew(rowKeyOf(key), hold, 'a my data job');
   }
 
   /** Makes the file and queues its link; the row goes then. Safe to run twice: the link's message key is the run's. */
@@ -182,7 +160,7 @@ export class MyDataJobs {
     let stop = () => {};
     try {
       const job = await this.claim(key);
-      if (!job) return;
+      if (!job || (await this.stopsHere(rowKeyOf(key), job.etag))) return;
       const hold: Hold = { etag: job.etag, lost: false };
       // Renewed while the file is made, so the upkeep elsewhere does not start a second copy of a long one; one
       // renewal at a time, each on the ETag the one before got.
@@ -193,24 +171,35 @@ export class MyDataJobs {
       const redrawMs = this.d.progressEveryMs ?? 5_000;
       let lastDrawn = this.nowMs;
       let drawing = Promise.resolve();
+      // Only while the run waits for the file: reads it stopped waiting for (a shutdown) redraw nothing.
+      let waiting = true;
       const progress = (done: number, total: number) => {
-        if (done >= total || this.nowMs - lastDrawn < redrawMs) return;
+        if (!waiting || done >= total || this.nowMs - lastDrawn < redrawMs) return;
         lastDrawn = this.nowMs;
         drawing = drawing
           .then(() => this.d.outbox.enqueue([this.progressUpdate(job.run, done, total)]))
           .catch((err: unknown) => this.d.log.warn({ err }, 'could not redraw a my data progress card'));
       };
-      let file: { token: string; expiresAt: string };
-      try {
-        file = await this.d.make(job.subject, job.userKey, progress);
-      } catch (err) {
-        stop();
-        await drawing;
-        await this.failed(key, job, hold, err);
-        return;
-      }
+      const making = this.d.make(job.subject, job.userKey, progress).then(
+        (file) => ({ file }),
+        (err: unknown) => ({ err }),
+      );
+      const made = await this.work.untilStop(making);
+      waiting = false;
       stop();
       await drawing;
+      if (!made) {
+        // Shutdown while the file is made: the run stops waiting for it (see the top of this file).
+        await renewing;
+        if (!hold.lost) await this.claims.release(rowKeyOf(key), hold.etag);
+        this.d.log.info({ run: job.run }, 'my data job let go for a shutdown while its file was made; another instance makes it');
+        return;
+      }
+      if ('err' in made) {
+        await this.failed(key, job, hold, made.err);
+        return;
+      }
+      const { file } = made;
       // Still ours, checked by a last ETag-guarded renewal: taken over elsewhere, that instance sends the link;
       // forgotten while the file was made (the row deleted), no link goes out (the file expires within the hour).
       await renewOnce();
@@ -262,13 +251,7 @@ export class MyDataJobs {
       .removeShown(MY_DATA_POST, FAILED_VERSION)
       .catch((err: unknown) => this.d.log.warn({ err }, 'could not drop the posts of my data cards that show their end'));
     const rows = await collect(this.table.listEntities<{ claimedUntil: number }>({ queryOptions: { filter: `PartitionKey eq '${PK}'` } }));
-    let taken = 0;
-    for (const r of rows) {
-      if (!this.claims.lapsed(r.claimedUntil)) continue;
-      this.start(String(r.rowKey));
-      taken++;
-    }
-    return taken;
+    return this.resumeLapsed(rows, (r) => String(r.rowKey));
   }
 
   /** The rows of jobs about the person (their keys and name), for `forget`. */
@@ -283,6 +266,8 @@ export class MyDataJobs {
     await deleteIfThere(this.table, PK, key);
   }
 }
+
+const rowKeyOf = (key: string) => ({ partitionKey: PK, rowKey: key });
 
 function jobOf(key: string, e: Partial<Record<keyof Row, unknown>>, etag: string): Job {
   const name = String(e.name ?? '');

@@ -9,7 +9,8 @@ import { until } from '../support/until.js';
 
 /*
  * A `my data` whose instance stops after the turn answered (a restart, a deploy) is not lost: its row stays
- * claimed until the claim lapses, then another instance's upkeep makes the file and sends the link, once.
+ * claimed until the claim lapses, then another instance's upkeep makes the file and sends the link, once. An
+ * instance shut down in order lets its claim go, so another takes the job up at its next upkeep.
  */
 
 const KAI: Subject = { ids: ['aad-kai', '29:kai'], name: 'Kai Busy' };
@@ -123,5 +124,52 @@ describe('my data jobs', () => {
     await b.idle();
     expect(linkedTo(outboxB)).toEqual(['29:kai']);
     expect(await b.upkeep()).toBe(0);
+  });
+
+  it('an instance shutting down while it makes the file lets the job go: another instance makes it at its next upkeep, not once the claim runs out', async () => {
+    const tables = testTables();
+    const clock = new ManualClock();
+    clock.set('2026-12-01T08:00:00Z');
+    const made: string[] = [];
+    let openA: () => void = () => {};
+    const outboxA = new CapturedOutbox();
+    const outboxB = new CapturedOutbox();
+    const a = await instance(tables, 'a', clock, outboxA, made, { gate: new Promise((r) => (openA = r)) });
+    const b = await instance(tables, 'b', clock, outboxB, made);
+
+    // Instance a is shut down while it reads a long history: its stop does not wait for the reads to end.
+    const { key } = await a.begin(KAI, '29:kai');
+    a.start(key);
+    await until('a is making the file', () => made.length === 1);
+    await a.stop();
+    // No time has passed: the claim a took would hold for a minute more, were it not let go.
+    expect(await b.upkeep()).toBe(1);
+    await b.idle();
+    expect(made).toEqual(['29:kai:Kai Busy', '29:kai:Kai Busy']);
+    expect(linkedTo(outboxB)).toEqual(['29:kai']);
+    // a's reads end after all, as the process exits: nothing more is sent from a.
+    openA();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(linkedTo(outboxA)).toEqual([]);
+  });
+
+  it('a job started on an instance shutting down is let go at once, its file not begun there', async () => {
+    const tables = testTables();
+    const clock = new ManualClock();
+    clock.set('2026-12-01T08:00:00Z');
+    const made: string[] = [];
+    const outbox = new CapturedOutbox();
+    const a = await instance(tables, 'a', clock, outbox, made);
+    const b = await instance(tables, 'b', clock, outbox, made);
+
+    // A turn finishing during a's shutdown wrote the job (claimed by a) and started it.
+    const { key } = await a.begin(KAI, '29:kai');
+    await a.stop();
+    a.start(key);
+    await a.idle();
+    expect(made).toEqual([]);
+    expect(await b.upkeep()).toBe(1);
+    await b.idle();
+    expect(linkedTo(outbox)).toEqual(['29:kai']);
   });
 });
