@@ -688,7 +688,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const pulses = new PulseService({
       store: pulseStore,
       outbox,
-      resolveAudience: broadcastAudienceResolver(broadcast.directory),
+      resolveAudience: broadcastAudienceResolver(broadcast.directory, async (keys) => {
+        const { chats, failed } = await conversations.personalChats(keys);
+        return new Set([...chats.keys(), ...failed]);
+      }),
       clock,
       minAnswers: config.env.PULSE_MIN_ANSWERS,
       openDays: config.env.PULSE_OPEN_DAYS,

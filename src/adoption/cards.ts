@@ -8,7 +8,7 @@ import { BOT_METRIC_NAMES, BOT_METRICS, type FieldErrors, type Measure, type Mea
 import type { GapItem, MeasureStatus, PulseResult, WeekPoint } from './metrics.js';
 import { STATE_LABEL } from './overview.js';
 import { type Answers, answerLabel, PULSE_LIMITS, type Pulse, type PulseErrors, type PulseInput, QUESTION_IDS } from './pulse.js';
-import { count } from '../text/count.js';
+import { count, people } from '../text/count.js';
 
 /**
  * Typed data for the adoption cards (`cards/adoption-*.json`) and the builders that fill them. Text a
@@ -389,7 +389,7 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
   const data: PulseResultsData = {
     pulseId: r.id,
     title: e(r.title),
-    headline: `Sent to ${r.sentTo} ${r.sentTo === 1 ? 'person' : 'people'} on ${r.sentAt.slice(0, 10)} · ${r.asOf ? `${r.answers} answered as of ${asOfLabel(r.asOf)}` : 'answers not counted yet'} · open until ${r.closesAt.slice(0, 10)}`,
+    headline: `Sent to ${people(r.sentTo)}${r.unreachable ? ` (${count(r.unreachable)} could not be reached)` : ''} on ${r.sentAt.slice(0, 10)} · ${r.asOf ? `${r.answers} answered as of ${asOfLabel(r.asOf)}` : 'answers not counted yet'} · open until ${r.closesAt.slice(0, 10)}`,
     notice: e([notice, freshCountNote(r)].filter(Boolean).join(' ')),
     shown: r.shown,
     waiting: r.asOf

@@ -200,6 +200,8 @@ export interface PulseResult {
   sentAt: string;
   closesAt: string;
   sentTo: number;
+  /** Of the audience, how many it could not be sent to (no chat with the bot); absent: none. */
+  unreachable?: number;
   answers: number;
   minAnswers: number;
   /** False below the minimum number of answers (or before the answers are first counted): no figures at all. */

@@ -28,6 +28,7 @@ import {
   textPage,
 } from './pulse.js';
 import { retryOnConflict } from '../storage/entities.js';
+import { count } from '../text/count.js';
 import type { PulseStore, PulseSummary } from './pulse-store.js';
 
 /** Who is acting: their stored identity (`id` is also the key of their 1:1 chat) and their role. */
@@ -46,7 +47,8 @@ export type PulseAudience =
   | { kind: 'group'; groupId: string }
   | { kind: 'cohort'; cohortId: string };
 
-export type ResolvedAudience = { ok: true; userKeys: string[]; label: string } | { ok: false; message: string };
+/** `unreachable`: how many of the audience have no chat with the bot, so were left out of `userKeys`. */
+export type ResolvedAudience = { ok: true; userKeys: string[]; unreachable?: number; label: string } | { ok: false; message: string };
 
 /**
  * Turns an audience into the user keys of the people to send to: the communication plan's audience rules
@@ -173,7 +175,10 @@ export class PulseService implements PulseProvider {
     if (!checked.ok || 'error' in audience) return { kind: 'invalid', errors };
     const resolved = await this.d.resolveAudience(audience);
     if (!resolved.ok) return { kind: 'invalid', errors: { audience: resolved.message } };
-    if (!resolved.userKeys.length) return { kind: 'invalid', errors: { audience: 'Nobody in that audience can be reached by the bot yet.' } };
+    if (!resolved.userKeys.length) {
+      const none = resolved.unreachable ? ` (${resolved.unreachable === 1 ? 'they have' : `all ${count(resolved.unreachable)} have`} no chat with the bot)` : '';
+      return { kind: 'invalid', errors: { audience: `Nobody in that audience can be reached by the bot yet${none}.` } };
+    }
     if (resolved.userKeys.length > MAX_AUDIENCE) return { kind: 'invalid', errors: { audience: `That is ${resolved.userKeys.length} people; at most ${MAX_AUDIENCE} per pulse.` } };
     const pulse: Pulse = {
       id,
@@ -182,6 +187,7 @@ export class PulseService implements PulseProvider {
       series: seriesOf(checked.questions),
       audience: resolved.label,
       sentTo: resolved.userKeys.length,
+      ...(resolved.unreachable ? { unreachable: resolved.unreachable } : {}),
       createdBy: caller.person.name,
       createdById: caller.person.id,
       sentAt: now.toISOString(),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { count, people } from '../text/count.js';
 import type { ChoiceResult, PulseQuestionResult, PulseResult, PulseTrend, ScaleResult, TextResult } from './metrics.js';
 
 /**
@@ -26,7 +27,10 @@ export interface Pulse {
   series: string;
   /** What the audience was, as the rollout team chose it ("Everyone who uses the bot"). */
   audience: string;
+  /** How many it was sent to: those of the audience with a chat with the bot. */
   sentTo: number;
+  /** How many of the audience it could not be sent to: no chat with the bot (absent: none, or sent before it was kept). */
+  unreachable?: number;
   createdBy: string;
   /** The sender's user key (for `my data` and `forget`; pulses sent before it was kept have none). */
   createdById?: string;
@@ -143,6 +147,16 @@ export function answerLabel(q: PulseQuestion, value: number | string | undefined
   return String(value);
 }
 
+/**
+ * What the sender is told once a pulse is sent (`again`: the same compose card sent twice): how many it went to and,
+ * apart, how many of the audience it could not reach — only those with a chat with the bot can be sent a pulse.
+ */
+export function sentNotice(pulse: Pick<Pulse, 'sentTo' | 'unreachable' | 'audience'>, again = false): string {
+  const to = `${people(pulse.sentTo)} (${pulse.audience})`;
+  const missed = pulse.unreachable ? `; ${count(pulse.unreachable)} could not be reached (no chat with the bot)` : '';
+  return again ? `This pulse was already sent to ${to}${missed}; it was not sent again.` : `Sent to ${to}${missed}.`;
+}
+
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
@@ -188,6 +202,7 @@ export function pulseResult(pulse: Pulse, tally: PulseTally, minAnswers: number,
     sentAt: pulse.sentAt,
     closesAt: pulse.closesAt,
     sentTo: pulse.sentTo,
+    ...(pulse.unreachable ? { unreachable: pulse.unreachable } : {}),
     answers: tally.answers,
     minAnswers,
     shown,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { broadcastAudienceResolver } from '../../src/adoption/audience.js';
 import { pulseAnsweredCard, pulseCard, pulseResultsCard } from '../../src/adoption/cards.js';
-import { checkAnswers, checkPulseInput, PULSE_LIMITS, type PulseInput, readTextCursor, seriesOf } from '../../src/adoption/pulse.js';
+import { checkAnswers, checkPulseInput, PULSE_LIMITS, type PulseInput, readTextCursor, sentNotice, seriesOf } from '../../src/adoption/pulse.js';
 import { type AdoptionCaller, audienceOf, PulseService } from '../../src/adoption/pulse-service.js';
 import { PulseStore } from '../../src/adoption/pulse-store.js';
 import { ManualClock } from '../../src/clock.js';
@@ -21,6 +21,9 @@ const ROLLOUT: Rollout = {
   members: [],
   problems: [],
 };
+
+/** Who has a 1:1 chat with the bot (user keys, lower case): the staff, and the rollout lead. */
+const CHATS = new Set([...STAFF.map((s) => s.person.id), 'aad-lead']);
 
 const INPUT: PulseInput = {
   title: 'How is FieldLedger going?',
@@ -49,7 +52,7 @@ async function pulses(minAnswers = 5) {
       members: async (kind, id) => (kind === 'group' && id === 'supervisors' ? SUPERVISORS.map((s) => s.person) : []),
       reachedUsers: async () => [],
       acknowledged: async () => new Set(),
-    }),
+    }, async (keys) => new Set(keys.filter((k) => CHATS.has(k)))),
     clock,
     minAnswers,
     openDays: 14,
@@ -136,6 +139,28 @@ describe('PulseService', () => {
       errors: { audience: 'There is no user group "drivers" in the rollout file any more.' },
     });
     expect(audienceOf('group:', '')).toEqual({ error: 'Choose who the pulse goes to.' });
+    expect(outbox.messages).toEqual([]);
+  });
+
+  it('is sent only to those with a chat with the bot, and says how many of the audience could not be reached', async () => {
+    const { service, outbox } = await pulses();
+    // One listed id has no chat with the bot (never opened the app), one is listed twice in another case.
+    const res = await service.send(lead, INPUT, audienceOf('people', 'aad-staff-1, aad-nobody; AAD-STAFF-1'));
+    if (res.kind !== 'sent') throw new Error(JSON.stringify(res.errors));
+    expect(res.pulse).toMatchObject({ sentTo: 1, unreachable: 1 });
+    expect(outbox.users()).toEqual(['aad-staff-1']);
+    expect(sentNotice(res.pulse)).toBe('Sent to 1 person (2 listed people); 1 could not be reached (no chat with the bot).');
+    const results = await service.results(lead, res.pulse.id);
+    const card = readable([{ type: 'message', attachments: [{ contentType: 'card', content: pulseResultsCard(results!, 'https://x') }] }]);
+    expect(card).toContain('Sent to 1 person (1 could not be reached)');
+    // Only the one it reached may answer.
+    expect(await service.answer({ person: { id: 'aad-nobody', name: 'Nobody' }, role: 'staff' }, res.pulse.id, { q1: '3' })).toEqual({ kind: 'message', text: 'This pulse was not sent to you.' });
+    // The champion has no chat either: nobody to send to, and nothing is sent.
+    outbox.clear();
+    expect(await service.send(lead, INPUT, { kind: 'champions' })).toEqual({
+      kind: 'invalid',
+      errors: { audience: 'Nobody in that audience can be reached by the bot yet (they have no chat with the bot).' },
+    });
     expect(outbox.messages).toEqual([]);
   });
 
