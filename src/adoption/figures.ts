@@ -47,6 +47,12 @@ export const MAX_IMPORT_ROWS = 10_000;
  */
 export const MAX_CSV_CHARS = 1_000_000;
 const MAX_ERRORS_SHOWN = 8;
+/**
+ * The earliest date a figure may carry: a slip of the keyboard or a spreadsheet's empty date ("0001-01-01",
+ * "1900-01-00" turned into a date) would otherwise be saved as a figure decades before any rollout, and drawn on the
+ * charts as the measure's first point. The latest is today (`checkFigure`'s `today`).
+ */
+export const EARLIEST_FIGURE_DAY = '2000-01-01';
 
 /**
  * The measures `text` may mean: the one with that id — exact and unique, so it wins over a name that reads the same
@@ -84,6 +90,7 @@ export function checkFigure(
   const date = isoDay.safeParse(input.date);
   if (!date.success) return { ok: false, message: `the date "${clip(input.date.trim(), 20)}" must be like 2027-03-31` };
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
+  if (date.data < EARLIEST_FIGURE_DAY) return { ok: false, message: `the date ${date.data} is before ${EARLIEST_FIGURE_DAY}: a figure is dated from then to today` };
   const value = readNumber(input.value, decimalComma);
   if (value === undefined && readDecimal(input.value, decimalComma) !== undefined) {
     return { ok: false, message: `the value "${clip(input.value.trim(), 20)}" ${FIGURE_BOUND_TEXT}` };
