@@ -115,8 +115,9 @@ function csvSeparator(text: string): ',' | ';' {
 /**
  * RFC 4180 fields: commas or semicolons, double-quoted fields with "" for a quote, CRLF, LF or CR. Each row comes
  * with the physical line it starts on (1-based), so a quoted field spanning lines does not shift the rows after it.
+ * `unclosed`: the line of a quote that opens a value and is never closed (the rest of the file was read into it).
  */
-function parseCsvLines(text: string): { line: number; cells: string[] }[] {
+function parseCsvLines(text: string): { rows: { line: number; cells: string[] }[]; unclosed?: number } {
   const src = text.replace(/^\uFEFF/, '');
   const sep = csvSeparator(src);
   const rows: { line: number; cells: string[] }[] = [];
@@ -125,6 +126,7 @@ function parseCsvLines(text: string): { line: number; cells: string[] }[] {
   let quoted = false;
   let line = 1;
   let start = 1;
+  let opened = 0;
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
     const newline = c === '\r' && src[i + 1] === '\n' ? '\r\n' : c === '\n' || c === '\r' ? c : '';
@@ -136,7 +138,10 @@ function parseCsvLines(text: string): { line: number; cells: string[] }[] {
       } else if (c === '"') quoted = false;
       else field += newline || c;
       if (newline) line++;
-    } else if (c === '"' && field === '') quoted = true;
+    } else if (c === '"' && field === '') {
+      quoted = true;
+      opened = line;
+    }
     else if (c === sep) {
       row.push(field);
       field = '';
@@ -152,7 +157,7 @@ function parseCsvLines(text: string): { line: number; cells: string[] }[] {
     row.push(field);
     rows.push({ line: start, cells: row });
   }
-  return rows;
+  return quoted ? { rows, unclosed: opened } : { rows };
 }
 
 /**
@@ -168,7 +173,9 @@ export function parseFiguresCsv(
     const rows = text.match(/\r\n|\r|\n/g)?.length ?? 0;
     return { ok: false, errors: [`the file has about ${rows} figures (${text.length.toLocaleString('en-US')} characters, past ${MAX_CSV_CHARS.toLocaleString('en-US')}); import at most ${MAX_IMPORT_ROWS.toLocaleString('en-US')} figures at a time`] };
   }
-  const lines = parseCsvLines(text);
+  const { rows: lines, unclosed } = parseCsvLines(text);
+  // Said alone: every row after it was read into one value, so their own checks would say nothing true.
+  if (unclosed) return { ok: false, errors: [`line ${unclosed}: a quote is not closed: a value on this line starts with " and no " ends it`] };
   const header = (lines[0]?.cells ?? []).map((h) => h.trim().toLowerCase());
   const col = { measure: header.indexOf('measure'), date: header.indexOf('date'), value: header.indexOf('value') };
   if (col.measure < 0 || col.date < 0 || col.value < 0) {

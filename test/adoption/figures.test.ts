@@ -145,6 +145,22 @@ describe('a figure dated long before any rollout, or far ahead', () => {
   });
 });
 
+describe('a CSV with a quote that is never closed', () => {
+  it('says which line the quote is on, not that a value is too long, and imports nothing', async () => {
+    const { adoption, figures } = await service();
+    const csv = 'measure,date,value\nreport-days,2027-01-04,3\nreport-days,2027-01-05,"4\nreport-days,2027-01-06,2\nreport-days,2027-01-07,2\n';
+    const res = await adoption.importFigures(lead, csv, 'csv');
+    expect(res).toMatchObject({
+      ok: false,
+      message: 'Nothing was imported: fix these rows and import the file again.',
+      errors: ['line 3: a quote is not closed: a value on this line starts with " and no " ends it'],
+    });
+    expect(await figures.all()).toEqual([]);
+    // Closed, the same file imports.
+    expect(await adoption.importFigures(lead, csv.replace('"4', '"4"'), 'csv')).toMatchObject({ ok: true, saved: 4 });
+  });
+});
+
 describe('a figure past the bound a figure may have', () => {
   it('is refused as too large, not as "not a number", on the form and in a file', () => {
     const bound = 'must be between -1,000,000,000 and 1,000,000,000';
