@@ -5,7 +5,7 @@ import type { OpenLine } from './daily.js';
 import type { ImportView } from './figure-imports.js';
 import type { Replaced } from './figures.js';
 import { BOT_METRIC_NAMES, BOT_METRICS, type FieldErrors, type Measure, type MeasureInput, measureInputOf } from './measures.js';
-import type { GapItem, MeasureStatus, PulseResult, WeekPoint } from './metrics.js';
+import { type GapItem, type MeasureStatus, type PulseResult, steppedNote, type WeekPoint } from './metrics.js';
 import { STATE_LABEL } from './overview.js';
 import { type Answers, answerLabel, PULSE_LIMITS, type Pulse, type PulseErrors, type PulseInput, QUESTION_IDS } from './pulse.js';
 import { count, people } from '../text/count.js';
@@ -404,12 +404,13 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
             ? res.options.map((o) => ({ title: e(o.label), value: String(o.count) }))
             : [];
       const texts = res?.kind === 'text' ? textsThatFit(res.answers, budget) : [];
-      const more =
+      const rest =
         res?.kind === 'text' && res.answers.length + (res.more ?? 0) > texts.length
           ? `… and ${res.answers.length + (res.more ?? 0) - texts.length} more on the dashboard.`
           : !res && r.shown
             ? fewerAnswered(r.minAnswers, q.answered)
             : '';
+      const more = [rest, res && q.shownFrom !== undefined ? steppedNote(r.minAnswers, q.shownFrom) : ''].filter(Boolean).join(' ');
       return { text: e(q.text), facts, texts, more };
     }),
     dashboardUrl,

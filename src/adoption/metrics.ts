@@ -185,11 +185,21 @@ export interface TextResult {
   next?: string | null;
 }
 
+/** Said under a question whose shown results count fewer than answered it (see PulseQuestionResult.shownFrom). */
+export function steppedNote(minAnswers: number, shownFrom: number): string {
+  return `Shown as counted at ${shownFrom} answers: results change only in steps of ${minAnswers} answers, so that no single answer can be read off a change.`;
+}
+
 export interface PulseQuestionResult {
   id: string;
   text: string;
   /** How many answered this question (a person may leave one out). */
   answered: number;
+  /**
+   * How many answers `result` counts, when fewer than `answered`: results change only in steps of the minimum number
+   * of answers (pulse.ts steppedTally), so the newest wait for enough more. Absent: it counts them all.
+   */
+  shownFrom?: number;
   /** Null below the minimum: for the pulse, or for this question (fewer answered it than the minimum). */
   result: ScaleResult | ChoiceResult | TextResult | null;
 }
