@@ -24,7 +24,7 @@ export interface Choice {
 }
 
 type Color = 'Good' | 'Warning' | 'Attention' | 'Default';
-const STATE_COLOR: Record<MeasureStatus['state'], Color> = { met: 'Good', 'on-track': 'Good', behind: 'Warning', 'no-data': 'Default' };
+const STATE_COLOR: Record<MeasureStatus['state'], Color> = { met: 'Good', 'on-track': 'Good', behind: 'Warning', 'no-data': 'Default', level: 'Default' };
 
 /** "5" → "5", 12.345 → "12.3", 0.0456 → "0.046", with the unit: "2 days", "80 %". */
 export function formatValue(value: number, unit: string): string {
@@ -459,7 +459,7 @@ export interface DigestData {
 
 const DIGEST_MEASURES = 10;
 const DIGEST_SLICES = 8;
-const STATE_ORDER: Record<MeasureStatus['state'], number> = { behind: 0, 'no-data': 1, 'on-track': 2, met: 3 };
+const STATE_ORDER: Record<MeasureStatus['state'], number> = { behind: 0, 'no-data': 1, level: 1, 'on-track': 2, met: 3 };
 const shortWeek = (week: string) => new Date(`${week}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 const ageDays = (iso: string, now: Date) => Math.max(0, Math.floor((now.getTime() - Date.parse(iso)) / 86_400_000));
 

@@ -16,13 +16,15 @@ export interface DayRange {
 
 // ---- Overview ------------------------------------------------------------------------------------
 
-export type MeasureState = 'met' | 'on-track' | 'behind' | 'no-data';
+/** `level`: the target equals the baseline (written so by hand), so nothing says which way is better: not judged. */
+export type MeasureState = 'met' | 'on-track' | 'behind' | 'no-data' | 'level';
 
 export const STATE_LABEL: Record<MeasureState, string> = {
   met: 'Target met',
   'on-track': 'On track',
   behind: 'Behind',
   'no-data': 'No figures yet',
+  level: 'Not judged: the target equals the baseline',
 };
 
 export interface MeasureStatus {
