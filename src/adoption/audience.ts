@@ -1,5 +1,6 @@
 import { type AudienceDirectory, audienceLabel, resolveAudience } from '../broadcast/audience.js';
 import type { Audience } from '../broadcast/model.js';
+import { count } from '../text/count.js';
 import type { AudienceResolver, PulseAudience } from './pulse-service.js';
 
 /**
@@ -8,7 +9,7 @@ import type { AudienceResolver, PulseAudience } from './pulse-service.js';
  * rollout's people model (the rollout file and who the rollout team added from Teams). One person once,
  * keyed by Entra object id, lower case.
  */
-export function broadcastAudienceResolver(dir: AudienceDirectory): AudienceResolver {
+export function broadcastAudienceResolver(dir: AudienceDirectory, withChat: WithChat): AudienceResolver {
   return async (audience) => {
     const target = broadcastAudience(audience);
     const rollout = dir.rollout();
@@ -16,10 +17,20 @@ export function broadcastAudienceResolver(dir: AudienceDirectory): AudienceResol
       return { ok: false, message: `There is no user group "${audience.groupId}" in the rollout file any more.` };
     if (audience.kind === 'cohort' && !rollout.cohorts.some((c) => c.id === audience.cohortId))
       return { ok: false, message: `There is no cohort "${audience.cohortId}" in the rollout file any more.` };
-    const { recipients } = await resolveAudience(target, dir);
-    return { ok: true, userKeys: recipients.map((r) => r.key), label: labelOf(audience, target, dir) };
+    const keys = (await resolveAudience(target, dir)).recipients.map((r) => r.key);
+    // A pulse goes 1:1: someone with no chat with the bot (a listed id, a member who never opened the app) is not
+    // sent it, and is counted apart. "Everyone" is read from the chats themselves.
+    const reachable = audience.kind === 'everyone' ? new Set(keys) : await withChat(keys);
+    const userKeys = keys.filter((k) => reachable.has(k));
+    return { ok: true, userKeys, unreachable: keys.length - userKeys.length, label: labelOf(audience, target, dir, keys.length) };
   };
 }
+
+/**
+ * Of these user keys (lower case), those with a 1:1 chat with the bot. A key whose chat could not be read (storage
+ * slow) is taken as reachable: the outbound path finds out when it sends.
+ */
+export type WithChat = (userKeys: readonly string[]) => Promise<Set<string>>;
 
 function broadcastAudience(a: PulseAudience): Audience {
   switch (a.kind) {
@@ -34,12 +45,13 @@ function broadcastAudience(a: PulseAudience): Audience {
   }
 }
 
-function labelOf(a: PulseAudience, target: Audience, dir: AudienceDirectory): string {
+/** `listed`: how many people the audience is, each once (an id typed twice, in another case, is one). */
+function labelOf(a: PulseAudience, target: Audience, dir: AudienceDirectory, listed: number): string {
   switch (a.kind) {
     case 'everyone':
       return 'everyone who uses Rollout Desk';
     case 'people':
-      return `${a.keys.length} listed ${a.keys.length === 1 ? 'person' : 'people'}`;
+      return `${count(listed)} listed ${listed === 1 ? 'person' : 'people'}`;
     default:
       return audienceLabel(target, dir.rollout());
   }

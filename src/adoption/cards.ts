@@ -5,10 +5,10 @@ import type { OpenLine } from './daily.js';
 import type { ImportView } from './figure-imports.js';
 import type { Replaced } from './figures.js';
 import { BOT_METRIC_NAMES, BOT_METRICS, type FieldErrors, type Measure, type MeasureInput, measureInputOf } from './measures.js';
-import type { GapItem, MeasureStatus, PulseResult, WeekPoint } from './metrics.js';
+import { type GapItem, type MeasureStatus, type PulseResult, steppedNote, type WeekPoint } from './metrics.js';
 import { STATE_LABEL } from './overview.js';
 import { type Answers, answerLabel, PULSE_LIMITS, type Pulse, type PulseErrors, type PulseInput, QUESTION_IDS } from './pulse.js';
-import { count } from '../text/count.js';
+import { count, people } from '../text/count.js';
 
 /**
  * Typed data for the adoption cards (`cards/adoption-*.json`) and the builders that fill them. Text a
@@ -24,7 +24,7 @@ export interface Choice {
 }
 
 type Color = 'Good' | 'Warning' | 'Attention' | 'Default';
-const STATE_COLOR: Record<MeasureStatus['state'], Color> = { met: 'Good', 'on-track': 'Good', behind: 'Warning', 'no-data': 'Default' };
+const STATE_COLOR: Record<MeasureStatus['state'], Color> = { met: 'Good', 'on-track': 'Good', behind: 'Warning', 'no-data': 'Default', level: 'Default' };
 
 /** "5" → "5", 12.345 → "12.3", 0.0456 → "0.046", with the unit: "2 days", "80 %". */
 export function formatValue(value: number, unit: string): string {
@@ -389,7 +389,7 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
   const data: PulseResultsData = {
     pulseId: r.id,
     title: e(r.title),
-    headline: `Sent to ${r.sentTo} ${r.sentTo === 1 ? 'person' : 'people'} on ${r.sentAt.slice(0, 10)} · ${r.asOf ? `${r.answers} answered as of ${asOfLabel(r.asOf)}` : 'answers not counted yet'} · open until ${r.closesAt.slice(0, 10)}`,
+    headline: `Sent to ${people(r.sentTo)}${r.unreachable ? ` (${count(r.unreachable)} could not be reached)` : ''} on ${r.sentAt.slice(0, 10)} · ${r.asOf ? `${r.answers} answered as of ${asOfLabel(r.asOf)}` : 'answers not counted yet'} · open until ${r.closesAt.slice(0, 10)}`,
     notice: e([notice, freshCountNote(r)].filter(Boolean).join(' ')),
     shown: r.shown,
     waiting: r.asOf
@@ -404,12 +404,13 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
             ? res.options.map((o) => ({ title: e(o.label), value: String(o.count) }))
             : [];
       const texts = res?.kind === 'text' ? textsThatFit(res.answers, budget) : [];
-      const more =
+      const rest =
         res?.kind === 'text' && res.answers.length + (res.more ?? 0) > texts.length
           ? `… and ${res.answers.length + (res.more ?? 0) - texts.length} more on the dashboard.`
           : !res && r.shown
             ? fewerAnswered(r.minAnswers, q.answered)
             : '';
+      const more = [rest, res && q.shownFrom !== undefined ? steppedNote(r.minAnswers, q.shownFrom) : ''].filter(Boolean).join(' ');
       return { text: e(q.text), facts, texts, more };
     }),
     dashboardUrl,
@@ -458,7 +459,7 @@ export interface DigestData {
 
 const DIGEST_MEASURES = 10;
 const DIGEST_SLICES = 8;
-const STATE_ORDER: Record<MeasureStatus['state'], number> = { behind: 0, 'no-data': 1, 'on-track': 2, met: 3 };
+const STATE_ORDER: Record<MeasureStatus['state'], number> = { behind: 0, 'no-data': 1, level: 1, 'on-track': 2, met: 3 };
 const shortWeek = (week: string) => new Date(`${week}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 const ageDays = (iso: string, now: Date) => Math.max(0, Math.floor((now.getTime() - Date.parse(iso)) / 86_400_000));
 

@@ -47,6 +47,12 @@ export const MAX_IMPORT_ROWS = 10_000;
  */
 export const MAX_CSV_CHARS = 1_000_000;
 const MAX_ERRORS_SHOWN = 8;
+/**
+ * The earliest date a figure may carry: a slip of the keyboard or a spreadsheet's empty date ("0001-01-01",
+ * "1900-01-00" turned into a date) would otherwise be saved as a figure decades before any rollout, and drawn on the
+ * charts as the measure's first point. The latest is today (`checkFigure`'s `today`).
+ */
+export const EARLIEST_FIGURE_DAY = '2000-01-01';
 
 /**
  * The measures `text` may mean: the one with that id — exact and unique, so it wins over a name that reads the same
@@ -84,6 +90,7 @@ export function checkFigure(
   const date = isoDay.safeParse(input.date);
   if (!date.success) return { ok: false, message: `the date "${clip(input.date.trim(), 20)}" must be like 2027-03-31` };
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
+  if (date.data < EARLIEST_FIGURE_DAY) return { ok: false, message: `the date ${date.data} is before ${EARLIEST_FIGURE_DAY}: a figure is dated from then to today` };
   const value = readNumber(input.value, decimalComma);
   if (value === undefined && readDecimal(input.value, decimalComma) !== undefined) {
     return { ok: false, message: `the value "${clip(input.value.trim(), 20)}" ${FIGURE_BOUND_TEXT}` };
@@ -108,8 +115,9 @@ function csvSeparator(text: string): ',' | ';' {
 /**
  * RFC 4180 fields: commas or semicolons, double-quoted fields with "" for a quote, CRLF, LF or CR. Each row comes
  * with the physical line it starts on (1-based), so a quoted field spanning lines does not shift the rows after it.
+ * `unclosed`: the line of a quote that opens a value and is never closed (the rest of the file was read into it).
  */
-function parseCsvLines(text: string): { line: number; cells: string[] }[] {
+function parseCsvLines(text: string): { rows: { line: number; cells: string[] }[]; unclosed?: number } {
   const src = text.replace(/^\uFEFF/, '');
   const sep = csvSeparator(src);
   const rows: { line: number; cells: string[] }[] = [];
@@ -118,6 +126,7 @@ function parseCsvLines(text: string): { line: number; cells: string[] }[] {
   let quoted = false;
   let line = 1;
   let start = 1;
+  let opened = 0;
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
     const newline = c === '\r' && src[i + 1] === '\n' ? '\r\n' : c === '\n' || c === '\r' ? c : '';
@@ -129,7 +138,10 @@ function parseCsvLines(text: string): { line: number; cells: string[] }[] {
       } else if (c === '"') quoted = false;
       else field += newline || c;
       if (newline) line++;
-    } else if (c === '"' && field === '') quoted = true;
+    } else if (c === '"' && field === '') {
+      quoted = true;
+      opened = line;
+    }
     else if (c === sep) {
       row.push(field);
       field = '';
@@ -145,7 +157,7 @@ function parseCsvLines(text: string): { line: number; cells: string[] }[] {
     row.push(field);
     rows.push({ line: start, cells: row });
   }
-  return rows;
+  return quoted ? { rows, unclosed: opened } : { rows };
 }
 
 /**
@@ -161,7 +173,9 @@ export function parseFiguresCsv(
     const rows = text.match(/\r\n|\r|\n/g)?.length ?? 0;
     return { ok: false, errors: [`the file has about ${rows} figures (${text.length.toLocaleString('en-US')} characters, past ${MAX_CSV_CHARS.toLocaleString('en-US')}); import at most ${MAX_IMPORT_ROWS.toLocaleString('en-US')} figures at a time`] };
   }
-  const lines = parseCsvLines(text);
+  const { rows: lines, unclosed } = parseCsvLines(text);
+  // Said alone: every row after it was read into one value, so their own checks would say nothing true.
+  if (unclosed) return { ok: false, errors: [`line ${unclosed}: a quote is not closed: a value on this line starts with " and no " ends it`] };
   const header = (lines[0]?.cells ?? []).map((h) => h.trim().toLowerCase());
   const col = { measure: header.indexOf('measure'), date: header.indexOf('date'), value: header.indexOf('value') };
   if (col.measure < 0 || col.date < 0 || col.value < 0) {

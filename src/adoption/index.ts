@@ -13,6 +13,7 @@ export * from './metrics.js';
 export { AdoptionPersonalData } from './privacy.js';
 export { broadcastAudienceResolver } from './audience.js';
 export { type AdoptionCaller, audienceOf, PulseService } from './pulse-service.js';
+export { sentNotice } from './pulse.js';
 export { PulseStore } from './pulse-store.js';
 export { BroadcastCommunications, OfficeHoursFigures } from './providers.js';
 export { AdoptionRollup, IssueEventRecorder } from './rollup.js';

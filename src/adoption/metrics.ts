@@ -16,13 +16,15 @@ export interface DayRange {
 
 // ---- Overview ------------------------------------------------------------------------------------
 
-export type MeasureState = 'met' | 'on-track' | 'behind' | 'no-data';
+/** `level`: the target equals the baseline (written so by hand), so nothing says which way is better: not judged. */
+export type MeasureState = 'met' | 'on-track' | 'behind' | 'no-data' | 'level';
 
 export const STATE_LABEL: Record<MeasureState, string> = {
   met: 'Target met',
   'on-track': 'On track',
   behind: 'Behind',
   'no-data': 'No figures yet',
+  level: 'Not judged: the target equals the baseline',
 };
 
 export interface MeasureStatus {
@@ -185,11 +187,21 @@ export interface TextResult {
   next?: string | null;
 }
 
+/** Said under a question whose shown results count fewer than answered it (see PulseQuestionResult.shownFrom). */
+export function steppedNote(minAnswers: number, shownFrom: number): string {
+  return `Shown as counted at ${shownFrom} answers: results change only in steps of ${minAnswers} answers, so that no single answer can be read off a change.`;
+}
+
 export interface PulseQuestionResult {
   id: string;
   text: string;
   /** How many answered this question (a person may leave one out). */
   answered: number;
+  /**
+   * How many answers `result` counts, when fewer than `answered`: results change only in steps of the minimum number
+   * of answers (pulse.ts steppedTally), so the newest wait for enough more. Absent: it counts them all.
+   */
+  shownFrom?: number;
   /** Null below the minimum: for the pulse, or for this question (fewer answered it than the minimum). */
   result: ScaleResult | ChoiceResult | TextResult | null;
 }
@@ -200,6 +212,8 @@ export interface PulseResult {
   sentAt: string;
   closesAt: string;
   sentTo: number;
+  /** Of the audience, how many it could not be sent to (no chat with the bot); absent: none. */
+  unreachable?: number;
   answers: number;
   minAnswers: number;
   /** False below the minimum number of answers (or before the answers are first counted): no figures at all. */

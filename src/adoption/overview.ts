@@ -75,8 +75,9 @@ export function measureStatus(m: Measure, figures: readonly Figure[], weeks: rea
     expected = days <= 0 ? 100 : round1(100 * Math.min(1, Math.max(0, (dayNumber(latest.date) - dayNumber(m.baseline.date)) / days)));
     if (span === 0) {
       // A target level with its baseline (the card refuses it; a hand-written file may hold it) says neither which
-      // way is better nor how far there is to go: only the target itself meets it, and no progress is claimed.
-      state = latest.value === m.target.value ? 'met' : 'behind';
+      // way is better nor how far there is to go: the target itself meets it, no progress is claimed, and any other
+      // figure is not judged — "Behind" would be a false alarm for a figure on the better side, unknown here.
+      state = latest.value === m.target.value ? 'met' : 'level';
     } else {
       progress = round1((100 * (latest.value - m.baseline.value)) / span);
       const met = lower ? latest.value <= m.target.value : latest.value >= m.target.value;

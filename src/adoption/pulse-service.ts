@@ -15,10 +15,12 @@ import {
   type PulseErrors,
   type PulseInput,
   pulseResult,
+  type PulseTally,
   pulseTrends,
   type QuestionId,
   respondentKey,
   seriesOf,
+  steppedTally,
   tallyOf,
   TEXT_PAGE,
   type TextCursor,
@@ -28,6 +30,7 @@ import {
   textPage,
 } from './pulse.js';
 import { retryOnConflict } from '../storage/entities.js';
+import { count } from '../text/count.js';
 import type { PulseStore, PulseSummary } from './pulse-store.js';
 
 /** Who is acting: their stored identity (`id` is also the key of their 1:1 chat) and their role. */
@@ -46,7 +49,8 @@ export type PulseAudience =
   | { kind: 'group'; groupId: string }
   | { kind: 'cohort'; cohortId: string };
 
-export type ResolvedAudience = { ok: true; userKeys: string[]; label: string } | { ok: false; message: string };
+/** `unreachable`: how many of the audience have no chat with the bot, so were left out of `userKeys`. */
+export type ResolvedAudience = { ok: true; userKeys: string[]; unreachable?: number; label: string } | { ok: false; message: string };
 
 /**
  * Turns an audience into the user keys of the people to send to: the communication plan's audience rules
@@ -173,7 +177,10 @@ export class PulseService implements PulseProvider {
     if (!checked.ok || 'error' in audience) return { kind: 'invalid', errors };
     const resolved = await this.d.resolveAudience(audience);
     if (!resolved.ok) return { kind: 'invalid', errors: { audience: resolved.message } };
-    if (!resolved.userKeys.length) return { kind: 'invalid', errors: { audience: 'Nobody in that audience can be reached by the bot yet.' } };
+    if (!resolved.userKeys.length) {
+      const none = resolved.unreachable ? ` (${resolved.unreachable === 1 ? 'they have' : `all ${count(resolved.unreachable)} have`} no chat with the bot)` : '';
+      return { kind: 'invalid', errors: { audience: `Nobody in that audience can be reached by the bot yet${none}.` } };
+    }
     if (resolved.userKeys.length > MAX_AUDIENCE) return { kind: 'invalid', errors: { audience: `That is ${resolved.userKeys.length} people; at most ${MAX_AUDIENCE} per pulse.` } };
     const pulse: Pulse = {
       id,
@@ -182,6 +189,7 @@ export class PulseService implements PulseProvider {
       series: seriesOf(checked.questions),
       audience: resolved.label,
       sentTo: resolved.userKeys.length,
+      ...(resolved.unreachable ? { unreachable: resolved.unreachable } : {}),
       createdBy: caller.person.name,
       createdById: caller.person.id,
       sentAt: now.toISOString(),
@@ -265,7 +273,8 @@ export class PulseService implements PulseProvider {
   }
 
   private resultOf(pulse: Pulse, summary: PulseSummary | undefined): PulseResult {
-    return pulseResult(pulse, summary?.tally ?? tallyOf(pulse, []), this.d.minAnswers, summary?.asOf ?? null);
+    const tally = summary?.tally ?? tallyOf(pulse, []);
+    return pulseResult(pulse, tally, this.d.minAnswers, summary?.asOf ?? null, summary?.shown ?? tally);
   }
 
   /** Each shown free-text question's first page of answers (one row each). */
@@ -274,7 +283,7 @@ export class PulseService implements PulseProvider {
       r.questions.map(async (q) => {
         if (q.result?.kind !== 'text' || pulse.keptAnswers) return q;
         const page = await this.d.store.textPage(pulse.id, q.id as QuestionId, 0);
-        const more = Math.max(0, q.answered - page.length);
+        const more = Math.max(0, (q.shownFrom ?? q.answered) - page.length);
         return { ...q, result: { kind: 'text' as const, answers: page.map((e) => e.text), more, next: more > 0 && page.length ? textCursor(page.at(-1)!) : null } };
       }),
     );
@@ -306,7 +315,9 @@ export class PulseService implements PulseProvider {
     if (q?.result?.kind !== 'text') return undefined;
     if (pulse.keptAnswers) return { answers: [], more: 0, next: null };
     const id = q.id as QuestionId;
-    const pages = Math.ceil(q.answered / TEXT_PAGE);
+    // The pages hold the answers as last shown (in steps: pulse.ts steppedTally).
+    const shownCount = q.shownFrom ?? q.answered;
+    const pages = Math.ceil(shownCount / TEXT_PAGE);
     const read = new Map<number, TextEntry[]>();
     const page = async (n: number) => read.get(n) ?? read.set(n, await this.d.store.textPage(pulse.id, id, n)).get(n)!;
     // The first page whose last answer comes after `after`: the next answers start there.
@@ -323,7 +334,7 @@ export class PulseService implements PulseProvider {
     const entries = lo < pages ? [...(await page(lo)), ...(lo + 1 < pages ? await page(lo + 1) : [])] : [];
     const got = textPage(entries, after);
     const start = lo * TEXT_PAGE + (entries.length - got.answers.length - got.more);
-    const more = Math.max(0, q.answered - start - got.answers.length);
+    const more = Math.max(0, shownCount - start - got.answers.length);
     const last = got.answers.length ? entries[entries.length - got.more - 1] : undefined;
     return { answers: got.answers, more, next: more > 0 && last ? textCursor(last) : null };
   }
@@ -379,8 +390,10 @@ export class PulseService implements PulseProvider {
   /** Counts one pulse's answers (every row: off the turn) into its summary and free-text pages. */
   private async recount(pulse: Pulse): Promise<void> {
     const asOf = this.d.clock.now().toISOString();
+    const stepped = async (tally: PulseTally) => steppedTally((await this.d.store.summary(pulse.id))?.shown, tally, this.d.minAnswers);
     if (pulse.keptAnswers) {
-      await this.d.store.saveSummary({ pulseId: pulse.id, asOf, source: 'kept', tally: tallyOf(pulse, pulse.keptAnswers) }, {});
+      const tally = tallyOf(pulse, pulse.keptAnswers);
+      await this.d.store.saveSummary({ pulseId: pulse.id, asOf, source: 'kept', tally, shown: await stepped(tally) }, {});
       return;
     }
     // The pages claimed before the answers are read: a forget that moves an answer meanwhile claims them to re-key
@@ -389,9 +402,17 @@ export class PulseService implements PulseProvider {
       async () => {
         const claim = await this.d.store.claimPages(pulse.id);
         const rows = await this.d.store.keyedAnswersTo(pulse);
+        const tally = tallyOf(pulse, rows.map((r) => r.answers));
+        const shown = await stepped(tally);
+        // A free-text question's pages move with its shown counts: those still shown as before keep theirs.
         const texts: Partial<Record<QuestionId, TextEntry[]>> = {};
-        for (const q of pulse.questions) if (q.kind === 'text') texts[q.id] = textEntries(rows, q.id);
-        await this.d.store.saveSummary({ pulseId: pulse.id, asOf, source: 'answers', tally: tallyOf(pulse, rows.map((r) => r.answers)) }, texts, claim);
+        const keep: QuestionId[] = [];
+        for (const q of pulse.questions) {
+          if (q.kind !== 'text') continue;
+          if (shown.questions[q.id] === tally.questions[q.id]) texts[q.id] = textEntries(rows, q.id);
+          else keep.push(q.id);
+        }
+        await this.d.store.saveSummary({ pulseId: pulse.id, asOf, source: 'answers', tally, shown }, texts, claim, keep);
       },
       { what: 'Counting a pulse' },
     );

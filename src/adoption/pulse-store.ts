@@ -47,6 +47,8 @@ export interface PulseSummary {
   asOf: string;
   source: 'answers' | 'kept';
   tally: PulseTally;
+  /** What results show of it: the tally in steps of the minimum number of answers (pulse.ts steppedTally). */
+  shown?: PulseTally;
 }
 
 type AnswerRow = { partitionKey: string; rowKey: string; answers: string; at: string };
@@ -166,8 +168,10 @@ export class PulseStore {
         .map((a) => Object.fromEntries(Object.entries(a).filter(([, v]) => typeof v === 'number')) as Answers)
         .filter((a) => Object.keys(a).length > 0);
       await this.replace({ ...pulse, keptAnswers: kept });
-      // The results from what was kept, and the free-text pages gone, before any answer row is.
-      await this.saveSummary({ pulseId: pulse.id, asOf: new Date().toISOString(), source: 'kept', tally: tallyOf(pulse, kept) }, {});
+      // The results from what was kept, and the free-text pages gone, before any answer row is. What was shown stays
+      // shown (the next count steps from it).
+      const shown = (await this.summary(pulse.id))?.shown;
+      await this.saveSummary({ pulseId: pulse.id, asOf: new Date().toISOString(), source: 'kept', tally: tallyOf(pulse, kept), ...(shown ? { shown } : {}) }, {});
     }
     let deleted = 0;
     for (const pk of [pulse.id, `~to~${pulse.id}`]) {
@@ -208,14 +212,28 @@ export class PulseStore {
    * then any page the count before had beyond the new ones. Pages are written only while `claim` holds (412 once
    * another writer claimed them); a count with no free text (retention's) writes none and needs no claim.
    */
-  async saveSummary(summary: PulseSummary, texts: Partial<Record<QuestionId, readonly TextEntry[]>>, claim?: PagesClaim): Promise<void> {
+  async saveSummary(
+    summary: PulseSummary,
+    texts: Partial<Record<QuestionId, readonly TextEntry[]>>,
+    claim?: PagesClaim,
+    /** Free-text questions whose pages stay as they are (their shown answers wait for the next step). */
+    keep: readonly QuestionId[] = [],
+  ): Promise<void> {
     const written = await this.writePages(summary.pulseId, texts, claim);
     await this.results.upsertEntity(
-      { partitionKey: 'summary', rowKey: summary.pulseId, asOf: summary.asOf, source: summary.source, tally: toJsonColumn(summary.tally) },
+      {
+        partitionKey: 'summary',
+        rowKey: summary.pulseId,
+        asOf: summary.asOf,
+        source: summary.source,
+        tally: toJsonColumn(summary.tally),
+        ...(summary.shown ? { shown: toJsonColumn(summary.shown) } : {}),
+      },
       'Replace',
     );
     const old = await collect(this.results.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${summary.pulseId}`, select: ['RowKey'] } }));
-    const gone = old.map((r) => String(r.rowKey)).filter((k) => k !== PAGES_GUARD && !written.has(k));
+    const kept = (k: string) => keep.some((q) => k.startsWith(`${q}|`));
+    const gone = old.map((r) => String(r.rowKey)).filter((k) => k !== PAGES_GUARD && !written.has(k) && !kept(k));
     for (let i = 0; i < gone.length; i += 100) {
       const del = new TableTransaction();
       for (const k of gone.slice(i, i + 100)) del.deleteEntity(summary.pulseId, k);
@@ -333,10 +351,17 @@ export class PulseStore {
   }
 }
 
-type SummaryRow = { rowKey: string; asOf: string; source: string; tally: string };
+type SummaryRow = { rowKey: string; asOf: string; source: string; tally: string; shown?: string };
 
 function summaryOf(r: SummaryRow): PulseSummary {
-  return { pulseId: r.rowKey, asOf: r.asOf, source: r.source === 'kept' ? 'kept' : 'answers', tally: fromJsonColumn<PulseTally>(r.tally, { answers: 0, questions: {} }) };
+  const shown = r.shown ? fromJsonColumn<PulseTally | undefined>(r.shown, undefined) : undefined;
+  return {
+    pulseId: r.rowKey,
+    asOf: r.asOf,
+    source: r.source === 'kept' ? 'kept' : 'answers',
+    tally: fromJsonColumn<PulseTally>(r.tally, { answers: 0, questions: {} }),
+    ...(shown ? { shown } : {}),
+  };
 }
 
 /** A page's row key: zero-padded, so a question's pages list in order. */

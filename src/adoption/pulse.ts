@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { count, people } from '../text/count.js';
 import type { ChoiceResult, PulseQuestionResult, PulseResult, PulseTrend, ScaleResult, TextResult } from './metrics.js';
 
 /**
@@ -26,7 +27,10 @@ export interface Pulse {
   series: string;
   /** What the audience was, as the rollout team chose it ("Everyone who uses the bot"). */
   audience: string;
+  /** How many it was sent to: those of the audience with a chat with the bot. */
   sentTo: number;
+  /** How many of the audience it could not be sent to: no chat with the bot (absent: none, or sent before it was kept). */
+  unreachable?: number;
   createdBy: string;
   /** The sender's user key (for `my data` and `forget`; pulses sent before it was kept have none). */
   createdById?: string;
@@ -143,6 +147,16 @@ export function answerLabel(q: PulseQuestion, value: number | string | undefined
   return String(value);
 }
 
+/**
+ * What the sender is told once a pulse is sent (`again`: the same compose card sent twice): how many it went to and,
+ * apart, how many of the audience it could not reach — only those with a chat with the bot can be sent a pulse.
+ */
+export function sentNotice(pulse: Pick<Pulse, 'sentTo' | 'unreachable' | 'audience'>, again = false): string {
+  const to = `${people(pulse.sentTo)} (${pulse.audience})`;
+  const missed = pulse.unreachable ? `; ${count(pulse.unreachable)} could not be reached (no chat with the bot)` : '';
+  return again ? `This pulse was already sent to ${to}${missed}; it was not sent again.` : `Sent to ${to}${missed}.`;
+}
+
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /**
@@ -174,13 +188,31 @@ export function tallyOf(pulse: Pick<Pulse, 'questions'>, answers: readonly Answe
 }
 
 /**
+ * What results show of a tally, in steps: a question's counts (and free text) as last shown are kept until at least
+ * `minAnswers` more people have answered it since, then jump to the tally now. Shown one answer at a time, someone
+ * watching the results past the minimum would read each new answer (or changed one) off the change in the counts —
+ * and may know who answered last. So a change shown always mixes at least `minAnswers` answers, as the first showing
+ * does. A question never shown (below the minimum) is shown once it reaches it. `shown`: the stepped tally as last
+ * saved (undefined: none yet — a pulse counted before this rule shows its tally as it stands, once).
+ */
+export function steppedTally(shown: PulseTally | undefined, now: PulseTally, minAnswers: number): PulseTally {
+  const step = (before: number | undefined, after: number) => before === undefined || before < minAnswers || after >= before + minAnswers;
+  const questions: PulseTally['questions'] = {};
+  for (const [id, q] of Object.entries(now.questions) as [QuestionId, { answered: number; counts: number[] }][]) {
+    const was = shown?.questions[id];
+    questions[id] = was && !step(was.answered, q.answered) ? was : q;
+  }
+  return { answers: now.answers, questions };
+}
+
+/**
  * Results in aggregate; below `minAnswers` the pulse says how many have answered and nothing more. The same
  * holds per question: one that fewer people answered (they may leave a question out) shows only its count, or
  * two people answering one question of a pulse of five could be told apart by those who know who skipped it.
  * `asOf`: when the tally was counted (null: not yet — nothing is shown). A free-text question that may be shown
  * comes without its answers: the caller adds a page of them (see textPage).
  */
-export function pulseResult(pulse: Pulse, tally: PulseTally, minAnswers: number, asOf: string | null): PulseResult {
+export function pulseResult(pulse: Pulse, tally: PulseTally, minAnswers: number, asOf: string | null, shownTally: PulseTally = tally): PulseResult {
   const shown = asOf !== null && tally.answers >= minAnswers;
   return {
     id: pulse.id,
@@ -188,16 +220,20 @@ export function pulseResult(pulse: Pulse, tally: PulseTally, minAnswers: number,
     sentAt: pulse.sentAt,
     closesAt: pulse.closesAt,
     sentTo: pulse.sentTo,
+    ...(pulse.unreachable ? { unreachable: pulse.unreachable } : {}),
     answers: tally.answers,
     minAnswers,
     shown,
     asOf,
     questions: pulse.questions.map((q): PulseQuestionResult => {
       const t = tally.questions[q.id] ?? { answered: 0, counts: [] };
-      const base = { id: q.id, text: q.text, answered: t.answered };
+      // The counts shown, in steps of `minAnswers` answers (steppedTally): `shownFrom` says how many they count.
+      const s = shownTally.questions[q.id] ?? t;
+      const behind = s.answered !== t.answered || s.counts.some((c, i) => c !== t.counts[i]);
+      const base = { id: q.id, text: q.text, answered: t.answered, ...(behind && s.answered >= minAnswers ? { shownFrom: s.answered } : {}) };
       // Retention deleted the free text (`keptAnswers`): nothing to show, and no count that would read as "too few".
       if (q.kind === 'text' && pulse.keptAnswers) return { ...base, result: shown ? { kind: 'text', answers: [], more: 0, next: null } : null };
-      return { ...base, result: shown && t.answered >= minAnswers ? questionResult(q, t.counts) : null };
+      return { ...base, result: shown && s.answered >= minAnswers ? questionResult(q, s.counts) : null };
     }),
   };
 }

@@ -157,6 +157,12 @@ export interface IssueSummary {
 }
 
 /**
+ * How an issue logged on the reporter's behalf (an office-hours host logging a brought question) names who logged
+ * it at the end of its description; `forget` of that person puts their pseudonym there (replacePersonIn).
+ */
+export const loggedByClause = (name: string): string => `logged by ${name}.`;
+
+/**
  * Whether the escalation SLA applies: a priority a champion set is their judgement and outranks the reporter's
  * "blocks my work" (P1 is urgent, P2–P4 are not); with none set, blocking is urgent. The SLA check, the
  * dashboard's "past SLA" and the adoption events all ask this.

@@ -52,7 +52,7 @@ export class IssuePersonalData implements PersonalData {
       holdings: holdings(
         { kind: 'issues.reported', label: 'issues they logged (kept, reporter anonymised; no more notices)', count: count('reported'), action: 'anonymise' },
         { kind: 'issues.affected', label: 'issues they said "+1" to and follow (still counted, no more notices)', count: count('affected'), action: 'anonymise' },
-        { kind: 'issues.triage', label: 'issues they were assigned, commented on or changed (kept, anonymised)', count: count('worked'), action: 'anonymise' },
+        { kind: 'issues.triage', label: 'issues they logged for someone, were assigned, commented on or changed (kept, anonymised)', count: count('worked'), action: 'anonymise' },
         { kind: 'issues.offers', label: 'issues shown to them as similar to theirs (and the report they typed)', count: offers.length, action: 'delete' },
       ),
     };
@@ -99,6 +99,7 @@ export class IssuePersonalData implements PersonalData {
         comments: issues.flatMap((i) =>
           i.comments.filter((c) => mine(c.by.id)).map((c) => ({ ref: i.ref, at: c.at, text: c.text, visibility: c.visibility })),
         ),
+        loggedForSomeone: issues.filter((i) => i.history.some((h) => h.what === 'created' && mine(h.by.id) && h.by.id !== i.reporter.id)).map((i) => i.ref),
         changes: issues.flatMap((i) =>
           i.history
             .filter((h) => mine(h.by.id) && ['status', 'priority', 'duplicate', 'assigned'].includes(h.what))
@@ -142,7 +143,10 @@ function roles(issue: Issue, subject: Subject) {
   const r = issue.reporter;
   const reported = is(r.id) || is(r.aadObjectId) || is(r.conversationKey);
   const affected = issue.affected.some((a) => is(a.id));
+  // Logged by them on the reporter's behalf (an office-hours host): the "created" line is theirs, not the reporter's.
+  const loggedFor = issue.history.some((h) => h.what === 'created' && is(h.by.id) && h.by.id !== r.id);
   const worked =
+    loggedFor ||
     is(issue.assignee?.id) ||
     issue.comments.some((c) => is(c.by.id)) ||
     issue.history.some((h) => (is(h.by.id) && h.what !== 'created' && h.what !== 'affected') || is(h.toId));

@@ -214,7 +214,8 @@ export class IssueRepository {
   async logIssue(
     form: unknown,
     reporter: Reporter,
-    opts: { idempotencyKey?: string; priority?: Priority | null } = {},
+    /** `loggedBy`: someone logging it on the reporter's behalf (see createIssue). */
+    opts: { idempotencyKey?: string; priority?: Priority | null; loggedBy?: Person } = {},
   ): Promise<LogResult> {
     const fields = validateNewIssue(form, this.config.categories);
     if (!fields.ok) return { kind: 'invalid', errors: fields.errors };
@@ -224,7 +225,7 @@ export class IssueRepository {
 
     const now = this.clock.now();
     const build = (n: number) =>
-      createIssue(fields.value, who.value, formatRef(this.prefix, n), n, now, opts.priority ?? null);
+      createIssue(fields.value, who.value, formatRef(this.prefix, n), n, now, opts.priority ?? null, opts.loggedBy);
     // The repair marker rides in the counter transaction: from the moment the number exists, a crash
     // at any later step leaves a marker for repairIndexes().
     const prepared: { change?: PendingChange } = {};

@@ -4,6 +4,7 @@ import {
   type HistoryWhat,
   type Issue,
   isOpen,
+  loggedByClause,
   type NewIssue,
   type Person,
   type Priority,
@@ -94,6 +95,7 @@ export type ActionOutcome =
 
 const person = (p: Person): Person => ({ id: p.id, name: p.name });
 
+/** `loggedBy`: someone logging it on the reporter's behalf; its "created" line is theirs (see loggedByClause). */
 export function createIssue(
   input: NewIssue,
   reporter: Reporter,
@@ -101,6 +103,7 @@ export function createIssue(
   n: number,
   now: Date,
   priority: Priority | null = null,
+  loggedBy?: Person,
 ): Issue {
   const at = now.toISOString();
   return {
@@ -114,7 +117,7 @@ export function createIssue(
     duplicateOf: null,
     affected: [],
     comments: [],
-    history: [{ at, by: person(reporter), what: 'created', to: 'new', version: 1 }],
+    history: [{ at, by: person(loggedBy ?? reporter), what: 'created', to: 'new', version: 1 }],
     createdAt: at,
     updatedAt: at,
     closedAt: null,
@@ -401,7 +404,8 @@ export function reporterView(issue: Issue): Issue {
 
 /**
  * Privacy: the issue with `stand` wherever it names a person (reporter, +1s, assignee, authors of comments and
- * history lines, the assignee named in an assignment line), and the version bumped so cards showing the old
+ * history lines, the assignee named in an assignment line, who logged it for the reporter and the description's
+ * "logged by" that names them: loggedByClause), and the version bumped so cards showing the old
  * name are redrawn; what people wrote stays. Null when the issue does not name them (nothing to change).
  */
 export function replacePersonIn(issue: Issue, isPerson: (id: string) => boolean, stand: Person): Issue | null {
@@ -420,8 +424,16 @@ export function replacePersonIn(issue: Issue, isPerson: (id: string) => boolean,
   const r = issue.reporter;
   const reporterIsPerson = [r.id, r.aadObjectId, r.conversationKey].some((id) => id !== undefined && isPerson(id));
   const affected = [...new Map(issue.affected.map(swap).map((p) => [p.id, p])).values()];
+  // Logged on the reporter's behalf by the person: the description's closing "logged by <name>." names them too.
+  const created = issue.history.find((h) => h.what === 'created');
+  const loggedBy = created && created.by.id !== r.id && isPerson(created.by.id) ? created.by : undefined;
+  const description =
+    loggedBy && issue.description.endsWith(loggedByClause(loggedBy.name))
+      ? `${issue.description.slice(0, -loggedByClause(loggedBy.name).length)}${loggedByClause(stand.name)}`
+      : issue.description;
   const next: Issue = {
     ...issue,
+    description,
     reporter: reporterIsPerson ? person(stand) : r,
     affected,
     assignee: issue.assignee ? swap(issue.assignee) : null,

@@ -124,6 +124,11 @@ export interface ReportOptions {
   lostDevice?: boolean;
   /** The form's id (see newFormId): offers of similar issues keep the form under it (see `offeredForm`). */
   formId?: string;
+  /**
+   * Someone logging it on the reporter's behalf (an office-hours host): its "created" line names them, so their
+   * `my data` and `forget` find the issue (and the description's "logged by", loggedByClause).
+   */
+  loggedBy?: Person;
 }
 
 const TRIAGE_POST = 'issue-triage';
@@ -217,6 +222,7 @@ export class IssueService {
     const result = await this.d.repository.logIssue(values, caller.reporter, {
       idempotencyKey: opts.requestKey,
       priority,
+      loggedBy: opts.loggedBy,
     });
     if (result.kind === 'invalid') return { kind: 'invalid', values, errors: result.errors };
     // The request key is the person's own (it hashes their id), so an earlier issue not reported by them any more

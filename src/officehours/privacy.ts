@@ -14,10 +14,12 @@ import type { HeldQuestion } from './service.js';
  * for the rollout's measures; their name, question and zone go); `expire` deletes bookings of sessions
  * that started before the retention period. A host's "log as issue" kept on this instance's disk while storage did
  * not answer (`held`) names the bringer and the host until it is logged: listed, and `forget` puts the pseudonym in
- * their place (logged later under it; a forgotten host is told nothing). One being logged at that moment is waited
- * for, so the issue it makes exists before the forget ends (and names only the pseudonym: `logBrought` looks again).
- * Only this instance's disk is in reach: another instance's filer finds the forget recorded (ForgottenKeys, by the
- * held-reports part, first) and logs what it holds as this would have left it (`fileHeldQuestion`).
+ * their place (logged later under it — a forgotten bringer's without their question, which went with the booking's;
+ * a forgotten host is told nothing). One being logged at that moment is waited for, so the issue it makes exists
+ * before the forget ends (and names only the pseudonym: `logBrought` looks again). Only this instance's disk is in
+ * reach: another instance's filer finds the forget recorded (ForgottenKeys, by the held-reports part, first) and logs
+ * what it holds as this would have left it (`fileHeldQuestion`). An issue a host logged names them as who logged it
+ * (its "created" line and the description's "logged by"): the issues part of `forget` puts the pseudonym there.
  */
 export class OfficeHoursPersonalData implements PersonalData {
   readonly feature = 'officeHours';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Caller as IssueCaller, ReportOptions, ReportOutcome } from '../issues/service.js';
+import { loggedByClause } from '../issues/model.js';
 import type { FormData as IssueForm } from '../issues/verbs.js';
 import type { Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
@@ -166,6 +167,9 @@ export interface HeldQuestion {
 }
 
 type IssueFields = { title?: string; category?: string; severity?: string; site?: string };
+
+/** What stands for a brought question whose bringer was forgotten before it was logged (their words went with it). */
+const FORGOTTEN_QUESTION = 'A question brought to office hours (its words were removed: the person who brought it asked to be forgotten).';
 
 const HELD_QUESTION =
   'Storage is not answering right now. The question is kept and will be logged as an issue when storage is back; you will be told its reference in your chat with me then. Nothing more to do.';
@@ -522,7 +526,10 @@ export class OfficeHoursService {
    *
    * A forget on another instance cannot reach this disk: a host or bringer forgotten since the press was kept (on any
    * instance, as `forgottenSince` records it) is taken as a forget here would have left the press — the host's
-   * pseudonym logs it and is told nothing; the bringer's booking is theirs, without the question.
+   * pseudonym logs it and is told nothing. A bringer forgotten since (here: the press then names their pseudonym; or on
+   * another instance) has it logged all the same, under their pseudonym, as a report held for them is filed: the press
+   * was made before the forget, and the issue is the organisation's record. Their words went with their booking's
+   * question, so the issue carries the host's title and the session, not the question.
    */
   async fileHeldQuestion(entry: OutboxEntry<HeldQuestion>): Promise<void> {
     const item = entry.item;
@@ -532,7 +539,7 @@ export class OfficeHoursService {
     const person: Person = hostGone ? { id: hostGone.id, name: hostGone.name } : item.host;
     const personId = (await gone(item.personId))?.id ?? item.personId;
     const host: Viewer = { person, role: item.role, keys: [person.id], zone: this.defaultZone, zoneKnown: false };
-    const res = await this.logBrought(host, item.occurrenceId, personId, item.fields, kept);
+    const res = await this.logBrought(host, item.occurrenceId, personId, item.fields, kept, isPseudonym(personId));
     if (res.kind === 'held') throw new Error('storage did not answer while logging a held brought question; kept');
     const outcome = res.kind === 'message' ? res.text : res.kind === 'invalid' ? `Not logged: ${res.notice} Open the agenda and log it again.` : res.notice;
     const content = `You asked to log a brought question as an issue while storage was not answering. ${outcome}`;
@@ -557,24 +564,28 @@ export class OfficeHoursService {
     fields: IssueFields,
     /** When the host pressed (a held press: when it was kept). */
     pressed = this.d.clock.now(),
+    /** A held press whose bringer was forgotten since: their booking, moved to the pseudonym, has no question any more. */
+    bringerForgotten = false,
   ): Promise<HostResult | { kind: 'invalid'; occurrence: Occurrence; notice: string } | { kind: 'held' }> {
     const o = await this.find(occurrenceId);
     const booking = o ? await this.d.bookings.booking(o.id, personId) : undefined;
-    if (!o || !booking?.question) return { kind: 'message', text: 'That question is no longer on the agenda.' };
+    if (!o || !booking || !(booking.question || bringerForgotten)) return { kind: 'message', text: 'That question is no longer on the agenda.' };
     if (booking.issueRef) return { kind: 'agenda', occurrence: o, notice: `Already logged as ${booking.issueRef}.` };
     const reporter = { id: booking.personId, name: booking.name };
+    const question = booking.question || FORGOTTEN_QUESTION;
     const outcome = await this.d.issues.report(
       { person: reporter, reporter: { ...reporter, conversationKey: booking.personId }, role: 'staff' },
       {
-        title: (fields.title?.trim() || booking.question).slice(0, 120),
-        description: `${booking.question}\n\nBrought to ${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} (${o.session.zone}); logged by ${viewer.person.name}.`,
+        title: (fields.title?.trim() || question).slice(0, 120),
+        description: `${question}\n\nBrought to ${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} (${o.session.zone}); ${loggedByClause(viewer.person.name)}`,
         location: 'Office hours',
         category: fields.category ?? '',
         severity: fields.severity ?? '',
         site: fields.site ?? '',
       },
       // One issue per brought question, however often the button is pressed.
-      { requestKey: `officehours|${booking.id}`, checkSimilar: false },
+      // The host named as who logged it: their `forget`, however much later, finds the issue and its "logged by".
+      { requestKey: `officehours|${booking.id}`, checkSimilar: false, loggedBy: { id: viewer.person.id, name: viewer.person.name } },
     );
     if (outcome.kind === 'invalid') {
       return { kind: 'invalid', occurrence: o, notice: Object.values(outcome.errors).filter(Boolean).join(' ') };
@@ -599,6 +610,7 @@ export class OfficeHoursService {
     // A forget that landed during this press anonymises the issue (and moves the booking, maybe before it took the
     // reference): looked for after the write, so the host is never shown the name of someone forgotten meanwhile.
     // Its issues part may have looked before this issue existed: the issue is anonymised here too (again is harmless).
+    if (bringerForgotten) return loggedAnonymously(outcome.issue.ref, reporter);
     const forgotten = await this.d.forgottenSince?.([booking.personId], pressed);
     if (forgotten) {
       await this.d.anonymiseIssues?.({ ids: [booking.personId] }, forgotten.pseudonym);

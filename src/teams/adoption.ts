@@ -14,6 +14,7 @@ import {
   pulseResultsCard,
   type PulseAudienceGroups,
   type PulseService,
+  sentNotice,
   importCard,
   importedNotice,
   IMPORT_POST,
@@ -144,10 +145,9 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
       const card = pulseComposeCard({ draftId: draftId ?? w.pulses.newDraft(), values: data, errors: res.errors, minAnswers: w.pulses.minAnswers, audiences: w.audiences() });
       return { card };
     }
-    const sentTo = `${res.pulse.sentTo} ${res.pulse.sentTo === 1 ? 'person' : 'people'} (${res.pulse.audience})`;
-    if (!res.again) turn.log.info({ pulse: res.pulse.id, sentTo: res.pulse.sentTo }, 'pulse sent');
+    if (!res.again) turn.log.info({ pulse: res.pulse.id, sentTo: res.pulse.sentTo, unreachable: res.pulse.unreachable ?? 0 }, 'pulse sent');
     const results = await w.pulses.results(callerOf(turn), res.pulse.id);
-    return { card: pulseResultsCard(results!, w.dashboardUrl(), res.again ? `This pulse was already sent to ${sentTo}; it was not sent again.` : `Sent to ${sentTo}.`) };
+    return { card: pulseResultsCard(results!, w.dashboardUrl(), sentNotice(res.pulse, res.again)) };
   });
 
   bot.verb(ADOPTION_VERBS.answer, async (turn, data) => {

@@ -123,6 +123,44 @@ describe('IMS figures from a CSV', () => {
   });
 });
 
+describe('a figure dated long before any rollout, or far ahead', () => {
+  it('is refused with its line and date named, and nothing of the file is saved; the card refuses it too', async () => {
+    const { adoption, figures } = await service();
+    const csv = 'measure,date,value\nreport-days,2027-01-04,3\nreport-days,0001-01-01,4\nactive-field-staff,1999-12-31,50\nreport-days,9999-12-31,2\n';
+    const res = await adoption.importFigures(lead, csv, 'csv');
+    expect(res).toMatchObject({
+      ok: false,
+      message: 'Nothing was imported: fix these rows and import the file again.',
+      errors: [
+        'line 3: the date 0001-01-01 is before 2000-01-01: a figure is dated from then to today',
+        'line 4: the date 1999-12-31 is before 2000-01-01: a figure is dated from then to today',
+        'line 5: the date 9999-12-31 is in the future',
+      ],
+    });
+    expect(await figures.all()).toEqual([]);
+    expect(await adoption.enterFigure(lead, { measure: 'report-days', date: '0001-01-01', value: '4' }, 'card')).toMatchObject({ ok: false });
+    expect(await figures.all()).toEqual([]);
+    // The first day it takes, and today, are taken.
+    expect(await adoption.importFigures(lead, 'measure,date,value\nreport-days,2000-01-01,9\nreport-days,2027-01-11,2\n', 'csv')).toMatchObject({ ok: true, saved: 2 });
+  });
+});
+
+describe('a CSV with a quote that is never closed', () => {
+  it('says which line the quote is on, not that a value is too long, and imports nothing', async () => {
+    const { adoption, figures } = await service();
+    const csv = 'measure,date,value\nreport-days,2027-01-04,3\nreport-days,2027-01-05,"4\nreport-days,2027-01-06,2\nreport-days,2027-01-07,2\n';
+    const res = await adoption.importFigures(lead, csv, 'csv');
+    expect(res).toMatchObject({
+      ok: false,
+      message: 'Nothing was imported: fix these rows and import the file again.',
+      errors: ['line 3: a quote is not closed: a value on this line starts with " and no " ends it'],
+    });
+    expect(await figures.all()).toEqual([]);
+    // Closed, the same file imports.
+    expect(await adoption.importFigures(lead, csv.replace('"4', '"4"'), 'csv')).toMatchObject({ ok: true, saved: 4 });
+  });
+});
+
 describe('a figure past the bound a figure may have', () => {
   it('is refused as too large, not as "not a number", on the form and in a file', () => {
     const bound = 'must be between -1,000,000,000 and 1,000,000,000';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measureStatus } from '../../src/adoption/overview.js';
+import { measureStatus, STATE_LABEL } from '../../src/adoption/overview.js';
 import { parseMeasures } from '../../src/adoption/measures.js';
 import type { Figure } from '../../src/adoption/figures.js';
 
@@ -11,8 +11,17 @@ describe('a measure whose target is level with its baseline (written so by hand)
   );
 
   it('is not shown "100 % of the way" nor met by a figure far from it: no progress is claimed, and only the target itself meets it', () => {
-    expect(measureStatus(flat!, [figure(40)], [])).toMatchObject({ latest: { value: 40 }, progress: null, state: 'behind' });
-    expect(measureStatus(flat!, [figure(1)], [])).toMatchObject({ latest: { value: 1 }, progress: null, state: 'behind' });
+    expect(measureStatus(flat!, [figure(40)], [])).toMatchObject({ latest: { value: 40 }, progress: null });
+    expect(measureStatus(flat!, [figure(40)], []).state).not.toBe('met');
     expect(measureStatus(flat!, [figure(5)], [])).toMatchObject({ latest: { value: 5 }, progress: null, state: 'met' });
+  });
+
+  it('reads a figure off its target as not judged, never "Behind": nothing says which side of it is better', () => {
+    // 1 day to submit may be far better than 5, or 40 far worse: the file does not say which way the measure should go.
+    for (const value of [1, 40]) {
+      const status = measureStatus(flat!, [figure(value)], []);
+      expect(status.state).toBe('level');
+      expect(STATE_LABEL[status.state]).toBe('Not judged: the target equals the baseline');
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { broadcastAudienceResolver } from '../../src/adoption/audience.js';
 import { pulseAnsweredCard, pulseCard, pulseResultsCard } from '../../src/adoption/cards.js';
-import { checkAnswers, checkPulseInput, PULSE_LIMITS, type PulseInput, readTextCursor, seriesOf } from '../../src/adoption/pulse.js';
+import { checkAnswers, checkPulseInput, PULSE_LIMITS, type PulseInput, readTextCursor, sentNotice, seriesOf } from '../../src/adoption/pulse.js';
 import { type AdoptionCaller, audienceOf, PulseService } from '../../src/adoption/pulse-service.js';
 import { PulseStore } from '../../src/adoption/pulse-store.js';
 import { ManualClock } from '../../src/clock.js';
@@ -21,6 +21,9 @@ const ROLLOUT: Rollout = {
   members: [],
   problems: [],
 };
+
+/** Who has a 1:1 chat with the bot (user keys, lower case): the staff, and the rollout lead. */
+const CHATS = new Set([...STAFF.map((s) => s.person.id), 'aad-lead']);
 
 const INPUT: PulseInput = {
   title: 'How is FieldLedger going?',
@@ -49,7 +52,7 @@ async function pulses(minAnswers = 5) {
       members: async (kind, id) => (kind === 'group' && id === 'supervisors' ? SUPERVISORS.map((s) => s.person) : []),
       reachedUsers: async () => [],
       acknowledged: async () => new Set(),
-    }),
+    }, async (keys) => new Set(keys.filter((k) => CHATS.has(k)))),
     clock,
     minAnswers,
     openDays: 14,
@@ -139,6 +142,28 @@ describe('PulseService', () => {
     expect(outbox.messages).toEqual([]);
   });
 
+  it('is sent only to those with a chat with the bot, and says how many of the audience could not be reached', async () => {
+    const { service, outbox } = await pulses();
+    // One listed id has no chat with the bot (never opened the app), one is listed twice in another case.
+    const res = await service.send(lead, INPUT, audienceOf('people', 'aad-staff-1, aad-nobody; AAD-STAFF-1'));
+    if (res.kind !== 'sent') throw new Error(JSON.stringify(res.errors));
+    expect(res.pulse).toMatchObject({ sentTo: 1, unreachable: 1 });
+    expect(outbox.users()).toEqual(['aad-staff-1']);
+    expect(sentNotice(res.pulse)).toBe('Sent to 1 person (2 listed people); 1 could not be reached (no chat with the bot).');
+    const results = await service.results(lead, res.pulse.id);
+    const card = readable([{ type: 'message', attachments: [{ contentType: 'card', content: pulseResultsCard(results!, 'https://x') }] }]);
+    expect(card).toContain('Sent to 1 person (1 could not be reached)');
+    // Only the one it reached may answer.
+    expect(await service.answer({ person: { id: 'aad-nobody', name: 'Nobody' }, role: 'staff' }, res.pulse.id, { q1: '3' })).toEqual({ kind: 'message', text: 'This pulse was not sent to you.' });
+    // The champion has no chat either: nobody to send to, and nothing is sent.
+    outbox.clear();
+    expect(await service.send(lead, INPUT, { kind: 'champions' })).toEqual({
+      kind: 'invalid',
+      errors: { audience: 'Nobody in that audience can be reached by the bot yet (they have no chat with the bot).' },
+    });
+    expect(outbox.messages).toEqual([]);
+  });
+
   it('refuses to send without the rollout team role, or to nobody', async () => {
     const { service, outbox } = await pulses();
     expect(await service.send(staff(1), INPUT, { kind: 'everyone' })).toEqual({ kind: 'invalid', errors: { form: 'Sending a pulse is for the rollout team.' } });
@@ -214,6 +239,32 @@ describe('PulseService', () => {
     expect(await service.results(staff(1), pulse.id)).toBeUndefined();
   });
 
+  it('past the minimum, changes what it shows only in steps of the minimum: one more answer (or a changed one) cannot be read off the counts', async () => {
+    const { service, clock } = await pulses(3);
+    const pulse = await sent(service);
+    for (let i = 0; i < 3; i++) await service.answer(STAFF[i]!, pulse.id, { q1: '3', q2: '0', q3: `Idea ${i}` });
+    const three = await refreshed(service, pulse.id, clock);
+    expect(three?.questions[0]).toEqual({ id: 'q1', text: INPUT.q1Text, answered: 3, result: { kind: 'scale', counts: [0, 0, 3, 0, 0], mean: 3 } });
+
+    // A fourth answer, and one of the three changed: the counts, the choices and the free text shown stay as they were.
+    await service.answer(STAFF[3]!, pulse.id, { q1: '1', q2: '2', q3: 'The fourth idea' });
+    await service.answer(STAFF[0]!, pulse.id, { q1: '5', q2: '0', q3: 'Idea 0' });
+    const four = await refreshed(service, pulse.id, clock);
+    expect(four?.answers).toBe(4);
+    expect(four?.questions.map((q) => q.result)).toEqual(three?.questions.map((q) => q.result));
+    expect(four?.questions.map((q) => [q.answered, q.shownFrom])).toEqual([[4, 3], [4, 3], [4, 3]]);
+    expect(JSON.stringify(four)).not.toContain('The fourth idea');
+    expect((await service.texts(lead, pulse.id, 'q3'))?.answers).toEqual(['Idea 0', 'Idea 1', 'Idea 2']);
+    const card = readable([{ type: 'message', attachments: [{ contentType: 'card', content: pulseResultsCard(four!, 'https://x') }] }]);
+    expect(card).toContain('Shown as counted at 3 answers: results change only in steps of 3 answers, so that no single answer can be read off a change.');
+
+    // Three more answers to the scale since it last changed: it shows the answers as they stand now; the others wait.
+    for (const i of [4, 5]) await service.answer(STAFF[i]!, pulse.id, { q1: '4' });
+    const six = await refreshed(service, pulse.id, clock);
+    expect(six?.questions[0]).toEqual({ id: 'q1', text: INPUT.q1Text, answered: 6, result: { kind: 'scale', counts: [1, 0, 2, 2, 1], mean: 3.33 } });
+    expect(six?.questions[1]).toMatchObject({ answered: 4, shownFrom: 3, result: three?.questions[1]?.result });
+  });
+
   it('gives the dashboard a page of free-text answers at a time, each cut to the answer limit, with how many more there are', async () => {
     const { service, store, clock } = await pulses(5);
     const pulse = await sent(service);
@@ -257,9 +308,11 @@ describe('PulseService', () => {
     const first = panel.pulses[0]!.questions.find((q) => q.id === 'q3')!.result;
     if (first?.kind !== 'text') throw new Error('not a text result');
     expect(first.answers).toHaveLength(50);
-    // Before "Show more answers" is pressed: two new answers sorting among those shown, and a shown one changed.
+    // Before "Show more answers" is pressed: new answers sorting among those shown — five, so the results move on
+    // (they change in steps of the minimum) — and a shown one changed.
     await service.answer(STAFF[2]!, pulse.id, { q3: 'Actually fine' });
     await service.answer(STAFF[3]!, pulse.id, { q3: 'All good' });
+    for (const i of [4, 5, 6]) await service.answer(STAFF[i]!, pulse.id, { q3: `About it ${i}` });
     await service.answer(STAFF[1]!, pulse.id, { q3: 'Zero issues now' });
     // ... and counted (a press, then the scheduled job) before it is.
     await refreshed(service, pulse.id, clock);

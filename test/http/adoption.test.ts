@@ -277,6 +277,31 @@ describe('pulses from Teams', () => {
     expect(text(await act(USERS.staff, 'adoption.pulse.results', { pulseId }))).toMatch(/champions and the rollout team/);
   });
 
+  it('counts only those a pulse was sent to: a listed id with no chat with the bot is named as not reached', async () => {
+    const before = connector.calls.length;
+    const sent = await act(USERS.lead, 'adoption.pulse.send', {
+      title: 'Reach check',
+      q1Kind: 'scale',
+      q1Text: 'How confident are you?',
+      audience: 'people',
+      people: `${USERS.staff.aadObjectId}, aad-never-opened-the-app`,
+    });
+    expect(text(sent)).toContain('Sent to 1 person (2 listed people); 1 could not be reached (no chat with the bot).');
+    await app.settled();
+    const cards = connector.calls.slice(before).filter((c) => JSON.stringify(c.body).includes('Reach check'));
+    expect(cards.map((c) => c.conversationId)).toEqual([`a:chat-${USERS.staff.aadObjectId}`]);
+    // A long list (looked up against the chats in one listing rather than one read each): the same count.
+    const many = Array.from({ length: 250 }, (_, i) => `aad-listed-${i}`);
+    const big = await act(USERS.lead, 'adoption.pulse.send', {
+      title: 'Reach check, long list',
+      q1Kind: 'scale',
+      q1Text: 'How confident are you?',
+      audience: 'people',
+      people: [USERS.champion.aadObjectId, ...many].join(', '),
+    });
+    expect(text(big)).toContain('Sent to 1 person (251 listed people); 250 could not be reached (no chat with the bot).');
+  });
+
   it('"Change my answer" on a closed pulse says it is closed and shows the answer recorded; a submit to it changes nothing', async () => {
     const before = connector.calls.length;
     await act(USERS.lead, 'adoption.pulse.send', {

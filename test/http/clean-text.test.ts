@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { cleanStrings, cleanText } from '../../src/http/clean-text.js';
-import { execute, invokeText, readable, say, startTestApp, USERS } from '../support/app.js';
+import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 
 describe('cleanText', () => {
   it('removes control characters but keeps tab and line feed; CR LF and lone CR become LF', () => {
@@ -14,6 +14,11 @@ describe('cleanText', () => {
     expect(cleanText('end\uD83D')).toBe('end\uFFFD');
     const fine = 'مرحبا \u200F👩\u200D💻 😀 e\u0301 日本';
     expect(cleanText(fine)).toBe(fine);
+  });
+
+  it('removes direction overrides, embeddings and isolates, keeping the RLM and LRM marks', () => {
+    expect(cleanText('Sam \u202Eevil\u202C \u2066x\u2069\u202A\u202B\u202D\u2067\u2068\u206A')).toBe('Sam evil x');
+    expect(cleanText('\u200Fمرحبا\u200E')).toBe('\u200Fمرحبا\u200E');
   });
 
   it('returns the very same string when there is nothing to clean', () => {
@@ -84,6 +89,35 @@ describe('incoming text is cleaned before the bot sees it', () => {
     const csv = exported?.csv ?? '';
     expect(csv).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/);
     expect(csv).toContain('Printer jams');
+  });
+
+  it('stores a name and a pulse answer without a direction override typed or pasted into them', async () => {
+    const rana: TestUser = { id: '29:rana-bidi', aadObjectId: 'aad-rana-bidi', name: 'Rana \u202Eqaf\u202C Haddad' };
+    await say(app, rana, 'whoami');
+    const res = await execute(app, rana, 'issue.submit', {
+      title: 'Sync stops',
+      description: 'It stops at 90%',
+      location: 'Ward 3',
+      category: 'Sync / offline',
+      severity: 'minor',
+      site: 'Marula district',
+    });
+    const ref = /R-\d{4}/.exec(invokeText(res.body))?.[0] ?? '';
+    expect((await app.repository.get(ref))?.reporter.name).toBe('Rana qaf Haddad');
+
+    const sent = await execute(app, USERS.lead, 'adoption.pulse.send', {
+      title: 'Bidi check',
+      q1Kind: 'text',
+      q1Text: 'What would help?',
+      audience: 'people',
+      people: rana.aadObjectId,
+    });
+    expect(invokeText(sent.body)).toContain('Sent to 1 person');
+    const pulseId = (await app.adoption.pulses.pulse({ from: '2000-01-01', to: '2100-01-01' })).pulses.find((p) => p.title === 'Bidi check')?.id ?? '';
+    const answered = await execute(app, rana, 'adoption.pulse.answer', { pulseId, q1: 'More \u202Etraining\u2069 please' });
+    expect(invokeText(answered.body)).toContain('More training please');
+    const caller = { person: { id: rana.aadObjectId, name: 'Rana' }, role: 'staff' as const };
+    expect(await app.adoption.pulses.answerForm(caller, pulseId)).toMatchObject({ kind: 'form', answers: { q1: 'More training please' } });
   });
 
   it('answers a question asked with control characters as the same question without them', async () => {

@@ -23,6 +23,8 @@ let connector: RecordingConnector;
 
 const OCC = 'office-hours|2026-12-01T14:00'; // Tue 1 Dec, 12:00 UTC
 const ama: TestUser = { id: '29:ama-held', aadObjectId: 'aad-ama-held', name: 'Ama Mensah' };
+/** A second champion, who hosts too (so forgetting them leaves the first). */
+const kwame: TestUser = { id: '29:kwame-host', aadObjectId: 'aad-kwame-host', name: 'Kwame Asante' };
 const where = (u: TestUser) => personalChat(connector.url, u);
 const TRIAGE = '19:triage@thread.tacv2';
 const inChannel = (channel: string) => ({
@@ -43,14 +45,14 @@ const press = () => execute(app, USERS.champion, 'officehours.questionIssue', { 
  * `u` books a seat with `question` (on 30 Nov at `bookedAt`), then on 1 Dec at `pressedAt` the host presses "log as
  * issue" on it on `on` while storage does not answer: what the host is told.
  */
-async function bringThenPressWhileDown(u: TestUser, question: string, bookedAt: string, pressedAt: string, on: App = app): Promise<string> {
+async function bringThenPressWhileDown(u: TestUser, question: string, bookedAt: string, pressedAt: string, on: App = app, host: TestUser = USERS.champion): Promise<string> {
   clock.set(`2026-11-30T${bookedAt}:00Z`);
   await say(app, u, 'whoami', where(u));
   await execute(app, u, 'officehours.book', { occurrenceId: OCC, field: 'question0', question0: question }, where(u));
   clock.set(`2026-12-01T${pressedAt}Z`);
   azurite.pause();
   try {
-    return invokeText((await execute(on, USERS.champion, 'officehours.questionIssue', { occurrenceId: OCC, personId: u.aadObjectId, ...fields }, where(USERS.champion))).body);
+    return invokeText((await execute(on, host, 'officehours.questionIssue', { occurrenceId: OCC, personId: u.aadObjectId, ...fields }, where(host))).body);
   } finally {
     azurite.resume();
   }
@@ -66,11 +68,12 @@ beforeAll(async () => {
     ROLLOUT_FILE: 'sample/rollout.yaml',
     OFFICE_HOURS_FILE: 'sample/office-hours.yaml',
     GUIDANCE_DIR: 'sample/guidance',
+    CHAMPION_IDS: `${USERS.champion.aadObjectId},${kwame.aadObjectId}`,
   };
   ({ app, clock } = await startTestApp(env, undefined, undefined, { heldRetryMs: 3_600_000 }));
   ({ app: other } = await startTestApp(env, clock, undefined, { heldRetryMs: 3_600_000 }));
   clock.set('2026-11-30T08:00:00Z');
-  for (const u of [USERS.champion, USERS.lead, ama]) await say(app, u, 'whoami', where(u));
+  for (const u of [USERS.champion, USERS.lead, ama, kwame]) await say(app, u, 'whoami', where(u));
   await say(app, USERS.lead, '<at>Rollout Desk</at> setup triage', inChannel(TRIAGE));
   await execute(app, ama, 'officehours.book', { occurrenceId: OCC, field: 'question0', question0: 'Why does my Excel register not import?' }, where(ama));
   clock.set('2026-12-01T13:45:00Z');
@@ -131,7 +134,12 @@ describe('a brought question turned into an issue while storage does not answer'
     await app.fileHeldReports();
     await app.settled();
     expect((await app.queries.listByReporter(kofi.aadObjectId)).items).toEqual([]);
-    expect((await app.queries.listByReporter(STAND_IN.id)).items).toEqual([]);
+    // Pressed before the forget: the organisation's record, logged under the pseudonym — without their words.
+    const logged = (await app.queries.listByReporter(STAND_IN.id)).items;
+    expect(logged.map((i) => i.title)).toEqual([fields.title0]);
+    const issue = JSON.stringify(await app.repository.get(logged[0]!.ref));
+    expect(issue).not.toContain('Why is my district missing?');
+    expect(issue).not.toContain(kofi.name);
   }, 90_000);
 
   it('is kept on disk under a key that names nobody: after `forget`, nothing on the disk names the bringer', async () => {
@@ -208,5 +216,50 @@ describe('a brought question turned into an issue while storage does not answer'
     // Nothing about it reaches the forgotten host: not 1:1, not in the triage channel under their name.
     expect(JSON.stringify(connector.sentTo(hostChat).slice(toHost))).not.toContain('brought question');
     expect(JSON.stringify(connector.sentTo(TRIAGE).slice(toTriage))).not.toContain(host.name);
+  }, 90_000);
+
+  it('a bringer forgotten on one instance while the press is kept on another instance\'s disk: logged under their pseudonym, not dropped', async () => {
+    const kojo: TestUser = { id: '29:kojo-held', aadObjectId: 'aad-kojo-held', name: 'Kojo Mensah' };
+    expect(await bringThenPressWhileDown(kojo, 'Why does the clinic list repeat?', '10:30', '13:53:00', other, kwame)).toContain('kept');
+    const asked = await say(app, USERS.lead, `forget ${kojo.id}`, where(USERS.lead));
+    const done = await execute(app, USERS.lead, 'privacy.forget', buttonData(asked, 'privacy.forget'), { ...where(USERS.lead), replyToId: 'card-held-bringer' });
+    expect(invokeText(done.body)).toContain('is forgotten');
+    const pseudonym = /appear as (Former member [0-9a-f]{4})/.exec(invokeText(done.body))?.[1] ?? '';
+    expect(pseudonym).not.toBe('');
+
+    const hostChat = where(kwame).conversation.id;
+    const toHost = connector.sentTo(hostChat).length;
+    await other.fileHeldReports();
+    await other.settled();
+    expect((await other.queries.listByReporter(kojo.aadObjectId)).items).toEqual([]);
+    const booking = (await (await BookingStore.open(other.tables, clock)).bookings(OCC)).find((b) => b.name === pseudonym);
+    expect(booking?.issueRef).toMatch(/^R-\d{4}$/);
+    const issue = await other.repository.get(booking!.issueRef!);
+    expect(issue).toMatchObject({ title: fields.title0, reporter: { name: pseudonym } });
+    expect(JSON.stringify(issue)).not.toContain(kojo.name);
+    expect(JSON.stringify(issue)).not.toContain('Why does the clinic list repeat?');
+    // The host hears it was logged, anonymously.
+    await connector.waitFor(() => connector.sentTo(hostChat).length > toHost, 20_000);
+    expect(JSON.stringify(connector.sentTo(hostChat).slice(toHost))).toContain(`logged anonymously as ${issue!.ref}`);
+  }, 90_000);
+
+  it('a host forgotten after their kept press was logged: the issue names their pseudonym as who logged it, in its description too', async () => {
+    const efua: TestUser = { id: '29:efua-held', aadObjectId: 'aad-efua-held', name: 'Efua Sarpong' };
+    expect(await bringThenPressWhileDown(efua, 'Why do my household visits vanish?', '10:15', '13:52:30', app, kwame)).toContain('kept');
+    await app.fileHeldReports();
+    await app.settled();
+    const ref = (await app.queries.listByReporter(efua.aadObjectId)).items[0]?.ref ?? '';
+    expect((await app.repository.get(ref))?.description).toContain(`logged by ${kwame.name}.`);
+
+    const subject = await app.privacy.subjectOf({ id: kwame.aadObjectId });
+    const STAND_IN = { id: 'former:1c2d3e4f5a6b7c8d', name: 'Former member 1c2d' };
+    for (let i = 0; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND_IN);
+    const issue = await app.repository.get(ref);
+    expect(issue?.description).toContain(`logged by ${STAND_IN.name}.`);
+    expect(JSON.stringify(issue)).not.toContain(kwame.name);
+    expect(JSON.stringify(issue)).not.toContain(kwame.aadObjectId);
+    // The bringer's part stays theirs.
+    expect(issue?.reporter.name).toBe(efua.name);
+    expect(issue?.description).toContain('Why do my household visits vanish?');
   }, 90_000);
 });

@@ -2,6 +2,7 @@ import { call, problem } from '../api.js';
 import { lineChart } from '../charts.js';
 import { announce, append, h, fill } from '../dom.js';
 import { day, num, shortDay, when } from '../format.js';
+import { steppedNote } from '../../../src/adoption/metrics.js';
 import type { PulseMetrics, PulseResult } from '../types.js';
 
 /** Pulse surveys: each pulse's results in aggregate (none below the minimum), and trends of repeated ones. */
@@ -65,6 +66,7 @@ function result(p: PulseResult): HTMLElement {
                 : q.result?.kind === 'text'
                   ? texts(p.id, q.id, q.result.answers, q.result.more ?? 0, q.result.next ?? null)
                   : h('p', { className: 'hint' }, `Fewer than ${p.minAnswers} people answered this question (${num(q.answered)} so far): not shown, so that nobody can be picked out.`),
+            q.result && q.shownFrom !== undefined ? h('p', { className: 'hint' }, steppedNote(p.minAnswers, q.shownFrom)) : null,
           ),
         )
       : h('p', {}, `Results appear once ${p.minAnswers} people have answered (${p.answers} so far), so that nobody can be picked out.`),
