@@ -105,7 +105,7 @@ import { PersonalDataRegistry } from './privacy/registry.js';
 import { PrivacyService } from './privacy/service.js';
 import { RolloutPersonalData } from './rollout/privacy.js';
 import { DemoRoles } from './roles/demo.js';
-import { Roles } from './roles/roles.js';
+import { CHAMPION_LIST_TTL_MS, Roles } from './roles/roles.js';
 import { MembershipStore, openRolloutFile, RolloutDirectory } from './rollout/index.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
@@ -366,6 +366,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const forgottenKeys = await ForgottenKeys.open(tables, pseudonyms);
     // With the margin the held-report filer allows for instances' clocks: the anonymised wording is the safer mistake.
     const forgottenSince = (ids: readonly string[], kept: Date) => forgottenKeys.since(ids, kept);
+    // The champions for the Assign list (kept a minute per instance): one forgotten since, on any instance (or by the
+    // forget under way, which records them before its issues part redraws their cards), shows as their pseudonym.
+    const champions = async () =>
+      forgottenKeys.asShown(await roles.championList((id) => conversations.personName(id)), new Date(clock.now().getTime() - CHAMPION_LIST_TTL_MS));
     const slaMarks = await SlaMarks.open(tables);
     const issues = new IssueService({
       repository,
@@ -373,7 +377,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       exporter: new IssueExport(issueTables),
       offers,
       outbox,
-      champions: () => roles.championList((id) => conversations.personName(id)),
+      champions,
       reachable: async (userKey) => Boolean(await conversations.personalChat(userKey)),
       rolloutTeamIds: config.env.ROLLOUT_TEAM_IDS,
       categories: config.env.ISSUE_CATEGORIES,
@@ -782,7 +786,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       pulses,
       issues,
       board: openIssues,
-      champions: () => roles.championList((id) => conversations.personName(id)),
+      champions,
       log,
       demoUsers: async () => {
         const ids = [...Object.values(PLAYGROUND_USERS).map((u) => u.aadObjectId), ...config.env.ROLLOUT_TEAM_IDS, ...config.env.CHAMPION_IDS];

@@ -389,11 +389,11 @@ export function pulseResultsCard(r: PulseResult, dashboardUrl: string, notice = 
   const data: PulseResultsData = {
     pulseId: r.id,
     title: e(r.title),
-    headline: `Sent to ${people(r.sentTo)}${r.unreachable ? ` (${count(r.unreachable)} could not be reached)` : ''} on ${r.sentAt.slice(0, 10)} · ${r.asOf ? `${r.answers} answered as of ${asOfLabel(r.asOf)}` : 'answers not counted yet'} · open until ${r.closesAt.slice(0, 10)}`,
+    headline: `Sent to ${people(r.sentTo)}${r.unreachable ? ` (${count(r.unreachable)} could not be reached)` : ''} on ${r.sentAt.slice(0, 10)} · ${r.asOf ? `${count(r.answers)} answered as of ${asOfLabel(r.asOf)}` : 'answers not counted yet'} · open until ${r.closesAt.slice(0, 10)}`,
     notice: e([notice, freshCountNote(r)].filter(Boolean).join(' ')),
     shown: r.shown,
     waiting: r.asOf
-      ? `Results appear once ${r.minAnswers} people have answered (${r.answers} so far), so that nobody can be picked out.`
+      ? `Results appear once ${count(r.minAnswers)} people have answered (${count(r.answers)} so far), so that nobody can be picked out.`
       : 'The answers are being counted: press Refresh results in a minute.',
     questions: r.questions.map((q) => {
       const res = q.result;
@@ -435,7 +435,7 @@ function asOfLabel(iso: string): string {
 
 /** A question fewer people answered than the minimum, on a pulse whose other results are shown. */
 export function fewerAnswered(minAnswers: number, answered: number): string {
-  return `Fewer than ${minAnswers} people answered this question (${answered} so far): not shown, so that nobody can be picked out.`;
+  return `Fewer than ${count(minAnswers)} people answered this question (${count(answered)} so far): not shown, so that nobody can be picked out.`;
 }
 
 // ---- adoption-digest --------------------------------------------------------------------------------

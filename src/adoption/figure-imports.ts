@@ -207,12 +207,13 @@ export class FigureImports extends DurableJobs<FigureImportsDeps> {
     if (!job) return;
     const every = Math.max(1, Math.ceil(job.batches / 10));
     while (job.done < job.batches) {
-      // Shutdown: stops after the batch it wrote; resumed elsewhere (or here, restarted) once its claim lapses.
-      if (this.work.stopping) return;
       // Read again before each batch: `forget` may have put a stand-in where the importer was.
       const fresh: Job | undefined = await this.get(id);
       if (!fresh || fresh.state === 'done' || fresh.holder !== this.d.holderId || fresh.done !== job.done) return;
       job = fresh;
+      // Shutdown: stops after the batch it recorded and lets the claim go (on the row as just read, so a record that
+      // lost its ETag race does not keep it), so another instance resumes at its next upkeep.
+      if (await this.stopsHere({ partitionKey: id, rowKey: JOB }, job.etag)) return;
       const by = { id: job.by.id, name: job.by.name, via: job.via, at: new Date(job.at), saveId: id };
       const row = await readEntity<{ figures: string }>(this.table, id, batchKey(job.done));
       const figures = fromJsonColumn<FigureInput[]>(row?.figures, []);

@@ -177,7 +177,7 @@ export function reportCard(r: Report, timeZone = 'UTC'): AdaptiveCard {
   if (r.counts.pending) facts.push({ title: 'Pending', value: count(r.counts.pending) });
   facts.push(
     r.toChannel
-      ? { title: 'Acknowledged', value: `${count(r.channelAcknowledged)} ${r.channelAcknowledged === 1 ? 'person' : 'people'} in the channel` }
+      ? { title: 'Acknowledged', value: `${people(r.channelAcknowledged)} in the channel` }
       : { title: 'Acknowledged', value: shareText(r.acknowledged, r.reached) },
   );
   if (r.startedAt) facts.push({ title: 'Started', value: formatWhen(r.startedAt, timeZone) });

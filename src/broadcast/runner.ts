@@ -11,6 +11,7 @@ import type { Delivery, DeliveryState, Send } from './model.js';
 import { progressOf, reportOf } from './progress.js';
 import type { SendStore } from './sends.js';
 import { heldUntil, type WorkingHours } from './working-hours.js';
+import { people } from '../text/count.js';
 
 /**
  * The fan-out of one send: its audience resolved into delivery rows (written before anything is handed
@@ -263,13 +264,13 @@ export class BroadcastRunner {
    * the app is not in, a user group with nobody in it yet): without this it "went" to nobody, and only a "0 of 0
    * delivered" in the plan listing said so. Whoever sent by hand saw the same on the confirmation card.
    */
-  private async tellUnreached(send: Send, count: number, notes: readonly string[]): Promise<void> {
+  private async tellUnreached(send: Send, reached: number, notes: readonly string[]): Promise<void> {
     const what = `"${escapeText(send.content.title)}"${send.messageId ? ` (${send.messageId})` : ''}, due ${formatWhen(send.dueAt)} for ${escapeText(send.audienceLabel)},`;
     const why = notes.length ? ` ${escapeText(notes.join('; '))}.` : ' that audience has nobody in it the app knows of.';
     const tried = send.tries ? ` I tried ${send.tries + 1} times since its time.` : '';
     const next = `${tried}${send.messageId ? ` Once that is put right, send it with "send ${send.messageId}".` : ''}`;
-    const text = count
-      ? `${what} went to ${count} ${count === 1 ? 'person' : 'people'}, but part of its audience could not be reached:${why}${next}`
+    const text = reached
+      ? `${what} went to ${people(reached)}, but part of its audience could not be reached:${why}${next}`
       : `${what} reached nobody:${why}${next}`;
     await this.tell(send, `plan-unreached|${send.id}`, text);
   }

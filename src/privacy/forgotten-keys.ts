@@ -11,7 +11,9 @@ import type { Pseudonyms } from './pseudonym.js';
  * Table `PrivacyForgotten`: PK 'key', RK a keyed hash of one of the person's keys (Pseudonyms.keyHash: nobody can
  * find whose it is by hashing candidate ids) → the pseudonym they became and when they were forgotten. Nothing
  * that names the person. One row per key, rewritten by a later forget of the same person (they came back and were
- * forgotten again). A few rows a year; retention deletes them with the rest.
+ * forgotten again). A few rows a year; retention deletes them with the rest. Row PK 'latest', RK 'forget' → when the
+ * latest forget was recorded: what a cache of names (the champions of the triage cards' Assign list) asks, one
+ * point read, before it shows them.
  */
 
 /**
@@ -24,6 +26,7 @@ export const FORGET_CLOCK_SKEW_MS = 5 * 60_000;
 
 const TABLE = 'PrivacyForgotten';
 const PK = 'key';
+const LATEST = { partitionKey: 'latest', rowKey: 'forget' };
 
 interface Row {
   pseudonymId: string;
@@ -52,6 +55,23 @@ export class ForgottenKeys {
     for (const id of new Set(subject.ids)) {
       await this.table.upsertEntity({ partitionKey: PK, rowKey: this.pseudonyms.keyHash(id), ...row }, 'Replace');
     }
+    await this.table.upsertEntity({ ...LATEST, at: row.at }, 'Replace');
+  }
+
+  /**
+   * `people` whose names were read no earlier than `read` (this instance's clock), as they may be shown now: anyone
+   * forgotten since, on any instance, as their pseudonym. One point read; one more per person only when a forget was
+   * recorded since (with FORGET_CLOCK_SKEW_MS's margin).
+   */
+  async asShown<P extends { id: string; name: string }>(people: readonly P[], read: Date): Promise<P[]> {
+    const latest = await readEntity<{ at: string }>(this.table, LATEST.partitionKey, LATEST.rowKey);
+    if (!latest || new Date(String(latest.at)).getTime() < read.getTime() - FORGET_CLOCK_SKEW_MS) return [...people];
+    return Promise.all(
+      people.map(async (p) => {
+        const forgotten = await this.since([p.id], read);
+        return forgotten ? { ...p, name: forgotten.pseudonym.name } : p;
+      }),
+    );
   }
 
   /**

@@ -9,7 +9,8 @@ export interface Actor {
 
 export type Role = 'staff' | 'champion' | 'rolloutTeam';
 
-const CHAMPION_LIST_TTL_MS = 60_000;
+/** How long an instance keeps the champion list: its names were read no earlier than this. */
+export const CHAMPION_LIST_TTL_MS = 60_000;
 
 const RANK: Record<Role, number> = { staff: 0, champion: 1, rolloutTeam: 2 };
 

@@ -143,20 +143,35 @@ describe('a large import whose instance stops part-way', () => {
     expect(all.find((f) => f.measureId === m && f.date === d)?.replaced).toEqual({ value: 9, enteredBy: 'Ann Analyst', enteredById: 'aad-ann' });
   }, 60_000);
 
-  it('stopped for a shutdown, goes no further on this instance, and is finished by another once its claim lapses', async () => {
-    const { adoption, figures, imports, other, clock } = await setup();
+  it('stopped for a shutdown, goes no further on this instance and lets the job go: another instance finishes it at its next upkeep, not once the claim runs out', async () => {
+    // The shutdown begins while the second batch (figures 101–200) is being written.
+    let reached: () => void = () => {};
+    let open: () => void = () => {};
+    const inSecond = new Promise<void>((r) => (reached = r));
+    const gate = new Promise<void>((r) => (open = r));
+    const { adoption, figures, imports, other } = await setup({
+      afterSave: async (n) => {
+        if (n !== 2) return;
+        reached();
+        await gate;
+      },
+    });
     const res = await adoption.importFigures(lead, ['measure,date,value', ...exportRows(700)].join('\n'), 'csv');
     if (!res.ok || !('staged' in res)) throw new Error('not staged');
     adoption.startImport(res.staged.id);
-    await imports.stop();
-    const stopped = await adoption.importStatus(lead, res.staged.id);
-    expect(stopped).toMatchObject({ state: 'running' });
-    expect(stopped!.written).toBeLessThan(700);
-    clock.advance(4 * 60_000);
+    await inSecond;
+    const stopped = imports.stop();
+    open();
+    await stopped;
+    // The batch in flight is recorded; none after it is started here.
+    expect(await adoption.importStatus(lead, res.staged.id)).toMatchObject({ state: 'running', written: 200 });
+    // No time has passed: the claim this instance took would hold for minutes more, were it not let go.
     expect(await other.upkeep()).toBe(1);
     await other.idle();
-    expect(await adoption.importStatus(lead, res.staged.id)).toMatchObject({ state: 'done', written: 700 });
-    expect((await figures.all()).length).toBe(700);
+    expect(await adoption.importStatus(lead, res.staged.id)).toMatchObject({ state: 'done', written: 700, replacedCount: 0 });
+    const all = await figures.all();
+    expect(all.length).toBe(700);
+    expect(all.every((f) => f.enteredBy === 'Lee Lead')).toBe(true);
   });
 });
 

@@ -55,6 +55,9 @@ async function counted(w: Awaited<ReturnType<typeof world>>): Promise<void> {
   await w.service().recountDue();
 }
 
+/** The results card as a reader sees its text. */
+const shownText = (r: Parameters<typeof pulseResultsCard>[0]) => readable([{ type: 'message', attachments: [{ contentType: 'card', content: pulseResultsCard(r, 'https://x') }] }]);
+
 describe('pulse results, with many answers', () => {
   it('reads as much for a Refresh press at 1,210 answers as at 10, and still counts every answer', { timeout: 120_000 }, async () => {
     const w = await world();
@@ -66,6 +69,8 @@ describe('pulse results, with many answers', () => {
     await counted(w);
     const many = await reads(() => w.service().results(lead, w.pulse.id));
     expect(many.value).toMatchObject({ answers: 1210, shown: true });
+    // Counted as the app's messages write numbers, thousands separated.
+    expect(shownText(many.value!)).toContain('1,210 answered as of 2027-01-11');
     expect(many.value?.questions[0]?.result).toEqual({ kind: 'scale', counts: [242, 242, 242, 242, 242], mean: 3 });
     expect(many.value?.questions[2]?.result).toMatchObject({ kind: 'text', more: 1160 });
     expect(many.rows).toBeLessThanOrEqual(few.rows);
@@ -104,8 +109,6 @@ describe('pulse results, with many answers', () => {
     expect(most).toBeLessThanOrEqual(9);
   });
 });
-
-const shownText = (r: Parameters<typeof pulseResultsCard>[0]) => readable([{ type: 'message', attachments: [{ contentType: 'card', content: pulseResultsCard(r, 'https://x') }] }]);
 
 describe('pulse results from the summary', () => {
   it('counts a replaced answer once (the latest), shows nothing below the minimum, and says when it counted', { timeout: 60_000 }, async () => {

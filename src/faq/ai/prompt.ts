@@ -1,3 +1,4 @@
+import { DIRECTION_CONTROLS } from '../../text/one-line.js';
 import type { AnswerCandidate } from './types.js';
 
 /** Bounds the tokens sent per call; a section longer than this is cut (the head holds the gist). */
@@ -62,6 +63,9 @@ function sectionBlock(candidate: AnswerCandidate): string {
   return lines.join('\n');
 }
 
+/** What neutralise removes: control characters but newline and tab, zero-width ones (U+200B–U+200F), and the direction controls. */
+const HIDDEN = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u200b-\\u200f]|${DIRECTION_CONTROLS.source}`, 'g');
+
 /**
  * Makes text safe to place inside a block: it can never open or close a tag of its own, so a
  * question cannot end its <question> block early or fake a <section>. NFKC first folds lookalikes
@@ -74,7 +78,7 @@ export function neutralise(text: string, maxChars: number): string {
     .normalize('NFKC')
     .replace(/</g, '‹')
     .replace(/>/g, '›')
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(HIDDEN, '')
     .trim();
   return cleaned.length > maxChars ? `${cleaned.slice(0, maxChars)}…` : cleaned;
 }
