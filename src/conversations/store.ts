@@ -63,6 +63,12 @@ const FORGETS = 'forgets';
 const MARKER_ROW = 'marker';
 const CHAT_ROW = 'chat';
 const personalPartition = (key: string) => `personal|${safeKey(key)}`;
+/**
+ * How long this process trusts the channel it read for a role (`channelFor`). Every post to the triage channel
+ * resolved it with a read of its own; a role moved by `setup` on this instance is seen at once, on another
+ * instance within this long.
+ */
+export const CHANNEL_CACHE_MS = 10_000;
 /** Every personal-chat partition sorts between these ('|' < '}'). */
 const PERSONAL_RANGE = odata`PartitionKey gt ${'personal|'} and PartitionKey lt ${'personal}'}`;
 
@@ -82,6 +88,8 @@ function keepKnown(
 export class ConversationStore {
   /** Told in this process when a forget has deleted someone's rows (the bot drops its cache of saved chats). */
   private readonly forgotten = new Set<() => void>();
+  /** The channels found for roles lately (a role not set is not kept: set on another instance, it is found at once). */
+  private readonly channels = new Map<ChannelRole, { conv: StoredConversation; until: number }>();
 
   private constructor(
     private readonly table: TableClient,
@@ -248,10 +256,18 @@ export class ConversationStore {
       },
       'Replace',
     );
+    this.channels.set(role, { conv, until: this.clock.now().getTime() + CHANNEL_CACHE_MS });
   }
 
-  channelFor(role: ChannelRole): Promise<StoredConversation | undefined> {
-    return this.get('role', role);
+  /** The channel holding a role: read at most once per `CHANNEL_CACHE_MS` in this process. */
+  async channelFor(role: ChannelRole): Promise<StoredConversation | undefined> {
+    const now = this.clock.now().getTime();
+    const cached = this.channels.get(role);
+    if (cached && now < cached.until) return cached.conv;
+    const conv = await this.get('role', role);
+    if (conv) this.channels.set(role, { conv, until: now + CHANNEL_CACHE_MS });
+    else this.channels.delete(role);
+    return conv;
   }
 
   // ---- privacy (src/conversations/privacy.ts) ------------------------------------------------------------

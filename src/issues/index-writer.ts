@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
+import { mapLimit } from '../map-limit.js';
 import { deleteIfThere } from '../storage/tables.js';
 import { META_PARTITION, type MetaRow } from './counter.js';
 import {
@@ -18,9 +19,10 @@ import type { Issue } from './model.js';
  * Keeps index rows in step with main rows. The main row is the truth; index rows are written after it,
  * in other partitions, so they cannot share its transaction. Two guards make that safe:
  *
- * 1. A repair marker (`Issues` table, PartitionKey `~meta`, RowKey `pending~<time>~<ref>~<random>`)
- *    records every index row the change may touch, before the main row is written: for a new issue in
- *    the same transaction as its reference number, for an update just before the ETag-guarded write.
+ * 1. A repair marker (`Issues` table, RowKey `pending~<time>~<ref>~<random>`) records every index row the
+ *    change may touch, no later than the main row is written: for a new issue in the same transaction as its
+ *    reference number (PartitionKey `~meta`), for an update in the same transaction as the ETag-guarded write
+ *    (in the issue's own partition, `R-00xx`: one call, and a write refused with 412 leaves no marker to drop).
  *    It is removed once the index rows are written. If the process dies or an index write fails in
  *    between, `repairPending` finds the marker and recomputes those rows from the main row.
  * 2. After writing, the writer re-reads the main row: if someone changed the issue meanwhile, their
@@ -29,6 +31,9 @@ import type { Issue } from './model.js';
  */
 
 const MARKER_PREFIX = 'pending~';
+/** Every marker's RowKey sorts between these; the main rows (`R-0042`: the prefix is letters, digits, '-') do not. */
+const markerRange = (pk: string, until: string) =>
+  odata`PartitionKey eq ${pk} and RowKey ge ${MARKER_PREFIX} and RowKey lt ${until}`;
 const SETTLE_ROUNDS = 6;
 
 export interface PendingChange {
@@ -43,13 +48,18 @@ export interface PendingChange {
 export class IndexWriter {
   constructor(
     private readonly tables: Record<IndexTable, TableClient>,
-    /** The `Issues` table: markers live in its `~meta` partition. */
+    /** The `Issues` table: markers live in its `~meta` partition (new issues) and in the issues' own (updates). */
     private readonly meta: TableClient,
     private readonly readMain: (ref: string) => Promise<Issue | null>,
+    /** Every partition of main rows there is (where updates' markers are). */
+    private readonly mainPartitions: () => Promise<string[]>,
   ) {}
 
-  /** Works out the index writes of a change and its marker row; writes nothing. */
-  prepare(before: Issue | null, after: Issue, now: Date): PendingChange {
+  /**
+   * Works out the index writes of a change and its marker row (in `partitionKey`: `~meta` for a new issue's, the
+   * issue's own for an update's, to ride in its write's transaction); writes nothing.
+   */
+  prepare(before: Issue | null, after: Issue, now: Date, partitionKey = META_PARTITION): PendingChange {
     const plan = planIndex(before, after);
     // A person's `who~` rows are many on a busy issue (up to a thousand +1s) and never change: only those
     // the change writes or removes are recorded, so the marker stays small.
@@ -64,7 +74,7 @@ export class IndexWriter {
     const marker: MetaRow | null = empty
       ? null
       : {
-          partitionKey: META_PARTITION,
+          partitionKey,
           rowKey: `${MARKER_PREFIX}${now.toISOString()}~${after.ref}~${randomBytes(4).toString('hex')}`,
           ref: after.ref,
           touched: JSON.stringify(touched),
@@ -79,25 +89,27 @@ export class IndexWriter {
 
   /** The main write did not happen (412/409): nothing to index, drop the marker. */
   async abandon(change: PendingChange): Promise<void> {
-    if (change.marker) await this.dropMarker(change.marker.rowKey);
+    if (change.marker) await this.dropMarker(change.marker);
   }
 
   /**
    * The main write happened: write the index rows, settle against concurrent writers, drop the marker.
    * `fresh` (a brand-new issue: no earlier rows to leave behind) lets the settle check and the marker
-   * removal run side by side.
+   * removal run side by side. `keep`: the marker is left for the caller to drop with its next write of the
+   * issue's partition (a change's follow-ups settled: one transaction).
    */
-  async complete(change: PendingChange, writtenVersion: number, fresh = false): Promise<void> {
+  async complete(change: PendingChange, writtenVersion: number, fresh = false, keep = false): Promise<void> {
     if (!change.marker) return;
     await this.apply(change.plan);
-    if (fresh) {
+    if (keep) await this.settle(change.ref, writtenVersion, change.touched);
+    else if (fresh) {
       await Promise.all([
         this.settle(change.ref, writtenVersion, change.touched),
-        this.dropMarker(change.marker.rowKey),
+        this.dropMarker(change.marker),
       ]);
     } else {
       await this.settle(change.ref, writtenVersion, change.touched);
-      await this.dropMarker(change.marker.rowKey);
+      await this.dropMarker(change.marker);
     }
   }
 
@@ -138,8 +150,8 @@ export class IndexWriter {
     }
   }
 
-  private async dropMarker(rowKey: string): Promise<void> {
-    await deleteIfThere(this.meta, META_PARTITION, rowKey);
+  private async dropMarker(marker: { partitionKey: string; rowKey: string }): Promise<void> {
+    await deleteIfThere(this.meta, marker.partitionKey, marker.rowKey);
   }
 
   /**
@@ -147,14 +159,17 @@ export class IndexWriter {
    * for a retry of that change, so its lists agree at once instead of at the next repair run. The markers stay for
    * `repairPending` (one may be a change still in flight), which finds the rows right and drops them.
    */
-  async repairRef(ref: string): Promise<void> {
-    const markers = this.meta.listEntities<{ ref: string; touched: string }>({
-      queryOptions: {
-        filter: odata`PartitionKey eq ${META_PARTITION} and RowKey ge ${MARKER_PREFIX} and RowKey lt ${`${MARKER_PREFIX}~`} and ref eq ${ref}`,
-      },
-    });
+  async repairRef(ref: string, partitionKey: string): Promise<void> {
     const touched = new Set<string>();
-    for await (const m of markers) for (const id of JSON.parse(m.touched) as string[]) touched.add(id);
+    // A new issue's marker is in `~meta`, an update's in the issue's partition (and in `~meta`, written by an earlier version).
+    await Promise.all(
+      [META_PARTITION, partitionKey].map(async (pk) => {
+        const markers = this.meta.listEntities<{ ref: string; touched: string }>({
+          queryOptions: { filter: `${markerRange(pk, `${MARKER_PREFIX}~`)} and ${odata`ref eq ${ref}`}` },
+        });
+        for await (const m of markers) for (const id of JSON.parse(m.touched) as string[]) touched.add(id);
+      }),
+    );
     if (!touched.size) return;
     const current = await this.readMain(ref);
     await this.rewrite(current, [...touched]);
@@ -164,23 +179,27 @@ export class IndexWriter {
   /**
    * The repair path: every marker older than `olderThan` is a change whose index writes did not finish
    * (crash, or a failed index write). Rebuilds those rows from the main rows. Returns how many it fixed.
+   * Reads `~meta` and each partition of main rows (a range of RowKeys in each, off the user's path: a hundred
+   * issues a partition), since an update's marker rides in its issue's partition.
    */
   async repairPending(olderThan: Date, max = 500): Promise<number> {
-    const iter = this.meta.listEntities<{ ref: string; touched: string }>({
-      queryOptions: {
-        filter: odata`PartitionKey eq ${META_PARTITION} and RowKey ge ${MARKER_PREFIX} and RowKey lt ${MARKER_PREFIX + olderThan.toISOString()}`,
-      },
-    });
+    const until = MARKER_PREFIX + olderThan.toISOString();
     let fixed = 0;
-    for await (const m of iter) {
-      const touched = JSON.parse(m.touched) as string[];
-      const current = await this.readMain(m.ref);
-      await this.rewrite(current, touched);
-      await this.settle(m.ref, current?.version ?? 0, touched);
-      await this.dropMarker(String(m.rowKey));
-      fixed++;
-      if (fixed >= max) break;
-    }
+    const repair = async (pk: string) => {
+      if (fixed >= max) return;
+      const iter = this.meta.listEntities<{ ref: string; touched: string }>({ queryOptions: { filter: markerRange(pk, until) } });
+      for await (const m of iter) {
+        if (fixed >= max) break;
+        fixed++;
+        const touched = JSON.parse(m.touched) as string[];
+        const current = await this.readMain(m.ref);
+        await this.rewrite(current, touched);
+        await this.settle(m.ref, current?.version ?? 0, touched);
+        await this.dropMarker({ partitionKey: pk, rowKey: String(m.rowKey) });
+      }
+    };
+    await repair(META_PARTITION);
+    await mapLimit(await this.mainPartitions(), 8, repair);
     return fixed;
   }
 }

@@ -54,6 +54,12 @@ interface Unfinished {
   unfinished?: number[];
 }
 
+/** Where a change's repair marker is (the issue's partition). */
+export interface MarkerKey {
+  partitionKey: string;
+  rowKey: string;
+}
+
 export type ActResult =
   | ({
       kind: 'updated';
@@ -63,6 +69,8 @@ export type ActResult =
       indexed?: boolean;
       /** The ETag of the change's own write: clearing its follow-ups tries it before reading the row again. */
       etag?: string;
+      /** Its repair marker, left (index rows written) for clearing its follow-ups to drop in the same transaction. */
+      marker?: MarkerKey;
     } & Unfinished)
   /** Someone changed the same thing first; `issue` is fresh, `message` says who did what. */
   | ({ kind: 'conflict'; issue: Issue; message: string } & Unfinished)
@@ -144,7 +152,10 @@ export class IssueRepository {
     this.onIndexError = options.onIndexError ?? (() => {});
     this.onFollowUpsDropped = options.onFollowUpsDropped ?? (() => {});
     this.counter = new RefCounter(t.main, this.config.refPrefix);
-    this.index = new IndexWriter(t.idx, t.main, (ref) => this.get(ref));
+    this.index = new IndexWriter(t.idx, t.main, (ref) => this.get(ref), async () => {
+      const issued = await this.counter.issued();
+      return Array.from({ length: Math.floor(issued / 100) + 1 }, (_, i) => refBucket(this.prefix, i * 100));
+    });
   }
 
   static async open(tables: Tables, options: RepositoryOptions = {}): Promise<IssueRepository> {
@@ -258,9 +269,9 @@ export class IssueRepository {
   }
 
   /** False when the index rows could not be written (the marker stays for the repair). */
-  private async finishIndex(change: PendingChange, version: number, fresh = false): Promise<boolean> {
+  private async finishIndex(change: PendingChange, version: number, fresh = false, keepMarker = false): Promise<boolean> {
     try {
-      await this.index.complete(change, version, fresh);
+      await this.index.complete(change, version, fresh, keepMarker);
       return true;
     } catch (err) {
       // The main row is saved and is the truth; the marker stays, and repairIndexes() rebuilds the rows.
@@ -494,7 +505,7 @@ export class IssueRepository {
       const listed = all.slice(-MAX_UNFINISHED);
       // In the change's own write: saved together, so a fault after it leaves the change listed, never untold.
       if (opts.followUps) entity.unfinished = JSON.stringify(listed);
-      const written = !checked || (await checked.hold()) ? await this.write(loaded, outcome.issue, entity, now) : false;
+      const written = !checked || (await checked.hold()) ? await this.write(loaded, outcome.issue, entity, now, opts.followUps) : false;
       if (!written) {
         // Someone wrote first: judge the action against what they changed since the version we acted on.
         base ??= issue.version;
@@ -505,6 +516,7 @@ export class IssueRepository {
       if (was && (outcome.issue.status !== 'duplicate' || outcome.issue.duplicateOf !== was)) await this.unlistQuietly(was, issue.ref);
       const result: ActResult = { kind: 'updated', issue: outcome.issue, entry: outcome.entry, indexed: written.indexed };
       if (written.etag) result.etag = written.etag;
+      if (written.marker) result.marker = written.marker;
       if (outcome.notifyReporter) result.notifyReporter = outcome.notifyReporter;
       if (opts.followUps) {
         // The caller finishes all of them now, the oldest too; one pushed off the list is not tried again if that fails.
@@ -522,38 +534,52 @@ export class IssueRepository {
    * Writes `next` over the issue as loaded, under its ETag, with its index rows; false when someone wrote first,
    * else the row's new ETag and whether its index rows were written (if not, the repair path will).
    */
-  private async write(loaded: Loaded, next: Issue, entity: IssueEntity, now: Date): Promise<false | { indexed: boolean; etag?: string }> {
-    const change = this.index.prepare(loaded.issue, next, now);
-    await this.index.record(change);
+  private async write(
+    loaded: Loaded,
+    next: Issue,
+    entity: IssueEntity,
+    now: Date,
+    /** Follow-ups will be settled: their write drops the marker (after the index rows are written). */
+    keepMarker = false,
+  ): Promise<false | { indexed: boolean; etag?: string; marker?: MarkerKey }> {
+    // The marker rides in the write's own transaction (the issue's partition): one call, and nothing to drop
+    // when the write is refused. Before, it was a write of its own in `~meta` (and a delete on a 412).
+    const change = this.index.prepare(loaded.issue, next, now, entity.partitionKey);
     let etag: string | undefined;
     try {
-      etag = (await this.t.main.updateEntity(entity, 'Merge', { etag: loaded.etag })).etag;
+      const update = ['update', entity, 'Merge', { etag: loaded.etag }] as const;
+      etag = change.marker
+        ? (await this.t.main.submitTransaction([[...update], ['create', change.marker]])).subResponses[0]?.etag
+        : (await this.t.main.updateEntity(entity, 'Merge', { etag: loaded.etag })).etag;
     } catch (err) {
-      await this.index.abandon(change);
       if (!isPreconditionFailed(err)) throw err;
       return false;
     }
-    return { indexed: await this.finishIndex(change, next.version), ...(etag ? { etag } : {}) };
+    const indexed = await this.finishIndex(change, next.version, false, keepMarker);
+    const marker = keepMarker && indexed && change.marker ? { partitionKey: change.marker.partitionKey, rowKey: change.marker.rowKey } : undefined;
+    return { indexed, ...(etag ? { etag } : {}), ...(marker ? { marker } : {}) };
   }
 
   /**
    * After a change's follow-ups are done (its triage card, notices and a duplicate's followers queued or moved):
    * rebuilds the issue's index rows from its main row when they may be behind, then takes those versions off the
-   * main row's list. Retried on a concurrent write; a version left listed is only done again, harmlessly (each
-   * message is sent once per key).
+   * main row's list, dropping the change's repair marker in the same transaction (its partition). Retried on a
+   * concurrent write; a version left listed is only done again, harmlessly (each message is sent once per key),
+   * and a marker left is the repair job's (it rewrites rows already right).
    */
   async settleFollowUps(
     ref: string,
     versions: readonly number[],
-    opts: { reindex: boolean; written?: { etag: string; unfinished: readonly number[] } },
+    opts: { reindex: boolean; written?: { etag: string; unfinished: readonly number[]; marker?: MarkerKey } },
   ): Promise<void> {
-    if (opts.reindex) await this.index.repairRef(ref);
     const parsed = parseRef(ref, this.prefix);
     if (!parsed) return;
     const key = { partitionKey: refBucket(this.prefix, parsed.number), rowKey: parsed.ref };
+    if (opts.reindex) await this.index.repairRef(ref, key.partitionKey);
     // First under the ETag of the change's own write (its list as written): no read of the row on the usual path,
     // where nobody wrote since; a 412 means someone did, and the row is read again.
     let known: { etag: string; unfinished: readonly number[] } | undefined = opts.written;
+    let marker = opts.written?.marker;
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const started = Date.now();
       if (!known) {
@@ -562,12 +588,21 @@ export class IssueRepository {
         known = { etag: loaded.etag, unfinished: loaded.unfinished };
       }
       const left = known.unfinished.filter((v) => !versions.includes(v));
-      if (left.length === known.unfinished.length) return;
+      if (left.length === known.unfinished.length) {
+        if (marker) await deleteIfThere(this.t.main, marker.partitionKey, marker.rowKey);
+        return;
+      }
+      const update = ['update', { ...key, unfinished: JSON.stringify(left) }, 'Merge', { etag: known.etag }] as const;
       try {
-        await this.t.main.updateEntity({ ...key, unfinished: JSON.stringify(left) }, 'Merge', { etag: known.etag });
+        if (marker) await this.t.main.submitTransaction([[...update], ['delete', { partitionKey: marker.partitionKey, rowKey: marker.rowKey }]]);
+        else await this.t.main.updateEntity(update[1], 'Merge', { etag: known.etag });
         return;
       } catch (err) {
-        if (isNotFound(err)) return;
+        if (isNotFound(err)) {
+          if (!marker) return; // the issue is gone
+          marker = undefined; // the marker was (the repair job dropped it) or the issue is: once more without it
+          continue;
+        }
         if (!isPreconditionFailed(err)) throw err;
       }
       known = undefined;

@@ -430,7 +430,8 @@ export class IssueService {
       if (note) out.push(...this.notices(then, note, version, entry.by.id, entry));
     }
     await this.d.outbox.enqueue(out);
-    const written = res.kind === 'updated' && res.etag ? { written: { etag: res.etag, unfinished: versions } } : {};
+    const written =
+      res.kind === 'updated' && res.etag ? { written: { etag: res.etag, unfinished: versions, ...(res.marker ? { marker: res.marker } : {}) } } : {};
     await this.d.repository.settleFollowUps(issue.ref, versions, { reindex, ...written });
   }
 

@@ -109,18 +109,29 @@ export class LeaseStore {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
+/** A claim out under the lease: the latest moment its request may leave (`need`), until it is released. */
+export interface LeaseHold {
+  /** Its request may now leave as late as `at` (a later slot was taken): renewed until a promise covers it. */
+  need(at: number): void;
+  release(): void;
+}
+
 /**
- * This worker's permission to send. While claims are out (`hold()`), it writes `upTo` = the renewal's start +
- * `reach` every `everyMs`, where reach is what the recent renewals took to land after the one before them
- * started, and a quarter more + 10 ms (at least two intervals): the next confirmed write normally arrives before
- * the last one runs out, so sends do not wait, and the reach (what a kill leaves unsure) is as short as
- * storage allows. Idle, nothing is written.
+ * This worker's permission to send. While claims are out (`hold()`) that a confirmed promise does not cover yet,
+ * it writes `upTo` = the renewal's start + `reach` every `everyMs`, where reach is what the recent renewals took
+ * to land after the one before them started, and a quarter more + 10 ms (at least two intervals): the next
+ * confirmed write normally arrives before the last one runs out, so sends do not wait, and the reach (what a kill
+ * leaves unsure) is as short as storage allows. Idle, or with every held request already covered, nothing is
+ * written: a lone message costs one renewal (before, one every `everyMs` from its claim until its request left).
  */
 export class SendLease {
   /** Confirmed by storage: this worker sends nothing after it. */
   private upTo = 0;
   private etag: string | undefined;
-  private holds = 0;
+  /** Each held claim's latest moment its request may leave. */
+  private readonly holds = new Set<{ until: number }>();
+  /** The latest moment a send waiting in `cover` asked for (waits for a promise as well as the holds do). */
+  private waitingFor = Number.NEGATIVE_INFINITY;
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeLoop: (() => void) | undefined;
@@ -161,15 +172,29 @@ export class SendLease {
     this.wakeAll();
   }
 
-  /** A claim is out until the returned function is called: the lease is kept renewed meanwhile. */
-  hold(): () => void {
-    this.holds++;
+  /**
+   * A claim is out until released, its request leaving at the latest at `until` (unknown: renewed as long as it
+   * is out): the lease is renewed until a confirmed promise reaches that far, as the renewals' reach allows.
+   */
+  hold(until = Number.POSITIVE_INFINITY): LeaseHold {
+    const h = { until };
+    this.holds.add(h);
     this.wakeLoop?.();
-    let done = false;
-    return () => {
-      if (!done) this.holds--;
-      done = true;
+    return {
+      need: (at) => {
+        h.until = at;
+        if (this.holds.has(h)) this.wakeLoop?.();
+      },
+      release: () => this.holds.delete(h),
     };
+  }
+
+  /** Is a renewal wanted: a held claim, or a send waiting, not covered by the confirmed promise yet. */
+  private get wanted(): boolean {
+    if (this.holds.size === 0) return false;
+    if (this.waitingFor > this.upTo) return true;
+    for (const h of this.holds) if (h.until > this.upTo) return true;
+    return false;
   }
 
   /** The confirmed promise: nothing is sent after it (ms). */
@@ -193,6 +218,10 @@ export class SendLease {
     while (!this.covers(at)) {
       const now = this.opts.now();
       if (now >= deadline || !this.running) return false;
+      if (at > this.waitingFor) {
+        this.waitingFor = at;
+        this.wakeLoop?.();
+      }
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, deadline - now);
         function done() {
@@ -217,11 +246,12 @@ export class SendLease {
 
   private async run(): Promise<void> {
     while (this.running) {
-      if (this.holds === 0) {
-        this.lastStart = undefined; // idle: the next renewal's gap is not a measure of storage
+      if (!this.wanted) {
+        // Idle, or every held request covered: the next renewal's gap is not a measure of storage.
+        this.lastStart = undefined;
         await new Promise<void>((resolve) => {
           this.wakeLoop = resolve;
-          if (this.holds > 0 || !this.running) resolve();
+          if (this.wanted || !this.running) resolve();
         });
         continue;
       }

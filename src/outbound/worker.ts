@@ -3,7 +3,7 @@ import type { ConversationStore, StoredConversation } from '../conversations/sto
 import type { Logger } from '../log.js';
 import type { ConversationBudget, TenantBudget } from './budget.js';
 import type { Claim, DeliveryRow, DeliveryStore } from './deliveries.js';
-import { type LeaseStore, SendLease } from './send-lease.js';
+import { type LeaseHold, type LeaseStore, SendLease } from './send-lease.js';
 import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
 import type { ResultListeners } from './outbox.js';
@@ -124,8 +124,8 @@ interface Held {
   sendBy: number;
   /** The request was handed to the transport. */
   out: boolean;
-  /** Lets the send lease go idle once no attempt is held. */
-  release(): void;
+  /** What the send lease must cover for it (its request's latest moment), until released. */
+  lease: LeaseHold;
 }
 type Update = Extract<OutboundMessage, { op: 'update' }>;
 
@@ -146,7 +146,8 @@ const LEASE_WAIT_MS = 5;
 
 /**
  * A holder whose lease was not renewed for this long since its claim is taken for gone (a live one renews every
- * `leaseEveryMs` while it holds claims); its lease is then revoked and its unsent attempts taken over.
+ * `leaseEveryMs` while a claim it holds is not covered yet, and sends a covered one within its promise); its lease
+ * is then revoked and its unsent attempts taken over. Safe either way: past its promise it sends nothing.
  */
 const HOLDER_GONE_MS = 5_000;
 
@@ -616,7 +617,7 @@ export class OutboundWorker {
       await this.forgetPlan(conv, planned);
       throw err;
     } finally {
-      held?.release();
+      held?.lease.release();
     }
   }
 
@@ -744,7 +745,7 @@ export class OutboundWorker {
       planned.entry = undefined; // its request is made: it stays in the windows
       reachMs = this.lease.upToMs - now;
       // The lease only has to cover requests leaving: it need not be renewed while this one's answer is recorded.
-      held.release();
+      held.lease.release();
       return true;
     };
     const window = this.stats.enter();
@@ -782,8 +783,9 @@ export class OutboundWorker {
   /** Waits for the slot (and the lease to cover it); whether the request can still leave within `lateMs` of it. */
   private async inTime(at: number, held: Held, lateMs: number): Promise<boolean> {
     // Timers count from the event loop's cached time and can fire a little early: wait until it really is time.
-    for (let t = Math.max(at, held.slot); this.now() < t; ) await sleep(Math.ceil(t - this.now()));
     const deadline = at + lateMs;
+    held.lease.need(deadline); // the lease is renewed only as far as a request held needs
+    for (let t = Math.max(at, held.slot); this.now() < t; ) await sleep(Math.ceil(t - this.now()));
     if (held.incarnation !== this.lease.incarnation) return false; // revoked: no renewal will come for it
     if (!this.lease.covers(this.now())) {
       // Briefly: a request sent late because of the lease eats the jitter the guard keeps for its way there.
@@ -806,17 +808,18 @@ export class OutboundWorker {
    * later than its worker's last send lease — is taken over and sent.
    */
   private async acquire(job: Job, m: Send, slot: number): Promise<Held | undefined> {
-    const release = this.lease.hold(); // renewing from now: the send waits for nothing
+    // Renewing from now (the send waits for nothing), as far as its request may leave in that slot.
+    const lease = this.lease.hold(slot + this.opts.maxLateMs);
     let held: Held | undefined;
     try {
-      held = await this.claimOrSettle(job, m, slot, release);
+      held = await this.claimOrSettle(job, m, slot, lease);
       return held;
     } finally {
-      if (!held) release();
+      if (!held) lease.release();
     }
   }
 
-  private async claimOrSettle(job: Job, m: Send, slot: number, release: () => void): Promise<Held | undefined> {
+  private async claimOrSettle(job: Job, m: Send, slot: number, lease: LeaseHold): Promise<Held | undefined> {
     for (let tries = 0; tries < 5; tries++) {
       const before = this.now();
       const incarnation = this.lease.incarnation;
@@ -849,7 +852,7 @@ export class OutboundWorker {
         got = taken;
       }
       if (got.kind === 'claimed') {
-        return { etag: got.etag, attempt: got.attempt, incarnation, slot, sendBy: before + 3 * this.opts.maxHoldMs, out: false, release };
+        return { etag: got.etag, attempt: got.attempt, incarnation, slot, sendBy: before + 3 * this.opts.maxHoldMs, out: false, lease };
       }
       // Held by another worker: look again when its hold runs out, or sooner in case that worker is found gone.
       if (got.kind === 'busy') await job.defer(Math.min(got.until - this.now() + 1_000, HOLDER_GONE_MS + 1_000));

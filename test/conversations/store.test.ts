@@ -1,9 +1,10 @@
 import type { TableClient } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { ConversationStore } from '../../src/conversations/store.js';
+import { CHANNEL_CACHE_MS, ConversationStore } from '../../src/conversations/store.js';
 import { StorageUnavailableError } from '../../src/storage/call-policy.js';
 import { testTables } from '../support/storage.js';
+import { reads } from '../support/table-reads.js';
 
 const personal = {
   conversationId: 'a:1/x',
@@ -54,6 +55,38 @@ describe('ConversationStore', () => {
     expect((await store.channelFor('triage'))?.conversationId).toBe('19:c');
     expect(await store.channelFor('support')).toBeUndefined();
     expect((await store.team('19:c'))?.conversationId).toBe('19:c');
+  });
+
+  it('reads a role’s channel once per 10 s for every post to it; a move is seen at once here, within 10 s on another instance', async () => {
+    const clock = new ManualClock('2026-12-01T09:00:00Z');
+    const tables = testTables();
+    const store = await ConversationStore.open(tables, clock);
+    const other = await ConversationStore.open(tables, clock); // another instance on the same account
+    const channel = (id: string) => ({ ...personal, conversationType: 'channel' as const, conversationId: id, teamId: id, user: undefined, updatedAt: '' });
+    await store.setChannelRole('triage', channel('19:first'), 'aad-1');
+
+    // Ten posts to the triage channel in a row (each resolves it): no read at all on the instance that set it.
+    const posts = await reads(async () => {
+      for (let i = 0; i < 10; i++) expect((await store.channelFor('triage'))?.conversationId).toBe('19:first');
+    }, { table: 'Conversations' });
+    expect(posts.calls).toBe(0);
+    // Another instance reads it once for its ten.
+    const elsewhere = await reads(async () => {
+      for (let i = 0; i < 10; i++) expect((await other.channelFor('triage'))?.conversationId).toBe('19:first');
+    }, { table: 'Conversations' });
+    expect(elsewhere.calls).toBe(1);
+
+    // Moved with `setup triage` on the first instance: seen there at once, on the other once its 10 s are over.
+    await store.setChannelRole('triage', channel('19:second'), 'aad-1');
+    expect((await store.channelFor('triage'))?.conversationId).toBe('19:second');
+    expect((await other.channelFor('triage'))?.conversationId).toBe('19:first');
+    clock.advance(CHANNEL_CACHE_MS);
+    expect((await other.channelFor('triage'))?.conversationId).toBe('19:second');
+
+    // A role not set is not remembered as missing: set elsewhere, it is found at the next look.
+    expect(await other.channelFor('support')).toBeUndefined();
+    await store.setChannelRole('support', channel('19:help'), 'aad-1');
+    expect((await other.channelFor('support'))?.conversationId).toBe('19:help');
   });
 
   it('saves many chats at once under the same keys as one by one (more than one transaction’s worth)', async () => {

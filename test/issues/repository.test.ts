@@ -330,17 +330,27 @@ describe('IssueRepository: no chains of duplicates', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let paused = false;
+    const pause = async (entity: { rowKey?: string; kind?: unknown }) => {
+      if (entity.rowKey === c && entity.kind === 'issue' && !paused) {
+        paused = true;
+        reached();
+        await gate;
+      }
+    };
+    // C's write: on its own, or in one transaction with its repair marker.
     const main = new Proxy(issueTables.main, {
       get(target, prop, receiver) {
-        if (prop !== 'updateEntity') return Reflect.get(target, prop, receiver) as unknown;
-        return async (...args: Parameters<typeof target.updateEntity>) => {
-          if (args[0].rowKey === c && (args[0] as { kind?: string }).kind === 'issue' && !paused) {
-            paused = true;
-            reached();
-            await gate;
-          }
-          return target.updateEntity(...args);
-        };
+        if (prop === 'updateEntity')
+          return async (...args: Parameters<typeof target.updateEntity>) => {
+            await pause(args[0]);
+            return target.updateEntity(...args);
+          };
+        if (prop === 'submitTransaction')
+          return async (...args: Parameters<typeof target.submitTransaction>) => {
+            for (const action of args[0]) await pause(action[1]);
+            return target.submitTransaction(...args);
+          };
+        return Reflect.get(target, prop, receiver) as unknown;
       },
     });
     const pausing = new IssueRepository({ ...issueTables, main }, { clock });
@@ -459,10 +469,54 @@ describe('IssueRepository: index repair', () => {
     const { repo, clock } = await openStore();
     await repo.logIssue(form(), alice, { idempotencyKey: 'a-1' });
     await repo.logIssue(form(), alice, { idempotencyKey: 'a-1' });
-    await repo.act('R-0001', { kind: 'assignMe' }, amina);
-    await repo.act('R-0001', { kind: 'status', status: 'resolved' }, amina);
+    // A triage action's marker is dropped as its follow-ups are settled (the service does it after queuing them).
+    for (const action of [{ kind: 'assignMe' }, { kind: 'status', status: 'resolved' }] as const) {
+      const res = await repo.act('R-0001', action, amina);
+      if (res.kind !== 'updated' || !res.etag) throw new Error(`not updated: ${res.kind}`);
+      await repo.settleFollowUps('R-0001', res.unfinished ?? [], { reindex: false, written: { etag: res.etag, unfinished: res.unfinished ?? [], ...(res.marker ? { marker: res.marker } : {}) } });
+    }
     await repo.addAffected('R-0001', bob);
     clock.advance(3_600_000);
+    expect(await repo.repairIndexes(60_000)).toBe(0);
+  });
+
+  it('a triage action writes its change with its repair marker in one call (the issue\'s partition), and drops it as its follow-ups are settled', async () => {
+    const { repo, issueTables, clock } = await openStore();
+    await repo.logIssue(form(), alice);
+    const calls: string[] = [];
+    const storageCalls = new Set(['getEntity', 'listEntities', 'createEntity', 'upsertEntity', 'updateEntity', 'deleteEntity', 'submitTransaction']);
+    const main = new Proxy(issueTables.main, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function' || !storageCalls.has(String(prop))) return value;
+        return (...args: unknown[]) => {
+          calls.push(String(prop));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const counted = new IssueRepository({ ...issueTables, main }, { clock });
+    const res = await counted.act('R-0001', { kind: 'priority', priority: 'P1' }, amina);
+    if (res.kind !== 'updated' || !res.etag) throw new Error(`not updated: ${res.kind}`);
+    expect(res.indexed).toBe(true);
+    // As the service does once the change's follow-ups are queued.
+    await counted.settleFollowUps('R-0001', res.unfinished ?? [], { reindex: false, written: { etag: res.etag, unfinished: res.unfinished ?? [], ...(res.marker ? { marker: res.marker } : {}) } });
+    // Read the issue; write it with its marker (before: the marker, then the issue); read it again to settle its
+    // index rows; take the change off its unfinished list and drop the marker (before: a delete, then the write).
+    expect(calls).toEqual(['getEntity', 'submitTransaction', 'getEntity', 'submitTransaction']);
+    expect((await repo.get('R-0001'))?.priority).toBe('P1');
+    clock.advance(3_600_000);
+    expect(await repo.repairIndexes(60_000)).toBe(0);
+  });
+
+  it('a change whose follow-ups were never settled (the process died) leaves its marker in the issue\'s partition to the repair job', async () => {
+    const { repo, queries, clock } = await openStore();
+    await repo.logIssue(form(), alice);
+    await repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina);
+    expect(await repo.repairIndexes(60_000)).toBe(0); // too fresh: its follow-ups may still be under way
+    clock.advance(120_000);
+    expect(await repo.repairIndexes(60_000)).toBe(1);
+    expect((await queries.triageQueue()).items.map((i) => [i.ref, i.priority])).toEqual([['R-0001', 'P1']]);
     expect(await repo.repairIndexes(60_000)).toBe(0);
   });
 

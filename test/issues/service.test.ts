@@ -387,13 +387,14 @@ describe('IssueService: storage failing part-way through a triage action', () =>
     const dup = await logged(issues, staffBob, 'req-2', { title: 'Locked out again' });
     // The link is saved (its hold of the original, a stamp, goes through); putting Bob on the original fails once.
     const update = issueTables.main.updateEntity.bind(issueTables.main);
+    const transaction = issueTables.main.submitTransaction.bind(issueTables.main);
     let failures = 1;
-    issueTables.main.updateEntity = ((...args: Parameters<typeof update>) => {
-      if (args[0].rowKey === original.ref && !('linkCheckedAt' in args[0]) && failures-- > 0) {
-        return Promise.reject(Object.assign(new Error('The server is busy.'), { statusCode: 503 }));
-      }
-      return update(...args);
-    }) as typeof update;
+    const fails = (entity: object & { rowKey?: string }) => entity.rowKey === original.ref && !('linkCheckedAt' in entity) && failures-- > 0;
+    const busy = () => Promise.reject(Object.assign(new Error('The server is busy.'), { statusCode: 503 }));
+    issueTables.main.updateEntity = ((...args: Parameters<typeof update>) => (fails(args[0]) ? busy() : update(...args))) as typeof update;
+    // A write with its repair marker is one transaction.
+    issueTables.main.submitTransaction = ((...args: Parameters<typeof transaction>) =>
+      args[0].some((a) => a[0] === 'update' && fails(a[1])) ? busy() : transaction(...args)) as typeof transaction;
     await issues.triage(championAmina, 'duplicate', { ref: dup.ref, version: 1, duplicateOf: original.ref }, 'inv-1');
     expect((await repo.get(original.ref))?.affected).toEqual([]);
     // The champion sees it was a mistake and reopens it: Bob's issue is his own again, not followed on the original.
@@ -409,11 +410,16 @@ describe('IssueService: storage failing part-way through a triage action', () =>
     const followers = Array.from({ length: 12 }, (_, i) => ({ id: `29:f${i}`, name: `F${i}` }));
     for (const f of followers) await repo.addAffected(dup.ref, f);
     const update = issueTables.main.updateEntity.bind(issueTables.main);
+    const transaction = issueTables.main.submitTransaction.bind(issueTables.main);
     let writesOfOriginal = 0;
     issueTables.main.updateEntity = ((...args: Parameters<typeof update>) => {
       if (args[0].rowKey === original.ref) writesOfOriginal++;
       return update(...args);
     }) as typeof update;
+    issueTables.main.submitTransaction = ((...args: Parameters<typeof transaction>) => {
+      if (args[0].some((a) => a[0] === 'update' && a[1].rowKey === original.ref)) writesOfOriginal++;
+      return transaction(...args);
+    }) as typeof transaction;
     await issues.triage(championAmina, 'duplicate', { ref: dup.ref, version: 13, duplicateOf: original.ref }, 'inv-1');
     expect((await repo.get(original.ref))?.affected.map((a) => a.id)).toEqual([bob.id, ...followers.map((f) => f.id)]);
     // The link's hold of the original (a stamp), then one write for all 13 people.
