@@ -7,6 +7,7 @@ import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
 import type { Pseudonym, Subject } from '../privacy/personal-data.js';
 import { isPseudonym } from '../privacy/pseudonym.js';
+import { escapeText } from '../cards/template.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
 import type { OutboxEntry } from '../storage/disk-outbox.js';
 import type { Membership, RolloutDirectory } from '../rollout/index.js';
@@ -820,15 +821,17 @@ export class OfficeHoursService {
     const zone = b.zone || o.session.zone;
     // Everyone booked knows the start they were last told: a second move "was" the first move's time.
     const was = new Date(toldStart ?? b.start);
-    const why = o.reason ? ` (${o.reason})` : '';
+    // The notice is markdown: the title and reason are shown as typed, never as formatting or a link.
+    const why = o.reason ? ` (${escapeText(o.reason)})` : '';
+    const title = escapeText(o.session.title);
     if (o.status === 'cancelled') {
       // Named by when it would have met (a moved one keeps its new time when cancelled): the time they expect.
-      return `**${o.session.title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; [remove it from your calendar](${this.calendarLink(b, o)}) and type "office hours" to book another session.`;
+      return `**${title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; [remove it from your calendar](${this.calendarLink(b, o)}) and type "office hours" to book another session.`;
     }
     if (toldCancelled) {
-      return `**${o.session.title}** is back on${why}: it meets **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}), after all. Your booking ${b.id} stands again. [Update your calendar](${this.calendarLink(b, o)}).`;
+      return `**${title}** is back on${why}: it meets **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}), after all. Your booking ${b.id} stands again. [Update your calendar](${this.calendarLink(b, o)}).`;
     }
-    return `**${o.session.title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${this.calendarLink(b, o)}).`;
+    return `**${title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${this.calendarLink(b, o)}).`;
   }
 
   // ---- helpers ------------------------------------------------------------------------------------

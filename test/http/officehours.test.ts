@@ -392,6 +392,34 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect(sentText(bea, from)).not.toContain('has moved');
   });
 
+  it('a session title and a cancel reason with markdown in them reach those booked as typed, not as formatting or a link', async () => {
+    clock.set(MONDAY);
+    const added = await execute(app, USERS.lead, 'officehours.add', {
+      title: 'Sync *fast* clinic',
+      kind: 'office-hours',
+      date: '2026-12-22',
+      time: '11:00',
+      zone: 'Africa/Lusaka',
+      minutes: '30',
+      capacity: '5',
+      joinUrl: 'https://teams.microsoft.com/l/meetup-join/sync-clinic',
+    }, where(USERS.lead));
+    const id = /\((sync-fast-clinic-[a-z0-9]+)\)/.exec(invokeText(added.body))?.[1] ?? '';
+    const rae = person('Rae Reason');
+    await say(app, rae, 'whoami', where(rae));
+    expect(invokeText((await book(rae, `${id}|2026-12-22T11:00`)).body)).toContain("You're booked");
+    const from = connector.sentTo(chatOf(rae)).length;
+    expect(readable(await say(app, USERS.lead, `office hours cancel 2026-12-22 ${id} see [the notice](https://example.org/x) **first**`, where(USERS.lead)))).toMatch(/^Cancelled: /);
+    await connector.waitFor(() => sentText(rae, from).includes('is cancelled'));
+    const told = sentText(rae, from);
+    expect(told).toContain('fast');
+    expect(told).toContain('the notice');
+    // Typed text shown as typed: no italics, no bold, no link the rollout team did not mean to make.
+    expect(told).not.toContain('*fast*');
+    expect(told).not.toContain('](https://example.org/x)');
+    expect(told).not.toContain('**first**');
+  });
+
   it('a day far in the future or past is answered with "no session", not an error', async () => {
     for (const day of ['9999-12-31', '0000-01-01']) {
       expect(readable(await say(app, USERS.lead, `office hours cancel ${day}`, where(USERS.lead)))).toMatch(new RegExp(`^There is no session on ${day}\\.`));
