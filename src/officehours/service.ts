@@ -291,9 +291,14 @@ export class OfficeHoursService {
     if (!o) return { text: 'I could not find that session any more. Type "office hours" for the current ones.' };
     if (o.end.getTime() <= this.d.clock.now().getTime()) return { text: 'That session is over; there is nothing to cancel.', occurrence: o };
     const cancelled = await this.d.bookings.cancel(o.id, viewer.person.id);
+    // The rollout team called it off: there is no one to offer the seat to, and that is the news.
+    const text =
+      o.status === 'cancelled'
+        ? `${o.session.title} on ${spanIn(o, viewer.zone)} was cancelled${o.reason ? ` (${o.reason})` : ''}; your seat is released.`
+        : `Your seat at ${o.session.title} on ${spanIn(o, viewer.zone)} is cancelled, and offered to someone else.`;
     return cancelled
       ? {
-          text: `Your seat at ${o.session.title} on ${spanIn(o, viewer.zone)} is cancelled, and offered to someone else.`,
+          text,
           occurrence: o,
           calendarUrl: this.calendarLink(cancelled, o),
         }

@@ -264,6 +264,19 @@ describe('booking a seat', () => {
     expect(ics).toContain('STATUS:CANCELLED');
     expect(ics).toMatch(/SEQUENCE:1\r\n/);
   });
+  it('"Cancel my seat" on a session the rollout team cancelled says the session is off, not that the seat goes to someone else', async () => {
+    clock.set(MONDAY);
+    const uma = person('Uma Void');
+    await say(app, uma, 'whoami', where(uma));
+    expect(invokeText((await book(uma, 'office-hours|2027-01-21T14:00')).body)).toContain("You're booked");
+    expect(readable(await say(app, USERS.lead, 'office hours cancel 2027-01-21 office-hours Staff day', where(USERS.lead)))).toMatch(/^Cancelled: /);
+    const res = await execute(app, uma, 'officehours.cancel', { occurrenceId: 'office-hours|2027-01-21T14:00' }, where(uma));
+    const text = invokeText(res.body);
+    expect(text).toContain('FieldLedger office hours on Thu 21 Jan 2027, 14:00–15:30 was cancelled (Staff day)');
+    expect(text).not.toContain('offered to someone else');
+    // The calendar entry can still be taken out.
+    expect(JSON.stringify(res.body)).toContain('Remove it from your calendar (.ics)');
+  });
 });
 
 describe('the rollout team changes the schedule from Teams', () => {
