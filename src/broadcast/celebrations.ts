@@ -7,6 +7,7 @@ import { allows } from '../roles/permissions.js';
 import type { Person } from '../roles/roles.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 import { deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { isBlank } from '../text/blank.js';
 import { clip } from '../text/fit.js';
 import { oneLine } from '../text/one-line.js';
 import { type CelebrateErrors, type CelebrateValues, type CelebrationView, celebrationCard } from './cards.js';
@@ -260,7 +261,8 @@ export class CelebrationService {
       else people = found.map((p) => p as { id: string; name: string });
     }
     const what = values.what.trim();
-    if (!what) errors.what = 'Say what they achieved.';
+    // Zero-width and other format characters alone show as an empty post.
+    if (isBlank(what)) errors.what = 'Say what they achieved.';
     else if (what.length > TEXT_LIMITS.celebration) errors.what = `That is ${what.length} characters; at most ${TEXT_LIMITS.celebration}.`;
     const image = values.image.trim();
     if (image && (!/^https:\/\/\S+$/i.test(image) || image.length > TEXT_LIMITS.url)) errors.image = 'Give an https:// address, or leave it empty.';

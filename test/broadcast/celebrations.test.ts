@@ -29,6 +29,15 @@ describe('celebrate', () => {
     expect(card).not.toContain('**week one**');
   });
 
+  it('a win written only of invisible characters (zero-width spaces, no-break spaces) is refused like an empty one; nothing is posted', async () => {
+    const f = await fixture();
+    const res = await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: ' \u200b\u00a0\u2060\n\u200b ', image: '' }, 'k-blank');
+    expect(res).toMatchObject({ kind: 'invalid', errors: { what: 'Say what they achieved.' } });
+    expect(f.outbox.enqueued).toEqual([]);
+    // An emoji alone is something said.
+    expect(await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: '👏', image: '' }, 'k-emoji')).toMatchObject({ kind: 'posted' });
+  });
+
   it('a forged "who" naming ids nobody can vouch for is refused, naming them; nothing is posted', async () => {
     const f = await fixture({ supportTeam: [{ id: ADELE, name: 'Adele Vance' }] });
     const stranger = 'a0b1c2d3-0000-4000-8000-00000000dead';
