@@ -9,6 +9,8 @@ import type { Pseudonym, Subject } from '../privacy/personal-data.js';
 import { isPseudonym } from '../privacy/pseudonym.js';
 import { escapeText } from '../cards/template.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
+import { isBlank } from '../text/blank.js';
+import { oneLine } from '../text/one-line.js';
 import type { OutboxEntry } from '../storage/disk-outbox.js';
 import type { Membership, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
@@ -256,7 +258,10 @@ export class OfficeHoursService {
 
   async book(viewer: Viewer, occurrenceId: string, question: string): Promise<BookResult> {
     if (!allows(viewer.role, 'officehours.book')) return { kind: 'message', text: 'You cannot book sessions.' };
-    const text = question.trim();
+    // Quoted inside the bot's own lines ("bringing: …", the reminder): one line, no direction override; nothing
+    // visible is no question.
+    const typed = oneLine(question).trim();
+    const text = isBlank(typed) ? '' : typed;
     if (text.length > QUESTION_LIMIT) {
       return { kind: 'message', text: `Your question can be at most ${QUESTION_LIMIT} characters (this one has ${text.length}). Shorten it and press Book again.` };
     }

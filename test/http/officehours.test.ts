@@ -217,6 +217,21 @@ describe('booking a seat', () => {
     expect(readable(await say(app, cara, 'office hours', where(cara)))).not.toContain("You're booked");
   });
 
+  it('a question with a direction override or line breaks is kept on one line, so it cannot reverse or break the lines quoting it', async () => {
+    clock.set(MONDAY);
+    const ola = person('Ola Override');
+    await say(app, ola, 'whoami', where(ola));
+    // U+202E would turn the rest of "bringing: …" (and the reminder's join link and booking id after it) right to left.
+    const card = JSON.stringify((await book(ola, 'office-hours|2026-12-08T14:00', '\u202eK-05 greyed out\nsince Monday\u2066')).body);
+    expect(card).toContain('bringing: K-05 greyed out since Monday');
+    expect(card).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    // Nothing visible at all is no question.
+    const pat = person('Pat Blank');
+    const blank = JSON.stringify((await book(pat, 'office-hours|2026-12-08T14:00', '\u200b \u2060')).body);
+    expect(blank).toContain("You're booked");
+    expect(blank).not.toContain('bringing:');
+  });
+
   it('an over-long question is refused with the limit, and nothing is booked', async () => {
     clock.set(MONDAY);
     const dan = person('Dan Long');
