@@ -12,7 +12,7 @@ import { isStorageUnavailable } from '../storage/call-policy.js';
 import { isBlank } from '../text/blank.js';
 import { oneLine } from '../text/one-line.js';
 import type { OutboxEntry } from '../storage/disk-outbox.js';
-import type { Membership, RolloutDirectory } from '../rollout/index.js';
+import type { Membership, Rollout, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
 import { type Booking, type BookingStore, type PersonBooking, type Seats, servedSequence } from './bookings.js';
 import { type KnownSession, knownSession, REMOVED, type ScheduleChanges } from './changes.js';
@@ -148,8 +148,17 @@ export type BookResult =
   | { kind: 'booked'; offer: Offer; fresh: boolean };
 
 export type AddForm = Partial<
-  Record<'title' | 'kind' | 'date' | 'time' | 'zone' | 'minutes' | 'capacity' | 'repeat' | 'until' | 'joinUrl' | 'topic' | 'cohort' | 'group', string>
+  Record<
+    'title' | 'kind' | 'date' | 'time' | 'zone' | 'minutes' | 'capacity' | 'repeat' | 'until' | 'joinUrl' | 'topic' | 'cohort' | 'group' | 'cohortTyped' | 'groupTyped',
+    string
+  >
 >;
+
+/**
+ * The add form's "another cohort / user group" choice: one the form had no room to list (a rollout file may hold 200
+ * of each), given by its id or name in `cohortTyped` / `groupTyped`.
+ */
+export const TYPED_CHOICE = 'typed';
 
 export type AddResult =
   | { kind: 'message'; text: string }
@@ -367,7 +376,9 @@ export class OfficeHoursService {
     const suffix = requestKey
       ? createHash('sha256').update(`${requestKey}|${JSON.stringify(Object.entries(values).sort())}`).digest('hex').slice(0, 6)
       : this.d.clock.now().getTime().toString(36).slice(-5);
-    const entry = sessionEntry(values, viewer.person, suffix);
+    const typed = typedChoices(values, this.d.directory.rollout);
+    if (typeof typed === 'string') return { kind: 'invalid', values, error: typed };
+    const entry = sessionEntry({ ...values, ...typed }, viewer.person, suffix);
     if (typeof entry === 'string') return { kind: 'invalid', values, error: entry };
     const checked = checkSession(entry, this.defaultZone, this.d.directory.rollout, 'teams');
     if (!checked.ok) return { kind: 'invalid', values, error: `${FIELD_LABEL[checked.field ?? ''] ?? checked.field ?? 'The form'}: ${checked.message}` };
@@ -892,6 +903,24 @@ const FIELD_LABEL: Record<string, string> = {
   group: 'User group',
   topic: 'Topic',
 };
+
+/**
+ * The cohort and user group as chosen, with "another…" replaced by the one typed: its id, or its name (any case);
+ * something the file does not have is passed on as typed, for checkSession to name.
+ */
+function typedChoices(v: AddForm, rollout: Pick<Rollout, 'cohorts' | 'groups'>): Pick<AddForm, 'cohort' | 'group'> | string {
+  const pick = (chosen: string | undefined, typed: string | undefined, list: readonly { id: string; name: string }[]) => {
+    if (chosen !== TYPED_CHOICE) return chosen;
+    const t = (typed ?? '').trim();
+    if (!t) return undefined;
+    return list.find((x) => x.id.toLowerCase() === t.toLowerCase() || x.name.toLowerCase() === t.toLowerCase())?.id ?? t;
+  };
+  const cohort = pick(v.cohort, v.cohortTyped, rollout.cohorts);
+  if (v.cohort === TYPED_CHOICE && cohort === undefined) return 'Cohort: type the id or name of the cohort it is for, or choose Everyone.';
+  const group = pick(v.group, v.groupTyped, rollout.groups);
+  if (v.group === TYPED_CHOICE && group === undefined) return 'User group: type the id or name of the user group it is for, or choose one listed.';
+  return { cohort, group };
+}
 
 /** The add form's fields → a schedule entry (then checked like one from the file), or what is wrong. */
 function sessionEntry(v: AddForm, host: Person, idSuffix: string): Record<string, unknown> | string {

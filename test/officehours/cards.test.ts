@@ -3,7 +3,8 @@ import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.
 import type { IssueSummary } from '../../src/issues/model.js';
 import type { AgendaView } from '../../src/officehours/agenda.js';
 import type { Booking } from '../../src/officehours/bookings.js';
-import { agendaCard, scheduleCard, trainingCard } from '../../src/officehours/cards.js';
+import { addFormCard, agendaCard, scheduleCard, trainingCard } from '../../src/officehours/cards.js';
+import type { Rollout } from '../../src/rollout/index.js';
 import type { Occurrence, Session } from '../../src/officehours/model.js';
 
 const session: Session = {
@@ -222,5 +223,31 @@ describe('the "my training" card', () => {
     expect(text).toContain('Courses 2–3 of 3');
     expect(text).toContain('"title":"First courses"');
     expect(text).not.toContain('changed since that card');
+  });
+});
+
+describe('the "office hours add" form on a rollout file of the largest size it allows', () => {
+  const long = (s: string, n: number) => `${s} ${'x'.repeat(n)}`.slice(0, n);
+  const big = {
+    cohorts: Array.from({ length: 200 }, (_, i) => ({ id: `c-${i}`, name: long(`Cohort ${i}`, 120), goLive: '2027-03-01', zone: 'Africa/Lusaka' })),
+    groups: Array.from({ length: 200 }, (_, i) => ({ id: `g-${i}`, name: long(`Group ${i}`, 120) })),
+  } as unknown as Pick<Rollout, 'cohorts' | 'groups'>;
+
+  it('is one card Teams accepts (it was 140 KB): the cohorts and groups that do not fit are typed by id or name, and the form says how many', () => {
+    const card = addFormCard(big, 'Africa/Lusaka');
+    expect(utf16Bytes(card)).toBeLessThanOrEqual(TEAMS_MESSAGE_LIMIT_BYTES);
+    const text = JSON.stringify(card);
+    expect(text).toContain('"value":"c-0"');
+    expect(text).toMatch(/Another cohort: type its id or name \(\d+ more are not listed\)/);
+    expect(text).toMatch(/Another user group: type its id or name \(\d+ more are not listed\)/);
+    expect(text).toContain('"id":"cohortTyped"');
+    expect(text).toContain('"id":"groupTyped"');
+  });
+
+  it('a rollout file whose cohorts and groups all fit lists them all, with nothing to type', () => {
+    const text = JSON.stringify(addFormCard({ cohorts: big.cohorts.slice(0, 3), groups: big.groups.slice(0, 3) }, 'Africa/Lusaka'));
+    expect(text).toContain('"value":"c-2"');
+    expect(text).not.toContain('cohortTyped');
+    expect(text).not.toContain('groupTyped');
   });
 });
