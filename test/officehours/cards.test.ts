@@ -244,6 +244,16 @@ describe('the "office hours add" form on a rollout file of the largest size it a
     expect(text).toContain('"id":"groupTyped"');
   });
 
+  it('the title and topic inputs stop at the lengths the server accepts, so a long paste is cut where typed, not refused after', async () => {
+    const { sessionSchema } = await import('../../src/officehours/schedule.js');
+    const inputs = (addFormCard(big, 'Africa/Lusaka') as unknown as { body: { id?: string; maxLength?: number }[] }).body as { id?: string; maxLength?: number }[];
+    const limit = (field: 'title' | 'topic') => sessionSchema.shape[field].safeParse('x'.repeat(1000)).error?.issues[0]?.message;
+    expect(inputs.find((i) => i.id === 'title')?.maxLength).toBe(120);
+    expect(inputs.find((i) => i.id === 'topic')?.maxLength).toBe(300);
+    expect(limit('title')).toBe('must be at most 120 characters');
+    expect(limit('topic')).toBe('must be at most 300 characters');
+  });
+
   it('a rollout file whose cohorts and groups all fit lists them all, with nothing to type', () => {
     const text = JSON.stringify(addFormCard({ cohorts: big.cohorts.slice(0, 3), groups: big.groups.slice(0, 3) }, 'Africa/Lusaka'));
     expect(text).toContain('"value":"c-2"');
