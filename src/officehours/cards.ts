@@ -8,7 +8,7 @@ import type { Occurrence } from './model.js';
 import type { TimelineItem } from './rules.js';
 import { type AddForm, listCursor, type Offer, QUESTION_LIMIT, type SessionPage, TYPED_CHOICE, type Viewer } from './service.js';
 import { count } from '../text/count.js';
-import { clip, listWithin } from '../text/fit.js';
+import { clip, cutUnits, listWithin } from '../text/fit.js';
 
 /**
  * Typed data for the office-hours cards (`cards/officehours-*.json`) and the builders that fill it. Text
@@ -427,7 +427,7 @@ function renderAgenda(view: AgendaView, window: AgendaWindow, fit: AgendaFit): A
         personId: b.personId,
         name: e(name(b)),
         question: e(clip(b.question, fit.questionMax)),
-        titleValue: b.question.slice(0, 120),
+        titleValue: cutUnits(b.question, 120),
         status: status.filter(Boolean).join(' '),
         open: form,
         buttons: form || !fit.compact,

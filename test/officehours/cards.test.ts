@@ -226,6 +226,16 @@ describe('the "my training" card', () => {
   });
 });
 
+describe('the agenda\'s "Log as an issue" form', () => {
+  it('fills the issue title from the question without cutting an emoji in half (it came back as "\uFFFD" in the issue)', () => {
+    const view = bookedSession(1, () => ({ question: `${'x'.repeat(119)}😀 and more after the title's 120` }));
+    const card = JSON.stringify(agendaCard(view));
+    const title = /"id":"title0"[^}]*"value":"([^"]*)"/.exec(card)?.[1] ?? /"value":"([^"]*)"[^}]*"id":"title0"/.exec(card)?.[1];
+    expect(title).toBe('x'.repeat(119));
+    expect(card).not.toMatch(/\\ud83d(?!\\ude00)/i);
+  });
+});
+
 describe('the "office hours add" form on a rollout file of the largest size it allows', () => {
   const long = (s: string, n: number) => `${s} ${'x'.repeat(n)}`.slice(0, n);
   const big = {
