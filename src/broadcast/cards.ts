@@ -3,6 +3,7 @@ import { sectionExcerpt } from '../faq/docs/excerpt.js';
 import { formatWhen } from '../issues/cards.js';
 import { DELIVERY_STATE_LABEL, type DeliveryState, TEXT_LIMITS, type MessageContent } from './model.js';
 import { type Progress, type Report, shareText, timeLeftText } from './progress.js';
+import { isPseudonym } from '../privacy/pseudonym.js';
 import { clip } from '../text/fit.js';
 import { TYPED_AUDIENCE, TYPED_CHOICE } from './audience.js';
 import { count, people } from '../text/count.js';
@@ -418,9 +419,11 @@ function listOf(items: string[]): string {
 }
 
 export function celebrationCard(c: CelebrationView, notice = ''): AdaptiveCard {
-  const mentions = c.people.map((p) => ({ id: p.id, name: mentionName(p.name) }));
-  const headline = mentions.length
-    ? `🎉 Well done, ${listOf(mentions.map((m) => `<at>${m.name}</at>`))}!`
+  const named = c.people.map((p) => ({ id: p.id, name: mentionName(p.name) }));
+  // Someone forgotten since is their stand-in: named plainly, as no Teams user has that id to mention.
+  const mentions = named.filter((p) => !isPseudonym(p.id));
+  const headline = named.length
+    ? `🎉 Well done, ${listOf(named.map((m) => (isPseudonym(m.id) ? e(m.name) : `<at>${m.name}</at>`)))}!`
     : '🎉 A win for the rollout';
   return renderCard<CelebrationCardData>('broadcast-celebration', {
     id: c.id,

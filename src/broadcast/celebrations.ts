@@ -7,6 +7,7 @@ import { allows } from '../roles/permissions.js';
 import type { Person } from '../roles/roles.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 import { deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
+import { isBlank } from '../text/blank.js';
 import { clip } from '../text/fit.js';
 import { oneLine } from '../text/one-line.js';
 import { type CelebrateErrors, type CelebrateValues, type CelebrationView, celebrationCard } from './cards.js';
@@ -213,6 +214,9 @@ export interface CelebrationDeps {
 }
 
 const MAX_PEOPLE = 10;
+/** The form's fallback choices: at most this many people, in at most this many characters of the card. */
+const FORM_PEOPLE = 100;
+const FORM_PEOPLE_CHARS = 8_000;
 /** Someone the support team's roster would have been asked about, had it answered. */
 const UNCHECKED = Symbol('unchecked');
 const ROSTER_UNREADABLE = "I couldn't check the support team's members just now; try Post again in a minute. Nothing was posted.";
@@ -225,7 +229,15 @@ export class CelebrationService {
   /** The form's fallback choices (people the app knows), for champions and the rollout team. */
   async formPeople(caller: Caller): Promise<{ id: string; name: string }[] | Refusal> {
     if (!allows(caller.role, 'broadcast.celebrate')) return refusal();
-    return (await this.d.knownPeople()).slice(0, 100);
+    // Up to 100, and fewer of the longest names: the form shown again with what was typed must stay one Teams card.
+    const out: { id: string; name: string }[] = [];
+    let used = 0;
+    for (const p of await this.d.knownPeople()) {
+      used += JSON.stringify(p).length;
+      if (out.length >= FORM_PEOPLE || used > FORM_PEOPLE_CHARS) break;
+      out.push(p);
+    }
+    return out;
   }
 
   /** Checks the form and posts the celebration to the support channel; bad input changes nothing. */
@@ -260,7 +272,8 @@ export class CelebrationService {
       else people = found.map((p) => p as { id: string; name: string });
     }
     const what = values.what.trim();
-    if (!what) errors.what = 'Say what they achieved.';
+    // Zero-width and other format characters alone show as an empty post.
+    if (isBlank(what)) errors.what = 'Say what they achieved.';
     else if (what.length > TEXT_LIMITS.celebration) errors.what = `That is ${what.length} characters; at most ${TEXT_LIMITS.celebration}.`;
     const image = values.image.trim();
     if (image && (!/^https:\/\/\S+$/i.test(image) || image.length > TEXT_LIMITS.url)) errors.image = 'Give an https:// address, or leave it empty.';

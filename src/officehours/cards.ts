@@ -6,8 +6,9 @@ import { AGENDA_PAGE, type AgendaView, agendaPage } from './agenda.js';
 import { dateTimeIn, spanIn, zoneLabel } from './display.js';
 import type { Occurrence } from './model.js';
 import type { TimelineItem } from './rules.js';
-import { type AddForm, listCursor, type Offer, QUESTION_LIMIT, type SessionPage, type Viewer } from './service.js';
-import { clip, listWithin } from '../text/fit.js';
+import { type AddForm, listCursor, type Offer, QUESTION_LIMIT, type SessionPage, TYPED_CHOICE, type Viewer } from './service.js';
+import { count } from '../text/count.js';
+import { clip, cutUnits, listWithin } from '../text/fit.js';
 
 /**
  * Typed data for the office-hours cards (`cards/officehours-*.json`) and the builders that fill it. Text
@@ -130,6 +131,9 @@ export interface AddFormCardData {
   repeats: Choice[];
   cohorts: Choice[];
   groups: Choice[];
+  /** The label of the input to type a cohort (a group) the list had no room for; empty when every one is listed. */
+  cohortTypedLabel: string;
+  groupTypedLabel: string;
 }
 
 /** "Times in Asia/Kolkata (IST)", or programme time with why. */
@@ -423,7 +427,7 @@ function renderAgenda(view: AgendaView, window: AgendaWindow, fit: AgendaFit): A
         personId: b.personId,
         name: e(name(b)),
         question: e(clip(b.question, fit.questionMax)),
-        titleValue: b.question.slice(0, 120),
+        titleValue: cutUnits(b.question, 120),
         status: status.filter(Boolean).join(' '),
         open: form,
         buttons: form || !fit.compact,
@@ -455,6 +459,18 @@ export function addFormCard(
   opts: { values?: AddForm; error?: string } = {},
 ): AdaptiveCard {
   const v = opts.values ?? {};
+  const cohorts = fittedChoices(
+    { title: 'Everyone', value: 'everyone' },
+    rollout.cohorts.map((c) => ({ title: `${c.name} (${goLiveText(c)})`, value: c.id })),
+    'Another cohort (type it below)',
+    v.cohort ?? '',
+  );
+  const groups = fittedChoices(
+    { title: 'No particular group', value: 'none' },
+    rollout.groups.map((g) => ({ title: g.name, value: g.id })),
+    'Another user group (type it below)',
+    v.group ?? '',
+  );
   return renderCard<AddFormCardData>('officehours-form', {
     error: e(opts.error ?? ''),
     values: {
@@ -471,6 +487,8 @@ export function addFormCard(
       topic: v.topic ?? '',
       cohort: v.cohort || 'everyone',
       group: v.group || 'none',
+      cohortTyped: v.cohortTyped ?? '',
+      groupTyped: v.groupTyped ?? '',
     },
     kinds: [
       { title: 'Office hours', value: 'office-hours' },
@@ -481,7 +499,31 @@ export function addFormCard(
       { title: 'Every week', value: 'weekly' },
       { title: 'Every two weeks', value: 'fortnightly' },
     ],
-    cohorts: [{ title: 'Everyone', value: 'everyone' }, ...rollout.cohorts.map((c) => ({ title: `${c.name} (${goLiveText(c)})`, value: c.id }))],
-    groups: [{ title: 'No particular group', value: 'none' }, ...rollout.groups.map((g) => ({ title: g.name, value: g.id }))],
+    cohorts: cohorts.choices,
+    groups: groups.choices,
+    cohortTypedLabel: cohorts.omitted ? `Another cohort: type its id or name (${count(cohorts.omitted)} more are not listed)` : '',
+    groupTypedLabel: groups.omitted ? `Another user group: type its id or name (${count(groups.omitted)} more are not listed)` : '',
   });
+}
+
+/** What each of the form's cohort and user-group lists may take of the card (a rollout file may hold 200 of each). */
+const FORM_CHOICES_CHARS = 6_000;
+const FORM_CHOICE_TITLE_CHARS = 80;
+
+/**
+ * The first choice, then as many of `all` as fit in FORM_CHOICES_CHARS (titles shortened), then, when some are left
+ * out, "another" (typed on the form: TYPED_CHOICE). The one chosen is listed whatever the room.
+ */
+function fittedChoices(first: Choice, all: readonly Choice[], another: string, chosen: string): { choices: Choice[]; omitted: number } {
+  const choices = [first];
+  let used = 0;
+  let omitted = 0;
+  for (const c of all) {
+    const choice = { title: clip(c.title, FORM_CHOICE_TITLE_CHARS), value: c.value };
+    used += JSON.stringify(choice).length;
+    if (used <= FORM_CHOICES_CHARS || c.value === chosen) choices.push(choice);
+    else omitted++;
+  }
+  if (omitted) choices.push({ title: another, value: TYPED_CHOICE });
+  return { choices, omitted };
 }

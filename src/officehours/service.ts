@@ -8,9 +8,12 @@ import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
 import type { Pseudonym, Subject } from '../privacy/personal-data.js';
 import { isPseudonym } from '../privacy/pseudonym.js';
+import { escapeText } from '../cards/template.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
+import { isBlank } from '../text/blank.js';
+import { oneLine } from '../text/one-line.js';
 import type { OutboxEntry } from '../storage/disk-outbox.js';
-import type { Membership, RolloutDirectory } from '../rollout/index.js';
+import type { Membership, Rollout, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
 import { type Booking, type BookingStore, type PersonBooking, type Seats, servedSequence } from './bookings.js';
 import { type KnownSession, knownSession, REMOVED, type ScheduleChanges } from './changes.js';
@@ -146,8 +149,17 @@ export type BookResult =
   | { kind: 'booked'; offer: Offer; fresh: boolean };
 
 export type AddForm = Partial<
-  Record<'title' | 'kind' | 'date' | 'time' | 'zone' | 'minutes' | 'capacity' | 'repeat' | 'until' | 'joinUrl' | 'topic' | 'cohort' | 'group', string>
+  Record<
+    'title' | 'kind' | 'date' | 'time' | 'zone' | 'minutes' | 'capacity' | 'repeat' | 'until' | 'joinUrl' | 'topic' | 'cohort' | 'group' | 'cohortTyped' | 'groupTyped',
+    string
+  >
 >;
+
+/**
+ * The add form's "another cohort / user group" choice: one the form had no room to list (a rollout file may hold 200
+ * of each), given by its id or name in `cohortTyped` / `groupTyped`.
+ */
+export const TYPED_CHOICE = 'typed';
 
 export type AddResult =
   | { kind: 'message'; text: string }
@@ -259,7 +271,10 @@ export class OfficeHoursService {
 
   async book(viewer: Viewer, occurrenceId: string, question: string): Promise<BookResult> {
     if (!allows(viewer.role, 'officehours.book')) return { kind: 'message', text: 'You cannot book sessions.' };
-    const text = question.trim();
+    // Quoted inside the bot's own lines ("bringing: …", the reminder): one line, no direction override; nothing
+    // visible is no question.
+    const typed = oneLine(question).trim();
+    const text = isBlank(typed) ? '' : typed;
     if (text.length > QUESTION_LIMIT) {
       return { kind: 'message', text: `Your question can be at most ${QUESTION_LIMIT} characters (this one has ${text.length}). Shorten it and press Book again.` };
     }
@@ -294,9 +309,14 @@ export class OfficeHoursService {
     if (!o) return { text: 'I could not find that session any more. Type "office hours" for the current ones.' };
     if (o.end.getTime() <= this.d.clock.now().getTime()) return { text: 'That session is over; there is nothing to cancel.', occurrence: o };
     const cancelled = await this.d.bookings.cancel(o.id, viewer.person.id);
+    // The rollout team called it off: there is no one to offer the seat to, and that is the news.
+    const text =
+      o.status === 'cancelled'
+        ? `${o.session.title} on ${spanIn(o, viewer.zone)} was cancelled${o.reason ? ` (${o.reason})` : ''}; your seat is released.`
+        : `Your seat at ${o.session.title} on ${spanIn(o, viewer.zone)} is cancelled, and offered to someone else.`;
     return cancelled
       ? {
-          text: `Your seat at ${o.session.title} on ${spanIn(o, viewer.zone)} is cancelled, and offered to someone else.`,
+          text,
           occurrence: o,
           calendarUrl: this.calendarLink(cancelled, o),
         }
@@ -360,7 +380,9 @@ export class OfficeHoursService {
     const suffix = requestKey
       ? createHash('sha256').update(`${requestKey}|${JSON.stringify(Object.entries(values).sort())}`).digest('hex').slice(0, 6)
       : this.d.clock.now().getTime().toString(36).slice(-5);
-    const entry = sessionEntry(values, viewer.person, suffix);
+    const typed = typedChoices(values, this.d.directory.rollout);
+    if (typeof typed === 'string') return { kind: 'invalid', values, error: typed };
+    const entry = sessionEntry({ ...values, ...typed }, viewer.person, suffix);
     if (typeof entry === 'string') return { kind: 'invalid', values, error: entry };
     const checked = checkSession(entry, this.defaultZone, this.d.directory.rollout, 'teams');
     if (!checked.ok) return { kind: 'invalid', values, error: `${FIELD_LABEL[checked.field ?? ''] ?? checked.field ?? 'The form'}: ${checked.message}` };
@@ -832,15 +854,17 @@ export class OfficeHoursService {
     const zone = b.zone || o.session.zone;
     // Everyone booked knows the start they were last told: a second move "was" the first move's time.
     const was = new Date(toldStart ?? b.start);
-    const why = o.reason ? ` (${o.reason})` : '';
+    // The notice is markdown: the title and reason are shown as typed, never as formatting or a link.
+    const why = o.reason ? ` (${escapeText(o.reason)})` : '';
+    const title = escapeText(o.session.title);
     if (o.status === 'cancelled') {
       // Named by when it would have met (a moved one keeps its new time when cancelled): the time they expect.
-      return `**${o.session.title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; [remove it from your calendar](${this.calendarLink(b, o)}) and type "office hours" to book another session.`;
+      return `**${title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; [remove it from your calendar](${this.calendarLink(b, o)}) and type "office hours" to book another session.`;
     }
     if (toldCancelled) {
-      return `**${o.session.title}** is back on${why}: it meets **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}), after all. Your booking ${b.id} stands again. [Update your calendar](${this.calendarLink(b, o)}).`;
+      return `**${title}** is back on${why}: it meets **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}), after all. Your booking ${b.id} stands again. [Update your calendar](${this.calendarLink(b, o)}).`;
     }
-    return `**${o.session.title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${this.calendarLink(b, o)}).`;
+    return `**${title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${this.calendarLink(b, o)}).`;
   }
 
   // ---- helpers ------------------------------------------------------------------------------------
@@ -891,6 +915,24 @@ const FIELD_LABEL: Record<string, string> = {
   group: 'User group',
   topic: 'Topic',
 };
+
+/**
+ * The cohort and user group as chosen, with "another…" replaced by the one typed: its id, or its name (any case);
+ * something the file does not have is passed on as typed, for checkSession to name.
+ */
+function typedChoices(v: AddForm, rollout: Pick<Rollout, 'cohorts' | 'groups'>): Pick<AddForm, 'cohort' | 'group'> | string {
+  const pick = (chosen: string | undefined, typed: string | undefined, list: readonly { id: string; name: string }[]) => {
+    if (chosen !== TYPED_CHOICE) return chosen;
+    const t = (typed ?? '').trim();
+    if (!t) return undefined;
+    return list.find((x) => x.id.toLowerCase() === t.toLowerCase() || x.name.toLowerCase() === t.toLowerCase())?.id ?? t;
+  };
+  const cohort = pick(v.cohort, v.cohortTyped, rollout.cohorts);
+  if (v.cohort === TYPED_CHOICE && cohort === undefined) return 'Cohort: type the id or name of the cohort it is for, or choose Everyone.';
+  const group = pick(v.group, v.groupTyped, rollout.groups);
+  if (v.group === TYPED_CHOICE && group === undefined) return 'User group: type the id or name of the user group it is for, or choose one listed.';
+  return { cohort, group };
+}
 
 /** The add form's fields → a schedule entry (then checked like one from the file), or what is wrong. */
 function sessionEntry(v: AddForm, host: Person, idSuffix: string): Record<string, unknown> | string {

@@ -62,7 +62,10 @@ export const OFFICE_HOURS_VERBS = {
     'officehours.manage',
     z.object(
       Object.fromEntries(
-        ['title', 'kind', 'date', 'time', 'zone', 'minutes', 'capacity', 'repeat', 'until', 'joinUrl', 'topic', 'cohort', 'group'].map((k) => [k, input]),
+        ['title', 'kind', 'date', 'time', 'zone', 'minutes', 'capacity', 'repeat', 'until', 'joinUrl', 'topic', 'cohort', 'group', 'cohortTyped', 'groupTyped'].map((k) => [
+          k,
+          input,
+        ]),
       ) as Record<string, typeof input>,
     ),
   ),

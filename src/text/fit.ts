@@ -23,6 +23,14 @@ export function clip(text: string, max: number): string {
 }
 
 /**
+ * `text` cut to at most `max` UTF-16 units (what a server limit such as an issue title's counts), with no "…" (an input's
+ * value to edit) and never through a surrogate pair: half an emoji would come back as U+FFFD.
+ */
+export function cutUnits(text: string, max: number): string {
+  return text.length <= max ? text : text.slice(0, max).replace(/[\uD800-\uDBFF]$/, '');
+}
+
+/**
  * `parts` joined with `sep` as far as `max` characters allow, then "… and N more" (of `noun`, when given). The first
  * part alone too long is shown cut, so the list never reads empty.
  */

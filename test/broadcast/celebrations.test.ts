@@ -29,6 +29,15 @@ describe('celebrate', () => {
     expect(card).not.toContain('**week one**');
   });
 
+  it('a win written only of invisible characters (zero-width spaces, no-break spaces) is refused like an empty one; nothing is posted', async () => {
+    const f = await fixture();
+    const res = await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: ' \u200b\u00a0\u2060\n\u200b ', image: '' }, 'k-blank');
+    expect(res).toMatchObject({ kind: 'invalid', errors: { what: 'Say what they achieved.' } });
+    expect(f.outbox.enqueued).toEqual([]);
+    // An emoji alone is something said.
+    expect(await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: '👏', image: '' }, 'k-emoji')).toMatchObject({ kind: 'posted' });
+  });
+
   it('a forged "who" naming ids nobody can vouch for is refused, naming them; nothing is posted', async () => {
     const f = await fixture({ supportTeam: [{ id: ADELE, name: 'Adele Vance' }] });
     const stranger = 'a0b1c2d3-0000-4000-8000-00000000dead';
@@ -76,6 +85,19 @@ describe('celebrate', () => {
     const people = Array.from({ length: 100 }, (_, i) => ({ id: `aad-person-${i}`, name: `Person number ${i}` }));
     expect(utf16Bytes(celebrateForm(res.values, res.errors, people))).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
     expect(f.outbox.enqueued).toEqual([]);
+  });
+
+  it('on a rollout file of people with the longest names Teams gives, the form shown again after a refused paste is still one card Teams shows', async () => {
+    // The fallback list (people the app knows) was the first 100 whatever their names: at 120 characters each it
+    // took nearly all of Teams' 40 KB, and the form shown again with what was typed went over it.
+    const known = Array.from({ length: 3000 }, (_, i) => ({ id: `a0b1c2d3-0000-4000-8000-${String(i).padStart(12, '0')}`, name: `Member ${i} ${'x'.repeat(120)}`.slice(0, 120) }));
+    const f = await fixture({ knownPeople: known });
+    const people = await f.b.celebrations.formPeople(CHAMPION);
+    if (!Array.isArray(people)) throw new Error('refused');
+    expect(people.length).toBeGreaterThan(20);
+    const res = await f.b.celebrations.celebrate(CHAMPION, { who: ADELE, what: '"Great" '.repeat(300), image: `https://x.example/${'p'.repeat(990)}` }, 'k-long-names');
+    if (res.kind !== 'invalid') throw new Error(`not refused: ${res.kind}`);
+    expect(utf16Bytes(celebrateForm(res.values, res.errors, people))).toBeLessThan(TEAMS_MESSAGE_LIMIT_BYTES);
   });
 
   it('names pasted one per line in "who" (one long "id") come back in a form Teams can still show', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePlan } from '../../src/broadcast/plan.js';
 import { EMPTY_ROLLOUT } from '../../src/rollout/model.js';
 import { collect } from '../../src/storage/tables.js';
-import { CHAMPION, fixture } from './support.js';
+import { CHAMPION, fixture, LEAD } from './support.js';
 
 /*
  * The broadcast feature's privacy duties beyond what test/http/privacy.test.ts drives through Teams: the
@@ -46,5 +46,23 @@ messages: []
     );
     // The win is not posted a second time for the same month's count.
     expect(await f.b.wins.run()).toEqual([]);
+  });
+});
+
+describe('forget, and a celebration that named the person', () => {
+  it('the post redrawn for the next kudos names the pseudonym as plain text, never as an @mention of someone who is not there', async () => {
+    const f = await fixture();
+    const posted = await f.b.celebrations.celebrate(CHAMPION, { who: 'aad-adele', what: 'Every K-05 on time', image: '' }, 'k');
+    if (posted.kind !== 'posted') throw new Error('not posted');
+    await f.b.personalData.forget({ ids: ['aad-adele'], name: 'Adele Vance' }, STAND);
+
+    await f.b.celebrations.kudos(LEAD, posted.celebration.id);
+    const update = f.outbox.enqueued.find((m) => m.op === 'update');
+    const card = JSON.stringify(update?.op === 'update' ? update.content : {});
+    expect(card).toContain(STAND.name);
+    expect(card).not.toContain('Adele Vance');
+    // A mention of the stand-in's id points Teams at a user that does not exist (and <at> text with no entity).
+    expect(card).not.toContain(`<at>${STAND.name}</at>`);
+    expect(card).not.toContain(STAND.id);
   });
 });

@@ -119,6 +119,8 @@ export async function fixture(
     channelConversation?: (role: string) => Promise<string | undefined>;
     /** A team's roster as Teams answers it (default: the app is not in the team). */
     teamMembers?: (teamId: string, firstPage?: boolean) => Promise<Person[]>;
+    /** The people the app knows by name (default: Adele). */
+    knownPeople?: { id: string; name: string }[];
   } = {},
 ): Promise<Fixture> {
   const tables = opts.tables ?? testTables();
@@ -148,7 +150,7 @@ export async function fixture(
     },
     chatOf: async (userKey) => chats.get(userKey),
     nameOf: async (id) => (id === 'aad-adele' ? 'Adele Vance' : undefined),
-    knownPeople: async () => [{ id: 'aad-adele', name: 'Adele Vance' }],
+    knownPeople: async () => opts.knownPeople ?? [{ id: 'aad-adele', name: 'Adele Vance' }],
     channelMember:
       opts.channelMember ??
       (async (role, id) => (role === 'support' ? opts.supportTeam?.find((p) => p.id.toLowerCase() === id.toLowerCase()) : undefined)),

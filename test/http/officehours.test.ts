@@ -217,6 +217,21 @@ describe('booking a seat', () => {
     expect(readable(await say(app, cara, 'office hours', where(cara)))).not.toContain("You're booked");
   });
 
+  it('a question with a direction override or line breaks is kept on one line, so it cannot reverse or break the lines quoting it', async () => {
+    clock.set(MONDAY);
+    const ola = person('Ola Override');
+    await say(app, ola, 'whoami', where(ola));
+    // U+202E would turn the rest of "bringing: …" (and the reminder's join link and booking id after it) right to left.
+    const card = JSON.stringify((await book(ola, 'office-hours|2026-12-08T14:00', '\u202eK-05 greyed out\nsince Monday\u2066')).body);
+    expect(card).toContain('bringing: K-05 greyed out since Monday');
+    expect(card).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    // Nothing visible at all is no question.
+    const pat = person('Pat Blank');
+    const blank = JSON.stringify((await book(pat, 'office-hours|2026-12-08T14:00', '\u200b \u2060')).body);
+    expect(blank).toContain("You're booked");
+    expect(blank).not.toContain('bringing:');
+  });
+
   it('an over-long question is refused with the limit, and nothing is booked', async () => {
     clock.set(MONDAY);
     const dan = person('Dan Long');
@@ -263,6 +278,19 @@ describe('booking a seat', () => {
     expect(ics).toContain('METHOD:CANCEL');
     expect(ics).toContain('STATUS:CANCELLED');
     expect(ics).toMatch(/SEQUENCE:1\r\n/);
+  });
+  it('"Cancel my seat" on a session the rollout team cancelled says the session is off, not that the seat goes to someone else', async () => {
+    clock.set(MONDAY);
+    const uma = person('Uma Void');
+    await say(app, uma, 'whoami', where(uma));
+    expect(invokeText((await book(uma, 'office-hours|2027-01-21T14:00')).body)).toContain("You're booked");
+    expect(readable(await say(app, USERS.lead, 'office hours cancel 2027-01-21 office-hours Staff day', where(USERS.lead)))).toMatch(/^Cancelled: /);
+    const res = await execute(app, uma, 'officehours.cancel', { occurrenceId: 'office-hours|2027-01-21T14:00' }, where(uma));
+    const text = invokeText(res.body);
+    expect(text).toContain('FieldLedger office hours on Thu 21 Jan 2027, 14:00–15:30 was cancelled (Staff day)');
+    expect(text).not.toContain('offered to someone else');
+    // The calendar entry can still be taken out.
+    expect(JSON.stringify(res.body)).toContain('Remove it from your calendar (.ics)');
   });
 });
 
@@ -390,6 +418,34 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect(sentText(bea, from)).toContain('is back on: it meets **Tue 19 Jan 2027, 15:00');
     expect(sentText(bea, from)).toContain('stands again');
     expect(sentText(bea, from)).not.toContain('has moved');
+  });
+
+  it('a session title and a cancel reason with markdown in them reach those booked as typed, not as formatting or a link', async () => {
+    clock.set(MONDAY);
+    const added = await execute(app, USERS.lead, 'officehours.add', {
+      title: 'Sync *fast* clinic',
+      kind: 'office-hours',
+      date: '2026-12-22',
+      time: '11:00',
+      zone: 'Africa/Lusaka',
+      minutes: '30',
+      capacity: '5',
+      joinUrl: 'https://teams.microsoft.com/l/meetup-join/sync-clinic',
+    }, where(USERS.lead));
+    const id = /\((sync-fast-clinic-[a-z0-9]+)\)/.exec(invokeText(added.body))?.[1] ?? '';
+    const rae = person('Rae Reason');
+    await say(app, rae, 'whoami', where(rae));
+    expect(invokeText((await book(rae, `${id}|2026-12-22T11:00`)).body)).toContain("You're booked");
+    const from = connector.sentTo(chatOf(rae)).length;
+    expect(readable(await say(app, USERS.lead, `office hours cancel 2026-12-22 ${id} see [the notice](https://example.org/x) **first**`, where(USERS.lead)))).toMatch(/^Cancelled: /);
+    await connector.waitFor(() => sentText(rae, from).includes('is cancelled'));
+    const told = sentText(rae, from);
+    expect(told).toContain('fast');
+    expect(told).toContain('the notice');
+    // Typed text shown as typed: no italics, no bold, no link the rollout team did not mean to make.
+    expect(told).not.toContain('*fast*');
+    expect(told).not.toContain('](https://example.org/x)');
+    expect(told).not.toContain('**first**');
   });
 
   it('a day far in the future or past is answered with "no session", not an error', async () => {

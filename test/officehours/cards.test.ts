@@ -3,7 +3,8 @@ import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.
 import type { IssueSummary } from '../../src/issues/model.js';
 import type { AgendaView } from '../../src/officehours/agenda.js';
 import type { Booking } from '../../src/officehours/bookings.js';
-import { agendaCard, scheduleCard, trainingCard } from '../../src/officehours/cards.js';
+import { addFormCard, agendaCard, scheduleCard, trainingCard } from '../../src/officehours/cards.js';
+import type { Rollout } from '../../src/rollout/index.js';
 import type { Occurrence, Session } from '../../src/officehours/model.js';
 
 const session: Session = {
@@ -222,5 +223,51 @@ describe('the "my training" card', () => {
     expect(text).toContain('Courses 2–3 of 3');
     expect(text).toContain('"title":"First courses"');
     expect(text).not.toContain('changed since that card');
+  });
+});
+
+describe('the agenda\'s "Log as an issue" form', () => {
+  it('fills the issue title from the question without cutting an emoji in half (it came back as "\uFFFD" in the issue)', () => {
+    const view = bookedSession(1, () => ({ question: `${'x'.repeat(119)}😀 and more after the title's 120` }));
+    const card = JSON.stringify(agendaCard(view));
+    const title = /"id":"title0"[^}]*"value":"([^"]*)"/.exec(card)?.[1] ?? /"value":"([^"]*)"[^}]*"id":"title0"/.exec(card)?.[1];
+    expect(title).toBe('x'.repeat(119));
+    expect(card).not.toMatch(/\\ud83d(?!\\ude00)/i);
+  });
+});
+
+describe('the "office hours add" form on a rollout file of the largest size it allows', () => {
+  const long = (s: string, n: number) => `${s} ${'x'.repeat(n)}`.slice(0, n);
+  const big = {
+    cohorts: Array.from({ length: 200 }, (_, i) => ({ id: `c-${i}`, name: long(`Cohort ${i}`, 120), goLive: '2027-03-01', zone: 'Africa/Lusaka' })),
+    groups: Array.from({ length: 200 }, (_, i) => ({ id: `g-${i}`, name: long(`Group ${i}`, 120) })),
+  } as unknown as Pick<Rollout, 'cohorts' | 'groups'>;
+
+  it('is one card Teams accepts (it was 140 KB): the cohorts and groups that do not fit are typed by id or name, and the form says how many', () => {
+    const card = addFormCard(big, 'Africa/Lusaka');
+    expect(utf16Bytes(card)).toBeLessThanOrEqual(TEAMS_MESSAGE_LIMIT_BYTES);
+    const text = JSON.stringify(card);
+    expect(text).toContain('"value":"c-0"');
+    expect(text).toMatch(/Another cohort: type its id or name \(\d+ more are not listed\)/);
+    expect(text).toMatch(/Another user group: type its id or name \(\d+ more are not listed\)/);
+    expect(text).toContain('"id":"cohortTyped"');
+    expect(text).toContain('"id":"groupTyped"');
+  });
+
+  it('the title and topic inputs stop at the lengths the server accepts, so a long paste is cut where typed, not refused after', async () => {
+    const { sessionSchema } = await import('../../src/officehours/schedule.js');
+    const inputs = (addFormCard(big, 'Africa/Lusaka') as unknown as { body: { id?: string; maxLength?: number }[] }).body as { id?: string; maxLength?: number }[];
+    const limit = (field: 'title' | 'topic') => sessionSchema.shape[field].safeParse('x'.repeat(1000)).error?.issues[0]?.message;
+    expect(inputs.find((i) => i.id === 'title')?.maxLength).toBe(120);
+    expect(inputs.find((i) => i.id === 'topic')?.maxLength).toBe(300);
+    expect(limit('title')).toBe('must be at most 120 characters');
+    expect(limit('topic')).toBe('must be at most 300 characters');
+  });
+
+  it('a rollout file whose cohorts and groups all fit lists them all, with nothing to type', () => {
+    const text = JSON.stringify(addFormCard({ cohorts: big.cohorts.slice(0, 3), groups: big.groups.slice(0, 3) }, 'Africa/Lusaka'));
+    expect(text).toContain('"value":"c-2"');
+    expect(text).not.toContain('cohortTyped');
+    expect(text).not.toContain('groupTyped');
   });
 });

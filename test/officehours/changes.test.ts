@@ -71,6 +71,22 @@ describe('the rollout team adding a session dated in the past', () => {
   });
 });
 
+describe('the rollout team adding a session for a cohort or group the form could not list', () => {
+  it('is given by its id or name typed on the form; one the rollout file does not have is named, and nothing is added', async () => {
+    const a = await officeHoursInstance();
+    const form = { title: 'Typed cohort clinic', date: '2026-12-09', time: '10:00', capacity: '10', joinUrl: 'https://teams.microsoft.com/l/x' };
+    const byName = await a.service.addSession(lead, { ...form, cohort: 'typed', cohortTyped: 'wave b: sefara, lumbe, dhoro' });
+    expect(byName).toMatchObject({ kind: 'added', session: { cohort: 'wave-b' } });
+    const training = await a.service.addSession(lead, { ...form, title: 'Typed group training', kind: 'training', group: 'typed', groupTyped: 'supervisors' });
+    expect(training).toMatchObject({ kind: 'added', session: { group: 'supervisors' } });
+    const unknown = await a.service.addSession(lead, { ...form, title: 'Nowhere clinic', cohort: 'typed', cohortTyped: 'wave-z' });
+    expect(unknown).toMatchObject({ kind: 'invalid', error: 'Cohort: no cohort "wave-z" in the rollout file' });
+    const empty = await a.service.addSession(lead, { ...form, title: 'Nowhere clinic', cohort: 'typed', cohortTyped: ' ' });
+    expect(empty).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/^Cohort: type/) });
+    expect((await a.service.current()).sessions.filter((s) => s.title === 'Nowhere clinic')).toEqual([]);
+  });
+});
+
 describe('what the rollout team reads of those booked on a session they cancelled or moved', () => {
   it('counts them with thousands separated, and one as "1 person"', () => {
     expect(bookedTold(1_204)).toBe('1,204 people booked were told');
