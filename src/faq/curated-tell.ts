@@ -155,7 +155,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
 
   /** Walks the rest of the month a page at a time. Safe to run twice or on two instances: the claim and the ETags decide. */
   run(id: string): Promise<void> {
-    return this.alone(id, () => this.walk(id));
+    return this.alone(id, this.key(id), () => this.walk(id));
   }
 
   private async walk(id: string): Promise<void> {

@@ -229,3 +229,24 @@ describe("a champion's answer to a question more than 2,000 people asked this mo
     for (const [k, keys] of sent) expect(keys, k).toHaveLength(1);
   }, 180_000);
 });
+
+describe('a curated answer saved on an instance already shutting down', () => {
+  it('lets the claim its staging wrote go: another instance takes the job up at its next upkeep, not once the claim runs out', async () => {
+    const s = await setup();
+    await ask(s.questions, s.clock, 0, 3);
+    const outcome = await s.curated.answerFromChampion(grace, { question: QUESTION, answer: 'Yes: Settings, Display, Dark.' });
+    if (!outcome.result.ok) throw new Error(outcome.result.message);
+    const answer = outcome.result.answer;
+    const a = await s.jobs('a', new CapturedOutbox());
+    const b = await s.jobs('b', new CapturedOutbox());
+    await a.stop();
+    // The turn's side writes the row claimed by a; its run starts nothing, shutdown having begun.
+    expect(await a.begin(answer, outcome.tell.length, GRACE_CARD)).toBe(true);
+    a.start(answer.id);
+    await a.idle();
+    // No time has passed: a's claim would hold a minute more, were it not let go.
+    expect(await b.upkeep()).toBe(1);
+    await b.idle();
+    expect(await b.upkeep(), 'done: its row is gone').toBe(0);
+  }, 60_000);
+});
