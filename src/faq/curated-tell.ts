@@ -28,6 +28,12 @@ import { people } from '../text/count.js';
  * its post, which `forget` deletes with their chat's other cards). The row goes once the last page is done and the
  * champion's card shows the count.
  *
+ * An edit's corrections go the same way when more were sent the earlier text than its turn reads (one page of
+ * `FaqCuratedNotices`): row `<answer id>.v<version>` holds the cursor in that partition (`token`) and how many were
+ * sent it (`reached`); each page's corrections are queued under the keys the turn uses (per answer, version and
+ * person: the outbox sends each once, so a page done again after its instance stopped sends nobody anything twice).
+ * A newer edit ends it (its own job sends the newest text to everyone).
+ *
  * The champion's card (post `faq-curated-tell`/answer id) says "N reached so far; more are being found", redrawn as
  * pages are done (at most every `progressEveryMs`), and the count when done. It is the card the Save was pressed on
  * when that is in their 1:1 chat; pressed on a card others see (the triage channel's gap card, which the `faq-gap` post
@@ -39,6 +45,8 @@ export const CURATED_TELL_POST = 'faq-curated-tell';
 const PK = 'job';
 /** The count replaces every progress version of the card. */
 const FINAL_VERSION = 1_000_000_000;
+/** Records of who was told read per page of an edit's corrections (the most one storage call gives). */
+const CORRECTION_ROWS = 1000;
 /** Questions read per page: one storage call, a few seconds of claims at most. */
 const PAGE_ROWS = 500;
 
@@ -72,8 +80,13 @@ export interface CuratedTellDeps {
    * forgotten since the page was read is neither named nor left claimed).
    */
   askersIn(answer: CuratedAnswer, page: readonly AskedQuestion[], again: boolean): Promise<{ named: Recipient[]; fresh: number }>;
-  /** The 1:1s that send `answer` to `tell` (as the turn sends them: the same keys). */
-  messages(answer: CuratedAnswer, tell: readonly Recipient[]): OutboundMessage[];
+  /** The 1:1s that send `answer` to `tell` (as the turn sends them: the same keys); `edited`, its corrections. */
+  messages(answer: CuratedAnswer, tell: readonly Recipient[], opts?: { edited?: boolean }): OutboundMessage[];
+  /**
+   * Of one page of the records of who was told of `answer` (from `next`), those sent an earlier text, and where the
+   * next page starts (CuratedAnswers.correctionsOf).
+   */
+  corrections(answer: CuratedAnswer, size: number, next: string): Promise<{ tell: Recipient[]; correctFrom?: string }>;
   posts: Pick<PostStore, 'save' | 'state' | 'removeShown'>;
   outbox: Outbox;
   clock: Clock;
@@ -142,6 +155,23 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
   }
 
   /**
+   * The edit's side: the job that sends `answer`'s corrections to those sent an earlier text past the first page its
+   * turn corrected (`from`, where the rest are read from), claimed by this instance; `told`, how many the turn sent.
+   * The job's key to `start`, or undefined when one is under way already (the Save pressed again).
+   */
+  async beginCorrections(answer: CuratedAnswer, told: number, from: string): Promise<string | undefined> {
+    const key = correctionKey(answer.id, answer.version);
+    const row: Row = { since: '', day: '', token: from, started: false, reached: told, pages: 0, ...this.claims.columns() };
+    try {
+      await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
+    } catch (err) {
+      if (isConflict(err)) return undefined;
+      throw err;
+    }
+    return key;
+  }
+
+  /**
    * Resumes every job whose claim lapsed (its instance stopped); how many it took up. First drops the posts of cards
    * that show their count (nothing redraws them again, and each names the champion's chat), as `my data` does.
    */
@@ -155,7 +185,35 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
 
   /** Walks the rest of the month a page at a time. Safe to run twice or on two instances: the claim and the ETags decide. */
   run(id: string): Promise<void> {
+    const correcting = CORRECTION_KEY.exec(id);
+    if (correcting) return this.alone(id, this.key(id), () => this.correct(id, correcting[1]!, Number(correcting[2])));
     return this.alone(id, this.key(id), () => this.walk(id));
+  }
+
+  /** An edit's corrections past its turn's page, a page of records at a time, to the last. */
+  private async correct(key: string, id: string, version: number): Promise<void> {
+    let job = await this.claim(key);
+    if (!job) return;
+    const answer = await this.d.answer(id);
+    // Retired, or edited again (the newer edit's corrections carry the newest text, to the same people): no more sent.
+    if (!answer || answer.status !== 'active' || answer.version !== version) {
+      await deleteIfThere(this.table, PK, key);
+      return;
+    }
+    for (;;) {
+      if (await this.stopsHere(this.key(key), job.etag)) return;
+      const page = await this.d.corrections(answer, this.d.pageRows ?? CORRECTION_ROWS, job.token);
+      await this.d.outbox.enqueue(this.d.messages(answer, page.tell, { edited: true }));
+      const next: Partial<Row> = { token: page.correctFrom ?? '', reached: job.reached + page.tell.length, pages: job.pages + 1 };
+      if (!page.correctFrom) {
+        await deleteIfThere(this.table, PK, key);
+        this.d.log.info({ curated: id, version, reached: next.reached }, 'curated answer corrections sent to everyone sent an earlier text');
+        return;
+      }
+      const etag = await this.write(key, next, job.etag);
+      if (etag === undefined) return;
+      job = { ...job, ...next, etag };
+    }
   }
 
   private async walk(id: string): Promise<void> {
@@ -241,6 +299,12 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     }
   }
 }
+
+/** The row of the corrections of `id` at `version`: answer ids are hex, so the key is told from a new answer's. */
+function correctionKey(id: string, version: number): string {
+  return `${safeKey(id)}.v${version}`;
+}
+const CORRECTION_KEY = /^([0-9a-f]+)\.v(\d+)$/;
 
 /** The champion's card as the job draws it: the answer's question, who answered, and the count. */
 function tellCard(answer: CuratedAnswer, note: string) {

@@ -29,7 +29,7 @@ export interface FaqWiring {
   /** The live office-hours schedule: asked before the guidance, and behind "Ask at office hours". */
   officeHours?: OfficeHoursHooks;
   /** Finds a new answer's askers past the rows its turn read, off the turn (absent: the turn's askers only). */
-  tellJobs?: Pick<CuratedTellJobs, 'begin' | 'start'>;
+  tellJobs?: Pick<CuratedTellJobs, 'begin' | 'beginCorrections' | 'start'>;
   /** Where `export curated` saves its file and sends the link (as `export issues` does). */
   downloads?: DownloadWiring & { exports: Pick<ExportStore, 'save'>; clock: Clock };
 }
@@ -257,7 +257,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   bot.verb(FAQ_VERBS.curatedEdit, async (turn, data) => {
     const answer = data.answer?.trim() || undefined;
     const sectionId = data.sectionId?.trim() || undefined;
-    const { result: res, tell, unchanged, repeated } = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
+    const { result: res, tell, unchanged, repeated, correctFrom } = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
     if (!res.ok) {
       const current = await curated.get(data.curatedId);
       if (!current) return { message: res.message };
@@ -278,14 +278,19 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     const stored = res.answer;
     const messages = curatedAnswerMessages(stored, tell, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId), { edited: true });
     await outbox.enqueue(messages);
+    const n = messages.length;
+    // More were sent the earlier text than the turn read: the rest are corrected off the turn. Begun before the
+    // corrections are recorded as queued, so a Save found "sent" had its job begun (or finished).
+    const rest = correctFrom && w.tellJobs ? await w.tellJobs.beginCorrections(stored, n, correctFrom) : undefined;
+    if (rest) w.tellJobs?.start(rest);
     // Not recorded, a later Save queues them again under the same keys (the outbox sends each once): nothing lost.
     await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the corrections as queued'));
-    const n = messages.length;
+    const more = correctFrom ? ' so far; the others sent it are being found and get it too' : '';
     return listCard(
       turn,
       'active',
       undefined,
-      `Saved: the bot gives the new answer from now on.${n ? ` ${people(n)} who ${n === 1 ? 'was' : 'were'} sent the earlier answer ${n === 1 ? 'gets' : 'get'} the new one in a private chat.` : ''}`,
+      `Saved: the bot gives the new answer from now on.${n ? ` ${people(n)} who ${n === 1 ? 'was' : 'were'} sent the earlier answer ${n === 1 ? 'gets' : 'get'} the new one in a private chat${more}.` : ''}`,
     );
   });
   bot.verb(FAQ_VERBS.curatedRetire, async (turn, data) => {

@@ -66,7 +66,8 @@ async function setup() {
       },
       askersIn: (answer, page, again) =>
         curated.askersIn(answer, page, again, (ids, kept) => forgottenKeys.since(ids, kept)),
-      messages: (answer, tell) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId)),
+      messages: (answer, tell, opts) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId), opts),
+      corrections: (answer, size, next) => curated.correctionsOf(answer, size, next),
       posts,
       outbox,
       clock,

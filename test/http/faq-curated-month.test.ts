@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { PostStore } from '../../src/conversations/posts.js';
+import { CuratedStore } from '../../src/faq/curated.js';
 import { QuestionStore } from '../../src/faq/questions.js';
 import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
@@ -86,5 +87,20 @@ describe('Send the answer on a gap more than 2,000 people asked this month', () 
     expect(drawn.filter((b) => b.includes('your answer'))).toEqual([]);
     expect(drawn.at(-1)).toContain(`Answered by ${USERS.champion.name}`);
     expect(drawn.at(-1)).toMatch(/Asked [\d,]+ times/);
+  }, 180_000);
+
+  it('the answer edited once more than 1,000 were sent it: the correction reaches every one of them, each once, the rest off the turn', async () => {
+    // The records of who was told are read in key order: these come after the first 1,000 (and have a chat with the bot).
+    const late: TestUser[] = [999, 998].map((i) => ({ id: `29:many${i}`, aadObjectId: `aad-many${i}`, name: `Many ${i}` }));
+    for (const u of late) await say(app, u, 'whoami', inChat(u));
+    const store = await CuratedStore.open(app.tables, clock);
+    const [answer] = await store.active();
+    expect((await store.toldOf(answer!.id, 5_000)).length).toBe(NEWER + early.length);
+    const res = await execute(app, USERS.champion, 'faq.curated.edit', { curatedId: answer!.id, version: answer!.version, answer: 'The district office now, from the clerk.' }, inChat(USERS.champion));
+    expect(invokeText(res.body)).toContain('the others sent it are being found');
+    const corrected = (u: TestUser) => connector.sentTo(`a:chat-${u.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('from the clerk'));
+    await connector.waitFor(() => [...early, ...late].every((u) => corrected(u).length > 0), 90_000);
+    await app.settled();
+    for (const u of [...early, ...late]) expect(corrected(u), u.name).toHaveLength(1);
   }, 180_000);
 });
