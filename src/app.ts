@@ -656,6 +656,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       messages: (answer, tell, opts) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId), opts),
       corrections: (answer, size, next) => curatedAnswers.correctionsOf(answer, size, next),
       posts,
+      hasChat: async (userKey) => Boolean(await conversations.personalChat(userKey)),
       outbox,
       clock,
       holderId: scheduler.holderId,

@@ -57,6 +57,8 @@ interface Row {
   started: boolean;
   reached: number;
   pages: number;
+  /** The champion's card is in a channel thread others read (they have no 1:1 chat with the bot): "the answer", not "your". */
+  shared: boolean;
   holder: string;
   claimedUntil: number;
 }
@@ -66,9 +68,13 @@ type Job = Row & { etag: string };
 
 /**
  * Where the champion follows the count: `post`, the card the Save was pressed on in their 1:1 chat; `userKey`, a card
- * sent to them 1:1 (the Save was pressed where others see the card).
+ * sent to them 1:1 (the Save was pressed where others see the card), or, when they have no 1:1 chat with the bot, a
+ * card posted in `thread` (the thread of the channel card pressed on).
  */
-export type TellCard = { post: Post } | { userKey: string };
+export type TellCard = { post: Post } | { userKey: string; thread?: string };
+
+/** Where the count is shown: in the champion's 1:1 chat, or in a channel thread others read too. */
+export type TellWhere = 'chat' | 'thread';
 
 export interface CuratedTellDeps {
   /** The answer as it is now (a retired one is sent to nobody more). */
@@ -88,6 +94,8 @@ export interface CuratedTellDeps {
    */
   corrections(answer: CuratedAnswer, size: number, next: string): Promise<{ tell: Recipient[]; correctFrom?: string }>;
   posts: Pick<PostStore, 'save' | 'state' | 'removeShown'>;
+  /** Whether the person has a 1:1 chat with the bot (a card sent there would otherwise never arrive). */
+  hasChat(userKey: string): Promise<boolean>;
   outbox: Outbox;
   clock: Clock;
   holderId: string;
@@ -100,13 +108,19 @@ export interface CuratedTellDeps {
   pageRows?: number;
 }
 
-/** The champion's card while askers are still being found. */
-export function tellProgressNote(reached: number): string {
-  return `Saved. ${people(reached)} who asked ${reached === 1 ? 'gets' : 'get'} your answer in a private chat so far; more who asked are being found, and I show how many in our private chat when done. The bot now answers this question with it.`;
+/** The champion's card while askers are still being found; `where` the count is shown when done. */
+export function tellProgressNote(reached: number, where: TellWhere = 'chat'): string {
+  const shown = where === 'thread' ? 'in this thread' : 'in our private chat';
+  return `Saved. ${people(reached)} who asked ${reached === 1 ? 'gets' : 'get'} ${whose(where)} answer in a private chat so far; more who asked are being found, and I show how many ${shown} when done. The bot now answers this question with it.`;
 }
 
-function doneNote(reached: number): string {
-  return `Saved. ${people(reached)} who asked in the last ${TELL_WITHIN_DAYS} days ${reached === 1 ? 'gets' : 'get'} your answer in a private chat; the bot now answers this question with it.`;
+function doneNote(reached: number, where: TellWhere): string {
+  return `Saved. ${people(reached)} who asked in the last ${TELL_WITHIN_DAYS} days ${reached === 1 ? 'gets' : 'get'} ${whose(where)} answer in a private chat; the bot now answers this question with it.`;
+}
+
+/** Others read a card in a channel thread: the answer is not "yours" to them. */
+function whose(where: TellWhere): string {
+  return where === 'thread' ? 'the' : 'your';
 }
 
 export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
@@ -118,11 +132,15 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
 
   /**
    * The turn's side (two storage calls): the job for `answer`, claimed by this instance, its count starting at the
-   * `told` the turn sent it to; `card` is where the champion follows the count (see `TellCard`; none: nowhere). False
-   * when one is under way already (the Save pressed again): nothing new starts, and its count goes on.
+   * `told` the turn sent it to; `card` is where the champion follows the count (see `TellCard`; none: nowhere). Where
+   * the count is shown; false when one is under way already (the Save pressed again): nothing new starts, and its
+   * count goes on.
    */
-  async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<boolean> {
+  async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<TellWhere | false> {
     const now = this.nowMs;
+    // No 1:1 chat to send the card to: it goes to the thread of the card pressed on, where the champion is.
+    const thread = card && 'userKey' in card && card.thread && !(await this.d.hasChat(card.userKey)) ? card.thread : undefined;
+    const where: TellWhere = thread ? 'thread' : 'chat';
     const row: Row = {
       since: new Date(now - TELL_WITHIN_DAYS * 86_400_000).toISOString(),
       day: dayOf(new Date(now)),
@@ -130,6 +148,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       started: false,
       reached: told,
       pages: 0,
+      shared: where === 'thread',
       ...this.claims.columns(),
     };
     try {
@@ -145,13 +164,13 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
         {
           op: 'send',
           key: `${CURATED_TELL_POST}|${answer.id}`,
-          to: { kind: 'user', userKey: card.userKey },
-          content: tellCard(answer, tellProgressNote(told)),
+          to: thread ? { kind: 'conversation', conversationId: thread } : { kind: 'user', userKey: card.userKey },
+          content: tellCard(answer, tellProgressNote(told, where)),
           post: { kind: CURATED_TELL_POST, id: answer.id, version: 0 },
         },
       ]);
     }
-    return true;
+    return where;
   }
 
   /**
@@ -161,7 +180,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
    */
   async beginCorrections(answer: CuratedAnswer, told: number, from: string): Promise<string | undefined> {
     const key = correctionKey(answer.id, answer.version);
-    const row: Row = { since: '', day: '', token: from, started: false, reached: told, pages: 0, ...this.claims.columns() };
+    const row: Row = { since: '', day: '', token: from, started: false, reached: told, pages: 0, shared: false, ...this.claims.columns() };
     try {
       await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
     } catch (err) {
@@ -250,14 +269,14 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       job = { ...job, ...next, etag };
       if (fresh && this.nowMs - drawn >= (this.d.progressEveryMs ?? 5_000)) {
         drawn = this.nowMs;
-        await this.redraw(answer, tellProgressNote(job.reached), job.pages);
+        await this.redraw(answer, tellProgressNote(job.reached, whereOf(job)), job.pages);
       }
     }
   }
 
   /** Every page done: the champion's card shows the count, and the row goes. */
   private async finish(id: string, answer: CuratedAnswer, row: Row): Promise<void> {
-    await this.redraw(answer, doneNote(row.reached), FINAL_VERSION);
+    await this.redraw(answer, doneNote(row.reached, whereOf(row)), FINAL_VERSION);
     await deleteIfThere(this.table, PK, safeKey(id));
     this.d.log.info({ curated: id, reached: row.reached }, 'curated answer sent to every asker of the month');
   }
@@ -312,6 +331,10 @@ function tellCard(answer: CuratedAnswer, note: string) {
   return curatedFormCard(group, [], { answeredBy: answer.author.name, note });
 }
 
+function whereOf(row: Row): TellWhere {
+  return row.shared ? 'thread' : 'chat';
+}
+
 function rowOf(e: Partial<Record<keyof Row, unknown>>): Row {
   return {
     since: String(e.since ?? ''),
@@ -320,6 +343,7 @@ function rowOf(e: Partial<Record<keyof Row, unknown>>): Row {
     started: e.started === true,
     reached: Number(e.reached ?? 0),
     pages: Number(e.pages ?? 0),
+    shared: e.shared === true,
     holder: String(e.holder ?? ''),
     claimedUntil: Number(e.claimedUntil ?? 0),
   };

@@ -103,4 +103,28 @@ describe('Send the answer on a gap more than 2,000 people asked this month', () 
     await app.settled();
     for (const u of [...early, ...late]) expect(corrected(u), u.name).toHaveLength(1);
   }, 180_000);
+
+  it('pressed on the triage channel card by someone with no 1:1 chat with the bot: the count is shown in that card\'s thread', async () => {
+    const other = 'who feeds the office goldfish during the district audit week';
+    const asker: TestUser = { id: '29:goldfish', aadObjectId: 'aad-goldfish', name: 'Goldfish Asker' };
+    expect(readable(await say(app, asker, other, inChat(asker)))).toContain("doesn't cover this");
+    await app.settled();
+    const posted = JSON.stringify(connector.calls.find((c) => c.method === 'POST' && c.conversationId === TRIAGE && JSON.stringify(c.body).includes(other))?.body);
+    const groupId = /"groupId":"([^"]+)"/.exec(posted)?.[1] ?? '';
+    const activityId = (await (await PostStore.open(app.tables)).get('faq-gap', groupId))!.activityId;
+    const thread = `${TRIAGE};messageid=${activityId}`;
+    // The rollout lead curates too, and has never opened a private chat with the bot.
+    const res = await execute(app, USERS.lead, 'faq.curated.answer', { groupId, answer: 'The site keeper feeds it.' }, {
+      serviceUrl: connector.url,
+      conversation: { id: thread, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
+      replyToId: activityId,
+    });
+    expect(invokeText(res.body)).toContain('I show how many in this thread when done');
+    // The count: a card in the thread, redrawn once every asker is found (never "your answer": the channel reads it).
+    const inThread = () => connector.calls.filter((c) => c.conversationId === thread).map((c) => JSON.stringify(c.body));
+    await connector.waitFor(() => inThread().some((b) => b.includes('in the last 30 days gets the answer')), 60_000);
+    expect(inThread().filter((b) => b.includes('your answer'))).toEqual([]);
+    expect(connector.sentTo(`a:chat-${USERS.lead.aadObjectId}`)).toEqual([]);
+  }, 180_000);
 });
