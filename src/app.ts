@@ -653,8 +653,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       page: (day, since, next, size) => questions.dayPage(day, since, next, size),
       // An asker forgotten since the page was read is told nothing (looked for after the claim).
       askersIn: (answer, page, again) => curatedAnswers.askersIn(answer, page, again, forgottenSince),
-      messages: (answer, tell) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId)),
+      messages: (answer, tell, opts) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId), opts),
+      corrections: (answer, size, next) => curatedAnswers.correctionsOf(answer, size, next),
       posts,
+      hasChat: async (userKey) => Boolean(await conversations.personalChat(userKey)),
       outbox,
       clock,
       holderId: scheduler.holderId,

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from './clock.js';
-import { updateIfUnchanged } from './storage/entities.js';
+import { readEntity, updateIfUnchanged } from './storage/entities.js';
 import { isNotFound } from './storage/tables.js';
 
 /**
@@ -174,5 +174,15 @@ export class JobClaims {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * Lets the claim go if this instance holds it (a job its staging claimed, never run here: shutdown had begun). The
+   * row is read for its ETag, so a row another instance took meanwhile is left as it is.
+   */
+  async releaseIfOurs(key: JobRowKey): Promise<void> {
+    const row = await readEntity<{ holder?: string; claimedUntil?: number }>(this.table, key.partitionKey, key.rowKey);
+    if (!row || row.holder !== this.o.holderId || this.lapsed(row.claimedUntil)) return;
+    await this.release(key, row.etag);
   }
 }

@@ -66,9 +66,17 @@ export abstract class DurableJobs<D extends DurableJobsDeps> {
     return this.work.stop();
   }
 
-  /** Runs `fn` as job `key`'s run here, unless one is under way here already or shutdown began (the job is resumed elsewhere). */
-  protected async alone(key: string, fn: () => Promise<void>): Promise<void> {
-    if (this.active.has(key) || this.work.stopping) return;
+  /**
+   * Runs `fn` as job `key`'s run here, unless one is under way here already or shutdown began. Shutdown begun, the
+   * claim this instance may hold on the job's `row` (its staging wrote one) is let go, so another instance resumes the
+   * job at its next upkeep rather than once the claim runs out.
+   */
+  protected async alone(key: string, row: JobRowKey, fn: () => Promise<void>): Promise<void> {
+    if (this.active.has(key)) return;
+    if (this.work.stopping) {
+      await this.claims.releaseIfOurs(row);
+      return;
+    }
     this.active.add(key);
     try {
       await fn();

@@ -199,7 +199,7 @@ export class FigureImports extends DurableJobs<FigureImportsDeps> {
 
   /** Writes the batches not yet recorded as written, recording each; the last one marks the import done. */
   run(id: string): Promise<void> {
-    return this.alone(id, () => this.writeBatches(id));
+    return this.alone(id, { partitionKey: id, rowKey: JOB }, () => this.writeBatches(id));
   }
 
   private async writeBatches(id: string): Promise<void> {

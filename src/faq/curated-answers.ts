@@ -48,6 +48,11 @@ export interface CuratedOutcome {
    * be found; the turn starts `CuratedTellJobs` to look through the rest off the turn.
    */
   more?: true;
+  /**
+   * An edit's corrections: more were sent an earlier text than the turn read (`tell` names the first page of them);
+   * where the rest are read from. The turn starts `CuratedTellJobs.beginCorrections` to send them off the turn.
+   */
+  correctFrom?: string;
 }
 
 /** The latest forget of any of these keys made after something was kept at `kept` (ForgottenKeys.since), if any. */
@@ -225,7 +230,7 @@ export class CuratedAnswers {
       return refused(result);
     }
     await this.refresh();
-    return { result, tell: await this.whoWasTold(result.answer) };
+    return { result, ...(await this.whoWasTold(result.answer)) };
   }
 
   /**
@@ -241,7 +246,7 @@ export class CuratedAnswers {
     if (!correctionsOwed(current, repeat)) return { result, tell: [], ...(repeat ? { repeated: true as const } : { unchanged: true as const }) };
     // The corrections are drawn from this instance's engine, which may not have reloaded the edit yet.
     await this.refresh();
-    return { result, tell: await this.whoWasTold(current) };
+    return { result, ...(await this.whoWasTold(current)) };
   }
 
   /**
@@ -367,17 +372,26 @@ export class CuratedAnswers {
   }
 
   /**
-   * Everyone first sent an earlier version of `answer` (to send them its corrected text after an edit), each under
-   * their own wording where it was kept; a record from before wordings were kept gets the answer's own question.
-   * Whoever was first sent this version already has its text. A record from before versions were kept counts as an
-   * earlier version when made before this version was saved, or in the same millisecond (which came first is not
-   * known: a correction repeating the text they have is better than none when they have the old one). A forgotten
-   * person has no record left (`FaqPersonalData.forget` deletes them).
+   * Those first sent an earlier version of `answer` (to send them its corrected text after an edit), of one page of
+   * its records (at most `size`, from `next`), each under their own wording where it was kept; a record from before
+   * wordings were kept gets the answer's own question. Whoever was first sent this version already has its text. A
+   * record from before versions were kept counts as an earlier version when made before this version was saved, or
+   * in the same millisecond (which came first is not known: a correction repeating the text they have is better than
+   * none when they have the old one). A forgotten person has no record left (`FaqPersonalData.forget` deletes them).
+   * `correctFrom`: where the records past this page are read from (`CuratedTellJobs` sends those off the turn).
    */
-  private async whoWasTold(answer: CuratedAnswer): Promise<Recipient[]> {
-    const rows = await this.store.toldOf(answer.id, MAX_RETOLD);
-    const earlier = rows.filter((r) => (r.version !== undefined ? r.version < answer.version : r.at === undefined || r.at <= answer.updatedAt));
-    return earlier.map((r) => r.told ?? { asker: { id: r.userKey, name: '' }, question: answer.question, questionId: '' });
+  async correctionsOf(answer: CuratedAnswer, size: number, next?: string): Promise<{ tell: Recipient[]; correctFrom?: string }> {
+    const page = await this.store.toldPage(answer.id, size, next);
+    const earlier = page.rows.filter((r) => (r.version !== undefined ? r.version < answer.version : r.at === undefined || r.at <= answer.updatedAt));
+    return {
+      tell: earlier.map((r) => r.told ?? { asker: { id: r.userKey, name: '' }, question: answer.question, questionId: '' }),
+      ...(page.next ? { correctFrom: page.next } : {}),
+    };
+  }
+
+  /** The corrections an edit's turn sends itself: the first page of those sent an earlier text (see `correctionsOf`). */
+  private whoWasTold(answer: CuratedAnswer): Promise<{ tell: Recipient[]; correctFrom?: string }> {
+    return this.correctionsOf(answer, RETOLD_IN_TURN);
   }
 }
 
@@ -394,8 +408,8 @@ const MAX_GAP_QUESTIONS = 2000;
 const HOLDER_READS = 10;
 const HOLDER_PAUSE_MS = 200;
 
-/** At most this many people hear of one edit (askers within 30 days: far fewer in practice). */
-const MAX_RETOLD = 1000;
+/** Of those sent an earlier text, at most this many are corrected inside the edit's turn (one page read); the rest off it. */
+const RETOLD_IN_TURN = 1000;
 
 /** Two wordings count as the same question at this share of shared content words (as in `gaps`). */
 const SAME_QUESTION = 0.5;

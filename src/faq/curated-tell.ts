@@ -28,6 +28,12 @@ import { people } from '../text/count.js';
  * its post, which `forget` deletes with their chat's other cards). The row goes once the last page is done and the
  * champion's card shows the count.
  *
+ * An edit's corrections go the same way when more were sent the earlier text than its turn reads (one page of
+ * `FaqCuratedNotices`): row `<answer id>.v<version>` holds the cursor in that partition (`token`) and how many were
+ * sent it (`reached`); each page's corrections are queued under the keys the turn uses (per answer, version and
+ * person: the outbox sends each once, so a page done again after its instance stopped sends nobody anything twice).
+ * A newer edit ends it (its own job sends the newest text to everyone).
+ *
  * The champion's card (post `faq-curated-tell`/answer id) says "N reached so far; more are being found", redrawn as
  * pages are done (at most every `progressEveryMs`), and the count when done. It is the card the Save was pressed on
  * when that is in their 1:1 chat; pressed on a card others see (the triage channel's gap card, which the `faq-gap` post
@@ -39,6 +45,8 @@ export const CURATED_TELL_POST = 'faq-curated-tell';
 const PK = 'job';
 /** The count replaces every progress version of the card. */
 const FINAL_VERSION = 1_000_000_000;
+/** Records of who was told read per page of an edit's corrections (the most one storage call gives). */
+const CORRECTION_ROWS = 1000;
 /** Questions read per page: one storage call, a few seconds of claims at most. */
 const PAGE_ROWS = 500;
 
@@ -49,6 +57,8 @@ interface Row {
   started: boolean;
   reached: number;
   pages: number;
+  /** The champion's card is in a channel thread others read (they have no 1:1 chat with the bot): "the answer", not "your". */
+  shared: boolean;
   holder: string;
   claimedUntil: number;
 }
@@ -58,9 +68,13 @@ type Job = Row & { etag: string };
 
 /**
  * Where the champion follows the count: `post`, the card the Save was pressed on in their 1:1 chat; `userKey`, a card
- * sent to them 1:1 (the Save was pressed where others see the card).
+ * sent to them 1:1 (the Save was pressed where others see the card), or, when they have no 1:1 chat with the bot, a
+ * card posted in `thread` (the thread of the channel card pressed on).
  */
-export type TellCard = { post: Post } | { userKey: string };
+export type TellCard = { post: Post } | { userKey: string; thread?: string };
+
+/** Where the count is shown: in the champion's 1:1 chat, or in a channel thread others read too. */
+export type TellWhere = 'chat' | 'thread';
 
 export interface CuratedTellDeps {
   /** The answer as it is now (a retired one is sent to nobody more). */
@@ -72,9 +86,16 @@ export interface CuratedTellDeps {
    * forgotten since the page was read is neither named nor left claimed).
    */
   askersIn(answer: CuratedAnswer, page: readonly AskedQuestion[], again: boolean): Promise<{ named: Recipient[]; fresh: number }>;
-  /** The 1:1s that send `answer` to `tell` (as the turn sends them: the same keys). */
-  messages(answer: CuratedAnswer, tell: readonly Recipient[]): OutboundMessage[];
+  /** The 1:1s that send `answer` to `tell` (as the turn sends them: the same keys); `edited`, its corrections. */
+  messages(answer: CuratedAnswer, tell: readonly Recipient[], opts?: { edited?: boolean }): OutboundMessage[];
+  /**
+   * Of one page of the records of who was told of `answer` (from `next`), those sent an earlier text, and where the
+   * next page starts (CuratedAnswers.correctionsOf).
+   */
+  corrections(answer: CuratedAnswer, size: number, next: string): Promise<{ tell: Recipient[]; correctFrom?: string }>;
   posts: Pick<PostStore, 'save' | 'state' | 'removeShown'>;
+  /** Whether the person has a 1:1 chat with the bot (a card sent there would otherwise never arrive). */
+  hasChat(userKey: string): Promise<boolean>;
   outbox: Outbox;
   clock: Clock;
   holderId: string;
@@ -87,13 +108,19 @@ export interface CuratedTellDeps {
   pageRows?: number;
 }
 
-/** The champion's card while askers are still being found. */
-export function tellProgressNote(reached: number): string {
-  return `Saved. ${people(reached)} who asked ${reached === 1 ? 'gets' : 'get'} your answer in a private chat so far; more who asked are being found, and I show how many in our private chat when done. The bot now answers this question with it.`;
+/** The champion's card while askers are still being found; `where` the count is shown when done. */
+export function tellProgressNote(reached: number, where: TellWhere = 'chat'): string {
+  const shown = where === 'thread' ? 'in this thread' : 'in our private chat';
+  return `Saved. ${people(reached)} who asked ${reached === 1 ? 'gets' : 'get'} ${whose(where)} answer in a private chat so far; more who asked are being found, and I show how many ${shown} when done. The bot now answers this question with it.`;
 }
 
-function doneNote(reached: number): string {
-  return `Saved. ${people(reached)} who asked in the last ${TELL_WITHIN_DAYS} days ${reached === 1 ? 'gets' : 'get'} your answer in a private chat; the bot now answers this question with it.`;
+function doneNote(reached: number, where: TellWhere): string {
+  return `Saved. ${people(reached)} who asked in the last ${TELL_WITHIN_DAYS} days ${reached === 1 ? 'gets' : 'get'} ${whose(where)} answer in a private chat; the bot now answers this question with it.`;
+}
+
+/** Others read a card in a channel thread: the answer is not "yours" to them. */
+function whose(where: TellWhere): string {
+  return where === 'thread' ? 'the' : 'your';
 }
 
 export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
@@ -105,11 +132,15 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
 
   /**
    * The turn's side (two storage calls): the job for `answer`, claimed by this instance, its count starting at the
-   * `told` the turn sent it to; `card` is where the champion follows the count (see `TellCard`; none: nowhere). False
-   * when one is under way already (the Save pressed again): nothing new starts, and its count goes on.
+   * `told` the turn sent it to; `card` is where the champion follows the count (see `TellCard`; none: nowhere). Where
+   * the count is shown; false when one is under way already (the Save pressed again): nothing new starts, and its
+   * count goes on.
    */
-  async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<boolean> {
+  async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<TellWhere | false> {
     const now = this.nowMs;
+    // No 1:1 chat to send the card to: it goes to the thread of the card pressed on, where the champion is.
+    const thread = card && 'userKey' in card && card.thread && !(await this.d.hasChat(card.userKey)) ? card.thread : undefined;
+    const where: TellWhere = thread ? 'thread' : 'chat';
     const row: Row = {
       since: new Date(now - TELL_WITHIN_DAYS * 86_400_000).toISOString(),
       day: dayOf(new Date(now)),
@@ -117,6 +148,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       started: false,
       reached: told,
       pages: 0,
+      shared: where === 'thread',
       ...this.claims.columns(),
     };
     try {
@@ -132,13 +164,30 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
         {
           op: 'send',
           key: `${CURATED_TELL_POST}|${answer.id}`,
-          to: { kind: 'user', userKey: card.userKey },
-          content: tellCard(answer, tellProgressNote(told)),
+          to: thread ? { kind: 'conversation', conversationId: thread } : { kind: 'user', userKey: card.userKey },
+          content: tellCard(answer, tellProgressNote(told, where)),
           post: { kind: CURATED_TELL_POST, id: answer.id, version: 0 },
         },
       ]);
     }
-    return true;
+    return where;
+  }
+
+  /**
+   * The edit's side: the job that sends `answer`'s corrections to those sent an earlier text past the first page its
+   * turn corrected (`from`, where the rest are read from), claimed by this instance; `told`, how many the turn sent.
+   * The job's key to `start`, or undefined when one is under way already (the Save pressed again).
+   */
+  async beginCorrections(answer: CuratedAnswer, told: number, from: string): Promise<string | undefined> {
+    const key = correctionKey(answer.id, answer.version);
+    const row: Row = { since: '', day: '', token: from, started: false, reached: told, pages: 0, shared: false, ...this.claims.columns() };
+    try {
+      await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
+    } catch (err) {
+      if (isConflict(err)) return undefined;
+      throw err;
+    }
+    return key;
   }
 
   /**
@@ -155,7 +204,35 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
 
   /** Walks the rest of the month a page at a time. Safe to run twice or on two instances: the claim and the ETags decide. */
   run(id: string): Promise<void> {
-    return this.alone(id, () => this.walk(id));
+    const correcting = CORRECTION_KEY.exec(id);
+    if (correcting) return this.alone(id, this.key(id), () => this.correct(id, correcting[1]!, Number(correcting[2])));
+    return this.alone(id, this.key(id), () => this.walk(id));
+  }
+
+  /** An edit's corrections past its turn's page, a page of records at a time, to the last. */
+  private async correct(key: string, id: string, version: number): Promise<void> {
+    let job = await this.claim(key);
+    if (!job) return;
+    const answer = await this.d.answer(id);
+    // Retired, or edited again (the newer edit's corrections carry the newest text, to the same people): no more sent.
+    if (!answer || answer.status !== 'active' || answer.version !== version) {
+      await deleteIfThere(this.table, PK, key);
+      return;
+    }
+    for (;;) {
+      if (await this.stopsHere(this.key(key), job.etag)) return;
+      const page = await this.d.corrections(answer, this.d.pageRows ?? CORRECTION_ROWS, job.token);
+      await this.d.outbox.enqueue(this.d.messages(answer, page.tell, { edited: true }));
+      const next: Partial<Row> = { token: page.correctFrom ?? '', reached: job.reached + page.tell.length, pages: job.pages + 1 };
+      if (!page.correctFrom) {
+        await deleteIfThere(this.table, PK, key);
+        this.d.log.info({ curated: id, version, reached: next.reached }, 'curated answer corrections sent to everyone sent an earlier text');
+        return;
+      }
+      const etag = await this.write(key, next, job.etag);
+      if (etag === undefined) return;
+      job = { ...job, ...next, etag };
+    }
   }
 
   private async walk(id: string): Promise<void> {
@@ -192,14 +269,14 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       job = { ...job, ...next, etag };
       if (fresh && this.nowMs - drawn >= (this.d.progressEveryMs ?? 5_000)) {
         drawn = this.nowMs;
-        await this.redraw(answer, tellProgressNote(job.reached), job.pages);
+        await this.redraw(answer, tellProgressNote(job.reached, whereOf(job)), job.pages);
       }
     }
   }
 
   /** Every page done: the champion's card shows the count, and the row goes. */
   private async finish(id: string, answer: CuratedAnswer, row: Row): Promise<void> {
-    await this.redraw(answer, doneNote(row.reached), FINAL_VERSION);
+    await this.redraw(answer, doneNote(row.reached, whereOf(row)), FINAL_VERSION);
     await deleteIfThere(this.table, PK, safeKey(id));
     this.d.log.info({ curated: id, reached: row.reached }, 'curated answer sent to every asker of the month');
   }
@@ -242,10 +319,20 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
   }
 }
 
+/** The row of the corrections of `id` at `version`: answer ids are hex, so the key is told from a new answer's. */
+function correctionKey(id: string, version: number): string {
+  return `${safeKey(id)}.v${version}`;
+}
+const CORRECTION_KEY = /^([0-9a-f]+)\.v(\d+)$/;
+
 /** The champion's card as the job draws it: the answer's question, who answered, and the count. */
 function tellCard(answer: CuratedAnswer, note: string) {
   const group = { id: answer.groupId ?? '', example: answer.question, count: 0, askers: 0, questions: answer.variants };
   return curatedFormCard(group, [], { answeredBy: answer.author.name, note });
+}
+
+function whereOf(row: Row): TellWhere {
+  return row.shared ? 'thread' : 'chat';
 }
 
 function rowOf(e: Partial<Record<keyof Row, unknown>>): Row {
@@ -256,6 +343,7 @@ function rowOf(e: Partial<Record<keyof Row, unknown>>): Row {
     started: e.started === true,
     reached: Number(e.reached ?? 0),
     pages: Number(e.pages ?? 0),
+    shared: e.shared === true,
     holder: String(e.holder ?? ''),
     claimedUntil: Number(e.claimedUntil ?? 0),
   };

@@ -308,21 +308,20 @@ export class CuratedStore {
    * were told (`at`) and of which version of the answer (`version`; rows from before it was kept hold only `at`).
    */
   async toldOf(id: string, limit: number): Promise<ToldRow[]> {
-    const rows = await collect(
-      this.notices.listEntities<{ rowKey: string; asker?: string; question?: string; questionId?: string; at?: string; version?: number }>({
-        queryOptions: { filter: odata`PartitionKey eq ${id}` },
-      }),
-      limit,
-    );
-    return rows.map((r) => {
-      const asker = parseAsker(r.asker);
-      return {
-        userKey: r.rowKey,
-        ...(asker && r.question ? { told: { asker, question: r.question, questionId: r.questionId ?? '' } } : {}),
-        ...(typeof r.at === 'string' ? { at: r.at } : {}),
-        ...(typeof r.version === 'number' ? { version: r.version } : {}),
-      };
-    });
+    return (await collect(this.notices.listEntities<NoticeEntity>({ queryOptions: { filter: odata`PartitionKey eq ${id}` } }), limit)).map(toldRowOf);
+  }
+
+  /**
+   * One page (at most `size`) of who was told of answer `id`, as `toldOf` gives them; `next` continues it (an edit's
+   * corrections past the page its turn reads are sent off the turn, a page at a time).
+   */
+  async toldPage(id: string, size: number, next?: string): Promise<{ rows: ToldRow[]; next?: string }> {
+    const pages = this.notices
+      .listEntities<NoticeEntity>({ queryOptions: { filter: odata`PartitionKey eq ${id}` } })
+      .byPage({ maxPageSize: size, continuationToken: readableContinuationToken(next) });
+    const first = await pages.next();
+    if (first.done) return { rows: [] };
+    return { rows: first.value.map(toldRowOf), ...(first.value.continuationToken ? { next: first.value.continuationToken } : {}) };
   }
 
   /**
@@ -364,6 +363,18 @@ export interface ToldOf {
   asker: Actor;
   question: string;
   questionId: string;
+}
+
+type NoticeEntity = { rowKey: string; asker?: string; question?: string; questionId?: string; at?: string; version?: number };
+
+function toldRowOf(r: NoticeEntity): ToldRow {
+  const asker = parseAsker(r.asker);
+  return {
+    userKey: r.rowKey,
+    ...(asker && r.question ? { told: { asker, question: r.question, questionId: r.questionId ?? '' } } : {}),
+    ...(typeof r.at === 'string' ? { at: r.at } : {}),
+    ...(typeof r.version === 'number' ? { version: r.version } : {}),
+  };
 }
 
 function parseAsker(json: string | undefined): Actor | undefined {

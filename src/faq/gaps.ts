@@ -111,34 +111,38 @@ export function groupGaps(questions: AskedQuestion[], threshold = 0.5): GapGroup
     .filter((q) => !q.answered || q.notHelpful > q.helpful)
     .sort((a, b) => a.askedAt.localeCompare(b.askedAt) || a.id.localeCompare(b.id));
   const groups: { terms: Set<string>; items: AskedQuestion[] }[] = [];
-  // Which groups' seeds hold each word: a question is compared only with the groups it shares a word with (the
-  // others are 0 alike), counting the shared words instead of comparing sets. Comparing every question with every
-  // group took seconds of a turn's CPU for a few thousand open questions, on every uncovered question's turn.
+  const termsOf = gaps.map((q) => questionTerms(q.question));
+  // How many questions hold each word. Two word sets alike enough share one of each set's rarest words (the first
+  // |set| - ⌈threshold·|set|⌉ + 1 of them, rarest first: prefix filtering), so a group's seed is listed under those
+  // words only and a question looks only there. Listed under every word, a question was compared with every group
+  // sharing a common word ("app", "tablet"): near quadratic in a month of open questions, on an uncovered question's turn.
+  const held = new Map<string, number>();
+  for (const terms of termsOf) for (const t of terms) held.set(t, (held.get(t) ?? 0) + 1);
+  const telling = (terms: Set<string>): string[] => {
+    const words = [...terms].sort((a, b) => held.get(a)! - held.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+    return words.slice(0, Math.max(0, words.length - Math.max(1, Math.ceil(threshold * words.length - 1e-9)) + 1));
+  };
   const holders = new Map<string, number[]>();
-  const shared = new Int32Array(gaps.length);
-  const touched: number[] = [];
-  for (const q of gaps) {
-    const terms = questionTerms(q.question);
-    for (const t of terms) {
-      for (const g of holders.get(t) ?? []) {
-        if (shared[g] === 0) touched.push(g);
-        shared[g] = shared[g]! + 1;
-      }
-    }
+  /** The question (1-based) a group was last compared with: each group once per question. */
+  const lastSeen = new Int32Array(gaps.length);
+  gaps.forEach((q, i) => {
+    const terms = termsOf[i]!;
+    const words = telling(terms);
     // The first group (oldest seed) alike enough, as a scan in order would find it.
     let home = -1;
-    for (const g of touched) {
-      const n = shared[g]!;
-      if ((home < 0 || g < home) && n / (terms.size + groups[g]!.terms.size - n) >= threshold) home = g;
-      shared[g] = 0;
+    for (const t of words) {
+      for (const g of holders.get(t) ?? []) {
+        if (lastSeen[g] === i + 1) continue;
+        lastSeen[g] = i + 1;
+        if ((home < 0 || g < home) && similarity(terms, groups[g]!.terms) >= threshold) home = g;
+      }
     }
-    touched.length = 0;
     if (home >= 0) groups[home]!.items.push(q);
     else {
-      for (const t of terms) (holders.get(t) ?? holders.set(t, []).get(t)!).push(groups.length);
+      for (const t of words) (holders.get(t) ?? holders.set(t, []).get(t)!).push(groups.length);
       groups.push({ terms, items: [q] });
     }
-  }
+  });
   return sortGaps(groups.map(({ terms, items }) => summariseGap(gapKey(terms, items[0]!), terms, items)));
 }
 

@@ -25,6 +25,13 @@ export interface KnownSession {
 export const REMOVED = 'removed';
 /** The row that says a pass has settled what it saw (the first pass of all looks at every booking). */
 const SETTLED = '.settled';
+/**
+ * How long what the pass saw of a session taken off the schedule is kept (from when it saw it go): its cancel needs
+ * it while a booking of it may lie ahead (they are taken up to 366 days ahead; one moved later, a month more).
+ */
+export const REMOVED_KEEP_DAYS = 400;
+/** Rows of sessions long gone deleted by one pass (one transaction): the rest at the next. */
+const SWEEP_ROWS = 100;
 
 /** What the pass keeps of a session as it stands. */
 export function knownSession(s: Session): KnownSession {
@@ -46,7 +53,8 @@ export function knownSession(s: Session): KnownSession {
  *   PK 'session'  RK <session id>        → a session added with "office hours add" (its checked definition, JSON)
  *   PK 'change'   RK <session id>|<key>  → a cancelled or moved occurrence (version bumped on each change)
  *   PK 'known'    RK <session id>        → what the notice pass last saw of it (KnownSession); RK '.settled' once
- *                                          a pass has settled
+ *                                          a pass has settled. A session taken off the schedule keeps its row
+ *                                          (`removedAt`) for REMOVED_KEEP_DAYS, then the pass's read deletes it.
  * Each is one partition read, so every instance sees every change at once; nothing is cached.
  */
 export class ScheduleChanges {
@@ -99,9 +107,29 @@ export class ScheduleChanges {
   /** What the notice pass last saw of every session (one partition read); `settled`: a pass has settled. */
   async known(): Promise<{ sessions: Map<string, KnownSession>; settled: boolean }> {
     const rows = await collect(this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq 'known'` } }));
+    const gone = await this.sweep(rows);
     const sessions = new Map<string, KnownSession>();
-    for (const r of rows) if (r.rowKey !== SETTLED) sessions.set(String(r.id), plainKnown(r));
+    for (const r of rows) if (r.rowKey !== SETTLED && !gone.has(String(r.rowKey))) sessions.set(String(r.id), plainKnown(r));
     return { sessions, settled: rows.some((r) => r.rowKey === SETTLED) };
+  }
+
+  /**
+   * Of the rows just read, deletes those of sessions off the schedule for REMOVED_KEEP_DAYS (nothing needs them: no
+   * booking of theirs lies ahead), up to SWEEP_ROWS; one taken off before `removedAt` was kept gets it now. Their
+   * row keys.
+   */
+  private async sweep(rows: readonly Record<string, unknown>[]): Promise<Set<string>> {
+    const now = this.clock.now();
+    const before = new Date(now.getTime() - REMOVED_KEEP_DAYS * 86_400_000).toISOString();
+    const removed = rows.filter((r) => r.rowKey !== SETTLED && r.digest === REMOVED);
+    const due = removed.filter((r) => typeof r.removedAt === 'string' && r.removedAt < before).slice(0, SWEEP_ROWS);
+    const unstamped = removed.filter((r) => typeof r.removedAt !== 'string').slice(0, SWEEP_ROWS - due.length);
+    const actions: TransactionAction[] = [
+      ...due.map((r): TransactionAction => ['delete', { partitionKey: 'known', rowKey: String(r.rowKey) }]),
+      ...unstamped.map((r): TransactionAction => ['upsert', { partitionKey: 'known', rowKey: String(r.rowKey), removedAt: now.toISOString() }, 'Merge']),
+    ];
+    if (actions.length) await this.table.submitTransaction(actions);
+    return new Set(due.map((r) => String(r.rowKey)));
   }
 
   /** What the notice pass last saw of one session, if it saw it. */
@@ -115,12 +143,20 @@ export class ScheduleChanges {
    * SEQUENCEs (merged), for its cancel. 100 rows a transaction.
    */
   async settle(seen: readonly KnownSession[]): Promise<void> {
+    const at = this.clock.now().toISOString();
     const actions: TransactionAction[] = seen.map(({ versions, ...k }) => [
       'upsert',
-      { partitionKey: 'known', rowKey: safeKey(k.id), ...k, ...(versions ? { versions: toJsonColumn(versions) } : {}) },
+      {
+        partitionKey: 'known',
+        rowKey: safeKey(k.id),
+        ...k,
+        ...(versions ? { versions: toJsonColumn(versions) } : {}),
+        // When it was seen to leave (kept for its cancel, then swept); back on the schedule, kept while it is there.
+        removedAt: k.digest === REMOVED ? at : '',
+      },
       'Merge',
     ]);
-    actions.push(['upsert', { partitionKey: 'known', rowKey: SETTLED, at: this.clock.now().toISOString() }, 'Merge']);
+    actions.push(['upsert', { partitionKey: 'known', rowKey: SETTLED, at }, 'Merge']);
     for (let i = 0; i < actions.length; i += 100) await this.table.submitTransaction(actions.slice(i, i + 100));
   }
 

@@ -13,7 +13,7 @@ import { refusalFor } from '../roles/permissions.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
-import { cardPostOf, hasAttachedFiles, messageKeyOf, sharedConversationOf } from './turn.js';
+import { cardPostOf, hasAttachedFiles, messageKeyOf, sharedConversationOf, storedConversationOf } from './turn.js';
 import { type DownloadWiring, offerDownload } from './downloads.js';
 import type { ExportStore } from '../exports/store.js';
 import type { Clock } from '../clock.js';
@@ -29,7 +29,7 @@ export interface FaqWiring {
   /** The live office-hours schedule: asked before the guidance, and behind "Ask at office hours". */
   officeHours?: OfficeHoursHooks;
   /** Finds a new answer's askers past the rows its turn read, off the turn (absent: the turn's askers only). */
-  tellJobs?: Pick<CuratedTellJobs, 'begin' | 'start'>;
+  tellJobs?: Pick<CuratedTellJobs, 'begin' | 'beginCorrections' | 'start'>;
   /** Where `export curated` saves its file and sends the link (as `export issues` does). */
   downloads?: DownloadWiring & { exports: Pick<ExportStore, 'save'>; clock: Clock };
 }
@@ -220,14 +220,15 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     // The month holds more than the turn read: the rest of its askers are found off the turn, this card following the
     // count. Begun before the answer is recorded as sent, so a press found "sent" had its job begun (or finished).
     const rest = outcome.more && !outcome.repeated && w.tellJobs ? w.tellJobs : undefined;
-    if (rest && (await rest.begin(stored, told, tellCardOf(turn)))) rest.start(stored.id);
+    const where = rest ? await rest.begin(stored, told, tellCardOf(turn)) : false;
+    if (rest && where) rest.start(stored.id);
     // Not recorded, the Save pressed again names them again under the same keys (the outbox sends each once).
     await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the answer as sent'));
     turn.log.info({ curated: stored.id, told, more: outcome.more === true }, 'curated answer stored');
     const note = outcome.repeated
       ? `Saved. ${alreadySent('your answer', 'those who asked')}${told ? ` ${told === 1 ? '1 more person who asked gets' : `${count(told)} more people who asked get`} it now.` : ''} The bot answers this question with it.`
       : rest
-        ? tellProgressNote(told)
+        ? tellProgressNote(told, where || 'chat')
         : `Saved. ${people(told)} who asked ${told === 1 ? 'gets' : 'get'} your answer in a private chat; the bot now answers this question with it.`;
     return { card: curatedFormCard(group, [], { answeredBy: turn.actor.name, note }) };
   });
@@ -257,7 +258,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
   bot.verb(FAQ_VERBS.curatedEdit, async (turn, data) => {
     const answer = data.answer?.trim() || undefined;
     const sectionId = data.sectionId?.trim() || undefined;
-    const { result: res, tell, unchanged, repeated } = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
+    const { result: res, tell, unchanged, repeated, correctFrom } = await curated.edit(by(turn), data.curatedId, data.version, { answer, sectionId });
     if (!res.ok) {
       const current = await curated.get(data.curatedId);
       if (!current) return { message: res.message };
@@ -278,14 +279,19 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     const stored = res.answer;
     const messages = curatedAnswerMessages(stored, tell, (r) => faq.answerFromSection(`curated-answers#${stored.id}`, r.question, r.questionId), { edited: true });
     await outbox.enqueue(messages);
+    const n = messages.length;
+    // More were sent the earlier text than the turn read: the rest are corrected off the turn. Begun before the
+    // corrections are recorded as queued, so a Save found "sent" had its job begun (or finished).
+    const rest = correctFrom && w.tellJobs ? await w.tellJobs.beginCorrections(stored, n, correctFrom) : undefined;
+    if (rest) w.tellJobs?.start(rest);
     // Not recorded, a later Save queues them again under the same keys (the outbox sends each once): nothing lost.
     await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the corrections as queued'));
-    const n = messages.length;
+    const more = correctFrom ? ' so far; the others sent it are being found and get it too' : '';
     return listCard(
       turn,
       'active',
       undefined,
-      `Saved: the bot gives the new answer from now on.${n ? ` ${people(n)} who ${n === 1 ? 'was' : 'were'} sent the earlier answer ${n === 1 ? 'gets' : 'get'} the new one in a private chat.` : ''}`,
+      `Saved: the bot gives the new answer from now on.${n ? ` ${people(n)} who ${n === 1 ? 'was' : 'were'} sent the earlier answer ${n === 1 ? 'gets' : 'get'} the new one in a private chat${more}.` : ''}`,
     );
   });
   bot.verb(FAQ_VERBS.curatedRetire, async (turn, data) => {
@@ -374,11 +380,15 @@ export async function notifyNewlyAnswered({ faq, outbox, log }: FaqWiring): Prom
 /**
  * Where the champion follows the count of a curated answer's askers: the card pressed on, in their 1:1 chat; pressed
  * where others see it (the triage channel's gap card, which its `faq-gap` post keeps showing with the asked and answered
- * lines), a card sent to them 1:1.
+ * lines), a card sent to them 1:1, or posted in that card's thread when they have no 1:1 chat with the bot.
  */
 function tellCardOf(turn: Turn): TellCard {
-  const post = turn.context.activity.conversation.conversationType === 'personal' ? cardPostOf(turn.context) : undefined;
-  return post ? { post } : { userKey: turn.actor.aadObjectId ?? turn.actor.id };
+  const { activity } = turn.context;
+  const post = activity.conversation.conversationType === 'personal' ? cardPostOf(turn.context) : undefined;
+  if (post) return { post };
+  const userKey = turn.actor.aadObjectId ?? turn.actor.id;
+  const conv = activity.conversation.conversationType === 'channel' ? storedConversationOf(turn.context).conversationId : undefined;
+  return conv && activity.replyToId ? { userKey, thread: `${conv};messageid=${activity.replyToId}` } : { userKey };
 }
 
 /** What a Save (or "Send the answer") pressed again says once its first press's 1:1s were queued. */

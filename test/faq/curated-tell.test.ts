@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { PostStore } from '../../src/conversations/posts.js';
+import { ConversationStore } from '../../src/conversations/store.js';
 import { CuratedAnswers } from '../../src/faq/curated-answers.js';
 import { CuratedTellJobs } from '../../src/faq/curated-tell.js';
 import { type CuratedAnswer, CuratedStore } from '../../src/faq/curated.js';
@@ -44,6 +45,7 @@ async function setup() {
   ref.curated = curated;
   const faq = new FaqService(library, questions, { curated: { activeAnswer: (id) => curated.activeAnswer(id), showAuthor: false } });
   const posts = await PostStore.open(tables);
+  const conversations = await ConversationStore.open(tables, clock);
   const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
   const forgottenKeys = await ForgottenKeys.open(tables, pseudonyms);
   const faqData = new FaqPersonalData(await QuestionPrivacy.open(tables, clock), store);
@@ -66,7 +68,9 @@ async function setup() {
       },
       askersIn: (answer, page, again) =>
         curated.askersIn(answer, page, again, (ids, kept) => forgottenKeys.since(ids, kept)),
-      messages: (answer, tell) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId)),
+      messages: (answer, tell, opts) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId), opts),
+      corrections: (answer, size, next) => curated.correctionsOf(answer, size, next),
+      hasChat: async (userKey: string) => Boolean(await conversations.personalChat(userKey)),
       posts,
       outbox,
       clock,
@@ -75,7 +79,7 @@ async function setup() {
       claimMs: 60_000,
       pageRows,
     });
-  return { clock, questions, curated, store, jobs, forget, hooks };
+  return { clock, questions, curated, store, jobs, forget, hooks, conversations };
 }
 
 /** `n` people asking the same question (the first `from` of a numbered series), asked a minute apart from now on. */
@@ -130,7 +134,7 @@ describe("a champion's answer to a question more than 2,000 people asked this mo
 
     const outbox = new CapturedOutbox();
     const jobs = await s.jobs('a', outbox);
-    expect(await jobs.begin(answer, told.length, GRACE_CARD)).toBe(true);
+    expect(await jobs.begin(answer, told.length, GRACE_CARD)).toBe('chat');
     // The Save pressed again while it runs starts nothing new.
     expect(await jobs.begin(answer, 0, GRACE_CARD)).toBe(false);
     await jobs.run(answer.id);
@@ -228,4 +232,25 @@ describe("a champion's answer to a question more than 2,000 people asked this mo
     expect([...sent.keys()].filter((k) => oldest.includes(k)).sort()).toEqual([...oldest].sort());
     for (const [k, keys] of sent) expect(keys, k).toHaveLength(1);
   }, 180_000);
+});
+
+describe('a curated answer saved on an instance already shutting down', () => {
+  it('lets the claim its staging wrote go: another instance takes the job up at its next upkeep, not once the claim runs out', async () => {
+    const s = await setup();
+    await ask(s.questions, s.clock, 0, 3);
+    const outcome = await s.curated.answerFromChampion(grace, { question: QUESTION, answer: 'Yes: Settings, Display, Dark.' });
+    if (!outcome.result.ok) throw new Error(outcome.result.message);
+    const answer = outcome.result.answer;
+    const a = await s.jobs('a', new CapturedOutbox());
+    const b = await s.jobs('b', new CapturedOutbox());
+    await a.stop();
+    // The turn's side writes the row claimed by a; its run starts nothing, shutdown having begun.
+    expect(await a.begin(answer, outcome.tell.length, GRACE_CARD)).toBe('chat');
+    a.start(answer.id);
+    await a.idle();
+    // No time has passed: a's claim would hold a minute more, were it not let go.
+    expect(await b.upkeep()).toBe(1);
+    await b.idle();
+    expect(await b.upkeep(), 'done: its row is gone').toBe(0);
+  }, 60_000);
 });

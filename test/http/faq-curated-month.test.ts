@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { PostStore } from '../../src/conversations/posts.js';
+import { CuratedStore } from '../../src/faq/curated.js';
 import { QuestionStore } from '../../src/faq/questions.js';
 import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
@@ -86,5 +87,44 @@ describe('Send the answer on a gap more than 2,000 people asked this month', () 
     expect(drawn.filter((b) => b.includes('your answer'))).toEqual([]);
     expect(drawn.at(-1)).toContain(`Answered by ${USERS.champion.name}`);
     expect(drawn.at(-1)).toMatch(/Asked [\d,]+ times/);
+  }, 180_000);
+
+  it('the answer edited once more than 1,000 were sent it: the correction reaches every one of them, each once, the rest off the turn', async () => {
+    // The records of who was told are read in key order: these come after the first 1,000 (and have a chat with the bot).
+    const late: TestUser[] = [999, 998].map((i) => ({ id: `29:many${i}`, aadObjectId: `aad-many${i}`, name: `Many ${i}` }));
+    for (const u of late) await say(app, u, 'whoami', inChat(u));
+    const store = await CuratedStore.open(app.tables, clock);
+    const [answer] = await store.active();
+    expect((await store.toldOf(answer!.id, 5_000)).length).toBe(NEWER + early.length);
+    const res = await execute(app, USERS.champion, 'faq.curated.edit', { curatedId: answer!.id, version: answer!.version, answer: 'The district office now, from the clerk.' }, inChat(USERS.champion));
+    expect(invokeText(res.body)).toContain('the others sent it are being found');
+    const corrected = (u: TestUser) => connector.sentTo(`a:chat-${u.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('from the clerk'));
+    await connector.waitFor(() => [...early, ...late].every((u) => corrected(u).length > 0), 90_000);
+    await app.settled();
+    for (const u of [...early, ...late]) expect(corrected(u), u.name).toHaveLength(1);
+  }, 180_000);
+
+  it('pressed on the triage channel card by someone with no 1:1 chat with the bot: the count is shown in that card\'s thread', async () => {
+    const other = 'who feeds the office goldfish during the district audit week';
+    const asker: TestUser = { id: '29:goldfish', aadObjectId: 'aad-goldfish', name: 'Goldfish Asker' };
+    expect(readable(await say(app, asker, other, inChat(asker)))).toContain("doesn't cover this");
+    await app.settled();
+    const posted = JSON.stringify(connector.calls.find((c) => c.method === 'POST' && c.conversationId === TRIAGE && JSON.stringify(c.body).includes(other))?.body);
+    const groupId = /"groupId":"([^"]+)"/.exec(posted)?.[1] ?? '';
+    const activityId = (await (await PostStore.open(app.tables)).get('faq-gap', groupId))!.activityId;
+    const thread = `${TRIAGE};messageid=${activityId}`;
+    // The rollout lead curates too, and has never opened a private chat with the bot.
+    const res = await execute(app, USERS.lead, 'faq.curated.answer', { groupId, answer: 'The site keeper feeds it.' }, {
+      serviceUrl: connector.url,
+      conversation: { id: thread, conversationType: 'channel', tenantId: 'tenant-1' },
+      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
+      replyToId: activityId,
+    });
+    expect(invokeText(res.body)).toContain('I show how many in this thread when done');
+    // The count: a card in the thread, redrawn once every asker is found (never "your answer": the channel reads it).
+    const inThread = () => connector.calls.filter((c) => c.conversationId === thread).map((c) => JSON.stringify(c.body));
+    await connector.waitFor(() => inThread().some((b) => b.includes('in the last 30 days gets the answer')), 60_000);
+    expect(inThread().filter((b) => b.includes('your answer'))).toEqual([]);
+    expect(connector.sentTo(`a:chat-${USERS.lead.aadObjectId}`)).toEqual([]);
   }, 180_000);
 });
