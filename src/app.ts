@@ -9,6 +9,7 @@ import {
   AdoptionService,
   AggregateStore,
   broadcastAudienceResolver,
+  reachWithin,
   BroadcastCommunications,
   OfficeHoursFigures,
   DigestJob,
@@ -694,15 +695,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const pulses = new PulseService({
       store: pulseStore,
       outbox,
-      resolveAudience: broadcastAudienceResolver(broadcast.directory, async (keys) => {
-        // Within the sender's turn: a point read each for a short list; a large group, one listing of the chats.
-        if (keys.length > 200) {
-          const withChat = new Set((await conversations.personalChatUsers()).map((k) => k.toLowerCase()));
-          return new Set(keys.filter((k) => withChat.has(k)));
-        }
-        const { chats, failed } = await conversations.personalChats(keys);
-        return new Set([...chats.keys(), ...failed]);
-      }),
+      // Within the sender's turn: a point read per person, bounded in number and time (never a listing of every chat).
+      resolveAudience: broadcastAudienceResolver(broadcast.directory, (keys) =>
+        reachWithin(keys, async (k) => Boolean(await conversations.personalChat(k))),
+      ),
       clock,
       minAnswers: config.env.PULSE_MIN_ANSWERS,
       openDays: config.env.PULSE_OPEN_DAYS,
