@@ -9,6 +9,7 @@ import {
   AdoptionService,
   AggregateStore,
   broadcastAudienceResolver,
+  reachWithin,
   BroadcastCommunications,
   OfficeHoursFigures,
   DigestJob,
@@ -105,7 +106,7 @@ import { PersonalDataRegistry } from './privacy/registry.js';
 import { PrivacyService } from './privacy/service.js';
 import { RolloutPersonalData } from './rollout/privacy.js';
 import { DemoRoles } from './roles/demo.js';
-import { CHAMPION_LIST_TTL_MS, Roles } from './roles/roles.js';
+import { Roles } from './roles/roles.js';
 import { MembershipStore, openRolloutFile, RolloutDirectory } from './rollout/index.js';
 import { LeaseStore } from './scheduler/lease.js';
 import { Scheduler } from './scheduler/runner.js';
@@ -363,13 +364,16 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const offers = await OfferStore.open(tables, clock);
     const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
     // Forgets as every instance's held-report filer needs them: a forget on another instance cannot reach this disk.
-    const forgottenKeys = await ForgottenKeys.open(tables, pseudonyms);
+    const forgottenKeys = await ForgottenKeys.open(tables, pseudonyms, () => clock.now().getTime());
     // With the margin the held-report filer allows for instances' clocks: the anonymised wording is the safer mistake.
     const forgottenSince = (ids: readonly string[], kept: Date) => forgottenKeys.since(ids, kept);
-    // The champions for the Assign list (kept a minute per instance): one forgotten since, on any instance (or by the
-    // forget under way, which records them before its issues part redraws their cards), shows as their pseudonym.
-    const champions = async () =>
-      forgottenKeys.asShown(await roles.championList((id) => conversations.personName(id)), new Date(clock.now().getTime() - CHAMPION_LIST_TTL_MS));
+    // The champions for the Assign list (kept a minute per instance): one forgotten since the list was read, on any
+    // instance (seen here within LATEST_KEPT_MS), or by the forget under way (which records them before its issues part
+    // redraws their cards), shows as their pseudonym. Worked out once per list and forget, not per card.
+    const champions = async () => {
+      const list = await roles.championListRead((id) => conversations.personName(id));
+      return forgottenKeys.asShown(list.people, list.at);
+    };
     const slaMarks = await SlaMarks.open(tables);
     const issues = new IssueService({
       repository,
@@ -694,15 +698,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const pulses = new PulseService({
       store: pulseStore,
       outbox,
-      resolveAudience: broadcastAudienceResolver(broadcast.directory, async (keys) => {
-        // Within the sender's turn: a point read each for a short list; a large group, one listing of the chats.
-        if (keys.length > 200) {
-          const withChat = new Set((await conversations.personalChatUsers()).map((k) => k.toLowerCase()));
-          return new Set(keys.filter((k) => withChat.has(k)));
-        }
-        const { chats, failed } = await conversations.personalChats(keys);
-        return new Set([...chats.keys(), ...failed]);
-      }),
+      // Within the sender's turn: a point read per person, bounded in number and time (never a listing of every chat).
+      resolveAudience: broadcastAudienceResolver(broadcast.directory, (keys) =>
+        reachWithin(keys, async (k) => Boolean(await conversations.personalChat(k))),
+      ),
       clock,
       minAnswers: config.env.PULSE_MIN_ANSWERS,
       openDays: config.env.PULSE_OPEN_DAYS,

@@ -1,6 +1,7 @@
 import { type AudienceDirectory, audienceLabel, resolveAudience } from '../broadcast/audience.js';
 import type { Audience } from '../broadcast/model.js';
 import { count } from '../text/count.js';
+import type { Reach } from './pulse-reach.js';
 import type { AudienceResolver, PulseAudience } from './pulse-service.js';
 
 /**
@@ -20,17 +21,23 @@ export function broadcastAudienceResolver(dir: AudienceDirectory, withChat: With
     const keys = (await resolveAudience(target, dir)).recipients.map((r) => r.key);
     // A pulse goes 1:1: someone with no chat with the bot (a listed id, a member who never opened the app) is not
     // sent it, and is counted apart. "Everyone" is read from the chats themselves.
-    const reachable = audience.kind === 'everyone' ? new Set(keys) : await withChat(keys);
+    const { reachable, unchecked } = audience.kind === 'everyone' ? { reachable: new Set(keys), unchecked: 0 } : await withChat(keys);
     const userKeys = keys.filter((k) => reachable.has(k));
-    return { ok: true, userKeys, unreachable: keys.length - userKeys.length, label: labelOf(audience, target, dir, keys.length) };
+    return {
+      ok: true,
+      userKeys,
+      unreachable: keys.length - userKeys.length,
+      ...(unchecked ? { unchecked } : {}),
+      label: labelOf(audience, target, dir, keys.length),
+    };
   };
 }
 
 /**
- * Of these user keys (lower case), those with a 1:1 chat with the bot. A key whose chat could not be read (storage
- * slow) is taken as reachable: the outbound path finds out when it sends.
+ * Of these user keys (lower case), those with a 1:1 chat with the bot (pulse-reach.ts). A key whose chat could not be
+ * read in time (storage slow) is taken as reachable and counted in `unchecked`: the outbound path finds out when it sends.
  */
-export type WithChat = (userKeys: readonly string[]) => Promise<Set<string>>;
+export type WithChat = (userKeys: readonly string[]) => Promise<Reach>;
 
 function broadcastAudience(a: PulseAudience): Audience {
   switch (a.kind) {

@@ -12,6 +12,7 @@ export { MeasuresFile } from './measures-file.js';
 export * from './metrics.js';
 export { AdoptionPersonalData } from './privacy.js';
 export { broadcastAudienceResolver } from './audience.js';
+export { reachWithin } from './pulse-reach.js';
 export { type AdoptionCaller, audienceOf, PulseService } from './pulse-service.js';
 export { sentNotice } from './pulse.js';
 export { PulseStore } from './pulse-store.js';

@@ -49,8 +49,13 @@ export type PulseAudience =
   | { kind: 'group'; groupId: string }
   | { kind: 'cohort'; cohortId: string };
 
-/** `unreachable`: how many of the audience have no chat with the bot, so were left out of `userKeys`. */
-export type ResolvedAudience = { ok: true; userKeys: string[]; unreachable?: number; label: string } | { ok: false; message: string };
+/**
+ * `unreachable`: how many of the audience have no chat with the bot, so were left out of `userKeys`; `unchecked`: how
+ * many were not checked in time and are in `userKeys` all the same (so `unreachable` may be short by up to that many).
+ */
+export type ResolvedAudience =
+  | { ok: true; userKeys: string[]; unreachable?: number; unchecked?: number; label: string }
+  | { ok: false; message: string };
 
 /**
  * Turns an audience into the user keys of the people to send to: the communication plan's audience rules
@@ -84,7 +89,8 @@ export type AnswerOutcome =
   /** Closed: no form any more, only the person's recorded answer (if they gave one). */
   | { kind: 'closed'; pulse: Pulse; answers?: Answers };
 
-const MAX_AUDIENCE = 20_000;
+/** The most people one pulse goes to; the audience check reads no more chats than this. */
+export const MAX_AUDIENCE = 20_000;
 /** An open pulse nobody looked at is counted again after this long (a look asks for a count at once). */
 const RECOUNT_OPEN_MS = 10 * 60_000;
 /** Pulses counted in one run of the job: each reads all its answers (ten pages for 10,000). */
@@ -190,6 +196,7 @@ export class PulseService implements PulseProvider {
       audience: resolved.label,
       sentTo: resolved.userKeys.length,
       ...(resolved.unreachable ? { unreachable: resolved.unreachable } : {}),
+      ...(resolved.unchecked ? { unchecked: resolved.unchecked } : {}),
       createdBy: caller.person.name,
       createdById: caller.person.id,
       sentAt: now.toISOString(),

@@ -31,6 +31,11 @@ export interface Pulse {
   sentTo: number;
   /** How many of the audience it could not be sent to: no chat with the bot (absent: none, or sent before it was kept). */
   unreachable?: number;
+  /**
+   * How many of the audience were sent it without their chat being checked (not read within the sender's turn):
+   * `sentTo` and `unreachable` are then approximate; those with no chat are left unreached by the outbound path.
+   */
+  unchecked?: number;
   createdBy: string;
   /** The sender's user key (for `my data` and `forget`; pulses sent before it was kept have none). */
   createdById?: string;
@@ -151,10 +156,15 @@ export function answerLabel(q: PulseQuestion, value: number | string | undefined
  * What the sender is told once a pulse is sent (`again`: the same compose card sent twice): how many it went to and,
  * apart, how many of the audience it could not reach — only those with a chat with the bot can be sent a pulse.
  */
-export function sentNotice(pulse: Pick<Pulse, 'sentTo' | 'unreachable' | 'audience'>, again = false): string {
-  const to = `${people(pulse.sentTo)} (${pulse.audience})`;
-  const missed = pulse.unreachable ? `; ${count(pulse.unreachable)} could not be reached (no chat with the bot)` : '';
-  return again ? `This pulse was already sent to ${to}${missed}; it was not sent again.` : `Sent to ${to}${missed}.`;
+export function sentNotice(pulse: Pick<Pulse, 'sentTo' | 'unreachable' | 'unchecked' | 'audience'>, again = false): string {
+  const about = pulse.unchecked ? 'about ' : '';
+  const to = `${about}${people(pulse.sentTo)} (${pulse.audience})`;
+  const missed = pulse.unreachable ? `; ${about}${count(pulse.unreachable)} could not be reached (no chat with the bot)` : '';
+  // Chats not checked in time: those people were sent it anyway, and any with no chat simply are not reached.
+  const approx = pulse.unchecked
+    ? ` These counts are approximate: ${count(pulse.unchecked)} of the audience could not be checked for a chat with the bot in time.`
+    : '';
+  return again ? `This pulse was already sent to ${to}${missed}; it was not sent again.${approx}` : `Sent to ${to}${missed}.${approx}`;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;

@@ -61,7 +61,7 @@ export class Roles {
   private readonly rolloutTeam: Set<string>;
   private roster: { ids: Set<string>; names: Map<string, string>; at: number } | undefined;
   private loading: Promise<Set<string>> | undefined;
-  private championCache: { at: number; list: Promise<Person[]> } | undefined;
+  private championCache: { at: number; list: Promise<{ people: Person[]; at: Date }> } | undefined;
 
   constructor(
     private readonly settings: RoleSettings,
@@ -94,14 +94,20 @@ export class Roles {
    * else `nameOf` (who has spoken to the bot), else the Entra id itself, whole. Every triage card lists
    * them, so the list is kept for a minute rather than read on every click.
    */
-  championList(nameOf: (id: string) => Promise<string | undefined>): Promise<Person[]> {
+  async championList(nameOf: (id: string) => Promise<string | undefined>): Promise<Person[]> {
+    return (await this.championListRead(nameOf)).people;
+  }
+
+  /**
+   * The champion list and when it was read (this instance's clock): its names were read no earlier. The same list
+   * (the same array) until it is read again, so what is worked out from it can be kept as long as it is.
+   */
+  championListRead(nameOf: (id: string) => Promise<string | undefined>): Promise<{ people: Person[]; at: Date }> {
     const now = this.now();
     if (this.championCache && now - this.championCache.at < CHAMPION_LIST_TTL_MS) return this.championCache.list;
-    const list = this.championIds().then((ids) =>
-      Promise.all(
-        ids.map(async (id) => ({ id, name: this.roster?.names.get(id) ?? (await nameOf(id)) ?? id })),
-      ),
-    );
+    const list = this.championIds()
+      .then((ids) => Promise.all(ids.map(async (id) => ({ id, name: this.roster?.names.get(id) ?? (await nameOf(id)) ?? id }))))
+      .then((people) => ({ people, at: new Date(now) }));
     this.championCache = { at: now, list };
     list.catch(() => {
       this.championCache = undefined; // a failed read is not remembered

@@ -52,7 +52,7 @@ async function pulses(minAnswers = 5) {
       members: async (kind, id) => (kind === 'group' && id === 'supervisors' ? SUPERVISORS.map((s) => s.person) : []),
       reachedUsers: async () => [],
       acknowledged: async () => new Set(),
-    }, async (keys) => new Set(keys.filter((k) => CHATS.has(k)))),
+    }, async (keys) => ({ reachable: new Set(keys.filter((k) => CHATS.has(k))), unchecked: 0 })),
     clock,
     minAnswers,
     openDays: 14,
