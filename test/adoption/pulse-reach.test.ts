@@ -47,7 +47,9 @@ describe('the audience check of a pulse', () => {
         { table: 'Conversations' },
       );
       const took = Date.now() - started;
-      expect(took).toBeLessThan(deadlineMs + 500);
+      // Unbounded, 3,000 lookups 16 at a time over this link take about 9 s: a bound well under that, with room
+      // for a loaded machine's timers, shows the deadline held without timing it finely.
+      expect(took).toBeLessThan(deadlineMs * 4);
       expect(calls).toBeGreaterThan(0);
       expect(calls).toBeLessThanOrEqual(keys.length);
       // Some were read (and four in five of those have no chat), the rest are taken as reachable.
