@@ -709,9 +709,13 @@ export class IssueRepository {
     return { done: true, originals: byOriginal.size, chains };
   }
 
-  /** Rebuilds index rows of changes that did not finish (markers older than `olderThanMs`). Run on the scheduler. */
+  /**
+   * Rebuilds index rows of changes that did not finish (markers older than `olderThanMs`): new issues' at every run,
+   * updates' (in the issues' partitions) at the hourly partition sweep. Run on the scheduler.
+   */
   repairIndexes(olderThanMs = 60_000): Promise<number> {
-    return this.index.repairPending(new Date(this.clock.now().getTime() - olderThanMs));
+    const now = this.clock.now();
+    return this.index.repairPending(new Date(now.getTime() - olderThanMs), now);
   }
 
 }
