@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Caller as IssueCaller, ReportOptions, ReportOutcome } from '../issues/service.js';
-import { loggedByClause } from '../issues/model.js';
+import { loggedByClause, OFFICE_HOURS_LOCATION } from '../issues/model.js';
 import type { FormData as IssueForm } from '../issues/verbs.js';
 import type { Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
@@ -615,7 +615,7 @@ export class OfficeHoursService {
       {
         title: (fields.title?.trim() || question).slice(0, 120),
         description: `${question}\n\nBrought to ${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} (${o.session.zone}); ${loggedByClause(viewer.person.name)}`,
-        location: 'Office hours',
+        location: OFFICE_HOURS_LOCATION,
         category: fields.category ?? '',
         severity: fields.severity ?? '',
         site: fields.site ?? '',

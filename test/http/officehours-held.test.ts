@@ -289,4 +289,36 @@ describe('a brought question turned into an issue while storage does not answer'
     expect(issue?.reporter.name).toBe(efua.name);
     expect(issue?.description).toContain('Why do my household visits vanish?');
   }, 90_000);
+
+  it('a host forgotten who logged brought questions before issues named who logged them: their name leaves the description, a namesake\'s issue elsewhere stays', async () => {
+    // As the office-hours press wrote them before: the "created" line names the reporter, only the description the host.
+    const host = { id: 'aad-kofi-host', name: 'Kofi Ansah' };
+    const reporter = { id: 'aad-abena-old', name: 'Abena Osei' };
+    const oldShape = (description: string, location = 'Office hours') => ({
+      title: 'Printing the register fails',
+      description,
+      location,
+      category: app.repository.config.categories[0]!,
+      severity: 'slows',
+      site: 'Sefara district',
+    });
+    const brought = `Why does printing fail?\n\nBrought to Office hours on Tue 1 Dec 12:00 (Africa/Accra); logged by ${host.name}.`;
+    const logged = await app.repository.logIssue(oldShape(brought), reporter);
+    const elsewhere = await app.repository.logIssue(oldShape(`My notes say; logged by ${host.name}.`, 'Login screen'), reporter);
+    const byOther = await app.repository.logIssue(oldShape(brought.replace(host.name, 'Ama Boateng')), reporter);
+    if (logged.kind !== 'created' || elsewhere.kind !== 'created' || byOther.kind !== 'created') throw new Error('not logged');
+    expect(logged.issue.history[0]?.by.id).toBe(reporter.id);
+
+    const subject = await app.privacy.subjectOf(host);
+    const STAND_IN = { id: 'former:5e6f7a8b9c0d1e2f', name: 'Former member 5e6f' };
+    for (let i = 0; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND_IN);
+    const after = await app.repository.get(logged.issue.ref);
+    expect(after?.description).toBe(brought.replace(`logged by ${host.name}.`, `logged by ${STAND_IN.name}.`));
+    expect(JSON.stringify(after)).not.toContain(host.name);
+    expect(after?.reporter.name).toBe(reporter.name);
+    expect(after?.version).toBe(logged.issue.version + 1);
+    // Not an office-hours issue, or logged by someone else: untouched.
+    expect(await app.repository.get(elsewhere.issue.ref)).toEqual(elsewhere.issue);
+    expect(await app.repository.get(byOther.issue.ref)).toEqual(byOther.issue);
+  }, 90_000);
 });
