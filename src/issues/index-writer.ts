@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { mapLimit } from '../map-limit.js';
-import { deleteIfThere } from '../storage/tables.js';
+import { readEntity, updateIfUnchanged } from '../storage/entities.js';
+import { deleteIfThere, isConflict } from '../storage/tables.js';
 import { META_PARTITION, type MetaRow } from './counter.js';
 import {
   type IndexPlan,
@@ -24,7 +25,9 @@ import type { Issue } from './model.js';
  *    reference number (PartitionKey `~meta`), for an update in the same transaction as the ETag-guarded write
  *    (in the issue's own partition, `R-00xx`: one call, and a write refused with 412 leaves no marker to drop).
  *    It is removed once the index rows are written. If the process dies or an index write fails in
- *    between, `repairPending` finds the marker and recomputes those rows from the main row.
+ *    between, `repairPending` finds the marker and recomputes those rows from the main row (within a few minutes
+ *    for a `~meta` marker; within the hour for one in an issue's partition, or at once when the issue is next
+ *    touched: `repairRef`).
  * 2. After writing, the writer re-reads the main row: if someone changed the issue meanwhile, their
  *    writes and ours may have interleaved, so it rewrites the rows from the current state, and repeats
  *    until the version it wrote for is still the current one.
@@ -35,6 +38,10 @@ const MARKER_PREFIX = 'pending~';
 const markerRange = (pk: string, until: string) =>
   odata`PartitionKey eq ${pk} and RowKey ge ${MARKER_PREFIX} and RowKey lt ${until}`;
 const SETTLE_ROUNDS = 6;
+/** The `~meta` row saying when the repair job last swept the issues' partitions (outside every marker range). */
+const PARTITION_SWEEP_ROW = 'sweep~markers';
+/** How often the repair job reads every issue partition for updates' markers (`~meta` it reads at every run). */
+const PARTITION_SWEEP_MS = 3_600_000;
 
 export interface PendingChange {
   ref: string;
@@ -179,10 +186,12 @@ export class IndexWriter {
   /**
    * The repair path: every marker older than `olderThan` is a change whose index writes did not finish
    * (crash, or a failed index write). Rebuilds those rows from the main rows. Returns how many it fixed.
-   * Reads `~meta` and each partition of main rows (a range of RowKeys in each, off the user's path: a hundred
-   * issues a partition), since an update's marker rides in its issue's partition.
+   * Reads `~meta` (new issues' markers) at every run; the partitions of main rows (updates' markers, a range of
+   * RowKeys in each: one query per hundred issues) only when this run claims the partition sweep, at most once
+   * per `PARTITION_SWEEP_MS` across all instances (see `claimPartitionSweep`). An issue touched again is repaired
+   * at once by `repairRef`, so a marker waiting in its partition matters only for an issue nobody touches.
    */
-  async repairPending(olderThan: Date, max = 500): Promise<number> {
+  async repairPending(olderThan: Date, now: Date, max = 500): Promise<number> {
     const until = MARKER_PREFIX + olderThan.toISOString();
     let fixed = 0;
     const repair = async (pk: string) => {
@@ -199,7 +208,27 @@ export class IndexWriter {
       }
     };
     await repair(META_PARTITION);
-    await mapLimit(await this.mainPartitions(), 8, repair);
+    if (await this.claimPartitionSweep(now)) await mapLimit(await this.mainPartitions(), 8, repair);
     return fixed;
+  }
+
+  /**
+   * True when this run is to sweep the issues' partitions: the `~meta` row `PARTITION_SWEEP_ROW` says when the last
+   * sweep started, and is moved to `now` under its ETag (created when absent), so of two instances running the job
+   * at once only one sweeps. Claimed before sweeping: a sweep cut short (crash, `max`) is taken up an hour later.
+   */
+  private async claimPartitionSweep(now: Date): Promise<boolean> {
+    const row = await readEntity<{ at?: string }>(this.meta, META_PARTITION, PARTITION_SWEEP_ROW);
+    const last = row ? Date.parse(String(row.at ?? '')) : NaN;
+    if (row && now.getTime() - last < PARTITION_SWEEP_MS) return false;
+    const entity = { partitionKey: META_PARTITION, rowKey: PARTITION_SWEEP_ROW, at: now.toISOString() };
+    if (row) return (await updateIfUnchanged(this.meta, entity, 'Replace', row.etag)) !== undefined;
+    try {
+      await this.meta.createEntity(entity);
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
   }
 }

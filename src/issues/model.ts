@@ -162,6 +162,9 @@ export interface IssueSummary {
  */
 export const loggedByClause = (name: string): string => `logged by ${name}.`;
 
+/** Where an issue logged from an office-hours agenda says it happened. */
+export const OFFICE_HOURS_LOCATION = 'Office hours';
+
 /**
  * Whether the escalation SLA applies: a priority a champion set is their judgement and outranks the reporter's
  * "blocks my work" (P1 is urgent, P2–P4 are not); with none set, blocking is urgent. The SLA check, the

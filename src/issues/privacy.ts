@@ -46,8 +46,9 @@ export class IssuePersonalData implements PersonalData {
     return (await Promise.all(subject.ids.map(async (id) => (await this.d.offers.ofPerson(id)).map((o) => ({ ...o, id }))))).flat();
   }
 
-  private tally(issues: Issue[], offers: unknown[], subject: Subject): Tally {
-    const count = (key: 'reported' | 'affected' | 'worked') => issues.filter((i) => roles(i, subject)[key]).length;
+  /** `loggedByName`: issues found by the person's name alone (old office-hours issues), counted with those they worked on. */
+  private tally(issues: Issue[], offers: unknown[], subject: Subject, loggedByName = 0): Tally {
+    const count = (key: 'reported' | 'affected' | 'worked') => issues.filter((i) => roles(i, subject)[key]).length + (key === 'worked' ? loggedByName : 0);
     return {
       holdings: holdings(
         { kind: 'issues.reported', label: 'issues they logged (kept, reporter anonymised; no more notices)', count: count('reported'), action: 'anonymise' },
@@ -123,7 +124,18 @@ export class IssuePersonalData implements PersonalData {
       if (changed) await this.d.service.redrawTriageCard(changed);
     }
     for (const o of offers) await this.d.offers.drop(o.id, o.ref);
-    return this.tally(issues, offers, subject);
+    // Issues a host logged from office hours before the "created" line named them: only the description's closing
+    // "logged by <name>." names them, so no id finds those; found by their name (see replaceLegacyLoggedByIn).
+    let loggedByName = 0;
+    if (subject.name?.trim()) {
+      for (const ref of await this.d.repository.officeHoursLoggedByName(subject.name.trim())) {
+        const changed = await this.d.repository.replaceLegacyLoggedBy(ref, subject.name.trim(), pseudonym);
+        if (!changed) continue;
+        loggedByName++;
+        await this.d.service.redrawTriageCard(changed);
+      }
+    }
+    return this.tally(issues, offers, subject, loggedByName);
   }
 
   async expire(before: Date, limit: number): Promise<number> {

@@ -13,6 +13,8 @@ import {
   type Issue,
   type IssuesConfig,
   isOpen,
+  loggedByClause,
+  OFFICE_HOURS_LOCATION,
   type Person,
   type Priority,
   type Reporter,
@@ -27,6 +29,7 @@ import {
   describeChange,
   type Notification,
   originalRefusal,
+  replaceLegacyLoggedByIn,
   replacePersonIn,
   sameCommentSince,
   type TriageAction,
@@ -616,11 +619,38 @@ export class IssueRepository {
    * Puts `stand` in a person's place wherever the issue names them (see `replacePersonIn`), ETag-guarded like
    * every change, its index rows moved with it. The changed issue, or null when it names them nowhere (a re-run).
    */
-  async replacePerson(ref: string, isPerson: (id: string) => boolean, stand: Person): Promise<Issue | null> {
+  replacePerson(ref: string, isPerson: (id: string) => boolean, stand: Person): Promise<Issue | null> {
+    return this.rewriteFor(ref, (issue) => replacePersonIn(issue, isPerson, stand));
+  }
+
+  /**
+   * The office-hours issues whose description closes with "; logged by <name>." (`replaceLegacyLoggedByIn`: the host
+   * of an issue logged before its "created" line named them). A scan of the main rows, off the user's path (the
+   * forget job; no index finds them): Azure filters on location and returns two columns a row, a page at a time.
+   */
+  async officeHoursLoggedByName(name: string): Promise<string[]> {
+    const refs: string[] = [];
+    const rows = this.t.main.listEntities<{ rowKey?: string; description?: string }>({
+      queryOptions: { filter: odata`location eq ${OFFICE_HOURS_LOCATION}`, select: ['RowKey', 'description'] },
+    });
+    const clause = `; ${loggedByClause(name)}`;
+    for await (const page of rows.byPage({ maxPageSize: 500 })) {
+      for (const row of page) if (row.rowKey && String(row.description ?? '').endsWith(clause)) refs.push(row.rowKey);
+    }
+    return refs;
+  }
+
+  /** Puts `stand`'s name in an old-shape office-hours issue's "logged by <name>." (see `replaceLegacyLoggedByIn`). */
+  replaceLegacyLoggedBy(ref: string, name: string, stand: Person): Promise<Issue | null> {
+    return this.rewriteFor(ref, (issue) => replaceLegacyLoggedByIn(issue, name, stand));
+  }
+
+  /** A privacy rewrite of one issue, ETag-guarded like every change, its index rows moved with it. */
+  private async rewriteFor(ref: string, change: (issue: Issue) => Issue | null): Promise<Issue | null> {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const started = Date.now();
       const loaded = await this.load(ref);
-      const next = loaded && replacePersonIn(loaded.issue, isPerson, stand);
+      const next = loaded && change(loaded.issue);
       if (!loaded || !next) return null;
       if (await this.write(loaded, next, issueToEntity(next, this.prefix), this.clock.now())) return next;
       await sleep(conflictPauseMs(attempt, Date.now() - started));
@@ -709,9 +739,13 @@ export class IssueRepository {
     return { done: true, originals: byOriginal.size, chains };
   }
 
-  /** Rebuilds index rows of changes that did not finish (markers older than `olderThanMs`). Run on the scheduler. */
+  /**
+   * Rebuilds index rows of changes that did not finish (markers older than `olderThanMs`): new issues' at every run,
+   * updates' (in the issues' partitions) at the hourly partition sweep. Run on the scheduler.
+   */
   repairIndexes(olderThanMs = 60_000): Promise<number> {
-    return this.index.repairPending(new Date(this.clock.now().getTime() - olderThanMs));
+    const now = this.clock.now();
+    return this.index.repairPending(new Date(now.getTime() - olderThanMs), now);
   }
 
 }

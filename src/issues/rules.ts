@@ -5,6 +5,7 @@ import {
   type Issue,
   isOpen,
   loggedByClause,
+  OFFICE_HOURS_LOCATION,
   type NewIssue,
   type Person,
   type Priority,
@@ -400,6 +401,19 @@ export function reporterView(issue: Issue): Issue {
     comments: issue.comments.filter((c) => c.visibility === 'public'),
     history: issue.history.filter((h) => h.what !== 'comment' || h.visibility === 'public'),
   };
+}
+
+/**
+ * Privacy, for an issue an office-hours host logged before its "created" line named them (that line named the
+ * reporter): the description's closing "; logged by <name>." is all that names the host, so it is found by `name`.
+ * The issue with `stand`'s name there, version bumped; null when it is not of that shape or does not end so. An
+ * issue whose "created" line names who logged it is left to `replacePersonIn` (by id: a namesake is not touched).
+ */
+export function replaceLegacyLoggedByIn(issue: Issue, name: string, stand: Person): Issue | null {
+  const created = issue.history.find((h) => h.what === 'created');
+  const clause = `; ${loggedByClause(name)}`;
+  if (issue.location !== OFFICE_HOURS_LOCATION || !created || created.by.id !== issue.reporter.id || !issue.description.endsWith(clause)) return null;
+  return { ...issue, description: `${issue.description.slice(0, -clause.length)}; ${loggedByClause(stand.name)}`, version: issue.version + 1 };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Caller as IssueCaller, ReportOptions, ReportOutcome } from '../issues/service.js';
-import { loggedByClause } from '../issues/model.js';
+import { loggedByClause, OFFICE_HOURS_LOCATION } from '../issues/model.js';
 import type { FormData as IssueForm } from '../issues/verbs.js';
 import type { Outbox } from '../outbound/message.js';
 import { allows } from '../roles/permissions.js';
@@ -559,9 +559,10 @@ export class OfficeHoursService {
     const gone = async (id: string) => (isPseudonym(id) ? undefined : (await this.d.forgottenSince?.([id], kept))?.pseudonym);
     const hostGone = await gone(item.host.id);
     const person: Person = hostGone ? { id: hostGone.id, name: hostGone.name } : item.host;
-    const personId = (await gone(item.personId))?.id ?? item.personId;
+    const bringerGone = await gone(item.personId);
+    const personId = bringerGone?.id ?? item.personId;
     const host: Viewer = { person, role: item.role, keys: [person.id], zone: this.defaultZone, zoneKnown: false };
-    const res = await this.logBrought(host, item.occurrenceId, personId, item.fields, kept, isPseudonym(personId));
+    const res = await this.logBrought(host, item.occurrenceId, personId, item.fields, kept, isPseudonym(personId), bringerGone && { id: item.personId, as: bringerGone });
     if (res.kind === 'held') throw new Error('storage did not answer while logging a held brought question; kept');
     const outcome = res.kind === 'message' ? res.text : res.kind === 'invalid' ? `Not logged: ${res.notice} Open the agenda and log it again.` : res.notice;
     const content = `You asked to log a brought question as an issue while storage was not answering. ${outcome}`;
@@ -588,9 +589,23 @@ export class OfficeHoursService {
     pressed = this.d.clock.now(),
     /** A held press whose bringer was forgotten since: their booking, moved to the pseudonym, has no question any more. */
     bringerForgotten = false,
+    /** That bringer's id before the forget (another instance's forget): their booking may not be moved yet. */
+    former?: { id: string; as: { id: string; name: string } },
   ): Promise<HostResult | { kind: 'invalid'; occurrence: Occurrence; notice: string } | { kind: 'held' }> {
     const o = await this.find(occurrenceId);
-    const booking = o ? await this.d.bookings.booking(o.id, personId) : undefined;
+    let booking = o ? await this.d.bookings.booking(o.id, personId) : undefined;
+    /** The id the booking's row is under (the original's, until the forget moves it). */
+    let bookedAs = personId;
+    // A forget is recorded (ForgottenKeys) before its office-hours part moves the bookings to the pseudonym: in
+    // between, the booking is still under the bringer's id. Logged from it all the same, as the pseudonym and
+    // without their words (as if moved); the forget moves it, and the reference, afterwards.
+    if (o && !booking && former) {
+      const before = await this.d.bookings.booking(o.id, former.id);
+      if (before) {
+        booking = { ...before, personId: former.as.id, name: former.as.name, question: '' };
+        bookedAs = former.id;
+      }
+    }
     if (!o || !booking || !(booking.question || bringerForgotten)) return { kind: 'message', text: 'That question is no longer on the agenda.' };
     if (booking.issueRef) return { kind: 'agenda', occurrence: o, notice: `Already logged as ${booking.issueRef}.` };
     const reporter = { id: booking.personId, name: booking.name };
@@ -600,7 +615,7 @@ export class OfficeHoursService {
       {
         title: (fields.title?.trim() || question).slice(0, 120),
         description: `${question}\n\nBrought to ${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} (${o.session.zone}); ${loggedByClause(viewer.person.name)}`,
-        location: 'Office hours',
+        location: OFFICE_HOURS_LOCATION,
         category: fields.category ?? '',
         severity: fields.severity ?? '',
         site: fields.site ?? '',
@@ -617,7 +632,7 @@ export class OfficeHoursService {
     // has moved it already, under the pseudonym's, so pressing again says it is logged; nothing names them.
     const loggedAnonymously = async (ref: string, stand: { id: string; name: string }): Promise<HostResult> => {
       const record = (id: string) => this.d.bookings.update(o.id, id, (b) => (b.issueRef ? undefined : { issueRef: ref }));
-      if (!(await record(personId))) await record(stand.id);
+      if (!(await record(bookedAs))) await record(stand.id);
       return {
         kind: 'agenda',
         occurrence: o,
@@ -628,7 +643,7 @@ export class OfficeHoursService {
     // The issue log kept the report on disk: the booking must take its reference too (the caller keeps this press).
     if (outcome.kind === 'held') return outcome;
     if (outcome.kind !== 'logged') return { kind: 'message', text: 'The issue could not be logged; try again.' };
-    await this.d.bookings.update(o.id, personId, () => ({ issueRef: outcome.issue.ref }));
+    await this.d.bookings.update(o.id, bookedAs, () => ({ issueRef: outcome.issue.ref }));
     // A forget that landed during this press anonymises the issue (and moves the booking, maybe before it took the
     // reference): looked for after the write, so the host is never shown the name of someone forgotten meanwhile.
     // Its issues part may have looked before this issue existed: the issue is anonymised here too (again is harmless).

@@ -243,6 +243,33 @@ describe('a brought question turned into an issue while storage does not answer'
     expect(JSON.stringify(connector.sentTo(hostChat).slice(toHost))).toContain(`logged anonymously as ${issue!.ref}`);
   }, 90_000);
 
+  it('a bringer whose forget on one instance has recorded them but not yet moved their booking: the press kept on another instance is logged under their pseudonym, not dropped', async () => {
+    const yaw: TestUser = { id: '29:yaw-held', aadObjectId: 'aad-yaw-held', name: 'Yaw Boateng' };
+    expect(await bringThenPressWhileDown(yaw, 'Why does the stock count double?', '10:45', '13:53:30', other, kwame)).toContain('kept');
+    // The forget is half done: its first part recorded it (PrivacyForgotten), the office-hours part has not run yet.
+    const subject = await app.privacy.subjectOf({ id: yaw.aadObjectId });
+    const STAND_IN = { id: 'former:7a8b9c0d1e2f3a4b', name: 'Former member 7a8b' };
+    await app.personalData.forgetPart(0, subject, STAND_IN);
+    const bookings = await BookingStore.open(other.tables, clock);
+    expect((await bookings.booking(OCC, yaw.aadObjectId))?.name).toBe(yaw.name);
+
+    await other.fileHeldReports();
+    await other.settled();
+    const logged = (await other.queries.listByReporter(STAND_IN.id)).items;
+    expect(logged.map((i) => i.title)).toEqual([fields.title0]);
+    const issue = await other.repository.get(logged[0]!.ref);
+    expect(issue?.reporter.name).toBe(STAND_IN.name);
+    expect(JSON.stringify(issue)).not.toContain(yaw.name);
+    expect(JSON.stringify(issue)).not.toContain('Why does the stock count double?');
+    expect(await heldOnDisk(other)).not.toContain(yaw.aadObjectId);
+
+    // The rest of the forget moves the booking, with its reference: pressing again logs nothing twice.
+    for (let i = 1; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND_IN);
+    expect((await bookings.booking(OCC, STAND_IN.id))?.issueRef).toBe(logged[0]!.ref);
+    expect(await bookings.booking(OCC, yaw.aadObjectId)).toBeUndefined();
+    expect((await other.queries.listByReporter(STAND_IN.id)).items).toHaveLength(1);
+  }, 90_000);
+
   it('a host forgotten after their kept press was logged: the issue names their pseudonym as who logged it, in its description too', async () => {
     const efua: TestUser = { id: '29:efua-held', aadObjectId: 'aad-efua-held', name: 'Efua Sarpong' };
     expect(await bringThenPressWhileDown(efua, 'Why do my household visits vanish?', '10:15', '13:52:30', app, kwame)).toContain('kept');
@@ -261,5 +288,37 @@ describe('a brought question turned into an issue while storage does not answer'
     // The bringer's part stays theirs.
     expect(issue?.reporter.name).toBe(efua.name);
     expect(issue?.description).toContain('Why do my household visits vanish?');
+  }, 90_000);
+
+  it('a host forgotten who logged brought questions before issues named who logged them: their name leaves the description, a namesake\'s issue elsewhere stays', async () => {
+    // As the office-hours press wrote them before: the "created" line names the reporter, only the description the host.
+    const host = { id: 'aad-kofi-host', name: 'Kofi Ansah' };
+    const reporter = { id: 'aad-abena-old', name: 'Abena Osei' };
+    const oldShape = (description: string, location = 'Office hours') => ({
+      title: 'Printing the register fails',
+      description,
+      location,
+      category: app.repository.config.categories[0]!,
+      severity: 'slows',
+      site: 'Sefara district',
+    });
+    const brought = `Why does printing fail?\n\nBrought to Office hours on Tue 1 Dec 12:00 (Africa/Accra); logged by ${host.name}.`;
+    const logged = await app.repository.logIssue(oldShape(brought), reporter);
+    const elsewhere = await app.repository.logIssue(oldShape(`My notes say; logged by ${host.name}.`, 'Login screen'), reporter);
+    const byOther = await app.repository.logIssue(oldShape(brought.replace(host.name, 'Ama Boateng')), reporter);
+    if (logged.kind !== 'created' || elsewhere.kind !== 'created' || byOther.kind !== 'created') throw new Error('not logged');
+    expect(logged.issue.history[0]?.by.id).toBe(reporter.id);
+
+    const subject = await app.privacy.subjectOf(host);
+    const STAND_IN = { id: 'former:5e6f7a8b9c0d1e2f', name: 'Former member 5e6f' };
+    for (let i = 0; i < app.personalData.partCount; i++) await app.personalData.forgetPart(i, subject, STAND_IN);
+    const after = await app.repository.get(logged.issue.ref);
+    expect(after?.description).toBe(brought.replace(`logged by ${host.name}.`, `logged by ${STAND_IN.name}.`));
+    expect(JSON.stringify(after)).not.toContain(host.name);
+    expect(after?.reporter.name).toBe(reporter.name);
+    expect(after?.version).toBe(logged.issue.version + 1);
+    // Not an office-hours issue, or logged by someone else: untouched.
+    expect(await app.repository.get(elsewhere.issue.ref)).toEqual(elsewhere.issue);
+    expect(await app.repository.get(byOther.issue.ref)).toEqual(byOther.issue);
   }, 90_000);
 });

@@ -514,10 +514,47 @@ describe('IssueRepository: index repair', () => {
     await repo.logIssue(form(), alice);
     await repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina);
     expect(await repo.repairIndexes(60_000)).toBe(0); // too fresh: its follow-ups may still be under way
-    clock.advance(120_000);
+    clock.advance(3_600_000); // the next sweep of the issues' partitions
     expect(await repo.repairIndexes(60_000)).toBe(1);
     expect((await queries.triageQueue()).items.map((i) => [i.ref, i.priority])).toEqual([['R-0001', 'P1']]);
     expect(await repo.repairIndexes(60_000)).toBe(0);
+  });
+
+  it('reads the issues\' partitions for markers once an hour, whichever instance runs the job, and repairs a marker left there at the hourly sweep', async () => {
+    const { repo, queries, issueTables, clock, tables } = await openStore();
+    await repo.logIssue(form(), alice);
+    // Two instances' repositories over the same tables, counting the queries for markers in the issues' partitions.
+    const partitionQueries: string[] = [];
+    const main = new Proxy(issueTables.main, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'listEntities' || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const filter = String((args[0] as { queryOptions?: { filter?: string } } | undefined)?.queryOptions?.filter ?? '');
+          if (filter.includes("PartitionKey eq 'R-")) partitionQueries.push(filter);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const one = new IssueRepository({ ...issueTables, main }, { clock });
+    const two = new IssueRepository({ ...issueTables, main }, { clock });
+    const queue = await tables.table(ISSUE_TABLES.queue);
+    await queue.deleteTable();
+    await repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina); // its index rows fail: the marker stays in R-00xx
+    await queue.createTable();
+    expect(await one.repairIndexes(60_000)).toBe(0); // sweeps; the marker is too fresh
+    expect(partitionQueries).toHaveLength(1);
+    clock.advance(5 * 60_000);
+    expect(await two.repairIndexes(60_000)).toBe(0); // within the hour: `~meta` only
+    clock.advance(5 * 60_000);
+    expect(await one.repairIndexes(60_000)).toBe(0);
+    expect(partitionQueries).toHaveLength(1);
+    expect((await queries.triageQueue()).items).toEqual([]);
+    // An hour after the last sweep, one of two runs at the same moment sweeps again and repairs the marker.
+    clock.advance(50 * 60_000);
+    expect((await Promise.all([one.repairIndexes(60_000), two.repairIndexes(60_000)])).sort()).toEqual([0, 1]);
+    expect(partitionQueries).toHaveLength(2);
+    expect((await queries.triageQueue()).items.map((i) => [i.ref, i.priority])).toEqual([['R-0001', 'P1']]);
   });
 
   it('rebuilds index rows when their write failed after the main write', async () => {
@@ -533,7 +570,7 @@ describe('IssueRepository: index repair', () => {
     await queue.createTable();
     expect((await queries.triageQueue()).items).toEqual([]);
     expect(await repo.repairIndexes(60_000)).toBe(0); // too fresh: may still be in flight
-    clock.advance(120_000);
+    clock.advance(3_600_000); // the next sweep of the issues' partitions
     expect(await repo.repairIndexes(60_000)).toBe(1);
     const items = (await queries.triageQueue()).items;
     expect(items.map((i) => [i.ref, i.priority])).toEqual([['R-0001', 'P1']]);
