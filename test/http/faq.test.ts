@@ -103,6 +103,18 @@ describe('asking the bot in personal chat', () => {
     expect(text).toMatch(/Submitting the monthly report › /);
   });
 
+  it('a formatted question keeps none of the controls its numeric entities name (they are logged without them)', async () => {
+    const replies = await say(app, USERS.staff, '<p>the submit button on my &#8238;monthly report&#8236; is grey &#55357; &#1;x</p>', {
+      textFormat: 'xml',
+    });
+    const q = await app.faq.getQuestion(questionIdOf(answerCardOf(replies)));
+    expect(q?.question).toBeDefined();
+    // Each named code point as hex: a direction override, a lone surrogate or a control is not text anyone typed.
+    const codes = [...(q?.question ?? '')].map((c) => c.codePointAt(0)!.toString(16));
+    expect(codes.filter((c) => ['202e', '202c', 'd83d', '1'].includes(c))).toEqual([]);
+    expect(q?.question).toBe('the submit button on my monthly report is grey \uFFFD x');
+  });
+
   it('a guidance card sent back to the bot without words gets no reply (not the help card, not an answer)', async () => {
     const card = { contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', version: '1.5', body: [] } };
     const res = await post(app, activity(USERS.staff, { attachments: [card] }));
