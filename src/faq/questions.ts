@@ -258,17 +258,16 @@ export class QuestionStore {
     if (!key) return false;
     if (Date.parse(question.askedAt) < this.clock.now().getTime() - UNDELETE_DAYS * DAY_MS) return this.remove(question.id);
     let current = this.readFrom.get(question) ?? (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
+    const askedRow = indexKey(ASKED, question.asker.aadObjectId ?? question.asker.id, key.rk);
     for (let attempt = 0; current && attempt < WITHDRAW_ATTEMPTS; attempt++) {
-      const asker = fromEntity(current).asker;
-      let etag: string | undefined;
       try {
         // The copy is written only if the row is still as read (a guard write in the same transaction)...
         const written = await this.questions.submitTransaction([
           ['update', { partitionKey: key.pk, rowKey: key.rk }, 'Merge', { etag: current.etag }],
           ['upsert', { ...toEntity(fromEntity(current), message), rowKey: `${WITHDRAWN}${key.rk}` }, 'Replace'],
-          ['upsert', { partitionKey: key.pk, rowKey: indexKey(ASKED, asker.aadObjectId ?? asker.id, key.rk), withdrawn: true }, 'Replace'],
+          ['upsert', { partitionKey: key.pk, rowKey: askedRow, withdrawn: true }, 'Replace'],
         ]);
-        etag = written.subResponses.find((r) => r.rowKey === key.rk)?.etag;
+        const etag = written.subResponses.find((r) => r.rowKey === key.rk)?.etag;
         // ...and the row goes only if nothing changed it since (a transaction cannot delete under an ETag).
         await this.questions.deleteEntity(key.pk, key.rk, etag ? { etag } : {});
         return true;
@@ -278,8 +277,11 @@ export class QuestionStore {
       }
       current = await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
     }
-    if (current) throw new Error('could not withdraw the question: too many concurrent votes');
-    return false;
+    if (!current) return false;
+    // Still listed: the copy and the mark written for it go (its asker's data would call it withdrawn).
+    await deleteIfThere(this.questions, key.pk, `${WITHDRAWN}${key.rk}`);
+    await this.questions.upsertEntity({ partitionKey: key.pk, rowKey: askedRow }, 'Replace');
+    throw new Error('could not withdraw the question: too many concurrent votes');
   }
 
   /**
@@ -289,11 +291,13 @@ export class QuestionStore {
   async restore(question: AskedQuestion, message: string): Promise<boolean> {
     const key = splitId(question.id);
     if (!key) return false;
+    // Its asker's row, the withdrawn mark cleared.
+    const askedRow = indexKey(ASKED, question.asker.aadObjectId ?? question.asker.id, key.rk);
     try {
       await this.questions.submitTransaction([
         ['create', toEntity(question, message)],
         ['delete', { partitionKey: key.pk, rowKey: `${WITHDRAWN}${key.rk}` }],
-        ['upsert', { partitionKey: key.pk, rowKey: indexKey(ASKED, question.asker.aadObjectId ?? question.asker.id, key.rk) }, 'Replace'],
+        ['upsert', { partitionKey: key.pk, rowKey: askedRow }, 'Replace'],
       ]);
       return true;
     } catch (err) {
@@ -301,7 +305,7 @@ export class QuestionStore {
       // (the undelete window, retention, a Forget): nothing to restore.
       if (isConflict(err)) {
         await deleteIfThere(this.questions, key.pk, `${WITHDRAWN}${key.rk}`);
-        await this.questions.upsertEntity({ partitionKey: key.pk, rowKey: indexKey(ASKED, question.asker.aadObjectId ?? question.asker.id, key.rk) }, 'Replace');
+        await this.questions.upsertEntity({ partitionKey: key.pk, rowKey: askedRow }, 'Replace');
         return false;
       }
       if (isNotFound(err)) return false;
