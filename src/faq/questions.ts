@@ -267,7 +267,8 @@ export class QuestionStore {
           ['upsert', { ...toEntity(fromEntity(current), message), rowKey: `${WITHDRAWN}${key.rk}` }, 'Replace'],
           ['upsert', { partitionKey: key.pk, rowKey: askedRow, withdrawn: true }, 'Replace'],
         ]);
-        const etag = written.subResponses.find((r) => r.rowKey === key.rk)?.etag;
+        // Sub-responses come in the order sent (they name no row): the first is the guard write's.
+        const etag = written.subResponses[0]?.etag;
         // ...and the row goes only if nothing changed it since (a transaction cannot delete under an ETag).
         await this.questions.deleteEntity(key.pk, key.rk, etag ? { etag } : {});
         return true;

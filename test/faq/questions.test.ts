@@ -214,6 +214,43 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     expect((await store.vote(asked.id, ben, true))?.helpful).toBe(1);
   });
 
+  it('keeps a vote that lands between the copy being written and the question row going', async () => {
+    const { clock, tables } = await setup();
+    const voter = await QuestionStore.open(tables, clock);
+    let asked = '';
+    let voted = false;
+    // The store's own FaqQuestions table: once the withdrawal's copy is written, Ben's vote lands before the delete.
+    const racing = {
+      table: async (name: string) => {
+        const real = await tables.table(name);
+        if (name !== 'FaqQuestions') return real;
+        return new Proxy(real, {
+          get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (prop !== 'submitTransaction' || typeof value !== 'function') return value;
+            return async (...args: unknown[]) => {
+              const out = (await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)) as unknown;
+              const rows = (args[0] as [string, { rowKey: string }][]).map(([, e]) => e.rowKey);
+              if (!voted && rows.some((k) => k.startsWith('w|'))) {
+                voted = true;
+                await voter.vote(asked, ben, true);
+              }
+              return out;
+            };
+          },
+        }) as TableClient;
+      },
+    } as unknown as Tables;
+    const store = await QuestionStore.open(racing, clock);
+    asked = (await store.record('how do I sync', amina, { answered: true, thread: 'team-chat', message: 'a:chat|m-1' })).id;
+    const [read] = await store.fromMessage('a:chat|m-1');
+    expect(await store.withdraw(read!, 'a:chat|m-1')).toBe(true);
+    expect(voted).toBe(true);
+    const [kept] = await store.withdrawnFrom('a:chat|m-1');
+    expect(kept?.helpful).toBe(1);
+    expect(await store.get(asked)).toBeUndefined();
+  });
+
   it(`is deleted ${UNDELETE_DAYS} days after it was asked, with its lookup, asker's and vote rows, whatever retention is; a newer one can be undeleted`, async () => {
     const { clock, store, privacy, rowsOfDay, votesOn } = await setup();
     const old = await store.record('printer jams on tray 2', amina, { answered: false, thread: 'team-chat', message: 'a:chat|m-1' });
