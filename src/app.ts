@@ -597,13 +597,15 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       },
     });
     cleanups.push(() => figureImports.stop());
+    // Also the expiry job's sweep of questions withdrawn past their undelete window.
+    const questionPrivacy = await QuestionPrivacy.open(tables, clock);
     // Privacy duties: each feature's personal data, conversations last (the others still look up the person's chat).
     const personalData = new PersonalDataRegistry()
       // Before the issues part: a held report filed while its person is forgotten is then anonymised there. Before the
       // FAQ part: the curated answers job looks here after claiming an asker, so a forget it misses deletes that claim.
       .register(new HeldReportsPersonalData(heldReports, forgottenKeys, clock))
       .register(issuePersonalData)
-      .register(new FaqPersonalData(await QuestionPrivacy.open(tables, clock), curatedStore, { refresh: () => curatedAnswers.refresh(), outbox }))
+      .register(new FaqPersonalData(questionPrivacy, curatedStore, { refresh: () => curatedAnswers.refresh(), outbox }))
       .register(new OfficeHoursPersonalData({ bookings, changes: scheduleChanges, schedule, clock, marks: reminderMarks, held: heldQuestions }))
       .register(new RolloutPersonalData(memberships, () => rolloutFile.current))
       .register(await OutboundPersonalData.open(tables, outbound.index, conversations))
@@ -686,7 +688,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     cleanups.push(() => forgetJobs.stop());
     // Retention (RETENTION_DAYS) rides on the expiry job: lease-guarded, a bounded batch per store per run.
     const retention = config.env.RETENTION_DAYS ? personalData.retentionStores(config.env.RETENTION_DAYS) : [];
-    scheduler.add(expiryJob([dedupe, issueWiring.exports, offers, ...retention], { log }));
+    scheduler.add(expiryJob([dedupe, issueWiring.exports, offers, questionPrivacy, ...retention], { log }));
     // ---- adoption: measures, figures, pulses, the roll-up and the weekly digest ----------------------
     const measures = await MeasuresFile.open(config.measuresFile, {
       onWarning: (message) => log.warn({ file: config.measuresFile }, message),

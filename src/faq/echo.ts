@@ -1,3 +1,5 @@
+import { cleanText } from '../text/clean.js';
+
 /** The parts of an incoming message this check reads (a Teams message activity's fields). */
 export interface IncomingMessage {
   text?: string;
@@ -92,10 +94,13 @@ function ownWords(html: string, keepMentions = false): string {
     }
     at = gt + 1;
   }
-  return out
-    .replace(/&(#\d{1,6}|[a-z]{2,6});/gi, (m, e: string) =>
+  // A numeric entity can name what the edge removed (a control, a direction override, half a surrogate pair):
+  // the decoded text is cleaned again, by the same rule.
+  return cleanText(
+    out.replace(/&(#\d{1,6}|[a-z]{2,6});/gi, (m, e: string) =>
       e.startsWith('#') ? String.fromCodePoint(Math.min(Number(e.slice(1)), 0x10ffff)) : (ENTITIES[e.toLowerCase()] ?? m),
-    )
+    ),
+  )
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -18,7 +18,8 @@ const PARALLEL = 16;
  * What the FAQ holds about a person: the questions they asked (kept for the guidance's gaps, the asker
  * replaced by their pseudonym), their helpful / not-helpful votes (deleted; the counts stay, they name no
  * one), the champions' answers they wrote (kept, the author anonymised) and the record that they were told
- * of an answer (deleted). Retention deletes questions, with their votes, and those records, older than the period.
+ * of an answer (deleted). A question whose message they deleted in Teams (withdrawn, kept for an undelete) is
+ * deleted. Retention deletes questions, with their votes, and those records, older than the period.
  */
 export class FaqPersonalData implements PersonalData {
   readonly feature = 'faq';
@@ -65,7 +66,17 @@ export class FaqPersonalData implements PersonalData {
     return {
       questionsAsked: asked.flatMap((q) =>
         q
-          ? [{ askedAt: q.askedAt, question: q.question, answered: q.answered, section: q.sectionId ?? null, answeredLaterAt: q.answeredLaterAt ?? null }]
+          ? [
+              {
+                askedAt: q.askedAt,
+                question: q.question,
+                answered: q.answered,
+                section: q.sectionId ?? null,
+                answeredLaterAt: q.answeredLaterAt ?? null,
+                // Its message deleted in Teams: kept only for an undelete, out of the gaps.
+                withdrawn: q.withdrawn,
+              },
+            ]
           : [],
       ),
       votes: rows.votes.map((v) => ({ question: v.questionId, helpful: v.helpful ?? null, at: v.at ?? null })),
@@ -112,9 +123,17 @@ export class FaqPersonalData implements PersonalData {
 }
 
 function tallyOf({ rows, authored, told }: Gathered): Tally {
+  const withdrawn = rows.asked.filter((r) => r.withdrawn).length;
   return {
     holdings: holdings(
-      { kind: 'faq.questions', label: 'questions they asked (kept for the guidance gaps, asker anonymised)', count: rows.asked.length, action: 'anonymise' },
+      {
+        kind: 'faq.questions',
+        label: 'questions they asked (kept for the guidance gaps, asker anonymised)',
+        count: rows.asked.length - withdrawn,
+        action: 'anonymise',
+      },
+      // `anonymiseAsker` deletes these, with other people's votes on them: no gap is kept of a deleted message.
+      { kind: 'faq.withdrawn', label: 'questions they asked and then deleted in Teams (kept for an undelete)', count: withdrawn, action: 'delete' },
       { kind: 'faq.votes', label: 'helpful / not helpful votes', count: rows.votes.length, action: 'delete' },
       { kind: 'faq.curated', label: "champions' answers they wrote (kept, author anonymised)", count: authored.length, action: 'anonymise' },
       { kind: 'faq.told', label: 'records that they were sent an answer', count: told.length, action: 'delete' },

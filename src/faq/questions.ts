@@ -16,6 +16,7 @@ import {
 } from '../storage/tables.js';
 import { conflictPauseMs, fromJsonColumn, readEntity } from '../storage/entities.js';
 import type { GapCardVersion, GapClaim } from './gaps.js';
+import type { ExpiringStore } from '../storage/expiry.js';
 import { dayOf, firstDay, forEachDay, groupByDay } from '../storage/day-partitions.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -66,8 +67,9 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
  *     it matches neither person's range, nor `RowKey lt 'a'`; it goes with its day (retention) or with its
  *     question (`deleteQuestion`, found from the question's `msg`).
  *   - RK `w|<question RK>` → a question withdrawn (its asker deleted the message it was asked in: `withdraw`), its
- *     row as it was, out of every read of questions (`RowKey lt 'a'`) but kept with its asker, lookup and vote rows
- *     until the asker undeletes the message (`restore`: the question is back under its id) or its day goes;
+ *     row as it was, out of every read of questions (`RowKey lt 'a'`) but kept with its asker (`a|` row marked
+ *     `withdrawn`), lookup and vote rows until the asker undeletes the message (`restore`: the question is back under
+ *     its id), or `UNDELETE_DAYS` after it was asked (`QuestionPrivacy.sweepExpired`), or its day goes;
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
  * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
  *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
@@ -86,6 +88,18 @@ const WITHDRAWN = 'w|';
 const GAP_CARDS = 'g|cards';
 /** A day's claims stay well within a string property (32K characters); past that a card is posted unclaimed. */
 const GAP_CARDS_MAX_CHARS = 30_000;
+/**
+ * How long a withdrawn question is kept for an undelete, counted from when it was asked: a deleted question was
+ * deleted, as far as its asker knows, and RETENTION_DAYS (0 by default: for ever) must not keep it. A month covers
+ * an undo of the delete and the rare second thought; the sweep then reads only the few day partitions that have just
+ * crossed it (`sweepExpired`), and a question withdrawn past it is deleted at once (`withdraw`).
+ */
+export const UNDELETE_DAYS = 30;
+const DAY_MS = 86_400_000;
+/** Days before the window's edge the sweep reads again each run: it catches up after the job was stopped a while. */
+const UNDELETE_SWEEP_DAYS = 7;
+/** Tries of a withdrawal whose question keeps being voted on meanwhile (each re-reads it). */
+const WITHDRAW_ATTEMPTS = 5;
 /** Question rows' keys are digits; index rows start with a letter. */
 const QUESTION_ROWS = "RowKey lt 'a'";
 
@@ -98,10 +112,15 @@ export interface IndexedRow {
   questionId: string;
   /** The person's key the row is under (Entra id, else Teams id). */
   personKey: string;
+  /** An asked row: the question is withdrawn (kept for an undelete, `QuestionStore.withdraw`), not in the gaps. */
+  withdrawn?: true;
   helpful?: boolean;
   at?: string;
 }
 export class QuestionStore {
+  /** The row each question `fromMessage` returned was read from (ETag included): `withdraw` writes only that. */
+  private readonly readFrom = new WeakMap<AskedQuestion, QuestionEntity & { etag: string }>();
+
   private constructor(
     private readonly questions: TableClient,
     private readonly feedback: TableClient,
@@ -169,7 +188,16 @@ export class QuestionStore {
    * one partition's `m|<digest>|` range: an indexed read, never a scan of the days' questions.
    */
   async fromMessage(message: string): Promise<AskedQuestion[]> {
-    const found = await Promise.all((await this.messageRows(message)).map((id) => this.get(id)));
+    const found = await Promise.all(
+      (await this.messageRows(message)).map(async (id) => {
+        const key = splitId(id);
+        const e = key && (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
+        if (!e) return undefined;
+        const q = fromEntity(e);
+        this.readFrom.set(q, e);
+        return q;
+      }),
+    );
     return found.filter((q): q is AskedQuestion => q !== undefined);
   }
 
@@ -219,23 +247,42 @@ export class QuestionStore {
   }
 
   /**
-   * Withdraws `question`, as read from `message` (`fromMessage`; not read again): it leaves the gaps, the counts and
-   * the askers told of a champion's answer, as if never asked, until `restore`. One transaction: its row goes, and
-   * is kept as it was under `w|<RK>` (its asker's, lookup and vote rows stay with it). False when it was not there.
+   * Withdraws `question`, as read from `message` (`fromMessage`): it leaves the gaps, the counts and the askers told of
+   * a champion's answer, as if never asked, until `restore`. It is kept as it is under `w|<RK>` (its asker's row marked
+   * `withdrawn`; lookup and vote rows stay with it), then its row goes — both under the row's ETag, so a vote landing
+   * meanwhile is not lost from the kept copy: the row is read again and the withdrawal tried again. One asked more than
+   * `UNDELETE_DAYS` ago is deleted at once (no undelete). False when it was not there.
    */
   async withdraw(question: AskedQuestion, message: string): Promise<boolean> {
     const key = splitId(question.id);
     if (!key) return false;
-    try {
-      await this.questions.submitTransaction([
-        ['delete', { partitionKey: key.pk, rowKey: key.rk }],
-        ['upsert', { ...toEntity(question, message), rowKey: `${WITHDRAWN}${key.rk}` }, 'Replace'],
-      ]);
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
+    if (Date.parse(question.askedAt) < this.clock.now().getTime() - UNDELETE_DAYS * DAY_MS) return this.remove(question.id);
+    let current = this.readFrom.get(question) ?? (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
+    const askedRow = indexKey(ASKED, question.asker.aadObjectId ?? question.asker.id, key.rk);
+    for (let attempt = 0; current && attempt < WITHDRAW_ATTEMPTS; attempt++) {
+      try {
+        // The copy is written only if the row is still as read (a guard write in the same transaction)...
+        const written = await this.questions.submitTransaction([
+          ['update', { partitionKey: key.pk, rowKey: key.rk }, 'Merge', { etag: current.etag }],
+          ['upsert', { ...toEntity(fromEntity(current), message), rowKey: `${WITHDRAWN}${key.rk}` }, 'Replace'],
+          ['upsert', { partitionKey: key.pk, rowKey: askedRow, withdrawn: true }, 'Replace'],
+        ]);
+        // Sub-responses come in the order sent (they name no row): the first is the guard write's.
+        const etag = written.subResponses[0]?.etag;
+        // ...and the row goes only if nothing changed it since (a transaction cannot delete under an ETag).
+        await this.questions.deleteEntity(key.pk, key.rk, etag ? { etag } : {});
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        if (!isPreconditionFailed(err)) throw err;
+      }
+      current = await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
     }
+    if (!current) return false;
+    // Still listed: the copy and the mark written for it go (its asker's data would call it withdrawn).
+    await deleteIfThere(this.questions, key.pk, `${WITHDRAWN}${key.rk}`);
+    await this.questions.upsertEntity({ partitionKey: key.pk, rowKey: askedRow }, 'Replace');
+    throw new Error('could not withdraw the question: too many concurrent votes');
   }
 
   /**
@@ -245,18 +292,24 @@ export class QuestionStore {
   async restore(question: AskedQuestion, message: string): Promise<boolean> {
     const key = splitId(question.id);
     if (!key) return false;
+    // Its asker's row, the withdrawn mark cleared.
+    const askedRow = indexKey(ASKED, question.asker.aadObjectId ?? question.asker.id, key.rk);
     try {
       await this.questions.submitTransaction([
         ['create', toEntity(question, message)],
         ['delete', { partitionKey: key.pk, rowKey: `${WITHDRAWN}${key.rk}` }],
+        ['upsert', { partitionKey: key.pk, rowKey: askedRow }, 'Replace'],
       ]);
       return true;
     } catch (err) {
-      // Back already (its row exists), or its kept row gone (retention, a Forget): nothing to restore.
-      if (isConflict(err) || isNotFound(err)) {
+      // Back already (its row exists; a withdrawal stopped half way leaves its copy and mark), or its kept row gone
+      // (the undelete window, retention, a Forget): nothing to restore.
+      if (isConflict(err)) {
         await deleteIfThere(this.questions, key.pk, `${WITHDRAWN}${key.rk}`);
+        await this.questions.upsertEntity({ partitionKey: key.pk, rowKey: askedRow }, 'Replace');
         return false;
       }
+      if (isNotFound(err)) return false;
       throw err;
     }
   }
@@ -532,7 +585,10 @@ export interface PersonsRows {
   votes: IndexedRow[];
 }
 
-export class QuestionPrivacy {
+export class QuestionPrivacy implements ExpiringStore {
+  /** The undelete window's sweep (`sweepExpired`), on the expiry job whatever RETENTION_DAYS is. */
+  readonly name = 'faq.withdrawn';
+
   constructor(
     private readonly questions: TableClient,
     private readonly feedback: TableClient,
@@ -562,7 +618,7 @@ export class QuestionPrivacy {
     );
     await forEachDay(first, dayOf(this.clock.now()), async (day) => {
       const rows = await collect(
-        this.questions.listEntities<{ helpful?: boolean; at?: string }>({
+        this.questions.listEntities<{ helpful?: boolean; at?: string; withdrawn?: boolean }>({
           queryOptions: { filter: `${odata`PartitionKey eq ${day}`} and (${ranges.join(' or ')})` },
         }),
       );
@@ -576,20 +632,26 @@ export class QuestionPrivacy {
           if (typeof r.helpful === 'boolean') row.helpful = r.helpful;
           if (r.at) row.at = String(r.at);
           out.votes.push(row);
-        } else out.asked.push(row);
+        } else {
+          if (r.withdrawn === true) row.withdrawn = true;
+          out.asked.push(row);
+        }
       }
     });
     return out;
   }
 
-  /** A question by id, or — withdrawn, kept for an undelete (`QuestionStore.withdraw`) — as it was kept: theirs too. */
-  async question(id: string): Promise<AskedQuestion | undefined> {
+  /**
+   * A question by id, or — withdrawn, kept for an undelete (`QuestionStore.withdraw`) — as it was kept, `withdrawn`:
+   * theirs too.
+   */
+  async question(id: string): Promise<(AskedQuestion & { withdrawn: boolean }) | undefined> {
     const key = splitId(id);
     if (!key) return undefined;
-    const e =
-      (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk)) ??
-      (await readEntity<QuestionEntity>(this.questions, key.pk, `${WITHDRAWN}${key.rk}`));
-    return e ? fromEntity({ ...e, rowKey: key.rk }) : undefined;
+    const asked = await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
+    if (asked) return { ...fromEntity(asked), withdrawn: false };
+    const kept = await readEntity<QuestionEntity>(this.questions, key.pk, `${WITHDRAWN}${key.rk}`);
+    return kept ? { ...fromEntity({ ...kept, rowKey: key.rk }), withdrawn: true } : undefined;
   }
 
   /**
@@ -604,11 +666,11 @@ export class QuestionPrivacy {
       readEntity<QuestionEntity>(this.questions, row.day, `${WITHDRAWN}${rk}`),
     ]);
     const msg = asked?.msg;
-    // A question they withdrew is not kept for an undelete of theirs any more: it goes, with its lookup row.
-    if (withdrawn) {
-      await deleteIfThere(this.questions, row.day, `${WITHDRAWN}${rk}`);
-      if (withdrawn.msg) await deleteIfThere(this.questions, row.day, messageKey(withdrawn.msg, rk));
-    }
+    // A question they withdrew is not kept for an undelete of theirs any more: it goes, as a deleted question does,
+    // with its lookup row and other people's votes on it (nothing is left pointing at it). Beside its question
+    // (a withdrawal stopped half way) only the copy goes: the rest is the question's.
+    if (withdrawn && !asked) await deleteQuestion({ questions: this.questions, feedback: this.feedback }, row.day, withdrawn, true);
+    else if (withdrawn) await deleteIfThere(this.questions, row.day, `${WITHDRAWN}${rk}`);
     try {
       await this.questions.submitTransaction([
         ['update', { partitionKey: row.day, rowKey: rk, asker: JSON.stringify(stand), msg: '' }, 'Merge'],
@@ -619,6 +681,37 @@ export class QuestionPrivacy {
       await deleteIfThere(this.questions, row.day, row.indexKey);
     }
     if (msg) await deleteIfThere(this.questions, row.day, messageKey(msg, rk));
+  }
+
+  /**
+   * The undelete window (`UNDELETE_DAYS`), whatever RETENTION_DAYS is: deletes up to `limit` withdrawn questions asked
+   * before it, with their lookup, asker's and vote rows, as a deleted question goes. Bounded: one `w|` range read in
+   * each of the day partitions that have crossed the window lately (`UNDELETE_SWEEP_DAYS`), no scan of old days.
+   */
+  async sweepExpired(now: Date, limit: number): Promise<number> {
+    const edge = new Date(now.getTime() - UNDELETE_DAYS * DAY_MS);
+    const days: string[] = [];
+    for (let d = UNDELETE_SWEEP_DAYS; d >= 0; d--) days.push(dayOf(new Date(edge.getTime() - d * DAY_MS)));
+    let deleted = 0;
+    for (const day of days) {
+      if (deleted >= limit) break;
+      const kept = await collect(
+        this.questions.listEntities<QuestionEntity>({
+          queryOptions: {
+            filter: odata`PartitionKey eq ${day} and RowKey ge ${WITHDRAWN} and RowKey lt ${'w}'} and askedAt lt ${edge.toISOString()}`,
+          },
+        }),
+        limit - deleted,
+      );
+      for (const e of kept) {
+        const rk = String(e.rowKey).slice(WITHDRAWN.length);
+        // Beside its question (a withdrawal stopped half way) only the copy goes: the rest is the question's.
+        if (await readEntity(this.questions, day, rk)) await deleteIfThere(this.questions, day, String(e.rowKey));
+        else await deleteQuestion({ questions: this.questions, feedback: this.feedback }, day, e, true);
+        deleted++;
+      }
+    }
+    return deleted;
   }
 
   /** A vote goes (the question's counts stay: they hold no one's name), then its index row. */
@@ -713,23 +806,26 @@ function sentAtOf(message: string): Date | undefined {
 /**
  * A question and what hangs on it: its votes (the voters' index rows, FaqFeedback), its asker's index row, the row
  * that finds it from its message. The question row goes first: a failure after it leaves rows that point at
- * nothing (deleted with their day by retention), never a question still listed.
+ * nothing (deleted with their day by retention), never a question still listed. `kept`: `q` is a withdrawn
+ * question's copy (`w|<RK>`), and that copy is the row that goes.
  */
 async function deleteQuestion(
   t: { questions: TableClient; feedback: TableClient },
   day: string,
   q: QuestionEntity,
+  kept = false,
 ): Promise<void> {
-  const id = `${day}_${q.rowKey}`;
+  const rk = kept ? q.rowKey.slice(WITHDRAWN.length) : q.rowKey;
+  const id = `${day}_${rk}`;
   await deleteIfThere(t.questions, day, q.rowKey);
   const votes = await collect(t.feedback.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id}`, select: ['RowKey'] } }));
   for (const v of votes) {
-    await deleteIfThere(t.questions, day, indexKey(VOTED, String(v.rowKey), q.rowKey));
+    await deleteIfThere(t.questions, day, indexKey(VOTED, String(v.rowKey), rk));
     await deleteIfThere(t.feedback, id, String(v.rowKey));
   }
   const asker = fromEntity(q).asker;
-  await deleteIfThere(t.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, q.rowKey));
-  if (q.msg) await deleteIfThere(t.questions, day, messageKey(q.msg, q.rowKey));
+  await deleteIfThere(t.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, rk));
+  if (q.msg) await deleteIfThere(t.questions, day, messageKey(q.msg, rk));
 }
 
 function parseIndexKey(rk: string): { kind: typeof ASKED | typeof VOTED; person: string; rk: string } | undefined {

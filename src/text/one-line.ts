@@ -2,7 +2,7 @@
  * Direction controls a person may type or paste: embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069),
  * and the deprecated format controls after them (U+206A–U+206F, invisible). One left open reverses the rest of the
  * line it is shown in — a name or an answer that reads as something else — and none is needed to write Arabic or
- * Hebrew (the RLM and LRM marks, U+200E/U+200F, stay). Removed from all incoming text (http/clean-text.ts).
+ * Hebrew (the RLM and LRM marks, U+200E/U+200F, stay). Removed from all incoming text (clean.ts).
  */
 export const DIRECTION_CONTROLS = /[\u202A-\u202E\u2066-\u206F]/g;
 

@@ -1,7 +1,9 @@
 import type { TableClient } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { QuestionPrivacy, QuestionStore } from '../../src/faq/questions.js';
+import { CuratedStore } from '../../src/faq/curated.js';
+import { FaqPersonalData } from '../../src/faq/privacy.js';
+import { QuestionPrivacy, QuestionStore, UNDELETE_DAYS } from '../../src/faq/questions.js';
 import { collect, type Tables } from '../../src/storage/tables.js';
 import { testTables } from '../support/storage.js';
 
@@ -179,6 +181,147 @@ describe('a question withdrawn (its message deleted) and restored (the delete un
     expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
     const left = (await collect((await tables.table('FaqQuestions')).listEntities())).map((r) => String(r.rowKey));
     expect(left.filter((k) => k.startsWith('w|') || k.startsWith('m|') || k.startsWith('a|'))).toEqual([]);
+  });
+});
+
+describe('a withdrawn question: its undelete window, votes landing meanwhile, and its asker\'s data', () => {
+  async function setup() {
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const tables = testTables();
+    const store = await QuestionStore.open(tables, clock);
+    const privacy = await QuestionPrivacy.open(tables, clock);
+    const rowsOfDay = async (day: string) =>
+      (await collect((await tables.table('FaqQuestions')).listEntities({ queryOptions: { filter: `PartitionKey eq '${day}'` } }))).map((r) =>
+        String(r.rowKey),
+      );
+    const votesOn = async (id: string) =>
+      (await collect((await tables.table('FaqFeedback')).listEntities({ queryOptions: { filter: `PartitionKey eq '${id}'` } }))).map((r) => String(r.rowKey));
+    return { clock, tables, store, privacy, rowsOfDay, votesOn };
+  }
+
+  it('keeps a vote that lands between the question\'s read and its withdrawal: the undeleted question has it', async () => {
+    const { store } = await setup();
+    const asked = await store.record('how do I sync', amina, { answered: true, thread: 'team-chat', message: 'a:chat|m-1' });
+    const [read] = await store.fromMessage('a:chat|m-1');
+    // Someone in the chat votes on its answer card while the delete is being handled.
+    await store.vote(asked.id, ben, true);
+    expect(await store.withdraw(read!, 'a:chat|m-1')).toBe(true);
+    const [kept] = await store.withdrawnFrom('a:chat|m-1');
+    expect(kept?.helpful).toBe(1);
+    expect(await store.restore(kept!, 'a:chat|m-1')).toBe(true);
+    expect((await store.get(asked.id))?.helpful).toBe(1);
+    // Ben's vote is counted once: voting the same again changes nothing.
+    expect((await store.vote(asked.id, ben, true))?.helpful).toBe(1);
+  });
+
+  it('keeps a vote that lands between the copy being written and the question row going', async () => {
+    const { clock, tables } = await setup();
+    const voter = await QuestionStore.open(tables, clock);
+    let asked = '';
+    let voted = false;
+    // The store's own FaqQuestions table: once the withdrawal's copy is written, Ben's vote lands before the delete.
+    const racing = {
+      table: async (name: string) => {
+        const real = await tables.table(name);
+        if (name !== 'FaqQuestions') return real;
+        return new Proxy(real, {
+          get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (prop !== 'submitTransaction' || typeof value !== 'function') return value;
+            return async (...args: unknown[]) => {
+              const out = (await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)) as unknown;
+              const rows = (args[0] as [string, { rowKey: string }][]).map(([, e]) => e.rowKey);
+              if (!voted && rows.some((k) => k.startsWith('w|'))) {
+                voted = true;
+                await voter.vote(asked, ben, true);
+              }
+              return out;
+            };
+          },
+        }) as TableClient;
+      },
+    } as unknown as Tables;
+    const store = await QuestionStore.open(racing, clock);
+    asked = (await store.record('how do I sync', amina, { answered: true, thread: 'team-chat', message: 'a:chat|m-1' })).id;
+    const [read] = await store.fromMessage('a:chat|m-1');
+    expect(await store.withdraw(read!, 'a:chat|m-1')).toBe(true);
+    expect(voted).toBe(true);
+    const [kept] = await store.withdrawnFrom('a:chat|m-1');
+    expect(kept?.helpful).toBe(1);
+    expect(await store.get(asked)).toBeUndefined();
+  });
+
+  it(`is deleted ${UNDELETE_DAYS} days after it was asked, with its lookup, asker's and vote rows, whatever retention is; a newer one can be undeleted`, async () => {
+    const { clock, store, privacy, rowsOfDay, votesOn } = await setup();
+    const old = await store.record('printer jams on tray 2', amina, { answered: false, thread: 'team-chat', message: 'a:chat|m-1' });
+    await store.vote(old.id, ben, false);
+    const [oldRead] = await store.fromMessage('a:chat|m-1');
+    expect(await store.withdraw(oldRead!, 'a:chat|m-1')).toBe(true);
+    clock.set(new Date('2026-11-21T09:00:00Z'));
+    const newer = await store.record('printer offline', amina, { answered: false, message: 'a:chat|m-2' });
+    const [newerRead] = await store.fromMessage('a:chat|m-2');
+    expect(await store.withdraw(newerRead!, 'a:chat|m-2')).toBe(true);
+
+    // 29 days on, the sweep leaves both.
+    clock.set(new Date('2026-11-30T09:00:00Z'));
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(0);
+    // 31 days after the first was asked: it goes, with everything that pointed at it.
+    clock.set(new Date('2026-12-02T10:00:00Z'));
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
+    expect(await rowsOfDay('2026-11-01')).toEqual([]);
+    expect(await votesOn(old.id)).toEqual([]);
+    expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
+    expect(await privacy.question(old.id)).toBeUndefined();
+    expect((await privacy.rowsOf(['aad-amina', 'aad-ben'])).votes).toEqual([]);
+    // The newer one is undeleted as it was.
+    const [back] = await store.withdrawnFrom('a:chat|m-2');
+    expect(await store.restore(back!, 'a:chat|m-2')).toBe(true);
+    expect((await store.get(newer.id))?.question).toBe('printer offline');
+
+    // A question whose message is deleted past the window is deleted at once: nothing is kept to undelete.
+    const late = (await store.fromMessage('a:chat|m-2'))[0]!;
+    clock.set(new Date('2026-12-22T10:00:00Z'));
+    expect(await store.withdraw(late, 'a:chat|m-2')).toBe(true);
+    expect(await store.withdrawnFrom('a:chat|m-2')).toEqual([]);
+    expect(await rowsOfDay('2026-11-21')).toEqual([]);
+  });
+
+  /** Amina asked two questions and deleted the message of one, which Ben had voted on. */
+  async function withdrawnByAmina() {
+    const { clock, tables, store, privacy, rowsOfDay, votesOn } = await setup();
+    const faq = new FaqPersonalData(privacy, await CuratedStore.open(tables, clock));
+    const kept = await store.record('how do I sync', amina, { answered: true, thread: 'team-chat', message: 'a:chat|m-1' });
+    await store.record('printer offline', amina, { answered: false });
+    await store.vote(kept.id, ben, false);
+    const [read] = await store.fromMessage('a:chat|m-1');
+    await store.withdraw(read!, 'a:chat|m-1');
+    return { faq, kept, privacy, rowsOfDay, votesOn };
+  }
+  const amy = { ids: ['aad-amina', '29:amina'] };
+
+  it('is listed as withdrawn in its asker\'s data (my data)', async () => {
+    const { faq } = await withdrawnByAmina();
+    const mine = (await faq.export(amy)) as { questionsAsked: { question: string; withdrawn: boolean }[] };
+    expect(mine.questionsAsked.map((q) => [q.question, q.withdrawn]).sort()).toEqual([
+      ['how do I sync', true],
+      ['printer offline', false],
+    ]);
+  });
+
+  it('is deleted by a forget with other people\'s votes on it, and counted as deleted, not as kept anonymised', async () => {
+    const { faq, kept, privacy, rowsOfDay, votesOn } = await withdrawnByAmina();
+    const before = await faq.describe(amy);
+    expect(before.holdings.map((h) => [h.kind, h.count, h.action])).toEqual([
+      ['faq.questions', 1, 'anonymise'],
+      ['faq.withdrawn', 1, 'delete'],
+    ]);
+
+    await faq.forget(amy, { id: 'pseudo-1', name: 'Former member 1a2b' });
+    // Ben's vote on the deleted question points at nothing any more: it went with it.
+    expect(await votesOn(kept.id)).toEqual([]);
+    expect((await rowsOfDay('2026-11-01')).filter((k) => !/^\d/.test(k))).toEqual([]);
+    expect((await privacy.rowsOf(['aad-ben'])).votes).toEqual([]);
+    expect((await faq.describe(amy)).holdings).toEqual([]);
   });
 });
 

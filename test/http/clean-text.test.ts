@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { cleanStrings, cleanText } from '../../src/http/clean-text.js';
+import { cleanStrings } from '../../src/http/clean-text.js';
+import { cleanText } from '../../src/text/clean.js';
 import { execute, invokeText, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 
 describe('cleanText', () => {

@@ -103,6 +103,25 @@ describe('asking the bot in personal chat', () => {
     expect(text).toMatch(/Submitting the monthly report › /);
   });
 
+  it('a formatted question or command keeps none of the controls its numeric entities name (logged, and in the report form, without them)', async () => {
+    const replies = await say(app, USERS.staff, '<p>the submit button on my &#8238;monthly report&#8236; is grey &#55357; &#1;x</p>', {
+      textFormat: 'xml',
+    });
+    const q = await app.faq.getQuestion(questionIdOf(answerCardOf(replies)));
+    expect(q?.question).toBeDefined();
+    // Each named code point as hex: a direction override, a lone surrogate or a control is not text anyone typed.
+    const codes = [...(q?.question ?? '')].map((c) => c.codePointAt(0)!.toString(16));
+    expect(codes.filter((c) => ['202e', '202c', 'd83d', '1'].includes(c))).toEqual([]);
+    expect(q?.question).toBe('the submit button on my monthly report is grey \uFFFD x');
+
+    // A command's words too: the report form is filled in with the description as cleaned.
+    const form = JSON.stringify(await say(app, USERS.staff, '<p>report printer &#8238;jams&#8236; &#55357; &#1;x</p>', { textFormat: 'xml' }));
+    expect(form).toContain('issue.submit');
+    expect(form).toContain('printer jams \uFFFD x');
+    // As JSON escapes them: a control character, half a surrogate pair; and the direction override itself.
+    expect(form.match(/\\u0001|\\ud83d|\u202e|\u202c/gi)).toBeNull();
+  });
+
   it('a guidance card sent back to the bot without words gets no reply (not the help card, not an answer)', async () => {
     const card = { contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', version: '1.5', body: [] } };
     const res = await post(app, activity(USERS.staff, { attachments: [card] }));
