@@ -7,6 +7,7 @@ import type { ModelAnswerer } from './ai/answerer.js';
 import type { GuidanceLibrary } from './docs/library.js';
 import type { GuidanceSection } from './docs/types.js';
 import { type FaqIndex, looksNotEnglish, search } from './engine/index.js';
+import type { SearchResult } from './engine/search.js';
 import { type CuratedAnswer, CURATED_DOC, citation } from './curated.js';
 import { sectionExcerpt } from './docs/excerpt.js';
 import { bestPassage } from './engine/passage.js';
@@ -192,6 +193,30 @@ function asksSomething(text: string): boolean {
   return words.some((w) => !isStopWord(w) && !SMALL_TALK.has(w) && (w.length > 1 || /\p{N}/u.test(w)));
 }
 
+/**
+ * Ranking a question is most of a question's CPU, and staff ask the same few questions over and over: the engine's
+ * result for the same words from the same index is always the same, so the last LOOKUPS_KEPT are kept, per index (a
+ * rebuilt index, after a guidance change or a curated answer, is a new object and starts afresh).
+ */
+const LOOKUPS_KEPT = 500;
+const lookups = new WeakMap<FaqIndex, Map<string, SearchResult>>();
+
+function rememberedSearch(index: FaqIndex, question: string): SearchResult {
+  let kept = lookups.get(index);
+  if (!kept) lookups.set(index, (kept = new Map()));
+  const found = kept.get(question);
+  if (found) {
+    // Most recently used last: the oldest entry is the one dropped.
+    kept.delete(question);
+    kept.set(question, found);
+    return found;
+  }
+  const result = search(index, question, { limit: 5 });
+  if (kept.size >= LOOKUPS_KEPT) kept.delete(kept.keys().next().value!);
+  kept.set(question, result);
+  return result;
+}
+
 /** Whether a question shows on the gaps list (unanswered, or with a Not helpful vote): only then is it on a card. */
 const isGap = (q: AskedQuestion) => !q.answered || q.notHelpful > 0;
 
@@ -262,8 +287,9 @@ export class FaqService {
     hits: { section: GuidanceSection; score: number }[];
     uncovered: string[];
   } {
-    const result = search(this.library.current.index, question.slice(0, MAX_QUESTION), { limit: 5 });
-    return { answered: result.answered, hits: result.results, uncovered: result.uncovered };
+    const result = rememberedSearch(this.library.current.index, question.slice(0, MAX_QUESTION));
+    // Copies: the remembered result is shared by every later ask of the same words.
+    return { answered: result.answered, hits: [...result.results], uncovered: [...result.uncovered] };
   }
 
   /**
