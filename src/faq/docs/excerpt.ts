@@ -18,6 +18,18 @@ export interface SectionExcerpt {
  * alt text, headings bold lines; relative links keep their text only.
  */
 export function sectionExcerpt(section: GuidanceSection, maxChars = 1200): SectionExcerpt {
+  // A section's excerpt never changes (a changed doc is new section objects), and lexing its markdown is a good part
+  // of answering a question: made once per section and size.
+  let bySize = excerpts.get(section);
+  if (!bySize) excerpts.set(section, (bySize = new Map()));
+  let excerpt = bySize.get(maxChars);
+  if (!excerpt) bySize.set(maxChars, (excerpt = makeExcerpt(section, maxChars)));
+  return { ...excerpt };
+}
+
+const excerpts = new WeakMap<GuidanceSection, Map<number, SectionExcerpt>>();
+
+function makeExcerpt(section: GuidanceSection, maxChars: number): SectionExcerpt {
   const tokens = marked.lexer(section.markdown, { gfm: true });
   const blocks = tokens.map(cardBlock).filter((block) => block.length > 0);
   const out: string[] = [];
