@@ -71,44 +71,13 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
-/** Lines are written to standard output in batches of about this many bytes (a dozen lines)... */
-const BATCH_BYTES = 4096;
-/** ...and a line never waits longer than about this for the rest of its batch. */
-const BATCH_MS = 100;
-/** While lines are coming, the batch is written every BATCH_MS; this long after the last line, the timer rests. */
-const BATCH_TAIL_MS = 1_000;
-
 /**
- * Standard output, written asynchronously and in batches: a synchronous write per line cost each turn a blocking
- * system call (about 6% of a question's CPU under load), and an asynchronous write per line still about 2% (one
- * write handed to libuv per turn). Lines wait at most ~BATCH_MS for their batch; pino flushes what is left
- * synchronously when the process exits (process.exit, an uncaught exception).
+ * Standard output, written asynchronously: a synchronous write per line cost each turn a blocking system call
+ * (about 6% of a question's CPU under load); lines written while one write is in flight go out together.
+ * pino flushes what is left synchronously when the process exits (process.exit, an uncaught exception).
  */
 function stdoutLines(): pino.DestinationStream {
-  const out = pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES });
-  let lastLine = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  out.on('close', () => (closed = true));
-  // A flush while a write is in flight leaves the lines after it waiting: so the timer goes on flushing until the
-  // lines have been quiet for BATCH_TAIL_MS, not just once.
-  const tick = () => {
-    if (closed || Date.now() - lastLine > BATCH_TAIL_MS) {
-      clearInterval(timer);
-      timer = undefined;
-    }
-    if (!closed) out.flush();
-  };
-  return {
-    write(line: string) {
-      lastLine = Date.now();
-      if (!timer) {
-        timer = setInterval(tick, BATCH_MS);
-        timer.unref();
-      }
-      return out.write(line);
-    },
-  };
+  return pino.destination({ dest: 1, sync: false });
 }
 
 /** Connection strings embed account keys; log only the endpoint part. */
