@@ -33,7 +33,7 @@ export function unbookable(o: Occurrence, now: Date): string | undefined {
 }
 
 /** How far ahead `office hours` lists sessions (and so how far ahead office hours can be booked). */
-export const LIST_DAYS = 28;
+const LIST_DAYS = 28;
 const DAY_MS = 24 * 3600_000;
 
 /**

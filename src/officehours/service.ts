@@ -23,7 +23,7 @@ import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
 import { type Occurrence, type OccurrenceChange, type Schedule, type Session, splitOccurrenceId } from './model.js';
 import { instantToLocal, isOccurrenceKey, localToInstant, occurrence } from './recurrence.js';
-import { allOccurrences, LIST_DAYS, offeredTo, offeredUntil, type TimelineItem, tooFarAhead, trainingTimeline, unbookable } from './rules.js';
+import { allOccurrences, offeredTo, offeredUntil, type TimelineItem, tooFarAhead, trainingTimeline, unbookable } from './rules.js';
 import { CAPACITY, checkSession, localDateTime, MINUTES } from './schedule.js';
 
 /**
@@ -236,7 +236,7 @@ export class OfficeHoursService {
   async upcoming(viewer: Viewer, at?: ListAt, perPage = PAGE_SIZE): Promise<SessionPage> {
     const now = this.d.clock.now();
     const [schedule, m, mine] = await Promise.all([this.current(), this.membership(viewer), this.d.bookings.ofPerson(viewer.person.id)]);
-    const all = allOccurrences(schedule, now, new Date(now.getTime() + LIST_DAYS * DAY_MS), (s) => s.kind === 'office-hours' && offeredTo(s, m, viewer.role))
+    const all = allOccurrences(schedule, now, offeredUntil('office-hours', now), (s) => s.kind === 'office-hours' && offeredTo(s, m, viewer.role))
       .filter((o) => o.status === 'scheduled');
     // The list's own order (allOccurrences): start, then id.
     const place = (o: Occurrence, c: ListCursor) => o.start.getTime() - c.t || (o.id < c.id ? -1 : o.id > c.id ? 1 : 0);
