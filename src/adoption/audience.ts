@@ -1,6 +1,6 @@
 import { type AudienceDirectory, audienceLabel, resolveAudience } from '../broadcast/audience.js';
 import type { Audience } from '../broadcast/model.js';
-import { count } from '../text/count.js';
+import { people } from '../text/count.js';
 import type { Reach } from './pulse-reach.js';
 import type { AudienceResolver, PulseAudience } from './pulse-service.js';
 
@@ -58,7 +58,7 @@ function labelOf(a: PulseAudience, target: Audience, dir: AudienceDirectory, lis
     case 'everyone':
       return 'everyone who uses Rollout Desk';
     case 'people':
-      return `${count(listed)} listed ${listed === 1 ? 'person' : 'people'}`;
+      return people(listed, 'listed');
     default:
       return audienceLabel(target, dir.rollout());
   }

@@ -8,7 +8,7 @@ import type { Person } from '../roles/roles.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 import { deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import { isBlank } from '../text/blank.js';
-import { clip } from '../text/fit.js';
+import { clip, cutUnits } from '../text/fit.js';
 import { oneLine } from '../text/one-line.js';
 import { type CelebrateErrors, type CelebrateValues, type CelebrationView, celebrationCard } from './cards.js';
 import { channelNotSetUp, TEXT_LIMITS } from './model.js';
@@ -283,8 +283,9 @@ export class CelebrationService {
         // Only what could be someone's id (names pasted one per line are one long "id"): the picker shows ids;
         // and only those the app can vouch for: an unknown id is named in the message, not picked again.
         who: ids.filter((id) => id.length <= MAX_ID_CHARS && !bad.has(id)).slice(0, MAX_PEOPLE + 1).join(','),
-        what: values.what.slice(0, TEXT_LIMITS.celebration * 4),
-        image: values.image.slice(0, TEXT_LIMITS.url + 1),
+        // Cut between whole characters: half an emoji would come back as U+FFFD.
+        what: cutUnits(values.what, TEXT_LIMITS.celebration * 4),
+        image: cutUnits(values.image, TEXT_LIMITS.url + 1),
       };
       return { kind: 'invalid', values: shown, errors: { ...errors, form: 'Some fields need a look.' } };
     }

@@ -50,6 +50,14 @@ export function escapeText(text: string): string {
     .replace(/^([ \t]*)(?=[-+#]|\d+[.)])/gm, '$1\u200B');
 }
 
+/**
+ * A URL as a markdown link's target (`[text](target)`): "(", ")", "<", ">" and white space percent-encoded, so a ")"
+ * in the address does not end the link early and leave the rest of it as text. The address opened is the same.
+ */
+export function linkTarget(url: string): string {
+  return url.replace(/[()<>\s]/gu, (c) => (c === '(' ? '%28' : c === ')' ? '%29' : encodeURIComponent(c)));
+}
+
 /** Teams refuses bot messages over 40 KB (UTF-16). */
 export const TEAMS_MESSAGE_LIMIT_BYTES = 40 * 1024;
 

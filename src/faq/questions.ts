@@ -150,19 +150,18 @@ export class QuestionStore {
     const partitionKey = now.toISOString().slice(0, 10);
     // 48 random bits: questions asked in the same millisecond (a busy rollout, an import) must not collide on create.
     const rowKey = `${invertedTime(now)}${randomBytes(6).toString('hex')}`;
-    const entity: QuestionEntity = {
-      partitionKey,
-      rowKey,
+    const asked: AskedQuestion = {
+      id: `${partitionKey}_${rowKey}`,
       question: question.slice(0, 2000),
-      asker: JSON.stringify(asker),
+      asker,
       askedAt: now.toISOString(),
       answered: answer.answered,
       helpful: 0,
       notHelpful: 0,
     };
-    if (answer.sectionId) entity.sectionId = answer.sectionId;
-    if (answer.thread) entity.thread = answer.thread.slice(0, 400);
-    if (answer.message) entity.msg = messageDigest(answer.message);
+    if (answer.sectionId) asked.sectionId = answer.sectionId;
+    if (answer.thread) asked.thread = answer.thread.slice(0, 400);
+    const entity = toEntity(asked, answer.message || undefined);
     // One call: the question, its asker's index row and the row that finds it from its message (one partition).
     await this.questions.submitTransaction([
       ['create', entity],
@@ -840,8 +839,8 @@ function splitId(id: string): { pk: string; rk: string } | undefined {
   return m?.[1] && m[2] ? { pk: m[1], rk: m[2] } : undefined;
 }
 
-/** The row of `question`, logged from `message`. */
-function toEntity(q: AskedQuestion, message: string): QuestionEntity {
+/** The row of `question`, logged from `message` (none: asked in no message that can be deleted or edited). */
+function toEntity(q: AskedQuestion, message?: string): QuestionEntity {
   const key = splitId(q.id)!;
   const e: QuestionEntity = {
     partitionKey: key.pk,
@@ -852,8 +851,8 @@ function toEntity(q: AskedQuestion, message: string): QuestionEntity {
     answered: q.answered,
     helpful: q.helpful,
     notHelpful: q.notHelpful,
-    msg: messageDigest(message),
   };
+  if (message !== undefined) e.msg = messageDigest(message);
   if (q.sectionId) e.sectionId = q.sectionId;
   if (q.answeredLaterAt) e.answeredLaterAt = q.answeredLaterAt;
   if (q.thread) e.thread = q.thread;

@@ -42,7 +42,16 @@ function text(label: string, max: number, required: boolean | 'any') {
 
 export type NewIssueField = keyof NewIssue;
 
+/** The schema of each list of categories (the configured one: a single list), built once rather than on every report. */
+const newIssueSchemas = new WeakMap<readonly string[], ReturnType<typeof buildNewIssueSchema>>();
+
 function newIssueSchema(categories: readonly string[]) {
+  let schema = newIssueSchemas.get(categories);
+  if (!schema) newIssueSchemas.set(categories, (schema = buildNewIssueSchema(categories)));
+  return schema;
+}
+
+function buildNewIssueSchema(categories: readonly string[]) {
   return z.object({
     title: text('Title', LIMITS.title, true).transform(oneLine),
     description: text('What happened', LIMITS.description, true),

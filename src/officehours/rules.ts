@@ -32,6 +32,27 @@ export function unbookable(o: Occurrence, now: Date): string | undefined {
   return undefined;
 }
 
+/** How far ahead `office hours` lists sessions (and so how far ahead office hours can be booked). */
+const LIST_DAYS = 28;
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * The latest start a person can have been offered a session of this kind at: office hours from the four-week list;
+ * training from `my training`, which looks as far as its timeline does (the next session of each course, or its
+ * next chance to catch up). A Book pressed on a later one came from no card (forged): it is refused.
+ */
+export function offeredUntil(kind: Session['kind'], now: Date): Date {
+  return new Date(now.getTime() + (kind === 'training' ? TRAINING_SPAN_MS : LIST_DAYS * DAY_MS));
+}
+
+/** Why an occurrence is too far ahead to book now (no card of theirs could have offered it), or undefined. */
+export function tooFarAhead(o: Occurrence, now: Date): string | undefined {
+  if (o.start.getTime() < offeredUntil(o.session.kind, now).getTime()) return undefined;
+  return o.session.kind === 'training'
+    ? 'That training session is too far ahead to book yet. Type "my training" for the sessions open to you.'
+    : 'That session is more than four weeks ahead: office hours can be booked up to four weeks ahead. Type "office hours" nearer the time to book it.';
+}
+
 export function label(o: Pick<Occurrence, 'session'>): string {
   return o.session.kind === 'training' ? 'training session' : 'session';
 }

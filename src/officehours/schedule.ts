@@ -76,6 +76,10 @@ const changeSchema = z.strictObject({
   reason: z.string().trim().max(200).optional(),
 });
 
+/** A session's length (minutes) and seats: the file's and the Teams form's bounds. */
+export const MINUTES = { min: 5, max: 600 } as const;
+export const CAPACITY = { min: 1, max: 1000 } as const;
+
 export const sessionSchema = z.strictObject({
   id,
   kind: z.enum(SESSION_KINDS).default('office-hours'),
@@ -84,8 +88,8 @@ export const sessionSchema = z.strictObject({
   start: z.string({ error: 'is required: "2026-12-08 14:00", or "golive-14d 09:00" with a cohort' }).trim(),
   rule: z.string().trim().min(1, 'must not be empty').max(300, 'must be at most 300 characters').optional(),
   zone: zoneSchema.optional(),
-  minutes: z.number().int().min(5, 'must be at least 5').max(600, 'must be at most 600').default(60),
-  capacity: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000'),
+  minutes: z.number().int().min(MINUTES.min, `must be at least ${MINUTES.min}`).max(MINUTES.max, `must be at most ${MINUTES.max}`).default(60),
+  capacity: z.number().int().min(CAPACITY.min, `must be at least ${CAPACITY.min}`).max(CAPACITY.max, `must be at most ${CAPACITY.max}`),
   joinUrl: z.url({ protocol: /^https$/, error: 'must be an https:// link (the Teams meeting)' }),
   hosts: z.array(person).max(10, 'at most 10 hosts').default([]),
   cohort: id.optional(),

@@ -11,6 +11,7 @@ import { isPseudonym } from '../privacy/pseudonym.js';
 import { escapeText } from '../cards/template.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
 import { isBlank } from '../text/blank.js';
+import { count } from '../text/count.js';
 import { oneLine } from '../text/one-line.js';
 import type { OutboxEntry } from '../storage/disk-outbox.js';
 import type { Membership, Rollout, RolloutDirectory } from '../rollout/index.js';
@@ -22,8 +23,8 @@ import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
 import { type Occurrence, type OccurrenceChange, type Schedule, type Session, splitOccurrenceId } from './model.js';
 import { instantToLocal, isOccurrenceKey, localToInstant, occurrence } from './recurrence.js';
-import { allOccurrences, offeredTo, type TimelineItem, trainingTimeline, unbookable } from './rules.js';
-import { checkSession, localDateTime } from './schedule.js';
+import { allOccurrences, offeredTo, offeredUntil, type TimelineItem, tooFarAhead, trainingTimeline, unbookable } from './rules.js';
+import { CAPACITY, checkSession, localDateTime, MINUTES } from './schedule.js';
 
 /**
  * Office hours and training as the Teams layer calls them. Each operation takes who is asking (with the time
@@ -84,7 +85,6 @@ export interface OfficeHoursDeps {
 }
 
 export const QUESTION_LIMIT = 500;
-const LIST_DAYS = 28;
 /** Sessions per page of the "office hours" card: a card stays short enough to read in the chat. */
 const PAGE_SIZE = 5;
 
@@ -130,7 +130,10 @@ interface Notified {
 const FILE_SEQUENCE = 1;
 /** The length a removed session's cancel is given when nothing kept says its length (a calendar needs an end). */
 const UNKNOWN_MINUTES = 60;
-/** How far ahead the notice pass looks for bookings of a changed or removed session. */
+/**
+ * A year: how far ahead the notice pass looks for bookings of a changed or removed session, and the furthest day a
+ * session can be moved to (`office hours move`; further is a mistyped year, most likely).
+ */
 const BOOKED_AHEAD_DAYS = 366;
 /** A calendar link lasts at most this long (a new one comes with every notice). */
 const LINK_MAX_MS = 60 * DAY_MS;
@@ -233,7 +236,7 @@ export class OfficeHoursService {
   async upcoming(viewer: Viewer, at?: ListAt, perPage = PAGE_SIZE): Promise<SessionPage> {
     const now = this.d.clock.now();
     const [schedule, m, mine] = await Promise.all([this.current(), this.membership(viewer), this.d.bookings.ofPerson(viewer.person.id)]);
-    const all = allOccurrences(schedule, now, new Date(now.getTime() + LIST_DAYS * DAY_MS), (s) => s.kind === 'office-hours' && offeredTo(s, m, viewer.role))
+    const all = allOccurrences(schedule, now, offeredUntil('office-hours', now), (s) => s.kind === 'office-hours' && offeredTo(s, m, viewer.role))
       .filter((o) => o.status === 'scheduled');
     // The list's own order (allOccurrences): start, then id.
     const place = (o: Occurrence, c: ListCursor) => o.start.getTime() - c.t || (o.id < c.id ? -1 : o.id > c.id ? 1 : 0);
@@ -287,6 +290,8 @@ export class OfficeHoursService {
     if (!offeredTo(o.session, await this.membership(viewer), viewer.role)) {
       return { kind: 'message', text: 'That session is for another group of staff. Type "office hours" or "my training" for yours.' };
     }
+    const far = tooFarAhead(o, now);
+    if (far) return { kind: 'message', text: far };
     const res = await this.d.bookings.book(o.id, o.session.capacity, viewer.person, {
       question: text,
       zone: viewer.zone,
@@ -377,6 +382,8 @@ export class OfficeHoursService {
   async addSession(viewer: Viewer, form: AddForm, requestKey = ''): Promise<AddResult> {
     if (!allows(viewer.role, 'officehours.manage')) return { kind: 'message', text: 'That is for the rollout team only.' };
     const values = Object.fromEntries(Object.entries(form).map(([k, v]) => [k, (v ?? '').trim()])) as AddForm;
+    const long = overLong(values);
+    if (long) return { kind: 'invalid', ...long };
     const suffix = requestKey
       ? createHash('sha256').update(`${requestKey}|${JSON.stringify(Object.entries(values).sort())}`).digest('hex').slice(0, 6)
       : this.d.clock.now().getTime().toString(36).slice(-5);
@@ -460,6 +467,9 @@ export class OfficeHoursService {
       moveTo = localDateTime(`${dates[1] ?? day} ${times[times.length - 1]}`);
       if (!moveTo) return `"${dates[1] ?? day} ${times[times.length - 1]}" is not a date and time. ${usage}`;
       if (localToInstant(moveTo, o.session.zone).getTime() <= now.getTime()) return 'A session can only be moved to a time still ahead.';
+      // By day in the session's zone: the message names a day, and any time of that day is within it.
+      const latest = instantToLocal(new Date(now.getTime() + BOOKED_AHEAD_DAYS * DAY_MS), o.session.zone).slice(0, 10);
+      if (moveTo.slice(0, 10) > latest) return `A session can be moved up to a year ahead: to ${latest} at the latest. Nothing was changed.`;
     } else if (o.status === 'cancelled') {
       return `${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} is already cancelled.`;
     }
@@ -901,9 +911,11 @@ export class OfficeHoursService {
     const now = this.d.clock.now();
     const m = await this.membership(viewer);
     const same = (s: Session) => (o.session.course ? s.course === o.session.course : s.id === o.session.id) && offeredTo(s, m, viewer.role);
-    // From the refused one on: someone who wanted the 24th is better helped by the 29th than by the 1st.
+    // From the refused one on: someone who wanted the 24th is better helped by the 29th than by the 1st. Only as
+    // far as the person's list offers: one further ahead could not be booked.
     const from = new Date(Math.max(now.getTime(), o.start.getTime()));
-    for (const next of allOccurrences(schedule, from, new Date(from.getTime() + 90 * DAY_MS), same)) {
+    const to = Math.min(from.getTime() + 90 * DAY_MS, offeredUntil(o.session.kind, now).getTime());
+    for (const next of allOccurrences(schedule, from, new Date(to), same)) {
       if (next.id === o.id || next.status !== 'scheduled') continue;
       if ((await this.d.bookings.seatsOf(next.id)).booked < next.session.capacity) {
         return ` The next one with seats: ${spanIn(next, viewer.zone)} (${zoneLabel(viewer.zone, next.start)}) — type "office hours" to book it.`;
@@ -920,16 +932,64 @@ export function lastChange(changes: readonly OccurrenceChange[], key: string): O
 
 const FIELD_LABEL: Record<string, string> = {
   title: 'Title',
+  kind: 'Kind',
   start: 'Date and time',
+  date: 'Date and time',
+  time: 'Date and time',
   rule: 'Repeat',
+  repeat: 'Repeat',
+  until: 'Until',
   zone: 'Time zone',
   minutes: 'Length',
   capacity: 'Seats',
   joinUrl: 'Join link',
   cohort: 'Cohort',
   group: 'User group',
+  cohortTyped: 'Cohort',
+  groupTyped: 'User group',
   topic: 'Topic',
 };
+
+/**
+ * The most each add-form field takes (characters): the card's own limits where it has them, generous room for the
+ * rest. Checked first: a longer one is named with its limit and not shown again, so the form sent back stays one
+ * Teams message whatever was pasted or forged (every field at 4,000 characters came back as a 55,000-character card).
+ */
+const FORM_LIMITS: Record<keyof AddForm, number> = {
+  title: 120,
+  kind: 20,
+  date: 20,
+  time: 20,
+  zone: 100,
+  minutes: 20,
+  capacity: 20,
+  repeat: 20,
+  until: 20,
+  joinUrl: 2000,
+  topic: 300,
+  cohort: 60,
+  group: 60,
+  cohortTyped: 120,
+  groupTyped: 120,
+};
+
+/** The fields over FORM_LIMITS named with their limit, and the form's values without them; undefined when none is. */
+function overLong(values: AddForm): { values: AddForm; error: string } | undefined {
+  const chars = (k: keyof AddForm) => Array.from(values[k] ?? '').length;
+  const long = (Object.keys(FORM_LIMITS) as (keyof AddForm)[]).filter((k) => (values[k] ?? '').length > FORM_LIMITS[k] && chars(k) > FORM_LIMITS[k]);
+  if (!long.length) return undefined;
+  return {
+    values: Object.fromEntries(Object.entries(values).filter(([k]) => !long.includes(k as keyof AddForm))) as AddForm,
+    error: long.map((k) => `${FIELD_LABEL[k]}: at most ${count(FORM_LIMITS[k])} characters (this one has ${count(chars(k))}); it is not shown again.`).join(' '),
+  };
+}
+
+/** A number typed on the form: digits only (Number() would also read "0x10", "1e2" or "10.0"), within `bounds`. */
+function wholeNumber(text: string, bounds: { min: number; max: number }): number | undefined {
+  if (!/^\d{1,9}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= bounds.min && n <= bounds.max ? n : undefined;
+}
 
 /**
  * The cohort and user group as chosen, with "another…" replaced by the one typed: its id, or its name (any case);
@@ -953,10 +1013,10 @@ function typedChoices(v: AddForm, rollout: Pick<Rollout, 'cohorts' | 'groups'>):
 function sessionEntry(v: AddForm, host: Person, idSuffix: string): Record<string, unknown> | string {
   if (!v.title) return 'Title: give the session a title.';
   if (!v.date || !v.time) return 'Date and time: give the first session\'s date and time.';
-  const minutes = Number(v.minutes || 60);
-  const capacity = Number(v.capacity || 0);
-  if (!Number.isInteger(minutes)) return 'Length: a whole number of minutes.';
-  if (!Number.isInteger(capacity) || capacity < 1) return 'Seats: a whole number, at least 1.';
+  const minutes = wholeNumber(v.minutes || '60', MINUTES);
+  if (minutes === undefined) return `Length: a whole number of minutes from ${MINUTES.min} to ${MINUTES.max}, in digits.`;
+  const capacity = wholeNumber(v.capacity ?? '', CAPACITY);
+  if (capacity === undefined) return `Seats: a whole number from ${CAPACITY.min} to ${CAPACITY.max}, in digits.`;
   const entry: Record<string, unknown> = {
     id: `${slug(v.title)}-${idSuffix}`,
     kind: v.kind === 'training' ? 'training' : 'office-hours',

@@ -16,8 +16,11 @@ const stale = 'This card is out of date; type "office hours" for the current ses
 /** Which page of the agenda a card is on: past the end is the last page (the card clamps); a bad one, the first. */
 const agendaPage = z.coerce.number().int().min(0).transform((n) => Math.min(n, 1_000)).optional().catch(undefined);
 const staleAgenda = 'This agenda is out of date; ask for it again.';
-/** Card inputs: longer than any limit, so the service can say what the limit is instead of refusing the card. */
-const input = z.union([z.string(), z.number(), z.boolean()]).transform(String).pipe(z.string().max(4000)).optional();
+/**
+ * Card inputs: generous, so the service names what is too long and keeps the rest of the form (a refused schema would
+ * call the card out of date); the activity's 1 MB body limit bounds them.
+ */
+const input = z.union([z.string(), z.number(), z.boolean()]).transform(String).pipe(z.string().max(1_000_000)).optional();
 
 /**
  * "Later sessions" / "Earlier sessions": the occurrence shown last (or first) as `<start ms>|<occurrence id>`

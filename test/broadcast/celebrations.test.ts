@@ -87,6 +87,21 @@ describe('celebrate', () => {
     expect(f.outbox.enqueued).toEqual([]);
   });
 
+  it('a paste too long shown again on the form ends on a whole character, never half an emoji', async () => {
+    const f = await fixture();
+    // Each 🎉 is two UTF-16 units: the one at the cut used to be split, and came back as U+FFFD.
+    const what = `x${'🎉'.repeat(1500)}`;
+    const image = `https://x.example/${'🎉'.repeat(600)}`;
+    const res = await f.b.celebrations.celebrate(CHAMPION, { who: ADELE, what, image }, 'k-emoji');
+    if (res.kind !== 'invalid') throw new Error(`not refused: ${res.kind}`);
+    for (const [shown, typed] of [[res.values.what, what], [res.values.image, image]] as const) {
+      expect(shown.length).toBeGreaterThan(900);
+      expect(typed.startsWith(shown)).toBe(true);
+      expect(shown).not.toMatch(/[\uD800-\uDBFF]$/);
+      expect(Array.from(shown).at(-1)).toBe('🎉');
+    }
+  });
+
   it('on a rollout file of people with the longest names Teams gives, the form shown again after a refused paste is still one card Teams shows', async () => {
     // The fallback list (people the app knows) was the first 100 whatever their names: at 120 characters each it
     // took nearly all of Teams' 40 KB, and the form shown again with what was typed went over it.

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { BookingStore } from '../../src/officehours/bookings.js';
+import { CARD_BUDGET_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { execute, invokeText, personalChat, type Reply, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { parseIcsEvent } from '../support/ics.js';
@@ -170,7 +171,8 @@ describe('booking a seat', () => {
   });
 
   it('a calendar download that cannot be recorded (storage busy) asks, in words, to open the link again, rather than a bare 500', async () => {
-    clock.set(MONDAY);
+    // Two weeks before: sessions are booked from the four-week list.
+    clock.set('2027-02-22T08:00:00Z');
     const kim = person('Kim Busy');
     // Moved in the schedule file and nobody told yet: served unrecorded, a later change might not replace it.
     const link = calendarLink(JSON.stringify((await book(kim, 'office-hours|2027-03-09T14:00')).body));
@@ -201,7 +203,8 @@ describe('booking a seat', () => {
   });
 
   it('a cancelled, past or unknown session gets a clear message, and nothing is booked', async () => {
-    clock.set(MONDAY);
+    // A week on: the next one with seats (29 Dec) is in the four-week list, which the hint stays within.
+    clock.set('2026-12-07T08:00:00Z');
     const cara = person('Cara Late');
     const cancelled = invokeText((await book(cara, 'office-hours|2026-12-24T14:00')).body);
     expect(cancelled).toMatch(/^This session was cancelled \(Christmas Eve \(public holiday\)\)\. The next one with seats: Tue 29 Dec 2026/);
@@ -280,7 +283,7 @@ describe('booking a seat', () => {
     expect(ics).toMatch(/SEQUENCE:1\r\n/);
   });
   it('"Cancel my seat" on a session the rollout team cancelled says the session is off, not that the seat goes to someone else', async () => {
-    clock.set(MONDAY);
+    clock.set('2027-01-04T08:00:00Z');
     const uma = person('Uma Void');
     await say(app, uma, 'whoami', where(uma));
     expect(invokeText((await book(uma, 'office-hours|2027-01-21T14:00')).body)).toContain("You're booked");
@@ -348,6 +351,34 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect(JSON.stringify(res.body)).toContain('"value":"Sandbox walkthrough"');
   });
 
+  it('a join link or time zone pasted over 4,000 characters is named as too long on the form, with the rest kept; nothing is added', async () => {
+    const before = (await app.officeHours.current()).sessions.length;
+    const joinUrl = `https://teams.microsoft.com/l/meetup-join/${'a'.repeat(4_000)}`;
+    for (const pasted of [{ joinUrl }, { joinUrl: 'https://teams.microsoft.com/l/z', zone: 'Africa/'.repeat(600) }]) {
+      const res = await execute(app, USERS.lead, 'officehours.add', {
+        title: 'Long paste clinic',
+        date: '2026-12-02',
+        time: '10:00',
+        capacity: '10',
+        ...pasted,
+      }, where(USERS.lead));
+      expect(res.body.type).toBe('application/vnd.microsoft.card.adaptive');
+      const text = invokeText(res.body);
+      expect(text).not.toMatch(/out of date/);
+      expect(text).toMatch(pasted.zone ? /Time zone: at most 100 characters \(this one has 4,200\)/ : /Join link: at most 2,000 characters \(this one has 4,042\)/);
+      expect(JSON.stringify(res.body)).toContain('"value":"Long paste clinic"');
+    }
+    expect((await app.officeHours.current()).sessions.length).toBe(before);
+  });
+
+  it('a forged add form with every field at 4,000 characters comes back as a form within one Teams message', async () => {
+    const fields = ['title', 'kind', 'date', 'time', 'zone', 'minutes', 'capacity', 'repeat', 'until', 'joinUrl', 'topic', 'cohort', 'group', 'cohortTyped', 'groupTyped'];
+    const res = await execute(app, USERS.lead, 'officehours.add', Object.fromEntries(fields.map((f) => [f, '\u00e9'.repeat(4_000)])), where(USERS.lead));
+    expect(res.body.type).toBe('application/vnd.microsoft.card.adaptive');
+    expect(invokeText(res.body)).toMatch(/Title: at most 120 characters \(this one has 4,000\); it is not shown again\./);
+    expect(utf16Bytes(res.body.value)).toBeLessThanOrEqual(CARD_BUDGET_BYTES);
+  });
+
   it('cancelling and moving one occurrence tells those booked 1:1, once; the moved one keeps its calendar UID', async () => {
     clock.set(MONDAY);
     const hana = person('Hana Booked');
@@ -379,7 +410,7 @@ describe('the rollout team changes the schedule from Teams', () => {
   });
 
   it('a session moved twice, then cancelled: each notice names the time those booked were last told', async () => {
-    clock.set(MONDAY);
+    clock.set('2026-12-28T08:00:00Z');
     const ida = person('Ida Twice');
     await say(app, ida, 'whoami', where(ida));
     expect(invokeText((await book(ida, 'office-hours|2027-01-12T14:00')).body)).toContain("You're booked");
@@ -402,7 +433,7 @@ describe('the rollout team changes the schedule from Teams', () => {
   });
 
   it('moving a cancelled session says it is back on, so the rollout team knows the cancel is undone, and those booked hear it is back on', async () => {
-    clock.set(MONDAY);
+    clock.set('2027-01-04T08:00:00Z');
     const bea = person('Bea Back');
     await say(app, bea, 'whoami', where(bea));
     expect(invokeText((await book(bea, 'office-hours|2027-01-19T14:00')).body)).toContain("You're booked");

@@ -1,11 +1,12 @@
+import { marked } from 'marked';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
-import { BookingStore, NOTICE_HOLD_MS } from '../../src/officehours/bookings.js';
+import { type Booking, BookingStore, NOTICE_HOLD_MS } from '../../src/officehours/bookings.js';
 import { ScheduleChanges } from '../../src/officehours/changes.js';
 import type { Schedule } from '../../src/officehours/model.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
-import { agendaDestinations, dueKinds, ReminderMarks } from '../../src/officehours/reminders.js';
+import { agendaDestinations, channelReminder, dueKinds, personalReminder, ReminderMarks } from '../../src/officehours/reminders.js';
 import { allOccurrences } from '../../src/officehours/rules.js';
 import { buildSchedule, parseScheduleFile } from '../../src/officehours/schedule.js';
 import { Tables } from '../../src/storage/tables.js';
@@ -31,6 +32,29 @@ describe('what is due when (pure)', () => {
   it('the agenda goes to the hosts who can be reached, else to the triage channel', () => {
     expect(agendaDestinations(['h1', 'h2'], new Set(['h2']))).toEqual([{ kind: 'user', userKey: 'h2' }]);
     expect(agendaDestinations(['h1', 'h2'], new Set())).toEqual([{ kind: 'channel', role: 'triage' }]);
+  });
+});
+
+describe('the join link in a reminder', () => {
+  it('opens the whole address even when it holds ")" or "(", and the words after it read as written', () => {
+    const joinUrl = 'https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0?room=B)2(east';
+    const file = parseScheduleFile(
+      `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "2026-12-01 14:00", capacity: 5, joinUrl: "${joinUrl}" }\n`,
+    );
+    const [o] = allOccurrences(buildSchedule(file, sampleRollout), new Date('2026-11-30T00:00:00Z'), new Date('2026-12-02T00:00:00Z'));
+    if (!o) throw new Error('no occurrence');
+    const booking: Booking = { id: 'B-7K3F9Q2M', occurrenceId: o.id, personId: 'aad-1', name: 'Ann', status: 'booked', question: '', zone: 'Africa/Lusaka', bookedAt: '2026-11-30T08:00:00Z', start: o.start.toISOString() };
+    for (const [text, label, after] of [
+      [channelReminder(o, { booked: 1, attended: 0 }), 'join the meeting', '.'],
+      [personalReminder(o, booking), 'Join the meeting', ' (booking B-7K3F9Q2M).'],
+    ] as const) {
+      const html = marked.parseInline(text, { async: false });
+      const link = /<a href="([^"]*)">([^<]*)<\/a>(.*)$/.exec(html);
+      expect(link?.[2]).toBe(label);
+      // The same address: only the characters that would end the markdown link are percent-encoded.
+      expect(decodeURIComponent(link?.[1] ?? '')).toBe(decodeURIComponent(joinUrl));
+      expect(link?.[3]).toBe(after);
+    }
   });
 });
 

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import type { AddForm } from '../../src/officehours/service.js';
+import { officeHoursInstance, viewer } from './support.js';
+
+/** The service's own checks of what a card or a command sends: forged or mistyped data is refused, nothing changed. */
+
+const lead = viewer('aad-lead', { role: 'rolloutTeam' });
+// Mercy Phiri: a Wave B field officer in the sample rollout file (FL-202 training from Mon 18 Jan 2027).
+const mercy = viewer('4b6d2e90-8a1c-4f7e-9d3b-9e80e3acf109');
+
+/** A session added from the Teams form by the rollout team: its id. */
+async function addSeries(a: Awaited<ReturnType<typeof officeHoursInstance>>, form: AddForm): Promise<string> {
+  const added = await a.service.addSession(lead, { joinUrl: 'https://teams.microsoft.com/l/meetup-join/added', ...form });
+  if (added.kind !== 'added') throw new Error(`not added: ${JSON.stringify(added)}`);
+  return added.session.id;
+}
+
+describe('booking only what the person could have been offered', () => {
+  it('office hours past the four-week list are refused with a message, and nothing is booked; `my training` sessions further ahead can be booked', async () => {
+    const a = await officeHoursInstance(); // now: Mon 30 Nov 2026
+    // Tue 5 Jan 2027: a real session, five weeks ahead, so on no "office hours" card (a forged Book).
+    const far = await a.service.book(mercy, 'office-hours|2027-01-05T14:00', 'Where are my drafts?');
+    expect(far).toEqual({ kind: 'message', text: expect.stringMatching(/^That session is more than four weeks ahead: office hours can be booked up to four weeks ahead\./) });
+    expect(await a.bookings.ofPerson(mercy.person.id)).toEqual([]);
+    expect((await a.bookings.seatsOf('office-hours|2027-01-05T14:00')).booked).toBe(0);
+    // The last one the list shows can be booked.
+    const listed = await a.service.upcoming(mercy, undefined, 100);
+    const last = listed.offers.at(-1)?.occurrence.id ?? '';
+    expect(last).toBe('office-hours|2026-12-22T14:00');
+    expect(await a.service.book(mercy, last, '')).toMatchObject({ kind: 'booked' });
+
+    // `my training` offers her first FL-202 session seven weeks ahead: it can be booked.
+    const training = await a.service.training(mercy);
+    const offered = training.items.find((i) => i.course === 'FL-202-1')?.offer?.occurrence.id;
+    expect(offered).toBe('fl202-visits-wave-b|2027-01-18T09:00');
+    expect(await a.service.book(mercy, offered ?? '', '')).toMatchObject({ kind: 'booked' });
+  });
+
+  it('a training session beyond what `my training` looks at is refused, and nothing is booked', async () => {
+    const a = await officeHoursInstance();
+    const id = await addSeries(a, { title: 'Tablet refresher', kind: 'training', group: 'field-officers', date: '2027-03-01', time: '09:00', capacity: '10', repeat: 'weekly', until: '2028-12-31' });
+    // `my training` offers the course's next session, three months ahead; that one books.
+    const item = (await a.service.training(mercy)).items.find((i) => i.course === id);
+    expect(item?.offer?.occurrence.id).toBe(`${id}|2027-03-01T09:00`);
+    expect(await a.service.book(mercy, `${id}|2027-03-01T09:00`, '')).toMatchObject({ kind: 'booked' });
+    // Two years ahead: no card of hers could have offered it.
+    const forged = await a.service.book(mercy, `${id}|2028-12-25T09:00`, '');
+    expect(forged).toEqual({ kind: 'message', text: expect.stringMatching(/^That training session is too far ahead to book yet\..*"my training"/) });
+    expect((await a.bookings.ofPerson(mercy.person.id)).map((b) => b.occurrenceId)).toEqual([`${id}|2027-03-01T09:00`]);
+  });
+
+  it('a full session names as the next one with seats only one the list offers', async () => {
+    const a = await officeHoursInstance();
+    const id = await addSeries(a, { title: 'One-seat clinic', date: '2026-12-02', time: '10:00', capacity: '1', repeat: 'fortnightly', until: '2027-01-31' });
+    // Wed 2, 16 and 30 Dec; 30 Dec is past the four-week list. Both listed ones full: none is offered.
+    for (const day of ['2026-12-02', '2026-12-16']) expect(await a.service.book(viewer(`aad-first-${day}`), `${id}|${day}T10:00`, '')).toMatchObject({ kind: 'booked' });
+    const full = await a.service.book(mercy, `${id}|2026-12-02T10:00`, '');
+    expect(full).toEqual({ kind: 'message', text: 'Sorry, that session is full (1 seat). Type "office hours" to see other sessions.' });
+  });
+});
+
+describe('moving a session', () => {
+  it('up to a year ahead; further is refused with a message, and the session is not moved', async () => {
+    const a = await officeHoursInstance(); // now: Mon 30 Nov 2026
+    const refused = await a.service.moveOccurrence(lead, '2026-12-08 2099-12-08 15:00');
+    expect(refused).toBe('A session can be moved up to a year ahead: to 2027-12-01 at the latest. Nothing was changed.');
+    const o = await a.service.find('office-hours|2026-12-08T14:00');
+    expect(o?.start.toISOString()).toBe('2026-12-08T12:00:00.000Z');
+    expect(o?.movedFrom).toBeUndefined();
+    expect(await a.service.moveOccurrence(lead, '2026-12-08 2027-12-01 15:00')).toMatch(/^Moved: /);
+  });
+});
+
+describe('the add form\'s numbers', () => {
+  it('take plain whole numbers only: a hexadecimal or exponent seat count or length is refused, and nothing is added', async () => {
+    const a = await officeHoursInstance();
+    const form = { title: 'Numbers clinic', date: '2026-12-09', time: '10:00', capacity: '10', joinUrl: 'https://teams.microsoft.com/l/x' };
+    for (const capacity of ['0x10', '1e2', '1_0', '10.0', '-1', '0', '1001']) {
+      expect(await a.service.addSession(lead, { ...form, capacity })).toMatchObject({
+        kind: 'invalid',
+        error: 'Seats: a whole number from 1 to 1000, in digits.',
+        values: { capacity },
+      });
+    }
+    for (const minutes of ['0x3c', '6e1', '4', '601']) {
+      expect(await a.service.addSession(lead, { ...form, minutes })).toMatchObject({ kind: 'invalid', error: 'Length: a whole number of minutes from 5 to 600, in digits.' });
+    }
+    expect((await a.service.current()).sessions.filter((s) => s.title === 'Numbers clinic')).toEqual([]);
+    expect(await a.service.addSession(lead, { ...form, capacity: '1000', minutes: '600' })).toMatchObject({ kind: 'added', session: { capacity: 1000, minutes: 600 } });
+  });
+});
+
+describe('the add form\'s lengths', () => {
+  it('a join link or time zone too long is named with its limit, not shown again; what else was typed is kept, and nothing is added', async () => {
+    const a = await officeHoursInstance();
+    const form = { title: 'Long link clinic', date: '2026-12-09', time: '10:00', capacity: '10', topic: 'Sync' };
+    const joinUrl = `https://teams.microsoft.com/l/meetup-join/${'a'.repeat(4_100)}`;
+    const res = await a.service.addSession(lead, { ...form, joinUrl, zone: 'Z'.repeat(4_500) });
+    expect(res).toMatchObject({
+      kind: 'invalid',
+      error:
+        'Time zone: at most 100 characters (this one has 4,500); it is not shown again. Join link: at most 2,000 characters (this one has 4,142); it is not shown again.',
+      values: form,
+    });
+    if (res.kind !== 'invalid') throw new Error('not invalid');
+    expect(res.values.joinUrl).toBeUndefined();
+    expect(res.values.zone).toBeUndefined();
+    expect((await a.service.current()).sessions.filter((s) => s.title === 'Long link clinic')).toEqual([]);
+  });
+});
