@@ -13,7 +13,7 @@ import { refusalFor } from '../roles/permissions.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
-import { cardPostOf, hasAttachedFiles, messageKeyOf, sharedConversationOf, storedConversationOf } from './turn.js';
+import { cardPostOf, hasAttachedFiles, messageKeyOf, sharedConversationOf, storedConversationOf, timestampOf } from './turn.js';
 import { type DownloadWiring, offerDownload } from './downloads.js';
 import type { ExportStore } from '../exports/store.js';
 import type { Clock } from '../clock.js';
@@ -125,7 +125,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   // A question deleted in Teams is withdrawn: out of the gaps, the counts, and the askers told of an answer.
   bot.onMessageDeleted(async (turn, message) => {
-    const { removed, redraw } = await faq.withdraw(message, turn.actor, GAP_DAYS_DEFAULT);
+    const { removed, redraw } = await faq.withdraw(message, turn.actor, GAP_DAYS_DEFAULT, timestampOf(turn.context));
     if (removed) turn.log.info({ removed, cards: redraw.length }, 'question withdrawn: its message was deleted');
     // The gap cards that listed it, redrawn without it (through the outbox: the turn waits on no one).
     for (const r of redraw) await drawGapCard(r);
@@ -133,7 +133,8 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   // The asker undid the delete in Teams: the question they withdrew is back (logged, in the gaps, on its card).
   bot.onMessageUndeleted(async (turn, message) => {
-    const { restored, redraw } = await faq.restore(message, turn.actor, GAP_DAYS_DEFAULT);
+    // Stamped, so an undelete Teams retries after the message was deleted again brings nothing back (nor a late delete).
+    const { restored, redraw } = await faq.restore(message, turn.actor, GAP_DAYS_DEFAULT, timestampOf(turn.context));
     if (restored) turn.log.info({ restored, cards: redraw.length }, 'question restored: its message was undeleted');
     for (const r of redraw) await drawGapCard(r);
   });
