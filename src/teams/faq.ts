@@ -283,11 +283,13 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     const n = messages.length;
     // More were sent the earlier text than the turn read: the rest are corrected off the turn. Begun before the
     // corrections are recorded as queued, so a Save found "sent" had its job begun (or finished).
-    const rest = correctFrom && w.tellJobs ? await w.tellJobs.beginCorrections(stored, n, correctFrom) : undefined;
-    if (rest) w.tellJobs?.start(rest);
+    // The champion is sent a card that ends with how many were sent it (the turn waits on nobody's message).
+    const rest = correctFrom && w.tellJobs ? await w.tellJobs.beginCorrections(stored, n, correctFrom, championOf(turn)) : undefined;
+    if (rest) w.tellJobs?.start(rest.key);
     // Not recorded, a later Save queues them again under the same keys (the outbox sends each once): nothing lost.
     await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the corrections as queued'));
-    const more = correctFrom ? ' so far; the others sent it are being found and get it too' : '';
+    const shown = rest?.where === 'thread' ? 'in this thread' : 'in our private chat';
+    const more = correctFrom ? ` so far; the others sent it are being found and get it too${rest ? `, and I say how many ${shown} when done` : ''}` : '';
     return listCard(
       turn,
       'active',
@@ -384,9 +386,13 @@ export async function notifyNewlyAnswered({ faq, outbox, log }: FaqWiring): Prom
  * lines), a card sent to them 1:1, or posted in that card's thread when they have no 1:1 chat with the bot.
  */
 function tellCardOf(turn: Turn): TellCard {
+  const post = turn.context.activity.conversation.conversationType === 'personal' ? cardPostOf(turn.context) : undefined;
+  return post ? { post } : championOf(turn);
+}
+
+/** The champion, to be sent a card 1:1, or in the thread of the channel card pressed on when they have no 1:1 chat. */
+function championOf(turn: Turn): Extract<TellCard, { userKey: string }> {
   const { activity } = turn.context;
-  const post = activity.conversation.conversationType === 'personal' ? cardPostOf(turn.context) : undefined;
-  if (post) return { post };
   const userKey = turn.actor.aadObjectId ?? turn.actor.id;
   const conv = activity.conversation.conversationType === 'channel' ? storedConversationOf(turn.context).conversationId : undefined;
   return conv && activity.replyToId ? { userKey, thread: `${conv};messageid=${activity.replyToId}` } : { userKey };
