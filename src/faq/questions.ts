@@ -79,8 +79,10 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
  *     its id), or `UNDELETE_DAYS` after it was withdrawn (`QuestionPrivacy.sweepExpired`), or its day goes;
  *   - RK `x|<question's day>|<question RK>` in the partition of the day a question was withdrawn → that copy, for the
  *     sweep of the undelete window: it reads the few days that have just crossed it, whenever the question was asked.
- *     It names no one; it goes with its day, or with the copy (the sweep drops one whose copy has gone or was
- *     withdrawn again since, which has its own);
+ *     It names no one. Beside it, when the question was asked another day, RK `m|<digest>|<question RK>` with
+ *     `day` = the question's day: the undelete finds the copy from its message within the window, however long ago it
+ *     was asked (see `fromMessage`). Both go with their day, or with the copy (undeleted, swept, forgotten; the sweep
+ *     drops those of a copy withdrawn again since, which has its own);
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
  * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
  *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
@@ -197,6 +199,15 @@ export class QuestionStore {
    * Else (an edit's question is logged on the day of the edit; an id that is no time) one day at a time, newest
    * first, back to the oldest day stored and at most `MESSAGE_LOOKBACK_DAYS`, until a day holds one. Each read is
    * one partition's `m|<digest>|` range: an indexed read, never a scan of the days' questions.
+   *
+   * So a message whose id is no time (not Teams: its chat and channel message ids are their send time; the Agents
+   * Playground, Direct Line), or a question edited, is found for an edit or a delete only within
+   * `MESSAGE_LOOKBACK_DAYS` of when it was logged. Left so on purpose: every message deleted or edited in a chat with
+   * the bot is looked up (most are no question), so a walk back to the oldest day stored costs each of them a read per
+   * day kept (for ever with RETENTION_DAYS 0), and an index by message alone (a partition per message) would cost
+   * every question one more write, outside the day partitions that retention drops whole and `forget` reads. An
+   * undelete is not bounded by it: `withdraw` leaves a lookup row on the day it withdraws, so the copy is found
+   * for the whole undelete window.
    */
   async fromMessage(message: string): Promise<AskedQuestion[]> {
     const found = await Promise.all(
@@ -240,13 +251,14 @@ export class QuestionStore {
           this.questions.listEntities({
             queryOptions: {
               filter: odata`PartitionKey eq ${day} and RowKey ge ${messageKey(digest, '')} and RowKey lt ${`${MESSAGE}${digest}}`}`,
-              select: ['RowKey'],
+              select: ['RowKey', 'day'],
             },
           }),
           MESSAGE_QUESTIONS_MAX,
         )
-      ).map((r) => `${day}_${String(r.rowKey).slice(messageKey(digest, '').length)}`);
-    const readDays = async (days: string[]) => (await Promise.all(days.map(readDay))).flat();
+        // A withdrawn question's row on the day it was withdrawn names the question's own day (`withdraw`).
+      ).map((r) => `${typeof r.day === 'string' && DAY.test(r.day) ? r.day : day}_${String(r.rowKey).slice(messageKey(digest, '').length)}`);
+    const readDays = async (days: string[]) => [...new Set((await Promise.all(days.map(readDay))).flat())];
     const today = this.clock.now();
     const sent = sentAtOf(message);
     const hinted = sent ? [-1, 0, 1].map((d) => dayOf(new Date(sent.getTime() + d * 86_400_000))) : [];
@@ -281,8 +293,17 @@ export class QuestionStore {
     let current = this.readFrom.get(question) ?? (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
     if (current && isStale(current, event)) return false;
     const askedRow = indexKey(ASKED, question.asker.aadObjectId ?? question.asker.id, key.rk);
-    // Where the sweep finds the copy when its window ends (the day it was withdrawn), written first: no copy unswept.
-    if (current) await this.questions.upsertEntity({ partitionKey: dayOf(now), rowKey: `${TO_SWEEP}${key.pk}|${key.rk}`, at: now.toISOString() }, 'Replace');
+    // On the day it is withdrawn, written first (no copy unswept): where the sweep finds the copy when its window ends,
+    // and, asked another day, where an undelete finds it from its message (`messageRows`: the days the message's id
+    // names, else back from today — within the window, whenever it was asked or edited).
+    const today = dayOf(now);
+    const msg = messageDigest(message);
+    if (current) {
+      await this.questions.submitTransaction([
+        ['upsert', { partitionKey: today, rowKey: `${TO_SWEEP}${key.pk}|${key.rk}`, at: now.toISOString() }, 'Replace'],
+        ...(today === key.pk ? [] : [['upsert', { partitionKey: today, rowKey: messageKey(msg, key.rk), day: key.pk }, 'Replace'] as TransactionAction]),
+      ]);
+    }
     for (let attempt = 0; current && attempt < WITHDRAW_ATTEMPTS; attempt++) {
       try {
         const copy: QuestionEntity = { ...toEntity(fromEntity(current), message), rowKey: `${WITHDRAWN}${key.rk}`, withdrawnAt: now.toISOString(), changedAt: event };
@@ -330,7 +351,7 @@ export class QuestionStore {
         ['delete', { partitionKey: key.pk, rowKey: `${WITHDRAWN}${key.rk}` }],
         ['upsert', { partitionKey: key.pk, rowKey: askedRow }, 'Replace'],
       ]);
-      if (kept) await dropSweepRow(this.questions, kept, key.pk, key.rk);
+      if (kept) await dropWithdrawalRows(this.questions, kept, key.pk, key.rk);
       return true;
     } catch (err) {
       // Back already (its row exists; a withdrawal stopped half way leaves its copy and mark), or its kept row gone
@@ -701,7 +722,10 @@ export class QuestionPrivacy implements ExpiringStore {
     // with its lookup row and other people's votes on it (nothing is left pointing at it). Beside its question
     // (a withdrawal stopped half way) only the copy goes: the rest is the question's.
     if (withdrawn && !asked) await deleteQuestion({ questions: this.questions, feedback: this.feedback }, row.day, withdrawn, true);
-    else if (withdrawn) await deleteIfThere(this.questions, row.day, `${WITHDRAWN}${rk}`);
+    else if (withdrawn) {
+      await deleteIfThere(this.questions, row.day, `${WITHDRAWN}${rk}`);
+      await dropWithdrawalRows(this.questions, withdrawn, row.day, rk);
+    }
     try {
       await this.questions.submitTransaction([
         ['update', { partitionKey: row.day, rowKey: rk, asker: JSON.stringify(stand), msg: '' }, 'Merge'],
@@ -737,11 +761,11 @@ export class QuestionPrivacy implements ExpiringStore {
       for (const m of due) {
         const [qDay = '', rk = ''] = String(m.rowKey).slice(TO_SWEEP.length).split('|');
         const e = await readEntity<QuestionEntity>(this.questions, qDay, `${WITHDRAWN}${rk}`);
-        // Undeleted, forgotten or gone with its day: nothing to sweep. Withdrawn again since: its own row ends it.
+        // Undeleted, forgotten or gone with its day: nothing to sweep. Withdrawn again since: its own rows end it.
         if (e && undeleteEndsAt(e) <= now.getTime()) {
           await this.expireCopy(qDay, e);
           deleted++;
-        }
+        } else if (e?.msg && day !== qDay) await deleteIfThere(this.questions, day, messageKey(e.msg, rk));
         await deleteIfThere(this.questions, day, String(m.rowKey));
       }
       const legacy = await collect(
@@ -763,8 +787,10 @@ export class QuestionPrivacy implements ExpiringStore {
   private async expireCopy(day: string, e: QuestionEntity): Promise<void> {
     const rk = String(e.rowKey).slice(WITHDRAWN.length);
     // Beside its question (a withdrawal stopped half way) only the copy goes: the rest is the question's.
-    if (await readEntity(this.questions, day, rk)) await deleteIfThere(this.questions, day, String(e.rowKey));
-    else await deleteQuestion({ questions: this.questions, feedback: this.feedback }, day, e, true);
+    if (await readEntity(this.questions, day, rk)) {
+      await deleteIfThere(this.questions, day, String(e.rowKey));
+      await dropWithdrawalRows(this.questions, e, day, rk);
+    } else await deleteQuestion({ questions: this.questions, feedback: this.feedback }, day, e, true);
   }
 
   /** A vote goes (the question's counts stay: they hold no one's name), then its index row. */
@@ -890,12 +916,18 @@ async function deleteQuestion(
   const asker = fromEntity(q).asker;
   await deleteIfThere(t.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, rk));
   if (q.msg) await deleteIfThere(t.questions, day, messageKey(q.msg, rk));
-  if (kept) await dropSweepRow(t.questions, q, day, rk);
+  if (kept) await dropWithdrawalRows(t.questions, q, day, rk);
 }
 
-/** The row that has the sweep find a withdrawn copy (`TO_SWEEP`), once the copy has gone or is back as a question. */
-async function dropSweepRow(questions: TableClient, copy: Pick<QuestionEntity, 'withdrawnAt'>, day: string, rk: string): Promise<void> {
-  if (copy.withdrawnAt) await deleteIfThere(questions, dayOf(new Date(copy.withdrawnAt)), `${TO_SWEEP}${day}|${rk}`);
+/**
+ * The rows `withdraw` wrote on the day a copy was withdrawn (the sweep's, and the lookup from its message when that
+ * is another day than the question's), once the copy has gone or is back as a question.
+ */
+async function dropWithdrawalRows(questions: TableClient, copy: Pick<QuestionEntity, 'withdrawnAt' | 'msg'>, day: string, rk: string): Promise<void> {
+  if (!copy.withdrawnAt) return;
+  const withdrawn = dayOf(new Date(copy.withdrawnAt));
+  await deleteIfThere(questions, withdrawn, `${TO_SWEEP}${day}|${rk}`);
+  if (copy.msg && withdrawn !== day) await deleteIfThere(questions, withdrawn, messageKey(copy.msg, rk));
 }
 
 function parseIndexKey(rk: string): { kind: typeof ASKED | typeof VOTED; person: string; rk: string } | undefined {

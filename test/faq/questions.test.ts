@@ -251,7 +251,7 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     expect(await store.get(asked)).toBeUndefined();
   });
 
-  it(`is deleted ${UNDELETE_DAYS} days after it was asked, with its lookup, asker's and vote rows, whatever retention is; a newer one can be undeleted`, async () => {
+  it(`is deleted ${UNDELETE_DAYS} days after it was withdrawn (here the day it was asked), with its lookup, asker's and vote rows, whatever retention is; a newer one can be undeleted`, async () => {
     const { clock, store, privacy, rowsOfDay, votesOn } = await setup();
     const old = await store.record('printer jams on tray 2', amina, { answered: false, thread: 'team-chat', message: 'a:chat|m-1' });
     await store.vote(old.id, ben, false);
@@ -313,6 +313,28 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     expect(await rowsOfDay('2026-11-30')).toEqual([]);
     // The undeleted one stays.
     expect((await store.get(undone.id))?.question).toBe('printer jams on tray 2');
+  });
+
+  it('is found for an undelete within its window whatever its message id, even past the days the lookup reads back', async () => {
+    const { clock, store, privacy, rowsOfDay } = await setup();
+    // Ids that are no time (another client than Teams): a question is found back only a month from today.
+    const asked = await store.record('printer jams on tray 2', amina, { answered: false, message: 'a:chat|m-1' });
+    const swept = await store.record('printer offline', amina, { answered: false, message: 'a:chat|m-2' });
+    clock.set(new Date('2026-11-26T09:00:00Z'));
+    for (const m of ['a:chat|m-1', 'a:chat|m-2']) expect(await store.withdraw((await store.fromMessage(m))[0]!, m)).toBe(true);
+    // 45 days after it was asked, 20 after the delete: undeleted.
+    clock.set(new Date('2026-12-16T09:00:00Z'));
+    const [back] = await store.withdrawnFrom('a:chat|m-1');
+    expect(back?.id).toBe(asked.id);
+    expect(await store.restore(back!, 'a:chat|m-1')).toBe(true);
+    expect((await store.get(asked.id))?.question).toBe('printer jams on tray 2');
+    // The other, swept at the end of its window: nothing of either is left on the day they were deleted.
+    expect((await store.withdrawnFrom('a:chat|m-2'))[0]?.id).toBe(swept.id);
+    clock.set(new Date('2026-12-27T10:00:00Z'));
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
+    expect(await store.withdrawnFrom('a:chat|m-2')).toEqual([]);
+    expect(await rowsOfDay('2026-11-26')).toEqual([]);
+    expect((await rowsOfDay('2026-11-01')).filter((k) => k.includes(swept.id.slice(11)))).toEqual([]);
   });
 
   it('keeps a copy withdrawn before its deletion time was recorded to the window from when it was asked', async () => {
