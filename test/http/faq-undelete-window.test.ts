@@ -46,7 +46,7 @@ const undelete = (id: string, at?: number) =>
   send(USERS.staff, id, { type: 'messageUpdate', channelData: { tenant: { id: 'tenant-1' }, eventType: 'undeleteMessage' }, ...stamped(at) });
 
 describe('a question withdrawn by deleting its message', () => {
-  it('cannot be undeleted once the expiry job has run a month after it was asked; a newer one can', async () => {
+  it('cannot be undeleted once the expiry job has run a month after its delete (here, as it was asked); a newer one can', async () => {
     const old = idAt(T0);
     await ask(old, 'what is the canteen menu on tuesday');
     await remove(old);
