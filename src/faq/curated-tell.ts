@@ -32,7 +32,10 @@ import { people } from '../text/count.js';
  * `FaqCuratedNotices`): row `<answer id>.v<version>` holds the cursor in that partition (`token`) and how many were
  * sent it (`reached`); each page's corrections are queued under the keys the turn uses (per answer, version and
  * person: the outbox sends each once, so a page done again after its instance stopped sends nobody anything twice).
- * A newer edit ends it (its own job sends the newest text to everyone).
+ * A newer edit ends it (its own job sends the newest text to everyone). The champion is sent a card (post
+ * `faq-curated-tell`/`<answer id>.v<version>`, where they follow the count as for a new answer's askers: their 1:1
+ * chat, else the thread pressed in) saying the correction is being sent, redrawn as pages are done and, at the end,
+ * "Correction sent to N people" — or, ended by a newer edit or a retire, how many got it before.
  *
  * The champion's card (post `faq-curated-tell`/answer id) says "N reached so far; more are being found", redrawn as
  * pages are done (at most every `progressEveryMs`), and the count when done. It is the card the Save was pressed on
@@ -118,6 +121,25 @@ function doneNote(reached: number, where: TellWhere): string {
   return `Saved. ${people(reached)} who asked in the last ${TELL_WITHIN_DAYS} days ${reached === 1 ? 'gets' : 'get'} ${whose(where)} answer in a private chat; the bot now answers this question with it.`;
 }
 
+/**
+ * The champion's card while an edit's corrections go out (`sending`), and once they all have (`sent`) or a newer edit
+ * or a retire ended them: how many people were sent the correction.
+ */
+export function correctionNote(reached: number, where: TellWhere, state: 'sending' | 'sent' | 'edited' | 'retired'): string {
+  const n = `${people(reached)} who ${reached === 1 ? 'was' : 'were'} sent the earlier answer`;
+  const shown = where === 'thread' ? 'in this thread' : 'here';
+  switch (state) {
+    case 'sending':
+      return `Sending the correction: ${n} ${reached === 1 ? 'has' : 'have'} it so far; the others sent the earlier answer are being found, and I say how many ${shown} when done.`;
+    case 'sent':
+      return `Correction sent to ${n}: each gets ${whose(where)} new answer in a private chat.`;
+    case 'edited':
+      return `The answer was edited again before this correction reached everyone: ${n} got it; the newer text goes to everyone sent an earlier one.`;
+    case 'retired':
+      return `The answer was retired before this correction reached everyone: ${n} got it; nobody more is sent it.`;
+  }
+}
+
 /** Others read a card in a channel thread: the answer is not "yours" to them. */
 function whose(where: TellWhere): string {
   return where === 'thread' ? 'the' : 'your';
@@ -138,8 +160,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
    */
   async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<TellWhere | false> {
     const now = this.nowMs;
-    // No 1:1 chat to send the card to: it goes to the thread of the card pressed on, where the champion is.
-    const thread = card && 'userKey' in card && card.thread && !(await this.d.hasChat(card.userKey)) ? card.thread : undefined;
+    const thread = await this.threadFor(card);
     const where: TellWhere = thread ? 'thread' : 'chat';
     const row: Row = {
       since: new Date(now - TELL_WITHIN_DAYS * 86_400_000).toISOString(),
@@ -158,36 +179,55 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       throw err;
     }
     if (card && 'post' in card) await this.d.posts.save(CURATED_TELL_POST, answer.id, card.post);
-    // Its post is recorded when it lands (updates queued meanwhile wait for it); the job's row still names nobody.
-    else if (card) {
-      await this.d.outbox.enqueue([
-        {
-          op: 'send',
-          key: `${CURATED_TELL_POST}|${answer.id}`,
-          to: thread ? { kind: 'conversation', conversationId: thread } : { kind: 'user', userKey: card.userKey },
-          content: tellCard(answer, tellProgressNote(told, where)),
-          post: { kind: CURATED_TELL_POST, id: answer.id, version: 0 },
-        },
-      ]);
-    }
+    else if (card) await this.show(answer.id, card, thread, tellCard(answer, tellProgressNote(told, where)));
     return where;
+  }
+
+  /** No 1:1 chat to send the champion's card to: the thread of the card pressed on, where the champion is. */
+  private async threadFor(card: TellCard | undefined): Promise<string | undefined> {
+    return card && 'userKey' in card && card.thread && !(await this.d.hasChat(card.userKey)) ? card.thread : undefined;
+  }
+
+  /**
+   * The champion's card for the job whose post is `postId`, sent where they follow its count (`threadFor`). Its post
+   * is recorded when it lands (updates queued meanwhile wait for it); the job's row still names nobody.
+   */
+  private async show(postId: string, card: { userKey: string }, thread: string | undefined, content: OutboundMessage['content']): Promise<void> {
+    await this.d.outbox.enqueue([
+      {
+        op: 'send',
+        key: `${CURATED_TELL_POST}|${postId}`,
+        to: thread ? { kind: 'conversation', conversationId: thread } : { kind: 'user', userKey: card.userKey },
+        content,
+        post: { kind: CURATED_TELL_POST, id: postId, version: 0 },
+      },
+    ]);
   }
 
   /**
    * The edit's side: the job that sends `answer`'s corrections to those sent an earlier text past the first page its
    * turn corrected (`from`, where the rest are read from), claimed by this instance; `told`, how many the turn sent.
-   * The job's key to `start`, or undefined when one is under way already (the Save pressed again).
+   * `card`: the champion, sent a card that ends with the count (`correctionNote`; see `TellCard`). The job's key to
+   * `start`, and where the count is shown; undefined when one is under way already (the Save pressed again).
    */
-  async beginCorrections(answer: CuratedAnswer, told: number, from: string): Promise<string | undefined> {
+  async beginCorrections(
+    answer: CuratedAnswer,
+    told: number,
+    from: string,
+    card?: Extract<TellCard, { userKey: string }>,
+  ): Promise<{ key: string; where: TellWhere } | undefined> {
     const key = correctionKey(answer.id, answer.version);
-    const row: Row = { since: '', day: '', token: from, started: false, reached: told, pages: 0, shared: false, ...this.claims.columns() };
+    const thread = await this.threadFor(card);
+    const where: TellWhere = thread ? 'thread' : 'chat';
+    const row: Row = { since: '', day: '', token: from, started: false, reached: told, pages: 0, shared: where === 'thread', ...this.claims.columns() };
     try {
       await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
     } catch (err) {
       if (isConflict(err)) return undefined;
       throw err;
     }
-    return key;
+    if (card) await this.show(key, card, thread, tellCard(answer, correctionNote(told, where, 'sending')));
+    return { key, where };
   }
 
   /**
@@ -216,15 +256,18 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     const answer = await this.d.answer(id);
     // Retired, or edited again (the newer edit's corrections carry the newest text, to the same people): no more sent.
     if (!answer || answer.status !== 'active' || answer.version !== version) {
+      if (answer) await this.redraw(key, answer, correctionNote(job.reached, whereOf(job), answer.status === 'active' ? 'edited' : 'retired'), FINAL_VERSION);
       await deleteIfThere(this.table, PK, key);
       return;
     }
+    let drawn = this.nowMs;
     for (;;) {
       if (await this.stopsHere(this.key(key), job.etag)) return;
       const page = await this.d.corrections(answer, this.d.pageRows ?? CORRECTION_ROWS, job.token);
       await this.d.outbox.enqueue(this.d.messages(answer, page.tell, { edited: true }));
       const next: Partial<Row> = { token: page.correctFrom ?? '', reached: job.reached + page.tell.length, pages: job.pages + 1 };
       if (!page.correctFrom) {
+        await this.redraw(key, answer, correctionNote(next.reached ?? 0, whereOf(job), 'sent'), FINAL_VERSION);
         await deleteIfThere(this.table, PK, key);
         this.d.log.info({ curated: id, version, reached: next.reached }, 'curated answer corrections sent to everyone sent an earlier text');
         return;
@@ -232,6 +275,10 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       const etag = await this.write(key, next, job.etag);
       if (etag === undefined) return;
       job = { ...job, ...next, etag };
+      if (page.tell.length && this.nowMs - drawn >= (this.d.progressEveryMs ?? 5_000)) {
+        drawn = this.nowMs;
+        await this.redraw(key, answer, correctionNote(job.reached, whereOf(job), 'sending'), job.pages);
+      }
     }
   }
 
@@ -269,24 +316,25 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       job = { ...job, ...next, etag };
       if (fresh && this.nowMs - drawn >= (this.d.progressEveryMs ?? 5_000)) {
         drawn = this.nowMs;
-        await this.redraw(answer, tellProgressNote(job.reached, whereOf(job)), job.pages);
+        await this.redraw(answer.id, answer, tellProgressNote(job.reached, whereOf(job)), job.pages);
       }
     }
   }
 
   /** Every page done: the champion's card shows the count, and the row goes. */
   private async finish(id: string, answer: CuratedAnswer, row: Row): Promise<void> {
-    await this.redraw(answer, doneNote(row.reached, whereOf(row)), FINAL_VERSION);
+    await this.redraw(answer.id, answer, doneNote(row.reached, whereOf(row)), FINAL_VERSION);
     await deleteIfThere(this.table, PK, safeKey(id));
     this.d.log.info({ curated: id, reached: row.reached }, 'curated answer sent to every asker of the month');
   }
 
-  private async redraw(answer: CuratedAnswer, note: string, version: number): Promise<void> {
-    const card = await this.d.posts.state(CURATED_TELL_POST, answer.id);
-    const key = `${CURATED_TELL_POST}|${answer.id}|${version === FINAL_VERSION ? 'done' : `p${version}`}`;
+  /** The champion's card of the job whose post is `postId` (the answer's id, or a correction's key), showing `note`. */
+  private async redraw(postId: string, answer: CuratedAnswer, note: string, version: number): Promise<void> {
+    const card = await this.d.posts.state(CURATED_TELL_POST, postId);
+    const key = `${CURATED_TELL_POST}|${postId}|${version === FINAL_VERSION ? 'done' : `p${version}`}`;
     // No card to redraw (a Save from a client that named none, or its post deleted by `forget`): nothing to show.
     if (!card?.post && !card?.pendingKey) return;
-    await this.d.outbox.enqueue([{ op: 'update', key, post: { kind: CURATED_TELL_POST, id: answer.id }, version, content: tellCard(answer, note) }]);
+    await this.d.outbox.enqueue([{ op: 'update', key, post: { kind: CURATED_TELL_POST, id: postId }, version, content: tellCard(answer, note) }]);
   }
 
   private key(id: string): { partitionKey: string; rowKey: string } {

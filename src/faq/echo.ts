@@ -59,6 +59,12 @@ function looksLikeHtml(text: string, format: string | undefined): boolean {
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
+/** A numeric entity's character (`#8238`, or hex `#x202E` as HTML allows either), past U+10FFFF read as U+10FFFF. */
+function codePoint(entity: string): string {
+  const hex = entity[1] === 'x' || entity[1] === 'X';
+  return String.fromCodePoint(Math.min(Number.parseInt(entity.slice(hex ? 2 : 1), hex ? 16 : 10), 0x10ffff));
+}
+
 /**
  * The text outside card elements and attachment placeholders, tags removed: one linear pass. @mentions are left out,
  * or with `keepMentions` kept whole, markup and name, as in a plain message.
@@ -97,9 +103,7 @@ function ownWords(html: string, keepMentions = false): string {
   // A numeric entity can name what the edge removed (a control, a direction override, half a surrogate pair):
   // the decoded text is cleaned again, by the same rule.
   return cleanText(
-    out.replace(/&(#\d{1,6}|[a-z]{2,6});/gi, (m, e: string) =>
-      e.startsWith('#') ? String.fromCodePoint(Math.min(Number(e.slice(1)), 0x10ffff)) : (ENTITIES[e.toLowerCase()] ?? m),
-    ),
+    out.replace(/&(#x[0-9a-f]{1,6}|#\d{1,7}|[a-z]{2,6});/gi, (m, e: string) => (e.startsWith('#') ? codePoint(e) : (ENTITIES[e.toLowerCase()] ?? m))),
   )
     .replace(/\s+/g, ' ')
     .trim();

@@ -48,6 +48,13 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
   asker: string;
   /** The Teams message it was asked in, as a digest (it names no one): its lookup row is `m|<msg>|<RK>`. */
   msg?: string;
+  /** A withdrawn copy (`w|<RK>`): when it was withdrawn, by this app's clock; the undelete window runs from it. */
+  withdrawnAt?: string;
+  /**
+   * When its message was last deleted (on a withdrawn copy) or undeleted (on a question restored), as Teams stamped
+   * that event: an older delete or undelete arriving after it (a Teams retry) is stale and changes nothing.
+   */
+  changedAt?: string;
 };
 
 /*
@@ -69,7 +76,13 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
  *   - RK `w|<question RK>` → a question withdrawn (its asker deleted the message it was asked in: `withdraw`), its
  *     row as it was, out of every read of questions (`RowKey lt 'a'`) but kept with its asker (`a|` row marked
  *     `withdrawn`), lookup and vote rows until the asker undeletes the message (`restore`: the question is back under
- *     its id), or `UNDELETE_DAYS` after it was asked (`QuestionPrivacy.sweepExpired`), or its day goes;
+ *     its id), or `UNDELETE_DAYS` after it was withdrawn (`QuestionPrivacy.sweepExpired`), or its day goes;
+ *   - RK `x|<question's day>|<question RK>` in the partition of the day a question was withdrawn → that copy, for the
+ *     sweep of the undelete window: it reads the few days that have just crossed it, whenever the question was asked.
+ *     It names no one. Beside it, when the question was asked another day, RK `m|<digest>|<question RK>` with
+ *     `day` = the question's day: the undelete finds the copy from its message within the window, however long ago it
+ *     was asked (see `fromMessage`). Both go with their day, or with the copy (undeleted, swept, forgotten; the sweep
+ *     drops those of a copy withdrawn again since, which has its own);
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
  * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
  *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
@@ -81,6 +94,7 @@ const ASKED = 'a|';
 const VOTED = 'v|';
 const MESSAGE = 'm|';
 const WITHDRAWN = 'w|';
+const TO_SWEEP = 'x|';
 /**
  * RK `g|cards` in a day's partition → the "Answer this" cards that showed a gap question asked that day
  * ([{key, terms}], JSON, ETag-guarded; see `withCardKeys`). It goes with its day, as the questions do (retention).
@@ -89,10 +103,10 @@ const GAP_CARDS = 'g|cards';
 /** A day's claims stay well within a string property (32K characters); past that a card is posted unclaimed. */
 const GAP_CARDS_MAX_CHARS = 30_000;
 /**
- * How long a withdrawn question is kept for an undelete, counted from when it was asked: a deleted question was
- * deleted, as far as its asker knows, and RETENTION_DAYS (0 by default: for ever) must not keep it. A month covers
- * an undo of the delete and the rare second thought; the sweep then reads only the few day partitions that have just
- * crossed it (`sweepExpired`), and a question withdrawn past it is deleted at once (`withdraw`).
+ * How long a withdrawn question is kept for an undelete, counted from when it was withdrawn (a copy withdrawn before
+ * that time was recorded: from when it was asked): a deleted question was deleted, as far as its asker knows, and
+ * RETENTION_DAYS (0 by default: for ever) must not keep it. A month covers an undo of the delete and the rare second
+ * thought; the sweep then reads only the few day partitions that have just crossed it (`sweepExpired`).
  */
 export const UNDELETE_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -185,6 +199,15 @@ export class QuestionStore {
    * Else (an edit's question is logged on the day of the edit; an id that is no time) one day at a time, newest
    * first, back to the oldest day stored and at most `MESSAGE_LOOKBACK_DAYS`, until a day holds one. Each read is
    * one partition's `m|<digest>|` range: an indexed read, never a scan of the days' questions.
+   *
+   * So a message whose id is no time (not Teams: its chat and channel message ids are their send time; the Agents
+   * Playground, Direct Line), or a question edited, is found for an edit or a delete only within
+   * `MESSAGE_LOOKBACK_DAYS` of when it was logged. Left so on purpose: every message deleted or edited in a chat with
+   * the bot is looked up (most are no question), so a walk back to the oldest day stored costs each of them a read per
+   * day kept (for ever with RETENTION_DAYS 0), and an index by message alone (a partition per message) would cost
+   * every question one more write, outside the day partitions that retention drops whole and `forget` reads. An
+   * undelete is not bounded by it: `withdraw` leaves a lookup row on the day it withdraws, so the copy is found
+   * for the whole undelete window.
    */
   async fromMessage(message: string): Promise<AskedQuestion[]> {
     const found = await Promise.all(
@@ -200,13 +223,20 @@ export class QuestionStore {
     return found.filter((q): q is AskedQuestion => q !== undefined);
   }
 
-  /** The questions logged from a Teams message and withdrawn (`withdraw`), found as `fromMessage` finds questions. */
+  /**
+   * The questions logged from a Teams message and withdrawn (`withdraw`), found as `fromMessage` finds questions; not
+   * one whose undelete window has ended (the sweep deletes it when it next runs).
+   */
   async withdrawnFrom(message: string): Promise<AskedQuestion[]> {
+    const now = this.clock.now().getTime();
     const found = await Promise.all(
       (await this.messageRows(message)).map(async (id) => {
         const key = splitId(id);
         const e = key && (await readEntity<QuestionEntity>(this.questions, key.pk, `${WITHDRAWN}${key.rk}`));
-        return key && e ? fromEntity({ ...e, rowKey: key.rk }) : undefined;
+        if (!key || !e || undeleteEndsAt(e) <= now) return undefined;
+        const q = fromEntity({ ...e, rowKey: key.rk });
+        this.readFrom.set(q, e);
+        return q;
       }),
     );
     return found.filter((q): q is AskedQuestion => q !== undefined);
@@ -221,13 +251,14 @@ export class QuestionStore {
           this.questions.listEntities({
             queryOptions: {
               filter: odata`PartitionKey eq ${day} and RowKey ge ${messageKey(digest, '')} and RowKey lt ${`${MESSAGE}${digest}}`}`,
-              select: ['RowKey'],
+              select: ['RowKey', 'day'],
             },
           }),
           MESSAGE_QUESTIONS_MAX,
         )
-      ).map((r) => `${day}_${String(r.rowKey).slice(messageKey(digest, '').length)}`);
-    const readDays = async (days: string[]) => (await Promise.all(days.map(readDay))).flat();
+        // A withdrawn question's row on the day it was withdrawn names the question's own day (`withdraw`).
+      ).map((r) => `${typeof r.day === 'string' && DAY.test(r.day) ? r.day : day}_${String(r.rowKey).slice(messageKey(digest, '').length)}`);
+    const readDays = async (days: string[]) => [...new Set((await Promise.all(days.map(readDay))).flat())];
     const today = this.clock.now();
     const sent = sentAtOf(message);
     const hinted = sent ? [-1, 0, 1].map((d) => dayOf(new Date(sent.getTime() + d * 86_400_000))) : [];
@@ -249,21 +280,37 @@ export class QuestionStore {
    * Withdraws `question`, as read from `message` (`fromMessage`): it leaves the gaps, the counts and the askers told of
    * a champion's answer, as if never asked, until `restore`. It is kept as it is under `w|<RK>` (its asker's row marked
    * `withdrawn`; lookup and vote rows stay with it), then its row goes — both under the row's ETag, so a vote landing
-   * meanwhile is not lost from the kept copy: the row is read again and the withdrawal tried again. One asked more than
-   * `UNDELETE_DAYS` ago is deleted at once (no undelete). False when it was not there.
+   * meanwhile is not lost from the kept copy: the row is read again and the withdrawal tried again. The copy is kept
+   * `UNDELETE_DAYS` from now (`sweepExpired`). `deletedAt`: when the message was deleted, as the event says (default
+   * now); a delete older than the question's last undelete (a Teams retry landing late) is stale. False when it was
+   * not there, or stale.
    */
-  async withdraw(question: AskedQuestion, message: string): Promise<boolean> {
+  async withdraw(question: AskedQuestion, message: string, deletedAt?: Date): Promise<boolean> {
     const key = splitId(question.id);
     if (!key) return false;
-    if (Date.parse(question.askedAt) < this.clock.now().getTime() - UNDELETE_DAYS * DAY_MS) return this.remove(question.id);
+    const now = this.clock.now();
+    const event = (deletedAt ?? now).toISOString();
     let current = this.readFrom.get(question) ?? (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
+    if (current && isStale(current, event)) return false;
     const askedRow = indexKey(ASKED, question.asker.aadObjectId ?? question.asker.id, key.rk);
+    // On the day it is withdrawn, written first (no copy unswept): where the sweep finds the copy when its window ends,
+    // and, asked another day, where an undelete finds it from its message (`messageRows`: the days the message's id
+    // names, else back from today — within the window, whenever it was asked or edited).
+    const today = dayOf(now);
+    const msg = messageDigest(message);
+    if (current) {
+      await this.questions.submitTransaction([
+        ['upsert', { partitionKey: today, rowKey: `${TO_SWEEP}${key.pk}|${key.rk}`, at: now.toISOString() }, 'Replace'],
+        ...(today === key.pk ? [] : [['upsert', { partitionKey: today, rowKey: messageKey(msg, key.rk), day: key.pk }, 'Replace'] as TransactionAction]),
+      ]);
+    }
     for (let attempt = 0; current && attempt < WITHDRAW_ATTEMPTS; attempt++) {
       try {
+        const copy: QuestionEntity = { ...toEntity(fromEntity(current), message), rowKey: `${WITHDRAWN}${key.rk}`, withdrawnAt: now.toISOString(), changedAt: event };
         // The copy is written only if the row is still as read (a guard write in the same transaction)...
         const written = await this.questions.submitTransaction([
           ['update', { partitionKey: key.pk, rowKey: key.rk }, 'Merge', { etag: current.etag }],
-          ['upsert', { ...toEntity(fromEntity(current), message), rowKey: `${WITHDRAWN}${key.rk}` }, 'Replace'],
+          ['upsert', copy, 'Replace'],
           ['upsert', { partitionKey: key.pk, rowKey: askedRow, withdrawn: true }, 'Replace'],
         ]);
         // Sub-responses come in the order sent (they name no row): the first is the guard write's.
@@ -286,19 +333,25 @@ export class QuestionStore {
 
   /**
    * A withdrawn question (`withdrawnFrom`, not read again) back as it was, under its own id (its answer card's
-   * buttons find it again), in one transaction. False when it was back already (a retry) or has gone.
+   * buttons find it again), in one transaction. `undeletedAt`: when the message was undeleted, as the event says
+   * (default now); an undelete older than the copy's delete (a Teams retry landing after the message was deleted
+   * again) is stale. False when it was back already (a retry), has gone, or is stale.
    */
-  async restore(question: AskedQuestion, message: string): Promise<boolean> {
+  async restore(question: AskedQuestion, message: string, undeletedAt?: Date): Promise<boolean> {
     const key = splitId(question.id);
     if (!key) return false;
+    const event = (undeletedAt ?? this.clock.now()).toISOString();
+    const kept = this.readFrom.get(question);
+    if (kept && isStale(kept, event)) return false;
     // Its asker's row, the withdrawn mark cleared.
     const askedRow = indexKey(ASKED, question.asker.aadObjectId ?? question.asker.id, key.rk);
     try {
       await this.questions.submitTransaction([
-        ['create', toEntity(question, message)],
+        ['create', { ...toEntity(question, message), changedAt: event }],
         ['delete', { partitionKey: key.pk, rowKey: `${WITHDRAWN}${key.rk}` }],
         ['upsert', { partitionKey: key.pk, rowKey: askedRow }, 'Replace'],
       ]);
+      if (kept) await dropWithdrawalRows(this.questions, kept, key.pk, key.rk);
       return true;
     } catch (err) {
       // Back already (its row exists; a withdrawal stopped half way leaves its copy and mark), or its kept row gone
@@ -669,7 +722,10 @@ export class QuestionPrivacy implements ExpiringStore {
     // with its lookup row and other people's votes on it (nothing is left pointing at it). Beside its question
     // (a withdrawal stopped half way) only the copy goes: the rest is the question's.
     if (withdrawn && !asked) await deleteQuestion({ questions: this.questions, feedback: this.feedback }, row.day, withdrawn, true);
-    else if (withdrawn) await deleteIfThere(this.questions, row.day, `${WITHDRAWN}${rk}`);
+    else if (withdrawn) {
+      await deleteIfThere(this.questions, row.day, `${WITHDRAWN}${rk}`);
+      await dropWithdrawalRows(this.questions, withdrawn, row.day, rk);
+    }
     try {
       await this.questions.submitTransaction([
         ['update', { partitionKey: row.day, rowKey: rk, asker: JSON.stringify(stand), msg: '' }, 'Merge'],
@@ -683,9 +739,11 @@ export class QuestionPrivacy implements ExpiringStore {
   }
 
   /**
-   * The undelete window (`UNDELETE_DAYS`), whatever RETENTION_DAYS is: deletes up to `limit` withdrawn questions asked
-   * before it, with their lookup, asker's and vote rows, as a deleted question goes. Bounded: one `w|` range read in
-   * each of the day partitions that have crossed the window lately (`UNDELETE_SWEEP_DAYS`), no scan of old days.
+   * The undelete window (`UNDELETE_DAYS`), whatever RETENTION_DAYS is: deletes up to `limit` withdrawn questions
+   * withdrawn before it, with their lookup, asker's and vote rows, as a deleted question goes. Bounded: in each of the
+   * day partitions that have crossed the window lately (`UNDELETE_SWEEP_DAYS`), one `x|` range read (the copies
+   * withdrawn that day) and one `w|` range read (copies withdrawn before their withdrawal time was kept: by the day
+   * they were asked), no scan of old days.
    */
   async sweepExpired(now: Date, limit: number): Promise<number> {
     const edge = new Date(now.getTime() - UNDELETE_DAYS * DAY_MS);
@@ -694,23 +752,45 @@ export class QuestionPrivacy implements ExpiringStore {
     let deleted = 0;
     for (const day of days) {
       if (deleted >= limit) break;
-      const kept = await collect(
+      const due = await collect(
+        this.questions.listEntities<{ at?: string }>({
+          queryOptions: { filter: odata`PartitionKey eq ${day} and RowKey ge ${TO_SWEEP} and RowKey lt ${'x}'} and at lt ${edge.toISOString()}` },
+        }),
+        limit - deleted,
+      );
+      for (const m of due) {
+        const [qDay = '', rk = ''] = String(m.rowKey).slice(TO_SWEEP.length).split('|');
+        const e = await readEntity<QuestionEntity>(this.questions, qDay, `${WITHDRAWN}${rk}`);
+        // Undeleted, forgotten or gone with its day: nothing to sweep. Withdrawn again since: its own rows end it.
+        if (e && undeleteEndsAt(e) <= now.getTime()) {
+          await this.expireCopy(qDay, e);
+          deleted++;
+        } else if (e?.msg && day !== qDay) await deleteIfThere(this.questions, day, messageKey(e.msg, rk));
+        await deleteIfThere(this.questions, day, String(m.rowKey));
+      }
+      const legacy = await collect(
         this.questions.listEntities<QuestionEntity>({
           queryOptions: {
             filter: odata`PartitionKey eq ${day} and RowKey ge ${WITHDRAWN} and RowKey lt ${'w}'} and askedAt lt ${edge.toISOString()}`,
           },
         }),
-        limit - deleted,
       );
-      for (const e of kept) {
-        const rk = String(e.rowKey).slice(WITHDRAWN.length);
-        // Beside its question (a withdrawal stopped half way) only the copy goes: the rest is the question's.
-        if (await readEntity(this.questions, day, rk)) await deleteIfThere(this.questions, day, String(e.rowKey));
-        else await deleteQuestion({ questions: this.questions, feedback: this.feedback }, day, e, true);
+      for (const e of legacy.filter((k) => !k.withdrawnAt).slice(0, Math.max(0, limit - deleted))) {
+        await this.expireCopy(day, e);
         deleted++;
       }
     }
     return deleted;
+  }
+
+  /** A withdrawn question's copy whose undelete window has ended. */
+  private async expireCopy(day: string, e: QuestionEntity): Promise<void> {
+    const rk = String(e.rowKey).slice(WITHDRAWN.length);
+    // Beside its question (a withdrawal stopped half way) only the copy goes: the rest is the question's.
+    if (await readEntity(this.questions, day, rk)) {
+      await deleteIfThere(this.questions, day, String(e.rowKey));
+      await dropWithdrawalRows(this.questions, e, day, rk);
+    } else await deleteQuestion({ questions: this.questions, feedback: this.feedback }, day, e, true);
   }
 
   /** A vote goes (the question's counts stay: they hold no one's name), then its index row. */
@@ -787,6 +867,17 @@ const MESSAGE_QUESTIONS_MAX = 20;
 const MESSAGE_LOOKBACK_DAYS = 30;
 const MESSAGE_DAYS_AT_ONCE = 5;
 
+/** When a withdrawn copy's undelete window ends (ms): `UNDELETE_DAYS` after it was withdrawn, or, kept before that
+ * time was recorded, after it was asked. */
+function undeleteEndsAt(copy: Pick<QuestionEntity, 'withdrawnAt' | 'askedAt'>): number {
+  return Date.parse(copy.withdrawnAt ?? copy.askedAt) + UNDELETE_DAYS * DAY_MS;
+}
+
+/** A delete or undelete stamped `event` is older than the last one the row records: a late retry, stale. */
+function isStale(row: Pick<QuestionEntity, 'changedAt'>, event: string): boolean {
+  return row.changedAt !== undefined && Date.parse(row.changedAt) > Date.parse(event);
+}
+
 /** The key a Teams message is found by: a digest of where and which (see `messageKeyOf` in src/teams). */
 const messageDigest = (message: string) => createHash('sha256').update(message).digest('hex').slice(0, 32);
 const messageKey = (digest: string, questionRk: string) => `${MESSAGE}${digest}|${questionRk}`;
@@ -825,6 +916,18 @@ async function deleteQuestion(
   const asker = fromEntity(q).asker;
   await deleteIfThere(t.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, rk));
   if (q.msg) await deleteIfThere(t.questions, day, messageKey(q.msg, rk));
+  if (kept) await dropWithdrawalRows(t.questions, q, day, rk);
+}
+
+/**
+ * The rows `withdraw` wrote on the day a copy was withdrawn (the sweep's, and the lookup from its message when that
+ * is another day than the question's), once the copy has gone or is back as a question.
+ */
+async function dropWithdrawalRows(questions: TableClient, copy: Pick<QuestionEntity, 'withdrawnAt' | 'msg'>, day: string, rk: string): Promise<void> {
+  if (!copy.withdrawnAt) return;
+  const withdrawn = dayOf(new Date(copy.withdrawnAt));
+  await deleteIfThere(questions, withdrawn, `${TO_SWEEP}${day}|${rk}`);
+  if (copy.msg && withdrawn !== day) await deleteIfThere(questions, withdrawn, messageKey(copy.msg, rk));
 }
 
 function parseIndexKey(rk: string): { kind: typeof ASKED | typeof VOTED; person: string; rk: string } | undefined {

@@ -294,25 +294,29 @@ export class FaqService {
    * the gap groups of the last `gapDays` that listed one, as they read now, for their "Answer this" cards to be
    * redrawn without it (a card keeps showing what it was drawn with until then). A group left with no question
    * comes back empty, with `withdrawn`. Only a question that was a gap (unanswered, or Not helpful) costs a gaps read.
+   * `at`: when the message was deleted, as Teams stamped it (a delete older than the question's last undelete, a late
+   * retry, changes nothing).
    */
-  async withdraw(message: string, who: Actor, gapDays = GAPS_DAYS_DEFAULT): Promise<Withdrawal> {
+  async withdraw(message: string, who: Actor, gapDays = GAPS_DAYS_DEFAULT, at?: Date): Promise<Withdrawal> {
     const mine = (await this.questions.fromMessage(message)).filter((q) => askedBy(q, who));
     const gone = new Set<string>();
     const listed = mine.some(isGap) ? await this.gaps(gapDays) : [];
     // Withdrawn as read: not read again (the question rows were read just now).
-    for (const q of mine) if (await this.questions.withdraw(q, message)) gone.add(q.id);
+    for (const q of mine) if (await this.questions.withdraw(q, message, at)) gone.add(q.id);
     return { removed: gone.size, redraw: await this.redrawsAfter(listed, gone, gapDays) };
   }
 
   /**
    * The asker undeleted the message they asked in: the questions withdrawn with it (`withdraw`) are back as they were,
    * under their ids (in the gaps, the counts, their answer cards' buttons). Only `who`'s own: someone else's undelete
-   * of that message id changes nothing. How many came back, and the "Answer this" cards of those that are gaps.
+   * of that message id changes nothing. How many came back, and the "Answer this" cards of those that are gaps. `at`:
+   * when the message was undeleted, as Teams stamped it (an undelete older than the message's last delete, a late
+   * retry, brings nothing back).
    */
-  async restore(message: string, who: Actor, gapDays = GAPS_DAYS_DEFAULT): Promise<Withdrawal> {
+  async restore(message: string, who: Actor, gapDays = GAPS_DAYS_DEFAULT, at?: Date): Promise<Withdrawal> {
     const mine = (await this.questions.withdrawnFrom(message)).filter((q) => askedBy(q, who));
     const back: AskedQuestion[] = [];
-    for (const q of mine) if (await this.questions.restore(q, message)) back.push(q);
+    for (const q of mine) if (await this.questions.restore(q, message, at)) back.push(q);
     if (!back.some(isGap)) return { removed: 0, redraw: [] };
     // Their cards, drawn as they read now: the question back on the card it left (or on a new one, posted).
     const view = await this.gapView(gapDays);

@@ -310,6 +310,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       if (result.message) await context.sendActivity({ type: 'message', text: result.message, textFormat: 'plain' });
       return;
     }
+    // As sent: botbuilder's removal of the bot's mention rewrites the activity's text.
+    const sent = { text: typeof context.activity.text === 'string' ? context.activity.text : '', textFormat: context.activity.textFormat };
     const text = textWithoutMention(context);
     const turn = await this.turn(context);
     const files = hasAttachedFiles(context.activity);
@@ -323,7 +325,10 @@ export class RolloutDeskBot extends TeamsActivityHandler {
         return;
       }
       // Formatting with no words in it (an empty paragraph, an echoed card's markup): the question handler says why.
-      if (this.questionHandler && formattedWords(context.activity) !== undefined) return this.questionHandler(turn, '');
+      // The bot's @mention alone is a call for help, formatted ("<p><at>Rollout Desk</at></p>") as in plain text: with
+      // no words left, any mention the message's words held was the bot's.
+      const formatted = formattedWords(sent);
+      if (this.questionHandler && formatted !== undefined && !formatted.includes('<at>')) return this.questionHandler(turn, '');
       await turn.reply(helpCard(turn.role, this.deps.localMode));
       return;
     }

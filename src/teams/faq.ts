@@ -13,7 +13,7 @@ import { refusalFor } from '../roles/permissions.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
 import type { OfficeHoursHooks } from './officehours.js';
-import { cardPostOf, hasAttachedFiles, messageKeyOf, sharedConversationOf, storedConversationOf } from './turn.js';
+import { cardPostOf, hasAttachedFiles, messageKeyOf, sharedConversationOf, storedConversationOf, timestampOf } from './turn.js';
 import { type DownloadWiring, offerDownload } from './downloads.js';
 import type { ExportStore } from '../exports/store.js';
 import type { Clock } from '../clock.js';
@@ -125,7 +125,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   // A question deleted in Teams is withdrawn: out of the gaps, the counts, and the askers told of an answer.
   bot.onMessageDeleted(async (turn, message) => {
-    const { removed, redraw } = await faq.withdraw(message, turn.actor, GAP_DAYS_DEFAULT);
+    const { removed, redraw } = await faq.withdraw(message, turn.actor, GAP_DAYS_DEFAULT, timestampOf(turn.context));
     if (removed) turn.log.info({ removed, cards: redraw.length }, 'question withdrawn: its message was deleted');
     // The gap cards that listed it, redrawn without it (through the outbox: the turn waits on no one).
     for (const r of redraw) await drawGapCard(r);
@@ -133,7 +133,8 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
 
   // The asker undid the delete in Teams: the question they withdrew is back (logged, in the gaps, on its card).
   bot.onMessageUndeleted(async (turn, message) => {
-    const { restored, redraw } = await faq.restore(message, turn.actor, GAP_DAYS_DEFAULT);
+    // Stamped, so an undelete Teams retries after the message was deleted again brings nothing back (nor a late delete).
+    const { restored, redraw } = await faq.restore(message, turn.actor, GAP_DAYS_DEFAULT, timestampOf(turn.context));
     if (restored) turn.log.info({ restored, cards: redraw.length }, 'question restored: its message was undeleted');
     for (const r of redraw) await drawGapCard(r);
   });
@@ -282,11 +283,13 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     const n = messages.length;
     // More were sent the earlier text than the turn read: the rest are corrected off the turn. Begun before the
     // corrections are recorded as queued, so a Save found "sent" had its job begun (or finished).
-    const rest = correctFrom && w.tellJobs ? await w.tellJobs.beginCorrections(stored, n, correctFrom) : undefined;
-    if (rest) w.tellJobs?.start(rest);
+    // The champion is sent a card that ends with how many were sent it (the turn waits on nobody's message).
+    const rest = correctFrom && w.tellJobs ? await w.tellJobs.beginCorrections(stored, n, correctFrom, championOf(turn)) : undefined;
+    if (rest) w.tellJobs?.start(rest.key);
     // Not recorded, a later Save queues them again under the same keys (the outbox sends each once): nothing lost.
     await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the corrections as queued'));
-    const more = correctFrom ? ' so far; the others sent it are being found and get it too' : '';
+    const shown = rest?.where === 'thread' ? 'in this thread' : 'in our private chat';
+    const more = correctFrom ? ` so far; the others sent it are being found and get it too${rest ? `, and I say how many ${shown} when done` : ''}` : '';
     return listCard(
       turn,
       'active',
@@ -383,9 +386,13 @@ export async function notifyNewlyAnswered({ faq, outbox, log }: FaqWiring): Prom
  * lines), a card sent to them 1:1, or posted in that card's thread when they have no 1:1 chat with the bot.
  */
 function tellCardOf(turn: Turn): TellCard {
+  const post = turn.context.activity.conversation.conversationType === 'personal' ? cardPostOf(turn.context) : undefined;
+  return post ? { post } : championOf(turn);
+}
+
+/** The champion, to be sent a card 1:1, or in the thread of the channel card pressed on when they have no 1:1 chat. */
+function championOf(turn: Turn): Extract<TellCard, { userKey: string }> {
   const { activity } = turn.context;
-  const post = activity.conversation.conversationType === 'personal' ? cardPostOf(turn.context) : undefined;
-  if (post) return { post };
   const userKey = turn.actor.aadObjectId ?? turn.actor.id;
   const conv = activity.conversation.conversationType === 'channel' ? storedConversationOf(turn.context).conversationId : undefined;
   return conv && activity.replyToId ? { userKey, thread: `${conv};messageid=${activity.replyToId}` } : { userKey };

@@ -106,6 +106,16 @@ export function messageKeyOf(context: TurnContext): string {
 }
 
 /**
+ * When the activity happened, as Teams stamped it (`timestamp`: a string as it came over HTTP); undefined when it
+ * carries none that reads as a time. What orders a message's deletes and undeletes, whatever order they arrive in.
+ */
+export function timestampOf(context: TurnContext): Date | undefined {
+  const stamp: unknown = context.activity.timestamp;
+  const at = stamp instanceof Date ? stamp : typeof stamp === 'string' && stamp.length <= 40 ? new Date(stamp) : undefined;
+  return at && !Number.isNaN(at.getTime()) ? at : undefined;
+}
+
+/**
  * The message text with the bot's own @mention removed. Anyone else @mentioned is a word of the message ("report
  * <at>Bob</at> can't sign in"): their name stays, as plain text, shown back escaped as the rest of the text is.
  */

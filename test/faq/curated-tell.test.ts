@@ -79,7 +79,7 @@ async function setup() {
       claimMs: 60_000,
       pageRows,
     });
-  return { clock, questions, curated, store, jobs, forget, hooks, conversations };
+  return { clock, questions, curated, store, jobs, forget, hooks, conversations, posts };
 }
 
 /** `n` people asking the same question (the first `from` of a numbered series), asked a minute apart from now on. */
@@ -253,4 +253,54 @@ describe('a curated answer saved on an instance already shutting down', () => {
     await b.idle();
     expect(await b.upkeep(), 'done: its row is gone').toBe(0);
   }, 60_000);
+});
+
+describe("a curated answer's correction sent off the turn to those sent the earlier text", () => {
+  /** Five askers sent the answer; the champion edits it, and her turn corrects the first page (two) of them. */
+  async function edited(s: Awaited<ReturnType<typeof setup>>) {
+    await ask(s.questions, s.clock, 0, 5);
+    const outcome = await s.curated.answerFromChampion(grace, { question: QUESTION, answer: 'No dark mode yet.' });
+    if (!outcome.result.ok) throw new Error(outcome.result.message);
+    expect(outcome.tell).toHaveLength(5);
+    const edit = await s.curated.edit(grace, outcome.result.answer.id, 1, { answer: 'Yes: Settings, Display, Dark.' });
+    if (!edit.result.ok) throw new Error(edit.result.message);
+    const first = await s.curated.correctionsOf(edit.result.answer, 2);
+    expect(first.tell).toHaveLength(2);
+    return { answer: edit.result.answer, from: first.correctFrom ?? '' };
+  }
+  /** What the champion is shown by the job, in order: the sends and updates of its `faq-curated-tell` post. */
+  const shown = (outbox: CapturedOutbox) =>
+    outbox.messages.filter((m) => (m.op === 'update' && m.post.kind === 'faq-curated-tell') || (m.op === 'send' && m.post?.kind === 'faq-curated-tell'));
+
+  it('tells the champion in her private chat when every correction is queued: how many people in all', async () => {
+    const s = await setup();
+    await s.conversations.remember({ ...GRACE_POST.conversation, user: { id: grace.actor.id, aadObjectId: grace.actor.aadObjectId, name: grace.actor.name } });
+    const { answer, from } = await edited(s);
+    const outbox = new CapturedOutbox();
+    const jobs = await s.jobs('a', outbox, 2);
+    const begun = await jobs.beginCorrections(answer, 2, from, { userKey: grace.actor.aadObjectId });
+    expect(begun?.where).toBe('chat');
+    // The outbox (captured here) records the card's post as the real one does when it queues the send.
+    await s.posts.markPending('faq-curated-tell', begun!.key, 'faq-curated-tell|sent');
+    await jobs.run(begun!.key);
+    const messages = shown(outbox);
+    // A message in her 1:1 chat at once, then that message says the count when the job ends.
+    expect(messages[0]).toMatchObject({ op: 'send', to: { kind: 'user', userKey: 'aad-grace' } });
+    const end = messages.at(-1);
+    expect(end?.op).toBe('update');
+    expect(JSON.stringify(end)).toContain('Correction sent to 5 people');
+    expect(await jobs.upkeep()).toBe(0);
+  });
+
+  it('tells her the corrections stopped when the answer was edited again before they were all sent (the newer edit sends its own)', async () => {
+    const s = await setup();
+    const { answer, from } = await edited(s);
+    const outbox = new CapturedOutbox();
+    const jobs = await s.jobs('a', outbox, 2);
+    const begun = await jobs.beginCorrections(answer, 2, from, { userKey: grace.actor.aadObjectId });
+    await s.posts.markPending('faq-curated-tell', begun!.key, 'faq-curated-tell|sent');
+    await s.curated.edit(grace, answer.id, answer.version, { answer: 'Yes: Settings, Display, Dark (from version 2.1).' });
+    await jobs.run(begun!.key);
+    expect(JSON.stringify(shown(outbox).at(-1))).toContain('edited again');
+  });
 });

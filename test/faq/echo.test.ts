@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recogniseEchoedCard } from '../../src/faq/echo.js';
+import { formattedWords, recogniseEchoedCard } from '../../src/faq/echo.js';
 
 /** The answer card our guidance search inserts into the compose box (cards/faq-answer.json, shortened). */
 const card = {
@@ -61,5 +61,14 @@ describe('recogniseEchoedCard', () => {
         attachments: [{ contentType: 'image/*', content: 'https://example.org/x.png' }],
       }).echoed,
     ).toBe(false);
+  });
+});
+
+describe('formattedWords: numeric entities', () => {
+  it('decodes hex entities as it does decimal ones, and then strips the direction controls and controls they name', () => {
+    const hex = formattedWords({ text: '<p>my &#x202E;monthly report&#x202C; is &#X47;rey &#x1;x &#xd83d; caf&#xE9;</p>', textFormat: 'xml' });
+    const dec = formattedWords({ text: '<p>my &#8238;monthly report&#8236; is &#71;rey &#1;x &#55357; caf&#233;</p>', textFormat: 'xml' });
+    expect(hex).toBe('my monthly report is Grey x \uFFFD café');
+    expect(hex).toBe(dec);
   });
 });

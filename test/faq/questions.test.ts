@@ -251,7 +251,7 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     expect(await store.get(asked)).toBeUndefined();
   });
 
-  it(`is deleted ${UNDELETE_DAYS} days after it was asked, with its lookup, asker's and vote rows, whatever retention is; a newer one can be undeleted`, async () => {
+  it(`is deleted ${UNDELETE_DAYS} days after it was withdrawn (here the day it was asked), with its lookup, asker's and vote rows, whatever retention is; a newer one can be undeleted`, async () => {
     const { clock, store, privacy, rowsOfDay, votesOn } = await setup();
     const old = await store.record('printer jams on tray 2', amina, { answered: false, thread: 'team-chat', message: 'a:chat|m-1' });
     await store.vote(old.id, ben, false);
@@ -278,12 +278,100 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     expect(await store.restore(back!, 'a:chat|m-2')).toBe(true);
     expect((await store.get(newer.id))?.question).toBe('printer offline');
 
-    // A question whose message is deleted past the window is deleted at once: nothing is kept to undelete.
-    const late = (await store.fromMessage('a:chat|m-2'))[0]!;
-    clock.set(new Date('2026-12-22T10:00:00Z'));
-    expect(await store.withdraw(late, 'a:chat|m-2')).toBe(true);
+  });
+
+  it(`is kept for an undelete ${UNDELETE_DAYS} days from when its message was deleted, not from when it was asked`, async () => {
+    const { clock, store, privacy, rowsOfDay, votesOn } = await setup();
+    // Teams' message ids are their send time (epoch ms): the lookup reads the day they name.
+    const [m1, m2] = [1, 2].map((n) => `a:chat|${Date.parse('2026-11-01T09:00:00Z') + n}`) as [string, string];
+    const undone = await store.record('printer jams on tray 2', amina, { answered: false, message: m1 });
+    const swept = await store.record('printer offline', amina, { answered: false, message: m2 });
+    await store.vote(swept.id, ben, false);
+    // Both deleted on day 29 of the month they were asked in.
+    clock.set(new Date('2026-11-30T09:00:00Z'));
+    for (const m of [m1, m2]) expect(await store.withdraw((await store.fromMessage(m))[0]!, m)).toBe(true);
+    // A month after they were asked (2 days after the delete), then on day 40: the sweep keeps both, and an undelete
+    // brings one back.
+    for (const day of ['2026-12-02T10:00:00Z', '2026-12-11T09:00:00Z']) {
+      clock.set(new Date(day));
+      expect(await privacy.sweepExpired(clock.now(), 100)).toBe(0);
+    }
+    const [back] = await store.withdrawnFrom(m1);
+    expect(await store.restore(back!, m1)).toBe(true);
+    expect((await store.get(undone.id))?.question).toBe('printer jams on tray 2');
+    // 29 days after the delete: still kept.
+    clock.set(new Date('2026-12-29T08:00:00Z'));
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(0);
+    expect(await store.withdrawnFrom(m2)).toHaveLength(1);
+    // 31 days after the delete: the sweep deletes it with everything that pointed at it; no undelete brings it back.
+    clock.set(new Date('2026-12-31T10:00:00Z'));
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
+    expect(await store.withdrawnFrom(m2)).toEqual([]);
+    expect(await privacy.question(swept.id)).toBeUndefined();
+    expect(await votesOn(swept.id)).toEqual([]);
+    expect((await rowsOfDay('2026-11-01')).filter((k) => k.includes(swept.id.slice(11)))).toEqual([]);
+    expect(await rowsOfDay('2026-11-30')).toEqual([]);
+    // The undeleted one stays.
+    expect((await store.get(undone.id))?.question).toBe('printer jams on tray 2');
+  });
+
+  it('is found for an undelete within its window whatever its message id, even past the days the lookup reads back', async () => {
+    const { clock, store, privacy, rowsOfDay } = await setup();
+    // Ids that are no time (another client than Teams): a question is found back only a month from today.
+    const asked = await store.record('printer jams on tray 2', amina, { answered: false, message: 'a:chat|m-1' });
+    const swept = await store.record('printer offline', amina, { answered: false, message: 'a:chat|m-2' });
+    clock.set(new Date('2026-11-26T09:00:00Z'));
+    for (const m of ['a:chat|m-1', 'a:chat|m-2']) expect(await store.withdraw((await store.fromMessage(m))[0]!, m)).toBe(true);
+    // 45 days after it was asked, 20 after the delete: undeleted.
+    clock.set(new Date('2026-12-16T09:00:00Z'));
+    const [back] = await store.withdrawnFrom('a:chat|m-1');
+    expect(back?.id).toBe(asked.id);
+    expect(await store.restore(back!, 'a:chat|m-1')).toBe(true);
+    expect((await store.get(asked.id))?.question).toBe('printer jams on tray 2');
+    // The other, swept at the end of its window: nothing of either is left on the day they were deleted.
+    expect((await store.withdrawnFrom('a:chat|m-2'))[0]?.id).toBe(swept.id);
+    clock.set(new Date('2026-12-27T10:00:00Z'));
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
     expect(await store.withdrawnFrom('a:chat|m-2')).toEqual([]);
-    expect(await rowsOfDay('2026-11-21')).toEqual([]);
+    expect(await rowsOfDay('2026-11-26')).toEqual([]);
+    expect((await rowsOfDay('2026-11-01')).filter((k) => k.includes(swept.id.slice(11)))).toEqual([]);
+  });
+
+  it('keeps a copy withdrawn before its deletion time was recorded to the window from when it was asked', async () => {
+    const { clock, tables, store, privacy } = await setup();
+    const asked = await store.record('printer jams on tray 2', amina, { answered: false, message: 'a:chat|m-1' });
+    clock.set(new Date('2026-11-10T09:00:00Z'));
+    expect(await store.withdraw((await store.fromMessage('a:chat|m-1'))[0]!, 'a:chat|m-1')).toBe(true);
+    // As an earlier version wrote it: the copy without its deletion time.
+    const faq = await tables.table('FaqQuestions');
+    const [day, rk] = asked.id.split('_') as [string, string];
+    const { withdrawnAt: _w, changedAt: _c, etag: _e, timestamp: _t, ...legacy } = await faq.getEntity<Record<string, unknown>>(day, `w|${rk}`);
+    await faq.upsertEntity({ ...legacy, partitionKey: day, rowKey: `w|${rk}` }, 'Replace');
+    clock.set(new Date('2026-11-30T09:00:00Z'));
+    expect(await store.withdrawnFrom('a:chat|m-1')).toHaveLength(1);
+    clock.set(new Date('2026-12-02T10:00:00Z'));
+    expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
+    expect(await privacy.question(asked.id)).toBeUndefined();
+  });
+
+  it('takes an undelete older than the last delete (a late Teams retry) as stale, and a delete older than the last undelete too', async () => {
+    const { clock, store } = await setup();
+    const asked = await store.record('printer jams on tray 2', amina, { answered: false, message: 'a:chat|m-1' });
+    const at = (min: number) => new Date(Date.parse('2026-11-01T09:00:00Z') + min * 60_000);
+    clock.set(at(10));
+    expect(await store.withdraw((await store.fromMessage('a:chat|m-1'))[0]!, 'a:chat|m-1', at(1))).toBe(true);
+    expect(await store.restore((await store.withdrawnFrom('a:chat|m-1'))[0]!, 'a:chat|m-1', at(2))).toBe(true);
+    expect(await store.withdraw((await store.fromMessage('a:chat|m-1'))[0]!, 'a:chat|m-1', at(3))).toBe(true);
+    // The undelete of 09:02 again, as Teams retries it, after the delete of 09:03: the question stays withdrawn.
+    expect(await store.restore((await store.withdrawnFrom('a:chat|m-1'))[0]!, 'a:chat|m-1', at(2))).toBe(false);
+    expect(await store.get(asked.id)).toBeUndefined();
+    expect(await store.withdrawnFrom('a:chat|m-1')).toHaveLength(1);
+    // Undeleted at 09:04; the delete of 09:03 retried after it leaves the question where it is.
+    expect(await store.restore((await store.withdrawnFrom('a:chat|m-1'))[0]!, 'a:chat|m-1', at(4))).toBe(true);
+    expect(await store.withdraw((await store.fromMessage('a:chat|m-1'))[0]!, 'a:chat|m-1', at(3))).toBe(false);
+    expect((await store.get(asked.id))?.question).toBe('printer jams on tray 2');
+    expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
   });
 
   /** Amina asked two questions and deleted the message of one, which Ben had voted on. */

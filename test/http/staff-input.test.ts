@@ -73,6 +73,11 @@ describe('an @mention with nothing else', () => {
     expect(text).toContain('What I can do');
     expect(text).not.toContain('You asked');
     expect(await gaps()).not.toContain('nbsp');
+    // Formatted (Teams sends a channel message as HTML), the mention alone is the same: the help card, no gap.
+    const formatted = readable(await say(app, USERS.staff, '<p><at>Rollout Desk</at></p>', { ...channel, textFormat: 'xml' }));
+    expect(formatted).toContain('What I can do');
+    expect(formatted).not.toContain('ask a question about the rollout');
+    expect(readable(await say(app, USERS.staff, '<p><at>Rollout Desk</at>&nbsp;</p>', { ...channel, textFormat: 'xml' }))).toContain('What I can do');
     // A question after it is read without the entity.
     expect(readable(await say(app, USERS.staff, '<at>Rollout Desk</at>&nbsp;report&nbsp;printer jammed', channel))).toContain('Log an issue');
   });
