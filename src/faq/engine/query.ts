@@ -7,8 +7,11 @@ import { stem, words } from './text.js';
 export interface Alternative {
   term: string;
   weight: number;
-  /** exact: the typed word; typo: its spelling repair; variant: same word family; related: synonym group. */
-  kind: 'exact' | 'typo' | 'variant' | 'related';
+  /**
+   * exact: the typed word; typo: its spelling repair; variant: same word family; related: synonym group;
+   * translation: a doc term that goes with the word across the docs (ranking only).
+   */
+  kind: 'exact' | 'typo' | 'variant' | 'related' | 'translation';
 }
 
 /** A word the user typed (or a phrase), with the index terms that stand for it. */

@@ -1,9 +1,10 @@
 import type { GuidanceSection } from '../docs/types.js';
-import type { FaqIndex } from './build.js';
+import { type FaqIndex, type Postings, sectionWords } from './build.js';
 import { analyzeQuery, type QueryConcept } from './query.js';
 import { RERANK_DEPTH, RERANK_WEIGHTS } from './rerank-weights.js';
 import { questionView, rerankFeatures, rerankOrder } from './rerank.js';
 import { rawWords, uncoveredTopics } from './scope.js';
+import { withTranslations } from './translation.js';
 
 export interface SearchHit {
   section: GuidanceSection;
@@ -102,15 +103,19 @@ export function clauses(question: string): string[] {
 function searchOnce(index: FaqIndex, question: string, options: SearchOptions): SearchResult {
   const limit = Math.max(1, options.limit ?? 5);
   const concepts = analyzeQuery(index, question);
-  const scores = scoreSections(index, concepts);
-  // Confidence is judged on the words alone: the bonuses order candidates, they don't make one more certain.
-  // askedLike raises `scores` in place and returns them as they were; the asking part's weight is taken out
-  // by scoring again, only for a question that has one.
-  const beforeAskedLike = index.tuning.askedLikeBonus > 0 ? askedLike(index, question, scores) : scores;
-  const focused = concepts.some((concept) => (concept.focus ?? 1) !== 1);
-  const unboosted = focused
-    ? scoreSections(index, concepts.map((concept) => ({ ...concept, boost: concept.boost / (concept.focus ?? 1) })))
-    : beforeAskedLike;
+  const own = lexicalScores(index, question, concepts);
+  const { translations, tuning } = index;
+  const translated =
+    translations && tuning.translationWeight > 0
+      ? withTranslations(translations, concepts, {
+          weight: tuning.translationWeight,
+          limit: tuning.translationTerms,
+          minLift: tuning.translationMinLift,
+        })
+      : concepts;
+  const rankingOnly = translated !== concepts || index.anchorPostings !== undefined;
+  const scores = rankingOnly ? lexicalScores(index, question, translated).scores : own.scores;
+  if (index.anchorPostings) addAnchorScores(index, index.anchorPostings, concepts, scores);
   const order = secondIsBestSubsection(
     index,
     scores,
@@ -118,19 +123,21 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
     limit,
   );
   const results = order.map(({ i, score }) => ({ section: index.sections[i]!, score: round(score) }));
-  const top = order[0];
-  if (!top) return { answered: false, confidence: 0, results, offTopic: [], uncovered: [] };
-  const covered = confidenceOf(index, concepts, top.i, unboosted[top.i]!);
-  const confidence = round(Math.max(0, covered - index.tuning.unknownPenalty * unknownShare(index, concepts)));
-  const best = index.sections[top.i]!;
+  if (!order[0]) return { answered: false, confidence: 0, results, offTopic: [], uncovered: [] };
+  // Answered or not is judged on the question's own words: the section they rank first (the list's first
+  // unless translations reordered it), its score without bonuses.
+  const judged = rankingOnly ? (topK(own.scores, 1)[0] ?? order[0].i) : order[0].i;
+  const covered = confidenceOf(index, concepts, judged, own.unboosted()[judged]!);
+  const confidence = round(Math.max(0, covered - tuning.unknownPenalty * unknownShare(index, concepts)));
+  const best = index.sections[judged]!;
   const offTopic = uncoveredTopics(rawWords(question), () => rawWords(sectionWords(best)));
-  const { missingWordShare, missingWordConfidence } = index.tuning;
+  const { missingWordShare, missingWordConfidence } = tuning;
   const missing =
     missingWordShare > 0 &&
     confidence < missingWordConfidence &&
-    largestMissingShare(index, concepts, top.i) >= missingWordShare;
+    largestMissingShare(index, concepts, judged) >= missingWordShare;
   return {
-    answered: offTopic.length === 0 && !missing && confidence >= index.tuning.answerThreshold,
+    answered: offTopic.length === 0 && !missing && confidence >= tuning.answerThreshold,
     confidence,
     results,
     offTopic,
@@ -138,9 +145,55 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
   };
 }
 
-/** Everything a section says of itself: doc title, headings down to it, text. */
-function sectionWords(section: GuidanceSection): string {
-  return `${section.docTitle}\n${section.headingPath.join('\n')}\n${section.text}`;
+/**
+ * Adds, in place, the link-text channel (`EngineTuning.anchorBonus`): per concept, its best alternative's
+ * saturated weight in the text of the links to the section, × idf as in `scoreSections`.
+ */
+function addAnchorScores(
+  index: FaqIndex,
+  anchors: Map<string, Postings>,
+  concepts: QueryConcept[],
+  scores: Float64Array,
+): void {
+  const { idfPower, anchorBonus } = index.tuning;
+  const best = new Map<number, number>();
+  for (const concept of concepts) {
+    best.clear();
+    const groupIdf = relatedIdfCap(index, concept);
+    for (const alternative of concept.alternatives) {
+      const postings = anchors.get(alternative.term);
+      if (!postings) continue;
+      const ownIdf = index.idf.get(alternative.term) ?? 0;
+      const idf = alternative.kind === 'related' ? Math.min(ownIdf, groupIdf) : ownIdf;
+      const weight = anchorBonus * concept.boost * alternative.weight * idf ** idfPower;
+      for (let k = 0; k < postings.sections.length; k++) {
+        const i = postings.sections[k]!;
+        best.set(i, Math.max(best.get(i) ?? 0, weight * postings.saturated[k]!));
+      }
+    }
+    for (const [i, value] of best) scores[i]! += value;
+  }
+}
+
+/**
+ * Section scores for ranking (bonuses in), and, on demand, the same scores with the words alone:
+ * confidence is judged on the words, the bonuses order candidates, they don't make one more certain.
+ * askedLike raises `scores` in place and returns them as they were; the asking part's weight is taken
+ * out by scoring again, only for a question that has one.
+ */
+function lexicalScores(
+  index: FaqIndex,
+  question: string,
+  concepts: QueryConcept[],
+): { scores: Float64Array; unboosted: () => Float64Array } {
+  const scores = scoreSections(index, concepts);
+  const beforeAskedLike = index.tuning.askedLikeBonus > 0 ? askedLike(index, question, scores) : scores;
+  const focused = concepts.some((concept) => (concept.focus ?? 1) !== 1);
+  const unboosted = () =>
+    focused
+      ? scoreSections(index, concepts.map((concept) => ({ ...concept, boost: concept.boost / (concept.focus ?? 1) })))
+      : beforeAskedLike;
+  return { scores, unboosted };
 }
 
 /** The largest share of the question's weight carried by one word the docs use but the section holds in no form. */
@@ -198,7 +251,8 @@ function scoreSections(index: FaqIndex, concepts: QueryConcept[]): Float64Array 
       const ownIdf = index.idf.get(alternative.term) ?? 0;
       // A synonym is never worth more than the word typed: otherwise a rare member of the
       // group ("discard") outweighs the common word the docs actually use ("delete").
-      const idf = alternative.kind === 'related' ? Math.min(ownIdf, groupIdf) : ownIdf;
+      const weak = alternative.kind === 'related' || alternative.kind === 'translation';
+      const idf = weak ? Math.min(ownIdf, groupIdf) : ownIdf;
       const weight = concept.boost * alternative.weight * idf ** idfPower;
       for (let k = 0; k < postings.sections.length; k++) {
         const i = postings.sections[k]!;
@@ -217,6 +271,8 @@ function scoreSections(index: FaqIndex, concepts: QueryConcept[]): Float64Array 
     for (const concept of concepts) {
       const groupIdf = relatedIdfCap(index, concept);
       for (const alternative of concept.alternatives) {
+        // A translation is a hint for ranking the text, not a name of the task: no heading bonus.
+        if (alternative.kind === 'translation') continue;
         const related = alternative.kind === 'related';
         const bonus = related ? headingSynonymBonus : headingWordBonus * alternative.weight;
         if (bonus <= 0) continue;
