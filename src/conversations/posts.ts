@@ -53,8 +53,13 @@ export interface ChatPost {
   activityId: string;
 }
 
-/** How many posts' last written rows an instance keeps (see `PostStore.lastWritten`): a few KB each at most. */
+/**
+ * How many posts' last written rows an instance keeps (see `PostStore.lastWritten`), a few KB each at most, and for
+ * how long: a card redrawn in a burst (a triage card) reads its row once, and where a card in someone's chat is
+ * does not stay in an instance's memory long after that person is forgotten elsewhere.
+ */
 const LAST_WRITTEN_MAX = 1_000;
+const LAST_WRITTEN_MS = 60_000;
 
 /** A post's row as the outbound path reads it. */
 function stateOf(e: PostRow & { etag: string }): PostState {
@@ -136,7 +141,7 @@ export class PostStore {
    * written under its ETag (a row written since, here or elsewhere, refuses it and is read again); every other
    * decision is taken on a fresh read. Bounded; a post written by another instance is simply not in it.
    */
-  private readonly lastWritten = new Map<string, PostRow & { etag: string }>();
+  private readonly lastWritten = new Map<string, PostRow & { etag: string; keptAt: number }>();
 
   private constructor(
     private readonly table: TableClient,
@@ -341,8 +346,10 @@ export class PostStore {
   /** The row as this instance last wrote it (see `lastWritten`), taken: used once, for one try. */
   private takeWritten(kind: string, rowKey: string): (PostRow & { etag: string }) | undefined {
     const key = `${kind}\u0000${rowKey}`;
-    const row = this.lastWritten.get(key);
+    const kept = this.lastWritten.get(key);
     this.lastWritten.delete(key);
+    if (!kept || Date.now() - kept.keptAt > LAST_WRITTEN_MS) return undefined;
+    const { keptAt: _keptAt, ...row } = kept;
     return row;
   }
 
@@ -350,7 +357,7 @@ export class PostStore {
     const key = `${kind}\u0000${rowKey}`;
     this.lastWritten.delete(key);
     if (!etag) return;
-    this.lastWritten.set(key, { ...row, etag });
+    this.lastWritten.set(key, { ...row, etag, keptAt: Date.now() });
     // The oldest written goes first (a Map keeps insertion order).
     if (this.lastWritten.size > LAST_WRITTEN_MAX) this.lastWritten.delete(this.lastWritten.keys().next().value!);
   }

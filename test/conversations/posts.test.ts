@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { type Post, PostStore } from '../../src/conversations/posts.js';
 import { ConversationPersonalData } from '../../src/conversations/privacy.js';
@@ -344,6 +344,15 @@ describe("a card's update turn", () => {
     expect(await posts.beginUpdate('issue-triage', 'R-0042', 4, T0 + 5, 60_000)).toEqual({ kind: 'stale', shown: 4 });
     expect(reads.points).toBe(1);
     expect(await posts.state('issue-triage', 'R-0042')).toMatchObject({ version: 4, applying: undefined });
+    // Kept a minute at most: a card last drawn here longer ago is read again.
+    const five = await posts.beginUpdate('issue-triage', 'R-0042', 5, T0 + 6, 60_000);
+    await posts.endUpdate('issue-triage', 'R-0042', 5, true, five.kind === 'go' ? five.row : undefined);
+    const later = Date.now() + 61_000;
+    vi.spyOn(Date, 'now').mockReturnValue(later);
+    reads.points = 0;
+    expect((await posts.beginUpdate('issue-triage', 'R-0042', 6, T0 + 7, 60_000)).kind).toBe('go');
+    expect(reads.points).toBe(1);
+    vi.restoreAllMocks();
   });
 
   it('drawn since by another instance, is read again and decided on what that one drew', async () => {
