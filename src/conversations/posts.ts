@@ -53,6 +53,32 @@ export interface ChatPost {
   activityId: string;
 }
 
+/**
+ * How many posts' last written rows an instance keeps (see `PostStore.lastWritten`), a few KB each at most, and for
+ * how long: a card redrawn in a burst (a triage card) reads its row once, and where a card in someone's chat is
+ * does not stay in an instance's memory long after that person is forgotten elsewhere.
+ */
+const LAST_WRITTEN_MAX = 1_000;
+const LAST_WRITTEN_MS = 60_000;
+
+/** A post's row as the outbound path reads it. */
+function stateOf(e: PostRow & { etag: string }): PostState {
+  return {
+    post: fromJsonColumn<Post | undefined>(e.json, undefined),
+    version: Number(e.version ?? 0),
+    pendingKey: e.pendingKey || undefined,
+    sentKey: e.sentKey || undefined,
+    applying: e.applying ? Number(e.applying) : undefined,
+    applyingUntil: e.applyingUntil ? Number(e.applyingUntil) : undefined,
+    etag: e.etag,
+  };
+}
+
+function stripEtag<T extends { etag?: string }>(row: T): Omit<T, 'etag'> {
+  const { etag: _etag, ...rest } = row;
+  return rest;
+}
+
 /** Where `PostsByChat` keeps its own state (no user key comes out of `safeKey` with a bare `~`). */
 const META_PARTITION = '~meta';
 /**
@@ -109,6 +135,13 @@ function inChatOfIds(post: Post | undefined, ids: readonly string[]): boolean {
 export class PostStore {
   /** Set once the backfill's meta row was seen to record its pass: that never goes away. */
   private indexComplete = false;
+  /**
+   * Each post's row as this instance last wrote it (`change`), with the ETag the write got back: the next update's
+   * `beginUpdate` starts from it rather than reading the row. Only a decision to go is taken on it, and that is
+   * written under its ETag (a row written since, here or elsewhere, refuses it and is read again); every other
+   * decision is taken on a fresh read. Bounded; a post written by another instance is simply not in it.
+   */
+  private readonly lastWritten = new Map<string, PostRow & { etag: string; keptAt: number }>();
 
   private constructor(
     private readonly table: TableClient,
@@ -120,6 +153,7 @@ export class PostStore {
   }
 
   async save(kind: string, id: string, post: Post): Promise<void> {
+    this.takeWritten(kind, safeKey(id));
     await this.listInChat(kind, safeKey(id), post);
     await this.table.upsertEntity({ partitionKey: kind, rowKey: safeKey(id), json: toJsonColumn(post) }, 'Merge');
     await this.stillListed(kind, safeKey(id), post);
@@ -287,6 +321,7 @@ export class PostStore {
 
   /** The post first, then what lists it under its chat: a stop in between leaves an entry, never an unlisted post. */
   private async dropRow(kind: string, rowKey: string, post: Post | undefined): Promise<void> {
+    this.takeWritten(kind, rowKey);
     await deleteIfThere(this.table, kind, rowKey);
     await this.unlistInChat(kind, rowKey, post);
   }
@@ -305,22 +340,31 @@ export class PostStore {
 
   async state(kind: string, id: string): Promise<PostState | undefined> {
     const e = await readEntity<PostRow>(this.table, kind, safeKey(id));
-    if (!e) return undefined;
-    {
-      return {
-        post: fromJsonColumn<Post | undefined>(e.json, undefined),
-        version: Number(e.version ?? 0),
-        pendingKey: e.pendingKey || undefined,
-        sentKey: e.sentKey || undefined,
-        applying: e.applying ? Number(e.applying) : undefined,
-        applyingUntil: e.applyingUntil ? Number(e.applyingUntil) : undefined,
-        etag: e.etag,
-      };
-    }
+    return e ? stateOf(e) : undefined;
+  }
+
+  /** The row as this instance last wrote it (see `lastWritten`), taken: used once, for one try. */
+  private takeWritten(kind: string, rowKey: string): (PostRow & { etag: string }) | undefined {
+    const key = `${kind}\u0000${rowKey}`;
+    const kept = this.lastWritten.get(key);
+    this.lastWritten.delete(key);
+    if (!kept || Date.now() - kept.keptAt > LAST_WRITTEN_MS) return undefined;
+    const { keptAt: _keptAt, ...row } = kept;
+    return row;
+  }
+
+  private noteWritten(kind: string, rowKey: string, row: PostRow, etag: string | undefined): void {
+    const key = `${kind}\u0000${rowKey}`;
+    this.lastWritten.delete(key);
+    if (!etag) return;
+    this.lastWritten.set(key, { ...row, etag, keptAt: Date.now() });
+    // The oldest written goes first (a Map keeps insertion order).
+    if (this.lastWritten.size > LAST_WRITTEN_MAX) this.lastWritten.delete(this.lastWritten.keys().next().value!);
   }
 
   /** A send of this post is queued: updates enqueued meanwhile wait for it instead of being dropped. */
   async markPending(kind: string, id: string, key: string): Promise<void> {
+    this.takeWritten(kind, safeKey(id));
     await this.table.upsertEntity({ partitionKey: kind, rowKey: safeKey(id), pendingKey: key }, 'Merge');
   }
 
@@ -350,20 +394,30 @@ export class PostStore {
    * update older than what is shown or being applied is stale, a newer one waits for the one under way.
    */
   async beginUpdate(kind: string, id: string, version: number, now: number, holdMs: number): Promise<UpdateTurn> {
-    for (let tries = 0; tries < 5; tries++) {
-      const s = await this.state(kind, id);
+    const rk = safeKey(id);
+    // One try first on the row as this instance last wrote it (not counted): only to go ahead, under its ETag.
+    let written = this.takeWritten(kind, rk);
+    for (let tries = 0; tries < 5; ) {
+      const cached = written;
+      written = undefined;
+      const row = cached ?? (tries++, await readEntity<PostRow>(this.table, kind, rk));
+      const s = row && stateOf(row);
+      const busy = s?.applying !== undefined && (s.applyingUntil ?? 0) > now;
+      // Anything but going ahead is decided on the row as it is now, not as this instance last wrote it.
+      if (cached && !(s?.post && version > s.version && !busy)) continue;
       if (!s) return { kind: 'missing' };
       if (!s.post) return s.pendingKey ? { kind: 'wait', until: now + 2_000 } : { kind: 'missing' };
       if (version <= s.version) return { kind: 'stale', shown: s.version };
-      const busy = s.applying !== undefined && (s.applyingUntil ?? 0) > now;
       if (busy && s.applying! > version) return { kind: 'stale', shown: s.applying! };
       if (busy && s.applying! < version) return { kind: 'wait', until: Math.min(s.applyingUntil!, now + 1_000) };
       try {
         const turn = { applying: version, applyingUntil: now + holdMs };
-        const res = await this.table.updateEntity({ partitionKey: kind, rowKey: safeKey(id), ...turn }, 'Merge', { etag: s.etag });
+        const res = await this.table.updateEntity({ partitionKey: kind, rowKey: rk, ...turn }, 'Merge', { etag: s.etag });
+        this.noteWritten(kind, rk, { ...stripEtag(row!), ...turn }, res.etag);
         return { kind: 'go', post: s.post, row: { version: s.version, ...turn, etag: res.etag ?? '' } };
       } catch (err) {
-        if (!isPreconditionFailed(err)) throw err;
+        // Written since this instance did (a 412), or gone since (404): decided again on a fresh read.
+        if (!isPreconditionFailed(err) && !(cached && isNotFound(err))) throw err;
       }
     }
     return { kind: 'wait', until: now + 1_000 };
@@ -401,11 +455,15 @@ export class PostStore {
         const fields = fn(row);
         if (!fields) return;
         if (!row) {
-          await this.table.createEntity({ partitionKey: kind, rowKey: rk, ...fields });
+          const res = await this.table.createEntity({ partitionKey: kind, rowKey: rk, ...fields });
+          this.noteWritten(kind, rk, fields, res.etag);
           return;
         }
         try {
-          await this.table.updateEntity({ partitionKey: kind, rowKey: rk, ...fields }, 'Merge', { etag: row.etag });
+          const res = await this.table.updateEntity({ partitionKey: kind, rowKey: rk, ...fields }, 'Merge', { etag: row.etag });
+          // A row `known` from `beginUpdate` holds only its counters: the whole row is the one that write noted.
+          const whole = cached ? this.takeWritten(kind, rk) : row;
+          if (whole?.etag === row.etag) this.noteWritten(kind, rk, { ...stripEtag(whole), ...fields }, res.etag);
         } catch (err) {
           // Removed since this instance wrote it: decided again on what is there (nothing), as a read would have.
           if (cached && isNotFound(err)) return this.change(kind, id, fn);

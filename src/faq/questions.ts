@@ -134,6 +134,11 @@ export interface IndexedRow {
 export class QuestionStore {
   /** The row each question `fromMessage` returned was read from (ETag included): `withdraw` writes only that. */
   private readonly readFrom = new WeakMap<AskedQuestion, QuestionEntity & { etag: string }>();
+  /** The days' claim rows (ETag included) each map `gapClaimsBetween` returned was read from: see `claimGapCard`. */
+  private readonly claimsReadFrom = new WeakMap<
+    ReadonlyMap<string, readonly GapClaim[]>,
+    { first: string; last: string; rows: Map<string, { cards?: string; etag: string }> }
+  >();
 
   private constructor(
     private readonly questions: TableClient,
@@ -401,12 +406,19 @@ export class QuestionStore {
         readEntity<{ helpful?: boolean }>(this.questions, key.pk, mine),
         readEntity<QuestionEntity>(this.questions, key.pk, key.rk),
       ]);
-    const [[mineFirst, first], legacy] = await Promise.all([
-      read(),
-      // A vote recorded before the index rows existed is only in FaqFeedback.
-      readEntity<{ helpful: boolean }>(this.feedback, id, voteKey),
-    ]);
+    // The question first: with no vote counted on it (the usual first vote on an answer) nobody has voted, so
+    // neither of this voter's vote rows is read; the voter's row is then created, so a vote landing meanwhile fails
+    // the write (409, or 412 on the counts) and is read again. Counted votes: the voter's rows, as before.
+    const first = await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
     if (!first || !may(fromEntity(first))) return undefined;
+    const voted = Number(first.helpful ?? 0) !== 0 || Number(first.notHelpful ?? 0) !== 0;
+    const [mineFirst, legacy] = voted
+      ? await Promise.all([
+          readEntity<{ helpful?: boolean }>(this.questions, key.pk, mine),
+          // A vote recorded before the index rows existed is only in FaqFeedback.
+          readEntity<{ helpful: boolean }>(this.feedback, id, voteKey),
+        ])
+      : [undefined, undefined];
     for (let attempt = 0; attempt < 10; attempt++) {
       const [earlier, current] = attempt === 0 ? [mineFirst, first] : await read();
       if (!current) return undefined;
@@ -552,7 +564,9 @@ export class QuestionStore {
         queryOptions: { filter: odata`PartitionKey ge ${first} and PartitionKey le ${last} and RowKey eq ${GAP_CARDS}` },
       }),
     );
-    return new Map(rows.map((r) => [String(r.partitionKey), fromJsonColumn<GapClaim[]>(r.cards, [])]));
+    const claims = new Map(rows.map((r) => [String(r.partitionKey), fromJsonColumn<GapClaim[]>(r.cards, [])]));
+    this.claimsReadFrom.set(claims, { first, last, rows: new Map(rows.map((r) => [String(r.partitionKey), { cards: r.cards, etag: r.etag }])) });
+    return claims;
   }
 
   /** The time a view of the questions is read at (ISO), by this store's clock. */
@@ -565,11 +579,20 @@ export class QuestionStore {
    * with the day's claims as they must be written (undefined: unchanged). The write is guarded by the row's
    * ETag, so of two turns racing on alike gaps one writes and the other reads again and sees its claim. Storage
    * that keeps refusing, or a full row: the key `decide` named, unwritten (a second card beats a failed turn).
+   * `seen`: claims `gapClaimsBetween` read in this turn over a range holding `day`: the first try starts from that
+   * read of the day's row (or of its absence) instead of reading it again; its ETag (or the create) still guards the
+   * write, so a row changed since is read again like any other conflict.
    */
-  async claimGapCard(day: string, decide: (claims: GapClaim[]) => { key: string; claims?: GapClaim[] }): Promise<string> {
+  async claimGapCard(
+    day: string,
+    decide: (claims: GapClaim[]) => { key: string; claims?: GapClaim[] },
+    seen?: ReadonlyMap<string, readonly GapClaim[]>,
+  ): Promise<string> {
+    const known = seen && this.claimsReadFrom.get(seen);
+    const fromSeen = known && known.first <= day && day <= known.last ? { row: known.rows.get(day) } : undefined;
     let decided: string | undefined;
     for (let attempt = 0; attempt < 10; attempt++) {
-      const row = await readEntity<{ cards?: string }>(this.questions, day, GAP_CARDS);
+      const row = attempt === 0 && fromSeen ? fromSeen.row : await readEntity<{ cards?: string }>(this.questions, day, GAP_CARDS);
       const out = decide(fromJsonColumn<GapClaim[]>(row?.cards, []));
       decided = out.key;
       if (!out.claims) return decided;

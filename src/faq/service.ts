@@ -647,11 +647,10 @@ export class FaqService {
     const first = group.days[0];
     const newest = group.days.at(-1);
     if (!first || !newest) return { key: group.id, version: group.count };
-    // The claims the view was read with, when they hold the group's days: not read a second time in one turn.
-    const earlier =
-      claims && claims.first <= first && newest <= claims.last
-        ? new Map([...claims.byDay].filter(([day]) => day >= first && day <= newest))
-        : await this.questions.gapClaimsBetween(first, newest);
+    // The claims the view was read with, when they hold the group's days: not read a second time in one turn (nor
+    // the newest day's row, which the claim below starts from).
+    const seen = claims && claims.first <= first && newest <= claims.last ? claims.byDay : await this.questions.gapClaimsBetween(first, newest);
+    const earlier = new Map([...seen].filter(([day]) => day >= first && day <= newest));
     // An answered card is no home for a group asked again since its answer (see `splitAnswered`): only the
     // groups in view named after one keep it.
     const answered = this.answeredCards();
@@ -665,7 +664,7 @@ export class FaqService {
       if (claims.some((c) => c.key === key)) return { key };
       // v 0: counted in the card's own row (a claim without v is one of a card drawn at its counts).
       return { key, claims: [...claims, { key, terms: group.terms, v: 0 }] };
-    });
+    }, seen);
     const digest = createHash('sha256').update([...group.questionIds].sort().join(' ')).digest('hex').slice(0, 16);
     const view: GapCardVersion = { v: 0, n: group.count, h: digest, at: group.seenAt ?? '' };
     const version = await this.questions.drawGapCard(key, (row) => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { mapLimit } from '../map-limit.js';
 import { readEntity, updateIfUnchanged } from '../storage/entities.js';
-import { deleteIfThere, isConflict } from '../storage/tables.js';
+import { deleteIfThere, isConflict, isNotFound } from '../storage/tables.js';
 import { META_PARTITION, type MetaRow } from './counter.js';
 import {
   type IndexPlan,
@@ -30,7 +30,8 @@ import type { Issue } from './model.js';
  *    touched: `repairRef`).
  * 2. After writing, the writer re-reads the main row: if someone changed the issue meanwhile, their
  *    writes and ours may have interleaved, so it rewrites the rows from the current state, and repeats
- *    until the version it wrote for is still the current one.
+ *    until the version it wrote for is still the current one. (A change whose follow-ups are settled makes
+ *    that check with the settling write instead, under the ETag of its own write: see `complete`.)
  */
 
 const MARKER_PREFIX = 'pending~';
@@ -38,6 +39,13 @@ const MARKER_PREFIX = 'pending~';
 const markerRange = (pk: string, until: string) =>
   odata`PartitionKey eq ${pk} and RowKey ge ${MARKER_PREFIX} and RowKey lt ${until}`;
 const SETTLE_ROUNDS = 6;
+/** Azure Tables takes at most 100 operations in one transaction. */
+const MAX_TRANSACTION = 100;
+
+type RowRef = Pick<IndexRow, 'table' | 'partitionKey' | 'rowKey'>;
+
+/** Replace, not Merge, when written: a row must not keep properties its new state no longer has (e.g. keywords). */
+const entityOf = (r: IndexRow) => ({ partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props });
 /** The `~meta` row saying when the repair job last swept the issues' partitions (outside every marker range). */
 const PARTITION_SWEEP_ROW = 'sweep~markers';
 /** How often the repair job reads every issue partition for updates' markers (`~meta` it reads at every run). */
@@ -103,13 +111,16 @@ export class IndexWriter {
    * The main write happened: write the index rows, settle against concurrent writers, drop the marker.
    * `fresh` (a brand-new issue: no earlier rows to leave behind) lets the settle check and the marker
    * removal run side by side. `keep`: the marker is left for the caller to drop with its next write of the
-   * issue's partition (a change's follow-ups settled: one transaction).
+   * issue's partition (a change's follow-ups settled: one transaction), and the settle check is left to that write
+   * too: it is made under the ETag of the change's own write, so it succeeds only if nobody wrote the issue since
+   * (the rows just written are then its rows); refused (412), the caller rebuilds the rows from the row as it is
+   * then (`repairRef`) before dropping the marker. Either way the marker stays until then.
    */
   async complete(change: PendingChange, writtenVersion: number, fresh = false, keep = false): Promise<void> {
     if (!change.marker) return;
     await this.apply(change.plan);
-    if (keep) await this.settle(change.ref, writtenVersion, change.touched);
-    else if (fresh) {
+    if (keep) return;
+    if (fresh) {
       await Promise.all([
         this.settle(change.ref, writtenVersion, change.touched),
         this.dropMarker(change.marker),
@@ -121,18 +132,48 @@ export class IndexWriter {
   }
 
   private async apply(plan: IndexPlan): Promise<void> {
-    await Promise.all([...plan.upsert.map((r) => this.upsert(r)), ...plan.remove.map((r) => this.remove(r))]);
+    await this.writeRows(plan.upsert, plan.remove);
+  }
+
+  /**
+   * Upserts `upsert` and deletes `remove`, one call per partition: a partition's rows go in one transaction (a
+   * priority or status change moves the issue's row within each queue partition: its old RowKey deleted, its new one
+   * written, one call where it was two). A transaction refused because a row to delete is gone already (404: the
+   * transaction wrote nothing) is done again one row at a time, as before.
+   */
+  private async writeRows(upsert: readonly IndexRow[], remove: readonly RowRef[]): Promise<void> {
+    const byPartition = new Map<string, { upsert: IndexRow[]; remove: RowRef[] }>();
+    const group = (r: RowRef) => {
+      const id = `${r.table}|${r.partitionKey}`;
+      return byPartition.get(id) ?? byPartition.set(id, { upsert: [], remove: [] }).get(id)!;
+    };
+    for (const r of upsert) group(r).upsert.push(r);
+    for (const r of remove) group(r).remove.push(r);
+    await Promise.all([...byPartition.values()].map((g) => this.writePartition(g.upsert, g.remove)));
+  }
+
+  private async writePartition(upsert: readonly IndexRow[], remove: readonly RowRef[]): Promise<void> {
+    const one = async () => {
+      await Promise.all([...upsert.map((r) => this.upsert(r)), ...remove.map((r) => this.remove(r))]);
+    };
+    const first = upsert[0] ?? remove[0];
+    if (!first || upsert.length + remove.length === 1 || upsert.length + remove.length > MAX_TRANSACTION) return one();
+    try {
+      await this.tables[first.table].submitTransaction([
+        ...upsert.map((r): TransactionAction => ['upsert', entityOf(r), 'Replace']),
+        ...remove.map((r): TransactionAction => ['delete', { partitionKey: r.partitionKey, rowKey: r.rowKey }]),
+      ]);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await one();
+    }
   }
 
   private upsert(r: IndexRow) {
-    // Replace, not Merge: a row must not keep properties its new state no longer has (e.g. keywords).
-    return this.tables[r.table].upsertEntity(
-      { partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props },
-      'Replace',
-    );
+    return this.tables[r.table].upsertEntity(entityOf(r), 'Replace');
   }
 
-  private async remove(r: Pick<IndexRow, 'table' | 'partitionKey' | 'rowKey'>) {
+  private async remove(r: RowRef) {
     await deleteIfThere(this.tables[r.table], r.partitionKey, r.rowKey);
   }
 
@@ -140,10 +181,7 @@ export class IndexWriter {
   async rewrite(current: Issue | null, touched: readonly string[]): Promise<void> {
     const desired = current ? indexRowsFor(current) : [];
     const keep = new Set(desired.map(rowId));
-    await Promise.all([
-      ...desired.map((r) => this.upsert(r)),
-      ...touched.filter((id) => !keep.has(id)).map((id) => this.remove(parseRowId(id))),
-    ]);
+    await this.writeRows(desired, touched.filter((id) => !keep.has(id)).map(parseRowId));
   }
 
   private async settle(ref: string, version: number, touched: readonly string[]): Promise<void> {

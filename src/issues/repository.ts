@@ -558,8 +558,10 @@ export class IssueRepository {
       if (!isPreconditionFailed(err)) throw err;
       return false;
     }
-    const indexed = await this.finishIndex(change, next.version, false, keepMarker);
-    const marker = keepMarker && indexed && change.marker ? { partitionKey: change.marker.partitionKey, rowKey: change.marker.rowKey } : undefined;
+    // Left for the follow-ups' settling write only when it can be made under this write's ETag (its settle check).
+    const keep = keepMarker && etag !== undefined;
+    const indexed = await this.finishIndex(change, next.version, false, keep);
+    const marker = keep && indexed && change.marker ? { partitionKey: change.marker.partitionKey, rowKey: change.marker.rowKey } : undefined;
     return { indexed, ...(etag ? { etag } : {}), ...(marker ? { marker } : {}) };
   }
 
@@ -583,6 +585,9 @@ export class IssueRepository {
     // where nobody wrote since; a 412 means someone did, and the row is read again.
     let known: { etag: string; unfinished: readonly number[] } | undefined = opts.written;
     let marker = opts.written?.marker;
+    // The change's index rows were written unchecked (`IndexWriter.complete` with `keep`): this write under its ETag
+    // is the check. Refused, someone wrote the issue since, and their index writes and ours may have crossed.
+    let unchecked = marker !== undefined;
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const started = Date.now();
       if (!known) {
@@ -607,6 +612,11 @@ export class IssueRepository {
           continue;
         }
         if (!isPreconditionFailed(err)) throw err;
+      }
+      if (unchecked) {
+        // The rows rebuilt from the issue as it is now (from every marker of it, ours included) before ours is dropped.
+        unchecked = false;
+        await this.index.repairRef(ref, key.partitionKey);
       }
       known = undefined;
       await sleep(conflictPauseMs(attempt, Date.now() - started));

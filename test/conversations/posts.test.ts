@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { type Post, PostStore } from '../../src/conversations/posts.js';
 import { ConversationPersonalData } from '../../src/conversations/privacy.js';
@@ -303,9 +303,9 @@ describe("the cards in a person's 1:1 chat, saved while she is being forgotten",
  */
 describe("a card's update turn", () => {
   const recorded = async () => {
-    const { reads, posts } = await setUp();
+    const { reads, posts, tables } = await setUp();
     await posts.recordSent('issue-triage', 'R-0042', post(triage, 'act-1'), 1, 'triage|R-0042');
-    return { reads, posts };
+    return { reads, posts, tables };
   };
 
   it('is ended without reading the card again when nobody wrote it since', async () => {
@@ -329,6 +329,49 @@ describe("a card's update turn", () => {
     await posts.endUpdate('issue-triage', 'R-0042', 2, true, turn.kind === 'go' ? turn.row : undefined);
     expect(reads.points).toBe(1);
     expect(await posts.state('issue-triage', 'R-0042')).toMatchObject({ version: 2, applying: undefined, pendingKey: 'triage|R-0042|again' });
+  });
+
+  it('of a card this instance last drew, is taken without reading the card (one read per card, not one per redraw)', async () => {
+    const { reads, posts } = await recorded();
+    reads.points = 0;
+    for (const version of [2, 3, 4]) {
+      const turn = await posts.beginUpdate('issue-triage', 'R-0042', version, T0 + version, 60_000);
+      expect(turn).toMatchObject({ kind: 'go', post: { activityId: 'act-1' } });
+      await posts.endUpdate('issue-triage', 'R-0042', version, true, turn.kind === 'go' ? turn.row : undefined);
+    }
+    expect(reads.points).toBe(0);
+    // An update older than what this instance drew is decided on the card as it is, not as this instance left it.
+    expect(await posts.beginUpdate('issue-triage', 'R-0042', 4, T0 + 5, 60_000)).toEqual({ kind: 'stale', shown: 4 });
+    expect(reads.points).toBe(1);
+    expect(await posts.state('issue-triage', 'R-0042')).toMatchObject({ version: 4, applying: undefined });
+    // Kept a minute at most: a card last drawn here longer ago is read again.
+    const five = await posts.beginUpdate('issue-triage', 'R-0042', 5, T0 + 6, 60_000);
+    await posts.endUpdate('issue-triage', 'R-0042', 5, true, five.kind === 'go' ? five.row : undefined);
+    const later = Date.now() + 61_000;
+    vi.spyOn(Date, 'now').mockReturnValue(later);
+    reads.points = 0;
+    expect((await posts.beginUpdate('issue-triage', 'R-0042', 6, T0 + 7, 60_000)).kind).toBe('go');
+    expect(reads.points).toBe(1);
+    vi.restoreAllMocks();
+  });
+
+  it('drawn since by another instance, is read again and decided on what that one drew', async () => {
+    const { reads, posts, tables } = await recorded();
+    const turn = await posts.beginUpdate('issue-triage', 'R-0042', 2, T0, 60_000);
+    await posts.endUpdate('issue-triage', 'R-0042', 2, true, turn.kind === 'go' ? turn.row : undefined);
+    // Another instance (its own store over the same table) draws version 5 meanwhile.
+    const other = await PostStore.open(tables);
+    const five = await other.beginUpdate('issue-triage', 'R-0042', 5, T0 + 1, 60_000);
+    await other.endUpdate('issue-triage', 'R-0042', 5, true, five.kind === 'go' ? five.row : undefined);
+    reads.points = 0;
+    // Version 3 would go on this instance's last write; the card's ETag refuses it, and the card as it is says stale.
+    expect(await posts.beginUpdate('issue-triage', 'R-0042', 3, T0 + 2, 60_000)).toEqual({ kind: 'stale', shown: 5 });
+    expect(reads.points).toBe(1);
+    // A newer one still goes, and the card shows it.
+    const six = await posts.beginUpdate('issue-triage', 'R-0042', 6, T0 + 3, 60_000);
+    expect(six.kind).toBe('go');
+    await posts.endUpdate('issue-triage', 'R-0042', 6, true, six.kind === 'go' ? six.row : undefined);
+    expect(await other.state('issue-triage', 'R-0042')).toMatchObject({ version: 6, applying: undefined });
   });
 
   it('of a card removed meanwhile (its post dropped), writes no row back', async () => {

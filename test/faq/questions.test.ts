@@ -6,6 +6,7 @@ import { FaqPersonalData } from '../../src/faq/privacy.js';
 import { QuestionPrivacy, QuestionStore, UNDELETE_DAYS } from '../../src/faq/questions.js';
 import { collect, type Tables } from '../../src/storage/tables.js';
 import { testTables } from '../support/storage.js';
+import { reads } from '../support/table-reads.js';
 
 const DAY = 86_400_000;
 const amina = { id: '29:amina', aadObjectId: 'aad-amina', name: 'Amina' };
@@ -62,6 +63,28 @@ describe('QuestionStore.recent', () => {
     await store.vote(open[0]!.id, ben, false);
     const again = await store.recent(30, { answered: false });
     expect(again[0]).toMatchObject({ id: open[0]!.id, notHelpful: 1 });
+  });
+});
+
+describe('QuestionStore.vote', () => {
+  it('reads only the question for the first vote on it, and still counts each person once however often they press', async () => {
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const store = await QuestionStore.open(testTables(), clock);
+    const q = await store.record('how do I sync the tablet', amina, { answered: true });
+    // No vote on it yet: nobody's vote rows to read.
+    const first = await reads(() => store.vote(q.id, amina, false));
+    expect(first.calls).toBe(1);
+    expect(first.value).toMatchObject({ helpful: 0, notHelpful: 1 });
+    // The same press again (Teams' retry past the retry guard, a second card) and the other button: one vote each time.
+    expect(await store.vote(q.id, amina, false)).toMatchObject({ helpful: 0, notHelpful: 1 });
+    expect(await store.vote(q.id, amina, true)).toMatchObject({ helpful: 1, notHelpful: 0 });
+    // Another person's first vote on a question already voted on reads their vote rows: one vote more, not a change.
+    expect(await store.vote(q.id, ben, true)).toMatchObject({ helpful: 2, notHelpful: 0 });
+    expect(await store.vote(q.id, ben, true)).toMatchObject({ helpful: 2, notHelpful: 0 });
+    // Two first votes by one person at once (a double click) on a fresh question: counted once.
+    const fresh = await store.record('where is the weekly report', ben, { answered: true });
+    await Promise.all([1, 2, 3].map(() => store.vote(fresh.id, amina, true)));
+    expect(await store.get(fresh.id)).toMatchObject({ helpful: 1, notHelpful: 0 });
   });
 });
 

@@ -10,6 +10,7 @@ import { QuestionStore } from '../../src/faq/questions.js';
 import { FaqService } from '../../src/faq/service.js';
 import { type OpenAIStub, startOpenAIStub } from '../support/openai-stub.js';
 import { testTables } from '../support/storage.js';
+import { reads } from '../support/table-reads.js';
 import { openAIConfig } from './ai/fixtures.js';
 import { PASSWORD_DOC, writeGuidance } from './support.js';
 
@@ -129,6 +130,29 @@ describe('FaqService offline', () => {
     await Promise.all([1, 2, 3, 4].map(() => faq.feedback(answer.questionId, amina, false)));
     const q = await faq.getQuestion(answer.questionId);
     expect([q?.helpful, q?.notHelpful]).toEqual([0, 1]);
+  });
+
+  it('draws a gap\'s card from one read of the days\' card claims: the claim starts from the view\'s read, and a claim changed since is read again', async () => {
+    const { faq, store, clock } = await setup();
+    const person = (i: number) => ({ id: `29:p${i}`, aadObjectId: `aad-p${i}`, name: `P${i}` });
+    await faq.ask('when is the per diem for the cold chain workshop paid', person(1));
+    const draw = async () => {
+      const view = await faq.gapView(14);
+      return faq.gapCard(view.groups[0]!, view.groups, view.claims);
+    };
+    // The view's two reads (the gap questions, the days' claims), then the card's counter; the day's claim row not again.
+    const first = await reads(draw, { table: 'FaqQuestions' });
+    expect(first.calls).toBe(2);
+    // Two turns that read the view before either claimed the next day's card: the second's claim starts from a read
+    // that saw no claim, is refused (the row is there now), reads it again and names the card the first claimed.
+    clock.advance(86_400_000);
+    await faq.ask('per diem for the cold chain workshop: when is it paid', person(2));
+    const [one, two] = [await faq.gapView(14), await faq.gapView(14)];
+    const a = await faq.gapCard(one.groups[0]!, one.groups, one.claims);
+    const b = await faq.gapCard(two.groups[0]!, two.groups, two.claims);
+    expect(b.key).toBe(a.key);
+    expect(a.key).toBe(first.value.key);
+    expect((await store.gapClaimsBetween('2026-11-21', '2026-11-21')).get('2026-11-21')?.map((c) => c.key)).toEqual([a.key]);
   });
 
   it('after a docs change, finds the unanswered question it can now answer — once', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { IssueRepository } from '../../src/issues/repository.js';
 import { indexRowsFor } from '../../src/issues/indexes.js';
@@ -484,28 +485,42 @@ describe('IssueRepository: index repair', () => {
     const { repo, issueTables, clock } = await openStore();
     await repo.logIssue(form(), alice);
     const calls: string[] = [];
-    const storageCalls = new Set(['getEntity', 'listEntities', 'createEntity', 'upsertEntity', 'updateEntity', 'deleteEntity', 'submitTransaction']);
-    const main = new Proxy(issueTables.main, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver) as unknown;
-        if (typeof value !== 'function' || !storageCalls.has(String(prop))) return value;
-        return (...args: unknown[]) => {
-          calls.push(String(prop));
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-    const counted = new IssueRepository({ ...issueTables, main }, { clock });
+    const counted = new IssueRepository({ ...issueTables, main: countingCalls(issueTables.main, calls) }, { clock });
     const res = await counted.act('R-0001', { kind: 'priority', priority: 'P1' }, amina);
     if (res.kind !== 'updated' || !res.etag) throw new Error(`not updated: ${res.kind}`);
     expect(res.indexed).toBe(true);
     // As the service does once the change's follow-ups are queued.
     await counted.settleFollowUps('R-0001', res.unfinished ?? [], { reindex: false, written: { etag: res.etag, unfinished: res.unfinished ?? [], ...(res.marker ? { marker: res.marker } : {}) } });
-    // Read the issue; write it with its marker (before: the marker, then the issue); read it again to settle its
-    // index rows; take the change off its unfinished list and drop the marker (before: a delete, then the write).
-    expect(calls).toEqual(['getEntity', 'submitTransaction', 'getEntity', 'submitTransaction']);
+    // Read the issue; write it with its marker (before: the marker, then the issue); take the change off its
+    // unfinished list and drop the marker under the ETag of that write, which also shows nobody wrote the issue since
+    // its index rows were written (before: a delete, then the write; and a read of the issue to check that).
+    expect(calls).toEqual(['getEntity', 'submitTransaction', 'submitTransaction']);
     expect((await repo.get('R-0001'))?.priority).toBe('P1');
     clock.advance(3_600_000);
+    expect(await repo.repairIndexes(60_000)).toBe(0);
+  });
+
+  it('lists an issue as it is after two changes crossed (the later one\'s rows written first), once the earlier one\'s follow-ups are settled', async () => {
+    const { repo, queries, issueTables } = await openStore();
+    await repo.logIssue(form(), alice);
+    // Amina's P1 is saved and its index rows written; Bo's P3, saved after it, had its rows written before hers
+    // landed (a slow link): the lists now show her P1 over the issue's P3.
+    const first = await repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina);
+    if (first.kind !== 'updated' || !first.etag) throw new Error(`not updated: ${first.kind}`);
+    const second = await repo.act('R-0001', { kind: 'priority', priority: 'P3' }, bo);
+    if (second.kind !== 'updated' || !second.etag) throw new Error(`not updated: ${second.kind}`);
+    await repo.settleFollowUps('R-0001', second.unfinished ?? [], { reindex: false, written: { etag: second.etag, unfinished: second.unfinished ?? [], ...(second.marker ? { marker: second.marker } : {}) } });
+    const p1 = indexRowsOf({ ...second.issue, priority: 'P1' }).filter((r) => r.table === 'queue');
+    const p3 = indexRowsOf(second.issue).filter((r) => r.table === 'queue');
+    await Promise.all(p3.map((r) => issueTables.idx.queue.deleteEntity(r.partitionKey, r.rowKey)));
+    await Promise.all(p1.map((r) => issueTables.idx.queue.upsertEntity({ partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props }, 'Replace')));
+    expect((await queries.triageQueue()).items.map((i) => i.priority)).toEqual(['P1']);
+    // Amina's follow-ups settle under her write's ETag: refused (Bo wrote since), so the rows are rebuilt first.
+    await repo.settleFollowUps('R-0001', first.unfinished ?? [], { reindex: false, written: { etag: first.etag, unfinished: first.unfinished ?? [], ...(first.marker ? { marker: first.marker } : {}) } });
+    for (const list of [{}, { status: 'new' }, { site: 'North clinic' }] as const) {
+      expect((await queries.triageQueue(list)).items.map((i) => [i.ref, i.priority])).toEqual([['R-0001', 'P3']]);
+    }
+    expect((await queries.listByReporter(alice.id)).items.map((i) => i.priority)).toEqual(['P3']);
     expect(await repo.repairIndexes(60_000)).toBe(0);
   });
 
@@ -577,6 +592,49 @@ describe('IssueRepository: index repair', () => {
     expect(await repo.repairIndexes(60_000)).toBe(0);
   });
 });
+
+describe('IssueRepository: index writes', () => {
+  it('moves an issue within each queue list in one call per list (its old row deleted, its new one written together)', async () => {
+    const { repo, issueTables, queries, clock } = await openStore();
+    await repo.logIssue(form(), alice);
+    const calls: string[] = [];
+    const counted = new IssueRepository({ ...issueTables, idx: { ...issueTables.idx, queue: countingCalls(issueTables.idx.queue, calls) } }, { clock });
+    // P1 changes the issue's RowKey (its place) in all four queue lists it is in: the whole queue, New, its category, its site.
+    expect((await counted.act('R-0001', { kind: 'priority', priority: 'P1' }, amina)).kind).toBe('updated');
+    expect(calls).toEqual(Array(4).fill('submitTransaction'));
+    for (const list of [{}, { status: 'new' }, { category: 'Access / login' }, { site: 'North clinic' }] as const) {
+      expect((await queries.triageQueue(list)).items.map((i) => [i.ref, i.priority])).toEqual([['R-0001', 'P1']]);
+    }
+  });
+
+  it('still moves the issue when a row it deletes is gone already (the list\'s transaction is refused, then done row by row)', async () => {
+    const { repo, issueTables, queries } = await openStore();
+    await repo.logIssue(form(), alice);
+    const issue = await repo.get('R-0001');
+    // The site list's row is gone (a repair, or retention, got there first).
+    const site = indexRowsOf(issue).find((r) => r.partitionKey.startsWith('q~site~'))!;
+    await issueTables.idx.queue.deleteEntity(site.partitionKey, site.rowKey);
+    expect((await repo.act('R-0001', { kind: 'priority', priority: 'P2' }, amina)).kind).toBe('updated');
+    for (const list of [{}, { site: 'North clinic' }] as const) {
+      expect((await queries.triageQueue(list)).items.map((i) => [i.ref, i.priority])).toEqual([['R-0001', 'P2']]);
+    }
+  });
+});
+
+/** `table`, recording each storage call made through it (by method name) in `calls`. */
+function countingCalls(table: TableClient, calls: string[]): TableClient {
+  const storageCalls = new Set(['getEntity', 'listEntities', 'createEntity', 'upsertEntity', 'updateEntity', 'deleteEntity', 'submitTransaction']);
+  return new Proxy(table, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || !storageCalls.has(String(prop))) return value;
+      return (...args: unknown[]) => {
+        calls.push(String(prop));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
 
 /** An issue's index rows (the archive row is what retention finds a done issue by). */
 function indexRowsOf(issue: Issue | null) {
