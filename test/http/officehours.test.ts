@@ -265,6 +265,21 @@ describe('booking a seat', () => {
     expect(full).toMatch(/^Sorry, that session is full \(1 seat\)\. The next one with seats: Wed 9 Dec 2026, 10:00–10:45 \(Africa\/Lusaka/);
   });
 
+  it('the rollout team adding a training session is told staff see it with `my training`: "office hours" lists no training', async () => {
+    clock.set(MONDAY);
+    const added = await execute(app, USERS.lead, 'officehours.add', {
+      title: 'Tablet basics',
+      kind: 'training',
+      group: 'field-officers',
+      date: '2026-12-03',
+      time: '10:00',
+      zone: 'Africa/Lusaka',
+      capacity: '10',
+      joinUrl: 'https://teams.microsoft.com/l/meetup-join/tablet-basics',
+    }, where(USERS.lead));
+    expect(invokeText(added.body)).toMatch(/^Added Tablet basics \(tablet-basics-[a-z0-9]+\): first on 2026-12-03 08:00 UTC\. Staff see it with "my training"\.$/);
+  });
+
   it('a cancelled seat goes back to the pool', async () => {
     clock.set(MONDAY);
     const gil = person('Gil Cancel');
