@@ -1,4 +1,4 @@
-import { type AdaptiveCard, escapeText, renderCard } from '../cards/template.js';
+import { type AdaptiveCard, escapeText, linkTarget, renderCard } from '../cards/template.js';
 import { oneLine } from '../text/one-line.js';
 import type { GapGroup } from './gaps.js';
 import { CURATED_DOC, type CuratedAnswer, citation, MAX_ANSWER_CHARS } from './curated.js';
@@ -98,7 +98,7 @@ const longNote = (long: boolean | undefined) =>
   long ? `Your question was long; I read its first ${MAX_QUESTION} characters.` : '';
 
 function link(s: SourceRef): string {
-  return s.url ? `[${escapeText(sourceLabel(s))}](${s.url})` : escapeText(sourceLabel(s));
+  return s.url ? `[${escapeText(sourceLabel(s))}](${linkTarget(s.url)})` : escapeText(sourceLabel(s));
 }
 
 export function answerCard(
@@ -110,11 +110,12 @@ export function answerCard(
     // Guidance text is the rollout team's own; a model's text is not, so it is escaped like user input.
     text: answer.via === 'model' ? escapeText(answer.text) : answer.text,
     sourceLabel: escapeText(sourceLabel(answer.source)),
-    sourceUrl: answer.source.url ?? '',
+    // The template puts it in a markdown link: a ")" in it would end the link early.
+    sourceUrl: answer.source.url ? linkTarget(answer.source.url) : '',
     viaModel: answer.via === 'model',
     more: answer.cut
       ? answer.source.url
-        ? `[More in the guidance](${answer.source.url})`
+        ? `[More in the guidance](${linkTarget(answer.source.url)})`
         : `More in the guidance: ${escapeText(sourceLabel(answer.source))}`
       : '',
     uncovered: answer.uncovered?.length

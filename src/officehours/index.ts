@@ -13,6 +13,7 @@ export { CalendarLinks } from './links.js';
 export { bookingsAndAttendance, trainedBeforeGoLive } from './measures.js';
 export * from './model.js';
 export { asksForOfficeHours } from './recognise.js';
+export { listCommand } from './rules.js';
 export { OfficeHoursReminders, ReminderMarks } from './reminders.js';
 export { type HeldQuestion, type ListAt, OfficeHoursService, type Viewer } from './service.js';
 export { OFFICE_HOURS_COMMANDS, OFFICE_HOURS_VERBS } from './verbs.js';

@@ -53,6 +53,11 @@ export function tooFarAhead(o: Occurrence, now: Date): string | undefined {
     : 'That session is more than four weeks ahead: office hours can be booked up to four weeks ahead. Type "office hours" nearer the time to book it.';
 }
 
+/** The command that lists sessions of this kind: "office hours" lists no training; `my training` offers it. */
+export function listCommand(kind: Session['kind']): string {
+  return kind === 'training' ? 'my training' : 'office hours';
+}
+
 export function label(o: Pick<Occurrence, 'session'>): string {
   return o.session.kind === 'training' ? 'training session' : 'session';
 }

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { parseYamlFile } from '../files/yaml.js';
+import { count } from '../text/count.js';
 import { type Rollout, zoneSchema } from '../rollout/model.js';
 import { type OccurrenceChange, SESSION_KINDS, type Schedule, type Session, type StartSpec } from './model.js';
 import { isOccurrenceKey, ruleProblem } from './recurrence.js';
@@ -79,6 +80,8 @@ const changeSchema = z.strictObject({
 /** A session's length (minutes) and seats: the file's and the Teams form's bounds. */
 export const MINUTES = { min: 5, max: 600 } as const;
 export const CAPACITY = { min: 1, max: 1000 } as const;
+/** A join link's length: the Teams add form takes no more, and the file is held to the same. */
+export const JOIN_URL_MAX = 2000;
 
 export const sessionSchema = z.strictObject({
   id,
@@ -90,7 +93,9 @@ export const sessionSchema = z.strictObject({
   zone: zoneSchema.optional(),
   minutes: z.number().int().min(MINUTES.min, `must be at least ${MINUTES.min}`).max(MINUTES.max, `must be at most ${MINUTES.max}`).default(60),
   capacity: z.number().int().min(CAPACITY.min, `must be at least ${CAPACITY.min}`).max(CAPACITY.max, `must be at most ${CAPACITY.max}`),
-  joinUrl: z.url({ protocol: /^https$/, error: 'must be an https:// link (the Teams meeting)' }),
+  joinUrl: z
+    .url({ protocol: /^https$/, error: 'must be an https:// link (the Teams meeting)' })
+    .max(JOIN_URL_MAX, { error: (iss) => `must be at most ${count(JOIN_URL_MAX)} characters (this one has ${count(String(iss.input).length)})` }),
   hosts: z.array(person).max(10, 'at most 10 hosts').default([]),
   cohort: id.optional(),
   group: id.optional(),

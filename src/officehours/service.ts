@@ -8,7 +8,7 @@ import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
 import type { Pseudonym, Subject } from '../privacy/personal-data.js';
 import { isPseudonym } from '../privacy/pseudonym.js';
-import { escapeText } from '../cards/template.js';
+import { escapeText, linkTarget } from '../cards/template.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
 import { isBlank } from '../text/blank.js';
 import { count } from '../text/count.js';
@@ -23,8 +23,8 @@ import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
 import { type Occurrence, type OccurrenceChange, type Schedule, type Session, splitOccurrenceId } from './model.js';
 import { instantToLocal, isOccurrenceKey, localToInstant, occurrence } from './recurrence.js';
-import { allOccurrences, offeredTo, offeredUntil, type TimelineItem, tooFarAhead, trainingTimeline, unbookable } from './rules.js';
-import { CAPACITY, checkSession, localDateTime, MINUTES } from './schedule.js';
+import { allOccurrences, listCommand, offeredTo, offeredUntil, type TimelineItem, tooFarAhead, trainingTimeline, unbookable } from './rules.js';
+import { CAPACITY, checkSession, JOIN_URL_MAX, localDateTime, MINUTES } from './schedule.js';
 
 /**
  * Office hours and training as the Teams layer calls them. Each operation takes who is asking (with the time
@@ -884,12 +884,12 @@ export class OfficeHoursService {
     const title = escapeText(o.session.title);
     if (o.status === 'cancelled') {
       // Named by when it would have met (a moved one keeps its new time when cancelled): the time they expect.
-      return `**${title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; [remove it from your calendar](${this.calendarLink(b, o)}) and type "office hours" to book another session.`;
+      return `**${title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; [remove it from your calendar](${linkTarget(this.calendarLink(b, o))}) and type "${listCommand(o.session.kind)}" to book another session.`;
     }
     if (toldCancelled) {
-      return `**${title}** is back on${why}: it meets **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}), after all. Your booking ${b.id} stands again. [Update your calendar](${this.calendarLink(b, o)}).`;
+      return `**${title}** is back on${why}: it meets **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}), after all. Your booking ${b.id} stands again. [Update your calendar](${linkTarget(this.calendarLink(b, o))}).`;
     }
-    return `**${title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${this.calendarLink(b, o)}).`;
+    return `**${title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${linkTarget(this.calendarLink(b, o))}).`;
   }
 
   // ---- helpers ------------------------------------------------------------------------------------
@@ -918,10 +918,10 @@ export class OfficeHoursService {
     for (const next of allOccurrences(schedule, from, new Date(to), same)) {
       if (next.id === o.id || next.status !== 'scheduled') continue;
       if ((await this.d.bookings.seatsOf(next.id)).booked < next.session.capacity) {
-        return ` The next one with seats: ${spanIn(next, viewer.zone)} (${zoneLabel(viewer.zone, next.start)}) — type "office hours" to book it.`;
+        return ` The next one with seats: ${spanIn(next, viewer.zone)} (${zoneLabel(viewer.zone, next.start)}) — type "${listCommand(o.session.kind)}" to book it.`;
       }
     }
-    return ' Type "office hours" to see other sessions.';
+    return ` Type "${listCommand(o.session.kind)}" to see other sessions.`;
   }
 }
 
@@ -965,7 +965,7 @@ const FORM_LIMITS: Record<keyof AddForm, number> = {
   capacity: 20,
   repeat: 20,
   until: 20,
-  joinUrl: 2000,
+  joinUrl: JOIN_URL_MAX,
   topic: 300,
   cohort: 60,
   group: 60,

@@ -419,7 +419,7 @@ export class ForgetJobs extends DurableJobs<ForgetJobsDeps> {
         continue;
       }
       this.d.log.warn({ job: key }, 'resuming a forget whose instance stopped');
-      void this.kick(() => this.run(key), { what: 'resumed forget' }, STOPPED);
+      this.start(key);
       taken++;
     }
     return taken;

@@ -1,10 +1,12 @@
 import type { Hold } from '../background-work.js';
+import { AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { DurableJobs } from '../durable-jobs.js';
 import type { PostStore } from '../conversations/posts.js';
 import type { OutboundMessage, Outbox } from '../outbound/message.js';
 import { fromJsonColumn, readEntity, toJsonColumn } from '../storage/entities.js';
+import { storageCallsUntil } from '../storage/call-policy.js';
 import { collect, deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import { MY_DATA_FAILED_TEXT, myDataProgressCard } from './cards.js';
 import { holdings, isSubject, type PersonalData, type Subject, type Tally } from './personal-data.js';
@@ -30,7 +32,8 @@ import { holdings, isSubject, type PersonalData, type Subject, type Tally } from
  *
  * Shutdown (`stop`): the file's parts are read all at once, with no point between them to stop at, so a run making
  * the file stops waiting for it and lets its claim go; another instance makes the file afresh at its next upkeep.
- * What the reads left behind here is never linked (a file saved after all expires within the hour).
+ * Given up so (or the job taken over or forgotten meanwhile, as a renewal finds), the run's storage calls are refused
+ * from then on (storageCallsUntil): the reads stop at their next page, and no file is saved that nobody would fetch.
  */
 
 export const MY_DATA_TABLE = 'PrivacyMyDataJobs';
@@ -162,10 +165,17 @@ export class MyDataJobs extends DurableJobs<MyDataJobsDeps> {
       const job = await this.claim(key);
       if (!job || (await this.stopsHere(rowKeyOf(key), job.etag))) return;
       const hold: Hold = { etag: job.etag, lost: false };
+      // Given up (a shutdown, or the job taken over or forgotten), the file will never be linked: its reads stop.
+      const abandon = new AbortController();
       // Renewed while the file is made, so the upkeep elsewhere does not start a second copy of a long one; one
       // renewal at a time, each on the ETag the one before got.
       let renewing = Promise.resolve();
-      const renewOnce = () => (renewing = renewing.then(() => this.renew(key, hold)));
+      const renewOnce = () =>
+        (renewing = renewing
+          .then(() => this.renew(key, hold))
+          .then(() => {
+            if (hold.lost) abandon.abort();
+          }));
       stop = (this.d.every ?? everyMs)(Math.max(1_000, this.claims.ms / 3), renewOnce);
       // The card is redrawn as parts are read, at most every progressEveryMs (from the card's first showing).
       const redrawMs = this.d.progressEveryMs ?? 5_000;
@@ -173,14 +183,15 @@ export class MyDataJobs extends DurableJobs<MyDataJobsDeps> {
       let drawing = Promise.resolve();
       // Only while the run waits for the file: reads it stopped waiting for (a shutdown) redraw nothing.
       let waiting = true;
-      const progress = (done: number, total: number) => {
+      // Bound here: a redraw is this run's own storage work, not a read of the file that stops with it.
+      const progress = AsyncResource.bind((done: number, total: number) => {
         if (!waiting || done >= total || this.nowMs - lastDrawn < redrawMs) return;
         lastDrawn = this.nowMs;
         drawing = drawing
           .then(() => this.d.outbox.enqueue([this.progressUpdate(job.run, done, total)]))
           .catch((err: unknown) => this.d.log.warn({ err }, 'could not redraw a my data progress card'));
-      };
-      const making = this.d.make(job.subject, job.userKey, progress).then(
+      });
+      const making = storageCallsUntil(abandon.signal, () => this.d.make(job.subject, job.userKey, progress)).then(
         (file) => ({ file }),
         (err: unknown) => ({ err }),
       );
@@ -189,24 +200,26 @@ export class MyDataJobs extends DurableJobs<MyDataJobsDeps> {
       stop();
       await drawing;
       if (!made) {
-        // Shutdown while the file is made: the run stops waiting for it (see the top of this file).
+        // Shutdown while the file is made: the run stops waiting for it, and its reads stop (see the top of this file).
+        abandon.abort();
         await renewing;
         if (!hold.lost) await this.claims.release(rowKeyOf(key), hold.etag);
         this.d.log.info({ run: job.run }, 'my data job let go for a shutdown while its file was made; another instance makes it');
         return;
       }
-      if ('err' in made) {
+      // A fault is told; a run whose reads were refused as the job stopped being ours tells nothing (below).
+      if ('err' in made && !hold.lost) {
         await this.failed(key, job, hold, made.err);
         return;
       }
-      const { file } = made;
       // Still ours, checked by a last ETag-guarded renewal: taken over elsewhere, that instance sends the link;
       // forgotten while the file was made (the row deleted), no link goes out (the file expires within the hour).
       await renewOnce();
-      if (hold.lost) {
+      if (hold.lost || 'err' in made) {
         this.d.log.info({ run: job.run }, 'my data job taken over or forgotten while its file was made; its link is not sent from here');
         return;
       }
+      const { file } = made;
       await this.d.outbox.enqueue([await this.end(job, this.d.message(file.token, file.expiresAt), FINAL_VERSION, `my-data|${job.run}`)]);
       await deleteIfThere(this.table, PK, key);
       this.d.log.info({ run: job.run }, 'personal data prepared for its owner');

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TableServiceClientOptions } from '@azure/data-tables';
 
 // The SDK's own types, reached through the options it takes (no direct dependency on its pipeline package).
@@ -54,6 +55,18 @@ export interface CallPolicyOptions {
   inFlight?: { add(n: 1 | -1): void };
 }
 
+/** The signal of the work `storageCallsUntil` runs, in that work's async context. */
+const given = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs `fn` with every storage call it makes (each page of a query is one) refused once `signal` aborts, and one under
+ * way aborted: for background work that reads through features' stores (which take no signal) and may be given up
+ * before it ends, such as a `my data` run whose result will never be linked. Without it the reads go on to the end.
+ */
+export function storageCallsUntil<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  return given.run(signal, fn);
+}
+
 /** State shared by all clients of one account: whether storage has just timed out. */
 export class CallBudget {
   private suspect = false;
@@ -80,12 +93,15 @@ export function deadlinePolicy(budget: CallBudget): PipelinePolicy {
   return {
     name: 'rolloutDeskStorageDeadline',
     async sendRequest(request, next) {
+      const until = given.getStore();
+      until?.throwIfAborted();
       const ms = budget.deadlineMs;
       const deadline = new AbortController();
       const timer = setTimeout(() => deadline.abort(), ms);
       const callerSignal = request.abortSignal;
-      // A combined signal only when the caller has one: most calls have none, and AbortSignal.any is not free.
-      request.abortSignal = callerSignal ? AbortSignal.any([deadline.signal, callerSignal as AbortSignal]) : deadline.signal;
+      const others = [callerSignal as AbortSignal | undefined, until].filter((s): s is AbortSignal => s !== undefined);
+      // A combined signal only when there is another: most calls have none, and AbortSignal.any is not free.
+      request.abortSignal = others.length ? AbortSignal.any([deadline.signal, ...others]) : deadline.signal;
       try {
         const res = await next(request);
         budget.markAnswered();

@@ -7,6 +7,7 @@ import {
   agendaCard,
   asksForOfficeHours,
   bookingCard,
+  listCommand,
   OFFICE_HOURS_COMMANDS,
   OFFICE_HOURS_VERBS,
   type OfficeHoursService,
@@ -100,7 +101,7 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
     turn.log.info({ session: res.session.id }, 'session added');
     const first = res.next[0];
     return {
-      message: `Added ${res.session.title} (${res.session.id})${first ? `: first on ${first.start.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}. Staff see it with "office hours"${res.session.kind === 'training' ? ' and "my training"' : ''}.`,
+      message: `Added ${res.session.title} (${res.session.id})${first ? `: first on ${first.start.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}. Staff see it with "${listCommand(res.session.kind)}".`,
     };
   });
   bot.command(OFFICE_HOURS_COMMANDS.cancel, async (turn, args) => turn.reply(escapeText(await service.cancelOccurrence(viewer(turn), args))));

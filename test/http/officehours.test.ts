@@ -37,6 +37,9 @@ const inChannel = (channel: string) => ({
 
 const book = (u: TestUser, occurrenceId: string, question = '', zone?: string) =>
   execute(app, u, 'officehours.book', { occurrenceId, field: 'question0', question0: question }, where(u, zone));
+/** The rollout team's add form sent (in the programme's zone unless `form` says otherwise): the reply's text. */
+const addAsLead = async (form: Record<string, string>) =>
+  invokeText((await execute(app, USERS.lead, 'officehours.add', { zone: 'Africa/Lusaka', ...form }, where(USERS.lead))).body);
 const calendarLink = (text: string) => /"url":"(http[^"]+\/calendar\/[^"]+)"/.exec(text)?.[1] ?? '';
 const sentText = (u: TestUser, from = 0) => connector.sentTo(chatOf(u)).slice(from).map((c) => JSON.stringify(c.body)).join('\n');
 
@@ -245,24 +248,36 @@ describe('booking a seat', () => {
 
   it('a full session says so and points to the next one with seats', async () => {
     clock.set(MONDAY);
-    const added = await execute(app, USERS.lead, 'officehours.add', {
+    const message = await addAsLead({
       title: 'Tablet clinic',
       kind: 'office-hours',
       date: '2026-12-02',
       time: '10:00',
-      zone: 'Africa/Lusaka',
       minutes: '45',
       capacity: '1',
       repeat: 'weekly',
       until: '2026-12-16',
       joinUrl: 'https://teams.microsoft.com/l/meetup-join/tablet-clinic',
-    }, where(USERS.lead));
-    const message = invokeText(added.body);
+    });
     expect(message).toMatch(/^Added Tablet clinic \((tablet-clinic-[a-z0-9]+)\): first on 2026-12-02 08:00 UTC/);
     const id = /\((tablet-clinic-[a-z0-9]+)\)/.exec(message)?.[1] ?? '';
     expect(invokeText((await book(person('Eve First'), `${id}|2026-12-02T10:00`)).body)).toContain("You're booked");
     const full = invokeText((await book(person('Fay Second'), `${id}|2026-12-02T10:00`)).body);
     expect(full).toMatch(/^Sorry, that session is full \(1 seat\)\. The next one with seats: Wed 9 Dec 2026, 10:00–10:45 \(Africa\/Lusaka/);
+  });
+
+  it('the rollout team adding a training session is told staff see it with `my training`: "office hours" lists no training', async () => {
+    clock.set(MONDAY);
+    const message = await addAsLead({
+      title: 'Tablet basics',
+      kind: 'training',
+      group: 'field-officers',
+      date: '2026-12-03',
+      time: '10:00',
+      capacity: '10',
+      joinUrl: 'https://teams.microsoft.com/l/meetup-join/tablet-basics',
+    });
+    expect(message).toMatch(/^Added Tablet basics \(tablet-basics-[a-z0-9]+\): first on 2026-12-03 08:00 UTC\. Staff see it with "my training"\.$/);
   });
 
   it('a cancelled seat goes back to the pool', async () => {

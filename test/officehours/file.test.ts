@@ -54,6 +54,18 @@ describe('the schedule file while the app runs', () => {
     expect(schedule().sessions.map((s) => s.id)).toEqual(['first', 'second']);
   });
 
+  it('a join link longer than the Teams add form takes is named with its session and the limit, and the rest still served', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rd-schedule-'));
+    const file = path.join(dir, 'office-hours.yaml');
+    writeFileSync(file, `zone: Africa/Lusaka\nsessions:${session('first')}${session('long-link', `?p=${'a'.repeat(2_000)}`)}\n`);
+    const watched = await openScheduleFile(file, { debounceMs: 20, pollMs: 50 });
+    opened.push(watched as WatchedFile<unknown>);
+    const problems: string[] = [];
+    const schedule = liveSchedule(() => watched.current, () => sampleRollout, 'office-hours.yaml', (p) => problems.push(p));
+    expect(schedule().sessions.map((s) => s.id)).toEqual(['first']);
+    expect(problems).toEqual(['office-hours.yaml: sessions[1] (long-link).joinUrl: must be at most 2,000 characters (this one has 2,042)']);
+  });
+
   it('an edit that makes the file huge is refused unread: the file, its size and the limit named, the last good schedule kept', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rd-schedule-'));
     const file = path.join(dir, 'office-hours.yaml');

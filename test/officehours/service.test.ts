@@ -57,6 +57,38 @@ describe('booking only what the person could have been offered', () => {
     const full = await a.service.book(mercy, `${id}|2026-12-02T10:00`, '');
     expect(full).toEqual({ kind: 'message', text: 'Sorry, that session is full (1 seat). Type "office hours" to see other sessions.' });
   });
+
+  it('a full training session points to `my training`, which offers its later sessions, not to "office hours", which lists none', async () => {
+    const a = await officeHoursInstance();
+    const id = await addSeries(a, { title: 'Tablet basics', kind: 'training', group: 'field-officers', date: '2026-12-02', time: '10:00', capacity: '1', repeat: 'weekly', until: '2027-01-31' });
+    // Isaac Lungu, a Wave B field officer too, took the one seat.
+    expect(await a.service.book(viewer('0c3a7fa2-6e4b-4d8a-b1c5-af91f4bd010a'), `${id}|2026-12-02T10:00`, '')).toMatchObject({ kind: 'booked' });
+    const full = await a.service.book(mercy, `${id}|2026-12-02T10:00`, '');
+    expect(full).toEqual({
+      kind: 'message',
+      text: expect.stringMatching(/^Sorry, that session is full \(1 seat\)\. The next one with seats: Wed 9 Dec 2026, 10:00.* — type "my training" to book it\.$/),
+    });
+    // Every one taken: still pointed to where training is listed.
+    for (const day of ['2026-12-09', '2026-12-16', '2026-12-23', '2026-12-30', '2027-01-06', '2027-01-13', '2027-01-20', '2027-01-27']) {
+      expect(await a.service.book(viewer('0c3a7fa2-6e4b-4d8a-b1c5-af91f4bd010a'), `${id}|${day}T10:00`, '')).toMatchObject({ kind: 'booked' });
+    }
+    expect(await a.service.book(mercy, `${id}|2026-12-02T10:00`, '')).toEqual({
+      kind: 'message',
+      text: 'Sorry, that session is full (1 seat). Type "my training" to see other sessions.',
+    });
+  });
+});
+
+describe('a cancelled session\'s notice', () => {
+  it('for training, points to `my training` to book another, where the later sessions are', async () => {
+    const a = await officeHoursInstance();
+    const id = await addSeries(a, { title: 'Tablet basics', kind: 'training', group: 'field-officers', date: '2026-12-02', time: '10:00', capacity: '5', repeat: 'weekly', until: '2027-01-31' });
+    expect(await a.service.book(mercy, `${id}|2026-12-02T10:00`, '')).toMatchObject({ kind: 'booked' });
+    a.outbox.clear();
+    expect(await a.service.cancelOccurrence(lead, `2026-12-02 ${id} Trainer ill`)).toMatch(/^Cancelled: /);
+    const told = a.outbox.messages.flatMap((m) => (m.op === 'send' && typeof m.content === 'string' ? [m.content] : []));
+    expect(told).toEqual([expect.stringMatching(/ and type "my training" to book another session\.$/)]);
+  });
 });
 
 describe('moving a session', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { PostStore } from '../../src/conversations/posts.js';
-import { MY_DATA_TABLE, MyDataJobs } from '../../src/privacy/my-data-jobs.js';
+import { MY_DATA_TABLE, MyDataJobs, type MyDataJobsDeps } from '../../src/privacy/my-data-jobs.js';
 import type { Subject } from '../../src/privacy/personal-data.js';
 import { CapturedOutbox } from '../support/outbox.js';
 import { testTables } from '../support/storage.js';
@@ -37,17 +37,19 @@ async function instance(
   clock: ManualClock,
   outbox: CapturedOutbox,
   made: string[],
-  opts: { gate?: Promise<void>; timer?: ManualTimer } = {},
+  opts: { gate?: Promise<void>; timer?: ManualTimer; make?: MyDataJobsDeps['make'] } = {},
 ) {
   return MyDataJobs.open(tables, {
     parts: () => 3,
     posts: await PostStore.open(tables),
-    make: async (subject, userKey) => {
-      made.push(`${userKey}:${subject.name}`);
-      const n = made.length;
-      await opts.gate;
-      return { token: `tok-${n}`, expiresAt: '2026-12-01T10:00:00.000Z' };
-    },
+    make:
+      opts.make ??
+      (async (subject, userKey) => {
+        made.push(`${userKey}:${subject.name}`);
+        const n = made.length;
+        await opts.gate;
+        return { token: `tok-${n}`, expiresAt: '2026-12-01T10:00:00.000Z' };
+      }),
     message: (token) => `link /exports/${token}`,
     outbox,
     clock,
@@ -171,5 +173,72 @@ describe('my data jobs', () => {
     expect(await b.upkeep()).toBe(1);
     await b.idle();
     expect(linkedTo(outbox)).toEqual(['29:kai']);
+  });
+});
+
+describe('a my data run given up', () => {
+  /**
+   * A long history (ten rows) that `make` reads as a feature's store does, a page (here one row) at a time, waiting
+   * after the first page until the test lets it go on; each page read is counted.
+   */
+  async function longHistory(tables: ReturnType<typeof testTables>) {
+    const history = await tables.table('LongHistory');
+    for (let i = 0; i < 10; i++) await history.createEntity({ partitionKey: 'kai', rowKey: String(i).padStart(2, '0') });
+    let goOn: () => void = () => {};
+    const gate = new Promise<void>((r) => (goOn = r));
+    const pages: number[] = [];
+    let ended: () => void = () => {};
+    const done = new Promise<void>((r) => (ended = r));
+    const make: MyDataJobsDeps['make'] = async () => {
+      try {
+        for await (const page of history.listEntities({ queryOptions: { filter: "PartitionKey eq 'kai'" } }).byPage({ maxPageSize: 1 })) {
+          pages.push(page.length);
+          await gate;
+        }
+        return { token: 'tok', expiresAt: '2026-12-01T10:00:00.000Z' };
+      } finally {
+        ended();
+      }
+    };
+    return { make, pages, goOn, done };
+  }
+
+  it('on a shutdown, reads no more pages of the person\'s data once the run has let the job go', async () => {
+    const tables = testTables();
+    const clock = new ManualClock();
+    clock.set('2026-12-01T08:00:00Z');
+    const outbox = new CapturedOutbox();
+    const h = await longHistory(tables);
+    const a = await instance(tables, 'a', clock, outbox, [], { make: h.make });
+    const { key } = await a.begin(KAI, '29:kai');
+    a.start(key);
+    await until('the first page is read', () => h.pages.length === 1);
+    await a.stop();
+    h.goOn();
+    await h.done;
+    expect(h.pages).toEqual([1]);
+    expect(linkedTo(outbox)).toEqual([]);
+  });
+
+  it('forgotten while its file is made (the job\'s row deleted), reads no more pages once a renewal finds the job gone', async () => {
+    const tables = testTables();
+    const clock = new ManualClock();
+    clock.set('2026-12-01T08:00:00Z');
+    const outbox = new CapturedOutbox();
+    const timer = new ManualTimer();
+    const h = await longHistory(tables);
+    const a = await instance(tables, 'a', clock, outbox, [], { make: h.make, timer });
+    const { key } = await a.begin(KAI, '29:kai');
+    a.start(key);
+    await until('the first page is read', () => h.pages.length === 1);
+    await a.remove(key);
+    await timer.fire();
+    h.goOn();
+    await h.done;
+    await a.idle();
+    expect(h.pages).toEqual([1]);
+    expect(linkedTo(outbox)).toEqual([]);
+    // Not told "something went wrong, ask again": the person asked to be forgotten.
+    expect(outbox.messages.filter((m) => m.key.includes('|failed'))).toEqual([]);
   });
 });
