@@ -1,5 +1,4 @@
 import type { GuidanceSection } from '../docs/types.js';
-import { inboundLinkText } from './anchors.js';
 import { prepareRerank } from './rerank.js';
 import { SpellingVocabulary } from './spelling.js';
 import { buildSynonymTable, type SynonymTable } from './synonyms.js';
@@ -23,8 +22,6 @@ export interface FaqIndex {
   synonyms: SynonymTable;
   /** Term → sections whose own heading holds it, in section order. */
   headingPostings: Map<string, Uint32Array>;
-  /** Term → sections whose inbound link text holds it, with its saturated weight there (`anchorBonus` > 0). */
-  anchorPostings?: Map<string, Postings>;
   /** Present when `translationWeight` > 0. */
   translations?: Translations;
   tuning: EngineTuning;
@@ -157,10 +154,7 @@ export function buildIndex(
     spelling: new SpellingVocabulary(wordCounts),
     synonyms: synonymsFor(options.glossary),
     headingPostings,
-    ...(config.anchorBonus > 0
-      ? { anchorPostings: fieldPostings(anchorField(sections, config.anchorForm), config.k1, config.headingB) }
-      : {}),
-    ...(config.translationWeight > 0 ? { translations: buildTranslations(sections, config.translationSource) } : {}),
+    ...(config.translationWeight > 0 ? { translations: buildTranslations(sections) } : {}),
     tuning: config,
   };
 }
@@ -205,54 +199,4 @@ function descendantsText(sections: GuidanceSection[], shortChars: number): strin
     out[i] = parts.join('\n');
   });
   return out;
-}
-
-/** The link text indexed for each section, in the form `EngineTuning.anchorForm` asks for. */
-function anchorField(sections: GuidanceSection[], form: number): string[] {
-  const inbound = inboundLinkText(sections);
-  if (form < 1) return inbound;
-  return inbound.map((text, i) => {
-    const own = form >= 2 ? new Set(words(sectionWords(sections[i]!)).map(stem)) : new Set<string>();
-    const seen = new Set<string>();
-    const kept: string[] = [];
-    for (const word of words(text)) {
-      const term = stem(word);
-      if (seen.has(term) || own.has(term)) continue;
-      seen.add(term);
-      kept.push(word);
-    }
-    return kept.join(' ');
-  });
-}
-
-/** Everything a section says of itself: doc title, headings down to it, text. */
-export function sectionWords(section: GuidanceSection): string {
-  return `${section.docTitle}\n${section.headingPath.join('\n')}\n${section.text}`;
-}
-
-/** BM25 postings of one text per section, on their own (saturated term weights; idf applied at query time). */
-function fieldPostings(texts: string[], k1: number, b: number): Map<string, Postings> {
-  const counts = texts.map((text) => {
-    const perTerm = new Map<string, number>();
-    for (const word of words(text)) perTerm.set(stem(word), (perTerm.get(stem(word)) ?? 0) + 1);
-    return perTerm;
-  });
-  const lengths = counts.map((perTerm) => [...perTerm.values()].reduce((sum, n) => sum + n, 0));
-  const average = lengths.reduce((sum, n) => sum + n, 0) / Math.max(1, lengths.filter((n) => n > 0).length) || 1;
-  const lists = new Map<string, { ids: number[]; saturated: number[] }>();
-  counts.forEach((perTerm, i) => {
-    const norm = 1 - b + (b * lengths[i]!) / average;
-    for (const [term, count] of perTerm) {
-      const tf = count / norm;
-      const list = lists.get(term) ?? { ids: [], saturated: [] };
-      list.ids.push(i);
-      list.saturated.push((tf * (k1 + 1)) / (k1 + tf));
-      lists.set(term, list);
-    }
-  });
-  const postings = new Map<string, Postings>();
-  for (const [term, { ids, saturated }] of lists) {
-    postings.set(term, { sections: Uint32Array.from(ids), saturated: Float32Array.from(saturated) });
-  }
-  return postings;
 }

@@ -1,5 +1,5 @@
 import type { GuidanceSection } from '../docs/types.js';
-import { type FaqIndex, type Postings, sectionWords } from './build.js';
+import type { FaqIndex } from './build.js';
 import { analyzeQuery, type QueryConcept } from './query.js';
 import { RERANK_DEPTH, RERANK_WEIGHTS } from './rerank-weights.js';
 import { questionView, rerankFeatures, rerankOrder } from './rerank.js';
@@ -105,74 +105,67 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
   const concepts = analyzeQuery(index, question);
   const own = lexicalScores(index, question, concepts);
   const { translations, tuning } = index;
-  const translated =
-    translations && tuning.translationWeight > 0
-      ? withTranslations(translations, concepts, {
-          weight: tuning.translationWeight,
-          limit: tuning.translationTerms,
-          minLift: tuning.translationMinLift,
-        })
-      : concepts;
-  const rankingOnly = translated !== concepts || index.anchorPostings !== undefined;
-  const scores = rankingOnly ? lexicalScores(index, question, translated).scores : own.scores;
-  if (index.anchorPostings) addAnchorScores(index, index.anchorPostings, concepts, scores);
-  const order = secondIsBestSubsection(
-    index,
-    scores,
-    diversify(index, scores, topK(scores, Math.max(limit, CANDIDATE_POOL)), limit),
-    limit,
-  );
+  const translated = translations
+    ? withTranslations(translations, concepts, {
+        weight: tuning.translationWeight,
+        limit: tuning.translationTerms,
+        minLift: tuning.translationMinLift,
+      })
+    : undefined;
+  // Scored again only when a translation was added: otherwise the ranking is the words' own.
+  const scores = translated ? lexicalScores(index, question, translated).scores : own.scores;
+  let picked = diversify(index, scores, topK(scores, Math.max(limit, CANDIDATE_POOL)), limit);
+  if (!picked[0]) return { answered: false, confidence: 0, results: [], offTopic: [], uncovered: [] };
+  const unboosted = own.unboosted();
+  const judge = (i: number) => judgement(index, question, concepts, i, unboosted[i]!);
+  let verdict = judge(picked[0].i);
+  // The cited section is one whose own-word judgement is the answer given: translations may put another
+  // section first only when both it and the words' own best pass; otherwise the words' own best leads.
+  const ownTop = translated ? topK(own.scores, 1)[0] : undefined;
+  if (ownTop !== undefined && ownTop !== picked[0].i) {
+    const ownVerdict = judge(ownTop);
+    if (!ownVerdict.answered || !verdict.answered) {
+      verdict = ownVerdict;
+      picked = ownFirst(picked, ownTop, scores, limit);
+    }
+  }
+  const order = secondIsBestSubsection(index, scores, picked, limit);
   const results = order.map(({ i, score }) => ({ section: index.sections[i]!, score: round(score) }));
-  if (!order[0]) return { answered: false, confidence: 0, results, offTopic: [], uncovered: [] };
-  // Answered or not is judged on the question's own words: the section they rank first (the list's first
-  // unless translations reordered it), its score without bonuses.
-  const judged = rankingOnly ? (topK(own.scores, 1)[0] ?? order[0].i) : order[0].i;
-  const covered = confidenceOf(index, concepts, judged, own.unboosted()[judged]!);
+  return { ...verdict, results, uncovered: [] };
+}
+
+/** The list with section `i` first (at the first's score, so scores stay best first) and the rest in order. */
+function ownFirst(order: { i: number; score: number }[], i: number, scores: Float64Array, limit: number) {
+  const first = { i, score: Math.max(scores[i]!, order[0]!.score) };
+  return [first, ...order.filter((entry) => entry.i !== i)].slice(0, limit);
+}
+
+/**
+ * Whether section `i` answers the question, judged on the question's own words (`score`: the section's
+ * score from them, without bonuses): confidence, topics it doesn't speak of, a heavy word it lacks.
+ */
+function judgement(
+  index: FaqIndex,
+  question: string,
+  concepts: QueryConcept[],
+  i: number,
+  score: number,
+): Pick<SearchResult, 'answered' | 'confidence' | 'offTopic'> {
+  const { tuning } = index;
+  const covered = confidenceOf(index, concepts, i, score);
   const confidence = round(Math.max(0, covered - tuning.unknownPenalty * unknownShare(index, concepts)));
-  const best = index.sections[judged]!;
-  const offTopic = uncoveredTopics(rawWords(question), () => rawWords(sectionWords(best)));
+  const offTopic = uncoveredTopics(rawWords(question), () => rawWords(sectionWords(index.sections[i]!)));
   const { missingWordShare, missingWordConfidence } = tuning;
   const missing =
     missingWordShare > 0 &&
     confidence < missingWordConfidence &&
-    largestMissingShare(index, concepts, judged) >= missingWordShare;
-  return {
-    answered: offTopic.length === 0 && !missing && confidence >= tuning.answerThreshold,
-    confidence,
-    results,
-    offTopic,
-    uncovered: [],
-  };
+    largestMissingShare(index, concepts, i) >= missingWordShare;
+  return { answered: offTopic.length === 0 && !missing && confidence >= tuning.answerThreshold, confidence, offTopic };
 }
 
-/**
- * Adds, in place, the link-text channel (`EngineTuning.anchorBonus`): per concept, its best alternative's
- * saturated weight in the text of the links to the section, × idf as in `scoreSections`.
- */
-function addAnchorScores(
-  index: FaqIndex,
-  anchors: Map<string, Postings>,
-  concepts: QueryConcept[],
-  scores: Float64Array,
-): void {
-  const { idfPower, anchorBonus } = index.tuning;
-  const best = new Map<number, number>();
-  for (const concept of concepts) {
-    best.clear();
-    const groupIdf = relatedIdfCap(index, concept);
-    for (const alternative of concept.alternatives) {
-      const postings = anchors.get(alternative.term);
-      if (!postings) continue;
-      const ownIdf = index.idf.get(alternative.term) ?? 0;
-      const idf = alternative.kind === 'related' ? Math.min(ownIdf, groupIdf) : ownIdf;
-      const weight = anchorBonus * concept.boost * alternative.weight * idf ** idfPower;
-      for (let k = 0; k < postings.sections.length; k++) {
-        const i = postings.sections[k]!;
-        best.set(i, Math.max(best.get(i) ?? 0, weight * postings.saturated[k]!));
-      }
-    }
-    for (const [i, value] of best) scores[i]! += value;
-  }
+/** Everything a section says of itself: doc title, headings down to it, text. */
+function sectionWords(section: GuidanceSection): string {
+  return `${section.docTitle}\n${section.headingPath.join('\n')}\n${section.text}`;
 }
 
 /**

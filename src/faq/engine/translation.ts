@@ -6,11 +6,11 @@ import { terms } from './text.js';
  * A translation table learned from the docs themselves: which doc terms go with a question's term
  * across sections. Users describe a situation in their words; the section that answers names it in the
  * docs' words, and elsewhere in the docs those words sit beside the user's ("clear" beside "remove").
- * Source 0: terms sharing a section (heading + text) with the word; 1: terms of the headings of the
- * sections whose text holds the word (the docs' names for the topics the word turns up in).
+ * IBM Model 1's direction, headings as the queries the text answers: a word is looked up among the
+ * headings, and stands for the words of the text under them.
  */
 export interface Translations {
-  /** Term → the sections whose heading + text hold it. */
+  /** Term → the sections whose heading holds it. */
   sectionsOf: Map<string, number[]>;
   /** Per section, the terms a co-occurring word is counted from. */
   targets: string[][];
@@ -20,19 +20,16 @@ export interface Translations {
   cache: Map<string, { term: string; strength: number }[]>;
 }
 
-export function buildTranslations(sections: readonly GuidanceSection[], source: number): Translations {
+export function buildTranslations(sections: readonly GuidanceSection[]): Translations {
   const sectionsOf = new Map<string, number[]>();
   const targetCount = new Map<string, number>();
   const targets = sections.map((section, i) => {
-    const own = new Set(terms(`${section.heading}\n${section.text}`));
-    // Source 2 (IBM Model 1's direction, headings as the queries the text answers): a word is looked up
-    // among the headings, and stands for the words of the text under them.
-    for (const term of source === 2 ? new Set(terms(section.heading)) : own) {
+    for (const term of new Set(terms(section.heading))) {
       const list = sectionsOf.get(term);
       if (list) list.push(i);
       else sectionsOf.set(term, [i]);
     }
-    const target = source === 1 ? [...new Set(terms(section.heading))] : [...own];
+    const target = [...new Set(terms(`${section.heading}\n${section.text}`))];
     for (const term of target) targetCount.set(term, (targetCount.get(term) ?? 0) + 1);
     return target;
   });
@@ -74,22 +71,27 @@ export function translationsOf(
 }
 
 /**
- * The concepts with each known word's translations added as weak alternatives (`weight` × strength). Used
- * for ranking only: coverage, confidence and refusal are judged on the concepts without them.
+ * The concepts with each known word's translations added as weak alternatives (`weight` × strength), or
+ * undefined when no word has one (the ranking is then the words' own). Used for ranking only: coverage,
+ * confidence and refusal are judged on the concepts without them.
  */
 export function withTranslations(
   table: Translations,
   concepts: QueryConcept[],
   settings: { weight: number; limit: number; minLift: number },
-): QueryConcept[] {
+): QueryConcept[] | undefined {
   const said = new Set(concepts.flatMap((concept) => concept.alternatives.map((a) => a.term)));
-  return concepts.map((concept) => {
+  let any = false;
+  const expanded = concepts.map((concept) => {
     if (concept.coverageIdf <= 0 || concept.ownIdf === undefined || concept.boost !== (concept.focus ?? 1)) return concept;
     const exact = concept.alternatives.find((a) => a.kind === 'exact' || a.kind === 'typo' || a.kind === 'variant');
     if (!exact) return concept;
     const added = translationsOf(table, exact.term, settings.limit, settings.minLift)
       .filter((t) => !said.has(t.term))
       .map((t) => ({ term: t.term, weight: settings.weight * t.strength, kind: 'translation' as const }));
-    return added.length ? { ...concept, alternatives: [...concept.alternatives, ...added] } : concept;
+    if (added.length === 0) return concept;
+    any = true;
+    return { ...concept, alternatives: [...concept.alternatives, ...added] };
   });
+  return any ? expanded : undefined;
 }

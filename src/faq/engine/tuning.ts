@@ -12,20 +12,6 @@ export interface EngineTuning {
   bodyWeight: number;
   exampleWeight: number;
   childrenWeight: number;
-  /**
-   * The text of links other sections make to this one ("see [how to send finalized forms](…)",
-   * `anchors.ts`), the linking author's words for the section, as a channel of its own for ranking only
-   * (BM25 of the link text × this weight, added outside the fields' saturation; confidence and refusal are
-   * judged without it). 0: off. Off by default: it helped the tuning sets but not the report sets
-   * (docs/faq-experiments.md).
-   */
-  anchorBonus: number;
-  /**
-   * What of the link text counts: 0 every link's words (a section linked ten times as "Entities" holds the
-   * word ten times), 1 each distinct word once, 2 only distinct words the section's own heading, path and
-   * text don't already hold (the vocabulary the link adds).
-   */
-  anchorForm: number;
   /** Length normalisation (0 = none, 1 = full) for heading fields and for text fields. */
   headingB: number;
   bodyB: number;
@@ -81,15 +67,14 @@ export interface EngineTuning {
   /**
    * Query words are expanded with the doc terms that go with them in the docs (`translation.ts`): up to
    * `translationTerms` per known word, at `translationWeight` × their strength, only terms at least
-   * `translationMinLift` times likelier there than anywhere. Source 2 (default): the text under the
-   * headings that use the word (IBM Model 1's direction: headings as the questions their text answers);
-   * 0: terms sharing a section with the word; 1: heading terms of the sections whose text holds it.
-   * Ranking only: confidence and refusal are judged without them. 0 weight: off.
+   * `translationMinLift` times likelier there than anywhere, taken from the text under the headings that
+   * use the word (IBM Model 1's direction: headings as the questions their text answers).
+   * Ranking only: confidence and refusal are judged without them, on the section cited first, which they
+   * may only put first when the question's own words answer both it and their own best. 0 weight: off.
    */
   translationWeight: number;
   translationTerms: number;
   translationMinLift: number;
-  translationSource: number;
 
   /** Confidence below this → "not answered". */
   answerThreshold: number;
@@ -126,8 +111,6 @@ export const DEFAULT_TUNING: EngineTuning = {
   bodyWeight: 1,
   exampleWeight: 0.5,
   childrenWeight: 0.3,
-  anchorBonus: 0,
-  anchorForm: 1,
   headingB: 0.3,
   bodyB: 0.75,
   shortSectionChars: 100,
@@ -146,7 +129,6 @@ export const DEFAULT_TUNING: EngineTuning = {
   translationWeight: 0.5,
   translationTerms: 3,
   translationMinLift: 3,
-  translationSource: 2,
   answerThreshold: 0.2,
   unknownPenalty: 0.3,
   clauseThreshold: 0.4,

@@ -14,6 +14,7 @@ import { HAS_ODK, ODK_DEV_QUESTIONS, ODK_DOCS, ODK_EXTRA_QUESTIONS } from './cor
  * growth (faq-general round) raised A's refusals to 0.867 and gave D (50 / 30) 0.280 / 0.560 / 0.933 / 0.980;
  * D's 16 answerable questions on survey topics (mend-scope round) made it 66 / 30: 0.273 / 0.561 / 0.933 / 0.970.
  * Translations learned from the docs (faq-tm round): dev hit@1 0.450, A hit@3 0.583, B hit@1 0.467, D hit@3 0.576.
+ * The section cited first made one the question's own words answer (mend-faq round): B hit@1 back to 0.450.
  */
 describe.skipIf(!HAS_ODK)('engine on the ODK question sets', () => {
   // One index for every set: the docs are the same.
@@ -23,7 +24,7 @@ describe.skipIf(!HAS_ODK)('engine on the ODK question sets', () => {
   it.each([
     ['dev', ODK_DEV_QUESTIONS, { hit1: 0.433, hit3: 0.616, refused: 0.933, answered: 0.966 }],
     ['A', ODK_EXTRA_QUESTIONS.a, { hit1: 0.4, hit3: 0.566, refused: 0.8, answered: 0.95 }],
-    ['B', ODK_EXTRA_QUESTIONS.b, { hit1: 0.449, hit3: 0.5, refused: 0.666, answered: 0.85 }],
+    ['B', ODK_EXTRA_QUESTIONS.b, { hit1: 0.433, hit3: 0.5, refused: 0.666, answered: 0.85 }],
     ['C', ODK_EXTRA_QUESTIONS.c, { hit1: 0.44, hit3: 0.56, refused: 0.9, answered: 0.96 }],
     ['D', ODK_EXTRA_QUESTIONS.d, { hit1: 0.26, hit3: 0.56, refused: 0.9, answered: 0.96 }],
   ])('set %s keeps its hit@1, hit@3, refusals and answers', async (_name, file, floor) => {

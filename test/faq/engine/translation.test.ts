@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { loadGuidanceDir } from '../../../src/faq/docs/load.js';
 import { parseGuidanceDoc } from '../../../src/faq/docs/parse.js';
 import { buildIndex, search } from '../../../src/faq/engine/index.js';
+import { parseGlossary } from '../../../src/faq/glossary.js';
+import { SAMPLE_GLOSSARY, SAMPLE_GUIDANCE } from './corpus.js';
 
 /**
  * A made-up guide where the docs name a task one way in their headings ("Deleting …") and the section
@@ -58,26 +62,52 @@ The programme owns every record; officers keep it safe.
 `;
 
 const sections = parseGuidanceDoc('guide.md', GUIDE).sections;
-const first = (question: string, tuning = {}) => search(buildIndex(sections, tuning), question).results[0]?.section.heading;
+const ask = (question: string, tuning = {}) => {
+  const result = search(buildIndex(sections, tuning), question);
+  return { ...result, headings: result.results.slice(0, 3).map((hit) => hit.section.heading) };
+};
 
 describe('translations learned from the docs (translationWeight)', () => {
-  it('ranks first the section that speaks of the asked task in the words its headings use elsewhere', () => {
-    expect(first('delete stuff from the tablet')).toBe('Emptying the bin on the tablet');
+  it('put on the answer card the section that speaks of the asked task in the words its headings use elsewhere', () => {
+    const on = ask('how do i delete files on the tablet');
+    expect(on.answered).toBe(true);
+    expect(on.headings).toContain('Emptying the bin on the tablet');
   });
 
-  it('without them, the literal words win', () => {
-    expect(first('delete stuff from the tablet', { translationWeight: 0 })).toBe('Tablet battery');
+  it('without them, the literal words fill the card', () => {
+    expect(ask('how do i delete files on the tablet', { translationWeight: 0 }).headings).not.toContain(
+      'Emptying the bin on the tablet',
+    );
   });
 
-  it('leaves answered and confidence as the words alone judge them', () => {
-    for (const question of ['delete stuff from the tablet', 'how do i delete files on the tablet']) {
-      const on = search(buildIndex(sections), question);
-      const off = search(buildIndex(sections, { translationWeight: 0 }), question);
-      expect({ answered: on.answered, confidence: on.confidence }).toEqual({
+  it.each(['how do i delete files on the tablet', 'delete stuff from the tablet'])(
+    '"%s": answered or not, its confidence and the section cited first are as the words alone give them',
+    (question) => {
+      const on = ask(question);
+      const off = ask(question, { translationWeight: 0 });
+      expect({ answered: on.answered, confidence: on.confidence, cited: on.headings[0] }).toEqual({
         answered: off.answered,
         confidence: off.confidence,
+        cited: off.headings[0],
       });
-    }
-    expect(search(buildIndex(sections), 'how do i delete files on the tablet').answered).toBe(true);
+    },
+  );
+});
+
+describe('translations on the sample guidance', () => {
+  it('an answered question cites the section its confidence was judged on, not one translations pushed above it', async () => {
+    const sample = (await loadGuidanceDir(SAMPLE_GUIDANCE)).sections;
+    const glossary = parseGlossary(readFileSync(SAMPLE_GLOSSARY, 'utf8'));
+    const question = 'battery died in the middle of a visit!! are my forms gone';
+    const on = search(buildIndex(sample, {}, { glossary }), question);
+    // The question's own words alone: the section they rank first and how sure they are of it.
+    const words = search(buildIndex(sample, { translationWeight: 0 }, { glossary }), question);
+    expect(words.answered).toBe(true);
+    expect(on.answered).toBe(true);
+    expect(on.results[0]?.section.heading).toBe("I'm afraid I've lost my data");
+    expect({ cited: on.results[0]?.section.heading, confidence: on.confidence }).toEqual({
+      cited: words.results[0]?.section.heading,
+      confidence: words.confidence,
+    });
   });
 });
