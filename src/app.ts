@@ -137,6 +137,11 @@ export interface AppOptions {
   clock?: Clock;
   /** How often held reports are tried again (ms; tests that look at held reports before they are filed set it long). */
   heldRetryMs?: number;
+  /**
+   * The FAQ's read bounds (production: 2,000 questions a gaps view or an answer's turn reads, 1,000 corrections in an
+   * edit's turn); tests of what lies past them set them small rather than seed thousands of questions.
+   */
+  faqBounds?: { gapScanRows?: number; tellScanRows?: number; retoldInTurn?: number };
 }
 
 export interface App {
@@ -294,6 +299,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       questions,
       () => library.current.sections,
       () => library.rebuild(CURATED_REBUILD),
+      opts.faqBounds,
     );
     curated.answers = curatedAnswers;
     await curatedAnswers.refresh();
@@ -311,6 +317,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
         activeAnswer: (id) => curatedAnswers.activeAnswer(id),
         showAuthor: config.env.FAQ_CURATED_SHOW_AUTHOR,
       },
+      ...(opts.faqBounds?.gapScanRows ? { gapScanRows: opts.faqBounds.gapScanRows } : {}),
     });
     const faqWiring: Parameters<typeof registerFaq>[1] = {
       faq,

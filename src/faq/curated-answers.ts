@@ -64,6 +64,8 @@ export interface CuratedOptions {
    * most this many of the newest questions the guidance answered.
    */
   tellScanRows?: number;
+  /** Of those sent an earlier text, at most this many are corrected inside the edit's turn (default 1,000). */
+  retoldInTurn?: number;
 }
 
 /** What the champion's card knew of the gap: its questions, as the server's view grouped them. */
@@ -391,7 +393,7 @@ export class CuratedAnswers {
 
   /** The corrections an edit's turn sends itself: the first page of those sent an earlier text (see `correctionsOf`). */
   private whoWasTold(answer: CuratedAnswer): Promise<{ tell: Recipient[]; correctFrom?: string }> {
-    return this.correctionsOf(answer, RETOLD_IN_TURN);
+    return this.correctionsOf(answer, this.options.retoldInTurn ?? RETOLD_IN_TURN);
   }
 }
 

@@ -54,8 +54,11 @@ export class EmbeddedStorage {
     private readonly log: Logger,
   ) {}
 
-  /** Starts Azurite (data under `location`, or in memory), replays the journal's tail, and watches it. */
-  static async start(opts: { location?: string; log: Logger }): Promise<EmbeddedStorage> {
+  /**
+   * Starts Azurite (data under `location`, or in memory), replays the journal's tail, and watches it.
+   * `checkEveryMs`: how often Azurite's saves are looked for (tests shorten it; the default is production's).
+   */
+  static async start(opts: { location?: string; log: Logger; checkEveryMs?: number }): Promise<EmbeddedStorage> {
     const journal = opts.location ? await TableJournal.open(path.join(opts.location, 'journal')) : undefined;
     let azurite: RunningAzurite;
     try {
@@ -75,7 +78,7 @@ export class EmbeddedStorage {
     if (journal) {
       storage.checker = setInterval(() => {
         storage.checking ??= storage.checkSaved().finally(() => (storage.checking = undefined));
-      }, CHECK_EVERY_MS);
+      }, opts.checkEveryMs ?? CHECK_EVERY_MS);
       storage.checker.unref();
     }
     return storage;

@@ -7,16 +7,19 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * last and leave one worker idle for minutes; the rest keep Vitest's own order.
  */
 const SLOW = [
-  'test/production/instances.test.ts',
-  'test/e2e/tab.e2e.test.ts',
-  'test/outbound/limits.test.ts',
+  'test/broadcast/crash.test.ts',
+  'test/http/officehours-held.test.ts',
   'test/storage/embedded.test.ts',
   'test/outbound/crash.test.ts',
+  'test/e2e/tab.e2e.test.ts',
+  'test/http/broadcast.test.ts',
+  'test/http/privacy-held.test.ts',
   'test/build/production.test.ts',
-  'test/broadcast/crash.test.ts',
+  'test/http/faq-gaps.test.ts',
+  'test/production/instances.test.ts',
+  'test/outbound/limits.test.ts',
+  'test/http/tab-api-board.test.ts',
   'test/e2e/playground-ui.e2e.test.ts',
-  'test/http/issues.test.ts',
-  'test/e2e/lifecycle.e2e.test.ts',
 ];
 
 export default class SlowFirst extends BaseSequencer {
