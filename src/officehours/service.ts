@@ -131,8 +131,8 @@ const FILE_SEQUENCE = 1;
 /** The length a removed session's cancel is given when nothing kept says its length (a calendar needs an end). */
 const UNKNOWN_MINUTES = 60;
 /**
- * A year: how far ahead the notice pass looks for bookings of a changed or removed session, and the furthest day a
- * session can be moved to (`office hours move`; further is a mistyped year, most likely).
+ * A year: how far ahead the notice pass looks for bookings of a changed or removed session, and how far past the day
+ * it meets a session can be moved (`office hours move`; further is a mistyped year, most likely).
  */
 const BOOKED_AHEAD_DAYS = 366;
 /** A calendar link lasts at most this long (a new one comes with every notice). */
@@ -291,7 +291,13 @@ export class OfficeHoursService {
       return { kind: 'message', text: 'That session is for another group of staff. Type "office hours" or "my training" for yours.' };
     }
     const far = tooFarAhead(o, now);
-    if (far) return { kind: 'message', text: far };
+    if (far) {
+      // One they hold a seat on came from a card of theirs, though moved further since: a repeated Book, so answered
+      // as one (read only here: a session within the list goes to the store, which says so itself).
+      const held = await this.d.bookings.booking(o.id, viewer.person.id);
+      if (held?.status !== 'booked') return { kind: 'message', text: far };
+      return { kind: 'booked', offer: await this.offer(o, viewer), fresh: false };
+    }
     const res = await this.d.bookings.book(o.id, o.session.capacity, viewer.person, {
       question: text,
       zone: viewer.zone,
@@ -467,9 +473,10 @@ export class OfficeHoursService {
       moveTo = localDateTime(`${dates[1] ?? day} ${times[times.length - 1]}`);
       if (!moveTo) return `"${dates[1] ?? day} ${times[times.length - 1]}" is not a date and time. ${usage}`;
       if (localToInstant(moveTo, o.session.zone).getTime() <= now.getTime()) return 'A session can only be moved to a time still ahead.';
-      // By day in the session's zone: the message names a day, and any time of that day is within it.
-      const latest = instantToLocal(new Date(now.getTime() + BOOKED_AHEAD_DAYS * DAY_MS), o.session.zone).slice(0, 10);
-      if (moveTo.slice(0, 10) > latest) return `A session can be moved up to a year ahead: to ${latest} at the latest. Nothing was changed.`;
+      // By day in the session's zone: the message names a day, and any time of that day is within it. Counted from the
+      // session (ahead of now: checked above), so one from a series running years ahead can still have its time changed.
+      const latest = instantToLocal(new Date(o.start.getTime() + BOOKED_AHEAD_DAYS * DAY_MS), o.session.zone).slice(0, 10);
+      if (moveTo.slice(0, 10) > latest) return `A session can be moved up to a year past the day it meets: to ${latest} at the latest. Nothing was changed.`;
     } else if (o.status === 'cancelled') {
       return `${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} is already cancelled.`;
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { command, verb } from '../registry/define.js';
+import { count } from '../text/count.js';
 
 /** Office hours and training: commands and card verbs, declared once (see src/registry). */
 
@@ -17,10 +18,13 @@ const stale = 'This card is out of date; type "office hours" for the current ses
 const agendaPage = z.coerce.number().int().min(0).transform((n) => Math.min(n, 1_000)).optional().catch(undefined);
 const staleAgenda = 'This agenda is out of date; ask for it again.';
 /**
- * Card inputs: generous, so the service names what is too long and keeps the rest of the form (a refused schema would
- * call the card out of date); the activity's 1 MB body limit bounds them.
+ * Card inputs, bounded before they are read further: well over each field's own limit (the longest, the join link's,
+ * is 2,000), so the service names a field too long with its limit and keeps the rest of the form. Past this bound
+ * the form is refused as a whole, saying why (`addRefused`), not as an out-of-date card.
  */
-const input = z.union([z.string(), z.number(), z.boolean()]).transform(String).pipe(z.string().max(1_000_000)).optional();
+const FIELD_CAP = 10_000;
+const input = z.union([z.string(), z.number(), z.boolean()]).transform(String).pipe(z.string().max(FIELD_CAP)).optional();
+const addRefused = `A field on the form has more than ${count(FIELD_CAP)} characters (or is not text), so nothing was added. Type "office hours add" for a new form.`;
 
 /**
  * "Later sessions" / "Earlier sessions": the occurrence shown last (or first) as `<start ms>|<occurrence id>`
@@ -71,6 +75,7 @@ export const OFFICE_HOURS_VERBS = {
         ]),
       ) as Record<string, typeof input>,
     ),
+    addRefused,
   ),
   /** "Previous"/"Next" on the hosts' agenda: the card redrawn on another page of the people booked. */
   agenda: verb('officehours.agenda', 'officehours.host', z.object({ occurrenceId, page: agendaPage }), staleAgenda),

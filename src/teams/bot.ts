@@ -326,7 +326,8 @@ export class RolloutDeskBot extends TeamsActivityHandler {
       }
       // Formatting with no words in it (an empty paragraph, an echoed card's markup): the question handler says why.
       // The bot's @mention alone is a call for help, formatted ("<p><at>Rollout Desk</at></p>") as in plain text: with
-      // no words left, any mention the message's words held was the bot's.
+      // no words left, any mention the message's words held was the bot's. So a wordless formatted channel message
+      // (it always carries the bot's <at>) gets the help card, not the why: intended.
       const formatted = formattedWords(sent);
       if (this.questionHandler && formatted !== undefined && !formatted.includes('<at>')) return this.questionHandler(turn, '');
       await turn.reply(helpCard(turn.role, this.deps.localMode));

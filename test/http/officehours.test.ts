@@ -386,6 +386,22 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect((await app.officeHours.current()).sessions.length).toBe(before);
   });
 
+  it('an add form with a field over 10,000 characters is refused saying so, before it is read further; nothing is added', async () => {
+    const before = (await app.officeHours.current()).sessions.length;
+    const res = await execute(app, USERS.lead, 'officehours.add', {
+      title: 'Huge paste clinic',
+      date: '2026-12-02',
+      time: '10:00',
+      capacity: '10',
+      joinUrl: `https://teams.microsoft.com/l/meetup-join/${'a'.repeat(10_000)}`,
+    }, where(USERS.lead));
+    expect(res.status).toBe(200);
+    const text = invokeText(res.body);
+    expect(text).not.toMatch(/out of date/);
+    expect(text).toBe('A field on the form has more than 10,000 characters (or is not text), so nothing was added. Type "office hours add" for a new form.');
+    expect((await app.officeHours.current()).sessions.length).toBe(before);
+  });
+
   it('a forged add form with every field at 4,000 characters comes back as a form within one Teams message', async () => {
     const fields = ['title', 'kind', 'date', 'time', 'zone', 'minutes', 'capacity', 'repeat', 'until', 'joinUrl', 'topic', 'cohort', 'group', 'cohortTyped', 'groupTyped'];
     const res = await execute(app, USERS.lead, 'officehours.add', Object.fromEntries(fields.map((f) => [f, '\u00e9'.repeat(4_000)])), where(USERS.lead));

@@ -79,6 +79,22 @@ describe('booking only what the person could have been offered', () => {
   });
 });
 
+describe('a Book pressed again by someone who holds a seat', () => {
+  it('on a session since moved past the four-week list, is answered as already booked, not told to book nearer the time', async () => {
+    const a = await officeHoursInstance(); // now: Mon 30 Nov 2026
+    const id = 'office-hours|2026-12-15T14:00';
+    expect(await a.service.book(mercy, id, 'Where are my drafts?')).toMatchObject({ kind: 'booked', fresh: true });
+    // The rollout team moves it six weeks out; her old list card still names the same occurrence.
+    expect(await a.service.moveOccurrence(lead, '2026-12-15 2027-01-26 14:00')).toMatch(/^Moved: /);
+    expect(await a.service.book(mercy, id, 'Where are my drafts?')).toMatchObject({ kind: 'booked', fresh: false, offer: { occurrence: { id } } });
+    expect((await a.bookings.seatsOf(id)).booked).toBe(1);
+    // Someone without a seat is still refused it: no list of theirs offers it yet.
+    const other = viewer('aad-no-seat');
+    expect(await a.service.book(other, id, '')).toEqual({ kind: 'message', text: expect.stringMatching(/^That session is more than four weeks ahead/) });
+    expect((await a.bookings.seatsOf(id)).booked).toBe(1);
+  });
+});
+
 describe('a cancelled session\'s notice', () => {
   it('for training, points to `my training` to book another, where the later sessions are', async () => {
     const a = await officeHoursInstance();
@@ -92,14 +108,25 @@ describe('a cancelled session\'s notice', () => {
 });
 
 describe('moving a session', () => {
-  it('up to a year ahead; further is refused with a message, and the session is not moved', async () => {
+  it('up to a year past the day it meets; further is refused with a message, and the session is not moved', async () => {
     const a = await officeHoursInstance(); // now: Mon 30 Nov 2026
     const refused = await a.service.moveOccurrence(lead, '2026-12-08 2099-12-08 15:00');
-    expect(refused).toBe('A session can be moved up to a year ahead: to 2027-12-01 at the latest. Nothing was changed.');
+    expect(refused).toBe('A session can be moved up to a year past the day it meets: to 2027-12-09 at the latest. Nothing was changed.');
     const o = await a.service.find('office-hours|2026-12-08T14:00');
     expect(o?.start.toISOString()).toBe('2026-12-08T12:00:00.000Z');
     expect(o?.movedFrom).toBeUndefined();
-    expect(await a.service.moveOccurrence(lead, '2026-12-08 2027-12-01 15:00')).toMatch(/^Moved: /);
+    expect(await a.service.moveOccurrence(lead, '2026-12-08 2027-12-09 15:00')).toMatch(/^Moved: /);
+  });
+
+  it('a session more than a year ahead can have its time changed, and moved up to a year past the day it meets', async () => {
+    const a = await officeHoursInstance(); // now: Mon 30 Nov 2026
+    const id = await addSeries(a, { title: 'Long-running clinic', date: '2027-03-01', time: '09:00', capacity: '10', repeat: 'weekly', until: '2028-12-31' });
+    // Mon 6 Mar 2028, fifteen months ahead: the same day, another time.
+    expect(await a.service.moveOccurrence(lead, `2028-03-06 15:00 ${id}`)).toMatch(/^Moved: Long-running clinic of Mon 6 Mar 2028, 09:00 .* is now on Mon 6 Mar 2028, 15:00\./);
+    const refused = await a.service.moveOccurrence(lead, `2028-03-13 2029-03-15 09:00 ${id}`);
+    expect(refused).toBe('A session can be moved up to a year past the day it meets: to 2029-03-14 at the latest. Nothing was changed.');
+    expect((await a.service.find(`${id}|2028-03-13T09:00`))?.movedFrom).toBeUndefined();
+    expect(await a.service.moveOccurrence(lead, `2028-03-13 2029-03-14 09:00 ${id}`)).toMatch(/^Moved: /);
   });
 });
 
