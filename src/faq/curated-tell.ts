@@ -208,14 +208,16 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
    * The edit's side: the job that sends `answer`'s corrections to those sent an earlier text past the first page its
    * turn corrected (`from`, where the rest are read from), claimed by this instance; `told`, how many the turn sent.
    * `card`: the champion, sent a card that ends with the count (`correctionNote`; see `TellCard`). The job's key to
-   * `start`, and where the count is shown; undefined when one is under way already (the Save pressed again).
+   * `start`, and where the count is shown. One under way already (the Save pressed again, or retried by Teams after a
+   * fault queueing the card) goes on, nothing new starts; the card is queued again under its key (the outbox sends it
+   * once), so a card whose queueing failed is sent after all.
    */
   async beginCorrections(
     answer: CuratedAnswer,
     told: number,
     from: string,
     card?: Extract<TellCard, { userKey: string }>,
-  ): Promise<{ key: string; where: TellWhere } | undefined> {
+  ): Promise<{ key: string; where: TellWhere }> {
     const key = correctionKey(answer.id, answer.version);
     const thread = await this.threadFor(card);
     const where: TellWhere = thread ? 'thread' : 'chat';
@@ -223,8 +225,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     try {
       await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
     } catch (err) {
-      if (isConflict(err)) return undefined;
-      throw err;
+      if (!isConflict(err)) throw err;
     }
     if (card) await this.show(key, card, thread, tellCard(answer, correctionNote(told, where, 'sending')));
     return { key, where };

@@ -79,7 +79,8 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
  *     its id), or `UNDELETE_DAYS` after it was withdrawn (`QuestionPrivacy.sweepExpired`), or its day goes;
  *   - RK `x|<question's day>|<question RK>` in the partition of the day a question was withdrawn → that copy, for the
  *     sweep of the undelete window: it reads the few days that have just crossed it, whenever the question was asked.
- *     It names no one. Beside it, when the question was asked another day, RK `m|<digest>|<question RK>` with
+ *     It names no one (asked another day, it holds the message's digest, as the lookup row beside it does: a copy never
+ *     written leaves the sweep both to delete). Beside it, when the question was asked another day, RK `m|<digest>|<question RK>` with
  *     `day` = the question's day: the undelete finds the copy from its message within the window, however long ago it
  *     was asked (see `fromMessage`). Both go with their day, or with the copy (undeleted, swept, forgotten; the sweep
  *     drops those of a copy withdrawn again since, which has its own);
@@ -230,21 +231,27 @@ export class QuestionStore {
 
   /**
    * The questions logged from a Teams message and withdrawn (`withdraw`), found as `fromMessage` finds questions; not
-   * one whose undelete window has ended (the sweep deletes it when it next runs).
+   * one whose undelete window has ended (the sweep deletes it when it next runs). `live`: those it finds not withdrawn
+   * (no copy: their delete is not in yet, or never was), for `markUndeleted`.
    */
-  async withdrawnFrom(message: string): Promise<AskedQuestion[]> {
+  async withdrawnFrom(message: string): Promise<{ withdrawn: AskedQuestion[]; live: AskedQuestion[] }> {
     const now = this.clock.now().getTime();
-    const found = await Promise.all(
+    const out: { withdrawn: AskedQuestion[]; live: AskedQuestion[] } = { withdrawn: [], live: [] };
+    await Promise.all(
       (await this.messageRows(message)).map(async (id) => {
         const key = splitId(id);
-        const e = key && (await readEntity<QuestionEntity>(this.questions, key.pk, `${WITHDRAWN}${key.rk}`));
-        if (!key || !e || undeleteEndsAt(e) <= now) return undefined;
-        const q = fromEntity({ ...e, rowKey: key.rk });
-        this.readFrom.set(q, e);
-        return q;
+        if (!key) return;
+        const e = await readEntity<QuestionEntity>(this.questions, key.pk, `${WITHDRAWN}${key.rk}`);
+        if (e && undeleteEndsAt(e) <= now) return;
+        // No copy: the question itself, read only then (the usual undelete finds its copy).
+        const row = e ?? (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
+        if (!row) return;
+        const q = fromEntity({ ...row, rowKey: key.rk });
+        this.readFrom.set(q, row);
+        (e ? out.withdrawn : out.live).push(q);
       }),
     );
-    return found.filter((q): q is AskedQuestion => q !== undefined);
+    return out;
   }
 
   /** The ids of the questions a message's lookup rows name (see `fromMessage`). */
@@ -305,7 +312,9 @@ export class QuestionStore {
     const msg = messageDigest(message);
     if (current) {
       await this.questions.submitTransaction([
-        ['upsert', { partitionKey: today, rowKey: `${TO_SWEEP}${key.pk}|${key.rk}`, at: now.toISOString() }, 'Replace'],
+        // The sweep's row names the lookup row beside it: a copy never written (the question gone or voted on meanwhile)
+        // leaves both, and the sweep deletes both.
+        ['upsert', { partitionKey: today, rowKey: `${TO_SWEEP}${key.pk}|${key.rk}`, at: now.toISOString(), ...(today === key.pk ? {} : { msg }) }, 'Replace'],
         ...(today === key.pk ? [] : [['upsert', { partitionKey: today, rowKey: messageKey(msg, key.rk), day: key.pk }, 'Replace'] as TransactionAction]),
       ]);
     }
@@ -368,6 +377,30 @@ export class QuestionStore {
       }
       if (isNotFound(err)) return false;
       throw err;
+    }
+  }
+
+  /**
+   * Its message was undeleted while it was not withdrawn (`withdrawnFrom`'s `live`): the undelete arrived before its
+   * delete (a delete whose turn failed, retried by Teams after the asker pressed Undo). Recorded as the question's last
+   * change, so that delete, stamped before it, is stale when it lands (`withdraw`); a delete stamped after it still
+   * withdraws it. Only ever moves `changedAt` forward; under the row's ETag (a vote meanwhile: read again).
+   */
+  async markUndeleted(question: AskedQuestion, undeletedAt?: Date): Promise<void> {
+    const key = splitId(question.id);
+    if (!key) return;
+    const event = (undeletedAt ?? this.clock.now()).toISOString();
+    let current = this.readFrom.get(question) ?? (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
+    for (let attempt = 0; current && attempt < WITHDRAW_ATTEMPTS; attempt++) {
+      if (current.changedAt !== undefined && Date.parse(current.changedAt) >= Date.parse(event)) return;
+      try {
+        if (await mergeIfUnchanged(this.questions, { partitionKey: key.pk, rowKey: key.rk, changedAt: event }, current.etag)) return;
+      } catch (err) {
+        // Gone meanwhile (an edit replaced it): nothing to mark.
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      current = await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
     }
   }
 
@@ -776,7 +809,7 @@ export class QuestionPrivacy implements ExpiringStore {
     for (const day of days) {
       if (deleted >= limit) break;
       const due = await collect(
-        this.questions.listEntities<{ at?: string }>({
+        this.questions.listEntities<{ at?: string; msg?: string }>({
           queryOptions: { filter: odata`PartitionKey eq ${day} and RowKey ge ${TO_SWEEP} and RowKey lt ${'x}'} and at lt ${edge.toISOString()}` },
         }),
         limit - deleted,
@@ -784,11 +817,13 @@ export class QuestionPrivacy implements ExpiringStore {
       for (const m of due) {
         const [qDay = '', rk = ''] = String(m.rowKey).slice(TO_SWEEP.length).split('|');
         const e = await readEntity<QuestionEntity>(this.questions, qDay, `${WITHDRAWN}${rk}`);
-        // Undeleted, forgotten or gone with its day: nothing to sweep. Withdrawn again since: its own rows end it.
+        // Undeleted, forgotten or gone with its day: nothing to sweep. Withdrawn again since: its own rows end it. Never
+        // written (the withdrawal found its question gone, or gave up): the lookup row it left that day goes too.
+        const msg = e?.msg || (typeof m.msg === 'string' ? m.msg : '');
         if (e && undeleteEndsAt(e) <= now.getTime()) {
           await this.expireCopy(qDay, e);
           deleted++;
-        } else if (e?.msg && day !== qDay) await deleteIfThere(this.questions, day, messageKey(e.msg, rk));
+        } else if (msg && day !== qDay) await deleteIfThere(this.questions, day, messageKey(msg, rk));
         await deleteIfThere(this.questions, day, String(m.rowKey));
       }
       const legacy = await collect(

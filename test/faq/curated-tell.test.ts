@@ -296,6 +296,29 @@ describe("a curated answer's correction sent off the turn to those sent the earl
     expect(await jobs.upkeep()).toBe(0);
   });
 
+  it('still sends the champion her card when its queueing failed on a storage fault and Teams retried the Save', async () => {
+    const s = await setup();
+    await s.conversations.remember({ ...GRACE_POST.conversation, user: { id: grace.actor.id, aadObjectId: grace.actor.aadObjectId, name: grace.actor.name } });
+    const { answer, from } = await edited(s);
+    const outbox = new CapturedOutbox();
+    const enqueue = outbox.enqueue.bind(outbox);
+    let faults = 1;
+    outbox.enqueue = async (messages) => {
+      if (faults-- > 0) throw Object.assign(new Error('storage unavailable'), { statusCode: 503 });
+      return enqueue(messages);
+    };
+    const jobs = await s.jobs('a', outbox, 2);
+    await expect(jobs.beginCorrections(answer, 2, from, { userKey: grace.actor.aadObjectId })).rejects.toThrow('storage unavailable');
+    // Teams retries the Save: the job is there already, and her card is queued now.
+    const again = await jobs.beginCorrections(answer, 2, from, { userKey: grace.actor.aadObjectId });
+    expect(again?.where).toBe('chat');
+    await s.posts.markPending('faq-curated-tell', again!.key, 'faq-curated-tell|sent');
+    await jobs.run(again!.key);
+    const messages = shown(outbox);
+    expect(messages[0]).toMatchObject({ op: 'send', to: { kind: 'user', userKey: 'aad-grace' } });
+    expect(JSON.stringify(messages.at(-1))).toContain('Correction sent to 5 people');
+  });
+
   it('tells her the corrections stopped when the answer was edited again before they were all sent (the newer edit sends its own)', async () => {
     const s = await setup();
     const { answer, from } = await edited(s);

@@ -101,4 +101,19 @@ describe('deletes and undeletes of a question\'s message', () => {
     await remove(id, asked + 10_000);
     expect(await gaps()).toContain('spare key for the cold room');
   });
+
+  it('keeps a question whose undelete arrived before its delete (a delete Teams retried after a fault)', async () => {
+    const asked = clock.now().getTime() + DAY;
+    clock.set(new Date(asked));
+    const id = idAt(asked);
+    await ask(id, 'who signs off the night shift rota');
+    clock.set(new Date(asked + 60_000));
+    // Deleted at 10 s (that turn failed, so Teams sends it again later), undone at 20 s: the undo arrives first.
+    await undelete(id, asked + 20_000);
+    await remove(id, asked + 10_000);
+    expect(await gaps()).toContain('night shift rota');
+    // A delete made after the undo still withdraws it.
+    await remove(id, asked + 30_000);
+    expect(await gaps()).not.toContain('night shift rota');
+  });
 });
