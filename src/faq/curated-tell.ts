@@ -156,7 +156,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
    * The turn's side (two storage calls): the job for `answer`, claimed by this instance, its count starting at the
    * `told` the turn sent it to; `card` is where the champion follows the count (see `TellCard`; none: nowhere). Where
    * the count is shown; false when one is under way already (the Save pressed again): nothing new starts, and its
-   * count goes on.
+   * count goes on (the card is still followed: see below).
    */
   async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<TellWhere | false> {
     const now = this.nowMs;
@@ -172,15 +172,18 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       shared: where === 'thread',
       ...this.claims.columns(),
     };
+    let begun = true;
     try {
       await this.table.createEntity({ partitionKey: PK, rowKey: safeKey(answer.id), ...row });
     } catch (err) {
-      if (isConflict(err)) return false;
-      throw err;
+      if (!isConflict(err)) throw err;
+      begun = false;
     }
+    // Begun already: the card is followed again all the same (the Save retried by Teams after a fault recording or
+    // queueing it; a card queued twice goes once, under its key).
     if (card && 'post' in card) await this.d.posts.save(CURATED_TELL_POST, answer.id, card.post);
     else if (card) await this.show(answer.id, card, thread, tellCard(answer, tellProgressNote(told, where)));
-    return where;
+    return begun && where;
   }
 
   /** No 1:1 chat to send the champion's card to: the thread of the card pressed on, where the champion is. */

@@ -83,7 +83,7 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
  *     written leaves the sweep both to delete). Beside it, when the question was asked another day, RK `m|<digest>|<question RK>` with
  *     `day` = the question's day: the undelete finds the copy from its message within the window, however long ago it
  *     was asked (see `fromMessage`). Both go with their day, or with the copy (undeleted, swept, forgotten; the sweep
- *     drops those of a copy withdrawn again since, which has its own);
+ *     drops those of a copy withdrawn again since, which has its own, or never written);
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
  * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
  *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
@@ -113,6 +113,12 @@ export const UNDELETE_DAYS = 30;
 const DAY_MS = 86_400_000;
 /** Days before the window's edge the sweep reads again each run: it catches up after the job was stopped a while. */
 const UNDELETE_SWEEP_DAYS = 7;
+/**
+ * `w|` rows the undelete sweep reads a run for copies an earlier version kept without their withdrawal time (the
+ * day's copies withdrawn since among them): one storage call's page. Such copies were all asked before this version
+ * ran, so the sweep's days soon hold none; until then a run deletes those it read, the next run the rest.
+ */
+const LEGACY_ROWS_PER_RUN = 1000;
 /** Tries of a withdrawal whose question keeps being voted on meanwhile (each re-reads it). */
 const WITHDRAW_ATTEMPTS = 5;
 /** Question rows' keys are digits; index rows start with a letter. */
@@ -702,14 +708,17 @@ export class QuestionPrivacy implements ExpiringStore {
     private readonly feedback: TableClient,
     private readonly cards: TableClient,
     private readonly clock: Clock,
+    /** `w|` rows the sweep reads per run for copies kept before their withdrawal time was (`sweepExpired`). */
+    private readonly legacyRowsPerRun = LEGACY_ROWS_PER_RUN,
   ) {}
 
-  static async open(tables: Tables, clock: Clock): Promise<QuestionPrivacy> {
+  static async open(tables: Tables, clock: Clock, opts: { legacyRowsPerRun?: number } = {}): Promise<QuestionPrivacy> {
     return new QuestionPrivacy(
       await tables.table('FaqQuestions'),
       await tables.table('FaqFeedback'),
       await tables.table('FaqGapCards'),
       clock,
+      opts.legacyRowsPerRun,
     );
   }
 
@@ -799,13 +808,15 @@ export class QuestionPrivacy implements ExpiringStore {
    * withdrawn before it, with their lookup, asker's and vote rows, as a deleted question goes. Bounded: in each of the
    * day partitions that have crossed the window lately (`UNDELETE_SWEEP_DAYS`), one `x|` range read (the copies
    * withdrawn that day) and one `w|` range read (copies withdrawn before their withdrawal time was kept: by the day
-   * they were asked), no scan of old days.
+   * they were asked), no scan of old days. The `w|` reads take at most `legacyRowsPerRun` rows a run, all days
+   * together (those days' copies withdrawn since are read too, and not theirs to delete): the rest are read next run.
    */
   async sweepExpired(now: Date, limit: number): Promise<number> {
     const edge = new Date(now.getTime() - UNDELETE_DAYS * DAY_MS);
     const days: string[] = [];
     for (let d = UNDELETE_SWEEP_DAYS; d >= 0; d--) days.push(dayOf(new Date(edge.getTime() - d * DAY_MS)));
     let deleted = 0;
+    let legacyRows = this.legacyRowsPerRun;
     for (const day of days) {
       if (deleted >= limit) break;
       const due = await collect(
@@ -826,13 +837,13 @@ export class QuestionPrivacy implements ExpiringStore {
         } else if (msg && day !== qDay) await deleteIfThere(this.questions, day, messageKey(msg, rk));
         await deleteIfThere(this.questions, day, String(m.rowKey));
       }
-      const legacy = await collect(
-        this.questions.listEntities<QuestionEntity>({
-          queryOptions: {
-            filter: odata`PartitionKey eq ${day} and RowKey ge ${WITHDRAWN} and RowKey lt ${'w}'} and askedAt lt ${edge.toISOString()}`,
-          },
-        }),
+      if (legacyRows <= 0) continue;
+      const legacy = await take(
+        this.questions,
+        odata`PartitionKey eq ${day} and RowKey ge ${WITHDRAWN} and RowKey lt ${'w}'} and askedAt lt ${edge.toISOString()}`,
+        legacyRows,
       );
+      legacyRows -= legacy.length;
       for (const e of legacy.filter((k) => !k.withdrawnAt).slice(0, Math.max(0, limit - deleted))) {
         await this.expireCopy(day, e);
         deleted++;

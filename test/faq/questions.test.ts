@@ -378,6 +378,28 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     expect(await privacy.question(asked.id)).toBeUndefined();
   });
 
+  it('reads a bounded number of copies kept by an earlier version each run, and deletes the rest on the next runs', async () => {
+    const { clock, tables, store } = await setup();
+    const privacy = await QuestionPrivacy.open(tables, clock, { legacyRowsPerRun: 2 });
+    const faq = await tables.table('FaqQuestions');
+    const asked = [];
+    for (const n of [1, 2, 3]) asked.push(await store.record(`printer jams on tray ${n}`, amina, { answered: false, message: `a:chat|m-${n}` }));
+    clock.set(new Date('2026-11-10T09:00:00Z'));
+    for (const q of asked) {
+      const m = `a:chat|m-${q.question.slice(-1)}`;
+      expect(await store.withdraw((await store.fromMessage(m))[0]!, m)).toBe(true);
+      // As an earlier version wrote it: the copy without its deletion time.
+      const [day, rk] = q.id.split('_') as [string, string];
+      const { withdrawnAt: _w, changedAt: _c, etag: _e, timestamp: _t, ...legacy } = await faq.getEntity<Record<string, unknown>>(day, `w|${rk}`);
+      await faq.upsertEntity({ ...legacy, partitionKey: day, rowKey: `w|${rk}` }, 'Replace');
+    }
+    clock.set(new Date('2026-12-02T10:00:00Z'));
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(2);
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(0);
+    for (const q of asked) expect(await privacy.question(q.id)).toBeUndefined();
+  });
+
   it('leaves nothing on the day of a withdrawal that found its question gone (an edit replaced it) once the window ends', async () => {
     const { clock, store, privacy, rowsOfDay } = await setup();
     await store.record('printer jams on tray 2', amina, { answered: false, message: 'a:chat|m-1' });
