@@ -156,7 +156,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
    * The turn's side (two storage calls): the job for `answer`, claimed by this instance, its count starting at the
    * `told` the turn sent it to; `card` is where the champion follows the count (see `TellCard`; none: nowhere). Where
    * the count is shown; false when one is under way already (the Save pressed again): nothing new starts, and its
-   * count goes on.
+   * count goes on (the card is still followed: see below).
    */
   async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<TellWhere | false> {
     const now = this.nowMs;
@@ -172,15 +172,18 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       shared: where === 'thread',
       ...this.claims.columns(),
     };
+    let begun = true;
     try {
       await this.table.createEntity({ partitionKey: PK, rowKey: safeKey(answer.id), ...row });
     } catch (err) {
-      if (isConflict(err)) return false;
-      throw err;
+      if (!isConflict(err)) throw err;
+      begun = false;
     }
+    // Begun already: the card is followed again all the same (the Save retried by Teams after a fault recording or
+    // queueing it; a card queued twice goes once, under its key).
     if (card && 'post' in card) await this.d.posts.save(CURATED_TELL_POST, answer.id, card.post);
     else if (card) await this.show(answer.id, card, thread, tellCard(answer, tellProgressNote(told, where)));
-    return where;
+    return begun && where;
   }
 
   /** No 1:1 chat to send the champion's card to: the thread of the card pressed on, where the champion is. */
@@ -208,14 +211,16 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
    * The edit's side: the job that sends `answer`'s corrections to those sent an earlier text past the first page its
    * turn corrected (`from`, where the rest are read from), claimed by this instance; `told`, how many the turn sent.
    * `card`: the champion, sent a card that ends with the count (`correctionNote`; see `TellCard`). The job's key to
-   * `start`, and where the count is shown; undefined when one is under way already (the Save pressed again).
+   * `start`, and where the count is shown. One under way already (the Save pressed again, or retried by Teams after a
+   * fault queueing the card) goes on, nothing new starts; the card is queued again under its key (the outbox sends it
+   * once), so a card whose queueing failed is sent after all.
    */
   async beginCorrections(
     answer: CuratedAnswer,
     told: number,
     from: string,
     card?: Extract<TellCard, { userKey: string }>,
-  ): Promise<{ key: string; where: TellWhere } | undefined> {
+  ): Promise<{ key: string; where: TellWhere }> {
     const key = correctionKey(answer.id, answer.version);
     const thread = await this.threadFor(card);
     const where: TellWhere = thread ? 'thread' : 'chat';
@@ -223,8 +228,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     try {
       await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
     } catch (err) {
-      if (isConflict(err)) return undefined;
-      throw err;
+      if (!isConflict(err)) throw err;
     }
     if (card) await this.show(key, card, thread, tellCard(answer, correctionNote(told, where, 'sending')));
     return { key, where };

@@ -79,10 +79,11 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
  *     its id), or `UNDELETE_DAYS` after it was withdrawn (`QuestionPrivacy.sweepExpired`), or its day goes;
  *   - RK `x|<question's day>|<question RK>` in the partition of the day a question was withdrawn → that copy, for the
  *     sweep of the undelete window: it reads the few days that have just crossed it, whenever the question was asked.
- *     It names no one. Beside it, when the question was asked another day, RK `m|<digest>|<question RK>` with
+ *     It names no one (asked another day, it holds the message's digest, as the lookup row beside it does: a copy never
+ *     written leaves the sweep both to delete). Beside it, when the question was asked another day, RK `m|<digest>|<question RK>` with
  *     `day` = the question's day: the undelete finds the copy from its message within the window, however long ago it
  *     was asked (see `fromMessage`). Both go with their day, or with the copy (undeleted, swept, forgotten; the sweep
- *     drops those of a copy withdrawn again since, which has its own);
+ *     drops those of a copy withdrawn again since, which has its own, or never written);
  * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
  * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
  *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
@@ -112,6 +113,12 @@ export const UNDELETE_DAYS = 30;
 const DAY_MS = 86_400_000;
 /** Days before the window's edge the sweep reads again each run: it catches up after the job was stopped a while. */
 const UNDELETE_SWEEP_DAYS = 7;
+/**
+ * `w|` rows the undelete sweep reads a run for copies an earlier version kept without their withdrawal time (the
+ * day's copies withdrawn since among them): one storage call's page. Such copies were all asked before this version
+ * ran, so the sweep's days soon hold none; until then a run deletes those it read, the next run the rest.
+ */
+const LEGACY_ROWS_PER_RUN = 1000;
 /** Tries of a withdrawal whose question keeps being voted on meanwhile (each re-reads it). */
 const WITHDRAW_ATTEMPTS = 5;
 /** Question rows' keys are digits; index rows start with a letter. */
@@ -230,21 +237,27 @@ export class QuestionStore {
 
   /**
    * The questions logged from a Teams message and withdrawn (`withdraw`), found as `fromMessage` finds questions; not
-   * one whose undelete window has ended (the sweep deletes it when it next runs).
+   * one whose undelete window has ended (the sweep deletes it when it next runs). `live`: those it finds not withdrawn
+   * (no copy: their delete is not in yet, or never was), for `markUndeleted`.
    */
-  async withdrawnFrom(message: string): Promise<AskedQuestion[]> {
+  async withdrawnFrom(message: string): Promise<{ withdrawn: AskedQuestion[]; live: AskedQuestion[] }> {
     const now = this.clock.now().getTime();
-    const found = await Promise.all(
+    const out: { withdrawn: AskedQuestion[]; live: AskedQuestion[] } = { withdrawn: [], live: [] };
+    await Promise.all(
       (await this.messageRows(message)).map(async (id) => {
         const key = splitId(id);
-        const e = key && (await readEntity<QuestionEntity>(this.questions, key.pk, `${WITHDRAWN}${key.rk}`));
-        if (!key || !e || undeleteEndsAt(e) <= now) return undefined;
-        const q = fromEntity({ ...e, rowKey: key.rk });
-        this.readFrom.set(q, e);
-        return q;
+        if (!key) return;
+        const e = await readEntity<QuestionEntity>(this.questions, key.pk, `${WITHDRAWN}${key.rk}`);
+        if (e && undeleteEndsAt(e) <= now) return;
+        // No copy: the question itself, read only then (the usual undelete finds its copy).
+        const row = e ?? (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
+        if (!row) return;
+        const q = fromEntity({ ...row, rowKey: key.rk });
+        this.readFrom.set(q, row);
+        (e ? out.withdrawn : out.live).push(q);
       }),
     );
-    return found.filter((q): q is AskedQuestion => q !== undefined);
+    return out;
   }
 
   /** The ids of the questions a message's lookup rows name (see `fromMessage`). */
@@ -305,7 +318,9 @@ export class QuestionStore {
     const msg = messageDigest(message);
     if (current) {
       await this.questions.submitTransaction([
-        ['upsert', { partitionKey: today, rowKey: `${TO_SWEEP}${key.pk}|${key.rk}`, at: now.toISOString() }, 'Replace'],
+        // The sweep's row names the lookup row beside it: a copy never written (the question gone or voted on meanwhile)
+        // leaves both, and the sweep deletes both.
+        ['upsert', { partitionKey: today, rowKey: `${TO_SWEEP}${key.pk}|${key.rk}`, at: now.toISOString(), ...(today === key.pk ? {} : { msg }) }, 'Replace'],
         ...(today === key.pk ? [] : [['upsert', { partitionKey: today, rowKey: messageKey(msg, key.rk), day: key.pk }, 'Replace'] as TransactionAction]),
       ]);
     }
@@ -368,6 +383,30 @@ export class QuestionStore {
       }
       if (isNotFound(err)) return false;
       throw err;
+    }
+  }
+
+  /**
+   * Its message was undeleted while it was not withdrawn (`withdrawnFrom`'s `live`): the undelete arrived before its
+   * delete (a delete whose turn failed, retried by Teams after the asker pressed Undo). Recorded as the question's last
+   * change, so that delete, stamped before it, is stale when it lands (`withdraw`); a delete stamped after it still
+   * withdraws it. Only ever moves `changedAt` forward; under the row's ETag (a vote meanwhile: read again).
+   */
+  async markUndeleted(question: AskedQuestion, undeletedAt?: Date): Promise<void> {
+    const key = splitId(question.id);
+    if (!key) return;
+    const event = (undeletedAt ?? this.clock.now()).toISOString();
+    let current = this.readFrom.get(question) ?? (await readEntity<QuestionEntity>(this.questions, key.pk, key.rk));
+    for (let attempt = 0; current && attempt < WITHDRAW_ATTEMPTS; attempt++) {
+      if (current.changedAt !== undefined && Date.parse(current.changedAt) >= Date.parse(event)) return;
+      try {
+        if (await mergeIfUnchanged(this.questions, { partitionKey: key.pk, rowKey: key.rk, changedAt: event }, current.etag)) return;
+      } catch (err) {
+        // Gone meanwhile (an edit replaced it): nothing to mark.
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      current = await readEntity<QuestionEntity>(this.questions, key.pk, key.rk);
     }
   }
 
@@ -669,14 +708,17 @@ export class QuestionPrivacy implements ExpiringStore {
     private readonly feedback: TableClient,
     private readonly cards: TableClient,
     private readonly clock: Clock,
+    /** `w|` rows the sweep reads per run for copies kept before their withdrawal time was (`sweepExpired`). */
+    private readonly legacyRowsPerRun = LEGACY_ROWS_PER_RUN,
   ) {}
 
-  static async open(tables: Tables, clock: Clock): Promise<QuestionPrivacy> {
+  static async open(tables: Tables, clock: Clock, opts: { legacyRowsPerRun?: number } = {}): Promise<QuestionPrivacy> {
     return new QuestionPrivacy(
       await tables.table('FaqQuestions'),
       await tables.table('FaqFeedback'),
       await tables.table('FaqGapCards'),
       clock,
+      opts.legacyRowsPerRun,
     );
   }
 
@@ -766,17 +808,19 @@ export class QuestionPrivacy implements ExpiringStore {
    * withdrawn before it, with their lookup, asker's and vote rows, as a deleted question goes. Bounded: in each of the
    * day partitions that have crossed the window lately (`UNDELETE_SWEEP_DAYS`), one `x|` range read (the copies
    * withdrawn that day) and one `w|` range read (copies withdrawn before their withdrawal time was kept: by the day
-   * they were asked), no scan of old days.
+   * they were asked), no scan of old days. The `w|` reads take at most `legacyRowsPerRun` rows a run, all days
+   * together (those days' copies withdrawn since are read too, and not theirs to delete): the rest are read next run.
    */
   async sweepExpired(now: Date, limit: number): Promise<number> {
     const edge = new Date(now.getTime() - UNDELETE_DAYS * DAY_MS);
     const days: string[] = [];
     for (let d = UNDELETE_SWEEP_DAYS; d >= 0; d--) days.push(dayOf(new Date(edge.getTime() - d * DAY_MS)));
     let deleted = 0;
+    let legacyRows = this.legacyRowsPerRun;
     for (const day of days) {
       if (deleted >= limit) break;
       const due = await collect(
-        this.questions.listEntities<{ at?: string }>({
+        this.questions.listEntities<{ at?: string; msg?: string }>({
           queryOptions: { filter: odata`PartitionKey eq ${day} and RowKey ge ${TO_SWEEP} and RowKey lt ${'x}'} and at lt ${edge.toISOString()}` },
         }),
         limit - deleted,
@@ -784,20 +828,22 @@ export class QuestionPrivacy implements ExpiringStore {
       for (const m of due) {
         const [qDay = '', rk = ''] = String(m.rowKey).slice(TO_SWEEP.length).split('|');
         const e = await readEntity<QuestionEntity>(this.questions, qDay, `${WITHDRAWN}${rk}`);
-        // Undeleted, forgotten or gone with its day: nothing to sweep. Withdrawn again since: its own rows end it.
+        // Undeleted, forgotten or gone with its day: nothing to sweep. Withdrawn again since: its own rows end it. Never
+        // written (the withdrawal found its question gone, or gave up): the lookup row it left that day goes too.
+        const msg = e?.msg || (typeof m.msg === 'string' ? m.msg : '');
         if (e && undeleteEndsAt(e) <= now.getTime()) {
           await this.expireCopy(qDay, e);
           deleted++;
-        } else if (e?.msg && day !== qDay) await deleteIfThere(this.questions, day, messageKey(e.msg, rk));
+        } else if (msg && day !== qDay) await deleteIfThere(this.questions, day, messageKey(msg, rk));
         await deleteIfThere(this.questions, day, String(m.rowKey));
       }
-      const legacy = await collect(
-        this.questions.listEntities<QuestionEntity>({
-          queryOptions: {
-            filter: odata`PartitionKey eq ${day} and RowKey ge ${WITHDRAWN} and RowKey lt ${'w}'} and askedAt lt ${edge.toISOString()}`,
-          },
-        }),
+      if (legacyRows <= 0) continue;
+      const legacy = await take(
+        this.questions,
+        odata`PartitionKey eq ${day} and RowKey ge ${WITHDRAWN} and RowKey lt ${'w}'} and askedAt lt ${edge.toISOString()}`,
+        legacyRows,
       );
+      legacyRows -= legacy.length;
       for (const e of legacy.filter((k) => !k.withdrawnAt).slice(0, Math.max(0, limit - deleted))) {
         await this.expireCopy(day, e);
         deleted++;

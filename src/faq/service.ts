@@ -311,10 +311,14 @@ export class FaqService {
    * under their ids (in the gaps, the counts, their answer cards' buttons). Only `who`'s own: someone else's undelete
    * of that message id changes nothing. How many came back, and the "Answer this" cards of those that are gaps. `at`:
    * when the message was undeleted, as Teams stamped it (an undelete older than the message's last delete, a late
-   * retry, brings nothing back).
+   * retry, brings nothing back). Found not withdrawn, the question records the undelete: its delete, stamped before
+   * and arriving after (retried by Teams after a fault), then withdraws nothing.
    */
   async restore(message: string, who: Actor, gapDays = GAPS_DAYS_DEFAULT, at?: Date): Promise<Withdrawal> {
-    const mine = (await this.questions.withdrawnFrom(message)).filter((q) => askedBy(q, who));
+    const found = await this.questions.withdrawnFrom(message);
+    // Not withdrawn (yet): its delete, stamped earlier, may still land (a retry) and must find this undelete newer.
+    for (const q of found.live.filter((l) => askedBy(l, who))) await this.questions.markUndeleted(q, at);
+    const mine = found.withdrawn.filter((q) => askedBy(q, who));
     const back: AskedQuestion[] = [];
     for (const q of mine) if (await this.questions.restore(q, message, at)) back.push(q);
     if (!back.some(isGap)) return { removed: 0, redraw: [] };

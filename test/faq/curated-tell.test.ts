@@ -238,18 +238,54 @@ describe("a champion's answer to a question more than 2,000 people asked this mo
   }, 180_000);
 });
 
+/** Grace, the champion, has a 1:1 chat with the bot. */
+async function withGracesChat(s: Awaited<ReturnType<typeof setup>>): Promise<void> {
+  await s.conversations.remember({ ...GRACE_POST.conversation, user: { id: grace.actor.id, aadObjectId: grace.actor.aadObjectId, name: grace.actor.name } });
+}
+
+/** Three askers, and the champion's answer to them. */
+async function answeredFew(s: Awaited<ReturnType<typeof setup>>) {
+  await ask(s.questions, s.clock, 0, 3);
+  const outcome = await s.curated.answerFromChampion(grace, { question: QUESTION, answer: 'Yes: Settings, Display, Dark.' });
+  if (!outcome.result.ok) throw new Error(outcome.result.message);
+  return { answer: outcome.result.answer, told: outcome.tell.length };
+}
+
+/** An outbox whose first enqueue fails on a storage fault. */
+function faultyOnce(): CapturedOutbox {
+  const outbox = new CapturedOutbox();
+  const enqueue = outbox.enqueue.bind(outbox);
+  let faults = 1;
+  outbox.enqueue = async (messages) => {
+    if (faults-- > 0) throw Object.assign(new Error('storage unavailable'), { statusCode: 503 });
+    return enqueue(messages);
+  };
+  return outbox;
+}
+
+describe("a curated answer's Save retried by Teams after its champion's card could not be queued", () => {
+  it('still sends her the card that follows the count', async () => {
+    const s = await setup();
+    await withGracesChat(s);
+    const { answer, told } = await answeredFew(s);
+    const outbox = faultyOnce();
+    const jobs = await s.jobs('a', outbox);
+    await expect(jobs.begin(answer, told, { userKey: grace.actor.aadObjectId })).rejects.toThrow('storage unavailable');
+    // The retry finds the job begun: nothing new starts, and her card is queued now.
+    expect(await jobs.begin(answer, told, { userKey: grace.actor.aadObjectId })).toBe(false);
+    expect(outbox.messages.filter((m) => m.op === 'send' && m.post?.kind === 'faq-curated-tell')).toMatchObject([{ to: { kind: 'user', userKey: 'aad-grace' } }]);
+  }, 60_000);
+});
+
 describe('a curated answer saved on an instance already shutting down', () => {
   it('lets the claim its staging wrote go: another instance takes the job up at its next upkeep, not once the claim runs out', async () => {
     const s = await setup();
-    await ask(s.questions, s.clock, 0, 3);
-    const outcome = await s.curated.answerFromChampion(grace, { question: QUESTION, answer: 'Yes: Settings, Display, Dark.' });
-    if (!outcome.result.ok) throw new Error(outcome.result.message);
-    const answer = outcome.result.answer;
+    const { answer, told } = await answeredFew(s);
     const a = await s.jobs('a', new CapturedOutbox());
     const b = await s.jobs('b', new CapturedOutbox());
     await a.stop();
     // The turn's side writes the row claimed by a; its run starts nothing, shutdown having begun.
-    expect(await a.begin(answer, outcome.tell.length, GRACE_CARD)).toBe('chat');
+    expect(await a.begin(answer, told, GRACE_CARD)).toBe('chat');
     a.start(answer.id);
     await a.idle();
     // No time has passed: a's claim would hold a minute more, were it not let go.
@@ -275,25 +311,44 @@ describe("a curated answer's correction sent off the turn to those sent the earl
   /** What the champion is shown by the job, in order: the sends and updates of its `faq-curated-tell` post. */
   const shown = (outbox: CapturedOutbox) =>
     outbox.messages.filter((m) => (m.op === 'update' && m.post.kind === 'faq-curated-tell') || (m.op === 'send' && m.post?.kind === 'faq-curated-tell'));
-
-  it('tells the champion in her private chat when every correction is queued: how many people in all', async () => {
-    const s = await setup();
-    await s.conversations.remember({ ...GRACE_POST.conversation, user: { id: grace.actor.id, aadObjectId: grace.actor.aadObjectId, name: grace.actor.name } });
-    const { answer, from } = await edited(s);
-    const outbox = new CapturedOutbox();
-    const jobs = await s.jobs('a', outbox, 2);
-    const begun = await jobs.beginCorrections(answer, 2, from, { userKey: grace.actor.aadObjectId });
-    expect(begun?.where).toBe('chat');
+  /** As `edited`, Grace having a 1:1 chat with the bot. */
+  async function editedWithChat(s: Awaited<ReturnType<typeof setup>>) {
+    await withGracesChat(s);
+    return edited(s);
+  }
+  /** Runs the job to its end: a message in her 1:1 chat at once, then that message says the count. */
+  async function runToCount(s: Awaited<ReturnType<typeof setup>>, jobs: CuratedTellJobs, key: string, outbox: CapturedOutbox) {
     // The outbox (captured here) records the card's post as the real one does when it queues the send.
-    await s.posts.markPending('faq-curated-tell', begun!.key, 'faq-curated-tell|sent');
-    await jobs.run(begun!.key);
+    await s.posts.markPending('faq-curated-tell', key, 'faq-curated-tell|sent');
+    await jobs.run(key);
     const messages = shown(outbox);
-    // A message in her 1:1 chat at once, then that message says the count when the job ends.
     expect(messages[0]).toMatchObject({ op: 'send', to: { kind: 'user', userKey: 'aad-grace' } });
     const end = messages.at(-1);
     expect(end?.op).toBe('update');
     expect(JSON.stringify(end)).toContain('Correction sent to 5 people');
+  }
+
+  it('tells the champion in her private chat when every correction is queued: how many people in all', async () => {
+    const s = await setup();
+    const { answer, from } = await editedWithChat(s);
+    const outbox = new CapturedOutbox();
+    const jobs = await s.jobs('a', outbox, 2);
+    const begun = await jobs.beginCorrections(answer, 2, from, { userKey: grace.actor.aadObjectId });
+    expect(begun.where).toBe('chat');
+    await runToCount(s, jobs, begun.key, outbox);
     expect(await jobs.upkeep()).toBe(0);
+  });
+
+  it('still sends the champion her card when its queueing failed on a storage fault and Teams retried the Save', async () => {
+    const s = await setup();
+    const { answer, from } = await editedWithChat(s);
+    const outbox = faultyOnce();
+    const jobs = await s.jobs('a', outbox, 2);
+    await expect(jobs.beginCorrections(answer, 2, from, { userKey: grace.actor.aadObjectId })).rejects.toThrow('storage unavailable');
+    // Teams retries the Save: the job is there already, and her card is queued now.
+    const again = await jobs.beginCorrections(answer, 2, from, { userKey: grace.actor.aadObjectId });
+    expect(again.where).toBe('chat');
+    await runToCount(s, jobs, again.key, outbox);
   });
 
   it('tells her the corrections stopped when the answer was edited again before they were all sent (the newer edit sends its own)', async () => {
@@ -302,9 +357,9 @@ describe("a curated answer's correction sent off the turn to those sent the earl
     const outbox = new CapturedOutbox();
     const jobs = await s.jobs('a', outbox, 2);
     const begun = await jobs.beginCorrections(answer, 2, from, { userKey: grace.actor.aadObjectId });
-    await s.posts.markPending('faq-curated-tell', begun!.key, 'faq-curated-tell|sent');
+    await s.posts.markPending('faq-curated-tell', begun.key, 'faq-curated-tell|sent');
     await s.curated.edit(grace, answer.id, answer.version, { answer: 'Yes: Settings, Display, Dark (from version 2.1).' });
-    await jobs.run(begun!.key);
+    await jobs.run(begun.key);
     expect(JSON.stringify(shown(outbox).at(-1))).toContain('edited again');
   });
 });

@@ -181,15 +181,15 @@ describe('a question withdrawn (its message deleted) and restored (the delete un
     expect((await store.recentGaps(30, { limit: 10 })).questions).toEqual([]);
     expect([...(await store.askedBetween('2026-11-01', '2026-11-01')).values()].flat()).toEqual([]);
     // Another message, or the withdrawn one again: nothing.
-    expect(await store.withdrawnFrom('a:chat|m-2')).toEqual([]);
+    expect((await store.withdrawnFrom('a:chat|m-2')).withdrawn).toEqual([]);
     expect(await store.withdraw(read!, 'a:chat|m-1')).toBe(false);
 
-    const [withdrawn] = await store.withdrawnFrom('a:chat|m-1');
+    const [withdrawn] = (await store.withdrawnFrom('a:chat|m-1')).withdrawn;
     expect(withdrawn).toEqual(read);
     expect(await store.restore(withdrawn!, 'a:chat|m-1')).toBe(true);
     expect(await store.get(asked.id)).toEqual(read);
     expect((await store.fromMessage('a:chat|m-1')).map((q) => q.id)).toEqual([asked.id]);
-    expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
+    expect((await store.withdrawnFrom('a:chat|m-1')).withdrawn).toEqual([]);
     // Restored twice (a retry): nothing more.
     expect(await store.restore(withdrawn!, 'a:chat|m-1')).toBe(false);
     // The vote counted before is the one there: voting the same again changes nothing.
@@ -201,7 +201,7 @@ describe('a question withdrawn (its message deleted) and restored (the delete un
     // Their asker forgotten: nothing of theirs is kept for an undelete.
     const rows = await privacy.rowsOf(['aad-amina']);
     for (const row of rows.asked) await privacy.anonymiseAsker(row, { id: 'pseudo-1', name: 'Former member 1a2b' });
-    expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
+    expect((await store.withdrawnFrom('a:chat|m-1')).withdrawn).toEqual([]);
     const left = (await collect((await tables.table('FaqQuestions')).listEntities())).map((r) => String(r.rowKey));
     expect(left.filter((k) => k.startsWith('w|') || k.startsWith('m|') || k.startsWith('a|'))).toEqual([]);
   });
@@ -229,7 +229,7 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     // Someone in the chat votes on its answer card while the delete is being handled.
     await store.vote(asked.id, ben, true);
     expect(await store.withdraw(read!, 'a:chat|m-1')).toBe(true);
-    const [kept] = await store.withdrawnFrom('a:chat|m-1');
+    const [kept] = (await store.withdrawnFrom('a:chat|m-1')).withdrawn;
     expect(kept?.helpful).toBe(1);
     expect(await store.restore(kept!, 'a:chat|m-1')).toBe(true);
     expect((await store.get(asked.id))?.helpful).toBe(1);
@@ -269,7 +269,7 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     const [read] = await store.fromMessage('a:chat|m-1');
     expect(await store.withdraw(read!, 'a:chat|m-1')).toBe(true);
     expect(voted).toBe(true);
-    const [kept] = await store.withdrawnFrom('a:chat|m-1');
+    const [kept] = (await store.withdrawnFrom('a:chat|m-1')).withdrawn;
     expect(kept?.helpful).toBe(1);
     expect(await store.get(asked)).toBeUndefined();
   });
@@ -293,11 +293,11 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
     expect(await rowsOfDay('2026-11-01')).toEqual([]);
     expect(await votesOn(old.id)).toEqual([]);
-    expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
+    expect((await store.withdrawnFrom('a:chat|m-1')).withdrawn).toEqual([]);
     expect(await privacy.question(old.id)).toBeUndefined();
     expect((await privacy.rowsOf(['aad-amina', 'aad-ben'])).votes).toEqual([]);
     // The newer one is undeleted as it was.
-    const [back] = await store.withdrawnFrom('a:chat|m-2');
+    const [back] = (await store.withdrawnFrom('a:chat|m-2')).withdrawn;
     expect(await store.restore(back!, 'a:chat|m-2')).toBe(true);
     expect((await store.get(newer.id))?.question).toBe('printer offline');
 
@@ -319,17 +319,17 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
       clock.set(new Date(day));
       expect(await privacy.sweepExpired(clock.now(), 100)).toBe(0);
     }
-    const [back] = await store.withdrawnFrom(m1);
+    const [back] = (await store.withdrawnFrom(m1)).withdrawn;
     expect(await store.restore(back!, m1)).toBe(true);
     expect((await store.get(undone.id))?.question).toBe('printer jams on tray 2');
     // 29 days after the delete: still kept.
     clock.set(new Date('2026-12-29T08:00:00Z'));
     expect(await privacy.sweepExpired(clock.now(), 100)).toBe(0);
-    expect(await store.withdrawnFrom(m2)).toHaveLength(1);
+    expect((await store.withdrawnFrom(m2)).withdrawn).toHaveLength(1);
     // 31 days after the delete: the sweep deletes it with everything that pointed at it; no undelete brings it back.
     clock.set(new Date('2026-12-31T10:00:00Z'));
     expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
-    expect(await store.withdrawnFrom(m2)).toEqual([]);
+    expect((await store.withdrawnFrom(m2)).withdrawn).toEqual([]);
     expect(await privacy.question(swept.id)).toBeUndefined();
     expect(await votesOn(swept.id)).toEqual([]);
     expect((await rowsOfDay('2026-11-01')).filter((k) => k.includes(swept.id.slice(11)))).toEqual([]);
@@ -347,15 +347,15 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     for (const m of ['a:chat|m-1', 'a:chat|m-2']) expect(await store.withdraw((await store.fromMessage(m))[0]!, m)).toBe(true);
     // 45 days after it was asked, 20 after the delete: undeleted.
     clock.set(new Date('2026-12-16T09:00:00Z'));
-    const [back] = await store.withdrawnFrom('a:chat|m-1');
+    const [back] = (await store.withdrawnFrom('a:chat|m-1')).withdrawn;
     expect(back?.id).toBe(asked.id);
     expect(await store.restore(back!, 'a:chat|m-1')).toBe(true);
     expect((await store.get(asked.id))?.question).toBe('printer jams on tray 2');
     // The other, swept at the end of its window: nothing of either is left on the day they were deleted.
-    expect((await store.withdrawnFrom('a:chat|m-2'))[0]?.id).toBe(swept.id);
+    expect((await store.withdrawnFrom('a:chat|m-2')).withdrawn[0]?.id).toBe(swept.id);
     clock.set(new Date('2026-12-27T10:00:00Z'));
     expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
-    expect(await store.withdrawnFrom('a:chat|m-2')).toEqual([]);
+    expect((await store.withdrawnFrom('a:chat|m-2')).withdrawn).toEqual([]);
     expect(await rowsOfDay('2026-11-26')).toEqual([]);
     expect((await rowsOfDay('2026-11-01')).filter((k) => k.includes(swept.id.slice(11)))).toEqual([]);
   });
@@ -371,11 +371,46 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     const { withdrawnAt: _w, changedAt: _c, etag: _e, timestamp: _t, ...legacy } = await faq.getEntity<Record<string, unknown>>(day, `w|${rk}`);
     await faq.upsertEntity({ ...legacy, partitionKey: day, rowKey: `w|${rk}` }, 'Replace');
     clock.set(new Date('2026-11-30T09:00:00Z'));
-    expect(await store.withdrawnFrom('a:chat|m-1')).toHaveLength(1);
+    expect((await store.withdrawnFrom('a:chat|m-1')).withdrawn).toHaveLength(1);
     clock.set(new Date('2026-12-02T10:00:00Z'));
-    expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
+    expect((await store.withdrawnFrom('a:chat|m-1')).withdrawn).toEqual([]);
     expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
     expect(await privacy.question(asked.id)).toBeUndefined();
+  });
+
+  it('reads a bounded number of copies kept by an earlier version each run, and deletes the rest on the next runs', async () => {
+    const { clock, tables, store } = await setup();
+    const privacy = await QuestionPrivacy.open(tables, clock, { legacyRowsPerRun: 2 });
+    const faq = await tables.table('FaqQuestions');
+    const asked = [];
+    for (const n of [1, 2, 3]) asked.push(await store.record(`printer jams on tray ${n}`, amina, { answered: false, message: `a:chat|m-${n}` }));
+    clock.set(new Date('2026-11-10T09:00:00Z'));
+    for (const q of asked) {
+      const m = `a:chat|m-${q.question.slice(-1)}`;
+      expect(await store.withdraw((await store.fromMessage(m))[0]!, m)).toBe(true);
+      // As an earlier version wrote it: the copy without its deletion time.
+      const [day, rk] = q.id.split('_') as [string, string];
+      const { withdrawnAt: _w, changedAt: _c, etag: _e, timestamp: _t, ...legacy } = await faq.getEntity<Record<string, unknown>>(day, `w|${rk}`);
+      await faq.upsertEntity({ ...legacy, partitionKey: day, rowKey: `w|${rk}` }, 'Replace');
+    }
+    clock.set(new Date('2026-12-02T10:00:00Z'));
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(2);
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(0);
+    for (const q of asked) expect(await privacy.question(q.id)).toBeUndefined();
+  });
+
+  it('leaves nothing on the day of a withdrawal that found its question gone (an edit replaced it) once the window ends', async () => {
+    const { clock, store, privacy, rowsOfDay } = await setup();
+    await store.record('printer jams on tray 2', amina, { answered: false, message: 'a:chat|m-1' });
+    clock.set(new Date('2026-11-10T09:00:00Z'));
+    const [read] = await store.fromMessage('a:chat|m-1');
+    // An edit of the message replaces the question between the delete's read and its withdrawal.
+    expect(await store.remove(read!.id)).toBe(true);
+    expect(await store.withdraw(read!, 'a:chat|m-1')).toBe(false);
+    clock.set(new Date('2026-12-11T09:00:00Z'));
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(0);
+    expect(await rowsOfDay('2026-11-10')).toEqual([]);
   });
 
   it('takes an undelete older than the last delete (a late Teams retry) as stale, and a delete older than the last undelete too', async () => {
@@ -384,17 +419,17 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     const at = (min: number) => new Date(Date.parse('2026-11-01T09:00:00Z') + min * 60_000);
     clock.set(at(10));
     expect(await store.withdraw((await store.fromMessage('a:chat|m-1'))[0]!, 'a:chat|m-1', at(1))).toBe(true);
-    expect(await store.restore((await store.withdrawnFrom('a:chat|m-1'))[0]!, 'a:chat|m-1', at(2))).toBe(true);
+    expect(await store.restore((await store.withdrawnFrom('a:chat|m-1')).withdrawn[0]!, 'a:chat|m-1', at(2))).toBe(true);
     expect(await store.withdraw((await store.fromMessage('a:chat|m-1'))[0]!, 'a:chat|m-1', at(3))).toBe(true);
     // The undelete of 09:02 again, as Teams retries it, after the delete of 09:03: the question stays withdrawn.
-    expect(await store.restore((await store.withdrawnFrom('a:chat|m-1'))[0]!, 'a:chat|m-1', at(2))).toBe(false);
+    expect(await store.restore((await store.withdrawnFrom('a:chat|m-1')).withdrawn[0]!, 'a:chat|m-1', at(2))).toBe(false);
     expect(await store.get(asked.id)).toBeUndefined();
-    expect(await store.withdrawnFrom('a:chat|m-1')).toHaveLength(1);
+    expect((await store.withdrawnFrom('a:chat|m-1')).withdrawn).toHaveLength(1);
     // Undeleted at 09:04; the delete of 09:03 retried after it leaves the question where it is.
-    expect(await store.restore((await store.withdrawnFrom('a:chat|m-1'))[0]!, 'a:chat|m-1', at(4))).toBe(true);
+    expect(await store.restore((await store.withdrawnFrom('a:chat|m-1')).withdrawn[0]!, 'a:chat|m-1', at(4))).toBe(true);
     expect(await store.withdraw((await store.fromMessage('a:chat|m-1'))[0]!, 'a:chat|m-1', at(3))).toBe(false);
     expect((await store.get(asked.id))?.question).toBe('printer jams on tray 2');
-    expect(await store.withdrawnFrom('a:chat|m-1')).toEqual([]);
+    expect((await store.withdrawnFrom('a:chat|m-1')).withdrawn).toEqual([]);
   });
 
   /** Amina asked two questions and deleted the message of one, which Ben had voted on. */

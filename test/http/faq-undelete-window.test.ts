@@ -82,12 +82,18 @@ describe('deletes and undeletes of a question\'s message', () => {
     expect(await gaps()).toContain('canteen kettle on fridays');
   });
 
-  it('leaves a question withdrawn when an undelete Teams retries arrives after the message was deleted again', async () => {
+  /** Asked a day on from the last test's clock; the clock then a minute past it, when its events are handled. */
+  const askedNextDay = async (text: string) => {
     const asked = clock.now().getTime() + DAY;
     clock.set(new Date(asked));
     const id = idAt(asked);
-    await ask(id, 'where is the spare key for the cold room');
+    await ask(id, text);
     clock.set(new Date(asked + 60_000));
+    return { asked, id };
+  };
+
+  it('leaves a question withdrawn when an undelete Teams retries arrives after the message was deleted again', async () => {
+    const { asked, id } = await askedNextDay('where is the spare key for the cold room');
     await remove(id, asked + 10_000);
     await undelete(id, asked + 20_000);
     expect(await gaps()).toContain('spare key for the cold room');
@@ -100,5 +106,16 @@ describe('deletes and undeletes of a question\'s message', () => {
     await undelete(id, asked + 40_000);
     await remove(id, asked + 10_000);
     expect(await gaps()).toContain('spare key for the cold room');
+  });
+
+  it('keeps a question whose undelete arrived before its delete (a delete Teams retried after a fault)', async () => {
+    const { asked, id } = await askedNextDay('who signs off the night shift rota');
+    // Deleted at 10 s (that turn failed, so Teams sends it again later), undone at 20 s: the undo arrives first.
+    await undelete(id, asked + 20_000);
+    await remove(id, asked + 10_000);
+    expect(await gaps()).toContain('night shift rota');
+    // A delete made after the undo still withdraws it.
+    await remove(id, asked + 30_000);
+    expect(await gaps()).not.toContain('night shift rota');
   });
 });
