@@ -47,43 +47,62 @@ const CANDIDATE_POOL = 30;
  * A question refused only for low confidence is not split: its clauses are weaker still.
  */
 export function search(index: FaqIndex, question: string, options: SearchOptions = {}): SearchResult {
-  if (index.tuning.rerank <= 0) return searchLexical(index, question, options);
-  // The re-ranker reorders the lexical list's head; answered / confidence stay the lexical engine's.
+  if (index.tuning.rerank <= 0) return searchLexical(index, question, options).result;
+  // The re-ranker reorders the lexical list's head; answered / refusal stay the lexical engine's.
   const limit = Math.max(1, options.limit ?? 5);
-  const found = searchLexical(index, question, { limit: Math.max(limit, RERANK_DEPTH) });
+  const { result: found, judge } = searchLexical(index, question, { limit: Math.max(limit, RERANK_DEPTH) });
   const head = found.results.slice(0, RERANK_DEPTH);
   const rows = rerankFeatures(questionView(index, question, analyzeQuery(index, question)), head);
+  let order = rerankOrder(RERANK_WEIGHTS, head, rows);
+  let verdict: Verdict | undefined;
+  // An answer cites a section judged to answer: the re-ranker's first leads only when it passes the same
+  // judgement (and its confidence is the one given); otherwise the judged section stays first.
+  if (found.answered && order[0] !== head[0]) {
+    const shown = judge(index.sections.indexOf(order[0]!.section));
+    if (shown.answered) verdict = shown;
+    else order = [head[0]!, ...order.filter((hit) => hit !== head[0])];
+  }
   // Scores stay best first (callers merge and sort lists by score): the head's scores, in order, go to
   // the re-ranked sections by position.
   const scores = head.map((hit) => hit.score).sort((a, b) => b - a);
-  const reordered = rerankOrder(RERANK_WEIGHTS, head, rows).map((hit, at) => ({ ...hit, score: scores[at]! }));
-  return { ...found, results: [...reordered, ...found.results.slice(RERANK_DEPTH)].slice(0, limit) };
+  const reordered = order.map((hit, at) => ({ ...hit, score: scores[at]! }));
+  const results = [...reordered, ...found.results.slice(RERANK_DEPTH)].slice(0, limit);
+  return { ...found, ...verdict, results };
 }
 
-function searchLexical(index: FaqIndex, question: string, options: SearchOptions): SearchResult {
-  const whole = searchOnce(index, question, options);
-  if (whole.results.length === 0 || (!whole.answered && whole.offTopic.length === 0)) return whole;
+type Verdict = Pick<SearchResult, 'answered' | 'confidence' | 'offTopic'>;
+
+/** A result, and the judgement it was given by, for any other section (by index) of the same question. */
+interface Judged {
+  result: SearchResult;
+  judge: (i: number) => Verdict;
+}
+
+function searchLexical(index: FaqIndex, question: string, options: SearchOptions): Judged {
+  const judgedWhole = searchOnce(index, question, options);
+  const whole = judgedWhole.result;
+  if (whole.results.length === 0 || (!whole.answered && whole.offTopic.length === 0)) return judgedWhole;
   const parts = clauses(question);
-  if (parts.length < 2) return whole;
+  if (parts.length < 2) return judgedWhole;
   const each = parts
     .map((text) => ({ text, concepts: analyzeQuery(index, text).filter((c) => c.coverageIdf > 0) }))
     .filter((part) => part.concepts.length >= MIN_CLAUSE_CONCEPTS)
-    .map((part) => ({ ...part, result: searchOnce(index, part.text, options) }));
-  if (each.length < 2) return whole;
+    .map((part) => ({ ...part, ...searchOnce(index, part.text, options) }));
+  if (each.length < 2) return judgedWhole;
   if (whole.answered) {
     const top = index.sections.indexOf(whole.results[0]!.section);
     const uncovered = each
       .filter((part) => !part.result.answered && coverageOf(index, part.concepts, top) < 0.5)
       .map((part) => part.text);
-    return { ...whole, uncovered };
+    return { ...judgedWhole, result: { ...whole, uncovered } };
   }
   const best = each
     .filter((part) => part.result.answered && part.result.confidence >= index.tuning.clauseThreshold)
     .sort((a, b) => b.result.confidence - a.result.confidence)[0];
-  if (!best) return whole;
+  if (!best) return judgedWhole;
   const uncovered = each.filter((part) => part !== best && !part.result.answered).map((part) => part.text);
-  if (uncovered.length === 0) return whole;
-  return { ...best.result, uncovered };
+  if (uncovered.length === 0) return judgedWhole;
+  return { judge: best.judge, result: { ...best.result, uncovered } };
 }
 
 /** A clause needs this many content words of its own to be asked on its own. */
@@ -100,7 +119,7 @@ export function clauses(question: string): string[] {
     .filter((part) => part.length > 0);
 }
 
-function searchOnce(index: FaqIndex, question: string, options: SearchOptions): SearchResult {
+function searchOnce(index: FaqIndex, question: string, options: SearchOptions): Judged {
   const limit = Math.max(1, options.limit ?? 5);
   const concepts = analyzeQuery(index, question);
   const own = lexicalScores(index, question, concepts);
@@ -115,9 +134,9 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
   // Scored again only when a translation was added: otherwise the ranking is the words' own.
   const scores = translated ? lexicalScores(index, question, translated).scores : own.scores;
   let picked = diversify(index, scores, topK(scores, Math.max(limit, CANDIDATE_POOL)), limit);
-  if (!picked[0]) return { answered: false, confidence: 0, results: [], offTopic: [], uncovered: [] };
   const unboosted = own.unboosted();
   const judge = (i: number) => judgement(index, question, concepts, i, unboosted[i]!);
+  if (!picked[0]) return { result: { answered: false, confidence: 0, results: [], offTopic: [], uncovered: [] }, judge };
   let verdict = judge(picked[0].i);
   // The cited section is one whose own-word judgement is the answer given: translations may put another
   // section first only when both it and the words' own best pass; otherwise the words' own best leads.
@@ -131,7 +150,7 @@ function searchOnce(index: FaqIndex, question: string, options: SearchOptions): 
   }
   const order = secondIsBestSubsection(index, scores, picked, limit);
   const results = order.map(({ i, score }) => ({ section: index.sections[i]!, score: round(score) }));
-  return { ...verdict, results, uncovered: [] };
+  return { result: { ...verdict, results, uncovered: [] }, judge };
 }
 
 /** The list with section `i` first (at the first's score, so scores stay best first) and the rest in order. */
