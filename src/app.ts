@@ -142,6 +142,8 @@ export interface AppOptions {
    * edit's turn); tests of what lies past them set them small rather than seed thousands of questions.
    */
   faqBounds?: { gapScanRows?: number; tellScanRows?: number; retoldInTurn?: number };
+  /** Issues on a page of the tab's board (production: 20); tests of its paging set it small rather than log dozens. */
+  boardPageSize?: number;
 }
 
 export interface App {
@@ -798,6 +800,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       issues,
       board: openIssues,
       champions,
+      ...(opts.boardPageSize ? { boardPageSize: opts.boardPageSize } : {}),
       log,
       demoUsers: async () => {
         const ids = [...Object.values(PLAYGROUND_USERS).map((u) => u.aadObjectId), ...config.env.ROLLOUT_TEAM_IDS, ...config.env.CHAMPION_IDS];
