@@ -142,6 +142,13 @@ export interface AppOptions {
    * edit's turn); tests of what lies past them set them small rather than seed thousands of questions.
    */
   faqBounds?: { gapScanRows?: number; tellScanRows?: number; retoldInTurn?: number };
+  /** Issues on a page of the tab's board (production: 20); tests of its paging set it small rather than log dozens. */
+  boardPageSize?: number;
+  /**
+   * How long one storage call may take before storage counts as not answering (production: 4 s); tests that freeze
+   * storage on purpose set it shorter, never so short that a call to storage that answers could reach it.
+   */
+  storageTimeoutMs?: number;
 }
 
 export interface App {
@@ -223,7 +230,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const storage = await openStorageAccount(config.storage, log);
     cleanups.push(() => storage.close());
     const account = storage.account;
-    const tables = new Tables(account, config.env.TABLE_PREFIX, storage.tablesOptions);
+    const tablesOptions = opts.storageTimeoutMs ? { ...storage.tablesOptions, timeoutMs: opts.storageTimeoutMs } : storage.tablesOptions;
+    const tables = new Tables(account, config.env.TABLE_PREFIX, tablesOptions);
     const conversations = await ConversationStore.open(tables, clock);
     const dedupe = await DedupeStore.open(tables, clock);
 
@@ -798,6 +806,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       issues,
       board: openIssues,
       champions,
+      ...(opts.boardPageSize ? { boardPageSize: opts.boardPageSize } : {}),
       log,
       demoUsers: async () => {
         const ids = [...Object.values(PLAYGROUND_USERS).map((u) => u.aadObjectId), ...config.env.ROLLOUT_TEAM_IDS, ...config.env.CHAMPION_IDS];

@@ -44,7 +44,11 @@ export interface TabApiDeps {
   log: Logger;
   /** Local mode: the people the page offers to run as (the Agents Playground's users, the configured roles). */
   demoUsers?: () => Promise<{ id: string; name: string; role: Role }[]>;
+  /** Issues on a page of the board (production: BOARD_PAGE); tests of paging set it small. */
+  boardPageSize?: number;
 }
+
+const BOARD_PAGE = 20;
 
 export interface TabContext {
   identity: TabIdentity;
@@ -263,12 +267,12 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
           search: q.data.q,
           sort: q.data.sort,
           page: q.data.page,
-          pageSize: 20,
+          pageSize: d.boardPageSize ?? BOARD_PAGE,
           ...(q.data.after ? { after: q.data.after } : {}),
         });
         // A cursor the board did not give (forged, or from another order) starts it again: say it is page 1.
         const { restarted, ...shown } = page;
-        return ok({ mode: 'board', page: restarted ? 0 : q.data.page, pageSize: 20, ...shown });
+        return ok({ mode: 'board', page: restarted ? 0 : q.data.page, pageSize: d.boardPageSize ?? BOARD_PAGE, ...shown });
       },
     },
     {

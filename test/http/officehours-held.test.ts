@@ -7,7 +7,7 @@ import type { ManualClock } from '../../src/clock.js';
 import { BookingStore } from '../../src/officehours/bookings.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
-import { type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
+import { PAUSED_STORAGE_OPTIONS, type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
 
 /*
  * A host turns a brought question into an issue while storage does not answer: the request is kept on this
@@ -70,8 +70,8 @@ beforeAll(async () => {
     GUIDANCE_DIR: 'sample/guidance',
     CHAMPION_IDS: `${USERS.champion.aadObjectId},${kwame.aadObjectId}`,
   };
-  ({ app, clock } = await startTestApp(env, undefined, undefined, { heldRetryMs: 3_600_000 }));
-  ({ app: other } = await startTestApp(env, clock, undefined, { heldRetryMs: 3_600_000 }));
+  ({ app, clock } = await startTestApp(env, undefined, undefined, { heldRetryMs: 3_600_000, ...PAUSED_STORAGE_OPTIONS }));
+  ({ app: other } = await startTestApp(env, clock, undefined, { heldRetryMs: 3_600_000, ...PAUSED_STORAGE_OPTIONS }));
   clock.set('2026-11-30T08:00:00Z');
   for (const u of [USERS.champion, USERS.lead, ama, kwame]) await say(app, u, 'whoami', where(u));
   await say(app, USERS.lead, '<at>Rollout Desk</at> setup triage', inChannel(TRIAGE));

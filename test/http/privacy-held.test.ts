@@ -9,7 +9,7 @@ import { Pseudonyms } from '../../src/privacy/pseudonym.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { askMyData } from '../support/my-data.js';
-import { type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
+import { PAUSED_STORAGE_OPTIONS, type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
 
 /*
  * A report sent while storage does not answer is kept on disk until storage is back and it is filed. Until then it
@@ -89,9 +89,9 @@ beforeAll(async () => {
   connector = await new RecordingConnector().start();
   // The timer that files held reports is pushed out: the test files them itself, after looking at them.
   const env = { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, TABLE_PREFIX: `t${randomBytes(4).toString('hex')}` };
-  ({ app } = await startTestApp(env, clock, undefined, { heldRetryMs: 3_600_000 }));
-  ({ app: other } = await startTestApp(env, clock, undefined, { heldRetryMs: 3_600_000 }));
-  ({ app: ahead } = await startTestApp(env, new AheadClock(clock, 2 * 60_000), undefined, { heldRetryMs: 3_600_000 }));
+  ({ app } = await startTestApp(env, clock, undefined, { heldRetryMs: 3_600_000, ...PAUSED_STORAGE_OPTIONS }));
+  ({ app: other } = await startTestApp(env, clock, undefined, { heldRetryMs: 3_600_000, ...PAUSED_STORAGE_OPTIONS }));
+  ({ app: ahead } = await startTestApp(env, new AheadClock(clock, 2 * 60_000), undefined, { heldRetryMs: 3_600_000, ...PAUSED_STORAGE_OPTIONS }));
   for (const u of [NOOR, OMAR, USERS.lead]) await say(app, u, 'whoami', where(u));
 });
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import type { App } from '../../src/app.js';
+import type { App, AppOptions } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
 import { execute, invokeText, say, startTestApp, type TestUser, USERS } from './app.js';
 import { RecordingConnector } from './connector.js';
@@ -22,9 +22,9 @@ export interface TabApiHarness {
 
 const TRIAGE = '19:triage@thread.tacv2';
 
-export async function startTabApi(): Promise<TabApiHarness> {
+export async function startTabApi(opts: Omit<AppOptions, 'log' | 'clock'> = {}): Promise<TabApiHarness> {
   const connector = await new RecordingConnector().start();
-  const { app, clock } = await startTestApp({ LOG_LEVEL: 'silent' });
+  const { app, clock } = await startTestApp({ LOG_LEVEL: 'silent' }, undefined, undefined, opts);
   const other: TestUser = { id: '29:other', aadObjectId: 'aad-other', name: 'Olu Other' };
   const where = (u: TestUser) => ({ serviceUrl: connector.url, conversation: { id: `a:chat-${u.aadObjectId}`, conversationType: 'personal', tenantId: 'tenant-1' } });
   clock.set('2027-01-11T09:00:00Z');
