@@ -56,7 +56,8 @@ export interface ChatPost {
 /**
  * How many posts' last written rows an instance keeps (see `PostStore.lastWritten`), a few KB each at most, and for
  * how long: a card redrawn in a burst (a triage card) reads its row once, and where a card in someone's chat is
- * does not stay in an instance's memory long after that person is forgotten elsewhere.
+ * does not stay in an instance's memory long after that person is forgotten elsewhere: rows older than that are
+ * dropped (oldest first) whenever any post's row is written or taken, not only when the same post comes up again.
  */
 const LAST_WRITTEN_MAX = 1_000;
 const LAST_WRITTEN_MS = 60_000;
@@ -345,18 +346,30 @@ export class PostStore {
 
   /** The row as this instance last wrote it (see `lastWritten`), taken: used once, for one try. */
   private takeWritten(kind: string, rowKey: string): (PostRow & { etag: string }) | undefined {
+    this.dropExpired();
     const key = `${kind}\u0000${rowKey}`;
     const kept = this.lastWritten.get(key);
     this.lastWritten.delete(key);
-    if (!kept || Date.now() - kept.keptAt > LAST_WRITTEN_MS) return undefined;
+    if (!kept) return undefined;
     const { keptAt: _keptAt, ...row } = kept;
     return row;
   }
 
+  /** Rows kept longer than a minute go on any use, not only when their own post comes up again (oldest first). */
+  private dropExpired(): void {
+    const now = Date.now();
+    for (const [key, kept] of this.lastWritten) {
+      if (now - kept.keptAt <= LAST_WRITTEN_MS) return;
+      this.lastWritten.delete(key);
+    }
+  }
+
   private noteWritten(kind: string, rowKey: string, row: PostRow, etag: string | undefined): void {
+    this.dropExpired();
     const key = `${kind}\u0000${rowKey}`;
     this.lastWritten.delete(key);
     if (!etag) return;
+    // Deleted then set: a row written again moves to the back, so the front is always the oldest.
     this.lastWritten.set(key, { ...row, etag, keptAt: Date.now() });
     // The oldest written goes first (a Map keeps insertion order).
     if (this.lastWritten.size > LAST_WRITTEN_MAX) this.lastWritten.delete(this.lastWritten.keys().next().value!);

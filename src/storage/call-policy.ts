@@ -98,12 +98,20 @@ export function deadlinePolicy(budget: CallBudget): PipelinePolicy {
       const ms = budget.deadlineMs;
       const deadline = new AbortController();
       const timer = setTimeout(() => deadline.abort(), ms);
-      const callerSignal = request.abortSignal;
-      const others = [callerSignal as AbortSignal | undefined, until].filter((s): s is AbortSignal => s !== undefined);
+      const callerSignal = request.abortSignal as AbortSignal | undefined;
       // A combined signal only when there is another: most calls have none, and AbortSignal.any is not free.
-      request.abortSignal = others.length ? AbortSignal.any([deadline.signal, ...others]) : deadline.signal;
+      request.abortSignal = callerSignal ? AbortSignal.any([deadline.signal, callerSignal]) : deadline.signal;
+      const settled = () => {
+        clearTimeout(timer);
+        request.abortSignal = callerSignal;
+      };
       try {
-        const res = await next(request);
+        // The run's signal is not put on the request: the SDK's token policy, after this one, hands the request's
+        // signal to the token refresh every caller shares, so a run given up would fail that refresh for others.
+        // The call is given up instead (its answer ignored), and the request still ends by its deadline.
+        const sent = next(request);
+        void sent.then(settled, settled);
+        const res = await (until ? abortable(sent, until, 'storage call given up: the work it was for was abandoned') : sent);
         budget.markAnswered();
         if (res.status === 503 || res.status === 504) {
           throw new StorageUnavailableError(`storage is busy (HTTP ${res.status}); try again in a moment`);
@@ -120,9 +128,6 @@ export function deadlinePolicy(budget: CallBudget): PipelinePolicy {
           throw new StorageUnavailableError(`storage is unreachable (${code})`, { cause: err });
         }
         throw err;
-      } finally {
-        clearTimeout(timer);
-        request.abortSignal = callerSignal;
       }
     },
   };
@@ -144,11 +149,12 @@ export function gatePolicy(options: CallPolicyOptions): PipelinePolicy {
   };
 }
 
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, why = 'aborted while waiting for storage'): Promise<T> {
   if (!signal) return p;
-  if (signal.aborted) return Promise.reject(new Error('aborted while waiting for storage'));
+  const aborted = () => Object.assign(new Error(why), { name: 'AbortError' });
+  if (signal.aborted) return Promise.reject(aborted());
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new Error('aborted while waiting for storage'));
+    const onAbort = () => reject(aborted());
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {

@@ -355,6 +355,23 @@ describe("a card's update turn", () => {
     vi.restoreAllMocks();
   });
 
+  it('of a card last drawn here over a minute ago, is not kept in memory once any other card is drawn', async () => {
+    const { reads, posts } = await recorded();
+    const t0 = Date.now();
+    const now = vi.spyOn(Date, 'now').mockReturnValue(t0);
+    const two = await posts.beginUpdate('issue-triage', 'R-0042', 2, T0, 60_000);
+    await posts.endUpdate('issue-triage', 'R-0042', 2, true, two.kind === 'go' ? two.row : undefined);
+    // A minute and more later another card is drawn: the first card's row (its chat, whose ids) goes then.
+    now.mockReturnValue(t0 + 61_000);
+    await posts.save('issue-triage', 'R-0043', post(triage, 'act-2'));
+    // Seen from a clock within the minute again, the row would still be used if it were kept: it is read instead.
+    now.mockReturnValue(t0 + 1_000);
+    reads.points = 0;
+    expect((await posts.beginUpdate('issue-triage', 'R-0042', 3, T0 + 1, 60_000)).kind).toBe('go');
+    expect(reads.points).toBe(1);
+    vi.restoreAllMocks();
+  });
+
   it('drawn since by another instance, is read again and decided on what that one drew', async () => {
     const { reads, posts, tables } = await recorded();
     const turn = await posts.beginUpdate('issue-triage', 'R-0042', 2, T0, 60_000);

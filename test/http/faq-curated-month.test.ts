@@ -82,8 +82,7 @@ describe('Send the answer on a gap more than 2,000 people asked this month', () 
     // The count, in the champion's 1:1 chat: the card sent there, redrawn once every asker is found.
     const done = () => connector.calls.filter((c) => c.method === 'PUT' && c.conversationId === `a:chat-${USERS.champion.aadObjectId}` && JSON.stringify(c.body).includes('in the last 30 days get your answer'));
     await connector.waitFor(() => done().length > 0, 30_000);
-    // NEWER + 3 askers (a count over 999 is written with a comma: test/text/count.test.ts).
-    expect(NEWER + early.length).toBe(23);
+    // NEWER + the 3 early askers (a count over 999 is written with a comma: test/text/count.test.ts).
     expect(JSON.stringify(done().at(-1)!.body)).toContain('23 people who asked in the last 30 days get your answer');
     await app.settled();
     for (const u of early) expect(told(u), u.name).toHaveLength(1);

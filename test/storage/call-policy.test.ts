@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devConnectionString, freePort } from '../../src/storage/azurite.js';
-import { isStorageUnavailable, StorageUnavailableError } from '../../src/storage/call-policy.js';
+import { CallBudget, deadlinePolicy, isStorageUnavailable, StorageUnavailableError, storageCallsUntil } from '../../src/storage/call-policy.js';
 import { Tables } from '../../src/storage/tables.js';
 import { type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
 
@@ -56,5 +56,38 @@ describe('storage calls when storage does not answer', () => {
     const err = await nowhere.table('Things').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageUnavailableError);
     expect((err as Error).message).toMatch(/unreachable \(ECONNREFUSED\)|did not answer/);
+  });
+});
+
+describe('storage calls of work that may be given up (storageCallsUntil)', () => {
+  type Request = Parameters<ReturnType<typeof deadlinePolicy>['sendRequest']>[0];
+  type Next = Parameters<ReturnType<typeof deadlinePolicy>['sendRequest']>[1];
+
+  it("do not hand the work's signal to the policies after them (the token refresh other turns share), and are still given up when it aborts", async () => {
+    const policy = deadlinePolicy(new CallBudget());
+    const run = new AbortController();
+    // What the SDK's bearer-token policy, next in line, would pass to the token refresh every caller shares.
+    const seen: (AbortSignal | undefined)[] = [];
+    let answer!: () => void;
+    // Like the HTTP client: the request ends when its signal aborts.
+    const next: Next = (req) => {
+      const signal = req.abortSignal as AbortSignal | undefined;
+      seen.push(signal);
+      return new Promise((resolve, reject) => {
+        answer = () => resolve({ status: 200, headers: {}, request: req } as never);
+        signal?.addEventListener('abort', () => reject(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' })));
+      });
+    };
+    const call = storageCallsUntil(run.signal, () => policy.sendRequest({} as Request, next));
+    await Promise.resolve();
+    run.abort();
+    // The run is given up at once; the request itself is not aborted by it.
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.aborted).toBe(false);
+    answer();
+    // And a run already given up makes no call at all.
+    await expect(storageCallsUntil(run.signal, () => policy.sendRequest({} as Request, next))).rejects.toThrow();
+    expect(seen).toHaveLength(1);
   });
 });
