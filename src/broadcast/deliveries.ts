@@ -103,9 +103,18 @@ export class DeliveryRows {
   }
 
   /** Up to `n` rows waiting to be handed over, after `afterKey` in key order. */
-  async nextWaiting(sendId: string, afterKey: string, n: number): Promise<Delivery[]> {
+  nextWaiting(sendId: string, afterKey: string, n: number): Promise<Delivery[]> {
+    return this.waiting(sendId, afterKey ? odata`RowKey gt ${safeKey(afterKey)}` : '', n);
+  }
+
+  /** Up to `n` rows still waiting at or before `key`: a batch claimed (the cursor moved past it) and never handed over. */
+  waitingUpTo(sendId: string, key: string, n: number): Promise<Delivery[]> {
+    return this.waiting(sendId, odata`RowKey le ${safeKey(key)}`, n);
+  }
+
+  private async waiting(sendId: string, range: string, n: number): Promise<Delivery[]> {
     const conds = [odata`PartitionKey eq ${safeKey(sendId)}`, `waiting eq true`];
-    if (afterKey) conds.push(odata`RowKey gt ${safeKey(afterKey)}`);
+    if (range) conds.push(range);
     const out: Delivery[] = [];
     const pages = this.table
       .listEntities<Row>({ queryOptions: { filter: conds.join(' and ') } })

@@ -136,6 +136,11 @@ export interface Send {
   cursor: string;
   /** Batches handed over so far. */
   chunks: number;
+  /**
+   * When the cursor last moved (a batch claimed). Rows at or before the cursor still waiting well after it were
+   * claimed by an instance that stopped before marking them handed over. Absent on sends stored before it.
+   */
+  claimedAt?: string;
   /** 1, then +1 for each "resend to failed". */
   attempt: number;
   /** Whose acknowledgements this send's "Got it" counts toward (a reminder counts toward its original). */

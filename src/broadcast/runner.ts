@@ -294,7 +294,7 @@ export class BroadcastRunner {
         return;
       }
       const chunk = send.chunks;
-      const claimed = await this.d.sends.update(send, { cursor: rows[rows.length - 1]!.key, chunks: chunk + 1 });
+      const claimed = await this.d.sends.update(send, { cursor: rows[rows.length - 1]!.key, chunks: chunk + 1, claimedAt: this.now.toISOString() });
       if (!claimed) return; // another instance took this batch
       this.latestChunk.set(sendId, chunk + 1);
       const handed = await this.handOver(claimed, rows, chunk);
@@ -468,8 +468,9 @@ export class BroadcastRunner {
 
   /**
    * For each send not finished: resume an interrupted resolution, hand over rows whose working hours have
-   * come, hand over again rows whose answer never came (a crash lost them), hand over the next batch if
-   * nothing is moving, and close sends with nothing pending.
+   * come, hand over again rows whose answer never came (a crash lost them), hand over a batch claimed and never
+   * handed over (a crash between the two), hand over the next batch if nothing is moving, and close sends with
+   * nothing pending.
    */
   async upkeep(send: Send): Promise<void> {
     const now = this.now;
@@ -493,6 +494,15 @@ export class BroadcastRunner {
       if (stale.length) {
         this.d.log.warn({ sendId: send.id, rows: stale.length }, 'no answer for handed-over messages; handing them over again');
         await this.handOver(send, stale, send.chunks);
+      }
+      // A batch claimed by an instance that stopped before its rows said so: behind the cursor, still waiting, so
+      // neither the pump (it goes on after the cursor) nor the look for stale rows above would ever hand it over.
+      if (send.cursor && (!send.claimedAt || Date.parse(send.claimedAt) <= staleBefore)) {
+        const orphans = await this.d.deliveries.waitingUpTo(send.id, send.cursor, this.d.settings.batch * 4);
+        if (orphans.length) {
+          this.d.log.warn({ sendId: send.id, rows: orphans.length }, 'a claimed batch was never handed over; handing it over now');
+          await this.handOver(send, orphans, send.chunks);
+        }
       }
       await this.pump(send.id);
     }

@@ -3,6 +3,7 @@
  * which kills it (SIGKILL) mid-send and starts another. Settings come from the environment:
  *   BC_STORAGE  connection string     BC_PREFIX  table/queue prefix     BC_ID  this instance's name
  *   BC_START    "1": confirm `send launch` (to everyone with a 1:1 chat) as it starts
+ *   BC_LOG      log level (default warn; the crash test shows the last lines when the send does not finish)
  * It prints `{"ready":true}` (and `{"sendId":…}` when it started one), then runs the plan's job every second.
  */
 import { systemClock } from '../../src/clock.js';
@@ -14,7 +15,7 @@ import { startStandaloneOutbound } from '../../src/teams/outbound.js';
 import { TEST_WORKER } from '../outbound/support.js';
 
 const env = process.env;
-const log = createLogger('warn');
+const log = createLogger(env.BC_LOG || 'warn');
 const outbound = await startStandaloneOutbound({
   storage: env.BC_STORAGE ?? '',
   prefix: env.BC_PREFIX ?? '',
@@ -64,6 +65,11 @@ if (env.BC_START === '1') {
   if (res.kind === 'started') process.stdout.write(`${JSON.stringify({ sendId: res.send.id })}\n`);
 }
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+// As the app's scheduler runs it: one pass at a time (a slow pass is not joined by the next), errors left to the next.
+let pass: Promise<void> | undefined;
 setInterval(() => {
-  b.service.tick().catch(() => {});
+  pass ??= b.service
+    .tick()
+    .catch(() => {})
+    .finally(() => (pass = undefined));
 }, 1_000);

@@ -2,7 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryRows } from '../../src/broadcast/deliveries.js';
+import { outboundKey, topicOf } from '../../src/broadcast/runner.js';
 import { SendStore } from '../../src/broadcast/sends.js';
+import { DeliveryStore } from '../../src/outbound/deliveries.js';
+import type { OutboundMessage } from '../../src/outbound/message.js';
 import { azuriteConnection } from '../support/storage.js';
 import { TeamsConnectorStandIn } from '../support/teams-connector.js';
 import { personalChat, TestAccount, until } from '../outbound/support.js';
@@ -14,8 +17,10 @@ class Instance {
   readonly exited: Promise<void>;
   sendId = '';
   stderr = '';
+  /** The instance's last log lines (pino writes to stdout), for the state dump on time-out. */
+  logs: string[] = [];
 
-  constructor(account: TestAccount, id: string, start: boolean) {
+  constructor(account: TestAccount, readonly id: string, start: boolean) {
     this.child = spawn(process.execPath, ['--import', 'tsx', 'test/broadcast/child.ts'], {
       env: { ...process.env, BC_STORAGE: azuriteConnection(), BC_PREFIX: account.prefix, BC_ID: id, BC_START: start ? '1' : '' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,7 +32,8 @@ class Instance {
     this.ready = new Promise((resolve, reject) => {
       createInterface({ input: this.child.stdout! }).on('line', (line) => {
         try {
-          const msg = JSON.parse(line) as { ready?: boolean; sendId?: string };
+          const msg = JSON.parse(line) as { ready?: boolean; sendId?: string; level?: number };
+          if (msg.level !== undefined) this.logs = [...this.logs.slice(-40), line.slice(0, 600)];
           if (msg.sendId) this.sendId = msg.sendId;
           if (msg.ready) resolve();
         } catch {
@@ -42,6 +48,31 @@ class Instance {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     await this.exited;
   }
+}
+
+/** What the send, its rows, their outbound rows, the queue and the instances' logs say (for a time-out's message). */
+async function stateOf(sendId: string, all: readonly Instance[]): Promise<string> {
+  const send = await (await SendStore.open(account.tables)).get(sendId);
+  const outbound = await DeliveryStore.open(account.tables);
+  const byState: Record<string, number> = {};
+  const pending: object[] = [];
+  for await (const r of (await DeliveryRows.open(account.tables)).rows(sendId)) {
+    const k = `${r.state}${r.state === 'pending' ? (r.waiting ? '/waiting' : r.heldUntil ? '/held' : '/queued') : ''}`;
+    byState[k] = (byState[k] ?? 0) + 1;
+    if (r.state !== 'pending' || pending.length >= 12) continue;
+    const m: OutboundMessage = { op: 'send', key: outboundKey(sendId, r.key, r.attempt), to: { kind: 'user', userKey: r.key }, content: '', topic: topicOf(sendId) };
+    const { etag: _etag, ...out } = (await outbound.read(m)) ?? { etag: '', state: 'no outbound row' };
+    pending.push({ key: r.key, waiting: r.waiting, attempt: r.attempt, chunk: r.chunk, queuedAt: r.queuedAt, outbound: out });
+  }
+  const { content: _content, audience: _audience, 'odata.metadata': _metadata, ...head } = (send ?? {}) as Record<string, unknown>;
+  return [
+    `at ${new Date().toISOString()} send: ${JSON.stringify(head)}`,
+    `rows: ${JSON.stringify(byState)}`,
+    `pending (first 12): ${JSON.stringify(pending)}`,
+    `queue: ${await account.queueReport()}`,
+    `connector: ${JSON.stringify(connector.counts)}`,
+    ...all.map((i) => `instance ${i.id} (exit ${i.child.exitCode ?? i.child.signalCode ?? 'running'}):\n${i.logs.join('\n')}\n${i.stderr}`),
+  ].join('\n');
 }
 
 let connector: TeamsConnectorStandIn;
@@ -78,7 +109,9 @@ describe('a broadcast whose instance is killed mid-send', () => {
     instances.push(second);
     await second.ready;
     const sends = await SendStore.open(account.tables);
-    await until(async () => Boolean((await sends.get(first.sendId))?.finishedAt), 150_000, 'the send to finish');
+    await until(async () => Boolean((await sends.get(first.sendId))?.finishedAt), 150_000, 'the send to finish').catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await stateOf(first.sendId, [first, second])}`);
+    });
 
     const rows = new Map<string, { state: string; reason: string }>();
     for await (const r of (await DeliveryRows.open(account.tables)).rows(first.sendId)) rows.set(r.key, r);

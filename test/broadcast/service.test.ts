@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { confirmCard } from '../../src/broadcast/cards.js';
 import { parsePlan } from '../../src/broadcast/plan.js';
 import { outboundKey } from '../../src/broadcast/runner.js';
@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/clock.js';
 import { RosterUnanswered } from '../../src/roles/roles.js';
 import type { Rollout } from '../../src/rollout/model.js';
 import { testTables } from '../support/storage.js';
-import { channelIdOf, fixture, finished, installed, LEAD, rolloutTeam, settle, STAFF, TestOutbox, users } from './support.js';
+import { channelIdOf, type Fixture, fixture, finished, installed, LEAD, rolloutTeam, settle, STAFF, TestOutbox, users } from './support.js';
 
 const rollout: Rollout = {
   cohorts: [{ id: 'wave-b', name: 'Wave B', goLive: '2027-02-01', zone: 'Africa/Lusaka' }],
@@ -335,36 +335,58 @@ describe('cancelling a manual message', () => {
   });
 });
 
+/**
+ * A send to nine people (batches of 3) started on one instance, which `stop` ends somewhere in it (what it still held
+ * is then lost); another instance's scheduled job, later, finishes it. Every broadcast key answered, on either.
+ */
+async function resumedElsewhere(stop: (a: Fixture, outbox: TestOutbox) => Promise<void>) {
+  const tables = testTables();
+  const people = users(9);
+  const clock = new ManualClock('2027-01-11T09:00:00Z');
+  const outboxA = new TestOutbox();
+  const a = await fixture({ tables, clock, batch: 3, chats: installed(people), outbox: outboxA, staleMs: 10 * 60_000 });
+  a.plan.current = planFor(people);
+  const started = await a.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+  if (started.kind !== 'started') throw new Error(started.text);
+  await a.b.runner.idle();
+  await stop(a, outboxA);
+  outboxA.lose(); // the process stops: what it still held is gone
+  const deliveredBefore = outboxA.delivered.filter((k) => k.startsWith('broadcast|'));
+
+  // Another instance, later: the same tables; its scheduled job finds the send still running.
+  const outboxB = new TestOutbox();
+  // The outbound path remembers what it sent (by key), whichever instance asks.
+  for (const k of deliveredBefore) outboxB.answered.set(k, { state: 'sent', activityId: 'x' });
+  const b = await fixture({ tables, clock, batch: 3, chats: installed(people), outbox: outboxB, staleMs: 10 * 60_000 });
+  b.plan.current = a.plan.current;
+  clock.advance(11 * 60_000);
+  await b.b.service.tick();
+  await finished(b, started.send.id);
+
+  const delivered = [...deliveredBefore, ...outboxB.delivered.filter((k) => k.startsWith('broadcast|'))].sort();
+  return { delivered, everyone: people.map((p) => outboundKey(started.send.id, p, 1)).sort(), outboxB };
+}
+
 describe('resume after a crash', () => {
   it('hands over again, under the same keys, what was handed over and never answered; nobody is missed or messaged twice', async () => {
-    const tables = testTables();
-    const people = users(9);
-    const clock = new ManualClock('2027-01-11T09:00:00Z');
-    const outboxA = new TestOutbox();
-    const a = await fixture({ tables, clock, batch: 3, chats: installed(people), outbox: outboxA, staleMs: 10 * 60_000 });
-    a.plan.current = planFor(people);
-    const started = await a.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
-    if (started.kind !== 'started') throw new Error(started.text);
-    await a.b.runner.idle();
-    await outboxA.deliver(2); // two answered, the next batch handed over
-    await a.b.runner.idle();
-    outboxA.lose(); // the process stops: what it still held is gone
-    const deliveredBefore = outboxA.delivered.filter((k) => k.startsWith('broadcast|'));
-
-    // Another instance, later: the same tables; its scheduled job finds the send still running.
-    const outboxB = new TestOutbox();
-    // The outbound path remembers what it sent (by key), whichever instance asks.
-    for (const k of deliveredBefore) outboxB.answered.set(k, { state: 'sent', activityId: 'x' });
-    const b = await fixture({ tables, clock, batch: 3, chats: installed(people), outbox: outboxB, staleMs: 10 * 60_000 });
-    b.plan.current = a.plan.current;
-    clock.advance(11 * 60_000);
-    await b.b.service.tick();
-    await finished(b, started.send.id);
-
-    const all = [...deliveredBefore, ...outboxB.delivered.filter((k) => k.startsWith('broadcast|'))];
-    expect(all.sort()).toEqual(people.map((p) => outboundKey(started.send.id, p, 1)).sort());
+    const { delivered, everyone, outboxB } = await resumedElsewhere(async (a, outbox) => {
+      await outbox.deliver(2); // two answered, the next batch handed over
+      await a.b.runner.idle();
+    });
+    expect(delivered).toEqual(everyone);
     const report = JSON.stringify(outboxB.requesterCards().at(-1));
     expect(report).toMatch(/"Sent","value":"9"/);
+  });
+
+  it('a crash after a batch was claimed and before its rows said so: the next instance sends that batch, once', async () => {
+    const { delivered, everyone } = await resumedElsewhere(async (a, outbox) => {
+      // The process stops right after its next batch's claim (the cursor moved) and before that batch's rows are written.
+      const crash = vi.spyOn(a.b.deliveries, 'batch').mockRejectedValueOnce(new Error('killed'));
+      // The progress card, then a first answer, which claims the next batch and stops there.
+      await expect(outbox.deliver(2)).rejects.toThrow('killed');
+      expect(crash).toHaveBeenCalledTimes(1);
+    });
+    expect(delivered).toEqual(everyone);
   });
 
   it('two instances pumping the same send never hand the same recipient over twice', async () => {
