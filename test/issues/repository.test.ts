@@ -524,6 +524,25 @@ describe('IssueRepository: index repair', () => {
     expect(await repo.repairIndexes(60_000)).toBe(0);
   });
 
+  it('a change whose follow-ups failed, crossed by a later change that settled it first, is checked with one read: the rows are rebuilt', async () => {
+    const { repo, queries, issueTables } = await openStore();
+    await repo.logIssue(form(), alice);
+    // Amina's P1 keeps its marker for its settling write; Bo's P3 finishes both (rows rebuilt, both settled); then
+    // Amina's stale P1 rows land, and her follow-ups fail: her settling write, the check on her rows, never happens.
+    const first = await repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina, { followUps: true });
+    if (first.kind !== 'updated' || !first.marker) throw new Error(`not kept: ${first.kind}`);
+    const second = await repo.act('R-0001', { kind: 'priority', priority: 'P3' }, bo, { followUps: true });
+    if (second.kind !== 'updated' || !second.etag) throw new Error(`not updated: ${second.kind}`);
+    expect(second.unfinished).toEqual([first.issue.version, second.issue.version]);
+    await repo.settleFollowUps('R-0001', second.unfinished ?? [], { reindex: true, written: { etag: second.etag, unfinished: second.unfinished ?? [], ...(second.marker ? { marker: second.marker } : {}) } });
+    const p1 = indexRowsOf({ ...second.issue, priority: 'P1' }).filter((r) => r.table === 'queue');
+    const p3 = indexRowsOf(second.issue).filter((r) => r.table === 'queue');
+    await Promise.all(p3.map((r) => issueTables.idx.queue.deleteEntity(r.partitionKey, r.rowKey)));
+    await Promise.all(p1.map((r) => issueTables.idx.queue.upsertEntity({ partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props }, 'Replace')));
+    await repo.recheckKept('R-0001', first.issue.version);
+    expect((await queries.triageQueue()).items.map((i) => [i.ref, i.priority])).toEqual([['R-0001', 'P3']]);
+  });
+
   it('a change whose follow-ups were never settled (the process died) leaves its marker in the issue\'s partition to the repair job', async () => {
     const { repo, queries, clock } = await openStore();
     await repo.logIssue(form(), alice);
