@@ -411,7 +411,7 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     const sorted = [...asked].sort((a, b) => (a.id < b.id ? -1 : 1));
     const old = sorted[sorted.length - 1]!;
     clock.set(new Date('2026-11-10T09:00:00Z'));
-    const m = (q: (typeof asked)[number]) => `a:chat|m-${q.question.slice(-1)}`;
+    const m = (q: { question: string }) => `a:chat|m-${q.question.slice(-1)}`;
     expect(await store.withdraw((await store.fromMessage(m(old)))[0]!, m(old))).toBe(true);
     const [day, rk] = old.id.split('_') as [string, string];
     const { withdrawnAt: _w, changedAt: _c, etag: _e, timestamp: _t, ...legacy } = await faq.getEntity<Record<string, unknown>>(day, `w|${rk}`);

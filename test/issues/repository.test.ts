@@ -529,9 +529,9 @@ describe('IssueRepository: index repair', () => {
     await repo.logIssue(form(), alice);
     // Amina's P1 keeps its marker for its settling write; Bo's P3 finishes both (rows rebuilt, both settled); then
     // Amina's stale P1 rows land, and her follow-ups fail: her settling write, the check on her rows, never happens.
-    const first = await repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina, { followUps: true });
+    const first = await repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina);
     if (first.kind !== 'updated' || !first.marker) throw new Error(`not kept: ${first.kind}`);
-    const second = await repo.act('R-0001', { kind: 'priority', priority: 'P3' }, bo, { followUps: true });
+    const second = await repo.act('R-0001', { kind: 'priority', priority: 'P3' }, bo);
     if (second.kind !== 'updated' || !second.etag) throw new Error(`not updated: ${second.kind}`);
     expect(second.unfinished).toEqual([first.issue.version, second.issue.version]);
     await repo.settleFollowUps('R-0001', second.unfinished ?? [], { reindex: true, written: { etag: second.etag, unfinished: second.unfinished ?? [], ...(second.marker ? { marker: second.marker } : {}) } });
