@@ -3,10 +3,9 @@ import { OfferStore } from '../../src/issues/offers.js';
 import { type Caller, escalationDestinations, followersToTell, IssueService } from '../../src/issues/service.js';
 import { IssueExport } from '../../src/issues/export.js';
 import type { Issue } from '../../src/issues/model.js';
-import { indexRowsFor } from '../../src/issues/indexes.js';
 import type { RepositoryOptions } from '../../src/issues/repository.js';
 import { CapturedOutbox } from '../support/outbox.js';
-import { alice, amina, bo, bob, form, openStore, seedDoneIssues } from './fixtures.js';
+import { alice, amina, bo, bob, form, landStaleQueueRows, openStore, seedDoneIssues } from './fixtures.js';
 import { issueListData, renderIssueCard } from '../../src/issues/cards.js';
 
 const caller = (p: { id: string; name: string }, role: Caller['role'] = 'staff'): Caller => ({
@@ -468,10 +467,7 @@ describe('IssueService: storage failing part-way through a triage action', () =>
       crossed = true;
       const p3 = await issues.triage(zola, 'priority', { ref: issue.ref, version: 2, priority: 'P3' }, 'inv-2');
       if (p3.kind !== 'card') throw new Error(p3.kind);
-      const stale = indexRowsFor({ ...p3.issue, priority: 'P1' }).filter((r) => r.table === 'queue');
-      const now = indexRowsFor(p3.issue).filter((r) => r.table === 'queue');
-      await Promise.all(now.map((r) => issueTables.idx.queue.deleteEntity(r.partitionKey, r.rowKey)));
-      await Promise.all(stale.map((r) => issueTables.idx.queue.upsertEntity({ partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props }, 'Replace')));
+      await landStaleQueueRows(issueTables, p3.issue, { priority: 'P1' });
       throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
     };
     const first = await issues.triage(championAmina, 'priority', { ref: issue.ref, version: 1, priority: 'P1' }, 'inv-1');
