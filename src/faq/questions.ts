@@ -808,8 +808,9 @@ export class QuestionPrivacy implements ExpiringStore {
    * withdrawn before it, with their lookup, asker's and vote rows, as a deleted question goes. Bounded: in each of the
    * day partitions that have crossed the window lately (`UNDELETE_SWEEP_DAYS`), one `x|` range read (the copies
    * withdrawn that day) and one `w|` range read (copies withdrawn before their withdrawal time was kept: by the day
-   * they were asked), no scan of old days. The `w|` reads take at most `legacyRowsPerRun` rows a run, all days
-   * together (those days' copies withdrawn since are read too, and not theirs to delete): the rest are read next run.
+   * they were asked), no scan of old days. The `w|` reads take at most `legacyRowsPerRun` such copies a run, all
+   * days together, paging past those days' copies withdrawn since (read, not counted: not theirs to delete); the
+   * rest are read next run.
    */
   async sweepExpired(now: Date, limit: number): Promise<number> {
     const edge = new Date(now.getTime() - UNDELETE_DAYS * DAY_MS);
@@ -838,13 +839,16 @@ export class QuestionPrivacy implements ExpiringStore {
         await deleteIfThere(this.questions, day, String(m.rowKey));
       }
       if (legacyRows <= 0) continue;
+      // Only copies without their withdrawal time count: the day's current copies are paged past, so however many
+      // there are, the legacy ones behind them are reached (before, they used the budget up on the same first page).
       const legacy = await take(
         this.questions,
         odata`PartitionKey eq ${day} and RowKey ge ${WITHDRAWN} and RowKey lt ${'w}'} and askedAt lt ${edge.toISOString()}`,
         legacyRows,
+        (k) => !k.withdrawnAt,
       );
       legacyRows -= legacy.length;
-      for (const e of legacy.filter((k) => !k.withdrawnAt).slice(0, Math.max(0, limit - deleted))) {
+      for (const e of legacy.slice(0, Math.max(0, limit - deleted))) {
         await this.expireCopy(day, e);
         deleted++;
       }
@@ -1047,11 +1051,15 @@ function fromEntity(e: QuestionEntity): AskedQuestion {
   return q;
 }
 
-/** Up to `n` rows of a query, read a page at a time (no page larger than needed). */
-async function take(client: TableClient, filter: string, n: number): Promise<QuestionEntity[]> {
+/**
+ * Up to `n` rows of a query (only those `wanted`, when given: the others are paged past, full pages), read a page at
+ * a time (no page larger than needed).
+ */
+async function take(client: TableClient, filter: string, n: number, wanted?: (e: QuestionEntity) => boolean): Promise<QuestionEntity[]> {
   const out: QuestionEntity[] = [];
-  for await (const page of client.listEntities<QuestionEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1000, n) })) {
-    out.push(...page);
+  const maxPageSize = wanted ? 1000 : Math.min(1000, n);
+  for await (const page of client.listEntities<QuestionEntity>({ queryOptions: { filter } }).byPage({ maxPageSize })) {
+    out.push(...(wanted ? page.filter(wanted) : page));
     if (out.length >= n) break;
   }
   return out.slice(0, n);

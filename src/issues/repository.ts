@@ -623,6 +623,19 @@ export class IssueRepository {
     }
   }
 
+  /**
+   * A change's follow-ups failed after it kept its marker (`write` with `keepMarker`): its settle check, left to
+   * their settling write, will not happen. Done here instead, as it was before that: one read of the issue; if
+   * someone wrote it since `version`, their index writes and ours may have crossed (even after they settled ours),
+   * so the rows are rebuilt from the issue as it is now. Otherwise the rows are ours, and the marker and the list
+   * entry stay for the next action.
+   */
+  async recheckKept(ref: string, version: number): Promise<void> {
+    const parsed = parseRef(ref, this.prefix);
+    const now = parsed ? await this.get(parsed.ref) : null;
+    if (parsed && now && now.version > version) await this.index.repairRef(parsed.ref, refBucket(this.prefix, parsed.number));
+  }
+
   // ---- privacy (src/issues/privacy.ts) --------------------------------------------------------------------
 
   /**

@@ -411,6 +411,17 @@ export class IssueService {
    * original is once per person, so doing it again after a fault tells nobody twice.
    */
   private async finish(res: Extract<ActResult, { issue: Issue }>): Promise<void> {
+    try {
+      await this.followUps(res);
+    } catch (err) {
+      // This change kept its marker for the settling write, whose ETag was its settle check: that write was not
+      // made, so the check is (one read), lest rows crossed with a later change's stay wrong until the hourly sweep.
+      if (res.kind === 'updated' && res.marker) await this.d.repository.recheckKept(res.issue.ref, res.issue.version).catch(() => {});
+      throw err;
+    }
+  }
+
+  private async followUps(res: Extract<ActResult, { issue: Issue }>): Promise<void> {
     const { issue } = res;
     const versions = res.unfinished ?? [];
     if (!versions.length) return;

@@ -400,6 +400,31 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     for (const q of asked) expect(await privacy.question(q.id)).toBeUndefined();
   });
 
+  it('reaches copies kept by an earlier version behind more current copies than a run reads of the old ones', async () => {
+    const { clock, tables, store } = await setup();
+    const privacy = await QuestionPrivacy.open(tables, clock, { legacyRowsPerRun: 2 });
+    const faq = await tables.table('FaqQuestions');
+    // Asked the same day, and withdrawn: five copies as written now (their windows not over yet: withdrawn late)
+    // sort ahead of the one an earlier version kept, which the sweep must still find and delete.
+    const asked = [];
+    for (let n = 1; n <= 6; n++) asked.push(await store.record(`printer jams on tray ${n}`, amina, { answered: false, message: `a:chat|m-${n}` }));
+    const sorted = [...asked].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const old = sorted[sorted.length - 1]!;
+    clock.set(new Date('2026-11-10T09:00:00Z'));
+    const m = (q: { question: string }) => `a:chat|m-${q.question.slice(-1)}`;
+    expect(await store.withdraw((await store.fromMessage(m(old)))[0]!, m(old))).toBe(true);
+    const [day, rk] = old.id.split('_') as [string, string];
+    const { withdrawnAt: _w, changedAt: _c, etag: _e, timestamp: _t, ...legacy } = await faq.getEntity<Record<string, unknown>>(day, `w|${rk}`);
+    await faq.upsertEntity({ ...legacy, partitionKey: day, rowKey: `w|${rk}` }, 'Replace');
+    clock.set(new Date('2026-12-01T09:00:00Z'));
+    for (const q of sorted.slice(0, -1)) expect(await store.withdraw((await store.fromMessage(m(q)))[0]!, m(q))).toBe(true);
+    clock.set(new Date('2026-12-02T10:00:00Z'));
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
+    expect(await privacy.question(old.id)).toBeUndefined();
+    // The copies still in their undelete window stay.
+    for (const q of sorted.slice(0, -1)) expect(await privacy.question(q.id)).toBeDefined();
+  });
+
   it('leaves nothing on the day of a withdrawal that found its question gone (an edit replaced it) once the window ends', async () => {
     const { clock, store, privacy, rowsOfDay } = await setup();
     await store.record('printer jams on tray 2', amina, { answered: false, message: 'a:chat|m-1' });

@@ -136,3 +136,13 @@ export async function writeOldDuplicateLink(issueTables: IssueTables, ref: strin
   for (const r of plan.remove) await issueTables.idx[r.table].deleteEntity(r.partitionKey, r.rowKey);
   for (const r of plan.upsert) await issueTables.idx[r.table].upsertEntity({ partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props }, 'Replace');
 }
+
+/**
+ * An earlier change's queue rows landing late (a slow link), after those of the issue as it is (`now`): its rows as
+ * they were (`was`) replace the current ones.
+ */
+export async function landStaleQueueRows(issueTables: IssueTables, now: Issue, was: Partial<Issue>): Promise<void> {
+  const queue = (issue: Issue) => indexRowsFor(issue).filter((r) => r.table === 'queue');
+  await Promise.all(queue(now).map((r) => issueTables.idx.queue.deleteEntity(r.partitionKey, r.rowKey)));
+  await Promise.all(queue({ ...now, ...was }).map((r) => issueTables.idx.queue.upsertEntity({ partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props }, 'Replace')));
+}

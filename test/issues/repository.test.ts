@@ -8,7 +8,7 @@ import { ISSUE_TABLES } from '../../src/issues/tables.js';
 import { Tables } from '../../src/storage/tables.js';
 import { startSlowLink } from '../support/slow-link.js';
 import { azuriteConnection } from '../support/storage.js';
-import { alice, amina, bo, bob, form, openStore } from './fixtures.js';
+import { alice, amina, bo, bob, form, landStaleQueueRows, openStore } from './fixtures.js';
 
 describe('IssueRepository: logging', () => {
   it('saves a report with a padded reference, history and a confirmation-ready issue', async () => {
@@ -501,19 +501,11 @@ describe('IssueRepository: index repair', () => {
   });
 
   it('lists an issue as it is after two changes crossed (the later one\'s rows written first), once the earlier one\'s follow-ups are settled', async () => {
-    const { repo, queries, issueTables } = await openStore();
-    await repo.logIssue(form(), alice);
     // Amina's P1 is saved and its index rows written; Bo's P3, saved after it, had its rows written before hers
     // landed (a slow link): the lists now show her P1 over the issue's P3.
-    const first = await repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina);
-    if (first.kind !== 'updated' || !first.etag) throw new Error(`not updated: ${first.kind}`);
-    const second = await repo.act('R-0001', { kind: 'priority', priority: 'P3' }, bo);
-    if (second.kind !== 'updated' || !second.etag) throw new Error(`not updated: ${second.kind}`);
+    const { repo, queries, issueTables, first, second } = await aminaP1ThenBoP3();
     await repo.settleFollowUps('R-0001', second.unfinished ?? [], { reindex: false, written: { etag: second.etag, unfinished: second.unfinished ?? [], ...(second.marker ? { marker: second.marker } : {}) } });
-    const p1 = indexRowsOf({ ...second.issue, priority: 'P1' }).filter((r) => r.table === 'queue');
-    const p3 = indexRowsOf(second.issue).filter((r) => r.table === 'queue');
-    await Promise.all(p3.map((r) => issueTables.idx.queue.deleteEntity(r.partitionKey, r.rowKey)));
-    await Promise.all(p1.map((r) => issueTables.idx.queue.upsertEntity({ partitionKey: r.partitionKey, rowKey: r.rowKey, ...r.props }, 'Replace')));
+    await landStaleQueueRows(issueTables, second.issue, { priority: 'P1' });
     expect((await queries.triageQueue()).items.map((i) => i.priority)).toEqual(['P1']);
     // Amina's follow-ups settle under her write's ETag: refused (Bo wrote since), so the rows are rebuilt first.
     await repo.settleFollowUps('R-0001', first.unfinished ?? [], { reindex: false, written: { etag: first.etag, unfinished: first.unfinished ?? [], ...(first.marker ? { marker: first.marker } : {}) } });
@@ -522,6 +514,18 @@ describe('IssueRepository: index repair', () => {
     }
     expect((await queries.listByReporter(alice.id)).items.map((i) => i.priority)).toEqual(['P3']);
     expect(await repo.repairIndexes(60_000)).toBe(0);
+  });
+
+  it('a change whose follow-ups failed, crossed by a later change that settled it first, is checked with one read: the rows are rebuilt', async () => {
+    // Amina's P1 keeps its marker for its settling write; Bo's P3 finishes both (rows rebuilt, both settled); then
+    // Amina's stale P1 rows land, and her follow-ups fail: her settling write, the check on her rows, never happens.
+    const { repo, queries, issueTables, first, second } = await aminaP1ThenBoP3();
+    expect(first.marker).toBeDefined();
+    expect(second.unfinished).toEqual([first.issue.version, second.issue.version]);
+    await repo.settleFollowUps('R-0001', second.unfinished ?? [], { reindex: true, written: { etag: second.etag, unfinished: second.unfinished ?? [], ...(second.marker ? { marker: second.marker } : {}) } });
+    await landStaleQueueRows(issueTables, second.issue, { priority: 'P1' });
+    await repo.recheckKept('R-0001', first.issue.version);
+    expect((await queries.triageQueue()).items.map((i) => [i.ref, i.priority])).toEqual([['R-0001', 'P3']]);
   });
 
   it('a change whose follow-ups were never settled (the process died) leaves its marker in the issue\'s partition to the repair job', async () => {
@@ -637,6 +641,17 @@ function countingCalls(table: TableClient, calls: string[]): TableClient {
 }
 
 /** An issue's index rows (the archive row is what retention finds a done issue by). */
+/** An issue whose priority Amina sets P1, then Bo P3: both changes saved, their follow-ups not yet settled. */
+async function aminaP1ThenBoP3() {
+  const store = await openStore();
+  await store.repo.logIssue(form(), alice);
+  const first = await store.repo.act('R-0001', { kind: 'priority', priority: 'P1' }, amina);
+  if (first.kind !== 'updated' || !first.etag) throw new Error(`not updated: ${first.kind}`);
+  const second = await store.repo.act('R-0001', { kind: 'priority', priority: 'P3' }, bo);
+  if (second.kind !== 'updated' || !second.etag) throw new Error(`not updated: ${second.kind}`);
+  return { ...store, first: { ...first, etag: first.etag }, second: { ...second, etag: second.etag } };
+}
+
 function indexRowsOf(issue: Issue | null) {
   if (!issue) throw new Error('no issue');
   return indexRowsFor(issue);

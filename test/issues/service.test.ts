@@ -5,7 +5,7 @@ import { IssueExport } from '../../src/issues/export.js';
 import type { Issue } from '../../src/issues/model.js';
 import type { RepositoryOptions } from '../../src/issues/repository.js';
 import { CapturedOutbox } from '../support/outbox.js';
-import { alice, amina, bo, bob, form, openStore, seedDoneIssues } from './fixtures.js';
+import { alice, amina, bo, bob, form, landStaleQueueRows, openStore, seedDoneIssues } from './fixtures.js';
 import { issueListData, renderIssueCard } from '../../src/issues/cards.js';
 
 const caller = (p: { id: string; name: string }, role: Caller['role'] = 'staff'): Caller => ({
@@ -451,6 +451,31 @@ describe('IssueService: storage failing part-way through a triage action', () =>
     const issue = await logged(issues, staffAlice, 'req-1');
     await unfinishedComments(issues, outbox, issue.ref, 21);
     expect(dropped).toEqual([[issue.ref, [2]]]);
+  });
+
+  it('a change whose notices fail to queue, crossed by a later change settled first, leaves the lists showing the issue as it is', async () => {
+    const { issues, queries, issueTables, outbox } = await service();
+    const issue = await logged(issues, staffAlice, 'req-1');
+    const zola = caller({ id: '29:zola', name: 'Zola' }, 'champion');
+    // Amina's P1 (v2) is saved and its index rows written, but slowly: while they are on their way, Zola's P3 (v3)
+    // is saved and finishes both changes (rebuilding the rows, settling v2 and v3); then Amina's stale P1 rows land,
+    // and her notices fail to queue, so her settling write (the check on her rows) never happens.
+    const enqueue = outbox.enqueue.bind(outbox);
+    let crossed = false;
+    outbox.enqueue = async (messages) => {
+      if (crossed) return enqueue(messages);
+      crossed = true;
+      const p3 = await issues.triage(zola, 'priority', { ref: issue.ref, version: 2, priority: 'P3' }, 'inv-2');
+      if (p3.kind !== 'card') throw new Error(p3.kind);
+      await landStaleQueueRows(issueTables, p3.issue, { priority: 'P1' });
+      throw Object.assign(new Error('The server is busy.'), { statusCode: 503 });
+    };
+    const first = await issues.triage(championAmina, 'priority', { ref: issue.ref, version: 1, priority: 'P1' }, 'inv-1');
+    expect(first).toMatchObject({ kind: 'card', unfinished: { message: expect.stringMatching(/saved.*press/i) } });
+    // Nobody presses again: the lists show P3 (the issue's priority) now, not at the next hourly sweep.
+    for (const list of [{}, { status: 'new' }] as const) {
+      expect((await queries.triageQueue(list)).items.map((i) => [i.ref, i.priority])).toEqual([[issue.ref, 'P3']]);
+    }
   });
 
   it('an unfinished change is finished by the next action on the issue, even one that changes no list', async () => {
