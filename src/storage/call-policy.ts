@@ -139,6 +139,9 @@ export function gatePolicy(options: CallPolicyOptions): PipelinePolicy {
     name: 'rolloutDeskStorageGate',
     async sendRequest(request, next) {
       if (options.gate) await abortable(options.gate(), request.abortSignal as AbortSignal | undefined);
+      // A try of work given up (storageCallsUntil) is not sent: the call above was given up, and a retry, or a try
+      // that waited at the gate, would still reach storage (a `my data` file saved that nobody will fetch).
+      given.getStore()?.throwIfAborted();
       options.inFlight?.add(1);
       try {
         return await next(request);

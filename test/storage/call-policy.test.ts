@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devConnectionString, freePort } from '../../src/storage/azurite.js';
-import { CallBudget, deadlinePolicy, isStorageUnavailable, StorageUnavailableError, storageCallsUntil } from '../../src/storage/call-policy.js';
+import { CallBudget, deadlinePolicy, gatePolicy, isStorageUnavailable, StorageUnavailableError, storageCallsUntil } from '../../src/storage/call-policy.js';
 import { Tables } from '../../src/storage/tables.js';
 import { type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
 
@@ -89,5 +89,25 @@ describe('storage calls of work that may be given up (storageCallsUntil)', () =>
     // And a run already given up makes no call at all.
     await expect(storageCallsUntil(run.signal, () => policy.sendRequest({} as Request, next))).rejects.toThrow();
     expect(seen).toHaveLength(1);
+  });
+
+  it('send no try of work given up while it waited at the gate (or between retries): nothing reaches storage after the abort', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const tries: unknown[] = [];
+    const policy = gatePolicy({ gate: () => gate });
+    const next: Next = (req) => {
+      tries.push(req);
+      return Promise.resolve({ status: 204, headers: {}, request: req } as never);
+    };
+    const run = new AbortController();
+    const call = storageCallsUntil(run.signal, () => policy.sendRequest({} as Request, next));
+    run.abort();
+    open();
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+    expect(tries).toHaveLength(0);
+    // Work not given up goes through the same gate.
+    await expect(policy.sendRequest({} as Request, next)).resolves.toMatchObject({ status: 204 });
+    expect(tries).toHaveLength(1);
   });
 });
