@@ -62,6 +62,12 @@ export async function answerInvoke(context: TurnContext, response: InvokeRespons
 const PLAIN_RETRY = Symbol('keep only "already handled" for a retry');
 
 /**
+ * What a retry of an invoke gets in place of the first answer when that answer was not kept on purpose: it named
+ * someone just forgotten (`retryGetsPlainAnswer`), or it was too large to keep.
+ */
+export const ALREADY_HANDLED = 'Done — this was already handled.';
+
+/**
  * Marks the turn's answer as one a retry must not repeat: it names someone who has just been forgotten (the
  * rollout team's "… is forgotten" card), and a kept copy would outlive the forget by a day.
  */
@@ -82,7 +88,7 @@ export async function keepInvokeResponse(
 ): Promise<void> {
   const response = invokeResponseOf(context);
   if (!response) return;
-  const handled = messageResponse(context.activity.name, 'Done — this was already handled.');
+  const handled = messageResponse(context.activity.name, ALREADY_HANDLED);
   const from = context.activity.from;
   try {
     if (context.turnState.get(PLAIN_RETRY)) {
