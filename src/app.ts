@@ -38,7 +38,7 @@ import {
   SendStore,
 } from './broadcast/index.js';
 import { planNotesNotice, planProblemNotice, rolloutTeamNotice } from './broadcast/notices.js';
-import { linkTarget } from './cards/template.js';
+import { markdownLink } from './cards/template.js';
 import type { Config } from './config.js';
 import { PostStore } from './conversations/posts.js';
 import { ConversationStore } from './conversations/store.js';
@@ -660,7 +660,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       parts: () => personalData.partCount,
       posts,
       message: (token, expiresAt) =>
-        `Everything Rollout Desk holds about you is ready: [download it (JSON)](${linkTarget(`${privacyWiring.publicBaseUrl.replace(/\/+$/, '')}/exports/${token}`)}). The link works until ${expiresAt.slice(0, 16).replace('T', ' ')} UTC; don't forward it.`,
+        `Everything Rollout Desk holds about you is ready: ${markdownLink('download it (JSON)', `${privacyWiring.publicBaseUrl.replace(/\/+$/, '')}/exports/${token}`)}. The link works until ${expiresAt.slice(0, 16).replace('T', ' ')} UTC; don't forward it.`,
       outbox,
       clock,
       holderId: scheduler.holderId,

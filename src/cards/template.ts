@@ -58,6 +58,14 @@ export function linkTarget(url: string): string {
   return url.replace(/[()<>\s]/gu, (c) => (c === '(' ? '%28' : c === ')' ? '%29' : encodeURIComponent(c)));
 }
 
+/**
+ * A markdown link to `url` (through `linkTarget`) labelled `label`, as written (escape text that comes from users):
+ * the one place bot text and cards build links, so every address gets the same encoding.
+ */
+export function markdownLink(label: string, url: string): string {
+  return `[${label}](${linkTarget(url)})`;
+}
+
 /** Teams refuses bot messages over 40 KB (UTF-16). */
 export const TEAMS_MESSAGE_LIMIT_BYTES = 40 * 1024;
 

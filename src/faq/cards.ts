@@ -1,4 +1,4 @@
-import { type AdaptiveCard, escapeText, linkTarget, renderCard } from '../cards/template.js';
+import { type AdaptiveCard, escapeText, linkTarget, markdownLink, renderCard } from '../cards/template.js';
 import { oneLine } from '../text/one-line.js';
 import type { GapGroup } from './gaps.js';
 import { CURATED_DOC, type CuratedAnswer, citation, MAX_ANSWER_CHARS } from './curated.js';
@@ -98,7 +98,7 @@ const longNote = (long: boolean | undefined) =>
   long ? `Your question was long; I read its first ${MAX_QUESTION} characters.` : '';
 
 function link(s: SourceRef): string {
-  return s.url ? `[${escapeText(sourceLabel(s))}](${linkTarget(s.url)})` : escapeText(sourceLabel(s));
+  return s.url ? markdownLink(escapeText(sourceLabel(s)), s.url) : escapeText(sourceLabel(s));
 }
 
 export function answerCard(
@@ -115,7 +115,7 @@ export function answerCard(
     viaModel: answer.via === 'model',
     more: answer.cut
       ? answer.source.url
-        ? `[More in the guidance](${linkTarget(answer.source.url)})`
+        ? markdownLink('More in the guidance', answer.source.url)
         : `More in the guidance: ${escapeText(sourceLabel(answer.source))}`
       : '',
     uncovered: answer.uncovered?.length

@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { AdaptiveCard } from '../cards/template.js';
 import type { Destination, OutboundMessage, Outbox } from '../outbound/message.js';
-import { escapeText, linkTarget } from '../cards/template.js';
+import { escapeText, markdownLink } from '../cards/template.js';
 import { collect, deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
 import type { AgendaBuilder, AgendaView } from './agenda.js';
 import type { Booking, BookingStore, Seats } from './bookings.js';
@@ -205,11 +205,11 @@ function hostsText(o: Occurrence): string {
 export function channelReminder(o: Occurrence, seats: Seats): string {
   const zone = o.session.zone;
   const left = Math.max(0, o.session.capacity - seats.booked);
-  return `**${escapeText(o.session.title)}** starts soon: ${spanIn(o, zone)} (${zoneLabel(zone, o.start)}).${hostsText(o)} ${left} of ${o.session.capacity} seats left: type "office hours" to book one and send your question ahead, or [join the meeting](${linkTarget(o.session.joinUrl)}).`;
+  return `**${escapeText(o.session.title)}** starts soon: ${spanIn(o, zone)} (${zoneLabel(zone, o.start)}).${hostsText(o)} ${left} of ${o.session.capacity} seats left: type "office hours" to book one and send your question ahead, or ${markdownLink('join the meeting', o.session.joinUrl)}.`;
 }
 
 export function personalReminder(o: Occurrence, b: Booking): string {
   const zone = b.zone || o.session.zone;
   const question = b.question ? ` Your question: "${escapeText(b.question)}".` : '';
-  return `Reminder: **${escapeText(o.session.title)}** starts soon: ${spanIn(o, zone)} (${zoneLabel(zone, o.start)}).${question} [Join the meeting](${linkTarget(o.session.joinUrl)}) (booking ${b.id}).`;
+  return `Reminder: **${escapeText(o.session.title)}** starts soon: ${spanIn(o, zone)} (${zoneLabel(zone, o.start)}).${question} ${markdownLink('Join the meeting', o.session.joinUrl)} (booking ${b.id}).`;
 }

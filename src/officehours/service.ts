@@ -8,7 +8,7 @@ import { allows } from '../roles/permissions.js';
 import type { Person, Role } from '../roles/roles.js';
 import type { Pseudonym, Subject } from '../privacy/personal-data.js';
 import { isPseudonym } from '../privacy/pseudonym.js';
-import { escapeText, linkTarget } from '../cards/template.js';
+import { escapeText, markdownLink } from '../cards/template.js';
 import { isStorageUnavailable } from '../storage/call-policy.js';
 import { isBlank } from '../text/blank.js';
 import { count } from '../text/count.js';
@@ -891,12 +891,12 @@ export class OfficeHoursService {
     const title = escapeText(o.session.title);
     if (o.status === 'cancelled') {
       // Named by when it would have met (a moved one keeps its new time when cancelled): the time they expect.
-      return `**${title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; [remove it from your calendar](${linkTarget(this.calendarLink(b, o))}) and type "${listCommand(o.session.kind)}" to book another session.`;
+      return `**${title}** on ${dateTimeIn(o.start, zone)} (${zoneLabel(zone, o.start)}) is cancelled${why}. Your booking ${b.id} is void; ${markdownLink('remove it from your calendar', this.calendarLink(b, o))} and type "${listCommand(o.session.kind)}" to book another session.`;
     }
     if (toldCancelled) {
-      return `**${title}** is back on${why}: it meets **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}), after all. Your booking ${b.id} stands again. [Update your calendar](${linkTarget(this.calendarLink(b, o))}).`;
+      return `**${title}** is back on${why}: it meets **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}), after all. Your booking ${b.id} stands again. ${markdownLink('Update your calendar', this.calendarLink(b, o))}.`;
     }
-    return `**${title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). [Update your calendar](${linkTarget(this.calendarLink(b, o))}).`;
+    return `**${title}** has moved${why}: it was ${dateTimeIn(was, zone)}, it is now **${spanIn(o, zone)}** (${zoneLabel(zone, o.start)}). Your seat is kept (${b.id}). ${markdownLink('Update your calendar', this.calendarLink(b, o))}.`;
   }
 
   // ---- helpers ------------------------------------------------------------------------------------

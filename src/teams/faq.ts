@@ -1,4 +1,4 @@
-import { escapeText, linkTarget } from '../cards/template.js';
+import { escapeText, markdownLink } from '../cards/template.js';
 import { answerCard, curatedFormCard, curatedListCard, gapsCard, notCoveredCard } from '../faq/cards.js';
 import type { CuratedAnswers } from '../faq/curated-answers.js';
 import { type CuratedTellJobs, type TellCard, tellProgressNote } from '../faq/curated-tell.js';
@@ -340,7 +340,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
         });
       },
       (url, until) =>
-        `Champions' answers (${n}) as markdown, ready to paste into the guidance: [download the file](${linkTarget(url)}). The link works until ${until}.`,
+        `Champions' answers (${n}) as markdown, ready to paste into the guidance: ${markdownLink('download the file', url)}. The link works until ${until}.`,
     );
   });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { escapeText, linkTarget } from '../cards/template.js';
+import { escapeText, markdownLink } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import type { ExportStore } from '../exports/store.js';
 import type { FaqService } from '../faq/service.js';
@@ -242,7 +242,7 @@ export function registerIssues(bot: RolloutDeskBot, w: IssueWiring): void {
         turn.log.info({ issues: n }, 'issues exported');
         return w.exports.save({ filename: `rollout-issues-${stamp}.csv`, contentType: 'text/csv', content: exported.csv, createdBy: caller.person.id });
       },
-      (url, until) => `Your export of ${n} issue${n === 1 ? '' : 's'} is ready: [download the CSV](${linkTarget(url)}). The link works until ${until}; don't forward it.`,
+      (url, until) => `Your export of ${n} issue${n === 1 ? '' : 's'} is ready: ${markdownLink('download the CSV', url)}. The link works until ${until}; don't forward it.`,
     );
   });
 }

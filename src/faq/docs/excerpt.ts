@@ -1,5 +1,5 @@
 import { marked, type Token, type Tokens } from 'marked';
-import { linkTarget } from '../../cards/template.js';
+import { markdownLink } from '../../cards/template.js';
 import { decodeEntities, htmlToText, inlineText } from './plain-text.js';
 import type { GuidanceSection } from './types.js';
 
@@ -126,7 +126,7 @@ function cardInline(tokens: readonly Token[]): string {
       case 'link': {
         const link = token as Tokens.Link;
         const text = cardInline(link.tokens);
-        out += /^https?:\/\//i.test(link.href) ? `[${text}](${linkTarget(link.href)})` : text;
+        out += /^https?:\/\//i.test(link.href) ? markdownLink(text, link.href) : text;
         break;
       }
       case 'codespan':
