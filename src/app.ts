@@ -252,7 +252,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const localMode = config.auth.kind === 'local';
     // Local demo only: "demo as champion" lets one Playground user see each role.
     const demo = localMode ? new DemoRoles(roles) : undefined;
-    const posts = await PostStore.open(tables);
+    const posts = await PostStore.open(tables, conversations);
     const outbound = await startOutbound({
       tables,
       queueAccount: queueAccountOf(config.storage, account),
