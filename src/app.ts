@@ -438,7 +438,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       () => scheduleFile.current,
       () => rolloutFile.current,
       path.basename(config.officeHoursFile),
-      (problem) => log.warn({ officeHoursFile: config.officeHoursFile }, `${problem}; left out, the rest of the schedule is served`),
+      // Each problem says what was done: the entry left out, kept without a field, or a change ignored.
+      (problem) => log.warn({ officeHoursFile: config.officeHoursFile }, problem),
     );
     const logSchedule = () => log.info({ sessions: schedule().sessions.length }, 'office-hours schedule loaded');
     logSchedule();
