@@ -252,7 +252,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const localMode = config.auth.kind === 'local';
     // Local demo only: "demo as champion" lets one Playground user see each role.
     const demo = localMode ? new DemoRoles(roles) : undefined;
-    const posts = await PostStore.open(tables);
+    const posts = await PostStore.open(tables, conversations);
     const outbound = await startOutbound({
       tables,
       queueAccount: queueAccountOf(config.storage, account),
@@ -438,7 +438,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       () => scheduleFile.current,
       () => rolloutFile.current,
       path.basename(config.officeHoursFile),
-      (problem) => log.warn({ officeHoursFile: config.officeHoursFile }, `${problem}; left out, the rest of the schedule is served`),
+      // Each problem says what was done: the entry left out, kept without a field, or a change ignored.
+      (problem) => log.warn({ officeHoursFile: config.officeHoursFile }, problem),
     );
     const logSchedule = () => log.info({ sessions: schedule().sessions.length }, 'office-hours schedule loaded');
     logSchedule();

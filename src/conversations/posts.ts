@@ -1,6 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { collect, deleteIfThere, isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
-import type { StoredConversation } from './store.js';
+import type { ConversationStore, StoredConversation } from './store.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 
 /** Where the bot posted the card that stands for something (e.g. an issue's triage card), to update it in place. */
@@ -25,7 +25,7 @@ export interface PostState {
 }
 
 export type UpdateTurn =
-  /** Apply it: replace the message now, then `endUpdate` (given `row`: the row as this turn left it, with its ETag). */
+  /** Apply it: replace the message now, then `endUpdate` (given `row`: the row as this turn's write left it). */
   | { kind: 'go'; post: Post; row: KnownRow }
   /** The post already shows this version or a newer one. */
   | { kind: 'stale'; shown: number }
@@ -43,8 +43,11 @@ interface PostRow {
   applyingUntil?: number;
 }
 
-/** What `endUpdate` decides on, as this instance's `beginUpdate` left the row, with the ETag that write got back. */
-export type KnownRow = Pick<PostRow, 'version' | 'applying' | 'applyingUntil'> & { etag: string };
+/**
+ * A post's row as a write of this instance left it, with the ETag that write got back: the next write to the row
+ * starts from it instead of reading it (see `PostStore.lastWritten`).
+ */
+export type KnownRow = PostRow & { etag: string };
 
 /** A post in someone's 1:1 chat, by its row (as `removeRow` takes it). */
 export interface ChatPost {
@@ -57,7 +60,8 @@ export interface ChatPost {
  * How many posts' last written rows an instance keeps (see `PostStore.lastWritten`), a few KB each at most, and for
  * how long: a card redrawn in a burst (a triage card) reads its row once, and where a card in someone's chat is
  * does not stay in an instance's memory long after that person is forgotten elsewhere: rows older than that are
- * dropped (oldest first) whenever any post's row is written or taken, not only when the same post comes up again.
+ * dropped (oldest first) whenever any post's row is used or written, not only when the same post comes up again.
+ * (A forget on this instance drops that person's at once: `open`.)
  */
 const LAST_WRITTEN_MAX = 1_000;
 const LAST_WRITTEN_MS = 60_000;
@@ -73,11 +77,6 @@ function stateOf(e: PostRow & { etag: string }): PostState {
     applyingUntil: e.applyingUntil ? Number(e.applyingUntil) : undefined,
     etag: e.etag,
   };
-}
-
-function stripEtag<T extends { etag?: string }>(row: T): Omit<T, 'etag'> {
-  const { etag: _etag, ...rest } = row;
-  return rest;
 }
 
 /** Where `PostsByChat` keeps its own state (no user key comes out of `safeKey` with a bare `~`). */
@@ -137,24 +136,33 @@ export class PostStore {
   /** Set once the backfill's meta row was seen to record its pass: that never goes away. */
   private indexComplete = false;
   /**
-   * Each post's row as this instance last wrote it (`change`), with the ETag the write got back: the next update's
-   * `beginUpdate` starts from it rather than reading the row. Only a decision to go is taken on it, and that is
-   * written under its ETag (a row written since, here or elsewhere, refuses it and is read again); every other
-   * decision is taken on a fresh read. Bounded; a post written by another instance is simply not in it.
+   * The one way writes here skip a read: each post's row as this instance last wrote it (`KnownRow`). The next
+   * write to that post (`beginUpdate` of the next redraw, `endUpdate` of this one, a send recorded) starts from it.
+   * Only a write is decided on it, under its ETag: a row written since, here or elsewhere, refuses it and is read
+   * again; every other decision (stale, wait, no change) is taken on a fresh read. Bounded; a post written by
+   * another instance is simply not in it.
    */
-  private readonly lastWritten = new Map<string, PostRow & { etag: string; keptAt: number }>();
+  private readonly lastWritten = new Map<string, { row: KnownRow; keptAt: number }>();
 
   private constructor(
     private readonly table: TableClient,
     private readonly byChat: TableClient,
   ) {}
 
-  static async open(tables: Tables): Promise<PostStore> {
-    return new PostStore(await tables.table('Posts'), await tables.table('PostsByChat'));
+  /**
+   * `forgets`: the conversations store whose forgets drop, at once, what this instance keeps of that person's cards
+   * (where their chat is, their ids): without it, those stay in memory until a later write here expires them. Every
+   * store that writes posts is opened with it; one that only reads and removes them keeps nothing.
+   */
+  static async open(tables: Tables, forgets?: Pick<ConversationStore, 'onForgotten'>): Promise<PostStore> {
+    const store = new PostStore(await tables.table('Posts'), await tables.table('PostsByChat'));
+    forgets?.onForgotten((ids) => store.dropKeptOf(ids));
+    return store;
   }
 
   async save(kind: string, id: string, post: Post): Promise<void> {
-    this.takeWritten(kind, safeKey(id));
+    // Written without its ETag: what this instance kept of the row no longer says what is there.
+    this.dropKept(kind, safeKey(id));
     await this.listInChat(kind, safeKey(id), post);
     await this.table.upsertEntity({ partitionKey: kind, rowKey: safeKey(id), json: toJsonColumn(post) }, 'Merge');
     await this.stillListed(kind, safeKey(id), post);
@@ -322,7 +330,7 @@ export class PostStore {
 
   /** The post first, then what lists it under its chat: a stop in between leaves an entry, never an unlisted post. */
   private async dropRow(kind: string, rowKey: string, post: Post | undefined): Promise<void> {
-    this.takeWritten(kind, rowKey);
+    this.dropKept(kind, rowKey);
     await deleteIfThere(this.table, kind, rowKey);
     await this.unlistInChat(kind, rowKey, post);
   }
@@ -344,15 +352,19 @@ export class PostStore {
     return e ? stateOf(e) : undefined;
   }
 
-  /** The row as this instance last wrote it (see `lastWritten`), taken: used once, for one try. */
-  private takeWritten(kind: string, rowKey: string): (PostRow & { etag: string }) | undefined {
+  private static keyOf(kind: string, rowKey: string): string {
+    return `${kind}\u0000${rowKey}`;
+  }
+
+  /** The row this instance last wrote (see `lastWritten`), if kept: a first try, under its ETag, not a read. */
+  private kept(kind: string, rowKey: string): KnownRow | undefined {
     this.dropExpired();
-    const key = `${kind}\u0000${rowKey}`;
-    const kept = this.lastWritten.get(key);
-    this.lastWritten.delete(key);
-    if (!kept) return undefined;
-    const { keptAt: _keptAt, ...row } = kept;
-    return row;
+    return this.lastWritten.get(PostStore.keyOf(kind, rowKey))?.row;
+  }
+
+  private dropKept(kind: string, rowKey: string): void {
+    this.dropExpired();
+    this.lastWritten.delete(PostStore.keyOf(kind, rowKey));
   }
 
   /** Rows kept longer than a minute go on any use, not only when their own post comes up again (oldest first). */
@@ -364,20 +376,48 @@ export class PostStore {
     }
   }
 
-  private noteWritten(kind: string, rowKey: string, row: PostRow, etag: string | undefined): void {
-    this.dropExpired();
-    const key = `${kind}\u0000${rowKey}`;
-    this.lastWritten.delete(key);
-    if (!etag) return;
-    // Deleted then set: a row written again moves to the back, so the front is always the oldest.
-    this.lastWritten.set(key, { ...row, etag, keptAt: Date.now() });
-    // The oldest written goes first (a Map keeps insertion order).
-    if (this.lastWritten.size > LAST_WRITTEN_MAX) this.lastWritten.delete(this.lastWritten.keys().next().value!);
+  /** A forget ran here: nothing kept says where that person's chat is (matched as `removeChatOf` matches posts). */
+  private dropKeptOf(ids: readonly string[]): void {
+    for (const [key, kept] of this.lastWritten) {
+      if (inChatOfIds(fromJsonColumn<Post | undefined>(kept.row.json, undefined), ids)) this.lastWritten.delete(key);
+    }
+  }
+
+  /** The row as it is now; a kept row it shows to be out of date goes (written since elsewhere, or removed). */
+  private async read(kind: string, rowKey: string): Promise<KnownRow | undefined> {
+    const row = await readEntity<PostRow>(this.table, kind, rowKey);
+    if (this.lastWritten.get(PostStore.keyOf(kind, rowKey))?.row.etag !== row?.etag) this.dropKept(kind, rowKey);
+    return row;
+  }
+
+  /**
+   * Merges `fields` into the row under the ETag of `row` (as read or kept), or creates the row when there is none;
+   * what was written is kept for the next write. A refusal (412, 404, 409) is thrown as storage gave it, after the
+   * kept row is dropped: it no longer says what is there.
+   */
+  private async write(kind: string, rowKey: string, row: KnownRow | undefined, fields: Partial<PostRow>): Promise<KnownRow> {
+    const key = PostStore.keyOf(kind, rowKey);
+    let etag: string | undefined;
+    try {
+      const entity = { partitionKey: kind, rowKey, ...fields };
+      etag = (row ? await this.table.updateEntity(entity, 'Merge', { etag: row.etag }) : await this.table.createEntity(entity)).etag;
+    } finally {
+      this.dropKept(kind, rowKey);
+    }
+    const written = { ...row, ...fields, etag: etag ?? '' };
+    if (etag) {
+      // Deleted then set: a row written again moves to the back, so the front is always the oldest (a Map keeps
+      // insertion order), and goes first.
+      this.lastWritten.set(key, { row: written, keptAt: Date.now() });
+      if (this.lastWritten.size > LAST_WRITTEN_MAX) this.lastWritten.delete(this.lastWritten.keys().next().value!);
+    }
+    return written;
   }
 
   /** A send of this post is queued: updates enqueued meanwhile wait for it instead of being dropped. */
   async markPending(kind: string, id: string, key: string): Promise<void> {
-    this.takeWritten(kind, safeKey(id));
+    // Written without its ETag, as `save`.
+    this.dropKept(kind, safeKey(id));
     await this.table.upsertEntity({ partitionKey: kind, rowKey: safeKey(id), pendingKey: key }, 'Merge');
   }
 
@@ -409,11 +449,11 @@ export class PostStore {
   async beginUpdate(kind: string, id: string, version: number, now: number, holdMs: number): Promise<UpdateTurn> {
     const rk = safeKey(id);
     // One try first on the row as this instance last wrote it (not counted): only to go ahead, under its ETag.
-    let written = this.takeWritten(kind, rk);
+    let kept = this.kept(kind, rk);
     for (let tries = 0; tries < 5; ) {
-      const cached = written;
-      written = undefined;
-      const row = cached ?? (tries++, await readEntity<PostRow>(this.table, kind, rk));
+      const cached = kept;
+      kept = undefined;
+      const row = cached ?? (tries++, await this.read(kind, rk));
       const s = row && stateOf(row);
       const busy = s?.applying !== undefined && (s.applyingUntil ?? 0) > now;
       // Anything but going ahead is decided on the row as it is now, not as this instance last wrote it.
@@ -424,10 +464,7 @@ export class PostStore {
       if (busy && s.applying! > version) return { kind: 'stale', shown: s.applying! };
       if (busy && s.applying! < version) return { kind: 'wait', until: Math.min(s.applyingUntil!, now + 1_000) };
       try {
-        const turn = { applying: version, applyingUntil: now + holdMs };
-        const res = await this.table.updateEntity({ partitionKey: kind, rowKey: rk, ...turn }, 'Merge', { etag: s.etag });
-        this.noteWritten(kind, rk, { ...stripEtag(row!), ...turn }, res.etag);
-        return { kind: 'go', post: s.post, row: { version: s.version, ...turn, etag: res.etag ?? '' } };
+        return { kind: 'go', post: s.post, row: await this.write(kind, rk, row, { applying: version, applyingUntil: now + holdMs }) };
       } catch (err) {
         // Written since this instance did (a 412), or gone since (404): decided again on a fresh read.
         if (!isPreconditionFailed(err) && !(cached && isNotFound(err))) throw err;
@@ -437,8 +474,9 @@ export class PostStore {
   }
 
   /**
-   * The update was applied (`shown`) or given up: the next one may go. `known`: the row as its `beginUpdate` left
-   * it, tried first under that ETag (no read on the usual path, where nobody wrote since); a 412 reads it again.
+   * The update was applied (`shown`) or given up: the next one may go. Starts from the row as this instance last
+   * wrote it (no read on the usual path, where nobody wrote since); `known`, the row as its `beginUpdate` wrote it,
+   * stands in when this instance no longer keeps it (a minute passed, many other cards drawn, a forget).
    */
   async endUpdate(kind: string, id: string, version: number, shown: boolean, known?: KnownRow): Promise<void> {
     await this.change(kind, id, (row) => {
@@ -451,8 +489,9 @@ export class PostStore {
   }
 
   /**
-   * An ETag-guarded read-modify-write; `fn` returns the fields to merge, or undefined for no change. With `known`
-   * (the row as this instance last wrote it), the first try skips the read; any conflict reads the row again.
+   * An ETag-guarded read-modify-write; `fn` returns the fields to merge, or undefined for no change. The first try
+   * starts from the row as this instance last wrote it (kept, else `known`) without reading, for a write only:
+   * "no change" is decided on a fresh read, and any conflict reads the row again.
    */
   private async change(
     kind: string,
@@ -463,23 +502,16 @@ export class PostStore {
     const rk = safeKey(id);
     await retryOnConflict(
       async (n) => {
-        const cached = n === 0 && known?.etag ? known : undefined;
-        const row = cached ?? (await readEntity<PostRow>(this.table, kind, rk));
-        const fields = fn(row);
+        const cached = n === 0 ? (this.kept(kind, rk) ?? (known?.etag ? known : undefined)) : undefined;
+        let row = cached;
+        let fields = cached && fn(cached);
+        if (!fields) fields = fn((row = await this.read(kind, rk)));
         if (!fields) return;
-        if (!row) {
-          const res = await this.table.createEntity({ partitionKey: kind, rowKey: rk, ...fields });
-          this.noteWritten(kind, rk, fields, res.etag);
-          return;
-        }
         try {
-          const res = await this.table.updateEntity({ partitionKey: kind, rowKey: rk, ...fields }, 'Merge', { etag: row.etag });
-          // A row `known` from `beginUpdate` holds only its counters: the whole row is the one that write noted.
-          const whole = cached ? this.takeWritten(kind, rk) : row;
-          if (whole?.etag === row.etag) this.noteWritten(kind, rk, { ...stripEtag(whole), ...fields }, res.etag);
+          await this.write(kind, rk, row, fields);
         } catch (err) {
           // Removed since this instance wrote it: decided again on what is there (nothing), as a read would have.
-          if (cached && isNotFound(err)) return this.change(kind, id, fn);
+          if (cached && row === cached && isNotFound(err)) return this.change(kind, id, fn);
           throw err;
         }
       },

@@ -61,7 +61,8 @@ export class ConversationPersonalData implements PersonalData {
     await this.posts.removeChatOf(subject.ids);
     for (const row of await this.store.rowsOf(subject.ids)) await this.store.removeRow(row.partition, row.key);
     // Every instance's cache of chats already saved drops theirs: when they write again, their chat is saved anew.
-    await this.store.markForgotten();
+    // This instance's post store drops what it keeps of their cards (those removed elsewhere are not found above).
+    await this.store.markForgotten(subject.ids);
     return tally;
   }
 }

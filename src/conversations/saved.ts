@@ -23,7 +23,8 @@ export class SavedConversations {
   private checking: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Pick<ConversationStore, 'forgetMarker' | 'onForgotten'>,
+    // Drops everyone's entries on a forget: whose ids were forgotten does not matter here.
+    private readonly store: Pick<ConversationStore, 'forgetMarker'> & { onForgotten(listener: () => void): void },
     private readonly clock: Clock,
   ) {
     store.onForgotten(() => this.saved.clear());

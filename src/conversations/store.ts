@@ -86,8 +86,11 @@ function keepKnown(
 }
 
 export class ConversationStore {
-  /** Told in this process when a forget has deleted someone's rows (the bot drops its cache of saved chats). */
-  private readonly forgotten = new Set<() => void>();
+  /**
+   * Told in this process when a forget has deleted someone's rows, with their ids (the bot drops its cache of saved
+   * chats, the post store what it keeps of their cards).
+   */
+  private readonly forgotten = new Set<(ids: readonly string[]) => void>();
   /** The channels found for roles lately (a role not set is not kept: set on another instance, it is found at once). */
   private readonly channels = new Map<ChannelRole, { conv: StoredConversation; until: number }>();
 
@@ -300,8 +303,8 @@ export class ConversationStore {
    * After a forget deleted a person's rows: this process's listeners are told at once, and the stored marker gets
    * a new token so other instances' caches of chats already saved do not outlive the forget (they read it now and then).
    */
-  async markForgotten(): Promise<void> {
-    for (const listener of this.forgotten) listener();
+  async markForgotten(ids: readonly string[]): Promise<void> {
+    for (const listener of this.forgotten) listener(ids);
     await this.table.upsertEntity({ partitionKey: FORGETS, rowKey: MARKER_ROW, token: randomBytes(8).toString('hex'), at: this.clock.now().toISOString() }, 'Replace');
   }
 
@@ -311,7 +314,7 @@ export class ConversationStore {
     return row ? String(row.token ?? '') : '';
   }
 
-  onForgotten(listener: () => void): void {
+  onForgotten(listener: (ids: readonly string[]) => void): void {
     this.forgotten.add(listener);
   }
 

@@ -155,10 +155,11 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
   /**
    * The turn's side (two storage calls): the job for `answer`, claimed by this instance, its count starting at the
    * `told` the turn sent it to; `card` is where the champion follows the count (see `TellCard`; none: nowhere). Where
-   * the count is shown; false when one is under way already (the Save pressed again): nothing new starts, and its
-   * count goes on (the card is still followed: see below).
+   * the count is shown, and whether the job was `begun` now: not when one is there already (the Save pressed again, or
+   * retried by Teams after its first turn stopped part-way): nothing new is written, and its count goes on (the card is
+   * still followed: see below). Either way the turn `start`s it: the job's claim decides whether this run does anything.
    */
-  async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<TellWhere | false> {
+  async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<{ where: TellWhere; begun: boolean }> {
     const now = this.nowMs;
     const thread = await this.threadFor(card);
     const where: TellWhere = thread ? 'thread' : 'chat';
@@ -183,7 +184,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     // queueing it; a card queued twice goes once, under its key).
     if (card && 'post' in card) await this.d.posts.save(CURATED_TELL_POST, answer.id, card.post);
     else if (card) await this.show(answer.id, card, thread, tellCard(answer, tellProgressNote(told, where)));
-    return begun && where;
+    return { where, begun };
   }
 
   /** No 1:1 chat to send the champion's card to: the thread of the card pressed on, where the champion is. */

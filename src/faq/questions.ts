@@ -121,8 +121,8 @@ const DAY_MS = 86_400_000;
 const UNDELETE_SWEEP_DAYS = 7;
 /**
  * `w|` rows the undelete sweep reads a run for copies an earlier version kept without their withdrawal time (the
- * day's copies withdrawn since among them): one storage call's page. Such copies were all asked before this version
- * ran, so the sweep's days soon hold none; until then a run deletes those it read, the next run the rest.
+ * day's copies withdrawn since among them, read past): one storage call's page. Such copies were all asked before this
+ * version ran, so the sweep's days soon hold none; until then a run deletes those it read, the next runs the rest.
  */
 const LEGACY_ROWS_PER_RUN = 1000;
 /** Tries of a withdrawal whose question keeps being voted on meanwhile (each re-reads it). */
@@ -715,9 +715,12 @@ export class QuestionPrivacy implements ExpiringStore {
     private readonly feedback: TableClient,
     private readonly cards: TableClient,
     private readonly clock: Clock,
-    /** `w|` rows the sweep reads per run for copies kept before their withdrawal time was (`sweepExpired`). */
+    /** `w|` rows the sweep reads per run for copies kept before their withdrawal time was (`sweepLegacy`). */
     private readonly legacyRowsPerRun = LEGACY_ROWS_PER_RUN,
   ) {}
+
+  /** Where `sweepLegacy`'s next run goes on: a swept day, after its `w|` row `after` (none: from the day's first). */
+  private legacyFrom: { day: string; after?: string } | undefined;
 
   static async open(tables: Tables, clock: Clock, opts: { legacyRowsPerRun?: number } = {}): Promise<QuestionPrivacy> {
     return new QuestionPrivacy(
@@ -815,16 +818,13 @@ export class QuestionPrivacy implements ExpiringStore {
    * withdrawn before it, with their lookup, asker's and vote rows, as a deleted question goes. Bounded: in each of the
    * day partitions that have crossed the window lately (`UNDELETE_SWEEP_DAYS`), one `x|` range read (the copies
    * withdrawn that day) and one `w|` range read (copies withdrawn before their withdrawal time was kept: by the day
-   * they were asked), no scan of old days. The `w|` reads take at most `legacyRowsPerRun` such copies a run, all
-   * days together, paging past those days' copies withdrawn since (read, not counted: not theirs to delete); the
-   * rest are read next run.
+   * they were asked), no scan of old days. The `w|` reads are `sweepLegacy`'s: at most `legacyRowsPerRun` rows a run.
    */
   async sweepExpired(now: Date, limit: number): Promise<number> {
     const edge = new Date(now.getTime() - UNDELETE_DAYS * DAY_MS);
     const days: string[] = [];
     for (let d = UNDELETE_SWEEP_DAYS; d >= 0; d--) days.push(dayOf(new Date(edge.getTime() - d * DAY_MS)));
     let deleted = 0;
-    let legacyRows = this.legacyRowsPerRun;
     for (const day of days) {
       if (deleted >= limit) break;
       const due = await collect(
@@ -845,21 +845,53 @@ export class QuestionPrivacy implements ExpiringStore {
         } else if (msg && day !== qDay) await deleteIfThere(this.questions, day, messageKey(msg, rk));
         await deleteIfThere(this.questions, day, String(m.rowKey));
       }
-      if (legacyRows <= 0) continue;
-      // Only copies without their withdrawal time count: the day's current copies are paged past, so however many
-      // there are, the legacy ones behind them are reached (before, they used the budget up on the same first page).
-      const legacy = await take(
-        this.questions,
-        odata`PartitionKey eq ${day} and RowKey ge ${WITHDRAWN} and RowKey lt ${'w}'} and askedAt lt ${edge.toISOString()}`,
-        legacyRows,
-        (k) => !k.withdrawnAt,
-      );
-      legacyRows -= legacy.length;
-      for (const e of legacy.slice(0, Math.max(0, limit - deleted))) {
-        await this.expireCopy(day, e);
-        deleted++;
+    }
+    if (deleted < limit) deleted += await this.sweepLegacy(days, edge, limit - deleted);
+    return deleted;
+  }
+
+  /**
+   * Copies withdrawn before their withdrawal time was kept (`w|` rows without `withdrawnAt`, by the day they were asked)
+   * on the swept `days`, oldest first. At most `legacyRowsPerRun` `w|` rows are read a run, the current copies read past
+   * included (their `x|` rows end them): counting only the legacy ones found let a day of many current copies make one
+   * run read them all. The next run goes on after the last row handled (`legacyFrom`), or from the start once every
+   * swept day was read through. The place is kept in memory: the expiry job runs on the instance holding its lease, and
+   * one taking the lease over starts from the first swept day (reading some rows again, skipping none).
+   */
+  private async sweepLegacy(days: readonly string[], edge: Date, limit: number): Promise<number> {
+    const at = this.legacyFrom ? days.indexOf(this.legacyFrom.day) : -1;
+    // A place on a day that has left the swept days since: from the start.
+    let after = at >= 0 ? this.legacyFrom?.after : undefined;
+    let rows = this.legacyRowsPerRun;
+    let deleted = 0;
+    for (let i = Math.max(0, at); i < days.length; i++, after = undefined) {
+      const day = days[i]!;
+      for (let more = true; more; ) {
+        if (rows <= 0 || deleted >= limit) {
+          this.legacyFrom = { day, ...(after ? { after } : {}) };
+          return deleted;
+        }
+        const from = after ? odata`RowKey gt ${after}` : odata`RowKey ge ${WITHDRAWN}`;
+        const filter = `${odata`PartitionKey eq ${day}`} and ${from} and ${odata`RowKey lt ${'w}'} and askedAt lt ${edge.toISOString()}`}`;
+        const page = await firstPage(this.questions, filter, Math.min(1000, rows));
+        // An empty page that says more follow (a storage timeout) counts as a row: the loop ends whatever the store answers.
+        rows -= page.rows.length || (page.more ? 1 : 0);
+        more = page.more;
+        for (const e of page.rows) {
+          if (deleted >= limit) {
+            // Handled up to `after`: the rest of this page is read again next run.
+            more = true;
+            break;
+          }
+          if (!e.withdrawnAt) {
+            await this.expireCopy(day, e);
+            deleted++;
+          }
+          after = e.rowKey;
+        }
       }
     }
+    this.legacyFrom = undefined;
     return deleted;
   }
 
@@ -1064,18 +1096,20 @@ function fromEntity(e: QuestionEntity): AskedQuestion {
   return q;
 }
 
-/**
- * Up to `n` rows of a query (only those `wanted`, when given: the others are paged past, full pages), read a page at
- * a time (no page larger than needed).
- */
-async function take(client: TableClient, filter: string, n: number, wanted?: (e: QuestionEntity) => boolean): Promise<QuestionEntity[]> {
+/** Up to `n` rows of a query, read a page at a time (no page larger than needed). */
+async function take(client: TableClient, filter: string, n: number): Promise<QuestionEntity[]> {
   const out: QuestionEntity[] = [];
-  const maxPageSize = wanted ? 1000 : Math.min(1000, n);
-  for await (const page of client.listEntities<QuestionEntity>({ queryOptions: { filter } }).byPage({ maxPageSize })) {
-    out.push(...(wanted ? page.filter(wanted) : page));
+  for await (const page of client.listEntities<QuestionEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1000, n) })) {
+    out.push(...page);
     if (out.length >= n) break;
   }
   return out.slice(0, n);
+}
+
+/** One page of a query (at most `size` rows, one storage call); `more`: rows past it match too. */
+async function firstPage(client: TableClient, filter: string, size: number): Promise<{ rows: QuestionEntity[]; more: boolean }> {
+  const first = await client.listEntities<QuestionEntity>({ queryOptions: { filter } }).byPage({ maxPageSize: size }).next();
+  return first.done ? { rows: [], more: false } : { rows: first.value, more: Boolean(first.value.continuationToken) };
 }
 
 /** Rows of day partitions, newest day first (within a day they already are newest first). */

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
 import { collect, safeKey, type Tables } from '../storage/tables.js';
 import type { OccurrenceChange, Session, SessionKind } from './model.js';
+import { BOOKABLE_DAYS, MOVE_LIMIT_DAYS } from './rules.js';
 
 /**
  * What the notice pass last saw of a session (`digest` of it as it stood, with every change), and what a cancel
@@ -27,9 +28,9 @@ export const REMOVED = 'removed';
 const SETTLED = '.settled';
 /**
  * How long what the pass saw of a session taken off the schedule is kept (from when it saw it go): its cancel needs
- * it while a booking of it may lie ahead (they are taken up to 366 days ahead; one moved later, a month more).
+ * it while a booking of it may lie ahead (booked up to BOOKABLE_DAYS ahead, then maybe moved up to MOVE_LIMIT_DAYS on).
  */
-export const REMOVED_KEEP_DAYS = 400;
+export const REMOVED_KEEP_DAYS = BOOKABLE_DAYS + MOVE_LIMIT_DAYS;
 /** Rows of sessions long gone deleted by one pass (one transaction): the rest at the next. */
 const SWEEP_ROWS = 100;
 

@@ -205,11 +205,13 @@ function hostsText(o: Occurrence): string {
 export function channelReminder(o: Occurrence, seats: Seats): string {
   const zone = o.session.zone;
   const left = Math.max(0, o.session.capacity - seats.booked);
-  return `**${escapeText(o.session.title)}** starts soon: ${spanIn(o, zone)} (${zoneLabel(zone, o.start)}).${hostsText(o)} ${left} of ${o.session.capacity} seats left: type "office hours" to book one and send your question ahead, or ${markdownLink('join the meeting', o.session.joinUrl)}.`;
+  return `**${escapeText(o.session.title)}** starts soon: ${spanIn(o, zone)} (${zoneLabel(zone, o.start)}).${hostsText(o)} ${left} of ${o.session.capacity} seats left: type "office hours" to book one and send your question ahead${o.session.joinUrl ? `, or ${markdownLink('join the meeting', o.session.joinUrl)}` : ''}.`;
 }
 
 export function personalReminder(o: Occurrence, b: Booking): string {
   const zone = b.zone || o.session.zone;
   const question = b.question ? ` Your question: "${escapeText(b.question)}".` : '';
-  return `Reminder: **${escapeText(o.session.title)}** starts soon: ${spanIn(o, zone)} (${zoneLabel(zone, o.start)}).${question} ${markdownLink('Join the meeting', o.session.joinUrl)} (booking ${b.id}).`;
+  // A session whose join link the schedule file left off (schedule.ts: setAside) has none to give.
+  const join = o.session.joinUrl ? `${markdownLink('Join the meeting', o.session.joinUrl)} (booking ${b.id}).` : `Booking ${b.id}.`;
+  return `Reminder: **${escapeText(o.session.title)}** starts soon: ${spanIn(o, zone)} (${zoneLabel(zone, o.start)}).${question} ${join}`;
 }

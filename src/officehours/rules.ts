@@ -2,7 +2,7 @@ import { allows } from '../roles/permissions.js';
 import type { Role } from '../roles/roles.js';
 import type { Membership } from '../rollout/index.js';
 import type { PersonBooking } from './bookings.js';
-import type { Occurrence, Schedule, Session } from './model.js';
+import type { Occurrence, Schedule, Session, SessionKind } from './model.js';
 import { occurrencesBetween } from './recurrence.js';
 
 /** Who may see and book what, and what the training timeline says: plain functions over plain values. */
@@ -32,8 +32,13 @@ export function unbookable(o: Occurrence, now: Date): string | undefined {
   return undefined;
 }
 
-/** How far ahead `office hours` lists sessions (and so how far ahead office hours can be booked). */
-const LIST_DAYS = 28;
+/**
+ * How far ahead each kind is offered, and so can be booked (days): office hours as far as the `office hours` list
+ * shows them; training as far as `my training` looks (its timeline looks as far back too).
+ */
+const OFFERED_DAYS: Record<SessionKind, number> = { 'office-hours': 28, training: 400 };
+/** The furthest any session can be booked ahead (days): the most of OFFERED_DAYS. */
+export const BOOKABLE_DAYS = Math.max(...Object.values(OFFERED_DAYS));
 const DAY_MS = 24 * 3600_000;
 
 /**
@@ -42,8 +47,23 @@ const DAY_MS = 24 * 3600_000;
  * next chance to catch up). A Book pressed on a later one came from no card (forged): it is refused.
  */
 export function offeredUntil(kind: Session['kind'], now: Date): Date {
-  return new Date(now.getTime() + (kind === 'training' ? TRAINING_SPAN_MS : LIST_DAYS * DAY_MS));
+  return new Date(now.getTime() + OFFERED_DAYS[kind] * DAY_MS);
 }
+
+/**
+ * The latest start any session can be booked for now (the furthest offeredUntil): the notice pass looks this far
+ * ahead for bookings of a session taken off the schedule, so no one booked is left untold.
+ */
+export function bookableUntil(now: Date): Date {
+  return new Date(now.getTime() + BOOKABLE_DAYS * DAY_MS);
+}
+
+/**
+ * How far past the day it was first set for an occurrence can be moved (`office hours move`): a year; further is a
+ * mistyped year, most likely. Counted from that first day, which no move changes, so moving it again and again does
+ * not walk it further.
+ */
+export const MOVE_LIMIT_DAYS = 366;
 
 /** Why an occurrence is too far ahead to book now (no card of theirs could have offered it), or undefined. */
 export function tooFarAhead(o: Occurrence, now: Date): string | undefined {
@@ -75,9 +95,6 @@ export interface TimelineItem {
   nextChance?: Occurrence;
 }
 
-/** How far a training series is looked at, either side of now. */
-const TRAINING_SPAN_MS = 400 * 24 * 3600_000;
-
 /**
  * A person's training timeline: each course of their user groups' series (for their cohort, or for all), in
  * the order they first run. A course counts as attended when the host marked them present at any of its
@@ -91,7 +108,7 @@ export function trainingTimeline(
   now: Date,
 ): TimelineItem[] {
   const sessions = schedule.sessions.filter((s) => s.kind === 'training' && offeredTo(s, m, 'staff'));
-  const occurrences = allOccurrences({ sessions }, new Date(now.getTime() - TRAINING_SPAN_MS), new Date(now.getTime() + TRAINING_SPAN_MS));
+  const occurrences = allOccurrences({ sessions }, new Date(now.getTime() - OFFERED_DAYS.training * DAY_MS), offeredUntil('training', now));
   const byCourse = new Map<string, Occurrence[]>();
   for (const o of occurrences) {
     const course = o.session.course ?? o.session.id;

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { parseYamlFile } from '../files/yaml.js';
 import { count } from '../text/count.js';
+import { clip } from '../text/fit.js';
 import { type Rollout, zoneSchema } from '../rollout/model.js';
 import { type OccurrenceChange, SESSION_KINDS, type Schedule, type Session, type StartSpec } from './model.js';
 import { isOccurrenceKey, ruleProblem } from './recurrence.js';
@@ -9,7 +10,8 @@ import { isOccurrenceKey, ruleProblem } from './recurrence.js';
 /**
  * The schedule file (`OFFICE_HOURS_FILE`): office hours and training sessions. Each session is checked on
  * its own — a bad rule, zone or date is named with the session's id and field, that session is left out,
- * and the rest of the schedule is still served. Training is timed against a cohort's go-live
+ * and the rest of the schedule is still served; a bad field that leaves the session knowable (its join link,
+ * title, topic, hosts) is named and set aside, and the session kept (setAside). Training is timed against a cohort's go-live
  * (`start: golive-14d 09:00`, in the cohort's zone), so the schedule is built with the rollout's people.
  */
 
@@ -83,11 +85,16 @@ export const CAPACITY = { min: 1, max: 1000 } as const;
 /** A join link's length: the Teams add form takes no more, and the file is held to the same. */
 export const JOIN_URL_MAX = 2000;
 
+/** A title's and a topic's length (the Teams form's inputs stop there too), and the hosts a session names. */
+const TITLE_MAX = 120;
+const TOPIC_MAX = 300;
+const HOSTS_MAX = 10;
+
 export const sessionSchema = z.strictObject({
   id,
   kind: z.enum(SESSION_KINDS).default('office-hours'),
-  title: z.string().trim().min(1, 'must not be empty').max(120, 'must be at most 120 characters'),
-  topic: z.string().trim().max(300, 'must be at most 300 characters').optional(),
+  title: z.string().trim().min(1, 'must not be empty').max(TITLE_MAX, `must be at most ${TITLE_MAX} characters`),
+  topic: z.string().trim().max(TOPIC_MAX, `must be at most ${TOPIC_MAX} characters`).optional(),
   start: z.string({ error: 'is required: "2026-12-08 14:00", or "golive-14d 09:00" with a cohort' }).trim(),
   rule: z.string().trim().min(1, 'must not be empty').max(300, 'must be at most 300 characters').optional(),
   zone: zoneSchema.optional(),
@@ -96,16 +103,20 @@ export const sessionSchema = z.strictObject({
   joinUrl: z
     .url({ protocol: /^https$/, error: 'must be an https:// link (the Teams meeting)' })
     .max(JOIN_URL_MAX, { error: (iss) => `must be at most ${count(JOIN_URL_MAX)} characters (this one has ${count(String(iss.input).length)})` }),
-  hosts: z.array(person).max(10, 'at most 10 hosts').default([]),
+  hosts: z.array(person).max(HOSTS_MAX, `at most ${HOSTS_MAX} hosts`).default([]),
   cohort: id.optional(),
   group: id.optional(),
   course: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').optional(),
   changes: z.array(z.unknown()).max(200, 'at most 200 changes').default([]),
 });
 
+/** A session in the file: as on the form, but a bad join link was left off (setAside), and none is ''. */
+const fileSessionSchema = z.strictObject({ ...sessionSchema.shape, joinUrl: z.union([z.literal(''), sessionSchema.shape.joinUrl]) });
+
 /**
- * The schedule from the file's entries and the rollout's cohorts and groups. Bad entries are named in
- * `problems` and left out; a bad change inside a good entry is named and ignored.
+ * The schedule from the file's entries and the rollout's cohorts and groups. Each problem says what was done: an
+ * entry whose session can't be known (its id, times, seats or audience) is left out; one with a bad title, topic,
+ * join link or host is kept without it (setAside); a bad change inside a good entry is ignored.
  */
 export function buildSchedule(file: ScheduleFile, rollout: Pick<Rollout, 'cohorts' | 'groups'>, source = 'schedule'): Schedule {
   const problems: string[] = [];
@@ -114,9 +125,10 @@ export function buildSchedule(file: ScheduleFile, rollout: Pick<Rollout, 'cohort
   file.entries.forEach((entry, i) => {
     const known = entry && typeof entry === 'object' ? (entry as Record<string, unknown>).id : undefined;
     const where = `${source}: sessions[${i}]${typeof known === 'string' ? ` (${known})` : ''}`;
-    const result = checkSession(entry, file.zone, rollout);
+    const aside = setAside(entry);
+    const result = checkSession(aside.entry, file.zone, rollout, 'file');
     if (!result.ok) {
-      problems.push(`${where}${result.field ? `.${result.field}` : ''}: ${result.message}`);
+      problems.push(`${where}${result.field ? `.${result.field}` : ''}: ${result.message}; ${LEFT_OUT}`);
       return;
     }
     if (seen.has(result.session.id)) {
@@ -124,15 +136,71 @@ export function buildSchedule(file: ScheduleFile, rollout: Pick<Rollout, 'cohort
       return;
     }
     seen.add(result.session.id);
+    for (const w of aside.warnings) problems.push(`${where}.${w}`);
     const changes: OccurrenceChange[] = [];
     result.rawChanges.forEach((raw, j) => {
       const change = checkChange(raw, result.session);
-      if (typeof change === 'string') problems.push(`${where}.changes[${j}]: ${change}`);
+      if (typeof change === 'string') problems.push(`${where}.changes[${j}]: ${change}; this change is ignored`);
       else changes.push(change);
     });
     sessions.push({ ...result.session, changes });
   });
   return { zone: file.zone, sessions, problems };
+}
+
+const LEFT_OUT = 'left out, the rest of the schedule is served';
+
+/** `text` cut to `max` UTF-16 units (what the schema counts), ending "…", between whole characters (clip). */
+function cutTo(text: string, max: number): string {
+  let cut = clip(text, max);
+  for (let n = max - 1; cut.length > max && n > 0; n--) cut = clip(text, n);
+  return cut;
+}
+
+/**
+ * The fields of a file entry whose fault leaves the session itself knowable (when it meets, for whom, its seats), set
+ * aside so the session is kept: left out, it would read as taken off the schedule, and everyone booked on it would be
+ * told it is cancelled (a join link over the limit, say, after an upgrade brought the limit). A join link that is
+ * missing, not https or too long is left off (a cut link is a broken one: the cards then show no Join, the reminders
+ * no link); a title or topic too long is cut to its limit, a title missing stands as the session's id, a topic not
+ * text is left off; hosts past ten, or not readable, are left out. Each is a warning naming the field, its limit and
+ * what was kept. The Teams form still refuses these (checkSession), where the person can fix the field at once.
+ */
+function setAside(entry: unknown): { entry: unknown; warnings: string[] } {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return { entry, warnings: [] };
+  const out: Record<string, unknown> = { ...(entry as Record<string, unknown>) };
+  const warnings: string[] = [];
+  const problem = (schema: z.ZodType, value: unknown) => schema.safeParse(value).error?.issues[0]?.message;
+  const link = out.joinUrl === undefined ? 'is missing' : problem(sessionSchema.shape.joinUrl, out.joinUrl);
+  if (link) {
+    warnings.push(`joinUrl: ${link}; the session is kept without a join link (those booked are shown none until it is fixed)`);
+    out.joinUrl = '';
+  }
+  const text = (field: 'title' | 'topic', max: number, stand: () => string | undefined) => {
+    const value = out[field];
+    if (value === undefined && field === 'topic') return;
+    const why = problem(sessionSchema.shape[field], value);
+    if (!why) return;
+    const cut = typeof value === 'string' && value.trim().length > max ? cutTo(value.trim(), max) : undefined;
+    const kept = cut ?? stand();
+    warnings.push(`${field}: ${value === undefined ? 'is missing' : why}; the session is kept ${cut ? `with it cut to ${count(max)} characters` : kept ? `with "${kept}" as its ${field}` : `without a ${field}`}`);
+    if (kept) out[field] = kept;
+    else delete out[field];
+  };
+  text('title', TITLE_MAX, () => (typeof out.id === 'string' && out.id.trim() ? out.id.trim() : 'Session'));
+  text('topic', TOPIC_MAX, () => undefined);
+  if (out.hosts !== undefined) {
+    const list = Array.isArray(out.hosts) ? out.hosts : [];
+    const readable = list.filter((h) => !problem(person, h));
+    const hosts = readable.slice(0, HOSTS_MAX);
+    const dropped = list.length - hosts.length;
+    if (!Array.isArray(out.hosts) || dropped) {
+      const why = !Array.isArray(out.hosts) ? 'is not a list' : readable.length > HOSTS_MAX ? `at most ${HOSTS_MAX} hosts` : `${dropped} host${dropped === 1 ? ' is' : 's are'} not readable (each needs an id and a name, at most 100 and 120 characters)`;
+      warnings.push(`hosts: ${why}; the session is kept with ${hosts.length ? `the first ${hosts.length} readable` : 'no hosts'}`);
+      out.hosts = hosts;
+    }
+  }
+  return { entry: out, warnings };
 }
 
 type Checked =
@@ -146,7 +214,8 @@ export function checkSession(
   rollout: Pick<Rollout, 'cohorts' | 'groups'>,
   source: Session['source'] = 'file',
 ): Checked {
-  const parsed = sessionSchema.safeParse(entry);
+  // From the file, a join link left off (setAside) is no link; the form needs one.
+  const parsed = (source === 'file' ? fileSessionSchema : sessionSchema).safeParse(entry);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { ok: false, field: issue?.path.join('.'), message: issue?.message ?? 'not readable' };

@@ -23,7 +23,18 @@ import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
 import { type Occurrence, type OccurrenceChange, type Schedule, type Session, splitOccurrenceId } from './model.js';
 import { instantToLocal, isOccurrenceKey, localToInstant, occurrence } from './recurrence.js';
-import { allOccurrences, listCommand, offeredTo, offeredUntil, type TimelineItem, tooFarAhead, trainingTimeline, unbookable } from './rules.js';
+import {
+  allOccurrences,
+  bookableUntil,
+  listCommand,
+  MOVE_LIMIT_DAYS,
+  offeredTo,
+  offeredUntil,
+  type TimelineItem,
+  tooFarAhead,
+  trainingTimeline,
+  unbookable,
+} from './rules.js';
 import { CAPACITY, checkSession, JOIN_URL_MAX, localDateTime, MINUTES } from './schedule.js';
 
 /**
@@ -130,11 +141,6 @@ interface Notified {
 const FILE_SEQUENCE = 1;
 /** The length a removed session's cancel is given when nothing kept says its length (a calendar needs an end). */
 const UNKNOWN_MINUTES = 60;
-/**
- * A year: how far ahead the notice pass looks for bookings of a changed or removed session, and how far past the day
- * it meets a session can be moved (`office hours move`; further is a mistyped year, most likely).
- */
-const BOOKED_AHEAD_DAYS = 366;
 /** A calendar link lasts at most this long (a new one comes with every notice). */
 const LINK_MAX_MS = 60 * DAY_MS;
 
@@ -473,10 +479,8 @@ export class OfficeHoursService {
       moveTo = localDateTime(`${dates[1] ?? day} ${times[times.length - 1]}`);
       if (!moveTo) return `"${dates[1] ?? day} ${times[times.length - 1]}" is not a date and time. ${usage}`;
       if (localToInstant(moveTo, o.session.zone).getTime() <= now.getTime()) return 'A session can only be moved to a time still ahead.';
-      // By day in the session's zone: the message names a day, and any time of that day is within it. Counted from the
-      // session (ahead of now: checked above), so one from a series running years ahead can still have its time changed.
-      const latest = instantToLocal(new Date(o.start.getTime() + BOOKED_AHEAD_DAYS * DAY_MS), o.session.zone).slice(0, 10);
-      if (moveTo.slice(0, 10) > latest) return `A session can be moved up to a year past the day it meets: to ${latest} at the latest. Nothing was changed.`;
+      const far = tooFarToMove(o, moveTo, now);
+      if (far) return far;
     } else if (o.status === 'cancelled') {
       return `${o.session.title} on ${dateTimeIn(o.start, o.session.zone)} is already cancelled.`;
     }
@@ -774,11 +778,12 @@ export class OfficeHoursService {
         }
       }
     }
-    // From a month back: one booked then may have been moved ahead (its month row keeps the start it was first
-    // booked at). Once a pass has settled, only the touched sessions' bookings are read; before, every one.
+    // As far ahead as anything can be booked; from MOVE_LIMIT_DAYS back: one booked then may have been moved ahead
+    // since (its month row keeps the start it was first booked at). Once a pass has settled, only the touched
+    // sessions' bookings are read; before, every one.
     const booked = await this.d.bookings.bookedBetween(
-      new Date(now.getTime() - 31 * DAY_MS),
-      new Date(now.getTime() + BOOKED_AHEAD_DAYS * DAY_MS),
+      new Date(now.getTime() - MOVE_LIMIT_DAYS * DAY_MS),
+      bookableUntil(now),
       known.settled ? [...touched] : undefined,
     );
     for (const { occurrenceId } of booked) {
@@ -802,10 +807,13 @@ export class OfficeHoursService {
   private async notifyRemoved(occurrenceId: string, schedule?: Schedule): Promise<Notified> {
     const none = { told: 0, held: false };
     const o = await this.find(occurrenceId, schedule);
+    // The pass reads bookings from a year back (one may have been moved ahead since): one still on the schedule and
+    // over has nothing to tell, and no read is made for it.
+    if (o && o.start.getTime() <= this.d.clock.now().getTime()) return none;
     // Every pass comes by each booked one until its day: one point read when there is nothing to tell.
     const seats = await this.d.bookings.seatsOf(occurrenceId);
     if (o) {
-      const ahead = seats.booked > 0 && o.start.getTime() > this.d.clock.now().getTime();
+      const ahead = seats.booked > 0;
       // Told it was cancelled, and it is on: only a session put back in the file gets here unannounced (Teams'
       // "move" of a cancelled one tells them itself).
       const back = o.status === 'scheduled' && seats.toldStatus === 'cancelled';
@@ -930,6 +938,31 @@ export class OfficeHoursService {
     }
     return ` Type "${listCommand(o.session.kind)}" to see other sessions.`;
   }
+}
+
+/**
+ * Why `office hours move` may not take an occurrence to `moveTo` (its new local start), or undefined. By day in the
+ * session's zone: the message names a day, and any time of that day is within it.
+ * - Up to MOVE_LIMIT_DAYS past the day it was first set for (its original start, which no move changes): a series
+ *   running years ahead can still have its time changed, and moving one again and again does not walk it further.
+ * - Training that `my training` shows, no further than it shows sessions: those booked on it would no longer find it
+ *   there, and its course would read as unscheduled or offer another session to book. (One further ahead already
+ *   was never offered, so nobody booked it: the year alone applies.)
+ */
+function tooFarToMove(o: Occurrence, moveTo: string, now: Date): string | undefined {
+  const zone = o.session.zone;
+  const day = (t: number) => instantToLocal(new Date(t), zone).slice(0, 10);
+  const latest = day((o.movedFrom ?? o.start).getTime() + MOVE_LIMIT_DAYS * DAY_MS);
+  const shownUntil = offeredUntil('training', now).getTime();
+  if (o.session.kind === 'training' && o.start.getTime() < shownUntil) {
+    // The last whole day `my training` shows (it shows starts before offeredUntil).
+    const shown = day(shownUntil - DAY_MS);
+    if (shown < latest && moveTo.slice(0, 10) > shown) {
+      return `A training session can be moved up to ${shown} at the latest: as far ahead as "my training" shows sessions, so those booked still find it there. Nothing was changed.`;
+    }
+  }
+  if (moveTo.slice(0, 10) > latest) return `A session can be moved up to a year past the day it was first set for: to ${latest} at the latest. Nothing was changed.`;
+  return undefined;
 }
 
 /** The change in force for an occurrence: the last one listed (Teams' come after the file's). */

@@ -980,7 +980,7 @@ export class OutboundWorker {
     activityId: string,
     planned: Planned,
     sendBy: number,
-    /** The post's row as the turn left it: its end is written under that ETag, without reading the row again. */
+    /** The post's row as the turn's write left it: its end starts from it (or a later write here), without a read. */
     row: KnownRow,
   ): Promise<void> {
     const { kind, id } = m.post;

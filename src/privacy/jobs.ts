@@ -122,6 +122,7 @@ export class ForgetJobs extends DurableJobs<ForgetJobsDeps> {
   }
 
   static async open(tables: Tables, deps: ForgetJobsDeps): Promise<ForgetJobs> {
+    // Its posts are only read and removed, so nothing of anyone's card is kept in it: no forget to be told of.
     return new ForgetJobs(await tables.table(JOB_TABLE), await PostStore.open(tables), deps);
   }
 

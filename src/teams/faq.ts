@@ -220,16 +220,20 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     const told = outcome.tell.length;
     // The month holds more than the turn read: the rest of its askers are found off the turn, this card following the
     // count. Begun before the answer is recorded as sent, so a press found "sent" had its job begun (or finished).
-    const rest = outcome.more && !outcome.repeated && w.tellJobs ? w.tellJobs : undefined;
-    const where = rest ? await rest.begin(stored, told, tellCardOf(turn)) : false;
-    if (rest && where) rest.start(stored.id);
+    const rest = outcome.more && w.tellJobs ? w.tellJobs : undefined;
+    const begun = rest && !outcome.repeated ? await rest.begin(stored, told, tellCardOf(turn)) : undefined;
+    // Started whether begun now or by an earlier press, as an edit's corrections are: a Save retried by Teams after its
+    // first turn stopped short of starting the job resumes it now, not minutes later once the upkeep finds its claim
+    // lapsed. The job's claim decides: one running (here or elsewhere) goes on alone, one finished is gone, and its
+    // askers are claimed once each (nobody is sent it twice).
+    if (rest) rest.start(stored.id);
     // Not recorded, the Save pressed again names them again under the same keys (the outbox sends each once).
     await curated.correctionsQueued(stored).catch((err: unknown) => turn.log.warn({ err, curated: stored.id }, 'could not record the answer as sent'));
     turn.log.info({ curated: stored.id, told, more: outcome.more === true }, 'curated answer stored');
     const note = outcome.repeated
       ? `Saved. ${alreadySent('your answer', 'those who asked')}${told ? ` ${told === 1 ? '1 more person who asked gets' : `${count(told)} more people who asked get`} it now.` : ''} The bot answers this question with it.`
-      : rest
-        ? tellProgressNote(told, where || 'chat')
+      : begun
+        ? tellProgressNote(told, begun.where)
         : `Saved. ${people(told)} who asked ${told === 1 ? 'gets' : 'get'} your answer in a private chat; the bot now answers this question with it.`;
     return { card: curatedFormCard(group, [], { answeredBy: turn.actor.name, note }) };
   });

@@ -113,7 +113,7 @@ export async function startStandaloneOutbound(s: {
     adapter: createAdapter({ kind: 'local' }, s.log),
     botAppId: '',
     conversations,
-    posts: await PostStore.open(tables),
+    posts: await PostStore.open(tables, conversations),
     tenantSendsPerSecond: s.tenantSendsPerSecond,
     log: s.log,
     worker: s.worker,

@@ -399,3 +399,65 @@ describe("a card's update turn", () => {
     expect(await posts.state('issue-triage', 'R-0042')).toBeUndefined();
   });
 });
+
+/*
+ * What an instance keeps of the posts it wrote (the row as its last write left it, to skip the next read) is one
+ * record per card, used by every write to it: a turn's end, the next turn, a send recorded.
+ */
+describe("a card's update turn, with another under way on the same instance", () => {
+  it('a newer update that found the turn taken goes, once that turn ended, without reading the card', async () => {
+    const { reads, posts } = await setUp();
+    await posts.recordSent('issue-triage', 'R-0042', post(triage, 'act-1'), 1, 'triage|R-0042');
+    const two = await posts.beginUpdate('issue-triage', 'R-0042', 2, T0, 60_000);
+    expect(two.kind).toBe('go');
+    reads.points = 0;
+    // Version 3 arrives while 2 is being drawn: it waits, decided on the card as it is (one read).
+    expect(await posts.beginUpdate('issue-triage', 'R-0042', 3, T0 + 1, 60_000)).toMatchObject({ kind: 'wait' });
+    expect(reads.points).toBe(1);
+    await posts.endUpdate('issue-triage', 'R-0042', 2, true, two.kind === 'go' ? two.row : undefined);
+    // Version 2's end was written here: version 3 goes on it, no second read.
+    expect((await posts.beginUpdate('issue-triage', 'R-0042', 3, T0 + 2, 60_000)).kind).toBe('go');
+    expect(reads.points).toBe(1);
+  });
+
+  it('whose drawing outlasts what the instance keeps (over a minute), is still ended without reading the card', async () => {
+    const { reads, posts } = await setUp();
+    await posts.recordSent('issue-triage', 'R-0042', post(triage, 'act-1'), 1, 'triage|R-0042');
+    const two = await posts.beginUpdate('issue-triage', 'R-0042', 2, T0, 60_000);
+    vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 61_000);
+    reads.points = 0;
+    await posts.endUpdate('issue-triage', 'R-0042', 2, true, two.kind === 'go' ? two.row : undefined);
+    expect(reads.points).toBe(0);
+    vi.restoreAllMocks();
+    expect(await posts.state('issue-triage', 'R-0042')).toMatchObject({ version: 2, applying: undefined });
+  });
+});
+
+describe('what an instance keeps of the cards it drew, when someone is forgotten on it', () => {
+  /** What the store keeps in memory of the rows it wrote, as text: to look for a person's ids in it. */
+  const keptText = (posts: PostStore) => JSON.stringify([...(posts as unknown as { lastWritten: Map<string, unknown> }).lastWritten.values()]);
+
+  it("drops that person's at once, even of a card removed by another instance meanwhile, and keeps the others", async () => {
+    const { tables, reads } = counted();
+    const conversations = await ConversationStore.open(tables, new ManualClock());
+    const posts = await PostStore.open(tables, conversations);
+    const privacy = new ConversationPersonalData(conversations, posts);
+    await backfilled(posts);
+    // This instance records and redraws Amina's Forget card and a triage card: it keeps both rows.
+    await posts.recordSent('privacy-forget', 'run-1', post(chatOf('29:amina', 'aad-amina'), 'forget-card'), 0, 'k1');
+    const one = await posts.beginUpdate('privacy-forget', 'run-1', 1, T0, 60_000);
+    await posts.endUpdate('privacy-forget', 'run-1', 1, true, one.kind === 'go' ? one.row : undefined);
+    await posts.recordSent('issue-triage', 'R-0042', post(triage, 'act-1'), 1, 'triage|R-0042');
+    // The Forget jobs' own store drops her card once it shows its end: storage no longer has it, this instance does.
+    await (await PostStore.open(tables)).removeShown('privacy-forget', 1);
+    expect(keptText(posts).toLowerCase()).toContain('amina');
+
+    await privacy.forget(AMINA, { id: 'x', name: 'Former member x' });
+    // Nothing in this instance's memory says where her chat is any more.
+    expect(keptText(posts).toLowerCase()).not.toContain('amina');
+    // The triage card's row, nobody's chat, is still kept: its next redraw reads nothing.
+    reads.points = 0;
+    expect((await posts.beginUpdate('issue-triage', 'R-0042', 2, T0 + 1, 60_000)).kind).toBe('go');
+    expect(reads.points).toBe(0);
+  });
+});

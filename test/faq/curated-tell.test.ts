@@ -138,9 +138,9 @@ describe("a champion's answer to a question more than 2,000 people asked this mo
 
     const outbox = new CapturedOutbox();
     const jobs = await s.jobs('a', outbox);
-    expect(await jobs.begin(answer, told.length, GRACE_CARD)).toBe('chat');
-    // The Save pressed again while it runs starts nothing new.
-    expect(await jobs.begin(answer, 0, GRACE_CARD)).toBe(false);
+    expect(await jobs.begin(answer, told.length, GRACE_CARD)).toEqual({ where: 'chat', begun: true });
+    // The Save pressed again while it runs begins nothing new.
+    expect(await jobs.begin(answer, 0, GRACE_CARD)).toEqual({ where: 'chat', begun: false });
     await jobs.run(answer.id);
     const sent = sentTo(outbox.messages);
     expect([...sent.keys()].sort()).toEqual([...oldest].sort());
@@ -270,8 +270,8 @@ describe("a curated answer's Save retried by Teams after its champion's card cou
     const outbox = faultyOnce();
     const jobs = await s.jobs('a', outbox);
     await expect(jobs.begin(answer, told, { userKey: grace.actor.aadObjectId })).rejects.toThrow('storage unavailable');
-    // The retry finds the job begun: nothing new starts, and her card is queued now.
-    expect(await jobs.begin(answer, told, { userKey: grace.actor.aadObjectId })).toBe(false);
+    // The retry finds the job begun: nothing new is begun, and her card is queued now.
+    expect(await jobs.begin(answer, told, { userKey: grace.actor.aadObjectId })).toEqual({ where: 'chat', begun: false });
     expect(outbox.messages.filter((m) => m.op === 'send' && m.post?.kind === 'faq-curated-tell')).toMatchObject([{ to: { kind: 'user', userKey: 'aad-grace' } }]);
   }, 60_000);
 });
@@ -284,7 +284,7 @@ describe('a curated answer saved on an instance already shutting down', () => {
     const b = await s.jobs('b', new CapturedOutbox());
     await a.stop();
     // The turn's side writes the row claimed by a; its run starts nothing, shutdown having begun.
-    expect(await a.begin(answer, told, GRACE_CARD)).toBe('chat');
+    expect(await a.begin(answer, told, GRACE_CARD)).toEqual({ where: 'chat', begun: true });
     a.start(answer.id);
     await a.idle();
     // No time has passed: a's claim would hold a minute more, were it not let go.

@@ -261,7 +261,37 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
       );
     const votesOn = async (id: string) =>
       (await collect((await tables.table('FaqFeedback')).listEntities({ queryOptions: { filter: `PartitionKey eq '${id}'` } }))).map((r) => String(r.rowKey));
-    return { clock, tables, store, privacy, rowsOfDay, votesOn };
+    /** Rewrites withdrawn question `id`'s copy as an earlier version wrote it: without its deletion time. */
+    const keptAsBefore = async (id: string) => {
+      const faq = await tables.table('FaqQuestions');
+      const [day, rk] = id.split('_') as [string, string];
+      const { withdrawnAt: _w, changedAt: _c, etag: _e, timestamp: _t, ...legacy } = await faq.getEntity<Record<string, unknown>>(day, `w|${rk}`);
+      await faq.upsertEntity({ ...legacy, partitionKey: day, rowKey: `w|${rk}` }, 'Replace');
+    };
+    return { clock, tables, store, privacy, rowsOfDay, votesOn, keptAsBefore };
+  }
+
+  /**
+   * Three questions asked on 1 November and withdrawn on the 10th, their copies as an earlier version kept them; once
+   * their window is over, runs of the sweep (at most `limit` deleted a run) delete as many as `expected` says, each in
+   * turn, and none is left.
+   */
+  async function sweepsOfThreeKeptAsBefore(opts: { legacyRowsPerRun: number; limit: number }, expected: number[]) {
+    const { clock, tables, store, keptAsBefore } = await setup();
+    const privacy = await QuestionPrivacy.open(tables, clock, { legacyRowsPerRun: opts.legacyRowsPerRun });
+    const asked = [];
+    for (const n of [1, 2, 3]) asked.push(await store.record(`printer jams on tray ${n}`, amina, { answered: false, message: `a:chat|m-${n}` }));
+    clock.set(new Date('2026-11-10T09:00:00Z'));
+    for (const q of asked) {
+      const m = `a:chat|m-${q.question.slice(-1)}`;
+      expect(await store.withdraw((await store.fromMessage(m))[0]!, m)).toBe(true);
+      await keptAsBefore(q.id);
+    }
+    clock.set(new Date('2026-12-02T10:00:00Z'));
+    const runs = [];
+    for (let i = 0; i < expected.length; i++) runs.push(await privacy.sweepExpired(clock.now(), opts.limit));
+    expect(runs).toEqual(expected);
+    for (const q of asked) expect(await privacy.question(q.id)).toBeUndefined();
   }
 
   it('keeps a vote that lands between the question\'s read and its withdrawal: the undeleted question has it', async () => {
@@ -403,15 +433,12 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
   });
 
   it('keeps a copy withdrawn before its deletion time was recorded to the window from when it was asked', async () => {
-    const { clock, tables, store, privacy } = await setup();
+    const { clock, store, privacy, keptAsBefore } = await setup();
     const asked = await store.record('printer jams on tray 2', amina, { answered: false, message: 'a:chat|m-1' });
     clock.set(new Date('2026-11-10T09:00:00Z'));
     expect(await store.withdraw((await store.fromMessage('a:chat|m-1'))[0]!, 'a:chat|m-1')).toBe(true);
     // As an earlier version wrote it: the copy without its deletion time.
-    const faq = await tables.table('FaqQuestions');
-    const [day, rk] = asked.id.split('_') as [string, string];
-    const { withdrawnAt: _w, changedAt: _c, etag: _e, timestamp: _t, ...legacy } = await faq.getEntity<Record<string, unknown>>(day, `w|${rk}`);
-    await faq.upsertEntity({ ...legacy, partitionKey: day, rowKey: `w|${rk}` }, 'Replace');
+    await keptAsBefore(asked.id);
     clock.set(new Date('2026-11-30T09:00:00Z'));
     expect((await store.withdrawnFrom('a:chat|m-1')).withdrawn).toHaveLength(1);
     clock.set(new Date('2026-12-02T10:00:00Z'));
@@ -421,31 +448,12 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
   });
 
   it('reads a bounded number of copies kept by an earlier version each run, and deletes the rest on the next runs', async () => {
-    const { clock, tables, store } = await setup();
-    const privacy = await QuestionPrivacy.open(tables, clock, { legacyRowsPerRun: 2 });
-    const faq = await tables.table('FaqQuestions');
-    const asked = [];
-    for (const n of [1, 2, 3]) asked.push(await store.record(`printer jams on tray ${n}`, amina, { answered: false, message: `a:chat|m-${n}` }));
-    clock.set(new Date('2026-11-10T09:00:00Z'));
-    for (const q of asked) {
-      const m = `a:chat|m-${q.question.slice(-1)}`;
-      expect(await store.withdraw((await store.fromMessage(m))[0]!, m)).toBe(true);
-      // As an earlier version wrote it: the copy without its deletion time.
-      const [day, rk] = q.id.split('_') as [string, string];
-      const { withdrawnAt: _w, changedAt: _c, etag: _e, timestamp: _t, ...legacy } = await faq.getEntity<Record<string, unknown>>(day, `w|${rk}`);
-      await faq.upsertEntity({ ...legacy, partitionKey: day, rowKey: `w|${rk}` }, 'Replace');
-    }
-    clock.set(new Date('2026-12-02T10:00:00Z'));
-    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(2);
-    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
-    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(0);
-    for (const q of asked) expect(await privacy.question(q.id)).toBeUndefined();
+    await sweepsOfThreeKeptAsBefore({ legacyRowsPerRun: 2, limit: 100 }, [2, 1, 0]);
   });
 
-  it('reaches copies kept by an earlier version behind more current copies than a run reads of the old ones', async () => {
-    const { clock, tables, store } = await setup();
+  it('reads at most its bound of withdrawn copies a run however many current ones a swept day holds, and a later run still reaches the copy an earlier version kept behind them', async () => {
+    const { clock, tables, store, keptAsBefore } = await setup();
     const privacy = await QuestionPrivacy.open(tables, clock, { legacyRowsPerRun: 2 });
-    const faq = await tables.table('FaqQuestions');
     // Asked the same day, and withdrawn: five copies as written now (their windows not over yet: withdrawn late)
     // sort ahead of the one an earlier version kept, which the sweep must still find and delete.
     const asked = [];
@@ -455,16 +463,24 @@ describe('a withdrawn question: its undelete window, votes landing meanwhile, an
     clock.set(new Date('2026-11-10T09:00:00Z'));
     const m = (q: { question: string }) => `a:chat|m-${q.question.slice(-1)}`;
     expect(await store.withdraw((await store.fromMessage(m(old)))[0]!, m(old))).toBe(true);
-    const [day, rk] = old.id.split('_') as [string, string];
-    const { withdrawnAt: _w, changedAt: _c, etag: _e, timestamp: _t, ...legacy } = await faq.getEntity<Record<string, unknown>>(day, `w|${rk}`);
-    await faq.upsertEntity({ ...legacy, partitionKey: day, rowKey: `w|${rk}` }, 'Replace');
+    await keptAsBefore(old.id);
     clock.set(new Date('2026-12-01T09:00:00Z'));
     for (const q of sorted.slice(0, -1)) expect(await store.withdraw((await store.fromMessage(m(q)))[0]!, m(q))).toBe(true);
     clock.set(new Date('2026-12-02T10:00:00Z'));
-    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(1);
+    // Each run reads at most two of the day's withdrawn copies (nothing else is due on the swept days), going on
+    // where the last one stopped: the kept copy, sixth, is deleted by the third run.
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await reads(() => privacy.sweepExpired(clock.now(), 100), { table: 'FaqQuestions' }));
+    for (const run of runs.slice(0, 2)) expect(run.rows).toBeLessThanOrEqual(2);
+    expect(runs.map((r) => r.value)).toEqual([0, 0, 1]);
     expect(await privacy.question(old.id)).toBeUndefined();
-    // The copies still in their undelete window stay.
+    // The copies still in their undelete window stay, and later runs find nothing more to delete.
+    expect(await privacy.sweepExpired(clock.now(), 100)).toBe(0);
     for (const q of sorted.slice(0, -1)) expect(await privacy.question(q.id)).toBeDefined();
+  });
+
+  it('reads the rest of a swept day its deletion limit stopped in on the next run', async () => {
+    await sweepsOfThreeKeptAsBefore({ legacyRowsPerRun: 10, limit: 1 }, [1, 1, 1, 0]);
   });
 
   it('leaves nothing on the day of a withdrawal that found its question gone (an edit replaced it) once the window ends', async () => {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
-import type { ManualClock } from '../../src/clock.js';
+import { ManualClock } from '../../src/clock.js';
 import { PostStore } from '../../src/conversations/posts.js';
 import { CuratedStore } from '../../src/faq/curated.js';
 import { QuestionStore } from '../../src/faq/questions.js';
@@ -113,24 +113,86 @@ describe('Send the answer on a gap more than 2,000 people asked this month', () 
   it('pressed on the triage channel card by someone with no 1:1 chat with the bot: the count is shown in that card\'s thread', async () => {
     const other = 'who feeds the office goldfish during the district audit week';
     const asker: TestUser = { id: '29:goldfish', aadObjectId: 'aad-goldfish', name: 'Goldfish Asker' };
-    expect(readable(await say(app, asker, other, inChat(asker)))).toContain("doesn't cover this");
-    await app.settled();
-    const posted = JSON.stringify(connector.calls.find((c) => c.method === 'POST' && c.conversationId === TRIAGE && JSON.stringify(c.body).includes(other))?.body);
-    const groupId = /"groupId":"([^"]+)"/.exec(posted)?.[1] ?? '';
-    const activityId = (await (await PostStore.open(app.tables)).get('faq-gap', groupId))!.activityId;
-    const thread = `${TRIAGE};messageid=${activityId}`;
+    const { groupId, activityId } = await gapCardOf(asker, other);
     // The rollout lead curates too, and has never opened a private chat with the bot.
-    const res = await execute(app, USERS.lead, 'faq.curated.answer', { groupId, answer: 'The site keeper feeds it.' }, {
-      serviceUrl: connector.url,
-      conversation: { id: thread, conversationType: 'channel', tenantId: 'tenant-1' },
-      channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
-      replyToId: activityId,
-    });
+    const res = await execute(app, USERS.lead, 'faq.curated.answer', { groupId, answer: 'The site keeper feeds it.' }, onTriageCard(activityId));
     expect(invokeText(res.body)).toContain('I show how many in this thread when done');
-    // The count: a card in the thread, redrawn once every asker is found (never "your answer": the channel reads it).
-    const inThread = () => connector.calls.filter((c) => c.conversationId === thread).map((c) => JSON.stringify(c.body));
-    await connector.waitFor(() => inThread().some((b) => b.includes('in the last 30 days gets the answer')), 60_000);
-    expect(inThread().filter((b) => b.includes('your answer'))).toEqual([]);
-    expect(connector.sentTo(`a:chat-${USERS.lead.aadObjectId}`)).toEqual([]);
+    await expectCountInThread(activityId);
+  }, 180_000);
+
+  it('retried by Teams after its first turn stopped once the job was begun: the retry starts it, and the askers past the turn\'s rows get the answer at once, each once', async () => {
+    const other = 'which van takes the empty cold boxes back after the outreach clinic';
+    const older: TestUser[] = [0, 1].map((i) => ({ id: `29:van${i}`, aadObjectId: `aad-van${i}`, name: `Van ${i}` }));
+    for (const u of older) await say(app, u, 'whoami', inChat(u));
+    // Asked before the month's newest NEWER gap questions: only the job off the turn finds them.
+    const past = await QuestionStore.open(app.tables, new ManualClock('2027-01-04T09:00:00Z'));
+    for (const u of older) await past.record(other, u, { answered: false });
+    const asker: TestUser = { id: '29:van-new', aadObjectId: 'aad-van-new', name: 'Van Newest' };
+    const { groupId, activityId } = await gapCardOf(asker, other);
+    expect(await pressedTwice(USERS.champion, groupId, 'The returns van, on Fridays.', activityId)).toContain('more who asked are being found');
+    // No time passes: the first turn's claim on the job holds, so the upkeep would not take it up for minutes.
+    const told = (u: TestUser) => connector.sentTo(`a:chat-${u.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('returns van'));
+    await connector.waitFor(() => older.every((u) => told(u).length > 0), 30_000);
+    await app.settled();
+    for (const u of [...older, asker]) expect(told(u), u.name).toHaveLength(1);
+  }, 180_000);
+
+  it('retried by Teams after its first turn stopped once the job was begun, pressed by someone with no 1:1 chat: the retry says the count is shown in the thread, and it is', async () => {
+    const other = 'where do we return the borrowed tablet chargers after training';
+    const asker: TestUser = { id: '29:chargers', aadObjectId: 'aad-chargers', name: 'Chargers Asker' };
+    const { groupId, activityId } = await gapCardOf(asker, other);
+    const retried = await pressedTwice(USERS.lead, groupId, 'To the training lead.', activityId);
+    expect(retried).toContain('I show how many in this thread when done');
+    expect(retried).not.toContain('private chat when done');
+    await expectCountInThread(activityId);
   }, 180_000);
 });
+
+/** `asker` asks `question` through the bot; the "Answer this" card it puts in the triage channel: its gap and message. */
+async function gapCardOf(asker: TestUser, question: string): Promise<{ groupId: string; activityId: string }> {
+  expect(readable(await say(app, asker, question, inChat(asker)))).toContain("doesn't cover this");
+  await app.settled();
+  const posted = JSON.stringify(connector.calls.find((c) => c.method === 'POST' && c.conversationId === TRIAGE && JSON.stringify(c.body).includes(question))?.body);
+  const groupId = /"groupId":"([^"]+)"/.exec(posted)?.[1] ?? '';
+  return { groupId, activityId: (await (await PostStore.open(app.tables)).get('faq-gap', groupId))!.activityId };
+}
+
+/** A press on the triage channel's card `activityId`, in its thread. */
+function onTriageCard(activityId: string) {
+  return {
+    serviceUrl: connector.url,
+    conversation: { id: `${TRIAGE};messageid=${activityId}`, conversationType: 'channel', tenantId: 'tenant-1' },
+    channelData: { team: { id: '19:team@thread.tacv2' }, channel: { id: TRIAGE } },
+    replyToId: activityId,
+  };
+}
+
+/** The count, for the lead (no 1:1 chat): a card in the thread of `activityId`, redrawn once every asker is found, never "your answer" (the channel reads it). */
+async function expectCountInThread(activityId: string): Promise<void> {
+  const thread = `${TRIAGE};messageid=${activityId}`;
+  const inThread = () => connector.calls.filter((c) => c.conversationId === thread).map((c) => JSON.stringify(c.body));
+  await connector.waitFor(() => inThread().some((b) => b.includes('in the last 30 days gets the answer')), 60_000);
+  expect(inThread().filter((b) => b.includes('your answer'))).toEqual([]);
+  expect(connector.sentTo(`a:chat-${USERS.lead.aadObjectId}`)).toEqual([]);
+}
+
+/**
+ * `by` presses Send the answer on the triage channel's card, and the champion's count card cannot be queued (storage
+ * stops answering just after the job was begun): that turn fails, and Teams retries it. What the retry says.
+ */
+async function pressedTwice(by: TestUser, groupId: string, answer: string, activityId: string): Promise<string> {
+  const press = () => execute(app, by, 'faq.curated.answer', { groupId, answer }, onTriageCard(activityId));
+  const enqueue = app.outbox.enqueue.bind(app.outbox);
+  let failed = false;
+  const spy = vi.spyOn(app.outbox, 'enqueue').mockImplementation((messages) => {
+    if (failed || !messages.some((m) => m.op === 'send' && m.post?.kind === 'faq-curated-tell')) return enqueue(messages);
+    failed = true;
+    return Promise.reject(new Error('storage is not answering'));
+  });
+  try {
+    expect(invokeText((await press()).body)).not.toContain('Saved.');
+    return invokeText((await press()).body);
+  } finally {
+    spy.mockRestore();
+  }
+}

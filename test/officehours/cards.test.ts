@@ -3,7 +3,7 @@ import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.
 import type { IssueSummary } from '../../src/issues/model.js';
 import type { AgendaView } from '../../src/officehours/agenda.js';
 import type { Booking } from '../../src/officehours/bookings.js';
-import { addFormCard, agendaCard, scheduleCard, trainingCard } from '../../src/officehours/cards.js';
+import { addFormCard, agendaCard, bookingCard, scheduleCard, trainingCard } from '../../src/officehours/cards.js';
 import type { Rollout } from '../../src/rollout/index.js';
 import type { Occurrence, Session } from '../../src/officehours/model.js';
 
@@ -269,5 +269,16 @@ describe('the "office hours add" form on a rollout file of the largest size it a
     expect(text).toContain('"value":"c-2"');
     expect(text).not.toContain('cohortTyped');
     expect(text).not.toContain('groupTyped');
+  });
+});
+
+describe('the booking card of a session with no join link (the schedule file\'s was set aside as bad)', () => {
+  it('offers no Join button, rather than one that opens nothing; with a link it does', () => {
+    const joins = (joinUrl: string) => {
+      const card = bookingCard({ occurrence: { ...occurrence, session: { ...session, joinUrl } }, seats: { booked: 1, attended: 0 } }, { zone: 'Africa/Lusaka', zoneKnown: true }, new Date('2026-11-30T08:00:00Z'));
+      return (card as unknown as { actions: { title: string; url?: string }[] }).actions.filter((a) => a.title === 'Join');
+    };
+    expect(joins('')).toEqual([]);
+    expect(joins(session.joinUrl)).toEqual([expect.objectContaining({ url: session.joinUrl })]);
   });
 });

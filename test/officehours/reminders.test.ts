@@ -58,6 +58,20 @@ describe('the join link in a reminder', () => {
   });
 });
 
+describe('a reminder of a session with no join link (the schedule file\'s was set aside as bad)', () => {
+  it('goes all the same, with no link in it: the channel\'s says to book, the booked person\'s names the booking', () => {
+    const file = parseScheduleFile(`zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "2026-12-01 14:00", capacity: 5, joinUrl: "http://not-https.example" }\n`);
+    const [o] = allOccurrences(buildSchedule(file, sampleRollout), new Date('2026-11-30T00:00:00Z'), new Date('2026-12-02T00:00:00Z'));
+    if (!o) throw new Error('no occurrence');
+    const booking: Booking = { id: 'B-7K3F9Q2M', occurrenceId: o.id, personId: 'aad-1', name: 'Ann', status: 'booked', question: '', zone: 'Africa/Lusaka', bookedAt: '2026-11-30T08:00:00Z', start: o.start.toISOString() };
+    const channel = channelReminder(o, { booked: 1, attended: 0 });
+    const personal = personalReminder(o, booking);
+    expect(channel).toMatch(/seats left: type "office hours" to book one and send your question ahead\.$/);
+    expect(personal).toMatch(/^Reminder: \*\*Clinic\*\* starts soon: .*\. Booking B-7K3F9Q2M\.$/);
+    for (const text of [channel, personal]) expect(marked.parseInline(text, { async: false })).not.toContain('<a ');
+  });
+});
+
 describe('reminders and agendas with two instances on one Storage account', () => {
   it('each goes out once: the support channel, everyone booked 1:1, the hosts\' agenda with the questions brought', async () => {
     const a = await officeHoursInstance({ reachable: ['8d4c6e1a-2b7f-4a3e-9c5d-1e2f3a4b5c61'] });

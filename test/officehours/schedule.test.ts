@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { spanIn } from '../../src/officehours/display.js';
 import { occurrencesBetween } from '../../src/officehours/recurrence.js';
-import { buildSchedule, parseScheduleFile, ScheduleFileError } from '../../src/officehours/schedule.js';
+import { buildSchedule, checkSession, parseScheduleFile, ScheduleFileError } from '../../src/officehours/schedule.js';
 import { parseRollout } from '../../src/rollout/model.js';
 
 const rollout = parseRollout(readFileSync('sample/rollout.yaml', 'utf8'));
@@ -68,17 +68,15 @@ describe('bad entries in the schedule file', () => {
       entry({ id: 'bad-date', start: '2027-02-30 14:00' }),
       entry({ id: 'bad-time', start: '2027-02-03 25:00' }),
       entry({ id: 'no-cohort', start: 'golive-3d 09:00' }),
-      entry({ id: 'bad-link', joinUrl: 'http://insecure.example' }),
     );
     expect(s.sessions.map((x) => x.id)).toEqual(['good']);
     expect(s.problems).toEqual([
-      'office-hours.yaml: sessions[1] (bad-rule).rule: rule "FREQ=WEEKY;BYDAY=TU" needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY',
-      'office-hours.yaml: sessions[2] (bad-day).rule: rule "FREQ=WEEKLY;BYDAY=TX" has a BYDAY that is not MO, TU, WE, TH, FR, SA or SU',
-      'office-hours.yaml: sessions[3] (bad-zone).zone: "Europe/Berlinn" is not a time zone; use an IANA name such as Africa/Nairobi',
-      'office-hours.yaml: sessions[4] (bad-date).start: "2027-02-30 14:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"',
-      'office-hours.yaml: sessions[5] (bad-time).start: "2027-02-03 25:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"',
-      'office-hours.yaml: sessions[6] (no-cohort).start: "golive-3d 09:00" is relative to a go-live: the session needs a cohort',
-      'office-hours.yaml: sessions[7] (bad-link).joinUrl: must be an https:// link (the Teams meeting)',
+      'office-hours.yaml: sessions[1] (bad-rule).rule: rule "FREQ=WEEKY;BYDAY=TU" needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY; left out, the rest of the schedule is served',
+      'office-hours.yaml: sessions[2] (bad-day).rule: rule "FREQ=WEEKLY;BYDAY=TX" has a BYDAY that is not MO, TU, WE, TH, FR, SA or SU; left out, the rest of the schedule is served',
+      'office-hours.yaml: sessions[3] (bad-zone).zone: "Europe/Berlinn" is not a time zone; use an IANA name such as Africa/Nairobi; left out, the rest of the schedule is served',
+      'office-hours.yaml: sessions[4] (bad-date).start: "2027-02-30 14:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"; left out, the rest of the schedule is served',
+      'office-hours.yaml: sessions[5] (bad-time).start: "2027-02-03 25:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"; left out, the rest of the schedule is served',
+      'office-hours.yaml: sessions[6] (no-cohort).start: "golive-3d 09:00" is relative to a go-live: the session needs a cohort; left out, the rest of the schedule is served',
     ]);
   });
 
@@ -92,9 +90,9 @@ describe('bad entries in the schedule file', () => {
     );
     expect(s.sessions.map((x) => x.id)).toEqual(['leap-day', 'month-end']);
     expect(s.problems).toEqual([
-      'office-hours.yaml: sessions[0] (feb-30).rule: rule "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" gives no date in the 8 years from 2027-01-05',
-      'office-hours.yaml: sessions[1] (day-366-feb).rule: rule "FREQ=DAILY;BYYEARDAY=366;BYMONTH=2" gives no date in the 8 years from 2027-01-05',
-      'office-hours.yaml: sessions[2] (easter).rule: rule "FREQ=YEARLY;BYEASTER=0" must not set BYEASTER',
+      'office-hours.yaml: sessions[0] (feb-30).rule: rule "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" gives no date in the 8 years from 2027-01-05; left out, the rest of the schedule is served',
+      'office-hours.yaml: sessions[1] (day-366-feb).rule: rule "FREQ=DAILY;BYYEARDAY=366;BYMONTH=2" gives no date in the 8 years from 2027-01-05; left out, the rest of the schedule is served',
+      'office-hours.yaml: sessions[2] (easter).rule: rule "FREQ=YEARLY;BYEASTER=0" must not set BYEASTER; left out, the rest of the schedule is served',
     ]);
     // Well inside the test's time: rrule's open-ended search took about 10 s per impossible daily rule here.
   }, 5_000);
@@ -107,24 +105,50 @@ describe('bad entries in the schedule file', () => {
     );
     expect(s.sessions).toEqual([]);
     expect(s.problems).toEqual([
-      'office-hours.yaml: sessions[0] (t1).group: a training session needs the user group it is for',
-      'office-hours.yaml: sessions[1] (t2).group: no user group "cooks" in the rollout file',
-      'office-hours.yaml: sessions[2] (t3).cohort: no cohort "wave-z" in the rollout file',
+      'office-hours.yaml: sessions[0] (t1).group: a training session needs the user group it is for; left out, the rest of the schedule is served',
+      'office-hours.yaml: sessions[1] (t2).group: no user group "cooks" in the rollout file; left out, the rest of the schedule is served',
+      'office-hours.yaml: sessions[2] (t3).cohort: no cohort "wave-z" in the rollout file; left out, the rest of the schedule is served',
     ]);
   });
 
-  it('a text over its length is named with its limit in words, not the validator\'s own', () => {
+  it('a join link, title, topic or hosts that are bad keep their session, set aside with a warning naming the field, its limit and what was kept', () => {
+    const hosts = Array.from({ length: 11 }, (_, i) => ({ id: `h${i}`, name: `Host ${i}` }));
     const s = build(
-      entry({ id: 'l1', title: 'T'.repeat(121) }),
-      entry({ id: 'l2', topic: 'x'.repeat(301) }),
-      entry({ id: 'l3', hosts: Array.from({ length: 11 }, (_, i) => ({ id: `h${i}`, name: `Host ${i}` })) }),
+      entry({ id: 'long-link', joinUrl: `https://teams.microsoft.com/l/meetup-join/${'a'.repeat(2_000)}` }),
+      entry({ id: 'http-link', joinUrl: 'http://insecure.example' }),
+      entry({ id: 'no-link', joinUrl: undefined }),
+      entry({ id: 'long-title', title: `Office hours ${'T'.repeat(200)}` }),
+      entry({ id: 'no-title', title: '  ' }),
+      entry({ id: 'long-topic', topic: 'x'.repeat(301) }),
+      entry({ id: 'many-hosts', hosts }),
+      entry({ id: 'bad-host', hosts: [{ id: 'h1', name: 'Host 1' }, { id: 'h2' }] }),
     );
-    expect(s.sessions).toEqual([]);
+    const by = (id: string) => s.sessions.find((x) => x.id === id);
+    expect(s.sessions.map((x) => x.id)).toEqual(['long-link', 'http-link', 'no-link', 'long-title', 'no-title', 'long-topic', 'many-hosts', 'bad-host']);
+    expect(['long-link', 'http-link', 'no-link'].map((id) => by(id)?.joinUrl)).toEqual(['', '', '']);
+    expect(by('long-title')?.title).toHaveLength(120);
+    expect(by('long-title')?.title).toMatch(/^Office hours T+…$/);
+    expect(by('no-title')?.title).toBe('no-title');
+    expect(by('long-topic')?.topic).toMatch(/^x{299}…$/);
+    expect(by('many-hosts')?.hosts).toEqual(hosts.slice(0, 10));
+    expect(by('bad-host')?.hosts).toEqual([{ id: 'h1', name: 'Host 1' }]);
+    // Still meets as the file says: only the field is set aside.
+    expect(by('long-link')).toMatchObject({ start: '2027-01-05T14:00', rule: 'FREQ=WEEKLY;BYDAY=TU', capacity: 10 });
     expect(s.problems).toEqual([
-      'office-hours.yaml: sessions[0] (l1).title: must be at most 120 characters',
-      'office-hours.yaml: sessions[1] (l2).topic: must be at most 300 characters',
-      'office-hours.yaml: sessions[2] (l3).hosts: at most 10 hosts',
+      'office-hours.yaml: sessions[0] (long-link).joinUrl: must be at most 2,000 characters (this one has 2,042); the session is kept without a join link (those booked are shown none until it is fixed)',
+      'office-hours.yaml: sessions[1] (http-link).joinUrl: must be an https:// link (the Teams meeting); the session is kept without a join link (those booked are shown none until it is fixed)',
+      'office-hours.yaml: sessions[2] (no-link).joinUrl: is missing; the session is kept without a join link (those booked are shown none until it is fixed)',
+      'office-hours.yaml: sessions[3] (long-title).title: must be at most 120 characters; the session is kept with it cut to 120 characters',
+      'office-hours.yaml: sessions[4] (no-title).title: must not be empty; the session is kept with "no-title" as its title',
+      'office-hours.yaml: sessions[5] (long-topic).topic: must be at most 300 characters; the session is kept with it cut to 300 characters',
+      'office-hours.yaml: sessions[6] (many-hosts).hosts: at most 10 hosts; the session is kept with the first 10 readable',
+      'office-hours.yaml: sessions[7] (bad-host).hosts: 1 host is not readable (each needs an id and a name, at most 100 and 120 characters); the session is kept with the first 1 readable',
     ]);
+  });
+
+  it('the add form from Teams still refuses a join link that is not https, naming it (the file keeps its session without one)', () => {
+    const checked = checkSession(entry({ joinUrl: 'http://insecure.example' }), 'Africa/Lusaka', rollout, 'teams');
+    expect(checked).toEqual({ ok: false, field: 'joinUrl', message: 'must be an https:// link (the Teams meeting)' });
   });
 
   it('a bad change is named and ignored; its session is kept', () => {
@@ -139,8 +163,8 @@ describe('bad entries in the schedule file', () => {
     );
     expect(s.sessions[0]?.changes).toEqual([{ key: '2027-01-19T14:00', cancelled: true, version: 1 }]);
     expect(s.problems).toEqual([
-      'office-hours.yaml: sessions[0] (oh).changes[0]: date: there is no session on 2027-01-06 at 14:00',
-      'office-hours.yaml: sessions[0] (oh).changes[1]: moveTo: "2027-01-13 25:00" is not a date and time; write YYYY-MM-DD HH:mm',
+      'office-hours.yaml: sessions[0] (oh).changes[0]: date: there is no session on 2027-01-06 at 14:00; this change is ignored',
+      'office-hours.yaml: sessions[0] (oh).changes[1]: moveTo: "2027-01-13 25:00" is not a date and time; write YYYY-MM-DD HH:mm; this change is ignored',
     ]);
   });
 

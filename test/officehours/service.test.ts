@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import type { Schedule } from '../../src/officehours/model.js';
+import { buildSchedule, parseScheduleFile } from '../../src/officehours/schedule.js';
 import type { AddForm } from '../../src/officehours/service.js';
-import { officeHoursInstance, viewer } from './support.js';
+import { officeHoursInstance, sampleRollout, sampleSchedule, viewer } from './support.js';
 
 /** The service's own checks of what a card or a command sends: forged or mistyped data is refused, nothing changed. */
 
 const lead = viewer('aad-lead', { role: 'rolloutTeam' });
 // Mercy Phiri: a Wave B field officer in the sample rollout file (FL-202 training from Mon 18 Jan 2027).
 const mercy = viewer('4b6d2e90-8a1c-4f7e-9d3b-9e80e3acf109');
+
+const DAY_MS = 86_400_000;
+
+/** What a person was sent 1:1, in order. */
+const sentTo = (a: Awaited<ReturnType<typeof officeHoursInstance>>, who: typeof mercy) =>
+  a.outbox.messages.flatMap((m) => (m.op === 'send' && m.to.kind === 'user' && m.to.userKey === who.person.id && typeof m.content === 'string' ? [m.content] : []));
 
 /** A session added from the Teams form by the rollout team: its id. */
 async function addSeries(a: Awaited<ReturnType<typeof officeHoursInstance>>, form: AddForm): Promise<string> {
@@ -108,25 +116,103 @@ describe('a cancelled session\'s notice', () => {
 });
 
 describe('moving a session', () => {
-  it('up to a year past the day it meets; further is refused with a message, and the session is not moved', async () => {
+  it('up to a year past the day it was first set for; further is refused with a message, and the session is not moved', async () => {
     const a = await officeHoursInstance(); // now: Mon 30 Nov 2026
     const refused = await a.service.moveOccurrence(lead, '2026-12-08 2099-12-08 15:00');
-    expect(refused).toBe('A session can be moved up to a year past the day it meets: to 2027-12-09 at the latest. Nothing was changed.');
+    expect(refused).toBe('A session can be moved up to a year past the day it was first set for: to 2027-12-09 at the latest. Nothing was changed.');
     const o = await a.service.find('office-hours|2026-12-08T14:00');
     expect(o?.start.toISOString()).toBe('2026-12-08T12:00:00.000Z');
     expect(o?.movedFrom).toBeUndefined();
     expect(await a.service.moveOccurrence(lead, '2026-12-08 2027-12-09 15:00')).toMatch(/^Moved: /);
   });
 
-  it('a session more than a year ahead can have its time changed, and moved up to a year past the day it meets', async () => {
+  it('a session more than a year ahead can have its time changed, and moved up to a year past the day it was first set for', async () => {
     const a = await officeHoursInstance(); // now: Mon 30 Nov 2026
     const id = await addSeries(a, { title: 'Long-running clinic', date: '2027-03-01', time: '09:00', capacity: '10', repeat: 'weekly', until: '2028-12-31' });
     // Mon 6 Mar 2028, fifteen months ahead: the same day, another time.
     expect(await a.service.moveOccurrence(lead, `2028-03-06 15:00 ${id}`)).toMatch(/^Moved: Long-running clinic of Mon 6 Mar 2028, 09:00 .* is now on Mon 6 Mar 2028, 15:00\./);
     const refused = await a.service.moveOccurrence(lead, `2028-03-13 2029-03-15 09:00 ${id}`);
-    expect(refused).toBe('A session can be moved up to a year past the day it meets: to 2029-03-14 at the latest. Nothing was changed.');
+    expect(refused).toBe('A session can be moved up to a year past the day it was first set for: to 2029-03-14 at the latest. Nothing was changed.');
     expect((await a.service.find(`${id}|2028-03-13T09:00`))?.movedFrom).toBeUndefined();
     expect(await a.service.moveOccurrence(lead, `2028-03-13 2029-03-14 09:00 ${id}`)).toMatch(/^Moved: /);
+  });
+});
+
+describe('moving a session again', () => {
+  it('counts the year from the day it was first set for, so moving it again and again does not walk it further', async () => {
+    const a = await officeHoursInstance(); // now: Mon 30 Nov 2026
+    expect(await a.service.moveOccurrence(lead, '2026-12-08 2027-12-08 14:00')).toMatch(/^Moved: /);
+    const refused = await a.service.moveOccurrence(lead, '2027-12-08 2028-06-08 14:00');
+    expect(refused).toBe('A session can be moved up to a year past the day it was first set for: to 2027-12-09 at the latest. Nothing was changed.');
+    expect((await a.service.find('office-hours|2026-12-08T14:00'))?.start.toISOString()).toBe('2027-12-08T12:00:00.000Z');
+    // Within that year it can still be moved, earlier or later.
+    expect(await a.service.moveOccurrence(lead, '2027-12-08 2027-12-09 15:00')).toMatch(/^Moved: /);
+  });
+
+  it('a training session is moved no further than `my training` shows sessions, so those booked still find it there', async () => {
+    const a = await officeHoursInstance(); // now: Mon 30 Nov 2026; `my training` shows up to Tue 4 Jan 2028
+    const id = await addSeries(a, { title: 'Tablet refresher', kind: 'training', group: 'field-officers', date: '2027-03-01', time: '09:00', capacity: '10' });
+    expect(await a.service.book(mercy, `${id}|2027-03-01T09:00`, '')).toMatchObject({ kind: 'booked' });
+    const refused = await a.service.moveOccurrence(lead, `2027-03-01 2028-01-10 09:00 ${id}`);
+    expect(refused).toBe(
+      'A training session can be moved up to 2028-01-03 at the latest: as far ahead as "my training" shows sessions, so those booked still find it there. Nothing was changed.',
+    );
+    expect((await a.service.find(`${id}|2027-03-01T09:00`))?.movedFrom).toBeUndefined();
+    expect(await a.service.moveOccurrence(lead, `2027-03-01 2028-01-03 09:00 ${id}`)).toMatch(/^Moved: /);
+    expect((await a.service.training(mercy)).items.find((i) => i.course === id)).toMatchObject({ status: 'booked', occurrence: { id: `${id}|2027-03-01T09:00` } });
+  });
+
+  it('one booked, moved months ahead and later taken out of the file is told as cancelled to those booked', async () => {
+    let schedule: Schedule = sampleSchedule;
+    const a = await officeHoursInstance({ schedule: () => schedule }); // now: Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    expect(await a.service.book(mercy, 'office-hours|2026-12-15T14:00', '')).toMatchObject({ kind: 'booked' });
+    expect(await a.service.moveOccurrence(lead, '2026-12-15 2027-06-15 14:00')).toMatch(/^Moved: /);
+    await a.reminders.run(a.clock.now());
+    // Two months on, the office hours are taken out of the file; the moved one still lies ahead.
+    a.clock.advance(60 * DAY_MS);
+    schedule = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((x) => x.id !== 'office-hours') };
+    a.outbox.clear();
+    await a.reminders.run(a.clock.now());
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*FieldLedger office hours\*\* on Tue 15 Jun 2027, 14:00 .*is cancelled \(taken off the schedule\)/)]);
+  });
+});
+
+describe('the notice pass and the booking horizon', () => {
+  it('a training session booked more than a year ahead and then taken out of the file is told as cancelled to those booked', async () => {
+    const file = parseScheduleFile(
+      'zone: Africa/Lusaka\nsessions:\n  - { id: refresher, kind: training, group: field-officers, title: Refresher, start: "2027-12-20 09:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/r" }\n',
+    );
+    let schedule = buildSchedule(file, sampleRollout);
+    const a = await officeHoursInstance({ schedule: () => schedule }); // now: Mon 30 Nov 2026, 385 days before
+    await a.reminders.run(a.clock.now());
+    expect((await a.service.training(mercy)).items.find((i) => i.course === 'refresher')?.offer?.occurrence.id).toBe('refresher|2027-12-20T09:00');
+    expect(await a.service.book(mercy, 'refresher|2027-12-20T09:00', '')).toMatchObject({ kind: 'booked' });
+    schedule = { ...schedule, sessions: [] };
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Refresher\*\* on Mon 20 Dec 2027, 09:00 .*is cancelled \(taken off the schedule\)/)]);
+  });
+});
+
+describe('a session whose join link in the file is over the limit (as after the upgrade that brought the limit)', () => {
+  it('is not told as cancelled: the booking stands, and the reminder still goes, without a link', async () => {
+    const yaml = (link: string) =>
+      `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "2026-12-08 14:00", capacity: 5, joinUrl: "${link}" }\n`;
+    let schedule = buildSchedule(parseScheduleFile(yaml('https://teams.microsoft.com/l/clinic')), sampleRollout);
+    const a = await officeHoursInstance({ schedule: () => schedule }); // now: Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    expect(await a.service.book(mercy, 'clinic|2026-12-08T14:00', '')).toMatchObject({ kind: 'booked' });
+    schedule = buildSchedule(parseScheduleFile(yaml(`https://teams.microsoft.com/l/clinic?p=${'a'.repeat(2_000)}`)), sampleRollout);
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(sentTo(a, mercy)).toEqual([]);
+    expect((await a.service.find('clinic|2026-12-08T14:00'))?.status).toBe('scheduled');
+    expect((await a.bookings.booking('clinic|2026-12-08T14:00', mercy.person.id))?.status).toBe('booked');
+    // Half an hour before (14:00 in Lusaka is 12:00 UTC): reminded, with no link to a meeting the file no longer gives.
+    a.clock.set('2026-12-08T11:30:00Z');
+    await a.reminders.run(a.clock.now());
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^Reminder: \*\*Clinic\*\* starts soon: .*\. Booking B-[0-9A-Z]{8}\.$/)]);
   });
 });
 
