@@ -84,7 +84,10 @@ type QuestionEntity = Omit<AskedQuestion, 'id' | 'asker'> & {
  *     `day` = the question's day: the undelete finds the copy from its message within the window, however long ago it
  *     was asked (see `fromMessage`). Both go with their day, or with the copy (undeleted, swept, forgotten; the sweep
  *     drops those of a copy withdrawn again since, which has its own, or never written);
- * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question.
+ *   - RK `f|<question RK>|<voter>` → beside the question, one per vote on it (written in the vote's transaction):
+ *     what deleting the question finds its votes by. It goes with the question, its day, or the voter (forget).
+ * Table `FaqFeedback`: PK = question id, RK = user id → one vote per user per question, written by earlier versions
+ *   on every vote (a call of its own); now only read (a voter's vote from before the index rows) and deleted.
  * Table `FaqGapCards`: PK = 'version', RK = a gap card's key → the card's redraw counter (`GapCardVersion`), one
  *   row per card whichever days its questions fall on, so every redraw's number is taken under one ETag. It
  *   holds numbers and a digest of question ids, nothing of anyone's; retention deletes a card's row once it was
@@ -96,6 +99,9 @@ const VOTED = 'v|';
 const MESSAGE = 'm|';
 const WITHDRAWN = 'w|';
 const TO_SWEEP = 'x|';
+const VOTE_BESIDE = 'f|';
+/** The row beside a question for one vote on it (`VOTE_BESIDE`); `person` as the voter's `v|` row names them. */
+const besideKey = (questionRk: string, person: string) => `${VOTE_BESIDE}${questionRk}|${safeKey(person)}`;
 /**
  * RK `g|cards` in a day's partition → the "Answer this" cards that showed a gap question asked that day
  * ([{key, terms}], JSON, ETag-guarded; see `withCardKeys`). It goes with its day, as the questions do (retention).
@@ -471,12 +477,13 @@ export class QuestionStore {
       const at = this.clock.now().toISOString();
       const row = { partitionKey: key.pk, rowKey: mine, helpful, at };
       try {
-        // The counts and the voter's index row change together (one partition, one transaction).
+        // The counts, the voter's index row and the row beside the question that a delete finds the vote by change
+        // together (one partition, one transaction; that row was a FaqFeedback row written by a call of its own).
         await this.questions.submitTransaction([
           ['update', { partitionKey: key.pk, rowKey: key.rk, ...next }, 'Merge', { etag: current.etag }],
           earlier ? ['update', row, 'Replace', { etag: earlier.etag }] : ['create', row],
+          ['upsert', { partitionKey: key.pk, rowKey: besideKey(key.rk, voteKey) }, 'Replace'],
         ]);
-        await this.feedback.upsertEntity({ partitionKey: id, rowKey: voteKey, helpful, at }, 'Replace');
         return fromEntity({ ...current, ...next });
       } catch (err) {
         // Another vote landed first (the question or the voter's row changed): re-read and re-apply.
@@ -901,6 +908,7 @@ export class QuestionPrivacy implements ExpiringStore {
   /** A vote goes (the question's counts stay: they hold no one's name), then its index row. */
   async dropVote(row: IndexedRow): Promise<void> {
     await deleteIfThere(this.feedback, row.questionId, row.personKey);
+    await deleteIfThere(this.questions, row.day, besideKey(row.questionId.slice(row.day.length + 1), row.personKey));
     await deleteIfThere(this.questions, row.day, row.indexKey);
   }
 
@@ -1013,11 +1021,16 @@ async function deleteQuestion(
   const rk = kept ? q.rowKey.slice(WITHDRAWN.length) : q.rowKey;
   const id = `${day}_${rk}`;
   await deleteIfThere(t.questions, day, q.rowKey);
-  const votes = await collect(t.feedback.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id}`, select: ['RowKey'] } }));
-  for (const v of votes) {
-    await deleteIfThere(t.questions, day, indexKey(VOTED, String(v.rowKey), rk));
-    await deleteIfThere(t.feedback, id, String(v.rowKey));
-  }
+  // Its votes: by the rows beside it, and by FaqFeedback for votes from before those rows.
+  const beside = `${VOTE_BESIDE}${rk}|`;
+  const [besideRows, feedbackRows] = await Promise.all([
+    collect(t.questions.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${day} and RowKey ge ${beside} and RowKey lt ${`${VOTE_BESIDE}${rk}}`}`, select: ['RowKey'] } })),
+    collect(t.feedback.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id}`, select: ['RowKey'] } })),
+  ]);
+  const voters = new Set([...besideRows.map((r) => String(r.rowKey).slice(beside.length)), ...feedbackRows.map((v) => safeKey(String(v.rowKey)))]);
+  for (const person of voters) await deleteIfThere(t.questions, day, `${VOTED}${person}|${rk}`);
+  for (const v of feedbackRows) await deleteIfThere(t.feedback, id, String(v.rowKey));
+  for (const r of besideRows) await deleteIfThere(t.questions, day, String(r.rowKey));
   const asker = fromEntity(q).asker;
   await deleteIfThere(t.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, rk));
   if (q.msg) await deleteIfThere(t.questions, day, messageKey(q.msg, rk));

@@ -46,6 +46,8 @@ export type Claim =
   | { kind: 'cutOff'; row: DeliveryRow };
 
 const TERMINAL = new Set<DeliveryState>(['sent', 'updated', 'skipped', 'notInstalled', 'blocked', 'failed']);
+/** The row says how its message ended (not pending, nor an attempt under way). */
+export const hasEnded = (row: Pick<DeliveryRow, 'state'>) => TERMINAL.has(row.state);
 const CHUNK = 30_000;
 
 const BUCKETS = 64;
@@ -60,6 +62,21 @@ export function bucketOf(key: string): number {
   let h = 2166136261;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
   return (h >>> 0) % BUCKETS;
+}
+
+/** A row's fields saying how its message ended (merged into the row, or the whole row when it has none). */
+function settledRow(m: OutboundMessage, result: DeliveryResult, extra: { conversationId?: string; recordMs?: number } = {}) {
+  return {
+    partitionKey: partition(m),
+    rowKey: safeKey(m.key),
+    state: result.state,
+    activityId: result.state === 'sent' ? result.activityId : '',
+    reason: 'reason' in result ? result.reason : '',
+    until: 0,
+    at: new Date().toISOString(),
+    ...(extra.conversationId ? { conversationId: extra.conversationId } : {}),
+    ...(extra.recordMs !== undefined ? { recordMs: extra.recordMs } : {}),
+  };
 }
 
 export class DeliveryStore {
@@ -89,7 +106,7 @@ export class DeliveryStore {
     for (let tries = 0; tries < 5; tries++) {
       const row = await this.read(m);
       if (!row) throw new Error(`delivery row ${m.key} vanished`);
-      if (TERMINAL.has(row.state)) return { kind: 'settled', row };
+      if (hasEnded(row)) return { kind: 'settled', row };
       if (row.state === 'sending') {
         if ((row.until ?? 0) > now) return { kind: 'busy', until: row.until ?? now, row };
         return { kind: 'cutOff', row };
@@ -154,20 +171,24 @@ export class DeliveryStore {
     result: DeliveryResult,
     extra: { conversationId?: string; recordMs?: number } = {},
   ): Promise<void> {
-    await this.rows.upsertEntity(
-      {
-        partitionKey: partition(m),
-        rowKey: safeKey(m.key),
-        state: result.state,
-        activityId: result.state === 'sent' ? result.activityId : '',
-        reason: 'reason' in result ? result.reason : '',
-        until: 0,
-        at: new Date().toISOString(),
-        ...(extra.conversationId ? { conversationId: extra.conversationId } : {}),
-        ...(extra.recordMs !== undefined ? { recordMs: extra.recordMs } : {}),
-      },
-      'Merge',
-    );
+    await this.rows.upsertEntity(settledRow(m, result, extra), 'Merge');
+  }
+
+  /**
+   * Records how a message ended unless its row says it ended already (the same message taken twice: the first
+   * record stands); false then. One write where it has no row yet (the usual case), a read and a write where it has.
+   */
+  async settleUnlessEnded(m: OutboundMessage, result: DeliveryResult): Promise<boolean> {
+    try {
+      await this.rows.createEntity(settledRow(m, result));
+      return true;
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+    const row = await this.read(m);
+    if (row && hasEnded(row)) return false;
+    await this.settle(m, result);
+    return true;
   }
 
   /**

@@ -2,7 +2,7 @@ import type { KnownRow, PostStore } from '../conversations/posts.js';
 import type { ConversationStore, StoredConversation } from '../conversations/store.js';
 import type { Logger } from '../log.js';
 import type { ConversationBudget, TenantBudget } from './budget.js';
-import type { Claim, DeliveryRow, DeliveryStore } from './deliveries.js';
+import { type Claim, type DeliveryRow, type DeliveryStore, hasEnded } from './deliveries.js';
 import { type LeaseHold, type LeaseStore, SendLease } from './send-lease.js';
 import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
@@ -921,19 +921,22 @@ export class OutboundWorker {
 
   // ---- update ------------------------------------------------------------------------------------------
 
+  /**
+   * No read of the update's delivery row first (it has none, the usual case: one call less per update). The same
+   * update taken again after it was drawn finds its post showing that version (stale, no request), and a skip does
+   * not overwrite a row that says how it ended. The row is read when the request failed: for its tries so far, and
+   * to leave the record of one that ended already. So a repeat of an update given up earlier (failed, or skipped for
+   * a newer one that then failed) while its post still shows an older version gets one more request, where it was
+   * dropped: replacing a message with the newer version asked for is harmless, as with any update.
+   */
   private async handleUpdate(job: Job, m: Update, rounds = 0): Promise<void> {
-    const row = await this.deps.deliveries.read(m);
-    if (row && !['pending', 'sending'].includes(row.state)) {
-      await job.done(); // the same update, enqueued twice: done already
-      return;
-    }
     const { kind, id } = m.post;
     const turnAt = this.now();
     const turn = await this.deps.posts.beginUpdate(kind, id, m.version, turnAt, this.holdMs);
     if (turn.kind === 'missing' || turn.kind === 'stale') {
       const reason =
         turn.kind === 'missing' ? 'never posted' : `older than what the post shows (version ${turn.shown})`;
-      await this.settleUpdate(job, m, { state: 'skipped', reason });
+      await this.skipUpdate(job, m, reason);
       return;
     }
     const postKey = `${kind}\u0000${id}`;
@@ -941,7 +944,7 @@ export class OutboundWorker {
       // An older update of this post applying on this worker: wait for it here rather than a second in the queue.
       const waited = this.stopping || rounds >= 5 ? { kind: 'elsewhere' as const } : await this.updateTurns.wait(postKey, m.version, turn.until - this.now());
       if (waited.kind === 'superseded') {
-        await this.settleUpdate(job, m, { state: 'skipped', reason: `a newer version (${waited.by}) is drawn instead` });
+        await this.skipUpdate(job, m, `a newer version (${waited.by}) is drawn instead`);
         return;
       }
       if (waited.kind === 'ended') return this.handleUpdate(job, m, rounds + 1);
@@ -955,7 +958,7 @@ export class OutboundWorker {
       // The turn is ours for `holdMs`; after that a newer update may take it and be shown. As with a send's claim, the
       // request never leaves after 3 × `maxHoldMs`, well inside the turn (the rest is for its answer and the clocks).
       const sendBy = turnAt + 3 * this.opts.maxHoldMs;
-      await this.updateAtSlot(job, m, row?.attempt ?? 0, conv, turn.post.activityId, planned, sendBy, turn.row);
+      await this.updateAtSlot(job, m, conv, turn.post.activityId, planned, sendBy, turn.row);
     } catch (err) {
       // Storage failed before the request left: its plan's request comes off the conversation's windows now, not
       // when it ages out (30 s of a channel's room held for a request never made, on every instance).
@@ -973,7 +976,6 @@ export class OutboundWorker {
   private async updateAtSlot(
     job: Job,
     m: Update,
-    attempts: number,
     conv: StoredConversation,
     activityId: string,
     planned: Planned,
@@ -1023,7 +1025,12 @@ export class OutboundWorker {
           await this.deps.posts.endUpdate(kind, id, m.version, false, row);
           const verdict = verdictOf(this.deps.transport.failure(err));
           if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
-          const outcome = await this.afterFailure(job, m, undefined, attempts + 1, conv, verdict);
+          const tried = await this.deps.deliveries.read(m);
+          if (tried && hasEnded(tried)) {
+            await job.done(); // taken again after it ended (given up, or drawn by another copy meanwhile): that record stands
+            return;
+          }
+          const outcome = await this.afterFailure(job, m, undefined, (tried?.attempt ?? 0) + 1, conv, verdict);
           if (outcome) await this.settleUpdate(job, m, outcome);
           return;
         }
@@ -1037,6 +1044,12 @@ export class OutboundWorker {
   private async settleUpdate(job: Job, m: Update, result: DeliveryResult): Promise<void> {
     await this.deps.deliveries.settle(m, result);
     this.stats.count(result.state);
+    await job.done();
+  }
+
+  /** An update not drawn: recorded skipped, unless its row says how it ended already (taken twice: that stands). */
+  private async skipUpdate(job: Job, m: Update, reason: string): Promise<void> {
+    if (await this.deps.deliveries.settleUnlessEnded(m, { state: 'skipped', reason })) this.stats.count('skipped');
     await job.done();
   }
 

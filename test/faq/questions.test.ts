@@ -88,6 +88,48 @@ describe('QuestionStore.vote', () => {
   });
 });
 
+describe("a vote's rows", () => {
+  const carla = { id: '29:carla', aadObjectId: 'aad-carla', name: 'Carla' };
+  const dayRows = async (tables: Tables, day: string) =>
+    (await collect((await tables.table('FaqQuestions')).listEntities({ queryOptions: { filter: `PartitionKey eq '${day}'` } }))).map((r) => String(r.rowKey));
+  const feedbackRows = async (tables: Tables, id: string) =>
+    (await collect((await tables.table('FaqFeedback')).listEntities({ queryOptions: { filter: `PartitionKey eq '${id}'` } }))).length;
+
+  it('a first vote is one read and one transaction: nothing written beside it in another table', async () => {
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const { tables, calls } = countedTables();
+    const store = await QuestionStore.open(tables, clock);
+    const q = await store.record('how do I sync the tablet', amina, { answered: true });
+    calls.length = 0;
+    expect(await store.vote(q.id, ben, false)).toMatchObject({ helpful: 0, notHelpful: 1 });
+    expect(calls).toEqual(['FaqQuestions.getEntity', 'FaqQuestions.submitTransaction']);
+  });
+
+  it('all go with their question, votes from before the rows beside it included; a voter forgotten takes theirs', async () => {
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const tables = testTables();
+    const store = await QuestionStore.open(tables, clock);
+    const privacy = await QuestionPrivacy.open(tables, clock);
+    const q = await store.record('how do I sync the tablet', amina, { answered: true });
+    const kept = await store.record('where is the weekly report', amina, { answered: true });
+    await store.vote(q.id, ben, true);
+    await store.vote(kept.id, ben, false);
+    // Carla voted under an earlier version: her vote is her index row and a FaqFeedback row, nothing beside it.
+    const day = q.id.slice(0, 10);
+    const rk = q.id.slice(11);
+    await (await tables.table('FaqQuestions')).createEntity({ partitionKey: day, rowKey: `v|aad-carla|${rk}`, helpful: false, at: clock.now().toISOString() });
+    await (await tables.table('FaqFeedback')).createEntity({ partitionKey: q.id, rowKey: 'aad-carla', helpful: false, at: clock.now().toISOString() });
+    expect(await store.remove(q.id)).toBe(true);
+    expect((await dayRows(tables, day)).filter((k) => k.includes(rk))).toEqual([]);
+    expect(await feedbackRows(tables, q.id)).toBe(0);
+    // Ben forgotten: his vote on the question that stays goes, with every row of his; its count stays.
+    for (const row of (await privacy.rowsOf(['aad-ben'])).votes) await privacy.dropVote(row);
+    expect((await dayRows(tables, day)).filter((k) => k.includes('aad-ben'))).toEqual([]);
+    expect(await store.get(kept.id)).toMatchObject({ notHelpful: 1 });
+    expect((await store.vote(kept.id, carla, true))?.helpful).toBe(1);
+  });
+});
+
 describe('gap cards and retention', () => {
   it('a gap card\'s redraw counter goes once the card was last drawn before the retention period; a newer one stays', async () => {
     const clock = new ManualClock('2026-11-01T09:00:00Z');

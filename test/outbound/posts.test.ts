@@ -7,6 +7,7 @@ import { OutboundQueue } from '../../src/outbound/queue.js';
 import { TeamsTransport } from '../../src/teams/transport.js';
 import { channel, personalChat, standInSuite, TestAccount } from './support.js';
 import { until } from '../support/until.js';
+import { callsOn } from '../support/table-reads.js';
 
 const suite = standInSuite();
 let account: TestAccount;
@@ -88,6 +89,72 @@ describe('posts and their versions', () => {
     const [row] = await account.settled([update('R-0404', 2)]);
     expect(row).toMatchObject({ state: 'skipped', reason: 'never posted' });
     expect(suite.connector.counts.requests).toBe(0);
+  });
+});
+
+/** One instance with the card `ref` posted at version 1 and recorded, and nothing left to do. */
+async function postedCard(ref: string) {
+  const [instance] = (await setUp(1)) as [Awaited<ReturnType<TestAccount['instance']>>];
+  await instance.outbox.enqueue([post(ref, 1)]);
+  await account.settled([post(ref, 1)]);
+  const posts = await PostStore.open(account.tables);
+  await until('the sent card recorded', async () => (await posts.state('issue-triage', ref))?.post !== undefined, 10_000);
+  expect(await instance.settled()).toBe(true);
+  return instance;
+}
+
+describe("an update's delivery row", () => {
+  it('is written once for an update drawn, and once for one skipped, without being read first', async () => {
+    const instance = await postedCard('R-0005');
+    const rows = callsOn('Outbound');
+    // Waited for on the worker (queue empty, nothing held), not by reading delivery rows: those would be counted.
+    await instance.outbox.enqueue([update('R-0005', 3)]);
+    expect(await instance.settled()).toBe(true);
+    const drawn = rows.calls.splice(0);
+    await instance.outbox.enqueue([update('R-0005', 2)]);
+    expect(await instance.settled()).toBe(true);
+    rows.stop();
+    expect(await account.row(update('R-0005', 3))).toMatchObject({ state: 'updated' });
+    expect(await account.row(update('R-0005', 2))).toMatchObject({ state: 'skipped', reason: 'older than what the post shows (version 3)' });
+    expect({ drawn, skipped: rows.calls }).toEqual({ drawn: ['upsertEntity'], skipped: ['createEntity'] });
+  });
+
+  it('the same update taken again after it was drawn: not drawn again, its row still says updated', async () => {
+    const instance = await postedCard('R-0006');
+    await instance.outbox.enqueue([update('R-0006', 2)]);
+    await account.settled([update('R-0006', 2)]);
+    expect(await instance.settled()).toBe(true);
+    const requests = suite.connector.counts.requests;
+    await instance.outbox.enqueue([update('R-0006', 2)]);
+    expect(await instance.settled()).toBe(true);
+    expect(suite.connector.counts.requests).toBe(requests);
+    const row = await account.row(update('R-0006', 2));
+    expect(row).toMatchObject({ state: 'updated' });
+    expect(row?.reason).toBeUndefined();
+  });
+
+  it('an update given up and taken again: its row still says how it ended, the card is unchanged', async () => {
+    const instance = await postedCard('R-0008');
+    suite.connector.script(TRIAGE, 400, 2);
+    await instance.outbox.enqueue([update('R-0008', 2)]);
+    const [first] = await account.settled([update('R-0008', 2)]);
+    expect(first?.state).toBe('failed');
+    expect(await instance.settled()).toBe(true);
+    await instance.outbox.enqueue([update('R-0008', 2)]);
+    expect(await instance.settled()).toBe(true);
+    expect(await account.row(update('R-0008', 2))).toMatchObject({ state: 'failed', reason: first?.reason });
+    const state = await (await PostStore.open(account.tables)).state('issue-triage', 'R-0008');
+    expect(suite.connector.messages.get(state!.post!.activityId)?.text).toBe('R-0008 v1');
+  });
+
+  it('counts the tries of an update that failed before it got through', async () => {
+    const instance = await postedCard('R-0007');
+    suite.connector.script(TRIAGE, 500, 2);
+    await instance.outbox.enqueue([update('R-0007', 2)]);
+    const [row] = await account.settled([update('R-0007', 2)], 20_000);
+    expect(row).toMatchObject({ state: 'updated', attempt: 2 });
+    const state = await (await PostStore.open(account.tables)).state('issue-triage', 'R-0007');
+    expect(suite.connector.messages.get(state!.post!.activityId)?.text).toBe('R-0007 v2');
   });
 });
 

@@ -48,3 +48,22 @@ export async function reads<T>(fn: () => Promise<T>, opts: { table?: string } = 
   }
 }
 
+
+/** The storage calls `callsOn` records (the table client's methods that each make one request, or one per page). */
+const STORAGE_CALLS = ['getEntity', 'listEntities', 'createEntity', 'upsertEntity', 'updateEntity', 'deleteEntity', 'submitTransaction'] as const;
+
+/**
+ * Records, by method name, every storage call made on `table` (its name without the test's prefix, e.g. 'Outbound')
+ * by any client of this process, from now until `stop()`: what a worker's handling of a message costs, counted.
+ */
+export function callsOn(table: string): { calls: string[]; stop(): void } {
+  const calls: string[] = [];
+  const spies = STORAGE_CALLS.map((name) => {
+    const real = TableClient.prototype[name] as (...args: unknown[]) => unknown;
+    return vi.spyOn(TableClient.prototype, name).mockImplementation(function (this: TableClient, ...args: unknown[]) {
+      if (this.tableName.endsWith(table)) calls.push(name);
+      return real.apply(this, args);
+    } as never);
+  });
+  return { calls, stop: () => spies.forEach((s) => s.mockRestore()) };
+}

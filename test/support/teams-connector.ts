@@ -175,8 +175,12 @@ export class TeamsConnectorStandIn {
     return { tenantPerWindow, conversationPer1s };
   }
 
-  /** Forgets what was delivered and counted (the windows' history too), keeping the blocked set. */
+  /**
+   * Forgets what was delivered and counted (the windows' history too) and the scripted answers no request took (one
+   * test's would answer the next test's requests), keeping the blocked set.
+   */
   reset(): void {
+    this.scripted.clear();
     for (const k of Object.keys(this.counts) as (keyof StandInCounts)[]) this.counts[k] = 0;
     this.deliveries.clear();
     this.messages.clear();
