@@ -71,6 +71,12 @@ export interface Schedule {
   sessions: Session[];
   /** Entries left out or changes ignored, each naming the entry and the field. */
   problems: string[];
+  /**
+   * Ids of sessions whose entry is still in the file but can't be served (a typo in when it meets or who it is for):
+   * left out of `sessions`, but not taken as removed (no cancel is told, no calendar cancel served) until the entry
+   * is fixed or taken out.
+   */
+  onHold: string[];
 }
 
 /** An occurrence's id → its parts; undefined when it can't be one. */

@@ -192,6 +192,9 @@ type IssueFields = { title?: string; category?: string; severity?: string; site?
 /** What stands for a brought question whose bringer was forgotten before it was logged (their words went with it). */
 const FORGOTTEN_QUESTION = 'A question brought to office hours (its words were removed: the person who brought it asked to be forgotten).';
 
+/** A calendar link of a held session (Schedule.onHold): its booking stands, and the link serves it once the entry is fixed. */
+const HELD_CALENDAR = 'the rollout team\'s schedule entry for this session is being corrected; your booking stands: open the link again later';
+
 const HELD_QUESTION =
   'Storage is not answering right now. The question is kept and will be logged as an issue when storage is back; you will be told its reference in your chat with me then. Nothing more to do.';
 
@@ -345,14 +348,18 @@ export class OfficeHoursService {
    * A session taken out of the schedule file (or a date its rule no longer has) is served as a cancel, built
    * from what the booking kept, so the entry leaves the person's calendar. Its SEQUENCE is never below what those
    * booked were told (servedSequence): one put back in the file after such a cancel comes back newer than it.
-   * `unavailable`: what it served could not be recorded, and serving it unrecorded is not safe: to be tried again.
+   * `unavailable`: what it served could not be recorded, and serving it unrecorded is not safe: to be tried again; or
+   * the session is held (Schedule.onHold), and neither it nor a cancel can be served until its entry is fixed.
    */
   async calendar(token: string): Promise<{ filename: string; content: string } | { unavailable: string } | undefined> {
     const bookingId = this.d.links.verify(token);
     if (!bookingId) return undefined;
     const booking = await this.d.bookings.byId(bookingId);
     if (!booking) return undefined;
-    const found = (await this.find(booking.occurrenceId)) ?? (await this.removedOccurrence(booking.occurrenceId));
+    const schedule = await this.current();
+    // Held (its entry in the file is being corrected): not a cancel, which would take it out of their calendar unannounced.
+    if (schedule.onHold.includes(splitOccurrenceId(booking.occurrenceId)?.sessionId ?? '')) return { unavailable: HELD_CALENDAR };
+    const found = (await this.find(booking.occurrenceId, schedule)) ?? (await this.removedOccurrence(booking.occurrenceId));
     if (!found) return undefined;
     const seats = await this.d.bookings.seatsOf(booking.occurrenceId);
     const served = { start: found.start.toISOString(), status: found.status, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
@@ -741,7 +748,9 @@ export class OfficeHoursService {
    */
   async tellChanges(schedule: Schedule, now: Date): Promise<number> {
     const known = await this.d.changes.known();
-    const present = new Set(schedule.sessions.map((s) => s.id));
+    // A session held (its entry in the file can't be served, its id still there) is neither present nor removed: what
+    // the pass last saw of it stands, and nothing is told, until its entry is fixed (then compared as usual) or taken out.
+    const present = new Set([...schedule.sessions.map((s) => s.id), ...schedule.onHold]);
     const seen: KnownSession[] = [];
     for (const s of schedule.sessions) {
       const k = knownSession(s);
@@ -790,7 +799,8 @@ export class OfficeHoursService {
       if (looked.has(occurrenceId)) continue;
       looked.add(occurrenceId);
       const sessionId = splitOccurrenceId(occurrenceId)?.sessionId ?? '';
-      if (touched.has(sessionId) || (!known.settled && !known.sessions.has(sessionId))) await add(() => this.notifyRemoved(occurrenceId, schedule));
+      const unseen = !known.settled && !known.sessions.has(sessionId) && !schedule.onHold.includes(sessionId);
+      if (touched.has(sessionId) || unseen) await add(() => this.notifyRemoved(occurrenceId, schedule));
     }
     if (failed !== undefined) throw failed;
     if (!held) await this.d.changes.settle(seen);

@@ -547,25 +547,50 @@ describe('from the FAQ answer card', () => {
   });
 });
 
+/**
+ * An app of its own on a copy of the sample schedule file (`edit` rewrites its sessions), with `who` booked on
+ * Tue 8 Dec's office hours from Berlin: her calendar link, the invite it served, and how many messages she had
+ * been sent by then. The app is stopped after `run`.
+ */
+async function bookedOnOwnSchedule(
+  who: TestUser,
+  run: (t: {
+    own: Awaited<ReturnType<typeof startTestApp>>;
+    edit: (sessions: (list: { id: string; start: string }[]) => unknown[], served: boolean) => Promise<void>;
+    link: string;
+    invite: ReturnType<typeof parseIcsEvent>;
+    from: number;
+  }) => Promise<void>,
+): Promise<void> {
+  const file = path.join(tempDir('rd-oh-file'), 'office-hours.yaml');
+  const sample = readFileSync('sample/office-hours.yaml', 'utf8');
+  writeFileSync(file, sample);
+  const own = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml', OFFICE_HOURS_FILE: file, GUIDANCE_DIR: 'sample/guidance' });
+  try {
+    own.clock.set(MONDAY);
+    await say(own.app, who, 'whoami', where(who, 'Europe/Berlin'));
+    const booked = await execute(own.app, who, 'officehours.book', { occurrenceId: OCC_8_DEC, field: 'question0', question0: '' }, where(who, 'Europe/Berlin'));
+    const link = calendarLink(JSON.stringify(booked.body));
+    const invite = parseIcsEvent(await (await fetch(link)).text());
+    // Written, then waited for until the app serves the session (`served`) or not, as the edit makes it.
+    const edit = async (sessions: (list: { id: string; start: string }[]) => unknown[], served: boolean) => {
+      const doc = parseDocument(sample);
+      doc.set('sessions', sessions((doc.toJS() as { sessions: { id: string; start: string }[] }).sessions));
+      writeFileSync(file, doc.toString());
+      await until('the schedule file is reloaded', async () => ((await own.app.officeHours.find(OCC_8_DEC)) !== undefined) === served);
+    };
+    await run({ own, edit, link, invite, from: connector.sentTo(chatOf(who)).length });
+  } finally {
+    await own.app.stop();
+  }
+}
+const OCC_8_DEC = 'office-hours|2026-12-08T14:00';
+
 describe('a session taken out of the schedule file', () => {
   it('its calendar link serves a cancel rather than 404, and those booked are told once, with that link', async () => {
-    const file = path.join(tempDir('rd-oh-file'), 'office-hours.yaml');
-    const sample = readFileSync('sample/office-hours.yaml', 'utf8');
-    writeFileSync(file, sample);
-    const own = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml', OFFICE_HOURS_FILE: file, GUIDANCE_DIR: 'sample/guidance' });
-    try {
-      own.clock.set(MONDAY);
-      const ida = person('Ida Removed');
-      await say(own.app, ida, 'whoami', where(ida, 'Europe/Berlin'));
-      const booked = await execute(own.app, ida, 'officehours.book', { occurrenceId: 'office-hours|2026-12-08T14:00', field: 'question0', question0: '' }, where(ida, 'Europe/Berlin'));
-      const link = calendarLink(JSON.stringify(booked.body));
-      const invite = parseIcsEvent(await (await fetch(link)).text());
-      const from = connector.sentTo(chatOf(ida)).length;
-
-      const doc = parseDocument(sample);
-      doc.set('sessions', (doc.toJS() as { sessions: { id: string }[] }).sessions.filter((x) => x.id !== 'office-hours'));
-      writeFileSync(file, doc.toString());
-      await until('the schedule file is reloaded', async () => (await own.app.officeHours.find('office-hours|2026-12-08T14:00')) === undefined);
+    const ida = person('Ida Removed');
+    await bookedOnOwnSchedule(ida, async ({ own, edit, link, invite, from }) => {
+      await edit((list) => list.filter((x) => x.id !== 'office-hours'), false);
 
       const res = await fetch(link);
       expect(res.status).toBe(200);
@@ -589,8 +614,35 @@ describe('a session taken out of the schedule file', () => {
       await own.app.scheduler.tick();
       await new Promise((r) => setTimeout(r, 200));
       expect(connector.sentTo(chatOf(ida)).length).toBe(after);
-    } finally {
-      await own.app.stop();
-    }
+    });
+  });
+});
+
+describe('a booked session whose entry in the schedule file is broken by a typo, then fixed', () => {
+  it('is held: nobody is told it is cancelled, the calendar link serves no cancel meanwhile, and fixed, nothing is sent', async () => {
+    const ivy = person('Ivy Held');
+    await bookedOnOwnSchedule(ivy, async ({ own, edit, link, invite, from }) => {
+      // A first pass has seen the schedule as it stands.
+      await own.app.scheduler.tick();
+      // The rollout team mistypes the office hours' start.
+      await edit((list) => list.map((x) => (x.id === 'office-hours' ? { ...x, start: `${x.start.slice(0, 10)} 2:00pm` } : x)), false);
+
+      const held = await fetch(link);
+      expect(held.status).toBe(503);
+      expect(await held.text()).toContain('being corrected; your booking stands');
+      await own.app.scheduler.tick();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(connector.sentTo(chatOf(ivy)).length).toBe(from);
+
+      // Fixed: the session is served as before, the link serves the entry she has, and nothing is sent.
+      await edit((list) => list, true);
+      const ics = await (await fetch(link)).text();
+      expect(ics).toContain('STATUS:CONFIRMED');
+      const again = parseIcsEvent(ics);
+      expect([again.uid, again.sequence]).toEqual([invite.uid, invite.sequence]);
+      await own.app.scheduler.tick();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(connector.sentTo(chatOf(ivy)).length).toBe(from);
+    });
   });
 });

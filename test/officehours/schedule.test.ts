@@ -4,6 +4,7 @@ import { spanIn } from '../../src/officehours/display.js';
 import { occurrencesBetween } from '../../src/officehours/recurrence.js';
 import { buildSchedule, checkSession, parseScheduleFile, ScheduleFileError } from '../../src/officehours/schedule.js';
 import { parseRollout } from '../../src/rollout/model.js';
+import { HELD } from './problems.js';
 
 const rollout = parseRollout(readFileSync('sample/rollout.yaml', 'utf8'));
 const sample = () => buildSchedule(parseScheduleFile(readFileSync('sample/office-hours.yaml', 'utf8'), 'office-hours.yaml'), rollout, 'office-hours.yaml');
@@ -70,14 +71,42 @@ describe('bad entries in the schedule file', () => {
       entry({ id: 'no-cohort', start: 'golive-3d 09:00' }),
     );
     expect(s.sessions.map((x) => x.id)).toEqual(['good']);
+    // Each still names its session: held as it was, not taken as removed.
+    expect(s.onHold).toEqual(['bad-rule', 'bad-day', 'bad-zone', 'bad-date', 'bad-time', 'no-cohort']);
     expect(s.problems).toEqual([
-      'office-hours.yaml: sessions[1] (bad-rule).rule: rule "FREQ=WEEKY;BYDAY=TU" needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY; left out, the rest of the schedule is served',
-      'office-hours.yaml: sessions[2] (bad-day).rule: rule "FREQ=WEEKLY;BYDAY=TX" has a BYDAY that is not MO, TU, WE, TH, FR, SA or SU; left out, the rest of the schedule is served',
-      'office-hours.yaml: sessions[3] (bad-zone).zone: "Europe/Berlinn" is not a time zone; use an IANA name such as Africa/Nairobi; left out, the rest of the schedule is served',
-      'office-hours.yaml: sessions[4] (bad-date).start: "2027-02-30 14:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"; left out, the rest of the schedule is served',
-      'office-hours.yaml: sessions[5] (bad-time).start: "2027-02-03 25:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"; left out, the rest of the schedule is served',
-      'office-hours.yaml: sessions[6] (no-cohort).start: "golive-3d 09:00" is relative to a go-live: the session needs a cohort; left out, the rest of the schedule is served',
+      `office-hours.yaml: sessions[1] (bad-rule).rule: rule "FREQ=WEEKY;BYDAY=TU" needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY; ${HELD}`,
+      `office-hours.yaml: sessions[2] (bad-day).rule: rule "FREQ=WEEKLY;BYDAY=TX" has a BYDAY that is not MO, TU, WE, TH, FR, SA or SU; ${HELD}`,
+      `office-hours.yaml: sessions[3] (bad-zone).zone: "Europe/Berlinn" is not a time zone; use an IANA name such as Africa/Nairobi; ${HELD}`,
+      `office-hours.yaml: sessions[4] (bad-date).start: "2027-02-30 14:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"; ${HELD}`,
+      `office-hours.yaml: sessions[5] (bad-time).start: "2027-02-03 25:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"; ${HELD}`,
+      `office-hours.yaml: sessions[6] (no-cohort).start: "golive-3d 09:00" is relative to a go-live: the session needs a cohort; ${HELD}`,
     ]);
+  });
+
+  it('so is one whose length, seats, kind or audience is bad; one whose id can\'t be read names no session, and is left out', () => {
+    const s = build(
+      entry({ id: 'minutes', minutes: 'ninety' }),
+      entry({ id: 'capacity', capacity: 0 }),
+      entry({ id: 'kind', kind: 'trainig' }),
+      entry({ id: 'cohort', cohort: 'wave-z' }),
+      entry({ id: 'group', kind: 'training', group: 'cooks' }),
+      entry({ id: 'Bad Id', start: 'soon' }),
+    );
+    expect(s.sessions).toEqual([]);
+    expect(s.onHold).toEqual(['minutes', 'capacity', 'kind', 'cohort', 'group']);
+    expect(s.problems.slice(0, 5).every((p) => p.endsWith(`; ${HELD}`))).toBe(true);
+    expect(s.problems.slice(5)).toEqual([
+      'office-hours.yaml: sessions[5] (Bad Id).id: must be 1–60 lower-case letters, digits or dashes; left out, the rest of the schedule is served',
+    ]);
+  });
+
+  it('a bad second entry of a session served from another entry is only left out: the session is served, not held', () => {
+    const bad = entry({ start: 'soon' });
+    for (const s of [build(entry({}), bad), build(bad, entry({}))]) {
+      expect(s.sessions.map((x) => x.id)).toEqual(['oh']);
+      expect(s.onHold).toEqual([]);
+      expect(s.problems.find((p) => p.includes('"soon"'))).toMatch(/; left out, the rest of the schedule is served$/);
+    }
   });
 
   it('a rule with no date at all is named at once, not searched for to the year 9999; rare but real days load', () => {
@@ -90,9 +119,9 @@ describe('bad entries in the schedule file', () => {
     );
     expect(s.sessions.map((x) => x.id)).toEqual(['leap-day', 'month-end']);
     expect(s.problems).toEqual([
-      'office-hours.yaml: sessions[0] (feb-30).rule: rule "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" gives no date in the 8 years from 2027-01-05; left out, the rest of the schedule is served',
-      'office-hours.yaml: sessions[1] (day-366-feb).rule: rule "FREQ=DAILY;BYYEARDAY=366;BYMONTH=2" gives no date in the 8 years from 2027-01-05; left out, the rest of the schedule is served',
-      'office-hours.yaml: sessions[2] (easter).rule: rule "FREQ=YEARLY;BYEASTER=0" must not set BYEASTER; left out, the rest of the schedule is served',
+      `office-hours.yaml: sessions[0] (feb-30).rule: rule "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" gives no date in the 8 years from 2027-01-05; ${HELD}`,
+      `office-hours.yaml: sessions[1] (day-366-feb).rule: rule "FREQ=DAILY;BYYEARDAY=366;BYMONTH=2" gives no date in the 8 years from 2027-01-05; ${HELD}`,
+      `office-hours.yaml: sessions[2] (easter).rule: rule "FREQ=YEARLY;BYEASTER=0" must not set BYEASTER; ${HELD}`,
     ]);
     // Well inside the test's time: rrule's open-ended search took about 10 s per impossible daily rule here.
   }, 5_000);
@@ -105,9 +134,9 @@ describe('bad entries in the schedule file', () => {
     );
     expect(s.sessions).toEqual([]);
     expect(s.problems).toEqual([
-      'office-hours.yaml: sessions[0] (t1).group: a training session needs the user group it is for; left out, the rest of the schedule is served',
-      'office-hours.yaml: sessions[1] (t2).group: no user group "cooks" in the rollout file; left out, the rest of the schedule is served',
-      'office-hours.yaml: sessions[2] (t3).cohort: no cohort "wave-z" in the rollout file; left out, the rest of the schedule is served',
+      `office-hours.yaml: sessions[0] (t1).group: a training session needs the user group it is for; ${HELD}`,
+      `office-hours.yaml: sessions[1] (t2).group: no user group "cooks" in the rollout file; ${HELD}`,
+      `office-hours.yaml: sessions[2] (t3).cohort: no cohort "wave-z" in the rollout file; ${HELD}`,
     ]);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../src/officehours/model.js';
 import { buildSchedule, parseScheduleFile } from '../../src/officehours/schedule.js';
 import type { AddForm } from '../../src/officehours/service.js';
+import { HELD } from './problems.js';
 import { officeHoursInstance, sampleRollout, sampleSchedule, viewer } from './support.js';
 
 /** The service's own checks of what a card or a command sends: forged or mistyped data is refused, nothing changed. */
@@ -251,5 +252,74 @@ describe('the add form\'s lengths', () => {
     expect(res.values.joinUrl).toBeUndefined();
     expect(res.values.zone).toBeUndefined();
     expect((await a.service.current()).sessions.filter((s) => s.title === 'Long link clinic')).toEqual([]);
+  });
+});
+
+describe('a booked session whose entry in the file turns invalid in when it meets (a typo in its start)', () => {
+  const yaml = (start: string, more = '') =>
+    `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic" }\n${more}`;
+  const other = '  - { id: drop-in, title: Drop-in, start: "2026-12-09 10:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/drop" }\n';
+
+  async function bookedClinic() {
+    let schedule = buildSchedule(parseScheduleFile(yaml('2026-12-08 14:00', other)), sampleRollout);
+    const a = await officeHoursInstance({ schedule: () => schedule }); // now: Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', 'Where are my drafts?');
+    if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error(`not booked: ${JSON.stringify(booked)}`);
+    const token = booked.offer.calendarUrl.split('/calendar/')[1] ?? '';
+    return { a, token, edit: (text: string) => (schedule = buildSchedule(parseScheduleFile(text), sampleRollout)) };
+  }
+
+  it('is held as it was: nobody is told it is cancelled, the booking stands, and the warning names the session and says it is held', async () => {
+    const { a, token, edit } = await bookedClinic();
+    const broken = edit(yaml('2026-12-08 25:00', other));
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    a.clock.advance(DAY_MS);
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(sentTo(a, mercy)).toEqual([]);
+    expect((await a.bookings.booking('clinic|2026-12-08T14:00', mercy.person.id))?.status).toBe('booked');
+    expect((await a.bookings.seatsOf('clinic|2026-12-08T14:00')).booked).toBe(1);
+    // Her calendar link does not serve a cancel meanwhile (that would take the entry out of her calendar unannounced).
+    expect(await a.service.calendar(token)).toEqual({ unavailable: expect.stringMatching(/being corrected/) });
+    // The rollout team's log says what was done, naming the session.
+    expect(broken.problems).toEqual([
+      `schedule: sessions[0] (clinic).start: "2026-12-08 25:00" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"; ${HELD}`,
+    ]);
+  });
+
+  it('fixed again, nothing is sent (it was never announced cancelled) and the booking is as it was', async () => {
+    const { a, token, edit } = await bookedClinic();
+    edit(yaml('2026-12-08 25:00', other));
+    await a.reminders.run(a.clock.now());
+    edit(yaml('2026-12-08 14:00', other));
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(sentTo(a, mercy)).toEqual([]);
+    expect((await a.service.find('clinic|2026-12-08T14:00'))?.status).toBe('scheduled');
+    expect((await a.bookings.booking('clinic|2026-12-08T14:00', mercy.person.id))?.status).toBe('booked');
+    const ics = await a.service.calendar(token);
+    expect(ics && 'content' in ics ? ics.content : ics).toContain('STATUS:CONFIRMED');
+  });
+
+  it('is held on the very first pass too (one that looks at every booking of a session it never saw)', async () => {
+    let schedule = buildSchedule(parseScheduleFile(yaml('2026-12-08 14:00', other)), sampleRollout);
+    const a = await officeHoursInstance({ schedule: () => schedule }); // no pass has run yet
+    expect(await a.service.book(mercy, 'clinic|2026-12-08T14:00', '')).toMatchObject({ kind: 'booked' });
+    // Its seats mistyped: a field that decides who can book it.
+    schedule = buildSchedule(parseScheduleFile(yaml('2026-12-08 14:00', other).replace('capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic"', 'capacity: five, joinUrl: "https://teams.microsoft.com/l/clinic"')), sampleRollout);
+    expect(schedule.onHold).toEqual(['clinic']);
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(sentTo(a, mercy)).toEqual([]);
+  });
+
+  it('taken out of the file (its id gone), those booked are told it is cancelled, as before', async () => {
+    const { a, edit } = await bookedClinic();
+    edit(yaml('2026-12-08 25:00', other));
+    await a.reminders.run(a.clock.now());
+    edit(`zone: Africa/Lusaka\nsessions:\n${other}`);
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Clinic\*\* on Tue 8 Dec 2026, 14:00 .*is cancelled \(taken off the schedule\)/)]);
   });
 });
