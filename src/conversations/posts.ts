@@ -25,7 +25,10 @@ export interface PostState {
 }
 
 export type UpdateTurn =
-  /** Apply it: replace the message now, then `endUpdate` (given `row`: the row as this turn's write left it). */
+  /**
+   * Apply it: replace the message now, then `endUpdate` given `row`: the row as this turn's write left it, which
+   * says the message drawn on (`post`, in its `json`).
+   */
   | { kind: 'go'; post: Post; row: KnownRow }
   /** The post already shows this version or a newer one. */
   | { kind: 'stale'; shown: number }
@@ -65,6 +68,11 @@ export interface ChatPost {
  */
 const LAST_WRITTEN_MAX = 1_000;
 const LAST_WRITTEN_MS = 60_000;
+
+/** The message a post's row says the post is (its `json`), if any. */
+function messageOf(row: PostRow | undefined): string | undefined {
+  return fromJsonColumn<Post | undefined>(row?.json, undefined)?.activityId;
+}
 
 /** A post's row as the outbound path reads it. */
 function stateOf(e: PostRow & { etag: string }): PostState {
@@ -426,7 +434,7 @@ export class PostStore {
     await this.listInChat(kind, safeKey(id), post);
     await this.change(kind, id, (row) => {
       // The same message recorded again (a repeated follow-up) keeps any newer version updates gave it.
-      const same = row?.json ? (JSON.parse(row.json) as Post).activityId === post.activityId : false;
+      const same = messageOf(row) === post.activityId;
       return {
         json: JSON.stringify(post),
         version: same ? Math.max(Number(row?.version ?? 0), version) : version,
@@ -474,18 +482,24 @@ export class PostStore {
   }
 
   /**
-   * The update was applied (`shown`) or given up: the next one may go. Starts from the row as this instance last
-   * wrote it (no read on the usual path, where nobody wrote since); `known`, the row as its `beginUpdate` wrote it,
-   * stands in when this instance no longer keeps it (a minute passed, many other cards drawn, a forget).
+   * The update was applied (`shown`) or given up: the next one may go. `drawn` is the row as its `beginUpdate`
+   * wrote it (the `go` turn's `row`): the message the update drew on, and where the write starts from when this
+   * instance no longer keeps the row (a minute passed, many other cards drawn, a forget); else it starts from the
+   * row as this instance last wrote it (no read on the usual path, where nobody wrote since).
+   *
+   * The version counts as shown only while the post is still the message drawn on: a post sent again meanwhile (a
+   * new message recorded, elsewhere) does not show it, and marked so it would never be drawn there (every update up
+   * to it stale). Its turn is freed all the same, so the next update goes, on the new message.
    */
-  async endUpdate(kind: string, id: string, version: number, shown: boolean, known?: KnownRow): Promise<void> {
+  async endUpdate(kind: string, id: string, version: number, shown: boolean, drawn: KnownRow | undefined): Promise<void> {
+    const drawnOn = messageOf(drawn);
     await this.change(kind, id, (row) => {
       if (!row) return undefined;
       const out: Partial<PostRow> = {};
-      if (shown && version > Number(row.version ?? 0)) out.version = version;
+      if (shown && drawnOn !== undefined && messageOf(row) === drawnOn && version > Number(row.version ?? 0)) out.version = version;
       if (Number(row.applying ?? 0) === version) Object.assign(out, { applying: 0, applyingUntil: 0 });
       return Object.keys(out).length ? out : undefined;
-    }, known);
+    }, drawn);
   }
 
   /**

@@ -980,7 +980,10 @@ export class OutboundWorker {
     activityId: string,
     planned: Planned,
     sendBy: number,
-    /** The post's row as the turn's write left it: its end starts from it (or a later write here), without a read. */
+    /**
+     * The post's row as the turn's write left it: it names the message drawn on (shown only while the post is still
+     * that one), and its end starts from it (or a later write here), without a read.
+     */
     row: KnownRow,
   ): Promise<void> {
     const { kind, id } = m.post;

@@ -391,6 +391,20 @@ describe("a card's update turn", () => {
     expect(await other.state('issue-triage', 'R-0042')).toMatchObject({ version: 6, applying: undefined });
   });
 
+  it('of a card posted again meanwhile by another instance (a new message), leaves the new message to be drawn', async () => {
+    const { posts, tables } = await recorded();
+    // This instance draws version 3 on the card's message act-1 ...
+    const three = await posts.beginUpdate('issue-triage', 'R-0042', 3, T0, 60_000);
+    expect(three).toMatchObject({ kind: 'go', post: { activityId: 'act-1' } });
+    // ... while another instance records the card posted again: a new message, act-2, showing version 1.
+    const other = await PostStore.open(tables);
+    await other.recordSent('issue-triage', 'R-0042', post(triage, 'act-2'), 1, 'triage|R-0042|again');
+    await posts.endUpdate('issue-triage', 'R-0042', 3, true, three.kind === 'go' ? three.row : undefined);
+    // Version 3 was drawn on act-1, not on act-2: taken again, it goes, on the new message (not 'stale').
+    expect(await other.beginUpdate('issue-triage', 'R-0042', 3, T0 + 1, 60_000)).toMatchObject({ kind: 'go', post: { activityId: 'act-2' } });
+    expect(await other.state('issue-triage', 'R-0042')).toMatchObject({ post: { activityId: 'act-2' }, version: 1, applying: 3 });
+  });
+
   it('of a card removed meanwhile (its post dropped), writes no row back', async () => {
     const { posts } = await recorded();
     const turn = await posts.beginUpdate('issue-triage', 'R-0042', 2, T0, 60_000);
