@@ -123,7 +123,8 @@ const personRow = (personId: string) => `p|${safeKey(personId)}`;
  *   id is given once; rows are never deleted.
  * Table `OfficeHoursPeople`: PK `p|<person>`, RK = occurrence id → the person's bookings and attendance
  *   (one partition read for "my bookings" and "my training"); PK `m|<yyyymm of the start>`, RK = occurrence id
- *   → every booked occurrence by month, written at its first booking, so retention finds old ones without a scan.
+ *   → every booked occurrence by month, written at its first booking (and moved to its new start's month when a
+ *   change is told), so retention and the notice pass find them without a scan.
  */
 export class BookingStore {
   private constructor(
@@ -339,6 +340,9 @@ export class BookingStore {
         // Above what was told before (see servedSequence): a cancel undone by putting the session back in the file
         // has the schedule's lower SEQUENCE, which calendars that applied the cancel would ignore.
         const next = again ? (row.toldSequence ?? sequence) : servedSequence({ start, status, sequence }, plainSeats(row));
+        // A new start is filed under its month before it is told (bookedBetween finds it by the start they know): one
+        // moved a year out after it was booked is still found once its first start is more than a year back.
+        if (!again && row.toldStart !== start) await this.refile(occurrenceId, row.toldStart, start);
         const hold = { noticePending: true, noticeUntil: now + NOTICE_HOLD_MS };
         // '' clears what an earlier pending notice left (a Merge keeps properties it is not given).
         const told = again
@@ -349,6 +353,13 @@ export class BookingStore {
       },
       { what: 'Claiming the notice of a change' },
     );
+  }
+
+  /** Files a booked occurrence under the month of its new start (`from`: the start it was filed under, when known). */
+  private async refile(occurrenceId: string, from: string | undefined, start: string): Promise<void> {
+    const pk = safeKey(occurrenceId);
+    await this.people.upsertEntity({ partitionKey: monthRow(start), rowKey: pk, occurrenceId, start }, 'Merge');
+    if (from && monthRow(from) !== monthRow(start)) await deleteIfThere(this.people, monthRow(from), pk);
   }
 
   /** The claimed notice (start, status, SEQUENCE) is queued: no later claim takes it again. */

@@ -47,8 +47,9 @@ export function occurrenceIcs(o: Occurrence, booking: Pick<Booking, 'question' |
     ...(zone === 'utc' ? {} : { timezone: zone }),
     summary: `${o.session.title} (${systemName})`,
     description: lines.join('\n'),
-    location: 'Microsoft Teams meeting',
-    ...(o.session.joinUrl ? { url: o.session.joinUrl } : {}),
+    // No link (set aside as bad, or a session taken out): no place either. "Microsoft Teams meeting" with nothing to
+    // join would send people looking for a link; no later notice updates the entry when the link is fixed.
+    ...(o.session.joinUrl ? { location: 'Microsoft Teams meeting', url: o.session.joinUrl } : {}),
     organizer: { ...ICS_ORGANIZER },
     status: cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
   });

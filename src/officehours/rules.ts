@@ -3,7 +3,7 @@ import type { Role } from '../roles/roles.js';
 import type { Membership } from '../rollout/index.js';
 import type { PersonBooking } from './bookings.js';
 import type { Occurrence, Schedule, Session, SessionKind } from './model.js';
-import { occurrencesBetween } from './recurrence.js';
+import { instantToLocal, occurrencesBetween } from './recurrence.js';
 
 /** Who may see and book what, and what the training timeline says: plain functions over plain values. */
 
@@ -27,7 +27,9 @@ export function allOccurrences(schedule: Pick<Schedule, 'sessions'>, from: Date,
 export function unbookable(o: Occurrence, now: Date): string | undefined {
   if (o.status === 'cancelled') return `This ${label(o)} was cancelled${o.reason ? ` (${o.reason})` : ''}.`;
   if (o.start.getTime() <= now.getTime()) {
-    return o.end.getTime() <= now.getTime() ? `This ${label(o)} is over.` : `This ${label(o)} has already started: join it with the link instead.`;
+    if (o.end.getTime() <= now.getTime()) return `This ${label(o)} is over.`;
+    // Kept without a join link (the file's was set aside as bad): there is no link to point to.
+    return `This ${label(o)} has already started${o.session.joinUrl ? ': join it with the link instead' : ''}.`;
   }
   return undefined;
 }
@@ -64,6 +66,11 @@ export function bookableUntil(now: Date): Date {
  * not walk it further.
  */
 export const MOVE_LIMIT_DAYS = 366;
+
+/** The last day (YYYY-MM-DD, in `zone`) an occurrence first set for `first` can be moved to: MOVE_LIMIT_DAYS on. */
+export function lastMoveDay(first: Date, zone: string): string {
+  return instantToLocal(new Date(first.getTime() + MOVE_LIMIT_DAYS * DAY_MS), zone).slice(0, 10);
+}
 
 /** Why an occurrence is too far ahead to book now (no card of theirs could have offered it), or undefined. */
 export function tooFarAhead(o: Occurrence, now: Date): string | undefined {

@@ -5,7 +5,8 @@ import { count } from '../text/count.js';
 import { clip } from '../text/fit.js';
 import { type Rollout, zoneSchema } from '../rollout/model.js';
 import { type OccurrenceChange, SESSION_KINDS, type Schedule, type Session, type StartSpec } from './model.js';
-import { isOccurrenceKey, ruleProblem } from './recurrence.js';
+import { isOccurrenceKey, localToInstant, ruleProblem } from './recurrence.js';
+import { lastMoveDay, MOVE_LIMIT_DAYS } from './rules.js';
 
 /**
  * The schedule file (`OFFICE_HOURS_FILE`): office hours and training sessions. Each session is checked on
@@ -296,6 +297,11 @@ function checkChange(raw: unknown, session: Omit<Session, 'changes'>): Occurrenc
   if (c.moveTo) {
     const to = localDateTime(c.moveTo);
     if (!to) return `moveTo: "${c.moveTo}" is not a date and time; write YYYY-MM-DD HH:mm`;
+    // The limit `office hours move` keeps: further is a mistyped year, and the notice pass looks no further back.
+    const latest = lastMoveDay(localToInstant(key, session.zone), session.zone);
+    if (to.slice(0, 10) > latest) {
+      return `moveTo: "${c.moveTo}" is more than a year past ${c.date}: a session can be moved up to ${latest} at the latest (${MOVE_LIMIT_DAYS} days on)`;
+    }
     change.moveTo = to;
   }
   if (c.reason) change.reason = c.reason;

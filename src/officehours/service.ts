@@ -26,6 +26,7 @@ import { instantToLocal, isOccurrenceKey, localToInstant, occurrence } from './r
 import {
   allOccurrences,
   bookableUntil,
+  lastMoveDay,
   listCommand,
   MOVE_LIMIT_DAYS,
   offeredTo,
@@ -787,20 +788,24 @@ export class OfficeHoursService {
         }
       }
     }
-    // As far ahead as anything can be booked; from MOVE_LIMIT_DAYS back: one booked then may have been moved ahead
-    // since (its month row keeps the start it was first booked at). Once a pass has settled, only the touched
+    // As far ahead as anything can be booked, and moved on from there (a told move files it under its new start);
+    // from MOVE_LIMIT_DAYS back: one booked then may have been moved ahead since, untold or before moves were
+    // filed (its month row keeps the start it was first booked at). Once a pass has settled, only the touched
     // sessions' bookings are read; before, every one.
     const booked = await this.d.bookings.bookedBetween(
       new Date(now.getTime() - MOVE_LIMIT_DAYS * DAY_MS),
-      bookableUntil(now),
+      new Date(bookableUntil(now).getTime() + MOVE_LIMIT_DAYS * DAY_MS),
       known.settled ? [...touched] : undefined,
     );
-    for (const { occurrenceId } of booked) {
+    // The changes made from Teams, read once a pass (by the first occurrence gone from the schedule that needs them).
+    let teamsChanges: Promise<Map<string, OccurrenceChange[]>> | undefined;
+    const teams = () => (teamsChanges ??= this.d.changes.changes());
+    for (const { occurrenceId, start } of booked) {
       if (looked.has(occurrenceId)) continue;
       looked.add(occurrenceId);
       const sessionId = splitOccurrenceId(occurrenceId)?.sessionId ?? '';
       const unseen = !known.settled && !known.sessions.has(sessionId) && !schedule.onHold.includes(sessionId);
-      if (touched.has(sessionId) || unseen) await add(() => this.notifyRemoved(occurrenceId, schedule));
+      if (touched.has(sessionId) || unseen) await add(() => this.notifyRemoved(occurrenceId, start, schedule, teams));
     }
     if (failed !== undefined) throw failed;
     if (!held) await this.d.changes.settle(seen);
@@ -814,7 +819,12 @@ export class OfficeHoursService {
    * cancel from Teams does not). Nobody told when nothing changed for them, it has started, or they were told
    * already; a notice claimed and not known to be queued is claimed again.
    */
-  private async notifyRemoved(occurrenceId: string, schedule?: Schedule): Promise<Notified> {
+  private async notifyRemoved(
+    occurrenceId: string,
+    bookedStart: string,
+    schedule: Schedule,
+    teams: () => Promise<Map<string, OccurrenceChange[]>>,
+  ): Promise<Notified> {
     const none = { told: 0, held: false };
     const o = await this.find(occurrenceId, schedule);
     // The pass reads bookings from a year back (one may have been moved ahead since): one still on the schedule and
@@ -832,7 +842,10 @@ export class OfficeHoursService {
       return ahead && (back || unqueued) ? this.notify(o) : none;
     }
     if (seats.booked === 0 || (seats.toldStatus === 'cancelled' && !seats.noticePending)) return none;
-    const gone = await this.removedOccurrence(occurrenceId);
+    // Over by the start those booked were last told (else the one it was booked at): nothing to tell, and nothing more
+    // read. A session taken out or retimed has every past key gone: the pass comes by a year of them, one read each.
+    if (Date.parse(seats.toldStart ?? bookedStart) <= this.d.clock.now().getTime()) return none;
+    const gone = await this.removedOccurrence(occurrenceId, { seats, teams: teams() });
     return gone ? this.notify(gone) : none;
   }
 
@@ -844,13 +857,17 @@ export class OfficeHoursService {
    * or changed from Teams). Undefined once it has started (a past session taken out of the file was not
    * cancelled) or when nobody holds a booking there.
    */
-  private async removedOccurrence(occurrenceId: string): Promise<Occurrence | undefined> {
+  private async removedOccurrence(
+    occurrenceId: string,
+    read: { seats?: Seats; teams?: Promise<Map<string, OccurrenceChange[]>> } = {},
+  ): Promise<Occurrence | undefined> {
     const parts = splitOccurrenceId(occurrenceId);
     if (!parts) return undefined;
+    // What the caller already read (the notice pass: the seats, and the Teams changes once a pass) is not read again.
     const [seats, bookings, changes, known] = await Promise.all([
-      this.d.bookings.seatsOf(occurrenceId),
+      read.seats ?? this.d.bookings.seatsOf(occurrenceId),
       this.d.bookings.bookings(occurrenceId),
-      this.d.changes.changes(),
+      read.teams ?? this.d.changes.changes(),
       this.d.changes.lastKnown(parts.sessionId),
     ]);
     // A booking made before bookings kept title and end has none: another booking of it may.
@@ -962,7 +979,7 @@ export class OfficeHoursService {
 function tooFarToMove(o: Occurrence, moveTo: string, now: Date): string | undefined {
   const zone = o.session.zone;
   const day = (t: number) => instantToLocal(new Date(t), zone).slice(0, 10);
-  const latest = day((o.movedFrom ?? o.start).getTime() + MOVE_LIMIT_DAYS * DAY_MS);
+  const latest = lastMoveDay(o.movedFrom ?? o.start, zone);
   const shownUntil = offeredUntil('training', now).getTime();
   if (o.session.kind === 'training' && o.start.getTime() < shownUntil) {
     // The last whole day `my training` shows (it shows starts before offeredUntil).

@@ -355,3 +355,24 @@ describe('the calendar file in every zone a session may be in', () => {
     });
   }
 });
+
+describe('the calendar file of a session kept without a join link (the file\'s was set aside as bad)', () => {
+  it('names no Teams meeting as its place, and no link; one with a link names both', () => {
+    const o = (joinUrl: string): Occurrence => ({
+      id: 'clinic|2027-03-02T10:00',
+      key: '2027-03-02T10:00',
+      session: { id: 'clinic', kind: 'office-hours', title: 'Clinic', start: '2027-03-02T10:00', zone: 'Africa/Lusaka', minutes: 60, capacity: 10, joinUrl, hosts: [], changes: [], source: 'file' },
+      start: new Date('2027-03-02T08:00:00Z'),
+      end: new Date('2027-03-02T09:00:00Z'),
+      status: 'scheduled',
+      sequence: 0,
+    });
+    const event = (joinUrl: string) => parseIcsEvent(occurrenceIcs(o(joinUrl), { question: '', status: 'booked' }, new Date('2027-02-01T00:00:00Z'), 'FieldLedger'));
+    const without = event('');
+    expect(without.location).toBeNull();
+    expect(without.component.getFirstPropertyValue('url')).toBeNull();
+    const linked = event('https://teams.microsoft.com/l/meetup-join/clinic');
+    expect(linked.location).toBe('Microsoft Teams meeting');
+    expect(linked.component.getFirstPropertyValue('url')).toBe('https://teams.microsoft.com/l/meetup-join/clinic');
+  });
+});

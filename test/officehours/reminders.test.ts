@@ -236,6 +236,40 @@ describe('the pass that tells those booked of changes, at scale', () => {
     expect((await a.reminders.run(now)).notices).toBe(0);
     expect(tables.calls.filter((c) => c.startsWith('OfficeHoursSeats'))).toEqual([]);
   });
+
+  it('sessions with a year of past bookings taken out of the file: one read for each past one, those ahead told', async () => {
+    const weekly = (id: string) =>
+      `  - { id: ${id}, title: Clinic ${id}, start: "2025-12-02 14:00", rule: "FREQ=WEEKLY", capacity: 10, joinUrl: "https://teams.microsoft.com/l/x" }`;
+    const full = buildSchedule(parseScheduleFile(`zone: Africa/Lusaka\nsessions:\n${['w-a', 'w-b', 'w-c'].map(weekly).join('\n')}\n`), sampleRollout);
+    let file: Schedule = full;
+    const tables = new CountingTables();
+    const a = await officeHoursInstance({ tables, schedule: () => file }); // now: Mon 30 Nov 2026
+    const now = a.clock.now();
+    // A year of weekly bookings (one person each), and the next two weeks'.
+    const booked = allOccurrences(full, new Date(now.getTime() - 365 * 24 * 3600_000), new Date(now.getTime() + 14 * 24 * 3600_000));
+    for (let i = 0; i < booked.length; i += 20) {
+      await Promise.all(
+        booked.slice(i, i + 20).map((o, j) =>
+          a.bookings.book(o.id, 10, { id: `aad-w-${i + j}`, name: 'Someone' }, { question: '', zone: 'Africa/Lusaka', start: o.start.toISOString(), title: o.session.title, end: o.end.toISOString(), sequence: 0 }),
+        ),
+      );
+    }
+    await a.reminders.run(now);
+    const ahead = booked.filter((o) => o.start.getTime() > now.getTime());
+    const past = booked.length - ahead.length;
+    expect([past, ahead.length]).toEqual([156, 6]);
+
+    file = { ...full, sessions: [] };
+    a.outbox.clear();
+    tables.calls.length = 0;
+    // Told: those booked ahead only (a past session taken out of the file was not cancelled).
+    expect((await a.reminders.run(now)).notices).toBe(ahead.length);
+    expect(a.outbox.messages.filter((m) => m.key.startsWith('officehours|notice')).map((m) => m.key.split('|')[2]).sort()).toEqual(ahead.map((o) => o.session.id).sort());
+    // One point read for each past one; the Teams changes read once, not once an occurrence.
+    // The Teams changes: once for the schedule in force, once for the sessions gone from it.
+    expect(tables.calls.filter((c) => c.includes("PartitionKey eq 'change'"))).toHaveLength(2);
+    expect(tables.calls.length).toBeLessThanOrEqual(past + 12 * ahead.length + 10);
+  });
 });
 
 describe('the pass after one occurrence of one session changed', () => {

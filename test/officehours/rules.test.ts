@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { PersonBooking } from '../../src/officehours/bookings.js';
 import { spanIn } from '../../src/officehours/display.js';
-import { offeredTo, trainingTimeline } from '../../src/officehours/rules.js';
+import { allOccurrences, offeredTo, trainingTimeline, unbookable } from '../../src/officehours/rules.js';
 import { buildSchedule, parseScheduleFile } from '../../src/officehours/schedule.js';
 import { parseRollout } from '../../src/rollout/model.js';
 
@@ -63,5 +63,16 @@ describe('a field officer\'s training timeline (Wave B, go-live 1 Feb 2027)', ()
 
   it('someone in no group has no timeline', () => {
     expect(trainingTimeline(schedule, { groups: [] }, [], at('2027-01-10T08:00:00Z'))).toEqual([]);
+  });
+});
+
+describe('booking a session that has already started', () => {
+  const started = (joinUrl: string) => {
+    const o = allOccurrences(buildSchedule(parseScheduleFile(`zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "2026-12-08 14:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/c" }\n`), rollout), new Date('2026-12-01T00:00:00Z'), new Date('2026-12-31T00:00:00Z'))[0]!;
+    return unbookable({ ...o, session: { ...o.session, joinUrl } }, new Date('2026-12-08T12:10:00Z'));
+  };
+  it('points to the join link only when the session has one', () => {
+    expect(started('https://teams.microsoft.com/l/c')).toBe('This session has already started: join it with the link instead.');
+    expect(started('')).toBe('This session has already started.');
   });
 });

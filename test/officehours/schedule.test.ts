@@ -197,6 +197,21 @@ describe('bad entries in the schedule file', () => {
     ]);
   });
 
+  it('a move more than a year past the day the occurrence was set for is ignored, naming the session, the date and the limit, as `office hours move` refuses it', () => {
+    const s = build(
+      entry({
+        changes: [
+          { date: '2027-01-12', moveTo: '2028-01-14 14:00' },
+          { date: '2027-01-19', moveTo: '2028-01-20 09:00' },
+        ],
+      }),
+    );
+    expect(s.sessions[0]?.changes).toEqual([{ key: '2027-01-19T14:00', moveTo: '2028-01-20T09:00', version: 1 }]);
+    expect(s.problems).toEqual([
+      'office-hours.yaml: sessions[0] (oh).changes[0]: moveTo: "2028-01-14 14:00" is more than a year past 2027-01-12: a session can be moved up to 2028-01-13 at the latest (366 days on); this change is ignored',
+    ]);
+  });
+
   it('a file that is not YAML, or names an unknown time zone for the whole schedule, is refused as a whole', () => {
     expect(() => parseScheduleFile('sessions: [', 'office-hours.yaml')).toThrow(ScheduleFileError);
     expect(() => parseScheduleFile('zone: Mars/Olympus\nsessions: []', 'office-hours.yaml')).toThrow(/office-hours\.yaml: zone: "Mars\/Olympus" is not a time zone/);

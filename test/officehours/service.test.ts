@@ -179,6 +179,25 @@ describe('moving a session again', () => {
   });
 });
 
+describe('a booking made after a move, then moved again', () => {
+  it('moved earlier, booked, moved a year out and later taken out of the file: those booked are told it is cancelled', async () => {
+    let schedule: Schedule = sampleSchedule;
+    const a = await officeHoursInstance({ schedule: () => schedule }); // now: Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    expect(await a.service.moveOccurrence(lead, '2026-12-22 2026-12-01 15:00 office-hours')).toMatch(/^Moved: /);
+    expect(await a.service.book(mercy, 'office-hours|2026-12-22T14:00', '')).toMatchObject({ kind: 'booked' });
+    expect(await a.service.moveOccurrence(lead, '2026-12-01 15:00 office-hours 2027-12-22 14:00')).toMatch(/^Moved: /);
+    await a.reminders.run(a.clock.now());
+    // Over a year after the start it was booked at; the session is taken out of the file while the moved one lies ahead.
+    a.clock.set('2027-12-10T08:00:00Z');
+    await a.reminders.run(a.clock.now());
+    schedule = { ...sampleSchedule, sessions: sampleSchedule.sessions.filter((x) => x.id !== 'office-hours') };
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*FieldLedger office hours\*\* on Wed 22 Dec 2027, 14:00 .*is cancelled \(taken off the schedule\)/)]);
+  });
+});
+
 describe('the notice pass and the booking horizon', () => {
   it('a training session booked more than a year ahead and then taken out of the file is told as cancelled to those booked', async () => {
     const file = parseScheduleFile(
@@ -193,6 +212,21 @@ describe('the notice pass and the booking horizon', () => {
     a.outbox.clear();
     expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
     expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Refresher\*\* on Mon 20 Dec 2027, 09:00 .*is cancelled \(taken off the schedule\)/)]);
+  });
+
+  it('one booked at the horizon, moved in the file months past it, then taken out: those booked are told it is cancelled', async () => {
+    const yaml = (changes: string) =>
+      `zone: Africa/Lusaka\nsessions:\n  - { id: refresher, kind: training, group: field-officers, title: Refresher, start: "2027-12-20 09:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/r"${changes} }\n`;
+    let schedule = buildSchedule(parseScheduleFile(yaml('')), sampleRollout);
+    const a = await officeHoursInstance({ schedule: () => schedule }); // now: Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    expect(await a.service.book(mercy, 'refresher|2027-12-20T09:00', '')).toMatchObject({ kind: 'booked' });
+    schedule = buildSchedule(parseScheduleFile(yaml(', changes: [{ date: 2027-12-20, moveTo: "2028-06-20 09:00" }]')), sampleRollout);
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    schedule = { ...schedule, sessions: [] };
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Refresher\*\* on Tue 20 Jun 2028, 09:00 .*is cancelled \(taken off the schedule\)/)]);
   });
 });
 
