@@ -149,6 +149,11 @@ export interface AppOptions {
    * storage on purpose set it shorter, never so short that a call to storage that answers could reach it.
    */
   storageTimeoutMs?: number;
+  /**
+   * How long a storage call may take once one has timed out, until one is answered (production: 1 s); tests that
+   * freeze storage on purpose set it shorter, and wait after thawing it until each app's storage answers again.
+   */
+  storageSuspectTimeoutMs?: number;
 }
 
 export interface App {
@@ -230,7 +235,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     const storage = await openStorageAccount(config.storage, log);
     cleanups.push(() => storage.close());
     const account = storage.account;
-    const tablesOptions = opts.storageTimeoutMs ? { ...storage.tablesOptions, timeoutMs: opts.storageTimeoutMs } : storage.tablesOptions;
+    const tablesOptions = {
+      ...storage.tablesOptions,
+      ...(opts.storageTimeoutMs ? { timeoutMs: opts.storageTimeoutMs } : {}),
+      ...(opts.storageSuspectTimeoutMs ? { suspectTimeoutMs: opts.storageSuspectTimeoutMs } : {}),
+    };
     const tables = new Tables(account, config.env.TABLE_PREFIX, tablesOptions);
     const conversations = await ConversationStore.open(tables, clock);
     const dedupe = await DedupeStore.open(tables, clock);

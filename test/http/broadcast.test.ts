@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
-import { RecordingConnector } from '../support/connector.js';
+import { RecordingConnector, RETRY_AT_ONCE } from '../support/connector.js';
 
 /*
  * The communication plan over HTTP, as Teams drives it: a plan and rollout file of the test's own, the
@@ -235,7 +235,7 @@ describe('a team as the audience', () => {
   it('when Teams will not answer the roster read (down, throttled), the sender is told the members could not be read, not "0 people"', async () => {
     await settle();
     // Nothing else is in flight: the next connector calls are this roster read (and its retries).
-    connector.failNext(503, 10);
+    connector.failNext(503, 10, RETRY_AT_ONCE);
     const confirm = readable(await say(app, USERS.lead, 'send team-note', where(USERS.lead)));
     connector.clearFailures();
     expect(connector.rejected.some((c) => c.method === 'GET' && c.path.includes('/pagedmembers'))).toBe(true);
@@ -250,7 +250,7 @@ describe('a team as the audience', () => {
     const everyone = [USERS.staff, USERS.champion, ADELE];
     const copies = (u: TestUser) => connector.sentTo(chatOf(u)).filter((c) => JSON.stringify(c.body).includes('Everyone in the team, 1:1.')).length;
     const before = everyone.map(copies);
-    connector.failNext(503, 10);
+    connector.failNext(503, 10, RETRY_AT_ONCE);
     const pressed = invokeText((await click(USERS.lead, 'broadcast.send', { id: 'team-note' })).body);
     connector.clearFailures();
     // Teams' 503s (botbuilder retries them) may outlast the 5 s the press waits: either way, Teams did not answer.
@@ -430,7 +430,7 @@ describe('announce and celebrate', () => {
   it('when Teams will not answer the roster check (throttled, down), the champion is told to try again, not that the colleague is unknown; nothing posted, form kept', async () => {
     await settle();
     // Nothing else is in flight: the next connector calls are the roster reads of this press (and any retries).
-    connector.failNext(503, 5);
+    connector.failNext(503, 5, RETRY_AT_ONCE);
     const res = await click(USERS.champion, 'broadcast.celebrate', { who: 'aad-nestor', what: 'Ran the depot training' });
     connector.clearFailures();
     expect(connector.rejected.some((c) => c.method === 'GET' && /\/members\/aad-nestor$/.test(c.path))).toBe(true);
@@ -479,7 +479,7 @@ describe('a plan message to a team whose roster Teams does not answer at its tim
     await settle();
     clock.set('2027-03-01T07:00:30Z'); // 09:00:30 in Lusaka
     // Nothing else is in flight: the next connector calls are this roster read (and its retries).
-    connector.failNext(503, 10);
+    connector.failNext(503, 10, RETRY_AT_ONCE);
     await app.broadcast.service.tick();
     await app.broadcast.runner.idle();
     connector.clearFailures();

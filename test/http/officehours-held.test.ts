@@ -7,7 +7,7 @@ import type { ManualClock } from '../../src/clock.js';
 import { BookingStore } from '../../src/officehours/bookings.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
-import { PAUSED_STORAGE_OPTIONS, type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
+import { answering, PAUSED_STORAGE_OPTIONS, type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
 
 /*
  * A host turns a brought question into an issue while storage does not answer: the request is kept on this
@@ -55,6 +55,7 @@ async function bringThenPressWhileDown(u: TestUser, question: string, bookedAt: 
     return invokeText((await execute(on, host, 'officehours.questionIssue', { occurrenceId: OCC, personId: u.aadObjectId, ...fields }, where(host))).body);
   } finally {
     azurite.resume();
+    await answering(app, other);
   }
 }
 
@@ -96,6 +97,7 @@ describe('a brought question turned into an issue while storage does not answer'
       second = invokeText((await press()).body);
     } finally {
       azurite.resume();
+    await answering(app, other);
     }
     for (const text of [first, second]) {
       expect(text).not.toMatch(/try (it|the button)? ?again/i);

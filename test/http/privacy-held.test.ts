@@ -9,7 +9,7 @@ import { Pseudonyms } from '../../src/privacy/pseudonym.js';
 import { buttonData, execute, invokeText, personalChat, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
 import { RecordingConnector } from '../support/connector.js';
 import { askMyData } from '../support/my-data.js';
-import { PAUSED_STORAGE_OPTIONS, type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
+import { answering, PAUSED_STORAGE_OPTIONS, type PausableAzurite, startPausableAzurite } from '../support/pausable-azurite.js';
 
 /*
  * A report sent while storage does not answer is kept on disk until storage is back and it is filed. Until then it
@@ -57,6 +57,7 @@ async function reportWhileDown(u: TestUser, on: App = app): Promise<void> {
     res = await execute(on, u, 'issue.logAnyway', { form }, where(u));
   } finally {
     azurite.resume();
+    await answering(app, other, ahead);
   }
   expect(invokeText(res.body)).toMatch(/Saved — it will be filed in a moment/);
 }

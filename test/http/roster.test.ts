@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
-import { RecordingConnector } from '../support/connector.js';
+import { RecordingConnector, RETRY_AT_ONCE } from '../support/connector.js';
 import { readable, say, startTestApp, USERS } from '../support/app.js';
 
 const TEAM = '19:champions@thread.tacv2';
@@ -42,7 +42,7 @@ describe('champions by team membership', () => {
 
   it('when Teams will not answer the roster read (down, throttled), the last known champions stay champions', async () => {
     clock.advance(61_000); // past the role cache: the next question reads the roster again
-    connector.failNext(503, 10);
+    connector.failNext(503, 10, RETRY_AT_ONCE);
     const text = readable(await say(app, USERS.staff, 'whoami'));
     connector.clearFailures();
     expect(connector.rejected.some((c) => c.method === 'GET' && c.path.includes('/pagedmembers'))).toBe(true);

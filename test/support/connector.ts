@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * Headers for a scripted 429/503 that tell the caller to try again at once (`Retry-After: 0`): the Bot Framework
+ * SDK's own retries of a read (three, after about 1, 2 and 4 s otherwise) come straight away, and the app still
+ * gets Teams' refusal after the last of them, as it would after waiting.
+ */
+export const RETRY_AT_ONCE: Readonly<Record<string, string>> = { 'retry-after': '0' };
+
 export interface RecordedCall {
   method: string;
   path: string;

@@ -1,4 +1,6 @@
+import type { App } from '../../src/app.js';
 import { type RunningAzurite, startAzurite } from '../../src/storage/azurite.js';
+import { until } from './until.js';
 
 /**
  * An Azurite of the caller's own whose table service can be frozen (SIGSTOP) and thawed, for tests of
@@ -37,8 +39,17 @@ export async function startPausableAzurite(): Promise<PausableAzurite> {
 }
 
 /**
- * App options for a file that pauses its storage: a storage call gives up after 1.5 s rather than 4 s, so each press
- * while paused is answered sooner. A call to storage that answers never comes near it (after a timeout the app already
- * gives calls 1 s until one is answered, and these files pass with that).
+ * App options for a file that pauses its storage: a storage call gives up after 1.5 s rather than 4 s, and once one has,
+ * the next ones after 0.25 s rather than 1 s until one is answered, so each press while paused (a turn makes several
+ * calls, one after another) is answered sooner. A call to storage that answers never comes near 1.5 s; 0.25 s only
+ * applies until storage answers again, which `answering` waits for after each thaw.
  */
-export const PAUSED_STORAGE_OPTIONS = { storageTimeoutMs: 1_500 } as const;
+export const PAUSED_STORAGE_OPTIONS = { storageTimeoutMs: 1_500, storageSuspectTimeoutMs: 250 } as const;
+
+/**
+ * Waits until each app's storage answers once (Azurite thawed): its calls have their 1.5 s again, not the 0.25 s of a
+ * storage that has just timed out, before the test goes on with storage that answers.
+ */
+export async function answering(...apps: App[]): Promise<void> {
+  for (const app of apps) await until('storage to answer again', () => app.tables.ping().then(() => true, () => false), 30_000, 10);
+}
