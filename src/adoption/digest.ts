@@ -23,10 +23,15 @@ export interface DigestSchedule {
   timeZone: string;
 }
 
-/** Pure: the ISO week ('2027-W02') whose digest is due at `now`, or null outside the digest's day. */
+/**
+ * Pure: the ISO week ('2027-W02') whose digest is due at `now`, or null outside the digest's day. Days are UTC
+ * days (daily.ts): east of UTC the digest's hour can come while the week it reports is still under way in UTC
+ * (Monday 08:00 in Auckland is Sunday 19:00 UTC), so it waits for the local week's Monday to begin in UTC too.
+ */
 export function digestWeekDue(now: Date, s: DigestSchedule): string | null {
   const local = DateTime.fromJSDate(now, { zone: s.timeZone });
   if (local.weekday !== s.weekday || local.hour < s.hour) return null;
+  if (now.toISOString().slice(0, 10) < weekOf(local.toISODate()!)) return null;
   return `${local.weekYear}-W${String(local.weekNumber).padStart(2, '0')}`;
 }
 

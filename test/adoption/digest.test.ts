@@ -191,6 +191,34 @@ describe('what the digest reports', () => {
     expect(overview.measures[0]).toMatchObject({ latest: { date: '2027-01-04', value: 3 } });
     expect(overview.weeks.map((w) => w.week).at(-1)).toBe('2027-01-11');
   });
+
+  it('east of UTC, waits for the week to end in UTC (days are UTC days): Sunday evening\'s questions are in it', async () => {
+    // Monday 08:30 in Auckland (UTC+13) is Sunday 19:30 UTC: the week reported still has hours to run.
+    const auckland = { weekday: 1, hour: 8, timeZone: 'Pacific/Auckland' };
+    const clock = new ManualClock('2027-01-10T19:30:00Z');
+    const { state, adoption, aggregates } = await digestWorld(clock, [weeklyActive]);
+    const questions = [
+      { ...asked('2027-01-05', 'a'), askedAt: '2027-01-05T10:00:00Z' },
+      { ...asked('2027-01-10', 'b'), askedAt: '2027-01-10T10:00:00Z' },
+      { ...asked('2027-01-10', 'c'), askedAt: '2027-01-10T22:00:00Z' }, // Sunday night UTC, after 08:00 Monday in Auckland
+    ];
+    // The roll-up as the digest's refresh runs it: the days so far, with the questions asked by now.
+    const refresh = async () => {
+      const now = clock.now().toISOString();
+      const days = ['2027-01-05', '2027-01-10'].map((day) => foldDay(day, [], questions.filter((q) => q.askedAt.startsWith(day) && q.askedAt <= now), SLA));
+      for (const d of days) await aggregates.putDay(d);
+      await aggregates.putWeek(foldWeek('2027-01-04', days));
+    };
+    const outbox = new CapturedOutbox();
+    const digest = new DigestJob({ adoption, state, outbox, clock, schedule: auckland, refresh, dashboardUrl: () => 'https://x' });
+    expect(await digest.run()).toBeNull();
+    expect(outbox.messages).toEqual([]);
+    clock.set('2027-01-11T00:01:00Z'); // 13:01 Monday in Auckland: the week is over in UTC too
+    expect(await digest.run()).toBe('2027-W02');
+    const card = JSON.stringify(outbox.messages[0]!.content);
+    expect(card).toContain('week of 4 Jan');
+    expect(card).toContain('{"title":"Active users","value":"3"}');
+  });
 });
 
 describe('the digest card', () => {
