@@ -86,7 +86,8 @@ export class DigestJob {
     const week = addDays(weekOf(DateTime.fromJSDate(now, { zone: this.d.schedule.timeZone }).toISODate()!), -7);
     const [overview, questions, oldest] = await Promise.all([
       this.d.adoption.overview(undefined, week),
-      this.d.adoption.questions(7),
+      // The gaps of that same week, Monday to Sunday: not the seven days up to this morning.
+      this.d.adoption.questions(7, addDays(week, 6)),
       this.d.adoption.oldestOpen(),
     ]);
     return digestCard({

@@ -192,6 +192,22 @@ describe('what the digest reports', () => {
     expect(overview.weeks.map((w) => w.week).at(-1)).toBe('2027-01-11');
   });
 
+  it('lists the top unanswered questions of the week it reports, not of the seven days up to this morning', async () => {
+    // Monday 11 Jan, 08:30 in Lusaka: the digest is on the week of 4 Jan.
+    const clock = new ManualClock('2027-01-11T06:30:00Z');
+    const { state, adoption, aggregates } = await digestWorld(clock);
+    const unanswered = (day: string, who: string, question: string) => ({ ...asked(day, who), question, answered: false });
+    await aggregates.putDay(foldDay('2027-01-04', [], [unanswered('2027-01-04', 'a', 'How do I print the monthly stock report?')], SLA));
+    await aggregates.putDay(foldDay('2027-01-11', [], [unanswered('2027-01-11', 'b', 'Where is the offline sync setting?')], SLA));
+    const outbox = new CapturedOutbox();
+    const digest = new DigestJob({ adoption, state, outbox, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' });
+    expect(await digest.run()).toBe('2027-W02');
+    const card = JSON.stringify(outbox.messages[0]!.content).replace(/\u200B/g, '');
+    expect(card).toContain('week of 4 Jan');
+    expect(card).toContain('monthly stock report');
+    expect(card).not.toContain('offline sync');
+  });
+
   it('east of UTC, waits for the week to end in UTC (days are UTC days): Sunday evening\'s questions are in it', async () => {
     // Monday 08:30 in Auckland (UTC+13) is Sunday 19:30 UTC: the week reported still has hours to run.
     const auckland = { weekday: 1, hour: 8, timeZone: 'Pacific/Auckland' };
