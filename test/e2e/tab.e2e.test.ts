@@ -155,6 +155,25 @@ describe('the tab in Chromium', () => {
     await page.close();
   });
 
+  it('shows a figure under 1 as the cards and the digest do (0.25 days, 0.04 %), not rounded to one decimal', async () => {
+    const today = clock.now().toISOString().slice(0, 10);
+    const enter = (measure: string, value: number) =>
+      fetch(`${app.url}/api/tab/figures`, {
+        method: 'POST',
+        headers: { 'x-demo-user': USERS.lead.aadObjectId, 'content-type': 'application/json' },
+        body: JSON.stringify({ measure, date: today, value }),
+      });
+    expect((await enter('report-days', 0.25)).status).toBe(200);
+    expect((await enter('active-field-staff', 0.04)).status).toBe(200);
+    const page = await browser.newPage({ locale: 'en-US' });
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}#overview`);
+    await page.getByRole('heading', { name: 'Measures of success' }).waitFor();
+    const latest = async (name: string) => (await page.locator('article.measure', { has: page.getByRole('heading', { name }) }).locator('p.latest').textContent()) ?? '';
+    expect(await latest('Median days to submit the monthly report')).toMatch(/^Latest: 0\.25 days /);
+    expect(await latest('Field staff active in FieldLedger')).toMatch(/^Latest: 0\.04 % /);
+    await page.close();
+  });
+
   it('cannot be framed by a page of another origin that is not Teams or Microsoft 365', async () => {
     // A real page of another origin on this machine (a routed one counts as public, refused for another reason).
     const host = createServer((_req, res) => {

@@ -2,13 +2,13 @@ import { STATE_LABEL } from '../../../src/adoption/metrics.js';
 import { ApiError, call, problem } from '../api.js';
 import { barChart, donutChart, lineChart } from '../charts.js';
 import { announce, h, fill } from '../dom.js';
-import { day, num, pct, shortDay, when } from '../format.js';
+import { day, figure, num, shortDay, when } from '../format.js';
 import type { MeasureStatus, Me, Overview } from '../types.js';
 
 /** Overview: the measures against baseline and target, and the weeks' trends as charts. */
 
 function value(v: number, unit: string): string {
-  return unit === '%' ? pct(v) : unit ? `${num(v)} ${unit}` : num(v);
+  return unit === '%' ? `${figure(v)} %` : unit ? `${figure(v)} ${unit}` : figure(v);
 }
 
 function measureCard(m: MeasureStatus): HTMLElement {
