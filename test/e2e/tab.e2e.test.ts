@@ -174,6 +174,23 @@ describe('the tab in Chromium', () => {
     await page.close();
   });
 
+  it('dates a figure entered on the tab by the reader\'s own day, not UTC\'s: the evening in Bogotá, after midnight in Nairobi', async () => {
+    const dateField = async (timezoneId: string, at: string) => {
+      const page = await browser.newPage({ timezoneId });
+      await page.clock.setFixedTime(new Date(at));
+      await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}#overview`);
+      const input = page.locator('form.figure-form input[name="date"]');
+      await input.waitFor();
+      const out = { value: await input.inputValue(), max: await input.getAttribute('max') };
+      await page.close();
+      return out;
+    };
+    // 21:00 on 11 Jan in Bogotá (UTC−5) is already 12 Jan in UTC: tomorrow there.
+    expect(await dateField('America/Bogota', '2027-01-12T02:00:00Z')).toEqual({ value: '2027-01-11', max: '2027-01-11' });
+    // 01:30 on 12 Jan in Nairobi (UTC+3) is still 11 Jan in UTC: today there could not be picked.
+    expect(await dateField('Africa/Nairobi', '2027-01-11T22:30:00Z')).toEqual({ value: '2027-01-12', max: '2027-01-12' });
+  });
+
   it('cannot be framed by a page of another origin that is not Teams or Microsoft 365', async () => {
     // A real page of another origin on this machine (a routed one counts as public, refused for another reason).
     const host = createServer((_req, res) => {

@@ -88,7 +88,10 @@ async function followImport(first: ImportAnswer, progress: HTMLElement): Promise
 
 function figureForms(overview: Overview, reload: () => void): HTMLElement {
   const ims = overview.measures.filter((m) => m.source === 'ims');
-  const today = new Date().toISOString().slice(0, 10);
+  // The reader's own day, as they would write it: UTC's is tomorrow on an evening west of UTC (the figure would be
+  // dated a day late) and yesterday after midnight east of it (their today could not be picked).
+  const now = new Date();
+  const today = new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
   const enter = h(
     'form',
     {
