@@ -3,7 +3,7 @@ import type { AdaptiveCard } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import type { Outbox } from '../outbound/message.js';
 import { digestCard } from './cards.js';
-import { addDays, weekOf } from './daily.js';
+import { addDays, dayIn, weekOf } from './daily.js';
 import type { AdoptionService } from './service.js';
 import type { StateStore } from './store.js';
 
@@ -31,7 +31,7 @@ export interface DigestSchedule {
 export function digestWeekDue(now: Date, s: DigestSchedule): string | null {
   const local = DateTime.fromJSDate(now, { zone: s.timeZone });
   if (local.weekday !== s.weekday || local.hour < s.hour) return null;
-  if (now.toISOString().slice(0, 10) < weekOf(local.toISODate()!)) return null;
+  if (dayIn(now) < weekOf(dayIn(now, s.timeZone))) return null;
   return `${local.weekYear}-W${String(local.weekNumber).padStart(2, '0')}`;
 }
 
@@ -83,7 +83,7 @@ export class DigestJob {
   async card(): Promise<AdaptiveCard> {
     const now = this.d.clock.now();
     // The week that ended before the digest's day (in its time zone), not the one begun that morning.
-    const week = addDays(weekOf(DateTime.fromJSDate(now, { zone: this.d.schedule.timeZone }).toISODate()!), -7);
+    const week = addDays(weekOf(dayIn(now, this.d.schedule.timeZone)), -7);
     const [overview, questions, oldest] = await Promise.all([
       this.d.adoption.overview(undefined, week),
       // The gaps of that same week, Monday to Sunday: not the seven days up to this morning.

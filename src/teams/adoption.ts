@@ -4,6 +4,7 @@ import {
   type AdoptionCaller,
   type AdoptionService,
   audienceOf,
+  dayIn,
   imsMeasure,
   measureFormCard,
   measuresCard,
@@ -24,7 +25,7 @@ import type { Clock } from '../clock.js';
 import { allows, refusalFor } from '../roles/permissions.js';
 import { personOf } from '../roles/roles.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
-import { cardPostOf } from './turn.js';
+import { cardPostOf, timeZoneOf } from './turn.js';
 
 export interface AdoptionWiring {
   adoption: AdoptionService;
@@ -50,7 +51,8 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
         asOf: overview.asOf,
         canEdit: allows(turn.role, 'adoption.measures'),
         version: w.adoption.measuresVersion,
-        today: w.clock.now().toISOString().slice(0, 10),
+        // The figure's date as the reader would write it today: UTC's is tomorrow on an evening west of UTC.
+        today: dayIn(w.clock.now(), timeZoneOf(turn.context.activity)),
         dashboardUrl: w.dashboardUrl(),
         notice: extra.notice,
         noticeColor: extra.notice ? (extra.good ? 'Good' : 'Attention') : 'Default',
