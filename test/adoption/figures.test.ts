@@ -216,16 +216,12 @@ describe('figures typed in other number styles', () => {
   });
 
   it('reads cells copied from a spreadsheet and pasted on the card (tab-separated), a comma in them read as in a CSV', () => {
-    const pasted = 'measure\tdate\tvalue\nreport-days\t2027-01-04\t3.5\nactive-field-staff\t2027-01-04\t61%\ntotals-matching\t2027-01-04\t1,000\n';
-    expect(parseFiguresCsv(pasted, MEASURES, TODAY)).toEqual({
+    const pasted = (rows: string[]) => parseFiguresCsv(['measure\tdate\tvalue', ...rows].join('\n'), MEASURES, TODAY);
+    expect(pasted(['report-days\t2027-01-04\t3.5', 'active-field-staff\t2027-01-04\t61%', 'totals-matching\t2027-01-04\t1,000'])).toMatchObject({
       ok: true,
-      figures: [
-        { measureId: 'report-days', date: '2027-01-04', value: 3.5 },
-        { measureId: 'active-field-staff', date: '2027-01-04', value: 61 },
-        { measureId: 'totals-matching', date: '2027-01-04', value: 1000 },
-      ],
+      figures: [{ measureId: 'report-days', value: 3.5 }, { measureId: 'active-field-staff', value: 61 }, { measureId: 'totals-matching', value: 1000 }],
     });
-    expect(parseFiguresCsv('measure\tdate\tvalue\nreport-days\t2027-01-04\t2,5\n', MEASURES, TODAY)).toMatchObject({ ok: false, errors: [expect.stringContaining('write decimals with a point')] });
+    expect(pasted(['report-days\t2027-01-04\t2,5'])).toMatchObject({ ok: false, errors: [expect.stringContaining('write decimals with a point')] });
   });
 
   it('refuses a point grouping thousands in a semicolon-separated file ("1.234"), rather than save it a thousand times too small', () => {
