@@ -174,6 +174,20 @@ describe('the tab in Chromium', () => {
     await page.close();
   });
 
+  it('reads a figure typed with the reader\'s decimal comma (a phone\'s decimal keypad in French has no point) as they mean it', async () => {
+    const page = await browser.newPage({ locale: 'fr-FR' });
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}#overview`);
+    const form = page.locator('form.figure-form').first();
+    await form.locator('select[name="measure"]').selectOption('report-days');
+    await form.locator('input[name="date"]').fill(clock.now().toISOString().slice(0, 10));
+    await form.locator('input[name="value"]').fill('1,75');
+    await form.getByRole('button').click();
+    await page.getByText('Figure saved.').waitFor();
+    const overview = await (await fetch(`${app.url}/api/tab/overview`, { headers: { 'x-demo-user': USERS.lead.aadObjectId } })).json() as { measures: { id: string; latest: { value: number } | null }[] };
+    expect(overview.measures.find((m) => m.id === 'report-days')?.latest?.value).toBe(1.75);
+    await page.close();
+  });
+
   it('dates a figure entered on the tab by the reader\'s own day, not UTC\'s: the evening in Bogotá, after midnight in Nairobi', async () => {
     const dateField = async (timezoneId: string, at: string) => {
       const page = await browser.newPage({ timezoneId });
