@@ -29,7 +29,12 @@ const STATE_COLOR: Record<MeasureStatus['state'], Color> = { met: 'Good', 'on-tr
 /** "5" → "5", 12.345 → "12.3", 0.0456 → "0.046", with the unit: "2 days", "80 %". */
 export function formatValue(value: number, unit: string): string {
   // A figure under 1 keeps two significant digits: one decimal would show a defect rate of 0.04 as 0.0.
-  const n = Number.isInteger(value) ? String(value) : Math.abs(value) < 1 ? String(Number(value.toPrecision(2))) : value.toFixed(1);
+  // Thousands grouped, as the dashboard shows them: "250000" is hard to read at a glance.
+  const n = Number.isInteger(value)
+    ? value.toLocaleString('en-US')
+    : Math.abs(value) < 1
+      ? String(Number(value.toPrecision(2)))
+      : value.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   if (!unit) return n;
   return unit === '%' ? `${n} %` : `${n} ${unit}`;
 }

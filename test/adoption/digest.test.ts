@@ -267,12 +267,13 @@ describe('the digest card', () => {
     series: [],
   }));
 
-  it('shows a measure\'s unit as typed, never as markup, and a figure below 0.1 as it is, not as 0.0', () => {
+  /** The digest's line for one measure (the first fact), as a reader sees it. */
+  const measureLine = (status: Partial<MeasureStatus>): string => {
     const card = digestCard({
       week: '2027-01-04',
       now: new Date('2027-01-11T06:00:00Z'),
       asOf: null,
-      statuses: [{ ...statuses[0]!, unit: '<at>Lee</at>**x**', baseline: { value: 1, date: '2026-09-01' }, target: { value: 0.01, by: '2027-03-31' }, latest: { value: 0.04, date: '2027-01-10' } }],
+      statuses: [{ ...statuses[0]!, ...status }],
       weeks: [],
       openByCategory: {},
       open: null,
@@ -280,10 +281,19 @@ describe('the digest card', () => {
       oldest: [],
       dashboardUrl: 'https://rollout-desk.example.org/tab/index.html',
     });
-    const value = (card.body as { type: string; facts?: { value: string }[] }[]).find((b) => b.type === 'FactSet')?.facts?.[0]?.value.replace(/\u200B/g, '') ?? '';
+    return (card.body as { type: string; facts?: { value: string }[] }[]).find((b) => b.type === 'FactSet')?.facts?.[0]?.value.replace(/\u200B/g, '') ?? '';
+  };
+
+  it('shows a measure\'s unit as typed, never as markup, and a figure below 0.1 as it is, not as 0.0', () => {
+    const value = measureLine({ unit: '<at>Lee</at>**x**', baseline: { value: 1, date: '2026-09-01' }, target: { value: 0.01, by: '2027-03-31' }, latest: { value: 0.04, date: '2027-01-10' } });
     expect(value).toMatch(/^0\.04 .* → 0\.01 /);
     expect(value).not.toContain('<at>');
     expect(value).not.toContain('**');
+  });
+
+  it('groups a large figure\'s thousands, as the dashboard does: 250,000 records, not 250000', () => {
+    const value = measureLine({ unit: 'records', baseline: { value: 12_000, date: '2026-09-01' }, target: { value: 250_000, by: '2027-03-31' }, latest: { value: 181_234.5, date: '2027-01-10' } });
+    expect(value).toMatch(/^181,234\.5 records → 250,000 records /);
   });
 
   it('cuts a long measure name, question, issue title or category between whole characters, never through an emoji', () => {
