@@ -43,7 +43,7 @@ const callerOf = (turn: Turn): AdoptionCaller => ({ person: personOf(turn.actor)
 
 /** The adoption feature's command and card verbs: parse, call the services, render their results. */
 export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
-  const measures = async (turn: Turn, extra: { notice?: string; good?: boolean; errors?: readonly string[] } = {}): Promise<CardActionResult> => {
+  const measures = async (turn: Turn, extra: { notice?: string; good?: boolean; errors?: readonly string[]; from?: number } = {}): Promise<CardActionResult> => {
     const overview = await w.adoption.overview();
     return {
       card: measuresCard({
@@ -57,6 +57,7 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
         notice: extra.notice,
         noticeColor: extra.notice ? (extra.good ? 'Good' : 'Attention') : 'Default',
         errors: extra.errors,
+        from: extra.from,
       }),
     };
   };
@@ -65,7 +66,7 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
     const res = await measures(turn);
     await turn.reply(res.card!);
   });
-  bot.verb(ADOPTION_VERBS.show, (turn) => measures(turn));
+  bot.verb(ADOPTION_VERBS.show, (turn, data) => measures(turn, { from: data.from }));
 
   // ---- measures ----------------------------------------------------------------------------------
 
