@@ -98,6 +98,16 @@ describe('measures from Teams', () => {
   });
 });
 
+describe('a page of the measures card (More measures)', () => {
+  it('starts from the measure the button names, and leads back to the first', async () => {
+    const page = text(await act(USERS.staff, 'adoption.measures.show', { from: 1 }));
+    expect(page).not.toContain('Median days to submit the monthly report');
+    expect(page).toContain('Field staff active in FieldLedger');
+    expect(page).toMatch(/Measures 2–\d+ of \d+\./);
+    expect(page).toContain('Back to the first measures');
+  });
+});
+
 describe('the measures card\'s date of a figure', () => {
   it('is the reader\'s own day (from Teams\' time zone), not UTC\'s: 21:00 in Bogotá is not yet tomorrow', async () => {
     const was = clock.now();
