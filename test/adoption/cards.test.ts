@@ -6,21 +6,13 @@ import { TEAMS_MESSAGE_LIMIT_BYTES, utf16Bytes } from '../../src/cards/template.
 import { validationErrors } from '../support/cards.js';
 
 describe('the measures card with as many measures as the file may hold', () => {
-  const statuses: MeasureStatus[] = Array.from({ length: MEASURE_LIMITS.measures }, (_, i) => ({
-    id: `measure-${i}`,
-    name: `Share of district offices submitting the monthly return on time, measure ${i}`,
-    unit: 'offices',
-    source: i % 2 ? 'ims' : 'bot',
-    ...(i % 2 ? {} : { metric: 'weeklyActiveUsers' as const }),
-    baseline: { value: 12, date: '2026-09-01' },
-    target: { value: 250, by: '2027-03-31' },
-    lowerIsBetter: false,
-    latest: { value: 181, date: '2027-01-10' },
-    progress: 50,
-    expected: 60,
-    state: 'behind',
-    series: [],
-  }));
+  const base: MeasureStatus = {
+    ...{ id: '', name: '', unit: 'offices', source: 'ims', lowerIsBetter: false, state: 'behind', series: [] },
+    ...{ baseline: { value: 12, date: '2026-09-01' }, target: { value: 250, by: '2027-03-31' }, latest: { value: 181, date: '2027-01-10' }, progress: 50, expected: 60 },
+  };
+  // Half computed by the bot (no figure entry), half from the IMS (each also a choice of the figure form).
+  const statuses = Array.from({ length: MEASURE_LIMITS.measures }, (_, i): MeasureStatus =>
+    ({ ...base, id: `measure-${i}`, name: `Share of district offices submitting the monthly return on time, measure ${i}`, ...(i % 2 ? {} : { source: 'bot', metric: 'weeklyActiveUsers' }) }));
   const card = (from?: number) =>
     measuresCard({ statuses, asOf: '2027-01-11T05:55:00Z', canEdit: true, version: 'abcdef123456', today: '2027-01-11', dashboardUrl: 'https://rollout-desk.example.org/tab/index.html', ...(from !== undefined ? { from } : {}) });
   const names = (c: unknown) => [...JSON.stringify(c).matchAll(/on time, measure (\d+)/g)].map((m) => Number(m[1]));
