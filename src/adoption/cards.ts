@@ -1,6 +1,6 @@
-import { type AdaptiveCard, escapeText, renderCard, utf16Bytes } from '../cards/template.js';
+import { type AdaptiveCard, CARD_BUDGET_BYTES, escapeText, renderCard, utf16Bytes } from '../cards/template.js';
 import { STATUS_LABEL, type Status } from '../issues/model.js';
-import { clip } from '../text/fit.js';
+import { clip, largestFitting } from '../text/fit.js';
 import type { OpenLine } from './daily.js';
 import type { ImportView } from './figure-imports.js';
 import type { Replaced } from './figures.js';
@@ -29,7 +29,12 @@ const STATE_COLOR: Record<MeasureStatus['state'], Color> = { met: 'Good', 'on-tr
 /** "5" → "5", 12.345 → "12.3", 0.0456 → "0.046", with the unit: "2 days", "80 %". */
 export function formatValue(value: number, unit: string): string {
   // A figure under 1 keeps two significant digits: one decimal would show a defect rate of 0.04 as 0.0.
-  const n = Number.isInteger(value) ? String(value) : Math.abs(value) < 1 ? String(Number(value.toPrecision(2))) : value.toFixed(1);
+  // Thousands grouped, as the dashboard shows them: "250000" is hard to read at a glance.
+  const n = Number.isInteger(value)
+    ? value.toLocaleString('en-US')
+    : Math.abs(value) < 1
+      ? String(Number(value.toPrecision(2)))
+      : value.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   if (!unit) return n;
   return unit === '%' ? `${n} %` : `${n} ${unit}`;
 }
@@ -61,8 +66,17 @@ export interface MeasuresCardData {
   imsMeasures: Choice[];
   today: string;
   dashboardUrl: string;
+  /** "Measures 1–17 of 30" when they do not all fit; '' when they do. */
+  page: string;
+  /** Where the paging button starts the next card (-1: no button), and what it says. */
+  moreFrom: number;
+  moreTitle: string;
 }
 
+/**
+ * The measures of success, from the `from`-th: as many as one Teams message holds (some 17 of the 30 a file may
+ * list), the rest on **More measures**, so every measure keeps its Edit button.
+ */
 export function measuresCard(opts: {
   statuses: readonly MeasureStatus[];
   asOf: string | null;
@@ -73,7 +87,21 @@ export function measuresCard(opts: {
   notice?: string;
   noticeColor?: Color;
   errors?: readonly string[];
+  from?: number;
 }): AdaptiveCard {
+  const total = opts.statuses.length;
+  const from = Math.min(Math.max(0, opts.from ?? 0), Math.max(0, total - 1));
+  const withShown = (n: number): AdaptiveCard => {
+    const end = from + n;
+    const more = end < total;
+    return renderCard('adoption-measures', {
+      ...data,
+      measures: data.measures.slice(from, end),
+      page: n < total ? `Measures ${from + 1}–${end} of ${total}.` : '',
+      moreFrom: more ? end : from > 0 ? 0 : -1,
+      moreTitle: more ? `More measures (${end + 1}–${total})` : 'Back to the first measures',
+    });
+  };
   const data: MeasuresCardData = {
     asOf: opts.asOf ? `Computed figures as of ${opts.asOf.slice(0, 16).replace('T', ' ')} UTC.` : 'Computed figures appear after the first roll-up.',
     // Notices quote what was typed (a measure's name, an id from the card): text, never markup or links.
@@ -95,8 +123,14 @@ export function measuresCard(opts: {
     imsMeasures: opts.statuses.filter((m) => m.source === 'ims').map((m) => ({ title: m.name, value: m.id })),
     today: opts.today,
     dashboardUrl: opts.dashboardUrl,
+    page: '',
+    moreFrom: -1,
+    moreTitle: '',
   };
-  return renderCard('adoption-measures', data);
+  const all = withShown(total - from);
+  if (from === 0 && utf16Bytes(all) <= CARD_BUDGET_BYTES) return all;
+  // At least one measure, so the button always moves on.
+  return withShown(Math.max(1, largestFitting(total - from, (n) => utf16Bytes(withShown(n)) <= CARD_BUDGET_BYTES)));
 }
 
 // ---- adoption-import -----------------------------------------------------------------------------

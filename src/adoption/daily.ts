@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { AskedQuestion } from '../faq/questions.js';
 import { groupGaps, questionTerms, similarity } from '../faq/gaps.js';
 import { type IssueSummary, isUrgent, type SlaConfig } from '../issues/model.js';
@@ -360,6 +361,11 @@ export function weekOf(day: string): string {
   const d = new Date(`${day}T00:00:00Z`);
   const back = (d.getUTCDay() + 6) % 7;
   return new Date(d.getTime() - back * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The calendar day (YYYY-MM-DD) it is at `now` in `zone` (an IANA name; UTC when none is known). */
+export function dayIn(now: Date, zone = 'UTC'): string {
+  return DateTime.fromJSDate(now, { zone }).toISODate() ?? now.toISOString().slice(0, 10);
 }
 
 export function addDays(day: string, n: number): string {

@@ -3,7 +3,7 @@ import type { AdaptiveCard } from '../cards/template.js';
 import type { Clock } from '../clock.js';
 import type { Outbox } from '../outbound/message.js';
 import { digestCard } from './cards.js';
-import { addDays, weekOf } from './daily.js';
+import { addDays, dayIn, weekOf } from './daily.js';
 import type { AdoptionService } from './service.js';
 import type { StateStore } from './store.js';
 
@@ -23,10 +23,15 @@ export interface DigestSchedule {
   timeZone: string;
 }
 
-/** Pure: the ISO week ('2027-W02') whose digest is due at `now`, or null outside the digest's day. */
+/**
+ * Pure: the ISO week ('2027-W02') whose digest is due at `now`, or null outside the digest's day. Days are UTC
+ * days (daily.ts): east of UTC the digest's hour can come while the week it reports is still under way in UTC
+ * (Monday 08:00 in Auckland is Sunday 19:00 UTC), so it waits for the local week's Monday to begin in UTC too.
+ */
 export function digestWeekDue(now: Date, s: DigestSchedule): string | null {
   const local = DateTime.fromJSDate(now, { zone: s.timeZone });
   if (local.weekday !== s.weekday || local.hour < s.hour) return null;
+  if (dayIn(now) < weekOf(dayIn(now, s.timeZone))) return null;
   return `${local.weekYear}-W${String(local.weekNumber).padStart(2, '0')}`;
 }
 
@@ -78,10 +83,11 @@ export class DigestJob {
   async card(): Promise<AdaptiveCard> {
     const now = this.d.clock.now();
     // The week that ended before the digest's day (in its time zone), not the one begun that morning.
-    const week = addDays(weekOf(DateTime.fromJSDate(now, { zone: this.d.schedule.timeZone }).toISODate()!), -7);
+    const week = addDays(weekOf(dayIn(now, this.d.schedule.timeZone)), -7);
     const [overview, questions, oldest] = await Promise.all([
       this.d.adoption.overview(undefined, week),
-      this.d.adoption.questions(7),
+      // The gaps of that same week, Monday to Sunday: not the seven days up to this morning.
+      this.d.adoption.questions(7, addDays(week, 6)),
       this.d.adoption.oldestOpen(),
     ]);
     return digestCard({

@@ -106,10 +106,14 @@ export function checkFigure(
   return { ok: true, figure: { measureId: measure.id, date: date.data, value } };
 }
 
-/** `;` when the header line has semicolons and no commas (a spreadsheet where the comma is the decimal mark). */
-function csvSeparator(text: string): ',' | ';' {
+/**
+ * `;` when the header line has semicolons and no commas (a spreadsheet where the comma is the decimal mark); a tab
+ * when it has tabs and neither (cells copied from a spreadsheet and pasted on the card), its numbers read as a CSV's.
+ */
+function csvSeparator(text: string): ',' | ';' | '\t' {
   const first = text.replace(/^\uFEFF/, '').split(/\r?\n|\r/, 1)[0] ?? '';
-  return first.includes(';') && !first.includes(',') ? ';' : ',';
+  if (first.includes(',')) return ',';
+  return first.includes(';') ? ';' : first.includes('\t') ? '\t' : ',';
 }
 
 /**

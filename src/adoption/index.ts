@@ -4,6 +4,7 @@
  * botbuilder, no HTTP. Tables and keys: docs/storage-adoption.md.
  */
 export * from './cards.js';
+export { dayIn } from './daily.js';
 export { DigestJob } from './digest.js';
 export { FigureStore, imsMeasure } from './figures.js';
 export { dropShownImportCards, FigureImports, hasCard, IMPORT_POST, importCardUpdate, type ImportView } from './figure-imports.js';

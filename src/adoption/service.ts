@@ -146,9 +146,8 @@ export class AdoptionService {
     return [...days].reverse().find((d) => d.open)?.open?.oldest ?? [];
   }
 
-  /** Questions over the last `days` days (today included): counts and the top gaps. */
-  async questions(days: number): Promise<QuestionsPanel> {
-    const to = this.today();
+  /** Questions over the `days` days up to `to` (by default the last days, today included): counts and the top gaps. */
+  async questions(days: number, to = this.today()): Promise<QuestionsPanel> {
     const from = addDays(to, -(days - 1));
     const rows = await this.d.aggregates.days(from, to, ['counts', 'gaps']);
     const q = { asked: 0, answered: 0, rated: 0, helpful: 0 };

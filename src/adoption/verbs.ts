@@ -35,7 +35,8 @@ const questionInputs = Object.fromEntries(
 ) as Record<`${'q1' | 'q2' | 'q3'}${'Kind' | 'Text' | 'Options'}`, ReturnType<typeof text>>;
 
 export const ADOPTION_VERBS = {
-  show: verb('adoption.measures.show', 'adoption.view', z.object({})),
+  // from: the first measure a paged card shows (cards.ts measuresCard); absent on the other cards' Back buttons.
+  show: verb('adoption.measures.show', 'adoption.view', z.object({ from: z.coerce.number().int().min(0).max(100).optional() })),
   form: verb('adoption.measures.form', 'adoption.measures', z.object({ id: text(100) }), stale),
   save: verb(
     'adoption.measures.save',

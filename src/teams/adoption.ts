@@ -4,6 +4,7 @@ import {
   type AdoptionCaller,
   type AdoptionService,
   audienceOf,
+  dayIn,
   imsMeasure,
   measureFormCard,
   measuresCard,
@@ -24,7 +25,7 @@ import type { Clock } from '../clock.js';
 import { allows, refusalFor } from '../roles/permissions.js';
 import { personOf } from '../roles/roles.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
-import { cardPostOf } from './turn.js';
+import { cardPostOf, timeZoneOf } from './turn.js';
 
 export interface AdoptionWiring {
   adoption: AdoptionService;
@@ -42,7 +43,7 @@ const callerOf = (turn: Turn): AdoptionCaller => ({ person: personOf(turn.actor)
 
 /** The adoption feature's command and card verbs: parse, call the services, render their results. */
 export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
-  const measures = async (turn: Turn, extra: { notice?: string; good?: boolean; errors?: readonly string[] } = {}): Promise<CardActionResult> => {
+  const measures = async (turn: Turn, extra: { notice?: string; good?: boolean; errors?: readonly string[]; from?: number } = {}): Promise<CardActionResult> => {
     const overview = await w.adoption.overview();
     return {
       card: measuresCard({
@@ -50,11 +51,13 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
         asOf: overview.asOf,
         canEdit: allows(turn.role, 'adoption.measures'),
         version: w.adoption.measuresVersion,
-        today: w.clock.now().toISOString().slice(0, 10),
+        // The figure's date as the reader would write it today: UTC's is tomorrow on an evening west of UTC.
+        today: dayIn(w.clock.now(), timeZoneOf(turn.context.activity)),
         dashboardUrl: w.dashboardUrl(),
         notice: extra.notice,
         noticeColor: extra.notice ? (extra.good ? 'Good' : 'Attention') : 'Default',
         errors: extra.errors,
+        from: extra.from,
       }),
     };
   };
@@ -63,7 +66,7 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
     const res = await measures(turn);
     await turn.reply(res.card!);
   });
-  bot.verb(ADOPTION_VERBS.show, (turn) => measures(turn));
+  bot.verb(ADOPTION_VERBS.show, (turn, data) => measures(turn, { from: data.from }));
 
   // ---- measures ----------------------------------------------------------------------------------
 

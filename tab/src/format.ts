@@ -18,6 +18,22 @@ export const num = (n: number | null | undefined, digits = 1): string =>
 
 export const pct = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : `${num(n)} %`);
 
+/**
+ * A number as the reader typed it, in the form the API reads ("2.5"): where their locale's decimal mark is a comma
+ * (a phone's decimal keypad then has no point), "2,5" is 2.5. Anything else goes as typed, for the API to judge.
+ */
+export function typedNumber(text: string): string {
+  const comma = new Intl.NumberFormat(locale).formatToParts(1.5).find((p) => p.type === 'decimal')?.value === ',';
+  return comma && /^\s*[-+]?\d*,\d+\s*%?\s*$/.test(text) ? text.replace(',', '.') : text;
+}
+
+/**
+ * A measure's figure, as the cards and the digest show it (src/adoption/cards.ts formatValue): under 1 it keeps two
+ * significant digits, so a defect rate of 0.04 or a quarter day (0.25) is not shown as 0 or 0.3.
+ */
+export const figure = (n: number): string =>
+  Math.abs(n) < 1 && !Number.isInteger(n) ? new Intl.NumberFormat(locale, { maximumSignificantDigits: 2 }).format(n) : num(n);
+
 /** A date-only value ("2027-01-11") is that calendar day everywhere; a moment is shown in the reader's own zone. */
 function dateOf(iso: string): { d: Date; timeZone: string | undefined } {
   return iso.length === 10 ? { d: new Date(`${iso}T00:00:00Z`), timeZone: 'UTC' } : { d: new Date(iso), timeZone: undefined };

@@ -191,6 +191,50 @@ describe('what the digest reports', () => {
     expect(overview.measures[0]).toMatchObject({ latest: { date: '2027-01-04', value: 3 } });
     expect(overview.weeks.map((w) => w.week).at(-1)).toBe('2027-01-11');
   });
+
+  it('lists the top unanswered questions of the week it reports, not of the seven days up to this morning', async () => {
+    // Monday 11 Jan, 08:30 in Lusaka: the digest is on the week of 4 Jan.
+    const clock = new ManualClock('2027-01-11T06:30:00Z');
+    const { state, adoption, aggregates } = await digestWorld(clock);
+    const unanswered = (day: string, who: string, question: string) => ({ ...asked(day, who), question, answered: false });
+    await aggregates.putDay(foldDay('2027-01-04', [], [unanswered('2027-01-04', 'a', 'How do I print the monthly stock report?')], SLA));
+    await aggregates.putDay(foldDay('2027-01-11', [], [unanswered('2027-01-11', 'b', 'Where is the offline sync setting?')], SLA));
+    const outbox = new CapturedOutbox();
+    const digest = new DigestJob({ adoption, state, outbox, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' });
+    expect(await digest.run()).toBe('2027-W02');
+    const card = JSON.stringify(outbox.messages[0]!.content).replace(/\u200B/g, '');
+    expect(card).toContain('week of 4 Jan');
+    expect(card).toContain('monthly stock report');
+    expect(card).not.toContain('offline sync');
+  });
+
+  it('east of UTC, waits for the week to end in UTC (days are UTC days): Sunday evening\'s questions are in it', async () => {
+    // Monday 08:30 in Auckland (UTC+13) is Sunday 19:30 UTC: the week reported still has hours to run.
+    const auckland = { weekday: 1, hour: 8, timeZone: 'Pacific/Auckland' };
+    const clock = new ManualClock('2027-01-10T19:30:00Z');
+    const { state, adoption, aggregates } = await digestWorld(clock, [weeklyActive]);
+    const questions = [
+      { ...asked('2027-01-05', 'a'), askedAt: '2027-01-05T10:00:00Z' },
+      { ...asked('2027-01-10', 'b'), askedAt: '2027-01-10T10:00:00Z' },
+      { ...asked('2027-01-10', 'c'), askedAt: '2027-01-10T22:00:00Z' }, // Sunday night UTC, after 08:00 Monday in Auckland
+    ];
+    // The roll-up as the digest's refresh runs it: the days so far, with the questions asked by now.
+    const refresh = async () => {
+      const now = clock.now().toISOString();
+      const days = ['2027-01-05', '2027-01-10'].map((day) => foldDay(day, [], questions.filter((q) => q.askedAt.startsWith(day) && q.askedAt <= now), SLA));
+      for (const d of days) await aggregates.putDay(d);
+      await aggregates.putWeek(foldWeek('2027-01-04', days));
+    };
+    const outbox = new CapturedOutbox();
+    const digest = new DigestJob({ adoption, state, outbox, clock, schedule: auckland, refresh, dashboardUrl: () => 'https://x' });
+    expect(await digest.run()).toBeNull();
+    expect(outbox.messages).toEqual([]);
+    clock.set('2027-01-11T00:01:00Z'); // 13:01 Monday in Auckland: the week is over in UTC too
+    expect(await digest.run()).toBe('2027-W02');
+    const card = JSON.stringify(outbox.messages[0]!.content);
+    expect(card).toContain('week of 4 Jan');
+    expect(card).toContain('{"title":"Active users","value":"3"}');
+  });
 });
 
 describe('the digest card', () => {
@@ -223,12 +267,13 @@ describe('the digest card', () => {
     series: [],
   }));
 
-  it('shows a measure\'s unit as typed, never as markup, and a figure below 0.1 as it is, not as 0.0', () => {
+  /** The digest's line for one measure (the first fact), as a reader sees it. */
+  const measureLine = (status: Partial<MeasureStatus>): string => {
     const card = digestCard({
       week: '2027-01-04',
       now: new Date('2027-01-11T06:00:00Z'),
       asOf: null,
-      statuses: [{ ...statuses[0]!, unit: '<at>Lee</at>**x**', baseline: { value: 1, date: '2026-09-01' }, target: { value: 0.01, by: '2027-03-31' }, latest: { value: 0.04, date: '2027-01-10' } }],
+      statuses: [{ ...statuses[0]!, ...status }],
       weeks: [],
       openByCategory: {},
       open: null,
@@ -236,10 +281,19 @@ describe('the digest card', () => {
       oldest: [],
       dashboardUrl: 'https://rollout-desk.example.org/tab/index.html',
     });
-    const value = (card.body as { type: string; facts?: { value: string }[] }[]).find((b) => b.type === 'FactSet')?.facts?.[0]?.value.replace(/\u200B/g, '') ?? '';
+    return (card.body as { type: string; facts?: { value: string }[] }[]).find((b) => b.type === 'FactSet')?.facts?.[0]?.value.replace(/\u200B/g, '') ?? '';
+  };
+
+  it('shows a measure\'s unit as typed, never as markup, and a figure below 0.1 as it is, not as 0.0', () => {
+    const value = measureLine({ unit: '<at>Lee</at>**x**', baseline: { value: 1, date: '2026-09-01' }, target: { value: 0.01, by: '2027-03-31' }, latest: { value: 0.04, date: '2027-01-10' } });
     expect(value).toMatch(/^0\.04 .* → 0\.01 /);
     expect(value).not.toContain('<at>');
     expect(value).not.toContain('**');
+  });
+
+  it('groups a large figure\'s thousands, as the dashboard does: 250,000 records, not 250000', () => {
+    const value = measureLine({ unit: 'records', baseline: { value: 12_000, date: '2026-09-01' }, target: { value: 250_000, by: '2027-03-31' }, latest: { value: 181_234.5, date: '2027-01-10' } });
+    expect(value).toMatch(/^181,234\.5 records → 250,000 records /);
   });
 
   it('cuts a long measure name, question, issue title or category between whole characters, never through an emoji', () => {

@@ -215,6 +215,15 @@ describe('figures typed in other number styles', () => {
     });
   });
 
+  it('reads cells copied from a spreadsheet and pasted on the card (tab-separated), a comma in them read as in a CSV', () => {
+    const pasted = (rows: string[]) => parseFiguresCsv(['measure\tdate\tvalue', ...rows].join('\n'), MEASURES, TODAY);
+    expect(pasted(['report-days\t2027-01-04\t3.5', 'active-field-staff\t2027-01-04\t61%', 'totals-matching\t2027-01-04\t1,000'])).toMatchObject({
+      ok: true,
+      figures: [{ measureId: 'report-days', value: 3.5 }, { measureId: 'active-field-staff', value: 61 }, { measureId: 'totals-matching', value: 1000 }],
+    });
+    expect(pasted(['report-days\t2027-01-04\t2,5'])).toMatchObject({ ok: false, errors: [expect.stringContaining('write decimals with a point')] });
+  });
+
   it('refuses a point grouping thousands in a semicolon-separated file ("1.234"), rather than save it a thousand times too small', () => {
     const csv = 'measure;date;value\nreport-days;2027-01-04;1.234\nactive-field-staff;2027-01-04;0.5\n';
     expect(parseFiguresCsv(csv, MEASURES, TODAY)).toEqual({

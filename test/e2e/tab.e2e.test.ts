@@ -155,6 +155,56 @@ describe('the tab in Chromium', () => {
     await page.close();
   });
 
+  it('shows a figure under 1 as the cards and the digest do (0.25 days, 0.04 %), not rounded to one decimal', async () => {
+    const today = clock.now().toISOString().slice(0, 10);
+    const enter = (measure: string, value: number) =>
+      fetch(`${app.url}/api/tab/figures`, {
+        method: 'POST',
+        headers: { 'x-demo-user': USERS.lead.aadObjectId, 'content-type': 'application/json' },
+        body: JSON.stringify({ measure, date: today, value }),
+      });
+    expect((await enter('report-days', 0.25)).status).toBe(200);
+    expect((await enter('active-field-staff', 0.04)).status).toBe(200);
+    const page = await browser.newPage({ locale: 'en-US' });
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}#overview`);
+    await page.getByRole('heading', { name: 'Measures of success' }).waitFor();
+    const latest = async (name: string) => (await page.locator('article.measure', { has: page.getByRole('heading', { name }) }).locator('p.latest').textContent()) ?? '';
+    expect(await latest('Median days to submit the monthly report')).toMatch(/^Latest: 0\.25 days /);
+    expect(await latest('Field staff active in FieldLedger')).toMatch(/^Latest: 0\.04 % /);
+    await page.close();
+  });
+
+  it('reads a figure typed with the reader\'s decimal comma (a phone\'s decimal keypad in French has no point) as they mean it', async () => {
+    const page = await browser.newPage({ locale: 'fr-FR' });
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}#overview`);
+    const form = page.locator('form.figure-form').first();
+    await form.locator('select[name="measure"]').selectOption('report-days');
+    await form.locator('input[name="date"]').fill(clock.now().toISOString().slice(0, 10));
+    await form.locator('input[name="value"]').fill('1,75');
+    await form.getByRole('button').click();
+    await page.getByText('Figure saved.').waitFor();
+    const overview = await (await fetch(`${app.url}/api/tab/overview`, { headers: { 'x-demo-user': USERS.lead.aadObjectId } })).json() as { measures: { id: string; latest: { value: number } | null }[] };
+    expect(overview.measures.find((m) => m.id === 'report-days')?.latest?.value).toBe(1.75);
+    await page.close();
+  });
+
+  it('dates a figure entered on the tab by the reader\'s own day, not UTC\'s: the evening in Bogotá, after midnight in Nairobi', async () => {
+    const dateField = async (timezoneId: string, at: string) => {
+      const page = await browser.newPage({ timezoneId });
+      await page.clock.setFixedTime(new Date(at));
+      await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}#overview`);
+      const input = page.locator('form.figure-form input[name="date"]');
+      await input.waitFor();
+      const out = { value: await input.inputValue(), max: await input.getAttribute('max') };
+      await page.close();
+      return out;
+    };
+    // 21:00 on 11 Jan in Bogotá (UTC−5) is already 12 Jan in UTC: tomorrow there.
+    expect(await dateField('America/Bogota', '2027-01-12T02:00:00Z')).toEqual({ value: '2027-01-11', max: '2027-01-11' });
+    // 01:30 on 12 Jan in Nairobi (UTC+3) is still 11 Jan in UTC: today there could not be picked.
+    expect(await dateField('Africa/Nairobi', '2027-01-11T22:30:00Z')).toEqual({ value: '2027-01-12', max: '2027-01-12' });
+  });
+
   it('cannot be framed by a page of another origin that is not Teams or Microsoft 365', async () => {
     // A real page of another origin on this machine (a routed one counts as public, refused for another reason).
     const host = createServer((_req, res) => {

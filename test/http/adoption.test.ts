@@ -98,6 +98,43 @@ describe('measures from Teams', () => {
   });
 });
 
+describe('a page of the measures card (More measures)', () => {
+  it('starts from the measure the button names, and leads back to the first', async () => {
+    const page = text(await act(USERS.staff, 'adoption.measures.show', { from: 1 }));
+    expect(page).not.toContain('Median days to submit the monthly report');
+    expect(page).toContain('Field staff active in FieldLedger');
+    expect(page).toMatch(/Measures 2–\d+ of \d+\./);
+    expect(page).toContain('Back to the first measures');
+  });
+});
+
+describe('the measures card\'s date of a figure', () => {
+  it('is the reader\'s own day (from Teams\' time zone), not UTC\'s: 21:00 in Bogotá is not yet tomorrow', async () => {
+    const was = clock.now();
+    try {
+      clock.set('2026-01-05T02:00:00Z'); // 21:00 on 4 Jan in Bogotá (UTC−5)
+      const dateInput = (replies: unknown) => {
+        let value: unknown;
+        const walk = (n: unknown): void => {
+          if (Array.isArray(n)) return n.forEach(walk);
+          if (!n || typeof n !== 'object') return;
+          const o = n as Record<string, unknown>;
+          if (o.type === 'Input.Date' && o.id === 'date') value = o.value;
+          Object.values(o).forEach(walk);
+        };
+        walk(replies);
+        return value;
+      };
+      const bogota = { ...where(USERS.lead), entities: [{ type: 'clientInfo', timezone: 'America/Bogota', locale: 'es-CO' }] };
+      expect(dateInput(await say(app, USERS.lead, 'adoption', bogota))).toBe('2026-01-04');
+      // No time zone from Teams: UTC's day, as before.
+      expect(dateInput(await say(app, USERS.lead, 'adoption', where(USERS.lead)))).toBe('2026-01-05');
+    } finally {
+      clock.set(was);
+    }
+  });
+});
+
 describe('a CSV of 10,000 rows pasted on the measures card', () => {
   it('is checked at once, written off the turn with the card following it, and ends "Imported 10,000 figures, replaced N"', async () => {
     // A figure entered before, which the import replaces.

@@ -2,13 +2,13 @@ import { STATE_LABEL } from '../../../src/adoption/metrics.js';
 import { ApiError, call, problem } from '../api.js';
 import { barChart, donutChart, lineChart } from '../charts.js';
 import { announce, h, fill } from '../dom.js';
-import { day, num, pct, shortDay, when } from '../format.js';
+import { day, figure, num, shortDay, typedNumber, when } from '../format.js';
 import type { MeasureStatus, Me, Overview } from '../types.js';
 
 /** Overview: the measures against baseline and target, and the weeks' trends as charts. */
 
 function value(v: number, unit: string): string {
-  return unit === '%' ? pct(v) : unit ? `${num(v)} ${unit}` : num(v);
+  return unit === '%' ? `${figure(v)} %` : unit ? `${figure(v)} ${unit}` : figure(v);
 }
 
 function measureCard(m: MeasureStatus): HTMLElement {
@@ -88,7 +88,10 @@ async function followImport(first: ImportAnswer, progress: HTMLElement): Promise
 
 function figureForms(overview: Overview, reload: () => void): HTMLElement {
   const ims = overview.measures.filter((m) => m.source === 'ims');
-  const today = new Date().toISOString().slice(0, 10);
+  // The reader's own day, as they would write it: UTC's is tomorrow on an evening west of UTC (the figure would be
+  // dated a day late) and yesterday after midnight east of it (their today could not be picked).
+  const now = new Date();
+  const today = new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
   const enter = h(
     'form',
     {
@@ -98,7 +101,7 @@ function figureForms(overview: Overview, reload: () => void): HTMLElement {
         ev.preventDefault();
         const f = new FormData(ev.target as HTMLFormElement);
         try {
-          const res = await call<{ replaced?: { value: number; enteredBy: string }[] }>('figures', { method: 'POST', body: { measure: f.get('measure'), date: f.get('date'), value: f.get('value') } });
+          const res = await call<{ replaced?: { value: number; enteredBy: string }[] }>('figures', { method: 'POST', body: { measure: f.get('measure'), date: f.get('date'), value: typedNumber(String(f.get('value') ?? '')) } });
           const old = res.replaced?.[0];
           announce(old ? `Figure saved. It replaces ${old.value} entered by ${old.enteredBy || 'someone'}.` : 'Figure saved.', 'success');
           reload();
