@@ -92,6 +92,14 @@ describe("a vote's rows", () => {
   const carla = { id: '29:carla', aadObjectId: 'aad-carla', name: 'Carla' };
   const dayRows = async (tables: Tables, day: string) =>
     (await collect((await tables.table('FaqQuestions')).listEntities({ queryOptions: { filter: `PartitionKey eq '${day}'` } }))).map((r) => String(r.rowKey));
+  /** A store, its privacy side, and a question Amina asked. */
+  const asked = async () => {
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const tables = testTables();
+    const store = await QuestionStore.open(tables, clock);
+    const privacy = await QuestionPrivacy.open(tables, clock);
+    return { clock, tables, store, privacy, q: await store.record('how do I sync the tablet', amina, { answered: true }) };
+  };
   const feedbackRows = async (tables: Tables, id: string) =>
     (await collect((await tables.table('FaqFeedback')).listEntities({ queryOptions: { filter: `PartitionKey eq '${id}'` } }))).length;
 
@@ -106,11 +114,7 @@ describe("a vote's rows", () => {
   });
 
   it('all go with their question, votes from before the rows beside it included; a voter forgotten takes theirs', async () => {
-    const clock = new ManualClock('2026-11-01T09:00:00Z');
-    const tables = testTables();
-    const store = await QuestionStore.open(tables, clock);
-    const privacy = await QuestionPrivacy.open(tables, clock);
-    const q = await store.record('how do I sync the tablet', amina, { answered: true });
+    const { clock, tables, store, privacy, q } = await asked();
     const kept = await store.record('where is the weekly report', amina, { answered: true });
     await store.vote(q.id, ben, true);
     await store.vote(kept.id, ben, false);
@@ -130,11 +134,7 @@ describe("a vote's rows", () => {
   });
 
   it('a question delete cut short leaves no row naming a voter that forgetting them misses', async () => {
-    const clock = new ManualClock('2026-11-01T09:00:00Z');
-    const tables = testTables();
-    const store = await QuestionStore.open(tables, clock);
-    const privacy = await QuestionPrivacy.open(tables, clock);
-    const q = await store.record('how do I sync the tablet', amina, { answered: true });
+    const { tables, store, privacy, q } = await asked();
     const voters = [ben, carla, { id: '29:dev', aadObjectId: 'aad-dev', name: 'Dev' }];
     for (const v of voters) await store.vote(q.id, v, true);
     const day = q.id.slice(0, 10);
