@@ -102,14 +102,14 @@ export class JobClaims {
     return this.o.clock.now().getTime();
   }
 
-  /** When a claim taken or renewed now lapses. */
-  until(): number {
-    return this.nowMs + this.ms;
+  /** When a claim taken or renewed now lapses (held `ms`: by default, as long as a claim holds). */
+  until(ms = this.ms): number {
+    return this.nowMs + ms;
   }
 
-  /** The claim columns a row is taken (or created) with now. */
-  columns(): ClaimColumns {
-    return { holder: this.o.holderId, claimedUntil: this.until() };
+  /** The claim columns a row is taken (or created) with now, held `ms` (by default, as long as a claim holds). */
+  columns(ms = this.ms): ClaimColumns {
+    return { holder: this.o.holderId, claimedUntil: this.until(ms) };
   }
 
   /** Whether a claim written until `claimedUntil` (a row as listed; missing is lapsed) has run out. */

@@ -50,6 +50,14 @@ const PK = 'job';
 const FINAL_VERSION = 1_000_000_000;
 /** Records of who was told read per page of an edit's corrections (the most one storage call gives). */
 const CORRECTION_ROWS = 1000;
+/**
+ * How long the claim a turn creates a job with holds (a claim shorter than the job's own is kept): its `start` comes
+ * within the same turn, and its first claim holds the job as long as a running one. A turn that stopped before
+ * starting it (killed, or Teams gave up on it) leaves a job a Save retried elsewhere takes up this soon, not once a
+ * running job's claim would lapse.
+ */
+const BEGIN_CLAIM_MS = 30_000;
+
 /** Questions read per page: one storage call, a few seconds of claims at most. */
 const PAGE_ROWS = 500;
 
@@ -153,11 +161,12 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
   }
 
   /**
-   * The turn's side (two storage calls): the job for `answer`, claimed by this instance, its count starting at the
-   * `told` the turn sent it to; `card` is where the champion follows the count (see `TellCard`; none: nowhere). Where
-   * the count is shown, and whether the job was `begun` now: not when one is there already (the Save pressed again, or
-   * retried by Teams after its first turn stopped part-way): nothing new is written, and its count goes on (the card is
-   * still followed: see below). Either way the turn `start`s it: the job's claim decides whether this run does anything.
+   * The turn's side (two storage calls): the job for `answer`, claimed by this instance briefly (`BEGIN_CLAIM_MS`), its
+   * count starting at the `told` the turn sent it to; `card` is where the champion follows the count (see `TellCard`;
+   * none: nowhere). Where the count is shown, and whether the job was `begun` now: not when one is there already (the
+   * Save pressed again, or retried by Teams after its first turn stopped part-way): nothing new is written, and its
+   * count goes on (the card is still followed: see below). Either way the turn `start`s it: the job's claim decides
+   * whether this run does anything.
    */
   async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<{ where: TellWhere; begun: boolean }> {
     const now = this.nowMs;
@@ -171,7 +180,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       reached: told,
       pages: 0,
       shared: where === 'thread',
-      ...this.claims.columns(),
+      ...this.beginClaim(),
     };
     let begun = true;
     try {
@@ -185,6 +194,11 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     if (card && 'post' in card) await this.d.posts.save(CURATED_TELL_POST, answer.id, card.post);
     else if (card) await this.show(answer.id, card, thread, tellCard(answer, tellProgressNote(told, where)));
     return { where, begun };
+  }
+
+  /** The claim a turn creates a job with (`BEGIN_CLAIM_MS`). */
+  private beginClaim() {
+    return this.claims.columns(Math.min(BEGIN_CLAIM_MS, this.claims.ms));
   }
 
   /** No 1:1 chat to send the champion's card to: the thread of the card pressed on, where the champion is. */
@@ -225,7 +239,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     const key = correctionKey(answer.id, answer.version);
     const thread = await this.threadFor(card);
     const where: TellWhere = thread ? 'thread' : 'chat';
-    const row: Row = { since: '', day: '', token: from, started: false, reached: told, pages: 0, shared: where === 'thread', ...this.claims.columns() };
+    const row: Row = { since: '', day: '', token: from, started: false, reached: told, pages: 0, shared: where === 'thread', ...this.beginClaim() };
     try {
       await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
     } catch (err) {

@@ -1009,7 +1009,8 @@ function sentAtOf(message: string): Date | undefined {
 /**
  * A question and what hangs on it: its votes (the voters' index rows, FaqFeedback), its asker's index row, the row
  * that finds it from its message. The question row goes first: a failure after it leaves rows that point at
- * nothing (deleted with their day by retention), never a question still listed. `kept`: `q` is a withdrawn
+ * nothing (deleted with their day by retention), never a question still listed; those naming a voter are left so
+ * that forgetting the voter still finds them (see below). `kept`: `q` is a withdrawn
  * question's copy (`w|<RK>`), and that copy is the row that goes.
  */
 async function deleteQuestion(
@@ -1027,10 +1028,20 @@ async function deleteQuestion(
     collect(t.questions.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${day} and RowKey ge ${beside} and RowKey lt ${`${VOTE_BESIDE}${rk}}`}`, select: ['RowKey'] } })),
     collect(t.feedback.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${id}`, select: ['RowKey'] } })),
   ]);
-  const voters = new Set([...besideRows.map((r) => String(r.rowKey).slice(beside.length)), ...feedbackRows.map((v) => safeKey(String(v.rowKey)))]);
-  for (const person of voters) await deleteIfThere(t.questions, day, `${VOTED}${person}|${rk}`);
-  for (const v of feedbackRows) await deleteIfThere(t.feedback, id, String(v.rowKey));
-  for (const r of besideRows) await deleteIfThere(t.questions, day, String(r.rowKey));
+  const besideOf = new Set(besideRows.map((r) => String(r.rowKey).slice(beside.length)));
+  const feedbackOf = new Map<string, string[]>();
+  for (const v of feedbackRows) {
+    const person = safeKey(String(v.rowKey));
+    feedbackOf.set(person, [...(feedbackOf.get(person) ?? []), String(v.rowKey)]);
+  }
+  // Voter by voter, their `v|` row last: a delete cut short (nothing retries it, the question has gone) leaves the
+  // `v|` row, which forgetting the voter finds (`rowsOf`) and takes the rest with (`dropVote`), never a row naming
+  // them that nothing finds.
+  for (const person of new Set([...besideOf, ...feedbackOf.keys()])) {
+    for (const key of feedbackOf.get(person) ?? []) await deleteIfThere(t.feedback, id, key);
+    if (besideOf.has(person)) await deleteIfThere(t.questions, day, `${beside}${person}`);
+    await deleteIfThere(t.questions, day, `${VOTED}${person}|${rk}`);
+  }
   const asker = fromEntity(q).asker;
   await deleteIfThere(t.questions, day, indexKey(ASKED, asker.aadObjectId ?? asker.id, rk));
   if (q.msg) await deleteIfThere(t.questions, day, messageKey(q.msg, rk));

@@ -775,7 +775,8 @@ export class OutboundWorker {
     const verdict = verdictOf(this.deps.transport.failure(error));
     if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
     metrics.messageSent(verdict.kind === 'throttled' ? 'throttled' : 'failed');
-    const outcome = await this.afterFailure(job, m, held.etag, held.attempt, conv, verdict);
+    await this.pauseIfThrottled(conv, verdict);
+    const outcome = await this.afterFailure(job, m, held.etag, held.attempt, verdict);
     if (outcome) await this.settleSend(job, m, outcome, conv.conversationId);
     return true;
   }
@@ -1025,15 +1026,18 @@ export class OutboundWorker {
       } catch (err) {
         if (!(err instanceof NotSent)) {
           await this.forgetPlan(conv, planned); // off the windows only if no request was made (`go` clears the entry once one is)
-          await this.deps.posts.endUpdate(kind, id, m.version, false, row);
           const verdict = verdictOf(this.deps.transport.failure(err));
+          // Before the post's turn is freed (a newer version would plan at once), and whatever its row says: a 429 is
+          // the conversation's, and a repeat of an update that ended was answered one as much as any other request.
+          await this.pauseIfThrottled(conv, verdict);
+          await this.deps.posts.endUpdate(kind, id, m.version, false, row);
           if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
           const tried = await this.deps.deliveries.read(m);
           if (tried && hasEnded(tried)) {
             await job.done(); // taken again after it ended (given up, or drawn by another copy meanwhile): that record stands
             return;
           }
-          const outcome = await this.afterFailure(job, m, undefined, (tried?.attempt ?? 0) + 1, conv, verdict);
+          const outcome = await this.afterFailure(job, m, undefined, (tried?.attempt ?? 0) + 1, verdict);
           if (outcome) await this.settleUpdate(job, m, outcome);
           return;
         }
@@ -1058,21 +1062,24 @@ export class OutboundWorker {
 
   // ---- shared ------------------------------------------------------------------------------------------
 
+  /** A 429 pauses that conversation (on every instance) for Retry-After. */
+  private async pauseIfThrottled(conv: StoredConversation, verdict: Verdict): Promise<void> {
+    if (verdict.kind === 'throttled') await this.deps.conversationBudget.pause(rootOf(conv.conversationId), this.now() + verdict.retryAfterMs);
+  }
+
   /**
-   * After a request failed: 429 pauses that conversation (on every instance) for Retry-After; retryable
-   * failures go back to the queue with backoff; returns the final result when there is nothing more to try.
+   * After a request failed (a 429's pause already made: `pauseIfThrottled`): a throttled message waits out
+   * Retry-After, retryable failures go back to the queue with backoff; returns the final result when there is
+   * nothing more to try.
    */
   private async afterFailure(
     job: Job,
     m: OutboundMessage,
     etag: string | undefined,
     attempt: number,
-    conv: StoredConversation,
     verdict: Verdict,
   ): Promise<DeliveryResult | undefined> {
     if (verdict.kind === 'throttled') {
-      const until = this.now() + verdict.retryAfterMs;
-      await this.deps.conversationBudget.pause(rootOf(conv.conversationId), until);
       if (etag) await this.deps.deliveries.release(m, etag, 'throttled (429)');
       else await this.deps.deliveries.noteRetry(m, attempt - 1, 'throttled (429)');
       await job.defer(verdict.retryAfterMs + Math.random() * 500);

@@ -237,6 +237,23 @@ describe("a champion's answer to a question more than 2,000 people asked this mo
   }, 180_000);
 });
 
+describe("a curated answer's Save retried by Teams on another instance after the first stopped before starting the job", () => {
+  it("the retry's start takes the job up within a turn's time, not once a running job's claim would lapse", async () => {
+    const s = await setup();
+    const { answer, told } = await answered(s);
+    const outboxB = new CapturedOutbox();
+    const a = await s.jobs('a', new CapturedOutbox(), 40);
+    const b = await s.jobs('b', outboxB, 40);
+    // Instance a's turn begins the job and stops there (killed, or Teams gave up on it): it never starts it.
+    await a.begin(answer, told.length, GRACE_CARD);
+    // Teams retries the Save on instance b half a minute later: its start runs the job (a's hold, never renewed, is over).
+    s.clock.advance(31_000);
+    b.start(answer.id);
+    await b.idle();
+    expect([...sentTo(outboxB.messages).keys()].filter((k) => oldest.includes(k)).sort()).toEqual([...oldest].sort());
+  }, 180_000);
+});
+
 /** Grace, the champion, has a 1:1 chat with the bot. */
 async function withGracesChat(s: Awaited<ReturnType<typeof setup>>): Promise<void> {
   await s.conversations.remember({ ...GRACE_POST.conversation, user: { id: grace.actor.id, aadObjectId: grace.actor.aadObjectId, name: grace.actor.name } });

@@ -1,5 +1,5 @@
-import type { TableClient } from '@azure/data-tables';
-import { describe, expect, it } from 'vitest';
+import { TableClient } from '@azure/data-tables';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { CuratedStore } from '../../src/faq/curated.js';
 import { FaqPersonalData } from '../../src/faq/privacy.js';
@@ -92,6 +92,14 @@ describe("a vote's rows", () => {
   const carla = { id: '29:carla', aadObjectId: 'aad-carla', name: 'Carla' };
   const dayRows = async (tables: Tables, day: string) =>
     (await collect((await tables.table('FaqQuestions')).listEntities({ queryOptions: { filter: `PartitionKey eq '${day}'` } }))).map((r) => String(r.rowKey));
+  /** A store, its privacy side, and a question Amina asked. */
+  const asked = async () => {
+    const clock = new ManualClock('2026-11-01T09:00:00Z');
+    const tables = testTables();
+    const store = await QuestionStore.open(tables, clock);
+    const privacy = await QuestionPrivacy.open(tables, clock);
+    return { clock, tables, store, privacy, q: await store.record('how do I sync the tablet', amina, { answered: true }) };
+  };
   const feedbackRows = async (tables: Tables, id: string) =>
     (await collect((await tables.table('FaqFeedback')).listEntities({ queryOptions: { filter: `PartitionKey eq '${id}'` } }))).length;
 
@@ -106,11 +114,7 @@ describe("a vote's rows", () => {
   });
 
   it('all go with their question, votes from before the rows beside it included; a voter forgotten takes theirs', async () => {
-    const clock = new ManualClock('2026-11-01T09:00:00Z');
-    const tables = testTables();
-    const store = await QuestionStore.open(tables, clock);
-    const privacy = await QuestionPrivacy.open(tables, clock);
-    const q = await store.record('how do I sync the tablet', amina, { answered: true });
+    const { clock, tables, store, privacy, q } = await asked();
     const kept = await store.record('where is the weekly report', amina, { answered: true });
     await store.vote(q.id, ben, true);
     await store.vote(kept.id, ben, false);
@@ -127,6 +131,32 @@ describe("a vote's rows", () => {
     expect((await dayRows(tables, day)).filter((k) => k.includes('aad-ben'))).toEqual([]);
     expect(await store.get(kept.id)).toMatchObject({ notHelpful: 1 });
     expect((await store.vote(kept.id, carla, true))?.helpful).toBe(1);
+  });
+
+  it('a question delete cut short leaves no row naming a voter that forgetting them misses', async () => {
+    const { tables, store, privacy, q } = await asked();
+    const voters = [ben, carla, { id: '29:dev', aadObjectId: 'aad-dev', name: 'Dev' }];
+    for (const v of voters) await store.vote(q.id, v, true);
+    const day = q.id.slice(0, 10);
+    // Storage fails once on the first delete of a row beside the question (a 503; or the instance stopped there).
+    const real = TableClient.prototype.deleteEntity;
+    let failed = false;
+    const spy = vi.spyOn(TableClient.prototype, 'deleteEntity').mockImplementation(function (this: TableClient, ...args: Parameters<TableClient['deleteEntity']>) {
+      if (!failed && args[1].startsWith('f|')) {
+        failed = true;
+        return Promise.reject(Object.assign(new Error('server busy'), { statusCode: 503 }));
+      }
+      return real.apply(this, args);
+    });
+    try {
+      await expect(store.remove(q.id)).rejects.toThrow('server busy');
+    } finally {
+      spy.mockRestore();
+    }
+    // Nothing retries it (the question has gone); each voter forgotten takes every row naming them.
+    expect(await store.remove(q.id)).toBe(false);
+    for (const v of voters) for (const row of (await privacy.rowsOf([v.aadObjectId])).votes) await privacy.dropVote(row);
+    expect((await dayRows(tables, day)).filter((k) => voters.some((v) => k.includes(v.aadObjectId)))).toEqual([]);
   });
 });
 

@@ -147,6 +147,25 @@ describe("an update's delivery row", () => {
     expect(suite.connector.messages.get(state!.post!.activityId)?.text).toBe('R-0008 v1');
   });
 
+  it('an update given up, taken again and answered 429: the card waits out Retry-After before its next redraw', async () => {
+    const instance = await postedCard('R-0009');
+    suite.connector.script(TRIAGE, 400, 1);
+    await instance.outbox.enqueue([update('R-0009', 2)]);
+    expect((await account.settled([update('R-0009', 2)]))[0]?.state).toBe('failed');
+    expect(await instance.settled()).toBe(true);
+    // Taken again, it is answered 429 with Retry-After 2 s: the channel is paused on every instance, as for any 429.
+    suite.connector.script(TRIAGE, 429, 1, { retryAfterSec: 2 });
+    const before = suite.connector.counts.requests;
+    await instance.outbox.enqueue([update('R-0009', 2)]);
+    await until('the 429 answered', () => suite.connector.counts.requests > before, 10_000);
+    const answeredAt = Date.now();
+    await instance.outbox.enqueue([update('R-0009', 3)]);
+    const id = (await (await PostStore.open(account.tables)).state('issue-triage', 'R-0009'))!.post!.activityId;
+    await until('v3 shown', () => suite.connector.messages.get(id)?.text === 'R-0009 v3', 20_000);
+    expect(Date.now() - answeredAt).toBeGreaterThan(1_500);
+    expect(await account.row(update('R-0009', 2))).toMatchObject({ state: 'failed' });
+  });
+
   it('counts the tries of an update that failed before it got through', async () => {
     const instance = await postedCard('R-0007');
     suite.connector.script(TRIAGE, 500, 2);
