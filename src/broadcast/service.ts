@@ -425,7 +425,7 @@ export class BroadcastService {
     // would be recorded with a "0 of 0" report. Checked as the confirmation did (a retried press finds its send).
     let unanswered: string[] = [];
     if (m.audience.kind !== 'channel' && !(await this.d.sends.get(sendId))) {
-      const check = await this.nobodyIn(m);
+      const check = await this.nobodyIn(m.audience, (notes) => nobodyToSend(m, this.d.rollout(), notes));
       if (typeof check === 'string') return { kind: 'message', text: check };
       unanswered = check?.unanswered ?? [];
     }
@@ -453,8 +453,7 @@ export class BroadcastService {
    * for its team, or undefined when it has someone. In the press's turn: it stops at the first recipient found (a
    * team: its roster's first page) and waits at most AUDIENCE_CHECK_MS.
    */
-  private async nobodyIn(m: PlanMessage): Promise<string | { unanswered: string[] } | undefined> {
-    const audience = m.audience;
+  private async nobodyIn(audience: Audience, nobody: (notes: readonly string[]) => string): Promise<string | { unanswered: string[] } | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), AUDIENCE_CHECK_MS);
@@ -467,7 +466,7 @@ export class BroadcastService {
         return `Nothing was sent: I couldn't check in time who is in its audience (${audienceLabel(audience, this.d.rollout())}); try again in a minute.`;
       }
       if (res.found) return undefined;
-      return res.unanswered.length ? { unanswered: res.unanswered } : nobodyToSend(m, this.d.rollout(), res.notes);
+      return res.unanswered.length ? { unanswered: res.unanswered } : nobody(res.notes);
     } finally {
       clearTimeout(timer);
     }
@@ -563,11 +562,18 @@ export class BroadcastService {
       else if (at.toJSDate().getTime() > this.now.getTime() + 366 * 86_400_000) errors.when = 'Pick a time within a year.';
       else dueAt = at.toJSDate();
     } else if (values.timing !== 'now' && values.timing !== '') errors.when = 'Choose "Now" or a date and time.';
+    const id = `a-${shortHash(requestKey)}`;
+    // Sent now to a user group or cohort nobody is in (yet): not "sent" to nobody with a report of 0 of 0, but said
+    // here, as `send <id>` says it, with the form kept (a retried press of one already sent finds it in begin).
+    if (!errors.audience && audience && audience.kind !== 'channel' && dueAt === undefined && !(await this.d.sends.get(id))) {
+      const check = await this.nobodyIn(audience, (notes) => nobodyToAnnounce(audience, this.d.rollout(), notes));
+      if (typeof check === 'string') errors.audience = check;
+    }
     if (Object.keys(errors).length) {
       return { kind: 'invalid', values, errors: { ...errors, form: 'Some fields need a look before I can send this.' } };
     }
     return this.begin({
-      id: `a-${shortHash(requestKey)}`,
+      id,
       source: 'announce',
       messageId: '',
       content: { title, body, links: [] },
@@ -839,25 +845,33 @@ export class BroadcastService {
 
 /** Why `send <id>` sent nothing to an audience with nobody in it, and what to check. */
 function nobodyToSend(m: PlanMessage, rollout: Rollout, notes: readonly string[]): string {
-  const check = ((): string => {
-    switch (m.audience.kind) {
-      case 'team':
-        return `that the app is installed in team ${m.audience.teamId} and the team has members`;
-      case 'group':
-      case 'cohort':
-        return 'who is in that user group or cohort (the rollout file, and who the rollout team added)';
-      case 'users':
-        return `the ids in "${m.id}"'s audience in the plan file, and that those people have the app`;
-      case 'champions':
-        return 'who the champions are (the champions team, or CHAMPION_IDS)';
-      case 'rolloutTeam':
-        return 'who the rollout team is (ROLLOUT_TEAM_IDS)';
-      default:
-        return 'that people have installed the app';
-    }
-  })();
   const why = notes.length ? ` (${notes.join('; ')})` : '';
-  return `Nothing was sent: ${audienceLabel(m.audience, rollout)} has nobody in it the app knows of${why}. Check ${check}, then type "send ${m.id}" again.`;
+  return `Nothing was sent: ${audienceLabel(m.audience, rollout)} has nobody in it the app knows of${why}. Check ${whatToCheck(m.audience, m.id)}, then type "send ${m.id}" again.`;
+}
+
+/** Why an announcement to be sent now to an audience with nobody in it is not sent (the form's audience field). */
+function nobodyToAnnounce(audience: Audience, rollout: Rollout, notes: readonly string[]): string {
+  const why = notes.length ? ` (${notes.join('; ')})` : '';
+  return `Nobody to send this to: ${audienceLabel(audience, rollout)} has nobody in it the app knows of${why}. Check ${whatToCheck(audience, '')}, or choose another audience; nothing was sent.`;
+}
+
+/** Where to look when an audience has nobody in it (`id`: the plan message naming it, for a list of people). */
+function whatToCheck(audience: Audience, id: string): string {
+  switch (audience.kind) {
+    case 'team':
+      return `that the app is installed in team ${audience.teamId} and the team has members`;
+    case 'group':
+    case 'cohort':
+      return 'who is in that user group or cohort (the rollout file, and who the rollout team added)';
+    case 'users':
+      return `the ids in "${id}"'s audience in the plan file, and that those people have the app`;
+    case 'champions':
+      return 'who the champions are (the champions team, or CHAMPION_IDS)';
+    case 'rolloutTeam':
+      return 'who the rollout team is (ROLLOUT_TEAM_IDS)';
+    default:
+      return 'that people have installed the app';
+  }
 }
 
 /** "6 hours", "90 minutes": a setting's length as a person reads it. */
