@@ -558,6 +558,9 @@ export class BroadcastService {
     if (values.timing === 'at') {
       const at = /^\d{4}-\d{2}-\d{2}$/.test(values.date) && /^([01]\d|2[0-3]):[0-5]\d$/.test(values.time) ? wallTime(values.date, values.time, this.timeZone) : undefined;
       if (!at?.isValid) errors.when = 'Pick a date and a time, or choose "Now".';
+      // A time the clocks skip that day (02:30 as they go forward): luxon would move it on an hour, unsaid.
+      else if (at.toFormat('yyyy-MM-dd HH:mm') !== `${values.date} ${values.time}`)
+        errors.when = `${values.time} does not exist on ${values.date} in ${this.timeZone}: the clocks go forward then. Pick ${at.toFormat('HH:mm')} or later, or choose "Now".`;
       else if (at.toJSDate() <= this.now) errors.when = `That time has passed (${this.timeZone}). Pick a later one, or choose "Now".`;
       else if (at.toJSDate().getTime() > this.now.getTime() + 366 * 86_400_000) errors.when = 'Pick a time within a year.';
       else dueAt = at.toJSDate();
