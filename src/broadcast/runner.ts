@@ -463,6 +463,9 @@ export class BroadcastRunner {
       if (r.waiting || r.heldUntil) rows.push({ key: r.key, state: 'cancelled', waiting: false, heldUntil: '', reason: 'cancelled before it was sent' });
     }
     await this.d.deliveries.batch(send.id, rows);
+    // Nothing more is handed over: its end is looked for as the answers of what was on its way come back (one look
+    // now would find those pending, and none would follow until the scheduled pass).
+    this.drained.add(send.id);
     this.scheduleFinishCheck(send.id);
     return rows.length;
   }
