@@ -919,6 +919,7 @@ export function sendStatus(s: Send, zone: string): string {
     case 'done':
       return `Sent ${formatWhen(s.finishedAt || s.dueAt, zone)}: ${counts?.sent ?? 0} of ${s.total} delivered${counts?.failed ? `, ${counts.failed} failed` : ''}`;
     case 'cancelled':
-      return `Cancelled${s.cancelledBy ? ` by ${s.cancelledBy.name}` : ''}: ${counts?.sent ?? 0} of ${s.total} had been sent`;
+      // Counted when what was on its way has its answers: until then "0 of N" would deny those already sent.
+      return `Cancelled${s.cancelledBy ? ` by ${s.cancelledBy.name}` : ''}: ${counts ? `${counts.sent} of ${s.total} had been sent` : 'finishing what was already on its way'}`;
   }
 }

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { parsePlan } from '../../src/broadcast/plan.js';
+import { EMPTY_ROLLOUT } from '../../src/rollout/model.js';
+import { fixture, finished, installed, LEAD, rolloutTeam, users } from './support.js';
+
+/* What `plan` says of a send cancelled part-way, while what was on its way finishes and once it has. */
+
+describe('plan: a send cancelled mid-send', () => {
+  it('does not say "0 of N had been sent" while those already on their way finish; once they have, it counts them', async () => {
+    const people = users(10);
+    const f = await fixture({ batch: 2, chats: installed(people) });
+    f.plan.current = parsePlan(
+      `timeZone: UTC
+messages:
+  - id: welcome
+    stage: launch
+    title: Welcome
+    body: Hello.
+    audience: { users: [${people.join(', ')}] }
+    when: manual
+`,
+      EMPTY_ROLLOUT,
+    );
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await f.b.runner.idle();
+    await f.outbox.deliver(2);
+    await f.b.runner.idle();
+    await f.b.service.cancel(LEAD, started.send.id);
+
+    const status = async () => {
+      const page = await f.b.service.planPage(LEAD, { kind: 'start' });
+      if (!('items' in page)) throw new Error(page.text);
+      return page.items.find((i) => i.id === 'welcome')!.status;
+    };
+    const during = await status();
+    expect(during).toContain('Cancelled by Lee Lead');
+    expect(during).not.toContain('0 of 10 had been sent');
+
+    await finished(f, started.send.id);
+    const sent = f.outbox.delivered.filter((k) => k.startsWith('broadcast|')).length;
+    expect(sent).toBeGreaterThan(0);
+    expect(await status()).toContain(`Cancelled by Lee Lead: ${sent} of 10 had been sent`);
+  });
+});
