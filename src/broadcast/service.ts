@@ -374,6 +374,11 @@ export class BroadcastService {
     if (unanswered.length && !recipients.length) {
       notes.push(`If you send it, it goes as soon as Teams answers (tried again for up to ${durationText(this.d.graceMs)}), and only once.`);
     }
+    // `send` typed twice (the first seemed slow), each card confirmed: everyone would get it twice. Said on the card.
+    const underWay = (await this.unfinishedSendsOf(m.id)).filter((s) => s.source !== 'reminder' && ['resolving', 'sending'].includes(s.status));
+    if (underWay.length) {
+      notes.push(`It is being sent already (${sendStatus(underWay[0]!, this.timeZone)}): sending it now sends it again to everyone.`);
+    }
     const toChannel = m.audience.kind === 'channel';
     let notInstalled: number | undefined;
     if (!toChannel && recipients.length <= CONFIRM_CHECK_LIMIT) {

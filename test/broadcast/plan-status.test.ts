@@ -3,7 +3,7 @@ import { parsePlan } from '../../src/broadcast/plan.js';
 import { EMPTY_ROLLOUT } from '../../src/rollout/model.js';
 import { fixture, finished, installed, LEAD, rolloutTeam, users } from './support.js';
 
-/* What `plan` says of a send cancelled part-way, while what was on its way finishes and once it has. */
+/* What `plan` and `send <id>` say of sends under way: one cancelled part-way, and a second send of one still going. */
 
 describe('plan: a send cancelled mid-send', () => {
   it('does not say "0 of N had been sent" while those already on their way finish; once they have, it counts them', async () => {
@@ -41,5 +41,35 @@ messages:
     const sent = f.outbox.delivered.filter((k) => k.startsWith('broadcast|')).length;
     expect(sent).toBeGreaterThan(0);
     expect(await status()).toContain(`Cancelled by Lee Lead: ${sent} of 10 had been sent`);
+  });
+});
+
+describe('send <id> while a send of it is under way', () => {
+  it('the second confirmation says it is being sent already, so confirming it sends it again', async () => {
+    const people = users(4);
+    const f = await fixture({ batch: 2, chats: installed(people) });
+    f.plan.current = parsePlan(
+      `timeZone: UTC
+messages:
+  - id: welcome
+    stage: launch
+    title: Welcome
+    body: Hello.
+    audience: { users: [${people.join(', ')}] }
+    when: manual
+`,
+      EMPTY_ROLLOUT,
+    );
+    const first = await f.b.service.prepareSend(LEAD, 'welcome');
+    expect(first).toMatchObject({ kind: 'confirm', confirmation: { notes: [] } });
+    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (started.kind !== 'started') throw new Error(started.text);
+    await f.b.runner.idle();
+
+    const again = await f.b.service.prepareSend(LEAD, 'welcome');
+    expect(again).toMatchObject({ kind: 'confirm', confirmation: { notes: [expect.stringContaining('It is being sent already (Sending to 4')] } });
+
+    await finished(f, started.send.id);
+    expect(await f.b.service.prepareSend(LEAD, 'welcome')).toMatchObject({ kind: 'confirm', confirmation: { notes: [] } });
   });
 });
