@@ -1,21 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePlan } from '../../src/broadcast/plan.js';
-import { EMPTY_ROLLOUT } from '../../src/rollout/model.js';
-import { fixture, finished, installed, LEAD, rolloutTeam, users } from './support.js';
-
-const planFor = (people: string[]) =>
-  parsePlan(
-    `timeZone: UTC
-messages:
-  - id: welcome
-    stage: launch
-    title: Welcome
-    body: Hello.
-    audience: { users: [${people.join(', ')}] }
-    when: manual
-`,
-    EMPTY_ROLLOUT,
-  );
+import { finished, LEAD, sendingWelcome } from './support.js';
 
 /*
  * How a send cancelled while messages were on their way ends: with its report once their answers are back (not
@@ -26,24 +10,17 @@ messages:
 
 describe('a cancelled send whose handed-over messages never got an answer', () => {
   it('hands them over again (same key) at the scheduled pass, and ends with the cancelled report', async () => {
-    const people = users(10);
-    const f = await fixture({ batch: 2, chats: installed(people), staleMs: 60_000 });
-    f.plan.current = planFor(people);
-    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
-    if (started.kind !== 'started') throw new Error(started.text);
-    await f.b.runner.idle();
-    await f.outbox.deliver(1);
-    await f.b.runner.idle();
+    const { f, send: started } = await sendingWelcome(10, 1, { staleMs: 60_000 });
     const handed = f.outbox.broadcastSends().length;
-    await f.b.service.cancel(LEAD, started.send.id);
+    await f.b.service.cancel(LEAD, started.id);
     // The instance holding what was on its way stops: those messages, and their answers, are lost.
     f.outbox.lose();
 
     f.clock.advance(2 * 60_000);
     await f.b.service.tick();
-    await finished(f, started.send.id);
+    await finished(f, started.id);
 
-    const send = await f.b.sends.get(started.send.id);
+    const send = await f.b.sends.get(started.id);
     expect(send).toMatchObject({ status: 'cancelled', counts: { sent: handed, cancelled: 10 - handed, pending: 0 } });
     // Each recipient got it at most once: the keys handed over again are the ones handed over before.
     expect(new Set(f.outbox.delivered).size).toBe(f.outbox.delivered.length);
@@ -51,18 +28,11 @@ describe('a cancelled send whose handed-over messages never got an answer', () =
   });
 
   it('answers that come back later than a moment after the cancel still end it with the report, without a scheduled pass', async () => {
-    const people = users(10);
-    const f = await fixture({ batch: 2, chats: installed(people) });
-    f.plan.current = planFor(people);
-    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
-    if (started.kind !== 'started') throw new Error(started.text);
-    await f.b.runner.idle();
-    await f.outbox.deliver(1);
-    await f.b.runner.idle();
-    await f.b.service.cancel(LEAD, started.send.id);
+    const { f, send: started } = await sendingWelcome(10, 1);
+    await f.b.service.cancel(LEAD, started.id);
     // Teams answers what was on its way a second later (no scheduler pass runs here).
     await new Promise((r) => setTimeout(r, 1_000));
-    await finished(f, started.send.id);
+    await finished(f, started.id);
     expect(JSON.stringify(f.outbox.requesterCards().at(-1))).toContain('Delivery report (cancelled)');
   });
 });

@@ -1,32 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parsePlan } from '../../src/broadcast/plan.js';
-import { EMPTY_ROLLOUT } from '../../src/rollout/model.js';
-import { fixture, finished, installed, LEAD, rolloutTeam, users } from './support.js';
+import { finished, LEAD, sendingWelcome } from './support.js';
 
 /* What `plan` and `send <id>` say of sends under way: one cancelled part-way, and a second send of one still going. */
 
 describe('plan: a send cancelled mid-send', () => {
   it('does not say "0 of N had been sent" while those already on their way finish; once they have, it counts them', async () => {
-    const people = users(10);
-    const f = await fixture({ batch: 2, chats: installed(people) });
-    f.plan.current = parsePlan(
-      `timeZone: UTC
-messages:
-  - id: welcome
-    stage: launch
-    title: Welcome
-    body: Hello.
-    audience: { users: [${people.join(', ')}] }
-    when: manual
-`,
-      EMPTY_ROLLOUT,
-    );
-    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
-    if (started.kind !== 'started') throw new Error(started.text);
-    await f.b.runner.idle();
-    await f.outbox.deliver(2);
-    await f.b.runner.idle();
-    await f.b.service.cancel(LEAD, started.send.id);
+    const { f, send: started } = await sendingWelcome(10, 2);
+    await f.b.service.cancel(LEAD, started.id);
 
     const status = async () => {
       const page = await f.b.service.planPage(LEAD, { kind: 'start' });
@@ -37,7 +17,7 @@ messages:
     expect(during).toContain('Cancelled by Lee Lead');
     expect(during).not.toContain('0 of 10 had been sent');
 
-    await finished(f, started.send.id);
+    await finished(f, started.id);
     const sent = f.outbox.delivered.filter((k) => k.startsWith('broadcast|')).length;
     expect(sent).toBeGreaterThan(0);
     expect(await status()).toContain(`Cancelled by Lee Lead: ${sent} of 10 had been sent`);
@@ -46,30 +26,12 @@ messages:
 
 describe('send <id> while a send of it is under way', () => {
   it('the second confirmation says it is being sent already, so confirming it sends it again', async () => {
-    const people = users(4);
-    const f = await fixture({ batch: 2, chats: installed(people) });
-    f.plan.current = parsePlan(
-      `timeZone: UTC
-messages:
-  - id: welcome
-    stage: launch
-    title: Welcome
-    body: Hello.
-    audience: { users: [${people.join(', ')}] }
-    when: manual
-`,
-      EMPTY_ROLLOUT,
-    );
-    const first = await f.b.service.prepareSend(LEAD, 'welcome');
-    expect(first).toMatchObject({ kind: 'confirm', confirmation: { notes: [] } });
-    const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
-    if (started.kind !== 'started') throw new Error(started.text);
-    await f.b.runner.idle();
+    const { f, send: started } = await sendingWelcome(4, 0);
 
     const again = await f.b.service.prepareSend(LEAD, 'welcome');
     expect(again).toMatchObject({ kind: 'confirm', confirmation: { notes: [expect.stringContaining('It is being sent already (Sending to 4')] } });
 
-    await finished(f, started.send.id);
+    await finished(f, started.id);
     expect(await f.b.service.prepareSend(LEAD, 'welcome')).toMatchObject({ kind: 'confirm', confirmation: { notes: [] } });
   });
 });
