@@ -168,7 +168,12 @@ export class BroadcastService {
     const order = [...plan.messages.map((m) => m.id), ...announced.map((a) => a.id)];
     let start = 0;
     let notice = '';
-    if (at.kind === 'number') start = Math.min(Math.max(0, at.index) * PAGE_SIZE, Math.max(0, order.length - 1));
+    if (at.kind === 'number') {
+      // A page past the end is the last page, said so (not its last message alone, a page of its own).
+      const pages = Math.max(1, Math.ceil(order.length / PAGE_SIZE));
+      start = Math.min(Math.max(0, at.index), pages - 1) * PAGE_SIZE;
+      if (at.index >= pages) notice = `The plan has ${pages === 1 ? '1 page' : `${pages} pages`}; here is the last.`;
+    }
     else if (at.kind === 'outdated') notice = 'This card was made by an earlier version of the app; here is the plan from its start.';
     else if (at.kind !== 'start') {
       const cursor = readPlanCursor(at.cursor);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { finished, LEAD, sendingWelcome } from './support.js';
+import { finished, fixture, LEAD, sendingWelcome, welcomePlan } from './support.js';
 
-/* What `plan` and `send <id>` say of sends under way: one cancelled part-way, and a second send of one still going. */
+/* What `plan` and `send <id>` say of sends under way (one cancelled part-way, a second send of one still going), and `plan <page>` past the end. */
 
 describe('plan: a send cancelled mid-send', () => {
   it('does not say "0 of N had been sent" while those already on their way finish; once they have, it counts them', async () => {
@@ -33,5 +33,20 @@ describe('send <id> while a send of it is under way', () => {
 
     await finished(f, started.id);
     expect(await f.b.service.prepareSend(LEAD, 'welcome')).toMatchObject({ kind: 'confirm', confirmation: { notes: [] } });
+  });
+});
+
+describe('plan <page> past the last page', () => {
+  it('shows the whole last page and says how many pages there are, not the last message alone', async () => {
+    const f = await fixture();
+    // Eight messages: two pages (1–6, 7–8).
+    f.plan.current = {
+      ...welcomePlan(['aad-a']),
+      messages: Array.from({ length: 8 }, (_, i) => ({ ...welcomePlan(['aad-a']).messages[0]!, id: `note-${i + 1}` })),
+    };
+    const page = await f.b.service.planPage(LEAD, { kind: 'number', index: 4 });
+    expect(page).toMatchObject({ first: 6, total: 8, notice: 'The plan has 2 pages; here is the last.' });
+    expect('items' in page && page.items.map((i) => i.id)).toEqual(['note-7', 'note-8']);
+    expect(await f.b.service.planPage(LEAD, { kind: 'number', index: 1 })).toMatchObject({ first: 6, notice: '' });
   });
 });
