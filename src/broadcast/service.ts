@@ -672,25 +672,29 @@ export class BroadcastService {
     if (sendId === 'preview') return { kind: 'preview' };
     const send = await this.d.sends.get(sendId);
     if (!send) return { kind: 'message', text: 'This message is no longer known; nothing was recorded.' };
+    const notTheirs = await this.notShownTo(caller, send, conversation);
+    if (notTheirs) return { kind: 'message', text: `${notTheirs}; nothing was recorded.` };
+    const res = await this.d.acks.acknowledge(send.id, caller.person.id, caller.person.name, this.now.toISOString());
+    return { kind: 'acked', content: send.content, at: res.at, fresh: res.fresh, sendId: send.id };
+  }
+
+  /**
+   * Why this person cannot have the send's card (a press of it is forged), or undefined when they may. `conversation`:
+   * where the press came from, as Teams names it (see acknowledge).
+   */
+  private async notShownTo(caller: Caller, send: Send, conversation: string | undefined): Promise<string | undefined> {
     if (send.audience.kind !== 'channel') {
       // Only someone whose copy reached them can have its card: a press for anyone else (held for their working hours,
       // cancelled, failed, blocked, no chat to go to) is forged, and would count them as having read it. A copy handed
       // over whose answer is not back yet may already be on their screen.
       const row = await this.d.deliveries.get(send.id, caller.person.id.toLowerCase());
-      if (!row || !mayHaveReached(row)) {
-        return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
-      }
-    } else {
-      // A channel post is seen by the members of its channel: a press from any other conversation is forged, and would
-      // count its presser as having read it. Checked without asking Teams (a roster read per presser is throttled
-      // on a large team's announcement).
-      const posted = await this.postedIn(send.id, send.audience.role);
-      if (!conversation || !posted || conversation !== posted) {
-        return { kind: 'message', text: 'This message was not posted in a channel you are in; nothing was recorded.' };
-      }
+      return row && mayHaveReached(row) ? undefined : 'This message was not sent to you';
     }
-    const res = await this.d.acks.acknowledge(send.id, caller.person.id, caller.person.name, this.now.toISOString());
-    return { kind: 'acked', content: send.content, at: res.at, fresh: res.fresh, sendId: send.id };
+    // A channel post is seen by the members of its channel: a press from any other conversation is forged, and would
+    // count its presser as having read it (or show a post of a channel they are not in). Checked without asking Teams (a
+    // roster read per presser is throttled on a large team's announcement).
+    const posted = await this.postedIn(send.id, send.audience.role);
+    return conversation && posted && conversation === posted ? undefined : 'This message was not posted in a channel you are in';
   }
 
   /**
@@ -703,12 +707,12 @@ export class BroadcastService {
   }
 
   /** A card's refresh for its reader: the message, and whether they acknowledged it. */
-  async view(caller: Caller, sendId: string): Promise<{ kind: 'view'; content: MessageContent; at?: string; sendId: string } | Refusal> {
+  async view(caller: Caller, sendId: string, conversation?: string): Promise<{ kind: 'view'; content: MessageContent; at?: string; sendId: string } | Refusal> {
     const send = await this.d.sends.get(sendId);
     if (!send) return { kind: 'message', text: 'This message is no longer known.' };
-    if (send.audience.kind !== 'channel' && !(await this.d.deliveries.get(send.id, caller.person.id.toLowerCase()))) {
-      return { kind: 'message', text: 'This message was not sent to you.' };
-    }
+    // As for "Got it": a refresh forged with another send's id shows nothing of a message that was not theirs to see.
+    const notTheirs = await this.notShownTo(caller, send, conversation);
+    if (notTheirs) return { kind: 'message', text: `${notTheirs}.` };
     return { kind: 'view', content: send.content, at: await this.d.acks.when(send.id, caller.person.id), sendId: send.id };
   }
 

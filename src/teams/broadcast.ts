@@ -174,7 +174,7 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
     return readerView(turn, res);
   });
   bot.verb(BROADCAST_VERBS.refresh, async (turn, data) => {
-    const res = await b.view(callerOf(turn), data.sendId);
+    const res = await b.view(callerOf(turn), data.sendId, sharedConversationOf(turn.context));
     return res.kind === 'view' ? readerView(turn, res) : { message: res.text };
   });
 
