@@ -98,6 +98,9 @@ export function delayedNotice(
 
 export const topicOf = (sendId: string) => `${TOPIC_PREFIX}${sendId}`;
 
+/** A row handed over (not waiting, not held) before `before` whose answer has not come back. */
+const awaitingAnswer = (r: Delivery, before: number): boolean => !r.waiting && !r.heldUntil && Boolean(r.queuedAt) && Date.parse(r.queuedAt) <= before;
+
 /** `broadcast|<send id>|<recipient>` (and `|<attempt>` from a resend on): one outbound message per recipient. */
 export function outboundKey(sendId: string, recipient: string, attempt: number): string {
   return `${KEY_PREFIX}${sendId}|${recipient}${attempt > 1 ? `|${attempt}` : ''}`;
@@ -460,6 +463,9 @@ export class BroadcastRunner {
       if (r.waiting || r.heldUntil) rows.push({ key: r.key, state: 'cancelled', waiting: false, heldUntil: '', reason: 'cancelled before it was sent' });
     }
     await this.d.deliveries.batch(send.id, rows);
+    // Nothing more is handed over: its end is looked for as the answers of what was on its way come back (one look
+    // now would find those pending, and none would follow until the scheduled pass).
+    this.drained.add(send.id);
     this.scheduleFinishCheck(send.id);
     return rows.length;
   }
@@ -488,7 +494,7 @@ export class BroadcastRunner {
       const staleBefore = now.getTime() - this.d.settings.staleMs;
       for await (const r of this.d.deliveries.rows(send.id, ['pending'])) {
         if (r.heldUntil && Date.parse(r.heldUntil) <= now.getTime()) due.push(r);
-        else if (!r.waiting && !r.heldUntil && r.queuedAt && Date.parse(r.queuedAt) <= staleBefore) stale.push(r);
+        else if (awaitingAnswer(r, staleBefore)) stale.push(r);
       }
       if (due.length) await this.handOver(send, due.slice(0, this.d.settings.batch * 4), send.chunks);
       if (stale.length) {
@@ -506,7 +512,28 @@ export class BroadcastRunner {
       }
       await this.pump(send.id);
     }
+    if (send.status === 'cancelled') await this.finishHandedOver(send);
     await this.finishIfDone(send.id);
+  }
+
+  /**
+   * A cancelled send's messages handed over before the cancel, whose answer never came (their instance stopped): handed
+   * over again under their key (the outbound path sends each key once), so what was on its way finishes and the send
+   * ends with its report, rather than waiting for those answers forever. Never held for working hours: nothing would
+   * release them, the send being cancelled.
+   */
+  private async finishHandedOver(send: Send): Promise<void> {
+    const staleBefore = this.now.getTime() - this.d.settings.staleMs;
+    const stale: Delivery[] = [];
+    for await (const r of this.d.deliveries.rows(send.id, ['pending'])) {
+      if (awaitingAnswer(r, staleBefore)) stale.push(r);
+    }
+    if (!stale.length) return;
+    this.d.log.warn({ sendId: send.id, rows: stale.length }, 'no answer for messages handed over before a cancel; handing them over again');
+    const chats = await mapLimit(stale, 16, (r) => (r.kind === 'user' ? this.d.chatOf(r.key) : Promise.resolve(undefined)));
+    const queuedAt = this.now.toISOString();
+    await this.d.deliveries.batch(send.id, stale.map((r) => ({ key: r.key, queuedAt })));
+    await this.d.outbox.enqueue(stale.map((r, i) => this.messageFor(send, r, chats[i])));
   }
 
   /** The delivery report as it stands (the final card, and the report's "Refresh"). */

@@ -168,7 +168,12 @@ export class BroadcastService {
     const order = [...plan.messages.map((m) => m.id), ...announced.map((a) => a.id)];
     let start = 0;
     let notice = '';
-    if (at.kind === 'number') start = Math.min(Math.max(0, at.index) * PAGE_SIZE, Math.max(0, order.length - 1));
+    if (at.kind === 'number') {
+      // A page past the end is the last page, said so (not its last message alone, a page of its own).
+      const pages = Math.max(1, Math.ceil(order.length / PAGE_SIZE));
+      start = Math.min(Math.max(0, at.index), pages - 1) * PAGE_SIZE;
+      if (at.index >= pages) notice = `The plan has ${pages === 1 ? '1 page' : `${pages} pages`}; here is the last.`;
+    }
     else if (at.kind === 'outdated') notice = 'This card was made by an earlier version of the app; here is the plan from its start.';
     else if (at.kind !== 'start') {
       const cursor = readPlanCursor(at.cursor);
@@ -374,6 +379,11 @@ export class BroadcastService {
     if (unanswered.length && !recipients.length) {
       notes.push(`If you send it, it goes as soon as Teams answers (tried again for up to ${durationText(this.d.graceMs)}), and only once.`);
     }
+    // `send` typed twice (the first seemed slow), each card confirmed: everyone would get it twice. Said on the card.
+    const underWay = (await this.unfinishedSendsOf(m.id)).filter((s) => s.source !== 'reminder' && ['resolving', 'sending'].includes(s.status));
+    if (underWay.length) {
+      notes.push(`It is being sent already (${sendStatus(underWay[0]!, this.timeZone)}): sending it now sends it again to everyone.`);
+    }
     const toChannel = m.audience.kind === 'channel';
     let notInstalled: number | undefined;
     if (!toChannel && recipients.length <= CONFIRM_CHECK_LIMIT) {
@@ -425,7 +435,7 @@ export class BroadcastService {
     // would be recorded with a "0 of 0" report. Checked as the confirmation did (a retried press finds its send).
     let unanswered: string[] = [];
     if (m.audience.kind !== 'channel' && !(await this.d.sends.get(sendId))) {
-      const check = await this.nobodyIn(m);
+      const check = await this.nobodyIn(m.audience, (notes) => nobodyToSend(m, this.d.rollout(), notes));
       if (typeof check === 'string') return { kind: 'message', text: check };
       unanswered = check?.unanswered ?? [];
     }
@@ -453,8 +463,7 @@ export class BroadcastService {
    * for its team, or undefined when it has someone. In the press's turn: it stops at the first recipient found (a
    * team: its roster's first page) and waits at most AUDIENCE_CHECK_MS.
    */
-  private async nobodyIn(m: PlanMessage): Promise<string | { unanswered: string[] } | undefined> {
-    const audience = m.audience;
+  private async nobodyIn(audience: Audience, nobody: (notes: readonly string[]) => string): Promise<string | { unanswered: string[] } | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), AUDIENCE_CHECK_MS);
@@ -467,7 +476,7 @@ export class BroadcastService {
         return `Nothing was sent: I couldn't check in time who is in its audience (${audienceLabel(audience, this.d.rollout())}); try again in a minute.`;
       }
       if (res.found) return undefined;
-      return res.unanswered.length ? { unanswered: res.unanswered } : nobodyToSend(m, this.d.rollout(), res.notes);
+      return res.unanswered.length ? { unanswered: res.unanswered } : nobody(res.notes);
     } finally {
       clearTimeout(timer);
     }
@@ -559,15 +568,25 @@ export class BroadcastService {
     if (values.timing === 'at') {
       const at = /^\d{4}-\d{2}-\d{2}$/.test(values.date) && /^([01]\d|2[0-3]):[0-5]\d$/.test(values.time) ? wallTime(values.date, values.time, this.timeZone) : undefined;
       if (!at?.isValid) errors.when = 'Pick a date and a time, or choose "Now".';
+      // A time the clocks skip that day (02:30 as they go forward): luxon would move it on an hour, unsaid.
+      else if (at.toFormat('yyyy-MM-dd HH:mm') !== `${values.date} ${values.time}`)
+        errors.when = `${values.time} does not exist on ${values.date} in ${this.timeZone}: the clocks go forward then. Pick ${at.toFormat('HH:mm')} or later, or choose "Now".`;
       else if (at.toJSDate() <= this.now) errors.when = `That time has passed (${this.timeZone}). Pick a later one, or choose "Now".`;
       else if (at.toJSDate().getTime() > this.now.getTime() + 366 * 86_400_000) errors.when = 'Pick a time within a year.';
       else dueAt = at.toJSDate();
     } else if (values.timing !== 'now' && values.timing !== '') errors.when = 'Choose "Now" or a date and time.';
+    const id = `a-${shortHash(requestKey)}`;
+    // Sent now to a user group or cohort nobody is in (yet): not "sent" to nobody with a report of 0 of 0, but said
+    // here, as `send <id>` says it, with the form kept (a retried press of one already sent finds it in begin).
+    if (!errors.audience && audience && audience.kind !== 'channel' && dueAt === undefined && !(await this.d.sends.get(id))) {
+      const check = await this.nobodyIn(audience, (notes) => nobodyToAnnounce(audience, this.d.rollout(), notes));
+      if (typeof check === 'string') errors.audience = check;
+    }
     if (Object.keys(errors).length) {
       return { kind: 'invalid', values, errors: { ...errors, form: 'Some fields need a look before I can send this.' } };
     }
     return this.begin({
-      id: `a-${shortHash(requestKey)}`,
+      id,
       source: 'announce',
       messageId: '',
       content: { title, body, links: [] },
@@ -653,25 +672,29 @@ export class BroadcastService {
     if (sendId === 'preview') return { kind: 'preview' };
     const send = await this.d.sends.get(sendId);
     if (!send) return { kind: 'message', text: 'This message is no longer known; nothing was recorded.' };
+    const notTheirs = await this.notShownTo(caller, send, conversation);
+    if (notTheirs) return { kind: 'message', text: `${notTheirs}; nothing was recorded.` };
+    const res = await this.d.acks.acknowledge(send.id, caller.person.id, caller.person.name, this.now.toISOString());
+    return { kind: 'acked', content: send.content, at: res.at, fresh: res.fresh, sendId: send.id };
+  }
+
+  /**
+   * Why this person cannot have the send's card (a press of it is forged), or undefined when they may. `conversation`:
+   * where the press came from, as Teams names it (see acknowledge).
+   */
+  private async notShownTo(caller: Caller, send: Send, conversation: string | undefined): Promise<string | undefined> {
     if (send.audience.kind !== 'channel') {
       // Only someone whose copy reached them can have its card: a press for anyone else (held for their working hours,
       // cancelled, failed, blocked, no chat to go to) is forged, and would count them as having read it. A copy handed
       // over whose answer is not back yet may already be on their screen.
       const row = await this.d.deliveries.get(send.id, caller.person.id.toLowerCase());
-      if (!row || !mayHaveReached(row)) {
-        return { kind: 'message', text: 'This message was not sent to you; nothing was recorded.' };
-      }
-    } else {
-      // A channel post is seen by the members of its channel: a press from any other conversation is forged, and would
-      // count its presser as having read it. Checked without asking Teams (a roster read per presser is throttled
-      // on a large team's announcement).
-      const posted = await this.postedIn(send.id, send.audience.role);
-      if (!conversation || !posted || conversation !== posted) {
-        return { kind: 'message', text: 'This message was not posted in a channel you are in; nothing was recorded.' };
-      }
+      return row && mayHaveReached(row) ? undefined : 'This message was not sent to you';
     }
-    const res = await this.d.acks.acknowledge(send.id, caller.person.id, caller.person.name, this.now.toISOString());
-    return { kind: 'acked', content: send.content, at: res.at, fresh: res.fresh, sendId: send.id };
+    // A channel post is seen by the members of its channel: a press from any other conversation is forged, and would
+    // count its presser as having read it (or show a post of a channel they are not in). Checked without asking Teams (a
+    // roster read per presser is throttled on a large team's announcement).
+    const posted = await this.postedIn(send.id, send.audience.role);
+    return conversation && posted && conversation === posted ? undefined : 'This message was not posted in a channel you are in';
   }
 
   /**
@@ -684,12 +707,12 @@ export class BroadcastService {
   }
 
   /** A card's refresh for its reader: the message, and whether they acknowledged it. */
-  async view(caller: Caller, sendId: string): Promise<{ kind: 'view'; content: MessageContent; at?: string; sendId: string } | Refusal> {
+  async view(caller: Caller, sendId: string, conversation?: string): Promise<{ kind: 'view'; content: MessageContent; at?: string; sendId: string } | Refusal> {
     const send = await this.d.sends.get(sendId);
     if (!send) return { kind: 'message', text: 'This message is no longer known.' };
-    if (send.audience.kind !== 'channel' && !(await this.d.deliveries.get(send.id, caller.person.id.toLowerCase()))) {
-      return { kind: 'message', text: 'This message was not sent to you.' };
-    }
+    // As for "Got it": a refresh forged with another send's id shows nothing of a message that was not theirs to see.
+    const notTheirs = await this.notShownTo(caller, send, conversation);
+    if (notTheirs) return { kind: 'message', text: `${notTheirs}.` };
     return { kind: 'view', content: send.content, at: await this.d.acks.when(send.id, caller.person.id), sendId: send.id };
   }
 
@@ -839,25 +862,33 @@ export class BroadcastService {
 
 /** Why `send <id>` sent nothing to an audience with nobody in it, and what to check. */
 function nobodyToSend(m: PlanMessage, rollout: Rollout, notes: readonly string[]): string {
-  const check = ((): string => {
-    switch (m.audience.kind) {
-      case 'team':
-        return `that the app is installed in team ${m.audience.teamId} and the team has members`;
-      case 'group':
-      case 'cohort':
-        return 'who is in that user group or cohort (the rollout file, and who the rollout team added)';
-      case 'users':
-        return `the ids in "${m.id}"'s audience in the plan file, and that those people have the app`;
-      case 'champions':
-        return 'who the champions are (the champions team, or CHAMPION_IDS)';
-      case 'rolloutTeam':
-        return 'who the rollout team is (ROLLOUT_TEAM_IDS)';
-      default:
-        return 'that people have installed the app';
-    }
-  })();
   const why = notes.length ? ` (${notes.join('; ')})` : '';
-  return `Nothing was sent: ${audienceLabel(m.audience, rollout)} has nobody in it the app knows of${why}. Check ${check}, then type "send ${m.id}" again.`;
+  return `Nothing was sent: ${audienceLabel(m.audience, rollout)} has nobody in it the app knows of${why}. Check ${whatToCheck(m.audience, m.id)}, then type "send ${m.id}" again.`;
+}
+
+/** Why an announcement to be sent now to an audience with nobody in it is not sent (the form's audience field). */
+function nobodyToAnnounce(audience: Audience, rollout: Rollout, notes: readonly string[]): string {
+  const why = notes.length ? ` (${notes.join('; ')})` : '';
+  return `Nobody to send this to: ${audienceLabel(audience, rollout)} has nobody in it the app knows of${why}. Check ${whatToCheck(audience, '')}, or choose another audience; nothing was sent.`;
+}
+
+/** Where to look when an audience has nobody in it (`id`: the plan message naming it, for a list of people). */
+function whatToCheck(audience: Audience, id: string): string {
+  switch (audience.kind) {
+    case 'team':
+      return `that the app is installed in team ${audience.teamId} and the team has members`;
+    case 'group':
+    case 'cohort':
+      return 'who is in that user group or cohort (the rollout file, and who the rollout team added)';
+    case 'users':
+      return `the ids in "${id}"'s audience in the plan file, and that those people have the app`;
+    case 'champions':
+      return 'who the champions are (the champions team, or CHAMPION_IDS)';
+    case 'rolloutTeam':
+      return 'who the rollout team is (ROLLOUT_TEAM_IDS)';
+    default:
+      return 'that people have installed the app';
+  }
 }
 
 /** "6 hours", "90 minutes": a setting's length as a person reads it. */
@@ -902,6 +933,7 @@ export function sendStatus(s: Send, zone: string): string {
     case 'done':
       return `Sent ${formatWhen(s.finishedAt || s.dueAt, zone)}: ${counts?.sent ?? 0} of ${s.total} delivered${counts?.failed ? `, ${counts.failed} failed` : ''}`;
     case 'cancelled':
-      return `Cancelled${s.cancelledBy ? ` by ${s.cancelledBy.name}` : ''}: ${counts?.sent ?? 0} of ${s.total} had been sent`;
+      // Counted when what was on its way has its answers: until then "0 of N" would deny those already sent.
+      return `Cancelled${s.cancelledBy ? ` by ${s.cancelledBy.name}` : ''}: ${counts ? `${counts.sent} of ${s.total} had been sent` : 'finishing what was already on its way'}`;
   }
 }

@@ -13,6 +13,7 @@ import {
   type PlanAt,
 } from '../broadcast/index.js';
 import type { MessageContent } from '../broadcast/model.js';
+import { formatWhen } from '../issues/cards.js';
 import type { Outbox } from '../outbound/message.js';
 import { personOf } from '../roles/roles.js';
 import type { CardActionResult, RolloutDeskBot, Turn } from './bot.js';
@@ -31,6 +32,9 @@ const callerOf = (turn: Turn): Caller => ({ person: personOf(turn.actor), role: 
 /** A card's own identity: a second click on the same card (or Teams' retry) finds the first one's result. */
 const cardKey = (turn: Turn) =>
   `${turn.context.activity.conversation.id}|${turn.context.activity.replyToId ?? turn.context.activity.id ?? ''}`;
+
+/** A scheduled time as the form took it: in the plan's zone, named (the form asked for it there, not in UTC). */
+const scheduledAt = (iso: string, zone: string) => `${formatWhen(iso, zone)}${zone === 'UTC' ? '' : ` (${zone})`}`;
 
 const isPersonal = (turn: Turn) => turn.context.activity.conversation.conversationType === 'personal';
 
@@ -146,7 +150,7 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
     return {
       message:
         res.send.status === 'scheduled'
-          ? `Scheduled "${res.send.content.title}" for ${res.send.dueAt.slice(0, 16).replace('T', ' ')} UTC, to ${res.send.audienceLabel}. "cancel ${res.send.id}" stops it.`
+          ? `Scheduled "${res.send.content.title}" for ${scheduledAt(res.send.dueAt, b.timeZone)}, to ${res.send.audienceLabel}. "cancel ${res.send.id}" stops it.`
           : `Sending "${res.send.content.title}" to ${res.send.audienceLabel}. Your progress card follows in our 1:1 chat.`,
     };
   });
@@ -170,7 +174,7 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
     return readerView(turn, res);
   });
   bot.verb(BROADCAST_VERBS.refresh, async (turn, data) => {
-    const res = await b.view(callerOf(turn), data.sendId);
+    const res = await b.view(callerOf(turn), data.sendId, sharedConversationOf(turn.context));
     return res.kind === 'view' ? readerView(turn, res) : { message: res.text };
   });
 

@@ -1,6 +1,7 @@
 import { ManualClock } from '../../src/clock.js';
 import { openBroadcast, type Broadcast } from '../../src/broadcast/index.js';
-import type { Plan } from '../../src/broadcast/model.js';
+import type { Plan, Send as BroadcastSend } from '../../src/broadcast/model.js';
+import { parsePlan } from '../../src/broadcast/plan.js';
 import type { ChatInfo } from '../../src/broadcast/runner.js';
 import type { IssueFacts } from '../../src/broadcast/wins.js';
 import type { DeliveryResult, OutboundMessage, Outbox, ResultListener } from '../../src/outbound/message.js';
@@ -201,4 +202,36 @@ export async function finished(f: Fixture, sendId: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`send ${sendId} did not finish`);
+}
+
+/** A plan of one manual message, "welcome", to these people 1:1. */
+export function welcomePlan(people: readonly string[]): Plan {
+  return parsePlan(
+    `timeZone: UTC
+messages:
+  - id: welcome
+    stage: launch
+    title: Welcome
+    body: Hello.
+    audience: { users: [${people.join(', ')}] }
+    when: manual
+`,
+    EMPTY_ROLLOUT,
+  );
+}
+
+/**
+ * `send welcome` to `n` people with the app, confirmed by the rollout team, handed over in batches of 2, and the
+ * first `answered` of them answered: a send part-way.
+ */
+export async function sendingWelcome(n: number, answered: number, opts: Parameters<typeof fixture>[0] = {}): Promise<{ f: Fixture; send: BroadcastSend }> {
+  const people = users(n);
+  const f = await fixture({ batch: 2, chats: installed(people), ...opts });
+  f.plan.current = welcomePlan(people);
+  const started = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+  if (started.kind !== 'started') throw new Error(started.text);
+  await f.b.runner.idle();
+  if (answered) await f.outbox.deliver(answered);
+  await f.b.runner.idle();
+  return { f, send: started.send };
 }
