@@ -4,6 +4,8 @@
  *   OUTBOUND_STORAGE   connection string (tables and queues)       OUTBOUND_PREFIX  table/queue prefix
  *   OUTBOUND_TENANT    per-tenant sends per second                OUTBOUND_ID      this instance's name
  *   OUTBOUND_WORKER    JSON of worker options (optional)
+ *   OUTBOUND_WAIT      "1": load, then start only on a line on standard input (a test starts the next instance's
+ *                      process ahead, so its load time does not fall between a kill and the take-over)
  * It prints one JSON line `{"ready":true}` when it takes messages, then its stats once a second; SIGTERM
  * stops it cleanly (in-flight sends finish, waiting ones go back to the queue).
  */
@@ -11,6 +13,7 @@ import { createLogger } from '../src/log.js';
 import { startStandaloneOutbound } from '../src/teams/outbound.js';
 
 const env = process.env;
+if (env.OUTBOUND_WAIT === '1') await new Promise((resolve) => process.stdin.once('data', resolve));
 const outbound = await startStandaloneOutbound({
   storage: env.OUTBOUND_STORAGE ?? '',
   prefix: env.OUTBOUND_PREFIX ?? '',

@@ -47,7 +47,7 @@ export interface BroadcastSetup {
   /** Tells the rollout team something once per key (a plan message due for a channel not set up). */
   tellRolloutTeam?(key: string, text: string): Promise<void>;
   facts: IssueFacts;
-  settings: RunnerSettings & { graceMs: number };
+  settings: RunnerSettings & { graceMs: number; audienceCheckMs?: number };
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   sends?: SendStore;
 }
@@ -107,6 +107,7 @@ export async function openBroadcast(s: BroadcastSetup): Promise<Broadcast> {
     tellRolloutTeam: s.tellRolloutTeam,
     clock: s.clock,
     graceMs: s.settings.graceMs,
+    audienceCheckMs: s.settings.audienceCheckMs,
   });
   const celebrationStore = await CelebrationStore.open(s.tables);
   const celebrations = new CelebrationService({

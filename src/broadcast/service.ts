@@ -59,6 +59,8 @@ export interface BroadcastServiceDeps {
   clock: Clock;
   /** How late a scheduled message may still go out (the app was down at its time). */
   graceMs: number;
+  /** How long a Send press waits to learn its audience has anyone (AUDIENCE_CHECK_MS unless a test shortens it). */
+  audienceCheckMs?: number;
   /** Tells the rollout team something once per `key` (1:1, else the triage channel). */
   tellRolloutTeam?(key: string, text: string): Promise<void>;
 }
@@ -466,7 +468,7 @@ export class BroadcastService {
   private async nobodyIn(audience: Audience, nobody: (notes: readonly string[]) => string): Promise<string | { unanswered: string[] } | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), AUDIENCE_CHECK_MS);
+      timer = setTimeout(() => resolve('late'), this.d.audienceCheckMs ?? AUDIENCE_CHECK_MS);
     });
     try {
       const res = await Promise.race([anyRecipient(audience, this.d.directory), late]);

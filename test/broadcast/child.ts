@@ -4,6 +4,8 @@
  *   BC_STORAGE  connection string     BC_PREFIX  table/queue prefix     BC_ID  this instance's name
  *   BC_START    "1": confirm `send launch` (to everyone with a 1:1 chat) as it starts
  *   BC_LOG      log level (default warn; the crash test shows the last lines when the send does not finish)
+ *   BC_WAIT     "1": load, then start only on a line on standard input (the crash test starts the second
+ *               instance's process ahead, so its load time does not fall between the kill and its take-over)
  * It prints `{"ready":true}` (and `{"sendId":…}` when it started one), then runs the plan's job every second.
  */
 import { systemClock } from '../../src/clock.js';
@@ -16,12 +18,15 @@ import { TEST_WORKER } from '../outbound/support.js';
 
 const env = process.env;
 const log = createLogger(env.BC_LOG || 'warn');
+if (env.BC_WAIT === '1') await new Promise((resolve) => process.stdin.once('data', resolve));
 const outbound = await startStandaloneOutbound({
   storage: env.BC_STORAGE ?? '',
   prefix: env.BC_PREFIX ?? '',
   tenantSendsPerSecond: 25,
   log,
-  worker: { id: env.BC_ID ?? `bc${process.pid}`, ...TEST_WORKER },
+  // Claims hold 3 × 1 s of re-planning (not 3 × 3 s) + the request's 3 s + 1 s: the attempts the kill cut off
+  // are settled 6 s sooner, by the same rules.
+  worker: { id: env.BC_ID ?? `bc${process.pid}`, ...TEST_WORKER, maxHoldMs: 1_000 },
 });
 const { tables, conversations } = outbound;
 const plan = parsePlan(

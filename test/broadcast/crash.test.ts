@@ -20,10 +20,11 @@ class Instance {
   /** The instance's last log lines (pino writes to stdout), for the state dump on time-out. */
   logs: string[] = [];
 
-  constructor(account: TestAccount, readonly id: string, start: boolean) {
+  /** `waiting`: the process loads, and starts the instance only when `go()` is called. */
+  constructor(account: TestAccount, readonly id: string, start: boolean, waiting = false) {
     this.child = spawn(process.execPath, ['--import', 'tsx', 'test/broadcast/child.ts'], {
-      env: { ...process.env, BC_STORAGE: azuriteConnection(), BC_PREFIX: account.prefix, BC_ID: id, BC_START: start ? '1' : '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BC_STORAGE: azuriteConnection(), BC_PREFIX: account.prefix, BC_ID: id, BC_START: start ? '1' : '', BC_WAIT: waiting ? '1' : '' },
+      stdio: [waiting ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     this.child.stderr?.on('data', (b: Buffer) => {
       this.stderr = (this.stderr + b.toString()).slice(-4_000);
@@ -42,6 +43,11 @@ class Instance {
       });
       void this.exited.then(() => reject(new Error(`instance exited before it was ready: ${this.stderr}`)));
     });
+    this.ready.catch(() => {}); // a process killed before `go()` was never awaited
+  }
+
+  go(): void {
+    this.child.stdin?.end('go\n');
   }
 
   async kill(): Promise<void> {
@@ -98,15 +104,16 @@ describe('a broadcast whose instance is killed mid-send', () => {
     await chats.rememberAll(users.map((u) => personalChat(connector, u)));
 
     const first = new Instance(account, 'first', true);
-    instances.push(first);
+    // The instance that takes over loads meanwhile and starts after the kill.
+    const second = new Instance(account, 'second', false, true);
+    instances.push(first, second);
     await first.ready;
     expect(first.sendId).not.toBe('');
     await until(() => connector.counts.delivered >= 25, 60_000, '25 deliveries');
     await first.kill();
     expect(connector.counts.delivered).toBeLessThan(users.length);
 
-    const second = new Instance(account, 'second', false);
-    instances.push(second);
+    second.go();
     await second.ready;
     const sends = await SendStore.open(account.tables);
     await until(async () => Boolean((await sends.get(first.sendId))?.finishedAt), 150_000, 'the send to finish').catch(async (err: Error) => {

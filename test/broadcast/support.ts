@@ -122,6 +122,8 @@ export async function fixture(
     teamMembers?: (teamId: string, firstPage?: boolean) => Promise<Person[]>;
     /** The people the app knows by name (default: Adele). */
     knownPeople?: { id: string; name: string }[];
+    /** How long a Send press waits to learn its audience has anyone (default: production's 5 s). */
+    audienceCheckMs?: number;
   } = {},
 ): Promise<Fixture> {
   const tables = opts.tables ?? testTables();
@@ -171,6 +173,7 @@ export async function fixture(
       staleMs: opts.staleMs ?? 15 * 60_000,
       progressEveryMs: 0,
       graceMs: 6 * 3600_000,
+      audienceCheckMs: opts.audienceCheckMs,
     },
     log: { warn: () => {}, info: () => {} },
     tellRolloutTeam: async (key, text) => void told.push({ key, text }),

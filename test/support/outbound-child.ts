@@ -14,7 +14,8 @@ export class WorkerProcess {
   /** Its last log lines (warnings and errors: why a message was put back or not finished), for a failure's report. */
   log = '';
 
-  constructor(opts: { storage: string; prefix: string; tenant: number; id: string; worker?: Partial<WorkerOptions> }) {
+  /** `waiting`: the process loads and starts its worker only when `go()` is called. */
+  constructor(opts: { storage: string; prefix: string; tenant: number; id: string; worker?: Partial<WorkerOptions>; waiting?: boolean }) {
     this.child = spawn(process.execPath, ['--import', 'tsx', 'scripts/outbound-worker.ts'], {
       env: {
         ...process.env,
@@ -23,8 +24,9 @@ export class WorkerProcess {
         OUTBOUND_TENANT: String(opts.tenant),
         OUTBOUND_ID: opts.id,
         OUTBOUND_WORKER: JSON.stringify(opts.worker ?? {}),
+        OUTBOUND_WAIT: opts.waiting ? '1' : '',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.waiting ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     this.child.stderr?.on('data', (b: Buffer) => {
       this.stderr = (this.stderr + b.toString()).slice(-4_000);
@@ -44,6 +46,12 @@ export class WorkerProcess {
       });
       void this.exited.then(() => reject(new Error(`worker exited before it was ready: ${this.stderr}`)));
     });
+    this.ready.catch(() => {}); // a process killed before `go()` was never awaited
+  }
+
+  /** Starts the worker of a process begun `waiting`; `ready` follows once it takes messages. */
+  go(): void {
+    this.child.stdin?.end('go\n');
   }
 
   /** SIGKILL: no handler runs, nothing is flushed — as a crashed or killed instance. */
