@@ -77,6 +77,8 @@ export interface Schedule {
    * but not taken as removed (no cancel is told, no calendar cancel served) until the entry is fixed or taken out.
    */
   onHold: string[];
+  /** The course each `onHold` training session teaches, when its entry still says (`my training` offers no other in its place). */
+  onHoldCourses?: Record<string, string>;
   /**
    * Ids of sessions whose entry turned bad while the app ran: each is served in `sessions` as it last was (reminders,
    * agenda, cancel, calendar and `my training` go on), but takes no new booking until the entry is fixed.

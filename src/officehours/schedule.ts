@@ -132,7 +132,7 @@ export function buildSchedule(
   const sessions: Session[] = [];
   const seen = new Set<string>();
   /** Entries that name a session but can't be served, and where their problem is. */
-  const held: { id: string; problem: number; asWas?: Session }[] = [];
+  const held: { id: string; entry: number; problem: number; asWas?: Session }[] = [];
   file.entries.forEach((entry, i) => {
     const known = entry && typeof entry === 'object' ? (entry as Record<string, unknown>).id : undefined;
     const where = `${source}: sessions[${i}]${typeof known === 'string' ? ` (${known})` : ''}`;
@@ -141,7 +141,7 @@ export function buildSchedule(
     if (!result.ok) {
       const heldId = id.safeParse(known);
       const asWas = heldId.success ? previous?.sessions.find((s) => s.id === heldId.data) : undefined;
-      if (heldId.success) held.push({ id: heldId.data, problem: problems.length, asWas });
+      if (heldId.success) held.push({ id: heldId.data, entry: i, problem: problems.length, asWas });
       problems.push(`${where}${result.field ? `.${result.field}` : ''}: ${result.message}; ${!heldId.success ? LEFT_OUT : asWas ? HELD_AS_WAS : HELD}`);
       return;
     }
@@ -170,7 +170,20 @@ export function buildSchedule(
     heldAsWas.push(h.id);
     sessions.push(h.asWas);
   }
-  return { zone: file.zone, sessions, problems, onHold: [...new Set(held.map((h) => h.id))].filter((x) => !seen.has(x)), heldAsWas };
+  const onHold = [...new Set(held.map((h) => h.id))].filter((x) => !seen.has(x));
+  const onHoldCourses: Record<string, string> = {};
+  for (const h of held) {
+    const course = onHold.includes(h.id) ? heldCourse(file.entries[h.entry], h.id) : undefined;
+    if (course) onHoldCourses[h.id] = course;
+  }
+  return { zone: file.zone, sessions, problems, onHold, onHoldCourses, heldAsWas };
+}
+
+/** The course a bad entry still names (its `course`, or for training its id, as checkSession has it), if readable. */
+function heldCourse(entry: unknown, id: string): string | undefined {
+  const e = entry as Record<string, unknown>;
+  const course = sessionSchema.shape.course.safeParse(e.course);
+  return course.success && course.data ? course.data : e.kind === 'training' ? id : undefined;
 }
 
 const LEFT_OUT = 'left out, the rest of the schedule is served';

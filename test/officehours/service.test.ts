@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../src/officehours/model.js';
+import { trainingCard } from '../../src/officehours/cards.js';
 import { liveSchedule } from '../../src/officehours/file.js';
 import { buildSchedule, parseScheduleFile } from '../../src/officehours/schedule.js';
 import type { AddForm } from '../../src/officehours/service.js';
@@ -13,6 +14,10 @@ const lead = viewer('aad-lead', { role: 'rolloutTeam' });
 const mercy = viewer('4b6d2e90-8a1c-4f7e-9d3b-9e80e3acf109');
 
 const DAY_MS = 86_400_000;
+
+/** Two sessions of course C1 for field officers: t1 (starting `start`, to mistype) and t2 a week later. */
+const course = (start: string) =>
+  `zone: Africa/Lusaka\nsessions:\n  - { id: t1, kind: training, group: field-officers, course: C1, title: Tablet basics, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/t1" }\n  - { id: t2, kind: training, group: field-officers, course: C1, title: Tablet basics, start: "2026-12-17 09:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/t2" }\n`;
 
 /** What a person was sent 1:1, in order. */
 const sentTo = (a: Awaited<ReturnType<typeof officeHoursInstance>>, who: typeof mercy) =>
@@ -348,6 +353,17 @@ describe('a booked session whose entry in the file is invalid in when it meets (
     expect(sentTo(a, mercy)).toEqual([]);
   });
 
+  it('`my training` counts the seat on its course, without a time, and offers no other session of the course', async () => {
+    let schedule = buildSchedule(parseScheduleFile(course('2026-12-10 09:00')), sampleRollout);
+    const a = await officeHoursInstance({ schedule: () => schedule });
+    expect(await a.service.book(mercy, 't1|2026-12-10T09:00', '')).toMatchObject({ kind: 'booked' });
+    schedule = buildSchedule(parseScheduleFile(course('2026-12-10 9am')), sampleRollout);
+    const training = await a.service.training(mercy);
+    const c1 = training.items.filter((i) => i.course === 'C1');
+    expect(c1.map((i) => [i.status, i.occurrence?.id, i.offer])).toEqual([['booked', undefined, undefined]]);
+    expect(JSON.stringify(trainingCard(training, mercy, a.clock.now()))).toContain('Your seat stands. The rollout team is correcting this session');
+  });
+
   it('taken out of the file (its id gone), those booked are told it is cancelled, as before', async () => {
     const { a, edit } = await bookedClinic();
     edit(yaml('2026-12-08 25:00', other));
@@ -363,8 +379,6 @@ describe('a booked session whose entry turns invalid while the app runs: served 
   const isaac = viewer('0c3a7fa2-6e4b-4d8a-b1c5-af91f4bd010a');
   const clinic = (start: string) =>
     `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic" }\n`;
-  const course = (start: string) =>
-    `zone: Africa/Lusaka\nsessions:\n  - { id: t1, kind: training, group: field-officers, course: C1, title: Tablet basics, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/t1" }\n  - { id: t2, kind: training, group: field-officers, course: C1, title: Tablet basics, start: "2026-12-17 09:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/t2" }\n`;
 
   /** The app's own loading (liveSchedule): Mercy booked on `occurrenceId`, a pass run, then the entry mistyped and saved. */
   async function heldAfterBooking(good: string, bad: string, occurrenceId: string) {
