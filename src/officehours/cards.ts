@@ -256,7 +256,10 @@ export function trainingCard(
     const session = item.offer ? sessionLine(item.offer, viewer.zone, now) : null;
     let detail = '';
     if (item.status === 'attended' && o) detail = `You attended on ${dateTimeIn(o.start, viewer.zone)}.`;
-    if (item.status === 'booked' && o) detail = `Your seat: ${spanIn(o, viewer.zone)}.`;
+    if (item.status === 'booked') {
+      // Its session held and not shown (Schedule.onHoldCourses): the seat stands, its time comes back with the entry.
+      detail = o ? `Your seat: ${spanIn(o, viewer.zone)}.` : 'Your seat stands. The rollout team is correcting this session in the schedule, so its time is not shown just now.';
+    }
     if (item.status === 'next' && o) detail = `${spanIn(o, viewer.zone)}.`;
     if (item.status === 'missed' && o) {
       detail = item.nextChance

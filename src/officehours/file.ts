@@ -31,7 +31,8 @@ export function openScheduleFile(
 
 /**
  * The schedule in force from the two files it depends on: rebuilt (and its problems reported, each naming
- * the session and field) only when the schedule file or the rollout file changed.
+ * the session and field) only when the schedule file or the rollout file changed. Each is built on the one
+ * before: a session whose entry turns bad is served as it last was (buildSchedule's `previous`).
  */
 export function liveSchedule(
   file: () => ScheduleFile,
@@ -44,7 +45,7 @@ export function liveSchedule(
     const f = file();
     const r = rollout();
     if (!built || built.file !== f || built.rollout !== r) {
-      const schedule = buildSchedule(f, r, source);
+      const schedule = buildSchedule(f, r, source, built?.schedule);
       for (const problem of schedule.problems) onProblem(problem);
       built = { file: f, rollout: r, schedule };
     }

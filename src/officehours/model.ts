@@ -72,11 +72,18 @@ export interface Schedule {
   /** Entries left out or changes ignored, each naming the entry and the field. */
   problems: string[];
   /**
-   * Ids of sessions whose entry is still in the file but can't be served (a typo in when it meets or who it is for):
-   * left out of `sessions`, but not taken as removed (no cancel is told, no calendar cancel served) until the entry
-   * is fixed or taken out.
+   * Ids of sessions whose entry is still in the file but can't be served (a typo in when it meets or who it is for),
+   * and which this run of the app never served (the entry was already bad when it started): left out of `sessions`,
+   * but not taken as removed (no cancel is told, no calendar cancel served) until the entry is fixed or taken out.
    */
   onHold: string[];
+  /** The course each `onHold` training session teaches, when its entry still says (`my training` offers no other in its place). */
+  onHoldCourses?: Record<string, string>;
+  /**
+   * Ids of sessions whose entry turned bad while the app ran: each is served in `sessions` as it last was (reminders,
+   * agenda, cancel, calendar and `my training` go on), but takes no new booking until the entry is fixed.
+   */
+  heldAsWas: string[];
 }
 
 /** An occurrence's id → its parts; undefined when it can't be one. */

@@ -2,7 +2,7 @@ import { allows } from '../roles/permissions.js';
 import type { Role } from '../roles/roles.js';
 import type { Membership } from '../rollout/index.js';
 import type { PersonBooking } from './bookings.js';
-import type { Occurrence, Schedule, Session, SessionKind } from './model.js';
+import { type Occurrence, type Schedule, type Session, type SessionKind, splitOccurrenceId } from './model.js';
 import { instantToLocal, occurrencesBetween } from './recurrence.js';
 
 /** Who may see and book what, and what the training timeline says: plain functions over plain values. */
@@ -106,10 +106,11 @@ export interface TimelineItem {
  * A person's training timeline: each course of their user groups' series (for their cohort, or for all), in
  * the order they first run. A course counts as attended when the host marked them present at any of its
  * sessions; missed when one has ended without them, with the next session of the same course as the chance
- * to catch up.
+ * to catch up. A held session (`heldAsWas`: no new bookings) shows as booked to those booked on it, and is offered
+ * to no one else; one held and not shown (`onHoldCourses`) still counts as their seat on its course, without a time.
  */
 export function trainingTimeline(
-  schedule: Pick<Schedule, 'sessions'>,
+  schedule: Pick<Schedule, 'sessions'> & Partial<Pick<Schedule, 'heldAsWas' | 'onHoldCourses'>>,
   m: Membership,
   mine: readonly PersonBooking[],
   now: Date,
@@ -127,11 +128,16 @@ export function trainingTimeline(
     const first = list[0] as Occurrence;
     const base = { course, title: first.session.title, groupId: first.session.group ?? '' };
     const attended = list.find((o) => booked.get(o.id)?.attended === true);
-    const upcoming = list.filter((o) => o.status === 'scheduled' && o.end.getTime() > now.getTime());
-    const mineNext = upcoming.find((o) => booked.get(o.id)?.status === 'booked');
+    const ahead = list.filter((o) => o.status === 'scheduled' && o.end.getTime() > now.getTime());
+    const mineNext = ahead.find((o) => booked.get(o.id)?.status === 'booked');
+    const upcoming = ahead.filter((o) => !schedule.heldAsWas?.includes(o.session.id));
     const past = list.filter((o) => o.status === 'scheduled' && o.end.getTime() <= now.getTime());
+    const heldSeat = mine.some(
+      (b) => b.status === 'booked' && Date.parse(b.start) > now.getTime() && schedule.onHoldCourses?.[splitOccurrenceId(b.occurrenceId)?.sessionId ?? ''] === course,
+    );
     if (attended) items.push({ ...base, status: 'attended', occurrence: attended });
     else if (mineNext) items.push({ ...base, status: 'booked', occurrence: mineNext });
+    else if (heldSeat) items.push({ ...base, status: 'booked' });
     else if (past.length) {
       const item: TimelineItem = { ...base, status: 'missed', occurrence: past[past.length - 1] as Occurrence };
       if (upcoming[0]) item.nextChance = upcoming[0];

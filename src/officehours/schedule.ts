@@ -10,8 +10,9 @@ import { lastMoveDay, MOVE_LIMIT_DAYS } from './rules.js';
 
 /**
  * The schedule file (`OFFICE_HOURS_FILE`): office hours and training sessions. Each session is checked on
- * its own — a bad rule, zone or date is named with the session's id and field, that session is left out (held as
- * it was: those booked are told nothing), and the rest of the schedule is still served; a bad field that leaves the
+ * its own — a bad rule, zone or date is named with the session's id and field, that session is held (served as it
+ * last was, taking no new booking; left out when it was never good: those booked are told nothing either way), and
+ * the rest of the schedule is still served; a bad field that leaves the
  * session knowable (its join link, title, topic, hosts) is named and set aside, and the session kept (setAside). Training is timed against a cohort's go-live
  * (`start: golive-14d 09:00`, in the cohort's zone), so the schedule is built with the rollout's people.
  */
@@ -116,16 +117,22 @@ const fileSessionSchema = z.strictObject({ ...sessionSchema.shape, joinUrl: z.un
 
 /**
  * The schedule from the file's entries and the rollout's cohorts and groups. Each problem says what was done: an
- * entry whose session can't be known (its times, seats or audience) is left out, and held as it was when its id is
- * readable (`onHold`: not taken as removed); one with a bad title, topic, join link or host is kept without it
- * (setAside); a bad change inside a good entry is ignored.
+ * entry whose session can't be known (its times, seats or audience) is held when its id is readable — served as
+ * `previous` (the schedule built before) had it (`heldAsWas`: no new bookings), else left out (`onHold`) — and not
+ * taken as removed; one with a bad title, topic, join link or host is kept without it (setAside); a bad change
+ * inside a good entry is ignored.
  */
-export function buildSchedule(file: ScheduleFile, rollout: Pick<Rollout, 'cohorts' | 'groups'>, source = 'schedule'): Schedule {
+export function buildSchedule(
+  file: ScheduleFile,
+  rollout: Pick<Rollout, 'cohorts' | 'groups'>,
+  source = 'schedule',
+  previous?: Pick<Schedule, 'sessions'>,
+): Schedule {
   const problems: string[] = [];
   const sessions: Session[] = [];
   const seen = new Set<string>();
   /** Entries that name a session but can't be served, and where their problem is. */
-  const held: { id: string; problem: number }[] = [];
+  const held: { id: string; entry: number; problem: number; asWas?: Session }[] = [];
   file.entries.forEach((entry, i) => {
     const known = entry && typeof entry === 'object' ? (entry as Record<string, unknown>).id : undefined;
     const where = `${source}: sessions[${i}]${typeof known === 'string' ? ` (${known})` : ''}`;
@@ -133,8 +140,9 @@ export function buildSchedule(file: ScheduleFile, rollout: Pick<Rollout, 'cohort
     const result = checkSession(aside.entry, file.zone, rollout, 'file');
     if (!result.ok) {
       const heldId = id.safeParse(known);
-      if (heldId.success) held.push({ id: heldId.data, problem: problems.length });
-      problems.push(`${where}${result.field ? `.${result.field}` : ''}: ${result.message}; ${heldId.success ? HELD : LEFT_OUT}`);
+      const asWas = heldId.success ? previous?.sessions.find((s) => s.id === heldId.data) : undefined;
+      if (heldId.success) held.push({ id: heldId.data, entry: i, problem: problems.length, asWas });
+      problems.push(`${where}${result.field ? `.${result.field}` : ''}: ${result.message}; ${!heldId.success ? LEFT_OUT : asWas ? HELD_AS_WAS : HELD}`);
       return;
     }
     if (seen.has(result.session.id)) {
@@ -152,17 +160,43 @@ export function buildSchedule(file: ScheduleFile, rollout: Pick<Rollout, 'cohort
     sessions.push({ ...result.session, changes });
   });
   // A bad entry of a session served from another entry of that id is only left out: the session is not held.
-  for (const h of held) if (seen.has(h.id)) problems[h.problem] = (problems[h.problem] as string).replace(HELD, LEFT_OUT);
-  return { zone: file.zone, sessions, problems, onHold: [...new Set(held.map((h) => h.id))].filter((x) => !seen.has(x)) };
+  for (const h of held) {
+    if (seen.has(h.id)) problems[h.problem] = (problems[h.problem] as string).replace(HELD_AS_WAS, LEFT_OUT).replace(HELD, LEFT_OUT);
+  }
+  const heldAsWas: string[] = [];
+  for (const h of held) {
+    if (seen.has(h.id) || !h.asWas) continue;
+    seen.add(h.id);
+    heldAsWas.push(h.id);
+    sessions.push(h.asWas);
+  }
+  const onHold = [...new Set(held.map((h) => h.id))].filter((x) => !seen.has(x));
+  const onHoldCourses: Record<string, string> = {};
+  for (const h of held) {
+    const course = onHold.includes(h.id) ? heldCourse(file.entries[h.entry], h.id) : undefined;
+    if (course) onHoldCourses[h.id] = course;
+  }
+  return { zone: file.zone, sessions, problems, onHold, onHoldCourses, heldAsWas };
+}
+
+/** The course a bad entry still names (its `course`, or for training its id, as checkSession has it), if readable. */
+function heldCourse(entry: unknown, id: string): string | undefined {
+  const e = entry as Record<string, unknown>;
+  const course = sessionSchema.shape.course.safeParse(e.course);
+  return course.success && course.data ? course.data : e.kind === 'training' ? id : undefined;
 }
 
 const LEFT_OUT = 'left out, the rest of the schedule is served';
 /**
  * An entry that can't be served but still names its session: a typo while editing it, most likely. Taken as removed,
- * everyone booked on it would be told it is cancelled; so it is held as it was (Schedule.onHold) until fixed or taken out.
+ * everyone booked on it would be told it is cancelled; so it is held until fixed or taken out: served as it last was
+ * (Schedule.heldAsWas), so reminders, cancels and the hosts' agenda go on; or, when this run never had it good (the
+ * entry was bad at start), left out and not taken as removed (Schedule.onHold).
  */
+const HELD_AS_WAS =
+  'the session is held: served as it last was (its bookings, reminders, agenda and calendar entries go on, and a seat can be cancelled) but not open to new bookings, and nobody is told anything, until the entry is fixed or the session is taken out of the file; the rest of the schedule is served';
 const HELD =
-  'the session is held as it was: not offered for booking, its bookings stand and nobody is told it is cancelled until the entry is fixed or the session is taken out of the file; the rest of the schedule is served';
+  'the session is held: the app has had no good entry for it since it started, so it is not shown (no booking, reminder or agenda), but its bookings stand and nobody is told it is cancelled until the entry is fixed or the session is taken out of the file; the rest of the schedule is served';
 
 /** `text` cut to `max` UTF-16 units (what the schema counts), ending "…", between whole characters (clip). */
 function cutTo(text: string, max: number): string {

@@ -196,6 +196,10 @@ const FORGOTTEN_QUESTION = 'A question brought to office hours (its words were r
 /** A calendar link of a held session (Schedule.onHold): its booking stands, and the link serves it once the entry is fixed. */
 const HELD_CALENDAR = 'the rollout team\'s schedule entry for this session is being corrected; your booking stands: open the link again later';
 
+/** A Book on a session held as it last was (Schedule.heldAsWas): its seats stand, and none is taken meanwhile. */
+const HELD_BOOK =
+  'The rollout team\'s schedule entry for this session is being corrected; it can\'t be booked until then. Those booked keep their seats. Try again later.';
+
 const HELD_QUESTION =
   'Storage is not answering right now. The question is kept and will be logged as an issue when storage is back; you will be told its reference in your chat with me then. Nothing more to do.';
 
@@ -246,8 +250,9 @@ export class OfficeHoursService {
   async upcoming(viewer: Viewer, at?: ListAt, perPage = PAGE_SIZE): Promise<SessionPage> {
     const now = this.d.clock.now();
     const [schedule, m, mine] = await Promise.all([this.current(), this.membership(viewer), this.d.bookings.ofPerson(viewer.person.id)]);
+    // A held session (no new bookings) is listed only to those booked on it: their seat, to see or cancel.
     const all = allOccurrences(schedule, now, offeredUntil('office-hours', now), (s) => s.kind === 'office-hours' && offeredTo(s, m, viewer.role))
-      .filter((o) => o.status === 'scheduled');
+      .filter((o) => o.status === 'scheduled' && (!schedule.heldAsWas.includes(o.session.id) || mine.some((b) => b.occurrenceId === o.id && b.status === 'booked')));
     // The list's own order (allOccurrences): start, then id.
     const place = (o: Occurrence, c: ListCursor) => o.start.getTime() - c.t || (o.id < c.id ? -1 : o.id > c.id ? 1 : 0);
     type Window = { from: number; to: number; keep: SessionPage['keep'] };
@@ -300,12 +305,13 @@ export class OfficeHoursService {
     if (!offeredTo(o.session, await this.membership(viewer), viewer.role)) {
       return { kind: 'message', text: 'That session is for another group of staff. Type "office hours" or "my training" for yours.' };
     }
-    const far = tooFarAhead(o, now);
-    if (far) {
-      // One they hold a seat on came from a card of theirs, though moved further since: a repeated Book, so answered
-      // as one (read only here: a session within the list goes to the store, which says so itself).
+    // Held (its entry in the file being corrected, served as it last was) or too far ahead: no new seat. One they hold
+    // a seat on came from a card of theirs (though moved further since): a repeated Book, so answered as one (read
+    // only here: a session within the list goes to the store, which says so itself).
+    const closed = schedule.heldAsWas.includes(o.session.id) ? HELD_BOOK : tooFarAhead(o, now);
+    if (closed) {
       const held = await this.d.bookings.booking(o.id, viewer.person.id);
-      if (held?.status !== 'booked') return { kind: 'message', text: far };
+      if (held?.status !== 'booked') return { kind: 'message', text: closed };
       return { kind: 'booked', offer: await this.offer(o, viewer), fresh: false };
     }
     const res = await this.d.bookings.book(o.id, o.session.capacity, viewer.person, {
@@ -952,7 +958,8 @@ export class OfficeHoursService {
   private async nextHint(viewer: Viewer, o: Occurrence, schedule: Schedule): Promise<string> {
     const now = this.d.clock.now();
     const m = await this.membership(viewer);
-    const same = (s: Session) => (o.session.course ? s.course === o.session.course : s.id === o.session.id) && offeredTo(s, m, viewer.role);
+    const same = (s: Session) =>
+      (o.session.course ? s.course === o.session.course : s.id === o.session.id) && offeredTo(s, m, viewer.role) && !schedule.heldAsWas.includes(s.id);
     // From the refused one on: someone who wanted the 24th is better helped by the 29th than by the 1st. Only as
     // far as the person's list offers: one further ahead could not be booked.
     const from = new Date(Math.max(now.getTime(), o.start.getTime()));

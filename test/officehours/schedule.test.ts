@@ -4,7 +4,7 @@ import { spanIn } from '../../src/officehours/display.js';
 import { occurrencesBetween } from '../../src/officehours/recurrence.js';
 import { buildSchedule, checkSession, parseScheduleFile, ScheduleFileError } from '../../src/officehours/schedule.js';
 import { parseRollout } from '../../src/rollout/model.js';
-import { HELD } from './problems.js';
+import { HELD, HELD_AS_WAS } from './problems.js';
 
 const rollout = parseRollout(readFileSync('sample/rollout.yaml', 'utf8'));
 const sample = () => buildSchedule(parseScheduleFile(readFileSync('sample/office-hours.yaml', 'utf8'), 'office-hours.yaml'), rollout, 'office-hours.yaml');
@@ -98,6 +98,20 @@ describe('bad entries in the schedule file', () => {
     expect(s.problems.slice(5)).toEqual([
       'office-hours.yaml: sessions[5] (Bad Id).id: must be 1–60 lower-case letters, digits or dashes; left out, the rest of the schedule is served',
     ]);
+  });
+
+  it('one that turns bad after a good load is served as it last was (no new bookings); the warning says so', () => {
+    const before = build(entry({}), entry({ id: 'other' }));
+    const s = buildSchedule({ zone: 'Africa/Lusaka', entries: [entry({ start: '2027-01-05 2pm', capacity: 3 }), entry({ id: 'other' })] }, rollout, 'office-hours.yaml', before);
+    expect(s.sessions.find((x) => x.id === 'oh')).toEqual(before.sessions.find((x) => x.id === 'oh'));
+    expect(s.heldAsWas).toEqual(['oh']);
+    expect(s.onHold).toEqual([]);
+    expect(s.problems).toEqual([`office-hours.yaml: sessions[0] (oh).start: "2027-01-05 2pm" is not a start; write "2026-12-08 14:00" or "golive-14d 09:00"; ${HELD_AS_WAS}`]);
+    // Still bad at the next reload: still as it last was good; fixed, served as the file says.
+    const again = buildSchedule({ zone: 'Africa/Lusaka', entries: [entry({ start: '2027-01-05 2pm' })] }, rollout, 'office-hours.yaml', s);
+    expect(again.sessions).toEqual(before.sessions.filter((x) => x.id === 'oh'));
+    const fixed = buildSchedule({ zone: 'Africa/Lusaka', entries: [entry({ capacity: 3 })] }, rollout, 'office-hours.yaml', again);
+    expect([fixed.heldAsWas, fixed.sessions.map((x) => x.capacity)]).toEqual([[], [3]]);
   });
 
   it('a bad second entry of a session served from another entry is only left out: the session is served, not held', () => {

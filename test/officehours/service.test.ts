@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../src/officehours/model.js';
+import { trainingCard } from '../../src/officehours/cards.js';
+import { liveSchedule } from '../../src/officehours/file.js';
 import { buildSchedule, parseScheduleFile } from '../../src/officehours/schedule.js';
 import type { AddForm } from '../../src/officehours/service.js';
 import { HELD } from './problems.js';
@@ -12,6 +14,10 @@ const lead = viewer('aad-lead', { role: 'rolloutTeam' });
 const mercy = viewer('4b6d2e90-8a1c-4f7e-9d3b-9e80e3acf109');
 
 const DAY_MS = 86_400_000;
+
+/** Two sessions of course C1 for field officers: t1 (starting `start`, to mistype) and t2 a week later. */
+const course = (start: string) =>
+  `zone: Africa/Lusaka\nsessions:\n  - { id: t1, kind: training, group: field-officers, course: C1, title: Tablet basics, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/t1" }\n  - { id: t2, kind: training, group: field-officers, course: C1, title: Tablet basics, start: "2026-12-17 09:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/t2" }\n`;
 
 /** What a person was sent 1:1, in order. */
 const sentTo = (a: Awaited<ReturnType<typeof officeHoursInstance>>, who: typeof mercy) =>
@@ -289,7 +295,7 @@ describe('the add form\'s lengths', () => {
   });
 });
 
-describe('a booked session whose entry in the file turns invalid in when it meets (a typo in its start)', () => {
+describe('a booked session whose entry in the file is invalid in when it meets (a typo in its start) and never was good in this run (as after a restart)', () => {
   const yaml = (start: string, more = '') =>
     `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic" }\n${more}`;
   const other = '  - { id: drop-in, title: Drop-in, start: "2026-12-09 10:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/drop" }\n';
@@ -347,6 +353,17 @@ describe('a booked session whose entry in the file turns invalid in when it meet
     expect(sentTo(a, mercy)).toEqual([]);
   });
 
+  it('`my training` counts the seat on its course, without a time, and offers no other session of the course', async () => {
+    let schedule = buildSchedule(parseScheduleFile(course('2026-12-10 09:00')), sampleRollout);
+    const a = await officeHoursInstance({ schedule: () => schedule });
+    expect(await a.service.book(mercy, 't1|2026-12-10T09:00', '')).toMatchObject({ kind: 'booked' });
+    schedule = buildSchedule(parseScheduleFile(course('2026-12-10 9am')), sampleRollout);
+    const training = await a.service.training(mercy);
+    const c1 = training.items.filter((i) => i.course === 'C1');
+    expect(c1.map((i) => [i.status, i.occurrence?.id, i.offer])).toEqual([['booked', undefined, undefined]]);
+    expect(JSON.stringify(trainingCard(training, mercy, a.clock.now()))).toContain('Your seat stands. The rollout team is correcting this session');
+  });
+
   it('taken out of the file (its id gone), those booked are told it is cancelled, as before', async () => {
     const { a, edit } = await bookedClinic();
     edit(yaml('2026-12-08 25:00', other));
@@ -355,5 +372,59 @@ describe('a booked session whose entry in the file turns invalid in when it meet
     a.outbox.clear();
     expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
     expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Clinic\*\* on Tue 8 Dec 2026, 14:00 .*is cancelled \(taken off the schedule\)/)]);
+  });
+});
+
+describe('a booked session whose entry turns invalid while the app runs: served as it last was', () => {
+  const isaac = viewer('0c3a7fa2-6e4b-4d8a-b1c5-af91f4bd010a');
+  const clinic = (start: string) =>
+    `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic" }\n`;
+
+  /** The app's own loading (liveSchedule): Mercy booked on `occurrenceId`, a pass run, then the entry mistyped and saved. */
+  async function heldAfterBooking(good: string, bad: string, occurrenceId: string) {
+    let file = parseScheduleFile(good);
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => file, () => sampleRollout, 'schedule') }); // now: Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    const booked = await a.service.book(mercy, occurrenceId, 'Where are my drafts?');
+    if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error(`not booked: ${JSON.stringify(booked)}`);
+    file = parseScheduleFile(bad);
+    await a.reminders.run(a.clock.now());
+    a.outbox.clear();
+    return Object.assign(a, { token: booked.offer.calendarUrl.split('/calendar/')[1] ?? '' });
+  }
+
+  it('at the reminder time those booked get the reminder, as the session last was; its calendar entry, agenda and attendance go on', async () => {
+    const a = await heldAfterBooking(clinic('2026-12-08 14:00'), clinic('2026-12-08 25:00'), 'clinic|2026-12-08T14:00');
+    const ics = await a.service.calendar(a.token);
+    expect(ics && 'content' in ics ? ics.content : ics).toContain('STATUS:CONFIRMED');
+    a.clock.advance(Date.parse('2026-12-08T11:30:00Z') - a.clock.now().getTime()); // 13:30 in Lusaka
+    await a.reminders.run(a.clock.now());
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/Clinic/)]);
+    expect(await a.service.agenda(lead, 'clinic|2026-12-08T14:00')).toMatchObject({ kind: 'agenda' });
+    a.clock.advance(60 * 60_000);
+    expect(await a.service.markAttendance(lead, 'clinic|2026-12-08T14:00', [mercy.person.id])).toMatchObject({ notice: 'Attendance saved: 1 of 1 booked attended.' });
+  });
+
+  it('Cancel my seat works and frees the seat', async () => {
+    const a = await heldAfterBooking(clinic('2026-12-08 14:00'), clinic('2026-12-08 25:00'), 'clinic|2026-12-08T14:00');
+    const res = await a.service.cancelBooking(mercy, 'clinic|2026-12-08T14:00');
+    expect(res.text).toMatch(/^Your seat at Clinic on Tue 8 Dec 2026, 14:00.* is cancelled/);
+    expect((await a.bookings.seatsOf('clinic|2026-12-08T14:00')).booked).toBe(0);
+  });
+
+  it('`my training` shows it as booked and offers no other session of its course', async () => {
+    const a = await heldAfterBooking(course('2026-12-10 09:00'), course('2026-12-10 9am'), 't1|2026-12-10T09:00');
+    const c1 = (await a.service.training(mercy)).items.filter((i) => i.course === 'C1');
+    expect(c1.map((i) => `${i.status} ${i.occurrence?.id}`)).toEqual(['booked t1|2026-12-10T09:00']);
+  });
+
+  it('a Book on it is refused with a message, and nothing is booked; one already booked is answered as booked', async () => {
+    const a = await heldAfterBooking(clinic('2026-12-08 14:00'), clinic('2026-12-08 25:00'), 'clinic|2026-12-08T14:00');
+    expect(await a.service.book(isaac, 'clinic|2026-12-08T14:00', '')).toEqual({ kind: 'message', text: expect.stringMatching(/being corrected.*can't be booked/) });
+    expect(await a.bookings.booking('clinic|2026-12-08T14:00', isaac.person.id)).toBeUndefined();
+    expect((await a.bookings.seatsOf('clinic|2026-12-08T14:00')).booked).toBe(1);
+    expect(await a.service.book(mercy, 'clinic|2026-12-08T14:00', '')).toMatchObject({ kind: 'booked', fresh: false });
+    // The office hours list does not offer it to those not booked on it.
+    expect((await a.service.upcoming(isaac)).offers.map((o) => o.occurrence.id)).not.toContain('clinic|2026-12-08T14:00');
   });
 });
