@@ -3,6 +3,7 @@ import { allows } from '../roles/permissions.js';
 import { addDays, mergeGaps, round1, weekOf } from './daily.js';
 import type { FigureImports, ImportView } from './figure-imports.js';
 import { BATCH_ROWS, checkFigure, type Figure, type FigureStore, parseFiguresCsv, type Replaced } from './figures.js';
+import type { DecimalMark } from './numbers.js';
 import type { FieldErrors, Measure, MeasureEdit } from './measures.js';
 import type { MeasuresWrite } from './measures-file.js';
 import {
@@ -182,9 +183,10 @@ export class AdoptionService {
     caller: AdoptionCaller,
     input: { measure: string; date: string; value: string },
     via: Figure['via'],
+    decimals: DecimalMark = 'point',
   ): Promise<FigureOutcome> {
     if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
-    const checked = checkFigure(input, this.d.measures.current, this.latestDay());
+    const checked = checkFigure(input, this.d.measures.current, this.latestDay(), decimals);
     if (!checked.ok) return { ok: false, message: `Not saved: ${checked.message}.` };
     const replaced = await this.d.figures.save([checked.figure], { id: caller.person.id, name: caller.person.name, via, at: this.d.clock.now() });
     return { ok: true, saved: 1, replaced };
