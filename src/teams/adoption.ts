@@ -37,6 +37,8 @@ export interface AdoptionWiring {
   audiences: () => PulseAudienceGroups;
   /** Where a large import's card is, for its job to redraw it as batches land. */
   posts: Pick<PostStore, 'save'>;
+  /** The time zone saved with the person's 1:1 chat (by user key), for a card press that carries none. */
+  savedZone: (userKey: string) => Promise<string | undefined>;
 }
 
 const callerOf = (turn: Turn): AdoptionCaller => ({ person: personOf(turn.actor), role: turn.role });
@@ -45,6 +47,9 @@ const callerOf = (turn: Turn): AdoptionCaller => ({ person: personOf(turn.actor)
 export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
   const measures = async (turn: Turn, extra: { notice?: string; good?: boolean; errors?: readonly string[]; from?: number } = {}): Promise<CardActionResult> => {
     const overview = await w.adoption.overview();
+    // A card press often carries no time zone: the one Teams gave on the person's messages, else UTC. Unread (storage
+    // trouble) it is UTC's day, not a failed card.
+    const zone = timeZoneOf(turn.context.activity) ?? (await w.savedZone(turn.actor.aadObjectId ?? turn.actor.id).catch(() => undefined));
     return {
       card: measuresCard({
         statuses: overview.measures,
@@ -52,7 +57,7 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
         canEdit: allows(turn.role, 'adoption.measures'),
         version: w.adoption.measuresVersion,
         // The figure's date as the reader would write it today: UTC's is tomorrow on an evening west of UTC.
-        today: dayIn(w.clock.now(), timeZoneOf(turn.context.activity)),
+        today: dayIn(w.clock.now(), zone),
         dashboardUrl: w.dashboardUrl(),
         notice: extra.notice,
         noticeColor: extra.notice ? (extra.good ? 'Good' : 'Attention') : 'Default',
