@@ -180,6 +180,7 @@ export function parseFiguresCsv(
   text: string,
   measures: readonly Measure[],
   today: string,
+  localeComma = false,
 ): { ok: true; figures: FigureInput[] } | { ok: false; errors: string[] } {
   if (text.length > MAX_CSV_CHARS) {
     const rows = text.match(/\r\n|\r|\n/g)?.length ?? 0;
@@ -202,7 +203,10 @@ export function parseFiguresCsv(
   if (rows > MAX_IMPORT_ROWS) {
     return { ok: false, errors: [`the file has ${rows.toLocaleString('en-US')} figures; import at most ${MAX_IMPORT_ROWS.toLocaleString('en-US')} at a time`] };
   }
-  const decimals: DecimalMark = csvSeparator(text) === ';' ? 'comma' : 'point';
+  // Cells pasted from a spreadsheet are written as the reader's locale writes numbers ("1,25" in German); a file's
+  // semicolons say its comma is the decimal mark; commas between cells, that it is not.
+  const sep = csvSeparator(text);
+  const decimals: DecimalMark = sep === ';' ? 'comma' : sep === '\t' && localeComma ? 'comma-locale' : 'point';
   const errors: string[] = [];
   const figures: FigureInput[] = [];
   const seen = new Map<string, number>();

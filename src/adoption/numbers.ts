@@ -20,6 +20,15 @@ const COMMA_GROUPED = /^[-+]?[1-9]\d{0,2}(,\d{3})+$/;
  */
 export type DecimalMark = 'point' | 'comma' | 'comma-locale';
 
+/** Whether `locale` (a BCP 47 tag, as Teams gives it) writes decimals with a comma; an unknown one does not. */
+export function writesDecimalComma(locale: string | undefined): boolean {
+  try {
+    return new Intl.NumberFormat(locale ?? 'en-US').formatToParts(1.5).find((p) => p.type === 'decimal')?.value === ',';
+  } catch {
+    return false;
+  }
+}
+
 /** "1.234" or "1,234" (a "%" after it aside): 1234 or 1.234, depending on who wrote it. */
 export function twoWays(text: string): boolean {
   const clean = text.trim().replace(/%$/, '').trim();

@@ -197,9 +197,9 @@ export class AdoptionService {
    * within the call, whole or not at all; a larger file is staged and written in batches off the turn (the caller
    * starts it with `startImport`), each batch whole, a fault part-way resumed from the batch it stopped at.
    */
-  async importFigures(caller: AdoptionCaller, csv: string, via: Figure['via']): Promise<ImportOutcome> {
+  async importFigures(caller: AdoptionCaller, csv: string, via: Figure['via'], localeComma = false): Promise<ImportOutcome> {
     if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
-    const parsed = parseFiguresCsv(csv, this.d.measures.current, this.latestDay());
+    const parsed = parseFiguresCsv(csv, this.d.measures.current, this.latestDay(), localeComma);
     if (!parsed.ok) return { ok: false, message: 'Nothing was imported: fix these rows and import the file again.', errors: parsed.errors };
     const by = { id: caller.person.id, name: caller.person.name, via };
     if (parsed.figures.length > BATCH_ROWS && this.d.imports) return { ok: true, staged: await this.d.imports.stage(parsed.figures, by) };

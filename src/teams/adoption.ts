@@ -19,6 +19,7 @@ import {
   importCard,
   importedNotice,
   IMPORT_POST,
+  writesDecimalComma,
 } from '../adoption/index.js';
 import type { PostStore } from '../conversations/posts.js';
 import type { Clock } from '../clock.js';
@@ -120,7 +121,8 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
   });
 
   bot.verb(ADOPTION_VERBS.importFigures, async (turn, data) => {
-    const res = await w.adoption.importFigures(callerOf(turn), data.csv, 'csv');
+    // Cells pasted from a spreadsheet carry the reader's decimal mark: their locale says which.
+    const res = await w.adoption.importFigures(callerOf(turn), data.csv, 'csv', writesDecimalComma(turn.context.activity.locale));
     if (!res.ok) return measures(turn, { notice: res.message, errors: res.errors });
     if ('staged' in res) {
       // Checked and staged: written off the turn, this card following it (saved before the job can redraw it).
