@@ -786,7 +786,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       dashboardUrl: () => dashboard.url,
       channelReady: async () => (await conversations.channelFor('rollout')) !== undefined,
     });
-    registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url, audiences: () => rolloutFile.current, posts });
+    registerAdoption(bot, { adoption, pulses, clock, dashboardUrl: () => dashboard.url, audiences: () => rolloutFile.current, posts, savedZone: async (key) => (await conversations.personalChat(key))?.timeZone });
     scheduler.add({
       name: 'adoption.figureImports',
       everyMs: config.env.SCHEDULER_INTERVAL_SECONDS * 1000,

@@ -3,7 +3,7 @@ import { odata, type TableClient, TableTransaction } from '@azure/data-tables';
 import { readEntity, retryOnConflict } from '../storage/entities.js';
 import { collect, type Tables } from '../storage/tables.js';
 import { isoDay, type Measure, sameName } from './measures.js';
-import { FIGURE_BOUND_TEXT, readDecimal, readNumber } from './numbers.js';
+import { type DecimalMark, FIGURE_BOUND_TEXT, readDecimal, readNumber, twoWays } from './numbers.js';
 import { clip } from '../text/fit.js';
 
 /**
@@ -78,7 +78,7 @@ export function checkFigure(
   input: { measure: string; date: string; value: string },
   measures: readonly Measure[],
   today: string,
-  decimalComma = false,
+  decimals: DecimalMark = 'point',
 ): { ok: true; figure: FigureInput } | { ok: false; message: string } {
   const named = measuresNamed(input.measure, measures);
   // Two measures by one name (a hand-edited file): the figure would land on whichever comes first.
@@ -91,17 +91,25 @@ export function checkFigure(
   if (!date.success) return { ok: false, message: `the date "${clip(input.date.trim(), 20)}" must be like 2027-03-31` };
   if (date.data > today) return { ok: false, message: `the date ${date.data} is in the future` };
   if (date.data < EARLIEST_FIGURE_DAY) return { ok: false, message: `the date ${date.data} is before ${EARLIEST_FIGURE_DAY}: a figure is dated from then to today` };
+  const decimalComma = decimals !== 'point';
+  const typed = clip(input.value.trim(), 20);
+  const unsplit = 'write 1234 or 1234,5, without thousands separators';
+  if (decimals === 'comma-locale' && twoWays(input.value)) {
+    return { ok: false, message: `the value "${typed}" could be read two ways, as thousands or as a decimal: ${unsplit}` };
+  }
   const value = readNumber(input.value, decimalComma);
   if (value === undefined && readDecimal(input.value, decimalComma) !== undefined) {
-    return { ok: false, message: `the value "${clip(input.value.trim(), 20)}" ${FIGURE_BOUND_TEXT}` };
+    return { ok: false, message: `the value "${typed}" ${FIGURE_BOUND_TEXT}` };
   }
   if (value === undefined) {
     const hint = !decimalComma && input.value.includes(',')
       ? ' (write decimals with a point, like 2.5)'
-      : decimalComma && input.value.includes('.')
+      : decimals === 'comma' && input.value.includes('.')
         ? ' (in this file the comma is the decimal mark: write 1234 or 1,5, without points)'
-        : '';
-    return { ok: false, message: `the value "${clip(input.value.trim(), 20)}" is not a number${hint}` };
+        : decimals === 'comma-locale' && /[.,]/.test(input.value)
+          ? ` (${unsplit})`
+          : '';
+    return { ok: false, message: `the value "${typed}" is not a number${hint}` };
   }
   return { ok: true, figure: { measureId: measure.id, date: date.data, value } };
 }
@@ -172,6 +180,7 @@ export function parseFiguresCsv(
   text: string,
   measures: readonly Measure[],
   today: string,
+  localeComma = false,
 ): { ok: true; figures: FigureInput[] } | { ok: false; errors: string[] } {
   if (text.length > MAX_CSV_CHARS) {
     const rows = text.match(/\r\n|\r|\n/g)?.length ?? 0;
@@ -194,7 +203,10 @@ export function parseFiguresCsv(
   if (rows > MAX_IMPORT_ROWS) {
     return { ok: false, errors: [`the file has ${rows.toLocaleString('en-US')} figures; import at most ${MAX_IMPORT_ROWS.toLocaleString('en-US')} at a time`] };
   }
-  const decimalComma = csvSeparator(text) === ';';
+  // Cells pasted from a spreadsheet are written as the reader's locale writes numbers ("1,25" in German); a file's
+  // semicolons say its comma is the decimal mark; commas between cells, that it is not.
+  const sep = csvSeparator(text);
+  const decimals: DecimalMark = sep === ';' ? 'comma' : sep === '\t' && localeComma ? 'comma-locale' : 'point';
   const errors: string[] = [];
   const figures: FigureInput[] = [];
   const seen = new Map<string, number>();
@@ -204,7 +216,7 @@ export function parseFiguresCsv(
       { measure: cells[col.measure] ?? '', date: cells[col.date] ?? '', value: cells[col.value] ?? '' },
       measures,
       today,
-      decimalComma,
+      decimals,
     );
     if (!checked.ok) {
       errors.push(`line ${line}: ${checked.message}`);

@@ -7,6 +7,7 @@ export * from './cards.js';
 export { dayIn } from './daily.js';
 export { DigestJob } from './digest.js';
 export { FigureStore, imsMeasure } from './figures.js';
+export { writesDecimalComma } from './numbers.js';
 export { dropShownImportCards, FigureImports, hasCard, IMPORT_POST, importCardUpdate, type ImportView } from './figure-imports.js';
 export * from './measures.js';
 export { MeasuresFile } from './measures-file.js';

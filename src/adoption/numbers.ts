@@ -10,6 +10,30 @@
  */
 /** "1.234", "12.345.678": digits grouped by threes with points (thousands, where the comma is the decimal mark). */
 const DOT_GROUPED = /^[-+]?[1-9]\d{0,2}(\.\d{3})+$/;
+/** "1,234", "12,345,678": grouped by threes with commas (thousands to an English reader whose locale writes "2,5"). */
+const COMMA_GROUPED = /^[-+]?[1-9]\d{0,2}(,\d{3})+$/;
+
+/**
+ * How a figure's text writes its decimals: with a point; with a comma, as a file separated by semicolons says; or
+ * with a comma as the reader's locale suggests, a guess about their habit (en-ZA writes "2,5" and often "1,234" for
+ * thousands, German "1.234"), so a number grouped by threes either way is refused there (`twoWays`).
+ */
+export type DecimalMark = 'point' | 'comma' | 'comma-locale';
+
+/** Whether `locale` (a BCP 47 tag, as Teams gives it) writes decimals with a comma; an unknown one does not. */
+export function writesDecimalComma(locale: string | undefined): boolean {
+  try {
+    return new Intl.NumberFormat(locale ?? 'en-US').formatToParts(1.5).find((p) => p.type === 'decimal')?.value === ',';
+  } catch {
+    return false;
+  }
+}
+
+/** "1.234" or "1,234" (a "%" after it aside): 1234 or 1.234, depending on who wrote it. */
+export function twoWays(text: string): boolean {
+  const clean = text.trim().replace(/%$/, '').trim();
+  return DOT_GROUPED.test(clean) || COMMA_GROUPED.test(clean);
+}
 
 export function readDecimal(text: string, decimalComma = false): number | undefined {
   let clean = text.trim().replace(/%$/, '').trim();

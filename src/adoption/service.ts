@@ -3,6 +3,7 @@ import { allows } from '../roles/permissions.js';
 import { addDays, mergeGaps, round1, weekOf } from './daily.js';
 import type { FigureImports, ImportView } from './figure-imports.js';
 import { BATCH_ROWS, checkFigure, type Figure, type FigureStore, parseFiguresCsv, type Replaced } from './figures.js';
+import type { DecimalMark } from './numbers.js';
 import type { FieldErrors, Measure, MeasureEdit } from './measures.js';
 import type { MeasuresWrite } from './measures-file.js';
 import {
@@ -182,9 +183,10 @@ export class AdoptionService {
     caller: AdoptionCaller,
     input: { measure: string; date: string; value: string },
     via: Figure['via'],
+    decimals: DecimalMark = 'point',
   ): Promise<FigureOutcome> {
     if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
-    const checked = checkFigure(input, this.d.measures.current, this.latestDay());
+    const checked = checkFigure(input, this.d.measures.current, this.latestDay(), decimals);
     if (!checked.ok) return { ok: false, message: `Not saved: ${checked.message}.` };
     const replaced = await this.d.figures.save([checked.figure], { id: caller.person.id, name: caller.person.name, via, at: this.d.clock.now() });
     return { ok: true, saved: 1, replaced };
@@ -195,9 +197,9 @@ export class AdoptionService {
    * within the call, whole or not at all; a larger file is staged and written in batches off the turn (the caller
    * starts it with `startImport`), each batch whole, a fault part-way resumed from the batch it stopped at.
    */
-  async importFigures(caller: AdoptionCaller, csv: string, via: Figure['via']): Promise<ImportOutcome> {
+  async importFigures(caller: AdoptionCaller, csv: string, via: Figure['via'], localeComma = false): Promise<ImportOutcome> {
     if (!allows(caller.role, 'adoption.measures')) return { ok: false, message: REFUSED };
-    const parsed = parseFiguresCsv(csv, this.d.measures.current, this.latestDay());
+    const parsed = parseFiguresCsv(csv, this.d.measures.current, this.latestDay(), localeComma);
     if (!parsed.ok) return { ok: false, message: 'Nothing was imported: fix these rows and import the file again.', errors: parsed.errors };
     const by = { id: caller.person.id, name: caller.person.name, via };
     if (parsed.figures.length > BATCH_ROWS && this.d.imports) return { ok: true, staged: await this.d.imports.stage(parsed.figures, by) };

@@ -131,7 +131,8 @@ const TRIAGE_KINDS = ['assignMe', 'assign', 'status', 'priority', 'comment', 'du
 const triageBody = z.object({ kind: z.enum(TRIAGE_KINDS) }).passthrough();
 /** The issue's version as the board showed it: a whole number, or its digits (as a card sends it). */
 const tabVersion = z.union([z.number().int().min(1), z.string().regex(/^\d{1,9}$/)]);
-const figureBody = z.object({ measure: z.string().max(200), date: z.string().max(40), value: z.union([z.string().max(100), z.number()]) });
+/** `decimalComma`: the reader's locale writes decimals with a comma; the value is sent as typed, for checkFigure to read. */
+const figureBody = z.object({ measure: z.string().max(200), date: z.string().max(40), value: z.union([z.string().max(100), z.number()]), decimalComma: z.boolean().optional() });
 // As long as the body allows: a CSV past MAX_CSV_CHARS is told to be split by the service, not refused as malformed.
 const importBody = z.object({ csv: z.string().max(MAX_IMPORT_BODY) });
 
@@ -388,7 +389,10 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       handle: async (ctx) => {
         const b = figureBody.safeParse(ctx.body);
         if (!b.success) return bad(firstProblem(b.error));
-        const res = await d.adoption.enterFigure({ person: ctx.caller.person, role: ctx.role }, { ...b.data, value: String(b.data.value) }, 'tab');
+        const { decimalComma, ...input } = b.data;
+        // A number sent as a number is the point's, whatever the reader's locale.
+        const decimals = decimalComma && typeof input.value === 'string' ? 'comma-locale' : 'point';
+        const res = await d.adoption.enterFigure({ person: ctx.caller.person, role: ctx.role }, { ...input, value: String(input.value) }, 'tab', decimals);
         return res.ok ? ok({ saved: res.saved, replaced: res.replaced }) : { status: 422, body: { error: 'Invalid', message: res.message } };
       },
     },

@@ -1029,8 +1029,13 @@ export class OutboundWorker {
           const verdict = verdictOf(this.deps.transport.failure(err));
           // Before the post's turn is freed (a newer version would plan at once), and whatever its row says: a 429 is
           // the conversation's, and a repeat of an update that ended was answered one as much as any other request.
-          await this.pauseIfThrottled(conv, verdict);
-          await this.deps.posts.endUpdate(kind, id, m.version, false, row);
+          // The turn is freed even when the pause cannot be written: held, it would keep newer versions back until
+          // this update's retry or its claim's end.
+          try {
+            await this.pauseIfThrottled(conv, verdict);
+          } finally {
+            await this.deps.posts.endUpdate(kind, id, m.version, false, row);
+          }
           if (verdict.kind === 'throttled' || verdict.kind === 'retry') this.stats.count(verdict.kind);
           const tried = await this.deps.deliveries.read(m);
           if (tried && hasEnded(tried)) {

@@ -19,6 +19,7 @@ import {
   importCard,
   importedNotice,
   IMPORT_POST,
+  writesDecimalComma,
 } from '../adoption/index.js';
 import type { PostStore } from '../conversations/posts.js';
 import type { Clock } from '../clock.js';
@@ -37,6 +38,8 @@ export interface AdoptionWiring {
   audiences: () => PulseAudienceGroups;
   /** Where a large import's card is, for its job to redraw it as batches land. */
   posts: Pick<PostStore, 'save'>;
+  /** The time zone saved with the person's 1:1 chat (by user key), for a card press that carries none. */
+  savedZone: (userKey: string) => Promise<string | undefined>;
 }
 
 const callerOf = (turn: Turn): AdoptionCaller => ({ person: personOf(turn.actor), role: turn.role });
@@ -45,6 +48,9 @@ const callerOf = (turn: Turn): AdoptionCaller => ({ person: personOf(turn.actor)
 export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
   const measures = async (turn: Turn, extra: { notice?: string; good?: boolean; errors?: readonly string[]; from?: number } = {}): Promise<CardActionResult> => {
     const overview = await w.adoption.overview();
+    // A card press often carries no time zone: the one Teams gave on the person's messages, else UTC. Unread (storage
+    // trouble) it is UTC's day, not a failed card.
+    const zone = timeZoneOf(turn.context.activity) ?? (await w.savedZone(turn.actor.aadObjectId ?? turn.actor.id).catch(() => undefined));
     return {
       card: measuresCard({
         statuses: overview.measures,
@@ -52,7 +58,7 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
         canEdit: allows(turn.role, 'adoption.measures'),
         version: w.adoption.measuresVersion,
         // The figure's date as the reader would write it today: UTC's is tomorrow on an evening west of UTC.
-        today: dayIn(w.clock.now(), timeZoneOf(turn.context.activity)),
+        today: dayIn(w.clock.now(), zone),
         dashboardUrl: w.dashboardUrl(),
         notice: extra.notice,
         noticeColor: extra.notice ? (extra.good ? 'Good' : 'Attention') : 'Default',
@@ -115,7 +121,8 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
   });
 
   bot.verb(ADOPTION_VERBS.importFigures, async (turn, data) => {
-    const res = await w.adoption.importFigures(callerOf(turn), data.csv, 'csv');
+    // Cells pasted from a spreadsheet carry the reader's decimal mark: their locale says which.
+    const res = await w.adoption.importFigures(callerOf(turn), data.csv, 'csv', writesDecimalComma(turn.context.activity.locale));
     if (!res.ok) return measures(turn, { notice: res.message, errors: res.errors });
     if ('staged' in res) {
       // Checked and staged: written off the turn, this card following it (saved before the job can redraw it).

@@ -19,13 +19,11 @@ export const num = (n: number | null | undefined, digits = 1): string =>
 export const pct = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : `${num(n)} %`);
 
 /**
- * A number as the reader typed it, in the form the API reads ("2.5"): where their locale's decimal mark is a comma
- * (a phone's decimal keypad then has no point), "2,5" is 2.5. Anything else goes as typed, for the API to judge.
+ * Whether the reader's locale writes decimals with a comma ("2,5"; a phone's decimal keypad then has no point). The
+ * tab sends a typed number as typed with this flag, and the API reads it (and refuses "1.234", which could be 1234).
  */
-export function typedNumber(text: string): string {
-  const comma = new Intl.NumberFormat(locale).formatToParts(1.5).find((p) => p.type === 'decimal')?.value === ',';
-  return comma && /^\s*[-+]?\d*,\d+\s*%?\s*$/.test(text) ? text.replace(',', '.') : text;
-}
+export const decimalComma = (): boolean =>
+  new Intl.NumberFormat(locale).formatToParts(1.5).find((p) => p.type === 'decimal')?.value === ',';
 
 /**
  * A measure's figure, as the cards and the digest show it (src/adoption/cards.ts formatValue): under 1 it keeps two

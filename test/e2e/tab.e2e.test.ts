@@ -188,6 +188,28 @@ describe('the tab in Chromium', () => {
     await page.close();
   });
 
+  it('refuses a figure a German reader groups with a point ("1.234" is 1234), saying how to write it, and saves "2,5" as 2.5', async () => {
+    const page = await browser.newPage({ locale: 'de-DE' });
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.lead.aadObjectId}#overview`);
+    const form = page.locator('form.figure-form').first();
+    const latest = async () => {
+      const overview = await (await fetch(`${app.url}/api/tab/overview`, { headers: { 'x-demo-user': USERS.lead.aadObjectId } })).json() as { measures: { id: string; latest: { value: number } | null }[] };
+      return overview.measures.find((m) => m.id === 'active-field-staff')?.latest?.value;
+    };
+    const before = await latest();
+    await form.locator('select[name="measure"]').selectOption('active-field-staff');
+    await form.locator('input[name="date"]').fill(clock.now().toISOString().slice(0, 10));
+    await form.locator('input[name="value"]').fill('1.234');
+    await form.getByRole('button').click();
+    await page.getByText(/could be read two ways.*write 1234 or 1234,5/).waitFor();
+    expect(await latest()).toBe(before);
+    await form.locator('input[name="value"]').fill('2,5');
+    await form.getByRole('button').click();
+    await page.getByText('Figure saved.').waitFor();
+    expect(await latest()).toBe(2.5);
+    await page.close();
+  });
+
   it('dates a figure entered on the tab by the reader\'s own day, not UTC\'s: the evening in Bogotá, after midnight in Nairobi', async () => {
     const dateField = async (timezoneId: string, at: string) => {
       const page = await browser.newPage({ timezoneId });

@@ -125,13 +125,31 @@ describe('the measures card\'s date of a figure', () => {
         walk(replies);
         return value;
       };
+      // No time zone from Teams, none saved for Lee yet: UTC's day, as before.
+      expect(dateInput(await say(app, USERS.lead, 'adoption', where(USERS.lead)))).toBe('2026-01-05');
       const bogota = { ...where(USERS.lead), entities: [{ type: 'clientInfo', timezone: 'America/Bogota', locale: 'es-CO' }] };
       expect(dateInput(await say(app, USERS.lead, 'adoption', bogota))).toBe('2026-01-04');
-      // No time zone from Teams: UTC's day, as before.
-      expect(dateInput(await say(app, USERS.lead, 'adoption', where(USERS.lead)))).toBe('2026-01-05');
+      // A card press carries no time zone: the one Teams gave on Lee's message (saved with his chat) dates it.
+      expect(dateInput(await act(USERS.lead, 'adoption.measures.show', {}))).toBe('2026-01-04');
     } finally {
       clock.set(was);
     }
+  });
+});
+
+describe('spreadsheet cells pasted on the measures card (tab-separated)', () => {
+  it('are read with the decimal comma where the reader\'s locale writes one, a number grouped by threes refused', async () => {
+    const paste = async (locale: string, date: string, value: string) => {
+      const res = await execute(app, USERS.lead, 'adoption.figures.import', { csv: `measure\tdate\tvalue\nreport-days\t${date}\t${value}` }, { ...where(USERS.lead), locale });
+      const saved = (await app.adoption.service.figures()).find((f) => f.measureId === 'report-days' && f.date === date);
+      return { text: text(res), saved: saved?.value };
+    };
+    // A German cell "1,234" is 1.234, an English reader's 1234: refused as read two ways, nothing saved.
+    const refused = await paste('de-DE', '2010-02-01', '1,234');
+    expect(refused.text).toMatch(/could be read two ways.*write 1234 or 1234,5/);
+    expect(refused.saved).toBeUndefined();
+    expect((await paste('de-DE', '2010-02-01', '1,25')).saved).toBe(1.25);
+    expect((await paste('en-US', '2010-02-02', '1,234')).saved).toBe(1234);
   });
 });
 

@@ -176,6 +176,25 @@ describe('the tab API', () => {
     expect((await api(USERS.lead, '/api/tab/figures/import/0123456789abcdef')).status).toBe(404);
   });
 
+  it('reads a figure typed where the reader writes decimals with a comma, and refuses one that could be read two ways', async () => {
+    const enter = (value: string, decimalComma: unknown) => api(USERS.lead, '/api/tab/figures', { method: 'POST', body: { measure: 'report-days', date: '2027-01-11', value, decimalComma } });
+    const latest = async () => ((await api(USERS.lead, '/api/tab/overview')).body.measures as { id: string; latest: { value: number } | null }[]).find((m) => m.id === 'report-days')?.latest?.value;
+    expect((await enter('2,5', true)).status).toBe(200);
+    expect(await latest()).toBe(2.5);
+    // "1.234" is German for 1234; "1,234" is thousands to an English reader whose locale writes a decimal comma.
+    for (const value of ['1.234', '1,234', '12.345.678']) {
+      const res = await enter(value, true);
+      expect(res.status).toBe(422);
+      expect(String(res.body.message)).toMatch(/could be read two ways.*write 1234 or 1234,5/);
+    }
+    expect(await latest()).toBe(2.5);
+    // Without the flag the point is the decimal mark, as before.
+    expect((await enter('1.25', false)).status).toBe(200);
+    expect(await latest()).toBe(1.25);
+    expect((await enter('3', 'yes')).status).toBe(400);
+    expect(await latest()).toBe(1.25);
+  });
+
   it('shows the rollout team, not others, whose figure the latest figure replaced', async () => {
     const enter = (value: number) => api(USERS.lead, '/api/tab/figures', { method: 'POST', body: { measure: 'totals-matching', date: '2027-01-11', value } });
     expect((await enter(90)).status).toBe(200);

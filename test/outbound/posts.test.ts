@@ -3,6 +3,7 @@ import { PostStore } from '../../src/conversations/posts.js';
 import type { StoredConversation } from '../../src/conversations/store.js';
 import type { Content, OutboundMessage } from '../../src/outbound/message.js';
 import type { RequestOptions } from '../../src/outbound/transport.js';
+import { ConversationBudget } from '../../src/outbound/budget.js';
 import { OutboundQueue } from '../../src/outbound/queue.js';
 import { TeamsTransport } from '../../src/teams/transport.js';
 import { channel, personalChat, standInSuite, TestAccount } from './support.js';
@@ -164,6 +165,27 @@ describe("an update's delivery row", () => {
     await until('v3 shown', () => suite.connector.messages.get(id)?.text === 'R-0009 v3', 20_000);
     expect(Date.now() - answeredAt).toBeGreaterThan(1_500);
     expect(await account.row(update('R-0009', 2))).toMatchObject({ state: 'failed' });
+  });
+
+  it('an update answered 429 whose pause cannot be written still frees the card: the next version is drawn promptly', async () => {
+    const instance = await postedCard('R-0010');
+    const pause = ConversationBudget.prototype.pause;
+    let failed = false;
+    vi.spyOn(ConversationBudget.prototype, 'pause').mockImplementation(function (this: ConversationBudget, ...args) {
+      if (failed) return pause.apply(this, args);
+      failed = true;
+      return Promise.reject(new Error('storage did not answer'));
+    });
+    suite.connector.script(TRIAGE, 429, 1, { retryAfterSec: 1 });
+    const before = suite.connector.counts.requests;
+    await instance.outbox.enqueue([update('R-0010', 2)]);
+    await until('the 429 answered', () => failed && suite.connector.counts.requests > before, 10_000);
+    await instance.outbox.enqueue([update('R-0010', 3)]);
+    const id = (await (await PostStore.open(account.tables)).state('issue-triage', 'R-0010'))!.post!.activityId;
+    // The turn is freed at once: v3 is drawn next, not after v2's own retry (or the turn's claim, some 39 s) redraws v2.
+    await until('v3 shown', () => suite.connector.messages.get(id)?.text === 'R-0010 v3', 10_000);
+    expect(await instance.settled()).toBe(true);
+    expect(suite.connector.history.get(id)?.map((b) => b.text)).toEqual(['R-0010 v1', 'R-0010 v3']);
   });
 
   it('counts the tries of an update that failed before it got through', async () => {

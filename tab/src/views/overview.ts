@@ -2,7 +2,7 @@ import { STATE_LABEL } from '../../../src/adoption/metrics.js';
 import { ApiError, call, problem } from '../api.js';
 import { barChart, donutChart, lineChart } from '../charts.js';
 import { announce, h, fill } from '../dom.js';
-import { day, figure, num, shortDay, typedNumber, when } from '../format.js';
+import { day, decimalComma, figure, num, shortDay, when } from '../format.js';
 import type { MeasureStatus, Me, Overview } from '../types.js';
 
 /** Overview: the measures against baseline and target, and the weeks' trends as charts. */
@@ -101,7 +101,7 @@ function figureForms(overview: Overview, reload: () => void): HTMLElement {
         ev.preventDefault();
         const f = new FormData(ev.target as HTMLFormElement);
         try {
-          const res = await call<{ replaced?: { value: number; enteredBy: string }[] }>('figures', { method: 'POST', body: { measure: f.get('measure'), date: f.get('date'), value: typedNumber(String(f.get('value') ?? '')) } });
+          const res = await call<{ replaced?: { value: number; enteredBy: string }[] }>('figures', { method: 'POST', body: { measure: f.get('measure'), date: f.get('date'), value: String(f.get('value') ?? ''), decimalComma: decimalComma() } });
           const old = res.replaced?.[0];
           announce(old ? `Figure saved. It replaces ${old.value} entered by ${old.enteredBy || 'someone'}.` : 'Figure saved.', 'success');
           reload();
