@@ -17,7 +17,7 @@ import type { OutboxEntry } from '../storage/disk-outbox.js';
 import type { Membership, Rollout, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
 import { type Booking, type BookingStore, type PersonBooking, type Seats, servedSequence } from './bookings.js';
-import { type KnownSession, knownSession, REMOVED, type ScheduleChanges } from './changes.js';
+import { HELD_DIGEST, type KnownSession, knownSession, REMOVED, type ScheduleChanges } from './changes.js';
 import { bookedTold, bookedToldLater, dateTimeIn, spanIn, zoneLabel } from './display.js';
 import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
@@ -364,11 +364,17 @@ export class OfficeHoursService {
     const booking = await this.d.bookings.byId(bookingId);
     if (!booking) return undefined;
     const schedule = await this.current();
-    // Held (its entry in the file is being corrected): not a cancel, which would take it out of their calendar unannounced.
-    if (schedule.onHold.includes(splitOccurrenceId(booking.occurrenceId)?.sessionId ?? '')) return { unavailable: HELD_CALENDAR };
-    const found = (await this.find(booking.occurrenceId, schedule)) ?? (await this.removedOccurrence(booking.occurrenceId));
-    if (!found) return undefined;
     const seats = await this.d.bookings.seatsOf(booking.occurrenceId);
+    let found: Occurrence | undefined;
+    if (schedule.onHold.includes(splitOccurrenceId(booking.occurrenceId)?.sessionId ?? '')) {
+      // Held (its entry in the file is being corrected): a cancel only where one was told or served (taken out and
+      // announced, then put back with a typo) or the seat is cancelled, from what was stored; else nothing, as a cancel
+      // would take it out of their calendar unannounced.
+      const cancelled = seats.toldStatus === 'cancelled' || seats.issuedStatus === 'cancelled';
+      if (!cancelled && booking.status !== 'cancelled') return { unavailable: HELD_CALENDAR };
+      found = await this.removedOccurrence(booking.occurrenceId, { seats }, cancelled ? 'cancelled' : 'scheduled');
+    } else found = (await this.find(booking.occurrenceId, schedule)) ?? (await this.removedOccurrence(booking.occurrenceId, { seats }));
+    if (!found) return undefined;
     const served = { start: found.start.toISOString(), status: found.status, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
     // What calendars may now hold: a later cancel (the session taken out of the file) must go above it.
     if (!(typeof seats.issuedSequence === 'number' && seats.issuedSequence >= served.sequence)) {
@@ -764,8 +770,11 @@ export class OfficeHoursService {
       if (known.sessions.get(s.id)?.digest !== k.digest) seen.push(k);
     }
     for (const [id, k] of known.sessions) if (!present.has(id) && k.digest !== REMOVED) seen.push({ id, digest: REMOVED });
-    if (!seen.length && known.settled) return 0;
     const touched = new Set(seen.map((k) => k.id));
+    // One held before the pass ever saw it (held on the first pass, or added to the file held) is recorded as seen, so
+    // taking it out later is a removal, told; fixed, it differs from this and is compared as usual. Not touched now.
+    for (const id of schedule.onHold) if (!known.sessions.has(id)) seen.push({ id, digest: HELD_DIGEST });
+    if (!seen.length && known.settled) return 0;
     let told = 0;
     // A notice another instance holds, not yet queued: left unsettled, so the next pass looks again (should that
     // instance have stopped).
@@ -845,7 +854,10 @@ export class OfficeHoursService {
       const back = o.status === 'scheduled' && seats.toldStatus === 'cancelled';
       // Its notice was claimed and never known to be queued (a failed enqueue, an instance stopped): claimed again.
       const unqueued = seats.noticePending === true && seats.toldStart === o.start.toISOString() && seats.toldStatus === o.status;
-      return ahead && (back || unqueued) ? this.notify(o) : none;
+      // On, at a time other than the one they were told: a told move undone in the file (its change line deleted, or
+      // now ignored as too far): told as a move back, or they keep the wrong time.
+      const retimed = o.status === 'scheduled' && seats.toldStart !== undefined && seats.toldStart !== o.start.toISOString();
+      return ahead && (back || unqueued || retimed) ? this.notify(o) : none;
     }
     if (seats.booked === 0 || (seats.toldStatus === 'cancelled' && !seats.noticePending)) return none;
     // Over by the start those booked were last told (else the one it was booked at): nothing to tell, and nothing more
@@ -861,11 +873,13 @@ export class OfficeHoursService {
    * as their bookings kept it, else a plain "Cancelled session" of UNKNOWN_MINUTES (a calendar needs an end after
    * the start); and a SEQUENCE above every one they may hold (booked, told, served by the link, seen by the pass,
    * or changed from Teams). Undefined once it has started (a past session taken out of the file was not
-   * cancelled) or when nobody holds a booking there.
+   * cancelled) or when nobody holds a booking there. `status` 'scheduled': as those booked were told it (a held
+   * session's, for the cancel of a seat).
    */
   private async removedOccurrence(
     occurrenceId: string,
     read: { seats?: Seats; teams?: Promise<Map<string, OccurrenceChange[]>> } = {},
+    status: Occurrence['status'] = 'cancelled',
   ): Promise<Occurrence | undefined> {
     const parts = splitOccurrenceId(occurrenceId);
     if (!parts) return undefined;
@@ -893,7 +907,7 @@ export class OfficeHoursService {
       known?.versions?.[parts.key] ?? 0,
       lastChange(changes.get(parts.sessionId) ?? [], parts.key)?.version ?? 0,
     );
-    const sequence = servedSequence({ start: start.toISOString(), status: 'cancelled', sequence: held + 1 }, seats);
+    const sequence = servedSequence({ start: start.toISOString(), status, sequence: held + 1 }, seats);
     const session: Session = {
       id: parts.sessionId,
       kind: known?.kind ?? 'office-hours',
@@ -913,8 +927,8 @@ export class OfficeHoursService {
       session,
       start,
       end: new Date(start.getTime() + length),
-      status: 'cancelled',
-      reason: 'taken off the schedule',
+      status,
+      ...(status === 'cancelled' ? { reason: 'taken off the schedule' } : {}),
       sequence,
     };
   }
