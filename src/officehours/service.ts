@@ -14,9 +14,10 @@ import { isBlank } from '../text/blank.js';
 import { count } from '../text/count.js';
 import { oneLine } from '../text/one-line.js';
 import type { OutboxEntry } from '../storage/disk-outbox.js';
+import { mapLimit } from '../map-limit.js';
 import type { Membership, Rollout, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
-import { type Booking, type BookingStore, type PersonBooking, type Seats, servedSequence } from './bookings.js';
+import { type Booking, type BookingStore, type MonthEntry, type PersonBooking, type Seats, servedSequence } from './bookings.js';
 import { HELD_DIGEST, type KnownSession, knownSession, REMOVED, type ScheduleChanges } from './changes.js';
 import { bookedTold, bookedToldLater, dateTimeIn, spanIn, zoneLabel } from './display.js';
 import { occurrenceIcs } from './ics.js';
@@ -144,6 +145,8 @@ const FILE_SEQUENCE = 1;
 const UNKNOWN_MINUTES = 60;
 /** A calendar link lasts at most this long (a new one comes with every notice). */
 const LINK_MAX_MS = 60 * DAY_MS;
+/** The notice pass's look at booked occurrences of sessions changed or gone: this many at once. */
+const NOTICE_READS = 8;
 
 export interface Offer {
   occurrence: Occurrence;
@@ -804,9 +807,9 @@ export class OfficeHoursService {
       }
     }
     // As far ahead as anything can be booked, and moved on from there (a told move files it under its new start);
-    // from MOVE_LIMIT_DAYS back: one booked then may have been moved ahead since, untold or before moves were
-    // filed (its month row keeps the start it was first booked at). Once a pass has settled, only the touched
-    // sessions' bookings are read; before, every one.
+    // from MOVE_LIMIT_DAYS back: one booked then, before told moves were filed, may have been moved ahead since (its
+    // month row, not marked `told`, keeps the start it was first booked at). Once a pass has settled, only the
+    // touched sessions' bookings are read; before, every one.
     const booked = await this.d.bookings.bookedBetween(
       new Date(now.getTime() - MOVE_LIMIT_DAYS * DAY_MS),
       new Date(bookableUntil(now).getTime() + MOVE_LIMIT_DAYS * DAY_MS),
@@ -815,13 +818,15 @@ export class OfficeHoursService {
     // The changes made from Teams, read once a pass (by the first occurrence gone from the schedule that needs them).
     let teamsChanges: Promise<Map<string, OccurrenceChange[]>> | undefined;
     const teams = () => (teamsChanges ??= this.d.changes.changes());
-    for (const { occurrenceId, start } of booked) {
-      if (looked.has(occurrenceId)) continue;
+    const due = booked.filter(({ occurrenceId }) => {
+      if (looked.has(occurrenceId)) return false;
       looked.add(occurrenceId);
       const sessionId = splitOccurrenceId(occurrenceId)?.sessionId ?? '';
       const unseen = !known.settled && !known.sessions.has(sessionId) && !schedule.onHold.includes(sessionId);
-      if (touched.has(sessionId) || unseen) await add(() => this.notifyRemoved(occurrenceId, start, schedule, teams));
-    }
+      return touched.has(sessionId) || unseen;
+    });
+    // A few at once: a session taken out may have many booked ahead (and, filed before told moves were, behind).
+    await mapLimit(due, NOTICE_READS, (entry) => add(() => this.notifyRemoved(entry, schedule, teams)));
     if (failed !== undefined) throw failed;
     if (!held) await this.d.changes.settle(seen);
     return told;
@@ -835,16 +840,17 @@ export class OfficeHoursService {
    * already; a notice claimed and not known to be queued is claimed again.
    */
   private async notifyRemoved(
-    occurrenceId: string,
-    bookedStart: string,
+    { occurrenceId, start: bookedStart, told }: MonthEntry,
     schedule: Schedule,
     teams: () => Promise<Map<string, OccurrenceChange[]>>,
   ): Promise<Notified> {
     const none = { told: 0, held: false };
     const o = await this.find(occurrenceId, schedule);
+    const now = this.d.clock.now().getTime();
     // The pass reads bookings from a year back (one may have been moved ahead since): one still on the schedule and
-    // over has nothing to tell, and no read is made for it.
-    if (o && o.start.getTime() <= this.d.clock.now().getTime()) return none;
+    // over has nothing to tell, and no read is made for it; nor for one gone whose row is filed at the start they
+    // were told, over (a session taken out or retimed has a year of them).
+    if (o ? o.start.getTime() <= now : told && Date.parse(bookedStart) <= now) return none;
     // Every pass comes by each booked one until its day: one point read when there is nothing to tell.
     const seats = await this.d.bookings.seatsOf(occurrenceId);
     if (o) {
@@ -861,8 +867,8 @@ export class OfficeHoursService {
     }
     if (seats.booked === 0 || (seats.toldStatus === 'cancelled' && !seats.noticePending)) return none;
     // Over by the start those booked were last told (else the one it was booked at): nothing to tell, and nothing more
-    // read. A session taken out or retimed has every past key gone: the pass comes by a year of them, one read each.
-    if (Date.parse(seats.toldStart ?? bookedStart) <= this.d.clock.now().getTime()) return none;
+    // read. Only a row filed before told moves were comes here past (one read each).
+    if (Date.parse(seats.toldStart ?? bookedStart) <= now) return none;
     const gone = await this.removedOccurrence(occurrenceId, { seats, teams: teams() });
     return gone ? this.notify(gone) : none;
   }
