@@ -475,8 +475,12 @@ export class BookingStore {
     for (const entry of due) {
       if (deleted >= limit) break;
       const { seats, bookings } = await this.rows(entry.occurrenceId);
-      // Moved to a later time after it was filed: not over yet by its current start.
-      if (seats?.toldStart && seats.toldStart >= before.toISOString()) continue;
+      // Moved to a later time after it was filed (told before told moves were re-filed): not over yet by its current
+      // start. Filed there now (a second row of it, left by a later move, is taken out), so no run comes by it again.
+      if (seats?.toldStart && seats.toldStart >= before.toISOString()) {
+        await this.refile(entry.occurrenceId, entry.start, seats.toldStart);
+        continue;
+      }
       const pk = safeKey(entry.occurrenceId);
       for (const b of bookings) {
         await deleteIfThere(this.people, personRow(b.personId), pk);
