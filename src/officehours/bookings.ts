@@ -108,6 +108,16 @@ export interface NoticeClaim {
 
 type Row<T> = T & { partitionKey: string; rowKey: string; etag?: string };
 
+/**
+ * A booked occurrence by its month row. `told`: its `start` is the start those booked were last told (rows written
+ * since re-filing on a told move); a row without it (written before) may have been moved ahead since, untold by it.
+ */
+export interface MonthEntry {
+  occurrenceId: string;
+  start: string;
+  told?: true;
+}
+
 const SEATS = 'seats';
 /** Up to this many sessions, bookedBetween queries each one's rows; above, one read of all is fewer requests. */
 const SESSION_QUERIES = 10;
@@ -162,7 +172,7 @@ export class BookingStore {
         const seats = plainSeats(seatRow);
         if (seats.booked >= capacity) return { kind: 'full', seats };
         // The occurrence's first booking files it under its month, for retention (`expireBefore`).
-        if (!seatRow) await this.people.upsertEntity({ partitionKey: monthRow(details.start), rowKey: pk, occurrenceId, start: details.start }, 'Merge');
+        if (!seatRow) await this.people.upsertEntity(monthEntry(occurrenceId, details.start), 'Merge');
         bookingId ??= await this.newId(occurrenceId, person.id);
         const booking: Booking = {
           id: bookingId,
@@ -358,7 +368,7 @@ export class BookingStore {
   /** Files a booked occurrence under the month of its new start (`from`: the start it was filed under, when known). */
   private async refile(occurrenceId: string, from: string | undefined, start: string): Promise<void> {
     const pk = safeKey(occurrenceId);
-    await this.people.upsertEntity({ partitionKey: monthRow(start), rowKey: pk, occurrenceId, start }, 'Merge');
+    await this.people.upsertEntity(monthEntry(occurrenceId, start), 'Merge');
     if (from && monthRow(from) !== monthRow(start)) await deleteIfThere(this.people, monthRow(from), pk);
   }
 
@@ -403,23 +413,22 @@ export class BookingStore {
   }
 
   /**
-   * The occurrences booked (any status) whose start at their first booking is in [from, to), by the month rows
-   * `book` files them under: a few partitions, filtered by that start. With `sessionIds`, those of these sessions
+   * The occurrences booked (any status) whose start at their first booking (or as last told) is in [from, to), by
+   * the month rows `book` files them under (a told move re-files them): a few partitions, filtered by that start. With `sessionIds`, those of these sessions
    * only: a query each (their rows are a range of row keys, `<session>|…`) while they are few, else one read of all.
    */
-  async bookedBetween(from: Date, to: Date, sessionIds?: readonly string[]): Promise<{ occurrenceId: string; start: string }[]> {
+  async bookedBetween(from: Date, to: Date, sessionIds?: readonly string[]): Promise<MonthEntry[]> {
     const range = odata`PartitionKey ge ${monthRow(from.toISOString())} and PartitionKey le ${monthRow(to.toISOString())} and start ge ${from.toISOString()} and start lt ${to.toISOString()}`;
     const read = async (filter: string) =>
-      (await collect(this.people.listEntities<{ occurrenceId: string; start: string }>({ queryOptions: { filter } }))).map((r) => ({
-        occurrenceId: r.occurrenceId,
-        start: r.start,
-      }));
+      (await collect(this.people.listEntities<MonthEntry>({ queryOptions: { filter } }))).map(
+        (r): MonthEntry => ({ occurrenceId: r.occurrenceId, start: r.start, ...(r.told === true ? { told: true } : {}) }),
+      );
     if (!sessionIds) return read(range);
     if (sessionIds.length > SESSION_QUERIES) {
       const wanted = new Set(sessionIds);
       return (await read(range)).filter((r) => wanted.has(r.occurrenceId.slice(0, r.occurrenceId.indexOf('|'))));
     }
-    const out: { occurrenceId: string; start: string }[] = [];
+    const out: MonthEntry[] = [];
     // '}' follows '|': the row keys of one session's occurrences, and no other session's (ids have no '|').
     for (const id of sessionIds) out.push(...(await read(`${range} and ${odata`RowKey gt ${`${safeKey(id)}|`} and RowKey lt ${`${safeKey(id)}}`}`}`)));
     return out;
@@ -466,8 +475,12 @@ export class BookingStore {
     for (const entry of due) {
       if (deleted >= limit) break;
       const { seats, bookings } = await this.rows(entry.occurrenceId);
-      // Moved to a later time after it was filed: not over yet by its current start.
-      if (seats?.toldStart && seats.toldStart >= before.toISOString()) continue;
+      // Moved to a later time after it was filed (told before told moves were re-filed): not over yet by its current
+      // start. Filed there now (a second row of it, left by a later move, is taken out), so no run comes by it again.
+      if (seats?.toldStart && seats.toldStart >= before.toISOString()) {
+        await this.refile(entry.occurrenceId, entry.start, seats.toldStart);
+        continue;
+      }
       const pk = safeKey(entry.occurrenceId);
       for (const b of bookings) {
         await deleteIfThere(this.people, personRow(b.personId), pk);
@@ -522,6 +535,9 @@ export class BookingStore {
 
 /** The month row an occurrence is filed under for retention (`m|202701`), from its start (ISO). */
 const monthRow = (startIso: string) => `m|${startIso.slice(0, 4)}${startIso.slice(5, 7)}`;
+
+/** A month row as written now: filed at the start those booked were told (at a first booking, or re-filed on a told move). */
+const monthEntry = (occurrenceId: string, start: string) => ({ partitionKey: monthRow(start), rowKey: safeKey(occurrenceId), occurrenceId, start, told: true });
 
 function ignoreMissing(err: unknown): void {
   if (!isNotFound(err)) throw err;

@@ -13,7 +13,7 @@ import { BOOKABLE_DAYS, MOVE_LIMIT_DAYS } from './rules.js';
  */
 export interface KnownSession {
   id: string;
-  /** sha-256 of the session as it stood; REMOVED once it left the schedule. */
+  /** sha-256 of the session as it stood; REMOVED once it left the schedule; HELD_DIGEST if only ever seen held. */
   digest: string;
   title?: string;
   kind?: SessionKind;
@@ -24,6 +24,8 @@ export interface KnownSession {
 }
 
 export const REMOVED = 'removed';
+/** The digest of a session the pass has seen only held (its entry in the file unreadable): no session's own. */
+export const HELD_DIGEST = 'held';
 /** The row that says a pass has settled what it saw (the first pass of all looks at every booking). */
 const SETTLED = '.settled';
 /**

@@ -14,10 +14,11 @@ import { isBlank } from '../text/blank.js';
 import { count } from '../text/count.js';
 import { oneLine } from '../text/one-line.js';
 import type { OutboxEntry } from '../storage/disk-outbox.js';
+import { mapLimit } from '../map-limit.js';
 import type { Membership, Rollout, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
-import { type Booking, type BookingStore, type PersonBooking, type Seats, servedSequence } from './bookings.js';
-import { type KnownSession, knownSession, REMOVED, type ScheduleChanges } from './changes.js';
+import { type Booking, type BookingStore, type MonthEntry, type PersonBooking, type Seats, servedSequence } from './bookings.js';
+import { HELD_DIGEST, type KnownSession, knownSession, REMOVED, type ScheduleChanges } from './changes.js';
 import { bookedTold, bookedToldLater, dateTimeIn, spanIn, zoneLabel } from './display.js';
 import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
@@ -144,6 +145,8 @@ const FILE_SEQUENCE = 1;
 const UNKNOWN_MINUTES = 60;
 /** A calendar link lasts at most this long (a new one comes with every notice). */
 const LINK_MAX_MS = 60 * DAY_MS;
+/** The notice pass's look at booked occurrences of sessions changed or gone: this many at once. */
+const NOTICE_READS = 8;
 
 export interface Offer {
   occurrence: Occurrence;
@@ -364,11 +367,17 @@ export class OfficeHoursService {
     const booking = await this.d.bookings.byId(bookingId);
     if (!booking) return undefined;
     const schedule = await this.current();
-    // Held (its entry in the file is being corrected): not a cancel, which would take it out of their calendar unannounced.
-    if (schedule.onHold.includes(splitOccurrenceId(booking.occurrenceId)?.sessionId ?? '')) return { unavailable: HELD_CALENDAR };
-    const found = (await this.find(booking.occurrenceId, schedule)) ?? (await this.removedOccurrence(booking.occurrenceId));
-    if (!found) return undefined;
     const seats = await this.d.bookings.seatsOf(booking.occurrenceId);
+    let found: Occurrence | undefined;
+    if (schedule.onHold.includes(splitOccurrenceId(booking.occurrenceId)?.sessionId ?? '')) {
+      // Held (its entry in the file is being corrected): a cancel only where one was told or served (taken out and
+      // announced, then put back with a typo) or the seat is cancelled, from what was stored; else nothing, as a cancel
+      // would take it out of their calendar unannounced.
+      const cancelled = seats.toldStatus === 'cancelled' || seats.issuedStatus === 'cancelled';
+      if (!cancelled && booking.status !== 'cancelled') return { unavailable: HELD_CALENDAR };
+      found = await this.removedOccurrence(booking.occurrenceId, { seats }, cancelled ? 'cancelled' : 'scheduled');
+    } else found = (await this.find(booking.occurrenceId, schedule)) ?? (await this.removedOccurrence(booking.occurrenceId, { seats }));
+    if (!found) return undefined;
     const served = { start: found.start.toISOString(), status: found.status, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
     // What calendars may now hold: a later cancel (the session taken out of the file) must go above it.
     if (!(typeof seats.issuedSequence === 'number' && seats.issuedSequence >= served.sequence)) {
@@ -764,8 +773,11 @@ export class OfficeHoursService {
       if (known.sessions.get(s.id)?.digest !== k.digest) seen.push(k);
     }
     for (const [id, k] of known.sessions) if (!present.has(id) && k.digest !== REMOVED) seen.push({ id, digest: REMOVED });
-    if (!seen.length && known.settled) return 0;
     const touched = new Set(seen.map((k) => k.id));
+    // One held before the pass ever saw it (held on the first pass, or added to the file held) is recorded as seen, so
+    // taking it out later is a removal, told; fixed, it differs from this and is compared as usual. Not touched now.
+    for (const id of schedule.onHold) if (!known.sessions.has(id)) seen.push({ id, digest: HELD_DIGEST });
+    if (!seen.length && known.settled) return 0;
     let told = 0;
     // A notice another instance holds, not yet queued: left unsettled, so the next pass looks again (should that
     // instance have stopped).
@@ -795,9 +807,9 @@ export class OfficeHoursService {
       }
     }
     // As far ahead as anything can be booked, and moved on from there (a told move files it under its new start);
-    // from MOVE_LIMIT_DAYS back: one booked then may have been moved ahead since, untold or before moves were
-    // filed (its month row keeps the start it was first booked at). Once a pass has settled, only the touched
-    // sessions' bookings are read; before, every one.
+    // from MOVE_LIMIT_DAYS back: one booked then, before told moves were filed, may have been moved ahead since (its
+    // month row, not marked `told`, keeps the start it was first booked at). Once a pass has settled, only the
+    // touched sessions' bookings are read; before, every one.
     const booked = await this.d.bookings.bookedBetween(
       new Date(now.getTime() - MOVE_LIMIT_DAYS * DAY_MS),
       new Date(bookableUntil(now).getTime() + MOVE_LIMIT_DAYS * DAY_MS),
@@ -806,13 +818,15 @@ export class OfficeHoursService {
     // The changes made from Teams, read once a pass (by the first occurrence gone from the schedule that needs them).
     let teamsChanges: Promise<Map<string, OccurrenceChange[]>> | undefined;
     const teams = () => (teamsChanges ??= this.d.changes.changes());
-    for (const { occurrenceId, start } of booked) {
-      if (looked.has(occurrenceId)) continue;
+    const due = booked.filter(({ occurrenceId }) => {
+      if (looked.has(occurrenceId)) return false;
       looked.add(occurrenceId);
       const sessionId = splitOccurrenceId(occurrenceId)?.sessionId ?? '';
       const unseen = !known.settled && !known.sessions.has(sessionId) && !schedule.onHold.includes(sessionId);
-      if (touched.has(sessionId) || unseen) await add(() => this.notifyRemoved(occurrenceId, start, schedule, teams));
-    }
+      return touched.has(sessionId) || unseen;
+    });
+    // A few at once: a session taken out may have many booked ahead (and, filed before told moves were, behind).
+    await mapLimit(due, NOTICE_READS, (entry) => add(() => this.notifyRemoved(entry, schedule, teams)));
     if (failed !== undefined) throw failed;
     if (!held) await this.d.changes.settle(seen);
     return told;
@@ -826,16 +840,17 @@ export class OfficeHoursService {
    * already; a notice claimed and not known to be queued is claimed again.
    */
   private async notifyRemoved(
-    occurrenceId: string,
-    bookedStart: string,
+    { occurrenceId, start: bookedStart, told }: MonthEntry,
     schedule: Schedule,
     teams: () => Promise<Map<string, OccurrenceChange[]>>,
   ): Promise<Notified> {
     const none = { told: 0, held: false };
     const o = await this.find(occurrenceId, schedule);
+    const now = this.d.clock.now().getTime();
     // The pass reads bookings from a year back (one may have been moved ahead since): one still on the schedule and
-    // over has nothing to tell, and no read is made for it.
-    if (o && o.start.getTime() <= this.d.clock.now().getTime()) return none;
+    // over has nothing to tell, and no read is made for it; nor for one gone whose row is filed at the start they
+    // were told, over (a session taken out or retimed has a year of them).
+    if (o ? o.start.getTime() <= now : told && Date.parse(bookedStart) <= now) return none;
     // Every pass comes by each booked one until its day: one point read when there is nothing to tell.
     const seats = await this.d.bookings.seatsOf(occurrenceId);
     if (o) {
@@ -845,12 +860,15 @@ export class OfficeHoursService {
       const back = o.status === 'scheduled' && seats.toldStatus === 'cancelled';
       // Its notice was claimed and never known to be queued (a failed enqueue, an instance stopped): claimed again.
       const unqueued = seats.noticePending === true && seats.toldStart === o.start.toISOString() && seats.toldStatus === o.status;
-      return ahead && (back || unqueued) ? this.notify(o) : none;
+      // On, at a time other than the one they were told: a told move undone in the file (its change line deleted, or
+      // now ignored as too far): told as a move back, or they keep the wrong time.
+      const retimed = o.status === 'scheduled' && seats.toldStart !== undefined && seats.toldStart !== o.start.toISOString();
+      return ahead && (back || unqueued || retimed) ? this.notify(o) : none;
     }
     if (seats.booked === 0 || (seats.toldStatus === 'cancelled' && !seats.noticePending)) return none;
     // Over by the start those booked were last told (else the one it was booked at): nothing to tell, and nothing more
-    // read. A session taken out or retimed has every past key gone: the pass comes by a year of them, one read each.
-    if (Date.parse(seats.toldStart ?? bookedStart) <= this.d.clock.now().getTime()) return none;
+    // read. Only a row filed before told moves were comes here past (one read each).
+    if (Date.parse(seats.toldStart ?? bookedStart) <= now) return none;
     const gone = await this.removedOccurrence(occurrenceId, { seats, teams: teams() });
     return gone ? this.notify(gone) : none;
   }
@@ -861,11 +879,13 @@ export class OfficeHoursService {
    * as their bookings kept it, else a plain "Cancelled session" of UNKNOWN_MINUTES (a calendar needs an end after
    * the start); and a SEQUENCE above every one they may hold (booked, told, served by the link, seen by the pass,
    * or changed from Teams). Undefined once it has started (a past session taken out of the file was not
-   * cancelled) or when nobody holds a booking there.
+   * cancelled) or when nobody holds a booking there. `status` 'scheduled': as those booked were told it (a held
+   * session's, for the cancel of a seat).
    */
   private async removedOccurrence(
     occurrenceId: string,
     read: { seats?: Seats; teams?: Promise<Map<string, OccurrenceChange[]>> } = {},
+    status: Occurrence['status'] = 'cancelled',
   ): Promise<Occurrence | undefined> {
     const parts = splitOccurrenceId(occurrenceId);
     if (!parts) return undefined;
@@ -893,7 +913,7 @@ export class OfficeHoursService {
       known?.versions?.[parts.key] ?? 0,
       lastChange(changes.get(parts.sessionId) ?? [], parts.key)?.version ?? 0,
     );
-    const sequence = servedSequence({ start: start.toISOString(), status: 'cancelled', sequence: held + 1 }, seats);
+    const sequence = servedSequence({ start: start.toISOString(), status, sequence: held + 1 }, seats);
     const session: Session = {
       id: parts.sessionId,
       kind: known?.kind ?? 'office-hours',
@@ -913,8 +933,8 @@ export class OfficeHoursService {
       session,
       start,
       end: new Date(start.getTime() + length),
-      status: 'cancelled',
-      reason: 'taken off the schedule',
+      status,
+      ...(status === 'cancelled' ? { reason: 'taken off the schedule' } : {}),
       sequence,
     };
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { BookingStore } from '../../src/officehours/bookings.js';
+import { safeKey } from '../../src/storage/tables.js';
 import { testTables } from '../support/storage.js';
 
 const OCC = 'office-hours|2027-01-05T14:00';
@@ -91,6 +92,28 @@ describe('booking seats on Azure Tables', () => {
     const sequence = (claims.find((c) => typeof c === 'object') as { toldSequence: number }).toldSequence;
     await s.noticeQueued(OCC, '2027-01-06T12:00:00.000Z', 'scheduled', sequence);
     expect(await s.claimNotice(OCC, '2027-01-06T12:00:00.000Z', 'scheduled', 1)).toBe(false);
+  });
+});
+
+describe('retention and a month row left at the start first booked (a move told before told moves were re-filed)', () => {
+  it('the stale row is filed under the start they were told: it no longer holds up retention, and the moved booking is kept', async () => {
+    const tables = testTables();
+    const s = await BookingStore.open(tables, new ManualClock('2026-11-30T08:00:00Z'));
+    const moved = 'clinic|2026-11-10T14:00';
+    const past = 'clinic|2026-11-20T14:00';
+    await s.book(moved, 5, person(1), { ...details, start: '2026-11-10T12:00:00.000Z' });
+    await s.book(past, 5, person(2), { ...details, start: '2026-11-20T12:00:00.000Z' });
+    // Told it moved to February; the row its first booking filed in November is left there, as before re-filing.
+    await s.claimNotice(moved, '2027-02-09T12:00:00.000Z', 'scheduled', 1);
+    const people = await tables.table('OfficeHoursPeople');
+    await people.upsertEntity({ partitionKey: 'm|202611', rowKey: safeKey(moved), occurrenceId: moved, start: '2026-11-10T12:00:00.000Z' });
+    // One booking a run: the stale row comes first each time.
+    for (let run = 0; run < 3; run++) await s.expireBefore(new Date('2026-11-30T00:00:00Z'), 1);
+    expect(await s.bookings(past)).toEqual([]);
+    expect((await s.bookings(moved)).map((b) => b.status)).toEqual(['booked']);
+    expect(await s.bookedBetween(new Date('2026-11-01T00:00:00Z'), new Date('2027-03-01T00:00:00Z'))).toEqual([
+      { occurrenceId: moved, start: '2027-02-09T12:00:00.000Z', told: true },
+    ]);
   });
 });
 

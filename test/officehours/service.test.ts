@@ -4,6 +4,7 @@ import { trainingCard } from '../../src/officehours/cards.js';
 import { liveSchedule } from '../../src/officehours/file.js';
 import { buildSchedule, parseScheduleFile } from '../../src/officehours/schedule.js';
 import type { AddForm } from '../../src/officehours/service.js';
+import { parseIcsEvent } from '../support/ics.js';
 import { HELD } from './problems.js';
 import { officeHoursInstance, sampleRollout, sampleSchedule, viewer } from './support.js';
 
@@ -300,10 +301,11 @@ describe('a booked session whose entry in the file is invalid in when it meets (
     `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic" }\n${more}`;
   const other = '  - { id: drop-in, title: Drop-in, start: "2026-12-09 10:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/drop" }\n';
 
-  async function bookedClinic() {
+  /** `firstPass`: the notice pass has run once before she books (else her booking comes before any pass). */
+  async function bookedClinic(firstPass = true) {
     let schedule = buildSchedule(parseScheduleFile(yaml('2026-12-08 14:00', other)), sampleRollout);
     const a = await officeHoursInstance({ schedule: () => schedule }); // now: Mon 30 Nov 2026
-    await a.reminders.run(a.clock.now());
+    if (firstPass) await a.reminders.run(a.clock.now());
     const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', 'Where are my drafts?');
     if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error(`not booked: ${JSON.stringify(booked)}`);
     const token = booked.offer.calendarUrl.split('/calendar/')[1] ?? '';
@@ -328,8 +330,8 @@ describe('a booked session whose entry in the file is invalid in when it meets (
     ]);
   });
 
-  it('fixed again, nothing is sent (it was never announced cancelled) and the booking is as it was', async () => {
-    const { a, token, edit } = await bookedClinic();
+  for (const firstPass of [true, false]) it(`fixed again, nothing is sent (it was never announced cancelled) and the booking is as it was${firstPass ? '' : ' (held on the very first pass)'}`, async () => {
+    const { a, token, edit } = await bookedClinic(firstPass);
     edit(yaml('2026-12-08 25:00', other));
     await a.reminders.run(a.clock.now());
     edit(yaml('2026-12-08 14:00', other));
@@ -373,6 +375,85 @@ describe('a booked session whose entry in the file is invalid in when it meets (
     expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
     expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Clinic\*\* on Tue 8 Dec 2026, 14:00 .*is cancelled \(taken off the schedule\)/)]);
   });
+
+  it('held on the very first pass, then taken out of the file: those booked are told it is cancelled', async () => {
+    const { a, edit } = await bookedClinic(false);
+    edit(yaml('2026-12-08 25:00', other));
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    edit(`zone: Africa/Lusaka\nsessions:\n${other}`);
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Clinic\*\* on Tue 8 Dec 2026, 14:00 .*is cancelled \(taken off the schedule\)/)]);
+  });
+
+  it('taken out and told cancelled, then put back with a typo: her calendar link still serves the cancel she was told of', async () => {
+    const { a, token, edit } = await bookedClinic();
+    edit(`zone: Africa/Lusaka\nsessions:\n${other}`);
+    await a.reminders.run(a.clock.now());
+    const told = await a.service.calendar(token);
+    const toldSequence = told && 'content' in told ? parseIcsEvent(told.content).sequence : -1;
+    edit(yaml('2026-12-08 25:00', other));
+    await a.reminders.run(a.clock.now());
+    const held = await a.service.calendar(token);
+    expect(held && 'content' in held ? held.content : held).toContain('STATUS:CANCELLED');
+    expect(held && 'content' in held ? parseIcsEvent(held.content).sequence : -1).toBe(toldSequence);
+  });
+
+  it('her own seat cancelled, then the entry mistyped: her link serves the cancel of her seat, not "being corrected"', async () => {
+    const { a, token, edit } = await bookedClinic();
+    await a.service.cancelBooking(mercy, 'clinic|2026-12-08T14:00');
+    const before = await a.service.calendar(token);
+    edit(yaml('2026-12-08 25:00', other));
+    await a.reminders.run(a.clock.now());
+    const ics = await a.service.calendar(token);
+    expect(ics && 'content' in ics ? ics.content : ics).toContain('STATUS:CANCELLED');
+    // No older than the cancel she had, at the time she knew.
+    const [was, now] = [before, ics].map((f) => (f && 'content' in f ? parseIcsEvent(f.content) : undefined));
+    expect(now?.sequence).toBeGreaterThanOrEqual(was?.sequence ?? Infinity);
+    expect(now?.startDate.toJSDate().toISOString()).toBe('2026-12-08T12:00:00.000Z');
+  });
+});
+
+describe('a move told to those booked, then undone in the file', () => {
+  const yaml = (changes = '') =>
+    `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "2026-12-08 14:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic"${changes} }\n`;
+  const move = (to: string) => `, changes: [{ date: "2026-12-08", moveTo: "${to}" }]`;
+
+  for (const [undo, file] of [
+    ['its change line deleted', yaml()],
+    ['its moveTo mistyped more than a year out (ignored)', yaml(move('2027-12-10 14:00'))],
+  ] as const) {
+    it(`${undo}: those booked are told it meets at its first time again, and the calendar link serves that time, newer`, async () => {
+      let schedule = buildSchedule(parseScheduleFile(yaml()), sampleRollout);
+      const a = await officeHoursInstance({ schedule: () => schedule }); // now: Mon 30 Nov 2026
+      await a.reminders.run(a.clock.now());
+      const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', '');
+      if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error('not booked');
+      const token = booked.offer.calendarUrl.split('/calendar/')[1] ?? '';
+      const event = async () => {
+        const ics = await a.service.calendar(token);
+        if (!ics || !('content' in ics)) throw new Error(`no calendar file: ${JSON.stringify(ics)}`);
+        return parseIcsEvent(ics.content);
+      };
+      schedule = buildSchedule(parseScheduleFile(yaml(move('2026-12-10 14:00'))), sampleRollout);
+      expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+      const moved = await event();
+      expect(moved.startDate.toJSDate().toISOString()).toBe('2026-12-10T12:00:00.000Z');
+
+      schedule = buildSchedule(parseScheduleFile(file), sampleRollout);
+      a.outbox.clear();
+      expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+      expect(sentTo(a, mercy)).toEqual([
+        expect.stringMatching(/^\*\*Clinic\*\* has moved: it was Thu 10 Dec 2026, 14:00, it is now \*\*Tue 8 Dec 2026, 14:00–15:00\*\*/),
+      ]);
+      const back = await event();
+      expect(back.startDate.toJSDate().toISOString()).toBe('2026-12-08T12:00:00.000Z');
+      expect(back.sequence).toBeGreaterThan(moved.sequence);
+      // Told once: the next pass sends nothing more.
+      a.outbox.clear();
+      expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    });
+  }
 });
 
 describe('a booked session whose entry turns invalid while the app runs: served as it last was', () => {
