@@ -7,7 +7,7 @@ import type { Rollout } from '../rollout/model.js';
 import { type AudienceDirectory, resolveAudience } from './audience.js';
 import { messageCard, progressCard, reportCard } from './cards.js';
 import type { AckStore, DeliveryRows, Tally } from './deliveries.js';
-import type { Delivery, DeliveryState, Send } from './model.js';
+import { type Delivery, type DeliveryState, type Send, UNANSWERED_AFTER_CANCEL } from './model.js';
 import { progressOf, reportOf } from './progress.js';
 import type { SendStore } from './sends.js';
 import { heldUntil, type WorkingHours } from './working-hours.js';
@@ -133,9 +133,6 @@ export function deliveryOf(result: DeliveryResult, kind: Delivery['kind']): { st
       return { state: 'failed', reason: result.reason.slice(0, 300) };
   }
 }
-
-/** Why a cancelled send's row handed over before the cancel, never answered, ends failed. */
-const UNANSWERED_AFTER_CANCEL = 'no answer after the cancel; not sent again';
 
 export class BroadcastRunner {
   private readonly work = new Set<Promise<unknown>>();
