@@ -27,7 +27,7 @@ import {
 import { mapLimit } from '../map-limit.js';
 import { PLAN_ID } from './plan.js';
 import { type BroadcastRunner, type ChatInfo, delayedNotice, retryDelayMs } from './runner.js';
-import { allOccurrences, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
+import { allOccurrences, firstExisting, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
 import type { SendStore } from './sends.js';
 import { listWithin } from '../text/fit.js';
 
@@ -591,7 +591,7 @@ export class BroadcastService {
       if (!at?.isValid) errors.when = 'Pick a date and a time, or choose "Now".';
       // A time the clocks skip that day (02:30 as they go forward): luxon would move it on an hour, unsaid.
       else if (at.toFormat('yyyy-MM-dd HH:mm') !== `${values.date} ${values.time}`)
-        errors.when = `${values.time} does not exist on ${values.date} in ${this.timeZone}: the clocks go forward then. Pick ${at.toFormat('HH:mm')} or later, or choose "Now".`;
+        errors.when = `${values.time} does not exist on ${values.date} in ${this.timeZone}: the clocks go forward then. Pick ${firstExisting(values.date, values.time, this.timeZone) ?? at.toFormat('HH:mm')} or later, or choose "Now".`;
       else if (at.toJSDate() <= this.now) errors.when = `That time has passed (${this.timeZone}). Pick a later one, or choose "Now".`;
       else if (at.toJSDate().getTime() > this.now.getTime() + 366 * 86_400_000) errors.when = 'Pick a time within a year.';
       else dueAt = at.toJSDate();
