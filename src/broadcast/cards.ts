@@ -83,6 +83,8 @@ export interface ConfirmCardData {
   id: string;
   /** The message as confirmed (Confirmation.version): a press after the plan file changed it sends nothing. */
   version: string;
+  /** The sends of this message under way that the card warned of (Confirmation.underWay), comma-separated. */
+  underWay: string;
   title: string;
   audience: string;
   recipients: string;
@@ -105,6 +107,8 @@ export interface Confirmation {
   unanswered?: boolean;
   /** A hash of what the card confirms (the message's text and audience): see BroadcastService.send. */
   version: string;
+  /** The ids of the sends of this message under way when the card was drawn (it warned of them): see BroadcastService.send. */
+  underWay?: string[];
 }
 
 export function confirmCard(c: Confirmation): AdaptiveCard {
@@ -119,6 +123,7 @@ export function confirmCard(c: Confirmation): AdaptiveCard {
     heading: c.recipients ? 'Send this message now?' : waiting ? 'Teams did not answer for this audience just now' : 'Nobody to send this to',
     id: c.id,
     version: c.version,
+    underWay: (c.underWay ?? []).join(','),
     title: e(c.title),
     audience: e(c.audienceLabel),
     recipients: c.toChannel ? 'one post in the channel' : waiting ? 'not known yet' : `${reached}, 1:1`,

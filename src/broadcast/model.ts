@@ -206,12 +206,21 @@ export interface Delivery extends Recipient {
   conversation?: string;
 }
 
+/** Why a cancelled send's row handed over before the cancel, never answered, ends failed (its copy may have left). */
+export const UNANSWERED_AFTER_CANCEL = 'no answer after the cancel; not sent again';
+
 /**
- * Whether a recipient's copy may be on their screen: it was sent, or handed to the outbound path with the answer not
- * back yet (Teams may show it before the answer is recorded). An allow-list: any other state never reached them.
+ * Whether a recipient's copy may be on their screen: it was ever handed to the outbound path — sent; handed over with
+ * the answer not back (Teams may show it first); failed without knowing whether it left (unconfirmed, or no answer
+ * after a cancel); or on a later attempt (a resend: an earlier copy may be showing, even while the resend waits or is
+ * held). Refused only for copies that never left: not installed, blocked, cancelled before it was sent, failed for
+ * sure, waiting or held on the first attempt.
  */
-export const mayHaveReached = (d: Pick<Delivery, 'state' | 'waiting' | 'heldUntil'>): boolean =>
-  d.state === 'sent' || (d.state === 'pending' && !d.waiting && d.heldUntil === '');
+export const mayHaveReached = (d: Pick<Delivery, 'state' | 'waiting' | 'heldUntil' | 'attempt' | 'reason'>): boolean =>
+  d.state === 'sent' ||
+  d.attempt > 1 ||
+  (d.state === 'failed' && (d.reason.startsWith('unconfirmed') || d.reason === UNANSWERED_AFTER_CANCEL)) ||
+  (d.state === 'pending' && !d.waiting && d.heldUntil === '');
 
 export const channelRecipient = (role: BroadcastChannel): Recipient => ({ key: `channel:${role}`, kind: 'channel' });
 

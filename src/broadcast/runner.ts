@@ -7,7 +7,7 @@ import type { Rollout } from '../rollout/model.js';
 import { type AudienceDirectory, resolveAudience } from './audience.js';
 import { messageCard, progressCard, reportCard } from './cards.js';
 import type { AckStore, DeliveryRows, Tally } from './deliveries.js';
-import type { Delivery, DeliveryState, Send } from './model.js';
+import { type Delivery, type DeliveryState, type Send, UNANSWERED_AFTER_CANCEL } from './model.js';
 import { progressOf, reportOf } from './progress.js';
 import type { SendStore } from './sends.js';
 import { heldUntil, type WorkingHours } from './working-hours.js';
@@ -517,23 +517,20 @@ export class BroadcastRunner {
   }
 
   /**
-   * A cancelled send's messages handed over before the cancel, whose answer never came (their instance stopped): handed
-   * over again under their key (the outbound path sends each key once), so what was on its way finishes and the send
-   * ends with its report, rather than waiting for those answers forever. Never held for working hours: nothing would
-   * release them, the send being cancelled.
+   * A cancelled send's messages handed over before the cancel whose answer never came: settled as failed, never
+   * handed over again. A row can say handed over without its message ever reaching the queue (the enqueue failed, or
+   * the instance stopped in between); handing it over again would send a message the team cancelled, perhaps weeks
+   * later. An answer that does come back later still records what happened.
    */
   private async finishHandedOver(send: Send): Promise<void> {
     const staleBefore = this.now.getTime() - this.d.settings.staleMs;
-    const stale: Delivery[] = [];
+    const stale: (Partial<Delivery> & { key: string })[] = [];
     for await (const r of this.d.deliveries.rows(send.id, ['pending'])) {
-      if (awaitingAnswer(r, staleBefore)) stale.push(r);
+      if (awaitingAnswer(r, staleBefore)) stale.push({ key: r.key, state: 'failed', reason: UNANSWERED_AFTER_CANCEL, at: this.now.toISOString() });
     }
     if (!stale.length) return;
-    this.d.log.warn({ sendId: send.id, rows: stale.length }, 'no answer for messages handed over before a cancel; handing them over again');
-    const chats = await mapLimit(stale, 16, (r) => (r.kind === 'user' ? this.d.chatOf(r.key) : Promise.resolve(undefined)));
-    const queuedAt = this.now.toISOString();
-    await this.d.deliveries.batch(send.id, stale.map((r) => ({ key: r.key, queuedAt })));
-    await this.d.outbox.enqueue(stale.map((r, i) => this.messageFor(send, r, chats[i])));
+    this.d.log.warn({ sendId: send.id, rows: stale.length }, 'no answer for messages handed over before a cancel; not sending them again');
+    await this.d.deliveries.batch(send.id, stale);
   }
 
   /** The delivery report as it stands (the final card, and the report's "Refresh"). */

@@ -128,6 +128,19 @@ export function wallTime(date: string, time: string, zone: string): DateTime {
 }
 
 /**
+ * The first HH:mm that exists on `date` in `zone` at or after `time` (a time the clocks skip: the end of the gap, e.g.
+ * 03:00 for New York's 02:30), found minute by minute; undefined when none is left that day.
+ */
+export function firstExisting(date: string, time: string, zone: string): string | undefined {
+  const [h, m] = time.split(':').map(Number) as [number, number];
+  for (let minute = h * 60 + m; minute < 24 * 60; minute++) {
+    const hhmm = `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+    if (wallTime(date, hhmm, zone).toFormat('HH:mm') === hhmm) return hhmm;
+  }
+  return undefined;
+}
+
+/**
  * Why a repeating message will not go on every date its rule and bounds give (more than MAX_RECURRENCES of them),
  * or undefined: what the rollout team is told when the plan is loaded, and what `plan` lists beside its times.
  */

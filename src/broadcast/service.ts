@@ -27,7 +27,7 @@ import {
 import { mapLimit } from '../map-limit.js';
 import { PLAN_ID } from './plan.js';
 import { type BroadcastRunner, type ChatInfo, delayedNotice, retryDelayMs } from './runner.js';
-import { allOccurrences, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
+import { allOccurrences, firstExisting, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
 import type { SendStore } from './sends.js';
 import { listWithin } from '../text/fit.js';
 
@@ -130,6 +130,9 @@ const CONFIRM_CHECK_LIMIT = 500;
 
 const refused = (): Refusal => ({ kind: 'refused', text: 'That is for the rollout team only. If you need it, ask your rollout team.' });
 const shortHash = (text: string, n = 8) => createHash('sha256').update(text).digest('hex').slice(0, n);
+
+/** A confirmation card to draw (send <id>). */
+type Confirm = { kind: 'confirm'; confirmation: Confirmation };
 
 export class BroadcastService {
   /** Notices already handed to the outbound path by this instance (it sends each key once anyway). */
@@ -369,7 +372,7 @@ export class BroadcastService {
   }
 
   /** What `send <id>` would do: the audience now, how many people, how many of them lack the app. */
-  async prepareSend(caller: Caller, id: string): Promise<{ kind: 'confirm'; confirmation: Confirmation } | Refusal> {
+  async prepareSend(caller: Caller, id: string): Promise<Confirm | Refusal> {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
@@ -382,7 +385,7 @@ export class BroadcastService {
       notes.push(`If you send it, it goes as soon as Teams answers (tried again for up to ${durationText(this.d.graceMs)}), and only once.`);
     }
     // `send` typed twice (the first seemed slow), each card confirmed: everyone would get it twice. Said on the card.
-    const underWay = (await this.unfinishedSendsOf(m.id)).filter((s) => s.source !== 'reminder' && ['resolving', 'sending'].includes(s.status));
+    const underWay = await this.underWayOf(m.id);
     if (underWay.length) {
       notes.push(`It is being sent already (${sendStatus(underWay[0]!, this.timeZone)}): sending it now sends it again to everyone.`);
     }
@@ -404,14 +407,22 @@ export class BroadcastService {
         notes,
         unanswered: unanswered.length > 0,
         version: confirmedVersion(m),
+        underWay: underWay.map((s) => s.id),
       },
     };
+  }
+
+  /** The sends of a plan message under way (not reminders): a send of it now would reach everyone again. */
+  private async underWayOf(messageId: string): Promise<Send[]> {
+    return (await this.unfinishedSendsOf(messageId)).filter((s) => s.source !== 'reminder' && ['resolving', 'sending'].includes(s.status));
   }
 
   /**
    * Confirmed `send <id>`: the send is created now and fans out after the turn. A retried click sends nothing new.
    * `version`: what the confirmation card showed (confirmedVersion); a plan file edited since (another text, other
-   * people) sends nothing, so nobody confirms one audience and sends to another.
+   * people) sends nothing, so nobody confirms one audience and sends to another. `shown`: the sends under way the
+   * card warned of; another under way since (`send <id>` typed twice, both cards confirmed) sends nothing and answers
+   * with the confirmation again, now warning, so nobody gets it twice unknowingly.
    */
   async send(
     caller: Caller,
@@ -419,7 +430,8 @@ export class BroadcastService {
     requestKey: string,
     notify: string,
     version?: string,
-  ): Promise<{ kind: 'started'; send: Send; fresh: boolean; delayed?: string } | Refusal> {
+    shown: readonly string[] = [],
+  ): Promise<{ kind: 'started'; send: Send; fresh: boolean; delayed?: string } | (Confirm & { text: string }) | Refusal> {
     if (!this.may(caller, 'broadcast.manage')) return refused();
     const m = this.planMessage(id);
     if (!m) return this.unknown(id);
@@ -430,6 +442,13 @@ export class BroadcastService {
         kind: 'message',
         text: `"${m.id}" was changed in the plan file after this card was shown (its text or who hears it); nothing was sent. Type "send ${m.id}" to confirm it as it is now.`,
       };
+    }
+    // A press of a card (it carries `version`) for a send not made yet, while one the card did not warn of is under way.
+    if (version !== undefined && !(await this.d.sends.get(sendId))) {
+      const unseen = (await this.underWayOf(m.id)).filter((s) => !shown.includes(s.id));
+      const again = unseen.length ? await this.prepareSend(caller, id) : undefined;
+      if (again?.kind === 'confirm') return { ...again, text: 'It began being sent meanwhile from another card; nothing was sent. Confirm again to send it once more.' };
+      if (again) return again;
     }
     const missing = await this.channelMissing(m.audience);
     if (missing) return { kind: 'message', text: `Nothing was sent. ${missing}` };
@@ -572,7 +591,7 @@ export class BroadcastService {
       if (!at?.isValid) errors.when = 'Pick a date and a time, or choose "Now".';
       // A time the clocks skip that day (02:30 as they go forward): luxon would move it on an hour, unsaid.
       else if (at.toFormat('yyyy-MM-dd HH:mm') !== `${values.date} ${values.time}`)
-        errors.when = `${values.time} does not exist on ${values.date} in ${this.timeZone}: the clocks go forward then. Pick ${at.toFormat('HH:mm')} or later, or choose "Now".`;
+        errors.when = `${values.time} does not exist on ${values.date} in ${this.timeZone}: the clocks go forward then. Pick ${firstExisting(values.date, values.time, this.timeZone) ?? at.toFormat('HH:mm')} or later, or choose "Now".`;
       else if (at.toJSDate() <= this.now) errors.when = `That time has passed (${this.timeZone}). Pick a later one, or choose "Now".`;
       else if (at.toJSDate().getTime() > this.now.getTime() + 366 * 86_400_000) errors.when = 'Pick a time within a year.';
       else dueAt = at.toJSDate();

@@ -50,7 +50,7 @@ export const BROADCAST_VERBS = {
     stale,
   ),
   /** `v`: what the confirmation showed (a hash); cards made before it carry none and are taken as they are. */
-  send: verb('broadcast.send', 'broadcast.manage', z.object({ id: z.string().trim().min(1).max(60), v: z.string().max(40).optional() }), stale),
+  send: verb('broadcast.send', 'broadcast.manage', z.object({ id: z.string().trim().min(1).max(60), v: z.string().max(40).optional(), w: z.string().max(2000).optional() }), stale),
   /** "Don't send" / "Cancel" on a form: nothing happens. */
   dismiss: verb('broadcast.dismiss', 'everyone', z.object({ what: z.string().max(20).optional() })),
   cancelSend: verb('broadcast.cancelSend', 'broadcast.manage', sendId, stale),

@@ -44,15 +44,22 @@ describe('announce to an audience with nobody in it', () => {
 });
 
 describe('announce at a time the clocks skip', () => {
-  it('02:30 on the day New York springs forward is refused on the form, naming the first time that exists; 03:30 is taken', async () => {
+  it('02:30 on the day New York springs forward is refused on the form, naming the first time that exists (03:00, not 03:30); 03:30 is taken', async () => {
     const f = await fixture({ rollout, clock: new ManualClock('2027-03-01T12:00:00Z') });
     f.plan.current = { ...f.plan.current, timeZone: 'America/New_York' };
     const skipped = await f.b.service.announce(LEAD, form('channel:announcements', 'at', '2027-03-14', '02:30'), 'card-1', rolloutTeam.id);
     expect(skipped).toMatchObject({ kind: 'invalid', errors: { when: expect.stringContaining('02:30 does not exist on 2027-03-14 in America/New_York') } });
-    expect('errors' in skipped && skipped.errors.when).toContain('Pick 03:30 or later');
+    expect('errors' in skipped && skipped.errors.when).toContain('Pick 03:00 or later');
     expect(await f.b.sends.announcements()).toEqual([]);
 
     const later = await f.b.service.announce(LEAD, form('channel:announcements', 'at', '2027-03-14', '03:30'), 'card-2', rolloutTeam.id);
     expect(later).toMatchObject({ kind: 'started', send: { status: 'scheduled', dueAt: '2027-03-14T07:30:00.000Z' } });
+  });
+
+  it('01:30 on the day London springs forward names 02:00, the first time that exists', async () => {
+    const f = await fixture({ rollout, clock: new ManualClock('2027-03-01T12:00:00Z') });
+    f.plan.current = { ...f.plan.current, timeZone: 'Europe/London' };
+    const skipped = await f.b.service.announce(LEAD, form('channel:announcements', 'at', '2027-03-28', '01:30'), 'card-1', rolloutTeam.id);
+    expect('errors' in skipped && skipped.errors.when).toContain('Pick 02:00 or later');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePlan } from '../../src/broadcast/plan.js';
 import { EMPTY_ROLLOUT } from '../../src/rollout/model.js';
-import { channelIdOf, finished, fixture, LEAD, rolloutTeam, sendingWelcome } from './support.js';
+import { channelIdOf, finished, fixture, installed, LEAD, rolloutTeam, sendingWelcome, settle, users, welcomePlan } from './support.js';
 
 /*
  * A card's refresh (`broadcast.refresh`) shows the message to whoever Teams says pressed it: like "Got it", it is
@@ -51,5 +51,38 @@ messages:
     const sent = rows.find((r) => r.state === 'sent')!;
     expect(await f.b.service.view(as(cancelled.key), send.id)).toEqual({ kind: 'message', text: 'This message was not sent to you.' });
     expect(await f.b.service.view(as(sent.key), send.id)).toMatchObject({ kind: 'view', content: { title: 'Welcome' } });
+  });
+});
+
+describe('a refresh by a reader whose copy may be on their screen', () => {
+  const UNCONFIRMED = 'unconfirmed: the sender stopped when the request may have left; not sent again to avoid a duplicate';
+
+  it('shows the message when their copy ended unconfirmed, and while it is resent', async () => {
+    const people = users(2);
+    const f = await fixture({ chats: installed(people) });
+    f.plan.current = welcomePlan(people);
+    f.outbox.answer = (m) => (m.key.includes('user-001') && !m.key.endsWith('|2') ? { state: 'failed', reason: UNCONFIRMED } : { state: 'sent', activityId: 'a' });
+    const s = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (s.kind !== 'started') throw new Error(s.text);
+    await finished(f, s.send.id);
+    expect((await f.b.service.view(as('user-001'), s.send.id)).kind).toBe('view');
+    expect((await f.b.service.acknowledge(as('user-001'), s.send.id)).kind).toBe('acked');
+    await f.b.service.resendFailed(LEAD, s.send.id);
+    expect((await f.b.service.view(as('user-001'), s.send.id)).kind).toBe('view');
+  });
+
+  it('shows the message while its resend is held for their working hours', async () => {
+    const people = users(2);
+    const f = await fixture({ chats: installed(people, 'UTC'), workingHours: { days: [1, 2, 3, 4, 5, 6, 7], start: 8 * 60, end: 18 * 60 } });
+    f.plan.current = welcomePlan(people);
+    f.outbox.answer = (m) => (m.key.includes('user-001') && !m.key.endsWith('|2') ? { state: 'failed', reason: UNCONFIRMED } : { state: 'sent', activityId: 'a' });
+    const s = await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id);
+    if (s.kind !== 'started') throw new Error(s.text);
+    await finished(f, s.send.id);
+    f.clock.advance(10 * 3600_000); // 19:00 UTC: the resend waits for the morning
+    await f.b.service.resendFailed(LEAD, s.send.id);
+    await settle(f);
+    expect((await f.b.deliveries.get(s.send.id, 'user-001'))?.heldUntil).not.toBe('');
+    expect((await f.b.service.view(as('user-001'), s.send.id)).kind).toBe('view');
   });
 });

@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/clock.js';
 import { RosterUnanswered } from '../../src/roles/roles.js';
 import type { Rollout } from '../../src/rollout/model.js';
 import { testTables } from '../support/storage.js';
-import { channelIdOf, type Fixture, fixture, finished, installed, LEAD, rolloutTeam, settle, STAFF, TestOutbox, users } from './support.js';
+import { channelIdOf, type Fixture, fixture, finished, installed, LEAD, rolloutTeam, settle, STAFF, TestOutbox, users, welcomePlan } from './support.js';
 
 const rollout: Rollout = {
   cohorts: [{ id: 'wave-b', name: 'Wave B', goLive: '2027-02-01', zone: 'Africa/Lusaka' }],
@@ -975,5 +975,27 @@ describe('"Got it" pressed on a channel post', () => {
     expect(await f.b.service.acknowledge(as('aad-member'), started.send.id, channelIdOf('support'))).toMatchObject({ kind: 'acked', fresh: false });
     expect([...(await f.b.acks.who(started.send.id))]).toEqual(['aad-member']);
     expect(asked).toEqual([]);
+  });
+});
+
+describe('send <id> typed twice, both cards confirmed', () => {
+  it('sends once: the second press finds the first under way and asks again, warning; pressed again, it sends', async () => {
+    const people = users(3);
+    const f = await fixture({ chats: installed(people) });
+    f.plan.current = welcomePlan(people);
+    const first = await f.b.service.prepareSend(LEAD, 'welcome');
+    const second = await f.b.service.prepareSend(LEAD, 'welcome');
+    if (first.kind !== 'confirm' || second.kind !== 'confirm') throw new Error('no confirmation');
+    const c1 = first.confirmation;
+    const c2 = second.confirmation;
+    expect((await f.b.service.send(LEAD, 'welcome', 'card-1', rolloutTeam.id, c1.version, c1.underWay)).kind).toBe('started');
+    const again = await f.b.service.send(LEAD, 'welcome', 'card-2', rolloutTeam.id, c2.version, c2.underWay);
+    await settle(f);
+    const copies = (p: string) => f.outbox.delivered.filter((k) => k.startsWith('broadcast|') && k.split('|')[2] === p).length;
+    expect(people.map(copies)).toEqual([1, 1, 1]);
+    if (again.kind !== 'confirm') throw new Error(`expected the confirmation again, got ${again.kind}`);
+    expect(again.confirmation.notes.join(' ')).toContain('It is being sent already');
+    // Confirmed knowing it: sent again, as asked.
+    expect((await f.b.service.send(LEAD, 'welcome', 'card-2', rolloutTeam.id, again.confirmation.version, again.confirmation.underWay)).kind).toBe('started');
   });
 });
