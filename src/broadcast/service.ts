@@ -445,7 +445,8 @@ export class BroadcastService {
     }
     // A press of a card (it carries `version`) for a send not made yet, while one the card did not warn of is under way.
     if (version !== undefined && !(await this.d.sends.get(sendId))) {
-      const unseen = (await this.underWayOf(m.id)).filter((s) => !shown.includes(s.id));
+      // Not this press's own send: a copy of the press (Teams retries it) may have begun it since the check above.
+      const unseen = (await this.underWayOf(m.id)).filter((s) => s.id !== sendId && !shown.includes(s.id));
       const again = unseen.length ? await this.prepareSend(caller, id) : undefined;
       if (again?.kind === 'confirm') return { ...again, text: 'It began being sent meanwhile from another card; nothing was sent. Confirm again to send it once more.' };
       if (again) return again;

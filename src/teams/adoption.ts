@@ -112,7 +112,8 @@ export function registerAdoption(bot: RolloutDeskBot, w: AdoptionWiring): void {
   });
 
   bot.verb(ADOPTION_VERBS.enterFigure, async (turn, data) => {
-    const res = await w.adoption.enterFigure(callerOf(turn), data, 'card');
+    // Typed in Teams, a figure carries the reader's decimal mark, as on the tab and in pasted cells: their locale says which.
+    const res = await w.adoption.enterFigure(callerOf(turn), data, 'card', writesDecimalComma(turn.context.activity.locale) ? 'comma-locale' : 'point');
     if (!res.ok) return measures(turn, { notice: res.message });
     const name = imsMeasure(data.measure, w.adoption.measures)?.name ?? data.measure;
     const old = res.replaced[0];

@@ -90,7 +90,7 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
     const caller = callerOf(turn);
     const res = await b.send(caller, data.id, cardKey(turn), caller.person.id, data.v, data.w?.split(',').filter(Boolean));
     // Another send of it got under way since the card was drawn: asked again, now warning.
-    if (res.kind === 'confirm') return { card: confirmCard(res.confirmation) };
+    if (res.kind === 'confirm') return { card: confirmCard({ ...res.confirmation, notes: [res.text, ...res.confirmation.notes] }) };
     if (res.kind !== 'started') return { message: res.text };
     if (res.fresh) turn.log.info({ sendId: res.send.id }, 'broadcast confirmed');
     // Teams did not answer for its team: confirmed, and waiting to be tried again (the service says until when).

@@ -153,6 +153,22 @@ describe('spreadsheet cells pasted on the measures card (tab-separated)', () => 
   });
 });
 
+describe('a figure typed on the measures card', () => {
+  it("is read with the decimal comma where the reader's locale writes one, as on the tab: a number grouped by threes refused", async () => {
+    const enter = async (locale: string, date: string, value: string) => {
+      const res = await execute(app, USERS.lead, 'adoption.figures.enter', { measure: 'report-days', date, value }, { ...where(USERS.lead), locale });
+      const saved = (await app.adoption.service.figures()).find((f) => f.measureId === 'report-days' && f.date === date);
+      return { text: text(res), saved: saved?.value };
+    };
+    // A German reader's "1,250" is 1.25 to them and 1250 to an English reader: refused, nothing saved (it was saved as 1250).
+    const refused = await enter('de-DE', '2010-03-01', '1,250');
+    expect(refused.text).toMatch(/could be read two ways.*write 1234 or 1234,5/);
+    expect(refused.saved).toBeUndefined();
+    expect((await enter('de-DE', '2010-03-01', '2,5')).saved).toBe(2.5);
+    expect((await enter('en-US', '2010-03-02', '1,250')).saved).toBe(1250);
+  });
+});
+
 describe('a CSV of 10,000 rows pasted on the measures card', () => {
   it('is checked at once, written off the turn with the card following it, and ends "Imported 10,000 figures, replaced N"', async () => {
     // A figure entered before, which the import replaces.
