@@ -197,6 +197,15 @@ type IssueFields = { title?: string; category?: string; severity?: string; site?
 const FORGOTTEN_QUESTION = 'A question brought to office hours (its words were removed: the person who brought it asked to be forgotten).';
 
 /** A calendar link of a held session (Schedule.onHold): its booking stands, and the link serves it once the entry is fixed. */
+/**
+ * Over by its time in the file while those booked were told a time still ahead: a told move undone (its line deleted,
+ * or made a cancel) once the first time had passed. To them it is off at the time they were told, a cancel from stored
+ * data (removedOccurrence); else they would keep that time in their calendar and turn up to nothing.
+ */
+function overWhileToldAhead(o: Occurrence, seats: Seats, now: number): boolean {
+  return o.start.getTime() <= now && seats.toldStart !== undefined && Date.parse(seats.toldStart) > now;
+}
+
 const HELD_CALENDAR = 'the rollout team\'s schedule entry for this session is being corrected; your booking stands: open the link again later';
 
 /** A Book on a session held as it last was (Schedule.heldAsWas): its seats stand, and none is taken meanwhile. */
@@ -373,10 +382,14 @@ export class OfficeHoursService {
       // Held (its entry in the file is being corrected): a cancel only where one was told or served (taken out and
       // announced, then put back with a typo) or the seat is cancelled, from what was stored; else nothing, as a cancel
       // would take it out of their calendar unannounced.
-      const cancelled = seats.toldStatus === 'cancelled' || seats.issuedStatus === 'cancelled';
+      // The latest of the two counts (the higher SEQUENCE): a cancel served once, then told "back on", is not served.
+      const cancelled = ((seats.issuedSequence ?? -1) > (seats.toldSequence ?? -1) ? seats.issuedStatus : seats.toldStatus) === 'cancelled';
       if (!cancelled && booking.status !== 'cancelled') return { unavailable: HELD_CALENDAR };
       found = await this.removedOccurrence(booking.occurrenceId, { seats }, cancelled ? 'cancelled' : 'scheduled');
-    } else found = (await this.find(booking.occurrenceId, schedule)) ?? (await this.removedOccurrence(booking.occurrenceId, { seats }));
+    } else {
+      const here = await this.find(booking.occurrenceId, schedule);
+      found = here && !overWhileToldAhead(here, seats, this.d.clock.now().getTime()) ? here : await this.removedOccurrence(booking.occurrenceId, { seats });
+    }
     if (!found) return undefined;
     const served = { start: found.start.toISOString(), status: found.status, sequence: servedSequence({ start: found.start.toISOString(), status: found.status, sequence: found.sequence }, seats) };
     // What calendars may now hold: a later cancel (the session taken out of the file) must go above it.
@@ -849,11 +862,13 @@ export class OfficeHoursService {
     const now = this.d.clock.now().getTime();
     // The pass reads bookings from a year back (one may have been moved ahead since): one still on the schedule and
     // over has nothing to tell, and no read is made for it; nor for one gone whose row is filed at the start they
-    // were told, over (a session taken out or retimed has a year of them).
-    if (o ? o.start.getTime() <= now : told && Date.parse(bookedStart) <= now) return none;
+    // were told, over (a session taken out or retimed has a year of them). One over in the file whose row is filed
+    // ahead (at the start they were told: a told move undone once its first time passed) is read.
+    if ((o ? o.start.getTime() <= now : told) && Date.parse(bookedStart) <= now) return none;
     // Every pass comes by each booked one until its day: one point read when there is nothing to tell.
     const seats = await this.d.bookings.seatsOf(occurrenceId);
-    if (o) {
+    if (o && !overWhileToldAhead(o, seats, now)) {
+      if (o.start.getTime() <= now) return none;
       const ahead = seats.booked > 0;
       // Told it was cancelled, and it is on: only a session put back in the file gets here unannounced (Teams'
       // "move" of a cancelled one tells them itself).
@@ -869,8 +884,9 @@ export class OfficeHoursService {
     // Over by the start those booked were last told (else the one it was booked at): nothing to tell, and nothing more
     // read. Only a row filed before told moves were comes here past (one read each).
     if (Date.parse(seats.toldStart ?? bookedStart) <= now) return none;
+    // Gone, or over in the file while they were told a time still ahead: cancelled at that time, as they know it.
     const gone = await this.removedOccurrence(occurrenceId, { seats, teams: teams() });
-    return gone ? this.notify(gone) : none;
+    return gone ? this.notify(o?.reason && o.status === 'cancelled' ? { ...gone, reason: o.reason } : gone) : none;
   }
 
   /**

@@ -399,6 +399,21 @@ describe('a booked session whose entry in the file is invalid in when it meets (
     expect(held && 'content' in held ? parseIcsEvent(held.content).sequence : -1).toBe(toldSequence);
   });
 
+  it('taken out and told cancelled (her link opened then), put back and told it is back on, then mistyped: her link says it is being corrected, not a cancel', async () => {
+    const { a, token, edit } = await bookedClinic();
+    edit(`zone: Africa/Lusaka\nsessions:\n${other}`);
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    const told = await a.service.calendar(token);
+    expect(told && 'content' in told ? told.content : told).toContain('STATUS:CANCELLED');
+    edit(yaml('2026-12-08 14:00', other));
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/is back on/)]);
+    edit(yaml('2026-12-08 25:00', other));
+    await a.reminders.run(a.clock.now());
+    expect(await a.service.calendar(token)).toEqual({ unavailable: expect.stringMatching(/being corrected/) });
+  });
+
   it('her own seat cancelled, then the entry mistyped: her link serves the cancel of her seat, not "being corrected"', async () => {
     const { a, token, edit } = await bookedClinic();
     await a.service.cancelBooking(mercy, 'clinic|2026-12-08T14:00');
@@ -419,39 +434,70 @@ describe('a move told to those booked, then undone in the file', () => {
     `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "2026-12-08 14:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic"${changes} }\n`;
   const move = (to: string) => `, changes: [{ date: "2026-12-08", moveTo: "${to}" }]`;
 
+  /** Mercy booked on Tue 8 Dec, told it moved to Thu 10 Dec; `edit` replaces the file, `calendar` opens her link. */
+  async function movedAndTold() {
+    let schedule = buildSchedule(parseScheduleFile(yaml()), sampleRollout);
+    const a = await officeHoursInstance({ schedule: () => schedule }); // now: Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', '');
+    if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error('not booked');
+    const token = booked.offer.calendarUrl.split('/calendar/')[1] ?? '';
+    const calendar = async () => {
+      const ics = await a.service.calendar(token);
+      if (!ics || !('content' in ics)) throw new Error(`no calendar file: ${JSON.stringify(ics)}`);
+      return ics.content;
+    };
+    const edit = (text: string) => (schedule = buildSchedule(parseScheduleFile(text), sampleRollout));
+    edit(yaml(move('2026-12-10 14:00')));
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    const moved = parseIcsEvent(await calendar());
+    expect(moved.startDate.toJSDate().toISOString()).toBe('2026-12-10T12:00:00.000Z');
+    return { a, calendar, edit, moved };
+  }
+
   for (const [undo, file] of [
     ['its change line deleted', yaml()],
     ['its moveTo mistyped more than a year out (ignored)', yaml(move('2027-12-10 14:00'))],
   ] as const) {
     it(`${undo}: those booked are told it meets at its first time again, and the calendar link serves that time, newer`, async () => {
-      let schedule = buildSchedule(parseScheduleFile(yaml()), sampleRollout);
-      const a = await officeHoursInstance({ schedule: () => schedule }); // now: Mon 30 Nov 2026
-      await a.reminders.run(a.clock.now());
-      const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', '');
-      if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error('not booked');
-      const token = booked.offer.calendarUrl.split('/calendar/')[1] ?? '';
-      const event = async () => {
-        const ics = await a.service.calendar(token);
-        if (!ics || !('content' in ics)) throw new Error(`no calendar file: ${JSON.stringify(ics)}`);
-        return parseIcsEvent(ics.content);
-      };
-      schedule = buildSchedule(parseScheduleFile(yaml(move('2026-12-10 14:00'))), sampleRollout);
-      expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
-      const moved = await event();
-      expect(moved.startDate.toJSDate().toISOString()).toBe('2026-12-10T12:00:00.000Z');
-
-      schedule = buildSchedule(parseScheduleFile(file), sampleRollout);
+      const { a, calendar, edit, moved } = await movedAndTold();
+      edit(file);
       a.outbox.clear();
       expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
       expect(sentTo(a, mercy)).toEqual([
         expect.stringMatching(/^\*\*Clinic\*\* has moved: it was Thu 10 Dec 2026, 14:00, it is now \*\*Tue 8 Dec 2026, 14:00–15:00\*\*/),
       ]);
-      const back = await event();
+      const back = parseIcsEvent(await calendar());
       expect(back.startDate.toJSDate().toISOString()).toBe('2026-12-08T12:00:00.000Z');
       expect(back.sequence).toBeGreaterThan(moved.sequence);
       // Told once: the next pass sends nothing more.
       a.outbox.clear();
       expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    });
+  }
+
+  for (const [undo, file] of [
+    ['its change line deleted', yaml()],
+    ['its move line replaced by a cancel line', yaml(', changes: [{ date: "2026-12-08", cancel: true }]')],
+  ] as const) {
+    it(`once its first time has passed, ${undo}: those booked are told the time they were told is cancelled, and the calendar link serves that cancel, newer`, async () => {
+      const { a, calendar, edit, moved } = await movedAndTold();
+      // Wed 9 Dec: the first time (Tue 8 Dec) is over, the one she was told (Thu 10 Dec) ahead.
+      a.clock.advance(Date.parse('2026-12-09T08:00:00Z') - a.clock.now().getTime());
+      edit(file);
+      a.outbox.clear();
+      expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+      expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Clinic\*\* on Thu 10 Dec 2026, 14:00 .*is cancelled/)]);
+      const content = await calendar();
+      expect(content).toContain('METHOD:CANCEL');
+      const cancel = parseIcsEvent(content);
+      expect(cancel.startDate.toJSDate().toISOString()).toBe('2026-12-10T12:00:00.000Z');
+      expect(cancel.sequence).toBeGreaterThan(moved.sequence);
+      // Told once: the next pass sends nothing more.
+      a.outbox.clear();
+      a.clock.advance(60 * 60_000);
+      expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+      expect(sentTo(a, mercy)).toEqual([]);
     });
   }
 });
