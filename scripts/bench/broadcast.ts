@@ -116,7 +116,7 @@ async function freshStore() {
   say(`  seeded ${N} personal chats in a fresh in-memory Azurite in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const queue = new OutboundQueue(await openQueue(azurite.connectionString, queueName(prefix, 'outbound')));
   const deliveries = await DeliveryStore.open(tables);
-  const outbox = new QueueOutbox(queue, deliveries, await PostStore.open(tables), 32);
+  const outbox = new QueueOutbox(queue, deliveries, await PostStore.open(tables), { parallel: 32 });
   return { azurite, queue, deliveries, outbox };
 }
 type Store = Awaited<ReturnType<typeof freshStore>>;

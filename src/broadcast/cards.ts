@@ -195,7 +195,16 @@ export function reportCard(r: Report, timeZone = 'UTC'): AdaptiveCard {
     title: e(r.title),
     audience: e(r.audienceLabel),
     facts,
-    note: cancelled ? e(`Cancelled${r.cancelledBy ? ` by ${r.cancelledBy}` : ''}: what was not yet sent stays unsent.`) : '',
+    note: e(
+      [
+        cancelled ? `Cancelled${r.cancelledBy ? ` by ${r.cancelledBy}` : ''}: what was not yet sent stays unsent.` : '',
+        r.unconfirmed
+          ? `${count(r.unconfirmed)} of the failed may have reached people (the sender stopped when the request may have left): "Resend to failed" leaves ${r.unconfirmed === 1 ? 'it' : 'them'} out, so nobody gets it twice.`
+          : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
+    ),
     failed: r.failed,
     unacknowledged: r.status === 'done' && !r.toChannel ? r.unacknowledged : 0,
   });

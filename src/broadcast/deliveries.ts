@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { readEntity } from '../storage/entities.js';
 import { deleteIfThere, isConflict, safeKey, type Tables } from '../storage/tables.js';
-import { DELIVERY_STATES, type Delivery, type DeliveryState, type Recipient } from './model.js';
+import { DELIVERY_STATES, type Delivery, type DeliveryState, failedUnconfirmed, type Recipient } from './model.js';
 
 /*
  * Table `BroadcastDeliveries`: one row per recipient of a send, written before the message is handed to
@@ -27,6 +27,8 @@ export interface Tally {
   queued: number;
   /** Pending rows not handed over yet. */
   waiting: number;
+  /** Failed rows whose copy may have reached the person (failedUnconfirmed): "Resend to failed" leaves them out. */
+  unconfirmed: number;
   total: number;
 }
 
@@ -35,6 +37,7 @@ const emptyTally = (): Tally => ({
   held: 0,
   queued: 0,
   waiting: 0,
+  unconfirmed: 0,
   total: 0,
 });
 
@@ -51,6 +54,7 @@ function fromRow(e: Record<string, unknown>): Delivery {
     heldUntil: String(e.heldUntil ?? ''),
     at: String(e.at ?? ''),
     ...(e.conversation ? { conversation: String(e.conversation) } : {}),
+    ...(typeof e.shownBefore === 'boolean' ? { shownBefore: e.shownBefore } : {}),
   };
 }
 
@@ -173,6 +177,7 @@ export class DeliveryRows {
     for await (const d of this.rows(sendId)) {
       t.total++;
       t.byState[d.state] = (t.byState[d.state] ?? 0) + 1;
+      if (failedUnconfirmed(d)) t.unconfirmed++;
       if (d.state !== 'pending') continue;
       if (d.heldUntil) t.held++;
       else if (d.waiting) t.waiting++;

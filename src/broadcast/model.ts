@@ -204,22 +204,37 @@ export interface Delivery extends Recipient {
   at: string;
   /** A channel row: the channel (conversation root) it was posted in, once the answer is back. */
   conversation?: string;
+  /**
+   * A row on a later attempt (a resend): whether an earlier attempt's copy may be on their screen (it was sent, or
+   * failed unconfirmed). Absent on rows resent before it was kept: taken as yes (that resend also took rows that
+   * failed unconfirmed).
+   */
+  shownBefore?: boolean;
 }
 
-/** Why a cancelled send's row handed over before the cancel, never answered, ends failed (its copy may have left). */
-export const UNANSWERED_AFTER_CANCEL = 'no answer after the cancel; not sent again';
+/** A row not handed over when its send was cancelled (or taken back from the outbound path unsent). */
+export const CANCELLED_UNSENT = 'cancelled before it was sent';
+
+/** Why earlier versions settled a cancelled send's row handed over and never answered as failed (its copy may have left). */
+const UNANSWERED_AFTER_CANCEL = 'no answer after the cancel; not sent again';
 
 /**
- * Whether a recipient's copy may be on their screen: it was ever handed to the outbound path — sent; handed over with
- * the answer not back (Teams may show it first); failed without knowing whether it left (unconfirmed, or no answer
- * after a cancel); or on a later attempt (a resend: an earlier copy may be showing, even while the resend waits or is
- * held). Refused only for copies that never left: not installed, blocked, cancelled before it was sent, failed for
- * sure, waiting or held on the first attempt.
+ * A failure that may have reached the person: the sender stopped when the request may have left (unconfirmed), or
+ * (earlier versions) no answer came after a cancel. "Resend to failed" leaves these out: a second copy could be a duplicate.
  */
-export const mayHaveReached = (d: Pick<Delivery, 'state' | 'waiting' | 'heldUntil' | 'attempt' | 'reason'>): boolean =>
+export const failedUnconfirmed = (d: Pick<Delivery, 'state' | 'reason'>): boolean =>
+  d.state === 'failed' && (d.reason.startsWith('unconfirmed') || d.reason === UNANSWERED_AFTER_CANCEL);
+
+/**
+ * Whether a recipient's copy may be on their screen: it was sent; handed over with the answer not back (Teams may show
+ * it first); failed without knowing whether it left; or an earlier attempt's copy may be showing (a resend, even
+ * while it waits or is held). Refused only where no copy can have left: not installed, blocked, cancelled before it
+ * was sent, failed for sure, waiting or held — on every attempt so far.
+ */
+export const mayHaveReached = (d: Pick<Delivery, 'state' | 'waiting' | 'heldUntil' | 'attempt' | 'reason' | 'shownBefore'>): boolean =>
   d.state === 'sent' ||
-  d.attempt > 1 ||
-  (d.state === 'failed' && (d.reason.startsWith('unconfirmed') || d.reason === UNANSWERED_AFTER_CANCEL)) ||
+  (d.attempt > 1 && d.shownBefore !== false) ||
+  failedUnconfirmed(d) ||
   (d.state === 'pending' && !d.waiting && d.heldUntil === '');
 
 export const channelRecipient = (role: BroadcastChannel): Recipient => ({ key: `channel:${role}`, kind: 'channel' });

@@ -53,7 +53,10 @@ export interface Report {
   /** Acknowledgements from a channel post (anyone in the channel; no base to divide by). */
   channelAcknowledged: number;
   toChannel: boolean;
+  /** Failed for sure: what "Resend to failed" sends again. */
   failed: number;
+  /** Failed where the copy may have reached the person (unconfirmed): not resent, a second copy could be a duplicate. */
+  unconfirmed: number;
   unacknowledged: number;
   cancelledBy: string;
 }
@@ -75,7 +78,8 @@ export function reportOf(send: Send, t: Tally, people: { reached: readonly strin
     acknowledged,
     channelAcknowledged: toChannel ? people.acked.size : 0,
     toChannel,
-    failed: t.byState.failed,
+    failed: t.byState.failed - t.unconfirmed,
+    unconfirmed: t.unconfirmed,
     unacknowledged: people.reached.length - acknowledged,
     cancelledBy: send.cancelledBy?.name ?? '',
   };

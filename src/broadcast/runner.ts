@@ -2,12 +2,12 @@ import { type AdaptiveCard, escapeText } from '../cards/template.js';
 import { formatWhen } from '../issues/cards.js';
 import type { Clock } from '../clock.js';
 import { mapLimit } from '../map-limit.js';
-import type { DeliveryResult, OutboundMessage, Outbox } from '../outbound/message.js';
+import { type DeliveryResult, type OutboundMessage, type Outbox, WITHDRAWN } from '../outbound/message.js';
 import type { Rollout } from '../rollout/model.js';
 import { type AudienceDirectory, resolveAudience } from './audience.js';
 import { messageCard, progressCard, reportCard } from './cards.js';
 import type { AckStore, DeliveryRows, Tally } from './deliveries.js';
-import { type Delivery, type DeliveryState, type Send, UNANSWERED_AFTER_CANCEL } from './model.js';
+import { CANCELLED_UNSENT, type Delivery, type DeliveryState, type Send } from './model.js';
 import { progressOf, reportOf } from './progress.js';
 import type { SendStore } from './sends.js';
 import { heldUntil, type WorkingHours } from './working-hours.js';
@@ -130,6 +130,8 @@ export function deliveryOf(result: DeliveryResult, kind: Delivery['kind']): { st
         reason: kind === 'channel' ? 'the channel is not set up: type "setup <role>" in it' : 'no 1:1 chat with the app',
       };
     case 'failed':
+      // Withdrawn after a cancel before any attempt took it: it never went.
+      if (result.reason === WITHDRAWN) return { state: 'cancelled', reason: CANCELLED_UNSENT };
       return { state: 'failed', reason: result.reason.slice(0, 300) };
   }
 }
@@ -332,7 +334,7 @@ export class BroadcastRunner {
       const unsent = out.map((m) => parseOutboundKey(m.key)!.recipient);
       await this.d.deliveries.batch(
         send.id,
-        unsent.map((key) => ({ key, state: 'cancelled' as const, reason: 'cancelled before it was sent', queuedAt: '' })),
+        unsent.map((key) => ({ key, state: 'cancelled' as const, reason: CANCELLED_UNSENT, queuedAt: '' })),
       );
       await this.cancelRemaining(latest);
       return rows.length;
@@ -456,18 +458,42 @@ export class BroadcastRunner {
     return true;
   }
 
-  /** Rows not yet handed over (waiting or held) become `cancelled`; those handed over keep their answers. */
+  /**
+   * Rows not yet handed over (waiting or held) become `cancelled`; those handed over are withdrawn from the outbound
+   * path: a copy no worker has taken yet (on a backlogged queue, or never queued at all) is never sent and its row
+   * ends cancelled; one sent, or under way, keeps the answer it gets. Returns how many were not handed over.
+   */
   async cancelRemaining(send: Send): Promise<number> {
     const rows: (Partial<Delivery> & { key: string })[] = [];
+    const handed: Delivery[] = [];
     for await (const r of this.d.deliveries.rows(send.id, ['pending'])) {
-      if (r.waiting || r.heldUntil) rows.push({ key: r.key, state: 'cancelled', waiting: false, heldUntil: '', reason: 'cancelled before it was sent' });
+      if (r.waiting || r.heldUntil) rows.push({ key: r.key, state: 'cancelled', waiting: false, heldUntil: '', reason: CANCELLED_UNSENT });
+      else if (awaitingAnswer(r, Number.POSITIVE_INFINITY)) handed.push(r);
     }
     await this.d.deliveries.batch(send.id, rows);
+    // The cancel stands either way: a withdrawal storage did not take is done again at the next scheduled pass.
+    await this.withdraw(send, handed).catch((err: unknown) =>
+      this.d.log.warn({ err, sendId: send.id }, 'could not withdraw what was handed over before a cancel; the scheduled job does'),
+    );
     // Nothing more is handed over: its end is looked for as the answers of what was on its way come back (one look
     // now would find those pending, and none would follow until the scheduled pass).
     this.drained.add(send.id);
     this.scheduleFinishCheck(send.id);
     return rows.length;
+  }
+
+  /** A send's rows handed over whose answer is not back. */
+  private async handedOver(sendId: string): Promise<Delivery[]> {
+    const out: Delivery[] = [];
+    for await (const r of this.d.deliveries.rows(sendId, ['pending'])) if (awaitingAnswer(r, Number.POSITIVE_INFINITY)) out.push(r);
+    return out;
+  }
+
+  /** Takes these rows' messages back (their answers come to onResult: cancelled, or what Teams answered). */
+  private async withdraw(send: Send, rows: readonly Delivery[]): Promise<void> {
+    if (!rows.length) return;
+    this.d.log.info({ sendId: send.id, rows: rows.length }, 'withdrawing messages handed over before a cancel');
+    await this.d.outbox.withdraw(rows.map((r) => this.messageFor(send, r, undefined)));
   }
 
   // ---- the scheduled job's care of running sends ------------------------------------------------------
@@ -512,25 +538,9 @@ export class BroadcastRunner {
       }
       await this.pump(send.id);
     }
-    if (send.status === 'cancelled') await this.finishHandedOver(send);
+    // A cancel's withdrawal that stopped part-way (or an instance that stopped before it) is done again: idempotent.
+    if (send.status === 'cancelled') await this.withdraw(send, await this.handedOver(send.id));
     await this.finishIfDone(send.id);
-  }
-
-  /**
-   * A cancelled send's messages handed over before the cancel whose answer never came: settled as failed, never
-   * handed over again. A row can say handed over without its message ever reaching the queue (the enqueue failed, or
-   * the instance stopped in between); handing it over again would send a message the team cancelled, perhaps weeks
-   * later. An answer that does come back later still records what happened.
-   */
-  private async finishHandedOver(send: Send): Promise<void> {
-    const staleBefore = this.now.getTime() - this.d.settings.staleMs;
-    const stale: (Partial<Delivery> & { key: string })[] = [];
-    for await (const r of this.d.deliveries.rows(send.id, ['pending'])) {
-      if (awaitingAnswer(r, staleBefore)) stale.push({ key: r.key, state: 'failed', reason: UNANSWERED_AFTER_CANCEL, at: this.now.toISOString() });
-    }
-    if (!stale.length) return;
-    this.d.log.warn({ sendId: send.id, rows: stale.length }, 'no answer for messages handed over before a cancel; not sending them again');
-    await this.d.deliveries.batch(send.id, stale);
   }
 
   /** The delivery report as it stands (the final card, and the report's "Refresh"). */

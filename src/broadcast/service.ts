@@ -15,6 +15,8 @@ import {
   type BroadcastChannel,
   channelNotSetUp,
   channelRecipient,
+  type Delivery,
+  failedUnconfirmed,
   mayHaveReached,
   type MessageContent,
   type Plan,
@@ -30,6 +32,7 @@ import { type BroadcastRunner, type ChatInfo, delayedNotice, retryDelayMs } from
 import { allOccurrences, firstExisting, nextOccurrences, occurrencesBetween, wallTime } from './schedule.js';
 import type { SendStore } from './sends.js';
 import { listWithin } from '../text/fit.js';
+import { people } from '../text/count.js';
 
 /**
  * The communication plan as the Teams layer calls it: each operation takes who is asking (their role
@@ -674,9 +677,10 @@ export class BroadcastService {
     if (!cancelled) {
       return before.status === 'cancelled' ? `"${before.content.title}" was already cancelled.` : `"${before.content.title}" has finished sending; nothing to cancel.`;
     }
-    const unsent = await this.d.runner.cancelRemaining(cancelled);
+    await this.d.runner.cancelRemaining(cancelled);
+    // Not sent: those not handed over, and those taken back from the outbound path before a worker took them.
     const t = await this.d.deliveries.tally(sendId);
-    return `Cancelled "${cancelled.content.title}": ${unsent} not sent${t.queued ? `; ${t.queued} already on their way finish` : ''}.`;
+    return `Cancelled "${cancelled.content.title}": ${t.byState.cancelled} not sent${t.queued ? `; ${t.queued} already on their way finish` : ''}.`;
   }
 
   // ---- acknowledgements ------------------------------------------------------------------------------
@@ -747,19 +751,45 @@ export class BroadcastService {
     return { kind: 'report', card: await this.d.runner.reportCardOf(send) };
   }
 
-  /** "Resend to failed": those rows start a new attempt (a new outbound key), the progress card returns. */
-  async resendFailed(caller: Caller, sendId: string): Promise<Refusal | { kind: 'resending'; count: number }> {
+  /**
+   * "Resend to failed": rows that failed for sure start a new attempt (a new outbound key), the progress card returns.
+   * Rows failed unconfirmed (the sender stopped when the request may have left) are left out: their copy may have
+   * arrived, and a second one would message those people twice. `unconfirmed`: how many were left out so.
+   */
+  async resendFailed(caller: Caller, sendId: string): Promise<Refusal | { kind: 'resending'; count: number; unconfirmed: number }> {
     if (!this.may(caller, 'broadcast.manage')) return refused();
-    const failed: string[] = [];
-    for await (const r of this.d.deliveries.rows(sendId, ['failed'])) failed.push(r.key);
-    if (!failed.length) return { kind: 'message', text: 'No message to this send failed; nothing to resend.' };
+    const failed: Delivery[] = [];
+    let unconfirmed = 0;
+    for await (const r of this.d.deliveries.rows(sendId, ['failed'])) {
+      if (failedUnconfirmed(r)) unconfirmed++;
+      else failed.push(r);
+    }
+    if (!failed.length) {
+      return {
+        kind: 'message',
+        text: unconfirmed
+          ? `Nothing was resent: the ${people(unconfirmed)} whose message failed may have received it (the sender stopped when the request may have left), and a second copy could reach them twice.`
+          : 'No message to this send failed; nothing to resend.',
+      };
+    }
     const before = await this.d.sends.get(sendId);
     if (before?.status !== 'done') return { kind: 'message', text: 'This send is still running (or already resending); wait for its report.' };
     // The rows first: a send marked sending with nothing pending would be closed again at once.
     const attempt = before.attempt + 1;
     await this.d.deliveries.batch(
       sendId,
-      failed.map((key) => ({ key, state: 'pending' as const, reason: '', attempt, waiting: true, chunk: -1, queuedAt: '', heldUntil: '' })),
+      failed.map((r) => ({
+        key: r.key,
+        state: 'pending' as const,
+        reason: '',
+        attempt,
+        waiting: true,
+        chunk: -1,
+        queuedAt: '',
+        heldUntil: '',
+        // Kept for Got it and the card's refresh: an earlier attempt's copy may be showing only if one may have gone.
+        shownBefore: mayHaveReached(r),
+      })),
     );
     const send = await this.d.sends.change(sendId, (s) =>
       s.status === 'done' && s.attempt === before.attempt
@@ -770,7 +800,7 @@ export class BroadcastService {
     await this.d.sends.reactivate(sendId);
     await this.d.runner.announceProgress(send);
     this.d.runner.kick('resend', () => this.d.runner.pump(sendId));
-    return { kind: 'resending', count: failed.length };
+    return { kind: 'resending', count: failed.length, unconfirmed };
   }
 
   /** "Remind those who haven't acknowledged": a new send to them; their "Got it" counts toward the original. */

@@ -1,7 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed, safeKey, type Tables } from '../storage/tables.js';
 import { updateIfUnchanged } from '../storage/entities.js';
-import type { DeliveryResult, OutboundMessage } from './message.js';
+import { type DeliveryResult, type OutboundMessage, WITHDRAWN } from './message.js';
 
 /*
  * Table `Outbound`: one row per message key, written before its request leaves, so a message is sent once
@@ -62,6 +62,24 @@ export function bucketOf(key: string): number {
   let h = 2166136261;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
   return (h >>> 0) % BUCKETS;
+}
+
+/** The answer a settled row holds, as listeners are told it (again, for a message taken after it ended). */
+export function resultOf(row: { state: string; activityId?: string; reason?: string }): DeliveryResult {
+  switch (row.state) {
+    case 'sent':
+      return { state: 'sent', activityId: row.activityId ?? '' };
+    case 'updated':
+      return { state: 'updated' };
+    case 'skipped':
+      return { state: 'skipped', reason: row.reason ?? '' };
+    case 'notInstalled':
+      return { state: 'notInstalled' };
+    case 'blocked':
+      return { state: 'blocked' };
+    default:
+      return { state: 'failed', reason: row.reason ?? '' };
+  }
 }
 
 /** A row's fields saying how its message ended (merged into the row, or the whole row when it has none). */
@@ -179,16 +197,41 @@ export class DeliveryStore {
    * record stands); false then. One write where it has no row yet (the usual case), a read and a write where it has.
    */
   async settleUnlessEnded(m: OutboundMessage, result: DeliveryResult): Promise<boolean> {
+    if (await this.createSettled(m, result)) return true;
+    const row = await this.read(m);
+    if (row && hasEnded(row)) return false;
+    await this.settle(m, result);
+    return true;
+  }
+
+  /** Creates the message's row already settled; false when it has a row (create-only: never overwrites one). */
+  private async createSettled(m: OutboundMessage, result: DeliveryResult): Promise<boolean> {
     try {
       await this.rows.createEntity(settledRow(m, result));
       return true;
     } catch (err) {
       if (!isConflict(err)) throw err;
+      return false;
     }
-    const row = await this.read(m);
-    if (row && hasEnded(row)) return false;
-    await this.settle(m, result);
-    return true;
+  }
+
+  /**
+   * Withdraws a send (Outbox.withdraw): its row is created settled as withdrawn (create-only: a claim creates or
+   * ETag-guards the same row, so one of the two wins), or a row pending again after a failed try is settled so,
+   * guarded by its ETag. Returns how the message ended: withdrawn, or the answer its row already holds; undefined
+   * while an attempt is under way (its worker records the answer).
+   */
+  async withdraw(m: OutboundMessage): Promise<DeliveryResult | undefined> {
+    const withdrawn: DeliveryResult = { state: 'failed', reason: WITHDRAWN };
+    for (let tries = 0; tries < 5; tries++) {
+      if (await this.createSettled(m, withdrawn)) return withdrawn;
+      const row = await this.read(m);
+      if (!row) continue; // deleted meanwhile (retention): create it again
+      if (hasEnded(row)) return resultOf(row);
+      if (row.state === 'sending') return undefined;
+      if ((await updateIfUnchanged(this.rows, settledRow(m, withdrawn), 'Merge', row.etag)) !== undefined) return withdrawn;
+    }
+    return undefined;
   }
 
   /**

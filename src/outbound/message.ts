@@ -67,6 +67,9 @@ export type DeliveryResult =
   | { state: 'blocked' }
   | { state: 'failed'; reason: string };
 
+/** A withdrawn message's reason (Outbox.withdraw): settled before any attempt, so it is never sent. */
+export const WITHDRAWN = 'withdrawn: not sent, taken back before it went';
+
 /**
  * A feature's hook for how its messages ended (a broadcast's delivery rows, a progress card). Called at least
  * once per result — again after a crash — so it must be idempotent (e.g. upsert a row).
@@ -80,6 +83,12 @@ export type ResultListener = (
 export interface Outbox {
   /** Refuses (OutboundInputError) a batch with any malformed message, storing none of it. */
   enqueue(messages: readonly OutboundMessage[]): Promise<void>;
+  /**
+   * Takes back sends enqueued earlier (a cancel): a key no attempt has taken yet is settled failed with reason
+   * WITHDRAWN, so its queue copy is dropped when a worker takes it. The topic's listener then hears how each key
+   * ended: withdrawn, or the answer it already had; a key whose attempt is under way is heard when it ends.
+   */
+  withdraw(messages: readonly OutboundMessage[]): Promise<void>;
   /** Results of sends whose `topic` starts with `topicPrefix` (`broadcast:` hears every `broadcast:…`). */
   onResult(topicPrefix: string, listener: ResultListener): void;
 }

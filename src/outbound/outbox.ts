@@ -1,8 +1,10 @@
 import type { PostStore } from '../conversations/posts.js';
 import type { DeliveryStore } from './deliveries.js';
+import type { DeliveryIndex } from './delivery-index.js';
 import type { DeliveryResult, OutboundMessage, Outbox, ResultListener } from './message.js';
 import { encodeBody, MAX_QUEUE_TEXT, type OutboundQueue } from './queue.js';
 import { correlationId } from '../telemetry/correlation.js';
+import { mapLimit } from '../map-limit.js';
 
 
 /** Listeners by topic prefix (`broadcast:` hears every `broadcast:…` topic). */
@@ -52,10 +54,22 @@ export class QueueOutbox implements Outbox {
     private readonly queue: OutboundQueue,
     private readonly deliveries: DeliveryStore,
     private readonly posts: PostStore,
-    private readonly parallel = 16,
-    /** Messages per queue message at most. */
-    private readonly packSize = 50,
+    private readonly opts: {
+      parallel?: number;
+      /** Messages per queue message at most. */
+      packSize?: number;
+      /** Where a withdrawn message's row is filed, as the worker files what it takes (retention and `forget`). */
+      index?: Pick<DeliveryIndex, 'record'>;
+    } = {},
   ) {}
+
+  private get parallel(): number {
+    return this.opts.parallel ?? 16;
+  }
+
+  private get packSize(): number {
+    return this.opts.packSize ?? 50;
+  }
 
   async enqueue(batch: readonly OutboundMessage[]): Promise<void> {
     for (const m of batch) checkMessage(m);
@@ -106,6 +120,18 @@ export class QueueOutbox implements Outbox {
     }
     flush();
     return texts;
+  }
+
+  async withdraw(batch: readonly OutboundMessage[]): Promise<void> {
+    for (const m of batch) checkMessage(m);
+    const sends = batch.filter((m): m is Extract<OutboundMessage, { op: 'send' }> => m.op === 'send');
+    if (!sends.length) return;
+    // Filed before its row is written: a row written and never filed would outlive retention and `forget`.
+    await this.opts.index?.record(sends);
+    await mapLimit(sends, this.parallel, async (m) => {
+      const result = await this.deliveries.withdraw(m);
+      if (result) await this.listeners.notify(m, result);
+    });
   }
 
   /** Registers a listener for the results of messages whose topic starts with `topicPrefix`. */

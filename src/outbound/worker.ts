@@ -2,7 +2,7 @@ import type { KnownRow, PostStore } from '../conversations/posts.js';
 import type { ConversationStore, StoredConversation } from '../conversations/store.js';
 import type { Logger } from '../log.js';
 import type { ConversationBudget, TenantBudget } from './budget.js';
-import { type Claim, type DeliveryRow, type DeliveryStore, hasEnded } from './deliveries.js';
+import { type Claim, type DeliveryRow, type DeliveryStore, hasEnded, resultOf } from './deliveries.js';
 import { type LeaseHold, type LeaseStore, SendLease } from './send-lease.js';
 import type { DeliveryIndex } from './delivery-index.js';
 import type { Destination, DeliveryResult, OutboundMessage, Outbox } from './message.js';
@@ -1219,22 +1219,5 @@ export class OutboundWorker {
   /** How long a claimed attempt is ours: re-planning (given up after twice `maxHoldMs`), one request, recording. */
   private get holdMs(): number {
     return 3 * this.opts.maxHoldMs + this.opts.sendTimeoutMs + this.opts.recordMarginMs;
-  }
-}
-
-function resultOf(row: { state: string; activityId?: string; reason?: string }): DeliveryResult {
-  switch (row.state) {
-    case 'sent':
-      return { state: 'sent', activityId: row.activityId ?? '' };
-    case 'updated':
-      return { state: 'updated' };
-    case 'skipped':
-      return { state: 'skipped', reason: row.reason ?? '' };
-    case 'notInstalled':
-      return { state: 'notInstalled' };
-    case 'blocked':
-      return { state: 'blocked' };
-    default:
-      return { state: 'failed', reason: row.reason ?? '' };
   }
 }

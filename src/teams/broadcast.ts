@@ -124,7 +124,10 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
   bot.verb(BROADCAST_VERBS.resend, async (turn, data) => {
     const res = await b.resendFailed(callerOf(turn), data.sendId);
     if (res.kind !== 'resending') return { message: res.text };
-    return { message: `Sending again to the ${res.count} whose message failed; the progress card follows.` };
+    const left = res.unconfirmed
+      ? ` ${res.unconfirmed} may have reached people and ${res.unconfirmed === 1 ? 'was' : 'were'} not resent (the sender stopped when the request may have left; a second copy could reach them twice).`
+      : '';
+    return { message: `Sending again to the ${res.count} whose message failed; the progress card follows.${left}` };
   });
   bot.verb(BROADCAST_VERBS.remind, async (turn, data) => {
     const caller = callerOf(turn);

@@ -59,7 +59,7 @@ export async function startOutbound(s: OutboundSetup): Promise<Outbound> {
     conversationGuardMs: 100,
     blockMs: 250,
   });
-  const outbox = new QueueOutbox(queue, deliveries, s.posts);
+  const outbox = new QueueOutbox(queue, deliveries, s.posts, { index });
   const worker = new OutboundWorker(
     {
       queue,

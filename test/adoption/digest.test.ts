@@ -101,6 +101,7 @@ describe('the weekly digest job', () => {
     const flaky = {
       enqueue: async (m: Parameters<CapturedOutbox['enqueue']>[0]) => (fail ? Promise.reject(new Error('queue down')) : outbox.enqueue(m)),
       onResult: () => {},
+      withdraw: async () => {},
     };
     const digest = new DigestJob({ adoption, state, outbox: flaky, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' });
     await expect(digest.run()).rejects.toThrow('queue down');

@@ -15,35 +15,80 @@ class FlakyOutbox extends TestOutbox {
 }
 
 /*
- * How a send cancelled while messages were on their way ends: with its report once their answers are back (not
- * only at the next scheduled pass), and, when those answers were lost (the instance holding them stopped), by
- * settling them failed — never handing them over again, as they may never have reached the queue — instead of
- * "Cancelled: finishing what was already handed over" for ever.
+ * How a send cancelled while messages were on their way ends: what was still unsent at the cancel stays unsent —
+ * a copy on a backlogged queue is taken back from the outbound path (withdrawn) and reported "Not sent (cancelled)" —
+ * what was on its way keeps the answer Teams gives, however late, and the report follows once those answers are back
+ * (not only at the next scheduled pass).
  */
 
-describe('a cancelled send whose handed-over messages never got an answer', () => {
-  it('settles them failed at the scheduled pass, sends nothing more, and ends with the cancelled report', async () => {
-    const { f, send: started } = await sendingWelcome(10, 1, { staleMs: 60_000 });
-    const handed = f.outbox.broadcastSends().length;
-    await f.b.service.cancel(LEAD, started.id);
-    // The instance holding what was on its way stops: those messages, and their answers, are lost.
-    f.outbox.lose();
+/** A queue that refuses the next `failWithdraw` withdrawals (storage not answering at the cancel). */
+class NoWithdrawOutbox extends TestOutbox {
+  failWithdraw = 0;
+  override async withdraw(messages: readonly OutboundMessage[]): Promise<void> {
+    if (this.failWithdraw > 0) {
+      this.failWithdraw--;
+      throw new Error('503 storage unavailable');
+    }
+    return super.withdraw(messages);
+  }
+}
 
-    f.clock.advance(2 * 60_000);
+const broadcastDelivered = (f: { outbox: TestOutbox }) => f.outbox.delivered.filter((k) => k.startsWith('broadcast|'));
+
+describe('a cancel while copies are still on a backlogged queue', () => {
+  it('sends none of them after the cancel, and reports them as not sent (cancelled)', async () => {
+    const { f, send: started } = await sendingWelcome(10, 0);
+    expect(f.outbox.broadcastSends().length).toBeGreaterThan(0);
+    const reply = await f.b.service.cancel(LEAD, started.id);
+    expect(reply.text).toContain('10 not sent');
+    await finished(f, started.id);
+
+    expect(broadcastDelivered(f)).toEqual([]);
+    const send = await f.b.sends.get(started.id);
+    expect(send).toMatchObject({ status: 'cancelled', counts: { sent: 0, failed: 0, cancelled: 10, pending: 0 } });
+    const report = JSON.stringify(f.outbox.requesterCards().at(-1));
+    expect(report).toContain('Delivery report (cancelled)');
+    expect(report).toContain('"Not sent (cancelled)","value":"10"');
+  });
+
+  it('when the withdrawal fails at the cancel, the next scheduled pass withdraws them: still nobody gets it', async () => {
+    const outbox = new NoWithdrawOutbox();
+    const { f, send: started } = await sendingWelcome(10, 0, { outbox });
+    outbox.failWithdraw = 1;
+    await f.b.service.cancel(LEAD, started.id);
     await f.b.service.tick();
     await finished(f, started.id);
 
-    const send = await f.b.sends.get(started.id);
-    expect(send).toMatchObject({ status: 'cancelled', counts: { failed: handed, cancelled: 10 - handed, pending: 0 } });
-    expect(f.outbox.broadcastSends().length).toBe(handed);
-    expect(JSON.stringify(f.outbox.requesterCards().at(-1))).toContain('Delivery report (cancelled)');
+    expect(broadcastDelivered(f)).toEqual([]);
+    expect((await f.b.sends.get(started.id))?.counts).toMatchObject({ sent: 0, failed: 0, cancelled: 10 });
+  });
+
+  it('copies already taken by a worker keep their answer: one that comes back after the stale time counts as sent', async () => {
+    const { f, send: started } = await sendingWelcome(10, 0, { staleMs: 60_000 });
+    const onTheirWay = f.outbox.take(2);
+    expect(onTheirWay).toHaveLength(2);
+    await f.b.service.cancel(LEAD, started.id);
+    // Teams is slow: the scheduled pass comes first, well after the stale time.
+    f.clock.advance(5 * 60_000);
+    await f.b.service.tick();
+    await settle(f);
+    await f.outbox.answerTaken();
+    await finished(f, started.id);
+
+    expect(broadcastDelivered(f).sort()).toEqual([...onTheirWay].sort());
+    expect((await f.b.sends.get(started.id))?.counts).toMatchObject({ sent: 2, failed: 0, cancelled: 8, pending: 0 });
+    const report = JSON.stringify(f.outbox.requesterCards().at(-1));
+    expect(report).toContain('"Sent","value":"2"');
+    expect(report).not.toContain('"Failed"');
   });
 
   it('answers that come back later than a moment after the cancel still end it with the report, without a scheduled pass', async () => {
-    const { f, send: started } = await sendingWelcome(10, 1);
+    const { f, send: started } = await sendingWelcome(10, 0);
+    f.outbox.take(2);
     await f.b.service.cancel(LEAD, started.id);
     // Teams answers what was on its way a second later (no scheduler pass runs here).
     await new Promise((r) => setTimeout(r, 1_000));
+    await f.outbox.answerTaken();
     await finished(f, started.id);
     expect(JSON.stringify(f.outbox.requesterCards().at(-1))).toContain('Delivery report (cancelled)');
   });

@@ -53,7 +53,7 @@ describe('the sender\'s cards', () => {
   it('the progress card: sent of total, rate and time left from the answers so far', () => {
     const send = { id: 's', content: { title: 'T', body: 'b', links: [] }, audienceLabel: 'everyone', status: 'sending', startedAt: '2027-01-11T09:00:00Z' } as unknown as Send;
     const byState = { pending: 600, sent: 390, failed: 10, blocked: 0, notInstalled: 0, cancelled: 0 };
-    const p = progressOf(send, { byState, held: 0, queued: 100, waiting: 500, total: 1000 }, new Date('2027-01-11T09:00:10Z'));
+    const p = progressOf(send, { byState, held: 0, queued: 100, waiting: 500, unconfirmed: 0, total: 1000 }, new Date('2027-01-11T09:00:10Z'));
     expect(p.rate).toBe(40);
     const text = JSON.stringify(progressCard(p));
     expect(text).toContain('390 of 1,000');

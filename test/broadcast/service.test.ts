@@ -209,10 +209,13 @@ describe('cancel mid-send', () => {
     await f.b.runner.idle();
     const handed = userSends(f.outbox).length;
     expect(handed).toBeLessThanOrEqual(4);
+    // A worker has taken what was handed over: those requests are on their way.
+    f.outbox.take(handed);
 
     const res = await f.b.service.cancel(LEAD, started.send.id);
     expect(res).toMatchObject({ kind: 'cancelled' });
     expect('text' in res && res.text).toContain(`${10 - handed} not sent`);
+    await f.outbox.answerTaken();
     await finished(f, started.send.id);
 
     expect(f.outbox.delivered.filter((k) => k.startsWith('broadcast|'))).toHaveLength(handed);
@@ -506,7 +509,7 @@ describe('resend and remind', () => {
     expect(JSON.stringify(f.outbox.requesterCards().at(-1))).toContain('Resend to failed (1)');
 
     f.outbox.answer = () => ({ state: 'sent', activityId: 'y' });
-    expect(await f.b.service.resendFailed(LEAD, started.send.id)).toEqual({ kind: 'resending', count: 1 });
+    expect(await f.b.service.resendFailed(LEAD, started.send.id)).toEqual({ kind: 'resending', count: 1, unconfirmed: 0 });
     await finished(f, started.send.id);
     expect(f.outbox.delivered.filter((k) => k.startsWith('broadcast|'))).toContain(outboundKey(started.send.id, people[3]!, 2));
     expect(JSON.stringify(f.outbox.requesterCards().at(-1))).toMatch(/"Sent","value":"4"/);

@@ -4,7 +4,7 @@ import type { Plan, Send as BroadcastSend } from '../../src/broadcast/model.js';
 import { parsePlan } from '../../src/broadcast/plan.js';
 import type { ChatInfo } from '../../src/broadcast/runner.js';
 import type { IssueFacts } from '../../src/broadcast/wins.js';
-import type { DeliveryResult, OutboundMessage, Outbox, ResultListener } from '../../src/outbound/message.js';
+import { type DeliveryResult, type OutboundMessage, type Outbox, type ResultListener, WITHDRAWN } from '../../src/outbound/message.js';
 import { EMPTY_ROLLOUT, type Rollout } from '../../src/rollout/model.js';
 import type { Person } from '../../src/roles/roles.js';
 import type { Tables } from '../../src/storage/tables.js';
@@ -15,7 +15,10 @@ type Send = Extract<OutboundMessage, { op: 'send' }>;
 /**
  * The outbound path as the feature sees it: `enqueue` stores and returns; `deliver()` then answers each
  * message once per key (enqueued twice → sent once, as the real path promises) and tells the listener.
- * `lose()` drops what is queued and not yet delivered: a crash of the process that held it.
+ * `lose()` drops what is queued and not yet delivered: a crash of the process that held it. `take()` has a worker take
+ * queued messages without answering yet (their requests on their way), `answerTaken()` answers them.
+ * `withdraw` settles a key no worker has taken as withdrawn (its queued copy is then dropped), and replays the answer
+ * of one answered; one taken and not answered is heard when it is.
  */
 /** The conversation id of the channel set up for a role, as these tests have it. */
 export const channelIdOf = (role: string) => `19:${role}@thread.tacv2`;
@@ -35,9 +38,47 @@ export class TestOutbox implements Outbox {
     ...(m.to.kind === 'channel' ? { conversationId: channelIdOf(m.to.role) } : {}),
   });
 
+  /** Messages a worker took whose answer is not back yet (take), by key. */
+  private readonly taken = new Map<string, Send>();
+
   async enqueue(messages: readonly OutboundMessage[]): Promise<void> {
     this.enqueued.push(...messages);
     this.queue.push(...messages);
+  }
+
+  async withdraw(messages: readonly OutboundMessage[]): Promise<void> {
+    for (const m of messages) {
+      if (m.op !== 'send' || this.taken.has(m.key)) continue;
+      let result = this.answered.get(m.key);
+      if (!result) {
+        result = { state: 'failed', reason: WITHDRAWN };
+        this.answered.set(m.key, result);
+      }
+      if (m.topic && this.listener) await this.listener(m, result);
+    }
+  }
+
+  /** A worker takes the first `n` broadcast messages queued (not yet answered) and sends them; no answer yet. */
+  take(n: number): string[] {
+    const keys: string[] = [];
+    this.queue = this.queue.filter((m) => {
+      if (keys.length >= n || m.op !== 'send' || !m.topic || this.answered.has(m.key)) return true;
+      this.taken.set(m.key, m);
+      keys.push(m.key);
+      return false;
+    });
+    return keys;
+  }
+
+  /** The answers of the messages taken come back. */
+  async answerTaken(): Promise<void> {
+    for (const m of [...this.taken.values()]) {
+      this.taken.delete(m.key);
+      const result = this.answer(m);
+      this.answered.set(m.key, result);
+      if (result.state === 'sent') this.delivered.push(m.key);
+      if (this.listener) await this.listener(m, result);
+    }
   }
 
   /** Delivers everything queued, and what the answers cause to be queued, until nothing is left. */
@@ -45,7 +86,8 @@ export class TestOutbox implements Outbox {
     let n = 0;
     while (this.queue.length && n < limit) {
       const m = this.queue.shift()!;
-      if (m.op !== 'send') continue;
+      // A copy of a message a worker holds: that worker's answer is the one heard.
+      if (m.op !== 'send' || this.taken.has(m.key)) continue;
       let result = this.answered.get(m.key);
       if (!result) {
         result = this.answer(m);

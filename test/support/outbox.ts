@@ -8,6 +8,13 @@ export class CapturedOutbox implements Outbox {
     this.messages.push(...messages);
   }
 
+  /** Messages taken back (Outbox.withdraw), in order. */
+  readonly withdrawn: OutboundMessage[] = [];
+
+  async withdraw(messages: readonly OutboundMessage[]): Promise<void> {
+    this.withdrawn.push(...messages);
+  }
+
   /** Who got a 1:1 message (user keys), in order. */
   users(): string[] {
     return this.messages.flatMap((m) => (m.op === 'send' && m.to.kind === 'user' ? [m.to.userKey] : []));
