@@ -191,12 +191,13 @@ const LEFT_OUT = 'left out, the rest of the schedule is served';
  * An entry that can't be served but still names its session: a typo while editing it, most likely. Taken as removed,
  * everyone booked on it would be told it is cancelled; so it is held until fixed or taken out: served as it last was
  * (Schedule.heldAsWas), so reminders, cancels and the hosts' agenda go on; or, when this run never had it good (the
- * entry was bad at start), left out and not taken as removed (Schedule.onHold).
+ * entry was bad at start), served as the last good entry any instance kept in storage (OfficeHoursService.current),
+ * else left out and not taken as removed (Schedule.onHold).
  */
 const HELD_AS_WAS =
   'the session is held: served as it last was (its bookings, reminders, agenda and calendar entries go on, and a seat can be cancelled) but not open to new bookings, and nobody is told anything, until the entry is fixed or the session is taken out of the file; the rest of the schedule is served';
 const HELD =
-  'the session is held: the app has had no good entry for it since it started, so it is not shown (no booking, reminder or agenda), but its bookings stand and nobody is told it is cancelled until the entry is fixed or the session is taken out of the file; the rest of the schedule is served';
+  'the session is held: this run of the app has read no good entry for it, so it is served as the app last kept it good (not open to new bookings) or, if none was kept, not shown (no booking, reminder or agenda); its bookings stand and nobody is told it is cancelled until the entry is fixed or the session is taken out of the file; the rest of the schedule is served';
 
 /** `text` cut to `max` UTF-16 units (what the schema counts), ending "…", between whole characters (clip). */
 function cutTo(text: string, max: number): string {

@@ -18,7 +18,7 @@ import { mapLimit } from '../map-limit.js';
 import type { Membership, Rollout, RolloutDirectory } from '../rollout/index.js';
 import { AGENDA_PAGE } from './agenda.js';
 import { type Booking, type BookingStore, type MonthEntry, type PersonBooking, type Seats, servedSequence } from './bookings.js';
-import { HELD_DIGEST, type KnownSession, knownSession, REMOVED, type ScheduleChanges } from './changes.js';
+import { HELD_DIGEST, type KnownSession, knownSession, type LastGood, REMOVED, type ScheduleChanges } from './changes.js';
 import { bookedTold, bookedToldLater, dateTimeIn, spanIn, zoneLabel } from './display.js';
 import { occurrenceIcs } from './ics.js';
 import type { CalendarLinks } from './links.js';
@@ -216,6 +216,11 @@ const HELD_QUESTION =
   'Storage is not answering right now. The question is kept and will be logged as an issue when storage is back; you will be told its reference in your chat with me then. Nothing more to do.';
 
 export class OfficeHoursService {
+  /** Each file session served good here: its digest, and since when (LastGood.since). */
+  private readonly goodSince = new Map<string, { digest: string; since: string }>();
+  /** The file's schedule whose good sessions were kept (keepLastGood), or are being. */
+  private kept?: { schedule: Schedule; done: Promise<void> };
+
   constructor(private readonly d: OfficeHoursDeps) {}
 
   get defaultZone(): string {
@@ -228,7 +233,7 @@ export class OfficeHoursService {
 
   /** The schedule in force: the file's sessions plus those added from Teams, with every change applied. */
   async current(): Promise<Schedule> {
-    const file = this.d.schedule();
+    const file = await this.fileSchedule();
     const [added, changes] = await Promise.all([this.d.changes.sessions(), this.d.changes.changes()]);
     const ids = new Set(file.sessions.map((s) => s.id));
     const sessions = [...file.sessions, ...added.filter((s) => !ids.has(s.id))].map((s) => ({
@@ -236,6 +241,51 @@ export class OfficeHoursService {
       changes: [...s.changes, ...(changes.get(s.id) ?? [])],
     }));
     return { ...file, sessions };
+  }
+
+  /**
+   * The schedule file's sessions, a held one (its entry bad now) served as it was last kept good by any instance
+   * (ScheduleChanges.keepGood): an instance started while the entry is bad, or one that never read it good, serves it
+   * as the others do, not as unknown. Only held sessions cost a read; the good ones are kept once per schedule built.
+   */
+  private async fileSchedule(): Promise<Schedule> {
+    const built = this.d.schedule();
+    // Not kept (storage busy): served all the same; the next call tries again, and a held one is as last kept.
+    await this.keepLastGood(built).catch((err: unknown) => this.d.warn?.({ err }, 'could not keep the schedule file\'s sessions as served'));
+    const held = [...built.heldAsWas, ...built.onHold];
+    if (!held.length) return built;
+    const kept = await this.d.changes.lastGood(held);
+    if (!kept.size) return built;
+    const onHoldCourses = { ...built.onHoldCourses };
+    for (const id of kept.keys()) delete onHoldCourses[id];
+    return {
+      ...built,
+      sessions: [...built.sessions.filter((s) => !kept.has(s.id)), ...[...kept.values()]],
+      heldAsWas: [...built.heldAsWas, ...built.onHold.filter((id) => kept.has(id))],
+      onHold: built.onHold.filter((id) => !kept.has(id)),
+      onHoldCourses,
+    };
+  }
+
+  /** Keeps the file's good sessions of a newly built schedule where every instance reads them; tried again if it fails. */
+  private keepLastGood(schedule: Schedule): Promise<void> {
+    if (this.kept?.schedule === schedule) return this.kept.done;
+    const now = this.d.clock.now().toISOString();
+    const good: LastGood[] = schedule.sessions
+      .filter((s) => !schedule.heldAsWas.includes(s.id))
+      .map((session) => {
+        const { digest } = knownSession(session);
+        const before = this.goodSince.get(session.id);
+        const since = before?.digest === digest ? before.since : now;
+        this.goodSince.set(session.id, { digest, since });
+        return { session, digest, since };
+      });
+    const done = this.d.changes.keepGood(good).catch((err: unknown) => {
+      if (this.kept?.schedule === schedule) this.kept = undefined;
+      throw err;
+    });
+    this.kept = { schedule, done };
+    return done;
   }
 
   /** One occurrence by id, as it stands now (moved or cancelled). */

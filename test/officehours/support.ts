@@ -20,6 +20,15 @@ import { testTables } from '../support/storage.js';
 export const sampleRollout = parseRollout(readFileSync('sample/rollout.yaml', 'utf8'));
 export const sampleSchedule = buildSchedule(parseScheduleFile(readFileSync('sample/office-hours.yaml', 'utf8')), sampleRollout);
 
+/**
+ * Drops the schedule entries kept as last served good (ScheduleChanges.keepGood), as in storage written before they
+ * were kept: a session whose entry is bad then has no good definition anywhere.
+ */
+export async function dropKeptEntries(tables: Tables): Promise<void> {
+  const table = await tables.table('OfficeHoursSchedule');
+  for await (const r of table.listEntities({ queryOptions: { filter: "PartitionKey eq 'good'" } })) await table.deleteEntity('good', String(r.rowKey));
+}
+
 export const viewer = (id: string, over: Partial<Viewer> = {}): Viewer => ({
   person: { id, name: `Person ${id}` },
   role: 'staff',
