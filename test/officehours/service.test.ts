@@ -645,3 +645,22 @@ describe('a held session on an instance that never read its entry good (restarte
     expect((await c.service.find('clinic|2026-12-08T15:00'))?.status).toBe('scheduled');
   });
 });
+
+describe('a series whose entry in the file gathers more than 200 changes', () => {
+  it('stays on offer: a new Book takes a seat, those booked are told nothing, and its latest changes are served', async () => {
+    const tuesday = (i: number) => new Date(Date.parse('2026-12-15') + i * 7 * DAY_MS).toISOString().slice(0, 10);
+    const series = (n: number) =>
+      `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "2026-12-08 14:00", rule: "FREQ=WEEKLY", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic", changes: [${Array.from({ length: n }, (_, i) => `{ date: "${tuesday(i + 5)}", cancel: true }`).join(', ')}] }\n`;
+    let file = parseScheduleFile(series(200));
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => file, () => sampleRollout, 'schedule') }); // Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    expect(await a.service.book(mercy, 'clinic|2026-12-08T14:00', '')).toMatchObject({ kind: 'booked' });
+    // One more cancel, at the end: the change of the earliest date (19 Jan, nobody booked on it) is the one set aside.
+    file = parseScheduleFile(series(201));
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(await a.service.book(viewer('newcomer'), 'clinic|2026-12-08T14:00', '')).toMatchObject({ kind: 'booked', fresh: true });
+    expect((await a.service.find(`clinic|${tuesday(205)}T14:00`))?.status).toBe('cancelled');
+    expect(sentTo(a, mercy)).toEqual([]);
+  });
+});
