@@ -192,6 +192,12 @@ export class ScheduleChanges {
     return out;
   }
 
+  /** Every session kept as last served good (one partition read): for ids gone from the file (a likely rename). */
+  async keptSessions(): Promise<Session[]> {
+    const rows = await collect(this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq 'good'` } }));
+    return rows.map(keptSession).filter((s): s is Session => s !== undefined);
+  }
+
   /**
    * Keeps each session as the file serves it good now, where it differs from the kept one and is newer: `since`, when
    * this instance first built it so, is not before the kept one's. So an instance still on an older file (its poll

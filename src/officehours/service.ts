@@ -220,6 +220,8 @@ export class OfficeHoursService {
   private readonly goodSince = new Map<string, { digest: string; since: string }>();
   /** The file's schedule whose good sessions were kept (keepLastGood), or are being. */
   private kept?: { schedule: Schedule; done: Promise<void> };
+  /** The file's schedule looked at for likely renames (renamedAway), and the sessions it holds for them. */
+  private renames?: { schedule: Schedule; held: Promise<Session[]> };
 
   constructor(private readonly d: OfficeHoursDeps) {}
 
@@ -249,9 +251,11 @@ export class OfficeHoursService {
    * as the others do, not as unknown. Only held sessions cost a read; the good ones are kept once per schedule built.
    */
   private async fileSchedule(): Promise<Schedule> {
-    const built = this.d.schedule();
+    const file = this.d.schedule();
     // Not kept (storage busy): served all the same; the next call tries again, and a held one is as last kept.
-    await this.keepLastGood(built).catch((err: unknown) => this.d.warn?.({ err }, 'could not keep the schedule file\'s sessions as served'));
+    await this.keepLastGood(file).catch((err: unknown) => this.d.warn?.({ err }, 'could not keep the schedule file\'s sessions as served'));
+    const renamed = await this.renamedAway(file);
+    const built = renamed.length ? { ...file, sessions: [...file.sessions, ...renamed], heldAsWas: [...file.heldAsWas, ...renamed.map((s) => s.id)] } : file;
     const held = [...built.heldAsWas, ...built.onHold];
     if (!held.length) return built;
     const kept = await this.d.changes.lastGood(held);
@@ -265,6 +269,44 @@ export class OfficeHoursService {
       onHold: built.onHold.filter((id) => !kept.has(id)),
       onHoldCourses,
     };
+  }
+
+  /**
+   * Sessions whose id is gone from the file while people are booked ahead on them, with another of the same title and
+   * times in the file under another id: a typo in the id, most likely. Taken as removed, everyone booked would be told
+   * it is cancelled; so each is held as last kept (served to those booked, no new seat) and named to the rollout team,
+   * until the id is put back, the look-alike changes or goes, or nobody booked on it is left ahead (a rename meant:
+   * its bookings then run out, and it goes). Looked at once per schedule built; a failed look is tried again.
+   */
+  private renamedAway(schedule: Schedule): Promise<Session[]> {
+    if (this.renames?.schedule === schedule) return this.renames.held;
+    const held = (async () => {
+      const present = new Set([...schedule.sessions.map((s) => s.id), ...schedule.onHold]);
+      const same = (a: Session, b: Session) =>
+        a.title === b.title && a.start === b.start && a.rule === b.rule && a.zone === b.zone && a.minutes === b.minutes && a.kind === b.kind;
+      const gone = (await this.d.changes.keptSessions()).flatMap((old) => {
+        const twin = present.has(old.id) ? undefined : schedule.sessions.find((s) => s.id !== old.id && same(s, old));
+        return twin ? [{ old, twin }] : [];
+      });
+      const now = this.d.clock.now();
+      const until = new Date(bookableUntil(now).getTime() + MOVE_LIMIT_DAYS * DAY_MS);
+      const out: Session[] = [];
+      for (const { old, twin } of gone) {
+        const booked = await this.d.bookings.bookedBetween(now, until, [old.id]);
+        if (!booked.length) continue;
+        out.push(old);
+        this.d.warn?.(
+          { sessionId: old.id, lookAlike: twin.id, booked: booked.length },
+          `office-hours schedule: the session "${old.id}" is gone from the file while people are booked on ${count(booked.length)} of its sessions ahead, and "${twin.id}" appeared with the same title and times: taken as a typo in its id, "${old.id}" is held as it was (those booked keep their seats and are told nothing; no new bookings) until its id is put back, or "${twin.id}" changes or goes`,
+        );
+      }
+      return out;
+    })();
+    this.renames = { schedule, held };
+    return held.catch((err: unknown) => {
+      if (this.renames?.schedule === schedule) this.renames = undefined;
+      throw err;
+    });
   }
 
   /** Keeps the file's good sessions of a newly built schedule where every instance reads them; tried again if it fails. */

@@ -664,3 +664,49 @@ describe('a series whose entry in the file gathers more than 200 changes', () =>
     expect(sentTo(a, mercy)).toEqual([]);
   });
 });
+
+describe('a typo in a booked session\'s id (the old id gone, a session of the same title and times under a new one)', () => {
+  const clinic = (id: string, title = 'Clinic') =>
+    `zone: Africa/Lusaka\nsessions:\n  - { id: ${id}, title: ${title}, start: "2026-12-08 14:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic" }\n`;
+
+  async function renamed(to: string) {
+    let file = parseScheduleFile(clinic('clinic'));
+    const warned: string[] = [];
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => file, () => sampleRollout, 'schedule') }); // Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', '');
+    if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error('not booked');
+    file = parseScheduleFile(to);
+    // A second instance (or one restarted) on the edited file: the rollout team's log names both ids.
+    const edited = parseScheduleFile(to);
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: liveSchedule(() => edited, () => sampleRollout, 'schedule'), warn: (_, msg) => void warned.push(msg) });
+    a.outbox.clear();
+    return { a, b, warned, edit: (text: string) => (file = parseScheduleFile(text)), token: booked.offer.calendarUrl.split('/calendar/')[1] ?? '' };
+  }
+
+  it('is held, not told cancelled: her seat, link and Cancel my seat go on, and the rollout team is told it looks like a rename', async () => {
+    const { a, b, warned, token } = await renamed(clinic('clinik'));
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect((await b.reminders.run(b.clock.now())).notices).toBe(0);
+    expect(sentTo(a, mercy)).toEqual([]);
+    const ics = await b.service.calendar(token);
+    expect(ics && 'content' in ics ? ics.content : ics).toContain('STATUS:CONFIRMED');
+    expect(warned).toEqual([expect.stringMatching(/"clinic" is gone from the file while people are booked on 1 of its sessions ahead, and "clinik" appeared with the same title and times: taken as a typo in its id/)]);
+    expect((await b.service.cancelBooking(mercy, 'clinic|2026-12-08T14:00')).text).toMatch(/^Your seat at Clinic on Tue 8 Dec 2026, 14:00.* is cancelled/);
+  });
+
+  it('fixed (the id put back), nothing is sent and her booking is as it was', async () => {
+    const { a, edit } = await renamed(clinic('clinik'));
+    await a.reminders.run(a.clock.now());
+    edit(clinic('clinic'));
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(sentTo(a, mercy)).toEqual([]);
+    expect((await a.bookings.booking('clinic|2026-12-08T14:00', mercy.person.id))?.status).toBe('booked');
+  });
+
+  it('taken out with nothing alike in its place (another title), those booked are told it is cancelled, as before', async () => {
+    const { a } = await renamed(clinic('clinik', 'Another clinic'));
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Clinic\*\* on Tue 8 Dec 2026, 14:00 .*is cancelled \(taken off the schedule\)/)]);
+  });
+});
