@@ -254,7 +254,7 @@ export class OfficeHoursService {
     const file = this.d.schedule();
     // Not kept (storage busy): served all the same; the next call tries again, and a held one is as last kept.
     await this.keepLastGood(file).catch((err: unknown) => this.d.warn?.({ err }, 'could not keep the schedule file\'s sessions as served'));
-    const renamed = await this.renamedAway(file);
+    const renamed = await this.heldAsRenamed(file);
     const built = renamed.length ? { ...file, sessions: [...file.sessions, ...renamed], heldAsWas: [...file.heldAsWas, ...renamed.map((s) => s.id)] } : file;
     const held = [...built.heldAsWas, ...built.onHold];
     if (!held.length) return built;
@@ -271,12 +271,37 @@ export class OfficeHoursService {
     };
   }
 
+  /** renamedAway, less those the rollout team took as removed since (read each time: another instance may have). */
+  private async heldAsRenamed(schedule: Schedule): Promise<Session[]> {
+    const held = await this.renamedAway(schedule);
+    if (!held.length) return held;
+    const gone = await this.d.changes.confirmedGone();
+    return held.filter((s) => gone.get(s.id) !== knownSession(s).digest);
+  }
+
+  /**
+   * `office hours remove <session id>`: a session held as a likely rename (its id gone from the file, one alike under
+   * another) taken as removed, as the rollout team says it is: those booked are told it is cancelled at the next pass.
+   */
+  async confirmRemoved(viewer: Viewer, args: string): Promise<string> {
+    if (!allows(viewer.role, 'officehours.manage')) return 'That is for the rollout team only.';
+    const id = args.trim();
+    const held = await this.heldAsRenamed(this.d.schedule());
+    const session = held.find((s) => s.id === id);
+    if (!session) {
+      const names = held.map((s) => s.id).join(', ');
+      return `No session is held as a likely rename under "${oneLine(id).slice(0, 60)}"${names ? `; held now: ${names}` : ''}. Nothing was changed.`;
+    }
+    await this.d.changes.confirmGone(id, knownSession(session).digest);
+    return `${id} is taken as removed: those booked on it are told it is cancelled within a few minutes, and can book the session that replaced it.`;
+  }
+
   /**
    * Sessions whose id is gone from the file while people are booked ahead on them, with another of the same title and
    * times in the file under another id: a typo in the id, most likely. Taken as removed, everyone booked would be told
    * it is cancelled; so each is held as last kept (served to those booked, no new seat) and named to the rollout team,
-   * until the id is put back, the look-alike changes or goes, or nobody booked on it is left ahead (a rename meant:
-   * its bookings then run out, and it goes). Looked at once per schedule built; a failed look is tried again.
+   * until the id is put back, the look-alike changes or goes, the rollout team takes it as removed (`office hours
+   * remove`), or nobody booked on it is left ahead. Looked at once per schedule built; a failed look is tried again.
    */
   private renamedAway(schedule: Schedule): Promise<Session[]> {
     if (this.renames?.schedule === schedule) return this.renames.held;
@@ -297,7 +322,7 @@ export class OfficeHoursService {
         out.push(old);
         this.d.warn?.(
           { sessionId: old.id, lookAlike: twin.id, booked: booked.length },
-          `office-hours schedule: the session "${old.id}" is gone from the file while people are booked on ${count(booked.length)} of its sessions ahead, and "${twin.id}" appeared with the same title and times: taken as a typo in its id, "${old.id}" is held as it was (those booked keep their seats and are told nothing; no new bookings) until its id is put back, or "${twin.id}" changes or goes`,
+          `office-hours schedule: the session "${old.id}" is gone from the file while people are booked on ${count(booked.length)} of its sessions ahead, and "${twin.id}" appeared with the same title and times: taken as a typo in its id, "${old.id}" is held as it was (those booked keep their seats and are told nothing; no new bookings) until its id is put back or "${twin.id}" changes or goes; if the new id is meant, type "office hours remove ${old.id}" and those booked are told it is cancelled`,
         );
       }
       return out;

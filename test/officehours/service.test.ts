@@ -704,6 +704,19 @@ describe('a typo in a booked session\'s id (the old id gone, a session of the sa
     expect((await a.bookings.booking('clinic|2026-12-08T14:00', mercy.person.id))?.status).toBe('booked');
   });
 
+  it('the rollout team taking it as removed ("office hours remove"): those booked are told it is cancelled, once; staff cannot, and an id not held changes nothing', async () => {
+    const { a, b, warned } = await renamed(clinic('clinik'));
+    expect(await b.service.confirmRemoved(mercy, 'clinic')).toBe('That is for the rollout team only.');
+    expect(await b.service.confirmRemoved(lead, 'clinik')).toBe('No session is held as a likely rename under "clinik"; held now: clinic. Nothing was changed.');
+    expect(warned[0]).toContain('type "office hours remove clinic"');
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(await b.service.confirmRemoved(lead, 'clinic')).toMatch(/^clinic is taken as removed: those booked on it are told it is cancelled/);
+    // The pass runs on the other instance (the one holding the scheduler's lease).
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Clinic\*\* on Tue 8 Dec 2026, 14:00 .*is cancelled \(taken off the schedule\)/)]);
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+  });
+
   it('taken out with nothing alike in its place (another title), those booked are told it is cancelled, as before', async () => {
     const { a } = await renamed(clinic('clinik', 'Another clinic'));
     expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
