@@ -219,19 +219,32 @@ export class ScheduleChanges {
    * of two writers at once, one writes and the other reads again and decides again.
    */
   async keepGood(good: readonly LastGood[]): Promise<void> {
-    await mapLimit(good, 8, (g) =>
-      retryOnConflict(
-        async () => {
-          const row = await readEntity<{ digest: string; since: string }>(this.table, 'good', safeKey(g.session.id));
-          if (row && (row.digest === g.digest || row.since > g.since)) return;
-          // Over several columns: a session's 200 changes, with their reasons, can be past one column's 32K characters.
-          const entity = { partitionKey: 'good', rowKey: safeKey(g.session.id), digest: g.digest, since: g.since };
-          putChunks(entity, 'session', g.session);
-          if (row) await this.table.updateEntity(entity, 'Replace', { etag: row.etag });
-          else await this.table.createEntity(entity);
-        },
-        { what: 'Keeping the schedule as served' },
-      ),
+    // One read of what is kept (no sessions' text), then a write only for what differs: a rebuild of 500 sessions with
+    // one edited costs a partition read and one write.
+    type Kept = { rowKey?: string; etag?: string; digest?: string; since?: string };
+    const listed = await collect(
+      this.table.listEntities<Kept>({ queryOptions: { filter: odata`PartitionKey eq 'good'`, select: ['RowKey', 'digest', 'since'] } }),
+    );
+    const kept = new Map(listed.map((r) => [String(r.rowKey), r as Kept]));
+    const stale = (row: Kept | undefined, g: LastGood) => !row || (row.digest !== g.digest && !(String(row.since) > g.since));
+    await mapLimit(
+      good.filter((g) => stale(kept.get(safeKey(g.session.id)), g)),
+      8,
+      (g) =>
+        retryOnConflict(
+          async (n) => {
+            // A conflict (another instance wrote it since the listing): read it again and decide again.
+            const row: Kept | undefined = n === 0 ? kept.get(safeKey(g.session.id)) : await readEntity<Kept>(this.table, 'good', safeKey(g.session.id));
+            if (!stale(row, g)) return;
+            // Over several columns: a session's 200 changes, with their reasons, can be past one column's 32K characters.
+            const entity = { partitionKey: 'good', rowKey: safeKey(g.session.id), digest: g.digest, since: g.since };
+            putChunks(entity, 'session', g.session);
+            // No ETag read: a 412, and the row is read again.
+            if (row) await this.table.updateEntity(entity, 'Replace', { etag: row.etag ?? '' });
+            else await this.table.createEntity(entity);
+          },
+          { what: 'Keeping the schedule as served' },
+        ),
     );
   }
 
