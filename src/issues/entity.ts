@@ -1,3 +1,4 @@
+import { getChunks, putChunks } from '../storage/entities.js';
 import { columnsToIssue, issueColumns } from './fields.js';
 import type { Comment, HistoryEntry, Issue, Person } from './model.js';
 import { refBucket } from './refs.js';
@@ -9,8 +10,6 @@ import { refBucket } from './refs.js';
  * overwrite each other (the second gets 412, reloads, and appends to the fresh list).
  */
 
-/** Azure caps a string property at 64 KiB (32K UTF-16 units): long JSON is split over numbered properties. */
-const CHUNK = 30_000;
 /** Azure caps an entity at 1 MiB (strings count twice); this leaves room for the plain fields. */
 export const MAX_JSON_CHARS = 400_000;
 
@@ -21,25 +20,6 @@ export class IssueTooLargeError extends Error {
 }
 
 export type IssueEntity = { partitionKey: string; rowKey: string; kind: 'issue' } & Record<string, string | number>;
-
-function putChunks(target: Record<string, string | number>, name: string, value: unknown): number {
-  const json = JSON.stringify(value);
-  let parts = 0;
-  for (let i = 0; i < json.length || parts === 0; i += CHUNK) {
-    target[`${name}${parts}`] = json.slice(i, i + CHUNK);
-    parts++;
-  }
-  target[`${name}Parts`] = parts;
-  return json.length;
-}
-
-function getChunks<T>(source: Record<string, unknown>, name: string, fallback: T): T {
-  const parts = Number(source[`${name}Parts`] ?? 0);
-  if (!parts) return fallback;
-  let json = '';
-  for (let i = 0; i < parts; i++) json += String(source[`${name}${i}`] ?? '');
-  return JSON.parse(json) as T;
-}
 
 export function issueToEntity(issue: Issue, prefix: string): IssueEntity {
   const e: IssueEntity = {

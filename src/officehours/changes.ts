@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Clock } from '../clock.js';
-import { fromJsonColumn, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
-import { collect, safeKey, type Tables } from '../storage/tables.js';
+import { mapLimit } from '../map-limit.js';
+import { fromJsonColumn, getChunks, putChunks, readEntity, retryOnConflict, toJsonColumn } from '../storage/entities.js';
+import { collect, isNotFound, safeKey, type Tables } from '../storage/tables.js';
 import type { OccurrenceChange, Session, SessionKind } from './model.js';
 import { BOOKABLE_DAYS, MOVE_LIMIT_DAYS } from './rules.js';
 
@@ -21,6 +22,13 @@ export interface KnownSession {
   minutes?: number;
   /** Occurrence key → the highest change version seen (its SEQUENCE). */
   versions?: Record<string, number>;
+}
+
+/** A session as the schedule file last served it good, and since when this instance built it so (ISO). */
+export interface LastGood {
+  session: Session;
+  digest: string;
+  since: string;
 }
 
 export const REMOVED = 'removed';
@@ -58,6 +66,12 @@ export function knownSession(s: Session): KnownSession {
  *   PK 'known'    RK <session id>        → what the notice pass last saw of it (KnownSession); RK '.settled' once
  *                                          a pass has settled. A session taken off the schedule keeps its row
  *                                          (`removedAt`) for REMOVED_KEEP_DAYS, then the pass's read deletes it.
+ *   PK 'good'     RK <session id>        → the schedule file's entry of it as last served good (LastGood), for a
+ *                                          session whose entry turns bad: every instance, restarted or not, holds
+ *                                          it as this. Deleted when the pass sees the session taken out.
+ *   PK 'gone'     RK <session id>        → a session held as a likely rename that the rollout team took as removed
+ *                                          (`office hours remove`), with the digest of the entry held: should the
+ *                                          id come back and go again as another entry, it is held again.
  * Each is one partition read, so every instance sees every change at once; nothing is cached.
  */
 export class ScheduleChanges {
@@ -161,6 +175,77 @@ export class ScheduleChanges {
     ]);
     actions.push(['upsert', { partitionKey: 'known', rowKey: SETTLED, at }, 'Merge']);
     for (let i = 0; i < actions.length; i += 100) await this.table.submitTransaction(actions.slice(i, i + 100));
+    // Taken out (and told so): put back later with a typo, it is not served as this old entry, unannounced.
+    const removed = seen.filter((k) => k.digest === REMOVED);
+    await mapLimit(removed, 8, (k) =>
+      this.table.deleteEntity('good', safeKey(k.id)).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      }),
+    );
+  }
+
+  /** The last good definitions kept of `ids` (sessions whose entry in the file is bad now), by id. */
+  async lastGood(ids: readonly string[]): Promise<Map<string, Session>> {
+    const rows = await Promise.all(ids.map((id) => readEntity<Record<string, unknown>>(this.table, 'good', safeKey(id))));
+    const out = new Map<string, Session>();
+    for (const r of rows) {
+      const s = r ? keptSession(r) : undefined;
+      if (s) out.set(s.id, s);
+    }
+    return out;
+  }
+
+  /** Every session kept as last served good (one partition read): for ids gone from the file (a likely rename). */
+  async keptSessions(): Promise<Session[]> {
+    const rows = await collect(this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq 'good'` } }));
+    return rows.map(keptSession).filter((s): s is Session => s !== undefined);
+  }
+
+  /** Sessions the rollout team took as removed while held as a likely rename: id → the digest of the entry held. */
+  async confirmedGone(): Promise<Map<string, string>> {
+    const rows = await collect(this.table.listEntities<{ id: string; digest: string }>({ queryOptions: { filter: odata`PartitionKey eq 'gone'` } }));
+    return new Map(rows.map((r) => [r.id, r.digest]));
+  }
+
+  /** Records that the session held as a likely rename (as `digest`) is removed; no person is kept with it. */
+  async confirmGone(id: string, digest: string): Promise<void> {
+    await this.table.upsertEntity({ partitionKey: 'gone', rowKey: safeKey(id), id, digest, at: this.clock.now().toISOString() }, 'Replace');
+  }
+
+  /**
+   * Keeps each session as the file serves it good now, where it differs from the kept one and is newer: `since`, when
+   * this instance first built it so, is not before the kept one's. So an instance still on an older file (its poll
+   * behind, or an old deployment) that rebuilds its schedule does not put back what another replaced. ETag-guarded:
+   * of two writers at once, one writes and the other reads again and decides again.
+   */
+  async keepGood(good: readonly LastGood[]): Promise<void> {
+    // One read of what is kept (no sessions' text), then a write only for what differs: a rebuild of 500 sessions with
+    // one edited costs a partition read and one write.
+    type Kept = { rowKey?: string; etag?: string; digest?: string; since?: string };
+    const listed = await collect(
+      this.table.listEntities<Kept>({ queryOptions: { filter: odata`PartitionKey eq 'good'`, select: ['RowKey', 'digest', 'since'] } }),
+    );
+    const kept = new Map(listed.map((r) => [String(r.rowKey), r as Kept]));
+    const stale = (row: Kept | undefined, g: LastGood) => !row || (row.digest !== g.digest && !(String(row.since) > g.since));
+    await mapLimit(
+      good.filter((g) => stale(kept.get(safeKey(g.session.id)), g)),
+      8,
+      (g) =>
+        retryOnConflict(
+          async (n) => {
+            // A conflict (another instance wrote it since the listing): read it again and decide again.
+            const row: Kept | undefined = n === 0 ? kept.get(safeKey(g.session.id)) : await readEntity<Kept>(this.table, 'good', safeKey(g.session.id));
+            if (!stale(row, g)) return;
+            // Over several columns: a session's 200 changes, with their reasons, can be past one column's 32K characters.
+            const entity = { partitionKey: 'good', rowKey: safeKey(g.session.id), digest: g.digest, since: g.since };
+            putChunks(entity, 'session', g.session);
+            // No ETag read: a 412, and the row is read again.
+            if (row) await this.table.updateEntity(entity, 'Replace', { etag: row.etag ?? '' });
+            else await this.table.createEntity(entity);
+          },
+          { what: 'Keeping the schedule as served' },
+        ),
+    );
   }
 
   // ---- privacy (src/officehours/privacy.ts) -------------------------------------------------------------
@@ -198,9 +283,18 @@ export class ScheduleChanges {
     for (const r of await this.rowsOf('change')) {
       if (isPerson(String(r.by ?? ''))) await this.table.updateEntity({ partitionKey: 'change', rowKey: String(r.rowKey), by: stand.id }, 'Merge');
     }
+    // The kept copies of the file's sessions name their hosts too (the file itself is the rollout team's to change).
+    for (const r of await this.rowsOf('good')) {
+      const session = keptSession(r);
+      if (!session?.hosts.some((h) => isPerson(h.id))) continue;
+      const hosts = session.hosts.map((h) => (isPerson(h.id) ? { id: stand.id, name: stand.name } : h));
+      const entity = { partitionKey: 'good', rowKey: String(r.rowKey) };
+      putChunks(entity, 'session', { ...session, hosts });
+      await this.table.updateEntity(entity, 'Merge');
+    }
   }
 
-  private rowsOf(partition: 'session' | 'change') {
+  private rowsOf(partition: 'session' | 'change' | 'good') {
     return collect(
       this.table.listEntities<Record<string, string>>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } }),
     );
@@ -234,6 +328,15 @@ export class ScheduleChanges {
       },
       { what: 'Changing this session' },
     );
+  }
+}
+
+/** The session a 'good' row keeps; undefined when it can't be read (then the held session has none kept). */
+function keptSession(r: Record<string, unknown>): Session | undefined {
+  try {
+    return getChunks<Session | undefined>(r, 'session', undefined);
+  } catch {
+    return undefined;
   }
 }
 

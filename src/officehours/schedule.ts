@@ -109,8 +109,16 @@ export const sessionSchema = z.strictObject({
   cohort: id.optional(),
   group: id.optional(),
   course: z.string().trim().min(1, 'must not be empty').max(60, 'must be at most 60 characters').optional(),
-  changes: z.array(z.unknown()).max(200, 'at most 200 changes').default([]),
+  /** Over CHANGES_MAX, the latest are kept (buildSchedule). */
+  changes: z.array(z.unknown()).default([]),
 });
+
+/**
+ * The changes a session's entry takes (each is checked against its rule). A series gathers them as it runs, so past
+ * the limit those of the earliest dates — long over in any series that ran so long — are ignored, with a warning, and
+ * the session kept: held, it would take no booking over housekeeping (and one never served good would not be shown).
+ */
+const CHANGES_MAX = 200;
 
 /** A session in the file: as on the form, but a bad join link was left off (setAside), and none is ''. */
 const fileSessionSchema = z.strictObject({ ...sessionSchema.shape, joinUrl: z.union([z.literal(''), sessionSchema.shape.joinUrl]) });
@@ -152,7 +160,15 @@ export function buildSchedule(
     seen.add(result.session.id);
     for (const w of aside.warnings) problems.push(`${where}.${w}`);
     const changes: OccurrenceChange[] = [];
+    const over = latestChanges(result.rawChanges);
+    if (over) {
+      const n = result.rawChanges.length - CHANGES_MAX;
+      problems.push(
+        `${where}.changes: at most ${CHANGES_MAX} changes (this one has ${count(result.rawChanges.length)}); the ${count(n)} of the earliest dates (${over.from} to ${over.to}) are ignored and the session is kept with the other ${CHANGES_MAX}: take out the changes of dates past`,
+      );
+    }
     result.rawChanges.forEach((raw, j) => {
+      if (over && !over.kept.has(j)) return;
       const change = checkChange(raw, result.session);
       if (typeof change === 'string') problems.push(`${where}.changes[${j}]: ${change}; this change is ignored`);
       else changes.push(change);
@@ -179,6 +195,20 @@ export function buildSchedule(
   return { zone: file.zone, sessions, problems, onHold, onHoldCourses, heldAsWas };
 }
 
+/** Past CHANGES_MAX: the places of the changes of the latest dates (as written), and the dates of those ignored. */
+function latestChanges(raw: readonly unknown[]): { kept: Set<number>; from: string; to: string } | undefined {
+  if (raw.length <= CHANGES_MAX) return undefined;
+  const day = (c: unknown) => {
+    const d = c && typeof c === 'object' ? (c as Record<string, unknown>).date : undefined;
+    return d instanceof Date ? d.toISOString().slice(0, 10) : typeof d === 'string' ? d.trim() : '';
+  };
+  const order = raw.map((c, j) => ({ j, day: day(c) })).sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.j - b.j));
+  const ignored = order.slice(0, raw.length - CHANGES_MAX);
+  // An unreadable date sorts first: ignored, and not named as a date.
+  const dated = ignored.filter((x) => x.day);
+  return { kept: new Set(order.slice(ignored.length).map((x) => x.j)), from: dated[0]?.day ?? '?', to: dated.at(-1)?.day ?? '?' };
+}
+
 /** The course a bad entry still names (its `course`, or for training its id, as checkSession has it), if readable. */
 function heldCourse(entry: unknown, id: string): string | undefined {
   const e = entry as Record<string, unknown>;
@@ -191,12 +221,13 @@ const LEFT_OUT = 'left out, the rest of the schedule is served';
  * An entry that can't be served but still names its session: a typo while editing it, most likely. Taken as removed,
  * everyone booked on it would be told it is cancelled; so it is held until fixed or taken out: served as it last was
  * (Schedule.heldAsWas), so reminders, cancels and the hosts' agenda go on; or, when this run never had it good (the
- * entry was bad at start), left out and not taken as removed (Schedule.onHold).
+ * entry was bad at start), served as the last good entry any instance kept in storage (OfficeHoursService.current),
+ * else left out and not taken as removed (Schedule.onHold).
  */
 const HELD_AS_WAS =
   'the session is held: served as it last was (its bookings, reminders, agenda and calendar entries go on, and a seat can be cancelled) but not open to new bookings, and nobody is told anything, until the entry is fixed or the session is taken out of the file; the rest of the schedule is served';
 const HELD =
-  'the session is held: the app has had no good entry for it since it started, so it is not shown (no booking, reminder or agenda), but its bookings stand and nobody is told it is cancelled until the entry is fixed or the session is taken out of the file; the rest of the schedule is served';
+  'the session is held: this run of the app has read no good entry for it, so it is served as the app last kept it good (not open to new bookings) or, if none was kept, not shown (no booking, reminder or agenda); its bookings stand and nobody is told it is cancelled until the entry is fixed or the session is taken out of the file; the rest of the schedule is served';
 
 /** `text` cut to `max` UTF-16 units (what the schema counts), ending "…", between whole characters (clip). */
 function cutTo(text: string, max: number): string {

@@ -40,7 +40,7 @@ export async function updateIfUnchanged(
   }
 }
 
-/** A single JSON value stored in one string column (for small values; issues chunk theirs, see entity.ts). */
+/** A single JSON value stored in one string column (for small values; larger ones go over several: putChunks). */
 export function toJsonColumn(value: unknown): string {
   return JSON.stringify(value);
 }
@@ -52,6 +52,30 @@ export function fromJsonColumn<T>(value: unknown, fallback: T): T {
   } catch {
     return fallback;
   }
+}
+
+/** Azure caps a string property at 64 KiB (32K UTF-16 units): long JSON is split over numbered properties. */
+const CHUNK = 30_000;
+
+/** `value` as JSON in `target`'s columns `<name>0`, `<name>1`… and `<name>Parts`; its length in characters. */
+export function putChunks(target: Record<string, string | number>, name: string, value: unknown): number {
+  const json = JSON.stringify(value);
+  let parts = 0;
+  for (let i = 0; i < json.length || parts === 0; i += CHUNK) {
+    target[`${name}${parts}`] = json.slice(i, i + CHUNK);
+    parts++;
+  }
+  target[`${name}Parts`] = parts;
+  return json.length;
+}
+
+/** What putChunks stored under `name`; `fallback` when nothing is (bad JSON throws). */
+export function getChunks<T>(source: Record<string, unknown>, name: string, fallback: T): T {
+  const parts = Number(source[`${name}Parts`] ?? 0);
+  if (!parts) return fallback;
+  let json = '';
+  for (let i = 0; i < parts; i++) json += String(source[`${name}${i}`] ?? '');
+  return JSON.parse(json) as T;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { App } from '../../src/app.js';
 import type { ManualClock } from '../../src/clock.js';
+import { createLogger } from '../../src/log.js';
 import { BookingStore } from '../../src/officehours/bookings.js';
 import { CARD_BUDGET_BYTES, utf16Bytes } from '../../src/cards/template.js';
 import { execute, invokeText, personalChat, type Reply, readable, say, startTestApp, type TestUser, USERS } from '../support/app.js';
@@ -329,6 +330,14 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect((await app.officeHours.find('office-hours|2026-12-15T14:00'))?.status).toBe('scheduled');
   });
 
+  it('"office hours remove" is for the rollout team, and names it when no session is held as a likely rename under that id', async () => {
+    expect(readable(await say(app, USERS.champion, 'office hours remove office-hours', where(USERS.champion)))).toMatch(/rollout team only/);
+    expect(readable(await say(app, USERS.lead, 'office hours remove office-hours', where(USERS.lead)))).toBe(
+      'No session is held as a likely rename under "office-hours". Nothing was changed.',
+    );
+    expect((await app.officeHours.find('office-hours|2026-12-15T14:00'))?.status).toBe('scheduled');
+  });
+
   it('"Add" pressed twice on the same form adds the session once', async () => {
     clock.set(MONDAY);
     const form = {
@@ -560,12 +569,19 @@ async function bookedOnOwnSchedule(
     link: string;
     invite: ReturnType<typeof parseIcsEvent>;
     from: number;
+    pass: () => Promise<void>;
   }) => Promise<void>,
 ): Promise<void> {
   const file = path.join(tempDir('rd-oh-file'), 'office-hours.yaml');
   const sample = readFileSync('sample/office-hours.yaml', 'utf8');
   writeFileSync(file, sample);
-  const own = await startTestApp({ ROLLOUT_FILE: 'sample/rollout.yaml', OFFICE_HOURS_FILE: file, GUIDANCE_DIR: 'sample/guidance' });
+  const logged: string[] = [];
+  // An interval no test lasts: the app's own timer never ticks meanwhile, and each pass below moves the clock one on.
+  const own = await startTestApp(
+    { ROLLOUT_FILE: 'sample/rollout.yaml', OFFICE_HOURS_FILE: file, GUIDANCE_DIR: 'sample/guidance', SCHEDULER_INTERVAL_SECONDS: String(PASS_EVERY_S) },
+    undefined,
+    createLogger('info', { write: (line: string) => void logged.push(line) }),
+  );
   try {
     own.clock.set(MONDAY);
     await say(own.app, who, 'whoami', where(who, 'Europe/Berlin'));
@@ -580,17 +596,30 @@ async function bookedOnOwnSchedule(
       writeFileSync(file, doc.toString());
       if (served !== undefined) await until('the schedule file is reloaded', async () => ((await own.app.officeHours.find(OCC_8_DEC)) !== undefined) === served);
     };
-    await run({ own, edit, link, invite, from: connector.sentTo(chatOf(who)).length });
+    /**
+     * One notice pass done to the end: the clock a scheduler interval on (a tick at the same time runs no job again),
+     * the tick's jobs awaited, and every message they queued sent (or given up). A pass that failed is a failure
+     * here, not "nothing sent".
+     */
+    const pass = async () => {
+      own.clock.advance(PASS_EVERY_S * 1000);
+      await own.app.scheduler.tick();
+      await own.app.settled();
+      expect(logged.filter((l) => l.includes('scheduled job failed'))).toEqual([]);
+    };
+    await run({ own, edit, link, invite, from: connector.sentTo(chatOf(who)).length, pass });
   } finally {
     await own.app.stop();
   }
 }
 const OCC_8_DEC = 'office-hours|2026-12-08T14:00';
+/** The scheduler's interval in bookedOnOwnSchedule's app: an hour of the test's clock per pass. */
+const PASS_EVERY_S = 3600;
 
 describe('a session taken out of the schedule file', () => {
   it('its calendar link serves a cancel rather than 404, and those booked are told once, with that link', async () => {
     const ida = person('Ida Removed');
-    await bookedOnOwnSchedule(ida, async ({ own, edit, link, invite, from }) => {
+    await bookedOnOwnSchedule(ida, async ({ edit, link, invite, from, pass }) => {
       await edit((list) => list.filter((x) => x.id !== 'office-hours'), false);
 
       const res = await fetch(link);
@@ -602,8 +631,7 @@ describe('a session taken out of the schedule file', () => {
       expect(cancel.uid).toBe(invite.uid);
       expect(cancel.sequence).toBeGreaterThan(invite.sequence);
 
-      await own.app.scheduler.tick();
-      await connector.waitFor(() => connector.sentTo(chatOf(ida)).length >= from + 1);
+      await pass();
       const told = sentText(ida, from);
       expect(told).toContain('**FieldLedger office hours** on Tue 8 Dec 2026, 13:00');
       expect(told).toContain('is cancelled (taken off the schedule)');
@@ -612,8 +640,7 @@ describe('a session taken out of the schedule file', () => {
 
       // The next pass has nothing more to tell.
       const after = connector.sentTo(chatOf(ida)).length;
-      await own.app.scheduler.tick();
-      await new Promise((r) => setTimeout(r, 200));
+      await pass();
       expect(connector.sentTo(chatOf(ida)).length).toBe(after);
     });
   });
@@ -623,11 +650,11 @@ describe('a booked session whose entry in the schedule file is broken by a typo,
   it('is served as it last was: nobody is told it is cancelled, her link and seat stand, no one else is offered it, and fixed, nothing is sent', async () => {
     const ivy = person('Ivy Held');
     const otto = person('Otto Other');
-    await bookedOnOwnSchedule(ivy, async ({ own, edit, link, invite, from }) => {
+    await bookedOnOwnSchedule(ivy, async ({ own, edit, link, invite, from, pass }) => {
       // Whether the office hours Otto is offered (the list's Book buttons) include the one Ivy booked.
       const offered = async () => JSON.stringify(await say(own.app, otto, 'office hours', where(otto, 'Europe/Berlin'))).includes(OCC_8_DEC);
       // A first pass has seen the schedule as it stands.
-      await own.app.scheduler.tick();
+      await pass();
       expect(await offered()).toBe(true);
       // The rollout team mistypes the office hours' start: the session is held as it was, offered to nobody new.
       await edit((list) => list.map((x) => (x.id === 'office-hours' ? { ...x, start: `${x.start.slice(0, 10)} 2:00pm` } : x)));
@@ -638,8 +665,7 @@ describe('a booked session whose entry in the schedule file is broken by a typo,
       const kept = parseIcsEvent(await held.text());
       expect([kept.uid, kept.sequence]).toEqual([invite.uid, invite.sequence]);
       expect((await own.app.officeHours.find(OCC_8_DEC))?.start.toISOString()).toBe('2026-12-08T12:00:00.000Z');
-      await own.app.scheduler.tick();
-      await new Promise((r) => setTimeout(r, 200));
+      await pass();
       expect(connector.sentTo(chatOf(ivy)).length).toBe(from);
 
       // Fixed: offered again, the link serves the entry she has, and nothing is sent.
@@ -649,8 +675,7 @@ describe('a booked session whose entry in the schedule file is broken by a typo,
       expect(ics).toContain('STATUS:CONFIRMED');
       const again = parseIcsEvent(ics);
       expect([again.uid, again.sequence]).toEqual([invite.uid, invite.sequence]);
-      await own.app.scheduler.tick();
-      await new Promise((r) => setTimeout(r, 200));
+      await pass();
       expect(connector.sentTo(chatOf(ivy)).length).toBe(from);
     });
   });

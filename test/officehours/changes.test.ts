@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ScheduleChanges } from '../../src/officehours/changes.js';
 import { bookedTold, bookedToldLater } from '../../src/officehours/display.js';
 import { officeHoursInstance, viewer } from './support.js';
 
@@ -99,5 +100,19 @@ describe('what the rollout team reads of those booked on a session they cancelle
       'The 1 person booked could not be told just now; the notice, with an updated calendar entry, goes out with the next scheduled pass, in a few minutes.',
     );
     expect(bookedToldLater(undefined, false)).toMatch(/^Those booked could not be told just now/);
+  });
+});
+
+describe('the schedule file\'s sessions kept as last served good', () => {
+  it('forgetting a host puts their stand-in in the kept copy too: a held session no longer names them', async () => {
+    const a = await officeHoursInstance();
+    await a.service.current();
+    const changes = await ScheduleChanges.open(a.tables, a.clock);
+    const kwame = '8d4c6e1a-2b7f-4a3e-9c5d-1e2f3a4b5c61';
+    expect((await changes.lastGood(['office-hours'])).get('office-hours')?.hosts.map((h) => h.id)).toContain(kwame);
+    await changes.replacePerson((id) => id === kwame, { id: 'former-3f9a', name: 'Former member 3f9a' });
+    const hosts = (await changes.lastGood(['office-hours'])).get('office-hours')?.hosts;
+    expect(hosts?.map((h) => h.name)).toEqual(['Former member 3f9a', 'Grace Mwansa']);
+    expect(JSON.stringify(hosts)).not.toContain(kwame);
   });
 });

@@ -211,6 +211,22 @@ describe('bad entries in the schedule file', () => {
     ]);
   });
 
+  it('more than 200 changes: the session is kept (not held, not left out) with the 200 of the latest dates, and the warning names the session, the field, the limit and the dates ignored', () => {
+    const tuesday = (i: number) => new Date(Date.parse('2027-01-12') + i * 7 * 86_400_000).toISOString().slice(0, 10);
+    // Listed newest first, as a team adding each at the top would: which are kept goes by date, not by place.
+    const changes = Array.from({ length: 205 }, (_, i) => ({ date: tuesday(204 - i), cancel: true }));
+    const s = build(entry({ changes }), entry({ id: 'other' }));
+    expect(s.sessions.map((x) => x.id)).toEqual(['oh', 'other']);
+    expect([s.heldAsWas, s.onHold]).toEqual([[], []]);
+    const oh = s.sessions[0];
+    expect(oh?.changes).toHaveLength(200);
+    expect(oh?.changes.map((c) => c.key.slice(0, 10)).sort()[0]).toBe(tuesday(5));
+    expect(oh?.changes.some((c) => c.key === `${tuesday(204)}T14:00`)).toBe(true);
+    expect(s.problems).toEqual([
+      `office-hours.yaml: sessions[0] (oh).changes: at most 200 changes (this one has 205); the 5 of the earliest dates (${tuesday(0)} to ${tuesday(4)}) are ignored and the session is kept with the other 200: take out the changes of dates past`,
+    ]);
+  });
+
   it('a move more than a year past the day the occurrence was set for is ignored, naming the session, the date and the limit, as `office hours move` refuses it', () => {
     const s = build(
       entry({

@@ -6,7 +6,7 @@ import { buildSchedule, parseScheduleFile } from '../../src/officehours/schedule
 import type { AddForm } from '../../src/officehours/service.js';
 import { parseIcsEvent } from '../support/ics.js';
 import { HELD } from './problems.js';
-import { officeHoursInstance, sampleRollout, sampleSchedule, viewer } from './support.js';
+import { dropKeptEntries, officeHoursInstance, sampleRollout, sampleSchedule, viewer } from './support.js';
 
 /** The service's own checks of what a card or a command sends: forged or mistyped data is refused, nothing changed. */
 
@@ -296,7 +296,7 @@ describe('the add form\'s lengths', () => {
   });
 });
 
-describe('a booked session whose entry in the file is invalid in when it meets (a typo in its start) and never was good in this run (as after a restart)', () => {
+describe('a booked session whose entry in the file is invalid in when it meets (a typo in its start), with no good entry of it kept (as on the first start of a version that keeps them)', () => {
   const yaml = (start: string, more = '') =>
     `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic" }\n${more}`;
   const other = '  - { id: drop-in, title: Drop-in, start: "2026-12-09 10:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/drop" }\n';
@@ -308,6 +308,7 @@ describe('a booked session whose entry in the file is invalid in when it meets (
     if (firstPass) await a.reminders.run(a.clock.now());
     const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', 'Where are my drafts?');
     if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error(`not booked: ${JSON.stringify(booked)}`);
+    await dropKeptEntries(a.tables);
     const token = booked.offer.calendarUrl.split('/calendar/')[1] ?? '';
     return { a, token, edit: (text: string) => (schedule = buildSchedule(parseScheduleFile(text), sampleRollout)) };
   }
@@ -359,6 +360,7 @@ describe('a booked session whose entry in the file is invalid in when it meets (
     let schedule = buildSchedule(parseScheduleFile(course('2026-12-10 09:00')), sampleRollout);
     const a = await officeHoursInstance({ schedule: () => schedule });
     expect(await a.service.book(mercy, 't1|2026-12-10T09:00', '')).toMatchObject({ kind: 'booked' });
+    await dropKeptEntries(a.tables);
     schedule = buildSchedule(parseScheduleFile(course('2026-12-10 9am')), sampleRollout);
     const training = await a.service.training(mercy);
     const c1 = training.items.filter((i) => i.course === 'C1');
@@ -409,6 +411,7 @@ describe('a booked session whose entry in the file is invalid in when it meets (
     a.outbox.clear();
     expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
     expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/is back on/)]);
+    await dropKeptEntries(a.tables);
     edit(yaml('2026-12-08 25:00', other));
     await a.reminders.run(a.clock.now());
     expect(await a.service.calendar(token)).toEqual({ unavailable: expect.stringMatching(/being corrected/) });
@@ -553,5 +556,170 @@ describe('a booked session whose entry turns invalid while the app runs: served 
     expect(await a.service.book(mercy, 'clinic|2026-12-08T14:00', '')).toMatchObject({ kind: 'booked', fresh: false });
     // The office hours list does not offer it to those not booked on it.
     expect((await a.service.upcoming(isaac)).offers.map((o) => o.occurrence.id)).not.toContain('clinic|2026-12-08T14:00');
+  });
+});
+
+describe('a held session on an instance that never read its entry good (restarted while it is bad, or a second instance)', () => {
+  const clinic = (start: string) =>
+    `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic" }\n`;
+
+  /** Instance A read the entry good and Mercy booked; then it was mistyped, and B starts on the same storage. */
+  async function restartedWhileBad() {
+    let file = parseScheduleFile(clinic('2026-12-08 14:00'));
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => file, () => sampleRollout, 'schedule') }); // Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', 'Where are my drafts?');
+    if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error(`not booked: ${JSON.stringify(booked)}`);
+    file = parseScheduleFile(clinic('2026-12-08 25:00'));
+    await a.reminders.run(a.clock.now());
+    const bad = parseScheduleFile(clinic('2026-12-08 25:00'));
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: liveSchedule(() => bad, () => sampleRollout, 'schedule') });
+    return { a, b, token: booked.offer.calendarUrl.split('/calendar/')[1] ?? '' };
+  }
+
+  it('serves it as the other instance does: her link serves her entry, "Cancel my seat" works, and she sees it listed', async () => {
+    const { a, b, token } = await restartedWhileBad();
+    const [onA, onB] = [await a.service.calendar(token), await b.service.calendar(token)];
+    expect(onB && 'content' in onB ? onB.content : onB).toContain('STATUS:CONFIRMED');
+    expect(onB).toEqual(onA);
+    expect((await b.service.upcoming(mercy)).offers.map((o) => o.occurrence.id)).toContain('clinic|2026-12-08T14:00');
+    // No new seat taken on it there either.
+    expect(await b.service.book(viewer('someone-new'), 'clinic|2026-12-08T14:00', '')).toEqual({ kind: 'message', text: expect.stringMatching(/being corrected/) });
+    const res = await b.service.cancelBooking(mercy, 'clinic|2026-12-08T14:00');
+    expect(res.text).toMatch(/^Your seat at Clinic on Tue 8 Dec 2026, 14:00.* is cancelled/);
+  });
+
+  it('its reminder and the hosts\' agenda go out from it, and nobody is told it is cancelled', async () => {
+    const { b } = await restartedWhileBad();
+    expect((await b.reminders.run(b.clock.now())).notices).toBe(0);
+    b.clock.advance(Date.parse('2026-12-08T11:30:00Z') - b.clock.now().getTime()); // 13:30 in Lusaka
+    await b.reminders.run(b.clock.now());
+    expect(sentTo(b, mercy)).toEqual([expect.stringMatching(/^Reminder: \*\*Clinic\*\* starts soon: Tue 8 Dec 2026, 14:00/)]);
+    expect(await b.service.agenda(lead, 'clinic|2026-12-08T14:00')).toMatchObject({ kind: 'agenda' });
+  });
+
+  it('taken out (those booked told it is cancelled), then put back with a typo: not served as the entry kept before, her link serves the cancel she was told', async () => {
+    let file = parseScheduleFile(clinic('2026-12-08 14:00'));
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => file, () => sampleRollout, 'schedule') });
+    await a.reminders.run(a.clock.now());
+    const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', '');
+    if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error('not booked');
+    file = parseScheduleFile('zone: Africa/Lusaka\nsessions: []\n');
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    const bad = parseScheduleFile(clinic('2026-12-08 25:00'));
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: liveSchedule(() => bad, () => sampleRollout, 'schedule') });
+    const ics = await b.service.calendar(booked.offer.calendarUrl.split('/calendar/')[1] ?? '');
+    expect(ics && 'content' in ics ? ics.content : ics).toContain('STATUS:CANCELLED');
+    expect((await b.service.upcoming(mercy)).offers.map((o) => o.occurrence.id)).not.toContain('clinic|2026-12-08T14:00');
+  });
+
+  it('a series with many changes, their reasons long, is kept whole (past one column of storage) and served so', async () => {
+    const reason = 'x'.repeat(190);
+    const changes = Array.from({ length: 150 }, (_, i) => `{ date: "${new Date(Date.parse('2026-12-15') + i * 7 * DAY_MS).toISOString().slice(0, 10)}", cancel: true, reason: "${reason}" }`).join(', ');
+    const series = (start: string) =>
+      `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "${start}", rule: "FREQ=WEEKLY", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic", changes: [${changes}] }\n`;
+    const good = parseScheduleFile(series('2026-12-08 14:00'));
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => good, () => sampleRollout, 'schedule') });
+    expect((await a.service.current()).sessions.map((s) => s.changes.length)).toEqual([150]);
+    const bad = parseScheduleFile(series('2026-12-08 25:00'));
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: liveSchedule(() => bad, () => sampleRollout, 'schedule') });
+    expect((await b.service.find('clinic|2026-12-15T14:00'))?.status).toBe('cancelled');
+    expect((await b.service.find('clinic|2026-12-08T14:00'))?.status).toBe('scheduled');
+  });
+
+  it('an instance still on an older entry (its file behind) that rebuilds its schedule does not put it back over the newer one kept', async () => {
+    let rollout = sampleRollout;
+    const old = parseScheduleFile(clinic('2026-12-08 14:00'));
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => old, () => rollout, 'schedule') });
+    await a.service.current();
+    a.clock.advance(60_000);
+    const newer = parseScheduleFile(clinic('2026-12-08 15:00'));
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: liveSchedule(() => newer, () => sampleRollout, 'schedule') });
+    await b.service.current();
+    // A rebuilds (its rollout file changed), still on the entry it read first.
+    rollout = { ...sampleRollout };
+    await a.service.current();
+    // The entry is mistyped: an instance started now holds it as the newer entry.
+    const bad = parseScheduleFile(clinic('2026-12-08 25:00'));
+    const c = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: liveSchedule(() => bad, () => sampleRollout, 'schedule') });
+    expect((await c.service.find('clinic|2026-12-08T15:00'))?.status).toBe('scheduled');
+  });
+});
+
+describe('a series whose entry in the file gathers more than 200 changes', () => {
+  it('stays on offer: a new Book takes a seat, those booked are told nothing, and its latest changes are served', async () => {
+    const tuesday = (i: number) => new Date(Date.parse('2026-12-15') + i * 7 * DAY_MS).toISOString().slice(0, 10);
+    const series = (n: number) =>
+      `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "2026-12-08 14:00", rule: "FREQ=WEEKLY", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic", changes: [${Array.from({ length: n }, (_, i) => `{ date: "${tuesday(i + 5)}", cancel: true }`).join(', ')}] }\n`;
+    let file = parseScheduleFile(series(200));
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => file, () => sampleRollout, 'schedule') }); // Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    expect(await a.service.book(mercy, 'clinic|2026-12-08T14:00', '')).toMatchObject({ kind: 'booked' });
+    // One more cancel, at the end: the change of the earliest date (19 Jan, nobody booked on it) is the one set aside.
+    file = parseScheduleFile(series(201));
+    a.outbox.clear();
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(await a.service.book(viewer('newcomer'), 'clinic|2026-12-08T14:00', '')).toMatchObject({ kind: 'booked', fresh: true });
+    expect((await a.service.find(`clinic|${tuesday(205)}T14:00`))?.status).toBe('cancelled');
+    expect(sentTo(a, mercy)).toEqual([]);
+  });
+});
+
+describe('a typo in a booked session\'s id (the old id gone, a session of the same title and times under a new one)', () => {
+  const clinic = (id: string, title = 'Clinic') =>
+    `zone: Africa/Lusaka\nsessions:\n  - { id: ${id}, title: ${title}, start: "2026-12-08 14:00", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic" }\n`;
+
+  async function renamed(to: string) {
+    let file = parseScheduleFile(clinic('clinic'));
+    const warned: string[] = [];
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => file, () => sampleRollout, 'schedule') }); // Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', '');
+    if (booked.kind !== 'booked' || !booked.offer.calendarUrl) throw new Error('not booked');
+    file = parseScheduleFile(to);
+    // A second instance (or one restarted) on the edited file: the rollout team's log names both ids.
+    const edited = parseScheduleFile(to);
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: liveSchedule(() => edited, () => sampleRollout, 'schedule'), warn: (_, msg) => void warned.push(msg) });
+    a.outbox.clear();
+    return { a, b, warned, edit: (text: string) => (file = parseScheduleFile(text)), token: booked.offer.calendarUrl.split('/calendar/')[1] ?? '' };
+  }
+
+  it('is held, not told cancelled: her seat, link and Cancel my seat go on, and the rollout team is told it looks like a rename', async () => {
+    const { a, b, warned, token } = await renamed(clinic('clinik'));
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect((await b.reminders.run(b.clock.now())).notices).toBe(0);
+    expect(sentTo(a, mercy)).toEqual([]);
+    const ics = await b.service.calendar(token);
+    expect(ics && 'content' in ics ? ics.content : ics).toContain('STATUS:CONFIRMED');
+    expect(warned).toEqual([expect.stringMatching(/"clinic" is gone from the file while people are booked on 1 of its sessions ahead, and "clinik" appeared with the same title and times: taken as a typo in its id/)]);
+    expect((await b.service.cancelBooking(mercy, 'clinic|2026-12-08T14:00')).text).toMatch(/^Your seat at Clinic on Tue 8 Dec 2026, 14:00.* is cancelled/);
+  });
+
+  it('fixed (the id put back), nothing is sent and her booking is as it was', async () => {
+    const { a, edit } = await renamed(clinic('clinik'));
+    await a.reminders.run(a.clock.now());
+    edit(clinic('clinic'));
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(sentTo(a, mercy)).toEqual([]);
+    expect((await a.bookings.booking('clinic|2026-12-08T14:00', mercy.person.id))?.status).toBe('booked');
+  });
+
+  it('the rollout team taking it as removed ("office hours remove"): those booked are told it is cancelled, once; staff cannot, and an id not held changes nothing', async () => {
+    const { a, b, warned } = await renamed(clinic('clinik'));
+    expect(await b.service.confirmRemoved(mercy, 'clinic')).toBe('That is for the rollout team only.');
+    expect(await b.service.confirmRemoved(lead, 'clinik')).toBe('No session is held as a likely rename under "clinik"; held now: clinic. Nothing was changed.');
+    expect(warned[0]).toContain('type "office hours remove clinic"');
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+    expect(await b.service.confirmRemoved(lead, 'clinic')).toMatch(/^clinic is taken as removed: those booked on it are told it is cancelled/);
+    // The pass runs on the other instance (the one holding the scheduler's lease).
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Clinic\*\* on Tue 8 Dec 2026, 14:00 .*is cancelled \(taken off the schedule\)/)]);
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(0);
+  });
+
+  it('taken out with nothing alike in its place (another title), those booked are told it is cancelled, as before', async () => {
+    const { a } = await renamed(clinic('clinik', 'Another clinic'));
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    expect(sentTo(a, mercy)).toEqual([expect.stringMatching(/^\*\*Clinic\*\* on Tue 8 Dec 2026, 14:00 .*is cancelled \(taken off the schedule\)/)]);
   });
 });

@@ -20,6 +20,15 @@ import { testTables } from '../support/storage.js';
 export const sampleRollout = parseRollout(readFileSync('sample/rollout.yaml', 'utf8'));
 export const sampleSchedule = buildSchedule(parseScheduleFile(readFileSync('sample/office-hours.yaml', 'utf8')), sampleRollout);
 
+/**
+ * Drops the schedule entries kept as last served good (ScheduleChanges.keepGood), as in storage written before they
+ * were kept: a session whose entry is bad then has no good definition anywhere.
+ */
+export async function dropKeptEntries(tables: Tables): Promise<void> {
+  const table = await tables.table('OfficeHoursSchedule');
+  for await (const r of table.listEntities({ queryOptions: { filter: "PartitionKey eq 'good'" } })) await table.deleteEntity('good', String(r.rowKey));
+}
+
 export const viewer = (id: string, over: Partial<Viewer> = {}): Viewer => ({
   person: { id, name: `Person ${id}` },
   role: 'staff',
@@ -33,7 +42,9 @@ export const viewer = (id: string, over: Partial<Viewer> = {}): Viewer => ({
  * One app instance's office-hours parts on real Tables (Azurite): the service, agenda and reminders, with a
  * captured outbox (`schedule`: the schedule file as it stands, to edit it). Instances made on the same `tables` share one Storage account, as scaled-out instances do.
  */
-export async function officeHoursInstance(opts: { tables?: Tables; clock?: ManualClock; reachable?: string[]; schedule?: () => Schedule } = {}) {
+export async function officeHoursInstance(
+  opts: { tables?: Tables; clock?: ManualClock; reachable?: string[]; schedule?: () => Schedule; warn?: (details: Record<string, unknown>, msg: string) => void } = {},
+) {
   const tables = opts.tables ?? testTables();
   const clock = opts.clock ?? new ManualClock('2026-11-30T08:00:00Z');
   const outbox = new CapturedOutbox();
@@ -60,6 +71,7 @@ export async function officeHoursInstance(opts: { tables?: Tables; clock?: Manua
     markGap: async (question) => {
       gapsMarked.push(question);
     },
+    warn: opts.warn,
   });
   const agenda = new AgendaBuilder({ bookings, issues: issueStore.queries, gaps: async () => [], categories: ['Other'], now: () => clock.now() });
   const reminders = new OfficeHoursReminders({
