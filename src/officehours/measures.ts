@@ -16,6 +16,7 @@ export interface OccurrenceCount {
   title: string;
   kind: SessionKind;
   start: string;
+  end: string;
   status: 'scheduled' | 'cancelled';
   capacity: number;
   booked: number;
@@ -54,6 +55,7 @@ export async function bookingsAndAttendance(d: MeasureDeps, from: Date, to: Date
         title: o.session.title,
         kind: o.session.kind,
         start: o.start.toISOString(),
+        end: o.end.toISOString(),
         status: o.status,
         capacity: o.session.capacity,
         booked: seats.booked,

@@ -88,10 +88,13 @@ describe('the Office hours panel', () => {
     await x.service.markAttendance(host, parts[1]!, ['aad-ann']);
     await x.service.markAttendance(host, parts[2]!, ['aad-ann']);
 
-    const panel = new OfficeHoursFigures({
-      occurrences: (from, to) => bookingsAndAttendance(x, from, to),
-      trainedBeforeGoLive: () => trainedBeforeGoLive(x),
-    });
+    const panel = new OfficeHoursFigures(
+      {
+        occurrences: (from, to) => bookingsAndAttendance(x, from, to),
+        trainedBeforeGoLive: () => trainedBeforeGoLive(x),
+      },
+      x.clock,
+    );
     const days = await panel.officeHours({ from: '2027-01-18', to: '2027-01-18' });
     // The range's last day is included: the session at 09:00 on the 18th is in it.
     expect(days.sessions.find((s) => s.id === parts[0])).toMatchObject({ capacity: 20, booked: 2, attended: 1 });
@@ -105,5 +108,33 @@ describe('the Office hours panel', () => {
       trainedBeforeGoLive: 1,
       share: 25,
     });
+  });
+
+  it('shows a session not yet held as upcoming, with its bookings and no attended figure, and the attended share over held sessions only', async () => {
+    const x = await officeHoursInstance();
+    x.clock.set('2027-01-10T08:00:00Z');
+    const lead = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' as const };
+    for (const p of [{ id: 'aad-ann', name: 'Ann' }, { id: 'aad-ben', name: 'Ben' }]) {
+      await x.directory.add(lead, 'field-officers', p);
+      await x.directory.add(lead, 'wave-b', p);
+    }
+    // 09:00–11:00 in Lusaka (07:00–09:00 UTC) on the 18th, the 20th and the 29th.
+    const parts = ['fl202-visits-wave-b|2027-01-18T09:00', 'fl202-offline-wave-b|2027-01-20T09:00', 'fl202-outreach-wave-b|2027-01-29T09:00'];
+    for (const who of ['aad-ann', 'aad-ben']) for (const occ of parts) expect((await x.service.book(viewer(who), occ, '')).kind).toBe('booked');
+    x.clock.set('2027-01-18T10:00:00Z'); // the first has ended
+    await x.service.markAttendance(viewer('aad-host', { role: 'champion' }), parts[0]!, ['aad-ann']);
+    x.clock.set('2027-01-20T08:00:00Z'); // the second is under way, the third to come
+
+    const panel = new OfficeHoursFigures(
+      { occurrences: (from, to) => bookingsAndAttendance(x, from, to), trainedBeforeGoLive: async () => [] },
+      x.clock,
+    );
+    const o = await panel.officeHours({ from: '2027-01-18', to: '2027-01-29' });
+    const session = (id: string) => o.sessions.find((s) => s.id === id);
+    expect(session(parts[0]!)).toMatchObject({ state: 'held', booked: 2, attended: 1 });
+    // Nobody could have attended yet: no "Attended 0", and their bookings stay out of the share.
+    expect(session(parts[1]!)).toMatchObject({ state: 'underway', booked: 2, attended: null });
+    expect(session(parts[2]!)).toMatchObject({ state: 'upcoming', booked: 2, attended: null });
+    expect(o).toMatchObject({ bookings: 6, upcomingBookings: 4, heldBookings: 2, attended: 1, attendedShare: 50 });
   });
 });

@@ -396,6 +396,32 @@ describe('the tab in Chromium', () => {
     expect(await page.locator('table', { has: page.locator('caption', { hasText: /^Sessions$/ }) }).count()).toBe(0);
   });
 
+  it('shows a session still to come as upcoming, not "0 attended", and the attended share over the sessions held', async () => {
+    // The sample's office hours: Tuesdays and Thursdays 14:00–15:30 in Lusaka (12:00–13:30 UTC).
+    clock.set('2027-01-05T09:00:00Z');
+    const person = (id: string, role: 'staff' | 'champion' = 'staff') => ({ person: { id, name: id }, role, keys: [id], zone: 'Africa/Lusaka', zoneKnown: true });
+    const tuesday = 'office-hours|2027-01-05T14:00';
+    const thursday = 'office-hours|2027-01-07T14:00';
+    for (const [who, occ] of [['aad-oh-ann', tuesday], ['aad-oh-ben', tuesday], ['aad-oh-ann', thursday]] as const) {
+      expect((await app.officeHours.book(person(who), occ, '')).kind).toBe('booked');
+    }
+    clock.set('2027-01-05T14:00:00Z'); // Tuesday's is over: Ann came, Ben did not; Thursday's is to come
+    expect((await app.officeHours.markAttendance(person('aad-oh-host', 'champion'), tuesday, ['aad-oh-ann'])).kind).toBe('agenda');
+
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#officehours`);
+    await page.getByRole('heading', { name: 'Office hours' }).waitFor();
+    const sessions = page.locator('table', { has: page.locator('caption', { hasText: /^Sessions$/ }) });
+    await sessions.waitFor({ timeout: 5_000 });
+    // The date as the browser's locale writes it ("5 Jan 2027" or "Jan 5, 2027").
+    const cells = async (day: number) => (await sessions.locator('tbody tr').filter({ hasText: 'FieldLedger office hours' }).filter({ hasText: new RegExp(`\\b${day} Jan|Jan ${day}\\b`) }).locator('td').allTextContents()).slice(-2);
+    expect(await cells(5)).toEqual(['2', '1']); // booked, attended
+    expect(await cells(7)).toEqual(['1', 'Upcoming']);
+    const fact = async (term: string) => (await page.locator('dl.facts div', { has: page.locator('dt', { hasText: term }) }).locator('dd').textContent())?.replace(/\s/g, ' ');
+    expect(await fact('Attended')).toBe('1 of 2 booked (50 %)');
+    expect(await fact('to come')).toBe('1');
+  });
+
   it('follows a link to another view of the page (#issues)', async () => {
     const page = await browser.newPage();
     await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
