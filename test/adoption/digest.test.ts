@@ -192,6 +192,23 @@ describe('what the digest reports', () => {
     expect(overview.weeks.map((w) => w.week).at(-1)).toBe('2027-01-11');
   });
 
+  it('charts a week with no activity as 0, not skips it: the backfill stored no row for it', async () => {
+    // Monday 18 Jan, 08:30 in Lusaka: the digest is on the week of 11 Jan; nothing happened in the week of 4 Jan.
+    const clock = new ManualClock('2027-01-18T06:30:00Z');
+    const { state, adoption, aggregates } = await digestWorld(clock);
+    const before = [foldDay('2026-12-29', [], [asked('2026-12-29', 'a'), asked('2026-12-29', 'b')], SLA)];
+    const after = [foldDay('2027-01-12', [], [asked('2027-01-12', 'c')], SLA)];
+    for (const d of [...before, ...after]) await aggregates.putDay(d);
+    await aggregates.putWeek(foldWeek('2026-12-28', before));
+    await aggregates.putWeek(foldWeek('2027-01-11', after));
+    const outbox = new CapturedOutbox();
+    const digest = new DigestJob({ adoption, state, outbox, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' });
+    expect(await digest.run()).toBe('2027-W03');
+    const card = JSON.stringify(outbox.messages[0]!.content);
+    expect(card).toContain('Active users by week: 28 Dec 2, 4 Jan 0, 11 Jan 1. Questions: 2, 0, 1.');
+    expect(card).toContain('Issues opened by week: 28 Dec 0, 4 Jan 0, 11 Jan 0.');
+  });
+
   it('lists the top unanswered questions of the week it reports, not of the seven days up to this morning', async () => {
     // Monday 11 Jan, 08:30 in Lusaka: the digest is on the week of 4 Jan.
     const clock = new ManualClock('2027-01-11T06:30:00Z');

@@ -422,6 +422,51 @@ describe('the tab in Chromium', () => {
     expect(await fact('to come')).toBe('1');
   });
 
+  it('charts a week with no activity in the backfilled history: 0 for counts, no figure for shares', async () => {
+    // Questions in the weeks of 1 and 15 March, none in the week of 8 March; the first roll-up (its backfill) then.
+    for (const day of ['2027-03-02', '2027-03-16']) {
+      clock.set(`${day}T09:00:00Z`);
+      await app.questions.record(`Where is the K-05 form (${day})?`, { id: '29:trend', aadObjectId: 'aad-trend', name: 'Tess Trend' }, { answered: true, sectionId: 'k05' });
+    }
+    await app.adoption.rollup.run();
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
+    const figures = page.locator('figure[data-chart="chart-activity"]');
+    await figures.waitFor();
+    // A week's row of a chart's data table, its label as the browser's locale writes it ("8 Mar" or "Mar 8").
+    const row = async (chart: string, day: number) =>
+      page.locator(`figure[data-chart="${chart}"] tbody tr`, { has: page.locator('th', { hasText: new RegExp(`^(${day} Mar|Mar ${day})$`) }) }).locator('td').allTextContents();
+    expect(await row('chart-activity', 1)).toEqual(['1', '1']);
+    expect(await row('chart-activity', 8)).toEqual(['0', '0']); // active users, questions asked
+    expect(await row('chart-activity', 15)).toEqual(['1', '1']);
+    expect(await row('chart-answers', 8)).toEqual(['—', '—']); // no questions: no share, not 0 %
+    expect(await row('chart-answers', 15)).toEqual(['100', '—']);
+    // And the line is broken there: no stroke of the series' colour half-way between the two weeks' points.
+    const crossing = await page.evaluate(() => {
+      const canvas = document.getElementById('chart-answers') as HTMLCanvasElement;
+      const { width, height } = canvas;
+      const px = canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+      // The series' colour is saturated; axes, grid and text are greys.
+      const coloured = (x: number, y: number) => {
+        const i = 4 * (y * width + x);
+        return px[i + 3]! > 100 && Math.max(px[i]!, px[i + 1]!, px[i + 2]!) - Math.min(px[i]!, px[i + 1]!, px[i + 2]!) > 60;
+      };
+      // The topmost coloured pixel is on the 100 % level (the legend is at the bottom); the two points there are
+      // its band's leftmost and rightmost coloured pixels.
+      let top = -1;
+      for (let y = 0; y < height && top < 0; y++) for (let x = 0; x < width; x++) if (coloured(x, y)) { top = y; break; }
+      const band = Array.from({ length: 13 }, (_, i) => top + i).filter((y) => y < height);
+      const xs = band.flatMap((y) => Array.from({ length: width }, (_, x) => x).filter((x) => coloured(x, y)));
+      const [left, right] = [Math.min(...xs), Math.max(...xs)];
+      const middle = Math.round((left + right) / 2);
+      const across = band.filter((y) => [-2, -1, 0, 1, 2].some((d) => coloured(middle + d, y))).length;
+      return { top, span: right - left, across };
+    });
+    expect(crossing.top).toBeGreaterThanOrEqual(0);
+    expect(crossing.span).toBeGreaterThan(50);
+    expect(crossing.across).toBe(0);
+  });
+
   it('follows a link to another view of the page (#issues)', async () => {
     const page = await browser.newPage();
     await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
