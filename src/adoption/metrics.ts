@@ -146,7 +146,10 @@ export interface SessionAttendance {
   capacity: number | null;
   state: SessionState;
   booked: number;
-  /** Those marked present; null until the session has been held (nobody could have attended yet). */
+  /**
+   * Those marked present; null until the session has been held (nobody could have attended yet), and while a
+   * session held has people booked but nobody marked by its host yet.
+   */
   attended: number | null;
 }
 
@@ -165,12 +168,14 @@ export interface OfficeHoursMetrics {
   bookings: number;
   /** Of them, on sessions not yet held (upcoming or under way). */
   upcomingBookings: number;
-  /** Of them, on sessions held: the base of the attended share. */
+  /** Of them, on sessions held whose attendance was marked: the base of the attended share. */
   heldBookings: number;
   /** Marked present, at sessions held. */
   attended: number;
   /** attended / heldBookings, in % (null when no session held had a booking). */
   attendedShare: number | null;
+  /** Sessions held, with people booked, whose host has not marked attendance yet (left out of the share). */
+  unmarkedSessions: number;
   groups: GroupTraining[];
 }
 

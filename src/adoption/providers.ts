@@ -87,7 +87,9 @@ export interface OfficeHoursFacts {
 /**
  * Office hours and training in the range: each session's bookings and attendance, and each user group's share
  * trained before its go-live. A session counts as held once it has ended: before then nobody is marked present
- * yet, so its "0 attended" would read as a no-show and its bookings would drag the attended share down.
+ * yet, so its "0 attended" would read as a no-show and its bookings would drag the attended share down. For the
+ * same reason a session held whose host has not marked attendance yet has no attended figure and stays out of
+ * the share until they do.
  */
 export class OfficeHoursFigures implements OfficeHoursProvider {
   constructor(
@@ -105,19 +107,23 @@ export class OfficeHoursFigures implements OfficeHoursProvider {
       .filter((o) => o.status === 'scheduled')
       .map((o) => {
         const state = stateOf(o);
-        return { id: o.occurrenceId, title: o.title, startsAt: o.start, capacity: o.capacity, state, booked: o.booked, attended: state === 'held' ? o.attended : null };
+        // Held with people booked but nobody marked yet: the host has yet to mark it, which is not "0 attended".
+        const known = state === 'held' && (o.attendanceTaken || o.booked === 0);
+        return { id: o.occurrenceId, title: o.title, startsAt: o.start, capacity: o.capacity, state, booked: o.booked, attended: known ? o.attended : null };
       });
     const held = sessions.filter((s) => s.state === 'held');
+    const marked = held.filter((s) => s.attended !== null);
     const sum = (list: SessionAttendance[], f: (s: SessionAttendance) => number) => list.reduce((n, s) => n + f(s), 0);
-    const heldBookings = sum(held, (s) => s.booked);
-    const attended = sum(held, (s) => s.attended ?? 0);
+    const heldBookings = sum(marked, (s) => s.booked);
+    const attended = sum(marked, (s) => s.attended ?? 0);
     return {
       sessions,
       bookings: sum(sessions, (s) => s.booked),
-      upcomingBookings: sum(sessions, (s) => s.booked) - heldBookings,
+      upcomingBookings: sum(sessions, (s) => s.booked) - sum(held, (s) => s.booked),
       heldBookings,
       attended,
       attendedShare: percent(attended, heldBookings),
+      unmarkedSessions: held.length - marked.length,
       groups: groups.map((g) => ({
         group: `${g.groupName} in ${g.cohortName}`,
         goLive: g.goLive,

@@ -21,6 +21,8 @@ export interface OccurrenceCount {
   capacity: number;
   booked: number;
   attended: number;
+  /** Whether a host has marked attendance (present or absent) of anyone booked. */
+  attendanceTaken: boolean;
 }
 
 export interface GroupTrained {
@@ -60,6 +62,8 @@ export async function bookingsAndAttendance(d: MeasureDeps, from: Date, to: Date
         capacity: o.session.capacity,
         booked: seats.booked,
         attended: seats.attended,
+        // A row from before the count was kept: attendance shows as taken once someone is marked present.
+        attendanceTaken: (seats.marked ?? seats.attended) > 0,
       };
     }),
   );

@@ -137,4 +137,29 @@ describe('the Office hours panel', () => {
     expect(session(parts[2]!)).toMatchObject({ state: 'upcoming', booked: 2, attended: null });
     expect(o).toMatchObject({ bookings: 6, upcomingBookings: 4, heldBookings: 2, attended: 1, attendedShare: 50 });
   });
+
+  it('shows a session held whose attendance the host has not marked yet as not marked, not as "0 attended", and leaves it out of the share', async () => {
+    const x = await officeHoursInstance();
+    x.clock.set('2027-01-10T08:00:00Z');
+    const lead = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' as const };
+    for (const p of [{ id: 'aad-ann', name: 'Ann' }, { id: 'aad-ben', name: 'Ben' }]) {
+      await x.directory.add(lead, 'field-officers', p);
+      await x.directory.add(lead, 'wave-b', p);
+    }
+    const parts = ['fl202-visits-wave-b|2027-01-18T09:00', 'fl202-offline-wave-b|2027-01-20T09:00', 'fl202-outreach-wave-b|2027-01-29T09:00'];
+    for (const who of ['aad-ann', 'aad-ben']) for (const occ of parts) expect((await x.service.book(viewer(who), occ, '')).kind).toBe('booked');
+    x.clock.set('2027-01-30T08:00:00Z'); // all three held
+    const host = viewer('aad-host', { role: 'champion' });
+    await x.service.markAttendance(host, parts[0]!, ['aad-ann']);
+    await x.service.markAttendance(host, parts[1]!, []); // marked: nobody came
+
+    const panel = new OfficeHoursFigures({ occurrences: (from, to) => bookingsAndAttendance(x, from, to), trainedBeforeGoLive: async () => [] }, x.clock);
+    const o = await panel.officeHours({ from: '2027-01-18', to: '2027-01-29' });
+    const session = (id: string) => o.sessions.find((s) => s.id === id);
+    expect(session(parts[0]!)).toMatchObject({ state: 'held', booked: 2, attended: 1 });
+    expect(session(parts[1]!)).toMatchObject({ state: 'held', booked: 2, attended: 0 });
+    expect(session(parts[2]!)).toMatchObject({ state: 'held', booked: 2, attended: null });
+    // 1 of the 4 booked on the two sessions marked; the third's 2 wait for their host.
+    expect(o).toMatchObject({ bookings: 6, heldBookings: 4, attended: 1, attendedShare: 25, unmarkedSessions: 1 });
+  });
 });

@@ -396,10 +396,12 @@ describe('the tab in Chromium', () => {
     expect(await page.locator('table', { has: page.locator('caption', { hasText: /^Sessions$/ }) }).count()).toBe(0);
   });
 
-  it('shows a session still to come as upcoming, not "0 attended", and the attended share over the sessions held', async () => {
+  it('shows a session still to come as upcoming, and one held but not marked as such, not "0 attended"; the attended share is over the sessions marked', async () => {
     // The sample's office hours: Tuesdays and Thursdays 14:00–15:30 in Lusaka (12:00–13:30 UTC).
-    clock.set('2027-01-05T09:00:00Z');
     const person = (id: string, role: 'staff' | 'champion' = 'staff') => ({ person: { id, name: id }, role, keys: [id], zone: 'Africa/Lusaka', zoneKnown: true });
+    clock.set('2026-12-29T09:00:00Z'); // one booked the week before, whose host never marked attendance
+    expect((await app.officeHours.book(person('aad-oh-cara'), 'office-hours|2026-12-29T14:00', '')).kind).toBe('booked');
+    clock.set('2027-01-05T09:00:00Z');
     const tuesday = 'office-hours|2027-01-05T14:00';
     const thursday = 'office-hours|2027-01-07T14:00';
     for (const [who, occ] of [['aad-oh-ann', tuesday], ['aad-oh-ben', tuesday], ['aad-oh-ann', thursday]] as const) {
@@ -414,12 +416,14 @@ describe('the tab in Chromium', () => {
     const sessions = page.locator('table', { has: page.locator('caption', { hasText: /^Sessions$/ }) });
     await sessions.waitFor({ timeout: 5_000 });
     // The date as the browser's locale writes it ("5 Jan 2027" or "Jan 5, 2027").
-    const cells = async (day: number) => (await sessions.locator('tbody tr').filter({ hasText: 'FieldLedger office hours' }).filter({ hasText: new RegExp(`\\b${day} Jan|Jan ${day}\\b`) }).locator('td').allTextContents()).slice(-2);
+    const cells = async (day: number) => (await sessions.locator('tbody tr').filter({ hasText: 'FieldLedger office hours' }).filter({ hasText: new RegExp(`\\b${day} (Jan|Dec)|(Jan|Dec) ${day}\\b`) }).locator('td').allTextContents()).slice(-2);
     expect(await cells(5)).toEqual(['2', '1']); // booked, attended
     expect(await cells(7)).toEqual(['1', 'Upcoming']);
+    expect(await cells(29)).toEqual(['1', 'Not marked yet']);
     const fact = async (term: string) => (await page.locator('dl.facts div', { has: page.locator('dt', { hasText: term }) }).locator('dd').textContent())?.replace(/\s/g, ' ');
     expect(await fact('Attended')).toBe('1 of 2 booked (50 %)');
     expect(await fact('to come')).toBe('1');
+    expect(await fact('not marked')).toBe('1 session held');
   });
 
   it('charts a week with no activity in the backfilled history: 0 for counts, no figure for shares', async () => {

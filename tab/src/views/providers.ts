@@ -26,8 +26,9 @@ export async function communicationsView(root: HTMLElement): Promise<void> {
   );
 }
 
-/** A session not yet held has no attended figure: it says when it is, not "0". */
-const attendedCell = (s: SessionAttendance): string => (s.state === 'held' ? num(s.attended) : s.state === 'underway' ? 'Under way' : 'Upcoming');
+/** A session not yet held, or held but not marked by its host yet, has no attended figure: it says why, not "0". */
+const attendedCell = (s: SessionAttendance): string =>
+  s.state === 'underway' ? 'Under way' : s.state === 'upcoming' ? 'Upcoming' : s.attended === null ? 'Not marked yet' : num(s.attended);
 
 export async function officeHoursView(root: HTMLElement): Promise<void> {
   const o = await call<OfficeHoursMetrics>('officehours');
@@ -43,6 +44,7 @@ export async function officeHoursView(root: HTMLElement): Promise<void> {
         // Over the sessions held only: a session still to come has nobody marked present yet, and is no no-show.
         h('div', {}, h('dt', {}, 'Attended, of sessions held'), h('dd', {}, o.heldBookings ? `${num(o.attended)} of ${num(o.heldBookings)} booked (${pct(o.attendedShare)})` : 'No session held yet')),
         h('div', {}, h('dt', {}, 'Booked on sessions to come'), h('dd', {}, num(o.upcomingBookings))),
+        o.unmarkedSessions ? h('div', {}, h('dt', {}, 'Attendance not marked yet'), h('dd', {}, `${num(o.unmarkedSessions)} ${o.unmarkedSessions === 1 ? 'session' : 'sessions'} held`)) : null,
       ),
       o.sessions.length
         ? h(
