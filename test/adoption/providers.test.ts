@@ -70,16 +70,33 @@ messages:
   });
 });
 
+/** Wave B's FL-202 series: 09:00–11:00 in Lusaka (07:00–09:00 UTC) on the 18th, the 20th and the 29th. */
+const parts = ['fl202-visits-wave-b|2027-01-18T09:00', 'fl202-offline-wave-b|2027-01-20T09:00', 'fl202-outreach-wave-b|2027-01-29T09:00'];
+
+/** Office hours on 10 January, with Ann and Ben added to Wave B's field officers (so they may book its training). */
+async function waveBFieldOfficers() {
+  const x = await officeHoursInstance();
+  x.clock.set('2027-01-10T08:00:00Z');
+  const lead = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' as const };
+  for (const p of [{ id: 'aad-ann', name: 'Ann' }, { id: 'aad-ben', name: 'Ben' }]) {
+    await x.directory.add(lead, 'field-officers', p);
+    await x.directory.add(lead, 'wave-b', p);
+  }
+  return x;
+}
+
+/** Each of Ann and Ben booked on every part of the series. */
+async function bothBookedOnEveryPart(x: Awaited<ReturnType<typeof waveBFieldOfficers>>) {
+  for (const who of ['aad-ann', 'aad-ben']) for (const occ of parts) expect((await x.service.book(viewer(who), occ, '')).kind).toBe('booked');
+}
+
+/** The panel over the sessions only (no user groups). */
+const sessionsPanel = (x: Awaited<ReturnType<typeof waveBFieldOfficers>>) =>
+  new OfficeHoursFigures({ occurrences: (from, to) => bookingsAndAttendance(x, from, to), trainedBeforeGoLive: async () => [] }, x.clock);
+
 describe('the Office hours panel', () => {
   it('shows bookings and attendance of the sessions held, and the share of each user group trained before its go-live', async () => {
-    const x = await officeHoursInstance();
-    x.clock.set('2027-01-10T08:00:00Z');
-    const lead = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' as const };
-    for (const p of [{ id: 'aad-ann', name: 'Ann' }, { id: 'aad-ben', name: 'Ben' }]) {
-      await x.directory.add(lead, 'field-officers', p);
-      await x.directory.add(lead, 'wave-b', p);
-    }
-    const parts = ['fl202-visits-wave-b|2027-01-18T09:00', 'fl202-offline-wave-b|2027-01-20T09:00', 'fl202-outreach-wave-b|2027-01-29T09:00'];
+    const x = await waveBFieldOfficers();
     for (const occ of parts) expect((await x.service.book(viewer('aad-ann'), occ, '')).kind).toBe('booked');
     expect((await x.service.book(viewer('aad-ben'), parts[0]!, '')).kind).toBe('booked');
     x.clock.set('2027-01-30T08:00:00Z');
@@ -111,25 +128,13 @@ describe('the Office hours panel', () => {
   });
 
   it('shows a session not yet held as upcoming, with its bookings and no attended figure, and the attended share over held sessions only', async () => {
-    const x = await officeHoursInstance();
-    x.clock.set('2027-01-10T08:00:00Z');
-    const lead = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' as const };
-    for (const p of [{ id: 'aad-ann', name: 'Ann' }, { id: 'aad-ben', name: 'Ben' }]) {
-      await x.directory.add(lead, 'field-officers', p);
-      await x.directory.add(lead, 'wave-b', p);
-    }
-    // 09:00–11:00 in Lusaka (07:00–09:00 UTC) on the 18th, the 20th and the 29th.
-    const parts = ['fl202-visits-wave-b|2027-01-18T09:00', 'fl202-offline-wave-b|2027-01-20T09:00', 'fl202-outreach-wave-b|2027-01-29T09:00'];
-    for (const who of ['aad-ann', 'aad-ben']) for (const occ of parts) expect((await x.service.book(viewer(who), occ, '')).kind).toBe('booked');
+    const x = await waveBFieldOfficers();
+    await bothBookedOnEveryPart(x);
     x.clock.set('2027-01-18T10:00:00Z'); // the first has ended
     await x.service.markAttendance(viewer('aad-host', { role: 'champion' }), parts[0]!, ['aad-ann']);
     x.clock.set('2027-01-20T08:00:00Z'); // the second is under way, the third to come
 
-    const panel = new OfficeHoursFigures(
-      { occurrences: (from, to) => bookingsAndAttendance(x, from, to), trainedBeforeGoLive: async () => [] },
-      x.clock,
-    );
-    const o = await panel.officeHours({ from: '2027-01-18', to: '2027-01-29' });
+    const o = await sessionsPanel(x).officeHours({ from: '2027-01-18', to: '2027-01-29' });
     const session = (id: string) => o.sessions.find((s) => s.id === id);
     expect(session(parts[0]!)).toMatchObject({ state: 'held', booked: 2, attended: 1 });
     // Nobody could have attended yet: no "Attended 0", and their bookings stay out of the share.
@@ -139,22 +144,14 @@ describe('the Office hours panel', () => {
   });
 
   it('shows a session held whose attendance the host has not marked yet as not marked, not as "0 attended", and leaves it out of the share', async () => {
-    const x = await officeHoursInstance();
-    x.clock.set('2027-01-10T08:00:00Z');
-    const lead = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' as const };
-    for (const p of [{ id: 'aad-ann', name: 'Ann' }, { id: 'aad-ben', name: 'Ben' }]) {
-      await x.directory.add(lead, 'field-officers', p);
-      await x.directory.add(lead, 'wave-b', p);
-    }
-    const parts = ['fl202-visits-wave-b|2027-01-18T09:00', 'fl202-offline-wave-b|2027-01-20T09:00', 'fl202-outreach-wave-b|2027-01-29T09:00'];
-    for (const who of ['aad-ann', 'aad-ben']) for (const occ of parts) expect((await x.service.book(viewer(who), occ, '')).kind).toBe('booked');
+    const x = await waveBFieldOfficers();
+    await bothBookedOnEveryPart(x);
     x.clock.set('2027-01-30T08:00:00Z'); // all three held
     const host = viewer('aad-host', { role: 'champion' });
     await x.service.markAttendance(host, parts[0]!, ['aad-ann']);
     await x.service.markAttendance(host, parts[1]!, []); // marked: nobody came
 
-    const panel = new OfficeHoursFigures({ occurrences: (from, to) => bookingsAndAttendance(x, from, to), trainedBeforeGoLive: async () => [] }, x.clock);
-    const o = await panel.officeHours({ from: '2027-01-18', to: '2027-01-29' });
+    const o = await sessionsPanel(x).officeHours({ from: '2027-01-18', to: '2027-01-29' });
     const session = (id: string) => o.sessions.find((s) => s.id === id);
     expect(session(parts[0]!)).toMatchObject({ state: 'held', booked: 2, attended: 1 });
     expect(session(parts[1]!)).toMatchObject({ state: 'held', booked: 2, attended: 0 });
