@@ -751,10 +751,13 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
           reachedUsers: (id) => broadcast.deliveries.reachedUsers(id),
           acknowledged: (id) => broadcast.acks.who(id),
         }),
-        officeHours: new OfficeHoursFigures({
-          occurrences: (from, to) => bookingsAndAttendance(officeHoursFacts, from, to),
-          trainedBeforeGoLive: () => trainedBeforeGoLive(officeHoursFacts),
-        }),
+        officeHours: new OfficeHoursFigures(
+          {
+            occurrences: (from, to) => bookingsAndAttendance(officeHoursFacts, from, to),
+            trainedBeforeGoLive: () => trainedBeforeGoLive(officeHoursFacts),
+          },
+          clock,
+        ),
       },
       weeks: config.env.ADOPTION_WEEKS,
     });

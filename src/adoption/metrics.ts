@@ -136,13 +136,21 @@ export interface CommunicationsProvider {
 
 // ---- Office hours (from src/officehours) -------------------------------------------------------------
 
+/** Where a session stands: only a session that has ended can have had everyone booked turn up. */
+export type SessionState = 'upcoming' | 'underway' | 'held';
+
 export interface SessionAttendance {
   id: string;
   title: string;
   startsAt: string;
   capacity: number | null;
+  state: SessionState;
   booked: number;
-  attended: number;
+  /**
+   * Those marked present; null until the session has been held (nobody could have attended yet), and while a
+   * session held has people booked but nobody marked by its host yet.
+   */
+  attended: number | null;
 }
 
 export interface GroupTraining {
@@ -156,8 +164,18 @@ export interface GroupTraining {
 
 export interface OfficeHoursMetrics {
   sessions: SessionAttendance[];
+  /** Seats booked on every session in the range, held or not. */
   bookings: number;
+  /** Of them, on sessions not yet held (upcoming or under way). */
+  upcomingBookings: number;
+  /** Of them, on sessions held whose attendance was marked: the base of the attended share. */
+  heldBookings: number;
+  /** Marked present, at sessions held. */
   attended: number;
+  /** attended / heldBookings, in % (null when no session held had a booking). */
+  attendedShare: number | null;
+  /** Sessions held, with people booked, whose host has not marked attendance yet (left out of the share). */
+  unmarkedSessions: number;
   groups: GroupTraining[];
 }
 

@@ -1,4 +1,4 @@
-import { round1, type WeekFigures } from './daily.js';
+import { addDays, foldWeek, round1, type WeekFigures } from './daily.js';
 import type { Figure } from './figures.js';
 import { type BotMetric, lowerIsBetter, type Measure } from './measures.js';
 import type { MeasureState, MeasureStatus, WeekPoint } from './metrics.js';
@@ -22,6 +22,25 @@ export function weekPoint(w: WeekFigures): WeekPoint {
     medianDaysToResolve: resolve === null ? null : round1(resolve / 1440),
     slaBreaches: w.issues.lateTriage + (w.open?.pastSla ?? 0),
   };
+}
+
+/**
+ * The stored weeks with every week between the first and the last put back: the roll-up writes a week only
+ * when one of its days has a row, and its first run (the backfill) writes only days with activity, so a dead
+ * week of that history has no row and would drop off the charts' x-axis. A week without a row is folded from no
+ * days: its counts are 0 (nobody was active, nothing was asked or logged), while its shares and medians, and the
+ * backlog, are null, drawn as a gap: a share of no questions or a median of no issues is no figure, and 0 % would
+ * read as a collapse that did not happen. Weeks before the first row are not added: nothing says the rollout had
+ * begun.
+ */
+export function withEmptyWeeks(rows: readonly WeekFigures[]): WeekFigures[] {
+  const byWeek = new Map(rows.map((w) => [w.week, w]));
+  const first = rows[0];
+  const last = rows.at(-1);
+  if (!first || !last) return [];
+  const out: WeekFigures[] = [];
+  for (let week = first.week; week <= last.week; week = addDays(week, 7)) out.push(byWeek.get(week) ?? foldWeek(week, []));
+  return out;
 }
 
 /** A bot metric's value in one week (null: nothing to compute it from). */

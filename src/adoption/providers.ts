@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Tally } from '../broadcast/deliveries.js';
 import type { Send } from '../broadcast/model.js';
 import { reportOf } from '../broadcast/progress.js';
@@ -9,6 +10,8 @@ import type {
   MessageDelivery,
   OfficeHoursMetrics,
   OfficeHoursProvider,
+  SessionAttendance,
+  SessionState,
 } from './metrics.js';
 
 /**
@@ -81,26 +84,46 @@ export interface OfficeHoursFacts {
   trainedBeforeGoLive(): Promise<GroupTrained[]>;
 }
 
-/** Office hours and training in the range: each session's bookings and attendance, and each user group's share trained before its go-live. */
+/**
+ * Office hours and training in the range: each session's bookings and attendance, and each user group's share
+ * trained before its go-live. A session counts as held once it has ended: before then nobody is marked present
+ * yet, so its "0 attended" would read as a no-show and its bookings would drag the attended share down. For the
+ * same reason a session held whose host has not marked attendance yet has no attended figure and stays out of
+ * the share until they do.
+ */
 export class OfficeHoursFigures implements OfficeHoursProvider {
-  constructor(private readonly facts: OfficeHoursFacts) {}
+  constructor(
+    private readonly facts: OfficeHoursFacts,
+    private readonly clock: Clock,
+  ) {}
 
   async officeHours(range: DayRange): Promise<OfficeHoursMetrics> {
     const from = new Date(`${range.from}T00:00:00Z`);
     const to = new Date(Date.parse(`${range.to}T00:00:00Z`) + 86_400_000);
     const [occurrences, groups] = await Promise.all([this.facts.occurrences(from, to), this.facts.trainedBeforeGoLive()]);
-    const held = occurrences.filter((o) => o.status === 'scheduled');
+    const now = this.clock.now().getTime();
+    const stateOf = (o: OccurrenceCount): SessionState => (Date.parse(o.end) <= now ? 'held' : Date.parse(o.start) <= now ? 'underway' : 'upcoming');
+    const sessions: SessionAttendance[] = occurrences
+      .filter((o) => o.status === 'scheduled')
+      .map((o) => {
+        const state = stateOf(o);
+        // Held with people booked but nobody marked yet: the host has yet to mark it, which is not "0 attended".
+        const known = state === 'held' && (o.attendanceTaken || o.booked === 0);
+        return { id: o.occurrenceId, title: o.title, startsAt: o.start, capacity: o.capacity, state, booked: o.booked, attended: known ? o.attended : null };
+      });
+    const held = sessions.filter((s) => s.state === 'held');
+    const marked = held.filter((s) => s.attended !== null);
+    const sum = (list: SessionAttendance[], f: (s: SessionAttendance) => number) => list.reduce((n, s) => n + f(s), 0);
+    const heldBookings = sum(marked, (s) => s.booked);
+    const attended = sum(marked, (s) => s.attended ?? 0);
     return {
-      sessions: held.map((o) => ({
-        id: o.occurrenceId,
-        title: o.title,
-        startsAt: o.start,
-        capacity: o.capacity,
-        booked: o.booked,
-        attended: o.attended,
-      })),
-      bookings: held.reduce((n, o) => n + o.booked, 0),
-      attended: held.reduce((n, o) => n + o.attended, 0),
+      sessions,
+      bookings: sum(sessions, (s) => s.booked),
+      upcomingBookings: sum(sessions, (s) => s.booked) - sum(held, (s) => s.booked),
+      heldBookings,
+      attended,
+      attendedShare: percent(attended, heldBookings),
+      unmarkedSessions: held.length - marked.length,
       groups: groups.map((g) => ({
         group: `${g.groupName} in ${g.cohortName}`,
         goLive: g.goLive,

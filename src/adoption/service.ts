@@ -13,7 +13,7 @@ import {
   panelFlags,
   type QuestionsPanel,
 } from './metrics.js';
-import { measureStatus, weekPoint } from './overview.js';
+import { measureStatus, weekPoint, withEmptyWeeks } from './overview.js';
 import type { AdoptionCaller } from './pulse-service.js';
 import type { AggregateStore, StateStore } from './store.js';
 
@@ -116,7 +116,9 @@ export class AdoptionService {
       this.d.figures.since(ims, from),
       this.d.state.rollup(),
     ]);
-    const points = rows.filter((w) => w.week <= last).map(weekPoint);
+    const points = withEmptyWeeks(rows)
+      .filter((w) => w.week <= last)
+      .map(weekPoint);
     const whole = through ? points : points.filter((p) => p.week < thisWeek);
     // The backlog as last seen, whichever week is shown.
     const latestOpen = [...rows].reverse().find((w) => w.open)?.open ?? null;

@@ -42,6 +42,11 @@ export interface Booking {
 export interface Seats {
   booked: number;
   attended: number;
+  /**
+   * Bookings whose attendance a host has marked (present or absent): 0 until then, so a session held with nobody
+   * marked yet is told from one nobody came to. Absent on rows written before it was kept.
+   */
+  marked?: number;
   /** The start (ISO) and status those booked were last told of; a differing current one means a notice is due. */
   toldStart?: string;
   toldStatus?: string;
@@ -262,7 +267,7 @@ export class BookingStore {
         // Nobody shown is booked (a forged or stale list): nothing to write.
         if (!actions.length) return out;
         const seats = plainSeats(seatRow);
-        actions.unshift(write({ partitionKey: pk, rowKey: SEATS, ...seats, attended: out.filter((b) => b.attended).length }, seatRow?.etag));
+        actions.unshift(write({ partitionKey: pk, rowKey: SEATS, ...seats, attended: out.filter((b) => b.attended).length, marked: out.filter((b) => typeof b.attended === 'boolean').length }, seatRow?.etag));
         // A transaction holds at most 100 operations: a page is far below; the whole list of a large session
         // (an old card, capacity up to 1000) is marked in steps by the same call on the rest.
         for (let i = 0; i < actions.length; i += 100) await this.seats.submitTransaction(actions.slice(i, i + 100));
@@ -558,6 +563,7 @@ function plainSeats(row: Partial<Seats> | undefined): Seats {
   if (row?.toldStart) s.toldStart = row.toldStart;
   if (row?.toldStatus) s.toldStatus = row.toldStatus;
   if (typeof row?.toldSequence === 'number') s.toldSequence = row.toldSequence;
+  if (typeof row?.marked === 'number') s.marked = row.marked;
   // Kept through the writes that replace the row (book, cancel, attendance), so a pending notice stays pending.
   if (row?.noticePending === true) s.noticePending = true;
   if (typeof row?.noticeUntil === 'number' && row.noticeUntil > 0) s.noticeUntil = row.noticeUntil;

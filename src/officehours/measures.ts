@@ -16,10 +16,13 @@ export interface OccurrenceCount {
   title: string;
   kind: SessionKind;
   start: string;
+  end: string;
   status: 'scheduled' | 'cancelled';
   capacity: number;
   booked: number;
   attended: number;
+  /** Whether a host has marked attendance (present or absent) of anyone booked. */
+  attendanceTaken: boolean;
 }
 
 export interface GroupTrained {
@@ -54,10 +57,13 @@ export async function bookingsAndAttendance(d: MeasureDeps, from: Date, to: Date
         title: o.session.title,
         kind: o.session.kind,
         start: o.start.toISOString(),
+        end: o.end.toISOString(),
         status: o.status,
         capacity: o.session.capacity,
         booked: seats.booked,
         attended: seats.attended,
+        // A row from before the count was kept: attendance shows as taken once someone is marked present.
+        attendanceTaken: (seats.marked ?? seats.attended) > 0,
       };
     }),
   );

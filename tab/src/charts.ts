@@ -88,7 +88,9 @@ function figure(id: string, title: string, summary: string, kind: 'line' | 'bar'
         data: s.values,
         backgroundColor: kind === 'doughnut' ? colors : colors[i % colors.length],
         borderColor: kind === 'doughnut' ? token('colorNeutralBackground1') : colors[i % colors.length],
-        spanGaps: true,
+        // A week with no figure (a share of no questions, a median of no issues) is a gap, not bridged by a
+        // line as if it had been measured; counts have no such weeks (a dead week counts 0).
+        spanGaps: false,
         tension: 0.25,
       })),
     },

@@ -8,6 +8,7 @@ export type {
   PulseMetrics,
   PulseResult,
   QuestionsPanel,
+  SessionAttendance,
 } from '../../src/adoption/metrics.js';
 export type { IssueSummary, Person, Priority, Status } from '../../src/issues/model.js';
 import type { IssueSummary, Person, Priority, Status } from '../../src/issues/model.js';

@@ -171,19 +171,28 @@ describe('what the digest reports', () => {
     notHelpful: 0,
   }) as unknown as Parameters<typeof foldDay>[2][number];
 
+  /** Day and week rows as the roll-up stores them: for each week (its Monday), each day's askers (one question each). */
+  const storeWeeks = async (aggregates: AggregateStore, weeks: Record<string, Record<string, string[]>>) => {
+    for (const [monday, days] of Object.entries(weeks)) {
+      const folded = Object.entries(days).map(([day, askers]) => foldDay(day, [], askers.map((who) => asked(day, who)), SLA));
+      for (const d of folded) await aggregates.putDay(d);
+      await aggregates.putWeek(foldWeek(monday, folded));
+    }
+  };
+  /** The digest run now: it sends `week`'s card, returned as JSON text. */
+  const digestSent = async (w: { adoption: AdoptionService; state: StateStore; clock: ManualClock }, week: string) => {
+    const outbox = new CapturedOutbox();
+    const digest = new DigestJob({ ...w, outbox, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' });
+    expect(await digest.run()).toBe(week);
+    return JSON.stringify(outbox.messages[0]!.content);
+  };
+
   it('is the week that just ended, not the hours of the week that began this morning', async () => {
     // Monday 11 Jan, 08:30 in Lusaka: the roll-up has folded last week (three people active) and today so far (one).
     const clock = new ManualClock('2027-01-11T06:30:00Z');
     const { state, adoption, aggregates } = await digestWorld(clock, [weeklyActive]);
-    const lastWeek = [foldDay('2027-01-05', [], [asked('2027-01-05', 'a'), asked('2027-01-05', 'b')], SLA), foldDay('2027-01-07', [], [asked('2027-01-07', 'c')], SLA)];
-    const thisMorning = [foldDay('2027-01-11', [], [asked('2027-01-11', 'a')], SLA)];
-    for (const d of [...lastWeek, ...thisMorning]) await aggregates.putDay(d);
-    await aggregates.putWeek(foldWeek('2027-01-04', lastWeek));
-    await aggregates.putWeek(foldWeek('2027-01-11', thisMorning));
-    const outbox = new CapturedOutbox();
-    const digest = new DigestJob({ adoption, state, outbox, clock, schedule: SCHEDULE, refresh: async () => 0, dashboardUrl: () => 'https://x' });
-    expect(await digest.run()).toBe('2027-W02');
-    const card = JSON.stringify(outbox.messages[0]!.content);
+    await storeWeeks(aggregates, { '2027-01-04': { '2027-01-05': ['a', 'b'], '2027-01-07': ['c'] }, '2027-01-11': { '2027-01-11': ['a'] } });
+    const card = await digestSent({ adoption, state, clock }, '2027-W02');
     expect(card).toContain('week of 4 Jan');
     expect(card).toContain('{"title":"Active users","value":"3"}');
     expect(card).toContain('"value":"3 people → 150 people by 2027-02-01');
@@ -191,6 +200,16 @@ describe('what the digest reports', () => {
     const overview = await adoption.overview();
     expect(overview.measures[0]).toMatchObject({ latest: { date: '2027-01-04', value: 3 } });
     expect(overview.weeks.map((w) => w.week).at(-1)).toBe('2027-01-11');
+  });
+
+  it('charts a week with no activity as 0, not skips it: the backfill stored no row for it', async () => {
+    // Monday 18 Jan, 08:30 in Lusaka: the digest is on the week of 11 Jan; nothing happened in the week of 4 Jan.
+    const clock = new ManualClock('2027-01-18T06:30:00Z');
+    const { state, adoption, aggregates } = await digestWorld(clock);
+    await storeWeeks(aggregates, { '2026-12-28': { '2026-12-29': ['a', 'b'] }, '2027-01-11': { '2027-01-12': ['c'] } });
+    const card = await digestSent({ adoption, state, clock }, '2027-W03');
+    expect(card).toContain('Active users by week: 28 Dec 2, 4 Jan 0, 11 Jan 1. Questions: 2, 0, 1.');
+    expect(card).toContain('Issues opened by week: 28 Dec 0, 4 Jan 0, 11 Jan 0.');
   });
 
   it('lists the top unanswered questions of the week it reports, not of the seven days up to this morning', async () => {

@@ -70,16 +70,33 @@ messages:
   });
 });
 
+/** Wave B's FL-202 series: 09:00–11:00 in Lusaka (07:00–09:00 UTC) on the 18th, the 20th and the 29th. */
+const parts = ['fl202-visits-wave-b|2027-01-18T09:00', 'fl202-offline-wave-b|2027-01-20T09:00', 'fl202-outreach-wave-b|2027-01-29T09:00'];
+
+/** Office hours on 10 January, with Ann and Ben added to Wave B's field officers (so they may book its training). */
+async function waveBFieldOfficers() {
+  const x = await officeHoursInstance();
+  x.clock.set('2027-01-10T08:00:00Z');
+  const lead = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' as const };
+  for (const p of [{ id: 'aad-ann', name: 'Ann' }, { id: 'aad-ben', name: 'Ben' }]) {
+    await x.directory.add(lead, 'field-officers', p);
+    await x.directory.add(lead, 'wave-b', p);
+  }
+  return x;
+}
+
+/** Each of Ann and Ben booked on every part of the series. */
+async function bothBookedOnEveryPart(x: Awaited<ReturnType<typeof waveBFieldOfficers>>) {
+  for (const who of ['aad-ann', 'aad-ben']) for (const occ of parts) expect((await x.service.book(viewer(who), occ, '')).kind).toBe('booked');
+}
+
+/** The panel over the sessions only (no user groups). */
+const sessionsPanel = (x: Awaited<ReturnType<typeof waveBFieldOfficers>>) =>
+  new OfficeHoursFigures({ occurrences: (from, to) => bookingsAndAttendance(x, from, to), trainedBeforeGoLive: async () => [] }, x.clock);
+
 describe('the Office hours panel', () => {
   it('shows bookings and attendance of the sessions held, and the share of each user group trained before its go-live', async () => {
-    const x = await officeHoursInstance();
-    x.clock.set('2027-01-10T08:00:00Z');
-    const lead = { person: { id: 'aad-lead', name: 'Lee Lead' }, role: 'rolloutTeam' as const };
-    for (const p of [{ id: 'aad-ann', name: 'Ann' }, { id: 'aad-ben', name: 'Ben' }]) {
-      await x.directory.add(lead, 'field-officers', p);
-      await x.directory.add(lead, 'wave-b', p);
-    }
-    const parts = ['fl202-visits-wave-b|2027-01-18T09:00', 'fl202-offline-wave-b|2027-01-20T09:00', 'fl202-outreach-wave-b|2027-01-29T09:00'];
+    const x = await waveBFieldOfficers();
     for (const occ of parts) expect((await x.service.book(viewer('aad-ann'), occ, '')).kind).toBe('booked');
     expect((await x.service.book(viewer('aad-ben'), parts[0]!, '')).kind).toBe('booked');
     x.clock.set('2027-01-30T08:00:00Z');
@@ -88,10 +105,13 @@ describe('the Office hours panel', () => {
     await x.service.markAttendance(host, parts[1]!, ['aad-ann']);
     await x.service.markAttendance(host, parts[2]!, ['aad-ann']);
 
-    const panel = new OfficeHoursFigures({
-      occurrences: (from, to) => bookingsAndAttendance(x, from, to),
-      trainedBeforeGoLive: () => trainedBeforeGoLive(x),
-    });
+    const panel = new OfficeHoursFigures(
+      {
+        occurrences: (from, to) => bookingsAndAttendance(x, from, to),
+        trainedBeforeGoLive: () => trainedBeforeGoLive(x),
+      },
+      x.clock,
+    );
     const days = await panel.officeHours({ from: '2027-01-18', to: '2027-01-18' });
     // The range's last day is included: the session at 09:00 on the 18th is in it.
     expect(days.sessions.find((s) => s.id === parts[0])).toMatchObject({ capacity: 20, booked: 2, attended: 1 });
@@ -105,5 +125,38 @@ describe('the Office hours panel', () => {
       trainedBeforeGoLive: 1,
       share: 25,
     });
+  });
+
+  it('shows a session not yet held as upcoming, with its bookings and no attended figure, and the attended share over held sessions only', async () => {
+    const x = await waveBFieldOfficers();
+    await bothBookedOnEveryPart(x);
+    x.clock.set('2027-01-18T10:00:00Z'); // the first has ended
+    await x.service.markAttendance(viewer('aad-host', { role: 'champion' }), parts[0]!, ['aad-ann']);
+    x.clock.set('2027-01-20T08:00:00Z'); // the second is under way, the third to come
+
+    const o = await sessionsPanel(x).officeHours({ from: '2027-01-18', to: '2027-01-29' });
+    const session = (id: string) => o.sessions.find((s) => s.id === id);
+    expect(session(parts[0]!)).toMatchObject({ state: 'held', booked: 2, attended: 1 });
+    // Nobody could have attended yet: no "Attended 0", and their bookings stay out of the share.
+    expect(session(parts[1]!)).toMatchObject({ state: 'underway', booked: 2, attended: null });
+    expect(session(parts[2]!)).toMatchObject({ state: 'upcoming', booked: 2, attended: null });
+    expect(o).toMatchObject({ bookings: 6, upcomingBookings: 4, heldBookings: 2, attended: 1, attendedShare: 50 });
+  });
+
+  it('shows a session held whose attendance the host has not marked yet as not marked, not as "0 attended", and leaves it out of the share', async () => {
+    const x = await waveBFieldOfficers();
+    await bothBookedOnEveryPart(x);
+    x.clock.set('2027-01-30T08:00:00Z'); // all three held
+    const host = viewer('aad-host', { role: 'champion' });
+    await x.service.markAttendance(host, parts[0]!, ['aad-ann']);
+    await x.service.markAttendance(host, parts[1]!, []); // marked: nobody came
+
+    const o = await sessionsPanel(x).officeHours({ from: '2027-01-18', to: '2027-01-29' });
+    const session = (id: string) => o.sessions.find((s) => s.id === id);
+    expect(session(parts[0]!)).toMatchObject({ state: 'held', booked: 2, attended: 1 });
+    expect(session(parts[1]!)).toMatchObject({ state: 'held', booked: 2, attended: 0 });
+    expect(session(parts[2]!)).toMatchObject({ state: 'held', booked: 2, attended: null });
+    // 1 of the 4 booked on the two sessions marked; the third's 2 wait for their host.
+    expect(o).toMatchObject({ bookings: 6, heldBookings: 4, attended: 1, attendedShare: 25, unmarkedSessions: 1 });
   });
 });

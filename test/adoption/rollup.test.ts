@@ -9,6 +9,8 @@ import { QuestionStore } from '../../src/faq/questions.js';
 import { CapturedOutbox } from '../support/outbox.js';
 import { amina, form, openStore } from '../issues/fixtures.js';
 import { parseMeasures } from '../../src/adoption/measures.js';
+import { FigureStore } from '../../src/adoption/figures.js';
+import { AdoptionService } from '../../src/adoption/service.js';
 import { reads } from '../support/table-reads.js';
 
 const SLA = { untriagedReminderMinutes: 240, escalationMinutes: 60 };
@@ -77,6 +79,45 @@ describe('the adoption roll-up', () => {
     expect(days.get('2027-01-20')).toMatchObject({ issues: { opened: 1 } });
   });
 
+
+  it('charts a week with no activity in the backfilled history as 0 for counts and as a gap for shares and medians, not leaves it out', async () => {
+    const w = await world();
+    w.clock.set('2027-01-05T08:00:00Z');
+    await report(w, staff('aad-sam'), 'req-early', { severity: 'minor' });
+    await w.questions.record('how do I print', { id: '29:sam', aadObjectId: 'aad-sam', name: 'Sam' }, { answered: true, sectionId: 's1' });
+    // Nothing at all in the week of 11 January.
+    w.clock.set('2027-01-19T08:00:00Z');
+    await report(w, staff('aad-ana'), 'req-late', { severity: 'slows' });
+    w.clock.set('2027-01-21T09:00:00Z');
+    await w.rollup.run(); // the first run: the backfill writes only the days that had activity
+
+    const adoption = new AdoptionService({
+      measures: { current: [], version: 'v', edit: async () => ({ ok: false, errors: {} }) },
+      figures: await FigureStore.open(w.tables),
+      aggregates: w.aggregates,
+      state: w.state,
+      clock: w.clock,
+      providers: {},
+      weeks: 12,
+    });
+    const weeks = (await adoption.overview()).weeks;
+    expect(weeks.map((p) => p.week)).toEqual(['2027-01-04', '2027-01-11', '2027-01-18']);
+    // A count of nothing is 0; a share or a median of nothing is no figure (null, drawn as a gap), not 0 %.
+    expect(weeks[1]).toEqual({
+      week: '2027-01-11',
+      activeUsers: 0,
+      questionsAsked: 0,
+      issuesOpened: 0,
+      issuesResolved: 0,
+      slaBreaches: 0,
+      shareAnswered: null,
+      shareHelpful: null,
+      openIssues: null,
+      medianHoursToTriage: null,
+      medianDaysToResolve: null,
+    });
+    expect(weeks[0]).toMatchObject({ activeUsers: 1, questionsAsked: 1, issuesOpened: 1, shareAnswered: 100 });
+  });
 
   it('turns issues logged, triaged and resolved, and questions asked, into the week’s figures', async () => {
     const w = await world();

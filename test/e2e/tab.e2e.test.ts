@@ -396,6 +396,81 @@ describe('the tab in Chromium', () => {
     expect(await page.locator('table', { has: page.locator('caption', { hasText: /^Sessions$/ }) }).count()).toBe(0);
   });
 
+  it('shows a session still to come as upcoming, and one held but not marked as such, not "0 attended"; the attended share is over the sessions marked', async () => {
+    // The sample's office hours: Tuesdays and Thursdays 14:00–15:30 in Lusaka (12:00–13:30 UTC).
+    const person = (id: string, role: 'staff' | 'champion' = 'staff') => ({ person: { id, name: id }, role, keys: [id], zone: 'Africa/Lusaka', zoneKnown: true });
+    clock.set('2026-12-29T09:00:00Z'); // one booked the week before, whose host never marked attendance
+    expect((await app.officeHours.book(person('aad-oh-cara'), 'office-hours|2026-12-29T14:00', '')).kind).toBe('booked');
+    clock.set('2027-01-05T09:00:00Z');
+    const tuesday = 'office-hours|2027-01-05T14:00';
+    const thursday = 'office-hours|2027-01-07T14:00';
+    for (const [who, occ] of [['aad-oh-ann', tuesday], ['aad-oh-ben', tuesday], ['aad-oh-ann', thursday]] as const) {
+      expect((await app.officeHours.book(person(who), occ, '')).kind).toBe('booked');
+    }
+    clock.set('2027-01-05T14:00:00Z'); // Tuesday's is over: Ann came, Ben did not; Thursday's is to come
+    expect((await app.officeHours.markAttendance(person('aad-oh-host', 'champion'), tuesday, ['aad-oh-ann'])).kind).toBe('agenda');
+
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#officehours`);
+    await page.getByRole('heading', { name: 'Office hours' }).waitFor();
+    const sessions = page.locator('table', { has: page.locator('caption', { hasText: /^Sessions$/ }) });
+    await sessions.waitFor({ timeout: 5_000 });
+    // The date as the browser's locale writes it ("5 Jan 2027" or "Jan 5, 2027").
+    const cells = async (day: number) => (await sessions.locator('tbody tr').filter({ hasText: 'FieldLedger office hours' }).filter({ hasText: new RegExp(`\\b${day} (Jan|Dec)|(Jan|Dec) ${day}\\b`) }).locator('td').allTextContents()).slice(-2);
+    expect(await cells(5)).toEqual(['2', '1']); // booked, attended
+    expect(await cells(7)).toEqual(['1', 'Upcoming']);
+    expect(await cells(29)).toEqual(['1', 'Not marked yet']);
+    const fact = async (term: string) => (await page.locator('dl.facts div', { has: page.locator('dt', { hasText: term }) }).locator('dd').textContent())?.replace(/\s/g, ' ');
+    expect(await fact('Attended')).toBe('1 of 2 booked (50 %)');
+    expect(await fact('to come')).toBe('1');
+    expect(await fact('not marked')).toBe('1 session held');
+  });
+
+  it('charts a week with no activity in the backfilled history: 0 for counts, no figure for shares', async () => {
+    // Questions in the weeks of 1 and 15 March, none in the week of 8 March; the first roll-up (its backfill) then.
+    for (const day of ['2027-03-02', '2027-03-16']) {
+      clock.set(`${day}T09:00:00Z`);
+      await app.questions.record(`Where is the K-05 form (${day})?`, { id: '29:trend', aadObjectId: 'aad-trend', name: 'Tess Trend' }, { answered: true, sectionId: 'k05' });
+    }
+    await app.adoption.rollup.run();
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);
+    const figures = page.locator('figure[data-chart="chart-activity"]');
+    await figures.waitFor();
+    // A week's row of a chart's data table, its label as the browser's locale writes it ("8 Mar" or "Mar 8").
+    const row = async (chart: string, day: number) =>
+      page.locator(`figure[data-chart="${chart}"] tbody tr`, { has: page.locator('th', { hasText: new RegExp(`^(${day} Mar|Mar ${day})$`) }) }).locator('td').allTextContents();
+    expect(await row('chart-activity', 1)).toEqual(['1', '1']);
+    expect(await row('chart-activity', 8)).toEqual(['0', '0']); // active users, questions asked
+    expect(await row('chart-activity', 15)).toEqual(['1', '1']);
+    expect(await row('chart-answers', 8)).toEqual(['—', '—']); // no questions: no share, not 0 %
+    expect(await row('chart-answers', 15)).toEqual(['100', '—']);
+    // And the line is broken there: no stroke of the series' colour half-way between the two weeks' points.
+    const crossing = await page.evaluate(() => {
+      const canvas = document.getElementById('chart-answers') as HTMLCanvasElement;
+      const { width, height } = canvas;
+      const px = canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+      // The series' colour is saturated; axes, grid and text are greys.
+      const coloured = (x: number, y: number) => {
+        const i = 4 * (y * width + x);
+        return px[i + 3]! > 100 && Math.max(px[i]!, px[i + 1]!, px[i + 2]!) - Math.min(px[i]!, px[i + 1]!, px[i + 2]!) > 60;
+      };
+      // The topmost coloured pixel is on the 100 % level (the legend is at the bottom); the two points there are
+      // its band's leftmost and rightmost coloured pixels.
+      let top = -1;
+      for (let y = 0; y < height && top < 0; y++) for (let x = 0; x < width; x++) if (coloured(x, y)) { top = y; break; }
+      const band = Array.from({ length: 13 }, (_, i) => top + i).filter((y) => y < height);
+      const xs = band.flatMap((y) => Array.from({ length: width }, (_, x) => x).filter((x) => coloured(x, y)));
+      const [left, right] = [Math.min(...xs), Math.max(...xs)];
+      const middle = Math.round((left + right) / 2);
+      const across = band.filter((y) => [-2, -1, 0, 1, 2].some((d) => coloured(middle + d, y))).length;
+      return { top, span: right - left, across };
+    });
+    expect(crossing.top).toBeGreaterThanOrEqual(0);
+    expect(crossing.span).toBeGreaterThan(50);
+    expect(crossing.across).toBe(0);
+  });
+
   it('follows a link to another view of the page (#issues)', async () => {
     const page = await browser.newPage();
     await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#overview`);

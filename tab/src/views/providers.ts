@@ -1,7 +1,7 @@
 import { call } from '../api.js';
 import { h, fill } from '../dom.js';
 import { day, num, pct, when } from '../format.js';
-import type { CommunicationsMetrics, OfficeHoursMetrics } from '../types.js';
+import type { CommunicationsMetrics, OfficeHoursMetrics, SessionAttendance } from '../types.js';
 
 /** The panels other features fill: shown only when the server has their provider (see /api/tab/me). */
 
@@ -26,6 +26,10 @@ export async function communicationsView(root: HTMLElement): Promise<void> {
   );
 }
 
+/** A session not yet held, or held but not marked by its host yet, has no attended figure: it says why, not "0". */
+const attendedCell = (s: SessionAttendance): string =>
+  s.state === 'underway' ? 'Under way' : s.state === 'upcoming' ? 'Upcoming' : s.attended === null ? 'Not marked yet' : num(s.attended);
+
 export async function officeHoursView(root: HTMLElement): Promise<void> {
   const o = await call<OfficeHoursMetrics>('officehours');
   fill(root, 
@@ -33,14 +37,22 @@ export async function officeHoursView(root: HTMLElement): Promise<void> {
       'section',
       { className: 'panel', 'aria-labelledby': 'oh-h' },
       h('h2', { id: 'oh-h' }, 'Office hours'),
-      h('dl', { className: 'facts' }, h('div', {}, h('dt', {}, 'Bookings'), h('dd', {}, num(o.bookings))), h('div', {}, h('dt', {}, 'Attended'), h('dd', {}, num(o.attended)))),
+      h(
+        'dl',
+        { className: 'facts' },
+        h('div', {}, h('dt', {}, 'Bookings'), h('dd', {}, num(o.bookings))),
+        // Over the sessions held only: a session still to come has nobody marked present yet, and is no no-show.
+        h('div', {}, h('dt', {}, 'Attended, of sessions held'), h('dd', {}, o.heldBookings ? `${num(o.attended)} of ${num(o.heldBookings)} booked (${pct(o.attendedShare)})` : 'No session held yet')),
+        h('div', {}, h('dt', {}, 'Booked on sessions to come'), h('dd', {}, num(o.upcomingBookings))),
+        o.unmarkedSessions ? h('div', {}, h('dt', {}, 'Attendance not marked yet'), h('dd', {}, `${num(o.unmarkedSessions)} ${o.unmarkedSessions === 1 ? 'session' : 'sessions'} held`)) : null,
+      ),
       o.sessions.length
         ? h(
             'table',
             {},
             h('caption', {}, 'Sessions'),
             h('thead', {}, h('tr', {}, ...['Session', 'When', 'Capacity', 'Booked', 'Attended'].map((t) => h('th', { scope: 'col' }, t)))),
-            h('tbody', {}, ...o.sessions.map((s) => h('tr', {}, h('th', { scope: 'row', className: 'text' }, s.title), h('td', {}, when(s.startsAt)), h('td', {}, s.capacity === null ? '—' : num(s.capacity)), h('td', {}, num(s.booked)), h('td', {}, num(s.attended))))),
+            h('tbody', {}, ...o.sessions.map((s) => h('tr', {}, h('th', { scope: 'row', className: 'text' }, s.title), h('td', {}, when(s.startsAt)), h('td', {}, s.capacity === null ? '—' : num(s.capacity)), h('td', {}, num(s.booked)), h('td', {}, attendedCell(s))))),
           )
         : h('p', { className: 'empty' }, 'No office hours session in this period.'),
       o.groups.length
