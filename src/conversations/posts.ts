@@ -63,8 +63,8 @@ export interface ChatPost {
  * How many posts' last written rows an instance keeps (see `PostStore.lastWritten`), a few KB each at most, and for
  * how long: a card redrawn in a burst (a triage card) reads its row once, and where a card in someone's chat is
  * does not stay in an instance's memory long after that person is forgotten elsewhere: rows older than that are
- * dropped (oldest first) whenever any post's row is used or written, not only when the same post comes up again.
- * (A forget on this instance drops that person's at once: `open`.)
+ * dropped (oldest first) whenever any post's row is used or written, and by a timer when the oldest runs out, so an
+ * idle instance drops them too. (A forget on this instance drops that person's at once: `open`.)
  */
 const LAST_WRITTEN_MAX = 1_000;
 const LAST_WRITTEN_MS = 60_000;
@@ -151,6 +151,8 @@ export class PostStore {
    * another instance is simply not in it.
    */
   private readonly lastWritten = new Map<string, { row: KnownRow; keptAt: number }>();
+  /** Set while rows are kept: drops them as they run out, whether or not this instance writes again (`expireLater`). */
+  private expiry: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly table: TableClient,
@@ -159,7 +161,7 @@ export class PostStore {
 
   /**
    * `forgets`: the conversations store whose forgets drop, at once, what this instance keeps of that person's cards
-   * (where their chat is, their ids): without it, those stay in memory until a later write here expires them. Every
+   * (where their chat is, their ids): without it, those stay in memory until they run out (`LAST_WRITTEN_MS`). Every
    * store that writes posts is opened with it; one that only reads and removes them keeps nothing.
    */
   static async open(tables: Tables, forgets?: Pick<ConversationStore, 'onForgotten'>): Promise<PostStore> {
@@ -384,6 +386,23 @@ export class PostStore {
     }
   }
 
+  /**
+   * While any row is kept, a timer drops the oldest once it runs out, then waits for the next: a person forgotten on
+   * another instance (whose forget this one is not told of) leaves this one within `LAST_WRITTEN_MS` even when it
+   * draws nothing more. One timer per store, not keeping the process alive.
+   */
+  private expireLater(): void {
+    if (this.expiry) return;
+    const oldest = this.lastWritten.values().next().value;
+    if (!oldest) return;
+    this.expiry = setTimeout(() => {
+      this.expiry = undefined;
+      this.dropExpired();
+      this.expireLater();
+    }, Math.max(0, oldest.keptAt + LAST_WRITTEN_MS - Date.now()) + 1);
+    this.expiry.unref();
+  }
+
   /** A forget ran here: nothing kept says where that person's chat is (matched as `removeChatOf` matches posts). */
   private dropKeptOf(ids: readonly string[]): void {
     for (const [key, kept] of this.lastWritten) {
@@ -418,6 +437,7 @@ export class PostStore {
       // insertion order), and goes first.
       this.lastWritten.set(key, { row: written, keptAt: Date.now() });
       if (this.lastWritten.size > LAST_WRITTEN_MAX) this.lastWritten.delete(this.lastWritten.keys().next().value!);
+      this.expireLater();
     }
     return written;
   }

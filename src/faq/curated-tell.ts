@@ -25,8 +25,12 @@ import { people } from '../text/count.js';
  * `token` within it), `started` (set before a page is worked on: found set on a resume, the page's claims are named
  * again under the same keys, so one claimed but never queued is sent, and none twice), how many were reached
  * (`reached`, the turn's count included), and the claim: nobody's name or key (the champion's card is found by
- * its post, which `forget` deletes with their chat's other cards). The row goes once the last page is done and the
- * champion's card shows the count.
+ * its post, which `forget` deletes with their chat's other cards). Once the last page is done and the champion's card
+ * shows the count, the row is kept, marked `done` with that total (`finishedAt`), for the rest of the month it walked
+ * (`FINISHED_KEPT_MS`, then the upkeep deletes it): a later press of the same Save (not a repeat, its first turn never
+ * having recorded the answer as sent) finds it there, shows the total on the card it returns, and begins nothing
+ * (created afresh, the job would walk the month again and leave that card saying more are being found, its count's
+ * redraw already sent once under its key).
  *
  * An edit's corrections go the same way when more were sent the earlier text than its turn reads (one page of
  * `FaqCuratedNotices`): row `<answer id>.v<version>` holds the cursor in that partition (`token`) and how many were
@@ -60,6 +64,8 @@ const BEGIN_CLAIM_MS = 30_000;
 
 /** Questions read per page: one storage call, a few seconds of claims at most. */
 const PAGE_ROWS = 500;
+/** How long a finished job's row (its total) is kept for a later press: the month its walk covered. */
+const FINISHED_KEPT_MS = TELL_WITHIN_DAYS * 86_400_000;
 
 interface Row {
   since: string;
@@ -70,6 +76,9 @@ interface Row {
   pages: number;
   /** The champion's card is in a channel thread others read (they have no 1:1 chat with the bot): "the answer", not "your". */
   shared: boolean;
+  /** Every page done and the count shown: `reached` is the total, kept until `finishedAt` + `FINISHED_KEPT_MS`. */
+  done: boolean;
+  finishedAt: number;
   holder: string;
   claimedUntil: number;
 }
@@ -125,6 +134,11 @@ export function tellProgressNote(reached: number, where: TellWhere = 'chat'): st
   return `Saved. ${people(reached)} who asked ${reached === 1 ? 'gets' : 'get'} ${whose(where)} answer in a private chat so far; more who asked are being found, and I show how many ${shown} when done. The bot now answers this question with it.`;
 }
 
+/** What the turn that began (or found) the job shows on the champion's card: the count so far, or a finished job's total. */
+export function tellNote(job: { where: TellWhere; finished?: number }, told: number): string {
+  return job.finished === undefined ? tellProgressNote(told, job.where) : doneNote(job.finished, job.where);
+}
+
 function doneNote(reached: number, where: TellWhere): string {
   return `Saved. ${people(reached)} who asked in the last ${TELL_WITHIN_DAYS} days ${reached === 1 ? 'gets' : 'get'} ${whose(where)} answer in a private chat; the bot now answers this question with it.`;
 }
@@ -166,39 +180,42 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
    * none: nowhere). Where the count is shown, and whether the job was `begun` now: not when one is there already (the
    * Save pressed again, or retried by Teams after its first turn stopped part-way): nothing new is written, and its
    * count goes on (the card is still followed: see below). Either way the turn `start`s it: the job's claim decides
-   * whether this run does anything.
+   * whether this run does anything. Found finished (a later press whose first turn never recorded the answer as
+   * sent): its total (`finished`), for the card the press returns; nothing is followed, nothing more is sent (a card
+   * sent 1:1 is queued again under its key with the total: the outbox sends it once, so only one never sent goes).
    */
-  async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<{ where: TellWhere; begun: boolean }> {
+  async begin(answer: CuratedAnswer, told: number, card?: TellCard): Promise<{ where: TellWhere; begun: boolean; finished?: number }> {
     const now = this.nowMs;
     const thread = await this.threadFor(card);
     const where: TellWhere = thread ? 'thread' : 'chat';
-    const row: Row = {
-      since: new Date(now - TELL_WITHIN_DAYS * 86_400_000).toISOString(),
-      day: dayOf(new Date(now)),
-      token: '',
-      started: false,
-      reached: told,
-      pages: 0,
-      shared: where === 'thread',
-      ...this.beginClaim(),
-    };
-    let begun = true;
-    try {
-      await this.table.createEntity({ partitionKey: PK, rowKey: safeKey(answer.id), ...row });
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      begun = false;
+    const since = new Date(now - TELL_WITHIN_DAYS * 86_400_000).toISOString();
+    const made = await this.create(answer.id, { since, day: dayOf(new Date(now)), token: '', reached: told, shared: where === 'thread' });
+    if (made.finished !== undefined) {
+      // Its post, dropped once it showed the count, is not saved again: nothing will redraw it.
+      if (card && !('post' in card)) await this.show(answer.id, card, thread, tellCard(answer, doneNote(made.finished, where)));
+      return { where, ...made };
     }
     // Begun already: the card is followed again all the same (the Save retried by Teams after a fault recording or
     // queueing it; a card queued twice goes once, under its key).
     if (card && 'post' in card) await this.d.posts.save(CURATED_TELL_POST, answer.id, card.post);
     else if (card) await this.show(answer.id, card, thread, tellCard(answer, tellProgressNote(told, where)));
-    return { where, begun };
+    return { where, begun: made.begun };
   }
 
-  /** The claim a turn creates a job with (`BEGIN_CLAIM_MS`). */
-  private beginClaim() {
-    return this.claims.columns(Math.min(BEGIN_CLAIM_MS, this.claims.ms));
+  /**
+   * Creates job `id`'s row, claimed by this instance for a turn's time (`BEGIN_CLAIM_MS`); `begun`: created now. Not
+   * when the row is there already, and `finished` is the total of one found done.
+   */
+  private async create(id: string, start: Pick<Row, 'since' | 'day' | 'token' | 'reached' | 'shared'>): Promise<{ begun: boolean; finished?: number }> {
+    const row: Row = { ...start, started: false, pages: 0, done: false, finishedAt: 0, ...this.claims.columns(Math.min(BEGIN_CLAIM_MS, this.claims.ms)) };
+    try {
+      await this.table.createEntity({ partitionKey: PK, rowKey: safeKey(id), ...row });
+      return { begun: true };
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+    const found = await this.get(id);
+    return found?.done ? { begun: false, finished: found.reached } : { begun: false };
   }
 
   /** No 1:1 chat to send the champion's card to: the thread of the card pressed on, where the champion is. */
@@ -228,7 +245,8 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
    * `card`: the champion, sent a card that ends with the count (`correctionNote`; see `TellCard`). The job's key to
    * `start`, and where the count is shown. One under way already (the Save pressed again, or retried by Teams after a
    * fault queueing the card) goes on, nothing new starts; the card is queued again under its key (the outbox sends it
-   * once), so a card whose queueing failed is sent after all.
+   * once), so a card whose queueing failed is sent after all; one found done (the same edit saved on another
+   * instance, whose job ended before this turn got here) starts nothing either, its card queued with the count.
    */
   async beginCorrections(
     answer: CuratedAnswer,
@@ -239,26 +257,33 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     const key = correctionKey(answer.id, answer.version);
     const thread = await this.threadFor(card);
     const where: TellWhere = thread ? 'thread' : 'chat';
-    const row: Row = { since: '', day: '', token: from, started: false, reached: told, pages: 0, shared: where === 'thread', ...this.beginClaim() };
-    try {
-      await this.table.createEntity({ partitionKey: PK, rowKey: key, ...row });
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-    }
-    if (card) await this.show(key, card, thread, tellCard(answer, correctionNote(told, where, 'sending')));
+    const { finished } = await this.create(key, { since: '', day: '', token: from, reached: told, shared: where === 'thread' });
+    const note = finished === undefined ? correctionNote(told, where, 'sending') : correctionNote(finished, where, 'sent');
+    if (card) await this.show(key, card, thread, tellCard(answer, note));
     return { key, where };
   }
 
   /**
    * Resumes every job whose claim lapsed (its instance stopped); how many it took up. First drops the posts of cards
-   * that show their count (nothing redraws them again, and each names the champion's chat), as `my data` does.
+   * that show their count (nothing redraws them again, and each names the champion's chat), as `my data` does; a
+   * finished job's row is no work, and goes once kept `FINISHED_KEPT_MS`.
    */
   async upkeep(): Promise<number> {
     await this.d.posts
       .removeShown(CURATED_TELL_POST, FINAL_VERSION)
       .catch((err: unknown) => this.d.log.warn({ err }, 'could not drop the posts of curated answer cards that show their count'));
-    const rows = this.table.listEntities<{ claimedUntil: number }>({ queryOptions: { filter: `PartitionKey eq '${PK}'`, select: ['RowKey', 'claimedUntil'] } });
-    return this.resumeLapsed(rows, (r) => String(r.rowKey));
+    const rows = this.table.listEntities<{ claimedUntil: number; done?: boolean; finishedAt?: number }>({
+      queryOptions: { filter: `PartitionKey eq '${PK}'`, select: ['RowKey', 'claimedUntil', 'done', 'finishedAt'] },
+    });
+    const now = this.nowMs;
+    const table = this.table;
+    async function* unfinished() {
+      for await (const r of rows) {
+        if (r.done !== true) yield r;
+        else if (Number(r.finishedAt ?? 0) + FINISHED_KEPT_MS <= now) await deleteIfThere(table, PK, String(r.rowKey));
+      }
+    }
+    return this.resumeLapsed(unfinished(), (r) => String(r.rowKey));
   }
 
   /** Walks the rest of the month a page at a time. Safe to run twice or on two instances: the claim and the ETags decide. */
@@ -275,8 +300,12 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     const answer = await this.d.answer(id);
     // Retired, or edited again (the newer edit's corrections carry the newest text, to the same people): no more sent.
     if (!answer || answer.status !== 'active' || answer.version !== version) {
-      if (answer) await this.redraw(key, answer, correctionNote(job.reached, whereOf(job), answer.status === 'active' ? 'edited' : 'retired'), FINAL_VERSION);
-      await deleteIfThere(this.table, PK, key);
+      if (!answer) {
+        await deleteIfThere(this.table, PK, key);
+        return;
+      }
+      await this.redraw(key, answer, correctionNote(job.reached, whereOf(job), answer.status === 'active' ? 'edited' : 'retired'), FINAL_VERSION);
+      await this.finished(key, job.reached, job.etag);
       return;
     }
     let drawn = this.nowMs;
@@ -287,7 +316,7 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
       const next: Partial<Row> = { token: page.correctFrom ?? '', reached: job.reached + page.tell.length, pages: job.pages + 1 };
       if (!page.correctFrom) {
         await this.redraw(key, answer, correctionNote(next.reached ?? 0, whereOf(job), 'sent'), FINAL_VERSION);
-        await deleteIfThere(this.table, PK, key);
+        await this.finished(key, next.reached ?? 0, job.etag);
         this.d.log.info({ curated: id, version, reached: next.reached }, 'curated answer corrections sent to everyone sent an earlier text');
         return;
       }
@@ -340,11 +369,19 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     }
   }
 
-  /** Every page done: the champion's card shows the count, and the row goes. */
-  private async finish(id: string, answer: CuratedAnswer, row: Row): Promise<void> {
+  /** Every page done: the champion's card shows the count, and the row keeps the total (`finished`). */
+  private async finish(id: string, answer: CuratedAnswer, row: Job): Promise<void> {
     await this.redraw(answer.id, answer, doneNote(row.reached, whereOf(row)), FINAL_VERSION);
-    await deleteIfThere(this.table, PK, safeKey(id));
+    await this.finished(id, row.reached, row.etag);
     this.d.log.info({ curated: id, reached: row.reached }, 'curated answer sent to every asker of the month');
+  }
+
+  /**
+   * The job is over, its card showing `reached`: the row is kept with that total for a later press (`begin`), no work
+   * for the upkeep. Written only if the row is as this run last wrote it (taken over elsewhere: that run ends it).
+   */
+  private async finished(id: string, reached: number, etag: string): Promise<void> {
+    await this.write(id, { done: true, finishedAt: this.nowMs, reached }, etag);
   }
 
   /** The champion's card of the job whose post is `postId` (the answer's id, or a correction's key), showing `note`. */
@@ -365,9 +402,10 @@ export class CuratedTellJobs extends DurableJobs<CuratedTellDeps> {
     return e ? { ...rowOf(e), etag: e.etag } : undefined;
   }
 
-  /** Takes the job for this instance: free, lapsed, or already ours (renewed). */
+  /** Takes the job for this instance: free, lapsed, or already ours (renewed); a finished one is nobody's work. */
   private claim(id: string): Promise<Job | undefined> {
     return this.claims.claim(this.key(id), () => this.get(id), {
+      runnable: (job) => !job.done,
       take: async (job, claim) => {
         const etag = await this.write(id, {}, job.etag);
         return etag === undefined ? undefined : { ...job, ...claim, etag };
@@ -411,6 +449,8 @@ function rowOf(e: Partial<Record<keyof Row, unknown>>): Row {
     reached: Number(e.reached ?? 0),
     pages: Number(e.pages ?? 0),
     shared: e.shared === true,
+    done: e.done === true,
+    finishedAt: Number(e.finishedAt ?? 0),
     holder: String(e.holder ?? ''),
     claimedUntil: Number(e.claimedUntil ?? 0),
   };

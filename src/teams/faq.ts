@@ -1,7 +1,7 @@
 import { escapeText, markdownLink } from '../cards/template.js';
 import { answerCard, curatedFormCard, curatedListCard, gapsCard, notCoveredCard } from '../faq/cards.js';
 import type { CuratedAnswers } from '../faq/curated-answers.js';
-import { type CuratedTellJobs, type TellCard, tellProgressNote } from '../faq/curated-tell.js';
+import { type CuratedTellJobs, type TellCard, tellNote } from '../faq/curated-tell.js';
 import { recogniseEchoedCard } from '../faq/echo.js';
 import { findGapGroup, type GapGroup } from '../faq/gaps.js';
 import { curatedAnswerMessages, gapCardMessages, newlyAnsweredMessages } from '../faq/notices.js';
@@ -233,7 +233,7 @@ export function registerFaq(bot: RolloutDeskBot, w: FaqWiring): void {
     const note = outcome.repeated
       ? `Saved. ${alreadySent('your answer', 'those who asked')}${told ? ` ${told === 1 ? '1 more person who asked gets' : `${count(told)} more people who asked get`} it now.` : ''} The bot answers this question with it.`
       : begun
-        ? tellProgressNote(told, begun.where)
+        ? tellNote(begun, told)
         : `Saved. ${people(told)} who asked ${told === 1 ? 'gets' : 'get'} your answer in a private chat; the bot now answers this question with it.`;
     return { card: curatedFormCard(group, [], { answeredBy: turn.actor.name, note }) };
   });

@@ -475,3 +475,32 @@ describe('what an instance keeps of the cards it drew, when someone is forgotten
     expect(reads.points).toBe(0);
   });
 });
+
+describe('what an instance keeps of the cards it drew, when someone is forgotten on another instance', () => {
+  const keptText = (posts: PostStore) => JSON.stringify([...(posts as unknown as { lastWritten: Map<string, unknown> }).lastWritten.values()]);
+
+  it("is gone from an idle instance within a minute, though nothing is drawn there after the forget", async () => {
+    // Timers and the clock run as usual (storage answers), and the test moves them on past the minute at once.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], shouldAdvanceTime: true });
+    try {
+      const tables = testTables();
+      // Two instances over one Azurite account, each with its own stores.
+      const a = await PostStore.open(tables, await ConversationStore.open(tables, new ManualClock()));
+      const conversationsB = await ConversationStore.open(tables, new ManualClock());
+      const b = await PostStore.open(tables, conversationsB);
+      await backfilled(b);
+      // Instance a records and redraws Amina's Forget card: it keeps the card's row (where her chat is, her ids).
+      await a.recordSent('privacy-forget', 'run-1', post(chatOf('29:amina', 'aad-amina'), 'forget-card'), 0, 'k1');
+      const one = await a.beginUpdate('privacy-forget', 'run-1', 1, T0, 60_000);
+      await a.endUpdate('privacy-forget', 'run-1', 1, true, one.kind === 'go' ? one.row : undefined);
+      expect(keptText(a).toLowerCase()).toContain('amina');
+      // She is forgotten on instance b; instance a draws nothing more (an idle instance).
+      await new ConversationPersonalData(conversationsB, b).forget(AMINA, { id: 'x', name: 'Former member x' });
+      expect(await b.get('privacy-forget', 'run-1')).toBeUndefined();
+      vi.advanceTimersByTime(61_000);
+      expect(keptText(a).toLowerCase()).not.toContain('amina');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { ManualClock } from '../../src/clock.js';
 import { PostStore } from '../../src/conversations/posts.js';
 import { ConversationStore } from '../../src/conversations/store.js';
 import { CuratedAnswers } from '../../src/faq/curated-answers.js';
-import { CuratedTellJobs } from '../../src/faq/curated-tell.js';
+import { CuratedTellJobs, tellNote } from '../../src/faq/curated-tell.js';
 import { type CuratedAnswer, CuratedStore } from '../../src/faq/curated.js';
 import type { GuidanceLibrary } from '../../src/faq/docs/library.js';
 import { type FaqIndex, openFaqLibrary } from '../../src/faq/engine/index.js';
@@ -33,17 +33,24 @@ afterEach(() => {
   for (const library of libraries.splice(0)) library.close();
 });
 
-async function setup() {
+/** `retoldInTurn`: of those sent an earlier text, how many an edit's turn corrects (default 1,000). */
+async function setup(opts: { retoldInTurn?: number } = {}) {
   const tables = testTables();
   const clock = new ManualClock('2027-01-02T09:00:00Z');
-  const questions = await QuestionStore.open(tables, clock);
-  const store = await CuratedStore.open(tables, clock);
-  const ref: { curated?: CuratedAnswers } = {};
-  const library = await openFaqLibrary(SAMPLE_GUIDANCE, { glossaryFile: SAMPLE_GLOSSARY, pollMs: 0, extraSections: () => ref.curated?.engineSections() ?? [] });
-  libraries.push(library);
-  const curated = new CuratedAnswers(store, questions, () => library.current.sections, () => library.rebuild('curated answers'), { tellScanRows: NEWER });
-  ref.curated = curated;
-  const faq = new FaqService(library, questions, { curated: { activeAnswer: (id) => curated.activeAnswer(id), showAuthor: false } });
+  /** One instance's FAQ stores and curated answers over the shared tables. */
+  const instance = async () => {
+    const questions = await QuestionStore.open(tables, clock);
+    const store = await CuratedStore.open(tables, clock);
+    const ref: { curated?: CuratedAnswers } = {};
+    const library = await openFaqLibrary(SAMPLE_GUIDANCE, { glossaryFile: SAMPLE_GLOSSARY, pollMs: 0, extraSections: () => ref.curated?.engineSections() ?? [] });
+    libraries.push(library);
+    const curated = new CuratedAnswers(store, questions, () => library.current.sections, () => library.rebuild('curated answers'), { tellScanRows: NEWER, ...opts });
+    ref.curated = curated;
+    const faq = new FaqService(library, questions, { curated: { activeAnswer: (id) => curated.activeAnswer(id), showAuthor: false } });
+    return { questions, store, curated, faq };
+  };
+  const first = await instance();
+  const { questions, store, curated } = first;
   const posts = await PostStore.open(tables);
   const conversations = await ConversationStore.open(tables, clock);
   const pseudonyms = await Pseudonyms.open(tables, () => clock.now().getTime());
@@ -56,20 +63,23 @@ async function setup() {
     await faqData.forget(subject, pseudonym);
   };
   /** Runs after the job reads each page, before it claims that page's askers. */
-  const hooks: { afterPage?: (page: readonly AskedQuestion[]) => Promise<void> } = {};
-  /** One instance's job runner, sending through `outbox`. */
-  const jobs = (holderId: string, outbox: CapturedOutbox, pageRows = 500) =>
+  const hooks: { afterPage?: (page: readonly AskedQuestion[]) => Promise<void>; corrections?: (holderId: string) => void } = {};
+  /** One instance's job runner, sending through `outbox` (`on`: that instance's FAQ, by default the first's). */
+  const jobs = (holderId: string, outbox: CapturedOutbox, pageRows = 500, on = first) =>
     CuratedTellJobs.open(tables, {
-      answer: (id) => store.get(id),
+      answer: (id) => on.store.get(id),
       page: async (day, since, next, size) => {
         const page = await questions.dayPage(day, since, next, size);
         await hooks.afterPage?.(page.questions);
         return page;
       },
       askersIn: (answer, page, again) =>
-        curated.askersIn(answer, page, again, (ids, kept) => forgottenKeys.since(ids, kept)),
-      messages: (answer, tell, opts) => curatedAnswerMessages(answer, tell, (r) => faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId), opts),
-      corrections: (answer, size, next) => curated.correctionsOf(answer, size, next),
+        on.curated.askersIn(answer, page, again, (ids, kept) => forgottenKeys.since(ids, kept)),
+      messages: (answer, tell, opts) => curatedAnswerMessages(answer, tell, (r) => on.faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId), opts),
+      corrections: (answer, size, next) => {
+        hooks.corrections?.(holderId);
+        return on.curated.correctionsOf(answer, size, next);
+      },
       hasChat: async (userKey: string) => Boolean(await conversations.personalChat(userKey)),
       posts,
       outbox,
@@ -79,7 +89,7 @@ async function setup() {
       claimMs: 60_000,
       pageRows,
     });
-  return { clock, questions, curated, store, jobs, forget, hooks, conversations, posts };
+  return { clock, questions, curated, store, jobs, forget, hooks, conversations, posts, instance };
 }
 
 /** `n` people asking the same question (the first `from` of a numbered series), asked a minute apart from now on. */
@@ -237,6 +247,35 @@ describe("a champion's answer to a question more than 2,000 people asked this mo
   }, 180_000);
 });
 
+describe("a curated answer's Save pressed again after its job finished, its first turn never having recorded the answer as sent", () => {
+  it('the press is given the finished job\'s total: its card shows the count, not "more are being found", and nobody is sent it again', async () => {
+    const s = await setup();
+    const { answer, told } = await answered(s);
+    const outbox = new CapturedOutbox();
+    const jobs = await s.jobs('a', outbox);
+    await jobs.begin(answer, told.length, GRACE_CARD);
+    await jobs.run(answer.id);
+    const sentBefore = outbox.messages.length;
+    // The later press (the first turn stopped before recording the answer as sent, so it is no repeat): the card it
+    // returns replaces the one pressed, which the job had already redrawn with the count.
+    const later = await jobs.begin(answer, told.length, GRACE_CARD);
+    expect(later.begun).toBe(false);
+    const note = tellNote(later, told.length);
+    expect(note).toContain('140 people who asked in the last 30 days get your answer');
+    expect(note).not.toContain('being found');
+    // Its start finds the job done: no page is walked again, nothing more is queued.
+    jobs.start(answer.id);
+    await jobs.idle();
+    expect(outbox.messages.slice(sentBefore)).toEqual([]);
+    // The finished job's row is no work for the upkeep, and goes once the month it walked is over.
+    expect(await jobs.upkeep()).toBe(0);
+    s.clock.advance(31 * 86_400_000);
+    expect(await jobs.upkeep()).toBe(0);
+    const afterwards = await jobs.begin(answer, 0);
+    expect(afterwards.begun, 'its row gone, a press begins afresh').toBe(true);
+  }, 180_000);
+});
+
 describe("a curated answer's Save retried by Teams on another instance after the first stopped before starting the job", () => {
   it("the retry's start takes the job up within a turn's time, not once a running job's claim would lapse", async () => {
     const s = await setup();
@@ -365,6 +404,82 @@ describe("a curated answer's correction sent off the turn to those sent the earl
     const again = await jobs.beginCorrections(answer, 2, from, { userKey: grace.actor.aadObjectId });
     expect(again.where).toBe('chat');
     await runToCount(s, jobs, again.key, outbox);
+  });
+
+  /**
+   * The same edit saved at once on two instances over one Azurite account, each turn correcting the first two itself
+   * and leaving the other three to the job (two a page): what each instance's `corrections` read, and what was queued.
+   * `bAfterA`: instance b's turn is held between its edit and beginning the job until a's turn and job have ended.
+   */
+  async function savedOnTwo(bAfterA = false) {
+    const s = await setup({ retoldInTurn: 2 });
+    await withGracesChat(s);
+    await ask(s.questions, s.clock, 0, 5);
+    const outcome = await s.curated.answerFromChampion(grace, { question: QUESTION, answer: 'No dark mode yet.' });
+    if (!outcome.result.ok) throw new Error(outcome.result.message);
+    const id = outcome.result.answer.id;
+    // The outbox (captured here) records the champion's card's post as the real one does when it queues the send.
+    await s.posts.markPending('faq-curated-tell', `${id}.v2`, 'faq-curated-tell|sent');
+    const first = { curated: s.curated, faq: (await s.instance()).faq };
+    const other = await s.instance();
+    await other.curated.refresh();
+    const pages = new Map<string, number>();
+    s.hooks.corrections = (holder) => pages.set(holder, (pages.get(holder) ?? 0) + 1);
+    const outboxA = new CapturedOutbox();
+    const outboxB = new CapturedOutbox();
+    const a = await s.jobs('a', outboxA, 2);
+    const b = await s.jobs('b', outboxB, 2, other);
+    /** The edit's Save as `src/teams/faq.ts` runs it on one instance. */
+    const save = async (on: typeof first, jobs: CuratedTellJobs, outbox: CapturedOutbox, held?: Promise<void>) => {
+      const edit = await on.curated.edit(grace, id, 1, { answer: 'Yes: Settings, Display, Dark.' });
+      if (!edit.result.ok) throw new Error(edit.result.message);
+      const answer = edit.result.answer;
+      await outbox.enqueue(curatedAnswerMessages(answer, edit.tell, (r) => on.faq.answerFromSection(`curated-answers#${answer.id}`, r.question, r.questionId), { edited: true }));
+      await held;
+      const rest = edit.correctFrom ? await jobs.beginCorrections(answer, edit.tell.length, edit.correctFrom, { userKey: grace.actor.aadObjectId }) : undefined;
+      if (rest) jobs.start(rest.key);
+      await on.curated.correctionsQueued(answer);
+      return rest?.key;
+    };
+    const aTurn = save(first, a, outboxA);
+    const keys = await Promise.all([aTurn, save(other, b, outboxB, bAfterA ? aTurn.then(() => a.idle()) : undefined)]);
+    await Promise.all([a.idle(), b.idle()]);
+    return { s, a, b, keys, pages, messages: [...outboxA.messages, ...outboxB.messages] };
+  }
+  /** Who was sent a correction, with the keys (the outbox sends a key once). */
+  function correctedIn(messages: readonly OutboundMessage[]): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const m of messages) {
+      if (m.op !== 'send' || m.to.kind !== 'user' || !m.key.startsWith('faq-curated|')) continue;
+      out.set(m.to.userKey, new Set([...(out.get(m.to.userKey) ?? []), m.key]));
+    }
+    return out;
+  }
+  async function expectOneJobEachOnce({ s, a, b, keys, pages, messages }: Awaited<ReturnType<typeof savedOnTwo>>) {
+    expect(keys[0], 'both turns left the rest to the job').toBeDefined();
+    expect(keys[1]).toBe(keys[0]);
+    // One job walked the records: the three past the turns' page, two a page.
+    expect([...pages.values()].reduce((n, p) => n + p, 0)).toBe(2);
+    expect(pages.size).toBe(1);
+    // Everyone sent the earlier text is corrected, each under one key.
+    const corrected = correctedIn(messages);
+    expect([...corrected.keys()].sort()).toEqual(Array.from({ length: 5 }, (_, i) => `aad-asker${i}`).sort());
+    for (const [k, sent] of corrected) expect(sent.size, k).toBe(1);
+    // The champion's card says the count once, and no upkeep on either instance starts it again.
+    const counts = messages.filter((m) => m.op === 'update' && m.post.kind === 'faq-curated-tell' && JSON.stringify(m).includes('Correction sent to 5 people'));
+    expect(counts).toHaveLength(1);
+    s.clock.advance(5 * 60_000);
+    expect((await a.upkeep()) + (await b.upkeep())).toBe(0);
+  }
+
+  it('the same edit saved at once on two instances (one Azurite account): one correction job runs, each person is corrected once', async () => {
+    await expectOneJobEachOnce(await savedOnTwo());
+  });
+
+  it("the same edit saved on two instances, the second turn beginning the job only once the first's has ended: no second job", async () => {
+    // Instance a's turn and its job run to the end while b's turn is held (slow storage, a busy instance): b's edit
+    // found the corrections not yet recorded as queued, so it owes them too.
+    await expectOneJobEachOnce(await savedOnTwo(true));
   });
 
   it('tells her the corrections stopped when the answer was edited again before they were all sent (the newer edit sends its own)', async () => {

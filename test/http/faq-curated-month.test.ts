@@ -122,13 +122,7 @@ describe('Send the answer on a gap more than 2,000 people asked this month', () 
 
   it('retried by Teams after its first turn stopped once the job was begun: the retry starts it, and the askers past the turn\'s rows get the answer at once, each once', async () => {
     const other = 'which van takes the empty cold boxes back after the outreach clinic';
-    const older: TestUser[] = [0, 1].map((i) => ({ id: `29:van${i}`, aadObjectId: `aad-van${i}`, name: `Van ${i}` }));
-    for (const u of older) await say(app, u, 'whoami', inChat(u));
-    // Asked before the month's newest NEWER gap questions: only the job off the turn finds them.
-    const past = await QuestionStore.open(app.tables, new ManualClock('2027-01-04T09:00:00Z'));
-    for (const u of older) await past.record(other, u, { answered: false });
-    const asker: TestUser = { id: '29:van-new', aadObjectId: 'aad-van-new', name: 'Van Newest' };
-    const { groupId, activityId } = await gapCardOf(asker, other);
+    const { older, asker, groupId, activityId } = await askedOverTheMonth(other, 'van');
     expect(await pressedTwice(USERS.champion, groupId, 'The returns van, on Fridays.', activityId)).toContain('more who asked are being found');
     // No time passes: the first turn's claim on the job holds, so the upkeep would not take it up for minutes.
     const told = (u: TestUser) => connector.sentTo(`a:chat-${u.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('returns van'));
@@ -146,7 +140,48 @@ describe('Send the answer on a gap more than 2,000 people asked this month', () 
     expect(retried).not.toContain('private chat when done');
     await expectCountInThread(activityId);
   }, 180_000);
+
+  it("pressed again in the champion's chat after its job finished, the first press never having recorded the answer as sent: the card shows the count, not \"being found\"", async () => {
+    const other = 'which colour bunting goes up for the district football final';
+    const { older, asker, groupId } = await askedOverTheMonth(other, 'bunting');
+    const press = async () => invokeText((await execute(app, USERS.champion, 'faq.curated.answer', { groupId, answer: 'Green and gold, from the sports officer.' }, inChat(USERS.champion))).body);
+    // The first press's turn cannot record the answer as sent (storage stops answering then): the next press is no repeat.
+    const unrecorded = vi.spyOn(CuratedStore.prototype, 'markTold').mockRejectedValueOnce(new Error('storage is not answering'));
+    try {
+      expect(await press()).toContain('more who asked are being found');
+      const told = (u: TestUser) => connector.sentTo(`a:chat-${u.aadObjectId}`).filter((c) => JSON.stringify(c.body).includes('from the sports officer'));
+      await connector.waitFor(() => older.every((u) => told(u).length > 0), 30_000);
+      // The job finished: the card pressed is redrawn with the count.
+      const counted = () =>
+        connector.calls.filter((c) => c.method === 'PUT' && c.conversationId === `a:chat-${USERS.champion.aadObjectId}` && JSON.stringify(c.body).includes(other) && JSON.stringify(c.body).includes('in the last 30 days get your answer'));
+      await connector.waitFor(() => counted().length > 0, 30_000);
+      await app.settled();
+      const count = /(\d+) people who asked in the last 30 days get your answer/.exec(JSON.stringify(counted().at(-1)!.body))?.[1];
+      expect(Number(count)).toBeGreaterThanOrEqual(3);
+      // Pressed again on that card: it shows the same count, not "more are being found" for good.
+      const again = await press();
+      expect(again).toContain(`${count} people who asked in the last 30 days get your answer`);
+      expect(again).not.toContain('being found');
+      await app.settled();
+      for (const u of [...older, asker]) expect(told(u), u.name).toHaveLength(1);
+    } finally {
+      unrecorded.mockRestore();
+    }
+  }, 180_000);
 });
+
+/**
+ * `question` asked by two people (`<tag>0`, `<tag>1`, with a chat with the bot) before the month's newest NEWER gap
+ * questions, so only the job off the turn finds them, then by `asker` through the bot: its gap card.
+ */
+async function askedOverTheMonth(question: string, tag: string) {
+  const older: TestUser[] = [0, 1].map((i) => ({ id: `29:${tag}${i}`, aadObjectId: `aad-${tag}${i}`, name: `${tag} ${i}` }));
+  for (const u of older) await say(app, u, 'whoami', inChat(u));
+  const past = await QuestionStore.open(app.tables, new ManualClock('2027-01-04T09:00:00Z'));
+  for (const u of older) await past.record(question, u, { answered: false });
+  const asker: TestUser = { id: `29:${tag}-new`, aadObjectId: `aad-${tag}-new`, name: `${tag} newest` };
+  return { older, asker, ...(await gapCardOf(asker, question)) };
+}
 
 /** `asker` asks `question` through the bot; the "Answer this" card it puts in the triage channel: its gap and message. */
 async function gapCardOf(asker: TestUser, question: string): Promise<{ groupId: string; activityId: string }> {
