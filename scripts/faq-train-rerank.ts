@@ -7,6 +7,8 @@
  *   --groups all,lexical   only these feature groups in the grid (see GROUPS); --lambdas, --depths likewise
  *   --split                also a fixed split: trained on ODK dev + A + sample everyday + staff, measured on
  *                          ODK D + sample apart (a check that a feature carries over to sets it never saw)
+ *   --train-tuning '<json>'  train on the candidate lists of the engine with these knobs (measured always on
+ *                          the default engine's): '{"translationWeight":0}' is how main's weights were fitted
  *
  * Tried and not kept (branch faq-vec, Dec 2026): general-English word vectors (GloVe 100-d, the 40K most
  * frequent words as int8, 4.3 MB) as features — each question word's best cosine to the section's / heading's
@@ -28,9 +30,10 @@ import { parseArgs } from 'node:util';
 import { loadGuidanceDir } from '../src/faq/docs/index.js';
 import { EMPTY_GLOSSARY, parseGlossary } from '../src/faq/glossary.js';
 import { type EvalQuestion, isGold, parseQuestions } from '../src/faq/engine/evaluation.js';
-import { buildIndex, type FaqIndex, search } from '../src/faq/engine/index.js';
+import { buildIndex, type EngineTuning, type FaqIndex, parseTuning, search } from '../src/faq/engine/index.js';
 import { analyzeQuery } from '../src/faq/engine/query.js';
 import { questionView, RERANK_FEATURES, rerankFeatures, rerankOrder } from '../src/faq/engine/rerank.js';
+import { RERANK_DEPTH, RERANK_WEIGHTS } from '../src/faq/engine/rerank-weights.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ODK_DOCS = path.resolve(ROOT, '../shared/corpus/odk-docs/docs');
@@ -60,6 +63,7 @@ const { values } = parseArgs({
     lambdas: { type: 'string', default: '0.001,0.01,0.1' },
     depths: { type: 'string', default: '10,20,30' },
     split: { type: 'boolean', default: false },
+    'train-tuning': { type: 'string' },
   },
 });
 
@@ -70,30 +74,39 @@ interface Item {
 }
 
 const DEPTH = 30;
-const items: Item[] = [];
-const indexes = new Map<string, FaqIndex>();
-for (const set of TUNING_SETS) {
-  let index = indexes.get(set.docs);
-  if (!index) {
-    const loaded = await loadGuidanceDir(set.docs, { onWarning: () => {} });
-    const glossary = set.glossary ? parseGlossary(readFileSync(set.glossary, 'utf8'), set.glossary) : EMPTY_GLOSSARY;
-    index = buildIndex(loaded.sections, { rerank: 0 }, { glossary });
-    indexes.set(set.docs, index);
+
+/** One item per answerable tuning question: the engine's top DEPTH (re-ranker off) with its features. */
+async function collect(tuning: Partial<EngineTuning>): Promise<Item[]> {
+  const collected: Item[] = [];
+  const indexes = new Map<string, FaqIndex>();
+  for (const set of TUNING_SETS) {
+    let index = indexes.get(set.docs);
+    if (!index) {
+      const loaded = await loadGuidanceDir(set.docs, { onWarning: () => {} });
+      const glossary = set.glossary ? parseGlossary(readFileSync(set.glossary, 'utf8'), set.glossary) : EMPTY_GLOSSARY;
+      index = buildIndex(loaded.sections, { ...tuning, rerank: 0 }, { glossary });
+      indexes.set(set.docs, index);
+    }
+    const questions: EvalQuestion[] = parseQuestions(readFileSync(path.resolve(ROOT, set.questions), 'utf8'));
+    for (const question of questions) {
+      if (!question.answerable) continue;
+      // The lexical order: the index is built with the re-ranker off.
+      const result = search(index, question.question, { limit: DEPTH });
+      const view = questionView(index, question.question, analyzeQuery(index, question.question));
+      const rows = rerankFeatures(view, result.results);
+      collected.push({
+        set: set.name,
+        rows,
+        gold: result.results.map((hit) => isGold(question, { doc: hit.section.doc, heading: hit.section.heading })),
+      });
+    }
   }
-  const questions: EvalQuestion[] = parseQuestions(readFileSync(path.resolve(ROOT, set.questions), 'utf8'));
-  for (const question of questions) {
-    if (!question.answerable) continue;
-    // The lexical order: the index is built with the re-ranker off.
-    const result = search(index, question.question, { limit: DEPTH });
-    const view = questionView(index, question.question, analyzeQuery(index, question.question));
-    const rows = rerankFeatures(view, result.results);
-    items.push({
-      set: set.name,
-      rows,
-      gold: result.results.map((hit) => isGold(question, { doc: hit.section.doc, heading: hit.section.heading })),
-    });
-  }
+  return collected;
 }
+
+// Measured on the default engine's lists; trained on them too unless --train-tuning names another engine.
+const items = await collect({});
+const trainItems = values['train-tuning'] ? await collect(parseTuning(values['train-tuning'])) : items;
 
 type Mask = boolean[];
 
@@ -183,17 +196,20 @@ lines.push('');
 const base = folds.map((fold) => measure(items.filter((i) => fold.held.includes(i.set)), undefined, DEPTH));
 lines.push(`| config | ${folds.map((f) => f.name).join(' | ')} | Σ hit@3 Δ | Σ hit@1 Δ |`);
 lines.push(`| engine | ${base.map(format).join(' | ')} | 0 | 0 |`);
+// The committed weights were fitted on every tuning set: in-sample on each fold, so a bar held-out figures
+// should not be expected to clear by much.
+const committed = folds.map((fold) => measure(items.filter((i) => fold.held.includes(i.set)), [...RERANK_WEIGHTS], RERANK_DEPTH));
+const delta = (results: Figures[], key: 'hit1' | 'hit3') => results.reduce((sum, r, at) => sum + r[key] - base[at]![key], 0);
+lines.push(`| committed weights (in-sample) | ${committed.map(format).join(' | ')} | ${delta(committed, 'hit3')} | ${delta(committed, 'hit1')} |`);
 for (const [group, names] of !values['no-grid'] ? Object.entries(GROUPS).filter(([name]) => !chosen || chosen.includes(name)) : []) {
   const mask = RERANK_FEATURES.map((name) => names.includes(name));
   for (const lambda of values.lambdas.split(',').map(Number)) {
     for (const k of values.depths.split(',').map(Number)) {
       const results = folds.map((fold) => {
-        const weights = train(items.filter((i) => fold.trainOn(i.set)), mask, lambda, k);
+        const weights = train(trainItems.filter((i) => fold.trainOn(i.set)), mask, lambda, k);
         return measure(items.filter((i) => fold.held.includes(i.set)), weights, k);
       });
-      const d3 = results.reduce((sum, r, at) => sum + r.hit3 - base[at]!.hit3, 0);
-      const d1 = results.reduce((sum, r, at) => sum + r.hit1 - base[at]!.hit1, 0);
-      lines.push(`| ${group} λ${lambda} K${k} | ${results.map(format).join(' | ')} | ${d3} | ${d1} |`);
+      lines.push(`| ${group} λ${lambda} K${k} | ${results.map(format).join(' | ')} | ${delta(results, 'hit3')} | ${delta(results, 'hit1')} |`);
     }
   }
   process.stderr.write(`${group} done\n`);
@@ -204,11 +220,12 @@ if (values.fit) {
   const lambda = Number(values.lambda);
   const depth = Number(values.depth);
   const mask = RERANK_FEATURES.map(() => true);
-  const weights = train(items, mask, lambda, depth).map((w) => Number(w.toFixed(4)));
+  const weights = train(trainItems, mask, lambda, depth).map((w) => Number(w.toFixed(4)));
   const named = RERANK_FEATURES.map((name, f) => `  ${weights[f]}, // ${name}`).join('\n');
   writeFileSync(
     path.join(ROOT, 'src/faq/engine/rerank-weights.ts'),
-    `// Written by \`npx tsx scripts/faq-train-rerank.ts --fit --no-grid --lambda ${values.lambda} --depth ${values.depth}\`:\n` +
+    `// Written by \`npx tsx scripts/faq-train-rerank.ts --fit --no-grid --lambda ${values.lambda} --depth ${values.depth}` +
+      `${values['train-tuning'] ? ` --train-tuning '${values['train-tuning']}'` : ''}\`:\n` +
       '// pairwise logistic regression on the answerable questions of the six tuning sets. Do not edit by hand.\n\n' +
       `/** Candidates the re-ranker reorders (the engine's top N). */\nexport const RERANK_DEPTH = ${depth};\n\n` +
       `/** One weight per feature, in RERANK_FEATURES order (rerank.ts). */\nexport const RERANK_WEIGHTS: readonly number[] = [\n${named}\n];\n`,
