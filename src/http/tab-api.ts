@@ -240,6 +240,17 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       },
     },
     {
+      // Aggregate figures, as the overview's: staff see them too.
+      method: 'GET',
+      path: '/api/tab/issue-flow',
+      permission: 'adoption.view',
+      handle: async (ctx) => {
+        const q = z.object({ weeks: intParam(2, 52, 0) }).safeParse(queryObject(ctx.query));
+        if (!q.success) return bad(firstProblem(q.error));
+        return ok(await d.adoption.issueFlow(q.data.weeks || undefined));
+      },
+    },
+    {
       method: 'GET',
       path: '/api/tab/issues',
       permission: 'issues.readOwn',

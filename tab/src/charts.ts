@@ -124,6 +124,12 @@ export function barChart(id: string, title: string, labels: string[], series: Se
   return figure(id, title, `${labels.length} weeks; latest: ${series.map((s) => `${s.label} ${num(s.values.at(-1) ?? null)}`).join(', ')}.`, 'bar', labels, series, true);
 }
 
+/** Counts by the values of one dimension (categories, sites), not by week: the label names each value's counts. */
+export function groupedBarChart(id: string, title: string, labels: string[], series: Series[]): HTMLElement {
+  const summary = labels.map((l, i) => `${l}: ${series.map((s) => `${s.label.toLowerCase()} ${num(s.values[i] ?? null)}`).join(', ')}`).join('; ');
+  return figure(id, title, `${summary}.`, 'bar', labels, series, true);
+}
+
 export function donutChart(id: string, title: string, parts: Record<string, number>): HTMLElement {
   const entries = Object.entries(parts).sort((a, b) => b[1] - a[1]);
   const summary = entries.map(([k, v]) => `${k} ${v}`).join(', ');

@@ -524,6 +524,32 @@ describe('the tab in Chromium', () => {
     expect(sent).toEqual([]);
   });
 
+  it('shows on the Issues view the issues opened and resolved in the charted weeks by category, site and priority, with the figures as a table', async () => {
+    const reporter = { person: { id: USERS.staff.aadObjectId, name: USERS.staff.name }, reporter: { id: USERS.staff.aadObjectId, name: USERS.staff.name, conversationKey: USERS.staff.aadObjectId }, role: 'staff' as const };
+    const champion = { person: { id: USERS.champion.aadObjectId, name: USERS.champion.name }, reporter: { id: USERS.champion.aadObjectId, name: USERS.champion.name }, role: 'champion' as const };
+    clock.set('2027-09-06T09:00:00Z'); // a week of its own, long after the other tests' issues
+    const refs: string[] = [];
+    for (const [i, category] of ['Access / login', 'Access / login', 'Access / login', 'Reports'].entries()) {
+      const r = await app.issues.report(reporter, { title: `Cannot sign in ${i}`, description: 'Locked out.', location: 'Login', category, severity: 'slows', site: 'Kasama' }, { requestKey: `flow-${i}`, checkSimilar: false });
+      if (r.kind !== 'logged') throw new Error(r.kind);
+      refs.push(r.issue.ref);
+    }
+    clock.advance(3_600_000);
+    expect((await app.issues.triage(champion, 'status', { ref: refs[0]!, version: 1, status: 'resolved' }, 'flow-resolve')).kind).not.toBe('message');
+    await app.adoption.rollup.run();
+
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    await page.getByRole('heading', { name: 'Opened and resolved, by category, site and priority' }).waitFor();
+    const row = (chart: string, name: string) =>
+      page.locator(`figure[data-chart="${chart}"] tbody tr`, { has: page.locator('th', { hasText: new RegExp(`^${name}$`) }) }).locator('td').allTextContents();
+    expect(await row('chart-flow-category', 'Access / login')).toEqual(['3', '1']); // opened, resolved
+    expect(await row('chart-flow-category', 'Reports')).toEqual(['1', '0']);
+    expect(await row('chart-flow-site', 'Kasama')).toEqual(['4', '1']);
+    // The chart itself says it to a screen reader.
+    expect(await page.locator('#chart-flow-category').getAttribute('aria-label')).toContain('Access / login: opened 3, resolved 1');
+  });
+
   it('serves only the tab’s own files', async () => {
     expect((await fetch(`${app.url}/tab/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/tab/nothing.html`)).status).toBe(404);
