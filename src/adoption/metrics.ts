@@ -60,6 +60,8 @@ export interface WeekPoint {
   medianHoursToTriage: number | null;
   medianDaysToResolve: number | null;
   slaBreaches: number;
+  /** The week under way: its figures are partial (the charts label it "so far"). */
+  soFar?: true;
 }
 
 export interface IssuesNow {

@@ -120,7 +120,7 @@ export class AdoptionService {
     ]);
     const points = withEmptyWeeks(rows)
       .filter((w) => w.week <= last)
-      .map(weekPoint);
+      .map((w) => (w.week === thisWeek && !through ? { ...weekPoint(w), soFar: true as const } : weekPoint(w)));
     const whole = through ? points : points.filter((p) => p.week < thisWeek);
     // The backlog as last seen, whichever week is shown.
     const latestOpen = [...rows].reverse().find((w) => w.open)?.open ?? null;

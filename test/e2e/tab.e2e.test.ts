@@ -438,13 +438,17 @@ describe('the tab in Chromium', () => {
     const figures = page.locator('figure[data-chart="chart-activity"]');
     await figures.waitFor();
     // A week's row of a chart's data table, its label as the browser's locale writes it ("8 Mar" or "Mar 8").
-    const row = async (chart: string, day: number) =>
-      page.locator(`figure[data-chart="${chart}"] tbody tr`, { has: page.locator('th', { hasText: new RegExp(`^(${day} Mar|Mar ${day})$`) }) }).locator('td').allTextContents();
+    // The week under way (the clock is on 16 March) is labelled as partial: "15 Mar (so far)".
+    const row = async (chart: string, day: number, soFar = false) =>
+      page.locator(`figure[data-chart="${chart}"] tbody tr`, { has: page.locator('th', { hasText: new RegExp(`^(${day} Mar|Mar ${day})${soFar ? ' \\(so far\\)' : ''}$`) }) }).locator('td').allTextContents();
     expect(await row('chart-activity', 1)).toEqual(['1', '1']);
     expect(await row('chart-activity', 8)).toEqual(['0', '0']); // active users, questions asked
-    expect(await row('chart-activity', 15)).toEqual(['1', '1']);
+    expect(await row('chart-activity', 15, true)).toEqual(['1', '1']);
     expect(await row('chart-answers', 8)).toEqual(['—', '—']); // no questions: no share, not 0 %
-    expect(await row('chart-answers', 15)).toEqual(['100', '—']);
+    expect(await row('chart-answers', 15, true)).toEqual(['100', '—']);
+    const weeks = await page.locator('figure[data-chart="chart-activity"] tbody th').allTextContents();
+    expect(weeks.filter((w) => w.endsWith('(so far)'))).toEqual([weeks.at(-1)]);
+    expect(await page.locator('#chart-activity').getAttribute('aria-label')).toMatch(/Latest week, (15 Mar|Mar 15) \(so far\): Active users 1, Questions asked 1\.$/);
     // And the line is broken there: no stroke of the series' colour half-way between the two weeks' points.
     const crossing = await page.evaluate(() => {
       const canvas = document.getElementById('chart-answers') as HTMLCanvasElement;
