@@ -145,8 +145,8 @@ export class AdoptionService {
   }
 
   /** Issues opened and resolved over the charted weeks (the week under way so far), by category, site and priority. */
-  async issueFlow(weeks = this.d.weeks): Promise<IssueFlow> {
-    const range = this.weekRange(weeks);
+  async issueFlow(): Promise<IssueFlow> {
+    const range = this.weekRange();
     return issueFlow(await this.d.aggregates.weeks(range.from, range.to), range.from, range.to);
   }
 

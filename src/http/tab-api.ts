@@ -240,15 +240,11 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       },
     },
     {
-      // Aggregate figures, as the overview's: staff see them too.
+      // Aggregate figures over the overview's weeks: staff see them too, as they see the overview.
       method: 'GET',
       path: '/api/tab/issue-flow',
       permission: 'adoption.view',
-      handle: async (ctx) => {
-        const q = z.object({ weeks: intParam(2, 52, 0) }).safeParse(queryObject(ctx.query));
-        if (!q.success) return bad(firstProblem(q.error));
-        return ok(await d.adoption.issueFlow(q.data.weeks || undefined));
-      },
+      handle: async () => ok(await d.adoption.issueFlow()),
     },
     {
       method: 'GET',

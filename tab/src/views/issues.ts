@@ -3,7 +3,7 @@ import { sortedOnlyNote } from '../../../src/issues/order.js';
 import { ApiError, call, problem } from '../api.js';
 import { groupedBarChart } from '../charts.js';
 import { announce, failure, h, fill } from '../dom.js';
-import { day, when } from '../format.js';
+import { day, num, when } from '../format.js';
 import type { CommentPage, FlowLine, IssueComment, IssueDetail, IssueFlow, IssueList, IssueSummary, Me, Person, Status } from '../types.js';
 
 /**
@@ -81,7 +81,7 @@ async function flowPanel(panel: HTMLElement): Promise<void> {
   const other = (what: string) => (l: FlowLine) => (l.others ? `Other (${l.others} ${what})` : l.name);
   fill(panel,
     h('h2', { id: 'flow-h' }, 'Opened and resolved, by category, site and priority'),
-    h('p', { className: 'hint' }, `Weeks of ${day(flow.range.from)} to ${day(flow.range.to)}, this week so far: ${flow.opened} opened, ${flow.resolved} resolved.`),
+    h('p', { className: 'hint' }, `From ${day(flow.range.from)} to ${day(flow.range.to)} (this week so far): ${num(flow.opened)} opened, ${num(flow.resolved)} resolved.`),
     flow.opened || flow.resolved
       ? [
           flowChart('chart-flow-category', 'By category', flow.byCategory, other('categories')),
