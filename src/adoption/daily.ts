@@ -111,7 +111,7 @@ const GAP_THRESHOLD = 0.5;
 const bump = (c: Counts, key: string, n = 1) => {
   c[key] = (c[key] ?? 0) + n;
 };
-const addCounts = (into: Counts, from: Counts) => {
+export const addCounts = (into: Counts, from: Counts) => {
   for (const [k, v] of Object.entries(from)) bump(into, k, v);
 };
 

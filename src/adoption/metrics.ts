@@ -60,6 +60,8 @@ export interface WeekPoint {
   medianHoursToTriage: number | null;
   medianDaysToResolve: number | null;
   slaBreaches: number;
+  /** The week under way: its figures are partial (the charts label it "so far"). */
+  soFar?: true;
 }
 
 export interface IssuesNow {
@@ -71,6 +73,26 @@ export interface IssuesNow {
   bySite: Record<string, number>;
   byPriority: Record<string, number>;
   byStatus: Record<string, number>;
+}
+
+/** Issues opened and resolved in a range, for one value of a dimension (a category, a site, a priority). */
+export interface FlowLine {
+  name: string;
+  opened: number;
+  resolved: number;
+  /** A line folding the values past the list's length: how many values it holds ("Other (4)"). */
+  others?: number;
+}
+
+/** Issues opened and resolved over the charted weeks, by category, site and priority (from the week rows). */
+export interface IssueFlow {
+  /** The weeks' first Monday and the last week's Sunday (the week under way is counted so far). */
+  range: DayRange;
+  opened: number;
+  resolved: number;
+  byCategory: FlowLine[];
+  bySite: FlowLine[];
+  byPriority: FlowLine[];
 }
 
 export interface PanelFlags {

@@ -9,10 +9,12 @@ import type { MeasuresWrite } from './measures-file.js';
 import {
   type AdoptionProviders,
   type DayRange,
+  type IssueFlow,
   type Overview,
   panelFlags,
   type QuestionsPanel,
 } from './metrics.js';
+import { issueFlow } from './issue-flow.js';
 import { measureStatus, weekPoint, withEmptyWeeks } from './overview.js';
 import type { AdoptionCaller } from './pulse-service.js';
 import type { AggregateStore, StateStore } from './store.js';
@@ -118,7 +120,7 @@ export class AdoptionService {
     ]);
     const points = withEmptyWeeks(rows)
       .filter((w) => w.week <= last)
-      .map(weekPoint);
+      .map((w) => (w.week === thisWeek && !through ? { ...weekPoint(w), soFar: true as const } : weekPoint(w)));
     const whole = through ? points : points.filter((p) => p.week < thisWeek);
     // The backlog as last seen, whichever week is shown.
     const latestOpen = [...rows].reverse().find((w) => w.open)?.open ?? null;
@@ -140,6 +142,12 @@ export class AdoptionService {
         : null,
       panels: panelFlags(this.d.providers),
     };
+  }
+
+  /** Issues opened and resolved over the charted weeks (the week under way so far), by category, site and priority. */
+  async issueFlow(): Promise<IssueFlow> {
+    const range = this.weekRange();
+    return issueFlow(await this.d.aggregates.weeks(range.from, range.to), range.from, range.to);
   }
 
   /** The oldest open issues, as the last roll-up saw them (the digest lists them). */

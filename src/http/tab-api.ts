@@ -240,6 +240,13 @@ export function tabRoutes(d: TabApiDeps): TabRoute[] {
       },
     },
     {
+      // Aggregate figures over the overview's weeks: staff see them too, as they see the overview.
+      method: 'GET',
+      path: '/api/tab/issue-flow',
+      permission: 'adoption.view',
+      handle: async () => ok(await d.adoption.issueFlow()),
+    },
+    {
       method: 'GET',
       path: '/api/tab/issues',
       permission: 'issues.readOwn',

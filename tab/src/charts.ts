@@ -117,11 +117,18 @@ function figure(id: string, title: string, summary: string, kind: 'line' | 'bar'
 /** `counts`: whole numbers only on the axis (people, questions, issues). */
 export function lineChart(id: string, title: string, labels: string[], series: Series[], counts = false): HTMLElement {
   const last = series.map((s) => `${s.label} ${num(s.values.at(-1) ?? null)}`).join(', ');
-  return figure(id, title, `Latest week: ${last}.`, 'line', labels, series, counts);
+  // The label names the week, so a screen reader hears "(so far)" on the week under way as the axis shows it.
+  return figure(id, title, `Latest week, ${labels.at(-1) ?? ''}: ${last}.`, 'line', labels, series, counts);
 }
 
 export function barChart(id: string, title: string, labels: string[], series: Series[]): HTMLElement {
-  return figure(id, title, `${labels.length} weeks; latest: ${series.map((s) => `${s.label} ${num(s.values.at(-1) ?? null)}`).join(', ')}.`, 'bar', labels, series, true);
+  return figure(id, title, `${labels.length} weeks; latest, ${labels.at(-1) ?? ''}: ${series.map((s) => `${s.label} ${num(s.values.at(-1) ?? null)}`).join(', ')}.`, 'bar', labels, series, true);
+}
+
+/** Counts by the values of one dimension (categories, sites), not by week: the label names each value's counts. */
+export function groupedBarChart(id: string, title: string, labels: string[], series: Series[]): HTMLElement {
+  const summary = labels.map((l, i) => `${l}: ${series.map((s) => `${s.label.toLowerCase()} ${num(s.values[i] ?? null)}`).join(', ')}`).join('; ');
+  return figure(id, title, `${summary}.`, 'bar', labels, series, true);
 }
 
 export function donutChart(id: string, title: string, parts: Record<string, number>): HTMLElement {

@@ -1,6 +1,8 @@
 /** The API's shapes, from the server's own types (types only: nothing of the server is bundled). */
 export type {
   CommunicationsMetrics,
+  FlowLine,
+  IssueFlow,
   MeasureStatus,
   OfficeHoursMetrics,
   Overview,

@@ -102,6 +102,8 @@ describe('the adoption roll-up', () => {
     });
     const weeks = (await adoption.overview()).weeks;
     expect(weeks.map((p) => p.week)).toEqual(['2027-01-04', '2027-01-11', '2027-01-18']);
+    // Only the week under way (21 January is in the week of the 18th) is marked as partial.
+    expect(weeks.map((p) => p.soFar ?? false)).toEqual([false, false, true]);
     // A count of nothing is 0; a share or a median of nothing is no figure (null, drawn as a gap), not 0 %.
     expect(weeks[1]).toEqual({
       week: '2027-01-11',

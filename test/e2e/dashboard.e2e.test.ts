@@ -149,7 +149,7 @@ describe('the adoption dashboard', () => {
     await page.keyboard.press('ArrowRight');
     await page.getByRole('tab', { name: 'Issues', selected: true }).waitFor();
     await page.getByRole('heading', { name: 'Triage board' }).waitFor();
-    await page.getByLabel('Category').selectOption('Reports');
+    await page.getByRole('combobox', { name: 'Category' }).selectOption('Reports');
     await page.getByRole('button', { name: 'Show issues' }).click();
     // The unfiltered list already holds the row: wait for the filtered one to replace it.
     await expect.poll(() => page.locator('table.issues tbody tr').count(), { timeout: 10_000 }).toBe(1);

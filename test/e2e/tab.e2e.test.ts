@@ -438,13 +438,17 @@ describe('the tab in Chromium', () => {
     const figures = page.locator('figure[data-chart="chart-activity"]');
     await figures.waitFor();
     // A week's row of a chart's data table, its label as the browser's locale writes it ("8 Mar" or "Mar 8").
-    const row = async (chart: string, day: number) =>
-      page.locator(`figure[data-chart="${chart}"] tbody tr`, { has: page.locator('th', { hasText: new RegExp(`^(${day} Mar|Mar ${day})$`) }) }).locator('td').allTextContents();
+    // The week under way (the clock is on 16 March) is labelled as partial: "15 Mar (so far)".
+    const row = async (chart: string, day: number, soFar = false) =>
+      page.locator(`figure[data-chart="${chart}"] tbody tr`, { has: page.locator('th', { hasText: new RegExp(`^(${day} Mar|Mar ${day})${soFar ? ' \\(so far\\)' : ''}$`) }) }).locator('td').allTextContents();
     expect(await row('chart-activity', 1)).toEqual(['1', '1']);
     expect(await row('chart-activity', 8)).toEqual(['0', '0']); // active users, questions asked
-    expect(await row('chart-activity', 15)).toEqual(['1', '1']);
+    expect(await row('chart-activity', 15, true)).toEqual(['1', '1']);
     expect(await row('chart-answers', 8)).toEqual(['—', '—']); // no questions: no share, not 0 %
-    expect(await row('chart-answers', 15)).toEqual(['100', '—']);
+    expect(await row('chart-answers', 15, true)).toEqual(['100', '—']);
+    const weeks = await page.locator('figure[data-chart="chart-activity"] tbody th').allTextContents();
+    expect(weeks.filter((w) => w.endsWith('(so far)'))).toEqual([weeks.at(-1)]);
+    expect(await page.locator('#chart-activity').getAttribute('aria-label')).toMatch(/Latest week, (15 Mar|Mar 15) \(so far\): Active users 1, Questions asked 1\.$/);
     // And the line is broken there: no stroke of the series' colour half-way between the two weeks' points.
     const crossing = await page.evaluate(() => {
       const canvas = document.getElementById('chart-answers') as HTMLCanvasElement;
@@ -522,6 +526,32 @@ describe('the tab in Chromium', () => {
     const status = page.getByRole('status');
     await status.filter({ hasText: 'The file is 1,221 KB; the limit is 1,024 KB: split it into files of at most 10,000 figures, or check that it is the right file.' }).waitFor({ timeout: 5_000 });
     expect(sent).toEqual([]);
+  });
+
+  it('shows on the Issues view the issues opened and resolved in the charted weeks by category, site and priority, with the figures as a table', async () => {
+    const reporter = { person: { id: USERS.staff.aadObjectId, name: USERS.staff.name }, reporter: { id: USERS.staff.aadObjectId, name: USERS.staff.name, conversationKey: USERS.staff.aadObjectId }, role: 'staff' as const };
+    const champion = { person: { id: USERS.champion.aadObjectId, name: USERS.champion.name }, reporter: { id: USERS.champion.aadObjectId, name: USERS.champion.name }, role: 'champion' as const };
+    clock.set('2027-09-06T09:00:00Z'); // a week of its own, long after the other tests' issues
+    const refs: string[] = [];
+    for (const [i, category] of ['Access / login', 'Access / login', 'Access / login', 'Reports'].entries()) {
+      const r = await app.issues.report(reporter, { title: `Cannot sign in ${i}`, description: 'Locked out.', location: 'Login', category, severity: 'slows', site: 'Kasama' }, { requestKey: `flow-${i}`, checkSimilar: false });
+      if (r.kind !== 'logged') throw new Error(r.kind);
+      refs.push(r.issue.ref);
+    }
+    clock.advance(3_600_000);
+    expect((await app.issues.triage(champion, 'status', { ref: refs[0]!, version: 1, status: 'resolved' }, 'flow-resolve')).kind).not.toBe('message');
+    await app.adoption.rollup.run();
+
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/index.html?demoUser=${USERS.champion.aadObjectId}#issues`);
+    await page.getByRole('heading', { name: 'Opened and resolved, by category, site and priority' }).waitFor();
+    const row = (chart: string, name: string) =>
+      page.locator(`figure[data-chart="${chart}"] tbody tr`, { has: page.locator('th', { hasText: new RegExp(`^${name}$`) }) }).locator('td').allTextContents();
+    expect(await row('chart-flow-category', 'Access / login')).toEqual(['3', '1']); // opened, resolved
+    expect(await row('chart-flow-category', 'Reports')).toEqual(['1', '0']);
+    expect(await row('chart-flow-site', 'Kasama')).toEqual(['4', '1']);
+    // The chart itself says it to a screen reader.
+    expect(await page.locator('#chart-flow-category').getAttribute('aria-label')).toContain('Access / login: opened 3, resolved 1');
   });
 
   it('serves only the tab’s own files', async () => {

@@ -34,6 +34,7 @@ async function samples(): Promise<Record<string, { path: string; body?: unknown 
   return {
     'GET /api/tab/me': { path: '/api/tab/me' },
     'GET /api/tab/overview': { path: '/api/tab/overview' },
+    'GET /api/tab/issue-flow': { path: '/api/tab/issue-flow' },
     'GET /api/tab/issues': { path: '/api/tab/issues?sort=oldest' },
     'GET /api/tab/issues/:ref': { path: `/api/tab/issues/${ref}` },
     'GET /api/tab/issues/:ref/comments': { path: `/api/tab/issues/${ref}/comments` },

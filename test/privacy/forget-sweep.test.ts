@@ -136,7 +136,7 @@ async function tab(u: TestUser, p: string): Promise<string> {
   expect(res.status, p).toBe(200);
   return res.text();
 }
-const TAB_PATHS = ['/api/tab/overview', '/api/tab/issues', '/api/tab/issues?status=new', '/api/tab/champions', '/api/tab/questions?days=30', '/api/tab/pulse', '/api/tab/communications', '/api/tab/officehours'];
+const TAB_PATHS = ['/api/tab/overview', '/api/tab/issue-flow', '/api/tab/issues', '/api/tab/issues?status=new', '/api/tab/champions', '/api/tab/questions?days=30', '/api/tab/pulse', '/api/tab/communications', '/api/tab/officehours'];
 
 /** The names of this app's tables (without the prefix): every table the lists above name must be one of them. */
 async function tableNames(): Promise<string[]> {

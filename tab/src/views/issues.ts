@@ -1,9 +1,10 @@
 import { STATUS_LABEL } from '../../../src/issues/model.js';
 import { sortedOnlyNote } from '../../../src/issues/order.js';
 import { ApiError, call, problem } from '../api.js';
+import { groupedBarChart } from '../charts.js';
 import { announce, failure, h, fill } from '../dom.js';
-import { day, when } from '../format.js';
-import type { CommentPage, IssueComment, IssueDetail, IssueList, IssueSummary, Me, Person, Status } from '../types.js';
+import { day, num, when } from '../format.js';
+import type { CommentPage, FlowLine, IssueComment, IssueDetail, IssueFlow, IssueList, IssueSummary, Me, Person, Status } from '../types.js';
 
 /**
  * Issues: for champions and the rollout team, the triage board (filter, search, sort, page) and an issue's
@@ -55,6 +56,39 @@ function table(items: IssueSummary[], caption: string, open: (ref: string) => vo
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, ...['Ref', 'Title', 'Status', 'Priority', 'Category', 'Site', 'Assignee', 'Logged'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, ...items.map((i) => issueRow(i, open))),
+  );
+}
+
+function flowChart(id: string, title: string, lines: FlowLine[], label: (l: FlowLine) => string): HTMLElement {
+  return groupedBarChart(id, title, lines.map(label), [
+    { label: 'Opened', values: lines.map((l) => l.opened) },
+    { label: 'Resolved', values: lines.map((l) => l.resolved) },
+  ]);
+}
+
+/**
+ * Issues opened and resolved over the charted weeks, by category, site and priority: from the roll-up's week rows,
+ * so it costs the same at 100 issues as at 100,000. The week under way counts so far.
+ */
+async function flowPanel(panel: HTMLElement): Promise<void> {
+  let flow: IssueFlow;
+  try {
+    flow = await call<IssueFlow>('issue-flow');
+  } catch (err) {
+    fill(panel, h('h2', { id: 'flow-h' }, 'Opened and resolved'), failure(problem(err, 'The issues opened and resolved could not be loaded. Try again in a moment.'), () => void flowPanel(panel)));
+    return;
+  }
+  const other = (what: string) => (l: FlowLine) => (l.others ? `Other (${l.others} ${what})` : l.name);
+  fill(panel,
+    h('h2', { id: 'flow-h' }, 'Opened and resolved, by category, site and priority'),
+    h('p', { className: 'hint' }, `From ${day(flow.range.from)} to ${day(flow.range.to)} (this week so far): ${num(flow.opened)} opened, ${num(flow.resolved)} resolved.`),
+    flow.opened || flow.resolved
+      ? [
+          flowChart('chart-flow-category', 'By category', flow.byCategory, other('categories')),
+          flowChart('chart-flow-site', 'By site (most first)', flow.bySite, other('sites')),
+          flowChart('chart-flow-priority', 'By priority', flow.byPriority, (l) => (l.name === 'none' ? 'None' : l.name)),
+        ]
+      : h('p', { className: 'empty' }, 'No issues were opened or resolved in these weeks.'),
   );
 }
 
@@ -259,6 +293,8 @@ export async function issuesView(root: HTMLElement, me: Me, categories: readonly
       )
     : h('p', {}, 'Your issues, newest first. Champions triage them; you hear back in Teams at every step.');
 
-  fill(root, h('section', { className: 'panel', 'aria-labelledby': 'issues-h' }, h('h2', { id: 'issues-h' }, champion ? 'Triage board' : 'My issues'), filters, results), detail);
-  await load();
+  // Aggregate figures: everyone who sees the dashboard sees them, staff too (as on the Overview).
+  const flow = me.can['adoption.view'] ? h('section', { className: 'panel charts flow', 'aria-labelledby': 'flow-h' }) : null;
+  fill(root, h('section', { className: 'panel', 'aria-labelledby': 'issues-h' }, h('h2', { id: 'issues-h' }, champion ? 'Triage board' : 'My issues'), filters, results), detail, flow);
+  await Promise.all([load(), flow ? flowPanel(flow) : null]);
 }

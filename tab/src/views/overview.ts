@@ -160,7 +160,8 @@ function figureForms(overview: Overview, reload: () => void): HTMLElement {
 export async function overviewView(root: HTMLElement, me: Me): Promise<void> {
   const overview = await call<Overview>('overview');
   const weeks = overview.weeks;
-  const labels = weeks.map((w) => shortDay(w.week));
+  // The week under way is charted as it stands (see README): its label says it is partial.
+  const labels = weeks.map((w) => (w.soFar ? `${shortDay(w.week)} (so far)` : shortDay(w.week)));
   const now = overview.issuesNow;
   fill(root, 
     h('p', { className: 'as-of' }, overview.asOf ? `Figures as of ${when(overview.asOf)}.` : 'No figures have been computed yet: they appear after the first roll-up.'),
