@@ -75,6 +75,8 @@ const RETRY_FIRST_MS = 60_000;
 const RETRY_MAX_MS = 30 * 60_000;
 /** Answers come in bursts; the end of a send is looked for this long after the last of a burst. */
 const FINISH_CHECK_MS = 250;
+/** Rows taken back at once after a cancel (each a read, then the outbound path's writes). */
+const WITHDRAW_PARALLEL = 8;
 
 /** How long a send whose audience Teams did not answer waits before its `tries`th read again. */
 export const retryDelayMs = (tries: number): number => Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (tries - 1));
@@ -460,10 +462,11 @@ export class BroadcastRunner {
 
   /**
    * Rows not yet handed over (waiting or held) become `cancelled`; those handed over are withdrawn from the outbound
-   * path: a copy no worker has taken yet (on a backlogged queue, or never queued at all) is never sent and its row
-   * ends cancelled; one sent, or under way, keeps the answer it gets. Returns how many were not handed over.
+   * path after the caller's turn: a copy no worker has taken yet (on a backlogged queue, or never queued at all) is
+   * never sent and its row ends cancelled; one sent, or under way, keeps the answer it gets. Returns how many were not
+   * handed over (`unsent`) and how many handed over are being taken back (`handedOver`).
    */
-  async cancelRemaining(send: Send): Promise<number> {
+  async cancelRemaining(send: Send): Promise<{ unsent: number; handedOver: number }> {
     const rows: (Partial<Delivery> & { key: string })[] = [];
     const handed: Delivery[] = [];
     for await (const r of this.d.deliveries.rows(send.id, ['pending'])) {
@@ -471,15 +474,14 @@ export class BroadcastRunner {
       else if (awaitingAnswer(r, Number.POSITIVE_INFINITY)) handed.push(r);
     }
     await this.d.deliveries.batch(send.id, rows);
-    // The cancel stands either way: a withdrawal storage did not take is done again at the next scheduled pass.
-    await this.withdraw(send, handed).catch((err: unknown) =>
-      this.d.log.warn({ err, sendId: send.id }, 'could not withdraw what was handed over before a cancel; the scheduled job does'),
-    );
+    // Off the turn: a few storage calls per row handed over, and they can be thousands (Teams gives a turn ~15 s).
+    // The cancel stands either way: a withdrawal that stops is done again at the next scheduled pass (idempotent).
+    if (handed.length) this.kick('withdraw after a cancel', () => this.withdraw(send, handed));
     // Nothing more is handed over: its end is looked for as the answers of what was on its way come back (one look
     // now would find those pending, and none would follow until the scheduled pass).
     this.drained.add(send.id);
     this.scheduleFinishCheck(send.id);
-    return rows.length;
+    return { unsent: rows.length, handedOver: handed.length };
   }
 
   /** A send's rows handed over whose answer is not back. */
@@ -489,11 +491,20 @@ export class BroadcastRunner {
     return out;
   }
 
-  /** Takes these rows' messages back (their answers come to onResult: cancelled, or what Teams answered). */
+  /**
+   * Takes these rows' messages back (their answers come to onResult: cancelled, or what Teams answered). Each row is
+   * read again just before: a person forgotten since the rows were listed has no row any more, and taking their
+   * message back would file an outbound row and an index row under their key after their forget reported done.
+   */
   private async withdraw(send: Send, rows: readonly Delivery[]): Promise<void> {
     if (!rows.length) return;
     this.d.log.info({ sendId: send.id, rows: rows.length }, 'withdrawing messages handed over before a cancel');
-    await this.d.outbox.withdraw(rows.map((r) => this.messageFor(send, r, undefined)));
+    await mapLimit(rows, WITHDRAW_PARALLEL, async (listed) => {
+      const r = await this.d.deliveries.get(send.id, listed.key);
+      if (r?.state === 'pending' && r.attempt === listed.attempt && awaitingAnswer(r, Number.POSITIVE_INFINITY)) {
+        await this.d.outbox.withdraw([this.messageFor(send, r, undefined)]);
+      }
+    });
   }
 
   // ---- the scheduled job's care of running sends ------------------------------------------------------

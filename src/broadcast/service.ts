@@ -677,10 +677,12 @@ export class BroadcastService {
     if (!cancelled) {
       return before.status === 'cancelled' ? `"${before.content.title}" was already cancelled.` : `"${before.content.title}" has finished sending; nothing to cancel.`;
     }
-    await this.d.runner.cancelRemaining(cancelled);
-    // Not sent: those not handed over, and those taken back from the outbound path before a worker took them.
-    const t = await this.d.deliveries.tally(sendId);
-    return `Cancelled "${cancelled.content.title}": ${t.byState.cancelled} not sent${t.queued ? `; ${t.queued} already on their way finish` : ''}.`;
+    // The rows handed over are taken back after this turn: the report counts each as its answer comes (cancelled, or
+    // what Teams answered for one already on its way).
+    const { unsent, handedOver } = await this.d.runner.cancelRemaining(cancelled);
+    return `Cancelled "${cancelled.content.title}": ${unsent} not sent${
+      handedOver ? `; ${handedOver} already handed over are being taken back (those already on their way finish)` : ''
+    }.`;
   }
 
   // ---- acknowledgements ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseOutboundKey } from '../../src/broadcast/runner.js';
 import type { OutboundMessage } from '../../src/outbound/message.js';
 import { finished, LEAD, sendingWelcome, settle, TestOutbox } from './support.js';
 
@@ -33,14 +34,37 @@ class NoWithdrawOutbox extends TestOutbox {
   }
 }
 
+/** A queue whose withdrawal waits until released (storage answering slowly, or thousands of rows to take back). */
+class SlowWithdrawOutbox extends TestOutbox {
+  private release: () => void = () => undefined;
+  private readonly gate = new Promise<void>((r) => (this.release = r));
+  open(): void {
+    this.release();
+  }
+  override async withdraw(messages: readonly OutboundMessage[]): Promise<void> {
+    await this.gate;
+    return super.withdraw(messages);
+  }
+}
+
+/** A queue that keeps which keys were taken back. */
+class KeptWithdrawOutbox extends TestOutbox {
+  readonly withdrawnKeys: string[] = [];
+  override async withdraw(messages: readonly OutboundMessage[]): Promise<void> {
+    this.withdrawnKeys.push(...messages.map((m) => m.key));
+    return super.withdraw(messages);
+  }
+}
+
 const broadcastDelivered = (f: { outbox: TestOutbox }) => f.outbox.delivered.filter((k) => k.startsWith('broadcast|'));
 
 describe('a cancel while copies are still on a backlogged queue', () => {
   it('sends none of them after the cancel, and reports them as not sent (cancelled)', async () => {
     const { f, send: started } = await sendingWelcome(10, 0);
     expect(f.outbox.broadcastSends().length).toBeGreaterThan(0);
+    const handed = f.outbox.broadcastSends().length;
     const reply = await f.b.service.cancel(LEAD, started.id);
-    expect(reply.text).toContain('10 not sent');
+    expect(reply.text).toContain(`${10 - handed} not sent; ${handed} already handed over are being taken back`);
     await finished(f, started.id);
 
     expect(broadcastDelivered(f)).toEqual([]);
@@ -49,6 +73,43 @@ describe('a cancel while copies are still on a backlogged queue', () => {
     const report = JSON.stringify(f.outbox.requesterCards().at(-1));
     expect(report).toContain('Delivery report (cancelled)');
     expect(report).toContain('"Not sent (cancelled)","value":"10"');
+  });
+
+  it('replies before the withdrawal is done (a turn must answer within seconds); the counts come right as it ends', async () => {
+    const outbox = new SlowWithdrawOutbox();
+    const { f, send: started } = await sendingWelcome(10, 0, { outbox });
+    const handed = f.outbox.broadcastSends().length;
+    expect(handed).toBeGreaterThan(0);
+    const reply = await Promise.race([
+      f.b.service.cancel(LEAD, started.id),
+      new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 2_000)),
+    ]);
+    outbox.open();
+    expect(reply).not.toBe('still waiting');
+    expect(reply !== 'still waiting' && reply.text).toContain(`${10 - handed} not sent; ${handed} already handed over are being taken back`);
+    await finished(f, started.id);
+
+    expect(broadcastDelivered(f)).toEqual([]);
+    expect((await f.b.sends.get(started.id))?.counts).toMatchObject({ sent: 0, failed: 0, cancelled: 10, pending: 0 });
+  });
+
+  it('does not take back the copy of someone forgotten since the cancel listed them: nothing is filed under their key after the forget', async () => {
+    const outbox = new KeptWithdrawOutbox();
+    const { f, send: started } = await sendingWelcome(10, 0, { outbox });
+    const [theirs, other] = f.outbox.broadcastSends();
+    const key = parseOutboundKey(theirs!.key)!.recipient;
+    // Their forget deletes their row right after the cancel listed the rows handed over.
+    const rows = f.b.deliveries.rows.bind(f.b.deliveries);
+    f.b.deliveries.rows = async function* (...args) {
+      yield* rows(...args);
+      f.b.deliveries.rows = rows;
+      await f.b.deliveries.remove(started.id, key);
+    };
+    await f.b.service.cancel(LEAD, started.id);
+    await f.b.runner.idle();
+
+    expect(outbox.withdrawnKeys).toEqual([other!.key]);
+    expect(await f.b.deliveries.get(started.id, key)).toBeUndefined();
   });
 
   it('when the withdrawal fails at the cancel, the next scheduled pass withdraws them: still nobody gets it', async () => {

@@ -333,7 +333,7 @@ describe('cancel mid-send', () => {
       for (let i = 0; i < 200 && held.some((h) => h.waiting() === 0); i++) await new Promise((r) => setTimeout(r, 20));
       const sendId = (await app.broadcast.sends.all()).find((s) => s.messageId === 'crowd')!.id;
       const cancelled = readable(await say(app, USERS.lead, `cancel ${sendId}`, where(USERS.lead)));
-      expect(cancelled).toMatch(/Cancelled "For the crowd": 4 not sent; 2 already on their way finish/);
+      expect(cancelled).toMatch(/Cancelled "For the crowd": 4 not sent; 2 already handed over are being taken back \(those already on their way finish\)/);
     } finally {
       for (const h of held) h.release();
     }
