@@ -69,9 +69,6 @@ export function knownSession(s: Session): KnownSession {
  *   PK 'good'     RK <session id>        → the schedule file's entry of it as last served good (LastGood), for a
  *                                          session whose entry turns bad: every instance, restarted or not, holds
  *                                          it as this. Deleted when the pass sees the session taken out.
- *   PK 'gone'     RK <session id>        → a session held as a likely rename that the rollout team took as removed
- *                                          (`office hours remove`), with the digest of the entry held: should the
- *                                          id come back and go again as another entry, it is held again.
  * Each is one partition read, so every instance sees every change at once; nothing is cached.
  */
 export class ScheduleChanges {
@@ -186,30 +183,14 @@ export class ScheduleChanges {
 
   /** The last good definitions kept of `ids` (sessions whose entry in the file is bad now), by id. */
   async lastGood(ids: readonly string[]): Promise<Map<string, Session>> {
-    const rows = await Promise.all(ids.map((id) => readEntity<Record<string, unknown>>(this.table, 'good', safeKey(id))));
+    // Few at a time: a file gone bad as a whole can hold hundreds.
+    const rows = await mapLimit(ids, 8, (id) => readEntity<Record<string, unknown>>(this.table, 'good', safeKey(id)));
     const out = new Map<string, Session>();
     for (const r of rows) {
       const s = r ? keptSession(r) : undefined;
       if (s) out.set(s.id, s);
     }
     return out;
-  }
-
-  /** Every session kept as last served good (one partition read): for ids gone from the file (a likely rename). */
-  async keptSessions(): Promise<Session[]> {
-    const rows = await collect(this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq 'good'` } }));
-    return rows.map(keptSession).filter((s): s is Session => s !== undefined);
-  }
-
-  /** Sessions the rollout team took as removed while held as a likely rename: id → the digest of the entry held. */
-  async confirmedGone(): Promise<Map<string, string>> {
-    const rows = await collect(this.table.listEntities<{ id: string; digest: string }>({ queryOptions: { filter: odata`PartitionKey eq 'gone'` } }));
-    return new Map(rows.map((r) => [r.id, r.digest]));
-  }
-
-  /** Records that the session held as a likely rename (as `digest`) is removed; no person is kept with it. */
-  async confirmGone(id: string, digest: string): Promise<void> {
-    await this.table.upsertEntity({ partitionKey: 'gone', rowKey: safeKey(id), id, digest, at: this.clock.now().toISOString() }, 'Replace');
   }
 
   /**
