@@ -265,13 +265,22 @@ export class ScheduleChanges {
       if (isPerson(String(r.by ?? ''))) await this.table.updateEntity({ partitionKey: 'change', rowKey: String(r.rowKey), by: stand.id }, 'Merge');
     }
     // The kept copies of the file's sessions name their hosts too (the file itself is the rollout team's to change).
-    for (const r of await this.rowsOf('good')) {
-      const session = keptSession(r);
-      if (!session?.hosts.some((h) => isPerson(h.id))) continue;
-      const hosts = session.hosts.map((h) => (isPerson(h.id) ? { id: stand.id, name: stand.name } : h));
-      const entity = { partitionKey: 'good', rowKey: String(r.rowKey) };
-      putChunks(entity, 'session', { ...session, hosts });
-      await this.table.updateEntity(entity, 'Merge');
+    for (const listed of await this.rowsOf('good')) {
+      if (!keptSession(listed)?.hosts.some((h) => isPerson(h.id))) continue;
+      await retryOnConflict(
+        async (n) => {
+          // Kept again meanwhile (keepGood): read again and decide again.
+          const r = n === 0 ? listed : await readEntity<Record<string, string>>(this.table, 'good', String(listed.rowKey));
+          const session = r ? keptSession(r) : undefined;
+          if (!r || !session?.hosts.some((h) => isPerson(h.id))) return;
+          const hosts = session.hosts.map((h) => (isPerson(h.id) ? { id: stand.id, name: stand.name } : h));
+          const entity = { partitionKey: 'good', rowKey: String(r.rowKey), digest: String(r.digest ?? ''), since: String(r.since ?? '') };
+          putChunks(entity, 'session', { ...session, hosts });
+          // Replace, not Merge: shorter, in fewer columns, it leaves no old `session<k>` column naming them behind.
+          await this.table.updateEntity(entity, 'Replace', { etag: String(r.etag ?? '') });
+        },
+        { what: 'Forgetting a host in the kept schedule' },
+      );
     }
   }
 
