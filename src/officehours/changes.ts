@@ -173,9 +173,23 @@ export class ScheduleChanges {
     actions.push(['upsert', { partitionKey: 'known', rowKey: SETTLED, at }, 'Merge']);
     for (let i = 0; i < actions.length; i += 100) await this.table.submitTransaction(actions.slice(i, i + 100));
     // Taken out (and told so): put back later with a typo, it is not served as this old entry, unannounced.
-    const removed = seen.filter((k) => k.digest === REMOVED);
-    await mapLimit(removed, 8, (k) =>
-      this.table.deleteEntity('good', safeKey(k.id)).catch((err: unknown) => {
+    await this.deleteKept(seen.filter((k) => k.digest === REMOVED).map((k) => safeKey(k.id)));
+  }
+
+  /**
+   * Deletes the kept copies of sessions already taken out (REMOVED), where any are left: one whose delete at settle
+   * failed, or one an instance on an older file kept again. One listing of row keys, then a delete for each found.
+   */
+  async dropKept(ids: readonly string[]): Promise<void> {
+    if (!ids.length) return;
+    const wanted = new Set(ids.map(safeKey));
+    const listed = await collect(this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq 'good'`, select: ['RowKey'] } }));
+    await this.deleteKept(listed.map((r) => String(r.rowKey)).filter((k) => wanted.has(k)));
+  }
+
+  private async deleteKept(rowKeys: readonly string[]): Promise<void> {
+    await mapLimit(rowKeys, 8, (rowKey) =>
+      this.table.deleteEntity('good', rowKey).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       }),
     );

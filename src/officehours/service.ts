@@ -868,6 +868,8 @@ export class OfficeHoursService {
     // One held before the pass ever saw it (held on the first pass, or added to the file held) is recorded as seen, so
     // taking it out later is a removal, told; fixed, it differs from this and is compared as usual. Not touched now.
     for (const id of schedule.onHold) if (!known.sessions.has(id)) seen.push({ id, digest: HELD_DIGEST });
+    // A kept copy left of one already told removed would be served, "back on", should its id come back held.
+    await this.d.changes.dropKept([...known.sessions].filter(([id, k]) => k.digest === REMOVED && !present.has(id)).map(([id]) => id));
     if (!seen.length && known.settled) return 0;
     let told = 0;
     // A notice another instance holds, not yet queued: left unsettled, so the next pass looks again (should that

@@ -718,3 +718,27 @@ describe('keeping the schedule served as last good (Tables)', () => {
     }
   });
 });
+
+describe('a booked session taken out, its kept copy written again by an instance on the older file', () => {
+  const clinic = (start: string) =>
+    `zone: Africa/Lusaka\nsessions:\n  - { id: clinic, title: Clinic, start: "${start}", capacity: 5, joinUrl: "https://teams.microsoft.com/l/clinic" }\n`;
+
+  it('put back later with a bad entry, it is not served from that copy: those told it is cancelled are not told it is back on', async () => {
+    let file = parseScheduleFile(clinic('2026-12-08 14:00'));
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => file, () => sampleRollout, 'schedule') }); // Mon 30 Nov 2026
+    await a.reminders.run(a.clock.now());
+    expect(await a.service.book(mercy, 'clinic|2026-12-08T14:00', '')).toMatchObject({ kind: 'booked' });
+    file = parseScheduleFile('zone: Africa/Lusaka\nsessions: []\n');
+    expect((await a.reminders.run(a.clock.now())).notices).toBe(1);
+    // An instance still on the older file keeps the session again.
+    const older = parseScheduleFile(clinic('2026-12-08 14:00'));
+    const c = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: liveSchedule(() => older, () => sampleRollout, 'schedule') });
+    await c.service.keepServed();
+    await a.reminders.run(a.clock.now());
+    a.outbox.clear();
+    file = parseScheduleFile(clinic('2026-12-08 25:00'));
+    await a.reminders.run(a.clock.now());
+    expect(sentTo(a, mercy)).toEqual([]);
+    expect((await a.service.upcoming(mercy)).offers.map((o) => o.occurrence.id)).not.toContain('clinic|2026-12-08T14:00');
+  });
+});
