@@ -68,8 +68,11 @@ export function knownSession(s: Session): KnownSession {
  *                                          (`removedAt`) for REMOVED_KEEP_DAYS, then the pass's read deletes it.
  *   PK 'good'     RK <session id>        → the schedule file's entry of it as last served good (LastGood), for a
  *                                          session whose entry turns bad: every instance, restarted or not, holds
- *                                          it as this. Deleted when the pass sees the session taken out.
- * Each is one partition read, so every instance sees every change at once; nothing is cached.
+ *                                          it as this. Deleted when the pass sees the session taken out, and by
+ *                                          each pass while one is left of a session already taken out (dropKept).
+ * Each is one partition read, so every instance sees every change at once; nothing is cached here (the service
+ * reads the held sessions' 'good' rows once per schedule built, and again after a pass).
+ * Rows of PK 'gone' (the rename hold's, removed) may be left from an older version: nothing reads them.
  */
 export class ScheduleChanges {
   private constructor(
