@@ -68,11 +68,11 @@ export function knownSession(s: Session): KnownSession {
  *                                          (`removedAt`) for REMOVED_KEEP_DAYS, then the pass's read deletes it.
  *   PK 'good'     RK <session id>        → the schedule file's entry of it as last served good (LastGood), for a
  *                                          session whose entry turns bad: every instance, restarted or not, holds
- *                                          it as this. Deleted when the pass sees the session taken out.
- *   PK 'gone'     RK <session id>        → a session held as a likely rename that the rollout team took as removed
- *                                          (`office hours remove`), with the digest of the entry held: should the
- *                                          id come back and go again as another entry, it is held again.
- * Each is one partition read, so every instance sees every change at once; nothing is cached.
+ *                                          it as this. Deleted when the pass sees the session taken out, and by
+ *                                          each pass while one is left of a session already taken out (dropKept).
+ * Each is one partition read, so every instance sees every change at once; nothing is cached here (the service
+ * reads the held sessions' 'good' rows once per schedule built, and again after a pass).
+ * Rows of PK 'gone' (the rename hold's, removed) may be left from an older version: nothing reads them.
  */
 export class ScheduleChanges {
   private constructor(
@@ -176,9 +176,23 @@ export class ScheduleChanges {
     actions.push(['upsert', { partitionKey: 'known', rowKey: SETTLED, at }, 'Merge']);
     for (let i = 0; i < actions.length; i += 100) await this.table.submitTransaction(actions.slice(i, i + 100));
     // Taken out (and told so): put back later with a typo, it is not served as this old entry, unannounced.
-    const removed = seen.filter((k) => k.digest === REMOVED);
-    await mapLimit(removed, 8, (k) =>
-      this.table.deleteEntity('good', safeKey(k.id)).catch((err: unknown) => {
+    await this.deleteKept(seen.filter((k) => k.digest === REMOVED).map((k) => safeKey(k.id)));
+  }
+
+  /**
+   * Deletes the kept copies of sessions already taken out (REMOVED), where any are left: one whose delete at settle
+   * failed, or one an instance on an older file kept again. One listing of row keys, then a delete for each found.
+   */
+  async dropKept(ids: readonly string[]): Promise<void> {
+    if (!ids.length) return;
+    const wanted = new Set(ids.map(safeKey));
+    const listed = await collect(this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq 'good'`, select: ['RowKey'] } }));
+    await this.deleteKept(listed.map((r) => String(r.rowKey)).filter((k) => wanted.has(k)));
+  }
+
+  private async deleteKept(rowKeys: readonly string[]): Promise<void> {
+    await mapLimit(rowKeys, 8, (rowKey) =>
+      this.table.deleteEntity('good', rowKey).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       }),
     );
@@ -186,30 +200,14 @@ export class ScheduleChanges {
 
   /** The last good definitions kept of `ids` (sessions whose entry in the file is bad now), by id. */
   async lastGood(ids: readonly string[]): Promise<Map<string, Session>> {
-    const rows = await Promise.all(ids.map((id) => readEntity<Record<string, unknown>>(this.table, 'good', safeKey(id))));
+    // Few at a time: a file gone bad as a whole can hold hundreds.
+    const rows = await mapLimit(ids, 8, (id) => readEntity<Record<string, unknown>>(this.table, 'good', safeKey(id)));
     const out = new Map<string, Session>();
     for (const r of rows) {
       const s = r ? keptSession(r) : undefined;
       if (s) out.set(s.id, s);
     }
     return out;
-  }
-
-  /** Every session kept as last served good (one partition read): for ids gone from the file (a likely rename). */
-  async keptSessions(): Promise<Session[]> {
-    const rows = await collect(this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq 'good'` } }));
-    return rows.map(keptSession).filter((s): s is Session => s !== undefined);
-  }
-
-  /** Sessions the rollout team took as removed while held as a likely rename: id → the digest of the entry held. */
-  async confirmedGone(): Promise<Map<string, string>> {
-    const rows = await collect(this.table.listEntities<{ id: string; digest: string }>({ queryOptions: { filter: odata`PartitionKey eq 'gone'` } }));
-    return new Map(rows.map((r) => [r.id, r.digest]));
-  }
-
-  /** Records that the session held as a likely rename (as `digest`) is removed; no person is kept with it. */
-  async confirmGone(id: string, digest: string): Promise<void> {
-    await this.table.upsertEntity({ partitionKey: 'gone', rowKey: safeKey(id), id, digest, at: this.clock.now().toISOString() }, 'Replace');
   }
 
   /**
@@ -284,13 +282,22 @@ export class ScheduleChanges {
       if (isPerson(String(r.by ?? ''))) await this.table.updateEntity({ partitionKey: 'change', rowKey: String(r.rowKey), by: stand.id }, 'Merge');
     }
     // The kept copies of the file's sessions name their hosts too (the file itself is the rollout team's to change).
-    for (const r of await this.rowsOf('good')) {
-      const session = keptSession(r);
-      if (!session?.hosts.some((h) => isPerson(h.id))) continue;
-      const hosts = session.hosts.map((h) => (isPerson(h.id) ? { id: stand.id, name: stand.name } : h));
-      const entity = { partitionKey: 'good', rowKey: String(r.rowKey) };
-      putChunks(entity, 'session', { ...session, hosts });
-      await this.table.updateEntity(entity, 'Merge');
+    for (const listed of await this.rowsOf('good')) {
+      if (!keptSession(listed)?.hosts.some((h) => isPerson(h.id))) continue;
+      await retryOnConflict(
+        async (n) => {
+          // Kept again meanwhile (keepGood): read again and decide again.
+          const r = n === 0 ? listed : await readEntity<Record<string, string>>(this.table, 'good', String(listed.rowKey));
+          const session = r ? keptSession(r) : undefined;
+          if (!r || !session?.hosts.some((h) => isPerson(h.id))) return;
+          const hosts = session.hosts.map((h) => (isPerson(h.id) ? { id: stand.id, name: stand.name } : h));
+          const entity = { partitionKey: 'good', rowKey: String(r.rowKey), digest: String(r.digest ?? ''), since: String(r.since ?? '') };
+          putChunks(entity, 'session', { ...session, hosts });
+          // Replace, not Merge: shorter, in fewer columns, it leaves no old `session<k>` column naming them behind.
+          await this.table.updateEntity(entity, 'Replace', { etag: String(r.etag ?? '') });
+        },
+        { what: 'Forgetting a host in the kept schedule' },
+      );
     }
   }
 

@@ -127,6 +127,8 @@ export class OfficeHoursReminders {
 
   /** One pass: reminders and agendas now due, then notices of changes. Returns what it sent, for the log. */
   async run(now: Date): Promise<{ reminders: number; agendas: number; notices: number }> {
+    // The pass, not a person's turn, waits for the served sessions to be kept.
+    await this.d.service.keepServed();
     const schedule = await this.d.service.current();
     const lead = Math.max(...Object.values(this.d.leads)) * 60_000;
     let reminders = 0;

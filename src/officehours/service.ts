@@ -220,8 +220,8 @@ export class OfficeHoursService {
   private readonly goodSince = new Map<string, { digest: string; since: string }>();
   /** The file's schedule whose good sessions were kept (keepLastGood), or are being. */
   private kept?: { schedule: Schedule; done: Promise<void> };
-  /** The file's schedule looked at for likely renames (renamedAway), and the sessions it holds for them. */
-  private renames?: { schedule: Schedule; held: Promise<Session[]> };
+  /** The built schedule whose held sessions' kept entries were read (keptOf), and what was read. */
+  private keptRead?: { schedule: Schedule; kept: Promise<Map<string, Session>> };
 
   constructor(private readonly d: OfficeHoursDeps) {}
 
@@ -248,90 +248,51 @@ export class OfficeHoursService {
   /**
    * The schedule file's sessions, a held one (its entry bad now) served as it was last kept good by any instance
    * (ScheduleChanges.keepGood): an instance started while the entry is bad, or one that never read it good, serves it
-   * as the others do, not as unknown. Only held sessions cost a read; the good ones are kept once per schedule built.
+   * as the others do, not as unknown. The held ones' kept entries are read once per schedule built (and again after a
+   * pass, which may have changed them): not on every turn.
    */
   private async fileSchedule(): Promise<Schedule> {
     const file = this.d.schedule();
-    // Not kept (storage busy): served all the same; the next call tries again, and a held one is as last kept.
-    await this.keepLastGood(file).catch((err: unknown) => this.d.warn?.({ err }, 'could not keep the schedule file\'s sessions as served'));
-    const renamed = await this.heldAsRenamed(file);
-    const built = renamed.length ? { ...file, sessions: [...file.sessions, ...renamed], heldAsWas: [...file.heldAsWas, ...renamed.map((s) => s.id)] } : file;
-    const held = [...built.heldAsWas, ...built.onHold];
-    if (!held.length) return built;
-    const kept = await this.d.changes.lastGood(held);
-    if (!kept.size) return built;
-    const onHoldCourses = { ...built.onHoldCourses };
+    // Kept by the scheduler's pass (keepServed), which waits for it; a turn only starts it, never waits on its writes.
+    void this.keepOrWarn(file);
+    const held = [...file.heldAsWas, ...file.onHold];
+    if (!held.length) return file;
+    const kept = await this.keptOf(file, held);
+    if (!kept.size) return file;
+    const onHoldCourses = { ...file.onHoldCourses };
     for (const id of kept.keys()) delete onHoldCourses[id];
     return {
-      ...built,
-      sessions: [...built.sessions.filter((s) => !kept.has(s.id)), ...[...kept.values()]],
-      heldAsWas: [...built.heldAsWas, ...built.onHold.filter((id) => kept.has(id))],
-      onHold: built.onHold.filter((id) => !kept.has(id)),
+      ...file,
+      sessions: [...file.sessions.filter((s) => !kept.has(s.id)), ...[...kept.values()]],
+      heldAsWas: [...file.heldAsWas, ...file.onHold.filter((id) => kept.has(id))],
+      onHold: file.onHold.filter((id) => !kept.has(id)),
       onHoldCourses,
     };
   }
 
-  /** renamedAway, less those the rollout team took as removed since (read each time: another instance may have). */
-  private async heldAsRenamed(schedule: Schedule): Promise<Session[]> {
-    const held = await this.renamedAway(schedule);
-    if (!held.length) return held;
-    const gone = await this.d.changes.confirmedGone();
-    return held.filter((s) => gone.get(s.id) !== knownSession(s).digest);
-  }
-
-  /**
-   * `office hours remove <session id>`: a session held as a likely rename (its id gone from the file, one alike under
-   * another) taken as removed, as the rollout team says it is: those booked are told it is cancelled at the next pass.
-   */
-  async confirmRemoved(viewer: Viewer, args: string): Promise<string> {
-    if (!allows(viewer.role, 'officehours.manage')) return 'That is for the rollout team only.';
-    const id = args.trim();
-    const held = await this.heldAsRenamed(this.d.schedule());
-    const session = held.find((s) => s.id === id);
-    if (!session) {
-      const names = held.map((s) => s.id).join(', ');
-      return `No session is held as a likely rename under "${oneLine(id).slice(0, 60)}"${names ? `; held now: ${names}` : ''}. Nothing was changed.`;
-    }
-    await this.d.changes.confirmGone(id, knownSession(session).digest);
-    return `${id} is taken as removed: those booked on it are told it is cancelled within a few minutes, and can book the session that replaced it.`;
-  }
-
-  /**
-   * Sessions whose id is gone from the file while people are booked ahead on them, with another of the same title and
-   * times in the file under another id: a typo in the id, most likely. Taken as removed, everyone booked would be told
-   * it is cancelled; so each is held as last kept (served to those booked, no new seat) and named to the rollout team,
-   * until the id is put back, the look-alike changes or goes, the rollout team takes it as removed (`office hours
-   * remove`), or nobody booked on it is left ahead. Looked at once per schedule built; a failed look is tried again.
-   */
-  private renamedAway(schedule: Schedule): Promise<Session[]> {
-    if (this.renames?.schedule === schedule) return this.renames.held;
-    const held = (async () => {
-      const present = new Set([...schedule.sessions.map((s) => s.id), ...schedule.onHold]);
-      const same = (a: Session, b: Session) =>
-        a.title === b.title && a.start === b.start && a.rule === b.rule && a.zone === b.zone && a.minutes === b.minutes && a.kind === b.kind;
-      const gone = (await this.d.changes.keptSessions()).flatMap((old) => {
-        const twin = present.has(old.id) ? undefined : schedule.sessions.find((s) => s.id !== old.id && same(s, old));
-        return twin ? [{ old, twin }] : [];
-      });
-      const now = this.d.clock.now();
-      const until = new Date(bookableUntil(now).getTime() + MOVE_LIMIT_DAYS * DAY_MS);
-      const out: Session[] = [];
-      for (const { old, twin } of gone) {
-        const booked = await this.d.bookings.bookedBetween(now, until, [old.id]);
-        if (!booked.length) continue;
-        out.push(old);
-        this.d.warn?.(
-          { sessionId: old.id, lookAlike: twin.id, booked: booked.length },
-          `office-hours schedule: the session "${old.id}" is gone from the file while people are booked on ${count(booked.length)} of its sessions ahead, and "${twin.id}" appeared with the same title and times: taken as a typo in its id, "${old.id}" is held as it was (those booked keep their seats and are told nothing; no new bookings) until its id is put back or "${twin.id}" changes or goes; if the new id is meant, type "office hours remove ${old.id}" and those booked are told it is cancelled`,
-        );
-      }
-      return out;
-    })();
-    this.renames = { schedule, held };
-    return held.catch((err: unknown) => {
-      if (this.renames?.schedule === schedule) this.renames = undefined;
+  /** The kept entries of a built schedule's held sessions, read once for it; a failed read is tried again. */
+  private keptOf(schedule: Schedule, held: readonly string[]): Promise<Map<string, Session>> {
+    if (this.keptRead?.schedule === schedule) return this.keptRead.kept;
+    const kept = this.d.changes.lastGood(held).catch((err: unknown) => {
+      if (this.keptRead?.schedule === schedule) this.keptRead = undefined;
       throw err;
     });
+    this.keptRead = { schedule, kept };
+    return kept;
+  }
+
+  /**
+   * The scheduler's pass: keeps the good sessions of the schedule served (where every instance reads them), and reads
+   * the held ones' kept entries afresh at the next build (the pass, here or on another instance, may have changed them).
+   */
+  async keepServed(): Promise<void> {
+    this.keptRead = undefined;
+    await this.keepOrWarn(this.d.schedule());
+  }
+
+  /** Not kept (storage busy): served all the same; the next pass or turn tries again, and a held one is as last kept. */
+  private keepOrWarn(schedule: Schedule): Promise<void> {
+    return this.keepLastGood(schedule).catch((err: unknown) => this.d.warn?.({ err }, 'could not keep the schedule file\'s sessions as served'));
   }
 
   /** Keeps the file's good sessions of a newly built schedule where every instance reads them; tried again if it fails. */
@@ -907,6 +868,8 @@ export class OfficeHoursService {
     // One held before the pass ever saw it (held on the first pass, or added to the file held) is recorded as seen, so
     // taking it out later is a removal, told; fixed, it differs from this and is compared as usual. Not touched now.
     for (const id of schedule.onHold) if (!known.sessions.has(id)) seen.push({ id, digest: HELD_DIGEST });
+    // A kept copy left of one already told removed would be served, "back on", should its id come back held.
+    await this.d.changes.dropKept([...known.sessions].filter(([id, k]) => k.digest === REMOVED && !present.has(id)).map(([id]) => id));
     if (!seen.length && known.settled) return 0;
     let told = 0;
     // A notice another instance holds, not yet queued: left unsettled, so the next pass looks again (should that

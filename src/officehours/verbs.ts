@@ -10,7 +10,6 @@ export const OFFICE_HOURS_COMMANDS = {
   add: command('office hours add', 'officehours.manage', 'Rollout team: add office hours or a training session (a form)'),
   cancel: command('office hours cancel', 'officehours.manage', 'Rollout team: cancel one session, e.g. "office hours cancel 2026-12-08"'),
   move: command('office hours move', 'officehours.manage', 'Rollout team: move one session, e.g. "office hours move 2026-12-08 15:00"'),
-  remove: command('office hours remove', 'officehours.manage', 'Rollout team: take a session held as a likely rename as removed (those booked are told it is cancelled)'),
 };
 
 const occurrenceId = z.string().trim().min(1).max(120);

@@ -106,7 +106,6 @@ export function registerOfficeHours(bot: RolloutDeskBot, w: OfficeHoursWiring): 
   });
   bot.command(OFFICE_HOURS_COMMANDS.cancel, async (turn, args) => turn.reply(escapeText(await service.cancelOccurrence(viewer(turn), args))));
   bot.command(OFFICE_HOURS_COMMANDS.move, async (turn, args) => turn.reply(escapeText(await service.moveOccurrence(viewer(turn), args))));
-  bot.command(OFFICE_HOURS_COMMANDS.remove, async (turn, args) => turn.reply(escapeText(await service.confirmRemoved(viewer(turn), args))));
 
   // ---- hosts ----------------------------------------------------------------------------------------------
 

@@ -330,14 +330,6 @@ describe('the rollout team changes the schedule from Teams', () => {
     expect((await app.officeHours.find('office-hours|2026-12-15T14:00'))?.status).toBe('scheduled');
   });
 
-  it('"office hours remove" is for the rollout team, and names it when no session is held as a likely rename under that id', async () => {
-    expect(readable(await say(app, USERS.champion, 'office hours remove office-hours', where(USERS.champion)))).toMatch(/rollout team only/);
-    expect(readable(await say(app, USERS.lead, 'office hours remove office-hours', where(USERS.lead)))).toBe(
-      'No session is held as a likely rename under "office-hours". Nothing was changed.',
-    );
-    expect((await app.officeHours.find('office-hours|2026-12-15T14:00'))?.status).toBe('scheduled');
-  });
-
   it('"Add" pressed twice on the same form adds the session once', async () => {
     clock.set(MONDAY);
     const form = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScheduleChanges } from '../../src/officehours/changes.js';
 import { bookedTold, bookedToldLater } from '../../src/officehours/display.js';
-import { officeHoursInstance, viewer } from './support.js';
+import { officeHoursInstance, sampleSchedule, viewer } from './support.js';
 
 /** Changes the rollout team makes to sessions (add, move, cancel), and what they do to reminders and lookups. */
 
@@ -106,7 +106,7 @@ describe('what the rollout team reads of those booked on a session they cancelle
 describe('the schedule file\'s sessions kept as last served good', () => {
   it('forgetting a host puts their stand-in in the kept copy too: a held session no longer names them', async () => {
     const a = await officeHoursInstance();
-    await a.service.current();
+    await a.service.keepServed();
     const changes = await ScheduleChanges.open(a.tables, a.clock);
     const kwame = '8d4c6e1a-2b7f-4a3e-9c5d-1e2f3a4b5c61';
     expect((await changes.lastGood(['office-hours'])).get('office-hours')?.hosts.map((h) => h.id)).toContain(kwame);
@@ -114,5 +114,22 @@ describe('the schedule file\'s sessions kept as last served good', () => {
     const hosts = (await changes.lastGood(['office-hours'])).get('office-hours')?.hosts;
     expect(hosts?.map((h) => h.name)).toEqual(['Former member 3f9a', 'Grace Mwansa']);
     expect(JSON.stringify(hosts)).not.toContain(kwame);
+  });
+
+  it('forgetting a host whose kept copy took two columns, now one: no old column keeps their name', async () => {
+    const a = await officeHoursInstance();
+    const changes = await ScheduleChanges.open(a.tables, a.clock);
+    const { hosts: sampleHosts, title: _title, ...rest } = sampleSchedule.sessions.find((s) => s.id === 'office-hours') ?? sampleSchedule.sessions[0]!;
+    const long = { id: 'aad-long-name', name: `Abena ${'Boateng-'.repeat(15)}` };
+    const shaped = (title: string) => ({ ...rest, title, hosts: [...sampleHosts.slice(0, 1), long] });
+    // Just past one column (30,000 characters): the last 60, in the second, are the end of her name.
+    const session = shaped('x'.repeat(30_060 - JSON.stringify(shaped('')).length));
+    expect(JSON.stringify(session)).toHaveLength(30_060);
+    await changes.keepGood([{ session, digest: 'd1', since: a.clock.now().toISOString() }]);
+    await changes.replacePerson((id) => id === long.id, { id: 'former-3f9a', name: 'Former member 3f9a' });
+    const row = await (await a.tables.table('OfficeHoursSchedule')).getEntity<Record<string, unknown>>('good', session.id);
+    expect(Object.values(row).filter((v) => typeof v === 'string' && v.includes('Boateng-Boateng'))).toEqual([]);
+    expect((await changes.lastGood([session.id])).get(session.id)?.hosts.map((h) => h.name)).toEqual([sampleHosts[0]?.name, 'Former member 3f9a']);
+    expect(row).toMatchObject({ digest: 'd1' });
   });
 });
