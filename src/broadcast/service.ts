@@ -681,7 +681,7 @@ export class BroadcastService {
     // what Teams answered for one already on its way).
     const { unsent, handedOver } = await this.d.runner.cancelRemaining(cancelled);
     return `Cancelled "${cancelled.content.title}": ${unsent} not sent${
-      handedOver ? `; ${handedOver} already handed over are being taken back (those already on their way finish)` : ''
+      handedOver ? `; ${handedOver} already handed over ${handedOver === 1 ? 'is' : 'are'} being taken back (those already on their way finish)` : ''
     }.`;
   }
 

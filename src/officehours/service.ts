@@ -215,13 +215,16 @@ const HELD_BOOK =
 const HELD_QUESTION =
   'Storage is not answering right now. The question is kept and will be logged as an issue when storage is back; you will be told its reference in your chat with me then. Nothing more to do.';
 
+/** How long a held session's kept entry, once read, is served before it is read again. */
+const KEPT_READ_MS = 60_000;
+
 export class OfficeHoursService {
   /** Each file session served good here: its digest, and since when (LastGood.since). */
   private readonly goodSince = new Map<string, { digest: string; since: string }>();
   /** The file's schedule whose good sessions were kept (keepLastGood), or are being. */
   private kept?: { schedule: Schedule; done: Promise<void> };
   /** The built schedule whose held sessions' kept entries were read (keptOf), and what was read. */
-  private keptRead?: { schedule: Schedule; kept: Promise<Map<string, Session>> };
+  private keptRead?: { schedule: Schedule; kept: Promise<Map<string, Session>>; at: number };
 
   constructor(private readonly d: OfficeHoursDeps) {}
 
@@ -272,12 +275,15 @@ export class OfficeHoursService {
 
   /** The kept entries of a built schedule's held sessions, read once for it; a failed read is tried again. */
   private keptOf(schedule: Schedule, held: readonly string[]): Promise<Map<string, Session>> {
-    if (this.keptRead?.schedule === schedule) return this.keptRead.kept;
+    const now = this.d.clock.now().getTime();
+    // Read again after a while: only the instance running the pass clears it, and another instance may have kept a
+    // newer copy (or a forget rewritten one's hosts) meanwhile.
+    if (this.keptRead?.schedule === schedule && now - this.keptRead.at < KEPT_READ_MS) return this.keptRead.kept;
     const kept = this.d.changes.lastGood(held).catch((err: unknown) => {
       if (this.keptRead?.schedule === schedule) this.keptRead = undefined;
       throw err;
     });
-    this.keptRead = { schedule, kept };
+    this.keptRead = { schedule, kept, at: now };
     return kept;
   }
 
@@ -869,7 +875,10 @@ export class OfficeHoursService {
     // taking it out later is a removal, told; fixed, it differs from this and is compared as usual. Not touched now.
     for (const id of schedule.onHold) if (!known.sessions.has(id)) seen.push({ id, digest: HELD_DIGEST });
     // A kept copy left of one already told removed would be served, "back on", should its id come back held.
-    await this.d.changes.dropKept([...known.sessions].filter(([id, k]) => k.digest === REMOVED && !present.has(id)).map(([id]) => id));
+    // Clean-up only: a failure here must not keep this pass's notices from going.
+    await this.d.changes
+      .dropKept([...known.sessions].filter(([id, k]) => k.digest === REMOVED && !present.has(id)).map(([id]) => id))
+      .catch((err: unknown) => this.d.warn?.({ err }, 'could not drop kept entries of removed sessions; the next pass tries again'));
     if (!seen.length && known.settled) return 0;
     let told = 0;
     // A notice another instance holds, not yet queued: left unsettled, so the next pass looks again (should that

@@ -605,6 +605,25 @@ describe('a held session on an instance that never read its entry good (restarte
     }
   });
 
+  it('an instance that does not run the pass reads the kept entry again after a minute: a copy kept after its first read is served', async () => {
+    const good = parseScheduleFile(clinic('2026-12-08 14:00'));
+    const a = await officeHoursInstance({ schedule: liveSchedule(() => good, () => sampleRollout, 'schedule') });
+    const booked = await a.service.book(mercy, 'clinic|2026-12-08T14:00', '');
+    if (booked.kind !== 'booked') throw new Error('not booked');
+    await a.reminders.run(a.clock.now());
+    await dropKeptEntries(a.tables); // as if no copy had landed yet when B first read
+    const bad = parseScheduleFile(clinic('2026-12-08 25:00'));
+    const b = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: liveSchedule(() => bad, () => sampleRollout, 'schedule') });
+    const listed = async () => (await b.service.upcoming(mercy)).offers.map((o) => o.occurrence.id);
+    expect(await listed()).not.toContain('clinic|2026-12-08T14:00');
+    // Another instance on the good file keeps it now (its pass); B runs no pass.
+    const c = await officeHoursInstance({ tables: a.tables, clock: a.clock, schedule: liveSchedule(() => good, () => sampleRollout, 'schedule') });
+    await c.reminders.run(c.clock.now());
+    expect(await listed()).not.toContain('clinic|2026-12-08T14:00'); // read once for the schedule built…
+    a.clock.advance(61_000);
+    expect(await listed()).toContain('clinic|2026-12-08T14:00');
+  });
+
   it('its reminder and the hosts\' agenda go out from it, and nobody is told it is cancelled', async () => {
     const { b } = await restartedWhileBad();
     expect((await b.reminders.run(b.clock.now())).notices).toBe(0);
