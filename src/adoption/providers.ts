@@ -119,7 +119,7 @@ export class OfficeHoursFigures implements OfficeHoursProvider {
     return {
       sessions,
       bookings: sum(sessions, (s) => s.booked),
-      upcomingBookings: sum(sessions, (s) => s.booked) - sum(held, (s) => s.booked),
+      upcomingBookings: sum(sessions.filter((s) => s.state !== 'held'), (s) => s.booked),
       heldBookings,
       attended,
       attendedShare: percent(attended, heldBookings),

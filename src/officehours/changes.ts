@@ -71,8 +71,7 @@ export function knownSession(s: Session): KnownSession {
  *                                          it as this. Deleted when the pass sees the session taken out, and by
  *                                          each pass while one is left of a session already taken out (dropKept).
  * Each is one partition read, so every instance sees every change at once; nothing is cached here (the service
- * reads the held sessions' 'good' rows once per schedule built, and again after a pass).
- * Rows of PK 'gone' (the rename hold's, removed) may be left from an older version: nothing reads them.
+ * reads the held sessions' 'good' rows once per schedule built, again after a pass, and at most a minute apart).
  */
 export class ScheduleChanges {
   private constructor(

@@ -252,7 +252,7 @@ export class OfficeHoursService {
    * The schedule file's sessions, a held one (its entry bad now) served as it was last kept good by any instance
    * (ScheduleChanges.keepGood): an instance started while the entry is bad, or one that never read it good, serves it
    * as the others do, not as unknown. The held ones' kept entries are read once per schedule built (and again after a
-   * pass, which may have changed them): not on every turn.
+   * pass, which may have changed them, or a minute, `KEPT_READ_MS`): not on every turn.
    */
   private async fileSchedule(): Promise<Schedule> {
     const file = this.d.schedule();

@@ -1,3 +1,4 @@
+import { count } from '../text/count.js';
 import { escapeText } from '../cards/template.js';
 import {
   announceForm,
@@ -125,7 +126,7 @@ export function registerBroadcast(bot: RolloutDeskBot, w: BroadcastWiring): void
     const res = await b.resendFailed(callerOf(turn), data.sendId);
     if (res.kind !== 'resending') return { message: res.text };
     const left = res.unconfirmed
-      ? ` ${res.unconfirmed} may have reached people and ${res.unconfirmed === 1 ? 'was' : 'were'} not resent (the sender stopped when the request may have left; a second copy could reach them twice).`
+      ? ` ${count(res.unconfirmed)} may have reached people and ${res.unconfirmed === 1 ? 'was' : 'were'} not resent (the sender stopped when the request may have left; a second copy could reach them twice).`
       : '';
     return { message: `Sending again to the ${res.count} whose message failed; the progress card follows.${left}` };
   });
